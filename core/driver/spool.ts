@@ -1,0 +1,84 @@
+/**
+ * The spool: a host-local directory where a snapshot's artifacts wait between `createSnapshot` and
+ * `upload`. Writing an artifact hashes it on the way to disk, so its sha256 is known without a
+ * second read.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PermanentError } from '../errors';
+import type { ArtifactRef } from './types';
+
+/** Resolves `name` inside `dir`, refusing names that escape it. */
+export function resolveInside(dir: string, name: string): string {
+  const resolved = path.resolve(dir, name);
+  const root = path.resolve(dir);
+  if (name.length === 0 || path.isAbsolute(name) || !resolved.startsWith(root + path.sep)) {
+    throw new PermanentError(`artifact name '${name}' escapes its directory`, { code: 'INVALID_PATH' });
+  }
+  return resolved;
+}
+
+/** A pass-through stream that counts bytes and hashes them. */
+export class HashingStream extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  /** Hex digest; call once, after the stream has finished. */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/**
+ * Streams `source` into `spoolDir/name` (via a temporary file, renamed when complete) and returns
+ * its size and sha256. Extra transforms (e.g. an engine's own checksum check) run before the hash.
+ */
+export async function writeArtifact(spoolDir: string, name: string, source: Readable, ...transforms: Transform[]): Promise<ArtifactRef> {
+  const target = resolveInside(spoolDir, name);
+  await mkdir(path.dirname(target), { recursive: true });
+  const partial = `${target}.partial`;
+  const hasher = new HashingStream();
+  try {
+    await pipeline([source, ...transforms, hasher, createWriteStream(partial)]);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  await rename(partial, target);
+  return { name, size: hasher.bytes, sha256: hasher.digest() };
+}
+
+/** Hashes a file by streaming it. */
+export async function hashFile(filePath: string): Promise<{ size: number; sha256: string }> {
+  const hasher = new HashingStream();
+  await pipeline(createReadStream(filePath), hasher, async function drain(source: AsyncIterable<Buffer>) {
+    for await (const _chunk of source) { /* hashed in passing */ }
+  });
+  return { size: hasher.bytes, sha256: hasher.digest() };
+}
+
+/** Re-hashes a spooled artifact; throws PermanentError `CHECKSUM_MISMATCH` if it changed or vanished. */
+export async function verifyArtifact(spoolDir: string, artifact: ArtifactRef): Promise<void> {
+  const file = resolveInside(spoolDir, artifact.name);
+  const exists = await stat(file).catch(() => undefined);
+  if (!exists) {
+    throw new PermanentError(`artifact ${artifact.name} is missing from ${spoolDir}`, { code: 'ARTIFACT_MISSING' });
+  }
+  const actual = await hashFile(file);
+  if (actual.sha256 !== artifact.sha256 || actual.size !== artifact.size) {
+    throw new PermanentError(
+      `artifact ${artifact.name} does not match its checksum (expected ${artifact.sha256}, got ${actual.sha256})`,
+      { code: 'CHECKSUM_MISMATCH' },
+    );
+  }
+}

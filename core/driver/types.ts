@@ -1,0 +1,204 @@
+/**
+ * The contract every database driver implements. Each method is one stateless step: it may run in a
+ * different process (a Lambda, an SSM command on the database host, a CLI) from the step before it,
+ * so everything passed between steps is small JSON (ids, paths, keys, positions — never data).
+ * Every step must be idempotent: calling it again after a crash must be safe.
+ *
+ * Errors: throw `TransientError` for what a retry can cure and `PermanentError` for the rest
+ * (see core/errors.ts); the plugin's `mapError` translates the engine client's native errors.
+ */
+import type { BlobStore } from '../store/blob-store';
+import type { Logger } from '../logger';
+
+/** Version of this contract. A plugin built for another version is refused at load time. */
+export const DRIVER_API_VERSION = 1;
+
+/** Anything with zod's `safeParse` shape; plugins may bring their own zod copy. */
+export interface SchemaLike<T> {
+  safeParse(data: unknown): { success: true; data: T } | { success: false; error: { message: string } };
+}
+
+export type Capability =
+  | 'backup'
+  | 'restore'
+  /** Steps must run on the database host (via the host runner), not just anywhere with network access. */
+  | 'host-local'
+  /** Records a consistency point (revision, binlog position, zxid...). */
+  | 'consistency-point'
+  | 'multi-node'
+  | 'incremental'
+  | 'point-in-time';
+
+export interface DriverManifest {
+  /** Engine name users type: `etcd`, `mysql`, ... Lower-case, unique in a registry. */
+  name: string;
+  /** Driver version (semver), recorded in every backup manifest. */
+  version: string;
+  /** The {@link DRIVER_API_VERSION} the driver implements. */
+  apiVersion: number;
+  capabilities: Capability[];
+  description?: string;
+  /** Validates an instance's connection config (secrets are references, resolved before use). */
+  configSchema: SchemaLike<unknown>;
+  /** Validates a restore target description. */
+  restoreTargetSchema: SchemaLike<unknown>;
+}
+
+/** One file of a backup, as written to the spool (and later the store). */
+export interface ArtifactRef {
+  /** Relative name inside the backup, e.g. `snapshot.db`. Plain relative path, no `..`. */
+  name: string;
+  size: number;
+  /** Lower-case hex sha256 of the content. */
+  sha256: string;
+}
+
+export interface StoredArtifact extends ArtifactRef {
+  /** Object key in the blob store. */
+  key: string;
+}
+
+export interface ValidationCheck {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface ValidationReport {
+  ok: boolean;
+  checks: ValidationCheck[];
+}
+
+/** JSON-only value, so step results can cross process boundaries. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** Result of `createSnapshot`: where the snapshot is and what point in time it represents. */
+export interface SnapshotRef {
+  backupId: string;
+  engine: string;
+  instance: string;
+  /** Host-local directory holding the artifacts until `cleanup`. */
+  spoolDir: string;
+  artifacts: ArtifactRef[];
+  /** The engine's consistency point (etcd revision, binlog file/pos + GTID, zxid, snapshot tag...). */
+  consistency: JsonObject;
+  /** Facts restore validation compares against (key counts, digests, row counts...). */
+  facts: JsonObject;
+  createdAt: string;
+}
+
+export interface StepContext {
+  backupId: string;
+  instance: string;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+export interface BackupContext<C = unknown> extends StepContext {
+  /** Parsed instance config, secrets resolved. */
+  config: C;
+  /** Empty-or-partial per-backup directory on this host where artifacts are spooled. */
+  spoolDir: string;
+}
+
+export interface TransferOptions {
+  store: BlobStore;
+  /** Key prefix of this backup in the store (ends without a slash). */
+  prefix: string;
+  /** Bytes per second; 0 or undefined = unlimited. */
+  rateLimit?: number;
+  onProgress?: (transferredBytes: number, totalBytes: number) => void;
+}
+
+export interface UploadResult {
+  artifacts: StoredArtifact[];
+  bytes: number;
+  durationMs: number;
+}
+
+/**
+ * Backup side of a driver. Most drivers extend `SpoolBackupDriver`, which implements `upload` and
+ * `cleanup` once for all engines.
+ */
+export interface BackupDriver<C = unknown> {
+  /**
+   * Takes a consistent snapshot and spools its artifacts into `ctx.spoolDir`, hashing as it writes.
+   * Idempotent: a retry discards any partial spool and starts again.
+   * @throws TransientError when the database is unreachable or busy; PermanentError on auth/config errors.
+   */
+  createSnapshot(ctx: BackupContext<C>): Promise<SnapshotRef>;
+  /**
+   * Checks the spooled snapshot is intact and usable (engine checksums, headers, sha256 of each
+   * artifact). Returns a report; a failed report stops the backup. Read-only, so always idempotent.
+   */
+  validateSnapshot(ctx: BackupContext<C>, snapshot: SnapshotRef): Promise<ValidationReport>;
+  /**
+   * Streams every artifact to the store under `options.prefix`, rate limited, re-checking sha256.
+   * Resumable: a restarted upload continues from the last acknowledged part.
+   * @throws TransientError on network/throttling; PermanentError when the spool no longer matches its sha256.
+   */
+  upload(ctx: BackupContext<C>, snapshot: SnapshotRef, options: TransferOptions): Promise<UploadResult>;
+  /** Removes the spool and any engine-side snapshot (e.g. Cassandra snapshot tags). Idempotent. */
+  cleanup(ctx: BackupContext<C>, snapshot: Pick<SnapshotRef, 'spoolDir' | 'consistency'>): Promise<void>;
+}
+
+/** What a finished backup says about itself; the subset of the manifest a restore needs. */
+export interface BackupRecord {
+  backupId: string;
+  engine: string;
+  instance: string;
+  consistency: JsonObject;
+  facts: JsonObject;
+  artifacts: StoredArtifact[];
+}
+
+export interface RestoreContext<T = unknown> extends StepContext {
+  backup: BackupRecord;
+  /** Parsed restore target. */
+  target: T;
+  /** Per-restore host-local scratch directory (downloads land here). */
+  spoolDir: string;
+  /** Overwrite a non-empty target. Without it, prepareTarget must refuse. */
+  force: boolean;
+}
+
+export interface PreparedTarget {
+  /** Engine-specific facts the restore step needs (data dir chosen, member name...). */
+  details: JsonObject;
+}
+
+export interface RestoreResult {
+  /** How to reach the restored database, for validation and for the operator. */
+  endpoint: JsonObject;
+  bytes: number;
+  durationMs: number;
+}
+
+/** Restore side of a driver. */
+export interface RestoreDriver<T = unknown> {
+  /**
+   * Checks the target exists and is empty (refuses a non-empty one with PermanentError
+   * `TARGET_NOT_EMPTY` unless `ctx.force`) and makes it ready to receive data. Idempotent.
+   */
+  prepareTarget(ctx: RestoreContext<T>): Promise<PreparedTarget>;
+  /**
+   * Downloads the artifacts (sha256 re-checked, rate limited) and applies them to the target.
+   * Idempotent: a retry starts from the prepared target again.
+   */
+  restore(ctx: RestoreContext<T>, prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult>;
+  /**
+   * Proves the restore worked: compares the restored database with the backup's consistency point
+   * and facts (revision, counts, digests). Read-only.
+   */
+  validateRestore(ctx: RestoreContext<T>, result: RestoreResult): Promise<ValidationReport>;
+}
+
+/** What a plugin module exports (as `plugin` or default). */
+export interface DriverPlugin<C = any, T = any> {
+  manifest: DriverManifest;
+  backup?: BackupDriver<C>;
+  restore?: RestoreDriver<T>;
+  /** Maps the engine client's native errors to TransientError/PermanentError. */
+  mapError?: (error: unknown) => import('../errors').ClassifiedError | undefined;
+}

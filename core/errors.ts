@@ -1,0 +1,83 @@
+/**
+ * The two error names that cross every boundary. Step Functions matches `ErrorEquals` on the
+ * error's *name*, so these names are part of the public contract: never rename them.
+ *
+ * - {@link TransientError}: worth retrying (network blips, throttling, lock timeouts, 5xx).
+ * - {@link PermanentError}: retrying cannot help (bad input, auth, corrupt snapshot).
+ *
+ * Anything else that escapes a driver is treated as permanent by {@link classify}.
+ */
+
+export interface BackupErrorOptions {
+  /** Stable machine-readable code, e.g. `ETCD_UNAVAILABLE`, `CHECKSUM_MISMATCH`. */
+  code: string;
+  /** Engine that raised it, when there is one. */
+  engine?: string;
+  cause?: unknown;
+}
+
+abstract class BackupError extends Error {
+  readonly code: string;
+  readonly engine?: string;
+  abstract readonly retryable: boolean;
+
+  constructor(message: string, options: BackupErrorOptions) {
+    super(message, { cause: options.cause });
+    this.code = options.code;
+    this.engine = options.engine;
+  }
+
+  /** Plain JSON for state-machine outputs and `--json` CLI output; never includes the cause's secrets. */
+  toJSON(): { name: string; code: string; engine?: string; message: string } {
+    return { name: this.name, code: this.code, engine: this.engine, message: this.message };
+  }
+}
+
+/** A failure that may succeed if the same call is made again later. */
+export class TransientError extends BackupError {
+  override readonly name = 'TransientError';
+  readonly retryable = true;
+}
+
+/** A failure that will happen again on retry; stop and report it. */
+export class PermanentError extends BackupError {
+  override readonly name = 'PermanentError';
+  readonly retryable = false;
+}
+
+export type ClassifiedError = TransientError | PermanentError;
+
+/** Maps a driver's native error to one of ours, or returns undefined when it does not recognise it. */
+export type ErrorMapper = (error: unknown) => ClassifiedError | undefined;
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'ESOCKETTIMEDOUT', 'ECONNABORTED',
+]);
+
+/** True for Node socket errors that a retry can cure. */
+export function isNetworkError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
+
+/**
+ * Turns anything thrown into a {@link TransientError} or {@link PermanentError}.
+ * Our own errors pass through; the engine's mapper gets a say; Node network errors are transient;
+ * everything else is permanent (unknown = permanent, so we never retry a bug forever).
+ */
+export function classify(error: unknown, mapper?: ErrorMapper, engine?: string): ClassifiedError {
+  if (error instanceof TransientError || error instanceof PermanentError) return error;
+  const mapped = mapper?.(error);
+  if (mapped) return mapped;
+  const message = error instanceof Error ? error.message : String(error);
+  if (isNetworkError(error)) {
+    return new TransientError(message, { code: 'NETWORK', engine, cause: error });
+  }
+  return new PermanentError(message, { code: 'UNKNOWN', engine, cause: error });
+}
+
+/** True when the error (by name, so it survives serialisation) should be retried. */
+export function isTransient(error: unknown): boolean {
+  return (error as { name?: unknown } | undefined)?.name === 'TransientError';
+}

@@ -1,0 +1,73 @@
+/**
+ * Blob storage for backups: one interface, a local-directory and an S3 implementation.
+ * Everything streams: memory use does not depend on object size. Every write and read computes
+ * sha256 on the fly; a read with an expected sha256 fails with PermanentError `CHECKSUM_MISMATCH`.
+ */
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified?: Date;
+}
+
+export interface TransferProgress {
+  /** Bytes moved so far, including bytes a resumed transfer had moved before. */
+  (transferredBytes: number, totalBytes: number | undefined): void;
+}
+
+export interface PutOptions {
+  /** Bytes per second; 0 or undefined = unlimited. */
+  rateLimit?: number;
+  onProgress?: TransferProgress;
+  contentType?: string;
+}
+
+export interface PutFileOptions extends PutOptions {
+  /**
+   * Local path where the upload's progress is kept. If it exists, the upload resumes from the last
+   * acknowledged part instead of starting over; it is removed when the upload completes.
+   */
+  checkpointPath: string;
+  /** Part size for multipart uploads (bytes); the store raises it when a file would need > 10 000 parts. */
+  partSize?: number;
+  /** Parts in flight at once. */
+  concurrency?: number;
+  /** When given, the file must hash to this or the upload fails (PermanentError `CHECKSUM_MISMATCH`) and nothing is committed. */
+  expectedSha256?: string;
+}
+
+export interface GetOptions {
+  rateLimit?: number;
+  onProgress?: TransferProgress;
+}
+
+export interface GetFileOptions extends GetOptions {
+  /** When given, a download that hashes differently is deleted and fails with `CHECKSUM_MISMATCH`. */
+  expectedSha256?: string;
+}
+
+export interface PutResult {
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+export interface BlobStore {
+  /** Where this store points, e.g. `file:///var/backups` or `s3://bucket/prefix`. */
+  readonly url: string;
+  /** Streams `body` to `key`. Atomic: readers see the old object or the whole new one, never a part. */
+  put(key: string, body: Readable | Buffer | string, options?: PutOptions): Promise<PutResult>;
+  /** Uploads a local file; resumable from `options.checkpointPath` after a crash. */
+  putFile(key: string, filePath: string, options: PutFileOptions): Promise<PutResult>;
+  /** Streams an object. Throws PermanentError `NOT_FOUND` when missing. */
+  get(key: string, options?: GetOptions): Promise<Readable>;
+  /** Downloads an object to `filePath` (written atomically), returning its size and sha256. */
+  getFile(key: string, filePath: string, options?: GetFileOptions): Promise<PutResult>;
+  /** Object metadata, or undefined when it does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose key starts with `prefix`, in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Deletes the keys; missing keys are not an error. */
+  delete(keys: string[]): Promise<void>;
+}
