@@ -68,6 +68,8 @@ export function isNetworkError(error: unknown): boolean {
  */
 export function classify(error: unknown, mapper?: ErrorMapper, engine?: string): ClassifiedError {
   if (error instanceof TransientError || error instanceof PermanentError) return error;
+  const named = byName(error, engine);
+  if (named) return named;
   const mapped = mapper?.(error);
   if (mapped) return mapped;
   const message = error instanceof Error ? error.message : String(error);
@@ -75,6 +77,22 @@ export function classify(error: unknown, mapper?: ErrorMapper, engine?: string):
     return new TransientError(message, { code: 'NETWORK', engine, cause: error });
   }
   return new PermanentError(message, { code: 'UNKNOWN', engine, cause: error });
+}
+
+/**
+ * Errors that carry our names without being our classes: thrown by external plugins (which cannot
+ * import these classes) or rebuilt from a serialised result. Their code and message are kept.
+ */
+function byName(error: unknown, engine?: string): ClassifiedError | undefined {
+  const { name, code, message, engine: ownEngine } = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown; engine?: unknown };
+  if (name !== 'TransientError' && name !== 'PermanentError') return undefined;
+  const options = {
+    code: typeof code === 'string' ? code : 'UNKNOWN',
+    engine: typeof ownEngine === 'string' ? ownEngine : engine,
+    cause: error,
+  };
+  const text = typeof message === 'string' ? message : String(error);
+  return name === 'TransientError' ? new TransientError(text, options) : new PermanentError(text, options);
 }
 
 /** True when the error (by name, so it survives serialisation) should be retried. */

@@ -20,7 +20,7 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
     const artifacts: StoredArtifact[] = [];
     for (const artifact of snapshot.artifacts) {
       const file = resolveInside(snapshot.spoolDir, artifact.name);
-      const key = `${options.prefix}/data/${artifact.name}`;
+      const key = `${options.prefix}/${artifact.name}`;
       const before = done;
       const stored = await options.store.putFile(key, file, {
         checkpointPath: `${file}.upload-checkpoint.json`,

@@ -95,16 +95,26 @@ export interface StepContext {
   signal?: AbortSignal;
 }
 
+/** One place a backup is taken from: a member, replica or partition. Single-node engines have one, `default`. */
+export interface NodeRef {
+  /** Unique within the backup; used in spool paths and artifact keys. */
+  name: string;
+  /** Where host-local steps run for this node (an SSM managed instance id); absent = wherever the step runs. */
+  host?: string;
+}
+
 export interface BackupContext<C = unknown> extends StepContext {
   /** Parsed instance config, secrets resolved. */
   config: C;
+  /** The node this step works on. */
+  node: NodeRef;
   /** Empty-or-partial per-backup directory on this host where artifacts are spooled. */
   spoolDir: string;
 }
 
 export interface TransferOptions {
   store: BlobStore;
-  /** Key prefix of this backup in the store (ends without a slash). */
+  /** Key prefix under which this node's artifacts are stored (no trailing slash): `<backup prefix>/data/<node>`. */
   prefix: string;
   /** Bytes per second; 0 or undefined = unlimited. */
   rateLimit?: number;
@@ -122,6 +132,11 @@ export interface UploadResult {
  * `cleanup` once for all engines.
  */
 export interface BackupDriver<C = unknown> {
+  /**
+   * Multi-node engines list the nodes to snapshot (the state machine fans out over them with a Map).
+   * Optional: without it the backup has one node, `default`, on the request's host.
+   */
+  listNodes?(ctx: Omit<BackupContext<C>, 'node' | 'spoolDir'>): Promise<NodeRef[]>;
   /**
    * Takes a consistent snapshot and spools its artifacts into `ctx.spoolDir`, hashing as it writes.
    * Idempotent: a retry discards any partial spool and starts again.

@@ -1,0 +1,71 @@
+/**
+ * What every command needs: settings, the runtime (store, registry, steps' dependencies), and
+ * output in the chosen format.
+ */
+import { readFileSync } from 'node:fs';
+import { PermanentError } from '../core/errors';
+import { consoleLogger } from '../core/logger';
+import { settingsFromEnv, type Settings } from '../core/config/settings';
+import { createRuntime, type Runtime } from '../core/config/runtime';
+import { progressReporter, type ProgressReporter } from './progress';
+
+export interface GlobalOptions {
+  store?: string;
+  json?: boolean;
+  logLevel?: string;
+}
+
+export class CliContext {
+  readonly settings: Settings;
+  readonly json: boolean;
+  readonly progress: ProgressReporter;
+  private runtime?: Promise<Runtime>;
+
+  constructor(options: GlobalOptions, env: NodeJS.ProcessEnv) {
+    const settings = settingsFromEnv(env);
+    this.settings = {
+      ...settings,
+      storeUrl: options.store ?? settings.storeUrl,
+      logLevel: (options.logLevel as Settings['logLevel']) ?? settings.logLevel,
+    };
+    this.json = options.json === true;
+    this.progress = progressReporter(!this.json && process.stderr.isTTY === true);
+  }
+
+  /** Built on first use, so `--help` and usage errors never touch the store. */
+  runtimeFor(): Promise<Runtime> {
+    this.runtime ??= createRuntime(this.settings, consoleLogger(this.settings.logLevel), this.progress);
+    return this.runtime;
+  }
+
+  /** Prints `value` as JSON with --json, else the human text. */
+  print(value: unknown, human: () => string): void {
+    this.progress.stop();
+    process.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+  }
+}
+
+/**
+ * A JSON option: inline JSON, or `@path` to read it from a file.
+ * Malformed JSON is a PermanentError naming the option.
+ */
+export function parseJsonOption(text: string, option: string): Record<string, unknown> {
+  let raw = text;
+  if (text.startsWith('@')) {
+    try {
+      raw = readFileSync(text.slice(1), 'utf8');
+    } catch (error) {
+      throw new PermanentError(`${option}: cannot read ${text.slice(1)}: ${(error as Error).message}`, { code: 'INVALID_INPUT' });
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new PermanentError(`${option} is not valid JSON: ${(error as Error).message}`, { code: 'INVALID_INPUT' });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new PermanentError(`${option} must be a JSON object`, { code: 'INVALID_INPUT' });
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,50 @@
+/**
+ * `dbbackup`: backup, restore, list, show, verify, prune, demo, and the host `agent`.
+ * Human output by default, `--json` for scripts; exit codes in exit-codes.ts.
+ */
+import { Command, CommanderError } from 'commander';
+import { CliContext, type GlobalOptions } from './cli-context';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { backupCommand } from './commands/backup';
+import { restoreCommand } from './commands/restore';
+import { catalogCommands } from './commands/catalog';
+import { demoCommand } from './commands/demo';
+import { agentCommand } from './commands/agent';
+
+export function buildProgram(context: () => CliContext): Command {
+  const program = new Command('dbbackup')
+    .description('Consistent database backups to local or S3 storage, and restores with proof.')
+    .option('--store <url>', 'store: a directory, file:///abs/path or s3://bucket/prefix (env DBBACKUP_STORE, default ./backups)')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--log-level <level>', 'debug | info | warn | error (logs go to stderr)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  backupCommand(program, context);
+  restoreCommand(program, context);
+  catalogCommands(program, context);
+  demoCommand(program, context);
+  agentCommand(program, context);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<never> {
+  let ctx: CliContext | undefined;
+  const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), env)));
+  let code: number = EXIT.ok;
+  try {
+    await program.parseAsync(argv);
+    code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    ctx?.progress.stop();
+    if (error instanceof CommanderError) {
+      code = error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    } else {
+      code = exitCodeFor(error);
+      const { name, code: errorCode, message } = error as { name?: string; code?: string; message?: string };
+      process.stderr.write(`dbbackup: ${message ?? String(error)}${errorCode ? ` [${errorCode}]` : ''}\n`);
+      if (ctx?.json) process.stdout.write(`${JSON.stringify({ error: { name, code: errorCode, message } })}\n`);
+    }
+  }
+  process.exit(code);
+}

@@ -1,0 +1,82 @@
+/** list, show, verify, prune: reading and tidying what the store holds. */
+import type { Command } from 'commander';
+import { PermanentError } from '../../core/errors';
+import { prune } from '../../core/catalog/prune';
+import { verifyBackup } from '../../core/catalog/verification';
+import { parseDuration } from '../../core/config/units';
+import type { CliContext } from '../cli-context';
+import { EXIT } from '../exit-codes';
+import { formatList, formatPrune, formatShow, formatVerify } from '../format';
+
+interface Scope { engine?: string; instance?: string }
+
+export function catalogCommands(program: Command, context: () => CliContext): void {
+  program
+    .command('list')
+    .description('list backups, newest first')
+    .option('--engine <engine>', 'only this engine')
+    .option('--instance <name>', 'only this instance')
+    .option('--all', 'include incomplete backups (crashed or running)', false)
+    .action(async function runList(options: Scope & { all: boolean }) {
+      const ctx = context();
+      const { catalog } = await ctx.runtimeFor();
+      const entries = await catalog.list({ engine: options.engine, instance: options.instance, includeIncomplete: options.all });
+      ctx.print(entries, () => formatList(entries));
+    });
+
+  program
+    .command('show')
+    .description('show one backup: consistency point, artifacts, validation')
+    .argument('<backup-id>', 'a backup id, or "latest"')
+    .option('--engine <engine>', 'narrows "latest"')
+    .option('--instance <name>', 'narrows "latest"')
+    .action(async function runShow(backupId: string, options: Scope) {
+      const ctx = context();
+      const { catalog } = await ctx.runtimeFor();
+      const entry = await catalog.get(backupId, options);
+      ctx.print(entry, () => formatShow(entry));
+    });
+
+  program
+    .command('verify')
+    .description('re-read every artifact from the store and check its sha256 against the manifest')
+    .argument('<backup-id>', 'a backup id, or "latest"')
+    .option('--engine <engine>', 'narrows "latest"')
+    .option('--instance <name>', 'narrows "latest"')
+    .action(async function runVerify(backupId: string, options: Scope) {
+      const ctx = context();
+      const { catalog, store } = await ctx.runtimeFor();
+      const entry = await catalog.get(backupId, options);
+      const record = await verifyBackup(store, entry.prefix, entry.manifest!, (done, total) => ctx.progress('verify', done, total));
+      ctx.print(record, () => formatVerify(record));
+      if (!record.ok) process.exitCode = EXIT.failed;
+    });
+
+  program
+    .command('prune')
+    .description('apply retention: keep the N newest and/or those younger than a max age (dry run unless --apply)')
+    .option('--keep-last <n>', 'keep the n newest complete backups per engine/instance')
+    .option('--max-age <duration>', 'keep backups younger than this, e.g. 30d')
+    .option('--engine <engine>', 'only this engine')
+    .option('--instance <name>', 'only this instance')
+    .option('--apply', 'really delete (default: dry run)', false)
+    .action(async function runPrune(options: Scope & { keepLast?: string; maxAge?: string; apply: boolean }) {
+      const ctx = context();
+      const keepLast = options.keepLast === undefined ? undefined : Number(options.keepLast);
+      if (keepLast !== undefined && !Number.isInteger(keepLast)) {
+        throw new PermanentError(`--keep-last must be a whole number, got '${options.keepLast}'`, { code: 'INVALID_POLICY' });
+      }
+      const { catalog, store } = await ctx.runtimeFor();
+      const decisions = await prune(catalog, store, {
+        keepLast,
+        maxAgeMs: options.maxAge === undefined ? undefined : parseDuration(options.maxAge),
+        engine: options.engine,
+        instance: options.instance,
+        apply: options.apply,
+      });
+      ctx.print(
+        decisions.map((d) => ({ backupId: d.entry.backupId, engine: d.entry.engine, instance: d.entry.instance, action: d.action, reason: d.reason, applied: options.apply })),
+        () => formatPrune(decisions, options.apply),
+      );
+    });
+}

@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { parseSize } from '../../core/config/units';
+import { parseJsonOption, type CliContext } from '../cli-context';
+import { formatRestore } from '../format';
+
+export function restoreCommand(program: Command, context: () => CliContext): void {
+  program
+    .command('restore')
+    .description('restore a backup into a target and prove it worked')
+    .argument('<backup-id>', 'a backup id, or "latest" (with --engine and --instance)')
+    .requiredOption('--target <json|@file>', 'restore target for the driver (data dir, endpoints...)')
+    .option('--engine <engine>', 'engine, required with "latest"')
+    .option('--instance <name>', 'instance, required with "latest"')
+    .option('--force', 'replace a non-empty target', false)
+    .option('--rate-limit <size/s>', 'download rate limit, e.g. 50MB/s')
+    .action(async function runRestoreCommand(backupId: string, options: { target: string; engine?: string; instance?: string; force: boolean; rateLimit?: string }) {
+      const ctx = context();
+      const request = {
+        backupId,
+        engine: options.engine,
+        instance: options.instance,
+        target: parseJsonOption(options.target, '--target'),
+        force: options.force,
+        ...(options.rateLimit ? { rateLimit: parseSize(options.rateLimit) } : {}),
+      };
+      const runtime = await ctx.runtimeFor();
+      const summary = await runtime.restore(request);
+      ctx.print(summary, () => formatRestore(summary));
+    });
+}

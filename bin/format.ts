@@ -1,0 +1,79 @@
+/** Human-readable output of the CLI. */
+import type { BackupSummary } from '../core/backup/backup-state';
+import type { RestoreSummary } from '../core/restore/restore-state';
+import type { CatalogEntry } from '../core/catalog/catalog';
+import type { VerificationRecord } from '../core/catalog/verification';
+import type { PruneDecision } from '../core/catalog/prune';
+import { formatBytes } from '../core/config/units';
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+export function formatBackup(s: BackupSummary): string {
+  return [
+    `backup ${s.backupId} complete`,
+    `  engine/instance  ${s.engine}/${s.instance}`,
+    `  bytes            ${formatBytes(s.bytes)}`,
+    `  duration         ${seconds(s.durationMs)}`,
+    `  consistency      ${JSON.stringify(s.consistency)}`,
+    `  validation       ${s.validation.ok ? 'ok' : 'FAILED'} (${s.validation.checks} checks)`,
+  ].join('\n');
+}
+
+export function formatRestore(s: RestoreSummary): string {
+  const failed = s.validation.checks.filter((c) => !c.ok);
+  return [
+    `restore of ${s.backupId} ${s.validation.ok ? 'validated' : 'FAILED validation'}`,
+    `  engine/instance  ${s.engine}/${s.instance}`,
+    `  endpoint         ${JSON.stringify(s.endpoint)}`,
+    `  bytes            ${formatBytes(s.bytes)}`,
+    `  restore time     ${seconds(s.restoreDurationMs)} (total ${seconds(s.totalDurationMs)})`,
+    `  validation       ${s.validation.checks.map((c) => `${c.name}:${c.ok ? 'ok' : 'FAIL'}`).join(' ')}`,
+    ...failed.map((c) => `    ${c.name}: ${c.detail ?? 'failed'}`),
+  ].join('\n');
+}
+
+function status(e: CatalogEntry): string {
+  if (!e.complete) return 'incomplete';
+  if (e.verification && !e.verification.ok) return 'CORRUPT';
+  if (!e.manifest?.validation.ok) return 'invalid';
+  return e.verification ? 'verified' : 'complete';
+}
+
+export function formatList(entries: CatalogEntry[]): string {
+  if (entries.length === 0) return 'no backups';
+  const rows = entries.map((e) => [e.backupId, e.engine, e.instance, formatBytes(e.manifest?.bytes ?? e.storedBytes), status(e), e.createdAt.toISOString()]);
+  const header = ['BACKUP ID', 'ENGINE', 'INSTANCE', 'SIZE', 'STATUS', 'CREATED'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export function formatShow(e: CatalogEntry): string {
+  const m = e.manifest!;
+  return [
+    `backup ${m.backupId} (${status(e)})`,
+    `  engine/instance  ${m.engine}/${m.instance} (driver ${m.driver.name} ${m.driver.version})`,
+    `  started          ${m.startedAt}`,
+    `  completed        ${m.completedAt}`,
+    `  bytes            ${formatBytes(m.bytes)}`,
+    `  consistency      ${JSON.stringify(m.consistency)}`,
+    `  facts            ${JSON.stringify(m.facts)}`,
+    `  validation       ${m.validation.checks.map((c) => `${c.name}:${c.ok ? 'ok' : 'FAIL'}`).join(' ')}`,
+    `  artifacts`,
+    ...m.artifacts.map((a) => `    ${a.name}  ${formatBytes(a.size)}  sha256 ${a.sha256}`),
+    ...(e.verification ? [`  last verified    ${e.verification.verifiedAt} (${e.verification.ok ? 'ok' : 'FAILED'})`] : []),
+  ].join('\n');
+}
+
+export function formatVerify(r: VerificationRecord): string {
+  return [
+    `verify ${r.backupId}: ${r.ok ? 'ok' : 'FAILED'}`,
+    ...r.artifacts.map((a) => `  ${a.ok ? 'ok  ' : 'FAIL'} ${a.name}${a.detail ? `: ${a.detail}` : ''}`),
+  ].join('\n');
+}
+
+export function formatPrune(decisions: PruneDecision[], applied: boolean): string {
+  const deletes = decisions.filter((d) => d.action === 'delete');
+  const lines = decisions.map((d) => `  ${d.action === 'delete' ? (applied ? 'deleted' : 'would delete') : 'keep'}  ${d.entry.engine}/${d.entry.instance}/${d.entry.backupId}  (${d.reason})`);
+  const tail = applied ? `${deletes.length} backup(s) deleted` : `${deletes.length} backup(s) would be deleted; run again with --apply to delete`;
+  return [...lines, tail].join('\n');
+}

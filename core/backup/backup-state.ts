@@ -1,0 +1,76 @@
+/**
+ * The small JSON that flows between backup steps (and through the state machine). Never data,
+ * never resolved secrets: `config` keeps its `{ "$secret": ref }` references.
+ *
+ * A backup has one or more nodes; the per-node steps (snapshot, validate, upload, cleanup) take a
+ * {@link NodeState}, which the state machine's Map builds from `nodes`.
+ */
+import { z } from 'zod';
+import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
+
+const jsonObject = z.record(z.string(), z.any());
+
+const requestShape = {
+  engine: z.string().min(1),
+  instance: z.string().min(1),
+  /** Instance connection config for the driver; secrets as `{ "$secret": "ssm:/..." }`. */
+  config: jsonObject,
+  /** Upload rate limit in bytes/s; 0 or absent = unlimited. */
+  rateLimit: z.number().int().nonnegative().optional(),
+  /** Where host-local steps run (an SSM managed instance id); absent = wherever the step runs. */
+  host: z.string().min(1).optional(),
+};
+
+export const backupRequestSchema = z.strictObject(requestShape);
+export type BackupRequest = z.infer<typeof backupRequestSchema>;
+
+export const nodeRefSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), host: z.string().optional() });
+
+export const snapshotRefSchema = z.object({
+  backupId: z.string(),
+  engine: z.string(),
+  instance: z.string(),
+  spoolDir: z.string(),
+  artifacts: z.array(z.object({ name: z.string(), size: z.number(), sha256: z.string() })),
+  consistency: jsonObject,
+  facts: jsonObject,
+  createdAt: z.string(),
+});
+
+/** The backup as a whole: what prepare returns and finalize/cleanup receive. Extra keys pass through. */
+export const backupStateSchema = z.looseObject({
+  ...requestShape,
+  backupId: z.string(),
+  prefix: z.string(),
+  startedAt: z.iso.datetime(),
+  nodes: z.array(nodeRefSchema).min(1),
+});
+export type BackupState = z.infer<typeof backupStateSchema>;
+
+/** One node's share of the backup, as it moves through snapshot → validate → upload. */
+export const nodeStateSchema = backupStateSchema.extend({
+  node: nodeRefSchema,
+  /** Set by the first node step on the node's host (from that host's spool root). */
+  spoolDir: z.string().optional(),
+  snapshot: snapshotRefSchema.optional(),
+  validation: validationReportSchema.optional(),
+  upload: z.object({ artifacts: z.array(storedArtifactSchema), bytes: z.number(), durationMs: z.number() }).optional(),
+});
+export type NodeState = z.infer<typeof nodeStateSchema>;
+
+/** Finalize's input: the backup plus every node's result (the Map's output). */
+export const finalizeInputSchema = backupStateSchema.extend({
+  nodeResults: z.array(nodeStateSchema).min(1),
+});
+export type FinalizeInput = z.infer<typeof finalizeInputSchema>;
+
+export interface BackupSummary {
+  backupId: string;
+  engine: string;
+  instance: string;
+  manifestKey: string;
+  bytes: number;
+  durationMs: number;
+  consistency: Record<string, unknown>;
+  validation: { ok: boolean; checks: number };
+}

@@ -1,0 +1,212 @@
+/**
+ * The backup, one stateless step at a time:
+ *
+ *     prepare → for each node: snapshot → validate → upload → finalize, cleanup on every path
+ *
+ * Each step takes the state JSON, does its work, and returns the state with its result added.
+ * Each is idempotent, so a retry is safe. The per-node steps run where the node's spool is (the
+ * database host, through the host runner); prepare and finalize only need the store.
+ */
+import path from 'node:path';
+import { PermanentError } from '../errors';
+import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
+import { MANIFEST_FORMAT_VERSION, type BackupManifest } from '../catalog/manifest';
+import { readJson, writeJson } from '../store/json';
+import type { BackupContext, JsonObject, NodeRef, SnapshotRef, StoredArtifact } from '../driver/types';
+import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
+import {
+  backupRequestSchema, backupStateSchema, finalizeInputSchema, nodeStateSchema,
+  type BackupState, type BackupSummary, type FinalizeInput, type NodeState,
+} from './backup-state';
+
+const DEFAULT_NODE = 'default';
+
+async function resolvedConfig(state: BackupState, deps: StepDeps): Promise<unknown> {
+  return deps.registry.parseConfig(state.engine, await deps.resolveSecrets(state.config));
+}
+
+/** The node's spool directory: as recorded, or derived from this host's spool root. */
+function spoolOf(state: NodeState, deps: StepDeps): string {
+  return state.spoolDir ?? nodeSpoolDir(deps.spoolRoot, state.backupId, state.node.name);
+}
+
+async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupContext> {
+  return {
+    backupId: state.backupId,
+    instance: state.instance,
+    config: await resolvedConfig(state, deps),
+    node: state.node,
+    spoolDir: spoolOf(state, deps),
+    logger: deps.logger,
+  };
+}
+
+/** Host-local spool directory of one node of a backup. */
+export function nodeSpoolDir(spoolRoot: string, backupId: string, node: string): string {
+  return path.join(spoolRoot, 'backup', backupId, node);
+}
+
+/** Checks the request (engine known, config valid), assigns the backup id and lists the nodes. */
+export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<BackupState> {
+  const request = parseInput(backupRequestSchema, input, 'backup request');
+  return runStep(request.engine, deps, async () => {
+    const driver = deps.registry.backupDriver(request.engine);
+    const config = deps.registry.parseConfig(request.engine, await deps.resolveSecrets(request.config));
+    const backupId = newBackupId(now);
+    const listed = driver.listNodes
+      ? await guarded(deps, `${request.engine}/${request.instance}`, () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
+      : [{ name: DEFAULT_NODE }];
+    const nodes: NodeRef[] = listed.map((node) => ({ ...node, host: node.host ?? request.host }));
+    return {
+      ...request,
+      backupId,
+      prefix: backupPrefix(request.engine, request.instance, backupId),
+      startedAt: now.toISOString(),
+      nodes,
+    };
+  });
+}
+
+/** The per-node state the Map hands to the node steps (the spool is chosen on the node's host). */
+export function nodeState(state: BackupState, node: NodeRef): NodeState {
+  return { ...state, node };
+}
+
+/** Takes the consistent snapshot of one node into its spool (through the target's circuit breaker). */
+export async function snapshotNode(input: unknown, deps: StepDeps): Promise<NodeState> {
+  const state = parseInput(nodeStateSchema, input, 'backup node state');
+  return runStep(state.engine, deps, async () => {
+    const driver = deps.registry.backupDriver(state.engine);
+    const ctx = await nodeContext(state, deps);
+    const snapshot = await guarded(deps, `${state.engine}/${state.instance}`, () => driver.createSnapshot(ctx));
+    deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });
+    return { ...state, spoolDir: ctx.spoolDir, snapshot };
+  });
+}
+
+/** Validates a node's spooled snapshot; a failed report is a PermanentError listing the failed checks. */
+export async function validateNode(input: unknown, deps: StepDeps): Promise<NodeState> {
+  const state = parseInput(nodeStateSchema, input, 'backup node state');
+  return runStep(state.engine, deps, async () => {
+    const snapshot = requireSnapshot(state);
+    const validation = await deps.registry.backupDriver(state.engine).validateSnapshot(await nodeContext(state, deps), snapshot);
+    if (!validation.ok) {
+      const failed = validation.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
+      throw new PermanentError(`snapshot ${state.backupId} (${state.node.name}) failed validation: ${failed.join('; ')}`, { code: 'SNAPSHOT_INVALID', engine: state.engine });
+    }
+    return { ...state, validation };
+  });
+}
+
+/** Uploads a node's spooled artifacts (rate limited, resumable, sha256 re-checked). */
+export async function uploadNode(input: unknown, deps: StepDeps): Promise<NodeState> {
+  const state = parseInput(nodeStateSchema, input, 'backup node state');
+  return runStep(state.engine, deps, async () => {
+    const snapshot = requireSnapshot(state);
+    const upload = await deps.registry.backupDriver(state.engine).upload(await nodeContext(state, deps), snapshot, {
+      store: deps.store,
+      prefix: `${state.prefix}/data/${state.node.name}`,
+      rateLimit: state.rateLimit,
+      onProgress: (done, total) => deps.onProgress?.('upload', done, total),
+    });
+    return { ...state, upload };
+  });
+}
+
+/** Removes one node's spool and engine-side snapshot state. Safe at any point, any number of times. */
+export async function cleanupNode(input: unknown, deps: StepDeps): Promise<{ cleaned: string; backupId: string }> {
+  const state = parseInput(nodeStateSchema, input, 'backup node state');
+  return runStep(state.engine, deps, async () => {
+    const ctx = await nodeContext(state, deps);
+    await deps.registry.backupDriver(state.engine).cleanup(ctx, state.snapshot ?? { spoolDir: ctx.spoolDir, consistency: {} });
+    return { cleaned: state.node.name, backupId: state.backupId };
+  });
+}
+
+/**
+ * Writes manifest.json — last, and only after checking every node validated and every artifact is
+ * in the store at its recorded size. Idempotent: an existing manifest for this backup is kept.
+ */
+export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<BackupSummary> {
+  const state = parseInput(finalizeInputSchema, input, 'finalize input');
+  return runStep(state.engine, deps, async () => {
+    const key = manifestKey(state.prefix);
+    const existing = (await readJson(deps.store, key)) as BackupManifest | undefined;
+    const manifest = existing ?? (await buildManifest(state, deps, now));
+    if (!existing) await writeJson(deps.store, key, manifest);
+    deps.logger.info('backup complete', { backupId: state.backupId, engine: state.engine, bytes: manifest.bytes });
+    return {
+      backupId: manifest.backupId,
+      engine: manifest.engine,
+      instance: manifest.instance,
+      manifestKey: key,
+      bytes: manifest.bytes,
+      durationMs: Date.parse(manifest.completedAt) - Date.parse(manifest.startedAt),
+      consistency: manifest.consistency,
+      validation: { ok: manifest.validation.ok, checks: manifest.validation.checks.length },
+    };
+  });
+}
+
+async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date): Promise<BackupManifest> {
+  const single = state.nodeResults.length === 1;
+  const artifacts: StoredArtifact[] = [];
+  const consistency: Record<string, JsonObject> = {};
+  const facts: Record<string, JsonObject> = {};
+  const checks: BackupManifest['validation']['checks'] = [];
+  for (const result of state.nodeResults) {
+    const snapshot = requireSnapshot(result);
+    const node = result.node.name;
+    if (!result.validation?.ok) {
+      throw new PermanentError(`backup ${state.backupId} node ${node} has no passing validation; refusing to mark it complete`, { code: 'NOT_VALIDATED' });
+    }
+    if (!result.upload) {
+      throw new PermanentError(`backup ${state.backupId} node ${node} was not uploaded; refusing to mark it complete`, { code: 'NOT_UPLOADED' });
+    }
+    for (const artifact of result.upload.artifacts) {
+      await assertStored(deps, artifact);
+      artifacts.push(single ? artifact : { ...artifact, name: `${node}/${artifact.name}` });
+    }
+    consistency[node] = snapshot.consistency;
+    facts[node] = snapshot.facts;
+    checks.push(...result.validation.checks.map((c) => (single ? c : { ...c, name: `${node}:${c.name}` })));
+  }
+  const plugin = deps.registry.get(state.engine);
+  const only = state.nodeResults[0].node.name;
+  return {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    backupId: state.backupId,
+    engine: state.engine,
+    instance: state.instance,
+    driver: { name: plugin.manifest.name, version: plugin.manifest.version },
+    startedAt: state.startedAt,
+    completedAt: now.toISOString(),
+    consistency: single ? consistency[only] : { nodes: consistency },
+    facts: single ? facts[only] : { nodes: facts },
+    artifacts,
+    bytes: artifacts.reduce((sum, a) => sum + a.size, 0),
+    validation: { ok: true, checks },
+  };
+}
+
+async function assertStored(deps: StepDeps, artifact: StoredArtifact): Promise<void> {
+  const info = await deps.store.head(artifact.key);
+  if (!info || info.size !== artifact.size) {
+    throw new PermanentError(
+      `artifact ${artifact.key} is ${info ? `${info.size} bytes, expected ${artifact.size}` : 'missing'} in ${deps.store.url}; refusing to mark the backup complete`,
+      { code: 'ARTIFACT_MISSING' },
+    );
+  }
+}
+
+function requireSnapshot(state: NodeState): SnapshotRef {
+  if (!state.snapshot) {
+    throw new PermanentError(`backup ${state.backupId} node ${state.node.name} has no snapshot yet (run the snapshot step first)`, { code: 'STEP_ORDER' });
+  }
+  return state.snapshot;
+}
+
+/** Re-validates the whole-backup state, e.g. for the cleanup step on the failure path. */
+export function parseBackupState(input: unknown): BackupState {
+  return parseInput(backupStateSchema, input, 'backup state');
+}

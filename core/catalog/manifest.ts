@@ -1,0 +1,52 @@
+/**
+ * `manifest.json`: the one file that makes a backup complete. It is written last, after every
+ * artifact is uploaded and its sha256 checked, so a crashed backup is never listed as complete.
+ */
+import { z } from 'zod';
+import { PermanentError } from '../errors';
+
+export const MANIFEST_FORMAT_VERSION = 1;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex sha256');
+
+export const validationReportSchema = z.object({
+  ok: z.boolean(),
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })),
+});
+
+export const storedArtifactSchema = z.object({
+  name: z.string().min(1),
+  key: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  sha256,
+});
+
+const jsonObject = z.record(z.string(), z.any());
+
+export const manifestSchema = z.object({
+  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  backupId: z.string().min(1),
+  engine: z.string().min(1),
+  instance: z.string().min(1),
+  driver: z.object({ name: z.string(), version: z.string() }),
+  startedAt: z.iso.datetime(),
+  completedAt: z.iso.datetime(),
+  /** The engine's consistency point: etcd revision, binlog file/pos + GTID, zxid, snapshot tag... */
+  consistency: jsonObject,
+  /** What restore validation compares with: key counts, digests, row counts. */
+  facts: jsonObject,
+  artifacts: z.array(storedArtifactSchema),
+  bytes: z.number().int().nonnegative(),
+  validation: validationReportSchema,
+});
+
+export type BackupManifest = z.infer<typeof manifestSchema>;
+
+/** Parses a manifest read from the store; a malformed one is a PermanentError naming its key. */
+export function parseManifest(value: unknown, key: string): BackupManifest {
+  const parsed = manifestSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new PermanentError(`manifest ${key} is malformed: ${z.prettifyError(parsed.error)}`, { code: 'INVALID_MANIFEST' });
+  }
+  return parsed.data;
+}

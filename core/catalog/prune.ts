@@ -1,0 +1,93 @@
+/**
+ * Retention. Per engine/instance, a backup is kept when any rule keeps it: it is among the
+ * `keepLast` newest complete backups, or younger than `maxAgeMs`. The newest verified backup is
+ * always kept, whatever the rules say. Incomplete backups (no manifest) older than
+ * `incompleteGraceMs` are leftovers of crashed runs and are removed too.
+ * Dry run unless `apply` is true.
+ */
+import { PermanentError } from '../errors';
+import type { BlobStore } from '../store/blob-store';
+import { type Catalog, type CatalogEntry, isVerified } from './catalog';
+import { manifestKey } from './layout';
+
+export interface PrunePolicy {
+  keepLast?: number;
+  maxAgeMs?: number;
+  /** Default 48 h: long enough that a running backup is never taken for a crashed one. */
+  incompleteGraceMs?: number;
+  engine?: string;
+  instance?: string;
+  apply?: boolean;
+  now?: Date;
+}
+
+export interface PruneDecision {
+  entry: CatalogEntry;
+  action: 'keep' | 'delete';
+  reason: string;
+}
+
+const DEFAULT_INCOMPLETE_GRACE_MS = 48 * 3600_000;
+
+/** Decides, and with `apply` deletes. Returns every decision, kept ones included. */
+export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePolicy): Promise<PruneDecision[]> {
+  if (policy.keepLast === undefined && policy.maxAgeMs === undefined) {
+    throw new PermanentError('prune needs --keep-last and/or --max-age', { code: 'INVALID_POLICY' });
+  }
+  if (policy.keepLast !== undefined && (!Number.isInteger(policy.keepLast) || policy.keepLast < 1)) {
+    throw new PermanentError(`--keep-last must be a whole number ≥ 1, got ${policy.keepLast}`, { code: 'INVALID_POLICY' });
+  }
+  const now = policy.now ?? new Date();
+  const entries = await catalog.list({ engine: policy.engine, instance: policy.instance, includeIncomplete: true });
+  const groups = new Map<string, CatalogEntry[]>();
+  for (const entry of entries) {
+    const id = `${entry.engine}/${entry.instance}`;
+    groups.set(id, [...(groups.get(id) ?? []), entry]);
+  }
+
+  const decisions: PruneDecision[] = [];
+  for (const group of groups.values()) {
+    const complete = group.filter((e) => e.complete); // newest first
+    const newestVerified = complete.find(isVerified);
+    for (const entry of group) {
+      decisions.push(decide(entry, complete.indexOf(entry), newestVerified, policy, now));
+    }
+  }
+
+  if (policy.apply) {
+    for (const decision of decisions.filter((d) => d.action === 'delete')) {
+      await deleteBackup(store, decision.entry);
+    }
+  }
+  return decisions;
+}
+
+function decide(entry: CatalogEntry, rank: number, newestVerified: CatalogEntry | undefined, policy: PrunePolicy, now: Date): PruneDecision {
+  const age = now.getTime() - entry.createdAt.getTime();
+  if (!entry.complete) {
+    const grace = policy.incompleteGraceMs ?? DEFAULT_INCOMPLETE_GRACE_MS;
+    return age > grace
+      ? { entry, action: 'delete', reason: 'incomplete (no manifest) and older than the grace period' }
+      : { entry, action: 'keep', reason: 'incomplete but recent: may still be running' };
+  }
+  if (entry === newestVerified) return { entry, action: 'keep', reason: 'newest verified backup' };
+  if (policy.keepLast !== undefined && rank < policy.keepLast) {
+    return { entry, action: 'keep', reason: `among the ${policy.keepLast} newest` };
+  }
+  if (policy.maxAgeMs !== undefined && age <= policy.maxAgeMs) {
+    return { entry, action: 'keep', reason: 'younger than max age' };
+  }
+  const reasons = [
+    policy.keepLast !== undefined ? `beyond the ${policy.keepLast} newest` : undefined,
+    policy.maxAgeMs !== undefined ? 'older than max age' : undefined,
+  ].filter(Boolean);
+  return { entry, action: 'delete', reason: reasons.join(' and ') };
+}
+
+/** Deletes the manifest first, so a half-deleted backup is never listed as complete. */
+async function deleteBackup(store: BlobStore, entry: CatalogEntry): Promise<void> {
+  if (entry.complete) await store.delete([manifestKey(entry.prefix)]);
+  const keys: string[] = [];
+  for await (const object of store.list(`${entry.prefix}/`)) keys.push(object.key);
+  await store.delete(keys);
+}

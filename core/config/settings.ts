@@ -1,0 +1,33 @@
+/**
+ * The one place that reads environment variables. Everything else receives these settings.
+ *
+ * | variable | meaning | default |
+ * |---|---|---|
+ * | DBBACKUP_STORE | store URL: a path, `file:///abs`, or `s3://bucket/prefix` | `./backups` |
+ * | DBBACKUP_SPOOL_DIR | host-local spool for snapshots and downloads | `<tmp>/dbbackup-spool` |
+ * | DBBACKUP_LOG_LEVEL | debug, info, warn, error | `warn` for the CLI |
+ * | DBBACKUP_RETRY_ATTEMPTS | attempts per step on TransientError | 4 |
+ * | AWS_ENDPOINT_URL(_S3), AWS_REGION, DBBACKUP_S3_FORCE_PATH_STYLE | S3 endpoint (s3rver, LocalStack, AWS) | AWS defaults |
+ * | DBBACKUP_PLUGIN_PATH, DBBACKUP_PLUGIN_PINS, DBBACKUP_ALLOW_UNPINNED_PLUGINS | external driver plugins | none |
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Settings {
+  storeUrl: string;
+  spoolRoot: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  retryAttempts: number;
+  env: NodeJS.ProcessEnv;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
+  const level = env.DBBACKUP_LOG_LEVEL;
+  return {
+    storeUrl: env.DBBACKUP_STORE || './backups',
+    spoolRoot: env.DBBACKUP_SPOOL_DIR || path.join(os.tmpdir(), 'dbbackup-spool'),
+    logLevel: level === 'debug' || level === 'info' || level === 'error' ? level : 'warn',
+    retryAttempts: Math.max(1, Number(env.DBBACKUP_RETRY_ATTEMPTS) || 4),
+    env,
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * A demo scenario: a throwaway source server with sample data and a fresh restore target, for one
+ * engine. `npm start` runs every scenario: backup → restore → validate. Each driver folder that
+ * can run on one machine provides one (`drivers/<engine>/demo.ts`).
+ */
+import type { Logger } from '../logger';
+
+export interface DemoRun {
+  instance: string;
+  /** Backup request config for the source server. */
+  config: Record<string, unknown>;
+  /** Restore target for a fresh, empty server. */
+  target: Record<string, unknown>;
+  /** What was written, e.g. "1000 keys". */
+  seeded: string;
+  /** Stops every server the scenario (and the restore) started. */
+  stop(): Promise<void>;
+}
+
+export interface DemoScenario {
+  engine: string;
+  /** Starts the source with sample data under `workDir`. */
+  start(workDir: string, logger: Logger): Promise<DemoRun>;
+}

@@ -1,0 +1,7 @@
+/** Every engine's demo scenario, in the order `npm start` runs them. */
+import type { DemoScenario } from './scenario';
+import { etcdDemo } from '../../drivers/etcd/demo';
+
+export function demoScenarios(): DemoScenario[] {
+  return [etcdDemo];
+}

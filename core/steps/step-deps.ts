@@ -1,0 +1,48 @@
+/**
+ * What every backup/restore step needs, passed in (never read from globals), so the same step
+ * functions serve the Lambda handlers, the host agent and the CLI.
+ */
+import { PermanentError, classify } from '../errors';
+import type { Logger } from '../logger';
+import type { BlobStore } from '../store/blob-store';
+import type { DriverRegistry } from '../driver/registry';
+
+export interface StepDeps {
+  registry: DriverRegistry;
+  store: BlobStore;
+  logger: Logger;
+  /** Host-local directory under which per-backup/per-restore spool directories are created. */
+  spoolRoot: string;
+  /** Replaces `{ "$secret": ref }` values with the secrets they name. */
+  resolveSecrets: (value: unknown) => Promise<unknown>;
+  /** Runs `fn` through the circuit breaker of `target` (engine/instance). Optional: no breaker when absent. */
+  guard?: <T>(target: string, fn: () => Promise<T>) => Promise<T>;
+  /** Transfer progress, for progress bars. */
+  onProgress?: (phase: string, transferredBytes: number, totalBytes: number | undefined) => void;
+}
+
+/** Runs `fn` through the target's breaker when one is configured. */
+export function guarded<T>(deps: StepDeps, target: string, fn: () => Promise<T>): Promise<T> {
+  return deps.guard ? deps.guard(target, fn) : fn();
+}
+
+interface SafeParser<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { message: string } };
+}
+
+/** Parses step input, naming the problem in a PermanentError `INVALID_INPUT`. */
+export function parseInput<T>(schema: SafeParser<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new PermanentError(`invalid ${what}: ${parsed.error.message}`, { code: 'INVALID_INPUT' });
+  return parsed.data;
+}
+
+/** Runs a step body so that whatever it throws leaves as TransientError/PermanentError (engine-mapped). */
+export async function runStep<T>(engine: string | undefined, deps: StepDeps, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const mapError = engine && deps.registry.has(engine) ? deps.registry.get(engine).mapError : undefined;
+    throw classify(error, mapError, engine);
+  }
+}
