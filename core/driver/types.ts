@@ -194,7 +194,9 @@ export interface RestoreResult {
 export interface RestoreDriver<T = unknown> {
   /**
    * Checks the target exists and is empty (refuses a non-empty one with PermanentError
-   * `TARGET_NOT_EMPTY` unless `ctx.force`) and makes it ready to receive data. Idempotent.
+   * `TARGET_NOT_EMPTY` unless `ctx.force`) and makes it ready to receive data. Idempotent and
+   * never destructive: with `force`, existing data is replaced by `restore`, only after the backup
+   * has been downloaded and verified, so a corrupt backup never costs the target its data.
    */
   prepareTarget(ctx: RestoreContext<T>): Promise<PreparedTarget>;
   /**

@@ -1,0 +1,37 @@
+/**
+ * The etcd driver plugin: Maintenance-API snapshots with their sha256 trailer verified, the
+ * snapshot's revision recorded with a kv digest, and restores into a new single-member cluster
+ * proven equal to the backup. See README.md in this folder.
+ */
+import { DRIVER_API_VERSION, type DriverPlugin } from '../../core/driver/types';
+import { EtcdBackupDriver } from './backup-driver';
+import { etcdConfigSchema, etcdRestoreTargetSchema, type EtcdConfig, type EtcdRestoreTarget } from './config';
+import { mapEtcdError } from './errors';
+import { EtcdRestoreDriver } from './restore-driver';
+
+/** The built-in etcd driver. */
+export const plugin: DriverPlugin<EtcdConfig, EtcdRestoreTarget> = {
+  manifest: {
+    name: 'etcd',
+    version: '1.0.0',
+    apiVersion: DRIVER_API_VERSION,
+    capabilities: ['backup', 'restore', 'consistency-point'],
+    description: 'etcd 3.x: Maintenance snapshot (sha256 trailer verified) at a recorded revision; restore with etcdutl/etcdctl snapshot restore into a new cluster',
+    configSchema: etcdConfigSchema,
+    restoreTargetSchema: etcdRestoreTargetSchema,
+  },
+  backup: new EtcdBackupDriver(),
+  restore: new EtcdRestoreDriver(),
+  mapError: mapEtcdError,
+};
+
+export default plugin;
+
+export { EtcdBackupDriver, SNAPSHOT_FILE, snapshotRevision } from './backup-driver';
+export { EtcdRestoreDriver } from './restore-driver';
+export { etcdConfigSchema, etcdRestoreTargetSchema, clusterTokenFor, type EtcdConfig, type EtcdRestoreTarget } from './config';
+export { mapEtcdError } from './errors';
+export { computeKvDigest, type KvDigest } from './kv-digest';
+export { SnapshotTrailerCheck, verifySnapshotFile } from './snapshot-trailer';
+export { detectEtcdTool, snapshotRestoreArgv, snapshotStatusArgv, type EtcdTool } from './etcd-tools';
+export { startLocalEtcd, startMember, stopMember, type LocalEtcd, type RunningMember } from './member';

@@ -1,0 +1,247 @@
+/**
+ * Restore side of the etcd driver: the snapshot is downloaded (sha256 re-checked), restored with
+ * `snapshot restore` into a fresh data dir as a NEW single-member cluster (new cluster token, new
+ * cluster id), started, and then proven equal to the backup by comparing the kv digest at the
+ * recorded revision.
+ */
+import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import path from 'node:path';
+import { PermanentError } from '../../core/errors';
+import { downloadArtifacts } from '../../core/driver/download';
+import type {
+  PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport,
+} from '../../core/driver/types';
+import { createEtcdClient, idHex } from './client';
+import { clusterTokenFor, type EtcdRestoreTarget } from './config';
+import { mapEtcdError } from './errors';
+import { detectEtcdTool, snapshotRestore, type EtcdTool } from './etcd-tools';
+import { computeKvDigest } from './kv-digest';
+import { memberLogFile, memberPidFile, startMember, stopMember, waitForEtcd, type RunningMember } from './member';
+import { verifySnapshotFile } from './snapshot-trailer';
+import { ENGINE, SNAPSHOT_FILE, type EtcdDriverOptions } from './backup-driver';
+
+/** Marker written next to the data dir: which backup the restore step is putting there. */
+function markerFile(dataDir: string): string {
+  return `${path.resolve(dataDir)}.restore.json`;
+}
+
+/** Entries of `dir`, or undefined when it does not exist. */
+async function entriesOf(dir: string): Promise<string[] | undefined> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** True when something accepts TCP connections on the URL's host:port. */
+function isListening(url: string, timeoutMs = 500): Promise<boolean> {
+  const parsed = new URL(url);
+  let host = parsed.hostname.replace(/^\[|\]$/g, '');
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  if (host === '::') host = '::1';
+  const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (listening: boolean) => { socket.destroy(); resolve(listening); };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.connect(port, host);
+  });
+}
+
+function targetNotEmpty(dataDir: string, detail: string): PermanentError {
+  return new PermanentError(
+    `restore target data dir ${dataDir} is not empty (${detail}); refusing to overwrite it — pass --force to replace its contents`,
+    { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
+  );
+}
+
+/**
+ * Restores an etcd backup into a new single-member cluster described by {@link EtcdRestoreTarget}.
+ * The restored cluster keeps the backup's revision, keys, leases, users and roles, but gets a new
+ * cluster id (from the new cluster token), so it can never join or confuse the original cluster.
+ */
+export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
+  private tool?: EtcdTool;
+
+  constructor(options: EtcdDriverOptions = {}) {
+    this.tool = options.tool;
+  }
+
+  private snapshotTool(): EtcdTool {
+    this.tool ??= detectEtcdTool();
+    return this.tool;
+  }
+
+  /**
+   * Refuses a non-empty data dir (PermanentError `TARGET_NOT_EMPTY`) unless `ctx.force`; with force
+   * it only notes that the dir will be replaced (the restore step replaces it after the download is
+   * verified). When the target is to be started on an empty dir, its client and peer ports must be
+   * free (`TARGET_PORT_IN_USE`). Idempotent, and never destructive.
+   */
+  async prepareTarget(ctx: RestoreContext<EtcdRestoreTarget>): Promise<PreparedTarget> {
+    const { target } = ctx;
+    const dataDir = path.resolve(target.dataDir);
+    const entries = await entriesOf(dataDir);
+    const replace = entries !== undefined && entries.length > 0;
+    if (replace) {
+      if (!ctx.force) throw targetNotEmpty(dataDir, `${entries.length} entries: ${entries.slice(0, 5).join(', ')}`);
+      // Nothing is removed yet: the restore step replaces the data dir only after the backup has
+      // been downloaded and verified, so a corrupt backup never costs the target its data.
+      ctx.logger.warn('etcd restore: --force given, the non-empty data dir will be replaced', { dataDir, entries: entries.length });
+    }
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    if (target.start && !replace) {
+      await stopMember(memberPidFile(dataDir)); // our own member from an earlier attempt, if any
+      for (const url of [target.clientUrl, target.peerUrl]) {
+        if (await isListening(url)) {
+          throw new PermanentError(
+            `restore target port of ${url} is already in use; choose free clientUrl/peerUrl ports for the restored member`,
+            { code: 'TARGET_PORT_IN_USE', engine: ENGINE },
+          );
+        }
+      }
+    }
+    return {
+      details: {
+        dataDir,
+        replace,
+        name: target.name,
+        clientUrl: target.clientUrl,
+        peerUrl: target.peerUrl,
+        clusterToken: clusterTokenFor(target, ctx.backup.backupId),
+        logFile: memberLogFile(dataDir),
+        pidFile: memberPidFile(dataDir),
+      },
+    };
+  }
+
+  /**
+   * Downloads the snapshot into `ctx.spoolDir`, checks its trailer, runs `snapshot restore` into the
+   * data dir with the new cluster token and starts the member when `target.start`. Idempotent: a
+   * retry stops the member it started, removes the partial data dir (only one this step created,
+   * recognised by its marker) and starts over.
+   */
+  async restore(ctx: RestoreContext<EtcdRestoreTarget>, _prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
+    const started = Date.now();
+    const { target, backup, logger } = ctx;
+    const dataDir = path.resolve(target.dataDir);
+    // One snapshot per etcd backup; its name may carry a node prefix (`default/snapshot.db`).
+    const snapshots = backup.artifacts.filter((a) => path.posix.basename(a.name) === SNAPSHOT_FILE);
+    if (snapshots.length !== 1) {
+      throw new PermanentError(
+        `backup ${backup.backupId} must have exactly one ${SNAPSHOT_FILE} artifact, has ${snapshots.length} (artifacts: ${backup.artifacts.map((a) => a.name).join(', ') || 'none'})`,
+        { code: 'ARTIFACT_MISSING', engine: ENGINE },
+      );
+    }
+    const artifact = snapshots[0];
+    const tool = this.snapshotTool();
+
+    await mkdir(ctx.spoolDir, { recursive: true });
+    logger.info('etcd restore: downloading snapshot', { key: artifact.key, size: artifact.size });
+    const { files, bytes } = await downloadArtifacts([artifact], ctx.spoolDir, transfer);
+    const snapshotPath = files[artifact.name];
+    await verifySnapshotFile(snapshotPath);
+
+    // Start clean: our member from an earlier attempt, and the data dir it (or etcdctl) left behind.
+    await stopMember(memberPidFile(dataDir));
+    const entries = await entriesOf(dataDir);
+    if (entries !== undefined && entries.length > 0) {
+      const marker = await readFile(markerFile(dataDir), 'utf8').then((t) => JSON.parse(t) as { backupId?: string }).catch(() => undefined);
+      if (marker?.backupId !== backup.backupId && !ctx.force) {
+        throw targetNotEmpty(dataDir, 'it changed after prepareTarget and was not written by this restore');
+      }
+      if (marker?.backupId !== backup.backupId) logger.warn('etcd restore: replacing the data dir (--force)', { dataDir });
+    }
+    await rm(dataDir, { recursive: true, force: true });
+    await writeFile(markerFile(dataDir), `${JSON.stringify({ backupId: backup.backupId, startedAt: new Date().toISOString() })}\n`);
+
+    const clusterToken = clusterTokenFor(target, backup.backupId);
+    logger.info('etcd restore: snapshot restore', { dataDir, name: target.name, clusterToken, tool: tool.flavour });
+    await snapshotRestore({
+      snapshotPath, name: target.name, dataDir, peerUrl: target.peerUrl, clusterToken,
+    }, tool);
+
+    const endpoint: RestoreResult['endpoint'] = {
+      clientUrl: target.clientUrl, peerUrl: target.peerUrl, dataDir, name: target.name, clusterToken, started: false,
+    };
+    if (target.start) {
+      const member = await startMember({
+        name: target.name, dataDir, clientUrl: target.clientUrl, peerUrl: target.peerUrl, clusterToken,
+      });
+      logger.info('etcd restore: member started', { clientUrl: target.clientUrl, pid: member.pid, logFile: member.logFile });
+      Object.assign(endpoint, { started: true, pid: member.pid, logFile: member.logFile, pidFile: member.pidFile });
+    }
+    return { endpoint, bytes, durationMs: Date.now() - started };
+  }
+
+  /**
+   * Connects to the restored member (starting it temporarily when the target says `start: false`)
+   * and compares it with the backup: a new cluster id, a revision at least the recorded one, and the
+   * key count and kv digest at the recorded revision. Mismatches give `ok: false`; an unreachable
+   * member throws (TransientError).
+   */
+  async validateRestore(ctx: RestoreContext<EtcdRestoreTarget>, result: RestoreResult): Promise<ValidationReport> {
+    const { target, backup } = ctx;
+    const clientUrl = typeof result.endpoint.clientUrl === 'string' ? result.endpoint.clientUrl : target.clientUrl;
+    const dataDir = path.resolve(target.dataDir);
+    let temporary: RunningMember | undefined;
+    if (!target.start && !(await isListening(clientUrl))) {
+      temporary = await startMember({
+        name: target.name, dataDir, clientUrl, peerUrl: target.peerUrl, clusterToken: clusterTokenFor(target, backup.backupId),
+      });
+    }
+    const client = createEtcdClient(clientUrl, { username: target.username, password: target.password });
+    try {
+      await waitForEtcd(clientUrl, { timeoutMs: 30_000, logFile: memberLogFile(dataDir), peerUrl: target.peerUrl });
+      const status = await client.maintenance.status().catch((error: unknown) => { throw mapEtcdError(error) ?? error; });
+      const checks: ValidationCheck[] = [];
+      const recordedRevision = Number(backup.consistency.revision);
+      const currentRevision = Number(status.header.revision);
+      const clusterId = idHex(status.header.cluster_id);
+      checks.push({
+        name: 'new-cluster',
+        ok: clusterId !== backup.consistency.clusterId,
+        detail: `restored cluster id ${clusterId}, source cluster id ${String(backup.consistency.clusterId)}`,
+      });
+      checks.push({
+        name: 'revision',
+        ok: Number.isSafeInteger(recordedRevision) && currentRevision >= recordedRevision,
+        detail: currentRevision === recordedRevision
+          ? `restored revision ${currentRevision} equals the recorded revision`
+          : `restored revision ${currentRevision}, recorded ${recordedRevision}${currentRevision > recordedRevision ? ' (written to since the restore)' : ' (older than the backup)'}`,
+      });
+      let digest: { keyCount: number; digest: string } | undefined;
+      let digestError: string | undefined;
+      if (currentRevision < recordedRevision) {
+        digestError = `the restored cluster is at revision ${currentRevision}, before the recorded revision ${recordedRevision}`;
+      } else {
+        try {
+          digest = await computeKvDigest(client, recordedRevision, { signal: ctx.signal });
+        } catch (error) {
+          const mapped = mapEtcdError(error);
+          if (mapped?.code !== 'ETCD_COMPACTED' && !(error instanceof RangeError)) throw mapped ?? error;
+          digestError = mapped?.message ?? (error as Error).message;
+        }
+      }
+      checks.push({
+        name: 'key-count',
+        ok: digest !== undefined && digest.keyCount === backup.facts.keyCount,
+        detail: digest ? `${digest.keyCount} keys at revision ${recordedRevision}, recorded ${String(backup.facts.keyCount)}` : `unreadable: ${digestError}`,
+      });
+      checks.push({
+        name: 'kv-digest',
+        ok: digest !== undefined && digest.digest === backup.facts.kvDigest,
+        detail: digest ? `digest ${digest.digest}, recorded ${String(backup.facts.kvDigest)}` : `unreadable: ${digestError}`,
+      });
+      return { ok: checks.every((c) => c.ok), checks };
+    } finally {
+      client.close();
+      if (temporary) await temporary.stop();
+    }
+  }
+}
