@@ -7,6 +7,7 @@
  * Each is idempotent, so a retry is safe. The per-node steps run where the node's spool is (the
  * database host, through the host runner); prepare and finalize only need the store.
  */
+import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PermanentError } from '../errors';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
@@ -119,6 +120,8 @@ export async function cleanupNode(input: unknown, deps: StepDeps): Promise<{ cle
   return runStep(state.engine, deps, async () => {
     const ctx = await nodeContext(state, deps);
     await deps.registry.backupDriver(state.engine).cleanup(ctx, state.snapshot ?? { spoolDir: ctx.spoolDir, consistency: {} });
+    // The backup's spool directory goes once its last node's spool has gone.
+    await rmdir(path.dirname(ctx.spoolDir)).catch(() => undefined);
     return { cleaned: state.node.name, backupId: state.backupId };
   });
 }

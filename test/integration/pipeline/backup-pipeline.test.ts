@@ -1,0 +1,170 @@
+/**
+ * The backup and restore steps end to end against a real etcd and a real local store: a crashed
+ * backup is never complete, a damaged one is refused, and a refused restore leaves the target as
+ * it was.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  cleanupNode, finalizeBackup, nodeState, prepareBackup, snapshotNode, uploadNode, validateNode,
+} from '../../../core/backup/backup-steps';
+import { manifestKey } from '../../../core/catalog/layout';
+import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
+import { freeMemberUrls, startTestEtcd, stopAllEtcd, tempDir, writeKeys, type TestEtcd } from '../../harness/etcd';
+import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
+
+let etcd: TestEtcd;
+let rt: TestRuntime;
+
+beforeAll(async () => {
+  etcd = await startTestEtcd('pipeline');
+  await writeKeys(etcd.client, 200);
+});
+afterAll(() => stopAllEtcd());
+beforeEach(async () => {
+  rt = await createTestRuntime({ env: { ETCD_TEST_PASSWORD: 'not-used' } });
+});
+afterEach(() => rt.dispose());
+
+const request = () => ({ engine: 'etcd', instance: 'pipeline', config: { endpoints: [etcd.clientUrl] } });
+
+async function uploadedNode() {
+  const state = await prepareBackup(request(), rt.deps);
+  let node = await snapshotNode(nodeState(state, state.nodes[0]), rt.deps);
+  node = await validateNode(node, rt.deps);
+  node = await uploadNode(node, rt.deps);
+  return { state, node };
+}
+
+describe('backup pipeline', () => {
+  it('runs end to end: manifest written, spool removed, restore validated', async () => {
+    // Prepare
+    const target = { dataDir: path.join(await tempDir('restore'), 'data'), ...(await freeMemberUrls()) };
+
+    // Act
+    const backup = await rt.backup(request());
+    const restore = await rt.restore({ backupId: backup.backupId, target });
+    await stopMember(memberPidFile(target.dataDir));
+
+    // Assess
+    expect(await rt.store.head(backup.manifestKey)).toBeDefined();
+    expect(existsSync(path.join(rt.spoolRoot, 'backup', backup.backupId))).toBe(false);
+    expect(restore.validation.ok).toBe(true);
+    expect(restore.validation.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['revision', 'key-count', 'kv-digest']));
+  });
+
+  it('never lists a backup that crashed before finalize as complete', async () => {
+    // Prepare
+    const { state } = await uploadedNode();
+
+    // Act: the process "dies" here: no finalize.
+    const complete = await rt.catalog.list();
+    const all = await rt.catalog.list({ includeIncomplete: true });
+
+    // Assess
+    expect(complete).toHaveLength(0);
+    expect(all).toEqual([expect.objectContaining({ backupId: state.backupId, complete: false })]);
+    await expect(rt.catalog.get(state.backupId)).rejects.toMatchObject({ code: 'BACKUP_INCOMPLETE' });
+  });
+
+  it('refuses to finalize when an uploaded artifact is missing from the store', async () => {
+    // Prepare
+    const { state, node } = await uploadedNode();
+    await rt.store.delete(node.upload!.artifacts.map((a) => a.key));
+
+    // Act
+    const finalizing = finalizeBackup({ ...state, nodeResults: [node] }, rt.deps);
+
+    // Assess
+    await expect(finalizing).rejects.toMatchObject({ name: 'PermanentError', code: 'ARTIFACT_MISSING' });
+    expect(await rt.store.head(manifestKey(state.prefix))).toBeUndefined();
+  });
+
+  it('refuses to finalize a node that was never validated', async () => {
+    // Prepare
+    const { state, node } = await uploadedNode();
+
+    // Act
+    const finalizing = finalizeBackup({ ...state, nodeResults: [{ ...node, validation: undefined }] }, rt.deps);
+
+    // Assess
+    await expect(finalizing).rejects.toMatchObject({ code: 'NOT_VALIDATED' });
+    expect(await rt.store.head(manifestKey(state.prefix))).toBeUndefined();
+  });
+
+  it('stops a backup whose spooled snapshot was damaged, and cleanup removes the spool', async () => {
+    // Prepare
+    const state = await prepareBackup(request(), rt.deps);
+    const node = await snapshotNode(nodeState(state, state.nodes[0]), rt.deps);
+    const file = path.join(node.spoolDir!, 'snapshot.db');
+    const bytes = await readFile(file);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    await writeFile(file, bytes);
+
+    // Act
+    const validating = validateNode(node, rt.deps);
+    await expect(validating).rejects.toMatchObject({ name: 'PermanentError', code: 'SNAPSHOT_INVALID' });
+    await cleanupNode(node, rt.deps);
+
+    // Assess
+    expect(existsSync(node.spoolDir!)).toBe(false);
+  });
+
+  it('resolves $secret references for the driver but never puts the value in the state', async () => {
+    // Prepare
+    const withSecret = { ...request(), config: { endpoints: [etcd.clientUrl], dialTimeoutMs: 3000, username: 'root', password: { $secret: 'env:ETCD_TEST_PASSWORD' } } };
+
+    // Act
+    const state = await prepareBackup(withSecret, rt.deps);
+
+    // Assess
+    expect(JSON.stringify(state)).not.toContain('not-used');
+    expect(state.config.password).toEqual({ $secret: 'env:ETCD_TEST_PASSWORD' });
+  });
+
+  it('rejects bad input with a named error before touching anything', async () => {
+    await expect(prepareBackup({ engine: 'nosuch', instance: 'x', config: {} }, rt.deps)).rejects.toMatchObject({ code: 'UNKNOWN_ENGINE' });
+    await expect(prepareBackup({ engine: 'etcd', instance: '../escape', config: { endpoints: [etcd.clientUrl] } }, rt.deps)).rejects.toMatchObject({ code: 'INVALID_NAME' });
+    await expect(prepareBackup({ engine: 'etcd', instance: 'x', config: { endpoints: 'nope' } }, rt.deps)).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    await expect(prepareBackup({ engine: 'etcd', instance: 'x' }, rt.deps)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(existsSync(rt.storeDir) ? await readdir(rt.storeDir) : []).toEqual([]);
+  });
+});
+
+describe('restore safety', () => {
+  it('refuses a non-empty target without force and leaves it untouched', async () => {
+    // Prepare
+    const backup = await rt.backup(request());
+    const dataDir = path.join(await tempDir('occupied'), 'data');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(path.join(dataDir, 'precious'), 'do not lose me');
+
+    // Act
+    const restoring = rt.restore({ backupId: backup.backupId, target: { dataDir, ...(await freeMemberUrls()) } });
+
+    // Assess
+    await expect(restoring).rejects.toMatchObject({ name: 'PermanentError', code: 'TARGET_NOT_EMPTY' });
+    expect(await readFile(path.join(dataDir, 'precious'), 'utf8')).toBe('do not lose me');
+  });
+
+  it('with --force, a corrupt backup is refused before the target is touched', async () => {
+    // Prepare
+    const backup = await rt.backup(request());
+    const [artifact] = (await rt.catalog.get(backup.backupId)).manifest!.artifacts;
+    const stored = path.join(rt.storeDir, artifact.key);
+    const bytes = await readFile(stored);
+    bytes[100] ^= 0xff;
+    await writeFile(stored, bytes);
+    const dataDir = path.join(await tempDir('forced'), 'data');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(path.join(dataDir, 'precious'), 'still here');
+
+    // Act
+    const restoring = rt.restore({ backupId: backup.backupId, force: true, target: { dataDir, ...(await freeMemberUrls()) } });
+
+    // Assess
+    await expect(restoring).rejects.toMatchObject({ name: 'PermanentError', code: 'CHECKSUM_MISMATCH' });
+    expect(await readFile(path.join(dataDir, 'precious'), 'utf8')).toBe('still here');
+  });
+});

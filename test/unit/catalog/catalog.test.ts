@@ -1,0 +1,228 @@
+/**
+ * The catalog against a real local directory store: what counts as complete, `latest`,
+ * verification of stored artifacts, and retention.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Catalog } from '../../../core/catalog/catalog';
+import { backupPrefix, manifestKey, newBackupId } from '../../../core/catalog/layout';
+import { MANIFEST_FORMAT_VERSION, type BackupManifest } from '../../../core/catalog/manifest';
+import { prune } from '../../../core/catalog/prune';
+import { verifyBackup } from '../../../core/catalog/verification';
+import { writeJson } from '../../../core/store/json';
+import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+
+const DAY = 86_400_000;
+let root: string;
+let store: LocalDirectoryStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-catalog-'));
+  store = new LocalDirectoryStore(root);
+});
+afterEach(() => rm(root, { recursive: true, force: true }));
+
+/** Stores one artifact and, unless `complete: false`, the manifest that makes the backup complete. */
+async function storeBackup(options: { instance?: string; at: Date; complete?: boolean; validationOk?: boolean; engine?: string }): Promise<{ backupId: string; prefix: string; manifest: BackupManifest }> {
+  const engine = options.engine ?? 'etcd';
+  const instance = options.instance ?? 'main';
+  const backupId = newBackupId(options.at);
+  const prefix = backupPrefix(engine, instance, backupId);
+  const body = Buffer.from(`snapshot of ${backupId}`);
+  const key = `${prefix}/data/default/snapshot.db`;
+  await store.put(key, body);
+  const manifest: BackupManifest = {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    backupId,
+    engine,
+    instance,
+    driver: { name: engine, version: '1.0.0' },
+    startedAt: options.at.toISOString(),
+    completedAt: new Date(options.at.getTime() + 1000).toISOString(),
+    consistency: { revision: 7 },
+    facts: {},
+    artifacts: [{ name: 'snapshot.db', key, size: body.length, sha256: createHash('sha256').update(body).digest('hex') }],
+    bytes: body.length,
+    validation: { ok: options.validationOk ?? true, checks: [{ name: 'all', ok: options.validationOk ?? true }] },
+  };
+  if (options.complete !== false) await writeJson(store, manifestKey(prefix), manifest);
+  return { backupId, prefix, manifest };
+}
+
+describe('Catalog', () => {
+  it('lists only backups with a manifest, newest first, unless incomplete ones are asked for', async () => {
+    // Prepare
+    const now = Date.now();
+    const old = await storeBackup({ at: new Date(now - 2 * DAY) });
+    const recent = await storeBackup({ at: new Date(now - DAY) });
+    const crashed = await storeBackup({ at: new Date(now - 1000), complete: false });
+
+    // Act
+    const complete = await new Catalog(store).list();
+    const all = await new Catalog(store).list({ includeIncomplete: true });
+
+    // Assess
+    expect(complete.map((e) => e.backupId)).toEqual([recent.backupId, old.backupId]);
+    expect(all.map((e) => [e.backupId, e.complete])).toEqual([[crashed.backupId, false], [recent.backupId, true], [old.backupId, true]]);
+  });
+
+  it('filters by engine and instance', async () => {
+    // Prepare
+    await storeBackup({ at: new Date(), instance: 'a' });
+    const b = await storeBackup({ at: new Date(), instance: 'b' });
+    await storeBackup({ at: new Date(), engine: 'mysql', instance: 'b' });
+
+    // Act
+    const entries = await new Catalog(store).list({ engine: 'etcd', instance: 'b' });
+
+    // Assess
+    expect(entries.map((e) => e.backupId)).toEqual([b.backupId]);
+  });
+
+  it('resolves latest to the newest verified backup, skipping failed validations and failed verifications', async () => {
+    // Prepare
+    const now = Date.now();
+    const good = await storeBackup({ at: new Date(now - 3 * DAY) });
+    const corrupt = await storeBackup({ at: new Date(now - 2 * DAY) });
+    await storeBackup({ at: new Date(now - DAY), validationOk: false });
+    await writeFile(path.join(root, corrupt.manifest.artifacts[0].key), 'tampered');
+    await verifyBackup(store, corrupt.prefix, corrupt.manifest);
+
+    // Act
+    const latest = await new Catalog(store).get('latest', { engine: 'etcd', instance: 'main' });
+
+    // Assess
+    expect(latest.backupId).toBe(good.backupId);
+  });
+
+  it('names the problem for a missing or incomplete backup', async () => {
+    // Prepare
+    const crashed = await storeBackup({ at: new Date(), complete: false });
+    const catalog = new Catalog(store);
+
+    // Act + Assess
+    await expect(catalog.get('20200101T000000Z-000000')).rejects.toMatchObject({ name: 'PermanentError', code: 'BACKUP_NOT_FOUND' });
+    await expect(catalog.get(crashed.backupId)).rejects.toMatchObject({ code: 'BACKUP_INCOMPLETE' });
+    await expect(catalog.get('latest', { engine: 'etcd', instance: 'nothing' })).rejects.toMatchObject({ code: 'BACKUP_NOT_FOUND' });
+  });
+
+  it('refuses a malformed manifest with an error naming its key', async () => {
+    // Prepare
+    const backup = await storeBackup({ at: new Date() });
+    await store.put(manifestKey(backup.prefix), '{"formatVersion":1}');
+
+    // Act + Assess
+    await expect(new Catalog(store).list()).rejects.toThrow(new RegExp(`manifest ${manifestKey(backup.prefix)} is malformed`));
+  });
+});
+
+describe('verifyBackup', () => {
+  it('re-hashes every artifact and records the result next to the manifest', async () => {
+    // Prepare
+    const backup = await storeBackup({ at: new Date() });
+
+    // Act
+    const ok = await verifyBackup(store, backup.prefix, backup.manifest);
+    await writeFile(path.join(root, backup.manifest.artifacts[0].key), 'flipped');
+    const bad = await verifyBackup(store, backup.prefix, backup.manifest);
+    const [entry] = await new Catalog(store).list();
+
+    // Assess
+    expect(ok.ok).toBe(true);
+    expect(bad.ok).toBe(false);
+    expect(bad.artifacts[0].detail).toMatch(/expected \d+ bytes sha256/);
+    expect(entry.verification?.ok).toBe(false);
+  });
+
+  it('reports a missing artifact instead of throwing', async () => {
+    // Prepare
+    const backup = await storeBackup({ at: new Date() });
+    await store.delete([backup.manifest.artifacts[0].key]);
+
+    // Act
+    const record = await verifyBackup(store, backup.prefix, backup.manifest);
+
+    // Assess
+    expect(record.ok).toBe(false);
+    expect(record.artifacts[0].detail).toBeDefined();
+  });
+});
+
+describe('prune', () => {
+  it('is a dry run by default and deletes only with apply', async () => {
+    // Prepare
+    const now = Date.now();
+    const backups = [];
+    for (let i = 5; i >= 1; i -= 1) backups.push(await storeBackup({ at: new Date(now - i * DAY) }));
+    const catalog = new Catalog(store);
+
+    // Act
+    const dry = await prune(catalog, store, { keepLast: 2 });
+    const afterDry = await catalog.list();
+    await prune(catalog, store, { keepLast: 2, apply: true });
+    const afterApply = await catalog.list({ includeIncomplete: true });
+
+    // Assess
+    expect(dry.filter((d) => d.action === 'delete')).toHaveLength(3);
+    expect(afterDry).toHaveLength(5);
+    expect(afterApply.map((e) => e.backupId)).toEqual([backups[4].backupId, backups[3].backupId]);
+  });
+
+  it('keeps what either rule keeps: the newest N or anything younger than max age', async () => {
+    // Prepare
+    const now = new Date();
+    const ages = [40, 20, 10, 1];
+    const backups = [];
+    for (const age of ages) backups.push(await storeBackup({ at: new Date(now.getTime() - age * DAY) }));
+
+    // Act
+    const decisions = await prune(new Catalog(store), store, { keepLast: 1, maxAgeMs: 15 * DAY, now });
+
+    // Assess
+    const byId = Object.fromEntries(decisions.map((d) => [d.entry.backupId, d.action]));
+    expect(byId).toEqual({
+      [backups[0].backupId]: 'delete',
+      [backups[1].backupId]: 'delete',
+      [backups[2].backupId]: 'keep',
+      [backups[3].backupId]: 'keep',
+    });
+  });
+
+  it('never deletes the newest verified backup, even when every rule would', async () => {
+    // Prepare
+    const now = new Date();
+    const verified = await storeBackup({ at: new Date(now.getTime() - 30 * DAY) });
+    const broken = await storeBackup({ at: new Date(now.getTime() - 20 * DAY), validationOk: false });
+
+    // Act
+    const decisions = await prune(new Catalog(store), store, { keepLast: 1, maxAgeMs: DAY, now, apply: true });
+    const left = await new Catalog(store).list();
+
+    // Assess
+    expect(decisions.find((d) => d.entry.backupId === verified.backupId)?.reason).toBe('newest verified backup');
+    expect(left.map((e) => e.backupId)).toEqual([broken.backupId, verified.backupId]);
+  });
+
+  it('removes incomplete leftovers only after the grace period', async () => {
+    // Prepare
+    const now = new Date();
+    const stale = await storeBackup({ at: new Date(now.getTime() - 3 * DAY), complete: false });
+    const running = await storeBackup({ at: new Date(now.getTime() - 60_000), complete: false });
+    await storeBackup({ at: now });
+
+    // Act
+    await prune(new Catalog(store), store, { keepLast: 5, now, apply: true });
+    const left = await new Catalog(store).list({ includeIncomplete: true });
+
+    // Assess
+    expect(left.map((e) => e.backupId)).not.toContain(stale.backupId);
+    expect(left.map((e) => e.backupId)).toContain(running.backupId);
+  });
+
+  it('refuses a policy without rules or with a bad count', async () => {
+    await expect(prune(new Catalog(store), store, {})).rejects.toMatchObject({ code: 'INVALID_POLICY' });
+    await expect(prune(new Catalog(store), store, { keepLast: 0 })).rejects.toMatchObject({ code: 'INVALID_POLICY' });
+  });
+});
