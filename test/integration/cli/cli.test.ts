@@ -1,0 +1,122 @@
+/**
+ * The CLI as a user runs it: a real process, real etcd, a local store. Exit codes are part of the
+ * contract (0 ok, 1 failed, 2 bad input, 3 unavailable), and errors are one clear line.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
+import { freeMemberUrls, startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from '../../harness/etcd';
+
+const CLI = path.resolve(__dirname, '../../../bin/dbbackup.js');
+let etcd: TestEtcd;
+let work: string;
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function dbbackup(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, '--store', path.join(work, 'store'), ...args], {
+      env: { ...process.env, DBBACKUP_SPOOL_DIR: path.join(work, 'spool'), DBBACKUP_RETRY_ATTEMPTS: '1', ...env },
+    }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-cli-'));
+  etcd = await startTestEtcd('cli');
+  await writeKeys(etcd.client, 100);
+});
+afterAll(async () => {
+  await stopAllEtcd();
+  await rm(work, { recursive: true, force: true });
+});
+
+const config = () => JSON.stringify({ endpoints: [etcd.clientUrl] });
+
+describe('dbbackup CLI', () => {
+  it('backs up, lists, shows, verifies and restores with --json output', async () => {
+    // Act
+    const backup = await dbbackup(['--json', 'backup', 'etcd', '--instance', 'cli', '--config', config()]);
+    const summary = JSON.parse(backup.stdout);
+    const list = JSON.parse((await dbbackup(['--json', 'list', '--engine', 'etcd'])).stdout);
+    const show = await dbbackup(['show', 'latest', '--engine', 'etcd', '--instance', 'cli']);
+    const verify = await dbbackup(['verify', summary.backupId]);
+    const dataDir = path.join(work, 'restored', 'data');
+    const restore = await dbbackup(['--json', 'restore', 'latest', '--engine', 'etcd', '--instance', 'cli', '--target', JSON.stringify({ dataDir, ...(await freeMemberUrls()) })]);
+    await stopMember(memberPidFile(dataDir));
+
+    // Assess
+    expect(backup.code).toBe(0);
+    expect(summary).toMatchObject({ engine: 'etcd', instance: 'cli', validation: { ok: true } });
+    expect(list.map((e: { backupId: string }) => e.backupId)).toContain(summary.backupId);
+    expect(show.stdout).toContain(`backup ${summary.backupId}`);
+    expect(show.stdout).toMatch(/revision/);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toContain('ok');
+    expect(restore.code).toBe(0);
+    expect(JSON.parse(restore.stdout)).toMatchObject({ backupId: summary.backupId, validation: { ok: true } });
+  });
+
+  it('exits 2 with one clear line for bad input', async () => {
+    const unknown = await dbbackup(['backup', 'nosuch', '--instance', 'x', '--config', '{}']);
+    const malformed = await dbbackup(['backup', 'etcd', '--instance', 'x', '--config', '{"endpoints": [']);
+    const missing = await dbbackup(['restore', '20200101T000000Z-000000', '--target', '{}']);
+    const usage = await dbbackup(['backup', 'etcd']);
+
+    expect([unknown.code, malformed.code, missing.code, usage.code]).toEqual([2, 2, 2, 2]);
+    expect(unknown.stderr).toMatch(/unknown engine 'nosuch'; known engines: etcd/);
+    expect(malformed.stderr).toMatch(/--config is not valid JSON/);
+    expect(missing.stderr).toMatch(/backup 20200101T000000Z-000000 not found/);
+    expect(usage.stderr).toMatch(/required option '--instance <name>'/);
+  });
+
+  it('exits 3 when the database is unreachable, and nothing is marked complete', async () => {
+    const run = await dbbackup(['backup', 'etcd', '--instance', 'down', '--config', JSON.stringify({ endpoints: ['http://127.0.0.1:1'], dialTimeoutMs: 500 })]);
+    const list = JSON.parse((await dbbackup(['--json', 'list', '--instance', 'down', '--engine', 'etcd'])).stdout);
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/ETCD_UNAVAILABLE/);
+    expect(list).toEqual([]);
+  });
+
+  it('refuses a non-empty restore target unless --force', async () => {
+    // Prepare
+    const backup = JSON.parse((await dbbackup(['--json', 'backup', 'etcd', '--instance', 'force', '--config', config()])).stdout);
+    const dataDir = path.join(work, 'occupied', 'data');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(path.join(dataDir, 'member'), 'old data');
+    const target = JSON.stringify({ dataDir, ...(await freeMemberUrls()) });
+
+    // Act
+    const refused = await dbbackup(['restore', backup.backupId, '--target', target]);
+    const forced = await dbbackup(['restore', backup.backupId, '--target', target, '--force']);
+    await stopMember(memberPidFile(dataDir));
+
+    // Assess
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/not empty.*--force/);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/validated/);
+  });
+
+  it('runs the Quick start demo: backup, restore into a fresh server, validate', async () => {
+    const demo = await dbbackup(['--json', 'demo']);
+    const report = JSON.parse(demo.stdout);
+
+    expect(demo.code).toBe(0);
+    expect(report.results).toEqual([expect.objectContaining({ engine: 'etcd', ok: true })]);
+    expect(report.results[0].validation).toMatch(/kv-digest:ok/);
+  });
+
+  it('prune is a dry run unless --apply', async () => {
+    const dry = await dbbackup(['prune', '--keep-last', '1', '--engine', 'etcd']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/run again with --apply/);
+    const bad = await dbbackup(['prune']);
+    expect(bad.code).toBe(2);
+  });
+});
