@@ -9,6 +9,8 @@ export interface ObjectInfo {
   key: string;
   size: number;
   lastModified?: Date;
+  /** Hex sha256 of the content, when the store recorded it (S3 object metadata). */
+  sha256?: string;
 }
 
 export interface TransferProgress {
@@ -51,6 +53,8 @@ export interface PutResult {
   key: string;
   size: number;
   sha256: string;
+  /** For a resumed `putFile`: bytes already stored by an earlier, interrupted attempt and not sent again. */
+  resumedBytes?: number;
 }
 
 export interface BlobStore {

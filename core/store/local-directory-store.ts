@@ -1,0 +1,193 @@
+/**
+ * A {@link BlobStore} on a local directory: key `a/b/c` is the file `<root>/a/b/c`. The default
+ * store for engineers running the CLI, and the reference the S3 store is tested against.
+ * Writes go to a temporary file that is renamed into place, so readers never see a partial object.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { HashingStream, resolveInside } from '../driver/spool';
+import { PermanentError, TransientError } from '../errors';
+import type {
+  BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
+} from './blob-store';
+import { assertSafeKey, assertSafePrefix, byKey } from './keys';
+import { PARTIAL_SUFFIX, copyFileResumable } from './local-file-upload';
+import { createRateLimiter, throttleStages } from './rate-limiter';
+import { TEMP_MARKER, chain, progressStages, streamToFile, tempPathFor, toReadable } from './transfer';
+
+/** A blob store whose objects are files under one directory. */
+export class LocalDirectoryStore implements BlobStore {
+  /** Absolute root directory. */
+  readonly root: string;
+  readonly url: string;
+
+  constructor(rootDir: string) {
+    this.root = path.resolve(rootDir);
+    this.url = pathToFileURL(this.root).href;
+  }
+
+  async put(key: string, body: Readable | Buffer | string, options: PutOptions = {}): Promise<PutResult> {
+    const target = this.pathFor(key);
+    const temp = tempPathFor(target);
+    const hasher = new HashingStream();
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+      await pipeline([
+        toReadable(body),
+        ...throttleStages(createRateLimiter(options.rateLimit)),
+        hasher,
+        ...progressStages(options.onProgress, undefined),
+        createWriteStream(temp),
+      ]);
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw mapFsError(error, key, this.root);
+    }
+    return { key, size: hasher.bytes, sha256: hasher.digest() };
+  }
+
+  async putFile(key: string, filePath: string, options: PutFileOptions): Promise<PutResult> {
+    const target = this.pathFor(key);
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+      return await copyFileResumable(key, filePath, target, options);
+    } catch (error) {
+      throw mapFsError(error, key, this.root);
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
+    const { stream, size } = await this.openObject(key);
+    return chain(stream, [
+      ...throttleStages(createRateLimiter(options.rateLimit)),
+      ...progressStages(options.onProgress, size),
+    ]);
+  }
+
+  async getFile(key: string, filePath: string, options: GetFileOptions = {}): Promise<PutResult> {
+    const { stream, size } = await this.openObject(key);
+    return streamToFile(stream, filePath, { ...options, key, totalBytes: size });
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const file = this.pathFor(key);
+    const info = await stat(file).catch(function missing() {
+      return undefined;
+    });
+    if (!info?.isFile()) return undefined;
+    return { key, size: info.size, lastModified: info.mtime };
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    assertSafePrefix(prefix);
+    const cut = prefix.lastIndexOf('/');
+    const startKey = cut >= 0 ? prefix.slice(0, cut) : '';
+    const found: ObjectInfo[] = [];
+    await collectObjects(startKey ? path.join(this.root, startKey) : this.root, startKey, prefix, found);
+    yield* found.sort(byKey);
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    const files = keys.map((key) => this.pathFor(key));
+    for (const file of files) {
+      await rm(file, { force: true });
+      await this.pruneEmptyParents(path.dirname(file));
+    }
+  }
+
+  /** Maps a key to its file, refusing unsafe keys and the names of our own temporary files. */
+  private pathFor(key: string): string {
+    assertSafeKey(key);
+    const name = key.slice(key.lastIndexOf('/') + 1);
+    if (name.includes(TEMP_MARKER) || name.endsWith(PARTIAL_SUFFIX)) {
+      throw new PermanentError(`invalid object key ${JSON.stringify(key)}: the name is reserved for temporary files`, { code: 'INVALID_KEY' });
+    }
+    return resolveInside(this.root, key);
+  }
+
+  private async openObject(key: string): Promise<{ stream: Readable; size: number }> {
+    const file = this.pathFor(key);
+    try {
+      const handle = await open(file, 'r');
+      const info = await handle.stat();
+      if (!info.isFile()) {
+        await handle.close();
+        throw Object.assign(new Error(`${file} is not a file`), { code: 'ENOENT' });
+      }
+      return { stream: handle.createReadStream(), size: info.size };
+    } catch (error) {
+      throw mapFsError(error, key, this.root);
+    }
+  }
+
+  /** Removes directories left empty by a delete, up to (not including) the root. */
+  private async pruneEmptyParents(dir: string): Promise<void> {
+    let current = dir;
+    while (current.startsWith(this.root + path.sep)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return;
+      }
+      current = path.dirname(current);
+    }
+  }
+}
+
+/** Walks `dir` (whose key is `dirKey`) and collects every object whose key starts with `prefix`. */
+async function collectObjects(dir: string, dirKey: string, prefix: string, found: ObjectInfo[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(function unreadable() {
+    return [];
+  });
+  for (const entry of entries) {
+    const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      const asDir = `${key}/`;
+      if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) {
+        await collectObjects(path.join(dir, entry.name), key, prefix, found);
+      }
+    } else if (entry.isFile() && key.startsWith(prefix) && !isTemporary(entry.name)) {
+      const info = await stat(path.join(dir, entry.name)).catch(function vanished() {
+        return undefined;
+      });
+      if (info) found.push({ key, size: info.size, lastModified: info.mtime });
+    }
+  }
+}
+
+function isTemporary(name: string): boolean {
+  return name.includes(TEMP_MARKER) || name.endsWith(PARTIAL_SUFFIX);
+}
+
+const TRANSIENT_FS_CODES = new Set(['EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR', 'ETIMEDOUT']);
+
+/** Our errors pass through; file-system errors become TransientError or PermanentError with a stable code. */
+function mapFsError(error: unknown, key: string, root: string): Error {
+  if (error instanceof PermanentError || error instanceof TransientError) return error;
+  const code = (error as { code?: unknown }).code;
+  const detail = error instanceof Error ? error.message : String(error);
+  switch (code) {
+    case 'ENOENT':
+      return new PermanentError(`object ${key} not found in ${root}`, { code: 'NOT_FOUND', cause: error });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new PermanentError(`access denied writing ${key} under ${root}: ${detail}`, { code: 'ACCESS_DENIED', cause: error });
+    case 'ENOTDIR':
+    case 'EISDIR':
+    case 'EEXIST':
+      return new PermanentError(`key ${key} conflicts with an existing object or folder in ${root}`, { code: 'KEY_CONFLICT', cause: error });
+    case 'ENOSPC':
+      return new PermanentError(`no space left on the device holding ${root}`, { code: 'NO_SPACE', cause: error });
+    default:
+      if (typeof code === 'string' && TRANSIENT_FS_CODES.has(code)) {
+        return new TransientError(`temporary file-system error on ${key}: ${detail}`, { code: 'FS_BUSY', cause: error });
+      }
+      return new PermanentError(`file-system error on ${key} in ${root}: ${detail}`, { code: 'FS_ERROR', cause: error });
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Resumable copy of a local file into a {@link LocalDirectoryStore}. Bytes go to `<target>.partial`
+ * (see {@link PARTIAL_SUFFIX}); every `partSize` bytes the partial file is synced and the checkpoint
+ * records its length. A restarted copy with the same checkpoint (same file size and mtime) keeps
+ * that many bytes and continues. The whole source is re-hashed on every attempt, so the expected
+ * sha256 is checked before the final rename, which is the only moment the object becomes visible.
+ */
+import { createHash } from 'node:crypto';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { z } from 'zod';
+import { PermanentError } from '../errors';
+import type { PutFileOptions, PutResult } from './blob-store';
+import { CheckpointWriter, readCheckpoint, removeCheckpoint } from './checkpoint';
+import { createRateLimiter, type TokenBucket } from './rate-limiter';
+import { checksumMismatch, statSource } from './transfer';
+
+/** Suffix of the file an in-progress `putFile` writes to. */
+export const PARTIAL_SUFFIX = '.dbbackup-partial';
+/** Default bytes between checkpoints. */
+export const LOCAL_DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const READ_BUFFER_BYTES = 1024 * 1024;
+
+const LocalCheckpointSchema = z.object({
+  kind: z.literal('local'),
+  target: z.string(),
+  fileSize: z.number(),
+  fileMtimeMs: z.number(),
+  partSize: z.number().int().positive(),
+  /** Bytes of the source that are durably in the partial file. */
+  bytesDone: z.number().int().nonnegative(),
+});
+
+/** What a local upload checkpoint holds. */
+export type LocalCheckpoint = z.infer<typeof LocalCheckpointSchema>;
+
+/** Copies `sourcePath` to `target` resumably; see the module comment. */
+export async function copyFileResumable(key: string, sourcePath: string, target: string, options: PutFileOptions): Promise<PutResult> {
+  const source = await statSource(sourcePath);
+  const partial = `${target}${PARTIAL_SUFFIX}`;
+  const saved = await readCheckpoint(options.checkpointPath, LocalCheckpointSchema);
+  const resumeFrom = await usableResumePoint(saved, target, partial, source.size, source.mtimeMs);
+  const checkpoint: LocalCheckpoint = {
+    kind: 'local',
+    target,
+    fileSize: source.size,
+    fileMtimeMs: source.mtimeMs,
+    partSize: saved && resumeFrom > 0 ? saved.partSize : options.partSize ?? LOCAL_DEFAULT_PART_SIZE,
+    bytesDone: resumeFrom,
+  };
+  const writer = new CheckpointWriter(options.checkpointPath);
+  const input = await open(sourcePath, 'r');
+  const output = await open(partial, resumeFrom > 0 ? 'r+' : 'w');
+  let sha256: string;
+  try {
+    await output.truncate(resumeFrom);
+    sha256 = await copyAndHash(input, output, checkpoint, writer, options);
+    await output.datasync();
+  } finally {
+    await Promise.allSettled([input.close(), output.close()]);
+    await writer.flush();
+  }
+  if (options.expectedSha256 && options.expectedSha256 !== sha256) {
+    await Promise.all([rm(partial, { force: true }), removeCheckpoint(options.checkpointPath)]);
+    throw checksumMismatch(`file ${sourcePath} (for ${key})`, options.expectedSha256, sha256);
+  }
+  await rename(partial, target);
+  await removeCheckpoint(options.checkpointPath);
+  return { key, size: source.size, sha256, resumedBytes: resumeFrom };
+}
+
+/** How many bytes of `partial` can be kept: the checkpoint's count if it describes this very copy. */
+async function usableResumePoint(
+  saved: LocalCheckpoint | undefined, target: string, partial: string, fileSize: number, fileMtimeMs: number,
+): Promise<number> {
+  if (!saved || saved.target !== target || saved.fileSize !== fileSize || saved.fileMtimeMs !== fileMtimeMs) return 0;
+  const existing = await stat(partial).catch(() => undefined);
+  if (!existing || existing.size < saved.bytesDone || saved.bytesDone > fileSize) return 0;
+  return saved.bytesDone;
+}
+
+/**
+ * Reads the whole source in order, hashing everything and writing (throttled) what lies beyond
+ * `checkpoint.bytesDone`; saves the checkpoint after every `partSize` bytes. Returns the hex sha256.
+ */
+async function copyAndHash(
+  input: FileHandle, output: FileHandle, checkpoint: LocalCheckpoint, writer: CheckpointWriter, options: PutFileOptions,
+): Promise<string> {
+  const hash = createHash('sha256');
+  const bucket = createRateLimiter(options.rateLimit);
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const resumeFrom = checkpoint.bytesDone;
+  let position = 0;
+  let sinceCheckpoint = 0;
+  options.onProgress?.(resumeFrom, checkpoint.fileSize);
+  while (position < checkpoint.fileSize) {
+    const want = Math.min(buffer.length, checkpoint.fileSize - position);
+    const { bytesRead } = await input.read(buffer, 0, want, position);
+    if (bytesRead === 0) {
+      throw new PermanentError(`file shrank while it was being uploaded (expected ${checkpoint.fileSize} bytes)`, { code: 'SOURCE_CHANGED' });
+    }
+    const chunk = buffer.subarray(0, bytesRead);
+    hash.update(chunk);
+    const fresh = position + bytesRead > resumeFrom ? chunk.subarray(Math.max(0, resumeFrom - position)) : undefined;
+    position += bytesRead;
+    if (!fresh) continue;
+    await writeThrottled(output, fresh, position - fresh.length, bucket);
+    sinceCheckpoint += fresh.length;
+    options.onProgress?.(position, checkpoint.fileSize);
+    if (sinceCheckpoint >= checkpoint.partSize && position < checkpoint.fileSize) {
+      sinceCheckpoint = 0;
+      await output.datasync();
+      checkpoint.bytesDone = position;
+      await writer.save(checkpoint);
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** Writes `data` at `offset`, slice by slice as the rate limiter allows. */
+async function writeThrottled(output: FileHandle, data: Buffer, offset: number, bucket: TokenBucket | undefined): Promise<void> {
+  const step = bucket ? bucket.sliceBytes : data.length;
+  for (let done = 0; done < data.length; done += step) {
+    const slice = data.subarray(done, Math.min(data.length, done + step));
+    await bucket?.take(slice.length);
+    await writeFully(output, slice, offset + done);
+  }
+}
+
+async function writeFully(output: FileHandle, data: Buffer, offset: number): Promise<void> {
+  let written = 0;
+  while (written < data.length) {
+    const result = await output.write(data, written, data.length - written, offset + written);
+    written += result.bytesWritten;
+  }
+}

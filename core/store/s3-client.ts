@@ -1,0 +1,39 @@
+/**
+ * Construction of the S3 client the S3 store uses. Checksums are computed only where S3 requires
+ * them: with the SDK's default ("when supported") it frames bodies as aws-chunked with trailing
+ * checksums, which S3-compatible servers such as s3rver store verbatim, corrupting the object. We
+ * verify content with our own sha256 instead.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+
+/** How to reach S3. Everything is optional: the defaults reach AWS with the ambient credentials. */
+export interface S3ClientOptions {
+  /** Custom endpoint (e.g. `http://127.0.0.1:4568`); undefined = AWS. */
+  endpoint?: string;
+  /** Default `us-east-1`. */
+  region?: string;
+  /** Path-style URLs (`endpoint/bucket/key`); needed by most S3-compatible servers. */
+  forcePathStyle?: boolean;
+  /** Static credentials; undefined = the SDK's default provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** SDK attempts per request (retries of non-streaming requests). Default 3. */
+  maxAttempts?: number;
+}
+
+/** An S3 client configured as described in the module comment. */
+export function createS3Client(options: S3ClientOptions): S3Client {
+  return new S3Client({
+    region: options.region ?? 'us-east-1',
+    endpoint: options.endpoint,
+    forcePathStyle: options.forcePathStyle,
+    credentials: options.credentials,
+    maxAttempts: options.maxAttempts ?? 3,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** A human description of where requests go, for error messages. */
+export function describeEndpoint(options: S3ClientOptions): string {
+  return options.endpoint ?? `AWS S3 (${options.region ?? 'us-east-1'})`;
+}

@@ -1,0 +1,102 @@
+/** Local-directory-only behaviour: atomic writes, temp files, layout on disk. */
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import { collect, filesUnder, makeTempDir, rejectionOf, removeDir, writeRandomFile } from '../../fixtures/store/files';
+
+describe('local directory store', () => {
+  let root: string;
+  let work: string;
+  let store: LocalDirectoryStore;
+
+  beforeEach(async () => {
+    root = await makeTempDir('root');
+    work = await makeTempDir('work');
+    store = new LocalDirectoryStore(root);
+  });
+
+  afterEach(async () => {
+    await removeDir(root);
+    await removeDir(work);
+  });
+
+  it('maps keys to files under the root and reports a file:// URL', async () => {
+    // Act
+    await store.put('a/b/c.txt', 'abc');
+
+    // Assess
+    expect(await readFile(path.join(root, 'a', 'b', 'c.txt'), 'utf8')).toBe('abc');
+    expect(store.url).toBe(`file://${root}`);
+  });
+
+  it('never shows a partial object: during a slow put the old content stays in place', async () => {
+    // Prepare
+    await store.put('atomic.bin', 'old');
+    const file = path.join(work, 'new.bin');
+    await writeRandomFile(file, 1_000_000);
+
+    // Act
+    const putting = store.put('atomic.bin', createReadStream(file), { rateLimit: 2_000_000 });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const during = await readFile(path.join(root, 'atomic.bin'), 'utf8');
+    const listedDuring = await collect(store.list(''));
+    await putting;
+
+    // Assess
+    expect(during).toBe('old');
+    expect(listedDuring.map((o) => o.key)).toEqual(['atomic.bin']);
+    expect((await stat(path.join(root, 'atomic.bin'))).size).toBe(1_000_000);
+    expect(await filesUnder(root)).toEqual(['atomic.bin']);
+  });
+
+  it('ignores temporary and partial files when listing and refuses keys that would collide with them', async () => {
+    // Prepare
+    await mkdir(path.join(root, 'd'), { recursive: true });
+    await writeFile(path.join(root, 'd', 'x.dbbackup-partial'), 'p');
+    await writeFile(path.join(root, 'd', 'y.dbbackup-tmp-1-abcd'), 't');
+    await store.put('d/real', 'r');
+
+    // Act
+    const listed = await collect(store.list('d/'));
+    const refused = await rejectionOf(store.put('d/x.dbbackup-partial', 'nope'));
+
+    // Assess
+    expect(listed.map((o) => o.key)).toEqual(['d/real']);
+    expect(refused.code).toBe('INVALID_KEY');
+  });
+
+  it('removes directories emptied by delete', async () => {
+    // Prepare
+    await store.put('deep/er/still/file', 'x');
+    await store.put('deep/other', 'y');
+
+    // Act
+    await store.delete(['deep/er/still/file']);
+
+    // Assess
+    await expect(stat(path.join(root, 'deep', 'er'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await filesUnder(root)).toEqual(['deep/other']);
+  });
+
+  it('heads a folder as missing and fails to get it with NOT_FOUND', async () => {
+    // Prepare
+    await store.put('folder/inside', 'x');
+
+    // Act
+    const info = await store.head('folder');
+    const error = await rejectionOf(store.get('folder'));
+
+    // Assess
+    expect(info).toBeUndefined();
+    expect(error.code).toBe('NOT_FOUND');
+  });
+
+  it('reports a missing source file for putFile as SOURCE_NOT_FOUND, not as a missing object', async () => {
+    // Act
+    const error = await rejectionOf(store.putFile('k', path.join(work, 'no-such-file'), { checkpointPath: path.join(work, 'cp') }));
+
+    // Assess
+    expect(error.code).toBe('SOURCE_NOT_FOUND');
+  });
+});
