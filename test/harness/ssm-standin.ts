@@ -1,0 +1,481 @@
+/**
+ * An SSM stand-in for tests: an HTTP server on 127.0.0.1 speaking the SSM JSON 1.1 protocol
+ * (`X-Amz-Target: AmazonSSM.<Operation>`) well enough for the real @aws-sdk/client-ssm, which
+ * actually runs `AWS-RunShellScript` commands on this machine with `sh -c`.
+ *
+ * Operations: SendCommand, GetCommandInvocation, ListCommandInvocations, CancelCommand.
+ * Behaviour copied from SSM:
+ * - unknown instance ids → `InvalidInstanceId`; unknown command/invocation → `InvocationDoesNotExist`
+ *   (GetCommandInvocation) or `InvalidCommandId` (CancelCommand);
+ * - status Pending → InProgress → Success | Failed | TimedOut | Cancelled, `ResponseCode` -1 until the end;
+ * - `executionTimeout` (seconds, default 3600) kills the script: status TimedOut, `ExecutionTimedOut`;
+ * - instances listed as offline never receive the command: after `TimeoutSeconds` it is TimedOut,
+ *   `DeliveryTimedOut` (the stand-in does not enforce SSM's 30-second minimum, so tests stay short);
+ * - `StandardOutputContent` keeps the first 24 000 characters, `StandardErrorContent` the first 8 000,
+ *   ListCommandInvocations' plugin `Output` the first 2 500.
+ * Every call is recorded for assertions, and errors can be injected (e.g. throttling).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** SSM's limits on what it keeps of a command's output. */
+export const SSM_LIMITS = { stdout: 24_000, stderr: 8_000, listOutput: 2_500 } as const;
+
+/** Client configuration for @aws-sdk/client-ssm pointing at the stand-in. */
+export interface StandinClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts?: number;
+}
+
+/** Options of {@link startSsmStandin}. */
+export interface SsmStandinOptions {
+  /** Online managed instances: commands sent to them run here. Default `['i-0standin000000001']`. */
+  instanceIds?: string[];
+  /** Known instances whose SSM agent is offline: commands stay Pending until their delivery timeout. */
+  offlineInstanceIds?: string[];
+  /** Working directory of the scripts (unless the command's `workingDirectory` says otherwise). */
+  cwd?: string;
+  /** Environment of the scripts. Default: this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** GetCommandInvocation answers `InvocationDoesNotExist` for this long after SendCommand (SSM's eventual consistency). */
+  invocationVisibleAfterMs?: number;
+}
+
+/** One recorded API call. */
+export interface RecordedCall {
+  operation: string;
+  input: Record<string, unknown>;
+  /** The `__type` of the error answered, if any. */
+  error?: string;
+}
+
+/** An error the stand-in answers instead of running the operation. */
+export interface InjectedError {
+  type: string;
+  message?: string;
+  /** HTTP status; default 400 (500 for InternalServerError). */
+  status?: number;
+}
+
+/** The stand-in's view of one command on one instance. */
+export interface StandinInvocation {
+  commandId: string;
+  instanceId: string;
+  script: string;
+  status: 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'TimedOut' | 'Cancelled';
+  statusDetails: string;
+  responseCode: number;
+  /** Everything the script wrote, untruncated. */
+  stdout: string;
+  stderr: string;
+  pid?: number;
+  requestedAt: Date;
+  startedAt?: Date;
+  endedAt?: Date;
+}
+
+/** A running stand-in. */
+export interface SsmStandin {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  /** Endpoint, region us-east-1 and fake credentials, for `new SSMClient(...)`. */
+  clientConfig: StandinClientConfig;
+  /** Every call received, in order. */
+  calls: RecordedCall[];
+  /** The invocation of `commandId` on `instanceId` (the first one when no instance is given). */
+  invocation(commandId: string, instanceId?: string): StandinInvocation | undefined;
+  /** Answers the next `times` calls of `operation` (e.g. `GetCommandInvocation`) with `error`. */
+  injectError(operation: string, error: InjectedError, times?: number): void;
+  /** Resolves when the invocation has reached a final status. */
+  waitForEnd(commandId: string, instanceId?: string, timeoutMs?: number): Promise<StandinInvocation>;
+  /** Kills every script still running and closes the server. */
+  stop(): Promise<void>;
+}
+
+/** Thrown inside a handler to answer with an SSM error. */
+class SsmFault extends Error {
+  constructor(readonly type: string, message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+interface CommandRecord {
+  commandId: string;
+  documentName: string;
+  instanceIds: string[];
+  parameters: Record<string, string[]>;
+  comment?: string;
+  timeoutSeconds?: number;
+  outputS3BucketName?: string;
+  outputS3KeyPrefix?: string;
+  requestedAt: Date;
+  invocations: Map<string, InvocationRecord>;
+}
+
+interface InvocationRecord extends StandinInvocation {
+  child?: ChildProcess;
+  timers: NodeJS.Timeout[];
+  ended: Promise<void>;
+  markEnded: () => void;
+}
+
+const FINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+/** Output kept in memory per stream, far above SSM's limits but bounded. */
+const CAPTURE_LIMIT = 16 * 1024 * 1024;
+
+/** Starts the stand-in on a random port of 127.0.0.1. */
+export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<SsmStandin> {
+  const online = new Set(options.instanceIds ?? ['i-0standin000000001']);
+  const offline = new Set(options.offlineInstanceIds ?? []);
+  const commands = new Map<string, CommandRecord>();
+  const calls: RecordedCall[] = [];
+  const injected = new Map<string, InjectedError[]>();
+
+  function sendCommand(input: Record<string, unknown>): unknown {
+    const documentName = String(input.DocumentName ?? '');
+    if (documentName !== 'AWS-RunShellScript') throw new SsmFault('InvalidDocument', `document ${documentName} is not supported by the stand-in`);
+    const instanceIds = (input.InstanceIds ?? []) as string[];
+    if (!Array.isArray(instanceIds) || instanceIds.length === 0) throw new SsmFault('InvalidInstanceId', 'no instance ids');
+    for (const id of instanceIds) {
+      if (!online.has(id) && !offline.has(id)) throw new SsmFault('InvalidInstanceId', `Instances [[${id}]] not in a valid state for account 000000000000`);
+    }
+    const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
+    if (!Array.isArray(parameters.commands) || parameters.commands.length === 0) {
+      throw new SsmFault('InvalidParameters', 'AWS-RunShellScript needs the parameter commands');
+    }
+    const record: CommandRecord = {
+      commandId: randomUUID(),
+      documentName,
+      instanceIds,
+      parameters,
+      comment: typeof input.Comment === 'string' ? input.Comment : undefined,
+      timeoutSeconds: typeof input.TimeoutSeconds === 'number' ? input.TimeoutSeconds : undefined,
+      outputS3BucketName: typeof input.OutputS3BucketName === 'string' ? input.OutputS3BucketName : undefined,
+      outputS3KeyPrefix: typeof input.OutputS3KeyPrefix === 'string' ? input.OutputS3KeyPrefix : undefined,
+      requestedAt: new Date(),
+      invocations: new Map(),
+    };
+    commands.set(record.commandId, record);
+    for (const instanceId of instanceIds) {
+      const invocation = newInvocation(record, instanceId);
+      record.invocations.set(instanceId, invocation);
+      if (online.has(instanceId)) setImmediate(function deliver() { runInvocation(record, invocation); });
+      else deliveryTimeout(record, invocation);
+    }
+    return { Command: commandView(record) };
+  }
+
+  function newInvocation(record: CommandRecord, instanceId: string): InvocationRecord {
+    let markEnded: () => void = () => {};
+    const ended = new Promise<void>((resolve) => { markEnded = resolve; });
+    return {
+      commandId: record.commandId,
+      instanceId,
+      script: record.parameters.commands.join('\n'),
+      status: 'Pending',
+      statusDetails: 'Pending',
+      responseCode: -1,
+      stdout: '',
+      stderr: '',
+      requestedAt: record.requestedAt,
+      timers: [],
+      ended,
+      markEnded,
+    };
+  }
+
+  function finish(invocation: InvocationRecord, status: StandinInvocation['status'], details: string, code: number): void {
+    if (FINAL.has(invocation.status)) return;
+    invocation.status = status;
+    invocation.statusDetails = details;
+    invocation.responseCode = code;
+    invocation.endedAt = new Date();
+    for (const timer of invocation.timers) clearTimeout(timer);
+    invocation.markEnded();
+  }
+
+  function deliveryTimeout(record: CommandRecord, invocation: InvocationRecord): void {
+    const seconds = record.timeoutSeconds ?? 3600;
+    invocation.timers.push(setTimeout(function undelivered() {
+      finish(invocation, 'TimedOut', 'DeliveryTimedOut', -1);
+    }, seconds * 1000));
+  }
+
+  function runInvocation(record: CommandRecord, invocation: InvocationRecord): void {
+    if (FINAL.has(invocation.status)) return; // cancelled before delivery
+    const cwd = record.parameters.workingDirectory?.[0] || options.cwd;
+    const child = spawn('sh', ['-c', invocation.script], { cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    invocation.child = child;
+    invocation.pid = child.pid;
+    invocation.status = 'InProgress';
+    invocation.statusDetails = 'InProgress';
+    invocation.startedAt = new Date();
+    child.stdout?.setEncoding('utf8').on('data', function captureStdout(chunk: string) {
+      if (invocation.stdout.length < CAPTURE_LIMIT) invocation.stdout += chunk;
+    });
+    child.stderr?.setEncoding('utf8').on('data', function captureStderr(chunk: string) {
+      if (invocation.stderr.length < CAPTURE_LIMIT) invocation.stderr += chunk;
+    });
+    child.once('error', function spawnFailed(error) {
+      invocation.stderr += String(error);
+      finish(invocation, 'Failed', 'Failed', 1);
+    });
+    child.once('close', function scriptEnded(code, signal) {
+      invocation.child = undefined;
+      const exitCode = code ?? (signal ? 128 + signalNumber(signal) : 1);
+      finish(invocation, exitCode === 0 ? 'Success' : 'Failed', exitCode === 0 ? 'Success' : 'Failed', exitCode);
+    });
+    const executionTimeout = Number(record.parameters.executionTimeout?.[0] ?? 3600);
+    invocation.timers.push(setTimeout(function executionTimedOut() {
+      killGroup(invocation);
+      finish(invocation, 'TimedOut', 'ExecutionTimedOut', 137);
+    }, executionTimeout * 1000));
+  }
+
+  function findCommand(commandId: unknown, fault: string): CommandRecord {
+    const record = typeof commandId === 'string' ? commands.get(commandId) : undefined;
+    if (!record) throw new SsmFault(fault, fault === 'InvalidCommandId' ? '' : `command ${String(commandId)} does not exist`);
+    return record;
+  }
+
+  function getCommandInvocation(input: Record<string, unknown>): unknown {
+    const record = findCommand(input.CommandId, 'InvocationDoesNotExist');
+    const invocation = record.invocations.get(String(input.InstanceId));
+    if (!invocation) throw new SsmFault('InvocationDoesNotExist', '');
+    if (Date.now() - record.requestedAt.getTime() < (options.invocationVisibleAfterMs ?? 0)) throw new SsmFault('InvocationDoesNotExist', '');
+    const started = invocation.startedAt;
+    const ended = invocation.endedAt;
+    return {
+      CommandId: record.commandId,
+      InstanceId: invocation.instanceId,
+      Comment: record.comment ?? '',
+      DocumentName: record.documentName,
+      DocumentVersion: '$DEFAULT',
+      PluginName: 'aws:runShellScript',
+      ResponseCode: invocation.responseCode,
+      ExecutionStartDateTime: started ? started.toISOString() : '',
+      ExecutionElapsedTime: started ? `PT${(((ended ?? new Date()).getTime() - started.getTime()) / 1000).toFixed(3)}S` : '',
+      ExecutionEndDateTime: ended && started ? ended.toISOString() : '',
+      Status: invocation.status,
+      StatusDetails: invocation.statusDetails,
+      StandardOutputContent: invocation.stdout.slice(0, SSM_LIMITS.stdout),
+      StandardOutputUrl: outputUrl(record, invocation, 'stdout'),
+      StandardErrorContent: invocation.stderr.slice(0, SSM_LIMITS.stderr),
+      StandardErrorUrl: outputUrl(record, invocation, 'stderr'),
+      CloudWatchOutputConfig: { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false },
+    };
+  }
+
+  function listCommandInvocations(input: Record<string, unknown>): unknown {
+    const selected = typeof input.CommandId === 'string' ? [findCommand(input.CommandId, 'InvalidCommandId')] : [...commands.values()];
+    const details = input.Details === true;
+    const rows = selected.flatMap((record) => [...record.invocations.values()]
+      .filter((invocation) => input.InstanceId === undefined || invocation.instanceId === input.InstanceId)
+      .map((invocation) => ({
+        CommandId: record.commandId,
+        InstanceId: invocation.instanceId,
+        InstanceName: '',
+        Comment: record.comment ?? '',
+        DocumentName: record.documentName,
+        DocumentVersion: '$DEFAULT',
+        RequestedDateTime: epochSeconds(record.requestedAt),
+        Status: invocation.status,
+        StatusDetails: invocation.statusDetails,
+        TraceOutput: '',
+        StandardOutputUrl: outputUrl(record, invocation, 'stdout'),
+        StandardErrorUrl: outputUrl(record, invocation, 'stderr'),
+        CommandPlugins: details ? [{
+          Name: 'aws:runShellScript',
+          Status: invocation.status,
+          StatusDetails: invocation.statusDetails,
+          ResponseCode: invocation.responseCode,
+          ...(invocation.startedAt ? { ResponseStartDateTime: epochSeconds(invocation.startedAt) } : {}),
+          ...(invocation.endedAt ? { ResponseFinishDateTime: epochSeconds(invocation.endedAt) } : {}),
+          Output: invocation.stdout.slice(0, SSM_LIMITS.listOutput),
+          StandardOutputUrl: outputUrl(record, invocation, 'stdout'),
+          StandardErrorUrl: outputUrl(record, invocation, 'stderr'),
+        }] : [],
+      })));
+    return { CommandInvocations: rows };
+  }
+
+  function cancelCommand(input: Record<string, unknown>): unknown {
+    const record = findCommand(input.CommandId, 'InvalidCommandId');
+    const only = Array.isArray(input.InstanceIds) ? new Set(input.InstanceIds as string[]) : undefined;
+    for (const invocation of record.invocations.values()) {
+      if (only && !only.has(invocation.instanceId)) continue;
+      if (FINAL.has(invocation.status)) continue;
+      killGroup(invocation);
+      finish(invocation, 'Cancelled', 'Cancelled', -1);
+    }
+    return {};
+  }
+
+  const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
+    SendCommand: sendCommand,
+    GetCommandInvocation: getCommandInvocation,
+    ListCommandInvocations: listCommandInvocations,
+    CancelCommand: cancelCommand,
+  };
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const operation = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : target;
+    let input: Record<string, unknown> = {};
+    const call: RecordedCall = { operation, input };
+    try {
+      const body = await readBody(request);
+      input = body.length > 0 ? JSON.parse(body) as Record<string, unknown> : {};
+      call.input = input;
+      calls.push(call);
+      const queued = injected.get(operation);
+      const fault = queued?.shift();
+      if (fault) throw new SsmFault(fault.type, fault.message ?? `injected ${fault.type}`, fault.status ?? (fault.type === 'InternalServerError' ? 500 : 400));
+      const handler = operations[operation];
+      if (!handler) throw new SsmFault('UnknownOperationException', `the stand-in does not implement ${target}`);
+      respond(response, 200, handler(input));
+    } catch (error) {
+      if (!calls.includes(call)) calls.push(call);
+      const fault = error instanceof SsmFault ? error : new SsmFault('InternalServerError', String(error), 500);
+      call.error = fault.type;
+      respond(response, fault.status, { __type: fault.type, message: fault.message, Message: fault.message });
+    }
+  }
+
+  const server: Server = createServer(function serve(request, response) {
+    void handle(request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  function lookup(commandId: string, instanceId?: string): InvocationRecord | undefined {
+    const record = commands.get(commandId);
+    if (!record) return undefined;
+    return instanceId === undefined ? record.invocations.values().next().value : record.invocations.get(instanceId);
+  }
+
+  return {
+    endpoint,
+    clientConfig: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDSTANDIN', secretAccessKey: 'standin-secret' } },
+    calls,
+    invocation: lookup,
+    injectError(operation, error, times = 1) {
+      const queue = injected.get(operation) ?? [];
+      for (let i = 0; i < times; i += 1) queue.push(error);
+      injected.set(operation, queue);
+    },
+    async waitForEnd(commandId, instanceId, timeoutMs = 30_000) {
+      const invocation = lookup(commandId, instanceId);
+      if (!invocation) throw new Error(`no invocation of ${commandId}`);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`invocation ${commandId} still ${invocation.status} after ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([invocation.ended, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return invocation;
+    },
+    async stop() {
+      const closing: Promise<void>[] = [];
+      for (const record of commands.values()) {
+        for (const invocation of record.invocations.values()) {
+          for (const timer of invocation.timers) clearTimeout(timer);
+          if (invocation.child) {
+            const child = invocation.child;
+            closing.push(new Promise((resolve) => child.once('close', () => resolve())));
+            killGroup(invocation);
+          }
+          finish(invocation, 'Cancelled', 'Cancelled', -1);
+        }
+      }
+      await Promise.all(closing);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** SIGKILL to the script's whole process group (it was spawned detached, as its leader). */
+function killGroup(invocation: InvocationRecord): void {
+  if (invocation.pid === undefined || !invocation.child) return;
+  try {
+    process.kill(-invocation.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+  return numbers[signal] ?? 0;
+}
+
+function outputUrl(record: CommandRecord, invocation: StandinInvocation, stream: 'stdout' | 'stderr'): string {
+  if (!record.outputS3BucketName) return '';
+  const prefix = record.outputS3KeyPrefix ? `${record.outputS3KeyPrefix}/` : '';
+  return `https://s3.us-east-1.amazonaws.com/${record.outputS3BucketName}/${prefix}${record.commandId}/${invocation.instanceId}/awsrunShellScript/0.awsrunShellScript/${stream}`;
+}
+
+function commandView(record: CommandRecord): Record<string, unknown> {
+  return {
+    CommandId: record.commandId,
+    DocumentName: record.documentName,
+    DocumentVersion: '$DEFAULT',
+    Comment: record.comment ?? '',
+    ExpiresAfter: epochSeconds(new Date(record.requestedAt.getTime() + (record.timeoutSeconds ?? 3600) * 1000)),
+    Parameters: record.parameters,
+    InstanceIds: record.instanceIds,
+    Targets: [],
+    RequestedDateTime: epochSeconds(record.requestedAt),
+    Status: 'Pending',
+    StatusDetails: 'Pending',
+    OutputS3Region: 'us-east-1',
+    OutputS3BucketName: record.outputS3BucketName ?? '',
+    OutputS3KeyPrefix: record.outputS3KeyPrefix ?? '',
+    MaxConcurrency: '50',
+    MaxErrors: '0',
+    TargetCount: record.instanceIds.length,
+    CompletedCount: 0,
+    ErrorCount: 0,
+    DeliveryTimedOutCount: 0,
+    ServiceRole: '',
+    NotificationConfig: { NotificationArn: '', NotificationEvents: [], NotificationType: '' },
+    CloudWatchOutputConfig: { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false },
+    TimeoutSeconds: record.timeoutSeconds ?? 3600,
+  };
+}
+
+/** awsJson 1.1 timestamps are epoch seconds. */
+function epochSeconds(date: Date): number {
+  return date.getTime() / 1000;
+}
+
+function respond(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  });
+  response.end(text);
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
