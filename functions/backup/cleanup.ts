@@ -1,0 +1,31 @@
+/**
+ * Backup step 6, on the success and the failure path: remove every node's spool (on each node's
+ * host) and engine-side snapshot state. On the failure path (`error` in the input) it also counts
+ * the failure. Cleanup is short, so it waits for each host command here rather than in a loop.
+ */
+import { parseBackupState, nodeState } from '../../core/backup/backup-steps';
+import type { NodeState } from '../../core/backup/backup-state';
+import { hostRunnerWait } from '../shared/host-wait';
+import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
+import { MetricUnit, publish } from '../shared/observability';
+import { stepHandler } from '../shared/step-handler';
+
+const CLEANUP_TIMEOUT_SECONDS = 300;
+
+export const createHandler = (provider: RuntimeProvider) =>
+  stepHandler('backup-cleanup', provider, async function cleanup(event, { hostRunner }) {
+    const state = parseBackupState(event);
+    const results = ((event as { nodeResults?: NodeState[] }).nodeResults ?? []);
+    const cleaned: string[] = [];
+    for (const node of state.nodes) {
+      const known = results.find((r) => r.node?.name === node.name);
+      const input = { ...nodeState(state, node), ...(known?.snapshot ? { snapshot: known.snapshot, spoolDir: known.spoolDir } : {}) };
+      await hostRunnerWait(hostRunner, { host: node.host, step: 'backup-cleanup', input, timeoutSeconds: CLEANUP_TIMEOUT_SECONDS });
+      cleaned.push(node.name);
+    }
+    const failed = (event as { error?: unknown }).error !== undefined;
+    if (failed) publish(state.engine, state.instance, [['BackupFailed', MetricUnit.Count, 1]]);
+    return { cleaned, failed };
+  });
+
+export const handler = createHandler(lambdaRuntime);

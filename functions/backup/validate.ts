@@ -1,0 +1,8 @@
+/** Backup step 3, per node, on the node's host: validate the spooled snapshot. */
+import { hostStepHandler, nodeHost } from '../shared/host-step';
+import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
+
+export const createHandler = (provider: RuntimeProvider) =>
+  hostStepHandler('backup-validate', provider, { hostOf: nodeHost });
+
+export const handler = createHandler(lambdaRuntime);

@@ -1,0 +1,32 @@
+/**
+ * Every step handler by the name the state machines' Task comments use (`handler:<name>`), so
+ * the local runner can execute the synthesized definitions with the real handlers in process.
+ */
+import type { RuntimeProvider } from './shared/lambda-runtime';
+import * as backupPrepare from './backup/prepare';
+import * as backupSnapshot from './backup/snapshot';
+import * as backupValidate from './backup/validate';
+import * as backupUpload from './backup/upload';
+import * as backupFinalize from './backup/finalize';
+import * as backupCleanup from './backup/cleanup';
+import * as restoreFetchManifest from './restore/fetch-manifest';
+import * as restorePrepareTarget from './restore/prepare-target';
+import * as restoreRestore from './restore/restore';
+import * as restoreValidate from './restore/validate-restore';
+import * as restoreReport from './restore/report';
+
+type HandlerFactory = (provider: RuntimeProvider) => (event: unknown, context: any) => Promise<unknown>;
+
+export const HANDLERS: Record<string, HandlerFactory> = {
+  'backup/prepare': backupPrepare.createHandler,
+  'backup/snapshot': backupSnapshot.createHandler,
+  'backup/validate': backupValidate.createHandler,
+  'backup/upload': backupUpload.createHandler,
+  'backup/finalize': backupFinalize.createHandler,
+  'backup/cleanup': backupCleanup.createHandler,
+  'restore/fetch-manifest': restoreFetchManifest.createHandler,
+  'restore/prepare-target': restorePrepareTarget.createHandler,
+  'restore/restore': restoreRestore.createHandler,
+  'restore/validate-restore': restoreValidate.createHandler,
+  'restore/report': restoreReport.createHandler,
+};

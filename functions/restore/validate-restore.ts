@@ -1,0 +1,8 @@
+/** Restore step, on the target host: prove the restore against the manifest's facts. */
+import { hostStepHandler, restoreHost } from '../shared/host-step';
+import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
+
+export const createHandler = (provider: RuntimeProvider) =>
+  hostStepHandler('restore-validate', provider, { hostOf: restoreHost });
+
+export const handler = createHandler(lambdaRuntime);

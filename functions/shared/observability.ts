@@ -1,0 +1,34 @@
+/**
+ * Powertools logger and metrics shared by every handler: structured JSON logs with the backup id
+ * and engine on every line, and EMF metrics in the `DBBackup` namespace.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export const METRICS_NAMESPACE = 'DBBackup';
+
+export const logger = new Logger({ serviceName: 'dbbackup' });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'dbbackup' });
+
+export { MetricUnit };
+export type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+/** Adds engine/instance dimensions to the next flush and records `values` under them. */
+export function publish(
+  engine: string,
+  instance: string,
+  values: Array<[name: string, unit: Unit, value: number]>,
+): void {
+  const scoped = metrics.singleMetric();
+  scoped.addDimensions({ engine, instance });
+  for (const [name, unit, value] of values) scoped.addMetric(name, unit, value);
+  scoped.publishStoredMetrics();
+}
+
+/** The services' Logger shape over Powertools' logger. */
+export const serviceLogger: import('../../core/logger').Logger = {
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+};

@@ -1,0 +1,47 @@
+/**
+ * Wraps a step in a middy handler: Powertools context and metrics, the backup id and engine on
+ * every log line, and every error leaving as `TransientError` or `PermanentError` (by name — the
+ * state machines' Retry and Catch match on it). Inputs are never logged: they may carry secret
+ * references, and logging them would be the first step to logging secrets.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { classify } from '../../core/errors';
+import { logger, metrics } from './observability';
+import type { HandlerRuntime, RuntimeProvider } from './lambda-runtime';
+
+type StepBody<T> = (event: unknown, runtime: HandlerRuntime) => Promise<T>;
+
+/** Keys worth having on every log line, wherever the event keeps them. */
+function correlationKeys(event: unknown): Record<string, string> {
+  const e = (event ?? {}) as Record<string, unknown>;
+  const nested = ((e.backup as Record<string, unknown> | undefined) ?? {});
+  const keys: Record<string, string> = {};
+  for (const name of ['backupId', 'restoreId', 'engine', 'instance'] as const) {
+    const value = e[name] ?? nested[name];
+    if (typeof value === 'string') keys[name] = value;
+  }
+  return keys;
+}
+
+/**
+ * @example
+ * export const handler = stepHandler('backup-prepare', lambdaRuntime, (event, { runtime }) =>
+ *   prepareBackup(event, runtime.deps));
+ */
+export function stepHandler<T>(step: string, provider: RuntimeProvider, body: StepBody<T>) {
+  return middy(async function handleStep(event: unknown): Promise<T> {
+    logger.appendKeys({ step, ...correlationKeys(event) });
+    const runtime = await provider();
+    try {
+      return await body(event, runtime);
+    } catch (error) {
+      const classified = classify(error);
+      logger.error('step failed', { error: classified.toJSON() });
+      throw classified;
+    }
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
