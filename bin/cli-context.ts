@@ -7,6 +7,7 @@ import { PermanentError } from '../core/errors';
 import { consoleLogger } from '../core/logger';
 import { settingsFromEnv, type Settings } from '../core/config/settings';
 import { createRuntime, type Runtime } from '../core/config/runtime';
+import { workflowsForSettings, type LocalWorkflows } from '../statemachines/local/local-workflows';
 import { progressReporter, type ProgressReporter } from './progress';
 
 export interface GlobalOptions {
@@ -36,6 +37,11 @@ export class CliContext {
   runtimeFor(): Promise<Runtime> {
     this.runtime ??= createRuntime(this.settings, consoleLogger(this.settings.logLevel), this.progress);
     return this.runtime;
+  }
+
+  /** Backups and restores through the synthesized state machines, run in this process. */
+  async workflows(): Promise<LocalWorkflows> {
+    return workflowsForSettings(await this.runtimeFor(), this.settings);
   }
 
   /** Prints `value` as JSON with --json, else the human text. */

@@ -99,3 +99,19 @@ function byName(error: unknown, engine?: string): ClassifiedError | undefined {
 export function isTransient(error: unknown): boolean {
   return (error as { name?: unknown } | undefined)?.name === 'TransientError';
 }
+
+/**
+ * The message form that carries the stable code across boundaries that keep only a name and a
+ * message (a Lambda error seen by Step Functions): `CODE: message`.
+ */
+export function messageWithCode(error: ClassifiedError): string {
+  return error.message.startsWith(`${error.code}: `) ? error.message : `${error.code}: ${error.message}`;
+}
+
+/** Rebuilds our error from a name and a `CODE: message` text (the inverse of {@link messageWithCode}). */
+export function fromNameAndMessage(name: string, text: string): ClassifiedError {
+  const match = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/.exec(text);
+  const options = { code: match ? match[1] : 'UNKNOWN' };
+  const message = match ? match[2] : text;
+  return name === 'TransientError' ? new TransientError(message, options) : new PermanentError(message, options);
+}

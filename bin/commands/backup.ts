@@ -19,8 +19,7 @@ export function backupCommand(program: Command, context: () => CliContext): void
         config: parseJsonOption(options.config, '--config'),
         ...(options.rateLimit ? { rateLimit: parseSize(options.rateLimit) } : {}),
       };
-      const runtime = await ctx.runtimeFor();
-      const summary = await runtime.backup(request);
+      const summary = await (await ctx.workflows()).backup(request);
       ctx.print(summary, () => formatBackup(summary));
     });
 }

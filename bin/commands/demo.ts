@@ -32,7 +32,7 @@ export function demoCommand(program: Command, context: () => CliContext): void {
     .action(async function runDemo(options: { engine?: string }) {
       const ctx = context();
       const logger = consoleLogger(ctx.settings.logLevel);
-      const runtime = await ctx.runtimeFor();
+      const workflows = await ctx.workflows();
       const workRoot = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-demo-'));
       const results: DemoResult[] = [];
       try {
@@ -40,9 +40,9 @@ export function demoCommand(program: Command, context: () => CliContext): void {
           if (!ctx.json) process.stderr.write(`${scenario.engine}: starting a throwaway server...\n`);
           const run = await scenario.start(path.join(workRoot, scenario.engine), logger);
           try {
-            const backup = await runtime.backup({ engine: scenario.engine, instance: run.instance, config: run.config });
+            const backup = await workflows.backup({ engine: scenario.engine, instance: run.instance, config: run.config });
             if (!ctx.json) process.stderr.write(`${scenario.engine}: backed up ${run.seeded} as ${backup.backupId}; restoring into a fresh server...\n`);
-            const restore = await runtime.restore({ backupId: backup.backupId, target: run.target });
+            const restore = await workflows.restore({ backupId: backup.backupId, target: run.target });
             results.push({
               engine: scenario.engine,
               seeded: run.seeded,

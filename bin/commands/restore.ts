@@ -23,8 +23,7 @@ export function restoreCommand(program: Command, context: () => CliContext): voi
         force: options.force,
         ...(options.rateLimit ? { rateLimit: parseSize(options.rateLimit) } : {}),
       };
-      const runtime = await ctx.runtimeFor();
-      const summary = await runtime.restore(request);
+      const summary = await (await ctx.workflows()).restore(request);
       ctx.print(summary, () => formatRestore(summary));
     });
 }

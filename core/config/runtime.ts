@@ -1,7 +1,7 @@
 /**
- * Wires the pieces for one process (CLI, host agent, tests): the store, the driver registry with
- * built-in and external plugins, secret resolution, the durable circuit breakers, retry policy,
- * and the runners for whole backups and restores.
+ * Wires the pieces for one process (CLI, host agent, Lambda, tests): the store, the driver
+ * registry with built-in and external plugins, secret resolution and the durable circuit breakers.
+ * Whole backups and restores are run by the state machines (statemachines/local for one machine).
  */
 import type { BlobStore } from '../store/blob-store';
 import { openStore, s3OptionsFromEnv } from '../store/open-store';
@@ -9,13 +9,8 @@ import { createRegistry } from '../driver/builtin';
 import { pluginOptionsFromEnv } from '../driver/plugin-loader';
 import type { DriverRegistry } from '../driver/registry';
 import { blobStoreState, PersistentCircuitBreaker } from '../resilience/circuit-breaker';
-import type { RetryOptions } from '../resilience/retry';
 import { createSecretResolver, resolveSecrets } from '../secrets';
 import { Catalog } from '../catalog/catalog';
-import { runBackup } from '../backup/run-backup';
-import { runRestore } from '../restore/run-restore';
-import type { BackupSummary } from '../backup/backup-state';
-import type { RestoreSummary } from '../restore/restore-state';
 import type { Logger } from '../logger';
 import type { StepDeps } from '../steps/step-deps';
 import type { Settings } from './settings';
@@ -25,9 +20,6 @@ export interface Runtime {
   registry: DriverRegistry;
   catalog: Catalog;
   deps: StepDeps;
-  retry: RetryOptions;
-  backup(request: unknown): Promise<BackupSummary>;
-  restore(request: unknown): Promise<RestoreSummary>;
 }
 
 /** Consecutive transient failures of one target before its circuit opens, and how long it stays open. */
@@ -51,19 +43,10 @@ export async function createRuntime(
     guard: (target, fn) => new PersistentCircuitBreaker({ target, state: breakerState, logger, ...BREAKER }).execute(fn),
     onProgress,
   };
-  const retry: RetryOptions = {
-    maxAttempts: settings.retryAttempts - 1,
-    initialDelayMs: 500,
-    maxDelayMs: 15_000,
-    onRetry: (info) => logger.warn('retrying after a transient error', { attempt: info.attempt, delayMs: Math.round(info.delayMs), error: info.error.message }),
-  };
   return {
     store,
     registry,
     catalog: new Catalog(store),
     deps,
-    retry,
-    backup: (request) => runBackup(request, deps, retry),
-    restore: (request) => runRestore(request, deps, retry),
   };
 }

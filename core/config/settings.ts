@@ -6,7 +6,8 @@
  * | DBBACKUP_STORE | store URL: a path, `file:///abs`, or `s3://bucket/prefix` | `./backups` |
  * | DBBACKUP_SPOOL_DIR | host-local spool for snapshots and downloads | `<tmp>/dbbackup-spool` |
  * | DBBACKUP_LOG_LEVEL | debug, info, warn, error | `warn` for the CLI |
- * | DBBACKUP_RETRY_ATTEMPTS | attempts per step on TransientError | 4 |
+ * | DBBACKUP_RETRY_ATTEMPTS | local runs: attempts per step on TransientError (the state machines' policy otherwise) | the policy's |
+ * | DBBACKUP_HOST_RUNNER | where host steps run locally: inline, local (child process), ssm | inline |
  * | AWS_ENDPOINT_URL(_S3), AWS_REGION, DBBACKUP_S3_FORCE_PATH_STYLE | S3 endpoint (s3rver, LocalStack, AWS) | AWS defaults |
  * | DBBACKUP_PLUGIN_PATH, DBBACKUP_PLUGIN_PINS, DBBACKUP_ALLOW_UNPINNED_PLUGINS | external driver plugins | none |
  */
@@ -17,7 +18,8 @@ export interface Settings {
   storeUrl: string;
   spoolRoot: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  retryAttempts: number;
+  /** Overrides the state machines' TransientError attempts in local runs; undefined = the shipped policy. */
+  retryAttempts?: number;
   env: NodeJS.ProcessEnv;
 }
 
@@ -27,7 +29,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     storeUrl: env.DBBACKUP_STORE || './backups',
     spoolRoot: env.DBBACKUP_SPOOL_DIR || path.join(os.tmpdir(), 'dbbackup-spool'),
     logLevel: level === 'debug' || level === 'info' || level === 'error' ? level : 'warn',
-    retryAttempts: Math.max(1, Number(env.DBBACKUP_RETRY_ATTEMPTS) || 4),
+    retryAttempts: env.DBBACKUP_RETRY_ATTEMPTS ? Math.max(1, Number(env.DBBACKUP_RETRY_ATTEMPTS) || 1) : undefined,
     env,
   };
 }

@@ -13,16 +13,15 @@ export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 
 export { MetricUnit };
 export type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
-/** Adds engine/instance dimensions to the next flush and records `values` under them. */
+/** Records `values` with engine/instance dimensions and flushes them as one EMF line. */
 export function publish(
   engine: string,
   instance: string,
   values: Array<[name: string, unit: Unit, value: number]>,
 ): void {
-  const scoped = metrics.singleMetric();
-  scoped.addDimensions({ engine, instance });
-  for (const [name, unit, value] of values) scoped.addMetric(name, unit, value);
-  scoped.publishStoredMetrics();
+  metrics.addDimensions({ engine, instance });
+  for (const [name, unit, value] of values) metrics.addMetric(name, unit, value);
+  metrics.publishStoredMetrics();
 }
 
 /** The services' Logger shape over Powertools' logger. */

@@ -1,14 +1,14 @@
 /**
- * Wraps a step in a middy handler: Powertools context and metrics, the backup id and engine on
+ * Wraps a step in a middy handler: Powertools context (metrics are published by the steps that
+ * have something to count, see observability.ts), the backup id and engine on
  * every log line, and every error leaving as `TransientError` or `PermanentError` (by name — the
  * state machines' Retry and Catch match on it). Inputs are never logged: they may carry secret
  * references, and logging them would be the first step to logging secrets.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { classify } from '../../core/errors';
-import { logger, metrics } from './observability';
+import { PermanentError, TransientError, classify, messageWithCode } from '../../core/errors';
+import { logger } from './observability';
 import type { HandlerRuntime, RuntimeProvider } from './lambda-runtime';
 
 type StepBody<T> = (event: unknown, runtime: HandlerRuntime) => Promise<T>;
@@ -39,9 +39,10 @@ export function stepHandler<T>(step: string, provider: RuntimeProvider, body: St
     } catch (error) {
       const classified = classify(error);
       logger.error('step failed', { error: classified.toJSON() });
-      throw classified;
+      // Step Functions keeps only the error's name and message: the code travels in the message.
+      const Class = classified instanceof TransientError ? TransientError : PermanentError;
+      throw new Class(messageWithCode(classified), { code: classified.code, engine: classified.engine });
     }
   })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+    .use(injectLambdaContext(logger, { resetKeys: true }));
 }

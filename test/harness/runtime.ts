@@ -1,27 +1,51 @@
 /**
- * A real runtime for tests: a local directory store and a spool in temp directories, the
- * built-in drivers, no external plugins. `env` may carry secrets for `env:` references.
+ * A real runtime for tests: a local directory store (or the given store URL) and a spool in temp
+ * directories, the built-in drivers, no external plugins; backups and restores run through the
+ * synthesized state machines in process. `env` may carry secrets for `env:` references.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime } from '../../core/config/runtime';
-import { silentLogger } from '../../core/logger';
+import { silentLogger, type Logger } from '../../core/logger';
+import { synthesizeDefinitions, type SynthesizedDefinitions } from '../../statemachines/definitions';
+import { localWorkflows, type LocalWorkflowOptions, type LocalWorkflows } from '../../statemachines/local/local-workflows';
 
-export interface TestRuntime extends Runtime {
+export interface TestRuntime extends Runtime, LocalWorkflows {
   root: string;
   storeDir: string;
   spoolRoot: string;
   dispose(): Promise<void>;
 }
 
-export async function createTestRuntime(options: { env?: NodeJS.ProcessEnv; storeUrl?: string; retryAttempts?: number } = {}): Promise<TestRuntime> {
+let definitions: SynthesizedDefinitions | undefined;
+
+/** The shipped definitions, synthesized once per test file. */
+export function shippedDefinitions(): SynthesizedDefinitions {
+  definitions ??= synthesizeDefinitions();
+  return definitions;
+}
+
+export async function createTestRuntime(options: {
+  env?: NodeJS.ProcessEnv;
+  storeUrl?: string;
+  logger?: Logger;
+  workflows?: Omit<LocalWorkflowOptions, 'definitions'>;
+} = {}): Promise<TestRuntime> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-runtime-'));
   const storeDir = path.join(root, 'store');
   const spoolRoot = path.join(root, 'spool');
   const runtime = await createRuntime(
-    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', retryAttempts: options.retryAttempts ?? 2, env: options.env ?? {} },
-    silentLogger,
+    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {} },
+    options.logger ?? silentLogger,
   );
-  return { ...runtime, root, storeDir, spoolRoot, dispose: () => rm(root, { recursive: true, force: true }) };
+  const workflows = localWorkflows(runtime, { waitMs: 10, definitions: shippedDefinitions(), ...options.workflows });
+  return {
+    ...runtime,
+    ...workflows,
+    root,
+    storeDir,
+    spoolRoot,
+    dispose: () => rm(root, { recursive: true, force: true }),
+  };
 }

@@ -1,0 +1,72 @@
+/**
+ * Backups and restores on one machine through the synthesized state machines: the definitions the
+ * stack deploys, run in process, every Task the real handler, host steps run by a local host
+ * runner (in process by default). What `npm start` and `dbbackup backup|restore` use.
+ */
+import type { Runtime } from '../../core/config/runtime';
+import type { BackupSummary } from '../../core/backup/backup-state';
+import type { RestoreSummary } from '../../core/restore/restore-state';
+import type { Settings } from '../../core/config/settings';
+import type { HostRunner } from '../../core/host-runner/host-runner';
+import { InlineHostRunner } from '../../core/host-runner/inline-runner';
+import { hostRunnerFromSettings, hostRunnerKindFromEnv } from '../../core/host-runner/open-host-runner';
+import { synthesizeDefinitions, type DefinitionOptions, type SynthesizedDefinitions } from '../definitions';
+import { ExecutionFailedError, runLocalStateMachine, type LocalExecution, type LocalRunOptions } from './run-local';
+
+export interface LocalWorkflowOptions {
+  /** Where host steps run; default: in this process. */
+  hostRunner?: HostRunner;
+  /** Seconds a host step may take. */
+  hostStepTimeoutSeconds?: number;
+  waitMs?: LocalRunOptions['waitMs'];
+  retryIntervalMs?: LocalRunOptions['retryIntervalMs'];
+  /** Pre-built definitions (tests build them once). */
+  definitions?: SynthesizedDefinitions;
+  /** Options to synthesize the definitions with, when none are given pre-built. */
+  definitionOptions?: DefinitionOptions;
+}
+
+export interface LocalWorkflows {
+  backup(request: unknown): Promise<BackupSummary>;
+  restore(request: unknown): Promise<RestoreSummary>;
+  /** The whole execution (output, retries per state, path), for tests and diagnostics. */
+  execute(machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution>;
+}
+
+export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions = {}): LocalWorkflows {
+  let definitions = options.definitions;
+  const hostRunner = options.hostRunner ?? new InlineHostRunner(runtime.deps);
+  const provider = async () => ({ runtime, hostRunner, hostStepTimeoutSeconds: options.hostStepTimeoutSeconds ?? 6 * 3600 });
+  const execute = async (machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution> => {
+    definitions ??= synthesizeDefinitions(options.definitionOptions);
+    return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs });
+  };
+  /** Runs a machine; a failed execution is rethrown as the TransientError/PermanentError that failed it. */
+  const outputOf = async (machine: 'backup' | 'restore', input: unknown): Promise<unknown> => {
+    try {
+      return (await execute(machine, input)).output;
+    } catch (error) {
+      throw error instanceof ExecutionFailedError ? error.toClassified() : error;
+    }
+  };
+  return {
+    execute,
+    backup: async (request) => ((await outputOf('backup', request)) as { summary: BackupSummary }).summary,
+    restore: async (request) => ((await outputOf('restore', request)) as { report: RestoreSummary }).report,
+  };
+}
+
+/**
+ * The workflows the CLI uses: host steps where `DBBACKUP_HOST_RUNNER` says (in process by
+ * default), and the shipped retry policy unless `DBBACKUP_RETRY_ATTEMPTS` overrides its attempts.
+ */
+export function workflowsForSettings(runtime: Runtime, settings: Settings): LocalWorkflows {
+  const hostRunner = hostRunnerFromSettings({
+    ...hostRunnerKindFromEnv(settings.env),
+    deps: runtime.deps,
+    store: runtime.store,
+    storeUrl: settings.storeUrl,
+  });
+  const retry = settings.retryAttempts === undefined ? undefined : { transient: { maxAttempts: settings.retryAttempts - 1 } };
+  return localWorkflows(runtime, { hostRunner, definitionOptions: { retry } });
+}

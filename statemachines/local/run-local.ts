@@ -1,0 +1,127 @@
+/**
+ * Runs a synthesized state machine definition in this process with aws-local-stepfunctions,
+ * every Task mapped (by its `handler:<name>` comment) to the real Lambda handler. So the Retry,
+ * Catch, Map and Choice policies that ship to AWS are what runs locally and in the tests.
+ */
+import './polyfills';
+import { randomUUID } from 'node:crypto';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { PermanentError, fromNameAndMessage, type ClassifiedError } from '../../core/errors';
+import type { RuntimeProvider } from '../../functions/shared/lambda-runtime';
+import { taskHandlerNames, waitStateNames, type AslDefinition } from './task-handlers';
+
+type LocalHandler = (event: unknown, context: unknown) => Promise<unknown>;
+type HandlerTable = Record<string, (provider: RuntimeProvider) => LocalHandler>;
+
+export interface LocalRunOptions {
+  /** The runtime the handlers use (store, registry, host runner). */
+  provider: RuntimeProvider;
+  /** Milliseconds each Wait state waits instead of its Seconds (default: 200). */
+  waitMs?: number;
+  /** Milliseconds between retries instead of the policy's backoff (default: the policy's own). */
+  retryIntervalMs?: number;
+}
+
+export interface LocalExecution {
+  output: unknown;
+  /** How many times each state was retried, by state name. */
+  retries: Record<string, number>;
+  /** States entered, in order. */
+  path: string[];
+}
+
+/** A failed execution, carrying the error name (TransientError/PermanentError/...) and cause of the Fail. */
+export class ExecutionFailedError extends Error {
+  constructor(readonly errorName: string, readonly causeText: string, readonly execution: Omit<LocalExecution, 'output'>) {
+    super(causeText);
+    this.name = 'ExecutionFailedError';
+  }
+
+  /** The failure as one of our error classes (code included), so the CLI can map it to an exit code. */
+  toClassified(): ClassifiedError {
+    return fromNameAndMessage(this.errorName, this.causeText);
+  }
+}
+
+/** A Lambda context good enough for middy and Powertools. */
+function localContext(functionName: string): Record<string, unknown> {
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 900_000,
+  };
+}
+
+/** The Lambda error message: plain locally, `{"errorMessage": ...}` JSON when it came from AWS. */
+function causeMessage(cause: unknown): string {
+  if (typeof cause !== 'string') return String(cause);
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return parsed.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}
+
+let handlerTable: HandlerTable | undefined;
+
+/**
+ * Loads the handler modules on first use. Powertools writes logs and EMF metrics to stdout, which
+ * belongs to the CLI's own output when the handlers run locally: locally, logs go through the
+ * runtime's logger, and metrics (CloudWatch-only) are off unless the caller enabled them.
+ */
+function handlers(): HandlerTable {
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  handlerTable ??= (require('../../functions/handlers') as { HANDLERS: HandlerTable }).HANDLERS;
+  return handlerTable;
+}
+
+export async function runLocalStateMachine(definition: object, input: unknown, options: LocalRunOptions): Promise<LocalExecution> {
+  const asl = definition as AslDefinition;
+  const table = handlers();
+  const taskHandlers: Record<string, (input: unknown) => Promise<never>> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [stateName, handlerName] of Object.entries(taskHandlerNames(asl))) {
+    const factory = table[handlerName];
+    if (!factory) throw new PermanentError(`state '${stateName}' names unknown handler '${handlerName}'`, { code: 'INVALID_DEFINITION' });
+    const handler = factory(options.provider);
+    taskHandlers[stateName] = (event) => handler(event, localContext(handlerName.replace('/', '-'))) as Promise<never>;
+  }
+  const waitTimeOverrides = Object.fromEntries(waitStateNames(asl).map((name) => [name, options.waitMs ?? 200]));
+  const machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: taskHandlers as never,
+      waitTimeOverrides,
+      ...(options.retryIntervalMs !== undefined ? { retryIntervalOverrides: new Proxy(retryIntervalOverrides, { get: () => options.retryIntervalMs }) } : {}),
+    },
+  });
+
+  const retries: Record<string, number> = {};
+  const path: string[] = [];
+  let failure: { Error: string; Cause: unknown } | undefined;
+  const collecting = (async function collectEvents() {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') path.push(event.state.name);
+      if (event.type === 'StateRetried') retries[event.state.name] = (retries[event.state.name] ?? 0) + 1;
+      if (event.type === 'ExecutionFailed') failure = { Error: event.Error, Cause: event.Cause };
+    }
+  })();
+  try {
+    const output = await execution.result;
+    await collecting;
+    return { output, retries, path };
+  } catch (error) {
+    await collecting.catch(() => undefined);
+    const name = failure?.Error ?? (error as Error).name;
+    throw new ExecutionFailedError(name, causeMessage(failure?.Cause ?? (error as Error).message), { retries, path });
+  }
+}
