@@ -1,0 +1,136 @@
+/**
+ * The least-privilege IAM statements of the framework, as plain statements so the same ones serve
+ * the functions' roles and the policy operators attach to their database hosts:
+ *
+ * - the store: objects under `backups/*` (read, or read+write) and `state/*` (read+write), and
+ *   listing only those prefixes; the bucket key for SSE-KMS;
+ * - the SSM host runner: `ssm:SendCommand` only with the `AWS-RunShellScript` document and only to
+ *   instances tagged `dbbackup:managed=true`; reading and cancelling command invocations;
+ * - secrets: SSM parameters under one path and Secrets Manager secrets under one name prefix,
+ *   and `kms:Decrypt` only when called through those two services.
+ */
+import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+
+/** The store prefix backups live under (core/catalog/layout.ts). */
+export const BACKUPS_PREFIX = 'backups';
+/** The store prefix of durable state: circuit breakers, agent results (core/catalog/layout.ts). */
+export const STATE_PREFIX = 'state';
+
+/** The SSM document host steps run as. */
+export const RUN_SHELL_SCRIPT_DOCUMENT = 'AWS-RunShellScript';
+
+/** The tag (key and value) an instance must carry to receive commands. */
+export interface ManagedTag {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Default {@link ManagedTag}: `dbbackup:managed=true`. */
+export const DEFAULT_MANAGED_TAG: ManagedTag = { key: 'dbbackup:managed', value: 'true' };
+
+/** How much of `backups/*` a principal may touch. */
+export type BackupsAccess = 'read' | 'readWrite';
+
+const READ_OBJECT_ACTIONS = ['s3:GetObject'];
+const WRITE_OBJECT_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject'];
+
+/** Store access: `backups/*` as `backups`, `state/*` read+write, listing both, the bucket key. */
+export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: BackupsAccess): iam.PolicyStatement[] {
+  const objects = (prefix: string) => bucket.arnForObjects(`${prefix}/*`);
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ListStorePrefixes',
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${BACKUPS_PREFIX}/*`, `${STATE_PREFIX}/*`] } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadWriteState',
+      actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS],
+      resources: [objects(STATE_PREFIX)],
+    }),
+    new iam.PolicyStatement({
+      sid: backups === 'read' ? 'ReadBackups' : 'ReadWriteBackups',
+      actions: backups === 'read' ? READ_OBJECT_ACTIONS : [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS],
+      resources: [objects(BACKUPS_PREFIX)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseBucketKey',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [key.keyArn],
+    }),
+  ];
+  return statements;
+}
+
+/** Where the host runner may send commands. */
+export interface HostRunnerAccessProps {
+  /** Tag an instance must carry. @default DEFAULT_MANAGED_TAG */
+  readonly managedTag?: ManagedTag;
+}
+
+/** SSM Run Command: send only the one document, only to tagged instances; follow and cancel commands. */
+export function hostRunnerStatements(scope: Construct, props: HostRunnerAccessProps = {}): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const tag = props.managedTag ?? DEFAULT_MANAGED_TAG;
+  const documentArn = Arn.format({ service: 'ssm', account: '', resource: 'document', resourceName: RUN_SHELL_SCRIPT_DOCUMENT }, stack);
+  const instanceArns = [
+    Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, stack),
+    Arn.format({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }, stack),
+  ];
+  return [
+    new iam.PolicyStatement({ sid: 'SendRunShellScript', actions: ['ssm:SendCommand'], resources: [documentArn] }),
+    new iam.PolicyStatement({
+      sid: 'SendToManagedInstances',
+      actions: ['ssm:SendCommand'],
+      resources: instanceArns,
+      conditions: { StringEquals: { [`ssm:resourceTag/${tag.key}`]: tag.value } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'FollowCommands',
+      // These actions support no resource-level permissions.
+      actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:CancelCommand'],
+      resources: ['*'],
+    }),
+  ];
+}
+
+/** Where secrets may be read from. */
+export interface SecretsAccessProps {
+  /** SSM parameter path prefix, e.g. `/dbbackup/` (must start and end with `/`). */
+  readonly parameterPrefix: string;
+  /** Secrets Manager name prefix, e.g. `dbbackup/`. */
+  readonly secretNamePrefix: string;
+}
+
+/** Reading secret references: parameters under one path, secrets under one prefix, and their KMS decryption. */
+export function secretsStatements(scope: Construct, props: SecretsAccessProps): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  if (!/^\/(?:[A-Za-z0-9_.-]+\/)*$/.test(props.parameterPrefix)) {
+    throw new Error(`parameterPrefix must be a path like /dbbackup/ (start and end with '/'), got '${props.parameterPrefix}'`);
+  }
+  const parameterArn = Arn.format({ service: 'ssm', resource: 'parameter', resourceName: `${props.parameterPrefix.slice(1)}*` }, stack);
+  const secretArn = Arn.format(
+    { service: 'secretsmanager', resource: 'secret', resourceName: `${props.secretNamePrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+    stack,
+  );
+  return [
+    new iam.PolicyStatement({ sid: 'ReadParameters', actions: ['ssm:GetParameter'], resources: [parameterArn] }),
+    new iam.PolicyStatement({ sid: 'ReadSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }),
+    new iam.PolicyStatement({
+      sid: 'DecryptSecrets',
+      actions: ['kms:Decrypt'],
+      resources: [Arn.format({ service: 'kms', resource: 'key', resourceName: '*' }, stack)],
+      conditions: { StringEquals: { 'kms:ViaService': [`ssm.${stack.region}.amazonaws.com`, `secretsmanager.${stack.region}.amazonaws.com`] } },
+    }),
+  ];
+}
+
+/** Adds `statements` to `principal`'s policy. */
+export function addStatements(principal: iam.IGrantable, statements: readonly iam.PolicyStatement[]): void {
+  for (const statement of statements) principal.grantPrincipal.addToPrincipalPolicy(statement);
+}

@@ -1,0 +1,182 @@
+/**
+ * The instances file (default `dbbackup.instances.json` at the repository root): which databases
+ * the stack backs up, on which schedule, with which recovery point objective.
+ *
+ * ```json
+ * { "instances": [ {
+ *     "name": "main", "engine": "etcd",
+ *     "config": { "endpoints": ["https://10.0.0.1:2379"], "username": "backup",
+ *                 "password": { "$secret": "ssm:/dbbackup/etcd/main/password" } },
+ *     "host": "i-0123456789abcdef0",
+ *     "schedule": "cron(0 3 * * ? *)", "rpoHours": 26, "rateLimit": 52428800 } ] }
+ * ```
+ *
+ * The config of each instance ends up in plain text in its EventBridge rule (and so in the
+ * CloudFormation template), so secrets must be `{ "$secret": "ssm:/..." }` or
+ * `{ "$secret": "secretsmanager:..." }` references, which the functions resolve at run time.
+ * A string under a key that names a secret (password, token, …) is refused.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The file read when no other is named, relative to the project root. */
+export const DEFAULT_INSTANCES_FILE = 'dbbackup.instances.json';
+
+/** Engine and instance names: one store key segment (see core/catalog/layout.ts). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** An EventBridge schedule expression: `cron(<6 fields>)` or `rate(<n> <unit>)`. */
+const SCHEDULE = /^(cron\(\s*\S+(\s+\S+){5}\s*\)|rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\))$/;
+
+/** An EC2 instance id or an SSM managed (hybrid) instance id. */
+const MANAGED_INSTANCE = /^(i|mi)-[0-9a-f]{8,17}$/;
+
+/** Secret reference schemes the functions can resolve in AWS. */
+const AWS_SECRET_REF = /^(ssm:\/\S+|secretsmanager:\S+)$/;
+
+/** Keys whose values are secrets and so must be references (`password`, `clientSecret`, `api_key`…). */
+const SECRET_KEY = /(password|passwd|secret|token|apikey|privatekey|credentials?)$/i;
+
+/** Reference to a secret: `{ "$secret": "ssm:/path" }` or `{ "$secret": "secretsmanager:name[#key]" }`. */
+export const secretRefSchema = z.strictObject({
+  $secret: z.string().regex(AWS_SECRET_REF, 'must be "ssm:/<parameter>" or "secretsmanager:<name-or-arn>[#key]"'),
+});
+
+const configSchema = z.record(z.string(), z.unknown()).superRefine((config, ctx) => checkSecrets(config, [], ctx));
+
+/** One backed-up database instance. */
+export const instanceSchema = z.strictObject({
+  /** Instance name (unique per engine), e.g. `main`. */
+  name: z.string().regex(NAME, 'use letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)'),
+  /** Driver name, e.g. `etcd`. */
+  engine: z.string().regex(NAME, 'use letters, digits, ".", "_" or "-"'),
+  /** The driver's instance config; secrets as `$secret` references. */
+  config: configSchema,
+  /**
+   * SSM managed instance id of the host where host-local steps run (the agent CLI installed, tagged
+   * dbbackup:managed=true). The deployed functions use the SSM host runner, which needs one.
+   */
+  host: z.string().regex(MANAGED_INSTANCE, 'must be an EC2 instance id (i-…) or an SSM managed instance id (mi-…)').optional(),
+  /** EventBridge schedule expression, e.g. `cron(0 3 * * ? *)` or `rate(6 hours)`. */
+  schedule: z.string().regex(SCHEDULE, 'must be an EventBridge expression: cron(min hour day month weekday year) or rate(N minutes|hours|days)'),
+  /** Recovery point objective: the staleness alarm fires when the last good backup is older. */
+  rpoHours: z
+    .number()
+    .min(1, 'must be at least 1 (the staleness alarm works in hourly periods)')
+    .max(168, 'must be at most 168 (7 days: the longest window a CloudWatch alarm evaluates)'),
+  /** Upload rate limit in bytes/s; absent or 0 = unlimited. */
+  rateLimit: z.number().int().nonnegative().optional(),
+});
+
+/** One instance of the file. */
+export type InstanceConfig = z.infer<typeof instanceSchema>;
+
+/** The whole file. */
+export const instancesFileSchema = z
+  .strictObject({
+    /** Optional JSON schema reference for editors. */
+    $schema: z.string().optional(),
+    instances: z.array(instanceSchema).min(1, 'list at least one instance'),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Map<string, number>();
+    file.instances.forEach((instance, index) => {
+      const key = `${instance.engine}/${instance.name}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['instances', index, 'name'], message: `duplicates instances[${first}] (${key})` });
+      }
+      seen.set(key, index);
+    });
+  });
+
+/** A malformed instances file: the message names the file and the field. */
+export class InstancesConfigError extends Error {
+  constructor(
+    /** The file (or other source) that was read. */
+    public readonly source: string,
+    /** One line per problem: `<field>: <problem>`. */
+    public readonly problems: readonly string[],
+  ) {
+    super(`${source} is not a valid instances file:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'InstancesConfigError';
+  }
+}
+
+/**
+ * Validates already-parsed JSON. `source` names it in errors.
+ * @throws InstancesConfigError naming each bad field, e.g. `instances[0].schedule: must be …`
+ */
+export function parseInstances(json: unknown, source: string): InstanceConfig[] {
+  const result = instancesFileSchema.safeParse(json);
+  if (!result.success) {
+    throw new InstancesConfigError(source, result.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`));
+  }
+  return result.data.instances;
+}
+
+/**
+ * Reads and validates an instances file.
+ * @param file path of the file; relative paths are resolved against `cwd`. @default DEFAULT_INSTANCES_FILE
+ * @throws InstancesConfigError when the file is missing, not JSON, or malformed
+ */
+export function loadInstances(file: string = DEFAULT_INSTANCES_FILE, cwd: string = process.cwd()): InstanceConfig[] {
+  const absolute = path.resolve(cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    throw new InstancesConfigError(absolute, [`cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InstancesConfigError(absolute, [`is not JSON: ${(error as Error).message}`]);
+  }
+  return parseInstances(json, absolute);
+}
+
+/** Every `$secret` reference in `value` (e.g. to check them against the stack's grants). */
+export function secretRefs(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(secretRefs);
+  if (value === null || typeof value !== 'object') return [];
+  const record = value as Record<string, unknown>;
+  if (typeof record.$secret === 'string' && Object.keys(record).length === 1) return [record.$secret];
+  return Object.values(record).flatMap(secretRefs);
+}
+
+/** `['instances', 0, 'config', 'password']` → `instances[0].config.password`. */
+function fieldPath(segments: readonly PropertyKey[]): string {
+  if (segments.length === 0) return '(file)';
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i === 0 ? '' : '.'}${String(s)}`)).join('');
+}
+
+/** Refuses plain secrets and malformed references anywhere in a config. */
+function checkSecrets(value: unknown, at: PropertyKey[], ctx: z.RefinementCtx): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => checkSecrets(item, [...at, i], ctx));
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const record = value as Record<string, unknown>;
+  if ('$secret' in record) {
+    const ref = secretRefSchema.safeParse(record);
+    if (!ref.success) {
+      for (const issue of ref.error.issues) ctx.addIssue({ code: 'custom', path: [...at, ...issue.path], message: issue.message });
+    }
+    return;
+  }
+  for (const [key, child] of Object.entries(record)) {
+    if (SECRET_KEY.test(key.replace(/[-_]/g, '')) && (typeof child === 'string' || typeof child === 'number')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...at, key],
+        message: 'must be a { "$secret": "ssm:/..." } reference, not a value: the config is stored in plain text in the EventBridge rule',
+      });
+    } else {
+      checkSecrets(child, [...at, key], ctx);
+    }
+  }
+}

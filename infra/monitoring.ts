@@ -1,0 +1,172 @@
+/**
+ * Alarms and the dashboard:
+ *
+ * - each state machine: an alarm on ExecutionsFailed and one on ExecutionsTimedOut;
+ * - each instance: a staleness alarm, "the last good backup is older than the RPO", on the
+ *   `DBBackup/LastGoodBackupAgeHours` metric the finalize function publishes (0 after each good
+ *   backup; dimensions service=dbbackup, engine, instance — Powertools adds `service`). Missing data
+ *   is breaching, so no good backup for RPO hours — whatever the reason: a failing backup, a
+ *   disabled schedule, a stack that never ran — raises it;
+ * - an SNS topic (KMS-encrypted, TLS only) all alarms notify, with an optional e-mail subscription;
+ * - a CloudWatch dashboard of executions, staleness against the RPO, size and duration per instance.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { InstanceConfig } from './instances';
+
+/** Namespace of the functions' metrics (functions/shared/observability.ts). */
+export const METRICS_NAMESPACE = 'DBBackup';
+/** The `service` dimension Powertools adds to every metric. */
+export const METRICS_SERVICE = 'dbbackup';
+/** Hours since the last good backup; finalize publishes 0 after each one. */
+export const LAST_GOOD_BACKUP_AGE_METRIC = 'LastGoodBackupAgeHours';
+
+/** An instance's metric in the `DBBackup` namespace. */
+export function instanceMetric(instance: Pick<InstanceConfig, 'engine' | 'name'>, metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: METRICS_SERVICE, engine: instance.engine, instance: instance.name },
+    ...props,
+  });
+}
+
+/**
+ * Period and number of periods a staleness alarm evaluates so that together they span the RPO:
+ * hourly periods, as many as the RPO has hours (CloudWatch evaluates at most 7 days, so the
+ * instances file caps rpoHours at 168).
+ */
+export function stalenessWindow(rpoHours: number): { readonly period: Duration; readonly evaluationPeriods: number } {
+  const evaluationPeriods = Math.ceil(rpoHours);
+  if (evaluationPeriods < 1 || evaluationPeriods > 168) throw new Error(`rpoHours must be from 1 to 168, got ${rpoHours}`);
+  return { period: Duration.hours(1), evaluationPeriods };
+}
+
+/** What is monitored. */
+export interface MonitoringProps {
+  readonly instances: readonly InstanceConfig[];
+  readonly backupStateMachine: sfn.IStateMachine;
+  readonly restoreStateMachine: sfn.IStateMachine;
+  /** Subscribe this address to the alarm topic. @default no subscription */
+  readonly alarmEmail?: string;
+  /** Name of the dashboard. @default generated */
+  readonly dashboardName?: string;
+}
+
+/** Alarm topic, alarms and dashboard. */
+export class Monitoring extends Construct {
+  /** Every alarm notifies this topic. */
+  public readonly topic: sns.Topic;
+  /** Staleness alarms by `<engine>/<instance>`. */
+  public readonly stalenessAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** The dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const topicKey = new kms.Key(this, 'TopicKey', { description: 'dbbackup: encrypts the alarm topic', enableKeyRotation: true });
+    topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'dbbackup alarms', masterKey: topicKey, enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const notify = new actions.SnsAction(this.topic);
+
+    const machines = [
+      ['Backup', props.backupStateMachine],
+      ['Restore', props.restoreStateMachine],
+    ] as const;
+    const machineAlarms: cloudwatch.Alarm[] = [];
+    for (const [name, machine] of machines) {
+      for (const [what, metric] of [
+        ['Failed', machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' })],
+        ['TimedOut', machine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' })],
+      ] as const) {
+        const alarm = new cloudwatch.Alarm(this, `${name}Executions${what}`, {
+          alarmDescription: `dbbackup: a ${name.toLowerCase()} execution ${what === 'Failed' ? 'failed' : 'timed out'}`,
+          metric,
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+        alarm.addAlarmAction(notify);
+        machineAlarms.push(alarm);
+      }
+    }
+
+    const staleness = new Map<string, cloudwatch.Alarm>();
+    for (const instance of props.instances) {
+      const key = `${instance.engine}/${instance.name}`;
+      const window = stalenessWindow(instance.rpoHours);
+      const alarm = new cloudwatch.Alarm(this, `Stale-${instance.engine}-${instance.name}`, {
+        alarmDescription: `dbbackup: the last good backup of ${key} is older than its RPO of ${instance.rpoHours} h`,
+        metric: instanceMetric(instance, LAST_GOOD_BACKUP_AGE_METRIC, { statistic: 'Minimum', period: window.period }),
+        threshold: instance.rpoHours,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: window.evaluationPeriods,
+        datapointsToAlarm: window.evaluationPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+      alarm.addAlarmAction(notify);
+      alarm.addOkAction(notify);
+      staleness.set(key, alarm);
+    }
+    this.stalenessAlarms = staleness;
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName, defaultInterval: Duration.days(7) });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({ markdown: '# dbbackup\nExecutions of the state machines, and per instance: age of the last good backup against its RPO, size and duration.', width: 24, height: 2 }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...machineAlarms, ...staleness.values()], width: 24, height: 3 }),
+    );
+    this.dashboard.addWidgets(
+      ...machines.map(
+        ([name, machine]) =>
+          new cloudwatch.GraphWidget({
+            title: `${name} executions`,
+            width: 12,
+            left: [machine.metricStarted(), machine.metricSucceeded(), machine.metricFailed(), machine.metricTimedOut()].map((m) =>
+              m.with({ statistic: 'Sum', period: Duration.hours(1) }),
+            ),
+          }),
+      ),
+    );
+    for (const instance of props.instances) {
+      const key = `${instance.engine}/${instance.name}`;
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `${key}: hours since last good backup`,
+          width: 8,
+          left: [instanceMetric(instance, LAST_GOOD_BACKUP_AGE_METRIC, { statistic: 'Minimum', period: Duration.hours(1) })],
+          leftAnnotations: [{ value: instance.rpoHours, label: `RPO ${instance.rpoHours} h`, color: cloudwatch.Color.RED }],
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${key}: backup size`,
+          width: 8,
+          left: [instanceMetric(instance, 'BackupBytes', { statistic: 'Maximum', period: Duration.hours(1) })],
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${key}: backups and duration`,
+          width: 8,
+          left: [
+            instanceMetric(instance, 'BackupSucceeded', { statistic: 'Sum', period: Duration.hours(1) }),
+            instanceMetric(instance, 'BackupFailed', { statistic: 'Sum', period: Duration.hours(1) }),
+          ],
+          right: [instanceMetric(instance, 'BackupDuration', { statistic: 'Maximum', period: Duration.hours(1) })],
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The cdk-nag AwsSolutions findings this stack accepts, each acknowledged on the narrowest
+ * construct (a role's policy, a state machine) with the reason it is acceptable. cdk-nag 3 runs as
+ * a CDK policy-validation plugin; acknowledgments use CDK's `Validations.of(x).acknowledge()`
+ * (cdk-nag 3 removed `NagSuppressions`). Anything not listed here fails `cdk synth`.
+ */
+import { Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import type { BackupStack } from './backup-stack';
+import { BACKUPS_PREFIX, STATE_PREFIX } from './iam-statements';
+import { FUNCTION_ACCESS } from './function-access';
+
+/** One accepted finding: the rule id (with its finding in brackets for granular rules) and why. */
+export interface AcceptedFinding {
+  readonly id: string;
+  readonly reason: string;
+}
+
+function acknowledge(scope: IConstruct, findings: readonly AcceptedFinding[]): void {
+  for (const finding of findings) Validations.of(scope).acknowledge(finding);
+}
+
+/** `<LogicalId.Arn>` as cdk-nag writes a GetAtt in a finding. */
+function arnRef(element: IConstruct): string {
+  const cfn = (element.node.defaultChild ?? element) as CfnElement;
+  return `<${Stack.of(element).resolve(cfn.logicalId) as string}.Arn>`;
+}
+
+/** The default policy of a role (where grants land). */
+function defaultPolicy(role: iam.IRole): IConstruct {
+  const policy = role.node.tryFindChild('DefaultPolicy');
+  if (!policy) throw new Error(`${role.node.path} has no default policy to acknowledge findings on`);
+  return policy;
+}
+
+function storeFindings(bucketRef: string): AcceptedFinding[] {
+  return [
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${BACKUPS_PREFIX}/*]`,
+      reason: `Backup artifacts and manifests are objects with generated keys under ${BACKUPS_PREFIX}/; access is limited to that prefix of the one backup bucket.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${STATE_PREFIX}/*]`,
+      reason: `Circuit-breaker state and host-agent results are objects with generated keys under ${STATE_PREFIX}/; access is limited to that prefix of the one backup bucket.`,
+    },
+  ];
+}
+
+/** How cdk-nag prints the stack's region and account in an ARN: the value, or `<AWS::Region>` when unknown at synth. */
+function regionAccount(stack: Stack): { region: string; account: string } {
+  return {
+    region: Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region,
+    account: Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account,
+  };
+}
+
+function secretFindings(stack: Stack, parameterPrefix: string, secretNamePrefix: string): AcceptedFinding[] {
+  const { region, account } = regionAccount(stack);
+  return [
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter${parameterPrefix.replace(/\/$/, '')}/*]`,
+      reason: `Secret references name SSM parameters chosen by operators; reading is limited to the ${parameterPrefix} path.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${region}:${account}:secret:${secretNamePrefix}*]`,
+      reason: `Secret references name Secrets Manager secrets chosen by operators (ARNs end in a random suffix); reading is limited to names starting ${secretNamePrefix}.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${region}:${account}:key/*]`,
+      reason: 'SecureString parameters and secrets may use any key the operator chose; kms:Decrypt is only allowed through SSM and Secrets Manager (kms:ViaService condition).',
+    },
+  ];
+}
+
+function hostRunnerFindings(stack: Stack): AcceptedFinding[] {
+  const { region, account } = regionAccount(stack);
+  return [
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${region}:${account}:instance/*]`,
+      reason: 'Database hosts are chosen per instance at run time; ssm:SendCommand is only allowed to instances tagged for dbbackup (ssm:resourceTag condition) and only with the AWS-RunShellScript document.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:managed-instance/*]`,
+      reason: 'Hybrid (mi-) database hosts are chosen per instance at run time; ssm:SendCommand is only allowed to managed instances tagged for dbbackup (ssm:resourceTag condition).',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ssm:GetCommandInvocation, ssm:ListCommandInvocations and ssm:CancelCommand support no resource-level permissions; they only read or cancel commands.',
+    },
+  ];
+}
+
+/** Acknowledges the accepted findings of `stack`. */
+export function suppressAcceptedFindings(stack: BackupStack, options: { readonly parameterPrefix: string; readonly secretNamePrefix: string }): void {
+  const bucketRef = arnRef(stack.store.bucket);
+  const secrets = secretFindings(stack, options.parameterPrefix, options.secretNamePrefix);
+  const hostRunner = hostRunnerFindings(stack);
+
+  for (const [handler, fn] of stack.functions.all()) {
+    const access = FUNCTION_ACCESS[handler];
+    const policy = defaultPolicy(fn.role!);
+    acknowledge(policy, storeFindings(bucketRef));
+    if (access.hostRunner) acknowledge(policy, hostRunner);
+    if (access.secrets) acknowledge(policy, secrets);
+    acknowledge(fn, [
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'Pinned to Node.js 22, the runtime the functions are built (esbuild target node22) and tested for; moving to a newer runtime is a deliberate upgrade.',
+      },
+    ]);
+  }
+
+  acknowledge(stack.dbHostPolicy, [...storeFindings(bucketRef), ...secrets]);
+
+  for (const machine of [stack.backup.stateMachine, stack.restore.stateMachine]) {
+    acknowledge(machine, [
+      {
+        id: 'AwsSolutions-SF1',
+        reason: 'Logs at ERROR level without execution data by design: inputs carry secret references and host names, and the execution history already records every state.',
+      },
+    ]);
+    acknowledge(defaultPolicy(machine.role), [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery (logs:*LogDelivery*, DescribeLogGroups, resource policies) support no resource-level permissions.',
+      },
+    ]);
+  }
+  const fnByMachine = [
+    [stack.backup.stateMachine, Object.values(stack.functions.backup)],
+    [stack.restore.stateMachine, Object.values(stack.functions.restore)],
+  ] as const;
+  for (const [machine, fns] of fnByMachine) {
+    acknowledge(
+      defaultPolicy(machine.role),
+      fns.map((fn) => ({
+        id: `AwsSolutions-IAM5[Resource::${arnRef(fn)}:*]`,
+        reason: 'lambda:InvokeFunction on the step function and its versions/aliases (ARN:*), as the LambdaInvoke task integration grants it.',
+      })),
+    );
+  }
+}

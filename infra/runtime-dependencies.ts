@@ -1,0 +1,73 @@
+/**
+ * Packages esbuild cannot inline into a Lambda bundle, shipped next to it instead.
+ *
+ * `etcd3` reads its gRPC definitions at load time from `${__dirname}/../proto/rpc.proto`; inside a
+ * bundle `__dirname` is the bundle's directory, so the file would not be found. Such packages are
+ * marked external and copied, with the production dependencies they need, from the project's
+ * `node_modules` into the bundle's `node_modules` (a local copy: no registry, no Docker).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Packages kept out of the bundle and copied next to it. */
+export const UNBUNDLED_PACKAGES: readonly string[] = ['etcd3'];
+
+/** Packages never copied (types only, no runtime code). */
+const SKIPPED = /^@types\//;
+
+/**
+ * The package directories (relative to `projectRoot`, e.g. `node_modules/@grpc/grpc-js`) that
+ * `names` need at run time: each package and, transitively, its dependencies and optional
+ * dependencies, resolved as Node would from where each package is installed. Directories nested
+ * inside another listed directory are left out (copying the outer one brings them).
+ * @throws Error naming a package that is not installed
+ */
+export function packageClosure(projectRoot: string, names: readonly string[]): string[] {
+  const found = new Set<string>();
+  const visit = (name: string, fromDir: string, requiredBy: string): void => {
+    if (SKIPPED.test(name)) return;
+    const dir = resolvePackageDir(name, fromDir, projectRoot);
+    if (!dir) {
+      throw new Error(`cannot bundle the Lambda functions: package '${name}' (needed by ${requiredBy}) is not installed; run npm install`);
+    }
+    if (found.has(dir)) return;
+    found.add(dir);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    const optional = new Set(Object.keys(manifest.optionalDependencies ?? {}));
+    for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) {
+      if (optional.has(dependency) && !resolvePackageDir(dependency, dir, projectRoot)) continue;
+      visit(dependency, dir, name);
+    }
+  };
+  for (const name of names) visit(name, projectRoot, 'the functions');
+  const dirs = [...found].map((dir) => path.relative(projectRoot, dir)).sort();
+  return dirs.filter((dir) => !dirs.some((outer) => outer !== dir && dir.startsWith(`${outer}${path.sep}`)));
+}
+
+/** Where `require(name)` from a file in `fromDir` finds the package, without leaving `projectRoot`. */
+function resolvePackageDir(name: string, fromDir: string, projectRoot: string): string | undefined {
+  let dir = fromDir;
+  for (;;) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.resolve(dir) === path.resolve(projectRoot)) return undefined;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Shell commands (run by CDK's local bundling after esbuild) that copy `dirs` from `inputDir` to `outputDir`. */
+export function copyPackagesCommands(inputDir: string, outputDir: string, dirs: readonly string[]): string[] {
+  return dirs.map((dir) => {
+    const target = path.join(outputDir, dir);
+    return `mkdir -p ${quote(path.dirname(target))} && cp -R ${quote(path.join(inputDir, dir))} ${quote(target)}`;
+  });
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

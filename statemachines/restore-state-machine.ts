@@ -1,0 +1,61 @@
+/**
+ * The restore state machine:
+ *
+ *     Fetch manifest → Prepare target → Restore → Validate restore → Report → Restore succeeded
+ *          └──────────────── Catch States.ALL ($.error) ────────────────┘
+ *                                   ↓
+ *                  Restore failed (Fail: Error/Cause of $.error)
+ *
+ * The three middle states are host steps. Execution input (what an operator pastes in the console):
+ * `{ backupId ("latest" allowed), engine?, instance?, target, force?, rateLimit?, host? }`.
+ */
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { RestoreHandler } from './handlers';
+import { hostStep } from './host-step';
+import { lambdaTask } from './lambda-task';
+import { addTaskRetries, resolveRetryPolicy } from './retry-policy';
+import { createStateMachine, type WorkflowOptions } from './workflow';
+
+/** The restore state machine's functions and options. */
+export interface RestoreStateMachineProps extends WorkflowOptions {
+  /** The function of every restore handler. */
+  readonly functions: Readonly<Record<RestoreHandler, lambda.IFunction>>;
+}
+
+/** The restore workflow as a Step Functions state machine. */
+export class RestoreStateMachine extends Construct {
+  /** The deployed state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: RestoreStateMachineProps) {
+    super(scope, id);
+    const fns = props.functions;
+    const retry = resolveRetryPolicy(props.retry);
+    const timeout = props.taskTimeout;
+    const task = (name: string, handler: RestoreHandler, resultPath: string) => {
+      const state = lambdaTask(this, name, { fn: fns[handler], handler: `restore/${handler}`, resultPath, timeout });
+      addTaskRetries(state, retry);
+      return state;
+    };
+    const host = (step: RestoreHandler) =>
+      hostStep(this, { step, fn: fns[step], handler: `restore/${step}`, retry, pollInterval: props.pollInterval, taskTimeout: timeout });
+
+    const failed = sfn.Fail.jsonPath(this, 'Restore failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const steps = [
+      task('Fetch manifest', 'fetch-manifest', '$'),
+      host('prepare-target'),
+      host('restore'),
+      host('validate-restore'),
+      task('Report', 'report', '$.report'),
+    ];
+    for (const step of steps) step.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+    const [first, ...rest] = steps;
+    let chain: sfn.Chain = sfn.Chain.start(first);
+    for (const step of rest) chain = chain.next(step);
+    const definition = chain.next(sfn.Succeed.jsonPath(this, 'Restore succeeded'));
+    this.stateMachine = createStateMachine(this, definition, 'dbbackup restore: fetch manifest, prepare target, restore, validate, report', props);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The CDK app as `npx cdk synth` builds it (cdk.json → infra/app.ts → buildApp), without bundling
+ * (fast): it reads the instances file, and cdk-nag really runs on it.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildApp } from '../../../infra/build-app';
+import { stalenessWindow } from '../../../infra/monitoring';
+
+const projectRoot = path.resolve(__dirname, '../../..');
+
+describe('CDK app', () => {
+  it('is what cdk.json runs', () => {
+    const cdkJson = JSON.parse(readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')) as { app: string };
+    expect(cdkJson.app).toBe('npx tsx infra/app.ts');
+    expect(readFileSync(path.join(projectRoot, 'infra/app.ts'), 'utf8')).toMatch(/buildApp\(\)\.app\.synth\(\)/);
+  });
+
+  it('builds the stack from dbbackup.instances.json: one schedule and one staleness alarm per instance', () => {
+    const { stack } = buildApp({ skipBundling: true });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'LastGoodBackupAgeHours', Threshold: 26 });
+  });
+
+  it('takes the instances file from the instancesFile context', () => {
+    expect(() => buildApp({ skipBundling: true, appProps: { context: { instancesFile: 'no-such-instances.json' } } })).toThrow(
+      /no-such-instances\.json is not a valid instances file/,
+    );
+  });
+
+  it('fails synth on any finding nobody acknowledged', () => {
+    const { app, stack } = buildApp({ skipBundling: true });
+    new s3.Bucket(stack, 'Careless'); // no TLS enforcement, no access logs
+    const report = new AwsSolutionsChecks(undefined).validateScope(app);
+    expect(report.violations.map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
+  });
+});
+
+describe('stalenessWindow', () => {
+  it('spans the RPO in hourly periods, within what CloudWatch evaluates', () => {
+    expect(stalenessWindow(26)).toEqual({ period: expect.anything(), evaluationPeriods: 26 });
+    expect(stalenessWindow(26).period.toSeconds()).toBe(3600);
+    expect(stalenessWindow(1.5).evaluationPeriods).toBe(2);
+    expect(() => stalenessWindow(169)).toThrow(/1 to 168/);
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * The synthesized definitions behave as designed when executed (aws-local-stepfunctions, fake
+ * handlers): the host-step loop polls until done, a TransientError re-runs the host step from a
+ * fresh submit, a PermanentError goes through cleanup to Fail with the original error and cause,
+ * and a failing cleanup does not hide it. The local runner with the real handlers is tested elsewhere.
+ */
+import '../../../statemachines/local/polyfills';
+import { StateMachine } from 'aws-local-stepfunctions';
+
+type JSONValue = Parameters<StateMachine['run']>[0];
+import { listStates, synthesizeDefinitions, type AslDefinition } from '../../../statemachines/definitions';
+import { handlerFromComment, type HandlerId } from '../../../statemachines/handlers';
+
+type Handler = (input: Record<string, any>) => unknown;
+
+function named(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** Runs `definition` with `handlers` by the Task comments; no waits between polls or retries. */
+async function run(definition: AslDefinition, input: unknown, handlers: Partial<Record<HandlerId, Handler>>) {
+  const calls: string[] = [];
+  const taskResourceLocalHandlers: Record<string, (input: any) => Promise<JSONValue>> = {};
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const { name, state } of listStates(definition)) {
+    if (state.Type === 'Task') {
+      const id = handlerFromComment(state.Comment as string)!;
+      taskResourceLocalHandlers[name] = async (taskInput) => {
+        calls.push(name);
+        const handler = handlers[id];
+        if (!handler) throw new Error(`no fake for ${id}`);
+        return handler(taskInput) as JSONValue;
+      };
+    }
+    if (state.Type === 'Wait') waitTimeOverrides[name] = 0;
+    if (state.Retry) retryIntervalOverrides[name] = 0;
+  }
+  const execution = new StateMachine(definition as any).run(input as any, {
+    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+  });
+  try {
+    return { output: (await execution.result) as Record<string, any>, calls, error: undefined };
+  } catch (error) {
+    return { output: undefined, calls, error: (error as { cause?: Error }).cause ?? (error as Error) };
+  }
+}
+
+/** A host step fake that reports pending `polls` times before returning `done(input)`. */
+function hostStep(polls: number, done: (input: Record<string, any>) => unknown): Handler {
+  return (input) => {
+    const seen = input.pending?.polls ?? -1;
+    if (seen + 1 < polls) return { ...input, pending: { polls: seen + 1 } };
+    const { pending: _pending, ...rest } = input;
+    return done(rest);
+  };
+}
+
+const { backup, restore } = synthesizeDefinitions();
+
+const backupHandlers = (): Partial<Record<HandlerId, Handler>> => ({
+  'backup/prepare': (input) => ({ ...input, backupId: 'b-1', nodes: [{ name: 'n1' }, { name: 'n2' }] }),
+  'backup/snapshot': hostStep(3, (input) => ({ ...input, snapshot: input.node.name })),
+  'backup/validate': hostStep(1, (input) => ({ ...input, validated: true })),
+  'backup/upload': hostStep(2, (input) => ({ ...input, uploaded: true })),
+  'backup/finalize': (input) => ({ nodes: input.nodeResults.map((n: any) => n.snapshot) }),
+  'backup/cleanup': (input) => ({ cleaned: true, afterError: Boolean(input.error) }),
+});
+
+describe('synthesized backup definition, executed', () => {
+  it('polls each host step until it is no longer pending, per node, then finalizes and cleans up', async () => {
+    const { output, calls, error } = await run(backup, { engine: 'etcd', instance: 'main', config: {} }, backupHandlers());
+    expect(error).toBeUndefined();
+    expect(output!.summary).toEqual({ nodes: ['n1', 'n2'] });
+    expect(output!.cleanup).toEqual({ cleaned: true, afterError: false });
+    // The Map hands each iteration { backup, node }; host steps pass their output on.
+    expect(output!.nodeResults[0]).toMatchObject({ node: { name: 'n1' }, backup: { backupId: 'b-1' }, validated: true, uploaded: true });
+    expect(output!.nodeResults[0]).not.toHaveProperty('pending');
+    expect(calls.filter((c) => c === 'Submit snapshot')).toHaveLength(2);
+    expect(calls.filter((c) => c === 'Poll snapshot')).toHaveLength(6); // 3 pending answers per node
+  });
+
+  it('re-runs a host step from a fresh submit after a TransientError while polling', async () => {
+    let failures = 1;
+    const handlers = backupHandlers();
+    const upload = hostStep(2, (input) => ({ ...input, uploaded: true }));
+    handlers['backup/upload'] = (input) => {
+      if (input.pending && failures-- > 0) throw named('TransientError', 'throttled');
+      return upload(input);
+    };
+    const { output, calls, error } = await run(backup, { engine: 'etcd', instance: 'main', config: {} }, handlers);
+    expect(error).toBeUndefined();
+    expect(output!.summary).toEqual({ nodes: ['n1', 'n2'] });
+    expect(calls.filter((c) => c === 'Submit upload')).toHaveLength(3);
+  });
+
+  it('turns a PermanentError into cleanup, then Fail with the original error name and cause', async () => {
+    const handlers = backupHandlers();
+    handlers['backup/validate'] = () => {
+      throw named('PermanentError', 'snapshot b-1 (n1) failed validation: sha256');
+    };
+    const { calls, error } = await run(backup, { engine: 'etcd', instance: 'main', config: {} }, handlers);
+    expect(calls.filter((c) => c === 'Submit validate').length).toBeLessThanOrEqual(2); // never retried
+    expect(calls).toContain('Cleanup after failure');
+    expect(calls).not.toContain('Finalize');
+    expect(error).toMatchObject({ name: 'PermanentError', message: 'snapshot b-1 (n1) failed validation: sha256' });
+  });
+
+  it('still fails with the original error when the cleanup after it fails too', async () => {
+    const handlers = backupHandlers();
+    handlers['backup/finalize'] = () => {
+      throw named('PermanentError', 'artifact missing');
+    };
+    handlers['backup/cleanup'] = () => {
+      throw named('PermanentError', 'host unreachable');
+    };
+    const { calls, error } = await run(backup, { engine: 'etcd', instance: 'main', config: {} }, handlers);
+    expect(calls).toContain('Cleanup after failure');
+    expect(error).toMatchObject({ name: 'PermanentError', message: 'artifact missing' });
+  });
+});
+
+describe('synthesized restore definition, executed', () => {
+  const restoreHandlers = (): Partial<Record<HandlerId, Handler>> => ({
+    'restore/fetch-manifest': (input) => ({ ...input, backup: { backupId: 'b-1' } }),
+    'restore/prepare-target': hostStep(1, (input) => ({ ...input, prepared: true })),
+    'restore/restore': hostStep(3, (input) => ({ ...input, restored: true })),
+    'restore/validate-restore': hostStep(1, (input) => ({ ...input, validation: { ok: true } })),
+    'restore/report': (input) => ({ restoredFrom: input.backup.backupId, ok: input.validation.ok }),
+  });
+
+  it('runs to Report with the state kept beside the report', async () => {
+    const { output, error } = await run(restore, { backupId: 'latest', engine: 'etcd', instance: 'main', target: {} }, restoreHandlers());
+    expect(error).toBeUndefined();
+    expect(output).toMatchObject({ backupId: 'latest', prepared: true, restored: true, report: { restoredFrom: 'b-1', ok: true } });
+  });
+
+  it('fails with the original error and cause', async () => {
+    const handlers = restoreHandlers();
+    handlers['restore/prepare-target'] = () => {
+      throw named('PermanentError', 'target data dir is not empty (use force)');
+    };
+    const { calls, error } = await run(restore, { backupId: 'latest', target: {} }, handlers);
+    expect(calls).not.toContain('Submit restore');
+    expect(error).toMatchObject({ name: 'PermanentError', message: 'target data dir is not empty (use force)' });
+  });
+});

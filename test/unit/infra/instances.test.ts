@@ -1,0 +1,74 @@
+/** The instances file: the shipped sample loads, and every malformed field is named with its file. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_INSTANCES_FILE, InstancesConfigError, loadInstances, parseInstances, secretRefs } from '../../../infra/instances';
+
+const projectRoot = path.resolve(__dirname, '../../..');
+
+const valid = {
+  name: 'main',
+  engine: 'etcd',
+  config: { endpoints: ['http://127.0.0.1:2379'], username: 'root', password: { $secret: 'ssm:/dbbackup/etcd/main/password' } },
+  schedule: 'cron(0 3 * * ? *)',
+  rpoHours: 26,
+};
+
+function problems(json: unknown): string[] {
+  try {
+    parseInstances(json, 'instances.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(InstancesConfigError);
+    expect((error as Error).message).toContain('instances.json');
+    return [...(error as InstancesConfigError).problems];
+  }
+  throw new Error('expected the file to be refused');
+}
+
+describe('instances file', () => {
+  it('ships a sample with one etcd instance whose password is a secret reference', () => {
+    const instances = loadInstances(DEFAULT_INSTANCES_FILE, projectRoot);
+    expect(instances).toHaveLength(1);
+    expect(instances[0]).toMatchObject({ engine: 'etcd', schedule: expect.stringMatching(/^cron\(/), rpoHours: expect.any(Number) });
+    expect(secretRefs(instances[0].config)).toEqual([expect.stringMatching(/^ssm:\/dbbackup\//)]);
+  });
+
+  it('accepts cron and rate schedules, a host and a rate limit', () => {
+    const parsed = parseInstances(
+      { instances: [valid, { ...valid, name: 'second', schedule: 'rate(6 hours)', host: 'i-0123456789abcdef0', rateLimit: 1048576 }] },
+      'x.json',
+    );
+    expect(parsed.map((i) => i.name)).toEqual(['main', 'second']);
+    expect(parsed[1]).toMatchObject({ host: 'i-0123456789abcdef0', rateLimit: 1048576 });
+  });
+
+  it('names each malformed field', () => {
+    expect(problems({ instances: [{ ...valid, schedule: '0 3 * * *' }] })).toEqual([expect.stringMatching(/^instances\[0\]\.schedule: must be an EventBridge expression/)]);
+    expect(problems({ instances: [{ ...valid, rpoHours: 0 }] })).toEqual([expect.stringMatching(/^instances\[0\]\.rpoHours: must be at least 1/)]);
+    expect(problems({ instances: [{ ...valid, rpoHours: 200 }] })).toEqual([expect.stringMatching(/^instances\[0\]\.rpoHours: must be at most 168/)]);
+    expect(problems({ instances: [{ ...valid, host: 'db-1.internal' }] })).toEqual([expect.stringMatching(/^instances\[0\]\.host: must be an EC2 instance id/)]);
+    expect(problems({ instances: [{ ...valid, name: '../etc' }] })).toEqual([expect.stringMatching(/^instances\[0\]\.name: /)]);
+    expect(problems({ instances: [{ ...valid, extra: true }] })).toEqual([expect.stringMatching(/^instances\[0\]: Unrecognized key: "extra"/)]);
+    expect(problems({ instances: [] })).toEqual(['instances: list at least one instance']);
+    expect(problems({ instances: [valid, valid] })).toEqual(['instances[1].name: duplicates instances[0] (etcd/main)']);
+  });
+
+  it('refuses plain-text secrets and secret references the functions cannot resolve', () => {
+    expect(problems({ instances: [{ ...valid, config: { ...valid.config, password: 'hunter2' } }] })).toEqual([
+      expect.stringMatching(/^instances\[0\]\.config\.password: must be a \{ "\$secret": "ssm:\/\.\.\." \} reference/),
+    ]);
+    expect(problems({ instances: [{ ...valid, config: { tls: { clientSecret: 'x' } } }] })).toEqual([expect.stringMatching(/^instances\[0\]\.config\.tls\.clientSecret: /)]);
+    expect(problems({ instances: [{ ...valid, config: { password: { $secret: 'env:ETCD_PASSWORD' } } }] })).toEqual([
+      expect.stringMatching(/^instances\[0\]\.config\.password\.\$secret: must be "ssm:\/<parameter>" or "secretsmanager:/),
+    ]);
+    // Not secrets: a user name, a path to a password file.
+    expect(() => parseInstances({ instances: [{ ...valid, config: { username: 'u', passwordFile: '/etc/pw' } }] }, 'x.json')).not.toThrow();
+  });
+
+  it('names the file when it is missing or not JSON', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'instances-'));
+    expect(() => loadInstances('nope.json', dir)).toThrow(new RegExp(`${path.join(dir, 'nope.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a valid instances file:\\n  - cannot be read \\(ENOENT\\)`));
+    writeFileSync(path.join(dir, 'bad.json'), '{ "instances": [ ');
+    expect(() => loadInstances('bad.json', dir)).toThrow(/bad\.json is not a valid instances file:\n {2}- is not JSON/);
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * Structure of the backup and restore state machines, as the construct classes synthesize them
+ * (with stand-in functions: no bundling). The deployed stack is checked to carry the very same
+ * definitions in backup-stack.test.ts.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { buildDefinitionStack, listStates, placeholderFunctionArn, synthesizeDefinitions, type AslDefinition } from '../../../statemachines/definitions';
+import { handlerFromComment } from '../../../statemachines/handlers';
+import { LAMBDA_SERVICE_ERRORS, PERMANENT_ERROR, TRANSIENT_ERROR } from '../../../statemachines/retry-policy';
+
+type State = Record<string, unknown> & { Type: string };
+type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number; JitterStrategy?: string };
+
+const defaults = synthesizeDefinitions();
+
+function machineTemplate(options: Parameters<typeof buildDefinitionStack>[0] = {}): Template {
+  return Template.fromStack(buildDefinitionStack(options).stack);
+}
+
+function states(definition: AslDefinition): Map<string, State> {
+  return new Map(listStates(definition).map(({ name, state }) => [name, state as State]));
+}
+
+function retriers(state: State): Retrier[] {
+  return (state.Retry as Retrier[] | undefined) ?? [];
+}
+
+/** Task states that are a host step's Submit or Poll (inside a host step's Parallel). */
+function isHostStepTask(name: string): boolean {
+  return /^(Submit|Poll) /.test(name);
+}
+
+describe('backup state machine', () => {
+  it('runs Prepare → Nodes (Map) → Finalize → Cleanup → Succeed, with the documented result paths', () => {
+    const template = machineTemplate();
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      DefinitionString: Match.serializedJson(
+        Match.objectLike({
+          StartAt: 'Prepare',
+          States: Match.objectLike({
+            Prepare: Match.objectLike({ Type: 'Task', Comment: 'handler:backup/prepare', Next: 'Nodes', Resource: placeholderFunctionArn('backup/prepare') }),
+            Nodes: Match.objectLike({
+              Type: 'Map',
+              ItemsPath: '$.nodes',
+              ItemSelector: { 'backup.$': '$', 'node.$': '$$.Map.Item.Value' },
+              MaxConcurrency: 4,
+              ResultPath: '$.nodeResults',
+              Next: 'Finalize',
+            }),
+            Finalize: Match.objectLike({ Type: 'Task', Comment: 'handler:backup/finalize', ResultPath: '$.summary', Next: 'Cleanup' }),
+            Cleanup: Match.objectLike({ Type: 'Task', Comment: 'handler:backup/cleanup', ResultPath: '$.cleanup', Next: 'Backup succeeded' }),
+            'Backup succeeded': { Type: 'Succeed' },
+          }),
+        }),
+      ),
+    });
+    // ResultPath `$` is expressed by leaving ResultPath out (same meaning; see lambda-task.ts).
+    expect(defaults.backup.States.Prepare).not.toHaveProperty('ResultPath');
+  });
+
+  it('honours maxConcurrency', () => {
+    const maxConcurrency = new Capture();
+    machineTemplate({ maxConcurrency: 7 }).hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      DefinitionString: Match.serializedJson(Match.objectLike({ States: Match.objectLike({ Nodes: Match.objectLike({ MaxConcurrency: maxConcurrency }) }) })),
+    });
+    expect(maxConcurrency.asNumber()).toBe(7);
+    expect(() => synthesizeDefinitions({ maxConcurrency: 0 })).toThrow(/maxConcurrency/);
+  });
+
+  it('runs snapshot → validate → upload host steps for each node', () => {
+    const nodes = defaults.backup.States.Nodes as { ItemProcessor: AslDefinition };
+    const inner = nodes.ItemProcessor;
+    expect(inner.StartAt).toBe('Snapshot');
+    expect(inner.States.Snapshot).toMatchObject({ Type: 'Parallel', Next: 'Validate' });
+    expect(inner.States.Validate).toMatchObject({ Type: 'Parallel', Next: 'Upload' });
+    expect(inner.States.Upload).toMatchObject({ Type: 'Parallel', End: true });
+  });
+
+  it('on any failure of the Map or Finalize runs cleanup, then fails with the original error and cause', () => {
+    const template = machineTemplate();
+    const catchToCleanup = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup after failure' }];
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      DefinitionString: Match.serializedJson(
+        Match.objectLike({
+          States: Match.objectLike({
+            Nodes: Match.objectLike({ Catch: catchToCleanup }),
+            Finalize: Match.objectLike({ Catch: catchToCleanup }),
+            'Cleanup after failure': Match.objectLike({
+              Type: 'Task',
+              Comment: 'handler:backup/cleanup',
+              ResultPath: '$.cleanup',
+              Next: 'Backup failed',
+              // A failing cleanup still reaches Fail, without overwriting the original $.error.
+              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: 'Backup failed' }],
+            }),
+            'Backup failed': { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+          }),
+        }),
+      ),
+    });
+  });
+});
+
+describe('restore state machine', () => {
+  it('runs Fetch manifest → Prepare target → Restore → Validate restore → Report, any failure → Fail with the original error', () => {
+    const r = defaults.restore.States;
+    expect(defaults.restore.StartAt).toBe('Fetch manifest');
+    expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Prepare target' });
+    expect(r['Fetch manifest']).not.toHaveProperty('ResultPath');
+    expect(r['Prepare target']).toMatchObject({ Type: 'Parallel', Next: 'Restore' });
+    expect(r.Restore).toMatchObject({ Type: 'Parallel', Next: 'Validate restore' });
+    expect(r['Validate restore']).toMatchObject({ Type: 'Parallel', Next: 'Report' });
+    expect(r.Report).toMatchObject({ Type: 'Task', Comment: 'handler:restore/report', ResultPath: '$.report', Next: 'Restore succeeded' });
+    expect(r['Restore succeeded']).toEqual({ Type: 'Succeed' });
+    expect(r['Restore failed']).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    for (const name of ['Fetch manifest', 'Prepare target', 'Restore', 'Validate restore', 'Report']) {
+      expect(r[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Restore failed' }]);
+    }
+  });
+});
+
+describe.each([
+  ['backup', defaults.backup, ['snapshot', 'validate', 'upload']],
+  ['restore', defaults.restore, ['prepare-target', 'restore', 'validate-restore']],
+] as const)('%s host steps', (machine, definition, steps) => {
+  const all = states(definition);
+
+  it.each(steps)('%s is a Parallel with one Submit → Choice(pending?) → Wait → Poll → Choice loop', (step) => {
+    const parallel = [...all.values()].find((s) => s.Type === 'Parallel' && (s.Branches as AslDefinition[])[0].StartAt === `Submit ${step}`);
+    expect(parallel).toBeDefined();
+    expect(parallel!.OutputPath).toBe('$[0]');
+    const branches = parallel!.Branches as AslDefinition[];
+    expect(branches).toHaveLength(1);
+    const b = branches[0].States;
+    const submit = b[`Submit ${step}`] as State;
+    const poll = b[`Poll ${step}`] as State;
+    const wait = b[`Wait ${step}`] as State;
+    const choiceName = submit.Next as string;
+    const choice = b[choiceName] as State & { Choices: Array<Record<string, unknown>>; Default: string };
+    expect(submit).toMatchObject({ Type: 'Task', Next: choiceName });
+    expect(submit).not.toHaveProperty('ResultPath');
+    expect(poll).toMatchObject({ Type: 'Task', Next: choiceName, Resource: submit.Resource, Comment: submit.Comment });
+    expect(poll).not.toHaveProperty('ResultPath');
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Choices).toEqual([{ Variable: '$.pending', IsPresent: true, Next: `Wait ${step}` }]);
+    expect(wait).toMatchObject({ Type: 'Wait', Seconds: 10, Next: `Poll ${step}` });
+    expect(b[choice.Default]).toEqual({ Type: 'Succeed' });
+    expect(handlerFromComment(submit.Comment as string)).toBe(`${machine}/${step}`);
+  });
+
+  it('every state name is unique across the machine', () => {
+    const names = listStates(definition).map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('retry policy', () => {
+  const everyState = [...states(defaults.backup), ...states(defaults.restore)];
+  const tasks = everyState.filter(([, s]) => s.Type === 'Task');
+  const parallels = everyState.filter(([, s]) => s.Type === 'Parallel');
+
+  it('names a handler in every Task Comment and sets a Task timeout', () => {
+    // backup: 4 plain + 3 host steps × (Submit, Poll); restore: 2 plain + 3 × 2
+    expect(tasks.length).toBe(4 + 6 + 2 + 6);
+    for (const [name, task] of tasks) {
+      const handler = handlerFromComment(task.Comment as string);
+      expect({ name, handler }).toEqual({ name, handler: expect.any(String) });
+      expect(task.Resource).toBe(placeholderFunctionArn(handler!));
+      expect(task.TimeoutSeconds).toBe(900);
+    }
+  });
+
+  it('never retries PermanentError: it is listed first with MaxAttempts 0 on every Task and host step', () => {
+    for (const [name, state] of [...tasks, ...parallels]) {
+      const rules = retriers(state);
+      expect({ name, first: rules[0] }).toEqual({ name, first: { ErrorEquals: [PERMANENT_ERROR], MaxAttempts: 0 } });
+      const retried = rules.filter((r) => (r.ErrorEquals.includes(PERMANENT_ERROR) || r.ErrorEquals.includes('States.ALL')) && r.MaxAttempts !== 0);
+      expect({ name, retried }).toEqual({ name, retried: [] });
+    }
+  });
+
+  it('retries TransientError with capped, jittered exponential backoff on every Task outside host steps', () => {
+    const plain = tasks.filter(([name]) => !isHostStepTask(name));
+    expect(plain.map(([name]) => name).sort()).toEqual(['Cleanup', 'Cleanup after failure', 'Fetch manifest', 'Finalize', 'Prepare', 'Report']);
+    for (const [name, task] of plain) {
+      const rules = retriers(task);
+      expect({ name, rules }).toEqual({
+        name,
+        rules: [
+          { ErrorEquals: [PERMANENT_ERROR], MaxAttempts: 0 },
+          { ErrorEquals: [TRANSIENT_ERROR], IntervalSeconds: 5, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 120, JitterStrategy: 'FULL' },
+          { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
+        ],
+      });
+    }
+  });
+
+  it('retries only Lambda service errors on Submit/Poll, and TransientError on the host step Parallel (a fresh submit)', () => {
+    const hostTasks = tasks.filter(([name]) => isHostStepTask(name));
+    expect(hostTasks).toHaveLength(12);
+    for (const [name, task] of hostTasks) {
+      const errors = retriers(task).flatMap((r) => r.ErrorEquals);
+      expect({ name, errors }).toEqual({ name, errors: [PERMANENT_ERROR, ...LAMBDA_SERVICE_ERRORS] });
+    }
+    expect(parallels).toHaveLength(6);
+    for (const [name, parallel] of parallels) {
+      expect({ name, rules: retriers(parallel) }).toEqual({
+        name,
+        rules: [
+          { ErrorEquals: [PERMANENT_ERROR], MaxAttempts: 0 },
+          { ErrorEquals: [TRANSIENT_ERROR], IntervalSeconds: 5, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 120, JitterStrategy: 'FULL' },
+        ],
+      });
+    }
+  });
+
+  it('takes every number from props', () => {
+    const custom = synthesizeDefinitions({
+      retry: {
+        transient: { interval: Duration.seconds(3), maxAttempts: 9, maxDelay: Duration.seconds(40) },
+        lambdaService: { interval: Duration.seconds(1), maxAttempts: 2, maxDelay: Duration.seconds(5) },
+      },
+      pollInterval: Duration.seconds(42),
+      taskTimeout: Duration.minutes(5),
+      timeout: Duration.hours(3),
+    });
+    const s = states(custom.backup);
+    expect(retriers(s.get('Prepare')!)[1]).toEqual({ ErrorEquals: [TRANSIENT_ERROR], IntervalSeconds: 3, MaxAttempts: 9, BackoffRate: 2, MaxDelaySeconds: 40, JitterStrategy: 'FULL' });
+    expect(retriers(s.get('Prepare')!)[2]).toMatchObject({ IntervalSeconds: 1, MaxAttempts: 2, MaxDelaySeconds: 5 });
+    expect(retriers(s.get('Snapshot')!)[1]).toMatchObject({ IntervalSeconds: 3, MaxAttempts: 9, MaxDelaySeconds: 40 });
+    expect(s.get('Wait snapshot')!.Seconds).toBe(42);
+    expect(s.get('Poll upload')!.TimeoutSeconds).toBe(300);
+    expect(custom.backup.TimeoutSeconds).toBe(3 * 3600);
+    expect(defaults.backup.TimeoutSeconds).toBe(24 * 3600);
+  });
+
+  it('refuses nonsensical numbers', () => {
+    expect(() => synthesizeDefinitions({ retry: { transient: { maxAttempts: -1 } } })).toThrow(/maxAttempts/);
+    expect(() => synthesizeDefinitions({ retry: { transient: { interval: Duration.seconds(10), maxDelay: Duration.seconds(5) } } })).toThrow(/maxDelay/);
+  });
+});
+
+describe('synthesizeDefinitions', () => {
+  it('is deterministic, JSONPath only and quick', () => {
+    const started = Date.now();
+    const again = synthesizeDefinitions();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(again).toEqual(defaults);
+    expect(defaults.backup.QueryLanguage).toBe('JSONPath');
+    expect(JSON.stringify(defaults)).not.toMatch(/\{%|JSONata/i);
+  });
+});
