@@ -6,6 +6,8 @@
  * Reads are paged (`limit` keys per Range call, at a fixed revision so pages are mutually
  * consistent), so memory stays flat whatever the size of the key space.
  */
+import { withRetry } from '../../core/resilience/retry';
+import { mapEtcdError } from './errors';
 import { createHash } from 'node:crypto';
 import type { IRangeRequest, IRangeResponse } from 'etcd3';
 
@@ -51,6 +53,9 @@ function u32(value: number): Buffer {
   return out;
 }
 
+/** In-process retry of one page read: short, since the step itself is retried by the state machine. */
+const PAGE_RETRY = { maxAttempts: 3, initialDelayMs: 200, maxDelayMs: 2000, mapError: mapEtcdError, engine: 'etcd' };
+
 function isMessageTooLarge(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return /larger than max|message too large|RESOURCE_EXHAUSTED.*(received|message)/i.test(message);
@@ -88,7 +93,9 @@ export async function computeKvDigest(client: KvRangeClient, revision: number, o
     options.signal?.throwIfAborted();
     let page: IRangeResponse;
     try {
-      page = await client.kv.range({ key, range_end: ALL, revision, limit: pageSize });
+      const limit = pageSize;
+      // A blip on one page is retried here rather than redoing the whole snapshot.
+      page = await withRetry(() => client.kv.range({ key, range_end: ALL, revision, limit }), PAGE_RETRY);
     } catch (error) {
       if (pageSize > 1 && isMessageTooLarge(error)) {
         pageSize = Math.max(1, Math.floor(pageSize / 2));

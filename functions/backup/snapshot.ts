@@ -1,4 +1,5 @@
 /** Backup step 2, per node, on the node's host: take the consistent snapshot into the spool. */
+import { nodeStateSchema } from '../../core/backup/backup-state';
 import { hostStepHandler, nodeHost } from '../shared/host-step';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
 
@@ -8,6 +9,6 @@ function fromMapItem(event: Record<string, unknown>): unknown {
 }
 
 export const createHandler = (provider: RuntimeProvider) =>
-  hostStepHandler('backup-snapshot', provider, { toInput: fromMapItem, hostOf: nodeHost });
+  hostStepHandler('backup-snapshot', provider, { toInput: fromMapItem, hostOf: nodeHost, output: nodeStateSchema });
 
 export const handler = createHandler(lambdaRuntime);

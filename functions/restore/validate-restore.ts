@@ -1,8 +1,9 @@
 /** Restore step, on the target host: prove the restore against the manifest's facts. */
+import { restoreStateSchema } from '../../core/restore/restore-state';
 import { hostStepHandler, restoreHost } from '../shared/host-step';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
 
 export const createHandler = (provider: RuntimeProvider) =>
-  hostStepHandler('restore-validate', provider, { hostOf: restoreHost });
+  hostStepHandler('restore-validate', provider, { hostOf: restoreHost, output: restoreStateSchema });
 
 export const handler = createHandler(lambdaRuntime);

@@ -19,7 +19,22 @@ export function unwrapAgentResult(result: AgentResult): unknown {
   throw name === 'TransientError' ? new TransientError(message, options) : new PermanentError(message, options);
 }
 
+interface OutputSchema {
+  safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: { message: string } };
+}
+
+/** The agent's output, checked; a mismatch (e.g. an agent of another version) is a PermanentError. */
+function checkedOutput(step: AgentStep, schema: OutputSchema, output: unknown): unknown {
+  const parsed = schema.safeParse(output);
+  if (!parsed.success) {
+    throw new PermanentError(`the host agent's ${step} output is not what this version expects: ${parsed.error.message}`, { code: 'INVALID_AGENT_OUTPUT' });
+  }
+  return output;
+}
+
 export interface HostStepOptions {
+  /** The agent's output crosses a process (and often a version) boundary: it is checked against this. */
+  output: OutputSchema;
   /** Turns the state machine's input into the step input (e.g. the Map's `{ backup, node }`). */
   toInput?: (event: Record<string, unknown>) => unknown;
   /** Which host runs it, from the step input. */
@@ -29,13 +44,14 @@ export interface HostStepOptions {
 export function hostStepHandler(step: AgentStep, provider: RuntimeProvider, options: HostStepOptions) {
   return stepHandler(step, provider, async function runHostStep(event, { hostRunner, hostStepTimeoutSeconds }) {
     const { pending, ...rest } = (event ?? {}) as Record<string, unknown> & { pending?: HostSubmission };
+    const finished = (result: AgentResult) => checkedOutput(step, options.output, unwrapAgentResult(result));
     if (pending && !pending.done) {
       const polled = await hostRunner.poll(pending);
-      return polled.done ? unwrapAgentResult(polled.result) : { ...rest, pending };
+      return polled.done ? finished(polled.result) : { ...rest, pending };
     }
     const input = (options.toInput ? options.toInput(rest) : rest) as Record<string, unknown>;
     const submission = await hostRunner.submit({ host: options.hostOf(input), step, input, timeoutSeconds: hostStepTimeoutSeconds });
-    return submission.done ? unwrapAgentResult(submission.result) : { ...input, pending: submission };
+    return submission.done ? finished(submission.result) : { ...input, pending: submission };
   });
 }
 
