@@ -5,6 +5,7 @@
  */
 import './polyfills';
 import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { PermanentError, fromNameAndMessage, type ClassifiedError } from '../../core/errors';
 import type { RuntimeProvider } from '../../functions/shared/lambda-runtime';
@@ -44,7 +45,7 @@ export class ExecutionFailedError extends Error {
 }
 
 /** A Lambda context good enough for middy and Powertools. */
-function localContext(functionName: string): Record<string, unknown> {
+export function localContext(functionName: string): Context {
   return {
     functionName,
     functionVersion: '$LATEST',
@@ -55,6 +56,9 @@ function localContext(functionName: string): Record<string, unknown> {
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
     getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   };
 }
 

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { LocalProcessHostRunner } from '../../../core/host-runner/local-process-runner';
 import { createHandler as snapshotHandler } from '../../../functions/backup/snapshot';
+import { localContext } from '../../../statemachines/local/run-local';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
 import { tempDir } from '../../harness/etcd';
 
@@ -20,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => rt.dispose());
 
-const context = { functionName: 'test', awsRequestId: 'r', getRemainingTimeInMillis: () => 60_000 };
+const context = localContext('backup-snapshot');
 const mapItem = (behaviour: string) => ({
   backup: {
     behaviour, // read by the fixture agent
