@@ -7,8 +7,8 @@
  *  3. peak RSS of a child process uploading 50 MiB vs 200 MiB (goal: flat, ratio ≤ 1.15).
  * Results go to bench/results/store.json.
  */
+import { writeRandomFile } from '../test/fixtures/store/files';
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -162,21 +162,6 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function writeRandomFile(file: string, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await open(file, 'w');
-  try {
-    for (let written = 0; written < size; ) {
-      const chunk = randomBytes(Math.min(4 * MiB, size - written));
-      hash.update(chunk);
-      await handle.write(chunk);
-      written += chunk.length;
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
-}
 
 /** Copies the first `bytes` of `source` to `target`. */
 async function copyPrefix(source: string, target: string, bytes: number): Promise<string> {

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readTextIfExists } from '../host/read-if-exists';
 import { PermanentError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import type { DriverRegistry } from './registry';
@@ -127,13 +128,8 @@ interface PluginPackage {
 /** Reads a plugin directory's package.json; undefined when it is not a dbbackup plugin. */
 async function readPluginPackage(dir: string): Promise<PluginPackage | undefined> {
   const file = path.join(dir, 'package.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   let pkg: { name?: unknown; main?: unknown; dbbackup?: { plugin?: unknown } };
   try {
     pkg = JSON.parse(text) as typeof pkg;

@@ -17,8 +17,9 @@
  * retry sequence counts as one failure.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readTextIfExists } from '../host/read-if-exists';
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { z } from 'zod';
 import { classify, isTransient, PermanentError, TransientError, type ClassifiedError, type ErrorMapper } from '../errors';
@@ -54,13 +55,8 @@ export function fileState(dir: string): DurableState {
   return {
     async read(key) {
       const file = fileOf(key);
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw error;
-      }
+      const text = await readTextIfExists(file);
+      if (text === undefined) return undefined;
       try {
         return JSON.parse(text) as unknown;
       } catch {
