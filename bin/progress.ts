@@ -16,6 +16,10 @@ export function progressReporter(enabled: boolean): ProgressReporter {
   let bar: SingleBar | undefined;
   let phase = '';
   let started = 0;
+  const payload = (transferred: number, total: number) => {
+    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+    return { size: formatBytes(total), done: formatBytes(transferred), rate: formatBytes(transferred / seconds) };
+  };
   const report = ((name: string, transferred: number, total: number | undefined) => {
     if (!enabled || !total) return;
     if (name !== phase) {
@@ -31,10 +35,9 @@ export function progressReporter(enabled: boolean): ProgressReporter {
         format: `${phase.padEnd(8)} [{bar}] {percentage}% | {done} / {size} | {rate}/s | ETA {eta_formatted}`,
         hideCursor: true,
       }, Presets.shades_classic);
-      bar.start(total, transferred, { size: formatBytes(total) });
+      bar.start(total, transferred, payload(transferred, total));
     }
-    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-    bar.update(transferred, { done: formatBytes(transferred), rate: formatBytes(transferred / seconds) });
+    bar.update(transferred, payload(transferred, total));
   }) as ProgressReporter;
   report.stop = () => {
     bar?.stop();
