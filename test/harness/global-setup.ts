@@ -5,5 +5,11 @@
 import { ensureDebianPackages } from '../../core/host/debian-packages';
 
 export default function globalSetup(): void {
-  ensureDebianPackages(['etcd', 'etcdctl'], ['etcd-server', 'etcd-client'], (line) => process.stderr.write(`${line}\n`));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  ensureDebianPackages(['etcd', 'etcdctl'], ['etcd-server', 'etcd-client'], log);
+  ensureDebianPackages(
+    ['mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump', 'mariadb-binlog', 'mariabackup', 'mbstream'],
+    ['mariadb-server', 'mariadb-client', 'mariadb-backup'],
+    log,
+  );
 }

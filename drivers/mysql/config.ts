@@ -1,0 +1,66 @@
+/**
+ * Configuration of the MySQL/MariaDB driver: how to reach and what to take from an instance, and
+ * where to restore to. Secrets (`{ "$secret": ... }`) are resolved before the driver sees them.
+ */
+import { z } from 'zod';
+
+const identifier = z.string().min(1).max(64);
+
+/** Connection settings shared by the source and a logical restore target. */
+const connectionShape = {
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(3306),
+  /** Unix socket; when set, host and port are ignored. */
+  socketPath: z.string().min(1).optional(),
+  user: z.string().min(1),
+  password: z.string().optional(),
+  connectTimeoutMs: z.number().int().positive().default(10_000),
+};
+
+export const mysqlConfigSchema = z.strictObject({
+  ...connectionShape,
+  /** `logical`: a consistent dump over the network. `physical`: mariabackup/xtrabackup on the host. */
+  mode: z.enum(['logical', 'physical']).default('logical'),
+  /** Databases to back up (default: every database but the system ones). */
+  databases: z.array(identifier).min(1).optional(),
+  /** Databases to leave out. */
+  excludeDatabases: z.array(identifier).default([]),
+  /** Tables dumped at once (logical). */
+  parallelism: z.number().int().min(1).max(64).default(4),
+  /** Rows per chunk file (logical); a chunk is written, checked and retried as a unit. */
+  chunkRows: z.number().int().min(1).default(200_000),
+  /** Also capture users and grants (logical). */
+  includeUsers: z.boolean().default(false),
+  /** Also archive the server's binary logs, for point-in-time recovery. */
+  archiveBinlogs: z.boolean().default(false),
+  /** Physical mode: the backup tool and the server's data dir on this host. */
+  physical: z.strictObject({
+    tool: z.enum(['mariabackup', 'xtrabackup']).optional(),
+    datadir: z.string().min(1).optional(),
+    parallel: z.number().int().min(1).max(64).default(2),
+  }).default({ parallel: 2 }),
+});
+export type MysqlConfig = z.infer<typeof mysqlConfigSchema>;
+
+/** Replay of archived binary logs after the restore, up to a time or a GTID (inclusive). */
+const pointInTimeSchema = z.strictObject({
+  /** Stop before the first event after this time (ISO 8601). */
+  until: z.iso.datetime({ offset: true }).optional(),
+  /** Stop after this GTID (MariaDB `domain-server-seq`). */
+  untilGtid: z.string().regex(/^\d+-\d+-\d+$/).optional(),
+}).refine((p) => (p.until === undefined) !== (p.untilGtid === undefined), { message: 'give exactly one of until or untilGtid' });
+
+export const mysqlRestoreTargetSchema = z.strictObject({
+  ...connectionShape,
+  /** Rename databases on the way in: `{ "shop": "shop_restored" }`. */
+  renameDatabases: z.record(identifier, identifier).default({}),
+  /** Chunks loaded at once. */
+  parallelism: z.number().int().min(1).max(64).default(4),
+  /** Physical restores: the new server's data dir on this host, and the port to start it on. */
+  physical: z.strictObject({
+    datadir: z.string().min(1),
+    start: z.boolean().default(true),
+  }).optional(),
+  pointInTime: pointInTimeSchema.optional(),
+});
+export type MysqlRestoreTarget = z.infer<typeof mysqlRestoreTargetSchema>;

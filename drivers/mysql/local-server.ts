@@ -1,0 +1,150 @@
+/**
+ * MariaDB/MySQL servers as plain processes: a throwaway server for the demo and the tests, and a
+ * server started on a restored data directory after a physical restore. A server runs detached,
+ * listens on 127.0.0.1 only, keeps its socket, pid file and error log next to its data dir, and
+ * writes a row-based binlog with GTIDs (so point-in-time replay works).
+ */
+import { spawn, execFile } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { PermanentError, TransientError } from '../../core/errors';
+
+const run = promisify(execFile);
+
+export interface ServerPaths {
+  dataDir: string;
+  socket: string;
+  pidFile: string;
+  errorLog: string;
+  binlogBase: string;
+}
+
+/** Files of a server, next to (not inside) its data dir so the data dir holds only data. */
+export function serverPaths(dataDir: string): ServerPaths {
+  const base = path.resolve(dataDir);
+  return {
+    dataDir: base,
+    socket: `${base}.sock`,
+    pidFile: `${base}.pid`,
+    errorLog: `${base}.err`,
+    binlogBase: path.join(`${base}-binlog`, 'binlog'),
+  };
+}
+
+export interface RunningServer extends ServerPaths {
+  host: string;
+  port: number;
+  pid: number;
+  /** root with no password (throwaway servers only). */
+  user: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+/** Creates the system tables in an empty data dir (`mariadb-install-db`), root reachable over TCP. */
+export async function initializeDataDir(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  try {
+    await run('mariadb-install-db', [
+      '--no-defaults', '--user=root', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal',
+      '--skip-test-db', '--skip-name-resolve',
+    ], { maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    throw new PermanentError(`mariadb-install-db failed for ${dataDir}: ${(error as { stderr?: string }).stderr ?? String(error)}`, { code: 'MYSQL_INIT_FAILED', engine: 'mysql' });
+  }
+}
+
+export interface StartServerOptions {
+  dataDir: string;
+  port: number;
+  /** Server id for the binlog; default 1. */
+  serverId?: number;
+  /** Extra `--option=value` arguments. */
+  extraArgs?: string[];
+  readyTimeoutMs?: number;
+}
+
+/** Starts `mariadbd` on an initialised (or restored) data dir and waits until it accepts logins. */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const paths = serverPaths(options.dataDir);
+  await mkdir(path.dirname(paths.binlogBase), { recursive: true });
+  const log = openSync(paths.errorLog, 'a');
+  const child = spawn('mariadbd', [
+    '--no-defaults', '--user=root', `--datadir=${paths.dataDir}`, `--socket=${paths.socket}`, `--pid-file=${paths.pidFile}`,
+    `--log-error=${paths.errorLog}`, '--bind-address=127.0.0.1', `--port=${options.port}`,
+    `--server-id=${options.serverId ?? 1}`, `--log-bin=${paths.binlogBase}`, '--binlog-format=ROW',
+    '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--skip-name-resolve',
+    '--local-infile=1', '--max-allowed-packet=256M',
+    ...(options.extraArgs ?? []),
+  ], { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.unref();
+  const pid = child.pid!;
+  const server: RunningServer = {
+    ...paths, host: '127.0.0.1', port: options.port, pid, user: 'root', password: '',
+    stop: () => stopServer(paths.pidFile, pid),
+  };
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    try {
+      const connection = await mysql.createConnection({ host: server.host, port: server.port, user: 'root', connectTimeout: 1000 });
+      await connection.end();
+      return server;
+    } catch (error) {
+      if (!isAlive(pid)) {
+        throw new PermanentError(`mariadbd exited during startup on ${paths.dataDir}: ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_FAILED', engine: 'mysql', cause: error });
+      }
+      if (Date.now() > deadline) {
+        throw new TransientError(`mariadbd on port ${options.port} did not accept logins in time: ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_TIMEOUT', engine: 'mysql', cause: error });
+      }
+      await sleep(100);
+    }
+  }
+}
+
+/** A fresh throwaway server in `dir` (initialised, started). */
+export async function startLocalMariaDb(options: { dir: string; port: number; serverId?: number }): Promise<RunningServer> {
+  const dataDir = path.join(options.dir, 'data');
+  const existing = await readdir(dataDir).catch(() => []);
+  if (existing.length === 0) await initializeDataDir(dataDir);
+  return startServer({ dataDir, port: options.port, serverId: options.serverId });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no error log)';
+  }
+}
+
+/** Stops the server of `pidFile` (or `pid`): SIGTERM, then SIGKILL after the timeout. Missing = already stopped. */
+export async function stopServer(pidFile: string, pid?: number, timeoutMs = 30_000): Promise<void> {
+  let target = pid;
+  if (target === undefined) {
+    try {
+      target = Number(readFileSync(pidFile, 'utf8').trim());
+    } catch {
+      return;
+    }
+  }
+  if (!target || !isAlive(target)) return;
+  process.kill(target, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(target) && Date.now() < deadline) await sleep(50);
+  if (isAlive(target)) process.kill(target, 'SIGKILL');
+  await rm(pidFile, { force: true });
+}

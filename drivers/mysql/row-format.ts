@@ -1,0 +1,105 @@
+/**
+ * The dump's row format: MySQL's `LOAD DATA` text format with its defaults (fields separated by
+ * TAB, lines by LF, `\` escapes, `\N` for NULL), over the raw bytes of the text protocol. Values are
+ * never interpreted: what the server sent is what is written and what `LOAD DATA ... CHARACTER SET
+ * binary` puts back, byte for byte, whatever the column type or character set.
+ */
+import type { FieldPacket } from 'mysql2';
+
+/** One row as the server sent it: raw bytes per column, null for SQL NULL. */
+export type RawRow = Array<Buffer | null>;
+
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const BACKSLASH = 0x5c;
+const NUL = 0x00;
+
+const NULL_FIELD = Buffer.from('\\N');
+
+/**
+ * mysql2 `typeCast` that returns every value as its raw bytes (null for NULL): no number, date or
+ * charset conversion. Use with `rowsAsArray: true` and `SET NAMES binary` on the connection.
+ */
+export function rawTypeCast(field: { buffer(): Buffer | null }): Buffer | null {
+  return field.buffer();
+}
+
+/** Type of the `typeCast` option, for passing {@link rawTypeCast} to mysql2. */
+export type RawTypeCast = (field: FieldPacket & { buffer(): Buffer | null }, next: () => unknown) => unknown;
+
+function needsEscape(value: Buffer): boolean {
+  for (let i = 0; i < value.length; i += 1) {
+    const byte = value[i];
+    if (byte === TAB || byte === LF || byte === CR || byte === BACKSLASH || byte === NUL) return true;
+  }
+  return false;
+}
+
+function escapeInto(value: Buffer, out: Buffer, at: number): number {
+  let offset = at;
+  for (let i = 0; i < value.length; i += 1) {
+    const byte = value[i];
+    switch (byte) {
+      case TAB: out[offset++] = BACKSLASH; out[offset++] = 0x74; break; // \t
+      case LF: out[offset++] = BACKSLASH; out[offset++] = 0x6e; break; // \n
+      case CR: out[offset++] = BACKSLASH; out[offset++] = 0x72; break; // \r
+      case BACKSLASH: out[offset++] = BACKSLASH; out[offset++] = BACKSLASH; break;
+      case NUL: out[offset++] = BACKSLASH; out[offset++] = 0x30; break; // \0
+      default: out[offset++] = byte;
+    }
+  }
+  return offset;
+}
+
+/** One row as a line of the dump, LF-terminated. */
+export function encodeRow(row: RawRow): Buffer {
+  let size = row.length; // separators + final LF
+  for (const value of row) size += value === null ? 2 : needsEscape(value) ? value.length * 2 : value.length;
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  row.forEach((value, index) => {
+    if (index > 0) out[offset++] = TAB;
+    if (value === null) offset += NULL_FIELD.copy(out, offset);
+    else if (needsEscape(value)) offset = escapeInto(value, out, offset);
+    else offset += value.copy(out, offset);
+  });
+  out[offset++] = LF;
+  return out.subarray(0, offset);
+}
+
+function unescapeField(field: Buffer): Buffer | null {
+  if (field.length === 2 && field[0] === BACKSLASH && field[1] === 0x4e) return null; // \N
+  if (field.indexOf(BACKSLASH) === -1) return field;
+  const out = Buffer.allocUnsafe(field.length);
+  let offset = 0;
+  for (let i = 0; i < field.length; i += 1) {
+    const byte = field[i];
+    if (byte !== BACKSLASH || i === field.length - 1) {
+      out[offset++] = byte;
+      continue;
+    }
+    const next = field[++i];
+    out[offset++] = next === 0x74 ? TAB : next === 0x6e ? LF : next === 0x72 ? CR : next === 0x30 ? NUL : next === 0x5a ? 0x1a : next === 0x62 ? 0x08 : next;
+  }
+  return out.subarray(0, offset);
+}
+
+/** Splits one line (without its LF) back into the row it encodes. */
+export function decodeLine(line: Buffer): RawRow {
+  const row: RawRow = [];
+  let start = 0;
+  for (;;) {
+    const tab = line.indexOf(TAB, start);
+    if (tab === -1) {
+      row.push(unescapeField(line.subarray(start)));
+      return row;
+    }
+    row.push(unescapeField(line.subarray(start, tab)));
+    start = tab + 1;
+  }
+}
+
+/** The `LOAD DATA` clauses that read this format exactly. */
+export const LOAD_DATA_FORMAT =
+  "CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'";
