@@ -4,6 +4,7 @@
  * under bench/results/. To add one, export a {@link Bench} and append it to the list.
  */
 import { storeBench } from './store-bench';
+import { mysqlBench } from './mysql-bench';
 
 /** One line of a benchmark's table. */
 export interface BenchRow {
@@ -23,7 +24,7 @@ export interface Bench {
 }
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const BENCHES: Bench[] = [storeBench];
+export const BENCHES: Bench[] = [storeBench, mysqlBench];
 
 function printTable(name: string, rows: BenchRow[]): void {
   const header: BenchRow = { metric: 'metric', value: 'value', goal: 'goal' };

@@ -3,6 +3,7 @@
  * the external plugins the operator pinned.
  */
 import { plugin as etcd } from '../../drivers/etcd';
+import { plugin as mysql } from '../../drivers/mysql';
 import type { Logger } from '../logger';
 import { loadPlugins, type PluginOptions } from './plugin-loader';
 import { DriverRegistry } from './registry';
@@ -13,11 +14,11 @@ import type { DriverPlugin } from './types';
  *
  * @example
  * ```ts
- * const engines = builtinPlugins().map((p) => p.manifest.name); // ['etcd', ...]
+ * const engines = builtinPlugins().map((p) => p.manifest.name); // ['etcd', 'mysql']
  * ```
  */
 export function builtinPlugins(): DriverPlugin[] {
-  return [etcd];
+  return [etcd, mysql];
 }
 
 export interface CreateRegistryOptions extends Partial<PluginOptions> {

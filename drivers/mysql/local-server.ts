@@ -48,10 +48,12 @@ export interface RunningServer extends ServerPaths {
 /** Creates the system tables in an empty data dir (`mariadb-install-db`), root reachable over TCP. */
 export async function initializeDataDir(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true });
+  const tmpdir = `${path.resolve(dataDir)}-tmp`;
+  await mkdir(tmpdir, { recursive: true });
   try {
     await run('mariadb-install-db', [
       '--no-defaults', '--user=root', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal',
-      '--skip-test-db', '--skip-name-resolve',
+      '--skip-test-db', '--skip-name-resolve', `--tmpdir=${tmpdir}`,
     ], { maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     throw new PermanentError(`mariadb-install-db failed for ${dataDir}: ${(error as { stderr?: string }).stderr ?? String(error)}`, { code: 'MYSQL_INIT_FAILED', engine: 'mysql' });
@@ -72,10 +74,13 @@ export interface StartServerOptions {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const paths = serverPaths(options.dataDir);
   await mkdir(path.dirname(paths.binlogBase), { recursive: true });
+  // A private tmpdir: servers sharing /tmp collide on internal temporary table names under load.
+  const tmpdir = `${paths.dataDir}-tmp`;
+  await mkdir(tmpdir, { recursive: true });
   const log = openSync(paths.errorLog, 'a');
   const child = spawn('mariadbd', [
     '--no-defaults', '--user=root', `--datadir=${paths.dataDir}`, `--socket=${paths.socket}`, `--pid-file=${paths.pidFile}`,
-    `--log-error=${paths.errorLog}`, '--bind-address=127.0.0.1', `--port=${options.port}`,
+    `--log-error=${paths.errorLog}`, `--tmpdir=${tmpdir}`, '--bind-address=127.0.0.1', `--port=${options.port}`,
     `--server-id=${options.serverId ?? 1}`, `--log-bin=${paths.binlogBase}`, '--binlog-format=ROW',
     '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--skip-name-resolve',
     '--local-infile=1', '--max-allowed-packet=256M',
@@ -95,6 +100,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await connection.end();
       return server;
     } catch (error) {
+      // Access denied means the server is up: a restored server keeps the source's root password.
+      if ((error as { errno?: number }).errno === 1045) return server;
       if (!isAlive(pid)) {
         throw new PermanentError(`mariadbd exited during startup on ${paths.dataDir}: ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_FAILED', engine: 'mysql', cause: error });
       }

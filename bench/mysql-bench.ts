@@ -1,0 +1,161 @@
+/**
+ * MySQL/MariaDB benchmark, side by side with the standard tools on the same data in one run
+ * (ratios, not absolute times), against real MariaDB servers started here:
+ *
+ * - logical backup: our dump (parallel tables, chunked, digests, gzip) vs
+ *   `mariadb-dump --single-transaction | gzip` — goal ≥ 1.5×;
+ * - logical restore: our download + parallel LOAD DATA vs `gunzip | mariadb` — goal ≥ 1.5×;
+ * - physical backup: our mariabackup stream into the spool + upload with sha256 vs
+ *   `mariabackup --stream=xbstream > file` — goal ≥ 0.9×;
+ * - peak RSS of our dump at 1/4 and at full size — flat.
+ *
+ * Size: BENCH_MYSQL_MB (default 1024) of table data. Results go to bench/results/mysql.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { silentLogger } from '../core/logger';
+import { LocalDirectoryStore } from '../core/store/local-directory-store';
+import type { BackupContext, BackupRecord, RestoreContext } from '../core/driver/types';
+import { freePort } from '../core/host/ports';
+import { plugin } from '../drivers/mysql';
+import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../drivers/mysql/config';
+import { startLocalMariaDb, type RunningServer } from '../drivers/mysql/local-server';
+import type { Bench, BenchRow } from './run';
+
+const MB = 1e6;
+const REPO_ROOT = path.resolve(__dirname, '..');
+const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results', 'mysql.json');
+const TABLES = 4;
+const ROW_BYTES = 250;
+
+function sh(command: string): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', `set -o pipefail 2>/dev/null; ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Date.now() - started) : reject(new Error(`${command} failed (${code}): ${stderr.slice(-500)}`))));
+  });
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const started = Date.now();
+  const value = await fn();
+  return [value, Date.now() - started];
+}
+
+/** `database` with TABLES InnoDB tables totalling about `megabytes` MB of row data. */
+async function seed(server: RunningServer, database: string, megabytes: number): Promise<number> {
+  const connection = await mysql.createConnection({ host: server.host, port: server.port, user: 'root', multipleStatements: true });
+  const rowsPerTable = Math.ceil((megabytes * MB) / ROW_BYTES / TABLES);
+  try {
+    await connection.query(`CREATE DATABASE ${database}`);
+    for (let t = 1; t <= TABLES; t += 1) {
+      await connection.query(`CREATE TABLE ${database}.t${t} (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(80) NOT NULL, c DOUBLE NULL, d DATETIME NOT NULL, pad CHAR(120) NOT NULL) ENGINE=InnoDB`);
+      await connection.query(`INSERT INTO ${database}.t${t} SELECT seq, seq * 7 MOD 100000, MD5(seq), IF(seq MOD 5 = 0, NULL, seq / 3), '2026-01-01' + INTERVAL seq SECOND, REPEAT(CHAR(65 + seq MOD 26), 120) FROM seq_1_to_${rowsPerTable}`);
+    }
+    const [[size]] = await connection.query('SELECT SUM(data_length) AS bytes FROM information_schema.tables WHERE table_schema = ?', [database]) as [Array<{ bytes: string }>, unknown];
+    return Number(size.bytes);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Our logical dump of `database` in a child process; resolves to its peak RSS in bytes. */
+function dumpRss(port: number, database: string, spoolDir: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'mysql-rss-child.ts'), String(port), database, spoolDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`rss child exited ${code}`))));
+  });
+}
+
+async function runMysqlBench(): Promise<BenchRow[]> {
+  const megabytes = Number(process.env.BENCH_MYSQL_MB) || 1024;
+  const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-mysql-bench-'));
+  const servers: RunningServer[] = [];
+  const start = async (name: string, id: number) => {
+    const server = await startLocalMariaDb({ dir: path.join(work, name), port: await freePort(), serverId: id });
+    servers.push(server);
+    return server;
+  };
+  try {
+    const source = await start('source', 1);
+    const dataBytes = await seed(source, 'bench', megabytes);
+    await seed(source, 'bench_quarter', megabytes / 4);
+    const store = new LocalDirectoryStore(path.join(work, 'store'));
+    const mb = (ms: number) => dataBytes / MB / (ms / 1000);
+
+    // Logical backup: ours vs mariadb-dump | gzip.
+    const config = mysqlConfigSchema.parse({ host: source.host, port: source.port, user: 'root', password: '', databases: ['bench'], parallelism: 4 });
+    const ctx: BackupContext<MysqlConfig> = { backupId: 'bench-logical', instance: 'bench', config, node: { name: 'default' }, spoolDir: path.join(work, 'spool-logical'), logger: silentLogger };
+    const [snapshot, dumpMs] = await timed(() => plugin.backup!.createSnapshot(ctx));
+    const [uploaded, uploadMs] = await timed(() => plugin.backup!.upload(ctx, snapshot, { store, prefix: 'bench/logical' }));
+    const dumpFile = path.join(work, 'dump.sql.gz');
+    const toolDumpMs = await sh(`mariadb-dump --single-transaction --databases bench -h ${source.host} -P ${source.port} -u root | gzip > ${dumpFile}`);
+
+    // Logical restore: ours vs gunzip | mariadb, each into a fresh server.
+    const oursTarget = await start('restore-ours', 2);
+    const toolTarget = await start('restore-tool', 3);
+    const backup: BackupRecord = { backupId: 'bench-logical', engine: 'mysql', instance: 'bench', consistency: snapshot.consistency, facts: snapshot.facts, artifacts: uploaded.artifacts };
+    const rctx: RestoreContext<MysqlRestoreTarget> = {
+      backupId: 'bench-logical', instance: 'bench', backup, force: false, logger: silentLogger, spoolDir: path.join(work, 'spool-restore'),
+      target: mysqlRestoreTargetSchema.parse({ host: oursTarget.host, port: oursTarget.port, user: 'root', password: '', parallelism: 4 }),
+    };
+    const [, restoreMs] = await timed(async () => plugin.restore!.restore(rctx, await plugin.restore!.prepareTarget(rctx), { store, prefix: '' }));
+    const toolRestoreMs = await sh(`gunzip -c ${dumpFile} | mariadb -h ${toolTarget.host} -P ${toolTarget.port} -u root`);
+
+    // Physical: ours (stream into the spool, sha256, upload) vs mariabackup > file.
+    const physicalConfig = mysqlConfigSchema.parse({ host: source.host, port: source.port, user: 'root', password: '', mode: 'physical' });
+    const pctx: BackupContext<MysqlConfig> = { ...ctx, backupId: 'bench-physical', config: physicalConfig, spoolDir: path.join(work, 'spool-physical') };
+    const [physical, physicalSnapshotMs] = await timed(() => plugin.backup!.createSnapshot(pctx));
+    const [, physicalUploadMs] = await timed(() => plugin.backup!.upload(pctx, physical, { store, prefix: 'bench/physical' }));
+    // The tool's own job is the stream; our snapshot also extracts, prepares and digests every table
+    // (reported separately as the whole pipeline).
+    const streamMs = Number((physical.facts.physical as { streamMs?: number } | undefined)?.streamMs ?? physicalSnapshotMs);
+    const physicalMs = streamMs + physicalUploadMs;
+    const physicalPipelineMs = physicalSnapshotMs + physicalUploadMs;
+    await mkdir(path.join(work, 'xb'), { recursive: true });
+    const toolPhysicalMs = await sh(`mariabackup --backup --stream=xbstream --user=root --host=${source.host} --port=${source.port} --target-dir=${path.join(work, 'xb')} > ${path.join(work, 'backup.xbstream')}`);
+
+    // Peak RSS of our dump at a quarter and at full size.
+    const rssQuarter = await dumpRss(source.port, 'bench_quarter', path.join(work, 'rss-quarter'));
+    const rssFull = await dumpRss(source.port, 'bench', path.join(work, 'rss-full'));
+
+    const ratio = (tool: number, ours: number) => tool / ours;
+    const results = {
+      dataBytes, dumpMs, uploadMs, toolDumpMs, restoreMs, toolRestoreMs, physicalMs, physicalPipelineMs, toolPhysicalMs, rssQuarter, rssFull,
+      backupRatio: ratio(toolDumpMs, dumpMs), restoreRatio: ratio(toolRestoreMs, restoreMs), physicalRatio: ratio(toolPhysicalMs, physicalMs),
+    };
+    await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
+    await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    const fmt = (ms: number) => `${mb(ms).toFixed(1)} MB/s`;
+    return [
+      { metric: `table data`, value: `${(dataBytes / MB).toFixed(0)} MB` },
+      { metric: 'logical backup, ours (dump + digests + gzip)', value: fmt(dumpMs) },
+      { metric: 'mariadb-dump --single-transaction | gzip', value: fmt(toolDumpMs) },
+      { metric: 'logical backup speed-up', value: results.backupRatio.toFixed(2), goal: '≥ 1.50', ok: results.backupRatio >= 1.5 },
+      { metric: 'logical restore, ours (download + parallel LOAD DATA)', value: fmt(restoreMs) },
+      { metric: 'gunzip | mariadb', value: fmt(toolRestoreMs) },
+      { metric: 'logical restore speed-up', value: results.restoreRatio.toFixed(2), goal: '≥ 1.50', ok: results.restoreRatio >= 1.5 },
+      { metric: 'physical, ours (stream + sha256 + upload)', value: fmt(physicalMs) },
+      { metric: 'physical, ours incl. extract + prepare + table digests', value: fmt(physicalPipelineMs) },
+      { metric: 'mariabackup --stream=xbstream > file', value: fmt(toolPhysicalMs) },
+      { metric: 'physical speed ratio', value: results.physicalRatio.toFixed(2), goal: '≥ 0.90', ok: results.physicalRatio >= 0.9 },
+      { metric: 'peak RSS of the dump, 1/4 size', value: `${(rssQuarter / 2 ** 20).toFixed(0)} MiB` },
+      { metric: 'peak RSS of the dump, full size', value: `${(rssFull / 2 ** 20).toFixed(0)} MiB` },
+      { metric: 'peak RSS full / quarter', value: (rssFull / rssQuarter).toFixed(2), goal: '≤ 1.15', ok: rssFull / rssQuarter <= 1.15 },
+    ];
+  } finally {
+    for (const server of servers) await server.stop().catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export const mysqlBench: Bench = { name: 'mysql', run: runMysqlBench };

@@ -1,0 +1,409 @@
+/**
+ * The external tools of a physical backup: which one (mariabackup for MariaDB, xtrabackup for
+ * MySQL), its argv, the client option file that carries the credentials (never argv, which every
+ * local user can read in `ps`), what the tool's stderr tells us (lock time, binlog position,
+ * failures), and running a tool with its stderr kept for the error message.
+ *
+ * The argv builders and parsers are pure so both flavours are unit-testable without either tool.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { PermanentError, TransientError, type ClassifiedError } from '../../core/errors';
+import { hasCommand } from '../../core/host/debian-packages';
+import type { Flavor } from './version';
+
+export type BackupToolKind = 'mariabackup' | 'xtrabackup';
+
+/** The physical backup tool found for a server. */
+export interface BackupTool {
+  kind: BackupToolKind;
+  /** Backup/prepare executable (`mariabackup`, `mariadb-backup`, `xtrabackup`). */
+  command: string;
+  /** xbstream extractor (`mbstream` for MariaDB, `xbstream` for Percona). */
+  extractCommand: string;
+}
+
+/** `[major, minor]` of a version string such as `10.11.19-MariaDB` or `8.0.36`. */
+export function majorMinor(version: string): [number, number] {
+  const match = /(\d+)\.(\d+)/.exec(version);
+  if (!match) throw new PermanentError(`cannot read a version number from '${version}'`, { code: 'UNSUPPORTED_VERSION', engine: 'mysql' });
+  return [Number(match[1]), Number(match[2])];
+}
+
+/**
+ * Chooses the backup tool for a server: mariabackup for MariaDB 10.3+ (BACKUP STAGE locks from 10.4),
+ * xtrabackup for MySQL 5.7, 8.0 and 8.4. A configured tool that cannot back up the server is
+ * refused, as is a server version no tool supports.
+ * @throws PermanentError `UNSUPPORTED_VERSION`, `UNSUPPORTED_TOOL` or `MISSING_TOOL`.
+ */
+export function chooseBackupTool(
+  server: { flavor: Flavor; version: string },
+  configured?: BackupToolKind,
+  isAvailable: (command: string) => boolean = hasCommand,
+): BackupTool {
+  const [major, minor] = majorMinor(server.version);
+  if (server.flavor === 'mariadb') {
+    if (major < 10 || (major === 10 && minor < 3)) {
+      throw new PermanentError(`MariaDB ${server.version} is not supported for physical backups (10.3 or later needed)`, { code: 'UNSUPPORTED_VERSION', engine: 'mysql' });
+    }
+    if (configured === 'xtrabackup') {
+      throw new PermanentError(`xtrabackup cannot back up MariaDB ${server.version}; use mariabackup`, { code: 'UNSUPPORTED_TOOL', engine: 'mysql' });
+    }
+    const command = ['mariabackup', 'mariadb-backup'].find(isAvailable);
+    if (!command) throw missingTool('mariabackup (or mariadb-backup)', 'mariadb-backup');
+    if (!isAvailable('mbstream')) throw missingTool('mbstream', 'mariadb-backup');
+    return { kind: 'mariabackup', command, extractCommand: 'mbstream' };
+  }
+  const supported = (major === 5 && minor === 7) || (major === 8 && (minor === 0 || minor === 4));
+  if (!supported) {
+    throw new PermanentError(`MySQL ${server.version} is not supported for physical backups (5.7, 8.0 and 8.4 are)`, { code: 'UNSUPPORTED_VERSION', engine: 'mysql' });
+  }
+  if (configured === 'mariabackup') {
+    throw new PermanentError(`mariabackup cannot back up MySQL ${server.version}; use xtrabackup`, { code: 'UNSUPPORTED_TOOL', engine: 'mysql' });
+  }
+  if (!isAvailable('xtrabackup')) throw missingTool('xtrabackup', `percona-xtrabackup-${major === 5 ? '24' : `${major}${minor}`}`);
+  if (!isAvailable('xbstream')) throw missingTool('xbstream', 'percona-xtrabackup');
+  return { kind: 'xtrabackup', command: 'xtrabackup', extractCommand: 'xbstream' };
+}
+
+function missingTool(what: string, packageName: string): PermanentError {
+  return new PermanentError(`${what} is not installed on this host (package ${packageName})`, { code: 'MISSING_TOOL', engine: 'mysql' });
+}
+
+/**
+ * Checks the tool's `--version` output matches the server: mariabackup and xtrabackup 8.x only
+ * handle the redo log format of their own major.minor release (xtrabackup 2.4 handles MySQL 5.7).
+ * @throws PermanentError `TOOL_VERSION_MISMATCH`
+ */
+export function checkToolVersion(tool: BackupTool, versionOutput: string, serverVersion: string): string {
+  const match = /based on (?:MariaDB|MySQL) server (\d+\.\d+\.\d+)/i.exec(versionOutput) ?? /version (\d+\.\d+\.\d+)/i.exec(versionOutput);
+  if (!match) return 'unknown';
+  const toolVersion = match[1];
+  const [toolMajor, toolMinor] = majorMinor(toolVersion);
+  const [major, minor] = majorMinor(serverVersion);
+  const compatible = tool.kind === 'xtrabackup' && major === 5
+    ? /version 2\.4\./.test(versionOutput)
+    : toolMajor === major && toolMinor === minor;
+  if (!compatible) {
+    throw new PermanentError(
+      `${tool.command} ${toolVersion} cannot back up server ${serverVersion}: install the ${tool.kind} release matching the server's ${major}.${minor}`,
+      { code: 'TOOL_VERSION_MISMATCH', engine: 'mysql' },
+    );
+  }
+  return toolVersion;
+}
+
+/** How a client tool reaches the server. */
+export interface ClientSettings {
+  host: string;
+  port: number;
+  socketPath?: string;
+  user: string;
+  password?: string;
+}
+
+/** Quotes an option-file value (`"..."` with the escapes MariaDB/MySQL option files understand). */
+export function quoteOptionValue(value: string): string {
+  const escaped = value.replace(/[\\"\n\r\t]/g, (c) => ({ '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]!);
+  return `"${escaped}"`;
+}
+
+/**
+ * A `[client]` option file for `--defaults-file`: credentials stay out of argv (and out of
+ * mariabackup's recorded `tool_command`). With a socket the host and port are not written; without
+ * one, `protocol=tcp` keeps `localhost` from silently meaning the default socket.
+ */
+export function clientOptionFile(settings: ClientSettings): string {
+  const lines = ['[client]', `user=${quoteOptionValue(settings.user)}`];
+  if (settings.password !== undefined && settings.password !== '') lines.push(`password=${quoteOptionValue(settings.password)}`);
+  else lines.push('password=');
+  if (settings.socketPath) {
+    lines.push(`socket=${quoteOptionValue(settings.socketPath)}`, 'protocol=socket');
+  } else {
+    lines.push(`host=${quoteOptionValue(settings.host)}`, `port=${settings.port}`, 'protocol=tcp');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Writes {@link clientOptionFile} to a private (0600) file in a private temp directory, runs `fn`
+ * with its path, and removes it whatever happens.
+ */
+export async function withClientOptionFile<T>(settings: ClientSettings, fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-mysql-client-'));
+  const file = path.join(dir, 'client.cnf');
+  try {
+    await writeFile(file, clientOptionFile(settings), { mode: 0o600 });
+    return await fn(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface BackupArgvOptions {
+  /** The {@link clientOptionFile}; must be the first argument. */
+  optionFile: string;
+  /** Scratch directory the tool needs even when streaming (holds nothing large). */
+  targetDir: string;
+  /** The server's data directory (read from the server when not configured). */
+  datadir: string;
+  parallel: number;
+}
+
+/** argv (without the command) of a streamed full backup to stdout. */
+export function backupArgv(_tool: BackupTool, options: BackupArgvOptions): string[] {
+  return [
+    `--defaults-file=${options.optionFile}`,
+    '--backup',
+    '--stream=xbstream',
+    `--target-dir=${options.targetDir}`,
+    `--datadir=${options.datadir}`,
+    `--parallel=${options.parallel}`,
+  ];
+}
+
+/** argv of `--prepare` on an extracted copy (crash recovery applied, ready to start a server on). */
+export function prepareArgv(_tool: BackupTool, targetDir: string): string[] {
+  return ['--no-defaults', '--prepare', `--target-dir=${targetDir}`];
+}
+
+/** argv of the extractor reading the stream on stdin into `dir`. */
+export function extractArgv(_tool: BackupTool, dir: string, parallel = 1): string[] {
+  return ['-x', `--directory=${dir}`, `--parallel=${parallel}`];
+}
+
+/** The binlog coordinates in `xtrabackup_binlog_info` (`file<TAB>position[<TAB>gtid]`). */
+export interface BinlogCoordinates {
+  binlogFile: string;
+  binlogPosition: number;
+  gtid?: string;
+}
+
+/**
+ * Parses `xtrabackup_binlog_info`. MariaDB writes one line, `binlog.000002	1234	0-1-56`;
+ * MySQL's GTID set may span several lines (`uuid:1-5,\nuuid2:1-3`). Empty = binary logging off.
+ */
+export function parseBinlogInfo(text: string): BinlogCoordinates | undefined {
+  const trimmed = text.trim();
+  if (!trimmed) return undefined;
+  const match = /^(\S+)\s+(\d+)(?:\s+([\s\S]+))?$/.exec(trimmed);
+  if (!match) {
+    throw new PermanentError(`xtrabackup_binlog_info is malformed: '${trimmed.slice(0, 200)}'`, { code: 'SNAPSHOT_CORRUPT', engine: 'mysql' });
+  }
+  const gtid = match[3]?.replace(/\s+/g, '');
+  return { binlogFile: match[1], binlogPosition: Number(match[2]), ...(gtid ? { gtid } : {}) };
+}
+
+/** The binlog position mariabackup prints at the end (`MySQL binlog position: filename '...', position '...', GTID of the last change '...'`). */
+export function parseBinlogPositionLine(line: string): BinlogCoordinates | undefined {
+  const match = /binlog position: filename '([^']+)', position '(\d+)'(?:, GTID of the last change '([^']*)')?/.exec(line);
+  if (!match) return undefined;
+  return { binlogFile: match[1], binlogPosition: Number(match[2]), ...(match[3] ? { gtid: match[3] } : {}) };
+}
+
+/** Parses `key = value` lines (`xtrabackup_checkpoints`, `xtrabackup_info`). */
+export function parseKeyValues(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^\s*([A-Za-z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) values[match[1]] = match[2];
+  }
+  return values;
+}
+
+/**
+ * Measures, from the tool's stderr as it arrives, how long writes were blocked. mariabackup
+ * (BACKUP STAGE): commits are blocked from `BLOCK_COMMIT` until `BACKUP STAGE END`, DDL from
+ * `BLOCK_DDL`. xtrabackup: from `FLUSH TABLES WITH READ LOCK` / `LOCK INSTANCE FOR BACKUP` until
+ * the unlock. Times are this process's clock when each line is read (the tool prints seconds only).
+ */
+export class LockTimer {
+  private writeStart?: number;
+  private ddlStart?: number;
+  private writeMs?: number;
+  private ddlMs?: number;
+  /** When the backup's point was fixed (commits blocked): the snapshot's time. */
+  private pointAt?: number;
+  kind: 'backup-stage' | 'flush-tables-with-read-lock' | 'none' = 'none';
+
+  /** Feeds one stderr line seen at `nowMs`. */
+  line(text: string, nowMs: number): void {
+    if (/Acquired locks for BACKUP STAGE BLOCK_DDL/.test(text)) {
+      this.ddlStart = nowMs;
+      this.kind = 'backup-stage';
+    } else if (/Acquired locks for BACKUP STAGE BLOCK_COMMIT/.test(text)) {
+      this.writeStart = nowMs;
+      this.pointAt = nowMs;
+      this.kind = 'backup-stage';
+    } else if (/Executing (FLUSH TABLES WITH READ LOCK|LOCK TABLES FOR BACKUP|LOCK INSTANCE FOR BACKUP)/.test(text)) {
+      this.writeStart ??= nowMs;
+      this.ddlStart ??= nowMs;
+      this.pointAt ??= nowMs;
+      this.kind = 'flush-tables-with-read-lock';
+    } else if (/Executing BACKUP STAGE END|All tables unlocked|Executing UNLOCK (TABLES|INSTANCE)/.test(text)) {
+      if (this.writeStart !== undefined && this.writeMs === undefined) this.writeMs = nowMs - this.writeStart;
+      if (this.ddlStart !== undefined && this.ddlMs === undefined) this.ddlMs = nowMs - this.ddlStart;
+    }
+  }
+
+  /** Milliseconds writes were blocked, DDL was blocked, when the point was fixed; undefined when the tool did not say. */
+  result(): { writeMs?: number; ddlMs?: number; pointAt?: number; kind: LockTimer['kind'] } {
+    return { writeMs: this.writeMs, ddlMs: this.ddlMs, pointAt: this.pointAt, kind: this.kind };
+  }
+}
+
+/** Keeps a tool's stderr for error messages: the last lines, plus every line that names an error. */
+export class StderrLog {
+  private readonly tail: string[] = [];
+  private readonly errors: string[] = [];
+  private partial = '';
+
+  constructor(private readonly onLine?: (line: string) => void, private readonly keep = 40) {}
+
+  /** Feeds a chunk of stderr. */
+  write(chunk: Buffer | string): void {
+    const text = this.partial + chunk.toString();
+    const lines = text.split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.add(line);
+  }
+
+  /** Flushes the last unterminated line. */
+  end(): void {
+    if (this.partial) this.add(this.partial);
+    this.partial = '';
+  }
+
+  private add(raw: string): void {
+    this.onLine?.(raw);
+    const line = redactSecrets(raw);
+    this.tail.push(line);
+    if (this.tail.length > this.keep) this.tail.shift();
+    if (/error|denied|missing required privilege|failed|invalid|corrupt|can't|cannot/i.test(line) && this.errors.length < 20) this.errors.push(line);
+  }
+
+  /** Error lines first, then the tail, without duplicates; bounded in size. */
+  text(max = 4000): string {
+    const lines = [...this.errors, ...this.tail.filter((l) => !this.errors.includes(l))];
+    const joined = lines.join('\n').trim();
+    return joined.length <= max ? joined : `${joined.slice(0, max)}…`;
+  }
+}
+
+/**
+ * Hides password hashes and passwords a tool may echo (mariabackup prints `SHOW GRANTS` when a
+ * privilege is missing: `IDENTIFIED BY PASSWORD '*94BD…'`, `IDENTIFIED VIA ed25519 USING '…'`).
+ */
+export function redactSecrets(line: string): string {
+  return line.replace(/\b(PASSWORD|USING|IDENTIFIED BY)(\s*\(?\s*)'(?:[^'\\]|\\.)*'/gi, "$1$2'<redacted>'");
+}
+
+/**
+ * Maps a failed tool run to our errors from what it printed. Auth, privileges and corruption are
+ * permanent; an unreachable or restarting server is transient.
+ * @param what short description, e.g. `mariabackup --backup`
+ */
+export function toolFailure(
+  what: string, exit: { code: number | null; signal?: NodeJS.Signals | null }, stderr: string, fallbackCode = 'MYSQL_TOOL_FAILED',
+): ClassifiedError {
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  const detail = stderr.trim() || '(no output)';
+  const fail = (kind: 'permanent' | 'transient', code: string, summary: string): ClassifiedError => {
+    const message = `${what} ${how}: ${summary}\n${detail}`;
+    return kind === 'transient' ? new TransientError(message, { code, engine: 'mysql' }) : new PermanentError(message, { code, engine: 'mysql' });
+  };
+  const needed = /you need \(at least one of\) the (.+?) privilege/i.exec(stderr);
+  if (needed) return fail('permanent', 'MYSQL_PRIVILEGES', `the user lacks the ${needed[1]} privilege`);
+  const missing = [...stderr.matchAll(/missing required privilege (.+?) on/gi)].map((m) => m[1]);
+  if (missing.length > 0) {
+    return fail('permanent', 'MYSQL_PRIVILEGES',
+      `the backup user lacks ${missing.join(', ')}; mariabackup needs RELOAD, PROCESS, LOCK TABLES and BINLOG MONITOR (REPLICATION CLIENT before 10.5) on *.*`);
+  }
+  if (/Access denied for user/i.test(stderr)) return fail('permanent', 'MYSQL_AUTH', 'authentication failed (wrong user or password)');
+  if (/Can't connect to|Lost connection to|server has gone away|Too many connections|is not allowed to connect/i.test(stderr)) {
+    return fail('transient', 'MYSQL_UNAVAILABLE', 'cannot reach the server');
+  }
+  if (/invalid checksum|xb_stream_read_chunk|incorrect chunk|my_read\(\) failed|unexpected end of (stream|file)|corrupt/i.test(stderr)) {
+    return fail('permanent', 'SNAPSHOT_CORRUPT', 'the backup stream is corrupt or truncated');
+  }
+  if (/Could not find first log file name in binary log index|could not find next log|Error reading packet from server: .*purged/i.test(stderr)) {
+    return fail('permanent', 'BINLOG_NOT_FOUND', 'a binary log is no longer on the server (purged?)');
+  }
+  if (/No space left on device|errno: ?28\b/i.test(stderr)) return fail('permanent', 'DISK_FULL', 'no space left on device');
+  return fail('permanent', fallbackCode, 'see its output');
+}
+
+/** Error for a tool that could not be started at all (or was stopped by the step's abort signal). */
+export function spawnFailure(command: string, error: NodeJS.ErrnoException): PermanentError {
+  if (error.name === 'AbortError') return new PermanentError(`${command} was stopped: the step was aborted`, { code: 'ABORTED', engine: 'mysql', cause: error });
+  return new PermanentError(
+    error.code === 'ENOENT' ? `${command} is not installed on this host` : `cannot run ${command}: ${error.message}`,
+    { code: 'MISSING_TOOL', engine: 'mysql', cause: error },
+  );
+}
+
+export interface RunToolOptions {
+  /** Short description for errors, e.g. `mariabackup --prepare`. */
+  what: string;
+  /** Error code when the output names no known cause (default `MYSQL_TOOL_FAILED`). */
+  fallbackCode?: string;
+  /** Piped to the tool's stdin; destroyed if the tool exits before reading it all. */
+  stdin?: Readable;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  onStderrLine?: (line: string) => void;
+}
+
+/**
+ * Runs a tool to completion (stdout discarded, stderr kept for the error message).
+ * @throws what {@link toolFailure} or {@link spawnFailure} return.
+ */
+export function runTool(command: string, argv: string[], options: RunToolOptions): Promise<{ stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const log = new StderrLog(options.onStderrLine, 200);
+    const child = spawn(command, argv, {
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+      env: options.env ?? process.env,
+      signal: options.signal,
+    });
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.once('error', (error: NodeJS.ErrnoException) => { spawnError = error; });
+    child.stderr!.on('data', (chunk: Buffer) => log.write(chunk));
+    if (options.stdin && child.stdin) {
+      child.stdin.on('error', () => { /* the exit code tells */ });
+      options.stdin.on('error', (error) => { spawnError ??= error as NodeJS.ErrnoException; child.kill('SIGTERM'); });
+      options.stdin.pipe(child.stdin);
+    }
+    child.once('close', (code, signal) => {
+      log.end();
+      // A tool that stopped early leaves its input unread: release it (file handles, sockets).
+      if (options.stdin && !options.stdin.readableEnded) options.stdin.destroy();
+      if (spawnError && (spawnError.code === 'ENOENT' || spawnError.code === 'EACCES')) {
+        reject(spawnFailure(command, spawnError));
+      } else if (spawnError && code === null) {
+        reject(spawnError);
+      } else if (code === 0 && !spawnError) {
+        resolve({ stderr: log.text() });
+      } else if (spawnError && code === 0) {
+        reject(spawnError);
+      } else {
+        reject(toolFailure(options.what, { code, signal }, log.text(), options.fallbackCode));
+      }
+    });
+  });
+}
+
+/** Runs a tool and returns its stdout (small outputs: `--version`). */
+export function toolOutput(command: string, argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => out.push(chunk));
+    child.once('error', (error: NodeJS.ErrnoException) => reject(spawnFailure(command, error)));
+    child.once('close', () => resolve(Buffer.concat(out).toString('utf8')));
+  });
+}

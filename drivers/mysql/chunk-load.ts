@@ -1,0 +1,234 @@
+/**
+ * Loads the dump's chunk files into the target through `parallelism` connections, streaming the
+ * gunzipped files through `LOAD DATA LOCAL INFILE` (mysql2's `infileStreamFactory`), so memory stays
+ * flat whatever the table size. Two ways, chosen by {@link loadModeFor}:
+ *
+ * - `table` (MariaDB ≥ 10.6): all chunks of a table in ONE `LOAD DATA` statement (the chunk files
+ *   streamed one after the other), tables in parallel, largest first. Into an empty InnoDB table with
+ *   unique and foreign key checks off, MariaDB then takes its bulk-insert path (MDEV-24621: indexes
+ *   built by sorting, no per-row undo log), measured at about 35% less server CPU per row than
+ *   row-by-row inserts; an empty MyISAM table likewise builds its indexes in one batch. The price:
+ *   one transaction per table (one binlog transaction on replicas).
+ * - `chunk` (MySQL, older MariaDB): every chunk its own statement, chunks of different tables
+ *   interleaved, largest tables first, so several connections load one big table at once. MyISAM/Aria
+ *   tables with several chunks have their non-unique indexes disabled during the load and rebuilt
+ *   once at the end.
+ *
+ * Columns are named explicitly, in the order `SELECT *` returned them when dumping (visible columns
+ * by ordinal position); generated columns get a throw-away variable, as the server computes them.
+ * A load with warnings (a value the server changed or skipped) fails the restore: it must be
+ * byte-exact.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import mysql, { type Connection, type ResultSetHeader } from 'mysql2/promise';
+import { PermanentError, type ClassifiedError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { quoteId, type ConnectionSettings } from './connection';
+import { ENGINE } from './layout';
+import { LOAD_DATA_FORMAT } from './row-format';
+import { classifyTargetError, openLoadConnection } from './target-connection';
+import type { ServerVersion } from './version';
+
+/** One table to load: its target name and its chunk files, in order. */
+export interface TableLoad {
+  database: string;
+  table: string;
+  engine: string;
+  /** Rows the manifest says the table holds. */
+  rows: number;
+  files: string[];
+}
+
+/** How chunks become statements (see the file comment). */
+export type LoadMode = 'table' | 'chunk';
+
+/** `table` where the server has a bulk-insert path for a whole-table load (MariaDB ≥ 10.6), else `chunk`. */
+export function loadModeFor(version: Pick<ServerVersion, 'flavor' | 'major' | 'minor'>): LoadMode {
+  const bulk = version.flavor === 'mariadb' && (version.major > 10 || (version.major === 10 && version.minor >= 6));
+  return bulk ? 'table' : 'chunk';
+}
+
+export interface LoadOptions {
+  mode: LoadMode;
+  parallelism: number;
+  logger: Logger;
+  signal?: AbortSignal;
+  /** Called after each chunk with the totals so far. */
+  onChunk?: (done: { chunks: number; rows: number }) => void;
+}
+
+export interface LoadResult {
+  chunks: number;
+  rows: number;
+}
+
+/** Variable that receives (and discards) the dumped value of a generated column. */
+const SKIP = '@dbbackup_generated';
+
+type ColumnRow = { db: string; tbl: string; col: string; extra: string | null };
+
+/**
+ * The `LOAD DATA` column list of every table in `databases`, keyed by `db.table`: visible
+ * columns by ordinal position, generated ones as a discarded variable.
+ * `connection` must return names as text (not a `SET NAMES binary` session).
+ */
+export async function loadColumnLists(connection: Connection, databases: string[]): Promise<Map<string, string>> {
+  const lists = new Map<string, string[]>();
+  if (databases.length === 0) return new Map();
+  const [rows] = await connection.query(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS col, EXTRA AS extra FROM information_schema.COLUMNS
+      WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`, [databases],
+  ) as [ColumnRow[], unknown];
+  for (const row of rows) {
+    const extra = String(row.extra ?? '');
+    if (/\bINVISIBLE\b/i.test(extra)) continue; // not in `SELECT *`, so not in the dump
+    const generated = /\b(VIRTUAL|STORED|PERSISTENT)\b/i.test(extra) && !/DEFAULT_GENERATED/i.test(extra);
+    const key = tableKey(row.db, row.tbl);
+    const list = lists.get(key) ?? [];
+    list.push(generated ? SKIP : quoteId(row.col));
+    lists.set(key, list);
+  }
+  return new Map([...lists].map(([key, list]) => [key, `(${list.join(', ')})`]));
+}
+
+/** Key of a table in column-list maps. */
+export function tableKey(database: string, table: string): string {
+  return `${database}\u0000${table}`;
+}
+
+/** The rows of chunk files, gunzipped, one file after the other (each file ends with a full line). */
+function chunksStream(files: string[]): Readable {
+  return Readable.from((async function* rows() {
+    for (const file of files) {
+      const source = createReadStream(file, { highWaterMark: 1 << 20 });
+      const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+      source.on('error', (error) => gunzip.destroy(error));
+      source.pipe(gunzip);
+      try {
+        for await (const chunk of gunzip) yield chunk as Buffer;
+      } finally {
+        source.destroy();
+      }
+    }
+  })(), { objectMode: false });
+}
+
+/**
+ * Loads chunk files, in one statement, into `database.table` on `connection` (a load session),
+ * returning the rows added. @throws PermanentError `MYSQL_LOAD_WARNINGS` when the server changed or
+ * skipped values.
+ */
+export async function loadFiles(connection: Connection, files: string[], database: string, table: string, columns: string): Promise<number> {
+  const name = files.length === 1 ? files[0] : `${files[0]} (+${files.length - 1} more)`;
+  const sql = `LOAD DATA LOCAL INFILE ${mysql.escape(name)} INTO TABLE ${quoteId(database)}.${quoteId(table)} ${LOAD_DATA_FORMAT} ${columns}`;
+  const [result] = await connection.query({ sql, infileStreamFactory: () => chunksStream(files) }) as [ResultSetHeader, unknown];
+  if (result.warningStatus > 0) {
+    const [warnings] = await connection.query('SHOW WARNINGS LIMIT 3') as [Array<{ Level: unknown; Code: unknown; Message: unknown }>, unknown];
+    const text = warnings.map((w) => `${String(w.Level)} ${String(w.Code)}: ${String(w.Message)}`).join('; ');
+    throw new PermanentError(
+      `loading ${database}.${table} from ${name} changed or skipped values (${result.warningStatus} warnings: ${text})`,
+      { code: 'MYSQL_LOAD_WARNINGS', engine: ENGINE },
+    );
+  }
+  return result.affectedRows;
+}
+
+/** MyISAM-like engines whose non-unique indexes can be disabled during a bulk load. */
+const DISABLE_KEYS_ENGINES = new Set(['myisam', 'aria']);
+
+interface Job {
+  load: TableLoad;
+  /** Chunk indexes this job loads, in one statement. */
+  chunks: number[];
+}
+
+/**
+ * Statements in load order, largest table first: one per table (`table` mode), or one per chunk,
+ * round-robin over tables (`chunk` mode).
+ */
+function schedule(tables: TableLoad[], mode: LoadMode): Job[] {
+  const ordered = tables.filter((t) => t.files.length > 0).sort((a, b) => b.rows - a.rows || b.files.length - a.files.length);
+  if (mode === 'table') return ordered.map((load) => ({ load, chunks: load.files.map((_, i) => i) }));
+  const jobs: Job[] = [];
+  const most = Math.max(0, ...ordered.map((t) => t.files.length));
+  for (let index = 0; index < most; index += 1) {
+    for (const load of ordered) if (index < load.files.length) jobs.push({ load, chunks: [index] });
+  }
+  return jobs;
+}
+
+/**
+ * Loads every chunk of `tables` through `options.parallelism` connections.
+ * @throws PermanentError `MYSQL_LOAD_ROWS` when a table received a different number of rows than
+ *   the manifest lists; the first load error otherwise (classified: transient when a retry can help).
+ */
+export async function loadTables(
+  settings: ConnectionSettings,
+  tables: TableLoad[],
+  columns: Map<string, string>,
+  options: LoadOptions,
+): Promise<LoadResult> {
+  const jobs = schedule(tables, options.mode);
+  const remaining = new Map(tables.map((t) => [t, t.files.length]));
+  const loaded = new Map(tables.map((t) => [t, 0]));
+  const disableKeys = new Set(options.mode === 'chunk' ? tables.filter((t) => t.files.length > 1 && DISABLE_KEYS_ENGINES.has(t.engine.toLowerCase())) : []);
+  const connections: Connection[] = [];
+  let next = 0;
+  let failure: ClassifiedError | undefined;
+  const done = { chunks: 0, rows: 0 };
+
+  const columnsOf = (load: TableLoad): string => {
+    const list = columns.get(tableKey(load.database, load.table));
+    if (!list) throw new PermanentError(`table ${load.database}.${load.table} does not exist on the target after applying its schema`, { code: 'SCHEMA_INVALID', engine: ENGINE });
+    return list;
+  };
+  const keys = async (connection: Connection, load: TableLoad, action: 'DISABLE' | 'ENABLE') => {
+    await connection.query(`ALTER TABLE ${quoteId(load.database)}.${quoteId(load.table)} ${action} KEYS`);
+  };
+
+  const worker = async (connection: Connection) => {
+    while (failure === undefined && next < jobs.length) {
+      if (options.signal?.aborted) throw new PermanentError('restore aborted', { code: 'ABORTED', engine: ENGINE });
+      const { load, chunks } = jobs[next++];
+      const what = chunks.length === load.files.length
+        ? `loading ${load.database}.${load.table}`
+        : `loading ${load.database}.${load.table} chunk ${chunks[0] + 1}/${load.files.length}`;
+      try {
+        const rows = await loadFiles(connection, chunks.map((i) => load.files[i]), load.database, load.table, columnsOf(load));
+        loaded.set(load, loaded.get(load)! + rows);
+        done.chunks += chunks.length;
+        done.rows += rows;
+        options.onChunk?.({ ...done });
+        const left = remaining.get(load)! - chunks.length;
+        remaining.set(load, left);
+        if (left === 0 && disableKeys.has(load)) await keys(connection, load, 'ENABLE');
+      } catch (error) {
+        failure ??= classifyTargetError(error, what, 'MYSQL_LOAD_FAILED');
+      }
+    }
+  };
+
+  try {
+    const count = Math.max(1, Math.min(options.parallelism, jobs.length));
+    for (let i = 0; i < count; i += 1) connections.push(await openLoadConnection(settings));
+    for (const load of disableKeys) await keys(connections[0], load, 'DISABLE');
+    await Promise.all(connections.map(worker));
+  } catch (error) {
+    failure ??= classifyTargetError(error, 'loading table data', 'MYSQL_LOAD_FAILED');
+  } finally {
+    await Promise.all(connections.map((c) => c.end().catch(() => undefined)));
+  }
+  if (failure) throw failure;
+
+  const wrong = tables.filter((t) => loaded.get(t) !== t.rows);
+  if (wrong.length > 0) {
+    throw new PermanentError(
+      `row counts after loading differ from the manifest: ${wrong.slice(0, 10).map((t) => `${t.database}.${t.table} ${loaded.get(t)} (expected ${t.rows})`).join(', ')}`,
+      { code: 'MYSQL_LOAD_ROWS', engine: ENGINE },
+    );
+  }
+  options.logger.debug('mysql restore: chunks loaded', { ...done, tables: tables.length });
+  return done;
+}

@@ -1,0 +1,56 @@
+/**
+ * The MySQL demo: a throwaway MariaDB with a small shop database (InnoDB and MyISAM tables, a
+ * view, a trigger, utf8mb4 text, a BLOB), and a second, empty MariaDB to restore into.
+ */
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { ensureDebianPackages } from '../../core/host/debian-packages';
+import { freePort } from '../../core/host/ports';
+import type { DemoScenario } from '../../core/demo/scenario';
+import { startLocalMariaDb } from './local-server';
+
+const ROWS = 10_000;
+
+async function seed(port: number): Promise<void> {
+  const connection = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', multipleStatements: true });
+  try {
+    await connection.query(`
+      CREATE DATABASE demo_shop CHARACTER SET utf8mb4;
+      USE demo_shop;
+      CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, photo BLOB NULL) ENGINE=InnoDB;
+      CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, total DECIMAL(10,2) NOT NULL, KEY (customer_id)) ENGINE=InnoDB;
+      CREATE TABLE visits (id INT PRIMARY KEY AUTO_INCREMENT, page VARCHAR(200) NOT NULL) ENGINE=MyISAM;
+      CREATE VIEW big_spenders AS SELECT customer_id, SUM(total) AS spent FROM orders GROUP BY customer_id HAVING spent > 1000;
+      CREATE TRIGGER order_visit AFTER INSERT ON orders FOR EACH ROW INSERT INTO visits (page) VALUES (CONCAT('/orders/', NEW.id));
+      INSERT INTO customers SELECT seq, CONCAT('customer ', seq, IF(seq MOD 7 = 0, ' 🚀', '')), IF(seq MOD 10 = 0, UNHEX(MD5(seq)), NULL) FROM seq_1_to_1000;
+      INSERT INTO orders SELECT seq, 1 + seq MOD 1000, (seq MOD 500) + 0.99 FROM seq_1_to_${ROWS};
+    `);
+  } finally {
+    await connection.end();
+  }
+}
+
+export const mysqlDemo: DemoScenario = {
+  engine: 'mysql',
+  async start(workDir, logger) {
+    ensureDebianPackages(['mariadbd', 'mariadb-install-db'], ['mariadb-server', 'mariadb-client'], (line) => logger.info(line));
+    const source = await startLocalMariaDb({ dir: path.join(workDir, 'source'), port: await freePort() });
+    try {
+      await seed(source.port);
+      const target = await startLocalMariaDb({ dir: path.join(workDir, 'target'), port: await freePort(), serverId: 2 });
+      return {
+        instance: 'demo',
+        config: { host: source.host, port: source.port, user: 'root', password: '' },
+        target: { host: target.host, port: target.port, user: 'root', password: '' },
+        seeded: `${ROWS} orders`,
+        async stop() {
+          await source.stop();
+          await target.stop();
+        },
+      };
+    } catch (error) {
+      await source.stop();
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,351 @@
+/**
+ * The logical backup of a MySQL/MariaDB server: a consistent dump over the network, written to
+ * the spool as schema statements and gzip-compressed row chunks, and its validation.
+ *
+ * Order of work (see README.md for the guarantees):
+ * 1. control connection: version (refuses unsupported ones), databases, tables and engines;
+ * 2. `parallelism` worker connections join one consistent snapshot ({@link openConsistentSnapshot});
+ * 3. the workers dump the tables ({@link dumpTables}): non-transactional ones first, under the read
+ *    lock, which is released as soon as they are written;
+ * 4. meanwhile (once the lock is released) the control connection captures the schema of every
+ *    database ({@link captureDatabaseSchema}) and, with `includeUsers`, the accounts.
+ */
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import mysql, { type Connection } from 'mysql2/promise';
+import { resolveInside, writeArtifact } from '../../core/driver/spool';
+import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
+import { PermanentError, TransientError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import type { MysqlConfig } from './config';
+import { connectionOptions, openDataConnection, type ConnectionSettings } from './connection';
+import { openConsistentSnapshot } from './consistency';
+import { toMysqlError } from './errors';
+import {
+  ENGINE, USERS_ARTIFACT, postSchemaArtifact, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
+} from './layout';
+import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
+import { digestChunkFile, dumpTables, listTables, type CompressorFactory, type DumpTable } from './table-dump';
+import { TableDigest } from './table-digest';
+import { detectServerVersion, type ServerVersion } from './version';
+
+/** Databases that belong to the server and are never part of a logical backup. */
+export const SYSTEM_DATABASES: ReadonlySet<string> = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
+
+/** What {@link takeLogicalSnapshot} returns: the spooled artifacts and what they represent. */
+export interface LogicalSnapshot {
+  artifacts: ArtifactRef[];
+  consistency: MysqlConsistency;
+  facts: MysqlFacts;
+}
+
+/** Test and tuning seams; the backup driver uses the defaults. */
+export interface LogicalSnapshotOptions {
+  /** Compression stage per chunk (default gzip level 1). */
+  compress?: CompressorFactory;
+}
+
+const where = (settings: ConnectionSettings): string =>
+  (settings.socketPath ? `${settings.user}@${settings.socketPath}` : `${settings.user}@${settings.host}:${settings.port}`);
+
+/** A text (utf8mb4) connection for the lock, the status statements and the schema. */
+async function openControlConnection(settings: ConnectionSettings, logger: Logger): Promise<Connection> {
+  try {
+    const connection = await mysql.createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
+    connection.on('error', (error: Error) => logger.warn('mysql backup: control connection error', { error: error.message }));
+    return connection;
+  } catch (error) {
+    throw toMysqlError(error, `connecting to ${where(settings)}`, 'MYSQL_CONNECT_FAILED');
+  }
+}
+
+async function openWorker(settings: ConnectionSettings, logger: Logger, index: number): Promise<Connection> {
+  try {
+    const connection = await openDataConnection(settings);
+    connection.on('error', (error: Error) => logger.warn('mysql backup: worker connection error', { worker: index, error: error.message }));
+    return connection;
+  } catch (error) {
+    throw toMysqlError(error, `opening worker connection ${index} to ${where(settings)}`, 'MYSQL_CONNECT_FAILED');
+  }
+}
+
+/** Ends a connection politely, or destroys it when that does not finish quickly. */
+async function close(connection: Connection | undefined): Promise<void> {
+  if (!connection) return;
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    connection.end().then(() => true, () => false),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 2_000); }),
+  ]);
+  clearTimeout(timer);
+  if (!ended) connection.destroy();
+}
+
+/**
+ * The databases to back up: `config.databases` (each must exist and be visible), or every
+ * database the user can see; minus `excludeDatabases` and the system databases.
+ * @throws PermanentError `MYSQL_DATABASE_NOT_FOUND`, `INVALID_INPUT` (a system database asked for),
+ *   `MYSQL_NOTHING_TO_BACK_UP` (nothing visible: usually missing privileges).
+ */
+export async function resolveDatabases(connection: Connection, config: Pick<MysqlConfig, 'databases' | 'excludeDatabases' | 'user'>): Promise<string[]> {
+  const [rows] = await connection.query({ sql: 'SHOW DATABASES', rowsAsArray: true }) as [unknown[][], unknown];
+  const visible = rows.map((r) => String(r[0]));
+  const excluded = new Set(config.excludeDatabases);
+  if (config.databases) {
+    const system = config.databases.filter((d) => SYSTEM_DATABASES.has(d.toLowerCase()));
+    if (system.length > 0) {
+      throw new PermanentError(`system database ${system.join(', ')} cannot be part of a logical backup (accounts are captured with includeUsers)`, { code: 'INVALID_INPUT', engine: ENGINE });
+    }
+    const missing = config.databases.filter((d) => !visible.includes(d));
+    if (missing.length > 0) {
+      throw new PermanentError(
+        `database ${missing.join(', ')} does not exist or user ${config.user} cannot see it (grant it SELECT, SHOW VIEW, TRIGGER, EVENT on it)`,
+        { code: 'MYSQL_DATABASE_NOT_FOUND', engine: ENGINE },
+      );
+    }
+  }
+  const chosen = (config.databases ?? visible).filter((d) => !SYSTEM_DATABASES.has(d.toLowerCase()) && !excluded.has(d));
+  if (chosen.length === 0) {
+    throw new PermanentError(
+      `nothing to back up: user ${config.user} sees no database besides the system ones${excluded.size ? ' and the excluded ones' : ''} (missing privileges?)`,
+      { code: 'MYSQL_NOTHING_TO_BACK_UP', engine: ENGINE },
+    );
+  }
+  return [...new Set(chosen)].sort();
+}
+
+const asText = (statements: string[], comment: string): Readable => Readable.from([Buffer.from(formatSchemaStatements(statements, comment), 'utf8')]);
+
+/** Writes the schema artifacts of one database. */
+async function writeSchema(spoolDir: string, schema: DatabaseSchema): Promise<ArtifactRef[]> {
+  const pre = await writeArtifact(spoolDir, schemaArtifact(schema.database), asText(schema.pre,
+    `dbbackup pre-schema of database ${schema.database}: CREATE DATABASE and tables; framed statements, see drivers/mysql/schema-capture.ts`));
+  const post = await writeArtifact(spoolDir, postSchemaArtifact(schema.database), asText(schema.post,
+    `dbbackup post-schema of database ${schema.database}: routines, views, triggers, events, each after its session settings`));
+  return [pre, post];
+}
+
+/** Fails when the tables dumped and the tables in the schema differ (DDL between listing and capture). */
+function checkSchemaMatches(tables: DumpTable[], schemas: DatabaseSchema[]): void {
+  const listed = new Set(tables.map((t) => `${t.database}.${t.table}`));
+  const captured = new Set(schemas.flatMap((s) => s.objects.tables.map((t) => `${s.database}.${t}`)));
+  const differ = [...listed].filter((t) => !captured.has(t)).concat([...captured].filter((t) => !listed.has(t)));
+  if (differ.length > 0) {
+    throw new TransientError(`tables changed during the backup (${differ.slice(0, 5).join(', ')}): DDL while backing up; retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE });
+  }
+}
+
+/**
+ * Takes a consistent logical snapshot of the configured databases into `ctx.spoolDir` (which the
+ * caller has emptied). Never leaves a lock behind: the lock is released and every connection
+ * closed whether it succeeds or fails.
+ *
+ * @throws PermanentError `MYSQL_AUTH` (login refused), `MYSQL_PRIVILEGES` (naming the missing
+ *   privilege), `UNSUPPORTED_VERSION`, `MYSQL_DATABASE_NOT_FOUND`, `MYSQL_NOTHING_TO_BACK_UP`;
+ *   TransientError `MYSQL_UNAVAILABLE` (unreachable, or a connection lost mid-dump), `MYSQL_BUSY`
+ *   (lock wait timeout, too many connections), `MYSQL_SCHEMA_CHANGED` (DDL during the backup).
+ */
+export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, options: LogicalSnapshotOptions = {}): Promise<LogicalSnapshot> {
+  const { config, logger } = ctx;
+  const started = Date.now();
+  let control: Connection | undefined;
+  const workers: Connection[] = [];
+  let release: (() => Promise<void>) | undefined;
+  try {
+    control = await openControlConnection(config, logger);
+    const version: ServerVersion = await detectServerVersion(control);
+    const databases = await resolveDatabases(control, config);
+    await assertSchemaReadable(control, version, databases, logger);
+    const tables = await listTables(control, databases);
+    const nonTransactional = tables.filter((t) => !t.transactional);
+    logger.info('mysql backup: starting logical snapshot', {
+      server: version.text, databases, tables: tables.length, nonTransactional: nonTransactional.map((t) => `${t.database}.${t.table}`), parallelism: config.parallelism,
+    });
+
+    const opened = await Promise.allSettled(Array.from({ length: config.parallelism }, (_, i) => openWorker(config, logger, i + 1)));
+    for (const result of opened) if (result.status === 'fulfilled') workers.push(result.value);
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    const snapshot = await openConsistentSnapshot(control, workers, version, { nonTransactional: nonTransactional.length > 0, logger });
+    release = snapshot.release;
+    logger.info('mysql backup: consistent snapshot open', { ...snapshot.consistency });
+
+    let unlocked!: () => void;
+    const lockReleased = new Promise<void>((resolve) => { unlocked = resolve; });
+    if (!snapshot.locked) unlocked();
+    const dumped = dumpTables(workers, tables, {
+      spoolDir: ctx.spoolDir,
+      chunkRows: config.chunkRows,
+      logger,
+      signal: ctx.signal,
+      compress: options.compress,
+      onNonTransactionalDone: async () => {
+        await snapshot.release();
+        unlocked();
+      },
+    }).finally(unlocked);
+    const schema = (async () => {
+      await lockReleased;
+      if (snapshot.locked) return undefined; // the dump failed before releasing: it reports the error
+      const schemas: DatabaseSchema[] = [];
+      const artifacts: ArtifactRef[] = [];
+      for (const database of databases) {
+        try {
+          const captured = await captureDatabaseSchema(control!, database);
+          schemas.push(captured);
+          artifacts.push(...await writeSchema(ctx.spoolDir, captured));
+        } catch (error) {
+          throw toMysqlError(error, `capturing the schema of ${database}`, 'MYSQL_SCHEMA_FAILED');
+        }
+      }
+      if (config.includeUsers) {
+        try {
+          const users = await captureUsers(control!, version);
+          artifacts.push(await writeArtifact(ctx.spoolDir, USERS_ARTIFACT, asText(users.statements, `dbbackup accounts: ${users.accounts.length} (roles and users, then grants)`)));
+        } catch (error) {
+          throw toMysqlError(error, 'capturing users and grants (needs SELECT on mysql.*)', 'MYSQL_SCHEMA_FAILED');
+        }
+      }
+      return { schemas, artifacts };
+    })();
+    // Both must settle before returning: neither may keep writing to the spool after a failure.
+    const [dumpResult, schemaResult] = await Promise.allSettled([dumped, schema]);
+    if (dumpResult.status === 'rejected') throw dumpResult.reason;
+    if (schemaResult.status === 'rejected') throw schemaResult.reason;
+    const tablesDumped = dumpResult.value;
+    const captured = schemaResult.value;
+    await snapshot.release();
+    if (!captured) throw new PermanentError('schema capture did not run', { code: 'MYSQL_SCHEMA_FAILED', engine: ENGINE });
+    checkSchemaMatches(tables, captured.schemas);
+
+    const tableFacts: TableFacts[] = tablesDumped.map((d) => ({
+      database: d.table.database,
+      table: d.table.table,
+      engine: d.table.engine,
+      rows: d.rows,
+      digest: d.digest,
+      chunks: d.chunks.map((c) => c.name),
+    }));
+    const facts: MysqlFacts = {
+      mode: 'logical',
+      tables: tableFacts,
+      databases,
+      schema: databases.map((database) => ({ database, pre: schemaArtifact(database), post: postSchemaArtifact(database) })),
+      ...(config.includeUsers ? { users: USERS_ARTIFACT } : {}),
+      chunkRows: config.chunkRows,
+      compression: 'gzip',
+    };
+    const chunkArtifacts = tablesDumped.flatMap((d) => d.chunks);
+    const rows = tableFacts.reduce((sum, t) => sum + t.rows, 0);
+    const bytes = chunkArtifacts.reduce((sum, a) => sum + a.size, 0);
+    const ms = Date.now() - started;
+    logger.info('mysql backup: logical snapshot done', {
+      tables: tableFacts.length, rows, chunks: chunkArtifacts.length, compressedBytes: bytes, ms, rowsPerSecond: Math.round(rows / Math.max(ms, 1) * 1000),
+      lock: snapshot.consistency.lock, lockMs: snapshot.consistency.lockMs,
+    });
+    return { artifacts: [...captured.artifacts, ...chunkArtifacts], consistency: snapshot.consistency, facts };
+  } catch (error) {
+    throw toMysqlError(error, 'logical backup', 'MYSQL_BACKUP_FAILED');
+  } finally {
+    await release?.().catch((error: unknown) => logger.warn('mysql backup: releasing the lock failed', { error: String(error) }));
+    await Promise.all(workers.map((w) => close(w)));
+    await close(control);
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, run));
+}
+
+const failures = (items: string[], max = 10): string => `${items.slice(0, max).join('; ')}${items.length > max ? `; … ${items.length - max} more` : ''}`;
+
+/**
+ * Checks a spooled logical snapshot against its facts, reading every chunk back: named checks
+ * `schema-present`, `tables-present`, `row-counts` and `table-digests`. Never throws for a
+ * mismatch or a damaged file: those are failed checks.
+ */
+export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, snapshot: SnapshotRef): Promise<ValidationCheck[]> {
+  const facts = snapshot.facts as unknown as MysqlFacts;
+  const names = new Set(snapshot.artifacts.map((a) => a.name));
+  const checks: ValidationCheck[] = [];
+
+  // schema-present: every database has readable pre/post files, the pre one creating every table.
+  const schemaProblems: string[] = [];
+  const readStatements = async (name: string): Promise<string[] | undefined> => {
+    if (!names.has(name)) {
+      schemaProblems.push(`${name} is not in the snapshot`);
+      return undefined;
+    }
+    try {
+      return splitSchemaStatements(await readFile(resolveInside(snapshot.spoolDir, name)));
+    } catch (error) {
+      schemaProblems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  };
+  for (const database of facts.databases) {
+    const entry = facts.schema.find((s) => s.database === database);
+    if (!entry) {
+      schemaProblems.push(`no schema recorded for database ${database}`);
+      continue;
+    }
+    const pre = await readStatements(entry.pre);
+    await readStatements(entry.post);
+    if (!pre) continue;
+    if (!pre.some((s) => /^CREATE DATABASE\b/i.test(s))) schemaProblems.push(`${entry.pre} has no CREATE DATABASE`);
+    const created = new Set(pre.map((s) => /^CREATE\s+(?:TABLE|SEQUENCE)\s+`((?:[^`]|``)+)`/i.exec(s)?.[1].replace(/``/g, '`')).filter((n): n is string => n !== undefined));
+    for (const t of facts.tables.filter((x) => x.database === database)) {
+      if (!created.has(t.table)) schemaProblems.push(`${entry.pre} does not create table ${t.table}`);
+    }
+  }
+  if (facts.users !== undefined) await readStatements(facts.users);
+  checks.push({
+    name: 'schema-present',
+    ok: schemaProblems.length === 0,
+    detail: schemaProblems.length ? failures(schemaProblems) : `${facts.schema.length} databases${facts.users ? ' and users' : ''}`,
+  });
+
+  // tables-present: every table has chunks, all in the snapshot.
+  const missing: string[] = [];
+  for (const t of facts.tables) {
+    if (t.chunks.length === 0) missing.push(`${t.database}.${t.table} has no chunks`);
+    for (const chunk of t.chunks) if (!names.has(chunk)) missing.push(`${t.database}.${t.table}: ${chunk} is missing`);
+  }
+  checks.push({ name: 'tables-present', ok: missing.length === 0, detail: missing.length ? failures(missing) : `${facts.tables.length} tables` });
+
+  // row-counts and table-digests: decode every chunk and recompute.
+  const unreadable = new Map<TableFacts, string>();
+  const digests = new Map<TableFacts, TableDigest>(facts.tables.map((t) => [t, new TableDigest()]));
+  const jobs = facts.tables.flatMap((t) => t.chunks.filter((c) => names.has(c)).map((chunk) => ({ t, chunk })));
+  await eachLimited(jobs, Math.max(2, ctx.config.parallelism), async ({ t, chunk }) => {
+    if (unreadable.has(t)) return;
+    try {
+      digests.get(t)!.merge(await digestChunkFile(resolveInside(snapshot.spoolDir, chunk)));
+    } catch (error) {
+      unreadable.set(t, `${chunk}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+  const wrongRows: string[] = [];
+  const wrongDigests: string[] = [];
+  for (const t of facts.tables) {
+    const problem = unreadable.get(t);
+    if (problem) {
+      wrongRows.push(`${t.database}.${t.table}: unreadable chunk ${problem}`);
+      wrongDigests.push(`${t.database}.${t.table}: unreadable chunk ${problem}`);
+      continue;
+    }
+    const digest = digests.get(t)!;
+    if (digest.rows !== t.rows) wrongRows.push(`${t.database}.${t.table}: ${digest.rows} rows in the chunks, ${t.rows} recorded`);
+    if (digest.hex() !== t.digest) wrongDigests.push(`${t.database}.${t.table}: digest ${digest.hex()} of the chunks, ${t.digest} recorded`);
+  }
+  const rows = facts.tables.reduce((sum, t) => sum + t.rows, 0);
+  checks.push({ name: 'row-counts', ok: wrongRows.length === 0, detail: wrongRows.length ? failures(wrongRows) : `${rows} rows in ${facts.tables.length} tables` });
+  checks.push({ name: 'table-digests', ok: wrongDigests.length === 0, detail: wrongDigests.length ? failures(wrongDigests) : `${facts.tables.length} digests match` });
+  return checks;
+}

@@ -1,0 +1,259 @@
+/**
+ * Logical restore of a MySQL/MariaDB backup into a target server:
+ *
+ * 1. `prepareLogicalTarget` connects (auth → `MYSQL_AUTH`, unreachable → transient), maps the
+ *    backed-up databases to their target names (`renameDatabases`) and refuses target databases that
+ *    hold tables, views, routines or events (`TARGET_NOT_EMPTY`) unless forced. It changes nothing.
+ * 2. `restoreLogical` downloads every artifact it needs (sha256 re-checked) BEFORE touching the
+ *    target; then drops the target databases it may drop (see restore-marker.ts for the rule),
+ *    applies each pre-schema (CREATE DATABASE under the target name, tables), loads the chunks in
+ *    parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a whole table per statement on MariaDB ≥ 10.6
+ *    for its bulk-insert path, chunk by chunk elsewhere), applies the post-schemas (views, routines,
+ *    triggers, events) and users.sql, and finally removes its markers.
+ * 3. `validateTables` compares every table's presence, row count and digest, and the schema objects,
+ *    with the manifest.
+ *
+ * Renames: names are rewritten as documented in sql-rename.ts — the CREATE DATABASE name and
+ * qualified references to renamed databases; references to databases outside the restore (and
+ * names inside string literals, e.g. dynamic SQL in routines) are not renamed.
+ *
+ * Binary logging stays on during the load so replicas of the target follow the restore; foreign key
+ * and unique checks are off in the load sessions (the data was consistent at the source).
+ */
+import { readFile } from 'node:fs/promises';
+import type { Connection } from 'mysql2/promise';
+import type {
+  Json, JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions, ValidationCheck,
+} from '../../core/driver/types';
+import { PermanentError } from '../../core/errors';
+import { downloadAll, selectArtifacts } from './artifact-download';
+import { loadColumnLists, loadModeFor, loadTables, type TableLoad } from './chunk-load';
+import { quoteId } from './connection';
+import type { MysqlRestoreTarget } from './config';
+import { ENGINE, type MysqlFacts } from './layout';
+import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
+import { applyPreSchema, applyStatements, finishDeferred, schemaStatements } from './schema-apply';
+import { objectsDefinedBy, type SchemaObjects } from './schema-objects';
+import { classifyTargetError, describeTarget, openSchemaConnection } from './target-connection';
+import {
+  describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
+} from './target-databases';
+import { validateRestoredTables } from './restore-validation';
+import { describeVersion, detectServerVersion } from './version';
+
+type Ctx = RestoreContext<MysqlRestoreTarget>;
+
+/** The manifest facts of a logical backup. @throws PermanentError `INVALID_BACKUP` when they are not. */
+export function logicalFacts(ctx: Ctx): MysqlFacts {
+  const facts = ctx.backup.facts as unknown as MysqlFacts;
+  if (facts?.mode !== 'logical' || !Array.isArray(facts.tables) || !Array.isArray(facts.databases) || !Array.isArray(facts.schema)) {
+    throw new PermanentError(`backup ${ctx.backup.backupId} is not a logical MySQL backup (facts.mode = ${String(facts?.mode)})`, { code: 'INVALID_BACKUP', engine: ENGINE });
+  }
+  const marked = facts.tables.find((t) => t.table === MARKER_TABLE);
+  if (marked) {
+    throw new PermanentError(`backup ${ctx.backup.backupId} holds a table named ${MARKER_TABLE}, the restore's own marker name`, { code: 'INVALID_BACKUP', engine: ENGINE });
+  }
+  return facts;
+}
+
+function targetNotEmpty(ctx: Ctx, described: string[]): PermanentError {
+  return new PermanentError(
+    `restore target ${describeTarget(ctx.target)} already holds data in ${described.join(', ')}; refusing to overwrite it — `
+    + 'pass --force to replace these databases (or restore under other names with renameDatabases)',
+    { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
+  );
+}
+
+/** Runs `fn` on a schema connection to the target; errors are classified, prefixed with `doing`. */
+async function withSchemaConnection<T>(ctx: Ctx, doing: string, fn: (connection: Connection) => Promise<T>): Promise<T> {
+  const connection = await openSchemaConnection(ctx.target);
+  try {
+    return await fn(connection);
+  } catch (error) {
+    throw classifyTargetError(error, doing);
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Checks the target can take the restore: reachable with these credentials, LOAD DATA LOCAL
+ * allowed, and every target database absent or empty — or `ctx.force`, in which case the databases
+ * to replace are noted (and dropped by {@link restoreLogical}, after the downloads are verified).
+ * Never changes the target. Returns the restore token that lets a retried restore recognise its
+ * own unfinished work.
+ * @throws PermanentError `TARGET_NOT_EMPTY`, `MYSQL_AUTH`, `INVALID_INPUT`, `UNSUPPORTED_VERSION`, `MYSQL_LOCAL_INFILE_DISABLED`;
+ *   TransientError `MYSQL_UNAVAILABLE`.
+ */
+export async function prepareLogicalTarget(ctx: Ctx): Promise<PreparedTarget> {
+  const facts = logicalFacts(ctx);
+  const mappings = mapDatabases(facts, ctx.target.renameDatabases);
+  return withSchemaConnection(ctx, `preparing restore target ${describeTarget(ctx.target)}`, async (connection) => {
+    const version = await detectServerVersion(connection);
+    const [[server]] = await connection.query('SELECT @@local_infile AS localInfile') as [Array<{ localInfile: number | string }>, unknown];
+    if (Number(server.localInfile) !== 1) {
+      throw new PermanentError(
+        `restore target ${describeTarget(ctx.target)} has local_infile disabled; the logical restore loads data with LOAD DATA LOCAL INFILE — enable it (SET GLOBAL local_infile = 1)`,
+        { code: 'MYSQL_LOCAL_INFILE_DISABLED', engine: ENGINE },
+      );
+    }
+    const states = await inspectDatabases(connection, mappings.map((m) => m.target));
+    const occupied = states.filter(holdsObjects);
+    if (occupied.length > 0 && !ctx.force) throw targetNotEmpty(ctx, occupied.map(describeState));
+    if (occupied.length > 0) {
+      ctx.logger.warn('mysql restore: --force given, these databases will be replaced once the backup is downloaded and verified', {
+        databases: occupied.map(describeState),
+      });
+    }
+    return {
+      details: {
+        restoreToken: newRestoreToken(),
+        serverVersion: describeVersion(version),
+        loadMode: loadModeFor(version),
+        databases: mappings.map((m) => ({ source: m.source, target: m.target })),
+        replace: occupied.map((s) => s.name),
+      },
+    };
+  });
+}
+
+/** Artifact names the logical restore reads: schema files, users, every chunk. */
+function neededArtifacts(facts: MysqlFacts): string[] {
+  const names = facts.schema.flatMap((s) => [s.pre, s.post]);
+  if (facts.users) names.push(facts.users);
+  for (const table of facts.tables) names.push(...table.chunks);
+  return [...new Set(names)];
+}
+
+/**
+ * Drops the target databases this restore may drop (empty ones, `--force`, or its own unfinished
+ * work), right before recreating them.
+ * @throws PermanentError `TARGET_NOT_EMPTY` when a database gained data since prepare.
+ */
+async function clearTargets(ctx: Ctx, connection: Connection, mappings: DatabaseMapping[], token: string): Promise<void> {
+  const states = await inspectDatabases(connection, mappings.map((m) => m.target));
+  const ours = await createdBySpool(ctx.spoolDir, token);
+  const refused: string[] = [];
+  const drop: string[] = [];
+  for (const state of states) {
+    if (!state.exists) continue;
+    const mine = state.marked && (await readMarker(connection, state.name)) === token;
+    if (!holdsObjects(state) || ctx.force || mine || ours.has(state.name)) drop.push(state.name);
+    else refused.push(describeState(state));
+  }
+  if (refused.length > 0) throw targetNotEmpty(ctx, refused);
+  for (const name of drop) {
+    ctx.logger.info('mysql restore: dropping target database', { database: name, force: ctx.force });
+    await connection.query(`DROP DATABASE ${quoteId(name)}`);
+  }
+}
+
+/**
+ * Downloads (sha256 re-checked) and applies a logical backup to the prepared target. Idempotent:
+ * a retry re-downloads only what is missing from the spool, drops the databases this restore
+ * created (recognised by its marker) and starts again.
+ * @returns endpoint `{ host, port, databases, renames, objects, tables, rows }`; `objects` lists the
+ *   schema objects per target database that validation expects.
+ */
+export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  const facts = logicalFacts(ctx);
+  const mappings = mapDatabases(facts, ctx.target.renameDatabases);
+  const renames = effectiveRenames(mappings);
+  const token = prepared.details.restoreToken;
+  if (typeof token !== 'string') throw new PermanentError('restore target not prepared by the logical MySQL restore (no restore token)', { code: 'STEP_ORDER', engine: ENGINE });
+  const targetOf = new Map(mappings.map((m) => [m.source, m.target]));
+  const parallelism = ctx.target.parallelism;
+
+  // 1. Everything downloaded and verified before the target is touched.
+  const needed = neededArtifacts(facts);
+  const artifacts = selectArtifacts(ctx.backup.artifacts, needed);
+  ctx.logger.info('mysql restore: downloading', { artifacts: artifacts.length, bytes: artifacts.reduce((s, a) => s + a.size, 0) });
+  const { files, bytes } = await downloadAll(artifacts, ctx.spoolDir, transfer, parallelism);
+  const localFile = new Map(needed.map((name, i) => [name, files[artifacts[i].name]]));
+  const fileOf = (name: string): string => localFile.get(name)!;
+  const statementsOf = async (name: string) => schemaStatements(await readFile(fileOf(name)));
+
+  const objects: Record<string, SchemaObjects> = {};
+  let rows = 0;
+  const applyBackup = async (connection: Connection): Promise<void> => {
+    // 2. Replace what may be replaced, then the schema, database by database.
+    await clearTargets(ctx, connection, mappings, token);
+    const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
+    for (const mapping of mappings) {
+      const schema = schemaOf.get(mapping.source);
+      const statements = schema ? await statementsOf(schema.pre) : [];
+      await applyPreSchema(connection, statements, mapping, renames, async () => {
+        await writeMarker(connection, mapping.target, token, ctx.backup.backupId);
+        await recordCreated(ctx.spoolDir, token, mapping.target);
+      });
+    }
+
+    // 3. Rows, in parallel.
+    const loads: TableLoad[] = facts.tables.map((t) => ({
+      database: targetOf.get(t.database) ?? t.database,
+      table: t.table,
+      engine: t.engine,
+      rows: t.rows,
+      files: t.chunks.map(fileOf),
+    }));
+    const columns = await loadColumnLists(connection, mappings.map((m) => m.target));
+    const total = facts.tables.reduce((s, t) => s + t.rows, 0);
+    let lastLog = Date.now();
+    const mode = loadModeFor(await detectServerVersion(connection));
+    const loaded = await loadTables(ctx.target, loads, columns, {
+      mode,
+      parallelism,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      onChunk: (done) => {
+        if (Date.now() - lastLog < 5_000) return;
+        lastLog = Date.now();
+        ctx.logger.info('mysql restore: loading', { rows: done.rows, of: total, chunks: done.chunks });
+      },
+    });
+    rows = loaded.rows;
+
+    // 4. Views, routines, triggers, events; then users; then what had to wait for others.
+    const pending = [];
+    for (const mapping of mappings) {
+      const schema = schemaOf.get(mapping.source);
+      const statements = schema ? await statementsOf(schema.post) : [];
+      objects[mapping.target] = objectsDefinedBy(statements);
+      pending.push(...await applyStatements(connection, statements, { database: mapping.target, renames, where: `post-schema of ${mapping.source}` }));
+    }
+    if (facts.users) {
+      pending.push(...await applyStatements(connection, await statementsOf(facts.users), { renames, where: 'users' }));
+    }
+    await finishDeferred(connection, pending);
+
+    // 5. Done: the databases are no longer an unfinished restore.
+    for (const mapping of mappings) await removeMarker(connection, mapping.target);
+  };
+  await withSchemaConnection(ctx, `restoring ${ctx.backup.backupId} into ${describeTarget(ctx.target)}`, applyBackup);
+
+  const durationMs = Date.now() - started;
+  ctx.logger.info('mysql restore: done', { rows, bytes, durationMs, rowsPerSecond: Math.round(rows / Math.max(durationMs / 1000, 0.001)) });
+  return {
+    endpoint: {
+      host: ctx.target.socketPath ?? ctx.target.host,
+      port: ctx.target.port,
+      databases: mappings.map((m) => m.target),
+      renames,
+      objects: objects as unknown as JsonObject,
+      tables: facts.tables.length,
+      rows,
+    } satisfies Record<string, Json>,
+    bytes,
+    durationMs,
+  };
+}
+
+/**
+ * Proves a logical restore: checks `tables-present`, `row-counts`, `table-digests` (the same digest
+ * the dump recorded, read back from the target) and `schema-objects` (views, triggers, routines and
+ * events the post-schema defines exist by name). Read-only; reports mismatches, never throws for one.
+ */
+export async function validateTables(ctx: Ctx, result: RestoreResult): Promise<ValidationCheck[]> {
+  return validateRestoredTables(ctx, result);
+}

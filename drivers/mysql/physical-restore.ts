@@ -1,0 +1,270 @@
+/**
+ * Physical restores: a mariabackup/xtrabackup stream becomes a new server's data directory on
+ * this host.
+ *
+ * `preparePhysicalTarget` only looks: it refuses a non-empty data dir (unless `force`), a port
+ * taken by another server, a host without the tools or the disk space. `restorePhysical` streams the
+ * artifact from the store straight into the extractor (sha256 computed on the way, no downloaded
+ * copy), into a staging directory next to the data dir (same file system, so placing it is a
+ * rename), runs `--prepare`, and only then — the backup downloaded, verified and prepared — replaces
+ * the data dir's contents. It starts the server on the target port (pid file, socket, error log
+ * and a private tmpdir next to the data dir) and sets its GTID state to the backup's (`gtid_slave_pos`, MariaDB), so it
+ * can replicate from the source, and answers with where the server is.
+ *
+ * The restored server is a copy of the source's `mysql` schema: its root login is the source's, so
+ * the target's `user`/`password` must be the source's credentials.
+ *
+ * A restore that fails half way leaves a marker next to the data dir (`<datadir>.restore.json`,
+ * naming this restore's spool); its retry recognises the half-written data dir as its own and
+ * replaces it without `--force`.
+ */
+import { createConnection as tcpConnect } from 'node:net';
+import { access, constants, mkdir, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { HashingStream } from '../../core/driver/spool';
+import type { JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../core/driver/types';
+import { PermanentError } from '../../core/errors';
+import { selectArtifacts } from './artifact-download';
+import { checkToolVersion, extractArgv, prepareArgv, runTool, toolOutput } from './backup-tool';
+import type { MysqlRestoreTarget } from './config';
+import { connectionOptions } from './connection';
+import { toMysqlError } from './errors';
+import { ENGINE, PHYSICAL_ARTIFACT, type MysqlConsistency } from './layout';
+import { serverPaths, startServer, stopServer } from './local-server';
+import { toolFor } from './physical-backup';
+
+type Ctx = RestoreContext<MysqlRestoreTarget>;
+
+/** Files of the backup tool that are not part of a data dir. */
+const TOOL_FILES = /^(backup-my\.cnf|xtrabackup_.*|mariadb_backup_.*)$/;
+
+interface RestoreMarker {
+  backupId: string;
+  /** The restore's own spool directory: unique per restore, the same for its retries. */
+  spoolDir: string;
+  startedAt: string;
+}
+
+const markerFile = (datadir: string): string => `${datadir}.restore.json`;
+const stagingDir = (datadir: string): string => `${datadir}.restore-staging`;
+
+/**
+ * Checks a physical restore can go ahead, without changing anything: a data dir is given, empty
+ * (or `force`, or left half-written by an earlier attempt of this same restore), the port is free
+ * (or held by the server of that data dir, which `force` will stop), the tools match the backup,
+ * and the file system has room for the extracted backup.
+ * @throws PermanentError `TARGET_NOT_EMPTY`, `INVALID_TARGET`, `PORT_IN_USE`, `MISSING_TOOL`,
+ *   `TOOL_VERSION_MISMATCH`, `DISK_FULL`.
+ */
+export async function preparePhysicalTarget(ctx: Ctx): Promise<PreparedTarget> {
+  const { target } = ctx;
+  if (!target.physical) {
+    throw invalid('a physical backup restores into a new data directory on this host: give target.physical.datadir (and the port to start it on)');
+  }
+  if (Object.keys(target.renameDatabases).length > 0) throw invalid('renameDatabases does not apply to a physical restore (the whole server is copied)');
+  if (target.pointInTime && !target.physical.start) throw invalid('point-in-time replay needs the restored server running: leave physical.start on');
+  const datadir = path.resolve(target.physical.datadir);
+  const paths = serverPaths(datadir);
+  if (target.socketPath && path.resolve(target.socketPath) !== paths.socket) {
+    throw invalid(`the restored server's socket will be ${paths.socket}; leave target.socketPath unset or set it to that`);
+  }
+  if (!target.socketPath && !['127.0.0.1', 'localhost', '::1'].includes(target.host)) {
+    throw invalid(`the restored server listens on 127.0.0.1 only; leave target.host at 127.0.0.1 (it is ${target.host})`);
+  }
+
+  const consistency = ctx.backup.consistency as unknown as MysqlConsistency;
+  const tool = toolFor(consistency);
+  checkToolVersion(tool, await toolOutput(tool.command, ['--version']), consistency.serverVersion);
+
+  const entries = await readdir(datadir).catch(() => [] as string[]);
+  const ours = await ownMarker(ctx, datadir);
+  if (entries.length > 0 && !ctx.force && !ours) {
+    throw new PermanentError(
+      `data directory ${datadir} is not empty (${entries.length} entries); pass --force to replace it — it is replaced only after the backup has been downloaded, verified and prepared`,
+      { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
+    );
+  }
+  const running = runningPid(paths.pidFile);
+  if (target.physical.start && await portInUse(target.port) && running === undefined) {
+    throw new PermanentError(`port ${target.port} is already in use on 127.0.0.1; choose another target port`, { code: 'PORT_IN_USE', engine: ENGINE });
+  }
+
+  const parent = path.dirname(datadir);
+  await mkdir(parent, { recursive: true });
+  await access(parent, constants.W_OK).catch(() => { throw invalid(`cannot write to ${parent}`); });
+  const artifact = selectArtifacts(ctx.backup.artifacts, [PHYSICAL_ARTIFACT])[0];
+  const space = await statfs(parent);
+  const free = Number(space.bavail) * Number(space.bsize);
+  if (free < artifact.size) {
+    throw new PermanentError(`${parent} has ${free} bytes free; the backup needs at least ${artifact.size}`, { code: 'DISK_FULL', engine: ENGINE });
+  }
+  return {
+    details: {
+      mode: 'physical',
+      datadir,
+      port: target.port,
+      start: target.physical.start,
+      replaces: entries.length > 0,
+      runningPid: running ?? null,
+      tool: tool.kind,
+    },
+  };
+}
+
+/**
+ * Restores a physical backup into the prepared data dir (see the module comment) and, with
+ * `physical.start`, starts the server and sets its GTID state.
+ * @returns endpoint `{ host, port, user, datadir, socket, pidFile, errorLog, started, binlogFile,
+ *   binlogPosition, gtid, serverId, objects }` — no password; `objects` lists the views, triggers,
+ *   routines and events per database that the backup's facts recorded, for validation.
+ * @throws PermanentError `CHECKSUM_MISMATCH` / `SNAPSHOT_CORRUPT` (the data dir is left untouched),
+ *   `TARGET_NOT_EMPTY`, `MYSQL_START_FAILED`; the tools' errors as {@link runTool} maps them.
+ */
+export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  const physical = ctx.target.physical;
+  if (!physical || prepared.details.mode !== 'physical') {
+    throw new PermanentError('restore target not prepared for a physical restore (run the prepare step first)', { code: 'STEP_ORDER', engine: ENGINE });
+  }
+  const datadir = path.resolve(physical.datadir);
+  const paths = serverPaths(datadir);
+  const consistency = ctx.backup.consistency as unknown as MysqlConsistency;
+  const tool = toolFor(consistency);
+  const artifact = selectArtifacts(ctx.backup.artifacts, [PHYSICAL_ARTIFACT])[0];
+  const staging = stagingDir(datadir);
+
+  // 1. Stream, verify and prepare the backup in a staging dir; the data dir is not touched yet.
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  try {
+    const hasher = new HashingStream();
+    const body = await transfer.store.get(artifact.key, {
+      rateLimit: transfer.rateLimit,
+      onProgress: (done) => transfer.onProgress?.(done, artifact.size),
+    });
+    body.on('error', (error) => hasher.destroy(error));
+    hasher.on('close', () => { if (!body.readableEnded) body.destroy(); });
+    await runTool(tool.extractCommand, extractArgv(tool, staging, 2), { what: `${tool.extractCommand} -x`, stdin: body.pipe(hasher), signal: ctx.signal });
+    const sha256 = hasher.digest();
+    if (sha256 !== artifact.sha256 || hasher.bytes !== artifact.size) {
+      throw new PermanentError(
+        `${artifact.key} does not match the manifest (expected ${artifact.size} bytes sha256 ${artifact.sha256}, got ${hasher.bytes} bytes ${sha256})`,
+        { code: 'CHECKSUM_MISMATCH', engine: ENGINE },
+      );
+    }
+    ctx.logger.info('mysql physical restore: extracted and verified', { bytes: hasher.bytes, ms: Date.now() - started });
+    await runTool(tool.command, prepareArgv(tool, staging), { what: `${tool.command} --prepare`, signal: ctx.signal });
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+
+  // 2. Replace the data dir's contents (stopping its server first), marked as this restore's.
+  const entries = await readdir(datadir).catch(() => [] as string[]);
+  if (entries.length > 0 && !ctx.force && !(await ownMarker(ctx, datadir))) {
+    await rm(staging, { recursive: true, force: true });
+    throw new PermanentError(`data directory ${datadir} is no longer empty; pass --force to replace it`, { code: 'TARGET_NOT_EMPTY', engine: ENGINE });
+  }
+  await writeFile(markerFile(datadir), JSON.stringify({ backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir, startedAt: new Date().toISOString() } satisfies RestoreMarker));
+  await stopServer(paths.pidFile);
+  await mkdir(datadir, { recursive: true });
+  for (const entry of entries) await rm(path.join(datadir, entry), { recursive: true, force: true });
+  // The old server's binary logs would continue under the restored server with a wrong history.
+  await rm(path.dirname(paths.binlogBase), { recursive: true, force: true });
+  for (const entry of await readdir(staging)) {
+    if (!TOOL_FILES.test(entry)) await rename(path.join(staging, entry), path.join(datadir, entry));
+  }
+  await rm(staging, { recursive: true, force: true });
+
+  // 3. Start it and give it the backup's GTID state.
+  const endpoint: JsonObject = {
+    host: '127.0.0.1',
+    port: ctx.target.port,
+    user: ctx.target.user,
+    datadir,
+    socket: paths.socket,
+    pidFile: paths.pidFile,
+    tmpdir: `${datadir}.tmp`,
+    errorLog: paths.errorLog,
+    started: false,
+    binlogFile: consistency.binlogFile ?? null,
+    binlogPosition: consistency.binlogPosition ?? null,
+    gtid: consistency.gtid ?? null,
+    objects: ((ctx.backup.facts as { objects?: JsonObject }).objects ?? {}),
+  };
+  if (physical.start) {
+    const serverId = typeof consistency.serverId === 'number' ? (consistency.serverId % 4_294_967_295) + 1 : 2;
+    // A private tmpdir: servers sharing /tmp can trip over each other's internal temp tables.
+    const tmpdir = `${datadir}.tmp`;
+    await mkdir(tmpdir, { recursive: true });
+    const server = await startServer({ dataDir: datadir, port: ctx.target.port, serverId, extraArgs: [`--tmpdir=${tmpdir}`] });
+    ctx.logger.info('mysql physical restore: server started', { datadir, port: server.port, pid: server.pid });
+    Object.assign(endpoint, { started: true, serverId, pid: server.pid }, await setGtidState(ctx, consistency));
+  }
+  await rm(markerFile(datadir), { force: true });
+  return { endpoint, bytes: artifact.size, durationMs: Date.now() - started };
+}
+
+/**
+ * MariaDB: `SET GLOBAL gtid_slave_pos` to the backup's GTID position, so `CHANGE MASTER TO
+ * master_use_gtid=slave_pos` continues from exactly the backup. MySQL restores carry their
+ * `gtid_executed` in InnoDB already; nothing to set.
+ */
+async function setGtidState(ctx: Ctx, consistency: MysqlConsistency): Promise<JsonObject> {
+  if (consistency.flavor !== 'mariadb' || !consistency.gtid) return { gtidSlavePos: null };
+  const settings = { ...ctx.target, host: '127.0.0.1', socketPath: undefined };
+  let connection: mysql.Connection;
+  try {
+    connection = await mysql.createConnection(connectionOptions(settings));
+  } catch (error) {
+    throw toMysqlError(error, `logging in to the restored server on port ${ctx.target.port} with the target's credentials (they must be the source's)`, 'MYSQL_CONNECT_FAILED');
+  }
+  try {
+    await connection.query('SET GLOBAL gtid_slave_pos = ?', [consistency.gtid]);
+    const [rows] = await connection.query('SELECT @@GLOBAL.gtid_slave_pos AS pos') as [Array<{ pos: string }>, unknown];
+    return { gtidSlavePos: rows[0].pos };
+  } catch (error) {
+    throw toMysqlError(error, 'setting gtid_slave_pos on the restored server');
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
+}
+
+function invalid(message: string): PermanentError {
+  return new PermanentError(message, { code: 'INVALID_TARGET', engine: ENGINE });
+}
+
+/** True when the marker next to `datadir` was left by this restore (same spool dir). */
+async function ownMarker(ctx: Ctx, datadir: string): Promise<boolean> {
+  try {
+    const marker = JSON.parse(await readFile(markerFile(datadir), 'utf8')) as RestoreMarker;
+    return marker.spoolDir === ctx.spoolDir && marker.backupId === ctx.backup.backupId;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid in `pidFile` when that process is alive. */
+function runningPid(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    socket.setTimeout(1000);
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,461 @@
+/**
+ * Point-in-time recovery: after a restore (logical or physical), replay the archived binary logs
+ * from the backup's binlog position up to a time (`until`) or a GTID (`untilGtid`, inclusive).
+ *
+ * The binlogs come from the backup itself and from every LATER backup of the same engine and
+ * instance that archived binlogs (each archive holds every binlog still on the server when it was
+ * taken, so a later archive covers what happened after this backup). A file archived by several
+ * backups is taken from the newest (the current file grows between archives). The files must run
+ * without a gap from the backup's binlog file.
+ *
+ * Replay is `mariadb-binlog --start-position=<pos> [--stop-datetime | --stop-position=<gtid>] files
+ * | mariadb` into the restored server, with the output scanned on the way for the GTIDs and event
+ * times actually applied. Binlog event times have one-second resolution: `until` is rounded up to
+ * the next whole second, so every event logged in a second before that is applied.
+ *
+ * After a physical restore the server's `gtid_slave_pos` is moved to the end of the replay, so it
+ * can replicate from the source from there.
+ */
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import mysql from 'mysql2/promise';
+import { Catalog } from '../../core/catalog/catalog';
+import { backupIdTime } from '../../core/catalog/layout';
+import type {
+  Json, JsonObject, RestoreContext, RestoreResult, StoredArtifact, TransferOptions, ValidationCheck,
+} from '../../core/driver/types';
+import { PermanentError } from '../../core/errors';
+import { downloadAll, selectArtifacts } from './artifact-download';
+import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
+import { spawnFailure, StderrLog, toolFailure, withClientOptionFile, type ClientSettings } from './backup-tool';
+import type { MysqlRestoreTarget } from './config';
+import { connectionOptions } from './connection';
+import { toMysqlError } from './errors';
+import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from './gtid';
+import { binlogArtifact, ENGINE, type MysqlConsistency, type MysqlFacts } from './layout';
+import { effectiveRenames, mapDatabases } from './target-databases';
+
+type Ctx = RestoreContext<MysqlRestoreTarget>;
+
+/** One archived binlog file chosen for replay. */
+export interface ArchivedBinlog {
+  file: string;
+  /** The backup whose archive it comes from. */
+  backupId: string;
+  artifact: StoredArtifact;
+}
+
+/** What replay reports (the restore result's `endpoint.replay`). */
+export interface ReplayReport {
+  [key: string]: Json;
+  until: string | null;
+  untilGtid: string | null;
+  /** The `--stop-datetime` given to the binlog tool (UTC, whole second). */
+  stopDatetime: string | null;
+  replayedFrom: { file: string; position: number; gtid: string | null };
+  /** Per domain, the last GTID applied (`0-1-75,1-2-9`), and the last event's time. */
+  replayedTo: { gtid: string | null; lastEventAt: string | null };
+  transactions: number;
+  files: Array<{ file: string; backupId: string }>;
+  /** Whether the archives reach the target (time covered, GTID present). */
+  reachedTarget: boolean;
+  coverage: string;
+  /** The restored server's GTID variables after the replay. */
+  server: { gtidBinlogPos: string | null; gtidSlavePos: string | null; gtidCurrentPos: string | null };
+}
+
+/**
+ * Binlog files to replay from `startFile`, in order, from a backup's own archive and later ones:
+ * the newest copy of each file, no gaps.
+ * @throws PermanentError `NO_BINLOG_ARCHIVE`, `BINLOG_MISSING` (the start file was not archived),
+ *   `BINLOG_GAP`.
+ */
+export function planReplay(archives: Array<{ backupId: string; binlogs: string[]; artifacts: StoredArtifact[] }>, startFile: string): ArchivedBinlog[] {
+  const newest = new Map<string, ArchivedBinlog>();
+  for (const archive of [...archives].sort((a, b) => a.backupId.localeCompare(b.backupId))) {
+    for (const file of archive.binlogs) {
+      const [artifact] = selectArtifacts(archive.artifacts, [binlogArtifact(file)]);
+      newest.set(file, { file, backupId: archive.backupId, artifact });
+    }
+  }
+  if (newest.size === 0) {
+    throw new PermanentError('neither this backup nor a later one of the instance archived binary logs; take backups with archiveBinlogs: true', { code: 'NO_BINLOG_ARCHIVE', engine: ENGINE });
+  }
+  const start = binlogSequence(startFile);
+  const files = sortBinlogs([...newest.keys()].filter((f) => binlogSequence(f) >= start));
+  if (files[0] !== startFile) {
+    throw new PermanentError(`the archived binary logs do not include ${startFile}, where the backup's position is (archived: ${sortBinlogs([...newest.keys()]).join(', ')})`, { code: 'BINLOG_MISSING', engine: ENGINE });
+  }
+  for (let i = 1; i < files.length; i += 1) {
+    if (binlogSequence(files[i]) !== binlogSequence(files[i - 1]) + 1) {
+      throw new PermanentError(`the archived binary logs have a gap between ${files[i - 1]} and ${files[i]}`, { code: 'BINLOG_GAP', engine: ENGINE });
+    }
+  }
+  return files.map((f) => newest.get(f)!);
+}
+
+/** `until` rounded up to a whole second, as `YYYY-MM-DD HH:MM:SS` in UTC (the tool runs with TZ=UTC). */
+export function stopDatetime(until: string): string {
+  const ms = Math.ceil(Date.parse(until) / 1000) * 1000;
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+}
+
+export interface ReplayArgvOptions {
+  startPosition: number;
+  stopDatetime?: string;
+  untilGtid?: string;
+  /** `from → to` database renames of a logical restore. */
+  rewriteDb?: Record<string, string>;
+  /** Apply only this database's events (after renames). */
+  database?: string;
+  files: string[];
+}
+
+/** argv of the binlog tool printing the events to replay. */
+export function replayArgv(options: ReplayArgvOptions): string[] {
+  const argv = ['--no-defaults', `--start-position=${options.startPosition}`];
+  if (options.stopDatetime) argv.push(`--stop-datetime=${options.stopDatetime}`);
+  if (options.untilGtid) argv.push(`--stop-position=${options.untilGtid}`);
+  for (const [from, to] of Object.entries(options.rewriteDb ?? {})) argv.push(`--rewrite-db=${from}->${to}`);
+  if (options.database) argv.push(`--database=${options.database}`);
+  argv.push(...options.files);
+  return argv;
+}
+
+/** argv of the client applying the replay. */
+export function applyArgv(optionFile: string): string[] {
+  return [`--defaults-file=${optionFile}`, '--binary-mode', '--batch', '--max-allowed-packet=1073741824'];
+}
+
+/** One event header of the binlog tool's output: `#261121 12:11:52 server id 1  end_log_pos 421 CRC32 0x… 	GTID 0-1-75 trans`. */
+export function parseEventHeader(line: string): { at: Date; serverId: number; gtid?: Gtid } | undefined {
+  const match = /^#(\d{2})(\d{2})(\d{2}) +(\d{1,2}):(\d{2}):(\d{2}) server id (\d+) +end_log_pos \d+(.*)$/.exec(line);
+  if (!match) return undefined;
+  const [, yy, mm, dd, h, mi, s, serverId, rest] = match;
+  const at = new Date(Date.UTC(2000 + Number(yy), Number(mm) - 1, Number(dd), Number(h), Number(mi), Number(s)));
+  const gtid = /\bGTID (\d+-\d+-\d+)\b/.exec(rest);
+  return { at, serverId: Number(serverId), ...(gtid ? { gtid: parseGtid(gtid[1]) } : {}) };
+}
+
+/**
+ * Passes the binlog tool's output through unchanged, noting every event header: the last GTID per
+ * domain, the number of transactions, the first and last event time (the tool runs with TZ=UTC).
+ */
+export class BinlogEventScanner extends Transform {
+  readonly lastGtid = new Map<number, Gtid>();
+  transactions = 0;
+  firstEventAt?: Date;
+  lastEventAt?: Date;
+  private carry = '';
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.scan(chunk.toString('latin1'));
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.scan('\n');
+    callback();
+  }
+
+  private scan(text: string): void {
+    const all = this.carry + text;
+    let start = 0;
+    for (;;) {
+      const end = all.indexOf('\n', start);
+      if (end === -1) break;
+      if (all.charCodeAt(start) === 0x23 /* # */) this.line(all.slice(start, end));
+      start = end + 1;
+    }
+    const rest = all.slice(start);
+    this.carry = rest.startsWith('#') && rest.length < 4096 ? rest : '';
+  }
+
+  private line(line: string): void {
+    const header = parseEventHeader(line);
+    if (!header) return;
+    // The format description event at the top of every file carries the file's creation time.
+    if (/\bStart: binlog\b/.test(line)) return;
+    this.firstEventAt ??= header.at;
+    this.lastEventAt = header.at;
+    if (header.gtid) {
+      this.transactions += 1;
+      this.lastGtid.set(header.gtid.domain, header.gtid);
+    }
+  }
+}
+
+/**
+ * Replays the archived binlogs onto the restored server (see the module comment).
+ * @returns a {@link ReplayReport}.
+ * @throws PermanentError `NO_BINLOG_POSITION`, `PITR_TARGET_BEFORE_BACKUP`, `NO_BINLOG_ARCHIVE`,
+ *   `BINLOG_MISSING`, `BINLOG_GAP`, `PITR_REPLAY_FAILED` (with the client's error).
+ */
+export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: TransferOptions): Promise<JsonObject> {
+  const pit = ctx.target.pointInTime;
+  if (!pit) throw new PermanentError('no pointInTime in the restore target', { code: 'INVALID_TARGET', engine: ENGINE });
+  const consistency = ctx.backup.consistency as unknown as MysqlConsistency;
+  const facts = ctx.backup.facts as unknown as MysqlFacts;
+  if (!consistency.binlogFile || consistency.binlogPosition === undefined) {
+    throw new PermanentError(`backup ${ctx.backup.backupId} has no binlog position (binary logging was off): no point-in-time replay from it`, { code: 'NO_BINLOG_POSITION', engine: ENGINE });
+  }
+  const replayedFrom = { file: consistency.binlogFile, position: consistency.binlogPosition, gtid: consistency.gtid ?? null };
+  const command = binlogTool(consistency.flavor);
+
+  // The target must not lie before the backup: replay cannot undo what the backup holds.
+  if (pit.untilGtid && consistency.gtid && positionCovers(consistency.gtid, pit.untilGtid)) {
+    const at = parseGtidPosition(consistency.gtid).get(parseGtid(pit.untilGtid).domain)!;
+    if (at.sequence !== parseGtid(pit.untilGtid).sequence) {
+      throw new PermanentError(`untilGtid ${pit.untilGtid} is before the backup's position ${consistency.gtid}; restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
+    }
+  }
+  const snapshotAt = typeof consistency.snapshotAt === 'string' ? new Date(consistency.snapshotAt) : backupIdTime(ctx.backup.backupId);
+  if (pit.until && snapshotAt && Date.parse(pit.until) < snapshotAt.getTime()) {
+    throw new PermanentError(`until ${pit.until} is before the backup (${snapshotAt.toISOString()}); restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
+  }
+
+  const archives = await archivesFrom(ctx, transfer);
+  const plan = planReplay(archives.list, consistency.binlogFile);
+  const dir = path.join(ctx.spoolDir, 'pitr-binlogs');
+  const { files } = await downloadAll(plan.map((p) => p.artifact), dir, transfer, 4);
+  const localFiles = plan.map((p) => files[p.artifact.name]);
+
+  const renames = facts.mode === 'logical' ? effectiveRenames(mapDatabases(facts, ctx.target.renameDatabases)) : {};
+  const onlyDatabase = facts.mode === 'logical' && facts.databases.length === 1
+    ? (renames[facts.databases[0]] ?? facts.databases[0])
+    : undefined;
+  const stop = pit.until ? stopDatetime(pit.until) : undefined;
+  const argv = replayArgv({
+    startPosition: consistency.binlogPosition,
+    stopDatetime: stop,
+    untilGtid: pit.untilGtid,
+    rewriteDb: renames,
+    database: onlyDatabase,
+    files: localFiles,
+  });
+  ctx.logger.info('mysql point-in-time: replaying', { files: plan.map((p) => `${p.file}@${p.backupId}`), until: pit.until, untilGtid: pit.untilGtid });
+
+  const scanner = await withClientOptionFile(ctx.target, (optionFile) => pipeReplay(command, argv, optionFile, ctx.signal));
+  const lastGtids = formatGtidPosition(scanner.lastGtid) || null;
+
+  // Coverage: was the target within what the archives hold?
+  let reachedTarget: boolean;
+  let coverage: string;
+  if (pit.untilGtid) {
+    reachedTarget = positionCovers(mergeGtidPositions(consistency.gtid, lastGtids ?? ''), pit.untilGtid);
+    coverage = reachedTarget ? `GTID ${pit.untilGtid} applied` : `the archives end before GTID ${pit.untilGtid} (last applied: ${lastGtids ?? 'none'})`;
+  } else {
+    const after = await firstEventAtOrAfter(command, localFiles[localFiles.length - 1], stop!);
+    const archivedAt = archives.archivedAt;
+    reachedTarget = after !== undefined || (archivedAt !== undefined && archivedAt >= Date.parse(pit.until!));
+    coverage = after
+      ? `the archive holds events from ${after.toISOString()}, after the target: every event before it was applied`
+      : archivedAt !== undefined && reachedTarget
+        ? `the newest archive (${new Date(archivedAt).toISOString()}) was taken after the target`
+        : `the newest archived event is before ${pit.until} and no archive is known to cover it: take a backup with archiveBinlogs after the target time`;
+  }
+
+  const server = await afterReplay(ctx, facts.mode === 'physical', mergeGtidPositions(consistency.gtid, lastGtids ?? ''));
+  await rm(dir, { recursive: true, force: true });
+  const report: ReplayReport = {
+    until: pit.until ?? null,
+    untilGtid: pit.untilGtid ?? null,
+    stopDatetime: stop ?? null,
+    replayedFrom,
+    replayedTo: { gtid: lastGtids, lastEventAt: scanner.lastEventAt?.toISOString() ?? null },
+    transactions: scanner.transactions,
+    files: plan.map((p) => ({ file: p.file, backupId: p.backupId })),
+    reachedTarget,
+    coverage,
+    server,
+  };
+  ctx.logger.info('mysql point-in-time: replayed', { transactions: report.transactions, to: report.replayedTo, reachedTarget });
+  return report;
+}
+
+/**
+ * Proves a point-in-time restore: the replay started at the backup's position, every table of the
+ * backup is present, and the target was reached but not passed (GTID: the server's position covers
+ * `untilGtid` and the last GTID applied in its domain is exactly it; time: the archives reach past
+ * `until` and no event from after it was applied). Rows and digests are not compared with the
+ * backup's facts: the replay changed them on purpose.
+ */
+export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Promise<ValidationCheck[]> {
+  const replay = result.endpoint.replay as unknown as ReplayReport | undefined;
+  if (!replay) return [{ name: 'pitr-replay', ok: false, detail: 'the restore result records no binlog replay' }];
+  const consistency = ctx.backup.consistency as unknown as MysqlConsistency;
+  const facts = ctx.backup.facts as unknown as MysqlFacts;
+  const checks: ValidationCheck[] = [];
+
+  checks.push({
+    name: 'pitr-replay',
+    ok: true,
+    detail: `${replay.transactions} transactions from ${replay.files.map((f) => `${f.file} (${f.backupId})`).join(', ') || 'no files'}`,
+  });
+  const startOk = replay.replayedFrom.file === consistency.binlogFile && replay.replayedFrom.position === consistency.binlogPosition;
+  checks.push({
+    name: 'pitr-start',
+    ok: startOk,
+    detail: `${replay.replayedFrom.file}:${replay.replayedFrom.position}${startOk ? ' (the backup\'s position)' : `, but the backup is at ${consistency.binlogFile}:${consistency.binlogPosition}`}`,
+  });
+
+  const targetOf = facts.mode === 'logical'
+    ? new Map(mapDatabases(facts, ctx.target.renameDatabases).map((m) => [m.source, m.target]))
+    : new Map<string, string>();
+  const connection = await openValidation(ctx.target);
+  try {
+    const [rows] = await connection.query(
+      "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')",
+    ) as [Array<{ db: string; tbl: string }>, unknown];
+    const present = new Set(rows.map((r) => `${r.db}.${r.tbl}`));
+    const missing = facts.tables.map((t) => `${targetOf.get(t.database) ?? t.database}.${t.table}`).filter((name) => !present.has(name));
+    checks.push({
+      name: 'tables-present',
+      ok: missing.length === 0,
+      detail: missing.length === 0 ? `${facts.tables.length} tables` : `missing: ${missing.slice(0, 10).join(', ')}`,
+    });
+
+    if (replay.untilGtid) {
+      const [[vars]] = await connection.query('SELECT @@GLOBAL.gtid_binlog_pos AS b, @@GLOBAL.gtid_slave_pos AS s, @@GLOBAL.gtid_current_pos AS c') as [Array<{ b: string; s: string; c: string }>, unknown];
+      const serverPosition = mergeGtidPositions(vars.b, vars.s, vars.c);
+      const known = serverPosition !== '';
+      const wanted = parseGtid(replay.untilGtid);
+      const applied = parseGtidPosition(mergeGtidPositions(consistency.gtid, replay.replayedTo.gtid ?? '')).get(wanted.domain);
+      const covered = known ? positionCovers(serverPosition, replay.untilGtid) : replay.reachedTarget;
+      checks.push({
+        name: 'pitr-gtid-reached',
+        ok: covered,
+        detail: covered
+          ? `server GTID position ${known ? serverPosition : '(not recorded: binary logging off) replay says'} covers ${replay.untilGtid}`
+          : `server GTID position ${serverPosition || '(empty)'} does not reach ${replay.untilGtid}: ${replay.coverage}`,
+      });
+      const exact = applied !== undefined && applied.sequence === wanted.sequence;
+      checks.push({
+        name: 'pitr-not-past-target',
+        ok: exact,
+        detail: exact ? `last GTID applied in domain ${wanted.domain}: ${formatGtid(applied)}` : `last GTID applied in domain ${wanted.domain}: ${applied ? formatGtid(applied) : 'none'}, wanted ${replay.untilGtid}`,
+      });
+    } else {
+      checks.push({ name: 'pitr-time-reached', ok: replay.reachedTarget, detail: replay.coverage });
+      const stopMs = replay.stopDatetime ? Date.parse(`${replay.stopDatetime.replace(' ', 'T')}Z`) : NaN;
+      const last = replay.replayedTo.lastEventAt ? Date.parse(replay.replayedTo.lastEventAt) : undefined;
+      const notPast = last === undefined || last < stopMs;
+      checks.push({
+        name: 'pitr-not-past-target',
+        ok: notPast,
+        detail: last === undefined ? 'no event after the backup was applied' : `last event applied at ${replay.replayedTo.lastEventAt} (target ${replay.until})`,
+      });
+    }
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
+  return checks;
+}
+
+/** This backup's archive and those of later backups of the same engine and instance. */
+async function archivesFrom(ctx: Ctx, transfer: TransferOptions): Promise<{
+  list: Array<{ backupId: string; binlogs: string[]; artifacts: StoredArtifact[] }>;
+  /** Latest `binlogArchive.archivedAt` recorded by the archives used (ms), when recorded. */
+  archivedAt?: number;
+}> {
+  const own = ctx.backup.facts as unknown as MysqlFacts;
+  const list = [{ backupId: ctx.backup.backupId, binlogs: own.binlogs ?? [], artifacts: ctx.backup.artifacts, facts: own }];
+  const later = await new Catalog(transfer.store).list({ engine: ctx.backup.engine, instance: ctx.backup.instance });
+  for (const entry of later) {
+    const facts = entry.manifest?.facts as MysqlFacts | undefined;
+    if (entry.backupId <= ctx.backup.backupId || !entry.manifest?.validation.ok || !Array.isArray(facts?.binlogs)) continue;
+    list.push({ backupId: entry.backupId, binlogs: facts.binlogs, artifacts: entry.manifest.artifacts, facts });
+  }
+  const times = list
+    .map((a) => (a.facts.binlogArchive as { archivedAt?: unknown } | undefined)?.archivedAt)
+    .filter((t): t is string => typeof t === 'string')
+    .map((t) => Date.parse(t));
+  return {
+    list: list.filter((a) => a.binlogs.length > 0).map(({ backupId, binlogs, artifacts }) => ({ backupId, binlogs, artifacts })),
+    archivedAt: times.length > 0 ? Math.max(...times) : undefined,
+  };
+}
+
+/** `binlog tool | scanner | mariadb`, both sides' stderr kept; the client's failure wins. */
+function pipeReplay(command: string, argv: string[], optionFile: string, signal?: AbortSignal): Promise<BinlogEventScanner> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, TZ: 'UTC' };
+    const reader = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env, signal });
+    const client = spawn('mariadb', applyArgv(optionFile), { stdio: ['pipe', 'ignore', 'pipe'], env, signal });
+    const readerLog = new StderrLog();
+    const clientLog = new StderrLog();
+    reader.stderr!.on('data', (chunk: Buffer) => readerLog.write(chunk));
+    client.stderr!.on('data', (chunk: Buffer) => clientLog.write(chunk));
+    const scanner = new BinlogEventScanner();
+    client.stdin!.on('error', () => reader.kill('SIGTERM'));
+    reader.stdout!.pipe(scanner).pipe(client.stdin!);
+
+    const exits: Array<Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>> = [reader, client].map((child) => new Promise((done) => {
+      let error: NodeJS.ErrnoException | undefined;
+      child.once('error', (e: NodeJS.ErrnoException) => { error = e; });
+      child.once('close', (code, sig) => done({ code, signal: sig, error }));
+    }));
+    void exits[1].then((exit) => { if (exit.code !== 0) reader.kill('SIGTERM'); });
+    void Promise.all(exits).then(([r, c]) => {
+      readerLog.end();
+      clientLog.end();
+      if (r.error) reject(spawnFailure(command, r.error));
+      else if (c.error) reject(spawnFailure('mariadb', c.error));
+      else if (c.code !== 0) reject(toolFailure('applying the binlog replay (mariadb client)', c, clientLog.text(), 'PITR_REPLAY_FAILED'));
+      else if (r.code !== 0) reject(toolFailure(`${command} (reading the archived binlogs)`, r, readerLog.text(), 'PITR_REPLAY_FAILED'));
+      else resolve(scanner);
+    });
+  });
+}
+
+/** The first event at or after `stop` (UTC `YYYY-MM-DD HH:MM:SS`) in `file`, or undefined. */
+function firstEventAtOrAfter(command: string, file: string, stop: string): Promise<Date | undefined> {
+  const stopMs = Date.parse(`${stop.replace(' ', 'T')}Z`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, ['--no-defaults', `--start-datetime=${stop}`, file], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' } });
+    let found: Date | undefined;
+    let carry = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (found) return;
+      const lines = (carry + chunk.toString('latin1')).split('\n');
+      carry = lines.pop() ?? '';
+      for (const line of lines) {
+        const header = line.startsWith('#') ? parseEventHeader(line) : undefined;
+        if (header && header.at.getTime() >= stopMs) {
+          found = header.at;
+          child.kill('SIGTERM');
+          return;
+        }
+      }
+    });
+    child.once('error', (error: NodeJS.ErrnoException) => reject(spawnFailure(command, error)));
+    child.once('close', () => resolve(found));
+  });
+}
+
+/**
+ * Reads the restored server's GTID variables; after a physical restore also moves
+ * `gtid_slave_pos` to the end of the replay (the server is a copy of the source up to there).
+ */
+async function afterReplay(ctx: Ctx, physical: boolean, position: string): Promise<ReplayReport['server']> {
+  const connection = await openValidation(ctx.target);
+  try {
+    if (physical && position) await connection.query('SET GLOBAL gtid_slave_pos = ?', [position]);
+    const [[vars]] = await connection.query('SELECT @@GLOBAL.gtid_binlog_pos AS b, @@GLOBAL.gtid_slave_pos AS s, @@GLOBAL.gtid_current_pos AS c') as [Array<{ b: string; s: string; c: string }>, unknown];
+    return { gtidBinlogPos: vars.b || null, gtidSlavePos: vars.s || null, gtidCurrentPos: vars.c || null };
+  } catch (error) {
+    throw toMysqlError(error, 'reading the GTID state of the restored server after the replay');
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
+}
+
+async function openValidation(settings: ClientSettings & { connectTimeoutMs: number }): Promise<mysql.Connection> {
+  try {
+    return await mysql.createConnection(connectionOptions(settings));
+  } catch (error) {
+    throw toMysqlError(error, `cannot connect to the restored server ${settings.socketPath ?? `${settings.host}:${settings.port}`}`, 'MYSQL_CONNECT_FAILED');
+  }
+}

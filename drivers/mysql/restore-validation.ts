@@ -1,0 +1,120 @@
+/**
+ * Validation of a logical restore against the manifest: every table present under its target
+ * name, with the row count and digest the dump recorded (read back with the same reader the dump
+ * uses, several tables at a time), and the schema objects the post-schema defines present by name.
+ * Mismatches become failed checks with details; only a target that cannot be reached throws.
+ */
+import type { Connection } from 'mysql2/promise';
+import type { RestoreContext, RestoreResult, ValidationCheck } from '../../core/driver/types';
+import type { MysqlRestoreTarget } from './config';
+import type { MysqlFacts, TableFacts } from './layout';
+import { objectsOnServer, SCHEMA_OBJECT_KINDS, type SchemaObjects } from './schema-objects';
+import { digestTable } from './table-reader';
+import { openReadConnection, openSchemaConnection } from './target-connection';
+import { mapDatabases } from './target-databases';
+
+type Ctx = RestoreContext<MysqlRestoreTarget>;
+
+/** At most `limit` items, then `… and N more`. */
+function list(items: string[], limit = 10): string {
+  return items.length <= limit ? items.join(', ') : `${items.slice(0, limit).join(', ')} … and ${items.length - limit} more`;
+}
+
+async function baseTables(connection: Connection, databases: string[]): Promise<Set<string>> {
+  if (databases.length === 0) return new Set();
+  const [rows] = await connection.query(
+    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')",
+    [databases],
+  ) as [Array<{ db: string; tbl: string }>, unknown];
+  return new Set(rows.map((r) => `${r.db}.${r.tbl}`));
+}
+
+interface Digested {
+  facts: TableFacts;
+  name: string;
+  rows?: number;
+  digest?: string;
+  error?: string;
+}
+
+/** Reads rows and digest of each table, `parallelism` tables at a time. */
+async function digestAll(ctx: Ctx, tables: Array<{ facts: TableFacts; database: string }>): Promise<Digested[]> {
+  const results: Digested[] = [];
+  let next = 0;
+  const worker = async () => {
+    const connection = await openReadConnection(ctx.target);
+    try {
+      while (next < tables.length) {
+        const { facts, database } = tables[next++];
+        const name = `${database}.${facts.table}`;
+        try {
+          results.push({ facts, name, ...await digestTable(connection, { database, table: facts.table }) });
+        } catch (error) {
+          results.push({ facts, name, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+    } finally {
+      await connection.end().catch(() => undefined);
+    }
+  };
+  const workers = Math.max(1, Math.min(ctx.target.parallelism, tables.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return results.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function objectsCheck(expected: Record<string, SchemaObjects> | undefined, actual: Record<string, SchemaObjects>): ValidationCheck {
+  if (!expected) return { name: 'schema-objects', ok: false, detail: 'the restore result does not record the expected schema objects' };
+  const missing: string[] = [];
+  let count = 0;
+  for (const [database, objects] of Object.entries(expected)) {
+    for (const kind of SCHEMA_OBJECT_KINDS) {
+      for (const name of objects[kind] ?? []) {
+        count += 1;
+        if (!actual[database]?.[kind].includes(name)) missing.push(`${kind} ${database}.${name}`);
+      }
+    }
+  }
+  return missing.length === 0
+    ? { name: 'schema-objects', ok: true, detail: `${count} views, triggers, routines and events present` }
+    : { name: 'schema-objects', ok: false, detail: `missing: ${list(missing)}` };
+}
+
+/** The four checks of a logical restore (see the file comment). */
+export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): Promise<ValidationCheck[]> {
+  const facts = ctx.backup.facts as unknown as MysqlFacts;
+  const mappings = mapDatabases(facts, ctx.target.renameDatabases);
+  const targetOf = new Map(mappings.map((m) => [m.source, m.target]));
+  const targets = mappings.map((m) => m.target);
+
+  const schema = await openSchemaConnection(ctx.target);
+  let present: Set<string>;
+  const actualObjects: Record<string, SchemaObjects> = {};
+  try {
+    present = await baseTables(schema, targets);
+    for (const database of targets) actualObjects[database] = await objectsOnServer(schema, database);
+  } finally {
+    await schema.end().catch(() => undefined);
+  }
+
+  const tables = facts.tables.map((t) => ({ facts: t, database: targetOf.get(t.database) ?? t.database }));
+  const missing = tables.filter((t) => !present.has(`${t.database}.${t.facts.table}`)).map((t) => `${t.database}.${t.facts.table}`);
+  const digested = await digestAll(ctx, tables.filter((t) => present.has(`${t.database}.${t.facts.table}`)));
+
+  const unreadable = digested.filter((d) => d.error !== undefined).map((d) => `${d.name} (${d.error})`);
+  const countsWrong = digested.filter((d) => d.error === undefined && d.rows !== d.facts.rows).map((d) => `${d.name}: ${d.rows} rows, expected ${d.facts.rows}`);
+  const digestsWrong = digested.filter((d) => d.error === undefined && d.digest !== d.facts.digest).map((d) => d.name);
+  const rows = digested.reduce((sum, d) => sum + (d.rows ?? 0), 0);
+
+  return [
+    missing.length === 0
+      ? { name: 'tables-present', ok: true, detail: `${tables.length} tables in ${list(targets)}` }
+      : { name: 'tables-present', ok: false, detail: `missing: ${list(missing)}` },
+    countsWrong.length + unreadable.length === 0 && missing.length === 0
+      ? { name: 'row-counts', ok: true, detail: `${rows} rows in ${digested.length} tables` }
+      : { name: 'row-counts', ok: false, detail: list([...countsWrong, ...unreadable, ...missing.map((m) => `${m}: missing`)]) },
+    digestsWrong.length + unreadable.length === 0 && missing.length === 0
+      ? { name: 'table-digests', ok: true, detail: `${digested.length} table digests match` }
+      : { name: 'table-digests', ok: false, detail: `differ: ${list([...digestsWrong, ...unreadable, ...missing])}` },
+    objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects),
+  ];
+}

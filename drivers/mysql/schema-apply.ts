@@ -1,0 +1,159 @@
+/**
+ * Applies the schema artifacts of a logical backup to the target, statement by statement:
+ * - pre-schema (`schema/<db>.sql`, before the data): `CREATE DATABASE` under the target name, then
+ *   (after the caller's hook, which places the restore marker) the tables, with `USE <target>`;
+ * - post-schema (`schema/<db>.post.sql`, after the data): views, routines, triggers and events with
+ *   the session settings the file sets before each; a statement that fails because an object it
+ *   needs is defined later (a view on a view, across databases too) is retried after the others;
+ * - users (`schema/users.sql`): CREATE USER and GRANT statements.
+ *
+ * With `renameDatabases`, names are rewritten by {@link renameDatabases} (see there for what is and
+ * is not renamed: references to databases outside the restore, and names inside string literals,
+ * keep their original text).
+ */
+import type { Connection } from 'mysql2/promise';
+import { PermanentError } from '../../core/errors';
+import { quoteId } from './connection';
+import { ENGINE } from './layout';
+import { splitSchemaStatements } from './schema-capture';
+import { createdDatabase, renameDatabases } from './sql-rename';
+import { SCHEMA_SESSION, classifyTargetError } from './target-connection';
+import type { DatabaseMapping } from './target-databases';
+
+type Renames = Readonly<Record<string, string>>;
+
+/** Server errors meaning "something this statement refers to does not exist (yet)". */
+const MISSING_DEPENDENCY = new Set([
+  1146, // ER_NO_SUCH_TABLE
+  1356, // ER_VIEW_INVALID
+  1305, // ER_SP_DOES_NOT_EXIST
+  1449, // ER_NO_SUCH_USER (definer created later in users.sql)
+]);
+
+const head = (sql: string): string => {
+  const text = sql.replace(/\s+/g, ' ').trim();
+  return text.length > 160 ? `${text.slice(0, 160)}…` : text;
+};
+
+/** True for statements that only change session state (`SET ...`, `/*!40101 SET ... *\/`). */
+function isSessionStatement(sql: string): boolean {
+  return /^(?:\s|\/\*M?!\d*)*SET\b/i.test(sql);
+}
+
+async function execute(connection: Connection, sql: string, where: string): Promise<void> {
+  try {
+    await connection.query(sql);
+  } catch (error) {
+    throw classifyTargetError(error, `${where}: statement failed (${head(sql)})`, 'MYSQL_SCHEMA_FAILED');
+  }
+}
+
+/** Splits a schema artifact (schema-capture.ts framing); empty statements are dropped. */
+export function schemaStatements(text: string | Buffer): string[] {
+  return splitSchemaStatements(text).filter((statement) => statement.trim().length > 0);
+}
+
+/**
+ * Applies the pre-schema of one database. `afterCreate` runs once the database exists and before
+ * any table is created (the restore places its marker there). Returns the statements run.
+ * A file without `CREATE DATABASE` gets a plain one (default character set of the server).
+ */
+export async function applyPreSchema(
+  connection: Connection,
+  statements: string[],
+  mapping: DatabaseMapping,
+  renames: Renames,
+  afterCreate: () => Promise<void>,
+): Promise<number> {
+  const where = `pre-schema of ${mapping.source}`;
+  await execute(connection, SCHEMA_SESSION, where);
+  let created = false;
+  const create = async (sql: string) => {
+    await execute(connection, sql, where);
+    await execute(connection, `USE ${quoteId(mapping.target)}`, where);
+    await afterCreate();
+    created = true;
+  };
+  for (const statement of statements) {
+    const database = createdDatabase(statement);
+    if (database !== undefined) {
+      if (database !== mapping.source || created) {
+        throw new PermanentError(`${where}: unexpected statement ${head(statement)}`, { code: 'SCHEMA_INVALID', engine: ENGINE });
+      }
+      await create(renameDatabases(statement, renames));
+      continue;
+    }
+    if (!created && !isSessionStatement(statement)) await create(`CREATE DATABASE ${quoteId(mapping.target)}`);
+    await execute(connection, renameDatabases(statement, renames), where);
+  }
+  if (!created) await create(`CREATE DATABASE ${quoteId(mapping.target)}`);
+  return statements.length;
+}
+
+interface Deferred {
+  statement: string;
+  /** Session statements that preceded it in its file, replayed before it. */
+  session: string[];
+  error: unknown;
+}
+
+/**
+ * Applies statements in order (post-schema with `database` set, users.sql without), deferring
+ * the ones whose dependencies do not exist yet and retrying them until no more succeed.
+ * Returns the deferred statements that still fail, for the caller to apply after other files;
+ * use {@link finishDeferred} to retry them and throw for the rest.
+ */
+export async function applyStatements(
+  connection: Connection,
+  statements: string[],
+  options: { database?: string; renames: Renames; where: string },
+): Promise<Deferred[]> {
+  await execute(connection, SCHEMA_SESSION, options.where);
+  if (options.database !== undefined) await execute(connection, `USE ${quoteId(options.database)}`, options.where);
+  const session: string[] = [];
+  const deferred: Deferred[] = [];
+  for (const original of statements) {
+    const statement = renameDatabases(original, options.renames);
+    if (isSessionStatement(statement)) {
+      await execute(connection, statement, options.where);
+      session.push(statement);
+      continue;
+    }
+    try {
+      await connection.query(statement);
+    } catch (error) {
+      if (!MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0)) {
+        throw classifyTargetError(error, `${options.where}: statement failed (${head(statement)})`, 'MYSQL_SCHEMA_FAILED');
+      }
+      deferred.push({ statement, session: [...session], error });
+    }
+  }
+  return deferred.map((d) => ({ ...d, session: [SCHEMA_SESSION, ...(options.database !== undefined ? [`USE ${quoteId(options.database)}`] : []), ...d.session] }));
+}
+
+/**
+ * Retries deferred statements (each after replaying its session) while any of them succeeds.
+ * @throws PermanentError `MYSQL_SCHEMA_FAILED` naming the first statement that still fails.
+ */
+export async function finishDeferred(connection: Connection, pending: Deferred[]): Promise<void> {
+  let remaining = pending;
+  while (remaining.length > 0) {
+    const next: Deferred[] = [];
+    for (const item of remaining) {
+      try {
+        for (const sql of item.session) await connection.query(sql);
+        await connection.query(item.statement);
+      } catch (error) {
+        if (!MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0)) {
+          throw classifyTargetError(error, `statement failed (${head(item.statement)})`, 'MYSQL_SCHEMA_FAILED');
+        }
+        next.push({ ...item, error });
+      }
+    }
+    if (next.length === remaining.length) {
+      const first = next[0];
+      throw classifyTargetError(first.error, `statement failed (${head(first.statement)})`, 'MYSQL_SCHEMA_FAILED');
+    }
+    remaining = next;
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * Captures the schema of a logical backup as statements the restore executes one by one, and the
+ * framing of the schema artifacts.
+ *
+ * Per database (see layout.ts for the names):
+ * - **pre-schema** `schema/<db>.sql`, applied before the data: the `CREATE DATABASE` statement
+ *   (`SHOW CREATE DATABASE`, so its character set and collation), then `SHOW CREATE TABLE` of every
+ *   base table and sequence (each sequence followed by a `SETVAL` restoring its next value).
+ * - **post-schema** `schema/<db>.post.sql`, applied after the data: stored routines (packages,
+ *   functions, procedures), views (ordered so a view comes after the views it reads), triggers (in
+ *   their firing order per table and event) and events. Each object is preceded by the session
+ *   settings it was created with: `SET SESSION sql_mode`, `character_set_client`,
+ *   `collation_connection` (and `time_zone` for events), so definers, modes and character sets are
+ *   preserved. Views are rendered by the server under an empty sql_mode, which is what precedes them.
+ * - **users** `schema/users.sql` (optional): `CREATE ROLE`/`CREATE USER IF NOT EXISTS` for every
+ *   non-system account, then every `GRANT` (`SHOW GRANTS`), so grants of roles find them.
+ *
+ * Statements reference objects of their own database unqualified (captured with that database as
+ * the default one), so a restore into a renamed database only has to rename `CREATE DATABASE`.
+ * There are no `DELIMITER` lines and no `;` terminators: see {@link formatSchemaStatements}.
+ */
+import mysql, { type Connection } from 'mysql2/promise';
+import { PermanentError } from '../../core/errors';
+import { quoteId } from './connection';
+import { ENGINE } from './layout';
+import type { ServerVersion } from './version';
+
+/** The line that opens every statement of a schema artifact; the byte length of the statement follows it. */
+export const SCHEMA_STATEMENT_MARKER = '-- dbbackup:statement';
+
+/**
+ * Frames statements into the text of a schema artifact. Each statement is written as
+ *
+ *     -- dbbackup:statement <N>\n<N bytes of UTF-8 statement text>\n
+ *
+ * The length prefix makes splitting unambiguous whatever a statement contains (a routine body may
+ * hold any text, even this marker), and the file stays readable: every marker line is an SQL comment.
+ * Lines between statements that start with `--` are comments (the file starts with one).
+ */
+export function formatSchemaStatements(statements: string[], comment?: string): string {
+  const parts: string[] = [];
+  if (comment) parts.push(`-- ${comment.replace(/\n/g, ' ')}\n`);
+  for (const statement of statements) {
+    parts.push(`${SCHEMA_STATEMENT_MARKER} ${Buffer.byteLength(statement, 'utf8')}\n${statement}\n`);
+  }
+  return parts.join('');
+}
+
+/**
+ * Splits the text of a schema artifact back into its statements (the inverse of
+ * {@link formatSchemaStatements}).
+ * @throws PermanentError `SCHEMA_INVALID` when the text is not a sequence of framed statements
+ *   (truncated, edited, or not a schema artifact).
+ */
+export function splitSchemaStatements(text: string | Buffer): string[] {
+  const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
+  const statements: string[] = [];
+  const marker = Buffer.from(`${SCHEMA_STATEMENT_MARKER} `);
+  let at = 0;
+  const invalid = (why: string) => new PermanentError(`schema artifact is invalid at byte ${at}: ${why}`, { code: 'SCHEMA_INVALID', engine: ENGINE });
+  while (at < bytes.length) {
+    const lineEnd = bytes.indexOf(0x0a, at);
+    const end = lineEnd === -1 ? bytes.length : lineEnd;
+    const line = bytes.subarray(at, end);
+    if (line.subarray(0, marker.length).equals(marker)) {
+      const length = line.subarray(marker.length).toString('latin1');
+      if (!/^\d+$/.test(length)) throw invalid(`bad statement length '${length}'`);
+      const start = end + 1;
+      const stop = start + Number(length);
+      if (lineEnd === -1 || stop + 1 > bytes.length || bytes[stop] !== 0x0a) throw invalid('statement is truncated or its length is wrong');
+      statements.push(bytes.subarray(start, stop).toString('utf8'));
+      at = stop + 1;
+    } else if (line.length === 0 || line.toString('latin1').trim() === '' || (line[0] === 0x2d && line[1] === 0x2d)) {
+      at = end + 1; // blank line or comment between statements
+    } else {
+      throw invalid('text outside a statement frame');
+    }
+  }
+  return statements;
+}
+
+/** The statements of one database's schema. */
+export interface DatabaseSchema {
+  database: string;
+  /** Applied before the data: CREATE DATABASE, tables, sequences. */
+  pre: string[];
+  /** Applied after the data: routines, views, triggers, events (with their session settings). */
+  post: string[];
+  /** What was captured, for logs and facts. */
+  objects: { tables: string[]; views: string[]; routines: string[]; triggers: string[]; events: string[]; sequences: string[] };
+}
+
+type Row = Record<string, unknown>;
+
+const literal = (value: string): string => mysql.escape(value);
+
+function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+async function rows(connection: Connection, sql: string, values: unknown[] = []): Promise<Row[]> {
+  const [result] = await connection.query(sql, values) as [Row[], unknown];
+  return result;
+}
+
+/** The first row of a `SHOW CREATE` statement, or a clear error when it is missing or hidden. */
+async function showCreate(connection: Connection, sql: string, column: string | RegExp, what: string, privilege: string): Promise<{ row: Row; statement: string }> {
+  const [row] = await rows(connection, sql);
+  if (!row) throw new PermanentError(`${what} disappeared while the schema was read (DDL during the backup?)`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE });
+  const key = typeof column === 'string' ? column : Object.keys(row).find((k) => column.test(k));
+  const statement = key === undefined ? '' : text(row[key]);
+  if (statement.length === 0) {
+    throw new PermanentError(`missing privilege ${privilege}: the server hides the definition of ${what} from this user`, { code: 'MYSQL_PRIVILEGES', engine: ENGINE });
+  }
+  return { row, statement };
+}
+
+/**
+ * An object's `sql_mode`, without `NO_AUTO_CREATE_USER` (no effect on object bodies, and MySQL 8
+ * rejects it), so dumps of older servers restore on newer ones.
+ */
+export function portableSqlMode(mode: string): string {
+  return mode.split(',').filter((m) => m.length > 0 && m.toUpperCase() !== 'NO_AUTO_CREATE_USER').join(',');
+}
+
+/** The session settings that precede an object's CREATE statement. */
+function sessionFor(row: Row, options: { sqlMode?: string; timeZone?: boolean } = {}): string[] {
+  const statements = [`SET SESSION sql_mode = ${literal(options.sqlMode ?? portableSqlMode(text(row.sql_mode)))}`];
+  if (row.character_set_client) statements.push(`SET SESSION character_set_client = ${literal(text(row.character_set_client))}`);
+  if (row.collation_connection) statements.push(`SET SESSION collation_connection = ${literal(text(row.collation_connection))}`);
+  if (options.timeZone && row.time_zone) statements.push(`SET SESSION time_zone = ${literal(text(row.time_zone))}`);
+  return statements;
+}
+
+/**
+ * Orders views so that each comes after the views of `names` its definition mentions (as a
+ * backquoted identifier). Mentions that are not dependencies (a column named like a view) only
+ * constrain the order; a cycle keeps the remaining views in name order (the restore retries a
+ * statement whose dependency is created later).
+ */
+export function orderViews(definitions: Map<string, string>): string[] {
+  const names = [...definitions.keys()].sort();
+  const dependsOn = new Map(names.map((name) => [name, names.filter((other) => other !== name && definitions.get(name)!.includes(quoteId(other)))]));
+  const ordered: string[] = [];
+  const placed = new Set<string>();
+  while (ordered.length < names.length) {
+    const ready = names.filter((name) => !placed.has(name) && dependsOn.get(name)!.every((d) => placed.has(d)));
+    const next = ready.length > 0 ? ready : names.filter((name) => !placed.has(name)).slice(0, 1);
+    for (const name of next) {
+      ordered.push(name);
+      placed.add(name);
+    }
+  }
+  return ordered;
+}
+
+/**
+ * Reads the schema of `database` on `connection`: a text (utf8mb4) session. It switches the
+ * session's default database and sets its `sql_mode` to '' (so the server renders definitions with
+ * backquotes and unqualified same-database names).
+ */
+export async function captureDatabaseSchema(connection: Connection, database: string): Promise<DatabaseSchema> {
+  await connection.query(`USE ${quoteId(database)}`);
+  await connection.query("SET SESSION sql_mode = '', SESSION sql_quote_show_create = 1");
+  const db = quoteId(database);
+  const objects: DatabaseSchema['objects'] = { tables: [], views: [], routines: [], triggers: [], events: [], sequences: [] };
+  const pre: string[] = [];
+  const post: string[] = [];
+
+  pre.push((await showCreate(connection, `SHOW CREATE DATABASE ${db}`, 'Create Database', `database ${database}`, 'SHOW DATABASES')).statement);
+
+  const tables = await rows(connection,
+    "SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME", [database]);
+  const sequences: string[] = [];
+  for (const table of tables) {
+    const name = text(table.name);
+    const type = text(table.type);
+    if (type === 'VIEW' || type === 'SYSTEM VIEW') continue;
+    const create = type === 'SEQUENCE'
+      ? await showCreate(connection, `SHOW CREATE SEQUENCE ${quoteId(name)}`, 'Create Table', `sequence ${database}.${name}`, 'SELECT')
+      : await showCreate(connection, `SHOW CREATE TABLE ${quoteId(name)}`, 'Create Table', `table ${database}.${name}`, 'SELECT');
+    pre.push(create.statement);
+    if (type === 'SEQUENCE') {
+      sequences.push(name);
+      objects.sequences.push(name);
+    } else {
+      objects.tables.push(name);
+    }
+  }
+  for (const name of sequences) {
+    const [state] = await rows(connection, `SELECT next_not_cached_value AS next FROM ${quoteId(name)}`);
+    pre.push(`DO SETVAL(${quoteId(name)}, ${text(state.next)}, 0)`);
+  }
+
+  // Routines first: views and triggers may call them, and a routine body is not resolved at creation.
+  const routines = await rows(connection,
+    `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?
+      ORDER BY FIELD(ROUTINE_TYPE, 'PACKAGE', 'PACKAGE BODY', 'FUNCTION', 'PROCEDURE'), ROUTINE_NAME`, [database]);
+  for (const routine of routines) {
+    const name = text(routine.name);
+    const type = text(routine.type).toUpperCase();
+    const { row, statement } = await showCreate(connection, `SHOW CREATE ${type} ${quoteId(name)}`, /^Create /, `${type.toLowerCase()} ${database}.${name}`,
+      'SHOW CREATE ROUTINE (or SELECT on mysql.proc)');
+    post.push(...sessionFor(row), statement);
+    objects.routines.push(`${type.toLowerCase()} ${name}`);
+  }
+
+  const viewRows = tables.filter((t) => text(t.type) === 'VIEW');
+  const views = new Map<string, { row: Row; statement: string }>();
+  for (const view of viewRows) {
+    const name = text(view.name);
+    views.set(name, await showCreate(connection, `SHOW CREATE VIEW ${quoteId(name)}`, 'Create View', `view ${database}.${name}`, 'SHOW VIEW'));
+  }
+  for (const name of orderViews(new Map([...views].map(([n, v]) => [n, v.statement])))) {
+    const { row, statement } = views.get(name)!;
+    post.push(...sessionFor(row, { sqlMode: '' }), statement);
+    objects.views.push(name);
+  }
+
+  const triggers = await rows(connection,
+    `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
+      ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, TRIGGER_NAME`, [database]);
+  for (const trigger of triggers) {
+    const name = text(trigger.name);
+    const { row, statement } = await showCreate(connection, `SHOW CREATE TRIGGER ${quoteId(name)}`, 'SQL Original Statement', `trigger ${database}.${name}`, 'TRIGGER');
+    post.push(...sessionFor(row), statement);
+    objects.triggers.push(name);
+  }
+
+  const events = await rows(connection, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME', [database]);
+  for (const event of events) {
+    const name = text(event.name);
+    const { row, statement } = await showCreate(connection, `SHOW CREATE EVENT ${quoteId(name)}`, 'Create Event', `event ${database}.${name}`, 'EVENT');
+    post.push(...sessionFor(row, { timeZone: true }), statement);
+    objects.events.push(name);
+  }
+  return { database, pre, post, objects };
+}
+
+/** Accounts that belong to the server, not to the data: never captured. */
+const SYSTEM_ACCOUNTS = new Set(['root', 'mariadb.sys', 'mysql.sys', 'mysql.session', 'mysql.infoschema', 'PUBLIC', '']);
+
+/** `'user'@'host'` for statements. */
+const account = (user: string, host: string): string => `${literal(user)}@${literal(host)}`;
+
+/**
+ * Reads every non-system account (roles first), as `CREATE ROLE`/`CREATE USER IF NOT EXISTS`
+ * statements followed by their `GRANT` statements. `root`, anonymous accounts and the servers' own
+ * accounts are left out: restoring them would lock an operator out of the target.
+ */
+export async function captureUsers(connection: Connection, version: ServerVersion): Promise<{ statements: string[]; accounts: string[] }> {
+  const listSql = version.flavor === 'mariadb'
+    ? "SELECT User AS user, Host AS host, is_role AS isRole FROM mysql.user ORDER BY is_role DESC, User, Host"
+    : "SELECT User AS user, Host AS host, 'N' AS isRole FROM mysql.user ORDER BY User, Host";
+  const accounts = (await rows(connection, listSql))
+    .map((r) => ({ user: text(r.user), host: text(r.host), role: text(r.isRole) === 'Y' }))
+    .filter((a) => !SYSTEM_ACCOUNTS.has(a.user));
+  const creates: string[] = [];
+  const grants: string[] = [];
+  for (const a of accounts) {
+    const who = a.role ? quoteId(a.user) : account(a.user, a.host);
+    if (a.role) {
+      creates.push(`CREATE ROLE IF NOT EXISTS ${who}`);
+    } else {
+      const { statement } = await showCreate(connection, `SHOW CREATE USER ${who}`, /^CREATE USER/i, `account ${a.user}@${a.host}`, 'SELECT on mysql.*');
+      creates.push(statement.replace(/^CREATE USER (?!IF NOT EXISTS)/i, 'CREATE USER IF NOT EXISTS '));
+    }
+    for (const grant of await rows(connection, `SHOW GRANTS FOR ${who}`)) grants.push(text(Object.values(grant)[0]));
+  }
+  return { statements: [...creates, ...grants], accounts: accounts.map((a) => (a.role ? a.user : `${a.user}@${a.host}`)) };
+}
+
+const atLeast = (v: ServerVersion, major: number, minor: number): boolean => v.major > major || (v.major === major && v.minor >= minor);
+
+/**
+ * Refuses to start a backup that would silently miss objects. The server hides from a user the
+ * tables it has no privilege on, the triggers without TRIGGER, the events without EVENT and other
+ * definers' routines without SELECT on mysql.proc (SHOW CREATE ROUTINE on MariaDB ≥ 11.3, SHOW_ROUTINE
+ * on MySQL 8): nothing fails, they are just absent. So before the dump, the user's global and
+ * per-database privileges (information_schema.USER_PRIVILEGES / SCHEMA_PRIVILEGES) must include
+ * SELECT, SHOW VIEW, TRIGGER and EVENT for every database, and routines must be readable.
+ *
+ * Privileges that come from an enabled role are not listed there: with a role active the check is
+ * skipped (logged), and statement errors remain the safety net.
+ * @throws PermanentError `MYSQL_PRIVILEGES` listing every missing privilege.
+ */
+export async function assertSchemaReadable(connection: Connection, version: ServerVersion, databases: string[], logger: { warn(message: string, extra?: Record<string, unknown>): void }): Promise<void> {
+  const role = await rows(connection, 'SELECT CURRENT_ROLE() AS role').then((r) => text(r[0]?.role), () => '');
+  if (role !== '' && role !== 'NONE') {
+    logger.warn('mysql backup: a role is active, privileges are not checked up front', { role });
+    return;
+  }
+  const global = new Set((await rows(connection, 'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES')).map((r) => text(r.p).toUpperCase()));
+  const missing: string[] = [];
+  const needed = ['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT'];
+  const databaseGrants = new Map<string, Set<string>>();
+  for (const database of databases) {
+    const granted = new Set((await rows(connection, 'SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE ? LIKE TABLE_SCHEMA', [database]))
+      .map((r) => text(r.p).toUpperCase()));
+    databaseGrants.set(database, granted);
+    const lacking = needed.filter((p) => !global.has(p) && !granted.has(p));
+    if (lacking.length > 0) missing.push(`${lacking.join(', ')} on ${database}`);
+  }
+
+  const showRoutine = version.flavor === 'mysql' ? 'SHOW_ROUTINE' : 'SHOW CREATE ROUTINE';
+  const hasShowRoutine = global.has(showRoutine) || [...databaseGrants.values()].every((g) => g.has(showRoutine));
+  const routinesVisible = version.flavor === 'mysql' && version.major >= 8
+    ? global.has('SELECT') || global.has('SHOW_ROUTINE')
+    : await rows(connection, 'SELECT 1 FROM mysql.proc LIMIT 0').then(() => true, () => false)
+      || (version.flavor === 'mariadb' && atLeast(version, 11, 3) && hasShowRoutine);
+  if (!routinesVisible) missing.push(version.flavor === 'mysql' && version.major >= 8 ? 'SHOW_ROUTINE (global)' : 'SELECT on mysql.proc');
+
+  if (missing.length > 0) {
+    throw new PermanentError(
+      `missing privileges ${missing.join('; ')}: without them the server hides tables, views, triggers, events or routines, and the backup would silently miss them`,
+      { code: 'MYSQL_PRIVILEGES', engine: ENGINE },
+    );
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The named schema objects (views, triggers, procedures, functions, events) a post-schema defines,
+ * and the ones a server holds: what restore validation compares by name.
+ */
+import type { Connection } from 'mysql2/promise';
+
+export type SchemaObjectKind = 'view' | 'trigger' | 'procedure' | 'function' | 'event';
+
+export const SCHEMA_OBJECT_KINDS: readonly SchemaObjectKind[] = ['view', 'trigger', 'procedure', 'function', 'event'];
+
+/** Object names per kind, each list sorted. */
+export type SchemaObjects = Record<SchemaObjectKind, string[]>;
+
+/** An empty {@link SchemaObjects}. */
+export function noSchemaObjects(): SchemaObjects {
+  return { view: [], trigger: [], procedure: [], function: [], event: [] };
+}
+
+const IDENT = '(?:`(?:[^`]|``)+`|[\\w$\\u0080-\\uffff]+)';
+const USER = `(?:${IDENT}|'(?:[^'\\\\]|\\\\.|'')*'|"(?:[^"\\\\]|\\\\.|"")*")`;
+const DEFINER = `DEFINER\\s*=\\s*(?:CURRENT_USER(?:\\s*\\(\\s*\\))?|CURRENT_ROLE|${USER}(?:\\s*@\\s*${USER})?)`;
+const CREATE_OBJECT = new RegExp(
+  '^CREATE\\s+(?:OR\\s+REPLACE\\s+)?'
+  + `(?:(?:ALGORITHM\\s*=\\s*\\w+|${DEFINER}|SQL\\s+SECURITY\\s+\\w+|AGGREGATE)\\s+)*`
+  + '(VIEW|TRIGGER|PROCEDURE|FUNCTION|EVENT)\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?'
+  + `(${IDENT})(?:\\s*\\.\\s*(${IDENT}))?`,
+  'i',
+);
+
+const unquote = (id: string): string => (id.startsWith('`') ? id.slice(1, -1).replace(/``/g, '`') : id);
+
+/** Removes leading comments and the markers of executable comments (`/*!50001 ... *\/`). */
+function normalise(sql: string): string {
+  return sql
+    .replace(/\/\*M?!\d*\s?/g, '')
+    .replace(/\*\//g, '')
+    .replace(/^(?:\s|--[^\n]*\n|#[^\n]*\n|\/\*[\s\S]*?\*\/)*/, '');
+}
+
+/** The object a `CREATE VIEW|TRIGGER|PROCEDURE|FUNCTION|EVENT` statement defines, if it is one. */
+export function definedObject(sql: string): { kind: SchemaObjectKind; name: string } | undefined {
+  const text = normalise(sql);
+  const match = CREATE_OBJECT.exec(text);
+  if (!match) return undefined;
+  const kind = match[1].toLowerCase() as SchemaObjectKind;
+  // A loadable function (UDF) lives in mysql.func, not in a database.
+  if (kind === 'function' && /\bSONAME\b/i.test(text)) return undefined;
+  return { kind, name: unquote(match[3] ?? match[2]) };
+}
+
+/** The objects `statements` define. */
+export function objectsDefinedBy(statements: string[]): SchemaObjects {
+  const objects = noSchemaObjects();
+  for (const statement of statements) {
+    const object = definedObject(statement);
+    if (object && !objects[object.kind].includes(object.name)) objects[object.kind].push(object.name);
+  }
+  for (const kind of SCHEMA_OBJECT_KINDS) objects[kind].sort();
+  return objects;
+}
+
+/** The objects `database` holds on the server (`connection` must return names as text). */
+export async function objectsOnServer(connection: Connection, database: string): Promise<SchemaObjects> {
+  const [rows] = await connection.query(`
+    SELECT 'view' AS kind, TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?
+    UNION ALL SELECT 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
+    UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')
+    UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?`,
+  [database, database, database, database]) as [Array<{ kind: SchemaObjectKind; name: string }>, unknown];
+  const objects = noSchemaObjects();
+  for (const row of rows) objects[row.kind]?.push(String(row.name));
+  for (const kind of SCHEMA_OBJECT_KINDS) objects[kind].sort();
+  return objects;
+}

@@ -1,0 +1,133 @@
+/**
+ * Renaming databases inside schema statements, for restores with `renameDatabases`.
+ *
+ * What is rewritten (outside string literals and comments):
+ * - the name in `CREATE DATABASE|SCHEMA [IF NOT EXISTS] name`, `ALTER DATABASE|SCHEMA name` and `USE name`;
+ * - every qualified reference `db.object` (backquoted or bare) whose `db` is a renamed database,
+ *   so a view captured as `` `shop`.`orders` `` follows the rename, and so do references from one
+ *   restored database to another restored one.
+ *
+ * What is not: references to databases that are not renamed (they keep pointing where they pointed),
+ * names inside string literals (dynamic SQL in routines, `PREPARE` text), and under `ANSI_QUOTES`
+ * double-quoted identifiers (read as strings here).
+ */
+import { quoteId } from './connection';
+
+type Renames = Readonly<Record<string, string>>;
+
+const isIdentifierChar = (ch: string): boolean => /[\w$\u0080-\uffff]/.test(ch);
+
+/** Index just past the string/identifier literal opening at `start` (quote char at `start`). */
+function skipQuoted(sql: string, start: number): number {
+  const quote = sql[start];
+  let i = start + 1;
+  while (i < sql.length) {
+    const ch = sql[i];
+    if (ch === '\\' && quote !== '`') {
+      i += 2;
+      continue;
+    }
+    if (ch === quote) {
+      if (sql[i + 1] === quote) {
+        i += 2;
+        continue;
+      }
+      return i + 1;
+    }
+    i += 1;
+  }
+  return sql.length;
+}
+
+/** Index of the first character after whitespace and comments from `start`. */
+function skipSpace(sql: string, start: number): number {
+  let i = start;
+  while (i < sql.length) {
+    if (/\s/.test(sql[i])) i += 1;
+    else if (sql.startsWith('/*', i) && sql[i + 2] !== '!' && !sql.startsWith('/*M!', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      i = end === -1 ? sql.length : end + 2;
+    } else if (sql[i] === '#' || (sql.startsWith('--', i) && (i + 2 >= sql.length || /\s/.test(sql[i + 2])))) {
+      const end = sql.indexOf('\n', i);
+      i = end === -1 ? sql.length : end + 1;
+    } else break;
+  }
+  return i;
+}
+
+/** Identifier at `start`: its unquoted name and where it ends; undefined when none starts there. */
+function readIdentifier(sql: string, start: number): { name: string; end: number } | undefined {
+  if (sql[start] === '`') {
+    const end = skipQuoted(sql, start);
+    return { name: sql.slice(start + 1, end - 1).replace(/``/g, '`'), end };
+  }
+  let end = start;
+  while (end < sql.length && isIdentifierChar(sql[end])) end += 1;
+  return end > start ? { name: sql.slice(start, end), end } : undefined;
+}
+
+/** Statement-level forms that name a database without a dot: CREATE/ALTER DATABASE, USE. */
+const DATABASE_STATEMENT = /^(CREATE\s+(?:DATABASE|SCHEMA)\s+(?:\/\*!\d*\s*)?(?:IF\s+NOT\s+EXISTS\s*)?(?:\*\/\s*)?|ALTER\s+(?:DATABASE|SCHEMA)\s+|USE\s+)/i;
+
+/**
+ * The database a `CREATE DATABASE|SCHEMA` statement creates, or undefined when `sql` is not one.
+ */
+export function createdDatabase(sql: string): string | undefined {
+  const start = skipSpace(sql, 0);
+  const head = /^CREATE\s+(?:DATABASE|SCHEMA)\s+(?:\/\*!\d*\s*)?(?:IF\s+NOT\s+EXISTS\s*)?(?:\*\/\s*)?/i.exec(sql.slice(start));
+  if (!head) return undefined;
+  return readIdentifier(sql, start + head[0].length)?.name;
+}
+
+/**
+ * Rewrites the database names of `sql` according to `renames` (source name → target name).
+ * Returns `sql` unchanged when nothing is renamed.
+ */
+export function renameDatabases(sql: string, renames: Renames): string {
+  if (Object.keys(renames).length === 0) return sql;
+  const out: string[] = [];
+  let copied = 0;
+  const replace = (from: number, to: number, name: string) => {
+    out.push(sql.slice(copied, from), quoteId(name));
+    copied = to;
+  };
+
+  const start = skipSpace(sql, 0);
+  const head = DATABASE_STATEMENT.exec(sql.slice(start));
+  let i = start;
+  if (head) {
+    const at = start + head[0].length;
+    const id = readIdentifier(sql, at);
+    if (id && Object.hasOwn(renames, id.name) && sql[skipSpace(sql, id.end)] !== '.') replace(at, id.end, renames[id.name]);
+    i = id ? id.end : at;
+  }
+
+  let previousSignificant = '';
+  while (i < sql.length) {
+    const ch = sql[i];
+    if (ch === "'" || ch === '"') {
+      i = skipQuoted(sql, i);
+      previousSignificant = ch;
+      continue;
+    }
+    const afterSpace = skipSpace(sql, i);
+    if (afterSpace !== i) {
+      i = afterSpace;
+      continue;
+    }
+    if (ch === '`' || isIdentifierChar(ch)) {
+      const id = readIdentifier(sql, i)!;
+      const next = skipSpace(sql, id.end);
+      const qualifies = sql[next] === '.' && previousSignificant !== '.' && previousSignificant !== '@';
+      const bareNumber = ch !== '`' && /^\d+(e\d*)?$/i.test(id.name);
+      if (qualifies && !bareNumber && Object.hasOwn(renames, id.name)) replace(i, id.end, renames[id.name]);
+      previousSignificant = 'identifier';
+      i = id.end;
+      continue;
+    }
+    previousSignificant = ch;
+    i += 1;
+  }
+  out.push(sql.slice(copied));
+  return out.join('');
+}

@@ -1,0 +1,90 @@
+/**
+ * Connections to a logical restore target, with the failures an operator must be able to tell
+ * apart: wrong credentials (permanent, `MYSQL_AUTH`), a server that cannot be reached right now
+ * (transient, `MYSQL_UNAVAILABLE`), and errors while applying a backup, classified (errors.ts) so
+ * the state machine retries only what a retry can cure (lost connections, deadlocks, lock waits).
+ */
+import mysql, { type Connection } from 'mysql2/promise';
+import { TransientError, type ClassifiedError } from '../../core/errors';
+import { connectionOptions, openDataConnection, type ConnectionSettings } from './connection';
+import { toMysqlError } from './errors';
+import { ENGINE } from './layout';
+
+/** Where a target is, for messages (never the password). */
+export function describeTarget(settings: ConnectionSettings): string {
+  return settings.socketPath ? `${settings.user}@${settings.socketPath}` : `${settings.user}@${settings.host}:${settings.port}`;
+}
+
+/**
+ * Classifies an error raised while talking to the target ({@link toMysqlError}: auth, privileges,
+ * unavailable, busy), prefixed with what was being done (`loading shop.orders chunk 3/5`);
+ * unrecognised errors become PermanentError `code`.
+ */
+export function classifyTargetError(error: unknown, doing: string, code = 'MYSQL_RESTORE_FAILED'): ClassifiedError {
+  return toMysqlError(error, doing, code);
+}
+
+/** Classifies a failed login: auth → PermanentError `MYSQL_AUTH`, unreachable → TransientError `MYSQL_UNAVAILABLE`. */
+function connectError(error: unknown, settings: ConnectionSettings): ClassifiedError {
+  const where = describeTarget(settings);
+  const missingSocket = (error as { code?: unknown }).code === 'ENOENT' && settings.socketPath !== undefined;
+  if (missingSocket) {
+    return new TransientError(`cannot connect to restore target ${where}: the socket does not exist`, { code: 'MYSQL_UNAVAILABLE', engine: ENGINE, cause: error });
+  }
+  return toMysqlError(error, `cannot connect to restore target ${where}`, 'MYSQL_CONNECT_FAILED');
+}
+
+/**
+ * A connection for schema statements: utf8mb4 (the schema artifacts are UTF-8 text), the dump's
+ * baseline session (`NO_AUTO_VALUE_ON_ZERO`, no foreign key checks, so tables can be created in
+ * any order), time zone UTC.
+ */
+export async function openSchemaConnection(settings: ConnectionSettings): Promise<Connection> {
+  let connection: Connection;
+  try {
+    connection = await mysql.createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
+  } catch (error) {
+    throw connectError(error, settings);
+  }
+  try {
+    await connection.query(SCHEMA_SESSION);
+  } catch (error) {
+    await connection.end().catch(() => undefined);
+    throw classifyTargetError(error, `setting up a schema session on ${describeTarget(settings)}`);
+  }
+  return connection;
+}
+
+/** The session every schema file starts from (schema files may SET their own modes on top). */
+export const SCHEMA_SESSION =
+  "SET NAMES utf8mb4, time_zone = '+00:00', SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 0";
+
+/**
+ * A connection for loading rows: raw bytes ({@link openDataConnection}), foreign key and unique
+ * checks off for this session only (the data was consistent at the source). Binary logging stays
+ * on, so replicas of the target follow the restore.
+ */
+export async function openLoadConnection(settings: ConnectionSettings): Promise<Connection> {
+  let connection: Connection;
+  try {
+    connection = await openDataConnection(settings);
+  } catch (error) {
+    throw connectError(error, settings);
+  }
+  try {
+    await connection.query('SET foreign_key_checks = 0, unique_checks = 0');
+  } catch (error) {
+    await connection.end().catch(() => undefined);
+    throw classifyTargetError(error, `setting up a load session on ${describeTarget(settings)}`);
+  }
+  return connection;
+}
+
+/** A raw-bytes connection for reading the restored tables back (validation). */
+export async function openReadConnection(settings: ConnectionSettings): Promise<Connection> {
+  try {
+    return await openDataConnection(settings);
+  } catch (error) {
+    throw connectError(error, settings);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Which server the driver talks to (MySQL or MariaDB, and which version), and the statements that
+ * differ between them: how to block commits for a moment, and how to read the binary log
+ * coordinates and GTID position of the snapshot. The choices are pure functions of the version, so
+ * every branch is unit-tested without the server it is for.
+ *
+ * Supported: MySQL 5.7, 8.0 and 8.4 (LTS); MariaDB 10.3 to 10.11 and 11.x. Anything else is refused
+ * with PermanentError `UNSUPPORTED_VERSION` rather than risking a wrong backup.
+ */
+import type { Connection } from 'mysql2/promise';
+import { PermanentError } from '../../core/errors';
+
+export type Flavor = 'mariadb' | 'mysql';
+
+export interface ServerVersion {
+  flavor: Flavor;
+  major: number;
+  minor: number;
+  patch: number;
+  /** `VERSION()` as the server reports it, e.g. `10.11.19-MariaDB-0+deb12u1-log`. */
+  text: string;
+  /** `@@version_comment`, e.g. `MySQL Community Server - GPL`, `Debian 12`. */
+  comment: string;
+}
+
+/**
+ * Parses `SELECT VERSION(), @@version_comment`. MariaDB says so in its version string (older
+ * releases behind a `5.5.5-` replication prefix) or its comment; everything else (Oracle MySQL,
+ * Percona Server, Aurora MySQL) is the `mysql` flavor.
+ * @throws PermanentError `UNSUPPORTED_VERSION` when the version string cannot be read at all.
+ */
+export function parseServerVersion(version: string, comment = ''): ServerVersion {
+  const text = version.trim();
+  const flavor: Flavor = /mariadb/i.test(text) || /mariadb/i.test(comment) ? 'mariadb' : 'mysql';
+  const numbers = text.replace(/^5\.5\.5-(?=\d+\.\d+)/, '');
+  const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(numbers);
+  if (!match) {
+    throw new PermanentError(`cannot read the server version from '${text}' (${comment})`, { code: 'UNSUPPORTED_VERSION', engine: 'mysql' });
+  }
+  return { flavor, major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0), text, comment };
+}
+
+/** `MariaDB 10.11.19`, `MySQL 8.0.36`. */
+export function describeVersion(version: ServerVersion): string {
+  return `${version.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${version.major}.${version.minor}.${version.patch}`;
+}
+
+/** True for the versions this driver supports (see the module doc). */
+export function isSupportedVersion(version: ServerVersion): boolean {
+  const { flavor, major, minor } = version;
+  if (flavor === 'mysql') return (major === 5 && minor === 7) || (major === 8 && (minor === 0 || minor === 4));
+  return (major === 10 && minor >= 3) || major === 11;
+}
+
+/** @throws PermanentError `UNSUPPORTED_VERSION` naming the version, for versions this driver does not support. */
+export function assertSupportedVersion(version: ServerVersion): void {
+  if (isSupportedVersion(version)) return;
+  throw new PermanentError(
+    `${describeVersion(version)} (${version.text}) is not supported: the MySQL driver supports MySQL 5.7, 8.0 and 8.4, and MariaDB 10.3 to 10.11 and 11.x`,
+    { code: 'UNSUPPORTED_VERSION', engine: 'mysql' },
+  );
+}
+
+/**
+ * Reads the server's version and checks it is supported.
+ * @throws PermanentError `UNSUPPORTED_VERSION`; the connection's own errors otherwise.
+ */
+export async function detectServerVersion(connection: Connection): Promise<ServerVersion> {
+  const [rows] = await connection.query({ sql: 'SELECT VERSION(), @@version_comment', rowsAsArray: true }) as [unknown[][], unknown];
+  const [version, comment] = rows[0].map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')));
+  const parsed = parseServerVersion(version, comment);
+  assertSupportedVersion(parsed);
+  return parsed;
+}
+
+const atLeast = (v: ServerVersion, major: number, minor: number, patch = 0): boolean =>
+  v.major !== major ? v.major > major : v.minor !== minor ? v.minor > minor : v.patch >= patch;
+
+/** How writes are held still while the snapshot's point is fixed. */
+export type LockKind = 'backup-stage' | 'flush-tables-with-read-lock';
+
+export interface CommitBlockPlan {
+  kind: LockKind;
+  /** Run before the lock, to make acquiring it quick (not under the lock). */
+  prepare: string[];
+  /** Run in order to take the lock. */
+  acquire: string[];
+  /** Run in order to release it. */
+  release: string[];
+  /** The privilege the statements need, for error messages. */
+  privilege: string;
+}
+
+/**
+ * The statements that block commits for as short as possible.
+ *
+ * - MariaDB ≥ 10.4 with only transactional tables in scope: `BACKUP STAGE START` + `BACKUP STAGE
+ *   BLOCK_COMMIT` … `BACKUP STAGE END` (commits wait; reads and uncommitted writes go on).
+ * - Non-transactional tables in scope (their rows are read under the lock), MySQL, and MariaDB
+ *   10.3: `FLUSH TABLES WITH READ LOCK` … `UNLOCK TABLES`, after a `FLUSH LOCAL TABLES` that closes
+ *   open tables first so the read lock is not held while waiting for that.
+ */
+export function commitBlockPlan(version: ServerVersion, options: { nonTransactional: boolean }): CommitBlockPlan {
+  if (version.flavor === 'mariadb' && atLeast(version, 10, 4) && !options.nonTransactional) {
+    return {
+      kind: 'backup-stage',
+      prepare: [],
+      acquire: ['BACKUP STAGE START', 'BACKUP STAGE BLOCK_COMMIT'],
+      release: ['BACKUP STAGE END'],
+      privilege: 'RELOAD',
+    };
+  }
+  return {
+    kind: 'flush-tables-with-read-lock',
+    prepare: ['FLUSH LOCAL TABLES'],
+    acquire: ['FLUSH TABLES WITH READ LOCK'],
+    release: ['UNLOCK TABLES'],
+    privilege: 'RELOAD',
+  };
+}
+
+export interface BinlogStatusPlan {
+  /** Returns one row (`File`, `Position`, ...) or none when binary logging is off. */
+  status: string;
+  /** MariaDB: a query returning the GTID position in its first column. */
+  gtidQuery?: string;
+  /** MySQL: the column of the status row holding the executed GTID set. */
+  gtidColumn?: string;
+  /** The privilege the status statement needs, for error messages. */
+  privilege: string;
+}
+
+/**
+ * How to read the binary log coordinates while commits are blocked.
+ *
+ * - MariaDB: `SHOW BINLOG STATUS` (≥ 10.5.2; `SHOW MASTER STATUS` before) and `@@gtid_binlog_pos`.
+ * - MySQL 5.7 / 8.0: `SHOW MASTER STATUS`, GTIDs from its `Executed_Gtid_Set` column.
+ * - MySQL 8.4: `SHOW BINARY LOG STATUS` (`SHOW MASTER STATUS` was removed).
+ */
+export function binlogStatusPlan(version: ServerVersion): BinlogStatusPlan {
+  if (version.flavor === 'mariadb') {
+    return {
+      status: atLeast(version, 10, 5, 2) ? 'SHOW BINLOG STATUS' : 'SHOW MASTER STATUS',
+      gtidQuery: 'SELECT @@GLOBAL.gtid_binlog_pos',
+      privilege: atLeast(version, 10, 5, 2) ? 'BINLOG MONITOR' : 'REPLICATION CLIENT',
+    };
+  }
+  return {
+    status: atLeast(version, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS',
+    gtidColumn: 'Executed_Gtid_Set',
+    privilege: 'REPLICATION CLIENT',
+  };
+}
+
+export interface SnapshotBinlogPlan {
+  /** Run on a connection inside its consistent-snapshot transaction: `Binlog_snapshot_file`/`_position`. */
+  status: string;
+  /** The GTID position of a binlog file and offset (placeholders: file, position). */
+  gtidQuery: string;
+}
+
+/**
+ * MariaDB only: the binary log position of a connection's own consistent snapshot (exactly the
+ * commits its read view sees), without a lock. The driver uses it to prove that every worker shares
+ * the read view recorded under the lock. Undefined for MySQL, which has no equivalent.
+ */
+export function snapshotBinlogPlan(version: ServerVersion): SnapshotBinlogPlan | undefined {
+  if (version.flavor !== 'mariadb') return undefined;
+  return {
+    status: "SHOW SESSION STATUS LIKE 'binlog_snapshot_%'",
+    gtidQuery: 'SELECT BINLOG_GTID_POS(?, ?)',
+  };
+}
+
+/**
+ * The privileges a logical backup needs on this server, for the documentation and for error
+ * messages. `includeUsers` adds what reading accounts needs.
+ */
+export function requiredPrivileges(version: ServerVersion, options: { includeUsers?: boolean } = {}): string[] {
+  const routines = version.flavor === 'mariadb'
+    ? (atLeast(version, 11, 3) ? 'SHOW CREATE ROUTINE' : 'SELECT ON mysql.proc')
+    : (atLeast(version, 8, 0, 20) ? 'SHOW_ROUTINE' : 'SELECT ON mysql.proc');
+  const privileges = ['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT', 'RELOAD', binlogStatusPlan(version).privilege, routines];
+  if (options.includeUsers) privileges.push('SELECT ON mysql.*');
+  return privileges;
+}

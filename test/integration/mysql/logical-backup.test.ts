@@ -1,0 +1,524 @@
+/**
+ * The logical backup against real MariaDB 10.11 servers: a consistent snapshot of the seeded shop
+ * validated and compared with the source, the lock it takes, its binlog coordinates, the schema it
+ * captures, corruption caught by validation, a failed chunk write retried alone, a lost worker, and
+ * clear errors for bad credentials, unreachable servers and missing privileges.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { createGzip, gunzipSync } from 'node:zlib';
+import type { Connection } from 'mysql2/promise';
+import type { BackupContext, JsonObject, SnapshotRef } from '../../../core/driver/types';
+import { PermanentError, TransientError } from '../../../core/errors';
+import { silentLogger } from '../../../core/logger';
+import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
+import { openDataConnection } from '../../../drivers/mysql/connection';
+import { chunkArtifact, postSchemaArtifact, schemaArtifact, USERS_ARTIFACT } from '../../../drivers/mysql/layout';
+import { initializeDataDir, startServer } from '../../../drivers/mysql/local-server';
+import { takeLogicalSnapshot, validateLogicalSnapshot, type LogicalSnapshot, type LogicalSnapshotOptions } from '../../../drivers/mysql/logical-backup';
+import { formatSchemaStatements, splitSchemaStatements } from '../../../drivers/mysql/schema-capture';
+import { digestTable } from '../../../drivers/mysql/table-reader';
+import { seedShop, startTestMariaDb, stopAllMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { freePort } from '../../harness/ports';
+
+let source: TestMariaDb;
+let admin: Connection;
+const dirs: string[] = [];
+
+async function tempDir(label: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `dbbackup-mysql-${label}-`));
+  dirs.push(dir);
+  return dir;
+}
+
+async function context(overrides: Partial<MysqlConfig> & { port?: number } = {}, server: { config(): object } = source): Promise<BackupContext<MysqlConfig>> {
+  return {
+    backupId: 'backup-1',
+    instance: 'shop',
+    logger: silentLogger,
+    config: mysqlConfigSchema.parse({ ...server.config(), ...overrides }),
+    node: { name: 'default' },
+    spoolDir: await tempDir('spool'),
+  };
+}
+
+function snapshotRef(ctx: BackupContext<MysqlConfig>, taken: LogicalSnapshot): SnapshotRef {
+  return {
+    backupId: ctx.backupId, engine: 'mysql', instance: ctx.instance, spoolDir: ctx.spoolDir, artifacts: taken.artifacts,
+    consistency: taken.consistency as unknown as JsonObject, facts: taken.facts as unknown as JsonObject, createdAt: new Date().toISOString(),
+  };
+}
+
+async function statements(ctx: BackupContext<MysqlConfig>, name: string): Promise<string[]> {
+  return splitSchemaStatements(await readFile(path.join(ctx.spoolDir, name)));
+}
+
+async function query<T = Record<string, unknown>>(sql: string, values: unknown[] = []): Promise<T[]> {
+  const [rows] = await admin.query(sql, values) as [T[], unknown];
+  return rows;
+}
+
+beforeAll(async () => {
+  source = await startTestMariaDb('logical');
+  admin = await source.connect();
+  await seedShop(admin);
+  // A copy without the MyISAM table, with a sequence and a view on a view.
+  await seedShop(admin, { database: 'shop_innodb', bigRows: 5_000 });
+  await admin.query(`
+    USE shop_innodb;
+    DROP TRIGGER orders_audit;
+    DROP TABLE audit_log;
+    CREATE SEQUENCE ticket START WITH 100 INCREMENT BY 5;
+    CREATE VIEW v_base AS SELECT id, name FROM customers;
+    CREATE VIEW a_on_base AS SELECT COUNT(*) AS n FROM v_base;
+  `);
+  // Edge cases of cutting tables into chunks: an empty table, extreme and negative integer keys, no key.
+  await admin.query(`
+    CREATE DATABASE edge;
+    USE edge;
+    CREATE TABLE empty_one (id INT PRIMARY KEY, v TEXT) ENGINE=InnoDB;
+    CREATE TABLE extremes (id BIGINT UNSIGNED PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB;
+    INSERT INTO extremes VALUES (0, 'zero'), (1, 'one'), (9223372036854775807, 'max signed'), (18446744073709551614, 'max-1'), (18446744073709551615, 'max');
+    CREATE TABLE negatives (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;
+    INSERT INTO negatives SELECT CAST(seq AS SIGNED) - 10, seq FROM seq_1_to_20;
+    CREATE TABLE no_pk (a INT NULL, b VARCHAR(20) NULL) ENGINE=InnoDB;
+    INSERT INTO no_pk VALUES (1, 'dup'), (1, 'dup'), (NULL, NULL), (2, '\\\\N'), (3, '');
+    CREATE TABLE uniq_only (code INT NOT NULL, v CHAR(1), UNIQUE KEY (code)) ENGINE=InnoDB;
+    INSERT INTO uniq_only VALUES (5, 'a'), (4, 'b'), (3, 'c'), (2, 'd'), (1, 'e');
+    CREATE TABLE composite (a INT, b INT, PRIMARY KEY (a, b)) ENGINE=InnoDB;
+    INSERT INTO composite VALUES (1, 1), (1, 2), (2, 1), (2, 2), (3, 1);
+    ANALYZE TABLE extremes, negatives, uniq_only, composite;
+  `);
+  await admin.query('SELECT NEXTVAL(shop_innodb.ticket), NEXTVAL(shop_innodb.ticket)');
+  await admin.query('USE shop');
+}, 120_000);
+
+afterAll(async () => {
+  await admin?.end();
+  await stopAllMariaDb();
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
+  it('dumps the seeded shop in chunks whose rows and digests equal the source, and validation passes', async () => {
+    // Prepare
+    const ctx = await context({ databases: ['shop'], parallelism: 3, chunkRows: 3_000 });
+    const reader = await openDataConnection(ctx.config);
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx);
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+
+    // Assess
+    try {
+      expect(checks.map((c) => [c.name, c.ok])).toEqual([['schema-present', true], ['tables-present', true], ['row-counts', true], ['table-digests', true]]);
+      expect(taken.facts.databases).toEqual(['shop']);
+      expect(taken.facts.tables.map((t) => t.table)).toEqual(['audit_log', 'big', 'blobs', 'customers', 'no_pk', 'orders']);
+      for (const t of taken.facts.tables) {
+        const fromSource = await digestTable(reader, t);
+        expect({ table: t.table, rows: t.rows, digest: t.digest }).toEqual({ table: t.table, ...fromSource });
+      }
+      const big = taken.facts.tables.find((t) => t.table === 'big')!;
+      expect(big.rows).toBe(20_000);
+      expect(big.chunks).toEqual(Array.from({ length: 7 }, (_, i) => chunkArtifact('shop', 'big', i)));
+      expect(taken.facts.tables.find((t) => t.table === 'audit_log')).toMatchObject({ engine: 'MyISAM', rows: 50 });
+      const names = taken.artifacts.map((a) => a.name);
+      expect(names).toEqual(expect.arrayContaining([schemaArtifact('shop'), postSchemaArtifact('shop'), ...taken.facts.tables.flatMap((t) => t.chunks)]));
+      expect(new Set(names).size).toBe(names.length);
+      expect(taken.facts.schema).toEqual([{ database: 'shop', pre: schemaArtifact('shop'), post: postSchemaArtifact('shop') }]);
+    } finally {
+      await reader.end();
+    }
+  });
+
+  it('holds FLUSH TABLES WITH READ LOCK while MyISAM tables are dumped, and reports the time', async () => {
+    // Prepare
+    const ctx = await context({ databases: ['shop'], parallelism: 2 });
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx);
+
+    // Assess
+    expect(taken.consistency).toMatchObject({ flavor: 'mariadb', lock: 'flush-tables-with-read-lock', binlogEnabled: true });
+    expect(taken.consistency.lockMs).toEqual(expect.any(Number));
+    expect(taken.consistency.lockMs).toBeGreaterThan(0);
+    expect(taken.consistency.lockMs).toBeLessThan(30_000);
+    await admin.query('SET SESSION lock_wait_timeout = 5'); // a lock left behind fails the insert instead of hanging
+    const [inserted] = await admin.query("INSERT INTO shop.audit_log (message) VALUES ('after backup')") as [{ affectedRows: number }, unknown];
+    expect(inserted.affectedRows).toBe(1);
+    await admin.query("DELETE FROM shop.audit_log WHERE message = 'after backup'");
+  });
+
+  it('blocks commits with BACKUP STAGE only when every table is InnoDB, and records the binlog position and GTID the server reports', async () => {
+    // Prepare
+    const ctx = await context({ databases: ['shop_innodb'], parallelism: 4, chunkRows: 1_000 });
+    const [status] = await query<{ File: string; Position: number | string }>('SHOW MASTER STATUS');
+    const [{ gtid }] = await query<{ gtid: string }>('SELECT @@GLOBAL.gtid_binlog_pos AS gtid');
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx);
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(taken.consistency).toMatchObject({
+      lock: 'backup-stage', binlogEnabled: true, binlogFile: status.File, binlogPosition: Number(status.Position), gtid, verifiedWorkers: 4,
+    });
+    expect(taken.consistency.lockMs).toBeGreaterThanOrEqual(0);
+    expect(taken.consistency.lockMs).toBeLessThan(30_000);
+    expect(taken.facts.tables.map((t) => t.table)).not.toContain('ticket'); // a sequence has no rows to dump
+    const [after] = await query<{ File: string; Position: number | string }>('SHOW MASTER STATUS');
+    expect({ file: after.File, position: Number(after.Position) }).toEqual({ file: status.File, position: Number(status.Position) });
+  });
+
+  it('splits integer keys at their extremes and keeps empty tables as one empty chunk', async () => {
+    // Prepare
+    const ctx = await context({ databases: ['edge'], parallelism: 2, chunkRows: 2 });
+    const reader = await openDataConnection(ctx.config);
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx);
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+
+    // Assess
+    try {
+      expect(checks.filter((c) => !c.ok)).toEqual([]);
+      const byName = new Map(taken.facts.tables.map((t) => [t.table, t]));
+      const chunks = (table: string, n: number) => Array.from({ length: n }, (_, i) => chunkArtifact('edge', table, i));
+      expect(byName.get('extremes')).toMatchObject({ rows: 5, chunks: chunks('extremes', 3) });
+      expect(byName.get('negatives')).toMatchObject({ rows: 20, chunks: chunks('negatives', 10) });
+      expect(byName.get('empty_one')).toMatchObject({ rows: 0, chunks: chunks('empty_one', 1) });
+      expect(byName.get('no_pk')).toMatchObject({ rows: 5, chunks: chunks('no_pk', 3) });
+      expect(byName.get('uniq_only')).toMatchObject({ rows: 5, chunks: chunks('uniq_only', 3) });
+      expect(byName.get('composite')).toMatchObject({ rows: 5, chunks: chunks('composite', 3) });
+      const first = await readFile(path.join(ctx.spoolDir, chunkArtifact('edge', 'uniq_only', 0)));
+      expect(gunzipSync(first).toString()).toBe('1\te\n2\td\n'); // cut by key, in key order
+      for (const t of taken.facts.tables) expect(t.digest).toBe((await digestTable(reader, t)).digest);
+    } finally {
+      await reader.end();
+    }
+  });
+
+  it('captures the database, tables, routines, views (dependencies first), triggers and events with their session settings', async () => {
+    // Prepare
+    const ctx = await context({ databases: ['shop', 'shop_innodb'], parallelism: 2 });
+
+    // Act
+    await takeLogicalSnapshot(ctx);
+    const pre = await statements(ctx, schemaArtifact('shop'));
+    const post = await statements(ctx, postSchemaArtifact('shop'));
+    const innodbPre = await statements(ctx, schemaArtifact('shop_innodb'));
+    const innodbPost = await statements(ctx, postSchemaArtifact('shop_innodb'));
+
+    // Assess
+    expect(pre[0]).toMatch(/^CREATE DATABASE `shop` .*CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci/);
+    expect(pre.slice(1).map((s) => /^CREATE TABLE `(\w+)`/.exec(s)?.[1])).toEqual(['audit_log', 'big', 'blobs', 'customers', 'no_pk', 'orders']);
+    expect(pre.find((s) => s.startsWith('CREATE TABLE `orders`'))).toContain('CONSTRAINT `fk_customer` FOREIGN KEY');
+    const creates = post.filter((s) => !s.startsWith('SET '));
+    expect(creates.map((s) => /^CREATE (?:ALGORITHM=\w+ )?DEFINER=\S+ (?:SQL SECURITY \w+ )?(FUNCTION|PROCEDURE|VIEW|TRIGGER|EVENT) `?(\w+)/.exec(s)?.slice(1).join(' ')))
+      .toEqual(['FUNCTION with_tax', 'PROCEDURE mark_paid', 'VIEW customer_totals', 'TRIGGER orders_audit', 'EVENT nightly']);
+    const before = (create: string) => post.slice(0, post.indexOf(create)).reverse();
+    const trigger = creates.find((s) => s.includes('TRIGGER orders_audit'))!;
+    expect(before(trigger).slice(0, 3).reverse()).toEqual([
+      expect.stringMatching(/^SET SESSION sql_mode = 'IGNORE_SPACE,STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'$/),
+      "SET SESSION character_set_client = 'utf8mb4'",
+      "SET SESSION collation_connection = 'utf8mb4_unicode_ci'",
+    ]);
+    const event = creates.find((s) => s.includes('EVENT `nightly`'))!;
+    expect(before(event)[0]).toBe("SET SESSION time_zone = 'SYSTEM'");
+    expect(event).toContain('DISABLE');
+    const view = creates.find((s) => s.includes('VIEW `customer_totals`'))!;
+    expect(view).toContain('from (`customers` `c` left join `orders` `o`'); // same-database names unqualified
+    expect(before(view)[2]).toBe("SET SESSION sql_mode = ''");
+    // A sequence restarts after its cached range (start 100 + cache 1000 × increment 5): never reissues a value.
+    expect(innodbPre).toEqual(expect.arrayContaining([expect.stringMatching(/^CREATE SEQUENCE `ticket` start with 100 .*increment by 5/), 'DO SETVAL(`ticket`, 5100, 0)']));
+    const views = innodbPost.filter((s) => / VIEW `/.test(s)).map((s) => / VIEW `(\w+)`/.exec(s)?.[1]);
+    expect(views).toEqual(['customer_totals', 'v_base', 'a_on_base']);
+  });
+
+  it('captures accounts and grants with includeUsers, never root', async () => {
+    // Prepare
+    await admin.query("CREATE USER 'app'@'%' IDENTIFIED BY 'secret'; GRANT SELECT, INSERT ON shop.* TO 'app'@'%'; CREATE ROLE reporting; GRANT SELECT ON shop.orders TO reporting; GRANT reporting TO 'app'@'%'");
+    const ctx = await context({ databases: ['shop'], includeUsers: true, parallelism: 1 });
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx);
+    const users = await statements(ctx, USERS_ARTIFACT);
+    await admin.query("DROP USER 'app'@'%'; DROP ROLE reporting");
+
+    // Assess
+    expect(taken.facts.users).toBe(USERS_ARTIFACT);
+    expect(users[0]).toBe('CREATE ROLE IF NOT EXISTS `reporting`');
+    expect(users[1]).toMatch(/^CREATE USER IF NOT EXISTS `app`@`%` IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'/);
+    expect(users).toEqual(expect.arrayContaining([
+      'GRANT SELECT ON `shop`.`orders` TO `reporting`',
+      'GRANT `reporting` TO `app`@`%`',
+      'GRANT SELECT, INSERT ON `shop`.* TO `app`@`%`',
+    ]));
+    expect(users.join('\n')).not.toMatch(/root|mariadb\.sys/);
+  });
+
+  it('reports a flipped byte in a chunk as failed checks instead of throwing', async () => {
+    // Prepare
+    const ctx = await context({ databases: ['shop'], parallelism: 2, chunkRows: 5_000 });
+    const taken = await takeLogicalSnapshot(ctx);
+    const chunk = path.join(ctx.spoolDir, chunkArtifact('shop', 'big', 1));
+    const bytes = await readFile(chunk);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    await writeFile(chunk, bytes);
+    const missingSchema = { ...snapshotRef(ctx, taken), artifacts: taken.artifacts.filter((a) => a.name !== postSchemaArtifact('shop')) };
+
+    // Act
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+    const withoutPost = await validateLogicalSnapshot(ctx, missingSchema);
+
+    // Assess
+    expect(checks.map((c) => [c.name, c.ok])).toEqual([['schema-present', true], ['tables-present', true], ['row-counts', false], ['table-digests', false]]);
+    expect(checks.find((c) => c.name === 'table-digests')?.detail).toContain('shop.big');
+    expect(withoutPost.find((c) => c.name === 'schema-present')).toMatchObject({ ok: false, detail: expect.stringContaining('shop.post.sql is not in the snapshot') });
+  });
+
+  it('retries a chunk whose write failed, alone, and the result is still exact', async () => {
+    // Prepare
+    const ctx = await context({ databases: ['shop'], parallelism: 2, chunkRows: 5_000 });
+    const calls = new Map<string, number>();
+    const failing = chunkArtifact('shop', 'big', 2);
+    const compress: LogicalSnapshotOptions['compress'] = (name) => {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      if (name !== failing || calls.get(name)! > 1) return createGzip({ level: 1 });
+      let seen = 0;
+      return new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          seen += chunk.length;
+          callback(seen > 10_000 ? Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }) : null, chunk);
+        },
+      });
+    };
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx, { compress });
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(calls.get(failing)).toBe(2);
+    expect([...calls].filter(([name, n]) => name !== failing && n !== 1)).toEqual([]);
+    expect(taken.facts.tables.find((t) => t.table === 'big')?.rows).toBe(20_000);
+  });
+
+  it('fails with a TransientError when a worker connection is lost, and leaves no lock behind', async () => {
+    // Prepare
+    const ctx = await context({ databases: ['shop'], parallelism: 2, chunkRows: 5_000 });
+    let killed = 0;
+    const killWorkers = async () => {
+      const [rows] = await admin.query('SELECT trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID()');
+      for (const { id } of rows as Array<{ id: number }>) await admin.query(`KILL CONNECTION ${Number(id)}`);
+      killed = (rows as unknown[]).length;
+    };
+    const compress: LogicalSnapshotOptions['compress'] = (name) => {
+      if (name !== chunkArtifact('shop', 'big', 0)) return createGzip({ level: 1 });
+      let first = true;
+      return new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          if (!first) return callback(null, chunk);
+          first = false;
+          killWorkers().then(() => callback(null, chunk), callback);
+        },
+      });
+    };
+
+    // Act
+    const attempt = takeLogicalSnapshot(ctx, { compress });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(TransientError);
+    await expect(attempt).rejects.toMatchObject({ code: 'MYSQL_UNAVAILABLE', message: expect.stringContaining('cannot be re-joined') });
+    expect(killed).toBe(2);
+    await admin.query('SET SESSION lock_wait_timeout = 5');
+    const [inserted] = await admin.query("INSERT INTO shop.audit_log (message) VALUES ('not locked')") as [{ affectedRows: number }, unknown];
+    expect(inserted.affectedRows).toBe(1);
+    await admin.query("DELETE FROM shop.audit_log WHERE message = 'not locked'");
+  });
+});
+
+describe('errors an operator can act on', () => {
+  beforeAll(async () => {
+    await admin.query(`
+      CREATE USER 'reader'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON shop.* TO 'reader'@'%';
+      CREATE USER 'nobody'@'%' IDENTIFIED BY 'pw';
+      CREATE USER 'noreload'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, BINLOG MONITOR ON *.* TO 'noreload'@'%';
+      CREATE USER 'dbonly'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON shop.* TO 'dbonly'@'%'; GRANT RELOAD, BINLOG MONITOR ON *.* TO 'dbonly'@'%';
+      CREATE USER 'backup'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, RELOAD, BINLOG MONITOR ON *.* TO 'backup'@'%';
+      CREATE ROLE backup_role; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, RELOAD, BINLOG MONITOR ON *.* TO backup_role;
+      CREATE USER 'viarole'@'%' IDENTIFIED BY 'pw'; GRANT backup_role TO 'viarole'@'%'; SET DEFAULT ROLE backup_role FOR 'viarole'@'%';
+    `);
+  });
+
+  it('a wrong password is PermanentError MYSQL_AUTH', async () => {
+    // Prepare
+    const ctx = await context({ user: 'root', password: 'wrong' });
+
+    // Act
+    const attempt = takeLogicalSnapshot(ctx);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(PermanentError);
+    await expect(attempt).rejects.toMatchObject({ code: 'MYSQL_AUTH', message: expect.stringContaining('refused the login') });
+  });
+
+  it('an unreachable port is TransientError MYSQL_UNAVAILABLE', async () => {
+    // Prepare
+    const ctx = await context({ port: await freePort(), connectTimeoutMs: 2_000 });
+
+    // Act
+    const attempt = takeLogicalSnapshot(ctx);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(TransientError);
+    await expect(attempt).rejects.toMatchObject({ code: 'MYSQL_UNAVAILABLE', message: expect.stringContaining('ECONNREFUSED') });
+  });
+
+  it('a user with only SELECT on the database is told every privilege it lacks before anything is locked', async () => {
+    // Prepare
+    const ctx = await context({ user: 'reader', password: 'pw', databases: ['shop'] });
+
+    // Act
+    const attempt = takeLogicalSnapshot(ctx);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(PermanentError);
+    await expect(attempt).rejects.toMatchObject({
+      code: 'MYSQL_PRIVILEGES',
+      message: expect.stringContaining('missing privileges SHOW VIEW, TRIGGER, EVENT on shop; SELECT on mysql.proc: without them the server hides'),
+    });
+  });
+
+  it('a user without RELOAD is told that RELOAD is missing', async () => {
+    // Prepare
+    const ctx = await context({ user: 'noreload', password: 'pw', databases: ['shop'] });
+
+    // Act
+    const attempt = takeLogicalSnapshot(ctx);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(PermanentError);
+    await expect(attempt).rejects.toMatchObject({ code: 'MYSQL_PRIVILEGES', message: expect.stringContaining('missing privilege RELOAD') });
+  });
+
+  it('a user who cannot see the database, or any database, gets a clear PermanentError', async () => {
+    // Prepare
+    const named = await context({ user: 'nobody', password: 'pw', databases: ['shop'] });
+    const all = await context({ user: 'nobody', password: 'pw' });
+
+    // Act
+    const namedError = await takeLogicalSnapshot(named).catch((error: unknown) => error);
+    const allError = await takeLogicalSnapshot(all).catch((error: unknown) => error);
+
+    // Assess
+    expect(namedError).toMatchObject({ name: 'PermanentError', code: 'MYSQL_DATABASE_NOT_FOUND', message: expect.stringContaining('cannot see it') });
+    expect(allError).toMatchObject({ name: 'PermanentError', code: 'MYSQL_NOTHING_TO_BACK_UP' });
+  });
+
+  it('a user who cannot see other definers\' routines is refused instead of silently missing them', async () => {
+    // Prepare
+    const ctx = await context({ user: 'dbonly', password: 'pw', databases: ['shop'] });
+
+    // Act
+    const attempt = takeLogicalSnapshot(ctx);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_PRIVILEGES', message: expect.stringMatching(/^missing privileges SELECT on mysql\.proc: /) });
+  });
+
+  it.each([
+    ['granted directly', 'backup'],
+    ['granted through a default role', 'viarole'],
+  ])('the documented privileges are enough, %s', async (_label, user) => {
+    // Prepare
+    const ctx = await context({ user, password: 'pw', databases: ['shop', 'shop_innodb'], parallelism: 2 });
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx);
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+    const post = await statements(ctx, postSchemaArtifact('shop'));
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(taken.consistency.binlogFile).toEqual(expect.any(String));
+    expect(post.filter((s) => /^CREATE DEFINER/.test(s))).toHaveLength(4); // 2 routines, trigger, event
+  });
+
+  it('a system database asked for by name is refused', async () => {
+    // Prepare
+    const ctx = await context({ databases: ['mysql'] });
+
+    // Act
+    const attempt = takeLogicalSnapshot(ctx);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'PermanentError', code: 'INVALID_INPUT' });
+  });
+});
+
+describe('a server without binary logging', () => {
+  it('takes a consistent dump without coordinates and, with one worker, without any lock', async () => {
+    // Prepare
+    const dataDir = path.join(await tempDir('nobinlog'), 'data');
+    await initializeDataDir(dataDir);
+    trackServerPidFile(`${dataDir}.pid`);
+    const server = await startServer({ dataDir, port: await freePort(), extraArgs: ['--skip-log-bin'] });
+    const ctx = await context({ parallelism: 1 }, { config: () => ({ host: server.host, port: server.port, user: 'root', password: '' }) });
+    const seed = await openDataConnection({ host: server.host, port: server.port, user: 'root', connectTimeoutMs: 5_000 });
+    await seed.query('CREATE DATABASE plain; CREATE TABLE plain.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO plain.t VALUES (1, \'a\'), (2, \'b\')');
+    await seed.end();
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx);
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+    await server.stop();
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(taken.consistency).toEqual({
+      flavor: 'mariadb', serverVersion: expect.stringContaining('MariaDB'), lock: 'none', lockMs: 0, binlogEnabled: false, snapshotAt: expect.any(String),
+    });
+    expect(taken.facts.tables).toEqual([expect.objectContaining({ database: 'plain', table: 't', rows: 2 })]);
+  });
+});
+
+describe('schema statement framing', () => {
+  it('round-trips any statement text, even one containing the marker', () => {
+    // Prepare
+    const tricky = [
+      'CREATE TABLE `t` (`a` int)',
+      "CREATE PROCEDURE p() BEGIN SELECT '\n-- dbbackup:statement 12\nx'; END",
+      'SELECT \'日本語 🚀\'',
+      '',
+      'line\r\nbreaks\n',
+    ];
+
+    // Act
+    const text = formatSchemaStatements(tricky, 'a header comment');
+    const split = splitSchemaStatements(text);
+
+    // Assess
+    expect(text.startsWith('-- a header comment\n-- dbbackup:statement 26\nCREATE TABLE `t` (`a` int)\n')).toBe(true);
+    expect(split).toEqual(tricky);
+    expect(splitSchemaStatements(Buffer.from(text))).toEqual(tricky);
+  });
+
+  it('refuses truncated or foreign text', () => {
+    // Prepare
+    const text = formatSchemaStatements(['CREATE TABLE `t` (`a` int)', 'CREATE TABLE `u` (`b` int)']);
+
+    // Act
+    const truncated = () => splitSchemaStatements(text.slice(0, -5));
+    const foreign = () => splitSchemaStatements('CREATE TABLE t (a int);\n');
+    const badLength = () => splitSchemaStatements('-- dbbackup:statement x\nabc\n');
+
+    // Assess
+    for (const split of [truncated, foreign, badLength]) expect(split).toThrow(expect.objectContaining({ name: 'PermanentError', code: 'SCHEMA_INVALID' }));
+  });
+});

@@ -1,0 +1,255 @@
+/**
+ * Logical restore on real MariaDB 10.11 servers: the shop dumped from a source server (the real
+ * logical backup, uploaded to a local-directory store) is restored into a second server table for
+ * table and object for object, users and grants included; under other names; never over a
+ * non-empty target without force; never from a tampered store; a retry after a crash cleans up its
+ * own partial work; validation reports a row changed after the restore.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Connection } from 'mysql2/promise';
+import { silentLogger } from '../../../core/logger';
+import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import type { BackupContext, BackupRecord, PreparedTarget, RestoreContext } from '../../../core/driver/types';
+import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
+import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../../../drivers/mysql/config';
+import { prepareLogicalTarget, restoreLogical, validateTables } from '../../../drivers/mysql/logical-restore';
+import { MARKER_TABLE } from '../../../drivers/mysql/restore-marker';
+import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, type TestMariaDb } from '../../harness/mariadb';
+import { freePort } from '../../harness/ports';
+
+const dirs: string[] = [];
+async function tempDir(label: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `dbbackup-lr-${label}-`));
+  dirs.push(dir);
+  return dir;
+}
+
+let source: TestMariaDb;
+let sourceAdmin: Connection;
+let store: LocalDirectoryStore;
+let record: BackupRecord;
+const connections: Connection[] = [];
+
+async function connect(server: TestMariaDb): Promise<Connection> {
+  const connection = await server.connect();
+  connections.push(connection);
+  return connection;
+}
+
+function restoreContext(server: TestMariaDb | { config(): object }, spoolDir: string, extra: Record<string, unknown> = {}, force = false, backup = record): RestoreContext<MysqlRestoreTarget> {
+  return {
+    backupId: backup.backupId,
+    instance: backup.instance,
+    logger: silentLogger,
+    backup,
+    target: mysqlRestoreTargetSchema.parse({ ...server.config(), ...extra }),
+    spoolDir,
+    force,
+  };
+}
+
+async function restoreInto(server: TestMariaDb, extra: Record<string, unknown> = {}, force = false) {
+  const ctx = restoreContext(server, path.join(await tempDir('spool'), 'restore'), extra, force);
+  const prepared = await prepareLogicalTarget(ctx);
+  const result = await restoreLogical(ctx, prepared, { store, prefix: '' });
+  const checks = await validateTables(ctx, result);
+  return { ctx, prepared, result, checks };
+}
+
+/** Takes a logical backup of `shop` (with users) with the real backup driver and uploads it to `store`. */
+async function backUp(server: TestMariaDb): Promise<BackupRecord> {
+  const driver = new MysqlBackupDriver();
+  const ctx: BackupContext<MysqlConfig> = {
+    backupId: 'lr-backup',
+    instance: 'shop',
+    logger: silentLogger,
+    config: mysqlConfigSchema.parse({ ...server.config(), databases: ['shop'], chunkRows: 3_000, includeUsers: true }),
+    node: { name: 'default' },
+    spoolDir: path.join(await tempDir('dump'), 'spool'),
+  };
+  const snapshot = await driver.createSnapshot(ctx);
+  const uploaded = await driver.upload(ctx, snapshot, { store, prefix: 'mysql/shop/lr-backup/data/default' });
+  await driver.cleanup(ctx, snapshot);
+  return { backupId: ctx.backupId, engine: 'mysql', instance: 'shop', consistency: snapshot.consistency, facts: snapshot.facts, artifacts: uploaded.artifacts };
+}
+
+beforeAll(async () => {
+  source = await startTestMariaDb('lr-src');
+  sourceAdmin = await connect(source);
+  await seedShop(sourceAdmin);
+  await sourceAdmin.query("CREATE USER 'shop_reader'@'%' IDENTIFIED BY 'secret-pw'; GRANT SELECT ON shop.* TO 'shop_reader'@'%'");
+  store = new LocalDirectoryStore(await tempDir('store'));
+  record = await backUp(source);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(connections.map((c) => c.end().catch(() => undefined)));
+  await stopAllMariaDb();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('mysql logical restore', () => {
+  it('restores every table byte for byte and every view, trigger, routine and event into a second server', async () => {
+    // Prepare
+    const target = await startTestMariaDb('lr-target', 2);
+
+    // Act
+    const { result, checks } = await restoreInto(target, { parallelism: 3 });
+
+    // Assess
+    const restored = await connect(target);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.map((c) => c.name)).toEqual(['tables-present', 'row-counts', 'table-digests', 'schema-objects']);
+    expect(await tableChecksums(restored, 'shop')).toEqual(await tableChecksums(sourceAdmin, 'shop'));
+    expect(result.endpoint).toMatchObject({ host: '127.0.0.1', port: target.port, databases: ['shop'], rows: 20_114 });
+    const [[fn]] = await restored.query('SELECT shop.with_tax(10) AS v') as [Array<{ v: string }>, unknown];
+    expect(fn.v).toBe('12.00');
+    const [totals] = await restored.query('SELECT * FROM shop.customer_totals ORDER BY id') as [unknown[], unknown];
+    const [sourceTotals] = await sourceAdmin.query('SELECT * FROM shop.customer_totals ORDER BY id') as [unknown[], unknown];
+    expect(totals).toEqual(sourceTotals);
+    await restored.query("INSERT INTO shop.orders (customer_id, total, status) VALUES (1, 1.00, 'new')");
+    const [[audit]] = await restored.query('SELECT message FROM shop.audit_log ORDER BY id DESC LIMIT 1') as [Array<{ message: string }>, unknown];
+    expect(audit.message).toBe('order 51');
+    await restored.query('CALL shop.mark_paid(51)');
+    const [[order]] = await restored.query('SELECT status FROM shop.orders WHERE id = 51') as [Array<{ status: string }>, unknown];
+    expect(order.status).toBe('paid');
+    const [events] = await restored.query("SELECT EVENT_NAME AS name, STATUS AS status FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'shop'") as [unknown[], unknown];
+    expect(events).toEqual([{ name: 'nightly', status: 'DISABLED' }]);
+    const [markers] = await restored.query('SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_NAME = ?', [MARKER_TABLE]) as [unknown[], unknown];
+    expect(markers).toEqual([]);
+    const [grants] = await restored.query("SHOW GRANTS FOR 'shop_reader'@'%'") as [Array<Record<string, string>>, unknown];
+    expect(grants.map((g) => Object.values(g)[0])).toContain('GRANT SELECT ON `shop`.* TO `shop_reader`@`%`');
+    const [[create]] = await restored.query('SHOW CREATE TABLE shop.big') as [Array<Record<string, string>>, unknown];
+    const [[sourceCreate]] = await sourceAdmin.query('SHOW CREATE TABLE shop.big') as [Array<Record<string, string>>, unknown];
+    expect(create).toEqual(sourceCreate);
+  }, 120_000);
+
+  it('restores under another name next to the original, with views and routines following the rename', async () => {
+    // Prepare: the source server itself is the target; shop stays untouched
+    const before = await tableChecksums(sourceAdmin, 'shop');
+
+    // Act
+    const { checks } = await restoreInto(source, { renameDatabases: { shop: 'shop_copy' } });
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(await tableChecksums(sourceAdmin, 'shop_copy')).toEqual(before);
+    expect(await tableChecksums(sourceAdmin, 'shop')).toEqual(before);
+    const [[view]] = await sourceAdmin.query("SELECT VIEW_DEFINITION AS def FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'shop_copy'") as [Array<{ def: string }>, unknown];
+    expect(view.def).toContain('`shop_copy`.`customers`');
+    await sourceAdmin.query("INSERT INTO shop_copy.orders (customer_id, total, status) VALUES (2, 2.00, 'new')");
+    const [[copyAudit]] = await sourceAdmin.query('SELECT COUNT(*) AS n FROM shop_copy.audit_log') as [Array<{ n: number }>, unknown];
+    const [[shopAudit]] = await sourceAdmin.query('SELECT COUNT(*) AS n FROM shop.audit_log') as [Array<{ n: number }>, unknown];
+    expect(Number(copyAudit.n)).toBe(Number(shopAudit.n) + 1);
+    const [grants] = await sourceAdmin.query("SHOW GRANTS FOR 'shop_reader'@'%'") as [Array<Record<string, string>>, unknown];
+    expect(grants.map((g) => Object.values(g)[0])).toEqual(expect.arrayContaining([
+      'GRANT SELECT ON `shop`.* TO `shop_reader`@`%`', 'GRANT SELECT ON `shop_copy`.* TO `shop_reader`@`%`',
+    ]));
+    await sourceAdmin.query("DROP DATABASE shop_copy; REVOKE SELECT ON shop_copy.* FROM 'shop_reader'@'%'");
+  }, 120_000);
+
+  it('refuses a non-empty target without force and leaves it untouched; replaces it with force', async () => {
+    // Prepare
+    const target = await startTestMariaDb('lr-occupied', 3);
+    const admin = await connect(target);
+    await admin.query('CREATE DATABASE shop; CREATE TABLE shop.precious (id INT PRIMARY KEY); INSERT INTO shop.precious VALUES (42)');
+
+    // Act
+    const refused = restoreInto(target);
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({ name: 'PermanentError', code: 'TARGET_NOT_EMPTY' });
+    await expect(refused).rejects.toThrow(/shop \(1 table\).*--force/);
+    const [kept] = await admin.query('SELECT id FROM shop.precious') as [unknown[], unknown];
+    expect(kept).toEqual([{ id: 42 }]);
+
+    // Act
+    const { checks } = await restoreInto(target, {}, true);
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    const [tables] = await admin.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'precious'") as [unknown[], unknown];
+    expect(tables).toEqual([]);
+  }, 120_000);
+
+  it('fails with CHECKSUM_MISMATCH on a tampered chunk before touching the target, even with force', async () => {
+    // Prepare: a copy of the backup whose chunk is altered in the store
+    const target = await startTestMariaDb('lr-tampered', 4);
+    const admin = await connect(target);
+    await admin.query('CREATE DATABASE shop; CREATE TABLE shop.precious (id INT PRIMARY KEY); INSERT INTO shop.precious VALUES (7)');
+    const chunk = record.artifacts.find((a) => a.name.startsWith('data/shop/big/'))!;
+    const tamperedStore = new LocalDirectoryStore(await tempDir('tampered'));
+    for (const artifact of record.artifacts) {
+      await tamperedStore.putFile(artifact.key, path.join(store.root, artifact.key), { checkpointPath: path.join(await tempDir('cp'), 'cp.json') });
+    }
+    await writeFile(path.join(tamperedStore.root, chunk.key), Buffer.from('not the chunk'));
+    const ctx = restoreContext(target, path.join(await tempDir('spool'), 'restore'), {}, true);
+    const prepared = await prepareLogicalTarget(ctx);
+
+    // Act
+    const restore = restoreLogical(ctx, prepared, { store: tamperedStore, prefix: '' });
+
+    // Assess
+    await expect(restore).rejects.toMatchObject({ name: 'PermanentError', code: 'CHECKSUM_MISMATCH' });
+    const [kept] = await admin.query('SELECT id FROM shop.precious') as [unknown[], unknown];
+    expect(kept).toEqual([{ id: 7 }]);
+  }, 120_000);
+
+  it('a retried restore replaces its own unfinished work without force; another restore needs force for it', async () => {
+    // Prepare: a restore interrupted during the load
+    const target = await startTestMariaDb('lr-retry', 5);
+    const ctx = restoreContext(target, path.join(await tempDir('spool'), 'restore'), { parallelism: 1 });
+    const prepared: PreparedTarget = await prepareLogicalTarget(ctx);
+    const abort = new AbortController();
+    const interrupted = restoreLogical({ ...ctx, signal: abort.signal }, prepared, {
+      store,
+      prefix: '',
+      onProgress: (done, total) => { if (done === total) abort.abort(); },
+    });
+    await expect(interrupted).rejects.toMatchObject({ code: 'ABORTED' });
+    const admin = await connect(target);
+    const [marker] = await admin.query(`SELECT COUNT(*) AS n FROM shop.${MARKER_TABLE}`) as [Array<{ n: number }>, unknown];
+    expect(Number(marker[0].n)).toBe(1);
+
+    // Act: a different restore (new prepare) is refused; the same one, retried, goes through
+    const other = prepareLogicalTarget(restoreContext(target, path.join(await tempDir('spool'), 'restore')));
+    await expect(other).rejects.toThrow(/an unfinished restore/);
+    await rm(ctx.spoolDir, { recursive: true, force: true }); // retried on another host: only the marker is left
+    const result = await restoreLogical(ctx, prepared, { store, prefix: '' });
+    const checks = await validateTables(ctx, result);
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(await tableChecksums(admin, 'shop')).toEqual(await tableChecksums(sourceAdmin, 'shop'));
+  }, 120_000);
+
+  it('validation reports a row changed and a view dropped after the restore', async () => {
+    // Prepare
+    const target = await startTestMariaDb('lr-changed', 6);
+    const { ctx, result } = await restoreInto(target);
+    const admin = await connect(target);
+    await admin.query("UPDATE shop.customers SET name = 'Ada L.' WHERE id = 1; DELETE FROM shop.big WHERE id = 7; DROP VIEW shop.customer_totals");
+
+    // Act
+    const checks = await validateTables(ctx, result);
+
+    // Assess
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    expect(byName['tables-present'].ok).toBe(true);
+    expect(byName['row-counts']).toMatchObject({ ok: false, detail: expect.stringContaining('shop.big: 19999 rows, expected 20000') });
+    expect(byName['table-digests']).toMatchObject({ ok: false, detail: expect.stringMatching(/shop\.big.*shop\.customers|shop\.customers.*shop\.big/) });
+    expect(byName['schema-objects']).toMatchObject({ ok: false, detail: expect.stringContaining('view shop.customer_totals') });
+  }, 120_000);
+
+  it('says MYSQL_AUTH for a wrong password and a transient error for an unreachable target', async () => {
+    // Prepare
+    const wrongPassword = restoreContext(source, await tempDir('spool'), { password: 'wrong' });
+    const unreachable = restoreContext(source, await tempDir('spool'), { port: await freePort(), connectTimeoutMs: 2_000 });
+
+    // Act / Assess
+    await expect(prepareLogicalTarget(wrongPassword)).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_AUTH' });
+    await expect(prepareLogicalTarget(unreachable)).rejects.toMatchObject({ name: 'TransientError' });
+  });
+});

@@ -1,0 +1,99 @@
+/** Point-in-time replay's pure parts: which archived files, the tool's argv, and reading its output. */
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { StoredArtifact } from '../../../core/driver/types';
+import {
+  applyArgv, BinlogEventScanner, parseEventHeader, planReplay, replayArgv, stopDatetime,
+} from '../../../drivers/mysql/point-in-time';
+
+const stored = (backupId: string, file: string, size = 100): StoredArtifact => ({
+  name: `binlog/${file.replace('.', '%2E')}`, key: `backups/mysql/db/${backupId}/data/default/binlog/${file}`, size, sha256: 'a'.repeat(64),
+});
+const archive = (backupId: string, files: string[]) => ({ backupId, binlogs: files, artifacts: files.map((f) => stored(backupId, f)) });
+
+describe('planReplay', () => {
+  it('takes each file from the newest archive holding it, from the backup\'s file on, in order', () => {
+    // Prepare
+    const archives = [
+      archive('20261121T120000Z-aaaaaa', ['binlog.000001', 'binlog.000002']),
+      archive('20261121T130000Z-bbbbbb', ['binlog.000001', 'binlog.000002', 'binlog.000003']),
+    ];
+
+    // Act
+    const plan = planReplay(archives, 'binlog.000002');
+
+    // Assess
+    expect(plan.map((p) => `${p.file}@${p.backupId}`)).toEqual(['binlog.000002@20261121T130000Z-bbbbbb', 'binlog.000003@20261121T130000Z-bbbbbb']);
+    expect(plan[0].artifact.key).toMatch(/130000Z-bbbbbb/);
+  });
+
+  it('refuses no archive, a missing start file and a gap', () => {
+    // Assess
+    expect(() => planReplay([archive('20261121T120000Z-aaaaaa', [])], 'binlog.000001')).toThrow(/archived binary logs; take backups with archiveBinlogs/);
+    expect(() => planReplay([archive('20261121T120000Z-aaaaaa', ['binlog.000003'])], 'binlog.000002')).toThrow(/do not include binlog\.000002/);
+    expect(() => planReplay([archive('20261121T120000Z-aaaaaa', ['binlog.000001', 'binlog.000003'])], 'binlog.000001')).toThrow(/gap between binlog\.000001 and binlog\.000003/);
+  });
+});
+
+describe('replay argv', () => {
+  it('rounds the target time up to a whole UTC second', () => {
+    // Assess
+    expect(stopDatetime('2026-11-21T12:26:44.720Z')).toBe('2026-11-21 12:26:45');
+    expect(stopDatetime('2026-11-21T12:26:44Z')).toBe('2026-11-21 12:26:44');
+    expect(stopDatetime('2026-11-21T13:26:44.001+01:00')).toBe('2026-11-21 12:26:45');
+  });
+
+  it('starts at the backup\'s position and stops at the time or GTID, with renames and a database filter', () => {
+    // Act
+    const byTime = replayArgv({ startPosition: 925, stopDatetime: '2026-11-21 12:26:45', files: ['/s/a', '/s/b'] });
+    const byGtid = replayArgv({ startPosition: 4, untilGtid: '0-1-75', rewriteDb: { shop: 'shop_copy' }, database: 'shop_copy', files: ['/s/a'] });
+
+    // Assess
+    expect(byTime).toEqual(['--no-defaults', '--start-position=925', '--stop-datetime=2026-11-21 12:26:45', '/s/a', '/s/b']);
+    expect(byGtid).toEqual(['--no-defaults', '--start-position=4', '--stop-position=0-1-75', '--rewrite-db=shop->shop_copy', '--database=shop_copy', '/s/a']);
+    expect(applyArgv('/tmp/c.cnf')[0]).toBe('--defaults-file=/tmp/c.cnf');
+  });
+});
+
+describe('reading the binlog tool\'s output', () => {
+  const output = [
+    '/*!50530 SET @@SESSION.PSEUDO_SLAVE_MODE=1*/;',
+    '# at 4',
+    '#261121 12:10:06 server id 1  end_log_pos 256 CRC32 0x1d3b2c4a 	Start: binlog v 4, server v 10.11.19-MariaDB-log created 261121 12:10:06 at startup',
+    '# at 421',
+    '#261121 12:11:52 server id 1  end_log_pos 463 CRC32 0x37372409 	GTID 0-1-75 trans',
+    "BINLOG '",
+    "AAAA",
+    "'/*!*/;",
+    '#261121 12:11:53 server id 1  end_log_pos 600 CRC32 0x11111111 	Xid = 333',
+    '#261121  9:01:02 server id 2  end_log_pos 700 CRC32 0x22222222 	GTID 1-2-9 ddl',
+    '#261121 12:11:54 server id 1  end_log_pos 800 CRC32 0x33333333 	GTID 0-1-76 trans',
+    '',
+  ].join('\n');
+
+  it('parses event headers (UTC), with their GTID', () => {
+    // Act
+    const header = parseEventHeader('#261121 12:11:52 server id 1  end_log_pos 463 CRC32 0x37372409 	GTID 0-1-75 trans');
+
+    // Assess
+    expect(header).toEqual({ at: new Date('2026-11-21T12:11:52Z'), serverId: 1, gtid: { domain: 0, server: 1, sequence: 75 } });
+    expect(parseEventHeader('# at 421')).toBeUndefined();
+  });
+
+  it('passes the output through unchanged while noting GTIDs, transactions and event times, across chunk borders', async () => {
+    // Prepare
+    const scanner = new BinlogEventScanner();
+    const chunks = [output.slice(0, 150), output.slice(150, 333), output.slice(333)].map((c) => Buffer.from(c, 'latin1'));
+    const received: Buffer[] = [];
+
+    // Act
+    await pipeline(Readable.from(chunks), scanner, new Writable({ write(chunk: Buffer, _e, done) { received.push(chunk); done(); } }));
+
+    // Assess
+    expect(Buffer.concat(received).toString('latin1')).toBe(output);
+    expect(scanner.transactions).toBe(3);
+    expect([...scanner.lastGtid.values()].map((g) => `${g.domain}-${g.server}-${g.sequence}`)).toEqual(['0-1-76', '1-2-9']);
+    expect(scanner.firstEventAt?.toISOString()).toBe('2026-11-21T12:11:52.000Z');
+    expect(scanner.lastEventAt?.toISOString()).toBe('2026-11-21T12:11:54.000Z');
+  });
+});

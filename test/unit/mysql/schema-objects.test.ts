@@ -1,0 +1,48 @@
+/** The named objects a post-schema defines, as restore validation expects them. */
+import { definedObject, objectsDefinedBy } from '../../../drivers/mysql/schema-objects';
+
+describe('definedObject', () => {
+  it('recognises views, triggers, routines and events with their definer and options', () => {
+    // Act
+    const objects = [
+      definedObject('CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`127.0.0.1` SQL SECURITY DEFINER VIEW `shop`.`customer_totals` AS select 1'),
+      definedObject("CREATE DEFINER=`root`@`127.0.0.1` TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW INSERT INTO audit_log (message) VALUES ('x')"),
+      definedObject("CREATE DEFINER='app'@'%' PROCEDURE `mark_paid`(IN order_id BIGINT) UPDATE orders SET status = 'paid'"),
+      definedObject('CREATE DEFINER=CURRENT_USER FUNCTION with_tax(amount DECIMAL(12,2)) RETURNS DECIMAL(12,2) DETERMINISTIC RETURN amount * 1.2'),
+      definedObject('/*!50106 CREATE*/ /*!50117 DEFINER=`root`@`localhost`*/ /*!50106 EVENT `nightly` ON SCHEDULE EVERY 1 DAY DO SELECT 1 */'),
+      definedObject('CREATE OR REPLACE VIEW v2 AS SELECT 1'),
+    ];
+
+    // Assess
+    expect(objects).toEqual([
+      { kind: 'view', name: 'customer_totals' },
+      { kind: 'trigger', name: 'orders_audit' },
+      { kind: 'procedure', name: 'mark_paid' },
+      { kind: 'function', name: 'with_tax' },
+      { kind: 'event', name: 'nightly' },
+      { kind: 'view', name: 'v2' },
+    ]);
+  });
+
+  it('ignores tables, session statements and loadable functions', () => {
+    // Act
+    const objects = [
+      definedObject('CREATE TABLE t (id INT)'),
+      definedObject("SET sql_mode = 'STRICT_TRANS_TABLES'"),
+      definedObject("CREATE FUNCTION metaphon RETURNS STRING SONAME 'udf_example.so'"),
+    ];
+
+    // Assess
+    expect(objects).toEqual([undefined, undefined, undefined]);
+  });
+});
+
+describe('objectsDefinedBy', () => {
+  it('groups names by kind, sorted, without duplicates', () => {
+    // Act
+    const objects = objectsDefinedBy(['CREATE VIEW b AS SELECT 1', 'SET NAMES utf8mb4', 'CREATE VIEW a AS SELECT 1', 'CREATE OR REPLACE VIEW a AS SELECT 2']);
+
+    // Assess
+    expect(objects).toEqual({ view: ['a', 'b'], trigger: [], procedure: [], function: [], event: [] });
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Database renames inside schema statements: CREATE DATABASE / USE names and qualified references
+ * are rewritten; strings, comments, unrelated databases and column qualifiers are not.
+ */
+import { createdDatabase, renameDatabases } from '../../../drivers/mysql/sql-rename';
+
+const renames = { shop: 'shop_copy', 'we`ird': 'plain' };
+
+describe('renameDatabases', () => {
+  it('renames the database a CREATE DATABASE statement creates, keeping its options', () => {
+    // Prepare
+    const sql = 'CREATE DATABASE `shop` /*!40100 DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci */';
+
+    // Act
+    const renamed = renameDatabases(sql, renames);
+
+    // Assess
+    expect(renamed).toBe('CREATE DATABASE `shop_copy` /*!40100 DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci */');
+  });
+
+  it('renames IF NOT EXISTS forms, USE and ALTER DATABASE, quoted or bare', () => {
+    // Act
+    const results = [
+      renameDatabases('CREATE SCHEMA IF NOT EXISTS shop', renames),
+      renameDatabases('CREATE DATABASE /*!32312 IF NOT EXISTS*/ `shop`', renames),
+      renameDatabases('USE `shop`', renames),
+      renameDatabases('ALTER DATABASE shop CHARACTER SET utf8mb4', renames),
+      renameDatabases('CREATE DATABASE `we``ird`', renames),
+    ];
+
+    // Assess
+    expect(results).toEqual([
+      'CREATE SCHEMA IF NOT EXISTS `shop_copy`',
+      'CREATE DATABASE /*!32312 IF NOT EXISTS*/ `shop_copy`',
+      'USE `shop_copy`',
+      'ALTER DATABASE `shop_copy` CHARACTER SET utf8mb4',
+      'CREATE DATABASE `plain`',
+    ]);
+  });
+
+  it('renames qualified references to renamed databases, not to others, not column qualifiers', () => {
+    // Prepare
+    const sql = 'CREATE VIEW `shop`.`v` AS select `c`.`id` AS `id` from (`shop`.`customers` `c` join other.t on shop . orders.id = c.id) where x.shop.y = 1';
+
+    // Act
+    const renamed = renameDatabases(sql, renames);
+
+    // Assess
+    expect(renamed).toBe('CREATE VIEW `shop_copy`.`v` AS select `c`.`id` AS `id` from (`shop_copy`.`customers` `c` join other.t on `shop_copy` . orders.id = c.id) where x.shop.y = 1');
+  });
+
+  it('leaves string literals, comments, variables and numbers alone', () => {
+    // Prepare
+    const sql = "INSERT INTO log VALUES ('shop.orders', \"shop.x\", 'it''s shop.y', 'back\\\\' ) -- shop.z\n/* shop.w */ # shop.v\n; SELECT @@session.sql_mode, 1.5";
+
+    // Act
+    const renamed = renameDatabases(sql, { ...renames, session: 'nope', 1: 'two' });
+
+    // Assess
+    expect(renamed).toBe(sql);
+  });
+
+  it('returns the statement unchanged when nothing is renamed', () => {
+    // Prepare
+    const sql = 'CREATE DATABASE `shop`';
+
+    // Act / Assess
+    expect(renameDatabases(sql, {})).toBe(sql);
+  });
+});
+
+describe('createdDatabase', () => {
+  it('names the database of CREATE DATABASE/SCHEMA statements and nothing else', () => {
+    // Act
+    const names = [
+      createdDatabase('  -- header\nCREATE DATABASE `shop` /*!40100 DEFAULT CHARACTER SET utf8mb4 */'),
+      createdDatabase('create schema if not exists `a``b`'),
+      createdDatabase('CREATE TABLE shop (id INT)'),
+      createdDatabase('SET NAMES utf8mb4'),
+    ];
+
+    // Assess
+    expect(names).toEqual(['shop', 'a`b', undefined, undefined]);
+  });
+});

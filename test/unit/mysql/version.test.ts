@@ -1,0 +1,161 @@
+import { PermanentError } from '../../../core/errors';
+import {
+  assertSupportedVersion, binlogStatusPlan, commitBlockPlan, describeVersion, isSupportedVersion, parseServerVersion,
+  requiredPrivileges, snapshotBinlogPlan,
+} from '../../../drivers/mysql/version';
+
+const mariadb = (version: string) => parseServerVersion(version, 'Debian 12');
+const mysql = (version: string) => parseServerVersion(version, 'MySQL Community Server - GPL');
+
+describe('parseServerVersion', () => {
+  it.each([
+    ['10.11.19-MariaDB-0+deb12u1-log', 'Debian 12', { flavor: 'mariadb', major: 10, minor: 11, patch: 19 }],
+    ['5.5.5-10.3.39-MariaDB', 'mariadb.org binary distribution', { flavor: 'mariadb', major: 10, minor: 3, patch: 39 }],
+    ['11.4.2-MariaDB', '', { flavor: 'mariadb', major: 11, minor: 4, patch: 2 }],
+    ['10.6.12', 'MariaDB Server', { flavor: 'mariadb', major: 10, minor: 6, patch: 12 }],
+    ['8.0.36', 'MySQL Community Server - GPL', { flavor: 'mysql', major: 8, minor: 0, patch: 36 }],
+    ['8.4.0-log', 'MySQL Community Server - GPL', { flavor: 'mysql', major: 8, minor: 4, patch: 0 }],
+    ['5.7.44-48', 'Percona Server (GPL), Release 48', { flavor: 'mysql', major: 5, minor: 7, patch: 44 }],
+    ['8.0.mysql_aurora.3.05.2', 'Source distribution', { flavor: 'mysql', major: 8, minor: 0, patch: 0 }],
+  ])('reads %s (%s)', (version, comment, expected) => {
+    // Act
+    const parsed = parseServerVersion(version, comment);
+
+    // Assess
+    expect(parsed).toMatchObject({ ...expected, text: version, comment });
+  });
+
+  it('refuses a version string without numbers', () => {
+    // Act
+    const parse = () => parseServerVersion('unknown', '');
+
+    // Assess
+    expect(parse).toThrow(PermanentError);
+    expect(parse).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }));
+  });
+});
+
+describe('supported versions', () => {
+  it.each(['5.7.44', '8.0.36', '8.4.3'])('supports MySQL %s', (version) => {
+    expect(isSupportedVersion(mysql(version))).toBe(true);
+  });
+
+  it.each(['10.3.39-MariaDB', '10.4.34-MariaDB', '10.5.27-MariaDB', '10.6.20-MariaDB', '10.11.19-MariaDB-0+deb12u1-log', '11.0.6-MariaDB', '11.4.4-MariaDB', '11.8.1-MariaDB'])(
+    'supports MariaDB %s', (version) => {
+      expect(isSupportedVersion(mariadb(version))).toBe(true);
+    },
+  );
+
+  it.each([
+    ['MySQL 5.6.51', mysql('5.6.51')],
+    ['MySQL 8.1.0 (innovation)', mysql('8.1.0')],
+    ['MySQL 8.3.0 (innovation)', mysql('8.3.0')],
+    ['MySQL 9.1.0', mysql('9.1.0')],
+    ['MariaDB 10.2.44', mariadb('10.2.44-MariaDB')],
+    ['MariaDB 5.5.68', mariadb('5.5.68-MariaDB')],
+    ['MariaDB 12.0.1', mariadb('12.0.1-MariaDB')],
+  ])('refuses %s with UNSUPPORTED_VERSION naming it', (label, version) => {
+    // Act
+    const check = () => assertSupportedVersion(version);
+
+    // Assess
+    expect(isSupportedVersion(version)).toBe(false);
+    expect(check).toThrow(PermanentError);
+    expect(check).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: expect.stringContaining(label.replace(/ \(.*\)$/, '')) }));
+  });
+
+  it('describes versions for messages', () => {
+    expect(describeVersion(mariadb('10.11.19-MariaDB-log'))).toBe('MariaDB 10.11.19');
+    expect(describeVersion(mysql('8.0.36'))).toBe('MySQL 8.0.36');
+  });
+});
+
+describe('commitBlockPlan', () => {
+  it.each(['10.4.0-MariaDB', '10.11.19-MariaDB', '11.4.2-MariaDB'])('blocks commits with BACKUP STAGE on MariaDB %s when every table is transactional', (version) => {
+    // Act
+    const plan = commitBlockPlan(mariadb(version), { nonTransactional: false });
+
+    // Assess
+    expect(plan).toEqual({
+      kind: 'backup-stage', prepare: [], acquire: ['BACKUP STAGE START', 'BACKUP STAGE BLOCK_COMMIT'], release: ['BACKUP STAGE END'], privilege: 'RELOAD',
+    });
+  });
+
+  it.each([
+    ['MariaDB 10.3 (no BACKUP STAGE)', mariadb('10.3.39-MariaDB'), false],
+    ['MariaDB 10.11 with MyISAM in scope', mariadb('10.11.19-MariaDB'), true],
+    ['MySQL 5.7', mysql('5.7.44'), false],
+    ['MySQL 8.0', mysql('8.0.36'), false],
+    ['MySQL 8.4', mysql('8.4.3'), false],
+    ['MySQL 8.0 with MyISAM in scope', mysql('8.0.36'), true],
+  ])('uses FLUSH TABLES WITH READ LOCK on %s', (_label, version, nonTransactional) => {
+    // Act
+    const plan = commitBlockPlan(version, { nonTransactional });
+
+    // Assess
+    expect(plan).toEqual({
+      kind: 'flush-tables-with-read-lock', prepare: ['FLUSH LOCAL TABLES'], acquire: ['FLUSH TABLES WITH READ LOCK'], release: ['UNLOCK TABLES'], privilege: 'RELOAD',
+    });
+  });
+});
+
+describe('binlogStatusPlan', () => {
+  it.each([
+    ['10.3.39-MariaDB', 'SHOW MASTER STATUS', 'REPLICATION CLIENT'],
+    ['10.5.1-MariaDB', 'SHOW MASTER STATUS', 'REPLICATION CLIENT'],
+    ['10.5.2-MariaDB', 'SHOW BINLOG STATUS', 'BINLOG MONITOR'],
+    ['10.11.19-MariaDB', 'SHOW BINLOG STATUS', 'BINLOG MONITOR'],
+    ['11.4.2-MariaDB', 'SHOW BINLOG STATUS', 'BINLOG MONITOR'],
+  ])('MariaDB %s: %s and @@gtid_binlog_pos', (version, status, privilege) => {
+    // Act
+    const plan = binlogStatusPlan(mariadb(version));
+
+    // Assess
+    expect(plan).toEqual({ status, gtidQuery: 'SELECT @@GLOBAL.gtid_binlog_pos', privilege });
+  });
+
+  it.each([
+    ['5.7.44', 'SHOW MASTER STATUS'],
+    ['8.0.36', 'SHOW MASTER STATUS'],
+    ['8.4.3', 'SHOW BINARY LOG STATUS'],
+  ])('MySQL %s: %s with Executed_Gtid_Set', (version, status) => {
+    // Act
+    const plan = binlogStatusPlan(mysql(version));
+
+    // Assess
+    expect(plan).toEqual({ status, gtidColumn: 'Executed_Gtid_Set', privilege: 'REPLICATION CLIENT' });
+  });
+});
+
+describe('snapshotBinlogPlan', () => {
+  it('reads MariaDB binlog_snapshot_* and BINLOG_GTID_POS', () => {
+    // Act
+    const plan = snapshotBinlogPlan(mariadb('10.11.19-MariaDB'));
+
+    // Assess
+    expect(plan).toEqual({ status: "SHOW SESSION STATUS LIKE 'binlog_snapshot_%'", gtidQuery: 'SELECT BINLOG_GTID_POS(?, ?)' });
+  });
+
+  it.each(['5.7.44', '8.0.36', '8.4.3'])('has no equivalent on MySQL %s', (version) => {
+    expect(snapshotBinlogPlan(mysql(version))).toBeUndefined();
+  });
+});
+
+describe('requiredPrivileges', () => {
+  it.each([
+    ['MariaDB 10.3', mariadb('10.3.39-MariaDB'), ['REPLICATION CLIENT', 'SELECT ON mysql.proc']],
+    ['MariaDB 10.11', mariadb('10.11.19-MariaDB'), ['BINLOG MONITOR', 'SELECT ON mysql.proc']],
+    ['MariaDB 11.4', mariadb('11.4.2-MariaDB'), ['BINLOG MONITOR', 'SHOW CREATE ROUTINE']],
+    ['MySQL 5.7', mysql('5.7.44'), ['REPLICATION CLIENT', 'SELECT ON mysql.proc']],
+    ['MySQL 8.0', mysql('8.0.36'), ['REPLICATION CLIENT', 'SHOW_ROUTINE']],
+    ['MySQL 8.4', mysql('8.4.3'), ['REPLICATION CLIENT', 'SHOW_ROUTINE']],
+  ])('lists what %s needs', (_label, version, specific) => {
+    // Act
+    const privileges = requiredPrivileges(version);
+    const withUsers = requiredPrivileges(version, { includeUsers: true });
+
+    // Assess
+    expect(privileges).toEqual(['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT', 'RELOAD', ...specific]);
+    expect(withUsers).toEqual([...privileges, 'SELECT ON mysql.*']);
+  });
+});
