@@ -56,7 +56,7 @@ async function seed(server: RunningServer, database: string, megabytes: number):
     await connection.query(`CREATE DATABASE ${database}`);
     for (let t = 1; t <= TABLES; t += 1) {
       await connection.query(`CREATE TABLE ${database}.t${t} (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(80) NOT NULL, c DOUBLE NULL, d DATETIME NOT NULL, pad CHAR(120) NOT NULL) ENGINE=InnoDB`);
-      await connection.query(`INSERT INTO ${database}.t${t} SELECT seq, seq * 7 MOD 100000, MD5(seq), IF(seq MOD 5 = 0, NULL, seq / 3), '2026-01-01' + INTERVAL seq SECOND, REPEAT(CHAR(65 + seq MOD 26), 120) FROM seq_1_to_${rowsPerTable}`);
+      await connection.query(`INSERT INTO ${database}.t${t} SELECT seq, seq * 7 MOD 100000, MD5(seq), IF(seq MOD 5 = 0, NULL, seq / 3), '2026-01-01' + INTERVAL seq SECOND, REPEAT(CHAR(65 + seq MOD 26), 120) FROM ${database}.seq_1_to_${rowsPerTable}`);
     }
     const [[size]] = await connection.query('SELECT SUM(data_length) AS bytes FROM information_schema.tables WHERE table_schema = ?', [database]) as [Array<{ bytes: string }>, unknown];
     return Number(size.bytes);

@@ -6,14 +6,15 @@
  *     backups/<engine>/<instance>/<backupId>/verification.json  result of the latest `verify`
  *     state/...                                                 circuit breakers and other durable state
  *
- * Backup ids start with their UTC creation time, so they sort chronologically.
+ * Backup ids start with their UTC creation time to the millisecond, so they sort chronologically
+ * (ids without milliseconds, from earlier versions, are still read).
  */
 import { randomBytes } from 'node:crypto';
 import { PermanentError } from '../errors';
 
 export const BACKUPS_ROOT = 'backups';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const BACKUP_ID = /^(\d{8}T\d{6}Z)-[0-9a-f]{6,}$/;
+const BACKUP_ID = /^(\d{8}T\d{6})(\d{3})?Z-[0-9a-f]{6,}$/;
 
 /** Refuses engine/instance names that could not be a single key segment. */
 export function assertName(kind: 'engine' | 'instance', value: string): void {
@@ -22,9 +23,9 @@ export function assertName(kind: 'engine' | 'instance', value: string): void {
   }
 }
 
-/** A new sortable backup id, e.g. `20261121T112233Z-3f9a1c`. */
+/** A new sortable backup id, e.g. `20261121T112233456Z-3f9a1c` (UTC, to the millisecond). */
 export function newBackupId(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.(\d{3})Z$/, '$1Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -33,12 +34,13 @@ export function backupIdTime(backupId: string): Date | undefined {
   const match = BACKUP_ID.exec(backupId);
   if (!match) return undefined;
   const s = match[1];
-  return new Date(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`);
+  const ms = match[2] ?? '000';
+  return new Date(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}.${ms}Z`);
 }
 
 export function assertBackupId(backupId: string): void {
   if (!BACKUP_ID.test(backupId)) {
-    throw new PermanentError(`'${backupId}' is not a backup id (expected e.g. 20261121T112233Z-3f9a1c)`, { code: 'INVALID_BACKUP_ID' });
+    throw new PermanentError(`'${backupId}' is not a backup id (expected e.g. 20261121T112233456Z-3f9a1c)`, { code: 'INVALID_BACKUP_ID' });
   }
 }
 

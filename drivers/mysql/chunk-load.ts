@@ -55,7 +55,7 @@ export interface LoadOptions {
   parallelism: number;
   logger: Logger;
   signal?: AbortSignal;
-  /** Called after each chunk with the totals so far. */
+  /** Called after each statement with the totals so far. */
   onChunk?: (done: { chunks: number; rows: number }) => void;
 }
 
@@ -190,7 +190,10 @@ export async function loadTables(
 
   const worker = async (connection: Connection) => {
     while (failure === undefined && next < jobs.length) {
-      if (options.signal?.aborted) throw new PermanentError('restore aborted', { code: 'ABORTED', engine: ENGINE });
+      if (options.signal?.aborted) {
+        failure ??= new PermanentError('restore aborted', { code: 'ABORTED', engine: ENGINE });
+        break;
+      }
       const { load, chunks } = jobs[next++];
       const what = chunks.length === load.files.length
         ? `loading ${load.database}.${load.table}`

@@ -21,6 +21,8 @@ export interface ServerPaths {
   pidFile: string;
   errorLog: string;
   binlogBase: string;
+  /** Private tmpdir: servers sharing /tmp collide on internal temporary table names. */
+  tmpdir: string;
 }
 
 /** Files of a server, next to (not inside) its data dir so the data dir holds only data. */
@@ -32,6 +34,7 @@ export function serverPaths(dataDir: string): ServerPaths {
     pidFile: `${base}.pid`,
     errorLog: `${base}.err`,
     binlogBase: path.join(`${base}-binlog`, 'binlog'),
+    tmpdir: `${base}.tmp`,
   };
 }
 
@@ -48,7 +51,7 @@ export interface RunningServer extends ServerPaths {
 /** Creates the system tables in an empty data dir (`mariadb-install-db`), root reachable over TCP. */
 export async function initializeDataDir(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  const tmpdir = `${path.resolve(dataDir)}-tmp`;
+  const { tmpdir } = serverPaths(dataDir);
   await mkdir(tmpdir, { recursive: true });
   try {
     await run('mariadb-install-db', [
@@ -74,13 +77,11 @@ export interface StartServerOptions {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const paths = serverPaths(options.dataDir);
   await mkdir(path.dirname(paths.binlogBase), { recursive: true });
-  // A private tmpdir: servers sharing /tmp collide on internal temporary table names under load.
-  const tmpdir = `${paths.dataDir}-tmp`;
-  await mkdir(tmpdir, { recursive: true });
+  await mkdir(paths.tmpdir, { recursive: true });
   const log = openSync(paths.errorLog, 'a');
   const child = spawn('mariadbd', [
     '--no-defaults', '--user=root', `--datadir=${paths.dataDir}`, `--socket=${paths.socket}`, `--pid-file=${paths.pidFile}`,
-    `--log-error=${paths.errorLog}`, `--tmpdir=${tmpdir}`, '--bind-address=127.0.0.1', `--port=${options.port}`,
+    `--log-error=${paths.errorLog}`, `--tmpdir=${paths.tmpdir}`, '--bind-address=127.0.0.1', `--port=${options.port}`,
     `--server-id=${options.serverId ?? 1}`, `--log-bin=${paths.binlogBase}`, '--binlog-format=ROW',
     '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--skip-name-resolve',
     '--local-infile=1', '--max-allowed-packet=256M',

@@ -27,12 +27,12 @@ import type {
 } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { downloadAll, selectArtifacts } from './artifact-download';
-import { loadColumnLists, loadModeFor, loadTables, type TableLoad } from './chunk-load';
+import { loadColumnLists, loadModeFor, loadTables } from './chunk-load';
 import { quoteId } from './connection';
 import type { MysqlRestoreTarget } from './config';
 import { ENGINE, type MysqlFacts } from './layout';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
-import { applyPreSchema, applyStatements, finishDeferred, schemaStatements } from './schema-apply';
+import { applyPreSchema, applyStatements, finishDeferred, schemaStatements, type DeferredStatement } from './schema-apply';
 import { objectsDefinedBy, type SchemaObjects } from './schema-objects';
 import { classifyTargetError, describeTarget, openSchemaConnection } from './target-connection';
 import {
@@ -174,12 +174,12 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
   const fileOf = (name: string): string => localFile.get(name)!;
   const statementsOf = async (name: string) => schemaStatements(await readFile(fileOf(name)));
 
-  const objects: Record<string, SchemaObjects> = {};
-  let rows = 0;
-  const applyBackup = async (connection: Connection): Promise<void> => {
-    // 2. Replace what may be replaced, then the schema, database by database.
+  const where = `restoring ${ctx.backup.backupId} into ${describeTarget(ctx.target)}`;
+  const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
+
+  // 2. Replace what may be replaced, then the tables, database by database.
+  const columns = await withSchemaConnection(ctx, where, async (connection) => {
     await clearTargets(ctx, connection, mappings, token);
-    const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
     for (const mapping of mappings) {
       const schema = schemaOf.get(mapping.source);
       const statements = schema ? await statementsOf(schema.pre) : [];
@@ -188,34 +188,40 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
         await recordCreated(ctx.spoolDir, token, mapping.target);
       });
     }
+    return {
+      lists: await loadColumnLists(connection, mappings.map((m) => m.target)),
+      mode: loadModeFor(await detectServerVersion(connection)),
+    };
+  });
 
-    // 3. Rows, in parallel.
-    const loads: TableLoad[] = facts.tables.map((t) => ({
-      database: targetOf.get(t.database) ?? t.database,
-      table: t.table,
-      engine: t.engine,
-      rows: t.rows,
-      files: t.chunks.map(fileOf),
-    }));
-    const columns = await loadColumnLists(connection, mappings.map((m) => m.target));
-    const total = facts.tables.reduce((s, t) => s + t.rows, 0);
-    let lastLog = Date.now();
-    const mode = loadModeFor(await detectServerVersion(connection));
-    const loaded = await loadTables(ctx.target, loads, columns, {
-      mode,
-      parallelism,
-      logger: ctx.logger,
-      signal: ctx.signal,
-      onChunk: (done) => {
-        if (Date.now() - lastLog < 5_000) return;
-        lastLog = Date.now();
-        ctx.logger.info('mysql restore: loading', { rows: done.rows, of: total, chunks: done.chunks });
-      },
-    });
-    rows = loaded.rows;
+  // 3. Rows, in parallel.
+  const total = facts.tables.reduce((s, t) => s + t.rows, 0);
+  let lastLog = Date.now();
+  const loaded = await loadTables(ctx.target, facts.tables.map((t) => ({
+    database: targetOf.get(t.database) ?? t.database,
+    table: t.table,
+    engine: t.engine,
+    rows: t.rows,
+    files: t.chunks.map(fileOf),
+  })), columns.lists, {
+    mode: columns.mode,
+    parallelism,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    onChunk: (done) => {
+      if (Date.now() - lastLog < 5_000) return;
+      lastLog = Date.now();
+      ctx.logger.info('mysql restore: loading', { rows: done.rows, of: total, chunks: done.chunks });
+    },
+  });
+  const rows = loaded.rows;
 
-    // 4. Views, routines, triggers, events; then users; then what had to wait for others.
-    const pending = [];
+  // 4. Views, routines, triggers, events; then users; then what had to wait for others; and done:
+  //    the databases are no longer an unfinished restore. (A new connection: the load may have
+  //    outlasted the server's idle timeout.)
+  const objects: Record<string, SchemaObjects> = {};
+  await withSchemaConnection(ctx, where, async (connection) => {
+    const pending: DeferredStatement[] = [];
     for (const mapping of mappings) {
       const schema = schemaOf.get(mapping.source);
       const statements = schema ? await statementsOf(schema.post) : [];
@@ -226,11 +232,8 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
       pending.push(...await applyStatements(connection, await statementsOf(facts.users), { renames, where: 'users' }));
     }
     await finishDeferred(connection, pending);
-
-    // 5. Done: the databases are no longer an unfinished restore.
     for (const mapping of mappings) await removeMarker(connection, mapping.target);
-  };
-  await withSchemaConnection(ctx, `restoring ${ctx.backup.backupId} into ${describeTarget(ctx.target)}`, applyBackup);
+  });
 
   const durationMs = Date.now() - started;
   ctx.logger.info('mysql restore: done', { rows, bytes, durationMs, rowsPerSecond: Math.round(rows / Math.max(durationMs / 1000, 0.001)) });

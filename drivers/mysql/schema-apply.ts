@@ -90,28 +90,31 @@ export async function applyPreSchema(
   return statements.length;
 }
 
-interface Deferred {
+/** A statement whose dependencies did not exist yet, kept for {@link finishDeferred}. */
+export interface DeferredStatement {
   statement: string;
   /** Session statements that preceded it in its file, replayed before it. */
   session: string[];
+  /** Which file it comes from, for messages. */
+  where: string;
   error: unknown;
 }
 
 /**
- * Applies statements in order (post-schema with `database` set, users.sql without), deferring
- * the ones whose dependencies do not exist yet and retrying them until no more succeed.
- * Returns the deferred statements that still fail, for the caller to apply after other files;
- * use {@link finishDeferred} to retry them and throw for the rest.
+ * Applies statements in order (post-schema with `database` set, users.sql without). Statements
+ * whose dependencies do not exist yet are returned instead, for {@link finishDeferred} once the
+ * other files are applied too.
+ * @throws PermanentError `MYSQL_SCHEMA_FAILED` naming the statement, for any other failure.
  */
 export async function applyStatements(
   connection: Connection,
   statements: string[],
   options: { database?: string; renames: Renames; where: string },
-): Promise<Deferred[]> {
+): Promise<DeferredStatement[]> {
   await execute(connection, SCHEMA_SESSION, options.where);
   if (options.database !== undefined) await execute(connection, `USE ${quoteId(options.database)}`, options.where);
   const session: string[] = [];
-  const deferred: Deferred[] = [];
+  const deferred: DeferredStatement[] = [];
   for (const original of statements) {
     const statement = renameDatabases(original, options.renames);
     if (isSessionStatement(statement)) {
@@ -125,7 +128,7 @@ export async function applyStatements(
       if (!MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0)) {
         throw classifyTargetError(error, `${options.where}: statement failed (${head(statement)})`, 'MYSQL_SCHEMA_FAILED');
       }
-      deferred.push({ statement, session: [...session], error });
+      deferred.push({ statement, session: [...session], where: options.where, error });
     }
   }
   return deferred.map((d) => ({ ...d, session: [SCHEMA_SESSION, ...(options.database !== undefined ? [`USE ${quoteId(options.database)}`] : []), ...d.session] }));
@@ -135,24 +138,24 @@ export async function applyStatements(
  * Retries deferred statements (each after replaying its session) while any of them succeeds.
  * @throws PermanentError `MYSQL_SCHEMA_FAILED` naming the first statement that still fails.
  */
-export async function finishDeferred(connection: Connection, pending: Deferred[]): Promise<void> {
+export async function finishDeferred(connection: Connection, pending: DeferredStatement[]): Promise<void> {
   let remaining = pending;
   while (remaining.length > 0) {
-    const next: Deferred[] = [];
+    const next: DeferredStatement[] = [];
     for (const item of remaining) {
       try {
         for (const sql of item.session) await connection.query(sql);
         await connection.query(item.statement);
       } catch (error) {
         if (!MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0)) {
-          throw classifyTargetError(error, `statement failed (${head(item.statement)})`, 'MYSQL_SCHEMA_FAILED');
+          throw classifyTargetError(error, `${item.where}: statement failed (${head(item.statement)})`, 'MYSQL_SCHEMA_FAILED');
         }
         next.push({ ...item, error });
       }
     }
     if (next.length === remaining.length) {
       const first = next[0];
-      throw classifyTargetError(first.error, `statement failed (${head(first.statement)})`, 'MYSQL_SCHEMA_FAILED');
+      throw classifyTargetError(first.error, `${first.where}: statement failed (${head(first.statement)})`, 'MYSQL_SCHEMA_FAILED');
     }
     remaining = next;
   }

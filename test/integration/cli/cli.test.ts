@@ -108,8 +108,10 @@ describe('dbbackup CLI', () => {
     const report = JSON.parse(demo.stdout);
 
     expect(demo.code).toBe(0);
-    expect(report.results).toEqual([expect.objectContaining({ engine: 'etcd', ok: true })]);
-    expect(report.results[0].validation).toMatch(/kv-digest:ok/);
+    expect(report.results).toEqual([
+      expect.objectContaining({ engine: 'etcd', ok: true, validation: expect.stringMatching(/kv-digest:ok/) }),
+      expect.objectContaining({ engine: 'mysql', ok: true, validation: expect.stringMatching(/table-digests:ok/) }),
+    ]);
   });
 
   it('prune is a dry run unless --apply', async () => {

@@ -118,6 +118,13 @@ describe('Catalog', () => {
   });
 });
 
+describe('backup ids', () => {
+  it('sort in creation order to the millisecond, so backups taken in the same second keep their order', () => {
+    const ids = [0, 1, 999].map((ms) => newBackupId(new Date(Date.UTC(2026, 10, 21, 11, 22, 33, ms))));
+    expect([...ids].reverse().sort()).toEqual(ids);
+  });
+});
+
 describe('verifyBackup', () => {
   it('re-hashes every artifact and records the result next to the manifest', async () => {
     // Prepare

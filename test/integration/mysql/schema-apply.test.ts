@@ -1,0 +1,88 @@
+/**
+ * Applying schema statements on a real MariaDB 10.11 server: the pre-schema creates the database
+ * under its target name and calls the hook before any table exists; post-schema statements whose
+ * dependencies come later are retried after the others, with the session settings they were
+ * written under; what can never succeed fails naming the statement.
+ */
+import type { Connection } from 'mysql2/promise';
+import { applyPreSchema, applyStatements, finishDeferred } from '../../../drivers/mysql/schema-apply';
+import { openSchemaConnection } from '../../../drivers/mysql/target-connection';
+import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
+
+let server: TestMariaDb;
+let schema: Connection;
+
+beforeAll(async () => {
+  server = await startTestMariaDb('schema-apply', 8);
+  schema = await openSchemaConnection({ ...server.config(), connectTimeoutMs: 5_000 });
+}, 60_000);
+
+afterAll(async () => {
+  await schema?.end();
+  await stopAllMariaDb();
+});
+
+async function tablesOf(database: string): Promise<string[]> {
+  const [rows] = await schema.query('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1', [database]) as [Array<{ name: string }>, unknown];
+  return rows.map((r) => r.name);
+}
+
+describe('applyPreSchema', () => {
+  it('creates the database under its target name, calls the hook before the tables, then creates them', async () => {
+    // Prepare
+    const statements = [
+      'CREATE DATABASE `app` /*!40100 DEFAULT CHARACTER SET latin1 */',
+      'CREATE TABLE `t` (`id` int(11) NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB',
+      'CREATE TABLE `u` (`t_id` int(11) NOT NULL, CONSTRAINT `fk` FOREIGN KEY (`t_id`) REFERENCES `t` (`id`)) ENGINE=InnoDB',
+    ];
+    let seenByHook: string[] | undefined;
+
+    // Act
+    await applyPreSchema(schema, statements, { source: 'app', target: 'app_copy' }, { app: 'app_copy' }, async () => {
+      seenByHook = await tablesOf('app_copy');
+    });
+
+    // Assess
+    expect(seenByHook).toEqual([]);
+    expect(await tablesOf('app_copy')).toEqual(['t', 'u']);
+    expect(await tablesOf('app')).toEqual([]);
+    const [[db]] = await schema.query("SELECT DEFAULT_CHARACTER_SET_NAME AS cs FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'app_copy'") as [Array<{ cs: string }>, unknown];
+    expect(db.cs).toBe('latin1');
+  });
+});
+
+describe('applyStatements / finishDeferred', () => {
+  it('retries a view whose dependency comes later, under the sql_mode it was written with', async () => {
+    // Prepare
+    await schema.query('CREATE DATABASE post1; CREATE TABLE post1.base (x INT); INSERT INTO post1.base VALUES (1), (2)');
+    const statements = [
+      "SET SESSION sql_mode = 'ANSI_QUOTES'",
+      'CREATE VIEW "later_user" AS SELECT "x" FROM "defined_later"',
+      "SET SESSION sql_mode = ''",
+      'CREATE VIEW `defined_later` AS SELECT `x` FROM `base`',
+    ];
+
+    // Act
+    const pending = await applyStatements(schema, statements, { database: 'post1', renames: {}, where: 'test' });
+    await finishDeferred(schema, pending);
+
+    // Assess
+    expect(pending).toHaveLength(1);
+    const [rows] = await schema.query('SELECT x FROM post1.later_user ORDER BY x') as [Array<{ x: number }>, unknown];
+    expect(rows).toEqual([{ x: 1 }, { x: 2 }]);
+  });
+
+  it('fails naming the statement when it can never succeed', async () => {
+    // Prepare
+    await schema.query('CREATE DATABASE post2');
+
+    // Act
+    const broken = applyStatements(schema, ['CREATE VIEW v AS SELEC 1'], { database: 'post2', renames: {}, where: 'post-schema of post2' });
+    const orphan = applyStatements(schema, ['CREATE VIEW v AS SELECT * FROM nowhere'], { database: 'post2', renames: {}, where: 'post-schema of post2' })
+      .then((pending) => finishDeferred(schema, pending));
+
+    // Assess
+    await expect(broken).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_SCHEMA_FAILED', message: expect.stringContaining('post-schema of post2: statement failed (CREATE VIEW v AS SELEC 1)') });
+    await expect(orphan).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_SCHEMA_FAILED', message: expect.stringMatching(/^post-schema of post2: statement failed \(CREATE VIEW v AS SELECT \* FROM nowhere\).*nowhere/) });
+  });
+});
