@@ -33,19 +33,20 @@ function fmix(input: number): number {
   return h;
 }
 
-/** MurmurHash3 x86_128 of `data[0..length)` into `out` (4 unsigned 32-bit words). */
-export function murmur3x86x128(data: Buffer, length: number, seed: number, out: Uint32Array): void {
+/**
+ * MurmurHash3 x86_128 core over little-endian 32-bit words: `bytes[0..length)` must be zero-padded
+ * to a whole 16-byte block, and `words` must view the same memory.
+ */
+function murmurWords(words: Int32Array, length: number, seed: number, out: Uint32Array): void {
+  const w = words;
   let h1 = seed;
   let h2 = seed;
   let h3 = seed;
   let h4 = seed;
   const blocks = length >> 4;
   for (let i = 0; i < blocks; i += 1) {
-    const at = i * 16;
-    let k1 = data.readInt32LE(at);
-    let k2 = data.readInt32LE(at + 4);
-    let k3 = data.readInt32LE(at + 8);
-    let k4 = data.readInt32LE(at + 12);
+    const at = i * 4;
+    let k1 = w[at]; let k2 = w[at + 1]; let k3 = w[at + 2]; let k4 = w[at + 3];
     k1 = Math.imul(rotl(Math.imul(k1, C1), 15), C2); h1 ^= k1;
     h1 = rotl(h1, 19); h1 = (h1 + h2) | 0; h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
     k2 = Math.imul(rotl(Math.imul(k2, C2), 16), C3); h2 ^= k2;
@@ -55,27 +56,27 @@ export function murmur3x86x128(data: Buffer, length: number, seed: number, out: 
     k4 = Math.imul(rotl(Math.imul(k4, C4), 18), C1); h4 ^= k4;
     h4 = rotl(h4, 13); h4 = (h4 + h1) | 0; h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
   }
-  const tail = blocks * 16;
-  let k1 = 0;
-  let k2 = 0;
-  let k3 = 0;
-  let k4 = 0;
   const rest = length & 15;
-  /** Little-endian word from tail bytes [from, to). */
-  const word = (from: number, to: number): number => {
-    let k = 0;
-    for (let b = Math.min(to, rest) - 1; b >= from; b -= 1) k ^= data[tail + b] << ((b - from) * 8);
-    return k;
-  };
-  if (rest > 12) { k4 = word(12, 16); k4 = Math.imul(rotl(Math.imul(k4, C4), 18), C1); h4 ^= k4; }
-  if (rest > 8) { k3 = word(8, 12); k3 = Math.imul(rotl(Math.imul(k3, C3), 17), C4); h3 ^= k3; }
-  if (rest > 4) { k2 = word(4, 8); k2 = Math.imul(rotl(Math.imul(k2, C2), 16), C3); h2 ^= k2; }
-  if (rest > 0) { k1 = word(0, 4); k1 = Math.imul(rotl(Math.imul(k1, C1), 15), C2); h1 ^= k1; }
+  if (rest > 0) {
+    // The tail is zero-padded, so a partial word equals the specification's byte-wise assembly.
+    const at = blocks * 4;
+    if (rest > 12) h4 ^= Math.imul(rotl(Math.imul(w[at + 3], C4), 18), C1);
+    if (rest > 8) h3 ^= Math.imul(rotl(Math.imul(w[at + 2], C3), 17), C4);
+    if (rest > 4) h2 ^= Math.imul(rotl(Math.imul(w[at + 1], C2), 16), C3);
+    h1 ^= Math.imul(rotl(Math.imul(w[at], C1), 15), C2);
+  }
   h1 ^= length; h2 ^= length; h3 ^= length; h4 ^= length;
   h1 = (h1 + h2 + h3 + h4) | 0; h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
   h1 = fmix(h1); h2 = fmix(h2); h3 = fmix(h3); h4 = fmix(h4);
   h1 = (h1 + h2 + h3 + h4) | 0; h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
   out[0] = h1; out[1] = h2; out[2] = h3; out[3] = h4;
+}
+
+/** MurmurHash3 x86_128 of `data[0..length)` into `out` (4 unsigned 32-bit words). */
+export function murmur3x86x128(data: Buffer, length: number, seed: number, out: Uint32Array): void {
+  const bytes = new Uint8Array((length + 15) & ~15);
+  bytes.set(data.subarray(0, length));
+  murmurWords(new Int32Array(bytes.buffer), length, seed, out);
 }
 
 if (os.endianness() !== 'LE') {
@@ -90,9 +91,8 @@ export class TableDigest {
   rows = 0;
 
   /**
-   * Adds one row. The same hash as {@link murmur3x86x128} over the length-prefixed fields, inlined
-   * over a reusable word view (this runs once per row of every table: ~15x faster than the
-   * straightforward version).
+   * Adds one row: the hash of its length-prefixed fields, built in a reusable word-aligned buffer
+   * (this runs once per row of every table, so it avoids every allocation).
    */
   add(row: RawRow): void {
     let size = 0;
@@ -118,39 +118,9 @@ export class TableDigest {
       }
     }
     const length = o;
-    // Zero the tail up to the next 16 bytes, so a partial tail word equals the byte-wise assembly.
+    // Zero the tail up to the next 16 bytes (murmurWords reads whole words).
     for (let j = length; j < ((length + 15) & ~15); j += 1) buf[j] = 0;
-    const w = this.words;
-    let h1 = SEED;
-    let h2 = SEED;
-    let h3 = SEED;
-    let h4 = SEED;
-    const blocks = length >> 4;
-    for (let i = 0; i < blocks; i += 1) {
-      const at = i * 4;
-      let k1 = w[at]; let k2 = w[at + 1]; let k3 = w[at + 2]; let k4 = w[at + 3];
-      k1 = Math.imul(rotl(Math.imul(k1, C1), 15), C2); h1 ^= k1;
-      h1 = rotl(h1, 19); h1 = (h1 + h2) | 0; h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
-      k2 = Math.imul(rotl(Math.imul(k2, C2), 16), C3); h2 ^= k2;
-      h2 = rotl(h2, 17); h2 = (h2 + h3) | 0; h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
-      k3 = Math.imul(rotl(Math.imul(k3, C3), 17), C4); h3 ^= k3;
-      h3 = rotl(h3, 15); h3 = (h3 + h4) | 0; h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
-      k4 = Math.imul(rotl(Math.imul(k4, C4), 18), C1); h4 ^= k4;
-      h4 = rotl(h4, 13); h4 = (h4 + h1) | 0; h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
-    }
-    const rest = length & 15;
-    if (rest > 0) {
-      const at = blocks * 4;
-      if (rest > 12) h4 ^= Math.imul(rotl(Math.imul(w[at + 3], C4), 18), C1);
-      if (rest > 8) h3 ^= Math.imul(rotl(Math.imul(w[at + 2], C3), 17), C4);
-      if (rest > 4) h2 ^= Math.imul(rotl(Math.imul(w[at + 1], C2), 16), C3);
-      h1 ^= Math.imul(rotl(Math.imul(w[at], C1), 15), C2);
-    }
-    h1 ^= length; h2 ^= length; h3 ^= length; h4 ^= length;
-    h1 = (h1 + h2 + h3 + h4) | 0; h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
-    h1 = fmix(h1); h2 = fmix(h2); h3 = fmix(h3); h4 = fmix(h4);
-    h1 = (h1 + h2 + h3 + h4) | 0; h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
-    this.hash[0] = h1; this.hash[1] = h2; this.hash[2] = h3; this.hash[3] = h4;
+    murmurWords(this.words, length, SEED, this.hash);
     this.accumulate(this.hash);
     this.rows += 1;
   }
