@@ -34,7 +34,7 @@ const ROW_BYTES = 250;
 function sh(command: string): Promise<number> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `set -o pipefail 2>/dev/null; ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', ['-c', `set -o pipefail; ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     child.on('error', reject);
