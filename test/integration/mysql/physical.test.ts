@@ -12,7 +12,6 @@ import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import { silentLogger } from '../../../core/logger';
 import type { BackupContext } from '../../../core/driver/types';
-import { plugin as mysqlPlugin } from '../../../drivers/mysql';
 import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
 import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
@@ -31,7 +30,6 @@ beforeAll(async () => {
   admin = await source.connect();
   await seedShop(admin, { bigRows: 50_000 });
   rt = await createTestRuntime();
-  if (!rt.registry.has('mysql')) rt.registry.register(mysqlPlugin);
   scratch = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-phys-test-'));
 }, 120_000);
 

@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql, { type Connection } from 'mysql2/promise';
-import { plugin as mysqlPlugin } from '../../../drivers/mysql';
 import { seedShop, startTestMariaDb, stopAllMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
@@ -24,7 +23,6 @@ beforeAll(async () => {
   admin = await source.connect();
   await seedShop(admin, { bigRows: 5_000 });
   rt = await createTestRuntime();
-  if (!rt.registry.has('mysql')) rt.registry.register(mysqlPlugin);
   scratch = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-pitr-test-'));
 }, 120_000);
 
