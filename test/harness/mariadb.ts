@@ -111,3 +111,35 @@ export async function tableChecksums(connection: Connection, database: string): 
   }
   return result;
 }
+
+/** A writer committing to the shop in a loop until stopped: an insert into `shop.ticks` (created here) and an update of `shop.big` per round, plus a MyISAM insert when asked. */
+export interface ContinuousWriter {
+  /** Rounds committed so far. */
+  readonly commits: number;
+  /** Stops after the current round and closes the connection. */
+  stop(): Promise<void>;
+}
+
+export async function startContinuousWriter(server: TestMariaDb, alsoMyIsam = false): Promise<ContinuousWriter> {
+  const writer = await server.connect();
+  await writer.query('CREATE TABLE shop.ticks (id INT PRIMARY KEY AUTO_INCREMENT, n INT NOT NULL) ENGINE=InnoDB');
+  let writing = true;
+  let commits = 0;
+  const loop = (async function writeLoop() {
+    while (writing) {
+      await writer.query('INSERT INTO shop.ticks (n) VALUES (?)', [commits]);
+      if (alsoMyIsam) await writer.query('INSERT INTO shop.audit_log (message) VALUES (?)', [`tick ${commits}`]);
+      await writer.query('UPDATE shop.big SET k = k + 1 WHERE id = ?', [1 + (commits % 1000)]);
+      commits += 1;
+    }
+  })();
+  let stopped: Promise<void> | undefined;
+  return {
+    get commits() { return commits; },
+    stop() {
+      writing = false;
+      stopped ??= loop.catch(() => undefined).then(() => writer.end());
+      return stopped;
+    },
+  };
+}

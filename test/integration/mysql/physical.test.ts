@@ -15,7 +15,7 @@ import type { BackupContext } from '../../../core/driver/types';
 import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
 import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
-import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { seedShop, startContinuousWriter, startTestMariaDb, stopAllMariaDb, tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { replayToCurrent } from '../../harness/mysql-replay';
 import { freePort } from '../../harness/ports';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
@@ -214,30 +214,18 @@ describe('mysql physical backups (mariabackup)', () => {
 
   it('takes a backup under continuous writes that is exactly the state at its recorded binlog position', async () => {
     // Prepare: a writer committing to an InnoDB and a MyISAM table during the whole backup.
-    const writer = await source.connect();
-    await writer.query('CREATE TABLE shop.ticks (id INT PRIMARY KEY AUTO_INCREMENT, n INT NOT NULL) ENGINE=InnoDB');
-    let writing = true;
-    let commits = 0;
-    const writes = (async () => {
-      while (writing) {
-        await writer.query('INSERT INTO shop.ticks (n) VALUES (?)', [commits]);
-        await writer.query('INSERT INTO shop.audit_log (message) VALUES (?)', [`tick ${commits}`]);
-        await writer.query('UPDATE shop.big SET k = k + 1 WHERE id = ?', [1 + (commits % 1000)]);
-        commits += 1;
-      }
-    })();
+    const writer = await startContinuousWriter(source, true);
     const { datadir, port } = await newTarget('busy');
     try {
       // Act
       const summary = await rt.backup({ engine: 'mysql', instance: 'phys-busy', config: physicalConfig() });
       const report = await rt.restore({ backupId: summary.backupId, target: { ...source.config(), port, physical: { datadir } } });
-      writing = false;
-      await writes;
+      await writer.stop();
       const replay = await replayToCurrent(source, { host: '127.0.0.1', port }, summary.consistency);
 
       // Assess
       expect(report.validation.ok).toBe(true);
-      expect(commits).toBeGreaterThan(10);
+      expect(writer.commits).toBeGreaterThan(10);
       expect(replay.transactions).toBeGreaterThan(0);
       const restored = await connectTo(port);
       try {
@@ -246,9 +234,7 @@ describe('mysql physical backups (mariabackup)', () => {
         await restored.end();
       }
     } finally {
-      writing = false;
-      await writes.catch(() => undefined);
-      await writer.end();
+      await writer.stop();
     }
   }, 180_000);
 });

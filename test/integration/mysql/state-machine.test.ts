@@ -8,7 +8,7 @@ import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import { ExecutionFailedError } from '../../../statemachines/local/run-local';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
-import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { seedShop, startContinuousWriter, startTestMariaDb, stopAllMariaDb, tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { replayToCurrent } from '../../harness/mysql-replay';
 import { freePort } from '../../harness/ports';
 import { stopAllEtcd, tempDir } from '../../harness/etcd';
@@ -88,17 +88,7 @@ describe('mysql through the state machines', () => {
   it('a backup taken under continuous writes is exactly the state at its recorded binlog position', async () => {
     // Prepare: a writer committing inserts and updates in a loop during the whole backup.
     const rt = await runtime();
-    const writer = await source.connect();
-    await writer.query('CREATE TABLE shop.ticks (id INT PRIMARY KEY AUTO_INCREMENT, n INT NOT NULL) ENGINE=InnoDB');
-    let writing = true;
-    let commits = 0;
-    const writes = (async () => {
-      while (writing) {
-        await writer.query('INSERT INTO shop.ticks (n) VALUES (?)', [commits]);
-        await writer.query('UPDATE shop.big SET k = k + 1 WHERE id = ?', [1 + (commits % 1000)]);
-        commits += 1;
-      }
-    })();
+    const writer = await startContinuousWriter(source);
     const target = await startTestMariaDb('sfn-consistent', 3);
 
     try {
@@ -106,13 +96,12 @@ describe('mysql through the state machines', () => {
       const backup = await rt.execute('backup', { engine: 'mysql', instance: 'busy', config: { ...source.config(), databases: ['shop'], parallelism: 2 } });
       const summary = (backup.output as { summary: { backupId: string; consistency: Record<string, unknown> } }).summary;
       const restore = await rt.execute('restore', { backupId: summary.backupId, target: target.config() });
-      writing = false;
-      await writes;
+      await writer.stop();
 
       // Assess: the restore matches the manifest, and replaying the source's binlog from the
       // recorded position brings it to exactly the source's current state.
       expect((restore.output as { report: Report }).report.validation.ok).toBe(true);
-      expect(commits).toBeGreaterThan(10);
+      expect(writer.commits).toBeGreaterThan(10);
       await replayToCurrent(source, target, summary.consistency);
       const restored = await target.connect();
       try {
@@ -121,9 +110,7 @@ describe('mysql through the state machines', () => {
         await restored.end();
       }
     } finally {
-      writing = false;
-      await writes.catch(() => undefined);
-      await writer.end();
+      await writer.stop();
     }
   }, 300_000);
 
