@@ -31,7 +31,7 @@ export const snapshotRefSchema = z.object({
   engine: z.string(),
   instance: z.string(),
   spoolDir: z.string(),
-  artifacts: z.array(z.object({ name: z.string(), size: z.number(), sha256: z.string() })),
+  artifacts: z.array(z.object({ name: z.string(), size: z.number(), sha256: z.string(), key: z.string().optional() })),
   consistency: jsonObject,
   facts: jsonObject,
   createdAt: z.string(),

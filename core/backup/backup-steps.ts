@@ -38,8 +38,14 @@ async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupCont
     config: await resolvedConfig(state, deps),
     node: state.node,
     spoolDir: spoolOf(state, deps),
+    destination: { store: deps.store, prefix: nodePrefix(state), rateLimit: state.rateLimit },
     logger: deps.logger,
   };
+}
+
+/** Key prefix of one node's artifacts in the store. */
+function nodePrefix(state: NodeState): string {
+  return `${state.prefix}/data/${state.node.name}`;
 }
 
 /** Host-local spool directory of one node of a backup. */
@@ -106,7 +112,7 @@ export async function uploadNode(input: unknown, deps: StepDeps): Promise<NodeSt
     const snapshot = requireSnapshot(state);
     const upload = await deps.registry.backupDriver(state.engine).upload(await nodeContext(state, deps), snapshot, {
       store: deps.store,
-      prefix: `${state.prefix}/data/${state.node.name}`,
+      prefix: nodePrefix(state),
       rateLimit: state.rateLimit,
       onProgress: (done, total) => deps.onProgress?.('upload', done, total),
     });
@@ -207,6 +213,20 @@ function requireSnapshot(state: NodeState): SnapshotRef {
     throw new PermanentError(`backup ${state.backupId} node ${state.node.name} has no snapshot yet (run the snapshot step first)`, { code: 'STEP_ORDER' });
   }
   return state.snapshot;
+}
+
+/**
+ * On the failure path: deletes whatever a failed backup left in the store (artifacts streamed there
+ * by a snapshot, finished uploads of other nodes), unless its manifest exists — a complete backup
+ * is never touched. Returns how many objects went.
+ */
+export async function discardIncompleteBackup(state: BackupState, deps: StepDeps): Promise<number> {
+  if (await deps.store.head(manifestKey(state.prefix))) return 0;
+  const keys: string[] = [];
+  for await (const object of deps.store.list(`${state.prefix}/`)) keys.push(object.key);
+  await deps.store.delete(keys);
+  if (keys.length > 0) deps.logger.info('incomplete backup discarded', { backupId: state.backupId, engine: state.engine, objects: keys.length });
+  return keys.length;
 }
 
 /** Re-validates the whole-backup state, e.g. for the cleanup step on the failure path. */

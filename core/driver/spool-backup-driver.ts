@@ -1,9 +1,11 @@
 /**
- * Base class for drivers that spool a snapshot on the host and upload it afterwards. Subclasses
- * write only `createSnapshot` and `validateSnapshot`; upload and cleanup are the same for every
- * engine and live here (template method).
+ * Base class for drivers that spool a snapshot on the host and upload it afterwards (or stream some
+ * artifacts straight to the store, which upload then only confirms). Subclasses write only
+ * `createSnapshot` and `validateSnapshot`; upload and cleanup are the same for every engine and
+ * live here (template method).
  */
 import { rm } from 'node:fs/promises';
+import { PermanentError } from '../errors';
 import { resolveInside } from './spool';
 import type {
   BackupContext, BackupDriver, SnapshotRef, StoredArtifact, TransferOptions, UploadResult, ValidationReport,
@@ -19,6 +21,13 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
     let done = 0;
     const artifacts: StoredArtifact[] = [];
     for (const artifact of snapshot.artifacts) {
+      if (artifact.key !== undefined) {
+        await confirmStored(options, artifact as StoredArtifact);
+        done += artifact.size;
+        options.onProgress?.(done, total);
+        artifacts.push({ ...artifact, key: artifact.key });
+        continue;
+      }
       const file = resolveInside(snapshot.spoolDir, artifact.name);
       const key = `${options.prefix}/${artifact.name}`;
       const before = done;
@@ -36,5 +45,19 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
 
   async cleanup(_ctx: BackupContext<C>, snapshot: Pick<SnapshotRef, 'spoolDir' | 'consistency'>): Promise<void> {
     await rm(snapshot.spoolDir, { recursive: true, force: true });
+  }
+}
+
+/** An artifact the snapshot wrote straight to the store: it must be under this node's prefix, whole. */
+async function confirmStored(options: TransferOptions, artifact: StoredArtifact): Promise<void> {
+  if (artifact.key !== `${options.prefix}/${artifact.name}`) {
+    throw new PermanentError(`artifact ${artifact.name} was stored as ${artifact.key}, outside this node's prefix ${options.prefix}/`, { code: 'INVALID_PATH' });
+  }
+  const info = await options.store.head(artifact.key);
+  if (!info || info.size !== artifact.size) {
+    throw new PermanentError(
+      `artifact ${artifact.key} is ${info ? `${info.size} bytes, expected ${artifact.size}` : 'missing'} in ${options.store.url}`,
+      { code: 'ARTIFACT_MISSING' },
+    );
   }
 }

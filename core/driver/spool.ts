@@ -1,11 +1,11 @@
 /**
  * The spool: a host-local directory where a snapshot's artifacts wait between `createSnapshot` and
- * `upload`. Writing an artifact hashes it on the way to disk, so its sha256 is known without a
+ * `upload` (unless the driver streams them straight to the store: artifact-sink.ts). Writing an artifact hashes it on the way to disk, so its sha256 is known without a
  * second read.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -58,27 +58,16 @@ export async function writeArtifact(spoolDir: string, name: string, source: Read
   return { name, size: hasher.bytes, sha256: hasher.digest() };
 }
 
-/** Hashes a file by streaming it. */
-export async function hashFile(filePath: string): Promise<{ size: number; sha256: string }> {
+/** Size and sha256 of everything `source` yields. */
+export async function hashStream(source: Readable): Promise<{ size: number; sha256: string }> {
   const hasher = new HashingStream();
-  await pipeline(createReadStream(filePath), hasher, async function drain(source: AsyncIterable<Buffer>) {
-    for await (const _chunk of source) { /* hashed in passing */ }
+  await pipeline(source, hasher, async function drain(hashed: AsyncIterable<Buffer>) {
+    for await (const _chunk of hashed) { /* hashed in passing */ }
   });
   return { size: hasher.bytes, sha256: hasher.digest() };
 }
 
-/** Re-hashes a spooled artifact; throws PermanentError `CHECKSUM_MISMATCH` if it changed or vanished. */
-export async function verifyArtifact(spoolDir: string, artifact: ArtifactRef): Promise<void> {
-  const file = resolveInside(spoolDir, artifact.name);
-  const exists = await stat(file).catch(() => undefined);
-  if (!exists) {
-    throw new PermanentError(`artifact ${artifact.name} is missing from ${spoolDir}`, { code: 'ARTIFACT_MISSING' });
-  }
-  const actual = await hashFile(file);
-  if (actual.sha256 !== artifact.sha256 || actual.size !== artifact.size) {
-    throw new PermanentError(
-      `artifact ${artifact.name} does not match its checksum (expected ${artifact.sha256}, got ${actual.sha256})`,
-      { code: 'CHECKSUM_MISMATCH' },
-    );
-  }
+/** Hashes a file by streaming it. */
+export function hashFile(filePath: string): Promise<{ size: number; sha256: string }> {
+  return hashStream(createReadStream(filePath));
 }

@@ -51,6 +51,8 @@ export interface ArtifactRef {
   size: number;
   /** Lower-case hex sha256 of the content. */
   sha256: string;
+  /** Set when the artifact was written straight to the store (not to the spool): its object key. */
+  key?: string;
 }
 
 export interface StoredArtifact extends ArtifactRef {
@@ -103,6 +105,15 @@ export interface NodeRef {
   host?: string;
 }
 
+/** The node's place in the store, for drivers that stream artifacts straight there (artifact-sink.ts). */
+export interface ArtifactDestination {
+  store: BlobStore;
+  /** Key prefix of this node's artifacts (no trailing slash): `<backup prefix>/data/<node>`. */
+  prefix: string;
+  /** Bytes per second; 0 or undefined = unlimited. */
+  rateLimit?: number;
+}
+
 export interface BackupContext<C = unknown> extends StepContext {
   /** Parsed instance config, secrets resolved. */
   config: C;
@@ -110,6 +121,12 @@ export interface BackupContext<C = unknown> extends StepContext {
   node: NodeRef;
   /** Empty-or-partial per-backup directory on this host where artifacts are spooled. */
   spoolDir: string;
+  /**
+   * Where this node's artifacts belong in the store. A driver may write artifacts there directly
+   * (`artifactSink(ctx, true)`), returning them with their `key`; `upload` then only confirms them.
+   * Absent when the step has no store (then everything goes through the spool).
+   */
+  destination?: ArtifactDestination;
 }
 
 export interface TransferOptions {
@@ -138,18 +155,21 @@ export interface BackupDriver<C = unknown> {
    */
   listNodes?(ctx: Omit<BackupContext<C>, 'node' | 'spoolDir'>): Promise<NodeRef[]>;
   /**
-   * Takes a consistent snapshot and spools its artifacts into `ctx.spoolDir`, hashing as it writes.
-   * Idempotent: a retry discards any partial spool and starts again.
+   * Takes a consistent snapshot and writes its artifacts into `ctx.spoolDir` or, when the driver
+   * streams them, straight to `ctx.destination` (artifact-sink.ts), hashing as it writes.
+   * Idempotent: a retry discards any partial spool (or partial objects) and starts again.
    * @throws TransientError when the database is unreachable or busy; PermanentError on auth/config errors.
    */
   createSnapshot(ctx: BackupContext<C>): Promise<SnapshotRef>;
   /**
-   * Checks the spooled snapshot is intact and usable (engine checksums, headers, sha256 of each
-   * artifact). Returns a report; a failed report stops the backup. Read-only, so always idempotent.
+   * Checks the snapshot's artifacts, where they were written (spool or store), are intact and
+   * usable (engine checksums, headers, sha256 of each artifact). Returns a report; a failed report
+   * stops the backup. Read-only, so always idempotent.
    */
   validateSnapshot(ctx: BackupContext<C>, snapshot: SnapshotRef): Promise<ValidationReport>;
   /**
-   * Streams every artifact to the store under `options.prefix`, rate limited, re-checking sha256.
+   * Streams every spooled artifact to the store under `options.prefix`, rate limited, re-checking
+   * sha256; artifacts already written to the store are only confirmed there (present, same size).
    * Resumable: a restarted upload continues from the last acknowledged part.
    * @throws TransientError on network/throttling; PermanentError when the spool no longer matches its sha256.
    */

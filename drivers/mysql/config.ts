@@ -33,6 +33,12 @@ export const mysqlConfigSchema = z.strictObject({
   includeUsers: z.boolean().default(false),
   /** Also archive the server's binary logs, for point-in-time recovery. */
   archiveBinlogs: z.boolean().default(false),
+  /**
+   * Stream artifacts straight into the store as they are produced (no copy on the host; a failed
+   * write is retried from the database). `false` spools them on the host and uploads afterwards
+   * (a resumable upload, for slow or flaky links to the store).
+   */
+  streamToStore: z.boolean().default(true),
   /** Physical mode: the backup tool and the server's data dir on this host. */
   physical: z.strictObject({
     tool: z.enum(['mariabackup', 'xtrabackup']).optional(),

@@ -1,6 +1,7 @@
 /**
- * The logical backup of a MySQL/MariaDB server: a consistent dump over the network, written to
- * the spool as schema statements and gzip-compressed row chunks, and its validation.
+ * The logical backup of a MySQL/MariaDB server: a consistent dump over the network, written as
+ * schema statements and gzip-compressed row chunks straight to the store (or to the spool, with
+ * `streamToStore: false`), and its validation.
  *
  * Order of work (see README.md for the guarantees):
  * 1. control connection: version (refuses unsupported ones), databases, tables and engines;
@@ -10,10 +11,9 @@
  * 4. meanwhile (once the lock is released) the control connection captures the schema of every
  *    database ({@link captureDatabaseSchema}) and, with `includeUsers`, the accounts.
  */
-import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import mysql, { type Connection } from 'mysql2/promise';
-import { resolveInside, writeArtifact } from '../../core/driver/spool';
+import type { ArtifactReader, ArtifactSink } from '../../core/driver/artifact-sink';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
 import { PermanentError, TransientError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
@@ -25,7 +25,7 @@ import {
   ENGINE, USERS_ARTIFACT, postSchemaArtifact, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from './layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
-import { digestChunkFile, dumpTables, listTables, type CompressorFactory, type DumpTable } from './table-dump';
+import { digestChunk, dumpTables, listTables, type CompressorFactory, type DumpTable } from './table-dump';
 import { TableDigest } from './table-digest';
 import { detectServerVersion, type ServerVersion } from './version';
 
@@ -117,10 +117,10 @@ export async function resolveDatabases(connection: Connection, config: Pick<Mysq
 const asText = (statements: string[], comment: string): Readable => Readable.from([Buffer.from(formatSchemaStatements(statements, comment), 'utf8')]);
 
 /** Writes the schema artifacts of one database. */
-async function writeSchema(spoolDir: string, schema: DatabaseSchema): Promise<ArtifactRef[]> {
-  const pre = await writeArtifact(spoolDir, schemaArtifact(schema.database), asText(schema.pre,
+async function writeSchema(sink: ArtifactSink, schema: DatabaseSchema): Promise<ArtifactRef[]> {
+  const pre = await sink.write(schemaArtifact(schema.database), asText(schema.pre,
     `dbbackup pre-schema of database ${schema.database}: CREATE DATABASE and tables; framed statements, see drivers/mysql/schema-capture.ts`));
-  const post = await writeArtifact(spoolDir, postSchemaArtifact(schema.database), asText(schema.post,
+  const post = await sink.write(postSchemaArtifact(schema.database), asText(schema.post,
     `dbbackup post-schema of database ${schema.database}: routines, views, triggers, events, each after its session settings`));
   return [pre, post];
 }
@@ -136,8 +136,8 @@ function checkSchemaMatches(tables: DumpTable[], schemas: DatabaseSchema[]): voi
 }
 
 /**
- * Takes a consistent logical snapshot of the configured databases into `ctx.spoolDir` (which the
- * caller has emptied). Never leaves a lock behind: the lock is released and every connection
+ * Takes a consistent logical snapshot of the configured databases into `sink` (which the caller
+ * has emptied). Never leaves a lock behind: the lock is released and every connection
  * closed whether it succeeds or fails.
  *
  * @throws PermanentError `MYSQL_AUTH` (login refused), `MYSQL_PRIVILEGES` (naming the missing
@@ -145,7 +145,7 @@ function checkSchemaMatches(tables: DumpTable[], schemas: DatabaseSchema[]): voi
  *   TransientError `MYSQL_UNAVAILABLE` (unreachable, or a connection lost mid-dump), `MYSQL_BUSY`
  *   (lock wait timeout, too many connections), `MYSQL_SCHEMA_CHANGED` (DDL during the backup).
  */
-export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, options: LogicalSnapshotOptions = {}): Promise<LogicalSnapshot> {
+export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink: ArtifactSink, options: LogicalSnapshotOptions = {}): Promise<LogicalSnapshot> {
   const { config, logger } = ctx;
   const started = Date.now();
   let control: Connection | undefined;
@@ -175,7 +175,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, optio
     const lockReleased = new Promise<void>((resolve) => { unlocked = resolve; });
     if (!snapshot.locked) unlocked();
     const dumped = dumpTables(workers, tables, {
-      spoolDir: ctx.spoolDir,
+      sink,
       chunkRows: config.chunkRows,
       logger,
       signal: ctx.signal,
@@ -194,7 +194,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, optio
         try {
           const captured = await captureDatabaseSchema(control!, database);
           schemas.push(captured);
-          artifacts.push(...await writeSchema(ctx.spoolDir, captured));
+          artifacts.push(...await writeSchema(sink, captured));
         } catch (error) {
           throw toMysqlError(error, `capturing the schema of ${database}`, 'MYSQL_SCHEMA_FAILED');
         }
@@ -202,14 +202,14 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, optio
       if (config.includeUsers) {
         try {
           const users = await captureUsers(control!, version);
-          artifacts.push(await writeArtifact(ctx.spoolDir, USERS_ARTIFACT, asText(users.statements, `dbbackup accounts: ${users.accounts.length} (roles and users, then grants)`)));
+          artifacts.push(await sink.write(USERS_ARTIFACT, asText(users.statements, `dbbackup accounts: ${users.accounts.length} (roles and users, then grants)`)));
         } catch (error) {
           throw toMysqlError(error, 'capturing users and grants (needs SELECT on mysql.*)', 'MYSQL_SCHEMA_FAILED');
         }
       }
       return { schemas, artifacts };
     })();
-    // Both must settle before returning: neither may keep writing to the spool after a failure.
+    // Both must settle before returning: neither may keep writing after a failure.
     const [dumpResult, schemaResult] = await Promise.allSettled([dumped, schema]);
     if (dumpResult.status === 'rejected') throw dumpResult.reason;
     if (schemaResult.status === 'rejected') throw schemaResult.reason;
@@ -266,13 +266,15 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 const failures = (items: string[], max = 10): string => `${items.slice(0, max).join('; ')}${items.length > max ? `; … ${items.length - max} more` : ''}`;
 
 /**
- * Checks a spooled logical snapshot against its facts, reading every chunk back: named checks
+ * Checks a logical snapshot against its facts, reading every artifact back from where it was
+ * written through `reader` (which checks each one's sha256 on the way): named checks
  * `schema-present`, `tables-present`, `row-counts` and `table-digests`. Never throws for a
- * mismatch or a damaged file: those are failed checks.
+ * mismatch or a damaged artifact: those are failed checks.
  */
-export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, snapshot: SnapshotRef): Promise<ValidationCheck[]> {
+export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, snapshot: SnapshotRef, reader: ArtifactReader): Promise<ValidationCheck[]> {
   const facts = snapshot.facts as unknown as MysqlFacts;
-  const names = new Set(snapshot.artifacts.map((a) => a.name));
+  const byName = new Map(snapshot.artifacts.map((a) => [a.name, a]));
+  const names = new Set(byName.keys());
   const checks: ValidationCheck[] = [];
 
   // schema-present: every database has readable pre/post files, the pre one creating every table.
@@ -283,7 +285,7 @@ export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, s
       return undefined;
     }
     try {
-      return splitSchemaStatements(await readFile(resolveInside(snapshot.spoolDir, name)));
+      return splitSchemaStatements(await reader.readAll(byName.get(name)!));
     } catch (error) {
       schemaProblems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
@@ -326,7 +328,7 @@ export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, s
   await eachLimited(jobs, Math.max(2, ctx.config.parallelism), async ({ t, chunk }) => {
     if (unreadable.has(t)) return;
     try {
-      digests.get(t)!.merge(await digestChunkFile(resolveInside(snapshot.spoolDir, chunk)));
+      digests.get(t)!.merge(await digestChunk(await reader.open(byName.get(chunk)!), chunk));
     } catch (error) {
       unreadable.set(t, `${chunk}: ${error instanceof Error ? error.message : String(error)}`);
     }

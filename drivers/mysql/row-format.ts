@@ -5,6 +5,7 @@
  * binary` puts back, byte for byte, whatever the column type or character set.
  */
 import type { FieldPacket } from 'mysql2';
+import { NULL_MARKER, packRow, readLength, type RowPacket } from './row-packet';
 
 /** One row as the server sent it: raw bytes per column, null for SQL NULL. */
 export type RawRow = Array<Buffer | null>;
@@ -15,7 +16,6 @@ const CR = 0x0d;
 const BACKSLASH = 0x5c;
 const NUL = 0x00;
 
-const NULL_FIELD = Buffer.from('\\N');
 
 /**
  * mysql2 `typeCast` that returns every value as its raw bytes (null for NULL): no number, date or
@@ -28,74 +28,42 @@ export function rawTypeCast(field: { buffer(): Buffer | null }): Buffer | null {
 /** Type of the `typeCast` option, for passing {@link rawTypeCast} to mysql2. */
 export type RawTypeCast = (field: FieldPacket & { buffer(): Buffer | null }, next: () => unknown) => unknown;
 
-function needsEscape(value: Buffer): boolean {
-  for (let i = 0; i < value.length; i += 1) {
-    const byte = value[i];
-    if (byte === TAB || byte === LF || byte === CR || byte === BACKSLASH || byte === NUL) return true;
-  }
-  return false;
-}
-
-function escapeInto(value: Buffer, out: Buffer, at: number): number {
-  let offset = at;
-  for (let i = 0; i < value.length; i += 1) {
-    const byte = value[i];
-    switch (byte) {
-      case TAB: out[offset++] = BACKSLASH; out[offset++] = 0x74; break; // \t
-      case LF: out[offset++] = BACKSLASH; out[offset++] = 0x6e; break; // \n
-      case CR: out[offset++] = BACKSLASH; out[offset++] = 0x72; break; // \r
-      case BACKSLASH: out[offset++] = BACKSLASH; out[offset++] = BACKSLASH; break;
-      case NUL: out[offset++] = BACKSLASH; out[offset++] = 0x30; break; // \0
-      default: out[offset++] = byte;
-    }
-  }
-  return offset;
-}
-
-/** One row as a line of the dump, LF-terminated. */
+/** One row as a line of the dump, LF-terminated (the dump itself encodes packets: {@link encodePackets}). */
 export function encodeRow(row: RawRow): Buffer {
-  let size = row.length; // separators + final LF
-  for (const value of row) size += value === null ? 2 : needsEscape(value) ? value.length * 2 : value.length;
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  row.forEach((value, index) => {
-    if (index > 0) out[offset++] = TAB;
-    if (value === null) offset += NULL_FIELD.copy(out, offset);
-    else if (needsEscape(value)) offset = escapeInto(value, out, offset);
-    else offset += value.copy(out, offset);
-  });
-  out[offset++] = LF;
-  return out.subarray(0, offset);
+  return encodePackets([packRow(row)]);
 }
 
 /**
- * Rows `[start, end)` as consecutive lines: the same bytes as {@link encodeRow} per row, in one
- * buffer and one pass (the dump's hot loop).
+ * Row packets `[start, end)` (see row-packet.ts) as consecutive dump lines, straight from the
+ * packets in one pass (the dump's hot loop: no per-column Buffer).
  */
-export function encodeRows(rows: RawRow[], start = 0, end = rows.length): Buffer {
+export function encodePackets(packets: RowPacket[], start = 0, end = packets.length): Buffer {
   let size = 0;
-  for (let r = start; r < end; r += 1) {
-    const row = rows[r];
-    size += row.length;
-    for (let i = 0; i < row.length; i += 1) {
-      const value = row[i];
-      size += value === null ? 2 : value.length * 2;
-    }
-  }
+  for (let r = start; r < end; r += 1) size += packets[r].length * 2 + 1;
   const out = Buffer.allocUnsafe(size);
   let o = 0;
   for (let r = start; r < end; r += 1) {
-    const row = rows[r];
-    for (let i = 0; i < row.length; i += 1) {
-      if (i > 0) out[o++] = TAB;
-      const value = row[i];
-      if (value === null) {
+    const packet = packets[r];
+    const n = packet.length;
+    let at = 0;
+    while (at < n) {
+      if (at > 0) out[o++] = TAB;
+      let length = packet[at];
+      if (length < 0xfb) {
+        at += 1;
+      } else if (length === NULL_MARKER) {
         out[o++] = BACKSLASH;
         out[o++] = 0x4e;
+        at += 1;
         continue;
+      } else {
+        const [value, used] = readLength(packet, at);
+        length = value;
+        at += used;
       }
-      for (let j = 0; j < value.length; j += 1) {
-        const byte = value[j];
+      const stop = at + length;
+      for (; at < stop; at += 1) {
+        const byte = packet[at];
         if (byte > CR && byte !== BACKSLASH) {
           out[o++] = byte;
           continue;

@@ -7,9 +7,9 @@
  *   `ORDER BY pk LIMIT 1 OFFSET chunkRows`). Each range is an independent task any worker can take,
  *   so one big table is read by every worker at once. Other tables are one task that streams the
  *   whole table and starts a new chunk every `chunkRows` rows.
- * - Rows are streamed (`SELECT *`, raw bytes, `rowsAsArray`), encoded with {@link encodeRows},
- *   gzip-compressed (level 1) and hashed on their way to the spool; memory is bounded by the
- *   stream buffers (backpressure reaches the server's socket), never by a table's size.
+ * - Rows are streamed (`SELECT *`) as the server's row packets, encoded with {@link encodePackets},
+ *   gzip-compressed (level 1) and hashed on their way to the sink (the store, or the spool);
+ *   memory is bounded by the stream buffers (backpressure reaches the server's socket), never by a table's size.
  * - Each chunk's rows feed a {@link TableDigest}; a table's digest is the merge of its chunks'.
  * - A task whose write fails (disk, stream) is run again alone, on the same worker and snapshot.
  *   A failure of the worker's connection fails the whole dump with a TransientError: a lost
@@ -18,11 +18,10 @@
  *   `onNonTransactionalDone` runs (the caller releases its read lock there) while the workers
  *   carry on with the transactional tables.
  */
-import { createReadStream } from 'node:fs';
 import { Readable, type Transform } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
-import { writeArtifact } from '../../core/driver/spool';
+import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { ArtifactRef } from '../../core/driver/types';
 import { PermanentError, TransientError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
@@ -30,7 +29,8 @@ import { withRetry } from '../../core/resilience/retry';
 import { quoteId } from './connection';
 import { mapMysqlError, toMysqlError } from './errors';
 import { ENGINE, chunkArtifact } from './layout';
-import { decodeLine, encodeRows, rawTypeCast, type RawRow } from './row-format';
+import { decodeLine, encodePackets, rawTypeCast } from './row-format';
+import { rawRowStream, type RowPacket } from './row-packet';
 import { TableDigest } from './table-digest';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
@@ -97,8 +97,9 @@ export async function listTables(connection: Connection, databases: string[]): P
 }
 
 /**
- * A streamed query's rows, taken in batches. Wraps mysql2's row stream (which pauses the socket
- * when its buffer is full) so a reader can stop at a chunk boundary without ending the query.
+ * A streamed query's rows (as row packets), taken in batches. Wraps the row stream (which pauses
+ * the socket when its buffer is full) so a reader can stop at a chunk boundary without ending the
+ * query.
  */
 export class RowCursor {
   private readonly stream: Readable;
@@ -107,7 +108,6 @@ export class RowCursor {
   error: unknown;
 
   constructor(connection: Connection, sql: string, highWaterMark = 1024) {
-    // The promise wrapper has no streaming: use the underlying callback connection.
     const core = (connection as unknown as { connection: import('mysql2').Connection }).connection;
     // mysql2 reports a lost connection (or a query on a closed one, synchronously) on the
     // connection, not on a streamed query: listen before sending the query.
@@ -116,7 +116,7 @@ export class RowCursor {
       this.stream?.destroy(error as Error);
     };
     core.once('error', lost);
-    this.stream = core.query({ sql, rowsAsArray: true, typeCast: rawTypeCast as never }).stream({ highWaterMark }) as Readable;
+    this.stream = rawRowStream(connection, sql, highWaterMark);
     if (this.error !== undefined) this.stream.destroy(this.error as Error);
     this.stream.on('end', () => { this.ended = true; });
     this.stream.on('error', (error) => { this.error ??= error; });
@@ -134,12 +134,12 @@ export class RowCursor {
   }
 
   /** Up to `max` rows; waits only when none is buffered. An empty array means the result has ended. */
-  async take(max: number): Promise<RawRow[]> {
+  async take(max: number): Promise<RowPacket[]> {
     for (;;) {
       if (this.error) throw this.error;
-      const rows: RawRow[] = [];
-      let row: RawRow | null;
-      while (rows.length < max && (row = this.stream.read() as RawRow | null) !== null) rows.push(row);
+      const rows: RowPacket[] = [];
+      let row: RowPacket | null;
+      while (rows.length < max && (row = this.stream.read() as RowPacket | null) !== null) rows.push(row);
       if (rows.length > 0) return rows;
       if (this.ended || this.stream.destroyed) {
         if (this.error) throw this.error;
@@ -155,7 +155,7 @@ export class RowCursor {
       if (this.error) throw this.error;
       if (this.stream.readableLength > 0) return true;
       if (this.ended || this.stream.destroyed) return false;
-      const row = this.stream.read() as RawRow | null;
+      const row = this.stream.read() as RowPacket | null;
       if (row !== null) {
         this.stream.unshift(row);
         return true;
@@ -194,7 +194,7 @@ class ChunkWriteError extends TransientError {}
  * Writes up to `limit` rows of `cursor` as chunk `name`. Errors of the cursor (the server) are
  * rethrown as they are; errors of the write side become {@link ChunkWriteError}.
  */
-async function writeChunk(spoolDir: string, name: string, cursor: RowCursor, limit: number, compress: CompressorFactory): Promise<{ artifact: ArtifactRef; digest: TableDigest }> {
+async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, limit: number, compress: CompressorFactory): Promise<{ artifact: ArtifactRef; digest: TableDigest }> {
   const digest = new TableDigest();
   let remaining = limit;
   async function* lines(): AsyncGenerator<Buffer> {
@@ -202,12 +202,12 @@ async function writeChunk(spoolDir: string, name: string, cursor: RowCursor, lim
       const rows = await cursor.take(Math.min(remaining, BATCH_ROWS));
       if (rows.length === 0) return;
       remaining -= rows.length;
-      for (let i = 0; i < rows.length; i += 1) digest.add(rows[i]);
-      yield encodeRows(rows);
+      for (let i = 0; i < rows.length; i += 1) digest.addPacket(rows[i]);
+      yield encodePackets(rows);
     }
   }
   try {
-    const artifact = await writeArtifact(spoolDir, name, Readable.from(lines(), { objectMode: false, highWaterMark: 256 * 1024 }), compress(name));
+    const artifact = await sink.write(name, Readable.from(lines(), { objectMode: false, highWaterMark: 256 * 1024 }), compress(name));
     return { artifact, digest };
   } catch (error) {
     if (cursor.error !== undefined) throw cursor.error;
@@ -258,7 +258,7 @@ export async function planRanges(worker: Connection, t: DumpTable, chunkRows: nu
 }
 
 export interface TaskOptions {
-  spoolDir: string;
+  sink: ArtifactSink;
   chunkRows: number;
   compress: CompressorFactory;
 }
@@ -267,7 +267,7 @@ export interface TaskOptions {
 export async function dumpRange(worker: Connection, t: DumpTable, index: number, range: KeyRange, options: TaskOptions): Promise<WrittenChunk> {
   const cursor = new RowCursor(worker, rangeQuery(t, range));
   try {
-    const written = await writeChunk(options.spoolDir, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, options.compress);
+    const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, options.compress);
     return { index, ...written };
   } finally {
     cursor.close();
@@ -281,7 +281,7 @@ export async function dumpWhole(worker: Connection, t: DumpTable, options: TaskO
   try {
     do {
       const index = chunks.length;
-      const written = await writeChunk(options.spoolDir, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, options.compress);
+      const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, options.compress);
       chunks.push({ index, ...written });
     } while (await cursor.hasMore());
     return chunks;
@@ -299,7 +299,8 @@ export interface DumpedTable {
 }
 
 export interface DumpOptions {
-  spoolDir: string;
+  /** Where chunks go: the spool or straight to the store. */
+  sink: ArtifactSink;
   chunkRows: number;
   logger: Logger;
   signal?: AbortSignal;
@@ -429,7 +430,7 @@ async function withWriteRetries<T>(what: string, retries: number, logger: Logger
  * (classified), after every worker has stopped.
  */
 export async function dumpTables(workers: Connection[], tables: DumpTable[], options: DumpOptions): Promise<DumpedTable[]> {
-  const taskOptions: TaskOptions = { spoolDir: options.spoolDir, chunkRows: options.chunkRows, compress: options.compress ?? defaultCompressor };
+  const taskOptions: TaskOptions = { sink: options.sink, chunkRows: options.chunkRows, compress: options.compress ?? defaultCompressor };
   const retries = options.writeRetries ?? 2;
   const scheduler = new Scheduler(options.onNonTransactionalDone ?? (async () => undefined));
   const states = tables.map((t): TableState => ({ table: t, chunks: new Map() }));
@@ -505,13 +506,12 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * Reads a chunk file back (gunzip, split lines, {@link decodeLine}) into the digest of its rows.
- * @throws when the file is unreadable, not gzip, corrupt, or does not end with a complete line.
+ * Reads a chunk back (gunzip, split lines, {@link decodeLine}) into the digest of its rows.
+ * @throws when the chunk is unreadable, not gzip, corrupt, or does not end with a complete line.
  */
-export async function digestChunkFile(file: string): Promise<TableDigest> {
+export async function digestChunk(input: Readable, name: string): Promise<TableDigest> {
   const digest = new TableDigest();
   let rest: Buffer = Buffer.alloc(0);
-  const input = createReadStream(file, { highWaterMark: 1 << 20 });
   const gunzip = input.pipe(createGunzip({ chunkSize: 256 * 1024 }));
   input.on('error', (error) => gunzip.destroy(error));
   for await (const piece of gunzip as AsyncIterable<Buffer>) {
@@ -523,6 +523,6 @@ export async function digestChunkFile(file: string): Promise<TableDigest> {
     }
     rest = Buffer.from(data.subarray(start));
   }
-  if (rest.length > 0) throw new Error(`${file} ends inside a row (${rest.length} bytes after the last line)`);
+  if (rest.length > 0) throw new Error(`${name} ends inside a row (${rest.length} bytes after the last line)`);
   return digest;
 }

@@ -1,10 +1,10 @@
 /**
- * Reads tables as raw rows (exactly what the dump writes) with flat memory: a streamed
+ * Reads tables as row packets (exactly what the dump hashes) with flat memory: a streamed
  * `SELECT *`, no ordering needed since the {@link TableDigest} is order independent.
  */
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from './connection';
-import { rawTypeCast, type RawRow } from './row-format';
+import { rawRowStream, type RowPacket } from './row-packet';
 import { TableDigest } from './table-digest';
 
 export interface TableRef {
@@ -13,17 +13,14 @@ export interface TableRef {
 }
 
 /** Streams every row of a table (optionally narrowed by a WHERE clause) to `onRow`. */
-export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RawRow) => void, where = ''): Promise<void> {
+export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RowPacket) => void, where = ''): Promise<void> {
   const sql = `SELECT * FROM ${quoteId(ref.database)}.${quoteId(ref.table)}${where ? ` WHERE ${where}` : ''}`;
-  // The promise wrapper has no streaming: use the underlying callback connection (untyped there).
-  const core = (connection as unknown as { connection: import('mysql2').Connection }).connection;
-  const stream = core.query({ sql, rowsAsArray: true, typeCast: rawTypeCast as never }).stream({ highWaterMark: 1000 });
-  for await (const row of stream as AsyncIterable<RawRow>) onRow(row);
+  for await (const row of rawRowStream(connection, sql) as AsyncIterable<RowPacket>) onRow(row);
 }
 
 /** Row count and digest of a table, read from the server. */
 export async function digestTable(connection: Connection, ref: TableRef): Promise<{ rows: number; digest: string }> {
   const digest = new TableDigest();
-  await streamRows(connection, ref, (row) => digest.add(row));
+  await streamRows(connection, ref, (row) => digest.addPacket(row));
   return { rows: digest.rows, digest: digest.hex() };
 }

@@ -1,9 +1,10 @@
 /**
  * Backup step 6, on the success and the failure path: remove every node's spool (on each node's
- * host) and engine-side snapshot state. On the failure path (`error` in the input) it also counts
- * the failure. Cleanup is short, so it waits for each host command here rather than in a loop.
+ * host) and engine-side snapshot state. On the failure path (`error` in the input) it also deletes
+ * what the incomplete backup left in the store and counts the failure. Cleanup is short, so it
+ * waits for each host command here rather than in a loop.
  */
-import { parseBackupState, nodeState } from '../../core/backup/backup-steps';
+import { discardIncompleteBackup, parseBackupState, nodeState } from '../../core/backup/backup-steps';
 import type { NodeState } from '../../core/backup/backup-state';
 import { hostRunnerWait } from '../shared/host-wait';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
@@ -13,7 +14,7 @@ import { stepHandler } from '../shared/step-handler';
 const CLEANUP_TIMEOUT_SECONDS = 300;
 
 export const createHandler = (provider: RuntimeProvider) =>
-  stepHandler('backup-cleanup', provider, async function cleanup(event, { hostRunner }) {
+  stepHandler('backup-cleanup', provider, async function cleanup(event, { hostRunner, runtime }) {
     const state = parseBackupState(event);
     const results = ((event as { nodeResults?: NodeState[] }).nodeResults ?? []);
     const cleaned: string[] = [];
@@ -24,8 +25,12 @@ export const createHandler = (provider: RuntimeProvider) =>
       cleaned.push(node.name);
     }
     const failed = (event as { error?: unknown }).error !== undefined;
-    if (failed) publish(state.engine, state.instance, [['BackupFailed', MetricUnit.Count, 1]]);
-    return { cleaned, failed };
+    let discarded = 0;
+    if (failed) {
+      discarded = await discardIncompleteBackup(state, runtime.deps);
+      publish(state.engine, state.instance, [['BackupFailed', MetricUnit.Count, 1]]);
+    }
+    return { cleaned, failed, discarded };
   });
 
 export const handler = createHandler(lambdaRuntime);

@@ -17,6 +17,7 @@ import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/conf
 import { openDataConnection } from '../../../drivers/mysql/connection';
 import { chunkArtifact, postSchemaArtifact, schemaArtifact, USERS_ARTIFACT } from '../../../drivers/mysql/layout';
 import { initializeDataDir, startServer } from '../../../drivers/mysql/local-server';
+import { ArtifactReader, spoolSink } from '../../../core/driver/artifact-sink';
 import { takeLogicalSnapshot, validateLogicalSnapshot, type LogicalSnapshot, type LogicalSnapshotOptions } from '../../../drivers/mysql/logical-backup';
 import { formatSchemaStatements, splitSchemaStatements } from '../../../drivers/mysql/schema-capture';
 import { digestTable } from '../../../drivers/mysql/table-reader';
@@ -108,8 +109,8 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     const reader = await openDataConnection(ctx.config);
 
     // Act
-    const taken = await takeLogicalSnapshot(ctx);
-    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
 
     // Assess
     try {
@@ -138,7 +139,7 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     const ctx = await context({ databases: ['shop'], parallelism: 2 });
 
     // Act
-    const taken = await takeLogicalSnapshot(ctx);
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
 
     // Assess
     expect(taken.consistency).toMatchObject({ flavor: 'mariadb', lock: 'flush-tables-with-read-lock', binlogEnabled: true });
@@ -158,8 +159,8 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     const [{ gtid }] = await query<{ gtid: string }>('SELECT @@GLOBAL.gtid_binlog_pos AS gtid');
 
     // Act
-    const taken = await takeLogicalSnapshot(ctx);
-    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
 
     // Assess
     expect(checks.filter((c) => !c.ok)).toEqual([]);
@@ -179,8 +180,8 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     const reader = await openDataConnection(ctx.config);
 
     // Act
-    const taken = await takeLogicalSnapshot(ctx);
-    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
 
     // Assess
     try {
@@ -206,7 +207,7 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     const ctx = await context({ databases: ['shop', 'shop_innodb'], parallelism: 2 });
 
     // Act
-    await takeLogicalSnapshot(ctx);
+    await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
     const pre = await statements(ctx, schemaArtifact('shop'));
     const post = await statements(ctx, postSchemaArtifact('shop'));
     const innodbPre = await statements(ctx, schemaArtifact('shop_innodb'));
@@ -244,7 +245,7 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     const ctx = await context({ databases: ['shop'], includeUsers: true, parallelism: 1 });
 
     // Act
-    const taken = await takeLogicalSnapshot(ctx);
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
     const users = await statements(ctx, USERS_ARTIFACT);
     await admin.query("DROP USER 'app'@'%'; DROP ROLE reporting");
 
@@ -263,7 +264,7 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
   it('reports a flipped byte in a chunk as failed checks instead of throwing', async () => {
     // Prepare
     const ctx = await context({ databases: ['shop'], parallelism: 2, chunkRows: 5_000 });
-    const taken = await takeLogicalSnapshot(ctx);
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
     const chunk = path.join(ctx.spoolDir, chunkArtifact('shop', 'big', 1));
     const bytes = await readFile(chunk);
     bytes[Math.floor(bytes.length / 2)] ^= 0x01;
@@ -271,8 +272,8 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     const missingSchema = { ...snapshotRef(ctx, taken), artifacts: taken.artifacts.filter((a) => a.name !== postSchemaArtifact('shop')) };
 
     // Act
-    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
-    const withoutPost = await validateLogicalSnapshot(ctx, missingSchema);
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
+    const withoutPost = await validateLogicalSnapshot(ctx, missingSchema, new ArtifactReader(ctx.spoolDir, undefined));
 
     // Assess
     expect(checks.map((c) => [c.name, c.ok])).toEqual([['schema-present', true], ['tables-present', true], ['row-counts', false], ['table-digests', false]]);
@@ -298,8 +299,8 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     };
 
     // Act
-    const taken = await takeLogicalSnapshot(ctx, { compress });
-    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir), { compress });
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
 
     // Assess
     expect(checks.filter((c) => !c.ok)).toEqual([]);
@@ -330,7 +331,7 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     };
 
     // Act
-    const attempt = takeLogicalSnapshot(ctx, { compress });
+    const attempt = takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir), { compress });
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(TransientError);
@@ -361,7 +362,7 @@ describe('errors an operator can act on', () => {
     const ctx = await context({ user: 'root', password: 'wrong' });
 
     // Act
-    const attempt = takeLogicalSnapshot(ctx);
+    const attempt = takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(PermanentError);
@@ -373,7 +374,7 @@ describe('errors an operator can act on', () => {
     const ctx = await context({ port: await freePort(), connectTimeoutMs: 2_000 });
 
     // Act
-    const attempt = takeLogicalSnapshot(ctx);
+    const attempt = takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(TransientError);
@@ -385,7 +386,7 @@ describe('errors an operator can act on', () => {
     const ctx = await context({ user: 'reader', password: 'pw', databases: ['shop'] });
 
     // Act
-    const attempt = takeLogicalSnapshot(ctx);
+    const attempt = takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(PermanentError);
@@ -400,7 +401,7 @@ describe('errors an operator can act on', () => {
     const ctx = await context({ user: 'noreload', password: 'pw', databases: ['shop'] });
 
     // Act
-    const attempt = takeLogicalSnapshot(ctx);
+    const attempt = takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(PermanentError);
@@ -413,8 +414,8 @@ describe('errors an operator can act on', () => {
     const all = await context({ user: 'nobody', password: 'pw' });
 
     // Act
-    const namedError = await takeLogicalSnapshot(named).catch((error: unknown) => error);
-    const allError = await takeLogicalSnapshot(all).catch((error: unknown) => error);
+    const namedError = await takeLogicalSnapshot(named, spoolSink(named.spoolDir)).catch((error: unknown) => error);
+    const allError = await takeLogicalSnapshot(all, spoolSink(all.spoolDir)).catch((error: unknown) => error);
 
     // Assess
     expect(namedError).toMatchObject({ name: 'PermanentError', code: 'MYSQL_DATABASE_NOT_FOUND', message: expect.stringContaining('cannot see it') });
@@ -426,7 +427,7 @@ describe('errors an operator can act on', () => {
     const ctx = await context({ user: 'dbonly', password: 'pw', databases: ['shop'] });
 
     // Act
-    const attempt = takeLogicalSnapshot(ctx);
+    const attempt = takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
 
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_PRIVILEGES', message: expect.stringMatching(/^missing privileges SELECT on mysql\.proc: /) });
@@ -440,8 +441,8 @@ describe('errors an operator can act on', () => {
     const ctx = await context({ user, password: 'pw', databases: ['shop', 'shop_innodb'], parallelism: 2 });
 
     // Act
-    const taken = await takeLogicalSnapshot(ctx);
-    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
     const post = await statements(ctx, postSchemaArtifact('shop'));
 
     // Assess
@@ -455,7 +456,7 @@ describe('errors an operator can act on', () => {
     const ctx = await context({ databases: ['mysql'] });
 
     // Act
-    const attempt = takeLogicalSnapshot(ctx);
+    const attempt = takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
 
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'PermanentError', code: 'INVALID_INPUT' });
@@ -475,8 +476,8 @@ describe('a server without binary logging', () => {
     await seed.end();
 
     // Act
-    const taken = await takeLogicalSnapshot(ctx);
-    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken));
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
+    const checks = await validateLogicalSnapshot(ctx, snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
     await server.stop();
 
     // Assess

@@ -10,6 +10,9 @@ import {
   cleanupNode, finalizeBackup, nodeState, prepareBackup, snapshotNode, uploadNode, validateNode,
 } from '../../../core/backup/backup-steps';
 import { manifestKey } from '../../../core/catalog/layout';
+import { InlineHostRunner } from '../../../core/host-runner/inline-runner';
+import { createHandler as cleanupHandler } from '../../../functions/backup/cleanup';
+import { localContext } from '../../../statemachines/local/run-local';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { freeMemberUrls, startTestEtcd, stopAllEtcd, tempDir, writeKeys, type TestEtcd } from '../../harness/etcd';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
@@ -109,6 +112,31 @@ describe('backup pipeline', () => {
 
     // Assess
     expect(existsSync(node.spoolDir!)).toBe(false);
+  });
+
+  it('the failure-path cleanup deletes what a failed backup left in the store, and never touches a complete one', async () => {
+    // Prepare
+    const cleanup = cleanupHandler(async () => ({ runtime: rt, hostRunner: new InlineHostRunner(rt.deps), hostStepTimeoutSeconds: 30 }));
+    const failed = await uploadedNode();
+    const complete = await uploadedNode();
+    await finalizeBackup({ ...complete.state, nodeResults: [complete.node] }, rt.deps);
+    const error = { Error: 'PermanentError', Cause: 'SNAPSHOT_INVALID: test' };
+    const objects = async (prefix: string) => {
+      const keys: string[] = [];
+      for await (const object of rt.store.list(`${prefix}/`)) keys.push(object.key);
+      return keys;
+    };
+    expect(await objects(failed.state.prefix)).not.toHaveLength(0);
+
+    // Act
+    const result = await cleanup({ ...failed.state, nodeResults: [failed.node], error }, localContext('backup-cleanup')) as { discarded: number };
+    await cleanup({ ...complete.state, nodeResults: [complete.node], error }, localContext('backup-cleanup'));
+
+    // Assess
+    expect(result.discarded).toBeGreaterThan(0);
+    expect(await objects(failed.state.prefix)).toEqual([]);
+    expect(await objects(complete.state.prefix)).toEqual(expect.arrayContaining([manifestKey(complete.state.prefix)]));
+    expect((await rt.catalog.list()).map((b) => b.backupId)).toEqual([complete.state.backupId]);
   });
 
   it('resolves $secret references for the driver but never puts the value in the state', async () => {

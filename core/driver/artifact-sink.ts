@@ -1,0 +1,164 @@
+/**
+ * Where a snapshot's artifacts are written: the host's spool (uploaded later by the upload step) or
+ * straight into the store under the node's prefix (no local copy at all — for engines whose
+ * snapshot is a stream, like a MySQL dump or an xbstream, and hosts without room for one).
+ *
+ * Either way each artifact is hashed while it is written, a failed write leaves nothing under its
+ * name, and validation reads back exactly what was written (`openArtifact` / `verifyArtifact`).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PermanentError } from '../errors';
+import type { BlobStore } from '../store/blob-store';
+import { chain } from '../store/transfer';
+import { hashStream, resolveInside, writeArtifact } from './spool';
+import type { ArtifactDestination, ArtifactRef, BackupContext } from './types';
+
+export interface ArtifactSink {
+  /** Where artifacts go, for messages: the spool directory or the store URL and prefix. */
+  readonly where: string;
+  /**
+   * Streams `source` through `transforms` into artifact `name` and returns its size and sha256
+   * (and its key, when written to the store). Writing a name again replaces it.
+   */
+  write(name: string, source: Readable, ...transforms: Transform[]): Promise<ArtifactRef>;
+  /** Removes everything written here before (a retried snapshot starts clean). */
+  clear(): Promise<void>;
+}
+
+/** Artifacts as files in a host-local spool directory. */
+export function spoolSink(spoolDir: string): ArtifactSink {
+  return {
+    where: spoolDir,
+    write: (name, source, ...transforms) => writeArtifact(spoolDir, name, source, ...transforms),
+    async clear() {
+      await rm(spoolDir, { recursive: true, force: true });
+      await mkdir(spoolDir, { recursive: true });
+    },
+  };
+}
+
+/** Artifacts as objects under `destination.prefix`, streamed (rate limited) as they are produced. */
+export function storeSink(destination: ArtifactDestination): ArtifactSink {
+  const { store, prefix, rateLimit } = destination;
+  return {
+    where: `${store.url} ${prefix}/`,
+    async write(name, source, ...transforms) {
+      resolveInside('/artifacts', name); // the same name rules as the spool
+      const key = `${prefix}/${name}`;
+      const stored = await store.put(key, chain(source, transforms), { rateLimit });
+      return { name, size: stored.size, sha256: stored.sha256, key };
+    },
+    async clear() {
+      const keys: string[] = [];
+      for await (const object of store.list(`${prefix}/`)) keys.push(object.key);
+      await store.delete(keys);
+    },
+  };
+}
+
+/**
+ * The sink for a snapshot: straight into the store when `direct` is asked for and the step was
+ * given a destination, otherwise the spool.
+ */
+export function artifactSink(ctx: Pick<BackupContext, 'spoolDir' | 'destination'>, direct: boolean): ArtifactSink {
+  return direct && ctx.destination ? storeSink(ctx.destination) : spoolSink(ctx.spoolDir);
+}
+
+/** Reads an artifact back from wherever it was written (the store when it has a key, else the spool). */
+export async function openArtifact(spoolDir: string, artifact: ArtifactRef, store: BlobStore | undefined): Promise<Readable> {
+  if (artifact.key !== undefined) {
+    if (!store) throw new PermanentError(`artifact ${artifact.name} is in the store (${artifact.key}) but no store was given to read it`, { code: 'STORE_REQUIRED' });
+    return store.get(artifact.key);
+  }
+  const file = resolveInside(spoolDir, artifact.name);
+  if (!(await stat(file).catch(() => undefined))) {
+    throw new PermanentError(`artifact ${artifact.name} is missing from ${spoolDir}`, { code: 'ARTIFACT_MISSING' });
+  }
+  return createReadStream(file, { highWaterMark: 1 << 20 });
+}
+
+/** Passes bytes through and, at the end, fails with `CHECKSUM_MISMATCH` unless they hash as recorded. */
+class VerifyingStream extends Transform {
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+
+  constructor(private readonly artifact: ArtifactRef, private readonly onVerified: () => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      assertSameHash(this.artifact, { size: this.bytes, sha256: this.hash.digest('hex') });
+      this.onVerified();
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+}
+
+/**
+ * Reads a snapshot's artifacts for validation, checking each one's sha256 as it is read (a
+ * consumer that reads to the end gets `CHECKSUM_MISMATCH` instead of the end), so validating
+ * content and integrity costs one read. `verifyUnread` then hashes the artifacts nobody read.
+ */
+export class ArtifactReader {
+  private readonly verified = new Set<string>();
+
+  constructor(private readonly spoolDir: string, private readonly store: BlobStore | undefined) {}
+
+  /** The artifact's bytes, verified at the end. */
+  async open(artifact: ArtifactRef): Promise<Readable> {
+    const source = await openArtifact(this.spoolDir, artifact, this.store);
+    return chain(source, [new VerifyingStream(artifact, () => this.verified.add(artifact.name))]);
+  }
+
+  /** The whole (small) artifact in memory, verified. */
+  async readAll(artifact: ArtifactRef): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of await this.open(artifact)) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  /**
+   * Hashes every artifact not yet read to its end; returns one problem per damaged or missing
+   * artifact (empty when all are intact).
+   */
+  async verifyUnread(artifacts: ArtifactRef[]): Promise<string[]> {
+    const problems: string[] = [];
+    for (const artifact of artifacts) {
+      if (this.verified.has(artifact.name)) continue;
+      await verifyArtifact(this.spoolDir, artifact, this.store)
+        .then(() => this.verified.add(artifact.name), (error: Error) => problems.push(`${artifact.name}: ${error.message}`));
+    }
+    return problems;
+  }
+}
+
+/**
+ * Re-hashes an artifact where it was written; throws PermanentError `CHECKSUM_MISMATCH` when it
+ * changed, `ARTIFACT_MISSING` (or the store's `NOT_FOUND`) when it is gone.
+ */
+export async function verifyArtifact(spoolDir: string, artifact: ArtifactRef, store?: BlobStore): Promise<void> {
+  const actual = await hashStream(await openArtifact(spoolDir, artifact, store));
+  assertSameHash(artifact, actual);
+}
+
+/** Throws `CHECKSUM_MISMATCH` unless `actual` is the artifact's recorded size and sha256. */
+export function assertSameHash(artifact: ArtifactRef, actual: { size: number; sha256: string }): void {
+  if (actual.sha256 !== artifact.sha256 || actual.size !== artifact.size) {
+    throw new PermanentError(
+      `artifact ${artifact.name} does not match its checksum (expected ${artifact.size} bytes, sha256 ${artifact.sha256}; got ${actual.size} bytes, ${actual.sha256})`,
+      { code: 'CHECKSUM_MISMATCH' },
+    );
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The dump reads rows as the server's raw row packets (row-packet.ts). These tests hold that path
+ * to mysql2's own parsing on a real server: every packet must carry exactly the columns mysql2
+ * parses from it, for every column type, NULLs, empty strings and values long enough to need
+ * multi-byte length prefixes.
+ */
+import type { Connection } from 'mysql2/promise';
+import { openDataConnection } from '../../../drivers/mysql/connection';
+import { rawTypeCast, type RawRow } from '../../../drivers/mysql/row-format';
+import { packRow, rawRowStream, type RowPacket } from '../../../drivers/mysql/row-packet';
+import { TableDigest } from '../../../drivers/mysql/table-digest';
+import { digestTable } from '../../../drivers/mysql/table-reader';
+import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
+
+let server: TestMariaDb;
+let admin: Connection;
+let data: Connection;
+
+beforeAll(async () => {
+  server = await startTestMariaDb('row-packet', 11);
+  admin = await server.connect();
+  await admin.query('SET GLOBAL max_allowed_packet = 64 * 1024 * 1024'); // a 17 MB value, sent as several protocol packets
+  await admin.end();
+  admin = await server.connect();
+  await admin.query(`CREATE DATABASE types`);
+  await admin.query(`CREATE TABLE types.every (
+    id INT PRIMARY KEY, big BIGINT UNSIGNED, dec_ DECIMAL(30,10), dbl DOUBLE, flt FLOAT, dt DATETIME(6), d DATE, t TIME(3), y YEAR,
+    vc VARCHAR(300) CHARACTER SET utf8mb4, latin VARCHAR(20) CHARACTER SET latin1, bin VARBINARY(300), blb BLOB, lb LONGBLOB, js JSON,
+    bt BIT(12), en ENUM('a','b\\tc'), st SET('x','y','z'), ip INET6, uu UUID) ENGINE=InnoDB`);
+  await admin.query(`INSERT INTO types.every VALUES
+    (1, 18446744073709551615, -12345678901234567890.0123456789, 1e308, -1.5, '2026-11-21 10:00:00.123456', '1000-01-01', '-838:59:59.000', 2155,
+     REPEAT('ü🚀', 100), 'Groß', UNHEX(REPEAT('00FF0A09095C0D', 40)), REPEAT(CHAR(0,9,10,13,92), 60), REPEAT('x', 70000), '{"a":[1,2,"\\\\t"]}',
+     b'101010101010', 'b\\tc', 'x,z', '::1', '123e4567-e89b-12d3-a456-426614174000'),
+    (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', '', '', '', '', NULL, NULL, NULL, '', NULL, NULL),
+    (3, 0, 0, 0, 0, '1970-01-01 00:00:00', '2000-02-29', '00:00:00', 1901, '\\\\N', NULL, NULL, NULL, REPEAT('y', 17000000), '[]', b'0', 'a', NULL, '::ffff:1.2.3.4', NULL)`);
+  data = await openDataConnection({ host: server.host, port: server.port, user: 'root', password: '', connectTimeoutMs: 10_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await data?.end();
+  await admin?.end();
+  await stopAllMariaDb();
+});
+
+async function packetsOf(sql: string): Promise<RowPacket[]> {
+  const packets: RowPacket[] = [];
+  for await (const packet of rawRowStream(data, sql) as AsyncIterable<RowPacket>) packets.push(Buffer.from(packet));
+  return packets;
+}
+
+async function parsedRows(sql: string): Promise<RawRow[]> {
+  const [rows] = await data.query({ sql, rowsAsArray: true, typeCast: rawTypeCast as never }) as unknown as [RawRow[], unknown];
+  return rows;
+}
+
+describe('raw row packets', () => {
+  it('carry exactly the columns mysql2 parses, for every type, NULL, empty and 17 MB values', async () => {
+    // Act
+    const packets = await packetsOf('SELECT * FROM types.every ORDER BY id');
+    const rows = await parsedRows('SELECT * FROM types.every ORDER BY id');
+
+    // Assess
+    expect(packets).toHaveLength(3);
+    expect(packets.map((p, i) => p.equals(packRow(rows[i])))).toEqual([true, true, true]);
+    expect(rows[1].filter((v) => v === null)).toHaveLength(13);
+    expect(rows[2][13]?.length).toBe(17_000_000);
+  });
+
+  it('digest the table as its parsed rows would', async () => {
+    // Prepare
+    const expected = new TableDigest();
+    for (const row of await parsedRows('SELECT * FROM types.every')) expected.add(row);
+
+    // Act
+    const digested = await digestTable(data, { database: 'types', table: 'every' });
+
+    // Assess
+    expect(digested).toEqual({ rows: 3, digest: expected.hex() });
+  });
+
+  it('leave the connection usable after a result is read to its end', async () => {
+    // Act
+    await packetsOf('SELECT id FROM types.every');
+    const [[row]] = await data.query('SELECT 1 + 1 AS two') as unknown as [Array<{ two: Buffer }>, unknown];
+
+    // Assess
+    expect(Number(row.two.toString())).toBe(2);
+  });
+});
