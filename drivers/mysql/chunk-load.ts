@@ -14,8 +14,9 @@
  *   tables with several chunks have their non-unique indexes disabled during the load and rebuilt
  *   once at the end.
  *
- * Columns are named explicitly, in the order `SELECT *` returned them when dumping (visible columns
- * by ordinal position); generated columns get a throw-away variable, as the server computes them.
+ * Columns are named explicitly, in the order the dump read them (table-columns.ts: every column by
+ * ordinal position, invisible ones included); generated columns get a throw-away variable, as the
+ * server computes them.
  * A load with warnings (a value the server changed or skipped) fails the restore: it must be
  * byte-exact.
  */
@@ -28,6 +29,7 @@ import type { Logger } from '../../core/logger';
 import { quoteId, type ConnectionSettings } from './connection';
 import { ENGINE } from './layout';
 import { LOAD_DATA_FORMAT } from './row-format';
+import { tableColumns, tableKey } from './table-columns';
 import { classifyTargetError, openLoadConnection } from './target-connection';
 import type { ServerVersion } from './version';
 
@@ -67,35 +69,13 @@ export interface LoadResult {
 /** Variable that receives (and discards) the dumped value of a generated column. */
 const SKIP = '@dbbackup_generated';
 
-type ColumnRow = { db: string; tbl: string; col: string; extra: string | null };
-
 /**
- * The `LOAD DATA` column list of every table in `databases`, keyed by `db.table`: visible
- * columns by ordinal position, generated ones as a discarded variable.
- * `connection` must return names as text (not a `SET NAMES binary` session).
+ * The `LOAD DATA` column list of every table in `databases`, keyed by `db.table`: the dumped
+ * columns (table-columns.ts) in order, generated ones as a discarded variable.
  */
 export async function loadColumnLists(connection: Connection, databases: string[]): Promise<Map<string, string>> {
-  const lists = new Map<string, string[]>();
-  if (databases.length === 0) return new Map();
-  const [rows] = await connection.query(
-    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS col, EXTRA AS extra FROM information_schema.COLUMNS
-      WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`, [databases],
-  ) as [ColumnRow[], unknown];
-  for (const row of rows) {
-    const extra = String(row.extra ?? '');
-    if (/\bINVISIBLE\b/i.test(extra)) continue; // not in `SELECT *`, so not in the dump
-    const generated = /\b(VIRTUAL|STORED|PERSISTENT)\b/i.test(extra) && !/DEFAULT_GENERATED/i.test(extra);
-    const key = tableKey(row.db, row.tbl);
-    const list = lists.get(key) ?? [];
-    list.push(generated ? SKIP : quoteId(row.col));
-    lists.set(key, list);
-  }
-  return new Map([...lists].map(([key, list]) => [key, `(${list.join(', ')})`]));
-}
-
-/** Key of a table in column-list maps. */
-export function tableKey(database: string, table: string): string {
-  return `${database}\u0000${table}`;
+  const columns = await tableColumns(connection, databases);
+  return new Map([...columns].map(([key, list]) => [key, `(${list.map((c) => (c.generated ? SKIP : quoteId(c.name))).join(', ')})`]));
 }
 
 /** The rows of chunk files, gunzipped, one file after the other (each file ends with a full line). */

@@ -7,7 +7,7 @@
  *   `ORDER BY pk LIMIT 1 OFFSET chunkRows`). Each range is an independent task any worker can take,
  *   so one big table is read by every worker at once. Other tables are one task that streams the
  *   whole table and starts a new chunk every `chunkRows` rows.
- * - Rows are streamed (`SELECT *`) as the server's row packets, encoded with {@link encodePackets},
+ * - Rows are streamed (every column by name, invisible ones included) as the server's row packets, encoded with {@link encodePackets},
  *   gzip-compressed (level 1) and hashed on their way to the sink (the store, or the spool);
  *   memory is bounded by the stream buffers (backpressure reaches the server's socket), never by a table's size.
  * - Each chunk's rows feed a {@link TableDigest}; a table's digest is the merge of its chunks'.
@@ -31,6 +31,7 @@ import { mapMysqlError, toMysqlError } from './errors';
 import { ENGINE, chunkArtifact } from './layout';
 import { decodeLine, encodePackets, rawTypeCast } from './row-format';
 import { rawRowStream, type RowPacket } from './row-packet';
+import { tableColumns, tableKey, selectList, type ColumnInfo } from './table-columns';
 import { TableDigest } from './table-digest';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
@@ -47,6 +48,8 @@ export interface DumpTable {
   transactional: boolean;
   /** The single integer primary key column, when there is one. */
   splitKey?: string;
+  /** The columns dumped, in order (table-columns.ts: invisible ones included). */
+  columns: ColumnInfo[];
   /** Estimates from information_schema (for scheduling and choosing how to cut). */
   estimatedRows: number;
   estimatedBytes: number;
@@ -82,9 +85,11 @@ export async function listTables(connection: Connection, databases: string[]): P
   for (const [id, columns] of keys) {
     if (columns.length === 1 && INTEGER_TYPES.has(text(columns[0].type).toLowerCase())) splitKeys.set(id, text(columns[0].col));
   }
+  const columns = await tableColumns(connection, databases);
   return tables.map((t) => {
     const engine = text(t.engine) || 'unknown';
     return {
+      columns: columns.get(tableKey(text(t.db), text(t.name))) ?? [],
       database: text(t.db),
       table: text(t.name),
       engine,
@@ -223,11 +228,14 @@ export interface KeyRange {
 
 const table = (t: DumpTable): string => `${quoteId(t.database)}.${quoteId(t.table)}`;
 
-/** `SELECT *` of a range of `t`, in key order. */
+/** Every dumped column of `t`, for a SELECT. */
+const columnsOf = (t: DumpTable): string => (t.columns.length > 0 ? selectList(t.columns) : '*');
+
+/** The rows of a range of `t`, in key order. */
 export function rangeQuery(t: DumpTable, range: KeyRange): string {
   const key = quoteId(t.splitKey!);
   const where = [range.from !== undefined ? `${key} >= ${range.from}` : '', range.to !== undefined ? `${key} < ${range.to}` : ''].filter(Boolean);
-  return `SELECT * FROM ${table(t)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${key}`;
+  return `SELECT ${columnsOf(t)} FROM ${table(t)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${key}`;
 }
 
 async function keyAt(worker: Connection, sql: string): Promise<string | undefined> {
@@ -276,7 +284,7 @@ export async function dumpRange(worker: Connection, t: DumpTable, index: number,
 
 /** Dumps the whole of `t` in one stream, a new chunk every `chunkRows` rows (at least one chunk). */
 export async function dumpWhole(worker: Connection, t: DumpTable, options: TaskOptions): Promise<WrittenChunk[]> {
-  const cursor = new RowCursor(worker, `SELECT * FROM ${table(t)}`);
+  const cursor = new RowCursor(worker, `SELECT ${columnsOf(t)} FROM ${table(t)}`);
   const chunks: WrittenChunk[] = [];
   try {
     do {

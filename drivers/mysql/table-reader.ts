@@ -1,10 +1,12 @@
 /**
- * Reads tables as row packets (exactly what the dump hashes) with flat memory: a streamed
- * `SELECT *`, no ordering needed since the {@link TableDigest} is order independent.
+ * Reads tables as row packets (exactly what the dump hashes: the same columns, table-columns.ts)
+ * with flat memory: a streamed SELECT, no ordering needed since the {@link TableDigest} is order
+ * independent.
  */
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from './connection';
 import { rawRowStream, type RowPacket } from './row-packet';
+import { selectList, tableColumns, tableKey } from './table-columns';
 import { TableDigest } from './table-digest';
 
 export interface TableRef {
@@ -14,7 +16,9 @@ export interface TableRef {
 
 /** Streams every row of a table (optionally narrowed by a WHERE clause) to `onRow`. */
 export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RowPacket) => void, where = ''): Promise<void> {
-  const sql = `SELECT * FROM ${quoteId(ref.database)}.${quoteId(ref.table)}${where ? ` WHERE ${where}` : ''}`;
+  const columns = (await tableColumns(connection, [ref.database], ref.table)).get(tableKey(ref.database, ref.table));
+  const list = columns && columns.length > 0 ? selectList(columns) : '*';
+  const sql = `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}${where ? ` WHERE ${where}` : ''}`;
   for await (const row of rawRowStream(connection, sql) as AsyncIterable<RowPacket>) onRow(row);
 }
 

@@ -52,7 +52,7 @@ export async function stopAllMariaDb(): Promise<void> {
 }
 
 /**
- * Creates database `shop` with: InnoDB and MyISAM tables, a table without a primary key, utf8mb4
+ * Creates database `shop` with: InnoDB and MyISAM tables, a table without a primary key, an INVISIBLE column, utf8mb4
  * text (emoji, CJK), BLOBs with every byte value, NULLs, a view, a trigger, a procedure, a function,
  * an event, and `big` with `bigRows` rows (default 20 000; the 1-million-row case passes 1e6).
  */
@@ -64,7 +64,8 @@ export async function seedShop(connection: Connection, options: { bigRows?: numb
     USE \`${db}\`;
     CREATE TABLE customers (
       id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(100) NOT NULL, email VARCHAR(200) NULL,
-      note TEXT NULL, created DATETIME(6) NOT NULL, balance DECIMAL(12,2) NOT NULL DEFAULT 0
+      note TEXT NULL, created DATETIME(6) NOT NULL, balance DECIMAL(12,2) NOT NULL DEFAULT 0,
+      tier INT INVISIBLE NOT NULL DEFAULT 1
     ) ENGINE=InnoDB;
     CREATE TABLE orders (
       id BIGINT PRIMARY KEY AUTO_INCREMENT, customer_id INT NOT NULL, total DECIMAL(12,2) NOT NULL,
@@ -89,6 +90,7 @@ export async function seedShop(connection: Connection, options: { bigRows?: numb
     ["O'Brien \"quoted\"", '', 'NULL', '2026-05-05 05:05:05', '99999.99'],
   ];
   for (const row of customers) await connection.query('INSERT INTO customers (name, email, note, created, balance) VALUES (?, ?, ?, ?, ?)', row);
+  await connection.query('UPDATE customers SET tier = id * 7'); // an INVISIBLE column, left out of SELECT *
   for (let i = 1; i <= 50; i += 1) {
     await connection.query('INSERT INTO orders (customer_id, total, status) VALUES (?, ?, ?)', [(i % 5) + 1, (i * 3.5).toFixed(2), ['new', 'paid', 'shipped'][i % 3]]);
   }

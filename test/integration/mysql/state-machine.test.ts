@@ -38,7 +38,7 @@ async function runtime(options: Parameters<typeof createTestRuntime>[0] = {}): P
 type Report = { validation: { ok: boolean; checks: Array<{ name: string; ok: boolean; detail?: string }> } };
 
 describe('mysql through the state machines', () => {
-  it('logical: backs up the shop (1M-row table, MyISAM, view, trigger, routines, utf8mb4, BLOBs, NULLs, no-PK) and restores it exactly', async () => {
+  it('logical: backs up the shop (1M-row table, MyISAM, view, trigger, routines, utf8mb4, BLOBs, NULLs, no-PK, invisible column) and restores it exactly', async () => {
     // Prepare
     const rt = await runtime();
     const target = await startTestMariaDb('sfn-logical', 2);
@@ -54,6 +54,8 @@ describe('mysql through the state machines', () => {
     const restored = await target.connect();
     try {
       expect(await tableChecksums(restored, 'shop')).toEqual(await tableChecksums(admin, 'shop'));
+      const [tiers] = await restored.query('SELECT id, tier FROM shop.customers ORDER BY id') as [Array<{ id: number; tier: number }>, unknown];
+      expect(tiers.map((r) => r.tier)).toEqual([7, 14, 21, 28, 35]); // the INVISIBLE column came back too
       const [[fn]] = await restored.query('SELECT shop.with_tax(10) AS v') as [Array<{ v: string }>, unknown];
       expect(fn.v).toBe('12.00');
       const [[view]] = await restored.query('SELECT COUNT(*) AS n FROM shop.customer_totals') as [Array<{ n: number }>, unknown];

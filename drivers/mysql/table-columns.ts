@@ -1,0 +1,55 @@
+/**
+ * The columns a logical backup reads and writes, per table: every column in ordinal order,
+ * INVISIBLE ones included (`SELECT *` leaves them out, so the dump names its columns), except a
+ * system-versioned table's ROW START / ROW END columns, which the server sets itself on insert.
+ * Generated columns are dumped (their values are part of the digest, proving the restored server
+ * recomputes them identically) and discarded on load.
+ */
+import type { Connection } from 'mysql2/promise';
+import { quoteId } from './connection';
+
+export interface ColumnInfo {
+  name: string;
+  /** Computed by the server (VIRTUAL / STORED / PERSISTENT): never loaded. */
+  generated: boolean;
+}
+
+/** Key of a table in per-table maps. */
+export function tableKey(database: string, table: string): string {
+  return `${database}\u0000${table}`;
+}
+
+type Row = Record<string, unknown>;
+const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : value === null || value === undefined ? '' : String(value));
+
+/** Whether a column as information_schema describes it is generated, or set by system versioning. */
+export function classifyColumn(extra: string, generationExpression: string): 'data' | 'generated' | 'versioning' {
+  if (/^ROW (START|END)$/i.test(generationExpression.trim())) return 'versioning';
+  return /\b(VIRTUAL|STORED|PERSISTENT)\b/i.test(extra) && !/DEFAULT_GENERATED/i.test(extra) ? 'generated' : 'data';
+}
+
+/**
+ * The dumped columns of every table in `databases` (or only `table`), keyed by {@link tableKey}.
+ * Works on text and on `SET NAMES binary` connections.
+ */
+export async function tableColumns(connection: Connection, databases: string[], table?: string): Promise<Map<string, ColumnInfo[]>> {
+  const columns = new Map<string, ColumnInfo[]>();
+  if (databases.length === 0) return columns;
+  const [rows] = await connection.query(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS col, EXTRA AS extra, GENERATION_EXPRESSION AS expr
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?)${table === undefined ? '' : ' AND TABLE_NAME = ?'}
+      ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`, table === undefined ? [databases] : [databases, table],
+  ) as [Row[], unknown];
+  for (const row of rows) {
+    const kind = classifyColumn(text(row.extra), text(row.expr));
+    if (kind === 'versioning') continue;
+    const key = tableKey(text(row.db), text(row.tbl));
+    columns.set(key, [...(columns.get(key) ?? []), { name: text(row.col), generated: kind === 'generated' }]);
+  }
+  return columns;
+}
+
+/** The columns of `SELECT <list> FROM ...`. */
+export function selectList(columns: ColumnInfo[]): string {
+  return columns.map((c) => quoteId(c.name)).join(', ');
+}
