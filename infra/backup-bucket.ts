@@ -2,12 +2,13 @@
  * The store: an S3 bucket no one can make public, readable only over TLS, encrypted with a
  * customer-managed KMS key that rotates, versioned (a deleted or overwritten backup stays
  * recoverable for a while), with its access logged to a second bucket, and lifecycle rules that
- * abort forgotten multipart uploads and expire old versions.
+ * abort forgotten multipart uploads, expire the host agents' step results and expire old versions.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
 
 /** Lifecycle and retention of the store. */
 export interface BackupBucketProps {
@@ -15,6 +16,8 @@ export interface BackupBucketProps {
   readonly abortIncompleteMultipartUploadDays?: number;
   /** Delete noncurrent (deleted or overwritten) object versions after this many days. @default 30 */
   readonly noncurrentVersionExpirationDays?: number;
+  /** Delete the host agents' step results (`state/agent-results/`, read once right away) after this many days. @default 7 */
+  readonly agentResultExpirationDays?: number;
   /** Delete server access logs after this many days. @default 365 */
   readonly accessLogExpirationDays?: number;
   /** What happens to the buckets and key when the stack is deleted. @default RETAIN */
@@ -63,6 +66,11 @@ export class BackupBucket extends Construct {
         {
           id: 'abort-incomplete-multipart-uploads',
           abortIncompleteMultipartUploadAfter: Duration.days(props.abortIncompleteMultipartUploadDays ?? 7),
+        },
+        {
+          id: 'expire-agent-results',
+          prefix: AGENT_RESULTS_PREFIX,
+          expiration: Duration.days(props.agentResultExpirationDays ?? 7),
         },
         {
           id: 'expire-noncurrent-versions',

@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentResult } from '../agent/agent-steps';
 import { PermanentError, TransientError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
-import { agentResultFromStdout, asAgentResult, textTail } from './agent-result';
+import { AGENT_RESULTS_PREFIX, agentResultFromStdout, asAgentResult, textTail } from './agent-result';
 import {
   HOST_ERROR_CODES, assertHostCommand, isPastDeadline, permanentFailure, submissionTimes,
   type HostCommand, type HostPoll, type HostRunner, type HostSubmission, type PendingSubmission,
@@ -40,7 +40,7 @@ export const SSM_STDOUT_LIMIT = 24_000;
 export const DEFAULT_AGENT_COMMAND = 'dbbackup';
 
 /** Store prefix of the results agents write with `--result-key`. */
-export const AGENT_RESULTS_PREFIX = 'state/agent-results/';
+export { AGENT_RESULTS_PREFIX };
 
 /** Options of {@link SsmHostRunner}. */
 export interface SsmRunnerOptions {
