@@ -25,7 +25,7 @@ import {
   ENGINE, USERS_ARTIFACT, postSchemaArtifact, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from './layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
-import { digestChunk, dumpTables, listTables, type CompressorFactory, type DumpTable } from './table-dump';
+import { digestChunk, dumpTables, listTables, type ChunkStage, type DumpTable } from './table-dump';
 import { TableDigest } from './table-digest';
 import { detectServerVersion, type ServerVersion } from './version';
 
@@ -41,8 +41,8 @@ export interface LogicalSnapshot {
 
 /** Test and tuning seams; the backup driver uses the defaults. */
 export interface LogicalSnapshotOptions {
-  /** Compression stage per chunk (default gzip level 1). */
-  compress?: CompressorFactory;
+  /** An extra stage for each chunk's compressed bytes (failure injection in tests). */
+  stage?: ChunkStage;
 }
 
 const where = (settings: ConnectionSettings): string =>
@@ -179,7 +179,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
       chunkRows: config.chunkRows,
       logger,
       signal: ctx.signal,
-      compress: options.compress,
+      stage: options.stage,
       onNonTransactionalDone: async () => {
         await snapshot.release();
         unlocked();

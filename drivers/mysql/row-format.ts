@@ -5,7 +5,8 @@
  * binary` puts back, byte for byte, whatever the column type or character set.
  */
 import type { FieldPacket } from 'mysql2';
-import { NULL_MARKER, packRow, readLength, type RowPacket } from './row-packet';
+import { packRow, type RowPacket } from './row-packet';
+import { kernel } from './row-kernel';
 
 /** One row as the server sent it: raw bytes per column, null for SQL NULL. */
 export type RawRow = Array<Buffer | null>;
@@ -42,44 +43,7 @@ export function encodePackets(packets: RowPacket[], start = 0, end = packets.len
   for (let r = start; r < end; r += 1) size += packets[r].length * 2 + 1;
   const out = Buffer.allocUnsafe(size);
   let o = 0;
-  for (let r = start; r < end; r += 1) {
-    const packet = packets[r];
-    const n = packet.length;
-    let at = 0;
-    while (at < n) {
-      if (at > 0) out[o++] = TAB;
-      let length = packet[at];
-      if (length < 0xfb) {
-        at += 1;
-      } else if (length === NULL_MARKER) {
-        out[o++] = BACKSLASH;
-        out[o++] = 0x4e;
-        at += 1;
-        continue;
-      } else {
-        const [value, used] = readLength(packet, at);
-        length = value;
-        at += used;
-      }
-      const stop = at + length;
-      for (; at < stop; at += 1) {
-        const byte = packet[at];
-        if (byte > CR && byte !== BACKSLASH) {
-          out[o++] = byte;
-          continue;
-        }
-        switch (byte) {
-          case TAB: out[o++] = BACKSLASH; out[o++] = 0x74; break;
-          case LF: out[o++] = BACKSLASH; out[o++] = 0x6e; break;
-          case CR: out[o++] = BACKSLASH; out[o++] = 0x72; break;
-          case BACKSLASH: out[o++] = BACKSLASH; out[o++] = BACKSLASH; break;
-          case NUL: out[o++] = BACKSLASH; out[o++] = 0x30; break;
-          default: out[o++] = byte;
-        }
-      }
-    }
-    out[o++] = LF;
-  }
+  for (let r = start; r < end; r += 1) o = kernel.encodePacket(packets[r], 0, packets[r].length, out, o);
   return out.subarray(0, o);
 }
 

@@ -10,6 +10,7 @@
 import type { Connection } from 'mysql2/promise';
 import type { Readable } from 'node:stream';
 import type { RawRow } from './row-format';
+import { kernel } from './row-kernel';
 
 /** One row packet's payload (no 4-byte header): the columns as length-encoded strings. */
 export type RowPacket = Buffer;
@@ -42,15 +43,7 @@ export function rawRowStream(connection: Connection, sql: string, highWaterMark 
 }
 
 /** Reads a length-encoded integer at `at`; returns [value, bytes used]. NULL is [-1, 1]. */
-export function readLength(packet: Buffer, at: number): [number, number] {
-  const first = packet[at];
-  if (first < 0xfb) return [first, 1];
-  if (first === NULL_MARKER) return [-1, 1];
-  if (first === 0xfc) return [packet[at + 1] | (packet[at + 2] << 8), 3];
-  if (first === 0xfd) return [packet[at + 1] | (packet[at + 2] << 8) | (packet[at + 3] << 16), 4];
-  // 0xfe: 8 bytes; a row field is at most 4 GiB (longblob), so the high word is 0.
-  return [packet.readUInt32LE(at + 1) + packet.readUInt32LE(at + 5) * 2 ** 32, 9];
-}
+export const readLength: (packet: Uint8Array, at: number) => [number, number] = kernel.readLength;
 
 /** Size of the length-encoded prefix for a field of `length` bytes. */
 function prefixSize(length: number): number {

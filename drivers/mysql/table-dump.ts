@@ -7,11 +7,13 @@
  *   `ORDER BY pk LIMIT 1 OFFSET chunkRows`). Each range is an independent task any worker can take,
  *   so one big table is read by every worker at once. Other tables are one task that streams the
  *   whole table and starts a new chunk every `chunkRows` rows.
- * - Rows are streamed (every column by name, invisible ones included) as the server's row packets, encoded with {@link encodePackets},
- *   gzip-compressed (level 1) and hashed on their way to the sink (the store, or the spool);
- *   memory is bounded by the stream buffers (backpressure reaches the server's socket), never by a table's size.
+ * - Rows are streamed (every column by name, invisible ones included) as the server's row packets;
+ *   batches of them are encoded into dump lines, digested and gzip-compressed (level 1) by the
+ *   encoder threads (encode-pool.ts), and the gzip members hashed on their way to the sink (the
+ *   store, or the spool). Memory is bounded by the stream buffers and the batches in flight
+ *   (backpressure reaches the server's socket), never by a table's size.
  * - Each chunk's rows feed a {@link TableDigest}; a table's digest is the merge of its chunks'.
- * - A task whose write fails (disk, stream) is run again alone, on the same worker and snapshot.
+ * - A task whose write fails (disk, stream, encoder) is run again alone, on the same worker and snapshot.
  *   A failure of the worker's connection fails the whole dump with a TransientError: a lost
  *   snapshot cannot be re-joined, the state machine retries the backup.
  * - Non-transactional tables are dumped first; when the last of them is written,
@@ -19,7 +21,7 @@
  *   carry on with the transactional tables.
  */
 import { Readable, type Transform } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
 import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { ArtifactRef } from '../../core/driver/types';
@@ -29,7 +31,8 @@ import { withRetry } from '../../core/resilience/retry';
 import { quoteId } from './connection';
 import { mapMysqlError, toMysqlError } from './errors';
 import { ENGINE, chunkArtifact } from './layout';
-import { decodeLine, encodePackets, rawTypeCast } from './row-format';
+import { sharedEncodePool, type EncodePool, type EncodedBatch } from './encode-pool';
+import { decodeLine, rawTypeCast } from './row-format';
 import { rawRowStream, type RowPacket } from './row-packet';
 import { tableColumns, tableKey, selectList, type ColumnInfo } from './table-columns';
 import { TableDigest } from './table-digest';
@@ -176,14 +179,17 @@ export class RowCursor {
   }
 }
 
-/** Makes the compression stage of a chunk (a new stream per chunk). */
-export type CompressorFactory = (chunk: string) => Transform;
+/**
+ * An extra stage a chunk's compressed bytes pass through on their way to the sink (a new stream
+ * per chunk). A seam for tests (failure injection); the dump uses none.
+ */
+export type ChunkStage = (chunk: string) => Transform;
 
-/** gzip level 1: several times faster than the default level for ~15% larger files. */
-export const defaultCompressor: CompressorFactory = () => createGzip({ level: 1, chunkSize: 64 * 1024 });
-
-/** Rows per batch handed to the compressor (one Buffer per batch). */
+/** Rows per batch handed to an encoder thread. */
 const BATCH_ROWS = 1024;
+
+/** An empty gzip member: a chunk without rows is still a valid gzip file. */
+const EMPTY_GZIP = gzipSync(Buffer.alloc(0));
 
 /** One written chunk: its artifact and the digest of exactly the rows in it. */
 export interface WrittenChunk {
@@ -192,27 +198,46 @@ export interface WrittenChunk {
   digest: TableDigest;
 }
 
-/** Raised when writing a chunk failed on our side (disk, stream), not the server's: worth retrying. */
+/** Raised when writing a chunk failed on our side (disk, stream, encoder), not the server's: worth retrying. */
 class ChunkWriteError extends TransientError {}
 
 /**
- * Writes up to `limit` rows of `cursor` as chunk `name`. Errors of the cursor (the server) are
- * rethrown as they are; errors of the write side become {@link ChunkWriteError}.
+ * Writes up to `limit` rows of `cursor` as chunk `name`: batches of rows go to the encoder threads
+ * (encode-pool.ts: lines, digest, gzip) while the cursor keeps reading; their gzip members are
+ * written in order. Errors of the cursor (the server) are rethrown as they are; errors of the
+ * write side become {@link ChunkWriteError}.
  */
-async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, limit: number, compress: CompressorFactory): Promise<{ artifact: ArtifactRef; digest: TableDigest }> {
+async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, limit: number, options: TaskOptions): Promise<{ artifact: ArtifactRef; digest: TableDigest }> {
   const digest = new TableDigest();
+  const maxInFlight = 2 * options.pool.size;
   let remaining = limit;
-  async function* lines(): AsyncGenerator<Buffer> {
-    while (remaining > 0) {
-      const rows = await cursor.take(Math.min(remaining, BATCH_ROWS));
-      if (rows.length === 0) return;
-      remaining -= rows.length;
-      for (let i = 0; i < rows.length; i += 1) digest.addPacket(rows[i]);
-      yield encodePackets(rows);
+  let empty = true;
+  async function* members(): AsyncGenerator<Buffer> {
+    const inFlight: Array<Promise<EncodedBatch>> = [];
+    for (;;) {
+      while (remaining > 0 && inFlight.length < maxInFlight) {
+        const rows = await cursor.take(Math.min(remaining, BATCH_ROWS));
+        if (rows.length === 0) {
+          remaining = 0;
+          break;
+        }
+        remaining -= rows.length;
+        const encoding = options.pool.encode(rows);
+        encoding.catch(() => undefined); // awaited in order below; never an unhandled rejection
+        inFlight.push(encoding);
+      }
+      const next = inFlight.shift();
+      if (!next) break;
+      const batch = await next;
+      digest.mergeSum(batch.sum, batch.rows);
+      empty = false;
+      yield batch.gzip;
     }
+    if (empty) yield EMPTY_GZIP;
   }
   try {
-    const artifact = await sink.write(name, Readable.from(lines(), { objectMode: false, highWaterMark: 256 * 1024 }), compress(name));
+    const stages = options.stage ? [options.stage(name)] : [];
+    const artifact = await sink.write(name, Readable.from(members(), { objectMode: false, highWaterMark: 256 * 1024 }), ...stages);
     return { artifact, digest };
   } catch (error) {
     if (cursor.error !== undefined) throw cursor.error;
@@ -268,14 +293,15 @@ export async function planRanges(worker: Connection, t: DumpTable, chunkRows: nu
 export interface TaskOptions {
   sink: ArtifactSink;
   chunkRows: number;
-  compress: CompressorFactory;
+  pool: EncodePool;
+  stage?: ChunkStage;
 }
 
 /** Dumps one key range of `t` as chunk `index`. */
 export async function dumpRange(worker: Connection, t: DumpTable, index: number, range: KeyRange, options: TaskOptions): Promise<WrittenChunk> {
   const cursor = new RowCursor(worker, rangeQuery(t, range));
   try {
-    const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, options.compress);
+    const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, options);
     return { index, ...written };
   } finally {
     cursor.close();
@@ -289,7 +315,7 @@ export async function dumpWhole(worker: Connection, t: DumpTable, options: TaskO
   try {
     do {
       const index = chunks.length;
-      const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, options.compress);
+      const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, options);
       chunks.push({ index, ...written });
     } while (await cursor.hasMore());
     return chunks;
@@ -314,8 +340,10 @@ export interface DumpOptions {
   signal?: AbortSignal;
   /** Runs once, when every non-transactional table is written (not at all when there are none). */
   onNonTransactionalDone?: () => Promise<void>;
-  /** Compression stage per chunk; default gzip level 1. */
-  compress?: CompressorFactory;
+  /** Extra stage per chunk after compression (test seam). */
+  stage?: ChunkStage;
+  /** Encoder threads (default: the process's shared pool). */
+  pool?: EncodePool;
   /** In-process retries of a task whose write failed (default 2). */
   writeRetries?: number;
 }
@@ -438,7 +466,7 @@ async function withWriteRetries<T>(what: string, retries: number, logger: Logger
  * (classified), after every worker has stopped.
  */
 export async function dumpTables(workers: Connection[], tables: DumpTable[], options: DumpOptions): Promise<DumpedTable[]> {
-  const taskOptions: TaskOptions = { sink: options.sink, chunkRows: options.chunkRows, compress: options.compress ?? defaultCompressor };
+  const taskOptions: TaskOptions = { sink: options.sink, chunkRows: options.chunkRows, pool: options.pool ?? sharedEncodePool(), stage: options.stage };
   const retries = options.writeRetries ?? 2;
   const scheduler = new Scheduler(options.onNonTransactionalDone ?? (async () => undefined));
   const states = tables.map((t): TableState => ({ table: t, chunks: new Map() }));

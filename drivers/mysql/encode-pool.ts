@@ -1,0 +1,124 @@
+/**
+ * Encoder worker threads: the dump's CPU work per row (escape into a dump line, hash into the table
+ * digest, gzip) runs here, off the thread that reads rows from the server, so a dump uses every
+ * core instead of one. The workers run the same {@link rowKernel} code as the main thread (sent as
+ * source text, so this works unchanged under tsx, jest and in a bundled Lambda).
+ *
+ * A batch is `count` row packets copied back to back into one transferable buffer; the result is
+ * one gzip member (level 1) of their lines — a chunk file is several members one after the other,
+ * which every gunzip reads as one stream — and the batch's digest sum and row count.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { rowKernel } from './row-kernel';
+import type { RowPacket } from './row-packet';
+
+export interface EncodedBatch {
+  /** One gzip member holding the batch's dump lines. */
+  gzip: Buffer;
+  /** The batch's digest sum (4 little-endian 32-bit limbs) and rows, for TableDigest.mergeSum. */
+  sum: Uint32Array;
+  rows: number;
+}
+
+// \`__name\`: the helper esbuild (tsx, the Lambda bundle) wraps functions with to keep their names.
+const WORKER_SOURCE = `
+const __name = (fn) => fn;
+const { parentPort } = require('node:worker_threads');
+const { gzipSync } = require('node:zlib');
+const kernel = (${rowKernel.toString()})();
+parentPort.on('message', (job) => {
+  try {
+    const { lines, digest } = kernel.encodeBatch(new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count);
+    const gzip = gzipSync(lines, { level: job.level });
+    const out = new Uint8Array(gzip.length);
+    out.set(gzip);
+    parentPort.postMessage({ id: job.id, gzip: out.buffer, sum: digest.sum, rows: digest.rows }, [out.buffer]);
+  } catch (error) {
+    parentPort.postMessage({ id: job.id, error: String(error && error.stack || error) });
+  }
+});
+`;
+
+interface Pending {
+  resolve(batch: EncodedBatch): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** A fixed set of encoder threads, used round robin. Threads are unref'd: they never keep a process alive. */
+export class EncodePool {
+  private readonly slots: Slot[] = [];
+  private next = 0;
+  private ids = 0;
+
+  constructor(readonly size: number = defaultPoolSize()) {
+    for (let i = 0; i < size; i += 1) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref();
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (message: { id: number; error?: string; gzip: ArrayBuffer; sum: Uint32Array; rows: number }) => {
+      const job = slot.pending.get(message.id);
+      if (!job) return;
+      slot.pending.delete(message.id);
+      if (message.error !== undefined) job.reject(new Error(`encoder thread failed: ${message.error}`));
+      else job.resolve({ gzip: Buffer.from(message.gzip), sum: message.sum, rows: message.rows });
+    });
+    const failAll = (error: Error) => {
+      for (const job of slot.pending.values()) job.reject(error);
+      slot.pending.clear();
+      const index = this.slots.indexOf(slot);
+      if (index >= 0) this.slots[index] = this.spawn(); // replace a dead thread
+    };
+    worker.on('error', (error) => failAll(new Error(`encoder thread crashed: ${error.message}`)));
+    worker.on('exit', (code) => { if (slot.pending.size > 0) failAll(new Error(`encoder thread exited (${code})`)); });
+    return slot;
+  }
+
+  /** Encodes, digests and gzips `packets` on the next thread. Rejects if the thread fails. */
+  encode(packets: RowPacket[], level = 1): Promise<EncodedBatch> {
+    let total = 0;
+    for (const packet of packets) total += packet.length;
+    const bytes = new Uint8Array(new ArrayBuffer(total));
+    const lengths = new Uint32Array(packets.length);
+    let at = 0;
+    for (let i = 0; i < packets.length; i += 1) {
+      const packet = packets[i];
+      packet.copy(bytes, at);
+      lengths[i] = packet.length;
+      at += packet.length;
+    }
+    const slot = this.slots[this.next];
+    this.next = (this.next + 1) % this.slots.length;
+    const id = (this.ids += 1);
+    return new Promise<EncodedBatch>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length, level }, [bytes.buffer, lengths.buffer]);
+    });
+  }
+
+  /** Stops the threads (pending batches fail). */
+  async close(): Promise<void> {
+    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+  }
+}
+
+/** One thread per core, at most 8 (the reading thread needs a share too). */
+export function defaultPoolSize(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism()));
+}
+
+let shared: EncodePool | undefined;
+
+/** The process's pool, created on first use and kept (its threads are unref'd). */
+export function sharedEncodePool(): EncodePool {
+  shared ??= new EncodePool();
+  return shared;
+}

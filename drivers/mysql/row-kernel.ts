@@ -1,0 +1,190 @@
+/**
+ * The dump's CPU-heavy inner loops — turning row packets into dump lines and hashing them into a
+ * table digest — written as ONE self-contained function, so the same code runs on the main thread
+ * and, from its source text, in the encoder worker threads (encode-pool.ts). It must use nothing
+ * from outside its body but JavaScript and Node globals (Buffer, typed arrays, Math).
+ *
+ * Formats: row packets as row-packet.ts describes them; lines as row-format.ts describes them;
+ * the digest as table-digest.ts describes it.
+ */
+export function rowKernel() {
+  const TAB = 0x09;
+  const LF = 0x0a;
+  const CR = 0x0d;
+  const BACKSLASH = 0x5c;
+  const NUL = 0x00;
+  const NULL_MARKER = 0xfb;
+
+  /** A length-encoded integer at `at`: [value, bytes used]; NULL is [-1, 1]. */
+  function readLength(packet: Uint8Array, at: number): [number, number] {
+    const first = packet[at];
+    if (first < 0xfb) return [first, 1];
+    if (first === NULL_MARKER) return [-1, 1];
+    if (first === 0xfc) return [packet[at + 1] | (packet[at + 2] << 8), 3];
+    if (first === 0xfd) return [packet[at + 1] | (packet[at + 2] << 8) | (packet[at + 3] << 16), 4];
+    // 0xfe: 8 bytes, little-endian; a field is at most 4 GiB, so the high word is 0.
+    const low = (packet[at + 1] | (packet[at + 2] << 8) | (packet[at + 3] << 16)) + packet[at + 4] * 0x1000000;
+    const high = (packet[at + 5] | (packet[at + 6] << 8) | (packet[at + 7] << 16)) + packet[at + 8] * 0x1000000;
+    return [low + high * 0x100000000, 9];
+  }
+
+  /** The packet `src[from..to)` as one dump line (LF-terminated) at `out[o..]`; returns the new end. */
+  function encodePacket(src: Uint8Array, from: number, to: number, out: Uint8Array, start: number): number {
+    let o = start;
+    let at = from;
+    while (at < to) {
+      if (at > from) out[o++] = TAB;
+      let length = src[at];
+      if (length < 0xfb) {
+        at += 1;
+      } else if (length === NULL_MARKER) {
+        out[o++] = BACKSLASH;
+        out[o++] = 0x4e; // \N
+        at += 1;
+        continue;
+      } else {
+        const [value, used] = readLength(src, at);
+        length = value;
+        at += used;
+      }
+      const stop = at + length;
+      for (; at < stop; at += 1) {
+        const byte = src[at];
+        if (byte > CR && byte !== BACKSLASH) {
+          out[o++] = byte;
+          continue;
+        }
+        switch (byte) {
+          case TAB: out[o++] = BACKSLASH; out[o++] = 0x74; break;
+          case LF: out[o++] = BACKSLASH; out[o++] = 0x6e; break;
+          case CR: out[o++] = BACKSLASH; out[o++] = 0x72; break;
+          case BACKSLASH: out[o++] = BACKSLASH; out[o++] = BACKSLASH; break;
+          case NUL: out[o++] = BACKSLASH; out[o++] = 0x30; break;
+          default: out[o++] = byte;
+        }
+      }
+    }
+    out[o++] = LF;
+    return o;
+  }
+
+  const C1 = 0x239b961b;
+  const C2 = 0xab0e9789;
+  const C3 = 0x38b34ae5;
+  const C4 = 0xa1e38b93;
+  const SEED = 0x64626b70; // "dbkp"
+  const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
+
+  function fmix(input: number): number {
+    let h = input;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h;
+  }
+
+  /**
+   * MurmurHash3 x86_128 over little-endian 32-bit words: `bytes[0..length)` must be zero-padded to
+   * a whole 16-byte block, and `words` must view the same memory.
+   */
+  function murmurWords(words: Int32Array, length: number, seed: number, out: Uint32Array): void {
+    const w = words;
+    let h1 = seed;
+    let h2 = seed;
+    let h3 = seed;
+    let h4 = seed;
+    const blocks = length >> 4;
+    for (let i = 0; i < blocks; i += 1) {
+      const at = i * 4;
+      let k1 = w[at]; let k2 = w[at + 1]; let k3 = w[at + 2]; let k4 = w[at + 3];
+      k1 = Math.imul(rotl(Math.imul(k1, C1), 15), C2); h1 ^= k1;
+      h1 = rotl(h1, 19); h1 = (h1 + h2) | 0; h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0;
+      k2 = Math.imul(rotl(Math.imul(k2, C2), 16), C3); h2 ^= k2;
+      h2 = rotl(h2, 17); h2 = (h2 + h3) | 0; h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0;
+      k3 = Math.imul(rotl(Math.imul(k3, C3), 17), C4); h3 ^= k3;
+      h3 = rotl(h3, 15); h3 = (h3 + h4) | 0; h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0;
+      k4 = Math.imul(rotl(Math.imul(k4, C4), 18), C1); h4 ^= k4;
+      h4 = rotl(h4, 13); h4 = (h4 + h1) | 0; h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0;
+    }
+    const rest = length & 15;
+    if (rest > 0) {
+      // The tail is zero-padded, so a partial word equals the specification's byte-wise assembly.
+      const at = blocks * 4;
+      if (rest > 12) h4 ^= Math.imul(rotl(Math.imul(w[at + 3], C4), 18), C1);
+      if (rest > 8) h3 ^= Math.imul(rotl(Math.imul(w[at + 2], C3), 17), C4);
+      if (rest > 4) h2 ^= Math.imul(rotl(Math.imul(w[at + 1], C2), 16), C3);
+      h1 ^= Math.imul(rotl(Math.imul(w[at], C1), 15), C2);
+    }
+    h1 ^= length; h2 ^= length; h3 ^= length; h4 ^= length;
+    h1 = (h1 + h2 + h3 + h4) | 0; h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
+    h1 = fmix(h1); h2 = fmix(h2); h3 = fmix(h3); h4 = fmix(h4);
+    h1 = (h1 + h2 + h3 + h4) | 0; h2 = (h2 + h1) | 0; h3 = (h3 + h1) | 0; h4 = (h4 + h1) | 0;
+    out[0] = h1; out[1] = h2; out[2] = h3; out[3] = h4;
+  }
+
+  /** A running table digest: a 128-bit sum (4 little-endian limbs) and a row count. */
+  interface DigestState {
+    sum: Uint32Array;
+    rows: number;
+    bytes: Uint8Array;
+    words: Int32Array;
+    hash: Uint32Array;
+  }
+
+  function newDigest(): DigestState {
+    const bytes = new Uint8Array(4096);
+    return { sum: new Uint32Array(4), rows: 0, bytes, words: new Int32Array(bytes.buffer), hash: new Uint32Array(4) };
+  }
+
+  /** Adds `words` to the 128-bit sum, modulo 2^128. */
+  function accumulate(state: DigestState, words: Uint32Array): void {
+    let carry = 0;
+    for (let limb = 0; limb < 4; limb += 1) {
+      const total = state.sum[limb] + (words[limb] >>> 0) + carry;
+      state.sum[limb] = total >>> 0;
+      carry = total > 0xffffffff ? 1 : 0;
+    }
+  }
+
+  /** Adds the row whose packet is `src[from..to)`: its bytes, copied into a word-aligned scratch. */
+  function digestPacket(state: DigestState, src: Uint8Array, from: number, to: number): void {
+    const length = to - from;
+    if (length + 16 > state.bytes.length) {
+      state.bytes = new Uint8Array((Math.max(length + 16, state.bytes.length * 2) + 15) & ~15);
+      state.words = new Int32Array(state.bytes.buffer);
+    }
+    const buf = state.bytes;
+    if (length < 64) for (let j = 0; j < length; j += 1) buf[j] = src[from + j];
+    else Buffer.prototype.copy.call(src, buf, 0, from, to); // native copy (a typed-array set can take a slow path across realms)
+    for (let j = length; j < ((length + 15) & ~15); j += 1) buf[j] = 0;
+    murmurWords(state.words, length, SEED, state.hash);
+    accumulate(state, state.hash);
+    state.rows += 1;
+  }
+
+  /**
+   * A batch as the encoder workers get it: `count` packets back to back in `bytes`, their lengths
+   * in `lengths`. Returns the batch's dump lines and its digest.
+   */
+  function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number): { lines: Uint8Array; digest: DigestState } {
+    const out = Buffer.allocUnsafe(bytes.length * 2 + count);
+    const digest = newDigest();
+    let at = 0;
+    let o = 0;
+    for (let i = 0; i < count; i += 1) {
+      const end = at + lengths[i];
+      digestPacket(digest, bytes, at, end);
+      o = encodePacket(bytes, at, end, out, o);
+      at = end;
+    }
+    return { lines: out.subarray(0, o), digest };
+  }
+
+  return { readLength, encodePacket, murmurWords, newDigest, accumulate, digestPacket, encodeBatch, SEED };
+}
+
+/** The kernel for this thread. */
+export const kernel = rowKernel();
+export type DigestState = ReturnType<typeof kernel.newDigest>;

@@ -1,0 +1,56 @@
+import { gunzipSync } from 'node:zlib';
+import { EncodePool } from '../../../drivers/mysql/encode-pool';
+import { encodePackets, type RawRow } from '../../../drivers/mysql/row-format';
+import { packRow } from '../../../drivers/mysql/row-packet';
+import { TableDigest } from '../../../drivers/mysql/table-digest';
+
+const rows = (from: number, count: number): RawRow[] => Array.from({ length: count }, (_, i) => {
+  const n = from + i;
+  return [Buffer.from(String(n)), n % 7 === 0 ? null : Buffer.from(`name\t${n}\\\n`), Buffer.from([n & 0xff, 0, 13]), n % 50 === 0 ? Buffer.alloc(70_000, n & 0xff) : Buffer.alloc(0)];
+});
+
+describe('EncodePool', () => {
+  let pool: EncodePool;
+  beforeAll(() => { pool = new EncodePool(2); });
+  afterAll(() => pool.close());
+
+  it('gives back, per batch, one gzip member of exactly the lines and the digest the main thread computes', async () => {
+    // Prepare
+    const packets = rows(0, 1500).map(packRow);
+    const expected = new TableDigest();
+    packets.forEach((p) => expected.addPacket(p));
+
+    // Act
+    const batch = await pool.encode(packets);
+    const digest = new TableDigest();
+    digest.mergeSum(batch.sum, batch.rows);
+
+    // Assess
+    expect(gunzipSync(batch.gzip).equals(encodePackets(packets))).toBe(true);
+    expect(digest.hex()).toBe(expected.hex());
+    expect(digest.rows).toBe(1500);
+  });
+
+  it('encodes many batches at once across its threads; their members concatenated are one valid gzip stream', async () => {
+    // Prepare
+    const batches = Array.from({ length: 12 }, (_, b) => rows(b * 300, 300).map(packRow));
+
+    // Act
+    const encoded = await Promise.all(batches.map((packets) => pool.encode(packets)));
+
+    // Assess
+    expect(gunzipSync(Buffer.concat(encoded.map((e) => e.gzip))).equals(Buffer.concat(batches.map((p) => encodePackets(p))))).toBe(true);
+  });
+
+  it('fails the batches of a thread that stops, instead of hanging', async () => {
+    // Prepare
+    const doomed = new EncodePool(1);
+    const pending = doomed.encode(rows(0, 5000).map(packRow));
+
+    // Act
+    await doomed.close();
+
+    // Assess
+    await expect(pending).rejects.toThrow(/encoder thread exited/);
+  });
+});
