@@ -50,7 +50,7 @@ interface Slot {
   pending: Map<number, Pending>;
 }
 
-/** A fixed set of encoder threads, used round robin. Threads are unref'd: they never keep a process alive. */
+/** A fixed set of encoder threads, used round robin. An idle thread never keeps the process alive. */
 export class EncodePool {
   private readonly slots: Slot[] = [];
   private next = 0;
@@ -62,12 +62,12 @@ export class EncodePool {
 
   private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref();
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (message: { id: number; error?: string; gzip: ArrayBuffer; sum: Uint32Array; rows: number }) => {
       const job = slot.pending.get(message.id);
       if (!job) return;
       slot.pending.delete(message.id);
+      if (slot.pending.size === 0) worker.unref();
       if (message.error !== undefined) job.reject(new Error(`encoder thread failed: ${message.error}`));
       else job.resolve({ gzip: Buffer.from(message.gzip), sum: message.sum, rows: message.rows });
     });
@@ -79,6 +79,7 @@ export class EncodePool {
     };
     worker.on('error', (error) => failAll(new Error(`encoder thread crashed: ${error.message}`)));
     worker.on('exit', (code) => { if (slot.pending.size > 0) failAll(new Error(`encoder thread exited (${code})`)); });
+    worker.unref(); // idle threads never keep the process alive (after the listeners: attaching one refs it)
     return slot;
   }
 
@@ -99,6 +100,7 @@ export class EncodePool {
     this.next = (this.next + 1) % this.slots.length;
     const id = (this.ids += 1);
     return new Promise<EncodedBatch>((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length, level }, [bytes.buffer, lengths.buffer]);
     });
