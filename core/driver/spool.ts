@@ -4,7 +4,8 @@
  * second read.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -48,14 +49,24 @@ export async function writeArtifact(spoolDir: string, name: string, source: Read
   await mkdir(path.dirname(target), { recursive: true });
   const partial = `${target}.partial`;
   const hasher = new HashingStream();
+  const writer = createWriteStream(partial, { highWaterMark: 1 << 20 });
   try {
-    await pipeline([source, ...transforms, hasher, createWriteStream(partial)]);
+    await pipeline([source, ...transforms, hasher, writer]);
   } catch (error) {
-    await rm(partial, { force: true });
+    await removeWrittenFile(writer, partial);
     throw error;
   }
   await rename(partial, target);
   return { name, size: hasher.bytes, sha256: hasher.digest() };
+}
+
+/**
+ * Removes the file a failed write stream was writing. The file is opened asynchronously, so this
+ * first waits until the stream has closed — removing it earlier could leave it to appear afterwards.
+ */
+export async function removeWrittenFile(writer: WriteStream, file: string): Promise<void> {
+  if (!writer.closed) await once(writer, 'close').catch(() => undefined);
+  await rm(file, { force: true });
 }
 
 /** Size and sha256 of everything `source` yields. */

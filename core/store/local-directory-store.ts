@@ -3,13 +3,13 @@
  * store for engineers running the CLI, and the reference the S3 store is tested against.
  * Writes go to a temporary file that is renamed into place, so readers never see a partial object.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { HashingStream, resolveInside } from '../driver/spool';
+import { HashingStream, removeWrittenFile, resolveInside } from '../driver/spool';
 import { PermanentError, TransientError } from '../errors';
 import type {
   BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
@@ -34,18 +34,21 @@ export class LocalDirectoryStore implements BlobStore {
     const target = this.pathFor(key);
     const temp = tempPathFor(target);
     const hasher = new HashingStream();
+    let writer: WriteStream | undefined;
     try {
       await mkdir(path.dirname(target), { recursive: true });
+      writer = createWriteStream(temp, { highWaterMark: 1 << 20 });
       await pipeline([
         toReadable(body),
         ...throttleStages(createRateLimiter(options.rateLimit)),
         hasher,
         ...progressStages(options.onProgress, undefined),
-        createWriteStream(temp),
+        writer,
       ]);
       await rename(temp, target);
     } catch (error) {
-      await rm(temp, { force: true });
+      if (writer) await removeWrittenFile(writer, temp);
+      else await rm(temp, { force: true });
       throw mapFsError(error, key, this.root);
     }
     return { key, size: hasher.bytes, sha256: hasher.digest() };

@@ -19,7 +19,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
     await mkdir(ctx.spoolDir, { recursive: true });
     const sink = artifactSink(ctx, ctx.config.streamToStore);
     await sink.clear();
-    const taken = ctx.config.mode === 'physical' ? await takePhysicalSnapshot(ctx) : await takeLogicalSnapshot(ctx, sink);
+    const taken = ctx.config.mode === 'physical' ? await takePhysicalSnapshot(ctx, sink) : await takeLogicalSnapshot(ctx, sink);
     const artifacts = [...taken.artifacts];
     const facts = { ...taken.facts };
     if (ctx.config.archiveBinlogs) {
@@ -46,7 +46,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
     // reader, which checks each artifact's sha256 on the way; the rest are hashed at the end.
     const reader = new ArtifactReader(snapshot.spoolDir, ctx.destination?.store);
     const checks = snapshot.facts.mode === 'physical'
-      ? await validatePhysicalSnapshot(ctx, snapshot)
+      ? await validatePhysicalSnapshot(ctx, snapshot, reader)
       : await validateLogicalSnapshot(ctx, snapshot, reader);
     const damaged = await reader.verifyUnread(snapshot.artifacts);
     checks.unshift({ name: 'artifact-sha256', ok: damaged.length === 0, detail: damaged.length ? damaged.join('; ') : `${snapshot.artifacts.length} artifacts` });

@@ -2,7 +2,9 @@
  * The external tools of a physical backup: which one (mariabackup for MariaDB, xtrabackup for
  * MySQL), its argv, the client option file that carries the credentials (never argv, which every
  * local user can read in `ps`), what the tool's stderr tells us (lock time, binlog position,
- * failures), and running a tool with its stderr kept for the error message.
+ * failures), and running a tool with its stderr kept for the error message — to completion
+ * (`runTool`), or with its stdout streamed through this process (`spawnStreamingTool`, whose exit
+ * gate keeps a failed tool's output from ever being committed).
  *
  * The argv builders and parsers are pure so both flavours are unit-testable without either tool.
  */
@@ -10,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PermanentError, TransientError, type ClassifiedError } from '../../core/errors';
 import { hasCommand } from '../../core/host/debian-packages';
 import type { Flavor } from './version';
@@ -394,6 +396,112 @@ export function runTool(command: string, argv: string[], options: RunToolOptions
       }
     });
   });
+}
+
+/** How a tool ended. */
+export interface ToolExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the tool could not be started (or was stopped by the step's abort signal). */
+  error?: NodeJS.ErrnoException;
+  /** Its stderr, as {@link StderrLog.text} keeps it. */
+  stderr: string;
+}
+
+/** Size of the blocks {@link ExitGate} passes on. */
+const GATE_BLOCK = 1024 * 1024;
+
+/**
+ * The pass-through behind {@link StreamingTool.exitGate}. It also gathers the pipe's small reads
+ * (64 KiB) into blocks of {@link GATE_BLOCK}, so the stages downstream (checks, hash, file or
+ * multipart writes) handle a few large chunks rather than many small ones.
+ */
+class ExitGate extends Transform {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+
+  /** @param failure resolves to the tool's error once it has exited (undefined for success). */
+  constructor(private readonly failure: () => Promise<Error | undefined>) {
+    super({ highWaterMark: 2 * GATE_BLOCK });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.parts.push(chunk);
+    this.bytes += chunk.length;
+    if (this.bytes >= GATE_BLOCK) this.pushBlock();
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.bytes > 0) this.pushBlock();
+    this.failure().then((error) => callback(error ?? null), callback);
+  }
+
+  private pushBlock(): void {
+    this.push(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.bytes));
+    this.parts = [];
+    this.bytes = 0;
+  }
+}
+
+/** How long a stopped tool gets to exit after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 10_000;
+
+/** A tool whose stdout is the product (a backup stream), see {@link spawnStreamingTool}. */
+export interface StreamingTool {
+  /** The tool's stdout. */
+  readonly stdout: Readable;
+  /**
+   * A pass-through to put right after `stdout`: when the stream ends it waits for the tool to exit
+   * and fails the stream unless it exited 0, so a writer that commits only a whole stream (the
+   * spool's rename, the store's put) never commits the output of a failed tool.
+   */
+  readonly exitGate: Transform;
+  /** Resolves (never rejects) when the tool has exited and its stderr is read. */
+  readonly exited: Promise<ToolExit>;
+  /** Stops the tool (SIGTERM, SIGKILL after a grace period) if it is still running, e.g. when the stream's consumer failed. */
+  stop(): void;
+}
+
+/**
+ * Starts a tool whose stdout is read by this process (piped, so it can be hashed, checked and sent
+ * to the store as it is produced). Its stderr is kept for the error message and fed line by line
+ * to `onStderrLine`. The tool's failure surfaces through {@link StreamingTool.exitGate}: as
+ * {@link toolFailure} (non-zero exit, killed) or {@link spawnFailure} (not started, aborted).
+ */
+export function spawnStreamingTool(command: string, argv: string[], options: Omit<RunToolOptions, 'stdin' | 'fallbackCode'>): StreamingTool {
+  const log = new StderrLog(options.onStderrLine);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, signal: options.signal });
+  let spawnError: NodeJS.ErrnoException | undefined;
+  child.once('error', (error: NodeJS.ErrnoException) => { spawnError ??= error; });
+  child.stderr!.on('data', (chunk: Buffer) => log.write(chunk));
+  const exited = new Promise<ToolExit>((resolve) => {
+    child.once('close', (code, signal) => {
+      log.end();
+      resolve({ code, signal, error: spawnError, stderr: log.text() });
+    });
+  });
+  const exitGate = new ExitGate(() => exited.then((exit) => toolExitError(command, options.what, exit)));
+  return {
+    stdout: child.stdout!,
+    exitGate,
+    exited,
+    stop: () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      kill.unref();
+      void exited.then(() => clearTimeout(kill));
+    },
+  };
+}
+
+/** The error for a tool that did not exit 0 (undefined when it did). */
+export function toolExitError(command: string, what: string, exit: ToolExit): ClassifiedError | undefined {
+  if (exit.error && (exit.error.code === 'ENOENT' || exit.error.code === 'EACCES' || exit.error.name === 'AbortError')) return spawnFailure(command, exit.error);
+  if (exit.code === 0 && !exit.error) return undefined;
+  if (exit.code === 0) return new PermanentError(`${what}: ${exit.error!.message}`, { code: 'MYSQL_TOOL_FAILED', engine: 'mysql', cause: exit.error });
+  return toolFailure(what, exit, exit.stderr);
 }
 
 /** Runs a tool and returns its stdout (small outputs: `--version`). */

@@ -44,7 +44,14 @@ export const mysqlConfigSchema = z.strictObject({
     tool: z.enum(['mariabackup', 'xtrabackup']).optional(),
     datadir: z.string().min(1).optional(),
     parallel: z.number().int().min(1).max(64).default(2),
-  }).default({ parallel: 2 }),
+    /**
+     * After streaming, read the backup back, extract it into the spool (scratch space for one
+     * extracted copy), `--prepare` it and record every table's rows and digest from it, so the
+     * restore can be proven table by table. `false`: nothing of the backup is kept on the host,
+     * no table facts are recorded, and the restore's `--prepare` is the first.
+     */
+    prepareCheck: z.boolean().default(true),
+  }).default({ parallel: 2, prepareCheck: true }),
 });
 export type MysqlConfig = z.infer<typeof mysqlConfigSchema>;
 

@@ -1,36 +1,44 @@
 /**
  * Physical snapshots: mariabackup (MariaDB) or xtrabackup (MySQL) run on the database host with
- * `--stream=xbstream`, the stream written straight into the spool artifact (hashed on the way, no
- * other copy while the tool talks to the server, so the backup window on the source is as short as
- * the plain tool's).
+ * `--stream=xbstream`. The tool's stdout goes through this process in one pass — every xbstream
+ * chunk's CRC-32 checked and the backup's metadata files captured on the way (xbstream.ts),
+ * sha256 computed — into the artifact sink: straight into the store under the node's prefix (no
+ * local copy of the backup at all), or into the spool with `streamToStore: false`. A tool that
+ * fails, even after writing its whole stream, fails the write before anything is committed, so no
+ * partial or unproven object survives. The binlog position comes from the backup's own
+ * `xtrabackup_binlog_info` (the tool's closing stderr line when the file is absent).
  *
- * The manifest's facts must let a restore prove itself table by table, and they are fixed when the
- * snapshot is taken, so the snapshot step then computes them from the snapshot itself: the spooled
- * stream is extracted (`mbstream -x`, every chunk checksum checked) into a scratch copy, the copy is
- * `--prepare`d (the prepare dry run), a throwaway server is started on it (loopback, free port,
- * `--skip-grant-tables` so no credentials or SELECT grants are needed) and every user table's rows
- * and digest are read, exactly as restore validation will later read them from the restored
- * server; the named views, triggers, routines and events are listed too. The copy is then removed.
- * So the facts describe the backup's own point in time (not the live source, which has moved on),
- * and the prepare dry run has passed on exactly the bytes whose sha256 the artifact records.
+ * The prepare check (`physical.prepareCheck`, on by default): the manifest's facts must let a
+ * restore prove itself table by table, and they are fixed when the snapshot is taken, so the
+ * snapshot step then reads the artifact back from where it was written (the store: exactly what
+ * is stored, its sha256 re-checked), extracts it (`mbstream -x`) into a scratch copy in the spool,
+ * `--prepare`s the copy (the prepare dry run), starts a throwaway server on it (loopback, free
+ * port, `--skip-grant-tables` so no credentials or SELECT grants are needed) and reads every user
+ * table's rows and digest, exactly as restore validation will later read them from the restored
+ * server; the named views, triggers, routines and events are listed too. The copy is then
+ * removed. So the facts describe the backup's own point in time (not the live source, which has
+ * moved on), and the prepare dry run has passed on exactly the bytes whose sha256 the artifact
+ * records. It needs scratch space for one extracted copy; with `prepareCheck: false` the snapshot
+ * keeps nothing on the host, records no table facts (`facts.physical.prepared: false`), and the
+ * first `--prepare` is the restore's.
  *
- * `validatePhysicalSnapshot` re-reads the spooled stream without extracting it (xbstream.ts: every
- * chunk's CRC-32, every file complete), checks the backup's own metadata and binlog position
- * against the manifest, and ties the snapshot-time prepare to the artifact's sha256.
+ * `validatePhysicalSnapshot` re-reads the stream where it was written, without extracting it
+ * (every chunk's CRC-32, every file complete, and the artifact's sha256 in the same read), checks
+ * the backup's own metadata and binlog position against the manifest, and ties the snapshot-time
+ * prepare to the artifact's sha256.
  */
-import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { access, constants, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { access, constants, mkdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import mysql from 'mysql2/promise';
-import { PermanentError } from '../../core/errors';
-import { freePort } from '../../core/host/ports';
+import { assertSameHash, openArtifact, type ArtifactReader, type ArtifactSink } from '../../core/driver/artifact-sink';
 import { HashingStream, resolveInside } from '../../core/driver/spool';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
+import { PermanentError } from '../../core/errors';
+import { freePort } from '../../core/host/ports';
+import { chain } from '../../core/store/transfer';
 import {
   backupArgv, checkToolVersion, chooseBackupTool, extractArgv, LockTimer, parseBinlogInfo, parseBinlogPositionLine,
-  parseKeyValues, prepareArgv, runTool, spawnFailure, StderrLog, toolFailure, toolOutput,
+  parseKeyValues, prepareArgv, runTool, spawnStreamingTool, toolOutput,
   withClientOptionFile, type BackupTool, type BackupToolKind, type BinlogCoordinates,
 } from './backup-tool';
 import type { MysqlConfig } from './config';
@@ -41,7 +49,7 @@ import { startServer } from './local-server';
 import { objectsOnServer, type SchemaObjects } from './schema-objects';
 import { digestTable } from './table-reader';
 import { assertSupportedVersion, parseServerVersion, type Flavor } from './version';
-import { XbstreamVerifier } from './xbstream';
+import { verifyXbstream, XbstreamError, XbstreamVerifier, type XbstreamSummary } from './xbstream';
 
 /** Scratch directory inside the spool (never an artifact; removed before the step returns). */
 const SNAPSHOT_WORK = '.physical-snapshot';
@@ -61,13 +69,22 @@ export interface PhysicalFacts {
   [key: string]: unknown;
   tool: BackupToolKind;
   toolVersion: string;
-  /** sha256 of the stream that was extracted, prepared and digested at snapshot time. */
-  preparedSha256: string;
+  /**
+   * True when the snapshot step extracted, prepared and digested the stream (`physical.prepareCheck`).
+   * Absent in backups taken before the option existed, which were always prepared.
+   */
+  prepared?: boolean;
+  /** sha256 of the stream that was extracted, prepared and digested at snapshot time (prepared only). */
+  preparedSha256?: string;
   streamBytes: number;
   streamMs: number;
-  extractMs: number;
-  prepareMs: number;
-  digestMs: number;
+  /** What the stream held, as checked while it was written: chunks, files, bytes of data. */
+  chunks?: number;
+  files?: number;
+  payloadBytes?: number;
+  extractMs?: number;
+  prepareMs?: number;
+  digestMs?: number;
 }
 
 /** What the source server says about itself before the backup. */
@@ -79,18 +96,35 @@ interface SourceServer {
   logBin: boolean;
 }
 
-/** Metadata files of the backup tool, read from the stream during validation. */
+/** Metadata files of the backup tool, captured from the stream. */
 const METADATA = ['xtrabackup_checkpoints', 'xtrabackup_binlog_info', 'backup-my.cnf'];
+
+/** What the prepare check learnt from the prepared copy. */
+interface PreparedCopy {
+  tables: TableFacts[];
+  databases: string[];
+  objects: Record<string, SchemaObjects>;
+  extractMs: number;
+  prepareMs: number;
+  digestMs: number;
+}
+
+/** Detail of a check the configuration turned off. */
+const PREPARE_SKIPPED = 'skipped (physical.prepareCheck=false)';
 
 /**
  * Takes a physical snapshot of the configured server (which must be on this host): streams the
- * backup into the spool, reads the binlog position from the backup, and computes every user
- * table's rows and digest from a prepared copy of the stream (see the module comment).
+ * backup through `sink` (the store or the spool; CRC-32 of every chunk and sha256 checked on the
+ * way), reads the binlog position from the backup, and — with `physical.prepareCheck` — reads the
+ * written artifact back to prepare it and compute every user table's rows and digest (see the
+ * module comment). On any failure the written artifact is removed.
  * @throws PermanentError `MYSQL_AUTH`, `MYSQL_PRIVILEGES`, `MISSING_TOOL`, `UNSUPPORTED_VERSION`,
- *   `TOOL_VERSION_MISMATCH`, `NOT_ON_DATABASE_HOST`, `SNAPSHOT_CORRUPT`; TransientError `MYSQL_UNAVAILABLE`. The message
- *   carries the tool's stderr.
+ *   `TOOL_VERSION_MISMATCH`, `NOT_ON_DATABASE_HOST`, `SNAPSHOT_CORRUPT` (a damaged stream, or no
+ *   binlog position), `MYSQL_TOOL_FAILED` (the tool exited non-zero or was killed), `DISK_FULL` (no
+ *   room for the prepare check's copy), `CHECKSUM_MISMATCH` (the artifact read back differs);
+ *   TransientError `MYSQL_UNAVAILABLE`; the store's errors. Tool failures carry the tool's stderr.
  */
-export async function takePhysicalSnapshot(ctx: BackupContext<MysqlConfig>): Promise<PhysicalSnapshot> {
+export async function takePhysicalSnapshot(ctx: BackupContext<MysqlConfig>, sink: ArtifactSink): Promise<PhysicalSnapshot> {
   const { config } = ctx;
   const source = await probeSource(config);
   const tool = chooseBackupTool({ flavor: source.flavor, version: source.version }, config.physical.tool);
@@ -104,158 +138,240 @@ export async function takePhysicalSnapshot(ctx: BackupContext<MysqlConfig>): Pro
   });
 
   const work = path.join(ctx.spoolDir, SNAPSHOT_WORK);
-  const copyDir = path.join(work, 'data');
-  const artifactPath = resolveInside(ctx.spoolDir, PHYSICAL_ARTIFACT);
-  const partial = `${artifactPath}.partial`;
   await rm(work, { recursive: true, force: true });
   await mkdir(path.join(work, 'tool'), { recursive: true });
-  await mkdir(copyDir, { recursive: true });
-  await mkdir(path.dirname(artifactPath), { recursive: true });
+  let artifact: ArtifactRef | undefined;
   try {
-    let started = Date.now();
-    const streamed = await withClientOptionFile(config, (optionFile) => streamBackup(ctx, tool, partial, backupArgv(tool, {
+    const streamed = await withClientOptionFile(config, (optionFile) => streamBackup(ctx, tool, sink, backupArgv(tool, {
       optionFile, targetDir: path.join(work, 'tool'), datadir, parallel: config.physical.parallel,
     })));
-    const streamMs = Date.now() - started;
-    ctx.logger.info('mysql physical backup: streamed', { ms: streamMs, tool: tool.command });
-
-    // One read of the spooled stream: hashed for the artifact, extracted for prepare and digests.
-    started = Date.now();
-    const hasher = new HashingStream();
-    await runTool(tool.extractCommand, extractArgv(tool, copyDir, config.physical.parallel), {
-      what: `${tool.extractCommand} -x (extracting the spooled stream to prepare and digest it)`,
-      stdin: createReadStream(partial, { highWaterMark: 1024 * 1024 }).pipe(hasher),
-      signal: ctx.signal,
-    });
-    await rename(partial, artifactPath);
-    const artifact: ArtifactRef = { name: PHYSICAL_ARTIFACT, size: hasher.bytes, sha256: hasher.digest() };
-    const extractMs = Date.now() - started;
-    const position = parseBinlogInfo(await readFile(path.join(copyDir, 'xtrabackup_binlog_info'), 'utf8').catch(() => ''))
-      ?? streamed.position;
+    artifact = streamed.artifact;
+    ctx.logger.info('mysql physical backup: streamed', { ms: streamed.streamMs, bytes: artifact.size, to: sink.where, tool: tool.command });
+    const position = binlogPosition(streamed);
     if (source.logBin && !position) {
       throw new PermanentError(`${tool.command} did not record a binlog position although binary logging is on`, { code: 'SNAPSHOT_CORRUPT', engine: 'mysql' });
     }
-
-    started = Date.now();
-    await runTool(tool.command, prepareArgv(tool, copyDir), { what: `${tool.command} --prepare (dry run on the snapshot)`, signal: ctx.signal });
-    const prepareMs = Date.now() - started;
-
-    started = Date.now();
-    const digested = await digestPreparedCopy(copyDir, config, ctx.signal);
-    const digestMs = Date.now() - started;
-    ctx.logger.info('mysql physical backup: prepared and digested', { extractMs, prepareMs, digestMs, tables: digested.tables.length });
-
-    const lock = streamed.lock;
-    const consistency: MysqlConsistency = {
-      flavor: source.flavor,
-      serverVersion: source.version,
-      ...(position ?? {}),
-      lockMs: lock.writeMs ?? 0,
-      lock: lock.kind,
-      lockMeasured: lock.writeMs !== undefined,
-      ...(lock.ddlMs !== undefined ? { ddlLockMs: lock.ddlMs } : {}),
-      /** When the point was fixed (commits blocked); at the latest, when the stream ended. */
-      snapshotAt: new Date(lock.pointAt ?? streamed.endedAt).toISOString(),
-      serverId: source.serverId,
-      tool: tool.kind,
-      toolVersion,
+    const copy = config.physical.prepareCheck ? await prepareCheck(ctx, tool, artifact, work, streamed.stream.payloadBytes) : undefined;
+    return {
+      artifacts: [artifact],
+      consistency: consistencyOf(source, tool, toolVersion, streamed, position),
+      facts: factsOf(tool, toolVersion, artifact, streamed, copy),
     };
-    const physical: PhysicalFacts = {
-      tool: tool.kind,
-      toolVersion,
-      preparedSha256: artifact.sha256,
-      streamBytes: artifact.size,
-      streamMs,
-      extractMs,
-      prepareMs,
-      digestMs,
-    };
-    const facts: MysqlFacts = {
-      mode: 'physical',
-      tables: digested.tables,
-      databases: digested.databases,
-      schema: [],
-      objects: digested.objects,
-      physical,
-    };
-    return { artifacts: [artifact], consistency, facts };
   } catch (error) {
-    await rm(partial, { force: true });
-    await rm(artifactPath, { force: true });
+    if (artifact) await removeArtifact(ctx, artifact);
     throw error;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
+/** The backup's binlog position: its `xtrabackup_binlog_info`, else the tool's closing stderr line. */
+function binlogPosition(streamed: StreamedBackup): BinlogCoordinates | undefined {
+  return parseBinlogInfo(streamed.stream.captured.xtrabackup_binlog_info?.toString('utf8') ?? '') ?? streamed.position;
+}
+
+function consistencyOf(
+  source: SourceServer, tool: BackupTool, toolVersion: string, streamed: StreamedBackup, position: BinlogCoordinates | undefined,
+): MysqlConsistency {
+  const { lock } = streamed;
+  return {
+    flavor: source.flavor,
+    serverVersion: source.version,
+    ...(position ?? {}),
+    lockMs: lock.writeMs ?? 0,
+    lock: lock.kind,
+    lockMeasured: lock.writeMs !== undefined,
+    ...(lock.ddlMs !== undefined ? { ddlLockMs: lock.ddlMs } : {}),
+    /** When the point was fixed (commits blocked); at the latest, when the stream ended. */
+    snapshotAt: new Date(lock.pointAt ?? streamed.endedAt).toISOString(),
+    serverId: source.serverId,
+    tool: tool.kind,
+    toolVersion,
+  };
+}
+
+function factsOf(tool: BackupTool, toolVersion: string, artifact: ArtifactRef, streamed: StreamedBackup, copy: PreparedCopy | undefined): MysqlFacts {
+  const physical: PhysicalFacts = {
+    tool: tool.kind,
+    toolVersion,
+    prepared: copy !== undefined,
+    ...(copy ? { preparedSha256: artifact.sha256 } : {}),
+    streamBytes: artifact.size,
+    streamMs: streamed.streamMs,
+    chunks: streamed.stream.chunks,
+    files: streamed.stream.files,
+    payloadBytes: streamed.stream.payloadBytes,
+    ...(copy ? { extractMs: copy.extractMs, prepareMs: copy.prepareMs, digestMs: copy.digestMs } : {}),
+  };
+  return {
+    mode: 'physical',
+    tables: copy?.tables ?? [],
+    databases: copy?.databases ?? [],
+    schema: [],
+    objects: copy?.objects ?? {},
+    physical,
+  };
+}
+
 /**
- * Re-checks a spooled physical snapshot (its sha256 was checked by the dispatcher) without
- * extracting it: every xbstream chunk checksum and every file complete (`xbstream-integrity`),
- * the backup complete (`xtrabackup_checkpoints` says `full-backuped`: `backup-metadata`), its binlog
- * position the one recorded (`binlog-position`), the snapshot-time `--prepare` run on exactly this
- * artifact (`prepare-dry-run`), and table facts for every configured database (`table-digests`).
+ * The prepare check: the artifact read back from where it was written (sha256 re-checked),
+ * extracted into `work/data`, `--prepare`d, and its tables digested through a throwaway server.
+ * @throws PermanentError `DISK_FULL` when the spool cannot hold the extracted copy,
+ *   `CHECKSUM_MISMATCH` when the bytes read back are not the artifact; the tools' errors.
  */
-export async function validatePhysicalSnapshot(ctx: BackupContext<MysqlConfig>, snapshot: SnapshotRef): Promise<ValidationCheck[]> {
+async function prepareCheck(ctx: BackupContext<MysqlConfig>, tool: BackupTool, artifact: ArtifactRef, work: string, payloadBytes: number): Promise<PreparedCopy> {
+  const { config } = ctx;
+  const copyDir = path.join(work, 'data');
+  await mkdir(copyDir, { recursive: true });
+  await assertRoomForCopy(copyDir, payloadBytes);
+
+  let started = Date.now();
+  const hasher = new HashingStream();
+  const stored = await openArtifact(ctx.spoolDir, artifact, ctx.destination?.store);
+  await runTool(tool.extractCommand, extractArgv(tool, copyDir, config.physical.parallel), {
+    what: `${tool.extractCommand} -x (extracting the written stream to prepare and digest it)`,
+    stdin: chain(stored, [hasher]),
+    signal: ctx.signal,
+  });
+  assertSameHash(artifact, { size: hasher.bytes, sha256: hasher.digest() });
+  const extractMs = Date.now() - started;
+
+  started = Date.now();
+  await runTool(tool.command, prepareArgv(tool, copyDir), { what: `${tool.command} --prepare (dry run on the snapshot)`, signal: ctx.signal });
+  const prepareMs = Date.now() - started;
+
+  started = Date.now();
+  const digested = await digestPreparedCopy(copyDir, config, ctx.signal);
+  const digestMs = Date.now() - started;
+  ctx.logger.info('mysql physical backup: prepared and digested', { extractMs, prepareMs, digestMs, tables: digested.tables.length });
+  return { ...digested, extractMs, prepareMs, digestMs };
+}
+
+/** Refuses to extract a copy the file system cannot hold (rather than failing half way). */
+async function assertRoomForCopy(dir: string, bytes: number): Promise<void> {
+  const space = await statfs(dir);
+  const free = Number(space.bavail) * Number(space.bsize);
+  if (free < bytes) {
+    throw new PermanentError(
+      `the prepare check needs room for one extracted copy of the backup (${bytes} bytes) in ${dir}, but only ${free} bytes are free: free space in the spool, or set physical.prepareCheck=false to skip the check`,
+      { code: 'DISK_FULL', engine: 'mysql' },
+    );
+  }
+}
+
+/** Removes an artifact of a failed snapshot from wherever it was written (best effort: the failure is what matters). */
+async function removeArtifact(ctx: BackupContext<MysqlConfig>, artifact: ArtifactRef): Promise<void> {
+  try {
+    if (artifact.key !== undefined) await ctx.destination?.store.delete([artifact.key]);
+    else await rm(resolveInside(ctx.spoolDir, artifact.name), { force: true });
+  } catch (error) {
+    ctx.logger.warn('mysql physical backup: could not remove the failed snapshot\'s artifact', { artifact: artifact.key ?? artifact.name, error: (error as Error).message });
+  }
+}
+
+/**
+ * Re-checks a physical snapshot where it was written, reading it once through `reader` (which
+ * checks its sha256 on the way) without extracting it: every xbstream chunk checksum and every file
+ * complete (`xbstream-integrity`), the backup complete (`xtrabackup_checkpoints` says
+ * `full-backuped`: `backup-metadata`), its binlog position the one recorded (`binlog-position`), the
+ * snapshot-time `--prepare` run on exactly this artifact (`prepare-dry-run`), and table facts for
+ * every configured database (`table-digests`). The last two pass with a detail saying so when the
+ * snapshot was taken with `physical.prepareCheck: false`. Never throws for a damaged snapshot.
+ */
+export async function validatePhysicalSnapshot(ctx: BackupContext<MysqlConfig>, snapshot: SnapshotRef, reader: ArtifactReader): Promise<ValidationCheck[]> {
   const artifact = snapshot.artifacts.find((a) => a.name === PHYSICAL_ARTIFACT);
   if (!artifact) return [{ name: 'xbstream-integrity', ok: false, detail: `${PHYSICAL_ARTIFACT} is not among the artifacts` }];
   const consistency = snapshot.consistency as unknown as MysqlConsistency;
   const facts = snapshot.facts as unknown as MysqlFacts;
   const physical = facts.physical as PhysicalFacts | undefined;
-  const checks: ValidationCheck[] = [];
 
-  const verifier = new XbstreamVerifier(new Set(METADATA));
   const started = Date.now();
-  const damage = await pipeline(createReadStream(resolveInside(snapshot.spoolDir, artifact.name), { highWaterMark: 1024 * 1024 }), verifier, { signal: ctx.signal })
-    .then(() => undefined, (error: Error) => error.message);
-  if (damage !== undefined) return [{ name: 'xbstream-integrity', ok: false, detail: damage }];
-  const stream = verifier.summary();
-  checks.push({
-    name: 'xbstream-integrity',
-    ok: true,
-    detail: `${stream.chunks} chunks (every CRC-32 checked), ${stream.files} files complete, ${stream.payloadBytes} bytes of data, read in ${Date.now() - started} ms`,
-  });
+  let stream: XbstreamSummary;
+  try {
+    stream = await verifyXbstream(await reader.open(artifact), new Set(METADATA), ctx.signal);
+  } catch (error) {
+    return [{ name: 'xbstream-integrity', ok: false, detail: (error as Error).message }];
+  }
+  return [
+    {
+      name: 'xbstream-integrity',
+      ok: true,
+      detail: `${stream.chunks} chunks (every CRC-32 checked), ${stream.files} files complete, ${stream.payloadBytes} bytes of data, read in ${Date.now() - started} ms`,
+    },
+    metadataCheck(stream),
+    binlogCheck(stream, consistency),
+    prepareCheckResult(physical, artifact),
+    tableDigestsCheck(ctx.config, facts, physical),
+  ];
+}
 
+function metadataCheck(stream: XbstreamSummary): ValidationCheck {
   const checkpoints = parseKeyValues(stream.captured.xtrabackup_checkpoints?.toString('utf8') ?? '');
   const complete = checkpoints.backup_type === 'full-backuped' && stream.captured['backup-my.cnf'] !== undefined;
-  checks.push({
+  return {
     name: 'backup-metadata',
     ok: complete,
     detail: complete
       ? `full backup, LSN ${checkpoints.from_lsn}..${checkpoints.last_lsn}`
       : `xtrabackup_checkpoints says backup_type=${checkpoints.backup_type ?? '(missing)'}${stream.captured['backup-my.cnf'] ? '' : ', backup-my.cnf missing'}`,
-  });
+  };
+}
 
-  const recorded = parseBinlogInfo(stream.captured.xtrabackup_binlog_info?.toString('utf8') ?? '');
+function binlogCheck(stream: XbstreamSummary, consistency: MysqlConsistency): ValidationCheck {
+  let recorded: BinlogCoordinates | undefined;
+  try {
+    recorded = parseBinlogInfo(stream.captured.xtrabackup_binlog_info?.toString('utf8') ?? '');
+  } catch (error) {
+    return { name: 'binlog-position', ok: false, detail: (error as Error).message };
+  }
   const same = recorded?.binlogFile === consistency.binlogFile && recorded?.binlogPosition === consistency.binlogPosition
     && (recorded?.gtid ?? undefined) === (consistency.gtid ?? undefined);
-  checks.push({
+  return {
     name: 'binlog-position',
     ok: same,
     detail: same
       ? (recorded ? `${recorded.binlogFile}:${recorded.binlogPosition}${recorded.gtid ? ` gtid ${recorded.gtid}` : ''}` : 'binary logging off')
       : `the backup says ${recorded ? `${recorded.binlogFile}:${recorded.binlogPosition} ${recorded.gtid ?? ''}` : 'nothing'}, the manifest ${consistency.binlogFile}:${consistency.binlogPosition} ${consistency.gtid ?? ''}`,
-  });
+  };
+}
 
+function prepareCheckResult(physical: PhysicalFacts | undefined, artifact: ArtifactRef): ValidationCheck {
+  if (physical?.prepared === false) {
+    return {
+      name: 'prepare-dry-run',
+      ok: true,
+      detail: `${PREPARE_SKIPPED}: the stream was CRC-checked but not extracted or prepared; the restore's --prepare will be its first`,
+    };
+  }
   const prepared = physical?.preparedSha256 === artifact.sha256;
-  checks.push({
+  return {
     name: 'prepare-dry-run',
     ok: prepared,
     detail: prepared
       ? `${physical!.tool} --prepare succeeded on this artifact (sha256 ${artifact.sha256.slice(0, 12)}…) at snapshot time in ${physical!.prepareMs} ms`
       : 'the snapshot-time prepare did not run on this artifact',
-  });
+  };
+}
 
-  const wanted = ctx.config.databases ?? [];
+function tableDigestsCheck(config: MysqlConfig, facts: MysqlFacts, physical: PhysicalFacts | undefined): ValidationCheck {
+  if (physical?.prepared === false) {
+    return {
+      name: 'table-digests',
+      ok: true,
+      detail: `${PREPARE_SKIPPED}: no table facts were computed, so a restore can show its tables are readable but not compare them with the source`,
+    };
+  }
+  const wanted = config.databases ?? [];
   const missing = wanted.filter((db) => !facts.databases.includes(db));
-  checks.push({
+  return {
     name: 'table-digests',
     ok: missing.length === 0 && facts.tables.every((t) => /^[0-9a-f]{16,}$/.test(t.digest)),
     detail: missing.length
       ? `databases not in the backup: ${missing.join(', ')}`
       : `${facts.tables.length} tables in ${facts.databases.length} databases digested from the prepared snapshot`,
-  });
-  return checks;
+  };
 }
+
 
 /** The tool a snapshot was taken with (the restore side needs the same). */
 export function toolFor(consistency: Pick<MysqlConsistency, 'flavor' | 'serverVersion'> & { tool?: unknown }): BackupTool {
@@ -286,40 +402,54 @@ async function probeSource(config: MysqlConfig): Promise<SourceServer> {
 }
 
 interface StreamedBackup {
+  artifact: ArtifactRef;
+  /** What the verifier saw in the stream, with the captured metadata files. */
+  stream: XbstreamSummary;
   lock: ReturnType<LockTimer['result']>;
+  /** The binlog position the tool printed on stderr. */
   position?: BinlogCoordinates;
+  streamMs: number;
   endedAt: number;
 }
 
 /**
- * Runs the backup tool with its stdout going straight into `file` (a file descriptor handed to
- * the tool: no copy through this process, so the source sees the plain tool's speed); its stderr
- * is read for the lock time and binlog position and kept for the error message.
+ * Runs the backup tool with its stdout piped through an exit gate (the tool must exit 0 before
+ * the stream may end) and an {@link XbstreamVerifier} into `sink`, so the stream is CRC-checked,
+ * hashed and written in one pass. Its stderr is read for the lock time and binlog position and
+ * kept for the error message.
+ * @throws the tool's failure ({@link toolExitError}), PermanentError `SNAPSHOT_CORRUPT` for a
+ *   damaged stream, or the sink's error; the tool is stopped and has exited before it throws.
  */
-async function streamBackup(ctx: BackupContext<MysqlConfig>, tool: BackupTool, file: string, argv: string[]): Promise<StreamedBackup> {
+async function streamBackup(ctx: BackupContext<MysqlConfig>, tool: BackupTool, sink: ArtifactSink, argv: string[]): Promise<StreamedBackup> {
   const lock = new LockTimer();
   let position: BinlogCoordinates | undefined;
-  const log = new StderrLog((line) => {
-    lock.line(line, Date.now());
-    position = parseBinlogPositionLine(line) ?? position;
+  const what = `${tool.command} --backup`;
+  const started = Date.now();
+  const backup = spawnStreamingTool(tool.command, argv, {
+    what,
+    signal: ctx.signal,
+    onStderrLine: (line) => {
+      lock.line(line, Date.now());
+      position = parseBinlogPositionLine(line) ?? position;
+    },
   });
-  const output = await open(file, 'w');
+  const verifier = new XbstreamVerifier(new Set(METADATA));
   try {
-    const backup = spawn(tool.command, argv, { stdio: ['ignore', output.fd, 'pipe'], signal: ctx.signal });
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((resolve) => {
-      let error: NodeJS.ErrnoException | undefined;
-      backup.stderr!.on('data', (chunk: Buffer) => log.write(chunk));
-      backup.once('error', (e: NodeJS.ErrnoException) => { error = e; });
-      backup.once('close', (code, signal) => resolve({ code, signal, error }));
-    });
-    log.end();
-    if (exit.error) throw spawnFailure(tool.command, exit.error);
-    if (exit.code !== 0) throw toolFailure(`${tool.command} --backup`, exit, log.text());
-  } finally {
-    await output.close();
+    const artifact = await sink.write(PHYSICAL_ARTIFACT, backup.stdout, backup.exitGate, verifier);
+    const endedAt = Date.now();
+    return { artifact, stream: verifier.summary(), lock: lock.result(), position, streamMs: endedAt - started, endedAt };
+  } catch (error) {
+    // The tool's own failure arrives through the exit gate; anything else failed downstream first
+    // (damaged stream, store, abort), and the tool, left writing into a closed pipe, is stopped.
+    backup.stop();
+    await backup.exited;
+    if (error instanceof XbstreamError) {
+      throw new PermanentError(`the stream of ${what} is damaged: ${error.message}`, { code: 'SNAPSHOT_CORRUPT', engine: 'mysql', cause: error });
+    }
+    throw error;
   }
-  return { lock: lock.result(), position, endedAt: Date.now() };
 }
+
 
 /** User tables and their facts, read from a throwaway server started on the prepared copy. */
 async function digestPreparedCopy(

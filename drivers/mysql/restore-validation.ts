@@ -3,11 +3,15 @@
  * name, with the row count and digest the dump recorded (read back with the same reader the dump
  * uses, several tables at a time), and the schema objects the post-schema defines present by name.
  * Mismatches become failed checks with details; only a target that cannot be reached throws.
+ * Physical restores are checked the same way, except a backup taken with
+ * `physical.prepareCheck: false`, which records no table facts: its restore is only shown to have
+ * readable tables, and the report says that nothing was compared with the source.
  */
 import type { Connection } from 'mysql2/promise';
 import type { RestoreContext, RestoreResult, ValidationCheck } from '../../core/driver/types';
 import type { MysqlRestoreTarget } from './config';
 import type { MysqlFacts, TableFacts } from './layout';
+import { SYSTEM_DATABASES } from './physical-backup';
 import { objectsOnServer, SCHEMA_OBJECT_KINDS, type SchemaObjects } from './schema-objects';
 import { digestTable } from './table-reader';
 import { openReadConnection, openSchemaConnection } from './target-connection';
@@ -79,9 +83,58 @@ function objectsCheck(expected: Record<string, SchemaObjects> | undefined, actua
     : { name: 'schema-objects', ok: false, detail: `missing: ${list(missing)}` };
 }
 
-/** The four checks of a logical restore (see the file comment). */
+/** True for a physical backup taken with `physical.prepareCheck: false`: it records no table facts. */
+function withoutTableFacts(facts: MysqlFacts): boolean {
+  return facts.mode === 'physical' && facts.tables.length === 0 && (facts.physical as { prepared?: boolean } | undefined)?.prepared === false;
+}
+
+/** Every user table on the target: base tables outside the server's own databases. */
+async function userTables(connection: Connection): Promise<Array<{ database: string; table: string }>> {
+  const [rows] = await connection.query(
+    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_SCHEMA, TABLE_NAME",
+    [SYSTEM_DATABASES],
+  ) as [Array<{ db: string; tbl: string }>, unknown];
+  return rows.map((r) => ({ database: r.db, table: r.tbl }));
+}
+
+/**
+ * A restore of a backup without table facts can only show that what it restored is there and
+ * readable: every user table on the restored server is read to its end (rows counted and
+ * digested, which reads every page), and one check says plainly that nothing was compared with
+ * the source.
+ */
+async function validateWithoutTableFacts(ctx: Ctx): Promise<ValidationCheck[]> {
+  const schema = await openSchemaConnection(ctx.target);
+  let tables: Array<{ database: string; table: string }>;
+  try {
+    tables = await userTables(schema);
+  } finally {
+    await schema.end().catch(() => undefined);
+  }
+  const placeholders = tables.map((t) => ({ database: t.database, facts: { ...t, engine: '', rows: 0, digest: '', chunks: [] } }));
+  const digested = await digestAll(ctx, placeholders);
+  const unreadable = digested.filter((d) => d.error !== undefined).map((d) => `${d.name} (${d.error})`);
+  const rows = digested.reduce((sum, d) => sum + (d.rows ?? 0), 0);
+  const databases = new Set(tables.map((t) => t.database)).size;
+  return [
+    unreadable.length === 0
+      ? { name: 'tables-readable', ok: true, detail: tables.length ? `${tables.length} tables in ${databases} databases read to the end (${rows} rows)` : 'the restored server has no user tables' }
+      : { name: 'tables-readable', ok: false, detail: `unreadable: ${list(unreadable)}` },
+    {
+      name: 'table-facts',
+      ok: true,
+      detail: 'skipped (physical.prepareCheck=false): the backup records no row counts, digests or schema objects, so the restored tables were not compared with the source',
+    },
+  ];
+}
+
+/**
+ * The four checks of a restore (see the file comment); for a physical backup without table facts
+ * (`physical.prepareCheck: false`), the readable-tables check and a note that nothing was compared.
+ */
 export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): Promise<ValidationCheck[]> {
   const facts = ctx.backup.facts as unknown as MysqlFacts;
+  if (withoutTableFacts(facts)) return validateWithoutTableFacts(ctx);
   const mappings = mapDatabases(facts, ctx.target.renameDatabases);
   const targetOf = new Map(mappings.map((m) => [m.source, m.target]));
   const targets = mappings.map((m) => m.target);

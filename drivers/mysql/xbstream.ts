@@ -4,11 +4,16 @@
  * end with its EOF chunk, and a few small files (the backup's metadata) can be captured on the
  * way. Memory stays flat (payloads are hashed as they pass), nothing is written to disk.
  *
+ * The verifier is a pass-through: put it in the pipeline that writes the stream (the backup tool's
+ * stdout on its way to the spool or the store) and the stream is checked in the same pass; or
+ * read a stored stream through {@link verifyXbstream}.
+ *
  * Format (little-endian): `XBSTCK01` · flags (1) · type (1: `P` payload, `E` end of file) · path
  * length (4) · path · then, for payloads: length (8) · offset in the file (8) · CRC-32 of the
  * payload (4) · payload. A chunk of unknown type is an error unless its flags mark it ignorable.
  */
-import { Writable } from 'node:stream';
+import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 
 const MAGIC = Buffer.from('XBSTCK01', 'latin1');
@@ -42,10 +47,14 @@ export class XbstreamError extends Error {
 type State = 'header' | 'path' | 'meta' | 'payload';
 
 /**
- * A Writable that verifies the xbstream written to it; `summary()` after `finish`. Errors are
- * emitted as {@link XbstreamError}.
+ * A pass-through Transform that verifies the xbstream flowing through it; `summary()` after
+ * `finish`. Damage is emitted as an {@link XbstreamError} as soon as it is seen (a bad CRC, a
+ * missing chunk) or at the end (a stream that stops inside a chunk or before every file's
+ * end-of-file chunk), which fails the pipeline it is in.
+ *
+ * Its output must be consumed (like any Transform); to only verify, use {@link verifyXbstream}.
  */
-export class XbstreamVerifier extends Writable {
+export class XbstreamVerifier extends Transform {
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
   private state: State = 'header';
@@ -72,16 +81,16 @@ export class XbstreamVerifier extends Writable {
     super({ highWaterMark: 4 * 1024 * 1024 });
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
       this.consume(chunk);
-      callback();
+      callback(null, chunk);
     } catch (error) {
       callback(error as Error);
     }
   }
 
-  override _final(callback: (error?: Error | null) => void): void {
+  override _flush(callback: TransformCallback): void {
     if (this.state !== 'header' || this.pendingBytes > 0) {
       callback(new XbstreamError(`the stream ends inside a chunk (${this.state} of ${this.path || 'a chunk'})`, this.offset + this.pendingBytes));
       return;
@@ -206,4 +215,20 @@ export class XbstreamVerifier extends Writable {
     this.chunks += 1;
     this.state = 'header';
   }
+}
+
+/** Discards what is written to it (the end of a verify-only pipeline). */
+function discard(): Writable {
+  return new Writable({ highWaterMark: 4 * 1024 * 1024, write: (_chunk, _encoding, callback) => callback() });
+}
+
+/**
+ * Reads `source` to its end through an {@link XbstreamVerifier} and returns what the stream holds.
+ * @throws XbstreamError when the stream is damaged; whatever `source` fails with (e.g. a sha256
+ *   mismatch from a verifying reader); an AbortError when `signal` aborts.
+ */
+export async function verifyXbstream(source: Readable, captureFiles: ReadonlySet<string> = new Set(), signal?: AbortSignal): Promise<XbstreamSummary> {
+  const verifier = new XbstreamVerifier(captureFiles);
+  await pipeline(source, verifier, discard(), { signal });
+  return verifier.summary();
 }

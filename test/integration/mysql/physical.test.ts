@@ -210,6 +210,9 @@ describe('mysql physical backups (mariabackup)', () => {
     expect(wrong).toMatchObject({ name: 'PermanentError', code: 'MYSQL_AUTH' });
     const listed = await rt.catalog.list({ includeIncomplete: true });
     expect(listed.filter((e) => e.instance === 'phys-weak' || e.instance === 'phys-wrong')).toEqual([]);
+    // mariabackup ran (and failed) for the weak user, streaming into the store: nothing of it stays.
+    const stored = await readdir(rt.storeDir, { recursive: true, withFileTypes: true });
+    expect(stored.filter((e) => e.isFile() && /phys-(weak|wrong)/.test(e.parentPath)).map((e) => e.name)).toEqual([]);
   }, 120_000);
 
   it('takes a backup under continuous writes that is exactly the state at its recorded binlog position', async () => {

@@ -1,0 +1,81 @@
+/**
+ * A tool whose stdout is the backup (spawnStreamingTool): its output reaches the store or the spool
+ * only when it exits 0. A tool that writes everything and then fails, or is killed, leaves no
+ * object and no spool file behind. Real processes (bash), a real local store.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { spoolSink, storeSink } from '../../../core/driver/artifact-sink';
+import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import { spawnStreamingTool } from '../../../drivers/mysql/backup-tool';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-streaming-tool-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Every file under `root`, relative, sorted. */
+async function files(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name))).sort();
+}
+
+/** bash running `script`, its stdout streamed. */
+const bash = (script: string) => spawnStreamingTool('bash', ['-c', script], { what: 'test tool --backup' });
+
+describe('spawnStreamingTool', () => {
+  it('commits the whole stream to the store when the tool exits 0', async () => {
+    // Prepare
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+    const tool = bash('head -c 3000000 /dev/zero');
+
+    // Act
+    const artifact = await storeSink({ store, prefix: 'b/data/default' }).write('physical/backup.xbstream', tool.stdout, tool.exitGate);
+
+    // Assess
+    const stored = await readFile(path.join(dir, 'store', 'b/data/default/physical/backup.xbstream'));
+    expect(artifact).toMatchObject({ size: 3_000_000, key: 'b/data/default/physical/backup.xbstream' });
+    expect(createHash('sha256').update(stored).digest('hex')).toBe(artifact.sha256);
+    expect(await tool.exited).toMatchObject({ code: 0 });
+  });
+
+  it.each([
+    ['store', 'exits 3 after writing all its output', 'head -c 3000000 /dev/zero; echo "xtrabackup: Error: write failed" >&2; exit 3', /test tool --backup exited with code 3: see its output\nxtrabackup: Error: write failed/],
+    ['spool', 'exits 3 after writing all its output', 'head -c 3000000 /dev/zero; exit 3', /exited with code 3/],
+    ['store', 'is killed mid-stream', 'head -c 1000000 /dev/zero; kill -KILL $$', /was killed by SIGKILL/],
+    ['spool', 'is killed mid-stream', 'head -c 1000000 /dev/zero; kill -KILL $$', /was killed by SIGKILL/],
+  ])('writes nothing to the %s when the tool %s', async (where, _how, script, message) => {
+    // Prepare
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+    const sink = where === 'store' ? storeSink({ store, prefix: 'b/data/default' }) : spoolSink(path.join(dir, 'spool'));
+    const tool = bash(script);
+
+    // Act
+    const writing = sink.write('physical/backup.xbstream', tool.stdout, tool.exitGate);
+
+    // Assess
+    await expect(writing).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_TOOL_FAILED', message: expect.stringMatching(message) });
+    expect(await files(path.join(dir, 'store'))).toEqual([]);
+    expect(await files(path.join(dir, 'spool'))).toEqual([]);
+  });
+
+  it('maps a tool that cannot be started to MISSING_TOOL through the stream', async () => {
+    // Prepare
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+    const tool = spawnStreamingTool('no-such-backup-tool', [], { what: 'no-such-backup-tool --backup' });
+
+    // Act
+    const writing = storeSink({ store, prefix: 'b' }).write('x', tool.stdout, tool.exitGate);
+
+    // Assess
+    await expect(writing).rejects.toMatchObject({ name: 'PermanentError', code: 'MISSING_TOOL' });
+    expect(await files(path.join(dir, 'store'))).toEqual([]);
+  });
+});
