@@ -8,10 +8,11 @@ import { ArtifactReader, artifactSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
 import type { BackupContext, JsonObject, SnapshotRef, ValidationReport } from '../../core/driver/types';
 import type { MysqlConfig } from './config';
-import { ENGINE } from './layout';
+import { ENGINE, type MysqlFacts } from './layout';
 import { takeLogicalSnapshot, validateLogicalSnapshot } from './logical-backup';
 import { takePhysicalSnapshot, validatePhysicalSnapshot } from './physical-backup';
 import { archiveBinlogs } from './binlog-archive';
+import { DIGEST_ALGORITHM } from './table-digest';
 
 export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
   async createSnapshot(ctx: BackupContext<MysqlConfig>): Promise<SnapshotRef> {
@@ -21,7 +22,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
     await sink.clear();
     const taken = ctx.config.mode === 'physical' ? await takePhysicalSnapshot(ctx, sink) : await takeLogicalSnapshot(ctx, sink);
     const artifacts = [...taken.artifacts];
-    const facts = { ...taken.facts };
+    const facts: MysqlFacts = { ...taken.facts, digestAlgorithm: DIGEST_ALGORITHM };
     if (ctx.config.archiveBinlogs) {
       const archived = await archiveBinlogs(ctx, taken.consistency);
       artifacts.push(...archived.artifacts);

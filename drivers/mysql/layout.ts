@@ -43,6 +43,8 @@ export interface MysqlFacts {
   schema: Array<{ database: string; pre: string; post: string }>;
   users?: string;
   binlogs?: string[];
+  /** How the table digests were computed (table-digest.ts); digests are only compared when it matches. */
+  digestAlgorithm?: string;
   [key: string]: unknown;
 }
 

@@ -314,7 +314,11 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
     checks.push({
       name: 'tables-present',
       ok: missing.length === 0,
-      detail: missing.length === 0 ? `${facts.tables.length} tables` : `missing: ${missing.slice(0, 10).join(', ')}`,
+      detail: missing.length > 0
+        ? `missing: ${missing.slice(0, 10).join(', ')}`
+        : facts.tables.length === 0 && facts.mode === 'physical'
+          ? 'skipped (physical.prepareCheck=false): the backup lists no tables to look for'
+          : `${facts.tables.length} tables`,
     });
 
     if (replay.untilGtid) {

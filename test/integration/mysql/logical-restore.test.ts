@@ -16,6 +16,7 @@ import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../../../drivers/mysql/config';
 import { prepareLogicalTarget, restoreLogical, validateTables } from '../../../drivers/mysql/logical-restore';
 import { MARKER_TABLE } from '../../../drivers/mysql/restore-marker';
+import { DIGEST_ALGORITHM } from '../../../drivers/mysql/table-digest';
 import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
 
@@ -241,6 +242,21 @@ describe('mysql logical restore', () => {
     expect(byName['row-counts']).toMatchObject({ ok: false, detail: expect.stringContaining('shop.big: 19999 rows, expected 20000') });
     expect(byName['table-digests']).toMatchObject({ ok: false, detail: expect.stringMatching(/shop\.big.*shop\.customers|shop\.customers.*shop\.big/) });
     expect(byName['schema-objects']).toMatchObject({ ok: false, detail: expect.stringContaining('view shop.customer_totals') });
+  }, 120_000);
+
+  it('records how digests were computed, and never compares digests computed another way', async () => {
+    // Prepare
+    const target = await startTestMariaDb('lr-algorithm', 8);
+    const { ctx, result } = await restoreInto(target);
+    const older = { ...record, facts: { ...record.facts, digestAlgorithm: 'sum128(murmur3(u32-length-prefixed fields))' } };
+
+    // Act
+    const checks = await validateTables({ ...ctx, backup: older }, result);
+
+    // Assess
+    expect(record.facts.digestAlgorithm).toBe(DIGEST_ALGORITHM);
+    expect(checks.find((c) => c.name === 'row-counts')?.ok).toBe(true);
+    expect(checks.find((c) => c.name === 'table-digests')).toMatchObject({ ok: false, detail: expect.stringContaining('not comparable') });
   }, 120_000);
 
   it('says MYSQL_AUTH for a wrong password and a transient error for an unreachable target', async () => {
