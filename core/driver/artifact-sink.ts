@@ -13,7 +13,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { chain } from '../store/transfer';
-import { hashStream, resolveInside, writeArtifact } from './spool';
+import { assertArtifactName, hashStream, resolveInside, writeArtifact } from './spool';
 import type { ArtifactDestination, ArtifactRef, BackupContext } from './types';
 
 export interface ArtifactSink {
@@ -46,7 +46,7 @@ export function storeSink(destination: ArtifactDestination): ArtifactSink {
   return {
     where: `${store.url} ${prefix}/`,
     async write(name, source, ...transforms) {
-      resolveInside('/artifacts', name); // the same name rules as the spool
+      assertArtifactName(name); // the same name rules as the spool
       const key = `${prefix}/${name}`;
       const stored = await store.put(key, chain(source, transforms), { rateLimit });
       return { name, size: stored.size, sha256: stored.sha256, key };

@@ -13,6 +13,11 @@ import { pipeline } from 'node:stream/promises';
 import { PermanentError } from '../errors';
 import type { ArtifactRef } from './types';
 
+/** Refuses an artifact name that is empty, absolute or climbs out of its directory (PermanentError `INVALID_PATH`). */
+export function assertArtifactName(name: string): void {
+  resolveInside(path.resolve('/artifacts'), name);
+}
+
 /** Resolves `name` inside `dir`, refusing names that escape it. */
 export function resolveInside(dir: string, name: string): string {
   const resolved = path.resolve(dir, name);

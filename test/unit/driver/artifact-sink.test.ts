@@ -1,0 +1,63 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { ArtifactReader, spoolSink, storeSink } from '../../../core/driver/artifact-sink';
+import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+
+let dir: string;
+beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-sink-')); });
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const body = (text: string) => Readable.from([Buffer.from(text)]);
+
+describe('artifact sinks', () => {
+  it('a store sink writes under the node prefix and returns the key; a spool sink returns none', async () => {
+    // Prepare
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+
+    // Act
+    const stored = await storeSink({ store, prefix: 'b/data/default' }).write('x/y.txt', body('hello'));
+    const spooled = await spoolSink(path.join(dir, 'spool')).write('x/y.txt', body('hello'));
+
+    // Assess
+    expect(stored).toMatchObject({ name: 'x/y.txt', size: 5, key: 'b/data/default/x/y.txt' });
+    expect(spooled.key).toBeUndefined();
+    expect(spooled.sha256).toBe(stored.sha256);
+  });
+
+  it.each(['../escape', '/absolute', ''])('refuses the artifact name %j in the store as in the spool, writing nothing', async (name) => {
+    // Prepare
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+
+    // Act
+    const toStore = storeSink({ store, prefix: 'b' }).write(name, body('x'));
+    const toSpool = spoolSink(path.join(dir, 'spool')).write(name, body('x'));
+
+    // Assess
+    await expect(toStore).rejects.toMatchObject({ code: 'INVALID_PATH' });
+    await expect(toSpool).rejects.toMatchObject({ code: 'INVALID_PATH' });
+    expect(await readdir(path.join(dir, 'store')).catch(() => [])).toEqual([]);
+  });
+
+  it('the reader checks sha256 while reading, and verifyUnread hashes only what was not read', async () => {
+    // Prepare
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+    const sink = storeSink({ store, prefix: 'b' });
+    const good = await sink.write('good.txt', body('intact'));
+    const bad = await sink.write('bad.txt', body('original'));
+    const unread = await sink.write('unread.txt', body('never opened'));
+    await store.put(bad.key!, 'tampered');
+    const reader = new ArtifactReader(path.join(dir, 'spool'), store);
+
+    // Act
+    const read = (await reader.readAll(good)).toString();
+    const failedRead = reader.readAll(bad);
+    await expect(failedRead).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    const problems = await reader.verifyUnread([good, bad, unread]);
+
+    // Assess
+    expect(read).toBe('intact');
+    expect(problems).toEqual([expect.stringContaining('bad.txt')]);
+  });
+});
