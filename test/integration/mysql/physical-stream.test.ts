@@ -7,8 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import mysql, { type Connection } from 'mysql2/promise';
@@ -20,9 +19,10 @@ import { chain, toReadable } from '../../../core/store/transfer';
 import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
 import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
-import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
-import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
+import type { TestRuntime } from '../../harness/runtime';
+import { startShopSource, stopShopSource } from '../../harness/shop-source';
 
 let source: TestMariaDb;
 let admin: Connection;
@@ -30,19 +30,10 @@ let rt: TestRuntime;
 let scratch: string;
 
 beforeAll(async () => {
-  source = await startTestMariaDb('phys-stream-src');
-  admin = await source.connect();
-  await seedShop(admin, { bigRows: 50_000 });
-  rt = await createTestRuntime();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-phys-stream-test-'));
+  ({ source, admin, rt, scratch } = await startShopSource('phys-stream-src', 50_000));
 }, 120_000);
 
-afterAll(async () => {
-  await admin?.end();
-  await stopAllMariaDb();
-  await rt?.dispose();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+afterAll(() => stopShopSource({ source, admin, rt, scratch }));
 
 const physicalConfig = (extra: Record<string, unknown> = {}) => ({ ...source.config(), mode: 'physical', ...extra });
 

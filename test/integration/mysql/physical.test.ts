@@ -5,9 +5,8 @@
  * fails clearly and costs no target its data; a non-empty data dir is refused without force; a
  * backup taken under continuous writes is exactly the state at its recorded binlog position.
  */
-import { mkdtemp, readFile, readdir, rm, writeFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, readdir, writeFile, mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import { silentLogger } from '../../../core/logger';
@@ -15,10 +14,11 @@ import type { BackupContext } from '../../../core/driver/types';
 import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
 import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
-import { seedShop, startContinuousWriter, startTestMariaDb, stopAllMariaDb, tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { startContinuousWriter, tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { replayToCurrent } from '../../harness/mysql-replay';
 import { freePort } from '../../harness/ports';
-import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
+import type { TestRuntime } from '../../harness/runtime';
+import { startShopSource, stopShopSource } from '../../harness/shop-source';
 
 let source: TestMariaDb;
 let admin: Connection;
@@ -26,19 +26,10 @@ let rt: TestRuntime;
 let scratch: string;
 
 beforeAll(async () => {
-  source = await startTestMariaDb('phys-src');
-  admin = await source.connect();
-  await seedShop(admin, { bigRows: 50_000 });
-  rt = await createTestRuntime();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-phys-test-'));
+  ({ source, admin, rt, scratch } = await startShopSource('phys-src', 50_000));
 }, 120_000);
 
-afterAll(async () => {
-  await admin?.end();
-  await stopAllMariaDb();
-  await rt?.dispose();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+afterAll(() => stopShopSource({ source, admin, rt, scratch }));
 
 const physicalConfig = (extra: Record<string, unknown> = {}) => ({ ...source.config(), mode: 'physical', ...extra });
 

@@ -4,14 +4,13 @@
  * or GTID between W1 and W2 replays the binlogs of both archives and ends with W1 and without W2.
  * Physical (time target) and logical (GTID target) restores.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql, { type Connection } from 'mysql2/promise';
-import { seedShop, startTestMariaDb, stopAllMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { startTestMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
-import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
+import type { TestRuntime } from '../../harness/runtime';
+import { startShopSource, stopShopSource } from '../../harness/shop-source';
 
 let source: TestMariaDb;
 let admin: Connection;
@@ -19,19 +18,10 @@ let rt: TestRuntime;
 let scratch: string;
 
 beforeAll(async () => {
-  source = await startTestMariaDb('pitr-src');
-  admin = await source.connect();
-  await seedShop(admin, { bigRows: 5_000 });
-  rt = await createTestRuntime();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-pitr-test-'));
+  ({ source, admin, rt, scratch } = await startShopSource('pitr-src', 5_000));
 }, 120_000);
 
-afterAll(async () => {
-  await admin?.end();
-  await stopAllMariaDb();
-  await rt?.dispose();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
+afterAll(() => stopShopSource({ source, admin, rt, scratch }));
 
 async function customerNames(connection: Connection): Promise<string[]> {
   const [rows] = await connection.query("SELECT name FROM shop.customers WHERE name LIKE 'pitr-%' ORDER BY id") as [Array<{ name: string }>, unknown];
