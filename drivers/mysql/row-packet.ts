@@ -8,6 +8,7 @@
  * from either side is the same.
  */
 import type { Connection } from 'mysql2/promise';
+import { PermanentError } from '../../core/errors';
 import type { Readable } from 'node:stream';
 import type { RawRow } from './row-format';
 import { kernel } from './row-kernel';
@@ -40,6 +41,19 @@ export function rawRowStream(connection: Connection, sql: string, highWaterMark 
   const query = core.query({ sql });
   Object.defineProperty(query, '_rowParser', { configurable: true, get: () => PACKET_PARSER, set: () => undefined });
   return query.stream({ highWaterMark }) as Readable;
+}
+
+/**
+ * Throws unless `row` is a row packet: should a mysql2 release stop using `_rowParser`, rows would
+ * arrive parsed, and the dump must stop with a clear error rather than write them wrongly.
+ */
+export function assertRowPacket(row: unknown): asserts row is RowPacket {
+  if (!Buffer.isBuffer(row)) {
+    throw new PermanentError(
+      'mysql2 returned parsed rows where the dump expects raw row packets: this mysql2 version is not supported (see row-packet.ts)',
+      { code: 'UNSUPPORTED_CLIENT', engine: 'mysql' },
+    );
+  }
 }
 
 /** Reads a length-encoded integer at `at`; returns [value, bytes used]. NULL is [-1, 1]. */

@@ -33,7 +33,7 @@ import { mapMysqlError, toMysqlError } from './errors';
 import { ENGINE, chunkArtifact } from './layout';
 import { sharedEncodePool, type EncodePool, type EncodedBatch } from './encode-pool';
 import { decodeLine, rawTypeCast } from './row-format';
-import { rawRowStream, type RowPacket } from './row-packet';
+import { assertRowPacket, rawRowStream, type RowPacket } from './row-packet';
 import { tableColumns, tableKey, selectList, type ColumnInfo } from './table-columns';
 import { TableDigest } from './table-digest';
 
@@ -148,7 +148,10 @@ export class RowCursor {
       const rows: RowPacket[] = [];
       let row: RowPacket | null;
       while (rows.length < max && (row = this.stream.read() as RowPacket | null) !== null) rows.push(row);
-      if (rows.length > 0) return rows;
+      if (rows.length > 0) {
+        assertRowPacket(rows[0]);
+        return rows;
+      }
       if (this.ended || this.stream.destroyed) {
         if (this.error) throw this.error;
         return [];

@@ -5,7 +5,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from './connection';
-import { rawRowStream, type RowPacket } from './row-packet';
+import { assertRowPacket, rawRowStream, type RowPacket } from './row-packet';
 import { selectList, tableColumns, tableKey } from './table-columns';
 import { TableDigest } from './table-digest';
 
@@ -19,7 +19,10 @@ export async function streamRows(connection: Connection, ref: TableRef, onRow: (
   const columns = (await tableColumns(connection, [ref.database], ref.table)).get(tableKey(ref.database, ref.table));
   const list = columns && columns.length > 0 ? selectList(columns) : '*';
   const sql = `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}${where ? ` WHERE ${where}` : ''}`;
-  for await (const row of rawRowStream(connection, sql) as AsyncIterable<RowPacket>) onRow(row);
+  for await (const row of rawRowStream(connection, sql) as AsyncIterable<RowPacket>) {
+    assertRowPacket(row);
+    onRow(row);
+  }
 }
 
 /** Row count and digest of a table, read from the server. */

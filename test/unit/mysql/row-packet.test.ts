@@ -1,5 +1,5 @@
 import { encodePackets, encodeRow, type RawRow } from '../../../drivers/mysql/row-format';
-import { packRow, readLength, unpackRow } from '../../../drivers/mysql/row-packet';
+import { assertRowPacket, packRow, readLength, unpackRow } from '../../../drivers/mysql/row-packet';
 import { TableDigest } from '../../../drivers/mysql/table-digest';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -69,5 +69,10 @@ describe('row packets', () => {
     // Assess
     expect(fromPackets.hex()).toBe(fromRows.hex());
     expect(fromPackets.rows).toBe(rows.length);
+  });
+
+  it('refuses parsed rows with a clear error (a mysql2 that no longer hands over packets)', () => {
+    expect(() => assertRowPacket([Buffer.from('1'), null])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_CLIENT' }));
+    expect(() => assertRowPacket(packRow([Buffer.from('1')]))).not.toThrow();
   });
 });
