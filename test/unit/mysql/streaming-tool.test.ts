@@ -1,7 +1,7 @@
 /**
  * A tool whose stdout is the backup (spawnStreamingTool): its output reaches the store or the spool
  * only when it exits 0. A tool that writes everything and then fails, or is killed, leaves no
- * object and no spool file behind. Real processes (bash), a real local store.
+ * object and no spool file behind. Real processes (bash), a real local store and S3 (s3rver).
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { spoolSink, storeSink } from '../../../core/driver/artifact-sink';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import { openStore, s3OptionsFromEnv } from '../../../core/store/open-store';
 import { spawnStreamingTool } from '../../../drivers/mysql/backup-tool';
+import { startTestS3 } from '../../harness/s3';
 
 let dir: string;
 
@@ -78,4 +80,24 @@ describe('spawnStreamingTool', () => {
     await expect(writing).rejects.toMatchObject({ name: 'PermanentError', code: 'MISSING_TOOL' });
     expect(await files(path.join(dir, 'store'))).toEqual([]);
   });
+
+  it('commits nothing to S3 when the tool fails after writing a multipart-sized stream', async () => {
+    // Prepare
+    const s3 = await startTestS3();
+    try {
+      const store = openStore(s3.storeUrl(), s3OptionsFromEnv(s3.env));
+      const tool = bash('head -c 12000000 /dev/urandom; exit 3');
+
+      // Act
+      const writing = storeSink({ store, prefix: 'b/data/default' }).write('physical/backup.xbstream', tool.stdout, tool.exitGate);
+
+      // Assess
+      await expect(writing).rejects.toMatchObject({ code: 'MYSQL_TOOL_FAILED' });
+      const left: string[] = [];
+      for await (const object of store.list('b/')) left.push(object.key);
+      expect(left).toEqual([]);
+    } finally {
+      await s3.stop();
+    }
+  }, 60_000);
 });
