@@ -12,6 +12,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
+import { createRateLimiter, throttleStages } from '../store/rate-limiter';
 import { chain } from '../store/transfer';
 import { assertArtifactName, hashStream, resolveInside, writeArtifact } from './spool';
 import type { ArtifactDestination, ArtifactRef, BackupContext } from './types';
@@ -40,15 +41,20 @@ export function spoolSink(spoolDir: string): ArtifactSink {
   };
 }
 
-/** Artifacts as objects under `destination.prefix`, streamed (rate limited) as they are produced. */
+/**
+ * Artifacts as objects under `destination.prefix`, streamed as they are produced. The rate limit
+ * is the node's: one token bucket shared by every write of this sink, so artifacts written at the
+ * same time (a dump's parallel chunks) stay within it together.
+ */
 export function storeSink(destination: ArtifactDestination): ArtifactSink {
-  const { store, prefix, rateLimit } = destination;
+  const { store, prefix } = destination;
+  const bucket = createRateLimiter(destination.rateLimit);
   return {
     where: `${store.url} ${prefix}/`,
     async write(name, source, ...transforms) {
       assertArtifactName(name); // the same name rules as the spool
       const key = `${prefix}/${name}`;
-      const stored = await store.put(key, chain(source, transforms), { rateLimit });
+      const stored = await store.put(key, chain(source, [...transforms, ...throttleStages(bucket)]));
       return { name, size: stored.size, sha256: stored.sha256, key };
     },
     async clear() {
