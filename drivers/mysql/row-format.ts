@@ -40,8 +40,8 @@ export function encodeRow(row: RawRow): Buffer {
  */
 export function encodePackets(packets: RowPacket[], start = 0, end = packets.length): Buffer {
   let size = 0;
-  for (let r = start; r < end; r += 1) size += packets[r].length * 2 + 1;
-  const out = Buffer.allocUnsafe(size);
+  for (let r = start; r < end; r += 1) size += packets[r].length;
+  const out = Buffer.allocUnsafe(kernel.maxLineBytes(size, end - start));
   let o = 0;
   for (let r = start; r < end; r += 1) o = kernel.encodePacket(packets[r], 0, packets[r].length, out, o);
   return out.subarray(0, o);

@@ -28,6 +28,14 @@ export function rowKernel() {
     return [low + high * 0x100000000, 9];
   }
 
+  /**
+   * The most bytes the lines of `rows` packets totalling `packetBytes` can take: a NULL column is one
+   * packet byte and three line bytes (TAB, `\\N`), an escaped byte two; plus one LF per row.
+   */
+  function maxLineBytes(packetBytes: number, rows: number): number {
+    return packetBytes * 3 + rows;
+  }
+
   /** The packet `src[from..to)` as one dump line (LF-terminated) at `out[o..]`; returns the new end. */
   function encodePacket(src: Uint8Array, from: number, to: number, out: Uint8Array, start: number): number {
     let o = start;
@@ -169,7 +177,7 @@ export function rowKernel() {
    * in `lengths`. Returns the batch's dump lines and its digest.
    */
   function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number): { lines: Uint8Array; digest: DigestState } {
-    const out = Buffer.allocUnsafe(bytes.length * 2 + count);
+    const out = Buffer.allocUnsafe(maxLineBytes(bytes.length, count));
     const digest = newDigest();
     let at = 0;
     let o = 0;
@@ -182,7 +190,7 @@ export function rowKernel() {
     return { lines: out.subarray(0, o), digest };
   }
 
-  return { readLength, encodePacket, murmurWords, newDigest, accumulate, digestPacket, encodeBatch, SEED };
+  return { readLength, maxLineBytes, encodePacket, murmurWords, newDigest, accumulate, digestPacket, encodeBatch, SEED };
 }
 
 /** The kernel for this thread. */

@@ -53,4 +53,17 @@ describe('EncodePool', () => {
     // Assess
     await expect(pending).rejects.toThrow(/encoder thread exited/);
   });
+
+  it('encodes a batch of NULL-heavy rows whole (a NULL is one packet byte and three line bytes)', async () => {
+    // Prepare
+    const packets = Array.from({ length: 200 }, (_, i) => packRow([Buffer.from(String(i)), null, null, null, null, null, null]));
+
+    // Act
+    const batch = await pool.encode(packets);
+
+    // Assess
+    const lines = gunzipSync(batch.gzip).toString('latin1').split('\n');
+    expect(lines).toHaveLength(201);
+    expect(lines[199]).toBe('199\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N');
+  });
 });

@@ -13,6 +13,7 @@ describe('encodeRow / decodeLine', () => {
     ['utf8mb4 text', [b('李小龍 日本語テキスト 🚀'), b('Jürgen Groß')]],
     ['a single NULL column', [null]],
     ['a single empty column', [b('')]],
+    ['a key and many NULLs (a NULL is one packet byte, three line bytes)', [b('1'), null, null, null, null, null]],
   ])('round-trips %s byte for byte', (_label, row) => {
     // Act
     const line = encodeRow(row);

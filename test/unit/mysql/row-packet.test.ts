@@ -17,6 +17,7 @@ const rows: Array<[string, RawRow]> = [
   ['a 70 000-byte value (three-byte length)', [b('k'), Buffer.alloc(70_000, 0x5c)]],
   ['a 17 MB value (eight-byte length)', [Buffer.alloc(17_000_000, 0x63)]],
   ['a single NULL column', [null]],
+  ['a short key and many NULLs (three line bytes per packet byte)', [b('1'), null, null, null, null, null]],
 ];
 
 describe('row packets', () => {
