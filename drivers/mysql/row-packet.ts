@@ -31,16 +31,27 @@ const PACKET_PARSER = {
 };
 
 /**
- * Streams the rows of `sql` as row packets (object mode; backpressure pauses the socket).
- * Connection-level errors (a lost connection) arrive on the connection, not on this stream:
- * callers that need them listen there (see RowCursor).
+ * Streams the rows of `sql` as row packets (object mode; backpressure pauses the socket). mysql2
+ * reports a lost connection (or a query on a closed one, synchronously) on the connection, not on
+ * a streamed query: the stream listens there too and fails with that error, so a reader never
+ * waits forever on a dead server.
  */
 export function rawRowStream(connection: Connection, sql: string, highWaterMark = 1024): Readable {
   // The promise wrapper has no streaming: use the underlying callback connection.
   const core = (connection as unknown as { connection: import('mysql2').Connection }).connection;
+  let lostWith: Error | undefined;
+  let stream: Readable | undefined;
+  const lost = (error: Error) => {
+    lostWith ??= error;
+    stream?.destroy(error);
+  };
+  core.once('error', lost); // before sending the query
   const query = core.query({ sql });
   Object.defineProperty(query, '_rowParser', { configurable: true, get: () => PACKET_PARSER, set: () => undefined });
-  return query.stream({ highWaterMark }) as Readable;
+  stream = query.stream({ highWaterMark }) as Readable;
+  stream.on('close', () => core.off('error', lost));
+  if (lostWith) stream.destroy(lostWith);
+  return stream;
 }
 
 /**

@@ -116,19 +116,11 @@ export class RowCursor {
   error: unknown;
 
   constructor(connection: Connection, sql: string, highWaterMark = 1024) {
-    const core = (connection as unknown as { connection: import('mysql2').Connection }).connection;
-    // mysql2 reports a lost connection (or a query on a closed one, synchronously) on the
-    // connection, not on a streamed query: listen before sending the query.
-    const lost = (error: unknown) => {
-      this.error ??= error;
-      this.stream?.destroy(error as Error);
-    };
-    core.once('error', lost);
+    // The stream fails with a lost connection's error too (rawRowStream).
     this.stream = rawRowStream(connection, sql, highWaterMark);
-    if (this.error !== undefined) this.stream.destroy(this.error as Error);
     this.stream.on('end', () => { this.ended = true; });
     this.stream.on('error', (error) => { this.error ??= error; });
-    this.stream.on('close', () => core.off('error', lost));
+    if (this.stream.errored) this.error = this.stream.errored;
   }
 
   private wait(): Promise<void> {

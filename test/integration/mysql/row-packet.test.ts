@@ -86,4 +86,19 @@ describe('raw row packets', () => {
     // Assess
     expect(Number(row.two.toString())).toBe(2);
   });
+
+  it('fail, rather than wait forever, when the connection is lost', async () => {
+    // Prepare
+    const doomed = await openDataConnection({ host: server.host, port: server.port, user: 'root', password: '', connectTimeoutMs: 10_000 });
+    doomed.on('error', () => undefined);
+    await admin.query(`KILL CONNECTION ${doomed.threadId}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // Act
+    const digesting = digestTable(doomed, { database: 'types', table: 'every' });
+
+    // Assess
+    await expect(digesting).rejects.toThrow();
+    doomed.destroy();
+  });
 });
