@@ -13,6 +13,7 @@ import { PermanentError } from '../errors';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { MANIFEST_FORMAT_VERSION, type BackupManifest } from '../catalog/manifest';
 import { readJson, writeJson } from '../store/json';
+import { deletePrefix } from '../store/blob-store';
 import type { BackupContext, JsonObject, NodeRef, SnapshotRef, StoredArtifact } from '../driver/types';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import {
@@ -222,11 +223,9 @@ function requireSnapshot(state: NodeState): SnapshotRef {
  */
 export async function discardIncompleteBackup(state: BackupState, deps: StepDeps): Promise<number> {
   if (await deps.store.head(manifestKey(state.prefix))) return 0;
-  const keys: string[] = [];
-  for await (const object of deps.store.list(`${state.prefix}/`)) keys.push(object.key);
-  await deps.store.delete(keys);
-  if (keys.length > 0) deps.logger.info('incomplete backup discarded', { backupId: state.backupId, engine: state.engine, objects: keys.length });
-  return keys.length;
+  const discarded = await deletePrefix(deps.store, `${state.prefix}/`);
+  if (discarded > 0) deps.logger.info('incomplete backup discarded', { backupId: state.backupId, engine: state.engine, objects: discarded });
+  return discarded;
 }
 
 /** Re-validates the whole-backup state, e.g. for the cleanup step on the failure path. */

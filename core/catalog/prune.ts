@@ -6,7 +6,7 @@
  * Dry run unless `apply` is true.
  */
 import { PermanentError } from '../errors';
-import type { BlobStore } from '../store/blob-store';
+import { deletePrefix, type BlobStore } from '../store/blob-store';
 import { type Catalog, type CatalogEntry, isVerified } from './catalog';
 import { manifestKey } from './layout';
 
@@ -87,7 +87,5 @@ function decide(entry: CatalogEntry, rank: number, newestVerified: CatalogEntry 
 /** Deletes the manifest first, so a half-deleted backup is never listed as complete. */
 async function deleteBackup(store: BlobStore, entry: CatalogEntry): Promise<void> {
   if (entry.complete) await store.delete([manifestKey(entry.prefix)]);
-  const keys: string[] = [];
-  for await (const object of store.list(`${entry.prefix}/`)) keys.push(object.key);
-  await store.delete(keys);
+  await deletePrefix(store, `${entry.prefix}/`);
 }

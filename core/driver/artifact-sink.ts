@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PermanentError } from '../errors';
-import type { BlobStore } from '../store/blob-store';
+import { deletePrefix, type BlobStore } from '../store/blob-store';
 import { createRateLimiter, throttleStages } from '../store/rate-limiter';
 import { chain } from '../store/transfer';
 import { assertArtifactName, hashStream, resolveInside, writeArtifact } from './spool';
@@ -58,9 +58,7 @@ export function storeSink(destination: ArtifactDestination): ArtifactSink {
       return { name, size: stored.size, sha256: stored.sha256, key };
     },
     async clear() {
-      const keys: string[] = [];
-      for await (const object of store.list(`${prefix}/`)) keys.push(object.key);
-      await store.delete(keys);
+      await deletePrefix(store, `${prefix}/`);
     },
   };
 }

@@ -22,10 +22,10 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
     const artifacts: StoredArtifact[] = [];
     for (const artifact of snapshot.artifacts) {
       if (artifact.key !== undefined) {
-        await confirmStored(options, artifact as StoredArtifact);
+        assertUnderPrefix(options, artifact as StoredArtifact);
         done += artifact.size;
         options.onProgress?.(done, total);
-        artifacts.push({ ...artifact, key: artifact.key });
+        artifacts.push(artifact as StoredArtifact);
         continue;
       }
       const file = resolveInside(snapshot.spoolDir, artifact.name);
@@ -48,16 +48,12 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
   }
 }
 
-/** An artifact the snapshot wrote straight to the store: it must be under this node's prefix, whole. */
-async function confirmStored(options: TransferOptions, artifact: StoredArtifact): Promise<void> {
+/**
+ * An artifact the snapshot wrote straight to the store must be under this node's prefix. Its
+ * presence and size are checked by finalize, which does so for every artifact before the manifest.
+ */
+function assertUnderPrefix(options: TransferOptions, artifact: StoredArtifact): void {
   if (artifact.key !== `${options.prefix}/${artifact.name}`) {
     throw new PermanentError(`artifact ${artifact.name} was stored as ${artifact.key}, outside this node's prefix ${options.prefix}/`, { code: 'INVALID_PATH' });
-  }
-  const info = await options.store.head(artifact.key);
-  if (!info || info.size !== artifact.size) {
-    throw new PermanentError(
-      `artifact ${artifact.key} is ${info ? `${info.size} bytes, expected ${artifact.size}` : 'missing'} in ${options.store.url}`,
-      { code: 'ARTIFACT_MISSING' },
-    );
   }
 }

@@ -106,13 +106,7 @@ export interface NodeRef {
 }
 
 /** The node's place in the store, for drivers that stream artifacts straight there (artifact-sink.ts). */
-export interface ArtifactDestination {
-  store: BlobStore;
-  /** Key prefix of this node's artifacts (no trailing slash): `<backup prefix>/data/<node>`. */
-  prefix: string;
-  /** Bytes per second; 0 or undefined = unlimited. */
-  rateLimit?: number;
-}
+export type ArtifactDestination = Omit<TransferOptions, 'onProgress'>;
 
 export interface BackupContext<C = unknown> extends StepContext {
   /** Parsed instance config, secrets resolved. */

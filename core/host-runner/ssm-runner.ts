@@ -39,8 +39,6 @@ export const SSM_STDOUT_LIMIT = 24_000;
 /** The agent command on hosts when none is configured: `dbbackup` on the PATH. */
 export const DEFAULT_AGENT_COMMAND = 'dbbackup';
 
-/** Store prefix of the results agents write with `--result-key`. */
-export { AGENT_RESULTS_PREFIX };
 
 /** Options of {@link SsmHostRunner}. */
 export interface SsmRunnerOptions {

@@ -75,3 +75,11 @@ export interface BlobStore {
   /** Deletes the keys; missing keys are not an error. */
   delete(keys: string[]): Promise<void>;
 }
+
+/** Deletes every object whose key starts with `prefix`; returns how many there were. */
+export async function deletePrefix(store: BlobStore, prefix: string): Promise<number> {
+  const keys: string[] = [];
+  for await (const object of store.list(prefix)) keys.push(object.key);
+  await store.delete(keys);
+  return keys.length;
+}
