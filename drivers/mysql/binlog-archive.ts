@@ -11,15 +11,13 @@
  */
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import { hashFile, resolveInside } from '../../core/driver/spool';
 import type { ArtifactRef, BackupContext } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { hasCommand } from '../../core/host/debian-packages';
 import { runTool, withClientOptionFile } from './backup-tool';
 import type { MysqlConfig } from './config';
-import { connectionOptions } from './connection';
-import { toMysqlError } from './errors';
+import { describeServer, withConnection } from './connection';
 import { binlogArtifact, ENGINE, type MysqlConsistency } from './layout';
 import type { Flavor } from './version';
 
@@ -118,28 +116,17 @@ export async function archiveBinlogs(ctx: BackupContext<MysqlConfig>, consistenc
 
 /** `SHOW BINARY LOGS` and the current position (MariaDB ≥ 10.5.2 / MySQL 8.2+: `SHOW BINLOG STATUS` / `SHOW BINARY LOG STATUS`). */
 async function listServerBinlogs(config: MysqlConfig): Promise<{ files: string[]; end: { file: string; position: number } }> {
-  const where = config.socketPath ?? `${config.host}:${config.port}`;
-  let connection: mysql.Connection;
-  try {
-    connection = await mysql.createConnection(connectionOptions(config));
-  } catch (error) {
-    throw toMysqlError(error, `cannot connect to ${where} to archive binary logs`, 'MYSQL_CONNECT_FAILED');
-  }
-  try {
+  return withConnection(config, { connecting: 'to archive binary logs', doing: 'listing the binary logs' }, async (connection) => {
     const [[logBin]] = await connection.query('SELECT @@log_bin AS on_') as [Array<{ on_: number | string }>, unknown];
     if (Number(logBin.on_) !== 1) {
-      throw new PermanentError(`binary logging is off on ${where}: archiveBinlogs needs the server started with --log-bin`, { code: 'BINLOG_OFF', engine: ENGINE });
+      throw new PermanentError(`binary logging is off on ${describeServer(config)}: archiveBinlogs needs the server started with --log-bin`, { code: 'BINLOG_OFF', engine: ENGINE });
     }
     const [logs] = await connection.query('SHOW BINARY LOGS') as [Array<{ Log_name: string }>, unknown];
     const [status] = await connection.query('SHOW MASTER STATUS').catch(() => connection.query('SHOW BINARY LOG STATUS')) as [Array<{ File: string; Position: number | string }>, unknown];
     const files = logs.map((row) => row.Log_name);
     if (files.length === 0 || status.length === 0) {
-      throw new PermanentError(`${where} lists no binary logs`, { code: 'BINLOG_OFF', engine: ENGINE });
+      throw new PermanentError(`${describeServer(config)} lists no binary logs`, { code: 'BINLOG_OFF', engine: ENGINE });
     }
     return { files, end: { file: status[0].File, position: Number(status[0].Position) } };
-  } catch (error) {
-    throw toMysqlError(error, `listing the binary logs of ${where}`);
-  } finally {
-    await connection.end().catch(() => undefined);
-  }
+  });
 }

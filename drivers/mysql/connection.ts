@@ -4,6 +4,7 @@
  * enabled, and session time zone UTC so TIMESTAMP values read and write the same instant.
  */
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
+import { toMysqlError } from './errors';
 
 export interface ConnectionSettings {
   host: string;
@@ -28,6 +29,35 @@ export function connectionOptions(settings: ConnectionSettings, extra: Partial<C
     timezone: 'Z',
     ...extra,
   };
+}
+
+/** Where a server is, for messages (never the password): `user@host:port` or `user@socket`. */
+export function describeServer(settings: Pick<ConnectionSettings, 'user' | 'host' | 'port' | 'socketPath'>): string {
+  return settings.socketPath ? `${settings.user}@${settings.socketPath}` : `${settings.user}@${settings.host}:${settings.port}`;
+}
+
+/**
+ * Runs `fn` on a new (text) connection and always closes it. A failed login is classified as
+ * `cannot connect to <server> <connecting>` (`MYSQL_CONNECT_FAILED` when not auth/unavailable),
+ * an error of `fn` as `<doing> on <server>` (errors.ts); classified errors pass through.
+ */
+export async function withConnection<T>(
+  settings: ConnectionSettings, what: { connecting: string; doing: string }, fn: (connection: Connection) => Promise<T>,
+): Promise<T> {
+  const where = describeServer(settings);
+  let connection: Connection;
+  try {
+    connection = await mysql.createConnection(connectionOptions(settings));
+  } catch (error) {
+    throw toMysqlError(error, `cannot connect to ${where} ${what.connecting}`, 'MYSQL_CONNECT_FAILED');
+  }
+  try {
+    return await fn(connection);
+  } catch (error) {
+    throw toMysqlError(error, `${what.doing} on ${where}`);
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
 }
 
 /** A connection for reading and writing table data as raw bytes. */

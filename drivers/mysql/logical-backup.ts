@@ -18,7 +18,7 @@ import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '.
 import { PermanentError, TransientError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import type { MysqlConfig } from './config';
-import { connectionOptions, openDataConnection, type ConnectionSettings } from './connection';
+import { connectionOptions, describeServer, openDataConnection, type ConnectionSettings } from './connection';
 import { openConsistentSnapshot } from './consistency';
 import { toMysqlError } from './errors';
 import {
@@ -45,9 +45,6 @@ export interface LogicalSnapshotOptions {
   stage?: ChunkStage;
 }
 
-const where = (settings: ConnectionSettings): string =>
-  (settings.socketPath ? `${settings.user}@${settings.socketPath}` : `${settings.user}@${settings.host}:${settings.port}`);
-
 /** A text (utf8mb4) connection for the lock, the status statements and the schema. */
 async function openControlConnection(settings: ConnectionSettings, logger: Logger): Promise<Connection> {
   try {
@@ -55,7 +52,7 @@ async function openControlConnection(settings: ConnectionSettings, logger: Logge
     connection.on('error', (error: Error) => logger.warn('mysql backup: control connection error', { error: error.message }));
     return connection;
   } catch (error) {
-    throw toMysqlError(error, `connecting to ${where(settings)}`, 'MYSQL_CONNECT_FAILED');
+    throw toMysqlError(error, `connecting to ${describeServer(settings)}`, 'MYSQL_CONNECT_FAILED');
   }
 }
 
@@ -65,7 +62,7 @@ async function openWorker(settings: ConnectionSettings, logger: Logger, index: n
     connection.on('error', (error: Error) => logger.warn('mysql backup: worker connection error', { worker: index, error: error.message }));
     return connection;
   } catch (error) {
-    throw toMysqlError(error, `opening worker connection ${index} to ${where(settings)}`, 'MYSQL_CONNECT_FAILED');
+    throw toMysqlError(error, `opening worker connection ${index} to ${describeServer(settings)}`, 'MYSQL_CONNECT_FAILED');
   }
 }
 

@@ -28,13 +28,13 @@ import type {
 import { PermanentError } from '../../core/errors';
 import { downloadAll, selectArtifacts } from './artifact-download';
 import { loadColumnLists, loadModeFor, loadTables } from './chunk-load';
-import { quoteId } from './connection';
+import { describeServer, quoteId } from './connection';
 import type { MysqlRestoreTarget } from './config';
 import { ENGINE, type MysqlFacts } from './layout';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyPreSchema, applyStatements, finishDeferred, schemaStatements, type DeferredStatement } from './schema-apply';
 import { objectsDefinedBy, type SchemaObjects } from './schema-objects';
-import { classifyTargetError, describeTarget, openSchemaConnection } from './target-connection';
+import { classifyTargetError, openSchemaConnection } from './target-connection';
 import {
   describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
 } from './target-databases';
@@ -58,7 +58,7 @@ export function logicalFacts(ctx: Ctx): MysqlFacts {
 
 function targetNotEmpty(ctx: Ctx, described: string[]): PermanentError {
   return new PermanentError(
-    `restore target ${describeTarget(ctx.target)} already holds data in ${described.join(', ')}; refusing to overwrite it — `
+    `restore target ${describeServer(ctx.target)} already holds data in ${described.join(', ')}; refusing to overwrite it — `
     + 'pass --force to replace these databases (or restore under other names with renameDatabases)',
     { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
   );
@@ -88,12 +88,12 @@ async function withSchemaConnection<T>(ctx: Ctx, doing: string, fn: (connection:
 export async function prepareLogicalTarget(ctx: Ctx): Promise<PreparedTarget> {
   const facts = logicalFacts(ctx);
   const mappings = mapDatabases(facts, ctx.target.renameDatabases);
-  return withSchemaConnection(ctx, `preparing restore target ${describeTarget(ctx.target)}`, async (connection) => {
+  return withSchemaConnection(ctx, `preparing restore target ${describeServer(ctx.target)}`, async (connection) => {
     const version = await detectServerVersion(connection);
     const [[server]] = await connection.query('SELECT @@local_infile AS localInfile') as [Array<{ localInfile: number | string }>, unknown];
     if (Number(server.localInfile) !== 1) {
       throw new PermanentError(
-        `restore target ${describeTarget(ctx.target)} has local_infile disabled; the logical restore loads data with LOAD DATA LOCAL INFILE — enable it (SET GLOBAL local_infile = 1)`,
+        `restore target ${describeServer(ctx.target)} has local_infile disabled; the logical restore loads data with LOAD DATA LOCAL INFILE — enable it (SET GLOBAL local_infile = 1)`,
         { code: 'MYSQL_LOCAL_INFILE_DISABLED', engine: ENGINE },
       );
     }
@@ -174,7 +174,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
   const fileOf = (name: string): string => localFile.get(name)!;
   const statementsOf = async (name: string) => schemaStatements(await readFile(fileOf(name)));
 
-  const where = `restoring ${ctx.backup.backupId} into ${describeTarget(ctx.target)}`;
+  const where = `restoring ${ctx.backup.backupId} into ${describeServer(ctx.target)}`;
   const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
 
   // 2. Replace what may be replaced, then the tables, database by database.

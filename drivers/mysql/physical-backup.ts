@@ -42,8 +42,7 @@ import {
   withClientOptionFile, type BackupTool, type BackupToolKind, type BinlogCoordinates,
 } from './backup-tool';
 import type { MysqlConfig } from './config';
-import { connectionOptions, openDataConnection } from './connection';
-import { toMysqlError } from './errors';
+import { connectionOptions, openDataConnection, withConnection } from './connection';
 import { PHYSICAL_ARTIFACT, type MysqlConsistency, type MysqlFacts, type TableFacts } from './layout';
 import { startServer } from './local-server';
 import { objectsOnServer, type SchemaObjects } from './schema-objects';
@@ -379,14 +378,7 @@ export function toolFor(consistency: Pick<MysqlConsistency, 'flavor' | 'serverVe
 }
 
 async function probeSource(config: MysqlConfig): Promise<SourceServer> {
-  const where = config.socketPath ?? `${config.host}:${config.port}`;
-  let connection: mysql.Connection;
-  try {
-    connection = await mysql.createConnection(connectionOptions(config));
-  } catch (error) {
-    throw toMysqlError(error, `cannot connect to ${where} for a physical backup`, 'MYSQL_CONNECT_FAILED');
-  }
-  try {
+  return withConnection(config, { connecting: 'for a physical backup', doing: 'reading server facts' }, async (connection) => {
     const [rows] = await connection.query('SELECT VERSION() AS version, @@version_comment AS comment, @@datadir AS datadir, @@server_id AS serverId, @@log_bin AS logBin') as [
       Array<{ version: string; comment: string; datadir: string; serverId: string | number; logBin: string | number }>, unknown,
     ];
@@ -394,11 +386,7 @@ async function probeSource(config: MysqlConfig): Promise<SourceServer> {
     const version = parseServerVersion(row.version, row.comment);
     assertSupportedVersion(version);
     return { flavor: version.flavor, version: row.version, datadir: row.datadir, serverId: Number(row.serverId), logBin: Number(row.logBin) === 1 };
-  } catch (error) {
-    throw toMysqlError(error, `reading server facts from ${where}`);
-  } finally {
-    await connection.end().catch(() => undefined);
-  }
+  });
 }
 
 interface StreamedBackup {

@@ -20,7 +20,6 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import mysql from 'mysql2/promise';
 import { Catalog } from '../../core/catalog/catalog';
 import { backupIdTime } from '../../core/catalog/layout';
 import type {
@@ -29,10 +28,9 @@ import type {
 import { PermanentError } from '../../core/errors';
 import { downloadAll, selectArtifacts } from './artifact-download';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
-import { spawnFailure, StderrLog, toolFailure, withClientOptionFile, type ClientSettings } from './backup-tool';
+import { spawnFailure, StderrLog, toolFailure, withClientOptionFile } from './backup-tool';
 import type { MysqlRestoreTarget } from './config';
-import { connectionOptions } from './connection';
-import { toMysqlError } from './errors';
+import { withConnection } from './connection';
 import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from './gtid';
 import { binlogArtifact, ENGINE, type MysqlConsistency, type MysqlFacts } from './layout';
 import { effectiveRenames, mapDatabases } from './target-databases';
@@ -304,8 +302,7 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
   const targetOf = facts.mode === 'logical'
     ? new Map(mapDatabases(facts, ctx.target.renameDatabases).map((m) => [m.source, m.target]))
     : new Map<string, string>();
-  const connection = await openValidation(ctx.target);
-  try {
+  await withConnection(ctx.target, onRestoredServer('checking the replay'), async (connection) => {
     const [rows] = await connection.query(
       "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')",
     ) as [Array<{ db: string; tbl: string }>, unknown];
@@ -352,9 +349,7 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
         detail: last === undefined ? 'no event after the backup was applied' : `last event applied at ${replay.replayedTo.lastEventAt} (target ${replay.until})`,
       });
     }
-  } finally {
-    await connection.end().catch(() => undefined);
-  }
+  });
   return checks;
 }
 
@@ -444,22 +439,12 @@ function firstEventAtOrAfter(command: string, file: string, stop: string): Promi
  * `gtid_slave_pos` to the end of the replay (the server is a copy of the source up to there).
  */
 async function afterReplay(ctx: Ctx, physical: boolean, position: string): Promise<ReplayReport['server']> {
-  const connection = await openValidation(ctx.target);
-  try {
+  return withConnection(ctx.target, onRestoredServer('reading the GTID state after the replay'), async (connection) => {
     if (physical && position) await connection.query('SET GLOBAL gtid_slave_pos = ?', [position]);
     const [[vars]] = await connection.query('SELECT @@GLOBAL.gtid_binlog_pos AS b, @@GLOBAL.gtid_slave_pos AS s, @@GLOBAL.gtid_current_pos AS c') as [Array<{ b: string; s: string; c: string }>, unknown];
     return { gtidBinlogPos: vars.b || null, gtidSlavePos: vars.s || null, gtidCurrentPos: vars.c || null };
-  } catch (error) {
-    throw toMysqlError(error, 'reading the GTID state of the restored server after the replay');
-  } finally {
-    await connection.end().catch(() => undefined);
-  }
+  });
 }
 
-async function openValidation(settings: ClientSettings & { connectTimeoutMs: number }): Promise<mysql.Connection> {
-  try {
-    return await mysql.createConnection(connectionOptions(settings));
-  } catch (error) {
-    throw toMysqlError(error, `cannot connect to the restored server ${settings.socketPath ?? `${settings.host}:${settings.port}`}`, 'MYSQL_CONNECT_FAILED');
-  }
-}
+/** Messages for work on the restored server. */
+const onRestoredServer = (doing: string) => ({ connecting: '(the restored server)', doing });

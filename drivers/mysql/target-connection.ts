@@ -6,14 +6,9 @@
  */
 import mysql, { type Connection } from 'mysql2/promise';
 import { TransientError, type ClassifiedError } from '../../core/errors';
-import { connectionOptions, openDataConnection, type ConnectionSettings } from './connection';
+import { connectionOptions, describeServer, openDataConnection, type ConnectionSettings } from './connection';
 import { toMysqlError } from './errors';
 import { ENGINE } from './layout';
-
-/** Where a target is, for messages (never the password). */
-export function describeTarget(settings: ConnectionSettings): string {
-  return settings.socketPath ? `${settings.user}@${settings.socketPath}` : `${settings.user}@${settings.host}:${settings.port}`;
-}
 
 /**
  * Classifies an error raised while talking to the target ({@link toMysqlError}: auth, privileges,
@@ -26,7 +21,7 @@ export function classifyTargetError(error: unknown, doing: string, code = 'MYSQL
 
 /** Classifies a failed login: auth → PermanentError `MYSQL_AUTH`, unreachable → TransientError `MYSQL_UNAVAILABLE`. */
 function connectError(error: unknown, settings: ConnectionSettings): ClassifiedError {
-  const where = describeTarget(settings);
+  const where = describeServer(settings);
   const missingSocket = (error as { code?: unknown }).code === 'ENOENT' && settings.socketPath !== undefined;
   if (missingSocket) {
     return new TransientError(`cannot connect to restore target ${where}: the socket does not exist`, { code: 'MYSQL_UNAVAILABLE', engine: ENGINE, cause: error });
@@ -50,7 +45,7 @@ export async function openSchemaConnection(settings: ConnectionSettings): Promis
     await connection.query(SCHEMA_SESSION);
   } catch (error) {
     await connection.end().catch(() => undefined);
-    throw classifyTargetError(error, `setting up a schema session on ${describeTarget(settings)}`);
+    throw classifyTargetError(error, `setting up a schema session on ${describeServer(settings)}`);
   }
   return connection;
 }
@@ -75,7 +70,7 @@ export async function openLoadConnection(settings: ConnectionSettings): Promise<
     await connection.query('SET foreign_key_checks = 0, unique_checks = 0');
   } catch (error) {
     await connection.end().catch(() => undefined);
-    throw classifyTargetError(error, `setting up a load session on ${describeTarget(settings)}`);
+    throw classifyTargetError(error, `setting up a load session on ${describeServer(settings)}`);
   }
   return connection;
 }

@@ -100,6 +100,16 @@ export async function seedShop(connection: Connection, options: { bigRows?: numb
   await connection.query(`INSERT INTO big (id, k, pad) SELECT seq, seq MOD 1000, LPAD(seq, 60, 'x') FROM seq_1_to_${bigRows}`);
 }
 
+/** Runs `fn` on the connection `opening` resolves to, and always ends it. */
+export async function usingConnection<T>(opening: Promise<Connection>, fn: (connection: Connection) => Promise<T>): Promise<T> {
+  const connection = await opening;
+  try {
+    return await fn(connection);
+  } finally {
+    await connection.end();
+  }
+}
+
 /** Row count and a content checksum of every table in `database`, read with plain SQL (independent of the driver). */
 export async function tableChecksums(connection: Connection, database: string): Promise<Record<string, { rows: number; checksum: string }>> {
   const [tables] = await connection.query(

@@ -19,7 +19,7 @@ import { chain, toReadable } from '../../../core/store/transfer';
 import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
 import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
-import { tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { tableChecksums, usingConnection, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
 import type { TestRuntime } from '../../harness/runtime';
 import { startShopSource, stopShopSource } from '../../harness/shop-source';
@@ -198,12 +198,7 @@ describe('mysql physical backups streamed to the store', () => {
     expect(report.validation.checks.map((c) => c.name)).toEqual(['tables-readable', 'table-facts']);
     expect(report.validation.checks[0].detail).toMatch(/^6 tables in 1 databases read to the end \(\d+ rows\)$/);
     expect(report.validation.checks[1].detail).toMatch(/^skipped \(physical\.prepareCheck=false\).*not compared with the source/);
-    const restored = await connectTo(port);
-    try {
-      expect(await tableChecksums(restored, 'shop')).toEqual(await tableChecksums(admin, 'shop'));
-    } finally {
-      await restored.end();
-    }
+    expect(await usingConnection(connectTo(port), (restored) => tableChecksums(restored, 'shop'))).toEqual(await tableChecksums(admin, 'shop'));
   }, 180_000);
 
   it('leaves no object in the store (and nothing in the spool) when the tool is killed mid-stream', async () => {

@@ -14,7 +14,7 @@ import type { BackupContext } from '../../../core/driver/types';
 import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
 import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
-import { startContinuousWriter, tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { startContinuousWriter, tableChecksums, usingConnection, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { replayToCurrent } from '../../harness/mysql-replay';
 import { freePort } from '../../harness/ports';
 import type { TestRuntime } from '../../harness/runtime';
@@ -221,12 +221,7 @@ describe('mysql physical backups (mariabackup)', () => {
       expect(report.validation.ok).toBe(true);
       expect(writer.commits).toBeGreaterThan(10);
       expect(replay.transactions).toBeGreaterThan(0);
-      const restored = await connectTo(port);
-      try {
-        expect(await tableChecksums(restored, 'shop')).toEqual(await tableChecksums(admin, 'shop'));
-      } finally {
-        await restored.end();
-      }
+      expect(await usingConnection(connectTo(port), (restored) => tableChecksums(restored, 'shop'))).toEqual(await tableChecksums(admin, 'shop'));
     } finally {
       await writer.stop();
     }

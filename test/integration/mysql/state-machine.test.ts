@@ -8,7 +8,7 @@ import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import { ExecutionFailedError } from '../../../statemachines/local/run-local';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
-import { seedShop, startContinuousWriter, startTestMariaDb, stopAllMariaDb, tableChecksums, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { seedShop, startContinuousWriter, startTestMariaDb, stopAllMariaDb, tableChecksums, usingConnection, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { replayToCurrent } from '../../harness/mysql-replay';
 import { freePort } from '../../harness/ports';
 import { stopAllEtcd, tempDir } from '../../harness/etcd';
@@ -79,12 +79,7 @@ describe('mysql through the state machines', () => {
 
     // Assess
     expect((restore.output as { report: Report }).report.validation.ok).toBe(true);
-    const restored = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root' });
-    try {
-      expect(await tableChecksums(restored, 'shop')).toEqual(await tableChecksums(admin, 'shop'));
-    } finally {
-      await restored.end();
-    }
+    expect(await usingConnection(mysql.createConnection({ host: '127.0.0.1', port, user: 'root' }), (restored) => tableChecksums(restored, 'shop'))).toEqual(await tableChecksums(admin, 'shop'));
   }, 300_000);
 
   it('a backup taken under continuous writes is exactly the state at its recorded binlog position', async () => {
@@ -105,12 +100,7 @@ describe('mysql through the state machines', () => {
       expect((restore.output as { report: Report }).report.validation.ok).toBe(true);
       expect(writer.commits).toBeGreaterThan(10);
       await replayToCurrent(source, target, summary.consistency);
-      const restored = await target.connect();
-      try {
-        expect(await tableChecksums(restored, 'shop')).toEqual(await tableChecksums(admin, 'shop'));
-      } finally {
-        await restored.end();
-      }
+      expect(await usingConnection(target.connect(), (restored) => tableChecksums(restored, 'shop'))).toEqual(await tableChecksums(admin, 'shop'));
     } finally {
       await writer.stop();
     }
