@@ -7,15 +7,33 @@ import type {
   PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport,
 } from '../../core/driver/types';
 import type { MysqlRestoreTarget } from './config';
-import type { MysqlFacts } from './layout';
+import { PermanentError } from '../../core/errors';
+import type { MysqlConsistency, MysqlFacts } from './layout';
 import { prepareLogicalTarget, restoreLogical, validateTables } from './logical-restore';
 import { preparePhysicalTarget, restorePhysical } from './physical-restore';
 import { replayBinlogs, validatePointInTime } from './point-in-time';
+
+/**
+ * The physical restore starts `mariadbd` and the point-in-time replay speaks MariaDB's GTIDs and
+ * client: for a backup of a MySQL server both are refused here, before the target is touched,
+ * rather than failing halfway with its data dir already replaced.
+ */
+function assertRestorableHere(ctx: RestoreContext<MysqlRestoreTarget>): void {
+  if ((ctx.backup.consistency as MysqlConsistency).flavor !== 'mysql') return;
+  const unsupported = [isPhysical(ctx) ? 'a physical restore' : '', ctx.target.pointInTime ? 'a point-in-time replay' : ''].filter(Boolean);
+  if (unsupported.length > 0) {
+    throw new PermanentError(
+      `backup ${ctx.backup.backupId} is of a MySQL server: ${unsupported.join(' and ')} of MySQL backups is not supported yet (a logical restore is)`,
+      { code: 'UNSUPPORTED_RESTORE', engine: 'mysql' },
+    );
+  }
+}
 
 const isPhysical = (ctx: RestoreContext<MysqlRestoreTarget>): boolean => (ctx.backup.facts as MysqlFacts).mode === 'physical';
 
 export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
   async prepareTarget(ctx: RestoreContext<MysqlRestoreTarget>): Promise<PreparedTarget> {
+    assertRestorableHere(ctx);
     return isPhysical(ctx) ? preparePhysicalTarget(ctx) : prepareLogicalTarget(ctx);
   }
 
