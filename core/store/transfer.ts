@@ -4,12 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform, pipeline as pipelineCallback, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PermanentError } from '../errors';
-import { HashingStream } from '../driver/spool';
+import { HashingStream, removeWrittenFile } from '../driver/spool';
 import type { PutResult, TransferProgress } from './blob-store';
 import { createRateLimiter, throttleStages } from './rate-limiter';
 
@@ -93,13 +93,14 @@ export async function streamToFile(source: Readable, filePath: string, options: 
   await mkdir(path.dirname(filePath), { recursive: true });
   const temp = tempPathFor(filePath);
   const hasher = new HashingStream();
+  const writer = createWriteStream(temp);
   try {
     await pipeline([
       source,
       ...throttleStages(createRateLimiter(options.rateLimit)),
       hasher,
       ...progressStages(options.onProgress, options.totalBytes),
-      createWriteStream(temp),
+      writer,
     ]);
     const sha256 = hasher.digest();
     if (options.expectedSha256 && options.expectedSha256 !== sha256) {
@@ -108,7 +109,7 @@ export async function streamToFile(source: Readable, filePath: string, options: 
     await rename(temp, filePath);
     return { key: options.key, size: hasher.bytes, sha256 };
   } catch (error) {
-    await rm(temp, { force: true });
+    await removeWrittenFile(writer, temp);
     throw error;
   }
 }

@@ -186,7 +186,7 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
     datadir,
     socket: paths.socket,
     pidFile: paths.pidFile,
-    tmpdir: `${datadir}.tmp`,
+    tmpdir: paths.tmpdir,
     errorLog: paths.errorLog,
     started: false,
     binlogFile: consistency.binlogFile ?? null,
@@ -196,10 +196,8 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
   };
   if (physical.start) {
     const serverId = typeof consistency.serverId === 'number' ? (consistency.serverId % 4_294_967_295) + 1 : 2;
-    // A private tmpdir: servers sharing /tmp can trip over each other's internal temp tables.
-    const tmpdir = `${datadir}.tmp`;
-    await mkdir(tmpdir, { recursive: true });
-    const server = await startServer({ dataDir: datadir, port: ctx.target.port, serverId, extraArgs: [`--tmpdir=${tmpdir}`] });
+    // startServer gives the server its private tmpdir (paths.tmpdir).
+    const server = await startServer({ dataDir: datadir, port: ctx.target.port, serverId });
     ctx.logger.info('mysql physical restore: server started', { datadir, port: server.port, pid: server.pid });
     Object.assign(endpoint, { started: true, serverId, pid: server.pid }, await setGtidState(ctx, consistency));
   }
