@@ -5,6 +5,12 @@
  */
 export const ENGINE = 'mysql';
 
+/** The server's own databases: never backed up as user data, never a restore target. */
+export const SYSTEM_DATABASES: readonly string[] = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+
+/** Whether `database` is one of {@link SYSTEM_DATABASES} (names compared case-insensitively). */
+export const isSystemDatabase = (database: string): boolean => SYSTEM_DATABASES.includes(database.toLowerCase());
+
 const segment = (name: string): string => encodeURIComponent(name).replace(/\./g, '%2E');
 
 /** `schema/<db>.sql`: CREATE DATABASE and CREATE TABLE statements, applied before the data. */

@@ -22,15 +22,12 @@ import { connectionOptions, describeServer, openDataConnection, type ConnectionS
 import { openConsistentSnapshot } from './consistency';
 import { toMysqlError } from './errors';
 import {
-  ENGINE, USERS_ARTIFACT, postSchemaArtifact, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
+  ENGINE, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from './layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
 import { digestChunk, dumpTables, listTables, type ChunkStage, type DumpTable } from './table-dump';
 import { TableDigest } from './table-digest';
 import { detectServerVersion, type ServerVersion } from './version';
-
-/** Databases that belong to the server and are never part of a logical backup. */
-export const SYSTEM_DATABASES: ReadonlySet<string> = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
 
 /** What {@link takeLogicalSnapshot} returns: the spooled artifacts and what they represent. */
 export interface LogicalSnapshot {
@@ -89,7 +86,7 @@ export async function resolveDatabases(connection: Connection, config: Pick<Mysq
   const visible = rows.map((r) => String(r[0]));
   const excluded = new Set(config.excludeDatabases);
   if (config.databases) {
-    const system = config.databases.filter((d) => SYSTEM_DATABASES.has(d.toLowerCase()));
+    const system = config.databases.filter((d) => isSystemDatabase(d));
     if (system.length > 0) {
       throw new PermanentError(`system database ${system.join(', ')} cannot be part of a logical backup (accounts are captured with includeUsers)`, { code: 'INVALID_INPUT', engine: ENGINE });
     }
@@ -101,7 +98,7 @@ export async function resolveDatabases(connection: Connection, config: Pick<Mysq
       );
     }
   }
-  const chosen = (config.databases ?? visible).filter((d) => !SYSTEM_DATABASES.has(d.toLowerCase()) && !excluded.has(d));
+  const chosen = (config.databases ?? visible).filter((d) => !isSystemDatabase(d) && !excluded.has(d));
   if (chosen.length === 0) {
     throw new PermanentError(
       `nothing to back up: user ${config.user} sees no database besides the system ones${excluded.size ? ' and the excluded ones' : ''} (missing privileges?)`,

@@ -43,7 +43,7 @@ import {
 } from './backup-tool';
 import type { MysqlConfig } from './config';
 import { connectionOptions, openDataConnection, withConnection } from './connection';
-import { PHYSICAL_ARTIFACT, type MysqlConsistency, type MysqlFacts, type TableFacts } from './layout';
+import { isSystemDatabase, PHYSICAL_ARTIFACT, type MysqlConsistency, type MysqlFacts, type TableFacts } from './layout';
 import { startServer } from './local-server';
 import { objectsOnServer, type SchemaObjects } from './schema-objects';
 import { digestTable } from './table-reader';
@@ -52,9 +52,6 @@ import { verifyXbstream, XbstreamError, XbstreamVerifier, type XbstreamSummary }
 
 /** Scratch directory inside the spool (never an artifact; removed before the step returns). */
 const SNAPSHOT_WORK = '.physical-snapshot';
-
-/** Databases that are the server's own, never user data. */
-export const SYSTEM_DATABASES = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 
 /** What a physical snapshot hands to the backup dispatcher. */
 export interface PhysicalSnapshot {
@@ -492,7 +489,7 @@ async function digestPreparedCopy(
 }
 
 function selected(database: string, config: MysqlConfig): boolean {
-  if (SYSTEM_DATABASES.includes(database)) return false;
+  if (isSystemDatabase(database)) return false;
   if (config.databases && !config.databases.includes(database)) return false;
   return !config.excludeDatabases.includes(database);
 }

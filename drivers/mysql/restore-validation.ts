@@ -10,8 +10,7 @@
 import type { Connection } from 'mysql2/promise';
 import type { RestoreContext, RestoreResult, ValidationCheck } from '../../core/driver/types';
 import type { MysqlRestoreTarget } from './config';
-import type { MysqlFacts, TableFacts } from './layout';
-import { SYSTEM_DATABASES } from './physical-backup';
+import { SYSTEM_DATABASES, type MysqlFacts, type TableFacts } from './layout';
 import { objectsOnServer, SCHEMA_OBJECT_KINDS, type SchemaObjects } from './schema-objects';
 import { DIGEST_ALGORITHM } from './table-digest';
 import { digestTable } from './table-reader';

@@ -4,7 +4,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../core/errors';
-import { ENGINE, type MysqlFacts } from './layout';
+import { ENGINE, isSystemDatabase, type MysqlFacts } from './layout';
 import { MARKER_TABLE } from './restore-marker';
 
 /** One backed-up database and the name it gets on the target. */
@@ -14,7 +14,6 @@ export interface DatabaseMapping {
 }
 
 /** Databases a restore must never write into. */
-const SYSTEM_DATABASES = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
 
 /**
  * Maps every database of the backup to its target name.
@@ -38,7 +37,7 @@ export function mapDatabases(facts: Pick<MysqlFacts, 'databases'>, renames: Read
       throw new PermanentError(`databases ${other} and ${source} would both be restored as ${target}; fix renameDatabases`, { code: 'INVALID_INPUT', engine: ENGINE });
     }
     seen.set(key, source);
-    if (SYSTEM_DATABASES.has(key)) {
+    if (isSystemDatabase(key)) {
       throw new PermanentError(`refusing to restore database ${source} as the system database ${target}`, { code: 'INVALID_INPUT', engine: ENGINE });
     }
   }
