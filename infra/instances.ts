@@ -36,7 +36,7 @@ const MANAGED_INSTANCE = /^(i|mi)-[0-9a-f]{8,17}$/;
 const AWS_SECRET_REF = /^(ssm:\/\S+|secretsmanager:\S+)$/;
 
 /** Keys whose values are secrets and so must be references (`password`, `clientSecret`, `api_key`…). */
-const SECRET_KEY = /(password|passwd|secret|token|apikey|privatekey|credentials?)$/i;
+const SECRET_KEY = /(password|passwd|secret|token|apikey|accesskey|privatekey|credentials?)$/i;
 
 /** Reference to a secret: `{ "$secret": "ssm:/path" }` or `{ "$secret": "secretsmanager:name[#key]" }`. */
 export const secretRefSchema = z.strictObject({

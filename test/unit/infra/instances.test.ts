@@ -58,6 +58,9 @@ describe('instances file', () => {
       expect.stringMatching(/^instances\[0\]\.config\.password: must be a \{ "\$secret": "ssm:\/\.\.\." \} reference/),
     ]);
     expect(problems({ instances: [{ ...valid, config: { tls: { clientSecret: 'x' } } }] })).toEqual([expect.stringMatching(/^instances\[0\]\.config\.tls\.clientSecret: /)]);
+    expect(problems({ instances: [{ ...valid, config: { s3: { secretAccessKey: 'x', access_key: 'y' } } }] })).toEqual([
+      expect.stringMatching(/^instances\[0\]\.config\.s3\.secretAccessKey: /), expect.stringMatching(/^instances\[0\]\.config\.s3\.access_key: /),
+    ]);
     expect(problems({ instances: [{ ...valid, config: { password: { $secret: 'env:ETCD_PASSWORD' } } }] })).toEqual([
       expect.stringMatching(/^instances\[0\]\.config\.password\.\$secret: must be "ssm:\/<parameter>" or "secretsmanager:/),
     ]);
