@@ -11,6 +11,7 @@
  * // backup.States.Prepare.Comment  === 'handler:backup/prepare'
  * ```
  */
+import { rmSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -54,8 +55,8 @@ export interface DefinitionStack {
  * Builds both state machines in a bare stack whose functions are stand-ins with
  * {@link placeholderFunctionArn}s (so every definition is a plain string, no tokens).
  */
-export function buildDefinitionStack(options: DefinitionOptions = {}): DefinitionStack {
-  const stack = new Stack(new App(), 'Definitions', { env: { account: '123456789012', region: 'us-east-1' } });
+function buildDefinitionStack(app: App, options: DefinitionOptions): DefinitionStack {
+  const stack = new Stack(app, 'Definitions', { env: { account: '123456789012', region: 'us-east-1' } });
   const standIn = (id: HandlerId) => lambda.Function.fromFunctionArn(stack, `Fn ${id}`, placeholderFunctionArn(id));
   const backup = new BackupStateMachine(stack, 'Backup', {
     ...options,
@@ -73,8 +74,23 @@ export function buildDefinitionStack(options: DefinitionOptions = {}): Definitio
  * is {@link placeholderFunctionArn} of its handler, and its Comment is `handler:<dir>/<file>`.
  */
 export function synthesizeDefinitions(options: DefinitionOptions = {}): SynthesizedDefinitions {
-  const { stack, backup, restore } = buildDefinitionStack(options);
-  return { backup: renderDefinition(stack, backup.stateMachine), restore: renderDefinition(stack, restore.stateMachine) };
+  return withDefinitionStack(options, ({ stack, backup, restore }) => ({
+    backup: renderDefinition(stack, backup.stateMachine),
+    restore: renderDefinition(stack, restore.stateMachine),
+  }));
+}
+
+/**
+ * Runs `use` on a fresh {@link buildDefinitionStack} and then removes the cloud-assembly directory
+ * its App made in the temp dir (they piled up there, one per call).
+ */
+export function withDefinitionStack<T>(options: DefinitionOptions, use: (definitions: DefinitionStack) => T): T {
+  const app = new App();
+  try {
+    return use(buildDefinitionStack(app, options));
+  } finally {
+    rmSync(app.outdir, { recursive: true, force: true });
+  }
 }
 
 /** The resolved definition of `stateMachine`; throws if anything in it is still a CloudFormation token. */

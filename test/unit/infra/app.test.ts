@@ -2,7 +2,8 @@
  * The CDK app as `npx cdk synth` builds it (cdk.json → infra/app.ts → buildApp), without bundling
  * (fast): it reads the instances file, and cdk-nag really runs on it.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -11,6 +12,9 @@ import { buildApp } from '../../../infra/build-app';
 import { stalenessWindow } from '../../../infra/monitoring';
 
 const projectRoot = path.resolve(__dirname, '../../..');
+/** Where the apps' cloud assemblies go (removed at the end instead of piling up in the temp dir). */
+const outdir = mkdtempSync(path.join(os.tmpdir(), 'dbbackup-cdk-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe('CDK app', () => {
   it('is what cdk.json runs', () => {
@@ -20,7 +24,7 @@ describe('CDK app', () => {
   });
 
   it('builds the stack from dbbackup.instances.json: one schedule and one staleness alarm per instance', () => {
-    const { stack } = buildApp({ skipBundling: true });
+    const { stack } = buildApp({ skipBundling: true, appProps: { outdir } });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
@@ -28,13 +32,13 @@ describe('CDK app', () => {
   });
 
   it('takes the instances file from the instancesFile context', () => {
-    expect(() => buildApp({ skipBundling: true, appProps: { context: { instancesFile: 'no-such-instances.json' } } })).toThrow(
+    expect(() => buildApp({ skipBundling: true, appProps: { outdir, context: { instancesFile: 'no-such-instances.json' } } })).toThrow(
       /no-such-instances\.json is not a valid instances file/,
     );
   });
 
   it('fails synth on any finding nobody acknowledged', () => {
-    const { app, stack } = buildApp({ skipBundling: true });
+    const { app, stack } = buildApp({ skipBundling: true, appProps: { outdir } });
     new s3.Bucket(stack, 'Careless'); // no TLS enforcement, no access logs
     const report = new AwsSolutionsChecks(undefined).validateScope(app);
     expect(report.violations.map((v) => v.ruleName)).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));

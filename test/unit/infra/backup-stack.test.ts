@@ -246,7 +246,7 @@ describe('least privilege', () => {
 
   it('refuses an instance whose secret the functions could not read', () => {
     const outside = [{ ...INSTANCES[0], config: { password: { $secret: 'ssm:/other/app/password' } } }];
-    expect(() => buildApp({ instances: outside, skipBundling: true })).toThrow(/secret 'ssm:\/other\/app\/password' is outside what the functions may read/);
+    expect(() => buildApp({ instances: outside, skipBundling: true, appProps: { outdir } })).toThrow(/secret 'ssm:\/other\/app\/password' is outside what the functions may read/);
   });
 });
 

@@ -3,9 +3,9 @@
  * (with stand-in functions: no bundling). The deployed stack is checked to carry the very same
  * definitions in backup-stack.test.ts.
  */
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
-import { buildDefinitionStack, listStates, placeholderFunctionArn, synthesizeDefinitions, type AslDefinition } from '../../../statemachines/definitions';
+import { listStates, placeholderFunctionArn, synthesizeDefinitions, withDefinitionStack, type AslDefinition, type DefinitionOptions } from '../../../statemachines/definitions';
 import { handlerFromComment } from '../../../statemachines/handlers';
 import { LAMBDA_SERVICE_ERRORS, PERMANENT_ERROR, TRANSIENT_ERROR } from '../../../statemachines/retry-policy';
 
@@ -14,8 +14,10 @@ type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: 
 
 const defaults = synthesizeDefinitions();
 
-function machineTemplate(options: Parameters<typeof buildDefinitionStack>[0] = {}): Template {
-  return Template.fromStack(buildDefinitionStack(options).stack);
+function machineTemplate(options: DefinitionOptions = {}): Template {
+  // Synthesized into the App's own directory, which withDefinitionStack removes (Template.fromStack
+  // would synthesize into a temp directory of its own and leave it there).
+  return withDefinitionStack(options, ({ stack }) => Template.fromJSON(App.of(stack)!.synth().getStackByName(stack.stackName).template));
 }
 
 function states(definition: AslDefinition): Map<string, State> {
