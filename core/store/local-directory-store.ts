@@ -1,7 +1,9 @@
 /**
  * A {@link BlobStore} on a local directory: key `a/b/c` is the file `<root>/a/b/c`. The default
  * store for engineers running the CLI, and the reference the S3 store is tested against.
- * Writes go to a temporary file that is renamed into place, so readers never see a partial object.
+ * Writes go to a temporary file that is renamed into place, so readers never see a partial object,
+ * and are durable when they return: the file is fsynced before the rename and its directory after
+ * it (a backup marked complete must not come back from a power cut as empty or missing files).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
@@ -15,7 +17,7 @@ import type {
   BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
 } from './blob-store';
 import { assertSafeKey, assertSafePrefix, byKey } from './keys';
-import { PARTIAL_SUFFIX, copyFileResumable } from './local-file-upload';
+import { PARTIAL_SUFFIX, copyFileResumable, syncDirectory } from './local-file-upload';
 import { createRateLimiter, throttleStages } from './rate-limiter';
 import { TEMP_MARKER, chain, progressStages, streamToFile, tempPathFor, toReadable } from './transfer';
 
@@ -37,7 +39,7 @@ export class LocalDirectoryStore implements BlobStore {
     let writer: WriteStream | undefined;
     try {
       await mkdir(path.dirname(target), { recursive: true });
-      writer = createWriteStream(temp, { highWaterMark: 1 << 20 });
+      writer = createWriteStream(temp, { highWaterMark: 1 << 20, flush: true }); // fsync before close
       await pipeline([
         toReadable(body),
         ...throttleStages(createRateLimiter(options.rateLimit)),
@@ -46,6 +48,7 @@ export class LocalDirectoryStore implements BlobStore {
         writer,
       ]);
       await rename(temp, target);
+      await syncDirectory(path.dirname(target));
     } catch (error) {
       if (writer) await removeWrittenFile(writer, temp);
       else await rm(temp, { force: true });

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import type { PutFileOptions, PutResult } from './blob-store';
@@ -64,8 +65,19 @@ export async function copyFileResumable(key: string, sourcePath: string, target:
     throw checksumMismatch(`file ${sourcePath} (for ${key})`, options.expectedSha256, sha256);
   }
   await rename(partial, target);
+  await syncDirectory(path.dirname(target));
   await removeCheckpoint(options.checkpointPath);
   return { key, size: source.size, sha256, resumedBytes: resumeFrom };
+}
+
+/** fsyncs directory `dir`, so that a file just renamed into it is still there after a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** How many bytes of `partial` can be kept: the checkpoint's count if it describes this very copy. */

@@ -1,8 +1,9 @@
 /** Local-directory-only behaviour: atomic writes, temp files, layout on disk. */
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import fs, { createReadStream, readlinkSync } from 'node:fs';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import { PARTIAL_SUFFIX } from '../../../core/store/local-file-upload';
 import { collect, filesUnder, makeTempDir, rejectionOf, removeDir, writeRandomFile } from '../../fixtures/store/files';
 
 describe('local directory store', () => {
@@ -98,5 +99,44 @@ describe('local directory store', () => {
 
     // Assess
     expect(error.code).toBe('SOURCE_NOT_FOUND');
+  });
+
+  it('is durable when put and putFile return: each file synced before its rename, its directory after', async () => {
+    // Prepare: record the path of every file or directory synced to disk
+    const synced: string[] = [];
+    const pathOf = (fd: number) => readlinkSync(`/proc/self/fd/${fd}`);
+    const realFsync = fs.fsync;
+    const fsyncSpy = jest.spyOn(fs, 'fsync').mockImplementation(((fd: number, callback: (error: Error | null) => void) => {
+      synced.push(pathOf(fd));
+      realFsync(fd, callback);
+    }) as typeof fs.fsync);
+    const probe = await open(root, 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as { sync(): Promise<void>; datasync(): Promise<void> };
+    await probe.close();
+    const spies = (['sync', 'datasync'] as const).map((method) => {
+      const real = fileHandle[method];
+      return jest.spyOn(fileHandle, method).mockImplementation(function recorded(this: { fd: number }) {
+        synced.push(pathOf(this.fd));
+        return real.call(this);
+      });
+    });
+    const source = path.join(work, 'source.bin');
+    await writeRandomFile(source, 100_000);
+
+    try {
+      // Act
+      await store.put('streamed/object.bin', createReadStream(source));
+      const afterPut = synced.splice(0);
+      await store.putFile('copied/object.bin', source, { checkpointPath: path.join(work, 'cp') });
+      const afterPutFile = synced.splice(0);
+
+      // Assess: the temporary file (not yet under its name) and then the directory holding the name
+      expect(afterPut).toEqual([expect.stringMatching(new RegExp(`^${root}/streamed/object\\.bin.+`)), path.join(root, 'streamed')]);
+      expect(afterPutFile.at(-1)).toBe(path.join(root, 'copied'));
+      expect(afterPutFile.slice(0, -1)).toContain(path.join(root, 'copied', `object.bin${PARTIAL_SUFFIX}`));
+    } finally {
+      fsyncSpy.mockRestore();
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 });
