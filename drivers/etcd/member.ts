@@ -5,14 +5,15 @@
  * both next to the data dir so they never pollute it.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { noop } from 'cockatiel';
 import { Etcd3, type IMember, type IStatusResponse } from 'etcd3';
 import { PermanentError, TransientError } from '../../core/errors';
+import { isAlive, stopProcess, stopRecordedProcess } from '../../core/host/processes';
 
 export interface StartMemberOptions {
   /** Member name. */
@@ -75,34 +76,6 @@ export async function logTail(logFile: string, lines = 20): Promise<string> {
     return text.trimEnd().split('\n').slice(-lines).join('\n');
   } catch (error) {
     return `(log ${logFile} unreadable: ${(error as Error).message})`;
-  }
-}
-
-/** True when `pid` is a live (not zombie) process. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return readProcStat(pid) !== 'Z';
-}
-
-function readProcStat(pid: number): string | undefined {
-  try {
-    // Field 3 of /proc/<pid>/stat is the state; the command name (field 2) is in parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
-
-async function commandLineOf(pid: number): Promise<string | undefined> {
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
-  } catch {
-    return undefined;
   }
 }
 
@@ -233,36 +206,18 @@ export async function startMember(options: StartMemberOptions): Promise<RunningM
   }
 }
 
+/** What an etcd member runs as: a pid file naming any other program is stale. */
+const ETCD_PROGRAMS = ['etcd'];
+
 /**
  * Stops a member started by {@link startMember}: SIGTERM, then SIGKILL after `timeoutMs`.
  * Given a pid file, it only signals the pid when that process is an etcd (a stale pid file whose
  * pid was reused is just removed). Missing pid file or dead process: nothing to do. Idempotent.
  */
 export async function stopMember(pidFileOrPid: string | number, options: { timeoutMs?: number } = {}): Promise<void> {
-  let pid: number;
-  const pidFile = typeof pidFileOrPid === 'string' ? pidFileOrPid : undefined;
-  if (pidFile !== undefined) {
-    const text = await readFile(pidFile, 'utf8').catch(() => undefined);
-    if (text === undefined) return;
-    pid = Number.parseInt(text.trim(), 10);
-    const commandLine = Number.isInteger(pid) && pid > 0 ? await commandLineOf(pid) : undefined;
-    if (!commandLine || !/(^|\/)etcd(\s|$)/.test(commandLine.split(' ')[0] ?? '')) {
-      await rm(pidFile, { force: true });
-      return;
-    }
-  } else {
-    pid = pidFileOrPid as number;
-  }
-  if (isAlive(pid)) {
-    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
-    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-    while (isAlive(pid) && Date.now() < deadline) await sleep(20);
-    if (isAlive(pid)) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-      while (isAlive(pid)) await sleep(20);
-    }
-  }
-  if (pidFile !== undefined) await rm(pidFile, { force: true });
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (typeof pidFileOrPid === 'number') return stopProcess(pidFileOrPid, timeoutMs);
+  return stopRecordedProcess(pidFileOrPid, ETCD_PROGRAMS, { timeoutMs });
 }
 
 /** A throwaway single-node etcd, see {@link startLocalEtcd}. */

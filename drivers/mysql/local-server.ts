@@ -6,12 +6,13 @@
  */
 import { spawn, execFile } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { PermanentError, TransientError } from '../../core/errors';
+import { isAlive, recordedPid, stopRecordedProcess } from '../../core/host/processes';
 
 const run = promisify(execFile);
 
@@ -122,15 +123,6 @@ export async function startLocalMariaDb(options: { dir: string; port: number; se
   return startServer({ dataDir, port: options.port, serverId: options.serverId });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function logTail(file: string, lines = 15): string {
   try {
     return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
@@ -139,20 +131,22 @@ function logTail(file: string, lines = 15): string {
   }
 }
 
-/** Stops the server of `pidFile` (or `pid`): SIGTERM, then SIGKILL after the timeout. Missing = already stopped. */
+/**
+ * What a MariaDB/MySQL server runs as (`mysqld` is MySQL's and MariaDB's older name). A pid file
+ * naming any other program is stale.
+ */
+const SERVER_PROGRAMS = ['mariadbd', 'mysqld'];
+
+/** The pid of the live server `pidFile` records; undefined when none runs there, a stale pid file included. */
+export function serverPid(pidFile: string): Promise<number | undefined> {
+  return recordedPid(pidFile, SERVER_PROGRAMS);
+}
+
+/**
+ * Stops the server of `pidFile` (or `pid`): SIGTERM, then SIGKILL after the timeout, and removes
+ * the pid file. Only a mariadbd/mysqld is signalled: a stale pid file is just removed. Missing
+ * pid file or dead process = already stopped.
+ */
 export async function stopServer(pidFile: string, pid?: number, timeoutMs = 30_000): Promise<void> {
-  let target = pid;
-  if (target === undefined) {
-    try {
-      target = Number(readFileSync(pidFile, 'utf8').trim());
-    } catch {
-      return;
-    }
-  }
-  if (!target || !isAlive(target)) return;
-  process.kill(target, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(target) && Date.now() < deadline) await sleep(50);
-  if (isAlive(target)) process.kill(target, 'SIGKILL');
-  await rm(pidFile, { force: true });
+  await stopRecordedProcess(pidFile, SERVER_PROGRAMS, { pid, timeoutMs });
 }

@@ -20,7 +20,6 @@
  */
 import { createConnection as tcpConnect } from 'node:net';
 import { access, constants, mkdir, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { HashingStream } from '../../core/driver/spool';
@@ -32,7 +31,7 @@ import type { MysqlRestoreTarget } from './config';
 import { connectionOptions } from './connection';
 import { toMysqlError } from './errors';
 import { ENGINE, PHYSICAL_ARTIFACT, type MysqlConsistency } from './layout';
-import { serverPaths, startServer, stopServer } from './local-server';
+import { serverPaths, serverPid, startServer, stopServer } from './local-server';
 import { toolFor } from './physical-backup';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
@@ -86,7 +85,8 @@ export async function preparePhysicalTarget(ctx: Ctx): Promise<PreparedTarget> {
       { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
     );
   }
-  const running = runningPid(paths.pidFile);
+  // The data dir's own server may hold the port (the restore stops it); a stale pid file names none.
+  const running = await serverPid(paths.pidFile);
   if (target.physical.start && await portInUse(target.port) && running === undefined) {
     throw new PermanentError(`port ${target.port} is already in use on 127.0.0.1; choose another target port`, { code: 'PORT_IN_USE', engine: ENGINE });
   }
@@ -241,19 +241,6 @@ async function ownMarker(ctx: Ctx, datadir: string): Promise<boolean> {
     return marker.spoolDir === ctx.spoolDir && marker.backupId === ctx.backup.backupId;
   } catch {
     return false;
-  }
-}
-
-/** The pid in `pidFile` when that process is alive. */
-function runningPid(pidFile: string): number | undefined {
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!pid) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,0 +1,74 @@
+/**
+ * Throwaway processes for the tests of pid handling: an unrelated program a stale pid file can
+ * name (`sleep`), one that ignores SIGTERM, and children whose parent never reaps them (zombies
+ * once they exit). Each runs in its own process group; {@link killStarted} ends them all.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const groups: number[] = [];
+
+/** Runs `script` with `sh -c` in a new process group; resolves with the shell's pid and its first line of output. */
+async function startShell(script: string): Promise<{ pid: number; firstLine: string }> {
+  const child = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  groups.push(child.pid!);
+  const lines = createInterface({ input: child.stdout! });
+  const firstLine = await new Promise<string>((resolve) => lines.once('line', resolve));
+  lines.close();
+  child.stdout!.destroy();
+  child.unref();
+  return { pid: child.pid!, firstLine };
+}
+
+/** Polls `check` until it holds (at most 5 s). */
+export async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function programOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` exists and is a zombie. */
+export function isZombie(pid: number): boolean {
+  try {
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** A `sleep 30`: an unrelated, long-running program. With `ignoreTerm` it survives SIGTERM. */
+export async function startSleep(options: { ignoreTerm?: boolean } = {}): Promise<number> {
+  const { pid } = await startShell(`${options.ignoreTerm ? "trap '' TERM; " : ''}echo started; exec sleep 30`);
+  await until(() => programOf(pid) === 'sleep', `pid ${pid} to exec sleep`);
+  return pid;
+}
+
+/**
+ * A `sleep <seconds>` whose parent never reaps it: once it exits (or is killed) it stays a zombie.
+ * `sleep 0` is a zombie at once.
+ */
+export async function startUnreapedSleep(seconds: number): Promise<number> {
+  const { firstLine } = await startShell(`sleep ${seconds} & echo $!; exec sleep 60`);
+  const pid = Number(firstLine);
+  await until(() => programOf(pid) === 'sleep' || isZombie(pid), `pid ${pid} to exec sleep`);
+  return pid;
+}
+
+/** Kills every process group started here. */
+export function killStarted(): void {
+  for (const group of groups.splice(0)) {
+    try { process.kill(-group, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
