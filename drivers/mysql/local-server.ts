@@ -74,7 +74,11 @@ export interface StartServerOptions {
   readyTimeoutMs?: number;
 }
 
-/** Starts `mariadbd` on an initialised (or restored) data dir and waits until it accepts logins. */
+/**
+ * Starts `mariadbd` on an initialised (or restored) data dir and waits until it accepts logins.
+ * @throws PermanentError `MYSQL_START_FAILED` when it exits during startup; TransientError
+ *   `MYSQL_START_TIMEOUT` when it does not accept logins in time (it is stopped first).
+ */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const paths = serverPaths(options.dataDir);
   await mkdir(path.dirname(paths.binlogBase), { recursive: true });
@@ -108,7 +112,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         throw new PermanentError(`mariadbd exited during startup on ${paths.dataDir}: ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_FAILED', engine: 'mysql', cause: error });
       }
       if (Date.now() > deadline) {
-        throw new TransientError(`mariadbd on port ${options.port} did not accept logins in time: ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_TIMEOUT', engine: 'mysql', cause: error });
+        // Not left running: a retry would find the data dir locked and the port taken.
+        await server.stop();
+        throw new TransientError(`mariadbd on port ${options.port} did not accept logins in time (stopped it): ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_TIMEOUT', engine: 'mysql', cause: error });
       }
       await sleep(100);
     }
