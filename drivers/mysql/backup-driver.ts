@@ -24,7 +24,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
     const artifacts = [...taken.artifacts];
     const facts: MysqlFacts = { ...taken.facts, digestAlgorithm: DIGEST_ALGORITHM };
     if (ctx.config.archiveBinlogs) {
-      const archived = await archiveBinlogs(ctx, taken.consistency);
+      const archived = await archiveBinlogs(ctx, taken.consistency, sink);
       artifacts.push(...archived.artifacts);
       facts.binlogs = archived.binlogs;
       // How far the archive reaches, so point-in-time restores can tell a covered target time.

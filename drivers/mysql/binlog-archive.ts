@@ -2,16 +2,20 @@
  * Archiving the server's binary logs with a backup, for point-in-time recovery: every binlog
  * still on the server, oldest first, fetched through the server's replication protocol
  * (`mariadb-binlog --read-from-remote-server --raw`, so no file-system access to the server is
- * needed) up to the end of the current one. Each file becomes a spool artifact
- * (`binlog/<name>`). The current file is a prefix of what the server will write: a later backup's
- * archive holds the longer copy, and replay prefers the newest copy of each file.
+ * needed) up to the end of the current one. The tool writes the files into a scratch directory of
+ * the spool; each then becomes an artifact (`binlog/<name>`) written through the snapshot's sink
+ * (straight into the store when the snapshot streams there), hashed on the way. The current file
+ * is a prefix of what the server will write: a later backup's archive holds the longer copy, and
+ * replay prefers the newest copy of each file.
  *
  * Works for logical and physical backups alike. Needs the REPLICATION SLAVE privilege (for the
  * binlog dump) and BINLOG MONITOR / REPLICATION CLIENT (for `SHOW BINARY LOGS`).
  */
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { hashFile, resolveInside } from '../../core/driver/spool';
+import type { ArtifactSink } from '../../core/driver/artifact-sink';
+import { resolveInside } from '../../core/driver/spool';
 import type { ArtifactRef, BackupContext } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { hasCommand } from '../../core/host/debian-packages';
@@ -19,7 +23,7 @@ import { runTool, withClientOptionFile } from './backup-tool';
 import type { MysqlConfig } from './config';
 import { describeServer, withConnection } from './connection';
 import { binlogArtifact, ENGINE, type MysqlConsistency } from './layout';
-import type { Flavor } from './version';
+import { binlogStatusPlan, detectServerVersion, type Flavor } from './version';
 
 const FETCH_DIR = '.binlog-fetch';
 
@@ -72,11 +76,11 @@ export function fetchBinlogsArgv(optionFile: string, first: string, dir: string)
 }
 
 /**
- * Fetches every binary log still on the server into the spool (see the module comment).
+ * Fetches every binary log still on the server and writes each through `sink` (see the module comment).
  * @throws PermanentError `BINLOG_OFF` when binary logging is off, `MYSQL_PRIVILEGES` (REPLICATION
  *   SLAVE missing), `BINLOG_NOT_FOUND` (purged while fetching); TransientError `MYSQL_UNAVAILABLE`.
  */
-export async function archiveBinlogs(ctx: BackupContext<MysqlConfig>, consistency: MysqlConsistency): Promise<BinlogArchive> {
+export async function archiveBinlogs(ctx: BackupContext<MysqlConfig>, consistency: MysqlConsistency, sink: ArtifactSink): Promise<BinlogArchive> {
   const { config } = ctx;
   const command = binlogTool(consistency.flavor);
   const archivedAt = new Date();
@@ -101,11 +105,7 @@ export async function archiveBinlogs(ctx: BackupContext<MysqlConfig>, consistenc
     }
     const artifacts: ArtifactRef[] = [];
     for (const name of fetched) {
-      const artifactName = binlogArtifact(name);
-      const target = resolveInside(ctx.spoolDir, artifactName);
-      await mkdir(path.dirname(target), { recursive: true });
-      await rename(path.join(fetchDir, name), target);
-      artifacts.push({ name: artifactName, ...await hashFile(target) });
+      artifacts.push(await sink.write(binlogArtifact(name), createReadStream(path.join(fetchDir, name), { highWaterMark: 1 << 20 })));
     }
     ctx.logger.info('mysql binlog archive: fetched', { files: fetched.length, bytes: artifacts.reduce((s, a) => s + a.size, 0) });
     return { artifacts, binlogs: fetched, archivedAt: archivedAt.toISOString(), end };
@@ -114,7 +114,7 @@ export async function archiveBinlogs(ctx: BackupContext<MysqlConfig>, consistenc
   }
 }
 
-/** `SHOW BINARY LOGS` and the current position (MariaDB ≥ 10.5.2 / MySQL 8.2+: `SHOW BINLOG STATUS` / `SHOW BINARY LOG STATUS`). */
+/** `SHOW BINARY LOGS` and the current position (with the status statement of the server's version). */
 async function listServerBinlogs(config: MysqlConfig): Promise<{ files: string[]; end: { file: string; position: number } }> {
   return withConnection(config, { connecting: 'to archive binary logs', doing: 'listing the binary logs' }, async (connection) => {
     const [[logBin]] = await connection.query('SELECT @@log_bin AS on_') as [Array<{ on_: number | string }>, unknown];
@@ -122,7 +122,7 @@ async function listServerBinlogs(config: MysqlConfig): Promise<{ files: string[]
       throw new PermanentError(`binary logging is off on ${describeServer(config)}: archiveBinlogs needs the server started with --log-bin`, { code: 'BINLOG_OFF', engine: ENGINE });
     }
     const [logs] = await connection.query('SHOW BINARY LOGS') as [Array<{ Log_name: string }>, unknown];
-    const [status] = await connection.query('SHOW MASTER STATUS').catch(() => connection.query('SHOW BINARY LOG STATUS')) as [Array<{ File: string; Position: number | string }>, unknown];
+    const [status] = await connection.query(binlogStatusPlan(await detectServerVersion(connection)).status) as [Array<{ File: string; Position: number | string }>, unknown];
     const files = logs.map((row) => row.Log_name);
     if (files.length === 0 || status.length === 0) {
       throw new PermanentError(`${describeServer(config)} lists no binary logs`, { code: 'BINLOG_OFF', engine: ENGINE });

@@ -2,7 +2,7 @@
  * A logical MySQL backup streams its artifacts straight into the store (local directory and S3):
  * nothing is spooled on the host, validation reads back what was stored (checking sha256 on the
  * way), the upload step only confirms it, and `streamToStore: false` keeps the spool-then-upload
- * path.
+ * path. Archived binary logs go the same way as the dump.
  */
 import { readdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -63,16 +63,17 @@ describe.each(stores)('logical backup straight to %s', (_label, makeStore) => {
 
   beforeAll(async () => {
     store = makeStore();
-    ctx = context(store);
+    ctx = context(store, { archiveBinlogs: true });
     snapshot = await driver.createSnapshot(ctx);
   }, 120_000);
 
-  it('writes every artifact to the store under the node prefix and nothing to the spool', async () => {
+  it('writes every artifact, archived binlogs included, to the store under the node prefix and nothing to the spool', async () => {
     // Act
     const heads = await Promise.all(snapshot.artifacts.map((a) => store.head(a.key!)));
 
     // Assess
     expect(snapshot.artifacts.length).toBeGreaterThan(5);
+    expect(snapshot.artifacts.filter((a) => a.name.startsWith('binlog/')).length).toBeGreaterThan(0);
     expect(snapshot.artifacts.every((a) => a.key === `${ctx.destination!.prefix}/${a.name}`)).toBe(true);
     expect(heads.map((h) => h?.size)).toEqual(snapshot.artifacts.map((a) => a.size));
     expect(await filesIn(ctx.spoolDir)).toEqual([]);
