@@ -9,7 +9,8 @@ import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { PermanentError, fromNameAndMessage, type ClassifiedError } from '../../core/errors';
 import type { RuntimeProvider } from '../../functions/shared/lambda-runtime';
-import { taskHandlerNames, waitStateNames, type AslDefinition } from './task-handlers';
+import type { AslDefinition } from '../definitions';
+import { taskHandlerNames, waitStateNames } from './task-handlers';
 
 type LocalHandler = (event: unknown, context: unknown) => Promise<unknown>;
 type HandlerTable = Record<string, (provider: RuntimeProvider) => LocalHandler>;
