@@ -14,11 +14,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
 
-/** The store prefix backups live under (core/catalog/layout.ts). */
-export const BACKUPS_PREFIX = 'backups';
-/** The store prefix of durable state: circuit breakers, agent results (core/catalog/layout.ts). */
-export const STATE_PREFIX = 'state';
 
 /** The SSM document host steps run as. */
 export const RUN_SHELL_SCRIPT_DOCUMENT = 'AWS-RunShellScript';
@@ -46,17 +43,17 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
       sid: 'ListStorePrefixes',
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${BACKUPS_PREFIX}/*`, `${STATE_PREFIX}/*`] } },
+      conditions: { StringLike: { 's3:prefix': [`${BACKUPS_ROOT}/*`, `${STATE_ROOT}/*`] } },
     }),
     new iam.PolicyStatement({
       sid: 'ReadWriteState',
       actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS],
-      resources: [objects(STATE_PREFIX)],
+      resources: [objects(STATE_ROOT)],
     }),
     new iam.PolicyStatement({
       sid: backups === 'read' ? 'ReadBackups' : 'ReadWriteBackups',
       actions: backups === 'read' ? READ_OBJECT_ACTIONS : [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS],
-      resources: [objects(BACKUPS_PREFIX)],
+      resources: [objects(BACKUPS_ROOT)],
     }),
     new iam.PolicyStatement({
       sid: 'UseBucketKey',

@@ -19,17 +19,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE, type MetricName } from '../functions/shared/metric-names';
 import type { InstanceConfig } from './instances';
 
-/** Namespace of the functions' metrics (functions/shared/observability.ts). */
-export const METRICS_NAMESPACE = 'DBBackup';
-/** The `service` dimension Powertools adds to every metric. */
-export const METRICS_SERVICE = 'dbbackup';
-/** Hours since the last good backup; finalize publishes 0 after each one. */
-export const LAST_GOOD_BACKUP_AGE_METRIC = 'LastGoodBackupAgeHours';
 
 /** An instance's metric in the `DBBackup` namespace. */
-export function instanceMetric(instance: Pick<InstanceConfig, 'engine' | 'name'>, metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+export function instanceMetric(instance: Pick<InstanceConfig, 'engine' | 'name'>, metricName: MetricName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
@@ -113,7 +108,7 @@ export class Monitoring extends Construct {
       const window = stalenessWindow(instance.rpoHours);
       const alarm = new cloudwatch.Alarm(this, `Stale-${instance.engine}-${instance.name}`, {
         alarmDescription: `dbbackup: the last good backup of ${key} is older than its RPO of ${instance.rpoHours} h`,
-        metric: instanceMetric(instance, LAST_GOOD_BACKUP_AGE_METRIC, { statistic: 'Minimum', period: window.period }),
+        metric: instanceMetric(instance, METRIC.lastGoodBackupAgeHours, { statistic: 'Minimum', period: window.period }),
         threshold: instance.rpoHours,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: window.evaluationPeriods,
@@ -149,22 +144,22 @@ export class Monitoring extends Construct {
         new cloudwatch.GraphWidget({
           title: `${key}: hours since last good backup`,
           width: 8,
-          left: [instanceMetric(instance, LAST_GOOD_BACKUP_AGE_METRIC, { statistic: 'Minimum', period: Duration.hours(1) })],
+          left: [instanceMetric(instance, METRIC.lastGoodBackupAgeHours, { statistic: 'Minimum', period: Duration.hours(1) })],
           leftAnnotations: [{ value: instance.rpoHours, label: `RPO ${instance.rpoHours} h`, color: cloudwatch.Color.RED }],
         }),
         new cloudwatch.GraphWidget({
           title: `${key}: backup size`,
           width: 8,
-          left: [instanceMetric(instance, 'BackupBytes', { statistic: 'Maximum', period: Duration.hours(1) })],
+          left: [instanceMetric(instance, METRIC.backupBytes, { statistic: 'Maximum', period: Duration.hours(1) })],
         }),
         new cloudwatch.GraphWidget({
           title: `${key}: backups and duration`,
           width: 8,
           left: [
-            instanceMetric(instance, 'BackupSucceeded', { statistic: 'Sum', period: Duration.hours(1) }),
-            instanceMetric(instance, 'BackupFailed', { statistic: 'Sum', period: Duration.hours(1) }),
+            instanceMetric(instance, METRIC.backupSucceeded, { statistic: 'Sum', period: Duration.hours(1) }),
+            instanceMetric(instance, METRIC.backupFailed, { statistic: 'Sum', period: Duration.hours(1) }),
           ],
-          right: [instanceMetric(instance, 'BackupDuration', { statistic: 'Maximum', period: Duration.hours(1) })],
+          right: [instanceMetric(instance, METRIC.backupDuration, { statistic: 'Maximum', period: Duration.hours(1) })],
         }),
       );
     }

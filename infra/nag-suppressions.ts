@@ -8,7 +8,7 @@ import { Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import type { BackupStack } from './backup-stack';
-import { BACKUPS_PREFIX, STATE_PREFIX } from './iam-statements';
+import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
 import { FUNCTION_ACCESS } from './function-access';
 
 /** One accepted finding: the rule id (with its finding in brackets for granular rules) and why. */
@@ -37,12 +37,12 @@ function defaultPolicy(role: iam.IRole): IConstruct {
 function storeFindings(bucketRef: string): AcceptedFinding[] {
   return [
     {
-      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${BACKUPS_PREFIX}/*]`,
-      reason: `Backup artifacts and manifests are objects with generated keys under ${BACKUPS_PREFIX}/; access is limited to that prefix of the one backup bucket.`,
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${BACKUPS_ROOT}/*]`,
+      reason: `Backup artifacts and manifests are objects with generated keys under ${BACKUPS_ROOT}/; access is limited to that prefix of the one backup bucket.`,
     },
     {
-      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${STATE_PREFIX}/*]`,
-      reason: `Circuit-breaker state and host-agent results are objects with generated keys under ${STATE_PREFIX}/; access is limited to that prefix of the one backup bucket.`,
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${STATE_ROOT}/*]`,
+      reason: `Circuit-breaker state and host-agent results are objects with generated keys under ${STATE_ROOT}/; access is limited to that prefix of the one backup bucket.`,
     },
   ];
 }

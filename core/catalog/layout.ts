@@ -12,7 +12,10 @@
 import { randomBytes } from 'node:crypto';
 import { PermanentError } from '../errors';
 
+/** The store prefix backups live under. */
 export const BACKUPS_ROOT = 'backups';
+/** The store prefix of durable state: circuit breakers, host-agent results. */
+export const STATE_ROOT = 'state';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const BACKUP_ID = /^(\d{8}T\d{6})(\d{3})?Z-[0-9a-f]{6,}$/;
 

@@ -5,12 +5,13 @@
  */
 import { z } from 'zod';
 import type { AgentResult } from '../agent/agent-steps';
+import { STATE_ROOT } from '../catalog/layout';
 
 /**
  * Where agents write results too large for SSM's output (relative to the store). Read once, right
  * after the command ends; the bucket's lifecycle expires them.
  */
-export const AGENT_RESULTS_PREFIX = 'state/agent-results/';
+export const AGENT_RESULTS_PREFIX = `${STATE_ROOT}/agent-results/`;
 
 const AGENT_RESULT = z.union([
   z.object({ ok: z.literal(true), output: z.unknown() }),

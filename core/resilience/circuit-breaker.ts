@@ -19,6 +19,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { STATE_ROOT } from '../catalog/layout';
 import { readTextIfExists } from '../host/read-if-exists';
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { z } from 'zod';
@@ -86,7 +87,7 @@ export function fileState(dir: string): DurableState {
  * const breaker = new PersistentCircuitBreaker({ target: 'etcd/prod', state: blobStoreState(store), failureThreshold: 5, halfOpenAfterMs: 60_000 });
  * ```
  */
-export function blobStoreState(store: Pick<BlobStore, 'url' | 'get' | 'put'>, prefix = 'state'): DurableState {
+export function blobStoreState(store: Pick<BlobStore, 'url' | 'get' | 'put'>, prefix = STATE_ROOT): DurableState {
   const keyOf = (key: string) => {
     checkKey(key);
     return `${prefix}/${key}.json`;

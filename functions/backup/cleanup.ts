@@ -8,7 +8,7 @@ import { discardIncompleteBackup, parseBackupState, nodeState } from '../../core
 import type { NodeState } from '../../core/backup/backup-state';
 import { hostRunnerWait } from '../shared/host-wait';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
-import { MetricUnit, publish } from '../shared/observability';
+import { METRIC, MetricUnit, publish } from '../shared/observability';
 import { stepHandler } from '../shared/step-handler';
 
 const CLEANUP_TIMEOUT_SECONDS = 300;
@@ -28,7 +28,7 @@ export const createHandler = (provider: RuntimeProvider) =>
     let discarded = 0;
     if (failed) {
       discarded = await discardIncompleteBackup(state, runtime.deps);
-      publish(state.engine, state.instance, [['BackupFailed', MetricUnit.Count, 1]]);
+      publish(state.engine, state.instance, [[METRIC.backupFailed, MetricUnit.Count, 1]]);
     }
     return { cleaned, failed, discarded };
   });

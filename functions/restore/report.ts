@@ -1,7 +1,7 @@
 /** Restore last step: the summary with the measured restore time; fails when validation failed. */
 import { reportRestore } from '../../core/restore/restore-steps';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
-import { MetricUnit, publish } from '../shared/observability';
+import { METRIC, MetricUnit, publish } from '../shared/observability';
 import { stepHandler } from '../shared/step-handler';
 
 export const createHandler = (provider: RuntimeProvider) =>
@@ -10,13 +10,13 @@ export const createHandler = (provider: RuntimeProvider) =>
     try {
       const summary = await reportRestore(event, runtime.deps);
       publish(summary.engine, summary.instance, [
-        ['RestoreSucceeded', MetricUnit.Count, 1],
-        ['RestoreBytes', MetricUnit.Bytes, summary.bytes],
-        ['RestoreDuration', MetricUnit.Milliseconds, summary.restoreDurationMs],
+        [METRIC.restoreSucceeded, MetricUnit.Count, 1],
+        [METRIC.restoreBytes, MetricUnit.Bytes, summary.bytes],
+        [METRIC.restoreDuration, MetricUnit.Milliseconds, summary.restoreDurationMs],
       ]);
       return summary;
     } catch (error) {
-      if (backup?.engine && backup.instance) publish(backup.engine, backup.instance, [['RestoreFailed', MetricUnit.Count, 1]]);
+      if (backup?.engine && backup.instance) publish(backup.engine, backup.instance, [[METRIC.restoreFailed, MetricUnit.Count, 1]]);
       throw error;
     }
   });

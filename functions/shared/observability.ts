@@ -4,12 +4,12 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, METRICS_SERVICE, type MetricName } from './metric-names';
 
-export const METRICS_NAMESPACE = 'DBBackup';
+export const logger = new Logger({ serviceName: METRICS_SERVICE });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 
-export const logger = new Logger({ serviceName: 'dbbackup' });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'dbbackup' });
-
+export { METRIC } from './metric-names';
 export { MetricUnit };
 export type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
@@ -17,7 +17,7 @@ export type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 export function publish(
   engine: string,
   instance: string,
-  values: Array<[name: string, unit: Unit, value: number]>,
+  values: Array<[name: MetricName, unit: Unit, value: number]>,
 ): void {
   metrics.addDimensions({ engine, instance });
   for (const [name, unit, value] of values) metrics.addMetric(name, unit, value);

@@ -1,0 +1,27 @@
+/**
+ * The CloudWatch metrics the step functions publish and the stack's alarms and dashboard read, in
+ * one place so the two cannot drift apart (a misspelt name is a dashboard that stays empty and an
+ * alarm that never fires). Plain constants: the CDK app imports them without Powertools.
+ */
+
+/** Namespace of every metric. */
+export const METRICS_NAMESPACE = 'DBBackup';
+/** The `service` dimension Powertools adds to every metric. */
+export const METRICS_SERVICE = 'dbbackup';
+
+/** Metric names; each is published with `engine` and `instance` dimensions. */
+export const METRIC = {
+  backupSucceeded: 'BackupSucceeded',
+  backupFailed: 'BackupFailed',
+  backupBytes: 'BackupBytes',
+  backupDuration: 'BackupDuration',
+  backupThroughput: 'BackupThroughput',
+  /** Hours since the last good backup; finalize publishes 0 after each one. */
+  lastGoodBackupAgeHours: 'LastGoodBackupAgeHours',
+  restoreSucceeded: 'RestoreSucceeded',
+  restoreFailed: 'RestoreFailed',
+  restoreBytes: 'RestoreBytes',
+  restoreDuration: 'RestoreDuration',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
