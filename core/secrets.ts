@@ -163,8 +163,23 @@ export async function resolveSecrets<T = unknown>(value: T, resolver: SecretReso
   return (await walk(value, '')) as T;
 }
 
-/** Keys whose values {@link redactSecrets} masks. */
-export const SENSITIVE_KEY = /password|passwd|secret|token|credential|private[-_]?key|api[-_]?key|access[-_]?key/i;
+/** Words that make a config key's value a secret (matched with `-` and `_` taken out of the key). */
+const SECRET_WORDS = 'password|passwd|secret|token|credentials?|privatekey|apikey|accesskey';
+const CONTAINS_SECRET_WORD = new RegExp(SECRET_WORDS, 'i');
+const ENDS_WITH_SECRET_WORD = new RegExp(`(${SECRET_WORDS})$`, 'i');
+
+/** Keys whose values {@link redactSecrets} masks: any key holding a secret word (`dbPassword`, `api_key_id`). */
+function isSensitiveKey(key: string): boolean {
+  return CONTAINS_SECRET_WORD.test(key.replace(/[-_]/g, ''));
+}
+
+/**
+ * Keys whose values ARE secrets, and so must be given by reference, never inline: those ending
+ * in a secret word (`password`, `clientSecret`, `access_key`), but not `passwordFile` and the like.
+ */
+export function isSecretValuedKey(key: string): boolean {
+  return ENDS_WITH_SECRET_WORD.test(key.replace(/[-_]/g, ''));
+}
 
 /** What masked values are replaced with. */
 export const REDACTED = '***';
@@ -190,7 +205,7 @@ export function redactSecrets<T>(value: T): T {
     seen.add(node);
     const result = Array.isArray(node)
       ? node.map((item) => copy(item, false))
-      : Object.fromEntries(Object.entries(node).map(([key, child]) => [key, copy(child, SENSITIVE_KEY.test(key))]));
+      : Object.fromEntries(Object.entries(node).map(([key, child]) => [key, copy(child, isSensitiveKey(key))]));
     seen.delete(node);
     return result;
   }

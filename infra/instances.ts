@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { isSecretValuedKey } from '../core/secrets';
 
 /** The file read when no other is named, relative to the project root. */
 export const DEFAULT_INSTANCES_FILE = 'dbbackup.instances.json';
@@ -34,9 +35,6 @@ const MANAGED_INSTANCE = /^(i|mi)-[0-9a-f]{8,17}$/;
 
 /** Secret reference schemes the functions can resolve in AWS. */
 const AWS_SECRET_REF = /^(ssm:\/\S+|secretsmanager:\S+)$/;
-
-/** Keys whose values are secrets and so must be references (`password`, `clientSecret`, `api_key`…). */
-const SECRET_KEY = /(password|passwd|secret|token|apikey|accesskey|privatekey|credentials?)$/i;
 
 /** Reference to a secret: `{ "$secret": "ssm:/path" }` or `{ "$secret": "secretsmanager:name[#key]" }`. */
 export const secretRefSchema = z.strictObject({
@@ -169,7 +167,7 @@ function checkSecrets(value: unknown, at: PropertyKey[], ctx: z.RefinementCtx): 
     return;
   }
   for (const [key, child] of Object.entries(record)) {
-    if (SECRET_KEY.test(key.replace(/[-_]/g, '')) && (typeof child === 'string' || typeof child === 'number')) {
+    if (isSecretValuedKey(key) && (typeof child === 'string' || typeof child === 'number')) {
       ctx.addIssue({
         code: 'custom',
         path: [...at, key],
