@@ -1,32 +1,69 @@
 /**
  * Restore-side counterpart of the spool: downloads a backup's artifacts into a local directory,
  * each re-hashed against the manifest on the way.
+ *
+ * Several downloads may run at once; they share ONE token bucket, so the node's rate limit caps
+ * them together and the last, largest download still gets the whole of it once the others are
+ * done. A file already in the directory from an earlier attempt is kept when it hashes as the
+ * manifest records, so a retried restore fetches only what it lacks.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveInside } from './spool';
+import { mapLimited } from '../concurrency';
+import { createRateLimiter } from '../store/rate-limiter';
+import { hashFile, resolveInside } from './spool';
 import type { StoredArtifact, TransferOptions } from './types';
 
-/** Downloads `artifacts` into `dir`; returns the local path of each, keyed by artifact name. */
+export interface DownloadOptions extends Pick<TransferOptions, 'store' | 'rateLimit' | 'onProgress'> {
+  /** Downloads in flight at once (default 1). */
+  concurrency?: number;
+}
+
+/**
+ * Downloads `artifacts` into `dir` (see the file comment); returns the local path of each, keyed by
+ * artifact name, and the bytes they take in `dir`. Progress counts kept files as transferred.
+ * @throws PermanentError `CHECKSUM_MISMATCH` when a stored artifact does not hash as recorded (the
+ * first failure, once the downloads already running have finished; no new one starts after it).
+ */
 export async function downloadArtifacts(
   artifacts: StoredArtifact[],
   dir: string,
-  transfer: Pick<TransferOptions, 'store' | 'rateLimit' | 'onProgress'>,
+  options: DownloadOptions,
 ): Promise<{ files: Record<string, string>; bytes: number }> {
   const total = artifacts.reduce((sum, a) => sum + a.size, 0);
+  const bucket = createRateLimiter(options.rateLimit);
+  const progress = progressCounter(artifacts.length, total, options.onProgress);
   const files: Record<string, string> = {};
-  let done = 0;
-  for (const artifact of artifacts) {
+  await mapLimited(artifacts, options.concurrency ?? 1, async function downloadOne(artifact, index) {
     const file = resolveInside(dir, artifact.name);
-    await mkdir(path.dirname(file), { recursive: true });
-    const before = done;
-    const got = await transfer.store.getFile(artifact.key, file, {
-      expectedSha256: artifact.sha256,
-      rateLimit: transfer.rateLimit,
-      onProgress: (bytes) => transfer.onProgress?.(before + bytes, total),
-    });
-    done = before + got.size;
+    if (!(await isIntactCopy(file, artifact))) {
+      await mkdir(path.dirname(file), { recursive: true });
+      await options.store.getFile(artifact.key, file, {
+        expectedSha256: artifact.sha256,
+        rateLimit: bucket,
+        onProgress: (bytes) => progress(index, bytes),
+      });
+    }
+    progress(index, artifact.size);
     files[artifact.name] = file;
-  }
-  return { files, bytes: done };
+  });
+  return { files, bytes: total };
+}
+
+/** True when `file` exists with the artifact's recorded size and sha256. */
+async function isIntactCopy(file: string, artifact: StoredArtifact): Promise<boolean> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile() || info.size !== artifact.size) return false;
+  return (await hashFile(file)).sha256 === artifact.sha256;
+}
+
+/** Sums per-download progress into one running total for `onProgress`. */
+function progressCounter(count: number, total: number, onProgress: TransferOptions['onProgress']): (index: number, bytes: number) => void {
+  const done = new Array<number>(count).fill(0);
+  let sum = 0;
+  return function report(index, bytes) {
+    sum += bytes - done[index];
+    done[index] = bytes;
+    onProgress?.(sum, total);
+  };
 }

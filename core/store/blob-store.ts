@@ -4,6 +4,7 @@
  * sha256 on the fly; a read with an expected sha256 fails with PermanentError `CHECKSUM_MISMATCH`.
  */
 import type { Readable } from 'node:stream';
+import type { RateLimit } from './rate-limiter';
 
 export interface ObjectInfo {
   key: string;
@@ -40,7 +41,8 @@ export interface PutFileOptions extends PutOptions {
 }
 
 export interface GetOptions {
-  rateLimit?: number;
+  /** Bytes per second (0 or undefined = unlimited), or a bucket shared by downloads running at once. */
+  rateLimit?: RateLimit;
   onProgress?: TransferProgress;
 }
 

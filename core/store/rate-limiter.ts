@@ -43,9 +43,17 @@ export class TokenBucket {
   }
 }
 
-/** A bucket for `bytesPerSecond`, or undefined for 0/undefined (= unlimited). */
-export function createRateLimiter(bytesPerSecond: number | undefined): TokenBucket | undefined {
-  return bytesPerSecond && bytesPerSecond > 0 ? new TokenBucket(bytesPerSecond) : undefined;
+/**
+ * A rate limit as transfer options take it: bytes per second (0 = unlimited), or a bucket already
+ * shared with other transfers, so that several transfers running at once stay within one limit
+ * together instead of each getting the whole of it.
+ */
+export type RateLimit = number | TokenBucket;
+
+/** The bucket to throttle by: `limit` itself when it is a shared bucket, a new one for a positive rate, undefined for 0/undefined (= unlimited). */
+export function createRateLimiter(limit: RateLimit | undefined): TokenBucket | undefined {
+  if (typeof limit === 'object') return limit;
+  return limit && limit > 0 ? new TokenBucket(limit) : undefined;
 }
 
 /** A pass-through stream that releases bytes no faster than `bucket` allows, in small slices. */

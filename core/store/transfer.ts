@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { PermanentError } from '../errors';
 import { HashingStream, removeWrittenFile } from '../driver/spool';
 import type { PutResult, TransferProgress } from './blob-store';
-import { createRateLimiter, throttleStages } from './rate-limiter';
+import { createRateLimiter, throttleStages, type RateLimit } from './rate-limiter';
 
 /** Marker in the names of temporary files the stores write before an atomic rename. */
 export const TEMP_MARKER = '.dbbackup-tmp-';
@@ -78,7 +78,7 @@ export interface StreamToFileOptions {
   /** Names the object in error messages. */
   key: string;
   expectedSha256?: string;
-  rateLimit?: number;
+  rateLimit?: RateLimit;
   onProgress?: TransferProgress;
   /** Total size for progress reports, when known. */
   totalBytes?: number;

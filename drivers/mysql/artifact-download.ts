@@ -1,13 +1,8 @@
 /**
- * Downloads the artifacts a restore needs into its spool, several at a time, each re-hashed
- * against the manifest on the way (core `downloadArtifacts`). A file already in the spool from an
- * earlier attempt is re-hashed locally and kept when it matches, so a retried restore does not
- * fetch it again.
+ * Which of a backup's stored artifacts a restore downloads. The download itself, several at a time
+ * and keeping what an earlier attempt left intact in the spool, is core `downloadArtifacts`.
  */
-import { stat } from 'node:fs/promises';
-import { downloadArtifacts } from '../../core/driver/download';
-import { hashFile, resolveInside } from '../../core/driver/spool';
-import type { StoredArtifact, TransferOptions } from '../../core/driver/types';
+import type { StoredArtifact } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { ENGINE } from './layout';
 
@@ -34,54 +29,4 @@ export function selectArtifacts(artifacts: StoredArtifact[], names: string[]): S
     );
   }
   return selected as StoredArtifact[];
-}
-
-async function alreadyThere(dir: string, artifact: StoredArtifact): Promise<boolean> {
-  const file = resolveInside(dir, artifact.name);
-  const info = await stat(file).catch(() => undefined);
-  if (!info || info.size !== artifact.size) return false;
-  return (await hashFile(file)).sha256 === artifact.sha256;
-}
-
-/**
- * Downloads `artifacts` into `dir`, `concurrency` at a time (the rate limit is shared between them).
- * Returns the local path of each artifact, keyed by artifact name, and the bytes in the spool.
- * @throws PermanentError `CHECKSUM_MISMATCH` when a stored artifact does not hash as recorded.
- */
-export async function downloadAll(
-  artifacts: StoredArtifact[],
-  dir: string,
-  transfer: Pick<TransferOptions, 'store' | 'rateLimit' | 'onProgress'>,
-  concurrency: number,
-): Promise<{ files: Record<string, string>; bytes: number }> {
-  const total = artifacts.reduce((sum, a) => sum + a.size, 0);
-  const progress = new Map<string, number>();
-  const report = () => transfer.onProgress?.([...progress.values()].reduce((a, b) => a + b, 0), total);
-  const workers = Math.max(1, Math.min(concurrency, artifacts.length));
-  const rateLimit = transfer.rateLimit ? Math.max(1, Math.floor(transfer.rateLimit / workers)) : undefined;
-  const files: Record<string, string> = {};
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < artifacts.length) {
-      const artifact = artifacts[next++];
-      if (!(await alreadyThere(dir, artifact))) {
-        await downloadArtifacts([artifact], dir, {
-          store: transfer.store,
-          rateLimit,
-          onProgress: (done) => { progress.set(artifact.name, done); report(); },
-        });
-      }
-      progress.set(artifact.name, artifact.size);
-      report();
-      files[artifact.name] = resolveInside(dir, artifact.name);
-    }
-  };
-  const outcomes = await Promise.allSettled(Array.from({ length: workers }, () => worker().catch((error: unknown) => {
-    failed = true;
-    throw error;
-  })));
-  const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  return { files, bytes: total };
 }

@@ -13,6 +13,7 @@
  */
 import { Readable } from 'node:stream';
 import mysql, { type Connection } from 'mysql2/promise';
+import { mapLimited } from '../../core/concurrency';
 import type { ArtifactReader, ArtifactSink } from '../../core/driver/artifact-sink';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
 import { PermanentError, TransientError } from '../../core/errors';
@@ -248,15 +249,6 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` at once. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, run));
-}
-
 const failures = (items: string[], max = 10): string => `${items.slice(0, max).join('; ')}${items.length > max ? `; … ${items.length - max} more` : ''}`;
 
 /**
@@ -319,7 +311,7 @@ export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, s
   const unreadable = new Map<TableFacts, string>();
   const digests = new Map<TableFacts, TableDigest>(facts.tables.map((t) => [t, new TableDigest()]));
   const jobs = facts.tables.flatMap((t) => t.chunks.filter((c) => names.has(c)).map((chunk) => ({ t, chunk })));
-  await eachLimited(jobs, Math.max(2, ctx.config.parallelism), async ({ t, chunk }) => {
+  await mapLimited(jobs, Math.max(2, ctx.config.parallelism), async ({ t, chunk }) => {
     if (unreadable.has(t)) return;
     try {
       digests.get(t)!.merge(await digestChunk(await reader.open(byName.get(chunk)!), chunk));

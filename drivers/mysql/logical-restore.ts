@@ -22,11 +22,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
+import { downloadArtifacts } from '../../core/driver/download';
 import type {
   Json, JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions, ValidationCheck,
 } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { downloadAll, selectArtifacts } from './artifact-download';
+import { selectArtifacts } from './artifact-download';
 import { loadColumnLists, loadModeFor, loadTables } from './chunk-load';
 import { describeServer, quoteId } from './connection';
 import type { MysqlRestoreTarget } from './config';
@@ -169,7 +170,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
   const needed = neededArtifacts(facts);
   const artifacts = selectArtifacts(ctx.backup.artifacts, needed);
   ctx.logger.info('mysql restore: downloading', { artifacts: artifacts.length, bytes: artifacts.reduce((s, a) => s + a.size, 0) });
-  const { files, bytes } = await downloadAll(artifacts, ctx.spoolDir, transfer, parallelism);
+  const { files, bytes } = await downloadArtifacts(artifacts, ctx.spoolDir, { ...transfer, concurrency: parallelism });
   const localFile = new Map(needed.map((name, i) => [name, files[artifacts[i].name]]));
   const fileOf = (name: string): string => localFile.get(name)!;
   const statementsOf = async (name: string) => schemaStatements(await readFile(fileOf(name)));

@@ -29,7 +29,8 @@
  */
 import { access, constants, mkdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
+import mysql, { type Connection } from 'mysql2/promise';
+import { mapLimitedWith } from '../../core/concurrency';
 import { assertSameHash, openArtifact, type ArtifactReader, type ArtifactSink } from '../../core/driver/artifact-sink';
 import { HashingStream, resolveInside } from '../../core/driver/spool';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
@@ -467,21 +468,12 @@ async function digestPreparedCopy(
       await listing.end().catch(() => undefined);
     }
 
-    const facts: TableFacts[] = new Array(tables.length);
-    let next = 0;
-    const worker = async () => {
-      const connection = await openDataConnection(settings);
-      try {
-        for (let i = next++; i < tables.length; i = next++) {
-          if (signal?.aborted) throw new PermanentError('physical snapshot aborted', { code: 'ABORTED', engine: 'mysql' });
-          const { rows, digest } = await digestTable(connection, tables[i]);
-          facts[i] = { ...tables[i], rows, digest, chunks: [] };
-        }
-      } finally {
-        await connection.end().catch(() => undefined);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(config.parallelism, Math.max(tables.length, 1)) }, worker));
+    const connections = { open: () => openDataConnection(settings), close: (c: Connection) => c.end().catch(() => undefined) };
+    const facts = await mapLimitedWith(tables, config.parallelism, connections, async (table, connection) => {
+      if (signal?.aborted) throw new PermanentError('physical snapshot aborted', { code: 'ABORTED', engine: 'mysql' });
+      const { rows, digest } = await digestTable(connection, table);
+      return { ...table, rows, digest, chunks: [] };
+    });
     return { tables: facts, databases, objects };
   } finally {
     await server.stop();

@@ -8,6 +8,7 @@
  * readable tables, and the report says that nothing was compared with the source.
  */
 import type { Connection } from 'mysql2/promise';
+import { mapLimitedWith } from '../../core/concurrency';
 import type { RestoreContext, RestoreResult, ValidationCheck } from '../../core/driver/types';
 import type { MysqlRestoreTarget } from './config';
 import { SYSTEM_DATABASES, type MysqlFacts, type TableFacts } from './layout';
@@ -41,28 +42,17 @@ interface Digested {
   error?: string;
 }
 
-/** Reads rows and digest of each table, `parallelism` tables at a time. */
+/** Reads rows and digest of each table, `parallelism` tables at a time; a table that cannot be read is an `error`, not a throw. */
 async function digestAll(ctx: Ctx, tables: Array<{ facts: TableFacts; database: string }>): Promise<Digested[]> {
-  const results: Digested[] = [];
-  let next = 0;
-  const worker = async () => {
-    const connection = await openReadConnection(ctx.target);
+  const connections = { open: () => openReadConnection(ctx.target), close: (c: Connection) => c.end().catch(() => undefined) };
+  const results = await mapLimitedWith(tables, ctx.target.parallelism, connections, async ({ facts, database }, connection): Promise<Digested> => {
+    const name = `${database}.${facts.table}`;
     try {
-      while (next < tables.length) {
-        const { facts, database } = tables[next++];
-        const name = `${database}.${facts.table}`;
-        try {
-          results.push({ facts, name, ...await digestTable(connection, { database, table: facts.table }) });
-        } catch (error) {
-          results.push({ facts, name, error: error instanceof Error ? error.message : String(error) });
-        }
-      }
-    } finally {
-      await connection.end().catch(() => undefined);
+      return { facts, name, ...await digestTable(connection, { database, table: facts.table }) };
+    } catch (error) {
+      return { facts, name, error: error instanceof Error ? error.message : String(error) };
     }
-  };
-  const workers = Math.max(1, Math.min(ctx.target.parallelism, tables.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  });
   return results.sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import { TokenBucket } from '../../../core/store/rate-limiter';
 import { S3Store } from '../../../core/store/s3-store';
 import {
   collect, filesUnder, makeTempDir, rejectionOf, removeDir, sha256Of, sha256OfFile, sha256OfStream, writeRandomFile,
@@ -339,6 +340,23 @@ describe.each([
       // Assess
       const elapsed = performance.now() - started;
       expect(got.size).toBe(size);
+      expect(elapsed).toBeGreaterThanOrEqual(0.95 * expectedMs);
+      expect(elapsed).toBeLessThan(3 * expectedMs);
+    });
+
+    it('holds concurrent getFiles given one shared bucket to its rate together', async () => {
+      // Prepare
+      const file = path.join(work, 'rl-shared.bin');
+      await writeRandomFile(file, size / 2);
+      await store.putFile('rl/shared.bin', file, { checkpointPath: path.join(work, 'rl-shared.cp') });
+      const bucket = new TokenBucket(rate);
+      const started = performance.now();
+
+      // Act: half the size each, so together as long as one `size` download; apart, half as long.
+      await Promise.all([1, 2].map((n) => store.getFile('rl/shared.bin', path.join(work, `rl-shared-${n}.out`), { rateLimit: bucket })));
+
+      // Assess
+      const elapsed = performance.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(0.95 * expectedMs);
       expect(elapsed).toBeLessThan(3 * expectedMs);
     });

@@ -1,0 +1,63 @@
+/**
+ * Bounded concurrency: run a list of jobs at most `limit` at a time (p-limit does the queueing).
+ *
+ * The failure rule is the one every caller wants for a backup or a restore: after the first job
+ * fails no further job starts, the jobs already running are waited for (so none is still writing
+ * or holding a connection when the caller cleans up), and then that first failure is thrown as it
+ * was — not an AggregateError, so its type and code reach the caller's error handling unchanged.
+ */
+import pLimit from 'p-limit';
+
+/**
+ * Calls `fn` on every item, at most `limit` (at least 1) at a time, in item order; resolves with
+ * the results in item order.
+ * @throws the first error `fn` threw, once the calls already running have settled.
+ */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const run = pLimit(Math.max(1, limit));
+  const results: R[] = new Array(items.length);
+  let failure: { error: unknown } | undefined;
+  await Promise.all(items.map((item, index) => run(async function runUnlessFailed() {
+    if (failure) return;
+    try {
+      results[index] = await fn(item, index);
+    } catch (error) {
+      failure ??= { error };
+    }
+  })));
+  if (failure) throw failure.error;
+  return results;
+}
+
+/** A resource each running job needs for itself, such as a database connection. */
+export interface LaneResource<W> {
+  open(): Promise<W>;
+  /** Releases it; should not throw (a close failure must not hide the jobs' outcome). */
+  close(resource: W): Promise<void>;
+}
+
+/**
+ * {@link mapLimited} where each call gets a resource of its own for its duration: resources are
+ * opened when a call needs one and none is free (so at most `limit`), reused by later calls, and
+ * all closed at the end. A failure to open one counts as that call's failure.
+ */
+export async function mapLimitedWith<T, R, W>(
+  items: readonly T[],
+  limit: number,
+  resource: LaneResource<W>,
+  fn: (item: T, opened: W, index: number) => Promise<R>,
+): Promise<R[]> {
+  const free: W[] = [];
+  try {
+    return await mapLimited(items, limit, async function withResource(item, index) {
+      const opened = free.pop() ?? await resource.open();
+      try {
+        return await fn(item, opened, index);
+      } finally {
+        free.push(opened);
+      }
+    });
+  } finally {
+    await Promise.all(free.map((opened) => resource.close(opened)));
+  }
+}
