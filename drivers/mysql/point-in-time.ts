@@ -13,6 +13,11 @@
  * times actually applied. Binlog event times have one-second resolution: `until` is rounded up to
  * the next whole second, so every event logged in a second before that is applied.
  *
+ * What is replayed follows what was restored (see {@link replayScope}): everything after a physical
+ * restore (the whole server); after a logical one, only the backup's database, renamed like the
+ * restore. The binlog tool filters on one database only, so a logical backup of several databases
+ * is refused before the target is touched ({@link assertReplayable}).
+ *
  * After a physical restore the server's `gtid_slave_pos` is moved to the end of the replay, so it
  * can replicate from the source from there.
  */
@@ -22,11 +27,12 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Catalog } from '../../core/catalog/catalog';
 import { backupIdTime } from '../../core/catalog/layout';
+import { downloadArtifacts } from '../../core/driver/download';
 import type {
   Json, JsonObject, RestoreContext, RestoreResult, StoredArtifact, TransferOptions, ValidationCheck,
 } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { downloadAll, selectArtifacts } from './artifact-download';
+import { selectArtifacts } from './artifact-download';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
 import { spawnFailure, StderrLog, toolFailure, withClientOptionFile } from './backup-tool';
 import type { MysqlRestoreTarget } from './config';
@@ -53,8 +59,11 @@ export interface ReplayReport {
   /** The `--stop-datetime` given to the binlog tool (UTC, whole second). */
   stopDatetime: string | null;
   replayedFrom: { file: string; position: number; gtid: string | null };
+  /** The one database whose events were applied (named as in the binlog); null: all (physical restore). */
+  database: string | null;
   /** Per domain, the last GTID applied (`0-1-75,1-2-9`), and the last event's time. */
   replayedTo: { gtid: string | null; lastEventAt: string | null };
+  /** Transactions read up to the target (after a logical restore, other databases' are applied empty). */
   transactions: number;
   files: Array<{ file: string; backupId: string }>;
   /** Whether the archives reach the target (time covered, GTID present). */
@@ -106,7 +115,10 @@ export interface ReplayArgvOptions {
   untilGtid?: string;
   /** `from → to` database renames of a logical restore. */
   rewriteDb?: Record<string, string>;
-  /** Apply only this database's events (after renames). */
+  /**
+   * Apply only this database's events, named as in the binlog: the tool matches `--database`
+   * before it applies `--rewrite-db`.
+   */
   database?: string;
   files: string[];
 }
@@ -120,6 +132,43 @@ export function replayArgv(options: ReplayArgvOptions): string[] {
   if (options.database) argv.push(`--database=${options.database}`);
   argv.push(...options.files);
   return argv;
+}
+
+/** Which events a replay applies, and under which database names. */
+export type ReplayScope = Pick<ReplayArgvOptions, 'database' | 'rewriteDb'>;
+
+/**
+ * The events to replay after restoring a backup with `renameDatabases`. After a physical restore
+ * the whole server was restored: everything, unrenamed. After a logical one, exactly the restored
+ * database's events under its target name: other databases and the `mysql` schema (accounts,
+ * grants) were not restored and must not change on the target. The tool keeps row changes by their
+ * table's database, statements by the session's default database when they ran (README).
+ *
+ * `mariadb-binlog` keeps a single `--database` (repeated, the last one wins; there is no list or
+ * ignore filter), and a pass per database would split and reorder transactions that span databases,
+ * so a logical backup of several databases cannot be replayed exactly and is refused.
+ * @throws PermanentError `UNSUPPORTED_RESTORE` (several databases), `INVALID_INPUT` (bad renames).
+ */
+export function replayScope(backupId: string, facts: MysqlFacts, renameDatabases: Readonly<Record<string, string>>): ReplayScope {
+  if (facts.mode === 'physical') return {};
+  const mappings = mapDatabases(facts, renameDatabases);
+  if (mappings.length !== 1) {
+    throw new PermanentError(
+      `backup ${backupId} is a logical backup of ${mappings.length} databases (${facts.databases.join(', ')}): a point-in-time replay after a logical restore can keep to one database only (mariadb-binlog filters a single --database; unfiltered, it would also apply other databases' and the mysql schema's changes to the target). Restore it without pointInTime, or back up each database that needs point-in-time recovery in a backup of its own (databases: ["<one database>"]), or use a physical backup, whose replay covers the whole server`,
+      { code: 'UNSUPPORTED_RESTORE', engine: ENGINE },
+    );
+  }
+  return { database: mappings[0].source, rewriteDb: effectiveRenames(mappings) };
+}
+
+/**
+ * Refuses, when the target asks for a point-in-time replay, one that could not keep to the restored
+ * databases: called when the target is prepared, before anything is restored, so a refused restore
+ * leaves the target untouched.
+ * @throws PermanentError as {@link replayScope}.
+ */
+export function assertReplayable(ctx: Ctx): void {
+  if (ctx.target.pointInTime) replayScope(ctx.backup.backupId, ctx.backup.facts as unknown as MysqlFacts, ctx.target.renameDatabases);
 }
 
 /** argv of the client applying the replay. */
@@ -188,8 +237,9 @@ export class BinlogEventScanner extends Transform {
 /**
  * Replays the archived binlogs onto the restored server (see the module comment).
  * @returns a {@link ReplayReport}.
- * @throws PermanentError `NO_BINLOG_POSITION`, `PITR_TARGET_BEFORE_BACKUP`, `NO_BINLOG_ARCHIVE`,
- *   `BINLOG_MISSING`, `BINLOG_GAP`, `PITR_REPLAY_FAILED` (with the client's error).
+ * @throws PermanentError `NO_BINLOG_POSITION`, `UNSUPPORTED_RESTORE` (see {@link replayScope}),
+ *   `PITR_TARGET_BEFORE_BACKUP`, `NO_BINLOG_ARCHIVE`, `BINLOG_MISSING`, `BINLOG_GAP`,
+ *   `PITR_REPLAY_FAILED` (with the client's error).
  */
 export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: TransferOptions): Promise<JsonObject> {
   const pit = ctx.target.pointInTime;
@@ -200,6 +250,7 @@ export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: 
     throw new PermanentError(`backup ${ctx.backup.backupId} has no binlog position (binary logging was off): no point-in-time replay from it`, { code: 'NO_BINLOG_POSITION', engine: ENGINE });
   }
   const replayedFrom = { file: consistency.binlogFile, position: consistency.binlogPosition, gtid: consistency.gtid ?? null };
+  const scope = replayScope(ctx.backup.backupId, facts, ctx.target.renameDatabases);
   const command = binlogTool(consistency.flavor);
 
   // The target must not lie before the backup: replay cannot undo what the backup holds.
@@ -217,23 +268,18 @@ export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: 
   const archives = await archivesFrom(ctx, transfer);
   const plan = planReplay(archives.list, consistency.binlogFile);
   const dir = path.join(ctx.spoolDir, 'pitr-binlogs');
-  const { files } = await downloadAll(plan.map((p) => p.artifact), dir, transfer, 4);
+  const { files } = await downloadArtifacts(plan.map((p) => p.artifact), dir, { ...transfer, concurrency: 4 });
   const localFiles = plan.map((p) => files[p.artifact.name]);
 
-  const renames = facts.mode === 'logical' ? effectiveRenames(mapDatabases(facts, ctx.target.renameDatabases)) : {};
-  const onlyDatabase = facts.mode === 'logical' && facts.databases.length === 1
-    ? (renames[facts.databases[0]] ?? facts.databases[0])
-    : undefined;
   const stop = pit.until ? stopDatetime(pit.until) : undefined;
   const argv = replayArgv({
     startPosition: consistency.binlogPosition,
     stopDatetime: stop,
     untilGtid: pit.untilGtid,
-    rewriteDb: renames,
-    database: onlyDatabase,
+    ...scope,
     files: localFiles,
   });
-  ctx.logger.info('mysql point-in-time: replaying', { files: plan.map((p) => `${p.file}@${p.backupId}`), until: pit.until, untilGtid: pit.untilGtid });
+  ctx.logger.info('mysql point-in-time: replaying', { files: plan.map((p) => `${p.file}@${p.backupId}`), until: pit.until, untilGtid: pit.untilGtid, database: scope.database });
 
   const scanner = await withClientOptionFile(ctx.target, (optionFile) => pipeReplay(command, argv, optionFile, ctx.signal));
   const lastGtids = formatGtidPosition(scanner.lastGtid) || null;
@@ -262,6 +308,7 @@ export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: 
     untilGtid: pit.untilGtid ?? null,
     stopDatetime: stop ?? null,
     replayedFrom,
+    database: scope.database ?? null,
     replayedTo: { gtid: lastGtids, lastEventAt: scanner.lastEventAt?.toISOString() ?? null },
     transactions: scanner.transactions,
     files: plan.map((p) => ({ file: p.file, backupId: p.backupId })),
@@ -320,18 +367,9 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
 
     if (replay.untilGtid) {
       const [[vars]] = await connection.query('SELECT @@GLOBAL.gtid_binlog_pos AS b, @@GLOBAL.gtid_slave_pos AS s, @@GLOBAL.gtid_current_pos AS c') as [Array<{ b: string; s: string; c: string }>, unknown];
-      const serverPosition = mergeGtidPositions(vars.b, vars.s, vars.c);
-      const known = serverPosition !== '';
       const wanted = parseGtid(replay.untilGtid);
       const applied = parseGtidPosition(mergeGtidPositions(consistency.gtid, replay.replayedTo.gtid ?? '')).get(wanted.domain);
-      const covered = known ? positionCovers(serverPosition, replay.untilGtid) : replay.reachedTarget;
-      checks.push({
-        name: 'pitr-gtid-reached',
-        ok: covered,
-        detail: covered
-          ? `server GTID position ${known ? serverPosition : '(not recorded: binary logging off) replay says'} covers ${replay.untilGtid}`
-          : `server GTID position ${serverPosition || '(empty)'} does not reach ${replay.untilGtid}: ${replay.coverage}`,
-      });
+      checks.push(gtidReachedCheck(replay, replay.untilGtid, mergeGtidPositions(vars.b, vars.s, vars.c)));
       const exact = applied !== undefined && applied.sequence === wanted.sequence;
       checks.push({
         name: 'pitr-not-past-target',
@@ -351,6 +389,27 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
     }
   });
   return checks;
+}
+
+/**
+ * `pitr-gtid-reached`: the restored server's GTID position covers `untilGtid`. A replay kept to one
+ * database (logical restore) leaves no GTID on the server for other databases' transactions, and a
+ * server without binary logging records none: then the replay's own record is the proof (the tool
+ * printed every transaction up to the GTID and the client applied its output without an error).
+ */
+function gtidReachedCheck(replay: ReplayReport, untilGtid: string, serverPosition: string): ValidationCheck {
+  if (serverPosition !== '' && !replay.database) {
+    const ok = positionCovers(serverPosition, untilGtid);
+    return {
+      name: 'pitr-gtid-reached',
+      ok,
+      detail: ok ? `server GTID position ${serverPosition} covers ${untilGtid}` : `server GTID position ${serverPosition} does not reach ${untilGtid}: ${replay.coverage}`,
+    };
+  }
+  const why = replay.database
+    ? `only ${replay.database}'s changes were replayed, so the server's GTID position (${serverPosition || 'empty'}) need not show it`
+    : 'the server records no GTID position (binary logging off)';
+  return { name: 'pitr-gtid-reached', ok: replay.reachedTarget, detail: `${replay.coverage}; ${why}` };
 }
 
 /** This backup's archive and those of later backups of the same engine and instance. */

@@ -11,7 +11,7 @@ import { PermanentError } from '../../core/errors';
 import type { MysqlConsistency, MysqlFacts } from './layout';
 import { prepareLogicalTarget, restoreLogical, validateTables } from './logical-restore';
 import { preparePhysicalTarget, restorePhysical } from './physical-restore';
-import { replayBinlogs, validatePointInTime } from './point-in-time';
+import { assertReplayable, replayBinlogs, validatePointInTime } from './point-in-time';
 
 /**
  * The physical restore starts `mariadbd` and the point-in-time replay speaks MariaDB's GTIDs and
@@ -34,6 +34,7 @@ const isPhysical = (ctx: RestoreContext<MysqlRestoreTarget>): boolean => (ctx.ba
 export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
   async prepareTarget(ctx: RestoreContext<MysqlRestoreTarget>): Promise<PreparedTarget> {
     assertRestorableHere(ctx);
+    assertReplayable(ctx);
     return isPhysical(ctx) ? preparePhysicalTarget(ctx) : prepareLogicalTarget(ctx);
   }
 

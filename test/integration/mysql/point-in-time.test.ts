@@ -2,12 +2,14 @@
  * Point-in-time recovery against real MariaDB 10.11 servers: a backup B1 with archived binlogs,
  * writes W1 then W2, a later backup B2 whose archive carries W1 and W2; restoring B1 up to a time
  * or GTID between W1 and W2 replays the binlogs of both archives and ends with W1 and without W2.
- * Physical (time target) and logical (GTID target) restores.
+ * Physical (time target) and logical (GTID target) restores. After a logical restore only the
+ * backup's database is replayed (renamed like the restore): not `other`, a database outside the
+ * backup, nor accounts; a logical backup of several databases is refused before the target is touched.
  */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql, { type Connection } from 'mysql2/promise';
-import { startTestMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
+import { startTestMariaDb, trackServerPidFile, usingConnection, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
 import type { TestRuntime } from '../../harness/runtime';
 import { startShopSource, stopShopSource } from '../../harness/shop-source';
@@ -19,13 +21,39 @@ let scratch: string;
 
 beforeAll(async () => {
   ({ source, admin, rt, scratch } = await startShopSource('pitr-src', 5_000));
+  await admin.query(`
+    CREATE DATABASE crm; CREATE TABLE crm.notes (id INT PRIMARY KEY AUTO_INCREMENT, body VARCHAR(100) NOT NULL) ENGINE=InnoDB;
+    CREATE DATABASE other; CREATE TABLE other.notes (id INT PRIMARY KEY AUTO_INCREMENT, body VARCHAR(100) NOT NULL) ENGINE=InnoDB;
+  `);
 }, 120_000);
 
 afterAll(() => stopShopSource({ source, admin, rt, scratch }));
 
-async function customerNames(connection: Connection): Promise<string[]> {
-  const [rows] = await connection.query("SELECT name FROM shop.customers WHERE name LIKE 'pitr-%' ORDER BY id") as [Array<{ name: string }>, unknown];
+async function customerNames(connection: Connection, database = 'shop'): Promise<string[]> {
+  const [rows] = await connection.query(`SELECT name FROM \`${database}\`.customers WHERE name LIKE 'pitr-%' ORDER BY id`) as [Array<{ name: string }>, unknown];
   return rows.map((r) => r.name);
+}
+
+/**
+ * Runs `sql` on the source from a session without a default database, as an administrator would:
+ * mariadb-binlog files statements (not row changes) under the session's default database, and
+ * `admin` has `shop` as its own.
+ */
+async function runWithoutDefaultDatabase(sql: string): Promise<void> {
+  await usingConnection(source.connect(), (connection) => connection.query(sql));
+}
+
+/** The source's current GTID position (after the last write). */
+async function sourceGtid(): Promise<string> {
+  const [[row]] = await admin.query('SELECT @@gtid_binlog_pos AS g') as [Array<{ g: string }>, unknown];
+  return row.g;
+}
+
+/** Which of `databases` and of `users` exist on the server `connection` is to. */
+async function presentOn(connection: Connection, databases: string[], users: string[]): Promise<{ databases: string[]; users: string[] }> {
+  const [dbs] = await connection.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)', [databases]) as [Array<{ name: string }>, unknown];
+  const [accounts] = await connection.query('SELECT User AS name FROM mysql.user WHERE User IN (?)', [users]) as [Array<{ name: string }>, unknown];
+  return { databases: dbs.map((r) => r.name), users: accounts.map((r) => r.name) };
 }
 
 async function insertCustomer(name: string): Promise<void> {
@@ -48,7 +76,7 @@ async function failure(promise: Promise<unknown>): Promise<Error & { code?: stri
   throw new Error('expected a failure, but it succeeded');
 }
 
-type Replay = { files: Array<{ file: string; backupId: string }>; replayedTo: { gtid: string | null }; transactions: number; reachedTarget: boolean };
+type Replay = { files: Array<{ file: string; backupId: string }>; database: string | null; replayedTo: { gtid: string | null }; transactions: number; reachedTarget: boolean };
 
 describe('mysql point-in-time recovery', () => {
   it('restores a physical backup up to a time between two writes, replaying binlogs archived by a later backup', async () => {
@@ -89,19 +117,19 @@ describe('mysql point-in-time recovery', () => {
     const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
     const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-logical', config });
     await insertCustomer('pitr-g1');
-    const [[afterW1]] = await admin.query('SELECT @@gtid_binlog_pos AS g') as [Array<{ g: string }>, unknown];
+    const afterW1 = await sourceGtid();
     await insertCustomer('pitr-g2');
     await rt.backup({ engine: 'mysql', instance: 'pitr-logical', config });
     const target = await startTestMariaDb('pitr-target', 7);
 
     // Act
-    const report = await rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid: afterW1.g } } });
+    const report = await rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid: afterW1 } } });
 
     // Assess
     expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.validation.checks.map((c) => c.name)).toEqual(['pitr-replay', 'pitr-start', 'tables-present', 'pitr-gtid-reached', 'pitr-not-past-target']);
     const replay = report.endpoint.replay as Replay;
-    expect(replay.replayedTo.gtid).toBe(afterW1.g);
+    expect(replay.replayedTo.gtid).toBe(afterW1);
     expect(replay.transactions).toBe(1);
     const restored = await target.connect();
     try {
@@ -122,5 +150,60 @@ describe('mysql point-in-time recovery', () => {
     // Assess
     expect(error).toMatchObject({ name: 'PermanentError', code: 'PITR_TARGET_BEFORE_BACKUP' });
     expect(error.message).toMatch(/before the backup's position/);
+  }, 180_000);
+
+  it('replays after a renaming logical restore only the restored database\'s changes: not another database\'s, not accounts', async () => {
+    // Prepare: B1 of shop; after it R1 in shop, a write to other and a new account (the target), then R2; B2.
+    const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-rename', config });
+    await insertCustomer('pitr-r1');
+    await admin.query("INSERT INTO other.notes (body) VALUES ('after the backup')");
+    await runWithoutDefaultDatabase("CREATE USER 'pitr_rename'@'%' IDENTIFIED BY 'secret'");
+    const untilGtid = await sourceGtid();
+    await insertCustomer('pitr-r2');
+    await rt.backup({ engine: 'mysql', instance: 'pitr-rename', config });
+    const target = await startTestMariaDb('pitr-rename', 9);
+
+    // Act
+    const report = await rt.restore({ backupId: b1.backupId, target: { ...target.config(), renameDatabases: { shop: 'shop_pitr' }, pointInTime: { untilGtid } } });
+
+    // Assess
+    expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
+    const replay = report.endpoint.replay as Replay;
+    expect(replay.database).toBe('shop');
+    expect(replay.replayedTo.gtid).toBe(untilGtid);
+    const restored = await target.connect();
+    try {
+      expect((await customerNames(restored, 'shop_pitr')).filter((n) => n.startsWith('pitr-r'))).toEqual(['pitr-r1']);
+      expect(await presentOn(restored, ['shop', 'shop_pitr', 'other'], ['pitr_rename'])).toEqual({ databases: ['shop_pitr'], users: [] });
+    } finally {
+      await restored.end();
+    }
+  }, 180_000);
+
+  it('refuses a point-in-time restore of a logical backup of several databases before touching the target', async () => {
+    // Prepare: B1 of shop and crm; after it writes to both, to other (not backed up) and a new account; B2.
+    const config = { ...source.config(), databases: ['shop', 'crm'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-multi', config });
+    await insertCustomer('pitr-m1');
+    await admin.query("INSERT INTO crm.notes (body) VALUES ('after the backup')");
+    await admin.query("INSERT INTO other.notes (body) VALUES ('after the backup')");
+    await runWithoutDefaultDatabase("CREATE USER 'pitr_multi'@'%' IDENTIFIED BY 'secret'");
+    const untilGtid = await sourceGtid();
+    await rt.backup({ engine: 'mysql', instance: 'pitr-multi', config });
+    const target = await startTestMariaDb('pitr-multi', 10);
+
+    // Act
+    const error = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid } } }));
+
+    // Assess
+    expect(error).toMatchObject({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' });
+    expect(error.message).toMatch(/logical backup of 2 databases \((crm, shop|shop, crm)\).*without pointInTime/);
+    const untouched = await target.connect();
+    try {
+      expect(await presentOn(untouched, ['shop', 'crm', 'other'], ['pitr_multi'])).toEqual({ databases: [], users: [] });
+    } finally {
+      await untouched.end();
+    }
   }, 180_000);
 });

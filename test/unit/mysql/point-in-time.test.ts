@@ -2,8 +2,9 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StoredArtifact } from '../../../core/driver/types';
+import type { MysqlFacts } from '../../../drivers/mysql/layout';
 import {
-  applyArgv, BinlogEventScanner, parseEventHeader, planReplay, replayArgv, stopDatetime,
+  applyArgv, BinlogEventScanner, parseEventHeader, planReplay, replayArgv, replayScope, stopDatetime,
 } from '../../../drivers/mysql/point-in-time';
 
 const stored = (backupId: string, file: string, size = 100): StoredArtifact => ({
@@ -46,12 +47,40 @@ describe('replay argv', () => {
   it('starts at the backup\'s position and stops at the time or GTID, with renames and a database filter', () => {
     // Act
     const byTime = replayArgv({ startPosition: 925, stopDatetime: '2026-11-21 12:26:45', files: ['/s/a', '/s/b'] });
-    const byGtid = replayArgv({ startPosition: 4, untilGtid: '0-1-75', rewriteDb: { shop: 'shop_copy' }, database: 'shop_copy', files: ['/s/a'] });
+    const byGtid = replayArgv({ startPosition: 4, untilGtid: '0-1-75', rewriteDb: { shop: 'shop_copy' }, database: 'shop', files: ['/s/a'] });
 
     // Assess
     expect(byTime).toEqual(['--no-defaults', '--start-position=925', '--stop-datetime=2026-11-21 12:26:45', '/s/a', '/s/b']);
-    expect(byGtid).toEqual(['--no-defaults', '--start-position=4', '--stop-position=0-1-75', '--rewrite-db=shop->shop_copy', '--database=shop_copy', '/s/a']);
+    expect(byGtid).toEqual(['--no-defaults', '--start-position=4', '--stop-position=0-1-75', '--rewrite-db=shop->shop_copy', '--database=shop', '/s/a']);
     expect(applyArgv('/tmp/c.cnf')[0]).toBe('--defaults-file=/tmp/c.cnf');
+  });
+});
+
+describe('replayScope', () => {
+  const facts = (mode: MysqlFacts['mode'], databases: string[]): MysqlFacts => ({ mode, databases, tables: [], schema: [] });
+
+  it('keeps a logical backup\'s database, filtered by its name in the binlog and renamed like the restore', () => {
+    // Act
+    const renamed = replayScope('b1', facts('logical', ['shop']), { shop: 'shop_copy' });
+    const kept = replayScope('b1', facts('logical', ['shop']), {});
+
+    // Assess: mariadb-binlog matches --database before it applies --rewrite-db
+    expect(renamed).toEqual({ database: 'shop', rewriteDb: { shop: 'shop_copy' } });
+    expect(kept).toEqual({ database: 'shop', rewriteDb: {} });
+  });
+
+  it('replays everything after a physical restore (the whole server was restored)', () => {
+    // Assess
+    expect(replayScope('b1', facts('physical', ['shop', 'crm']), {})).toEqual({});
+  });
+
+  it('refuses a logical backup of several databases, naming them and what to do instead', () => {
+    // Act
+    const refusing = () => replayScope('b1', facts('logical', ['shop', 'crm']), { crm: 'crm_copy' });
+
+    // Assess
+    expect(refusing).toThrow(expect.objectContaining({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' }));
+    expect(refusing).toThrow(/logical backup of 2 databases \(shop, crm\).*without pointInTime.*physical backup/);
   });
 });
 
