@@ -1,7 +1,7 @@
 /** The blob store: interface, implementations and helpers. */
 export * from './blob-store';
 export { assertSafeKey, assertSafePrefix } from './keys';
-export { TokenBucket, createRateLimiter, throttle, throttleStages } from './rate-limiter';
+export { TokenBucket, createRateLimiter, throttle, throttleStages, type RateLimit } from './rate-limiter';
 export { LocalDirectoryStore } from './local-directory-store';
 export { S3Store, type S3StoreOptions } from './s3-store';
 export { createS3Client, type S3ClientOptions } from './s3-client';
