@@ -4,11 +4,12 @@
  * local user can read in `ps`), what the tool's stderr tells us (lock time, binlog position,
  * failures), and running a tool with its stderr kept for the error message — to completion
  * (`runTool`), or with its stdout streamed through this process (`spawnStreamingTool`, whose exit
- * gate keeps a failed tool's output from ever being committed).
+ * gate keeps a failed tool's output from ever being committed). Either way, how the tool ended
+ * becomes an error in one place (`toolExitError`).
  *
  * The argv builders and parsers are pure so both flavours are unit-testable without either tool.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -304,15 +305,17 @@ export function redactSecrets(line: string): string {
 }
 
 /**
- * Maps a failed tool run to our errors from what it printed. Auth, privileges and corruption are
- * permanent; an unreachable or restarting server is transient.
+ * Classifies a tool that ran and failed from what it printed. Auth, privileges and corruption are
+ * permanent; an unreachable or restarting server is transient. The message names how the tool
+ * ended and carries its stderr tail with secrets redacted. {@link toolExitError} decides first
+ * whether the tool failed at all (rather than being aborted, not started or starved of input).
  * @param what short description, e.g. `mariabackup --backup`
  */
 export function toolFailure(
   what: string, exit: { code: number | null; signal?: NodeJS.Signals | null }, stderr: string, fallbackCode = 'MYSQL_TOOL_FAILED',
 ): ClassifiedError {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-  const detail = stderr.trim() || '(no output)';
+  const detail = redactSecrets(stderr.trim()) || '(no output)';
   const fail = (kind: 'permanent' | 'transient', code: string, summary: string): ClassifiedError => {
     const message = `${what} ${how}: ${summary}\n${detail}`;
     return kind === 'transient' ? new TransientError(message, { code, engine: 'mysql' }) : new PermanentError(message, { code, engine: 'mysql' });
@@ -338,13 +341,72 @@ export function toolFailure(
   return fail('permanent', fallbackCode, 'see its output');
 }
 
-/** Error for a tool that could not be started at all (or was stopped by the step's abort signal). */
-export function spawnFailure(command: string, error: NodeJS.ErrnoException): PermanentError {
-  if (error.name === 'AbortError') return new PermanentError(`${command} was stopped: the step was aborted`, { code: 'ABORTED', engine: 'mysql', cause: error });
-  return new PermanentError(
-    error.code === 'ENOENT' ? `${command} is not installed on this host` : `cannot run ${command}: ${error.message}`,
-    { code: 'MISSING_TOOL', engine: 'mysql', cause: error },
-  );
+/** How a tool run ended: everything {@link toolExitError} judges it by. */
+export interface ToolExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /**
+   * The child process's own error: it could not be started (`ENOENT`, `EACCES`, ...), or it was
+   * stopped by the step's abort signal (an `AbortError`).
+   */
+  error?: NodeJS.ErrnoException;
+  /** The tool's input (a buffered run's stdin) failed: the store's read, a checksum check. */
+  inputError?: Error;
+  /** Its stderr, as {@link StderrLog.text} keeps it. */
+  stderr: string;
+}
+
+/**
+ * The one place where a finished tool process becomes our error; undefined when it succeeded.
+ * Both the buffered runs ({@link runTool}) and the streaming tool's exit gate
+ * ({@link spawnStreamingTool}) ask it, in this order:
+ *
+ * 1. Stopped by the step's abort signal: PermanentError `ABORTED`, whatever the tool then exited
+ *    with (killed by SIGTERM, or a code of its own from a signal handler — even 0, whose output
+ *    must not be committed). The tool did not fail, so blaming it (`MYSQL_TOOL_FAILED` with its
+ *    stderr) would mislead, and an abort is not worth retrying in process; `ABORTED` is what every
+ *    other part of the driver (dumps, loads, digests) reports for the same signal.
+ * 2. Not started: PermanentError `MISSING_TOOL`.
+ * 3. Its input failed: that error (it is the cause; the tool's exit is only the consequence, and
+ *    the input's own classification — a transient store read, a checksum mismatch — is kept).
+ * 4. Exit 0: success.
+ * 5. Non-zero exit or killed: {@link toolFailure} (`MYSQL_TOOL_FAILED` or `fallbackCode` unless its
+ *    stderr names a known cause).
+ * @param command the executable, for "not installed" messages
+ * @param what short description for the other messages, e.g. `mariabackup --prepare`
+ */
+export function toolExitError(command: string, what: string, exit: ToolExit, fallbackCode = 'MYSQL_TOOL_FAILED'): Error | undefined {
+  const { error } = exit;
+  const output = redactSecrets(exit.stderr.trim());
+  const withOutput = (message: string) => (output ? `${message}\n${output}` : message);
+  if (error?.name === 'AbortError') {
+    return new PermanentError(withOutput(`${what} was stopped: the step was aborted`), { code: 'ABORTED', engine: 'mysql', cause: error });
+  }
+  if (error && notStarted(error)) {
+    return new PermanentError(
+      error.code === 'ENOENT' ? `${command} is not installed on this host` : `cannot run ${command}: ${error.message}`,
+      { code: 'MISSING_TOOL', engine: 'mysql', cause: error },
+    );
+  }
+  if (exit.inputError) return exit.inputError;
+  if (exit.code === 0 && !error) return undefined;
+  if (error && (exit.code === 0 || (exit.code === null && !exit.signal))) {
+    return new PermanentError(withOutput(`${what} failed: ${error.message}`), { code: fallbackCode, engine: 'mysql', cause: error });
+  }
+  return toolFailure(what, exit, exit.stderr, fallbackCode);
+}
+
+/** True for a child process error that means the tool never ran. */
+function notStarted(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'ENOENT' || error.code === 'EACCES' || (error.syscall?.startsWith('spawn') ?? false);
+}
+
+/**
+ * {@link toolExitError} for a process known only by its `error` event (not started, or aborted);
+ * for callers that do not keep a {@link ToolExit}.
+ */
+export function spawnFailure(command: string, error: NodeJS.ErrnoException): Error {
+  return toolExitError(command, command, { code: null, signal: null, error, stderr: '' })!;
 }
 
 export interface RunToolOptions {
@@ -359,53 +421,55 @@ export interface RunToolOptions {
   onStderrLine?: (line: string) => void;
 }
 
-/**
- * Runs a tool to completion (stdout discarded, stderr kept for the error message).
- * @throws what {@link toolFailure} or {@link spawnFailure} return.
- */
-export function runTool(command: string, argv: string[], options: RunToolOptions): Promise<{ stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const log = new StderrLog(options.onStderrLine, 200);
-    const child = spawn(command, argv, {
-      stdio: [options.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
-      env: options.env ?? process.env,
-      signal: options.signal,
-    });
-    let spawnError: NodeJS.ErrnoException | undefined;
-    child.once('error', (error: NodeJS.ErrnoException) => { spawnError = error; });
-    child.stderr!.on('data', (chunk: Buffer) => log.write(chunk));
-    if (options.stdin && child.stdin) {
-      child.stdin.on('error', () => { /* the exit code tells */ });
-      options.stdin.on('error', (error) => { spawnError ??= error as NodeJS.ErrnoException; child.kill('SIGTERM'); });
-      options.stdin.pipe(child.stdin);
-    }
-    child.once('close', (code, signal) => {
-      log.end();
-      // A tool that stopped early leaves its input unread: release it (file handles, sockets).
-      if (options.stdin && !options.stdin.readableEnded) options.stdin.destroy();
-      if (spawnError && (spawnError.code === 'ENOENT' || spawnError.code === 'EACCES')) {
-        reject(spawnFailure(command, spawnError));
-      } else if (spawnError && code === null) {
-        reject(spawnError);
-      } else if (code === 0 && !spawnError) {
-        resolve({ stderr: log.text() });
-      } else if (spawnError && code === 0) {
-        reject(spawnError);
-      } else {
-        reject(toolFailure(options.what, { code, signal }, log.text(), options.fallbackCode));
-      }
-    });
-  });
+/** A started tool and how it will end (the promise never rejects). */
+interface StartedTool {
+  child: ChildProcess;
+  exited: Promise<ToolExit>;
 }
 
-/** How a tool ended. */
-export interface ToolExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** Set when the tool could not be started (or was stopped by the step's abort signal). */
-  error?: NodeJS.ErrnoException;
-  /** Its stderr, as {@link StderrLog.text} keeps it. */
-  stderr: string;
+/**
+ * Spawns a tool with its stderr kept (`keep` lines, plus its error lines) and fed to
+ * `onStderrLine`, and records its exit for {@link toolExitError}.
+ */
+function startTool(
+  command: string, argv: string[], stdio: { stdin: 'pipe' | 'ignore'; stdout: 'pipe' | 'ignore' }, options: RunToolOptions, keep?: number,
+): StartedTool {
+  const log = new StderrLog(options.onStderrLine, keep);
+  const child = spawn(command, argv, { stdio: [stdio.stdin, stdio.stdout, 'pipe'], env: options.env ?? process.env, signal: options.signal });
+  let error: NodeJS.ErrnoException | undefined;
+  child.once('error', (e: NodeJS.ErrnoException) => { error ??= e; });
+  child.stderr!.on('data', (chunk: Buffer) => log.write(chunk));
+  const exited = new Promise<ToolExit>((resolve) => {
+    child.once('close', (code, signal) => {
+      log.end();
+      resolve({ code, signal, error, stderr: log.text() });
+    });
+  });
+  return { child, exited };
+}
+
+/**
+ * Runs a tool to completion (stdout discarded, stderr kept for the error message), `stdin` piped
+ * into it. A failing input stops the tool (SIGTERM) and is the run's error.
+ * @throws what {@link toolExitError} makes of its exit.
+ */
+export async function runTool(command: string, argv: string[], options: RunToolOptions): Promise<{ stderr: string }> {
+  const { stdin } = options;
+  const { child, exited } = startTool(command, argv, { stdin: stdin ? 'pipe' : 'ignore', stdout: 'ignore' }, options, 200);
+  let inputError: Error | undefined;
+  if (stdin && child.stdin) {
+    const toolInput = child.stdin;
+    toolInput.on('error', () => { /* the exit code tells */ });
+    // The tool must not wait for the rest of a failed input: close its stdin, and stop it.
+    stdin.on('error', (error) => { inputError ??= error; toolInput.destroy(); child.kill('SIGTERM'); });
+    stdin.pipe(toolInput);
+  }
+  const exit = await exited;
+  // A tool that stopped early leaves its input unread: release it (file handles, sockets).
+  if (stdin && !stdin.readableEnded) stdin.destroy();
+  const error = toolExitError(command, options.what, { ...exit, inputError }, options.fallbackCode);
+  if (error) throw error;
+  return { stderr: exit.stderr };
 }
 
 /** Size of the blocks {@link ExitGate} passes on. */
@@ -466,21 +530,11 @@ export interface StreamingTool {
 /**
  * Starts a tool whose stdout is read by this process (piped, so it can be hashed, checked and sent
  * to the store as it is produced). Its stderr is kept for the error message and fed line by line
- * to `onStderrLine`. The tool's failure surfaces through {@link StreamingTool.exitGate}: as
- * {@link toolFailure} (non-zero exit, killed) or {@link spawnFailure} (not started, aborted).
+ * to `onStderrLine`. The tool's failure surfaces through {@link StreamingTool.exitGate}, as
+ * {@link toolExitError} makes it.
  */
 export function spawnStreamingTool(command: string, argv: string[], options: Omit<RunToolOptions, 'stdin' | 'fallbackCode'>): StreamingTool {
-  const log = new StderrLog(options.onStderrLine);
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, signal: options.signal });
-  let spawnError: NodeJS.ErrnoException | undefined;
-  child.once('error', (error: NodeJS.ErrnoException) => { spawnError ??= error; });
-  child.stderr!.on('data', (chunk: Buffer) => log.write(chunk));
-  const exited = new Promise<ToolExit>((resolve) => {
-    child.once('close', (code, signal) => {
-      log.end();
-      resolve({ code, signal, error: spawnError, stderr: log.text() });
-    });
-  });
+  const { child, exited } = startTool(command, argv, { stdin: 'ignore', stdout: 'pipe' }, options);
   const exitGate = new ExitGate(() => exited.then((exit) => toolExitError(command, options.what, exit)));
   return {
     stdout: child.stdout!,
@@ -494,14 +548,6 @@ export function spawnStreamingTool(command: string, argv: string[], options: Omi
       void exited.then(() => clearTimeout(kill));
     },
   };
-}
-
-/** The error for a tool that did not exit 0 (undefined when it did). */
-export function toolExitError(command: string, what: string, exit: ToolExit): ClassifiedError | undefined {
-  if (exit.error && (exit.error.code === 'ENOENT' || exit.error.code === 'EACCES' || exit.error.name === 'AbortError')) return spawnFailure(command, exit.error);
-  if (exit.code === 0 && !exit.error) return undefined;
-  if (exit.code === 0) return new PermanentError(`${what}: ${exit.error!.message}`, { code: 'MYSQL_TOOL_FAILED', engine: 'mysql', cause: exit.error });
-  return toolFailure(what, exit, exit.stderr);
 }
 
 /** Runs a tool and returns its stdout (small outputs: `--version`). */

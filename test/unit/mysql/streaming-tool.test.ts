@@ -1,7 +1,7 @@
 /**
  * A tool whose stdout is the backup (spawnStreamingTool): its output reaches the store or the spool
- * only when it exits 0. A tool that writes everything and then fails, or is killed, leaves no
- * object and no spool file behind. Real processes (bash), a real local store and S3 (s3rver).
+ * only when it exits 0. A tool that writes everything and then fails, is killed, or is stopped by
+ * the step's abort, leaves no object and no spool file behind. Real processes (bash), a real local store and S3 (s3rver).
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -64,6 +64,25 @@ describe('spawnStreamingTool', () => {
 
     // Assess
     await expect(writing).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_TOOL_FAILED', message: expect.stringMatching(message) });
+    expect(await files(path.join(dir, 'store'))).toEqual([]);
+    expect(await files(path.join(dir, 'spool'))).toEqual([]);
+  });
+
+  it.each(['store', 'spool'])('writes nothing to the %s and fails with ABORTED when the step is aborted, even if the tool then exits 0', async (where) => {
+    // Prepare
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+    const sink = where === 'store' ? storeSink({ store, prefix: 'b/data/default' }) : spoolSink(path.join(dir, 'spool'));
+    const abort = new AbortController();
+    const tool = spawnStreamingTool('bash', ['-c', "trap 'kill $!; exit 0' TERM; head -c 3000000 /dev/zero; echo streamed >&2; sleep 30 & wait $!"], {
+      what: 'test tool --backup', signal: abort.signal, onStderrLine: () => abort.abort(),
+    });
+
+    // Act
+    const writing = sink.write('physical/backup.xbstream', tool.stdout, tool.exitGate);
+
+    // Assess
+    await expect(writing).rejects.toMatchObject({ name: 'PermanentError', code: 'ABORTED', message: 'test tool --backup was stopped: the step was aborted\nstreamed' });
+    expect(await tool.exited).toMatchObject({ code: 0 });
     expect(await files(path.join(dir, 'store'))).toEqual([]);
     expect(await files(path.join(dir, 'spool'))).toEqual([]);
   });
