@@ -31,21 +31,21 @@ import { access, constants, mkdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import { mapLimitedWith } from '../../core/concurrency';
-import { assertSameHash, openArtifact, type ArtifactReader, type ArtifactSink } from '../../core/driver/artifact-sink';
-import { HashingStream, resolveInside } from '../../core/driver/spool';
+import { openArtifact, type ArtifactReader, type ArtifactSink } from '../../core/driver/artifact-sink';
+import { resolveInside } from '../../core/driver/spool';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { freePort } from '../../core/host/ports';
-import { chain } from '../../core/store/transfer';
 import {
-  backupArgv, checkToolVersion, chooseBackupTool, extractArgv, LockTimer, parseBinlogInfo, parseBinlogPositionLine,
-  parseKeyValues, prepareArgv, runTool, spawnStreamingTool, toolOutput,
+  backupArgv, checkToolVersion, chooseBackupTool, LockTimer, parseBinlogInfo, parseBinlogPositionLine, parseKeyValues,
+  spawnStreamingTool, toolOutput,
   withClientOptionFile, type BackupTool, type BackupToolKind, type BinlogCoordinates,
 } from './backup-tool';
 import type { MysqlConfig } from './config';
 import { connectionOptions, openDataConnection, withConnection } from './connection';
 import { isSystemDatabase, PHYSICAL_ARTIFACT, type MysqlConsistency, type MysqlFacts, type TableFacts } from './layout';
 import { startServer } from './local-server';
+import { makePreparedCopy } from './prepared-copy';
 import { objectsOnServer, type SchemaObjects } from './schema-objects';
 import { digestTable } from './table-reader';
 import { assertSupportedVersion, parseServerVersion, type Flavor } from './version';
@@ -211,33 +211,27 @@ function factsOf(tool: BackupTool, toolVersion: string, artifact: ArtifactRef, s
 }
 
 /**
- * The prepare check: the artifact read back from where it was written (sha256 re-checked),
- * extracted into `work/data`, `--prepare`d, and its tables digested through a throwaway server.
+ * The prepare check: the artifact read back from where it was written, extracted into `work/data`,
+ * verified and `--prepare`d ({@link makePreparedCopy}), and its tables digested through a
+ * throwaway server.
  * @throws PermanentError `DISK_FULL` when the spool cannot hold the extracted copy,
  *   `CHECKSUM_MISMATCH` when the bytes read back are not the artifact; the tools' errors.
  */
 async function prepareCheck(ctx: BackupContext<MysqlConfig>, tool: BackupTool, artifact: ArtifactRef, work: string, payloadBytes: number): Promise<PreparedCopy> {
   const { config } = ctx;
   const copyDir = path.join(work, 'data');
-  await mkdir(copyDir, { recursive: true });
-  await assertRoomForCopy(copyDir, payloadBytes);
-
-  let started = Date.now();
-  const hasher = new HashingStream();
-  const stored = await openArtifact(ctx.spoolDir, artifact, ctx.destination?.store);
-  await runTool(tool.extractCommand, extractArgv(tool, copyDir, config.physical.parallel), {
-    what: `${tool.extractCommand} -x (extracting the written stream to prepare and digest it)`,
-    stdin: chain(stored, [hasher]),
+  await assertRoomForCopy(work, payloadBytes);
+  const { extractMs, prepareMs } = await makePreparedCopy({
+    tool,
+    artifact,
+    open: () => openArtifact(ctx.spoolDir, artifact, ctx.destination?.store),
+    dir: copyDir,
+    parallel: config.physical.parallel,
+    purpose: 'prepare check of the written snapshot',
     signal: ctx.signal,
   });
-  assertSameHash(artifact, { size: hasher.bytes, sha256: hasher.digest() });
-  const extractMs = Date.now() - started;
 
-  started = Date.now();
-  await runTool(tool.command, prepareArgv(tool, copyDir), { what: `${tool.command} --prepare (dry run on the snapshot)`, signal: ctx.signal });
-  const prepareMs = Date.now() - started;
-
-  started = Date.now();
+  const started = Date.now();
   const digested = await digestPreparedCopy(copyDir, config, ctx.signal);
   const digestMs = Date.now() - started;
   ctx.logger.info('mysql physical backup: prepared and digested', { extractMs, prepareMs, digestMs, tables: digested.tables.length });

@@ -22,17 +22,17 @@ import { createConnection as tcpConnect } from 'node:net';
 import { access, constants, mkdir, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { HashingStream } from '../../core/driver/spool';
 import type { JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { selectArtifacts } from './artifact-download';
-import { checkToolVersion, extractArgv, prepareArgv, runTool, toolOutput } from './backup-tool';
+import { checkToolVersion, toolOutput } from './backup-tool';
 import type { MysqlRestoreTarget } from './config';
 import { connectionOptions } from './connection';
 import { toMysqlError } from './errors';
 import { ENGINE, PHYSICAL_ARTIFACT, type MysqlConsistency } from './layout';
 import { serverPaths, serverPid, startServer, stopServer } from './local-server';
 import { toolFor } from './physical-backup';
+import { makePreparedCopy } from './prepared-copy';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 
@@ -120,7 +120,7 @@ export async function preparePhysicalTarget(ctx: Ctx): Promise<PreparedTarget> {
  *   binlogPosition, gtid, serverId, objects }` — no password; `objects` lists the views, triggers,
  *   routines and events per database that the backup's facts recorded, for validation.
  * @throws PermanentError `CHECKSUM_MISMATCH` / `SNAPSHOT_CORRUPT` (the data dir is left untouched),
- *   `TARGET_NOT_EMPTY`, `MYSQL_START_FAILED`; the tools' errors as {@link runTool} maps them.
+ *   `TARGET_NOT_EMPTY`, `MYSQL_START_FAILED`; the tools' errors as {@link makePreparedCopy} reports them.
  */
 export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
   const started = Date.now();
@@ -136,30 +136,19 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
   const staging = stagingDir(datadir);
 
   // 1. Stream, verify and prepare the backup in a staging dir; the data dir is not touched yet.
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
-  try {
-    const hasher = new HashingStream();
-    const body = await transfer.store.get(artifact.key, {
+  const copy = await makePreparedCopy({
+    tool,
+    artifact,
+    open: () => transfer.store.get(artifact.key, {
       rateLimit: transfer.rateLimit,
       onProgress: (done) => transfer.onProgress?.(done, artifact.size),
-    });
-    body.on('error', (error) => hasher.destroy(error));
-    hasher.on('close', () => { if (!body.readableEnded) body.destroy(); });
-    await runTool(tool.extractCommand, extractArgv(tool, staging, 2), { what: `${tool.extractCommand} -x`, stdin: body.pipe(hasher), signal: ctx.signal });
-    const sha256 = hasher.digest();
-    if (sha256 !== artifact.sha256 || hasher.bytes !== artifact.size) {
-      throw new PermanentError(
-        `${artifact.key} does not match the manifest (expected ${artifact.size} bytes sha256 ${artifact.sha256}, got ${hasher.bytes} bytes ${sha256})`,
-        { code: 'CHECKSUM_MISMATCH', engine: ENGINE },
-      );
-    }
-    ctx.logger.info('mysql physical restore: extracted and verified', { bytes: hasher.bytes, ms: Date.now() - started });
-    await runTool(tool.command, prepareArgv(tool, staging), { what: `${tool.command} --prepare`, signal: ctx.signal });
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
+    }),
+    dir: staging,
+    parallel: 2,
+    purpose: `restoring into ${datadir}`,
+    signal: ctx.signal,
+  });
+  ctx.logger.info('mysql physical restore: extracted, verified and prepared', { bytes: artifact.size, ...copy });
 
   // 2. Replace the data dir's contents (stopping its server first), marked as this restore's.
   const entries = await readdir(datadir).catch(() => [] as string[]);
