@@ -23,7 +23,7 @@ import mysql, { type Connection } from 'mysql2/promise';
 import { PermanentError } from '../../core/errors';
 import { quoteId } from './connection';
 import { ENGINE } from './layout';
-import type { ServerVersion } from './version';
+import { detectServerVersion, routinesReadable, schemaReadPlan, type ServerVersion } from './version';
 
 /** The line that opens every statement of a schema artifact; the byte length of the statement follows it. */
 export const SCHEMA_STATEMENT_MARKER = '-- dbbackup:statement';
@@ -161,6 +161,7 @@ export function orderViews(definitions: Map<string, string>): string[] {
  * backquotes and unqualified same-database names).
  */
 export async function captureDatabaseSchema(connection: Connection, database: string): Promise<DatabaseSchema> {
+  const { objects: shownBy, routines: routineAccess } = schemaReadPlan(await detectServerVersion(connection));
   await connection.query(`USE ${quoteId(database)}`);
   await connection.query("SET SESSION sql_mode = '', SESSION sql_quote_show_create = 1");
   const db = quoteId(database);
@@ -178,8 +179,8 @@ export async function captureDatabaseSchema(connection: Connection, database: st
     const type = text(table.type);
     if (type === 'VIEW' || type === 'SYSTEM VIEW') continue;
     const create = type === 'SEQUENCE'
-      ? await showCreate(connection, `SHOW CREATE SEQUENCE ${quoteId(name)}`, 'Create Table', `sequence ${database}.${name}`, 'SELECT')
-      : await showCreate(connection, `SHOW CREATE TABLE ${quoteId(name)}`, 'Create Table', `table ${database}.${name}`, 'SELECT');
+      ? await showCreate(connection, `SHOW CREATE SEQUENCE ${quoteId(name)}`, 'Create Table', `sequence ${database}.${name}`, shownBy.tables)
+      : await showCreate(connection, `SHOW CREATE TABLE ${quoteId(name)}`, 'Create Table', `table ${database}.${name}`, shownBy.tables);
     pre.push(create.statement);
     if (type === 'SEQUENCE') {
       sequences.push(name);
@@ -201,7 +202,7 @@ export async function captureDatabaseSchema(connection: Connection, database: st
     const name = text(routine.name);
     const type = text(routine.type).toUpperCase();
     const { row, statement } = await showCreate(connection, `SHOW CREATE ${type} ${quoteId(name)}`, /^Create /, `${type.toLowerCase()} ${database}.${name}`,
-      'SHOW CREATE ROUTINE (or SELECT on mysql.proc)');
+      routineAccess.grant);
     post.push(...sessionFor(row), statement);
     objects.routines.push(`${type.toLowerCase()} ${name}`);
   }
@@ -210,7 +211,7 @@ export async function captureDatabaseSchema(connection: Connection, database: st
   const views = new Map<string, { row: Row; statement: string }>();
   for (const view of viewRows) {
     const name = text(view.name);
-    views.set(name, await showCreate(connection, `SHOW CREATE VIEW ${quoteId(name)}`, 'Create View', `view ${database}.${name}`, 'SHOW VIEW'));
+    views.set(name, await showCreate(connection, `SHOW CREATE VIEW ${quoteId(name)}`, 'Create View', `view ${database}.${name}`, shownBy.views));
   }
   for (const name of orderViews(new Map([...views].map(([n, v]) => [n, v.statement])))) {
     const { row, statement } = views.get(name)!;
@@ -223,7 +224,7 @@ export async function captureDatabaseSchema(connection: Connection, database: st
       ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, TRIGGER_NAME`, [database]);
   for (const trigger of triggers) {
     const name = text(trigger.name);
-    const { row, statement } = await showCreate(connection, `SHOW CREATE TRIGGER ${quoteId(name)}`, 'SQL Original Statement', `trigger ${database}.${name}`, 'TRIGGER');
+    const { row, statement } = await showCreate(connection, `SHOW CREATE TRIGGER ${quoteId(name)}`, 'SQL Original Statement', `trigger ${database}.${name}`, shownBy.triggers);
     post.push(...sessionFor(row), statement);
     objects.triggers.push(name);
   }
@@ -231,7 +232,7 @@ export async function captureDatabaseSchema(connection: Connection, database: st
   const events = await rows(connection, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME', [database]);
   for (const event of events) {
     const name = text(event.name);
-    const { row, statement } = await showCreate(connection, `SHOW CREATE EVENT ${quoteId(name)}`, 'Create Event', `event ${database}.${name}`, 'EVENT');
+    const { row, statement } = await showCreate(connection, `SHOW CREATE EVENT ${quoteId(name)}`, 'Create Event', `event ${database}.${name}`, shownBy.events);
     post.push(...sessionFor(row, { timeZone: true }), statement);
     objects.events.push(name);
   }
@@ -250,10 +251,8 @@ const account = (user: string, host: string): string => `${literal(user)}@${lite
  * accounts are left out: restoring them would lock an operator out of the target.
  */
 export async function captureUsers(connection: Connection, version: ServerVersion): Promise<{ statements: string[]; accounts: string[] }> {
-  const listSql = version.flavor === 'mariadb'
-    ? "SELECT User AS user, Host AS host, is_role AS isRole FROM mysql.user ORDER BY is_role DESC, User, Host"
-    : "SELECT User AS user, Host AS host, 'N' AS isRole FROM mysql.user ORDER BY User, Host";
-  const accounts = (await rows(connection, listSql))
+  const plan = schemaReadPlan(version).accounts;
+  const accounts = (await rows(connection, plan.list))
     .map((r) => ({ user: text(r.user), host: text(r.host), role: text(r.isRole) === 'Y' }))
     .filter((a) => !SYSTEM_ACCOUNTS.has(a.user));
   const creates: string[] = [];
@@ -263,7 +262,7 @@ export async function captureUsers(connection: Connection, version: ServerVersio
     if (a.role) {
       creates.push(`CREATE ROLE IF NOT EXISTS ${who}`);
     } else {
-      const { statement } = await showCreate(connection, `SHOW CREATE USER ${who}`, /^CREATE USER/i, `account ${a.user}@${a.host}`, 'SELECT on mysql.*');
+      const { statement } = await showCreate(connection, `SHOW CREATE USER ${who}`, /^CREATE USER/i, `account ${a.user}@${a.host}`, plan.privilege);
       creates.push(statement.replace(/^CREATE USER (?!IF NOT EXISTS)/i, 'CREATE USER IF NOT EXISTS '));
     }
     for (const grant of await rows(connection, `SHOW GRANTS FOR ${who}`)) grants.push(text(Object.values(grant)[0]));
@@ -271,45 +270,40 @@ export async function captureUsers(connection: Connection, version: ServerVersio
   return { statements: [...creates, ...grants], accounts: accounts.map((a) => (a.role ? a.user : `${a.user}@${a.host}`)) };
 }
 
-const atLeast = (v: ServerVersion, major: number, minor: number): boolean => v.major > major || (v.major === major && v.minor >= minor);
-
 /**
  * Refuses to start a backup that would silently miss objects. The server hides from a user the
  * tables it has no privilege on, the triggers without TRIGGER, the events without EVENT and other
- * definers' routines without SELECT on mysql.proc (SHOW CREATE ROUTINE on MariaDB ≥ 11.3, SHOW_ROUTINE
- * on MySQL 8): nothing fails, they are just absent. So before the dump, the user's global and
- * per-database privileges (information_schema.USER_PRIVILEGES / SCHEMA_PRIVILEGES) must include
- * SELECT, SHOW VIEW, TRIGGER and EVENT for every database, and routines must be readable.
+ * definers' routines without the privilege the server's version wants for them (see
+ * `routineReadPlan` in version.ts, where these rules live): nothing fails, they are just absent.
+ * So before the dump, the user's global and per-database privileges
+ * (information_schema.USER_PRIVILEGES / SCHEMA_PRIVILEGES) must show every object kind for every
+ * database, and routines must be readable.
  *
  * Privileges that come from an enabled role are not listed there: with a role active the check is
  * skipped (logged), and statement errors remain the safety net.
  * @throws PermanentError `MYSQL_PRIVILEGES` listing every missing privilege.
  */
 export async function assertSchemaReadable(connection: Connection, version: ServerVersion, databases: string[], logger: { warn(message: string, extra?: Record<string, unknown>): void }): Promise<void> {
-  const role = await rows(connection, 'SELECT CURRENT_ROLE() AS role').then((r) => text(r[0]?.role), () => '');
+  const plan = schemaReadPlan(version);
+  const role = plan.currentRole === undefined ? '' : text((await rows(connection, plan.currentRole))[0]?.role);
   if (role !== '' && role !== 'NONE') {
     logger.warn('mysql backup: a role is active, privileges are not checked up front', { role });
     return;
   }
-  const global = new Set((await rows(connection, 'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES')).map((r) => text(r.p).toUpperCase()));
+  const privileges = async (sql: string, values: unknown[] = []) => new Set((await rows(connection, sql, values)).map((r) => text(r.p).toUpperCase()));
+  const global = await privileges('SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES');
   const missing: string[] = [];
-  const needed = ['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT'];
-  const databaseGrants = new Map<string, Set<string>>();
+  const needed = Object.values(plan.objects);
+  const perDatabase: Array<Set<string>> = [];
   for (const database of databases) {
-    const granted = new Set((await rows(connection, 'SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE ? LIKE TABLE_SCHEMA', [database]))
-      .map((r) => text(r.p).toUpperCase()));
-    databaseGrants.set(database, granted);
+    const granted = await privileges('SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE ? LIKE TABLE_SCHEMA', [database]);
+    perDatabase.push(granted);
     const lacking = needed.filter((p) => !global.has(p) && !granted.has(p));
     if (lacking.length > 0) missing.push(`${lacking.join(', ')} on ${database}`);
   }
 
-  const showRoutine = version.flavor === 'mysql' ? 'SHOW_ROUTINE' : 'SHOW CREATE ROUTINE';
-  const hasShowRoutine = global.has(showRoutine) || [...databaseGrants.values()].every((g) => g.has(showRoutine));
-  const routinesVisible = version.flavor === 'mysql' && version.major >= 8
-    ? global.has('SELECT') || global.has('SHOW_ROUTINE')
-    : await rows(connection, 'SELECT 1 FROM mysql.proc LIMIT 0').then(() => true, () => false)
-      || (version.flavor === 'mariadb' && atLeast(version, 11, 3) && hasShowRoutine);
-  if (!routinesVisible) missing.push(version.flavor === 'mysql' && version.major >= 8 ? 'SHOW_ROUTINE (global)' : 'SELECT on mysql.proc');
+  const procTable = () => rows(connection, 'SELECT 1 FROM mysql.proc LIMIT 0').then(() => true, () => false);
+  if (!await routinesReadable(plan.routines, { global, databases: perDatabase, procTable })) missing.push(plan.routines.grant);
 
   if (missing.length > 0) {
     throw new PermanentError(

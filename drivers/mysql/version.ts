@@ -1,8 +1,9 @@
 /**
- * Which server the driver talks to (MySQL or MariaDB, and which version), and the statements that
- * differ between them: how to block commits for a moment, and how to read the binary log
- * coordinates and GTID position of the snapshot. The choices are pure functions of the version, so
- * every branch is unit-tested without the server it is for.
+ * Which server the driver talks to (MySQL or MariaDB, and which version), and the statements and
+ * privileges that differ between them: how to block commits for a moment, how to read the binary
+ * log coordinates and GTID position of the snapshot, and what reading the schema, routines and
+ * accounts needs. This is the one place those rules live; the choices are pure functions of the
+ * version, so every branch is unit-tested without the server it is for.
  *
  * Supported: MySQL 5.7, 8.0 and 8.4 (LTS); MariaDB 10.3 to 10.11 and 11.x. Anything else is refused
  * with PermanentError `UNSUPPORTED_VERSION` rather than risking a wrong backup.
@@ -173,14 +174,107 @@ export function snapshotBinlogPlan(version: ServerVersion): SnapshotBinlogPlan |
 }
 
 /**
+ * How a backup user gets to read every stored routine, other definers' too. Without it the server
+ * does not fail: it lists only the user's own routines (or shows their definition as NULL), and a
+ * backup would silently miss the rest.
+ */
+export interface RoutineReadPlan {
+  /** `SELECT` on the `mysql.proc` table reveals them (MySQL 5.7, MariaDB); global SELECT includes it. */
+  procTable: boolean;
+  /** Privileges any one of which, held globally (`ON *.*`), reveals them. */
+  global: string[];
+  /** A privilege that reveals a database's routines when granted on that database. */
+  perDatabase?: string;
+  /** What to grant, for messages and the documentation. */
+  grant: string;
+}
+
+/**
+ * Which privilege reveals other definers' routines (the server versions' documentation):
+ *
+ * - MySQL 5.7 and MariaDB: SELECT on `mysql.proc`.
+ * - MariaDB ≥ 11.3 also: SHOW CREATE ROUTINE, globally or on the database.
+ * - MySQL 8.0.0 – 8.0.19: the global SELECT privilege (the data dictionary replaced `mysql.proc`).
+ * - MySQL ≥ 8.0.20: the global SELECT privilege or SHOW_ROUTINE (added in 8.0.20; a dynamic
+ *   privilege, so global only).
+ */
+export function routineReadPlan(version: ServerVersion): RoutineReadPlan {
+  if (version.flavor === 'mariadb') {
+    return atLeast(version, 11, 3)
+      ? { procTable: true, global: ['SHOW CREATE ROUTINE'], perDatabase: 'SHOW CREATE ROUTINE', grant: 'SHOW CREATE ROUTINE' }
+      : { procTable: true, global: [], grant: 'SELECT on mysql.proc' };
+  }
+  if (version.major === 5) return { procTable: true, global: [], grant: 'SELECT on mysql.proc' };
+  return atLeast(version, 8, 0, 20)
+    ? { procTable: false, global: ['SELECT', 'SHOW_ROUTINE'], grant: 'SHOW_ROUTINE on *.*' }
+    : { procTable: false, global: ['SELECT'], grant: 'SELECT on *.*' };
+}
+
+/** The privileges a user holds, as information_schema lists them. */
+export interface HeldPrivileges {
+  /** `USER_PRIVILEGES`: held on `*.*`. */
+  global: ReadonlySet<string>;
+  /** `SCHEMA_PRIVILEGES` of each database in scope. */
+  databases: ReadonlyArray<ReadonlySet<string>>;
+  /** Whether `SELECT ... FROM mysql.proc` works; only asked where the plan reads that table. */
+  procTable: () => Promise<boolean>;
+}
+
+/** True when `held` reveals every routine of the databases in scope, per {@link routineReadPlan}. */
+export async function routinesReadable(plan: RoutineReadPlan, held: HeldPrivileges): Promise<boolean> {
+  if (plan.global.some((p) => held.global.has(p))) return true;
+  if (plan.perDatabase !== undefined && held.databases.every((d) => d.has(plan.perDatabase!))) return true;
+  return plan.procTable && await held.procTable();
+}
+
+/** What reading a database's schema and the accounts needs and uses on this server. */
+export interface SchemaReadPlan {
+  /**
+   * The privilege that shows each kind of object, held globally or on its database: without it
+   * the server hides the objects instead of failing.
+   */
+  objects: { tables: string; views: string; triggers: string; events: string };
+  routines: RoutineReadPlan;
+  accounts: {
+    /** `user`, `host`, `isRole` ('Y'/'N') of every account, roles first. */
+    list: string;
+    /** What `SHOW CREATE USER` and `SHOW GRANTS FOR` another account need. */
+    privilege: string;
+  };
+  /** Returns the session's active role (`role`: NULL, '' or `NONE` for none); undefined where there are no roles (MySQL 5.7). */
+  currentRole?: string;
+}
+
+/**
+ * The schema capture's rules for this server. MariaDB marks roles in `mysql.user.is_role`; MySQL
+ * 8 roles are locked accounts, captured as such (their grants follow).
+ */
+export function schemaReadPlan(version: ServerVersion): SchemaReadPlan {
+  return {
+    objects: { tables: 'SELECT', views: 'SHOW VIEW', triggers: 'TRIGGER', events: 'EVENT' },
+    routines: routineReadPlan(version),
+    accounts: {
+      list: version.flavor === 'mariadb'
+        ? 'SELECT User AS user, Host AS host, is_role AS isRole FROM mysql.user ORDER BY is_role DESC, User, Host'
+        : "SELECT User AS user, Host AS host, 'N' AS isRole FROM mysql.user ORDER BY User, Host",
+      privilege: 'SELECT on mysql.*',
+    },
+    ...(version.flavor === 'mysql' && version.major === 5 ? {} : { currentRole: 'SELECT CURRENT_ROLE() AS role' }),
+  };
+}
+
+/**
  * The privileges a logical backup needs on this server, for the documentation and for error
  * messages. `includeUsers` adds what reading accounts needs.
  */
 export function requiredPrivileges(version: ServerVersion, options: { includeUsers?: boolean } = {}): string[] {
-  const routines = version.flavor === 'mariadb'
-    ? (atLeast(version, 11, 3) ? 'SHOW CREATE ROUTINE' : 'SELECT ON mysql.proc')
-    : (atLeast(version, 8, 0, 20) ? 'SHOW_ROUTINE' : 'SELECT ON mysql.proc');
-  const privileges = ['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT', 'RELOAD', binlogStatusPlan(version).privilege, routines];
-  if (options.includeUsers) privileges.push('SELECT ON mysql.*');
+  const schema = schemaReadPlan(version);
+  const privileges = [
+    ...Object.values(schema.objects),
+    commitBlockPlan(version, { nonTransactional: true }).privilege,
+    binlogStatusPlan(version).privilege,
+    schema.routines.grant,
+  ];
+  if (options.includeUsers) privileges.push(schema.accounts.privilege);
   return privileges;
 }

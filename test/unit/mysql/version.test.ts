@@ -1,7 +1,7 @@
 import { PermanentError } from '../../../core/errors';
 import {
   assertSupportedVersion, binlogStatusPlan, commitBlockPlan, describeVersion, isSupportedVersion, parseServerVersion,
-  requiredPrivileges, snapshotBinlogPlan,
+  requiredPrivileges, routineReadPlan, routinesReadable, schemaReadPlan, snapshotBinlogPlan, type ServerVersion,
 } from '../../../drivers/mysql/version';
 
 const mariadb = (version: string) => parseServerVersion(version, 'Debian 12');
@@ -141,14 +141,105 @@ describe('snapshotBinlogPlan', () => {
   });
 });
 
+/**
+ * The privilege rules of the schema capture, pinned per version. Other definers' routines (MySQL
+ * and MariaDB documentation): SELECT on mysql.proc on MySQL 5.7 and MariaDB; MariaDB 11.3 added
+ * SHOW CREATE ROUTINE (global or per database); MySQL 8.0 has no mysql.proc (data dictionary), so
+ * before 8.0.20 only the global SELECT privilege shows them, and 8.0.20 added SHOW_ROUTINE (global).
+ */
+describe('routine and schema privileges', () => {
+  const versions: Array<[string, ServerVersion]> = [
+    ['MySQL 5.7', mysql('5.7.44')],
+    ['MySQL 8.0.19', mysql('8.0.19')],
+    ['MySQL 8.0.20', mysql('8.0.20')],
+    ['MySQL 8.4', mysql('8.4.3')],
+    ['MariaDB 10.6', mariadb('10.6.20-MariaDB')],
+    ['MariaDB 10.11', mariadb('10.11.19-MariaDB')],
+    ['MariaDB 11.4', mariadb('11.4.2-MariaDB')],
+  ];
+  const byLabel = new Map(versions);
+
+  it.each([
+    ['MySQL 5.7', { procTable: true, global: [], grant: 'SELECT on mysql.proc' }],
+    ['MySQL 8.0.19', { procTable: false, global: ['SELECT'], grant: 'SELECT on *.*' }],
+    ['MySQL 8.0.20', { procTable: false, global: ['SELECT', 'SHOW_ROUTINE'], grant: 'SHOW_ROUTINE on *.*' }],
+    ['MySQL 8.4', { procTable: false, global: ['SELECT', 'SHOW_ROUTINE'], grant: 'SHOW_ROUTINE on *.*' }],
+    ['MariaDB 10.6', { procTable: true, global: [], grant: 'SELECT on mysql.proc' }],
+    ['MariaDB 10.11', { procTable: true, global: [], grant: 'SELECT on mysql.proc' }],
+    ['MariaDB 11.4', { procTable: true, global: ['SHOW CREATE ROUTINE'], perDatabase: 'SHOW CREATE ROUTINE', grant: 'SHOW CREATE ROUTINE' }],
+  ])('%s: other definers\' routines are read as planned', (label, plan) => {
+    // Act
+    const planned = routineReadPlan(byLabel.get(label)!);
+
+    // Assess
+    expect(planned).toEqual(plan);
+  });
+
+  /** What a user holds; `mysql.proc` answers as the server would (absent on MySQL 8). */
+  const grants = {
+    'global SELECT': { global: ['SELECT'], database: [], proc: true },
+    'SHOW_ROUTINE on *.*': { global: ['SHOW_ROUTINE'], database: [], proc: false },
+    'SHOW CREATE ROUTINE on the database': { global: [], database: ['SHOW CREATE ROUTINE'], proc: false },
+    'SELECT on mysql.proc': { global: [], database: [], proc: true },
+    'only database privileges': { global: [], database: ['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT'], proc: false },
+  };
+  it.each([
+    ['MySQL 5.7', ['global SELECT', 'SELECT on mysql.proc']],
+    ['MySQL 8.0.19', ['global SELECT']],
+    ['MySQL 8.0.20', ['global SELECT', 'SHOW_ROUTINE on *.*']],
+    ['MySQL 8.4', ['global SELECT', 'SHOW_ROUTINE on *.*']],
+    ['MariaDB 10.6', ['global SELECT', 'SELECT on mysql.proc']],
+    ['MariaDB 10.11', ['global SELECT', 'SELECT on mysql.proc']],
+    ['MariaDB 11.4', ['global SELECT', 'SHOW CREATE ROUTINE on the database', 'SELECT on mysql.proc']],
+  ])('%s: every routine is readable with exactly %j', async (label, enough) => {
+    // Prepare
+    const plan = routineReadPlan(byLabel.get(label)!);
+    const isMysql8 = label.startsWith('MySQL 8');
+
+    // Act
+    const readable = Object.fromEntries(await Promise.all(Object.entries(grants).map(async ([name, held]) => {
+      const procTable = jest.fn(() => Promise.resolve(held.proc && !isMysql8));
+      const ok = await routinesReadable(plan, { global: new Set(held.global), databases: [new Set(held.database)], procTable });
+      return [name, ok] as const;
+    })));
+
+    // Assess
+    expect(Object.keys(readable).filter((name) => readable[name])).toEqual(enough);
+  });
+
+  it('never probes mysql.proc on MySQL 8 (the table is gone)', async () => {
+    // Prepare
+    const procTable = jest.fn(() => Promise.resolve(true));
+
+    // Act
+    const readable = await routinesReadable(routineReadPlan(mysql('8.0.19')), { global: new Set(), databases: [], procTable });
+
+    // Assess
+    expect(readable).toBe(false);
+    expect(procTable).not.toHaveBeenCalled();
+  });
+
+  it.each(versions)('%s: accounts need SELECT on mysql.*, roles come from the server\'s own model', (label, version) => {
+    // Act
+    const plan = schemaReadPlan(version);
+
+    // Assess
+    expect(plan.objects).toEqual({ tables: 'SELECT', views: 'SHOW VIEW', triggers: 'TRIGGER', events: 'EVENT' });
+    expect(plan.accounts.privilege).toBe('SELECT on mysql.*');
+    expect(plan.accounts.list).toMatch(version.flavor === 'mariadb' ? /is_role AS isRole/ : /'N' AS isRole/);
+    expect(plan.currentRole).toBe(label === 'MySQL 5.7' ? undefined : 'SELECT CURRENT_ROLE() AS role');
+  });
+});
+
 describe('requiredPrivileges', () => {
   it.each([
-    ['MariaDB 10.3', mariadb('10.3.39-MariaDB'), ['REPLICATION CLIENT', 'SELECT ON mysql.proc']],
-    ['MariaDB 10.11', mariadb('10.11.19-MariaDB'), ['BINLOG MONITOR', 'SELECT ON mysql.proc']],
+    ['MariaDB 10.3', mariadb('10.3.39-MariaDB'), ['REPLICATION CLIENT', 'SELECT on mysql.proc']],
+    ['MariaDB 10.11', mariadb('10.11.19-MariaDB'), ['BINLOG MONITOR', 'SELECT on mysql.proc']],
     ['MariaDB 11.4', mariadb('11.4.2-MariaDB'), ['BINLOG MONITOR', 'SHOW CREATE ROUTINE']],
-    ['MySQL 5.7', mysql('5.7.44'), ['REPLICATION CLIENT', 'SELECT ON mysql.proc']],
-    ['MySQL 8.0', mysql('8.0.36'), ['REPLICATION CLIENT', 'SHOW_ROUTINE']],
-    ['MySQL 8.4', mysql('8.4.3'), ['REPLICATION CLIENT', 'SHOW_ROUTINE']],
+    ['MySQL 5.7', mysql('5.7.44'), ['REPLICATION CLIENT', 'SELECT on mysql.proc']],
+    ['MySQL 8.0.19', mysql('8.0.19'), ['REPLICATION CLIENT', 'SELECT on *.*']],
+    ['MySQL 8.0.36', mysql('8.0.36'), ['REPLICATION CLIENT', 'SHOW_ROUTINE on *.*']],
+    ['MySQL 8.4', mysql('8.4.3'), ['REPLICATION CLIENT', 'SHOW_ROUTINE on *.*']],
   ])('lists what %s needs', (_label, version, specific) => {
     // Act
     const privileges = requiredPrivileges(version);
@@ -156,6 +247,6 @@ describe('requiredPrivileges', () => {
 
     // Assess
     expect(privileges).toEqual(['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT', 'RELOAD', ...specific]);
-    expect(withUsers).toEqual([...privileges, 'SELECT ON mysql.*']);
+    expect(withUsers).toEqual([...privileges, 'SELECT on mysql.*']);
   });
 });
