@@ -34,7 +34,7 @@ import type {
 import { PermanentError } from '../../core/errors';
 import { selectArtifacts } from './artifact-download';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
-import { spawnFailure, StderrLog, toolFailure, withClientOptionFile } from './backup-tool';
+import { spawnFailure, StderrLog, toolExitError, withClientOptionFile } from './backup-tool';
 import type { MysqlRestoreTarget } from './config';
 import { withConnection } from './connection';
 import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from './gtid';
@@ -459,10 +459,10 @@ function pipeReplay(command: string, argv: string[], optionFile: string, signal?
     void Promise.all(exits).then(([r, c]) => {
       readerLog.end();
       clientLog.end();
-      if (r.error) reject(spawnFailure(command, r.error));
-      else if (c.error) reject(spawnFailure('mariadb', c.error));
-      else if (c.code !== 0) reject(toolFailure('applying the binlog replay (mariadb client)', c, clientLog.text(), 'PITR_REPLAY_FAILED'));
-      else if (r.code !== 0) reject(toolFailure(`${command} (reading the archived binlogs)`, r, readerLog.text(), 'PITR_REPLAY_FAILED'));
+      // The client's failure first: when it stops, the reader is killed as a consequence.
+      const failure = toolExitError('mariadb', 'applying the binlog replay (mariadb client)', { ...c, stderr: clientLog.text() }, 'PITR_REPLAY_FAILED')
+        ?? toolExitError(command, `${command} (reading the archived binlogs)`, { ...r, stderr: readerLog.text() }, 'PITR_REPLAY_FAILED');
+      if (failure) reject(failure);
       else resolve(scanner);
     });
   });
