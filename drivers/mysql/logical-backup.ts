@@ -187,7 +187,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
       const artifacts: ArtifactRef[] = [];
       for (const database of databases) {
         try {
-          const captured = await captureDatabaseSchema(control!, database);
+          const captured = await captureDatabaseSchema(control!, version, database);
           schemas.push(captured);
           artifacts.push(...await writeSchema(sink, captured));
         } catch (error) {

@@ -23,7 +23,7 @@ import mysql, { type Connection } from 'mysql2/promise';
 import { PermanentError } from '../../core/errors';
 import { quoteId } from './connection';
 import { ENGINE } from './layout';
-import { detectServerVersion, routinesReadable, schemaReadPlan, type ServerVersion } from './version';
+import { routinesReadable, schemaReadPlan, type ServerVersion } from './version';
 
 /** The line that opens every statement of a schema artifact; the byte length of the statement follows it. */
 export const SCHEMA_STATEMENT_MARKER = '-- dbbackup:statement';
@@ -156,12 +156,12 @@ export function orderViews(definitions: Map<string, string>): string[] {
 }
 
 /**
- * Reads the schema of `database` on `connection`: a text (utf8mb4) session. It switches the
+ * Reads the schema of `database` on `connection` (a server of `version`): a text (utf8mb4) session. It switches the
  * session's default database and sets its `sql_mode` to '' (so the server renders definitions with
  * backquotes and unqualified same-database names).
  */
-export async function captureDatabaseSchema(connection: Connection, database: string): Promise<DatabaseSchema> {
-  const { objects: shownBy, routines: routineAccess } = schemaReadPlan(await detectServerVersion(connection));
+export async function captureDatabaseSchema(connection: Connection, version: ServerVersion, database: string): Promise<DatabaseSchema> {
+  const { objects: shownBy, routines: routineAccess } = schemaReadPlan(version);
   await connection.query(`USE ${quoteId(database)}`);
   await connection.query("SET SESSION sql_mode = '', SESSION sql_quote_show_create = 1");
   const db = quoteId(database);
