@@ -27,7 +27,7 @@ import type {
   Json, JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions, ValidationCheck,
 } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { selectArtifacts } from './artifact-download';
+import { selectArtifacts } from './artifact-select';
 import { loadColumnLists, loadModeFor, loadTables } from './chunk-load';
 import { describeServer, quoteId } from './connection';
 import type { MysqlRestoreTarget } from './config';

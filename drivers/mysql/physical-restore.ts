@@ -24,7 +24,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import type { JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { selectArtifacts } from './artifact-download';
+import { selectArtifacts } from './artifact-select';
 import { checkToolVersion, toolOutput } from './backup-tool';
 import type { MysqlRestoreTarget } from './config';
 import { connectionOptions } from './connection';

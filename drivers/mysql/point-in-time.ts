@@ -32,7 +32,7 @@ import type {
   Json, JsonObject, RestoreContext, RestoreResult, StoredArtifact, TransferOptions, ValidationCheck,
 } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { selectArtifacts } from './artifact-download';
+import { selectArtifacts } from './artifact-select';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
 import { spawnFailure, StderrLog, toolExitError, withClientOptionFile } from './backup-tool';
 import type { MysqlRestoreTarget } from './config';
