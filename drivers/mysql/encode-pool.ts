@@ -55,6 +55,9 @@ export class EncodePool {
   private readonly slots: Slot[] = [];
   private next = 0;
   private ids = 0;
+  private pendingBytes = 0;
+  private peakBytes = 0;
+  private largestBytes = 0;
 
   constructor(readonly size: number = defaultPoolSize()) {
     for (let i = 0; i < size; i += 1) this.slots.push(this.spawn());
@@ -99,11 +102,37 @@ export class EncodePool {
     const slot = this.slots[this.next];
     this.next = (this.next + 1) % this.slots.length;
     const id = (this.ids += 1);
-    return new Promise<EncodedBatch>((resolve, reject) => {
+    const encoded = new Promise<EncodedBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length, level }, [bytes.buffer, lengths.buffer]);
     });
+    return this.counted(encoded, total);
+  }
+
+  /**
+   * The most packet bytes ever handed to the threads and not yet encoded, at once: what the batches
+   * in flight cost in memory (their lines and gzip members come on top, one batch per thread).
+   */
+  get peakInFlightBytes(): number {
+    return this.peakBytes;
+  }
+
+  /** The packet bytes of the largest batch ever handed to the threads. */
+  get largestBatchBytes(): number {
+    return this.largestBytes;
+  }
+
+  /** Counts `bytes` as in flight until `encoded` settles. */
+  private async counted(encoded: Promise<EncodedBatch>, bytes: number): Promise<EncodedBatch> {
+    this.largestBytes = Math.max(this.largestBytes, bytes);
+    this.pendingBytes += bytes;
+    this.peakBytes = Math.max(this.peakBytes, this.pendingBytes);
+    try {
+      return await encoded;
+    } finally {
+      this.pendingBytes -= bytes;
+    }
   }
 
   /** Stops the threads (pending batches fail). */

@@ -9,7 +9,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../core/errors';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { RawRow } from './row-format';
 import { kernel } from './row-kernel';
 
@@ -30,28 +30,107 @@ const PACKET_PARSER = {
   },
 };
 
+/** A bound on rows held in memory: at most `rows` rows and about `bytes` bytes of packets. */
+export interface RowBudget {
+  rows: number;
+  bytes: number;
+}
+
 /**
- * Streams the rows of `sql` as row packets (object mode; backpressure pauses the socket). mysql2
- * reports a lost connection (or a query on a closed one, synchronously) on the connection, not on
- * a streamed query: the stream listens there too and fails with that error, so a reader never
- * waits forever on a dead server.
+ * How far a row stream reads ahead of its consumer. Bytes as well as rows: a thousand rows of
+ * multi-MB BLOBs would otherwise be GBs held before the socket pauses.
  */
-export function rawRowStream(connection: Connection, sql: string, highWaterMark = 1024): Readable {
+export const READ_AHEAD: RowBudget = { rows: 1024, bytes: 4 * 1024 * 1024 };
+
+/** What a {@link PacketStream} holds back when it is full: the connection (its socket). */
+export interface RowSource {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * Row packets in object mode, holding back their source once `readAhead.rows` rows OR
+ * `readAhead.bytes` bytes are buffered (a Readable's own highWaterMark counts objects only), and
+ * letting it go once the consumer has read below both. It may exceed the byte bound by one row
+ * (and what the socket had already delivered).
+ */
+export class PacketStream extends Readable {
+  private bufferedBytes = 0;
+  private holding = false;
+
+  constructor(private readonly source: RowSource, private readonly readAhead: RowBudget = READ_AHEAD) {
+    super({ objectMode: true, highWaterMark: readAhead.rows });
+  }
+
+  /** Bytes of the packets buffered, not yet read. */
+  get readableBytes(): number {
+    return this.bufferedBytes;
+  }
+
+  /** A row from the source; holds the source back when the stream is full. */
+  offer(row: RowPacket): void {
+    if (this.destroyed) return;
+    this.bufferedBytes += row.length;
+    const room = this.push(row);
+    if (!room || this.bufferedBytes >= this.readAhead.bytes) this.hold();
+  }
+
+  /** The source's rows have ended. */
+  finish(): void {
+    if (!this.destroyed) this.push(null);
+  }
+
+  override read(size?: number): RowPacket | null {
+    const row = super.read(size) as RowPacket | null;
+    if (row !== null) {
+      this.bufferedBytes -= row.length;
+      this.release();
+    }
+    return row;
+  }
+
+  override _read(): void {
+    this.release();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.holding = false;
+    this.source.resume(); // the connection must read (and discard) the rest of the result
+    callback(error);
+  }
+
+  private hold(): void {
+    if (this.holding) return;
+    this.holding = true;
+    this.source.pause();
+  }
+
+  private release(): void {
+    if (!this.holding || this.readableLength >= this.readableHighWaterMark || this.bufferedBytes >= this.readAhead.bytes) return;
+    this.holding = false;
+    this.source.resume();
+  }
+}
+
+/**
+ * Streams the rows of `sql` as row packets, reading ahead at most `readAhead` (rows and bytes)
+ * before the socket pauses. mysql2 reports a lost connection (or a query on a closed one,
+ * synchronously) on the connection, not on a streamed query: the stream listens there too and
+ * fails with that error, so a reader never waits forever on a dead server.
+ */
+export function rawRowStream(connection: Connection, sql: string, readAhead: RowBudget = READ_AHEAD): PacketStream {
   // The promise wrapper has no streaming: use the underlying callback connection.
   const core = (connection as unknown as { connection: import('mysql2').Connection }).connection;
-  let lostWith: Error | undefined;
-  let stream: Readable | undefined;
-  const lost = (error: Error) => {
-    lostWith ??= error;
-    stream?.destroy(error);
-  };
+  const rows = new PacketStream(core, readAhead);
+  const lost = (error: Error) => rows.destroy(error);
   core.once('error', lost); // before sending the query
   const query = core.query({ sql });
   Object.defineProperty(query, '_rowParser', { configurable: true, get: () => PACKET_PARSER, set: () => undefined });
-  stream = query.stream({ highWaterMark }) as Readable;
-  stream.on('close', () => core.off('error', lost));
-  if (lostWith) stream.destroy(lostWith);
-  return stream;
+  query.on('result', (row: RowPacket) => rows.offer(row));
+  query.on('end', () => rows.finish());
+  query.on('error', (error: Error) => rows.destroy(error));
+  rows.on('close', () => core.off('error', lost));
+  return rows;
 }
 
 /**

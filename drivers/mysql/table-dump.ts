@@ -11,7 +11,9 @@
  *   batches of them are encoded into dump lines, digested and gzip-compressed (level 1) by the
  *   encoder threads (encode-pool.ts), and the gzip members hashed on their way to the sink (the
  *   store, or the spool). Memory is bounded by the stream buffers and the batches in flight
- *   (backpressure reaches the server's socket), never by a table's size.
+ *   (backpressure reaches the server's socket), never by a table's size nor by the width of its
+ *   rows: the read-ahead, each batch and the batches in flight are bounded in bytes as well as in
+ *   rows.
  * - Each chunk's rows feed a {@link TableDigest}; a table's digest is the merge of its chunks'.
  * - A task whose write fails (disk, stream, encoder) is run again alone, on the same worker and snapshot.
  *   A failure of the worker's connection fails the whole dump with a TransientError: a lost
@@ -33,7 +35,7 @@ import { mapMysqlError, toMysqlError } from './errors';
 import { ENGINE, chunkArtifact } from './layout';
 import { sharedEncodePool, type EncodePool, type EncodedBatch } from './encode-pool';
 import { decodeLine, rawTypeCast } from './row-format';
-import { assertRowPacket, rawRowStream, type RowPacket } from './row-packet';
+import { assertRowPacket, rawRowStream, type RowBudget, type RowPacket } from './row-packet';
 import { tableColumns, tableKey, selectList, type ColumnInfo } from './table-columns';
 import { TableDigest } from './table-digest';
 
@@ -104,20 +106,26 @@ export async function listTables(connection: Connection, databases: string[]): P
   });
 }
 
+/** Rows taken together, and their packet bytes. */
+export interface RowBatch {
+  rows: RowPacket[];
+  bytes: number;
+}
+
 /**
  * A streamed query's rows (as row packets), taken in batches. Wraps the row stream (which pauses
  * the socket when its buffer is full) so a reader can stop at a chunk boundary without ending the
  * query.
  */
 export class RowCursor {
-  private readonly stream: Readable;
+  /** A row read from the stream that did not fit the last batch: the first of the next one. */
+  private held: RowPacket | null = null;
   private ended = false;
   /** The query's own error (the server or the connection failed), if any. */
   error: unknown;
 
-  constructor(connection: Connection, sql: string, highWaterMark = 1024) {
-    // The stream fails with a lost connection's error too (rawRowStream).
-    this.stream = rawRowStream(connection, sql, highWaterMark);
+  /** `stream`: row packets, object mode (rawRowStream, which fails with a lost connection's error too). */
+  constructor(private readonly stream: Readable) {
     this.stream.on('end', () => { this.ended = true; });
     this.stream.on('error', (error) => { this.error ??= error; });
     if (this.stream.errored) this.error = this.stream.errored;
@@ -133,20 +141,45 @@ export class RowCursor {
     });
   }
 
-  /** Up to `max` rows; waits only when none is buffered. An empty array means the result has ended. */
-  async take(max: number): Promise<RowPacket[]> {
+  private next(): RowPacket | null {
+    const row = this.held ?? (this.stream.read() as RowPacket | null);
+    this.held = null;
+    return row;
+  }
+
+  /**
+   * The rows buffered, up to `limit.rows` rows and `limit.bytes` bytes, in order; a row larger
+   * than `limit.bytes` is a batch of its own.
+   */
+  private fill(limit: RowBudget): RowBatch {
+    const batch: RowBatch = { rows: [], bytes: 0 };
+    for (let row = this.next(); row !== null; row = this.next()) {
+      if (batch.rows.length > 0 && batch.bytes + row.length > limit.bytes) {
+        this.held = row;
+        break;
+      }
+      batch.rows.push(row);
+      batch.bytes += row.length;
+      if (batch.rows.length >= limit.rows) break;
+    }
+    return batch;
+  }
+
+  /**
+   * The next batch (see {@link fill}); waits only when no row is buffered. A batch without rows
+   * means the result has ended.
+   */
+  async take(limit: RowBudget): Promise<RowBatch> {
     for (;;) {
       if (this.error) throw this.error;
-      const rows: RowPacket[] = [];
-      let row: RowPacket | null;
-      while (rows.length < max && (row = this.stream.read() as RowPacket | null) !== null) rows.push(row);
-      if (rows.length > 0) {
-        assertRowPacket(rows[0]);
-        return rows;
+      const batch = this.fill(limit);
+      if (batch.rows.length > 0) {
+        assertRowPacket(batch.rows[0]);
+        return batch;
       }
       if (this.ended || this.stream.destroyed) {
         if (this.error) throw this.error;
-        return [];
+        return batch;
       }
       await this.wait();
     }
@@ -156,14 +189,10 @@ export class RowCursor {
   async hasMore(): Promise<boolean> {
     for (;;) {
       if (this.error) throw this.error;
-      if (this.stream.readableLength > 0) return true;
+      if (this.held !== null || this.stream.readableLength > 0) return true;
       if (this.ended || this.stream.destroyed) return false;
-      const row = this.stream.read() as RowPacket | null;
-      if (row !== null) {
-        this.stream.unshift(row);
-        return true;
-      }
-      if (this.ended) return false;
+      this.held = this.stream.read() as RowPacket | null;
+      if (this.held !== null) return true;
       await this.wait();
     }
   }
@@ -180,8 +209,13 @@ export class RowCursor {
  */
 export type ChunkStage = (chunk: string) => Transform;
 
-/** Rows per batch handed to an encoder thread. */
-const BATCH_ROWS = 1024;
+/**
+ * What one batch handed to an encoder thread holds at most: 1 024 rows or 4 MiB of packets,
+ * whichever comes first (a wider row is a batch of its own). Bytes as well as rows, so that a
+ * batch (its packets here, its lines and gzip member in the thread) stays small whatever the row
+ * width: 1 024 rows of multi-MB BLOBs would be GBs.
+ */
+export const BATCH: RowBudget = { rows: 1024, bytes: 4 * 1024 * 1024 };
 
 /** An empty gzip member: a chunk without rows is still a valid gzip file. */
 const EMPTY_GZIP = gzipSync(Buffer.alloc(0));
@@ -197,6 +231,41 @@ export interface WrittenChunk {
 class ChunkWriteError extends TransientError {}
 
 /**
+ * The batches of one chunk being encoded, oldest first: at most two per encoder thread, and no
+ * new one while those hold as many bytes as that many full batches — so rows wider than a batch
+ * are encoded a few at a time, not two per thread.
+ */
+class EncodeWindow {
+  private readonly pending: Array<{ encoding: Promise<EncodedBatch>; bytes: number }> = [];
+  private bytes = 0;
+  private readonly maxBatches: number;
+
+  constructor(private readonly pool: EncodePool) {
+    this.maxBatches = 2 * pool.size;
+  }
+
+  get full(): boolean {
+    return this.pending.length >= this.maxBatches || this.bytes >= this.maxBatches * BATCH.bytes;
+  }
+
+  /** Hands `batch` to the encoder threads. */
+  submit(batch: RowBatch): void {
+    const encoding = this.pool.encode(batch.rows);
+    encoding.catch(() => undefined); // awaited in order by next(); never an unhandled rejection
+    this.pending.push({ encoding, bytes: batch.bytes });
+    this.bytes += batch.bytes;
+  }
+
+  /** The oldest batch, encoded; undefined when none is pending. */
+  async next(): Promise<EncodedBatch | undefined> {
+    const oldest = this.pending.shift();
+    if (!oldest) return undefined;
+    this.bytes -= oldest.bytes;
+    return oldest.encoding;
+  }
+}
+
+/**
  * Writes up to `limit` rows of `cursor` as chunk `name`: batches of rows go to the encoder threads
  * (encode-pool.ts: lines, digest, gzip) while the cursor keeps reading; their gzip members are
  * written in order. Errors of the cursor (the server) are rethrown as they are; errors of the
@@ -204,29 +273,25 @@ class ChunkWriteError extends TransientError {}
  */
 async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, limit: number, options: TaskOptions): Promise<{ artifact: ArtifactRef; digest: TableDigest }> {
   const digest = new TableDigest();
-  const maxInFlight = 2 * options.pool.size;
   let remaining = limit;
   let empty = true;
   async function* members(): AsyncGenerator<Buffer> {
-    const inFlight: Array<Promise<EncodedBatch>> = [];
+    const inFlight = new EncodeWindow(options.pool);
     for (;;) {
-      while (remaining > 0 && inFlight.length < maxInFlight) {
-        const rows = await cursor.take(Math.min(remaining, BATCH_ROWS));
-        if (rows.length === 0) {
+      while (remaining > 0 && !inFlight.full) {
+        const batch = await cursor.take({ rows: Math.min(remaining, BATCH.rows), bytes: BATCH.bytes });
+        if (batch.rows.length === 0) {
           remaining = 0;
           break;
         }
-        remaining -= rows.length;
-        const encoding = options.pool.encode(rows);
-        encoding.catch(() => undefined); // awaited in order below; never an unhandled rejection
-        inFlight.push(encoding);
+        remaining -= batch.rows.length;
+        inFlight.submit(batch);
       }
-      const next = inFlight.shift();
-      if (!next) break;
-      const batch = await next;
-      digest.mergeSum(batch.sum, batch.rows);
+      const encoded = await inFlight.next();
+      if (!encoded) break;
+      digest.mergeSum(encoded.sum, encoded.rows);
       empty = false;
-      yield batch.gzip;
+      yield encoded.gzip;
     }
     if (empty) yield EMPTY_GZIP;
   }
@@ -294,7 +359,7 @@ export interface TaskOptions {
 
 /** Dumps one key range of `t` as chunk `index`. */
 export async function dumpRange(worker: Connection, t: DumpTable, index: number, range: KeyRange, options: TaskOptions): Promise<WrittenChunk> {
-  const cursor = new RowCursor(worker, rangeQuery(t, range));
+  const cursor = new RowCursor(rawRowStream(worker, rangeQuery(t, range)));
   try {
     const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, options);
     return { index, ...written };
@@ -305,7 +370,7 @@ export async function dumpRange(worker: Connection, t: DumpTable, index: number,
 
 /** Dumps the whole of `t` in one stream, a new chunk every `chunkRows` rows (at least one chunk). */
 export async function dumpWhole(worker: Connection, t: DumpTable, options: TaskOptions): Promise<WrittenChunk[]> {
-  const cursor = new RowCursor(worker, `SELECT ${columnsOf(t)} FROM ${table(t)}`);
+  const cursor = new RowCursor(rawRowStream(worker, `SELECT ${columnsOf(t)} FROM ${table(t)}`));
   const chunks: WrittenChunk[] = [];
   try {
     do {
@@ -542,18 +607,19 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  */
 export async function digestChunk(input: Readable, name: string): Promise<TableDigest> {
   const digest = new TableDigest();
-  let rest: Buffer = Buffer.alloc(0);
+  let partial: Buffer[] = []; // the pieces of a line not yet ended (a wide row spans many)
   const gunzip = input.pipe(createGunzip({ chunkSize: 256 * 1024 }));
   input.on('error', (error) => gunzip.destroy(error));
   for await (const piece of gunzip as AsyncIterable<Buffer>) {
-    const data = rest.length > 0 ? Buffer.concat([rest, piece]) : piece;
     let start = 0;
-    for (let lf = data.indexOf(0x0a, start); lf !== -1; lf = data.indexOf(0x0a, start)) {
-      digest.add(decodeLine(data.subarray(start, lf)));
+    for (let lf = piece.indexOf(0x0a); lf !== -1; lf = piece.indexOf(0x0a, start)) {
+      const end = piece.subarray(start, lf);
+      digest.add(decodeLine(partial.length > 0 ? Buffer.concat([...partial, end]) : end));
+      partial = [];
       start = lf + 1;
     }
-    rest = Buffer.from(data.subarray(start));
+    if (start < piece.length) partial.push(piece.subarray(start));
   }
-  if (rest.length > 0) throw new Error(`${name} ends inside a row (${rest.length} bytes after the last line)`);
+  if (partial.length > 0) throw new Error(`${name} ends inside a row (${partial.reduce((n, p) => n + p.length, 0)} bytes after the last line)`);
   return digest;
 }

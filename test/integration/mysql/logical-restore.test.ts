@@ -3,7 +3,8 @@
  * logical backup, uploaded to a local-directory store) is restored into a second server table for
  * table and object for object, users and grants included; under other names; never over a
  * non-empty target without force; never from a tampered store; a retry after a crash cleans up its
- * own partial work; validation reports a row changed after the restore.
+ * own partial work; validation reports a row changed after the restore; tables of multi-MB rows
+ * go through dump and restore with the dump's batches bounded in bytes.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,7 +16,10 @@ import type { BackupContext, BackupRecord, PreparedTarget, RestoreContext } from
 import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../../../drivers/mysql/config';
 import { prepareLogicalTarget, restoreLogical, validateTables } from '../../../drivers/mysql/logical-restore';
+import { sharedEncodePool } from '../../../drivers/mysql/encode-pool';
+import type { MysqlFacts } from '../../../drivers/mysql/layout';
 import { MARKER_TABLE } from '../../../drivers/mysql/restore-marker';
+import { BATCH } from '../../../drivers/mysql/table-dump';
 import { DIGEST_ALGORITHM } from '../../../drivers/mysql/table-digest';
 import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
@@ -51,29 +55,52 @@ function restoreContext(server: TestMariaDb | { config(): object }, spoolDir: st
   };
 }
 
-async function restoreInto(server: TestMariaDb, extra: Record<string, unknown> = {}, force = false) {
-  const ctx = restoreContext(server, path.join(await tempDir('spool'), 'restore'), extra, force);
+async function restoreInto(server: TestMariaDb, extra: Record<string, unknown> = {}, force = false, backup = record) {
+  const ctx = restoreContext(server, path.join(await tempDir('spool'), 'restore'), extra, force, backup);
   const prepared = await prepareLogicalTarget(ctx);
   const result = await restoreLogical(ctx, prepared, { store, prefix: '' });
   const checks = await validateTables(ctx, result);
   return { ctx, prepared, result, checks };
 }
 
-/** Takes a logical backup of `shop` (with users) with the real backup driver and uploads it to `store`. */
-async function backUp(server: TestMariaDb): Promise<BackupRecord> {
+/**
+ * Takes a logical backup of `database` (by default `shop`, with users) with the real backup driver
+ * and uploads it to `store`.
+ */
+async function backUp(server: TestMariaDb, database = 'shop', config: Partial<MysqlConfig> = { chunkRows: 3_000, includeUsers: true }): Promise<BackupRecord> {
   const driver = new MysqlBackupDriver();
   const ctx: BackupContext<MysqlConfig> = {
-    backupId: 'lr-backup',
-    instance: 'shop',
+    backupId: `lr-${database}`,
+    instance: database,
     logger: silentLogger,
-    config: mysqlConfigSchema.parse({ ...server.config(), databases: ['shop'], chunkRows: 3_000, includeUsers: true }),
+    config: mysqlConfigSchema.parse({ ...server.config(), databases: [database], ...config }),
     node: { name: 'default' },
     spoolDir: path.join(await tempDir('dump'), 'spool'),
   };
   const snapshot = await driver.createSnapshot(ctx);
-  const uploaded = await driver.upload(ctx, snapshot, { store, prefix: 'mysql/shop/lr-backup/data/default' });
+  const uploaded = await driver.upload(ctx, snapshot, { store, prefix: `mysql/${database}/${ctx.backupId}/data/default` });
   await driver.cleanup(ctx, snapshot);
-  return { backupId: ctx.backupId, engine: 'mysql', instance: 'shop', consistency: snapshot.consistency, facts: snapshot.facts, artifacts: uploaded.artifacts };
+  return { backupId: ctx.backupId, engine: 'mysql', instance: database, consistency: snapshot.consistency, facts: snapshot.facts, artifacts: uploaded.artifacts };
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Creates database `wide`: `blobs` (integer key: dumped in key ranges) with 200 LONGBLOBs of
+ * 1–4 MB, every tenth NULL, and two of 6 MiB (wider than a dump batch); `nokey` (no key: dumped in
+ * one stream) with 62 of those rows. Values hold bytes the dump escapes (SHA-512 output).
+ */
+async function seedWideRows(admin: Connection): Promise<void> {
+  const blob = (bytes: string) => `REPEAT(UNHEX(SHA2(seq, 512)), (${bytes}) DIV 64)`;
+  await admin.query(`CREATE DATABASE wide;
+    CREATE TABLE wide.blobs (id INT PRIMARY KEY, b LONGBLOB NULL, note VARCHAR(40) NULL) ENGINE=InnoDB;
+    CREATE TABLE wide.nokey (b LONGBLOB NULL, id INT NULL) ENGINE=InnoDB`);
+  for (let from = 1; from <= 200; from += 20) {
+    await admin.query(`INSERT INTO wide.blobs SELECT seq, IF(seq % 10 = 0, NULL, ${blob('1000000 + (seq * 7919) % 3000000')}), CONCAT('row\\t', seq, '\\n\\\\')
+      FROM wide.seq_${from}_to_${from + 19}`);
+  }
+  await admin.query(`INSERT INTO wide.blobs SELECT seq, ${blob(String(6 * MiB))}, NULL FROM wide.seq_201_to_202`);
+  await admin.query('INSERT INTO wide.nokey SELECT b, id FROM wide.blobs WHERE id <= 60 OR id > 200; ANALYZE TABLE wide.blobs, wide.nokey');
 }
 
 beforeAll(async () => {
@@ -258,6 +285,32 @@ describe('mysql logical restore', () => {
     expect(checks.find((c) => c.name === 'row-counts')?.ok).toBe(true);
     expect(checks.find((c) => c.name === 'table-digests')).toMatchObject({ ok: false, detail: expect.stringContaining('not comparable') });
   }, 120_000);
+
+  it('dumps and restores tables of 1–6 MB rows byte for byte, the dump\'s batches in flight bounded in bytes', async () => {
+    // Prepare
+    await seedWideRows(sourceAdmin);
+    const target = await startTestMariaDb('lr-wide', 9);
+    const pool = sharedEncodePool(); // the backup driver's encoder threads
+    const parallelism = 2;
+
+    // Act
+    const wide = await backUp(source, 'wide', { chunkRows: 50, parallelism });
+    const { checks } = await restoreInto(target, { parallelism }, false, wide);
+
+    // Assess
+    const facts = (wide.facts as unknown as MysqlFacts).tables;
+    expect(facts.map((t) => [t.table, t.rows, t.chunks.length])).toEqual([['blobs', 202, 5], ['nokey', 62, 2]]);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(await tableChecksums(await connect(target), 'wide')).toEqual(await tableChecksums(sourceAdmin, 'wide'));
+    // A batch holds up to BATCH.bytes, or one wider row; per chunk being written, two batches per
+    // encoder thread are in flight, plus the one that may go past that (a row wider than a batch).
+    const widestRow = 6 * MiB + 64; // the 6 MiB value and the row's other bytes
+    const perChunk = 2 * pool.size * BATCH.bytes + widestRow;
+    expect(pool.largestBatchBytes).toBeGreaterThan(6 * MiB);
+    expect(pool.largestBatchBytes).toBeLessThan(widestRow);
+    expect(pool.peakInFlightBytes).toBeLessThanOrEqual(parallelism * perChunk);
+    await sourceAdmin.query('DROP DATABASE wide');
+  }, 600_000);
 
   it('says MYSQL_AUTH for a wrong password and a transient error for an unreachable target', async () => {
     // Prepare

@@ -54,6 +54,27 @@ describe('EncodePool', () => {
     await expect(pending).rejects.toThrow(/encoder thread exited/);
   });
 
+  it('counts the packet bytes in flight at once (batches handed over together, not those already encoded) and the largest batch', async () => {
+    // Prepare
+    const counting = new EncodePool(2);
+    const batches = Array.from({ length: 3 }, (_, b) => rows(b * 100, 100).map(packRow));
+    const bytes = batches.map((packets) => packets.reduce((sum, p) => sum + p.length, 0));
+
+    try {
+      // Act
+      await counting.encode(batches[0]);
+      const once = counting.peakInFlightBytes;
+      await Promise.all([counting.encode(batches[1]), counting.encode(batches[2])]);
+
+      // Assess
+      expect(once).toBe(bytes[0]);
+      expect(counting.peakInFlightBytes).toBe(Math.max(bytes[0], bytes[1] + bytes[2]));
+      expect(counting.largestBatchBytes).toBe(Math.max(...bytes));
+    } finally {
+      await counting.close();
+    }
+  });
+
   it('encodes a batch of NULL-heavy rows whole (a NULL is one packet byte and three line bytes)', async () => {
     // Prepare
     const packets = Array.from({ length: 200 }, (_, i) => packRow([Buffer.from(String(i)), null, null, null, null, null, null]));
