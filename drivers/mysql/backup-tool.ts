@@ -281,11 +281,12 @@ export class StderrLog {
   }
 
   private add(raw: string): void {
-    this.onLine?.(raw);
     const line = redactSecrets(raw);
     this.tail.push(line);
     if (this.tail.length > this.keep) this.tail.shift();
     if (/error|denied|missing required privilege|failed|invalid|corrupt|can't|cannot/i.test(line) && this.errors.length < 20) this.errors.push(line);
+    // Last: what the callback does (abort the step, say) already finds the line in the log.
+    this.onLine?.(raw);
   }
 
   /** Error lines first, then the tail, without duplicates; bounded in size. */
