@@ -50,11 +50,17 @@ export async function commandLineOf(pid: number): Promise<string[] | undefined> 
   }
 }
 
-/** True when `pid` is alive and runs one of `programs`, compared with the base name of its argv[0] (e.g. `mariadbd`). */
-export async function runsProgram(pid: number, programs: readonly string[]): Promise<boolean> {
+/**
+ * True when `pid` is alive and runs one of `programs`, compared with the base name of its argv[0]
+ * (e.g. `mariadbd`), and — when `argument` is given — has that exact argument: the same program
+ * may run for something else on this host (the production server beside a restore), so the
+ * instance is told by an argument only ours has (e.g. `--pid-file=<this pid file>`).
+ */
+export async function runsProgram(pid: number, programs: readonly string[], argument?: string): Promise<boolean> {
   if (!isAlive(pid)) return false;
-  const program = (await commandLineOf(pid))?.[0];
-  return program !== undefined && programs.includes(path.basename(program));
+  const argv = await commandLineOf(pid);
+  const program = argv?.[0];
+  return program !== undefined && programs.includes(path.basename(program)) && (argument === undefined || argv!.includes(argument));
 }
 
 /** The pid written in `pidFile`; undefined when the file is missing or holds no pid. */
@@ -67,9 +73,9 @@ async function readPid(pidFile: string): Promise<number | undefined> {
  * The pid `pidFile` records when that process is alive and runs one of `programs`; undefined for
  * a missing or empty pid file and for a stale one (its process dead, a zombie, or another program).
  */
-export async function recordedPid(pidFile: string, programs: readonly string[]): Promise<number | undefined> {
+export async function recordedPid(pidFile: string, programs: readonly string[], argument?: string): Promise<number | undefined> {
   const pid = await readPid(pidFile);
-  return pid !== undefined && await runsProgram(pid, programs) ? pid : undefined;
+  return pid !== undefined && await runsProgram(pid, programs, argument) ? pid : undefined;
 }
 
 /**
@@ -83,10 +89,10 @@ export async function recordedPid(pidFile: string, programs: readonly string[]):
 export async function stopRecordedProcess(
   pidFile: string,
   programs: readonly string[],
-  options: { pid?: number; timeoutMs: number },
+  options: { pid?: number; timeoutMs: number; argument?: string },
 ): Promise<void> {
   const pid = options.pid ?? await readPid(pidFile);
-  if (pid !== undefined && await runsProgram(pid, programs)) await stopProcess(pid, options.timeoutMs);
+  if (pid !== undefined && await runsProgram(pid, programs, options.argument)) await stopProcess(pid, options.timeoutMs);
   await rm(pidFile, { force: true });
 }
 

@@ -201,7 +201,7 @@ export async function startMember(options: StartMemberOptions): Promise<RunningM
     });
     return { pid, name: options.name, clientUrl: options.clientUrl, peerUrl: options.peerUrl, dataDir, logFile, pidFile, status, stop };
   } catch (error) {
-    await stop();
+    await stop().catch(() => undefined); // the start's own error is the one to report
     throw error;
   }
 }

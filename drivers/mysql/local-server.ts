@@ -85,7 +85,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   await mkdir(paths.tmpdir, { recursive: true });
   const log = openSync(paths.errorLog, 'a');
   const child = spawn('mariadbd', [
-    '--no-defaults', '--user=root', `--datadir=${paths.dataDir}`, `--socket=${paths.socket}`, `--pid-file=${paths.pidFile}`,
+    '--no-defaults', '--user=root', `--datadir=${paths.dataDir}`, `--socket=${paths.socket}`, pidFileArgument(paths.pidFile),
     `--log-error=${paths.errorLog}`, `--tmpdir=${paths.tmpdir}`, '--bind-address=127.0.0.1', `--port=${options.port}`,
     `--server-id=${options.serverId ?? 1}`, `--log-bin=${paths.binlogBase}`, '--binlog-format=ROW',
     '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--skip-name-resolve',
@@ -113,7 +113,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       }
       if (Date.now() > deadline) {
         // Not left running: a retry would find the data dir locked and the port taken.
-        await server.stop();
+        await server.stop().catch(() => undefined); // the start's own error is the one to report
         throw new TransientError(`mariadbd on port ${options.port} did not accept logins in time (stopped it): ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_TIMEOUT', engine: 'mysql', cause: error });
       }
       await sleep(100);
@@ -143,9 +143,18 @@ function logTail(file: string, lines = 15): string {
  */
 const SERVER_PROGRAMS = ['mariadbd', 'mysqld'];
 
+/**
+ * The argument only the server we started with `pidFile` has: another mariadbd on this host (the
+ * production server beside a restore) runs the same program, so the program name alone could
+ * name it after its pid was reused.
+ */
+function pidFileArgument(pidFile: string): string {
+  return `--pid-file=${pidFile}`;
+}
+
 /** The pid of the live server `pidFile` records; undefined when none runs there, a stale pid file included. */
 export function serverPid(pidFile: string): Promise<number | undefined> {
-  return recordedPid(pidFile, SERVER_PROGRAMS);
+  return recordedPid(pidFile, SERVER_PROGRAMS, pidFileArgument(pidFile));
 }
 
 /**
@@ -154,5 +163,5 @@ export function serverPid(pidFile: string): Promise<number | undefined> {
  * pid file or dead process = already stopped.
  */
 export async function stopServer(pidFile: string, pid?: number, timeoutMs = 30_000): Promise<void> {
-  await stopRecordedProcess(pidFile, SERVER_PROGRAMS, { pid, timeoutMs });
+  await stopRecordedProcess(pidFile, SERVER_PROGRAMS, { pid, timeoutMs, argument: pidFileArgument(pidFile) });
 }

@@ -56,6 +56,17 @@ export async function startSleep(options: { ignoreTerm?: boolean } = {}): Promis
 }
 
 /**
+ * A process running under another program's name (`exec -a`) with `args`: e.g. a `mariadbd` that is not ours,
+ * like the production server on the host of a restore.
+ */
+export async function startNamed(name: string, ...args: string[]): Promise<number> {
+  // bash's `exec -a` sets argv[0]; the inner bash (kept by `; true`) carries `args` in its argv.
+  const { pid } = await startShell(`echo started; exec bash -c 'exec -a "$0" bash -c "sleep 30; true" "$@"' ${name} ignored ${args.join(' ')}`);
+  await until(() => programOf(pid) === name, `pid ${pid} to exec ${name}`);
+  return pid;
+}
+
+/**
  * A `sleep <seconds>` whose parent never reaps it: once it exits (or is killed) it stays a zombie.
  * `sleep 0` is a zombie at once.
  */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { stopMember } from '../../../drivers/etcd/member';
 import { stopServer } from '../../../drivers/mysql/local-server';
 import { isAlive } from '../../../core/host/processes';
-import { killStarted, startSleep } from './process-fixture';
+import { killStarted, startNamed, startSleep } from './process-fixture';
 
 let dir: string;
 
@@ -37,6 +37,22 @@ describe.each([
 
     // Assess
     expect(isAlive(pid)).toBe(true);
+    await expect(access(pidFile)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('stopServer with a pid file naming another mariadbd', () => {
+  it('leaves that server running: only the server started with this pid file is ours', async () => {
+    // Prepare: a "mariadbd" holding the pid, but started for another data dir
+    const pidFile = path.join(dir, 'data.pid');
+    const other = await startNamed('mariadbd', `--pid-file=${path.join(dir, 'production.pid')}`);
+    await writeFile(pidFile, `${other}\n`);
+
+    // Act
+    await stopServer(pidFile);
+
+    // Assess
+    expect(isAlive(other)).toBe(true);
     await expect(access(pidFile)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
