@@ -11,7 +11,9 @@
  * // backup.States.Prepare.Comment  === 'handler:backup/prepare'
  * ```
  */
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -85,11 +87,12 @@ export function synthesizeDefinitions(options: DefinitionOptions = {}): Synthesi
  * its App made in the temp dir (they piled up there, one per call).
  */
 export function withDefinitionStack<T>(options: DefinitionOptions, use: (definitions: DefinitionStack) => T): T {
-  const app = new App();
+  // A directory of our own (an App would take CDK_OUTDIR when set: the CLI's cdk.out).
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'dbbackup-definitions-'));
   try {
-    return use(buildDefinitionStack(app, options));
+    return use(buildDefinitionStack(new App({ outdir }), options));
   } finally {
-    rmSync(app.outdir, { recursive: true, force: true });
+    rmSync(outdir, { recursive: true, force: true });
   }
 }
 

@@ -6,7 +6,7 @@
  * it (a backup marked complete must not come back from a power cut as empty or missing files).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,7 +17,7 @@ import type {
   BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
 } from './blob-store';
 import { assertSafeKey, assertSafePrefix, byKey } from './keys';
-import { PARTIAL_SUFFIX, copyFileResumable, syncDirectory } from './local-file-upload';
+import { PARTIAL_SUFFIX, copyFileResumable, makeDirectoryDurably, syncDirectory } from './local-file-upload';
 import { createRateLimiter, throttleStages } from './rate-limiter';
 import { TEMP_MARKER, chain, progressStages, streamToFile, tempPathFor, toReadable } from './transfer';
 
@@ -38,7 +38,7 @@ export class LocalDirectoryStore implements BlobStore {
     const hasher = new HashingStream();
     let writer: WriteStream | undefined;
     try {
-      await mkdir(path.dirname(target), { recursive: true });
+      await makeDirectoryDurably(path.dirname(target));
       writer = createWriteStream(temp, { highWaterMark: 1 << 20, flush: true }); // fsync before close
       await pipeline([
         toReadable(body),
@@ -60,7 +60,7 @@ export class LocalDirectoryStore implements BlobStore {
   async putFile(key: string, filePath: string, options: PutFileOptions): Promise<PutResult> {
     const target = this.pathFor(key);
     try {
-      await mkdir(path.dirname(target), { recursive: true });
+      await makeDirectoryDurably(path.dirname(target));
       return await copyFileResumable(key, filePath, target, options);
     } catch (error) {
       throw mapFsError(error, key, this.root);

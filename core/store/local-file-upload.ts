@@ -6,7 +6,7 @@
  * sha256 is checked before the final rename, which is the only moment the object becomes visible.
  */
 import { createHash } from 'node:crypto';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
@@ -68,6 +68,19 @@ export async function copyFileResumable(key: string, sourcePath: string, target:
   await syncDirectory(path.dirname(target));
   await removeCheckpoint(options.checkpointPath);
   return { key, size: source.size, sha256, resumedBytes: resumeFrom };
+}
+
+/**
+ * Creates `dir` and its missing parents durably: each directory created is fsynced into its
+ * parent, so that a crash cannot lose the directory of an object already synced into it.
+ */
+export async function makeDirectoryDurably(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let created = dir; ; created = path.dirname(created)) {
+    await syncDirectory(path.dirname(created));
+    if (created === first) return;
+  }
 }
 
 /** fsyncs directory `dir`, so that a file just renamed into it is still there after a crash. */

@@ -105,7 +105,9 @@ export async function archiveBinlogs(ctx: BackupContext<MysqlConfig>, consistenc
     }
     const artifacts: ArtifactRef[] = [];
     for (const name of fetched) {
-      artifacts.push(await sink.write(binlogArtifact(name), createReadStream(path.join(fetchDir, name), { highWaterMark: 1 << 20 })));
+      const file = path.join(fetchDir, name);
+      artifacts.push(await sink.write(binlogArtifact(name), createReadStream(file, { highWaterMark: 1 << 20 })));
+      await rm(file); // written: the spool holds one copy at a time, not the fetch and the artifacts
     }
     ctx.logger.info('mysql binlog archive: fetched', { files: fetched.length, bytes: artifacts.reduce((s, a) => s + a.size, 0) });
     return { artifacts, binlogs: fetched, archivedAt: archivedAt.toISOString(), end };

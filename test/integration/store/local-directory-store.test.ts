@@ -101,7 +101,7 @@ describe('local directory store', () => {
     expect(error.code).toBe('SOURCE_NOT_FOUND');
   });
 
-  it('is durable when put and putFile return: each file synced before its rename, its directory after', async () => {
+  it('is durable when put and putFile return: new directories synced into their parents, each file before its rename, its directory after', async () => {
     // Prepare: record the path of every file or directory synced to disk
     const synced: string[] = [];
     const pathOf = (fd: number) => readlinkSync(`/proc/self/fd/${fd}`);
@@ -130,8 +130,10 @@ describe('local directory store', () => {
       await store.putFile('copied/object.bin', source, { checkpointPath: path.join(work, 'cp') });
       const afterPutFile = synced.splice(0);
 
-      // Assess: the temporary file (not yet under its name) and then the directory holding the name
-      expect(afterPut).toEqual([expect.stringMatching(new RegExp(`^${root}/streamed/object\\.bin.+`)), path.join(root, 'streamed')]);
+      // Assess: the new directory into its parent, the temporary file (not yet under its name),
+      // then the directory holding the name
+      expect(afterPut).toEqual([root, expect.stringMatching(new RegExp(`^${root}/streamed/object\\.bin.+`)), path.join(root, 'streamed')]);
+      expect(afterPutFile[0]).toBe(root);
       expect(afterPutFile.at(-1)).toBe(path.join(root, 'copied'));
       expect(afterPutFile.slice(0, -1)).toContain(path.join(root, 'copied', `object.bin${PARTIAL_SUFFIX}`));
     } finally {

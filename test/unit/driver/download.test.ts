@@ -79,21 +79,6 @@ describe('downloadArtifacts', () => {
     expect((buckets[0] as TokenBucket).rate).toBe(5_000_000);
   });
 
-  it('gives the big download the whole rate once the small one is done (total time ≈ total bytes / rate)', async () => {
-    // Prepare: split per download, the big one would crawl at half the rate: 2 s instead of 1.1 s.
-    const rate = 4_000_000;
-    const artifacts = [await stored('big.gz', randomBytes(4_000_000)), await stored('small.gz', randomBytes(400_000))];
-    const started = performance.now();
-
-    // Act
-    await downloadArtifacts(artifacts, spool, { store, rateLimit: rate, concurrency: 2 });
-
-    // Assess
-    const seconds = (performance.now() - started) / 1000;
-    expect(seconds).toBeGreaterThan(0.95);
-    expect(seconds).toBeLessThan(1.7);
-  });
-
   it('keeps a file an earlier attempt left intact and fetches a damaged one again', async () => {
     // Prepare
     const intact = await stored('intact.gz', randomBytes(50_000));

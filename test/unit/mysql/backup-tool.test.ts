@@ -322,7 +322,7 @@ describe('runTool', () => {
 
   it.each([
     ['is killed by the abort', 'exec sleep 30'],
-    ['exits 1 from its signal handler', "trap 'kill $!; exit 1' TERM; sleep 30 & wait $!"],
+    ['exits 1 from its signal handler', "sleep 30 & p=$!; trap 'kill $p; exit 1' TERM; wait $p"],
   ])('rejects with ABORTED when the step is aborted and the tool %s', async (_how, script) => {
     // Prepare
     const abort = new AbortController();

@@ -73,7 +73,8 @@ describe('spawnStreamingTool', () => {
     const store = new LocalDirectoryStore(path.join(dir, 'store'));
     const sink = where === 'store' ? storeSink({ store, prefix: 'b/data/default' }) : spoolSink(path.join(dir, 'spool'));
     const abort = new AbortController();
-    const tool = spawnStreamingTool('bash', ['-c', "trap 'kill $!; exit 0' TERM; head -c 3000000 /dev/zero; echo streamed >&2; sleep 30 & wait $!"], {
+    // The sleep starts before the trap is set, so the handler always has a pid to kill.
+    const tool = spawnStreamingTool('bash', ['-c', "sleep 30 & p=$!; trap 'kill $p; exit 0' TERM; head -c 3000000 /dev/zero; echo streamed >&2; wait $p"], {
       what: 'test tool --backup', signal: abort.signal, onStderrLine: () => abort.abort(),
     });
 
