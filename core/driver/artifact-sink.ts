@@ -84,12 +84,17 @@ export async function openArtifact(spoolDir: string, artifact: ArtifactRef, stor
   return createReadStream(file, { highWaterMark: 1 << 20 });
 }
 
+/** `source`'s bytes, failing at the end with `CHECKSUM_MISMATCH` unless they are the artifact's (size and sha256). */
+export function verifiedRead(source: Readable, artifact: ArtifactRef): Readable {
+  return chain(source, [new VerifyingStream(artifact)]);
+}
+
 /** Passes bytes through and, at the end, fails with `CHECKSUM_MISMATCH` unless they hash as recorded. */
 class VerifyingStream extends Transform {
   private readonly hash = createHash('sha256');
   private bytes = 0;
 
-  constructor(private readonly artifact: ArtifactRef, private readonly onVerified: () => void) {
+  constructor(private readonly artifact: ArtifactRef, private readonly onVerified: () => void = () => undefined) {
     super();
   }
 

@@ -10,10 +10,8 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { assertSameHash } from '../../core/driver/artifact-sink';
-import { HashingStream } from '../../core/driver/spool';
+import { verifiedRead } from '../../core/driver/artifact-sink';
 import type { ArtifactRef } from '../../core/driver/types';
-import { chain } from '../../core/store/transfer';
 import { extractArgv, prepareArgv, runTool, type BackupTool } from './backup-tool';
 
 export interface PreparedCopyOptions {
@@ -49,13 +47,11 @@ export async function makePreparedCopy(options: PreparedCopyOptions): Promise<Pr
   await mkdir(dir, { recursive: true });
   try {
     let started = Date.now();
-    const hasher = new HashingStream();
     await runTool(tool.extractCommand, extractArgv(tool, dir, options.parallel), {
       what: `${tool.extractCommand} -x (${options.purpose})`,
-      stdin: chain(await options.open(), [hasher]),
+      stdin: verifiedRead(await options.open(), options.artifact), // a mismatch fails the input, so the run
       signal,
     });
-    assertSameHash(options.artifact, { size: hasher.bytes, sha256: hasher.digest() });
     const extractMs = Date.now() - started;
 
     started = Date.now();
