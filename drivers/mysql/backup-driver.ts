@@ -13,6 +13,7 @@ import { takeLogicalSnapshot, validateLogicalSnapshot } from './logical-backup';
 import { takePhysicalSnapshot, validatePhysicalSnapshot } from './physical-backup';
 import { archiveBinlogs } from './binlog-archive';
 import { DIGEST_ALGORITHM } from './table-digest';
+import { VALUE_ENCODING } from './column-codec';
 
 export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
   async createSnapshot(ctx: BackupContext<MysqlConfig>): Promise<SnapshotRef> {
@@ -22,7 +23,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
     await sink.clear();
     const taken = ctx.config.mode === 'physical' ? await takePhysicalSnapshot(ctx, sink) : await takeLogicalSnapshot(ctx, sink);
     const artifacts = [...taken.artifacts];
-    const facts: MysqlFacts = { ...taken.facts, digestAlgorithm: DIGEST_ALGORITHM };
+    const facts: MysqlFacts = { ...taken.facts, digestAlgorithm: DIGEST_ALGORITHM, valueEncoding: VALUE_ENCODING };
     if (ctx.config.archiveBinlogs) {
       const archived = await archiveBinlogs(ctx, taken.consistency, sink);
       artifacts.push(...archived.artifacts);

@@ -329,6 +329,11 @@ export function toolFailure(
       `the backup user lacks ${missing.join(', ')}; mariabackup needs RELOAD, PROCESS, LOCK TABLES and BINLOG MONITOR (REPLICATION CLIENT before 10.5) on *.*`);
   }
   if (/Access denied for user/i.test(stderr)) return fail('permanent', 'MYSQL_AUTH', 'authentication failed (wrong user or password)');
+  const unquoted = /failed to execute query BACKUP LOCK (.+?): Incorrect table name/i.exec(stderr);
+  if (unquoted) {
+    return fail('permanent', 'MYSQL_UNSUPPORTED_NAME',
+      `it cannot lock the non-InnoDB table ${unquoted[1]}: it does not quote a backtick in a database or table name (a mariabackup bug); rename it, convert it to InnoDB, or back up in logical mode`);
+  }
   if (/Can't connect to|Lost connection to|server has gone away|Too many connections|is not allowed to connect/i.test(stderr)) {
     return fail('transient', 'MYSQL_UNAVAILABLE', 'cannot reach the server');
   }

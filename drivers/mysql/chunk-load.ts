@@ -15,10 +15,11 @@
  *   once at the end.
  *
  * Columns are named explicitly, in the order the dump read them (table-columns.ts: every column by
- * ordinal position, invisible ones included); generated columns get a throw-away variable, as the
- * server computes them.
+ * ordinal position, invisible ones included), each stored the way column-codec.ts says; generated
+ * columns get a throw-away variable, as the server computes them.
  * A load with warnings (a value the server changed or skipped) fails the restore: it must be
- * byte-exact.
+ * byte-exact. The one warning storing a value exactly gives (an ENUM's error value, index 0) is
+ * expected (column-codec.ts); the digests then prove the value.
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -29,7 +30,8 @@ import type { Logger } from '../../core/logger';
 import { quoteId, type ConnectionSettings } from './connection';
 import { ENGINE } from './layout';
 import { LOAD_DATA_FORMAT } from './row-format';
-import { tableColumns, tableKey } from './table-columns';
+import { isExpectedLoadWarning, loadColumns, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from './column-codec';
+import { tableKey } from './table-columns';
 import { classifyTargetError, openLoadConnection } from './target-connection';
 import type { ServerVersion } from './version';
 
@@ -54,6 +56,8 @@ export function loadModeFor(version: Pick<ServerVersion, 'flavor' | 'major' | 'm
 
 export interface LoadOptions {
   mode: LoadMode;
+  /** How the chunk files encode values (the backup's facts; default: this version's). */
+  encoding?: ValueEncoding;
   parallelism: number;
   logger: Logger;
   signal?: AbortSignal;
@@ -66,16 +70,12 @@ export interface LoadResult {
   rows: number;
 }
 
-/** Variable that receives (and discards) the dumped value of a generated column. */
-const SKIP = '@dbbackup_generated';
-
-/**
- * The `LOAD DATA` column list of every table in `databases`, keyed by `db.table`: the dumped
- * columns (table-columns.ts) in order, generated ones as a discarded variable.
- */
-export async function loadColumnLists(connection: Connection, databases: string[]): Promise<Map<string, string>> {
-  const columns = await tableColumns(connection, databases);
-  return new Map([...columns].map(([key, list]) => [key, `(${list.map((c) => (c.generated ? SKIP : quoteId(c.name))).join(', ')})`]));
+/** How a table's rows are loaded: its target name, and the columns the chunk files hold, in order. */
+export interface LoadInto {
+  database: string;
+  table: string;
+  columns: ColumnInfo[];
+  encoding: ValueEncoding;
 }
 
 /** The rows of chunk files, gunzipped, one file after the other (each file ends with a full line). */
@@ -95,22 +95,32 @@ function chunksStream(files: string[]): Readable {
   })(), { objectMode: false });
 }
 
+/** The warnings of the last statement (up to the session's `max_error_count`). */
+async function showWarnings(connection: Connection): Promise<Array<{ level: string; code: number; message: string }>> {
+  const [rows] = await connection.query('SHOW WARNINGS') as [Array<{ Level: unknown; Code: unknown; Message: unknown }>, unknown];
+  const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
+  return rows.map((w) => ({ level: text(w.Level), code: Number(text(w.Code)), message: text(w.Message) }));
+}
+
 /**
- * Loads chunk files, in one statement, into `database.table` on `connection` (a load session),
- * returning the rows added. @throws PermanentError `MYSQL_LOAD_WARNINGS` when the server changed or
- * skipped values.
+ * Loads chunk files, in one statement, into `into` on `connection` (a load session), returning the
+ * rows added. @throws PermanentError `MYSQL_LOAD_WARNINGS` when the server changed or skipped values.
  */
-export async function loadFiles(connection: Connection, files: string[], database: string, table: string, columns: string): Promise<number> {
+export async function loadFiles(connection: Connection, files: string[], into: LoadInto): Promise<number> {
   const name = files.length === 1 ? files[0] : `${files[0]} (+${files.length - 1} more)`;
-  const sql = `LOAD DATA LOCAL INFILE ${mysql.escape(name)} INTO TABLE ${quoteId(database)}.${quoteId(table)} ${LOAD_DATA_FORMAT} ${columns}`;
+  const target = `${quoteId(into.database)}.${quoteId(into.table)}`;
+  const sql = `LOAD DATA LOCAL INFILE ${mysql.escape(name)} INTO TABLE ${target} ${LOAD_DATA_FORMAT} ${loadColumns(into.columns, into.encoding)}`;
   const [result] = await connection.query({ sql, infileStreamFactory: () => chunksStream(files) }) as [ResultSetHeader, unknown];
   if (result.warningStatus > 0) {
-    const [warnings] = await connection.query('SHOW WARNINGS LIMIT 3') as [Array<{ Level: unknown; Code: unknown; Message: unknown }>, unknown];
-    const text = warnings.map((w) => `${String(w.Level)} ${String(w.Code)}: ${String(w.Message)}`).join('; ');
-    throw new PermanentError(
-      `loading ${database}.${table} from ${name} changed or skipped values (${result.warningStatus} warnings: ${text})`,
-      { code: 'MYSQL_LOAD_WARNINGS', engine: ENGINE },
-    );
+    const warnings = await showWarnings(connection);
+    const unexpected = warnings.filter((w) => !isExpectedLoadWarning(w, into.columns, into.encoding));
+    if (unexpected.length > 0 || warnings.length === 0) {
+      const text = unexpected.slice(0, 3).map((w) => `${w.level} ${w.code}: ${w.message}`).join('; ');
+      throw new PermanentError(
+        `loading ${into.database}.${into.table} from ${name} changed or skipped values (${result.warningStatus} warnings: ${text})`,
+        { code: 'MYSQL_LOAD_WARNINGS', engine: ENGINE },
+      );
+    }
   }
   return result.affectedRows;
 }
@@ -147,7 +157,7 @@ function schedule(tables: TableLoad[], mode: LoadMode): Job[] {
 export async function loadTables(
   settings: ConnectionSettings,
   tables: TableLoad[],
-  columns: Map<string, string>,
+  columns: Map<string, ColumnInfo[]>,
   options: LoadOptions,
 ): Promise<LoadResult> {
   const jobs = schedule(tables, options.mode);
@@ -159,10 +169,10 @@ export async function loadTables(
   let failure: ClassifiedError | undefined;
   const done = { chunks: 0, rows: 0 };
 
-  const columnsOf = (load: TableLoad): string => {
+  const intoOf = (load: TableLoad): LoadInto => {
     const list = columns.get(tableKey(load.database, load.table));
     if (!list) throw new PermanentError(`table ${load.database}.${load.table} does not exist on the target after applying its schema`, { code: 'SCHEMA_INVALID', engine: ENGINE });
-    return list;
+    return { database: load.database, table: load.table, columns: list, encoding: options.encoding ?? VALUE_ENCODING };
   };
   const keys = async (connection: Connection, load: TableLoad, action: 'DISABLE' | 'ENABLE') => {
     await connection.query(`ALTER TABLE ${quoteId(load.database)}.${quoteId(load.table)} ${action} KEYS`);
@@ -179,7 +189,7 @@ export async function loadTables(
         ? `loading ${load.database}.${load.table}`
         : `loading ${load.database}.${load.table} chunk ${chunks[0] + 1}/${load.files.length}`;
       try {
-        const rows = await loadFiles(connection, chunks.map((i) => load.files[i]), load.database, load.table, columnsOf(load));
+        const rows = await loadFiles(connection, chunks.map((i) => load.files[i]), intoOf(load));
         loaded.set(load, loaded.get(load)! + rows);
         done.chunks += chunks.length;
         done.rows += rows;

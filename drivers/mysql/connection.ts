@@ -1,7 +1,9 @@
 /**
- * Connections to a MySQL/MariaDB server, set up the way the driver reads and writes data: raw
- * bytes (`SET NAMES binary`, every value a Buffer), big numbers as strings, LOAD DATA LOCAL
- * enabled, and session time zone UTC so TIMESTAMP values read and write the same instant.
+ * Connections to a MySQL/MariaDB server, set up the way the driver reads and writes data: results
+ * as raw bytes (`character_set_results = binary`, every value a Buffer) while statements and the
+ * names in them stay UTF-8, big numbers as strings, LOAD DATA LOCAL enabled, session time zone UTC
+ * so TIMESTAMP values read and write the same instant, and one SQL mode whatever the server's
+ * default (see {@link DATA_SESSION}).
  */
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
 import { toMysqlError } from './errors';
@@ -60,10 +62,30 @@ export async function withConnection<T>(
   }
 }
 
-/** A connection for reading and writing table data as raw bytes. */
+/**
+ * The session of every connection that reads or writes table data (dump, load, digests).
+ *
+ * - `character_set_results = binary`: values arrive as the bytes stored, no conversion. Not `SET
+ *   NAMES binary`: the client would then be binary too, and mysql2 (which follows the session's
+ *   `character_set_client`) would send each character of a statement as one byte, cutting every
+ *   non-ASCII database, table or column name to its low byte.
+ * - `time_zone = '+00:00'`: TIMESTAMP values are read and written as the same instant, whatever
+ *   either server's zone, and no local time is ambiguous.
+ * - `sql_mode`: the same on every server, whatever its default. Not strict, and with
+ *   `ALLOW_INVALID_DATES` and no `NO_ZERO_DATE` / `NO_ZERO_IN_DATE`, so every value a source held
+ *   (`2024-02-30`, zero dates, an ENUM's error value) loads; a load reports any value the server
+ *   changes as a warning, and the loader fails on warnings (chunk-load.ts). `NO_AUTO_VALUE_ON_ZERO`
+ *   keeps a stored 0 in an AUTO_INCREMENT column. No `PAD_CHAR_TO_FULL_LENGTH`,
+ *   `EMPTY_STRING_IS_NULL` or `NO_BACKSLASH_ESCAPES` from a server's default.
+ */
+export const DATA_SESSION =
+  "SET character_set_client = utf8mb4, character_set_connection = utf8mb4, character_set_results = binary, time_zone = '+00:00', " +
+  "SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES,NO_ENGINE_SUBSTITUTION'";
+
+/** A connection for reading and writing table data as raw bytes ({@link DATA_SESSION}). */
 export async function openDataConnection(settings: ConnectionSettings, extra: Partial<ConnectionOptions> = {}): Promise<Connection> {
-  const connection = await mysql.createConnection(connectionOptions(settings, extra));
-  await connection.query("SET NAMES binary, time_zone = '+00:00', SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')");
+  const connection = await mysql.createConnection(connectionOptions(settings, { charset: 'utf8mb4', ...extra }));
+  await connection.query(DATA_SESSION);
   return connection;
 }
 

@@ -3,6 +3,8 @@
  * Database and table names are percent-encoded in paths (MySQL allows `.` and other characters that
  * must not become path segments).
  */
+import type { ValueEncoding } from './column-codec';
+
 export const ENGINE = 'mysql';
 
 /** The server's own databases: never backed up as user data, never a restore target. */
@@ -51,6 +53,8 @@ export interface MysqlFacts {
   binlogs?: string[];
   /** How the table digests were computed (table-digest.ts); digests are only compared when it matches. */
   digestAlgorithm?: string;
+  /** How chunk files encode values (column-codec.ts); absent in backups of older versions: `server-text`. */
+  valueEncoding?: ValueEncoding;
   [key: string]: unknown;
 }
 

@@ -28,6 +28,7 @@ import {
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
 import { digestChunk, dumpTables, listTables, type ChunkStage, type DumpTable } from './table-dump';
 import { TableDigest } from './table-digest';
+import { tableKey } from './table-columns';
 import { detectServerVersion, type ServerVersion } from './version';
 
 /** What {@link takeLogicalSnapshot} returns: the spooled artifacts and what they represent. */
@@ -122,9 +123,9 @@ async function writeSchema(sink: ArtifactSink, schema: DatabaseSchema): Promise<
 
 /** Fails when the tables dumped and the tables in the schema differ (DDL between listing and capture). */
 function checkSchemaMatches(tables: DumpTable[], schemas: DatabaseSchema[]): void {
-  const listed = new Set(tables.map((t) => `${t.database}.${t.table}`));
-  const captured = new Set(schemas.flatMap((s) => s.objects.tables.map((t) => `${s.database}.${t}`)));
-  const differ = [...listed].filter((t) => !captured.has(t)).concat([...captured].filter((t) => !listed.has(t)));
+  const listed = new Set(tables.map((t) => tableKey(t.database, t.table)));
+  const captured = new Set(schemas.flatMap((s) => s.objects.tables.map((t) => tableKey(s.database, t))));
+  const differ = [...listed].filter((t) => !captured.has(t)).concat([...captured].filter((t) => !listed.has(t))).map((key) => key.replace('\u0000', '.'));
   if (differ.length > 0) {
     throw new TransientError(`tables changed during the backup (${differ.slice(0, 5).join(', ')}): DDL while backing up; retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE });
   }

@@ -28,7 +28,7 @@ import type {
 } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { selectArtifacts } from './artifact-select';
-import { loadColumnLists, loadModeFor, loadTables } from './chunk-load';
+import { loadModeFor, loadTables } from './chunk-load';
 import { describeServer, quoteId } from './connection';
 import type { MysqlRestoreTarget } from './config';
 import { ENGINE, type MysqlFacts } from './layout';
@@ -40,6 +40,7 @@ import {
   describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
 } from './target-databases';
 import { validateRestoredTables } from './restore-validation';
+import { tableColumns } from './table-columns';
 import { describeVersion, detectServerVersion } from './version';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
@@ -190,7 +191,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
       });
     }
     return {
-      lists: await loadColumnLists(connection, mappings.map((m) => m.target)),
+      lists: await tableColumns(connection, mappings.map((m) => m.target)),
       mode: loadModeFor(await detectServerVersion(connection)),
     };
   });
@@ -206,6 +207,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
     files: t.chunks.map(fileOf),
   })), columns.lists, {
     mode: columns.mode,
+    encoding: facts.valueEncoding ?? 'server-text',
     parallelism,
     logger: ctx.logger,
     signal: ctx.signal,

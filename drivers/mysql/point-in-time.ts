@@ -39,6 +39,7 @@ import type { MysqlRestoreTarget } from './config';
 import { withConnection } from './connection';
 import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from './gtid';
 import { binlogArtifact, ENGINE, type MysqlConsistency, type MysqlFacts } from './layout';
+import { tableKey } from './table-columns';
 import { effectiveRenames, mapDatabases } from './target-databases';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
@@ -158,7 +159,30 @@ export function replayScope(backupId: string, facts: MysqlFacts, renameDatabases
       { code: 'UNSUPPORTED_RESTORE', engine: ENGINE },
     );
   }
-  return { database: mappings[0].source, rewriteDb: effectiveRenames(mappings) };
+  const rewriteDb = effectiveRenames(mappings);
+  for (const [from, to] of Object.entries(rewriteDb)) assertRewritable(from, to);
+  return { database: mappings[0].source, rewriteDb };
+}
+
+/** The blanks `mariadb-binlog` trims names at (its latin1 `isspace`). */
+const BLANK = /[ \t\n\v\f\r]/;
+
+/**
+ * Refuses a rename `mariadb-binlog --rewrite-db=<from>-><to>` cannot express: the tool splits the
+ * value at the first `->`, trims blanks around the old name, and ends the new name at its first
+ * blank — `shop->new shop` would replay into `new`.
+ * @throws PermanentError `UNSUPPORTED_RESTORE`
+ */
+function assertRewritable(from: string, to: string): void {
+  const problem = BLANK.test(to) ? `the new name holds a blank (space, tab or line break), where mariadb-binlog's --rewrite-db ends it`
+    : from.includes('->') ? `the database's name holds '->', which mariadb-binlog's --rewrite-db takes as the separator`
+      : BLANK.test(from.charAt(0)) ? `the database's name starts with a blank, which mariadb-binlog's --rewrite-db drops`
+        : undefined;
+  if (problem === undefined) return;
+  throw new PermanentError(
+    `a point-in-time replay cannot restore database ${JSON.stringify(from)} as ${JSON.stringify(to)}: ${problem}. Choose a new name without blanks in renameDatabases, or restore without renaming`,
+    { code: 'UNSUPPORTED_RESTORE', engine: ENGINE },
+  );
 }
 
 /**
@@ -353,8 +377,9 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
     const [rows] = await connection.query(
       "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')",
     ) as [Array<{ db: string; tbl: string }>, unknown];
-    const present = new Set(rows.map((r) => `${r.db}.${r.tbl}`));
-    const missing = facts.tables.map((t) => `${targetOf.get(t.database) ?? t.database}.${t.table}`).filter((name) => !present.has(name));
+    const present = new Set(rows.map((r) => tableKey(r.db, r.tbl)));
+    const missing = facts.tables.map((t) => ({ database: targetOf.get(t.database) ?? t.database, table: t.table }))
+      .filter((t) => !present.has(tableKey(t.database, t.table))).map((t) => `${t.database}.${t.table}`);
     checks.push({
       name: 'tables-present',
       ok: missing.length === 0,

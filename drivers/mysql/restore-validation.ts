@@ -15,6 +15,7 @@ import { SYSTEM_DATABASES, type MysqlFacts, type TableFacts } from './layout';
 import { objectsOnServer, SCHEMA_OBJECT_KINDS, type SchemaObjects } from './schema-objects';
 import { DIGEST_ALGORITHM } from './table-digest';
 import { digestTable } from './table-reader';
+import { tableKey } from './table-columns';
 import { openReadConnection, openSchemaConnection } from './target-connection';
 import { mapDatabases } from './target-databases';
 
@@ -31,7 +32,7 @@ async function baseTables(connection: Connection, databases: string[]): Promise<
     "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')",
     [databases],
   ) as [Array<{ db: string; tbl: string }>, unknown];
-  return new Set(rows.map((r) => `${r.db}.${r.tbl}`));
+  return new Set(rows.map((r) => tableKey(r.db, r.tbl)));
 }
 
 interface Digested {
@@ -140,8 +141,9 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
   }
 
   const tables = facts.tables.map((t) => ({ facts: t, database: targetOf.get(t.database) ?? t.database }));
-  const missing = tables.filter((t) => !present.has(`${t.database}.${t.facts.table}`)).map((t) => `${t.database}.${t.facts.table}`);
-  const digested = await digestAll(ctx, tables.filter((t) => present.has(`${t.database}.${t.facts.table}`)));
+  const isPresent = (t: { database: string; facts: TableFacts }) => present.has(tableKey(t.database, t.facts.table));
+  const missing = tables.filter((t) => !isPresent(t)).map((t) => `${t.database}.${t.facts.table}`);
+  const digested = await digestAll(ctx, tables.filter(isPresent));
 
   const unreadable = digested.filter((d) => d.error !== undefined).map((d) => `${d.name} (${d.error})`);
   const countsWrong = digested.filter((d) => d.error === undefined && d.rows !== d.facts.rows).map((d) => `${d.name}: ${d.rows} rows, expected ${d.facts.rows}`);

@@ -20,7 +20,7 @@ const NUL = 0x00;
 
 /**
  * mysql2 `typeCast` that returns every value as its raw bytes (null for NULL): no number, date or
- * charset conversion. Use with `rowsAsArray: true` and `SET NAMES binary` on the connection.
+ * charset conversion. Use with `rowsAsArray: true` on a data connection (connection.ts: binary results).
  */
 export function rawTypeCast(field: { buffer(): Buffer | null }): Buffer | null {
   return field.buffer();

@@ -3,16 +3,12 @@
  * INVISIBLE ones included (`SELECT *` leaves them out, so the dump names its columns), except a
  * system-versioned table's ROW START / ROW END columns, which the server sets itself on insert.
  * Generated columns are dumped (their values are part of the digest, proving the restored server
- * recomputes them identically) and discarded on load.
+ * recomputes them identically) and discarded on load. How each is read and loaded: column-codec.ts.
  */
 import type { Connection } from 'mysql2/promise';
-import { quoteId } from './connection';
+import type { ColumnInfo } from './column-codec';
 
-export interface ColumnInfo {
-  name: string;
-  /** Computed by the server (VIRTUAL / STORED / PERSISTENT): never loaded. */
-  generated: boolean;
-}
+export type { ColumnInfo } from './column-codec';
 
 /** Key of a table in per-table maps. */
 export function tableKey(database: string, table: string): string {
@@ -30,13 +26,13 @@ export function classifyColumn(extra: string, generationExpression: string): 'da
 
 /**
  * The dumped columns of every table in `databases` (or only `table`), keyed by {@link tableKey}.
- * Works on text and on `SET NAMES binary` connections.
+ * Works on text and on data connections (binary results).
  */
 export async function tableColumns(connection: Connection, databases: string[], table?: string): Promise<Map<string, ColumnInfo[]>> {
   const columns = new Map<string, ColumnInfo[]>();
   if (databases.length === 0) return columns;
   const [rows] = await connection.query(
-    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS col, EXTRA AS extra, GENERATION_EXPRESSION AS expr
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS col, DATA_TYPE AS type, EXTRA AS extra, GENERATION_EXPRESSION AS expr
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?)${table === undefined ? '' : ' AND TABLE_NAME = ?'}
       ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`, table === undefined ? [databases] : [databases, table],
   ) as [Row[], unknown];
@@ -44,12 +40,7 @@ export async function tableColumns(connection: Connection, databases: string[], 
     const kind = classifyColumn(text(row.extra), text(row.expr));
     if (kind === 'versioning') continue;
     const key = tableKey(text(row.db), text(row.tbl));
-    columns.set(key, [...(columns.get(key) ?? []), { name: text(row.col), generated: kind === 'generated' }]);
+    columns.set(key, [...(columns.get(key) ?? []), { name: text(row.col), generated: kind === 'generated', type: text(row.type).toLowerCase() }]);
   }
   return columns;
-}
-
-/** The columns of `SELECT <list> FROM ...`. */
-export function selectList(columns: ColumnInfo[]): string {
-  return columns.map((c) => quoteId(c.name)).join(', ');
 }

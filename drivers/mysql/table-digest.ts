@@ -5,7 +5,9 @@
  * order independence lets chunks be read and loaded in parallel.
  *
  * The row hash is MurmurHash3 x86_128 over the row as the text protocol sends it: every column
- * length-prefixed (MySQL's length-encoded strings), NULL as its own marker — so the dump hashes
+ * length-prefixed (MySQL's length-encoded strings), NULL as its own marker, each column read as an
+ * expression whose text is exact for the stored value (column-codec.ts: a FLOAT's 6 digits would
+ * hide a change) — so the dump hashes
  * the packets it receives without taking them apart ({@link DIGEST_ALGORITHM}). It detects corruption and lost or changed rows; it is not meant to resist a forger —
  * artifact integrity is sha256's job. It runs about ten times faster than a sha256 per row, which
  * keeps digesting off the dump's critical path.
@@ -16,7 +18,7 @@ import { packRow, type RowPacket } from './row-packet';
 import { kernel, type DigestState } from './row-kernel';
 
 /** Recorded in every backup's facts, so a digest is only ever compared with one made the same way. */
-export const DIGEST_ALGORITHM = 'sum128(murmur3-x86-128(row packet))';
+export const DIGEST_ALGORITHM = 'sum128(murmur3-x86-128(row packet of exact values))';
 
 const { murmurWords, newDigest, digestPacket, accumulate } = kernel;
 

@@ -36,7 +36,8 @@ import { ENGINE, chunkArtifact } from './layout';
 import { sharedEncodePool, type EncodePool, type EncodedBatch } from './encode-pool';
 import { decodeLine, rawTypeCast } from './row-format';
 import { assertRowPacket, rawRowStream, type RowBudget, type RowPacket } from './row-packet';
-import { tableColumns, tableKey, selectList, type ColumnInfo } from './table-columns';
+import { selectList } from './column-codec';
+import { tableColumns, tableKey, type ColumnInfo } from './table-columns';
 import { TableDigest } from './table-digest';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
@@ -65,7 +66,7 @@ const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toStrin
 
 /**
  * Lists the base tables of `databases` (sequences and views have no rows to dump), with their
- * engine and split key. `connection` must return text (not a `SET NAMES binary` session).
+ * engine and split key. `connection` must return text (not a data session's binary results).
  */
 export async function listTables(connection: Connection, databases: string[]): Promise<DumpTable[]> {
   if (databases.length === 0) return [];

@@ -6,7 +6,8 @@
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from './connection';
 import { assertRowPacket, rawRowStream, type RowPacket } from './row-packet';
-import { selectList, tableColumns, tableKey } from './table-columns';
+import { selectList } from './column-codec';
+import { tableColumns, tableKey } from './table-columns';
 import { TableDigest } from './table-digest';
 
 export interface TableRef {
@@ -14,11 +15,11 @@ export interface TableRef {
   table: string;
 }
 
-/** Streams every row of a table (optionally narrowed by a WHERE clause) to `onRow`. */
-export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RowPacket) => void, where = ''): Promise<void> {
+/** Streams every row of a table to `onRow`, each column read as the dump reads it (column-codec.ts). */
+export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RowPacket) => void): Promise<void> {
   const columns = (await tableColumns(connection, [ref.database], ref.table)).get(tableKey(ref.database, ref.table));
   const list = columns && columns.length > 0 ? selectList(columns) : '*';
-  const sql = `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}${where ? ` WHERE ${where}` : ''}`;
+  const sql = `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}`;
   for await (const row of rawRowStream(connection, sql) as AsyncIterable<RowPacket>) {
     assertRowPacket(row);
     onRow(row);

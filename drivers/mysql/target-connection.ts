@@ -56,7 +56,8 @@ export const SCHEMA_SESSION =
 
 /**
  * A connection for loading rows: raw bytes ({@link openDataConnection}), foreign key and unique
- * checks off for this session only (the data was consistent at the source). Binary logging stays
+ * checks off for this session only (the data was consistent at the source), and every warning of a
+ * statement kept (the most a server keeps) so the loader can tell each one. Binary logging stays
  * on, so replicas of the target follow the restore.
  */
 export async function openLoadConnection(settings: ConnectionSettings): Promise<Connection> {
@@ -67,7 +68,7 @@ export async function openLoadConnection(settings: ConnectionSettings): Promise<
     throw connectError(error, settings);
   }
   try {
-    await connection.query('SET foreign_key_checks = 0, unique_checks = 0');
+    await connection.query('SET foreign_key_checks = 0, unique_checks = 0, max_error_count = 65535');
   } catch (error) {
     await connection.end().catch(() => undefined);
     throw classifyTargetError(error, `setting up a load session on ${describeServer(settings)}`);

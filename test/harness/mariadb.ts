@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
+import { quoteId } from '../../drivers/mysql/connection';
 import { startLocalMariaDb, stopServer, type RunningServer } from '../../drivers/mysql/local-server';
 import { freePort } from './ports';
 
@@ -117,8 +118,9 @@ export async function tableChecksums(connection: Connection, database: string): 
   ) as [Array<{ name: string }>, unknown];
   const result: Record<string, { rows: number; checksum: string }> = {};
   for (const { name } of tables) {
-    const [[count]] = await connection.query(`SELECT COUNT(*) AS n FROM \`${database}\`.\`${name}\``) as [Array<{ n: string | number }>, unknown];
-    const [[sum]] = await connection.query(`CHECKSUM TABLE \`${database}\`.\`${name}\` EXTENDED`) as [Array<{ Checksum: string | number | null }>, unknown];
+    const table = `${quoteId(database)}.${quoteId(name)}`;
+    const [[count]] = await connection.query(`SELECT COUNT(*) AS n FROM ${table}`) as [Array<{ n: string | number }>, unknown];
+    const [[sum]] = await connection.query(`CHECKSUM TABLE ${table} EXTENDED`) as [Array<{ Checksum: string | number | null }>, unknown];
     result[name] = { rows: Number(count.n), checksum: String(sum.Checksum) };
   }
   return result;

@@ -10,9 +10,10 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
 import { silentLogger } from '../../../core/logger';
-import { loadColumnLists, loadModeFor, loadTables, type LoadMode, type TableLoad } from '../../../drivers/mysql/chunk-load';
+import { loadModeFor, loadTables, type LoadMode, type TableLoad } from '../../../drivers/mysql/chunk-load';
 import { openDataConnection } from '../../../drivers/mysql/connection';
 import { encodeRow, type RawRow } from '../../../drivers/mysql/row-format';
+import { tableColumns } from '../../../drivers/mysql/table-columns';
 import { TableDigest } from '../../../drivers/mysql/table-digest';
 import { digestTable } from '../../../drivers/mysql/table-reader';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
@@ -63,7 +64,7 @@ async function freshDatabase(name: string): Promise<void> {
 }
 
 async function load(database: string, tables: TableLoad[], mode: LoadMode) {
-  return loadTables({ ...server.config(), connectTimeoutMs: 5_000 }, tables, await loadColumnLists(admin, [database]), { mode, parallelism: 3, logger: silentLogger });
+  return loadTables({ ...server.config(), connectTimeoutMs: 5_000 }, tables, await tableColumns(admin, [database]), { mode, parallelism: 3, logger: silentLogger });
 }
 
 describe('loadTables', () => {

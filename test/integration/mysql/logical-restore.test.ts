@@ -6,15 +6,11 @@
  * own partial work; validation reports a row changed after the restore; tables of multi-MB rows
  * go through dump and restore with the dump's batches bounded in bytes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import { silentLogger } from '../../../core/logger';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
-import type { BackupContext, BackupRecord, PreparedTarget, RestoreContext } from '../../../core/driver/types';
-import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
-import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../../../drivers/mysql/config';
+import type { BackupRecord, PreparedTarget } from '../../../core/driver/types';
 import { prepareLogicalTarget, restoreLogical, validateTables } from '../../../drivers/mysql/logical-restore';
 import { sharedEncodePool } from '../../../drivers/mysql/encode-pool';
 import type { MysqlFacts } from '../../../drivers/mysql/layout';
@@ -22,18 +18,13 @@ import { MARKER_TABLE } from '../../../drivers/mysql/restore-marker';
 import { BATCH } from '../../../drivers/mysql/table-dump';
 import { DIGEST_ALGORITHM } from '../../../drivers/mysql/table-digest';
 import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, type TestMariaDb } from '../../harness/mariadb';
+import { LogicalRoundTrip, type ServerLike } from '../../harness/mysql-logical';
 import { freePort } from '../../harness/ports';
-
-const dirs: string[] = [];
-async function tempDir(label: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `dbbackup-lr-${label}-`));
-  dirs.push(dir);
-  return dir;
-}
 
 let source: TestMariaDb;
 let sourceAdmin: Connection;
 let store: LocalDirectoryStore;
+let roundTrip: LogicalRoundTrip;
 let record: BackupRecord;
 const connections: Connection[] = [];
 
@@ -43,45 +34,14 @@ async function connect(server: TestMariaDb): Promise<Connection> {
   return connection;
 }
 
-function restoreContext(server: TestMariaDb | { config(): object }, spoolDir: string, extra: Record<string, unknown> = {}, force = false, backup = record): RestoreContext<MysqlRestoreTarget> {
-  return {
-    backupId: backup.backupId,
-    instance: backup.instance,
-    logger: silentLogger,
-    backup,
-    target: mysqlRestoreTargetSchema.parse({ ...server.config(), ...extra }),
-    spoolDir,
-    force,
-  };
-}
-
-async function restoreInto(server: TestMariaDb, extra: Record<string, unknown> = {}, force = false, backup = record) {
-  const ctx = restoreContext(server, path.join(await tempDir('spool'), 'restore'), extra, force, backup);
-  const prepared = await prepareLogicalTarget(ctx);
-  const result = await restoreLogical(ctx, prepared, { store, prefix: '' });
-  const checks = await validateTables(ctx, result);
-  return { ctx, prepared, result, checks };
-}
-
-/**
- * Takes a logical backup of `database` (by default `shop`, with users) with the real backup driver
- * and uploads it to `store`.
- */
-async function backUp(server: TestMariaDb, database = 'shop', config: Partial<MysqlConfig> = { chunkRows: 3_000, includeUsers: true }): Promise<BackupRecord> {
-  const driver = new MysqlBackupDriver();
-  const ctx: BackupContext<MysqlConfig> = {
-    backupId: `lr-${database}`,
-    instance: database,
-    logger: silentLogger,
-    config: mysqlConfigSchema.parse({ ...server.config(), databases: [database], ...config }),
-    node: { name: 'default' },
-    spoolDir: path.join(await tempDir('dump'), 'spool'),
-  };
-  const snapshot = await driver.createSnapshot(ctx);
-  const uploaded = await driver.upload(ctx, snapshot, { store, prefix: `mysql/${database}/${ctx.backupId}/data/default` });
-  await driver.cleanup(ctx, snapshot);
-  return { backupId: ctx.backupId, engine: 'mysql', instance: database, consistency: snapshot.consistency, facts: snapshot.facts, artifacts: uploaded.artifacts };
-}
+const tempDir = (label: string) => roundTrip.tempDir(label);
+const restoreContext = (server: ServerLike, extra: Record<string, unknown> = {}, force = false, backup = record) =>
+  roundTrip.restoreContext(server, backup, extra, force);
+const restoreInto = (server: ServerLike, extra: Record<string, unknown> = {}, force = false, backup = record) =>
+  roundTrip.restoreInto(server, backup, extra, force);
+/** A logical backup of `database` (by default `shop`, with users), uploaded to `store`. */
+const backUp = (server: ServerLike, database = 'shop', config: Record<string, unknown> = { chunkRows: 3_000, includeUsers: true }) =>
+  roundTrip.backUp(server, database, config, { backupId: `lr-${database}`, instance: database });
 
 const MiB = 1024 * 1024;
 
@@ -108,14 +68,15 @@ beforeAll(async () => {
   sourceAdmin = await connect(source);
   await seedShop(sourceAdmin);
   await sourceAdmin.query("CREATE USER 'shop_reader'@'%' IDENTIFIED BY 'secret-pw'; GRANT SELECT ON shop.* TO 'shop_reader'@'%'");
-  store = new LocalDirectoryStore(await tempDir('store'));
+  roundTrip = await LogicalRoundTrip.create();
+  store = roundTrip.store;
   record = await backUp(source);
 }, 180_000);
 
 afterAll(async () => {
   await Promise.all(connections.map((c) => c.end().catch(() => undefined)));
   await stopAllMariaDb();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await roundTrip.cleanup();
 });
 
 describe('mysql logical restore', () => {
@@ -213,7 +174,7 @@ describe('mysql logical restore', () => {
       await tamperedStore.putFile(artifact.key, path.join(store.root, artifact.key), { checkpointPath: path.join(await tempDir('cp'), 'cp.json') });
     }
     await writeFile(path.join(tamperedStore.root, chunk.key), Buffer.from('not the chunk'));
-    const ctx = restoreContext(target, path.join(await tempDir('spool'), 'restore'), {}, true);
+    const ctx = await restoreContext(target, {}, true);
     const prepared = await prepareLogicalTarget(ctx);
 
     // Act
@@ -228,7 +189,7 @@ describe('mysql logical restore', () => {
   it('a retried restore replaces its own unfinished work without force; another restore needs force for it', async () => {
     // Prepare: a restore interrupted during the load
     const target = await startTestMariaDb('lr-retry', 5);
-    const ctx = restoreContext(target, path.join(await tempDir('spool'), 'restore'), { parallelism: 1 });
+    const ctx = await restoreContext(target, { parallelism: 1 });
     const prepared: PreparedTarget = await prepareLogicalTarget(ctx);
     const abort = new AbortController();
     const interrupted = restoreLogical({ ...ctx, signal: abort.signal }, prepared, {
@@ -242,7 +203,7 @@ describe('mysql logical restore', () => {
     expect(Number(marker[0].n)).toBe(1);
 
     // Act: a different restore (new prepare) is refused; the same one, retried, goes through
-    const other = prepareLogicalTarget(restoreContext(target, path.join(await tempDir('spool'), 'restore')));
+    const other = prepareLogicalTarget(await restoreContext(target));
     await expect(other).rejects.toThrow(/an unfinished restore/);
     await rm(ctx.spoolDir, { recursive: true, force: true }); // retried on another host: only the marker is left
     const result = await restoreLogical(ctx, prepared, { store, prefix: '' });
@@ -314,8 +275,8 @@ describe('mysql logical restore', () => {
 
   it('says MYSQL_AUTH for a wrong password and a transient error for an unreachable target', async () => {
     // Prepare
-    const wrongPassword = restoreContext(source, await tempDir('spool'), { password: 'wrong' });
-    const unreachable = restoreContext(source, await tempDir('spool'), { port: await freePort(), connectTimeoutMs: 2_000 });
+    const wrongPassword = await restoreContext(source, { password: 'wrong' });
+    const unreachable = await restoreContext(source, { port: await freePort(), connectTimeoutMs: 2_000 });
 
     // Act / Assess
     await expect(prepareLogicalTarget(wrongPassword)).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_AUTH' });

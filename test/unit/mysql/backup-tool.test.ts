@@ -228,6 +228,7 @@ describe('stderr and failures', () => {
     ["Failed to connect to MariaDB server: Can't connect to server on '127.0.0.1' (111).", TransientError, 'MYSQL_UNAVAILABLE', /cannot reach/],
     ['xb_stream_read_chunk(): invalid checksum at offset 0xd71f0d: expected 0xd70a0789, read 0x33ac8998.', PermanentError, 'SNAPSHOT_CORRUPT', /corrupt or truncated/],
     ['ERROR: Got error reading packet from server: Could not find first log file name in binary log index file', PermanentError, 'BINLOG_NOT_FOUND', /purged/],
+    ["[00] FATAL ERROR: 2026-12-02 06:35:15 failed to execute query BACKUP LOCK `a `q``.`t`: Incorrect table name 'a '", PermanentError, 'MYSQL_UNSUPPORTED_NAME', /cannot lock the non-InnoDB table `a `q``\.`t`.*backtick.*logical mode/],
     ['something else entirely', PermanentError, 'MYSQL_TOOL_FAILED', /see its output/],
   ])('maps %s', (stderr, kind, code, message) => {
     // Act

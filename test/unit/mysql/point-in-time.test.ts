@@ -82,6 +82,26 @@ describe('replayScope', () => {
     expect(refusing).toThrow(expect.objectContaining({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' }));
     expect(refusing).toThrow(/logical backup of 2 databases \(shop, crm\).*without pointInTime.*physical backup/);
   });
+
+  it('renames into any name mariadb-binlog --rewrite-db can carry: non-ASCII, quotes, dots', () => {
+    expect(replayScope('b1', facts('logical', ['uni ☃ ünï']), { 'uni ☃ ünï': 'zïel☃`x`.\'y\'' }))
+      .toEqual({ database: 'uni ☃ ünï', rewriteDb: { 'uni ☃ ünï': 'zïel☃`x`.\'y\'' } });
+  });
+
+  it.each([
+    ['a new name with a space (the tool would replay into "new")', 'shop', 'new shop', /new name holds a blank/],
+    ['a new name with a tab', 'shop', 'new\tshop', /new name holds a blank/],
+    ['an old name holding the separator', 'a->b', 'c', /holds '->'/],
+    ['an old name starting with a blank', ' shop', 'c', /starts with a blank/],
+  ])('refuses a rename the tool cannot express: %s', (_what, from, to, why) => {
+    // Act
+    const refusing = () => replayScope('b1', facts('logical', [from]), { [from]: to });
+
+    // Assess
+    expect(refusing).toThrow(expect.objectContaining({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' }));
+    expect(refusing).toThrow(why);
+    expect(refusing).toThrow(/renameDatabases/);
+  });
 });
 
 describe('reading the binlog tool\'s output', () => {

@@ -1,4 +1,4 @@
-import { classifyColumn, selectList } from '../../../drivers/mysql/table-columns';
+import { classifyColumn } from '../../../drivers/mysql/table-columns';
 
 describe('classifyColumn', () => {
   it.each<[string, string, string, ReturnType<typeof classifyColumn>]>([
@@ -14,9 +14,5 @@ describe('classifyColumn', () => {
     ['system versioning ROW END', 'STORED GENERATED', 'ROW END', 'versioning'],
   ])('%s', (_label, extra, expression, expected) => {
     expect(classifyColumn(extra, expression)).toBe(expected);
-  });
-
-  it('quotes every column for the SELECT list', () => {
-    expect(selectList([{ name: 'a', generated: false }, { name: 'we`ird', generated: true }])).toBe('`a`, `we``ird`');
   });
 });
