@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { describeIssue } from '../core/config/issues';
 import { isSecretValuedKey } from '../core/secrets';
 
 /** The file read when no other is named, relative to the project root. */
@@ -97,7 +98,7 @@ export class InstancesConfigError extends Error {
     /** One line per problem: `<field>: <problem>`. */
     public readonly problems: readonly string[],
   ) {
-    super(`${source} is not a valid instances file:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`${source} is not a valid instances file: ${problems.join('; ')}`);
     this.name = 'InstancesConfigError';
   }
 }
@@ -109,7 +110,7 @@ export class InstancesConfigError extends Error {
 export function parseInstances(json: unknown, source: string): InstanceConfig[] {
   const result = instancesFileSchema.safeParse(json);
   if (!result.success) {
-    throw new InstancesConfigError(source, result.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`));
+    throw new InstancesConfigError(source, result.error.issues.map((issue) => describeIssue(issue, '(file)')));
   }
   return result.data.instances;
 }
@@ -143,12 +144,6 @@ export function secretRefs(value: unknown): string[] {
   const record = value as Record<string, unknown>;
   if (typeof record.$secret === 'string' && Object.keys(record).length === 1) return [record.$secret];
   return Object.values(record).flatMap(secretRefs);
-}
-
-/** `['instances', 0, 'config', 'password']` → `instances[0].config.password`. */
-function fieldPath(segments: readonly PropertyKey[]): string {
-  if (segments.length === 0) return '(file)';
-  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i === 0 ? '' : '.'}${String(s)}`)).join('');
 }
 
 /** Refuses plain secrets and malformed references anywhere in a config. */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { PermanentError } from '../errors';
+import { formatIssues } from '../config/issues';
 import { DRIVER_API_VERSION } from './types';
 import type { BackupDriver, Capability, DriverManifest, DriverPlugin, RestoreDriver, SchemaLike } from './types';
 
@@ -88,8 +89,7 @@ export class DriverRegistry {
   register(plugin: unknown, source = 'built-in'): DriverPlugin {
     const parsed = pluginSchema.safeParse(plugin);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(plugin)'}: ${issue.message}`);
-      throw new PermanentError(`driver plugin ${describe(plugin)} from ${source} has an invalid manifest: ${problems.join('; ')}`,
+      throw new PermanentError(`driver plugin ${describe(plugin)} from ${source} has an invalid manifest: ${formatIssues(parsed.error, '(plugin)')}`,
         { code: 'INVALID_MANIFEST' });
     }
     const valid = plugin as DriverPlugin;
@@ -158,7 +158,7 @@ export class DriverRegistry {
   parseConfig<C = unknown>(engine: string, config: unknown): C {
     const result = this.get(engine).manifest.configSchema.safeParse(config);
     if (!result.success) {
-      throw new PermanentError(`invalid config for engine '${engine}': ${result.error.message}`, { code: 'INVALID_CONFIG', engine });
+      throw new PermanentError(`invalid config for engine '${engine}': ${formatIssues(result.error, 'config')}`, { code: 'INVALID_CONFIG', engine });
     }
     return result.data as C;
   }
@@ -170,7 +170,7 @@ export class DriverRegistry {
   parseRestoreTarget<T = unknown>(engine: string, target: unknown): T {
     const result = this.get(engine).manifest.restoreTargetSchema.safeParse(target);
     if (!result.success) {
-      throw new PermanentError(`invalid restore target for engine '${engine}': ${result.error.message}`, { code: 'INVALID_TARGET', engine });
+      throw new PermanentError(`invalid restore target for engine '${engine}': ${formatIssues(result.error, 'target')}`, { code: 'INVALID_TARGET', engine });
     }
     return result.data as T;
   }

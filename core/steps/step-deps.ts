@@ -3,6 +3,7 @@
  * functions serve the Lambda handlers, the host agent and the CLI.
  */
 import { PermanentError, classify } from '../errors';
+import { formatIssues } from '../config/issues';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../store/blob-store';
 import type { DriverRegistry } from '../driver/registry';
@@ -33,7 +34,7 @@ interface SafeParser<T> {
 /** Parses step input, naming the problem in a PermanentError `INVALID_INPUT`. */
 export function parseInput<T>(schema: SafeParser<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new PermanentError(`invalid ${what}: ${parsed.error.message}`, { code: 'INVALID_INPUT' });
+  if (!parsed.success) throw new PermanentError(`invalid ${what}: ${formatIssues(parsed.error)}`, { code: 'INVALID_INPUT' });
   return parsed.data;
 }
 

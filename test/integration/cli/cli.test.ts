@@ -2,28 +2,16 @@
  * The CLI as a user runs it: a real process, real etcd, a local store. Exit codes are part of the
  * contract (0 ok, 1 failed, 2 bad input, 3 unavailable), and errors are one clear line.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
+import { cliIn } from '../../harness/cli';
 import { freeMemberUrls, startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from '../../harness/etcd';
 
-const CLI = path.resolve(__dirname, '../../../bin/dbbackup.js');
 let etcd: TestEtcd;
 let work: string;
-
-interface Run { code: number; stdout: string; stderr: string }
-
-function dbbackup(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, '--store', path.join(work, 'store'), ...args], {
-      env: { ...process.env, DBBACKUP_SPOOL_DIR: path.join(work, 'spool'), DBBACKUP_RETRY_ATTEMPTS: '1', ...env },
-    }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const dbbackup = cliIn(() => work);
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-cli-'));
