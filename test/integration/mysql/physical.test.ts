@@ -190,9 +190,13 @@ describe('mysql physical backups (mariabackup)', () => {
     await admin.query("CREATE USER IF NOT EXISTS 'weak'@'%' IDENTIFIED BY ?", [tricky]);
     await admin.query("GRANT SELECT ON *.* TO 'weak'@'%'");
 
+    // Passwords are secret references, never inline: here files.
+    await writeFile(path.join(scratch, 'tricky.pw'), tricky);
+    await writeFile(path.join(scratch, 'wrong.pw'), 'wrong');
+
     // Act
-    const weak = await failure(rt.backup({ engine: 'mysql', instance: 'phys-weak', config: physicalConfig({ user: 'weak', password: tricky }) }));
-    const wrong = await failure(rt.backup({ engine: 'mysql', instance: 'phys-wrong', config: physicalConfig({ password: 'wrong' }) }));
+    const weak = await failure(rt.backup({ engine: 'mysql', instance: 'phys-weak', config: physicalConfig({ user: 'weak', password: { $secret: `file:${path.join(scratch, 'tricky.pw')}` } }) }));
+    const wrong = await failure(rt.backup({ engine: 'mysql', instance: 'phys-wrong', config: physicalConfig({ password: { $secret: `file:${path.join(scratch, 'wrong.pw')}` } }) }));
 
     // Assess
     expect(weak).toMatchObject({ name: 'PermanentError', code: 'MYSQL_PRIVILEGES' });

@@ -92,11 +92,11 @@ describe('backup state machine', () => {
     await secured.client.role('root').create();
     await (await secured.client.user('root').create('right')).addRole('root');
     await secured.client.auth.authEnable();
-    const rt = await runtime();
+    const rt = await runtime({ env: { ...s3.env, ETCD_PASSWORD: 'wrong' } });
 
     // Act
     const failing = rt.execute('backup', {
-      engine: 'etcd', instance: 'auth', config: { endpoints: [secured.clientUrl], username: 'root', password: 'wrong' },
+      engine: 'etcd', instance: 'auth', config: { endpoints: [secured.clientUrl], username: 'root', password: { $secret: 'env:ETCD_PASSWORD' } },
     });
 
     // Assess
