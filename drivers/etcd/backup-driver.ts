@@ -124,7 +124,7 @@ export class EtcdBackupDriver extends SpoolBackupDriver<EtcdConfig> {
    * Takes the snapshot. Idempotent: the spool directory is wiped first.
    * @throws TransientError `ETCD_UNAVAILABLE` when no endpoint answers (or the stream breaks),
    *   `ETCD_COMPACTED` when the revision was compacted before the digest was read (a retry takes a
-   *   newer snapshot); PermanentError `ETCD_AUTH`, `SNAPSHOT_CORRUPT`.
+   *   newer snapshot); PermanentError `AUTH_FAILED`, `SNAPSHOT_CORRUPT`.
    */
   async createSnapshot(ctx: BackupContext<EtcdConfig>): Promise<SnapshotRef> {
     const { config, logger } = ctx;

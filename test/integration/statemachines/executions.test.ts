@@ -103,7 +103,7 @@ describe('backup state machine', () => {
     const error = await failing.catch((e: unknown) => e) as ExecutionFailedError;
     expect(error).toBeInstanceOf(ExecutionFailedError);
     expect(error.errorName).toBe('PermanentError');
-    expect(error.causeText).toMatch(/^ETCD_AUTH: .*authentication failed/);
+    expect(error.causeText).toMatch(/^AUTH_FAILED: authentication failed \(ETCD_AUTH\): .*authentication failed/);
     expect(error.execution.path).toEqual(expect.arrayContaining(['Cleanup after failure', 'Backup failed']));
     expect(error.execution.retries.Snapshot ?? 0).toBe(0);
     expect(await rt.catalog.list({ includeIncomplete: true })).toEqual([]);
