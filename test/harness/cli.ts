@@ -3,7 +3,10 @@
  * a work directory, one attempt per step (so a failure shows at once, not after the retry policy).
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from './etcd';
 
 const CLI = path.resolve(__dirname, '../../bin/dbbackup.js');
 
@@ -27,4 +30,36 @@ export function cliIn(work: string | (() => string)): Cli {
       });
     });
   };
+}
+
+/** What {@link useEtcdCli} gives a test file. */
+export interface EtcdCli {
+  dbbackup: Cli;
+  /** The etcd the tests back up (started in beforeAll). */
+  etcd(): TestEtcd;
+  /** The work directory holding `store/` and `spool/`. */
+  work(): string;
+}
+
+/**
+ * For a CLI test file: a work directory and a real etcd with `keys` keys, made in beforeAll and
+ * removed (with every etcd the harness started) in afterAll.
+ */
+export function useEtcdCli(label: string, keys = 10): EtcdCli {
+  let work: string | undefined;
+  let etcd: TestEtcd | undefined;
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), `dbbackup-${label}-`));
+    etcd = await startTestEtcd(label);
+    await writeKeys(etcd.client, keys);
+  });
+  afterAll(async () => {
+    await stopAllEtcd();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+  const required = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useEtcdCli: used outside a test (before beforeAll ran)');
+    return value;
+  };
+  return { dbbackup: cliIn(() => required(work)), etcd: () => required(etcd), work: () => required(work) };
 }

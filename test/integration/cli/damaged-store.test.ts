@@ -4,34 +4,21 @@
  * rules, and verify/restore of it fail as a corrupt backup (exit 1), not bad input. A backup id
  * under two instances is ambiguous (exit 2) until --engine/--instance say which.
  */
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { newBackupId } from '../../../core/catalog/layout';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
-import { cliIn } from '../../harness/cli';
-import { freeMemberUrls, startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from '../../harness/etcd';
+import { useEtcdCli } from '../../harness/cli';
+import { freeMemberUrls } from '../../harness/etcd';
 
-let etcd: TestEtcd;
-let work: string;
-const dbbackup = cliIn(() => work);
-const backupsDir = (...parts: string[]): string => path.join(work, 'store', 'backups', 'etcd', ...parts);
+const { dbbackup, etcd, work } = useEtcdCli('cli-damaged', 20);
+const backupsDir = (...parts: string[]): string => path.join(work(), 'store', 'backups', 'etcd', ...parts);
 
 async function backup(instance: string): Promise<string> {
-  const run = await dbbackup(['--json', 'backup', 'etcd', '--instance', instance, '--config', JSON.stringify({ endpoints: [etcd.clientUrl] })]);
+  const run = await dbbackup(['--json', 'backup', 'etcd', '--instance', instance, '--config', JSON.stringify({ endpoints: [etcd().clientUrl] })]);
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout).backupId;
 }
-
-beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-cli-damaged-'));
-  etcd = await startTestEtcd('cli-damaged');
-  await writeKeys(etcd.client, 20);
-});
-afterAll(async () => {
-  await stopAllEtcd();
-  await rm(work, { recursive: true, force: true });
-});
 
 describe('a store with a damaged backup', () => {
   it('lists, shows, verifies, restores and prunes around it', async () => {
@@ -43,7 +30,7 @@ describe('a store with a damaged backup', () => {
     await mkdir(backupsDir('main', stale, 'data', 'default'), { recursive: true });
     await writeFile(backupsDir('main', stale, 'data', 'default', 'snapshot.db'), 'half');
     await writeFile(backupsDir('main', stale, 'manifest.json'), 'garbage');
-    const dataDir = path.join(work, 'restored', 'data');
+    const dataDir = path.join(work(), 'restored', 'data');
 
     // Act
     const list = await dbbackup(['list']);
@@ -86,7 +73,7 @@ describe('a store with a damaged backup', () => {
     // Prepare: the same backup copied under another instance.
     const id = await backup('twin-a');
     await cp(backupsDir('twin-a', id), backupsDir('twin-b', id), { recursive: true });
-    const target = JSON.stringify({ dataDir: path.join(work, 'twin', 'data'), ...(await freeMemberUrls()) });
+    const target = JSON.stringify({ dataDir: path.join(work(), 'twin', 'data'), ...(await freeMemberUrls()) });
 
     // Act
     const show = await dbbackup(['show', id]);

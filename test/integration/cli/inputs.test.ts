@@ -2,28 +2,17 @@
  * Bad input through the real CLI: refused with exit 2 before anything runs, and the first line of
  * stderr names the field and the problem.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { cliIn } from '../../harness/cli';
-import { freeMemberUrls, startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from '../../harness/etcd';
+import { useEtcdCli } from '../../harness/cli';
+import { freeMemberUrls } from '../../harness/etcd';
 
-let etcd: TestEtcd;
-let work: string;
+const { dbbackup, etcd, work } = useEtcdCli('cli-inputs');
 let backupId: string;
-const dbbackup = cliIn(() => work);
 const firstLine = (text: string): string => text.split('\n')[0];
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-cli-inputs-'));
-  etcd = await startTestEtcd('cli-inputs');
-  await writeKeys(etcd.client, 10);
-  const backup = await dbbackup(['--json', 'backup', 'etcd', '--instance', 'inputs', '--config', JSON.stringify({ endpoints: [etcd.clientUrl] })]);
+  const backup = await dbbackup(['--json', 'backup', 'etcd', '--instance', 'inputs', '--config', JSON.stringify({ endpoints: [etcd().clientUrl] })]);
   backupId = JSON.parse(backup.stdout).backupId;
-});
-afterAll(async () => {
-  await stopAllEtcd();
-  await rm(work, { recursive: true, force: true });
 });
 
 describe('dbbackup input checks', () => {
@@ -38,8 +27,8 @@ describe('dbbackup input checks', () => {
 
   it('refuses an inline password in --config and --target, naming the field; nothing is backed up', async () => {
     // Act
-    const backup = await dbbackup(['backup', 'etcd', '--instance', 'inline', '--config', JSON.stringify({ endpoints: [etcd.clientUrl], username: 'root', password: 'hunter2' })]);
-    const restore = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: path.join(work, 'r'), ...(await freeMemberUrls()), username: 'root', password: 'hunter2' })]);
+    const backup = await dbbackup(['backup', 'etcd', '--instance', 'inline', '--config', JSON.stringify({ endpoints: [etcd().clientUrl], username: 'root', password: 'hunter2' })]);
+    const restore = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: path.join(work(), 'r'), ...(await freeMemberUrls()), username: 'root', password: 'hunter2' })]);
     const listed = JSON.parse((await dbbackup(['--json', 'list', '--all', '--instance', 'inline', '--engine', 'etcd'])).stdout);
 
     // Assess
@@ -56,7 +45,7 @@ describe('dbbackup input checks', () => {
     const urls = await freeMemberUrls();
 
     // Act
-    const climbing = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: `${work}/a/../../elsewhere`, ...urls })]);
+    const climbing = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: `${work()}/a/../../elsewhere`, ...urls })]);
     const relative = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: 'restored', ...urls })]);
 
     // Assess
