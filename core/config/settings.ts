@@ -7,6 +7,7 @@
  * | DBBACKUP_SPOOL_DIR | host-local spool for snapshots and downloads | `<tmp>/dbbackup-spool` |
  * | DBBACKUP_LOG_LEVEL | debug, info, warn, error (any case) | `warn` for the CLI |
  * | DBBACKUP_RETRY_ATTEMPTS | local runs: attempts per step on TransientError (the state machines' policy otherwise) | the policy's |
+ * | DBBACKUP_CIRCUIT_BREAKER | `reset`: close each endpoint's circuit breaker before this process's first call to it | unset |
  * | DBBACKUP_HOST_RUNNER | where host steps run locally: inline, local (child process), ssm | inline |
  * | AWS_ENDPOINT_URL(_S3), AWS_REGION, DBBACKUP_S3_FORCE_PATH_STYLE | S3 endpoint (s3rver, LocalStack, AWS) | AWS defaults |
  * | DBBACKUP_PLUGIN_PATH, DBBACKUP_PLUGIN_PINS, DBBACKUP_ALLOW_UNPINNED_PLUGINS | external driver plugins | none |
@@ -25,6 +26,8 @@ export interface Settings {
   logLevel: LogLevel;
   /** Overrides the state machines' TransientError attempts in local runs; undefined = the shipped policy. */
   retryAttempts?: number;
+  /** `reset`: close each endpoint's circuit before this process's first call to it (an operator override). */
+  circuitBreaker?: 'reset';
   env: NodeJS.ProcessEnv;
 }
 
@@ -39,6 +42,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     spoolRoot: env.DBBACKUP_SPOOL_DIR || path.join(os.tmpdir(), 'dbbackup-spool'),
     logLevel: env.DBBACKUP_LOG_LEVEL ? parseLogLevel(env.DBBACKUP_LOG_LEVEL.toLowerCase(), 'DBBACKUP_LOG_LEVEL') : 'warn',
     retryAttempts: env.DBBACKUP_RETRY_ATTEMPTS ? parseAttempts(env.DBBACKUP_RETRY_ATTEMPTS) : undefined,
+    ...(env[CIRCUIT_RESET_ENV] ? { circuitBreaker: parseCircuitBreaker(env[CIRCUIT_RESET_ENV]) } : {}),
     env,
   };
 }
@@ -47,6 +51,14 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
 export function parseLogLevel(value: string, source: string): LogLevel {
   if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
   throw new PermanentError(`${source} must be one of ${LOG_LEVELS.join(', ')}; got '${value}'`, { code: 'INVALID_INPUT' });
+}
+
+/** The variable that overrides an open circuit breaker. */
+export const CIRCUIT_RESET_ENV = 'DBBACKUP_CIRCUIT_BREAKER';
+
+function parseCircuitBreaker(value: string): 'reset' {
+  if (value === 'reset') return value;
+  throw new PermanentError(`${CIRCUIT_RESET_ENV} must be 'reset' (or unset); got '${value}'`, { code: 'INVALID_INPUT' });
 }
 
 function parseAttempts(value: string): number {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { formatIssues } from '../config/issues';
+import { breakerTarget, defaultEndpoint } from '../resilience/endpoint';
 import { DRIVER_API_VERSION } from './types';
 import type { BackupDriver, Capability, DriverManifest, DriverPlugin, RestoreDriver, SchemaLike } from './types';
 
@@ -35,8 +36,8 @@ const manifestSchema = z.object({
 
 const pluginSchema = z.object({
   manifest: manifestSchema,
-  backup: z.object({ listNodes: fn.optional(), createSnapshot: fn, validateSnapshot: fn, upload: fn, cleanup: fn }).loose().optional(),
-  restore: z.object({ prepareTarget: fn, restore: fn, validateRestore: fn }).loose().optional(),
+  backup: z.object({ listNodes: fn.optional(), endpoint: fn.optional(), createSnapshot: fn, validateSnapshot: fn, upload: fn, cleanup: fn }).loose().optional(),
+  restore: z.object({ endpoint: fn.optional(), prepareTarget: fn, restore: fn, validateRestore: fn }).loose().optional(),
   mapError: fn.optional(),
 }).loose()
   .refine((p) => !p.manifest.capabilities.includes('backup') || p.backup !== undefined,
@@ -173,6 +174,21 @@ export class DriverRegistry {
       throw new PermanentError(`invalid restore target for engine '${engine}': ${formatIssues(result.error, 'target')}`, { code: 'INVALID_TARGET', engine });
     }
     return result.data as T;
+  }
+
+  /**
+   * The circuit breaker target of a backup: the engine and the endpoint its (parsed) config
+   * connects to, as the driver names it, else a digest of the config. E.g. `mysql@10.0.0.5:3306`.
+   */
+  backupBreakerTarget(engine: string, config: unknown): string {
+    const driver = this.backupDriver(engine);
+    return breakerTarget(engine, driver.endpoint ? driver.endpoint(config) : defaultEndpoint(config));
+  }
+
+  /** The circuit breaker target of a restore: the engine and the endpoint of its (parsed) target. */
+  restoreBreakerTarget(engine: string, target: unknown): string {
+    const driver = this.restoreDriver(engine);
+    return breakerTarget(engine, driver.endpoint ? driver.endpoint(target) : defaultEndpoint(target));
   }
 
   /** The backup side of `engine`. @throws PermanentError `UNSUPPORTED_CAPABILITY` when it cannot back up. */

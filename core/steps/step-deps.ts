@@ -16,7 +16,10 @@ export interface StepDeps {
   spoolRoot: string;
   /** Replaces `{ "$secret": ref }` values with the secrets they name. */
   resolveSecrets: (value: unknown) => Promise<unknown>;
-  /** Runs `fn` through the circuit breaker of `target` (engine/instance). Optional: no breaker when absent. */
+  /**
+   * Runs `fn` through the circuit breaker of `target`: the endpoint a step connects to
+   * (`DriverRegistry.backupBreakerTarget`, `restoreBreakerTarget`). Optional: no breaker when absent.
+   */
   guard?: <T>(target: string, fn: () => Promise<T>) => Promise<T>;
   /** Transfer progress, for progress bars. */
   onProgress?: (phase: string, transferredBytes: number, totalBytes: number | undefined) => void;

@@ -14,7 +14,7 @@ import { resolveInside, writeArtifact } from '../../core/driver/spool';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import type { Logger } from '../../core/logger';
 import { connectFirstAvailable, idHex } from './client';
-import type { EtcdConfig } from './config';
+import { etcdEndpoint, type EtcdConfig } from './config';
 import { mapEtcdError } from './errors';
 import { detectEtcdTool, snapshotStatus, type EtcdTool } from './etcd-tools';
 import { computeKvDigest } from './kv-digest';
@@ -118,6 +118,11 @@ export class EtcdBackupDriver extends SpoolBackupDriver<EtcdConfig> {
   private snapshotTool(): EtcdTool {
     this.tool ??= detectEtcdTool();
     return this.tool;
+  }
+
+  /** The cluster's client URLs: what the circuit breaker protects. */
+  endpoint(config: EtcdConfig): string {
+    return etcdEndpoint(config);
   }
 
   /**

@@ -30,6 +30,11 @@ export const etcdConfigSchema = z
 /** Parsed instance config. */
 export type EtcdConfig = z.infer<typeof etcdConfigSchema>;
 
+/** What a backup connects to (its circuit breaker's endpoint): the client URLs, sorted. */
+export function etcdEndpoint(config: Pick<EtcdConfig, 'endpoints'>): string {
+  return [...config.endpoints].sort().join(',');
+}
+
 /** Where and how to restore an etcd backup: one new single-member cluster. Unknown keys are rejected. */
 export const etcdRestoreTargetSchema = z
   .object({

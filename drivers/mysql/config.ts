@@ -56,6 +56,11 @@ export const mysqlConfigSchema = z.strictObject({
 });
 export type MysqlConfig = z.infer<typeof mysqlConfigSchema>;
 
+/** What a config or target connects to (its circuit breaker's endpoint): `unix:<socket>` or `host:port`. */
+export function mysqlEndpoint(settings: { host: string; port: number; socketPath?: string }): string {
+  return settings.socketPath ? `unix:${settings.socketPath}` : `${settings.host}:${settings.port}`;
+}
+
 /** Replay of archived binary logs after the restore, up to a time or a GTID (inclusive). */
 const pointInTimeSchema = z.strictObject({
   /** Stop before the first event after this time (ISO 8601). */
