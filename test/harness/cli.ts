@@ -1,6 +1,7 @@
 /**
- * The CLI as a user runs it: `bin/dbbackup.js` in a child process, against a store and spool under
- * a work directory, one attempt per step (so a failure shows at once, not after the retry policy).
+ * The CLI as a user runs it: `bin/dbbackup.js` in a child process, in a work directory (so a
+ * relative path lands there) with its store and spool under it, one attempt per step (so a failure
+ * shows at once, not after the retry policy).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -24,6 +25,7 @@ export function cliIn(work: string | (() => string)): Cli {
     const dir = typeof work === 'string' ? work : work();
     return new Promise((resolve) => {
       execFile(process.execPath, [CLI, '--store', path.join(dir, 'store'), ...args], {
+        cwd: dir,
         env: { ...process.env, DBBACKUP_SPOOL_DIR: path.join(dir, 'spool'), DBBACKUP_RETRY_ATTEMPTS: '1', ...env },
       }, (error, stdout, stderr) => {
         resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { newBackupId } from '../../../core/catalog/layout';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { useEtcdCli } from '../../harness/cli';
-import { freeMemberUrls } from '../../harness/etcd';
+import { freeMemberUrls, trackMember } from '../../harness/etcd';
 
 const { dbbackup, etcd, work } = useEtcdCli('cli-damaged', 20);
 const backupsDir = (...parts: string[]): string => path.join(work(), 'store', 'backups', 'etcd', ...parts);
@@ -73,7 +73,9 @@ describe('a store with a damaged backup', () => {
     // Prepare: the same backup copied under another instance.
     const id = await backup('twin-a');
     await cp(backupsDir('twin-a', id), backupsDir('twin-b', id), { recursive: true });
-    const target = JSON.stringify({ dataDir: path.join(work(), 'twin', 'data'), ...(await freeMemberUrls()) });
+    const dataDir = path.join(work(), 'twin', 'data');
+    trackMember(memberPidFile(dataDir)); // stopped at the end, should the restore ever pick one of the twins
+    const target = JSON.stringify({ dataDir, ...(await freeMemberUrls()) });
 
     // Act
     const show = await dbbackup(['show', id]);

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { useEtcdCli } from '../../harness/cli';
-import { freeMemberUrls } from '../../harness/etcd';
+import { memberPidFile } from '../../../drivers/etcd/member';
+import { freeMemberUrls, trackMember } from '../../harness/etcd';
 
 const { dbbackup, etcd, work } = useEtcdCli('cli-inputs');
 let backupId: string;
@@ -28,6 +29,7 @@ describe('dbbackup input checks', () => {
   it('refuses an inline password in --config and --target, naming the field; nothing is backed up', async () => {
     // Act
     const backup = await dbbackup(['backup', 'etcd', '--instance', 'inline', '--config', JSON.stringify({ endpoints: [etcd().clientUrl], username: 'root', password: 'hunter2' })]);
+    trackMember(memberPidFile(path.join(work(), 'r'))); // stopped at the end, should the refusal ever fail
     const restore = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: path.join(work(), 'r'), ...(await freeMemberUrls()), username: 'root', password: 'hunter2' })]);
     const listed = JSON.parse((await dbbackup(['--json', 'list', '--all', '--instance', 'inline', '--engine', 'etcd'])).stdout);
 
@@ -41,11 +43,12 @@ describe('dbbackup input checks', () => {
   });
 
   it('refuses a restore dataDir that is relative or climbs out with ..', async () => {
-    // Prepare
+    // Prepare: should the refusal ever fail, the members land in the work dir and are stopped at the end.
     const urls = await freeMemberUrls();
+    for (const dir of ['elsewhere', 'restored']) trackMember(memberPidFile(path.join(work(), dir)));
 
     // Act
-    const climbing = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: `${work()}/a/../../elsewhere`, ...urls })]);
+    const climbing = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: `${work()}/a/b/../../elsewhere`, ...urls })]);
     const relative = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: 'restored', ...urls })]);
 
     // Assess
