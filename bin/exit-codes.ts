@@ -4,7 +4,7 @@
  * | code | meaning |
  * |---|---|
  * | 0 | success |
- * | 1 | the operation failed: validation failed, corrupt backup, restore did not match |
+ * | 1 | the operation failed: validation failed, corrupt or damaged backup, restore did not match |
  * | 2 | bad input: usage, unknown engine, invalid config, refused credentials (`AUTH_FAILED`, every engine), backup not found or ambiguous, non-empty target without --force |
  * | 3 | temporarily unavailable: unreachable endpoint, throttling, open circuit; try again later |
  */
