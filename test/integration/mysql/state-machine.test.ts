@@ -111,7 +111,7 @@ describe('mysql through the state machines', () => {
     const error = await rt.execute('backup', { engine: 'mysql', instance: 'denied', config: { ...source.config(), password: { $secret: 'env:MYSQL_PASSWORD' } } })
       .catch((e: unknown) => e) as ExecutionFailedError;
     expect(error.errorName).toBe('PermanentError');
-    expect(error.causeText).toMatch(/^AUTH_FAILED: authentication failed \(MYSQL_AUTH\): /);
+    expect(error.causeText).toMatch(/^AUTH_FAILED: connecting to root@\S+: authentication failed \(MYSQL_AUTH\): /);
     expect(await rt.catalog.list({ includeIncomplete: true })).toEqual([]);
   });
 
