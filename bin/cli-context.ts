@@ -13,7 +13,7 @@ import { progressReporter, type ProgressReporter } from './progress';
 export interface GlobalOptions {
   store?: string;
   json?: boolean;
-  logLevel?: string;
+  logLevel?: Settings['logLevel'];
 }
 
 export class CliContext {
@@ -23,12 +23,9 @@ export class CliContext {
   private runtime?: Promise<Runtime>;
 
   constructor(options: GlobalOptions, env: NodeJS.ProcessEnv) {
-    const settings = settingsFromEnv(env);
-    this.settings = {
-      ...settings,
-      storeUrl: options.store ?? settings.storeUrl,
-      logLevel: (options.logLevel as Settings['logLevel']) ?? settings.logLevel,
-    };
+    // --log-level wins over DBBACKUP_LOG_LEVEL (and reaches the agents this process starts).
+    const settings = settingsFromEnv(options.logLevel ? { ...env, DBBACKUP_LOG_LEVEL: options.logLevel } : env);
+    this.settings = { ...settings, storeUrl: options.store ?? settings.storeUrl };
     this.json = options.json === true;
     this.progress = progressReporter(!this.json && process.stderr.isTTY === true);
   }

@@ -2,7 +2,8 @@
  * `dbbackup`: backup, restore, list, show, verify, prune, demo, and the host `agent`.
  * Human output by default, `--json` for scripts; exit codes in exit-codes.ts.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { LOG_LEVELS } from '../core/config/settings';
 import { CliContext, type GlobalOptions } from './cli-context';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { backupCommand } from './commands/backup';
@@ -16,7 +17,7 @@ export function buildProgram(context: () => CliContext): Command {
     .description('Consistent database backups to local or S3 storage, and restores with proof.')
     .option('--store <url>', 'store: a directory, file:///abs/path or s3://bucket/prefix (env DBBACKUP_STORE, default ./backups)')
     .option('--json', 'machine-readable output on stdout')
-    .option('--log-level <level>', 'debug | info | warn | error (logs go to stderr)')
+    .addOption(new Option('--log-level <level>', 'logs on stderr at or above this level (env DBBACKUP_LOG_LEVEL, default warn)').choices(LOG_LEVELS))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   backupCommand(program, context);

@@ -33,10 +33,20 @@ export function formatRestore(s: RestoreSummary): string {
 }
 
 function status(e: CatalogEntry): string {
+  if (e.damage) return 'DAMAGED';
   if (!e.complete) return 'incomplete';
   if (e.verification && !e.verification.ok) return 'CORRUPT';
   if (!e.manifest?.validation.ok) return 'invalid';
   return e.verification ? 'verified' : 'complete';
+}
+
+/** What a damaged backup's damage means for the user, and what to do about it. */
+function damageNote(e: CatalogEntry): string {
+  const damage = e.damage!;
+  const consequence = damage.file === 'manifest.json'
+    ? 'it cannot be verified or restored; prune removes it like an incomplete backup'
+    : `its last verification is unknown, so it is never "latest"; run \`dbbackup verify ${e.backupId}\` to record a new one`;
+  return `${damage.file} is unreadable (${damage.reason}): ${consequence}`;
 }
 
 export function formatList(entries: CatalogEntry[]): string {
@@ -44,11 +54,23 @@ export function formatList(entries: CatalogEntry[]): string {
   const rows = entries.map((e) => [e.backupId, e.engine, e.instance, formatBytes(e.manifest?.bytes ?? e.storedBytes), status(e), e.createdAt.toISOString()]);
   const header = ['BACKUP ID', 'ENGINE', 'INSTANCE', 'SIZE', 'STATUS', 'CREATED'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  const table = [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  const damaged = entries.filter((e) => e.damage);
+  const notes = damaged.length === 0 ? [] : ['', 'damaged:', ...damaged.map((e) => `  ${e.engine}/${e.instance}/${e.backupId}: ${damageNote(e)}`)];
+  return [...table, ...notes].join('\n');
 }
 
 export function formatShow(e: CatalogEntry): string {
-  const m = e.manifest!;
+  if (!e.manifest) {
+    return [
+      `backup ${e.backupId} (${status(e)})`,
+      `  engine/instance  ${e.engine}/${e.instance}`,
+      `  created          ${e.createdAt.toISOString()}`,
+      `  stored bytes     ${formatBytes(e.storedBytes)}`,
+      `  damaged          ${damageNote(e)}`,
+    ].join('\n');
+  }
+  const m = e.manifest;
   return [
     `backup ${m.backupId} (${status(e)})`,
     `  engine/instance  ${m.engine}/${m.instance} (driver ${m.driver.name} ${m.driver.version})`,
@@ -61,6 +83,7 @@ export function formatShow(e: CatalogEntry): string {
     `  artifacts`,
     ...m.artifacts.map((a) => `    ${a.name}  ${formatBytes(a.size)}  sha256 ${a.sha256}`),
     ...(e.verification ? [`  last verified    ${e.verification.verifiedAt} (${e.verification.ok ? 'ok' : 'FAILED'})`] : []),
+    ...(e.damage ? [`  damaged          ${damageNote(e)}`] : []),
   ].join('\n');
 }
 

@@ -47,6 +47,20 @@ export class PermanentError extends BackupError {
 
 export type ClassifiedError = TransientError | PermanentError;
 
+/**
+ * The code of a refused login, the same for every engine (the CLI exits 2 on it: the credentials
+ * are the user's to fix). Build it with {@link authFailed}.
+ */
+export const AUTH_FAILED = 'AUTH_FAILED';
+
+/**
+ * The database refused the credentials: PermanentError {@link AUTH_FAILED}, with the driver's own
+ * code kept in the message, e.g. `authentication failed (MYSQL_AUTH): Access denied for user …`.
+ */
+export function authFailed(message: string, options: { engine: string; driverCode: string; cause?: unknown }): PermanentError {
+  return new PermanentError(`authentication failed (${options.driverCode}): ${message}`, { code: AUTH_FAILED, engine: options.engine, cause: options.cause });
+}
+
 /** Maps a driver's native error to one of ours, or returns undefined when it does not recognise it. */
 export type ErrorMapper = (error: unknown) => ClassifiedError | undefined;
 

@@ -2,6 +2,8 @@
  * The small logging surface services depend on. The CLI gives a pino-free console logger; Lambda
  * handlers pass a Powertools Logger, which satisfies the same shape.
  */
+import { LOG_LEVELS, type LogLevel } from './config/settings';
+
 export interface Logger {
   debug(message: string, extra?: Record<string, unknown>): void;
   info(message: string, extra?: Record<string, unknown>): void;
@@ -18,11 +20,10 @@ export const silentLogger: Logger = {
 };
 
 /** Writes JSON lines to stderr at or above `level`. */
-export function consoleLogger(level: 'debug' | 'info' | 'warn' | 'error' = 'info'): Logger {
-  const order = ['debug', 'info', 'warn', 'error'];
-  const min = order.indexOf(level);
-  const write = (lvl: string) => (message: string, extra?: Record<string, unknown>) => {
-    if (order.indexOf(lvl) < min) return;
+export function consoleLogger(level: LogLevel = 'info'): Logger {
+  const min = LOG_LEVELS.indexOf(level);
+  const write = (lvl: LogLevel) => (message: string, extra?: Record<string, unknown>) => {
+    if (LOG_LEVELS.indexOf(lvl) < min) return;
     process.stderr.write(`${JSON.stringify({ level: lvl, time: new Date().toISOString(), message, ...extra })}\n`);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };

@@ -19,7 +19,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { isSecretValuedKey } from '../core/secrets';
+import { describeIssue } from '../core/config/issues';
+import { refuseInlineSecrets } from '../core/config/secret-fields';
 
 /** The file read when no other is named, relative to the project root. */
 export const DEFAULT_INSTANCES_FILE = 'dbbackup.instances.json';
@@ -41,7 +42,10 @@ export const secretRefSchema = z.strictObject({
   $secret: z.string().regex(AWS_SECRET_REF, 'must be "ssm:/<parameter>" or "secretsmanager:<name-or-arn>[#key]"'),
 });
 
-const configSchema = z.record(z.string(), z.unknown()).superRefine((config, ctx) => checkSecrets(config, [], ctx));
+const configSchema = z.record(z.string(), z.unknown()).superRefine(refuseInlineSecrets({
+  refSchema: secretRefSchema,
+  message: 'must be a { "$secret": "ssm:/..." } reference, not a value: the config is stored in plain text in the EventBridge rule',
+}));
 
 /** One backed-up database instance. */
 export const instanceSchema = z.strictObject({
@@ -97,7 +101,7 @@ export class InstancesConfigError extends Error {
     /** One line per problem: `<field>: <problem>`. */
     public readonly problems: readonly string[],
   ) {
-    super(`${source} is not a valid instances file:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`${source} is not a valid instances file: ${problems.join('; ')}`);
     this.name = 'InstancesConfigError';
   }
 }
@@ -109,7 +113,7 @@ export class InstancesConfigError extends Error {
 export function parseInstances(json: unknown, source: string): InstanceConfig[] {
   const result = instancesFileSchema.safeParse(json);
   if (!result.success) {
-    throw new InstancesConfigError(source, result.error.issues.map((issue) => `${fieldPath(issue.path)}: ${issue.message}`));
+    throw new InstancesConfigError(source, result.error.issues.map((issue) => describeIssue(issue, '(file)')));
   }
   return result.data.instances;
 }
@@ -143,38 +147,4 @@ export function secretRefs(value: unknown): string[] {
   const record = value as Record<string, unknown>;
   if (typeof record.$secret === 'string' && Object.keys(record).length === 1) return [record.$secret];
   return Object.values(record).flatMap(secretRefs);
-}
-
-/** `['instances', 0, 'config', 'password']` → `instances[0].config.password`. */
-function fieldPath(segments: readonly PropertyKey[]): string {
-  if (segments.length === 0) return '(file)';
-  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i === 0 ? '' : '.'}${String(s)}`)).join('');
-}
-
-/** Refuses plain secrets and malformed references anywhere in a config. */
-function checkSecrets(value: unknown, at: PropertyKey[], ctx: z.RefinementCtx): void {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => checkSecrets(item, [...at, i], ctx));
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const record = value as Record<string, unknown>;
-  if ('$secret' in record) {
-    const ref = secretRefSchema.safeParse(record);
-    if (!ref.success) {
-      for (const issue of ref.error.issues) ctx.addIssue({ code: 'custom', path: [...at, ...issue.path], message: issue.message });
-    }
-    return;
-  }
-  for (const [key, child] of Object.entries(record)) {
-    if (isSecretValuedKey(key) && (typeof child === 'string' || typeof child === 'number')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [...at, key],
-        message: 'must be a { "$secret": "ssm:/..." } reference, not a value: the config is stored in plain text in the EventBridge rule',
-      });
-    } else {
-      checkSecrets(child, [...at, key], ctx);
-    }
-  }
 }

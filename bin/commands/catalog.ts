@@ -28,12 +28,12 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
     .command('show')
     .description('show one backup: consistency point, artifacts, validation')
     .argument('<backup-id>', 'a backup id, or "latest"')
-    .option('--engine <engine>', 'narrows "latest"')
-    .option('--instance <name>', 'narrows "latest"')
+    .option('--engine <engine>', 'narrows the id or "latest"')
+    .option('--instance <name>', 'narrows the id or "latest"')
     .action(async function runShow(backupId: string, options: Scope) {
       const ctx = context();
       const { catalog } = await ctx.runtimeFor();
-      const entry = await catalog.get(backupId, options);
+      const entry = await catalog.find(backupId, options);
       ctx.print(entry, () => formatShow(entry));
     });
 
@@ -41,13 +41,13 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
     .command('verify')
     .description('re-read every artifact from the store and check its sha256 against the manifest')
     .argument('<backup-id>', 'a backup id, or "latest"')
-    .option('--engine <engine>', 'narrows "latest"')
-    .option('--instance <name>', 'narrows "latest"')
+    .option('--engine <engine>', 'narrows the id or "latest"')
+    .option('--instance <name>', 'narrows the id or "latest"')
     .action(async function runVerify(backupId: string, options: Scope) {
       const ctx = context();
       const { catalog, store } = await ctx.runtimeFor();
       const entry = await catalog.get(backupId, options);
-      const record = await verifyBackup(store, entry.prefix, entry.manifest!, (done, total) => ctx.progress('verify', done, total));
+      const record = await verifyBackup(store, entry.prefix, entry.manifest, (done, total) => ctx.progress('verify', done, total));
       ctx.print(record, () => formatVerify(record));
       if (!record.ok) process.exitCode = EXIT.failed;
     });

@@ -9,8 +9,8 @@ export function restoreCommand(program: Command, context: () => CliContext): voi
     .description('restore a backup into a target and prove it worked')
     .argument('<backup-id>', 'a backup id, or "latest" (with --engine and --instance)')
     .requiredOption('--target <json|@file>', 'restore target for the driver (data dir, endpoints...)')
-    .option('--engine <engine>', 'engine, required with "latest"')
-    .option('--instance <name>', 'instance, required with "latest"')
+    .option('--engine <engine>', 'engine: required with "latest", narrows an id that exists under several')
+    .option('--instance <name>', 'instance: required with "latest", narrows an id that exists under several')
     .option('--force', 'replace a non-empty target', false)
     .option('--rate-limit <size/s>', 'download rate limit, e.g. 50MB/s')
     .action(async function runRestoreCommand(backupId: string, options: { target: string; engine?: string; instance?: string; force: boolean; rateLimit?: string }) {

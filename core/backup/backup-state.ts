@@ -7,14 +7,15 @@
  */
 import { z } from 'zod';
 import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
+import { secretsByReferenceSchema } from '../config/secret-fields';
 
 const jsonObject = z.record(z.string(), z.any());
 
 const requestShape = {
   engine: z.string().min(1),
   instance: z.string().min(1),
-  /** Instance connection config for the driver; secrets as `{ "$secret": "ssm:/..." }`. */
-  config: jsonObject,
+  /** Instance connection config for the driver; secrets as `{ "$secret": "ssm:/..." }`, never inline. */
+  config: secretsByReferenceSchema,
   /** Upload rate limit in bytes/s; 0 or absent = unlimited. */
   rateLimit: z.number().int().nonnegative().optional(),
   /** Where host-local steps run (an SSM managed instance id); absent = wherever the step runs. */

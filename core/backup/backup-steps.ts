@@ -62,7 +62,7 @@ export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = 
     const config = deps.registry.parseConfig(request.engine, await deps.resolveSecrets(request.config));
     const backupId = newBackupId(now);
     const listed = driver.listNodes
-      ? await guarded(deps, `${request.engine}/${request.instance}`, () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
+      ? await guarded(deps, deps.registry.backupBreakerTarget(request.engine, config), () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
       : [{ name: DEFAULT_NODE }];
     const nodes: NodeRef[] = listed.map((node) => ({ ...node, host: node.host ?? request.host }));
     return {
@@ -80,13 +80,13 @@ export function nodeState(state: BackupState, node: NodeRef): NodeState {
   return { ...state, node };
 }
 
-/** Takes the consistent snapshot of one node into its spool (through the target's circuit breaker). */
+/** Takes the consistent snapshot of one node into its spool (through the circuit breaker of the endpoint it reads). */
 export async function snapshotNode(input: unknown, deps: StepDeps): Promise<NodeState> {
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
     const driver = deps.registry.backupDriver(state.engine);
     const ctx = await nodeContext(state, deps);
-    const snapshot = await guarded(deps, `${state.engine}/${state.instance}`, () => driver.createSnapshot(ctx));
+    const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, ctx.config), () => driver.createSnapshot(ctx));
     deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });
     return { ...state, spoolDir: ctx.spoolDir, snapshot };
   });

@@ -1,23 +1,32 @@
 /**
  * Reads what a store holds: complete backups (those with a manifest), incomplete ones (artifacts
- * without a manifest: crashed or still running), and the result of their latest verification.
+ * without a manifest: crashed or still running), damaged ones (an unreadable manifest or
+ * verification record: listed with the reason, never chosen as `latest`), and the result of their
+ * latest verification. One damaged backup never stops the others from being listed.
  */
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
-import { readJson } from '../store/json';
-import {
-  BACKUPS_ROOT, assertName, backupIdTime, manifestKey, parseBackupKey, verificationKey,
-} from './layout';
-import { parseManifest, type BackupManifest } from './manifest';
-import { parseVerification, type VerificationRecord } from './verification';
+import { type BackupDamage, readManifest, readVerification } from './entry-files';
+import { BACKUPS_ROOT, assertName, backupIdTime, parseBackupKey } from './layout';
+import type { BackupManifest } from './manifest';
+import type { VerificationRecord } from './verification';
+
+export type { BackupDamage } from './entry-files';
 
 export interface CatalogEntry {
   backupId: string;
   engine: string;
   instance: string;
   prefix: string;
-  /** True when manifest.json exists. */
+  /** True when manifest.json exists and is readable: the backup can be verified and restored. */
   complete: boolean;
+  /**
+   * `complete`; `incomplete` (no manifest.json: crashed or still running); `damaged` (its
+   * manifest.json or verification.json cannot be read: see `damage`).
+   */
+  status: 'complete' | 'incomplete' | 'damaged';
+  /** Why the backup is damaged. A damaged manifest leaves the backup incomplete (`complete: false`). */
+  damage?: BackupDamage;
   manifest?: BackupManifest;
   verification?: VerificationRecord;
   createdAt: Date;
@@ -28,17 +37,24 @@ export interface CatalogEntry {
 export interface CatalogFilter {
   engine?: string;
   instance?: string;
-  /** Include incomplete backups (default false). */
+  /** Include incomplete backups (default false). Damaged ones are always listed. */
   includeIncomplete?: boolean;
 }
 
 /** Newest first. */
 const byNewest = (a: CatalogEntry, b: CatalogEntry): number => b.backupId.localeCompare(a.backupId);
 
-/** A backup that passed validation and whose latest re-verification (if any) passed too. */
+/** A backup that passed validation, is not damaged, and whose latest re-verification (if any) passed too. */
 export function isVerified(entry: CatalogEntry): boolean {
-  return entry.complete && entry.manifest?.validation.ok === true && entry.verification?.ok !== false;
+  return entry.complete && !entry.damage && entry.manifest?.validation.ok === true && entry.verification?.ok !== false;
 }
+
+/** A backup without a manifest.json at all: crashed or still running (not one whose manifest is damaged). */
+export function isIncomplete(entry: CatalogEntry): boolean {
+  return entry.status === 'incomplete';
+}
+
+interface Group { engine: string; instance: string; backupId: string; bytes: number; hasManifest: boolean; hasVerification: boolean }
 
 export class Catalog {
   constructor(private readonly store: BlobStore) {}
@@ -51,7 +67,7 @@ export class Catalog {
     if (filter.engine) prefix += `${filter.engine}/`;
     if (filter.engine && filter.instance) prefix += `${filter.instance}/`;
 
-    const groups = new Map<string, { engine: string; instance: string; backupId: string; bytes: number; hasManifest: boolean; hasVerification: boolean }>();
+    const groups = new Map<string, Group>();
     for await (const object of this.store.list(prefix)) {
       const parts = parseBackupKey(object.key);
       if (!parts) continue;
@@ -67,35 +83,19 @@ export class Catalog {
     const entries: CatalogEntry[] = [];
     for (const [id, group] of groups) {
       if (!group.hasManifest && !filter.includeIncomplete) continue;
-      const prefixKey = `${BACKUPS_ROOT}/${id}`;
-      const entry: CatalogEntry = {
-        backupId: group.backupId,
-        engine: group.engine,
-        instance: group.instance,
-        prefix: prefixKey,
-        complete: group.hasManifest,
-        createdAt: backupIdTime(group.backupId) ?? new Date(0),
-        storedBytes: group.bytes,
-      };
-      if (group.hasManifest) {
-        const key = manifestKey(prefixKey);
-        entry.manifest = parseManifest(await readJson(this.store, key), key);
-        entry.createdAt = new Date(entry.manifest.startedAt);
-      }
-      if (group.hasVerification) {
-        const key = verificationKey(prefixKey);
-        entry.verification = parseVerification(await readJson(this.store, key), key);
-      }
-      entries.push(entry);
+      const entry = await this.entry(`${BACKUPS_ROOT}/${id}`, group);
+      if (entry.status !== 'incomplete' || filter.includeIncomplete) entries.push(entry);
     }
     return entries.sort(byNewest);
   }
 
   /**
-   * One complete backup by id, or the newest verified one when `backupId` is `latest`
-   * (narrowed by engine/instance). Throws PermanentError `BACKUP_NOT_FOUND` otherwise.
+   * One backup by id, whatever its state but incomplete, or the newest verified one when
+   * `backupId` is `latest` (narrowed by engine/instance). For `show`.
+   * @throws PermanentError `BACKUP_NOT_FOUND`, `BACKUP_INCOMPLETE`, or `BACKUP_AMBIGUOUS` when the
+   *   id exists under more than one engine/instance and the filter does not pick one.
    */
-  async get(backupId: string, filter: Omit<CatalogFilter, 'includeIncomplete'> = {}): Promise<CatalogEntry> {
+  async find(backupId: string, filter: Omit<CatalogFilter, 'includeIncomplete'> = {}): Promise<CatalogEntry> {
     const entries = await this.list({ ...filter, includeIncomplete: backupId !== 'latest' });
     if (backupId === 'latest') {
       const latest = entries.find(isVerified);
@@ -105,13 +105,57 @@ export class Catalog {
       }
       return latest;
     }
-    const found = entries.find((e) => e.backupId === backupId);
-    if (!found) {
+    const found = entries.filter((e) => e.backupId === backupId);
+    if (found.length === 0) {
       throw new PermanentError(`backup ${backupId} not found in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
     }
-    if (!found.complete) {
+    if (found.length > 1) {
+      const places = found.map((e) => `${e.engine}/${e.instance}`).join(', ');
+      throw new PermanentError(
+        `backup id ${backupId} is ambiguous: it exists under ${places} in ${this.store.url}; say which with --engine and --instance`,
+        { code: 'BACKUP_AMBIGUOUS' },
+      );
+    }
+    const [entry] = found;
+    if (isIncomplete(entry)) {
       throw new PermanentError(`backup ${backupId} is incomplete (no manifest.json): it crashed or is still running`, { code: 'BACKUP_INCOMPLETE' });
     }
-    return found;
+    return entry;
+  }
+
+  /**
+   * One backup whose manifest can be read, by id or `latest` — what `verify` and `restore` need.
+   * @throws as {@link find}, and PermanentError `BACKUP_DAMAGED` (a corrupt backup, not bad input)
+   *   when its manifest.json cannot be read.
+   */
+  async get(backupId: string, filter: Omit<CatalogFilter, 'includeIncomplete'> = {}): Promise<CatalogEntry & { manifest: BackupManifest }> {
+    const entry = await this.find(backupId, filter);
+    if (!entry.manifest) {
+      const why = entry.damage ? `${entry.damage.file}: ${entry.damage.reason}` : 'its manifest.json cannot be read';
+      throw new PermanentError(`backup ${entry.backupId} (${entry.engine}/${entry.instance}) is damaged: ${why}`, { code: 'BACKUP_DAMAGED' });
+    }
+    return entry as CatalogEntry & { manifest: BackupManifest };
+  }
+
+  /** Reads one backup's manifest and verification record; unreadable ones become its damage. */
+  private async entry(prefix: string, group: Group): Promise<CatalogEntry> {
+    const entry: CatalogEntry = {
+      backupId: group.backupId,
+      engine: group.engine,
+      instance: group.instance,
+      prefix,
+      complete: false,
+      status: 'incomplete',
+      createdAt: backupIdTime(group.backupId) ?? new Date(0),
+      storedBytes: group.bytes,
+    };
+    const manifest = group.hasManifest ? await readManifest(this.store, prefix) : undefined;
+    if (manifest && 'damage' in manifest) return { ...entry, status: 'damaged', damage: manifest.damage };
+    if (!manifest) return entry;
+    Object.assign(entry, { complete: true, status: 'complete', manifest: manifest.value, createdAt: new Date(manifest.value.startedAt) });
+    const verification = group.hasVerification ? await readVerification(this.store, prefix) : undefined;
+    if (verification && 'damage' in verification) return { ...entry, status: 'damaged', damage: verification.damage };
+    if (verification) entry.verification = verification.value;
+    return entry;
   }
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PermanentError } from '../errors';
+import { formatIssues } from '../config/issues';
 
 export const MANIFEST_FORMAT_VERSION = 1;
 
@@ -46,7 +47,7 @@ export type BackupManifest = z.infer<typeof manifestSchema>;
 export function parseManifest(value: unknown, key: string): BackupManifest {
   const parsed = manifestSchema.safeParse(value);
   if (!parsed.success) {
-    throw new PermanentError(`manifest ${key} is malformed: ${z.prettifyError(parsed.error)}`, { code: 'INVALID_MANIFEST' });
+    throw new PermanentError(`manifest ${key} is malformed: ${formatIssues(parsed.error)}`, { code: 'INVALID_MANIFEST' });
   }
   return parsed.data;
 }

@@ -2,7 +2,10 @@
  * Retention. Per engine/instance, a backup is kept when any rule keeps it: it is among the
  * `keepLast` newest complete backups, or younger than `maxAgeMs`. The newest verified backup is
  * always kept, whatever the rules say. Incomplete backups (no manifest) older than
- * `incompleteGraceMs` are leftovers of crashed runs and are removed too.
+ * `incompleteGraceMs` are leftovers of crashed runs and are removed too; so are backups whose
+ * manifest is damaged (unreadable), by the same rule: they cannot be restored either. A backup whose
+ * only damage is its verification record is complete and follows the rules of complete ones, but
+ * is never the newest verified (its last verify result is unknown).
  * Dry run unless `apply` is true.
  */
 import { PermanentError } from '../errors';
@@ -66,9 +69,10 @@ function decide(entry: CatalogEntry, rank: number, newestVerified: CatalogEntry 
   const age = now.getTime() - entry.createdAt.getTime();
   if (!entry.complete) {
     const grace = policy.incompleteGraceMs ?? DEFAULT_INCOMPLETE_GRACE_MS;
+    const what = entry.damage ? `damaged (${entry.damage.file} unreadable: ${entry.damage.code})` : 'incomplete (no manifest)';
     return age > grace
-      ? { entry, action: 'delete', reason: 'incomplete (no manifest) and older than the grace period' }
-      : { entry, action: 'keep', reason: 'incomplete but recent: may still be running' };
+      ? { entry, action: 'delete', reason: `${what} and older than the grace period` }
+      : { entry, action: 'keep', reason: entry.damage ? `${what} but younger than the grace period` : `${what} but recent: may still be running` };
   }
   if (entry === newestVerified) return { entry, action: 'keep', reason: 'newest verified backup' };
   if (policy.keepLast !== undefined && rank < policy.keepLast) {
@@ -84,8 +88,8 @@ function decide(entry: CatalogEntry, rank: number, newestVerified: CatalogEntry 
   return { entry, action: 'delete', reason: reasons.join(' and ') };
 }
 
-/** Deletes the manifest first, so a half-deleted backup is never listed as complete. */
+/** Deletes the manifest first, so a half-deleted backup is never listed as complete (or damaged). */
 async function deleteBackup(store: BlobStore, entry: CatalogEntry): Promise<void> {
-  if (entry.complete) await store.delete([manifestKey(entry.prefix)]);
+  if (entry.complete || entry.damage?.file === 'manifest.json') await store.delete([manifestKey(entry.prefix)]);
   await deletePrefix(store, `${entry.prefix}/`);
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { PermanentError } from '../errors';
+import { formatIssues } from '../config/issues';
 import { HashingStream } from '../driver/spool';
 import type { BlobStore } from '../store/blob-store';
 import { writeJson } from '../store/json';
@@ -24,7 +25,7 @@ export type VerificationRecord = z.infer<typeof verificationSchema>;
 export function parseVerification(value: unknown, key: string): VerificationRecord {
   const parsed = verificationSchema.safeParse(value);
   if (!parsed.success) {
-    throw new PermanentError(`verification record ${key} is malformed`, { code: 'INVALID_VERIFICATION' });
+    throw new PermanentError(`verification record ${key} is malformed: ${formatIssues(parsed.error)}`, { code: 'INVALID_VERIFICATION' });
   }
   return parsed.data;
 }

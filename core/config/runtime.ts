@@ -8,12 +8,14 @@ import { openStore, s3OptionsFromEnv } from '../store/open-store';
 import { createRegistry } from '../driver/builtin';
 import { pluginOptionsFromEnv } from '../driver/plugin-loader';
 import type { DriverRegistry } from '../driver/registry';
-import { blobStoreState, PersistentCircuitBreaker } from '../resilience/circuit-breaker';
+import { circuitGuard } from '../resilience/circuit-guard';
+import { blobStoreState } from '../resilience/durable-state';
+import { STATE_ROOT } from '../catalog/layout';
 import { createSecretResolver, resolveSecrets } from '../secrets';
 import { Catalog } from '../catalog/catalog';
 import type { Logger } from '../logger';
 import type { StepDeps } from '../steps/step-deps';
-import type { Settings } from './settings';
+import { CIRCUIT_RESET_ENV, type Settings } from './settings';
 
 export interface Runtime {
   store: BlobStore;
@@ -22,8 +24,13 @@ export interface Runtime {
   deps: StepDeps;
 }
 
-/** Consecutive transient failures of one target before its circuit opens, and how long it stays open. */
+/** Consecutive transient failures of one endpoint before its circuit opens, and how long it stays open. */
 const BREAKER = { failureThreshold: 5, halfOpenAfterMs: 60_000 };
+
+/** What an open circuit's error tells the user to do to try sooner. */
+function breakerOverride(storeUrl: string): (stateKey: string) => string {
+  return (stateKey) => `run with ${CIRCUIT_RESET_ENV}=reset (or delete ${STATE_ROOT}/${stateKey}.json from ${storeUrl})`;
+}
 
 export async function createRuntime(
   settings: Settings,
@@ -32,7 +39,9 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const store = openStore(settings.storeUrl, s3OptionsFromEnv(settings.env));
   const registry = await createRegistry(pluginOptionsFromEnv(settings.env));
-  const breakerState = blobStoreState(store);
+  const guard = circuitGuard({
+    state: blobStoreState(store), logger, ...BREAKER, resetFirst: settings.circuitBreaker === 'reset', override: breakerOverride(store.url),
+  });
   const secretResolver = createSecretResolver({ env: settings.env });
   const deps: StepDeps = {
     registry,
@@ -40,7 +49,7 @@ export async function createRuntime(
     logger,
     spoolRoot: settings.spoolRoot,
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
-    guard: (target, fn) => new PersistentCircuitBreaker({ target, state: breakerState, logger, ...BREAKER }).execute(fn),
+    guard,
     onProgress,
   };
   return {

@@ -5,31 +5,64 @@
  * |---|---|---|
  * | DBBACKUP_STORE | store URL: a path, `file:///abs`, or `s3://bucket/prefix` | `./backups` |
  * | DBBACKUP_SPOOL_DIR | host-local spool for snapshots and downloads | `<tmp>/dbbackup-spool` |
- * | DBBACKUP_LOG_LEVEL | debug, info, warn, error | `warn` for the CLI |
+ * | DBBACKUP_LOG_LEVEL | debug, info, warn, error (any case) | `warn` for the CLI |
  * | DBBACKUP_RETRY_ATTEMPTS | local runs: attempts per step on TransientError (the state machines' policy otherwise) | the policy's |
+ * | DBBACKUP_CIRCUIT_BREAKER | `reset`: close each endpoint's circuit breaker before this process's first call to it | unset |
  * | DBBACKUP_HOST_RUNNER | where host steps run locally: inline, local (child process), ssm | inline |
  * | AWS_ENDPOINT_URL(_S3), AWS_REGION, DBBACKUP_S3_FORCE_PATH_STYLE | S3 endpoint (s3rver, LocalStack, AWS) | AWS defaults |
  * | DBBACKUP_PLUGIN_PATH, DBBACKUP_PLUGIN_PINS, DBBACKUP_ALLOW_UNPINNED_PLUGINS | external driver plugins | none |
  */
 import os from 'node:os';
 import path from 'node:path';
+import { PermanentError } from '../errors';
+
+/** The log levels, least severe first. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Settings {
   storeUrl: string;
   spoolRoot: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logLevel: LogLevel;
   /** Overrides the state machines' TransientError attempts in local runs; undefined = the shipped policy. */
   retryAttempts?: number;
+  /** `reset`: close each endpoint's circuit before this process's first call to it (an operator override). */
+  circuitBreaker?: 'reset';
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * Reads the settings from `env`.
+ * @throws PermanentError `INVALID_INPUT` naming the variable and what it accepts, for a value that
+ *   is not one (an unknown log level, attempts that are not a whole number ≥ 1): a typo fails loudly.
+ */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
-  const level = env.DBBACKUP_LOG_LEVEL;
   return {
     storeUrl: env.DBBACKUP_STORE || './backups',
     spoolRoot: env.DBBACKUP_SPOOL_DIR || path.join(os.tmpdir(), 'dbbackup-spool'),
-    logLevel: level === 'debug' || level === 'info' || level === 'error' ? level : 'warn',
-    retryAttempts: env.DBBACKUP_RETRY_ATTEMPTS ? Math.max(1, Number(env.DBBACKUP_RETRY_ATTEMPTS) || 1) : undefined,
+    logLevel: env.DBBACKUP_LOG_LEVEL ? parseLogLevel(env.DBBACKUP_LOG_LEVEL.toLowerCase(), 'DBBACKUP_LOG_LEVEL') : 'warn',
+    retryAttempts: env.DBBACKUP_RETRY_ATTEMPTS ? parseAttempts(env.DBBACKUP_RETRY_ATTEMPTS) : undefined,
+    ...(env[CIRCUIT_RESET_ENV] ? { circuitBreaker: parseCircuitBreaker(env[CIRCUIT_RESET_ENV]) } : {}),
     env,
   };
+}
+
+/** `value` as a log level. @throws PermanentError `INVALID_INPUT` naming `source` and the allowed values. */
+export function parseLogLevel(value: string, source: string): LogLevel {
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  throw new PermanentError(`${source} must be one of ${LOG_LEVELS.join(', ')}; got '${value}'`, { code: 'INVALID_INPUT' });
+}
+
+/** The variable that overrides an open circuit breaker. */
+export const CIRCUIT_RESET_ENV = 'DBBACKUP_CIRCUIT_BREAKER';
+
+function parseCircuitBreaker(value: string): 'reset' {
+  if (value === 'reset') return value;
+  throw new PermanentError(`${CIRCUIT_RESET_ENV} must be 'reset' (or unset); got '${value}'`, { code: 'INVALID_INPUT' });
+}
+
+function parseAttempts(value: string): number {
+  const attempts = Number(value);
+  if (Number.isInteger(attempts) && attempts >= 1) return attempts;
+  throw new PermanentError(`DBBACKUP_RETRY_ATTEMPTS must be a whole number ≥ 1; got '${value}'`, { code: 'INVALID_INPUT' });
 }

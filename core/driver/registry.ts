@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { PermanentError } from '../errors';
+import { formatIssues } from '../config/issues';
+import { breakerTarget, defaultEndpoint } from '../resilience/endpoint';
 import { DRIVER_API_VERSION } from './types';
 import type { BackupDriver, Capability, DriverManifest, DriverPlugin, RestoreDriver, SchemaLike } from './types';
 
@@ -34,8 +36,8 @@ const manifestSchema = z.object({
 
 const pluginSchema = z.object({
   manifest: manifestSchema,
-  backup: z.object({ listNodes: fn.optional(), createSnapshot: fn, validateSnapshot: fn, upload: fn, cleanup: fn }).loose().optional(),
-  restore: z.object({ prepareTarget: fn, restore: fn, validateRestore: fn }).loose().optional(),
+  backup: z.object({ listNodes: fn.optional(), endpoint: fn.optional(), createSnapshot: fn, validateSnapshot: fn, upload: fn, cleanup: fn }).loose().optional(),
+  restore: z.object({ endpoint: fn.optional(), prepareTarget: fn, restore: fn, validateRestore: fn }).loose().optional(),
   mapError: fn.optional(),
 }).loose()
   .refine((p) => !p.manifest.capabilities.includes('backup') || p.backup !== undefined,
@@ -88,8 +90,7 @@ export class DriverRegistry {
   register(plugin: unknown, source = 'built-in'): DriverPlugin {
     const parsed = pluginSchema.safeParse(plugin);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(plugin)'}: ${issue.message}`);
-      throw new PermanentError(`driver plugin ${describe(plugin)} from ${source} has an invalid manifest: ${problems.join('; ')}`,
+      throw new PermanentError(`driver plugin ${describe(plugin)} from ${source} has an invalid manifest: ${formatIssues(parsed.error, '(plugin)')}`,
         { code: 'INVALID_MANIFEST' });
     }
     const valid = plugin as DriverPlugin;
@@ -158,7 +159,7 @@ export class DriverRegistry {
   parseConfig<C = unknown>(engine: string, config: unknown): C {
     const result = this.get(engine).manifest.configSchema.safeParse(config);
     if (!result.success) {
-      throw new PermanentError(`invalid config for engine '${engine}': ${result.error.message}`, { code: 'INVALID_CONFIG', engine });
+      throw new PermanentError(`invalid config for engine '${engine}': ${formatIssues(result.error, 'config')}`, { code: 'INVALID_CONFIG', engine });
     }
     return result.data as C;
   }
@@ -170,9 +171,24 @@ export class DriverRegistry {
   parseRestoreTarget<T = unknown>(engine: string, target: unknown): T {
     const result = this.get(engine).manifest.restoreTargetSchema.safeParse(target);
     if (!result.success) {
-      throw new PermanentError(`invalid restore target for engine '${engine}': ${result.error.message}`, { code: 'INVALID_TARGET', engine });
+      throw new PermanentError(`invalid restore target for engine '${engine}': ${formatIssues(result.error, 'target')}`, { code: 'INVALID_TARGET', engine });
     }
     return result.data as T;
+  }
+
+  /**
+   * The circuit breaker target of a backup: the engine and the endpoint its (parsed) config
+   * connects to, as the driver names it, else a digest of the config. E.g. `mysql@10.0.0.5:3306`.
+   */
+  backupBreakerTarget(engine: string, config: unknown): string {
+    const driver = this.backupDriver(engine);
+    return breakerTarget(engine, driver.endpoint ? driver.endpoint(config) : defaultEndpoint(config));
+  }
+
+  /** The circuit breaker target of a restore: the engine and the endpoint of its (parsed) target. */
+  restoreBreakerTarget(engine: string, target: unknown): string {
+    const driver = this.restoreDriver(engine);
+    return breakerTarget(engine, driver.endpoint ? driver.endpoint(target) : defaultEndpoint(target));
   }
 
   /** The backup side of `engine`. @throws PermanentError `UNSUPPORTED_CAPABILITY` when it cannot back up. */

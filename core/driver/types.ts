@@ -144,6 +144,12 @@ export interface UploadResult {
  */
 export interface BackupDriver<C = unknown> {
   /**
+   * What this config connects to, e.g. `10.0.0.5:3306`, `unix:/run/mysqld.sock` or a list of
+   * client URLs: the circuit breaker is kept per endpoint, so a corrected config is not held back by
+   * failures of a wrong one. Optional: the framework uses a digest of the config (secrets masked).
+   */
+  endpoint?(config: C): string;
+  /**
    * Multi-node engines list the nodes to snapshot (the state machine fans out over them with a Map).
    * Optional: without it the backup has one node, `default`, on the request's host.
    */
@@ -206,6 +212,8 @@ export interface RestoreResult {
 
 /** Restore side of a driver. */
 export interface RestoreDriver<T = unknown> {
+  /** What this restore target connects to (see {@link BackupDriver.endpoint}). Optional. */
+  endpoint?(target: T): string;
   /**
    * Checks the target exists and is empty (refuses a non-empty one with PermanentError
    * `TARGET_NOT_EMPTY` unless `ctx.force`) and makes it ready to receive data. Idempotent and

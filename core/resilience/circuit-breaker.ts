@@ -1,12 +1,12 @@
 /**
- * A circuit breaker per target (database instance) whose state outlives the process: each call
+ * A circuit breaker per target (the endpoint a driver connects to, see endpoint.ts) whose state outlives the process: each call
  * loads the breaker's state from a {@link DurableState}, runs through cockatiel's breaker, and
  * saves the new state. So a Lambda invocation, an SSM command and a CLI run all see the circuit
  * another one opened.
  *
  * Only transient failures count (classified first, like `withRetry`): bad input or bad credentials
  * do not trip it. While open, calls fail fast with TransientError `CIRCUIT_OPEN`, which names the
- * target and when the next attempt is allowed.
+ * target, how long the circuit stays open, when the next attempt is allowed, and how to try sooner.
  *
  * Concurrency: processes sharing a target race best-effort. There is no lock; the last writer wins,
  * so two processes failing at once may count one failure instead of two, and two may probe a
@@ -16,105 +16,12 @@
  * Compose it outside `withRetry` (`breaker.execute(() => withRetry(fn, opts))`), so one exhausted
  * retry sequence counts as one failure.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { STATE_ROOT } from '../catalog/layout';
-import { readTextIfExists } from '../host/read-if-exists';
+import { createHash } from 'node:crypto';
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { z } from 'zod';
 import { classify, isTransient, PermanentError, TransientError, type ClassifiedError, type ErrorMapper } from '../errors';
 import { silentLogger, type Logger } from '../logger';
-import type { BlobStore } from '../store/blob-store';
-
-/** A tiny key → JSON store that survives the process. Keys are relative, slash-separated. */
-export interface DurableState {
-  /** The value last written under `key`, or undefined when there is none. */
-  read(key: string): Promise<unknown | undefined>;
-  write(key: string, value: unknown): Promise<void>;
-}
-
-const SAFE_KEY = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
-
-function checkKey(key: string): void {
-  if (!SAFE_KEY.test(key)) throw new PermanentError(`invalid state key '${key}'`, { code: 'INVALID_STATE_KEY' });
-}
-
-/**
- * {@link DurableState} in a local directory: `<dir>/<key>.json`, written atomically (temp file + rename).
- *
- * @example
- * ```ts
- * const state = fileState(path.join(os.homedir(), '.dbbackup', 'state'));
- * ```
- */
-export function fileState(dir: string): DurableState {
-  const fileOf = (key: string) => {
-    checkKey(key);
-    return path.join(dir, `${key}.json`);
-  };
-  return {
-    async read(key) {
-      const file = fileOf(key);
-      const text = await readTextIfExists(file);
-      if (text === undefined) return undefined;
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        throw new PermanentError(`state file ${file} is not valid JSON`, { code: 'STATE_CORRUPT' });
-      }
-    },
-    async write(key, value) {
-      const file = fileOf(key);
-      await mkdir(path.dirname(file), { recursive: true });
-      const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      try {
-        await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
-        await rename(temp, file);
-      } finally {
-        await rm(temp, { force: true });
-      }
-    },
-  };
-}
-
-/**
- * {@link DurableState} in a blob store: `<prefix>/<key>.json` (so a breaker's state is at
- * `state/circuit-breakers/<target>.json`). A missing object reads as undefined.
- *
- * @example
- * ```ts
- * const breaker = new PersistentCircuitBreaker({ target: 'etcd/prod', state: blobStoreState(store), failureThreshold: 5, halfOpenAfterMs: 60_000 });
- * ```
- */
-export function blobStoreState(store: Pick<BlobStore, 'url' | 'get' | 'put'>, prefix = STATE_ROOT): DurableState {
-  const keyOf = (key: string) => {
-    checkKey(key);
-    return `${prefix}/${key}.json`;
-  };
-  return {
-    async read(key) {
-      const objectKey = keyOf(key);
-      let body;
-      try {
-        body = await store.get(objectKey);
-      } catch (error) {
-        if ((error as { code?: unknown }).code === 'NOT_FOUND') return undefined;
-        throw error;
-      }
-      const chunks: Buffer[] = [];
-      for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
-      try {
-        return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-      } catch {
-        throw new PermanentError(`state object ${objectKey} in ${store.url} is not valid JSON`, { code: 'STATE_CORRUPT' });
-      }
-    },
-    async write(key, value) {
-      await store.put(keyOf(key), JSON.stringify(value), { contentType: 'application/json' });
-    },
-  };
-}
+import type { DurableState } from './durable-state';
 
 /** The state key of a target's breaker: `circuit-breakers/<sanitized target>` (a hash suffix keeps sanitized names distinct). */
 export function circuitStateKey(target: string): string {
@@ -143,7 +50,7 @@ const recordSchema = z.object({
 type CircuitRecord = z.infer<typeof recordSchema>;
 
 export interface CircuitBreakerOptions {
-  /** What the breaker protects, e.g. `etcd/prod-cluster`. Sanitized into the state key. */
+  /** What the breaker protects, e.g. `mysql@10.0.0.5:3306`. Sanitized into the state key. */
   target: string;
   state: DurableState;
   /** Consecutive transient failures that open the circuit. */
@@ -153,6 +60,8 @@ export interface CircuitBreakerOptions {
   mapError?: ErrorMapper;
   engine?: string;
   logger?: Logger;
+  /** How a user can try before the circuit closes, for the `CIRCUIT_OPEN` message (e.g. an env var to set). */
+  override?: string;
 }
 
 export interface CircuitStatus {
@@ -225,6 +134,12 @@ export class PersistentCircuitBreaker {
     return { ...base, state: Date.now() < retryAt ? 'open' : 'half-open-allowed', retryAt: new Date(retryAt).toISOString() };
   }
 
+  /** Closes the circuit and forgets the failures, as an operator override (the next call goes through). */
+  async reset(): Promise<void> {
+    const record: CircuitRecord = { target: this.options.target, policy: { ownState: { value: 0 }, breakerState: 0 }, updatedAt: new Date().toISOString() };
+    await this.options.state.write(this.key, record);
+  }
+
   private policy(record: CircuitRecord | undefined): CircuitBreakerPolicy {
     return circuitBreaker(handleWhen(isTransient), {
       halfOpenAfter: this.options.halfOpenAfterMs,
@@ -267,14 +182,15 @@ export class PersistentCircuitBreaker {
   }
 
   private openError(record: CircuitRecord | undefined): TransientError {
-    const { target, engine, halfOpenAfterMs } = this.options;
+    const { target, engine, halfOpenAfterMs, override } = this.options;
     const own = record?.policy.ownState;
     const retryAt = own?.value === 1 ? own.openedAt + halfOpenAfterMs : Date.now() + halfOpenAfterMs;
     const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
     const last = record?.lastFailure ? `; last failure: ${record.lastFailure.code}: ${record.lastFailure.message}` : '';
     return new TransientError(
       `circuit breaker for target '${target}' is open after ${record?.policy.breakerState ?? 0} consecutive transient failures; ` +
-      `failing fast until ${new Date(retryAt).toISOString()} (in ${seconds}s)${last}`,
+      `it stays open ${Math.round(halfOpenAfterMs / 1000)}s, failing fast until ${new Date(retryAt).toISOString()} (in ${seconds}s), ` +
+      `then lets one attempt through${override ? `; to try now: ${override}` : ''}${last}`,
       { code: 'CIRCUIT_OPEN', engine },
     );
   }

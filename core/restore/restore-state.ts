@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
+import { secretsByReferenceSchema } from '../config/secret-fields';
 
 const jsonObject = z.record(z.string(), z.any());
 
@@ -12,8 +13,8 @@ const requestShape = {
   backupId: z.string().min(1),
   engine: z.string().min(1).optional(),
   instance: z.string().min(1).optional(),
-  /** Where to restore: the engine's restore target (data dir, endpoint...). */
-  target: jsonObject,
+  /** Where to restore: the engine's restore target (data dir, endpoint...); secrets as `{ "$secret": ... }`, never inline. */
+  target: secretsByReferenceSchema,
   /** Replace a non-empty target. Without it a non-empty target is refused. */
   force: z.boolean().default(false),
   /** Download rate limit in bytes/s; 0 or absent = unlimited. */

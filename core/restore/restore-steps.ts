@@ -43,7 +43,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       throw new PermanentError('restoring `latest` needs engine and instance', { code: 'INVALID_INPUT' });
     }
     const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance });
-    const manifest = entry.manifest!;
+    const { manifest } = entry;
     if (request.engine && request.engine !== manifest.engine) {
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
@@ -90,7 +90,7 @@ export async function restoreBackup(input: unknown, deps: StepDeps): Promise<Res
     const driver = deps.registry.restoreDriver(state.backup.engine);
     const ctx = await context(state, deps);
     const prepared = state.prepared;
-    const result = await guarded(deps, `restore/${state.backup.engine}`, () => driver.restore(ctx, prepared, {
+    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, ctx.target), () => driver.restore(ctx, prepared, {
       store: deps.store,
       prefix: '',
       rateLimit: state.rateLimit,

@@ -3,6 +3,7 @@
  * functions serve the Lambda handlers, the host agent and the CLI.
  */
 import { PermanentError, classify } from '../errors';
+import { formatIssues } from '../config/issues';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../store/blob-store';
 import type { DriverRegistry } from '../driver/registry';
@@ -15,7 +16,10 @@ export interface StepDeps {
   spoolRoot: string;
   /** Replaces `{ "$secret": ref }` values with the secrets they name. */
   resolveSecrets: (value: unknown) => Promise<unknown>;
-  /** Runs `fn` through the circuit breaker of `target` (engine/instance). Optional: no breaker when absent. */
+  /**
+   * Runs `fn` through the circuit breaker of `target`: the endpoint a step connects to
+   * (`DriverRegistry.backupBreakerTarget`, `restoreBreakerTarget`). Optional: no breaker when absent.
+   */
   guard?: <T>(target: string, fn: () => Promise<T>) => Promise<T>;
   /** Transfer progress, for progress bars. */
   onProgress?: (phase: string, transferredBytes: number, totalBytes: number | undefined) => void;
@@ -33,7 +37,7 @@ interface SafeParser<T> {
 /** Parses step input, naming the problem in a PermanentError `INVALID_INPUT`. */
 export function parseInput<T>(schema: SafeParser<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new PermanentError(`invalid ${what}: ${parsed.error.message}`, { code: 'INVALID_INPUT' });
+  if (!parsed.success) throw new PermanentError(`invalid ${what}: ${formatIssues(parsed.error)}`, { code: 'INVALID_INPUT' });
   return parsed.data;
 }
 

@@ -14,7 +14,7 @@ import { resolveInside, writeArtifact } from '../../core/driver/spool';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import type { Logger } from '../../core/logger';
 import { connectFirstAvailable, idHex } from './client';
-import type { EtcdConfig } from './config';
+import { etcdEndpoint, type EtcdConfig } from './config';
 import { mapEtcdError } from './errors';
 import { detectEtcdTool, snapshotStatus, type EtcdTool } from './etcd-tools';
 import { computeKvDigest } from './kv-digest';
@@ -120,11 +120,16 @@ export class EtcdBackupDriver extends SpoolBackupDriver<EtcdConfig> {
     return this.tool;
   }
 
+  /** The cluster's client URLs: what the circuit breaker protects. */
+  endpoint(config: EtcdConfig): string {
+    return etcdEndpoint(config);
+  }
+
   /**
    * Takes the snapshot. Idempotent: the spool directory is wiped first.
    * @throws TransientError `ETCD_UNAVAILABLE` when no endpoint answers (or the stream breaks),
    *   `ETCD_COMPACTED` when the revision was compacted before the digest was read (a retry takes a
-   *   newer snapshot); PermanentError `ETCD_AUTH`, `SNAPSHOT_CORRUPT`.
+   *   newer snapshot); PermanentError `AUTH_FAILED`, `SNAPSHOT_CORRUPT`.
    */
   async createSnapshot(ctx: BackupContext<EtcdConfig>): Promise<SnapshotRef> {
     const { config, logger } = ctx;

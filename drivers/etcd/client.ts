@@ -54,7 +54,7 @@ export interface Connection {
 /**
  * Connects to the first endpoint that answers a status call, in the order given.
  * @throws the classified error of the last endpoint tried (TransientError `ETCD_UNAVAILABLE` when
- *   none is reachable, PermanentError `ETCD_AUTH` on bad credentials), naming every endpoint tried.
+ *   none is reachable, PermanentError `AUTH_FAILED` on bad credentials), naming every endpoint tried.
  */
 export async function connectFirstAvailable(endpoints: string[], options: ClientOptions, logger?: Logger): Promise<Connection> {
   const failures: string[] = [];
@@ -72,12 +72,13 @@ export async function connectFirstAvailable(endpoints: string[], options: Client
     }
   }
   const mapped = mapEtcdError(lastError);
-  const summary = `no etcd endpoint answered (${failures.join('; ')})`;
+  const tried = `endpoints tried: ${failures.join('; ')}`;
   if (mapped) {
+    // The classified message first (it says what went wrong: refused credentials, unavailable), then each endpoint's answer.
     const Ctor = mapped.constructor as new (message: string, options: { code: string; engine?: string; cause?: unknown }) => typeof mapped;
-    throw new Ctor(summary, { code: mapped.code, engine: 'etcd', cause: lastError });
+    throw new Ctor(`${mapped.message} (${tried})`, { code: mapped.code, engine: 'etcd', cause: lastError });
   }
-  throw new Error(summary, { cause: lastError });
+  throw new Error(`no etcd endpoint answered (${tried})`, { cause: lastError });
 }
 
 /** etcd prints cluster and member ids in hex; etcd3 gives them as decimal uint64 strings. */

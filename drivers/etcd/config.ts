@@ -4,6 +4,7 @@
  * framework before the driver sees the config, so every field here is a plain value.
  */
 import { z } from 'zod';
+import { absolutePath } from '../../core/config/path-field';
 
 /** An `http://` or `https://` URL (etcd client and peer URLs). */
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' });
@@ -29,11 +30,16 @@ export const etcdConfigSchema = z
 /** Parsed instance config. */
 export type EtcdConfig = z.infer<typeof etcdConfigSchema>;
 
+/** What a backup connects to (its circuit breaker's endpoint): the client URLs, sorted. */
+export function etcdEndpoint(config: Pick<EtcdConfig, 'endpoints'>): string {
+  return [...config.endpoints].sort().join(',');
+}
+
 /** Where and how to restore an etcd backup: one new single-member cluster. Unknown keys are rejected. */
 export const etcdRestoreTargetSchema = z
   .object({
-    /** Data directory of the restored member; must be absent or empty (unless forced). */
-    dataDir: z.string().min(1),
+    /** Data directory of the restored member (absolute, no `..`); must be absent or empty (unless forced). */
+    dataDir: absolutePath(),
     /** Member name of the restored member. */
     name: z.string().min(1).default('restored'),
     /** Client URL the restored member listens on and advertises, e.g. `http://127.0.0.1:22379`. */

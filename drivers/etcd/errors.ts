@@ -16,7 +16,7 @@ import {
   castGrpcError,
 } from 'etcd3';
 import { isBrokenCircuitError } from 'cockatiel';
-import { PermanentError, TransientError, isNetworkError, type ClassifiedError } from '../../core/errors';
+import { PermanentError, TransientError, authFailed, isNetworkError, type ClassifiedError } from '../../core/errors';
 
 const ENGINE = 'etcd';
 
@@ -60,7 +60,7 @@ function messageOf(error: unknown): string {
  * (the framework then treats it as permanent).
  *
  * - unavailable / deadline / circuit open / connection refused → TransientError `ETCD_UNAVAILABLE`
- * - authentication or permission failures → PermanentError `ETCD_AUTH`
+ * - authentication or permission failures → PermanentError `AUTH_FAILED` (`ETCD_AUTH` in the message)
  * - a read at a compacted revision → PermanentError `ETCD_COMPACTED`
  */
 export function mapEtcdError(raw: unknown): ClassifiedError | undefined {
@@ -82,8 +82,8 @@ export function mapEtcdError(raw: unknown): ClassifiedError | undefined {
     || is(error, EtcdPermissionDeniedError) || is(error, EtcdInvalidAuthTokenError)
     || AUTH_MESSAGES.some((m) => message.includes(m))
   ) {
-    return new PermanentError(`etcd refused the credentials or the operation is not permitted: ${message}`, {
-      code: 'ETCD_AUTH', engine: ENGINE, cause: error,
+    return authFailed(`etcd refused the credentials or the operation is not permitted: ${message}`, {
+      driverCode: 'ETCD_AUTH', engine: ENGINE, cause: error,
     });
   }
   if (

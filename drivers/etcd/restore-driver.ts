@@ -77,6 +77,11 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     return this.tool;
   }
 
+  /** The restored member's client URL: what the circuit breaker protects. */
+  endpoint(target: EtcdRestoreTarget): string {
+    return target.clientUrl;
+  }
+
   /**
    * Refuses a non-empty data dir (PermanentError `TARGET_NOT_EMPTY`) unless `ctx.force`; with force
    * it only notes that the dir will be replaced (the restore step replaces it after the download is

@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { ArtifactReader, artifactSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
 import type { BackupContext, JsonObject, SnapshotRef, ValidationReport } from '../../core/driver/types';
-import type { MysqlConfig } from './config';
+import { mysqlEndpoint, type MysqlConfig } from './config';
 import { ENGINE, type MysqlFacts } from './layout';
 import { takeLogicalSnapshot, validateLogicalSnapshot } from './logical-backup';
 import { takePhysicalSnapshot, validatePhysicalSnapshot } from './physical-backup';
@@ -16,6 +16,11 @@ import { DIGEST_ALGORITHM } from './table-digest';
 import { VALUE_ENCODING } from './column-codec';
 
 export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
+  /** The server's host:port or socket: what the circuit breaker protects. */
+  endpoint(config: MysqlConfig): string {
+    return mysqlEndpoint(config);
+  }
+
   async createSnapshot(ctx: BackupContext<MysqlConfig>): Promise<SnapshotRef> {
     await rm(ctx.spoolDir, { recursive: true, force: true });
     await mkdir(ctx.spoolDir, { recursive: true });

@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { PermanentError, TransientError, type ClassifiedError } from '../../core/errors';
+import { AUTH_FAILED, PermanentError, TransientError, type ClassifiedError } from '../../core/errors';
 import { hasCommand } from '../../core/host/debian-packages';
 import type { Flavor } from './version';
 
@@ -328,7 +328,7 @@ export function toolFailure(
     return fail('permanent', 'MYSQL_PRIVILEGES',
       `the backup user lacks ${missing.join(', ')}; mariabackup needs RELOAD, PROCESS, LOCK TABLES and BINLOG MONITOR (REPLICATION CLIENT before 10.5) on *.*`);
   }
-  if (/Access denied for user/i.test(stderr)) return fail('permanent', 'MYSQL_AUTH', 'authentication failed (wrong user or password)');
+  if (/Access denied for user/i.test(stderr)) return fail('permanent', AUTH_FAILED, 'authentication failed (MYSQL_AUTH): wrong user or password');
   const unquoted = /failed to execute query BACKUP LOCK (.+?): Incorrect table name/i.exec(stderr);
   if (unquoted) {
     return fail('permanent', 'MYSQL_UNSUPPORTED_NAME',

@@ -3,6 +3,7 @@
  * where to restore to. Secrets (`{ "$secret": ... }`) are resolved before the driver sees them.
  */
 import { z } from 'zod';
+import { absolutePath } from '../../core/config/path-field';
 
 const identifier = z.string().min(1).max(64);
 
@@ -10,8 +11,8 @@ const identifier = z.string().min(1).max(64);
 const connectionShape = {
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(1).max(65535).default(3306),
-  /** Unix socket; when set, host and port are ignored. */
-  socketPath: z.string().min(1).optional(),
+  /** Unix socket (absolute path); when set, host and port are ignored. */
+  socketPath: absolutePath().optional(),
   user: z.string().min(1),
   password: z.string().optional(),
   connectTimeoutMs: z.number().int().positive().default(10_000),
@@ -42,7 +43,7 @@ export const mysqlConfigSchema = z.strictObject({
   /** Physical mode: the backup tool and the server's data dir on this host. */
   physical: z.strictObject({
     tool: z.enum(['mariabackup', 'xtrabackup']).optional(),
-    datadir: z.string().min(1).optional(),
+    datadir: absolutePath().optional(),
     parallel: z.number().int().min(1).max(64).default(2),
     /**
      * After streaming, read the backup back, extract it into the spool (scratch space for one
@@ -54,6 +55,11 @@ export const mysqlConfigSchema = z.strictObject({
   }).default({ parallel: 2, prepareCheck: true }),
 });
 export type MysqlConfig = z.infer<typeof mysqlConfigSchema>;
+
+/** What a config or target connects to (its circuit breaker's endpoint): `unix:<socket>` or `host:port`. */
+export function mysqlEndpoint(settings: { host: string; port: number; socketPath?: string }): string {
+  return settings.socketPath ? `unix:${settings.socketPath}` : `${settings.host}:${settings.port}`;
+}
 
 /** Replay of archived binary logs after the restore, up to a time or a GTID (inclusive). */
 const pointInTimeSchema = z.strictObject({
@@ -71,7 +77,7 @@ export const mysqlRestoreTargetSchema = z.strictObject({
   parallelism: z.number().int().min(1).max(64).default(4),
   /** Physical restores: the new server's data dir on this host, and the port to start it on. */
   physical: z.strictObject({
-    datadir: z.string().min(1),
+    datadir: absolutePath(),
     start: z.boolean().default(true),
   }).optional(),
   pointInTime: pointInTimeSchema.optional(),

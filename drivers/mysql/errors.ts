@@ -8,7 +8,7 @@
  * above that they differ, so mysql2's `code` names can be wrong for MariaDB), then by `code`, then
  * by message text: errors that crossed a process or jest VM boundary may keep only their message.
  */
-import { PermanentError, TransientError, isNetworkError, type ClassifiedError } from '../../core/errors';
+import { PermanentError, TransientError, authFailed, isNetworkError, type ClassifiedError } from '../../core/errors';
 
 const ENGINE = 'mysql';
 
@@ -122,7 +122,8 @@ function matches(error: NativeError, errnos: Set<number>, codes: Set<string>, me
  * Classifies a mysql2 error, or returns undefined when it is not one this driver recognises (the
  * framework then treats it as permanent). Our own errors pass through.
  *
- * - login refused (wrong password, host not allowed, locked account) → PermanentError `MYSQL_AUTH`
+ * - login refused (wrong password, host not allowed, locked account) → PermanentError `AUTH_FAILED`
+ *   (`MYSQL_AUTH` in the message)
  * - a privilege missing for a statement → PermanentError `MYSQL_PRIVILEGES`, naming the privilege
  * - unreachable, connection lost, server shutting down, connection killed → TransientError `MYSQL_UNAVAILABLE`
  * - too many connections, lock wait timeout, deadlock, table changed under the snapshot → TransientError `MYSQL_BUSY`
@@ -142,7 +143,7 @@ export function mapMysqlError(raw: unknown): ClassifiedError | undefined {
     return new PermanentError(`${what}: ${text}`, { ...options, code: 'MYSQL_PRIVILEGES' });
   }
   if (matches(error, AUTH_ERRNOS, AUTH_CODES, ['Access denied for user', 'is not allowed to connect'])) {
-    return new PermanentError(`the server refused the login (check user, password and allowed hosts): ${text}`, { ...options, code: 'MYSQL_AUTH' });
+    return authFailed(`the server refused the login (check user, password and allowed hosts): ${text}`, { ...options, driverCode: 'MYSQL_AUTH' });
   }
   if (matches(error, BUSY_ERRNOS, BUSY_CODES, BUSY_MESSAGES)) {
     return new TransientError(`the server is busy: ${text}`, { ...options, code: 'MYSQL_BUSY' });

@@ -136,7 +136,7 @@ function checkSchemaMatches(tables: DumpTable[], schemas: DatabaseSchema[]): voi
  * has emptied). Never leaves a lock behind: the lock is released and every connection
  * closed whether it succeeds or fails.
  *
- * @throws PermanentError `MYSQL_AUTH` (login refused), `MYSQL_PRIVILEGES` (naming the missing
+ * @throws PermanentError `AUTH_FAILED` (login refused), `MYSQL_PRIVILEGES` (naming the missing
  *   privilege), `UNSUPPORTED_VERSION`, `MYSQL_DATABASE_NOT_FOUND`, `MYSQL_NOTHING_TO_BACK_UP`;
  *   TransientError `MYSQL_UNAVAILABLE` (unreachable, or a connection lost mid-dump), `MYSQL_BUSY`
  *   (lock wait timeout, too many connections), `MYSQL_SCHEMA_CHANGED` (DDL during the backup).

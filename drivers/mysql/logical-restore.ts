@@ -1,7 +1,7 @@
 /**
  * Logical restore of a MySQL/MariaDB backup into a target server:
  *
- * 1. `prepareLogicalTarget` connects (auth → `MYSQL_AUTH`, unreachable → transient), maps the
+ * 1. `prepareLogicalTarget` connects (auth → `AUTH_FAILED`, unreachable → transient), maps the
  *    backed-up databases to their target names (`renameDatabases`) and refuses target databases that
  *    hold tables, views, routines or events (`TARGET_NOT_EMPTY`) unless forced. It changes nothing.
  * 2. `restoreLogical` downloads every artifact it needs (sha256 re-checked) BEFORE touching the
@@ -84,7 +84,7 @@ async function withSchemaConnection<T>(ctx: Ctx, doing: string, fn: (connection:
  * to replace are noted (and dropped by {@link restoreLogical}, after the downloads are verified).
  * Never changes the target. Returns the restore token that lets a retried restore recognise its
  * own unfinished work.
- * @throws PermanentError `TARGET_NOT_EMPTY`, `MYSQL_AUTH`, `INVALID_INPUT`, `UNSUPPORTED_VERSION`, `MYSQL_LOCAL_INFILE_DISABLED`;
+ * @throws PermanentError `TARGET_NOT_EMPTY`, `AUTH_FAILED`, `INVALID_INPUT`, `UNSUPPORTED_VERSION`, `MYSQL_LOCAL_INFILE_DISABLED`;
  *   TransientError `MYSQL_UNAVAILABLE`.
  */
 export async function prepareLogicalTarget(ctx: Ctx): Promise<PreparedTarget> {

@@ -115,7 +115,7 @@ const PREPARE_SKIPPED = 'skipped (physical.prepareCheck=false)';
  * way), reads the binlog position from the backup, and — with `physical.prepareCheck` — reads the
  * written artifact back to prepare it and compute every user table's rows and digest (see the
  * module comment). On any failure the written artifact is removed.
- * @throws PermanentError `MYSQL_AUTH`, `MYSQL_PRIVILEGES`, `MISSING_TOOL`, `UNSUPPORTED_VERSION`,
+ * @throws PermanentError `AUTH_FAILED`, `MYSQL_PRIVILEGES`, `MISSING_TOOL`, `UNSUPPORTED_VERSION`,
  *   `TOOL_VERSION_MISMATCH`, `NOT_ON_DATABASE_HOST`, `SNAPSHOT_CORRUPT` (a damaged stream, or no
  *   binlog position), `MYSQL_TOOL_FAILED` (the tool exited non-zero or was killed), `DISK_FULL` (no
  *   room for the prepare check's copy), `CHECKSUM_MISMATCH` (the artifact read back differs);

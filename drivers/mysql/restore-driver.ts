@@ -6,7 +6,7 @@
 import type {
   PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport,
 } from '../../core/driver/types';
-import type { MysqlRestoreTarget } from './config';
+import { mysqlEndpoint, type MysqlRestoreTarget } from './config';
 import { PermanentError } from '../../core/errors';
 import type { MysqlConsistency, MysqlFacts } from './layout';
 import { prepareLogicalTarget, restoreLogical, validateTables } from './logical-restore';
@@ -32,6 +32,11 @@ function assertRestorableHere(ctx: RestoreContext<MysqlRestoreTarget>): void {
 const isPhysical = (ctx: RestoreContext<MysqlRestoreTarget>): boolean => (ctx.backup.facts as MysqlFacts).mode === 'physical';
 
 export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
+  /** The target server's host:port or socket: what the circuit breaker protects. */
+  endpoint(target: MysqlRestoreTarget): string {
+    return mysqlEndpoint(target);
+  }
+
   async prepareTarget(ctx: RestoreContext<MysqlRestoreTarget>): Promise<PreparedTarget> {
     assertRestorableHere(ctx);
     assertReplayable(ctx);

@@ -1,6 +1,6 @@
 /**
  * Connections to a logical restore target, with the failures an operator must be able to tell
- * apart: wrong credentials (permanent, `MYSQL_AUTH`), a server that cannot be reached right now
+ * apart: wrong credentials (permanent, `AUTH_FAILED`), a server that cannot be reached right now
  * (transient, `MYSQL_UNAVAILABLE`), and errors while applying a backup, classified (errors.ts) so
  * the state machine retries only what a retry can cure (lost connections, deadlocks, lock waits).
  */
@@ -19,7 +19,7 @@ export function classifyTargetError(error: unknown, doing: string, code = 'MYSQL
   return toMysqlError(error, doing, code);
 }
 
-/** Classifies a failed login: auth → PermanentError `MYSQL_AUTH`, unreachable → TransientError `MYSQL_UNAVAILABLE`. */
+/** Classifies a failed login: auth → PermanentError `AUTH_FAILED`, unreachable → TransientError `MYSQL_UNAVAILABLE`. */
 function connectError(error: unknown, settings: ConnectionSettings): ClassifiedError {
   const where = describeServer(settings);
   const missingSocket = (error as { code?: unknown }).code === 'ENOENT' && settings.socketPath !== undefined;

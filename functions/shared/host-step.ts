@@ -6,6 +6,7 @@
  * agent's output (the next state) or throws the agent's error under its own name.
  */
 import { PermanentError, TransientError } from '../../core/errors';
+import { formatIssues } from '../../core/config/issues';
 import type { AgentResult, AgentStep } from '../../core/agent/agent-steps';
 import type { HostSubmission } from '../../core/host-runner/host-runner';
 import type { RuntimeProvider } from './lambda-runtime';
@@ -27,7 +28,7 @@ interface OutputSchema {
 function checkedOutput(step: AgentStep, schema: OutputSchema, output: unknown): unknown {
   const parsed = schema.safeParse(output);
   if (!parsed.success) {
-    throw new PermanentError(`the host agent's ${step} output is not what this version expects: ${parsed.error.message}`, { code: 'INVALID_AGENT_OUTPUT' });
+    throw new PermanentError(`the host agent's ${step} output is not what this version expects: ${formatIssues(parsed.error)}`, { code: 'INVALID_AGENT_OUTPUT' });
   }
   return output;
 }

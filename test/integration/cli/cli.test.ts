@@ -2,40 +2,15 @@
  * The CLI as a user runs it: a real process, real etcd, a local store. Exit codes are part of the
  * contract (0 ok, 1 failed, 2 bad input, 3 unavailable), and errors are one clear line.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
-import { freeMemberUrls, startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from '../../harness/etcd';
+import { useEtcdCli } from '../../harness/cli';
+import { freeMemberUrls } from '../../harness/etcd';
 
-const CLI = path.resolve(__dirname, '../../../bin/dbbackup.js');
-let etcd: TestEtcd;
-let work: string;
+const { dbbackup, etcd, work } = useEtcdCli('cli', 100);
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function dbbackup(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, '--store', path.join(work, 'store'), ...args], {
-      env: { ...process.env, DBBACKUP_SPOOL_DIR: path.join(work, 'spool'), DBBACKUP_RETRY_ATTEMPTS: '1', ...env },
-    }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-cli-'));
-  etcd = await startTestEtcd('cli');
-  await writeKeys(etcd.client, 100);
-});
-afterAll(async () => {
-  await stopAllEtcd();
-  await rm(work, { recursive: true, force: true });
-});
-
-const config = () => JSON.stringify({ endpoints: [etcd.clientUrl] });
+const config = () => JSON.stringify({ endpoints: [etcd().clientUrl] });
 
 describe('dbbackup CLI', () => {
   it('backs up, lists, shows, verifies and restores with --json output', async () => {
@@ -45,7 +20,7 @@ describe('dbbackup CLI', () => {
     const list = JSON.parse((await dbbackup(['--json', 'list', '--engine', 'etcd'])).stdout);
     const show = await dbbackup(['show', 'latest', '--engine', 'etcd', '--instance', 'cli']);
     const verify = await dbbackup(['verify', summary.backupId]);
-    const dataDir = path.join(work, 'restored', 'data');
+    const dataDir = path.join(work(), 'restored', 'data');
     const restore = await dbbackup(['--json', 'restore', 'latest', '--engine', 'etcd', '--instance', 'cli', '--target', JSON.stringify({ dataDir, ...(await freeMemberUrls()) })]);
     await stopMember(memberPidFile(dataDir));
 
@@ -86,7 +61,7 @@ describe('dbbackup CLI', () => {
   it('refuses a non-empty restore target unless --force', async () => {
     // Prepare
     const backup = JSON.parse((await dbbackup(['--json', 'backup', 'etcd', '--instance', 'force', '--config', config()])).stdout);
-    const dataDir = path.join(work, 'occupied', 'data');
+    const dataDir = path.join(work(), 'occupied', 'data');
     await mkdir(dataDir, { recursive: true });
     await writeFile(path.join(dataDir, 'member'), 'old data');
     const target = JSON.stringify({ dataDir, ...(await freeMemberUrls()) });

@@ -53,7 +53,7 @@ describe('etcd connectivity and credentials', () => {
     expect(snapshot.facts.keyCount).toBe(50);
   });
 
-  it('with auth enabled: a wrong password is PermanentError ETCD_AUTH, the right one works, and the restore keeps auth', async () => {
+  it('with auth enabled: a wrong password is PermanentError AUTH_FAILED (ETCD_AUTH), the right one works, and the restore keeps auth', async () => {
     // Prepare
     const secured = await startTestEtcd('auth');
     await writeKeys(secured.client, 10);
@@ -83,9 +83,9 @@ describe('etcd connectivity and credentials', () => {
 
     // Assess
     expect(refused).toBeInstanceOf(PermanentError);
-    expect(refused).toMatchObject({ code: 'ETCD_AUTH', message: expect.stringContaining('authentication failed') });
+    expect(refused).toMatchObject({ code: 'AUTH_FAILED', message: expect.stringMatching(/^authentication failed \(ETCD_AUTH\): .*authentication failed/) });
     expect(snapshot.facts.keyCount).toBe(10);
-    expect(unauthenticated).toMatchObject({ name: 'PermanentError', code: 'ETCD_AUTH' });
+    expect(unauthenticated).toMatchObject({ name: 'PermanentError', code: 'AUTH_FAILED' });
     expect(report.ok).toBe(true);
   });
 });

@@ -356,7 +356,7 @@ describe('errors an operator can act on', () => {
     `);
   });
 
-  it('a wrong password is PermanentError MYSQL_AUTH', async () => {
+  it('a wrong password is PermanentError AUTH_FAILED (MYSQL_AUTH)', async () => {
     // Prepare
     const ctx = await context({ user: 'root', password: 'wrong' });
 
@@ -365,7 +365,7 @@ describe('errors an operator can act on', () => {
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(PermanentError);
-    await expect(attempt).rejects.toMatchObject({ code: 'MYSQL_AUTH', message: expect.stringContaining('refused the login') });
+    await expect(attempt).rejects.toMatchObject({ code: 'AUTH_FAILED', message: expect.stringContaining('authentication failed (MYSQL_AUTH): the server refused the login') });
   });
 
   it('an unreachable port is TransientError MYSQL_UNAVAILABLE', async () => {

@@ -273,13 +273,13 @@ describe('mysql logical restore', () => {
     await sourceAdmin.query('DROP DATABASE wide');
   }, 600_000);
 
-  it('says MYSQL_AUTH for a wrong password and a transient error for an unreachable target', async () => {
+  it('says AUTH_FAILED for a wrong password and a transient error for an unreachable target', async () => {
     // Prepare
     const wrongPassword = await restoreContext(source, { password: 'wrong' });
     const unreachable = await restoreContext(source, { port: await freePort(), connectTimeoutMs: 2_000 });
 
     // Act / Assess
-    await expect(prepareLogicalTarget(wrongPassword)).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_AUTH' });
+    await expect(prepareLogicalTarget(wrongPassword)).rejects.toMatchObject({ name: 'PermanentError', code: 'AUTH_FAILED', message: expect.stringContaining('(MYSQL_AUTH)') });
     await expect(prepareLogicalTarget(unreachable)).rejects.toMatchObject({ name: 'TransientError' });
   });
 });

@@ -185,20 +185,24 @@ describe('mysql physical backups (mariabackup)', () => {
 
   it('names the missing privileges and rejects a wrong password, marking nothing complete', async () => {
     // Prepare: a password with the characters option files treat specially (a wrong quoting would
-    // show up as MYSQL_AUTH instead of MYSQL_PRIVILEGES).
+    // show up as AUTH_FAILED instead of MYSQL_PRIVILEGES).
     const tricky = 'p"w\\#\'; x=1';
     await admin.query("CREATE USER IF NOT EXISTS 'weak'@'%' IDENTIFIED BY ?", [tricky]);
     await admin.query("GRANT SELECT ON *.* TO 'weak'@'%'");
 
+    // Passwords are secret references, never inline: here files.
+    await writeFile(path.join(scratch, 'tricky.pw'), tricky);
+    await writeFile(path.join(scratch, 'wrong.pw'), 'wrong');
+
     // Act
-    const weak = await failure(rt.backup({ engine: 'mysql', instance: 'phys-weak', config: physicalConfig({ user: 'weak', password: tricky }) }));
-    const wrong = await failure(rt.backup({ engine: 'mysql', instance: 'phys-wrong', config: physicalConfig({ password: 'wrong' }) }));
+    const weak = await failure(rt.backup({ engine: 'mysql', instance: 'phys-weak', config: physicalConfig({ user: 'weak', password: { $secret: `file:${path.join(scratch, 'tricky.pw')}` } }) }));
+    const wrong = await failure(rt.backup({ engine: 'mysql', instance: 'phys-wrong', config: physicalConfig({ password: { $secret: `file:${path.join(scratch, 'wrong.pw')}` } }) }));
 
     // Assess
     expect(weak).toMatchObject({ name: 'PermanentError', code: 'MYSQL_PRIVILEGES' });
     expect(weak.message).toMatch(/lacks RELOAD, PROCESS/);
     expect(weak.message).not.toMatch(/\*[0-9A-F]{40}/); // the password hash SHOW GRANTS prints is redacted
-    expect(wrong).toMatchObject({ name: 'PermanentError', code: 'MYSQL_AUTH' });
+    expect(wrong).toMatchObject({ name: 'PermanentError', code: 'AUTH_FAILED', message: expect.stringContaining('(MYSQL_AUTH)') });
     const listed = await rt.catalog.list({ includeIncomplete: true });
     expect(listed.filter((e) => e.instance === 'phys-weak' || e.instance === 'phys-wrong')).toEqual([]);
     // mariabackup ran (and failed) for the weak user, streaming into the store: nothing of it stays.

@@ -107,11 +107,11 @@ describe('mysql through the state machines', () => {
   }, 300_000);
 
   it('wrong password fails permanently with a clear error and nothing is marked complete', async () => {
-    const rt = await runtime();
-    const error = await rt.execute('backup', { engine: 'mysql', instance: 'denied', config: { ...source.config(), password: 'wrong' } })
+    const rt = await runtime({ env: { MYSQL_PASSWORD: 'wrong' } });
+    const error = await rt.execute('backup', { engine: 'mysql', instance: 'denied', config: { ...source.config(), password: { $secret: 'env:MYSQL_PASSWORD' } } })
       .catch((e: unknown) => e) as ExecutionFailedError;
     expect(error.errorName).toBe('PermanentError');
-    expect(error.causeText).toMatch(/^MYSQL_AUTH: /);
+    expect(error.causeText).toMatch(/^AUTH_FAILED: connecting to root@\S+: authentication failed \(MYSQL_AUTH\): /);
     expect(await rt.catalog.list({ includeIncomplete: true })).toEqual([]);
   });
 
@@ -124,9 +124,9 @@ describe('mysql through the state machines', () => {
   });
 
   it('a user without the privileges a consistent dump needs gets an error naming them', async () => {
-    const rt = await runtime();
+    const rt = await runtime({ env: { MYSQL_PASSWORD: 'pw' } });
     await admin.query("CREATE USER IF NOT EXISTS 'reader'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON shop.* TO 'reader'@'%'");
-    const error = await rt.execute('backup', { engine: 'mysql', instance: 'reader', config: { ...source.config(), user: 'reader', password: 'pw' } })
+    const error = await rt.execute('backup', { engine: 'mysql', instance: 'reader', config: { ...source.config(), user: 'reader', password: { $secret: 'env:MYSQL_PASSWORD' } } })
       .catch((e: unknown) => e) as ExecutionFailedError;
     expect(error.errorName).toBe('PermanentError');
     expect(error.causeText).toMatch(/privilege|RELOAD|BACKUP/i);

@@ -92,18 +92,18 @@ describe('backup state machine', () => {
     await secured.client.role('root').create();
     await (await secured.client.user('root').create('right')).addRole('root');
     await secured.client.auth.authEnable();
-    const rt = await runtime();
+    const rt = await runtime({ env: { ...s3.env, ETCD_PASSWORD: 'wrong' } });
 
     // Act
     const failing = rt.execute('backup', {
-      engine: 'etcd', instance: 'auth', config: { endpoints: [secured.clientUrl], username: 'root', password: 'wrong' },
+      engine: 'etcd', instance: 'auth', config: { endpoints: [secured.clientUrl], username: 'root', password: { $secret: 'env:ETCD_PASSWORD' } },
     });
 
     // Assess
     const error = await failing.catch((e: unknown) => e) as ExecutionFailedError;
     expect(error).toBeInstanceOf(ExecutionFailedError);
     expect(error.errorName).toBe('PermanentError');
-    expect(error.causeText).toMatch(/^ETCD_AUTH: .*authentication failed/);
+    expect(error.causeText).toMatch(/^AUTH_FAILED: authentication failed \(ETCD_AUTH\): .*authentication failed/);
     expect(error.execution.path).toEqual(expect.arrayContaining(['Cleanup after failure', 'Backup failed']));
     expect(error.execution.retries.Snapshot ?? 0).toBe(0);
     expect(await rt.catalog.list({ includeIncomplete: true })).toEqual([]);

@@ -27,13 +27,13 @@ describe('mapEtcdError', () => {
     ['GRPCUnauthenticatedError', new GRPCUnauthenticatedError('16 UNAUTHENTICATED')],
     ['EtcdAuthenticationFailedError', new EtcdAuthenticationFailedError('etcdserver: authentication failed, invalid user ID or password')],
     ['EtcdPermissionDeniedError', new EtcdPermissionDeniedError('etcdserver: permission denied')],
-  ])('maps %s to PermanentError ETCD_AUTH', (_label, error) => {
+  ])('maps %s to PermanentError AUTH_FAILED, naming ETCD_AUTH', (_label, error) => {
     // Act
     const mapped = mapEtcdError(error);
 
     // Assess
     expect(mapped).toBeInstanceOf(PermanentError);
-    expect(mapped).toMatchObject({ code: 'ETCD_AUTH' });
+    expect(mapped).toMatchObject({ code: 'AUTH_FAILED', message: expect.stringMatching(/^authentication failed \(ETCD_AUTH\): /) });
   });
 
   it('maps a read at a compacted revision to PermanentError ETCD_COMPACTED', () => {

@@ -223,7 +223,7 @@ describe('stderr and failures', () => {
 
   it.each([
     [privilegeStderr, PermanentError, 'MYSQL_PRIVILEGES', /lacks RELOAD, PROCESS/],
-    ["Failed to connect to MariaDB server: Access denied for user 'root'@'127.0.0.1' (using password: YES).", PermanentError, 'MYSQL_AUTH', /authentication failed/],
+    ["Failed to connect to MariaDB server: Access denied for user 'root'@'127.0.0.1' (using password: YES).", PermanentError, 'AUTH_FAILED', /authentication failed \(MYSQL_AUTH\)/],
     ["ERROR: Got error reading packet from server: Access denied; you need (at least one of) the REPLICATION SLAVE privilege(s) for this operation", PermanentError, 'MYSQL_PRIVILEGES', /REPLICATION SLAVE/],
     ["Failed to connect to MariaDB server: Can't connect to server on '127.0.0.1' (111).", TransientError, 'MYSQL_UNAVAILABLE', /cannot reach/],
     ['xb_stream_read_chunk(): invalid checksum at offset 0xd71f0d: expected 0xd70a0789, read 0x33ac8998.', PermanentError, 'SNAPSHOT_CORRUPT', /corrupt or truncated/],

@@ -17,13 +17,13 @@ describe('mapMysqlError', () => {
     ['no password given where one is needed', serverError(1698, 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR', "Access denied for user 'root'@'localhost'", true)],
     ['an auth plugin the client cannot do', clientError('AUTH_SWITCH_PLUGIN_ERROR', 'Server requests authentication using unknown plugin sha256_password')],
     ['only the message (crossed a process boundary)', new Error("Access denied for user 'backup'@'10.0.0.1' (using password: YES)")],
-  ])('maps %s to PermanentError MYSQL_AUTH', (_label, error) => {
+  ])('maps %s to PermanentError AUTH_FAILED, naming MYSQL_AUTH', (_label, error) => {
     // Act
     const mapped = mapMysqlError(error);
 
     // Assess
     expect(mapped).toBeInstanceOf(PermanentError);
-    expect(mapped).toMatchObject({ name: 'PermanentError', code: 'MYSQL_AUTH', engine: 'mysql' });
+    expect(mapped).toMatchObject({ name: 'PermanentError', code: 'AUTH_FAILED', engine: 'mysql', message: expect.stringMatching(/^authentication failed \(MYSQL_AUTH\): /) });
     expect(mapped?.message).toContain('refused the login');
   });
 

@@ -4,9 +4,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { PermanentError, TransientError } from '../../../core/errors';
 import { silentLogger } from '../../../core/logger';
-import {
-  blobStoreState, circuitStateKey, fileState, PersistentCircuitBreaker, type CircuitBreakerOptions, type DurableState,
-} from '../../../core/resilience/circuit-breaker';
+import { circuitStateKey, PersistentCircuitBreaker, type CircuitBreakerOptions } from '../../../core/resilience/circuit-breaker';
+import { blobStoreState, fileState, type DurableState } from '../../../core/resilience/durable-state';
 import type { BlobStore } from '../../../core/store/blob-store';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,7 +43,7 @@ describe('PersistentCircuitBreaker', () => {
     // Assess
     await expect(fast).rejects.toBeInstanceOf(TransientError);
     await expect(fast).rejects.toMatchObject({ code: 'CIRCUIT_OPEN', engine: 'etcd' });
-    await expect(fast).rejects.toThrow(/target 'etcd\/prod' is open after 3 consecutive transient failures; failing fast until \d{4}-\d\d-\d\dT.*ETCD_UNAVAILABLE/);
+    await expect(fast).rejects.toThrow(/target 'etcd\/prod' is open after 3 consecutive transient failures; it stays open 0s, failing fast until \d{4}-\d\d-\d\dT.*ETCD_UNAVAILABLE/);
     expect(calls).toBe(3);
     expect(await breaker.status()).toMatchObject({ state: 'open', consecutiveFailures: 3, lastFailure: { code: 'ETCD_UNAVAILABLE' } });
   });
@@ -150,6 +149,24 @@ describe('PersistentCircuitBreaker', () => {
 
     // Assess
     await expect(fast).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+  });
+
+  it('says how long it stays open and how to try sooner, and reset() closes it for every process', async () => {
+    // Prepare
+    const breaker = new PersistentCircuitBreaker(options({ halfOpenAfterMs: 60_000, override: 'set X=reset' }));
+    for (let i = 0; i < 3; i++) await breaker.execute(async () => { throw unavailable(); }).catch(() => undefined);
+
+    // Act
+    const fast = await breaker.execute(async () => 'not called').catch((e: unknown) => e as Error);
+    await breaker.reset();
+    const other = new PersistentCircuitBreaker(options({ state: fileState(dir), halfOpenAfterMs: 60_000 }));
+    const after = await other.execute(async () => 'called');
+
+    // Assess
+    expect(fast).toMatchObject({ code: 'CIRCUIT_OPEN' });
+    expect((fast as Error).message).toMatch(/it stays open 60s, failing fast until \S+ \(in (59|60)s\), then lets one attempt through; to try now: set X=reset; last failure: ETCD_UNAVAILABLE: /);
+    expect(after).toBe('called');
+    expect(await other.status()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
   });
 
   it('fails open, with a warning, when its state is corrupt', async () => {

@@ -1,0 +1,63 @@
+/**
+ * Reads the two small files that describe a stored backup, `manifest.json` and
+ * `verification.json`, so that one unreadable file damages one backup and nothing else: content
+ * that is not JSON or does not match its schema becomes a
+ * {@link BackupDamage} the catalog lists, instead of an error that stops `list` for the whole store.
+ *
+ * Only content problems count as damage. A store that cannot be read right now (throttling, a
+ * network error, missing permissions) still throws: taking a good backup for a damaged one would
+ * let `prune` delete it.
+ */
+import { PermanentError } from '../errors';
+import type { BlobStore } from '../store/blob-store';
+import { readJson } from '../store/json';
+import { manifestKey, verificationKey } from './layout';
+import { parseManifest, type BackupManifest } from './manifest';
+import { parseVerification, type VerificationRecord } from './verification';
+
+/** Why a backup's manifest or verification record cannot be used. */
+export interface BackupDamage {
+  /** The unreadable file, relative to the backup's prefix. */
+  file: 'manifest.json' | 'verification.json';
+  /** `INVALID_JSON`, `INVALID_MANIFEST` or `INVALID_VERIFICATION`. */
+  code: string;
+  /** What is wrong with it, naming the object. */
+  reason: string;
+}
+
+/** What reading one of the files gave: its content, damage, or nothing (the file went away). */
+export type FileRead<T> = { value: T } | { damage: BackupDamage } | undefined;
+
+/** Codes of content that cannot be used; anything else is a store problem and is rethrown. */
+const CONTENT_CODES = new Set(['INVALID_JSON', 'INVALID_MANIFEST', 'INVALID_VERIFICATION']);
+
+async function readEntryFile<T>(
+  file: BackupDamage['file'], read: () => Promise<T | undefined>,
+): Promise<FileRead<T>> {
+  try {
+    const value = await read();
+    return value === undefined ? undefined : { value };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (!(error instanceof PermanentError) || typeof code !== 'string' || !CONTENT_CODES.has(code)) throw error;
+    return { damage: { file, code, reason: error.message } };
+  }
+}
+
+/** The manifest of the backup stored under `prefix`. */
+export function readManifest(store: BlobStore, prefix: string): Promise<FileRead<BackupManifest>> {
+  const key = manifestKey(prefix);
+  return readEntryFile('manifest.json', async () => {
+    const raw = await readJson(store, key);
+    return raw === undefined ? undefined : parseManifest(raw, key);
+  });
+}
+
+/** The latest verification record of the backup stored under `prefix`. */
+export function readVerification(store: BlobStore, prefix: string): Promise<FileRead<VerificationRecord>> {
+  const key = verificationKey(prefix);
+  return readEntryFile('verification.json', async () => {
+    const raw = await readJson(store, key);
+    return raw === undefined ? undefined : parseVerification(raw, key);
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * The one rule for secrets in a config or restore target: a field whose name is a secret word
+ * (`password`, `token`, `clientSecret`, … see {@link isSecretValuedKey}) holds a
+ * `{ "$secret": "<scheme>:<ref>" }` reference, never the secret itself. The CLI's `--config` and
+ * `--target`, the state machines' inputs and the instances file all check it with
+ * {@link refuseInlineSecrets}; they differ only in which reference schemes they accept.
+ */
+import { z } from 'zod';
+import { isSecretValuedKey } from '../secrets';
+
+/** A reference any runner resolves: `env:NAME`, `file:/path`, `ssm:/param`, `secretsmanager:<id>[#key]`. */
+export const anySecretRefSchema = z.strictObject({
+  $secret: z.string().regex(/^(env:\S+|file:\S+|ssm:\/\S+|secretsmanager:\S+)$/,
+    'must be "env:<NAME>", "file:<path>", "ssm:/<parameter>" or "secretsmanager:<name-or-arn>[#key]"'),
+});
+
+export interface InlineSecretRule {
+  /** Which `{ "$secret": ... }` objects are acceptable references. */
+  refSchema: z.ZodType;
+  /** What the issue on an inline secret says, e.g. why it must be a reference. */
+  message: string;
+}
+
+/**
+ * A zod refinement: adds an issue at every secret-named field that holds a value (a non-empty
+ * string or a number) and at every `$secret` object `rule.refSchema` refuses. An empty string is
+ * no secret (a user without a password), so it passes.
+ *
+ * @example
+ * ```ts
+ * const config = z.record(z.string(), z.unknown()).superRefine(refuseInlineSecrets({ refSchema: anySecretRefSchema, message: 'must be a reference' }));
+ * config.safeParse({ password: 'hunter2' }); // issue at ['password']
+ * ```
+ */
+export function refuseInlineSecrets(rule: InlineSecretRule): (value: unknown, ctx: z.RefinementCtx) => void {
+  return function checkSecretFields(value, ctx) {
+    walk(value, [], rule, ctx);
+  };
+}
+
+function walk(value: unknown, at: PropertyKey[], rule: InlineSecretRule, ctx: z.RefinementCtx): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => walk(item, [...at, i], rule, ctx));
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const record = value as Record<string, unknown>;
+  if ('$secret' in record) {
+    const ref = rule.refSchema.safeParse(record);
+    if (!ref.success) {
+      for (const issue of ref.error.issues) {
+        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+        for (const key of keys) {
+          ctx.addIssue({ code: 'custom', path: [...at, ...issue.path, ...(key === undefined ? [] : [key])], message: key === undefined ? issue.message : 'unknown field' });
+        }
+      }
+    }
+    return;
+  }
+  for (const [key, child] of Object.entries(record)) {
+    const inline = (typeof child === 'string' && child.length > 0) || typeof child === 'number';
+    if (isSecretValuedKey(key) && inline) {
+      ctx.addIssue({ code: 'custom', path: [...at, key], message: rule.message });
+    } else {
+      walk(child, [...at, key], rule, ctx);
+    }
+  }
+}
+
+/**
+ * A driver config or restore target as a request carries it (before its secrets are resolved):
+ * any JSON object whose secrets are references of any scheme.
+ */
+export const secretsByReferenceSchema = z.record(z.string(), z.any()).superRefine(refuseInlineSecrets({
+  refSchema: anySecretRefSchema,
+  message: 'must be a { "$secret": "<scheme>:<ref>" } reference (env:, file:, ssm: or secretsmanager:), not the secret itself',
+}));

@@ -1,0 +1,67 @@
+/**
+ * The CLI as a user runs it: `bin/dbbackup.js` in a child process, in a work directory (so a
+ * relative path lands there) with its store and spool under it, one attempt per step (so a failure
+ * shows at once, not after the retry policy).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from './etcd';
+
+const CLI = path.resolve(__dirname, '../../bin/dbbackup.js');
+
+/** What one CLI run printed and how it exited. */
+export interface CliRun { code: number; stdout: string; stderr: string }
+
+export type Cli = (args: string[], env?: NodeJS.ProcessEnv) => Promise<CliRun>;
+
+/**
+ * A runner of `dbbackup --store <work>/store ...` with `DBBACKUP_SPOOL_DIR=<work>/spool`.
+ * @param work a directory (or a function giving it, for directories made in beforeAll)
+ */
+export function cliIn(work: string | (() => string)): Cli {
+  return function runDbbackup(args, env = {}) {
+    const dir = typeof work === 'string' ? work : work();
+    return new Promise((resolve) => {
+      execFile(process.execPath, [CLI, '--store', path.join(dir, 'store'), ...args], {
+        cwd: dir,
+        env: { ...process.env, DBBACKUP_SPOOL_DIR: path.join(dir, 'spool'), DBBACKUP_RETRY_ATTEMPTS: '1', ...env },
+      }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  };
+}
+
+/** What {@link useEtcdCli} gives a test file. */
+export interface EtcdCli {
+  dbbackup: Cli;
+  /** The etcd the tests back up (started in beforeAll). */
+  etcd(): TestEtcd;
+  /** The work directory holding `store/` and `spool/`. */
+  work(): string;
+}
+
+/**
+ * For a CLI test file: a work directory and a real etcd with `keys` keys, made in beforeAll and
+ * removed (with every etcd the harness started) in afterAll.
+ */
+export function useEtcdCli(label: string, keys = 10): EtcdCli {
+  let work: string | undefined;
+  let etcd: TestEtcd | undefined;
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), `dbbackup-${label}-`));
+    etcd = await startTestEtcd(label);
+    await writeKeys(etcd.client, keys);
+  });
+  afterAll(async () => {
+    await stopAllEtcd();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+  const required = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useEtcdCli: used outside a test (before beforeAll ran)');
+    return value;
+  };
+  return { dbbackup: cliIn(() => required(work)), etcd: () => required(etcd), work: () => required(work) };
+}

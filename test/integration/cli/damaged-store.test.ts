@@ -1,0 +1,94 @@
+/**
+ * A store with one bad backup, through the real CLI: the bad one is listed as damaged with the
+ * reason, the others still list, show, verify and restore, prune removes it by the incomplete
+ * rules, and verify/restore of it fail as a corrupt backup (exit 1), not bad input. A backup id
+ * under two instances is ambiguous (exit 2) until --engine/--instance say which.
+ */
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { newBackupId } from '../../../core/catalog/layout';
+import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
+import { useEtcdCli } from '../../harness/cli';
+import { freeMemberUrls, trackMember } from '../../harness/etcd';
+
+const { dbbackup, etcd, work } = useEtcdCli('cli-damaged', 20);
+const backupsDir = (...parts: string[]): string => path.join(work(), 'store', 'backups', 'etcd', ...parts);
+
+async function backup(instance: string): Promise<string> {
+  const run = await dbbackup(['--json', 'backup', 'etcd', '--instance', instance, '--config', JSON.stringify({ endpoints: [etcd().clientUrl] })]);
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout).backupId;
+}
+
+describe('a store with a damaged backup', () => {
+  it('lists, shows, verifies, restores and prunes around it', async () => {
+    // Prepare: a good backup, a newer one whose manifest is cut short, and a three-day-old damaged leftover.
+    const good = await backup('main');
+    const cut = await backup('main');
+    await writeFile(backupsDir('main', cut, 'manifest.json'), '{"formatVersion": 1, "backupId": "');
+    const stale = newBackupId(new Date(Date.now() - 3 * 86_400_000));
+    await mkdir(backupsDir('main', stale, 'data', 'default'), { recursive: true });
+    await writeFile(backupsDir('main', stale, 'data', 'default', 'snapshot.db'), 'half');
+    await writeFile(backupsDir('main', stale, 'manifest.json'), 'garbage');
+    const dataDir = path.join(work(), 'restored', 'data');
+
+    // Act
+    const list = await dbbackup(['list']);
+    const listJson = await dbbackup(['--json', 'list']);
+    const showGood = await dbbackup(['show', good]);
+    const showCut = await dbbackup(['--json', 'show', cut]);
+    const latest = await dbbackup(['show', 'latest', '--engine', 'etcd', '--instance', 'main']);
+    const verifyCut = await dbbackup(['verify', cut]);
+    const restoreCut = await dbbackup(['restore', cut, '--target', JSON.stringify({ dataDir, ...(await freeMemberUrls()) })]);
+    const restoreLatest = await dbbackup(['restore', 'latest', '--engine', 'etcd', '--instance', 'main', '--target', JSON.stringify({ dataDir, ...(await freeMemberUrls()) })]);
+    await stopMember(memberPidFile(dataDir));
+    const pruned = await dbbackup(['prune', '--keep-last', '5', '--apply']);
+    const after = JSON.parse((await dbbackup(['--json', 'list', '--all'])).stdout);
+
+    // Assess
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^${cut}\\s+etcd\\s+main\\s+\\S+ \\S+\\s+DAMAGED`, 'm'));
+    expect(list.stdout).toMatch(new RegExp(`^${good}\\s+etcd\\s+main\\s+.*complete`, 'm'));
+    expect(list.stdout).toContain(`etcd/main/${cut}: manifest.json is unreadable (`);
+    expect(JSON.parse(listJson.stdout)).toEqual(expect.arrayContaining([
+      expect.objectContaining({ backupId: cut, status: 'damaged', complete: false, damage: expect.objectContaining({ file: 'manifest.json', code: 'INVALID_JSON', reason: expect.stringContaining('not valid JSON') }) }),
+      expect.objectContaining({ backupId: good, status: 'complete' }),
+    ]));
+    expect(showGood.code).toBe(0);
+    expect(showGood.stdout).toContain(`backup ${good} (complete)`);
+    expect(showCut.code).toBe(0);
+    expect(JSON.parse(showCut.stdout)).toMatchObject({ backupId: cut, status: 'damaged', damage: { file: 'manifest.json' } });
+    expect(latest.stdout).toContain(`backup ${good} `);
+    expect(verifyCut.code).toBe(1);
+    expect(verifyCut.stderr).toMatch(new RegExp(`^dbbackup: backup ${cut} \\(etcd/main\\) is damaged: manifest.json: .*\\[BACKUP_DAMAGED\\]$`, 'm'));
+    expect(restoreCut.code).toBe(1);
+    expect(restoreCut.stderr).toContain('[BACKUP_DAMAGED]');
+    expect(restoreLatest.code).toBe(0);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toMatch(new RegExp(`deleted  etcd/main/${stale}  \\(damaged \\(manifest.json unreadable: INVALID_JSON\\) and older than the grace period\\)`));
+    expect(after.map((e: { backupId: string }) => e.backupId)).toEqual([cut, good]);
+  });
+
+  it('says a backup id under two instances is ambiguous, and how to narrow it', async () => {
+    // Prepare: the same backup copied under another instance.
+    const id = await backup('twin-a');
+    await cp(backupsDir('twin-a', id), backupsDir('twin-b', id), { recursive: true });
+    const dataDir = path.join(work(), 'twin', 'data');
+    trackMember(memberPidFile(dataDir)); // stopped at the end, should the restore ever pick one of the twins
+    const target = JSON.stringify({ dataDir, ...(await freeMemberUrls()) });
+
+    // Act
+    const show = await dbbackup(['show', id]);
+    const verify = await dbbackup(['verify', id]);
+    const restore = await dbbackup(['restore', id, '--target', target]);
+    const narrowed = await dbbackup(['--json', 'show', id, '--engine', 'etcd', '--instance', 'twin-b']);
+
+    // Assess
+    for (const run of [show, verify, restore]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(new RegExp(`^dbbackup: backup id ${id} is ambiguous: it exists under etcd/twin-a, etcd/twin-b .*; say which with --engine and --instance \\[BACKUP_AMBIGUOUS\\]$`, 'm'));
+    }
+    expect(narrowed.code).toBe(0);
+    expect(JSON.parse(narrowed.stdout)).toMatchObject({ backupId: id, instance: 'twin-b', status: 'complete' });
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Bad input through the real CLI: refused with exit 2 before anything runs, and the first line of
+ * stderr names the field and the problem.
+ */
+import path from 'node:path';
+import { useEtcdCli } from '../../harness/cli';
+import { memberPidFile } from '../../../drivers/etcd/member';
+import { freeMemberUrls, trackMember } from '../../harness/etcd';
+
+const { dbbackup, etcd, work } = useEtcdCli('cli-inputs');
+let backupId: string;
+const firstLine = (text: string): string => text.split('\n')[0];
+
+beforeAll(async () => {
+  const backup = await dbbackup(['--json', 'backup', 'etcd', '--instance', 'inputs', '--config', JSON.stringify({ endpoints: [etcd().clientUrl] })]);
+  backupId = JSON.parse(backup.stdout).backupId;
+});
+
+describe('dbbackup input checks', () => {
+  it('names the field and the problem on the first line of an invalid config', async () => {
+    // Act
+    const run = await dbbackup(['backup', 'mysql', '--instance', 'x', '--config', '{"port":"3306","user":"root"}']);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(firstLine(run.stderr)).toBe("dbbackup: invalid config for engine 'mysql': port: expected number, received string [INVALID_CONFIG]");
+  });
+
+  it('refuses an inline password in --config and --target, naming the field; nothing is backed up', async () => {
+    // Act
+    const backup = await dbbackup(['backup', 'etcd', '--instance', 'inline', '--config', JSON.stringify({ endpoints: [etcd().clientUrl], username: 'root', password: 'hunter2' })]);
+    trackMember(memberPidFile(path.join(work(), 'r'))); // stopped at the end, should the refusal ever fail
+    const restore = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: path.join(work(), 'r'), ...(await freeMemberUrls()), username: 'root', password: 'hunter2' })]);
+    const listed = JSON.parse((await dbbackup(['--json', 'list', '--all', '--instance', 'inline', '--engine', 'etcd'])).stdout);
+
+    // Assess
+    expect(backup.code).toBe(2);
+    expect(firstLine(backup.stderr)).toMatch(/^dbbackup: invalid backup request: config\.password: must be a \{ "\$secret": "<scheme>:<ref>" \} reference/);
+    expect(backup.stderr).not.toContain('hunter2');
+    expect(restore.code).toBe(2);
+    expect(firstLine(restore.stderr)).toMatch(/^dbbackup: invalid restore request: target\.password: must be a \{ "\$secret"/);
+    expect(listed).toEqual([]);
+  });
+
+  it('refuses a restore dataDir that is relative or climbs out with ..', async () => {
+    // Prepare: should the refusal ever fail, the members land in the work dir and are stopped at the end.
+    const urls = await freeMemberUrls();
+    for (const dir of ['elsewhere', 'restored']) trackMember(memberPidFile(path.join(work(), dir)));
+
+    // Act
+    const climbing = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: `${work()}/a/b/../../elsewhere`, ...urls })]);
+    const relative = await dbbackup(['restore', backupId, '--target', JSON.stringify({ dataDir: 'restored', ...urls })]);
+
+    // Assess
+    expect(climbing.code).toBe(2);
+    expect(firstLine(climbing.stderr)).toMatch(/^dbbackup: invalid restore target for engine 'etcd': dataDir: must not contain '\.\.' segments/);
+    expect(relative.code).toBe(2);
+    expect(firstLine(relative.stderr)).toMatch(/dataDir: must be an absolute path \(got 'restored'\)/);
+  });
+
+  it('refuses an unknown --log-level or DBBACKUP_LOG_LEVEL, naming the allowed values', async () => {
+    // Act
+    const flag = await dbbackup(['--log-level', 'verbose', 'list']);
+    const env = await dbbackup(['list'], { DBBACKUP_LOG_LEVEL: 'loud' });
+    const good = await dbbackup(['--log-level', 'debug', 'list'], { DBBACKUP_LOG_LEVEL: 'loud' });
+
+    // Assess
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/'verbose' is invalid\. Allowed choices are debug, info, warn, error/);
+    expect(env.code).toBe(2);
+    expect(firstLine(env.stderr)).toBe("dbbackup: DBBACKUP_LOG_LEVEL must be one of debug, info, warn, error; got 'loud' [INVALID_INPUT]");
+    expect(good.code).toBe(0);
+  });
+});

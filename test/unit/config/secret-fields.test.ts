@@ -1,0 +1,41 @@
+/**
+ * Secrets are references, never inline: one rule for the CLI's --config/--target, the state
+ * machines' input and the instances file (infra/instances.ts, tested with its own schemes).
+ */
+import { backupRequestSchema } from '../../../core/backup/backup-state';
+import { formatIssues } from '../../../core/config/issues';
+import { secretsByReferenceSchema } from '../../../core/config/secret-fields';
+import { restoreRequestSchema } from '../../../core/restore/restore-state';
+
+function problems(value: unknown): string | undefined {
+  const parsed = secretsByReferenceSchema.safeParse(value);
+  return parsed.success ? undefined : formatIssues(parsed.error);
+}
+
+describe('secretsByReferenceSchema', () => {
+  it('refuses a secret value inline, naming the field, however deep', () => {
+    expect(problems({ user: 'root', password: 'hunter2' })).toMatch(/^password: must be a \{ "\$secret": "<scheme>:<ref>" \} reference/);
+    expect(problems({ tls: { clientSecret: 'x' }, nodes: [{ apiKey: 12345 }] })).toMatch(/^tls\.clientSecret: .*; nodes\[0\]\.apiKey: /);
+  });
+
+  it('accepts references of every scheme, an empty password, and keys that only mention a secret word', () => {
+    for (const ref of ['env:DB_PASSWORD', 'file:/run/secrets/db', 'ssm:/db/password', 'secretsmanager:db#password']) {
+      expect(problems({ password: { $secret: ref } })).toBeUndefined();
+    }
+    expect(problems({ user: 'root', password: '' })).toBeUndefined();
+    expect(problems({ passwordFile: '/etc/pw', username: 'u' })).toBeUndefined();
+  });
+
+  it('refuses a malformed or unknown reference before anything runs', () => {
+    expect(problems({ password: { $secret: 'vault:db' } })).toMatch(/^password\.\$secret: must be "env:<NAME>"/);
+    expect(problems({ password: { $secret: 'env:X', extra: 1 } })).toMatch(/^password\.extra: unknown field$/);
+  });
+
+  it('is what backup and restore requests check their config and target with', () => {
+    const backup = backupRequestSchema.safeParse({ engine: 'mysql', instance: 'x', config: { user: 'root', password: 'hunter2' } });
+    const restore = restoreRequestSchema.safeParse({ backupId: 'latest', target: { dataDir: '/d', password: 's3cret' } });
+
+    expect(backup.success || formatIssues(backup.error)).toMatch(/^config\.password: must be a/);
+    expect(restore.success || formatIssues(restore.error)).toMatch(/^target\.password: must be a/);
+  });
+});

@@ -1,0 +1,20 @@
+/** Environment settings: a typo in a variable fails loudly, naming what it accepts. */
+import { settingsFromEnv } from '../../../core/config/settings';
+
+describe('settingsFromEnv', () => {
+  it('reads the log level in any case, warn by default', () => {
+    expect(settingsFromEnv({ DBBACKUP_LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    expect(settingsFromEnv({}).logLevel).toBe('warn');
+  });
+
+  it('refuses an unknown log level, naming the allowed ones', () => {
+    expect(() => settingsFromEnv({ DBBACKUP_LOG_LEVEL: 'verbose' }))
+      .toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: "DBBACKUP_LOG_LEVEL must be one of debug, info, warn, error; got 'verbose'" }));
+  });
+
+  it('refuses retry attempts that are not a whole number >= 1', () => {
+    expect(settingsFromEnv({ DBBACKUP_RETRY_ATTEMPTS: '3' }).retryAttempts).toBe(3);
+    expect(() => settingsFromEnv({ DBBACKUP_RETRY_ATTEMPTS: 'three' })).toThrow(/DBBACKUP_RETRY_ATTEMPTS must be a whole number/);
+    expect(() => settingsFromEnv({ DBBACKUP_RETRY_ATTEMPTS: '0' })).toThrow(/DBBACKUP_RETRY_ATTEMPTS/);
+  });
+});
