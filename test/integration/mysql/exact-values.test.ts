@@ -139,7 +139,7 @@ describe('mysql non-ASCII names through the state machines', () => {
     const admin = await server.connect();
     await seedHostile(admin, HOSTILE_PHYSICAL_DATABASE);
     const config = { ...server.config(), mode: 'physical', databases: [HOSTILE_PHYSICAL_DATABASE] };
-    const datadir = path.join(rt.root, 'physical', 'data');
+    const datadir = path.join(await roundTrip.tempDir('physical'), 'data'); // outlives rt: the restored server is stopped in the last afterAll
     trackServerPidFile(`${datadir}.pid`);
     const port = await freePort();
 
