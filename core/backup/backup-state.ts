@@ -37,6 +37,13 @@ export const snapshotRefSchema = z.object({
   createdAt: z.string(),
 });
 
+/** One attempt at a backup (one execution). */
+export const runSchema = z.object({
+  id: z.string().min(1),
+  startedAt: z.iso.datetime(),
+});
+export type BackupRun = z.infer<typeof runSchema>;
+
 /** The backup as a whole: what prepare returns and finalize/cleanup receive. Extra keys pass through. */
 export const backupStateSchema = z.looseObject({
   ...requestShape,
@@ -44,6 +51,8 @@ export const backupStateSchema = z.looseObject({
   prefix: z.string(),
   startedAt: z.iso.datetime(),
   nodes: z.array(nodeRefSchema).min(1),
+  /** This attempt (absent in states of older versions: then the backup id and start stand for it). */
+  run: runSchema.optional(),
 });
 export type BackupState = z.infer<typeof backupStateSchema>;
 

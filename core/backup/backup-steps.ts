@@ -7,8 +7,7 @@
  * Each is idempotent, so a retry is safe. The per-node steps run where the node's spool is (the
  * database host, through the host runner); prepare and finalize only need the store.
  */
-import { rmdir } from 'node:fs/promises';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { PermanentError } from '../errors';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { MANIFEST_FORMAT_VERSION, type BackupManifest } from '../catalog/manifest';
@@ -20,6 +19,7 @@ import {
   backupRequestSchema, backupStateSchema, finalizeInputSchema, nodeStateSchema,
   type BackupState, type BackupSummary, type FinalizeInput, type NodeState,
 } from './backup-state';
+import { enterNodeRunDir, releaseNodeRunDir } from './node-run';
 
 const DEFAULT_NODE = 'default';
 
@@ -27,18 +27,15 @@ async function resolvedConfig(state: BackupState, deps: StepDeps): Promise<unkno
   return deps.registry.parseConfig(state.engine, await deps.resolveSecrets(state.config));
 }
 
-/** The node's spool directory: as recorded, or derived from this host's spool root. */
-function spoolOf(state: NodeState, deps: StepDeps): string {
-  return state.spoolDir ?? nodeSpoolDir(deps.spoolRoot, state.backupId, state.node.name);
-}
-
+/** The node step's context, once it has claimed the node's run directory on this host. */
 async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupContext> {
+  const spoolDir = await enterNodeRunDir(state, deps);
   return {
     backupId: state.backupId,
     instance: state.instance,
     config: await resolvedConfig(state, deps),
     node: state.node,
-    spoolDir: spoolOf(state, deps),
+    spoolDir,
     destination: { store: deps.store, prefix: nodePrefix(state), rateLimit: state.rateLimit },
     logger: deps.logger,
   };
@@ -47,11 +44,6 @@ async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupCont
 /** Key prefix of one node's artifacts in the store. */
 function nodePrefix(state: NodeState): string {
   return `${state.prefix}/data/${state.node.name}`;
-}
-
-/** Host-local spool directory of one node of a backup. */
-export function nodeSpoolDir(spoolRoot: string, backupId: string, node: string): string {
-  return path.join(spoolRoot, 'backup', backupId, node);
 }
 
 /** Checks the request (engine known, config valid), assigns the backup id and lists the nodes. */
@@ -71,6 +63,7 @@ export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = 
       prefix: backupPrefix(request.engine, request.instance, backupId),
       startedAt: now.toISOString(),
       nodes,
+      run: { id: randomUUID(), startedAt: now.toISOString() },
     };
   });
 }
@@ -121,14 +114,16 @@ export async function uploadNode(input: unknown, deps: StepDeps): Promise<NodeSt
   });
 }
 
-/** Removes one node's spool and engine-side snapshot state. Safe at any point, any number of times. */
+/**
+ * Removes one node's spool, engine-side snapshot state and run directory (the backup's directory
+ * on the host goes with its last node's). Safe at any point, any number of times.
+ */
 export async function cleanupNode(input: unknown, deps: StepDeps): Promise<{ cleaned: string; backupId: string }> {
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
     const ctx = await nodeContext(state, deps);
-    await deps.registry.backupDriver(state.engine).cleanup(ctx, state.snapshot ?? { spoolDir: ctx.spoolDir, consistency: {} });
-    // The backup's spool directory goes once its last node's spool has gone.
-    await rmdir(path.dirname(ctx.spoolDir)).catch(() => undefined);
+    await deps.registry.backupDriver(state.engine).cleanup(ctx, { consistency: state.snapshot?.consistency ?? {}, spoolDir: ctx.spoolDir });
+    await releaseNodeRunDir(state, deps);
     return { cleaned: state.node.name, backupId: state.backupId };
   });
 }

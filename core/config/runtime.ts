@@ -39,6 +39,7 @@ export async function createRuntime(
     store,
     logger,
     spoolRoot: settings.spoolRoot,
+    ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
     guard: (target, fn) => new PersistentCircuitBreaker({ target, state: breakerState, logger, ...BREAKER }).execute(fn),
     onProgress,

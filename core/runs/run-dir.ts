@@ -167,7 +167,8 @@ export async function claimRunDir(dir: string, owner: RunDirOwner, options: Clai
       return undefined;
     }
     const verdict = previous ? judgeHolder(previous.holder, options.now) : { state: 'dead' as const, reason: 'its owner record is unreadable' };
-    const resumed = previous !== undefined && previous.runId === options.resumes && !previous.holder.processes.some(isRunning);
+    const resumed = previous !== undefined && previous.runId === options.resumes
+      && !previous.holder.processes.some((p) => p.pid !== process.pid && isRunning(p));
     if (verdict.state !== 'dead' && !resumed) throw busy(dir, previous, verdict);
     if (await takeOver(dir, current) && await createOwner(dir, owner)) return previous;
   }
