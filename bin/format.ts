@@ -10,9 +10,10 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 export function formatBackup(s: BackupSummary): string {
   return [
-    `backup ${s.backupId} complete`,
+    `backup ${s.backupId} complete${s.resume?.resumed ? ' (resumed)' : ''}`,
+    ...(s.resume ? [`  resume           ${s.resume.resumed ? '' : 'not resumed: '}${s.resume.reason}`] : []),
     `  engine/instance  ${s.engine}/${s.instance}`,
-    `  bytes            ${formatBytes(s.bytes)}`,
+    `  bytes            ${formatBytes(s.bytes)} (${formatBytes(s.sentBytes)} sent by this run)`,
     `  duration         ${seconds(s.durationMs)}`,
     `  consistency      ${JSON.stringify(s.consistency)}`,
     `  validation       ${s.validation.ok ? 'ok' : 'FAILED'} (${s.validation.checks} checks)`,
