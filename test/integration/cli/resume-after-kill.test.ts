@@ -2,7 +2,7 @@
  * Killed CLI runs, as a user meets them: real `dbbackup` processes SIGKILLed mid-run, real etcd,
  * s3rver behind a proxy that counts what reaches it. A rerun continues the killed backup and sends
  * only the parts S3 had not acknowledged; the leftovers of dead runs on this host are reclaimed at
- * the next run, while a live run's spool is never touched.
+ * the next run (and reported and removed by `prune`), while a live run's spool is never touched.
  */
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -173,4 +173,32 @@ describe('a killed CLI run', () => {
     await expect(stat(live.dir)).rejects.toMatchObject({ code: 'ENOENT' });
   }, 900_000);
 
+  it('leaves leftovers to prune: reported with size and why, removed with --apply, a live run kept', async () => {
+    // Prepare (the live run first: the first step of a run reclaims the leftovers already there)
+    const live = await pausedBackup('live-prune');
+    const deadRestore = await killedRestore();
+
+    // Act
+    const dry = await runCli(['--json', 'prune', '--keep-last', '10', '--engine', 'etcd'], env);
+    const dirsAfterDryRun = await Promise.all([stat(deadRestore), stat(live.dir)]);
+    const applied = await runCli(['prune', '--keep-last', '10', '--engine', 'etcd', '--apply'], env);
+
+    // Assess
+    expect(dry.code).toBe(0);
+    const leftovers = (JSON.parse(dry.stdout) as { kind: string; path?: string; bytes?: number; action: string; reason: string }[]).filter((d) => d.kind === 'leftover');
+    expect(leftovers).toEqual(expect.arrayContaining([
+      expect.objectContaining({ path: deadRestore, action: 'delete', reason: expect.stringMatching(/is dead: process \d+ is gone/) }),
+      expect.objectContaining({ path: live.dir, action: 'keep', reason: expect.stringMatching(/is alive: process \d+ is running/) }),
+    ]));
+    expect(leftovers.find((l) => l.path === deadRestore)?.bytes).toBeGreaterThan(0);
+    expect(dirsAfterDryRun.every((s) => s.isDirectory())).toBe(true);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/removed .*restore/);
+    expect(applied.stdout).toMatch(/1 leftover\(s\) of dead runs removed/);
+    await expect(stat(deadRestore)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await stat(path.join(live.dir, 'spool', 'snapshot.db'))).isFile()).toBe(true);
+
+    live.run.child.kill('SIGCONT');
+    expect((await live.run.exited).code).toBe(0);
+  }, 600_000);
 });
