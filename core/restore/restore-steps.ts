@@ -7,7 +7,7 @@ import { Catalog } from '../catalog/catalog';
 import { newBackupId } from '../catalog/layout';
 import type { RestoreContext } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
-import { releaseRunDir, spoolOfRunDir } from '../runs/run-dir';
+import { releaseRunDir } from '../runs/run-dir';
 import { restoreRunDir } from '../runs/spool-layout';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { restoreRequestSchema, restoreStateSchema, type RestoreState, type RestoreSummary } from './restore-state';
@@ -24,7 +24,7 @@ async function context(state: RestoreState, deps: StepDeps, keepsFiles: boolean)
       dir, kind: 'restore', id: state.restoreId, engine: state.backup.engine, instance: state.backup.instance,
       runId: state.restoreId, runStartedAt: state.startedAt,
     }, deps)
-    : spoolOfRunDir(dir);
+    : dir;
   return {
     backupId: state.backup.backupId,
     instance: state.backup.instance,

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import type { ProcessIdentity } from '../host/process-identity';
 import { reclaimLeftovers } from './leftovers';
 import { runHolder } from './run-holder';
-import { claimRunDir, spoolOfRunDir, type RunDirOwner } from './run-dir';
+import { claimRunDir, type RunDirOwner } from './run-dir';
 
 /** The run a step works for, as its state describes it. */
 export interface RunDirRequest {
@@ -32,7 +32,7 @@ export interface RunDirDeps {
   orchestrator?: ProcessIdentity;
 }
 
-/** Claims the run directory (see the module comment) and returns the driver's spool directory inside it. */
+/** Claims the run directory (see the module comment) and returns it: the driver's spool directory. */
 export async function enterRunDir(request: RunDirRequest, deps: RunDirDeps): Promise<string> {
   const owner: RunDirOwner = {
     formatVersion: 1,
@@ -52,5 +52,5 @@ export async function enterRunDir(request: RunDirRequest, deps: RunDirDeps): Pro
   await reclaimLeftovers(deps.spoolRoot, { logger: deps.logger }).catch(function reportReclaimFailure(error: unknown) {
     deps.logger.warn('could not reclaim the leftovers of dead runs', { spoolRoot: deps.spoolRoot, error: (error as Error).message });
   });
-  return spoolOfRunDir(request.dir);
+  return request.dir;
 }

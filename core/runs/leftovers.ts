@@ -19,13 +19,14 @@ import type { Logger } from '../logger';
 import { processesNaming } from '../host/processes-naming';
 import { stopProcess } from '../host/processes';
 import { MAX_RUN_MS, judgeHolder } from './run-holder';
-import { readOwner, takeOver, type OwnerOnDisk } from './run-dir';
+import { OWNER_SUFFIX, readOwner, takeOver, type OwnerOnDisk } from './run-dir';
 import { BACKUP_RUNS, RESTORE_RUNS, TRASH } from './spool-layout';
 
 /** One run directory and what becomes of it. */
 export interface Leftover {
+  /** The run directory (or, for a record whose directory is gone, the record). */
   path: string;
-  kind: 'backup' | 'restore' | 'trash';
+  kind: 'backup' | 'restore' | 'trash' | 'record';
   /** Backup or restore id (from the path). */
   id: string;
   node?: string;
@@ -59,15 +60,23 @@ export async function findLeftovers(spoolRoot: string, options: LeftoverOptions 
 
 async function judgeAll(spoolRoot: string, now: Date): Promise<Judged[]> {
   const found: Judged[] = [];
-  for (const backupId of await subdirectories(path.join(spoolRoot, BACKUP_RUNS))) {
-    for (const node of await subdirectories(path.join(spoolRoot, BACKUP_RUNS, backupId))) {
+  for (const backupId of (await entries(path.join(spoolRoot, BACKUP_RUNS))).dirs) {
+    const listed = await entries(path.join(spoolRoot, BACKUP_RUNS, backupId));
+    for (const node of listed.dirs) {
       found.push(await judgeRunDir(path.join(spoolRoot, BACKUP_RUNS, backupId, node), { kind: 'backup', id: backupId, node }, now));
     }
+    for (const node of listed.strayRecords) {
+      found.push(await judgeStrayRecord(path.join(spoolRoot, BACKUP_RUNS, backupId, node), { id: backupId, node }, now));
+    }
   }
-  for (const restoreId of await subdirectories(path.join(spoolRoot, RESTORE_RUNS))) {
+  const restores = await entries(path.join(spoolRoot, RESTORE_RUNS));
+  for (const restoreId of restores.dirs) {
     found.push(await judgeRunDir(path.join(spoolRoot, RESTORE_RUNS, restoreId), { kind: 'restore', id: restoreId }, now));
   }
-  for (const name of await subdirectories(path.join(spoolRoot, TRASH))) {
+  for (const restoreId of restores.strayRecords) {
+    found.push(await judgeStrayRecord(path.join(spoolRoot, RESTORE_RUNS, restoreId), { id: restoreId }, now));
+  }
+  for (const name of (await entries(path.join(spoolRoot, TRASH))).dirs) {
     const dir = path.join(spoolRoot, TRASH, name);
     found.push({ leftover: { path: dir, kind: 'trash', id: name, bytes: (await treeStats(dir)).bytes, action: 'remove', reason: 'left half-removed by an earlier reclaim' } });
   }
@@ -103,6 +112,19 @@ async function judgeRunDir(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'n
   return { leftover: await decide(dir, where, record, now), record };
 }
 
+/** A record whose run directory is gone (a release or reclaim interrupted between the two): removed once its run is dead. */
+async function judgeStrayRecord(dir: string, where: Pick<Leftover, 'id' | 'node'>, now: Date): Promise<Judged> {
+  const record = await readOwner(dir);
+  const owner = record?.owner;
+  const verdict = owner ? judgeHolder(owner.holder, now) : { state: 'dead' as const, reason: 'it is unreadable' };
+  const leftover: Leftover = {
+    path: `${dir}${OWNER_SUFFIX}`, kind: 'record', ...where, bytes: record?.text.length ?? 0,
+    action: verdict.state === 'dead' ? 'remove' : 'keep',
+    reason: `the owner record of a run directory that is gone; ${verdict.reason}`,
+  };
+  return { leftover, record };
+}
+
 async function decide(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'node'>, current: OwnerOnDisk | undefined, now: Date): Promise<Leftover> {
   const owner = current?.owner;
   const stats = await treeStats(dir);
@@ -130,32 +152,55 @@ async function decide(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'node'>
   };
 }
 
-/** Stops a dead run's orphans, then moves its directory to the trash and deletes it; false when another process got it first. */
+/** Removes one leftover (see {@link reclaimLeftovers}); false when another process got it first. */
 async function removeLeftover(spoolRoot: string, leftover: Leftover, judgedOn: OwnerOnDisk | undefined, options: LeftoverOptions): Promise<boolean> {
-  if (leftover.kind !== 'trash') {
-    if (judgedOn ? !(await takeOver(leftover.path, judgedOn)) : await readOwner(leftover.path)) return false;
-    for (const orphan of leftover.orphans ?? []) await stopProcess(orphan.pid, options.stopTimeoutMs ?? 5_000);
-    const trash = path.join(spoolRoot, TRASH);
-    await mkdir(trash, { recursive: true, mode: 0o700 });
-    const moved = path.join(trash, `${leftover.kind}-${leftover.id}${leftover.node ? `-${leftover.node}` : ''}-${randomBytes(4).toString('hex')}`);
-    try {
-      await rename(leftover.path, moved);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw error;
-    }
-    await rm(moved, { recursive: true, force: true });
-    if (leftover.kind === 'backup') await rmdir(path.dirname(leftover.path)).catch(() => undefined); // the backup's directory, once empty
-    return true;
+  switch (leftover.kind) {
+    case 'trash':
+      await rm(leftover.path, { recursive: true, force: true });
+      return true;
+    case 'record':
+      if (!judgedOn || !(await takeOver(leftover.path.slice(0, -OWNER_SUFFIX.length), judgedOn))) return false;
+      if (leftover.node) await rmdir(path.dirname(leftover.path)).catch(() => undefined); // the backup's directory, once empty
+      return true;
+    default:
+      return removeRunDir(spoolRoot, leftover, judgedOn, options);
   }
-  await rm(leftover.path, { recursive: true, force: true });
+}
+
+/**
+ * Takes the dead run's record (exactly the one judged; none when there was none), stops the
+ * processes it left running, then moves its directory to the trash and deletes it.
+ */
+async function removeRunDir(spoolRoot: string, leftover: Leftover, judgedOn: OwnerOnDisk | undefined, options: LeftoverOptions): Promise<boolean> {
+  const taken = judgedOn ? await takeOver(leftover.path, judgedOn) : (await readOwner(leftover.path)) === undefined;
+  if (!taken) return false;
+  for (const orphan of leftover.orphans ?? []) await stopProcess(orphan.pid, options.stopTimeoutMs ?? 5_000);
+  const trash = path.join(spoolRoot, TRASH);
+  await mkdir(trash, { recursive: true, mode: 0o700 });
+  const moved = path.join(trash, `${leftover.kind}-${leftover.id}${leftover.node ? `-${leftover.node}` : ''}-${randomBytes(4).toString('hex')}`);
+  try {
+    await rename(leftover.path, moved);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  await rm(moved, { recursive: true, force: true });
+  if (leftover.kind === 'backup') await rmdir(path.dirname(leftover.path)).catch(() => undefined); // the backup's directory, once empty
   return true;
 }
 
-/** Names of the subdirectories of `dir`; `[]` when it does not exist. */
-async function subdirectories(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+/**
+ * What `dir` holds (nothing when it does not exist): its subdirectories, and the names of the run
+ * directories whose owner record is there without them.
+ */
+async function entries(dir: string): Promise<{ dirs: string[]; strayRecords: string[] }> {
+  const listed = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const dirs = listed.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const strayRecords = listed
+    .filter((e) => e.isFile() && e.name.endsWith(OWNER_SUFFIX))
+    .map((e) => e.name.slice(0, -OWNER_SUFFIX.length))
+    .filter((name) => !dirs.includes(name));
+  return { dirs, strayRecords };
 }
 
 /** Bytes of the files under `dir` and the newest modification time in it (links are not followed). */

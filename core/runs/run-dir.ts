@@ -1,17 +1,21 @@
 /**
- * Run directories: the host-local directory of one backup node or one restore, which says who owns
- * it in `owner.json` (the run, its attempt, and the {@link RunHolder} that tells whether that
- * attempt is alive). Every host step claims its run directory before it touches it; the leftovers
- * of dead runs are reclaimed (leftovers.ts) and a live run's directory is never touched.
+ * Run directories: the host-local directory of one backup node or one restore — the driver's spool
+ * (a snapshot's artifacts, a restore's downloads, scratch copies) — and, beside it, its owner record
+ * (the run, its attempt, and the {@link RunHolder} that tells whether that attempt is alive). Every
+ * host step claims its run directory before it touches it; the leftovers of dead runs are reclaimed
+ * (leftovers.ts) and a live run's directory is never touched.
  *
- *     <dir>/owner.json   who owns it (written atomically)
- *     <dir>/spool/       what the driver keeps there (the spool of a snapshot, a restore's downloads)
+ *     <dir>/              the driver's spool (drivers may wipe it: the record is not inside)
+ *     <dir>.owner.json    who owns it (written atomically)
+ *
+ * The record sits beside the directory, not in it, so the paths drivers get are no longer than
+ * the directory's own (a server's Unix socket next to a scratch copy must fit in 107 bytes).
  *
  * Ownership changes hands without a lock, by two atomic file operations:
- * - `owner.json` is only ever created with link(2), which fails when it exists: of two processes
+ * - the record is only ever created with link(2), which fails when it exists: of two processes
  *   creating it, one wins;
- * - a dead owner's `owner.json` is taken away with rename(2), which only one process can do to a
- *   given file; the taker then checks it took the very record it judged dead (else it puts it back).
+ * - a dead owner's record is taken away with rename(2), which only one process can do to a given
+ *   file; the taker then checks it took the very record it judged dead (else it puts it back).
  * The attempt that owns a directory rewrites its own record in place (temporary file + rename).
  */
 import { randomBytes } from 'node:crypto';
@@ -22,10 +26,8 @@ import { TransientError } from '../errors';
 import { isRunning, type ProcessIdentity } from '../host/process-identity';
 import { judgeHolder, runHolderSchema, type HolderVerdict } from './run-holder';
 
-/** The owner record's file name inside a run directory. */
-export const OWNER_FILE = 'owner.json';
-/** The subdirectory handed to drivers. */
-export const SPOOL_SUBDIR = 'spool';
+/** What the owner record's file name adds to its directory's. */
+export const OWNER_SUFFIX = '.owner.json';
 
 export const runDirOwnerSchema = z.object({
   formatVersion: z.literal(1),
@@ -43,7 +45,7 @@ export const runDirOwnerSchema = z.object({
   updatedAt: z.iso.datetime(),
 });
 
-/** What `owner.json` holds. */
+/** What an owner record holds. */
 export type RunDirOwner = z.infer<typeof runDirOwnerSchema>;
 
 /** An owner record as read: its exact text (to check a take-over took this one) and its content. */
@@ -53,16 +55,16 @@ export interface OwnerOnDisk {
   owner?: RunDirOwner;
 }
 
-/** The driver's part of a run directory. */
-export function spoolOfRunDir(dir: string): string {
-  return path.join(dir, SPOOL_SUBDIR);
+/** The owner record's file of run directory `dir`. */
+export function ownerFileOf(dir: string): string {
+  return `${path.resolve(dir)}${OWNER_SUFFIX}`;
 }
 
 /** `dir`'s owner record, or undefined when there is none. */
 export async function readOwner(dir: string): Promise<OwnerOnDisk | undefined> {
   let text: string;
   try {
-    text = await readFile(path.join(dir, OWNER_FILE), 'utf8');
+    text = await readFile(ownerFileOf(dir), 'utf8');
   } catch {
     return undefined;
   }
@@ -81,9 +83,9 @@ function besides(file: string, label: string): string {
   return `${file}.${label}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Creates `dir/owner.json` unless it exists (link(2) is exclusive); true when this call created it. */
+/** Creates `dir`'s owner record unless it exists (link(2) is exclusive); true when this call created it. */
 export async function createOwner(dir: string, owner: RunDirOwner): Promise<boolean> {
-  const file = path.join(dir, OWNER_FILE);
+  const file = ownerFileOf(dir);
   const temp = besides(file, 'new');
   await writeFile(temp, `${JSON.stringify(owner)}\n`, { mode: 0o600 });
   try {
@@ -99,7 +101,7 @@ export async function createOwner(dir: string, owner: RunDirOwner): Promise<bool
 
 /** Rewrites the record of a directory this attempt owns (atomic: temporary file + rename). */
 export async function replaceOwner(dir: string, owner: RunDirOwner): Promise<void> {
-  const file = path.join(dir, OWNER_FILE);
+  const file = ownerFileOf(dir);
   const temp = besides(file, 'new');
   try {
     await writeFile(temp, `${JSON.stringify(owner)}\n`, { mode: 0o600 });
@@ -116,7 +118,7 @@ export async function replaceOwner(dir: string, owner: RunDirOwner): Promise<voi
  * another process took it first or the record changed meanwhile (then it is put back).
  */
 export async function takeOver(dir: string, expected: OwnerOnDisk): Promise<boolean> {
-  const file = path.join(dir, OWNER_FILE);
+  const file = ownerFileOf(dir);
   const aside = besides(file, 'taken');
   try {
     await rename(file, aside);
@@ -145,14 +147,21 @@ export interface ClaimOptions {
 const CLAIM_ATTEMPTS = 5;
 
 /**
- * Makes `owner` the owner of `dir` (created, private, when missing) and returns the record it
+ * Makes `owner` the owner of `dir` (created, private, when missing; its record first, so no other
+ * process ever sees the new directory without one) and returns the record it
  * replaced when it took over another attempt's directory. Another step of the same attempt hands
  * over silently; a dead attempt's directory is taken over (adopted: its content stays).
  * @throws TransientError `RUN_DIR_BUSY` when a live attempt (or a still-running earlier step of
  *   this one) owns it.
  */
 export async function claimRunDir(dir: string, owner: RunDirOwner, options: ClaimOptions = {}): Promise<RunDirOwner | undefined> {
+  await mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
+  const claimed = await claimRecord(dir, owner, options);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  return claimed;
+}
+
+async function claimRecord(dir: string, owner: RunDirOwner, options: ClaimOptions): Promise<RunDirOwner | undefined> {
   for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
     const current = await readOwner(dir);
     if (!current) {
@@ -188,8 +197,8 @@ export async function markResumable(dir: string, runId: string, until: Date): Pr
 }
 
 /**
- * Removes `dir` when this attempt owns it, it has no owner, or its owner is dead; leaves it (and
- * says why) when a live attempt owns it. Missing is fine.
+ * Removes `dir` and its record when this attempt owns it, it has no owner, or its owner is dead;
+ * leaves it (and says why) when a live attempt owns it. Missing is fine.
  */
 export async function releaseRunDir(dir: string, runId: string, now?: Date): Promise<{ removed: boolean; reason?: string }> {
   const current = await readOwner(dir);
@@ -199,5 +208,6 @@ export async function releaseRunDir(dir: string, runId: string, now?: Date): Pro
     if (verdict.state !== 'dead') return { removed: false, reason: `owned by attempt ${previous.runId}: ${verdict.reason}` };
   }
   await rm(dir, { recursive: true, force: true });
+  await rm(ownerFileOf(dir), { force: true }); // last: a crash in between leaves a record, never an unowned directory
   return { removed: true };
 }

@@ -1,8 +1,9 @@
 /**
  * Where runs keep their host-local files, under the spool root (`DBBACKUP_SPOOL_DIR`):
  *
- *     <root>/backup/<backupId>/<node>/    one backup node's run directory (run-dir.ts)
- *     <root>/restore/<restoreId>/         one restore's run directory
+ *     <root>/backup/<backupId>/<node>/    one backup node's run directory (run-dir.ts), its owner
+ *                                         record beside it: <node>.owner.json
+ *     <root>/restore/<restoreId>/         one restore's run directory (and <restoreId>.owner.json)
  *     <root>/.trash/                      run directories being removed (a reclaim renames them here first)
  *
  * Nothing else is written under the root; leftovers.ts walks exactly these places.

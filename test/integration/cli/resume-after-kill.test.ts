@@ -61,7 +61,7 @@ async function backupRunDirs(): Promise<{ dir: string; owner: { instance: string
   const found: { dir: string; owner: { instance: string; runId: string } }[] = [];
   for (const id of await readdir(path.join(spool, 'backup')).catch(() => [] as string[])) {
     const dir = path.join(spool, 'backup', id, 'default');
-    const owner = await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t), () => undefined);
+    const owner = await readFile(`${dir}.owner.json`, 'utf8').then((t) => JSON.parse(t), () => undefined);
     if (owner) found.push({ dir, owner });
   }
   return found;
@@ -71,17 +71,19 @@ async function backupRunDirs(): Promise<{ dir: string; owner: { instance: string
 async function spooledRunDir(instance: string): Promise<string | undefined> {
   for (const { dir, owner } of await backupRunDirs()) {
     if (owner.instance !== instance) continue;
-    if (await stat(path.join(dir, 'spool', 'snapshot.db')).then(() => true, () => false)) return dir;
+    if (await stat(path.join(dir, 'snapshot.db')).then(() => true, () => false)) return dir;
   }
   return undefined;
 }
 
-/** The restore run directories holding a partial download. */
+/** The restore run directories holding a partial download with some bytes in it. */
 async function partialDownloads(): Promise<string[]> {
   const dirs: string[] = [];
   for (const id of await readdir(path.join(spool, 'restore')).catch(() => [] as string[])) {
-    const files = await readdir(path.join(spool, 'restore', id, 'spool')).catch(() => [] as string[]);
-    if (files.some((f) => f.includes('.dbbackup-tmp-'))) dirs.push(path.join(spool, 'restore', id));
+    const dir = path.join(spool, 'restore', id);
+    for (const file of (await readdir(dir).catch(() => [] as string[])).filter((f) => f.includes('.dbbackup-tmp-'))) {
+      if (((await stat(path.join(dir, file)).catch(() => undefined))?.size ?? 0) > 0) dirs.push(dir);
+    }
   }
   return dirs;
 }
@@ -118,17 +120,17 @@ describe('a killed CLI run', () => {
     const killed = startCli(['--json', 'backup', 'etcd', '--instance', 'big', '--config', configOf(big), '--rate-limit', '8MB/s'], env);
     const checkpointFile = await waitFor(killed, 'two acknowledged parts', async () => {
       const dir = await spooledRunDir('big');
-      const file = dir && path.join(dir, 'spool', 'snapshot.db.upload-checkpoint.json');
+      const file = dir && path.join(dir, 'snapshot.db.upload-checkpoint.json');
       const checkpoint = file && await readFile(file, 'utf8').then((t) => JSON.parse(t) as { parts: unknown[] }, () => undefined);
       return checkpoint && checkpoint.parts.length >= 2 ? file : undefined;
     });
     await killHard(killed);
     const left = JSON.parse(await readFile(checkpointFile, 'utf8')) as { fileSize: number; partSize: number; parts: { PartNumber: number }[] };
-    const killedDir = path.dirname(path.dirname(checkpointFile));
+    const killedDir = path.dirname(checkpointFile);
     const killedBackupId = path.basename(path.dirname(killedDir));
     const deadRestore = await killedRestore();
     const live = await pausedBackup('live');
-    const liveOwner = await readFile(path.join(live.dir, 'owner.json'), 'utf8');
+    const liveOwner = await readFile(`${live.dir}.owner.json`, 'utf8');
     proxy.reset();
 
     // Act
@@ -153,8 +155,8 @@ describe('a killed CLI run', () => {
     // … the dead runs' leftovers are gone, the live run's spool is as it was
     await expect(stat(deadRestore)).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(stat(killedDir)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(await readFile(path.join(live.dir, 'owner.json'), 'utf8')).toBe(liveOwner);
-    expect((await stat(path.join(live.dir, 'spool', 'snapshot.db'))).isFile()).toBe(true);
+    expect(await readFile(`${live.dir}.owner.json`, 'utf8')).toBe(liveOwner);
+    expect((await stat(path.join(live.dir, 'snapshot.db'))).isFile()).toBe(true);
 
     // … the resumed backup verifies and restores
     const verify = await runCli(['verify', killedBackupId], env);
@@ -196,7 +198,7 @@ describe('a killed CLI run', () => {
     expect(applied.stdout).toMatch(/removed .*restore/);
     expect(applied.stdout).toMatch(/1 leftover\(s\) of dead runs removed/);
     await expect(stat(deadRestore)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect((await stat(path.join(live.dir, 'spool', 'snapshot.db'))).isFile()).toBe(true);
+    expect((await stat(path.join(live.dir, 'snapshot.db'))).isFile()).toBe(true);
 
     live.run.child.kill('SIGCONT');
     expect((await live.run.exited).code).toBe(0);

@@ -9,6 +9,7 @@ import { nodeState, prepareBackup } from '../../../core/backup/backup-steps';
 import { LocalProcessHostRunner } from '../../../core/host-runner/local-process-runner';
 import { currentProcess } from '../../../core/host/process-identity';
 import { findLeftovers } from '../../../core/runs/leftovers';
+import { ownerFileOf } from '../../../core/runs/run-dir';
 import { MAX_RUN_MS } from '../../../core/runs/run-holder';
 import { backupRunDir } from '../../../core/runs/spool-layout';
 import { runCli } from '../../harness/cli-process';
@@ -32,7 +33,7 @@ afterAll(async () => {
 const request = () => ({ engine: 'etcd', instance: 'held', config: { endpoints: [etcd.clientUrl] } });
 
 async function ownerOf(backupId: string): Promise<{ holder: { processes: { pid: number }[]; until?: string } }> {
-  return JSON.parse(await readFile(path.join(backupRunDir(rt.spoolRoot, backupId, 'default'), 'owner.json'), 'utf8'));
+  return JSON.parse(await readFile(ownerFileOf(backupRunDir(rt.spoolRoot, backupId, 'default')), 'utf8'));
 }
 
 describe('run directories across runners', () => {

@@ -10,7 +10,7 @@ import { isAlive } from '../../../core/host/processes';
 import { currentHostBoot, processStartTime } from '../../../core/host/process-identity';
 import { findLeftovers, reclaimLeftovers } from '../../../core/runs/leftovers';
 import { MAX_RUN_MS } from '../../../core/runs/run-holder';
-import { claimRunDir, spoolOfRunDir, type RunDirOwner } from '../../../core/runs/run-dir';
+import { claimRunDir, ownerFileOf, type RunDirOwner } from '../../../core/runs/run-dir';
 import { backupRunDir, restoreRunDir } from '../../../core/runs/spool-layout';
 import { killStarted, startNamed, startSleep, until } from '../host/process-fixture';
 
@@ -34,8 +34,7 @@ function owner(kind: RunDirOwner['kind'], id: string, processes: RunDirOwner['ho
 /** A run directory owned as given, with `bytes` of spooled data. */
 async function runDir(dir: string, record: RunDirOwner, bytes: number): Promise<void> {
   await claimRunDir(dir, record);
-  await mkdir(spoolOfRunDir(dir), { recursive: true });
-  await writeFile(path.join(spoolOfRunDir(dir), 'snapshot.db'), Buffer.alloc(bytes));
+  await writeFile(path.join(dir, 'snapshot.db'), Buffer.alloc(bytes));
 }
 
 const dead = () => [{ pid: spawnSync('true').pid }];
@@ -64,7 +63,9 @@ describe('leftovers of dead runs', () => {
     expect(reclaimed.filter((l) => l.action === 'remove').map((l) => l.path).sort()).toEqual([killedBackup, killedRestore].sort());
     expect(await readdir(path.join(root, 'backup'))).toEqual(['live-backup']);
     expect(await readdir(path.join(root, 'restore'))).toEqual([]);
-    expect((await stat(path.join(spoolOfRunDir(live), 'snapshot.db'))).size).toBe(1000);
+    await expect(stat(ownerFileOf(killedBackup))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await stat(path.join(live, 'snapshot.db'))).size).toBe(1000);
+    expect((await readdir(path.join(root, 'backup', 'live-backup'))).sort()).toEqual(['default', 'default.owner.json']);
   });
 
   it('keeps a dead run\'s completed snapshot while it can be resumed', async () => {
@@ -106,7 +107,7 @@ describe('leftovers of dead runs', () => {
     // Prepare: a detached server on the dead run's scratch copy, and an unrelated process
     const dir = backupRunDir(root, 'orphaned', 'default');
     await runDir(dir, owner('backup', 'orphaned', dead()), 10);
-    const orphan = await startNamed('mariadbd', `--datadir=${spoolOfRunDir(dir)}/.physical-snapshot/data`);
+    const orphan = await startNamed('mariadbd', `--datadir=${dir}/.physical-snapshot/data`);
     const unrelated = await startSleep();
 
     // Act
@@ -117,6 +118,20 @@ describe('leftovers of dead runs', () => {
     await until(() => !isAlive(orphan), 'the orphan to stop');
     expect(isAlive(unrelated)).toBe(true);
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('removes the record of a dead run whose directory is already gone', async () => {
+    // Prepare: a release interrupted between removing the directory and its record
+    const dir = restoreRunDir(root, 'half-released');
+    await runDir(dir, owner('restore', 'half-released', dead()), 10);
+    await rm(dir, { recursive: true });
+
+    // Act
+    const [decision] = await reclaimLeftovers(root);
+
+    // Assess
+    expect(decision).toMatchObject({ kind: 'record', action: 'remove', path: ownerFileOf(dir) });
+    expect(await readdir(path.join(root, 'restore'))).toEqual([]);
   });
 
   it('leaves another host\'s directory alone', async () => {

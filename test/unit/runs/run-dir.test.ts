@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { currentHostBoot, processStartTime } from '../../../core/host/process-identity';
-import { OWNER_FILE, claimRunDir, createOwner, readOwner, releaseRunDir, takeOver, type RunDirOwner } from '../../../core/runs/run-dir';
+import { claimRunDir, createOwner, ownerFileOf, readOwner, releaseRunDir, takeOver, type RunDirOwner } from '../../../core/runs/run-dir';
 import { killStarted, startSleep } from '../host/process-fixture';
 
 let root: string;
@@ -42,6 +42,7 @@ describe('claimRunDir', () => {
     // Assess
     expect(previous).toBeUndefined();
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(ownerFileOf(dir))).mode & 0o777).toBe(0o600);
     expect((await readOwner(dir))?.owner?.runId).toBe('a1');
   });
 
@@ -112,7 +113,7 @@ describe('takeOver', () => {
 
     // Assess
     expect(results.filter(Boolean)).toHaveLength(1);
-    await expect(stat(path.join(dir, OWNER_FILE))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(ownerFileOf(dir))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('puts back a record that changed since it was judged', async () => {
@@ -148,5 +149,6 @@ describe('releaseRunDir', () => {
     expect((await readOwner(dir))?.owner?.runId).toBe('live');
     expect(own.removed).toBe(true);
     await expect(stat(mine)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(ownerFileOf(mine))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
