@@ -1,10 +1,12 @@
 /**
- * A logical MySQL backup killed mid-dump cannot be continued: its consistent read view ended with
- * its connections, so the chunks it had already stored belong to a point in time nobody can read
- * again. The rerun says so (log line and JSON), discards the dead backup whole (its stored chunks,
- * the temporary file of the chunk being written, its spool) and takes a new one.
+ * Killed MySQL backups, through real CLI processes. A logical backup killed mid-dump cannot be
+ * continued: its consistent read view ended with its connections, so the chunks it had already
+ * stored belong to a point in time nobody can read again. The rerun says so (log line and JSON),
+ * discards the dead backup whole (its stored chunks, the temporary file of the chunk being written,
+ * its spool) and takes a new one. A physical backup spooled on the host (`streamToStore: false`)
+ * and killed during its upload is continued: the rerun copies only what the store lacks.
  */
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { seedShop, startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
@@ -65,6 +67,38 @@ describe('a logical backup killed mid-dump', () => {
     expect(await readdir(instanceDir())).toEqual([summary.backupId]);
     await expect(stat(spoolOfKilled)).rejects.toMatchObject({ code: 'ENOENT' });
     const verify = await runCli(['verify', summary.backupId], env);
+    expect(verify.code).toBe(0);
+  }, 600_000);
+});
+
+describe('a physical backup spooled on the host, killed during its upload', () => {
+  it('is continued: re-validated where it lies, only the bytes the store lacks copied', async () => {
+    // Prepare: killed once the store's resumable copy has checkpointed some of the xbstream
+    const physical = JSON.stringify({ ...server.config(), mode: 'physical', streamToStore: false, physical: { prepareCheck: false } });
+    const killed = startCli(['--json', 'backup', 'mysql', '--instance', 'physical', '--config', physical, '--rate-limit', '8MB/s'], env);
+    const checkpointFile = await waitFor(killed, 'a checkpointed part of the copy', async () => {
+      for (const id of await readdir(path.join(work, 'spool', 'backup')).catch(() => [] as string[])) {
+        const file = path.join(work, 'spool', 'backup', id, 'default', 'physical', 'backup.xbstream.upload-checkpoint.json');
+        const checkpoint = await readFile(file, 'utf8').then((t) => JSON.parse(t) as { bytesDone: number }, () => undefined);
+        if (checkpoint && checkpoint.bytesDone > 0) return file;
+      }
+      return undefined;
+    });
+    await killHard(killed);
+    const left = JSON.parse(await readFile(checkpointFile, 'utf8')) as { bytesDone: number; fileSize: number };
+    const killedId = path.basename(path.dirname(path.dirname(path.dirname(checkpointFile))));
+
+    // Act
+    const rerun = await runCli(['--json', 'backup', 'mysql', '--instance', 'physical', '--config', physical], env);
+
+    // Assess
+    expect(rerun.code).toBe(0);
+    const summary = JSON.parse(rerun.stdout);
+    expect(left.bytesDone).toBeLessThan(left.fileSize);
+    expect(summary).toMatchObject({ backupId: killedId, resume: { resumed: true }, validation: { ok: true }, bytes: left.fileSize });
+    expect(summary.sentBytes).toBe(left.fileSize - left.bytesDone);
+    await expect(stat(path.join(work, 'spool', 'backup', killedId))).rejects.toMatchObject({ code: 'ENOENT' });
+    const verify = await runCli(['verify', killedId], env);
     expect(verify.code).toBe(0);
   }, 600_000);
 });
