@@ -102,7 +102,7 @@ async function killedRestore(): Promise<string> {
 
 /** A backup of `instance` (of the small etcd), paused (SIGSTOP) once its snapshot is spooled: a live run. */
 async function pausedBackup(instance: string): Promise<{ run: CliRun; dir: string }> {
-  const run = startCli(['--json', 'backup', 'etcd', '--instance', instance, '--config', configOf(small), '--rate-limit', '256KB/s'], env);
+  const run = startCli(['--json', 'backup', 'etcd', '--instance', instance, '--config', configOf(small), '--rate-limit', '64KB/s'], env);
   const dir = await waitFor(run, `the spool of ${instance}`, () => spooledRunDir(instance));
   run.child.kill('SIGSTOP');
   paused.push(run);
