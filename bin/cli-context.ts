@@ -7,6 +7,7 @@ import { PermanentError } from '../core/errors';
 import { consoleLogger } from '../core/logger';
 import { settingsFromEnv, type Settings } from '../core/config/settings';
 import { createRuntime, type Runtime } from '../core/config/runtime';
+import { currentProcess } from '../core/host/process-identity';
 import { workflowsForSettings, type LocalWorkflows } from '../statemachines/local/local-workflows';
 import { progressReporter, type ProgressReporter } from './progress';
 
@@ -30,9 +31,15 @@ export class CliContext {
     this.progress = progressReporter(!this.json && process.stderr.isTTY === true);
   }
 
-  /** Built on first use, so `--help` and usage errors never touch the store. */
-  runtimeFor(): Promise<Runtime> {
-    this.runtime ??= createRuntime(this.settings, consoleLogger(this.settings.logLevel), this.progress);
+  /**
+   * Built on first use, so `--help` and usage errors never touch the store. A command that runs
+   * whole backups and restores orchestrates them: it lives as long as they do, so their host
+   * files are alive exactly while it runs. The host `agent` runs one step of a run orchestrated
+   * elsewhere (by the CLI that started it, named in its environment, or by Step Functions).
+   */
+  runtimeFor(role: 'orchestrator' | 'agent' = 'orchestrator'): Promise<Runtime> {
+    const orchestrator = role === 'agent' ? this.settings.orchestrator : currentProcess();
+    this.runtime ??= createRuntime({ ...this.settings, orchestrator }, consoleLogger(this.settings.logLevel), this.progress);
     return this.runtime;
   }
 

@@ -4,15 +4,17 @@ import type { RestoreSummary } from '../core/restore/restore-state';
 import type { CatalogEntry } from '../core/catalog/catalog';
 import type { VerificationRecord } from '../core/catalog/verification';
 import type { PruneDecision } from '../core/catalog/prune';
+import type { Leftover } from '../core/runs/leftovers';
 import { formatBytes } from '../core/config/units';
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 export function formatBackup(s: BackupSummary): string {
   return [
-    `backup ${s.backupId} complete`,
+    `backup ${s.backupId} complete${s.resume?.resumed ? ' (resumed)' : ''}`,
+    ...(s.resume ? [`  resume           ${s.resume.resumed ? '' : 'not resumed: '}${s.resume.reason}`] : []),
     `  engine/instance  ${s.engine}/${s.instance}`,
-    `  bytes            ${formatBytes(s.bytes)}`,
+    `  bytes            ${formatBytes(s.bytes)} (${formatBytes(s.sentBytes)} sent by this run)`,
     `  duration         ${seconds(s.durationMs)}`,
     `  consistency      ${JSON.stringify(s.consistency)}`,
     `  validation       ${s.validation.ok ? 'ok' : 'FAILED'} (${s.validation.checks} checks)`,
@@ -99,4 +101,15 @@ export function formatPrune(decisions: PruneDecision[], applied: boolean): strin
   const lines = decisions.map((d) => `  ${d.action === 'delete' ? (applied ? 'deleted' : 'would delete') : 'keep'}  ${d.entry.engine}/${d.entry.instance}/${d.entry.backupId}  (${d.reason})`);
   const tail = applied ? `${deletes.length} backup(s) deleted` : `${deletes.length} backup(s) would be deleted; run again with --apply to delete`;
   return [...lines, tail].join('\n');
+}
+
+/** The host-local side of `prune`: run directories under the spool root and what becomes of them. */
+export function formatLeftovers(leftovers: Leftover[], spoolRoot: string, applied: boolean): string {
+  const removed = leftovers.filter((l) => l.action === 'remove');
+  const bytes = removed.reduce((sum, l) => sum + l.bytes, 0);
+  const lines = leftovers.map((l) => `  ${l.action === 'remove' ? (applied ? 'removed' : 'would remove') : 'keep'}  ${l.path}  ${formatBytes(l.bytes)}  (${l.reason})`);
+  const tail = applied
+    ? `${removed.length} leftover(s) of dead runs removed (${formatBytes(bytes)})`
+    : `${removed.length} leftover(s) of dead runs would be removed (${formatBytes(bytes)}); run again with --apply to remove them`;
+  return [`leftovers on this host (${spoolRoot}):`, ...lines, tail].join('\n');
 }

@@ -6,6 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { MAX_RUN_MS } from '../core/runs/run-holder';
 import type { RetryPolicyProps } from './retry-policy';
 
 /** Options of either state machine. */
@@ -16,7 +17,11 @@ export interface WorkflowOptions {
   readonly pollInterval?: Duration;
   /** Longest a single Lambda invocation (Task) may take. @default 15 minutes */
   readonly taskTimeout?: Duration;
-  /** Longest a whole execution may take (a backstop; it skips cleanup). @default 24 hours */
+  /**
+   * Longest a whole execution may take (a backstop; it skips cleanup). At most 24 hours: a host
+   * counts a run's files as leftovers once no step of it runs and this long has passed since it
+   * started (core/runs/run-holder.ts). @default 24 hours
+   */
   readonly timeout?: Duration;
   /**
    * Where the state machine logs. Logs are ERROR level and never include execution data, so no
@@ -29,8 +34,8 @@ export interface WorkflowOptions {
   readonly stateMachineName?: string;
 }
 
-/** Default of {@link WorkflowOptions.timeout}. */
-export const DEFAULT_EXECUTION_TIMEOUT = Duration.hours(24);
+/** Default and maximum of {@link WorkflowOptions.timeout}: how long the hosts keep a run's files alive. */
+export const DEFAULT_EXECUTION_TIMEOUT = Duration.millis(MAX_RUN_MS);
 
 /** Builds the `StateMachine` around `definition`. */
 export function createStateMachine(
@@ -39,6 +44,9 @@ export function createStateMachine(
   comment: string,
   options: WorkflowOptions,
 ): sfn.StateMachine {
+  if (options.timeout && options.timeout.toMilliseconds() > MAX_RUN_MS) {
+    throw new Error(`the execution timeout may be at most ${MAX_RUN_MS / 3600_000} hours (hosts reclaim a run's files after that), got ${options.timeout.toHumanString()}`);
+  }
   return new sfn.StateMachine(scope, 'StateMachine', {
     stateMachineName: options.stateMachineName,
     stateMachineType: sfn.StateMachineType.STANDARD,

@@ -32,7 +32,7 @@ export function agentCommand(program: Command, context: () => CliContext): void 
       const ctx = context();
       let result: AgentResult;
       try {
-        const runtime = await ctx.runtimeFor();
+        const runtime = await ctx.runtimeFor('agent');
         result = { ok: true, output: await runAgentStep(step, readInput(options.input), runtime.deps) };
       } catch (error) {
         const classified = classify(error);
@@ -40,7 +40,7 @@ export function agentCommand(program: Command, context: () => CliContext): void 
         process.exitCode = exitCodeFor(classified);
       }
       if (options.resultKey) {
-        const runtime = await ctx.runtimeFor();
+        const runtime = await ctx.runtimeFor('agent');
         await writeJson(runtime.store, options.resultKey, result);
       }
       process.stdout.write(`${JSON.stringify(result)}\n`);

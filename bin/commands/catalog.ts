@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import { PermanentError } from '../../core/errors';
 import { prune } from '../../core/catalog/prune';
+import { findLeftovers, reclaimLeftovers } from '../../core/runs/leftovers';
 import { verifyBackup } from '../../core/catalog/verification';
 import { parseDuration } from '../../core/config/units';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../exit-codes';
-import { formatList, formatPrune, formatShow, formatVerify } from '../format';
+import { formatLeftovers, formatList, formatPrune, formatShow, formatVerify } from '../format';
 
 interface Scope { engine?: string; instance?: string }
 
@@ -54,7 +55,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
 
   program
     .command('prune')
-    .description('apply retention: keep the N newest and/or those younger than a max age (dry run unless --apply)')
+    .description('apply retention: keep the N newest and/or those younger than a max age, and remove the leftovers of dead runs on this host (dry run unless --apply)')
     .option('--keep-last <n>', 'keep the n newest complete backups per engine/instance')
     .option('--max-age <duration>', 'keep backups younger than this, e.g. 30d')
     .option('--engine <engine>', 'only this engine')
@@ -66,7 +67,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
       if (keepLast !== undefined && !Number.isInteger(keepLast)) {
         throw new PermanentError(`--keep-last must be a whole number, got '${options.keepLast}'`, { code: 'INVALID_POLICY' });
       }
-      const { catalog, store } = await ctx.runtimeFor();
+      const { catalog, store, deps } = await ctx.runtimeFor();
       const decisions = await prune(catalog, store, {
         keepLast,
         maxAgeMs: options.maxAge === undefined ? undefined : parseDuration(options.maxAge),
@@ -74,9 +75,16 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
         instance: options.instance,
         apply: options.apply,
       });
+      // The host-local side: spool and partial downloads of dead runs (a live run's are kept).
+      const leftovers = options.apply
+        ? await reclaimLeftovers(deps.spoolRoot, { logger: deps.logger })
+        : await findLeftovers(deps.spoolRoot);
       ctx.print(
-        decisions.map((d) => ({ backupId: d.entry.backupId, engine: d.entry.engine, instance: d.entry.instance, action: d.action, reason: d.reason, applied: options.apply })),
-        () => formatPrune(decisions, options.apply),
+        [
+          ...decisions.map((d) => ({ kind: 'backup', backupId: d.entry.backupId, engine: d.entry.engine, instance: d.entry.instance, action: d.action, reason: d.reason, applied: options.apply })),
+          ...leftovers.map((l) => ({ kind: 'leftover', path: l.path, bytes: l.bytes, action: l.action === 'remove' ? 'delete' : 'keep', reason: l.reason, applied: options.apply })),
+        ],
+        () => `${formatPrune(decisions, options.apply)}\n${formatLeftovers(leftovers, deps.spoolRoot, options.apply)}`,
       );
     });
 }

@@ -22,7 +22,14 @@ const requestShape = {
   host: z.string().min(1).optional(),
 };
 
-export const backupRequestSchema = z.strictObject(requestShape);
+/**
+ * Whether to continue the incomplete backup of this instance a killed run left (resume-plan.ts):
+ * `auto` (default) when it is younger than 6 hours, `always` whatever its age, `never`.
+ */
+export const resumeModeSchema = z.enum(['auto', 'always', 'never']);
+export type ResumeMode = z.infer<typeof resumeModeSchema>;
+
+export const backupRequestSchema = z.strictObject({ ...requestShape, resume: resumeModeSchema.optional() });
 export type BackupRequest = z.infer<typeof backupRequestSchema>;
 
 export const nodeRefSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), host: z.string().optional() });
@@ -38,6 +45,26 @@ export const snapshotRefSchema = z.object({
   createdAt: z.string(),
 });
 
+/** One attempt at a backup (one execution): a resumed backup keeps its id and gets a new attempt. */
+export const runSchema = z.object({
+  id: z.string().min(1),
+  startedAt: z.iso.datetime(),
+  /** The dead attempt this one continues: its host directories and completed snapshots are taken over. */
+  resumes: z.string().optional(),
+});
+export type BackupRun = z.infer<typeof runSchema>;
+
+/** What prepare decided about the incomplete backup a killed run left, said in the summary. */
+export const resumeOutcomeSchema = z.object({
+  resumed: z.boolean(),
+  /** The incomplete backup considered. */
+  candidate: z.string().optional(),
+  reason: z.string(),
+  /** Whether the candidate was discarded (dead for sure, and not resumable). */
+  discarded: z.boolean().optional(),
+});
+export type ResumeOutcome = z.infer<typeof resumeOutcomeSchema>;
+
 /** The backup as a whole: what prepare returns and finalize/cleanup receive. Extra keys pass through. */
 export const backupStateSchema = z.looseObject({
   ...requestShape,
@@ -45,6 +72,9 @@ export const backupStateSchema = z.looseObject({
   prefix: z.string(),
   startedAt: z.iso.datetime(),
   nodes: z.array(nodeRefSchema).min(1),
+  /** This attempt (absent in states of older versions: then the backup id and start stand for it). */
+  run: runSchema.optional(),
+  resumeOutcome: resumeOutcomeSchema.optional(),
 });
 export type BackupState = z.infer<typeof backupStateSchema>;
 
@@ -55,7 +85,12 @@ export const nodeStateSchema = backupStateSchema.extend({
   spoolDir: z.string().optional(),
   snapshot: snapshotRefSchema.optional(),
   validation: validationReportSchema.optional(),
-  upload: z.object({ artifacts: z.array(storedArtifactSchema), bytes: z.number(), durationMs: z.number() }).optional(),
+  upload: z.object({
+    artifacts: z.array(storedArtifactSchema),
+    bytes: z.number(),
+    durationMs: z.number(),
+    sentBytes: z.number().optional(),
+  }).optional(),
 });
 export type NodeState = z.infer<typeof nodeStateSchema>;
 
@@ -74,4 +109,8 @@ export interface BackupSummary {
   durationMs: number;
   consistency: Record<string, unknown>;
   validation: { ok: boolean; checks: number };
+  /** Bytes this attempt sent to the store (a resumed backup sends only what the store lacked). */
+  sentBytes: number;
+  /** What became of the incomplete backup a killed run left, when there was one. */
+  resume?: ResumeOutcome;
 }

@@ -7,19 +7,22 @@
  * Each is idempotent, so a retry is safe. The per-node steps run where the node's spool is (the
  * database host, through the host runner); prepare and finalize only need the store.
  */
-import { rmdir } from 'node:fs/promises';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { PermanentError } from '../errors';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { MANIFEST_FORMAT_VERSION, type BackupManifest } from '../catalog/manifest';
 import { readJson, writeJson } from '../store/json';
 import { deletePrefix } from '../store/blob-store';
 import type { BackupContext, JsonObject, NodeRef, SnapshotRef, StoredArtifact } from '../driver/types';
+import { runHolder } from '../runs/run-holder';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import {
   backupRequestSchema, backupStateSchema, finalizeInputSchema, nodeStateSchema,
-  type BackupState, type BackupSummary, type FinalizeInput, type NodeState,
+  type BackupRequest, type BackupRun, type BackupState, type BackupSummary, type FinalizeInput, type NodeState,
 } from './backup-state';
+import { attemptOf, enterNodeRunDir, recordSnapshot, releaseNodeRunDir, resumedSnapshot } from './node-run';
+import { planResume } from './resume-plan';
+import { configSha256, readRunRecord, removeRunRecords, writeRunRecord } from './run-records';
 
 const DEFAULT_NODE = 'default';
 
@@ -27,18 +30,15 @@ async function resolvedConfig(state: BackupState, deps: StepDeps): Promise<unkno
   return deps.registry.parseConfig(state.engine, await deps.resolveSecrets(state.config));
 }
 
-/** The node's spool directory: as recorded, or derived from this host's spool root. */
-function spoolOf(state: NodeState, deps: StepDeps): string {
-  return state.spoolDir ?? nodeSpoolDir(deps.spoolRoot, state.backupId, state.node.name);
-}
-
+/** The node step's context, once it has claimed the node's run directory on this host. */
 async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupContext> {
+  const spoolDir = await enterNodeRunDir(state, deps);
   return {
     backupId: state.backupId,
     instance: state.instance,
     config: await resolvedConfig(state, deps),
     node: state.node,
-    spoolDir: spoolOf(state, deps),
+    spoolDir,
     destination: { store: deps.store, prefix: nodePrefix(state), rateLimit: state.rateLimit },
     logger: deps.logger,
   };
@@ -49,29 +49,49 @@ function nodePrefix(state: NodeState): string {
   return `${state.prefix}/data/${state.node.name}`;
 }
 
-/** Host-local spool directory of one node of a backup. */
-export function nodeSpoolDir(spoolRoot: string, backupId: string, node: string): string {
-  return path.join(spoolRoot, 'backup', backupId, node);
-}
-
-/** Checks the request (engine known, config valid), assigns the backup id and lists the nodes. */
+/**
+ * Checks the request (engine known, config valid), then either continues the incomplete backup a
+ * killed run left (resume-plan.ts: same backup id, a new attempt) or assigns a new backup id and
+ * lists the nodes. Records the attempt as the backup's owner in the store (run-records.ts).
+ */
 export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<BackupState> {
-  const request = parseInput(backupRequestSchema, input, 'backup request');
+  const { resume: mode, ...request } = parseInput(backupRequestSchema, input, 'backup request');
   return runStep(request.engine, deps, async () => {
     const driver = deps.registry.backupDriver(request.engine);
     const config = deps.registry.parseConfig(request.engine, await deps.resolveSecrets(request.config));
-    const backupId = newBackupId(now);
-    const listed = driver.listNodes
-      ? await guarded(deps, deps.registry.backupBreakerTarget(request.engine, config), () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
-      : [{ name: DEFAULT_NODE }];
-    const nodes: NodeRef[] = listed.map((node) => ({ ...node, host: node.host ?? request.host }));
-    return {
-      ...request,
-      backupId,
-      prefix: backupPrefix(request.engine, request.instance, backupId),
-      startedAt: now.toISOString(),
-      nodes,
-    };
+    const attempt: BackupRun = { id: randomUUID(), startedAt: now.toISOString() };
+    const plan = await planResume({ ...request, resume: mode }, config, driver, deps, now);
+    let state: BackupState;
+    if (plan.resume) {
+      const { backupId, startedAt, nodes } = plan.record;
+      state = { ...request, backupId, prefix: backupPrefix(request.engine, request.instance, backupId), startedAt, nodes, run: { ...attempt, resumes: plan.record.run.id } };
+    } else {
+      const backupId = newBackupId(now);
+      const listed = driver.listNodes
+        ? await guarded(deps, deps.registry.backupBreakerTarget(request.engine, config), () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
+        : [{ name: DEFAULT_NODE }];
+      const nodes: NodeRef[] = listed.map((node) => ({ ...node, host: node.host ?? request.host }));
+      state = { ...request, backupId, prefix: backupPrefix(request.engine, request.instance, backupId), startedAt: now.toISOString(), nodes, run: attempt };
+    }
+    if (plan.outcome) state.resumeOutcome = plan.outcome;
+    await writeOwnRunRecord(state, request, deps);
+    return state;
+  });
+}
+
+/** Makes this attempt the backup's owner in the store. */
+async function writeOwnRunRecord(state: BackupState, request: Omit<BackupRequest, 'resume'>, deps: StepDeps): Promise<void> {
+  const run = attemptOf(state);
+  await writeRunRecord(deps.store, state.prefix, {
+    formatVersion: 1,
+    backupId: state.backupId,
+    engine: state.engine,
+    instance: state.instance,
+    startedAt: state.startedAt,
+    nodes: state.nodes,
+    configSha256: configSha256(request.config),
+    run,
+    holder: runHolder({ orchestrator: deps.orchestrator, runStartedAt: run.startedAt, includeSelf: false }),
   });
 }
 
@@ -80,14 +100,22 @@ export function nodeState(state: BackupState, node: NodeRef): NodeState {
   return { ...state, node };
 }
 
-/** Takes the consistent snapshot of one node into its spool (through the circuit breaker of the endpoint it reads). */
+/**
+ * Takes the consistent snapshot of one node into its spool (through the circuit breaker of the endpoint it reads)
+ * and records it in the store, so a later attempt can continue the backup should this one die.
+ * A resumed backup takes over the snapshot the dead attempt completed instead (node-run.ts).
+ */
 export async function snapshotNode(input: unknown, deps: StepDeps): Promise<NodeState> {
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
     const driver = deps.registry.backupDriver(state.engine);
     const ctx = await nodeContext(state, deps);
+    if (attemptOf(state).resumes !== undefined) {
+      return { ...state, spoolDir: ctx.spoolDir, snapshot: await resumedSnapshot(state, deps, ctx.spoolDir) };
+    }
     const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, ctx.config), () => driver.createSnapshot(ctx));
     deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });
+    await recordSnapshot(state, deps, snapshot, ctx.config);
     return { ...state, spoolDir: ctx.spoolDir, snapshot };
   });
 }
@@ -121,14 +149,16 @@ export async function uploadNode(input: unknown, deps: StepDeps): Promise<NodeSt
   });
 }
 
-/** Removes one node's spool and engine-side snapshot state. Safe at any point, any number of times. */
+/**
+ * Removes one node's spool, engine-side snapshot state and run directory (the backup's directory
+ * on the host goes with its last node's). Safe at any point, any number of times.
+ */
 export async function cleanupNode(input: unknown, deps: StepDeps): Promise<{ cleaned: string; backupId: string }> {
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
     const ctx = await nodeContext(state, deps);
-    await deps.registry.backupDriver(state.engine).cleanup(ctx, state.snapshot ?? { spoolDir: ctx.spoolDir, consistency: {} });
-    // The backup's spool directory goes once its last node's spool has gone.
-    await rmdir(path.dirname(ctx.spoolDir)).catch(() => undefined);
+    await deps.registry.backupDriver(state.engine).cleanup(ctx, { consistency: state.snapshot?.consistency ?? {}, spoolDir: ctx.spoolDir });
+    await releaseNodeRunDir(state, deps);
     return { cleaned: state.node.name, backupId: state.backupId };
   });
 }
@@ -144,6 +174,7 @@ export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date =
     const existing = (await readJson(deps.store, key)) as BackupManifest | undefined;
     const manifest = existing ?? (await buildManifest(state, deps, now));
     if (!existing) await writeJson(deps.store, key, manifest);
+    await removeRunRecords(deps.store, state.prefix, state.nodes.map((n) => n.name));
     deps.logger.info('backup complete', { backupId: state.backupId, engine: state.engine, bytes: manifest.bytes });
     return {
       backupId: manifest.backupId,
@@ -154,8 +185,23 @@ export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date =
       durationMs: Date.parse(manifest.completedAt) - Date.parse(manifest.startedAt),
       consistency: manifest.consistency,
       validation: { ok: manifest.validation.ok, checks: manifest.validation.checks.length },
+      sentBytes: sentBytes(state),
+      ...(state.resumeOutcome ? { resume: state.resumeOutcome } : {}),
     };
   });
+}
+
+/**
+ * Bytes this attempt sent to the store: what its uploads sent, and what a snapshot it took wrote
+ * straight to the store (a resumed node's snapshot was written by the attempt before).
+ */
+function sentBytes(state: FinalizeInput): number {
+  const resumed = attemptOf(state).resumes !== undefined;
+  return state.nodeResults.reduce((sum, result) => {
+    const streamed = (result.snapshot?.artifacts ?? []).filter((a) => a.key !== undefined).reduce((s, a) => s + a.size, 0);
+    const uploaded = result.upload ? result.upload.sentBytes ?? result.upload.bytes - streamed : 0;
+    return sum + (resumed ? 0 : streamed) + uploaded;
+  }, 0);
 }
 
 async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date): Promise<BackupManifest> {
@@ -219,10 +265,16 @@ function requireSnapshot(state: NodeState): SnapshotRef {
 /**
  * On the failure path: deletes whatever a failed backup left in the store (artifacts streamed there
  * by a snapshot, finished uploads of other nodes), unless its manifest exists — a complete backup
- * is never touched. Returns how many objects went.
+ * is never touched — or another attempt owns it now (a rerun continues it). Returns how many
+ * objects went.
  */
 export async function discardIncompleteBackup(state: BackupState, deps: StepDeps): Promise<number> {
   if (await deps.store.head(manifestKey(state.prefix))) return 0;
+  const owner = (await readRunRecord(deps.store, state.prefix))?.run.id;
+  if (owner !== undefined && owner !== attemptOf(state).id) {
+    deps.logger.warn('left the incomplete backup to the attempt that owns it now', { backupId: state.backupId, owner });
+    return 0;
+  }
   const discarded = await deletePrefix(deps.store, `${state.prefix}/`);
   if (discarded > 0) deps.logger.info('incomplete backup discarded', { backupId: state.backupId, engine: state.engine, objects: discarded });
   return discarded;

@@ -48,6 +48,7 @@ export async function createRuntime(
     store,
     logger,
     spoolRoot: settings.spoolRoot,
+    ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
     guard,
     onProgress,

@@ -11,6 +11,7 @@
  * | DBBACKUP_HOST_RUNNER | where host steps run locally: inline, local (child process), ssm | inline |
  * | AWS_ENDPOINT_URL(_S3), AWS_REGION, DBBACKUP_S3_FORCE_PATH_STYLE | S3 endpoint (s3rver, LocalStack, AWS) | AWS defaults |
  * | DBBACKUP_PLUGIN_PATH, DBBACKUP_PLUGIN_PINS, DBBACKUP_ALLOW_UNPINNED_PLUGINS | external driver plugins | none |
+ * | DBBACKUP_RUN_ORCHESTRATOR | set by the local host runner for its agents: `pid:startTime` of the CLI orchestrating the run | none |
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,10 @@ import { PermanentError } from '../errors';
 /** The log levels, least severe first. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+import { parseIdentity, type ProcessIdentity } from '../host/process-identity';
+
+/** The variable the local host runner passes its agents: who orchestrates their run. */
+export const RUN_ORCHESTRATOR_ENV = 'DBBACKUP_RUN_ORCHESTRATOR';
 
 export interface Settings {
   storeUrl: string;
@@ -28,6 +33,11 @@ export interface Settings {
   retryAttempts?: number;
   /** `reset`: close each endpoint's circuit before this process's first call to it (an operator override). */
   circuitBreaker?: 'reset';
+  /**
+   * The process on this host that orchestrates the runs whose steps this process runs, when it
+   * lives as long as those runs (the CLI); absent when they are orchestrated elsewhere (Step Functions).
+   */
+  orchestrator?: ProcessIdentity;
   env: NodeJS.ProcessEnv;
 }
 
@@ -43,6 +53,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     logLevel: env.DBBACKUP_LOG_LEVEL ? parseLogLevel(env.DBBACKUP_LOG_LEVEL.toLowerCase(), 'DBBACKUP_LOG_LEVEL') : 'warn',
     retryAttempts: env.DBBACKUP_RETRY_ATTEMPTS ? parseAttempts(env.DBBACKUP_RETRY_ATTEMPTS) : undefined,
     ...(env[CIRCUIT_RESET_ENV] ? { circuitBreaker: parseCircuitBreaker(env[CIRCUIT_RESET_ENV]) } : {}),
+    orchestrator: parseIdentity(env[RUN_ORCHESTRATOR_ENV]),
     env,
   };
 }

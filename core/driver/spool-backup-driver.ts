@@ -6,9 +6,11 @@
  */
 import { rm } from 'node:fs/promises';
 import { PermanentError } from '../errors';
+import type { BlobStore } from '../store/blob-store';
+import { verifyArtifact } from './artifact-sink';
 import { resolveInside } from './spool';
 import type {
-  BackupContext, BackupDriver, SnapshotRef, StoredArtifact, TransferOptions, UploadResult, ValidationReport,
+  ArtifactRef, BackupContext, BackupDriver, SnapshotRef, StoredArtifact, TransferOptions, UploadResult, ValidationReport,
 } from './types';
 
 export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
@@ -19,6 +21,7 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
     const started = Date.now();
     const total = snapshot.artifacts.reduce((sum, a) => sum + a.size, 0);
     let done = 0;
+    let sent = 0;
     const artifacts: StoredArtifact[] = [];
     for (const artifact of snapshot.artifacts) {
       if (artifact.key !== undefined) {
@@ -31,6 +34,12 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
       const file = resolveInside(snapshot.spoolDir, artifact.name);
       const key = `${options.prefix}/${artifact.name}`;
       const before = done;
+      if (await isStoredWhole(options.store, key, artifact)) {
+        done += artifact.size;
+        options.onProgress?.(done, total);
+        artifacts.push({ ...artifact, key });
+        continue;
+      }
       const stored = await options.store.putFile(key, file, {
         checkpointPath: `${file}.upload-checkpoint.json`,
         expectedSha256: artifact.sha256,
@@ -38,14 +47,26 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
         onProgress: (bytes) => options.onProgress?.(before + bytes, total),
       });
       done = before + stored.size;
+      sent += stored.size - (stored.resumedBytes ?? 0);
       artifacts.push({ ...artifact, key });
     }
-    return { artifacts, bytes: done, durationMs: Date.now() - started };
+    return { artifacts, bytes: done, durationMs: Date.now() - started, sentBytes: sent };
   }
 
   async cleanup(_ctx: BackupContext<C>, snapshot: Pick<SnapshotRef, 'spoolDir' | 'consistency'>): Promise<void> {
     await rm(snapshot.spoolDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * True when `key` already holds exactly the artifact (an earlier attempt of this backup uploaded it
+ * whole): same size, and the same sha256 — as the store recorded it, else hashed from the store.
+ */
+async function isStoredWhole(store: BlobStore, key: string, artifact: ArtifactRef): Promise<boolean> {
+  const info = await store.head(key);
+  if (info?.size !== artifact.size) return false;
+  if (info.sha256 !== undefined) return info.sha256 === artifact.sha256;
+  return verifyArtifact('', { ...artifact, key }, store).then(() => true, () => false);
 }
 
 /**

@@ -136,6 +136,18 @@ export interface UploadResult {
   artifacts: StoredArtifact[];
   bytes: number;
   durationMs: number;
+  /**
+   * Bytes this upload actually sent: less than `bytes` when artifacts were already in the store
+   * (written by the snapshot, or uploaded by an earlier attempt) or an interrupted upload resumed.
+   */
+  sentBytes?: number;
+}
+
+/** Whether a later process may continue a node's backup that a killed run left. */
+export interface ResumeVerdict {
+  resumable: boolean;
+  /** Shown to the user: what can be kept, or what died with the killed run. */
+  reason: string;
 }
 
 /**
@@ -169,13 +181,25 @@ export interface BackupDriver<C = unknown> {
   validateSnapshot(ctx: BackupContext<C>, snapshot: SnapshotRef): Promise<ValidationReport>;
   /**
    * Streams every spooled artifact to the store under `options.prefix`, rate limited, re-checking
-   * sha256; artifacts already written to the store are only confirmed there (present, same size).
+   * sha256; artifacts already written to the store are only confirmed there (present, same size),
+   * and so are spooled ones an earlier attempt already uploaded whole (same size and sha256).
    * Resumable: a restarted upload continues from the last acknowledged part.
    * @throws TransientError on network/throttling; PermanentError when the spool no longer matches its sha256.
    */
   upload(ctx: BackupContext<C>, snapshot: SnapshotRef, options: TransferOptions): Promise<UploadResult>;
   /** Removes the spool and any engine-side snapshot (e.g. Cassandra snapshot tags). Idempotent. */
   cleanup(ctx: BackupContext<C>, snapshot: Pick<SnapshotRef, 'spoolDir' | 'consistency'>): Promise<void>;
+  /**
+   * Optional capability (resume of a killed backup): may a later process continue this node's
+   * backup? `snapshot` is the snapshot the killed run completed — a resume then re-validates its
+   * artifacts where they are (spool or store) and uploads only what the store lacks, from the last
+   * acknowledged part — or undefined when the run was killed before its snapshot completed.
+   * Answer `{ resumable: false, reason }` for what died with the killed process (a logical dump's
+   * read view, a server-side backup session); the reason is shown to the user, and a new backup is
+   * taken instead. Pure: no I/O, called where the backup is planned (not on the database host).
+   * Without it: a completed snapshot is resumable, an interrupted one is not.
+   */
+  resumeVerdict?(config: C, snapshot: SnapshotRef | undefined): ResumeVerdict;
 }
 
 /** What a finished backup says about itself; the subset of the manifest a restore needs. */

@@ -25,6 +25,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AgentResult } from '../agent/agent-steps';
 import { PermanentError, TransientError } from '../errors';
+import { RUN_ORCHESTRATOR_ENV } from '../config/settings';
+import { formatIdentity, type ProcessIdentity } from '../host/process-identity';
 import { agentResultFromStdout, textTail } from './agent-result';
 import {
   HOST_ERROR_CODES, assertHostCommand, isPastDeadline, permanentFailure, submissionTimes,
@@ -44,6 +46,11 @@ export interface LocalProcessRunnerOptions {
   storeUrl?: string;
   /** Environment of the agent process. Default: this process's environment. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The process orchestrating the runs whose steps this runner starts (the CLI): passed to each
+   * agent, so the host files of a run count as alive while it lives, between the agents' steps.
+   */
+  orchestrator?: ProcessIdentity;
   /** How long a stopped command gets between SIGTERM and SIGKILL. Default 2000 ms. */
   killGraceMs?: number;
   /** Clock, for tests. */
@@ -94,7 +101,8 @@ export class LocalProcessHostRunner implements HostRunner {
       throw new PermanentError('the local host runner needs a non-empty agent command', { code: 'INVALID_CONFIG' });
     }
     this.storeUrl = options.storeUrl;
-    this.env = options.env ?? process.env;
+    const env = options.env ?? process.env;
+    this.env = options.orchestrator ? { ...env, [RUN_ORCHESTRATOR_ENV]: formatIdentity(options.orchestrator) } : env;
     this.killGraceMs = options.killGraceMs ?? 2000;
     this.now = options.now ?? (() => new Date());
   }

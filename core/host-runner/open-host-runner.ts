@@ -88,6 +88,7 @@ export function hostRunnerFromSettings(settings: HostRunnerSettings): HostRunner
         agentCommand: settings.agentCommand ? shellCommandArgv(settings.agentCommand) : undefined,
         storeUrl,
         env: settings.env,
+        orchestrator: settings.deps?.orchestrator,
       });
     case 'ssm':
       return new SsmHostRunner({

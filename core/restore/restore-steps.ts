@@ -2,31 +2,36 @@
  * The restore, one stateless step at a time: fetch + verify manifest → prepare target → restore →
  * validate restore → report. Same conventions as the backup steps.
  */
-import path from 'node:path';
-import { rm } from 'node:fs/promises';
 import { PermanentError } from '../errors';
 import { Catalog } from '../catalog/catalog';
 import { newBackupId } from '../catalog/layout';
 import type { RestoreContext } from '../driver/types';
+import { enterRunDir } from '../runs/enter-run-dir';
+import { releaseRunDir } from '../runs/run-dir';
+import { restoreRunDir } from '../runs/spool-layout';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { restoreRequestSchema, restoreStateSchema, type RestoreState, type RestoreSummary } from './restore-state';
 
-
-
-/** Download directory of a restore on this host. */
-export function restoreSpoolDir(spoolRoot: string, restoreId: string): string {
-  return path.join(spoolRoot, 'restore', restoreId);
-}
-
-async function context(state: RestoreState, deps: StepDeps): Promise<RestoreContext> {
+/**
+ * The step's context. The steps that keep files on the host (prepare, restore) first claim the
+ * restore's run directory there (reclaiming the leftovers of dead runs): one restore is one attempt.
+ */
+async function context(state: RestoreState, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
   const target = deps.registry.parseRestoreTarget(state.backup.engine, await deps.resolveSecrets(state.target));
+  const dir = restoreRunDir(deps.spoolRoot, state.restoreId);
+  const spoolDir = keepsFiles
+    ? await enterRunDir({
+      dir, kind: 'restore', id: state.restoreId, engine: state.backup.engine, instance: state.backup.instance,
+      runId: state.restoreId, runStartedAt: state.startedAt,
+    }, deps)
+    : dir;
   return {
     backupId: state.backup.backupId,
     instance: state.backup.instance,
     logger: deps.logger,
     backup: state.backup,
     target,
-    spoolDir: restoreSpoolDir(deps.spoolRoot, state.restoreId),
+    spoolDir,
     force: state.force,
   };
 }
@@ -77,7 +82,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
 export async function prepareRestoreTarget(input: unknown, deps: StepDeps): Promise<RestoreState> {
   const state = parseInput(restoreStateSchema, input, 'restore state');
   return runStep(state.backup.engine, deps, async () => {
-    const prepared = await deps.registry.restoreDriver(state.backup.engine).prepareTarget(await context(state, deps));
+    const prepared = await deps.registry.restoreDriver(state.backup.engine).prepareTarget(await context(state, deps, true));
     return { ...state, prepared };
   });
 }
@@ -88,7 +93,7 @@ export async function restoreBackup(input: unknown, deps: StepDeps): Promise<Res
   return runStep(state.backup.engine, deps, async () => {
     if (!state.prepared) throw new PermanentError('restore target not prepared (run the prepare step first)', { code: 'STEP_ORDER' });
     const driver = deps.registry.restoreDriver(state.backup.engine);
-    const ctx = await context(state, deps);
+    const ctx = await context(state, deps, true);
     const prepared = state.prepared;
     const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, ctx.target), () => driver.restore(ctx, prepared, {
       store: deps.store,
@@ -96,7 +101,7 @@ export async function restoreBackup(input: unknown, deps: StepDeps): Promise<Res
       rateLimit: state.rateLimit,
       onProgress: (done, total) => deps.onProgress?.('download', done, total),
     }));
-    await rm(ctx.spoolDir, { recursive: true, force: true });
+    await releaseRunDir(restoreRunDir(deps.spoolRoot, state.restoreId), state.restoreId);
     return { ...state, result };
   });
 }
@@ -106,7 +111,7 @@ export async function validateRestoredBackup(input: unknown, deps: StepDeps): Pr
   const state = parseInput(restoreStateSchema, input, 'restore state');
   return runStep(state.backup.engine, deps, async () => {
     if (!state.result) throw new PermanentError('nothing restored yet (run the restore step first)', { code: 'STEP_ORDER' });
-    const validation = await deps.registry.restoreDriver(state.backup.engine).validateRestore(await context(state, deps), state.result);
+    const validation = await deps.registry.restoreDriver(state.backup.engine).validateRestore(await context(state, deps, false), state.result);
     return { ...state, validation };
   });
 }

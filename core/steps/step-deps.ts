@@ -7,6 +7,7 @@ import { formatIssues } from '../config/issues';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../store/blob-store';
 import type { DriverRegistry } from '../driver/registry';
+import type { ProcessIdentity } from '../host/process-identity';
 
 export interface StepDeps {
   registry: DriverRegistry;
@@ -14,6 +15,12 @@ export interface StepDeps {
   logger: Logger;
   /** Host-local directory under which per-backup/per-restore spool directories are created. */
   spoolRoot: string;
+  /**
+   * The process orchestrating the runs these steps belong to, when it is on this host and lives as
+   * long as they do (a CLI); absent when they are orchestrated elsewhere. Decides when a run's
+   * host-local files are leftovers (core/runs/run-holder.ts).
+   */
+  orchestrator?: ProcessIdentity;
   /** Replaces `{ "$secret": ref }` values with the secrets they name. */
   resolveSecrets: (value: unknown) => Promise<unknown>;
   /**

@@ -76,12 +76,22 @@ export interface BlobStore {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Deletes the keys; missing keys are not an error. */
   delete(keys: string[]): Promise<void>;
+  /**
+   * Optional: removes what interrupted writes left under the folder `prefix` (ending in `/`) that
+   * `list` does not show — a local directory's temporary files of a killed put or an abandoned
+   * resumable copy. (An S3 bucket's incomplete multipart uploads are its lifecycle rule's.)
+   */
+  discardPartialWrites?(prefix: string): Promise<void>;
 }
 
-/** Deletes every object whose key starts with `prefix`; returns how many there were. */
+/**
+ * Deletes every object whose key starts with `prefix`, and — for a folder prefix — what
+ * interrupted writes left there; returns how many objects there were.
+ */
 export async function deletePrefix(store: BlobStore, prefix: string): Promise<number> {
   const keys: string[] = [];
   for await (const object of store.list(prefix)) keys.push(object.key);
   await store.delete(keys);
+  if (prefix.endsWith('/')) await store.discardPartialWrites?.(prefix);
   return keys.length;
 }

@@ -106,6 +106,19 @@ export class LocalDirectoryStore implements BlobStore {
     }
   }
 
+  /** Removes the temporary files under the folder `prefix` (see {@link BlobStore.discardPartialWrites}) and the folders left empty. */
+  async discardPartialWrites(prefix: string): Promise<void> {
+    assertSafePrefix(prefix);
+    const folder = prefix.replace(/\/+$/, '');
+    if (folder === '') return;
+    const temporaries: string[] = [];
+    await collectTemporaries(resolveInside(this.root, folder), temporaries);
+    for (const file of temporaries) {
+      await rm(file, { force: true });
+      await this.pruneEmptyParents(path.dirname(file));
+    }
+  }
+
   /** Maps a key to its file, refusing unsafe keys and the names of our own temporary files. */
   private pathFor(key: string): string {
     assertSafeKey(key);
@@ -163,6 +176,18 @@ async function collectObjects(dir: string, dirKey: string, prefix: string, found
       });
       if (info) found.push({ key, size: info.size, lastModified: info.mtime });
     }
+  }
+}
+
+/** Paths of the temporary files under `dir`. */
+async function collectTemporaries(dir: string, found: string[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(function unreadable() {
+    return [];
+  });
+  for (const entry of entries) {
+    const entryPath = path.join(dir, entry.name);
+    if (entry.isDirectory()) await collectTemporaries(entryPath, found);
+    else if (isTemporary(entry.name)) found.push(entryPath);
   }
 }
 

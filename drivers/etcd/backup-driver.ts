@@ -11,7 +11,7 @@ import { PermanentError, TransientError } from '../../core/errors';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
 import { verifyArtifact } from '../../core/driver/artifact-sink';
 import { resolveInside, writeArtifact } from '../../core/driver/spool';
-import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck, ValidationReport } from '../../core/driver/types';
+import type { ArtifactRef, BackupContext, ResumeVerdict, SnapshotRef, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import type { Logger } from '../../core/logger';
 import { connectFirstAvailable, idHex } from './client';
 import { etcdEndpoint, type EtcdConfig } from './config';
@@ -177,6 +177,16 @@ export class EtcdBackupDriver extends SpoolBackupDriver<EtcdConfig> {
     } finally {
       client.close();
     }
+  }
+
+  /**
+   * A completed snapshot is a file in the spool: a later process re-checks it (sha256 and etcd's
+   * trailer) and uploads it from the last acknowledged part. An interrupted one cannot be continued.
+   */
+  resumeVerdict(_config: EtcdConfig, snapshot: SnapshotRef | undefined): ResumeVerdict {
+    return snapshot
+      ? { resumable: true, reason: `the spooled ${SNAPSHOT_FILE} is complete: it is re-checked (sha256 and etcd's trailer) and uploaded from the last acknowledged part` }
+      : { resumable: false, reason: 'etcd streams a snapshot over one Maintenance call, which ended with the killed run: a new snapshot is needed' };
   }
 
   private async digestAt(client: Etcd3, revision: number, logger: Logger, signal?: AbortSignal) {

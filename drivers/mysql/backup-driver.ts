@@ -6,7 +6,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { ArtifactReader, artifactSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
-import type { BackupContext, JsonObject, SnapshotRef, ValidationReport } from '../../core/driver/types';
+import type { BackupContext, JsonObject, ResumeVerdict, SnapshotRef, ValidationReport } from '../../core/driver/types';
 import { mysqlEndpoint, type MysqlConfig } from './config';
 import { ENGINE, type MysqlFacts } from './layout';
 import { takeLogicalSnapshot, validateLogicalSnapshot } from './logical-backup';
@@ -46,6 +46,21 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
       facts: facts as unknown as JsonObject,
       createdAt: new Date().toISOString(),
     };
+  }
+
+  /**
+   * A completed snapshot (dump chunks or xbstream, in the store or the spool) needs nothing of the
+   * process that took it: a later one re-validates it and uploads what the store lacks. One that was
+   * interrupted cannot be continued: a logical dump's read view ended with its connections, and the
+   * backup tool's stream with the tool.
+   */
+  resumeVerdict(config: MysqlConfig, snapshot: SnapshotRef | undefined): ResumeVerdict {
+    if (snapshot) {
+      return { resumable: true, reason: 'its snapshot completed: its artifacts are re-validated where they are, and only what the store lacks is uploaded' };
+    }
+    return config.mode === 'physical'
+      ? { resumable: false, reason: "the backup tool's stream ended with the killed run and cannot be continued: a new snapshot is needed" }
+      : { resumable: false, reason: "a logical dump's consistent read view ended with its connections, so the tables cannot be read at the same point again: a new snapshot is needed" };
   }
 
   async validateSnapshot(ctx: BackupContext<MysqlConfig>, snapshot: SnapshotRef): Promise<ValidationReport> {

@@ -10,8 +10,7 @@
  * The argv builders and parsers are pure so both flavours are unit-testable without either tool.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { AUTH_FAILED, PermanentError, TransientError, type ClassifiedError } from '../../core/errors';
@@ -132,11 +131,13 @@ export function clientOptionFile(settings: ClientSettings): string {
 }
 
 /**
- * Writes {@link clientOptionFile} to a private (0600) file in a private temp directory, runs `fn`
- * with its path, and removes it whatever happens.
+ * Writes {@link clientOptionFile} to a private (0600) file in a private directory inside `parent`
+ * (the run's spool: should the run be killed, the file goes with the run's other leftovers rather
+ * than staying in the system's temp directory), runs `fn` with its path, and removes it whatever happens.
  */
-export async function withClientOptionFile<T>(settings: ClientSettings, fn: (file: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-mysql-client-'));
+export async function withClientOptionFile<T>(settings: ClientSettings, parent: string, fn: (file: string) => Promise<T>): Promise<T> {
+  await mkdir(parent, { recursive: true, mode: 0o700 });
+  const dir = await mkdtemp(path.join(parent, '.mysql-client-'));
   const file = path.join(dir, 'client.cnf');
   try {
     await writeFile(file, clientOptionFile(settings), { mode: 0o600 });

@@ -93,7 +93,7 @@ export async function archiveBinlogs(ctx: BackupContext<MysqlConfig>, consistenc
   await rm(fetchDir, { recursive: true, force: true });
   await mkdir(fetchDir, { recursive: true });
   try {
-    await withClientOptionFile(config, (optionFile) => runTool(command, fetchBinlogsArgv(optionFile, present[0], fetchDir), {
+    await withClientOptionFile(config, ctx.spoolDir, (optionFile) => runTool(command, fetchBinlogsArgv(optionFile, present[0], fetchDir), {
       what: `${command} --read-from-remote-server`,
       fallbackCode: 'BINLOG_ARCHIVE_FAILED',
       signal: ctx.signal,

@@ -139,7 +139,7 @@ export async function takePhysicalSnapshot(ctx: BackupContext<MysqlConfig>, sink
   await mkdir(path.join(work, 'tool'), { recursive: true });
   let artifact: ArtifactRef | undefined;
   try {
-    const streamed = await withClientOptionFile(config, (optionFile) => streamBackup(ctx, tool, sink, backupArgv(tool, {
+    const streamed = await withClientOptionFile(config, ctx.spoolDir, (optionFile) => streamBackup(ctx, tool, sink, backupArgv(tool, {
       optionFile, targetDir: path.join(work, 'tool'), datadir, parallel: config.physical.parallel,
     })));
     artifact = streamed.artifact;

@@ -305,7 +305,7 @@ export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: 
   });
   ctx.logger.info('mysql point-in-time: replaying', { files: plan.map((p) => `${p.file}@${p.backupId}`), until: pit.until, untilGtid: pit.untilGtid, database: scope.database });
 
-  const scanner = await withClientOptionFile(ctx.target, (optionFile) => pipeReplay(command, argv, optionFile, ctx.signal));
+  const scanner = await withClientOptionFile(ctx.target, ctx.spoolDir, (optionFile) => pipeReplay(command, argv, optionFile, ctx.signal));
   const lastGtids = formatGtidPosition(scanner.lastGtid) || null;
 
   // Coverage: was the target within what the archives hold?

@@ -2,6 +2,7 @@
 import fs, { createReadStream, readlinkSync } from 'node:fs';
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { deletePrefix } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { PARTIAL_SUFFIX } from '../../../core/store/local-file-upload';
 import { collect, filesUnder, makeTempDir, rejectionOf, removeDir, writeRandomFile } from '../../fixtures/store/files';
@@ -49,6 +50,22 @@ describe('local directory store', () => {
     expect(listedDuring.map((o) => o.key)).toEqual(['atomic.bin']);
     expect((await stat(path.join(root, 'atomic.bin'))).size).toBe(1_000_000);
     expect(await filesUnder(root)).toEqual(['atomic.bin']);
+  });
+
+  it('deletes a folder whole, with the temporary files killed writes left in it (they are never listed)', async () => {
+    // Prepare: a finished object, a killed put's temporary file and an abandoned resumable copy
+    await store.put('backups/e/i/b1/data/default/done.gz', 'done');
+    await writeFile(path.join(root, 'backups/e/i/b1/data/default/killed.gz.dbbackup-tmp-12345-abcd'), 'half');
+    await writeFile(path.join(root, 'backups/e/i/b1/data/default/snapshot.db.dbbackup-partial'), 'part');
+    await store.put('backups/e/i/b2/manifest.json', '{}');
+
+    // Act
+    const deleted = await deletePrefix(store, 'backups/e/i/b1/');
+
+    // Assess
+    expect(deleted).toBe(1);
+    expect(await filesUnder(root)).toEqual(['backups/e/i/b2/manifest.json']);
+    await expect(stat(path.join(root, 'backups/e/i/b1'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('ignores temporary and partial files when listing and refuses keys that would collide with them', async () => {

@@ -241,6 +241,11 @@ describe('retry policy', () => {
     expect(() => synthesizeDefinitions({ retry: { transient: { maxAttempts: -1 } } })).toThrow(/maxAttempts/);
     expect(() => synthesizeDefinitions({ retry: { transient: { interval: Duration.seconds(10), maxDelay: Duration.seconds(5) } } })).toThrow(/maxDelay/);
   });
+
+  it('refuses an execution timeout longer than hosts keep a run\'s files alive (24 h)', () => {
+    expect(() => synthesizeDefinitions({ timeout: Duration.hours(25) })).toThrow(/at most 24 hours/);
+    expect(synthesizeDefinitions({ timeout: Duration.hours(24) }).backup.TimeoutSeconds).toBe(24 * 3600);
+  });
 });
 
 describe('synthesizeDefinitions', () => {

@@ -1,0 +1,88 @@
+/**
+ * What an incomplete backup says about itself in the store, so that a later run can tell whether
+ * it may continue it (resume-plan.ts):
+ *
+ *     <prefix>/run.json              written by prepare: the attempt that owns the backup and its holder
+ *     <prefix>/nodes/<node>.json     written by the snapshot step: the node's completed snapshot
+ *
+ * Both are small JSON objects; they go once the manifest is written (finalize), and with the
+ * backup when an incomplete one is discarded or pruned.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { BlobStore } from '../store/blob-store';
+import { readJson, writeJson } from '../store/json';
+import { runHolderSchema } from '../runs/run-holder';
+import { nodeRefSchema, runSchema, snapshotRefSchema } from './backup-state';
+
+export const RUN_RECORD_VERSION = 1;
+
+export const runRecordSchema = z.object({
+  formatVersion: z.literal(RUN_RECORD_VERSION),
+  backupId: z.string(),
+  engine: z.string(),
+  instance: z.string(),
+  /** When the backup (its first attempt) started. */
+  startedAt: z.iso.datetime(),
+  nodes: z.array(nodeRefSchema).min(1),
+  /** sha256 of the request's config (secret references, not secrets): a changed config is not resumed. */
+  configSha256: z.string(),
+  /** The attempt that owns the backup now. */
+  run: runSchema,
+  holder: runHolderSchema,
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+export const nodeRecordSchema = z.object({
+  formatVersion: z.literal(RUN_RECORD_VERSION),
+  node: z.string(),
+  /** The attempt that took the snapshot. */
+  runId: z.string(),
+  snapshot: snapshotRefSchema,
+});
+export type NodeRecord = z.infer<typeof nodeRecordSchema>;
+
+export const runRecordKey = (prefix: string): string => `${prefix}/run.json`;
+export const nodeRecordKey = (prefix: string, node: string): string => `${prefix}/nodes/${node}.json`;
+
+/** sha256 of a config object, independent of its keys' order. */
+export function configSha256(config: unknown): string {
+  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The run record of the backup at `prefix`; undefined when it has none (or an unreadable one: an older version's). */
+export async function readRunRecord(store: BlobStore, prefix: string): Promise<RunRecord | undefined> {
+  return parsedOrUndefined(runRecordSchema, await readJson(store, runRecordKey(prefix)).catch(() => undefined));
+}
+
+/** The completed snapshot of `node`, as recorded; undefined when the node's snapshot did not complete. */
+export async function readNodeRecord(store: BlobStore, prefix: string, node: string): Promise<NodeRecord | undefined> {
+  return parsedOrUndefined(nodeRecordSchema, await readJson(store, nodeRecordKey(prefix, node)).catch(() => undefined));
+}
+
+export async function writeRunRecord(store: BlobStore, prefix: string, record: RunRecord): Promise<void> {
+  await writeJson(store, runRecordKey(prefix), record);
+}
+
+export async function writeNodeRecord(store: BlobStore, prefix: string, record: NodeRecord): Promise<void> {
+  await writeJson(store, nodeRecordKey(prefix, record.node), record);
+}
+
+/** Removes the run and node records of a backup that is complete (they only serve resuming an incomplete one). */
+export async function removeRunRecords(store: BlobStore, prefix: string, nodes: string[]): Promise<void> {
+  await store.delete([runRecordKey(prefix), ...nodes.map((node) => nodeRecordKey(prefix, node))]);
+}
+
+function parsedOrUndefined<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
