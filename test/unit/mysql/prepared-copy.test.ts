@@ -84,7 +84,8 @@ describe('makePreparedCopy', () => {
 
     // Assess
     await expect(making).rejects.toMatchObject({ name: 'PermanentError', code: 'CHECKSUM_MISMATCH' });
-    expect(await calls()).toEqual([expect.stringMatching(/^extract /)]);
+    // The extractor may be stopped before it logged anything (a busy machine): what matters is no prepare.
+    expect((await calls()).filter((call) => !call.startsWith('extract '))).toEqual([]);
     expect(await readdir(dir)).not.toContain('copy');
   });
 
