@@ -174,11 +174,20 @@ function isSensitiveKey(key: string): boolean {
 }
 
 /**
- * Keys whose values ARE secrets, and so must be given by reference, never inline: those ending
- * in a secret word (`password`, `clientSecret`, `access_key`), but not `passwordFile` and the like.
+ * Keys that end in a secret word but hold no secret: etcd's `clusterToken` (`--initial-cluster-token`)
+ * only keeps two clusters from joining each other by mistake, and a restore returns it as part of
+ * where the restored cluster is. Compared without `-`, `_` and case.
+ */
+const NOT_SECRETS = new Set(['clustertoken']);
+
+/**
+ * Keys whose values ARE secrets, and so must be given by reference, never inline (and are the only
+ * keys a reference may stand in): those ending in a secret word (`password`, `clientSecret`,
+ * `access_key`), but not `passwordFile` and the like, nor the few in {@link NOT_SECRETS}.
  */
 export function isSecretValuedKey(key: string): boolean {
-  return ENDS_WITH_SECRET_WORD.test(key.replace(/[-_]/g, ''));
+  const bare = key.replace(/[-_]/g, '');
+  return ENDS_WITH_SECRET_WORD.test(bare) && !NOT_SECRETS.has(bare.toLowerCase());
 }
 
 /** What masked values are replaced with. */

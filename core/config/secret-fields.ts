@@ -1,9 +1,11 @@
 /**
  * The one rule for secrets in a config or restore target: a field whose name is a secret word
  * (`password`, `token`, `clientSecret`, … see {@link isSecretValuedKey}) holds a
- * `{ "$secret": "<scheme>:<ref>" }` reference, never the secret itself. The CLI's `--config` and
- * `--target`, the state machines' inputs and the instances file all check it with
- * {@link refuseInlineSecrets}; they differ only in which reference schemes they accept.
+ * `{ "$secret": "<scheme>:<ref>" }` reference, never the secret itself; and a reference stands only
+ * in such a field. Any other field (a data dir, a URL, a member name) may end up in a step's output,
+ * a log line or the next step's command line, so a secret resolved into it would leak there. The
+ * CLI's `--config` and `--target`, the state machines' inputs and the instances file all check it
+ * with {@link refuseInlineSecrets}; they differ only in which reference schemes they accept.
  */
 import { z } from 'zod';
 import { isSecretValuedKey } from '../secrets';
@@ -21,10 +23,14 @@ export interface InlineSecretRule {
   message: string;
 }
 
+/** What the issue on a reference outside a secret field says. */
+const NOT_A_SECRET_FIELD = 'a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …)';
+
 /**
  * A zod refinement: adds an issue at every secret-named field that holds a value (a non-empty
- * string or a number) and at every `$secret` object `rule.refSchema` refuses. An empty string is
- * no secret (a user without a password), so it passes.
+ * string or a number), at every `$secret` object `rule.refSchema` refuses, and at every `$secret`
+ * object that is not the value of a secret-named field. An empty string is no secret (a user
+ * without a password), so it passes.
  *
  * @example
  * ```ts
@@ -46,6 +52,11 @@ function walk(value: unknown, at: PropertyKey[], rule: InlineSecretRule, ctx: z.
   if (value === null || typeof value !== 'object') return;
   const record = value as Record<string, unknown>;
   if ('$secret' in record) {
+    const field = at[at.length - 1];
+    if (typeof field !== 'string' || !isSecretValuedKey(field)) {
+      ctx.addIssue({ code: 'custom', path: at, message: NOT_A_SECRET_FIELD });
+      return;
+    }
     const ref = rule.refSchema.safeParse(record);
     if (!ref.success) {
       for (const issue of ref.error.issues) {

@@ -31,6 +31,17 @@ describe('secretsByReferenceSchema', () => {
     expect(problems({ password: { $secret: 'env:X', extra: 1 } })).toMatch(/^password\.extra: unknown field$/);
   });
 
+  it('refuses a reference in a field that holds no secret, naming it: its value could come back in an output or a log', () => {
+    expect(problems({ dataDir: { $secret: 'file:/etc/shadow' } })).toBe('dataDir: a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …)');
+    expect(problems({ endpoints: [{ $secret: 'env:URL' }], tls: { ca: { $secret: 'env:CA' } } })).toMatch(/^endpoints\[0\]: a \{ "\$secret".*; tls\.ca: a \{ "\$secret"/);
+    expect(problems({ user: { $secret: 'env:USER' }, passwordFile: { $secret: 'env:F' } })).toMatch(/^user: .*; passwordFile: /);
+  });
+
+  it("takes etcd's clusterToken for what it is, a cluster's name: given inline, not by reference", () => {
+    expect(problems({ clusterToken: 'restore-drill' })).toBeUndefined();
+    expect(problems({ clusterToken: { $secret: 'env:T' } })).toMatch(/^clusterToken: a \{ "\$secret"/);
+  });
+
   it('is what backup and restore requests check their config and target with', () => {
     const backup = backupRequestSchema.safeParse({ engine: 'mysql', instance: 'x', config: { user: 'root', password: 'hunter2' } });
     const restore = restoreRequestSchema.safeParse({ backupId: 'latest', target: { dataDir: '/d', password: 's3cret' } });
