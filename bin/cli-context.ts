@@ -7,6 +7,7 @@ import { PermanentError } from '../core/errors';
 import { consoleLogger } from '../core/logger';
 import { settingsFromEnv, type Settings } from '../core/config/settings';
 import { createRuntime, type Runtime } from '../core/config/runtime';
+import { platformOf } from '../core/config/platform';
 import { currentProcess } from '../core/host/process-identity';
 import { workflowsForSettings, type LocalWorkflows } from '../statemachines/local/local-workflows';
 import { progressReporter, type ProgressReporter } from './progress';
@@ -39,7 +40,8 @@ export class CliContext {
    */
   runtimeFor(role: 'orchestrator' | 'agent' = 'orchestrator'): Promise<Runtime> {
     const orchestrator = role === 'agent' ? this.settings.orchestrator : currentProcess();
-    this.runtime ??= createRuntime({ ...this.settings, orchestrator }, consoleLogger(this.settings.logLevel), this.progress);
+    const platform = platformOf(this.settings, role === 'agent' ? 'agent' : 'cli');
+    this.runtime ??= createRuntime({ ...this.settings, orchestrator, platform }, consoleLogger(this.settings.logLevel), this.progress);
     return this.runtime;
   }
 

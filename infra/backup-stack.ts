@@ -89,6 +89,8 @@ export class BackupStack extends Stack {
       projectRoot: props.projectRoot,
       environment: {
         DBBACKUP_STORE: `s3://${this.store.bucket.bucketName}`,
+        // Step input comes from the console: secrets only from SSM and Secrets Manager (core/config/platform.ts).
+        DBBACKUP_PLATFORM: 'aws',
         DBBACKUP_LOG_LEVEL: logLevel,
         POWERTOOLS_LOG_LEVEL: logLevel.toUpperCase(),
         DBBACKUP_HOST_RUNNER: 'ssm',

@@ -16,6 +16,7 @@ import { Catalog } from '../catalog/catalog';
 import type { Logger } from '../logger';
 import type { StepDeps } from '../steps/step-deps';
 import { CIRCUIT_RESET_ENV, type Settings } from './settings';
+import { secretSchemesOn } from './platform';
 
 export interface Runtime {
   store: BlobStore;
@@ -42,7 +43,8 @@ export async function createRuntime(
   const guard = circuitGuard({
     state: blobStoreState(store), logger, ...BREAKER, resetFirst: settings.circuitBreaker === 'reset', override: breakerOverride(store.url),
   });
-  const secretResolver = createSecretResolver({ env: settings.env });
+  // The caller says where this process runs (platform.ts decides, by its role); unsaid: local.
+  const secretResolver = createSecretResolver({ env: settings.env, schemes: secretSchemesOn(settings.platform ?? 'local') });
   const deps: StepDeps = {
     registry,
     store,

@@ -12,6 +12,7 @@
  * | AWS_ENDPOINT_URL(_S3), AWS_REGION, DBBACKUP_S3_FORCE_PATH_STYLE | S3 endpoint (s3rver, LocalStack, AWS) | AWS defaults |
  * | DBBACKUP_PLUGIN_PATH, DBBACKUP_PLUGIN_PINS, DBBACKUP_ALLOW_UNPINNED_PLUGINS | external driver plugins | none |
  * | DBBACKUP_RUN_ORCHESTRATOR | set by the local host runner for its agents: `pid:startTime` of the CLI orchestrating the run | none |
+ * | DBBACKUP_PLATFORM | `aws` or `local`: where this process runs, which decides what it trusts (platform.ts) | by role: Lambda and SSM-run agents `aws`, the CLI `local` |
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { PermanentError } from '../errors';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 import { parseIdentity, type ProcessIdentity } from '../host/process-identity';
+import { PLATFORM_ENV, PLATFORMS, type Platform } from './platform';
 
 /** The variable the local host runner passes its agents: who orchestrates their run. */
 export const RUN_ORCHESTRATOR_ENV = 'DBBACKUP_RUN_ORCHESTRATOR';
@@ -38,6 +40,8 @@ export interface Settings {
    * lives as long as those runs (the CLI); absent when they are orchestrated elsewhere (Step Functions).
    */
   orchestrator?: ProcessIdentity;
+  /** Where this process runs, when DBBACKUP_PLATFORM says so; otherwise its role decides (platform.ts). */
+  platform?: Platform;
   env: NodeJS.ProcessEnv;
 }
 
@@ -54,6 +58,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     retryAttempts: env.DBBACKUP_RETRY_ATTEMPTS ? parseAttempts(env.DBBACKUP_RETRY_ATTEMPTS) : undefined,
     ...(env[CIRCUIT_RESET_ENV] ? { circuitBreaker: parseCircuitBreaker(env[CIRCUIT_RESET_ENV]) } : {}),
     orchestrator: parseIdentity(env[RUN_ORCHESTRATOR_ENV]),
+    ...(env[PLATFORM_ENV] ? { platform: parsePlatform(env[PLATFORM_ENV]) } : {}),
     env,
   };
 }
@@ -70,6 +75,11 @@ export const CIRCUIT_RESET_ENV = 'DBBACKUP_CIRCUIT_BREAKER';
 function parseCircuitBreaker(value: string): 'reset' {
   if (value === 'reset') return value;
   throw new PermanentError(`${CIRCUIT_RESET_ENV} must be 'reset' (or unset); got '${value}'`, { code: 'INVALID_INPUT' });
+}
+
+function parsePlatform(value: string): Platform {
+  if ((PLATFORMS as readonly string[]).includes(value)) return value as Platform;
+  throw new PermanentError(`${PLATFORM_ENV} must be one of ${PLATFORMS.join(', ')} (or unset); got '${value}'`, { code: 'INVALID_INPUT' });
 }
 
 function parseAttempts(value: string): number {

@@ -131,6 +131,7 @@ describe('functions', () => {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         DBBACKUP_STORE: { 'Fn::Join': ['', ['s3://', { Ref: bucket }]] },
         DBBACKUP_LOG_LEVEL: 'info',
+        DBBACKUP_PLATFORM: 'aws',
         DBBACKUP_HOST_RUNNER: 'ssm',
         DBBACKUP_SSM_DOCUMENT: 'AWS-RunShellScript',
         DBBACKUP_AGENT_COMMAND: 'dbbackup',
