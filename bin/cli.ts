@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { LOG_LEVELS } from '../core/config/settings';
 import { CliContext, type GlobalOptions } from './cli-context';
+import { withHostConfig } from '../core/config/host-config';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { backupCommand } from './commands/backup';
 import { restoreCommand } from './commands/restore';
@@ -31,7 +32,8 @@ export function buildProgram(context: () => CliContext): Command {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<never> {
   let ctx: CliContext | undefined;
-  const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), env)));
+  // The host's own configuration (/etc/dbbackup/dbbackup.env) fills what the environment leaves unset.
+  const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), withHostConfig(env))));
   let code: number = EXIT.ok;
   try {
     await program.parseAsync(argv);

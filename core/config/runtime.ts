@@ -54,6 +54,7 @@ export async function createRuntime(
     store,
     logger: masking,
     spoolRoot: settings.spoolRoot,
+    restoreRoots: settings.restoreRoots ?? [],
     ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
     maskSecrets: (text) => secrets.mask(text),

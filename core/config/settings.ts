@@ -1,5 +1,7 @@
 /**
- * The one place that reads environment variables. Everything else receives these settings.
+ * The one place that reads environment variables. Everything else receives these settings. The
+ * CLI and the host agent read them from the environment with the host's own configuration file
+ * filling what it leaves unset (host-config.ts).
  *
  * | variable | meaning | default |
  * |---|---|---|
@@ -12,6 +14,8 @@
  * | AWS_ENDPOINT_URL(_S3), AWS_REGION, DBBACKUP_S3_FORCE_PATH_STYLE | S3 endpoint (s3rver, LocalStack, AWS) | AWS defaults |
  * | DBBACKUP_PLUGIN_PATH, DBBACKUP_PLUGIN_PINS, DBBACKUP_ALLOW_UNPINNED_PLUGINS | external driver plugins | none |
  * | DBBACKUP_RUN_ORCHESTRATOR | set by the local host runner for its agents: `pid:startTime` of the CLI orchestrating the run | none |
+ * | DBBACKUP_RESTORE_ROOTS | `:`-separated absolute directories inside which a forced restore may replace data (host/restore-roots.ts) | none: force replaces no host path |
+ * | DBBACKUP_HOST_CONFIG | the host configuration file (host-config.ts) | `/etc/dbbackup/dbbackup.env` |
  * | DBBACKUP_PLATFORM | `aws` or `local`: where this process runs, which decides what it trusts (platform.ts) | by role: Lambda and SSM-run agents `aws`, the CLI `local` |
  */
 import os from 'node:os';
@@ -23,6 +27,8 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 import { parseIdentity, type ProcessIdentity } from '../host/process-identity';
 import { PLATFORM_ENV, PLATFORMS, type Platform } from './platform';
+import { RESTORE_ROOTS_ENV } from '../host/restore-roots';
+import { hostPathProblem } from './path-field';
 
 /** The variable the local host runner passes its agents: who orchestrates their run. */
 export const RUN_ORCHESTRATOR_ENV = 'DBBACKUP_RUN_ORCHESTRATOR';
@@ -40,6 +46,8 @@ export interface Settings {
    * lives as long as those runs (the CLI); absent when they are orchestrated elsewhere (Step Functions).
    */
   orchestrator?: ProcessIdentity;
+  /** Directories inside which a forced restore may replace data on this host (DBBACKUP_RESTORE_ROOTS). */
+  restoreRoots?: string[];
   /** Where this process runs, when DBBACKUP_PLATFORM says so; otherwise its role decides (platform.ts). */
   platform?: Platform;
   env: NodeJS.ProcessEnv;
@@ -58,6 +66,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     retryAttempts: env.DBBACKUP_RETRY_ATTEMPTS ? parseAttempts(env.DBBACKUP_RETRY_ATTEMPTS) : undefined,
     ...(env[CIRCUIT_RESET_ENV] ? { circuitBreaker: parseCircuitBreaker(env[CIRCUIT_RESET_ENV]) } : {}),
     orchestrator: parseIdentity(env[RUN_ORCHESTRATOR_ENV]),
+    restoreRoots: parseRestoreRoots(env[RESTORE_ROOTS_ENV]),
     ...(env[PLATFORM_ENV] ? { platform: parsePlatform(env[PLATFORM_ENV]) } : {}),
     env,
   };
@@ -75,6 +84,15 @@ export const CIRCUIT_RESET_ENV = 'DBBACKUP_CIRCUIT_BREAKER';
 function parseCircuitBreaker(value: string): 'reset' {
   if (value === 'reset') return value;
   throw new PermanentError(`${CIRCUIT_RESET_ENV} must be 'reset' (or unset); got '${value}'`, { code: 'INVALID_INPUT' });
+}
+
+function parseRestoreRoots(value: string | undefined): string[] {
+  const roots = (value ?? '').split(':').filter((root) => root.trim() !== '');
+  for (const root of roots) {
+    const problem = hostPathProblem(root);
+    if (problem) throw new PermanentError(`${RESTORE_ROOTS_ENV}: every root ${problem}`, { code: 'INVALID_INPUT' });
+  }
+  return roots;
 }
 
 function parsePlatform(value: string): Platform {

@@ -7,6 +7,7 @@ import { Catalog } from '../catalog/catalog';
 import { newBackupId } from '../catalog/layout';
 import type { RestoreContext } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
+import { assertForcedRestoreAllowed } from '../host/restore-roots';
 import { releaseRunDir } from '../runs/run-dir';
 import { restoreRunDir } from '../runs/spool-layout';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
@@ -18,6 +19,8 @@ import { restoreRequestSchema, restoreStateSchema, type RestoreState, type Resto
  */
 async function context(state: RestoreState, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
   const target = deps.registry.parseRestoreTarget(state.backup.engine, await deps.resolveSecrets(state.target));
+  const driver = deps.registry.restoreDriver(state.backup.engine);
+  await assertForcedRestoreAllowed({ engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target), roots: deps.restoreRoots ?? [] });
   const dir = restoreRunDir(deps.spoolRoot, state.restoreId);
   const spoolDir = keepsFiles
     ? await enterRunDir({
@@ -33,6 +36,7 @@ async function context(state: RestoreState, deps: StepDeps, keepsFiles: boolean)
     target,
     spoolDir,
     force: state.force,
+    restoreId: state.restoreId,
   };
 }
 

@@ -23,6 +23,8 @@ export interface StepDeps {
   orchestrator?: ProcessIdentity;
   /** Replaces `{ "$secret": ref }` values with the secrets they name. */
   resolveSecrets: (value: unknown) => Promise<unknown>;
+  /** Directories inside which a forced restore may replace data on this host (core/host/restore-roots.ts); none when absent. */
+  restoreRoots?: readonly string[];
   /** Masks the secrets this process resolved in a text (core/config/resolved-secrets.ts); errors leave steps masked. */
   maskSecrets?: (text: string) => string;
   /**

@@ -3,6 +3,7 @@
  * restore into a new data dir on this host; then, when asked, a replay of archived binary logs up
  * to a time or GTID. Validation compares every table's rows and digest with the manifest.
  */
+import path from 'node:path';
 import type {
   PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport,
 } from '../../core/driver/types';
@@ -35,6 +36,11 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
   /** The target server's host:port or socket: what the circuit breaker protects. */
   endpoint(target: MysqlRestoreTarget): string {
     return mysqlEndpoint(target);
+  }
+
+  /** A forced physical restore replaces the data dir; a logical one replaces databases on a server, no host path. */
+  replacedPaths(target: MysqlRestoreTarget): string[] {
+    return target.physical ? [path.resolve(target.physical.datadir)] : [];
   }
 
   async prepareTarget(ctx: RestoreContext<MysqlRestoreTarget>): Promise<PreparedTarget> {

@@ -1,7 +1,9 @@
 /**
  * A real runtime for tests: a local directory store (or the given store URL) and a spool in temp
  * directories, the built-in drivers, no external plugins; backups and restores run through the
- * synthesized state machines in process. `env` may carry secrets for `env:` references.
+ * synthesized state machines in process. `env` may carry secrets for `env:` references. The host
+ * allows forced restores inside the temp directory (where the tests put their targets) unless
+ * `restoreRoots` says otherwise.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,13 +32,14 @@ export async function createTestRuntime(options: {
   env?: NodeJS.ProcessEnv;
   storeUrl?: string;
   logger?: Logger;
+  restoreRoots?: string[];
   workflows?: Omit<LocalWorkflowOptions, 'definitions'>;
 } = {}): Promise<TestRuntime> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-runtime-'));
   const storeDir = path.join(root, 'store');
   const spoolRoot = path.join(root, 'spool');
   const runtime = await createRuntime(
-    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {} },
+    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {}, restoreRoots: options.restoreRoots ?? [os.tmpdir()] },
     options.logger ?? silentLogger,
   );
   const workflows = localWorkflows(runtime, { waitMs: 10, definitions: shippedDefinitions(), ...options.workflows });

@@ -113,7 +113,8 @@ describe('mysql physical backups (mariabackup)', () => {
     } finally {
       await restored.end();
     }
-    expect((await readdir(path.dirname(datadir))).sort()).toEqual(['data', 'data-binlog', 'data.err', 'data.pid', 'data.sock', 'data.tmp']);
+    // Beside the data dir: the server's files, and the record that this restore started it.
+    expect((await readdir(path.dirname(datadir))).sort()).toEqual(['data', 'data-binlog', 'data.err', 'data.pid', 'data.pid.started-by.json', 'data.sock', 'data.tmp']);
   }, 120_000);
 
   it('refuses a non-empty data dir without force (leaving it alone) and replaces it with force', async () => {
