@@ -6,7 +6,7 @@
  * | variable | meaning | default |
  * |---|---|---|
  * | DBBACKUP_STORE | store URL: a path, `file:///abs`, or `s3://bucket/prefix` | `./backups` |
- * | DBBACKUP_SPOOL_DIR | host-local spool for snapshots and downloads | `<tmp>/dbbackup-spool` |
+ * | DBBACKUP_SPOOL_DIR | host-local spool for snapshots and downloads (on disk, not tmpfs: see {@link defaultSpoolRoot}) | `/var/lib/dbbackup/spool` (root), `$XDG_STATE_HOME/dbbackup/spool` (others) |
  * | DBBACKUP_LOG_LEVEL | debug, info, warn, error (any case) | `warn` for the CLI |
  * | DBBACKUP_RETRY_ATTEMPTS | local runs: attempts per step on TransientError (the state machines' policy otherwise) | the policy's |
  * | DBBACKUP_CIRCUIT_BREAKER | `reset`: close each endpoint's circuit breaker before this process's first call to it | unset |
@@ -61,7 +61,7 @@ export interface Settings {
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
   return {
     storeUrl: env.DBBACKUP_STORE || './backups',
-    spoolRoot: env.DBBACKUP_SPOOL_DIR || path.join(os.tmpdir(), 'dbbackup-spool'),
+    spoolRoot: env.DBBACKUP_SPOOL_DIR || defaultSpoolRoot(env),
     logLevel: env.DBBACKUP_LOG_LEVEL ? parseLogLevel(env.DBBACKUP_LOG_LEVEL.toLowerCase(), 'DBBACKUP_LOG_LEVEL') : 'warn',
     retryAttempts: env.DBBACKUP_RETRY_ATTEMPTS ? parseAttempts(env.DBBACKUP_RETRY_ATTEMPTS) : undefined,
     ...(env[CIRCUIT_RESET_ENV] ? { circuitBreaker: parseCircuitBreaker(env[CIRCUIT_RESET_ENV]) } : {}),
@@ -70,6 +70,21 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     ...(env[PLATFORM_ENV] ? { platform: parsePlatform(env[PLATFORM_ENV]) } : {}),
     env,
   };
+}
+
+/** The spool of root, and so of the agent SSM runs: persistent, outside the tmpfs /tmp often is. */
+export const ROOT_SPOOL_DIR = '/var/lib/dbbackup/spool';
+
+/**
+ * Where the spool is when DBBACKUP_SPOOL_DIR does not say: on disk, never on the tmpfs `/tmp`
+ * often is (a snapshot the size of a database would fill memory, and a reboot would lose what a
+ * resumed backup needs). Root (the agent SSM runs, a service): {@link ROOT_SPOOL_DIR}; any other
+ * user: their state directory, `$XDG_STATE_HOME/dbbackup/spool` (`~/.local/state/dbbackup/spool`).
+ */
+export function defaultSpoolRoot(env: NodeJS.ProcessEnv, uid: number | undefined = process.getuid?.()): string {
+  if (uid === 0) return ROOT_SPOOL_DIR;
+  const stateHome = env.XDG_STATE_HOME || path.join(env.HOME || os.homedir(), '.local', 'state');
+  return path.join(stateHome, 'dbbackup', 'spool');
 }
 
 /** `value` as a log level. @throws PermanentError `INVALID_INPUT` naming `source` and the allowed values. */
