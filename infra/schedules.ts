@@ -10,13 +10,13 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { InstanceConfig } from './instances';
 
-/** The backup state machine's execution input for one instance: `{ engine, instance, config, rateLimit?, host? }`. */
+/** The backup state machine's execution input for one instance: `{ engine, instance, config, host, rateLimit? }`. */
 export interface BackupExecutionInput {
   readonly engine: string;
   readonly instance: string;
   readonly config: Readonly<Record<string, unknown>>;
   readonly rateLimit?: number;
-  readonly host?: string;
+  readonly host: string;
 }
 
 /** The backup request a schedule starts for `instance` (config keeps its `$secret` references). */
@@ -25,8 +25,8 @@ export function backupExecutionInput(instance: InstanceConfig): BackupExecutionI
     engine: instance.engine,
     instance: instance.name,
     config: instance.config,
+    host: instance.host,
     ...(instance.rateLimit !== undefined ? { rateLimit: instance.rateLimit } : {}),
-    ...(instance.host !== undefined ? { host: instance.host } : {}),
   };
 }
 

@@ -12,13 +12,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { buildApp, type BuiltApp } from '../../../infra/build-app';
 import type { BackupStack } from '../../../infra/backup-stack';
-import type { InstanceConfig } from '../../../infra/instances';
+import type { InstanceInput } from '../../../infra/instances';
 import { placeholderFunctionArn, synthesizeDefinitions, type AslDefinition } from '../../../statemachines/definitions';
 import { HANDLER_IDS, type HandlerId } from '../../../statemachines/handlers';
 
 const validateAsl = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
-const INSTANCES: InstanceConfig[] = [
+const INSTANCES: InstanceInput[] = [
   {
     name: 'main',
     engine: 'etcd',
@@ -27,13 +27,16 @@ const INSTANCES: InstanceConfig[] = [
     schedule: 'cron(0 3 * * ? *)',
     rpoHours: 26,
     rateLimit: 52428800,
+    retention: { keepLast: 7, maxAgeDays: 30 },
   },
   {
     name: 'events',
     engine: 'etcd',
     config: { endpoints: ['https://etcd-9:2379'], password: { $secret: 'secretsmanager:dbbackup/etcd-events#password' }, username: 'b' },
+    host: 'mi-0123456789abcdef0',
     schedule: 'rate(6 hours)',
     rpoHours: 8,
+    retention: { keepLast: 3, schedule: 'cron(30 4 * * ? *)' },
   },
 ];
 
