@@ -1,10 +1,9 @@
 /**
  * The deployable system: the store bucket, the step functions with least-privilege roles, the
- * backup and restore state machines, one schedule per configured instance, alarms and a dashboard,
- * and a managed policy for the database hosts' instance roles.
+ * backup and restore state machines, one backup schedule and one prune schedule per configured
+ * instance, alarms and a dashboard, and one managed policy per database host for its instance role.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BackupStateMachine } from '../statemachines/backup-state-machine';
@@ -17,10 +16,13 @@ import {
   addStatements, DEFAULT_MANAGED_TAG, hostRunnerStatements, RUN_SHELL_SCRIPT_DOCUMENT, secretsStatements, storeStatements,
   type ManagedTag,
 } from './iam-statements';
-import { secretRefs, type InstanceConfig } from './instances';
+import type { InstanceConfig } from './instances';
+import { HostPolicies } from './host-policies';
+import { checkSecretRefs } from './secret-refs';
 import { Monitoring } from './monitoring';
 import { suppressAcceptedFindings } from './nag-suppressions';
-import { BackupSchedules } from './schedules';
+import { backupRule, InstanceSchedules } from './schedules';
+import { pruneRule } from './prune-schedules';
 import { StepLambdas, type StepLambdasProps } from './step-lambdas';
 
 /** Log levels the functions understand (core/config/settings.ts). */
@@ -66,10 +68,13 @@ export class BackupStack extends Stack {
   public readonly functions: StepLambdas;
   public readonly backup: BackupStateMachine;
   public readonly restore: RestoreStateMachine;
-  public readonly schedules: BackupSchedules;
+  /** The backup of each instance, on its schedule. */
+  public readonly schedules: InstanceSchedules;
+  /** The prune of each instance, on its retention schedule. */
+  public readonly pruneSchedules: InstanceSchedules;
   public readonly monitoring: Monitoring;
-  /** Attach to the instance role of every database host: the agent there reads and writes the store. */
-  public readonly dbHostPolicy: iam.ManagedPolicy;
+  /** One managed policy per database host: attach each to that host's instance role (host-policies.ts). */
+  public readonly hostPolicies: HostPolicies;
 
   constructor(scope: Construct, id: string, props: BackupStackProps) {
     super(scope, id, props);
@@ -120,7 +125,8 @@ export class BackupStack extends Stack {
     this.backup = new BackupStateMachine(this, 'Backup', { ...workflow, functions: this.functions.backup, maxConcurrency: props.maxConcurrency });
     this.restore = new RestoreStateMachine(this, 'Restore', { ...workflow, functions: this.functions.restore });
 
-    this.schedules = new BackupSchedules(this, 'Schedules', { instances: props.instances, stateMachine: this.backup.stateMachine });
+    this.schedules = new InstanceSchedules(this, 'Schedules', { instances: props.instances, ruleOf: backupRule(this.backup.stateMachine) });
+    this.pruneSchedules = new InstanceSchedules(this, 'PruneSchedules', { instances: props.instances, ruleOf: pruneRule(this.functions.maintenance.prune) });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       instances: props.instances,
       backupStateMachine: this.backup.stateMachine,
@@ -128,44 +134,22 @@ export class BackupStack extends Stack {
       alarmEmail: props.alarmEmail,
     });
 
-    this.dbHostPolicy = new iam.ManagedPolicy(this, 'DbHostPolicy', {
-      description: 'dbbackup: attach to database hosts\' instance role (the host agent reads/writes the store and resolves secrets)',
-      statements: [
-        ...storeStatements(this.store.bucket, this.store.key, 'readWrite'),
-        ...secretsStatements(this, { parameterPrefix, secretNamePrefix }),
-      ],
+    this.hostPolicies = new HostPolicies(this, 'HostPolicies', {
+      instances: props.instances, bucket: this.store.bucket, key: this.store.key, parameterPrefix, secretNamePrefix,
     });
 
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName, description: 'the store: s3://<this>' });
     new CfnOutput(this, 'BackupStateMachineArn', { value: this.backup.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RestoreStateMachineArn', { value: this.restore.stateMachine.stateMachineArn, description: 'start a restore here (console input: see README)' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
-    new CfnOutput(this, 'DbHostPolicyArn', { value: this.dbHostPolicy.managedPolicyArn, description: `attach to DB hosts' instance role; tag the hosts ${(props.managedTag ?? DEFAULT_MANAGED_TAG).key}=${(props.managedTag ?? DEFAULT_MANAGED_TAG).value}` });
+    const tag = props.managedTag ?? DEFAULT_MANAGED_TAG;
+    for (const [host, policy] of this.hostPolicies.byHost) {
+      new CfnOutput(this, `HostPolicyArn${host.replace(/[^A-Za-z0-9]/g, '')}`, {
+        value: policy.managedPolicyArn,
+        description: `attach to the instance role of ${host} (tagged ${tag.key}=${tag.value}); it holds only for that host's credentials`,
+      });
+    }
 
     suppressAcceptedFindings(this, { parameterPrefix, secretNamePrefix });
   }
-}
-
-/** Refuses secret references the functions would not be allowed to read. */
-function checkSecretRefs(instances: readonly InstanceConfig[], parameterPrefix: string, secretNamePrefix: string): void {
-  for (const instance of instances) {
-    for (const ref of secretRefs(instance.config)) {
-      const ok = ref.startsWith('ssm:')
-        ? ref.slice('ssm:'.length).startsWith(parameterPrefix)
-        : secretName(ref.slice('secretsmanager:'.length)).startsWith(secretNamePrefix);
-      if (!ok) {
-        throw new Error(
-          `instance ${instance.engine}/${instance.name}: secret '${ref}' is outside what the functions may read ` +
-            `(SSM parameters under '${parameterPrefix}', Secrets Manager names starting '${secretNamePrefix}')`,
-        );
-      }
-    }
-  }
-}
-
-/** The secret name of a Secrets Manager ref body (`name[#key]` or an ARN). */
-function secretName(body: string): string {
-  const withoutKey = body.split('#')[0];
-  const arn = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/.exec(withoutKey);
-  return arn ? arn[1] : withoutKey;
 }

@@ -1,9 +1,9 @@
 /**
- * The least-privilege IAM statements of the framework, as plain statements so the same ones serve
- * the functions' roles and the policy operators attach to their database hosts:
+ * The least-privilege IAM statements of the step functions' roles (the database hosts' policies,
+ * scoped to their own instances, are host-policies.ts):
  *
- * - the store: objects under `backups/*` (read, or read+write) and `state/*` (read+write), and
- *   listing only those prefixes; the bucket key for SSE-KMS;
+ * - the store: objects under `backups/*` (read, read+write, or read+delete) and `state/*`
+ *   (read+write), and listing only those prefixes; the bucket key for SSE-KMS;
  * - the SSM host runner: `ssm:SendCommand` only with the `AWS-RunShellScript` document and only to
  *   instances tagged `dbbackup:managed=true`; reading and cancelling command invocations;
  * - secrets: SSM parameters under one path and Secrets Manager secrets under one name prefix,
@@ -30,10 +30,15 @@ export interface ManagedTag {
 export const DEFAULT_MANAGED_TAG: ManagedTag = { key: 'dbbackup:managed', value: 'true' };
 
 /** How much of `backups/*` a principal may touch. */
-export type BackupsAccess = 'read' | 'readWrite';
+export type BackupsAccess = 'read' | 'readWrite' | 'readDelete';
 
 const READ_OBJECT_ACTIONS = ['s3:GetObject'];
 const WRITE_OBJECT_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject'];
+const BACKUPS_ACTIONS: Record<BackupsAccess, { sid: string; actions: string[] }> = {
+  read: { sid: 'ReadBackups', actions: READ_OBJECT_ACTIONS },
+  readWrite: { sid: 'ReadWriteBackups', actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS] },
+  readDelete: { sid: 'ReadDeleteBackups', actions: [...READ_OBJECT_ACTIONS, 's3:DeleteObject'] },
+};
 
 /** Store access: `backups/*` as `backups`, `state/*` read+write, listing both, the bucket key. */
 export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: BackupsAccess): iam.PolicyStatement[] {
@@ -50,11 +55,7 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
       actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS],
       resources: [objects(STATE_ROOT)],
     }),
-    new iam.PolicyStatement({
-      sid: backups === 'read' ? 'ReadBackups' : 'ReadWriteBackups',
-      actions: backups === 'read' ? READ_OBJECT_ACTIONS : [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS],
-      resources: [objects(BACKUPS_ROOT)],
-    }),
+    new iam.PolicyStatement({ ...BACKUPS_ACTIONS[backups], resources: [objects(BACKUPS_ROOT)] }),
     new iam.PolicyStatement({
       sid: 'UseBucketKey',
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],

@@ -7,7 +7,7 @@
  * The input travels base64-encoded, so no shell quoting of user data is involved. `poll` reads
  * `GetCommandInvocation`: the AgentResult is the last JSON line of `StandardOutputContent`. SSM keeps
  * only the first 24 000 characters of stdout, so when the output is truncated or unparsable the
- * result is read from the store at `resultKey` (`state/agent-results/<uuid>.json`), where the agent
+ * result is read from the store at `resultKey` (`state/agent-results/<host>/<uuid>.json`), where the agent
  * writes it too (`--result-key`). Give the runner a store reader for that (`resultStore`).
  *
  * Timeouts: `executionTimeout` = the step's timeout (SSM kills the script: status `TimedOut`);
@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentResult } from '../agent/agent-steps';
 import { PermanentError, TransientError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
-import { AGENT_RESULTS_PREFIX, agentResultFromStdout, asAgentResult, textTail } from './agent-result';
+import { agentResultFromStdout, agentResultKey, asAgentResult, textTail } from './agent-result';
 import {
   HOST_ERROR_CODES, assertHostCommand, isPastDeadline, permanentFailure, submissionTimes,
   type HostCommand, type HostPoll, type HostRunner, type HostSubmission, type PendingSubmission,
@@ -96,7 +96,7 @@ export class SsmHostRunner implements HostRunner {
     if (host === undefined || host.trim() === '') {
       throw new PermanentError(`the SSM host runner needs the host's instance id for ${command.step}, and none was given`, { code: 'INVALID_INPUT' });
     }
-    const resultKey = `${AGENT_RESULTS_PREFIX}${randomUUID()}.json`;
+    const resultKey = agentResultKey(host, randomUUID());
     const timeoutSeconds = Math.ceil(command.timeoutSeconds);
     const times = submissionTimes(this.now(), timeoutSeconds, this.options.deadlineGraceSeconds ?? 60);
     const parameters: Record<string, string[]> = {

@@ -22,13 +22,23 @@ import { z } from 'zod';
 import { classify, isTransient, PermanentError, TransientError, type ClassifiedError, type ErrorMapper } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import type { DurableState } from './durable-state';
+import { parseBreakerTarget } from './endpoint';
 
-/** The state key of a target's breaker: `circuit-breakers/<sanitized target>` (a hash suffix keeps sanitized names distinct). */
+/**
+ * The state key of a target's breaker: `circuit-breakers/<engine>/<instance>/<sanitized endpoint>`
+ * for an instance's target (endpoint.ts), `circuit-breakers/<sanitized target>` for any other (a
+ * hash suffix keeps sanitized names distinct).
+ */
 export function circuitStateKey(target: string): string {
   if (target.length === 0) throw new PermanentError('circuit breaker target must not be empty', { code: 'INVALID_OPTIONS' });
-  const safe = target.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80);
-  const suffix = safe === target ? '' : `${safe ? '-' : ''}${createHash('sha256').update(target).digest('hex').slice(0, 12)}`;
-  return `circuit-breakers/${safe}${suffix}`;
+  const scoped = parseBreakerTarget(target);
+  return scoped ? `circuit-breakers/${scoped.engine}/${scoped.instance}/${sanitized(scoped.endpoint)}` : `circuit-breakers/${sanitized(target)}`;
+}
+
+function sanitized(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80);
+  const suffix = safe === name ? '' : `${safe ? '-' : ''}${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
+  return `${safe}${suffix}`;
 }
 
 /** cockatiel's `toJSON()` shape, checked before it is handed back to cockatiel. HalfOpen is saved as Open. */

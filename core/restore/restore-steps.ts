@@ -99,7 +99,7 @@ export async function restoreBackup(input: unknown, deps: StepDeps): Promise<Res
     const driver = deps.registry.restoreDriver(state.backup.engine);
     const ctx = await context(state, deps, true);
     const prepared = state.prepared;
-    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, ctx.target), () => driver.restore(ctx, prepared, {
+    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.restore(ctx, prepared, {
       store: deps.store,
       prefix: '',
       rateLimit: state.rateLimit,

@@ -65,7 +65,7 @@ describe('SsmHostRunner against the SSM stand-in', () => {
     // Assess
     expect(submission).toMatchObject({ done: false, host: HOST, step: 'backup-snapshot' });
     const pending = submission as PendingSubmission;
-    expect(pending.resultKey).toMatch(new RegExp(`^${AGENT_RESULTS_PREFIX}[0-9a-f-]{36}\\.json$`));
+    expect(pending.resultKey).toMatch(new RegExp(`^${AGENT_RESULTS_PREFIX}${pending.host}/[0-9a-f-]{36}\\.json$`));
     expect(Date.parse(pending.deadline) - Date.parse(pending.submittedAt)).toBe(80_000);
     expect(result).toEqual({ ok: true, output: { step: 'backup-snapshot', echo: input } });
     const request = sent();

@@ -230,7 +230,10 @@ describe('least privilege', () => {
       for (const s of statementsOf(id)) expect(actions(s).filter((a) => a.endsWith('*') && !a.startsWith('logs:'))).toEqual([]);
     }
     expect(can('backup/finalize', 's3:PutObject', backups)).toBe(true);
-    expect(can('backup/upload', 's3:PutObject', backups)).toBe(true);
+    expect(can('backup/prepare', 's3:PutObject', backups)).toBe(true); // run.json
+    expect(can('backup/upload', 's3:PutObject', backups)).toBe(false); // the agent uploads, on the host
+    expect(can('maintenance/prune', 's3:DeleteObject', backups)).toBe(true);
+    expect(can('maintenance/prune', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/fetch-manifest', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/restore', 's3:PutObject', backups)).toBe(false);
     expect(can('backup/finalize', 'ssm:SendCommand')).toBe(false);
@@ -249,16 +252,16 @@ describe('least privilege', () => {
   });
 
   it('refuses an instance whose secret the functions could not read', () => {
-    const outside = [{ ...INSTANCES[0], config: { password: { $secret: 'ssm:/other/app/password' } } }];
+    const outside = [{ ...INSTANCES[0], config: { ...INSTANCES[0].config, password: { $secret: 'ssm:/other/app/password' } } }];
     expect(() => buildApp({ instances: outside, skipBundling: true, appProps: { outdir } })).toThrow(/secret 'ssm:\/other\/app\/password' is outside what the functions may read/);
   });
 });
 
 describe('schedules', () => {
   it('start the backup state machine once per instance with that instance as input', () => {
-    const rules = resources('AWS::Events::Rule');
-    expect(rules).toHaveLength(INSTANCES.length);
     const machine = logicalId(stack.backup.stateMachine);
+    const rules = resources('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(machine));
+    expect(rules).toHaveLength(INSTANCES.length);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'cron(0 3 * * ? *)',
       State: 'ENABLED',
@@ -277,7 +280,7 @@ describe('schedules', () => {
     });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(6 hours)',
-      Targets: [Match.objectLike({ Arn: { Ref: machine }, Input: Match.serializedJson({ engine: 'etcd', instance: 'events', config: INSTANCES[1].config }) })],
+      Targets: [Match.objectLike({ Arn: { Ref: machine }, Input: Match.serializedJson({ engine: 'etcd', instance: 'events', config: INSTANCES[1].config, host: 'mi-0123456789abcdef0' }) })],
     });
   });
 });
