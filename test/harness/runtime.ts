@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime } from '../../core/config/runtime';
+import type { Platform } from '../../core/config/platform';
 import { silentLogger, type Logger } from '../../core/logger';
 import { synthesizeDefinitions, type SynthesizedDefinitions } from '../../statemachines/definitions';
 import { localWorkflows, type LocalWorkflowOptions, type LocalWorkflows } from '../../statemachines/local/local-workflows';
@@ -33,13 +34,15 @@ export async function createTestRuntime(options: {
   storeUrl?: string;
   logger?: Logger;
   restoreRoots?: string[];
+  /** Where the runtime runs (core/config/platform.ts): `aws` as the Lambda functions do; default local. */
+  platform?: Platform;
   workflows?: Omit<LocalWorkflowOptions, 'definitions'>;
 } = {}): Promise<TestRuntime> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-runtime-'));
   const storeDir = path.join(root, 'store');
   const spoolRoot = path.join(root, 'spool');
   const runtime = await createRuntime(
-    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {}, restoreRoots: options.restoreRoots ?? [os.tmpdir()] },
+    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {}, restoreRoots: options.restoreRoots ?? [os.tmpdir()], platform: options.platform },
     options.logger ?? silentLogger,
   );
   const workflows = localWorkflows(runtime, { waitMs: 10, definitions: shippedDefinitions(), ...options.workflows });

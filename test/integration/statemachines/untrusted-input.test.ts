@@ -60,6 +60,23 @@ describe('restore console input', () => {
     expect(error.execution.path).not.toContain('Prepare target');
   });
 
+  it('refuses an env: or file: reference in AWS at the first step, naming the field, without reading it', async () => {
+    // Prepare: the functions as the stack deploys them (DBBACKUP_PLATFORM=aws), reading this store
+    const aws = await createTestRuntime({ storeUrl: rt.storeDir, env: { ROOT_PW: LEAKABLE }, platform: 'aws' });
+
+    try {
+      // Act
+      const error = await aws.execute('restore', await restoreInput({ username: 'root', password: { $secret: 'env:ROOT_PW' } })).then(() => undefined, (e: unknown) => e) as ExecutionFailedError;
+
+      // Assess
+      expect(error.causeText).toMatch(/^SECRET_REF_REFUSED: password: secret reference 'env:ROOT_PW' is refused: here only ssm: and secretsmanager: references are resolved/);
+      expect(error.execution.path).not.toContain('Prepare target');
+      expect(error.causeText).not.toContain(LEAKABLE);
+    } finally {
+      await aws.dispose();
+    }
+  });
+
   it('accepts an etcd cluster token given inline: it names the restored cluster, it is no secret', async () => {
     // Act
     const execution = await rt.execute('restore', await restoreInput({ clusterToken: 'drill-cluster' }));
