@@ -5,7 +5,7 @@
  * - inline: in this process (tests, single-machine CLI runs);
  * - local process: a detached child process on this host, its state kept in files so that another
  *   process (the next poll Lambda invocation, the next CLI call) can poll it;
- * - SSM: Run Command `AWS-RunShellScript` on the named EC2/managed instance.
+ * - SSM: Run Command, the stack's agent-step document, on the named EC2/managed instance.
  *
  * Long steps are driven by the state machine's submit → Wait → poll loop, so {@link HostSubmission}
  * is small, plain JSON that travels in the state between invocations.
