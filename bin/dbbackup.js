@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Entry point of `dbbackup`: runs the built CLI (dist/cli.js, made by `npm run build`).
+// Entry point of `dbbackup`: runs the built CLI (dist/cli.js, made by `npm run build`), its stack
+// traces mapped back to the TypeScript sources.
+process.setSourceMapsEnabled(true);
 let cli;
 try {
   cli = require('../dist/cli.js');

@@ -11,6 +11,7 @@ import { BackupStateMachine } from '../statemachines/backup-state-machine';
 import { RestoreStateMachine } from '../statemachines/restore-state-machine';
 import type { RetryPolicyProps } from '../statemachines/retry-policy';
 import { DEFAULT_EXECUTION_TIMEOUT } from '../statemachines/workflow';
+import { AgentInstall } from './agent-install';
 import { AgentStepDocument } from './agent-step-document';
 import { BackupBucket, type BackupBucketProps } from './backup-bucket';
 import { FUNCTION_ACCESS } from './function-access';
@@ -73,6 +74,8 @@ export class BackupStack extends Stack {
   public readonly dbHostPolicy: iam.ManagedPolicy;
   /** The one SSM document the functions send: runs a host step with the agent. */
   public readonly agentStepDocument: AgentStepDocument;
+  /** Puts the agent on every managed host and keeps it current. */
+  public readonly agentInstall: AgentInstall;
 
   constructor(scope: Construct, id: string, props: BackupStackProps) {
     super(scope, id, props);
@@ -87,6 +90,7 @@ export class BackupStack extends Stack {
 
     this.store = new BackupBucket(this, 'Store', props.bucket);
     this.agentStepDocument = new AgentStepDocument(this, 'AgentStep', { bucket: this.store.bucket, agentCommand: props.agentCommand });
+    this.agentInstall = new AgentInstall(this, 'AgentInstall', { projectRoot: props.projectRoot, managedTag: props.managedTag ?? DEFAULT_MANAGED_TAG });
     const logLevel = props.logLevel ?? 'info';
     this.functions = new StepLambdas(this, 'Steps', {
       ...props.functions,
@@ -132,10 +136,11 @@ export class BackupStack extends Stack {
     });
 
     this.dbHostPolicy = new iam.ManagedPolicy(this, 'DbHostPolicy', {
-      description: 'dbbackup: attach to database hosts\' instance role (the host agent reads/writes the store and resolves secrets)',
+      description: 'dbbackup: attach to database hosts\' instance role (the host agent downloads its bundle, reads/writes the store and resolves secrets)',
       statements: [
         ...storeStatements(this.store.bucket, this.store.key, 'readWrite'),
         ...secretsStatements(this, { parameterPrefix, secretNamePrefix }),
+        ...this.agentInstall.hostStatements(),
       ],
     });
 
@@ -145,6 +150,10 @@ export class BackupStack extends Stack {
     new CfnOutput(this, 'AgentStepDocumentName', {
       value: this.agentStepDocument.documentName,
       description: 'the SSM document that runs host steps (DBBACKUP_SSM_DOCUMENT for a CLI using the SSM host runner)',
+    });
+    new CfnOutput(this, 'AgentInstallDocumentName', {
+      value: this.agentInstall.documentName,
+      description: 'the SSM document that installs or updates the agent on a host (the stack runs it on every tagged host)',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DbHostPolicyArn', { value: this.dbHostPolicy.managedPolicyArn, description: `attach to DB hosts' instance role; tag the hosts ${(props.managedTag ?? DEFAULT_MANAGED_TAG).key}=${(props.managedTag ?? DEFAULT_MANAGED_TAG).value}` });

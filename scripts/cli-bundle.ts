@@ -10,7 +10,7 @@
  * Never inlined: CDK (only the build and the stack use it) and the local state machine runner (an
  * optional dependency loaded only by local backups and restores), so neither is loaded by the agent.
  */
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import path from 'node:path';
 import { UNBUNDLED_PACKAGES } from '../infra/runtime-dependencies';
 
@@ -53,4 +53,9 @@ export function cliBuildOptions(options: CliBundleOptions): BuildOptions {
 export async function bundleCli(options: CliBundleOptions): Promise<Metafile> {
   const result = await build(cliBuildOptions(options));
   return result.metafile!;
+}
+
+/** {@link bundleCli}, synchronously (for CDK's local bundling, which cannot wait). */
+export function bundleCliSync(options: CliBundleOptions): Metafile {
+  return buildSync(cliBuildOptions(options)).metafile!;
 }

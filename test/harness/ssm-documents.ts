@@ -8,8 +8,9 @@
  * every value; the values total at most 48 KB. Then `{{ name }}` in the step's inputs is replaced
  * by the value (a `runCommand` line that is exactly `{{ name }}` of a StringList becomes its lines).
  *
- * The stand-in runs documents of one `aws:runShellScript` step, like `AWS-RunShellScript` (built in,
- * with its real parameters) and the project's agent-step document.
+ * The stand-in runs the steps of two plugins, in order, the first failure ending the command:
+ * `aws:runShellScript` (like `AWS-RunShellScript`, built in with its real parameters, and the
+ * project's agent-step document) and `aws:downloadContent` from S3 (the install document).
  */
 
 /** What SSM accepts in all the parameter values of one command. */
@@ -30,12 +31,28 @@ export interface CommandDocument {
   mainSteps: Array<{ action: string; name: string; inputs: Record<string, unknown> }>;
 }
 
-/** What the agent runs for one command. */
-export interface ShellRun {
+/** One `aws:runShellScript` step, its parameters filled in. */
+export interface ShellStep {
+  action: 'aws:runShellScript';
   script: string;
   /** `timeoutSeconds` of the step (SSM's default 3600). */
   executionTimeoutSeconds: number;
   workingDirectory?: string;
+}
+
+/** One `aws:downloadContent` step from S3, its parameters filled in. */
+export interface DownloadStep {
+  action: 'aws:downloadContent';
+  /** The object's HTTPS URL (`sourceInfo.path`). */
+  url: string;
+  destinationPath: string;
+}
+
+/** What the SSM agent runs for one command: its steps, in order. */
+export interface CommandRun {
+  steps: Array<ShellStep | DownloadStep>;
+  /** The shell steps' scripts, one after the other (for assertions). */
+  script: string;
 }
 
 /** A refusal SSM answers with: its error type and message. */
@@ -64,21 +81,33 @@ export const AWS_RUN_SHELL_SCRIPT: CommandDocument = {
   }],
 };
 
-/** The script to run for `document` with the parameters of a SendCommand. @throws DocumentFault */
-export function shellRun(name: string, document: CommandDocument | undefined, given: Record<string, unknown>): ShellRun {
+/** The steps to run for `document` with the parameters of a SendCommand. @throws DocumentFault */
+export function commandRun(name: string, document: CommandDocument | undefined, given: Record<string, unknown>): CommandRun {
   if (!document) throw new DocumentFault('InvalidDocument', `Document with name ${name} does not exist.`);
-  const step = document.mainSteps.length === 1 ? document.mainSteps[0] : undefined;
-  if (!step || step.action !== 'aws:runShellScript') {
-    throw new DocumentFault('InvalidDocument', `document ${name}: the stand-in runs documents of one aws:runShellScript step`);
-  }
   const values = checkedParameters(document.parameters ?? {}, given);
-  const lines = (step.inputs.runCommand as string[]).flatMap((line) => {
-    const whole = /^\{\{\s*(\w+)\s*\}\}$/.exec(line);
-    return whole && Array.isArray(values[whole[1]]) ? values[whole[1]] as string[] : [interpolate(line, values)];
-  });
-  const timeout = interpolate(String(step.inputs.timeoutSeconds ?? '3600'), values);
-  const workingDirectory = step.inputs.workingDirectory === undefined ? '' : interpolate(String(step.inputs.workingDirectory), values);
-  return { script: lines.join('\n'), executionTimeoutSeconds: Number(timeout), ...(workingDirectory ? { workingDirectory } : {}) };
+  const steps = document.mainSteps.map((step) => planStep(name, step, values));
+  const script = steps.flatMap((step) => (step.action === 'aws:runShellScript' ? [step.script] : [])).join('\n');
+  return { steps, script };
+}
+
+function planStep(name: string, step: CommandDocument['mainSteps'][number], values: Record<string, string | string[]>): ShellStep | DownloadStep {
+  const input = (key: string): string | undefined => (step.inputs[key] === undefined ? undefined : interpolate(String(step.inputs[key]), values));
+  if (step.action === 'aws:runShellScript') {
+    const lines = (step.inputs.runCommand as string[]).flatMap((line) => {
+      const whole = /^\{\{\s*(\w+)\s*\}\}$/.exec(line);
+      return whole && Array.isArray(values[whole[1]]) ? values[whole[1]] as string[] : [interpolate(line, values)];
+    });
+    const workingDirectory = input('workingDirectory');
+    return {
+      action: step.action, script: lines.join('\n'), executionTimeoutSeconds: Number(input('timeoutSeconds') ?? '3600'), ...(workingDirectory ? { workingDirectory } : {}),
+    };
+  }
+  if (step.action === 'aws:downloadContent' && input('sourceType') === 'S3') {
+    const { path: url } = JSON.parse(input('sourceInfo') ?? '{}') as { path?: string };
+    if (!url) throw new DocumentFault('InvalidDocument', `document ${name}: step ${step.name} has no sourceInfo path`);
+    return { action: step.action, url, destinationPath: input('destinationPath') ?? '' };
+  }
+  throw new DocumentFault('InvalidDocument', `document ${name}: the stand-in does not run ${step.action} steps (step ${step.name})`);
 }
 
 function checkedParameters(declared: Record<string, DocumentParameter>, given: Record<string, unknown>): Record<string, string | string[]> {

@@ -31,7 +31,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { AWS_RUN_SHELL_SCRIPT, DocumentFault, shellRun, type CommandDocument, type ShellRun } from './ssm-documents';
+import { AWS_RUN_SHELL_SCRIPT, DocumentFault, commandRun, type CommandDocument, type CommandRun, type ShellStep } from './ssm-documents';
+import { downloadFromS3, type InstanceS3 } from './ssm-download';
 
 /** SSM's limits on what it keeps of a command's output. */
 export const SSM_LIMITS = { stdout: 24_000, stderr: 8_000, listOutput: 2_500 } as const;
@@ -60,6 +61,8 @@ export interface SsmStandinOptions {
   home?: string;
   /** Working directory of the scripts (unless the document's `workingDirectory` says otherwise). */
   cwd?: string;
+  /** What `aws:downloadContent` reads S3 with (the instances' role): the S3 endpoint and credentials. */
+  instanceS3?: InstanceS3;
   /** GetCommandInvocation answers `InvocationDoesNotExist` for this long after SendCommand (SSM's eventual consistency). */
   invocationVisibleAfterMs?: number;
 }
@@ -107,6 +110,8 @@ export interface SsmStandin {
   calls: RecordedCall[];
   /** The invocation of `commandId` on `instanceId` (the first one when no instance is given). */
   invocation(commandId: string, instanceId?: string): StandinInvocation | undefined;
+  /** Adds (or replaces) a document, as CreateDocument would. */
+  addDocument(name: string, content: CommandDocument | object): void;
   /** Answers the next `times` calls of `operation` (e.g. `GetCommandInvocation`) with `error`. */
   injectError(operation: string, error: InjectedError, times?: number): void;
   /** Resolves when the invocation has reached a final status. */
@@ -127,7 +132,7 @@ interface CommandRecord {
   documentName: string;
   instanceIds: string[];
   parameters: Record<string, string[]>;
-  run: ShellRun;
+  run: CommandRun;
   comment?: string;
   timeoutSeconds?: number;
   outputS3BucketName?: string;
@@ -148,7 +153,7 @@ const FINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 const CAPTURE_LIMIT = 16 * 1024 * 1024;
 
 /** The SSM agent's PATH on a typical Linux host (systemd's default). */
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** `Credential=<key>/<date>/<region>/<service>/aws4_request` of a SigV4 Authorization header. */
 const CREDENTIAL_SCOPE = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
@@ -173,9 +178,9 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
       if (!online.has(id) && !offline.has(id)) throw new SsmFault('InvalidInstanceId', `Instances [[${id}]] not in a valid state for account 000000000000`);
     }
     const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
-    let run: ShellRun;
+    let run: CommandRun;
     try {
-      run = shellRun(documentName, documents[documentName], parameters);
+      run = commandRun(documentName, documents[documentName], parameters);
     } catch (error) {
       if (error instanceof DocumentFault) throw new SsmFault(error.type, error.message);
       throw error;
@@ -241,33 +246,59 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
 
   function runInvocation(record: CommandRecord, invocation: InvocationRecord): void {
     if (FINAL.has(invocation.status)) return; // cancelled before delivery
-    const cwd = record.run.workingDirectory || options.cwd;
-    const env = { PATH: agentPath, HOME: home, AWS_SSM_REGION_NAME: region, AWS_SSM_INSTANCE_ID: invocation.instanceId };
-    const child = spawn('sh', ['-c', invocation.script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    invocation.child = child;
-    invocation.pid = child.pid;
     invocation.status = 'InProgress';
     invocation.statusDetails = 'InProgress';
     invocation.startedAt = new Date();
+    void (async function runSteps() {
+      for (const step of record.run.steps) {
+        if (FINAL.has(invocation.status)) return;
+        const code = step.action === 'aws:runShellScript' ? await runShell(step, invocation) : await download(step.url, step.destinationPath, invocation);
+        if (code !== 0) return finish(invocation, 'Failed', 'Failed', code);
+      }
+      finish(invocation, 'Success', 'Success', 0);
+    })();
+  }
+
+  /** `aws:downloadContent` from S3: the object into the destination directory; 0, or 1 with the error on stderr. */
+  async function download(url: string, destinationPath: string, invocation: InvocationRecord): Promise<number> {
+    try {
+      await downloadFromS3(url, path.resolve(options.cwd ?? os.tmpdir(), destinationPath), options.instanceS3);
+      return 0;
+    } catch (error) {
+      invocation.stderr += `aws:downloadContent failed: ${(error as Error).message}\n`;
+      return 1;
+    }
+  }
+
+  /** One `aws:runShellScript` step; resolves with its exit code (a timeout ends the invocation itself). */
+  function runShell(step: ShellStep, invocation: InvocationRecord): Promise<number> {
+    const cwd = step.workingDirectory || options.cwd;
+    const env = { PATH: agentPath, HOME: home, AWS_SSM_REGION_NAME: region, AWS_SSM_INSTANCE_ID: invocation.instanceId };
+    const child = spawn('sh', ['-c', step.script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    invocation.child = child;
+    invocation.pid = child.pid;
     child.stdout?.setEncoding('utf8').on('data', function captureStdout(chunk: string) {
       if (invocation.stdout.length < CAPTURE_LIMIT) invocation.stdout += chunk;
     });
     child.stderr?.setEncoding('utf8').on('data', function captureStderr(chunk: string) {
       if (invocation.stderr.length < CAPTURE_LIMIT) invocation.stderr += chunk;
     });
-    child.once('error', function spawnFailed(error) {
-      invocation.stderr += String(error);
-      finish(invocation, 'Failed', 'Failed', 1);
-    });
-    child.once('close', function scriptEnded(code, signal) {
-      invocation.child = undefined;
-      const exitCode = code ?? (signal ? 128 + signalNumber(signal) : 1);
-      finish(invocation, exitCode === 0 ? 'Success' : 'Failed', exitCode === 0 ? 'Success' : 'Failed', exitCode);
-    });
-    invocation.timers.push(setTimeout(function executionTimedOut() {
+    const timer = setTimeout(function executionTimedOut() {
       killGroup(invocation);
       finish(invocation, 'TimedOut', 'ExecutionTimedOut', 137);
-    }, record.run.executionTimeoutSeconds * 1000));
+    }, step.executionTimeoutSeconds * 1000);
+    invocation.timers.push(timer);
+    return new Promise((resolve) => {
+      child.once('error', function spawnFailed(error) {
+        invocation.stderr += String(error);
+        resolve(1);
+      });
+      child.once('close', function scriptEnded(code, signal) {
+        clearTimeout(timer);
+        invocation.child = undefined;
+        resolve(code ?? (signal ? 128 + signalNumber(signal) : 1));
+      });
+    });
   }
 
   function findCommand(commandId: unknown, fault: string): CommandRecord {
@@ -411,6 +442,9 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
     clientConfig: { endpoint, region, credentials: { accessKeyId: 'AKIDSTANDIN', secretAccessKey: 'standin-secret' } },
     calls,
     invocation: lookup,
+    addDocument(name, content) {
+      documents[name] = content as CommandDocument;
+    },
     injectError(operation, error, times = 1) {
       const queue = injected.get(operation) ?? [];
       for (let i = 0; i < times; i += 1) queue.push(error);
@@ -466,7 +500,7 @@ function signalNumber(signal: NodeJS.Signals): number {
 }
 
 /** `path` with the directory of this Node appended, so `#!/usr/bin/env node` finds it wherever it is installed. */
-function withNodeDir(searchPath: string): string {
+export function withNodeDir(searchPath: string): string {
   const nodeDir = path.dirname(process.execPath);
   return searchPath.split(':').includes(nodeDir) ? searchPath : `${searchPath}:${nodeDir}`;
 }

@@ -14,7 +14,7 @@ import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { agentStepDocument } from '../../../core/host-runner/agent-document';
 import { SsmHostRunner } from '../../../core/host-runner/ssm-runner';
 import { openStore, s3OptionsFromEnv } from '../../../core/store/open-store';
-import { startSsmStandin, type SsmStandin } from '../../harness/ssm-standin';
+import { SYSTEM_PATH, startSsmStandin, withNodeDir, type SsmStandin } from '../../harness/ssm-standin';
 import { freeMemberUrls, startTestEtcd, stopAllEtcd, tempDir, writeKeys, type TestEtcd } from '../../harness/etcd';
 import { installPackedAgent, type InstalledAgent } from '../../harness/installed-agent';
 import { startRegionalS3, type RegionalS3 } from '../../harness/regional-s3';
@@ -48,7 +48,7 @@ beforeAll(async () => {
     environment: { AWS_ENDPOINT_URL_S3: bucket.endpoint, DBBACKUP_SPOOL_DIR: await tempDir('ssm-host-spool') },
   });
   ssm = await startSsmStandin({
-    region: REGION, instanceIds: [HOST], documents: { [DOCUMENT]: document }, home, path: `${installed.binDir}:/usr/local/bin:/usr/bin:/bin`,
+    region: REGION, instanceIds: [HOST], documents: { [DOCUMENT]: document }, home, path: withNodeDir(`${installed.binDir}:${SYSTEM_PATH}`),
   });
   // The functions' side (a Lambda in the stack's region) reads the results and state from the same bucket.
   const functionsEnv = { ...s3.env, AWS_ENDPOINT_URL_S3: bucket.endpoint, AWS_REGION: REGION };
