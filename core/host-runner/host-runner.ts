@@ -23,7 +23,7 @@ export interface HostCommand {
   /** The host (SSM: the instance id). Runners that run on this host ignore it. */
   host?: string;
   step: AgentStep;
-  /** The step input: small JSON (the state), passed to the agent on stdin. */
+  /** The step input: small JSON (the state), passed to the agent on stdin (local) or as a base64 document parameter (SSM). */
   input: unknown;
   /** How long the step may run before it is cancelled and reported as `HOST_STEP_TIMEOUT`. */
   timeoutSeconds: number;
