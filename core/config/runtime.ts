@@ -11,6 +11,7 @@ import type { DriverRegistry } from '../driver/registry';
 import { circuitGuard } from '../resilience/circuit-guard';
 import { blobStoreState } from '../resilience/durable-state';
 import { STATE_ROOT } from '../catalog/layout';
+import { awsRegionFromEnv } from '../aws/region';
 import { createSecretResolver, resolveSecrets } from '../secrets';
 import { Catalog } from '../catalog/catalog';
 import type { Logger } from '../logger';
@@ -42,7 +43,8 @@ export async function createRuntime(
   const guard = circuitGuard({
     state: blobStoreState(store), logger, ...BREAKER, resetFirst: settings.circuitBreaker === 'reset', override: breakerOverride(store.url),
   });
-  const secretResolver = createSecretResolver({ env: settings.env });
+  const region = awsRegionFromEnv(settings.env);
+  const secretResolver = createSecretResolver({ env: settings.env, ssm: { region }, secretsManager: { region } });
   const deps: StepDeps = {
     registry,
     store,

@@ -13,6 +13,9 @@ import { STATE_ROOT } from '../catalog/layout';
  */
 export const AGENT_RESULTS_PREFIX = `${STATE_ROOT}/agent-results/`;
 
+/** What SSM keeps of a command's stdout in `StandardOutputContent`: a longer result is read from the store. */
+export const SSM_STDOUT_LIMIT = 24_000;
+
 const AGENT_RESULT = z.union([
   z.object({ ok: z.literal(true), output: z.unknown() }),
   z.object({
