@@ -40,13 +40,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     ctx?.progress.stop();
+    // --json holds for every failure, also one before the context exists (usage, a bad setting).
+    const json = ctx?.json ?? (program.opts<GlobalOptions>().json === true || argv.includes('--json'));
     if (error instanceof CommanderError) {
       code = error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+      if (code !== EXIT.ok && json) process.stdout.write(`${JSON.stringify({ error: { name: 'UsageError', code: 'INVALID_USAGE', message: error.message } })}\n`);
     } else {
       code = exitCodeFor(error);
       const { name, code: errorCode, message } = error as { name?: string; code?: string; message?: string };
       process.stderr.write(`dbbackup: ${message ?? String(error)}${errorCode ? ` [${errorCode}]` : ''}\n`);
-      if (ctx?.json) process.stdout.write(`${JSON.stringify({ error: { name, code: errorCode, message } })}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ error: { name, code: errorCode, message } })}\n`);
     }
   }
   process.exit(code);

@@ -10,10 +10,12 @@ import { BackupStateMachine } from '../statemachines/backup-state-machine';
 import { RestoreStateMachine } from '../statemachines/restore-state-machine';
 import type { RetryPolicyProps } from '../statemachines/retry-policy';
 import { DEFAULT_EXECUTION_TIMEOUT } from '../statemachines/workflow';
+import { AgentInstall } from './agent-install';
+import { AgentStepDocument } from './agent-step-document';
 import { BackupBucket, type BackupBucketProps } from './backup-bucket';
 import { FUNCTION_ACCESS } from './function-access';
 import {
-  addStatements, DEFAULT_MANAGED_TAG, hostRunnerStatements, RUN_SHELL_SCRIPT_DOCUMENT, secretsStatements, storeStatements,
+  addStatements, DEFAULT_MANAGED_TAG, hostRunnerStatements, secretsStatements, storeStatements,
   type ManagedTag,
 } from './iam-statements';
 import type { InstanceConfig } from './instances';
@@ -46,7 +48,7 @@ export interface BackupStackProps extends StackProps {
   readonly hostStepTimeout?: Duration;
   /** Functions' log level. @default 'info' */
   readonly logLevel?: FunctionLogLevel;
-  /** Command line that runs the agent CLI on database hosts. @default 'dbbackup' */
+  /** Command line that runs the agent CLI on database hosts (fixed in the agent-step document). @default 'dbbackup' */
   readonly agentCommand?: string;
   /** Tag a database host must carry to receive commands. @default dbbackup:managed=true */
   readonly managedTag?: ManagedTag;
@@ -75,6 +77,10 @@ export class BackupStack extends Stack {
   public readonly monitoring: Monitoring;
   /** One managed policy per database host: attach each to that host's instance role (host-policies.ts). */
   public readonly hostPolicies: HostPolicies;
+  /** The one SSM document the functions send: runs a host step with the agent. */
+  public readonly agentStepDocument: AgentStepDocument;
+  /** Puts the agent on every managed host and keeps it current. */
+  public readonly agentInstall: AgentInstall;
 
   constructor(scope: Construct, id: string, props: BackupStackProps) {
     super(scope, id, props);
@@ -88,6 +94,8 @@ export class BackupStack extends Stack {
     }
 
     this.store = new BackupBucket(this, 'Store', props.bucket);
+    this.agentStepDocument = new AgentStepDocument(this, 'AgentStep', { bucket: this.store.bucket, agentCommand: props.agentCommand });
+    this.agentInstall = new AgentInstall(this, 'AgentInstall', { projectRoot: props.projectRoot, managedTag: props.managedTag ?? DEFAULT_MANAGED_TAG });
     const logLevel = props.logLevel ?? 'info';
     this.functions = new StepLambdas(this, 'Steps', {
       ...props.functions,
@@ -99,8 +107,7 @@ export class BackupStack extends Stack {
         DBBACKUP_LOG_LEVEL: logLevel,
         POWERTOOLS_LOG_LEVEL: logLevel.toUpperCase(),
         DBBACKUP_HOST_RUNNER: 'ssm',
-        DBBACKUP_SSM_DOCUMENT: RUN_SHELL_SCRIPT_DOCUMENT,
-        DBBACKUP_AGENT_COMMAND: props.agentCommand ?? 'dbbackup',
+        DBBACKUP_SSM_DOCUMENT: this.agentStepDocument.documentName,
         DBBACKUP_HOST_STEP_TIMEOUT_SECONDS: String(hostStepTimeout.toSeconds()),
       },
     });
@@ -109,7 +116,9 @@ export class BackupStack extends Stack {
     for (const [handler, fn] of this.functions.all()) {
       const access = FUNCTION_ACCESS[handler];
       addStatements(fn, storeStatements(this.store.bucket, this.store.key, access.backups));
-      if (access.hostRunner) addStatements(fn, hostRunnerStatements(this, { managedTag: props.managedTag }));
+      if (access.hostRunner) {
+        addStatements(fn, hostRunnerStatements(this, { documentName: this.agentStepDocument.documentName, managedTag: props.managedTag }));
+      }
       if (access.secrets) addStatements(fn, secretsStatements(this, { parameterPrefix, secretNamePrefix }));
     }
 
@@ -136,11 +145,20 @@ export class BackupStack extends Stack {
 
     this.hostPolicies = new HostPolicies(this, 'HostPolicies', {
       instances: props.instances, bucket: this.store.bucket, key: this.store.key, parameterPrefix, secretNamePrefix,
+      commonStatements: this.agentInstall.hostStatements(),
     });
 
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName, description: 'the store: s3://<this>' });
     new CfnOutput(this, 'BackupStateMachineArn', { value: this.backup.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RestoreStateMachineArn', { value: this.restore.stateMachine.stateMachineArn, description: 'start a restore here (console input: see README)' });
+    new CfnOutput(this, 'AgentStepDocumentName', {
+      value: this.agentStepDocument.documentName,
+      description: 'the SSM document that runs host steps (DBBACKUP_SSM_DOCUMENT for a CLI using the SSM host runner)',
+    });
+    new CfnOutput(this, 'AgentInstallDocumentName', {
+      value: this.agentInstall.documentName,
+      description: 'the SSM document that installs or updates the agent on a host (the stack runs it on every tagged host)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     const tag = props.managedTag ?? DEFAULT_MANAGED_TAG;
     for (const [host, policy] of this.hostPolicies.byHost) {

@@ -42,6 +42,8 @@ export interface HostPoliciesProps {
   readonly parameterPrefix: string;
   /** Secrets Manager name prefix of the stack's secrets, e.g. `dbbackup/`. */
   readonly secretNamePrefix: string;
+  /** What every host needs besides its own instances (downloading the agent bundle). */
+  readonly commonStatements?: readonly iam.PolicyStatement[];
 }
 
 /** The instances a host backs up and those it may only restore. */
@@ -64,7 +66,7 @@ export class HostPolicies extends Construct {
     for (const [host, hostScope] of this.scopes) {
       byHost.set(host, new iam.ManagedPolicy(this, host, {
         description: `dbbackup: attach to the instance role of database host ${host} (its own instances' backups, state and secrets)`,
-        statements: hostStatements(this, host, hostScope, props),
+        statements: [...hostStatements(this, host, hostScope, props), ...(props.commonStatements ?? [])],
       }));
     }
     this.byHost = byHost;

@@ -4,7 +4,7 @@
  *
  * - the store: objects under `backups/*` (read, read+write, or read+delete) and `state/*`
  *   (read+write), and listing only those prefixes; the bucket key for SSE-KMS;
- * - the SSM host runner: `ssm:SendCommand` only with the `AWS-RunShellScript` document and only to
+ * - the SSM host runner: `ssm:SendCommand` only with the stack's agent-step document and only to
  *   instances tagged `dbbackup:managed=true`; reading and cancelling command invocations;
  * - secrets: SSM parameters under one path and Secrets Manager secrets under one name prefix,
  *   and `kms:Decrypt` only when called through those two services.
@@ -16,9 +16,6 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
 
-
-/** The SSM document host steps run as. */
-export const RUN_SHELL_SCRIPT_DOCUMENT = 'AWS-RunShellScript';
 
 /** The tag (key and value) an instance must carry to receive commands. */
 export interface ManagedTag {
@@ -65,23 +62,25 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
   return statements;
 }
 
-/** Where the host runner may send commands. */
+/** What the host runner may send, and where. */
 export interface HostRunnerAccessProps {
+  /** The one document it may send: the stack's agent-step document. */
+  readonly documentName: string;
   /** Tag an instance must carry. @default DEFAULT_MANAGED_TAG */
   readonly managedTag?: ManagedTag;
 }
 
 /** SSM Run Command: send only the one document, only to tagged instances; follow and cancel commands. */
-export function hostRunnerStatements(scope: Construct, props: HostRunnerAccessProps = {}): iam.PolicyStatement[] {
+export function hostRunnerStatements(scope: Construct, props: HostRunnerAccessProps): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
   const tag = props.managedTag ?? DEFAULT_MANAGED_TAG;
-  const documentArn = Arn.format({ service: 'ssm', account: '', resource: 'document', resourceName: RUN_SHELL_SCRIPT_DOCUMENT }, stack);
+  const documentArn = Arn.format({ service: 'ssm', resource: 'document', resourceName: props.documentName }, stack);
   const instanceArns = [
     Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, stack),
     Arn.format({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }, stack),
   ];
   return [
-    new iam.PolicyStatement({ sid: 'SendRunShellScript', actions: ['ssm:SendCommand'], resources: [documentArn] }),
+    new iam.PolicyStatement({ sid: 'SendAgentStepDocument', actions: ['ssm:SendCommand'], resources: [documentArn] }),
     new iam.PolicyStatement({
       sid: 'SendToManagedInstances',
       actions: ['ssm:SendCommand'],
@@ -91,7 +90,7 @@ export function hostRunnerStatements(scope: Construct, props: HostRunnerAccessPr
     new iam.PolicyStatement({
       sid: 'FollowCommands',
       // These actions support no resource-level permissions.
-      actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:CancelCommand'],
+      actions: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
       resources: ['*'],
     }),
   ];

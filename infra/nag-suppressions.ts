@@ -80,7 +80,7 @@ function hostRunnerFindings(stack: Stack): AcceptedFinding[] {
   return [
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${region}:${account}:instance/*]`,
-      reason: 'Database hosts are chosen per instance at run time; ssm:SendCommand is only allowed to instances tagged for dbbackup (ssm:resourceTag condition) and only with the AWS-RunShellScript document.',
+      reason: 'Database hosts are chosen per instance at run time; ssm:SendCommand is only allowed to instances tagged for dbbackup (ssm:resourceTag condition) and only with the stack\'s agent-step document.',
     },
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:managed-instance/*]`,
@@ -88,7 +88,7 @@ function hostRunnerFindings(stack: Stack): AcceptedFinding[] {
     },
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ssm:GetCommandInvocation, ssm:ListCommandInvocations and ssm:CancelCommand support no resource-level permissions; they only read or cancel commands.',
+      reason: 'ssm:GetCommandInvocation and ssm:CancelCommand support no resource-level permissions; they only read or cancel commands.',
     },
   ];
 }

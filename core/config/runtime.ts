@@ -11,6 +11,7 @@ import type { DriverRegistry } from '../driver/registry';
 import { circuitGuard } from '../resilience/circuit-guard';
 import { blobStoreState } from '../resilience/durable-state';
 import { STATE_ROOT } from '../catalog/layout';
+import { awsRegionFromEnv } from '../aws/region';
 import { createSecretResolver, resolveSecrets } from '../secrets';
 import { Catalog } from '../catalog/catalog';
 import type { Logger } from '../logger';
@@ -48,7 +49,10 @@ export async function createRuntime(
     state: blobStoreState(store), logger: masking, ...BREAKER, resetFirst: settings.circuitBreaker === 'reset', override: breakerOverride(store.url),
   }));
   // The caller says where this process runs (platform.ts decides, by its role); unsaid: local.
-  const secretResolver = secrets.remembering(createSecretResolver({ env: settings.env, schemes: secretSchemesOn(settings.platform ?? 'local') }));
+  const region = awsRegionFromEnv(settings.env);
+  const secretResolver = secrets.remembering(createSecretResolver({
+    env: settings.env, schemes: secretSchemesOn(settings.platform ?? 'local'), ssm: { region }, secretsManager: { region },
+  }));
   const deps: StepDeps = {
     registry,
     store,

@@ -3,9 +3,10 @@
  * (`password`, `token`, `clientSecret`, … see {@link isSecretValuedKey}) holds a
  * `{ "$secret": "<scheme>:<ref>" }` reference, never the secret itself; and a reference stands only
  * in such a field. Any other field (a data dir, a URL, a member name) may end up in a step's output,
- * a log line or the next step's command line, so a secret resolved into it would leak there. The
- * CLI's `--config` and `--target`, the state machines' inputs and the instances file all check it
- * with {@link refuseInlineSecrets}; they differ only in which reference schemes they accept.
+ * a log line or the next step's command line, so a secret resolved into it would leak there. A URL
+ * anywhere must not carry a password either (`http://root:secret@etcd:2379`). The CLI's `--config`
+ * and `--target`, the state machines' inputs and the instances file all check it with
+ * {@link refuseInlineSecrets}; they differ only in which reference schemes they accept.
  */
 import { z } from 'zod';
 import { isSecretValuedKey } from '../secrets';
@@ -44,7 +45,21 @@ export function refuseInlineSecrets(rule: InlineSecretRule): (value: unknown, ct
   };
 }
 
+/** True when `text` is a URL carrying a password (`http://user:secret@host`). */
+function urlWithPassword(text: string): boolean {
+  if (!text.includes('://') || !text.includes('@')) return false;
+  try {
+    return new URL(text).password.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 function walk(value: unknown, at: PropertyKey[], rule: InlineSecretRule, ctx: z.RefinementCtx): void {
+  if (typeof value === 'string' && urlWithPassword(value)) {
+    ctx.addIssue({ code: 'custom', path: at, message: 'a URL must not carry a password (user:password@host); give the driver\'s user and password fields instead, the password by reference' });
+    return;
+  }
   if (Array.isArray(value)) {
     value.forEach((item, i) => walk(item, [...at, i], rule, ctx));
     return;
@@ -70,7 +85,7 @@ function walk(value: unknown, at: PropertyKey[], rule: InlineSecretRule, ctx: z.
   }
   for (const [key, child] of Object.entries(record)) {
     const inline = (typeof child === 'string' && child.length > 0) || typeof child === 'number';
-    if (isSecretValuedKey(key) && inline) {
+    if (isSecretValuedKey(key) && inline && !(typeof child === 'string' && urlWithPassword(child))) {
       ctx.addIssue({ code: 'custom', path: [...at, key], message: rule.message });
     } else {
       walk(child, [...at, key], rule, ctx);

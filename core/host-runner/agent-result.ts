@@ -16,7 +16,8 @@ import { PermanentError } from '../errors';
 export const AGENT_RESULTS_PREFIX = `${STATE_ROOT}/agent-results/`;
 
 /** A host id that is one key segment: an instance id (`i-…`, `mi-…`) or a host name. */
-const HOST_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const HOST_SEGMENT_PATTERN = '[A-Za-z0-9][A-Za-z0-9._-]{0,127}';
+const HOST_SEGMENT = new RegExp(`^${HOST_SEGMENT_PATTERN}$`);
 
 /**
  * The key an agent on `host` writes the result of command `id` to: `state/agent-results/<host>/<id>.json`.
@@ -28,6 +29,9 @@ export function agentResultKey(host: string, id: string): string {
   }
   return `${AGENT_RESULTS_PREFIX}${host}/${id}.json`;
 }
+
+/** What SSM keeps of a command's stdout in `StandardOutputContent`: a longer result is read from the store. */
+export const SSM_STDOUT_LIMIT = 24_000;
 
 const AGENT_RESULT = z.union([
   z.object({ ok: z.literal(true), output: z.unknown() }),

@@ -5,8 +5,10 @@
  * another one opened.
  *
  * Only transient failures count (classified first, like `withRetry`): bad input or bad credentials
- * do not trip it. While open, calls fail fast with TransientError `CIRCUIT_OPEN`, which names the
- * target, how long the circuit stays open, when the next attempt is allowed, and how to try sooner.
+ * do not trip it. While open, calls fail fast with PermanentError `CIRCUIT_OPEN` (permanent so that
+ * no retry policy spends the run waiting on it; the CLI still exits 3, "try again later"), which
+ * names the target, how long the circuit stays open, when the next attempt is allowed, and how to
+ * try sooner.
  *
  * Concurrency: processes sharing a target race best-effort. There is no lock; the last writer wins,
  * so two processes failing at once may count one failure instead of two, and two may probe a
@@ -109,7 +111,7 @@ export class PersistentCircuitBreaker {
 
   /**
    * Runs `fn` unless the circuit is open.
-   * @throws TransientError `CIRCUIT_OPEN` while open; otherwise `fn`'s error, classified.
+   * @throws PermanentError `CIRCUIT_OPEN` while open; otherwise `fn`'s error, classified.
    */
   async execute<T>(fn: () => Promise<T>): Promise<T> {
     const { mapError, engine } = this.options;
@@ -191,13 +193,13 @@ export class PersistentCircuitBreaker {
     }
   }
 
-  private openError(record: CircuitRecord | undefined): TransientError {
+  private openError(record: CircuitRecord | undefined): PermanentError {
     const { target, engine, halfOpenAfterMs, override } = this.options;
     const own = record?.policy.ownState;
     const retryAt = own?.value === 1 ? own.openedAt + halfOpenAfterMs : Date.now() + halfOpenAfterMs;
     const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
     const last = record?.lastFailure ? `; last failure: ${record.lastFailure.code}: ${record.lastFailure.message}` : '';
-    return new TransientError(
+    return new PermanentError(
       `circuit breaker for target '${target}' is open after ${record?.policy.breakerState ?? 0} consecutive transient failures; ` +
       `it stays open ${Math.round(halfOpenAfterMs / 1000)}s, failing fast until ${new Date(retryAt).toISOString()} (in ${seconds}s), ` +
       `then lets one attempt through${override ? `; to try now: ${override}` : ''}${last}`,

@@ -9,7 +9,7 @@ import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { PermanentError, fromNameAndMessage, type ClassifiedError } from '../../core/errors';
 import type { RuntimeProvider } from '../../functions/shared/lambda-runtime';
-import type { AslDefinition } from '../definitions';
+import type { AslDefinition } from '../asl';
 import { taskHandlerNames, waitStateNames } from './task-handlers';
 
 type LocalHandler = (event: unknown, context: unknown) => Promise<unknown>;

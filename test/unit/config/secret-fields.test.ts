@@ -26,6 +26,12 @@ describe('secretsByReferenceSchema', () => {
     expect(problems({ passwordFile: '/etc/pw', username: 'u' })).toBeUndefined();
   });
 
+  it('refuses a URL carrying a password anywhere, and keeps URLs without one', () => {
+    expect(problems({ endpoints: ['http://127.0.0.1:2379', 'http://root:s3cret@127.0.0.1:2380'] })).toMatch(/^endpoints\[1\]: a URL must not carry a password/);
+    expect(problems({ password: 'https://u:p@x' })).toMatch(/^password: a URL must not carry a password/);
+    expect(problems({ endpoints: ['http://user@127.0.0.1:2379', 'https://etcd.internal:2379'], note: 'mail me@example.com' })).toBeUndefined();
+  });
+
   it('refuses a malformed or unknown reference before anything runs', () => {
     expect(problems({ password: { $secret: 'vault:db' } })).toMatch(/^password\.\$secret: must be "env:<NAME>"/);
     expect(problems({ password: { $secret: 'env:X', extra: 1 } })).toMatch(/^password\.extra: unknown field$/);

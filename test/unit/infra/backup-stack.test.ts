@@ -136,8 +136,7 @@ describe('functions', () => {
         DBBACKUP_LOG_LEVEL: 'info',
         DBBACKUP_PLATFORM: 'aws',
         DBBACKUP_HOST_RUNNER: 'ssm',
-        DBBACKUP_SSM_DOCUMENT: 'AWS-RunShellScript',
-        DBBACKUP_AGENT_COMMAND: 'dbbackup',
+        DBBACKUP_SSM_DOCUMENT: { Ref: logicalId(stack.agentStepDocument) },
         DBBACKUP_HOST_STEP_TIMEOUT_SECONDS: String(6 * 3600),
       });
     }
@@ -197,7 +196,7 @@ describe('backup bucket', () => {
 });
 
 describe('least privilege', () => {
-  it('allows ssm:SendCommand only with AWS-RunShellScript and only to instances tagged dbbackup:managed=true', () => {
+  it('allows ssm:SendCommand only with the stack\'s agent-step document and only to instances tagged dbbackup:managed=true', () => {
     const sends = resources('AWS::IAM::Policy')
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }>)
       .filter((s) => actions(s).some((a) => a === 'ssm:SendCommand' || a === 'ssm:*' || a === '*'));
@@ -206,13 +205,19 @@ describe('least privilege', () => {
       expect(actions(statement)).toEqual(['ssm:SendCommand']);
       const resource = JSON.stringify(statement.Resource);
       if (resource.includes(':document/')) {
-        expect(resource).toMatch(/:document\/AWS-RunShellScript"/);
+        expect(resource).toContain(`:document/",{"Ref":"${logicalId(stack.agentStepDocument)}"}`);
         expect(statement.Condition).toBeUndefined();
       } else {
         expect(resource).toMatch(/:instance\/\*".*:managed-instance\/\*"/);
         expect(statement.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/dbbackup:managed': 'true' } });
       }
     }
+  });
+
+  it('grants no SSM action nobody uses (ssm:ListCommandInvocations)', () => {
+    const granted = resources('AWS::IAM::Policy').flatMap(([, p]) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap(actions));
+    expect(granted).toEqual(expect.arrayContaining(['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand']));
+    expect(granted).not.toContain('ssm:ListCommandInvocations');
   });
 
   it('gives each function only what its step needs', () => {
