@@ -61,7 +61,7 @@ export interface Settings {
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
   return {
     storeUrl: env.DBBACKUP_STORE || './backups',
-    spoolRoot: env.DBBACKUP_SPOOL_DIR || defaultSpoolRoot(env),
+    spoolRoot: env.DBBACKUP_SPOOL_DIR ? parseSpoolDir(env.DBBACKUP_SPOOL_DIR) : defaultSpoolRoot(env),
     logLevel: env.DBBACKUP_LOG_LEVEL ? parseLogLevel(env.DBBACKUP_LOG_LEVEL.toLowerCase(), 'DBBACKUP_LOG_LEVEL') : 'warn',
     retryAttempts: env.DBBACKUP_RETRY_ATTEMPTS ? parseAttempts(env.DBBACKUP_RETRY_ATTEMPTS) : undefined,
     ...(env[CIRCUIT_RESET_ENV] ? { circuitBreaker: parseCircuitBreaker(env[CIRCUIT_RESET_ENV]) } : {}),
@@ -99,6 +99,17 @@ export const CIRCUIT_RESET_ENV = 'DBBACKUP_CIRCUIT_BREAKER';
 function parseCircuitBreaker(value: string): 'reset' {
   if (value === 'reset') return value;
   throw new PermanentError(`${CIRCUIT_RESET_ENV} must be 'reset' (or unset); got '${value}'`, { code: 'INVALID_INPUT' });
+}
+
+/**
+ * An absolute spool: a relative one would land somewhere else for each process that resolves it
+ * (the CLI, the agents it starts, an agent SSM starts in its own working directory), and a resumed
+ * run would not find what the killed one left.
+ */
+function parseSpoolDir(value: string): string {
+  const problem = hostPathProblem(value);
+  if (problem) throw new PermanentError(`DBBACKUP_SPOOL_DIR ${problem}`, { code: 'INVALID_INPUT' });
+  return value;
 }
 
 function parseRestoreRoots(value: string | undefined): string[] {

@@ -28,4 +28,10 @@ describe('the default spool', () => {
     expect(settingsFromEnv({ DBBACKUP_SPOOL_DIR: '/srv/spool' }).spoolRoot).toBe('/srv/spool');
     expect(settingsFromEnv({}).spoolRoot).not.toContain(os.tmpdir());
   });
+
+  it('must be an absolute path when DBBACKUP_SPOOL_DIR names it (each process would resolve a relative one elsewhere)', () => {
+    expect(() => settingsFromEnv({ DBBACKUP_SPOOL_DIR: 'spool' }))
+      .toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: "DBBACKUP_SPOOL_DIR must be an absolute path (got 'spool')" }));
+    expect(() => settingsFromEnv({ DBBACKUP_SPOOL_DIR: '/srv/../spool' })).toThrow(/DBBACKUP_SPOOL_DIR must not contain '\.\.' segments/);
+  });
 });
