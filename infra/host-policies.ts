@@ -66,7 +66,7 @@ export class HostPolicies extends Construct {
     for (const [host, hostScope] of this.scopes) {
       byHost.set(host, new iam.ManagedPolicy(this, host, {
         description: `dbbackup: attach to the instance role of database host ${host} (its own instances' backups, state and secrets)`,
-        statements: [...hostStatements(this, host, hostScope, props), ...(props.commonStatements ?? [])],
+        statements: [...hostStatements(this, host, hostScope, props), ...(props.commonStatements ?? []).map((common) => forHost(this, common, host))],
       }));
     }
     this.byHost = byHost;
@@ -92,6 +92,13 @@ export function sourceHostCondition(scope: Construct, host: string): Record<stri
   return host.startsWith('mi-')
     ? { ArnEquals: { 'ssm:SourceInstanceARN': Arn.format({ service: 'ssm', resource: 'managed-instance', resourceName: host }, stack) } }
     : { ArnEquals: { 'ec2:SourceInstanceARN': Arn.format({ service: 'ec2', resource: 'instance', resourceName: host }, stack) } };
+}
+
+/** A copy of `statement` that holds only for `host`'s credentials. */
+function forHost(scope: Construct, statement: iam.PolicyStatement, host: string): iam.PolicyStatement {
+  const copy = iam.PolicyStatement.fromJson(statement.toStatementJson());
+  copy.addConditions(sourceHostCondition(scope, host));
+  return copy;
 }
 
 const instancePrefix = (root: string, instance: InstanceConfig): string => `${root}/${instance.engine}/${instance.name}`;

@@ -13,7 +13,7 @@ import { SSM_LIMITS, startSsmStandin, type SsmStandin } from '../../harness/ssm-
 const HOST = 'i-0standin000000001';
 const OFFLINE = 'i-0offline00000002';
 const DOCUMENT = 'DbBackup-AgentStep';
-const RESULT_KEY = 'state/agent-results/0f8b1a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b.json';
+const RESULT_KEY = 'state/agent-results/i-0standin000000001/0f8b1a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b.json';
 
 describe('SSM stand-in', () => {
   let standin: SsmStandin;

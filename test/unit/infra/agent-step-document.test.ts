@@ -41,7 +41,8 @@ describe('AgentStepDocument', () => {
     const matches = (name: string, value: string) => new RegExp(content.parameters[name].allowedPattern).test(value);
     expect(matches('input', Buffer.from('{"backupId":"b-1"}').toString('base64'))).toBe(true);
     expect(matches('input', "e30=' ; reboot")).toBe(false);
-    expect(matches('resultKey', 'state/agent-results/0f8b1a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b.json')).toBe(true);
+    expect(matches('resultKey', 'state/agent-results/i-0123456789abcdef0/0f8b1a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b.json')).toBe(true);
+    expect(matches('resultKey', 'state/agent-results/../0f8b1a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b.json')).toBe(false);
     expect(matches('resultKey', 'backups/etcd/main/b-1/manifest.json')).toBe(false);
     expect(matches('executionTimeout', '21600')).toBe(true);
     expect(matches('executionTimeout', '0')).toBe(false);
