@@ -6,7 +6,7 @@
 import { rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PermanentError } from '../errors';
-import { resolveInside } from '../driver/spool';
+import { resolveInside } from '../io/resolve-inside';
 import type { SnapshotRef } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
 import { markResumable, releaseRunDir } from '../runs/run-dir';

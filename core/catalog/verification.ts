@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { formatIssues } from '../config/issues';
-import { HashingStream } from '../driver/spool';
+import { HashingStream } from '../io/hashing-stream';
 import type { BlobStore } from '../store/blob-store';
 import { writeJson } from '../store/json';
 import { verificationKey } from './layout';

@@ -14,7 +14,8 @@ import { PermanentError } from '../errors';
 import { deletePrefix, type BlobStore } from '../store/blob-store';
 import { createRateLimiter, throttleStages } from '../store/rate-limiter';
 import { chain } from '../store/transfer';
-import { assertArtifactName, hashStream, resolveInside, writeArtifact } from './spool';
+import { resolveInside } from '../io/resolve-inside';
+import { assertArtifactName, hashStream, writeArtifact } from './spool';
 import type { ArtifactDestination, ArtifactRef, BackupContext } from './types';
 import type { Logger } from '../logger';
 

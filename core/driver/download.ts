@@ -11,7 +11,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { mapLimited } from '../concurrency';
 import { createRateLimiter } from '../store/rate-limiter';
-import { hashFile, resolveInside } from './spool';
+import { resolveInside } from '../io/resolve-inside';
+import { hashFile } from './spool';
 import type { StoredArtifact, TransferOptions } from './types';
 
 export interface DownloadOptions extends Pick<TransferOptions, 'store' | 'rateLimit' | 'onProgress'> {

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { verifyArtifact } from './artifact-sink';
-import { resolveInside } from './spool';
+import { resolveInside } from '../io/resolve-inside';
 import type {
   ArtifactRef, BackupContext, BackupDriver, SnapshotRef, StoredArtifact, TransferOptions, UploadResult, ValidationReport,
 } from './types';

@@ -11,7 +11,9 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { HashingStream, removeWrittenFile, resolveInside } from '../driver/spool';
+import { HashingStream } from '../io/hashing-stream';
+import { resolveInside } from '../io/resolve-inside';
+import { removeWrittenFile } from '../io/written-file';
 import { PermanentError, TransientError } from '../errors';
 import type {
   BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,

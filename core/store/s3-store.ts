@@ -10,7 +10,7 @@ import {
   type GetObjectCommandOutput, type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { HashingStream } from '../driver/spool';
+import { HashingStream } from '../io/hashing-stream';
 import { PermanentError, type ClassifiedError } from '../errors';
 import type {
   BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,

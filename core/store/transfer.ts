@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Readable, Transform, pipeline as pipelineCallback, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PermanentError } from '../errors';
-import { HashingStream, removeWrittenFile } from '../driver/spool';
+import { HashingStream } from '../io/hashing-stream';
+import { removeWrittenFile } from '../io/written-file';
 import type { PutResult, TransferProgress } from './blob-store';
 import { createRateLimiter, throttleStages, type RateLimit } from './rate-limiter';
 

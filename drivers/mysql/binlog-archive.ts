@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArtifactSink } from '../../core/driver/artifact-sink';
-import { resolveInside } from '../../core/driver/spool';
+import { resolveInside } from '../../core/io/resolve-inside';
 import type { ArtifactRef, BackupContext } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { hasCommand } from '../../core/host/debian-packages';

@@ -32,7 +32,7 @@ import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import { mapLimitedWith } from '../../core/concurrency';
 import { openArtifact, type ArtifactReader, type ArtifactSink } from '../../core/driver/artifact-sink';
-import { resolveInside } from '../../core/driver/spool';
+import { resolveInside } from '../../core/io/resolve-inside';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import {
