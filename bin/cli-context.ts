@@ -9,6 +9,8 @@ import { settingsFromEnv, type Settings } from '../core/config/settings';
 import { createRuntime, type Runtime } from '../core/config/runtime';
 import { platformOf } from '../core/config/platform';
 import { currentProcess } from '../core/host/process-identity';
+import type { BuiltinDriver } from '../core/driver/builtin-driver';
+import { pluginsOf } from '../core/driver/builtin-driver';
 import type { LocalWorkflows } from '../statemachines/local/local-workflows';
 import { progressReporter, type ProgressReporter } from './progress';
 
@@ -24,7 +26,10 @@ export class CliContext {
   readonly progress: ProgressReporter;
   private runtime?: Promise<Runtime>;
 
-  constructor(options: GlobalOptions, env: NodeJS.ProcessEnv) {
+  /**
+   * @param drivers the built-in drivers (drivers/index.ts): the registry's built-ins and the demo's scenarios
+   */
+  constructor(options: GlobalOptions, env: NodeJS.ProcessEnv, readonly drivers: readonly BuiltinDriver[]) {
     // --log-level wins over DBBACKUP_LOG_LEVEL (and reaches the agents this process starts).
     const settings = settingsFromEnv(options.logLevel ? { ...env, DBBACKUP_LOG_LEVEL: options.logLevel } : env);
     this.settings = { ...settings, storeUrl: options.store ?? settings.storeUrl };
@@ -41,7 +46,9 @@ export class CliContext {
   runtimeFor(role: 'orchestrator' | 'agent' = 'orchestrator'): Promise<Runtime> {
     const orchestrator = role === 'agent' ? this.settings.orchestrator : currentProcess();
     const platform = platformOf(this.settings, role === 'agent' ? 'agent' : 'cli');
-    this.runtime ??= createRuntime({ ...this.settings, orchestrator, platform }, consoleLogger(this.settings.logLevel), this.progress);
+    this.runtime ??= createRuntime({ ...this.settings, orchestrator, platform }, consoleLogger(this.settings.logLevel), {
+      builtins: pluginsOf(this.drivers), onProgress: this.progress,
+    });
     return this.runtime;
   }
 

@@ -12,6 +12,7 @@ import { restoreCommand } from './commands/restore';
 import { catalogCommands } from './commands/catalog';
 import { demoCommand } from './commands/demo';
 import { agentCommand } from './commands/agent';
+import { BUILTIN_DRIVERS } from '../drivers';
 
 export function buildProgram(context: () => CliContext): Command {
   const program = new Command('dbbackup')
@@ -33,7 +34,7 @@ export function buildProgram(context: () => CliContext): Command {
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<never> {
   let ctx: CliContext | undefined;
   // The host's own configuration (/etc/dbbackup/dbbackup.env) fills what the environment leaves unset.
-  const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), withHostConfig(env))));
+  const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), withHostConfig(env), BUILTIN_DRIVERS)));
   let code: number = EXIT.ok;
   try {
     await program.parseAsync(argv);

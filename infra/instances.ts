@@ -24,7 +24,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeIssue, issueProblems, issuesOf } from '../core/config/issues';
 import { refuseInlineSecrets } from '../core/config/secret-fields';
-import { builtinPlugins } from '../core/driver/builtin';
+import { builtinPlugins } from '../drivers';
 import { isSecretRef } from '../core/secrets';
 
 /** The file read when no other is named, relative to the project root. */

@@ -1,16 +1,18 @@
 /**
  * Packages esbuild cannot inline into a Lambda bundle, shipped next to it instead.
  *
- * `etcd3` reads its gRPC definitions at load time from `${__dirname}/../proto/rpc.proto`; inside a
- * bundle `__dirname` is the bundle's directory, so the file would not be found. Such packages are
- * marked external and copied, with the production dependencies they need, from the project's
- * `node_modules` into the bundle's `node_modules` (a local copy: no registry, no Docker).
+ * Each built-in driver names the client packages it needs kept out (`unbundled` in its
+ * `builtin.ts`, e.g. etcd3, which reads its gRPC definitions from a file next to its own code at
+ * load time). Such packages are marked external and copied, with the production dependencies they
+ * need, from the project's `node_modules` into the bundle's `node_modules` (a local copy: no
+ * registry, no Docker).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { BUILTIN_DRIVERS } from '../drivers';
 
-/** Packages kept out of the bundle and copied next to it. */
-export const UNBUNDLED_PACKAGES: readonly string[] = ['etcd3'];
+/** Packages kept out of the bundle and copied next to it: what the built-in drivers name. */
+export const UNBUNDLED_PACKAGES: readonly string[] = [...new Set(BUILTIN_DRIVERS.flatMap((driver) => driver.unbundled))];
 
 /** Packages never copied (types only, no runtime code). */
 const SKIPPED = /^@types\//;

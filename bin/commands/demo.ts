@@ -1,7 +1,7 @@
 /**
- * `dbbackup demo` (what `npm start` runs): for each engine with a demo scenario, start a
- * throwaway server with data, back it up into the store, restore it into a fresh server, validate
- * the restore, and print a short summary.
+ * `dbbackup demo` (what `npm start` runs): for each built-in driver (drivers/index.ts), install what
+ * its demo needs on this host when missing, start a throwaway server with data, back it up into the
+ * store, restore it into a fresh server, validate the restore, and print a short summary.
  */
 import type { Command } from 'commander';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { consoleLogger } from '../../core/logger';
 import { formatBytes } from '../../core/config/units';
-import { demoScenarios } from '../../core/demo/scenarios';
+import { ensureHostRequirements } from '../../core/host/host-requirements';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../exit-codes';
 
@@ -36,7 +36,8 @@ export function demoCommand(program: Command, context: () => CliContext): void {
       const workRoot = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-demo-'));
       const results: DemoResult[] = [];
       try {
-        for (const scenario of demoScenarios().filter((s) => !options.engine || s.engine === options.engine)) {
+        for (const { demo: scenario, host } of ctx.drivers.filter((d) => !options.engine || d.demo.engine === options.engine)) {
+          ensureHostRequirements(host, 'demo', (line) => logger.info(line));
           if (!ctx.json) process.stderr.write(`${scenario.engine}: starting a throwaway server...\n`);
           const run = await scenario.start(path.join(workRoot, scenario.engine), logger);
           try {

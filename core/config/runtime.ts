@@ -1,13 +1,15 @@
 /**
  * Wires the pieces for one process (CLI, host agent, Lambda, tests): the store, the driver
- * registry with built-in and external plugins, secret resolution and the durable circuit breakers.
+ * registry with the built-in drivers the caller passes (the project's one list of them) and the external plugins,
+ * secret resolution and the durable circuit breakers.
  * Whole backups and restores are run by the state machines (statemachines/local for one machine).
  */
 import type { BlobStore } from '../store/blob-store';
 import { openStore, s3OptionsFromEnv } from '../store/open-store';
-import { createRegistry } from '../driver/builtin';
+import { createRegistry } from '../driver/create-registry';
 import { pluginOptionsFromEnv } from '../driver/plugin-loader';
 import type { DriverRegistry } from '../driver/registry';
+import type { DriverPlugin } from '../driver/types';
 import { circuitGuard } from '../resilience/circuit-guard';
 import { blobStoreState } from '../resilience/durable-state';
 import { STATE_ROOT } from '../catalog/layout';
@@ -35,13 +37,17 @@ function breakerOverride(storeUrl: string): (stateKey: string) => string {
   return (stateKey) => `run with ${CIRCUIT_RESET_ENV}=reset (or delete ${STATE_ROOT}/${stateKey}.json from ${storeUrl})`;
 }
 
-export async function createRuntime(
-  settings: Settings,
-  logger: Logger,
-  onProgress?: StepDeps['onProgress'],
-): Promise<Runtime> {
+/** What the entry point brings besides its settings. */
+export interface RuntimeOptions {
+  /** The built-in driver plugins: the entry point's `builtinPlugins()`, from the drivers folder's index. */
+  builtins: readonly DriverPlugin[];
+  onProgress?: StepDeps['onProgress'];
+}
+
+export async function createRuntime(settings: Settings, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
+  const { onProgress } = options;
   const store = openStore(settings.storeUrl, s3OptionsFromEnv(settings.env));
-  const registry = await createRegistry(pluginOptionsFromEnv(settings.env));
+  const registry = await createRegistry(options.builtins, pluginOptionsFromEnv(settings.env));
   // What this process resolves is masked in every log line and error it writes (the breakers' records included).
   const secrets = new ResolvedSecrets();
   const masking = secrets.maskingLogger(logger);

@@ -1,7 +1,8 @@
 /**
  * A demo scenario: a throwaway source server with sample data and a fresh restore target, for one
- * engine. `npm start` runs every scenario: backup → restore → validate. Each driver folder that
- * can run on one machine provides one (`drivers/<engine>/demo.ts`).
+ * engine. `npm start` runs every built-in driver's scenario: backup → restore → validate, after
+ * installing what the driver says its demo needs on this host. Each built-in driver brings one
+ * (its `demo.ts`).
  */
 import type { Logger } from '../logger';
 

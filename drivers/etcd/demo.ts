@@ -4,7 +4,6 @@
  */
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { ensureDebianPackages } from '../../core/host/debian-packages';
 import { freePort } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
 import { memberPidFile, startLocalEtcd, stopMember } from './member';
@@ -27,8 +26,7 @@ async function seed(clientUrl: string): Promise<void> {
 
 export const etcdDemo: DemoScenario = {
   engine: 'etcd',
-  async start(workDir, logger) {
-    ensureDebianPackages(['etcd', 'etcdctl'], ['etcd-server', 'etcd-client'], (line) => logger.info(line));
+  async start(workDir) {
     const source = await startLocalEtcd({ dir: path.join(workDir, 'source'), clientPort: await freePort(), peerPort: await freePort() });
     await seed(source.clientUrl);
     const restoredDataDir = path.join(workDir, 'restored', 'data');

@@ -4,7 +4,6 @@
  */
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { ensureDebianPackages } from '../../core/host/debian-packages';
 import { freePort } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
 import { startLocalMariaDb } from './local-server';
@@ -32,8 +31,7 @@ async function seed(port: number): Promise<void> {
 
 export const mysqlDemo: DemoScenario = {
   engine: 'mysql',
-  async start(workDir, logger) {
-    ensureDebianPackages(['mariadbd', 'mariadb-install-db'], ['mariadb-server', 'mariadb-client'], (line) => logger.info(line));
+  async start(workDir) {
     const source = await startLocalMariaDb({ dir: path.join(workDir, 'source'), port: await freePort() });
     try {
       await seed(source.port);

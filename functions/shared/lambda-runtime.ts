@@ -4,6 +4,7 @@
  */
 import { settingsFromEnv } from '../../core/config/settings';
 import { createRuntime, type Runtime } from '../../core/config/runtime';
+import { builtinPlugins } from '../../drivers';
 import { platformOf } from '../../core/config/platform';
 import { hostRunnerFromSettings, hostRunnerKindFromEnv } from '../../core/host-runner/open-host-runner';
 import type { HostRunner } from '../../core/host-runner/host-runner';
@@ -25,7 +26,7 @@ export const lambdaRuntime: RuntimeProvider = () => {
   cached ??= (async function buildLambdaRuntime() {
     const env = process.env;
     const settings = settingsFromEnv(env);
-    const runtime = await createRuntime({ ...settings, platform: platformOf(settings, 'lambda') }, serviceLogger);
+    const runtime = await createRuntime({ ...settings, platform: platformOf(settings, 'lambda') }, serviceLogger, { builtins: builtinPlugins() });
     const hostRunner = hostRunnerFromSettings({ ...hostRunnerKindFromEnv(env), deps: runtime.deps, store: runtime.store });
     return { runtime, hostRunner, hostStepTimeoutSeconds: Number(env.DBBACKUP_HOST_STEP_TIMEOUT_SECONDS) || 6 * 3600 };
   })();

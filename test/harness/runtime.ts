@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime } from '../../core/config/runtime';
+import { builtinPlugins } from '../../drivers';
 import type { Platform } from '../../core/config/platform';
 import { silentLogger, type Logger } from '../../core/logger';
 import { synthesizeDefinitions, type SynthesizedDefinitions } from '../../statemachines/definitions';
@@ -44,6 +45,7 @@ export async function createTestRuntime(options: {
   const runtime = await createRuntime(
     { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {}, restoreRoots: options.restoreRoots ?? [os.tmpdir()], platform: options.platform },
     options.logger ?? silentLogger,
+    { builtins: builtinPlugins() },
   );
   const workflows = localWorkflows(runtime, { waitMs: 10, definitions: shippedDefinitions(), ...options.workflows });
   return {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { builtinPlugins, createRegistry } from '../../../core/driver/builtin';
+import { createRegistry } from '../../../core/driver/create-registry';
+import { builtinPlugins } from '../../../drivers';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/plugins');
 
@@ -12,7 +13,7 @@ async function sha256Of(file: string): Promise<string> {
 describe('createRegistry', () => {
   it('holds the built-ins, etcd among them, with no plugin paths', async () => {
     // Act
-    const registry = await createRegistry();
+    const registry = await createRegistry(builtinPlugins());
 
     // Assess
     expect(builtinPlugins().map((p) => p.manifest.name)).toContain('etcd');
@@ -24,7 +25,7 @@ describe('createRegistry', () => {
     const pins = { dirtree: await sha256Of(path.join(FIXTURES, 'good/dirtree/index.js')) };
 
     // Act
-    const registry = await createRegistry({ pluginPaths: [path.join(FIXTURES, 'good')], pins });
+    const registry = await createRegistry(builtinPlugins(), { pluginPaths: [path.join(FIXTURES, 'good')], pins });
 
     // Assess
     expect(registry.has('etcd')).toBe(true);
@@ -36,7 +37,7 @@ describe('createRegistry', () => {
     const entry = path.join(FIXTURES, 'duplicate/etcd-copy/index.js');
 
     // Act
-    const created = createRegistry({ pluginPaths: [path.join(FIXTURES, 'duplicate')], pins: { 'etcd-copy': await sha256Of(entry) } });
+    const created = createRegistry(builtinPlugins(), { pluginPaths: [path.join(FIXTURES, 'duplicate')], pins: { 'etcd-copy': await sha256Of(entry) } });
 
     // Assess
     await expect(created).rejects.toMatchObject({

@@ -3,7 +3,8 @@
  * what to fix. Checked with the real drivers' schemas through the registry.
  */
 import { z } from 'zod';
-import { createRegistry } from '../../../core/driver/builtin';
+import { createRegistry } from '../../../core/driver/create-registry';
+import { builtinPlugins } from '../../../drivers';
 import { formatIssues } from '../../../core/config/issues';
 import { parseInput } from '../../../core/steps/step-deps';
 import { restoreRequestSchema } from '../../../core/restore/restore-state';
@@ -36,7 +37,7 @@ describe('formatIssues', () => {
 describe('first line of validation errors', () => {
   it('names the field for an invalid MySQL config and etcd restore target', async () => {
     // Prepare
-    const registry = await createRegistry();
+    const registry = await createRegistry(builtinPlugins());
 
     // Act + Assess
     expect(() => registry.parseConfig('mysql', { port: '3306', user: 'root' }))

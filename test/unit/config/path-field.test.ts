@@ -2,11 +2,12 @@
  * Every path-valued field of the built-in drivers' configs and restore targets names exactly one
  * place: absolute, no `..` segment. Checked through the registry, as the steps parse them.
  */
-import { createRegistry } from '../../../core/driver/builtin';
+import { createRegistry } from '../../../core/driver/create-registry';
+import { builtinPlugins } from '../../../drivers';
 import type { DriverRegistry } from '../../../core/driver/registry';
 
 let registry: DriverRegistry;
-beforeAll(async () => { registry = await createRegistry(); });
+beforeAll(async () => { registry = await createRegistry(builtinPlugins()); });
 
 const urls = { clientUrl: 'http://127.0.0.1:22379', peerUrl: 'http://127.0.0.1:22380' };
 

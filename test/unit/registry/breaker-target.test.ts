@@ -3,7 +3,8 @@
  * driver names it, or a digest of the config (secrets masked) for a driver that does not.
  */
 import { z } from 'zod';
-import { createRegistry } from '../../../core/driver/builtin';
+import { createRegistry } from '../../../core/driver/create-registry';
+import { builtinPlugins } from '../../../drivers';
 import { DriverRegistry } from '../../../core/driver/registry';
 import { DRIVER_API_VERSION, type DriverPlugin } from '../../../core/driver/types';
 import { circuitStateKey } from '../../../core/resilience/circuit-breaker';
@@ -11,7 +12,7 @@ import { circuitStateKey } from '../../../core/resilience/circuit-breaker';
 describe('breaker targets', () => {
   it('are the endpoints the built-in drivers connect to, whatever the other settings, scoped by the instance', async () => {
     // Prepare
-    const registry = await createRegistry();
+    const registry = await createRegistry(builtinPlugins());
     const mysql = (config: object) => registry.backupBreakerTarget('mysql', 'shop', registry.parseConfig('mysql', { user: 'root', ...config }));
 
     // Act + Assess
