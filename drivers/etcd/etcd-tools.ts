@@ -3,9 +3,10 @@
  * `snapshot restore`); etcd 3.4 only has `etcdctl` (with `ETCDCTL_API=3`), which takes the same
  * flags. The argv builders are pure so both flavours are unit-testable without either installed.
  */
-import { spawn } from 'node:child_process';
-import { hasCommand } from '../../core/host/debian-packages';
 import { PermanentError } from '../../core/errors';
+import { hasCommand } from '../../core/host/debian-packages';
+import { runTool } from '../../core/host/run-tool';
+import type { ToolErrors } from '../../core/host/tool-errors';
 
 export type EtcdToolFlavour = 'etcdutl' | 'etcdctl';
 
@@ -70,53 +71,28 @@ export function snapshotRestoreArgv(_tool: EtcdTool, options: SnapshotRestoreOpt
   return argv;
 }
 
-export interface ToolRun {
-  stdout: string;
-  stderr: string;
-}
+/** Output that says the snapshot file itself is bad (etcdctl 3.4 and etcdutl 3.5 wordings). */
+const CORRUPT = /expected sha256|integrity check failed|snapshot file .* (corrupt|invalid)|invalid database|file size too small/i;
 
-function tail(text: string, max = 2000): string {
-  const trimmed = text.trim();
-  return trimmed.length <= max ? trimmed : `…${trimmed.slice(-max)}`;
-}
+/** What the snapshot tools' failures mean: a damaged snapshot, else `ETCD_TOOL_FAILED`. */
+export const ETCD_TOOLS: ToolErrors = {
+  engine: 'etcd',
+  fallbackCode: 'ETCD_TOOL_FAILED',
+  diagnose: (stderr) => (CORRUPT.test(stderr) ? { code: 'SNAPSHOT_CORRUPT', summary: 'the snapshot is corrupt' } : undefined),
+};
 
 /**
- * Runs the tool with `argv`.
+ * Runs the tool with `argv` to completion (core/host/run-tool.ts), stdout captured.
  * @throws PermanentError `SNAPSHOT_CORRUPT` when the tool reports a hash/integrity failure,
  *   `MISSING_TOOL` when it cannot be started, else `ETCD_TOOL_FAILED`; the tool's stderr is in the message.
  */
-export function runEtcdTool(tool: EtcdTool, argv: string[], options: { timeoutMs?: number } = {}): Promise<ToolRun> {
-  const commandLine = `${tool.command} ${argv.join(' ')}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(tool.command, argv, {
-      env: { ...process.env, ...tool.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 30 * 60_000,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new PermanentError(
-        error.code === 'ENOENT' ? `${tool.command} is not installed (needed for: ${commandLine})` : `cannot run ${commandLine}: ${error.message}`,
-        { code: 'MISSING_TOOL', engine: 'etcd', cause: error },
-      ));
-    });
-    child.once('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) {
-        resolve({ stdout, stderr });
-        return;
-      }
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const corrupt = /expected sha256|integrity check failed|snapshot file .* (corrupt|invalid)|invalid database|file size too small/i.test(stderr);
-      reject(new PermanentError(`${commandLine} ${how}: ${tail(stderr) || tail(stdout) || '(no output)'}`, {
-        code: corrupt ? 'SNAPSHOT_CORRUPT' : 'ETCD_TOOL_FAILED',
-        engine: 'etcd',
-      }));
-    });
+function runEtcdTool(tool: EtcdTool, argv: string[], options: { timeoutMs?: number } = {}): Promise<{ stdout: string }> {
+  return runTool(tool.command, argv, {
+    errors: ETCD_TOOLS,
+    what: `${tool.command} ${argv.join(' ')}`,
+    env: { ...process.env, ...tool.env },
+    captureStdout: true,
+    timeoutMs: options.timeoutMs ?? 30 * 60_000,
   });
 }
 
@@ -132,6 +108,12 @@ export interface SnapshotStatus {
   totalSize: number;
   /** Storage version (etcdutl 3.5+ only). */
   version?: string;
+}
+
+/** The end of `text`, at most `max` characters. */
+function tail(text: string, max: number): string {
+  const trimmed = text.trim();
+  return trimmed.length <= max ? trimmed : `…${trimmed.slice(-max)}`;
 }
 
 /** Parses the `-w json` output of `snapshot status`. */

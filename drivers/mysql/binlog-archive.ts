@@ -19,7 +19,9 @@ import { resolveInside } from '../../core/io/resolve-inside';
 import type { ArtifactRef, BackupContext } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { hasCommand } from '../../core/host/debian-packages';
-import { runTool, withClientOptionFile } from './backup-tool';
+import { runTool } from '../../core/host/run-tool';
+import { withClientOptionFile } from './backup-tool';
+import { MYSQL_TOOLS } from './tool-errors';
 import type { MysqlConfig } from './config';
 import { describeServer, withConnection } from './connection';
 import { binlogArtifact, ENGINE, type MysqlConsistency } from './layout';
@@ -94,6 +96,7 @@ export async function archiveBinlogs(ctx: BackupContext<MysqlConfig>, consistenc
   await mkdir(fetchDir, { recursive: true });
   try {
     await withClientOptionFile(config, ctx.spoolDir, (optionFile) => runTool(command, fetchBinlogsArgv(optionFile, present[0], fetchDir), {
+      errors: MYSQL_TOOLS,
       what: `${command} --read-from-remote-server`,
       fallbackCode: 'BINLOG_ARCHIVE_FAILED',
       signal: ctx.signal,

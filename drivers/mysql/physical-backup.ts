@@ -37,9 +37,10 @@ import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '.
 import { PermanentError } from '../../core/errors';
 import {
   backupArgv, checkToolVersion, chooseBackupTool, LockTimer, parseBinlogInfo, parseBinlogPositionLine, parseKeyValues,
-  spawnStreamingTool, toolOutput,
   withClientOptionFile, type BackupTool, type BackupToolKind, type BinlogCoordinates,
 } from './backup-tool';
+import { toolOutput } from '../../core/host/run-tool';
+import { spawnStreamingTool } from '../../core/host/streaming-tool';
 import type { MysqlConfig } from './config';
 import { connectionOptions, openDataConnection, withConnection } from './connection';
 import { isSystemDatabase, PHYSICAL_ARTIFACT, type MysqlConsistency, type MysqlFacts, type TableFacts } from './layout';
@@ -47,6 +48,7 @@ import { startServer } from './local-server';
 import { makePreparedCopy } from './prepared-copy';
 import { objectsOnServer, type SchemaObjects } from './schema-objects';
 import { digestTable } from './table-reader';
+import { MYSQL_TOOLS } from './tool-errors';
 import { assertSupportedVersion, parseServerVersion, type Flavor } from './version';
 import { verifyXbstream, XbstreamError, XbstreamVerifier, type XbstreamSummary } from './xbstream';
 
@@ -124,7 +126,7 @@ export async function takePhysicalSnapshot(ctx: BackupContext<MysqlConfig>, sink
   const { config } = ctx;
   const source = await probeSource(config);
   const tool = chooseBackupTool({ flavor: source.flavor, version: source.version }, config.physical.tool);
-  const toolVersion = checkToolVersion(tool, await toolOutput(tool.command, ['--version']), source.version);
+  const toolVersion = checkToolVersion(tool, await toolOutput(tool.command, ['--version'], { errors: MYSQL_TOOLS }), source.version);
   const datadir = config.physical.datadir ?? source.datadir;
   await access(datadir, constants.R_OK).catch(() => {
     throw new PermanentError(
@@ -405,6 +407,7 @@ async function streamBackup(ctx: BackupContext<MysqlConfig>, tool: BackupTool, s
   const what = `${tool.command} --backup`;
   const started = Date.now();
   const backup = spawnStreamingTool(tool.command, argv, {
+    errors: MYSQL_TOOLS,
     what,
     signal: ctx.signal,
     onStderrLine: (line) => {

@@ -25,7 +25,8 @@ import mysql from 'mysql2/promise';
 import type { JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { selectArtifacts } from './artifact-select';
-import { checkToolVersion, toolOutput } from './backup-tool';
+import { toolOutput } from '../../core/host/run-tool';
+import { checkToolVersion } from './backup-tool';
 import type { MysqlRestoreTarget } from './config';
 import { connectionOptions } from './connection';
 import { toMysqlError } from './errors';
@@ -34,6 +35,7 @@ import { serverPaths } from './local-server';
 import { restoreServersOf } from './restored-server';
 import { toolFor } from './physical-backup';
 import { makePreparedCopy } from './prepared-copy';
+import { MYSQL_TOOLS } from './tool-errors';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 
@@ -77,7 +79,7 @@ export async function preparePhysicalTarget(ctx: Ctx): Promise<PreparedTarget> {
 
   const consistency = ctx.backup.consistency as unknown as MysqlConsistency;
   const tool = toolFor(consistency);
-  checkToolVersion(tool, await toolOutput(tool.command, ['--version']), consistency.serverVersion);
+  checkToolVersion(tool, await toolOutput(tool.command, ['--version'], { errors: MYSQL_TOOLS }), consistency.serverVersion);
 
   const entries = await readdir(datadir).catch(() => [] as string[]);
   const ours = await ownMarker(ctx, datadir);

@@ -21,9 +21,9 @@
  * After a physical restore the server's `gtid_slave_pos` is moved to the end of the replay, so it
  * can replicate from the source from there.
  */
-import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Catalog } from '../../core/catalog/catalog';
 import { backupIdTime } from '../../core/catalog/layout';
@@ -32,15 +32,19 @@ import type {
   Json, JsonObject, RestoreContext, RestoreResult, StoredArtifact, TransferOptions, ValidationCheck,
 } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
+import { spawnStreamingTool } from '../../core/host/streaming-tool';
+import { toolExitError } from '../../core/host/tool-errors';
+import { runToolPipe } from '../../core/host/tool-pipe';
 import { selectArtifacts } from './artifact-select';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
-import { spawnFailure, StderrLog, toolExitError, withClientOptionFile } from './backup-tool';
+import { withClientOptionFile } from './backup-tool';
 import type { MysqlRestoreTarget } from './config';
 import { withConnection } from './connection';
 import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from './gtid';
 import { binlogArtifact, ENGINE, type MysqlConsistency, type MysqlFacts } from './layout';
 import { tableKey } from './table-columns';
 import { effectiveRenames, mapDatabases } from './target-databases';
+import { MYSQL_TOOLS } from './tool-errors';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 
@@ -462,60 +466,40 @@ async function archivesFrom(ctx: Ctx, transfer: TransferOptions): Promise<{
 }
 
 /** `binlog tool | scanner | mariadb`, both sides' stderr kept; the client's failure wins. */
-function pipeReplay(command: string, argv: string[], optionFile: string, signal?: AbortSignal): Promise<BinlogEventScanner> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, TZ: 'UTC' };
-    const reader = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env, signal });
-    const client = spawn('mariadb', applyArgv(optionFile), { stdio: ['pipe', 'ignore', 'pipe'], env, signal });
-    const readerLog = new StderrLog();
-    const clientLog = new StderrLog();
-    reader.stderr!.on('data', (chunk: Buffer) => readerLog.write(chunk));
-    client.stderr!.on('data', (chunk: Buffer) => clientLog.write(chunk));
-    const scanner = new BinlogEventScanner();
-    client.stdin!.on('error', () => reader.kill('SIGTERM'));
-    reader.stdout!.pipe(scanner).pipe(client.stdin!);
-
-    const exits: Array<Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>> = [reader, client].map((child) => new Promise((done) => {
-      let error: NodeJS.ErrnoException | undefined;
-      child.once('error', (e: NodeJS.ErrnoException) => { error = e; });
-      child.once('close', (code, sig) => done({ code, signal: sig, error }));
-    }));
-    void exits[1].then((exit) => { if (exit.code !== 0) reader.kill('SIGTERM'); });
-    void Promise.all(exits).then(([r, c]) => {
-      readerLog.end();
-      clientLog.end();
-      // The client's failure first: when it stops, the reader is killed as a consequence.
-      const failure = toolExitError('mariadb', 'applying the binlog replay (mariadb client)', { ...c, stderr: clientLog.text() }, 'PITR_REPLAY_FAILED')
-        ?? toolExitError(command, `${command} (reading the archived binlogs)`, { ...r, stderr: readerLog.text() }, 'PITR_REPLAY_FAILED');
-      if (failure) reject(failure);
-      else resolve(scanner);
-    });
-  });
+async function pipeReplay(command: string, argv: string[], optionFile: string, signal?: AbortSignal): Promise<BinlogEventScanner> {
+  const scanner = new BinlogEventScanner();
+  await runToolPipe(
+    { command, argv, what: `${command} (reading the archived binlogs)` },
+    { command: 'mariadb', argv: applyArgv(optionFile), what: 'applying the binlog replay (mariadb client)' },
+    { errors: MYSQL_TOOLS, fallbackCode: 'PITR_REPLAY_FAILED', env: { ...process.env, TZ: 'UTC' }, signal, through: [scanner] },
+  );
+  return scanner;
 }
 
 /** The first event at or after `stop` (UTC `YYYY-MM-DD HH:MM:SS`) in `file`, or undefined. */
-function firstEventAtOrAfter(command: string, file: string, stop: string): Promise<Date | undefined> {
+async function firstEventAtOrAfter(command: string, file: string, stop: string): Promise<Date | undefined> {
   const stopMs = Date.parse(`${stop.replace(' ', 'T')}Z`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, ['--no-defaults', `--start-datetime=${stop}`, file], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' } });
-    let found: Date | undefined;
-    let carry = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (found) return;
-      const lines = (carry + chunk.toString('latin1')).split('\n');
-      carry = lines.pop() ?? '';
-      for (const line of lines) {
-        const header = line.startsWith('#') ? parseEventHeader(line) : undefined;
-        if (header && header.at.getTime() >= stopMs) {
-          found = header.at;
-          child.kill('SIGTERM');
-          return;
-        }
+  const what = `${command} --start-datetime`;
+  const tool = spawnStreamingTool(command, ['--no-defaults', `--start-datetime=${stop}`, file], { errors: MYSQL_TOOLS, what, env: { ...process.env, TZ: 'UTC' } });
+  tool.stdout.setEncoding('latin1');
+  let found: Date | undefined;
+  try {
+    for await (const line of createInterface({ input: tool.stdout, crlfDelay: Infinity })) {
+      const header = line.startsWith('#') ? parseEventHeader(line) : undefined;
+      if (header && header.at.getTime() >= stopMs) {
+        found = header.at;
+        break;
       }
-    });
-    child.once('error', (error: NodeJS.ErrnoException) => reject(spawnFailure(command, error)));
-    child.once('close', () => resolve(found));
-  });
+    }
+  } finally {
+    // Found (or not): the rest of its output is not needed.
+    tool.stdout.destroy();
+    tool.stop();
+  }
+  const exit = await tool.exited;
+  // Its exit code is not judged (it is stopped on purpose); only a tool that never ran fails.
+  if (exit.error) throw toolExitError(MYSQL_TOOLS, command, what, exit)!;
+  return found;
 }
 
 /**

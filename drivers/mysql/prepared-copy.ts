@@ -12,7 +12,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { verifiedRead } from '../../core/driver/artifact-sink';
 import type { ArtifactRef } from '../../core/driver/types';
-import { extractArgv, prepareArgv, runTool, type BackupTool } from './backup-tool';
+import { runTool } from '../../core/host/run-tool';
+import { extractArgv, prepareArgv, type BackupTool } from './backup-tool';
+import { MYSQL_TOOLS } from './tool-errors';
 
 export interface PreparedCopyOptions {
   tool: BackupTool;
@@ -48,6 +50,7 @@ export async function makePreparedCopy(options: PreparedCopyOptions): Promise<Pr
   try {
     let started = Date.now();
     await runTool(tool.extractCommand, extractArgv(tool, dir, options.parallel), {
+      errors: MYSQL_TOOLS,
       what: `${tool.extractCommand} -x (${options.purpose})`,
       stdin: verifiedRead(await options.open(), options.artifact), // a mismatch fails the input, so the run
       signal,
@@ -55,7 +58,7 @@ export async function makePreparedCopy(options: PreparedCopyOptions): Promise<Pr
     const extractMs = Date.now() - started;
 
     started = Date.now();
-    await runTool(tool.command, prepareArgv(tool, dir), { what: `${tool.command} --prepare (${options.purpose})`, signal });
+    await runTool(tool.command, prepareArgv(tool, dir), { errors: MYSQL_TOOLS, what: `${tool.command} --prepare (${options.purpose})`, signal });
     return { extractMs, prepareMs: Date.now() - started };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });

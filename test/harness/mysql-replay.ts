@@ -8,8 +8,10 @@
  * Stop all writes to the source before calling it: the replay ends at the position read at the
  * start of the call. Uses only the stock tools (`mariadb-binlog --read-from-remote-server | mariadb`).
  */
-import { spawn } from 'node:child_process';
+import { Transform, type TransformCallback } from 'node:stream';
 import mysql from 'mysql2/promise';
+import { runToolPipe } from '../../core/host/tool-pipe';
+import { MYSQL_TOOLS } from '../../drivers/mysql/tool-errors';
 
 /** A server to reach: a harness server (`config()`) or plain settings. */
 export type ReplayEndpoint =
@@ -28,6 +30,22 @@ export interface ReplayToCurrentResult {
   transactions: number;
 }
 
+/** A pass-through that hands every whole line (latin1) to `onLine`. */
+class LineScanner extends Transform {
+  private carry = '';
+
+  constructor(private readonly onLine: (line: string) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const lines = (this.carry + chunk.toString('latin1')).split('\n');
+    this.carry = lines.pop() ?? '';
+    for (const line of lines) this.onLine(line);
+    callback(null, chunk);
+  }
+}
+
 function settingsOf(endpoint: ReplayEndpoint): { host: string; port: number; user: string; password: string } {
   if ('config' in endpoint) return endpoint.config();
   return { host: endpoint.host, port: endpoint.port, user: endpoint.user ?? 'root', password: endpoint.password ?? '' };
@@ -39,7 +57,7 @@ const connectionArgs = (s: { host: string; port: number; user: string }): string
 /**
  * Replays the source's binlog from `consistency` (`binlogFile`, `binlogPosition` as a backup
  * recorded them) to the source's current position onto `restored`.
- * @throws when the consistency point has no binlog position, or either tool fails (its stderr in the message).
+ * @throws when the consistency point has no binlog position, or either tool fails (as core/host/tool-pipe.ts reports it, its stderr in the message).
  */
 export async function replayToCurrent(
   source: ReplayEndpoint,
@@ -75,26 +93,15 @@ export async function replayToCurrent(
     ...(options.database ? [`--database=${options.database}`] : []),
     ...files,
   ];
-  const reader = spawn('mariadb-binlog', readerArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MYSQL_PWD: src.password, TZ: 'UTC' } });
-  const client = spawn('mariadb', [...connectionArgs(dst), '--binary-mode', '--batch'], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, MYSQL_PWD: dst.password } });
   let transactions = 0;
-  let carry = '';
-  reader.stdout.on('data', (chunk: Buffer) => {
-    const lines = (carry + chunk.toString('latin1')).split('\n');
-    carry = lines.pop() ?? '';
-    for (const line of lines) if (line.startsWith('#') && /\tGTID \d+-\d+-\d+/.test(line)) transactions += 1;
+  const counter = new LineScanner((line) => {
+    if (line.startsWith('#') && /\tGTID \d+-\d+-\d+/.test(line)) transactions += 1;
   });
-  reader.stdout.pipe(client.stdin);
-  client.stdin.on('error', () => reader.kill('SIGTERM'));
-  const errors = { reader: '', client: '' };
-  reader.stderr.on('data', (chunk: Buffer) => { errors.reader += chunk.toString(); });
-  client.stderr.on('data', (chunk: Buffer) => { errors.client += chunk.toString(); });
-  const exit = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  });
-  const [readerCode, clientCode] = await Promise.all([exit(reader), exit(client)]);
-  if (clientCode !== 0) throw new Error(`replaying ${file}:${position}..${end.file}:${end.position} onto ${dst.host}:${dst.port} failed: ${errors.client.trim()}`);
-  if (readerCode !== 0) throw new Error(`reading the source's binlog ${file}:${position}..${end.file}:${end.position} failed: ${errors.reader.trim()}`);
+  const range = `${file}:${position}..${end.file}:${end.position}`;
+  await runToolPipe(
+    { command: 'mariadb-binlog', argv: readerArgs, what: `reading the source's binlog ${range}`, env: { ...process.env, MYSQL_PWD: src.password, TZ: 'UTC' } },
+    { command: 'mariadb', argv: [...connectionArgs(dst), '--binary-mode', '--batch'], what: `replaying ${range} onto ${dst.host}:${dst.port}`, env: { ...process.env, MYSQL_PWD: dst.password } },
+    { errors: MYSQL_TOOLS, through: [counter] },
+  );
   return { from: { file, position }, to: end, transactions };
 }

@@ -1,17 +1,17 @@
 /**
  * The physical backup tools: which tool for which server, their argv, the credentials file, and
- * what their stderr says (lock time, binlog position, failures), for both mariabackup and
- * xtrabackup, without either installed; and how a finished tool becomes an error (aborted, not
- * started, its input failed, failed), judged the same for every run — real processes (bash) for
- * the buffered runs.
+ * what their stderr says (lock time, binlog position, failures, as MYSQL_TOOLS reads them), for
+ * both mariabackup and xtrabackup, without either installed. How any finished tool becomes an
+ * error is test/unit/host/run-tool.test.ts.
  */
-import { Readable } from 'node:stream';
 import {
   backupArgv, checkToolVersion, chooseBackupTool, clientOptionFile, extractArgv, LockTimer, parseBinlogInfo,
-  parseBinlogPositionLine, parseKeyValues, prepareArgv, quoteOptionValue, redactSecrets, runTool, StderrLog, toolExitError,
-  toolFailure, type BackupTool,
+  parseBinlogPositionLine, parseKeyValues, prepareArgv, quoteOptionValue, type BackupTool,
 } from '../../../drivers/mysql/backup-tool';
+import { MYSQL_TOOLS } from '../../../drivers/mysql/tool-errors';
 import { PermanentError, TransientError } from '../../../core/errors';
+import { redactSecrets, StderrLog } from '../../../core/host/stderr-log';
+import { toolExitError, toolFailure } from '../../../core/host/tool-errors';
 
 const mariabackup: BackupTool = { kind: 'mariabackup', command: 'mariabackup', extractCommand: 'mbstream' };
 const xtrabackup: BackupTool = { kind: 'xtrabackup', command: 'xtrabackup', extractCommand: 'xbstream' };
@@ -232,7 +232,7 @@ describe('stderr and failures', () => {
     ['something else entirely', PermanentError, 'MYSQL_TOOL_FAILED', /see its output/],
   ])('maps %s', (stderr, kind, code, message) => {
     // Act
-    const error = toolFailure('mariabackup --backup', { code: 1 }, stderr);
+    const error = toolFailure(MYSQL_TOOLS, 'mariabackup --backup', { code: 1 }, stderr);
 
     // Assess
     expect(error).toBeInstanceOf(kind);
@@ -243,7 +243,7 @@ describe('stderr and failures', () => {
 
   it('uses the caller\'s code for unknown failures and names a killing signal', () => {
     // Act
-    const error = toolFailure('mariadb client', { code: null, signal: 'SIGKILL' }, '', 'PITR_REPLAY_FAILED');
+    const error = toolFailure(MYSQL_TOOLS, 'mariadb client', { code: null, signal: 'SIGKILL' }, '', 'PITR_REPLAY_FAILED');
 
     // Assess
     expect(error.code).toBe('PITR_REPLAY_FAILED');
@@ -251,121 +251,17 @@ describe('stderr and failures', () => {
   });
 });
 
-/** The error Node gives a child process stopped by its abort signal. */
-const abortError = (): NodeJS.ErrnoException => Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
-
-describe('toolExitError', () => {
-  it.each([
-    ['killed by SIGTERM', { code: null, signal: 'SIGTERM' as const }],
-    ['exited 1 from its signal handler', { code: 1, signal: null }],
-    ['exited 0 from its signal handler', { code: 0, signal: null }],
-  ])('reports a tool stopped by the abort signal as ABORTED whatever it then %s', (_how, status) => {
-    // Act
-    const error = toolExitError('mariabackup', 'mariabackup --prepare', { ...status, error: abortError(), stderr: "[00] copying\nIDENTIFIED BY PASSWORD '*94BD'" });
-
-    // Assess
-    expect(error).toBeInstanceOf(PermanentError);
-    expect(error).toMatchObject({ code: 'ABORTED', message: "mariabackup --prepare was stopped: the step was aborted\n[00] copying\nIDENTIFIED BY PASSWORD '<redacted>'" });
-  });
-
-  it('reports a tool that could not be started as MISSING_TOOL', () => {
-    // Prepare
-    const enoent = Object.assign(new Error('spawn mbstream ENOENT'), { code: 'ENOENT', syscall: 'spawn mbstream' });
-    const eacces = Object.assign(new Error('spawn mbstream EACCES'), { code: 'EACCES', syscall: 'spawn mbstream' });
-
-    // Act
-    const missing = toolExitError('mbstream', 'mbstream -x', { code: -2, signal: null, error: enoent, stderr: '' });
-    const denied = toolExitError('mbstream', 'mbstream -x', { code: -13, signal: null, error: eacces, stderr: '' });
-
-    // Assess
-    expect(missing).toMatchObject({ name: 'PermanentError', code: 'MISSING_TOOL', message: 'mbstream is not installed on this host' });
-    expect(denied).toMatchObject({ name: 'PermanentError', code: 'MISSING_TOOL', message: 'cannot run mbstream: spawn mbstream EACCES' });
-  });
-
-  it('reports a failed input as itself, not as the failure of the tool it starved', () => {
-    // Prepare
-    const input = new PermanentError('artifact does not match its checksum', { code: 'CHECKSUM_MISMATCH' });
-
-    // Act
-    const error = toolExitError('mbstream', 'mbstream -x', { code: 1, signal: null, inputError: input, stderr: 'xb_stream_read_chunk(): unexpected end of stream' });
-
-    // Assess
-    expect(error).toBe(input);
-  });
-
+describe('toolExitError with MYSQL_TOOLS', () => {
   it('classifies a failed tool by its stderr with secrets redacted, and a clean exit as success', () => {
     // Act
-    const failed = toolExitError('mariabackup', 'mariabackup --backup', {
+    const failed = toolExitError(MYSQL_TOOLS, 'mariabackup', 'mariabackup --backup', {
       code: 1, signal: null, stderr: "Error: missing required privilege RELOAD on *.*\nGRANT USAGE ON *.* TO `weak`@`%` IDENTIFIED BY PASSWORD '*D821809F'",
     });
-    const fine = toolExitError('mariabackup', 'mariabackup --backup', { code: 0, signal: null, stderr: 'completed OK!' });
+    const fine = toolExitError(MYSQL_TOOLS, 'mariabackup', 'mariabackup --backup', { code: 0, signal: null, stderr: 'completed OK!' });
 
     // Assess
     expect(failed).toMatchObject({ name: 'PermanentError', code: 'MYSQL_PRIVILEGES', message: expect.stringMatching(/^mariabackup --backup exited with code 1: the backup user lacks RELOAD/) });
     expect(failed!.message).not.toMatch(/D821809F/);
     expect(fine).toBeUndefined();
-  });
-});
-
-describe('runTool', () => {
-  /** Runs bash `script` as a tool. */
-  const bash = (script: string, options: Partial<Parameters<typeof runTool>[2]> = {}) => runTool('bash', ['-c', script], { what: 'test tool --prepare', ...options });
-
-  /** A stdin that yields some bytes, then fails with `error`. */
-  function failingInput(error: Error): Readable {
-    return new Readable({
-      read() {
-        this.push(Buffer.alloc(4096, 0x61));
-        setTimeout(() => this.destroy(error), 50);
-      },
-    });
-  }
-
-  it.each([
-    ['is killed by the abort', 'exec sleep 30'],
-    ['exits 1 from its signal handler', "sleep 30 & p=$!; trap 'kill $p; exit 1' TERM; wait $p"],
-  ])('rejects with ABORTED when the step is aborted and the tool %s', async (_how, script) => {
-    // Prepare
-    const abort = new AbortController();
-    const running = bash(`echo started >&2; ${script}`, { signal: abort.signal, onStderrLine: () => abort.abort() });
-
-    // Act & Assess
-    await expect(running).rejects.toMatchObject({
-      name: 'PermanentError', code: 'ABORTED', message: 'test tool --prepare was stopped: the step was aborted\nstarted',
-    });
-  });
-
-  it('rejects with the input\'s own error when its stdin fails, even when the tool then exits non-zero', async () => {
-    // Prepare
-    const input = new PermanentError('artifact does not match its checksum', { code: 'CHECKSUM_MISMATCH' });
-
-    // Act
-    const running = bash("trap 'exit 2' TERM; while IFS= read -r _; do :; done", { stdin: failingInput(input) });
-
-    // Assess
-    await expect(running).rejects.toBe(input);
-  });
-
-  it('rejects with MISSING_TOOL for a tool that is not installed and with the classified failure for a failing one', async () => {
-    // Act
-    const [missing, failing] = await Promise.allSettled([
-      runTool('no-such-backup-tool', [], { what: 'no-such-backup-tool --prepare' }),
-      bash("echo 'xb_stream_read_chunk(): invalid checksum at offset 0x10' >&2; exit 1"),
-    ]);
-
-    // Assess
-    expect(missing).toMatchObject({ status: 'rejected', reason: { name: 'PermanentError', code: 'MISSING_TOOL', message: 'no-such-backup-tool is not installed on this host' } });
-    expect(failing).toMatchObject({
-      status: 'rejected',
-      reason: { name: 'PermanentError', code: 'SNAPSHOT_CORRUPT', message: expect.stringMatching(/^test tool --prepare exited with code 1: the backup stream is corrupt/) },
-    });
-  });
-
-  it('resolves with the kept stderr when the tool exits 0', async () => {
-    // Act
-    const result = await bash('cat >/dev/null; echo done >&2', { stdin: Readable.from([Buffer.from('stream')]) });
-
-    // Assess
-    expect(result).toEqual({ stderr: 'done' });
   });
 });

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { spoolSink, storeSink } from '../../../core/driver/artifact-sink';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { openStore, s3OptionsFromEnv } from '../../../core/store/open-store';
-import { spawnStreamingTool } from '../../../drivers/mysql/backup-tool';
+import { spawnStreamingTool } from '../../../core/host/streaming-tool';
+import { MYSQL_TOOLS } from '../../../drivers/mysql/tool-errors';
 import { startTestS3 } from '../../harness/s3';
 
 let dir: string;
@@ -30,7 +31,7 @@ async function files(root: string): Promise<string[]> {
 }
 
 /** bash running `script`, its stdout streamed. */
-const bash = (script: string) => spawnStreamingTool('bash', ['-c', script], { what: 'test tool --backup' });
+const bash = (script: string) => spawnStreamingTool('bash', ['-c', script], { errors: MYSQL_TOOLS, what: 'test tool --backup' });
 
 describe('spawnStreamingTool', () => {
   it('commits the whole stream to the store when the tool exits 0', async () => {
@@ -75,7 +76,7 @@ describe('spawnStreamingTool', () => {
     const abort = new AbortController();
     // The sleep starts before the trap is set, so the handler always has a pid to kill.
     const tool = spawnStreamingTool('bash', ['-c', "sleep 30 & p=$!; trap 'kill $p; exit 0' TERM; head -c 3000000 /dev/zero; echo streamed >&2; wait $p"], {
-      what: 'test tool --backup', signal: abort.signal, onStderrLine: () => abort.abort(),
+      errors: MYSQL_TOOLS, what: 'test tool --backup', signal: abort.signal, onStderrLine: () => abort.abort(),
     });
 
     // Act
@@ -91,7 +92,7 @@ describe('spawnStreamingTool', () => {
   it('maps a tool that cannot be started to MISSING_TOOL through the stream', async () => {
     // Prepare
     const store = new LocalDirectoryStore(path.join(dir, 'store'));
-    const tool = spawnStreamingTool('no-such-backup-tool', [], { what: 'no-such-backup-tool --backup' });
+    const tool = spawnStreamingTool('no-such-backup-tool', [], { errors: MYSQL_TOOLS, what: 'no-such-backup-tool --backup' });
 
     // Act
     const writing = storeSink({ store, prefix: 'b' }).write('x', tool.stdout, tool.exitGate);
