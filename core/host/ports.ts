@@ -12,3 +12,28 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/** What a server that could not bind its port says (etcd, MariaDB, Node). */
+const PORT_TAKEN = /address already in use|EADDRINUSE/i;
+
+/**
+ * Runs `start` on `count` distinct free ports, and again on fresh ones (up to `attempts` in all)
+ * when it fails because a port was taken between choosing it and binding it: another process on
+ * this busy machine may have picked the same free port.
+ * @param start gets the ports and the attempt number (from 0), e.g. for a fresh directory per attempt
+ * @throws the last attempt's error, or at once an error that is not about a taken port
+ */
+export async function onFreePorts<T>(count: number, start: (ports: number[], attempt: number) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    const ports: number[] = [];
+    while (ports.length < count) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
+    try {
+      return await start(ports, attempt);
+    } catch (error) {
+      if (attempt + 1 >= attempts || !PORT_TAKEN.test((error as Error).message ?? '')) throw error;
+    }
+  }
+}

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { freePort } from '../../core/host/ports';
+import { freePort, onFreePorts } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
 import { memberPidFile, startLocalEtcd, stopMember } from './member';
 
@@ -27,7 +27,7 @@ async function seed(clientUrl: string): Promise<void> {
 export const etcdDemo: DemoScenario = {
   engine: 'etcd',
   async start(workDir) {
-    const source = await startLocalEtcd({ dir: path.join(workDir, 'source'), clientPort: await freePort(), peerPort: await freePort() });
+    const source = await onFreePorts(2, ([clientPort, peerPort], attempt) => startLocalEtcd({ dir: path.join(workDir, `source-${attempt}`), clientPort, peerPort }));
     await seed(source.clientUrl);
     const restoredDataDir = path.join(workDir, 'restored', 'data');
     return {

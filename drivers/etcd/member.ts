@@ -4,16 +4,16 @@
  * step that started it), logs to `<dataDir>.etcd.log` and records its pid in `<dataDir>.etcd.pid`,
  * both next to the data dir so they never pollute it.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { noop } from 'cockatiel';
 import { Etcd3, type IMember, type IStatusResponse } from 'etcd3';
-import { PermanentError, TransientError } from '../../core/errors';
-import { isAlive, recordedPid, stopProcess, stopRecordedProcess } from '../../core/host/processes';
+import { TransientError } from '../../core/errors';
+import { logTailNote } from '../../core/host/log-tail';
+import { recordedPid, stopProcess, stopRecordedProcess } from '../../core/host/processes';
+import { waitUntilReady } from '../../core/host/readiness';
+import { startServerProcess } from '../../core/host/server-process';
 
 export interface StartMemberOptions {
   /** Member name. */
@@ -51,6 +51,12 @@ export interface RunningMember {
   stop(): Promise<void>;
 }
 
+/** What an etcd member runs as: a pid file naming any other program is stale. */
+const ETCD_PROGRAMS = ['etcd'];
+
+/** How long a member gets to stop after SIGTERM before SIGKILL. */
+const STOP_TIMEOUT_MS = 10_000;
+
 /** Default log file of a member: next to its data dir. */
 export function memberLogFile(dataDir: string): string {
   return `${path.resolve(dataDir)}.etcd.log`;
@@ -67,16 +73,6 @@ function listenUrl(url: string): string {
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) || host === 'localhost') return url;
   return `${parsed.protocol}//0.0.0.0:${parsed.port}`;
-}
-
-/** The last `lines` lines of a log file, or a note that it cannot be read. */
-export async function logTail(logFile: string, lines = 20): Promise<string> {
-  try {
-    const text = await readFile(logFile, 'utf8');
-    return text.trimEnd().split('\n').slice(-lines).join('\n');
-  } catch (error) {
-    return `(log ${logFile} unreadable: ${(error as Error).message})`;
-  }
 }
 
 /**
@@ -98,66 +94,53 @@ async function answeringMember(client: Etcd3, status: IStatusResponse): Promise<
 }
 
 /**
- * Polls `clientUrl` until the member answers a status call and knows a leader.
- * @param isRunning optional liveness check; when it turns false the wait fails at once.
- * @throws PermanentError `ETCD_START_FAILED` when the process died, TransientError `ETCD_START_TIMEOUT`
- *   when it did not answer in time; both carry the log tail when `logFile` is given.
+ * One readiness probe: the member at `clientUrl` answers a status call and knows a leader; with
+ * `peerUrl`, it is the member advertising that peer URL (not another etcd already listening on
+ * the same client URL).
+ * @throws Error saying why it is not ready yet
  */
-export async function waitForEtcd(
-  clientUrl: string,
-  options: {
-    timeoutMs?: number;
-    logFile?: string;
-    isRunning?: () => boolean;
-    /**
-     * The peer URL the answering member must advertise. Proves the answer comes from the member
-     * just started, not from another etcd already listening on the same client URL.
-     */
-    peerUrl?: string;
-  } = {},
-): Promise<IStatusResponse> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let lastError = 'no answer yet';
-  const logNote = async () => (options.logFile ? `\n--- last lines of ${options.logFile} ---\n${await logTail(options.logFile)}` : '');
-  for (;;) {
-    if (options.isRunning && !options.isRunning()) {
-      throw new PermanentError(`etcd at ${clientUrl} exited before it became ready${await logNote()}`, { code: 'ETCD_START_FAILED', engine: 'etcd' });
+async function probeMember(clientUrl: string, peerUrl?: string): Promise<IStatusResponse> {
+  const client = probeClient(clientUrl, 1_000);
+  try {
+    const status = await client.maintenance.status({ deadline: Date.now() + 1_000 });
+    const who = peerUrl ? await answeringMember(client, status) : undefined;
+    if (peerUrl && !who?.peerURLs.some((u) => sameUrl(u, peerUrl))) {
+      throw new Error(`${clientUrl} is answered by another etcd (member ${who?.name || status.header.member_id}, peer URLs ${who?.peerURLs.join(',') ?? 'unknown'})`);
     }
-    const client = probeClient(clientUrl, 1_000);
-    try {
-      const status = await client.maintenance.status({ deadline: Date.now() + 1_000 });
-      const who = options.peerUrl ? await answeringMember(client, status) : undefined;
-      if (options.peerUrl && !who?.peerURLs.some((u) => sameUrl(u, options.peerUrl!))) {
-        lastError = `${clientUrl} is answered by another etcd (member ${who?.name || status.header.member_id}, peer URLs ${who?.peerURLs.join(',') ?? 'unknown'})`;
-      } else if (status.leader !== '0' && status.leader !== '') {
-        return status;
-      } else {
-        lastError = 'member answers but has no leader yet';
-      }
-    } catch (error) {
-      lastError = (error as Error).message;
-    } finally {
-      client.close();
-    }
-    if (Date.now() >= deadline) {
-      throw new TransientError(`etcd at ${clientUrl} did not become ready in time (last: ${lastError})${await logNote()}`, {
-        code: 'ETCD_START_TIMEOUT', engine: 'etcd',
-      });
-    }
-    await sleep(50);
+    if (status.leader === '0' || status.leader === '') throw new Error('member answers but has no leader yet');
+    return status;
+  } finally {
+    client.close();
   }
 }
 
+/** Pause between readiness probes: a member with fast elections is ready in well under a second. */
+const PROBE_POLL_MS = 50;
+
 /**
- * Starts an etcd member for `dataDir` (detached, logging to a file next to the data dir, pid file
- * written) and waits until it answers. On failure the process is stopped again.
+ * Polls `clientUrl` until the member answers a status call and knows a leader (a member this
+ * process did not start: see {@link startMember} for one it starts).
+ * @param options.peerUrl the peer URL the answering member must advertise.
+ * @throws TransientError `ETCD_START_TIMEOUT` when it did not answer in time, with the log tail when `logFile` is given.
+ */
+export async function waitForEtcd(clientUrl: string, options: { timeoutMs?: number; logFile?: string; peerUrl?: string } = {}): Promise<IStatusResponse> {
+  const outcome = await waitUntilReady(() => probeMember(clientUrl, options.peerUrl), { timeoutMs: options.timeoutMs ?? 30_000, pollMs: PROBE_POLL_MS });
+  if (outcome.ready) return outcome.value;
+  const note = options.logFile ? await logTailNote(options.logFile) : '';
+  throw new TransientError(`etcd at ${clientUrl} did not become ready in time (last: ${outcome.last})${note}`, { code: 'ETCD_START_TIMEOUT', engine: 'etcd' });
+}
+
+/**
+ * Starts an etcd member for `dataDir` (core/host/server-process.ts: detached, logging to a file
+ * next to the data dir, pid file written) and waits until it answers; on failure it is stopped again.
+ * @throws PermanentError `ETCD_START_FAILED` when it exits first, TransientError `ETCD_START_TIMEOUT`
+ *   when it does not answer in time (both with the log tail), `MISSING_TOOL` without etcd.
  */
 export async function startMember(options: StartMemberOptions): Promise<RunningMember> {
   const dataDir = path.resolve(options.dataDir);
   const logFile = options.logFile ?? memberLogFile(dataDir);
   const pidFile = options.pidFile ?? memberPidFile(dataDir);
   await mkdir(path.dirname(dataDir), { recursive: true });
-  await mkdir(path.dirname(logFile), { recursive: true });
   const args = [
     `--name=${options.name}`,
     `--data-dir=${dataDir}`,
@@ -171,43 +154,25 @@ export async function startMember(options: StartMemberOptions): Promise<RunningM
     `--election-timeout=100`,
   ];
   if (options.clusterToken) args.push(`--initial-cluster-token=${options.clusterToken}`);
-  const binary = options.etcdBinary ?? 'etcd';
-  const logFd = openSync(logFile, 'a');
-  let exited = false;
-  let child;
-  try {
-    child = spawn(binary, args, { detached: true, stdio: ['ignore', logFd, logFd] });
-  } finally {
-    closeSync(logFd);
-  }
-  const spawnError = await new Promise<Error | undefined>((resolve) => {
-    child.once('spawn', () => resolve(undefined));
-    child.once('error', (error) => resolve(error));
+  const server = await startServerProcess({
+    engine: 'etcd',
+    codePrefix: 'ETCD',
+    what: `etcd at ${options.clientUrl}`,
+    command: options.etcdBinary ?? 'etcd',
+    args,
+    logFile,
+    pidFile,
+    identity: { programs: ETCD_PROGRAMS },
+    probe: () => probeMember(options.clientUrl, options.peerUrl),
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    pollMs: PROBE_POLL_MS,
+    stopTimeoutMs: STOP_TIMEOUT_MS,
   });
-  if (spawnError || child.pid === undefined) {
-    throw new PermanentError(`cannot start ${binary}: ${spawnError?.message ?? 'no pid'}`, { code: 'MISSING_TOOL', engine: 'etcd', cause: spawnError });
-  }
-  const pid = child.pid;
-  child.once('exit', () => { exited = true; });
-  child.unref();
-  await writeFile(pidFile, `${pid}\n`);
-  const stop = () => stopMember(pidFile);
-  try {
-    const status = await waitForEtcd(options.clientUrl, {
-      timeoutMs: options.readyTimeoutMs ?? 30_000,
-      logFile,
-      isRunning: () => !exited && isAlive(pid),
-      peerUrl: options.peerUrl,
-    });
-    return { pid, name: options.name, clientUrl: options.clientUrl, peerUrl: options.peerUrl, dataDir, logFile, pidFile, status, stop };
-  } catch (error) {
-    await stop().catch(() => undefined); // the start's own error is the one to report
-    throw error;
-  }
+  return {
+    pid: server.pid, name: options.name, clientUrl: options.clientUrl, peerUrl: options.peerUrl, dataDir, logFile, pidFile, status: server.ready, stop: server.stop,
+  };
 }
 
-/** What an etcd member runs as: a pid file naming any other program is stale. */
-const ETCD_PROGRAMS = ['etcd'];
 
 /** The pid of the live member `pidFile` records; undefined when none runs (a stale pid file included). */
 export function memberPid(pidFile: string): Promise<number | undefined> {
@@ -220,7 +185,7 @@ export function memberPid(pidFile: string): Promise<number | undefined> {
  * pid was reused is just removed). Missing pid file or dead process: nothing to do. Idempotent.
  */
 export async function stopMember(pidFileOrPid: string | number, options: { timeoutMs?: number } = {}): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS;
   if (typeof pidFileOrPid === 'number') return stopProcess(pidFileOrPid, timeoutMs);
   return stopRecordedProcess(pidFileOrPid, ETCD_PROGRAMS, { timeoutMs });
 }

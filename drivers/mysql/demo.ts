@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { freePort } from '../../core/host/ports';
+import { onFreePorts } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
 import { startLocalMariaDb } from './local-server';
 
@@ -32,10 +32,10 @@ async function seed(port: number): Promise<void> {
 export const mysqlDemo: DemoScenario = {
   engine: 'mysql',
   async start(workDir) {
-    const source = await startLocalMariaDb({ dir: path.join(workDir, 'source'), port: await freePort() });
+    const source = await onFreePorts(1, ([port]) => startLocalMariaDb({ dir: path.join(workDir, 'source'), port }));
     try {
       await seed(source.port);
-      const target = await startLocalMariaDb({ dir: path.join(workDir, 'target'), port: await freePort(), serverId: 2 });
+      const target = await onFreePorts(1, ([port]) => startLocalMariaDb({ dir: path.join(workDir, 'target'), port, serverId: 2 }));
       return {
         instance: 'demo',
         config: { host: source.host, port: source.port, user: 'root', password: '' },

@@ -4,17 +4,14 @@
  * listens on 127.0.0.1 only (or on its socket only), keeps its socket, pid file and error log next to its data dir, and
  * writes a row-based binlog with GTIDs (so point-in-time replay works).
  */
-import { spawn, execFile } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
-import { PermanentError, TransientError } from '../../core/errors';
-import { isAlive, recordedPid, stopRecordedProcess } from '../../core/host/processes';
-
-const run = promisify(execFile);
+import { recordedPid, stopRecordedProcess } from '../../core/host/processes';
+import { runTool } from '../../core/host/run-tool';
+import { startServerProcess } from '../../core/host/server-process';
+import { ENGINE } from './layout';
+import { MYSQL_TOOLS } from './tool-errors';
 
 export interface ServerPaths {
   dataDir: string;
@@ -54,14 +51,10 @@ export async function initializeDataDir(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const { tmpdir } = serverPaths(dataDir);
   await mkdir(tmpdir, { recursive: true });
-  try {
-    await run('mariadb-install-db', [
-      '--no-defaults', '--user=root', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal',
-      '--skip-test-db', '--skip-name-resolve', `--tmpdir=${tmpdir}`,
-    ], { maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
-    throw new PermanentError(`mariadb-install-db failed for ${dataDir}: ${(error as { stderr?: string }).stderr ?? String(error)}`, { code: 'MYSQL_INIT_FAILED', engine: 'mysql' });
-  }
+  await runTool('mariadb-install-db', [
+    '--no-defaults', '--user=root', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal',
+    '--skip-test-db', '--skip-name-resolve', `--tmpdir=${tmpdir}`,
+  ], { errors: MYSQL_TOOLS, what: `mariadb-install-db for ${dataDir}`, fallbackCode: 'MYSQL_INIT_FAILED' });
 }
 
 export interface StartServerOptions {
@@ -75,53 +68,57 @@ export interface StartServerOptions {
   readyTimeoutMs?: number;
 }
 
+/** MySQL's "access denied": the server answers, with credentials that are not root's empty ones. */
+const ACCESS_DENIED = 1045;
+
 /**
- * Starts `mariadbd` on an initialised (or restored) data dir and waits until it accepts logins.
+ * One readiness probe: a login succeeds — or is refused, which also means the server is up (a
+ * restored server keeps the source's root password).
+ */
+async function probeLogin(address: { socketPath: string } | { host: string; port: number }): Promise<void> {
+  try {
+    const connection = await mysql.createConnection({ ...address, user: 'root', connectTimeout: 1000 });
+    await connection.end();
+  } catch (error) {
+    if ((error as { errno?: number }).errno !== ACCESS_DENIED) throw error;
+  }
+}
+
+/**
+ * Starts `mariadbd` on an initialised (or restored) data dir (core/host/server-process.ts) and
+ * waits until it accepts logins; on failure it is stopped again.
  * @throws PermanentError `MYSQL_START_FAILED` when it exits during startup; TransientError
- *   `MYSQL_START_TIMEOUT` when it does not accept logins in time (it is stopped first).
+ *   `MYSQL_START_TIMEOUT` when it does not accept logins in time (both with the error log's tail).
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const paths = serverPaths(options.dataDir);
   await mkdir(path.dirname(paths.binlogBase), { recursive: true });
   await mkdir(paths.tmpdir, { recursive: true });
-  const log = openSync(paths.errorLog, 'a');
-  const child = spawn('mariadbd', [
-    '--no-defaults', '--user=root', `--datadir=${paths.dataDir}`, `--socket=${paths.socket}`, pidFileArgument(paths.pidFile),
-    `--log-error=${paths.errorLog}`, `--tmpdir=${paths.tmpdir}`,
-    ...(options.port === 'socket-only' ? ['--skip-networking'] : ['--bind-address=127.0.0.1', `--port=${options.port}`]),
-    `--server-id=${options.serverId ?? 1}`, `--log-bin=${paths.binlogBase}`, '--binlog-format=ROW',
-    '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--skip-name-resolve',
-    '--local-infile=1', '--max-allowed-packet=256M',
-    ...(options.extraArgs ?? []),
-  ], { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
-  child.unref();
-  const pid = child.pid!;
-  const server: RunningServer = {
-    ...paths, host: '127.0.0.1', port: options.port === 'socket-only' ? 0 : options.port, pid, user: 'root', password: '',
-    stop: () => stopServer(paths.pidFile, pid),
+  const socketOnly = options.port === 'socket-only';
+  const server = await startServerProcess({
+    engine: ENGINE,
+    codePrefix: 'MYSQL',
+    what: `mariadbd on ${socketOnly ? paths.socket : `port ${options.port}`} (data dir ${paths.dataDir})`,
+    command: 'mariadbd',
+    args: [
+      '--no-defaults', '--user=root', `--datadir=${paths.dataDir}`, `--socket=${paths.socket}`, pidFileArgument(paths.pidFile),
+      `--log-error=${paths.errorLog}`, `--tmpdir=${paths.tmpdir}`,
+      ...(socketOnly ? ['--skip-networking'] : ['--bind-address=127.0.0.1', `--port=${options.port}`]),
+      `--server-id=${options.serverId ?? 1}`, `--log-bin=${paths.binlogBase}`, '--binlog-format=ROW',
+      '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--skip-name-resolve',
+      '--local-infile=1', '--max-allowed-packet=256M',
+      ...(options.extraArgs ?? []),
+    ],
+    logFile: paths.errorLog,
+    pidFile: paths.pidFile,
+    identity: { programs: SERVER_PROGRAMS, argument: pidFileArgument(paths.pidFile) },
+    probe: () => probeLogin(socketOnly ? { socketPath: paths.socket } : { host: '127.0.0.1', port: options.port as number }),
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    stopTimeoutMs: STOP_TIMEOUT_MS,
+  });
+  return {
+    ...paths, host: '127.0.0.1', port: socketOnly ? 0 : options.port as number, pid: server.pid, user: 'root', password: '', stop: server.stop,
   };
-  const address = options.port === 'socket-only' ? { socketPath: paths.socket } : { host: server.host, port: server.port };
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  for (;;) {
-    try {
-      const connection = await mysql.createConnection({ ...address, user: 'root', connectTimeout: 1000 });
-      await connection.end();
-      return server;
-    } catch (error) {
-      // Access denied means the server is up: a restored server keeps the source's root password.
-      if ((error as { errno?: number }).errno === 1045) return server;
-      if (!isAlive(pid)) {
-        throw new PermanentError(`mariadbd exited during startup on ${paths.dataDir}: ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_FAILED', engine: 'mysql', cause: error });
-      }
-      if (Date.now() > deadline) {
-        // Not left running: a retry would find the data dir locked and the port taken.
-        await server.stop().catch(() => undefined); // the start's own error is the one to report
-        throw new TransientError(`mariadbd on ${options.port === 'socket-only' ? paths.socket : `port ${options.port}`} did not accept logins in time (stopped it): ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_TIMEOUT', engine: 'mysql', cause: error });
-      }
-      await sleep(100);
-    }
-  }
 }
 
 /** A fresh throwaway server in `dir` (initialised, started). */
@@ -132,13 +129,8 @@ export async function startLocalMariaDb(options: { dir: string; port: number; se
   return startServer({ dataDir, port: options.port, serverId: options.serverId });
 }
 
-function logTail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no error log)';
-  }
-}
+/** How long a server gets to stop after SIGTERM (it flushes InnoDB) before SIGKILL. */
+const STOP_TIMEOUT_MS = 30_000;
 
 /**
  * What a MariaDB/MySQL server runs as (`mysqld` is MySQL's and MariaDB's older name). A pid file
@@ -165,6 +157,6 @@ export function serverPid(pidFile: string): Promise<number | undefined> {
  * the pid file. Only a mariadbd/mysqld is signalled: a stale pid file is just removed. Missing
  * pid file or dead process = already stopped.
  */
-export async function stopServer(pidFile: string, pid?: number, timeoutMs = 30_000): Promise<void> {
+export async function stopServer(pidFile: string, pid?: number, timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
   await stopRecordedProcess(pidFile, SERVER_PROGRAMS, { pid, timeoutMs, argument: pidFileArgument(pidFile) });
 }

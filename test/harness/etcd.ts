@@ -12,7 +12,7 @@ import type { BackupContext, BackupRecord, RestoreContext, SnapshotRef, UploadRe
 import { silentLogger } from '../../core/logger';
 import { etcdRestoreTargetSchema, type EtcdConfig, type EtcdRestoreTarget } from '../../drivers/etcd/config';
 import { startLocalEtcd, stopMember, type LocalEtcd } from '../../drivers/etcd/member';
-import { freePort } from './ports';
+import { freePort, onFreePorts } from './ports';
 
 /** A running test etcd with a connected client. */
 export interface TestEtcd extends LocalEtcd {
@@ -41,30 +41,16 @@ export async function freeMemberUrls(): Promise<{ clientUrl: string; peerUrl: st
 }
 
 /**
- * Starts a single-node etcd on free ports (retrying once if a port was taken in between) and
- * connects a client to it.
+ * Starts a single-node etcd on free ports (on fresh ones, in a fresh directory, if a port was
+ * taken in between) and connects a client to it.
  */
 export async function startTestEtcd(label = 'src'): Promise<TestEtcd> {
   const dir = await tempDir(label);
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const { clientUrl, peerUrl } = await freeMemberUrls();
-    try {
-      const etcd = await startLocalEtcd({
-        dir: path.join(dir, `attempt-${attempt}`),
-        clientPort: Number(new URL(clientUrl).port),
-        peerPort: Number(new URL(peerUrl).port),
-        name: label,
-      });
-      const client = new Etcd3({ hosts: [etcd.clientUrl] });
-      const stop = async () => { client.close(); await etcd.stop(); };
-      started.push({ stop });
-      return { ...etcd, dir, client, stop };
-    } catch (error) {
-      lastError = error;
-    }
-  }
-  throw lastError;
+  const etcd = await onFreePorts(2, ([clientPort, peerPort], attempt) => startLocalEtcd({ dir: path.join(dir, `attempt-${attempt}`), clientPort, peerPort, name: label }));
+  const client = new Etcd3({ hosts: [etcd.clientUrl] });
+  const stop = async () => { client.close(); await etcd.stop(); };
+  started.push({ stop });
+  return { ...etcd, dir, client, stop };
 }
 
 /** Registers a member the code under test started (by its pid file), so {@link stopAllEtcd} stops it. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import { quoteId } from '../../drivers/mysql/connection';
 import { startLocalMariaDb, stopServer, type RunningServer } from '../../drivers/mysql/local-server';
-import { freePort } from './ports';
+import { onFreePorts } from './ports';
 
 export interface TestMariaDb extends RunningServer {
   dir: string;
@@ -24,7 +24,7 @@ const extraPidFiles = new Set<string>();
 /** Starts a fresh MariaDB server. */
 export async function startTestMariaDb(label = 'src', serverId = 1): Promise<TestMariaDb> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `dbbackup-maria-${label}-`));
-  const server = await startLocalMariaDb({ dir, port: await freePort(), serverId });
+  const server = await onFreePorts(1, ([port]) => startLocalMariaDb({ dir, port, serverId }));
   const handle: TestMariaDb = {
     ...server,
     dir,

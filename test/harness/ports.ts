@@ -1,1 +1,1 @@
-export { freePort } from '../../core/host/ports';
+export { freePort, onFreePorts } from '../../core/host/ports';
