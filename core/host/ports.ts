@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 
 /** A TCP port free on `host` right now (the OS picks it). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -36,4 +36,20 @@ export async function onFreePorts<T>(count: number, start: (ports: number[], att
       if (attempt + 1 >= attempts || !PORT_TAKEN.test((error as Error).message ?? '')) throw error;
     }
   }
+}
+
+/**
+ * True when something accepts TCP connections on `host:port` (a wildcard host is asked on
+ * loopback). A connect that does not finish in `timeoutMs` counts as nothing listening.
+ */
+export function isListening(address: { host: string; port: number }, timeoutMs = 1000): Promise<boolean> {
+  const host = address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '::1' : address.host;
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (listening: boolean) => { socket.destroy(); resolve(listening); };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.connect(address.port, host);
+  });
 }

@@ -4,10 +4,12 @@
  * cluster id), started, and then proven equal to the backup by comparing the kv digest at the
  * recorded revision.
  */
-import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { Socket } from 'node:net';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PermanentError } from '../../core/errors';
+import { assertPortFree, replaceableEntries, type DataDirRestore } from '../../core/host/data-dir-target';
+import { isListening } from '../../core/host/ports';
+import { writeRestoreMarker } from '../../core/host/restore-marker';
 import { downloadArtifacts } from '../../core/driver/download';
 import type {
   PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport,
@@ -22,43 +24,15 @@ import { restoreMembers } from './restored-member';
 import { verifySnapshotFile } from './snapshot-trailer';
 import { ENGINE, SNAPSHOT_FILE, type EtcdDriverOptions } from './backup-driver';
 
-/** Marker written next to the data dir: which backup the restore step is putting there. */
-function markerFile(dataDir: string): string {
-  return `${path.resolve(dataDir)}.restore.json`;
-}
-
-/** Entries of `dir`, or undefined when it does not exist. */
-async function entriesOf(dir: string): Promise<string[] | undefined> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/** True when something accepts TCP connections on the URL's host:port. */
-function isListening(url: string, timeoutMs = 500): Promise<boolean> {
+/** Where something listening on `url` is reached (a wildcard host on loopback, the protocol's default port). */
+function urlAddress(url: string): { host: string; port: number } {
   const parsed = new URL(url);
-  let host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (host === '0.0.0.0') host = '127.0.0.1';
-  if (host === '::') host = '::1';
-  const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (listening: boolean) => { socket.destroy(); resolve(listening); };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.connect(port, host);
-  });
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80)) };
 }
 
-function targetNotEmpty(dataDir: string, detail: string): PermanentError {
-  return new PermanentError(
-    `restore target data dir ${dataDir} is not empty (${detail}); refusing to overwrite it — pass --force to replace its contents`,
-    { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
-  );
+/** The data dir restore `ctx` describes (core/host/data-dir-target.ts). */
+function dataDirRestore(ctx: RestoreContext<EtcdRestoreTarget>): DataDirRestore {
+  return { engine: ENGINE, dataDir: path.resolve(ctx.target.dataDir), backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir, force: ctx.force };
 }
 
 /**
@@ -89,20 +63,19 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
   }
 
   /**
-   * Refuses a non-empty data dir (PermanentError `TARGET_NOT_EMPTY`) unless `ctx.force`; with force
-   * it only notes that the dir will be replaced (the restore step replaces it after the download is
-   * verified). A member running on the data dir that this restore did not start is refused
+   * Refuses a non-empty data dir (PermanentError `TARGET_NOT_EMPTY`) unless `ctx.force` or it holds
+   * this restore's own unfinished work (core/host/data-dir-target.ts); with force it only notes
+   * that the dir will be replaced (the restore step replaces it after the download is verified). A member running on the data dir that this restore did not start is refused
    * (`SERVER_NOT_STARTED_BY_RESTORE`) unless the target allows stopping it. When the target is to
    * be started on an empty dir, its client and peer ports must be free (`TARGET_PORT_IN_USE`).
    * Idempotent, and never destructive.
    */
   async prepareTarget(ctx: RestoreContext<EtcdRestoreTarget>): Promise<PreparedTarget> {
     const { target } = ctx;
-    const dataDir = path.resolve(target.dataDir);
-    const entries = await entriesOf(dataDir);
-    const replace = entries !== undefined && entries.length > 0;
-    if (replace) {
-      if (!ctx.force) throw targetNotEmpty(dataDir, `${entries.length} entries: ${entries.slice(0, 5).join(', ')}`);
+    const { dataDir } = dataDirRestore(ctx);
+    const { entries, own } = await replaceableEntries(dataDirRestore(ctx));
+    const replace = entries.length > 0;
+    if (replace && !own) {
       // Nothing is removed yet: the restore step replaces the data dir only after the backup has
       // been downloaded and verified, so a corrupt backup never costs the target its data.
       ctx.logger.warn('etcd restore: --force given, the non-empty data dir will be replaced', { dataDir, entries: entries.length });
@@ -111,13 +84,8 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     await mkdir(path.dirname(dataDir), { recursive: true });
     if (target.start && !replace) {
       await restoreMembers(ctx).stop(dataDir); // our own member from an earlier attempt, if any
-      for (const url of [target.clientUrl, target.peerUrl]) {
-        if (await isListening(url)) {
-          throw new PermanentError(
-            `restore target port of ${url} is already in use; choose free clientUrl/peerUrl ports for the restored member`,
-            { code: 'TARGET_PORT_IN_USE', engine: ENGINE },
-          );
-        }
+      for (const [field, url] of [['clientUrl', target.clientUrl], ['peerUrl', target.peerUrl]]) {
+        await assertPortFree(ENGINE, urlAddress(url), `${field} ${url}`, 'choose free clientUrl/peerUrl ports for the restored member');
       }
     }
     return {
@@ -137,8 +105,8 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
   /**
    * Downloads the snapshot into `ctx.spoolDir`, checks its trailer, runs `snapshot restore` into the
    * data dir with the new cluster token and starts the member when `target.start`. Idempotent: a
-   * retry stops the member it started, removes the partial data dir (only one this step created,
-   * recognised by its marker) and starts over.
+   * retry stops the member it started, removes the partial data dir (only one this restore
+   * created, recognised by its marker, core/host/restore-marker.ts) and starts over.
    */
   async restore(ctx: RestoreContext<EtcdRestoreTarget>, _prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
     const started = Date.now();
@@ -163,16 +131,11 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
 
     // Start clean: our member from an earlier attempt (or one the target allows stopping), and the data dir it (or etcdctl) left behind.
     await restoreMembers(ctx).stop(dataDir);
-    const entries = await entriesOf(dataDir);
-    if (entries !== undefined && entries.length > 0) {
-      const marker = await readFile(markerFile(dataDir), 'utf8').then((t) => JSON.parse(t) as { backupId?: string }).catch(() => undefined);
-      if (marker?.backupId !== backup.backupId && !ctx.force) {
-        throw targetNotEmpty(dataDir, 'it changed after prepareTarget and was not written by this restore');
-      }
-      if (marker?.backupId !== backup.backupId) logger.warn('etcd restore: replacing the data dir (--force)', { dataDir });
-    }
+    const { entries, own } = await replaceableEntries(dataDirRestore(ctx), true);
+    if (entries.length > 0 && !own) logger.warn('etcd restore: replacing the data dir (--force)', { dataDir });
+    // The marker first: from here on, a retry of this restore knows the data dir is its own.
+    await writeRestoreMarker(dataDir, dataDirRestore(ctx));
     await rm(dataDir, { recursive: true, force: true });
-    await writeFile(markerFile(dataDir), `${JSON.stringify({ backupId: backup.backupId, startedAt: new Date().toISOString() })}\n`);
 
     const clusterToken = clusterTokenFor(target, backup.backupId);
     logger.info('etcd restore: snapshot restore', { dataDir, name: target.name, clusterToken, tool: tool.flavour });
@@ -204,7 +167,7 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     const clientUrl = typeof result.endpoint.clientUrl === 'string' ? result.endpoint.clientUrl : target.clientUrl;
     const dataDir = path.resolve(target.dataDir);
     let temporary: RunningMember | undefined;
-    if (!target.start && !(await isListening(clientUrl))) {
+    if (!target.start && !(await isListening(urlAddress(clientUrl), 500))) {
       temporary = await startMember({
         name: target.name, dataDir, clientUrl, peerUrl: target.peerUrl, clusterToken: clusterTokenFor(target, backup.backupId),
       });

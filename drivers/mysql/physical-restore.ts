@@ -15,15 +15,16 @@
  * the target's `user`/`password` must be the source's credentials.
  *
  * A restore that fails half way leaves a marker next to the data dir (`<datadir>.restore.json`,
- * naming this restore's spool); its retry recognises the half-written data dir as its own and
- * replaces it without `--force`.
+ * naming this restore's spool: core/host/restore-marker.ts); its retry recognises the half-written
+ * data dir as its own and replaces it without `--force`.
  */
-import { createConnection as tcpConnect } from 'node:net';
-import { access, constants, mkdir, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import type { JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
+import { assertPortFree, replaceableEntries, type DataDirRestore } from '../../core/host/data-dir-target';
+import { removeRestoreMarker, writeRestoreMarker } from '../../core/host/restore-marker';
 import { selectArtifacts } from './artifact-select';
 import { toolOutput } from '../../core/host/run-tool';
 import { checkToolVersion } from './backup-tool';
@@ -42,14 +43,11 @@ type Ctx = RestoreContext<MysqlRestoreTarget>;
 /** Files of the backup tool that are not part of a data dir. */
 const TOOL_FILES = /^(backup-my\.cnf|xtrabackup_.*|mariadb_backup_.*)$/;
 
-interface RestoreMarker {
-  backupId: string;
-  /** The restore's own spool directory: unique per restore, the same for its retries. */
-  spoolDir: string;
-  startedAt: string;
+/** The data dir restore `ctx` describes (core/host/data-dir-target.ts). */
+function dataDirRestore(ctx: Ctx, datadir: string): DataDirRestore {
+  return { engine: ENGINE, dataDir: datadir, backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir, force: ctx.force };
 }
 
-const markerFile = (datadir: string): string => `${datadir}.restore.json`;
 const stagingDir = (datadir: string): string => `${datadir}.restore-staging`;
 
 /**
@@ -58,7 +56,7 @@ const stagingDir = (datadir: string): string => `${datadir}.restore-staging`;
  * (or held by the server of that data dir, which the restore stops only when it started it or the
  * target says `physical.stopRunningServer`), the tools match the backup,
  * and the file system has room for the extracted backup.
- * @throws PermanentError `TARGET_NOT_EMPTY`, `INVALID_TARGET`, `PORT_IN_USE`, `SERVER_NOT_STARTED_BY_RESTORE`, `MISSING_TOOL`,
+ * @throws PermanentError `TARGET_NOT_EMPTY`, `INVALID_TARGET`, `TARGET_PORT_IN_USE`, `SERVER_NOT_STARTED_BY_RESTORE`, `MISSING_TOOL`,
  *   `TOOL_VERSION_MISMATCH`, `DISK_FULL`.
  */
 export async function preparePhysicalTarget(ctx: Ctx): Promise<PreparedTarget> {
@@ -81,18 +79,11 @@ export async function preparePhysicalTarget(ctx: Ctx): Promise<PreparedTarget> {
   const tool = toolFor(consistency);
   checkToolVersion(tool, await toolOutput(tool.command, ['--version'], { errors: MYSQL_TOOLS }), consistency.serverVersion);
 
-  const entries = await readdir(datadir).catch(() => [] as string[]);
-  const ours = await ownMarker(ctx, datadir);
-  if (entries.length > 0 && !ctx.force && !ours) {
-    throw new PermanentError(
-      `data directory ${datadir} is not empty (${entries.length} entries); pass --force to replace it — it is replaced only after the backup has been downloaded, verified and prepared`,
-      { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
-    );
-  }
+  const { entries } = await replaceableEntries(dataDirRestore(ctx, datadir));
   // The data dir's own server may hold the port (the restore stops it, when it may); a stale pid file names none.
   const running = await restoreServersOf(ctx).stoppable(datadir);
-  if (target.physical.start && await portInUse(target.port) && running === undefined) {
-    throw new PermanentError(`port ${target.port} is already in use on 127.0.0.1; choose another target port`, { code: 'PORT_IN_USE', engine: ENGINE });
+  if (target.physical.start && running === undefined) {
+    await assertPortFree(ENGINE, { host: '127.0.0.1', port: target.port }, `port ${target.port} on 127.0.0.1`, 'choose another target port');
   }
 
   const parent = path.dirname(datadir);
@@ -155,16 +146,13 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
   ctx.logger.info('mysql physical restore: extracted, verified and prepared', { bytes: artifact.size, ...copy });
 
   // 2. Replace the data dir's contents (stopping its server first), marked as this restore's.
-  const entries = await readdir(datadir).catch(() => [] as string[]);
-  if (entries.length > 0 && !ctx.force && !(await ownMarker(ctx, datadir))) {
-    await rm(staging, { recursive: true, force: true });
-    throw new PermanentError(`data directory ${datadir} is no longer empty; pass --force to replace it`, { code: 'TARGET_NOT_EMPTY', engine: ENGINE });
-  }
-  await restoreServersOf(ctx).stoppable(datadir).catch(async (error: unknown) => {
+  const dropStaging = async (error: unknown): Promise<never> => {
     await rm(staging, { recursive: true, force: true });
     throw error;
-  });
-  await writeFile(markerFile(datadir), JSON.stringify({ backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir, startedAt: new Date().toISOString() } satisfies RestoreMarker));
+  };
+  const { entries } = await replaceableEntries(dataDirRestore(ctx, datadir), true).catch(dropStaging);
+  await restoreServersOf(ctx).stoppable(datadir).catch(dropStaging);
+  await writeRestoreMarker(datadir, dataDirRestore(ctx, datadir));
   await restoreServersOf(ctx).stop(datadir);
   await mkdir(datadir, { recursive: true });
   for (const entry of entries) await rm(path.join(datadir, entry), { recursive: true, force: true });
@@ -198,7 +186,7 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
     ctx.logger.info('mysql physical restore: server started', { datadir, port: server.port, pid: server.pid });
     Object.assign(endpoint, { started: true, serverId, pid: server.pid }, await setGtidState(ctx, consistency));
   }
-  await rm(markerFile(datadir), { force: true });
+  await removeRestoreMarker(datadir);
   return { endpoint, bytes: artifact.size, durationMs: Date.now() - started };
 }
 
@@ -229,24 +217,4 @@ async function setGtidState(ctx: Ctx, consistency: MysqlConsistency): Promise<Js
 
 function invalid(message: string): PermanentError {
   return new PermanentError(message, { code: 'INVALID_TARGET', engine: ENGINE });
-}
-
-/** True when the marker next to `datadir` was left by this restore (same spool dir). */
-async function ownMarker(ctx: Ctx, datadir: string): Promise<boolean> {
-  try {
-    const marker = JSON.parse(await readFile(markerFile(datadir), 'utf8')) as RestoreMarker;
-    return marker.spoolDir === ctx.spoolDir && marker.backupId === ctx.backup.backupId;
-  } catch {
-    return false;
-  }
-}
-
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -79,7 +79,7 @@ describe('preparePhysicalTarget with a stale pid file next to the data dir', () 
     expect(prepared.details).toMatchObject({ mode: 'physical', runningPid: null });
   });
 
-  it('refuses a target port held by another program with PORT_IN_USE', async () => {
+  it('refuses a target port held by another program with TARGET_PORT_IN_USE', async () => {
     // Prepare
     listener = createServer();
     await new Promise<void>((resolve) => listener!.listen(0, '127.0.0.1', resolve));
@@ -89,6 +89,6 @@ describe('preparePhysicalTarget with a stale pid file next to the data dir', () 
     const preparing = preparePhysicalTarget(ctx({ physical: { datadir }, port }));
 
     // Assess
-    await expect(preparing).rejects.toMatchObject({ name: 'PermanentError', code: 'PORT_IN_USE' });
+    await expect(preparing).rejects.toMatchObject({ name: 'PermanentError', code: 'TARGET_PORT_IN_USE' });
   });
 });
