@@ -4,10 +4,10 @@
  * shows at once, not after the retry policy).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from './etcd';
+import { tempDir } from './test-run';
 
 const CLI = path.resolve(__dirname, '../../bin/dbbackup.js');
 
@@ -52,7 +52,7 @@ export function useEtcdCli(label: string, keys = 10): EtcdCli {
   let work: string | undefined;
   let etcd: TestEtcd | undefined;
   beforeAll(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), `dbbackup-${label}-`));
+    work = await tempDir(label);
     etcd = await startTestEtcd(label);
     await writeKeys(etcd.client, keys);
   });

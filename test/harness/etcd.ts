@@ -4,8 +4,7 @@
  * registry of everything started so `stopAllEtcd()` kills exactly the processes the tests started.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Etcd3, type IRequestOp } from 'etcd3';
 import type { BackupContext, BackupRecord, RestoreContext, SnapshotRef, UploadResult } from '../../core/driver/types';
@@ -13,6 +12,7 @@ import { silentLogger } from '../../core/logger';
 import { etcdRestoreTargetSchema, type EtcdConfig, type EtcdRestoreTarget } from '../../drivers/etcd/config';
 import { startLocalEtcd, stopMember, type LocalEtcd } from '../../drivers/etcd/member';
 import { freePort, onFreePorts } from './ports';
+import { tempDir as runTempDir } from './test-run';
 
 /** A running test etcd with a connected client. */
 export interface TestEtcd extends LocalEtcd {
@@ -27,7 +27,7 @@ const tempDirs = new Set<string>();
 
 /** A fresh temp directory, removed by {@link stopAllEtcd}. */
 export async function tempDir(label: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `dbbackup-etcd-${label}-`));
+  const dir = await runTempDir(`etcd-${label}`);
   tempDirs.add(dir);
   return dir;
 }

@@ -5,10 +5,10 @@
  * repository's sources or devDependencies.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { tempDir } from './test-run';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '..', '..');
@@ -35,7 +35,7 @@ function npmEnv(): NodeJS.ProcessEnv {
 
 /** Packs the repository (without rebuilding) and installs the tarball globally on a fresh prefix. */
 export async function installPackedAgent(): Promise<InstalledAgent> {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-installed-'));
+  const work = await tempDir('installed');
   const env = npmEnv();
   const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: REPO, env, maxBuffer: 16 * 1024 * 1024 });
   const tarball = path.join(work, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0].filename);

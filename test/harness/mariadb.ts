@@ -3,13 +3,12 @@
  * ports in temp dirs, a sample database with everything a dump must get right, and an
  * independent reader of table contents to compare source and restore.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import mysql, { type Connection } from 'mysql2/promise';
 import { quoteId } from '../../drivers/mysql/connection';
 import { startLocalMariaDb, stopServer, type RunningServer } from '../../drivers/mysql/local-server';
 import { onFreePorts } from './ports';
+import { tempDir } from './test-run';
 
 export interface TestMariaDb extends RunningServer {
   dir: string;
@@ -23,7 +22,7 @@ const extraPidFiles = new Set<string>();
 
 /** Starts a fresh MariaDB server. */
 export async function startTestMariaDb(label = 'src', serverId = 1): Promise<TestMariaDb> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `dbbackup-maria-${label}-`));
+  const dir = await tempDir(`maria-${label}`);
   const server = await onFreePorts(1, ([port]) => startLocalMariaDb({ dir, port, serverId }));
   const handle: TestMariaDb = {
     ...server,

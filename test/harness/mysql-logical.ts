@@ -3,8 +3,7 @@
  * a round trip keeps: the backup is taken by `MysqlBackupDriver` and uploaded to a store, the
  * restore prepares, loads and validates a target server.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger } from '../../core/logger';
 import { LocalDirectoryStore } from '../../core/store/local-directory-store';
@@ -12,13 +11,14 @@ import type { BackupContext, BackupRecord, RestoreContext } from '../../core/dri
 import { MysqlBackupDriver } from '../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../../drivers/mysql/config';
 import { prepareLogicalTarget, restoreLogical, validateTables } from '../../drivers/mysql/logical-restore';
+import { tempDir } from './test-run';
 
 /** Temporary directories removed by {@link LogicalRoundTrip.cleanup}. */
 class TempDirs {
   private readonly dirs: string[] = [];
 
   async make(label: string): Promise<string> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), `dbbackup-lr-${label}-`));
+    const dir = await tempDir(`lr-${label}`);
     this.dirs.push(dir);
     return dir;
   }

@@ -5,7 +5,7 @@
  * allows forced restores inside the temp directory (where the tests put their targets) unless
  * `restoreRoots` says otherwise.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime } from '../../core/config/runtime';
@@ -14,6 +14,7 @@ import type { Platform } from '../../core/config/platform';
 import { silentLogger, type Logger } from '../../core/logger';
 import { synthesizeDefinitions, type SynthesizedDefinitions } from '../../statemachines/definitions';
 import { localWorkflows, type LocalWorkflowOptions, type LocalWorkflows } from '../../statemachines/local/local-workflows';
+import { tempDir } from './test-run';
 
 export interface TestRuntime extends Runtime, LocalWorkflows {
   root: string;
@@ -39,7 +40,7 @@ export async function createTestRuntime(options: {
   platform?: Platform;
   workflows?: Omit<LocalWorkflowOptions, 'definitions'>;
 } = {}): Promise<TestRuntime> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-runtime-'));
+  const root = await tempDir('runtime');
   const storeDir = path.join(root, 'store');
   const spoolRoot = path.join(root, 'spool');
   const runtime = await createRuntime(

@@ -12,11 +12,11 @@
  * AbortMultipartUpload (it tolerates the last one failing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { S3StoreOptions } from '../../core/store/s3-store';
+import { tempDir } from './test-run';
 
 /** A running s3rver. */
 export interface S3rverHandle {
@@ -49,7 +49,7 @@ process.stdin.resume();
 
 /** Starts s3rver with `bucket` created. */
 export async function startS3rver(bucket = 'backups'): Promise<S3rverHandle> {
-  const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
+  const directory = await tempDir('s3rver');
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', SERVER_PROGRAM], {
     env: {
       PATH: process.env.PATH,

@@ -2,12 +2,11 @@
  * The usual starting point of a MySQL integration test: a source MariaDB seeded with the shop, an
  * admin connection to it, a test runtime (state machines, local store) and a scratch directory.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
 import { seedShop, startTestMariaDb, stopAllMariaDb, type TestMariaDb } from './mariadb';
 import { createTestRuntime, type TestRuntime } from './runtime';
+import { tempDir } from './test-run';
 
 export interface ShopSource {
   source: TestMariaDb;
@@ -22,7 +21,7 @@ export async function startShopSource(label: string, bigRows: number): Promise<S
   const admin = await source.connect();
   await seedShop(admin, { bigRows });
   const rt = await createTestRuntime();
-  const scratch = await mkdtemp(path.join(os.tmpdir(), `dbbackup-${label}-`));
+  const scratch = await tempDir(label);
   return { source, admin, rt, scratch };
 }
 

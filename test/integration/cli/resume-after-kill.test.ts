@@ -4,14 +4,14 @@
  * only the parts S3 had not acknowledged; the leftovers of dead runs on this host are reclaimed at
  * the next run (and reported and removed by `prune`), while a live run's spool is never touched.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { freeMemberUrls, startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from '../../harness/etcd';
 import { killHard, runCli, startCli, waitFor, type CliRun } from '../../harness/cli-process';
 import { startCountingProxy, type CountingProxy } from '../../harness/counting-proxy';
 import { startS3rver, type S3rverHandle } from '../../harness/s3rver';
+import { tempDir } from '../../harness/test-run';
 
 const MiB = 1024 * 1024;
 /** The S3 store's default part size (core/store/s3-file-upload.ts). */
@@ -27,7 +27,7 @@ let env: NodeJS.ProcessEnv;
 const paused: CliRun[] = [];
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-killed-'));
+  work = await tempDir('killed');
   spool = path.join(work, 'spool');
   s3 = await startS3rver('backups');
   proxy = await startCountingProxy(s3.endpoint);

@@ -3,19 +3,19 @@
  * real detached processes, state in files, polled from fresh runner instances the way another
  * process (the next Lambda invocation, the next CLI call) would.
  */
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { HostSubmission, PendingSubmission } from '../../../core/host-runner/host-runner';
 import { LocalProcessHostRunner, type LocalProcessRunnerOptions } from '../../../core/host-runner/local-process-runner';
 import { FAKE_AGENT, pollUntilDone, processAlive, waitForExit } from '../../fixtures/host-runner/helpers';
+import { tempDir } from '../../harness/test-run';
 
 describe('LocalProcessHostRunner', () => {
   let directory: string;
   let started: HostSubmission[];
 
   beforeEach(async () => {
-    directory = await mkdtemp(path.join(os.tmpdir(), 'local-runner-'));
+    directory = await tempDir('local-runner');
     started = [];
   });
 

@@ -5,8 +5,7 @@
  * also written to the store at the result key.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentStep } from '../../../core/agent/agent-steps';
 import type { PendingSubmission } from '../../../core/host-runner/host-runner';
@@ -17,6 +16,7 @@ import { readJson } from '../../../core/store/json';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { REAL_AGENT, pollUntilDone } from '../../fixtures/host-runner/helpers';
 import { startSsmStandin, type SsmStandin } from '../../harness/ssm-standin';
+import { tempDir } from '../../harness/test-run';
 
 const HOST = 'i-0standin000000001';
 const DOCUMENT = 'DbBackup-AgentStep';
@@ -27,7 +27,7 @@ describe('host runners with the real dbbackup agent', () => {
   let store: LocalDirectoryStore;
 
   beforeEach(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'real-agent-'));
+    root = await tempDir('real-agent');
     store = new LocalDirectoryStore(path.join(root, 'store'));
   });
 

@@ -5,8 +5,7 @@
  * read back from a real LocalDirectoryStore.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PendingSubmission } from '../../../core/host-runner/host-runner';
 import { AGENT_RESULTS_PREFIX } from '../../../core/host-runner/agent-result';
@@ -15,6 +14,7 @@ import { SSM_STDOUT_LIMIT, SsmHostRunner, type SsmRunnerOptions } from '../../..
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { FAKE_AGENT, pollUntilDone, waitForExit } from '../../fixtures/host-runner/helpers';
 import { startSsmStandin, type SsmStandin } from '../../harness/ssm-standin';
+import { tempDir } from '../../harness/test-run';
 
 const HOST = 'i-0standin000000001';
 const OFFLINE_HOST = 'i-0offline00000002';
@@ -34,7 +34,7 @@ describe('SsmHostRunner against the SSM stand-in', () => {
   }
 
   beforeEach(async () => {
-    storeRoot = await mkdtemp(path.join(os.tmpdir(), 'ssm-runner-store-'));
+    storeRoot = await tempDir('ssm-runner-store');
     store = new LocalDirectoryStore(storeRoot);
     standin = await startStandin({ offlineInstanceIds: [OFFLINE_HOST] });
     client = new SSMClient({ ...standin.clientConfig, maxAttempts: 1 });

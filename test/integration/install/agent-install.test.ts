@@ -8,8 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, mkdir, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { agentResultFromStdout } from '../../../core/host-runner/agent-result';
@@ -18,6 +17,7 @@ import { agentInstallDocument } from '../../../infra/agent-install-document';
 import { HOST_BUNDLE_FILE, writeHostBundle } from '../../../scripts/host-bundle';
 import { startTestS3, type TestS3 } from '../../harness/s3';
 import { SYSTEM_PATH, startSsmStandin, withNodeDir, type SsmStandin } from '../../harness/ssm-standin';
+import { tempDir } from '../../harness/test-run';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -60,7 +60,7 @@ async function install(document: string, root: string, binDir: string) {
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-install-'));
+  work = await tempDir('install');
   writeHostBundle(REPO, path.join(work, HOST_BUNDLE_FILE));
   bundle = await readFile(path.join(work, HOST_BUNDLE_FILE));
   s3 = await startTestS3();

@@ -4,8 +4,7 @@
  * a load the server had to change, or that adds another number of rows than the manifest says,
  * fails the restore.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
@@ -17,6 +16,7 @@ import { tableColumns } from '../../../drivers/mysql/table-columns';
 import { TableDigest } from '../../../drivers/mysql/table-digest';
 import { digestTable } from '../../../drivers/mysql/table-reader';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
+import { tempDir } from '../../harness/test-run';
 
 let server: TestMariaDb;
 let admin: Connection;
@@ -50,7 +50,7 @@ const miRows = Array.from({ length: 2_000 }, (_, i) => raw(String(i + 1), String
 beforeAll(async () => {
   server = await startTestMariaDb('chunk-load', 7);
   admin = await server.connect();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-chunk-load-'));
+  dir = await tempDir('chunk-load');
 }, 60_000);
 
 afterAll(async () => {

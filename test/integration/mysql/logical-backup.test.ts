@@ -4,8 +4,7 @@
  * captures, corruption caught by validation, a failed chunk write retried alone, a lost worker, and
  * clear errors for bad credentials, unreachable servers and missing privileges.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
@@ -23,13 +22,14 @@ import { formatSchemaStatements, splitSchemaStatements } from '../../../drivers/
 import { digestTable } from '../../../drivers/mysql/table-reader';
 import { seedShop, startTestMariaDb, stopAllMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
+import { tempDir as runTempDir } from '../../harness/test-run';
 
 let source: TestMariaDb;
 let admin: Connection;
 const dirs: string[] = [];
 
 async function tempDir(label: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `dbbackup-mysql-${label}-`));
+  const dir = await runTempDir(`mysql-${label}`);
   dirs.push(dir);
   return dir;
 }

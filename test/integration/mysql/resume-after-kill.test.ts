@@ -6,11 +6,11 @@
  * its spool) and takes a new one. A physical backup spooled on the host (`streamToStore: false`)
  * and killed during its upload is continued: the rerun copies only what the store lacks.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { seedShop, startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 import { killHard, runCli, startCli, waitFor } from '../../harness/cli-process';
+import { tempDir } from '../../harness/test-run';
 
 let server: TestMariaDb;
 let work: string;
@@ -21,7 +21,7 @@ beforeAll(async () => {
   const admin = await server.connect();
   await seedShop(admin, { bigRows: 120_000 });
   await admin.end();
-  work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-killed-dump-'));
+  work = await tempDir('killed-dump');
   env = { DBBACKUP_STORE: path.join(work, 'store'), DBBACKUP_SPOOL_DIR: path.join(work, 'spool'), DBBACKUP_RETRY_ATTEMPTS: '1' };
 }, 180_000);
 

@@ -4,8 +4,7 @@
  * way), the upload step only confirms it, and `streamToStore: false` keeps the spool-then-upload
  * path. Archived binary logs go the same way as the dump.
  */
-import { readdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupContext, SnapshotRef } from '../../../core/driver/types';
 import { silentLogger } from '../../../core/logger';
@@ -16,6 +15,7 @@ import { plugin } from '../../../drivers/mysql';
 import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
 import { seedShop, startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 import { startTestS3, type TestS3 } from '../../harness/s3';
+import { tempDir } from '../../harness/test-run';
 
 let server: TestMariaDb;
 let s3: TestS3;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   await seedShop(admin, { bigRows: 30_000 });
   await admin.end();
   s3 = await startTestS3();
-  work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-stream-to-store-'));
+  work = await tempDir('stream-to-store');
 }, 120_000);
 
 afterAll(async () => {

@@ -3,8 +3,7 @@
  * party would ship them, verified by sha256 before they are required.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { loadPlugins } from '../../../core/driver/plugin-loader';
@@ -13,6 +12,7 @@ import type { BackupRecord, SnapshotRef } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
 import { silentLogger } from '../../../core/logger';
 import type { BlobStore, PutResult } from '../../../core/store/blob-store';
+import { tempDir } from '../../harness/test-run';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/plugins');
 const DIRTREE_ENTRY = path.join(FIXTURES, 'good/dirtree/index.js');
@@ -64,7 +64,7 @@ describe('loadPlugins with the example plugins', () => {
   let work: string;
 
   beforeEach(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-plugins-'));
+    work = await tempDir('plugins');
   });
 
   afterEach(async () => {
