@@ -1,3 +1,7 @@
+/**
+ * TCP ports on this host: a free one for a server to start on (and fresh ones when another process
+ * took it first), and whether something already listens on one (a restore target's port).
+ */
 import { createServer, Socket } from 'node:net';
 
 /** A TCP port free on `host` right now (the OS picks it). */
