@@ -65,7 +65,8 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
   /**
    * Refuses a non-empty data dir (PermanentError `TARGET_NOT_EMPTY`) unless `ctx.force` or it holds
    * this restore's own unfinished work (core/host/data-dir-target.ts); with force it only notes
-   * that the dir will be replaced (the restore step replaces it after the download is verified). A member running on the data dir that this restore did not start is refused
+   * that the dir will be replaced (the restore step replaces it after the download is verified).
+   * A member running on the data dir that this restore did not start is refused
    * (`SERVER_NOT_STARTED_BY_RESTORE`) unless the target allows stopping it. When the target is to
    * be started on an empty dir, its client and peer ports must be free (`TARGET_PORT_IN_USE`).
    * Idempotent, and never destructive.
