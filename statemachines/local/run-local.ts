@@ -10,6 +10,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { PermanentError, fromNameAndMessage, type ClassifiedError } from '../../core/errors';
 import type { RuntimeProvider } from '../../functions/shared/lambda-runtime';
 import type { AslDefinition } from '../definitions';
+import { ExecutionLimits, type LimitsReport } from './service-limits';
 import { taskHandlerNames, waitStateNames } from './task-handlers';
 
 type LocalHandler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -30,6 +31,8 @@ export interface LocalExecution {
   retries: Record<string, number>;
   /** States entered, in order. */
   path: string[];
+  /** The run measured against Step Functions' quotas (history events, largest payload). */
+  limits: LimitsReport;
 }
 
 /** A failed execution, carrying the error name (TransientError/PermanentError/...) and cause of the Fail. */
@@ -92,13 +95,19 @@ function handlers(): HandlerTable {
 export async function runLocalStateMachine(definition: object, input: unknown, options: LocalRunOptions): Promise<LocalExecution> {
   const asl = definition as AslDefinition;
   const table = handlers();
+  const limits = new ExecutionLimits();
   const taskHandlers: Record<string, (input: unknown) => Promise<never>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [stateName, handlerName] of Object.entries(taskHandlerNames(asl))) {
     const factory = table[handlerName];
     if (!factory) throw new PermanentError(`state '${stateName}' names unknown handler '${handlerName}'`, { code: 'INVALID_DEFINITION' });
     const handler = factory(options.provider);
-    taskHandlers[stateName] = (event) => handler(event, localContext(handlerName.replace('/', '-'))) as Promise<never>;
+    taskHandlers[stateName] = async function runTask(event) {
+      limits.assertPayload(event, `input of ${stateName}`);
+      const result = await handler(event, localContext(handlerName.replace('/', '-')));
+      limits.assertPayload(result, `result of ${stateName}`);
+      return result as never;
+    };
   }
   const waitTimeOverrides = Object.fromEntries(waitStateNames(asl).map((name) => [name, options.waitMs ?? 200]));
   const machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
@@ -115,6 +124,8 @@ export async function runLocalStateMachine(definition: object, input: unknown, o
   let failure: { Error: string; Cause: unknown } | undefined;
   const collecting = (async function collectEvents() {
     for await (const event of execution.eventLogs) {
+      // A quota broken anywhere stops the run, as in AWS (no Catch, no cleanup).
+      if (limits.observe(event) && !failure) execution.abort();
       if (event.type === 'StateEntered') path.push(event.state.name);
       if (event.type === 'StateRetried') retries[event.state.name] = (retries[event.state.name] ?? 0) + 1;
       if (event.type === 'ExecutionFailed') failure = { Error: event.Error, Cause: event.Cause };
@@ -123,10 +134,13 @@ export async function runLocalStateMachine(definition: object, input: unknown, o
   try {
     const output = await execution.result;
     await collecting;
-    return { output, retries, path };
+    if (limits.violation) throw limits.violation;
+    return { output, retries, path, limits: limits.report() };
   } catch (error) {
     await collecting.catch(() => undefined);
-    const name = failure?.Error ?? (error as Error).name;
-    throw new ExecutionFailedError(name, causeMessage(failure?.Cause ?? (error as Error).message), { retries, path });
+    const broken = limits.violation;
+    const name = broken?.name ?? failure?.Error ?? (error as Error).name;
+    const cause = broken?.message ?? failure?.Cause ?? (error as Error).message;
+    throw new ExecutionFailedError(name, causeMessage(cause), { retries, path, limits: limits.report() });
   }
 }
