@@ -198,6 +198,11 @@ describe('retry policy', () => {
     }
   });
 
+  it("counts Lambda's client-side execution timeout among the Lambda service errors retried", () => {
+    expect(LAMBDA_SERVICE_ERRORS).toEqual(expect.arrayContaining(['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException']));
+    expect(retriers(tasks.find(([name]) => name === 'Poll restore')![1]).flatMap((r) => r.ErrorEquals)).toContain('Lambda.ClientExecutionTimeoutException');
+  });
+
   it('retries only Lambda service errors on Submit/Poll, and TransientError on the host step Parallel (a fresh submit)', () => {
     const hostTasks = tasks.filter(([name]) => isHostStepTask(name));
     expect(hostTasks).toHaveLength(12);
