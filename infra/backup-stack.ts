@@ -3,7 +3,7 @@
  * backup and restore state machines, one schedule per configured instance, alarms and a dashboard,
  * and a managed policy for the database hosts' instance roles.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -106,7 +106,14 @@ export class BackupStack extends Stack {
       if (access.secrets) addStatements(fn, secretsStatements(this, { parameterPrefix, secretNamePrefix }));
     }
 
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    // Under /aws/vendedlogs/states/, as AWS asks of Step Functions log groups: log delivery then
+    // needs no entry of its own in the account's CloudWatch Logs resource policy (5 120 characters,
+    // which a few dozen log groups fill, and then logging setup fails). The stack id's UUID makes the
+    // name unique per stack creation: the group is retained, and a re-created stack must not collide with it.
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      logGroupName: Fn.join('', [`/aws/vendedlogs/states/${this.stackName}-`, Fn.select(2, Fn.split('/', Aws.STACK_ID))]),
+      retention: logs.RetentionDays.THREE_MONTHS,
+    });
     const workflow = {
       retry: props.retry,
       pollInterval: props.pollInterval,

@@ -101,6 +101,10 @@ export function suppressAcceptedFindings(stack: BackupStack, options: { readonly
     const access = FUNCTION_ACCESS[handler];
     const policy = defaultPolicy(fn.role!);
     acknowledge(policy, storeFindings(bucketRef));
+    acknowledge(policy, [{
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing of the function (xray:PutTraceSegments, PutTelemetryRecords), as CDK grants it for Tracing.ACTIVE, supports no resource-level permissions.',
+    }]);
     if (access.hostRunner) acknowledge(policy, hostRunner);
     if (access.secrets) acknowledge(policy, secrets);
     acknowledge(fn, [

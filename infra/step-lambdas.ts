@@ -69,6 +69,8 @@ export class StepLambdas extends Construct {
         ephemeralStorageSize: props.ephemeralStorageSize ?? Size.gibibytes(4),
         environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
         logGroup,
+        // The state machines trace with X-Ray; traced functions make one trace of a whole run.
+        tracing: lambda.Tracing.ACTIVE,
         bundling: {
           forceDockerBundling: false,
           target: 'node22',
