@@ -11,7 +11,9 @@
  * writes it too (`--result-key`). Give the runner a store reader for that (`resultStore`).
  *
  * Timeouts: `executionTimeout` = the step's timeout (SSM kills the script: status `TimedOut`);
- * `TimeoutSeconds` (delivery) = the same, at least 30 s (SSM's minimum). As a backstop, a command
+ * `TimeoutSeconds` (delivery) = `deliveryTimeoutSeconds`, 5 minutes by default: a command an
+ * offline host never picks up fails as `DeliveryTimedOut` in minutes, not after the step's hours
+ * (at least 30 s, SSM's minimum, and never more than the step's timeout). As a backstop, a command
  * still not finished `deadlineGraceSeconds` after its timeout is cancelled by `poll`. Both are
  * reported as PermanentError `HOST_STEP_TIMEOUT`.
  *
@@ -35,6 +37,9 @@ import { isTransientSsmError, mapSsmError, ssmErrorName } from './ssm-errors';
 
 /** What SSM keeps of a command's stdout in `StandardOutputContent`. */
 export const SSM_STDOUT_LIMIT = 24_000;
+
+/** How long an SSM agent has to pick a command up before it fails as `DeliveryTimedOut`. */
+export const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 300;
 
 /** The agent command on hosts when none is configured: `dbbackup` on the PATH. */
 export const DEFAULT_AGENT_COMMAND = 'dbbackup';
@@ -60,6 +65,8 @@ export interface SsmRunnerOptions {
   workingDirectory?: string;
   /** Seconds after the step's timeout before `poll` cancels a command SSM still reports running. Default 60. */
   deadlineGraceSeconds?: number;
+  /** Seconds the host's SSM agent has to pick a command up (SendCommand `TimeoutSeconds`). Default {@link DEFAULT_DELIVERY_TIMEOUT_SECONDS}. */
+  deliveryTimeoutSeconds?: number;
   /** Seconds after submission during which `InvocationDoesNotExist` means "not visible yet". Default 60. */
   notFoundGraceSeconds?: number;
   /** Largest base64-encoded input accepted on the command line. Default 48 000 characters. */
@@ -109,7 +116,7 @@ export class SsmHostRunner implements HostRunner {
       const sent = await this.client.send(new SendCommandCommand({
         DocumentName: DOCUMENT,
         InstanceIds: [host],
-        TimeoutSeconds: Math.max(30, timeoutSeconds),
+        TimeoutSeconds: Math.max(30, Math.min(timeoutSeconds, this.options.deliveryTimeoutSeconds ?? DEFAULT_DELIVERY_TIMEOUT_SECONDS)),
         Comment: `dbbackup agent ${command.step}`.slice(0, 100),
         Parameters: parameters,
         ...(this.options.outputS3BucketName ? { OutputS3BucketName: this.options.outputS3BucketName } : {}),
