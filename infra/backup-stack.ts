@@ -36,8 +36,6 @@ export interface BackupStackProps extends StackProps {
   readonly maxConcurrency?: number;
   /** Retry numbers of every Task and host step. @default DEFAULT_RETRY_POLICY */
   readonly retry?: RetryPolicyProps;
-  /** Wait between two polls of a host step. @default 10 seconds */
-  readonly pollInterval?: Duration;
   /** Longest a whole execution may take. @default 24 hours */
   readonly executionTimeout?: Duration;
   /** Longest one host step may run on its host before it is cancelled. @default 6 hours */
@@ -116,9 +114,9 @@ export class BackupStack extends Stack {
     });
     const workflow = {
       retry: props.retry,
-      pollInterval: props.pollInterval,
       taskTimeout: lambdaTimeout,
       timeout: executionTimeout,
+      hostStepTimeout,
       logGroup,
       tracingEnabled: true,
     };

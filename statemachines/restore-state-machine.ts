@@ -7,11 +7,14 @@
  *                  Restore failed (Fail: Error/Cause of $.error)
  *
  * The three middle states are host steps. Execution input (what an operator pastes in the console):
- * `{ backupId ("latest" allowed), engine?, instance?, target, force?, rateLimit?, host? }`.
+ * `{ backupId ("latest" allowed), engine?, instance?, target, force?, rateLimit?, host? }`. Fetch manifest
+ * receives it as `request`, with the run's time budget as `budget` (core/steps/run-deadline.ts).
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { BudgetReport } from './budget/check-budget';
+import { RunBudget } from './budget/run-budget';
 import type { RestoreHandler } from './handlers';
 import { hostStep } from './host-step';
 import { lambdaTask } from './lambda-task';
@@ -28,23 +31,26 @@ export interface RestoreStateMachineProps extends WorkflowOptions {
 export class RestoreStateMachine extends Construct {
   /** The deployed state machine. */
   public readonly stateMachine: sfn.StateMachine;
+  /** Its time and history budget, as checked. */
+  public readonly budget: BudgetReport;
 
   constructor(scope: Construct, id: string, props: RestoreStateMachineProps) {
     super(scope, id);
     const fns = props.functions;
     const retry = resolveRetryPolicy(props.retry);
     const timeout = props.taskTimeout;
-    const task = (name: string, handler: RestoreHandler, resultPath: string) => {
-      const state = lambdaTask(this, name, { fn: fns[handler], handler: `restore/${handler}`, resultPath, timeout });
+    const budget = new RunBudget();
+    const task = (name: string, handler: RestoreHandler, resultPath: string, payload?: sfn.TaskInput) => {
+      const state = lambdaTask(this, name, { fn: fns[handler], handler: `restore/${handler}`, resultPath, timeout, payload });
       addTaskRetries(state, retry);
       return state;
     };
     const host = (step: RestoreHandler) =>
-      hostStep(this, { step, fn: fns[step], handler: `restore/${step}`, retry, pollInterval: props.pollInterval, taskTimeout: timeout });
+      hostStep(this, { step, fn: fns[step], handler: `restore/${step}`, retry, taskTimeout: timeout });
 
     const failed = sfn.Fail.jsonPath(this, 'Restore failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const steps = [
-      task('Fetch manifest', 'fetch-manifest', '$'),
+      task('Fetch manifest', 'fetch-manifest', '$', budget.firstStepInput()),
       host('prepare-target'),
       host('restore'),
       host('validate-restore'),
@@ -56,6 +62,8 @@ export class RestoreStateMachine extends Construct {
     let chain: sfn.Chain = sfn.Chain.start(first);
     for (const step of rest) chain = chain.next(step);
     const definition = chain.next(sfn.Succeed.jsonPath(this, 'Restore succeeded'));
-    this.stateMachine = createStateMachine(this, definition, 'dbbackup restore: fetch manifest, prepare target, restore, validate, report', props);
+    ({ stateMachine: this.stateMachine, budget: this.budget } = createStateMachine(
+      this, definition, 'dbbackup restore: fetch manifest, prepare target, restore, validate, report', props, { budget, mapItems: 1 },
+    ));
   }
 }

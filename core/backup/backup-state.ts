@@ -31,6 +31,12 @@ export type ResumeMode = z.infer<typeof resumeModeSchema>;
 export const backupRequestSchema = z.strictObject({ ...requestShape, resume: resumeModeSchema.optional() });
 export type BackupRequest = z.infer<typeof backupRequestSchema>;
 
+/**
+ * Most nodes one backup may have: the backup state machine's history stays a margin below Step
+ * Functions' 25 000 events for this many (statemachines/budget); more needs child executions.
+ */
+export const MAX_BACKUP_NODES = 4;
+
 export const nodeRefSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), host: z.string().optional() });
 
 export const snapshotRefSchema = z.object({
@@ -73,6 +79,8 @@ export const backupStateSchema = z.looseObject({
   nodes: z.array(nodeRefSchema).min(1),
   /** This attempt (absent in states of older versions: then the backup id and start stand for it). */
   run: runSchema.optional(),
+  /** When the run's host work must end (core/steps/run-deadline.ts); absent outside a state machine. */
+  deadline: z.iso.datetime().optional(),
   resumeOutcome: resumeOutcomeSchema.optional(),
 });
 export type BackupState = z.infer<typeof backupStateSchema>;

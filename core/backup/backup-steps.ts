@@ -18,8 +18,9 @@ import type { BackupContext, JsonObject, NodeRef } from '../driver/types';
 import { runHolder } from '../runs/run-holder';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { failedChecksText } from '../steps/step-records';
+import { deadlineOf, splitRunInput } from '../steps/run-deadline';
 import {
-  backupRequestSchema, backupStateSchema, nodeStateSchema,
+  MAX_BACKUP_NODES, backupRequestSchema, backupStateSchema, nodeStateSchema,
   type BackupRequest, type BackupRun, type BackupState, type NodeState,
 } from './backup-state';
 import { nodeConsistency } from './manifest-builder';
@@ -56,10 +57,12 @@ function nodePrefix(state: NodeState): string {
 /**
  * Checks the request (engine known, config valid), then either continues the incomplete backup a
  * killed run left (resume-plan.ts: same backup id, a new attempt) or assigns a new backup id and
- * lists the nodes. Records the attempt as the backup's owner in the store (run-records.ts).
+ * lists the nodes. Records the attempt as the backup's owner in the store (run-records.ts). From a
+ * state machine the input is `{ request, budget }`, and the state gets the run's `deadline`.
  */
 export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<BackupState> {
-  const { resume: mode, ...request } = parseInput(backupRequestSchema, input, 'backup request');
+  const { request: raw, budget } = splitRunInput(input);
+  const { resume: mode, ...request } = parseInput(backupRequestSchema, raw, 'backup request');
   return runStep(request.engine, deps, async () => {
     const driver = deps.registry.backupDriver(request.engine);
     const config = deps.registry.parseConfig(request.engine, await deps.resolveSecrets(request.config));
@@ -75,8 +78,12 @@ export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = 
         ? await guarded(deps, deps.registry.backupBreakerTarget(request.engine, config), () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
         : [{ name: DEFAULT_NODE }];
       const nodes: NodeRef[] = listed.map((node) => ({ ...node, host: node.host ?? request.host }));
+      if (nodes.length > MAX_BACKUP_NODES) {
+        throw new PermanentError(`${request.engine}/${request.instance} has ${nodes.length} nodes; a backup takes at most ${MAX_BACKUP_NODES} (the state machine's history limit)`, { code: 'TOO_MANY_NODES' });
+      }
       state = { ...request, backupId, prefix: backupPrefix(request.engine, request.instance, backupId), startedAt: now.toISOString(), nodes, run: attempt };
     }
+    Object.assign(state, deadlineOf(budget));
     if (plan.outcome) state.resumeOutcome = plan.outcome;
     await writeOwnRunRecord(state, request, deps);
     return state;

@@ -44,6 +44,8 @@ export const restoreStateSchema = z.looseObject({
   ...requestShape,
   restoreId: z.string(),
   startedAt: z.iso.datetime(),
+  /** When the run's host work must end (core/steps/run-deadline.ts); absent outside a state machine. */
+  deadline: z.iso.datetime().optional(),
   /** The backup restored: its identity and size (its artifacts and facts are in its manifest). */
   backup: z.object({
     backupId: z.string(),

@@ -12,6 +12,7 @@ import { enterRunDir } from '../runs/enter-run-dir';
 import { releaseRunDir } from '../runs/run-dir';
 import { restoreRunDir } from '../runs/spool-layout';
 import { readJson } from '../store/json';
+import { deadlineOf, splitRunInput } from '../steps/run-deadline';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { failedChecksText, putStepRecord } from '../steps/step-records';
 import {
@@ -55,11 +56,13 @@ async function backupRecord(state: RestoreState, deps: StepDeps): Promise<Backup
 
 /**
  * Resolves the backup (`latest` = newest verified), reads its manifest, and checks every artifact is
- * in the store at its recorded size. Contents are re-hashed as they are downloaded, before anything
+ * in the store at its recorded size. From a state machine the input is `{ request, budget }`, and the
+ * state gets the run's `deadline`. Contents are re-hashed as they are downloaded, before anything
  * is applied to the target.
  */
 export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<RestoreState> {
-  const request = parseInput(restoreRequestSchema, input, 'restore request');
+  const { request: raw, budget } = splitRunInput(input);
+  const request = parseInput(restoreRequestSchema, raw, 'restore request');
   return runStep(request.engine, deps, async () => {
     if (request.backupId === 'latest' && !(request.engine && request.instance)) {
       throw new PermanentError('restoring `latest` needs engine and instance', { code: 'INVALID_INPUT' });
@@ -81,6 +84,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       ...request,
       restoreId: newBackupId(now),
       startedAt: now.toISOString(),
+      ...deadlineOf(budget),
       manifestKey: manifestKey(entry.prefix),
       backup: {
         backupId: manifest.backupId,

@@ -6,6 +6,7 @@ import { settingsFromEnv } from '../../core/config/settings';
 import { createRuntime, type Runtime } from '../../core/config/runtime';
 import { hostRunnerFromSettings, hostRunnerKindFromEnv } from '../../core/host-runner/open-host-runner';
 import type { HostRunner } from '../../core/host-runner/host-runner';
+import type { PollSchedule } from '../../core/host-runner/poll-schedule';
 import { serviceLogger } from './observability';
 
 export interface HandlerRuntime {
@@ -13,6 +14,8 @@ export interface HandlerRuntime {
   hostRunner: HostRunner;
   /** Seconds a host step may run before it is cancelled. */
   hostStepTimeoutSeconds: number;
+  /** How long to wait between polls of a host step. @default POLL_SCHEDULE */
+  pollSchedule?: PollSchedule;
 }
 
 export type RuntimeProvider = () => Promise<HandlerRuntime>;

@@ -11,6 +11,7 @@ import { PermanentError } from '../../core/errors';
 import type { Settings } from '../../core/config/settings';
 import type { HostRunner } from '../../core/host-runner/host-runner';
 import { InlineHostRunner } from '../../core/host-runner/inline-runner';
+import { LOCAL_POLL_SCHEDULE } from '../../core/host-runner/poll-schedule';
 import { hostRunnerFromSettings, hostRunnerKindFromEnv } from '../../core/host-runner/open-host-runner';
 import { synthesizeDefinitions, type DefinitionOptions, type SynthesizedDefinitions } from '../definitions';
 import { ExecutionFailedError, runLocalStateMachine, type LocalExecution, type LocalRunOptions } from './run-local';
@@ -39,7 +40,7 @@ export interface LocalWorkflows {
 export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions = {}): LocalWorkflows {
   let definitions = options.definitions;
   const hostRunner = options.hostRunner ?? new InlineHostRunner(runtime.deps);
-  const provider = async () => ({ runtime, hostRunner, hostStepTimeoutSeconds: options.hostStepTimeoutSeconds ?? 6 * 3600 });
+  const provider = async () => ({ runtime, hostRunner, hostStepTimeoutSeconds: options.hostStepTimeoutSeconds ?? 6 * 3600, pollSchedule: LOCAL_POLL_SCHEDULE });
   const execute = async (machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution> => {
     definitions ??= synthesizeDefinitions(options.definitionOptions);
     return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs });

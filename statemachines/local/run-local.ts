@@ -19,7 +19,10 @@ type HandlerTable = Record<string, (provider: RuntimeProvider) => LocalHandler>;
 export interface LocalRunOptions {
   /** The runtime the handlers use (store, registry, host runner). */
   provider: RuntimeProvider;
-  /** Milliseconds each Wait state waits instead of its Seconds (default: 200). */
+  /**
+   * Milliseconds every Wait state waits instead of what the definition says (tests). Default: what
+   * it says, i.e. the host step handler's growing wait between polls.
+   */
   waitMs?: number;
   /** Milliseconds between retries instead of the policy's backoff (default: the policy's own). */
   retryIntervalMs?: number;
@@ -109,7 +112,8 @@ export async function runLocalStateMachine(definition: object, input: unknown, o
       return result as never;
     };
   }
-  const waitTimeOverrides = Object.fromEntries(waitStateNames(asl).map((name) => [name, options.waitMs ?? 200]));
+  const waitMs = options.waitMs;
+  const waitTimeOverrides: Record<string, number> = waitMs === undefined ? {} : Object.fromEntries(waitStateNames(asl).map((name) => [name, waitMs]));
   const machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
   const execution = machine.run(input as never, {
     overrides: {

@@ -61,7 +61,8 @@ function hostStep(polls: number, done: (input: Record<string, any>) => unknown):
 const { backup, restore } = synthesizeDefinitions();
 
 const backupHandlers = (): Partial<Record<HandlerId, Handler>> => ({
-  'backup/prepare': (input) => ({ ...input, backupId: 'b-1', nodes: [{ name: 'n1' }, { name: 'n2' }] }),
+  // The first step gets the execution's input as `request` and the run's time budget as `budget`.
+  'backup/prepare': (input) => ({ ...input.request, backupId: 'b-1', nodes: [{ name: 'n1' }, { name: 'n2' }], budget: input.budget }),
   'backup/snapshot': hostStep(3, (input) => ({ ...input, snapshot: input.node.name })),
   'backup/validate': hostStep(1, (input) => ({ ...input, validated: true })),
   'backup/upload': hostStep(2, (input) => ({ ...input, uploaded: true })),
@@ -75,6 +76,8 @@ describe('synthesized backup definition, executed', () => {
     expect(error).toBeUndefined();
     expect(output!.summary).toEqual({ nodes: ['n1', 'n2'] });
     expect(output!.cleanup).toEqual({ cleaned: true, afterError: false });
+    expect(output!.engine).toBe('etcd');
+    expect(output!.budget).toEqual({ startedAt: expect.stringMatching(/^\d{4}-/), hostWorkSeconds: expect.any(Number) });
     // The Map hands each iteration { backup, node }; host steps pass their output on.
     expect(output!.nodeResults[0]).toMatchObject({ node: { name: 'n1' }, backup: { backupId: 'b-1' }, validated: true, uploaded: true });
     expect(output!.nodeResults[0]).not.toHaveProperty('pending');
@@ -124,7 +127,7 @@ describe('synthesized backup definition, executed', () => {
 
 describe('synthesized restore definition, executed', () => {
   const restoreHandlers = (): Partial<Record<HandlerId, Handler>> => ({
-    'restore/fetch-manifest': (input) => ({ ...input, backup: { backupId: 'b-1' } }),
+    'restore/fetch-manifest': (input) => ({ ...input.request, backup: { backupId: 'b-1' } }),
     'restore/prepare-target': hostStep(1, (input) => ({ ...input, prepared: true })),
     'restore/restore': hostStep(3, (input) => ({ ...input, restored: true })),
     'restore/validate-restore': hostStep(1, (input) => ({ ...input, validation: { ok: true } })),

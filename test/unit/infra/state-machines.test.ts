@@ -146,7 +146,8 @@ describe.each([
     expect(poll).not.toHaveProperty('ResultPath');
     expect(choice.Type).toBe('Choice');
     expect(choice.Choices).toEqual([{ Variable: '$.pending', IsPresent: true, Next: `Wait ${step}` }]);
-    expect(wait).toMatchObject({ Type: 'Wait', Seconds: 10, Next: `Poll ${step}` });
+    // The handler says how long to wait (growing with the step's time); no fixed Seconds.
+    expect(wait).toEqual({ Type: 'Wait', SecondsPath: '$.pending.waitSeconds', Next: `Poll ${step}` });
     expect(b[choice.Default]).toEqual({ Type: 'Succeed' });
     expect(handlerFromComment(submit.Comment as string)).toBe(`${machine}/${step}`);
   });
@@ -228,17 +229,16 @@ describe('retry policy', () => {
         transient: { interval: Duration.seconds(3), maxAttempts: 9, maxDelay: Duration.seconds(40) },
         lambdaService: { interval: Duration.seconds(1), maxAttempts: 2, maxDelay: Duration.seconds(5) },
       },
-      pollInterval: Duration.seconds(42),
       taskTimeout: Duration.minutes(5),
-      timeout: Duration.hours(3),
+      timeout: Duration.hours(6),
+      hostStepTimeout: Duration.hours(1),
     });
     const s = states(custom.backup);
     expect(retriers(s.get('Prepare')!)[1]).toEqual({ ErrorEquals: [TRANSIENT_ERROR], IntervalSeconds: 3, MaxAttempts: 9, BackoffRate: 2, MaxDelaySeconds: 40, JitterStrategy: 'FULL' });
     expect(retriers(s.get('Prepare')!)[2]).toMatchObject({ IntervalSeconds: 1, MaxAttempts: 2, MaxDelaySeconds: 5 });
     expect(retriers(s.get('Snapshot')!)[1]).toMatchObject({ IntervalSeconds: 3, MaxAttempts: 9, MaxDelaySeconds: 40 });
-    expect(s.get('Wait snapshot')!.Seconds).toBe(42);
     expect(s.get('Poll upload')!.TimeoutSeconds).toBe(300);
-    expect(custom.backup.TimeoutSeconds).toBe(3 * 3600);
+    expect(custom.backup.TimeoutSeconds).toBe(6 * 3600);
     expect(defaults.backup.TimeoutSeconds).toBe(24 * 3600);
   });
 
