@@ -2,9 +2,14 @@
  * The backup state machine:
  *
  *     Prepare → Nodes (Map over $.nodes: Snapshot → Validate → Upload host steps) → Finalize → Cleanup → Backup succeeded
- *                 └──────── Catch States.ALL ($.error) ────────┘
+ *       └──────────── Catch States.ALL ($.error) ─────────────┘                         └ Catch ($.cleanupError) ┘
  *                                     ↓
  *                        Cleanup after failure → Backup failed (Fail: Error/Cause of $.error)
+ *
+ * Once Finalize has written the manifest the backup is complete: a failing Cleanup (spool removal
+ * on the hosts) is reported in the output as `cleanupError`, and the execution still succeeds.
+ * Cleanup after failure cleans every node it can, discards the incomplete backup and counts the
+ * failure whatever else fails (functions/backup/cleanup.ts).
  *
  * Execution input: `{ engine, instance, config, rateLimit?, host? }` (config keeps `$secret` references).
  * Prepare receives it as `request`, with the run's time budget as `budget` (core/steps/run-deadline.ts).
@@ -78,8 +83,9 @@ export class BackupStateMachine extends Construct {
     cleanupAfterFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
     cleanupAfterFailure.next(failed);
 
-    nodes.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    finalize.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    for (const step of [prepare, nodes, finalize]) step.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    // The manifest is written: the backup is complete, whatever becomes of the hosts' spool.
+    cleanup.addCatch(succeeded, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
 
     const definition = prepare.next(nodes).next(finalize).next(cleanup).next(succeeded);
     ({ stateMachine: this.stateMachine, budget: this.budget } = createStateMachine(

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { PermanentError, fromNameAndMessage, type ClassifiedError } from '../../core/errors';
+import { causeMessage } from '../../core/steps/failure-cause';
 import type { RuntimeProvider } from '../../functions/shared/lambda-runtime';
 import type { AslDefinition } from '../definitions';
 import { ExecutionLimits, type LimitsReport } from './service-limits';
@@ -67,17 +68,6 @@ export function localContext(functionName: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
-}
-
-/** The Lambda error message: plain locally, `{"errorMessage": ...}` JSON when it came from AWS. */
-function causeMessage(cause: unknown): string {
-  if (typeof cause !== 'string') return String(cause);
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    return parsed.errorMessage ?? cause;
-  } catch {
-    return cause;
-  }
 }
 
 let handlerTable: HandlerTable | undefined;

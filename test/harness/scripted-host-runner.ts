@@ -14,8 +14,8 @@ import type { StepDeps } from '../../core/steps/step-deps';
 export interface StepScript {
   /** Polls answered `pending` before the result (Infinity: never ends). @default 0 */
   polls?: number;
-  /** The step's result, from its input. */
-  result: (input: Record<string, unknown>) => AgentResult | Promise<AgentResult>;
+  /** The step's result, from its input; `runForReal` runs the step on the inline runner (to wrap it). */
+  result: (input: Record<string, unknown>, runForReal: () => Promise<AgentResult>) => AgentResult | Promise<AgentResult>;
 }
 
 /** Commands submitted, for assertions. */
@@ -46,7 +46,11 @@ export function scriptedHostRunner(deps: StepDeps, scripts: Partial<Record<Agent
         entry.polls += 1;
         return { done: false };
       }
-      return { done: true, result: await script.result(entry.command.input as Record<string, unknown>) };
+      const runForReal = async () => {
+        const real = await inline.submit(entry.command);
+        return real.done ? real.result : { ok: false as const, error: { name: 'PermanentError', message: 'the inline runner left a step pending' } };
+      };
+      return { done: true, result: await script.result(entry.command.input as Record<string, unknown>, runForReal) };
     },
     async cancel(): Promise<void> {},
   };

@@ -111,6 +111,34 @@ describe('synthesized backup definition, executed', () => {
     expect(error).toMatchObject({ name: 'PermanentError', message: 'snapshot b-1 (n1) failed validation: sha256' });
   });
 
+  it('sends a failure at Prepare through the cleanup too (which counts every failure)', async () => {
+    const handlers = backupHandlers();
+    handlers['backup/prepare'] = () => {
+      throw named('PermanentError', 'INVALID_CONFIG: endpoints');
+    };
+    let cleanupInput: Record<string, any> | undefined;
+    handlers['backup/cleanup'] = (input) => {
+      cleanupInput = input;
+      return { cleaned: [], failed: true };
+    };
+    const { calls, error } = await run(backup, { engine: 'etcd', instance: 'main', config: {} }, handlers);
+    expect(calls).toEqual(['Prepare', 'Cleanup after failure']);
+    expect(cleanupInput).toMatchObject({ engine: 'etcd', instance: 'main', error: { Error: 'PermanentError' } });
+    expect(error).toMatchObject({ name: 'PermanentError', message: 'INVALID_CONFIG: endpoints' });
+  });
+
+  it('succeeds once the manifest is written, even when the cleanup after it fails', async () => {
+    const handlers = backupHandlers();
+    handlers['backup/cleanup'] = () => {
+      throw named('TransientError', 'SSM throttled');
+    };
+    const { output, calls, error } = await run(backup, { engine: 'etcd', instance: 'main', config: {} }, handlers);
+    expect(error).toBeUndefined();
+    expect(calls).not.toContain('Cleanup after failure');
+    expect(output!.summary).toEqual({ nodes: ['n1', 'n2'] });
+    expect(output!.cleanupError).toMatchObject({ Error: 'TransientError' });
+  });
+
   it('still fails with the original error when the cleanup after it fails too', async () => {
     const handlers = backupHandlers();
     handlers['backup/finalize'] = () => {

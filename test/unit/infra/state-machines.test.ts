@@ -79,15 +79,18 @@ describe('backup state machine', () => {
     expect(inner.States.Upload).toMatchObject({ Type: 'Parallel', End: true });
   });
 
-  it('on any failure of the Map or Finalize runs cleanup, then fails with the original error and cause', () => {
+  it('on any failure of Prepare, the Map or Finalize runs cleanup, then fails with the original error and cause', () => {
     const template = machineTemplate();
     const catchToCleanup = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup after failure' }];
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       DefinitionString: Match.serializedJson(
         Match.objectLike({
           States: Match.objectLike({
+            Prepare: Match.objectLike({ Catch: catchToCleanup }),
             Nodes: Match.objectLike({ Catch: catchToCleanup }),
             Finalize: Match.objectLike({ Catch: catchToCleanup }),
+            // The manifest is written by then: a failing Cleanup is noted, and the backup still succeeds.
+            Cleanup: Match.objectLike({ Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: 'Backup succeeded' }] }),
             'Cleanup after failure': Match.objectLike({
               Type: 'Task',
               Comment: 'handler:backup/cleanup',
