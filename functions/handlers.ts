@@ -14,6 +14,7 @@ import * as restorePrepareTarget from './restore/prepare-target';
 import * as restoreRestore from './restore/restore';
 import * as restoreValidate from './restore/validate-restore';
 import * as restoreReport from './restore/report';
+import * as restoreCleanup from './restore/cleanup';
 
 type HandlerFactory = (provider: RuntimeProvider) => (event: unknown, context: any) => Promise<unknown>;
 
@@ -29,4 +30,5 @@ export const HANDLERS: Record<string, HandlerFactory> = {
   'restore/restore': restoreRestore.createHandler,
   'restore/validate-restore': restoreValidate.createHandler,
   'restore/report': restoreReport.createHandler,
+  'restore/cleanup': restoreCleanup.createHandler,
 };

@@ -11,6 +11,7 @@
  * | restore/fetch-manifest | read | – | yes (checks the target config) |
  * | restore/prepare-target, restore/restore, restore/validate-restore | read | yes | yes (target credentials) |
  * | restore/report | read | – | – |
+ * | restore/cleanup | read | yes | yes (idem: it looks at the target and stops what the restore started) |
  */
 import type { HandlerId } from '../statemachines/handlers';
 import type { BackupsAccess } from './iam-statements';
@@ -38,4 +39,5 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
   'restore/restore': { backups: 'read', hostRunner: true, secrets: true },
   'restore/validate-restore': { backups: 'read', hostRunner: true, secrets: true },
   'restore/report': { backups: 'read', hostRunner: false, secrets: false },
+  'restore/cleanup': { backups: 'read', hostRunner: true, secrets: true },
 };

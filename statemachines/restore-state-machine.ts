@@ -4,7 +4,11 @@
  *     Fetch manifest → Prepare target → Restore → Validate restore → Report → Restore succeeded
  *          └──────────────── Catch States.ALL ($.error) ────────────────┘
  *                                   ↓
- *                  Restore failed (Fail: Error/Cause of $.error)
+ *     Cleanup after failure (on the target host: stop what the restore started, remove the download
+ *     spool, say what the target holds) → Restore failed (Fail: Error of $.error, Cause = the
+ *     original message and the target's state, $.cleanup.cause)
+ *          └ Catch States.ALL ($.cleanupError) → Cleanup failed (Pass: the cause says the target's
+ *            state is unknown) → Restore failed
  *
  * The three middle states are host steps. Execution input (what an operator pastes in the console):
  * `{ backupId ("latest" allowed), engine?, instance?, target, force?, rateLimit?, host? }`. Fetch manifest
@@ -20,6 +24,9 @@ import { hostStep } from './host-step';
 import { lambdaTask } from './lambda-task';
 import { addTaskRetries, resolveRetryPolicy } from './retry-policy';
 import { createStateMachine, type WorkflowOptions } from './workflow';
+
+/** Where the failure path puts what its cleanup found (the handler's output; `cause` is the Fail's Cause). */
+export const CLEANUP_PATH = '$.cleanup';
 
 /** The restore state machine's functions and options. */
 export interface RestoreStateMachineProps extends WorkflowOptions {
@@ -48,7 +55,21 @@ export class RestoreStateMachine extends Construct {
     const host = (step: RestoreHandler) =>
       hostStep(this, { step, fn: fns[step], handler: `restore/${step}`, retry, taskTimeout: timeout });
 
-    const failed = sfn.Fail.jsonPath(this, 'Restore failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const failed = sfn.Fail.jsonPath(this, 'Restore failed', { errorPath: '$.error.Error', causePath: `${CLEANUP_PATH}.cause` });
+    const cleanupAfterFailure = task('Cleanup after failure', 'cleanup', CLEANUP_PATH);
+    // A cleanup that failed itself must not hide the original error, nor claim to know the target's state.
+    const cleanupFailed = sfn.Pass.jsonPath(this, 'Cleanup failed', {
+      parameters: {
+        cause: sfn.JsonPath.format(
+          '{} — target unknown: the cleanup after the failure failed too ({}); what the restore started may still run',
+          sfn.JsonPath.stringAt('$.error.Cause'),
+          sfn.JsonPath.stringAt('$.cleanupError.Cause'),
+        ),
+      },
+      resultPath: CLEANUP_PATH,
+    });
+    cleanupAfterFailure.addCatch(cleanupFailed.next(failed), { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
+    cleanupAfterFailure.next(failed);
     const steps = [
       task('Fetch manifest', 'fetch-manifest', '$', budget.firstStepInput()),
       host('prepare-target'),
@@ -56,14 +77,14 @@ export class RestoreStateMachine extends Construct {
       host('validate-restore'),
       task('Report', 'report', '$.report'),
     ];
-    for (const step of steps) step.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    for (const step of steps) step.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
     const [first, ...rest] = steps;
     let chain: sfn.Chain = sfn.Chain.start(first);
     for (const step of rest) chain = chain.next(step);
     const definition = chain.next(sfn.Succeed.jsonPath(this, 'Restore succeeded'));
     ({ stateMachine: this.stateMachine, budget: this.budget } = createStateMachine(
-      this, definition, 'dbbackup restore: fetch manifest, prepare target, restore, validate, report', props, { budget, mapItems: 1 },
+      this, definition, 'dbbackup restore: fetch manifest, prepare target, restore, validate, report; after a failure, cleanup', props, { budget, mapItems: 1 },
     ));
   }
 }

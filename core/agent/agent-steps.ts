@@ -5,6 +5,7 @@
  */
 import { PermanentError } from '../errors';
 import { cleanupNode, snapshotNode, uploadNode, validateNode } from '../backup/backup-steps';
+import { cleanupRestoreOnHost } from '../restore/restore-cleanup';
 import { prepareRestoreTarget, restoreBackup, validateRestoredBackup } from '../restore/restore-steps';
 import type { StepDeps } from '../steps/step-deps';
 
@@ -16,6 +17,7 @@ export const AGENT_STEPS = {
   'restore-prepare': prepareRestoreTarget,
   'restore-apply': restoreBackup,
   'restore-validate': validateRestoredBackup,
+  'restore-cleanup': cleanupRestoreOnHost,
 } as const satisfies Record<string, (input: unknown, deps: StepDeps) => Promise<unknown>>;
 
 export type AgentStep = keyof typeof AGENT_STEPS;

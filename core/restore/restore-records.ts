@@ -5,11 +5,12 @@
  *     state/restores/<engine>/<instance>/<restoreId>/prepared.json     the prepared target (prepare target)
  *     state/restores/<engine>/<instance>/<restoreId>/result.json       the restore result (restore)
  *     state/restores/<engine>/<instance>/<restoreId>/validation.json   the validation report (validate restore)
- *     state/restores/<engine>/<instance>/<restoreId>/report.json       the full report (report, and the failure path)
+ *     state/restores/<engine>/<instance>/<restoreId>/report.json       the full report (report; also written when validation failed)
+ *     state/restores/<engine>/<instance>/<restoreId>/failure.json      a failed restore: the error, what the target holds, what was stopped
  *
  * The first three serve the next steps only: the report step (or, on failure, the restore's
- * cleanup) removes them. `report.json` is what the operator reads — every check, the endpoint in
- * full — and stays; the bucket's lifecycle expires it. Keys are derived from the state's engine,
+ * cleanup) removes them. `report.json` and `failure.json` are what the operator reads and stay;
+ * the bucket's lifecycle expires them. Keys are derived from the state's engine,
  * instance and restore id, never taken from the state.
  */
 import { z } from 'zod';
@@ -22,7 +23,7 @@ import { getStepRecord, putStepRecord } from '../steps/step-records';
 /** Store prefix of every restore's records. */
 export const RESTORES_ROOT = `${STATE_ROOT}/restores`;
 
-export type RestoreRecord = 'prepared' | 'result' | 'validation' | 'report';
+export type RestoreRecord = 'prepared' | 'result' | 'validation' | 'report' | 'failure';
 
 /** Identifies one restore's records. */
 export interface RestoreAt {

@@ -25,7 +25,7 @@ import { restoreRequestSchema, restoreStateSchema, type RestoreReport, type Rest
  * (prepare, restore) first claim the restore's run directory there (reclaiming the leftovers of
  * dead runs): one restore is one attempt.
  */
-async function context(state: RestoreState, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
+export async function restoreContext(state: RestoreState, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
   const target = deps.registry.parseRestoreTarget(state.backup.engine, await deps.resolveSecrets(state.target));
   const dir = restoreRunDir(deps.spoolRoot, state.restoreId);
   const spoolDir = keepsFiles
@@ -101,7 +101,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
 export async function prepareRestoreTarget(input: unknown, deps: StepDeps): Promise<RestoreState> {
   const state = parseInput(restoreStateSchema, input, 'restore state');
   return runStep(state.backup.engine, deps, async () => {
-    const prepared = await deps.registry.restoreDriver(state.backup.engine).prepareTarget(await context(state, deps, true));
+    const prepared = await deps.registry.restoreDriver(state.backup.engine).prepareTarget(await restoreContext(state, deps, true));
     return { ...state, prepared: { key: await writePrepared(deps.store, state, prepared) } };
   });
 }
@@ -112,7 +112,7 @@ export async function restoreBackup(input: unknown, deps: StepDeps): Promise<Res
   return runStep(state.backup.engine, deps, async () => {
     if (!state.prepared) throw new PermanentError('restore target not prepared (run the prepare step first)', { code: 'STEP_ORDER' });
     const driver = deps.registry.restoreDriver(state.backup.engine);
-    const ctx = await context(state, deps, true);
+    const ctx = await restoreContext(state, deps, true);
     const prepared = await readPrepared(deps.store, state);
     const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, ctx.target), () => driver.restore(ctx, prepared, {
       store: deps.store,
@@ -132,7 +132,7 @@ export async function validateRestoredBackup(input: unknown, deps: StepDeps): Pr
   return runStep(state.backup.engine, deps, async () => {
     if (!state.result) throw new PermanentError('nothing restored yet (run the restore step first)', { code: 'STEP_ORDER' });
     const result = await readResult(deps.store, state);
-    const report = await deps.registry.restoreDriver(state.backup.engine).validateRestore(await context(state, deps, false), result);
+    const report = await deps.registry.restoreDriver(state.backup.engine).validateRestore(await restoreContext(state, deps, false), result);
     const key = await writeValidation(deps.store, state, report);
     return { ...state, validation: { key, ok: report.ok, checks: report.checks.length, failed: report.checks.filter((c) => !c.ok).length } };
   });
@@ -140,7 +140,7 @@ export async function validateRestoredBackup(input: unknown, deps: StepDeps): Pr
 
 /**
  * Writes the full report (every check, the whole endpoint) to the store, removes the records only
- * the steps needed, and returns the summary. A failed validation is a PermanentError RESTORE_INVALID
+ * the steps needed (after a failure the restore's cleanup does), and returns the summary. A failed validation is a PermanentError RESTORE_INVALID
  * naming the failed checks (the first ten, and how many more) and where the report is.
  */
 export async function reportRestore(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<RestoreSummary> {
@@ -163,7 +163,6 @@ export async function reportRestore(input: unknown, deps: StepDeps, now: Date = 
     };
     const report: RestoreReport = { ...common, endpoint: result.endpoint, validation };
     await putStepRecord(deps.store, reportKey, report);
-    await removeIntermediateRecords(deps.store, state);
     const summary: RestoreSummary = {
       ...common,
       endpoint: scalarFields(result.endpoint),
@@ -171,8 +170,10 @@ export async function reportRestore(input: unknown, deps: StepDeps, now: Date = 
     };
     deps.logger.info('restore finished', { ...summary });
     if (!validation.ok) {
+      // The records stay for the failure path's cleanup, which reads how far the restore got and then removes them.
       throw new PermanentError(`restore of ${state.backup.backupId} failed validation: ${failedChecksText(validation.checks)} (full report: ${reportKey})`, { code: 'RESTORE_INVALID', engine: state.backup.engine });
     }
+    await removeIntermediateRecords(deps.store, state);
     return summary;
   });
 }

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { noop } from 'cockatiel';
 import { Etcd3, type IMember, type IStatusResponse } from 'etcd3';
 import { PermanentError, TransientError } from '../../core/errors';
-import { isAlive, stopProcess, stopRecordedProcess } from '../../core/host/processes';
+import { isAlive, recordedPid, stopProcess, stopRecordedProcess } from '../../core/host/processes';
 
 export interface StartMemberOptions {
   /** Member name. */
@@ -208,6 +208,11 @@ export async function startMember(options: StartMemberOptions): Promise<RunningM
 
 /** What an etcd member runs as: a pid file naming any other program is stale. */
 const ETCD_PROGRAMS = ['etcd'];
+
+/** The pid of the live member `pidFile` records; undefined when none runs (a stale pid file included). */
+export function memberPid(pidFile: string): Promise<number | undefined> {
+  return recordedPid(pidFile, ETCD_PROGRAMS);
+}
 
 /**
  * Stops a member started by {@link startMember}: SIGTERM, then SIGKILL after `timeoutMs`.

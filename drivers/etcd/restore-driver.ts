@@ -4,11 +4,12 @@
  * cluster id), started, and then proven equal to the backup by comparing the kv digest at the
  * recorded revision.
  */
-import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, rm, mkdir } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import path from 'node:path';
 import { PermanentError } from '../../core/errors';
 import { downloadArtifacts } from '../../core/driver/download';
+import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import type {
   PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport,
 } from '../../core/driver/types';
@@ -18,13 +19,10 @@ import { mapEtcdError } from './errors';
 import { detectEtcdTool, snapshotRestore, type EtcdTool } from './etcd-tools';
 import { computeKvDigest } from './kv-digest';
 import { memberLogFile, memberPidFile, startMember, stopMember, waitForEtcd, type RunningMember } from './member';
+import { cleanupEtcdRestore } from './restore-cleanup';
+import { markRestoreDone, readRestoreMarker, writeRestoreMarker } from './restore-marker';
 import { verifySnapshotFile } from './snapshot-trailer';
 import { ENGINE, SNAPSHOT_FILE, type EtcdDriverOptions } from './backup-driver';
-
-/** Marker written next to the data dir: which backup the restore step is putting there. */
-function markerFile(dataDir: string): string {
-  return `${path.resolve(dataDir)}.restore.json`;
-}
 
 /** Entries of `dir`, or undefined when it does not exist. */
 async function entriesOf(dir: string): Promise<string[] | undefined> {
@@ -156,14 +154,15 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     await stopMember(memberPidFile(dataDir));
     const entries = await entriesOf(dataDir);
     if (entries !== undefined && entries.length > 0) {
-      const marker = await readFile(markerFile(dataDir), 'utf8').then((t) => JSON.parse(t) as { backupId?: string }).catch(() => undefined);
+      const marker = await readRestoreMarker(dataDir);
       if (marker?.backupId !== backup.backupId && !ctx.force) {
         throw targetNotEmpty(dataDir, 'it changed after prepareTarget and was not written by this restore');
       }
       if (marker?.backupId !== backup.backupId) logger.warn('etcd restore: replacing the data dir (--force)', { dataDir });
     }
+    // The marker first: from here on, a failed restore's cleanup knows the data dir is this restore's.
+    await writeRestoreMarker(dataDir, { backupId: backup.backupId, spoolDir: ctx.spoolDir });
     await rm(dataDir, { recursive: true, force: true });
-    await writeFile(markerFile(dataDir), `${JSON.stringify({ backupId: backup.backupId, startedAt: new Date().toISOString() })}\n`);
 
     const clusterToken = clusterTokenFor(target, backup.backupId);
     logger.info('etcd restore: snapshot restore', { dataDir, name: target.name, clusterToken, tool: tool.flavour });
@@ -181,7 +180,16 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
       logger.info('etcd restore: member started', { clientUrl: target.clientUrl, pid: member.pid, logFile: member.logFile });
       Object.assign(endpoint, { started: true, pid: member.pid, logFile: member.logFile, pidFile: member.pidFile });
     }
+    await markRestoreDone(dataDir);
     return { endpoint, bytes, durationMs: Date.now() - started };
+  }
+
+  /**
+   * After a failed restore: stops the member this restore started and says what the data dir holds
+   * (restore-cleanup.ts).
+   */
+  cleanup(ctx: RestoreContext<EtcdRestoreTarget>, progress: RestoreProgress): Promise<RestoreCleanup> {
+    return cleanupEtcdRestore(ctx, progress);
   }
 
   /**

@@ -14,9 +14,11 @@
  * The restored server is a copy of the source's `mysql` schema: its root login is the source's, so
  * the target's `user`/`password` must be the source's credentials.
  *
- * A restore that fails half way leaves a marker next to the data dir (`<datadir>.restore.json`,
- * naming this restore's spool); its retry recognises the half-written data dir as its own and
- * replaces it without `--force`.
+ * Before it touches the data dir the restore writes a marker next to it (`<datadir>.restore.json`,
+ * naming this restore's spool), marked `done` once the whole restore (a point-in-time replay
+ * included) has finished. A retry recognises a half-written data dir as its own and replaces it
+ * without `--force`; a failed restore's cleanup (restore-cleanup.ts) tells a half-written data dir
+ * from a finished one and from one it never touched.
  */
 import { createConnection as tcpConnect } from 'node:net';
 import { access, constants, mkdir, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
@@ -44,10 +46,13 @@ interface RestoreMarker {
   /** The restore's own spool directory: unique per restore, the same for its retries. */
   spoolDir: string;
   startedAt: string;
+  /** Set once the whole restore finished. */
+  done?: boolean;
 }
 
 const markerFile = (datadir: string): string => `${datadir}.restore.json`;
-const stagingDir = (datadir: string): string => `${datadir}.restore-staging`;
+/** Where the backup is extracted and prepared before it replaces the data dir. */
+export const stagingDir = (datadir: string): string => `${datadir}.restore-staging`;
 
 /**
  * Checks a physical restore can go ahead, without changing anything: a data dir is given, empty
@@ -190,7 +195,6 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
     ctx.logger.info('mysql physical restore: server started', { datadir, port: server.port, pid: server.pid });
     Object.assign(endpoint, { started: true, serverId, pid: server.pid }, await setGtidState(ctx, consistency));
   }
-  await rm(markerFile(datadir), { force: true });
   return { endpoint, bytes: artifact.size, durationMs: Date.now() - started };
 }
 
@@ -223,14 +227,25 @@ function invalid(message: string): PermanentError {
   return new PermanentError(message, { code: 'INVALID_TARGET', engine: ENGINE });
 }
 
-/** True when the marker next to `datadir` was left by this restore (same spool dir). */
-async function ownMarker(ctx: Ctx, datadir: string): Promise<boolean> {
+/** The marker this restore left next to `datadir` (same spool dir and backup), or undefined. */
+export async function ownPhysicalMarker(ctx: Ctx, datadir: string): Promise<RestoreMarker | undefined> {
   try {
     const marker = JSON.parse(await readFile(markerFile(datadir), 'utf8')) as RestoreMarker;
-    return marker.spoolDir === ctx.spoolDir && marker.backupId === ctx.backup.backupId;
+    return marker.spoolDir === ctx.spoolDir && marker.backupId === ctx.backup.backupId ? marker : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** True when the marker next to `datadir` was left by this restore. */
+async function ownMarker(ctx: Ctx, datadir: string): Promise<boolean> {
+  return (await ownPhysicalMarker(ctx, datadir)) !== undefined;
+}
+
+/** Marks this restore's data dir finished (after a point-in-time replay, when there is one). */
+export async function markPhysicalRestoreDone(ctx: Ctx, datadir: string): Promise<void> {
+  const marker = await ownPhysicalMarker(ctx, datadir);
+  if (marker) await writeFile(markerFile(datadir), JSON.stringify({ ...marker, done: true } satisfies RestoreMarker));
 }
 
 function portInUse(port: number): Promise<boolean> {

@@ -113,7 +113,9 @@ describe('mysql physical backups (mariabackup)', () => {
     } finally {
       await restored.end();
     }
-    expect((await readdir(path.dirname(datadir))).sort()).toEqual(['data', 'data-binlog', 'data.err', 'data.pid', 'data.sock', 'data.tmp']);
+    expect((await readdir(path.dirname(datadir))).sort()).toEqual(['data', 'data-binlog', 'data.err', 'data.pid', 'data.restore.json', 'data.sock', 'data.tmp']);
+    // The restore's marker stays, marked done: a failed restore's cleanup tells a finished data dir from a half-written one.
+    expect(JSON.parse(await readFile(`${datadir}.restore.json`, 'utf8'))).toMatchObject({ backupId, done: true });
   }, 120_000);
 
   it('refuses a non-empty data dir without force (leaving it alone) and replaces it with force', async () => {

@@ -160,6 +160,7 @@ describe('synthesized restore definition, executed', () => {
     'restore/restore': hostStep(3, (input) => ({ ...input, restored: true })),
     'restore/validate-restore': hostStep(1, (input) => ({ ...input, validation: { ok: true } })),
     'restore/report': (input) => ({ restoredFrom: input.backup.backupId, ok: input.validation.ok }),
+    'restore/cleanup': (input) => ({ target: 'untouched', cause: `${input.error.Cause} — target untouched: not written to` }),
   });
 
   it('runs to Report with the state kept beside the report', async () => {
@@ -168,13 +169,27 @@ describe('synthesized restore definition, executed', () => {
     expect(output).toMatchObject({ backupId: 'latest', prepared: true, restored: true, report: { restoredFrom: 'b-1', ok: true } });
   });
 
-  it('fails with the original error and cause', async () => {
+  it('fails, through the cleanup, with the original error and a cause that says what the target holds', async () => {
     const handlers = restoreHandlers();
     handlers['restore/prepare-target'] = () => {
       throw named('PermanentError', 'target data dir is not empty (use force)');
     };
     const { calls, error } = await run(restore, { backupId: 'latest', target: {} }, handlers);
     expect(calls).not.toContain('Submit restore');
-    expect(error).toMatchObject({ name: 'PermanentError', message: 'target data dir is not empty (use force)' });
+    expect(calls).toContain('Cleanup after failure');
+    expect(error).toMatchObject({ name: 'PermanentError', message: 'target data dir is not empty (use force) — target untouched: not written to' });
+  });
+
+  it('fails with the original error, and says the target is unknown, when the cleanup fails too', async () => {
+    const handlers = restoreHandlers();
+    handlers['restore/restore'] = () => {
+      throw named('PermanentError', 'CHECKSUM_MISMATCH: snapshot.db');
+    };
+    handlers['restore/cleanup'] = () => {
+      throw named('TransientError', 'SSM unreachable');
+    };
+    const { error } = await run(restore, { backupId: 'latest', target: {} }, handlers);
+    expect(error).toMatchObject({ name: 'PermanentError' });
+    expect(error!.message).toMatch(/^CHECKSUM_MISMATCH: snapshot\.db — target unknown: the cleanup after the failure failed too \(.*SSM unreachable.*\)/);
   });
 });

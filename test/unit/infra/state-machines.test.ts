@@ -108,7 +108,7 @@ describe('backup state machine', () => {
 });
 
 describe('restore state machine', () => {
-  it('runs Fetch manifest → Prepare target → Restore → Validate restore → Report, any failure → Fail with the original error', () => {
+  it('runs Fetch manifest → Prepare target → Restore → Validate restore → Report, any failure → cleanup → Fail with the original error', () => {
     const r = defaults.restore.States;
     expect(defaults.restore.StartAt).toBe('Fetch manifest');
     expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Prepare target' });
@@ -118,10 +118,17 @@ describe('restore state machine', () => {
     expect(r['Validate restore']).toMatchObject({ Type: 'Parallel', Next: 'Report' });
     expect(r.Report).toMatchObject({ Type: 'Task', Comment: 'handler:restore/report', ResultPath: '$.report', Next: 'Restore succeeded' });
     expect(r['Restore succeeded']).toEqual({ Type: 'Succeed' });
-    expect(r['Restore failed']).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     for (const name of ['Fetch manifest', 'Prepare target', 'Restore', 'Validate restore', 'Report']) {
-      expect(r[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Restore failed' }]);
+      expect(r[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup after failure' }]);
     }
+    // The cleanup's cause (original message + the target's state) is the Fail's Cause; the error name is the original's.
+    expect(r['Cleanup after failure']).toMatchObject({
+      Type: 'Task', Comment: 'handler:restore/cleanup', ResultPath: '$.cleanup', Next: 'Restore failed',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: 'Cleanup failed' }],
+    });
+    expect(r['Cleanup failed']).toMatchObject({ Type: 'Pass', ResultPath: '$.cleanup', Next: 'Restore failed' });
+    expect((r['Cleanup failed'].Parameters as Record<string, string>)['cause.$']).toMatch(/^States\.Format\('\{\} — target unknown: .*', \$\.error\.Cause, \$\.cleanupError\.Cause\)$/);
+    expect(r['Restore failed']).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.cleanup.cause' });
   });
 });
 
@@ -167,8 +174,8 @@ describe('retry policy', () => {
   const parallels = everyState.filter(([, s]) => s.Type === 'Parallel');
 
   it('names a handler in every Task Comment and sets a Task timeout', () => {
-    // backup: 4 plain + 3 host steps × (Submit, Poll); restore: 2 plain + 3 × 2
-    expect(tasks.length).toBe(4 + 6 + 2 + 6);
+    // backup: 4 plain + 3 host steps × (Submit, Poll); restore: 3 plain + 3 × 2
+    expect(tasks.length).toBe(4 + 6 + 3 + 6);
     for (const [name, task] of tasks) {
       const handler = handlerFromComment(task.Comment as string);
       expect({ name, handler }).toEqual({ name, handler: expect.any(String) });
@@ -188,7 +195,7 @@ describe('retry policy', () => {
 
   it('retries TransientError with capped, jittered exponential backoff on every Task outside host steps', () => {
     const plain = tasks.filter(([name]) => !isHostStepTask(name));
-    expect(plain.map(([name]) => name).sort()).toEqual(['Cleanup', 'Cleanup after failure', 'Fetch manifest', 'Finalize', 'Prepare', 'Report']);
+    expect(plain.map(([name]) => name).sort()).toEqual(['Cleanup', 'Cleanup after failure', 'Cleanup after failure', 'Fetch manifest', 'Finalize', 'Prepare', 'Report']);
     for (const [name, task] of plain) {
       const rules = retriers(task);
       expect({ name, rules }).toEqual({
