@@ -7,8 +7,9 @@ import { PermanentError } from '../core/errors';
 import { consoleLogger } from '../core/logger';
 import { settingsFromEnv, type Settings } from '../core/config/settings';
 import { createRuntime, type Runtime } from '../core/config/runtime';
+import { platformOf } from '../core/config/platform';
 import { currentProcess } from '../core/host/process-identity';
-import { workflowsForSettings, type LocalWorkflows } from '../statemachines/local/local-workflows';
+import type { LocalWorkflows } from '../statemachines/local/local-workflows';
 import { progressReporter, type ProgressReporter } from './progress';
 
 export interface GlobalOptions {
@@ -39,12 +40,18 @@ export class CliContext {
    */
   runtimeFor(role: 'orchestrator' | 'agent' = 'orchestrator'): Promise<Runtime> {
     const orchestrator = role === 'agent' ? this.settings.orchestrator : currentProcess();
-    this.runtime ??= createRuntime({ ...this.settings, orchestrator }, consoleLogger(this.settings.logLevel), this.progress);
+    const platform = platformOf(this.settings, role === 'agent' ? 'agent' : 'cli');
+    this.runtime ??= createRuntime({ ...this.settings, orchestrator, platform }, consoleLogger(this.settings.logLevel), this.progress);
     return this.runtime;
   }
 
-  /** Backups and restores through the synthesized state machines, run in this process. */
+  /**
+   * Backups and restores through the synthesized state machines, run in this process. Loaded on
+   * first use, so the host agent never loads the local runner (an optional dependency).
+   * @throws PermanentError `LOCAL_RUNNER_MISSING` when this installation left it out
+   */
   async workflows(): Promise<LocalWorkflows> {
+    const { workflowsForSettings } = loadLocalWorkflows();
     return workflowsForSettings(await this.runtimeFor(), this.settings);
   }
 
@@ -52,6 +59,26 @@ export class CliContext {
   print(value: unknown, human: () => string): void {
     this.progress.stop();
     process.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+  }
+}
+
+/** The optional package that runs state machines in process. */
+const LOCAL_RUNNER_PACKAGE = 'aws-local-stepfunctions';
+
+type LocalWorkflowsModule = typeof import('../statemachines/local/local-workflows');
+
+function loadLocalWorkflows(): LocalWorkflowsModule {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('../statemachines/local/local-workflows') as LocalWorkflowsModule;
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code !== 'MODULE_NOT_FOUND' || !message.includes(`'${LOCAL_RUNNER_PACKAGE}'`)) throw error;
+    throw new PermanentError(
+      `this installation has no local runner (${LOCAL_RUNNER_PACKAGE}, an optional peer dependency a database host does not need): ` +
+        `backup, restore and demo run the state machines in process with it; install it beside dbbackup (npm install -g ${LOCAL_RUNNER_PACKAGE})`,
+      { code: 'LOCAL_RUNNER_MISSING', cause: error },
+    );
   }
 }
 

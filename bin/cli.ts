@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { LOG_LEVELS } from '../core/config/settings';
 import { CliContext, type GlobalOptions } from './cli-context';
+import { withHostConfig } from '../core/config/host-config';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { backupCommand } from './commands/backup';
 import { restoreCommand } from './commands/restore';
@@ -31,20 +32,24 @@ export function buildProgram(context: () => CliContext): Command {
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<never> {
   let ctx: CliContext | undefined;
-  const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), env)));
+  // The host's own configuration (/etc/dbbackup/dbbackup.env) fills what the environment leaves unset.
+  const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), withHostConfig(env))));
   let code: number = EXIT.ok;
   try {
     await program.parseAsync(argv);
     code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     ctx?.progress.stop();
+    // --json holds for every failure, also one before the context exists (usage, a bad setting).
+    const json = ctx?.json ?? (program.opts<GlobalOptions>().json === true || argv.includes('--json'));
     if (error instanceof CommanderError) {
       code = error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+      if (code !== EXIT.ok && json) process.stdout.write(`${JSON.stringify({ error: { name: 'UsageError', code: 'INVALID_USAGE', message: error.message } })}\n`);
     } else {
       code = exitCodeFor(error);
       const { name, code: errorCode, message } = error as { name?: string; code?: string; message?: string };
       process.stderr.write(`dbbackup: ${message ?? String(error)}${errorCode ? ` [${errorCode}]` : ''}\n`);
-      if (ctx?.json) process.stdout.write(`${JSON.stringify({ error: { name, code: errorCode, message } })}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ error: { name, code: errorCode, message } })}\n`);
     }
   }
   process.exit(code);

@@ -5,23 +5,23 @@
  * |---|---|
  * | 0 | success |
  * | 1 | the operation failed: validation failed, corrupt or damaged backup, restore did not match |
- * | 2 | bad input: usage, unknown engine, invalid config, refused credentials (`AUTH_FAILED`, every engine), backup not found or ambiguous, non-empty target without --force |
+ * | 2 | bad input: usage, unknown engine, invalid config, refused credentials (`AUTH_FAILED`, every engine), a host name that does not resolve (`UNKNOWN_HOST`), a refused secret reference, backup not found or ambiguous, non-empty target without --force, --force outside the host's restore roots, a running server the restore did not start |
  * | 3 | temporarily unavailable: unreachable endpoint, throttling, open circuit; try again later |
  */
-import { AUTH_FAILED } from '../core/errors';
+import { AUTH_FAILED, UNKNOWN_HOST } from '../core/errors';
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, unavailable: 3 } as const;
 
 const BAD_INPUT_CODES = new Set([
   'INVALID_INPUT', 'INVALID_CONFIG', 'INVALID_TARGET', 'INVALID_NAME', 'INVALID_BACKUP_ID', 'INVALID_KEY',
   'INVALID_PATH', 'INVALID_POLICY', 'INVALID_STORE_URL', 'UNKNOWN_ENGINE', 'BACKUP_NOT_FOUND', 'BACKUP_INCOMPLETE',
-  'TARGET_NOT_EMPTY', 'ENGINE_MISMATCH', 'BACKUP_AMBIGUOUS', 'ACCESS_DENIED', 'NO_SUCH_BUCKET', 'SECRET_UNRESOLVED',
-  'PLUGIN_INTEGRITY', 'PLUGIN_NOT_PINNED', 'INCOMPATIBLE_API', 'DUPLICATE_DRIVER', 'INVALID_MANIFEST', AUTH_FAILED,
+  'TARGET_NOT_EMPTY', 'RESTORE_ROOT_REFUSED', 'SERVER_NOT_STARTED_BY_RESTORE', 'ENGINE_MISMATCH', 'BACKUP_AMBIGUOUS', 'ACCESS_DENIED', 'NO_SUCH_BUCKET', 'SECRET_UNRESOLVED', 'SECRET_REF_REFUSED',
+  'PLUGIN_INTEGRITY', 'PLUGIN_NOT_PINNED', 'INCOMPATIBLE_API', 'DUPLICATE_DRIVER', 'INVALID_MANIFEST', AUTH_FAILED, UNKNOWN_HOST,
 ]);
 
 export function exitCodeFor(error: unknown): number {
   const { name, code } = (error ?? {}) as { name?: string; code?: string };
-  if (name === 'TransientError') return EXIT.unavailable;
+  if (name === 'TransientError' || code === 'CIRCUIT_OPEN') return EXIT.unavailable; // an open circuit fails fast, but later may work
   if (name === 'PermanentError' && code && BAD_INPUT_CODES.has(code)) return EXIT.badInput;
   return EXIT.failed;
 }

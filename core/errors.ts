@@ -61,6 +61,23 @@ export function authFailed(message: string, options: { engine: string; driverCod
   return new PermanentError(`authentication failed (${options.driverCode}): ${message}`, { code: AUTH_FAILED, engine: options.engine, cause: options.cause });
 }
 
+/**
+ * The code of a host name that does not resolve (DNS answers "no such name"), the same for every
+ * engine: a typo in the config, the user's to fix (the CLI exits 2), not worth retrying. A DNS
+ * server that cannot answer right now (`EAI_AGAIN`) stays transient.
+ */
+export const UNKNOWN_HOST = 'UNKNOWN_HOST';
+
+/** True when `text` (an error's message or code) says a host name does not resolve. */
+export function isUnknownHostText(text: string): boolean {
+  return /\bENOTFOUND\b|Name resolution failed for target/.test(text);
+}
+
+/** PermanentError {@link UNKNOWN_HOST}, with the driver's own code kept in the message. */
+export function unknownHost(message: string, options: { engine: string; driverCode: string; cause?: unknown }): PermanentError {
+  return new PermanentError(`unknown host (${options.driverCode}): ${message}`, { code: UNKNOWN_HOST, engine: options.engine, cause: options.cause });
+}
+
 /** Maps a driver's native error to one of ours, or returns undefined when it does not recognise it. */
 export type ErrorMapper = (error: unknown) => ClassifiedError | undefined;
 

@@ -14,8 +14,15 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { isNetworkError, PermanentError, TransientError } from './errors';
 
-/** Returns the secret a ref points to. */
-export type SecretResolver = (ref: string) => Promise<string>;
+/**
+ * Returns the secret a ref points to. `field` (e.g. `password`) names where the ref stands, for
+ * error messages.
+ */
+export type SecretResolver = (ref: string, field?: string) => Promise<string>;
+
+/** The reference schemes: `env:`, `file:`, `ssm:`, `secretsmanager:`. */
+export const SECRET_SCHEMES = ['env', 'file', 'ssm', 'secretsmanager'] as const;
+export type SecretScheme = (typeof SECRET_SCHEMES)[number];
 
 /** Where an AWS client connects; `endpoint` lets an SSM stand-in or LocalStack serve it. */
 export interface AwsClientOptions {
@@ -27,12 +34,26 @@ export interface AwsClientOptions {
 export interface SecretResolverOptions {
   /** Environment for `env:` refs. */
   env: Record<string, string | undefined>;
+  /**
+   * The schemes this process resolves (core/config/platform.ts: in AWS only `ssm` and
+   * `secretsmanager`); a ref of another scheme is refused with PermanentError `SECRET_REF_REFUSED`.
+   * @default every scheme
+   */
+  schemes?: readonly SecretScheme[];
   ssm?: AwsClientOptions;
   secretsManager?: AwsClientOptions;
 }
 
 function unresolved(ref: string, reason: string, cause?: unknown): PermanentError {
   return new PermanentError(`secret '${ref}' could not be resolved: ${reason}`, { code: 'SECRET_UNRESOLVED', cause });
+}
+
+/** A ref of a scheme this process does not resolve (an `env:` or `file:` ref in AWS). */
+function refused(ref: string, field: string | undefined, schemes: readonly SecretScheme[]): PermanentError {
+  return new PermanentError(
+    `${field ? `${field}: ` : ''}secret reference '${ref}' is refused: here only ${schemes.map((s) => `${s}:`).join(' and ')} references are resolved (in AWS secrets come from SSM Parameter Store or Secrets Manager, never from the environment or files of the function or the host)`,
+    { code: 'SECRET_REF_REFUSED' },
+  );
 }
 
 const NOT_FOUND = new Set(['ParameterNotFound', 'ParameterVersionNotFound', 'ResourceNotFoundException']);
@@ -75,10 +96,14 @@ function jsonField(ref: string, secret: string, key: string): string {
 export function createSecretResolver(options: SecretResolverOptions): SecretResolver {
   let ssm: SSMClient | undefined;
   let secretsManager: SecretsManagerClient | undefined;
-  return async function resolveSecretRef(ref: string): Promise<string> {
+  const schemes = options.schemes ?? SECRET_SCHEMES;
+  return async function resolveSecretRef(ref: string, field?: string): Promise<string> {
     const colon = ref.indexOf(':');
     const scheme = colon > 0 ? ref.slice(0, colon) : '';
     const rest = ref.slice(colon + 1);
+    if ((SECRET_SCHEMES as readonly string[]).includes(scheme) && !schemes.includes(scheme as SecretScheme)) {
+      throw refused(ref, field, schemes);
+    }
     if (rest.length === 0) throw unresolved(ref, 'the reference is empty after its scheme');
     switch (scheme) {
       case 'env': {
@@ -150,7 +175,7 @@ export async function resolveSecrets<T = unknown>(value: T, resolver: SecretReso
     if (node === null || typeof node !== 'object') return node;
     if (isSecretRef(node)) {
       const ref = node.$secret;
-      if (!cache.has(ref)) cache.set(ref, resolver(ref));
+      if (!cache.has(ref)) cache.set(ref, resolver(ref, where || undefined));
       return cache.get(ref);
     }
     if ('$secret' in node) {
@@ -174,11 +199,20 @@ function isSensitiveKey(key: string): boolean {
 }
 
 /**
- * Keys whose values ARE secrets, and so must be given by reference, never inline: those ending
- * in a secret word (`password`, `clientSecret`, `access_key`), but not `passwordFile` and the like.
+ * Keys that end in a secret word but hold no secret: etcd's `clusterToken` (`--initial-cluster-token`)
+ * only keeps two clusters from joining each other by mistake, and a restore returns it as part of
+ * where the restored cluster is. Compared without `-`, `_` and case.
+ */
+const NOT_SECRETS = new Set(['clustertoken']);
+
+/**
+ * Keys whose values ARE secrets, and so must be given by reference, never inline (and are the only
+ * keys a reference may stand in): those ending in a secret word (`password`, `clientSecret`,
+ * `access_key`), but not `passwordFile` and the like, nor the few in {@link NOT_SECRETS}.
  */
 export function isSecretValuedKey(key: string): boolean {
-  return ENDS_WITH_SECRET_WORD.test(key.replace(/[-_]/g, ''));
+  const bare = key.replace(/[-_]/g, '');
+  return ENDS_WITH_SECRET_WORD.test(bare) && !NOT_SECRETS.has(bare.toLowerCase());
 }
 
 /** What masked values are replaced with. */

@@ -1,26 +1,30 @@
 /**
  * The deployable system: the store bucket, the step functions with least-privilege roles, the
- * backup and restore state machines, one schedule per configured instance, alarms and a dashboard,
- * and a managed policy for the database hosts' instance roles.
+ * backup and restore state machines, one backup schedule and one prune schedule per configured
+ * instance, alarms and a dashboard, and one managed policy per database host for its instance role.
  */
 import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BackupStateMachine } from '../statemachines/backup-state-machine';
 import { RestoreStateMachine } from '../statemachines/restore-state-machine';
 import type { RetryPolicyProps } from '../statemachines/retry-policy';
 import { DEFAULT_EXECUTION_TIMEOUT } from '../statemachines/workflow';
+import { AgentInstall } from './agent-install';
+import { AgentStepDocument } from './agent-step-document';
 import { BackupBucket, type BackupBucketProps } from './backup-bucket';
 import { FUNCTION_ACCESS } from './function-access';
 import {
-  addStatements, DEFAULT_MANAGED_TAG, hostRunnerStatements, RUN_SHELL_SCRIPT_DOCUMENT, secretsStatements, storeStatements,
+  addStatements, DEFAULT_MANAGED_TAG, hostRunnerStatements, secretsStatements, storeStatements,
   type ManagedTag,
 } from './iam-statements';
-import { secretRefs, type InstanceConfig } from './instances';
+import type { InstanceConfig } from './instances';
+import { HostPolicies } from './host-policies';
+import { checkSecretRefs } from './secret-refs';
 import { Monitoring } from './monitoring';
 import { suppressAcceptedFindings } from './nag-suppressions';
-import { BackupSchedules } from './schedules';
+import { backupRule, InstanceSchedules } from './schedules';
+import { pruneRule } from './prune-schedules';
 import { StepLambdas, type StepLambdasProps } from './step-lambdas';
 
 /** Log levels the functions understand (core/config/settings.ts). */
@@ -42,7 +46,7 @@ export interface BackupStackProps extends StackProps {
   readonly hostStepTimeout?: Duration;
   /** Functions' log level. @default 'info' */
   readonly logLevel?: FunctionLogLevel;
-  /** Command line that runs the agent CLI on database hosts. @default 'dbbackup' */
+  /** Command line that runs the agent CLI on database hosts (fixed in the agent-step document). @default 'dbbackup' */
   readonly agentCommand?: string;
   /** Tag a database host must carry to receive commands. @default dbbackup:managed=true */
   readonly managedTag?: ManagedTag;
@@ -64,10 +68,17 @@ export class BackupStack extends Stack {
   public readonly functions: StepLambdas;
   public readonly backup: BackupStateMachine;
   public readonly restore: RestoreStateMachine;
-  public readonly schedules: BackupSchedules;
+  /** The backup of each instance, on its schedule. */
+  public readonly schedules: InstanceSchedules;
+  /** The prune of each instance, on its retention schedule. */
+  public readonly pruneSchedules: InstanceSchedules;
   public readonly monitoring: Monitoring;
-  /** Attach to the instance role of every database host: the agent there reads and writes the store. */
-  public readonly dbHostPolicy: iam.ManagedPolicy;
+  /** One managed policy per database host: attach each to that host's instance role (host-policies.ts). */
+  public readonly hostPolicies: HostPolicies;
+  /** The one SSM document the functions send: runs a host step with the agent. */
+  public readonly agentStepDocument: AgentStepDocument;
+  /** Puts the agent on every managed host and keeps it current. */
+  public readonly agentInstall: AgentInstall;
 
   constructor(scope: Construct, id: string, props: BackupStackProps) {
     super(scope, id, props);
@@ -81,17 +92,20 @@ export class BackupStack extends Stack {
     }
 
     this.store = new BackupBucket(this, 'Store', props.bucket);
+    this.agentStepDocument = new AgentStepDocument(this, 'AgentStep', { bucket: this.store.bucket, agentCommand: props.agentCommand });
+    this.agentInstall = new AgentInstall(this, 'AgentInstall', { projectRoot: props.projectRoot, managedTag: props.managedTag ?? DEFAULT_MANAGED_TAG });
     const logLevel = props.logLevel ?? 'info';
     this.functions = new StepLambdas(this, 'Steps', {
       ...props.functions,
       projectRoot: props.projectRoot,
       environment: {
         DBBACKUP_STORE: `s3://${this.store.bucket.bucketName}`,
+        // Step input comes from the console: secrets only from SSM and Secrets Manager (core/config/platform.ts).
+        DBBACKUP_PLATFORM: 'aws',
         DBBACKUP_LOG_LEVEL: logLevel,
         POWERTOOLS_LOG_LEVEL: logLevel.toUpperCase(),
         DBBACKUP_HOST_RUNNER: 'ssm',
-        DBBACKUP_SSM_DOCUMENT: RUN_SHELL_SCRIPT_DOCUMENT,
-        DBBACKUP_AGENT_COMMAND: props.agentCommand ?? 'dbbackup',
+        DBBACKUP_SSM_DOCUMENT: this.agentStepDocument.documentName,
         DBBACKUP_HOST_STEP_TIMEOUT_SECONDS: String(hostStepTimeout.toSeconds()),
       },
     });
@@ -100,7 +114,9 @@ export class BackupStack extends Stack {
     for (const [handler, fn] of this.functions.all()) {
       const access = FUNCTION_ACCESS[handler];
       addStatements(fn, storeStatements(this.store.bucket, this.store.key, access.backups));
-      if (access.hostRunner) addStatements(fn, hostRunnerStatements(this, { managedTag: props.managedTag }));
+      if (access.hostRunner) {
+        addStatements(fn, hostRunnerStatements(this, { documentName: this.agentStepDocument.documentName, managedTag: props.managedTag }));
+      }
       if (access.secrets) addStatements(fn, secretsStatements(this, { parameterPrefix, secretNamePrefix }));
     }
 
@@ -123,7 +139,8 @@ export class BackupStack extends Stack {
     this.backup = new BackupStateMachine(this, 'Backup', { ...workflow, functions: this.functions.backup, maxConcurrency: props.maxConcurrency });
     this.restore = new RestoreStateMachine(this, 'Restore', { ...workflow, functions: this.functions.restore });
 
-    this.schedules = new BackupSchedules(this, 'Schedules', { instances: props.instances, stateMachine: this.backup.stateMachine });
+    this.schedules = new InstanceSchedules(this, 'Schedules', { instances: props.instances, ruleOf: backupRule(this.backup.stateMachine) });
+    this.pruneSchedules = new InstanceSchedules(this, 'PruneSchedules', { instances: props.instances, ruleOf: pruneRule(this.functions.maintenance.prune) });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       instances: props.instances,
       backupStateMachine: this.backup.stateMachine,
@@ -131,44 +148,31 @@ export class BackupStack extends Stack {
       alarmEmail: props.alarmEmail,
     });
 
-    this.dbHostPolicy = new iam.ManagedPolicy(this, 'DbHostPolicy', {
-      description: 'dbbackup: attach to database hosts\' instance role (the host agent reads/writes the store and resolves secrets)',
-      statements: [
-        ...storeStatements(this.store.bucket, this.store.key, 'readWrite'),
-        ...secretsStatements(this, { parameterPrefix, secretNamePrefix }),
-      ],
+    this.hostPolicies = new HostPolicies(this, 'HostPolicies', {
+      instances: props.instances, bucket: this.store.bucket, key: this.store.key, parameterPrefix, secretNamePrefix,
+      commonStatements: this.agentInstall.hostStatements(),
     });
 
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName, description: 'the store: s3://<this>' });
     new CfnOutput(this, 'BackupStateMachineArn', { value: this.backup.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RestoreStateMachineArn', { value: this.restore.stateMachine.stateMachineArn, description: 'start a restore here (console input: see README)' });
+    new CfnOutput(this, 'AgentStepDocumentName', {
+      value: this.agentStepDocument.documentName,
+      description: 'the SSM document that runs host steps (DBBACKUP_SSM_DOCUMENT for a CLI using the SSM host runner)',
+    });
+    new CfnOutput(this, 'AgentInstallDocumentName', {
+      value: this.agentInstall.documentName,
+      description: 'the SSM document that installs or updates the agent on a host (the stack runs it on every tagged host)',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
-    new CfnOutput(this, 'DbHostPolicyArn', { value: this.dbHostPolicy.managedPolicyArn, description: `attach to DB hosts' instance role; tag the hosts ${(props.managedTag ?? DEFAULT_MANAGED_TAG).key}=${(props.managedTag ?? DEFAULT_MANAGED_TAG).value}` });
+    const tag = props.managedTag ?? DEFAULT_MANAGED_TAG;
+    for (const [host, policy] of this.hostPolicies.byHost) {
+      new CfnOutput(this, `HostPolicyArn${host.replace(/[^A-Za-z0-9]/g, '')}`, {
+        value: policy.managedPolicyArn,
+        description: `attach to the instance role of ${host} (tagged ${tag.key}=${tag.value}); it holds only for that host's credentials`,
+      });
+    }
 
     suppressAcceptedFindings(this, { parameterPrefix, secretNamePrefix });
   }
-}
-
-/** Refuses secret references the functions would not be allowed to read. */
-function checkSecretRefs(instances: readonly InstanceConfig[], parameterPrefix: string, secretNamePrefix: string): void {
-  for (const instance of instances) {
-    for (const ref of secretRefs(instance.config)) {
-      const ok = ref.startsWith('ssm:')
-        ? ref.slice('ssm:'.length).startsWith(parameterPrefix)
-        : secretName(ref.slice('secretsmanager:'.length)).startsWith(secretNamePrefix);
-      if (!ok) {
-        throw new Error(
-          `instance ${instance.engine}/${instance.name}: secret '${ref}' is outside what the functions may read ` +
-            `(SSM parameters under '${parameterPrefix}', Secrets Manager names starting '${secretNamePrefix}')`,
-        );
-      }
-    }
-  }
-}
-
-/** The secret name of a Secrets Manager ref body (`name[#key]` or an ARN). */
-function secretName(body: string): string {
-  const withoutKey = body.split('#')[0];
-  const arn = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/.exec(withoutKey);
-  return arn ? arn[1] : withoutKey;
 }

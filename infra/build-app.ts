@@ -6,7 +6,7 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import path from 'node:path';
 import { BackupStack, type BackupStackProps } from './backup-stack';
-import { DEFAULT_INSTANCES_FILE, loadInstances, type InstanceConfig } from './instances';
+import { DEFAULT_INSTANCES_FILE, loadInstances, parseInstances, type InstanceInput } from './instances';
 
 /**
  * Feature flags, set here rather than in cdk.json so that tests (which build the app in process)
@@ -24,8 +24,8 @@ export const DEFAULT_STACK_NAME = 'DbBackup';
 export interface BuildAppOptions {
   /** Repository root. @default the parent of infra/ */
   readonly projectRoot?: string;
-  /** Instances; otherwise read from `instancesFile`. */
-  readonly instances?: readonly InstanceConfig[];
+  /** Instances (checked as the file's are); otherwise read from `instancesFile`. */
+  readonly instances?: readonly InstanceInput[];
   /**
    * Instances file, relative to `projectRoot`. @default the `instancesFile` context value, else
    * DBBACKUP_INSTANCES_FILE, else dbbackup.instances.json
@@ -52,7 +52,7 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
   if (options.skipBundling) app.node.setContext('aws:cdk:bundling-stacks', []);
   const instancesFile =
     options.instancesFile ?? (app.node.tryGetContext('instancesFile') as string | undefined) ?? process.env.DBBACKUP_INSTANCES_FILE ?? DEFAULT_INSTANCES_FILE;
-  const instances = options.instances ?? loadInstances(instancesFile, projectRoot);
+  const instances = options.instances ? parseInstances({ instances: options.instances }, 'buildApp({ instances })') : loadInstances(instancesFile, projectRoot);
   const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? DEFAULT_STACK_NAME;
   const stack = new BackupStack(app, stackName, {
     description: 'dbbackup: scheduled database backups and console-started restores on Step Functions',

@@ -4,14 +4,18 @@
  *
  * | function | backups/* | SSM host runner | secrets |
  * |---|---|---|---|
- * | backup/prepare | read | – | yes (discovers nodes from the database) |
- * | backup/snapshot, backup/validate | read | yes | yes (without a host, node steps run in Lambda) |
- * | backup/upload, backup/cleanup | read+write | yes | yes (idem) |
+ * | backup/prepare | read+write (run.json; discards a dead run's backup) | – | yes (checks the config, discovers nodes from the database) |
+ * | backup/snapshot, backup/validate, backup/upload | read | yes | – (the agent on the host resolves them) |
+ * | backup/cleanup | read+write (discards a failed backup) | yes | – |
  * | backup/finalize | read+write (writes manifest.json) | – | – |
  * | restore/fetch-manifest | read | – | yes (checks the target config) |
- * | restore/prepare-target, restore/restore, restore/validate-restore | read | yes | yes (target credentials) |
+ * | restore/prepare-target, restore/restore, restore/validate-restore | read | yes | – (the agent on the host resolves them) |
  * | restore/report | read | – | – |
- * | restore/cleanup | read | yes | yes (idem: it looks at the target and stops what the restore started) |
+ * | restore/cleanup | read | yes | – (idem; it writes the failure record under state/) |
+ * | maintenance/prune | read+delete (the instance's expired backups) | – | – |
+ *
+ * Host steps never run in a function: the SSM host runner refuses a step without a host, and the
+ * instances file requires one.
  */
 import type { HandlerId } from '../statemachines/handlers';
 import type { BackupsAccess } from './iam-statements';
@@ -28,16 +32,17 @@ export interface FunctionAccess {
 
 /** The access of every step function. */
 export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
-  'backup/prepare': { backups: 'read', hostRunner: false, secrets: true },
-  'backup/snapshot': { backups: 'read', hostRunner: true, secrets: true },
-  'backup/validate': { backups: 'read', hostRunner: true, secrets: true },
-  'backup/upload': { backups: 'readWrite', hostRunner: true, secrets: true },
+  'backup/prepare': { backups: 'readWrite', hostRunner: false, secrets: true },
+  'backup/snapshot': { backups: 'read', hostRunner: true, secrets: false },
+  'backup/validate': { backups: 'read', hostRunner: true, secrets: false },
+  'backup/upload': { backups: 'read', hostRunner: true, secrets: false },
   'backup/finalize': { backups: 'readWrite', hostRunner: false, secrets: false },
-  'backup/cleanup': { backups: 'readWrite', hostRunner: true, secrets: true },
+  'backup/cleanup': { backups: 'readWrite', hostRunner: true, secrets: false },
   'restore/fetch-manifest': { backups: 'read', hostRunner: false, secrets: true },
-  'restore/prepare-target': { backups: 'read', hostRunner: true, secrets: true },
-  'restore/restore': { backups: 'read', hostRunner: true, secrets: true },
-  'restore/validate-restore': { backups: 'read', hostRunner: true, secrets: true },
+  'restore/prepare-target': { backups: 'read', hostRunner: true, secrets: false },
+  'restore/restore': { backups: 'read', hostRunner: true, secrets: false },
+  'restore/validate-restore': { backups: 'read', hostRunner: true, secrets: false },
   'restore/report': { backups: 'read', hostRunner: false, secrets: false },
-  'restore/cleanup': { backups: 'read', hostRunner: true, secrets: true },
+  'restore/cleanup': { backups: 'read', hostRunner: true, secrets: false },
+  'maintenance/prune': { backups: 'readDelete', hostRunner: false, secrets: false },
 };

@@ -1,10 +1,10 @@
 /**
- * The least-privilege IAM statements of the framework, as plain statements so the same ones serve
- * the functions' roles and the policy operators attach to their database hosts:
+ * The least-privilege IAM statements of the step functions' roles (the database hosts' policies,
+ * scoped to their own instances, are host-policies.ts):
  *
- * - the store: objects under `backups/*` (read, or read+write) and `state/*` (read+write), and
- *   listing only those prefixes; the bucket key for SSE-KMS;
- * - the SSM host runner: `ssm:SendCommand` only with the `AWS-RunShellScript` document and only to
+ * - the store: objects under `backups/*` (read, read+write, or read+delete) and `state/*`
+ *   (read+write), and listing only those prefixes; the bucket key for SSE-KMS;
+ * - the SSM host runner: `ssm:SendCommand` only with the stack's agent-step document and only to
  *   instances tagged `dbbackup:managed=true`; reading and cancelling command invocations;
  * - secrets: SSM parameters under one path and Secrets Manager secrets under one name prefix,
  *   and `kms:Decrypt` only when called through those two services.
@@ -17,9 +17,6 @@ import type { Construct } from 'constructs';
 import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
 
 
-/** The SSM document host steps run as. */
-export const RUN_SHELL_SCRIPT_DOCUMENT = 'AWS-RunShellScript';
-
 /** The tag (key and value) an instance must carry to receive commands. */
 export interface ManagedTag {
   readonly key: string;
@@ -30,10 +27,15 @@ export interface ManagedTag {
 export const DEFAULT_MANAGED_TAG: ManagedTag = { key: 'dbbackup:managed', value: 'true' };
 
 /** How much of `backups/*` a principal may touch. */
-export type BackupsAccess = 'read' | 'readWrite';
+export type BackupsAccess = 'read' | 'readWrite' | 'readDelete';
 
 const READ_OBJECT_ACTIONS = ['s3:GetObject'];
 const WRITE_OBJECT_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject'];
+const BACKUPS_ACTIONS: Record<BackupsAccess, { sid: string; actions: string[] }> = {
+  read: { sid: 'ReadBackups', actions: READ_OBJECT_ACTIONS },
+  readWrite: { sid: 'ReadWriteBackups', actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS] },
+  readDelete: { sid: 'ReadDeleteBackups', actions: [...READ_OBJECT_ACTIONS, 's3:DeleteObject'] },
+};
 
 /** Store access: `backups/*` as `backups`, `state/*` read+write, listing both, the bucket key. */
 export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: BackupsAccess): iam.PolicyStatement[] {
@@ -50,11 +52,7 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
       actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS],
       resources: [objects(STATE_ROOT)],
     }),
-    new iam.PolicyStatement({
-      sid: backups === 'read' ? 'ReadBackups' : 'ReadWriteBackups',
-      actions: backups === 'read' ? READ_OBJECT_ACTIONS : [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS],
-      resources: [objects(BACKUPS_ROOT)],
-    }),
+    new iam.PolicyStatement({ ...BACKUPS_ACTIONS[backups], resources: [objects(BACKUPS_ROOT)] }),
     new iam.PolicyStatement({
       sid: 'UseBucketKey',
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -64,23 +62,25 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
   return statements;
 }
 
-/** Where the host runner may send commands. */
+/** What the host runner may send, and where. */
 export interface HostRunnerAccessProps {
+  /** The one document it may send: the stack's agent-step document. */
+  readonly documentName: string;
   /** Tag an instance must carry. @default DEFAULT_MANAGED_TAG */
   readonly managedTag?: ManagedTag;
 }
 
 /** SSM Run Command: send only the one document, only to tagged instances; follow and cancel commands. */
-export function hostRunnerStatements(scope: Construct, props: HostRunnerAccessProps = {}): iam.PolicyStatement[] {
+export function hostRunnerStatements(scope: Construct, props: HostRunnerAccessProps): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
   const tag = props.managedTag ?? DEFAULT_MANAGED_TAG;
-  const documentArn = Arn.format({ service: 'ssm', account: '', resource: 'document', resourceName: RUN_SHELL_SCRIPT_DOCUMENT }, stack);
+  const documentArn = Arn.format({ service: 'ssm', resource: 'document', resourceName: props.documentName }, stack);
   const instanceArns = [
     Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, stack),
     Arn.format({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }, stack),
   ];
   return [
-    new iam.PolicyStatement({ sid: 'SendRunShellScript', actions: ['ssm:SendCommand'], resources: [documentArn] }),
+    new iam.PolicyStatement({ sid: 'SendAgentStepDocument', actions: ['ssm:SendCommand'], resources: [documentArn] }),
     new iam.PolicyStatement({
       sid: 'SendToManagedInstances',
       actions: ['ssm:SendCommand'],
@@ -90,7 +90,7 @@ export function hostRunnerStatements(scope: Construct, props: HostRunnerAccessPr
     new iam.PolicyStatement({
       sid: 'FollowCommands',
       // These actions support no resource-level permissions.
-      actions: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:CancelCommand'],
+      actions: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
       resources: ['*'],
     }),
   ];

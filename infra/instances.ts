@@ -8,19 +8,24 @@
  *     "config": { "endpoints": ["https://10.0.0.1:2379"], "username": "backup",
  *                 "password": { "$secret": "ssm:/dbbackup/etcd/main/password" } },
  *     "host": "i-0123456789abcdef0",
- *     "schedule": "cron(0 3 * * ? *)", "rpoHours": 26, "rateLimit": 52428800 } ] }
+ *     "schedule": "cron(0 3 * * ? *)", "rpoHours": 26, "rateLimit": 52428800,
+ *     "retention": { "keepLast": 7, "maxAgeDays": 30 } } ] }
  * ```
  *
  * The config of each instance ends up in plain text in its EventBridge rule (and so in the
  * CloudFormation template), so secrets must be `{ "$secret": "ssm:/..." }` or
  * `{ "$secret": "secretsmanager:..." }` references, which the functions resolve at run time.
- * A string under a key that names a secret (password, token, …) is refused.
+ * A string under a key that names a secret (password, token, …) is refused, and so is a
+ * reference under any other key. Each config is checked against its driver's schema when the
+ * file is read (at synth), with its references standing in for the secrets.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeIssue } from '../core/config/issues';
+import { describeIssue, issueProblems, issuesOf } from '../core/config/issues';
 import { refuseInlineSecrets } from '../core/config/secret-fields';
+import { builtinPlugins } from '../core/driver/builtin';
+import { isSecretRef } from '../core/secrets';
 
 /** The file read when no other is named, relative to the project root. */
 export const DEFAULT_INSTANCES_FILE = 'dbbackup.instances.json';
@@ -33,6 +38,20 @@ const SCHEDULE = /^(cron\(\s*\S+(\s+\S+){5}\s*\)|rate\(\s*[1-9]\d*\s+(minute|min
 
 /** An EC2 instance id or an SSM managed (hybrid) instance id. */
 const MANAGED_INSTANCE = /^(i|mi)-[0-9a-f]{8,17}$/;
+
+const managedInstance = z.string().regex(MANAGED_INSTANCE, 'must be an EC2 instance id (i-…) or an SSM managed instance id (mi-…)');
+
+/**
+ * Retention of one instance, applied by its scheduled prune (core/catalog/prune.ts): a backup is
+ * kept while it is among the `keepLast` newest or younger than `maxAgeDays`; the newest verified
+ * one is always kept.
+ */
+const retentionSchema = z.strictObject({
+  keepLast: z.number().int().min(1, 'must be a whole number ≥ 1').optional(),
+  maxAgeDays: z.number().positive().optional(),
+  /** When the prune runs. */
+  schedule: z.string().regex(SCHEDULE, 'must be an EventBridge expression: cron(min hour day month weekday year) or rate(N minutes|hours|days)').default('rate(1 day)'),
+}).refine((r) => r.keepLast !== undefined || r.maxAgeDays !== undefined, { message: 'give keepLast and/or maxAgeDays' });
 
 /** Secret reference schemes the functions can resolve in AWS. */
 const AWS_SECRET_REF = /^(ssm:\/\S+|secretsmanager:\S+)$/;
@@ -57,9 +76,12 @@ export const instanceSchema = z.strictObject({
   config: configSchema,
   /**
    * SSM managed instance id of the host where host-local steps run (the agent CLI installed, tagged
-   * dbbackup:managed=true). The deployed functions use the SSM host runner, which needs one.
+   * dbbackup:managed=true). The deployed functions run every host step there through SSM; the
+   * host's IAM policy (host-policies.ts) gives it this instance's backups, state and secrets.
    */
-  host: z.string().regex(MANAGED_INSTANCE, 'must be an EC2 instance id (i-…) or an SSM managed instance id (mi-…)').optional(),
+  host: managedInstance,
+  /** Other hosts that may restore this instance's backups (they may read them, never write). */
+  restoreHosts: z.array(managedInstance).default([]),
   /** EventBridge schedule expression, e.g. `cron(0 3 * * ? *)` or `rate(6 hours)`. */
   schedule: z.string().regex(SCHEDULE, 'must be an EventBridge expression: cron(min hour day month weekday year) or rate(N minutes|hours|days)'),
   /** Recovery point objective: the staleness alarm fires when the last good backup is older. */
@@ -69,10 +91,14 @@ export const instanceSchema = z.strictObject({
     .max(168, 'must be at most 168 (7 days: the longest window a CloudWatch alarm evaluates)'),
   /** Upload rate limit in bytes/s; absent or 0 = unlimited. */
   rateLimit: z.number().int().nonnegative().optional(),
+  /** How long backups are kept: a prune runs for this instance on `schedule` (schedules.ts). */
+  retention: retentionSchema,
 });
 
-/** One instance of the file. */
+/** One instance, checked and with its defaults. */
 export type InstanceConfig = z.infer<typeof instanceSchema>;
+/** One instance as written in the file. */
+export type InstanceInput = z.input<typeof instanceSchema>;
 
 /** The whole file. */
 export const instancesFileSchema = z
@@ -90,8 +116,36 @@ export const instancesFileSchema = z
         ctx.addIssue({ code: 'custom', path: ['instances', index, 'name'], message: `duplicates instances[${first}] (${key})` });
       }
       seen.set(key, index);
+      for (const issue of driverConfigIssues(instance.engine, instance.config)) {
+        ctx.addIssue({ code: 'custom', path: ['instances', index, ...issue.path], message: issue.message });
+      }
     });
   });
+
+/**
+ * What the built-in driver of `engine` (the ones the stack's functions carry) says is wrong with
+ * `config`, each secret reference standing in for its secret; paths start at `engine` or `config`.
+ */
+function driverConfigIssues(engine: string, config: Record<string, unknown>): Array<{ path: PropertyKey[]; message: string }> {
+  const plugins = builtinPlugins();
+  const plugin = plugins.find((p) => p.manifest.name === engine);
+  if (!plugin) {
+    return [{ path: ['engine'], message: `unknown engine '${engine}' (the functions carry the built-in drivers: ${plugins.map((p) => p.manifest.name).join(', ')})` }];
+  }
+  const parsed = plugin.manifest.configSchema.safeParse(withPlaceholders(config));
+  if (parsed.success) return [];
+  return (issuesOf(parsed.error) ?? [{ message: String(parsed.error) }])
+    .flatMap(issueProblems)
+    .map(({ path, problem }) => ({ path: ['config', ...path], message: problem }));
+}
+
+/** `value` with every `{ "$secret": ... }` replaced by a placeholder string, as it is once resolved. */
+function withPlaceholders(value: unknown): unknown {
+  if (isSecretRef(value)) return 'secret-resolved-at-run-time';
+  if (Array.isArray(value)) return value.map(withPlaceholders);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, withPlaceholders(child)]));
+}
 
 /** A malformed instances file: the message names the file and the field. */
 export class InstancesConfigError extends Error {

@@ -10,6 +10,9 @@ import type { IConstruct } from 'constructs';
 import type { BackupStack } from './backup-stack';
 import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
 import { FUNCTION_ACCESS } from './function-access';
+import { hostSecretPrefixes, type HostScope } from './host-policies';
+import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
+import { RESTORES_ROOT } from '../core/restore/restore-records';
 
 /** One accepted finding: the rule id (with its finding in brackets for granular rules) and why. */
 export interface AcceptedFinding {
@@ -78,7 +81,7 @@ function hostRunnerFindings(stack: Stack): AcceptedFinding[] {
   return [
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${region}:${account}:instance/*]`,
-      reason: 'Database hosts are chosen per instance at run time; ssm:SendCommand is only allowed to instances tagged for dbbackup (ssm:resourceTag condition) and only with the AWS-RunShellScript document.',
+      reason: 'Database hosts are chosen per instance at run time; ssm:SendCommand is only allowed to instances tagged for dbbackup (ssm:resourceTag condition) and only with the stack\'s agent-step document.',
     },
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:managed-instance/*]`,
@@ -86,7 +89,47 @@ function hostRunnerFindings(stack: Stack): AcceptedFinding[] {
     },
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ssm:GetCommandInvocation, ssm:ListCommandInvocations and ssm:CancelCommand support no resource-level permissions; they only read or cancel commands.',
+      reason: 'ssm:GetCommandInvocation and ssm:CancelCommand support no resource-level permissions; they only read or cancel commands.',
+    },
+  ];
+}
+
+/** The wildcards of one database host's policy (host-policies.ts): each within that host's own prefixes. */
+function hostPolicyFindings(stack: Stack, bucketRef: string, host: string, scope: HostScope, prefixes: { readonly parameterPrefix: string; readonly secretNamePrefix: string }): AcceptedFinding[] {
+  const { region, account } = regionAccount(stack);
+  const mine = hostSecretPrefixes(host, prefixes);
+  const only = `, for ${host}'s own credentials only (source-instance condition)`;
+  const perInstance = [...scope.own, ...scope.restoreOnly].flatMap(({ engine, name }) => [
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${BACKUPS_ROOT}/${engine}/${name}/*]`,
+      reason: `Artifacts and run records of ${engine}/${name} have generated keys; access is limited to that instance's prefix${only}; deleting and writing manifests are denied.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${STATE_ROOT}/circuit-breakers/${engine}/${name}/*]`,
+      reason: `Circuit-breaker state of ${engine}/${name}'s endpoints has generated keys; access is limited to that instance's prefix${only}.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${RESTORES_ROOT}/${engine}/${name}/*]`,
+      reason: `The records restore steps hand on to each other (per restore id) for ${engine}/${name} have generated keys; read and write only, limited to that instance's prefix${only}.`,
+    },
+  ]);
+  return [
+    ...perInstance,
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${AGENT_RESULTS_PREFIX}${host}/*]`,
+      reason: `Agent results have generated keys; ${host} may only write (not read) results under its own prefix${only}.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter${mine.parameter}*]`,
+      reason: `Restore targets' credentials for ${host} are parameters operators put under ${mine.parameter}; reading is limited to that path${only}.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${region}:${account}:secret:${mine.secret}*]`,
+      reason: `Restore targets' credentials for ${host} are secrets operators name under ${mine.secret}; reading is limited to that prefix${only}.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:${region}:${account}:key/*]`,
+      reason: `SecureString parameters and secrets may use any key the operator chose; kms:Decrypt is only allowed through SSM and Secrets Manager (kms:ViaService)${only}.`,
     },
   ];
 }
@@ -115,7 +158,9 @@ export function suppressAcceptedFindings(stack: BackupStack, options: { readonly
     ]);
   }
 
-  acknowledge(stack.dbHostPolicy, [...storeFindings(bucketRef), ...secrets]);
+  for (const [host, policy] of stack.hostPolicies.byHost) {
+    acknowledge(policy, hostPolicyFindings(stack, bucketRef, host, stack.hostPolicies.scopes.get(host)!, options));
+  }
 
   for (const machine of [stack.backup.stateMachine, stack.restore.stateMachine]) {
     acknowledge(machine, [

@@ -1,6 +1,7 @@
 /**
- * One EventBridge rule per configured instance, starting the backup state machine on the
- * instance's schedule with the instance's backup request as execution input. A missed or failed
+ * One EventBridge rule per configured instance and purpose ({@link InstanceSchedules}): its backup,
+ * starting the backup state machine on the instance's schedule with the instance's backup request
+ * as execution input ({@link backupRule}), and its prune (prune-schedules.ts). A missed or failed
  * start is not retried forever: the staleness alarm (monitoring.ts) reports it.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -10,13 +11,13 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { InstanceConfig } from './instances';
 
-/** The backup state machine's execution input for one instance: `{ engine, instance, config, rateLimit?, host? }`. */
+/** The backup state machine's execution input for one instance: `{ engine, instance, config, host, rateLimit? }`. */
 export interface BackupExecutionInput {
   readonly engine: string;
   readonly instance: string;
   readonly config: Readonly<Record<string, unknown>>;
   readonly rateLimit?: number;
-  readonly host?: string;
+  readonly host: string;
 }
 
 /** The backup request a schedule starts for `instance` (config keeps its `$secret` references). */
@@ -25,40 +26,55 @@ export function backupExecutionInput(instance: InstanceConfig): BackupExecutionI
     engine: instance.engine,
     instance: instance.name,
     config: instance.config,
+    host: instance.host,
     ...(instance.rateLimit !== undefined ? { rateLimit: instance.rateLimit } : {}),
-    ...(instance.host !== undefined ? { host: instance.host } : {}),
   };
 }
 
-/** Schedules of every instance. */
-export interface BackupSchedulesProps {
-  readonly instances: readonly InstanceConfig[];
-  readonly stateMachine: sfn.IStateMachine;
+/** What one instance's rule does: `what` (for its description) on `schedule`, through `target`. */
+export interface InstanceRule {
+  readonly what: string;
+  readonly schedule: string;
+  readonly target: events.IRuleTarget;
 }
 
-/** The schedule rules, one per instance. */
-export class BackupSchedules extends Construct {
+export interface InstanceSchedulesProps {
+  readonly instances: readonly InstanceConfig[];
+  /** The rule of one instance (see {@link backupRule}, prune-schedules.ts's `pruneRule`). */
+  readonly ruleOf: (instance: InstanceConfig) => InstanceRule;
+}
+
+/** One EventBridge rule per instance. */
+export class InstanceSchedules extends Construct {
   /** Rules by `<engine>/<instance>`. */
   public readonly rules: ReadonlyMap<string, events.Rule>;
 
-  constructor(scope: Construct, id: string, props: BackupSchedulesProps) {
+  constructor(scope: Construct, id: string, props: InstanceSchedulesProps) {
     super(scope, id);
     const rules = new Map<string, events.Rule>();
     for (const instance of props.instances) {
       const key = `${instance.engine}/${instance.name}`;
+      const { what, schedule, target } = props.ruleOf(instance);
       const rule = new events.Rule(this, `${instance.engine}-${instance.name}`, {
-        description: `dbbackup: back up ${key} on ${instance.schedule}`,
-        schedule: events.Schedule.expression(instance.schedule),
+        description: `dbbackup: ${what} ${key} on ${schedule}`,
+        schedule: events.Schedule.expression(schedule),
       });
-      rule.addTarget(
-        new targets.SfnStateMachine(props.stateMachine, {
-          input: events.RuleTargetInput.fromObject(backupExecutionInput(instance)),
-          retryAttempts: 3,
-          maxEventAge: Duration.hours(1),
-        }),
-      );
+      rule.addTarget(target);
       rules.set(key, rule);
     }
     this.rules = rules;
   }
+}
+
+/** An instance's backup: the backup state machine started on its `schedule` with its backup request. */
+export function backupRule(stateMachine: sfn.IStateMachine): (instance: InstanceConfig) => InstanceRule {
+  return (instance) => ({
+    what: 'back up',
+    schedule: instance.schedule,
+    target: new targets.SfnStateMachine(stateMachine, {
+      input: events.RuleTargetInput.fromObject(backupExecutionInput(instance)),
+      retryAttempts: 3,
+      maxEventAge: Duration.hours(1),
+    }),
+  });
 }

@@ -11,7 +11,10 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import path from 'node:path';
-import { BACKUP_HANDLERS, handlerEntry, HANDLER_IDS, RESTORE_HANDLERS, type BackupHandler, type HandlerId, type RestoreHandler } from '../statemachines/handlers';
+import {
+  BACKUP_HANDLERS, handlerEntry, HANDLER_IDS, MAINTENANCE_HANDLERS, RESTORE_HANDLERS,
+  type BackupHandler, type HandlerId, type MaintenanceHandler, type RestoreHandler,
+} from '../statemachines/handlers';
 import { copyPackagesCommands, packageClosure, UNBUNDLED_PACKAGES } from './runtime-dependencies';
 
 /** Settings shared by every step function. */
@@ -24,7 +27,7 @@ export interface StepLambdasProps {
   readonly memorySize?: number;
   /** Timeout of each invocation (Tasks time out at most this long after). @default 15 minutes */
   readonly timeout?: Duration;
-  /** /tmp size (the spool when a node step runs in Lambda rather than on a host). @default 4 GiB */
+  /** /tmp size. @default Lambda's 512 MiB: no spool runs in a function (host steps run on the database host) */
   readonly ephemeralStorageSize?: Size;
   /** Instruction set. @default x86_64 */
   readonly architecture?: lambda.Architecture;
@@ -38,6 +41,8 @@ export class StepLambdas extends Construct {
   public readonly backup: Readonly<Record<BackupHandler, nodejs.NodejsFunction>>;
   /** Restore functions by handler name. */
   public readonly restore: Readonly<Record<RestoreHandler, nodejs.NodejsFunction>>;
+  /** Maintenance functions (started by schedules, not state machines) by handler name. */
+  public readonly maintenance: Readonly<Record<MaintenanceHandler, nodejs.NodejsFunction>>;
 
   constructor(scope: Construct, id: string, props: StepLambdasProps) {
     super(scope, id);
@@ -66,7 +71,7 @@ export class StepLambdas extends Construct {
         architecture: props.architecture ?? lambda.Architecture.X86_64,
         memorySize: props.memorySize ?? 1024,
         timeout: props.timeout ?? Duration.minutes(15),
-        ephemeralStorageSize: props.ephemeralStorageSize ?? Size.gibibytes(4),
+        ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
         environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
         logGroup,
         // The state machines trace with X-Ray; traced functions make one trace of a whole run.
@@ -91,6 +96,7 @@ export class StepLambdas extends Construct {
     };
     this.backup = Object.fromEntries(BACKUP_HANDLERS.map((name) => [name, make(`backup/${name}`)])) as Record<BackupHandler, nodejs.NodejsFunction>;
     this.restore = Object.fromEntries(RESTORE_HANDLERS.map((name) => [name, make(`restore/${name}`)])) as Record<RestoreHandler, nodejs.NodejsFunction>;
+    this.maintenance = Object.fromEntries(MAINTENANCE_HANDLERS.map((name) => [name, make(`maintenance/${name}`)])) as Record<MaintenanceHandler, nodejs.NodejsFunction>;
   }
 
   /** Every function with its handler id. */
@@ -100,7 +106,8 @@ export class StepLambdas extends Construct {
 
   /** The function of one handler. */
   public byId(id: HandlerId): nodejs.NodejsFunction {
-    const [dir, name] = id.split('/') as ['backup' | 'restore', string];
+    const [dir, name] = id.split('/') as ['backup' | 'restore' | 'maintenance', string];
+    if (dir === 'maintenance') return this.maintenance[name as MaintenanceHandler];
     return dir === 'backup' ? this.backup[name as BackupHandler] : this.restore[name as RestoreHandler];
   }
 }

@@ -21,24 +21,14 @@ import { BackupStateMachine, type BackupStateMachineProps } from './backup-state
 import { BACKUP_HANDLERS, RESTORE_HANDLERS, type HandlerId } from './handlers';
 import { RestoreStateMachine, type RestoreStateMachineProps } from './restore-state-machine';
 import type { WorkflowOptions } from './workflow';
+import type { AslDefinition, SynthesizedDefinitions } from './asl';
 
-/** A state machine definition (ASL) as plain JSON. */
-export interface AslDefinition {
-  readonly StartAt: string;
-  readonly States: Record<string, Record<string, unknown>>;
-  readonly [field: string]: unknown;
-}
+export { listStates, type AslDefinition, type StateEntry, type SynthesizedDefinitions } from './asl';
 
 /** Options of {@link synthesizeDefinitions}: those of the deployed constructs that shape the ASL. */
 export interface DefinitionOptions extends Omit<WorkflowOptions, 'logGroup' | 'stateMachineName' | 'tracingEnabled'> {
   /** The backup Map's MaxConcurrency. @default 4 */
   readonly maxConcurrency?: BackupStateMachineProps['maxConcurrency'];
-}
-
-/** Both definitions. */
-export interface SynthesizedDefinitions {
-  readonly backup: AslDefinition;
-  readonly restore: AslDefinition;
 }
 
 /** The stand-in ARN of a handler's function, e.g. `arn:aws:lambda:us-east-1:123456789012:function:dbbackup-backup-prepare`. */
@@ -104,38 +94,4 @@ function renderDefinition(stack: Stack, stateMachine: sfn.StateMachine): AslDefi
     throw new Error(`the ${stateMachine.node.path} definition still holds CloudFormation tokens: ${JSON.stringify(resolved).slice(0, 300)}`);
   }
   return JSON.parse(resolved) as AslDefinition;
-}
-
-/** One state of a definition, wherever it is nested. */
-export interface StateEntry {
-  /** The state's name (unique in the whole machine). */
-  readonly name: string;
-  /** The state's ASL. */
-  readonly state: Record<string, unknown>;
-  /** Names of the Map/Parallel states it is nested in, outermost first. */
-  readonly within: readonly string[];
-}
-
-/**
- * Every state of `definition`, depth first, including those inside Map (ItemProcessor/Iterator)
- * and Parallel (Branches) states. Handy to map each Task to its handler by its Comment:
- *
- * @example
- * ```ts
- * for (const { name, state } of listStates(backup)) {
- *   if (state.Type === 'Task') overrides[name] = handlers[handlerFromComment(state.Comment as string)!];
- * }
- * ```
- */
-export function listStates(definition: Pick<AslDefinition, 'States'>, within: readonly string[] = []): StateEntry[] {
-  const entries: StateEntry[] = [];
-  for (const [name, state] of Object.entries(definition.States)) {
-    entries.push({ name, state, within });
-    const nested: Array<Pick<AslDefinition, 'States'>> = [
-      ...((state.Branches as Array<Pick<AslDefinition, 'States'>> | undefined) ?? []),
-      ...[state.ItemProcessor, state.Iterator].filter((x): x is Pick<AslDefinition, 'States'> => typeof x === 'object' && x !== null),
-    ];
-    for (const child of nested) entries.push(...listStates(child, [...within, name]));
-  }
-  return entries;
 }

@@ -1,5 +1,6 @@
 /**
- * The Lambda handlers the state machines chain, named by `<dir>/<file>` under `functions/`.
+ * The Lambda handlers the state machines chain, named by `<dir>/<file>` under `functions/`, and the
+ * maintenance handlers schedules start directly (the prune of each instance).
  *
  * Every Task state's `Comment` is `handler:<dir>/<file>` ({@link handlerComment}); the local runner
  * reads it back ({@link handlerFromComment}) to map a Task to the handler it runs in process, and
@@ -13,19 +14,26 @@ export const BACKUP_HANDLERS = ['prepare', 'snapshot', 'validate', 'upload', 'fi
 /** Restore handlers, in the order a restore runs them (cleanup only after a failure). */
 export const RESTORE_HANDLERS = ['fetch-manifest', 'prepare-target', 'restore', 'validate-restore', 'report', 'cleanup'] as const;
 
+/** Handlers no state machine runs: EventBridge rules start them (infra/prune-schedules.ts). */
+export const MAINTENANCE_HANDLERS = ['prune'] as const;
+
 /** A backup handler file name, e.g. `snapshot`. */
 export type BackupHandler = (typeof BACKUP_HANDLERS)[number];
 
 /** A restore handler file name, e.g. `prepare-target`. */
 export type RestoreHandler = (typeof RESTORE_HANDLERS)[number];
 
-/** A handler id: `backup/<file>` or `restore/<file>`. */
-export type HandlerId = `backup/${BackupHandler}` | `restore/${RestoreHandler}`;
+/** A maintenance handler file name, e.g. `prune`. */
+export type MaintenanceHandler = (typeof MAINTENANCE_HANDLERS)[number];
+
+/** A handler id: `backup/<file>`, `restore/<file>` or `maintenance/<file>`. */
+export type HandlerId = `backup/${BackupHandler}` | `restore/${RestoreHandler}` | `maintenance/${MaintenanceHandler}`;
 
 /** Every handler id, backup first. */
 export const HANDLER_IDS: readonly HandlerId[] = [
   ...BACKUP_HANDLERS.map((name) => `backup/${name}` as const),
   ...RESTORE_HANDLERS.map((name) => `restore/${name}` as const),
+  ...MAINTENANCE_HANDLERS.map((name) => `maintenance/${name}` as const),
 ];
 
 /** Prefix of a Task's `Comment` that names its handler. */

@@ -1,13 +1,16 @@
 /**
  * The host-local steps: the ones that touch a node's spool or the database's files, and so must
- * run on the database host. In AWS they run there through SSM Run Command as
- * `dbbackup agent <step> --input <json>`; locally they run in a child process or in process.
+ * run on the database host. In AWS they run there through SSM Run Command (the stack's agent-step
+ * document runs `dbbackup agent <step>`); locally they run in a child process or in process.
  */
 import { PermanentError } from '../errors';
 import { cleanupNode, snapshotNode, uploadNode, validateNode } from '../backup/backup-steps';
 import { cleanupRestoreOnHost } from '../restore/restore-cleanup';
 import { prepareRestoreTarget, restoreBackup, validateRestoredBackup } from '../restore/restore-steps';
 import type { StepDeps } from '../steps/step-deps';
+import { AGENT_STEP_NAMES, isAgentStep, type AgentStep } from './agent-step-names';
+
+export { AGENT_STEP_NAMES, isAgentStep, type AgentStep } from './agent-step-names';
 
 export const AGENT_STEPS = {
   'backup-snapshot': snapshotNode,
@@ -18,18 +21,12 @@ export const AGENT_STEPS = {
   'restore-apply': restoreBackup,
   'restore-validate': validateRestoredBackup,
   'restore-cleanup': cleanupRestoreOnHost,
-} as const satisfies Record<string, (input: unknown, deps: StepDeps) => Promise<unknown>>;
-
-export type AgentStep = keyof typeof AGENT_STEPS;
-
-export function isAgentStep(name: string): name is AgentStep {
-  return Object.hasOwn(AGENT_STEPS, name);
-}
+} as const satisfies Record<AgentStep, (input: unknown, deps: StepDeps) => Promise<unknown>>;
 
 /** Runs one host step by name. Unknown names are a PermanentError listing the known ones. */
 export function runAgentStep(step: string, input: unknown, deps: StepDeps): Promise<unknown> {
   if (!isAgentStep(step)) {
-    throw new PermanentError(`unknown agent step '${step}' (known: ${Object.keys(AGENT_STEPS).join(', ')})`, { code: 'INVALID_INPUT' });
+    throw new PermanentError(`unknown agent step '${step}' (known: ${AGENT_STEP_NAMES.join(', ')})`, { code: 'INVALID_INPUT' });
   }
   return AGENT_STEPS[step](input, deps);
 }

@@ -75,7 +75,7 @@ export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = 
     } else {
       const backupId = newBackupId(now);
       const listed = driver.listNodes
-        ? await guarded(deps, deps.registry.backupBreakerTarget(request.engine, config), () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
+        ? await guarded(deps, deps.registry.backupBreakerTarget(request.engine, request.instance, config), () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
         : [{ name: DEFAULT_NODE }];
       const nodes: NodeRef[] = listed.map((node) => ({ ...node, host: node.host ?? request.host }));
       if (nodes.length > MAX_BACKUP_NODES) {
@@ -127,7 +127,7 @@ export async function snapshotNode(input: unknown, deps: StepDeps): Promise<Node
     if (attemptOf(state).resumes !== undefined) {
       return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, await resumedSnapshot(state, deps, ctx.spoolDir)) };
     }
-    const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, ctx.config), () => driver.createSnapshot(ctx));
+    const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, state.instance, ctx.config), () => driver.createSnapshot(ctx));
     deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });
     await recordSnapshot(state, deps, snapshot, ctx.config);
     return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, snapshot) };

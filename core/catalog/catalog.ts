@@ -8,7 +8,7 @@ import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { type BackupDamage, readManifest, readVerification } from './entry-files';
 import { BACKUPS_ROOT, assertName, backupIdTime, parseBackupKey } from './layout';
-import type { BackupManifest } from './manifest';
+import { manifestDigest, type BackupManifest } from './manifest';
 import type { VerificationRecord } from './verification';
 
 export type { BackupDamage } from './entry-files';
@@ -155,7 +155,10 @@ export class Catalog {
     Object.assign(entry, { complete: true, status: 'complete', manifest: manifest.value, createdAt: new Date(manifest.value.startedAt) });
     const verification = group.hasVerification ? await readVerification(this.store, prefix) : undefined;
     if (verification && 'damage' in verification) return { ...entry, status: 'damaged', damage: verification.damage };
-    if (verification) entry.verification = verification.value;
+    // A record of another manifest (edited since it was verified, or another backup's) says nothing about this one.
+    const recorded = verification?.value.manifestSha256;
+    const current = verification?.value.backupId === manifest.value.backupId && (recorded === undefined || recorded === manifestDigest(manifest.value));
+    if (verification && current) entry.verification = verification.value;
     return entry;
   }
 }

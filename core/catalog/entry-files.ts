@@ -11,7 +11,7 @@
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { readJson } from '../store/json';
-import { manifestKey, verificationKey } from './layout';
+import { backupPrefix, manifestKey, verificationKey } from './layout';
 import { parseManifest, type BackupManifest } from './manifest';
 import { parseVerification, type VerificationRecord } from './verification';
 
@@ -44,13 +44,28 @@ async function readEntryFile<T>(
   }
 }
 
-/** The manifest of the backup stored under `prefix`. */
+/**
+ * The manifest of the backup stored under `prefix`. A manifest that names another backup (copied
+ * in from elsewhere) or lists an artifact outside its own prefix (another backup's object, which
+ * that backup's pruning would delete) is damage too: it does not describe what is stored here.
+ */
 export function readManifest(store: BlobStore, prefix: string): Promise<FileRead<BackupManifest>> {
   const key = manifestKey(prefix);
   return readEntryFile('manifest.json', async () => {
     const raw = await readJson(store, key);
-    return raw === undefined ? undefined : parseManifest(raw, key);
+    if (raw === undefined) return undefined;
+    const manifest = parseManifest(raw, key);
+    assertInPlace(manifest, prefix, key);
+    return manifest;
   });
+}
+
+function assertInPlace(manifest: BackupManifest, prefix: string, key: string): void {
+  const own = backupPrefix(manifest.engine, manifest.instance, manifest.backupId);
+  const stray = manifest.artifacts.find((a) => !a.key.startsWith(`${prefix}/`));
+  const problem = own !== prefix ? `it describes backup ${own}, not the one stored here`
+    : stray ? `its artifact ${stray.name} lies outside the backup (${stray.key})` : undefined;
+  if (problem) throw new PermanentError(`manifest ${key} does not belong here: ${problem}`, { code: 'INVALID_MANIFEST' });
 }
 
 /** The latest verification record of the backup stored under `prefix`. */

@@ -2,6 +2,7 @@
  * `manifest.json`: the one file that makes a backup complete. It is written last, after every
  * artifact is uploaded and its sha256 checked, so a crashed backup is never listed as complete.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { formatIssues } from '../config/issues';
@@ -50,4 +51,9 @@ export function parseManifest(value: unknown, key: string): BackupManifest {
     throw new PermanentError(`manifest ${key} is malformed: ${formatIssues(parsed.error)}`, { code: 'INVALID_MANIFEST' });
   }
   return parsed.data;
+}
+
+/** A digest of a manifest's content, so a record made for one manifest is not taken for another's. */
+export function manifestDigest(manifest: BackupManifest): string {
+  return createHash('sha256').update(JSON.stringify(manifest)).digest('hex');
 }

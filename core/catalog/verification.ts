@@ -10,7 +10,7 @@ import { HashingStream } from '../driver/spool';
 import type { BlobStore } from '../store/blob-store';
 import { writeJson } from '../store/json';
 import { verificationKey } from './layout';
-import type { BackupManifest } from './manifest';
+import { manifestDigest, type BackupManifest } from './manifest';
 import { pipeline } from 'node:stream/promises';
 
 const verificationSchema = z.object({
@@ -18,6 +18,8 @@ const verificationSchema = z.object({
   verifiedAt: z.iso.datetime(),
   ok: z.boolean(),
   artifacts: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })),
+  /** {@link manifestDigest} of the manifest verified: a record of an edited manifest no longer counts. */
+  manifestSha256: z.string().optional(),
 });
 
 export type VerificationRecord = z.infer<typeof verificationSchema>;
@@ -63,6 +65,7 @@ export async function verifyBackup(
     verifiedAt: new Date().toISOString(),
     ok: artifacts.every((a) => a.ok),
     artifacts,
+    manifestSha256: manifestDigest(manifest),
   };
   await writeJson(store, verificationKey(prefix), record);
   return record;

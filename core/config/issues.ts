@@ -20,15 +20,19 @@ export function fieldPath(segments: readonly PropertyKey[], root = '(root)'): st
   return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i === 0 ? '' : '.'}${String(s)}`)).join('');
 }
 
-/** One issue as `<field>: <problem>`, in words a user acts on. */
-export function describeIssue(issue: IssueLike, root?: string): string {
+/** One issue as the fields it is about and the problem with each, in words a user acts on. */
+export function issueProblems(issue: IssueLike): Array<{ path: readonly PropertyKey[]; problem: string }> {
   const at = issue.path ?? [];
   if (issue.code === 'unrecognized_keys' && issue.keys && issue.keys.length > 0) {
-    return issue.keys.map((key) => `${fieldPath([...at, key])}: unknown field`).join('; ');
+    return issue.keys.map((key) => ({ path: [...at, key], problem: 'unknown field' }));
   }
   const expected = /^Invalid input: expected (.+), received undefined$/.exec(issue.message);
-  const problem = expected ? `required (expected ${expected[1]})` : issue.message.replace(/^Invalid input: /, '');
-  return `${fieldPath(at, root)}: ${problem}`;
+  return [{ path: at, problem: expected ? `required (expected ${expected[1]})` : issue.message.replace(/^Invalid input: /, '') }];
+}
+
+/** One issue as `<field>: <problem>`, in words a user acts on. */
+export function describeIssue(issue: IssueLike, root?: string): string {
+  return issueProblems(issue).map(({ path, problem }) => `${fieldPath(path, root)}: ${problem}`).join('; ');
 }
 
 /** The issues of `error` (a zod error or anything with `issues`), if it has any. */

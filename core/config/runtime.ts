@@ -11,11 +11,14 @@ import type { DriverRegistry } from '../driver/registry';
 import { circuitGuard } from '../resilience/circuit-guard';
 import { blobStoreState } from '../resilience/durable-state';
 import { STATE_ROOT } from '../catalog/layout';
+import { awsRegionFromEnv } from '../aws/region';
 import { createSecretResolver, resolveSecrets } from '../secrets';
 import { Catalog } from '../catalog/catalog';
 import type { Logger } from '../logger';
 import type { StepDeps } from '../steps/step-deps';
 import { CIRCUIT_RESET_ENV, type Settings } from './settings';
+import { secretSchemesOn } from './platform';
+import { ResolvedSecrets } from './resolved-secrets';
 
 export interface Runtime {
   store: BlobStore;
@@ -39,17 +42,26 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const store = openStore(settings.storeUrl, s3OptionsFromEnv(settings.env));
   const registry = await createRegistry(pluginOptionsFromEnv(settings.env));
-  const guard = circuitGuard({
-    state: blobStoreState(store), logger, ...BREAKER, resetFirst: settings.circuitBreaker === 'reset', override: breakerOverride(store.url),
-  });
-  const secretResolver = createSecretResolver({ env: settings.env });
+  // What this process resolves is masked in every log line and error it writes (the breakers' records included).
+  const secrets = new ResolvedSecrets();
+  const masking = secrets.maskingLogger(logger);
+  const guard = secrets.maskingGuard(circuitGuard({
+    state: blobStoreState(store), logger: masking, ...BREAKER, resetFirst: settings.circuitBreaker === 'reset', override: breakerOverride(store.url),
+  }));
+  // The caller says where this process runs (platform.ts decides, by its role); unsaid: local.
+  const region = awsRegionFromEnv(settings.env);
+  const secretResolver = secrets.remembering(createSecretResolver({
+    env: settings.env, schemes: secretSchemesOn(settings.platform ?? 'local'), ssm: { region }, secretsManager: { region },
+  }));
   const deps: StepDeps = {
     registry,
     store,
-    logger,
+    logger: masking,
     spoolRoot: settings.spoolRoot,
+    restoreRoots: settings.restoreRoots ?? [],
     ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
+    maskSecrets: (text) => secrets.mask(text),
     guard,
     onProgress,
   };

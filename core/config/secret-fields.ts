@@ -1,8 +1,11 @@
 /**
  * The one rule for secrets in a config or restore target: a field whose name is a secret word
  * (`password`, `token`, `clientSecret`, … see {@link isSecretValuedKey}) holds a
- * `{ "$secret": "<scheme>:<ref>" }` reference, never the secret itself. The CLI's `--config` and
- * `--target`, the state machines' inputs and the instances file all check it with
+ * `{ "$secret": "<scheme>:<ref>" }` reference, never the secret itself; and a reference stands only
+ * in such a field. Any other field (a data dir, a URL, a member name) may end up in a step's output,
+ * a log line or the next step's command line, so a secret resolved into it would leak there. A URL
+ * anywhere must not carry a password either (`http://root:secret@etcd:2379`). The CLI's `--config`
+ * and `--target`, the state machines' inputs and the instances file all check it with
  * {@link refuseInlineSecrets}; they differ only in which reference schemes they accept.
  */
 import { z } from 'zod';
@@ -21,10 +24,14 @@ export interface InlineSecretRule {
   message: string;
 }
 
+/** What the issue on a reference outside a secret field says. */
+const NOT_A_SECRET_FIELD = 'a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …)';
+
 /**
  * A zod refinement: adds an issue at every secret-named field that holds a value (a non-empty
- * string or a number) and at every `$secret` object `rule.refSchema` refuses. An empty string is
- * no secret (a user without a password), so it passes.
+ * string or a number), at every `$secret` object `rule.refSchema` refuses, and at every `$secret`
+ * object that is not the value of a secret-named field. An empty string is no secret (a user
+ * without a password), so it passes.
  *
  * @example
  * ```ts
@@ -38,7 +45,21 @@ export function refuseInlineSecrets(rule: InlineSecretRule): (value: unknown, ct
   };
 }
 
+/** True when `text` is a URL carrying a password (`http://user:secret@host`). */
+function urlWithPassword(text: string): boolean {
+  if (!text.includes('://') || !text.includes('@')) return false;
+  try {
+    return new URL(text).password.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 function walk(value: unknown, at: PropertyKey[], rule: InlineSecretRule, ctx: z.RefinementCtx): void {
+  if (typeof value === 'string' && urlWithPassword(value)) {
+    ctx.addIssue({ code: 'custom', path: at, message: 'a URL must not carry a password (user:password@host); give the driver\'s user and password fields instead, the password by reference' });
+    return;
+  }
   if (Array.isArray(value)) {
     value.forEach((item, i) => walk(item, [...at, i], rule, ctx));
     return;
@@ -46,6 +67,11 @@ function walk(value: unknown, at: PropertyKey[], rule: InlineSecretRule, ctx: z.
   if (value === null || typeof value !== 'object') return;
   const record = value as Record<string, unknown>;
   if ('$secret' in record) {
+    const field = at[at.length - 1];
+    if (typeof field !== 'string' || !isSecretValuedKey(field)) {
+      ctx.addIssue({ code: 'custom', path: at, message: NOT_A_SECRET_FIELD });
+      return;
+    }
     const ref = rule.refSchema.safeParse(record);
     if (!ref.success) {
       for (const issue of ref.error.issues) {
@@ -59,7 +85,7 @@ function walk(value: unknown, at: PropertyKey[], rule: InlineSecretRule, ctx: z.
   }
   for (const [key, child] of Object.entries(record)) {
     const inline = (typeof child === 'string' && child.length > 0) || typeof child === 'number';
-    if (isSecretValuedKey(key) && inline) {
+    if (isSecretValuedKey(key) && inline && !(typeof child === 'string' && urlWithPassword(child))) {
       ctx.addIssue({ code: 'custom', path: [...at, key], message: rule.message });
     } else {
       walk(child, [...at, key], rule, ctx);

@@ -16,6 +16,7 @@ import { createRateLimiter, throttleStages } from '../store/rate-limiter';
 import { chain } from '../store/transfer';
 import { assertArtifactName, hashStream, resolveInside, writeArtifact } from './spool';
 import type { ArtifactDestination, ArtifactRef, BackupContext } from './types';
+import type { Logger } from '../logger';
 
 export interface ArtifactSink {
   /** Where artifacts go, for messages: the spool directory or the store URL and prefix. */
@@ -25,7 +26,12 @@ export interface ArtifactSink {
    * (and its key, when written to the store). Writing a name again replaces it.
    */
   write(name: string, source: Readable, ...transforms: Transform[]): Promise<ArtifactRef>;
-  /** Removes everything written here before (a retried snapshot starts clean). */
+  /**
+   * Removes everything written here before (a retried snapshot starts clean). In a store the host
+   * may not delete from (in AWS hosts never delete backups), what an earlier attempt wrote stays:
+   * this attempt's artifacts replace those of the same name, and the manifest lists only this
+   * attempt's; the rest goes with the backup when it is discarded or pruned.
+   */
   clear(): Promise<void>;
 }
 
@@ -46,7 +52,7 @@ export function spoolSink(spoolDir: string): ArtifactSink {
  * is the node's: one token bucket shared by every write of this sink, so artifacts written at the
  * same time (a dump's parallel chunks) stay within it together.
  */
-export function storeSink(destination: ArtifactDestination): ArtifactSink {
+export function storeSink(destination: ArtifactDestination, logger?: Logger): ArtifactSink {
   const { store, prefix } = destination;
   const bucket = createRateLimiter(destination.rateLimit);
   return {
@@ -58,7 +64,12 @@ export function storeSink(destination: ArtifactDestination): ArtifactSink {
       return { name, size: stored.size, sha256: stored.sha256, key };
     },
     async clear() {
-      await deletePrefix(store, `${prefix}/`);
+      try {
+        await deletePrefix(store, `${prefix}/`);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'ACCESS_DENIED') throw error;
+        logger?.warn('an earlier attempt\'s artifacts stay in the store (this host may not delete there); this attempt replaces those of the same name', { prefix });
+      }
     },
   };
 }
@@ -67,8 +78,8 @@ export function storeSink(destination: ArtifactDestination): ArtifactSink {
  * The sink for a snapshot: straight into the store when `direct` is asked for and the step was
  * given a destination, otherwise the spool.
  */
-export function artifactSink(ctx: Pick<BackupContext, 'spoolDir' | 'destination'>, direct: boolean): ArtifactSink {
-  return direct && ctx.destination ? storeSink(ctx.destination) : spoolSink(ctx.spoolDir);
+export function artifactSink(ctx: Pick<BackupContext, 'spoolDir' | 'destination' | 'logger'>, direct: boolean): ArtifactSink {
+  return direct && ctx.destination ? storeSink(ctx.destination, ctx.logger) : spoolSink(ctx.spoolDir);
 }
 
 /** Reads an artifact back from wherever it was written (the store when it has a key, else the spool). */

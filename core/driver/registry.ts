@@ -177,18 +177,18 @@ export class DriverRegistry {
   }
 
   /**
-   * The circuit breaker target of a backup: the engine and the endpoint its (parsed) config
-   * connects to, as the driver names it, else a digest of the config. E.g. `mysql@10.0.0.5:3306`.
+   * The circuit breaker target of a backup of `instance`: the endpoint its (parsed) config
+   * connects to, as the driver names it, else a digest of the config. E.g. `mysql/shop@10.0.0.5:3306`.
    */
-  backupBreakerTarget(engine: string, config: unknown): string {
+  backupBreakerTarget(engine: string, instance: string, config: unknown): string {
     const driver = this.backupDriver(engine);
-    return breakerTarget(engine, driver.endpoint ? driver.endpoint(config) : defaultEndpoint(config));
+    return breakerTarget(engine, instance, driver.endpoint ? driver.endpoint(config) : defaultEndpoint(config));
   }
 
-  /** The circuit breaker target of a restore: the engine and the endpoint of its (parsed) target. */
-  restoreBreakerTarget(engine: string, target: unknown): string {
+  /** The circuit breaker target of a restore of a backup of `instance`: the endpoint of its (parsed) target. */
+  restoreBreakerTarget(engine: string, instance: string, target: unknown): string {
     const driver = this.restoreDriver(engine);
-    return breakerTarget(engine, driver.endpoint ? driver.endpoint(target) : defaultEndpoint(target));
+    return breakerTarget(engine, instance, driver.endpoint ? driver.endpoint(target) : defaultEndpoint(target));
   }
 
   /** The backup side of `engine`. @throws PermanentError `UNSUPPORTED_CAPABILITY` when it cannot back up. */

@@ -31,3 +31,21 @@ export interface RestoreCleanup {
   /** What the restore had started and the cleanup stopped (an etcd member, a server), one line each. */
   stopped: string[];
 }
+
+/**
+ * The account of a data dir a restore replaces (etcd's, a physical MySQL restore's), in the same
+ * words for every driver: the driver finds the condition (from its markers), this says it.
+ */
+export function dataDirCleanup(
+  dataDir: string,
+  condition: Exclude<TargetCondition, 'unknown'>,
+  facts: { backupId: string; /** The data dir held data before the restore. */ replaced: boolean; stopped: string[] },
+): RestoreCleanup {
+  const { backupId, replaced, stopped } = facts;
+  const detail = {
+    restored: `${dataDir} holds backup ${backupId} as restored${replaced ? ' in place of its previous contents' : ''}; the failure came after the restore`,
+    partial: `${dataDir} holds an unfinished restore of backup ${backupId}${replaced ? '; its previous contents were deleted' : ''}: restore it again (with force) or remove it`,
+    untouched: `${dataDir} was not written to${replaced ? ' and keeps its previous contents' : ''}`,
+  }[condition];
+  return { target: condition, detail: stopped.length > 0 ? `${detail}; stopped what the restore started: ${stopped.join(', ')}` : detail, stopped };
+}

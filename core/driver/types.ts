@@ -219,8 +219,14 @@ export interface RestoreContext<T = unknown> extends StepContext {
   target: T;
   /** Per-restore host-local scratch directory (downloads land here). */
   spoolDir: string;
-  /** Overwrite a non-empty target. Without it, prepareTarget must refuse. */
+  /**
+   * Overwrite a non-empty target. Without it, prepareTarget must refuse. The framework lets it
+   * through only when every path {@link RestoreDriver.replacedPaths} names lies inside this host's
+   * restore roots (core/host/restore-roots.ts).
+   */
   force: boolean;
+  /** This restore (the same for every step and retry of it): whatever it starts on the host is recorded as its own. */
+  restoreId: string;
 }
 
 export interface PreparedTarget {
@@ -239,6 +245,12 @@ export interface RestoreResult {
 export interface RestoreDriver<T = unknown> {
   /** What this restore target connects to (see {@link BackupDriver.endpoint}). Optional. */
   endpoint?(target: T): string;
+  /**
+   * The host paths a forced restore of `target` replaces (a data dir), `[]` when it replaces none
+   * (data sent to a server over the network). A forced restore is refused unless each lies inside
+   * the host's restore roots; a driver without this method cannot be forced at all.
+   */
+  replacedPaths?(target: T): string[];
   /**
    * Checks the target exists and is empty (refuses a non-empty one with PermanentError
    * `TARGET_NOT_EMPTY` unless `ctx.force`) and makes it ready to receive data. Idempotent and

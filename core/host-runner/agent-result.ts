@@ -6,12 +6,32 @@
 import { z } from 'zod';
 import type { AgentResult } from '../agent/agent-steps';
 import { STATE_ROOT } from '../catalog/layout';
+import { PermanentError } from '../errors';
 
 /**
- * Where agents write results too large for SSM's output (relative to the store). Read once, right
- * after the command ends; the bucket's lifecycle expires them.
+ * Where agents write results too large for SSM's output (relative to the store), one folder per
+ * host (so a host may be allowed to write only its own). Read once, right after the command ends;
+ * the bucket's lifecycle expires them.
  */
 export const AGENT_RESULTS_PREFIX = `${STATE_ROOT}/agent-results/`;
+
+/** A host id that is one key segment: an instance id (`i-…`, `mi-…`) or a host name. */
+export const HOST_SEGMENT_PATTERN = '[A-Za-z0-9][A-Za-z0-9._-]{0,127}';
+const HOST_SEGMENT = new RegExp(`^${HOST_SEGMENT_PATTERN}$`);
+
+/**
+ * The key an agent on `host` writes the result of command `id` to: `state/agent-results/<host>/<id>.json`.
+ * @throws PermanentError `INVALID_INPUT` for a host that is not one key segment (it comes from the step input).
+ */
+export function agentResultKey(host: string, id: string): string {
+  if (!HOST_SEGMENT.test(host) || host.includes('..')) {
+    throw new PermanentError(`host ${JSON.stringify(host)} is not an instance id or host name`, { code: 'INVALID_INPUT' });
+  }
+  return `${AGENT_RESULTS_PREFIX}${host}/${id}.json`;
+}
+
+/** What SSM keeps of a command's stdout in `StandardOutputContent`: a longer result is read from the store. */
+export const SSM_STDOUT_LIMIT = 24_000;
 
 const AGENT_RESULT = z.union([
   z.object({ ok: z.literal(true), output: z.unknown() }),

@@ -5,7 +5,7 @@
  * - inline: in this process (tests, single-machine CLI runs);
  * - local process: a detached child process on this host, its state kept in files so that another
  *   process (the next poll Lambda invocation, the next CLI call) can poll it;
- * - SSM: Run Command `AWS-RunShellScript` on the named EC2/managed instance.
+ * - SSM: Run Command, the stack's agent-step document, on the named EC2/managed instance.
  *
  * Long steps are driven by the state machine's submit → Wait → poll loop, so {@link HostSubmission}
  * is small, plain JSON that travels in the state between invocations.
@@ -23,7 +23,7 @@ export interface HostCommand {
   /** The host (SSM: the instance id). Runners that run on this host ignore it. */
   host?: string;
   step: AgentStep;
-  /** The step input: small JSON (the state), passed to the agent on stdin. */
+  /** The step input: small JSON (the state), passed to the agent on stdin (local) or as a base64 document parameter (SSM). */
   input: unknown;
   /** How long the step may run before it is cancelled and reported as `HOST_STEP_TIMEOUT`. */
   timeoutSeconds: number;

@@ -1,6 +1,6 @@
 /**
  * A {@link HostRunner} that runs the agent as a detached child process on this host:
- * `node <repo>/bin/dbbackup.js [--store <url>] agent <step> --input -`, the input on stdin.
+ * `node <dbbackup>/bin/dbbackup.js [--store <url>] agent <step> --input -`, the input on stdin.
  *
  * Everything about a command lives in files under `<directory>/<commandId>/`, so any process can
  * poll or cancel it, not only the one that started it:
@@ -26,6 +26,7 @@ import path from 'node:path';
 import type { AgentResult } from '../agent/agent-steps';
 import { PermanentError, TransientError } from '../errors';
 import { RUN_ORCHESTRATOR_ENV } from '../config/settings';
+import { builtFile } from '../host/package-root';
 import { formatIdentity, type ProcessIdentity } from '../host/process-identity';
 import { agentResultFromStdout, textTail } from './agent-result';
 import {
@@ -39,7 +40,7 @@ export interface LocalProcessRunnerOptions {
   directory?: string;
   /**
    * The argv that starts the agent CLI, before the `agent <step> ...` arguments.
-   * Default: this Node binary running this repository's `bin/dbbackup.js`.
+   * Default: this Node binary running this copy's `bin/dbbackup.js`.
    */
   agentCommand?: string[];
   /** Passed to the agent as `--store <url>` (otherwise the agent uses its env DBBACKUP_STORE). */
@@ -62,9 +63,6 @@ interface StopRecord {
   reason: 'timeout' | 'cancelled';
   at: string;
 }
-
-/** The `bin/dbbackup.js` of this repository. */
-const REPO_AGENT = path.resolve(__dirname, '..', '..', 'bin', 'dbbackup.js');
 
 /**
  * Runs as `sh -c WRAPPER dbbackup-agent <dir> <argv...>`: the agent with its stdio on files, then
@@ -96,7 +94,7 @@ export class LocalProcessHostRunner implements HostRunner {
 
   constructor(options: LocalProcessRunnerOptions = {}) {
     this.directory = path.resolve(options.directory ?? path.join(os.tmpdir(), 'dbbackup-host-runner'));
-    this.agentCommand = options.agentCommand ?? [process.execPath, REPO_AGENT];
+    this.agentCommand = options.agentCommand ?? [process.execPath, builtFile('bin')];
     if (this.agentCommand.length === 0) {
       throw new PermanentError('the local host runner needs a non-empty agent command', { code: 'INVALID_CONFIG' });
     }

@@ -5,11 +5,15 @@
  * | variable | meaning | default |
  * |---|---|---|
  * | DBBACKUP_HOST_RUNNER | `inline` (in process), `local` (child process), `ssm` (SSM Run Command) | `inline` |
- * | DBBACKUP_AGENT_COMMAND | command line that runs the agent CLI on hosts | `dbbackup` (ssm); this repo's `bin/dbbackup.js` (local) |
- * | DBBACKUP_SSM_OUTPUT_BUCKET | S3 bucket for the full stdout/stderr of SSM commands | none |
+ * | DBBACKUP_AGENT_COMMAND | local: command line that runs the agent CLI | this copy's `bin/dbbackup.js` |
+ * | DBBACKUP_SSM_DOCUMENT | ssm: name of the agent-step document the stack deployed (its output `AgentStepDocumentName`) | none (required) |
+ * | DBBACKUP_SSM_OUTPUT_BUCKET | ssm: S3 bucket for the full stdout/stderr of SSM commands | none |
+ *
+ * The SSM client's region comes from core/aws/region.ts.
  * | DBBACKUP_HOST_RUNNER_DIR | directory of the local runner's command files | `<tmp>/dbbackup-host-runner` |
  */
 import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm';
+import { awsRegionFromEnv } from '../aws/region';
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import type { StepDeps } from '../steps/step-deps';
@@ -28,6 +32,10 @@ export interface HostRunnerEnvSettings {
   kind: HostRunnerKind;
   /** DBBACKUP_AGENT_COMMAND, when set. */
   agentCommand?: string;
+  /** DBBACKUP_SSM_DOCUMENT, when set. */
+  ssmDocument?: string;
+  /** The AWS region of this process's clients (core/aws/region.ts), when one is set. */
+  region?: string;
   /** DBBACKUP_SSM_OUTPUT_BUCKET, when set. */
   ssmOutputBucket?: string;
   /** DBBACKUP_HOST_RUNNER_DIR, when set. */
@@ -39,17 +47,17 @@ export interface HostRunnerSettings extends HostRunnerEnvSettings {
   /** inline: the dependencies the steps run with (required). */
   deps?: StepDeps;
   /**
-   * The store the agents use. ssm: results too large for SSM's stdout are read from it, and its
-   * URL is passed to the agent as `--store`; local: its URL is passed as `--store`.
+   * The store the agents use. ssm: results too large for SSM's stdout are read from it (the
+   * document names the agents' store); local: its URL is passed to the agent as `--store`.
    */
   store?: BlobStore;
-  /** Overrides `store.url` as the agent's `--store`. */
+  /** local: overrides `store.url` as the agent's `--store`. */
   storeUrl?: string;
   /** ssm: key prefix for `ssmOutputBucket`. */
   ssmOutputKeyPrefix?: string;
   /** ssm: a ready client. */
   ssmClient?: SSMClient;
-  /** ssm: client configuration (region, endpoint, credentials). */
+  /** ssm: client configuration (endpoint, credentials…); default: `region`. */
   ssmClientConfig?: SSMClientConfig;
   /** local: the agent process's environment. */
   env?: NodeJS.ProcessEnv;
@@ -65,11 +73,15 @@ export function hostRunnerKindFromEnv(env: NodeJS.ProcessEnv): HostRunnerEnvSett
     throw new PermanentError(`DBBACKUP_HOST_RUNNER must be one of ${HOST_RUNNER_KINDS.join(', ')}, got '${raw}'`, { code: 'INVALID_CONFIG' });
   }
   const agentCommand = nonEmpty(env.DBBACKUP_AGENT_COMMAND);
+  const ssmDocument = nonEmpty(env.DBBACKUP_SSM_DOCUMENT);
+  const region = awsRegionFromEnv(env);
   const ssmOutputBucket = nonEmpty(env.DBBACKUP_SSM_OUTPUT_BUCKET);
   const localDirectory = nonEmpty(env.DBBACKUP_HOST_RUNNER_DIR);
   return {
     kind: raw,
     ...(agentCommand ? { agentCommand } : {}),
+    ...(ssmDocument ? { ssmDocument } : {}),
+    ...(region ? { region } : {}),
     ...(ssmOutputBucket ? { ssmOutputBucket } : {}),
     ...(localDirectory ? { localDirectory } : {}),
   };
@@ -93,9 +105,8 @@ export function hostRunnerFromSettings(settings: HostRunnerSettings): HostRunner
     case 'ssm':
       return new SsmHostRunner({
         client: settings.ssmClient,
-        clientConfig: settings.ssmClientConfig,
-        agentCommand: settings.agentCommand,
-        storeUrl,
+        clientConfig: settings.ssmClientConfig ?? (settings.region ? { region: settings.region } : {}),
+        documentName: settings.ssmDocument ?? '',
         resultStore: settings.store,
         outputS3BucketName: settings.ssmOutputBucket,
         outputS3KeyPrefix: settings.ssmOutputKeyPrefix,

@@ -1,14 +1,15 @@
 /**
  * A {@link HostRunner} on SSM Run Command: the step runs on the database host (an EC2 or managed
- * instance with the SSM agent) as the `AWS-RunShellScript` document, invoking the host agent CLI:
+ * instance with the SSM agent) as the project's agent-step document (agent-document.ts), which
+ * runs the host agent CLI there. The command carries only the document's parameters — the step,
+ * its input as base64 JSON, the result key and the timeout — which SSM checks against the
+ * document before anything runs; the store and region are fixed in the document.
  *
- *     printf '%s' '<base64 input>' | base64 -d | <agentCommand> [--store '<url>'] agent <step> --input - --result-key '<key>'
- *
- * The input travels base64-encoded, so no shell quoting of user data is involved. `poll` reads
- * `GetCommandInvocation`: the AgentResult is the last JSON line of `StandardOutputContent`. SSM keeps
- * only the first 24 000 characters of stdout, so when the output is truncated or unparsable the
- * result is read from the store at `resultKey` (`state/agent-results/<uuid>.json`), where the agent
- * writes it too (`--result-key`). Give the runner a store reader for that (`resultStore`).
+ * `poll` reads `GetCommandInvocation`: the AgentResult is the last JSON line of
+ * `StandardOutputContent`. SSM keeps only the first 24 000 characters of stdout, so when the output
+ * is truncated or unparsable the result is read from the store at `resultKey`
+ * (`state/agent-results/<host>/<uuid>.json`), where the agent writes it too. Give the runner a store
+ * reader for that (`resultStore`).
  *
  * Timeouts: `executionTimeout` = the step's timeout (SSM kills the script: status `TimedOut`);
  * `TimeoutSeconds` (delivery) = `deliveryTimeoutSeconds`, 5 minutes by default: a command an
@@ -17,8 +18,8 @@
  * still not finished `deadlineGraceSeconds` after its timeout is cancelled by `poll`. Both are
  * reported as PermanentError `HOST_STEP_TIMEOUT`.
  *
- * The client honours the usual AWS configuration (region, credentials, `AWS_ENDPOINT_URL_SSM`);
- * `clientConfig` overrides it (tests point it at the SSM stand-in).
+ * The client is built from `clientConfig` (region from core/aws/region.ts; `AWS_ENDPOINT_URL_SSM`
+ * as the SDK reads it); tests point it at the SSM stand-in.
  */
 import {
   CancelCommandCommand, GetCommandInvocationCommand, SSMClient, SendCommandCommand,
@@ -28,22 +29,24 @@ import { randomUUID } from 'node:crypto';
 import type { AgentResult } from '../agent/agent-steps';
 import { PermanentError, TransientError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
-import { AGENT_RESULTS_PREFIX, agentResultFromStdout, asAgentResult, textTail } from './agent-result';
+import { SSM_STDOUT_LIMIT, agentResultFromStdout, agentResultKey, asAgentResult, textTail } from './agent-result';
+
+export { SSM_STDOUT_LIMIT } from './agent-result';
+import { MAX_EXECUTION_TIMEOUT_SECONDS, agentStepParameters, parameterBytes } from './agent-document';
 import {
   HOST_ERROR_CODES, assertHostCommand, isPastDeadline, permanentFailure, submissionTimes,
   type HostCommand, type HostPoll, type HostRunner, type HostSubmission, type PendingSubmission,
 } from './host-runner';
 import { isTransientSsmError, mapSsmError, ssmErrorName } from './ssm-errors';
 
-/** What SSM keeps of a command's stdout in `StandardOutputContent`. */
-export const SSM_STDOUT_LIMIT = 24_000;
-
 /** How long an SSM agent has to pick a command up before it fails as `DeliveryTimedOut`. */
 export const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 300;
 
-/** The agent command on hosts when none is configured: `dbbackup` on the PATH. */
-export const DEFAULT_AGENT_COMMAND = 'dbbackup';
-
+/**
+ * The most bytes of parameters a command carries: SSM refuses about 48 KB in all; a little less,
+ * so the names and the other parameters fit beside the input.
+ */
+export const SSM_PARAMETERS_LIMIT = 48_000;
 
 /** Options of {@link SsmHostRunner}. */
 export interface SsmRunnerOptions {
@@ -51,31 +54,26 @@ export interface SsmRunnerOptions {
   client?: SSMClient;
   /** Region, endpoint, credentials… for the client built when `client` is absent. */
   clientConfig?: SSMClientConfig;
-  /** The shell command line that runs the agent CLI on hosts. Default `dbbackup`. */
-  agentCommand?: string;
-  /** Passed to the agent as `--store '<url>'`; otherwise the host's DBBACKUP_STORE applies. */
-  storeUrl?: string;
+  /** Name of the agent-step document the stack deployed (DBBACKUP_SSM_DOCUMENT). */
+  documentName: string;
   /** Reads agent results the agent wrote to the store (the same store the agent writes to). */
   resultStore?: Pick<BlobStore, 'get'>;
   /** Keep the full stdout/stderr of every command in this S3 bucket (SSM `OutputS3BucketName`). */
   outputS3BucketName?: string;
   /** Key prefix for `outputS3BucketName`. */
   outputS3KeyPrefix?: string;
-  /** Working directory of the script on the host (`workingDirectory` parameter). */
-  workingDirectory?: string;
   /** Seconds after the step's timeout before `poll` cancels a command SSM still reports running. Default 60. */
   deadlineGraceSeconds?: number;
   /** Seconds the host's SSM agent has to pick a command up (SendCommand `TimeoutSeconds`). Default {@link DEFAULT_DELIVERY_TIMEOUT_SECONDS}. */
   deliveryTimeoutSeconds?: number;
   /** Seconds after submission during which `InvocationDoesNotExist` means "not visible yet". Default 60. */
   notFoundGraceSeconds?: number;
-  /** Largest base64-encoded input accepted on the command line. Default 48 000 characters. */
-  maxEncodedInputChars?: number;
+  /** Most bytes of parameters sent. Default {@link SSM_PARAMETERS_LIMIT}. */
+  maxParameterBytes?: number;
   /** Clock, for tests. */
   now?: () => Date;
 }
 
-const DOCUMENT = 'AWS-RunShellScript';
 const RUNNING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
 
 /** Runs agent steps on hosts through SSM Run Command. */
@@ -83,38 +81,32 @@ export class SsmHostRunner implements HostRunner {
   readonly kind = 'ssm';
   readonly client: SSMClient;
   private readonly options: SsmRunnerOptions;
-  private readonly agentCommand: string;
   private readonly now: () => Date;
 
-  constructor(options: SsmRunnerOptions = {}) {
+  constructor(options: SsmRunnerOptions) {
+    if (!options.documentName?.trim()) {
+      throw new PermanentError("the SSM host runner needs the name of the stack's agent-step document (DBBACKUP_SSM_DOCUMENT)", { code: 'INVALID_CONFIG' });
+    }
     this.options = options;
     this.client = options.client ?? new SSMClient(options.clientConfig ?? {});
-    this.agentCommand = (options.agentCommand ?? DEFAULT_AGENT_COMMAND).trim();
-    if (this.agentCommand === '') {
-      throw new PermanentError('the SSM host runner needs an agent command (DBBACKUP_AGENT_COMMAND)', { code: 'INVALID_CONFIG' });
-    }
     this.now = options.now ?? (() => new Date());
   }
 
   /** Sends the command to the host. Throws PermanentError `HOST_NOT_FOUND` for an unknown instance. */
   async submit(command: HostCommand): Promise<HostSubmission> {
-    assertHostCommand(command, 172_800);
+    assertHostCommand(command, MAX_EXECUTION_TIMEOUT_SECONDS);
     const host = command.host;
     if (host === undefined || host.trim() === '') {
       throw new PermanentError(`the SSM host runner needs the host's instance id for ${command.step}, and none was given`, { code: 'INVALID_INPUT' });
     }
-    const resultKey = `${AGENT_RESULTS_PREFIX}${randomUUID()}.json`;
+    const resultKey = agentResultKey(host, randomUUID());
     const timeoutSeconds = Math.ceil(command.timeoutSeconds);
     const times = submissionTimes(this.now(), timeoutSeconds, this.options.deadlineGraceSeconds ?? 60);
-    const parameters: Record<string, string[]> = {
-      commands: [this.shellLine(command, resultKey)],
-      executionTimeout: [String(timeoutSeconds)],
-      ...(this.options.workingDirectory ? { workingDirectory: [this.options.workingDirectory] } : {}),
-    };
+    const parameters = this.parameters(command, resultKey, timeoutSeconds);
     let commandId: string | undefined;
     try {
       const sent = await this.client.send(new SendCommandCommand({
-        DocumentName: DOCUMENT,
+        DocumentName: this.options.documentName,
         InstanceIds: [host],
         TimeoutSeconds: Math.max(30, Math.min(timeoutSeconds, this.options.deliveryTimeoutSeconds ?? DEFAULT_DELIVERY_TIMEOUT_SECONDS)),
         Comment: `dbbackup agent ${command.step}`.slice(0, 100),
@@ -165,18 +157,18 @@ export class SsmHostRunner implements HostRunner {
     }
   }
 
-  /** The shell line the host runs: decode the input, pipe it to the agent. */
-  private shellLine(command: HostCommand, resultKey: string): string {
-    const encoded = Buffer.from(JSON.stringify(command.input ?? null), 'utf8').toString('base64');
-    const limit = this.options.maxEncodedInputChars ?? 48_000;
-    if (encoded.length > limit) {
+  /** The document's parameters; an input too large for SSM is refused before sending. */
+  private parameters(command: HostCommand, resultKey: string, timeoutSeconds: number): Record<string, string[]> {
+    const parameters = agentStepParameters(command.step, command.input, resultKey, timeoutSeconds);
+    const bytes = parameterBytes(parameters);
+    const limit = this.options.maxParameterBytes ?? SSM_PARAMETERS_LIMIT;
+    if (bytes > limit) {
       throw new PermanentError(
-        `input of ${command.step} is ${encoded.length} base64 characters, more than the ${limit} an SSM command line carries; pass references, not data`,
+        `input of ${command.step} makes ${bytes} bytes of SSM command parameters, more than the ${limit} an SSM command carries; pass references, not data`,
         { code: 'HOST_INPUT_TOO_LARGE' },
       );
     }
-    const store = this.options.storeUrl ? ` --store ${shellQuote(this.options.storeUrl)}` : '';
-    return `printf '%s' '${encoded}' | base64 -d | ${this.agentCommand}${store} agent ${command.step} --input - --result-key ${shellQuote(resultKey)}`;
+    return parameters;
   }
 
   /** Before the deadline: not done. After it: cancel (best effort) and time out. */
@@ -258,9 +250,4 @@ export class SsmHostRunner implements HostRunner {
       return undefined;
     }
   }
-}
-
-/** `value` as one single-quoted shell word. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

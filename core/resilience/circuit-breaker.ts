@@ -5,8 +5,10 @@
  * another one opened.
  *
  * Only transient failures count (classified first, like `withRetry`): bad input or bad credentials
- * do not trip it. While open, calls fail fast with TransientError `CIRCUIT_OPEN`, which names the
- * target, how long the circuit stays open, when the next attempt is allowed, and how to try sooner.
+ * do not trip it. While open, calls fail fast with PermanentError `CIRCUIT_OPEN` (permanent so that
+ * no retry policy spends the run waiting on it; the CLI still exits 3, "try again later"), which
+ * names the target, how long the circuit stays open, when the next attempt is allowed, and how to
+ * try sooner.
  *
  * Concurrency: processes sharing a target race best-effort. There is no lock; the last writer wins,
  * so two processes failing at once may count one failure instead of two, and two may probe a
@@ -22,13 +24,23 @@ import { z } from 'zod';
 import { classify, isTransient, PermanentError, TransientError, type ClassifiedError, type ErrorMapper } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import type { DurableState } from './durable-state';
+import { parseBreakerTarget } from './endpoint';
 
-/** The state key of a target's breaker: `circuit-breakers/<sanitized target>` (a hash suffix keeps sanitized names distinct). */
+/**
+ * The state key of a target's breaker: `circuit-breakers/<engine>/<instance>/<sanitized endpoint>`
+ * for an instance's target (endpoint.ts), `circuit-breakers/<sanitized target>` for any other (a
+ * hash suffix keeps sanitized names distinct).
+ */
 export function circuitStateKey(target: string): string {
   if (target.length === 0) throw new PermanentError('circuit breaker target must not be empty', { code: 'INVALID_OPTIONS' });
-  const safe = target.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80);
-  const suffix = safe === target ? '' : `${safe ? '-' : ''}${createHash('sha256').update(target).digest('hex').slice(0, 12)}`;
-  return `circuit-breakers/${safe}${suffix}`;
+  const scoped = parseBreakerTarget(target);
+  return scoped ? `circuit-breakers/${scoped.engine}/${scoped.instance}/${sanitized(scoped.endpoint)}` : `circuit-breakers/${sanitized(target)}`;
+}
+
+function sanitized(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80);
+  const suffix = safe === name ? '' : `${safe ? '-' : ''}${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
+  return `${safe}${suffix}`;
 }
 
 /** cockatiel's `toJSON()` shape, checked before it is handed back to cockatiel. HalfOpen is saved as Open. */
@@ -99,7 +111,7 @@ export class PersistentCircuitBreaker {
 
   /**
    * Runs `fn` unless the circuit is open.
-   * @throws TransientError `CIRCUIT_OPEN` while open; otherwise `fn`'s error, classified.
+   * @throws PermanentError `CIRCUIT_OPEN` while open; otherwise `fn`'s error, classified.
    */
   async execute<T>(fn: () => Promise<T>): Promise<T> {
     const { mapError, engine } = this.options;
@@ -181,13 +193,13 @@ export class PersistentCircuitBreaker {
     }
   }
 
-  private openError(record: CircuitRecord | undefined): TransientError {
+  private openError(record: CircuitRecord | undefined): PermanentError {
     const { target, engine, halfOpenAfterMs, override } = this.options;
     const own = record?.policy.ownState;
     const retryAt = own?.value === 1 ? own.openedAt + halfOpenAfterMs : Date.now() + halfOpenAfterMs;
     const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
     const last = record?.lastFailure ? `; last failure: ${record.lastFailure.code}: ${record.lastFailure.message}` : '';
-    return new TransientError(
+    return new PermanentError(
       `circuit breaker for target '${target}' is open after ${record?.policy.breakerState ?? 0} consecutive transient failures; ` +
       `it stays open ${Math.round(halfOpenAfterMs / 1000)}s, failing fast until ${new Date(retryAt).toISOString()} (in ${seconds}s), ` +
       `then lets one attempt through${override ? `; to try now: ${override}` : ''}${last}`,

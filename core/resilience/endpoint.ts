@@ -28,7 +28,18 @@ export function defaultEndpoint(config: unknown): string {
   return `config-${createHash('sha256').update(canonicalJson(redactSecrets(config))).digest('hex').slice(0, 16)}`;
 }
 
-/** The circuit breaker target of an engine's endpoint, e.g. `mysql@127.0.0.1:3306`. */
-export function breakerTarget(engine: string, endpoint: string): string {
-  return `${engine}@${endpoint}`;
+/**
+ * The circuit breaker target of an instance's endpoint, e.g. `mysql/shop@127.0.0.1:3306`: the
+ * endpoint keys it, and the engine and instance scope its state (`circuit-breakers/<engine>/<instance>/…`),
+ * so a database host writes only its own instances' breakers.
+ */
+export function breakerTarget(engine: string, instance: string, endpoint: string): string {
+  return `${engine}/${instance}@${endpoint}`;
+}
+
+/** `engine/instance@endpoint` split into its parts; undefined for a target of another shape. */
+export function parseBreakerTarget(target: string): { engine: string; instance: string; endpoint: string } | undefined {
+  const match = /^([A-Za-z0-9][A-Za-z0-9._-]*)\/([A-Za-z0-9][A-Za-z0-9._-]*)@(.+)$/s.exec(target);
+  if (!match || match[1].includes('..') || match[2].includes('..')) return undefined;
+  return { engine: match[1], instance: match[2], endpoint: match[3] };
 }

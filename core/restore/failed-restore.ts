@@ -22,7 +22,7 @@ import type { StepDeps } from '../steps/step-deps';
 import { putStepRecord } from '../steps/step-records';
 import { hostRestoreCleanupSchema, type HostRestoreCleanup } from './restore-cleanup';
 import { removeIntermediateRecords, restoreRecordKey } from './restore-records';
-import { restoreStateSchema, type RestoreState } from './restore-state';
+import { restoreIdentity, restoreStateSchema, type RestoreState } from './restore-state';
 
 /** What the failure path found and did; `cause` is the execution's failure cause. */
 export interface FailedRestore {
@@ -73,10 +73,7 @@ function causeWithTarget(message: string, target: TargetCondition, detail: strin
 async function recordFailure(state: RestoreState, error: { name: string; message: string }, host: HostRestoreCleanup, deps: StepDeps): Promise<string | undefined> {
   const key = restoreRecordKey(state, 'failure');
   const record = {
-    restoreId: state.restoreId,
-    backupId: state.backup.backupId,
-    engine: state.backup.engine,
-    instance: state.backup.instance,
+    ...restoreIdentity(state),
     failedAt: new Date().toISOString(),
     error,
     ...host,

@@ -67,6 +67,11 @@ export const restoreStateSchema = z.looseObject({
 });
 export type RestoreState = z.infer<typeof restoreStateSchema>;
 
+/** Which restore of which backup: what the summary, the report and the failure record begin with. */
+export function restoreIdentity(state: RestoreState): { restoreId: string; backupId: string; engine: string; instance: string } {
+  return { restoreId: state.restoreId, backupId: state.backup.backupId, engine: state.backup.engine, instance: state.backup.instance };
+}
+
 /** What the restore state machine outputs (`report`): small, with the full report's key. */
 export interface RestoreSummary {
   restoreId: string;

@@ -9,6 +9,7 @@ import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { parseManifest } from '../catalog/manifest';
 import type { BackupRecord, RestoreContext } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
+import { assertForcedRestoreAllowed } from '../host/restore-roots';
 import { releaseRunDir } from '../runs/run-dir';
 import { restoreRunDir } from '../runs/spool-layout';
 import { readJson } from '../store/json';
@@ -18,7 +19,7 @@ import { failedChecksText, putStepRecord } from '../steps/step-records';
 import {
   readPrepared, readResult, readValidation, removeIntermediateRecords, restoreRecordKey, writePrepared, writeResult, writeValidation,
 } from './restore-records';
-import { restoreRequestSchema, restoreStateSchema, type RestoreReport, type RestoreState, type RestoreSummary } from './restore-state';
+import { restoreIdentity, restoreRequestSchema, restoreStateSchema, type RestoreReport, type RestoreState, type RestoreSummary } from './restore-state';
 
 /**
  * The step's context, with the backup from its manifest. The steps that keep files on the host
@@ -27,6 +28,8 @@ import { restoreRequestSchema, restoreStateSchema, type RestoreReport, type Rest
  */
 export async function restoreContext(state: RestoreState, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
   const target = deps.registry.parseRestoreTarget(state.backup.engine, await deps.resolveSecrets(state.target));
+  const driver = deps.registry.restoreDriver(state.backup.engine);
+  await assertForcedRestoreAllowed({ engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target), roots: deps.restoreRoots ?? [] });
   const dir = restoreRunDir(deps.spoolRoot, state.restoreId);
   const spoolDir = keepsFiles
     ? await enterRunDir({
@@ -42,6 +45,7 @@ export async function restoreContext(state: RestoreState, deps: StepDeps, keepsF
     target,
     spoolDir,
     force: state.force,
+    restoreId: state.restoreId,
   };
 }
 
@@ -114,7 +118,7 @@ export async function restoreBackup(input: unknown, deps: StepDeps): Promise<Res
     const driver = deps.registry.restoreDriver(state.backup.engine);
     const ctx = await restoreContext(state, deps, true);
     const prepared = await readPrepared(deps.store, state);
-    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, ctx.target), () => driver.restore(ctx, prepared, {
+    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.restore(ctx, prepared, {
       store: deps.store,
       prefix: '',
       rateLimit: state.rateLimit,
@@ -152,10 +156,7 @@ export async function reportRestore(input: unknown, deps: StepDeps, now: Date = 
     const [result, validation] = await Promise.all([readResult(deps.store, state), readValidation(deps.store, state)]);
     const reportKey = restoreRecordKey(state, 'report');
     const common = {
-      restoreId: state.restoreId,
-      backupId: state.backup.backupId,
-      engine: state.backup.engine,
-      instance: state.backup.instance,
+      ...restoreIdentity(state),
       bytes: result.bytes,
       restoreDurationMs: result.durationMs,
       totalDurationMs: now.getTime() - Date.parse(state.startedAt),

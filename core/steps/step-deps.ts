@@ -2,7 +2,7 @@
  * What every backup/restore step needs, passed in (never read from globals), so the same step
  * functions serve the Lambda handlers, the host agent and the CLI.
  */
-import { PermanentError, classify } from '../errors';
+import { PermanentError, TransientError, classify, type ClassifiedError } from '../errors';
 import { formatIssues } from '../config/issues';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../store/blob-store';
@@ -23,6 +23,10 @@ export interface StepDeps {
   orchestrator?: ProcessIdentity;
   /** Replaces `{ "$secret": ref }` values with the secrets they name. */
   resolveSecrets: (value: unknown) => Promise<unknown>;
+  /** Directories inside which a forced restore may replace data on this host (core/host/restore-roots.ts); none when absent. */
+  restoreRoots?: readonly string[];
+  /** Masks the secrets this process resolved in a text (core/config/resolved-secrets.ts); errors leave steps masked. */
+  maskSecrets?: (text: string) => string;
   /**
    * Runs `fn` through the circuit breaker of `target`: the endpoint a step connects to
    * (`DriverRegistry.backupBreakerTarget`, `restoreBreakerTarget`). Optional: no breaker when absent.
@@ -48,12 +52,22 @@ export function parseInput<T>(schema: SafeParser<T>, value: unknown, what: strin
   return parsed.data;
 }
 
-/** Runs a step body so that whatever it throws leaves as TransientError/PermanentError (engine-mapped). */
+/**
+ * Runs a step body so that whatever it throws leaves as TransientError/PermanentError
+ * (engine-mapped), its message free of the secrets this process resolved.
+ */
 export async function runStep<T>(engine: string | undefined, deps: StepDeps, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (error) {
     const mapError = engine && deps.registry.has(engine) ? deps.registry.get(engine).mapError : undefined;
-    throw classify(error, mapError, engine);
+    throw masked(classify(error, mapError, engine), deps.maskSecrets);
   }
+}
+
+function masked(error: ClassifiedError, mask: StepDeps['maskSecrets']): ClassifiedError {
+  const message = mask ? mask(error.message) : error.message;
+  if (message === error.message) return error;
+  const Class = error instanceof TransientError ? TransientError : PermanentError;
+  return new Class(message, { code: error.code, engine: error.engine, cause: error });
 }

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PermanentError } from '../errors';
+import { awsRegionFromEnv } from '../aws/region';
 import type { BlobStore } from './blob-store';
 import { LocalDirectoryStore } from './local-directory-store';
 import type { S3ClientOptions } from './s3-client';
@@ -55,21 +56,21 @@ function invalidUrl(url: string, why: string): PermanentError {
 
 /**
  * S3 connection options from environment variables — the only place the store reads them:
- * `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` (custom endpoint), `AWS_REGION` (default `us-east-1`),
+ * `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` (custom endpoint), the region (see core/aws/region.ts),
  * `DBBACKUP_S3_FORCE_PATH_STYLE` (`true`/`false`; default true when an endpoint is set).
  * Credentials: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`) from the given
  * env when both are set, else the SDK's provider chain (instance/Lambda roles, profiles, SSO).
  */
 export function s3OptionsFromEnv(env: NodeJS.ProcessEnv): S3ClientOptions {
   const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
-  const region = nonEmpty(env.AWS_REGION) ?? 'us-east-1';
+  const region = awsRegionFromEnv(env);
   const flag = nonEmpty(env.DBBACKUP_S3_FORCE_PATH_STYLE)?.toLowerCase();
   const forcePathStyle = flag === undefined ? endpoint !== undefined : flag === 'true' || flag === '1' || flag === 'yes';
   const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
   const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
-  return { endpoint, region, forcePathStyle, ...(credentials ? { credentials } : {}) };
+  return { endpoint, ...(region ? { region } : {}), forcePathStyle, ...(credentials ? { credentials } : {}) };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

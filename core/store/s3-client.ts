@@ -10,7 +10,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 export interface S3ClientOptions {
   /** Custom endpoint (e.g. `http://127.0.0.1:4568`); undefined = AWS. */
   endpoint?: string;
-  /** Default `us-east-1`. */
+  /**
+   * The bucket's region (core/aws/region.ts decides it). Unset: the SDK's own configuration, or
+   * `us-east-1` when `endpoint` names an S3-compatible server, which ignores it.
+   */
   region?: string;
   /** Path-style URLs (`endpoint/bucket/key`); needed by most S3-compatible servers. */
   forcePathStyle?: boolean;
@@ -23,7 +26,7 @@ export interface S3ClientOptions {
 /** An S3 client configured as described in the module comment. */
 export function createS3Client(options: S3ClientOptions): S3Client {
   return new S3Client({
-    region: options.region ?? 'us-east-1',
+    region: options.region ?? (options.endpoint ? 'us-east-1' : undefined),
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle,
     credentials: options.credentials,
@@ -35,5 +38,5 @@ export function createS3Client(options: S3ClientOptions): S3Client {
 
 /** A human description of where requests go, for error messages. */
 export function describeEndpoint(options: S3ClientOptions): string {
-  return options.endpoint ?? `AWS S3 (${options.region ?? 'us-east-1'})`;
+  return options.endpoint ?? `AWS S3 (${options.region ?? 'region from the AWS config'})`;
 }

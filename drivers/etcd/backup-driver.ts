@@ -33,12 +33,16 @@ export interface EtcdDriverOptions {
 }
 
 /** Turns the gRPC snapshot stream into a byte stream; destroying it cancels the call. */
-function snapshotBytes(stream: unknown, signal?: AbortSignal): Readable {
-  const grpc = stream as AsyncIterable<ISnapshotResponse> & { cancel?: () => void };
+function snapshotBytes(opened: SnapshotCall, signal?: AbortSignal): Readable {
+  const grpc = opened.stream as AsyncIterable<ISnapshotResponse> & { cancel?: () => void };
   const readable = Readable.from((async function* blobs() {
     for await (const message of grpc) {
       if (message.blob && message.blob.length > 0) yield message.blob;
     }
+    // A refused call (no credentials: "user name is empty") may end its messages before its error
+    // arrives: judge the stream by the call's status, not by its (empty) bytes.
+    const status = await opened.status;
+    if (status && status.code !== 0) throw Object.assign(new Error(`${status.code} ${status.details}`), { code: status.code });
   })(), { objectMode: false });
   readable.once('close', () => grpc.cancel?.());
   if (signal) {
@@ -64,6 +68,18 @@ export function snapshotRevision(statusRevision: number, revisionBefore: number,
   );
 }
 
+/** How a gRPC call ended (grpc-js `status` event). */
+interface CallStatus {
+  code: number;
+  details: string;
+}
+
+/** The snapshot call: its message stream and, when made through the pool, how it ended. */
+interface SnapshotCall {
+  stream: unknown;
+  status?: Promise<CallStatus>;
+}
+
 /** The parts of etcd3's (protected) connection pool {@link openSnapshotStream} uses. */
 interface SnapshotPool {
   /** `metadata` is a grpc-js Metadata carrying the auth token. */
@@ -78,14 +94,16 @@ interface SnapshotPool {
  * pool with the arguments in gRPC's order (request, metadata, options); without a pool (another
  * etcd3 version) it falls back to the library call.
  */
-async function openSnapshotStream(client: Etcd3): Promise<unknown> {
+async function openSnapshotStream(client: Etcd3): Promise<SnapshotCall> {
   const pool = (client as unknown as { pool?: SnapshotPool }).pool;
-  if (!pool || typeof pool.withConnection !== 'function') return client.maintenance.snapshot();
+  if (!pool || typeof pool.withConnection !== 'function') return { stream: await client.maintenance.snapshot() };
   return pool.withConnection('Maintenance', ({ resource, client: grpcClient, metadata }) => {
     const call = (grpcClient as { snapshot(request: object, metadata: unknown, options: object): NodeJS.EventEmitter })
       .snapshot({}, metadata, {});
     call.on('error', (error: Error) => pool.markFailed(resource, error));
-    return call;
+    // gRPC emits 'status' once per call, after its last message, OK or not: listen from the start.
+    const status = new Promise<CallStatus>((resolve) => call.once('status', resolve));
+    return { stream: call, status };
   });
 }
 

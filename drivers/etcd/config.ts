@@ -54,6 +54,12 @@ export const etcdRestoreTargetSchema = z
     /** Start the restored member after `snapshot restore` (needed for validation and use). */
     start: z.boolean().default(true),
     /**
+     * Let the restore stop an etcd member it finds running on `dataDir` that it did not start
+     * itself (an earlier restore's member still in use, or one started by hand). Without it such a
+     * member is never stopped and the restore is refused.
+     */
+    stopRunningServer: z.boolean().default(false),
+    /**
      * Credentials for validating the restored cluster when the source had auth enabled (a restored
      * cluster keeps the source's users, roles and auth setting).
      */

@@ -16,7 +16,7 @@ import {
   castGrpcError,
 } from 'etcd3';
 import { isBrokenCircuitError } from 'cockatiel';
-import { PermanentError, TransientError, authFailed, isNetworkError, type ClassifiedError } from '../../core/errors';
+import { PermanentError, TransientError, authFailed, isNetworkError, isUnknownHostText, unknownHost, type ClassifiedError } from '../../core/errors';
 
 const ENGINE = 'etcd';
 
@@ -62,6 +62,7 @@ function messageOf(error: unknown): string {
  * - unavailable / deadline / circuit open / connection refused → TransientError `ETCD_UNAVAILABLE`
  * - authentication or permission failures → PermanentError `AUTH_FAILED` (`ETCD_AUTH` in the message)
  * - a read at a compacted revision → PermanentError `ETCD_COMPACTED`
+ * - a host name that does not resolve → PermanentError `UNKNOWN_HOST` (`ETCD_UNKNOWN_HOST` in the message)
  */
 export function mapEtcdError(raw: unknown): ClassifiedError | undefined {
   if (raw instanceof TransientError || raw instanceof PermanentError) return raw;
@@ -85,6 +86,9 @@ export function mapEtcdError(raw: unknown): ClassifiedError | undefined {
     return authFailed(`etcd refused the credentials or the operation is not permitted: ${message}`, {
       driverCode: 'ETCD_AUTH', engine: ENGINE, cause: error,
     });
+  }
+  if (isUnknownHostText(message)) {
+    return unknownHost(`an etcd endpoint's host name does not resolve: ${message}`, { driverCode: 'ETCD_UNKNOWN_HOST', engine: ENGINE, cause: error });
   }
   if (
     is(error, GRPCUnavailableError) || is(error, GRPCDeadlineExceededError)

@@ -18,9 +18,10 @@ import { clusterTokenFor, type EtcdRestoreTarget } from './config';
 import { mapEtcdError } from './errors';
 import { detectEtcdTool, snapshotRestore, type EtcdTool } from './etcd-tools';
 import { computeKvDigest } from './kv-digest';
-import { memberLogFile, memberPidFile, startMember, stopMember, waitForEtcd, type RunningMember } from './member';
+import { memberLogFile, memberPidFile, waitForEtcd, type RunningMember } from './member';
 import { cleanupEtcdRestore } from './restore-cleanup';
 import { markRestoreDone, readRestoreMarker, writeRestoreMarker } from './restore-marker';
+import { restoreMembers } from './restored-member';
 import { verifySnapshotFile } from './snapshot-trailer';
 import { ENGINE, SNAPSHOT_FILE, type EtcdDriverOptions } from './backup-driver';
 
@@ -80,11 +81,18 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     return target.clientUrl;
   }
 
+  /** A forced restore replaces the data dir. */
+  replacedPaths(target: EtcdRestoreTarget): string[] {
+    return [path.resolve(target.dataDir)];
+  }
+
   /**
    * Refuses a non-empty data dir (PermanentError `TARGET_NOT_EMPTY`) unless `ctx.force`; with force
    * it only notes that the dir will be replaced (the restore step replaces it after the download is
-   * verified). When the target is to be started on an empty dir, its client and peer ports must be
-   * free (`TARGET_PORT_IN_USE`). Idempotent, and never destructive.
+   * verified). A member running on the data dir that this restore did not start is refused
+   * (`SERVER_NOT_STARTED_BY_RESTORE`) unless the target allows stopping it. When the target is to
+   * be started on an empty dir, its client and peer ports must be free (`TARGET_PORT_IN_USE`).
+   * Idempotent, and never destructive.
    */
   async prepareTarget(ctx: RestoreContext<EtcdRestoreTarget>): Promise<PreparedTarget> {
     const { target } = ctx;
@@ -97,9 +105,10 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
       // been downloaded and verified, so a corrupt backup never costs the target its data.
       ctx.logger.warn('etcd restore: --force given, the non-empty data dir will be replaced', { dataDir, entries: entries.length });
     }
+    await restoreMembers(ctx).stoppable(dataDir);
     await mkdir(path.dirname(dataDir), { recursive: true });
     if (target.start && !replace) {
-      await stopMember(memberPidFile(dataDir)); // our own member from an earlier attempt, if any
+      await restoreMembers(ctx).stop(dataDir); // our own member from an earlier attempt, if any
       for (const url of [target.clientUrl, target.peerUrl]) {
         if (await isListening(url)) {
           throw new PermanentError(
@@ -150,8 +159,8 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     const snapshotPath = files[artifact.name];
     await verifySnapshotFile(snapshotPath);
 
-    // Start clean: our member from an earlier attempt, and the data dir it (or etcdctl) left behind.
-    await stopMember(memberPidFile(dataDir));
+    // Start clean: our member from an earlier attempt (or one the target allows stopping), and the data dir it (or etcdctl) left behind.
+    await restoreMembers(ctx).stop(dataDir);
     const entries = await entriesOf(dataDir);
     if (entries !== undefined && entries.length > 0) {
       const marker = await readRestoreMarker(dataDir);
@@ -174,7 +183,7 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
       clientUrl: target.clientUrl, peerUrl: target.peerUrl, dataDir, name: target.name, clusterToken, started: false,
     };
     if (target.start) {
-      const member = await startMember({
+      const member = await restoreMembers(ctx).start({
         name: target.name, dataDir, clientUrl: target.clientUrl, peerUrl: target.peerUrl, clusterToken,
       });
       logger.info('etcd restore: member started', { clientUrl: target.clientUrl, pid: member.pid, logFile: member.logFile });
@@ -204,7 +213,9 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     const dataDir = path.resolve(target.dataDir);
     let temporary: RunningMember | undefined;
     if (!target.start && !(await isListening(clientUrl))) {
-      temporary = await startMember({
+      // Recorded as this restore's like any member it starts: should the step die here, the
+      // failure path's cleanup knows it may stop it.
+      temporary = await restoreMembers(ctx).start({
         name: target.name, dataDir, clientUrl, peerUrl: target.peerUrl, clusterToken: clusterTokenFor(target, backup.backupId),
       });
     }

@@ -7,7 +7,7 @@
  * | type | read as | loaded by | because |
  * |---|---|---|---|
  * | FLOAT, DOUBLE, REAL | `col * 1e0` | the column | the server prints FLOAT with 6 digits and `DOUBLE(M,D)` with D decimals; as a DOUBLE expression it prints the shortest text that parses back to the same bits (a FLOAT widens to DOUBLE exactly; `* 1e0` keeps -0) |
- * | ENUM, SET | `col + 0` (index, bitmask) | `CAST(@v AS UNSIGNED)` | the text of the error value `''` (index 0) equals an `''` member's, a SET's `''` member prints as nothing, and LOAD DATA looks a number-like text up as a member name first |
+ * | ENUM, SET | `CAST(col AS UNSIGNED)` (index, bitmask; `col + 0` is signed: a 64-member SET's top bit printed negative) | `CAST(@v AS UNSIGNED)` | the text of the error value `''` (index 0) equals an `''` member's, a SET's `''` member prints as nothing, and LOAD DATA looks a number-like text up as a member name first |
  * | UUID, INET4, INET6 (MariaDB), JSON (MySQL) | the column | `CONVERT(@v USING utf8mb4)` | these types read a binary-charset string as their binary form (`Incorrect uuid value`) or refuse it (MySQL JSON) |
  *
  * The index of an ENUM error value can only be stored with a warning (`Data truncated`, the way the
@@ -43,7 +43,7 @@ export function readExpression(column: ColumnInfo, encoding: ValueEncoding = VAL
   const name = quoteId(column.name);
   if (encoding === 'server-text') return name;
   if (FLOATING.has(column.type)) return `(${name} * 1e0)`;
-  if (INDEXED.has(column.type)) return `(${name} + 0)`;
+  if (INDEXED.has(column.type)) return `CAST(${name} AS UNSIGNED)`;
   return name;
 }
 

@@ -79,6 +79,12 @@ export const mysqlRestoreTargetSchema = z.strictObject({
   physical: z.strictObject({
     datadir: absolutePath(),
     start: z.boolean().default(true),
+    /**
+     * Let the restore stop a server it finds running on `datadir` that it did not start itself
+     * (an earlier restore's server still in use, or one started by hand). Without it such a
+     * server is never stopped and the restore is refused.
+     */
+    stopRunningServer: z.boolean().default(false),
   }).optional(),
   pointInTime: pointInTimeSchema.optional(),
 });

@@ -8,7 +8,7 @@
  * above that they differ, so mysql2's `code` names can be wrong for MariaDB), then by `code`, then
  * by message text: errors that crossed a process or jest VM boundary may keep only their message.
  */
-import { PermanentError, TransientError, authFailed, isNetworkError, type ClassifiedError } from '../../core/errors';
+import { PermanentError, TransientError, authFailed, isUnknownHostText, unknownHost, isNetworkError, type ClassifiedError } from '../../core/errors';
 
 const ENGINE = 'mysql';
 
@@ -127,7 +127,7 @@ function matches(error: NativeError, errnos: Set<number>, codes: Set<string>, me
  * - a privilege missing for a statement → PermanentError `MYSQL_PRIVILEGES`, naming the privilege
  * - unreachable, connection lost, server shutting down, connection killed → TransientError `MYSQL_UNAVAILABLE`
  * - too many connections, lock wait timeout, deadlock, table changed under the snapshot → TransientError `MYSQL_BUSY`
- * - unknown host (DNS says it does not exist) → PermanentError `MYSQL_UNKNOWN_HOST`
+ * - unknown host (DNS says it does not exist) → PermanentError `UNKNOWN_HOST` (`MYSQL_UNKNOWN_HOST` in the message)
  */
 export function mapMysqlError(raw: unknown): ClassifiedError | undefined {
   if (raw instanceof TransientError || raw instanceof PermanentError) return raw;
@@ -148,8 +148,8 @@ export function mapMysqlError(raw: unknown): ClassifiedError | undefined {
   if (matches(error, BUSY_ERRNOS, BUSY_CODES, BUSY_MESSAGES)) {
     return new TransientError(`the server is busy: ${text}`, { ...options, code: 'MYSQL_BUSY' });
   }
-  if (error.code === 'ENOTFOUND' || /getaddrinfo ENOTFOUND/.test(text)) {
-    return new PermanentError(`unknown host: ${text}`, { ...options, code: 'MYSQL_UNKNOWN_HOST' });
+  if (isUnknownHostText(`${String(error.code)} ${text}`)) {
+    return unknownHost(`the server's host name does not resolve: ${text}`, { ...options, driverCode: 'MYSQL_UNKNOWN_HOST' });
   }
   if (isNetworkError(raw) || matches(error, UNAVAILABLE_ERRNOS, UNAVAILABLE_CODES, UNAVAILABLE_MESSAGES)) {
     return new TransientError(`the server is unavailable: ${text}`, { ...options, code: 'MYSQL_UNAVAILABLE' });

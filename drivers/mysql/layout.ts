@@ -3,6 +3,7 @@
  * Database and table names are percent-encoded in paths (MySQL allows `.` and other characters that
  * must not become path segments).
  */
+import { createHash } from 'node:crypto';
 import type { ValueEncoding } from './column-codec';
 
 export const ENGINE = 'mysql';
@@ -13,7 +14,25 @@ export const SYSTEM_DATABASES: readonly string[] = ['mysql', 'information_schema
 /** Whether `database` is one of {@link SYSTEM_DATABASES} (names compared case-insensitively). */
 export const isSystemDatabase = (database: string): boolean => SYSTEM_DATABASES.includes(database.toLowerCase());
 
-const segment = (name: string): string => encodeURIComponent(name).replace(/\./g, '%2E');
+/** Longest path segment a name becomes: file systems allow 255 bytes, and a file's suffix needs room. */
+const MAX_SEGMENT = 120;
+
+/**
+ * A name as one path segment: percent-encoded (a dot too, so `.` and `..` stay names). A name whose
+ * encoding is longer than {@link MAX_SEGMENT} (64 characters of `é` encode to 384) keeps its first
+ * part and gains a hash of the whole, so it stays unique and fits any file system.
+ */
+function segment(name: string): string {
+  const encoded = encodeURIComponent(name).replace(/\./g, '%2E');
+  if (encoded.length <= MAX_SEGMENT) return encoded;
+  let head = '';
+  for (const character of name) {
+    const next = encodeURIComponent(character).replace(/\./g, '%2E');
+    if (head.length + next.length > MAX_SEGMENT - 17) break;
+    head += next;
+  }
+  return `${head}~${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
 
 /** `schema/<db>.sql`: CREATE DATABASE and CREATE TABLE statements, applied before the data. */
 export const schemaArtifact = (database: string): string => `schema/${segment(database)}.sql`;

@@ -1,7 +1,7 @@
 /**
  * MariaDB/MySQL servers as plain processes: a throwaway server for the demo and the tests, and a
  * server started on a restored data directory after a physical restore. A server runs detached,
- * listens on 127.0.0.1 only, keeps its socket, pid file and error log next to its data dir, and
+ * listens on 127.0.0.1 only (or on its socket only), keeps its socket, pid file and error log next to its data dir, and
  * writes a row-based binlog with GTIDs (so point-in-time replay works).
  */
 import { spawn, execFile } from 'node:child_process';
@@ -66,7 +66,8 @@ export async function initializeDataDir(dataDir: string): Promise<void> {
 
 export interface StartServerOptions {
   dataDir: string;
-  port: number;
+  /** TCP port on 127.0.0.1, or `socket-only`: no network at all, the socket next to the data dir (a server without grant checks must not be reachable by others). */
+  port: number | 'socket-only';
   /** Server id for the binlog; default 1. */
   serverId?: number;
   /** Extra `--option=value` arguments. */
@@ -86,7 +87,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const log = openSync(paths.errorLog, 'a');
   const child = spawn('mariadbd', [
     '--no-defaults', '--user=root', `--datadir=${paths.dataDir}`, `--socket=${paths.socket}`, pidFileArgument(paths.pidFile),
-    `--log-error=${paths.errorLog}`, `--tmpdir=${paths.tmpdir}`, '--bind-address=127.0.0.1', `--port=${options.port}`,
+    `--log-error=${paths.errorLog}`, `--tmpdir=${paths.tmpdir}`,
+    ...(options.port === 'socket-only' ? ['--skip-networking'] : ['--bind-address=127.0.0.1', `--port=${options.port}`]),
     `--server-id=${options.serverId ?? 1}`, `--log-bin=${paths.binlogBase}`, '--binlog-format=ROW',
     '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--skip-name-resolve',
     '--local-infile=1', '--max-allowed-packet=256M',
@@ -96,13 +98,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   child.unref();
   const pid = child.pid!;
   const server: RunningServer = {
-    ...paths, host: '127.0.0.1', port: options.port, pid, user: 'root', password: '',
+    ...paths, host: '127.0.0.1', port: options.port === 'socket-only' ? 0 : options.port, pid, user: 'root', password: '',
     stop: () => stopServer(paths.pidFile, pid),
   };
+  const address = options.port === 'socket-only' ? { socketPath: paths.socket } : { host: server.host, port: server.port };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
     try {
-      const connection = await mysql.createConnection({ host: server.host, port: server.port, user: 'root', connectTimeout: 1000 });
+      const connection = await mysql.createConnection({ ...address, user: 'root', connectTimeout: 1000 });
       await connection.end();
       return server;
     } catch (error) {
@@ -114,7 +117,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       if (Date.now() > deadline) {
         // Not left running: a retry would find the data dir locked and the port taken.
         await server.stop().catch(() => undefined); // the start's own error is the one to report
-        throw new TransientError(`mariadbd on port ${options.port} did not accept logins in time (stopped it): ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_TIMEOUT', engine: 'mysql', cause: error });
+        throw new TransientError(`mariadbd on ${options.port === 'socket-only' ? paths.socket : `port ${options.port}`} did not accept logins in time (stopped it): ${logTail(paths.errorLog)}`, { code: 'MYSQL_START_TIMEOUT', engine: 'mysql', cause: error });
       }
       await sleep(100);
     }

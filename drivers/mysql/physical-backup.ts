@@ -35,7 +35,6 @@ import { openArtifact, type ArtifactReader, type ArtifactSink } from '../../core
 import { resolveInside } from '../../core/driver/spool';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { freePort } from '../../core/host/ports';
 import {
   backupArgv, checkToolVersion, chooseBackupTool, LockTimer, parseBinlogInfo, parseBinlogPositionLine, parseKeyValues,
   spawnStreamingTool, toolOutput,
@@ -439,11 +438,11 @@ async function digestPreparedCopy(
   await mkdir(tmpdir, { recursive: true });
   const server = await startServer({
     dataDir: copyDir,
-    port: await freePort(),
+    port: 'socket-only', // no grant checks: reachable through its private socket only
     extraArgs: ['--skip-grant-tables', '--skip-slave-start', '--skip-log-bin', '--event-scheduler=DISABLED', `--tmpdir=${tmpdir}`],
   });
   try {
-    const settings = { host: server.host, port: server.port, user: 'root', password: '', connectTimeoutMs: 10_000 };
+    const settings = { host: server.host, port: 0, socketPath: server.socket, user: 'root', password: '', connectTimeoutMs: 10_000 };
     const listing = await mysql.createConnection(connectionOptions(settings));
     let tables: Array<{ database: string; table: string; engine: string }>;
     let databases: string[];
@@ -457,7 +456,7 @@ async function digestPreparedCopy(
       tables = rows
         .map((r) => ({ database: r.db, table: r.name, engine: r.engine ?? '' }))
         .filter((t) => databases.includes(t.database));
-      for (const database of databases) objects[database] = await objectsOnServer(listing, database);
+      for (const database of databases) objects[database] = await objectsOnServer(listing, database, { grantTablesSkipped: true });
     } finally {
       await listing.end().catch(() => undefined);
     }

@@ -32,7 +32,8 @@ import type { MysqlRestoreTarget } from './config';
 import { connectionOptions } from './connection';
 import { toMysqlError } from './errors';
 import { ENGINE, PHYSICAL_ARTIFACT, type MysqlConsistency } from './layout';
-import { serverPaths, serverPid, startServer, stopServer } from './local-server';
+import { serverPaths } from './local-server';
+import { restoreServersOf } from './restored-server';
 import { toolFor } from './physical-backup';
 import { makePreparedCopy } from './prepared-copy';
 
@@ -57,9 +58,10 @@ export const stagingDir = (datadir: string): string => `${datadir}.restore-stagi
 /**
  * Checks a physical restore can go ahead, without changing anything: a data dir is given, empty
  * (or `force`, or left half-written by an earlier attempt of this same restore), the port is free
- * (or held by the server of that data dir, which `force` will stop), the tools match the backup,
+ * (or held by the server of that data dir, which the restore stops only when it started it or the
+ * target says `physical.stopRunningServer`), the tools match the backup,
  * and the file system has room for the extracted backup.
- * @throws PermanentError `TARGET_NOT_EMPTY`, `INVALID_TARGET`, `PORT_IN_USE`, `MISSING_TOOL`,
+ * @throws PermanentError `TARGET_NOT_EMPTY`, `INVALID_TARGET`, `PORT_IN_USE`, `SERVER_NOT_STARTED_BY_RESTORE`, `MISSING_TOOL`,
  *   `TOOL_VERSION_MISMATCH`, `DISK_FULL`.
  */
 export async function preparePhysicalTarget(ctx: Ctx): Promise<PreparedTarget> {
@@ -90,8 +92,8 @@ export async function preparePhysicalTarget(ctx: Ctx): Promise<PreparedTarget> {
       { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
     );
   }
-  // The data dir's own server may hold the port (the restore stops it); a stale pid file names none.
-  const running = await serverPid(paths.pidFile);
+  // The data dir's own server may hold the port (the restore stops it, when it may); a stale pid file names none.
+  const running = await restoreServersOf(ctx).stoppable(datadir);
   if (target.physical.start && await portInUse(target.port) && running === undefined) {
     throw new PermanentError(`port ${target.port} is already in use on 127.0.0.1; choose another target port`, { code: 'PORT_IN_USE', engine: ENGINE });
   }
@@ -161,8 +163,12 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
     await rm(staging, { recursive: true, force: true });
     throw new PermanentError(`data directory ${datadir} is no longer empty; pass --force to replace it`, { code: 'TARGET_NOT_EMPTY', engine: ENGINE });
   }
+  await restoreServersOf(ctx).stoppable(datadir).catch(async (error: unknown) => {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  });
   await writeFile(markerFile(datadir), JSON.stringify({ backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir, startedAt: new Date().toISOString() } satisfies RestoreMarker));
-  await stopServer(paths.pidFile);
+  await restoreServersOf(ctx).stop(datadir);
   await mkdir(datadir, { recursive: true });
   for (const entry of entries) await rm(path.join(datadir, entry), { recursive: true, force: true });
   // The old server's binary logs would continue under the restored server with a wrong history.
@@ -191,7 +197,7 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
   if (physical.start) {
     const serverId = typeof consistency.serverId === 'number' ? (consistency.serverId % 4_294_967_295) + 1 : 2;
     // startServer gives the server its private tmpdir (paths.tmpdir).
-    const server = await startServer({ dataDir: datadir, port: ctx.target.port, serverId });
+    const server = await restoreServersOf(ctx).start({ dataDir: datadir, port: ctx.target.port, serverId });
     ctx.logger.info('mysql physical restore: server started', { datadir, port: server.port, pid: server.pid });
     Object.assign(endpoint, { started: true, serverId, pid: server.pid }, await setGtidState(ctx, consistency));
   }

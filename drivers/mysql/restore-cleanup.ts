@@ -3,8 +3,9 @@
  * and says what the target holds. The restore's own work is recognised by its markers and never
  * confused with what another restore or the operator put there:
  *
- * - physical: the marker next to the data dir (physical-restore.ts: this restore's spool, `done`
- *   once the whole restore finished) and, once it finished, the server's pid in its result; the
+ * - physical: the server is stopped when this restore started it (recorded as its own:
+ *   core/host/started-servers.ts); the data dir's state is read from the marker next to it
+ *   (physical-restore.ts: this restore's spool, `done` once the whole restore finished); the
  *   staging dir (the extracted backup) is removed;
  * - logical: the marker table in each target database (restore-marker.ts: this restore's token) and
  *   the spool's record of the databases it created; a database that was to be replaced and is gone
@@ -12,13 +13,13 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
+import { dataDirCleanup, type RestoreCleanup, type RestoreProgress } from '../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../core/driver/types';
 import type { MysqlRestoreTarget } from './config';
 import { describeServer } from './connection';
-import { serverPaths, serverPid, stopServer } from './local-server';
 import { ownPhysicalMarker, stagingDir } from './physical-restore';
 import { createdBySpool, MARKER_TABLE, readMarker } from './restore-marker';
+import { restoreServersOf } from './restored-server';
 import { classifyTargetError, openSchemaConnection } from './target-connection';
 import { inspectDatabases } from './target-databases';
 
@@ -33,32 +34,12 @@ export async function cleanupPhysicalRestore(ctx: Ctx, progress: RestoreProgress
   if (!ctx.target.physical) return { target: 'untouched', detail: 'no data dir was given, so none was written to', stopped: [] };
   const datadir = path.resolve(ctx.target.physical.datadir);
   const marker = await ownPhysicalMarker(ctx, datadir);
-  const stopped: string[] = [];
-  const { pidFile } = serverPaths(datadir);
-  const pid = await serverPid(pidFile);
-  if (pid !== undefined && (marker !== undefined || pid === progress.result?.endpoint.pid)) {
-    await stopServer(pidFile);
-    stopped.push(`MariaDB server (pid ${pid}, port ${ctx.target.port}) on ${datadir}`);
-  }
+  const pid = await restoreServersOf(ctx).stopOwn(datadir);
+  const stopped = pid === undefined ? [] : [`MariaDB server (pid ${pid}, port ${ctx.target.port})`];
   // makePreparedCopy wipes the staging dir whenever it starts, so it is only ever this restore's.
   await rm(stagingDir(datadir), { recursive: true, force: true });
-  const replaced = progress.prepared?.details.replaces === true;
-  const backup = ctx.backup.backupId;
-  if (marker?.done || (marker === undefined && progress.result)) {
-    return {
-      target: 'restored',
-      detail: `${datadir} holds backup ${backup} as restored${replaced ? ' in place of its previous contents' : ''}; the failure came after the restore, and its server is stopped`,
-      stopped,
-    };
-  }
-  if (marker) {
-    return {
-      target: 'partial',
-      detail: `${datadir} holds an unfinished restore of backup ${backup}${replaced ? '; its previous contents were deleted' : ''}: restore it again (with force) or remove it`,
-      stopped,
-    };
-  }
-  return { target: 'untouched', detail: `${datadir} was not written to${replaced ? ' and keeps its previous contents' : ''}`, stopped };
+  const condition = marker?.done || (marker === undefined && progress.result) ? 'restored' : marker ? 'partial' : 'untouched';
+  return dataDirCleanup(datadir, condition, { backupId: ctx.backup.backupId, replaced: progress.prepared?.details.replaces === true, stopped });
 }
 
 /** A logical restore: the target databases, by their markers and the spool's record. */

@@ -40,6 +40,11 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
     return mysqlEndpoint(target);
   }
 
+  /** A forced physical restore replaces the data dir; a logical one replaces databases on a server, no host path. */
+  replacedPaths(target: MysqlRestoreTarget): string[] {
+    return target.physical ? [path.resolve(target.physical.datadir)] : [];
+  }
+
   async prepareTarget(ctx: RestoreContext<MysqlRestoreTarget>): Promise<PreparedTarget> {
     assertRestorableHere(ctx);
     assertReplayable(ctx);

@@ -59,13 +59,20 @@ export function objectsDefinedBy(statements: string[]): SchemaObjects {
   return objects;
 }
 
-/** The objects `database` holds on the server (`connection` must return names as text). */
-export async function objectsOnServer(connection: Connection, database: string): Promise<SchemaObjects> {
+/**
+ * The objects `database` holds on the server (`connection` must return names as text). A server
+ * started with `--skip-grant-tables` (the physical prepare check's) lists no events in
+ * information_schema: pass `grantTablesSkipped` to read them from `mysql.event` (MariaDB, MySQL 5.7).
+ */
+export async function objectsOnServer(connection: Connection, database: string, options: { grantTablesSkipped?: boolean } = {}): Promise<SchemaObjects> {
+  const events = options.grantTablesSkipped
+    ? "SELECT 'event', name FROM mysql.event WHERE db = ?"
+    : "SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?";
   const [rows] = await connection.query(`
     SELECT 'view' AS kind, TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?
     UNION ALL SELECT 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
     UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')
-    UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?`,
+    UNION ALL ${events}`,
   [database, database, database, database]) as [Array<{ kind: SchemaObjectKind; name: string }>, unknown];
   const objects = noSchemaObjects();
   for (const row of rows) objects[row.kind]?.push(String(row.name));

@@ -230,6 +230,8 @@ export interface WrittenChunk {
 
 /** Raised when writing a chunk failed on our side (disk, stream, encoder), not the server's: worth retrying. */
 class ChunkWriteError extends TransientError {}
+/** A chunk the store or spool refused for good (no space, access denied, a name it cannot hold): not retried. */
+class ChunkRefusedError extends PermanentError {}
 
 /**
  * The batches of one chunk being encoded, oldest first: at most two per encoder thread, and no
@@ -302,6 +304,10 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, l
     return { artifact, digest };
   } catch (error) {
     if (cursor.error !== undefined) throw cursor.error;
+    if (error instanceof PermanentError) {
+      // The store or spool refused for good (no space, access denied, a name it cannot hold): not worth a retry.
+      throw new ChunkRefusedError(`writing ${name} failed: ${error.message}`, { code: error.code, engine: ENGINE, cause: error });
+    }
     throw new ChunkWriteError(`writing ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'CHUNK_WRITE_FAILED', engine: ENGINE, cause: error });
   }
 }
@@ -495,7 +501,7 @@ async function withWriteRetries<T>(what: string, retries: number, logger: Logger
       try {
         return await attempt();
       } catch (error) {
-        if (error instanceof ChunkWriteError) throw error;
+        if (error instanceof ChunkWriteError || error instanceof ChunkRefusedError) throw error;
         serverError = error;
         throw new PermanentError('server error', { code: 'MYSQL_DUMP_FAILED', engine: ENGINE });
       }

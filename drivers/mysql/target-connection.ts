@@ -56,7 +56,8 @@ export const SCHEMA_SESSION =
 
 /**
  * A connection for loading rows: raw bytes ({@link openDataConnection}), foreign key and unique
- * checks off for this session only (the data was consistent at the source), and every warning of a
+ * checks off for this session only (the data was consistent at the source), CHECK constraints too
+ * on MariaDB (MySQL enforces them on every write: a source row that breaks one cannot load), and every warning of a
  * statement kept (the most a server keeps) so the loader can tell each one. Binary logging stays
  * on, so replicas of the target follow the restore.
  */
@@ -69,6 +70,9 @@ export async function openLoadConnection(settings: ConnectionSettings): Promise<
   }
   try {
     await connection.query('SET foreign_key_checks = 0, unique_checks = 0, max_error_count = 65535');
+    // MariaDB only (an executable comment MySQL skips): rows the source holds despite a CHECK
+    // constraint (checks off when written, or a constraint added later) load as they are.
+    await connection.query('/*M!100201 SET check_constraint_checks = 0 */');
   } catch (error) {
     await connection.end().catch(() => undefined);
     throw classifyTargetError(error, `setting up a load session on ${describeServer(settings)}`);

@@ -4,6 +4,7 @@
  */
 import { settingsFromEnv } from '../../core/config/settings';
 import { createRuntime, type Runtime } from '../../core/config/runtime';
+import { platformOf } from '../../core/config/platform';
 import { hostRunnerFromSettings, hostRunnerKindFromEnv } from '../../core/host-runner/open-host-runner';
 import type { HostRunner } from '../../core/host-runner/host-runner';
 import type { PollSchedule } from '../../core/host-runner/poll-schedule';
@@ -26,7 +27,8 @@ let cached: Promise<HandlerRuntime> | undefined;
 export const lambdaRuntime: RuntimeProvider = () => {
   cached ??= (async function buildLambdaRuntime() {
     const env = process.env;
-    const runtime = await createRuntime(settingsFromEnv(env), serviceLogger);
+    const settings = settingsFromEnv(env);
+    const runtime = await createRuntime({ ...settings, platform: platformOf(settings, 'lambda') }, serviceLogger);
     const hostRunner = hostRunnerFromSettings({ ...hostRunnerKindFromEnv(env), deps: runtime.deps, store: runtime.store });
     return { runtime, hostRunner, hostStepTimeoutSeconds: Number(env.DBBACKUP_HOST_STEP_TIMEOUT_SECONDS) || 6 * 3600 };
   })();

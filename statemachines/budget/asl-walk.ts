@@ -3,7 +3,7 @@
  * attempts a state's Retry allows, how long a Task may take at worst, and which states form a loop.
  * Defaults are the Amazon States Language's own (MaxAttempts 3, IntervalSeconds 1, BackoffRate 2).
  */
-import type { AslDefinition } from '../definitions';
+import type { AslDefinition } from '../asl';
 import type { StateType } from '../history-events';
 
 /** One state of a definition. */

@@ -12,7 +12,7 @@
  * ```
  */
 import type { PollSchedule } from '../../core/host-runner/poll-schedule';
-import type { AslDefinition } from '../definitions';
+import type { AslDefinition } from '../asl';
 import { STEP_FUNCTIONS_LIMITS } from '../history-events';
 import { historyBound, type HistoryBound } from './history-bound';
 import { timeBudget, type TimeBudget } from './time-budget';

@@ -16,7 +16,7 @@
  * an hour, and a day of them is 8 640 cycles of 9 events: far past the limit.
  */
 import { pollsWithin, POLL_SCHEDULE, type PollSchedule } from '../../core/host-runner/poll-schedule';
-import type { AslDefinition } from '../definitions';
+import type { AslDefinition } from '../asl';
 import { HISTORY_EVENTS, stateEvents } from '../history-events';
 import { attemptsOf, nestedMachines, reachableStates, statesOnCycles, type AslState } from './asl-walk';
 

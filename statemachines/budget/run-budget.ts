@@ -1,7 +1,7 @@
 /**
  * How a state machine hands its first step the run's time budget (core/steps/run-deadline.ts), and
  * how it learns the number: the host work may go on for the execution timeout less the worst case
- * of what may follow it (time-budget.ts), computed from the state machine's own definition once it
+ * of what may follow it (host-work.ts), computed from the state machine's own definition once it
  * is built. The first step's payload holds a token that resolves to that number.
  *
  * @example
@@ -14,8 +14,8 @@
 import { Lazy, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { RUN_BUDGET_FIELD } from '../../core/steps/run-deadline';
-import type { AslDefinition } from '../definitions';
-import { timeBudget } from './time-budget';
+import type { AslDefinition } from '../asl';
+import { hostWorkSecondsOf } from './host-work';
 
 export class RunBudget {
   /** Seconds of host work, once {@link settle} has computed them (0 until then). */
@@ -34,8 +34,7 @@ export class RunBudget {
 
   /** Computes the budget from the built state machine's definition; returns that definition. */
   settle(stateMachine: sfn.StateMachine): AslDefinition {
-    const { executionSeconds, tailSeconds } = timeBudget(renderedDefinition(stateMachine));
-    this.hostWorkSeconds = Math.floor(executionSeconds - tailSeconds);
+    this.hostWorkSeconds = hostWorkSecondsOf(renderedDefinition(stateMachine));
     return renderedDefinition(stateMachine);
   }
 }

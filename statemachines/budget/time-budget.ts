@@ -11,7 +11,7 @@
  */
 import { POLL_SCHEDULE, type PollSchedule } from '../../core/host-runner/poll-schedule';
 import { RUN_BUDGET_FIELD } from '../../core/steps/run-deadline';
-import type { AslDefinition } from '../definitions';
+import type { AslDefinition } from '../asl';
 import {
   longestRetryWaitSeconds, nestedMachines, reachableStates, successors, taskWorstSeconds, type AslState,
 } from './asl-walk';

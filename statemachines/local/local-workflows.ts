@@ -1,7 +1,9 @@
 /**
  * Backups and restores on one machine through the synthesized state machines: the definitions the
- * stack deploys, run in process, every Task the real handler, host steps run by a local host
- * runner (in process by default). What `npm start` and `dbbackup backup|restore` use.
+ * stack deploys (as the build shipped them), run in process, every Task the real handler, host
+ * steps run by a local host runner (in process by default). What `npm start` and
+ * `dbbackup backup|restore` use. Loaded only by those commands: it needs the optional dependency
+ * aws-local-stepfunctions, which a database host's installation leaves out.
  */
 import type { Runtime } from '../../core/config/runtime';
 import type { BackupSummary } from '../../core/backup/backup-state';
@@ -13,7 +15,8 @@ import type { HostRunner } from '../../core/host-runner/host-runner';
 import { InlineHostRunner } from '../../core/host-runner/inline-runner';
 import { LOCAL_POLL_SCHEDULE } from '../../core/host-runner/poll-schedule';
 import { hostRunnerFromSettings, hostRunnerKindFromEnv } from '../../core/host-runner/open-host-runner';
-import { synthesizeDefinitions, type DefinitionOptions, type SynthesizedDefinitions } from '../definitions';
+import type { SynthesizedDefinitions } from '../asl';
+import { shippedDefinitions, withTransientAttempts } from './shipped-definitions';
 import { ExecutionFailedError, runLocalStateMachine, type LocalExecution, type LocalRunOptions } from './run-local';
 
 export interface LocalWorkflowOptions {
@@ -23,10 +26,8 @@ export interface LocalWorkflowOptions {
   hostStepTimeoutSeconds?: number;
   waitMs?: LocalRunOptions['waitMs'];
   retryIntervalMs?: LocalRunOptions['retryIntervalMs'];
-  /** Pre-built definitions (tests build them once). */
+  /** The definitions to run. Default: those the build shipped. */
   definitions?: SynthesizedDefinitions;
-  /** Options to synthesize the definitions with, when none are given pre-built. */
-  definitionOptions?: DefinitionOptions;
 }
 
 export interface LocalWorkflows {
@@ -42,7 +43,7 @@ export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions =
   const hostRunner = options.hostRunner ?? new InlineHostRunner(runtime.deps);
   const provider = async () => ({ runtime, hostRunner, hostStepTimeoutSeconds: options.hostStepTimeoutSeconds ?? 6 * 3600, pollSchedule: LOCAL_POLL_SCHEDULE });
   const execute = async (machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution> => {
-    definitions ??= synthesizeDefinitions(options.definitionOptions);
+    definitions ??= shippedDefinitions();
     return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs });
   };
   /** Runs a machine; a failed execution is rethrown as the TransientError/PermanentError that failed it. */
@@ -76,6 +77,7 @@ export function workflowsForSettings(runtime: Runtime, settings: Settings): Loca
     store: runtime.store,
     storeUrl: settings.storeUrl,
   });
-  const retry = settings.retryAttempts === undefined ? undefined : { transient: { maxAttempts: settings.retryAttempts - 1 } };
-  return localWorkflows(runtime, { hostRunner, definitionOptions: { retry } });
+  const shipped = shippedDefinitions();
+  const definitions = settings.retryAttempts === undefined ? shipped : withTransientAttempts(shipped, settings.retryAttempts);
+  return localWorkflows(runtime, { hostRunner, definitions });
 }

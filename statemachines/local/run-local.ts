@@ -10,7 +10,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { PermanentError, fromNameAndMessage, type ClassifiedError } from '../../core/errors';
 import { causeMessage } from '../../core/steps/failure-cause';
 import type { RuntimeProvider } from '../../functions/shared/lambda-runtime';
-import type { AslDefinition } from '../definitions';
+import type { AslDefinition } from '../asl';
 import { ExecutionLimits, type LimitsReport } from './service-limits';
 import { taskHandlerNames, waitStateNames } from './task-handlers';
 

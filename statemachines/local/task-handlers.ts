@@ -2,7 +2,7 @@
  * Finds every Task of a definition (Map iterators and Parallel branches included) and the handler
  * its comment names (`handler:<dir>/<file>`), so the local runner can run each Task in process.
  */
-import { listStates, type AslDefinition } from '../definitions';
+import { listStates, type AslDefinition } from '../asl';
 import { handlerFromComment, type HandlerId } from '../handlers';
 
 /** State name → handler id, for every Task in the definition. Throws on a Task without a known handler comment. */

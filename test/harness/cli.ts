@@ -17,7 +17,8 @@ export interface CliRun { code: number; stdout: string; stderr: string }
 export type Cli = (args: string[], env?: NodeJS.ProcessEnv) => Promise<CliRun>;
 
 /**
- * A runner of `dbbackup --store <work>/store ...` with `DBBACKUP_SPOOL_DIR=<work>/spool`.
+ * A runner of `dbbackup --store <work>/store ...` with `DBBACKUP_SPOOL_DIR=<work>/spool`, on a
+ * host that allows forced restores inside the work directory (`DBBACKUP_RESTORE_ROOTS`).
  * @param work a directory (or a function giving it, for directories made in beforeAll)
  */
 export function cliIn(work: string | (() => string)): Cli {
@@ -26,7 +27,7 @@ export function cliIn(work: string | (() => string)): Cli {
     return new Promise((resolve) => {
       execFile(process.execPath, [CLI, '--store', path.join(dir, 'store'), ...args], {
         cwd: dir,
-        env: { ...process.env, DBBACKUP_SPOOL_DIR: path.join(dir, 'spool'), DBBACKUP_RETRY_ATTEMPTS: '1', ...env },
+        env: { ...process.env, DBBACKUP_SPOOL_DIR: path.join(dir, 'spool'), DBBACKUP_RESTORE_ROOTS: dir, DBBACKUP_RETRY_ATTEMPTS: '1', ...env },
       }, (error, stdout, stderr) => {
         resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });

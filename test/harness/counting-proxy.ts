@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { relay } from './http-relay';
 
 /** What went through the proxy since the last reset. */
 export interface SentCounts {
@@ -39,14 +40,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       if (isPart) counts = { ...counts, parts: counts.parts + 1, partBytes: counts.partBytes + bytes };
       else counts = { ...counts, puts: counts.puts + 1, putBytes: counts.putBytes + bytes };
     });
-    const outgoing = http.request({
-      host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers,
-    }, function relay(answer) {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    });
-    outgoing.on('error', () => response.destroy());
-    request.pipe(outgoing);
+    relay(upstream, request, response);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

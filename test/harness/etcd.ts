@@ -173,6 +173,7 @@ export function etcdRestoreContext(
     target: etcdRestoreTargetSchema.parse(target),
     spoolDir,
     force,
+    restoreId: `restore-of-${backup.backupId}`,
   };
 }
 

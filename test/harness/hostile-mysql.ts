@@ -20,14 +20,18 @@ export const HOSTILE_DATABASE = 'uni ☃ ünï `q` \'s\' "d" %_.$/';
  */
 export const HOSTILE_PHYSICAL_DATABASE = HOSTILE_DATABASE.replace(/ `q`/, '');
 
+/** A table name as long as the server takes in `é` (its file name, `@00e9` each, must fit 255 bytes); percent-encoded it is 258 characters. */
+export const LONG_TABLE = 'é'.repeat(43);
+
 /** The tables {@link seedHostile} creates, as the server names them. */
-export const HOSTILE_TABLES = ['tü ☃', 'typés', 'parté', 'nö_kéy'];
+export const HOSTILE_TABLES = ['tü ☃', 'typés', 'parté', 'nö_kéy', 'chéck', LONG_TABLE];
 
 
 /**
  * Creates {@link HOSTILE_DATABASE} with tables, an index, partitions, a view, a procedure, a
  * function, a trigger, an event and a sequence, all named with non-ASCII characters, and the
- * `typés` table holding edge values of every type, and an account `ünï ☃ \`q\`` granted on it. Rows are inserted the way a permissive
+ * `typés` table holding edge values of every type, `chéck` holding rows its CHECK constraints (and
+ * the JSON column's implicit one) refuse and a 64-member SET's top member, a table with a long name, and an account `ünï ☃ \`q\`` granted on it. Rows are inserted the way a permissive
  * application would (non-strict mode with ALLOW_INVALID_DATES), so the source holds values a
  * strict session refuses.
  */
@@ -63,6 +67,12 @@ export async function seedHostile(connection: Connection, database = HOSTILE_DAT
     CREATE FUNCTION \`fün ☃\`(\`x\` INT) RETURNS VARCHAR(10) DETERMINISTIC RETURN CONCAT('☃', \`x\`);
     CREATE EVENT \`evënt ☃\` ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM \`tü ☃\` WHERE \`cö\` < 0;
     INSERT INTO \`tü ☃\` VALUES (1, 'ä'), (2, 'ß'), (3, '☃ snow'), (4, 'tab\\there');
+    CREATE TABLE \`${LONG_TABLE}\` (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB;
+    INSERT INTO \`${LONG_TABLE}\` VALUES (1, 'lang'), (2, 'länger');
+    CREATE TABLE \`chéck\` (id INT PRIMARY KEY, n INT CHECK (n > 0), j JSON, s64 SET('m01', 'm02', 'm03', 'm04', 'm05', 'm06', 'm07', 'm08', 'm09', 'm10', 'm11', 'm12', 'm13', 'm14', 'm15', 'm16', 'm17', 'm18', 'm19', 'm20', 'm21', 'm22', 'm23', 'm24', 'm25', 'm26', 'm27', 'm28', 'm29', 'm30', 'm31', 'm32', 'm33', 'm34', 'm35', 'm36', 'm37', 'm38', 'm39', 'm40', 'm41', 'm42', 'm43', 'm44', 'm45', 'm46', 'm47', 'm48', 'm49', 'm50', 'm51', 'm52', 'm53', 'm54', 'm55', 'm56', 'm57', 'm58', 'm59', 'm60', 'm61', 'm62', 'm63', 'm64')) ENGINE=InnoDB;
+    SET SESSION check_constraint_checks = 0;
+    INSERT INTO \`chéck\` VALUES (1, -5, 'not json', 'm64'), (2, 7, '{"ok": true}', 'm01,m63,m64'), (3, NULL, NULL, '');
+    SET SESSION check_constraint_checks = 1;
     INSERT INTO \`parté\` VALUES (1, 'eins'), (5, 'fünf'), (10, 'zehn'), (1000, 'tausend');
     INSERT INTO \`nö_kéy\` VALUES ('ä', x'00ff5c0a09'), ('ä', x'00ff5c0a09'), (NULL, NULL), ('\\\\N', '');
   `);

@@ -77,6 +77,7 @@ export class LogicalRoundTrip {
       target: mysqlRestoreTargetSchema.parse({ ...server.config(), ...extra }),
       spoolDir: path.join(await this.tempDir('spool'), 'restore'),
       force,
+      restoreId: `restore-of-${backup.backupId}`,
     };
   }
 

@@ -1,12 +1,15 @@
 /**
  * A real runtime for tests: a local directory store (or the given store URL) and a spool in temp
  * directories, the built-in drivers, no external plugins; backups and restores run through the
- * synthesized state machines in process. `env` may carry secrets for `env:` references.
+ * synthesized state machines in process. `env` may carry secrets for `env:` references. The host
+ * allows forced restores inside the temp directory (where the tests put their targets) unless
+ * `restoreRoots` says otherwise.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime } from '../../core/config/runtime';
+import type { Platform } from '../../core/config/platform';
 import { silentLogger, type Logger } from '../../core/logger';
 import { synthesizeDefinitions, type SynthesizedDefinitions } from '../../statemachines/definitions';
 import { localWorkflows, type LocalWorkflowOptions, type LocalWorkflows } from '../../statemachines/local/local-workflows';
@@ -30,13 +33,16 @@ export async function createTestRuntime(options: {
   env?: NodeJS.ProcessEnv;
   storeUrl?: string;
   logger?: Logger;
+  restoreRoots?: string[];
+  /** Where the runtime runs (core/config/platform.ts): `aws` as the Lambda functions do; default local. */
+  platform?: Platform;
   workflows?: Omit<LocalWorkflowOptions, 'definitions'>;
 } = {}): Promise<TestRuntime> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-runtime-'));
   const storeDir = path.join(root, 'store');
   const spoolRoot = path.join(root, 'spool');
   const runtime = await createRuntime(
-    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {} },
+    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {}, restoreRoots: options.restoreRoots ?? [os.tmpdir()], platform: options.platform },
     options.logger ?? silentLogger,
   );
   const workflows = localWorkflows(runtime, { waitMs: 10, definitions: shippedDefinitions(), ...options.workflows });

@@ -1,14 +1,24 @@
 /**
  * An SSM stand-in for tests: an HTTP server on 127.0.0.1 speaking the SSM JSON 1.1 protocol
  * (`X-Amz-Target: AmazonSSM.<Operation>`) well enough for the real @aws-sdk/client-ssm, which
- * actually runs `AWS-RunShellScript` commands on this machine with `sh -c`.
+ * actually runs the commands on this machine with `sh -c`, as the SSM agent would on the instance.
  *
  * Operations: SendCommand, GetCommandInvocation, ListCommandInvocations, CancelCommand.
  * Behaviour copied from SSM:
+ * - one region: a request signed for another region (or service) is refused
+ *   (`InvalidSignatureException`), as a regional endpoint does;
+ * - documents: `AWS-RunShellScript` and those given in `documents`; a SendCommand naming another is
+ *   refused (`InvalidDocument`), and its parameters are checked against the document before
+ *   anything runs — declared, required, `allowedValues`, `allowedPattern`, 48 KB in all
+ *   (`InvalidParameters`, see ssm-documents.ts);
+ * - the script runs with the SSM agent's environment, not this process's: only `PATH`, `HOME`,
+ *   `AWS_SSM_REGION_NAME` and `AWS_SSM_INSTANCE_ID` (no `AWS_REGION`, no credentials, no test
+ *   variables), so what an agent needs must come from the document or the host's files;
  * - unknown instance ids → `InvalidInstanceId`; unknown command/invocation → `InvocationDoesNotExist`
  *   (GetCommandInvocation) or `InvalidCommandId` (CancelCommand);
  * - status Pending → InProgress → Success | Failed | TimedOut | Cancelled, `ResponseCode` -1 until the end;
- * - `executionTimeout` (seconds, default 3600) kills the script: status TimedOut, `ExecutionTimedOut`;
+ * - the step's `timeoutSeconds` (AWS-RunShellScript: `executionTimeout`, default 3600) kills the
+ *   script: status TimedOut, `ExecutionTimedOut`;
  * - instances listed as offline never receive the command: after `TimeoutSeconds` it is TimedOut,
  *   `DeliveryTimedOut` (the stand-in does not enforce SSM's 30-second minimum, so tests stay short);
  * - `StandardOutputContent` keeps the first 24 000 characters, `StandardErrorContent` the first 8 000,
@@ -19,6 +29,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { AWS_RUN_SHELL_SCRIPT, DocumentFault, commandRun, type CommandDocument, type CommandRun, type ShellStep } from './ssm-documents';
+import { downloadFromS3, type InstanceS3 } from './ssm-download';
 
 /** SSM's limits on what it keeps of a command's output. */
 export const SSM_LIMITS = { stdout: 24_000, stderr: 8_000, listOutput: 2_500 } as const;
@@ -37,10 +51,18 @@ export interface SsmStandinOptions {
   instanceIds?: string[];
   /** Known instances whose SSM agent is offline: commands stay Pending until their delivery timeout. */
   offlineInstanceIds?: string[];
-  /** Working directory of the scripts (unless the command's `workingDirectory` says otherwise). */
+  /** The region of this endpoint, its instances and their SSM agents. Default `us-east-1`. */
+  region?: string;
+  /** Documents besides `AWS-RunShellScript`, by name (their JSON content). */
+  documents?: Record<string, CommandDocument | object>;
+  /** `PATH` of the SSM agent's environment. Default: the usual system directories and this Node's. */
+  path?: string;
+  /** `HOME` of the SSM agent's environment (where an agent finds `~/.aws`). Default: this user's. */
+  home?: string;
+  /** Working directory of the scripts (unless the document's `workingDirectory` says otherwise). */
   cwd?: string;
-  /** Environment of the scripts. Default: this process's environment. */
-  env?: NodeJS.ProcessEnv;
+  /** What `aws:downloadContent` reads S3 with (the instances' role): the S3 endpoint and credentials. */
+  instanceS3?: InstanceS3;
   /** GetCommandInvocation answers `InvocationDoesNotExist` for this long after SendCommand (SSM's eventual consistency). */
   invocationVisibleAfterMs?: number;
 }
@@ -82,12 +104,14 @@ export interface StandinInvocation {
 export interface SsmStandin {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
-  /** Endpoint, region us-east-1 and fake credentials, for `new SSMClient(...)`. */
+  /** Endpoint, the stand-in's region and fake credentials, for `new SSMClient(...)`. */
   clientConfig: StandinClientConfig;
   /** Every call received, in order. */
   calls: RecordedCall[];
   /** The invocation of `commandId` on `instanceId` (the first one when no instance is given). */
   invocation(commandId: string, instanceId?: string): StandinInvocation | undefined;
+  /** Adds (or replaces) a document, as CreateDocument would. */
+  addDocument(name: string, content: CommandDocument | object): void;
   /** Answers the next `times` calls of `operation` (e.g. `GetCommandInvocation`) with `error`. */
   injectError(operation: string, error: InjectedError, times?: number): void;
   /** Resolves when the invocation has reached a final status. */
@@ -108,6 +132,7 @@ interface CommandRecord {
   documentName: string;
   instanceIds: string[];
   parameters: Record<string, string[]>;
+  run: CommandRun;
   comment?: string;
   timeoutSeconds?: number;
   outputS3BucketName?: string;
@@ -127,8 +152,18 @@ const FINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 /** Output kept in memory per stream, far above SSM's limits but bounded. */
 const CAPTURE_LIMIT = 16 * 1024 * 1024;
 
+/** The SSM agent's PATH on a typical Linux host (systemd's default). */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** `Credential=<key>/<date>/<region>/<service>/aws4_request` of a SigV4 Authorization header. */
+const CREDENTIAL_SCOPE = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
+
 /** Starts the stand-in on a random port of 127.0.0.1. */
 export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<SsmStandin> {
+  const region = options.region ?? 'us-east-1';
+  const documents: Record<string, CommandDocument> = { 'AWS-RunShellScript': AWS_RUN_SHELL_SCRIPT, ...(options.documents as Record<string, CommandDocument>) };
+  const agentPath = options.path ?? withNodeDir(SYSTEM_PATH);
+  const home = options.home ?? os.homedir();
   const online = new Set(options.instanceIds ?? ['i-0standin000000001']);
   const offline = new Set(options.offlineInstanceIds ?? []);
   const commands = new Map<string, CommandRecord>();
@@ -137,21 +172,25 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
 
   function sendCommand(input: Record<string, unknown>): unknown {
     const documentName = String(input.DocumentName ?? '');
-    if (documentName !== 'AWS-RunShellScript') throw new SsmFault('InvalidDocument', `document ${documentName} is not supported by the stand-in`);
     const instanceIds = (input.InstanceIds ?? []) as string[];
     if (!Array.isArray(instanceIds) || instanceIds.length === 0) throw new SsmFault('InvalidInstanceId', 'no instance ids');
     for (const id of instanceIds) {
       if (!online.has(id) && !offline.has(id)) throw new SsmFault('InvalidInstanceId', `Instances [[${id}]] not in a valid state for account 000000000000`);
     }
     const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
-    if (!Array.isArray(parameters.commands) || parameters.commands.length === 0) {
-      throw new SsmFault('InvalidParameters', 'AWS-RunShellScript needs the parameter commands');
+    let run: CommandRun;
+    try {
+      run = commandRun(documentName, documents[documentName], parameters);
+    } catch (error) {
+      if (error instanceof DocumentFault) throw new SsmFault(error.type, error.message);
+      throw error;
     }
     const record: CommandRecord = {
       commandId: randomUUID(),
       documentName,
       instanceIds,
       parameters,
+      run,
       comment: typeof input.Comment === 'string' ? input.Comment : undefined,
       timeoutSeconds: typeof input.TimeoutSeconds === 'number' ? input.TimeoutSeconds : undefined,
       outputS3BucketName: typeof input.OutputS3BucketName === 'string' ? input.OutputS3BucketName : undefined,
@@ -166,7 +205,7 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
       if (online.has(instanceId)) setImmediate(function deliver() { runInvocation(record, invocation); });
       else deliveryTimeout(record, invocation);
     }
-    return { Command: commandView(record) };
+    return { Command: commandView(record, region) };
   }
 
   function newInvocation(record: CommandRecord, instanceId: string): InvocationRecord {
@@ -175,7 +214,7 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
     return {
       commandId: record.commandId,
       instanceId,
-      script: record.parameters.commands.join('\n'),
+      script: record.run.script,
       status: 'Pending',
       statusDetails: 'Pending',
       responseCode: -1,
@@ -207,33 +246,59 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
 
   function runInvocation(record: CommandRecord, invocation: InvocationRecord): void {
     if (FINAL.has(invocation.status)) return; // cancelled before delivery
-    const cwd = record.parameters.workingDirectory?.[0] || options.cwd;
-    const child = spawn('sh', ['-c', invocation.script], { cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    invocation.child = child;
-    invocation.pid = child.pid;
     invocation.status = 'InProgress';
     invocation.statusDetails = 'InProgress';
     invocation.startedAt = new Date();
+    void (async function runSteps() {
+      for (const step of record.run.steps) {
+        if (FINAL.has(invocation.status)) return;
+        const code = step.action === 'aws:runShellScript' ? await runShell(step, invocation) : await download(step.url, step.destinationPath, invocation);
+        if (code !== 0) return finish(invocation, 'Failed', 'Failed', code);
+      }
+      finish(invocation, 'Success', 'Success', 0);
+    })();
+  }
+
+  /** `aws:downloadContent` from S3: the object into the destination directory; 0, or 1 with the error on stderr. */
+  async function download(url: string, destinationPath: string, invocation: InvocationRecord): Promise<number> {
+    try {
+      await downloadFromS3(url, path.resolve(options.cwd ?? os.tmpdir(), destinationPath), options.instanceS3);
+      return 0;
+    } catch (error) {
+      invocation.stderr += `aws:downloadContent failed: ${(error as Error).message}\n`;
+      return 1;
+    }
+  }
+
+  /** One `aws:runShellScript` step; resolves with its exit code (a timeout ends the invocation itself). */
+  function runShell(step: ShellStep, invocation: InvocationRecord): Promise<number> {
+    const cwd = step.workingDirectory || options.cwd;
+    const env = { PATH: agentPath, HOME: home, AWS_SSM_REGION_NAME: region, AWS_SSM_INSTANCE_ID: invocation.instanceId };
+    const child = spawn('sh', ['-c', step.script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    invocation.child = child;
+    invocation.pid = child.pid;
     child.stdout?.setEncoding('utf8').on('data', function captureStdout(chunk: string) {
       if (invocation.stdout.length < CAPTURE_LIMIT) invocation.stdout += chunk;
     });
     child.stderr?.setEncoding('utf8').on('data', function captureStderr(chunk: string) {
       if (invocation.stderr.length < CAPTURE_LIMIT) invocation.stderr += chunk;
     });
-    child.once('error', function spawnFailed(error) {
-      invocation.stderr += String(error);
-      finish(invocation, 'Failed', 'Failed', 1);
-    });
-    child.once('close', function scriptEnded(code, signal) {
-      invocation.child = undefined;
-      const exitCode = code ?? (signal ? 128 + signalNumber(signal) : 1);
-      finish(invocation, exitCode === 0 ? 'Success' : 'Failed', exitCode === 0 ? 'Success' : 'Failed', exitCode);
-    });
-    const executionTimeout = Number(record.parameters.executionTimeout?.[0] ?? 3600);
-    invocation.timers.push(setTimeout(function executionTimedOut() {
+    const timer = setTimeout(function executionTimedOut() {
       killGroup(invocation);
       finish(invocation, 'TimedOut', 'ExecutionTimedOut', 137);
-    }, executionTimeout * 1000));
+    }, step.executionTimeoutSeconds * 1000);
+    invocation.timers.push(timer);
+    return new Promise((resolve) => {
+      child.once('error', function spawnFailed(error) {
+        invocation.stderr += String(error);
+        resolve(1);
+      });
+      child.once('close', function scriptEnded(code, signal) {
+        clearTimeout(timer);
+        invocation.child = undefined;
+        resolve(code ?? (signal ? 128 + signalNumber(signal) : 1));
+      });
+    });
   }
 
   function findCommand(commandId: unknown, fault: string): CommandRecord {
@@ -332,6 +397,7 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
       input = body.length > 0 ? JSON.parse(body) as Record<string, unknown> : {};
       call.input = input;
       calls.push(call);
+      checkScope(request.headers.authorization);
       const queued = injected.get(operation);
       const fault = queued?.shift();
       if (fault) throw new SsmFault(fault.type, fault.message ?? `injected ${fault.type}`, fault.status ?? (fault.type === 'InternalServerError' ? 500 : 400));
@@ -343,6 +409,15 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
       const fault = error instanceof SsmFault ? error : new SsmFault('InternalServerError', String(error), 500);
       call.error = fault.type;
       respond(response, fault.status, { __type: fault.type, message: fault.message, Message: fault.message });
+    }
+  }
+
+  /** A regional endpoint answers only requests signed for its region and for SSM. */
+  function checkScope(authorization: string | undefined): void {
+    const scope = CREDENTIAL_SCOPE.exec(authorization ?? '');
+    if (!scope) throw new SsmFault('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+    if (scope[1] !== region || scope[2] !== 'ssm') {
+      throw new SsmFault('InvalidSignatureException', `Credential should be scoped to a valid region (this endpoint is ${region}/ssm, the request was signed for ${scope[1]}/${scope[2]}).`, 403);
     }
   }
 
@@ -364,9 +439,12 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
 
   return {
     endpoint,
-    clientConfig: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDSTANDIN', secretAccessKey: 'standin-secret' } },
+    clientConfig: { endpoint, region, credentials: { accessKeyId: 'AKIDSTANDIN', secretAccessKey: 'standin-secret' } },
     calls,
     invocation: lookup,
+    addDocument(name, content) {
+      documents[name] = content as CommandDocument;
+    },
     injectError(operation, error, times = 1) {
       const queue = injected.get(operation) ?? [];
       for (let i = 0; i < times; i += 1) queue.push(error);
@@ -421,13 +499,19 @@ function signalNumber(signal: NodeJS.Signals): number {
   return numbers[signal] ?? 0;
 }
 
+/** `path` with the directory of this Node appended, so `#!/usr/bin/env node` finds it wherever it is installed. */
+export function withNodeDir(searchPath: string): string {
+  const nodeDir = path.dirname(process.execPath);
+  return searchPath.split(':').includes(nodeDir) ? searchPath : `${searchPath}:${nodeDir}`;
+}
+
 function outputUrl(record: CommandRecord, invocation: StandinInvocation, stream: 'stdout' | 'stderr'): string {
   if (!record.outputS3BucketName) return '';
   const prefix = record.outputS3KeyPrefix ? `${record.outputS3KeyPrefix}/` : '';
-  return `https://s3.us-east-1.amazonaws.com/${record.outputS3BucketName}/${prefix}${record.commandId}/${invocation.instanceId}/awsrunShellScript/0.awsrunShellScript/${stream}`;
+  return `https://s3.amazonaws.com/${record.outputS3BucketName}/${prefix}${record.commandId}/${invocation.instanceId}/awsrunShellScript/0.awsrunShellScript/${stream}`;
 }
 
-function commandView(record: CommandRecord): Record<string, unknown> {
+function commandView(record: CommandRecord, region: string): Record<string, unknown> {
   return {
     CommandId: record.commandId,
     DocumentName: record.documentName,
@@ -440,7 +524,7 @@ function commandView(record: CommandRecord): Record<string, unknown> {
     RequestedDateTime: epochSeconds(record.requestedAt),
     Status: 'Pending',
     StatusDetails: 'Pending',
-    OutputS3Region: 'us-east-1',
+    OutputS3Region: region,
     OutputS3BucketName: record.outputS3BucketName ?? '',
     OutputS3KeyPrefix: record.outputS3KeyPrefix ?? '',
     MaxConcurrency: '50',

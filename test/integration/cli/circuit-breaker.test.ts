@@ -23,15 +23,15 @@ describe('the circuit breaker', () => {
     const fast = await backup(wrong);
     const corrected = await backup(etcd().clientUrl);
     const overridden = await backup(wrong, { DBBACKUP_CIRCUIT_BREAKER: 'reset' });
-    const states = await readdir(path.join(work(), 'store', 'state', 'circuit-breakers'));
+    const states = await readdir(path.join(work(), 'store', 'state', 'circuit-breakers', 'etcd', 'breaker'));
 
     // Assess
     expect(fast.code).toBe(3);
-    expect(fast.stderr).toMatch(/circuit breaker for target 'etcd@http:\/\/127\.0\.0\.1:1' is open after 5 consecutive transient failures; it stays open 60s, failing fast until \S+ \(in \d+s\), then lets one attempt through; to try now: run with DBBACKUP_CIRCUIT_BREAKER=reset \(or delete state\/circuit-breakers\/\S+\.json from .*\).*\[CIRCUIT_OPEN\]/);
+    expect(fast.stderr).toMatch(/circuit breaker for target 'etcd\/[^@']+@http:\/\/127\.0\.0\.1:1' is open after 5 consecutive transient failures; it stays open 60s, failing fast until \S+ \(in \d+s\), then lets one attempt through; to try now: run with DBBACKUP_CIRCUIT_BREAKER=reset \(or delete state\/circuit-breakers\/etcd\/breaker\/\S+\.json from .*\).*\[CIRCUIT_OPEN\]/);
     expect(corrected.code).toBe(0);
     expect(overridden.code).toBe(3);
     expect(overridden.stderr).toContain('[ETCD_UNAVAILABLE]');
-    expect(states).toEqual([expect.stringMatching(/^etcd_http_127\.0\.0\.1_1-[0-9a-f]{12}\.json$/)]);
+    expect(states).toEqual([expect.stringMatching(/^http_127\.0\.0\.1_1-[0-9a-f]{12}\.json$/)]);
   });
 
   it('refuses an unknown DBBACKUP_CIRCUIT_BREAKER value', async () => {

@@ -81,7 +81,8 @@ describe('a store with a damaged backup', () => {
     const show = await dbbackup(['show', id]);
     const verify = await dbbackup(['verify', id]);
     const restore = await dbbackup(['restore', id, '--target', target]);
-    const narrowed = await dbbackup(['--json', 'show', id, '--engine', 'etcd', '--instance', 'twin-b']);
+    const narrowed = await dbbackup(['--json', 'show', id, '--engine', 'etcd', '--instance', 'twin-a']);
+    const copy = await dbbackup(['--json', 'show', id, '--engine', 'etcd', '--instance', 'twin-b']);
 
     // Assess
     for (const run of [show, verify, restore]) {
@@ -89,6 +90,9 @@ describe('a store with a damaged backup', () => {
       expect(run.stderr).toMatch(new RegExp(`^dbbackup: backup id ${id} is ambiguous: it exists under etcd/twin-a, etcd/twin-b .*; say which with --engine and --instance \\[BACKUP_AMBIGUOUS\\]$`, 'm'));
     }
     expect(narrowed.code).toBe(0);
-    expect(JSON.parse(narrowed.stdout)).toMatchObject({ backupId: id, instance: 'twin-b', status: 'complete' });
+    expect(JSON.parse(narrowed.stdout)).toMatchObject({ backupId: id, instance: 'twin-a', status: 'complete' });
+    // The copy's manifest names twin-a: stored under twin-b, it is damage, never a second good backup.
+    expect(copy.code).toBe(0);
+    expect(JSON.parse(copy.stdout)).toMatchObject({ backupId: id, instance: 'twin-b', status: 'damaged', damage: { file: 'manifest.json' } });
   });
 });

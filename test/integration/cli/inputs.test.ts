@@ -71,4 +71,16 @@ describe('dbbackup input checks', () => {
     expect(firstLine(env.stderr)).toBe("dbbackup: DBBACKUP_LOG_LEVEL must be one of debug, info, warn, error; got 'loud' [INVALID_INPUT]");
     expect(good.code).toBe(0);
   });
+
+  it('answers with a JSON error on stdout under --json, also for usage and setting errors', async () => {
+    // Act
+    const usage = await dbbackup(['--json', '--log-level', 'verbose', 'list']);
+    const setting = await dbbackup(['--json', 'list'], { DBBACKUP_LOG_LEVEL: 'loud' });
+
+    // Assess
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toEqual({ error: { name: 'UsageError', code: 'INVALID_USAGE', message: expect.stringContaining("'verbose' is invalid") } });
+    expect(setting.code).toBe(2);
+    expect(JSON.parse(setting.stdout)).toEqual({ error: { name: 'PermanentError', code: 'INVALID_INPUT', message: expect.stringContaining('DBBACKUP_LOG_LEVEL') } });
+  });
 });

@@ -73,6 +73,12 @@ describe('etcd connectivity and credentials', () => {
 
     // Act
     const refused = await backup.createSnapshot(wrong).catch((e: unknown) => e);
+    // Without credentials, etcd answers status but refuses the snapshot stream, whose messages may
+    // end before its error: each attempt must still say why (it was taken for an empty, corrupt snapshot).
+    const anonymous: unknown[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      anonymous.push(await backup.createSnapshot(etcdBackupContext(path.join(spool, `anonymous-${i}`), { endpoints: [secured.clientUrl] })).catch((e: unknown) => e));
+    }
     const snapshot = await backup.createSnapshot(right);
     const record = backupRecordOf(snapshot, await backup.upload(right, snapshot, { store, prefix: 'etcd/auth' }));
     const withoutCredentials = etcdRestoreContext(record, { dataDir, ...urls }, await tempDir('rspool'));
@@ -84,6 +90,7 @@ describe('etcd connectivity and credentials', () => {
     // Assess
     expect(refused).toBeInstanceOf(PermanentError);
     expect(refused).toMatchObject({ code: 'AUTH_FAILED', message: expect.stringMatching(/^authentication failed \(ETCD_AUTH\): .*authentication failed/) });
+    expect(anonymous.map((e) => (e as { code?: string }).code)).toEqual(Array(5).fill('AUTH_FAILED'));
     expect(snapshot.facts.keyCount).toBe(10);
     expect(unauthenticated).toMatchObject({ name: 'PermanentError', code: 'AUTH_FAILED' });
     expect(report.ok).toBe(true);

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { detectEtcdTool, snapshotRestore, snapshotStatus } from '../../../drivers/etcd/etcd-tools';
 import { memberPidFile, startLocalEtcd, startMember, stopMember } from '../../../drivers/etcd/member';
 import { EtcdBackupDriver } from '../../../drivers/etcd/backup-driver';
+import { isAlive } from '../../../core/host/processes';
 import { freePort } from '../../harness/ports';
 import { etcdBackupContext, startTestEtcd, stopAllEtcd, tempDir, trackMember, writeKeys } from '../../harness/etcd';
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
+/** A zombie (ended, not yet reaped by this test process) is not running: the same rule stop() waits on. */
+const alive = isAlive;
 
 describe('etcd members', () => {
   afterAll(stopAllEtcd);

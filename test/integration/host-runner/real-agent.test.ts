@@ -1,7 +1,8 @@
 /**
  * The REAL host agent (`bin/dbbackup.js agent`) behind both process-based runners: an unknown
- * step must come back as the agent's own PermanentError, and through SSM the agent must also
- * write its result to the store at the result key.
+ * step must come back as the agent's own PermanentError (local) or be refused by SSM against the
+ * agent-step document before anything runs; through SSM the agent's own errors come back and are
+ * also written to the store at the result key.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,13 +11,15 @@ import path from 'node:path';
 import type { AgentStep } from '../../../core/agent/agent-steps';
 import type { PendingSubmission } from '../../../core/host-runner/host-runner';
 import { LocalProcessHostRunner } from '../../../core/host-runner/local-process-runner';
-import { SsmHostRunner, shellQuote } from '../../../core/host-runner/ssm-runner';
+import { agentStepDocument, shellQuote } from '../../../core/host-runner/agent-document';
+import { SsmHostRunner } from '../../../core/host-runner/ssm-runner';
 import { readJson } from '../../../core/store/json';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { REAL_AGENT, pollUntilDone } from '../../fixtures/host-runner/helpers';
 import { startSsmStandin, type SsmStandin } from '../../harness/ssm-standin';
 
 const HOST = 'i-0standin000000001';
+const DOCUMENT = 'DbBackup-AgentStep';
 const UNKNOWN_STEP = 'no-such-step' as AgentStep;
 
 describe('host runners with the real dbbackup agent', () => {
@@ -49,9 +52,13 @@ describe('host runners with the real dbbackup agent', () => {
     let standin: SsmStandin;
     let client: SSMClient;
 
+    let runner: SsmHostRunner;
+
     beforeEach(async () => {
-      standin = await startSsmStandin({ instanceIds: [HOST] });
+      const document = agentStepDocument({ storeUrl: store.url, region: 'us-east-1', agentCommand: `${shellQuote(process.execPath)} ${shellQuote(REAL_AGENT)}` });
+      standin = await startSsmStandin({ instanceIds: [HOST], documents: { [DOCUMENT]: document } });
       client = new SSMClient({ ...standin.clientConfig, maxAttempts: 1 });
+      runner = new SsmHostRunner({ client, documentName: DOCUMENT, resultStore: store });
     });
 
     afterEach(async () => {
@@ -59,17 +66,18 @@ describe('host runners with the real dbbackup agent', () => {
       await standin.stop();
     });
 
-    it('an unknown step is the agent\'s PermanentError, also written to the store at the result key', async () => {
-      // Prepare
-      const runner = new SsmHostRunner({
-        client,
-        agentCommand: `${shellQuote(process.execPath)} ${shellQuote(REAL_AGENT)}`,
-        storeUrl: store.url,
-        resultStore: store,
-      });
-
+    it('an unknown step is refused by SSM against the document: nothing runs on the host', async () => {
       // Act
-      const submission = await runner.submit({ host: HOST, step: UNKNOWN_STEP, input: { backupId: 'b-1' }, timeoutSeconds: 120 });
+      const submitting = runner.submit({ host: HOST, step: UNKNOWN_STEP, input: { backupId: 'b-1' }, timeoutSeconds: 120 });
+
+      // Assess
+      await expect(submitting).rejects.toMatchObject({ name: 'PermanentError', code: 'SSM_INVALID_REQUEST' });
+      expect(standin.calls.map((c) => [c.operation, c.error])).toEqual([['SendCommand', 'InvalidParameters']]);
+    });
+
+    it('the agent\'s own error comes back, and is also written to the store at the result key', async () => {
+      // Act
+      const submission = await runner.submit({ host: HOST, step: 'backup-snapshot', input: { backupId: 'b-1' }, timeoutSeconds: 120 });
       const { result } = await pollUntilDone(runner, submission, 60_000, 100);
 
       // Assess

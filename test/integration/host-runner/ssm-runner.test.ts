@@ -1,7 +1,8 @@
 /**
- * The SSM host runner through the real @aws-sdk/client-ssm against the SSM stand-in, which runs
- * the commands on this machine. The agent is the fake agent (same contract as `dbbackup agent`);
- * results too large for SSM's stdout are read back from a real LocalDirectoryStore.
+ * The SSM host runner through the real @aws-sdk/client-ssm against the SSM stand-in, which checks
+ * each command against the project's agent-step document and runs it on this machine. The agent
+ * is the fake agent (same contract as `dbbackup agent`); results too large for SSM's stdout are
+ * read back from a real LocalDirectoryStore.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,13 +10,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PendingSubmission } from '../../../core/host-runner/host-runner';
 import { AGENT_RESULTS_PREFIX } from '../../../core/host-runner/agent-result';
-import { SSM_STDOUT_LIMIT, SsmHostRunner, shellQuote, type SsmRunnerOptions } from '../../../core/host-runner/ssm-runner';
+import { agentStepDocument, shellQuote } from '../../../core/host-runner/agent-document';
+import { SSM_STDOUT_LIMIT, SsmHostRunner, type SsmRunnerOptions } from '../../../core/host-runner/ssm-runner';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { FAKE_AGENT, pollUntilDone, waitForExit } from '../../fixtures/host-runner/helpers';
 import { startSsmStandin, type SsmStandin } from '../../harness/ssm-standin';
 
 const HOST = 'i-0standin000000001';
 const OFFLINE_HOST = 'i-0offline00000002';
+const DOCUMENT = 'DbBackup-AgentStep';
+const FAKE_AGENT_COMMAND = `${shellQuote(process.execPath)} ${shellQuote(FAKE_AGENT)}`;
 
 describe('SsmHostRunner against the SSM stand-in', () => {
   let standin: SsmStandin;
@@ -23,10 +27,16 @@ describe('SsmHostRunner against the SSM stand-in', () => {
   let store: LocalDirectoryStore;
   let client: SSMClient;
 
+  /** The stand-in, knowing the agent-step document as the stack would deploy it (with the fake agent). */
+  function startStandin(options: Parameters<typeof startSsmStandin>[0] = {}): Promise<SsmStandin> {
+    const document = agentStepDocument({ storeUrl: store.url, region: 'us-east-1', agentCommand: FAKE_AGENT_COMMAND });
+    return startSsmStandin({ instanceIds: [HOST], documents: { [DOCUMENT]: document }, ...options });
+  }
+
   beforeEach(async () => {
-    standin = await startSsmStandin({ instanceIds: [HOST], offlineInstanceIds: [OFFLINE_HOST] });
     storeRoot = await mkdtemp(path.join(os.tmpdir(), 'ssm-runner-store-'));
     store = new LocalDirectoryStore(storeRoot);
+    standin = await startStandin({ offlineInstanceIds: [OFFLINE_HOST] });
     client = new SSMClient({ ...standin.clientConfig, maxAttempts: 1 });
   });
 
@@ -36,11 +46,10 @@ describe('SsmHostRunner against the SSM stand-in', () => {
     await rm(storeRoot, { recursive: true, force: true });
   });
 
-  function makeRunner(overrides: SsmRunnerOptions = {}): SsmHostRunner {
+  function makeRunner(overrides: Partial<SsmRunnerOptions> = {}): SsmHostRunner {
     return new SsmHostRunner({
       client,
-      agentCommand: `${shellQuote(process.execPath)} ${shellQuote(FAKE_AGENT)}`,
-      storeUrl: store.url,
+      documentName: DOCUMENT,
       resultStore: store,
       deadlineGraceSeconds: 20,
       ...overrides,
@@ -53,7 +62,7 @@ describe('SsmHostRunner against the SSM stand-in', () => {
     return call.input;
   }
 
-  it('runs a step on the host and parses its AgentResult, the input surviving the shell intact', async () => {
+  it('sends the agent-step document with its four parameters, and parses the AgentResult, the input surviving intact', async () => {
     // Prepare
     const runner = makeRunner({ outputS3BucketName: 'ssm-output', outputS3KeyPrefix: 'runs' });
     const input = { backupId: 'b-1', note: `it's "$HOME"; rm -rf / \`whoami\` \n ünïcode` };
@@ -65,23 +74,27 @@ describe('SsmHostRunner against the SSM stand-in', () => {
     // Assess
     expect(submission).toMatchObject({ done: false, host: HOST, step: 'backup-snapshot' });
     const pending = submission as PendingSubmission;
-    expect(pending.resultKey).toMatch(new RegExp(`^${AGENT_RESULTS_PREFIX}[0-9a-f-]{36}\\.json$`));
+    expect(pending.resultKey).toMatch(new RegExp(`^${AGENT_RESULTS_PREFIX}${pending.host}/[0-9a-f-]{36}\\.json$`));
     expect(Date.parse(pending.deadline) - Date.parse(pending.submittedAt)).toBe(80_000);
     expect(result).toEqual({ ok: true, output: { step: 'backup-snapshot', echo: input } });
     const request = sent();
     expect(request).toMatchObject({
-      DocumentName: 'AWS-RunShellScript',
+      DocumentName: DOCUMENT,
       InstanceIds: [HOST],
       TimeoutSeconds: 60,
       OutputS3BucketName: 'ssm-output',
       OutputS3KeyPrefix: 'runs',
     });
-    const parameters = request.Parameters as Record<string, string[]>;
-    expect(parameters.executionTimeout).toEqual(['60']);
-    expect(parameters.commands).toHaveLength(1);
-    expect(parameters.commands[0]).toContain('| base64 -d |');
-    expect(parameters.commands[0]).toContain(`agent backup-snapshot --input - --result-key '${pending.resultKey}'`);
-    expect(parameters.commands[0]).not.toContain('rm -rf');
+    expect(request.Parameters).toEqual({
+      step: ['backup-snapshot'],
+      input: [Buffer.from(JSON.stringify(input)).toString('base64')],
+      resultKey: [pending.resultKey],
+      executionTimeout: ['60'],
+    });
+    const script = standin.invocation(pending.commandId, HOST)?.script ?? '';
+    expect(script).toContain(`agent 'backup-snapshot' --input-base64 '`);
+    expect(script).toContain(`--store ${shellQuote(store.url)}`);
+    expect(script).not.toContain('rm -rf');
     expect(standin.calls.some((c) => c.operation === 'GetCommandInvocation')).toBe(true);
   });
 
@@ -241,7 +254,7 @@ describe('SsmHostRunner against the SSM stand-in', () => {
   it('answers "not done" while the new invocation is not visible yet (InvocationDoesNotExist)', async () => {
     // Prepare
     await standin.stop();
-    standin = await startSsmStandin({ instanceIds: [HOST], invocationVisibleAfterMs: 400 });
+    standin = await startStandin({ invocationVisibleAfterMs: 400 });
     client.destroy();
     client = new SSMClient({ ...standin.clientConfig, maxAttempts: 1 });
     const runner = makeRunner();
@@ -289,5 +302,38 @@ describe('SsmHostRunner against the SSM stand-in', () => {
     expect(pid).toBeGreaterThan(0);
     expect(polled).toMatchObject({ done: true, result: { ok: false, error: { name: 'PermanentError', code: 'HOST_COMMAND_CANCELLED' } } });
     expect(await waitForExit(pid)).toBe(true);
+  });
+
+  it('refuses an input too large for SSM\'s parameters before calling SSM (HOST_INPUT_TOO_LARGE)', async () => {
+    // Prepare
+    const runner = makeRunner();
+    const input = { blob: 'y'.repeat(40_000) };
+
+    // Act
+    const submitting = runner.submit({ host: HOST, step: 'backup-upload', input, timeoutSeconds: 60 });
+
+    // Assess
+    await expect(submitting).rejects.toMatchObject({ name: 'PermanentError', code: 'HOST_INPUT_TOO_LARGE' });
+    expect(standin.calls).toHaveLength(0);
+  });
+
+  it('a document name SSM does not know is a PermanentError, nothing runs', async () => {
+    // Prepare
+    const runner = makeRunner({ documentName: 'AWS-RunShellScript-typo' });
+
+    // Act
+    const submitting = runner.submit({ host: HOST, step: 'backup-snapshot', input: {}, timeoutSeconds: 60 });
+
+    // Assess
+    await expect(submitting).rejects.toMatchObject({ name: 'PermanentError', code: 'SSM_INVALID_REQUEST' });
+    expect(standin.calls.map((c) => c.error)).toEqual(['InvalidDocument']);
+  });
+
+  it('a runner without a document name is refused at once (INVALID_CONFIG)', () => {
+    // Act
+    const building = () => new SsmHostRunner({ client, documentName: ' ' });
+
+    // Assess
+    expect(building).toThrow(expect.objectContaining({ name: 'PermanentError', code: 'INVALID_CONFIG' }));
   });
 });

@@ -1,22 +1,27 @@
 /**
  * The SSM stand-in itself, through the real @aws-sdk/client-ssm: the operations and error shapes
- * the SDK parses, status transitions, SSM's output limits and delivery timeouts.
+ * the SDK parses, status transitions, SSM's output limits and delivery timeouts, what it checks
+ * before running (region, document, parameters) and the environment it runs scripts in.
  */
 import {
   CancelCommandCommand, GetCommandInvocationCommand, InvalidCommandId, InvalidInstanceId, InvocationDoesNotExist,
   ListCommandInvocationsCommand, SSMClient, SendCommandCommand,
 } from '@aws-sdk/client-ssm';
+import { agentStepDocument } from '../../../core/host-runner/agent-document';
 import { SSM_LIMITS, startSsmStandin, type SsmStandin } from '../../harness/ssm-standin';
 
 const HOST = 'i-0standin000000001';
 const OFFLINE = 'i-0offline00000002';
+const DOCUMENT = 'DbBackup-AgentStep';
+const RESULT_KEY = 'state/agent-results/i-0standin000000001/0f8b1a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b.json';
 
 describe('SSM stand-in', () => {
   let standin: SsmStandin;
   let client: SSMClient;
 
   beforeEach(async () => {
-    standin = await startSsmStandin({ instanceIds: [HOST], offlineInstanceIds: [OFFLINE] });
+    const document = agentStepDocument({ storeUrl: 's3://bucket', region: 'us-east-1', agentCommand: 'echo' });
+    standin = await startSsmStandin({ instanceIds: [HOST], offlineInstanceIds: [OFFLINE], documents: { [DOCUMENT]: document } });
     client = new SSMClient({ ...standin.clientConfig, maxAttempts: 1 });
   });
 
@@ -118,5 +123,65 @@ describe('SSM stand-in', () => {
 
     // Assess
     expect(invocation.Status).toBe('Cancelled');
+  });
+
+  it('runs a script with the SSM agent\'s environment only: no AWS_REGION, none of this process\'s variables', async () => {
+    // Prepare
+    process.env.DBBACKUP_STANDIN_PROBE = 'leaked';
+    const sent = await send(['env']);
+    delete process.env.DBBACKUP_STANDIN_PROBE;
+    const commandId = sent.Command?.CommandId ?? '';
+
+    // Act
+    const ended = await standin.waitForEnd(commandId, HOST);
+
+    // Assess
+    const env = Object.fromEntries(ended.stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    const shellOwn = new Set(['PWD', 'SHLVL', '_', 'OLDPWD']);
+    expect(Object.keys(env).filter((name) => !shellOwn.has(name)).sort()).toEqual(['AWS_SSM_INSTANCE_ID', 'AWS_SSM_REGION_NAME', 'HOME', 'PATH']);
+    expect(env).toMatchObject({ AWS_SSM_REGION_NAME: 'us-east-1', AWS_SSM_INSTANCE_ID: HOST });
+  });
+
+  it('refuses a request signed for another region, as a regional endpoint does', async () => {
+    // Prepare
+    const elsewhere = new SSMClient({ ...standin.clientConfig, region: 'eu-west-1', maxAttempts: 1 });
+
+    // Act
+    const sending = elsewhere.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [HOST], Parameters: { commands: ['true'] } }));
+
+    // Assess
+    await expect(sending).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+    elsewhere.destroy();
+  });
+
+  it.each([
+    ['an unknown document', 'AWS-RunPowerShellScript', {}, 'InvalidDocument'],
+    ['a step outside allowedValues', DOCUMENT, { step: ['rm-rf'], input: ['e30='], resultKey: [RESULT_KEY] }, 'InvalidParameters'],
+    ['an input that is not base64', DOCUMENT, { step: ['backup-snapshot'], input: ["e30=' ; reboot ; '"], resultKey: [RESULT_KEY] }, 'InvalidParameters'],
+    ['a result key outside its pattern', DOCUMENT, { step: ['backup-snapshot'], input: ['e30='], resultKey: ['../../etc/cron.d/x'] }, 'InvalidParameters'],
+    ['a parameter the document does not declare', DOCUMENT, { step: ['backup-snapshot'], input: ['e30='], resultKey: [RESULT_KEY], commands: ['reboot'] }, 'InvalidParameters'],
+    ['a missing required parameter', DOCUMENT, { step: ['backup-snapshot'], resultKey: [RESULT_KEY] }, 'InvalidParameters'],
+    ['two values for a String parameter', DOCUMENT, { step: ['backup-snapshot', 'backup-upload'], input: ['e30='], resultKey: [RESULT_KEY] }, 'InvalidParameters'],
+    ['parameters over 48 KB', DOCUMENT, { step: ['backup-snapshot'], input: ['A'.repeat(50_000)], resultKey: [RESULT_KEY] }, 'InvalidParameters'],
+  ])('refuses %s before anything runs, as SSM does', async (_case, documentName, parameters, error) => {
+    // Act
+    const sending = client.send(new SendCommandCommand({ DocumentName: documentName, InstanceIds: [HOST], Parameters: parameters as Record<string, string[]> }));
+
+    // Assess
+    await expect(sending).rejects.toMatchObject({ name: error });
+    expect(standin.calls.map((c) => c.error)).toEqual([error]);
+  });
+
+  it('runs the agent-step document with its parameters put into the script', async () => {
+    // Prepare
+    const parameters = { step: ['backup-upload'], input: ['e30='], resultKey: [RESULT_KEY], executionTimeout: ['1'] };
+
+    // Act
+    const sent = await client.send(new SendCommandCommand({ DocumentName: DOCUMENT, InstanceIds: [HOST], Parameters: parameters }));
+    const ended = await standin.waitForEnd(sent.Command?.CommandId ?? '', HOST);
+
+    // Assess
+    expect(ended).toMatchObject({ status: 'Success' });
+    expect(ended.stdout).toBe(`--store s3://bucket agent backup-upload --input-base64 e30= --result-key ${RESULT_KEY}\n`);
   });
 });

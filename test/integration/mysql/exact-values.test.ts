@@ -152,6 +152,8 @@ describe('mysql non-ASCII names through the state machines', () => {
     expect(manifest.validation.checks.filter((c) => !c.ok)).toEqual([]);
     const facts = manifest.facts as unknown as MysqlFacts;
     expect(facts.databases).toEqual([HOSTILE_PHYSICAL_DATABASE]);
+    // The prepare check's server runs without grant tables, where information_schema lists no events.
+    expect((facts.objects as Record<string, { event: string[] }>)[HOSTILE_PHYSICAL_DATABASE].event).toEqual(['evënt ☃']);
     expect(facts.tables.map((t) => t.table).sort()).toEqual([...HOSTILE_TABLES].sort());
     expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
     const restored = usingConnection(mysql.createConnection({ host: '127.0.0.1', port, user: 'root' }), (c) => tableChecksums(c, HOSTILE_PHYSICAL_DATABASE));

@@ -3,9 +3,11 @@
  * logins in time is stopped, not left holding its data dir and port for the retry.
  */
 import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
 import { TransientError } from '../../../core/errors';
 import { commandLineOf } from '../../../core/host/processes';
-import { startServer } from '../../../drivers/mysql/local-server';
+import { initializeDataDir, startServer } from '../../../drivers/mysql/local-server';
 import { freePort } from '../../harness/ports';
 import { startTestMariaDb, stopAllMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 
@@ -42,5 +44,26 @@ describe('startServer', () => {
     const again = await startServer({ dataDir: server.dataDir, port: await freePort() });
     trackServerPidFile(again.pidFile);
     expect(await serversOn(server.dataDir)).toEqual([again.pid]);
+  }, 120_000);
+
+  it('starts a server without networking, reachable through its socket only (the prepare check runs one without grant checks)', async () => {
+    // Prepare
+    const dataDir = path.join(server.dir, 'socket-only', 'data');
+    await initializeDataDir(dataDir);
+
+    // Act
+    const started = await startServer({ dataDir, port: 'socket-only' });
+    trackServerPidFile(started.pidFile);
+
+    // Assess
+    const connection = await mysql.createConnection({ socketPath: started.socket, user: 'root' });
+    try {
+      const [[row]] = await connection.query('SELECT @@skip_networking AS off, @@port AS port') as [Array<{ off: number; port: number }>, unknown];
+      expect(Number(row.off)).toBe(1);
+    } finally {
+      await connection.end();
+    }
+    expect((await commandLineOf(started.pid))?.join(' ')).not.toMatch(/--port=|--bind-address=/);
+    await started.stop();
   }, 120_000);
 });

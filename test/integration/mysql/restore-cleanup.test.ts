@@ -56,7 +56,9 @@ it('stops the server a physical restore started when a later step fails, and say
   );
 
   // Assess
-  expect(error.causeText).toMatch(new RegExp(`^SCRIPTED: validation refused — target restored: ${datadir} holds backup \\S+ as restored; .* its server is stopped$`));
+  expect(error.causeText).toMatch(new RegExp(
+    `^SCRIPTED: validation refused — target restored: ${datadir} holds backup \\S+ as restored; the failure came after the restore; stopped what the restore started: MariaDB server \\(pid \\d+, port ${port}\\)$`,
+  ));
   expect(await serverPid(pidFile)).toBeUndefined();
   expect(existsSync(`${datadir}.restore-staging`)).toBe(false);
   expect(await spoolRestores()).toEqual([]);

@@ -93,7 +93,7 @@ describe('loadPlugins with the example plugins', () => {
     await backup.cleanup(ctx, snapshot);
     const record: BackupRecord = { ...snapshot, artifacts: uploaded.artifacts };
     const target = registry.parseRestoreTarget<{ dir: string }>('dirtree', { dir: path.join(work, 'restored') });
-    const rctx = { backupId: 'b1', instance: 'docs', logger: silentLogger, backup: record, target, spoolDir: path.join(work, 'rspool'), force: false };
+    const rctx = { backupId: 'b1', instance: 'docs', logger: silentLogger, backup: record, target, spoolDir: path.join(work, 'rspool'), force: false, restoreId: 'r1' };
     const restorer = registry.restoreDriver('dirtree');
     const prepared = await restorer.prepareTarget(rctx);
     const restored = await restorer.restore(rctx, prepared, { store, prefix: 'dirtree/docs/b1/data/default' });
@@ -135,7 +135,7 @@ describe('loadPlugins with the example plugins', () => {
     await writeFile(path.join(ctx.spoolDir, 'files/x.txt'), 'tampered');
     const report = await backup.validateSnapshot(ctx, snapshot);
     const refused = registry.restoreDriver('dirtree').prepareTarget({
-      backupId: 'b2', instance: 'docs', logger: silentLogger, spoolDir: path.join(work, 'rspool'), force: false,
+      backupId: 'b2', instance: 'docs', logger: silentLogger, spoolDir: path.join(work, 'rspool'), force: false, restoreId: 'r2',
       backup: { ...snapshot, artifacts: [] }, target: { dir: occupied },
     });
 

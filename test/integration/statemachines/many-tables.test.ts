@@ -8,6 +8,7 @@
  * command line passed SSM's 48 000 characters at ~80 tables, and the payload 256 KiB at ~370).
  */
 import path from 'node:path';
+import { agentStepDocument, shellQuote } from '../../../core/host-runner/agent-document';
 import { SsmHostRunner } from '../../../core/host-runner/ssm-runner';
 import { readJson } from '../../../core/store/json';
 import type { RestoreReport } from '../../../core/restore/restore-state';
@@ -21,7 +22,8 @@ const TABLES = 2000;
 /** "A few KB": what a step's state may weigh, whatever the table count. */
 const PAYLOAD_BUDGET = 8 * 1024;
 const HOST = 'i-0123456789abcdef0';
-const AGENT = `${process.execPath} ${path.resolve(__dirname, '../../../bin/dbbackup.js')}`;
+const AGENT = `${shellQuote(process.execPath)} ${shellQuote(path.resolve(__dirname, '../../../bin/dbbackup.js'))}`;
+const DOCUMENT = 'DbBackup-AgentStep';
 let source: TestMariaDb;
 let target: TestMariaDb;
 let ssm: SsmStandin;
@@ -56,9 +58,10 @@ beforeAll(async () => {
   [source, target] = await Promise.all([startTestMariaDb('wide-src'), startTestMariaDb('wide-dst', 2)]);
   await createTables(source, TABLES);
   const storeUrl = await tempDir('wide-store');
-  ssm = await startSsmStandin({ instanceIds: [HOST], env: { ...process.env, DBBACKUP_SPOOL_DIR: await tempDir('wide-host-spool') } });
+  const document = agentStepDocument({ storeUrl, region: 'us-east-1', agentCommand: AGENT, environment: { DBBACKUP_SPOOL_DIR: await tempDir('wide-host-spool') } });
+  ssm = await startSsmStandin({ instanceIds: [HOST], documents: { [DOCUMENT]: document } });
   rt = await createTestRuntime({ storeUrl, workflows: { hostStepTimeoutSeconds: 600, waitMs: 100 } });
-  const hostRunner = new SsmHostRunner({ clientConfig: ssm.clientConfig, agentCommand: AGENT, storeUrl, resultStore: rt.store });
+  const hostRunner = new SsmHostRunner({ clientConfig: ssm.clientConfig, documentName: DOCUMENT, resultStore: rt.store });
   Object.assign(rt, localWorkflows(rt, { definitions: shippedDefinitions(), hostRunner, hostStepTimeoutSeconds: 600, waitMs: 100 }));
 }, 300_000);
 afterAll(async () => {

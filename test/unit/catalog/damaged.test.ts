@@ -57,6 +57,25 @@ describe('a damaged manifest', () => {
     expect(entry.damage).toMatchObject({ code: 'INVALID_MANIFEST', reason: expect.stringMatching(/is malformed: bytes: expected number, received string$/) });
   });
 
+  it('includes a manifest copied in from another backup, and one listing another backup\'s artifact', async () => {
+    // Prepare
+    const now = Date.now();
+    const source = await storeBackup(store, { at: new Date(now - 3 * DAY) });
+    const copiedOver = await storeBackup(store, { at: new Date(now - 2 * DAY) });
+    const borrowing = await storeBackup(store, { at: new Date(now - DAY) });
+    await store.put(manifestKey(copiedOver.prefix), JSON.stringify(source.manifest));
+    const borrowed = { ...borrowing.manifest, artifacts: [{ ...borrowing.manifest.artifacts[0], key: source.manifest.artifacts[0].key }] };
+    await store.put(manifestKey(borrowing.prefix), JSON.stringify(borrowed));
+
+    // Act
+    const byId = new Map((await new Catalog(store).list()).map((e) => [e.backupId, e]));
+
+    // Assess
+    expect(byId.get(source.backupId)?.status).toBe('complete');
+    expect(byId.get(copiedOver.backupId)?.damage).toMatchObject({ code: 'INVALID_MANIFEST', reason: expect.stringContaining(`it describes backup ${source.prefix}, not the one stored here`) });
+    expect(byId.get(borrowing.backupId)?.damage).toMatchObject({ code: 'INVALID_MANIFEST', reason: expect.stringMatching(/its artifact .* lies outside the backup/) });
+  });
+
   it('is never latest, and verify/restore get a corrupt-backup error (BACKUP_DAMAGED), not bad input', async () => {
     // Prepare
     const now = Date.now();
@@ -98,6 +117,21 @@ describe('a damaged manifest', () => {
 });
 
 describe('a damaged verification record', () => {
+  it('does not count a verification made for another version of the manifest', async () => {
+    // Prepare: verified, then its manifest edited (an artifact's checksum made to match a tampered file)
+    const backup = await storeBackup(store, { at: new Date() });
+    await verifyBackup(store, backup.prefix, backup.manifest);
+    const edited = { ...backup.manifest, artifacts: backup.manifest.artifacts.map((a) => ({ ...a, sha256: '0'.repeat(64) })) };
+    await store.put(manifestKey(backup.prefix), JSON.stringify(edited));
+
+    // Act
+    const [entry] = await new Catalog(store).list();
+
+    // Assess
+    expect(entry.status).toBe('complete');
+    expect(entry.verification).toBeUndefined();
+  });
+
   it('lists the backup as damaged but complete, never latest, until verify records a new one', async () => {
     // Prepare
     const now = Date.now();

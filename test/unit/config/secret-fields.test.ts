@@ -26,9 +26,26 @@ describe('secretsByReferenceSchema', () => {
     expect(problems({ passwordFile: '/etc/pw', username: 'u' })).toBeUndefined();
   });
 
+  it('refuses a URL carrying a password anywhere, and keeps URLs without one', () => {
+    expect(problems({ endpoints: ['http://127.0.0.1:2379', 'http://root:s3cret@127.0.0.1:2380'] })).toMatch(/^endpoints\[1\]: a URL must not carry a password/);
+    expect(problems({ password: 'https://u:p@x' })).toMatch(/^password: a URL must not carry a password/);
+    expect(problems({ endpoints: ['http://user@127.0.0.1:2379', 'https://etcd.internal:2379'], note: 'mail me@example.com' })).toBeUndefined();
+  });
+
   it('refuses a malformed or unknown reference before anything runs', () => {
     expect(problems({ password: { $secret: 'vault:db' } })).toMatch(/^password\.\$secret: must be "env:<NAME>"/);
     expect(problems({ password: { $secret: 'env:X', extra: 1 } })).toMatch(/^password\.extra: unknown field$/);
+  });
+
+  it('refuses a reference in a field that holds no secret, naming it: its value could come back in an output or a log', () => {
+    expect(problems({ dataDir: { $secret: 'file:/etc/shadow' } })).toBe('dataDir: a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …)');
+    expect(problems({ endpoints: [{ $secret: 'env:URL' }], tls: { ca: { $secret: 'env:CA' } } })).toMatch(/^endpoints\[0\]: a \{ "\$secret".*; tls\.ca: a \{ "\$secret"/);
+    expect(problems({ user: { $secret: 'env:USER' }, passwordFile: { $secret: 'env:F' } })).toMatch(/^user: .*; passwordFile: /);
+  });
+
+  it("takes etcd's clusterToken for what it is, a cluster's name: given inline, not by reference", () => {
+    expect(problems({ clusterToken: 'restore-drill' })).toBeUndefined();
+    expect(problems({ clusterToken: { $secret: 'env:T' } })).toMatch(/^clusterToken: a \{ "\$secret"/);
   });
 
   it('is what backup and restore requests check their config and target with', () => {

@@ -26,6 +26,27 @@ describe('artifact sinks', () => {
     expect(spooled.sha256).toBe(stored.sha256);
   });
 
+  it('a retried snapshot in a store the host may not delete from keeps going: the new artifacts replace the old', async () => {
+    // Prepare: a store that refuses deletes, as a database host's policy does in AWS
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+    const noDelete = Object.assign(Object.create(store) as LocalDirectoryStore, {
+      delete: async () => { throw Object.assign(new Error('access denied'), { name: 'PermanentError', code: 'ACCESS_DENIED' }); },
+    });
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (message: string) => { warnings.push(message); } };
+    const sink = storeSink({ store: noDelete, prefix: 'b/data/default' }, logger);
+    await sink.write('chunk-1', body('first attempt'));
+
+    // Act
+    await sink.clear();
+    const again = await sink.write('chunk-1', body('second'));
+
+    // Assess
+    expect(again).toMatchObject({ size: 6 });
+    expect(warnings).toEqual([expect.stringMatching(/earlier attempt's artifacts stay in the store/)]);
+    await expect(storeSink({ store: { ...noDelete, list: async function* () { throw Object.assign(new Error('x'), { code: 'NETWORK' }); } } as never, prefix: 'b' }).clear()).rejects.toMatchObject({ code: 'NETWORK' });
+  });
+
   it.each(['../escape', '/absolute', ''])('refuses the artifact name %j in the store as in the spool, writing nothing', async (name) => {
     // Prepare
     const store = new LocalDirectoryStore(path.join(dir, 'store'));

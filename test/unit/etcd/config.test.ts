@@ -35,7 +35,7 @@ describe('etcd restore target schema', () => {
     const parsed = etcdRestoreTargetSchema.parse({ dataDir: '/var/lib/etcd-r', clientUrl: 'http://127.0.0.1:22379', peerUrl: 'http://127.0.0.1:22380' });
 
     // Assess
-    expect(parsed).toEqual({ dataDir: '/var/lib/etcd-r', name: 'restored', clientUrl: 'http://127.0.0.1:22379', peerUrl: 'http://127.0.0.1:22380', start: true });
+    expect(parsed).toEqual({ dataDir: '/var/lib/etcd-r', name: 'restored', clientUrl: 'http://127.0.0.1:22379', peerUrl: 'http://127.0.0.1:22380', start: true, stopRunningServer: false });
   });
 
   it('rejects unknown keys and missing URLs', () => {

@@ -64,3 +64,16 @@ describe('mapEtcdError', () => {
     expect(passed).toBe(own);
   });
 });
+
+describe('a host name that does not resolve', () => {
+  it('is PermanentError UNKNOWN_HOST, the code every engine uses (not retried)', () => {
+    // Prepare: what the etcd3 client raises for an endpoint whose name does not resolve
+    const error = new GRPCUnavailableError('14 UNAVAILABLE: Name resolution failed for target dns:no-such-host.invalid:2379');
+
+    // Act
+    const mapped = mapEtcdError(error);
+
+    // Assess
+    expect(mapped).toMatchObject({ name: 'PermanentError', code: 'UNKNOWN_HOST', engine: 'etcd', message: expect.stringContaining('ETCD_UNKNOWN_HOST') });
+  });
+});

@@ -13,11 +13,13 @@ describe('hostRunnerKindFromEnv', () => {
     expect(settings).toEqual({ kind: 'inline' });
   });
 
-  it('reads the kind, agent command, SSM output bucket and local directory', () => {
+  it('reads the kind, agent command, SSM document, region, SSM output bucket and local directory', () => {
     // Prepare
     const env = {
       DBBACKUP_HOST_RUNNER: ' SSM ',
       DBBACKUP_AGENT_COMMAND: '/opt/dbbackup/bin/dbbackup --log-level info',
+      DBBACKUP_SSM_DOCUMENT: 'DbBackup-AgentStep',
+      AWS_REGION: 'eu-central-1',
       DBBACKUP_SSM_OUTPUT_BUCKET: 'ssm-logs',
       DBBACKUP_HOST_RUNNER_DIR: '/var/lib/dbbackup/runner',
     };
@@ -29,6 +31,8 @@ describe('hostRunnerKindFromEnv', () => {
     expect(settings).toEqual({
       kind: 'ssm',
       agentCommand: '/opt/dbbackup/bin/dbbackup --log-level info',
+      ssmDocument: 'DbBackup-AgentStep',
+      region: 'eu-central-1',
       ssmOutputBucket: 'ssm-logs',
       localDirectory: '/var/lib/dbbackup/runner',
     });
@@ -52,11 +56,19 @@ describe('hostRunnerFromSettings', () => {
     ['ssm', SsmHostRunner],
   ] as const)('builds the %s runner', (kind, type) => {
     // Act
-    const runner = hostRunnerFromSettings({ kind, deps, ssmClientConfig: { region: 'us-east-1' } });
+    const runner = hostRunnerFromSettings({ kind, deps, ssmDocument: 'DbBackup-AgentStep', region: 'us-east-1' });
 
     // Assess
     expect(runner).toBeInstanceOf(type);
     expect(runner.kind).toBe(kind);
+  });
+
+  it('refuses the SSM runner without the agent-step document\'s name', () => {
+    // Act
+    const building = () => hostRunnerFromSettings({ kind: 'ssm', region: 'us-east-1' });
+
+    // Assess
+    expect(building).toThrow(expect.objectContaining({ name: 'PermanentError', code: 'INVALID_CONFIG' }));
   });
 
   it('refuses the inline runner without step dependencies', () => {

@@ -23,11 +23,12 @@ describe('CDK app', () => {
     expect(readFileSync(path.join(projectRoot, 'infra/app.ts'), 'utf8')).toMatch(/buildApp\(\)\.app\.synth\(\)/);
   });
 
-  it('builds the stack from dbbackup.instances.json: one schedule and one staleness alarm per instance', () => {
+  it('builds the stack from dbbackup.instances.json: a backup and a prune schedule and one staleness alarm per instance', () => {
     const { stack } = buildApp({ skipBundling: true, appProps: { outdir } });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::Events::Rule', 2);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)', Description: 'dbbackup: prune etcd/main on rate(1 day)' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'LastGoodBackupAgeHours', Threshold: 26 });
   });
 

@@ -12,13 +12,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { buildApp, type BuiltApp } from '../../../infra/build-app';
 import type { BackupStack } from '../../../infra/backup-stack';
-import type { InstanceConfig } from '../../../infra/instances';
+import type { InstanceInput } from '../../../infra/instances';
 import { placeholderFunctionArn, synthesizeDefinitions, type AslDefinition } from '../../../statemachines/definitions';
 import { HANDLER_IDS, type HandlerId } from '../../../statemachines/handlers';
 
 const validateAsl = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
-const INSTANCES: InstanceConfig[] = [
+const INSTANCES: InstanceInput[] = [
   {
     name: 'main',
     engine: 'etcd',
@@ -27,13 +27,16 @@ const INSTANCES: InstanceConfig[] = [
     schedule: 'cron(0 3 * * ? *)',
     rpoHours: 26,
     rateLimit: 52428800,
+    retention: { keepLast: 7, maxAgeDays: 30 },
   },
   {
     name: 'events',
     engine: 'etcd',
     config: { endpoints: ['https://etcd-9:2379'], password: { $secret: 'secretsmanager:dbbackup/etcd-events#password' }, username: 'b' },
+    host: 'mi-0123456789abcdef0',
     schedule: 'rate(6 hours)',
     rpoHours: 8,
+    retention: { keepLast: 3, schedule: 'cron(30 4 * * ? *)' },
   },
 ];
 
@@ -140,9 +143,9 @@ describe('functions', () => {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         DBBACKUP_STORE: { 'Fn::Join': ['', ['s3://', { Ref: bucket }]] },
         DBBACKUP_LOG_LEVEL: 'info',
+        DBBACKUP_PLATFORM: 'aws',
         DBBACKUP_HOST_RUNNER: 'ssm',
-        DBBACKUP_SSM_DOCUMENT: 'AWS-RunShellScript',
-        DBBACKUP_AGENT_COMMAND: 'dbbackup',
+        DBBACKUP_SSM_DOCUMENT: { Ref: logicalId(stack.agentStepDocument) },
         DBBACKUP_HOST_STEP_TIMEOUT_SECONDS: String(6 * 3600),
       });
     }
@@ -202,7 +205,7 @@ describe('backup bucket', () => {
 });
 
 describe('least privilege', () => {
-  it('allows ssm:SendCommand only with AWS-RunShellScript and only to instances tagged dbbackup:managed=true', () => {
+  it('allows ssm:SendCommand only with the stack\'s agent-step document and only to instances tagged dbbackup:managed=true', () => {
     const sends = resources('AWS::IAM::Policy')
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }>)
       .filter((s) => actions(s).some((a) => a === 'ssm:SendCommand' || a === 'ssm:*' || a === '*'));
@@ -211,13 +214,19 @@ describe('least privilege', () => {
       expect(actions(statement)).toEqual(['ssm:SendCommand']);
       const resource = JSON.stringify(statement.Resource);
       if (resource.includes(':document/')) {
-        expect(resource).toMatch(/:document\/AWS-RunShellScript"/);
+        expect(resource).toContain(`:document/",{"Ref":"${logicalId(stack.agentStepDocument)}"}`);
         expect(statement.Condition).toBeUndefined();
       } else {
         expect(resource).toMatch(/:instance\/\*".*:managed-instance\/\*"/);
         expect(statement.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/dbbackup:managed': 'true' } });
       }
     }
+  });
+
+  it('grants no SSM action nobody uses (ssm:ListCommandInvocations)', () => {
+    const granted = resources('AWS::IAM::Policy').flatMap(([, p]) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap(actions));
+    expect(granted).toEqual(expect.arrayContaining(['ssm:SendCommand', 'ssm:GetCommandInvocation', 'ssm:CancelCommand']));
+    expect(granted).not.toContain('ssm:ListCommandInvocations');
   });
 
   it('gives each function only what its step needs', () => {
@@ -235,7 +244,10 @@ describe('least privilege', () => {
       for (const s of statementsOf(id)) expect(actions(s).filter((a) => a.endsWith('*') && !a.startsWith('logs:'))).toEqual([]);
     }
     expect(can('backup/finalize', 's3:PutObject', backups)).toBe(true);
-    expect(can('backup/upload', 's3:PutObject', backups)).toBe(true);
+    expect(can('backup/prepare', 's3:PutObject', backups)).toBe(true); // run.json
+    expect(can('backup/upload', 's3:PutObject', backups)).toBe(false); // the agent uploads, on the host
+    expect(can('maintenance/prune', 's3:DeleteObject', backups)).toBe(true);
+    expect(can('maintenance/prune', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/fetch-manifest', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/restore', 's3:PutObject', backups)).toBe(false);
     expect(can('backup/finalize', 'ssm:SendCommand')).toBe(false);
@@ -254,16 +266,16 @@ describe('least privilege', () => {
   });
 
   it('refuses an instance whose secret the functions could not read', () => {
-    const outside = [{ ...INSTANCES[0], config: { password: { $secret: 'ssm:/other/app/password' } } }];
+    const outside = [{ ...INSTANCES[0], config: { ...INSTANCES[0].config, password: { $secret: 'ssm:/other/app/password' } } }];
     expect(() => buildApp({ instances: outside, skipBundling: true, appProps: { outdir } })).toThrow(/secret 'ssm:\/other\/app\/password' is outside what the functions may read/);
   });
 });
 
 describe('schedules', () => {
   it('start the backup state machine once per instance with that instance as input', () => {
-    const rules = resources('AWS::Events::Rule');
-    expect(rules).toHaveLength(INSTANCES.length);
     const machine = logicalId(stack.backup.stateMachine);
+    const rules = resources('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(machine));
+    expect(rules).toHaveLength(INSTANCES.length);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'cron(0 3 * * ? *)',
       State: 'ENABLED',
@@ -282,7 +294,7 @@ describe('schedules', () => {
     });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(6 hours)',
-      Targets: [Match.objectLike({ Arn: { Ref: machine }, Input: Match.serializedJson({ engine: 'etcd', instance: 'events', config: INSTANCES[1].config }) })],
+      Targets: [Match.objectLike({ Arn: { Ref: machine }, Input: Match.serializedJson({ engine: 'etcd', instance: 'events', config: INSTANCES[1].config, host: 'mi-0123456789abcdef0' }) })],
     });
   });
 });

@@ -10,8 +10,10 @@ const valid = {
   name: 'main',
   engine: 'etcd',
   config: { endpoints: ['http://127.0.0.1:2379'], username: 'root', password: { $secret: 'ssm:/dbbackup/etcd/main/password' } },
+  host: 'i-0123456789abcdef0',
   schedule: 'cron(0 3 * * ? *)',
   rpoHours: 26,
+  retention: { keepLast: 7 },
 };
 
 function problems(json: unknown): string[] {
@@ -35,13 +37,38 @@ describe('instances file', () => {
     expect(secretRefs(instances[0].config)).toEqual([expect.stringMatching(/^ssm:\/dbbackup\//)]);
   });
 
-  it('accepts cron and rate schedules, a host and a rate limit', () => {
+  it('accepts cron and rate schedules, a hybrid host, restore hosts and a rate limit', () => {
     const parsed = parseInstances(
-      { instances: [valid, { ...valid, name: 'second', schedule: 'rate(6 hours)', host: 'i-0123456789abcdef0', rateLimit: 1048576 }] },
+      { instances: [valid, { ...valid, name: 'second', schedule: 'rate(6 hours)', host: 'mi-0123456789abcdef0', restoreHosts: ['i-0fedcba9876543210'], rateLimit: 1048576 }] },
       'x.json',
     );
     expect(parsed.map((i) => i.name)).toEqual(['main', 'second']);
-    expect(parsed[1]).toMatchObject({ host: 'i-0123456789abcdef0', rateLimit: 1048576 });
+    expect(parsed[0]).toMatchObject({ restoreHosts: [], retention: { keepLast: 7, schedule: 'rate(1 day)' } });
+    expect(parsed[1]).toMatchObject({ host: 'mi-0123456789abcdef0', restoreHosts: ['i-0fedcba9876543210'], rateLimit: 1048576 });
+  });
+
+  it('requires the host and a retention, and names what is wrong with them', () => {
+    const { host: _, ...hostless } = valid;
+    const { retention: __, ...forever } = valid;
+    expect(problems({ instances: [hostless] })).toEqual(['instances[0].host: required (expected string)']);
+    expect(problems({ instances: [forever] })).toEqual(['instances[0].retention: required (expected object)']);
+    expect(problems({ instances: [{ ...valid, retention: {} }] })).toEqual(['instances[0].retention: give keepLast and/or maxAgeDays']);
+    expect(problems({ instances: [{ ...valid, retention: { keepLast: 0, schedule: 'daily' } }] })).toEqual([
+      'instances[0].retention.keepLast: must be a whole number ≥ 1', expect.stringMatching(/^instances\[0\]\.retention\.schedule: must be an EventBridge expression/),
+    ]);
+    expect(problems({ instances: [{ ...valid, restoreHosts: ['scratch-db'] }] })).toEqual([expect.stringMatching(/^instances\[0\]\.restoreHosts\[0\]: must be an EC2 instance id/)]);
+  });
+
+  it("checks each config against its driver's schema, references standing in for their secrets", () => {
+    expect(problems({ instances: [{ ...valid, config: { endpoints: ['ftp://x'], port: 1 } }] })).toEqual([
+      'instances[0].config.endpoints[0]: must be an http:// or https:// URL', 'instances[0].config.port: unknown field',
+    ]);
+    expect(problems({ instances: [{ ...valid, engine: 'mysql', config: { port: '3306', user: 'backup', password: { $secret: 'ssm:/dbbackup/m' } } }] })).toEqual([
+      'instances[0].config.port: expected number, received string',
+    ]);
+    expect(problems({ instances: [{ ...valid, engine: 'cassandra' }] })).toEqual([
+      "instances[0].engine: unknown engine 'cassandra' (the functions carry the built-in drivers: etcd, mysql)",
+    ]);
   });
 
   it('names each malformed field', () => {
@@ -59,15 +86,21 @@ describe('instances file', () => {
     expect(problems({ instances: [{ ...valid, config: { ...valid.config, password: 'hunter2' } }] })).toEqual([
       expect.stringMatching(/^instances\[0\]\.config\.password: must be a \{ "\$secret": "ssm:\/\.\.\." \} reference/),
     ]);
-    expect(problems({ instances: [{ ...valid, config: { tls: { clientSecret: 'x' } } }] })).toEqual([expect.stringMatching(/^instances\[0\]\.config\.tls\.clientSecret: /)]);
-    expect(problems({ instances: [{ ...valid, config: { s3: { secretAccessKey: 'x', access_key: 'y' } } }] })).toEqual([
-      expect.stringMatching(/^instances\[0\]\.config\.s3\.secretAccessKey: /), expect.stringMatching(/^instances\[0\]\.config\.s3\.access_key: /),
-    ]);
-    expect(problems({ instances: [{ ...valid, config: { password: { $secret: 'env:ETCD_PASSWORD' } } }] })).toEqual([
+    // (etcd's schema has no tls or s3 either: those fields are refused as unknown too)
+    expect(problems({ instances: [{ ...valid, config: { ...valid.config, tls: { clientSecret: 'x' } } }] })).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^instances\[0\]\.config\.tls\.clientSecret: must be a/),
+    ]));
+    expect(problems({ instances: [{ ...valid, config: { ...valid.config, s3: { secretAccessKey: 'x', access_key: 'y' } } }] })).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^instances\[0\]\.config\.s3\.secretAccessKey: must be a/), expect.stringMatching(/^instances\[0\]\.config\.s3\.access_key: must be a/),
+    ]));
+    expect(problems({ instances: [{ ...valid, config: { ...valid.config, endpoints: [{ $secret: 'ssm:/dbbackup/url' }] } }] })).toEqual(expect.arrayContaining([
+      'instances[0].config.endpoints[0]: a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …)',
+    ]));
+    expect(problems({ instances: [{ ...valid, config: { ...valid.config, password: { $secret: 'env:ETCD_PASSWORD' } } }] })).toEqual([
       expect.stringMatching(/^instances\[0\]\.config\.password\.\$secret: must be "ssm:\/<parameter>" or "secretsmanager:/),
     ]);
     // Not secrets: a user name, a path to a password file.
-    expect(() => parseInstances({ instances: [{ ...valid, config: { username: 'u', passwordFile: '/etc/pw' } }] }, 'x.json')).not.toThrow();
+    expect(problems({ instances: [{ ...valid, config: { ...valid.config, passwordFile: '/etc/pw' } }] })).toEqual(['instances[0].config.passwordFile: unknown field']);
   });
 
   it('names the file when it is missing or not JSON', () => {

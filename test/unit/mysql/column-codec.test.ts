@@ -11,7 +11,7 @@ describe('selectList', () => {
     const list = selectList(columns);
 
     // Assess
-    expect(list).toBe('(`f` * 1e0), (`d` * 1e0), (`e` + 0), (`s` + 0), `u`, `we``ird ☃`');
+    expect(list).toBe('(`f` * 1e0), (`d` * 1e0), CAST(`e` AS UNSIGNED), CAST(`s` AS UNSIGNED), `u`, `we``ird ☃`');
   });
 
   it('reads every column as the server prints it for an older backup (server-text)', () => {

@@ -79,7 +79,7 @@ describe('mapMysqlError', () => {
     expect(mapped).toMatchObject({ code: 'MYSQL_BUSY' });
   });
 
-  it('maps an unknown host to PermanentError MYSQL_UNKNOWN_HOST', () => {
+  it('maps an unknown host to PermanentError UNKNOWN_HOST, the code every engine uses', () => {
     // Prepare
     const error = Object.assign(new Error('getaddrinfo ENOTFOUND db.invalid'), { code: 'ENOTFOUND' });
 
@@ -88,7 +88,8 @@ describe('mapMysqlError', () => {
 
     // Assess
     expect(mapped).toBeInstanceOf(PermanentError);
-    expect(mapped).toMatchObject({ code: 'MYSQL_UNKNOWN_HOST' });
+    expect(mapped).toMatchObject({ code: 'UNKNOWN_HOST', message: expect.stringContaining('MYSQL_UNKNOWN_HOST') });
+    expect(mapMysqlError(Object.assign(new Error('getaddrinfo EAI_AGAIN db.example'), { code: 'EAI_AGAIN' }))).toBeInstanceOf(TransientError);
   });
 
   it('follows a cause, passes classified errors through, and leaves unknown errors to the framework', () => {

@@ -41,7 +41,7 @@ describe('PersistentCircuitBreaker', () => {
     const fast = breaker.execute(failing);
 
     // Assess
-    await expect(fast).rejects.toBeInstanceOf(TransientError);
+    await expect(fast).rejects.toBeInstanceOf(PermanentError); // fails fast: no retry policy waits on an open circuit
     await expect(fast).rejects.toMatchObject({ code: 'CIRCUIT_OPEN', engine: 'etcd' });
     await expect(fast).rejects.toThrow(/target 'etcd\/prod' is open after 3 consecutive transient failures; it stays open 0s, failing fast until \d{4}-\d\d-\d\dT.*ETCD_UNAVAILABLE/);
     expect(calls).toBe(3);
@@ -62,7 +62,7 @@ describe('PersistentCircuitBreaker', () => {
     const outcome = second.execute(async () => { called = true; return 'reached the database'; });
 
     // Assess
-    await expect(outcome).rejects.toMatchObject({ name: 'TransientError', code: 'CIRCUIT_OPEN' });
+    await expect(outcome).rejects.toMatchObject({ name: 'PermanentError', code: 'CIRCUIT_OPEN' }); // no retry policy waits on it
     const retryAt = /failing fast until (\S+) /.exec(((await outcome.catch((e: Error) => e)) as Error).message)?.[1];
     expect(retryAt).toBe(new Date(saved.policy.ownState.openedAt + 300).toISOString());
     expect(called).toBe(false);

@@ -54,6 +54,23 @@ describe('resolveSecrets', () => {
     expect(config.auth.password).toEqual({ $secret: 'env:ETCD_PASSWORD' });
   });
 
+  it('refuses the schemes it was not given, naming the field and the ref, without reading the file or the variable', async () => {
+    // Prepare: the schemes a process in AWS resolves
+    const file = path.join(dir, 'host-file');
+    await writeFile(file, 'HOST-FILE-CONTENT');
+    const resolver = createSecretResolver({ env: { HOST_VAR: 'host-var-value' }, schemes: ['ssm', 'secretsmanager'] });
+
+    // Act
+    const env = await refusal(resolveSecrets({ auth: { password: { $secret: 'env:HOST_VAR' } } }, resolver));
+    const read = await refusal(resolveSecrets({ key: { $secret: `file:${file}` } }, resolver));
+
+    // Assess
+    expect(env).toMatchObject({ code: 'SECRET_REF_REFUSED' });
+    expect(env.message).toMatch(/^auth\.password: secret reference 'env:HOST_VAR' is refused: here only ssm: and secretsmanager: references are resolved/);
+    expect(read.message).toMatch(new RegExp(`^key: secret reference 'file:${file}' is refused`));
+    expect(`${env.message} ${read.message}`).not.toMatch(/host-var-value|HOST-FILE-CONTENT/);
+  });
+
   it('fetches each distinct reference once', async () => {
     // Prepare
     const asked: string[] = [];

@@ -54,12 +54,12 @@ describe('openStore', () => {
 });
 
 describe('s3OptionsFromEnv', () => {
-  it('defaults to AWS in us-east-1 with virtual-hosted URLs', () => {
+  it('defaults to AWS with virtual-hosted URLs, the region left to the SDK\'s configuration (never a made-up us-east-1)', () => {
     // Act
     const options = s3OptionsFromEnv({});
 
     // Assess
-    expect(options).toEqual({ endpoint: undefined, region: 'us-east-1', forcePathStyle: false });
+    expect(options).toEqual({ endpoint: undefined, forcePathStyle: false });
   });
 
   it('prefers AWS_ENDPOINT_URL_S3 over AWS_ENDPOINT_URL and turns on path style for a custom endpoint', () => {

@@ -1,0 +1,85 @@
+/**
+ * The SSM Command document that puts the agent bundle (scripts/host-bundle.ts) on a database host
+ * and keeps it current; the stack runs it on every managed host through a State Manager
+ * association (agent-install.ts). Plain JSON, no CDK: tests run it through the SSM stand-in.
+ *
+ * Steps: `aws:downloadContent` fetches the bundle from S3 (with the instance's role) into
+ * `<installRoot>/downloads/<release>`; a shell step checks Node.js (20.10 or later on the PATH),
+ * unpacks the bundle into `<installRoot>/releases/<release>` unless that release is already there,
+ * checks it runs, points `<installRoot>/current` and `<binDir>/dbbackup` at it, and removes all but
+ * the two most recently chosen releases (a host step may still be running from the previous one).
+ * Running it again changes nothing.
+ */
+import type { SsmCommandDocument } from '../core/host-runner/agent-document';
+
+/** The Node.js a host needs (also `engines` in package.json). */
+export const HOST_NODE = { major: 20, minor: 10 } as const;
+
+/** Where the agent goes on a host unless the association says otherwise. */
+export const INSTALL_DEFAULTS = { installRoot: '/opt/dbbackup', binDir: '/usr/local/bin' } as const;
+
+/** An absolute path of plain names: no `.` or `..` segment, no quotes or shell specials (SSM checks it before the script runs). */
+const ABSOLUTE_PATH = '^(/(?!\\.{1,2}(/|$))[A-Za-z0-9._-]+)+$';
+
+export interface AgentInstallDocumentOptions {
+  /** HTTPS URL of the bundle in S3 (the asset's `httpUrl`). */
+  readonly bundleUrl: string;
+  /** The release's name: the bundle's hash (the asset's hash). */
+  readonly release: string;
+}
+
+/** The document's content. */
+export function agentInstallDocument(options: AgentInstallDocumentOptions): SsmCommandDocument {
+  if (!/^[A-Za-z0-9_-]+$/.test(options.release)) throw new Error(`agent install document: release '${options.release}' is not a plain name`);
+  const download = `{{ installRoot }}/downloads/${options.release}`;
+  return {
+    schemaVersion: '2.2',
+    description: 'dbbackup: installs (or updates to) the dbbackup agent the stack published, on this database host',
+    parameters: {
+      installRoot: { type: 'String', description: 'directory holding the agent releases', default: INSTALL_DEFAULTS.installRoot, allowedPattern: ABSOLUTE_PATH },
+      binDir: { type: 'String', description: 'directory on the SSM agent\'s PATH where `dbbackup` is linked', default: INSTALL_DEFAULTS.binDir, allowedPattern: ABSOLUTE_PATH },
+    },
+    mainSteps: [
+      {
+        action: 'aws:downloadContent',
+        name: 'downloadAgentBundle',
+        inputs: { sourceType: 'S3', sourceInfo: JSON.stringify({ path: options.bundleUrl }), destinationPath: download },
+      },
+      {
+        action: 'aws:runShellScript',
+        name: 'installAgent',
+        inputs: { timeoutSeconds: '600', runCommand: installScript(options.release, download) },
+      },
+    ],
+  };
+}
+
+function installScript(release: string, download: string): string[] {
+  const { major, minor } = HOST_NODE;
+  return [
+    'set -eu',
+    "root='{{ installRoot }}'",
+    "bin_dir='{{ binDir }}'",
+    `release="$root/releases/${release}"`,
+    `download='${download}'`,
+    `if ! command -v node >/dev/null 2>&1 || ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > ${major} || (a === ${major} && b >= ${minor}) ? 0 : 1)'; then`,
+    `  echo "dbbackup needs Node.js ${major}.${minor} or later on the PATH (found: $(node --version 2>/dev/null || echo none))" >&2`,
+    '  exit 1',
+    'fi',
+    'if [ ! -f "$release/bin/dbbackup.js" ]; then',
+    '  archive="$download"',
+    '  if [ -d "$archive" ]; then archive=$(find "$archive" -type f -name \'*.tgz\' | head -n 1); fi',
+    '  if [ -z "$archive" ] || [ ! -f "$archive" ]; then echo "dbbackup: no agent bundle was downloaded to $download" >&2; exit 1; fi',
+    '  rm -rf "$release.partial" && mkdir -p "$release.partial"',
+    '  tar -xzf "$archive" -C "$release.partial"',
+    '  "$release.partial/bin/dbbackup.js" --help >/dev/null',
+    '  mv "$release.partial" "$release"',
+    'fi',
+    'touch "$release"',
+    'ln -sfn "$release" "$root/current"',
+    'mkdir -p "$bin_dir" && ln -sfn "$root/current/bin/dbbackup.js" "$bin_dir/dbbackup"',
+    'rm -rf "$download"',
+    'ls -1dt "$root"/releases/*/ | tail -n +3 | while read -r old; do rm -rf "$old"; done',
+    `echo "dbbackup agent ${release} installed: $bin_dir/dbbackup -> $release"`,
+  ];
+}

@@ -1,0 +1,194 @@
+/**
+ * One managed policy per database host, giving the agent there exactly what its instances need:
+ *
+ * - its instances' backups (`backups/<engine>/<instance>/*`): read, write artifacts and run records,
+ *   abort its own multipart uploads — never delete (an explicit Deny), never write a
+ *   `manifest.json` or `verification.json` (those only the finalize and verify steps write);
+ * - the backups of instances it may restore (`restoreHosts`): read only;
+ * - its instances' circuit-breaker state (`state/circuit-breakers/<engine>/<instance>/*`), the
+ *   records the restore steps on the host hand on to each other (`state/restores/<engine>/<instance>/*`:
+ *   prepared target, result, validation; read and write, for the instances it backs up or may
+ *   restore) and its own agent results (`state/agent-results/<host>/*`, write only);
+ * - the secrets its instances' configs reference (exactly those), and anything under its own
+ *   prefix (`/dbbackup/hosts/<host>/`, `dbbackup/hosts/<host>/`) for restore targets;
+ * - the bucket key, through S3 only.
+ *
+ * Every Allow holds only for credentials of that host (`ec2:SourceInstanceARN`, or
+ * `ssm:SourceInstanceARN` for a hybrid `mi-` host), so the policies may all be attached to one
+ * instance role that several hosts share, and each host still gets only its own.
+ *
+ * Why not Object Lock: a completed backup is protected here by hosts having no delete right at all
+ * (and the bucket being versioned, so an overwrite keeps the old version for the noncurrent-version
+ * window); Object Lock would also bind the prune function, which must delete expired backups.
+ */
+import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
+import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
+import { RESTORES_ROOT } from '../core/restore/restore-records';
+import { secretRefs, type InstanceConfig } from './instances';
+import { secretName } from './secret-refs';
+
+/** Where a host's own secrets (restore targets' credentials) live, under the stack's prefixes. */
+export function hostSecretPrefixes(host: string, prefixes: { parameterPrefix: string; secretNamePrefix: string }): { parameter: string; secret: string } {
+  return { parameter: `${prefixes.parameterPrefix}hosts/${host}/`, secret: `${prefixes.secretNamePrefix}hosts/${host}/` };
+}
+
+export interface HostPoliciesProps {
+  readonly instances: readonly InstanceConfig[];
+  readonly bucket: s3.IBucket;
+  readonly key: kms.IKey;
+  /** SSM parameter path of the stack's secrets, e.g. `/dbbackup/`. */
+  readonly parameterPrefix: string;
+  /** Secrets Manager name prefix of the stack's secrets, e.g. `dbbackup/`. */
+  readonly secretNamePrefix: string;
+  /** What every host needs besides its own instances (downloading the agent bundle). */
+  readonly commonStatements?: readonly iam.PolicyStatement[];
+}
+
+/** The instances a host backs up and those it may only restore. */
+export interface HostScope {
+  readonly own: readonly InstanceConfig[];
+  readonly restoreOnly: readonly InstanceConfig[];
+}
+
+/** The managed policies, one per host named in the instances file. */
+export class HostPolicies extends Construct {
+  /** Policies by host (instance id). */
+  public readonly byHost: ReadonlyMap<string, iam.ManagedPolicy>;
+  /** What each host's policy covers. */
+  public readonly scopes: ReadonlyMap<string, HostScope>;
+
+  constructor(scope: Construct, id: string, props: HostPoliciesProps) {
+    super(scope, id);
+    const byHost = new Map<string, iam.ManagedPolicy>();
+    this.scopes = scopesByHost(props.instances);
+    for (const [host, hostScope] of this.scopes) {
+      byHost.set(host, new iam.ManagedPolicy(this, host, {
+        description: `dbbackup: attach to the instance role of database host ${host} (its own instances' backups, state and secrets)`,
+        statements: [...hostStatements(this, host, hostScope, props), ...(props.commonStatements ?? []).map((common) => forHost(this, common, host))],
+      }));
+    }
+    this.byHost = byHost;
+  }
+}
+
+function scopesByHost(instances: readonly InstanceConfig[]): Map<string, HostScope> {
+  const scopes = new Map<string, { own: InstanceConfig[]; restoreOnly: InstanceConfig[] }>();
+  const of = (host: string) => {
+    if (!scopes.has(host)) scopes.set(host, { own: [], restoreOnly: [] });
+    return scopes.get(host)!;
+  };
+  for (const instance of instances) of(instance.host).own.push(instance);
+  for (const instance of instances) {
+    for (const host of instance.restoreHosts) if (host !== instance.host) of(host).restoreOnly.push(instance);
+  }
+  return scopes;
+}
+
+/** The condition that makes an Allow hold only for credentials issued to `host`. */
+export function sourceHostCondition(scope: Construct, host: string): Record<string, Record<string, string>> {
+  const stack = Stack.of(scope);
+  return host.startsWith('mi-')
+    ? { ArnEquals: { 'ssm:SourceInstanceARN': Arn.format({ service: 'ssm', resource: 'managed-instance', resourceName: host }, stack) } }
+    : { ArnEquals: { 'ec2:SourceInstanceARN': Arn.format({ service: 'ec2', resource: 'instance', resourceName: host }, stack) } };
+}
+
+/** A copy of `statement` that holds only for `host`'s credentials. */
+function forHost(scope: Construct, statement: iam.PolicyStatement, host: string): iam.PolicyStatement {
+  const copy = iam.PolicyStatement.fromJson(statement.toStatementJson());
+  copy.addConditions(sourceHostCondition(scope, host));
+  return copy;
+}
+
+const instancePrefix = (root: string, instance: InstanceConfig): string => `${root}/${instance.engine}/${instance.name}`;
+
+function hostStatements(scope: Construct, host: string, { own, restoreOnly }: HostScope, props: HostPoliciesProps): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const onlyThisHost = sourceHostCondition(scope, host);
+  const readable = [...own, ...restoreOnly];
+  const objects = (prefixes: string[]) => prefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}/*`));
+  const backups = (instances: readonly InstanceConfig[]) => instances.map((i) => instancePrefix(BACKUPS_ROOT, i));
+  const breakers = readable.map((i) => instancePrefix(`${STATE_ROOT}/circuit-breakers`, i));
+  const restoreRecords = readable.map((i) => instancePrefix(RESTORES_ROOT, i));
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ListOwnPrefixes',
+      actions: ['s3:ListBucket'],
+      resources: [props.bucket.bucketArn],
+      conditions: { ...onlyThisHost, StringLike: { 's3:prefix': [...backups(readable), ...breakers].map((p) => `${p}/*`) } },
+    }),
+    new iam.PolicyStatement({ sid: 'ReadBackups', actions: ['s3:GetObject'], resources: objects(backups(readable)), conditions: onlyThisHost }),
+    new iam.PolicyStatement({
+      sid: 'ReadWriteBreakers', actions: ['s3:GetObject', 's3:PutObject'], resources: objects(breakers), conditions: onlyThisHost,
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadWriteRestoreRecords', actions: ['s3:GetObject', 's3:PutObject'], resources: objects(restoreRecords), conditions: onlyThisHost,
+    }),
+    new iam.PolicyStatement({
+      sid: 'WriteAgentResults', actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${AGENT_RESULTS_PREFIX}${host}/*`)], conditions: onlyThisHost,
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseBucketKeyThroughS3',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [props.key.keyArn],
+      conditions: { ...onlyThisHost, StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'NeverDeleteBackups',
+      effect: iam.Effect.DENY,
+      actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+      resources: [props.bucket.arnForObjects(`${BACKUPS_ROOT}/*`)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'NeverCompleteBackups',
+      effect: iam.Effect.DENY,
+      actions: ['s3:PutObject'],
+      resources: [props.bucket.arnForObjects(`${BACKUPS_ROOT}/*/manifest.json`), props.bucket.arnForObjects(`${BACKUPS_ROOT}/*/verification.json`)],
+    }),
+    ...secretStatements(scope, host, own, props, onlyThisHost),
+  ];
+  if (own.length > 0) {
+    statements.splice(2, 0, new iam.PolicyStatement({
+      sid: 'WriteOwnBackups',
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: objects(backups(own)),
+      conditions: onlyThisHost,
+    }));
+  }
+  return statements;
+}
+
+/** Reading exactly the secrets `own`'s configs reference, and the host's own prefix. */
+function secretStatements(
+  scope: Construct, host: string, own: readonly InstanceConfig[], props: HostPoliciesProps, onlyThisHost: Record<string, Record<string, string>>,
+): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const refs = [...new Set(own.flatMap((i) => secretRefs(i.config)))];
+  const mine = hostSecretPrefixes(host, props);
+  const parameterArn = (name: string) => Arn.format({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') }, stack);
+  const secretArn = (name: string) => Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+  const parameters = refs.filter((r) => r.startsWith('ssm:')).map((r) => parameterArn(r.slice('ssm:'.length)));
+  const secrets = refs.filter((r) => r.startsWith('secretsmanager:')).map((r) => {
+    const body = r.slice('secretsmanager:'.length).split('#')[0];
+    // A name matches the secret's ARN with its random 6-character suffix; a full ARN is taken as it is.
+    return body.startsWith('arn:') ? body : secretArn(`${secretName(body)}-??????`);
+  });
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadOwnParameters', actions: ['ssm:GetParameter'], resources: [...parameters, parameterArn(`${mine.parameter}*`)], conditions: onlyThisHost,
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [...secrets, secretArn(`${mine.secret}*`)], conditions: onlyThisHost,
+    }),
+    new iam.PolicyStatement({
+      sid: 'DecryptOwnSecrets',
+      actions: ['kms:Decrypt'],
+      resources: [Arn.format({ service: 'kms', resource: 'key', resourceName: '*' }, stack)],
+      conditions: { ...onlyThisHost, StringEquals: { 'kms:ViaService': [`ssm.${stack.region}.amazonaws.com`, `secretsmanager.${stack.region}.amazonaws.com`] } },
+    }),
+  ];
+}

@@ -1,0 +1,89 @@
+/**
+ * The restore state machine's input comes from whoever may start an execution in the console, so
+ * it is checked at the door, through the synthesized definition with the real handlers: secrets
+ * only by reference and only in fields that hold secrets, whose resolved values never come back in
+ * the execution's output or its error.
+ */
+import path from 'node:path';
+import { memberPidFile } from '../../../drivers/etcd/member';
+import { ExecutionFailedError } from '../../../statemachines/local/run-local';
+import { freeMemberUrls, startTestEtcd, stopAllEtcd, tempDir, trackMember, writeKeys, type TestEtcd } from '../../harness/etcd';
+import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
+
+const LEAKABLE = 'value-of-a-file-the-operator-must-not-see';
+let etcd: TestEtcd;
+let rt: TestRuntime;
+
+beforeAll(async () => {
+  etcd = await startTestEtcd('untrusted');
+  await writeKeys(etcd.client, 20);
+  rt = await createTestRuntime({ env: { MEMBER_NAME: LEAKABLE } });
+  await rt.backup({ engine: 'etcd', instance: 'untrusted', config: { endpoints: [etcd.clientUrl] } });
+});
+afterAll(async () => {
+  await stopAllEtcd();
+  await rt?.dispose();
+});
+
+/** A console restore input for a fresh data dir (whose member, should it ever start, is stopped at the end). */
+async function restoreInput(target: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const dataDir = path.join(await tempDir('untrusted-target'), 'data');
+  trackMember(memberPidFile(dataDir));
+  return { backupId: 'latest', engine: 'etcd', instance: 'untrusted', target: { dataDir, ...(await freeMemberUrls()), ...target } };
+}
+
+async function failure(input: unknown): Promise<ExecutionFailedError> {
+  const error = await rt.execute('restore', input).then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ExecutionFailedError);
+  return error as ExecutionFailedError;
+}
+
+describe('restore console input', () => {
+  it('refuses a $secret reference in a field that holds no secret, naming it, before any host step; its value never shows', async () => {
+    // Act: the member name would come back in the output (and the next steps' input) once resolved.
+    const error = await failure(await restoreInput({ name: { $secret: 'env:MEMBER_NAME' } }));
+
+    // Assess
+    expect(error.errorName).toBe('PermanentError');
+    expect(error.causeText).toMatch(/^INVALID_INPUT: invalid restore request: target\.name: a \{ "\$secret": \.\.\. \} reference is accepted only in a field that holds a secret/);
+    expect(error.execution.path).not.toContain('Prepare target');
+    expect(JSON.stringify({ cause: error.causeText, execution: error.execution })).not.toContain(LEAKABLE);
+  });
+
+  it('refuses an inline password in the target, naming the field, before any host step', async () => {
+    // Act
+    const error = await failure(await restoreInput({ username: 'root', password: 'hunter2' }));
+
+    // Assess
+    expect(error.causeText).toMatch(/^INVALID_INPUT: invalid restore request: target\.password: must be a \{ "\$secret": "<scheme>:<ref>" \} reference/);
+    expect(error.causeText).not.toContain('hunter2');
+    expect(error.execution.path).not.toContain('Prepare target');
+  });
+
+  it('refuses an env: or file: reference in AWS at the first step, naming the field, without reading it', async () => {
+    // Prepare: the functions as the stack deploys them (DBBACKUP_PLATFORM=aws), reading this store
+    const aws = await createTestRuntime({ storeUrl: rt.storeDir, env: { ROOT_PW: LEAKABLE }, platform: 'aws' });
+
+    try {
+      // Act
+      const error = await aws.execute('restore', await restoreInput({ username: 'root', password: { $secret: 'env:ROOT_PW' } })).then(() => undefined, (e: unknown) => e) as ExecutionFailedError;
+
+      // Assess
+      expect(error.causeText).toMatch(/^SECRET_REF_REFUSED: password: secret reference 'env:ROOT_PW' is refused: here only ssm: and secretsmanager: references are resolved/);
+      expect(error.execution.path).not.toContain('Prepare target');
+      expect(error.causeText).not.toContain(LEAKABLE);
+    } finally {
+      await aws.dispose();
+    }
+  });
+
+  it('accepts an etcd cluster token given inline: it names the restored cluster, it is no secret', async () => {
+    // Act
+    const execution = await rt.execute('restore', await restoreInput({ clusterToken: 'drill-cluster' }));
+
+    // Assess
+    const report = (execution.output as { report: { endpoint: { clusterToken: string }; validation: { ok: boolean } } }).report;
+    expect(report.validation.ok).toBe(true);
+    expect(report.endpoint.clusterToken).toBe('drill-cluster');
+  });
+});

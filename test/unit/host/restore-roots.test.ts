@@ -1,0 +1,54 @@
+/** A forced restore replaces data only inside the restore roots the host's own configuration names. */
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { settingsFromEnv } from '../../../core/config/settings';
+import { assertForcedRestoreAllowed, type ForcedRestore } from '../../../core/host/restore-roots';
+
+let dir: string;
+let root: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-roots-'));
+  root = path.join(dir, 'restores');
+  await mkdir(root);
+  await mkdir(path.join(dir, 'production'));
+  await symlink(path.join(dir, 'production'), path.join(root, 'link'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const forced = (replacedPaths: string[] | undefined, roots = [root]): ForcedRestore => ({ engine: 'etcd', force: true, replacedPaths, roots });
+
+describe('assertForcedRestoreAllowed', () => {
+  it('lets a forced restore replace a path strictly inside a root, existing or not', async () => {
+    await expect(assertForcedRestoreAllowed(forced([path.join(root, 'etcd')]))).resolves.toBeUndefined();
+    await expect(assertForcedRestoreAllowed(forced([path.join(root, 'new', 'deeper')]))).resolves.toBeUndefined();
+    await expect(assertForcedRestoreAllowed(forced([]))).resolves.toBeUndefined();
+  });
+
+  it('refuses a path outside the roots, the root itself, a sibling sharing its prefix, and a link out of it', async () => {
+    for (const wanted of [path.join(dir, 'production'), root, `${root}-evil/data`, path.join(root, 'link', 'data')]) {
+      await expect(assertForcedRestoreAllowed(forced([wanted]))).rejects.toMatchObject({ code: 'RESTORE_ROOT_REFUSED' });
+    }
+    await expect(assertForcedRestoreAllowed(forced([path.join(root, 'link', 'data')]))).rejects.toThrow(`(${path.join(dir, 'production', 'data')})`);
+  });
+
+  it('refuses force on a host that names no roots, saying which setting to set', async () => {
+    const refusal = assertForcedRestoreAllowed(forced(['/var/lib/etcd'], []));
+
+    await expect(refusal).rejects.toThrow(/^force would replace \/var\/lib\/etcd, which is not inside a restore root, and this host allows none; .*DBBACKUP_RESTORE_ROOTS/);
+  });
+
+  it('refuses force for a driver that does not say what it replaces, and lets any restore without force through', async () => {
+    await expect(assertForcedRestoreAllowed(forced(undefined))).rejects.toThrow(/engine 'etcd' does not say which host paths a forced restore replaces/);
+    await expect(assertForcedRestoreAllowed({ ...forced(['/var/lib/etcd'], []), force: false })).resolves.toBeUndefined();
+  });
+});
+
+describe('DBBACKUP_RESTORE_ROOTS', () => {
+  it('is a :-separated list of absolute directories, none by default', () => {
+    expect(settingsFromEnv({ DBBACKUP_RESTORE_ROOTS: '/srv/restores:/data/scratch' }).restoreRoots).toEqual(['/srv/restores', '/data/scratch']);
+    expect(settingsFromEnv({}).restoreRoots).toEqual([]);
+    expect(() => settingsFromEnv({ DBBACKUP_RESTORE_ROOTS: '/srv:scratch' })).toThrow("DBBACKUP_RESTORE_ROOTS: every root must be an absolute path (got 'scratch')");
+  });
+});

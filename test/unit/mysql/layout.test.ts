@@ -1,0 +1,24 @@
+import { chunkArtifact, schemaArtifact } from '../../../drivers/mysql/layout';
+
+describe('artifact names', () => {
+  it('percent-encode names, dots included, so no name becomes a path of its own', () => {
+    expect(chunkArtifact('..', '.', 0)).toBe('data/%2E%2E/%2E/000000.tsv.gz');
+    expect(schemaArtifact('uni ☃/x')).toBe('schema/uni%20%E2%98%83%2Fx.sql');
+  });
+
+  it('keep every segment short enough for any file system, however long the name, and tell long names apart', () => {
+    // Prepare: 64 characters of a 3-byte letter encode to 576 characters
+    const long = 'ü'.repeat(63);
+    const names = [`${long}a`, `${long}b`, '☃'.repeat(64)];
+
+    // Act
+    const artifacts = names.map((name) => chunkArtifact(name, name, 1));
+
+    // Assess
+    for (const artifact of artifacts) {
+      for (const part of artifact.split('/')) expect(Buffer.byteLength(part)).toBeLessThanOrEqual(127);
+    }
+    expect(new Set(artifacts).size).toBe(3);
+    expect(artifacts[0]).toMatch(/^data\/(%C3%BC)+~[0-9a-f]{16}\//);
+  });
+});
