@@ -1,6 +1,6 @@
 /** Human-readable output of the CLI. */
 import type { BackupSummary } from '../core/backup/backup-state';
-import type { RestoreSummary } from '../core/restore/restore-state';
+import type { RestoreReport } from '../core/restore/restore-state';
 import type { CatalogEntry } from '../core/catalog/catalog';
 import type { VerificationRecord } from '../core/catalog/verification';
 import type { PruneDecision } from '../core/catalog/prune';
@@ -21,7 +21,7 @@ export function formatBackup(s: BackupSummary): string {
   ].join('\n');
 }
 
-export function formatRestore(s: RestoreSummary): string {
+export function formatRestore(s: RestoreReport): string {
   const failed = s.validation.checks.filter((c) => !c.ok);
   return [
     `restore of ${s.backupId} ${s.validation.ok ? 'validated' : 'FAILED validation'}`,

@@ -14,6 +14,7 @@ import * as restorePrepareTarget from './restore/prepare-target';
 import * as restoreRestore from './restore/restore';
 import * as restoreValidate from './restore/validate-restore';
 import * as restoreReport from './restore/report';
+import * as restoreCleanup from './restore/cleanup';
 import * as maintenancePrune from './maintenance/prune';
 
 type HandlerFactory = (provider: RuntimeProvider) => (event: unknown, context: any) => Promise<unknown>;
@@ -30,5 +31,6 @@ export const HANDLERS: Record<string, HandlerFactory> = {
   'restore/restore': restoreRestore.createHandler,
   'restore/validate-restore': restoreValidate.createHandler,
   'restore/report': restoreReport.createHandler,
+  'restore/cleanup': restoreCleanup.createHandler,
   'maintenance/prune': maintenancePrune.createHandler,
 };

@@ -3,7 +3,7 @@
  * backup and restore state machines, one backup schedule and one prune schedule per configured
  * instance, alarms and a dashboard, and one managed policy per database host for its instance role.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BackupStateMachine } from '../statemachines/backup-state-machine';
@@ -40,8 +40,6 @@ export interface BackupStackProps extends StackProps {
   readonly maxConcurrency?: number;
   /** Retry numbers of every Task and host step. @default DEFAULT_RETRY_POLICY */
   readonly retry?: RetryPolicyProps;
-  /** Wait between two polls of a host step. @default 10 seconds */
-  readonly pollInterval?: Duration;
   /** Longest a whole execution may take. @default 24 hours */
   readonly executionTimeout?: Duration;
   /** Longest one host step may run on its host before it is cancelled. @default 6 hours */
@@ -122,12 +120,19 @@ export class BackupStack extends Stack {
       if (access.secrets) addStatements(fn, secretsStatements(this, { parameterPrefix, secretNamePrefix }));
     }
 
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    // Under /aws/vendedlogs/states/, as AWS asks of Step Functions log groups: log delivery then
+    // needs no entry of its own in the account's CloudWatch Logs resource policy (5 120 characters,
+    // which a few dozen log groups fill, and then logging setup fails). The stack id's UUID makes the
+    // name unique per stack creation: the group is retained, and a re-created stack must not collide with it.
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      logGroupName: Fn.join('', [`/aws/vendedlogs/states/${this.stackName}-`, Fn.select(2, Fn.split('/', Aws.STACK_ID))]),
+      retention: logs.RetentionDays.THREE_MONTHS,
+    });
     const workflow = {
       retry: props.retry,
-      pollInterval: props.pollInterval,
       taskTimeout: lambdaTimeout,
       timeout: executionTimeout,
+      hostStepTimeout,
       logGroup,
       tracingEnabled: true,
     };

@@ -11,6 +11,7 @@
  * | restore/fetch-manifest | read | – | yes (checks the target config) |
  * | restore/prepare-target, restore/restore, restore/validate-restore | read | yes | – (the agent on the host resolves them) |
  * | restore/report | read | – | – |
+ * | restore/cleanup | read | yes | – (idem; it writes the failure record under state/) |
  * | maintenance/prune | read+delete (the instance's expired backups) | – | – |
  *
  * Host steps never run in a function: the SSM host runner refuses a step without a host, and the
@@ -42,5 +43,6 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
   'restore/restore': { backups: 'read', hostRunner: true, secrets: false },
   'restore/validate-restore': { backups: 'read', hostRunner: true, secrets: false },
   'restore/report': { backups: 'read', hostRunner: false, secrets: false },
+  'restore/cleanup': { backups: 'read', hostRunner: true, secrets: false },
   'maintenance/prune': { backups: 'readDelete', hostRunner: false, secrets: false },
 };

@@ -5,8 +5,10 @@
  *   abort its own multipart uploads — never delete (an explicit Deny), never write a
  *   `manifest.json` or `verification.json` (those only the finalize and verify steps write);
  * - the backups of instances it may restore (`restoreHosts`): read only;
- * - its instances' circuit-breaker state (`state/circuit-breakers/<engine>/<instance>/*`) and its
- *   own agent results (`state/agent-results/<host>/*`, write only);
+ * - its instances' circuit-breaker state (`state/circuit-breakers/<engine>/<instance>/*`), the
+ *   records the restore steps on the host hand on to each other (`state/restores/<engine>/<instance>/*`:
+ *   prepared target, result, validation; read and write, for the instances it backs up or may
+ *   restore) and its own agent results (`state/agent-results/<host>/*`, write only);
  * - the secrets its instances' configs reference (exactly those), and anything under its own
  *   prefix (`/dbbackup/hosts/<host>/`, `dbbackup/hosts/<host>/`) for restore targets;
  * - the bucket key, through S3 only.
@@ -26,6 +28,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
 import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
+import { RESTORES_ROOT } from '../core/restore/restore-records';
 import { secretRefs, type InstanceConfig } from './instances';
 import { secretName } from './secret-refs';
 
@@ -110,6 +113,7 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
   const objects = (prefixes: string[]) => prefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}/*`));
   const backups = (instances: readonly InstanceConfig[]) => instances.map((i) => instancePrefix(BACKUPS_ROOT, i));
   const breakers = readable.map((i) => instancePrefix(`${STATE_ROOT}/circuit-breakers`, i));
+  const restoreRecords = readable.map((i) => instancePrefix(RESTORES_ROOT, i));
   const statements = [
     new iam.PolicyStatement({
       sid: 'ListOwnPrefixes',
@@ -120,6 +124,9 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
     new iam.PolicyStatement({ sid: 'ReadBackups', actions: ['s3:GetObject'], resources: objects(backups(readable)), conditions: onlyThisHost }),
     new iam.PolicyStatement({
       sid: 'ReadWriteBreakers', actions: ['s3:GetObject', 's3:PutObject'], resources: objects(breakers), conditions: onlyThisHost,
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadWriteRestoreRecords', actions: ['s3:GetObject', 's3:PutObject'], resources: objects(restoreRecords), conditions: onlyThisHost,
     }),
     new iam.PolicyStatement({
       sid: 'WriteAgentResults', actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${AGENT_RESULTS_PREFIX}${host}/*`)], conditions: onlyThisHost,

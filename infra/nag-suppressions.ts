@@ -12,6 +12,7 @@ import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
 import { FUNCTION_ACCESS } from './function-access';
 import { hostSecretPrefixes, type HostScope } from './host-policies';
 import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
+import { RESTORES_ROOT } from '../core/restore/restore-records';
 
 /** One accepted finding: the rule id (with its finding in brackets for granular rules) and why. */
 export interface AcceptedFinding {
@@ -107,6 +108,10 @@ function hostPolicyFindings(stack: Stack, bucketRef: string, host: string, scope
       id: `AwsSolutions-IAM5[Resource::${bucketRef}/${STATE_ROOT}/circuit-breakers/${engine}/${name}/*]`,
       reason: `Circuit-breaker state of ${engine}/${name}'s endpoints has generated keys; access is limited to that instance's prefix${only}.`,
     },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${RESTORES_ROOT}/${engine}/${name}/*]`,
+      reason: `The records restore steps hand on to each other (per restore id) for ${engine}/${name} have generated keys; read and write only, limited to that instance's prefix${only}.`,
+    },
   ]);
   return [
     ...perInstance,
@@ -139,6 +144,10 @@ export function suppressAcceptedFindings(stack: BackupStack, options: { readonly
     const access = FUNCTION_ACCESS[handler];
     const policy = defaultPolicy(fn.role!);
     acknowledge(policy, storeFindings(bucketRef));
+    acknowledge(policy, [{
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing of the function (xray:PutTraceSegments, PutTelemetryRecords), as CDK grants it for Tracing.ACTIVE, supports no resource-level permissions.',
+    }]);
     if (access.hostRunner) acknowledge(policy, hostRunner);
     if (access.secrets) acknowledge(policy, secrets);
     acknowledge(fn, [

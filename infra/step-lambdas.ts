@@ -74,6 +74,8 @@ export class StepLambdas extends Construct {
         ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
         environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
         logGroup,
+        // The state machines trace with X-Ray; traced functions make one trace of a whole run.
+        tracing: lambda.Tracing.ACTIVE,
         bundling: {
           forceDockerBundling: false,
           target: 'node22',

@@ -2,15 +2,24 @@
  * The backup state machine:
  *
  *     Prepare → Nodes (Map over $.nodes: Snapshot → Validate → Upload host steps) → Finalize → Cleanup → Backup succeeded
- *                 └──────── Catch States.ALL ($.error) ────────┘
+ *       └──────────── Catch States.ALL ($.error) ─────────────┘                         └ Catch ($.cleanupError) ┘
  *                                     ↓
  *                        Cleanup after failure → Backup failed (Fail: Error/Cause of $.error)
  *
+ * Once Finalize has written the manifest the backup is complete: a failing Cleanup (spool removal
+ * on the hosts) is reported in the output as `cleanupError`, and the execution still succeeds.
+ * Cleanup after failure cleans every node it can, discards the incomplete backup and counts the
+ * failure whatever else fails (functions/backup/cleanup.ts).
+ *
  * Execution input: `{ engine, instance, config, rateLimit?, host? }` (config keeps `$secret` references).
+ * Prepare receives it as `request`, with the run's time budget as `budget` (core/steps/run-deadline.ts).
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { MAX_BACKUP_NODES } from '../core/backup/backup-state';
+import type { BudgetReport } from './budget/check-budget';
+import { RunBudget } from './budget/run-budget';
 import type { BackupHandler } from './handlers';
 import { hostStep } from './host-step';
 import { lambdaTask } from './lambda-task';
@@ -32,6 +41,8 @@ export interface BackupStateMachineProps extends WorkflowOptions {
 export class BackupStateMachine extends Construct {
   /** The deployed state machine. */
   public readonly stateMachine: sfn.StateMachine;
+  /** Its time and history budget, as checked. */
+  public readonly budget: BudgetReport;
 
   constructor(scope: Construct, id: string, props: BackupStateMachineProps) {
     super(scope, id);
@@ -42,15 +53,16 @@ export class BackupStateMachine extends Construct {
       throw new Error(`maxConcurrency must be a positive integer, got ${maxConcurrency}`);
     }
     const timeout = props.taskTimeout;
-    const task = (name: string, handler: BackupHandler, resultPath: string) => {
-      const state = lambdaTask(this, name, { fn: fns[handler], handler: `backup/${handler}`, resultPath, timeout });
+    const budget = new RunBudget();
+    const task = (name: string, handler: BackupHandler, resultPath: string, payload?: sfn.TaskInput) => {
+      const state = lambdaTask(this, name, { fn: fns[handler], handler: `backup/${handler}`, resultPath, timeout, payload });
       addTaskRetries(state, retry);
       return state;
     };
     const host = (step: BackupHandler) =>
-      hostStep(this, { step, fn: fns[step], handler: `backup/${step}`, retry, pollInterval: props.pollInterval, taskTimeout: timeout });
+      hostStep(this, { step, fn: fns[step], handler: `backup/${step}`, retry, taskTimeout: timeout });
 
-    const prepare = task('Prepare', 'prepare', '$');
+    const prepare = task('Prepare', 'prepare', '$', budget.firstStepInput());
 
     const nodes = sfn.Map.jsonPath(this, 'Nodes', {
       comment: 'each node: snapshot, validate, upload',
@@ -71,10 +83,13 @@ export class BackupStateMachine extends Construct {
     cleanupAfterFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
     cleanupAfterFailure.next(failed);
 
-    nodes.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    finalize.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    for (const step of [prepare, nodes, finalize]) step.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    // The manifest is written: the backup is complete, whatever becomes of the hosts' spool.
+    cleanup.addCatch(succeeded, { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
 
     const definition = prepare.next(nodes).next(finalize).next(cleanup).next(succeeded);
-    this.stateMachine = createStateMachine(this, definition, 'dbbackup backup: prepare, per node snapshot/validate/upload, finalize, cleanup', props);
+    ({ stateMachine: this.stateMachine, budget: this.budget } = createStateMachine(
+      this, definition, 'dbbackup backup: prepare, per node snapshot/validate/upload, finalize, cleanup', props, { budget, mapItems: MAX_BACKUP_NODES },
+    ));
   }
 }

@@ -11,8 +11,8 @@ import path from 'node:path';
 /** Backup handlers, in the order a backup runs them. */
 export const BACKUP_HANDLERS = ['prepare', 'snapshot', 'validate', 'upload', 'finalize', 'cleanup'] as const;
 
-/** Restore handlers, in the order a restore runs them. */
-export const RESTORE_HANDLERS = ['fetch-manifest', 'prepare-target', 'restore', 'validate-restore', 'report'] as const;
+/** Restore handlers, in the order a restore runs them (cleanup only after a failure). */
+export const RESTORE_HANDLERS = ['fetch-manifest', 'prepare-target', 'restore', 'validate-restore', 'report', 'cleanup'] as const;
 
 /** Handlers no state machine runs: EventBridge rules start them (infra/prune-schedules.ts). */
 export const MAINTENANCE_HANDLERS = ['prune'] as const;

@@ -11,11 +11,14 @@
  *
  * Submit and Poll invoke the SAME handler with the state as input (ResultPath `$`): the handler tells
  * a fresh submit from a poll by the `pending` it returned earlier. It returns the next state, with
- * `pending` set while the work runs. The deadline of a host step is the handler's (it knows the
- * command's timeout; `DBBACKUP_HOST_STEP_TIMEOUT_SECONDS`): Poll then fails with an error and the
- * caller's Catch handles it like any other failure.
+ * `pending` set while the work runs, and in it how long to wait before the next poll
+ * (`pending.waitSeconds`, growing with the step's time: core/host-runner/poll-schedule.ts), so a
+ * step's history events grow with the logarithm of its duration, not with the duration. The
+ * deadline of a host step is the handler's (the step's timeout, or the run's deadline if sooner:
+ * core/steps/run-deadline.ts): Poll then fails with an error and the caller's Catch handles it
+ * like any other failure.
  */
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -26,8 +29,8 @@ import { addHostStepRetries, addLambdaServiceRetries, type RetryPolicy } from '.
 /** JSONPath the handler sets while the host work is still running. */
 export const PENDING_PATH = '$.pending';
 
-/** Default of {@link HostStepProps.pollInterval}. */
-export const DEFAULT_POLL_INTERVAL_SECONDS = 10;
+/** JSONPath of the seconds to wait before the next poll, which the handler sets in `pending`. */
+export const POLL_WAIT_PATH = '$.pending.waitSeconds';
 
 /** One host step. */
 export interface HostStepProps {
@@ -39,8 +42,6 @@ export interface HostStepProps {
   readonly handler: HandlerId;
   /** Retry numbers (Lambda service errors on Submit/Poll, TransientError on the Parallel). */
   readonly retry: RetryPolicy;
-  /** Wait between polls. @default 10 seconds */
-  readonly pollInterval?: Duration;
   /** Longest one submit or poll invocation may take. @default lambdaTask's default */
   readonly taskTimeout?: Duration;
 }
@@ -68,9 +69,7 @@ export function hostStep(scope: Construct, props: HostStepProps): sfn.Parallel {
   addLambdaServiceRetries(submit, props.retry);
   addLambdaServiceRetries(poll, props.retry);
 
-  const wait = sfn.Wait.jsonPath(scope, `Wait ${step}`, {
-    time: sfn.WaitTime.duration(props.pollInterval ?? Duration.seconds(DEFAULT_POLL_INTERVAL_SECONDS)),
-  });
+  const wait = sfn.Wait.jsonPath(scope, `Wait ${step}`, { time: sfn.WaitTime.secondsPath(POLL_WAIT_PATH) });
   const pending = sfn.Choice.jsonPath(scope, `${stepTitle(step)} pending?`);
   const done = sfn.Succeed.jsonPath(scope, `${stepTitle(step)} done`);
   pending.when(sfn.Condition.isPresent(PENDING_PATH), wait.next(poll).next(pending)).otherwise(done);

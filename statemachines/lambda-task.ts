@@ -30,6 +30,8 @@ export interface LambdaTaskProps {
    * @default 15 minutes (Lambda's own maximum)
    */
   readonly timeout?: Duration;
+  /** What the handler receives. @default the state itself */
+  readonly payload?: sfn.TaskInput;
 }
 
 /** Default of {@link LambdaTaskProps.timeout}. */
@@ -44,6 +46,7 @@ export function lambdaTask(scope: Construct, id: string, props: LambdaTaskProps)
     lambdaFunction: props.fn,
     comment: handlerComment(props.handler),
     payloadResponseOnly: true,
+    payload: props.payload,
     // Lambda service errors are retried by our own policy, with jitter and a cap.
     retryOnServiceExceptions: false,
     resultPath: props.resultPath === '$' ? undefined : props.resultPath,

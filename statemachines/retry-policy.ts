@@ -20,6 +20,7 @@ export const LAMBDA_SERVICE_ERRORS: readonly string[] = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.TooManyRequestsException',
 ];
 

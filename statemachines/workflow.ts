@@ -1,20 +1,27 @@
 /**
  * What the backup and the restore state machine share: their options, and how a chain of states
- * becomes a deployed `StateMachine` (JSONPath, X-Ray tracing, ERROR-level logs without execution data).
+ * becomes a deployed `StateMachine` (JSONPath, X-Ray tracing, ERROR-level logs without execution
+ * data), its run budget settled and checked (statemachines/budget).
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { MAX_RUN_MS } from '../core/runs/run-holder';
+import { checkBudget, type BudgetReport } from './budget/check-budget';
+import type { RunBudget } from './budget/run-budget';
 import type { RetryPolicyProps } from './retry-policy';
 
 /** Options of either state machine. */
 export interface WorkflowOptions {
   /** Retry numbers for every Task and host step. @default DEFAULT_RETRY_POLICY */
   readonly retry?: RetryPolicyProps;
-  /** Wait between two polls of a host step. @default 10 seconds */
-  readonly pollInterval?: Duration;
+  /**
+   * Longest one host step may run on its host (its own timeout; the run's deadline may cut it
+   * shorter). The definition is refused when the run could not give a step this long.
+   * @default 6 hours
+   */
+  readonly hostStepTimeout?: Duration;
   /** Longest a single Lambda invocation (Task) may take. @default 15 minutes */
   readonly taskTimeout?: Duration;
   /**
@@ -37,17 +44,38 @@ export interface WorkflowOptions {
 /** Default and maximum of {@link WorkflowOptions.timeout}: how long the hosts keep a run's files alive. */
 export const DEFAULT_EXECUTION_TIMEOUT = Duration.millis(MAX_RUN_MS);
 
-/** Builds the `StateMachine` around `definition`. */
+/** Default of {@link WorkflowOptions.hostStepTimeout}. */
+export const DEFAULT_HOST_STEP_TIMEOUT = Duration.hours(6);
+
+/** How the state machine's budget is settled and checked. */
+export interface WorkflowBudget {
+  /** The slot its first step reads the run's time budget from. */
+  readonly budget: RunBudget;
+  /** Items its Map gets at most (1 without a Map). */
+  readonly mapItems: number;
+}
+
+/** A built state machine and the figures of its budget check. */
+export interface BuiltWorkflow {
+  readonly stateMachine: sfn.StateMachine;
+  readonly budget: BudgetReport;
+}
+
+/**
+ * Builds the `StateMachine` around `definition`, settles its run budget and checks it.
+ * @throws BudgetExceededError when its longest run could outlast the execution or its history.
+ */
 export function createStateMachine(
   scope: Construct,
   definition: sfn.IChainable,
   comment: string,
   options: WorkflowOptions,
-): sfn.StateMachine {
+  workflow: WorkflowBudget,
+): BuiltWorkflow {
   if (options.timeout && options.timeout.toMilliseconds() > MAX_RUN_MS) {
     throw new Error(`the execution timeout may be at most ${MAX_RUN_MS / 3600_000} hours (hosts reclaim a run's files after that), got ${options.timeout.toHumanString()}`);
   }
-  return new sfn.StateMachine(scope, 'StateMachine', {
+  const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     stateMachineName: options.stateMachineName,
     stateMachineType: sfn.StateMachineType.STANDARD,
     queryLanguage: sfn.QueryLanguage.JSON_PATH,
@@ -59,4 +87,10 @@ export function createStateMachine(
       ? { destination: options.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false }
       : undefined,
   });
+  const asl = workflow.budget.settle(stateMachine);
+  const budget = checkBudget(asl, {
+    hostStepTimeoutSeconds: (options.hostStepTimeout ?? DEFAULT_HOST_STEP_TIMEOUT).toSeconds(),
+    mapItems: workflow.mapItems,
+  });
+  return { stateMachine, budget };
 }

@@ -11,6 +11,7 @@ export const AGENT_STEP_NAMES = [
   'restore-prepare',
   'restore-apply',
   'restore-validate',
+  'restore-cleanup',
 ] as const;
 
 /** A host step's name. */

@@ -5,6 +5,7 @@
  */
 import { PermanentError } from '../errors';
 import { cleanupNode, snapshotNode, uploadNode, validateNode } from '../backup/backup-steps';
+import { cleanupRestoreOnHost } from '../restore/restore-cleanup';
 import { prepareRestoreTarget, restoreBackup, validateRestoredBackup } from '../restore/restore-steps';
 import type { StepDeps } from '../steps/step-deps';
 import { AGENT_STEP_NAMES, isAgentStep, type AgentStep } from './agent-step-names';
@@ -19,6 +20,7 @@ export const AGENT_STEPS = {
   'restore-prepare': prepareRestoreTarget,
   'restore-apply': restoreBackup,
   'restore-validate': validateRestoredBackup,
+  'restore-cleanup': cleanupRestoreOnHost,
 } as const satisfies Record<AgentStep, (input: unknown, deps: StepDeps) => Promise<unknown>>;
 
 /** Runs one host step by name. Unknown names are a PermanentError listing the known ones. */

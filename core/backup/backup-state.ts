@@ -6,7 +6,6 @@
  * {@link NodeState}, which the state machine's Map builds from `nodes`.
  */
 import { z } from 'zod';
-import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
 import { secretsByReferenceSchema } from '../config/secret-fields';
 
 const jsonObject = z.record(z.string(), z.any());
@@ -31,6 +30,12 @@ export type ResumeMode = z.infer<typeof resumeModeSchema>;
 
 export const backupRequestSchema = z.strictObject({ ...requestShape, resume: resumeModeSchema.optional() });
 export type BackupRequest = z.infer<typeof backupRequestSchema>;
+
+/**
+ * Most nodes one backup may have: the backup state machine's history stays a margin below Step
+ * Functions' 25 000 events for this many (statemachines/budget); more needs child executions.
+ */
+export const MAX_BACKUP_NODES = 4;
 
 export const nodeRefSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), host: z.string().optional() });
 
@@ -74,23 +79,58 @@ export const backupStateSchema = z.looseObject({
   nodes: z.array(nodeRefSchema).min(1),
   /** This attempt (absent in states of older versions: then the backup id and start stand for it). */
   run: runSchema.optional(),
+  /** When the run's host work must end (core/steps/run-deadline.ts); absent outside a state machine. */
+  deadline: z.iso.datetime().optional(),
   resumeOutcome: resumeOutcomeSchema.optional(),
 });
 export type BackupState = z.infer<typeof backupStateSchema>;
 
-/** One node's share of the backup, as it moves through snapshot → validate → upload. */
+/**
+ * A node's completed snapshot, as the state carries it: where its record is (the snapshot with its
+ * artifacts, consistency point and facts: run-records.ts) and counts. Never the lists themselves.
+ */
+export const snapshotSummarySchema = z.object({
+  key: z.string(),
+  artifacts: z.number().int().nonnegative(),
+  bytes: z.number().nonnegative(),
+  /** Of `bytes`, what the snapshot wrote straight to the store (streamed artifacts). */
+  streamedBytes: z.number().nonnegative(),
+});
+export type SnapshotSummary = z.infer<typeof snapshotSummarySchema>;
+
+/** A node's validation, as the state carries it: the report's key in the store, ok, how many checks. */
+export const validationSummarySchema = z.object({
+  key: z.string(),
+  ok: z.boolean(),
+  checks: z.number().int().nonnegative(),
+});
+export type ValidationSummary = z.infer<typeof validationSummarySchema>;
+
+/** A node's upload, as the state carries it: the stored artifact list's key in the store, and counts. */
+export const uploadSummarySchema = z.object({
+  key: z.string(),
+  artifacts: z.number().int().nonnegative(),
+  bytes: z.number().nonnegative(),
+  durationMs: z.number(),
+  /** Bytes this upload sent (less than `bytes` when the store had some already), when the driver says. */
+  sentBytes: z.number().nonnegative().optional(),
+});
+export type UploadSummary = z.infer<typeof uploadSummarySchema>;
+
+/**
+ * One node's share of the backup, as it moves through snapshot → validate → upload. Small whatever
+ * the database: each step's result is in the store (step-results.ts), the state holds its key.
+ * `nodes` (the list of every node) is left out of the Map's items, so the Map's output grows with
+ * the node count, not with its square.
+ */
 export const nodeStateSchema = backupStateSchema.extend({
+  nodes: z.array(nodeRefSchema).optional(),
   node: nodeRefSchema,
   /** Set by the first node step on the node's host (from that host's spool root). */
   spoolDir: z.string().optional(),
-  snapshot: snapshotRefSchema.optional(),
-  validation: validationReportSchema.optional(),
-  upload: z.object({
-    artifacts: z.array(storedArtifactSchema),
-    bytes: z.number(),
-    durationMs: z.number(),
-    sentBytes: z.number().optional(),
-  }).optional(),
+  snapshot: snapshotSummarySchema.optional(),
+  validation: validationSummarySchema.optional(),
+  upload: uploadSummarySchema.optional(),
 });
 export type NodeState = z.infer<typeof nodeStateSchema>;
 

@@ -1,32 +1,37 @@
 /**
  * The backup, one stateless step at a time:
  *
- *     prepare → for each node: snapshot → validate → upload → finalize, cleanup on every path
+ *     prepare → for each node: snapshot → validate → upload → finalize (finalize.ts), cleanup on every path
  *
- * Each step takes the state JSON, does its work, and returns the state with its result added.
+ * Each step takes the state JSON, does its work, and returns the state with its result added:
+ * what grows with the database goes to the store (step-results.ts), the state gets its key.
  * Each is idempotent, so a retry is safe. The per-node steps run where the node's spool is (the
  * database host, through the host runner); prepare and finalize only need the store.
  */
 import { randomUUID } from 'node:crypto';
 import { PermanentError } from '../errors';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
-import { MANIFEST_FORMAT_VERSION, type BackupManifest } from '../catalog/manifest';
-import { readJson, writeJson } from '../store/json';
+import type { BackupManifest } from '../catalog/manifest';
+import { readJson } from '../store/json';
 import { deletePrefix } from '../store/blob-store';
-import type { BackupContext, JsonObject, NodeRef, SnapshotRef, StoredArtifact } from '../driver/types';
+import type { BackupContext, JsonObject, NodeRef } from '../driver/types';
 import { runHolder } from '../runs/run-holder';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
+import { failedChecksText } from '../steps/step-records';
+import { deadlineOf, splitRunInput } from '../steps/run-deadline';
 import {
-  backupRequestSchema, backupStateSchema, finalizeInputSchema, nodeStateSchema,
-  type BackupRequest, type BackupRun, type BackupState, type BackupSummary, type FinalizeInput, type NodeState,
+  MAX_BACKUP_NODES, backupRequestSchema, backupStateSchema, nodeStateSchema,
+  type BackupRequest, type BackupRun, type BackupState, type NodeState,
 } from './backup-state';
+import { nodeConsistency } from './manifest-builder';
 import { attemptOf, enterNodeRunDir, recordSnapshot, releaseNodeRunDir, resumedSnapshot } from './node-run';
 import { planResume } from './resume-plan';
-import { configSha256, readRunRecord, removeRunRecords, writeRunRecord } from './run-records';
+import { configSha256, nodeRecordKey, readNodeRecord, readRunRecord, writeRunRecord } from './run-records';
+import { readSnapshot, snapshotSummary, writeUpload, writeValidation } from './step-results';
 
 const DEFAULT_NODE = 'default';
 
-async function resolvedConfig(state: BackupState, deps: StepDeps): Promise<unknown> {
+async function resolvedConfig(state: Pick<BackupState, 'engine' | 'config'>, deps: StepDeps): Promise<unknown> {
   return deps.registry.parseConfig(state.engine, await deps.resolveSecrets(state.config));
 }
 
@@ -52,10 +57,12 @@ function nodePrefix(state: NodeState): string {
 /**
  * Checks the request (engine known, config valid), then either continues the incomplete backup a
  * killed run left (resume-plan.ts: same backup id, a new attempt) or assigns a new backup id and
- * lists the nodes. Records the attempt as the backup's owner in the store (run-records.ts).
+ * lists the nodes. Records the attempt as the backup's owner in the store (run-records.ts). From a
+ * state machine the input is `{ request, budget }`, and the state gets the run's `deadline`.
  */
 export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<BackupState> {
-  const { resume: mode, ...request } = parseInput(backupRequestSchema, input, 'backup request');
+  const { request: raw, budget } = splitRunInput(input);
+  const { resume: mode, ...request } = parseInput(backupRequestSchema, raw, 'backup request');
   return runStep(request.engine, deps, async () => {
     const driver = deps.registry.backupDriver(request.engine);
     const config = deps.registry.parseConfig(request.engine, await deps.resolveSecrets(request.config));
@@ -71,8 +78,12 @@ export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = 
         ? await guarded(deps, deps.registry.backupBreakerTarget(request.engine, request.instance, config), () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
         : [{ name: DEFAULT_NODE }];
       const nodes: NodeRef[] = listed.map((node) => ({ ...node, host: node.host ?? request.host }));
+      if (nodes.length > MAX_BACKUP_NODES) {
+        throw new PermanentError(`${request.engine}/${request.instance} has ${nodes.length} nodes; a backup takes at most ${MAX_BACKUP_NODES} (the state machine's history limit)`, { code: 'TOO_MANY_NODES' });
+      }
       state = { ...request, backupId, prefix: backupPrefix(request.engine, request.instance, backupId), startedAt: now.toISOString(), nodes, run: attempt };
     }
+    Object.assign(state, deadlineOf(budget));
     if (plan.outcome) state.resumeOutcome = plan.outcome;
     await writeOwnRunRecord(state, request, deps);
     return state;
@@ -95,57 +106,66 @@ async function writeOwnRunRecord(state: BackupState, request: Omit<BackupRequest
   });
 }
 
-/** The per-node state the Map hands to the node steps (the spool is chosen on the node's host). */
+/** The per-node state the Map hands to the node steps (the spool is chosen on the node's host); without the node list. */
 export function nodeState(state: BackupState, node: NodeRef): NodeState {
-  return { ...state, node };
+  const { nodes: _nodes, ...backup } = state;
+  return { ...backup, node };
 }
 
 /**
  * Takes the consistent snapshot of one node into its spool (through the circuit breaker of the endpoint it reads)
  * and records it in the store, so a later attempt can continue the backup should this one die.
  * A resumed backup takes over the snapshot the dead attempt completed instead (node-run.ts).
+ * The state gets the record's key and counts (step-results.ts), never the artifact list or facts.
  */
 export async function snapshotNode(input: unknown, deps: StepDeps): Promise<NodeState> {
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
     const driver = deps.registry.backupDriver(state.engine);
     const ctx = await nodeContext(state, deps);
+    const key = nodeRecordKey(state.prefix, state.node.name);
     if (attemptOf(state).resumes !== undefined) {
-      return { ...state, spoolDir: ctx.spoolDir, snapshot: await resumedSnapshot(state, deps, ctx.spoolDir) };
+      return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, await resumedSnapshot(state, deps, ctx.spoolDir)) };
     }
     const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, state.instance, ctx.config), () => driver.createSnapshot(ctx));
     deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });
     await recordSnapshot(state, deps, snapshot, ctx.config);
-    return { ...state, spoolDir: ctx.spoolDir, snapshot };
+    return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, snapshot) };
   });
 }
 
-/** Validates a node's spooled snapshot; a failed report is a PermanentError listing the failed checks. */
+/**
+ * Validates a node's spooled snapshot and keeps the report in the store; a failed report is a
+ * PermanentError naming the failed checks (the first ten, and how many more).
+ */
 export async function validateNode(input: unknown, deps: StepDeps): Promise<NodeState> {
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
-    const snapshot = requireSnapshot(state);
-    const validation = await deps.registry.backupDriver(state.engine).validateSnapshot(await nodeContext(state, deps), snapshot);
-    if (!validation.ok) {
-      const failed = validation.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
-      throw new PermanentError(`snapshot ${state.backupId} (${state.node.name}) failed validation: ${failed.join('; ')}`, { code: 'SNAPSHOT_INVALID', engine: state.engine });
+    requireSnapshot(state);
+    const ctx = await nodeContext(state, deps);
+    const snapshot = await readSnapshot(deps.store, state, ctx.spoolDir);
+    const report = await deps.registry.backupDriver(state.engine).validateSnapshot(ctx, snapshot);
+    if (!report.ok) {
+      throw new PermanentError(`snapshot ${state.backupId} (${state.node.name}) failed validation: ${failedChecksText(report.checks)}`, { code: 'SNAPSHOT_INVALID', engine: state.engine });
     }
-    return { ...state, validation };
+    return { ...state, validation: await writeValidation(deps.store, state, report) };
   });
 }
 
-/** Uploads a node's spooled artifacts (rate limited, resumable, sha256 re-checked). */
+/** Uploads a node's spooled artifacts (rate limited, resumable, sha256 re-checked); the stored list goes to the store. */
 export async function uploadNode(input: unknown, deps: StepDeps): Promise<NodeState> {
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
-    const snapshot = requireSnapshot(state);
-    const upload = await deps.registry.backupDriver(state.engine).upload(await nodeContext(state, deps), snapshot, {
+    requireSnapshot(state);
+    const ctx = await nodeContext(state, deps);
+    const snapshot = await readSnapshot(deps.store, state, ctx.spoolDir);
+    const upload = await deps.registry.backupDriver(state.engine).upload(ctx, snapshot, {
       store: deps.store,
       prefix: nodePrefix(state),
       rateLimit: state.rateLimit,
       onProgress: (done, total) => deps.onProgress?.('upload', done, total),
     });
-    return { ...state, upload };
+    return { ...state, upload: await writeUpload(deps.store, state, upload) };
   });
 }
 
@@ -157,109 +177,30 @@ export async function cleanupNode(input: unknown, deps: StepDeps): Promise<{ cle
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
     const ctx = await nodeContext(state, deps);
-    await deps.registry.backupDriver(state.engine).cleanup(ctx, { consistency: state.snapshot?.consistency ?? {}, spoolDir: ctx.spoolDir });
+    const consistency = await recordedConsistency(state, deps);
+    await deps.registry.backupDriver(state.engine).cleanup(ctx, { consistency, spoolDir: ctx.spoolDir });
     await releaseNodeRunDir(state, deps);
     return { cleaned: state.node.name, backupId: state.backupId };
   });
 }
 
-/**
- * Writes manifest.json — last, and only after checking every node validated and every artifact is
- * in the store at its recorded size. Idempotent: an existing manifest for this backup is kept.
- */
-export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<BackupSummary> {
-  const state = parseInput(finalizeInputSchema, input, 'finalize input');
-  return runStep(state.engine, deps, async () => {
-    const key = manifestKey(state.prefix);
-    const existing = (await readJson(deps.store, key)) as BackupManifest | undefined;
-    const manifest = existing ?? (await buildManifest(state, deps, now));
-    if (!existing) await writeJson(deps.store, key, manifest);
-    await removeRunRecords(deps.store, state.prefix, state.nodes.map((n) => n.name));
-    deps.logger.info('backup complete', { backupId: state.backupId, engine: state.engine, bytes: manifest.bytes });
-    return {
-      backupId: manifest.backupId,
-      engine: manifest.engine,
-      instance: manifest.instance,
-      manifestKey: key,
-      bytes: manifest.bytes,
-      durationMs: Date.parse(manifest.completedAt) - Date.parse(manifest.startedAt),
-      consistency: manifest.consistency,
-      validation: { ok: manifest.validation.ok, checks: manifest.validation.checks.length },
-      sentBytes: sentBytes(state),
-      ...(state.resumeOutcome ? { resume: state.resumeOutcome } : {}),
-    };
-  });
-}
-
-/**
- * Bytes this attempt sent to the store: what its uploads sent, and what a snapshot it took wrote
- * straight to the store (a resumed node's snapshot was written by the attempt before).
- */
-function sentBytes(state: FinalizeInput): number {
-  const resumed = attemptOf(state).resumes !== undefined;
-  return state.nodeResults.reduce((sum, result) => {
-    const streamed = (result.snapshot?.artifacts ?? []).filter((a) => a.key !== undefined).reduce((s, a) => s + a.size, 0);
-    const uploaded = result.upload ? result.upload.sentBytes ?? result.upload.bytes - streamed : 0;
-    return sum + (resumed ? 0 : streamed) + uploaded;
-  }, 0);
-}
-
-async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date): Promise<BackupManifest> {
-  const single = state.nodeResults.length === 1;
-  const artifacts: StoredArtifact[] = [];
-  const consistency: Record<string, JsonObject> = {};
-  const facts: Record<string, JsonObject> = {};
-  const checks: BackupManifest['validation']['checks'] = [];
-  for (const result of state.nodeResults) {
-    const snapshot = requireSnapshot(result);
-    const node = result.node.name;
-    if (!result.validation?.ok) {
-      throw new PermanentError(`backup ${state.backupId} node ${node} has no passing validation; refusing to mark it complete`, { code: 'NOT_VALIDATED' });
-    }
-    if (!result.upload) {
-      throw new PermanentError(`backup ${state.backupId} node ${node} was not uploaded; refusing to mark it complete`, { code: 'NOT_UPLOADED' });
-    }
-    for (const artifact of result.upload.artifacts) {
-      await assertStored(deps, artifact);
-      artifacts.push(single ? artifact : { ...artifact, name: `${node}/${artifact.name}` });
-    }
-    consistency[node] = snapshot.consistency;
-    facts[node] = snapshot.facts;
-    checks.push(...result.validation.checks.map((c) => (single ? c : { ...c, name: `${node}:${c.name}` })));
-  }
-  const plugin = deps.registry.get(state.engine);
-  const only = state.nodeResults[0].node.name;
-  return {
-    formatVersion: MANIFEST_FORMAT_VERSION,
-    backupId: state.backupId,
-    engine: state.engine,
-    instance: state.instance,
-    driver: { name: plugin.manifest.name, version: plugin.manifest.version },
-    startedAt: state.startedAt,
-    completedAt: now.toISOString(),
-    consistency: single ? consistency[only] : { nodes: consistency },
-    facts: single ? facts[only] : { nodes: facts },
-    artifacts,
-    bytes: artifacts.reduce((sum, a) => sum + a.size, 0),
-    validation: { ok: true, checks },
-  };
-}
-
-async function assertStored(deps: StepDeps, artifact: StoredArtifact): Promise<void> {
-  const info = await deps.store.head(artifact.key);
-  if (!info || info.size !== artifact.size) {
-    throw new PermanentError(
-      `artifact ${artifact.key} is ${info ? `${info.size} bytes, expected ${artifact.size}` : 'missing'} in ${deps.store.url}; refusing to mark the backup complete`,
-      { code: 'ARTIFACT_MISSING' },
-    );
-  }
-}
-
-function requireSnapshot(state: NodeState): SnapshotRef {
+/** Refuses a node step whose state has no snapshot yet. */
+export function requireSnapshot(state: NodeState): void {
   if (!state.snapshot) {
     throw new PermanentError(`backup ${state.backupId} node ${state.node.name} has no snapshot yet (run the snapshot step first)`, { code: 'STEP_ORDER' });
   }
-  return state.snapshot;
+}
+
+/**
+ * The node's consistency point, for the driver's cleanup: from its snapshot record while the backup
+ * is incomplete, from the manifest once finalize has folded the records into it, and `{}` when the
+ * snapshot never completed.
+ */
+async function recordedConsistency(state: NodeState, deps: StepDeps): Promise<JsonObject> {
+  const record = await readNodeRecord(deps.store, state.prefix, state.node.name);
+  if (record) return record.snapshot.consistency as JsonObject;
+  const manifest = (await readJson(deps.store, manifestKey(state.prefix))) as Pick<BackupManifest, 'consistency'> | undefined;
+  return manifest ? nodeConsistency(manifest, state.node.name) : {};
 }
 
 /**

@@ -17,7 +17,7 @@ import { RESUME_WINDOW_MS, resumeVerdict } from './resume-plan';
 import { readNodeRecord, writeNodeRecord } from './run-records';
 
 /** This attempt (states of older versions have none: the backup id and start stand for it). */
-export function attemptOf(state: BackupState): BackupRun {
+export function attemptOf(state: Pick<BackupState, 'run' | 'backupId' | 'startedAt'>): BackupRun {
   return state.run ?? { id: state.backupId, startedAt: state.startedAt };
 }
 

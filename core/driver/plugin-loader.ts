@@ -59,7 +59,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
  * @throws PermanentError `INVALID_PLUGIN_SETTINGS` on a malformed value (a typo fails loudly).
  * @example
  * ```ts
- * const registry = await createRegistry(pluginOptionsFromEnv(process.env));
+ * const registry = await createRegistry(builtinPlugins(), pluginOptionsFromEnv(process.env));
  * ```
  */
 export function pluginOptionsFromEnv(env: Record<string, string | undefined>): PluginOptions {

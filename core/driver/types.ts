@@ -9,6 +9,7 @@
  */
 import type { BlobStore } from '../store/blob-store';
 import type { Logger } from '../logger';
+import type { RestoreCleanup, RestoreProgress } from './restore-cleanup';
 
 /** Version of this contract. A plugin built for another version is refused at load time. */
 export const DRIVER_API_VERSION = 1;
@@ -267,6 +268,16 @@ export interface RestoreDriver<T = unknown> {
    * and facts (revision, counts, digests). Read-only.
    */
   validateRestore(ctx: RestoreContext<T>, result: RestoreResult): Promise<ValidationReport>;
+  /**
+   * After a failed restore, on the target host: stops what THIS restore started (a member, a
+   * server) and says what the target holds now. It recognises its own work by the markers the
+   * restore left (same `ctx.spoolDir`) and never stops or removes what another restore or the
+   * operator put there. Called with whatever the steps got to, at any point of the restore, any
+   * number of times. Throw only when the target could not be looked at (it is then reported
+   * `unknown`). Optional: without it the target is `untouched` when the restore step never ran
+   * (prepareTarget changes nothing), `restored` when it finished, `unknown` otherwise.
+   */
+  cleanup?(ctx: RestoreContext<T>, progress: RestoreProgress): Promise<RestoreCleanup>;
 }
 
 /** What a plugin module exports (as `plugin` or default). */

@@ -12,7 +12,9 @@
  * reader for that (`resultStore`).
  *
  * Timeouts: `executionTimeout` = the step's timeout (SSM kills the script: status `TimedOut`);
- * `TimeoutSeconds` (delivery) = the same, at least 30 s (SSM's minimum). As a backstop, a command
+ * `TimeoutSeconds` (delivery) = `deliveryTimeoutSeconds`, 5 minutes by default: a command an
+ * offline host never picks up fails as `DeliveryTimedOut` in minutes, not after the step's hours
+ * (at least 30 s, SSM's minimum, and never more than the step's timeout). As a backstop, a command
  * still not finished `deadlineGraceSeconds` after its timeout is cancelled by `poll`. Both are
  * reported as PermanentError `HOST_STEP_TIMEOUT`.
  *
@@ -37,6 +39,9 @@ import {
 } from './host-runner';
 import { isTransientSsmError, mapSsmError, ssmErrorName } from './ssm-errors';
 
+/** How long an SSM agent has to pick a command up before it fails as `DeliveryTimedOut`. */
+export const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 300;
+
 /**
  * The most bytes of parameters a command carries: SSM refuses about 48 KB in all; a little less,
  * so the names and the other parameters fit beside the input.
@@ -59,6 +64,8 @@ export interface SsmRunnerOptions {
   outputS3KeyPrefix?: string;
   /** Seconds after the step's timeout before `poll` cancels a command SSM still reports running. Default 60. */
   deadlineGraceSeconds?: number;
+  /** Seconds the host's SSM agent has to pick a command up (SendCommand `TimeoutSeconds`). Default {@link DEFAULT_DELIVERY_TIMEOUT_SECONDS}. */
+  deliveryTimeoutSeconds?: number;
   /** Seconds after submission during which `InvocationDoesNotExist` means "not visible yet". Default 60. */
   notFoundGraceSeconds?: number;
   /** Most bytes of parameters sent. Default {@link SSM_PARAMETERS_LIMIT}. */
@@ -101,7 +108,7 @@ export class SsmHostRunner implements HostRunner {
       const sent = await this.client.send(new SendCommandCommand({
         DocumentName: this.options.documentName,
         InstanceIds: [host],
-        TimeoutSeconds: Math.max(30, timeoutSeconds),
+        TimeoutSeconds: Math.max(30, Math.min(timeoutSeconds, this.options.deliveryTimeoutSeconds ?? DEFAULT_DELIVERY_TIMEOUT_SECONDS)),
         Comment: `dbbackup agent ${command.step}`.slice(0, 100),
         Parameters: parameters,
         ...(this.options.outputS3BucketName ? { OutputS3BucketName: this.options.outputS3BucketName } : {}),

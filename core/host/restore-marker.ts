@@ -3,7 +3,9 @@
  * replaces what is inside: which backup is being put there, and by which restore (its spool
  * directory, unique per restore and the same for each retry of it). A retry recognises the
  * half-written data dir as its own and replaces it without `force`; data it did not write is never
- * taken for its own. The marker sits beside the data dir, never in it, so it is no part of the data.
+ * taken for its own. Once the whole restore has finished the marker is marked `done`, so a failed
+ * restore's cleanup tells a half-written data dir from a finished one and from one it never
+ * touched. The marker sits beside the data dir, never in it, so it is no part of the data.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +15,8 @@ export interface RestoreMarker {
   /** The spool directory of the restore that wrote it (absent in markers older versions wrote). */
   spoolDir?: string;
   startedAt: string;
+  /** Set once the whole restore finished: the data dir holds the whole backup. */
+  done?: boolean;
 }
 
 /** Which restore is asking: the backup it restores and its own spool directory. */
@@ -41,9 +45,21 @@ export async function writeRestoreMarker(dataDir: string, restore: RestoreIdenti
   await writeFile(restoreMarkerFile(dataDir), `${JSON.stringify(marker)}\n`);
 }
 
-/** Forgets the marker: the data dir holds a finished restore. */
+/** Forgets the marker. */
 export async function removeRestoreMarker(dataDir: string): Promise<void> {
   await rm(restoreMarkerFile(dataDir), { force: true });
+}
+
+/** The marker next to `dataDir` when `restore` itself wrote it (the same backup and spool dir), or undefined. */
+export async function ownRestoreMarker(dataDir: string, restore: RestoreIdentity): Promise<RestoreMarker | undefined> {
+  const marker = await readRestoreMarker(dataDir);
+  return marker?.backupId === restore.backupId && marker.spoolDir === restore.spoolDir ? marker : undefined;
+}
+
+/** Marks `restore`'s own marker next to `dataDir` finished (nothing when the marker is another's). */
+export async function markRestoreDone(dataDir: string, restore: RestoreIdentity): Promise<void> {
+  const marker = await ownRestoreMarker(dataDir, restore);
+  if (marker) await writeFile(restoreMarkerFile(dataDir), `${JSON.stringify({ ...marker, done: true } satisfies RestoreMarker)}\n`);
 }
 
 /**

@@ -106,12 +106,27 @@ export async function stopServerOnTarget(server: TargetServer, permission: StopP
   await forgetStartedServer(server.pidFile);
 }
 
+/**
+ * Stops the server running on the target only when restore `restoreId` started it (what a failed
+ * restore's cleanup may stop, whatever the target allows); returns its pid, or undefined when none
+ * runs or it is not that restore's.
+ */
+export async function stopIfStartedBy(server: TargetServer, restoreId: string): Promise<number | undefined> {
+  const pid = await server.pid();
+  if (pid === undefined || (await startedByRestore(server.pidFile, pid)) !== restoreId) return undefined;
+  await server.stop();
+  await forgetStartedServer(server.pidFile);
+  return pid;
+}
+
 /** The servers one restore may find, stop and start on its targets (see {@link restoreServers}). */
 export interface RestoreServers<O, S> {
   /** The pid of the server running on `dir`, once it is clear the restore may stop it; undefined when none runs. */
   stoppable(dir: string): Promise<number | undefined>;
   /** Stops the server running on `dir`, if any, when the restore may. */
   stop(dir: string): Promise<void>;
+  /** Stops the server running on `dir` only if this restore started it (its cleanup); the pid stopped, if any. */
+  stopOwn(dir: string): Promise<number | undefined>;
   /** Starts a server and records it as this restore's own. */
   start(options: O): Promise<S>;
 }
@@ -134,6 +149,7 @@ export function restoreServers<O, S extends { pid: number; pidFile: string }>(
   return {
     stoppable: (dir) => stoppableServer(serverOn(dir), permission),
     stop: (dir) => stopServerOnTarget(serverOn(dir), permission),
+    stopOwn: (dir) => stopIfStartedBy(serverOn(dir), permission.restoreId),
     async start(options) {
       const server = await start(options);
       await recordStartedServer(server.pidFile, permission.restoreId, server.pid);

@@ -3,10 +3,17 @@
  * This is also the documented console input of the restore state machine.
  */
 import { z } from 'zod';
-import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
 import { secretsByReferenceSchema } from '../config/secret-fields';
 
-const jsonObject = z.record(z.string(), z.any());
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** A validation, as the state carries it: the report's key, ok, how many checks and how many failed. */
+export const validationSummarySchema = z.object({
+  key: z.string(),
+  ok: z.boolean(),
+  checks: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+});
 
 const requestShape = {
   /** A backup id, or `latest` for the newest verified backup of `engine`/`instance`. */
@@ -26,36 +33,65 @@ const requestShape = {
 export const restoreRequestSchema = z.strictObject(requestShape);
 export type RestoreRequest = z.input<typeof restoreRequestSchema>;
 
-/** Extra keys (e.g. a state machine's `pending` or `error`) pass through. */
+/**
+ * The state between restore steps: a few KB whatever the backup. What grows with the database
+ * (the manifest's artifacts and facts, the prepared target, the restore result, the validation
+ * report) is in the store: the manifest at `manifestKey`, the rest in the restore's records
+ * (restore-records.ts); the state carries keys, counts and the endpoint's scalar fields.
+ * Extra keys (e.g. a state machine's `pending` or `error`) pass through.
+ */
 export const restoreStateSchema = z.looseObject({
   ...requestShape,
   restoreId: z.string(),
   startedAt: z.iso.datetime(),
+  /** When the run's host work must end (core/steps/run-deadline.ts); absent outside a state machine. */
+  deadline: z.iso.datetime().optional(),
+  /** The backup restored: its identity and size (its artifacts and facts are in its manifest). */
   backup: z.object({
     backupId: z.string(),
     engine: z.string(),
     instance: z.string(),
-    consistency: jsonObject,
-    facts: jsonObject,
-    artifacts: z.array(storedArtifactSchema),
+    artifacts: z.number().int().nonnegative(),
+    bytes: z.number().nonnegative(),
   }),
   manifestKey: z.string(),
-  prepared: z.object({ details: jsonObject }).optional(),
-  result: z.object({ endpoint: jsonObject, bytes: z.number(), durationMs: z.number() }).optional(),
-  validation: validationReportSchema.optional(),
+  prepared: z.object({ key: z.string() }).optional(),
+  result: z.object({
+    key: z.string(),
+    /** The endpoint's scalar fields (host, port, data dir…); the whole endpoint is in the record. */
+    endpoint: z.record(z.string(), scalar),
+    bytes: z.number(),
+    durationMs: z.number(),
+  }).optional(),
+  validation: validationSummarySchema.optional(),
 });
 export type RestoreState = z.infer<typeof restoreStateSchema>;
 
+/** Which restore of which backup: what the summary, the report and the failure record begin with. */
+export function restoreIdentity(state: RestoreState): { restoreId: string; backupId: string; engine: string; instance: string } {
+  return { restoreId: state.restoreId, backupId: state.backup.backupId, engine: state.backup.engine, instance: state.backup.instance };
+}
+
+/** What the restore state machine outputs (`report`): small, with the full report's key. */
 export interface RestoreSummary {
   restoreId: string;
   backupId: string;
   engine: string;
   instance: string;
-  endpoint: Record<string, unknown>;
+  /** Where the restored database is: the endpoint's scalar fields. */
+  endpoint: Record<string, string | number | boolean | null>;
   bytes: number;
   /** Download + apply, measured by the restore step. */
   restoreDurationMs: number;
   /** From the first step to the report. */
   totalDurationMs: number;
+  validation: { ok: boolean; checks: number; failed: number };
+  /** Store key of the full report ({@link RestoreReport}). */
+  reportKey: string;
+}
+
+/** The full report, kept in the store at `reportKey`: every check, and the endpoint in full. */
+export interface RestoreReport extends Omit<RestoreSummary, 'validation' | 'endpoint'> {
+  endpoint: Record<string, unknown>;
   validation: { ok: boolean; checks: { name: string; ok: boolean; detail?: string }[] };
 }

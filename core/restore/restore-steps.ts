@@ -1,23 +1,32 @@
 /**
  * The restore, one stateless step at a time: fetch + verify manifest → prepare target → restore →
- * validate restore → report. Same conventions as the backup steps.
+ * validate restore → report. Same conventions as the backup steps: what grows with the database
+ * goes to the store (restore-records.ts), the state carries its key.
  */
 import { PermanentError } from '../errors';
 import { Catalog } from '../catalog/catalog';
-import { newBackupId } from '../catalog/layout';
-import type { RestoreContext } from '../driver/types';
+import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
+import { parseManifest } from '../catalog/manifest';
+import type { BackupRecord, RestoreContext } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
 import { assertForcedRestoreAllowed } from '../host/restore-roots';
 import { releaseRunDir } from '../runs/run-dir';
 import { restoreRunDir } from '../runs/spool-layout';
+import { readJson } from '../store/json';
+import { deadlineOf, splitRunInput } from '../steps/run-deadline';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
-import { restoreRequestSchema, restoreStateSchema, type RestoreState, type RestoreSummary } from './restore-state';
+import { failedChecksText, putStepRecord } from '../steps/step-records';
+import {
+  readPrepared, readResult, readValidation, removeIntermediateRecords, restoreRecordKey, writePrepared, writeResult, writeValidation,
+} from './restore-records';
+import { restoreIdentity, restoreRequestSchema, restoreStateSchema, type RestoreReport, type RestoreState, type RestoreSummary } from './restore-state';
 
 /**
- * The step's context. The steps that keep files on the host (prepare, restore) first claim the
- * restore's run directory there (reclaiming the leftovers of dead runs): one restore is one attempt.
+ * The step's context, with the backup from its manifest. The steps that keep files on the host
+ * (prepare, restore) first claim the restore's run directory there (reclaiming the leftovers of
+ * dead runs): one restore is one attempt.
  */
-async function context(state: RestoreState, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
+export async function restoreContext(state: RestoreState, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
   const target = deps.registry.parseRestoreTarget(state.backup.engine, await deps.resolveSecrets(state.target));
   const driver = deps.registry.restoreDriver(state.backup.engine);
   await assertForcedRestoreAllowed({ engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target), roots: deps.restoreRoots ?? [] });
@@ -32,7 +41,7 @@ async function context(state: RestoreState, deps: StepDeps, keepsFiles: boolean)
     backupId: state.backup.backupId,
     instance: state.backup.instance,
     logger: deps.logger,
-    backup: state.backup,
+    backup: await backupRecord(state, deps),
     target,
     spoolDir,
     force: state.force,
@@ -40,13 +49,24 @@ async function context(state: RestoreState, deps: StepDeps, keepsFiles: boolean)
   };
 }
 
+/** What the restore needs of the backup, read from its manifest (the state carries only its key). */
+async function backupRecord(state: RestoreState, deps: StepDeps): Promise<BackupRecord> {
+  const key = manifestKey(backupPrefix(state.backup.engine, state.backup.instance, state.backup.backupId));
+  const value = await readJson(deps.store, key);
+  if (value === undefined) throw new PermanentError(`the manifest of backup ${state.backup.backupId} is gone (${key})`, { code: 'BACKUP_NOT_FOUND' });
+  const { backupId, engine, instance, consistency, facts, artifacts } = parseManifest(value, key);
+  return { backupId, engine, instance, consistency, facts, artifacts };
+}
+
 /**
  * Resolves the backup (`latest` = newest verified), reads its manifest, and checks every artifact is
- * in the store at its recorded size. Contents are re-hashed as they are downloaded, before anything
+ * in the store at its recorded size. From a state machine the input is `{ request, budget }`, and the
+ * state gets the run's `deadline`. Contents are re-hashed as they are downloaded, before anything
  * is applied to the target.
  */
 export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<RestoreState> {
-  const request = parseInput(restoreRequestSchema, input, 'restore request');
+  const { request: raw, budget } = splitRunInput(input);
+  const request = parseInput(restoreRequestSchema, raw, 'restore request');
   return runStep(request.engine, deps, async () => {
     if (request.backupId === 'latest' && !(request.engine && request.instance)) {
       throw new PermanentError('restoring `latest` needs engine and instance', { code: 'INVALID_INPUT' });
@@ -64,19 +84,18 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
         throw new PermanentError(`backup ${manifest.backupId} is damaged: ${artifact.key} is ${info ? `${info.size} bytes, expected ${artifact.size}` : 'missing'}`, { code: 'ARTIFACT_MISSING' });
       }
     }
-    const restoreId = newBackupId(now);
     return {
       ...request,
-      restoreId,
+      restoreId: newBackupId(now),
       startedAt: now.toISOString(),
-      manifestKey: `${entry.prefix}/manifest.json`,
+      ...deadlineOf(budget),
+      manifestKey: manifestKey(entry.prefix),
       backup: {
         backupId: manifest.backupId,
         engine: manifest.engine,
         instance: manifest.instance,
-        consistency: manifest.consistency,
-        facts: manifest.facts,
-        artifacts: manifest.artifacts,
+        artifacts: manifest.artifacts.length,
+        bytes: manifest.bytes,
       },
     };
   });
@@ -86,8 +105,8 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
 export async function prepareRestoreTarget(input: unknown, deps: StepDeps): Promise<RestoreState> {
   const state = parseInput(restoreStateSchema, input, 'restore state');
   return runStep(state.backup.engine, deps, async () => {
-    const prepared = await deps.registry.restoreDriver(state.backup.engine).prepareTarget(await context(state, deps, true));
-    return { ...state, prepared };
+    const prepared = await deps.registry.restoreDriver(state.backup.engine).prepareTarget(await restoreContext(state, deps, true));
+    return { ...state, prepared: { key: await writePrepared(deps.store, state, prepared) } };
   });
 }
 
@@ -97,52 +116,74 @@ export async function restoreBackup(input: unknown, deps: StepDeps): Promise<Res
   return runStep(state.backup.engine, deps, async () => {
     if (!state.prepared) throw new PermanentError('restore target not prepared (run the prepare step first)', { code: 'STEP_ORDER' });
     const driver = deps.registry.restoreDriver(state.backup.engine);
-    const ctx = await context(state, deps, true);
-    const prepared = state.prepared;
+    const ctx = await restoreContext(state, deps, true);
+    const prepared = await readPrepared(deps.store, state);
     const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.restore(ctx, prepared, {
       store: deps.store,
       prefix: '',
       rateLimit: state.rateLimit,
       onProgress: (done, total) => deps.onProgress?.('download', done, total),
     }));
+    const key = await writeResult(deps.store, state, result);
     await releaseRunDir(restoreRunDir(deps.spoolRoot, state.restoreId), state.restoreId);
-    return { ...state, result };
+    return { ...state, result: { key, endpoint: scalarFields(result.endpoint), bytes: result.bytes, durationMs: result.durationMs } };
   });
 }
 
-/** Proves the restore: the driver compares the restored database with the manifest's facts. */
+/** Proves the restore: the driver compares the restored database with the manifest's facts; the report goes to the store. */
 export async function validateRestoredBackup(input: unknown, deps: StepDeps): Promise<RestoreState> {
   const state = parseInput(restoreStateSchema, input, 'restore state');
   return runStep(state.backup.engine, deps, async () => {
     if (!state.result) throw new PermanentError('nothing restored yet (run the restore step first)', { code: 'STEP_ORDER' });
-    const validation = await deps.registry.restoreDriver(state.backup.engine).validateRestore(await context(state, deps, false), state.result);
-    return { ...state, validation };
+    const result = await readResult(deps.store, state);
+    const report = await deps.registry.restoreDriver(state.backup.engine).validateRestore(await restoreContext(state, deps, false), result);
+    const key = await writeValidation(deps.store, state, report);
+    return { ...state, validation: { key, ok: report.ok, checks: report.checks.length, failed: report.checks.filter((c) => !c.ok).length } };
   });
 }
 
-/** Summarises the restore. A failed validation is a PermanentError RESTORE_INVALID naming the failed checks. */
+/**
+ * Writes the full report (every check, the whole endpoint) to the store, removes the records only
+ * the steps needed (after a failure the restore's cleanup does), and returns the summary. A failed validation is a PermanentError RESTORE_INVALID
+ * naming the failed checks (the first ten, and how many more) and where the report is.
+ */
 export async function reportRestore(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<RestoreSummary> {
   const state = parseInput(restoreStateSchema, input, 'restore state');
   return runStep(state.backup.engine, deps, async () => {
     if (!state.result || !state.validation) {
       throw new PermanentError('restore not validated yet (run the validate step first)', { code: 'STEP_ORDER' });
     }
-    const summary: RestoreSummary = {
-      restoreId: state.restoreId,
-      backupId: state.backup.backupId,
-      engine: state.backup.engine,
-      instance: state.backup.instance,
-      endpoint: state.result.endpoint,
-      bytes: state.result.bytes,
-      restoreDurationMs: state.result.durationMs,
+    const [result, validation] = await Promise.all([readResult(deps.store, state), readValidation(deps.store, state)]);
+    const reportKey = restoreRecordKey(state, 'report');
+    const common = {
+      ...restoreIdentity(state),
+      bytes: result.bytes,
+      restoreDurationMs: result.durationMs,
       totalDurationMs: now.getTime() - Date.parse(state.startedAt),
-      validation: state.validation,
+      reportKey,
+    };
+    const report: RestoreReport = { ...common, endpoint: result.endpoint, validation };
+    await putStepRecord(deps.store, reportKey, report);
+    const summary: RestoreSummary = {
+      ...common,
+      endpoint: scalarFields(result.endpoint),
+      validation: { ok: validation.ok, checks: validation.checks.length, failed: validation.checks.filter((c) => !c.ok).length },
     };
     deps.logger.info('restore finished', { ...summary });
-    if (!state.validation.ok) {
-      const failed = state.validation.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
-      throw new PermanentError(`restore of ${state.backup.backupId} failed validation: ${failed.join('; ')}`, { code: 'RESTORE_INVALID', engine: state.backup.engine });
+    if (!validation.ok) {
+      // The records stay for the failure path's cleanup, which reads how far the restore got and then removes them.
+      throw new PermanentError(`restore of ${state.backup.backupId} failed validation: ${failedChecksText(validation.checks)} (full report: ${reportKey})`, { code: 'RESTORE_INVALID', engine: state.backup.engine });
     }
+    await removeIntermediateRecords(deps.store, state);
     return summary;
   });
+}
+
+/** The scalar fields of an endpoint (host, port, data dir…): what the state and summary carry. */
+function scalarFields(endpoint: Record<string, unknown>): Record<string, string | number | boolean | null> {
+  const scalars: Record<string, string | number | boolean | null> = {};
+  for (const [name, value] of Object.entries(endpoint)) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) scalars[name] = value as string | number | boolean | null;
+  }
+  return scalars;
 }

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { PermanentError } from '../../core/errors';
 import { assertPortFree, replaceableEntries, type DataDirRestore } from '../../core/host/data-dir-target';
 import { isListening } from '../../core/host/ports';
-import { writeRestoreMarker } from '../../core/host/restore-marker';
+import { markRestoreDone, writeRestoreMarker } from '../../core/host/restore-marker';
 import { downloadArtifacts } from '../../core/driver/download';
+import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import type {
   PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport,
 } from '../../core/driver/types';
@@ -19,7 +20,8 @@ import { clusterTokenFor, type EtcdRestoreTarget } from './config';
 import { mapEtcdError } from './errors';
 import { detectEtcdTool, snapshotRestore, type EtcdTool } from './etcd-tools';
 import { computeKvDigest } from './kv-digest';
-import { memberLogFile, memberPidFile, startMember, waitForEtcd, type RunningMember } from './member';
+import { memberLogFile, memberPidFile, waitForEtcd, type RunningMember } from './member';
+import { cleanupEtcdRestore } from './restore-cleanup';
 import { restoreMembers } from './restored-member';
 import { verifySnapshotFile } from './snapshot-trailer';
 import { ENGINE, SNAPSHOT_FILE, type EtcdDriverOptions } from './backup-driver';
@@ -134,7 +136,7 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     await restoreMembers(ctx).stop(dataDir);
     const { entries, own } = await replaceableEntries(dataDirRestore(ctx), true);
     if (entries.length > 0 && !own) logger.warn('etcd restore: replacing the data dir (--force)', { dataDir });
-    // The marker first: from here on, a retry of this restore knows the data dir is its own.
+    // The marker first: from here on, a retry of this restore, and a failed restore's cleanup, know the data dir is its own.
     await writeRestoreMarker(dataDir, dataDirRestore(ctx));
     await rm(dataDir, { recursive: true, force: true });
 
@@ -154,7 +156,16 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
       logger.info('etcd restore: member started', { clientUrl: target.clientUrl, pid: member.pid, logFile: member.logFile });
       Object.assign(endpoint, { started: true, pid: member.pid, logFile: member.logFile, pidFile: member.pidFile });
     }
+    await markRestoreDone(dataDir, dataDirRestore(ctx));
     return { endpoint, bytes, durationMs: Date.now() - started };
+  }
+
+  /**
+   * After a failed restore: stops the member this restore started and says what the data dir holds
+   * (restore-cleanup.ts).
+   */
+  cleanup(ctx: RestoreContext<EtcdRestoreTarget>, progress: RestoreProgress): Promise<RestoreCleanup> {
+    return cleanupEtcdRestore(ctx, progress);
   }
 
   /**
@@ -169,7 +180,9 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     const dataDir = path.resolve(target.dataDir);
     let temporary: RunningMember | undefined;
     if (!target.start && !(await isListening(urlAddress(clientUrl), 500))) {
-      temporary = await startMember({
+      // Recorded as this restore's like any member it starts: should the step die here, the
+      // failure path's cleanup knows it may stop it.
+      temporary = await restoreMembers(ctx).start({
         name: target.name, dataDir, clientUrl, peerUrl: target.peerUrl, clusterToken: clusterTokenFor(target, backup.backupId),
       });
     }

@@ -14,9 +14,11 @@
  * The restored server is a copy of the source's `mysql` schema: its root login is the source's, so
  * the target's `user`/`password` must be the source's credentials.
  *
- * A restore that fails half way leaves a marker next to the data dir (`<datadir>.restore.json`,
- * naming this restore's spool: core/host/restore-marker.ts); its retry recognises the half-written
- * data dir as its own and replaces it without `--force`.
+ * Before it touches the data dir the restore writes a marker next to it (`<datadir>.restore.json`,
+ * naming this restore's spool: core/host/restore-marker.ts), marked `done` once the whole restore
+ * (a point-in-time replay included) has finished. A retry recognises a half-written data dir as its
+ * own and replaces it without `--force`; a failed restore's cleanup (restore-cleanup.ts) tells a
+ * half-written data dir from a finished one and from one it never touched.
  */
 import { access, constants, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +26,7 @@ import mysql from 'mysql2/promise';
 import type { JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { assertPortFree, replaceableEntries, type DataDirRestore } from '../../core/host/data-dir-target';
-import { removeRestoreMarker, writeRestoreMarker } from '../../core/host/restore-marker';
+import { markRestoreDone, ownRestoreMarker, writeRestoreMarker, type RestoreMarker } from '../../core/host/restore-marker';
 import { selectArtifacts } from './artifact-select';
 import { toolOutput } from '../../core/host/run-tool';
 import { checkToolVersion } from './backup-tool';
@@ -48,7 +50,8 @@ function dataDirRestore(ctx: Ctx, datadir: string): DataDirRestore {
   return { engine: ENGINE, dataDir: datadir, backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir, force: ctx.force };
 }
 
-const stagingDir = (datadir: string): string => `${datadir}.restore-staging`;
+/** Where the backup is extracted and prepared before it replaces the data dir. */
+export const stagingDir = (datadir: string): string => `${datadir}.restore-staging`;
 
 /**
  * Checks a physical restore can go ahead, without changing anything: a data dir is given, empty
@@ -186,7 +189,6 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
     ctx.logger.info('mysql physical restore: server started', { datadir, port: server.port, pid: server.pid });
     Object.assign(endpoint, { started: true, serverId, pid: server.pid }, await setGtidState(ctx, consistency));
   }
-  await removeRestoreMarker(datadir);
   return { endpoint, bytes: artifact.size, durationMs: Date.now() - started };
 }
 
@@ -217,4 +219,14 @@ async function setGtidState(ctx: Ctx, consistency: MysqlConsistency): Promise<Js
 
 function invalid(message: string): PermanentError {
   return new PermanentError(message, { code: 'INVALID_TARGET', engine: ENGINE });
+}
+
+/** The marker this restore left next to `datadir` (same spool dir and backup), or undefined. */
+export async function ownPhysicalMarker(ctx: Ctx, datadir: string): Promise<RestoreMarker | undefined> {
+  return ownRestoreMarker(datadir, dataDirRestore(ctx, datadir));
+}
+
+/** Marks this restore's data dir finished (after a point-in-time replay, when there is one). */
+export async function markPhysicalRestoreDone(ctx: Ctx, datadir: string): Promise<void> {
+  await markRestoreDone(datadir, dataDirRestore(ctx, datadir));
 }

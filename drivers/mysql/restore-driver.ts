@@ -4,6 +4,7 @@
  * to a time or GTID. Validation compares every table's rows and digest with the manifest.
  */
 import path from 'node:path';
+import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import type {
   PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport,
 } from '../../core/driver/types';
@@ -11,7 +12,8 @@ import { mysqlEndpoint, type MysqlRestoreTarget } from './config';
 import { PermanentError } from '../../core/errors';
 import type { MysqlConsistency, MysqlFacts } from './layout';
 import { prepareLogicalTarget, restoreLogical, validateTables } from './logical-restore';
-import { preparePhysicalTarget, restorePhysical } from './physical-restore';
+import { markPhysicalRestoreDone, preparePhysicalTarget, restorePhysical } from './physical-restore';
+import { cleanupLogicalRestore, cleanupPhysicalRestore } from './restore-cleanup';
 import { assertReplayable, replayBinlogs, validatePointInTime } from './point-in-time';
 
 /**
@@ -51,11 +53,15 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
 
   async restore(ctx: RestoreContext<MysqlRestoreTarget>, prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
     const result = isPhysical(ctx) ? await restorePhysical(ctx, prepared, transfer) : await restoreLogical(ctx, prepared, transfer);
-    if (ctx.target.pointInTime) {
-      const replay = await replayBinlogs(ctx, result, transfer);
-      return { ...result, endpoint: { ...result.endpoint, replay } };
-    }
-    return result;
+    const replayed = ctx.target.pointInTime ? { ...result, endpoint: { ...result.endpoint, replay: await replayBinlogs(ctx, result, transfer) } } : result;
+    // Done only now: a data dir whose replay failed is not the restore that was asked for.
+    if (isPhysical(ctx)) await markPhysicalRestoreDone(ctx, path.resolve(ctx.target.physical!.datadir));
+    return replayed;
+  }
+
+  /** After a failed restore: stops the server it started and says what the target holds (restore-cleanup.ts). */
+  async cleanup(ctx: RestoreContext<MysqlRestoreTarget>, progress: RestoreProgress): Promise<RestoreCleanup> {
+    return isPhysical(ctx) ? cleanupPhysicalRestore(ctx, progress) : cleanupLogicalRestore(ctx, progress);
   }
 
   async validateRestore(ctx: RestoreContext<MysqlRestoreTarget>, result: RestoreResult): Promise<ValidationReport> {

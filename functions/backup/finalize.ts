@@ -1,5 +1,5 @@
 /** Backup step 5: write manifest.json last, and publish the backup's metrics. Runs in Lambda. */
-import { finalizeBackup } from '../../core/backup/backup-steps';
+import { finalizeBackup } from '../../core/backup/finalize';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
 import { METRIC, MetricUnit, publish } from '../shared/observability';
 import { stepHandler } from '../shared/step-handler';

@@ -2,13 +2,18 @@
  * A step that must run on the database host. The same handler serves both states of the state
  * machine's submit → wait → poll loop: without `pending` it submits the agent command through the
  * host runner; with `pending` it polls it. While the command runs it returns the input with
- * `pending`, which makes the state machine wait and poll again; when it finishes it returns the
- * agent's output (the next state) or throws the agent's error under its own name.
+ * `pending`, which makes the state machine wait `pending.waitSeconds` (growing with the step's time:
+ * core/host-runner/poll-schedule.ts) and poll again; when it finishes it returns the agent's output
+ * (the next state) or throws the agent's error under its own name. A step runs for its timeout, or
+ * until the run's deadline if that comes first, and is not started once the deadline is too near
+ * (core/steps/run-deadline.ts).
  */
 import { PermanentError, TransientError } from '../../core/errors';
 import { formatIssues } from '../../core/config/issues';
 import type { AgentResult, AgentStep } from '../../core/agent/agent-steps';
-import type { HostSubmission } from '../../core/host-runner/host-runner';
+import type { HostSubmission, PendingSubmission } from '../../core/host-runner/host-runner';
+import { POLL_SCHEDULE, pollWaitSeconds, type PollSchedule } from '../../core/host-runner/poll-schedule';
+import { hostStepSeconds } from '../../core/steps/run-deadline';
 import type { RuntimeProvider } from './lambda-runtime';
 import { stepHandler } from './step-handler';
 
@@ -42,18 +47,28 @@ export interface HostStepOptions {
   hostOf: (input: Record<string, unknown>) => string | undefined;
 }
 
+/** What the state carries while the step runs: the submission, and the wait before the next poll. */
+type Pending = PendingSubmission & { waitSeconds?: number };
+
 export function hostStepHandler(step: AgentStep, provider: RuntimeProvider, options: HostStepOptions) {
-  return stepHandler(step, provider, async function runHostStep(event, { hostRunner, hostStepTimeoutSeconds }) {
+  return stepHandler(step, provider, async function runHostStep(event, { hostRunner, hostStepTimeoutSeconds, pollSchedule }) {
     const { pending, ...rest } = (event ?? {}) as Record<string, unknown> & { pending?: HostSubmission };
     const finished = (result: AgentResult) => checkedOutput(step, options.output, unwrapAgentResult(result));
     if (pending && !pending.done) {
-      const polled = await hostRunner.poll(pending);
-      return polled.done ? finished(polled.result) : { ...rest, pending };
+      const { waitSeconds: _waited, ...submission } = pending as Pending;
+      const polled = await hostRunner.poll(submission);
+      return polled.done ? finished(polled.result) : { ...rest, pending: stillPending(submission, pollSchedule) };
     }
     const input = (options.toInput ? options.toInput(rest) : rest) as Record<string, unknown>;
-    const submission = await hostRunner.submit({ host: options.hostOf(input), step, input, timeoutSeconds: hostStepTimeoutSeconds });
-    return submission.done ? finished(submission.result) : { ...input, pending: submission };
+    const timeoutSeconds = hostStepSeconds(hostStepTimeoutSeconds, typeof input.deadline === 'string' ? input.deadline : undefined);
+    const submission = await hostRunner.submit({ host: options.hostOf(input), step, input, timeoutSeconds });
+    return submission.done ? finished(submission.result) : { ...input, pending: stillPending(submission, pollSchedule) };
   });
+}
+
+/** The submission with the wait before its next poll: as long as it has been running, within the schedule's bounds. */
+function stillPending(submission: PendingSubmission, schedule: PollSchedule = POLL_SCHEDULE, now: Date = new Date()): Pending {
+  return { ...submission, waitSeconds: pollWaitSeconds((now.getTime() - Date.parse(submission.submittedAt)) / 1000, schedule) };
 }
 
 /** Host of a backup node state: the node's own host. */

@@ -8,6 +8,7 @@ import { builtinPlugins } from '../../drivers';
 import { platformOf } from '../../core/config/platform';
 import { hostRunnerFromSettings, hostRunnerKindFromEnv } from '../../core/host-runner/open-host-runner';
 import type { HostRunner } from '../../core/host-runner/host-runner';
+import type { PollSchedule } from '../../core/host-runner/poll-schedule';
 import { serviceLogger } from './observability';
 
 export interface HandlerRuntime {
@@ -15,6 +16,8 @@ export interface HandlerRuntime {
   hostRunner: HostRunner;
   /** Seconds a host step may run before it is cancelled. */
   hostStepTimeoutSeconds: number;
+  /** How long to wait between polls of a host step. @default POLL_SCHEDULE */
+  pollSchedule?: PollSchedule;
 }
 
 export type RuntimeProvider = () => Promise<HandlerRuntime>;

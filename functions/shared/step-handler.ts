@@ -17,9 +17,10 @@ type StepBody<T> = (event: unknown, runtime: HandlerRuntime) => Promise<T>;
 function correlationKeys(event: unknown): Record<string, string> {
   const e = (event ?? {}) as Record<string, unknown>;
   const nested = ((e.backup as Record<string, unknown> | undefined) ?? {});
+  const request = ((e.request as Record<string, unknown> | undefined) ?? {}); // a first step's `{ request, budget }`
   const keys: Record<string, string> = {};
   for (const name of ['backupId', 'restoreId', 'engine', 'instance'] as const) {
-    const value = e[name] ?? nested[name];
+    const value = e[name] ?? nested[name] ?? request[name];
     if (typeof value === 'string') keys[name] = value;
   }
   return keys;

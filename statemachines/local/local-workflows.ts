@@ -7,10 +7,13 @@
  */
 import type { Runtime } from '../../core/config/runtime';
 import type { BackupSummary } from '../../core/backup/backup-state';
-import type { RestoreSummary } from '../../core/restore/restore-state';
+import type { RestoreReport, RestoreSummary } from '../../core/restore/restore-state';
+import { readJson } from '../../core/store/json';
+import { PermanentError } from '../../core/errors';
 import type { Settings } from '../../core/config/settings';
 import type { HostRunner } from '../../core/host-runner/host-runner';
 import { InlineHostRunner } from '../../core/host-runner/inline-runner';
+import { LOCAL_POLL_SCHEDULE } from '../../core/host-runner/poll-schedule';
 import { hostRunnerFromSettings, hostRunnerKindFromEnv } from '../../core/host-runner/open-host-runner';
 import type { SynthesizedDefinitions } from '../asl';
 import { shippedDefinitions, withTransientAttempts } from './shipped-definitions';
@@ -29,7 +32,8 @@ export interface LocalWorkflowOptions {
 
 export interface LocalWorkflows {
   backup(request: unknown): Promise<BackupSummary>;
-  restore(request: unknown): Promise<RestoreSummary>;
+  /** The restore's full report (every check), read from the store: the execution outputs only its summary. */
+  restore(request: unknown): Promise<RestoreReport>;
   /** The whole execution (output, retries per state, path), for tests and diagnostics. */
   execute(machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution>;
 }
@@ -37,7 +41,7 @@ export interface LocalWorkflows {
 export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions = {}): LocalWorkflows {
   let definitions = options.definitions;
   const hostRunner = options.hostRunner ?? new InlineHostRunner(runtime.deps);
-  const provider = async () => ({ runtime, hostRunner, hostStepTimeoutSeconds: options.hostStepTimeoutSeconds ?? 6 * 3600 });
+  const provider = async () => ({ runtime, hostRunner, hostStepTimeoutSeconds: options.hostStepTimeoutSeconds ?? 6 * 3600, pollSchedule: LOCAL_POLL_SCHEDULE });
   const execute = async (machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution> => {
     definitions ??= shippedDefinitions();
     return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs });
@@ -53,7 +57,12 @@ export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions =
   return {
     execute,
     backup: async (request) => ((await outputOf('backup', request)) as { summary: BackupSummary }).summary,
-    restore: async (request) => ((await outputOf('restore', request)) as { report: RestoreSummary }).report,
+    restore: async (request) => {
+      const summary = ((await outputOf('restore', request)) as { report: RestoreSummary }).report;
+      const report = await readJson<RestoreReport>(runtime.store, summary.reportKey);
+      if (!report) throw new PermanentError(`the restore's report is not in the store (${summary.reportKey})`, { code: 'STEP_RECORD_MISSING' });
+      return report;
+    },
   };
 }
 

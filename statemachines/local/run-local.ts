@@ -8,8 +8,10 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { PermanentError, fromNameAndMessage, type ClassifiedError } from '../../core/errors';
+import { causeMessage } from '../../core/steps/failure-cause';
 import type { RuntimeProvider } from '../../functions/shared/lambda-runtime';
 import type { AslDefinition } from '../asl';
+import { ExecutionLimits, type LimitsReport } from './service-limits';
 import { taskHandlerNames, waitStateNames } from './task-handlers';
 
 type LocalHandler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -18,7 +20,10 @@ type HandlerTable = Record<string, (provider: RuntimeProvider) => LocalHandler>;
 export interface LocalRunOptions {
   /** The runtime the handlers use (store, registry, host runner). */
   provider: RuntimeProvider;
-  /** Milliseconds each Wait state waits instead of its Seconds (default: 200). */
+  /**
+   * Milliseconds every Wait state waits instead of what the definition says (tests). Default: what
+   * it says, i.e. the host step handler's growing wait between polls.
+   */
   waitMs?: number;
   /** Milliseconds between retries instead of the policy's backoff (default: the policy's own). */
   retryIntervalMs?: number;
@@ -30,6 +35,8 @@ export interface LocalExecution {
   retries: Record<string, number>;
   /** States entered, in order. */
   path: string[];
+  /** The run measured against Step Functions' quotas (history events, largest payload). */
+  limits: LimitsReport;
 }
 
 /** A failed execution, carrying the error name (TransientError/PermanentError/...) and cause of the Fail. */
@@ -63,17 +70,6 @@ export function localContext(functionName: string): Context {
   };
 }
 
-/** The Lambda error message: plain locally, `{"errorMessage": ...}` JSON when it came from AWS. */
-function causeMessage(cause: unknown): string {
-  if (typeof cause !== 'string') return String(cause);
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    return parsed.errorMessage ?? cause;
-  } catch {
-    return cause;
-  }
-}
-
 let handlerTable: HandlerTable | undefined;
 
 /**
@@ -92,15 +88,22 @@ function handlers(): HandlerTable {
 export async function runLocalStateMachine(definition: object, input: unknown, options: LocalRunOptions): Promise<LocalExecution> {
   const asl = definition as AslDefinition;
   const table = handlers();
+  const limits = new ExecutionLimits();
   const taskHandlers: Record<string, (input: unknown) => Promise<never>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [stateName, handlerName] of Object.entries(taskHandlerNames(asl))) {
     const factory = table[handlerName];
     if (!factory) throw new PermanentError(`state '${stateName}' names unknown handler '${handlerName}'`, { code: 'INVALID_DEFINITION' });
     const handler = factory(options.provider);
-    taskHandlers[stateName] = (event) => handler(event, localContext(handlerName.replace('/', '-'))) as Promise<never>;
+    taskHandlers[stateName] = async function runTask(event) {
+      limits.assertPayload(event, `input of ${stateName}`);
+      const result = await handler(event, localContext(handlerName.replace('/', '-')));
+      limits.assertPayload(result, `result of ${stateName}`);
+      return result as never;
+    };
   }
-  const waitTimeOverrides = Object.fromEntries(waitStateNames(asl).map((name) => [name, options.waitMs ?? 200]));
+  const waitMs = options.waitMs;
+  const waitTimeOverrides: Record<string, number> = waitMs === undefined ? {} : Object.fromEntries(waitStateNames(asl).map((name) => [name, waitMs]));
   const machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
   const execution = machine.run(input as never, {
     overrides: {
@@ -115,6 +118,8 @@ export async function runLocalStateMachine(definition: object, input: unknown, o
   let failure: { Error: string; Cause: unknown } | undefined;
   const collecting = (async function collectEvents() {
     for await (const event of execution.eventLogs) {
+      // A quota broken anywhere stops the run, as in AWS (no Catch, no cleanup).
+      if (limits.observe(event) && !failure) execution.abort();
       if (event.type === 'StateEntered') path.push(event.state.name);
       if (event.type === 'StateRetried') retries[event.state.name] = (retries[event.state.name] ?? 0) + 1;
       if (event.type === 'ExecutionFailed') failure = { Error: event.Error, Cause: event.Cause };
@@ -123,10 +128,13 @@ export async function runLocalStateMachine(definition: object, input: unknown, o
   try {
     const output = await execution.result;
     await collecting;
-    return { output, retries, path };
+    if (limits.violation) throw limits.violation;
+    return { output, retries, path, limits: limits.report() };
   } catch (error) {
     await collecting.catch(() => undefined);
-    const name = failure?.Error ?? (error as Error).name;
-    throw new ExecutionFailedError(name, causeMessage(failure?.Cause ?? (error as Error).message), { retries, path });
+    const broken = limits.violation;
+    const name = broken?.name ?? failure?.Error ?? (error as Error).name;
+    const cause = broken?.message ?? failure?.Cause ?? (error as Error).message;
+    throw new ExecutionFailedError(name, causeMessage(cause), { retries, path, limits: limits.report() });
   }
 }

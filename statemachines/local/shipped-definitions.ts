@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { PermanentError } from '../../core/errors';
 import { builtFile } from '../../core/host/package-root';
+import { MIN_HOST_STEP_SECONDS } from '../../core/steps/run-deadline';
 import { listStates, type AslDefinition, type SynthesizedDefinitions } from '../asl';
+import { settleHostWork } from '../budget/host-work';
 
 /** The error name the Retry rules for transient failures match (statemachines/retry-policy.ts). */
 const TRANSIENT_ERROR = 'TransientError';
@@ -30,7 +32,9 @@ export function shippedDefinitions(file: string = builtFile('definitions')): Syn
 
 /**
  * `definitions` with every Retry rule for `TransientError` allowing `attempts` attempts in all
- * (`MaxAttempts` = attempts − 1): what synthesizing with `retry.transient.maxAttempts` gives.
+ * (`MaxAttempts` = attempts − 1): what synthesizing with `retry.transient.maxAttempts` gives, the
+ * run's time for host work settled again for those retries (statemachines/budget/host-work.ts).
+ * @throws PermanentError `INVALID_INPUT` when the retries' worst case leaves no time for host work.
  */
 export function withTransientAttempts(definitions: SynthesizedDefinitions, attempts: number): SynthesizedDefinitions {
   const copy = structuredClone(definitions) as { backup: AslDefinition; restore: AslDefinition };
@@ -39,6 +43,12 @@ export function withTransientAttempts(definitions: SynthesizedDefinitions, attem
       for (const rule of (state.Retry as Array<{ ErrorEquals: string[]; MaxAttempts?: number }> | undefined) ?? []) {
         if (rule.ErrorEquals.includes(TRANSIENT_ERROR)) rule.MaxAttempts = attempts - 1;
       }
+    }
+    if (settleHostWork(definition) < MIN_HOST_STEP_SECONDS) {
+      throw new PermanentError(
+        `${attempts} attempts per transient failure leave no time for host work: at their worst, the steps after it alone outlast the ${Number(definition.TimeoutSeconds) / 3600} h execution timeout; allow fewer attempts (DBBACKUP_RETRY_ATTEMPTS)`,
+        { code: 'INVALID_INPUT' },
+      );
     }
   }
   return copy;

@@ -113,8 +113,10 @@ describe('mysql physical backups (mariabackup)', () => {
     } finally {
       await restored.end();
     }
-    // Beside the data dir: the server's files, and the record that this restore started it.
-    expect((await readdir(path.dirname(datadir))).sort()).toEqual(['data', 'data-binlog', 'data.err', 'data.pid', 'data.pid.started-by.json', 'data.sock', 'data.tmp']);
+    // Beside the data dir: the server's files, the record that this restore started it, and the
+    // restore's marker, marked done (a failed restore's cleanup tells a finished data dir from a half-written one).
+    expect((await readdir(path.dirname(datadir))).sort()).toEqual(['data', 'data-binlog', 'data.err', 'data.pid', 'data.pid.started-by.json', 'data.restore.json', 'data.sock', 'data.tmp']);
+    expect(JSON.parse(await readFile(`${datadir}.restore.json`, 'utf8'))).toMatchObject({ backupId, done: true });
   }, 120_000);
 
   it('refuses a non-empty data dir without force (leaving it alone) and replaces it with force', async () => {

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
+import { readJson } from '../../../core/store/json';
 import { ExecutionFailedError } from '../../../statemachines/local/run-local';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
 import { seedShop, startContinuousWriter, startTestMariaDb, stopAllMariaDb, tableChecksums, usingConnection, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
@@ -49,8 +50,10 @@ describe('mysql through the state machines', () => {
     const restore = await rt.execute('restore', { backupId, target: target.config() });
 
     // Assess
-    const report = (restore.output as { report: Report }).report;
-    expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
+    const summary = (restore.output as { report: { reportKey: string; validation: { ok: boolean; failed: number } } }).report;
+    expect(summary.validation).toMatchObject({ ok: true, failed: 0 });
+    const report = await readJson<Report>(rt.store, summary.reportKey);
+    expect(report!.validation.checks.filter((c) => !c.ok)).toEqual([]);
     const restored = await target.connect();
     try {
       expect(await tableChecksums(restored, 'shop')).toEqual(await tableChecksums(admin, 'shop'));

@@ -7,8 +7,10 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  cleanupNode, finalizeBackup, nodeState, prepareBackup, snapshotNode, uploadNode, validateNode,
+  cleanupNode, nodeState, prepareBackup, snapshotNode, uploadNode, validateNode,
 } from '../../../core/backup/backup-steps';
+import { finalizeBackup } from '../../../core/backup/finalize';
+import { readUpload } from '../../../core/backup/step-results';
 import { manifestKey } from '../../../core/catalog/layout';
 import { InlineHostRunner } from '../../../core/host-runner/inline-runner';
 import { createHandler as cleanupHandler } from '../../../functions/backup/cleanup';
@@ -74,7 +76,7 @@ describe('backup pipeline', () => {
   it('refuses to finalize when an uploaded artifact is missing from the store', async () => {
     // Prepare
     const { state, node } = await uploadedNode();
-    await rt.store.delete(node.upload!.artifacts.map((a) => a.key));
+    await rt.store.delete((await readUpload(rt.store, node)).artifacts.map((a) => a.key));
 
     // Act
     const finalizing = finalizeBackup({ ...state, nodeResults: [node] }, rt.deps);

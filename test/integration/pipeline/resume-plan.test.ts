@@ -6,8 +6,9 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  finalizeBackup, nodeState, prepareBackup, snapshotNode, uploadNode, validateNode,
+  nodeState, prepareBackup, snapshotNode, uploadNode, validateNode,
 } from '../../../core/backup/backup-steps';
+import { finalizeBackup } from '../../../core/backup/finalize';
 import { RESUME_WINDOW_MS } from '../../../core/backup/resume-plan';
 import { identityOf, isRunning } from '../../../core/host/process-identity';
 import type { StepDeps } from '../../../core/steps/step-deps';
@@ -119,7 +120,7 @@ describe('resuming an incomplete backup', () => {
   it('fails with RESUME_IMPOSSIBLE when the host lost the spooled snapshot', async () => {
     // Prepare
     const killed = await interruptedBackup();
-    await rm(killed.node.snapshot!.spoolDir, { recursive: true });
+    await rm(killed.node.spoolDir!, { recursive: true });
 
     // Act
     const state = await prepareBackup(request(), rt.deps);

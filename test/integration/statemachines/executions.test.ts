@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../../core/logger';
+import { readJson } from '../../../core/store/json';
 import { memberPidFile, startLocalEtcd, stopMember, type LocalEtcd } from '../../../drivers/etcd/member';
 import { ExecutionFailedError } from '../../../statemachines/local/run-local';
 import { freeMemberUrls, startTestEtcd, stopAllEtcd, tempDir, writeKeys, type TestEtcd } from '../../harness/etcd';
@@ -135,10 +136,11 @@ describe('restore state machine', () => {
     await stopMember(memberPidFile(dataDir));
 
     // Assess
-    const report = (execution.output as { report: { validation: { ok: boolean; checks: { name: string; ok: boolean }[] }; restoreDurationMs: number } }).report;
-    expect(report.validation.ok).toBe(true);
-    expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
+    const report = (execution.output as { report: { validation: { ok: boolean; checks: number; failed: number }; restoreDurationMs: number; reportKey: string } }).report;
+    expect(report.validation).toEqual({ ok: true, checks: 4, failed: 0 });
     expect(report.restoreDurationMs).toBeGreaterThan(0);
+    const full = await readJson<{ validation: { checks: { name: string; ok: boolean }[] } }>(rt.store, report.reportKey);
+    expect(full!.validation.checks.map((c) => [c.name, c.ok])).toEqual([['new-cluster', true], ['revision', true], ['key-count', true], ['kv-digest', true]]);
     expect(execution.path).toEqual(expect.arrayContaining(['Fetch manifest', 'Prepare target', 'Restore', 'Validate restore', 'Report', 'Restore succeeded']));
   });
 

@@ -121,6 +121,14 @@ describe('state machines in the stack', () => {
         TracingConfiguration: { Enabled: true },
       });
     }
+    // Both log to one group under /aws/vendedlogs/states/ (as AWS asks of Step Functions log
+    // groups), named after the stack and unique per stack creation (the stack id's UUID).
+    const destinations = machines.map(([, machine]) => machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0]);
+    expect(new Set(destinations).size).toBe(1);
+    const group = resources('AWS::Logs::LogGroup').find(([id]) => id === destinations[0])![1];
+    expect(group.Properties.LogGroupName).toEqual({
+      'Fn::Join': ['', [`/aws/vendedlogs/states/${stack.stackName}-`, { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
+    });
   });
 });
 
@@ -131,6 +139,7 @@ describe('functions', () => {
     expect(functions).toHaveLength(HANDLER_IDS.length);
     for (const [, fn] of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' }); // one X-Ray trace with the state machines'
       expect(fn.Properties.Environment.Variables).toMatchObject({
         DBBACKUP_STORE: { 'Fn::Join': ['', ['s3://', { Ref: bucket }]] },
         DBBACKUP_LOG_LEVEL: 'info',

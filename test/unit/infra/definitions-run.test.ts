@@ -61,7 +61,8 @@ function hostStep(polls: number, done: (input: Record<string, any>) => unknown):
 const { backup, restore } = synthesizeDefinitions();
 
 const backupHandlers = (): Partial<Record<HandlerId, Handler>> => ({
-  'backup/prepare': (input) => ({ ...input, backupId: 'b-1', nodes: [{ name: 'n1' }, { name: 'n2' }] }),
+  // The first step gets the execution's input as `request` and the run's time budget as `budget`.
+  'backup/prepare': (input) => ({ ...input.request, backupId: 'b-1', nodes: [{ name: 'n1' }, { name: 'n2' }], budget: input.budget }),
   'backup/snapshot': hostStep(3, (input) => ({ ...input, snapshot: input.node.name })),
   'backup/validate': hostStep(1, (input) => ({ ...input, validated: true })),
   'backup/upload': hostStep(2, (input) => ({ ...input, uploaded: true })),
@@ -75,6 +76,8 @@ describe('synthesized backup definition, executed', () => {
     expect(error).toBeUndefined();
     expect(output!.summary).toEqual({ nodes: ['n1', 'n2'] });
     expect(output!.cleanup).toEqual({ cleaned: true, afterError: false });
+    expect(output!.engine).toBe('etcd');
+    expect(output!.budget).toEqual({ startedAt: expect.stringMatching(/^\d{4}-/), hostWorkSeconds: expect.any(Number) });
     // The Map hands each iteration { backup, node }; host steps pass their output on.
     expect(output!.nodeResults[0]).toMatchObject({ node: { name: 'n1' }, backup: { backupId: 'b-1' }, validated: true, uploaded: true });
     expect(output!.nodeResults[0]).not.toHaveProperty('pending');
@@ -108,6 +111,34 @@ describe('synthesized backup definition, executed', () => {
     expect(error).toMatchObject({ name: 'PermanentError', message: 'snapshot b-1 (n1) failed validation: sha256' });
   });
 
+  it('sends a failure at Prepare through the cleanup too (which counts every failure)', async () => {
+    const handlers = backupHandlers();
+    handlers['backup/prepare'] = () => {
+      throw named('PermanentError', 'INVALID_CONFIG: endpoints');
+    };
+    let cleanupInput: Record<string, any> | undefined;
+    handlers['backup/cleanup'] = (input) => {
+      cleanupInput = input;
+      return { cleaned: [], failed: true };
+    };
+    const { calls, error } = await run(backup, { engine: 'etcd', instance: 'main', config: {} }, handlers);
+    expect(calls).toEqual(['Prepare', 'Cleanup after failure']);
+    expect(cleanupInput).toMatchObject({ engine: 'etcd', instance: 'main', error: { Error: 'PermanentError' } });
+    expect(error).toMatchObject({ name: 'PermanentError', message: 'INVALID_CONFIG: endpoints' });
+  });
+
+  it('succeeds once the manifest is written, even when the cleanup after it fails', async () => {
+    const handlers = backupHandlers();
+    handlers['backup/cleanup'] = () => {
+      throw named('TransientError', 'SSM throttled');
+    };
+    const { output, calls, error } = await run(backup, { engine: 'etcd', instance: 'main', config: {} }, handlers);
+    expect(error).toBeUndefined();
+    expect(calls).not.toContain('Cleanup after failure');
+    expect(output!.summary).toEqual({ nodes: ['n1', 'n2'] });
+    expect(output!.cleanupError).toMatchObject({ Error: 'TransientError' });
+  });
+
   it('still fails with the original error when the cleanup after it fails too', async () => {
     const handlers = backupHandlers();
     handlers['backup/finalize'] = () => {
@@ -124,11 +155,12 @@ describe('synthesized backup definition, executed', () => {
 
 describe('synthesized restore definition, executed', () => {
   const restoreHandlers = (): Partial<Record<HandlerId, Handler>> => ({
-    'restore/fetch-manifest': (input) => ({ ...input, backup: { backupId: 'b-1' } }),
+    'restore/fetch-manifest': (input) => ({ ...input.request, backup: { backupId: 'b-1' } }),
     'restore/prepare-target': hostStep(1, (input) => ({ ...input, prepared: true })),
     'restore/restore': hostStep(3, (input) => ({ ...input, restored: true })),
     'restore/validate-restore': hostStep(1, (input) => ({ ...input, validation: { ok: true } })),
     'restore/report': (input) => ({ restoredFrom: input.backup.backupId, ok: input.validation.ok }),
+    'restore/cleanup': (input) => ({ target: 'untouched', cause: `${input.error.Cause} — target untouched: not written to` }),
   });
 
   it('runs to Report with the state kept beside the report', async () => {
@@ -137,13 +169,27 @@ describe('synthesized restore definition, executed', () => {
     expect(output).toMatchObject({ backupId: 'latest', prepared: true, restored: true, report: { restoredFrom: 'b-1', ok: true } });
   });
 
-  it('fails with the original error and cause', async () => {
+  it('fails, through the cleanup, with the original error and a cause that says what the target holds', async () => {
     const handlers = restoreHandlers();
     handlers['restore/prepare-target'] = () => {
       throw named('PermanentError', 'target data dir is not empty (use force)');
     };
     const { calls, error } = await run(restore, { backupId: 'latest', target: {} }, handlers);
     expect(calls).not.toContain('Submit restore');
-    expect(error).toMatchObject({ name: 'PermanentError', message: 'target data dir is not empty (use force)' });
+    expect(calls).toContain('Cleanup after failure');
+    expect(error).toMatchObject({ name: 'PermanentError', message: 'target data dir is not empty (use force) — target untouched: not written to' });
+  });
+
+  it('fails with the original error, and says the target is unknown, when the cleanup fails too', async () => {
+    const handlers = restoreHandlers();
+    handlers['restore/restore'] = () => {
+      throw named('PermanentError', 'CHECKSUM_MISMATCH: snapshot.db');
+    };
+    handlers['restore/cleanup'] = () => {
+      throw named('TransientError', 'SSM unreachable');
+    };
+    const { error } = await run(restore, { backupId: 'latest', target: {} }, handlers);
+    expect(error).toMatchObject({ name: 'PermanentError' });
+    expect(error!.message).toMatch(/^CHECKSUM_MISMATCH: snapshot\.db — target unknown: the cleanup after the failure failed too \(.*SSM unreachable.*\)/);
   });
 });

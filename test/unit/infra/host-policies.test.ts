@@ -85,11 +85,15 @@ describe('database host policies', () => {
     expect(listing.Condition!.StringLike['s3:prefix']).toEqual(['backups/etcd/main/*', 'state/circuit-breakers/etcd/main/*']);
   });
 
-  it("reach only the host's own state: its instances' circuit breakers, its own agent results (write only)", () => {
+  it("reach only the host's own state: its instances' circuit breakers and restore records, its own agent results (write only)", () => {
     expect(allowed(MAIN_HOST, 's3:PutObject').filter((r) => r.includes('/state/'))).toEqual([
-      objects('state/circuit-breakers/etcd/main/*'), objects(`state/agent-results/${MAIN_HOST}/*`),
+      objects('state/circuit-breakers/etcd/main/*'), objects('state/restores/etcd/main/*'), objects(`state/agent-results/${MAIN_HOST}/*`),
     ]);
-    expect(allowed(MAIN_HOST, 's3:GetObject').filter((r) => r.includes('/state/'))).toEqual([objects('state/circuit-breakers/etcd/main/*')]);
+    expect(allowed(MAIN_HOST, 's3:GetObject').filter((r) => r.includes('/state/'))).toEqual([
+      objects('state/circuit-breakers/etcd/main/*'), objects('state/restores/etcd/main/*'),
+    ]);
+    // A host that may restore an instance hands the restore's records on as its own restores do.
+    expect(allowed(SCRATCH_HOST, 's3:PutObject').filter((r) => r.includes('/state/restores/'))).toEqual([objects('state/restores/etcd/main/*')]);
   });
 
   it('can never delete a backup or write a manifest or verification record, whatever else the role allows', () => {

@@ -25,6 +25,10 @@ describe('shipped definitions', () => {
     expect(overridden).toEqual(synthesizeDefinitions({ retry: { transient: { maxAttempts: attempts - 1 } } }));
   });
 
+  it('refuses more transient attempts than leave any time for host work (as synth refuses them)', () => {
+    expect(() => withTransientAttempts(synthesizeDefinitions(), 60)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/60 attempts .* leave no time for host work/) }));
+  });
+
   it('a missing or wrong file is PermanentError INSTALL_BROKEN', async () => {
     // Prepare
     const dir = await mkdtemp(path.join(os.tmpdir(), 'shipped-definitions-'));

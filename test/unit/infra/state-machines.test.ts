@@ -79,15 +79,18 @@ describe('backup state machine', () => {
     expect(inner.States.Upload).toMatchObject({ Type: 'Parallel', End: true });
   });
 
-  it('on any failure of the Map or Finalize runs cleanup, then fails with the original error and cause', () => {
+  it('on any failure of Prepare, the Map or Finalize runs cleanup, then fails with the original error and cause', () => {
     const template = machineTemplate();
     const catchToCleanup = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup after failure' }];
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       DefinitionString: Match.serializedJson(
         Match.objectLike({
           States: Match.objectLike({
+            Prepare: Match.objectLike({ Catch: catchToCleanup }),
             Nodes: Match.objectLike({ Catch: catchToCleanup }),
             Finalize: Match.objectLike({ Catch: catchToCleanup }),
+            // The manifest is written by then: a failing Cleanup is noted, and the backup still succeeds.
+            Cleanup: Match.objectLike({ Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: 'Backup succeeded' }] }),
             'Cleanup after failure': Match.objectLike({
               Type: 'Task',
               Comment: 'handler:backup/cleanup',
@@ -105,7 +108,7 @@ describe('backup state machine', () => {
 });
 
 describe('restore state machine', () => {
-  it('runs Fetch manifest → Prepare target → Restore → Validate restore → Report, any failure → Fail with the original error', () => {
+  it('runs Fetch manifest → Prepare target → Restore → Validate restore → Report, any failure → cleanup → Fail with the original error', () => {
     const r = defaults.restore.States;
     expect(defaults.restore.StartAt).toBe('Fetch manifest');
     expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Prepare target' });
@@ -115,10 +118,17 @@ describe('restore state machine', () => {
     expect(r['Validate restore']).toMatchObject({ Type: 'Parallel', Next: 'Report' });
     expect(r.Report).toMatchObject({ Type: 'Task', Comment: 'handler:restore/report', ResultPath: '$.report', Next: 'Restore succeeded' });
     expect(r['Restore succeeded']).toEqual({ Type: 'Succeed' });
-    expect(r['Restore failed']).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     for (const name of ['Fetch manifest', 'Prepare target', 'Restore', 'Validate restore', 'Report']) {
-      expect(r[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Restore failed' }]);
+      expect(r[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup after failure' }]);
     }
+    // The cleanup's cause (original message + the target's state) is the Fail's Cause; the error name is the original's.
+    expect(r['Cleanup after failure']).toMatchObject({
+      Type: 'Task', Comment: 'handler:restore/cleanup', ResultPath: '$.cleanup', Next: 'Restore failed',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: 'Cleanup failed' }],
+    });
+    expect(r['Cleanup failed']).toMatchObject({ Type: 'Pass', ResultPath: '$.cleanup', Next: 'Restore failed' });
+    expect((r['Cleanup failed'].Parameters as Record<string, string>)['cause.$']).toMatch(/^States\.Format\('\{\} — target unknown: .*', \$\.error\.Cause, \$\.cleanupError\.Cause\)$/);
+    expect(r['Restore failed']).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.cleanup.cause' });
   });
 });
 
@@ -146,7 +156,8 @@ describe.each([
     expect(poll).not.toHaveProperty('ResultPath');
     expect(choice.Type).toBe('Choice');
     expect(choice.Choices).toEqual([{ Variable: '$.pending', IsPresent: true, Next: `Wait ${step}` }]);
-    expect(wait).toMatchObject({ Type: 'Wait', Seconds: 10, Next: `Poll ${step}` });
+    // The handler says how long to wait (growing with the step's time); no fixed Seconds.
+    expect(wait).toEqual({ Type: 'Wait', SecondsPath: '$.pending.waitSeconds', Next: `Poll ${step}` });
     expect(b[choice.Default]).toEqual({ Type: 'Succeed' });
     expect(handlerFromComment(submit.Comment as string)).toBe(`${machine}/${step}`);
   });
@@ -163,8 +174,8 @@ describe('retry policy', () => {
   const parallels = everyState.filter(([, s]) => s.Type === 'Parallel');
 
   it('names a handler in every Task Comment and sets a Task timeout', () => {
-    // backup: 4 plain + 3 host steps × (Submit, Poll); restore: 2 plain + 3 × 2
-    expect(tasks.length).toBe(4 + 6 + 2 + 6);
+    // backup: 4 plain + 3 host steps × (Submit, Poll); restore: 3 plain + 3 × 2
+    expect(tasks.length).toBe(4 + 6 + 3 + 6);
     for (const [name, task] of tasks) {
       const handler = handlerFromComment(task.Comment as string);
       expect({ name, handler }).toEqual({ name, handler: expect.any(String) });
@@ -184,7 +195,7 @@ describe('retry policy', () => {
 
   it('retries TransientError with capped, jittered exponential backoff on every Task outside host steps', () => {
     const plain = tasks.filter(([name]) => !isHostStepTask(name));
-    expect(plain.map(([name]) => name).sort()).toEqual(['Cleanup', 'Cleanup after failure', 'Fetch manifest', 'Finalize', 'Prepare', 'Report']);
+    expect(plain.map(([name]) => name).sort()).toEqual(['Cleanup', 'Cleanup after failure', 'Cleanup after failure', 'Fetch manifest', 'Finalize', 'Prepare', 'Report']);
     for (const [name, task] of plain) {
       const rules = retriers(task);
       expect({ name, rules }).toEqual({
@@ -196,6 +207,11 @@ describe('retry policy', () => {
         ],
       });
     }
+  });
+
+  it("counts Lambda's client-side execution timeout among the Lambda service errors retried", () => {
+    expect(LAMBDA_SERVICE_ERRORS).toEqual(expect.arrayContaining(['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException']));
+    expect(retriers(tasks.find(([name]) => name === 'Poll restore')![1]).flatMap((r) => r.ErrorEquals)).toContain('Lambda.ClientExecutionTimeoutException');
   });
 
   it('retries only Lambda service errors on Submit/Poll, and TransientError on the host step Parallel (a fresh submit)', () => {
@@ -223,17 +239,16 @@ describe('retry policy', () => {
         transient: { interval: Duration.seconds(3), maxAttempts: 9, maxDelay: Duration.seconds(40) },
         lambdaService: { interval: Duration.seconds(1), maxAttempts: 2, maxDelay: Duration.seconds(5) },
       },
-      pollInterval: Duration.seconds(42),
       taskTimeout: Duration.minutes(5),
-      timeout: Duration.hours(3),
+      timeout: Duration.hours(6),
+      hostStepTimeout: Duration.hours(1),
     });
     const s = states(custom.backup);
     expect(retriers(s.get('Prepare')!)[1]).toEqual({ ErrorEquals: [TRANSIENT_ERROR], IntervalSeconds: 3, MaxAttempts: 9, BackoffRate: 2, MaxDelaySeconds: 40, JitterStrategy: 'FULL' });
     expect(retriers(s.get('Prepare')!)[2]).toMatchObject({ IntervalSeconds: 1, MaxAttempts: 2, MaxDelaySeconds: 5 });
     expect(retriers(s.get('Snapshot')!)[1]).toMatchObject({ IntervalSeconds: 3, MaxAttempts: 9, MaxDelaySeconds: 40 });
-    expect(s.get('Wait snapshot')!.Seconds).toBe(42);
     expect(s.get('Poll upload')!.TimeoutSeconds).toBe(300);
-    expect(custom.backup.TimeoutSeconds).toBe(3 * 3600);
+    expect(custom.backup.TimeoutSeconds).toBe(6 * 3600);
     expect(defaults.backup.TimeoutSeconds).toBe(24 * 3600);
   });
 

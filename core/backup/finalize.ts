@@ -1,0 +1,53 @@
+/**
+ * Backup step 5, finalize: writes manifest.json — last, built from the nodes' step results in the
+ * store (manifest-builder.ts) — then removes what only an incomplete backup needs (run records,
+ * step results). Idempotent: an existing manifest for this backup is kept. Returns a summary of a
+ * few hundred bytes whatever the backup's size: the full report is the manifest.
+ */
+import { manifestKey } from '../catalog/layout';
+import type { BackupManifest } from '../catalog/manifest';
+import { readJson, writeJson } from '../store/json';
+import { parseInput, runStep, type StepDeps } from '../steps/step-deps';
+import { finalizeInputSchema, type BackupSummary, type FinalizeInput } from './backup-state';
+import { buildManifest } from './manifest-builder';
+import { attemptOf } from './node-run';
+import { removeRunRecords } from './run-records';
+import { removeStepResults } from './step-results';
+
+export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<BackupSummary> {
+  const state = parseInput(finalizeInputSchema, input, 'finalize input');
+  return runStep(state.engine, deps, async () => {
+    const key = manifestKey(state.prefix);
+    const existing = (await readJson(deps.store, key)) as BackupManifest | undefined;
+    const manifest = existing ?? (await buildManifest(state, deps, now));
+    if (!existing) await writeJson(deps.store, key, manifest);
+    await removeRunRecords(deps.store, state.prefix, state.nodes.map((n) => n.name));
+    await removeStepResults(deps.store, state.prefix);
+    deps.logger.info('backup complete', { backupId: state.backupId, engine: state.engine, bytes: manifest.bytes });
+    return {
+      backupId: manifest.backupId,
+      engine: manifest.engine,
+      instance: manifest.instance,
+      manifestKey: key,
+      bytes: manifest.bytes,
+      durationMs: Date.parse(manifest.completedAt) - Date.parse(manifest.startedAt),
+      consistency: manifest.consistency,
+      validation: { ok: manifest.validation.ok, checks: manifest.validation.checks.length },
+      sentBytes: sentBytes(state),
+      ...(state.resumeOutcome ? { resume: state.resumeOutcome } : {}),
+    };
+  });
+}
+
+/**
+ * Bytes this attempt sent to the store: what its uploads sent, and what a snapshot it took wrote
+ * straight to the store (a resumed node's snapshot was written by the attempt before).
+ */
+function sentBytes(state: FinalizeInput): number {
+  const resumed = attemptOf(state).resumes !== undefined;
+  return state.nodeResults.reduce((sum, result) => {
+    const streamed = result.snapshot?.streamedBytes ?? 0;
+    const uploaded = result.upload ? result.upload.sentBytes ?? result.upload.bytes - streamed : 0;
+    return sum + (resumed ? 0 : streamed) + uploaded;
+  }, 0);
+}

@@ -1,0 +1,74 @@
+/**
+ * The manifest of a finished backup, built from what its nodes recorded in the store (each node's
+ * snapshot record, validation report and upload result: step-results.ts), after checking every
+ * node validated and every artifact is in the store at its recorded size.
+ */
+import { PermanentError } from '../errors';
+import { MANIFEST_FORMAT_VERSION, type BackupManifest } from '../catalog/manifest';
+import type { JsonObject, StoredArtifact } from '../driver/types';
+import type { StepDeps } from '../steps/step-deps';
+import type { FinalizeInput } from './backup-state';
+import { readSnapshot, readUpload, readValidation } from './step-results';
+
+/**
+ * The manifest of `state`'s backup. One node: its consistency point and facts as they are; several:
+ * under `nodes.<name>`, with artifact and check names prefixed by the node's.
+ * @throws PermanentError `NOT_VALIDATED`, `NOT_UPLOADED`, `ARTIFACT_MISSING`, `STEP_RECORD_MISSING`.
+ */
+export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date): Promise<BackupManifest> {
+  const single = state.nodeResults.length === 1;
+  const artifacts: StoredArtifact[] = [];
+  const consistency: Record<string, JsonObject> = {};
+  const facts: Record<string, JsonObject> = {};
+  const checks: BackupManifest['validation']['checks'] = [];
+  for (const result of state.nodeResults) {
+    const node = result.node.name;
+    const notValidated = () => new PermanentError(`backup ${state.backupId} node ${node} has no passing validation; refusing to mark it complete`, { code: 'NOT_VALIDATED' });
+    if (!result.validation?.ok) throw notValidated();
+    if (!result.upload) {
+      throw new PermanentError(`backup ${state.backupId} node ${node} was not uploaded; refusing to mark it complete`, { code: 'NOT_UPLOADED' });
+    }
+    const at = { prefix: state.prefix, node: result.node };
+    const [snapshot, validation, upload] = await Promise.all([readSnapshot(deps.store, at), readValidation(deps.store, at), readUpload(deps.store, at)]);
+    if (!validation.ok) throw notValidated();
+    for (const artifact of upload.artifacts) {
+      await assertStored(deps, artifact);
+      artifacts.push(single ? artifact : { ...artifact, name: `${node}/${artifact.name}` });
+    }
+    consistency[node] = snapshot.consistency;
+    facts[node] = snapshot.facts;
+    checks.push(...validation.checks.map((c) => (single ? c : { ...c, name: `${node}:${c.name}` })));
+  }
+  const plugin = deps.registry.get(state.engine);
+  const only = state.nodeResults[0].node.name;
+  return {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    backupId: state.backupId,
+    engine: state.engine,
+    instance: state.instance,
+    driver: { name: plugin.manifest.name, version: plugin.manifest.version },
+    startedAt: state.startedAt,
+    completedAt: now.toISOString(),
+    consistency: single ? consistency[only] : { nodes: consistency },
+    facts: single ? facts[only] : { nodes: facts },
+    artifacts,
+    bytes: artifacts.reduce((sum, a) => sum + a.size, 0),
+    validation: { ok: true, checks },
+  };
+}
+
+/** One node's consistency point in a manifest (see {@link buildManifest} for the two shapes). */
+export function nodeConsistency(manifest: Pick<BackupManifest, 'consistency'>, node: string): JsonObject {
+  const nodes = (manifest.consistency as { nodes?: Record<string, JsonObject> }).nodes;
+  return nodes && typeof nodes === 'object' && nodes[node] ? nodes[node] : (manifest.consistency as JsonObject);
+}
+
+async function assertStored(deps: StepDeps, artifact: StoredArtifact): Promise<void> {
+  const info = await deps.store.head(artifact.key);
+  if (!info || info.size !== artifact.size) {
+    throw new PermanentError(
+      `artifact ${artifact.key} is ${info ? `${info.size} bytes, expected ${artifact.size}` : 'missing'} in ${deps.store.url}; refusing to mark the backup complete`,
+      { code: 'ARTIFACT_MISSING' },
+    );
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Where a restore's steps keep their results in the store (the state between steps carries only
+ * keys and counts, core/steps/step-records.ts):
+ *
+ *     state/restores/<engine>/<instance>/<restoreId>/prepared.json     the prepared target (prepare target)
+ *     state/restores/<engine>/<instance>/<restoreId>/result.json       the restore result (restore)
+ *     state/restores/<engine>/<instance>/<restoreId>/validation.json   the validation report (validate restore)
+ *     state/restores/<engine>/<instance>/<restoreId>/report.json       the full report (report; also written when validation failed)
+ *     state/restores/<engine>/<instance>/<restoreId>/failure.json      a failed restore: the error, what the target holds, what was stopped
+ *
+ * The first three serve the next steps only: the report step (or, on failure, the restore's
+ * cleanup) removes them. `report.json` and `failure.json` are what the operator reads and stay;
+ * the bucket's lifecycle expires them. Keys are derived from the state's engine,
+ * instance and restore id, never taken from the state.
+ */
+import { z } from 'zod';
+import { STATE_ROOT, assertName } from '../catalog/layout';
+import { validationReportSchema } from '../catalog/manifest';
+import type { PreparedTarget, RestoreResult, ValidationReport } from '../driver/types';
+import type { BlobStore } from '../store/blob-store';
+import { getStepRecord, putStepRecord } from '../steps/step-records';
+
+/** Store prefix of every restore's records. */
+export const RESTORES_ROOT = `${STATE_ROOT}/restores`;
+
+export type RestoreRecord = 'prepared' | 'result' | 'validation' | 'report' | 'failure';
+
+/** Identifies one restore's records. */
+export interface RestoreAt {
+  restoreId: string;
+  backup: { engine: string; instance: string };
+}
+
+const jsonObject = z.record(z.string(), z.any());
+const preparedSchema = z.object({ details: jsonObject });
+const resultSchema = z.object({ endpoint: jsonObject, bytes: z.number(), durationMs: z.number() });
+
+/** Key of one of a restore's records. */
+export function restoreRecordKey(at: RestoreAt, record: RestoreRecord): string {
+  assertName('engine', at.backup.engine);
+  assertName('instance', at.backup.instance);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(at.restoreId)) throw new Error(`invalid restore id ${JSON.stringify(at.restoreId)}`);
+  return `${RESTORES_ROOT}/${at.backup.engine}/${at.backup.instance}/${at.restoreId}/${record}.json`;
+}
+
+export function writePrepared(store: BlobStore, at: RestoreAt, prepared: PreparedTarget): Promise<string> {
+  return putStepRecord(store, restoreRecordKey(at, 'prepared'), prepared);
+}
+
+export function readPrepared(store: BlobStore, at: RestoreAt): Promise<PreparedTarget> {
+  return getStepRecord(store, restoreRecordKey(at, 'prepared'), preparedSchema, 'prepared restore target') as Promise<PreparedTarget>;
+}
+
+export function writeResult(store: BlobStore, at: RestoreAt, result: RestoreResult): Promise<string> {
+  return putStepRecord(store, restoreRecordKey(at, 'result'), result);
+}
+
+export function readResult(store: BlobStore, at: RestoreAt): Promise<RestoreResult> {
+  return getStepRecord(store, restoreRecordKey(at, 'result'), resultSchema, 'restore result') as Promise<RestoreResult>;
+}
+
+export function writeValidation(store: BlobStore, at: RestoreAt, report: ValidationReport): Promise<string> {
+  return putStepRecord(store, restoreRecordKey(at, 'validation'), report);
+}
+
+export function readValidation(store: BlobStore, at: RestoreAt): Promise<ValidationReport> {
+  return getStepRecord(store, restoreRecordKey(at, 'validation'), validationReportSchema, 'restore validation report');
+}
+
+/** Removes the records that only serve the next steps (the report stays). */
+export async function removeIntermediateRecords(store: BlobStore, at: RestoreAt): Promise<void> {
+  await store.delete((['prepared', 'result', 'validation'] as const).map((record) => restoreRecordKey(at, record)));
+}
