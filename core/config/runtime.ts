@@ -59,6 +59,7 @@ export async function createRuntime(
     logger: masking,
     spoolRoot: settings.spoolRoot,
     restoreRoots: settings.restoreRoots ?? [],
+    restoreServers: settings.restoreServers ?? [],
     ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
     maskSecrets: (text) => secrets.mask(text),
