@@ -39,6 +39,19 @@ export interface BuildAppOptions {
   readonly stackProps?: Partial<BackupStackProps>;
 }
 
+/**
+ * The account and region the stack is bound to: only those the deployer names (`-c region=…`,
+ * `-c account=…`). Otherwise the stack is environment-agnostic: its region and account are
+ * `AWS::Region` / `AWS::AccountId`, filled in by CloudFormation wherever it is deployed. Never
+ * CDK_DEFAULT_REGION: the CDK CLI sets it to us-east-1 when nothing is configured, which would bake
+ * us-east-1 into the agent's document, the install URL and every policy of an offline synth.
+ */
+function explicitEnvironment(app: App): { account?: string; region?: string } {
+  const region = app.node.tryGetContext('region') as string | undefined;
+  const account = app.node.tryGetContext('account') as string | undefined;
+  return { ...(region ? { region } : {}), ...(account ? { account } : {}) };
+}
+
 /** The app and its one stack. */
 export interface BuiltApp {
   readonly app: App;
@@ -59,7 +72,7 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
     ...options.stackProps,
     instances,
     projectRoot,
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION, ...options.stackProps?.env },
+    env: { ...explicitEnvironment(app), ...options.stackProps?.env },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };

@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { AGENT_STEP_NAMES } from '../../core/agent/agent-step-names';
 import { runAgentStep, type AgentResult } from '../../core/agent/agent-steps';
 import { SSM_STDOUT_LIMIT } from '../../core/host-runner/agent-result';
 import { writeJson } from '../../core/store/json';
@@ -73,7 +74,7 @@ export function agentCommand(program: Command, context: () => CliContext): void 
   program
     .command('agent')
     .description('run one host-local step (what the stack\'s SSM document runs on database hosts)')
-    .argument('<step>', 'backup-snapshot | backup-validate | backup-upload | backup-cleanup | restore-prepare | restore-apply | restore-validate')
+    .argument('<step>', AGENT_STEP_NAMES.join(' | '))
     .option('--input <json|@file|->', 'the step input (state JSON)')
     .option('--input-base64 <base64>', 'the step input as base64-encoded JSON')
     .option('--result-key <key>', 'also write the result JSON to this store key')

@@ -65,6 +65,7 @@ export async function createRuntime(settings: Settings, logger: Logger, options:
     logger: masking,
     spoolRoot: settings.spoolRoot,
     restoreRoots: settings.restoreRoots ?? [],
+    restoreServers: settings.restoreServers ?? [],
     ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
     maskSecrets: (text) => secrets.mask(text),

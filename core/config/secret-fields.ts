@@ -99,5 +99,5 @@ function walk(value: unknown, at: PropertyKey[], rule: InlineSecretRule, ctx: z.
  */
 export const secretsByReferenceSchema = z.record(z.string(), z.any()).superRefine(refuseInlineSecrets({
   refSchema: anySecretRefSchema,
-  message: 'must be a { "$secret": "<scheme>:<ref>" } reference (env:, file:, ssm: or secretsmanager:), not the secret itself',
+  message: 'must be a { "$secret": "<scheme>:<ref>" } reference (ssm: or secretsmanager:; locally also env: or file:), not the secret itself',
 }));

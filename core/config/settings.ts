@@ -27,7 +27,7 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 import { parseIdentity, type ProcessIdentity } from '../host/process-identity';
 import { PLATFORM_ENV, PLATFORMS, type Platform } from './platform';
-import { RESTORE_ROOTS_ENV } from '../host/restore-roots';
+import { parseRestoreServers, RESTORE_ROOTS_ENV, RESTORE_SERVERS_ENV } from '../host/restore-roots';
 import { hostPathProblem } from './path-field';
 
 /** The variable the local host runner passes its agents: who orchestrates their run. */
@@ -48,6 +48,8 @@ export interface Settings {
   orchestrator?: ProcessIdentity;
   /** Directories inside which a forced restore may replace data on this host (DBBACKUP_RESTORE_ROOTS). */
   restoreRoots?: string[];
+  /** Servers on which a forced restore may replace databases (DBBACKUP_RESTORE_SERVERS). */
+  restoreServers?: string[];
   /** Where this process runs, when DBBACKUP_PLATFORM says so; otherwise its role decides (platform.ts). */
   platform?: Platform;
   env: NodeJS.ProcessEnv;
@@ -67,6 +69,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     ...(env[CIRCUIT_RESET_ENV] ? { circuitBreaker: parseCircuitBreaker(env[CIRCUIT_RESET_ENV]) } : {}),
     orchestrator: parseIdentity(env[RUN_ORCHESTRATOR_ENV]),
     restoreRoots: parseRestoreRoots(env[RESTORE_ROOTS_ENV]),
+    restoreServers: parseRestoreServers(env[RESTORE_SERVERS_ENV]),
     ...(env[PLATFORM_ENV] ? { platform: parsePlatform(env[PLATFORM_ENV]) } : {}),
     env,
   };

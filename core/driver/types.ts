@@ -252,6 +252,12 @@ export interface RestoreDriver<T = unknown> {
    */
   replacedPaths?(target: T): string[];
   /**
+   * The servers (endpoints, as {@link endpoint} names them) on which a forced restore of `target`
+   * replaces data over the network (a logical restore dropping databases). A forced restore is
+   * refused unless the host allows each (`DBBACKUP_RESTORE_SERVERS`).
+   */
+  replacedServers?(target: T): string[];
+  /**
    * Checks the target exists and is empty (refuses a non-empty one with PermanentError
    * `TARGET_NOT_EMPTY` unless `ctx.force`) and makes it ready to receive data. Idempotent and
    * never destructive: with `force`, existing data is replaced by `restore`, only after the backup

@@ -8,6 +8,12 @@
  * lies strictly below the root: not the root itself, whose siblings (`<datadir>.pid`,
  * `<datadir>-binlog`) a restore writes too. A restore without `force` only ever fills an absent or
  * empty directory, and is not limited by the roots.
+ *
+ * A forced restore that replaces data on a server over the network (a logical MySQL restore drops
+ * and reloads databases) names no host path; it goes through only to a server the host's
+ * configuration names in `DBBACKUP_RESTORE_SERVERS` (`host:port`, `host:*` for any port of a host,
+ * or a `unix:` socket path, separated by commas). Otherwise the console could point a forced
+ * restore at the production server the instance's own credentials reach.
  */
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +21,8 @@ import { PermanentError } from '../errors';
 
 /** The setting that names the roots: absolute paths separated by `:`. */
 export const RESTORE_ROOTS_ENV = 'DBBACKUP_RESTORE_ROOTS';
+/** The setting that names the servers a forced restore may replace databases on: `host:port`, `host:*`, `unix:<path>`, comma-separated. */
+export const RESTORE_SERVERS_ENV = 'DBBACKUP_RESTORE_SERVERS';
 
 /** What {@link assertForcedRestoreAllowed} checks. */
 export interface ForcedRestore {
@@ -25,8 +33,12 @@ export interface ForcedRestore {
    * (`RestoreDriver.replacedPaths`); undefined when the driver names none, and so cannot be checked.
    */
   replacedPaths: readonly string[] | undefined;
+  /** The servers (endpoints) a forced restore replaces data on (`RestoreDriver.replacedServers`); none when absent. */
+  replacedServers?: readonly string[];
   /** This host's restore roots. */
   roots: readonly string[];
+  /** The servers this host allows forced restores to (`host:port`, `host:*`, `unix:<path>`). */
+  servers?: readonly string[];
 }
 
 /**
@@ -38,6 +50,11 @@ export async function assertForcedRestoreAllowed(restore: ForcedRestore): Promis
   if (restore.replacedPaths === undefined) {
     throw refused(`engine '${restore.engine}' does not say which host paths a forced restore replaces, so force cannot be checked against this host's restore roots`);
   }
+  for (const server of restore.replacedServers ?? []) {
+    if ((restore.servers ?? []).some((allowed) => serverMatches(allowed, server))) continue;
+    const allowed = restore.servers?.length ? `among the servers this host allows (${restore.servers.join(', ')})` : 'a server this host allows, and it allows none';
+    throw refused(`force would replace data on the server ${server}, which is not ${allowed}`, RESTORE_SERVERS_ENV);
+  }
   if (restore.replacedPaths.length === 0) return;
   const roots = await Promise.all(restore.roots.map(resolvedPath));
   for (const wanted of restore.replacedPaths) {
@@ -48,11 +65,39 @@ export async function assertForcedRestoreAllowed(restore: ForcedRestore): Promis
   }
 }
 
-function refused(why: string): PermanentError {
+function refused(why: string, setting: string = RESTORE_ROOTS_ENV): PermanentError {
+  const where = setting === RESTORE_ROOTS_ENV ? 'inside the directories' : 'on the servers';
   return new PermanentError(
-    `${why}; a forced restore replaces data only inside the directories the host's own configuration names in ${RESTORE_ROOTS_ENV} (e.g. in /etc/dbbackup/dbbackup.env), never where the restore input says`,
+    `${why}; a forced restore replaces data only ${where} the host's own configuration names in ${setting} (e.g. in /etc/dbbackup/dbbackup.env), never where the restore input says`,
     { code: 'RESTORE_ROOT_REFUSED' },
   );
+}
+
+/** True when the allowed entry `host:port`, `host:*` or `unix:<path>` covers `server` (case-insensitive host). */
+function serverMatches(allowed: string, server: string): boolean {
+  if (allowed.startsWith('unix:') || server.startsWith('unix:')) return allowed === server;
+  const [host, port] = splitHostPort(allowed);
+  const [serverHost, serverPort] = splitHostPort(server);
+  return host.toLowerCase() === serverHost.toLowerCase() && (port === '*' || port === serverPort);
+}
+
+function splitHostPort(endpoint: string): [string, string] {
+  const colon = endpoint.lastIndexOf(':');
+  return colon < 0 ? [endpoint, ''] : [endpoint.slice(0, colon), endpoint.slice(colon + 1)];
+}
+
+/**
+ * The servers of `DBBACKUP_RESTORE_SERVERS`.
+ * @throws PermanentError `INVALID_INPUT` for an entry that is not `host:port`, `host:*` or `unix:/path`.
+ */
+export function parseRestoreServers(value: string | undefined): string[] {
+  const servers = (value ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const server of servers) {
+    if (!/^(unix:\/\S+|[^\s:/]+:(\*|[1-9][0-9]{0,4}))$/.test(server)) {
+      throw new PermanentError(`${RESTORE_SERVERS_ENV}: '${server}' is not host:port, host:* or unix:/path/to/socket`, { code: 'INVALID_INPUT' });
+    }
+  }
+  return servers;
 }
 
 /** `p` with symbolic links resolved in the part of it that exists (the rest appended as it is). */

@@ -29,7 +29,10 @@ import { restoreIdentity, restoreRequestSchema, restoreStateSchema, type Restore
 export async function restoreContext(state: RestoreState, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
   const target = deps.registry.parseRestoreTarget(state.backup.engine, await deps.resolveSecrets(state.target));
   const driver = deps.registry.restoreDriver(state.backup.engine);
-  await assertForcedRestoreAllowed({ engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target), roots: deps.restoreRoots ?? [] });
+  await assertForcedRestoreAllowed({
+    engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target), replacedServers: driver.replacedServers?.(target),
+    roots: deps.restoreRoots ?? [], servers: deps.restoreServers ?? [],
+  });
   const dir = restoreRunDir(deps.spoolRoot, state.restoreId);
   const spoolDir = keepsFiles
     ? await enterRunDir({

@@ -25,6 +25,8 @@ export interface StepDeps {
   resolveSecrets: (value: unknown) => Promise<unknown>;
   /** Directories inside which a forced restore may replace data on this host (core/host/restore-roots.ts); none when absent. */
   restoreRoots?: readonly string[];
+  /** Servers on which a forced restore may replace databases (core/host/restore-roots.ts); none when absent. */
+  restoreServers?: readonly string[];
   /** Masks the secrets this process resolved in a text (core/config/resolved-secrets.ts); errors leave steps masked. */
   maskSecrets?: (text: string) => string;
   /**

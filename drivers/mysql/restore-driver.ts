@@ -45,6 +45,11 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
     return target.physical ? [path.resolve(target.physical.datadir)] : [];
   }
 
+  /** A forced logical restore drops and reloads databases on the target server. */
+  replacedServers(target: MysqlRestoreTarget): string[] {
+    return target.physical ? [] : [mysqlEndpoint(target)];
+  }
+
   async prepareTarget(ctx: RestoreContext<MysqlRestoreTarget>): Promise<PreparedTarget> {
     assertRestorableHere(ctx);
     assertReplayable(ctx);

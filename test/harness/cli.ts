@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { LOOPBACK_SERVERS } from './runtime';
 import { startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from './etcd';
 import { tempDir } from './test-run';
 
@@ -27,7 +28,7 @@ export function cliIn(work: string | (() => string)): Cli {
     return new Promise((resolve) => {
       execFile(process.execPath, [CLI, '--store', path.join(dir, 'store'), ...args], {
         cwd: dir,
-        env: { ...process.env, DBBACKUP_SPOOL_DIR: path.join(dir, 'spool'), DBBACKUP_RESTORE_ROOTS: dir, DBBACKUP_RETRY_ATTEMPTS: '1', ...env },
+        env: { ...process.env, DBBACKUP_SPOOL_DIR: path.join(dir, 'spool'), DBBACKUP_RESTORE_ROOTS: dir, DBBACKUP_RESTORE_SERVERS: LOOPBACK_SERVERS.join(','), DBBACKUP_RETRY_ATTEMPTS: '1', ...env },
       }, (error, stdout, stderr) => {
         resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });

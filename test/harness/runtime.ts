@@ -12,6 +12,9 @@ import { createRuntime, type Runtime } from '../../core/config/runtime';
 import { builtinPlugins } from '../../drivers';
 import type { Platform } from '../../core/config/platform';
 import { silentLogger, type Logger } from '../../core/logger';
+/** The tests' own servers: any port on loopback (DBBACKUP_RESTORE_SERVERS entries). */
+export const LOOPBACK_SERVERS = ['127.0.0.1:*', 'localhost:*'];
+
 import { synthesizeDefinitions, type SynthesizedDefinitions } from '../../statemachines/definitions';
 import { localWorkflows, type LocalWorkflowOptions, type LocalWorkflows } from '../../statemachines/local/local-workflows';
 import { tempDir } from './test-run';
@@ -36,6 +39,8 @@ export async function createTestRuntime(options: {
   storeUrl?: string;
   logger?: Logger;
   restoreRoots?: string[];
+  /** Servers forced restores may replace databases on; by default any port on loopback (the tests' own servers). */
+  restoreServers?: string[];
   /** Where the runtime runs (core/config/platform.ts): `aws` as the Lambda functions do; default local. */
   platform?: Platform;
   workflows?: Omit<LocalWorkflowOptions, 'definitions'>;
@@ -44,7 +49,7 @@ export async function createTestRuntime(options: {
   const storeDir = path.join(root, 'store');
   const spoolRoot = path.join(root, 'spool');
   const runtime = await createRuntime(
-    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {}, restoreRoots: options.restoreRoots ?? [os.tmpdir()], platform: options.platform },
+    { storeUrl: options.storeUrl ?? storeDir, spoolRoot, logLevel: 'error', env: options.env ?? {}, restoreRoots: options.restoreRoots ?? [os.tmpdir()], restoreServers: options.restoreServers ?? LOOPBACK_SERVERS, platform: options.platform },
     options.logger ?? silentLogger,
     { builtins: builtinPlugins() },
   );

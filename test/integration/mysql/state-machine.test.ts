@@ -39,6 +39,32 @@ async function runtime(options: Parameters<typeof createTestRuntime>[0] = {}): P
 type Report = { validation: { ok: boolean; checks: Array<{ name: string; ok: boolean; detail?: string }> } };
 
 describe('mysql through the state machines', () => {
+  it('force replaces databases only on a server the host allows (DBBACKUP_RESTORE_SERVERS), whatever the console input names', async () => {
+    // Prepare
+    await admin.query('CREATE DATABASE IF NOT EXISTS tiny; CREATE TABLE IF NOT EXISTS tiny.t (id INT PRIMARY KEY, v VARCHAR(20)); REPLACE INTO tiny.t VALUES (1, \'backed up\')');
+    const target = await startTestMariaDb('sfn-forced', 3);
+    const occupied = await target.connect();
+    await occupied.query('CREATE DATABASE tiny; CREATE TABLE tiny.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO tiny.t VALUES (1, \'production\')');
+    const strict = await runtime({ restoreServers: [`${target.config().host}:${target.config().port + 1}`] });
+    const backup = await strict.execute('backup', { engine: 'mysql', instance: 'tiny', config: { ...source.config(), databases: ['tiny'] } });
+    const backupId = (backup.output as { summary: { backupId: string } }).summary.backupId;
+    const allowing = await runtime({ storeUrl: strict.store.url, restoreServers: [`${target.config().host}:${target.config().port}`] });
+
+    // Act
+    const refused = await strict.execute('restore', { backupId, target: target.config(), force: true }).catch((error: unknown) => error);
+    const [[kept]] = await occupied.query('SELECT v FROM tiny.t') as [Array<{ v: string }>, unknown];
+    const replaced = await allowing.execute('restore', { backupId, target: target.config(), force: true });
+
+    // Assess
+    expect(refused).toBeInstanceOf(ExecutionFailedError);
+    expect((refused as ExecutionFailedError).causeText).toMatch(/^RESTORE_ROOT_REFUSED: force would replace data on the server 127\.0\.0\.1:\d+, which is not among the servers this host allows .*DBBACKUP_RESTORE_SERVERS/);
+    expect(kept.v).toBe('production');
+    expect((replaced.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
+    const [[now]] = await occupied.query('SELECT v FROM tiny.t') as [Array<{ v: string }>, unknown];
+    expect(now.v).toBe('backed up');
+    await occupied.end();
+  }, 300_000);
+
   it('logical: backs up the shop (1M-row table, MyISAM, view, trigger, routines, utf8mb4, BLOBs, NULLs, no-PK, invisible column) and restores it exactly', async () => {
     // Prepare
     const rt = await runtime();

@@ -125,7 +125,7 @@ describe('restore state machine', () => {
   it('restores from the documented console input (latest) and reports a validated restore', async () => {
     // Prepare: the example as an operator would paste it, pointed at this machine.
     const rt = await runtime();
-    await rt.backup({ engine: 'etcd', instance: 'etcd-main', config: { endpoints: [etcd.clientUrl] } });
+    await rt.backup({ engine: 'etcd', instance: 'main', config: { endpoints: [etcd.clientUrl] } });
     const example = JSON.parse(readFileSync(path.join(EXAMPLES, 'restore-input.json'), 'utf8'));
     const dataDir = path.join(await tempDir('console'), 'data');
     const input = { ...example, host: undefined, target: { ...example.target, dataDir, ...(await freeMemberUrls()) } };

@@ -52,3 +52,29 @@ describe('DBBACKUP_RESTORE_ROOTS', () => {
     expect(() => settingsFromEnv({ DBBACKUP_RESTORE_ROOTS: '/srv:scratch' })).toThrow("DBBACKUP_RESTORE_ROOTS: every root must be an absolute path (got 'scratch')");
   });
 });
+
+describe('forced restores over the network (DBBACKUP_RESTORE_SERVERS)', () => {
+  const overNetwork = (replacedServers: string[], servers: string[]): ForcedRestore => ({ engine: 'mysql', force: true, replacedPaths: [], replacedServers, roots: [], servers });
+
+  it('go only to a server the host names: host:port, host:* or a unix: socket', async () => {
+    await expect(assertForcedRestoreAllowed(overNetwork(['127.0.0.1:3307'], ['127.0.0.1:3307']))).resolves.toBeUndefined();
+    await expect(assertForcedRestoreAllowed(overNetwork(['Restore-DB:3306'], ['restore-db:*']))).resolves.toBeUndefined();
+    await expect(assertForcedRestoreAllowed(overNetwork(['unix:/run/mysqld/restore.sock'], ['unix:/run/mysqld/restore.sock']))).resolves.toBeUndefined();
+    for (const [server, allowed] of [['127.0.0.1:3306', '127.0.0.1:3307'], ['prod-db:3306', 'restore-db:*'], ['unix:/run/mysqld/mysqld.sock', 'unix:/run/mysqld/restore.sock']]) {
+      await expect(assertForcedRestoreAllowed(overNetwork([server], [allowed]))).rejects.toMatchObject({ code: 'RESTORE_ROOT_REFUSED' });
+    }
+  });
+
+  it('are refused on a host that names no servers, saying which setting to set', async () => {
+    await expect(assertForcedRestoreAllowed(overNetwork(['prod-db:3306'], []))).rejects.toThrow(
+      /^force would replace data on the server prod-db:3306, which is not a server this host allows, and it allows none; a forced restore replaces data only on the servers the host's own configuration names in DBBACKUP_RESTORE_SERVERS/,
+    );
+  });
+
+  it('read from the setting, which refuses what is not host:port, host:* or unix:/path', () => {
+    expect(settingsFromEnv({ DBBACKUP_RESTORE_SERVERS: ' restore-db:3306, 127.0.0.1:* ,unix:/run/r.sock' }).restoreServers).toEqual(['restore-db:3306', '127.0.0.1:*', 'unix:/run/r.sock']);
+    for (const bad of ['restore-db', 'restore-db:0', 'http://db:3306', 'unix:relative.sock']) {
+      expect(() => settingsFromEnv({ DBBACKUP_RESTORE_SERVERS: bad })).toThrow(/DBBACKUP_RESTORE_SERVERS: .* is not host:port, host:\* or unix:\/path\/to\/socket/);
+    }
+  });
+});

@@ -32,6 +32,37 @@ describe('CDK app', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'LastGoodBackupAgeHours', Threshold: 26 });
   });
 
+  it('is bound to no region the deployer did not name (the CDK CLI defaults CDK_DEFAULT_REGION to us-east-1)', () => {
+    // Prepare
+    const saved = { region: process.env.CDK_DEFAULT_REGION, account: process.env.CDK_DEFAULT_ACCOUNT };
+    Object.assign(process.env, { CDK_DEFAULT_REGION: 'us-east-1', CDK_DEFAULT_ACCOUNT: '123456789012' });
+    try {
+      // Act
+      const agnostic = buildApp({ skipBundling: true, appProps: { outdir } }).stack;
+      const named = buildApp({ skipBundling: true, appProps: { outdir, context: { region: 'eu-west-1' } } }).stack;
+
+      // Assess
+      expect(JSON.stringify(Template.fromStack(agnostic).toJSON())).not.toContain('us-east-1');
+      expect(agnostic.resolve(agnostic.region)).toEqual({ Ref: 'AWS::Region' });
+      expect(named.region).toBe('eu-west-1');
+    } finally {
+      for (const [key, value] of [['CDK_DEFAULT_REGION', saved.region], ['CDK_DEFAULT_ACCOUNT', saved.account]] as const) {
+        if (value === undefined) delete process.env[key]; else process.env[key] = value;
+      }
+    }
+  });
+
+  it("has console examples that name an instance of the instances file, on its host, with its secret", () => {
+    const read = (file: string) => JSON.parse(readFileSync(path.join(projectRoot, file), 'utf8'));
+    const { instances } = read('dbbackup.instances.json') as { instances: Array<{ name: string; engine: string; host: string; config: unknown }> };
+    for (const file of ['examples/console/backup-input.json', 'examples/console/restore-input.json']) {
+      const input = read(file) as { engine: string; instance: string; host: string; config?: unknown };
+      const instance = instances.find((i) => i.engine === input.engine && i.name === input.instance);
+      expect({ file, found: instance !== undefined, host: instance?.host }).toEqual({ file, found: true, host: input.host });
+      if (input.config) expect(input.config).toEqual(instance?.config);
+    }
+  });
+
   it('takes the instances file from the instancesFile context', () => {
     expect(() => buildApp({ skipBundling: true, appProps: { outdir, context: { instancesFile: 'no-such-instances.json' } } })).toThrow(
       /no-such-instances\.json is not a valid instances file/,
