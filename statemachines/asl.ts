@@ -41,11 +41,15 @@ export function listStates(definition: Pick<AslDefinition, 'States'>, within: re
   const entries: StateEntry[] = [];
   for (const [name, state] of Object.entries(definition.States)) {
     entries.push({ name, state, within });
-    const nested: Array<Pick<AslDefinition, 'States'>> = [
-      ...((state.Branches as Array<Pick<AslDefinition, 'States'>> | undefined) ?? []),
-      ...[state.ItemProcessor, state.Iterator].filter((x): x is Pick<AslDefinition, 'States'> => typeof x === 'object' && x !== null),
-    ];
-    for (const child of nested) entries.push(...listStates(child, [...within, name]));
+    for (const child of nestedDefinitions(state)) entries.push(...listStates(child, [...within, name]));
   }
   return entries;
+}
+
+/** The definitions nested in a state: a Parallel's branches, a Map's item processor (or Iterator). */
+export function nestedDefinitions(state: Record<string, unknown>): AslDefinition[] {
+  return [
+    ...((state.Branches as AslDefinition[] | undefined) ?? []),
+    ...[state.ItemProcessor, state.Iterator].filter((x): x is AslDefinition => typeof x === 'object' && x !== null),
+  ];
 }

@@ -30,8 +30,6 @@ import type { AgentResult } from '../agent/agent-steps';
 import { PermanentError, TransientError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { SSM_STDOUT_LIMIT, agentResultFromStdout, agentResultKey, asAgentResult, textTail } from './agent-result';
-
-export { SSM_STDOUT_LIMIT } from './agent-result';
 import { MAX_EXECUTION_TIMEOUT_SECONDS, agentStepParameters, parameterBytes } from './agent-document';
 import {
   HOST_ERROR_CODES, assertHostCommand, isPastDeadline, permanentFailure, submissionTimes,

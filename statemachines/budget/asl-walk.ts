@@ -3,7 +3,7 @@
  * attempts a state's Retry allows, how long a Task may take at worst, and which states form a loop.
  * Defaults are the Amazon States Language's own (MaxAttempts 3, IntervalSeconds 1, BackoffRate 2).
  */
-import type { AslDefinition } from '../asl';
+import { nestedDefinitions, type AslDefinition } from '../asl';
 import type { StateType } from '../history-events';
 
 /** One state of a definition. */
@@ -67,9 +67,7 @@ export function statesOnCycles(machine: Machine): Set<string> {
 
 /** The nested machines of a Parallel (its branches) or a Map (its item processor). */
 export function nestedMachines(state: AslState): Machine[] {
-  if (state.Type === 'Parallel') return (state.Branches as Machine[] | undefined) ?? [];
-  if (state.Type === 'Map') return [(state.ItemProcessor ?? state.Iterator) as Machine];
-  return [];
+  return nestedDefinitions(state);
 }
 
 function retriers(state: AslState): Retrier[] {
