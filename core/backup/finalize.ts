@@ -1,5 +1,7 @@
 /**
- * Backup step 5, finalize: writes manifest.json — last, built from the nodes' step results in the
+ * Backup step 5, finalize: removes the objects under the backup's `data/` that no node's artifact list
+ * names (what a snapshot or upload that died and was re-run left behind: the host steps may not
+ * delete, this one may), writes manifest.json — last, built from the nodes' step results in the
  * store (manifest-builder.ts) — then removes what only an incomplete backup needs (run records,
  * step results). Idempotent: an existing manifest for this backup is kept. Returns a summary of a
  * few hundred bytes whatever the backup's size: the full report is the manifest.
@@ -20,7 +22,10 @@ export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date =
     const key = manifestKey(state.prefix);
     const existing = (await readJson(deps.store, key)) as BackupManifest | undefined;
     const manifest = existing ?? (await buildManifest(state, deps, now));
-    if (!existing) await writeJson(deps.store, key, manifest);
+    if (!existing) {
+      await removeStrays(deps, state.prefix, manifest);
+      await writeJson(deps.store, key, manifest);
+    }
     await removeRunRecords(deps.store, state.prefix, state.nodes.map((n) => n.name));
     await removeStepResults(deps.store, state.prefix);
     deps.logger.info('backup complete', { backupId: state.backupId, engine: state.engine, bytes: manifest.bytes });
@@ -37,6 +42,16 @@ export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date =
       ...(state.resumeOutcome ? { resume: state.resumeOutcome } : {}),
     };
   });
+}
+
+/** Deletes every object under the backup's `data/` that the manifest does not list. */
+async function removeStrays(deps: StepDeps, prefix: string, manifest: BackupManifest): Promise<void> {
+  const listed = new Set(manifest.artifacts.map((artifact) => artifact.key));
+  const strays: string[] = [];
+  for await (const object of deps.store.list(`${prefix}/data/`)) if (!listed.has(object.key)) strays.push(object.key);
+  if (strays.length === 0) return;
+  await deps.store.delete(strays);
+  deps.logger.info('removed objects no artifact list names', { backupId: manifest.backupId, objects: strays.length, first: strays[0] });
 }
 
 /**

@@ -7,7 +7,6 @@
  */
 import type { DemoScenario } from '../demo/scenario';
 import type { HostRequirement } from '../host/host-requirements';
-import type { DriverKit } from './driver-kit';
 import type { DriverPlugin } from './types';
 
 /** The driver's row in the README's driver table (scripts/readme-drivers.ts renders it). */
@@ -34,11 +33,6 @@ export interface BuiltinDriver {
   unbundled: readonly string[];
   /** Its row in the README's driver table. */
   docs: DriverDocs;
-  /**
-   * Its kits for the driver contract suite, loaded only by the tests (they start test servers);
-   * absent until the driver joins the suite.
-   */
-  kits?: () => Promise<readonly DriverKit[]>;
 }
 
 /** The plugins of `drivers`, in their order. */

@@ -143,7 +143,7 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
     }),
     dir: staging,
     parallel: 2,
-    purpose: `restoring into ${datadir}`,
+    purpose: `restoring ${artifact.name} into ${datadir}`,
     signal: ctx.signal,
   });
   ctx.logger.info('mysql physical restore: extracted, verified and prepared', { bytes: artifact.size, ...copy });

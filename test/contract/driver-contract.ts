@@ -1,0 +1,322 @@
+/**
+ * The driver contract suite: what every built-in driver promises, proven the same way for each, through
+ * the synthesized state machines run in process, the real handlers, and the kit's real servers. A
+ * driver joins by exporting kits from `drivers/<engine>/kit.ts` (driver-kit.ts); the suite's cases:
+ *
+ * - round trip: backup → validate → upload → finalize → restore → validate restore, the restored data
+ *   equal to the source as the backup recorded it (the driver's validation, and the kit's own read);
+ * - crashes: a snapshot step whose host died after its work (half-written spool, stray objects)
+ *   succeeds when re-run and leaves no strays; so does a restore step that died before recording;
+ * - damage: one flipped byte in any artifact fails verify; in the first or last artifact it fails a
+ *   forced restore before the target is touched; a truncated or missing artifact and an edited
+ *   manifest are refused with errors naming them;
+ * - a non-empty target is refused without force;
+ * - an unreachable source is a retried TransientError, wrong credentials a PermanentError not retried,
+ *   an invalid config names the field: nothing marked complete, nothing left in the store;
+ * - prune keeps the newest verified backup;
+ * - every step's payload stays small whatever the data.
+ */
+import { readdir, stat, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import type { BackupManifest } from '../../core/catalog/manifest';
+import { prune } from '../../core/catalog/prune';
+import { verifyBackup } from '../../core/catalog/verification';
+import { ExecutionFailedError, type LocalExecution } from '../../statemachines/local/run-local';
+import { localWorkflows, type LocalWorkflows } from '../../statemachines/local/local-workflows';
+import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../harness/runtime';
+import { CrashingHostRunner, type Crash } from './crashing-host-runner';
+import type { DriverKit, KitJson, KitSource, KitTarget } from './driver-kit';
+
+/** The largest state a step may pass on, whatever the database's size: artifact data never travels in state. */
+export const STEP_PAYLOAD_BOUND_BYTES = 8 * 1024;
+
+/** Milliseconds between the state machine's retries in the suite (the shipped policy waits seconds). */
+const RETRY_INTERVAL_MS = 50;
+
+type Stored = { key: string; name: string; size: number; sha256: string };
+
+export function runDriverContract(kit: DriverKit): void {
+  let source: KitSource;
+  let rt: TestRuntime;
+  const targets: KitTarget[] = [];
+  /** The source's data when the shared backup was taken, and that backup. */
+  let recorded: unknown;
+  let backupId: string;
+  let manifest: BackupManifest;
+
+  const backupRequest = (instance: string, config: KitJson = source.config) => ({ engine: kit.engine, instance, config });
+  const target = async () => {
+    const made = await kit.scratchTarget();
+    targets.push(made);
+    return made;
+  };
+  const failure = (promise: Promise<unknown>) => promise.then(
+    () => { throw new Error('expected the execution to fail, but it succeeded'); },
+    (error: unknown) => {
+      if (!(error instanceof ExecutionFailedError)) throw error;
+      return error;
+    },
+  );
+  /** The workflows of `rt`'s store, with a host that dies once in `step`. */
+  const crashingWorkflows = (crash: Crash): { workflows: LocalWorkflows; runner: CrashingHostRunner } => {
+    const runner = new CrashingHostRunner(rt.deps, crash);
+    return { runner, workflows: localWorkflows(rt, { waitMs: 10, retryIntervalMs: RETRY_INTERVAL_MS, definitions: shippedDefinitions(), hostRunner: runner }) };
+  };
+  const readObject = async (key: string) => buffer(await rt.store.get(key));
+  /** Runs `act` with the object at `key` replaced by `damage(bytes)`, then puts the original back. */
+  const withDamaged = async <T>(key: string, damage: (bytes: Buffer) => Buffer | undefined, act: () => Promise<T>): Promise<T> => {
+    const original = await readObject(key);
+    const damaged = damage(Buffer.from(original));
+    if (damaged) await rt.store.put(key, damaged);
+    else await rt.store.delete([key]);
+    try {
+      return await act();
+    } finally {
+      await rt.store.put(key, original);
+    }
+  };
+  const flipByte = (at: (bytes: Buffer) => number) => (bytes: Buffer) => {
+    bytes[at(bytes)] ^= 0x01;
+    return bytes;
+  };
+  const expectSmallPayloads = (execution: Pick<LocalExecution, 'limits'>) => {
+    expect(execution.limits.largestPayload.bytes).toBeLessThan(STEP_PAYLOAD_BOUND_BYTES);
+  };
+  /** Keys in the store under the backup's prefix that hold data (not its manifest or records). */
+  const storedDataKeys = async (prefix: string) => {
+    const keys: string[] = [];
+    for await (const object of rt.store.list(`${prefix}/data/`)) keys.push(object.key);
+    return keys.sort();
+  };
+  const manifestKeys = (m: BackupManifest) => m.artifacts.map((a) => a.key).sort();
+
+  beforeAll(async () => {
+    source = await kit.startSource();
+    rt = await createTestRuntime({ env: source.env, workflows: { retryIntervalMs: RETRY_INTERVAL_MS } });
+    recorded = await source.read();
+    backupId = (await rt.backup(backupRequest('shared'))).backupId;
+    manifest = (await rt.catalog.get(backupId)).manifest;
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const made of targets) await made.stop().catch(() => undefined);
+    await source?.stop();
+    await rt?.dispose();
+  }, 120_000);
+
+  it('backs up and restores the data as the backup recorded it: the driver validates it, an independent read agrees, payloads stay small', async () => {
+    // Prepare
+    const before = await source.read();
+    const scratch = await target();
+
+    // Act
+    const backup = await rt.execute('backup', backupRequest('round-trip'));
+    await source.change();
+    const changed = await source.read();
+    const summary = (backup.output as { summary: { backupId: string; validation: { ok: boolean } } }).summary;
+    const restore = await rt.execute('restore', { backupId: summary.backupId, target: scratch.target });
+
+    // Assess
+    expect(changed).not.toEqual(before);
+    expect(summary.validation.ok).toBe(true);
+    const report = (restore.output as { report: { validation: { ok: boolean; checks: number; failed: number } } }).report;
+    expect(report.validation).toMatchObject({ ok: true, failed: 0 });
+    expect(report.validation.checks).toBeGreaterThan(0);
+    expect(await scratch.read()).toEqual(before);
+    expectSmallPayloads(backup);
+    expectSmallPayloads(restore);
+  }, 300_000);
+
+  it('re-runs a snapshot step whose host died after its work (half-written spool, stray objects) and leaves no strays', async () => {
+    // Prepare: the host dies after the snapshot, its spool cut in half and a partial object in the store.
+    const { workflows, runner } = crashingWorkflows({
+      step: 'backup-snapshot',
+      afterWork: async (output) => {
+        const state = output as { prefix: string; node: { name: string }; spoolDir: string };
+        await halveFiles(state.spoolDir);
+        await rt.store.put(`${state.prefix}/data/${state.node.name}/partial-upload.part`, Buffer.alloc(1000, 1));
+      },
+    });
+
+    // Act
+    const execution = await workflows.execute('backup', backupRequest('snapshot-crash'));
+
+    // Assess
+    expect(runner.crashes).toBe(1);
+    expect(execution.retries.Snapshot).toBeGreaterThanOrEqual(1);
+    const summary = (execution.output as { summary: { backupId: string } }).summary;
+    const entry = await rt.catalog.get(summary.backupId);
+    expect(entry.manifest.validation.ok).toBe(true);
+    expect(await storedDataKeys(entry.prefix)).toEqual(manifestKeys(entry.manifest));
+    expect((await verifyBackup(rt.store, entry.prefix, entry.manifest)).ok).toBe(true);
+    expect(await readdir(path.join(rt.spoolRoot, 'backup'))).toEqual([]);
+  }, 300_000);
+
+  it('re-runs a restore step whose host died after applying, as it recorded its result', async () => {
+    // Prepare
+    const scratch = await target();
+    const { workflows, runner } = crashingWorkflows({ step: 'restore-apply', beforeWriting: (key) => key.endsWith('/result.json') });
+
+    // Act
+    const execution = await workflows.execute('restore', { backupId, target: scratch.target });
+
+    // Assess
+    expect(runner.crashes).toBe(1);
+    expect(execution.retries.Restore).toBeGreaterThanOrEqual(1);
+    expect((execution.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
+    expect(await scratch.read()).toEqual(recorded);
+  }, 300_000);
+
+  describe('damaged artifacts', () => {
+    let occupied: KitTarget;
+    let occupiedData: unknown;
+    const forcedRestore = () => rt.execute('restore', { backupId, target: occupied.forced, force: true });
+
+    beforeAll(async () => {
+      // A target holding data a forced restore would replace: what a failed one must leave alone.
+      occupied = await target();
+      await rt.restore({ backupId, target: occupied.target });
+      await source.change();
+      const changedId = (await rt.backup(backupRequest('shared'))).backupId;
+      await rt.restore({ backupId: changedId, target: occupied.forced, force: true });
+      occupiedData = await occupied.read();
+      expect(occupiedData).not.toEqual(recorded);
+    }, 300_000);
+
+    it('fails verify on one flipped byte in any artifact, naming it', async () => {
+      const { prefix } = await rt.catalog.get(backupId);
+      for (const artifact of manifest.artifacts as Stored[]) {
+        const record = await withDamaged(artifact.key, flipByte((b) => Math.floor(b.length / 2)), () => verifyBackup(rt.store, prefix, manifest));
+        expect(record.ok).toBe(false);
+        expect(record.artifacts.filter((a) => !a.ok).map((a) => a.name)).toEqual([artifact.name]);
+      }
+      expect((await verifyBackup(rt.store, prefix, manifest)).ok).toBe(true);
+    }, 300_000);
+
+    it.each([
+      ['first', (artifacts: Stored[]) => artifacts[0], () => 0],
+      ['last', (artifacts: Stored[]) => artifacts[artifacts.length - 1], (bytes: Buffer) => bytes.length - 1],
+    ])('fails a forced restore on a flipped byte in the %s artifact before the target is touched', async (_which, pick, at) => {
+      // Act
+      const artifact = pick(manifest.artifacts as Stored[]);
+      const error = await withDamaged(artifact.key, flipByte(at), () => failure(forcedRestore()));
+
+      // Assess
+      expect(error.errorName).toBe('PermanentError');
+      expect(error.causeText).toMatch(/sha256|checksum|corrupt/i);
+      expect(error.causeText).toContain(artifact.name.split('/').pop());
+      expect(error.execution.path).toContain('Cleanup after failure');
+      expect(await occupied.read()).toEqual(occupiedData);
+    }, 300_000);
+
+    it('refuses a truncated artifact, a missing artifact and an edited manifest with errors naming them', async () => {
+      const { prefix } = await rt.catalog.get(backupId);
+      const artifact = (manifest.artifacts as Stored[]).at(-1)!;
+      const manifestKey = `${prefix}/manifest.json`;
+
+      const truncated = await withDamaged(artifact.key, (b) => b.subarray(0, b.length - 1), () => failure(forcedRestore()));
+      const missing = await withDamaged(artifact.key, () => undefined, () => failure(forcedRestore()));
+      const editedSha = await withDamaged(manifestKey, (bytes) => {
+        const edited = JSON.parse(bytes.toString('utf8')) as BackupManifest;
+        (edited.artifacts[0] as Stored).sha256 = 'f'.repeat(64);
+        return Buffer.from(JSON.stringify(edited));
+      }, () => failure(forcedRestore()));
+      const editedFormat = await withDamaged(manifestKey, (bytes) => Buffer.from(JSON.stringify({ ...JSON.parse(bytes.toString('utf8')), formatVersion: 99 })), () => failure(forcedRestore()));
+
+      expect(truncated.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is ${artifact.size - 1} bytes, expected ${artifact.size}`));
+      expect(missing.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is missing`));
+      expect(editedSha.causeText).toMatch(/sha256|checksum/i);
+      expect(editedSha.causeText).toContain((manifest.artifacts[0] as Stored).name.split('/').pop());
+      expect(editedFormat.causeText).toMatch(/formatVersion|format version/i);
+      for (const error of [truncated, missing, editedSha, editedFormat]) expect(error.errorName).toBe('PermanentError');
+      expect(await occupied.read()).toEqual(occupiedData);
+    }, 300_000);
+
+    it('refuses a non-empty target without force and leaves its data', async () => {
+      const error = await failure(rt.execute('restore', { backupId, target: occupied.forced }));
+
+      expect(error.causeText).toMatch(/^TARGET_NOT_EMPTY: /);
+      expect(error.execution.path).not.toContain('Restore');
+      expect(await occupied.read()).toEqual(occupiedData);
+    }, 300_000);
+
+    it('restores over the same target with force once the backup is intact (what the cases above refused)', async () => {
+      const execution = await forcedRestore();
+
+      expect((execution.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
+      expect(await occupied.read()).toEqual(recorded);
+    }, 300_000);
+  });
+
+  describe('a source that fails', () => {
+    const nothingStored = async (instance: string) => {
+      expect(await rt.catalog.list({ engine: kit.engine, instance, includeIncomplete: true })).toEqual([]);
+      const left: string[] = [];
+      for await (const object of rt.store.list(`${kit.engine}/${instance}/`)) left.push(object.key);
+      expect(left).toEqual([]);
+    };
+
+    it('is a TransientError, retried, when unreachable: nothing is marked complete or left behind', async () => {
+      const error = await failure(rt.execute('backup', backupRequest('unreachable', await source.unreachable())));
+
+      expect(error.errorName).toBe('TransientError');
+      expect(Object.values(error.execution.retries).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      expect(error.execution.path).toContain('Cleanup after failure');
+      await nothingStored('unreachable');
+    }, 300_000);
+
+    it('is a PermanentError, not retried, with wrong credentials: nothing is marked complete or left behind', async () => {
+      const error = await failure(rt.execute('backup', backupRequest('wrong-credentials', await source.wrongCredentials())));
+
+      expect(error.errorName).toBe('PermanentError');
+      expect(error.causeText).toMatch(/^AUTH_FAILED: /);
+      expect(Object.values(error.execution.retries).reduce((a, b) => a + b, 0)).toBe(0);
+      await nothingStored('wrong-credentials');
+    }, 300_000);
+
+    it('names the bad field of an invalid config, before any host step', async () => {
+      const { config, field } = source.invalid();
+
+      const error = await failure(rt.execute('backup', backupRequest('invalid', config)));
+
+      expect(error.errorName).toBe('PermanentError');
+      expect(error.causeText).toMatch(/^INVALID_CONFIG: /);
+      expect(error.causeText).toContain(field);
+      expect(error.execution.path).not.toContain('Snapshot');
+      await nothingStored('invalid');
+    }, 300_000);
+  });
+
+  it('never prunes the newest verified backup, whatever the rules say', async () => {
+    // Prepare: an older verified backup, then two newer ones whose re-verification failed.
+    const instance = 'retention';
+    const [verified, middle, newest] = [await rt.backup(backupRequest(instance)), await rt.backup(backupRequest(instance)), await rt.backup(backupRequest(instance))];
+    for (const { backupId: id } of [middle, newest]) {
+      const entry = await rt.catalog.get(id);
+      const record = await withDamaged(entry.manifest.artifacts[0].key, flipByte(() => 0), () => verifyBackup(rt.store, entry.prefix, entry.manifest));
+      expect(record.ok).toBe(false);
+    }
+
+    // Act
+    const decisions = await prune(rt.catalog, rt.store, { engine: kit.engine, instance, keepLast: 1, apply: true });
+
+    // Assess
+    expect(decisions.filter((d) => d.action === 'delete').map((d) => d.entry.backupId)).toEqual([middle.backupId]);
+    expect(decisions.find((d) => d.entry.backupId === verified.backupId)).toMatchObject({ action: 'keep', reason: 'newest verified backup' });
+    expect((await rt.catalog.list({ engine: kit.engine, instance })).map((e) => e.backupId)).toEqual([newest.backupId, verified.backupId]);
+  }, 300_000);
+}
+
+/** Cuts every file under `dir` to half its size, as a process killed while writing leaves them. */
+async function halveFiles(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    await truncate(file, Math.floor((await stat(file)).size / 2));
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
