@@ -10,9 +10,9 @@ import * as backupUpload from './backup/upload';
 import * as backupFinalize from './backup/finalize';
 import * as backupCleanup from './backup/cleanup';
 import * as restoreFetchManifest from './restore/fetch-manifest';
-import * as restorePrepareTarget from './restore/prepare-target';
-import * as restoreRestore from './restore/restore';
-import * as restoreValidate from './restore/validate-restore';
+import * as restorePrepare from './restore/prepare';
+import * as restoreApply from './restore/apply';
+import * as restoreValidate from './restore/validate';
 import * as restoreReport from './restore/report';
 import * as restoreCleanup from './restore/cleanup';
 import * as maintenancePrune from './maintenance/prune';
@@ -27,9 +27,9 @@ export const HANDLERS: Record<string, HandlerFactory> = {
   'backup/finalize': backupFinalize.createHandler,
   'backup/cleanup': backupCleanup.createHandler,
   'restore/fetch-manifest': restoreFetchManifest.createHandler,
-  'restore/prepare-target': restorePrepareTarget.createHandler,
-  'restore/restore': restoreRestore.createHandler,
-  'restore/validate-restore': restoreValidate.createHandler,
+  'restore/prepare': restorePrepare.createHandler,
+  'restore/apply': restoreApply.createHandler,
+  'restore/validate': restoreValidate.createHandler,
   'restore/report': restoreReport.createHandler,
   'restore/cleanup': restoreCleanup.createHandler,
   'maintenance/prune': maintenancePrune.createHandler,

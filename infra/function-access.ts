@@ -9,7 +9,7 @@
  * | backup/cleanup | read+write (discards a failed backup) | yes | – |
  * | backup/finalize | read+write (writes manifest.json) | – | – |
  * | restore/fetch-manifest | read | – | yes (checks the target config) |
- * | restore/prepare-target, restore/restore, restore/validate-restore | read | yes | – (the agent on the host resolves them) |
+ * | restore/prepare, restore/apply, restore/validate | read | yes | – (the agent on the host resolves them) |
  * | restore/report | read | – | – |
  * | restore/cleanup | read | yes | – (idem; it writes the failure record under state/) |
  * | maintenance/prune | read+delete (the instance's expired backups) | – | – |
@@ -39,9 +39,9 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
   'backup/finalize': { backups: 'readWrite', hostRunner: false, secrets: false },
   'backup/cleanup': { backups: 'readWrite', hostRunner: true, secrets: false },
   'restore/fetch-manifest': { backups: 'read', hostRunner: false, secrets: true },
-  'restore/prepare-target': { backups: 'read', hostRunner: true, secrets: false },
-  'restore/restore': { backups: 'read', hostRunner: true, secrets: false },
-  'restore/validate-restore': { backups: 'read', hostRunner: true, secrets: false },
+  'restore/prepare': { backups: 'read', hostRunner: true, secrets: false },
+  'restore/apply': { backups: 'read', hostRunner: true, secrets: false },
+  'restore/validate': { backups: 'read', hostRunner: true, secrets: false },
   'restore/report': { backups: 'read', hostRunner: false, secrets: false },
   'restore/cleanup': { backups: 'read', hostRunner: true, secrets: false },
   'maintenance/prune': { backups: 'readDelete', hostRunner: false, secrets: false },

@@ -12,7 +12,7 @@ import path from 'node:path';
 export const BACKUP_HANDLERS = ['prepare', 'snapshot', 'validate', 'upload', 'finalize', 'cleanup'] as const;
 
 /** Restore handlers, in the order a restore runs them (cleanup only after a failure). */
-export const RESTORE_HANDLERS = ['fetch-manifest', 'prepare-target', 'restore', 'validate-restore', 'report', 'cleanup'] as const;
+export const RESTORE_HANDLERS = ['fetch-manifest', 'prepare', 'apply', 'validate', 'report', 'cleanup'] as const;
 
 /** Handlers no state machine runs: EventBridge rules start them (infra/prune-schedules.ts). */
 export const MAINTENANCE_HANDLERS = ['prune'] as const;
@@ -20,7 +20,7 @@ export const MAINTENANCE_HANDLERS = ['prune'] as const;
 /** A backup handler file name, e.g. `snapshot`. */
 export type BackupHandler = (typeof BACKUP_HANDLERS)[number];
 
-/** A restore handler file name, e.g. `prepare-target`. */
+/** A restore handler file name, e.g. `prepare`. */
 export type RestoreHandler = (typeof RESTORE_HANDLERS)[number];
 
 /** A maintenance handler file name, e.g. `prune`. */

@@ -46,14 +46,14 @@ export interface HostStepProps {
   readonly taskTimeout?: Duration;
 }
 
-/** `prepare-target` → `Prepare target`. */
+/** `fetch-manifest` → `Fetch manifest`. */
 export function stepTitle(step: string): string {
   const words = step.replace(/[-_]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /**
- * Builds the host step's Parallel state, named after the step (`Snapshot`, `Prepare target`).
+ * Builds the host step's Parallel state, named after the step (`Snapshot`, `Apply`).
  * Its output is the handler's final state (the branch output unwrapped). Add the caller's Catch to it.
  */
 export function hostStep(scope: Construct, props: HostStepProps): sfn.Parallel {

@@ -1,7 +1,7 @@
 /**
  * The restore state machine:
  *
- *     Fetch manifest → Prepare target → Restore → Validate restore → Report → Restore succeeded
+ *     Fetch manifest → Prepare → Apply → Validate → Report → Restore succeeded
  *          └──────────────── Catch States.ALL ($.error) ────────────────┘
  *                                   ↓
  *     Cleanup after failure (on the target host: stop what the restore started, remove the download
@@ -72,9 +72,9 @@ export class RestoreStateMachine extends Construct {
     cleanupAfterFailure.next(failed);
     const steps = [
       task('Fetch manifest', 'fetch-manifest', '$', budget.firstStepInput()),
-      host('prepare-target'),
-      host('restore'),
-      host('validate-restore'),
+      host('prepare'),
+      host('apply'),
+      host('validate'),
       task('Report', 'report', '$.report'),
     ];
     for (const step of steps) step.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
@@ -84,7 +84,7 @@ export class RestoreStateMachine extends Construct {
     for (const step of rest) chain = chain.next(step);
     const definition = chain.next(sfn.Succeed.jsonPath(this, 'Restore succeeded'));
     ({ stateMachine: this.stateMachine, budget: this.budget } = createStateMachine(
-      this, definition, 'dbbackup restore: fetch manifest, prepare target, restore, validate, report; after a failure, cleanup', props, { budget, mapItems: 1 },
+      this, definition, 'dbbackup restore: fetch manifest, prepare, apply, validate, report; after a failure, cleanup', props, { budget, mapItems: 1 },
     ));
   }
 }

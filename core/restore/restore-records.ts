@@ -2,9 +2,9 @@
  * Where a restore's steps keep their results in the store (the state between steps carries only
  * keys and counts, core/steps/step-records.ts):
  *
- *     state/restores/<engine>/<instance>/<restoreId>/prepared.json     the prepared target (prepare target)
- *     state/restores/<engine>/<instance>/<restoreId>/result.json       the restore result (restore)
- *     state/restores/<engine>/<instance>/<restoreId>/validation.json   the validation report (validate restore)
+ *     state/restores/<engine>/<instance>/<restoreId>/prepared.json     the prepared target (prepare)
+ *     state/restores/<engine>/<instance>/<restoreId>/result.json       the restore result (apply)
+ *     state/restores/<engine>/<instance>/<restoreId>/validation.json   the validation report (validate)
  *     state/restores/<engine>/<instance>/<restoreId>/report.json       the full report (report; also written when validation failed)
  *     state/restores/<engine>/<instance>/<restoreId>/failure.json      a failed restore: the error, what the target holds, what was stopped
  *

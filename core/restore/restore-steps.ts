@@ -1,6 +1,6 @@
 /**
- * The restore, one stateless step at a time: fetch + verify manifest → prepare target → restore →
- * validate restore → report. Same conventions as the backup steps: what grows with the database
+ * The restore, one stateless step at a time: fetch + verify manifest → prepare → apply →
+ * validate → report. Same conventions as the backup steps: what grows with the database
  * goes to the store (restore-records.ts), the state carries its key.
  */
 import { PermanentError } from '../errors';

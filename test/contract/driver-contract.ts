@@ -3,7 +3,7 @@
  * the synthesized state machines run in process, the real handlers, and the kit's real servers. A
  * driver joins by exporting kits from `drivers/<engine>/kit.ts` (driver-kit.ts); the suite's cases:
  *
- * - round trip: backup → validate → upload → finalize → restore → validate restore, the restored data
+ * - round trip: backup → validate → upload → finalize, then the restore's fetch manifest → prepare → apply → validate → report, the restored data
  *   equal to the source as the backup recorded it (the driver's validation, and the kit's own read);
  * - crashes: a snapshot step whose host died after its work (half-written spool, stray objects)
  *   succeeds when re-run and leaves no strays; so does a restore step that died before recording;
@@ -163,7 +163,7 @@ export function runDriverContract(kit: DriverKit): void {
 
     // Assess
     expect(runner.crashes).toBe(1);
-    expect(execution.retries.Restore).toBeGreaterThanOrEqual(1);
+    expect(execution.retries.Apply).toBeGreaterThanOrEqual(1);
     expect((execution.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
     expect(await scratch.read()).toEqual(recorded);
   }, 300_000);
@@ -237,7 +237,7 @@ export function runDriverContract(kit: DriverKit): void {
       const error = await failure(rt.execute('restore', { backupId, target: occupied.forced }));
 
       expect(error.causeText).toMatch(/^TARGET_NOT_EMPTY: /);
-      expect(error.execution.path).not.toContain('Restore');
+      expect(error.execution.path).not.toContain('Apply');
       expect(await occupied.read()).toEqual(occupiedData);
     }, 300_000);
 

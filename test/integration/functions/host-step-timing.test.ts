@@ -4,7 +4,7 @@
  * goes to its cleanup in time), and the state machine waits longer between polls the longer the
  * step has been running.
  */
-import { createHandler as restoreHandler } from '../../../functions/restore/restore';
+import { createHandler as restoreHandler } from '../../../functions/restore/apply';
 import { MIN_HOST_STEP_SECONDS, deadlineOf, splitRunInput } from '../../../core/steps/run-deadline';
 import { localContext } from '../../../statemachines/local/run-local';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';

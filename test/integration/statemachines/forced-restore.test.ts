@@ -54,7 +54,7 @@ describe('a forced restore', () => {
     // Assess
     expect(error).toBeInstanceOf(ExecutionFailedError);
     expect(error.causeText).toMatch(new RegExp(`^RESTORE_ROOT_REFUSED: force would replace ${dataDir}, which is not inside the restore roots this host allows \\(${roots}\\).*DBBACKUP_RESTORE_ROOTS`));
-    expect(error.execution.path).not.toContain('Restore');
+    expect(error.execution.path).not.toContain('Apply');
     expect(await readFile(path.join(dataDir, 'precious'), 'utf8')).toBe('old data');
   });
 
@@ -84,7 +84,7 @@ describe('a forced restore', () => {
 
     // Assess
     expect(refused.causeText).toMatch(new RegExp(`^SERVER_NOT_STARTED_BY_RESTORE: the etcd member of ${running.dataDir} is running \\(pid ${running.pid}\\) and this restore did not start it; .*"stopRunningServer": true`));
-    expect(refused.execution.path).not.toContain('Restore');
+    expect(refused.execution.path).not.toContain('Apply');
     expect(stillRunning).toBe(true);
     expect(allowed.report.validation.ok).toBe(true);
     expect(isAlive(running.pid)).toBe(false);

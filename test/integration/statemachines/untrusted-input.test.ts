@@ -46,7 +46,7 @@ describe('restore console input', () => {
     // Assess
     expect(error.errorName).toBe('PermanentError');
     expect(error.causeText).toMatch(/^INVALID_INPUT: invalid restore request: target\.name: a \{ "\$secret": \.\.\. \} reference is accepted only in a field that holds a secret/);
-    expect(error.execution.path).not.toContain('Prepare target');
+    expect(error.execution.path).not.toContain('Prepare');
     expect(JSON.stringify({ cause: error.causeText, execution: error.execution })).not.toContain(LEAKABLE);
   });
 
@@ -57,7 +57,7 @@ describe('restore console input', () => {
     // Assess
     expect(error.causeText).toMatch(/^INVALID_INPUT: invalid restore request: target\.password: must be a \{ "\$secret": "<scheme>:<ref>" \} reference/);
     expect(error.causeText).not.toContain('hunter2');
-    expect(error.execution.path).not.toContain('Prepare target');
+    expect(error.execution.path).not.toContain('Prepare');
   });
 
   it('refuses an env: or file: reference in AWS at the first step, naming the field, without reading it', async () => {
@@ -70,7 +70,7 @@ describe('restore console input', () => {
 
       // Assess
       expect(error.causeText).toMatch(/^SECRET_REF_REFUSED: password: secret reference 'env:ROOT_PW' is refused: here only ssm: and secretsmanager: references are resolved/);
-      expect(error.execution.path).not.toContain('Prepare target');
+      expect(error.execution.path).not.toContain('Prepare');
       expect(error.causeText).not.toContain(LEAKABLE);
     } finally {
       await aws.dispose();

@@ -249,7 +249,7 @@ describe('least privilege', () => {
     expect(can('maintenance/prune', 's3:DeleteObject', backups)).toBe(true);
     expect(can('maintenance/prune', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/fetch-manifest', 's3:PutObject', backups)).toBe(false);
-    expect(can('restore/restore', 's3:PutObject', backups)).toBe(false);
+    expect(can('restore/apply', 's3:PutObject', backups)).toBe(false);
     expect(can('backup/finalize', 'ssm:SendCommand')).toBe(false);
     expect(can('backup/snapshot', 'ssm:SendCommand')).toBe(true);
     expect(can('restore/report', 'ssm:GetParameter')).toBe(false);

@@ -156,9 +156,9 @@ describe('synthesized backup definition, executed', () => {
 describe('synthesized restore definition, executed', () => {
   const restoreHandlers = (): Partial<Record<HandlerId, Handler>> => ({
     'restore/fetch-manifest': (input) => ({ ...input.request, backup: { backupId: 'b-1' } }),
-    'restore/prepare-target': hostStep(1, (input) => ({ ...input, prepared: true })),
-    'restore/restore': hostStep(3, (input) => ({ ...input, restored: true })),
-    'restore/validate-restore': hostStep(1, (input) => ({ ...input, validation: { ok: true } })),
+    'restore/prepare': hostStep(1, (input) => ({ ...input, prepared: true })),
+    'restore/apply': hostStep(3, (input) => ({ ...input, restored: true })),
+    'restore/validate': hostStep(1, (input) => ({ ...input, validation: { ok: true } })),
     'restore/report': (input) => ({ restoredFrom: input.backup.backupId, ok: input.validation.ok }),
     'restore/cleanup': (input) => ({ target: 'untouched', cause: `${input.error.Cause} — target untouched: not written to` }),
   });
@@ -171,18 +171,18 @@ describe('synthesized restore definition, executed', () => {
 
   it('fails, through the cleanup, with the original error and a cause that says what the target holds', async () => {
     const handlers = restoreHandlers();
-    handlers['restore/prepare-target'] = () => {
+    handlers['restore/prepare'] = () => {
       throw named('PermanentError', 'target data dir is not empty (use force)');
     };
     const { calls, error } = await run(restore, { backupId: 'latest', target: {} }, handlers);
-    expect(calls).not.toContain('Submit restore');
+    expect(calls).not.toContain('Submit apply');
     expect(calls).toContain('Cleanup after failure');
     expect(error).toMatchObject({ name: 'PermanentError', message: 'target data dir is not empty (use force) — target untouched: not written to' });
   });
 
   it('fails with the original error, and says the target is unknown, when the cleanup fails too', async () => {
     const handlers = restoreHandlers();
-    handlers['restore/restore'] = () => {
+    handlers['restore/apply'] = () => {
       throw named('PermanentError', 'CHECKSUM_MISMATCH: snapshot.db');
     };
     handlers['restore/cleanup'] = () => {

@@ -108,17 +108,17 @@ describe('backup state machine', () => {
 });
 
 describe('restore state machine', () => {
-  it('runs Fetch manifest → Prepare target → Restore → Validate restore → Report, any failure → cleanup → Fail with the original error', () => {
+  it('runs Fetch manifest → Prepare → Apply → Validate → Report, any failure → cleanup → Fail with the original error', () => {
     const r = defaults.restore.States;
     expect(defaults.restore.StartAt).toBe('Fetch manifest');
-    expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Prepare target' });
+    expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Prepare' });
     expect(r['Fetch manifest']).not.toHaveProperty('ResultPath');
-    expect(r['Prepare target']).toMatchObject({ Type: 'Parallel', Next: 'Restore' });
-    expect(r.Restore).toMatchObject({ Type: 'Parallel', Next: 'Validate restore' });
-    expect(r['Validate restore']).toMatchObject({ Type: 'Parallel', Next: 'Report' });
+    expect(r['Prepare']).toMatchObject({ Type: 'Parallel', Next: 'Apply' });
+    expect(r.Apply).toMatchObject({ Type: 'Parallel', Next: 'Validate' });
+    expect(r['Validate']).toMatchObject({ Type: 'Parallel', Next: 'Report' });
     expect(r.Report).toMatchObject({ Type: 'Task', Comment: 'handler:restore/report', ResultPath: '$.report', Next: 'Restore succeeded' });
     expect(r['Restore succeeded']).toEqual({ Type: 'Succeed' });
-    for (const name of ['Fetch manifest', 'Prepare target', 'Restore', 'Validate restore', 'Report']) {
+    for (const name of ['Fetch manifest', 'Prepare', 'Apply', 'Validate', 'Report']) {
       expect(r[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup after failure' }]);
     }
     // The cleanup's cause (original message + the target's state) is the Fail's Cause; the error name is the original's.
@@ -134,7 +134,7 @@ describe('restore state machine', () => {
 
 describe.each([
   ['backup', defaults.backup, ['snapshot', 'validate', 'upload']],
-  ['restore', defaults.restore, ['prepare-target', 'restore', 'validate-restore']],
+  ['restore', defaults.restore, ['prepare', 'apply', 'validate']],
 ] as const)('%s host steps', (machine, definition, steps) => {
   const all = states(definition);
 
@@ -211,7 +211,7 @@ describe('retry policy', () => {
 
   it("counts Lambda's client-side execution timeout among the Lambda service errors retried", () => {
     expect(LAMBDA_SERVICE_ERRORS).toEqual(expect.arrayContaining(['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException']));
-    expect(retriers(tasks.find(([name]) => name === 'Poll restore')![1]).flatMap((r) => r.ErrorEquals)).toContain('Lambda.ClientExecutionTimeoutException');
+    expect(retriers(tasks.find(([name]) => name === 'Poll apply')![1]).flatMap((r) => r.ErrorEquals)).toContain('Lambda.ClientExecutionTimeoutException');
   });
 
   it('retries only Lambda service errors on Submit/Poll, and TransientError on the host step Parallel (a fresh submit)', () => {
