@@ -128,6 +128,7 @@ export async function snapshotNode(input: unknown, deps: StepDeps): Promise<Node
       return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, await resumedSnapshot(state, deps, ctx.spoolDir)) };
     }
     const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, state.instance, ctx.config), () => driver.createSnapshot(ctx));
+    deps.registry.checkRecord(state.engine, snapshot, `the snapshot of ${state.engine}/${state.instance} node ${state.node.name}`, 'INVALID_SNAPSHOT_RECORD');
     deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });
     await recordSnapshot(state, deps, snapshot, ctx.config);
     return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, snapshot) };

@@ -46,11 +46,34 @@ export type BackupManifest = z.infer<typeof manifestSchema>;
 
 /** Parses a manifest read from the store; a malformed one is a PermanentError naming its key. */
 export function parseManifest(value: unknown, key: string): BackupManifest {
+  const version = (value as { formatVersion?: unknown } | null)?.formatVersion;
+  if (version !== MANIFEST_FORMAT_VERSION && typeof version === 'number') {
+    throw new PermanentError(
+      `manifest ${key} has format version ${version}; this dbbackup reads format version ${MANIFEST_FORMAT_VERSION}${version > MANIFEST_FORMAT_VERSION ? ' (a newer dbbackup wrote it: upgrade to read it)' : ''}`,
+      { code: 'UNSUPPORTED_MANIFEST_VERSION' },
+    );
+  }
   const parsed = manifestSchema.safeParse(value);
   if (!parsed.success) {
     throw new PermanentError(`manifest ${key} is malformed: ${formatIssues(parsed.error)}`, { code: 'INVALID_MANIFEST' });
   }
   return parsed.data;
+}
+
+/** One node's record in a manifest: a one-node backup's consistency and facts as they are, a multi-node one's per node (`nodes.<name>`). */
+export interface NodeRecord {
+  /** Absent for a one-node backup. */
+  node?: string;
+  consistency: Record<string, unknown>;
+  facts: Record<string, unknown>;
+}
+
+/** Every node's record in `manifest` (see {@link NodeRecord}). */
+export function nodeRecords(manifest: Pick<BackupManifest, 'consistency' | 'facts'>): NodeRecord[] {
+  const consistencies = (manifest.consistency as { nodes?: unknown }).nodes;
+  if (!consistencies || typeof consistencies !== 'object') return [{ consistency: manifest.consistency, facts: manifest.facts }];
+  const facts = ((manifest.facts as { nodes?: unknown }).nodes ?? {}) as Record<string, Record<string, unknown>>;
+  return Object.entries(consistencies as Record<string, Record<string, unknown>>).map(([node, consistency]) => ({ node, consistency, facts: facts[node] ?? {} }));
 }
 
 /** A digest of a manifest's content, so a record made for one manifest is not taken for another's. */

@@ -11,7 +11,7 @@ import { DRIVER_API_VERSION } from './types';
 import type { BackupDriver, Capability, DriverManifest, DriverPlugin, RestoreDriver, SchemaLike } from './types';
 
 const CAPABILITIES = [
-  'backup', 'restore', 'host-local', 'consistency-point', 'multi-node', 'incremental', 'point-in-time',
+  'backup', 'restore', 'consistency-point', 'multi-node', 'point-in-time',
 ] as const satisfies readonly Capability[];
 
 /** Semantic version 2.0.0 (https://semver.org), pre-release and build metadata included. */
@@ -32,6 +32,7 @@ const manifestSchema = z.object({
   description: z.string().optional(),
   configSchema: schemaLike,
   restoreTargetSchema: schemaLike,
+  recordSchemas: z.object({ consistency: schemaLike, facts: schemaLike }).optional(),
 });
 
 const pluginSchema = z.object({
@@ -43,7 +44,9 @@ const pluginSchema = z.object({
   .refine((p) => !p.manifest.capabilities.includes('backup') || p.backup !== undefined,
     { message: "declares the 'backup' capability but exports no backup driver", path: ['backup'] })
   .refine((p) => !p.manifest.capabilities.includes('restore') || p.restore !== undefined,
-    { message: "declares the 'restore' capability but exports no restore driver", path: ['restore'] });
+    { message: "declares the 'restore' capability but exports no restore driver", path: ['restore'] })
+  .refine((p) => p.manifest.capabilities.includes('multi-node') === (p.backup?.listNodes !== undefined),
+    { message: "declares the 'multi-node' capability if and only if its backup driver lists nodes (listNodes)", path: ['backup', 'listNodes'] });
 
 /** What {@link DriverRegistry.list} reports about each engine; plain JSON for the CLI. */
 export interface DriverInfo {
@@ -162,6 +165,24 @@ export class DriverRegistry {
       throw new PermanentError(`invalid config for engine '${engine}': ${formatIssues(result.error, 'config')}`, { code: 'INVALID_CONFIG', engine });
     }
     return result.data as C;
+  }
+
+  /**
+   * Checks what a node recorded — its consistency point and facts — against the driver's record
+   * schemas, and that a driver with the `consistency-point` capability recorded one. `what` names
+   * the record in the error (e.g. `snapshot of node default`, `manifest backups/…/manifest.json`).
+   * @throws PermanentError with `code`, naming the field.
+   */
+  checkRecord(engine: string, record: { consistency: unknown; facts: unknown }, what: string, code: string): void {
+    const { manifest } = this.get(engine);
+    const fail = (why: string) => new PermanentError(`${what} does not hold what the ${engine} driver records: ${why}`, { code, engine });
+    if (manifest.capabilities.includes('consistency-point') && Object.keys(record.consistency ?? {}).length === 0) {
+      throw fail('no consistency point');
+    }
+    for (const part of ['consistency', 'facts'] as const) {
+      const result = manifest.recordSchemas?.[part].safeParse(record[part]);
+      if (result && !result.success) throw fail(formatIssues(result.error, part));
+    }
   }
 
   /**

@@ -22,12 +22,10 @@ export interface SchemaLike<T> {
 export type Capability =
   | 'backup'
   | 'restore'
-  /** Steps must run on the database host (via the host runner), not just anywhere with network access. */
-  | 'host-local'
-  /** Records a consistency point (revision, binlog position, zxid...). */
+  /** Records a consistency point (revision, binlog position, zxid...): a snapshot without one is refused. */
   | 'consistency-point'
+  /** Lists the nodes a backup takes (`BackupDriver.listNodes`); without it a backup has one node. */
   | 'multi-node'
-  | 'incremental'
   | 'point-in-time';
 
 export interface DriverManifest {
@@ -43,6 +41,19 @@ export interface DriverManifest {
   configSchema: SchemaLike<unknown>;
   /** Validates a restore target description. */
   restoreTargetSchema: SchemaLike<unknown>;
+  /**
+   * What the driver records of each node in a manifest: its consistency point and its facts. Core
+   * checks a snapshot's record against them before anything is uploaded, and a manifest's before a
+   * restore uses it (an edited or foreign manifest is refused, naming the field); the driver reads
+   * them back through the same schemas, typed. Every built-in declares them.
+   */
+  recordSchemas?: RecordSchemas;
+}
+
+/** The schemas of a node's recorded consistency point and facts (see {@link DriverManifest.recordSchemas}). */
+export interface RecordSchemas {
+  consistency: SchemaLike<unknown>;
+  facts: SchemaLike<unknown>;
 }
 
 /** One file of a backup, as written to the spool (and later the store). */

@@ -6,7 +6,7 @@
 import { PermanentError } from '../errors';
 import { Catalog } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
-import { parseManifest } from '../catalog/manifest';
+import { nodeRecords, parseManifest, type BackupManifest } from '../catalog/manifest';
 import type { BackupRecord, RestoreContext } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
 import { assertForcedRestoreAllowed } from '../host/restore-roots';
@@ -57,8 +57,17 @@ async function backupRecord(state: RestoreState, deps: StepDeps): Promise<Backup
   const key = manifestKey(backupPrefix(state.backup.engine, state.backup.instance, state.backup.backupId));
   const value = await readJson(deps.store, key);
   if (value === undefined) throw new PermanentError(`the manifest of backup ${state.backup.backupId} is gone (${key})`, { code: 'BACKUP_NOT_FOUND' });
-  const { backupId, engine, instance, consistency, facts, artifacts } = parseManifest(value, key);
+  const manifest = parseManifest(value, key);
+  checkRecords(manifest, key, deps);
+  const { backupId, engine, instance, consistency, facts, artifacts } = manifest;
   return { backupId, engine, instance, consistency, facts, artifacts };
+}
+
+/** Checks every node's record in the manifest against its driver's record schemas (INVALID_MANIFEST naming the field). */
+function checkRecords(manifest: BackupManifest, key: string, deps: StepDeps): void {
+  for (const record of nodeRecords(manifest)) {
+    deps.registry.checkRecord(manifest.engine, record, `manifest ${key}${record.node ? ` (node ${record.node})` : ''}`, 'INVALID_MANIFEST');
+  }
 }
 
 /**
@@ -80,6 +89,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
     deps.registry.restoreDriver(manifest.engine);
+    checkRecords(manifest, manifestKey(entry.prefix), deps);
     deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(request.target));
     for (const artifact of manifest.artifacts) {
       const info = await deps.store.head(artifact.key);

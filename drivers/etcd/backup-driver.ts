@@ -20,6 +20,7 @@ import { mapEtcdError } from './errors';
 import { detectEtcdTool, snapshotStatus, type EtcdTool } from './etcd-tools';
 import { computeKvDigest } from './kv-digest';
 import { SnapshotTrailerCheck, verifySnapshotFile } from './snapshot-trailer';
+import { etcdRecord } from './records';
 
 /** Name of the one artifact of an etcd backup. */
 export const SNAPSHOT_FILE = 'snapshot.db';
@@ -260,17 +261,18 @@ export class EtcdBackupDriver extends SpoolBackupDriver<EtcdConfig> {
       return `revision ${status.revision}, ${status.totalKey} entries, ${status.totalSize} bytes`;
     }, ['SNAPSHOT_CORRUPT', 'ETCD_TOOL_FAILED']));
 
-    const recordedRevision = snapshot.facts.snapshotRevision;
+    const { consistency, facts } = etcdRecord(snapshot);
+    const recordedRevision = facts.snapshotRevision;
     checks.push({
       name: 'revision',
       ok: statusRevision !== undefined && statusRevision === recordedRevision,
-      detail: `snapshot status revision ${statusRevision ?? 'unreadable'}, recorded ${String(recordedRevision)} (consistency point ${String(snapshot.consistency.revision)})`,
+      detail: `snapshot status revision ${statusRevision ?? 'unreadable'}, recorded ${recordedRevision} (consistency point ${consistency.revision})`,
     });
-    const recordedHash = snapshot.facts.snapshotHash;
+    const recordedHash = facts.snapshotHash;
     checks.push({
       name: 'snapshot-hash',
       ok: statusHash !== undefined && statusHash === recordedHash,
-      detail: `snapshot status hash ${statusHash ?? 'unreadable'}, recorded ${String(recordedHash)}`,
+      detail: `snapshot status hash ${statusHash ?? 'unreadable'}, recorded ${recordedHash}`,
     });
     return { ok: checks.every((c) => c.ok), checks };
   }

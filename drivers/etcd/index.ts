@@ -7,6 +7,7 @@ import { DRIVER_API_VERSION, type DriverPlugin } from '../../core/driver/types';
 import { EtcdBackupDriver } from './backup-driver';
 import { etcdConfigSchema, etcdRestoreTargetSchema, type EtcdConfig, type EtcdRestoreTarget } from './config';
 import { mapEtcdError } from './errors';
+import { etcdConsistencySchema, etcdFactsSchema } from './records';
 import { EtcdRestoreDriver } from './restore-driver';
 
 /** The built-in etcd driver. */
@@ -19,6 +20,7 @@ export const plugin: DriverPlugin<EtcdConfig, EtcdRestoreTarget> = {
     description: 'etcd 3.x: Maintenance snapshot (sha256 trailer verified) at a recorded revision; restore with etcdutl/etcdctl snapshot restore into a new cluster',
     configSchema: etcdConfigSchema,
     restoreTargetSchema: etcdRestoreTargetSchema,
+    recordSchemas: { consistency: etcdConsistencySchema, facts: etcdFactsSchema },
   },
   backup: new EtcdBackupDriver(),
   restore: new EtcdRestoreDriver(),

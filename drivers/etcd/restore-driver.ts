@@ -23,6 +23,7 @@ import { computeKvDigest } from './kv-digest';
 import { memberLogFile, memberPidFile, waitForEtcd, type RunningMember } from './member';
 import { cleanupEtcdRestore } from './restore-cleanup';
 import { restoreMembers } from './restored-member';
+import { etcdRecord } from './records';
 import { verifySnapshotFile } from './snapshot-trailer';
 import { ENGINE, SNAPSHOT_FILE, type EtcdDriverOptions } from './backup-driver';
 
@@ -191,13 +192,14 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
       await waitForEtcd(clientUrl, { timeoutMs: 30_000, logFile: memberLogFile(dataDir), peerUrl: target.peerUrl });
       const status = await client.maintenance.status().catch((error: unknown) => { throw mapEtcdError(error) ?? error; });
       const checks: ValidationCheck[] = [];
-      const recordedRevision = Number(backup.consistency.revision);
+      const { consistency, facts } = etcdRecord(backup);
+      const recordedRevision = consistency.revision;
       const currentRevision = Number(status.header.revision);
       const clusterId = idHex(status.header.cluster_id);
       checks.push({
         name: 'new-cluster',
-        ok: clusterId !== backup.consistency.clusterId,
-        detail: `restored cluster id ${clusterId}, source cluster id ${String(backup.consistency.clusterId)}`,
+        ok: clusterId !== consistency.clusterId,
+        detail: `restored cluster id ${clusterId}, source cluster id ${consistency.clusterId}`,
       });
       checks.push({
         name: 'revision',
@@ -221,13 +223,13 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
       }
       checks.push({
         name: 'key-count',
-        ok: digest !== undefined && digest.keyCount === backup.facts.keyCount,
-        detail: digest ? `${digest.keyCount} keys at revision ${recordedRevision}, recorded ${String(backup.facts.keyCount)}` : `unreadable: ${digestError}`,
+        ok: digest !== undefined && digest.keyCount === facts.keyCount,
+        detail: digest ? `${digest.keyCount} keys at revision ${recordedRevision}, recorded ${facts.keyCount}` : `unreadable: ${digestError}`,
       });
       checks.push({
         name: 'kv-digest',
-        ok: digest !== undefined && digest.digest === backup.facts.kvDigest,
-        detail: digest ? `digest ${digest.digest}, recorded ${String(backup.facts.kvDigest)}` : `unreadable: ${digestError}`,
+        ok: digest !== undefined && digest.digest === facts.kvDigest,
+        detail: digest ? `digest ${digest.digest}, recorded ${facts.kvDigest}` : `unreadable: ${digestError}`,
       });
       return { ok: checks.every((c) => c.ok), checks };
     } finally {

@@ -11,7 +11,7 @@ export const plugin: DriverPlugin<MysqlConfig, MysqlRestoreTarget> = {
     name: ENGINE,
     version: '1.0.0',
     apiVersion: DRIVER_API_VERSION,
-    capabilities: ['backup', 'restore', 'consistency-point', 'point-in-time', 'host-local'],
+    capabilities: ['backup', 'restore', 'consistency-point', 'point-in-time'],
     description: 'MySQL 5.7/8.0/8.4 and MariaDB 10.x/11.x: consistent logical dumps and mariabackup/xtrabackup physical copies',
     configSchema: mysqlConfigSchema,
     restoreTargetSchema: mysqlRestoreTargetSchema,

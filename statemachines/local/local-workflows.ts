@@ -28,6 +28,7 @@ export interface LocalWorkflowOptions {
   retryIntervalMs?: LocalRunOptions['retryIntervalMs'];
   /** The definitions to run. Default: those the build shipped. */
   definitions?: SynthesizedDefinitions;
+  onPayload?: LocalRunOptions['onPayload'];
 }
 
 export interface LocalWorkflows {
@@ -44,7 +45,7 @@ export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions =
   const provider = async () => ({ runtime, hostRunner, hostStepTimeoutSeconds: options.hostStepTimeoutSeconds ?? 6 * 3600, pollSchedule: LOCAL_POLL_SCHEDULE });
   const execute = async (machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution> => {
     definitions ??= shippedDefinitions();
-    return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs });
+    return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs, onPayload: options.onPayload });
   };
   /** Runs a machine; a failed execution is rethrown as the TransientError/PermanentError that failed it. */
   const outputOf = async (machine: 'backup' | 'restore', input: unknown): Promise<unknown> => {

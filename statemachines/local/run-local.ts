@@ -27,6 +27,8 @@ export interface LocalRunOptions {
   waitMs?: number;
   /** Milliseconds between retries instead of the policy's backoff (default: the policy's own). */
   retryIntervalMs?: number;
+  /** Sees every Task's input and result as it passes (tests: what travels in the state). */
+  onPayload?: (value: unknown, where: string) => void;
 }
 
 export interface LocalExecution {
@@ -97,8 +99,10 @@ export async function runLocalStateMachine(definition: object, input: unknown, o
     const handler = factory(options.provider);
     taskHandlers[stateName] = async function runTask(event) {
       limits.assertPayload(event, `input of ${stateName}`);
+      options.onPayload?.(event, `input of ${stateName}`);
       const result = await handler(event, localContext(handlerName.replace('/', '-')));
       limits.assertPayload(result, `result of ${stateName}`);
+      options.onPayload?.(result, `result of ${stateName}`);
       return result as never;
     };
   }

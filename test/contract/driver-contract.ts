@@ -44,6 +44,8 @@ export function runDriverContract(kit: DriverKit): void {
   let recorded: unknown;
   let backupId: string;
   let manifest: BackupManifest;
+  /** Every Task input and result of the executions run through `rt`. */
+  const payloads: Array<{ where: string; json: string }> = [];
 
   const backupRequest = (instance: string, config: KitJson = source.config) => ({ engine: kit.engine, instance, config });
   const target = async () => {
@@ -80,8 +82,11 @@ export function runDriverContract(kit: DriverKit): void {
     bytes[at(bytes)] ^= 0x01;
     return bytes;
   };
-  const expectSmallPayloads = (execution: Pick<LocalExecution, 'limits'>) => {
+  /** Small states, and no artifact list in any of them: neither a key nor a sha256 of the backup's artifacts. */
+  const expectSmallPayloads = (execution: Pick<LocalExecution, 'limits'>, artifacts: Stored[]) => {
     expect(execution.limits.largestPayload.bytes).toBeLessThan(STEP_PAYLOAD_BOUND_BYTES);
+    const carrying = payloads.filter((p) => artifacts.some((a) => p.json.includes(a.sha256) || p.json.includes(a.key)));
+    expect(carrying.map((p) => p.where)).toEqual([]);
   };
   /** Keys in the store under the backup's prefix that hold data (not its manifest or records). */
   const storedDataKeys = async (prefix: string) => {
@@ -93,7 +98,7 @@ export function runDriverContract(kit: DriverKit): void {
 
   beforeAll(async () => {
     source = await kit.startSource();
-    rt = await createTestRuntime({ env: source.env, workflows: { retryIntervalMs: RETRY_INTERVAL_MS } });
+    rt = await createTestRuntime({ env: source.env, workflows: { retryIntervalMs: RETRY_INTERVAL_MS, onPayload: (value, where) => payloads.push({ where, json: JSON.stringify(value) }) } });
     recorded = await source.read();
     backupId = (await rt.backup(backupRequest('shared'))).backupId;
     manifest = (await rt.catalog.get(backupId)).manifest;
@@ -111,6 +116,7 @@ export function runDriverContract(kit: DriverKit): void {
     const scratch = await target();
 
     // Act
+    payloads.length = 0;
     const backup = await rt.execute('backup', backupRequest('round-trip'));
     await source.change();
     const changed = await source.read();
@@ -124,8 +130,10 @@ export function runDriverContract(kit: DriverKit): void {
     expect(report.validation).toMatchObject({ ok: true, failed: 0 });
     expect(report.validation.checks).toBeGreaterThan(0);
     expect(await scratch.read()).toEqual(before);
-    expectSmallPayloads(backup);
-    expectSmallPayloads(restore);
+    const artifacts = (await rt.catalog.get(summary.backupId)).manifest.artifacts as Stored[];
+    expect(payloads.length).toBeGreaterThan(10);
+    expectSmallPayloads(backup, artifacts);
+    expectSmallPayloads(restore, artifacts);
   }, 300_000);
 
   it('re-runs a snapshot step whose host died after its work (half-written spool, stray objects) and leaves no strays', async () => {
@@ -223,13 +231,15 @@ export function runDriverContract(kit: DriverKit): void {
         return Buffer.from(JSON.stringify(edited));
       }, () => failure(forcedRestore()));
       const editedFormat = await withDamaged(manifestKey, (bytes) => Buffer.from(JSON.stringify({ ...JSON.parse(bytes.toString('utf8')), formatVersion: 99 })), () => failure(forcedRestore()));
+      const editedRecord = await withDamaged(manifestKey, (bytes) => Buffer.from(JSON.stringify({ ...JSON.parse(bytes.toString('utf8')), consistency: {} })), () => failure(forcedRestore()));
 
       expect(truncated.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is ${artifact.size - 1} bytes, expected ${artifact.size}`));
       expect(missing.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is missing`));
       expect(editedSha.causeText).toMatch(/sha256|checksum/i);
       expect(editedSha.causeText).toContain((manifest.artifacts[0] as Stored).name.split('/').pop());
-      expect(editedFormat.causeText).toMatch(/formatVersion|format version/i);
-      for (const error of [truncated, missing, editedSha, editedFormat]) expect(error.errorName).toBe('PermanentError');
+      expect(editedFormat.causeText).toMatch(/^UNSUPPORTED_MANIFEST_VERSION: .* has format version 99; this dbbackup reads format version 1/);
+      expect(editedRecord.causeText).toMatch(new RegExp(`^INVALID_MANIFEST: manifest ${escape(manifestKey)} does not hold what the ${kit.engine} driver records: `));
+      for (const error of [truncated, missing, editedSha, editedFormat, editedRecord]) expect(error.errorName).toBe('PermanentError');
       expect(await occupied.read()).toEqual(occupiedData);
     }, 300_000);
 
