@@ -7,8 +7,8 @@
 import {
   backupArgv, checkToolVersion, chooseBackupTool, clientOptionFile, extractArgv, LockTimer, parseBinlogInfo,
   parseBinlogPositionLine, parseKeyValues, prepareArgv, quoteOptionValue, type BackupTool,
-} from '../../../drivers/mysql/backup-tool';
-import { MYSQL_TOOLS } from '../../../drivers/mysql/tool-errors';
+} from '../../../drivers/mysql/physical/backup-tool';
+import { MYSQL_TOOLS } from '../../../drivers/mysql/shared/tool-errors';
 import { PermanentError, TransientError } from '../../../core/errors';
 import { redactSecrets, StderrLog } from '../../../core/host/stderr-log';
 import { toolExitError, toolFailure } from '../../../core/host/tool-errors';

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { encodeRow, type RawRow } from '../../../drivers/mysql/row-format';
-import type { RowPacket } from '../../../drivers/mysql/row-packet';
-import { BATCH, digestChunk, RowCursor, type RowBatch } from '../../../drivers/mysql/table-dump';
-import { TableDigest } from '../../../drivers/mysql/table-digest';
+import { encodeRow, type RawRow } from '../../../drivers/mysql/shared/row-format';
+import type { RowPacket } from '../../../drivers/mysql/shared/row-packet';
+import { BATCH, digestChunk, RowCursor, type RowBatch } from '../../../drivers/mysql/logical/table-dump';
+import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
 
 const MiB = 1024 * 1024;
 

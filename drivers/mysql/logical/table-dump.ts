@@ -25,20 +25,20 @@
 import { Readable, type Transform } from 'node:stream';
 import { createGunzip, gzipSync } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
-import type { ArtifactSink } from '../../core/driver/artifact-sink';
-import type { ArtifactRef } from '../../core/driver/types';
-import { PermanentError, TransientError } from '../../core/errors';
-import type { Logger } from '../../core/logger';
-import { withRetry } from '../../core/resilience/retry';
-import { quoteId } from './connection';
-import { mapMysqlError, toMysqlError } from './errors';
-import { ENGINE, chunkArtifact } from './layout';
-import { sharedEncodePool, type EncodePool, type EncodedBatch } from './encode-pool';
-import { decodeLine, rawTypeCast } from './row-format';
-import { assertRowPacket, rawRowStream, type RowBudget, type RowPacket } from './row-packet';
-import { selectList } from './column-codec';
-import { tableColumns, tableKey, type ColumnInfo } from './table-columns';
-import { TableDigest } from './table-digest';
+import type { ArtifactSink } from '../../../core/driver/artifact-sink';
+import type { ArtifactRef } from '../../../core/driver/types';
+import { PermanentError, TransientError } from '../../../core/errors';
+import type { Logger } from '../../../core/logger';
+import { withRetry } from '../../../core/resilience/retry';
+import { quoteId } from '../shared/connection';
+import { mapMysqlError, toMysqlError } from '../shared/errors';
+import { ENGINE, chunkArtifact } from '../shared/layout';
+import { sharedEncodePool, type EncodePool, type EncodedBatch } from '../shared/encode-pool';
+import { decodeLine, rawTypeCast } from '../shared/row-format';
+import { assertRowPacket, rawRowStream, type RowBudget, type RowPacket } from '../shared/row-packet';
+import { selectList } from '../shared/column-codec';
+import { tableColumns, tableKey, type ColumnInfo } from '../shared/table-columns';
+import { TableDigest } from '../shared/table-digest';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
 export const TRANSACTIONAL_ENGINES: ReadonlySet<string> = new Set(['innodb']);

@@ -9,9 +9,9 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PermanentError } from '../../core/errors';
-import { hasCommand } from '../../core/host/debian-packages';
-import type { Flavor } from './version';
+import { PermanentError } from '../../../core/errors';
+import { hasCommand } from '../../../core/host/debian-packages';
+import type { Flavor } from '../shared/version';
 
 export type BackupToolKind = 'mariabackup' | 'xtrabackup';
 
