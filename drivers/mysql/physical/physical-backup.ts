@@ -37,8 +37,9 @@ import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '.
 import { PermanentError } from '../../../core/errors';
 import {
   backupArgv, checkToolVersion, chooseBackupTool, LockTimer, parseBinlogInfo, parseBinlogPositionLine, parseKeyValues,
-  withClientOptionFile, type BackupTool, type BackupToolKind, type BinlogCoordinates,
+  type BackupTool, type BackupToolKind, type BinlogCoordinates,
 } from './backup-tool';
+import { withClientOptionFile } from '../shared/client-option-file';
 import { toolOutput } from '../../../core/host/run-tool';
 import { spawnStreamingTool } from '../../../core/host/streaming-tool';
 import type { MysqlConfig } from '../config';

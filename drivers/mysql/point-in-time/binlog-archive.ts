@@ -20,7 +20,7 @@ import type { ArtifactRef, BackupContext } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
 import { hasCommand } from '../../../core/host/debian-packages';
 import { runTool } from '../../../core/host/run-tool';
-import { withClientOptionFile } from '../physical/backup-tool';
+import { withClientOptionFile } from '../shared/client-option-file';
 import { MYSQL_TOOLS } from '../shared/tool-errors';
 import type { MysqlConfig } from '../config';
 import { describeServer, withConnection } from '../shared/connection';

@@ -37,7 +37,7 @@ import { toolExitError } from '../../../core/host/tool-errors';
 import { runToolPipe } from '../../../core/host/tool-pipe';
 import { selectArtifacts } from '../shared/artifact-select';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
-import { withClientOptionFile } from '../physical/backup-tool';
+import { withClientOptionFile } from '../shared/client-option-file';
 import type { MysqlRestoreTarget } from '../config';
 import { withConnection } from '../shared/connection';
 import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from '../shared/gtid';
