@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { encodeRow, type RawRow } from '../../../drivers/mysql/shared/row-format';
 import type { RowPacket } from '../../../drivers/mysql/shared/row-packet';
-import { BATCH, digestChunk, RowCursor, type RowBatch } from '../../../drivers/mysql/logical/table-dump';
+import { BATCH, digestChunk, RowCursor, type RowBatch } from '../../../drivers/mysql/logical/dump-planner';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
 
 const MiB = 1024 * 1024;
