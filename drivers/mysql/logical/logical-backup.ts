@@ -26,7 +26,9 @@ import {
   ENGINE, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from '../shared/layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
-import { digestChunk, dumpTables, listTables, type ChunkStage, type DumpTable } from './dump-planner';
+import { digestChunk } from './chunk-digest';
+import type { ChunkStage } from './dump-pipeline';
+import { dumpTables, listTables, type DumpTable } from './dump-planner';
 import { TableDigest } from '../shared/table-digest';
 import { tableKey } from '../shared/table-columns';
 import { detectServerVersion, type ServerVersion } from '../shared/version';
