@@ -2,7 +2,7 @@
  * Who may import whom: core/ never imports a driver (the entry points pass the built-in list in),
  * and the store never imports the driver contract (it is the layer below it). Inside the MySQL
  * driver, shared/ is what other MySQL-backed drivers build on: it imports none of the roles built
- * on it (logical/, physical/, point-in-time/) nor the plugin at the top, only config.ts's types;
+ * on it (logical/, physical/, point-in-time/) and, of the plugin at the top, only config.ts;
  * the logical and physical roles do not import each other nor point-in-time/ (which replays onto
  * what either restored).
  */
