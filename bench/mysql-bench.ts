@@ -27,7 +27,7 @@ import type { BackupContext, BackupRecord, RestoreContext } from '../core/driver
 import { freePort } from '../core/host/ports';
 import { plugin } from '../drivers/mysql';
 import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../drivers/mysql/config';
-import { startLocalMariaDb, type RunningServer } from '../drivers/mysql/local-server';
+import { startLocalMariaDb, type RunningServer } from '../drivers/mysql/shared/local-server';
 import type { Bench, BenchRow } from './run';
 
 const MB = 1e6;

@@ -8,12 +8,12 @@ import { ArtifactReader, artifactSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
 import type { BackupContext, JsonObject, ResumeVerdict, SnapshotRef, ValidationReport } from '../../core/driver/types';
 import { mysqlEndpoint, type MysqlConfig } from './config';
-import { ENGINE, type MysqlFacts } from './layout';
-import { takeLogicalSnapshot, validateLogicalSnapshot } from './logical-backup';
-import { takePhysicalSnapshot, validatePhysicalSnapshot } from './physical-backup';
-import { archiveBinlogs } from './binlog-archive';
-import { DIGEST_ALGORITHM } from './table-digest';
-import { VALUE_ENCODING } from './column-codec';
+import { ENGINE, type MysqlFacts } from './shared/layout';
+import { takeLogicalSnapshot, validateLogicalSnapshot } from './logical/logical-backup';
+import { takePhysicalSnapshot, validatePhysicalSnapshot } from './physical/physical-backup';
+import { archiveBinlogs } from './point-in-time/binlog-archive';
+import { DIGEST_ALGORITHM } from './shared/table-digest';
+import { VALUE_ENCODING } from './shared/column-codec';
 
 export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
   /** The server's host:port or socket: what the circuit breaker protects. */

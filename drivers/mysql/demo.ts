@@ -6,7 +6,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { onFreePorts } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
-import { startLocalMariaDb } from './local-server';
+import { startLocalMariaDb } from './shared/local-server';
 
 const ROWS = 10_000;
 

@@ -3,8 +3,8 @@ import { DRIVER_API_VERSION, type DriverPlugin } from '../../core/driver/types';
 import { MysqlBackupDriver } from './backup-driver';
 import { MysqlRestoreDriver } from './restore-driver';
 import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from './config';
-import { mapMysqlError } from './errors';
-import { ENGINE } from './layout';
+import { mapMysqlError } from './shared/errors';
+import { ENGINE } from './shared/layout';
 
 export const plugin: DriverPlugin<MysqlConfig, MysqlRestoreTarget> = {
   manifest: {

@@ -10,7 +10,7 @@ import type { DriverKit, KitJson, KitSource, KitTarget } from '../../test/contra
 import { seedShop, startTestMariaDb, tableChecksums, trackServerPidFile, usingConnection } from '../../test/harness/mariadb';
 import { freePort } from '../../test/harness/ports';
 import { tempDir } from '../../test/harness/test-run';
-import { stopServer } from './local-server';
+import { stopServer } from './shared/local-server';
 
 const WRONG_PASSWORD_ENV = 'KIT_MYSQL_WRONG_PASSWORD';
 let servers = 0;

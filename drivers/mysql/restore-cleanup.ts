@@ -16,12 +16,12 @@ import path from 'node:path';
 import { dataDirCleanup, type RestoreCleanup, type RestoreProgress } from '../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../core/driver/types';
 import type { MysqlRestoreTarget } from './config';
-import { describeServer } from './connection';
-import { ownPhysicalMarker, stagingDir } from './physical-restore';
-import { createdBySpool, MARKER_TABLE, readMarker } from './restore-marker';
-import { restoreServersOf } from './restored-server';
-import { classifyTargetError, openSchemaConnection } from './target-connection';
-import { inspectDatabases } from './target-databases';
+import { describeServer } from './shared/connection';
+import { ownPhysicalMarker, stagingDir } from './physical/physical-restore';
+import { createdBySpool, MARKER_TABLE, readMarker } from './logical/restore-marker';
+import { restoreServersOf } from './shared/restored-server';
+import { classifyTargetError, openSchemaConnection } from './shared/target-connection';
+import { inspectDatabases } from './logical/target-databases';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 

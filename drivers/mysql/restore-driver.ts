@@ -10,11 +10,11 @@ import type {
 } from '../../core/driver/types';
 import { mysqlEndpoint, type MysqlRestoreTarget } from './config';
 import { PermanentError } from '../../core/errors';
-import type { MysqlConsistency, MysqlFacts } from './layout';
-import { prepareLogicalTarget, restoreLogical, validateTables } from './logical-restore';
-import { markPhysicalRestoreDone, preparePhysicalTarget, restorePhysical } from './physical-restore';
+import type { MysqlConsistency, MysqlFacts } from './shared/layout';
+import { prepareLogicalTarget, restoreLogical, validateTables } from './logical/logical-restore';
+import { markPhysicalRestoreDone, preparePhysicalTarget, restorePhysical } from './physical/physical-restore';
 import { cleanupLogicalRestore, cleanupPhysicalRestore } from './restore-cleanup';
-import { assertReplayable, replayBinlogs, validatePointInTime } from './point-in-time';
+import { assertReplayable, replayBinlogs, validatePointInTime } from './point-in-time/point-in-time';
 
 /**
  * The physical restore starts `mariadbd` and the point-in-time replay speaks MariaDB's GTIDs and

@@ -6,7 +6,7 @@
  * with SRIDs, ENUM/SET members that look like numbers or are empty).
  */
 import type { Connection } from 'mysql2/promise';
-import { quoteId } from '../../drivers/mysql/connection';
+import { quoteId } from '../../drivers/mysql/shared/connection';
 
 /**
  * A database name with non-ASCII characters (identifiers hold the Basic Multilingual Plane only)

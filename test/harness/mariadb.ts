@@ -5,8 +5,8 @@
  */
 import { rm } from 'node:fs/promises';
 import mysql, { type Connection } from 'mysql2/promise';
-import { quoteId } from '../../drivers/mysql/connection';
-import { startLocalMariaDb, stopServer, type RunningServer } from '../../drivers/mysql/local-server';
+import { quoteId } from '../../drivers/mysql/shared/connection';
+import { startLocalMariaDb, stopServer, type RunningServer } from '../../drivers/mysql/shared/local-server';
 import { onFreePorts } from './ports';
 import { tempDir } from './test-run';
 

@@ -10,7 +10,7 @@ import { LocalDirectoryStore } from '../../core/store/local-directory-store';
 import type { BackupContext, BackupRecord, RestoreContext } from '../../core/driver/types';
 import { MysqlBackupDriver } from '../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../../drivers/mysql/config';
-import { prepareLogicalTarget, restoreLogical, validateTables } from '../../drivers/mysql/logical-restore';
+import { prepareLogicalTarget, restoreLogical, validateTables } from '../../drivers/mysql/logical/logical-restore';
 import { tempDir } from './test-run';
 
 /** Temporary directories removed by {@link LogicalRoundTrip.cleanup}. */

@@ -11,7 +11,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { runToolPipe } from '../../core/host/tool-pipe';
-import { MYSQL_TOOLS } from '../../drivers/mysql/tool-errors';
+import { MYSQL_TOOLS } from '../../drivers/mysql/shared/tool-errors';
 
 /** A server to reach: a harness server (`config()`) or plain settings. */
 export type ReplayEndpoint =

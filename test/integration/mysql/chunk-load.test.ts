@@ -9,12 +9,12 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
 import { silentLogger } from '../../../core/logger';
-import { loadModeFor, loadTables, type LoadMode, type TableLoad } from '../../../drivers/mysql/chunk-load';
-import { openDataConnection } from '../../../drivers/mysql/connection';
-import { encodeRow, type RawRow } from '../../../drivers/mysql/row-format';
-import { tableColumns } from '../../../drivers/mysql/table-columns';
-import { TableDigest } from '../../../drivers/mysql/table-digest';
-import { digestTable } from '../../../drivers/mysql/table-reader';
+import { loadModeFor, loadTables, type LoadMode, type TableLoad } from '../../../drivers/mysql/logical/chunk-load';
+import { openDataConnection } from '../../../drivers/mysql/shared/connection';
+import { encodeRow, type RawRow } from '../../../drivers/mysql/shared/row-format';
+import { tableColumns } from '../../../drivers/mysql/shared/table-columns';
+import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
+import { digestTable } from '../../../drivers/mysql/shared/table-reader';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 import { tempDir } from '../../harness/test-run';
 

@@ -11,9 +11,9 @@
 import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import type { BackupRecord } from '../../../core/driver/types';
-import { quoteId } from '../../../drivers/mysql/connection';
-import type { MysqlFacts } from '../../../drivers/mysql/layout';
-import { validateTables } from '../../../drivers/mysql/logical-restore';
+import { quoteId } from '../../../drivers/mysql/shared/connection';
+import type { MysqlFacts } from '../../../drivers/mysql/shared/layout';
+import { validateTables } from '../../../drivers/mysql/logical/logical-restore';
 import { HOSTILE_DATABASE, HOSTILE_PHYSICAL_DATABASE, HOSTILE_TABLES, seedHostile } from '../../harness/hostile-mysql';
 import { startTestMariaDb, stopAllMariaDb, tableChecksums, trackServerPidFile, usingConnection, type TestMariaDb } from '../../harness/mariadb';
 import { LogicalRoundTrip } from '../../harness/mysql-logical';

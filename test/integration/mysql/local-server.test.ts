@@ -7,7 +7,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { TransientError } from '../../../core/errors';
 import { commandLineOf } from '../../../core/host/processes';
-import { initializeDataDir, startServer } from '../../../drivers/mysql/local-server';
+import { initializeDataDir, startServer } from '../../../drivers/mysql/shared/local-server';
 import { freePort } from '../../harness/ports';
 import { startTestMariaDb, stopAllMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 

@@ -18,7 +18,7 @@ import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { chain, toReadable } from '../../../core/store/transfer';
 import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
-import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
+import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/shared/layout';
 import { tableChecksums, usingConnection, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
 import type { TestRuntime } from '../../harness/runtime';

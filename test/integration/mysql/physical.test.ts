@@ -13,7 +13,7 @@ import { silentLogger } from '../../../core/logger';
 import type { BackupContext } from '../../../core/driver/types';
 import { MysqlBackupDriver } from '../../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, type MysqlConfig } from '../../../drivers/mysql/config';
-import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
+import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/shared/layout';
 import { startContinuousWriter, tableChecksums, usingConnection, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { replayToCurrent } from '../../harness/mysql-replay';
 import { freePort } from '../../harness/ports';

@@ -5,13 +5,13 @@
  * multi-byte length prefixes.
  */
 import type { Connection } from 'mysql2/promise';
-import { openDataConnection } from '../../../drivers/mysql/connection';
-import { rawTypeCast, type RawRow } from '../../../drivers/mysql/row-format';
-import { packRow, rawRowStream, type RowPacket } from '../../../drivers/mysql/row-packet';
-import { selectList } from '../../../drivers/mysql/column-codec';
-import { tableColumns, tableKey } from '../../../drivers/mysql/table-columns';
-import { TableDigest } from '../../../drivers/mysql/table-digest';
-import { digestTable } from '../../../drivers/mysql/table-reader';
+import { openDataConnection } from '../../../drivers/mysql/shared/connection';
+import { rawTypeCast, type RawRow } from '../../../drivers/mysql/shared/row-format';
+import { packRow, rawRowStream, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
+import { selectList } from '../../../drivers/mysql/shared/column-codec';
+import { tableColumns, tableKey } from '../../../drivers/mysql/shared/table-columns';
+import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
+import { digestTable } from '../../../drivers/mysql/shared/table-reader';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 
 let server: TestMariaDb;

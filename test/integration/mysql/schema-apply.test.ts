@@ -5,8 +5,8 @@
  * written under; what can never succeed fails naming the statement.
  */
 import type { Connection } from 'mysql2/promise';
-import { applyPreSchema, applyStatements, finishDeferred } from '../../../drivers/mysql/schema-apply';
-import { openSchemaConnection } from '../../../drivers/mysql/target-connection';
+import { applyPreSchema, applyStatements, finishDeferred } from '../../../drivers/mysql/logical/schema-apply';
+import { openSchemaConnection } from '../../../drivers/mysql/shared/target-connection';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 
 let server: TestMariaDb;

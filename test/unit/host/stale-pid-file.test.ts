@@ -6,7 +6,7 @@ import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stopMember } from '../../../drivers/etcd/member';
-import { stopServer } from '../../../drivers/mysql/local-server';
+import { stopServer } from '../../../drivers/mysql/shared/local-server';
 import { isAlive } from '../../../core/host/processes';
 import { killStarted, startNamed, startSleep } from './process-fixture';
 

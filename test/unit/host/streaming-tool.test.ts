@@ -11,7 +11,7 @@ import { spoolSink, storeSink } from '../../../core/driver/artifact-sink';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { openStore, s3OptionsFromEnv } from '../../../core/store/open-store';
 import { spawnStreamingTool } from '../../../core/host/streaming-tool';
-import { MYSQL_TOOLS } from '../../../drivers/mysql/tool-errors';
+import { MYSQL_TOOLS } from '../../../drivers/mysql/shared/tool-errors';
 import { startTestS3 } from '../../harness/s3';
 
 let dir: string;

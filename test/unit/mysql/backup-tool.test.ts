@@ -5,10 +5,11 @@
  * error is test/unit/host/run-tool.test.ts.
  */
 import {
-  backupArgv, checkToolVersion, chooseBackupTool, clientOptionFile, extractArgv, LockTimer, parseBinlogInfo,
-  parseBinlogPositionLine, parseKeyValues, prepareArgv, quoteOptionValue, type BackupTool,
-} from '../../../drivers/mysql/backup-tool';
-import { MYSQL_TOOLS } from '../../../drivers/mysql/tool-errors';
+  backupArgv, checkToolVersion, chooseBackupTool, extractArgv, LockTimer, parseBinlogInfo,
+  parseBinlogPositionLine, parseKeyValues, prepareArgv, type BackupTool,
+} from '../../../drivers/mysql/physical/backup-tool';
+import { clientOptionFile, quoteOptionValue } from '../../../drivers/mysql/shared/client-option-file';
+import { MYSQL_TOOLS } from '../../../drivers/mysql/shared/tool-errors';
 import { PermanentError, TransientError } from '../../../core/errors';
 import { redactSecrets, StderrLog } from '../../../core/host/stderr-log';
 import { toolExitError, toolFailure } from '../../../core/host/tool-errors';

@@ -1,5 +1,5 @@
 /** The binlog archive's pure parts: tool choice, file ordering and the fetch argv. */
-import { binlogSequence, binlogTool, fetchBinlogsArgv, sortBinlogs } from '../../../drivers/mysql/binlog-archive';
+import { binlogSequence, binlogTool, fetchBinlogsArgv, sortBinlogs } from '../../../drivers/mysql/point-in-time/binlog-archive';
 
 describe('binlog archive', () => {
   it('orders binlog files by sequence number, not text', () => {

@@ -1,4 +1,4 @@
-import { isExpectedLoadWarning, loadColumns, selectList, type ColumnInfo } from '../../../drivers/mysql/column-codec';
+import { isExpectedLoadWarning, loadColumns, selectList, type ColumnInfo } from '../../../drivers/mysql/shared/column-codec';
 
 const column = (name: string, type: string, generated = false): ColumnInfo => ({ name, type, generated });
 

@@ -1,8 +1,8 @@
 import { gunzipSync } from 'node:zlib';
-import { EncodePool } from '../../../drivers/mysql/encode-pool';
-import { encodePackets, type RawRow } from '../../../drivers/mysql/row-format';
-import { packRow } from '../../../drivers/mysql/row-packet';
-import { TableDigest } from '../../../drivers/mysql/table-digest';
+import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
+import { encodePackets, type RawRow } from '../../../drivers/mysql/shared/row-format';
+import { packRow } from '../../../drivers/mysql/shared/row-packet';
+import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
 
 const rows = (from: number, count: number): RawRow[] => Array.from({ length: count }, (_, i) => {
   const n = from + i;

@@ -1,5 +1,5 @@
 import { PermanentError, TransientError, classify } from '../../../core/errors';
-import { mapMysqlError, missingPrivilege, toMysqlError } from '../../../drivers/mysql/errors';
+import { mapMysqlError, missingPrivilege, toMysqlError } from '../../../drivers/mysql/shared/errors';
 
 /** An error shaped like mysql2's: message, code, errno, sqlState, sqlMessage, fatal. */
 function serverError(errno: number, code: string, message: string, fatal = false): Error {

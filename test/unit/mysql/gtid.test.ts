@@ -1,6 +1,6 @@
 /** MariaDB GTID positions: parsing, merging per domain, and coverage. */
 import { PermanentError } from '../../../core/errors';
-import { formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers } from '../../../drivers/mysql/gtid';
+import { formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers } from '../../../drivers/mysql/shared/gtid';
 
 describe('GTID positions', () => {
   it('parses one GTID per domain, keeping the highest sequence', () => {

@@ -1,4 +1,4 @@
-import { chunkArtifact, schemaArtifact } from '../../../drivers/mysql/layout';
+import { chunkArtifact, schemaArtifact } from '../../../drivers/mysql/shared/layout';
 
 describe('artifact names', () => {
   it('percent-encode names, dots included, so no name becomes a path of its own', () => {

@@ -10,9 +10,9 @@ import type { RestoreContext } from '../../../core/driver/types';
 import { recordStartedServer } from '../../../core/host/started-servers';
 import { silentLogger } from '../../../core/logger';
 import { mysqlRestoreTargetSchema, type MysqlRestoreTarget } from '../../../drivers/mysql/config';
-import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
-import { serverPaths } from '../../../drivers/mysql/local-server';
-import { preparePhysicalTarget } from '../../../drivers/mysql/physical-restore';
+import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/shared/layout';
+import { serverPaths } from '../../../drivers/mysql/shared/local-server';
+import { preparePhysicalTarget } from '../../../drivers/mysql/physical/physical-restore';
 import { killStarted, startNamed } from '../host/process-fixture';
 
 let dir: string;

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { silentLogger } from '../../../core/logger';
 import type { RestoreContext, StoredArtifact } from '../../../core/driver/types';
 import { mysqlRestoreTargetSchema, type MysqlRestoreTarget } from '../../../drivers/mysql/config';
-import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/layout';
-import { serverPaths } from '../../../drivers/mysql/local-server';
-import { preparePhysicalTarget } from '../../../drivers/mysql/physical-restore';
+import { PHYSICAL_ARTIFACT } from '../../../drivers/mysql/shared/layout';
+import { serverPaths } from '../../../drivers/mysql/shared/local-server';
+import { preparePhysicalTarget } from '../../../drivers/mysql/physical/physical-restore';
 import { killStarted, startSleep } from '../host/process-fixture';
 
 function ctx(target: Record<string, unknown>, artifacts: StoredArtifact[] = []): RestoreContext<MysqlRestoreTarget> {

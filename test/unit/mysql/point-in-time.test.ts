@@ -2,10 +2,10 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StoredArtifact } from '../../../core/driver/types';
-import type { MysqlFacts } from '../../../drivers/mysql/layout';
+import type { MysqlFacts } from '../../../drivers/mysql/shared/layout';
 import {
   applyArgv, BinlogEventScanner, parseEventHeader, planReplay, replayArgv, replayScope, stopDatetime,
-} from '../../../drivers/mysql/point-in-time';
+} from '../../../drivers/mysql/point-in-time/point-in-time';
 
 const stored = (backupId: string, file: string, size = 100): StoredArtifact => ({
   name: `binlog/${file.replace('.', '%2E')}`, key: `backups/mysql/db/${backupId}/data/default/binlog/${file}`, size, sha256: 'a'.repeat(64),

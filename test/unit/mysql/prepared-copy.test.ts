@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ArtifactRef } from '../../../core/driver/types';
-import type { BackupTool } from '../../../drivers/mysql/backup-tool';
-import { makePreparedCopy } from '../../../drivers/mysql/prepared-copy';
+import type { BackupTool } from '../../../drivers/mysql/physical/backup-tool';
+import { makePreparedCopy } from '../../../drivers/mysql/physical/prepared-copy';
 
 let dir: string;
 let tool: BackupTool;

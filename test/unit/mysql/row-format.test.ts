@@ -1,4 +1,4 @@
-import { LOAD_DATA_FORMAT, decodeLine, encodeRow, rawTypeCast, type RawRow } from '../../../drivers/mysql/row-format';
+import { LOAD_DATA_FORMAT, decodeLine, encodeRow, rawTypeCast, type RawRow } from '../../../drivers/mysql/shared/row-format';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
 /** The line without its final LF. */

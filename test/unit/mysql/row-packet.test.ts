@@ -1,6 +1,6 @@
-import { encodePackets, encodeRow, type RawRow } from '../../../drivers/mysql/row-format';
-import { assertRowPacket, packRow, PacketStream, READ_AHEAD, readLength, unpackRow, type RowSource } from '../../../drivers/mysql/row-packet';
-import { TableDigest } from '../../../drivers/mysql/table-digest';
+import { encodePackets, encodeRow, type RawRow } from '../../../drivers/mysql/shared/row-format';
+import { assertRowPacket, packRow, PacketStream, READ_AHEAD, readLength, unpackRow, type RowSource } from '../../../drivers/mysql/shared/row-packet';
+import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
 /** Rows compared as bytes (jest's deep equality walks big Buffers byte by byte). */

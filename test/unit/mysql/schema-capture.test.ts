@@ -6,8 +6,8 @@
  * on the database. A stand-in connection answers information_schema as such a server would.
  */
 import type { Connection } from 'mysql2/promise';
-import { assertSchemaReadable } from '../../../drivers/mysql/schema-capture';
-import { parseServerVersion } from '../../../drivers/mysql/version';
+import { assertSchemaReadable } from '../../../drivers/mysql/logical/schema-capture';
+import { parseServerVersion } from '../../../drivers/mysql/shared/version';
 
 const mysql = (version: string) => parseServerVersion(version, 'MySQL Community Server - GPL');
 const mariadb = (version: string) => parseServerVersion(version, 'mariadb.org binary distribution');

@@ -1,5 +1,5 @@
 /** The named objects a post-schema defines, as restore validation expects them. */
-import { definedObject, objectsDefinedBy } from '../../../drivers/mysql/schema-objects';
+import { definedObject, objectsDefinedBy } from '../../../drivers/mysql/shared/schema-objects';
 
 describe('definedObject', () => {
   it('recognises views, triggers, routines and events with their definer and options', () => {

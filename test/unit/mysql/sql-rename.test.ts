@@ -2,7 +2,7 @@
  * Database renames inside schema statements: CREATE DATABASE / USE names and qualified references
  * are rewritten; strings, comments, unrelated databases and column qualifiers are not.
  */
-import { createdDatabase, renameDatabases } from '../../../drivers/mysql/sql-rename';
+import { createdDatabase, renameDatabases } from '../../../drivers/mysql/logical/sql-rename';
 
 const renames = { shop: 'shop_copy', 'we`ird': 'plain' };
 

@@ -1,4 +1,4 @@
-import { classifyColumn } from '../../../drivers/mysql/table-columns';
+import { classifyColumn } from '../../../drivers/mysql/shared/table-columns';
 
 describe('classifyColumn', () => {
   it.each<[string, string, string, ReturnType<typeof classifyColumn>]>([

@@ -1,5 +1,5 @@
-import { TableDigest, murmur3x86x128 } from '../../../drivers/mysql/table-digest';
-import type { RawRow } from '../../../drivers/mysql/row-format';
+import { TableDigest, murmur3x86x128 } from '../../../drivers/mysql/shared/table-digest';
+import type { RawRow } from '../../../drivers/mysql/shared/row-format';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
 const digestOf = (rows: RawRow[]): TableDigest => {

@@ -1,5 +1,5 @@
 /** Mapping backed-up databases to their target names, and what makes a target database occupied. */
-import { describeState, effectiveRenames, holdsObjects, mapDatabases } from '../../../drivers/mysql/target-databases';
+import { describeState, effectiveRenames, holdsObjects, mapDatabases } from '../../../drivers/mysql/logical/target-databases';
 
 describe('mapDatabases', () => {
   it('maps each database to itself unless renamed', () => {

@@ -2,7 +2,7 @@ import { PermanentError } from '../../../core/errors';
 import {
   assertSupportedVersion, binlogStatusPlan, commitBlockPlan, describeVersion, isSupportedVersion, parseServerVersion,
   requiredPrivileges, routineReadPlan, routinesReadable, schemaReadPlan, snapshotBinlogPlan, type ServerVersion,
-} from '../../../drivers/mysql/version';
+} from '../../../drivers/mysql/shared/version';
 
 const mariadb = (version: string) => parseServerVersion(version, 'Debian 12');
 const mysql = (version: string) => parseServerVersion(version, 'MySQL Community Server - GPL');

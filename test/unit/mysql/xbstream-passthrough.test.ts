@@ -6,7 +6,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
-import { verifyXbstream, XbstreamVerifier } from '../../../drivers/mysql/xbstream';
+import { verifyXbstream, XbstreamVerifier } from '../../../drivers/mysql/physical/xbstream';
 
 /** One payload chunk (or an end-of-file chunk without `data`) as mariabackup writes it. */
 function chunk(path: string, data?: Buffer, offset = 0): Buffer {

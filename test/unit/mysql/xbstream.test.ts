@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
-import { XbstreamVerifier } from '../../../drivers/mysql/xbstream';
+import { XbstreamVerifier } from '../../../drivers/mysql/physical/xbstream';
 
 /** Encodes one chunk the way mariabackup writes it. */
 function chunk(path: string, payload?: { data: Buffer; offset: number; crc?: number }, type = payload ? 'P' : 'E', flags = 0): Buffer {

@@ -1,6 +1,10 @@
 /**
  * Who may import whom: core/ never imports a driver (the entry points pass the built-in list in),
- * and the store never imports the driver contract (it is the layer below it).
+ * and the store never imports the driver contract (it is the layer below it). Inside the MySQL
+ * driver, shared/ is what other MySQL-backed drivers build on: it imports none of the roles built
+ * on it (logical/, physical/, point-in-time/) and, of the plugin at the top, only config.ts;
+ * the logical and physical roles do not import each other nor point-in-time/ (which replays onto
+ * what either restored).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,21 +18,22 @@ function sources(dir: string): string[] {
     .map((file) => path.join(dir, file));
 }
 
-/** The module specifiers `file` imports or re-exports. */
+/** The module specifiers `file` imports (for their bindings or only for their effects) or re-exports. */
 function importsOf(file: string): string[] {
   const text = readFileSync(path.join(root, file), 'utf8');
-  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)|require\('([^']+)'\)/g)]
-    .map((m) => m[1] ?? m[2] ?? m[3]);
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\('([^']+)'\)|require\('([^']+)'\)/g)]
+    .map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
+}
+
+/** Whether `specifier`, imported by `file`, resolves to `target` (a folder or a module of the repository) or inside it. */
+function insideOf(file: string, specifier: string, target: string): boolean {
+  const resolved = path.relative(root, path.resolve(root, path.dirname(file), specifier));
+  return resolved === target || resolved.startsWith(`${target}${path.sep}`);
 }
 
 /** `file`'s imports that resolve inside `target` (a folder of the repository). */
 function importsInto(file: string, target: string): string[] {
-  return importsOf(file)
-    .filter((specifier) => specifier.startsWith('.'))
-    .filter((specifier) => {
-      const resolved = path.relative(root, path.resolve(root, path.dirname(file), specifier));
-      return resolved === target || resolved.startsWith(`${target}${path.sep}`);
-    });
+  return importsOf(file).filter((specifier) => specifier.startsWith('.') && insideOf(file, specifier, target));
 }
 
 describe('layering', () => {
@@ -43,6 +48,29 @@ describe('layering', () => {
   it('core/store imports nothing from core/driver', () => {
     // Act
     const offending = sources('core/store').flatMap((file) => importsInto(file, 'core/driver').map((s) => `${file}: ${s}`));
+
+    // Assess
+    expect(offending).toEqual([]);
+  });
+
+  it('drivers/mysql/shared imports, of the MySQL driver, only itself and config.ts', () => {
+    // Act
+    const offending = sources('drivers/mysql/shared').flatMap((file) => importsInto(file, 'drivers/mysql')
+      .filter((specifier) => !insideOf(file, specifier, 'drivers/mysql/shared') && !insideOf(file, specifier, 'drivers/mysql/config'))
+      .map((s) => `${file}: ${s}`));
+
+    // Assess
+    expect(offending).toEqual([]);
+  });
+
+  it.each([
+    ['logical', 'physical'],
+    ['logical', 'point-in-time'],
+    ['physical', 'logical'],
+    ['physical', 'point-in-time'],
+  ])('drivers/mysql/%s imports nothing from drivers/mysql/%s', (role, other) => {
+    // Act
+    const offending = sources(`drivers/mysql/${role}`).flatMap((file) => importsInto(file, `drivers/mysql/${other}`).map((s) => `${file}: ${s}`));
 
     // Assess
     expect(offending).toEqual([]);

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import { quoteId } from './connection';
+import { quoteId } from '../shared/connection';
 
 /** Name of the marker table inside a database being restored. */
 export const MARKER_TABLE = '__dbbackup_restore_in_progress';

@@ -4,9 +4,9 @@
  * when this restore started it or the target allows it (`physical.stopRunningServer`) — a server
  * already running on the data dir is never stopped behind the operator's back.
  */
-import type { RestoreContext } from '../../core/driver/types';
-import { restoreServers, type RestoreServers } from '../../core/host/started-servers';
-import type { MysqlRestoreTarget } from './config';
+import type { RestoreContext } from '../../../core/driver/types';
+import { restoreServers, type RestoreServers } from '../../../core/host/started-servers';
+import type { MysqlRestoreTarget } from '../config';
 import { ENGINE } from './layout';
 import { serverPaths, serverPid, startServer, stopServer, type RunningServer, type StartServerOptions } from './local-server';
 

@@ -14,18 +14,18 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ArtifactSink } from '../../core/driver/artifact-sink';
-import { resolveInside } from '../../core/io/resolve-inside';
-import type { ArtifactRef, BackupContext } from '../../core/driver/types';
-import { PermanentError } from '../../core/errors';
-import { hasCommand } from '../../core/host/debian-packages';
-import { runTool } from '../../core/host/run-tool';
-import { withClientOptionFile } from './backup-tool';
-import { MYSQL_TOOLS } from './tool-errors';
-import type { MysqlConfig } from './config';
-import { describeServer, withConnection } from './connection';
-import { binlogArtifact, ENGINE, type MysqlConsistency } from './layout';
-import { binlogStatusPlan, detectServerVersion, type Flavor } from './version';
+import type { ArtifactSink } from '../../../core/driver/artifact-sink';
+import { resolveInside } from '../../../core/io/resolve-inside';
+import type { ArtifactRef, BackupContext } from '../../../core/driver/types';
+import { PermanentError } from '../../../core/errors';
+import { hasCommand } from '../../../core/host/debian-packages';
+import { runTool } from '../../../core/host/run-tool';
+import { withClientOptionFile } from '../shared/client-option-file';
+import { MYSQL_TOOLS } from '../shared/tool-errors';
+import type { MysqlConfig } from '../config';
+import { describeServer, withConnection } from '../shared/connection';
+import { binlogArtifact, ENGINE, type MysqlConsistency } from '../shared/layout';
+import { binlogStatusPlan, detectServerVersion, type Flavor } from '../shared/version';
 
 const FETCH_DIR = '.binlog-fetch';
 

@@ -10,11 +10,11 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { verifiedRead } from '../../core/driver/artifact-sink';
-import type { ArtifactRef } from '../../core/driver/types';
-import { runTool } from '../../core/host/run-tool';
+import { verifiedRead } from '../../../core/driver/artifact-sink';
+import type { ArtifactRef } from '../../../core/driver/types';
+import { runTool } from '../../../core/host/run-tool';
 import { extractArgv, prepareArgv, type BackupTool } from './backup-tool';
-import { MYSQL_TOOLS } from './tool-errors';
+import { MYSQL_TOOLS } from '../shared/tool-errors';
 
 export interface PreparedCopyOptions {
   tool: BackupTool;

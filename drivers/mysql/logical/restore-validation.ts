@@ -8,15 +8,15 @@
  * readable tables, and the report says that nothing was compared with the source.
  */
 import type { Connection } from 'mysql2/promise';
-import { mapLimitedWith } from '../../core/concurrency';
-import type { RestoreContext, RestoreResult, ValidationCheck } from '../../core/driver/types';
-import type { MysqlRestoreTarget } from './config';
-import { SYSTEM_DATABASES, type MysqlFacts, type TableFacts } from './layout';
-import { objectsOnServer, SCHEMA_OBJECT_KINDS, type SchemaObjects } from './schema-objects';
-import { DIGEST_ALGORITHM } from './table-digest';
-import { digestTable } from './table-reader';
-import { tableKey } from './table-columns';
-import { openReadConnection, openSchemaConnection } from './target-connection';
+import { mapLimitedWith } from '../../../core/concurrency';
+import type { RestoreContext, RestoreResult, ValidationCheck } from '../../../core/driver/types';
+import type { MysqlRestoreTarget } from '../config';
+import { SYSTEM_DATABASES, type MysqlFacts, type TableFacts } from '../shared/layout';
+import { objectsOnServer, SCHEMA_OBJECT_KINDS, type SchemaObjects } from '../shared/schema-objects';
+import { DIGEST_ALGORITHM } from '../shared/table-digest';
+import { digestTable } from '../shared/table-reader';
+import { tableKey } from '../shared/table-columns';
+import { openReadConnection, openSchemaConnection } from '../shared/target-connection';
 import { mapDatabases } from './target-databases';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;

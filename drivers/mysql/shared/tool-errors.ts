@@ -3,8 +3,8 @@
  * the mariadb client): how core/host/tool-errors.ts reads their stderr. Auth, privileges and
  * corruption are permanent; an unreachable or restarting server is transient.
  */
-import { AUTH_FAILED } from '../../core/errors';
-import type { ToolDiagnosis, ToolErrors } from '../../core/host/tool-errors';
+import { AUTH_FAILED } from '../../../core/errors';
+import type { ToolDiagnosis, ToolErrors } from '../../../core/host/tool-errors';
 import { ENGINE } from './layout';
 
 /** The known cause a failed MySQL tool's stderr names, if any. */

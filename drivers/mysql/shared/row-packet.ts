@@ -8,7 +8,7 @@
  * from either side is the same.
  */
 import type { Connection } from 'mysql2/promise';
-import { PermanentError } from '../../core/errors';
+import { PermanentError } from '../../../core/errors';
 import { Readable } from 'node:stream';
 import type { RawRow } from './row-format';
 import { kernel } from './row-kernel';

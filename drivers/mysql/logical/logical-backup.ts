@@ -13,23 +13,25 @@
  */
 import { Readable } from 'node:stream';
 import mysql, { type Connection } from 'mysql2/promise';
-import { mapLimited } from '../../core/concurrency';
-import type { ArtifactReader, ArtifactSink } from '../../core/driver/artifact-sink';
-import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
-import { PermanentError, TransientError } from '../../core/errors';
-import type { Logger } from '../../core/logger';
-import type { MysqlConfig } from './config';
-import { connectionOptions, describeServer, openDataConnection, type ConnectionSettings } from './connection';
-import { openConsistentSnapshot } from './consistency';
-import { toMysqlError } from './errors';
+import { mapLimited } from '../../../core/concurrency';
+import type { ArtifactReader, ArtifactSink } from '../../../core/driver/artifact-sink';
+import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../../core/driver/types';
+import { PermanentError, TransientError } from '../../../core/errors';
+import type { Logger } from '../../../core/logger';
+import type { MysqlConfig } from '../config';
+import { connectionOptions, describeServer, openDataConnection, type ConnectionSettings } from '../shared/connection';
+import { openConsistentSnapshot } from '../shared/consistency';
+import { toMysqlError } from '../shared/errors';
 import {
   ENGINE, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
-} from './layout';
+} from '../shared/layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
-import { digestChunk, dumpTables, listTables, type ChunkStage, type DumpTable } from './table-dump';
-import { TableDigest } from './table-digest';
-import { tableKey } from './table-columns';
-import { detectServerVersion, type ServerVersion } from './version';
+import { digestChunk } from './chunk-digest';
+import type { ChunkStage } from './dump-pipeline';
+import { dumpTables, listTables, type DumpTable } from './dump-planner';
+import { TableDigest } from '../shared/table-digest';
+import { tableKey } from '../shared/table-columns';
+import { detectServerVersion, type ServerVersion } from '../shared/version';
 
 /** What {@link takeLogicalSnapshot} returns: the spooled artifacts and what they represent. */
 export interface LogicalSnapshot {
@@ -115,7 +117,7 @@ const asText = (statements: string[], comment: string): Readable => Readable.fro
 /** Writes the schema artifacts of one database. */
 async function writeSchema(sink: ArtifactSink, schema: DatabaseSchema): Promise<ArtifactRef[]> {
   const pre = await sink.write(schemaArtifact(schema.database), asText(schema.pre,
-    `dbbackup pre-schema of database ${schema.database}: CREATE DATABASE and tables; framed statements, see drivers/mysql/schema-capture.ts`));
+    `dbbackup pre-schema of database ${schema.database}: CREATE DATABASE and tables; framed statements, see drivers/mysql/logical/schema-capture.ts`));
   const post = await sink.write(postSchemaArtifact(schema.database), asText(schema.post,
     `dbbackup post-schema of database ${schema.database}: routines, views, triggers, events, each after its session settings`));
   return [pre, post];

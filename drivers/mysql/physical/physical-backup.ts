@@ -30,26 +30,27 @@
 import { access, constants, mkdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
-import { mapLimitedWith } from '../../core/concurrency';
-import { openArtifact, type ArtifactReader, type ArtifactSink } from '../../core/driver/artifact-sink';
-import { resolveInside } from '../../core/io/resolve-inside';
-import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../core/driver/types';
-import { PermanentError } from '../../core/errors';
+import { mapLimitedWith } from '../../../core/concurrency';
+import { openArtifact, type ArtifactReader, type ArtifactSink } from '../../../core/driver/artifact-sink';
+import { resolveInside } from '../../../core/io/resolve-inside';
+import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../../core/driver/types';
+import { PermanentError } from '../../../core/errors';
 import {
   backupArgv, checkToolVersion, chooseBackupTool, LockTimer, parseBinlogInfo, parseBinlogPositionLine, parseKeyValues,
-  withClientOptionFile, type BackupTool, type BackupToolKind, type BinlogCoordinates,
+  type BackupTool, type BackupToolKind, type BinlogCoordinates,
 } from './backup-tool';
-import { toolOutput } from '../../core/host/run-tool';
-import { spawnStreamingTool } from '../../core/host/streaming-tool';
-import type { MysqlConfig } from './config';
-import { connectionOptions, openDataConnection, withConnection } from './connection';
-import { isSystemDatabase, PHYSICAL_ARTIFACT, type MysqlConsistency, type MysqlFacts, type TableFacts } from './layout';
-import { startServer } from './local-server';
+import { withClientOptionFile } from '../shared/client-option-file';
+import { toolOutput } from '../../../core/host/run-tool';
+import { spawnStreamingTool } from '../../../core/host/streaming-tool';
+import type { MysqlConfig } from '../config';
+import { connectionOptions, openDataConnection, withConnection } from '../shared/connection';
+import { isSystemDatabase, PHYSICAL_ARTIFACT, type MysqlConsistency, type MysqlFacts, type TableFacts } from '../shared/layout';
+import { startServer } from '../shared/local-server';
 import { makePreparedCopy } from './prepared-copy';
-import { objectsOnServer, type SchemaObjects } from './schema-objects';
-import { digestTable } from './table-reader';
-import { MYSQL_TOOLS } from './tool-errors';
-import { assertSupportedVersion, parseServerVersion, type Flavor } from './version';
+import { objectsOnServer, type SchemaObjects } from '../shared/schema-objects';
+import { digestTable } from '../shared/table-reader';
+import { MYSQL_TOOLS } from '../shared/tool-errors';
+import { assertSupportedVersion, parseServerVersion, type Flavor } from '../shared/version';
 import { verifyXbstream, XbstreamError, XbstreamVerifier, type XbstreamSummary } from './xbstream';
 
 /** Scratch directory inside the spool (never an artifact; removed before the step returns). */

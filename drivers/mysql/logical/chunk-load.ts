@@ -25,15 +25,15 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import mysql, { type Connection, type ResultSetHeader } from 'mysql2/promise';
-import { PermanentError, type ClassifiedError } from '../../core/errors';
-import type { Logger } from '../../core/logger';
-import { quoteId, type ConnectionSettings } from './connection';
-import { ENGINE } from './layout';
-import { LOAD_DATA_FORMAT } from './row-format';
-import { isExpectedLoadWarning, loadColumns, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from './column-codec';
-import { tableKey } from './table-columns';
-import { classifyTargetError, openLoadConnection } from './target-connection';
-import type { ServerVersion } from './version';
+import { PermanentError, type ClassifiedError } from '../../../core/errors';
+import type { Logger } from '../../../core/logger';
+import { quoteId, type ConnectionSettings } from '../shared/connection';
+import { ENGINE } from '../shared/layout';
+import { LOAD_DATA_FORMAT } from '../shared/row-format';
+import { isExpectedLoadWarning, loadColumns, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from '../shared/column-codec';
+import { tableKey } from '../shared/table-columns';
+import { classifyTargetError, openLoadConnection } from '../shared/target-connection';
+import type { ServerVersion } from '../shared/version';
 
 /** One table to load: its target name and its chunk files, in order. */
 export interface TableLoad {

@@ -11,7 +11,7 @@
  * names inside string literals (dynamic SQL in routines, `PREPARE` text), and under `ANSI_QUOTES`
  * double-quoted identifiers (read as strings here).
  */
-import { quoteId } from './connection';
+import { quoteId } from '../shared/connection';
 
 type Renames = Readonly<Record<string, string>>;
 

@@ -20,10 +20,10 @@
  * There are no `DELIMITER` lines and no `;` terminators: see {@link formatSchemaStatements}.
  */
 import mysql, { type Connection } from 'mysql2/promise';
-import { PermanentError } from '../../core/errors';
-import { quoteId } from './connection';
-import { ENGINE } from './layout';
-import { routinesReadable, schemaReadPlan, type ServerVersion } from './version';
+import { PermanentError } from '../../../core/errors';
+import { quoteId } from '../shared/connection';
+import { ENGINE } from '../shared/layout';
+import { routinesReadable, schemaReadPlan, type ServerVersion } from '../shared/version';
 
 /** The line that opens every statement of a schema artifact; the byte length of the statement follows it. */
 export const SCHEMA_STATEMENT_MARKER = '-- dbbackup:statement';

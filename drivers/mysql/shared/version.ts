@@ -9,7 +9,7 @@
  * with PermanentError `UNSUPPORTED_VERSION` rather than risking a wrong backup.
  */
 import type { Connection } from 'mysql2/promise';
-import { PermanentError } from '../../core/errors';
+import { PermanentError } from '../../../core/errors';
 
 export type Flavor = 'mariadb' | 'mysql';
 

@@ -17,8 +17,8 @@
  * TransientError instead of recording a wrong position.
  */
 import type { Connection } from 'mysql2/promise';
-import { TransientError } from '../../core/errors';
-import type { Logger } from '../../core/logger';
+import { TransientError } from '../../../core/errors';
+import type { Logger } from '../../../core/logger';
 import { toMysqlError } from './errors';
 import { ENGINE, type MysqlConsistency } from './layout';
 import { binlogStatusPlan, commitBlockPlan, snapshotBinlogPlan, type ServerVersion } from './version';

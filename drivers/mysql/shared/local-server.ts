@@ -7,9 +7,9 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { recordedPid, stopRecordedProcess } from '../../core/host/processes';
-import { runTool } from '../../core/host/run-tool';
-import { startServerProcess } from '../../core/host/server-process';
+import { recordedPid, stopRecordedProcess } from '../../../core/host/processes';
+import { runTool } from '../../../core/host/run-tool';
+import { startServerProcess } from '../../../core/host/server-process';
 import { ENGINE } from './layout';
 import { MYSQL_TOOLS } from './tool-errors';
 

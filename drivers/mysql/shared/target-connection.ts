@@ -5,7 +5,7 @@
  * the state machine retries only what a retry can cure (lost connections, deadlocks, lock waits).
  */
 import mysql, { type Connection } from 'mysql2/promise';
-import { TransientError, type ClassifiedError } from '../../core/errors';
+import { TransientError, type ClassifiedError } from '../../../core/errors';
 import { connectionOptions, describeServer, openDataConnection, type ConnectionSettings } from './connection';
 import { toMysqlError } from './errors';
 import { ENGINE } from './layout';

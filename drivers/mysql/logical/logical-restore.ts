@@ -22,26 +22,26 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
-import { downloadArtifacts } from '../../core/driver/download';
+import { downloadArtifacts } from '../../../core/driver/download';
 import type {
   Json, JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions, ValidationCheck,
-} from '../../core/driver/types';
-import { PermanentError } from '../../core/errors';
-import { selectArtifacts } from './artifact-select';
+} from '../../../core/driver/types';
+import { PermanentError } from '../../../core/errors';
+import { selectArtifacts } from '../shared/artifact-select';
 import { loadModeFor, loadTables } from './chunk-load';
-import { describeServer, quoteId } from './connection';
-import type { MysqlRestoreTarget } from './config';
-import { ENGINE, type MysqlFacts } from './layout';
+import { describeServer, quoteId } from '../shared/connection';
+import type { MysqlRestoreTarget } from '../config';
+import { ENGINE, type MysqlFacts } from '../shared/layout';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyPreSchema, applyStatements, finishDeferred, schemaStatements, type DeferredStatement } from './schema-apply';
-import { objectsDefinedBy, type SchemaObjects } from './schema-objects';
-import { classifyTargetError, openSchemaConnection } from './target-connection';
+import { objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
+import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import {
   describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
 } from './target-databases';
 import { validateRestoredTables } from './restore-validation';
-import { tableColumns } from './table-columns';
-import { describeVersion, detectServerVersion } from './version';
+import { tableColumns } from '../shared/table-columns';
+import { describeVersion, detectServerVersion } from '../shared/version';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 

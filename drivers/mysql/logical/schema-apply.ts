@@ -12,12 +12,12 @@
  * keep their original text).
  */
 import type { Connection } from 'mysql2/promise';
-import { PermanentError } from '../../core/errors';
-import { quoteId } from './connection';
-import { ENGINE } from './layout';
+import { PermanentError } from '../../../core/errors';
+import { quoteId } from '../shared/connection';
+import { ENGINE } from '../shared/layout';
 import { splitSchemaStatements } from './schema-capture';
 import { createdDatabase, renameDatabases } from './sql-rename';
-import { SCHEMA_SESSION, classifyTargetError } from './target-connection';
+import { SCHEMA_SESSION, classifyTargetError } from '../shared/target-connection';
 import type { DatabaseMapping } from './target-databases';
 
 type Renames = Readonly<Record<string, string>>;

@@ -8,7 +8,7 @@
  * above that they differ, so mysql2's `code` names can be wrong for MariaDB), then by `code`, then
  * by message text: errors that crossed a process or jest VM boundary may keep only their message.
  */
-import { PermanentError, TransientError, authFailed, isUnknownHostText, unknownHost, isNetworkError, type ClassifiedError } from '../../core/errors';
+import { PermanentError, TransientError, authFailed, isUnknownHostText, unknownHost, isNetworkError, type ClassifiedError } from '../../../core/errors';
 
 const ENGINE = 'mysql';
 

@@ -2,8 +2,8 @@
  * Which of a backup's stored artifacts a restore downloads. The download itself, several at a time
  * and keeping what an earlier attempt left intact in the spool, is core `downloadArtifacts`.
  */
-import type { StoredArtifact } from '../../core/driver/types';
-import { PermanentError } from '../../core/errors';
+import type { StoredArtifact } from '../../../core/driver/types';
+import { PermanentError } from '../../../core/errors';
 import { ENGINE } from './layout';
 
 /**

@@ -23,22 +23,22 @@
 import { access, constants, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import type { JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../core/driver/types';
-import { PermanentError } from '../../core/errors';
-import { assertPortFree, replaceableEntries, type DataDirRestore } from '../../core/host/data-dir-target';
-import { markRestoreDone, ownRestoreMarker, writeRestoreMarker, type RestoreMarker } from '../../core/host/restore-marker';
-import { selectArtifacts } from './artifact-select';
-import { toolOutput } from '../../core/host/run-tool';
+import type { JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../../core/driver/types';
+import { PermanentError } from '../../../core/errors';
+import { assertPortFree, replaceableEntries, type DataDirRestore } from '../../../core/host/data-dir-target';
+import { markRestoreDone, ownRestoreMarker, writeRestoreMarker, type RestoreMarker } from '../../../core/host/restore-marker';
+import { selectArtifacts } from '../shared/artifact-select';
+import { toolOutput } from '../../../core/host/run-tool';
 import { checkToolVersion } from './backup-tool';
-import type { MysqlRestoreTarget } from './config';
-import { connectionOptions } from './connection';
-import { toMysqlError } from './errors';
-import { ENGINE, PHYSICAL_ARTIFACT, type MysqlConsistency } from './layout';
-import { serverPaths } from './local-server';
-import { restoreServersOf } from './restored-server';
+import type { MysqlRestoreTarget } from '../config';
+import { connectionOptions } from '../shared/connection';
+import { toMysqlError } from '../shared/errors';
+import { ENGINE, PHYSICAL_ARTIFACT, type MysqlConsistency } from '../shared/layout';
+import { serverPaths } from '../shared/local-server';
+import { restoreServersOf } from '../shared/restored-server';
 import { toolFor } from './physical-backup';
 import { makePreparedCopy } from './prepared-copy';
-import { MYSQL_TOOLS } from './tool-errors';
+import { MYSQL_TOOLS } from '../shared/tool-errors';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 

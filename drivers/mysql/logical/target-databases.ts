@@ -3,8 +3,8 @@
  * (`renameDatabases`), and what the target server already holds under those names.
  */
 import type { Connection } from 'mysql2/promise';
-import { PermanentError } from '../../core/errors';
-import { ENGINE, isSystemDatabase, type MysqlFacts } from './layout';
+import { PermanentError } from '../../../core/errors';
+import { ENGINE, isSystemDatabase, type MysqlFacts } from '../shared/layout';
 import { MARKER_TABLE } from './restore-marker';
 
 /** One backed-up database and the name it gets on the target. */

@@ -3,7 +3,7 @@
  * driver needs them: parse, merge (the later sequence per domain wins) and "does this position
  * cover that GTID". A position holds at most one GTID per replication domain.
  */
-import { PermanentError } from '../../core/errors';
+import { PermanentError } from '../../../core/errors';
 
 /** One MariaDB GTID. */
 export interface Gtid {

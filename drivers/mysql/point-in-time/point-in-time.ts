@@ -25,26 +25,26 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Catalog } from '../../core/catalog/catalog';
-import { backupIdTime } from '../../core/catalog/layout';
-import { downloadArtifacts } from '../../core/driver/download';
+import { Catalog } from '../../../core/catalog/catalog';
+import { backupIdTime } from '../../../core/catalog/layout';
+import { downloadArtifacts } from '../../../core/driver/download';
 import type {
   Json, JsonObject, RestoreContext, RestoreResult, StoredArtifact, TransferOptions, ValidationCheck,
-} from '../../core/driver/types';
-import { PermanentError } from '../../core/errors';
-import { spawnStreamingTool } from '../../core/host/streaming-tool';
-import { toolExitError } from '../../core/host/tool-errors';
-import { runToolPipe } from '../../core/host/tool-pipe';
-import { selectArtifacts } from './artifact-select';
+} from '../../../core/driver/types';
+import { PermanentError } from '../../../core/errors';
+import { spawnStreamingTool } from '../../../core/host/streaming-tool';
+import { toolExitError } from '../../../core/host/tool-errors';
+import { runToolPipe } from '../../../core/host/tool-pipe';
+import { selectArtifacts } from '../shared/artifact-select';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
-import { withClientOptionFile } from './backup-tool';
-import type { MysqlRestoreTarget } from './config';
-import { withConnection } from './connection';
-import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from './gtid';
-import { binlogArtifact, ENGINE, type MysqlConsistency, type MysqlFacts } from './layout';
-import { tableKey } from './table-columns';
-import { effectiveRenames, mapDatabases } from './target-databases';
-import { MYSQL_TOOLS } from './tool-errors';
+import { withClientOptionFile } from '../shared/client-option-file';
+import type { MysqlRestoreTarget } from '../config';
+import { withConnection } from '../shared/connection';
+import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from '../shared/gtid';
+import { binlogArtifact, ENGINE, type MysqlConsistency, type MysqlFacts } from '../shared/layout';
+import { tableKey } from '../shared/table-columns';
+import { effectiveRenames, mapDatabases } from '../logical/target-databases';
+import { MYSQL_TOOLS } from '../shared/tool-errors';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 

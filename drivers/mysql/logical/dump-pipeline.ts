@@ -1,0 +1,243 @@
+/**
+ * The read pipeline of a logical backup: the rows of one table, or of one key range of it, read
+ * from a worker's consistent read view and written as chunk files. Which tables, how they are cut,
+ * in what order and on which worker is dump-planner.ts.
+ *
+ * - Rows are streamed (every column by name, invisible ones included) as the server's row packets
+ *   (row-cursor.ts); batches of them are encoded into dump lines, digested and gzip-compressed
+ *   (level 1) by the encoder threads (encode-pool.ts), and the gzip members hashed on their way to
+ *   the sink (the store, or the spool). Memory is bounded by the stream buffers and the batches in
+ *   flight (backpressure reaches the server's socket), never by a table's size nor by the width of
+ *   its rows: the read-ahead, each batch and the batches in flight are bounded in bytes as well as
+ *   in rows.
+ * - Each chunk's rows feed a {@link TableDigest}.
+ * - A task whose write fails (disk, stream, encoder) is run again alone ({@link withWriteRetries}),
+ *   on the same worker and snapshot. A failure of the worker's connection fails with a
+ *   TransientError: a lost snapshot cannot be re-joined, the state machine retries the backup.
+ */
+import { Readable, type Transform } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import type { Connection } from 'mysql2/promise';
+import type { ArtifactSink } from '../../../core/driver/artifact-sink';
+import type { ArtifactRef } from '../../../core/driver/types';
+import { PermanentError, TransientError } from '../../../core/errors';
+import type { Logger } from '../../../core/logger';
+import { withRetry } from '../../../core/resilience/retry';
+import { quoteId } from '../shared/connection';
+import { mapMysqlError, toMysqlError } from '../shared/errors';
+import { ENGINE, chunkArtifact } from '../shared/layout';
+import type { EncodePool, EncodedBatch } from '../shared/encode-pool';
+import { rawRowStream, type RowBudget } from '../shared/row-packet';
+import { selectList } from '../shared/column-codec';
+import type { ColumnInfo } from '../shared/table-columns';
+import { TableDigest } from '../shared/table-digest';
+import { RowCursor, type RowBatch } from './row-cursor';
+
+/** What the pipeline reads of a table: where it is, its columns, the key its ranges are cut by. */
+export interface TableSource {
+  database: string;
+  table: string;
+  /** The single integer primary key column, when there is one. */
+  splitKey?: string;
+  /** The columns dumped, in order (table-columns.ts: invisible ones included). */
+  columns: ColumnInfo[];
+}
+
+/**
+ * An extra stage a chunk's compressed bytes pass through on their way to the sink (a new stream
+ * per chunk). A seam for tests (failure injection); the dump uses none.
+ */
+export type ChunkStage = (chunk: string) => Transform;
+
+/**
+ * What one batch handed to an encoder thread holds at most: 1 024 rows or 4 MiB of packets,
+ * whichever comes first (a wider row is a batch of its own). Bytes as well as rows, so that a
+ * batch (its packets here, its lines and gzip member in the thread) stays small whatever the row
+ * width: 1 024 rows of multi-MB BLOBs would be GBs.
+ */
+export const BATCH: RowBudget = { rows: 1024, bytes: 4 * 1024 * 1024 };
+
+/** An empty gzip member: a chunk without rows is still a valid gzip file. */
+const EMPTY_GZIP = gzipSync(Buffer.alloc(0));
+
+/** One written chunk: its artifact and the digest of exactly the rows in it. */
+export interface WrittenChunk {
+  index: number;
+  artifact: ArtifactRef;
+  digest: TableDigest;
+}
+
+/** Raised when writing a chunk failed on our side (disk, stream, encoder), not the server's: worth retrying. */
+class ChunkWriteError extends TransientError {}
+/** A chunk the store or spool refused for good (no space, access denied, a name it cannot hold): not retried. */
+class ChunkRefusedError extends PermanentError {}
+
+/** What the pipeline writes to, and how. */
+export interface PipelineOptions {
+  sink: ArtifactSink;
+  chunkRows: number;
+  pool: EncodePool;
+  stage?: ChunkStage;
+}
+
+/**
+ * The batches of one chunk being encoded, oldest first: at most two per encoder thread, and no
+ * new one while those hold as many bytes as that many full batches — so rows wider than a batch
+ * are encoded a few at a time, not two per thread.
+ */
+class EncodeWindow {
+  private readonly pending: Array<{ encoding: Promise<EncodedBatch>; bytes: number }> = [];
+  private bytes = 0;
+  private readonly maxBatches: number;
+
+  constructor(private readonly pool: EncodePool) {
+    this.maxBatches = 2 * pool.size;
+  }
+
+  get full(): boolean {
+    return this.pending.length >= this.maxBatches || this.bytes >= this.maxBatches * BATCH.bytes;
+  }
+
+  /** Hands `batch` to the encoder threads. */
+  submit(batch: RowBatch): void {
+    const encoding = this.pool.encode(batch.rows);
+    encoding.catch(() => undefined); // awaited in order by next(); never an unhandled rejection
+    this.pending.push({ encoding, bytes: batch.bytes });
+    this.bytes += batch.bytes;
+  }
+
+  /** The oldest batch, encoded; undefined when none is pending. */
+  async next(): Promise<EncodedBatch | undefined> {
+    const oldest = this.pending.shift();
+    if (!oldest) return undefined;
+    this.bytes -= oldest.bytes;
+    return oldest.encoding;
+  }
+}
+
+/**
+ * Writes up to `limit` rows of `cursor` as chunk `name`: batches of rows go to the encoder threads
+ * (encode-pool.ts: lines, digest, gzip) while the cursor keeps reading; their gzip members are
+ * written in order. Errors of the cursor (the server) are rethrown as they are; errors of the
+ * write side become {@link ChunkWriteError}.
+ */
+async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, limit: number, options: PipelineOptions): Promise<{ artifact: ArtifactRef; digest: TableDigest }> {
+  const digest = new TableDigest();
+  let remaining = limit;
+  let empty = true;
+  async function* members(): AsyncGenerator<Buffer> {
+    const inFlight = new EncodeWindow(options.pool);
+    for (;;) {
+      while (remaining > 0 && !inFlight.full) {
+        const batch = await cursor.take({ rows: Math.min(remaining, BATCH.rows), bytes: BATCH.bytes });
+        if (batch.rows.length === 0) {
+          remaining = 0;
+          break;
+        }
+        remaining -= batch.rows.length;
+        inFlight.submit(batch);
+      }
+      const encoded = await inFlight.next();
+      if (!encoded) break;
+      digest.mergeSum(encoded.sum, encoded.rows);
+      empty = false;
+      yield encoded.gzip;
+    }
+    if (empty) yield EMPTY_GZIP;
+  }
+  try {
+    const stages = options.stage ? [options.stage(name)] : [];
+    const artifact = await sink.write(name, Readable.from(members(), { objectMode: false, highWaterMark: 256 * 1024 }), ...stages);
+    return { artifact, digest };
+  } catch (error) {
+    if (cursor.error !== undefined) throw cursor.error;
+    if (error instanceof PermanentError) {
+      // The store or spool refused for good (no space, access denied, a name it cannot hold): not worth a retry.
+      throw new ChunkRefusedError(`writing ${name} failed: ${error.message}`, { code: error.code, engine: ENGINE, cause: error });
+    }
+    throw new ChunkWriteError(`writing ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'CHUNK_WRITE_FAILED', engine: ENGINE, cause: error });
+  }
+}
+
+/** A key range of a split table: `from <= key < to` (either side open when absent), decimal literals. */
+export interface KeyRange {
+  from?: string;
+  to?: string;
+}
+
+/** `t` as a qualified, quoted name. */
+export const qualifiedName = (t: TableSource): string => `${quoteId(t.database)}.${quoteId(t.table)}`;
+
+/** Every dumped column of `t`, for a SELECT. */
+const columnsOf = (t: TableSource): string => (t.columns.length > 0 ? selectList(t.columns) : '*');
+
+/** The rows of a range of `t`, in key order. */
+export function rangeQuery(t: TableSource, range: KeyRange): string {
+  const key = quoteId(t.splitKey!);
+  const where = [range.from !== undefined ? `${key} >= ${range.from}` : '', range.to !== undefined ? `${key} < ${range.to}` : ''].filter(Boolean);
+  return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${key}`;
+}
+
+/** Dumps one key range of `t` as chunk `index`. */
+export async function dumpRange(worker: Connection, t: TableSource, index: number, range: KeyRange, options: PipelineOptions): Promise<WrittenChunk> {
+  const cursor = new RowCursor(rawRowStream(worker, rangeQuery(t, range)));
+  try {
+    const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, options);
+    return { index, ...written };
+  } finally {
+    cursor.close();
+  }
+}
+
+/** Dumps the whole of `t` in one stream, a new chunk every `chunkRows` rows (at least one chunk). */
+export async function dumpWhole(worker: Connection, t: TableSource, options: PipelineOptions): Promise<WrittenChunk[]> {
+  const cursor = new RowCursor(rawRowStream(worker, `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}`));
+  const chunks: WrittenChunk[] = [];
+  try {
+    do {
+      const index = chunks.length;
+      const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, options);
+      chunks.push({ index, ...written });
+    } while (await cursor.hasMore());
+    return chunks;
+  } finally {
+    cursor.close();
+  }
+}
+
+/**
+ * Runs `attempt` with in-process retries of write failures. Server/connection errors are not
+ * retried here (the snapshot is gone with a lost connection): they fail the task, classified.
+ */
+export async function withWriteRetries<T>(what: string, retries: number, logger: Logger, attempt: () => Promise<T>): Promise<T> {
+  let serverError: unknown;
+  try {
+    return await withRetry(async () => {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (error instanceof ChunkWriteError || error instanceof ChunkRefusedError) throw error;
+        serverError = error;
+        throw new PermanentError('server error', { code: 'MYSQL_DUMP_FAILED', engine: ENGINE });
+      }
+    }, {
+      maxAttempts: retries,
+      initialDelayMs: 100,
+      maxDelayMs: 2_000,
+      engine: ENGINE,
+      onRetry: ({ attempt: n, error }) => logger.warn('mysql backup: retrying a chunk write', { what, attempt: n, error: error.message }),
+    });
+  } catch (error) {
+    if (serverError === undefined) throw error;
+    const code = (serverError as { errno?: unknown }).errno;
+    if (code === 1146) {
+      throw new TransientError(`${what}: the table disappeared during the backup (DDL while backing up); retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: serverError });
+    }
+    const mapped = mapMysqlError(serverError);
+    if (mapped instanceof TransientError && mapped.code === 'MYSQL_UNAVAILABLE') {
+      throw new TransientError(`${what}: a worker lost its connection, and a consistent snapshot cannot be re-joined; the backup must start again (${mapped.message})`,
+        { code: 'MYSQL_UNAVAILABLE', engine: ENGINE, cause: serverError });
+    }
+    throw toMysqlError(serverError, what, 'MYSQL_DUMP_FAILED');
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * The plan of a logical backup's data: which tables, where their chunks begin and end, in what
+ * order, and which worker reads what, all workers inside one shared consistent snapshot. Reading,
+ * encoding and writing a chunk is dump-pipeline.ts.
+ *
+ * - A table whose primary key is a single integer column, and which holds more than `chunkRows`
+ *   rows, is cut by key ranges (`pk >= a AND pk < b`, the bounds found inside the snapshot by
+ *   `ORDER BY pk LIMIT 1 OFFSET chunkRows`). Each range is an independent task any worker can take,
+ *   so one big table is read by every worker at once. Other tables are one task that streams the
+ *   whole table and starts a new chunk every `chunkRows` rows. Largest tables start first.
+ * - A table's digest is the merge of its chunks'.
+ * - A failed task fails the whole dump, with the first failure, once every worker has stopped.
+ * - Non-transactional tables are dumped first; when the last of them is written,
+ *   `onNonTransactionalDone` runs (the caller releases its read lock there) while the workers
+ *   carry on with the transactional tables.
+ */
+import type { Connection } from 'mysql2/promise';
+import type { ArtifactSink } from '../../../core/driver/artifact-sink';
+import type { ArtifactRef } from '../../../core/driver/types';
+import { PermanentError } from '../../../core/errors';
+import type { Logger } from '../../../core/logger';
+import { quoteId } from '../shared/connection';
+import { toMysqlError } from '../shared/errors';
+import { ENGINE } from '../shared/layout';
+import { sharedEncodePool, type EncodePool } from '../shared/encode-pool';
+import { rawTypeCast } from '../shared/row-format';
+import { tableColumns, tableKey } from '../shared/table-columns';
+import { TableDigest } from '../shared/table-digest';
+import {
+  dumpRange, dumpWhole, qualifiedName, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
+} from './dump-pipeline';
+
+/** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
+export const TRANSACTIONAL_ENGINES: ReadonlySet<string> = new Set(['innodb']);
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+
+/** A table to dump, as listed from information_schema before the snapshot. */
+export interface DumpTable extends TableSource {
+  engine: string;
+  /** Read inside the consistent snapshot (InnoDB), or under the read lock. */
+  transactional: boolean;
+  /** Estimates from information_schema (for scheduling and choosing how to cut). */
+  estimatedRows: number;
+  estimatedBytes: number;
+}
+
+type Row = Record<string, unknown>;
+const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : value === null || value === undefined ? '' : String(value));
+
+/**
+ * Lists the base tables of `databases` (sequences and views have no rows to dump), with their
+ * engine and split key. `connection` must return text (not a data session's binary results).
+ */
+export async function listTables(connection: Connection, databases: string[]): Promise<DumpTable[]> {
+  if (databases.length === 0) return [];
+  const [tables] = await connection.query(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, ENGINE AS engine, TABLE_ROWS AS estRows, DATA_LENGTH AS estBytes
+       FROM information_schema.TABLES
+      WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+      ORDER BY TABLE_SCHEMA, TABLE_NAME`, [databases],
+  ) as [Row[], unknown];
+  // COLUMN_KEY 'PRI' marks the primary key's columns (or, without one, those of the first UNIQUE
+  // NOT NULL key, which identifies rows just as well).
+  const [keyColumns] = await connection.query(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, COLUMN_NAME AS col, DATA_TYPE AS type
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) AND COLUMN_KEY = 'PRI'`, [databases],
+  ) as [Row[], unknown];
+  const keys = new Map<string, Row[]>();
+  for (const column of keyColumns) {
+    const id = `${text(column.db)}\u0000${text(column.name)}`;
+    keys.set(id, [...(keys.get(id) ?? []), column]);
+  }
+  const splitKeys = new Map<string, string>();
+  for (const [id, columns] of keys) {
+    if (columns.length === 1 && INTEGER_TYPES.has(text(columns[0].type).toLowerCase())) splitKeys.set(id, text(columns[0].col));
+  }
+  const columns = await tableColumns(connection, databases);
+  return tables.map((t) => {
+    const engine = text(t.engine) || 'unknown';
+    return {
+      columns: columns.get(tableKey(text(t.db), text(t.name))) ?? [],
+      database: text(t.db),
+      table: text(t.name),
+      engine,
+      transactional: TRANSACTIONAL_ENGINES.has(engine.toLowerCase()),
+      splitKey: splitKeys.get(`${text(t.db)}\u0000${text(t.name)}`),
+      estimatedRows: Number(t.estRows ?? 0) || 0,
+      estimatedBytes: Number(t.estBytes ?? 0) || 0,
+    };
+  });
+}
+
+async function keyAt(worker: Connection, sql: string): Promise<string | undefined> {
+  const [rows] = await worker.query({ sql, rowsAsArray: true, typeCast: rawTypeCast as never }) as unknown as [Array<Array<Buffer | null>>, unknown];
+  const value = rows[0]?.[0];
+  if (value === undefined || value === null) return undefined;
+  const literal = value.toString('latin1');
+  if (!/^-?\d+$/.test(literal)) throw new PermanentError(`split key returned a non-integer value '${literal}'`, { code: 'MYSQL_DUMP_FAILED', engine: ENGINE });
+  return literal;
+}
+
+/**
+ * Finds the key ranges of `t` inside the worker's snapshot, one per `chunkRows` rows, calling
+ * `onRange` as soon as each is known (so other workers can start on it). At least one range.
+ */
+export async function planRanges(worker: Connection, t: DumpTable, chunkRows: number, onRange: (index: number, range: KeyRange) => void): Promise<number> {
+  const key = quoteId(t.splitKey!);
+  let from = await keyAt(worker, `SELECT ${key} FROM ${qualifiedName(t)} ORDER BY ${key} LIMIT 1`);
+  let index = 0;
+  while (from !== undefined) {
+    const next = await keyAt(worker, `SELECT ${key} FROM ${qualifiedName(t)} WHERE ${key} >= ${from} ORDER BY ${key} LIMIT 1 OFFSET ${chunkRows}`);
+    onRange(index, { from: index === 0 ? undefined : from, to: next });
+    index += 1;
+    from = next;
+  }
+  if (index === 0) onRange(index++, {}); // empty table: one empty chunk
+  return index;
+}
+
+/** A dumped table: its rows, digest and chunks (in order). */
+export interface DumpedTable {
+  table: DumpTable;
+  rows: number;
+  digest: string;
+  chunks: ArtifactRef[];
+}
+
+export interface DumpOptions {
+  /** Where chunks go: the spool or straight to the store. */
+  sink: ArtifactSink;
+  chunkRows: number;
+  logger: Logger;
+  signal?: AbortSignal;
+  /** Runs once, when every non-transactional table is written (not at all when there are none). */
+  onNonTransactionalDone?: () => Promise<void>;
+  /** Extra stage per chunk after compression (test seam). */
+  stage?: ChunkStage;
+  /** Encoder threads (default: the process's shared pool). */
+  pool?: EncodePool;
+  /** In-process retries of a task whose write failed (default 2). */
+  writeRetries?: number;
+}
+
+interface TableState {
+  table: DumpTable;
+  chunks: Map<number, WrittenChunk>;
+}
+
+interface Task {
+  state: TableState;
+  label: string;
+  run(worker: Connection): Promise<void>;
+}
+
+/**
+ * The work queue: non-transactional tasks before transactional ones, and within each, chunk
+ * ranges of planned tables before whole tables (so a big table's ranges start as soon as known).
+ */
+class Scheduler {
+  private readonly queues: Task[][] = [[], [], [], []]; // [non-tx ranges, non-tx tables, tx ranges, tx tables]
+  private readonly outstanding = [0, 0]; // queued + running, per class (0 = non-transactional)
+  private waiters: Array<() => void> = [];
+  failure: unknown;
+  private nonTransactionalSeen = false;
+  private nonTransactionalDone = false;
+
+  constructor(private readonly onNonTransactionalDone: () => Promise<void>) {}
+
+  push(task: Task, kind: 'range' | 'table'): void {
+    const cls = task.state.table.transactional ? 1 : 0;
+    if (cls === 0) this.nonTransactionalSeen = true;
+    this.outstanding[cls] += 1;
+    this.queues[cls * 2 + (kind === 'range' ? 0 : 1)].push(task);
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  async next(signal?: AbortSignal): Promise<Task | undefined> {
+    for (;;) {
+      if (this.failure !== undefined) return undefined;
+      if (signal?.aborted) {
+        this.fail(new PermanentError('backup aborted', { code: 'ABORTED', engine: ENGINE }));
+        return undefined;
+      }
+      const queue = this.queues.find((q) => q.length > 0);
+      if (queue) return queue.shift();
+      if (this.outstanding[0] + this.outstanding[1] === 0) return undefined;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  async finish(task: Task): Promise<void> {
+    const cls = task.state.table.transactional ? 1 : 0;
+    this.outstanding[cls] -= 1;
+    if (cls === 0 && this.outstanding[0] === 0 && this.nonTransactionalSeen && !this.nonTransactionalDone && this.failure === undefined) {
+      this.nonTransactionalDone = true;
+      try {
+        await this.onNonTransactionalDone();
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+    this.wake();
+  }
+
+  fail(error: unknown): void {
+    this.failure ??= error;
+    this.wake();
+  }
+}
+
+const describe = (t: DumpTable): string => `${t.database}.${t.table}`;
+
+/**
+ * Dumps `tables` over `workers` (each already inside the shared snapshot). Resolves with every
+ * table's rows, digest and chunks, sorted by database and table; rejects with the first failure
+ * (classified), after every worker has stopped.
+ */
+export async function dumpTables(workers: Connection[], tables: DumpTable[], options: DumpOptions): Promise<DumpedTable[]> {
+  const taskOptions: PipelineOptions = { sink: options.sink, chunkRows: options.chunkRows, pool: options.pool ?? sharedEncodePool(), stage: options.stage };
+  const retries = options.writeRetries ?? 2;
+  const scheduler = new Scheduler(options.onNonTransactionalDone ?? (async () => undefined));
+  const states = tables.map((t): TableState => ({ table: t, chunks: new Map() }));
+  const bySize = [...states].sort((a, b) => b.table.estimatedBytes - a.table.estimatedBytes || b.table.estimatedRows - a.table.estimatedRows);
+
+  const rangeTask = (state: TableState, index: number, range: KeyRange): Task => ({
+    state,
+    label: `${describe(state.table)} chunk ${index}`,
+    run: async (worker) => {
+      const chunk = await withWriteRetries(`dumping ${describe(state.table)} chunk ${index}`, retries, options.logger,
+        () => dumpRange(worker, state.table, index, range, taskOptions));
+      state.chunks.set(index, chunk);
+    },
+  });
+  for (const state of bySize) {
+    const t = state.table;
+    if (t.splitKey !== undefined && t.estimatedRows > options.chunkRows) {
+      scheduler.push({
+        state,
+        label: `planning ${describe(t)}`,
+        run: async (worker) => {
+          try {
+            await planRanges(worker, t, options.chunkRows, (index, range) => scheduler.push(rangeTask(state, index, range), 'range'));
+          } catch (error) {
+            throw toMysqlError(error, `finding the chunk ranges of ${describe(t)}`, 'MYSQL_DUMP_FAILED');
+          }
+        },
+      }, 'table');
+    } else {
+      scheduler.push({
+        state,
+        label: describe(t),
+        run: async (worker) => {
+          const chunks = await withWriteRetries(`dumping ${describe(t)}`, retries, options.logger, async () => {
+            state.chunks.clear();
+            return dumpWhole(worker, t, taskOptions);
+          });
+          for (const chunk of chunks) state.chunks.set(chunk.index, chunk);
+        },
+      }, 'table');
+    }
+  }
+
+  const work = async (worker: Connection): Promise<void> => {
+    for (;;) {
+      const task = await scheduler.next(options.signal);
+      if (!task) return;
+      try {
+        await task.run(worker);
+      } catch (error) {
+        scheduler.fail(error);
+      } finally {
+        await scheduler.finish(task);
+      }
+    }
+  };
+  await Promise.all(workers.map(work));
+  if (scheduler.failure !== undefined) throw toMysqlError(scheduler.failure, 'dumping table data', 'MYSQL_DUMP_FAILED');
+
+  return states
+    .map((state) => {
+      const ordered = [...state.chunks.values()].sort((a, b) => a.index - b.index);
+      if (ordered.some((chunk, i) => chunk.index !== i)) {
+        throw new PermanentError(`chunks of ${describe(state.table)} are not contiguous`, { code: 'MYSQL_DUMP_FAILED', engine: ENGINE });
+      }
+      const digest = new TableDigest();
+      for (const chunk of ordered) digest.merge(chunk.digest);
+      return { table: state.table, rows: digest.rows, digest: digest.hex(), chunks: ordered.map((c) => c.artifact) };
+    })
+    .sort((a, b) => (a.table.database === b.table.database ? compare(a.table.table, b.table.table) : compare(a.table.database, b.table.database)));
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
