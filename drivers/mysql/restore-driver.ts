@@ -10,7 +10,7 @@ import type {
 } from '../../core/driver/types';
 import { mysqlEndpoint, type MysqlRestoreTarget } from './config';
 import { PermanentError } from '../../core/errors';
-import type { MysqlConsistency, MysqlFacts } from './shared/layout';
+import { recordedConsistency, recordedFacts } from './shared/layout';
 import { prepareLogicalTarget, restoreLogical, validateTables } from './logical/logical-restore';
 import { markPhysicalRestoreDone, preparePhysicalTarget, restorePhysical } from './physical/physical-restore';
 import { cleanupLogicalRestore, cleanupPhysicalRestore } from './restore-cleanup';
@@ -22,7 +22,7 @@ import { assertReplayable, replayBinlogs, validatePointInTime } from './point-in
  * rather than failing halfway with its data dir already replaced.
  */
 function assertRestorableHere(ctx: RestoreContext<MysqlRestoreTarget>): void {
-  if ((ctx.backup.consistency as MysqlConsistency).flavor !== 'mysql') return;
+  if (recordedConsistency(ctx.backup).flavor !== 'mysql') return;
   const unsupported = [isPhysical(ctx) ? 'a physical restore' : '', ctx.target.pointInTime ? 'a point-in-time replay' : ''].filter(Boolean);
   if (unsupported.length > 0) {
     throw new PermanentError(
@@ -32,7 +32,7 @@ function assertRestorableHere(ctx: RestoreContext<MysqlRestoreTarget>): void {
   }
 }
 
-const isPhysical = (ctx: RestoreContext<MysqlRestoreTarget>): boolean => (ctx.backup.facts as MysqlFacts).mode === 'physical';
+const isPhysical = (ctx: RestoreContext<MysqlRestoreTarget>): boolean => recordedFacts(ctx.backup).mode === 'physical';
 
 export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
   /** The target server's host:port or socket: what the circuit breaker protects. */

@@ -23,7 +23,7 @@ import { connectionOptions, describeServer, openDataConnection, type ConnectionS
 import { openConsistentSnapshot } from '../shared/consistency';
 import { toMysqlError } from '../shared/errors';
 import {
-  ENGINE, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
+  ENGINE, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, recordedFacts, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from '../shared/layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
 import { digestChunk } from './chunk-digest';
@@ -261,7 +261,7 @@ const failures = (items: string[], max = 10): string => `${items.slice(0, max).j
  * mismatch or a damaged artifact: those are failed checks.
  */
 export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, snapshot: SnapshotRef, reader: ArtifactReader): Promise<ValidationCheck[]> {
-  const facts = snapshot.facts as unknown as MysqlFacts;
+  const facts = recordedFacts(snapshot);
   const byName = new Map(snapshot.artifacts.map((a) => [a.name, a]));
   const names = new Set(byName.keys());
   const checks: ValidationCheck[] = [];

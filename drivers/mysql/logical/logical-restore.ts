@@ -31,7 +31,7 @@ import { selectArtifacts } from '../shared/artifact-select';
 import { loadModeFor, loadTables } from './chunk-load';
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
-import { ENGINE, type MysqlFacts } from '../shared/layout';
+import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyPreSchema, applyStatements, finishDeferred, schemaStatements, type DeferredStatement } from './schema-apply';
 import { objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
@@ -47,7 +47,7 @@ type Ctx = RestoreContext<MysqlRestoreTarget>;
 
 /** The manifest facts of a logical backup. @throws PermanentError `INVALID_BACKUP` when they are not. */
 export function logicalFacts(ctx: Ctx): MysqlFacts {
-  const facts = ctx.backup.facts as unknown as MysqlFacts;
+  const facts = recordedFacts(ctx.backup);
   if (facts?.mode !== 'logical' || !Array.isArray(facts.tables) || !Array.isArray(facts.databases) || !Array.isArray(facts.schema)) {
     throw new PermanentError(`backup ${ctx.backup.backupId} is not a logical MySQL backup (facts.mode = ${String(facts?.mode)})`, { code: 'INVALID_BACKUP', engine: ENGINE });
   }

@@ -11,7 +11,7 @@ import type { Connection } from 'mysql2/promise';
 import { mapLimitedWith } from '../../../core/concurrency';
 import type { RestoreContext, RestoreResult, ValidationCheck } from '../../../core/driver/types';
 import type { MysqlRestoreTarget } from '../config';
-import { SYSTEM_DATABASES, type MysqlFacts, type TableFacts } from '../shared/layout';
+import { SYSTEM_DATABASES, recordedFacts, type MysqlFacts, type TableFacts } from '../shared/layout';
 import { objectsOnServer, SCHEMA_OBJECT_KINDS, type SchemaObjects } from '../shared/schema-objects';
 import { DIGEST_ALGORITHM } from '../shared/table-digest';
 import { digestTable } from '../shared/table-reader';
@@ -124,7 +124,7 @@ async function validateWithoutTableFacts(ctx: Ctx): Promise<ValidationCheck[]> {
  * (`physical.prepareCheck: false`), the readable-tables check and a note that nothing was compared.
  */
 export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): Promise<ValidationCheck[]> {
-  const facts = ctx.backup.facts as unknown as MysqlFacts;
+  const facts = recordedFacts(ctx.backup);
   if (withoutTableFacts(facts)) return validateWithoutTableFacts(ctx);
   const mappings = mapDatabases(facts, ctx.target.renameDatabases);
   const targetOf = new Map(mappings.map((m) => [m.source, m.target]));

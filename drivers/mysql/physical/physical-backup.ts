@@ -44,7 +44,7 @@ import { toolOutput } from '../../../core/host/run-tool';
 import { spawnStreamingTool } from '../../../core/host/streaming-tool';
 import type { MysqlConfig } from '../config';
 import { connectionOptions, openDataConnection, withConnection } from '../shared/connection';
-import { isSystemDatabase, PHYSICAL_ARTIFACT, type MysqlConsistency, type MysqlFacts, type TableFacts } from '../shared/layout';
+import { isSystemDatabase, PHYSICAL_ARTIFACT, recordedConsistency, recordedFacts, type MysqlConsistency, type MysqlFacts, type TableFacts } from '../shared/layout';
 import { startServer } from '../shared/local-server';
 import { makePreparedCopy } from './prepared-copy';
 import { objectsOnServer, type SchemaObjects } from '../shared/schema-objects';
@@ -274,8 +274,8 @@ async function removeArtifact(ctx: BackupContext<MysqlConfig>, artifact: Artifac
 export async function validatePhysicalSnapshot(ctx: BackupContext<MysqlConfig>, snapshot: SnapshotRef, reader: ArtifactReader): Promise<ValidationCheck[]> {
   const artifact = snapshot.artifacts.find((a) => a.name === PHYSICAL_ARTIFACT);
   if (!artifact) return [{ name: 'xbstream-integrity', ok: false, detail: `${PHYSICAL_ARTIFACT} is not among the artifacts` }];
-  const consistency = snapshot.consistency as unknown as MysqlConsistency;
-  const facts = snapshot.facts as unknown as MysqlFacts;
+  const consistency = recordedConsistency(snapshot);
+  const facts = recordedFacts(snapshot);
   const physical = facts.physical as PhysicalFacts | undefined;
 
   const started = Date.now();

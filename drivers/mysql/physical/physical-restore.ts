@@ -33,7 +33,7 @@ import { checkToolVersion } from './backup-tool';
 import type { MysqlRestoreTarget } from '../config';
 import { connectionOptions } from '../shared/connection';
 import { toMysqlError } from '../shared/errors';
-import { ENGINE, PHYSICAL_ARTIFACT, type MysqlConsistency } from '../shared/layout';
+import { ENGINE, PHYSICAL_ARTIFACT, recordedConsistency, type MysqlConsistency } from '../shared/layout';
 import { serverPaths } from '../shared/local-server';
 import { restoreServersOf } from '../shared/restored-server';
 import { toolFor } from './physical-backup';
@@ -78,7 +78,7 @@ export async function preparePhysicalTarget(ctx: Ctx): Promise<PreparedTarget> {
     throw invalid(`the restored server listens on 127.0.0.1 only; leave target.host at 127.0.0.1 (it is ${target.host})`);
   }
 
-  const consistency = ctx.backup.consistency as unknown as MysqlConsistency;
+  const consistency = recordedConsistency(ctx.backup);
   const tool = toolFor(consistency);
   checkToolVersion(tool, await toolOutput(tool.command, ['--version'], { errors: MYSQL_TOOLS }), consistency.serverVersion);
 
@@ -128,7 +128,7 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
   }
   const datadir = path.resolve(physical.datadir);
   const paths = serverPaths(datadir);
-  const consistency = ctx.backup.consistency as unknown as MysqlConsistency;
+  const consistency = recordedConsistency(ctx.backup);
   const tool = toolFor(consistency);
   const artifact = selectArtifacts(ctx.backup.artifacts, [PHYSICAL_ARTIFACT])[0];
   const staging = stagingDir(datadir);

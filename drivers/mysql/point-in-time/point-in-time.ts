@@ -41,7 +41,7 @@ import { withClientOptionFile } from '../shared/client-option-file';
 import type { MysqlRestoreTarget } from '../config';
 import { withConnection } from '../shared/connection';
 import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from '../shared/gtid';
-import { binlogArtifact, ENGINE, type MysqlConsistency, type MysqlFacts } from '../shared/layout';
+import { binlogArtifact, ENGINE, mysqlFactsSchema, recordedConsistency, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { tableKey } from '../shared/table-columns';
 import { effectiveRenames, mapDatabases } from '../logical/target-databases';
 import { MYSQL_TOOLS } from '../shared/tool-errors';
@@ -196,7 +196,7 @@ function assertRewritable(from: string, to: string): void {
  * @throws PermanentError as {@link replayScope}.
  */
 export function assertReplayable(ctx: Ctx): void {
-  if (ctx.target.pointInTime) replayScope(ctx.backup.backupId, ctx.backup.facts as unknown as MysqlFacts, ctx.target.renameDatabases);
+  if (ctx.target.pointInTime) replayScope(ctx.backup.backupId, recordedFacts(ctx.backup), ctx.target.renameDatabases);
 }
 
 /** argv of the client applying the replay. */
@@ -272,8 +272,8 @@ export class BinlogEventScanner extends Transform {
 export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: TransferOptions): Promise<JsonObject> {
   const pit = ctx.target.pointInTime;
   if (!pit) throw new PermanentError('no pointInTime in the restore target', { code: 'INVALID_TARGET', engine: ENGINE });
-  const consistency = ctx.backup.consistency as unknown as MysqlConsistency;
-  const facts = ctx.backup.facts as unknown as MysqlFacts;
+  const consistency = recordedConsistency(ctx.backup);
+  const facts = recordedFacts(ctx.backup);
   if (!consistency.binlogFile || consistency.binlogPosition === undefined) {
     throw new PermanentError(`backup ${ctx.backup.backupId} has no binlog position (binary logging was off): no point-in-time replay from it`, { code: 'NO_BINLOG_POSITION', engine: ENGINE });
   }
@@ -358,8 +358,8 @@ export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: 
 export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Promise<ValidationCheck[]> {
   const replay = result.endpoint.replay as unknown as ReplayReport | undefined;
   if (!replay) return [{ name: 'pitr-replay', ok: false, detail: 'the restore result records no binlog replay' }];
-  const consistency = ctx.backup.consistency as unknown as MysqlConsistency;
-  const facts = ctx.backup.facts as unknown as MysqlFacts;
+  const consistency = recordedConsistency(ctx.backup);
+  const facts = recordedFacts(ctx.backup);
   const checks: ValidationCheck[] = [];
 
   checks.push({
@@ -447,11 +447,11 @@ async function archivesFrom(ctx: Ctx, transfer: TransferOptions): Promise<{
   /** Latest `binlogArchive.archivedAt` recorded by the archives used (ms), when recorded. */
   archivedAt?: number;
 }> {
-  const own = ctx.backup.facts as unknown as MysqlFacts;
+  const own = recordedFacts(ctx.backup);
   const list = [{ backupId: ctx.backup.backupId, binlogs: own.binlogs ?? [], artifacts: ctx.backup.artifacts, facts: own }];
   const later = await new Catalog(transfer.store).list({ engine: ctx.backup.engine, instance: ctx.backup.instance });
   for (const entry of later) {
-    const facts = entry.manifest?.facts as MysqlFacts | undefined;
+    const facts = mysqlFactsSchema.safeParse(entry.manifest?.facts).data;
     if (entry.backupId <= ctx.backup.backupId || !entry.manifest?.validation.ok || !Array.isArray(facts?.binlogs)) continue;
     list.push({ backupId: entry.backupId, binlogs: facts.binlogs, artifacts: entry.manifest.artifacts, facts });
   }

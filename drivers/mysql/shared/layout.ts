@@ -4,6 +4,7 @@
  * must not become path segments).
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { ValueEncoding } from './column-codec';
 
 export const ENGINE = 'mysql';
@@ -49,45 +50,56 @@ export const PHYSICAL_ARTIFACT = 'physical/backup.xbstream';
 export const binlogArtifact = (file: string): string => `binlog/${segment(file)}`;
 
 /** What the manifest says about one table. */
-export interface TableFacts {
-  database: string;
-  table: string;
+export const tableFactsSchema = z.object({
+  database: z.string(),
+  table: z.string(),
   /** Storage engine (InnoDB, MyISAM, ...). */
-  engine: string;
-  rows: number;
+  engine: z.string(),
+  rows: z.number().int().nonnegative(),
   /** {@link TableDigest} of all rows. */
-  digest: string;
-  /** Chunk artifact names, in order. */
-  chunks: string[];
-}
+  digest: z.string(),
+  /** Chunk artifact names, in order (none in a physical backup). */
+  chunks: z.array(z.string()),
+});
+export type TableFacts = z.infer<typeof tableFactsSchema>;
 
-/** `facts` of a MySQL backup manifest. */
-export interface MysqlFacts {
-  mode: 'logical' | 'physical';
-  tables: TableFacts[];
-  databases: string[];
+/** `facts` of a MySQL backup manifest (the plugin's `recordSchemas.facts`). */
+export const mysqlFactsSchema = z.looseObject({
+  mode: z.enum(['logical', 'physical']),
+  tables: z.array(tableFactsSchema),
+  databases: z.array(z.string()),
   /** Schema artifacts (pre and post) per database. */
-  schema: Array<{ database: string; pre: string; post: string }>;
-  users?: string;
-  binlogs?: string[];
+  schema: z.array(z.object({ database: z.string(), pre: z.string(), post: z.string() })),
+  users: z.string().optional(),
+  binlogs: z.array(z.string()).optional(),
   /** How the table digests were computed (table-digest.ts); digests are only compared when it matches. */
-  digestAlgorithm?: string;
+  digestAlgorithm: z.string().optional(),
   /** How chunk files encode values (column-codec.ts); absent in backups of older versions: `server-text`. */
-  valueEncoding?: ValueEncoding;
-  [key: string]: unknown;
+  valueEncoding: z.enum(['exact', 'server-text'] as const satisfies readonly ValueEncoding[]).optional(),
+});
+export type MysqlFacts = z.infer<typeof mysqlFactsSchema>;
+
+/** `consistency` of a MySQL backup manifest: the exact point the backup represents (the plugin's `recordSchemas.consistency`). */
+export const mysqlConsistencySchema = z.looseObject({
+  flavor: z.enum(['mariadb', 'mysql']),
+  serverVersion: z.string(),
+  /** Binary log coordinates of the snapshot (absent when binary logging is off). */
+  binlogFile: z.string().optional(),
+  binlogPosition: z.number().int().nonnegative().optional(),
+  /** GTID set/position at the snapshot (MariaDB `gtid_binlog_pos`, MySQL `gtid_executed`). */
+  gtid: z.string().optional(),
+  /** How long writes were blocked to fix the point, and by what. */
+  lockMs: z.number().nonnegative(),
+  lock: z.enum(['none', 'backup-stage', 'flush-tables-with-read-lock']),
+});
+export type MysqlConsistency = z.infer<typeof mysqlConsistencySchema>;
+
+/** The facts a snapshot or manifest records, typed (core checked them against the schema already). */
+export function recordedFacts(record: { facts: unknown }): MysqlFacts {
+  return mysqlFactsSchema.parse(record.facts);
 }
 
-/** `consistency` of a MySQL backup manifest: the exact point the backup represents. */
-export interface MysqlConsistency {
-  flavor: 'mariadb' | 'mysql';
-  serverVersion: string;
-  /** Binary log coordinates of the snapshot (absent when binary logging is off). */
-  binlogFile?: string;
-  binlogPosition?: number;
-  /** GTID set/position at the snapshot (MariaDB `gtid_binlog_pos`, MySQL `gtid_executed`). */
-  gtid?: string;
-  /** How long writes were blocked to fix the point, and by what. */
-  lockMs: number;
-  lock: 'none' | 'backup-stage' | 'flush-tables-with-read-lock';
-  [key: string]: unknown;
+/** The consistency point a snapshot or manifest records, typed (core checked it against the schema already). */
+export function recordedConsistency(record: { consistency: unknown }): MysqlConsistency {
+  return mysqlConsistencySchema.parse(record.consistency);
 }

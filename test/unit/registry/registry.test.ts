@@ -184,3 +184,35 @@ describe('DriverRegistry lookups', () => {
     expect(error.message).toContain("'fake' does not support restore");
   });
 });
+
+describe('DriverRegistry records', () => {
+  const records = { consistency: z.object({ revision: z.number().int() }), facts: z.object({ keys: z.number().int() }) };
+
+  it('checks a record against the driver\'s record schemas, naming the field', () => {
+    // Prepare
+    const registry = new DriverRegistry();
+    registry.register(fakePlugin({ capabilities: ['backup', 'consistency-point'], recordSchemas: records }));
+
+    // Act
+    const ok = () => registry.checkRecord('fake', { consistency: { revision: 7 }, facts: { keys: 3 } }, 'manifest m.json', 'INVALID_MANIFEST');
+    const badFact = caught(() => registry.checkRecord('fake', { consistency: { revision: 7 }, facts: { keys: 'three' } }, 'manifest m.json', 'INVALID_MANIFEST'));
+    const noPoint = caught(() => registry.checkRecord('fake', { consistency: {}, facts: { keys: 3 } }, 'the snapshot of fake/x node default', 'INVALID_SNAPSHOT_RECORD'));
+
+    // Assess
+    expect(ok).not.toThrow();
+    expect(badFact).toMatchObject({ code: 'INVALID_MANIFEST', engine: 'fake' });
+    expect(badFact.message).toMatch(/^manifest m\.json does not hold what the fake driver records: .*facts\.keys/);
+    expect(noPoint).toMatchObject({ code: 'INVALID_SNAPSHOT_RECORD' });
+    expect(noPoint.message).toContain('no consistency point');
+  });
+
+  it('refuses a plugin whose multi-node capability and listNodes disagree', () => {
+    const noop = async () => { throw new Error('not called'); };
+    const lists = { createSnapshot: noop, validateSnapshot: noop, upload: noop, cleanup: noop, listNodes: noop };
+
+    const undeclared = caught(() => new DriverRegistry().register(fakePlugin({}, { backup: lists })));
+    const unlisted = caught(() => new DriverRegistry().register(fakePlugin({ capabilities: ['backup', 'multi-node'] })));
+
+    for (const error of [undeclared, unlisted]) expect(error.message).toMatch(/multi-node.*listNodes/);
+  });
+});
