@@ -238,6 +238,13 @@ export interface RestoreContext<T = unknown> extends StepContext {
   force: boolean;
   /** This restore (the same for every step and retry of it): whatever it starts on the host is recorded as its own. */
   restoreId: string;
+  /**
+   * The later complete backups of the same engine and instance, oldest first, that the restore may
+   * read too (a point-in-time restore replays their archived logs), resolved once by the fetch
+   * manifest step for a driver with the `point-in-time` capability; empty for any other. Drivers
+   * never open the catalog themselves.
+   */
+  chain?: readonly BackupRecord[];
 }
 
 export interface PreparedTarget {

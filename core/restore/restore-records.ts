@@ -2,6 +2,7 @@
  * Where a restore's steps keep their results in the store (the state between steps carries only
  * keys and counts, core/steps/step-records.ts):
  *
+ *     state/restores/<engine>/<instance>/<restoreId>/chain.json        the later backups the restore also reads (fetch manifest)
  *     state/restores/<engine>/<instance>/<restoreId>/prepared.json     the prepared target (prepare)
  *     state/restores/<engine>/<instance>/<restoreId>/result.json       the restore result (apply)
  *     state/restores/<engine>/<instance>/<restoreId>/validation.json   the validation report (validate)
@@ -15,15 +16,15 @@
  */
 import { z } from 'zod';
 import { STATE_ROOT, assertName } from '../catalog/layout';
-import { validationReportSchema } from '../catalog/manifest';
-import type { PreparedTarget, RestoreResult, ValidationReport } from '../driver/types';
+import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
+import type { BackupRecord, PreparedTarget, RestoreResult, ValidationReport } from '../driver/types';
 import type { BlobStore } from '../store/blob-store';
 import { getStepRecord, putStepRecord } from '../steps/step-records';
 
 /** Store prefix of every restore's records. */
 export const RESTORES_ROOT = `${STATE_ROOT}/restores`;
 
-export type RestoreRecord = 'prepared' | 'result' | 'validation' | 'report' | 'failure';
+export type RestoreRecord = 'chain' | 'prepared' | 'result' | 'validation' | 'report' | 'failure';
 
 /** Identifies one restore's records. */
 export interface RestoreAt {
@@ -59,6 +60,18 @@ export function readResult(store: BlobStore, at: RestoreAt): Promise<RestoreResu
   return getStepRecord(store, restoreRecordKey(at, 'result'), resultSchema, 'restore result') as Promise<RestoreResult>;
 }
 
+const chainSchema = z.array(z.object({
+  backupId: z.string(), engine: z.string(), instance: z.string(), consistency: jsonObject, facts: jsonObject, artifacts: z.array(storedArtifactSchema),
+}));
+
+export function writeChain(store: BlobStore, at: RestoreAt, chain: BackupRecord[]): Promise<string> {
+  return putStepRecord(store, restoreRecordKey(at, 'chain'), chain);
+}
+
+export function readChain(store: BlobStore, at: RestoreAt): Promise<BackupRecord[]> {
+  return getStepRecord(store, restoreRecordKey(at, 'chain'), chainSchema, 'restore chain') as Promise<BackupRecord[]>;
+}
+
 export function writeValidation(store: BlobStore, at: RestoreAt, report: ValidationReport): Promise<string> {
   return putStepRecord(store, restoreRecordKey(at, 'validation'), report);
 }
@@ -69,5 +82,5 @@ export function readValidation(store: BlobStore, at: RestoreAt): Promise<Validat
 
 /** Removes the records that only serve the next steps (the report stays). */
 export async function removeIntermediateRecords(store: BlobStore, at: RestoreAt): Promise<void> {
-  await store.delete((['prepared', 'result', 'validation'] as const).map((record) => restoreRecordKey(at, record)));
+  await store.delete((['chain', 'prepared', 'result', 'validation'] as const).map((record) => restoreRecordKey(at, record)));
 }

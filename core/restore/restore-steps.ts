@@ -17,7 +17,7 @@ import { deadlineOf, splitRunInput } from '../steps/run-deadline';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { failedChecksText, putStepRecord } from '../steps/step-records';
 import {
-  readPrepared, readResult, readValidation, removeIntermediateRecords, restoreRecordKey, writePrepared, writeResult, writeValidation,
+  readChain, readPrepared, readResult, readValidation, removeIntermediateRecords, restoreRecordKey, writeChain, writePrepared, writeResult, writeValidation,
 } from './restore-records';
 import { restoreIdentity, restoreRequestSchema, restoreStateSchema, type RestoreReport, type RestoreState, type RestoreSummary } from './restore-state';
 
@@ -49,7 +49,27 @@ export async function restoreContext(state: RestoreState, deps: StepDeps, keepsF
     spoolDir,
     force: state.force,
     restoreId: state.restoreId,
+    chain: readsChain(state.backup.engine, deps) ? await readChain(deps.store, state) : [],
   };
+}
+
+/** Whether the engine's restores read later backups too (the `point-in-time` capability). */
+function readsChain(engine: string, deps: StepDeps): boolean {
+  return deps.registry.get(engine).manifest.capabilities.includes('point-in-time');
+}
+
+/**
+ * The later complete, validated backups of the backup's engine and instance, oldest first, each
+ * record checked like the backup's own: what a point-in-time restore replays beyond it.
+ */
+async function laterBackups(manifest: BackupManifest, deps: StepDeps): Promise<BackupRecord[]> {
+  const entries = await new Catalog(deps.store).list({ engine: manifest.engine, instance: manifest.instance });
+  const later = entries.filter((e) => e.backupId > manifest.backupId && e.manifest?.validation.ok).reverse();
+  return later.map((entry) => {
+    const m = entry.manifest!;
+    checkRecords(m, manifestKey(entry.prefix), deps);
+    return { backupId: m.backupId, engine: m.engine, instance: m.instance, consistency: m.consistency, facts: m.facts, artifacts: m.artifacts };
+  });
 }
 
 /** What the restore needs of the backup, read from its manifest (the state carries only its key). */
@@ -97,9 +117,11 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
         throw new PermanentError(`backup ${manifest.backupId} is damaged: ${artifact.key} is ${info ? `${info.size} bytes, expected ${artifact.size}` : 'missing'}`, { code: 'ARTIFACT_MISSING' });
       }
     }
+    const restoreId = newBackupId(now);
+    if (readsChain(manifest.engine, deps)) await writeChain(deps.store, { restoreId, backup: manifest }, await laterBackups(manifest, deps));
     return {
       ...request,
-      restoreId: newBackupId(now),
+      restoreId,
       startedAt: now.toISOString(),
       ...deadlineOf(budget),
       manifestKey: manifestKey(entry.prefix),

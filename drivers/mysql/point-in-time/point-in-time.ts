@@ -25,7 +25,6 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Catalog } from '../../../core/catalog/catalog';
 import { backupIdTime } from '../../../core/catalog/layout';
 import { downloadArtifacts } from '../../../core/driver/download';
 import type {
@@ -41,7 +40,7 @@ import { withClientOptionFile } from '../shared/client-option-file';
 import type { MysqlRestoreTarget } from '../config';
 import { withConnection } from '../shared/connection';
 import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from '../shared/gtid';
-import { binlogArtifact, ENGINE, mysqlFactsSchema, recordedConsistency, recordedFacts, type MysqlFacts } from '../shared/layout';
+import { binlogArtifact, ENGINE, recordedConsistency, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { tableKey } from '../shared/table-columns';
 import { effectiveRenames, mapDatabases } from '../logical/target-databases';
 import { MYSQL_TOOLS } from '../shared/tool-errors';
@@ -293,7 +292,7 @@ export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: 
     throw new PermanentError(`until ${pit.until} is before the backup (${snapshotAt.toISOString()}); restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
   }
 
-  const archives = await archivesFrom(ctx, transfer);
+  const archives = archivesFrom(ctx);
   const plan = planReplay(archives.list, consistency.binlogFile);
   const dir = path.join(ctx.spoolDir, 'pitr-binlogs');
   const { files } = await downloadArtifacts(plan.map((p) => p.artifact), dir, { ...transfer, concurrency: 4 });
@@ -441,20 +440,16 @@ function gtidReachedCheck(replay: ReplayReport, untilGtid: string, serverPositio
   return { name: 'pitr-gtid-reached', ok: replay.reachedTarget, detail: `${replay.coverage}; ${why}` };
 }
 
-/** This backup's archive and those of later backups of the same engine and instance. */
-async function archivesFrom(ctx: Ctx, transfer: TransferOptions): Promise<{
+/** This backup's archive and those of the later backups the fetch manifest step resolved (`ctx.chain`). */
+function archivesFrom(ctx: Ctx): {
   list: Array<{ backupId: string; binlogs: string[]; artifacts: StoredArtifact[] }>;
   /** Latest `binlogArchive.archivedAt` recorded by the archives used (ms), when recorded. */
   archivedAt?: number;
-}> {
-  const own = recordedFacts(ctx.backup);
-  const list = [{ backupId: ctx.backup.backupId, binlogs: own.binlogs ?? [], artifacts: ctx.backup.artifacts, facts: own }];
-  const later = await new Catalog(transfer.store).list({ engine: ctx.backup.engine, instance: ctx.backup.instance });
-  for (const entry of later) {
-    const facts = mysqlFactsSchema.safeParse(entry.manifest?.facts).data;
-    if (entry.backupId <= ctx.backup.backupId || !entry.manifest?.validation.ok || !Array.isArray(facts?.binlogs)) continue;
-    list.push({ backupId: entry.backupId, binlogs: facts.binlogs, artifacts: entry.manifest.artifacts, facts });
-  }
+} {
+  const list = [ctx.backup, ...(ctx.chain ?? [])].map((backup) => {
+    const facts = recordedFacts(backup);
+    return { backupId: backup.backupId, binlogs: facts.binlogs ?? [], artifacts: backup.artifacts, facts };
+  });
   const times = list
     .map((a) => (a.facts.binlogArchive as { archivedAt?: unknown } | undefined)?.archivedAt)
     .filter((t): t is string => typeof t === 'string')

@@ -1,6 +1,6 @@
 /**
  * Who may import whom: core/ never imports a driver (the entry points pass the built-in list in),
- * and the store never imports the driver contract (it is the layer below it). Inside the MySQL
+ * a driver never opens the catalog (core hands it the backups a restore reads), and the store never imports the driver contract (it is the layer below it). Inside the MySQL
  * driver, shared/ is what other MySQL-backed drivers build on: it imports none of the roles built
  * on it (logical/, physical/, point-in-time/) and, of the plugin at the top, only config.ts;
  * the logical and physical roles do not import each other nor point-in-time/ (which replays onto
@@ -40,6 +40,14 @@ describe('layering', () => {
   it('core/ imports nothing from drivers/', () => {
     // Act
     const offending = sources('core').flatMap((file) => importsInto(file, 'drivers').map((s) => `${file}: ${s}`));
+
+    // Assess
+    expect(offending).toEqual([]);
+  });
+
+  it('drivers do not open the catalog: the fetch manifest step resolves what a restore reads (RestoreContext.chain)', () => {
+    // Act
+    const offending = sources('drivers').flatMap((file) => importsInto(file, 'core/catalog/catalog').map((s) => `${file}: ${s}`));
 
     // Assess
     expect(offending).toEqual([]);
