@@ -16,6 +16,7 @@
  *
  * Size: BENCH_MYSQL_MB (default 1024) of table data. Results go to bench/results/mysql.json.
  */
+import { takeSnapshot } from '../core/driver/take-snapshot';
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -102,7 +103,7 @@ async function runMysqlBench(): Promise<BenchRow[]> {
     // Logical backup: ours vs mariadb-dump | gzip.
     const config = mysqlConfigSchema.parse({ host: source.host, port: source.port, user: 'root', password: '', databases: ['bench'], parallelism: 4 });
     const ctx: BackupContext<MysqlConfig> = { backupId: 'bench-logical', instance: 'bench', config, node: { name: 'default' }, spoolDir: path.join(work, 'spool-logical'), logger: silentLogger };
-    const [snapshot, dumpMs] = await timed(() => plugin.backup!.createSnapshot(ctx));
+    const [snapshot, dumpMs] = await timed(() => takeSnapshot('mysql', plugin.backup!, ctx));
     const [uploaded, uploadMs] = await timed(() => plugin.backup!.upload(ctx, snapshot, { store, prefix: 'bench/logical' }));
     const dumpFile = path.join(work, 'dump.sql.gz');
     const toolDumpMs = await sh(`mariadb-dump --single-transaction --databases bench -h ${source.host} -P ${source.port} -u root | gzip > ${dumpFile}`);
@@ -129,7 +130,7 @@ async function runMysqlBench(): Promise<BenchRow[]> {
     });
     const physicalRun = async (label: string, prepareCheck: boolean): Promise<[number, number]> => {
       const pctx = physicalCtx(label, prepareCheck);
-      const [uploaded, ms] = await timed(async () => plugin.backup!.upload(pctx, await plugin.backup!.createSnapshot(pctx), { store, prefix: pctx.destination!.prefix }));
+      const [uploaded, ms] = await timed(async () => plugin.backup!.upload(pctx, await takeSnapshot('mysql', plugin.backup!, pctx), { store, prefix: pctx.destination!.prefix }));
       await plugin.backup!.cleanup(pctx, { spoolDir: pctx.spoolDir, consistency: {} });
       await store.delete(uploaded.artifacts.map((a) => a.key)); // the rounds need disk for one stream only
       return [ms, uploaded.bytes];

@@ -15,6 +15,7 @@ import type { BackupManifest } from '../catalog/manifest';
 import { readJson } from '../store/json';
 import { deletePrefix } from '../store/blob-store';
 import type { BackupContext, JsonObject, NodeRef } from '../driver/types';
+import { takeSnapshot } from '../driver/take-snapshot';
 import { runHolder } from '../runs/run-holder';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { failedChecksText } from '../steps/step-records';
@@ -127,7 +128,7 @@ export async function snapshotNode(input: unknown, deps: StepDeps): Promise<Node
     if (attemptOf(state).resumes !== undefined) {
       return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, await resumedSnapshot(state, deps, ctx.spoolDir)) };
     }
-    const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, state.instance, ctx.config), () => driver.createSnapshot(ctx));
+    const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, state.instance, ctx.config), () => takeSnapshot(state.engine, driver, ctx));
     deps.registry.checkRecord(state.engine, snapshot, `the snapshot of ${state.engine}/${state.instance} node ${state.node.name}`, 'INVALID_SNAPSHOT_RECORD');
     deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });
     await recordSnapshot(state, deps, snapshot, ctx.config);

@@ -10,11 +10,11 @@ import type { BlobStore } from '../store/blob-store';
 import { verifyArtifact } from './artifact-sink';
 import { resolveInside } from '../io/resolve-inside';
 import type {
-  ArtifactRef, BackupContext, BackupDriver, SnapshotRef, StoredArtifact, TransferOptions, UploadResult, ValidationReport,
+  ArtifactRef, BackupContext, BackupDriver, SnapshotRef, SnapshotTaken, StoredArtifact, TransferOptions, UploadResult, ValidationReport,
 } from './types';
 
 export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
-  abstract createSnapshot(ctx: BackupContext<C>): Promise<SnapshotRef>;
+  abstract createSnapshot(ctx: BackupContext<C>): Promise<SnapshotTaken>;
   abstract validateSnapshot(ctx: BackupContext<C>, snapshot: SnapshotRef): Promise<ValidationReport>;
 
   async upload(_ctx: BackupContext<C>, snapshot: SnapshotRef, options: TransferOptions): Promise<UploadResult> {

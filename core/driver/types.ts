@@ -87,7 +87,10 @@ export interface ValidationReport {
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-/** Result of `createSnapshot`: where the snapshot is and what point in time it represents. */
+/** What a driver's `createSnapshot` returns: its artifacts, consistency point and facts (core fills the rest: {@link SnapshotRef}). */
+export type SnapshotTaken = Pick<SnapshotRef, 'artifacts' | 'consistency' | 'facts'>;
+
+/** A snapshot as the steps pass it on: the driver's {@link SnapshotTaken} in the envelope core fills (core/driver/take-snapshot.ts). */
 export interface SnapshotRef {
   backupId: string;
   engine: string;
@@ -180,11 +183,13 @@ export interface BackupDriver<C = unknown> {
   listNodes?(ctx: Omit<BackupContext<C>, 'node' | 'spoolDir'>): Promise<NodeRef[]>;
   /**
    * Takes a consistent snapshot and writes its artifacts into `ctx.spoolDir` or, when the driver
-   * streams them, straight to `ctx.destination` (artifact-sink.ts), hashing as it writes.
-   * Idempotent: a retry discards any partial spool (or partial objects) and starts again.
+   * streams them, straight to `ctx.destination` (artifact-sink.ts), hashing as it writes; returns
+   * them with the consistency point and facts. Core empties the spool before (a retry starts
+   * clean), fills the envelope (backup id, engine, instance, spool, time: take-snapshot.ts), checks
+   * the record against the driver's `recordSchemas`, and removes objects no manifest lists.
    * @throws TransientError when the database is unreachable or busy; PermanentError on auth/config errors.
    */
-  createSnapshot(ctx: BackupContext<C>): Promise<SnapshotRef>;
+  createSnapshot(ctx: BackupContext<C>): Promise<SnapshotTaken>;
   /**
    * Checks the snapshot's artifacts, where they were written (spool or store), are intact and
    * usable (engine checksums, headers, sha256 of each artifact). Returns a report; a failed report

@@ -12,7 +12,7 @@ import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
 import { verifyArtifact } from '../../core/driver/artifact-sink';
 import { writeArtifact } from '../../core/driver/spool';
 import { resolveInside } from '../../core/io/resolve-inside';
-import type { ArtifactRef, BackupContext, ResumeVerdict, SnapshotRef, ValidationCheck, ValidationReport } from '../../core/driver/types';
+import type { ArtifactRef, BackupContext, ResumeVerdict, SnapshotRef, SnapshotTaken, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import type { Logger } from '../../core/logger';
 import { connectFirstAvailable, idHex } from './client';
 import { etcdEndpoint, type EtcdConfig } from './config';
@@ -151,7 +151,7 @@ export class EtcdBackupDriver extends SpoolBackupDriver<EtcdConfig> {
    *   `ETCD_COMPACTED` when the revision was compacted before the digest was read (a retry takes a
    *   newer snapshot); PermanentError `AUTH_FAILED`, `SNAPSHOT_CORRUPT`.
    */
-  async createSnapshot(ctx: BackupContext<EtcdConfig>): Promise<SnapshotRef> {
+  async createSnapshot(ctx: BackupContext<EtcdConfig>): Promise<SnapshotTaken> {
     const { config, logger } = ctx;
     await rm(ctx.spoolDir, { recursive: true, force: true });
     await mkdir(ctx.spoolDir, { recursive: true });
@@ -170,10 +170,6 @@ export class EtcdBackupDriver extends SpoolBackupDriver<EtcdConfig> {
       logger.info('etcd snapshot: spooled; computing kv digest', { revision, size: artifact.size });
       const digest = await this.digestAt(client, revision, logger, ctx.signal);
       return {
-        backupId: ctx.backupId,
-        engine: ENGINE,
-        instance: ctx.instance,
-        spoolDir: ctx.spoolDir,
         artifacts: [artifact],
         consistency: {
           revision,
@@ -192,7 +188,6 @@ export class EtcdBackupDriver extends SpoolBackupDriver<EtcdConfig> {
           snapshotTotalSize: status.totalSize,
           trailerSha256,
         },
-        createdAt: new Date().toISOString(),
       };
     } finally {
       client.close();

@@ -3,12 +3,11 @@
  * (mariabackup/xtrabackup on the host), optionally with the binary logs archived for
  * point-in-time recovery. Upload and cleanup are the shared spool ones.
  */
-import { mkdir, rm } from 'node:fs/promises';
 import { ArtifactReader, artifactSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
-import type { BackupContext, JsonObject, ResumeVerdict, SnapshotRef, ValidationReport } from '../../core/driver/types';
+import type { BackupContext, JsonObject, ResumeVerdict, SnapshotRef, SnapshotTaken, ValidationReport } from '../../core/driver/types';
 import { mysqlEndpoint, type MysqlConfig } from './config';
-import { ENGINE, type MysqlFacts } from './shared/layout';
+import type { MysqlFacts } from './shared/layout';
 import { takeLogicalSnapshot, validateLogicalSnapshot } from './logical/logical-backup';
 import { takePhysicalSnapshot, validatePhysicalSnapshot } from './physical/physical-backup';
 import { archiveBinlogs } from './point-in-time/binlog-archive';
@@ -21,9 +20,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
     return mysqlEndpoint(config);
   }
 
-  async createSnapshot(ctx: BackupContext<MysqlConfig>): Promise<SnapshotRef> {
-    await rm(ctx.spoolDir, { recursive: true, force: true });
-    await mkdir(ctx.spoolDir, { recursive: true });
+  async createSnapshot(ctx: BackupContext<MysqlConfig>): Promise<SnapshotTaken> {
     const sink = artifactSink(ctx, ctx.config.streamToStore);
     await sink.clear();
     const taken = ctx.config.mode === 'physical' ? await takePhysicalSnapshot(ctx, sink) : await takeLogicalSnapshot(ctx, sink);
@@ -36,16 +33,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
       // How far the archive reaches, so point-in-time restores can tell a covered target time.
       facts.binlogArchive = { archivedAt: archived.archivedAt, end: archived.end };
     }
-    return {
-      backupId: ctx.backupId,
-      engine: ENGINE,
-      instance: ctx.instance,
-      spoolDir: ctx.spoolDir,
-      artifacts,
-      consistency: taken.consistency as unknown as JsonObject,
-      facts: facts as unknown as JsonObject,
-      createdAt: new Date().toISOString(),
-    };
+    return { artifacts, consistency: taken.consistency as unknown as JsonObject, facts: facts as unknown as JsonObject };
   }
 
   /**

@@ -3,6 +3,7 @@
  * a round trip keeps: the backup is taken by `MysqlBackupDriver` and uploaded to a store, the
  * restore prepares, loads and validates a target server.
  */
+import { takeSnapshot } from '../../core/driver/take-snapshot';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { silentLogger } from '../../core/logger';
@@ -61,7 +62,7 @@ export class LogicalRoundTrip {
       node: { name: 'default' },
       spoolDir: path.join(await this.tempDir('dump'), 'spool'),
     };
-    const snapshot = await driver.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('mysql', driver, ctx);
     const uploaded = await driver.upload(ctx, snapshot, { store: this.store, prefix: `mysql/${instance}/${ctx.backupId}/data/default` });
     await driver.cleanup(ctx, snapshot);
     return { backupId: ctx.backupId, engine: 'mysql', instance, consistency: snapshot.consistency, facts: snapshot.facts, artifacts: uploaded.artifacts };

@@ -3,6 +3,7 @@
  * the newest entry left (a lower revision than the store's), yet the restored cluster comes back
  * at the store's revision. The driver must record the latter.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
@@ -33,7 +34,7 @@ describe('etcd snapshot revision after compaction', () => {
     trackMember(memberPidFile(dataDir));
 
     // Act
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', backup, ctx);
     const validation = await backup.validateSnapshot(ctx, snapshot);
     const record = backupRecordOf(snapshot, await backup.upload(ctx, snapshot, { store, prefix: 'etcd/compact' }));
     const rctx = etcdRestoreContext(record, { dataDir, ...(await freeMemberUrls()) }, await tempDir('rspool'));

@@ -2,6 +2,7 @@
  * How createSnapshot behaves towards the cluster: unreachable endpoints are transient (retry),
  * a dead first endpoint falls over to the next, bad credentials are permanent.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import path from 'node:path';
 import { classify, isTransient, PermanentError, TransientError } from '../../../core/errors';
 import { EtcdBackupDriver } from '../../../drivers/etcd/backup-driver';
@@ -30,7 +31,7 @@ describe('etcd connectivity and credentials', () => {
     const ctx = etcdBackupContext(path.join(await tempDir('spool'), 'bk'), { endpoints: [deadUrl], dialTimeoutMs: 1000 });
 
     // Act
-    const run = backup.createSnapshot(ctx);
+    const run = takeSnapshot('etcd', backup, ctx);
 
     // Assess
     const error = await run.catch((e: unknown) => e);
@@ -46,7 +47,7 @@ describe('etcd connectivity and credentials', () => {
     const ctx = etcdBackupContext(path.join(await tempDir('spool'), 'bk'), { endpoints: [deadUrl, source.clientUrl], dialTimeoutMs: 1000 });
 
     // Act
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', backup, ctx);
 
     // Assess
     expect(snapshot.consistency.endpoint).toBe(source.clientUrl);
@@ -72,14 +73,14 @@ describe('etcd connectivity and credentials', () => {
     const urls = await freeMemberUrls();
 
     // Act
-    const refused = await backup.createSnapshot(wrong).catch((e: unknown) => e);
+    const refused = await takeSnapshot('etcd', backup, wrong).catch((e: unknown) => e);
     // Without credentials, etcd answers status but refuses the snapshot stream, whose messages may
     // end before its error: each attempt must still say why (it was taken for an empty, corrupt snapshot).
     const anonymous: unknown[] = [];
     for (let i = 0; i < 5; i += 1) {
-      anonymous.push(await backup.createSnapshot(etcdBackupContext(path.join(spool, `anonymous-${i}`), { endpoints: [secured.clientUrl] })).catch((e: unknown) => e));
+      anonymous.push(await takeSnapshot('etcd', backup, etcdBackupContext(path.join(spool, `anonymous-${i}`), { endpoints: [secured.clientUrl] })).catch((e: unknown) => e));
     }
-    const snapshot = await backup.createSnapshot(right);
+    const snapshot = await takeSnapshot('etcd', backup, right);
     const record = backupRecordOf(snapshot, await backup.upload(right, snapshot, { store, prefix: 'etcd/auth' }));
     const withoutCredentials = etcdRestoreContext(record, { dataDir, ...urls }, await tempDir('rspool'));
     const withCredentials = etcdRestoreContext(record, { dataDir, ...urls, username: 'root', password: 's3cret' }, withoutCredentials.spoolDir);

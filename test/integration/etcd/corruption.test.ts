@@ -3,6 +3,7 @@
  * validateSnapshot (sha256 and etcd's trailer), by the streaming trailer check, and by the restore
  * tool's own hash check.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,7 +37,7 @@ describe('corrupted etcd snapshots', () => {
     // Prepare
     const backup = new EtcdBackupDriver();
     const ctx = etcdBackupContext(path.join(await tempDir('spool'), 'bk'), { endpoints: [source.clientUrl] });
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', backup, ctx);
     const file = path.join(snapshot.spoolDir, 'snapshot.db');
     const before = await backup.validateSnapshot(ctx, snapshot);
     const { size } = await stat(file);
@@ -57,7 +58,7 @@ describe('corrupted etcd snapshots', () => {
     // Prepare
     const backup = new EtcdBackupDriver();
     const ctx = etcdBackupContext(path.join(await tempDir('spool'), 'bk'), { endpoints: [source.clientUrl] });
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', backup, ctx);
     await backup.cleanup(ctx, snapshot);
 
     // Act
@@ -74,7 +75,7 @@ describe('corrupted etcd snapshots', () => {
     // Prepare
     const backup = new EtcdBackupDriver();
     const ctx = etcdBackupContext(path.join(await tempDir('spool'), 'bk'), { endpoints: [source.clientUrl] });
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', backup, ctx);
     const file = path.join(snapshot.spoolDir, 'snapshot.db');
     await flipByte(file, 4096 + 17);
     const respool = await tempDir('respool');
@@ -93,7 +94,7 @@ describe('corrupted etcd snapshots', () => {
     // Prepare
     const backup = new EtcdBackupDriver();
     const ctx = etcdBackupContext(path.join(await tempDir('spool'), 'bk'), { endpoints: [source.clientUrl] });
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', backup, ctx);
     const file = path.join(snapshot.spoolDir, 'snapshot.db');
     await flipByte(file, 100);
     const dataDir = path.join(await tempDir('target'), 'data');

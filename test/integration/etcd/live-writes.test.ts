@@ -3,6 +3,7 @@
  * exactly what the snapshot holds, so the restored cluster matches them, and matches the source as
  * it was at that revision — not as it was before or after.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
@@ -55,7 +56,7 @@ describe('etcd snapshot under concurrent writes', () => {
     trackMember(memberPidFile(dataDir));
 
     // Act
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', backup, ctx);
     const writesAtSnapshotEnd = writer.writes;
     await writer.waitFor(writesAtSnapshotEnd + 100);
     await writer.stop();

@@ -1,4 +1,5 @@
 /** Member processes and the snapshot tools on this host (etcd 3.4: etcdctl, no etcdutl). */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { detectEtcdTool, snapshotRestore, snapshotStatus } from '../../../drivers/etcd/etcd-tools';
@@ -76,7 +77,7 @@ describe('etcd snapshot tools on this host', () => {
     const source = await startTestEtcd('tools');
     await writeKeys(source.client, 20);
     const ctx = etcdBackupContext(path.join(await tempDir('spool'), 'bk'), { endpoints: [source.clientUrl] });
-    const snapshot = await new EtcdBackupDriver().createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', new EtcdBackupDriver(), ctx);
     const file = path.join(snapshot.spoolDir, 'snapshot.db');
     const occupied = path.join(await tempDir('occupied'), 'data');
     await mkdir(path.join(occupied, 'member'), { recursive: true });

@@ -3,6 +3,7 @@
  * is refused; a retried restore starts clean; validateRestore catches a restore that does not
  * match the backup; `start: false` leaves the member stopped but still validates.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
@@ -28,7 +29,7 @@ describe('etcd restore targets', () => {
     store = new LocalDirectoryStore(await tempDir('store'));
     const backup = new EtcdBackupDriver();
     const ctx = etcdBackupContext(path.join(await tempDir('spool'), 'bk'), { endpoints: [source.clientUrl] }, 'bk-target');
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', backup, ctx);
     record = backupRecordOf(snapshot, await backup.upload(ctx, snapshot, { store, prefix: 'etcd/target' }));
   });
 

@@ -2,6 +2,7 @@
  * The whole etcd data path against real etcd 3.4 servers: snapshot → validate → upload → prepare →
  * restore → validateRestore, with an independent key-by-key comparison of source and restore.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -50,7 +51,7 @@ describe('etcd backup and restore round trip', () => {
     trackMember(memberPidFile(dataDir));
 
     // Act
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('etcd', backup, ctx);
     const spooled = await readdir(spoolDir);
     const snapshotReport = await backup.validateSnapshot(ctx, snapshot);
     const uploaded = await backup.upload(ctx, snapshot, { store, prefix: 'etcd/test/bk-roundtrip/data/default' });

@@ -5,6 +5,7 @@
  * what it skipped, and the restore works and reports only what it checked; a tool killed mid-stream
  * leaves no object in the store.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -135,7 +136,7 @@ describe('mysql physical backups streamed to the store', () => {
     const driver = new MysqlBackupDriver();
 
     // Act
-    const { value: snapshot, names } = await watchDisk(ctx.spoolDir, () => driver.createSnapshot(ctx));
+    const { value: snapshot, names } = await watchDisk(ctx.spoolDir, () => takeSnapshot('mysql', driver, ctx));
     const spoolAfter = await filesUnder(ctx.spoolDir);
     const report = await driver.validateSnapshot(ctx, snapshot);
     const uploaded = await driver.upload(ctx, snapshot, { store, prefix: ctx.destination!.prefix });
@@ -209,7 +210,7 @@ describe('mysql physical backups streamed to the store', () => {
     const driver = new MysqlBackupDriver();
 
     // Act
-    const error = await driver.createSnapshot(ctx).then(() => undefined, (e: Error & { code?: string }) => e);
+    const error = await takeSnapshot('mysql', driver, ctx).then(() => undefined, (e: Error & { code?: string }) => e);
 
     // Assess
     expect(store.killed()).toBe(true);
@@ -227,7 +228,7 @@ describe('mysql physical backups streamed to the store', () => {
     const driver = new MysqlBackupDriver();
 
     // Act
-    const snapshot = await driver.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('mysql', driver, ctx);
     const spooled = await filesUnder(ctx.spoolDir);
     const storedBefore = await filesUnder(storeDir);
     const report = await driver.validateSnapshot(ctx, snapshot);

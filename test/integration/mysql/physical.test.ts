@@ -5,6 +5,7 @@
  * fails clearly and costs no target its data; a non-empty data dir is refused without force; a
  * backup taken under continuous writes is exactly the state at its recorded binlog position.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { readFile, readdir, writeFile, mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -168,7 +169,7 @@ describe('mysql physical backups (mariabackup)', () => {
       backupId: 'corrupt-1', instance: 'phys', logger: silentLogger, node: { name: 'default' }, spoolDir,
       config: mysqlConfigSchema.parse(physicalConfig()),
     };
-    const snapshot = await driver.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('mysql', driver, ctx);
     const file = path.join(spoolDir, PHYSICAL_ARTIFACT);
     await flipByte(file, Math.floor(snapshot.artifacts[0].size / 3));
     const damaged = await readFile(file);

@@ -4,6 +4,7 @@
  * way), the upload step only confirms it, and `streamToStore: false` keeps the spool-then-upload
  * path. Archived binary logs go the same way as the dump.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupContext, SnapshotRef } from '../../../core/driver/types';
@@ -64,7 +65,7 @@ describe.each(stores)('logical backup straight to %s', (_label, makeStore) => {
   beforeAll(async () => {
     store = makeStore();
     ctx = context(store, { archiveBinlogs: true });
-    snapshot = await driver.createSnapshot(ctx);
+    snapshot = await takeSnapshot('mysql', driver, ctx);
   }, 120_000);
 
   it('writes every artifact, archived binlogs included, to the store under the node prefix and nothing to the spool', async () => {
@@ -119,7 +120,7 @@ describe('streamToStore: false', () => {
     const ctx = context(store, { streamToStore: false });
 
     // Act
-    const snapshot = await driver.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('mysql', driver, ctx);
     const before = await filesIn(path.join(work, 'spooled-store'));
     const uploaded = await driver.upload(ctx, snapshot, { store, prefix: ctx.destination!.prefix });
 

@@ -2,6 +2,7 @@
  * Loads the real example plugins under test/fixtures/plugins: plain CommonJS folders, as a third
  * party would ship them, verified by sha256 before they are required.
  */
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -87,7 +88,7 @@ describe('loadPlugins with the example plugins', () => {
     const config = registry.parseConfig<{ root: string }>('dirtree', { root: source });
     const ctx = { backupId: 'b1', instance: 'docs', logger: silentLogger, node: { name: 'default' }, config, spoolDir: path.join(work, 'spool') };
     const backup = registry.backupDriver('dirtree');
-    const snapshot = await backup.createSnapshot(ctx);
+    const snapshot = await takeSnapshot('dirtree', backup, ctx);
     const report = await backup.validateSnapshot(ctx, snapshot);
     const uploaded = await backup.upload(ctx, snapshot, { store, prefix: 'dirtree/docs/b1/data/default' });
     await backup.cleanup(ctx, snapshot);
@@ -131,7 +132,7 @@ describe('loadPlugins with the example plugins', () => {
     const backup = registry.backupDriver('dirtree');
 
     // Act
-    const snapshot: SnapshotRef = await backup.createSnapshot(ctx);
+    const snapshot: SnapshotRef = await takeSnapshot('dirtree', backup, ctx);
     await writeFile(path.join(ctx.spoolDir, 'files/x.txt'), 'tampered');
     const report = await backup.validateSnapshot(ctx, snapshot);
     const refused = registry.restoreDriver('dirtree').prepareTarget({

@@ -1,0 +1,15 @@
+/**
+ * The snapshot envelope: core, not the driver, says which backup, engine, instance and spool a
+ * snapshot belongs to and when it was taken, and gives the driver an empty spool to write into
+ * (what a killed attempt left there is gone, so a retry starts clean).
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import type { BackupContext, BackupDriver, SnapshotRef } from './types';
+
+/** Empties the spool, runs the driver's `createSnapshot`, and wraps what it returns in the envelope. */
+export async function takeSnapshot<C>(engine: string, driver: BackupDriver<C>, ctx: BackupContext<C>, now: () => Date = () => new Date()): Promise<SnapshotRef> {
+  await rm(ctx.spoolDir, { recursive: true, force: true });
+  await mkdir(ctx.spoolDir, { recursive: true });
+  const { artifacts, consistency, facts } = await driver.createSnapshot(ctx);
+  return { backupId: ctx.backupId, engine, instance: ctx.instance, spoolDir: ctx.spoolDir, artifacts, consistency, facts, createdAt: now().toISOString() };
+}

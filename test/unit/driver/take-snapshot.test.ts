@@ -1,0 +1,37 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { takeSnapshot } from '../../../core/driver/take-snapshot';
+import type { BackupContext, BackupDriver } from '../../../core/driver/types';
+import { silentLogger } from '../../../core/logger';
+
+describe('takeSnapshot', () => {
+  let dir: string;
+  beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'take-snapshot-')); });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('gives the driver an empty spool and wraps what it returns in the envelope core fills', async () => {
+    // Prepare: what a killed attempt left in the spool
+    const spoolDir = path.join(dir, 'spool');
+    await mkdir(path.join(spoolDir, 'half'), { recursive: true });
+    await writeFile(path.join(spoolDir, 'half', 'snapshot.db'), 'half-written');
+    let seen: string[] = [];
+    const driver = {
+      async createSnapshot(ctx: BackupContext) {
+        seen = await readdir(ctx.spoolDir);
+        return { artifacts: [{ name: 'a', size: 1, sha256: 'f'.repeat(64) }], consistency: { revision: 3 }, facts: { keys: 1 } };
+      },
+    } as unknown as BackupDriver;
+    const ctx: BackupContext = { backupId: 'b1', instance: 'main', logger: silentLogger, config: {}, node: { name: 'default' }, spoolDir };
+
+    // Act
+    const snapshot = await takeSnapshot('fake', driver, ctx, () => new Date('2026-12-02T00:00:00Z'));
+
+    // Assess
+    expect(seen).toEqual([]);
+    expect(snapshot).toEqual({
+      backupId: 'b1', engine: 'fake', instance: 'main', spoolDir, createdAt: '2026-12-02T00:00:00.000Z',
+      artifacts: [{ name: 'a', size: 1, sha256: 'f'.repeat(64) }], consistency: { revision: 3 }, facts: { keys: 1 },
+    });
+  });
+});
