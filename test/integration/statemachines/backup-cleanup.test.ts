@@ -44,7 +44,7 @@ function pairPlugin(): DriverPlugin {
   const backup = Object.assign(Object.create(etcdPlugin.backup!) as object, {
     listNodes: async () => [{ name: 'n1' }, { name: 'n2' }],
   });
-  return { ...etcdPlugin, manifest: { ...etcdPlugin.manifest, name: ENGINE }, backup } as unknown as DriverPlugin;
+  return { ...etcdPlugin, manifest: { ...etcdPlugin.manifest, name: ENGINE, capabilities: [...etcdPlugin.manifest.capabilities, 'multi-node'] }, backup } as unknown as DriverPlugin;
 }
 
 const failure = (message: string): AgentResult => ({ ok: false, error: { name: 'PermanentError', code: 'SCRIPTED', message } });

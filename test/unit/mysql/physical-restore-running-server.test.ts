@@ -41,7 +41,7 @@ function forced(physical: Record<string, unknown> = {}): RestoreContext<MysqlRes
     target: mysqlRestoreTargetSchema.parse({ user: 'root', physical: { datadir, start: false, ...physical } }),
     backup: {
       backupId: '20261121T120000Z-abcdef', engine: 'mysql', instance: 'db', artifacts: [artifact],
-      consistency: { flavor: 'mariadb', serverVersion: '10.11.19-MariaDB', tool: 'mariabackup' },
+      consistency: { flavor: 'mariadb', serverVersion: '10.11.19-MariaDB', tool: 'mariabackup', lockMs: 3, lock: 'backup-stage' },
       facts: { mode: 'physical', tables: [], databases: [], schema: [] },
     },
   };

@@ -27,7 +27,7 @@ function ctx(target: Record<string, unknown>, artifacts: StoredArtifact[] = []):
     target: mysqlRestoreTargetSchema.parse({ user: 'root', ...target }),
     backup: {
       backupId: '20261121T120000Z-abcdef', engine: 'mysql', instance: 'db', artifacts,
-      consistency: { flavor: 'mariadb', serverVersion: '10.11.19-MariaDB', tool: 'mariabackup' },
+      consistency: { flavor: 'mariadb', serverVersion: '10.11.19-MariaDB', tool: 'mariabackup', lockMs: 3, lock: 'backup-stage' },
       facts: { mode: 'physical', tables: [], databases: [], schema: [] },
     },
   };

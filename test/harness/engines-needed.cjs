@@ -1,0 +1,57 @@
+/**
+ * Which built-in engines a set of test files needs installed on this host: those whose driver
+ * folder (`drivers/<engine>/`) a test file reaches through its imports, directly or through other
+ * modules of the repository. Not through the list of every driver (`drivers/index.ts`), which
+ * every runtime imports without needing every engine's servers; a test of every driver — the
+ * driver contract suite — needs them all. Plain CommonJS: jest loads the test sequencer
+ * (sequencer.cjs) without transforming it.
+ */
+const { existsSync, readdirSync, readFileSync } = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '../..');
+const DRIVERS = path.join(ROOT, 'drivers');
+const LIST_OF_DRIVERS = path.join(DRIVERS, 'index.ts');
+const EVERY_DRIVER = path.join(ROOT, 'test/contract/driver-contract.ts');
+const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\('([^']+)'\)|require\('([^']+)'\)/g;
+
+/** The built-in engines: the folders of drivers/ with a builtin.ts. */
+function builtinEngines() {
+  return readdirSync(DRIVERS, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(DRIVERS, entry.name, 'builtin.ts')))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+/** The file a relative import of `from` names, if it is one of the repository's. */
+function resolveImport(from, specifier) {
+  const base = path.resolve(path.dirname(from), specifier);
+  return [base, `${base}.ts`, `${base}.cjs`, `${base}.js`, path.join(base, 'index.ts')].find((file) => existsSync(file) && !file.endsWith(path.sep) && path.extname(file) !== '');
+}
+
+/** The engines `testFiles` need, in name order. */
+function enginesNeeded(testFiles) {
+  const engines = builtinEngines();
+  const needed = new Set();
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file) || file === LIST_OF_DRIVERS) return;
+    seen.add(file);
+    if (file === EVERY_DRIVER) engines.forEach((engine) => needed.add(engine));
+    const inDrivers = path.relative(DRIVERS, file);
+    if (!inDrivers.startsWith('..')) {
+      const engine = inDrivers.split(path.sep)[0];
+      if (engines.includes(engine)) needed.add(engine);
+    }
+    for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+      const specifier = match[1] ?? match[2] ?? match[3] ?? match[4];
+      if (!specifier.startsWith('.')) continue;
+      const resolved = resolveImport(file, specifier);
+      if (resolved) visit(resolved);
+    }
+  };
+  testFiles.forEach((file) => visit(path.resolve(file)));
+  return engines.filter((engine) => needed.has(engine));
+}
+
+module.exports = { enginesNeeded, builtinEngines };
