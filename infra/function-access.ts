@@ -6,8 +6,8 @@
  * |---|---|---|---|
  * | backup/prepare | read+write (run.json; discards a dead run's backup) | – | yes (checks the config, discovers nodes from the database) |
  * | backup/snapshot, backup/validate, backup/upload | read | yes | – (the agent on the host resolves them) |
- * | backup/cleanup | read+write (discards a failed backup) | yes | – |
- * | backup/finalize | read+write (writes manifest.json) | – | – |
+ * | backup/cleanup | read+write (discards a failed backup; never a manifest or verification record) | yes | – |
+ * | backup/finalize | read+write (writes manifest.json, removes objects no artifact list names; never a manifest or verification record) | – | – |
  * | restore/fetch-manifest | read | – | yes (checks the target config) |
  * | restore/prepare, restore/apply, restore/validate | read | yes | – (the agent on the host resolves them) |
  * | restore/report | read | – | – |

@@ -53,6 +53,14 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
       resources: [objects(STATE_ROOT)],
     }),
     new iam.PolicyStatement({ ...BACKUPS_ACTIONS[backups], resources: [objects(BACKUPS_ROOT)] }),
+    // What writes backups may delete what a failed or re-run one left (finalize's strays, cleanup's
+    // discard), never what makes a backup complete or verified: only prune removes backups.
+    ...(backups === 'readWrite' ? [new iam.PolicyStatement({
+      sid: 'NeverDeleteCompleteBackups',
+      effect: iam.Effect.DENY,
+      actions: ['s3:DeleteObject'],
+      resources: [bucket.arnForObjects(`${BACKUPS_ROOT}/*/manifest.json`), bucket.arnForObjects(`${BACKUPS_ROOT}/*/verification.json`)],
+    })] : []),
     new iam.PolicyStatement({
       sid: 'UseBucketKey',
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],

@@ -14,7 +14,7 @@ import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import type { BackupManifest } from '../catalog/manifest';
 import { readJson } from '../store/json';
 import { deletePrefix } from '../store/blob-store';
-import type { BackupContext, JsonObject, NodeRef } from '../driver/types';
+import type { BackupContext, JsonObject, NodeRef, SnapshotRef } from '../driver/types';
 import { takeSnapshot } from '../driver/take-snapshot';
 import { runHolder } from '../runs/run-holder';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
@@ -126,14 +126,21 @@ export async function snapshotNode(input: unknown, deps: StepDeps): Promise<Node
     const ctx = await nodeContext(state, deps);
     const key = nodeRecordKey(state.prefix, state.node.name);
     if (attemptOf(state).resumes !== undefined) {
-      return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, await resumedSnapshot(state, deps, ctx.spoolDir)) };
+      const resumed = await resumedSnapshot(state, deps, ctx.spoolDir);
+      checkSnapshotRecord(state, deps, resumed);
+      return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, resumed) };
     }
     const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, state.instance, ctx.config), () => takeSnapshot(state.engine, driver, ctx));
-    deps.registry.checkRecord(state.engine, snapshot, `the snapshot of ${state.engine}/${state.instance} node ${state.node.name}`, 'INVALID_SNAPSHOT_RECORD');
+    checkSnapshotRecord(state, deps, snapshot);
     deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });
     await recordSnapshot(state, deps, snapshot, ctx.config);
     return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, snapshot) };
   });
+}
+
+/** Checks what a node's snapshot records against its driver's record schemas (INVALID_SNAPSHOT_RECORD naming the field). */
+function checkSnapshotRecord(state: NodeState, deps: StepDeps, snapshot: SnapshotRef): void {
+  deps.registry.checkRecord(state.engine, snapshot, `the snapshot of ${state.engine}/${state.instance} node ${state.node.name}`, 'INVALID_SNAPSHOT_RECORD');
 }
 
 /**

@@ -49,6 +49,7 @@ async function removeStrays(deps: StepDeps, prefix: string, manifest: BackupMani
   const listed = new Set(manifest.artifacts.map((artifact) => artifact.key));
   const strays: string[] = [];
   for await (const object of deps.store.list(`${prefix}/data/`)) if (!listed.has(object.key)) strays.push(object.key);
+  await deps.store.discardPartialWrites?.(`${prefix}/data/`);
   if (strays.length === 0) return;
   await deps.store.delete(strays);
   deps.logger.info('removed objects no artifact list names', { backupId: manifest.backupId, objects: strays.length, first: strays[0] });

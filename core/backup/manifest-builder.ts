@@ -16,6 +16,11 @@ import { readSnapshot, readUpload, readValidation } from './step-results';
  * @throws PermanentError `NOT_VALIDATED`, `NOT_UPLOADED`, `ARTIFACT_MISSING`, `STEP_RECORD_MISSING`.
  */
 export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date): Promise<BackupManifest> {
+  const expected = state.nodes.map((n) => n.name).sort();
+  const reported = state.nodeResults.map((r) => r.node.name).sort();
+  if (expected.join('\n') !== reported.join('\n')) {
+    throw new PermanentError(`backup ${state.backupId} has results for nodes [${reported.join(', ')}], not for its nodes [${expected.join(', ')}]; refusing to mark it complete`, { code: 'NOT_UPLOADED' });
+  }
   const single = state.nodeResults.length === 1;
   const artifacts: StoredArtifact[] = [];
   const consistency: Record<string, JsonObject> = {};

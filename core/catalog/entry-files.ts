@@ -19,7 +19,7 @@ import { parseVerification, type VerificationRecord } from './verification';
 export interface BackupDamage {
   /** The unreadable file, relative to the backup's prefix. */
   file: 'manifest.json' | 'verification.json';
-  /** `INVALID_JSON`, `INVALID_MANIFEST` or `INVALID_VERIFICATION`. */
+  /** `INVALID_JSON`, `INVALID_MANIFEST`, `UNSUPPORTED_MANIFEST_VERSION` (another dbbackup wrote it) or `INVALID_VERIFICATION`. */
   code: string;
   /** What is wrong with it, naming the object. */
   reason: string;
@@ -29,7 +29,7 @@ export interface BackupDamage {
 export type FileRead<T> = { value: T } | { damage: BackupDamage } | undefined;
 
 /** Codes of content that cannot be used; anything else is a store problem and is rethrown. */
-const CONTENT_CODES = new Set(['INVALID_JSON', 'INVALID_MANIFEST', 'INVALID_VERIFICATION']);
+const CONTENT_CODES = new Set(['INVALID_JSON', 'INVALID_MANIFEST', 'UNSUPPORTED_MANIFEST_VERSION', 'INVALID_VERIFICATION']);
 
 async function readEntryFile<T>(
   file: BackupDamage['file'], read: () => Promise<T | undefined>,

@@ -5,7 +5,8 @@
  * `incompleteGraceMs` are leftovers of crashed runs and are removed too; so are backups whose
  * manifest is damaged (unreadable), by the same rule: they cannot be restored either. A backup whose
  * only damage is its verification record is complete and follows the rules of complete ones, but
- * is never the newest verified (its last verify result is unknown).
+ * is never the newest verified (its last verify result is unknown). A backup whose manifest another
+ * dbbackup wrote, in a format this one does not read, is listed as such and always kept.
  * Dry run unless `apply` is true.
  */
 import { PermanentError } from '../errors';
@@ -67,6 +68,9 @@ export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePol
 
 function decide(entry: CatalogEntry, rank: number, newestVerified: CatalogEntry | undefined, policy: PrunePolicy, now: Date): PruneDecision {
   const age = now.getTime() - entry.createdAt.getTime();
+  if (entry.damage?.code === 'UNSUPPORTED_MANIFEST_VERSION') {
+    return { entry, action: 'keep', reason: 'written by a dbbackup of another manifest format: never removed by this one' };
+  }
   if (!entry.complete) {
     const grace = policy.incompleteGraceMs ?? DEFAULT_INCOMPLETE_GRACE_MS;
     const what = entry.damage ? `damaged (${entry.damage.file} unreadable: ${entry.damage.code})` : 'incomplete (no manifest)';

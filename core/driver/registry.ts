@@ -180,6 +180,10 @@ export class DriverRegistry {
       throw fail('no consistency point');
     }
     for (const part of ['consistency', 'facts'] as const) {
+      // A manifest of several nodes keeps each node's record under `nodes` (core/catalog/manifest.ts).
+      if (Object.hasOwn(record[part] ?? {}, 'nodes')) throw fail(`${part}.nodes is reserved for the records of a backup of several nodes`);
+    }
+    for (const part of ['consistency', 'facts'] as const) {
       const result = manifest.recordSchemas?.[part].safeParse(record[part]);
       if (result && !result.success) {
         const issues = issuesOf(result.error);

@@ -9,7 +9,7 @@ import type { BackupContext, BackupDriver, SnapshotRef } from './types';
 /** Empties the spool, runs the driver's `createSnapshot`, and wraps what it returns in the envelope. */
 export async function takeSnapshot<C>(engine: string, driver: BackupDriver<C>, ctx: BackupContext<C>, now: () => Date = () => new Date()): Promise<SnapshotRef> {
   await rm(ctx.spoolDir, { recursive: true, force: true });
-  await mkdir(ctx.spoolDir, { recursive: true });
+  await mkdir(ctx.spoolDir, { recursive: true, mode: 0o700 });
   const { artifacts, consistency, facts } = await driver.createSnapshot(ctx);
   return { backupId: ctx.backupId, engine, instance: ctx.instance, spoolDir: ctx.spoolDir, artifacts, consistency, facts, createdAt: now().toISOString() };
 }

@@ -11,8 +11,14 @@ import type { BlobStore } from '../store/blob-store';
 import type { Logger } from '../logger';
 import type { RestoreCleanup, RestoreProgress } from './restore-cleanup';
 
-/** Version of this contract. A plugin built for another version is refused at load time. */
-export const DRIVER_API_VERSION = 1;
+/**
+ * Version of this contract. A plugin built for another version is refused at load time.
+ * 2: core empties the spool before `createSnapshot` and fills the snapshot's envelope (a driver
+ * returns its artifacts, consistency point and facts); capabilities are those core acts on
+ * (`host-local` and `incremental` are gone; `multi-node` is declared exactly when the driver lists
+ * nodes); optional `recordSchemas`; `RestoreContext.chain`.
+ */
+export const DRIVER_API_VERSION = 2;
 
 /** Anything with zod's `safeParse` shape; plugins may bring their own zod copy. */
 export interface SchemaLike<T> {

@@ -14,6 +14,7 @@
  * the bucket's lifecycle expires them. Keys are derived from the state's engine,
  * instance and restore id, never taken from the state.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { STATE_ROOT, assertName } from '../catalog/layout';
 import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
@@ -64,12 +65,24 @@ const chainSchema = z.array(z.object({
   backupId: z.string(), engine: z.string(), instance: z.string(), consistency: jsonObject, facts: jsonObject, artifacts: z.array(storedArtifactSchema),
 }));
 
-export function writeChain(store: BlobStore, at: RestoreAt, chain: BackupRecord[]): Promise<string> {
-  return putStepRecord(store, restoreRecordKey(at, 'chain'), chain);
+/** Writes the restore's chain (the later backups it reads too); returns the sha256 the state keeps of it. */
+export async function writeChain(store: BlobStore, at: RestoreAt, chain: BackupRecord[]): Promise<string> {
+  await putStepRecord(store, restoreRecordKey(at, 'chain'), chain);
+  return chainDigest(chain);
 }
 
-export function readChain(store: BlobStore, at: RestoreAt): Promise<BackupRecord[]> {
-  return getStepRecord(store, restoreRecordKey(at, 'chain'), chainSchema, 'restore chain') as Promise<BackupRecord[]>;
+/** Reads the restore's chain, refusing one that is not what fetch manifest wrote (`sha256`, from the state). */
+export function readChain(store: BlobStore, at: RestoreAt, sha256: string): Promise<BackupRecord[]> {
+  const unchanged = {
+    safeParse: (value: unknown) => chainDigest(value) === sha256
+      ? chainSchema.safeParse(value)
+      : { success: false as const, error: { message: `it changed since the fetch manifest step wrote it (sha256 ${sha256} expected, ${chainDigest(value)} found)` } },
+  };
+  return getStepRecord(store, restoreRecordKey(at, 'chain'), unchanged, 'restore chain') as Promise<BackupRecord[]>;
+}
+
+function chainDigest(chain: unknown): string {
+  return createHash('sha256').update(JSON.stringify(chain)).digest('hex');
 }
 
 export function writeValidation(store: BlobStore, at: RestoreAt, report: ValidationReport): Promise<string> {

@@ -55,6 +55,11 @@ export const restoreStateSchema = z.looseObject({
     bytes: z.number().nonnegative(),
   }),
   manifestKey: z.string(),
+  /**
+   * The later backups the restore reads too (restore-records.ts, `chain`), by the sha256 of the
+   * record fetch manifest wrote: a host cannot change the state, so it cannot change the chain.
+   */
+  chain: z.object({ sha256: z.string() }).optional(),
   prepared: z.object({ key: z.string() }).optional(),
   result: z.object({
     key: z.string(),

@@ -4,7 +4,7 @@
  * goes to the store (restore-records.ts), the state carries its key.
  */
 import { PermanentError } from '../errors';
-import { Catalog } from '../catalog/catalog';
+import { Catalog, isVerified } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { nodeRecords, parseManifest, type BackupManifest } from '../catalog/manifest';
 import type { BackupRecord, RestoreContext } from '../driver/types';
@@ -49,7 +49,7 @@ export async function restoreContext(state: RestoreState, deps: StepDeps, keepsF
     spoolDir,
     force: state.force,
     restoreId: state.restoreId,
-    chain: readsChain(state.backup.engine, deps) ? await readChain(deps.store, state) : [],
+    chain: state.chain ? await readChain(deps.store, state, state.chain.sha256) : [],
   };
 }
 
@@ -59,17 +59,24 @@ function readsChain(engine: string, deps: StepDeps): boolean {
 }
 
 /**
- * The later complete, validated backups of the backup's engine and instance, oldest first, each
- * record checked like the backup's own: what a point-in-time restore replays beyond it.
+ * The later verified backups of the backup's engine and instance (complete, validated, and not
+ * failed by a re-verification), oldest first: what a point-in-time restore replays beyond it. One
+ * whose record does not check is left out with a warning, never fatal to a restore of an earlier one.
  */
 async function laterBackups(manifest: BackupManifest, deps: StepDeps): Promise<BackupRecord[]> {
   const entries = await new Catalog(deps.store).list({ engine: manifest.engine, instance: manifest.instance });
-  const later = entries.filter((e) => e.backupId > manifest.backupId && e.manifest?.validation.ok).reverse();
-  return later.map((entry) => {
+  const later: BackupRecord[] = [];
+  for (const entry of entries.filter((e) => e.backupId > manifest.backupId && isVerified(e)).reverse()) {
     const m = entry.manifest!;
-    checkRecords(m, manifestKey(entry.prefix), deps);
-    return { backupId: m.backupId, engine: m.engine, instance: m.instance, consistency: m.consistency, facts: m.facts, artifacts: m.artifacts };
-  });
+    try {
+      checkRecords(m, manifestKey(entry.prefix), deps);
+    } catch (error) {
+      deps.logger.warn('a later backup left out of the restore\'s chain', { backupId: m.backupId, reason: (error as Error).message });
+      continue;
+    }
+    later.push({ backupId: m.backupId, engine: m.engine, instance: m.instance, consistency: m.consistency, facts: m.facts, artifacts: m.artifacts });
+  }
+  return later;
 }
 
 /** What the restore needs of the backup, read from its manifest (the state carries only its key). */
@@ -85,7 +92,11 @@ async function backupRecord(state: RestoreState, deps: StepDeps): Promise<Backup
 
 /** Checks every node's record in the manifest against its driver's record schemas (INVALID_MANIFEST naming the field). */
 function checkRecords(manifest: BackupManifest, key: string, deps: StepDeps): void {
-  for (const record of nodeRecords(manifest)) {
+  const records = nodeRecords(manifest);
+  if (records.length === 0) {
+    throw new PermanentError(`manifest ${key} records no node (consistency.nodes is empty)`, { code: 'INVALID_MANIFEST', engine: manifest.engine });
+  }
+  for (const record of records) {
     deps.registry.checkRecord(manifest.engine, record, `manifest ${key}${record.node ? ` (node ${record.node})` : ''}`, 'INVALID_MANIFEST');
   }
 }
@@ -118,10 +129,13 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       }
     }
     const restoreId = newBackupId(now);
-    if (readsChain(manifest.engine, deps)) await writeChain(deps.store, { restoreId, backup: manifest }, await laterBackups(manifest, deps));
+    const chain = readsChain(manifest.engine, deps)
+      ? { sha256: await writeChain(deps.store, { restoreId, backup: manifest }, await laterBackups(manifest, deps)) }
+      : undefined;
     return {
       ...request,
       restoreId,
+      ...(chain ? { chain } : {}),
       startedAt: now.toISOString(),
       ...deadlineOf(budget),
       manifestKey: manifestKey(entry.prefix),

@@ -9,8 +9,8 @@
 import type { AgentStep } from '../../core/agent/agent-step-names';
 import { InlineHostRunner } from '../../core/host-runner/inline-runner';
 import type { HostCommand, HostPoll, HostRunner, HostSubmission } from '../../core/host-runner/host-runner';
-import type { BlobStore } from '../../core/store/blob-store';
 import type { StepDeps } from '../../core/steps/step-deps';
+import { guardedWrites } from './host-store';
 
 export interface Crash {
   step: AgentStep;
@@ -29,7 +29,15 @@ export class CrashingHostRunner implements HostRunner {
 
   constructor(deps: StepDeps, private readonly crash: Crash) {
     this.inline = new InlineHostRunner(deps);
-    this.dying = new InlineHostRunner({ ...deps, store: dyingStore(deps.store, crash.beforeWriting ?? (() => false)) });
+    const dies = crash.beforeWriting ?? (() => false);
+    this.dying = new InlineHostRunner({
+      ...deps,
+      store: guardedWrites(deps.store, {
+        put(key) {
+          if (dies(key)) throw new Error(`killed while writing ${key}`);
+        },
+      }),
+    });
   }
 
   async submit(command: HostCommand): Promise<HostSubmission> {
@@ -53,23 +61,4 @@ export class CrashingHostRunner implements HostRunner {
   cancel(): Promise<void> {
     return this.inline.cancel();
   }
-}
-
-/** `store`, except that writing a key `dies` accepts throws, as if the process had been killed there. */
-function dyingStore(store: BlobStore, dies: (key: string) => boolean): BlobStore {
-  const check = (key: string) => {
-    if (dies(key)) throw new Error(`killed while writing ${key}`);
-  };
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property === 'put' || property === 'putFile') {
-        return (key: string, ...rest: unknown[]) => {
-          check(key);
-          return (value as (...args: unknown[]) => unknown).call(target, key, ...rest);
-        };
-      }
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }

@@ -19,13 +19,18 @@
 import { readdir, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
+import { BACKUPS_ROOT } from '../../core/catalog/layout';
 import type { BackupManifest } from '../../core/catalog/manifest';
 import { prune } from '../../core/catalog/prune';
+import { InlineHostRunner } from '../../core/host-runner/inline-runner';
+import type { HostRunner } from '../../core/host-runner/host-runner';
+import type { StepDeps } from '../../core/steps/step-deps';
 import { verifyBackup } from '../../core/catalog/verification';
 import { ExecutionFailedError, type LocalExecution } from '../../statemachines/local/run-local';
 import { localWorkflows, type LocalWorkflows } from '../../statemachines/local/local-workflows';
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../harness/runtime';
 import { CrashingHostRunner, type Crash } from './crashing-host-runner';
+import { hostStore } from './host-store';
 import type { DriverKit, KitJson, KitSource, KitTarget } from './driver-kit';
 
 /** The largest state a step may pass on, whatever the database's size: artifact data never travels in state. */
@@ -39,6 +44,10 @@ type Stored = { key: string; name: string; size: number; sha256: string };
 export function runDriverContract(kit: DriverKit): void {
   let source: KitSource;
   let rt: TestRuntime;
+  /** The host steps' dependencies: the store as a host's IAM policy lets it be used (host-store.ts). */
+  let hostDeps: StepDeps;
+  /** The state machines, host steps in process with {@link hostDeps}. */
+  let flows: LocalWorkflows;
   const targets: KitTarget[] = [];
   /** The source's data when the shared backup was taken, and that backup. */
   let recorded: unknown;
@@ -60,10 +69,15 @@ export function runDriverContract(kit: DriverKit): void {
       return error;
     },
   );
-  /** The workflows of `rt`'s store, with a host that dies once in `step`. */
+  /** The state machines run in process over `rt`, host steps run by `hostRunner`, every payload noted. */
+  const workflowsWith = (hostRunner: HostRunner): LocalWorkflows => localWorkflows(rt, {
+    waitMs: 10, retryIntervalMs: RETRY_INTERVAL_MS, definitions: shippedDefinitions(), hostRunner,
+    onPayload: (value, where) => payloads.push({ where, json: JSON.stringify(value) }),
+  });
+  /** The workflows with a host that dies once in `step`. */
   const crashingWorkflows = (crash: Crash): { workflows: LocalWorkflows; runner: CrashingHostRunner } => {
-    const runner = new CrashingHostRunner(rt.deps, crash);
-    return { runner, workflows: localWorkflows(rt, { waitMs: 10, retryIntervalMs: RETRY_INTERVAL_MS, definitions: shippedDefinitions(), hostRunner: runner }) };
+    const runner = new CrashingHostRunner(hostDeps, crash);
+    return { runner, workflows: workflowsWith(runner) };
   };
   const readObject = async (key: string) => buffer(await rt.store.get(key));
   /** Runs `act` with the object at `key` replaced by `damage(bytes)`, then puts the original back. */
@@ -98,9 +112,11 @@ export function runDriverContract(kit: DriverKit): void {
 
   beforeAll(async () => {
     source = await kit.startSource();
-    rt = await createTestRuntime({ env: source.env, workflows: { retryIntervalMs: RETRY_INTERVAL_MS, onPayload: (value, where) => payloads.push({ where, json: JSON.stringify(value) }) } });
+    rt = await createTestRuntime({ env: source.env });
+    hostDeps = { ...rt.deps, store: hostStore(rt.deps.store) };
+    flows = workflowsWith(new InlineHostRunner(hostDeps));
     recorded = await source.read();
-    backupId = (await rt.backup(backupRequest('shared'))).backupId;
+    backupId = (await flows.backup(backupRequest('shared'))).backupId;
     manifest = (await rt.catalog.get(backupId)).manifest;
   }, 300_000);
 
@@ -117,11 +133,11 @@ export function runDriverContract(kit: DriverKit): void {
 
     // Act
     payloads.length = 0;
-    const backup = await rt.execute('backup', backupRequest('round-trip'));
+    const backup = await flows.execute('backup', backupRequest('round-trip'));
     await source.change();
     const changed = await source.read();
     const summary = (backup.output as { summary: { backupId: string; validation: { ok: boolean } } }).summary;
-    const restore = await rt.execute('restore', { backupId: summary.backupId, target: scratch.target });
+    const restore = await flows.execute('restore', { backupId: summary.backupId, target: scratch.target });
 
     // Assess
     expect(changed).not.toEqual(before);
@@ -179,15 +195,15 @@ export function runDriverContract(kit: DriverKit): void {
   describe('damaged artifacts', () => {
     let occupied: KitTarget;
     let occupiedData: unknown;
-    const forcedRestore = () => rt.execute('restore', { backupId, target: occupied.forced, force: true });
+    const forcedRestore = () => flows.execute('restore', { backupId, target: occupied.forced, force: true });
 
     beforeAll(async () => {
       // A target holding data a forced restore would replace: what a failed one must leave alone.
       occupied = await target();
-      await rt.restore({ backupId, target: occupied.target });
+      await flows.restore({ backupId, target: occupied.target });
       await source.change();
-      const changedId = (await rt.backup(backupRequest('shared'))).backupId;
-      await rt.restore({ backupId: changedId, target: occupied.forced, force: true });
+      const changedId = (await flows.backup(backupRequest('shared'))).backupId;
+      await flows.restore({ backupId: changedId, target: occupied.forced, force: true });
       occupiedData = await occupied.read();
       expect(occupiedData).not.toEqual(recorded);
     }, 300_000);
@@ -232,19 +248,27 @@ export function runDriverContract(kit: DriverKit): void {
       }, () => failure(forcedRestore()));
       const editedFormat = await withDamaged(manifestKey, (bytes) => Buffer.from(JSON.stringify({ ...JSON.parse(bytes.toString('utf8')), formatVersion: 99 })), () => failure(forcedRestore()));
       const editedRecord = await withDamaged(manifestKey, (bytes) => Buffer.from(JSON.stringify({ ...JSON.parse(bytes.toString('utf8')), consistency: {} })), () => failure(forcedRestore()));
+      const fact = Object.keys(manifest.facts)[0];
+      const editedFact = await withDamaged(manifestKey, (bytes) => {
+        const edited = JSON.parse(bytes.toString('utf8')) as BackupManifest;
+        return Buffer.from(JSON.stringify({ ...edited, facts: { ...edited.facts, [fact]: { edited: true } } }));
+      }, () => failure(forcedRestore()));
+      const noNodes = await withDamaged(manifestKey, (bytes) => Buffer.from(JSON.stringify({ ...JSON.parse(bytes.toString('utf8')), consistency: { nodes: {} }, facts: { nodes: {} } })), () => failure(forcedRestore()));
 
       expect(truncated.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is ${artifact.size - 1} bytes, expected ${artifact.size}`));
       expect(missing.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is missing`));
       expect(editedSha.causeText).toMatch(/sha256|checksum/i);
       expect(editedSha.causeText).toContain((manifest.artifacts[0] as Stored).name.split('/').pop());
-      expect(editedFormat.causeText).toMatch(/^UNSUPPORTED_MANIFEST_VERSION: .* has format version 99; this dbbackup reads format version 1/);
+      expect(editedFormat.causeText).toMatch(/^BACKUP_DAMAGED: .* has format version 99; this dbbackup reads format version 1 \(a newer dbbackup wrote it: upgrade to read it\)/);
       expect(editedRecord.causeText).toMatch(new RegExp(`^INVALID_MANIFEST: manifest ${escape(manifestKey)} does not hold what the ${kit.engine} driver records: `));
-      for (const error of [truncated, missing, editedSha, editedFormat, editedRecord]) expect(error.errorName).toBe('PermanentError');
+      expect(editedFact.causeText).toMatch(new RegExp(`^INVALID_MANIFEST: manifest ${escape(manifestKey)} does not hold what the ${kit.engine} driver records: facts\\.${escape(fact)}: `));
+      expect(noNodes.causeText).toMatch(/^INVALID_MANIFEST: .* records no node/);
+      for (const error of [truncated, missing, editedSha, editedFormat, editedRecord, editedFact, noNodes]) expect(error.errorName).toBe('PermanentError');
       expect(await occupied.read()).toEqual(occupiedData);
     }, 300_000);
 
     it('refuses a non-empty target without force and leaves its data', async () => {
-      const error = await failure(rt.execute('restore', { backupId, target: occupied.forced }));
+      const error = await failure(flows.execute('restore', { backupId, target: occupied.forced }));
 
       expect(error.causeText).toMatch(/^TARGET_NOT_EMPTY: /);
       expect(error.execution.path).not.toContain('Apply');
@@ -263,12 +287,12 @@ export function runDriverContract(kit: DriverKit): void {
     const nothingStored = async (instance: string) => {
       expect(await rt.catalog.list({ engine: kit.engine, instance, includeIncomplete: true })).toEqual([]);
       const left: string[] = [];
-      for await (const object of rt.store.list(`${kit.engine}/${instance}/`)) left.push(object.key);
+      for await (const object of rt.store.list(`${BACKUPS_ROOT}/${kit.engine}/${instance}/`)) left.push(object.key);
       expect(left).toEqual([]);
     };
 
     it('is a TransientError, retried, when unreachable: nothing is marked complete or left behind', async () => {
-      const error = await failure(rt.execute('backup', backupRequest('unreachable', await source.unreachable())));
+      const error = await failure(flows.execute('backup', backupRequest('unreachable', await source.unreachable())));
 
       expect(error.errorName).toBe('TransientError');
       expect(Object.values(error.execution.retries).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
@@ -277,7 +301,7 @@ export function runDriverContract(kit: DriverKit): void {
     }, 300_000);
 
     it('is a PermanentError, not retried, with wrong credentials: nothing is marked complete or left behind', async () => {
-      const error = await failure(rt.execute('backup', backupRequest('wrong-credentials', await source.wrongCredentials())));
+      const error = await failure(flows.execute('backup', backupRequest('wrong-credentials', await source.wrongCredentials())));
 
       expect(error.errorName).toBe('PermanentError');
       expect(error.causeText).toMatch(/^AUTH_FAILED: /);
@@ -288,7 +312,7 @@ export function runDriverContract(kit: DriverKit): void {
     it('names the bad field of an invalid config, before any host step', async () => {
       const { config, field } = source.invalid();
 
-      const error = await failure(rt.execute('backup', backupRequest('invalid', config)));
+      const error = await failure(flows.execute('backup', backupRequest('invalid', config)));
 
       expect(error.errorName).toBe('PermanentError');
       expect(error.causeText).toMatch(/^INVALID_CONFIG: /);
@@ -301,7 +325,7 @@ export function runDriverContract(kit: DriverKit): void {
   it('never prunes the newest verified backup, whatever the rules say', async () => {
     // Prepare: an older verified backup, then two newer ones whose re-verification failed.
     const instance = 'retention';
-    const [verified, middle, newest] = [await rt.backup(backupRequest(instance)), await rt.backup(backupRequest(instance)), await rt.backup(backupRequest(instance))];
+    const [verified, middle, newest] = [await flows.backup(backupRequest(instance)), await flows.backup(backupRequest(instance)), await flows.backup(backupRequest(instance))];
     for (const { backupId: id } of [middle, newest]) {
       const entry = await rt.catalog.get(id);
       const record = await withDamaged(entry.manifest.artifacts[0].key, flipByte(() => 0), () => verifyBackup(rt.store, entry.prefix, entry.manifest));

@@ -2,8 +2,9 @@
  * Which built-in engines a set of test files needs installed on this host: those whose driver
  * folder (`drivers/<engine>/`) a test file reaches through its imports, directly or through other
  * modules of the repository. Not through the list of every driver (`drivers/index.ts`), which
- * every runtime imports without needing every engine's servers; a test of every driver — the
- * driver contract suite — needs them all. Plain CommonJS: jest loads the test sequencer
+ * every runtime imports without needing every engine's servers. A test of every driver needs them
+ * all: the driver contract suite, and a test file that says so with the marker `@needs-every-engine`
+ * (one that runs the demo, say). Plain CommonJS: jest loads the test sequencer
  * (sequencer.cjs) without transforming it.
  */
 const { existsSync, readdirSync, readFileSync } = require('node:fs');
@@ -13,6 +14,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const DRIVERS = path.join(ROOT, 'drivers');
 const LIST_OF_DRIVERS = path.join(DRIVERS, 'index.ts');
 const EVERY_DRIVER = path.join(ROOT, 'test/contract/driver-contract.ts');
+const EVERY_ENGINE_MARKER = '@needs-every-engine';
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\('([^']+)'\)|require\('([^']+)'\)/g;
 
 /** The built-in engines: the folders of drivers/ with a builtin.ts. */
@@ -37,20 +39,25 @@ function enginesNeeded(testFiles) {
   const visit = (file) => {
     if (seen.has(file) || file === LIST_OF_DRIVERS) return;
     seen.add(file);
+    const text = readFileSync(file, 'utf8');
     if (file === EVERY_DRIVER) engines.forEach((engine) => needed.add(engine));
     const inDrivers = path.relative(DRIVERS, file);
     if (!inDrivers.startsWith('..')) {
       const engine = inDrivers.split(path.sep)[0];
       if (engines.includes(engine)) needed.add(engine);
     }
-    for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+    for (const match of text.matchAll(IMPORT)) {
       const specifier = match[1] ?? match[2] ?? match[3] ?? match[4];
       if (!specifier.startsWith('.')) continue;
       const resolved = resolveImport(file, specifier);
       if (resolved) visit(resolved);
     }
   };
-  testFiles.forEach((file) => visit(path.resolve(file)));
+  for (const file of testFiles.map((f) => path.resolve(f))) {
+    // The marker counts in a test file itself, not in the modules it imports.
+    if (readFileSync(file, 'utf8').includes(EVERY_ENGINE_MARKER)) engines.forEach((engine) => needed.add(engine));
+    visit(file);
+  }
   return engines.filter((engine) => needed.has(engine));
 }
 

@@ -89,7 +89,7 @@ export const mysqlConsistencySchema = z.looseObject({
   /** GTID set/position at the snapshot (MariaDB `gtid_binlog_pos`, MySQL `gtid_executed`). */
   gtid: z.string().optional(),
   /** How long writes were blocked to fix the point, and by what. */
-  lockMs: z.number().nonnegative(),
+  lockMs: z.number(),
   lock: z.enum(['none', 'backup-stage', 'flush-tables-with-read-lock']),
 });
 export type MysqlConsistency = z.infer<typeof mysqlConsistencySchema>;

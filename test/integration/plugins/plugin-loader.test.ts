@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { loadPlugins } from '../../../core/driver/plugin-loader';
 import { DriverRegistry } from '../../../core/driver/registry';
-import type { BackupRecord, SnapshotRef } from '../../../core/driver/types';
+import { DRIVER_API_VERSION, type BackupRecord, type SnapshotRef } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
 import { silentLogger } from '../../../core/logger';
 import type { BlobStore, PutResult } from '../../../core/store/blob-store';
@@ -258,7 +258,7 @@ describe('loadPlugins with the example plugins', () => {
     // Prepare
     const registry = new DriverRegistry();
     const accept = { safeParse: (data: unknown) => ({ success: true as const, data }) };
-    registry.register({ manifest: { name: 'etcd', version: '1.0.0', apiVersion: 1, capabilities: [], configSchema: accept, restoreTargetSchema: accept } });
+    registry.register({ manifest: { name: 'etcd', version: '1.0.0', apiVersion: DRIVER_API_VERSION, capabilities: [], configSchema: accept, restoreTargetSchema: accept } });
     const entry = path.join(FIXTURES, 'duplicate/etcd-copy/index.js');
 
     // Act

@@ -247,6 +247,10 @@ describe('least privilege', () => {
     expect(can('backup/prepare', 's3:PutObject', backups)).toBe(true); // run.json
     expect(can('backup/upload', 's3:PutObject', backups)).toBe(false); // the agent uploads, on the host
     expect(can('maintenance/prune', 's3:DeleteObject', backups)).toBe(true);
+    const deniesDeletingCompleteBackups = (handler: HandlerId) => statementsOf(handler).some((s) => s.Effect === 'Deny' && actions(s).includes('s3:DeleteObject')
+      && /backups\/\*\/manifest\.json/.test(JSON.stringify(s.Resource)) && /backups\/\*\/verification\.json/.test(JSON.stringify(s.Resource)));
+    for (const handler of ['backup/prepare', 'backup/finalize', 'backup/cleanup'] as const) expect(deniesDeletingCompleteBackups(handler)).toBe(true);
+    expect(deniesDeletingCompleteBackups('maintenance/prune')).toBe(false);
     expect(can('maintenance/prune', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/fetch-manifest', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/apply', 's3:PutObject', backups)).toBe(false);

@@ -17,7 +17,8 @@ describe('engines a test selection needs', () => {
     expect(enginesNeeded(['test/integration/etcd/round-trip.test.ts', 'test/integration/mysql/physical.test.ts'])).toEqual(['etcd', 'mysql']);
   });
 
-  it('are every engine for the driver contract suite', () => {
+  it("are every engine for the driver contract suite and a test file carrying the every-engine marker (the demo's)", () => {
     expect(enginesNeeded(['test/integration/contract/drivers.test.ts'])).toEqual(builtinEngines());
+    expect(enginesNeeded(['test/integration/cli/cli.test.ts'])).toEqual(builtinEngines());
   });
 });

@@ -45,6 +45,15 @@ describe('layering', () => {
     expect(offending).toEqual([]);
   });
 
+  it('drivers import nothing from test/, but for their contract-suite kits (kit.ts, loaded by the tests only)', () => {
+    // Act
+    const offending = sources('drivers').filter((file) => path.basename(file) !== 'kit.ts')
+      .flatMap((file) => importsInto(file, 'test').map((s) => `${file}: ${s}`));
+
+    // Assess
+    expect(offending).toEqual([]);
+  });
+
   it('drivers do not open the catalog: the fetch manifest step resolves what a restore reads (RestoreContext.chain)', () => {
     // Act
     const offending = sources('drivers').flatMap((file) => importsInto(file, 'core/catalog/catalog').map((s) => `${file}: ${s}`));
