@@ -208,7 +208,7 @@ export function requireSnapshot(state: NodeState): void {
 async function recordedConsistency(state: NodeState, deps: StepDeps): Promise<JsonObject> {
   const record = await readNodeRecord(deps.store, state.prefix, state.node.name);
   if (record) return record.snapshot.consistency as JsonObject;
-  const manifest = (await readJson(deps.store, manifestKey(state.prefix))) as Pick<BackupManifest, 'consistency'> | undefined;
+  const manifest = (await readJson(deps.store, manifestKey(state.prefix))) as Pick<BackupManifest, 'consistency' | 'facts'> | undefined;
   return manifest ? nodeConsistency(manifest, state.node.name) : {};
 }
 

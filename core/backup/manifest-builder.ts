@@ -4,7 +4,7 @@
  * node validated and every artifact is in the store at its recorded size.
  */
 import { PermanentError } from '../errors';
-import { MANIFEST_FORMAT_VERSION, type BackupManifest } from '../catalog/manifest';
+import { MANIFEST_FORMAT_VERSION, nodeRecords, type BackupManifest } from '../catalog/manifest';
 import type { JsonObject, StoredArtifact } from '../driver/types';
 import type { StepDeps } from '../steps/step-deps';
 import type { FinalizeInput } from './backup-state';
@@ -63,9 +63,8 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
 }
 
 /** One node's consistency point in a manifest (see {@link buildManifest} for the two shapes). */
-export function nodeConsistency(manifest: Pick<BackupManifest, 'consistency'>, node: string): JsonObject {
-  const nodes = (manifest.consistency as { nodes?: Record<string, JsonObject> }).nodes;
-  return nodes && typeof nodes === 'object' && nodes[node] ? nodes[node] : (manifest.consistency as JsonObject);
+export function nodeConsistency(manifest: Pick<BackupManifest, 'consistency' | 'facts'>, node: string): JsonObject {
+  return (nodeRecords(manifest).find((record) => record.node === node)?.consistency ?? manifest.consistency) as JsonObject;
 }
 
 async function assertStored(deps: StepDeps, artifact: StoredArtifact): Promise<void> {

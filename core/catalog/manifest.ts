@@ -2,10 +2,10 @@
  * `manifest.json`: the one file that makes a backup complete. It is written last, after every
  * artifact is uploaded and its sha256 checked, so a crashed backup is never listed as complete.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { formatIssues } from '../config/issues';
+import { jsonSha256 } from '../io/json-digest';
 
 export const MANIFEST_FORMAT_VERSION = 1;
 
@@ -78,5 +78,5 @@ export function nodeRecords(manifest: Pick<BackupManifest, 'consistency' | 'fact
 
 /** A digest of a manifest's content, so a record made for one manifest is not taken for another's. */
 export function manifestDigest(manifest: BackupManifest): string {
-  return createHash('sha256').update(JSON.stringify(manifest)).digest('hex');
+  return jsonSha256(manifest);
 }

@@ -53,8 +53,13 @@ export function issuesOf(error: unknown): IssueLike[] | undefined {
  * ```
  */
 export function formatIssues(error: unknown, root?: string): string {
+  return formatIssuesUnder(error, [], root);
+}
+
+/** {@link formatIssues}, each field named under `under` (e.g. `['facts']` gives `facts.keyCount`). */
+export function formatIssuesUnder(error: unknown, under: readonly PropertyKey[], root?: string): string {
   const issues = issuesOf(error);
-  if (issues) return issues.map((issue) => describeIssue(issue, root)).join('; ');
+  if (issues) return issues.map((issue) => describeIssue({ ...issue, path: [...under, ...(issue.path ?? [])] }, root)).join('; ');
   const message = (error as { message?: unknown } | null)?.message;
   return (typeof message === 'string' ? message : String(error)).replace(/\s*\n\s*/g, ' ');
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { PermanentError } from '../errors';
-import { describeIssue, formatIssues, issuesOf } from '../config/issues';
+import { formatIssues, formatIssuesUnder } from '../config/issues';
 import { breakerTarget, defaultEndpoint } from '../resilience/endpoint';
 import { DRIVER_API_VERSION } from './types';
 import type { BackupDriver, Capability, DriverManifest, DriverPlugin, RestoreDriver, SchemaLike } from './types';
@@ -185,10 +185,7 @@ export class DriverRegistry {
     }
     for (const part of ['consistency', 'facts'] as const) {
       const result = manifest.recordSchemas?.[part].safeParse(record[part]);
-      if (result && !result.success) {
-        const issues = issuesOf(result.error);
-        throw fail(issues ? issues.map((issue) => describeIssue({ ...issue, path: [part, ...(issue.path ?? [])] })).join('; ') : formatIssues(result.error, part));
-      }
+      if (result && !result.success) throw fail(formatIssuesUnder(result.error, [part], part));
     }
   }
 

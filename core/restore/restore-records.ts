@@ -14,13 +14,13 @@
  * the bucket's lifecycle expires them. Keys are derived from the state's engine,
  * instance and restore id, never taken from the state.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { STATE_ROOT, assertName } from '../catalog/layout';
 import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
 import type { BackupRecord, PreparedTarget, RestoreResult, ValidationReport } from '../driver/types';
 import type { BlobStore } from '../store/blob-store';
 import { getStepRecord, putStepRecord } from '../steps/step-records';
+import { jsonSha256 } from '../io/json-digest';
 
 /** Store prefix of every restore's records. */
 export const RESTORES_ROOT = `${STATE_ROOT}/restores`;
@@ -68,21 +68,17 @@ const chainSchema = z.array(z.object({
 /** Writes the restore's chain (the later backups it reads too); returns the sha256 the state keeps of it. */
 export async function writeChain(store: BlobStore, at: RestoreAt, chain: BackupRecord[]): Promise<string> {
   await putStepRecord(store, restoreRecordKey(at, 'chain'), chain);
-  return chainDigest(chain);
+  return jsonSha256(chain);
 }
 
 /** Reads the restore's chain, refusing one that is not what fetch manifest wrote (`sha256`, from the state). */
 export function readChain(store: BlobStore, at: RestoreAt, sha256: string): Promise<BackupRecord[]> {
   const unchanged = {
-    safeParse: (value: unknown) => chainDigest(value) === sha256
+    safeParse: (value: unknown) => jsonSha256(value) === sha256
       ? chainSchema.safeParse(value)
-      : { success: false as const, error: { message: `it changed since the fetch manifest step wrote it (sha256 ${sha256} expected, ${chainDigest(value)} found)` } },
+      : { success: false as const, error: { message: `it changed since the fetch manifest step wrote it (sha256 ${sha256} expected, ${jsonSha256(value)} found)` } },
   };
   return getStepRecord(store, restoreRecordKey(at, 'chain'), unchanged, 'restore chain') as Promise<BackupRecord[]>;
-}
-
-function chainDigest(chain: unknown): string {
-  return createHash('sha256').update(JSON.stringify(chain)).digest('hex');
 }
 
 export function writeValidation(store: BlobStore, at: RestoreAt, report: ValidationReport): Promise<string> {

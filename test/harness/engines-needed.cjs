@@ -17,6 +17,11 @@ const EVERY_DRIVER = path.join(ROOT, 'test/contract/driver-contract.ts');
 const EVERY_ENGINE_MARKER = '@needs-every-engine';
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\('([^']+)'\)|require\('([^']+)'\)/g;
 
+/** The module specifiers `text` imports (for their bindings or only for their effects), re-exports or requires. */
+function importSpecifiers(text) {
+  return [...text.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
+}
+
 /** The built-in engines: the folders of drivers/ with a builtin.ts. */
 function builtinEngines() {
   return readdirSync(DRIVERS, { withFileTypes: true })
@@ -46,8 +51,7 @@ function enginesNeeded(testFiles) {
       const engine = inDrivers.split(path.sep)[0];
       if (engines.includes(engine)) needed.add(engine);
     }
-    for (const match of text.matchAll(IMPORT)) {
-      const specifier = match[1] ?? match[2] ?? match[3] ?? match[4];
+    for (const specifier of importSpecifiers(text)) {
       if (!specifier.startsWith('.')) continue;
       const resolved = resolveImport(file, specifier);
       if (resolved) visit(resolved);
@@ -61,4 +65,4 @@ function enginesNeeded(testFiles) {
   return engines.filter((engine) => needed.has(engine));
 }
 
-module.exports = { enginesNeeded, builtinEngines };
+module.exports = { enginesNeeded, builtinEngines, importSpecifiers };

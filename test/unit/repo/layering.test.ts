@@ -18,11 +18,12 @@ function sources(dir: string): string[] {
     .map((file) => path.join(dir, file));
 }
 
-/** The module specifiers `file` imports (for their bindings or only for their effects) or re-exports. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, shared with the test sequencer
+const { importSpecifiers } = require('../../harness/engines-needed.cjs') as { importSpecifiers(text: string): string[] };
+
+/** The module specifiers `file` imports (for their bindings or only for their effects), re-exports or requires. */
 function importsOf(file: string): string[] {
-  const text = readFileSync(path.join(root, file), 'utf8');
-  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|(?:^|\n)\s*import\s+'([^']+)'|import\('([^']+)'\)|require\('([^']+)'\)/g)]
-    .map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
+  return importSpecifiers(readFileSync(path.join(root, file), 'utf8'));
 }
 
 /** Whether `specifier`, imported by `file`, resolves to `target` (a folder or a module of the repository) or inside it. */
