@@ -12,13 +12,15 @@ export function hasCommand(command: string): boolean {
 }
 
 /**
- * Ensures every command in `need` exists, installing `packages` with apt-get otherwise.
+ * Ensures every command in `need` (and every file in `files`) exists, installing `packages` with apt-get otherwise.
  * @param need commands that must be present afterwards, e.g. ['etcd', 'etcdctl']
+ * @param files paths that must exist afterwards, e.g. ['/usr/share/java/zookeeper.jar']
  */
-export function ensureDebianPackages(need: string[], packages: string[], log: (line: string) => void = () => {}): void {
-  if (need.every(hasCommand)) return;
+export function ensureDebianPackages(need: string[], packages: string[], log: (line: string) => void = () => {}, files: readonly string[] = []): void {
+  const present = () => need.every(hasCommand) && files.every((file) => existsSync(file));
+  if (present()) return;
   if (!hasCommand('apt-get')) {
-    throw new PermanentError(`missing ${need.join(', ')} and no apt-get to install ${packages.join(' ')}`, { code: 'MISSING_TOOL' });
+    throw new PermanentError(`missing ${[...need, ...files].join(', ')} and no apt-get to install ${packages.join(' ')}`, { code: 'MISSING_TOOL' });
   }
   const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
   if (!existsSync('/usr/sbin/policy-rc.d') && sudo.length === 0) {
@@ -36,7 +38,7 @@ export function ensureDebianPackages(need: string[], packages: string[], log: (l
     run(['apt-get', 'update', '-qq']);
     run(['apt-get', 'install', '-y', '--no-install-recommends', ...packages]);
   }
-  const still = need.filter((c) => !hasCommand(c));
+  const still = [...need.filter((c) => !hasCommand(c)), ...files.filter((file) => !existsSync(file))];
   if (still.length > 0) {
     throw new PermanentError(`installed ${packages.join(' ')} but ${still.join(', ')} still missing`, { code: 'MISSING_TOOL' });
   }

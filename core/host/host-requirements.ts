@@ -22,6 +22,8 @@ export type PackageSource =
 export interface HostRequirement {
   /** Commands that must be on PATH afterwards (none for npm packages, which are looked up by name). */
   commands: readonly string[];
+  /** Files that must exist afterwards (a server shipped as a jar, say), when a command alone does not show it. */
+  files?: readonly string[];
   install: PackageSource;
   neededBy: readonly HostUse[];
 }
@@ -33,7 +35,7 @@ export interface HostRequirement {
 export function ensureHostRequirements(requirements: readonly HostRequirement[], use: HostUse, log: (line: string) => void = () => {}): void {
   for (const requirement of requirements.filter((r) => r.neededBy.includes(use))) {
     const { install } = requirement;
-    if ('debian' in install) ensureDebianPackages([...requirement.commands], [...install.debian], log);
+    if ('debian' in install) ensureDebianPackages([...requirement.commands], [...install.debian], log, requirement.files);
     else ensureNpmPackages(install.npm, install.prefix, log);
   }
 }
