@@ -37,6 +37,12 @@ export interface ServerProcessOptions<T> {
   logFile: string;
   /** Its pid is written here as soon as it runs. */
   pidFile: string;
+  /**
+   * Called with its pid right after the pid file is written, before the wait for readiness (e.g. to
+   * record who started it, so a process killed while waiting leaves that record behind). Should it
+   * fail, the server is stopped and its error thrown.
+   */
+  onSpawn?: (pid: number) => Promise<void>;
   identity: ServerIdentity;
   /** Resolves once the server answers (with what it answered); rejects, saying why, while it does not. */
   probe: () => Promise<T>;
@@ -88,6 +94,7 @@ export async function startServerProcess<T>(options: ServerProcessOptions<T>): P
   const stop = () => stopRecordedProcess(pidFile, options.identity.programs, { pid, timeoutMs: options.stopTimeoutMs, argument: options.identity.argument });
   try {
     await writeFile(pidFile, `${pid}\n`);
+    await options.onSpawn?.(pid);
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -35,6 +35,8 @@ export interface StartMemberOptions {
   readyTimeoutMs?: number;
   /** The etcd executable (default `etcd` on PATH). */
   etcdBinary?: string;
+  /** Called with its pid once it runs, before it is ready (core/host/server-process.ts). */
+  onSpawn?: (pid: number) => Promise<void>;
 }
 
 export interface RunningMember {
@@ -162,6 +164,7 @@ export async function startMember(options: StartMemberOptions): Promise<RunningM
     args,
     logFile,
     pidFile,
+    onSpawn: options.onSpawn,
     identity: { programs: ETCD_PROGRAMS },
     probe: () => probeMember(options.clientUrl, options.peerUrl),
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
