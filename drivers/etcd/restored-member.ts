@@ -1,14 +1,18 @@
 /**
- * The members a restore finds, stops and starts on its target data dir, under the rules of
+ * The members a restore finds, stops and starts on its target data dirs, under the rules of
  * core/host/started-servers.ts: started and recorded as this restore's own, and stopped only when
  * this restore started it or the target allows it (`stopRunningServer`) — an etcd member already
- * running on the data dir is never stopped behind the operator's back.
+ * running on a data dir is never stopped behind the operator's back.
+ *
+ * A member is recorded as this restore's the moment it runs, before it is ready: the members of a
+ * cluster wait for each other's votes, and a step killed while they wait leaves members a retry
+ * must recognise as its own.
  */
 import path from 'node:path';
 import type { RestoreContext } from '../../core/driver/types';
-import { restoreServers, type RestoreServers } from '../../core/host/started-servers';
-import type { EtcdRestoreTarget } from './config';
+import { recordStartedServer, restoreServers, type RestoreServers } from '../../core/host/started-servers';
 import { memberPid, memberPidFile, startMember, stopMember, type RunningMember, type StartMemberOptions } from './member';
+import type { EtcdRestoreTarget, TargetMember } from './restore-target';
 
 /** The members of the restore `ctx` describes. */
 export function restoreMembers(ctx: RestoreContext<EtcdRestoreTarget>): RestoreServers<StartMemberOptions, RunningMember> {
@@ -16,5 +20,29 @@ export function restoreMembers(ctx: RestoreContext<EtcdRestoreTarget>): RestoreS
   return restoreServers(permission, function memberOn(dataDir) {
     const pidFile = memberPidFile(dataDir);
     return { pidFile, what: `the etcd member of ${path.resolve(dataDir)}`, pid: () => memberPid(pidFile), stop: () => stopMember(pidFile) };
-  }, startMember);
+  }, function startOwnMember(options) {
+    const onSpawn = (pid: number) => recordStartedServer(memberPidFile(options.dataDir), ctx.restoreId, pid);
+    return startMember({ ...options, onSpawn });
+  });
+}
+
+/**
+ * Starts `members` of one restored cluster together (a member alone has no quorum, so none is
+ * ready before a majority runs), each with the whole `initialCluster`. When any fails, the others
+ * are stopped again and the first failure is thrown (TransientError `ETCD_START_TIMEOUT`,
+ * PermanentError `ETCD_START_FAILED`, as `startMember`).
+ */
+export async function startRestoredMembers(
+  ctx: RestoreContext<EtcdRestoreTarget>,
+  members: readonly TargetMember[],
+  cluster: { initialCluster: string; clusterToken: string },
+): Promise<RunningMember[]> {
+  const servers = restoreMembers(ctx);
+  const outcomes = await Promise.allSettled(members.map((m) => servers.start({ ...m, ...cluster })));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  const running = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  if (!failed) return running;
+  // Their records name this restore, so a stop of them is always allowed.
+  await Promise.all(members.map((m) => servers.stopOwn(m.dataDir).catch(() => undefined)));
+  throw failed.reason;
 }

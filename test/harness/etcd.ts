@@ -9,8 +9,9 @@ import path from 'node:path';
 import { Etcd3, type IRequestOp } from 'etcd3';
 import type { BackupContext, BackupRecord, RestoreContext, SnapshotRef, UploadResult } from '../../core/driver/types';
 import { silentLogger } from '../../core/logger';
-import { etcdRestoreTargetSchema, type EtcdConfig, type EtcdRestoreTarget } from '../../drivers/etcd/config';
-import { startLocalEtcd, stopMember, type LocalEtcd } from '../../drivers/etcd/member';
+import type { EtcdConfig } from '../../drivers/etcd/config';
+import { etcdRestoreTargetSchema, type EtcdRestoreTarget } from '../../drivers/etcd/restore-target';
+import { memberPidFile, startLocalEtcd, stopMember, type LocalEtcd } from '../../drivers/etcd/member';
 import { freePort, onFreePorts } from './ports';
 import { tempDir as runTempDir } from './test-run';
 
@@ -38,6 +39,32 @@ export async function freeMemberUrls(): Promise<{ clientUrl: string; peerUrl: st
   let peerPort = await freePort();
   while (peerPort === clientPort) peerPort = await freePort();
   return { clientUrl: `http://127.0.0.1:${clientPort}`, peerUrl: `http://127.0.0.1:${peerPort}` };
+}
+
+/** A member of a restore target cluster: what `members` lists. */
+export interface TargetMemberSpec {
+  name: string;
+  dataDir: string;
+  clientUrl: string;
+  peerUrl: string;
+}
+
+/**
+ * `count` members for a cluster restore target on loopback: distinct free ports, data dirs in one
+ * fresh temp dir, each tracked so {@link stopAllEtcd} stops what a restore started there.
+ */
+export async function clusterTargetMembers(label: string, count: number): Promise<TargetMemberSpec[]> {
+  const dir = await tempDir(label);
+  const ports: number[] = [];
+  while (ports.length < count * 2) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  return Array.from({ length: count }, (_, i) => {
+    const dataDir = path.join(dir, `m${i + 1}`, 'data');
+    trackMember(memberPidFile(dataDir));
+    return { name: `m${i + 1}`, dataDir, clientUrl: `http://127.0.0.1:${ports[2 * i]}`, peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}` };
+  });
 }
 
 /**
