@@ -6,6 +6,7 @@
  */
 import type { Etcd3, IMember, IStatusResponse } from 'etcd3';
 import type { BackupRecord, ValidationCheck } from '../../core/driver/types';
+import { waitUntilReady } from '../../core/host/readiness';
 import { idHex } from './client';
 import { mapEtcdError } from './errors';
 import { computeKvDigest } from './kv-digest';
@@ -78,17 +79,33 @@ const trimUrl = (url: string): string => url.replace(/\/+$/, '');
 const memberLine = (name: string, peerUrls: readonly string[], clientUrls: readonly string[]): string =>
   `${name} peer=${peerUrls.map(trimUrl).sort().join(',')} client=${clientUrls.map(trimUrl).sort().join(',')}`;
 
+/** How long the members of a restored cluster get to agree on one leader (an election may be under way). */
+const LEADER_AGREEMENT_MS = 10_000;
+
+/** The members' statuses once they name one leader that is one of them; the last disagreement otherwise. */
+async function agreedLeader(checked: readonly CheckedMember[]): Promise<{ ok: boolean; detail: string }> {
+  const named = (c: CheckedMember, id: string) => `${c.member.name}=${idHex(id || '0')}`;
+  const outcome = await waitUntilReady(async function sameLeader() {
+    const statuses = await Promise.all(checked.map((c) => memberStatus(c.client)));
+    const leaders = new Set(statuses.map((s) => s.leader));
+    const leading = checked.filter((_, i) => statuses[i].leader !== '0' && statuses[i].leader === statuses[i].header.member_id);
+    if (leaders.size !== 1 || leading.length !== 1) {
+      throw new Error(`leaders named ${checked.map((c, i) => named(c, statuses[i].leader)).join(', ')}; members that lead: ${leading.map((c) => c.member.name).join(', ') || 'none'}`);
+    }
+    return `${leading[0].member.name} leads; all ${checked.length} members agree`;
+  }, { timeoutMs: LEADER_AGREEMENT_MS, pollMs: 100 });
+  return outcome.ready ? { ok: true, detail: outcome.value } : { ok: false, detail: `no agreement in ${LEADER_AGREEMENT_MS / 1000} s: ${outcome.last}` };
+}
+
 /**
  * What the members of a restored cluster say together:
  * - `cluster-id`: every member reports the same cluster id;
- * - `leader`: every member names the same leader, and exactly one member is it;
+ * - `leader`: every member names the same leader, and exactly one member is it (asked again while
+ *   an election is under way, for a few seconds);
  * - `member-list`: the cluster's members (as the first member lists them) are the target's, no more, no fewer.
  */
 export async function clusterChecks(checked: readonly CheckedMember[]): Promise<ValidationCheck[]> {
-  const named = (c: CheckedMember, value: string) => `${c.member.name}=${value}`;
   const clusterIds = new Set(checked.map((c) => c.status.header.cluster_id));
-  const leaders = new Set(checked.map((c) => c.status.leader));
-  const leading = checked.filter((c) => c.status.leader !== '0' && c.status.leader === c.status.header.member_id);
   const { members } = await checked[0].client.cluster.memberList({}).catch((error: unknown) => { throw mapEtcdError(error) ?? error; });
   const listed = members.map((m: IMember) => memberLine(m.name, m.peerURLs, m.clientURLs)).sort();
   const wanted = checked.map((c) => memberLine(c.member.name, [c.member.peerUrl], [c.member.clientUrl])).sort();
@@ -96,15 +113,9 @@ export async function clusterChecks(checked: readonly CheckedMember[]): Promise<
     {
       name: 'cluster-id',
       ok: clusterIds.size === 1,
-      detail: `cluster ids ${checked.map((c) => named(c, idHex(c.status.header.cluster_id))).join(', ')}`,
+      detail: `cluster ids ${checked.map((c) => `${c.member.name}=${idHex(c.status.header.cluster_id)}`).join(', ')}`,
     },
-    {
-      name: 'leader',
-      ok: leaders.size === 1 && leading.length === 1,
-      detail: leading.length === 1 && leaders.size === 1
-        ? `${leading[0].member.name} leads; all ${checked.length} members agree`
-        : `leaders named ${checked.map((c) => named(c, idHex(c.status.leader || '0'))).join(', ')}; members that lead: ${leading.map((c) => c.member.name).join(', ') || 'none'}`,
-    },
+    { name: 'leader', ...await agreedLeader(checked) },
     {
       name: 'member-list',
       ok: listed.join('\n') === wanted.join('\n'),

@@ -3,7 +3,7 @@
  * state machine: every member serves the backup's revision, keys and kv digest, one leader, the
  * target's members; a restore step whose host died after starting the members is run again
  * without leaving a second set of members; a failed restore stops every member it started; busy
- * ports and occupied data dirs are refused up front, per member.
+ * ports and occupied data dirs are refused up front, per member; `start: false` leaves them stopped.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -135,6 +135,19 @@ it('stops every member it started when a later step fails, and says each data di
     expect(await memberPid(memberPidFile(member.dataDir))).toBeUndefined();
     expect(await etcdProcessesOn(member.dataDir)).toEqual([]);
   }
+}, 120_000);
+
+it('with start: false leaves the members stopped, and validation starts them together only for the check', async () => {
+  // Prepare
+  const members = await clusterTargetMembers('stopped', 3);
+
+  // Act
+  const report = await rt.restore({ backupId, target: { members, start: false } });
+
+  // Assess
+  expect(checkNames(report)).toEqual(CLUSTER_CHECKS);
+  expect(report.endpoint).toMatchObject({ started: false, members: members.map(() => expect.objectContaining({ started: false })) });
+  for (const member of members) expect(await etcdProcessesOn(member.dataDir)).toEqual([]);
 }, 120_000);
 
 it('refuses a busy port or an occupied data dir of any member before touching anything', async () => {
