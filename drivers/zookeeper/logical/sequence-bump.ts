@@ -1,0 +1,64 @@
+/**
+ * After a restore, a sequential create must not reuse a restored name. ZooKeeper names a sequential
+ * child after its parent's cversion (PrepRequestProcessor: `%010d` of `parent.cversion`), and
+ * cversion counts the child creates and deletes the parent has seen; a restored parent has seen one
+ * create per restored child, fewer than the source's parent had. So the restore raises each such
+ * parent's cversion past its highest restored suffix by creating and deleting a scratch child
+ * (+2 a pair), pipelined.
+ */
+import type { ZooKeeperClient } from '../client';
+import { zooKeeperCallFailed } from '../errors';
+import { childPath } from './preorder';
+import type { RequestWindow } from './request-window';
+
+/** The scratch child's name; a restored child of that name makes the bump fail (NODEEXISTS), never silently. */
+export const SEQUENCE_BUMP_CHILD = 'dbbackup-sequence-bump';
+
+/** The sequence number a name ends with (ten digits, as ZooKeeper writes it), or undefined. */
+export function sequenceSuffix(name: string): number | undefined {
+  const match = /(\d{10})$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The highest restored sequence suffix of each parent that has sequential-looking children. */
+export class SequenceHighWater {
+  private readonly highest = new Map<string, number>();
+
+  note(path: string): void {
+    const slash = path.lastIndexOf('/');
+    const suffix = sequenceSuffix(path.slice(slash + 1));
+    if (suffix === undefined) return;
+    const parent = slash === 0 ? '/' : path.slice(0, slash);
+    if ((this.highest.get(parent) ?? -1) < suffix) this.highest.set(parent, suffix);
+  }
+
+  entries(): IterableIterator<[string, number]> {
+    return this.highest.entries();
+  }
+}
+
+/**
+ * Raises every noted parent's cversion past its highest suffix.
+ * @returns the create+delete pairs sent
+ */
+export async function bumpSequences(client: ZooKeeperClient, highWater: SequenceHighWater, window: RequestWindow): Promise<number> {
+  let pairs = 0;
+  for (const [parent, highest] of highWater.entries()) {
+    let cversion: number;
+    try {
+      cversion = (await client.exists(parent, false)).cversion;
+    } catch (error) {
+      throw zooKeeperCallFailed(error, `reading the stat of ${parent}`);
+    }
+    const needed = highest + 1 - cversion;
+    if (needed <= 0) continue;
+    const scratch = childPath(parent, SEQUENCE_BUMP_CHILD);
+    for (let i = 0; i < Math.ceil(needed / 2); i += 1) {
+      await window.submit(() => client.create(scratch, Buffer.alloc(0), 0).catch((error: unknown) => { throw zooKeeperCallFailed(error, `creating ${scratch}`); }));
+      await window.submit(() => client.delete_(scratch, -1).catch((error: unknown) => { throw zooKeeperCallFailed(error, `deleting ${scratch}`); }));
+      pairs += 1;
+    }
+  }
+  await window.drain();
+  return pairs;
+}
