@@ -3,10 +3,15 @@
  * API): one session per client, its credentials added before it is used, the C client's logging
  * turned off (it writes to stderr otherwise), a bounded wait for the first connection.
  *
- * Hazard of this client, version 7: `get_acl` that fails (no node, no auth, connection loss)
- * crashes the process (node-zk.cpp `acl_completion` frees a null ACL vector). Callers read a node's
- * data first and its ACL only once that succeeded, which narrows the window to a node deleted (or a
- * connection lost) between the two replies; it does not close it.
+ * Hazards of this client, version 7:
+ * - a `get_acl` that fails (no node, no auth, connection loss, or still in flight when the session
+ *   closes) crashes the process (node-zk.cpp `acl_completion` frees a null ACL vector). Callers
+ *   read a node's data first and its ACL only once that succeeded, which narrows the window to a
+ *   node deleted (or a connection lost) between the two replies; it does not close it. Do not close
+ *   a client while a walk is reading.
+ * - the binding closes a session by itself after 10 socket wake-ups without a whole response
+ *   (`response_counter_limit`), which a 900 KB reply on a busy host causes; {@link openZooKeeper}
+ *   lifts the limit.
  */
 import ZooKeeper from 'zookeeper';
 import { TransientError } from '../../core/errors';
@@ -36,6 +41,8 @@ export interface ZooKeeperConnectOptions {
 
 const DEFAULT_SESSION_TIMEOUT_MS = 20_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+/** Dead servers are the session timeout's to detect, not this counter's. */
+const RESPONSE_COUNTER_LIMIT = 2 ** 31 - 1;
 
 function waitForConnection(client: ZooKeeperClient, connectString: string, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -83,6 +90,9 @@ export async function openZooKeeper(options: ZooKeeperConnectOptions): Promise<Z
     // 0 silences the C client's log (its default writes INFO and WARN lines to stderr).
     debug_level: 0,
     host_order_deterministic: false,
+    // The binding closes the session as expired after this many socket wake-ups in a row without
+    // a whole response (default 10): a large node's reply read in pieces, on a busy host, is that.
+    response_counter_limit: RESPONSE_COUNTER_LIMIT,
   });
   client.setLogger(false);
   const connected = waitForConnection(client, options.connectString, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);

@@ -4,7 +4,7 @@
  * cversion counts the child creates and deletes the parent has seen; a restored parent has seen one
  * create per restored child, fewer than the source's parent had. So the restore raises each such
  * parent's cversion past its highest restored suffix by creating and deleting a scratch child
- * (+2 a pair), pipelined.
+ * (a create+delete pair), pipelined.
  */
 import type { ZooKeeperClient } from '../client';
 import { zooKeeperCallFailed } from '../errors';
@@ -37,6 +37,14 @@ export class SequenceHighWater {
   }
 }
 
+async function cversionOf(client: ZooKeeperClient, parent: string): Promise<number> {
+  try {
+    return (await client.exists(parent, false)).cversion;
+  } catch (error) {
+    throw zooKeeperCallFailed(error, `reading the stat of ${parent}`);
+  }
+}
+
 /**
  * Raises every noted parent's cversion past its highest suffix.
  * @returns the create+delete pairs sent
@@ -44,19 +52,16 @@ export class SequenceHighWater {
 export async function bumpSequences(client: ZooKeeperClient, highWater: SequenceHighWater, window: RequestWindow): Promise<number> {
   let pairs = 0;
   for (const [parent, highest] of highWater.entries()) {
-    let cversion: number;
-    try {
-      cversion = (await client.exists(parent, false)).cversion;
-    } catch (error) {
-      throw zooKeeperCallFailed(error, `reading the stat of ${parent}`);
-    }
-    const needed = highest + 1 - cversion;
-    if (needed <= 0) continue;
     const scratch = childPath(parent, SEQUENCE_BUMP_CHILD);
-    for (let i = 0; i < Math.ceil(needed / 2); i += 1) {
-      await window.submit(() => client.create(scratch, Buffer.alloc(0), 0).catch((error: unknown) => { throw zooKeeperCallFailed(error, `creating ${scratch}`); }));
-      await window.submit(() => client.delete_(scratch, -1).catch((error: unknown) => { throw zooKeeperCallFailed(error, `deleting ${scratch}`); }));
-      pairs += 1;
+    // A pair raises cversion by 1 or 2 (whether a delete counts differs across versions): send
+    // enough for 1, then read cversion again until it is past the highest suffix.
+    for (let needed = highest + 1 - (await cversionOf(client, parent)); needed > 0; needed = highest + 1 - (await cversionOf(client, parent))) {
+      for (let i = 0; i < needed; i += 1) {
+        await window.submit(() => client.create(scratch, Buffer.alloc(0), 0).catch((error: unknown) => { throw zooKeeperCallFailed(error, `creating ${scratch}`); }));
+        await window.submit(() => client.delete_(scratch, -1).catch((error: unknown) => { throw zooKeeperCallFailed(error, `deleting ${scratch}`); }));
+        pairs += 1;
+      }
+      await window.drain();
     }
   }
   await window.drain();
