@@ -1,0 +1,157 @@
+/**
+ * Restores a tree artifact into a running server or ensemble, in three streamed passes over the
+ * artifact (memory flat in the tree's size):
+ *
+ * 1. verify: the whole artifact is read and its trailer checked before anything is created; the
+ *    target must be empty (restore-target.ts), and every TTL must fit the client's int32 argument;
+ * 2. create: every node in artifact order (parents first) with its data and kind (container, TTL
+ *    with its ttl), `window` creates in flight: ZooKeeper answers a session's requests in order, so
+ *    pipelining keeps parents before children. Sequential nodes are created under their exact names;
+ *    then each parent's cversion is raised past its highest restored suffix (sequence-bump.ts). The
+ *    root's data is set if it differs;
+ * 3. ACLs: every ACL other than world:anyone:ALL is set once all nodes exist. This client creates
+ *    every node with an open ACL, and a create checks CREATE on the parent only, so an ACL that
+ *    denies the restoring client (no CREATE, no READ) cannot stop the restore of the node's subtree.
+ *
+ * Then the restored tree is walked and its summary compared with the artifact's (kinds as a client
+ * reads them: container and TTL as persistent).
+ */
+import { PermanentError } from '../../../core/errors';
+import { zooKeeperConstants, type ZooKeeperClient } from '../client';
+import { zooKeeperCallFailed } from '../errors';
+import { TreeDigest, type Acl, type NodeKind, type TreeSummary } from '../tree-digest';
+import { treeIsEmpty } from './restore-target';
+import { RequestWindow } from './request-window';
+import { bumpSequences, SequenceHighWater } from './sequence-bump';
+import { readTreeArtifact, type TreeArtifactSummary } from './tree-artifact';
+import { treeSummary, type WalkResult } from './tree-walk';
+
+export interface TreeRestoreOptions {
+  /** Requests in flight (default 256); 1 = one awaited create per node. */
+  window?: number;
+  /** Walk the restored tree and compare it with the artifact (default true). */
+  check?: boolean;
+}
+
+export interface TreeRestoreResult {
+  /** The artifact's trailer. */
+  expected: TreeArtifactSummary;
+  /**
+   * The restored tree's walk (when checked): its count and digest equal the artifact's, its kinds
+   * read as a client reads them (container and TTL as persistent; equal when the artifact has none).
+   */
+  restored?: WalkResult;
+  created: number;
+  aclsSet: number;
+  sequenceBumpPairs: number;
+  /** Time of pass 2's creates alone, for throughput. */
+  createMs: number;
+}
+
+const DEFAULT_WINDOW = 256;
+/** The client passes a TTL as an int32 (node-zk.cpp ACreateTtl). */
+const MAX_CLIENT_TTL_MS = 2 ** 31 - 1;
+const OPEN_ACL: Acl = { perms: 31, scheme: 'world', id: 'anyone' };
+
+function isOpenAcl(acl: readonly Acl[]): boolean {
+  return acl.length === 1 && acl[0].perms === OPEN_ACL.perms && acl[0].scheme === OPEN_ACL.scheme && acl[0].id === OPEN_ACL.id;
+}
+
+function sameAcl(a: readonly Acl[], b: readonly Acl[]): boolean {
+  return a.length === b.length && a.every((entry, i) => entry.perms === b[i].perms && entry.scheme === b[i].scheme && entry.id === b[i].id);
+}
+
+function createNode(client: ZooKeeperClient, path: string, data: Buffer, kind: NodeKind): Promise<string> {
+  const call = kind.type === 'container'
+    ? client.create(path, data, zooKeeperConstants.ZOO_CONTAINER)
+    : kind.type === 'ttl'
+      ? client.create(path, data, zooKeeperConstants.ZOO_PERSISTENT_WITH_TTL, kind.ttlMs)
+      : client.create(path, data, zooKeeperConstants.ZOO_PERSISTENT);
+  return call.catch((error: unknown) => { throw zooKeeperCallFailed(error, `creating ${path}`); });
+}
+
+function setAcl(client: ZooKeeperClient, path: string, acl: readonly Acl[]): Promise<unknown> {
+  return client.set_acl(path, -1, acl.map((entry) => ({ perms: entry.perms, scheme: entry.scheme, auth: entry.id })))
+    .catch((error: unknown) => { throw zooKeeperCallFailed(error, `setting the ACL of ${path}`); });
+}
+
+/**
+ * Pass 1: the artifact is whole, the target empty, every kind creatable. Also returns the summary a
+ * client's walk of the restored tree will find: container and TTL nodes read as persistent to a
+ * client (tree-walk.ts), so the artifact's own digest is only comparable when it has none.
+ */
+async function verifyBeforeRestore(client: ZooKeeperClient, file: string): Promise<{ expected: TreeArtifactSummary; asWalked: TreeSummary }> {
+  const nodes = readTreeArtifact(file);
+  const asWalked = new TreeDigest();
+  let expected: TreeArtifactSummary;
+  for (;;) {
+    const next = await nodes.next();
+    if (next.done) {
+      expected = next.value;
+      break;
+    }
+    const { kind, path } = next.value;
+    asWalked.add({ ...next.value, kind: { type: 'persistent' } });
+    if (kind.type === 'ttl' && (kind.ttlMs < 1 || kind.ttlMs > MAX_CLIENT_TTL_MS)) {
+      throw new PermanentError(`${path} has a TTL of ${kind.ttlMs} ms, which this ZooKeeper client cannot create (1..${MAX_CLIENT_TTL_MS})`, { code: 'ZK_TTL_UNSUPPORTED', engine: 'zookeeper' });
+    }
+  }
+  if (!(await treeIsEmpty(client))) {
+    throw new PermanentError('the restore target holds nodes besides / and /zookeeper: clear it first (a forced restore)', { code: 'ZK_TARGET_NOT_EMPTY', engine: 'zookeeper' });
+  }
+  return { expected, asWalked: asWalked.summary() };
+}
+
+/**
+ * Restores `file` (tree-artifact.ts) into the tree `client` sees.
+ * @throws PermanentError `ZK_CORRUPT_TREE` (nothing created), `ZK_TARGET_NOT_EMPTY` (nothing
+ *   created), `ZK_TTL_UNSUPPORTED` (nothing created), `ZK_RESTORE_MISMATCH` when the restored tree's
+ *   summary is not the artifact's; the classified client error of a failed call otherwise (the
+ *   target then holds part of the tree: clear it before trying again)
+ */
+export async function restoreTree(client: ZooKeeperClient, file: string, options: TreeRestoreOptions = {}): Promise<TreeRestoreResult> {
+  const size = options.window ?? DEFAULT_WINDOW;
+  const { expected, asWalked } = await verifyBeforeRestore(client, file);
+
+  const window = new RequestWindow(size);
+  const highWater = new SequenceHighWater();
+  let created = 0;
+  const startedAt = performance.now();
+  for await (const node of readTreeArtifact(file)) {
+    if (node.path === '/') {
+      const [, rootData] = await client.get('/', false) as [unknown, Buffer | null];
+      if (!node.data.equals(rootData ?? Buffer.alloc(0))) await window.submit(() => client.set('/', node.data, -1));
+      continue;
+    }
+    highWater.note(node.path);
+    await window.submit(() => createNode(client, node.path, node.data, node.kind));
+    created += 1;
+  }
+  await window.drain();
+  const createMs = performance.now() - startedAt;
+  const sequenceBumpPairs = await bumpSequences(client, highWater, window);
+
+  let aclsSet = 0;
+  for await (const node of readTreeArtifact(file)) {
+    if (node.path === '/') {
+      const [rootAcl] = await client.get_acl('/') as unknown as [{ perms: number; scheme: string; auth: string }[]];
+      if (sameAcl(node.acl, rootAcl.map((e) => ({ perms: e.perms, scheme: e.scheme, id: e.auth })))) continue;
+    } else if (isOpenAcl(node.acl)) {
+      continue;
+    }
+    await window.submit(() => setAcl(client, node.path, node.acl));
+    aclsSet += 1;
+  }
+  await window.drain();
+
+  const result: TreeRestoreResult = { expected, created, aclsSet, sequenceBumpPairs, createMs };
+  if (options.check === false) return result;
+  result.restored = await treeSummary(client);
+  if (result.restored.nodeCount !== asWalked.nodeCount || result.restored.digest !== asWalked.digest) {
+    throw new PermanentError(
+      `the restored tree (${result.restored.nodeCount} nodes, digest ${result.restored.digest}) is not the backup's (${asWalked.nodeCount} nodes, digest ${asWalked.digest} as a client reads it)`,
+      { code: 'ZK_RESTORE_MISMATCH', engine: 'zookeeper' },
+    );
+  }
+  return result;
+}
