@@ -58,3 +58,13 @@ export function fileNameOf(kind: ZooKeeperFileKind, zxid: bigint): string {
 export function compareZxid(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * True when `next` can be the txn right after `previous`: the next counter in the same epoch, or
+ * the first txn (counter 1) of a later epoch (a new leader starts its epoch at counter 0 and
+ * proposes from 1; the zxid at counter 0 is never a txn).
+ */
+export function isNextZxid(previous: bigint, next: bigint): boolean {
+  if (next === previous + 1n) return true;
+  return epochOf(next) > epochOf(previous) && counterOf(next) === 1;
+}
