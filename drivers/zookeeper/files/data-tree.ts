@@ -157,8 +157,12 @@ export class DataTree {
     }
   }
 
-  /** The digest of the tree as a client walk sees it from `/`: ephemeral nodes and /zookeeper left out. */
-  summary(): TreeSummary {
+  /**
+   * The digest of the tree from `/`, ephemeral nodes and /zookeeper left out. With `clientView`,
+   * containers and TTL nodes count as persistent, as a client walk must see them: the server
+   * reports their ephemeralOwner as 0 (DataNode.copyStat, getClientEphemeralOwner).
+   */
+  summary(options: { clientView?: boolean } = {}): TreeSummary {
     const digest = new TreeDigest();
     const stack = ['/'];
     while (stack.length > 0) {
@@ -166,7 +170,7 @@ export class DataTree {
       const node = this.nodes.get(path);
       if (!node || isSystemPath(path)) continue;
       const kind = kindOfOwner(node.ephemeralOwner);
-      if (kind !== 'ephemeral') digest.add({ path, data: node.data, acl: node.acl, kind });
+      if (kind !== 'ephemeral') digest.add({ path, data: node.data, acl: node.acl, kind: options.clientView ? { type: 'persistent' } : kind });
       for (const child of node.children) stack.push(path === '/' ? `/${child}` : `${path}/${child}`);
     }
     return digest.summary();

@@ -30,7 +30,13 @@ export interface BackupFiles {
   /** The logs to replay after it, in any order (they are put in zxid order by name). */
   logs: readonly string[];
   /** What the backup recorded, when it is checked against the files. */
-  expected?: { lastZxid?: bigint; summary?: TreeSummary };
+  expected?: {
+    lastZxid?: bigint;
+    /** The digest with node kinds as the files hold them. */
+    summary?: TreeSummary;
+    /** A digest taken by a client walk (containers and TTL nodes seen as persistent). */
+    clientViewSummary?: TreeSummary;
+  };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -103,10 +109,13 @@ export async function validateBackupFiles(files: BackupFiles): Promise<BackupFil
     if (expected?.lastZxid !== undefined) {
       check('last-zxid', facts.lastZxid === expected.lastZxid, `the files end at ${formatZxid(facts.lastZxid)}; the backup expects ${formatZxid(expected.lastZxid)}`);
     }
-    if (expected?.summary) {
-      const same = expected.summary.digest === facts.summary.digest && expected.summary.nodeCount === facts.summary.nodeCount;
-      check('tree-digest', same, `the files hold ${facts.summary.nodeCount} nodes, digest ${facts.summary.digest}; the backup expects ${expected.summary.nodeCount}, ${expected.summary.digest}`);
-    }
+    const compare = (name: string, want: TreeSummary | undefined, have: TreeSummary) => {
+      if (!want) return;
+      const same = want.digest === have.digest && want.nodeCount === have.nodeCount;
+      check(name, same, `the files hold ${have.nodeCount} nodes, digest ${have.digest}; the backup expects ${want.nodeCount}, ${want.digest}`);
+    };
+    compare('tree-digest', expected?.summary, facts.summary);
+    compare('client-view-digest', expected?.clientViewSummary, facts.clientViewSummary);
   }
   return { ok: checks.every((c) => c.ok), checks, facts };
 }
