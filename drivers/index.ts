@@ -13,16 +13,17 @@ import { pluginsOf } from '../core/driver/builtin-driver';
 import type { DriverPlugin } from '../core/driver/types';
 import { builtin as etcd } from './etcd/builtin';
 import { builtin as mysql } from './mysql/builtin';
+import { builtin as zookeeper } from './zookeeper/builtin';
 
 /** Every built-in driver, in the order the demo runs them and the README lists them. */
-export const BUILTIN_DRIVERS: readonly BuiltinDriver[] = [etcd, mysql];
+export const BUILTIN_DRIVERS: readonly BuiltinDriver[] = [etcd, mysql, zookeeper];
 
 /**
  * The built-in driver plugins.
  *
  * @example
  * ```ts
- * const engines = builtinPlugins().map((p) => p.manifest.name); // ['etcd', 'mysql']
+ * const engines = builtinPlugins().map((p) => p.manifest.name); // ['etcd', 'mysql', 'zookeeper']
  * ```
  */
 export function builtinPlugins(): DriverPlugin[] {

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import type { RestoreContext } from '../../core/driver/types';
-import { recordStartedServer, restoreServers, type RestoreServers } from '../../core/host/started-servers';
+import { recordStartedServer, restoreServers, startTogether, type RestoreServers } from '../../core/host/started-servers';
 import { memberPid, memberPidFile, startMember, stopMember, type RunningMember, type StartMemberOptions } from './member';
 import type { EtcdRestoreTarget, TargetMember } from './restore-target';
 
@@ -32,17 +32,10 @@ export function restoreMembers(ctx: RestoreContext<EtcdRestoreTarget>): RestoreS
  * are stopped again and the first failure is thrown (TransientError `ETCD_START_TIMEOUT`,
  * PermanentError `ETCD_START_FAILED`, as `startMember`).
  */
-export async function startRestoredMembers(
+export function startRestoredMembers(
   ctx: RestoreContext<EtcdRestoreTarget>,
   members: readonly TargetMember[],
   cluster: { initialCluster: string; clusterToken: string },
 ): Promise<RunningMember[]> {
-  const servers = restoreMembers(ctx);
-  const outcomes = await Promise.allSettled(members.map((m) => servers.start({ ...m, ...cluster })));
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  const running = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
-  if (!failed) return running;
-  // Their records name this restore, so a stop of them is always allowed.
-  await Promise.all(members.map((m) => servers.stopOwn(m.dataDir).catch(() => undefined)));
-  throw failed.reason;
+  return startTogether(restoreMembers(ctx), members.map((m) => ({ ...m, ...cluster })), (m) => m.dataDir);
 }

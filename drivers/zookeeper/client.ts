@@ -13,15 +13,40 @@
  *   (`response_counter_limit`), which a 900 KB reply on a busy host causes; {@link openZooKeeper}
  *   lifts the limit.
  */
-import ZooKeeper from 'zookeeper';
-import { TransientError } from '../../core/errors';
+import type ZooKeeperModule from 'zookeeper';
+import { PermanentError, TransientError } from '../../core/errors';
 import { zooKeeperCallFailed } from './errors';
 
 /** A connected client (the package's promise API). */
-export type ZooKeeperClient = InstanceType<typeof ZooKeeper>;
+export type ZooKeeperClient = InstanceType<typeof ZooKeeperModule>;
+
+let loaded: typeof ZooKeeperModule | undefined;
+
+/**
+ * The native package, loaded on first use: only the steps that talk to ZooKeeper through a client
+ * load it (on the host, where it was built for the host's Node), never a Lambda function that
+ * merely imports the driver.
+ * @throws PermanentError `MISSING_TOOL` when it cannot be loaded here
+ */
+function zooKeeperPackage(): typeof ZooKeeperModule {
+  if (!loaded) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = require('zookeeper') as typeof ZooKeeperModule;
+    } catch (error) {
+      throw new PermanentError(
+        `the ZooKeeper client (the native npm package 'zookeeper') cannot be loaded on this host: ${(error as Error).message}; install or rebuild it for this host's Node (npm rebuild zookeeper)`,
+        { code: 'MISSING_TOOL', engine: 'zookeeper', cause: error },
+      );
+    }
+  }
+  return loaded;
+}
 
 /** The package's constants: create flags (`ZOO_CONTAINER`, `ZOO_PERSISTENT_WITH_TTL`...), permissions. */
-export const zooKeeperConstants = ZooKeeper.constants;
+export function zooKeeperConstants(): (typeof ZooKeeperModule)['constants'] {
+  return zooKeeperPackage().constants;
+}
 
 /** One credential a client presents after connecting, e.g. `{ scheme: 'digest', credential: 'user:password' }`. */
 export interface ZooKeeperAuth {
@@ -84,6 +109,7 @@ function addAuth(client: ZooKeeperClient, auth: ZooKeeperAuth): Promise<void> {
  *   PermanentError `AUTH_FAILED` when the server refuses a credential
  */
 export async function openZooKeeper(options: ZooKeeperConnectOptions): Promise<ZooKeeperClient> {
+  const ZooKeeper = zooKeeperPackage();
   const client: ZooKeeperClient = new ZooKeeper({
     connect: options.connectString,
     timeout: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,

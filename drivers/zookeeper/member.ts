@@ -41,6 +41,8 @@ export interface MemberOptions {
   snapCount?: number;
   /** How long to wait for the server to serve (default 60 s). */
   readyTimeoutMs?: number;
+  /** Called with its pid as soon as it runs (core/host/server-process.ts). */
+  onSpawn?: (pid: number) => Promise<void>;
 }
 
 export interface RunningZooKeeper {
@@ -130,6 +132,7 @@ export async function startZooKeeperMember(options: MemberOptions): Promise<Runn
     args: memberArgv(configFile),
     logFile,
     pidFile,
+    onSpawn: options.onSpawn,
     identity: { programs: PROGRAMS, argument: configFile },
     probe: () => probe(address, ensemble),
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,

@@ -1,9 +1,13 @@
 /**
  * What a ZooKeeper tree is, for a backup's proof: every node but the ephemeral ones and those under
- * `/zookeeper` (the server's own), each by its path, data, ACL and kind. The digest is the sum
- * (mod 2^256) of a sha256 per node, so it does not depend on the order nodes are met in: a tree
- * walk, a snapshot read with its logs replayed, and a restored server's walk all reach the same
- * value for the same tree, without holding or sorting the tree.
+ * `/zookeeper` (the server's own), each by its path, data and ACL. The digest is the sum (mod
+ * 2^256) of a sha256 per node, so it does not depend on the order nodes are met in: a tree walk, a
+ * snapshot read with its logs replayed, and a restored server's walk all reach the same value for
+ * the same tree, without holding or sorting the tree.
+ *
+ * A node's kind (container, TTL) is not in the digest: ZooKeeper shows clients an
+ * `ephemeralOwner` of 0 for both (DataNode.getClientEphemeralOwner), so no walk could check it.
+ * Host-local backups keep kinds (they are ZooKeeper's own files); logical ones cannot see them.
  */
 import { createHash } from 'node:crypto';
 
@@ -76,12 +80,11 @@ function framed(hash: ReturnType<typeof createHash>, value: Buffer | string): vo
   hash.update(length).update(bytes);
 }
 
-/** The sha256 of one node: path, sha256 of data, kind, then each ACL entry in order, each field length-framed. */
-export function nodeHash(node: TreeNode): Buffer {
+/** The sha256 of one node: path, sha256 of data, then each ACL entry in order, each field length-framed (kind left out: see above). */
+export function nodeHash(node: Pick<TreeNode, 'path' | 'data' | 'acl'>): Buffer {
   const hash = createHash('sha256');
   framed(hash, node.path);
   framed(hash, createHash('sha256').update(node.data).digest());
-  framed(hash, kindName(node.kind));
   for (const entry of node.acl) {
     framed(hash, String(entry.perms));
     framed(hash, entry.scheme);
@@ -104,13 +107,13 @@ export class TreeDigest {
   private sum = 0n;
   private count = 0;
 
-  add(node: TreeNode): void {
+  add(node: Pick<TreeNode, 'path' | 'data' | 'acl'>): void {
     this.sum = (this.sum + BigInt(`0x${nodeHash(node).toString('hex')}`)) % MOD;
     this.count += 1;
   }
 
   /** Takes a node out again (a replayed delete): add and remove commute. */
-  remove(node: TreeNode): void {
+  remove(node: Pick<TreeNode, 'path' | 'data' | 'acl'>): void {
     this.sum = (this.sum - BigInt(`0x${nodeHash(node).toString('hex')}`) + MOD) % MOD;
     this.count -= 1;
   }

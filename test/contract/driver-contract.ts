@@ -300,7 +300,9 @@ export function runDriverContract(kit: DriverKit): void {
       await nothingStored('unreachable');
     }, 300_000);
 
-    it('is a PermanentError, not retried, with wrong credentials: nothing is marked complete or left behind', async () => {
+    // Only for kits whose backups use credentials at all.
+    if (kit.credentials !== false) it('is a PermanentError, not retried, with wrong credentials: nothing is marked complete or left behind', async () => {
+      if (!source.wrongCredentials) throw new Error(`kit ${kit.name} uses credentials but has no wrongCredentials()`);
       const error = await failure(flows.execute('backup', backupRequest('wrong-credentials', await source.wrongCredentials())));
 
       expect(error.errorName).toBe('PermanentError');

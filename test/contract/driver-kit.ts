@@ -20,8 +20,11 @@ export interface KitSource {
   read(): Promise<unknown>;
   /** A config that reaches no server (nothing listens where it points). */
   unreachable(): Promise<KitJson>;
-  /** A config that reaches a server which refuses its credentials. */
-  wrongCredentials(): Promise<KitJson>;
+  /**
+   * A config that reaches a server which refuses its credentials; absent when the kit's backups
+   * use none (ZooKeeper's host-local backup reads files on the member's host).
+   */
+  wrongCredentials?(): Promise<KitJson>;
   /** A config with one invalid field, and that field's name as the error must give it. */
   invalid(): { config: KitJson; field: string };
   /** Stops what the kit started for it. */
@@ -47,6 +50,8 @@ export interface KitTarget {
 export interface DriverKit {
   /** Shown in the suite's test names, e.g. `mysql physical`. */
   name: string;
+  /** False when the kit's backups use no credentials: the wrong-credentials case does not apply (see {@link KitSource.wrongCredentials}). */
+  credentials?: boolean;
   /** The engine the kit's backups are of. */
   engine: string;
   /** Starts a source with seeded data. */

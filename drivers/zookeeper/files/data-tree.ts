@@ -158,19 +158,17 @@ export class DataTree {
   }
 
   /**
-   * The digest of the tree from `/`, ephemeral nodes and /zookeeper left out. With `clientView`,
-   * containers and TTL nodes count as persistent, as a client walk must see them: the server
-   * reports their ephemeralOwner as 0 (DataNode.copyStat, getClientEphemeralOwner).
+   * The digest of the tree from `/`, ephemeral nodes and /zookeeper left out (kinds are not in it:
+   * tree-digest.ts says why).
    */
-  summary(options: { clientView?: boolean } = {}): TreeSummary {
+  summary(): TreeSummary {
     const digest = new TreeDigest();
     const stack = ['/'];
     while (stack.length > 0) {
       const path = stack.pop()!;
       const node = this.nodes.get(path);
       if (!node || isSystemPath(path)) continue;
-      const kind = kindOfOwner(node.ephemeralOwner);
-      if (kind !== 'ephemeral') digest.add({ path, data: node.data, acl: node.acl, kind: options.clientView ? { type: 'persistent' } : kind });
+      if (kindOfOwner(node.ephemeralOwner) !== 'ephemeral') digest.add({ path, data: node.data, acl: node.acl });
       for (const child of node.children) stack.push(path === '/' ? `/${child}` : `${path}/${child}`);
     }
     return digest.summary();

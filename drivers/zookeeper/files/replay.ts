@@ -16,11 +16,6 @@ import { epochOf, formatZxid, isNextZxid } from './zxid';
 export interface ReplayFacts {
   /** The digest of the tree's non-ephemeral nodes outside /zookeeper, the root included (tree-digest.ts). */
   summary: TreeSummary;
-  /**
-   * The same with containers and TTL nodes as persistent: what a digest of a client walk (which
-   * cannot tell them apart: the server reports their ephemeralOwner as 0) can be compared with.
-   */
-  clientViewSummary: TreeSummary;
   /** The last txn applied, or the snapshot's zxid when none was. */
   lastZxid: bigint;
   snapshotZxid: bigint;
@@ -96,7 +91,6 @@ export class Replay {
     if (!this.snapshot) throw new Error('nothing replayed');
     return {
       summary: this.tree.summary(),
-      clientViewSummary: this.tree.summary({ clientView: true }),
       lastZxid: this.lastZxid,
       snapshotZxid: this.snapshot.zxid,
       epochs: [...this.epochs].sort((a, b) => a - b),

@@ -24,7 +24,7 @@ type Outcome<T> = { path: string; read?: NodeRead<T>; error?: unknown };
 
 /**
  * Reads `root` and every node below it, yielding each read item parents first.
- * @throws the first error a read throws (reads already in flight are left to finish)
+ * @throws the first error a read throws, once the reads already in flight have finished
  */
 export async function* preorder<T>(root: string, read: ReadNode<T>, window: number): AsyncGenerator<T> {
   const pending: string[] = [root];
@@ -43,18 +43,25 @@ export async function* preorder<T>(root: string, read: ReadNode<T>, window: numb
       w?.();
     });
   };
-  while (pending.length > 0 || active > 0 || ready.length > 0) {
-    while (pending.length > 0 && active + ready.length < window) start(pending.pop() as string);
-    if (ready.length === 0) {
-      await new Promise<void>((resolve) => { wake = resolve; });
-      continue;
+  const nextSettled = () => new Promise<void>((resolve) => { wake = resolve; });
+  try {
+    while (pending.length > 0 || active > 0 || ready.length > 0) {
+      while (pending.length > 0 && active + ready.length < window) start(pending.pop() as string);
+      if (ready.length === 0) {
+        await nextSettled();
+        continue;
+      }
+      const outcome = ready.shift() as Outcome<T>;
+      if (outcome.error !== undefined) throw outcome.error;
+      if (!outcome.read) continue;
+      const { children } = outcome.read;
+      // Reversed, so the stack pops them in the order listed (sorted by the reader).
+      for (let i = children.length - 1; i >= 0; i -= 1) pending.push(childPath(outcome.path, children[i]));
+      yield outcome.read.item;
     }
-    const outcome = ready.shift() as Outcome<T>;
-    if (outcome.error !== undefined) throw outcome.error;
-    if (!outcome.read) continue;
-    const { children } = outcome.read;
-    // Reversed, so the stack pops them in the order listed (sorted by the reader).
-    for (let i = children.length - 1; i >= 0; i -= 1) pending.push(childPath(outcome.path, children[i]));
-    yield outcome.read.item;
+  } finally {
+    // On a failure, or a consumer that stops early, the reads in flight still finish before the
+    // caller may close the client: the native client crashes on a reply to a closed session.
+    while (active > 0) await nextSettled();
   }
 }

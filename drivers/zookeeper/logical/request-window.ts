@@ -16,12 +16,14 @@ export class RequestWindow {
 
   /**
    * Sends `request` once a slot is free. Resolves when it has been sent, not answered; the first
-   * failure of any request is thrown by the next `submit` or by {@link drain}.
+   * failure of any request is thrown by the next `submit` or by {@link drain}, once every request
+   * in flight has been answered (the native client crashes on a reply to a closed session, and a
+   * failure is followed by closing it).
    */
   async submit(request: () => Promise<unknown>): Promise<void> {
-    this.throwIfFailed();
+    if (this.failure) await this.drain();
     while (this.active >= this.size) await this.nextCompletion();
-    this.throwIfFailed();
+    if (this.failure) await this.drain();
     this.active += 1;
     request().then(
       () => this.completed(),

@@ -13,13 +13,12 @@
  *    every node with an open ACL, and a create checks CREATE on the parent only, so an ACL that
  *    denies the restoring client (no CREATE, no READ) cannot stop the restore of the node's subtree.
  *
- * Then the restored tree is walked and its summary compared with the artifact's (kinds as a client
- * reads them: container and TTL as persistent).
+ * Then the restored tree is walked and its summary compared with the artifact's.
  */
 import { PermanentError } from '../../../core/errors';
 import { zooKeeperConstants, type ZooKeeperClient } from '../client';
 import { zooKeeperCallFailed } from '../errors';
-import { TreeDigest, type Acl, type NodeKind, type TreeSummary } from '../tree-digest';
+import type { Acl, NodeKind } from '../tree-digest';
 import { treeIsEmpty } from './restore-target';
 import { RequestWindow } from './request-window';
 import { bumpSequences, SequenceHighWater } from './sequence-bump';
@@ -36,10 +35,7 @@ export interface TreeRestoreOptions {
 export interface TreeRestoreResult {
   /** The artifact's trailer. */
   expected: TreeArtifactSummary;
-  /**
-   * The restored tree's walk (when checked): its count and digest equal the artifact's, its kinds
-   * read as a client reads them (container and TTL as persistent; equal when the artifact has none).
-   */
+  /** The restored tree's walk (when checked): its count and digest equal the artifact's. */
   restored?: WalkResult;
   created: number;
   aclsSet: number;
@@ -62,11 +58,12 @@ function sameAcl(a: readonly Acl[], b: readonly Acl[]): boolean {
 }
 
 function createNode(client: ZooKeeperClient, path: string, data: Buffer, kind: NodeKind): Promise<string> {
+  const flags = zooKeeperConstants();
   const call = kind.type === 'container'
-    ? client.create(path, data, zooKeeperConstants.ZOO_CONTAINER)
+    ? client.create(path, data, flags.ZOO_CONTAINER)
     : kind.type === 'ttl'
-      ? client.create(path, data, zooKeeperConstants.ZOO_PERSISTENT_WITH_TTL, kind.ttlMs)
-      : client.create(path, data, zooKeeperConstants.ZOO_PERSISTENT);
+      ? client.create(path, data, flags.ZOO_PERSISTENT_WITH_TTL, kind.ttlMs)
+      : client.create(path, data, flags.ZOO_PERSISTENT);
   return call.catch((error: unknown) => { throw zooKeeperCallFailed(error, `creating ${path}`); });
 }
 
@@ -75,14 +72,9 @@ function setAcl(client: ZooKeeperClient, path: string, acl: readonly Acl[]): Pro
     .catch((error: unknown) => { throw zooKeeperCallFailed(error, `setting the ACL of ${path}`); });
 }
 
-/**
- * Pass 1: the artifact is whole, the target empty, every kind creatable. Also returns the summary a
- * client's walk of the restored tree will find: container and TTL nodes read as persistent to a
- * client (tree-walk.ts), so the artifact's own digest is only comparable when it has none.
- */
-async function verifyBeforeRestore(client: ZooKeeperClient, file: string): Promise<{ expected: TreeArtifactSummary; asWalked: TreeSummary }> {
+/** Pass 1: the artifact is whole, the target empty, every kind creatable. */
+async function verifyBeforeRestore(client: ZooKeeperClient, file: string): Promise<TreeArtifactSummary> {
   const nodes = readTreeArtifact(file);
-  const asWalked = new TreeDigest();
   let expected: TreeArtifactSummary;
   for (;;) {
     const next = await nodes.next();
@@ -91,7 +83,6 @@ async function verifyBeforeRestore(client: ZooKeeperClient, file: string): Promi
       break;
     }
     const { kind, path } = next.value;
-    asWalked.add({ ...next.value, kind: { type: 'persistent' } });
     if (kind.type === 'ttl' && (kind.ttlMs < 1 || kind.ttlMs > MAX_CLIENT_TTL_MS)) {
       throw new PermanentError(`${path} has a TTL of ${kind.ttlMs} ms, which this ZooKeeper client cannot create (1..${MAX_CLIENT_TTL_MS})`, { code: 'ZK_TTL_UNSUPPORTED', engine: 'zookeeper' });
     }
@@ -99,7 +90,7 @@ async function verifyBeforeRestore(client: ZooKeeperClient, file: string): Promi
   if (!(await treeIsEmpty(client))) {
     throw new PermanentError('the restore target holds nodes besides / and /zookeeper: clear it first (a forced restore)', { code: 'ZK_TARGET_NOT_EMPTY', engine: 'zookeeper' });
   }
-  return { expected, asWalked: asWalked.summary() };
+  return expected;
 }
 
 /**
@@ -111,7 +102,7 @@ async function verifyBeforeRestore(client: ZooKeeperClient, file: string): Promi
  */
 export async function restoreTree(client: ZooKeeperClient, file: string, options: TreeRestoreOptions = {}): Promise<TreeRestoreResult> {
   const size = options.window ?? DEFAULT_WINDOW;
-  const { expected, asWalked } = await verifyBeforeRestore(client, file);
+  const expected = await verifyBeforeRestore(client, file);
 
   const window = new RequestWindow(size);
   const highWater = new SequenceHighWater();
@@ -147,9 +138,9 @@ export async function restoreTree(client: ZooKeeperClient, file: string, options
   const result: TreeRestoreResult = { expected, created, aclsSet, sequenceBumpPairs, createMs };
   if (options.check === false) return result;
   result.restored = await treeSummary(client);
-  if (result.restored.nodeCount !== asWalked.nodeCount || result.restored.digest !== asWalked.digest) {
+  if (result.restored.nodeCount !== expected.nodeCount || result.restored.digest !== expected.digest) {
     throw new PermanentError(
-      `the restored tree (${result.restored.nodeCount} nodes, digest ${result.restored.digest}) is not the backup's (${asWalked.nodeCount} nodes, digest ${asWalked.digest} as a client reads it)`,
+      `the restored tree (${result.restored.nodeCount} nodes, digest ${result.restored.digest}) is not the backup's (${expected.nodeCount} nodes, digest ${expected.digest})`,
       { code: 'ZK_RESTORE_MISMATCH', engine: 'zookeeper' },
     );
   }

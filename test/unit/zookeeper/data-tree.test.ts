@@ -58,7 +58,7 @@ describe('DataTree replay', () => {
     expect([...tree.nodes.keys()].sort()).toEqual(['/', '/other', '/zookeeper']);
   });
 
-  it('summarises persistent, container and TTL nodes with the root, leaving out ephemerals and /zookeeper', () => {
+  it('summarises persistent, container and TTL nodes alike with the root, leaving out ephemerals and /zookeeper', () => {
     // Prepare
     const tree = rootTree();
     tree.apply(txn(1n, create('/p', 'p')));
@@ -67,10 +67,10 @@ describe('DataTree replay', () => {
     tree.apply(txn(4n, create('/e', '', true)));
     tree.apply(txn(5n, { op: 'setACL', path: '/p', acl: [{ perms: 1, scheme: 'world', id: 'anyone' }], version: 1 }));
     const expected = new TreeDigest();
-    expected.add({ path: '/', data: Buffer.alloc(0), acl: OPEN, kind: { type: 'persistent' } });
-    expected.add({ path: '/p', data: Buffer.from('p'), acl: [{ perms: 1, scheme: 'world', id: 'anyone' }], kind: { type: 'persistent' } });
-    expected.add({ path: '/c', data: Buffer.from('c'), acl: OPEN, kind: { type: 'container' } });
-    expected.add({ path: '/t', data: Buffer.from('t'), acl: OPEN, kind: { type: 'ttl', ttlMs: 5000 } });
+    expected.add({ path: '/', data: Buffer.alloc(0), acl: OPEN });
+    expected.add({ path: '/p', data: Buffer.from('p'), acl: [{ perms: 1, scheme: 'world', id: 'anyone' }] });
+    expected.add({ path: '/c', data: Buffer.from('c'), acl: OPEN });
+    expected.add({ path: '/t', data: Buffer.from('t'), acl: OPEN });
 
     // Act + Assess
     expect(tree.summary()).toEqual(expected.summary());

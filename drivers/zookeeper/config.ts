@@ -1,0 +1,143 @@
+/**
+ * Configuration schemas of the ZooKeeper driver: how to reach an ensemble (an "instance") and
+ * where to restore a backup to. Two modes, chosen per instance:
+ *
+ * - `host-local` (the default, the consistent one): the newest snapshot and the transaction logs
+ *   after it, copied from the data directories of the member with the highest zxid, on its host.
+ * - `logical`: a walk of the tree through the client, for when no host access exists.
+ *
+ * Secret references (`{ "$secret": "ssm:/x" }`) are resolved before the driver sees a config.
+ */
+import { z } from 'zod';
+import { absolutePath } from '../../core/config/path-field';
+
+/** `host:port` of a member's client port. */
+const address = z.string().regex(/^[^\s:,/]+:\d{1,5}$/, 'must be host:port, e.g. 10.0.0.5:2181');
+
+/** Credentials the client adds to its session (`addAuth`), e.g. `{ scheme: 'digest', credential: 'user:password' }`. */
+const authEntry = z.object({
+  scheme: z.string().min(1),
+  /** Normally a `$secret` reference in the stored config. */
+  credential: z.string().min(1),
+}).strict();
+
+/** One member of the ensemble being backed up. */
+const sourceMember = z.object({
+  /** Its client address, e.g. `10.0.0.5:2181`. */
+  address,
+  /** Where host-local steps run for it: its SSM managed instance id. Absent: where the step runs. */
+  host: z.string().min(1).optional(),
+  /**
+   * Its data directories, when its `conf` four-letter word is not allowed (normally read from it).
+   * `dataLogDir` defaults to `dataDir`.
+   */
+  dataDir: absolutePath().optional(),
+  dataLogDir: absolutePath().optional(),
+}).strict();
+
+/** Connection config of one ZooKeeper ensemble. Unknown keys are rejected. */
+export const zookeeperConfigSchema = z.object({
+  mode: z.enum(['host-local', 'logical']).default('host-local'),
+  /** Every member of the ensemble (one for a standalone server). */
+  members: z.array(sourceMember).min(1, 'at least one member is required').max(9, 'at most 9 members'),
+  /** Credentials for the tree walk (logical) and the digests (both modes). */
+  auth: z.array(authEntry).optional(),
+  /** Session timeout of the client (ms, default 30 000). */
+  sessionTimeoutMs: z.number().int().min(4_000).max(120_000).optional(),
+}).strict().refine((c) => new Set(c.members.map((m) => m.address)).size === c.members.length, {
+  message: 'member addresses must be unique', path: ['members'],
+});
+
+export type ZooKeeperConfig = z.infer<typeof zookeeperConfigSchema>;
+export type ZooKeeperAuth = z.infer<typeof authEntry>;
+
+/** What a backup connects to (its circuit breaker's endpoint): the member addresses, sorted. */
+export function zookeeperEndpoint(config: Pick<ZooKeeperConfig, 'members'>): string {
+  return config.members.map((m) => m.address).sort().join(',');
+}
+
+/** A connect string of addresses. */
+export function connectString(addresses: readonly string[]): string {
+  return addresses.join(',');
+}
+
+/** `host:port` → its parts. */
+export function parseAddress(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
+}
+
+const port = z.number().int().min(1).max(65_535);
+
+/** One member of the ensemble a host-local restore builds on this host. */
+const targetMember = z.object({
+  /** Its `myid` (1..255). */
+  id: z.number().int().min(1).max(255),
+  /** Its data directory (absolute, no `..`); must be absent or empty unless forced. */
+  dataDir: absolutePath(),
+  /** Where its transaction logs go; defaults to `dataDir`. */
+  dataLogDir: absolutePath().optional(),
+  /** The address it listens on for clients and peers. */
+  host: z.string().min(1).default('127.0.0.1'),
+  clientPort: port,
+  /** Peer ports: required in an ensemble of several members. */
+  quorumPort: port.optional(),
+  electionPort: port.optional(),
+}).strict();
+
+/**
+ * Where a host-local backup is restored: the whole ensemble (or one standalone server), every
+ * member's files replaced by the same files and every member started by the restore.
+ */
+const hostLocalTarget = z.object({
+  mode: z.literal('host-local'),
+  members: z.array(targetMember).min(1).max(9),
+  /**
+   * Let the restore stop a ZooKeeper it finds running on a member's data dir that it did not start
+   * itself. Without it such a server is never stopped and the restore is refused.
+   */
+  stopRunningServer: z.boolean().default(false),
+  auth: z.array(authEntry).optional(),
+}).strict();
+
+/** Where a logical backup is restored: a running ensemble, through the client. */
+const logicalTarget = z.object({
+  mode: z.literal('logical'),
+  /** Client addresses of the target ensemble's members. */
+  servers: z.array(address).min(1),
+  auth: z.array(authEntry).optional(),
+  sessionTimeoutMs: z.number().int().min(4_000).max(120_000).optional(),
+}).strict();
+
+/** A target without a `mode` is a host-local one. */
+function withDefaultMode(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || 'mode' in value) return value;
+  return { ...value, mode: 'host-local' };
+}
+
+/** A restore target: `host-local` (the default) or `logical`. Unknown keys are rejected. */
+export const zookeeperRestoreTargetSchema = z.preprocess(withDefaultMode, z.discriminatedUnion('mode', [hostLocalTarget, logicalTarget])).superRefine((target, ctx) => {
+  if (target.mode !== 'host-local') return;
+  const unique = (field: 'id' | 'dataDir' | 'clientPort', what: string) => {
+    const values = target.members.map((m) => m[field]);
+    if (new Set(values).size !== values.length) ctx.addIssue({ code: 'custom', path: ['members'], message: `member ${what}s must be unique` });
+  };
+  unique('id', 'id');
+  unique('dataDir', 'dataDir');
+  unique('clientPort', 'clientPort');
+  if (target.members.length > 1) {
+    target.members.forEach((m, i) => {
+      if (m.quorumPort === undefined || m.electionPort === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['members', i], message: 'quorumPort and electionPort are required in an ensemble of several members' });
+      }
+    });
+  }
+});
+
+export type ZooKeeperRestoreTarget = z.infer<typeof zookeeperRestoreTargetSchema>;
+export type HostLocalTarget = Extract<ZooKeeperRestoreTarget, { mode: 'host-local' }>;
+export type LogicalTarget = Extract<ZooKeeperRestoreTarget, { mode: 'logical' }>;
+export type TargetMember = HostLocalTarget['members'][number];
+
+/** Default session timeout of the driver's clients (ms). */
+export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;

@@ -1,0 +1,57 @@
+/**
+ * The proof a restore worked, member by member: each serves, each holds the backup's tree (node
+ * count and digest of a walk through a client connected to that member alone, after a `sync`), a
+ * host-local restore's members are at or past the recorded zxid, and an ensemble has exactly one
+ * leader.
+ */
+import type { RestoreContext, ValidationCheck, ValidationReport } from '../../core/driver/types';
+import { serverStatus, type ServerStatus } from './four-letter';
+import { parseAddress, type ZooKeeperRestoreTarget } from './config';
+import { closeZooKeeper, openZooKeeper, type ZooKeeperAuth } from './client';
+import { treeSummary } from './logical/tree-walk';
+import { zookeeperRecord, zxidHex } from './records';
+
+/** The client addresses of a target's servers. */
+export function targetServers(target: ZooKeeperRestoreTarget): string[] {
+  return target.mode === 'logical' ? target.servers : target.members.map((m) => `${m.host}:${m.clientPort}`);
+}
+
+/** The tree summary one server serves, read through a client connected to it alone, after a `sync` (a follower has caught up). */
+async function summaryAt(server: string, auth: readonly ZooKeeperAuth[] | undefined): Promise<{ nodeCount: number; digest: string }> {
+  const client = await openZooKeeper({ connectString: server, auth });
+  try {
+    await client.sync('/');
+    return await treeSummary(client);
+  } finally {
+    closeZooKeeper(client);
+  }
+}
+
+export async function validateRestoredTree(ctx: RestoreContext<ZooKeeperRestoreTarget>): Promise<ValidationReport> {
+  const { target, backup } = ctx;
+  const { consistency, facts } = zookeeperRecord(backup);
+  const checks: ValidationCheck[] = [];
+  const statuses: ServerStatus[] = [];
+  for (const server of targetServers(target)) {
+    const status = await serverStatus(parseAddress(server));
+    statuses.push(status);
+    const summary = await summaryAt(server, target.auth);
+    checks.push({
+      name: `tree@${server}`,
+      ok: summary.nodeCount === facts.nodeCount && summary.digest === facts.treeDigest,
+      detail: `${summary.nodeCount} nodes, digest ${summary.digest}; recorded ${facts.nodeCount}, ${facts.treeDigest}`,
+    });
+    if (consistency.mode === 'host-local') {
+      checks.push({
+        name: `zxid@${server}`,
+        ok: status.zxid >= BigInt(consistency.zxid),
+        detail: `serving zxid ${zxidHex(status.zxid)}, the backup's ${consistency.zxid}`,
+      });
+    }
+  }
+  if (target.mode === 'host-local' && target.members.length > 1) {
+    const leaders = statuses.filter((s) => s.mode === 'leader').length;
+    checks.push({ name: 'one-leader', ok: leaders === 1, detail: `roles: ${statuses.map((s) => s.mode).join(', ')}` });
+  }
+  return { ok: checks.every((c) => c.ok), checks };
+}
