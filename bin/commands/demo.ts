@@ -61,9 +61,10 @@ export function demoCommand(program: Command, context: () => CliContext): void {
       } finally {
         await rm(workRoot, { recursive: true, force: true });
       }
+      const engineWidth = Math.max(0, ...results.map((r) => r.engine.length));
       ctx.print({ store: ctx.settings.storeUrl, results }, () => [
         `demo: backup → restore → validate, store ${ctx.settings.storeUrl}`,
-        ...results.map((r) => `  ${r.engine.padEnd(6)} ${r.ok ? 'OK  ' : 'FAIL'} backup ${r.backupId}  ${formatBytes(r.bytes)} (${r.seeded})  backup ${(r.backupMs / 1000).toFixed(2)} s  restore ${(r.restoreMs / 1000).toFixed(2)} s  ${r.validation}`),
+        ...results.map((r) => `  ${r.engine.padEnd(engineWidth)} ${r.ok ? 'OK  ' : 'FAIL'} backup ${r.backupId}  ${formatBytes(r.bytes)} (${r.seeded})  backup ${(r.backupMs / 1000).toFixed(2)} s  restore ${(r.restoreMs / 1000).toFixed(2)} s  ${r.validation}`),
       ].join('\n'));
       if (results.length === 0 || results.some((r) => !r.ok)) process.exitCode = EXIT.failed;
     });

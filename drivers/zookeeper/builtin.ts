@@ -14,7 +14,7 @@ export const builtin: BuiltinDriver = {
   // Native (node-gyp): built for the host it is installed on; only host steps load it.
   unbundled: ['zookeeper'],
   docs: {
-    versions: 'ZooKeeper 3.5–3.9',
+    versions: 'ZooKeeper 3.5+ (3.8 tested)',
     snapshot: 'host-local: newest valid snapshot + txn logs to the last complete txn; or a logical tree walk',
     restore: 'the same files on every member of an ensemble (epochs set), or the tree into a running one',
     validation: 'file headers and checksums; node count and tree digest on every member; zxid; one leader',

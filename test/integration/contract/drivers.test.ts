@@ -22,7 +22,7 @@ const KITS = ENGINES.flatMap((engine) => kitsOf(engine));
 
 it('has a kit for every built-in driver', () => {
   expect(ENGINES.filter((engine) => !KITS.some((kit) => kit.engine === engine))).toEqual([]);
-  expect(KITS.map((kit) => kit.name)).toEqual(expect.arrayContaining(['etcd', 'mysql logical', 'mysql physical']));
+  expect(KITS.map((kit) => kit.name)).toEqual(expect.arrayContaining(['etcd', 'mysql logical', 'mysql physical', 'zookeeper host-local', 'zookeeper logical']));
 });
 
 describe.each(KITS.map((kit) => [kit.name, kit] as const))('driver contract: %s', (_name, kit) => {
