@@ -67,7 +67,7 @@ describe('instances file', () => {
       'instances[0].config.port: expected number, received string',
     ]);
     expect(problems({ instances: [{ ...valid, engine: 'cassandra' }] })).toEqual([
-      "instances[0].engine: unknown engine 'cassandra' (the functions carry the built-in drivers: etcd, mysql)",
+      "instances[0].engine: unknown engine 'cassandra' (the functions carry the built-in drivers: etcd, mysql, zookeeper)",
     ]);
   });
 
