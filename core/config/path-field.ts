@@ -11,7 +11,9 @@ import { z } from 'zod';
 export function hostPathProblem(value: string): string | undefined {
   if (!path.posix.isAbsolute(value)) return `must be an absolute path (got '${value}')`;
   if (value.split('/').includes('..')) return `must not contain '..' segments (got '${value}')`;
-  if (value.includes('\0')) return 'must not contain NUL characters';
+  // Paths end up in config files and command lines (a ZooKeeper's zoo.cfg, say): a control
+  // character or a backslash there could add a line or escape one.
+  if (/[\u0000-\u001f\u007f\\]/.test(value)) return 'must not contain control characters or backslashes';
   return undefined;
 }
 

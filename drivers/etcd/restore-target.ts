@@ -8,6 +8,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { absolutePath } from '../../core/config/path-field';
 
+/** A member name: it goes into `--initial-cluster=<name>=<peerUrl>,…`, so `=` and `,` would forge members. */
+const memberName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"');
+
 /** An `http://` or `https://` URL (etcd client and peer URLs). */
 export const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' });
 
@@ -45,7 +48,7 @@ export const singleMemberTargetSchema = z
     /** Data directory of the restored member (absolute, no `..`); must be absent or empty (unless forced). */
     dataDir: absolutePath(),
     /** Member name of the restored member. */
-    name: z.string().min(1).default('restored'),
+    name: memberName.default('restored'),
     /** Client URL the restored member listens on and advertises, e.g. `http://127.0.0.1:22379`. */
     clientUrl: httpUrl,
     /** Peer URL the restored member listens on and advertises, e.g. `http://127.0.0.1:22380`. */
@@ -58,7 +61,7 @@ export const singleMemberTargetSchema = z
 /** One member of a restored cluster. */
 export const clusterMemberSchema = z
   .object({
-    name: z.string().min(1),
+    name: memberName,
     /** Absolute, no `..`; must be absent or empty (unless forced). */
     dataDir: absolutePath(),
     clientUrl: httpUrl,

@@ -62,6 +62,8 @@ export interface ZooKeeperConnectOptions {
   /** How long to wait for the first connection (default 15 s). */
   connectTimeoutMs?: number;
   auth?: readonly ZooKeeperAuth[];
+  /** Reattach to this existing session (its id and 16-byte password, hex) instead of opening a new one. */
+  session?: { id: string; password: string };
 }
 
 const DEFAULT_SESSION_TIMEOUT_MS = 20_000;
@@ -119,6 +121,7 @@ export async function openZooKeeper(options: ZooKeeperConnectOptions): Promise<Z
     // The binding closes the session as expired after this many socket wake-ups in a row without
     // a whole response (default 10): a large node's reply read in pieces, on a busy host, is that.
     response_counter_limit: RESPONSE_COUNTER_LIMIT,
+    ...(options.session ? { client_id: options.session.id, client_password: options.session.password } : {}),
   });
   client.setLogger(false);
   const connected = waitForConnection(client, options.connectString, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);

@@ -12,7 +12,9 @@ import { z } from 'zod';
 import { absolutePath } from '../../core/config/path-field';
 
 /** `host:port` of a member's client port. */
-const address = z.string().regex(/^[^\s:,/]+:\d{1,5}$/, 'must be host:port, e.g. 10.0.0.5:2181');
+const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port, e.g. 10.0.0.5:2181');
+/** A host name or IPv4 address: it goes into zoo.cfg, where anything else could add a line. */
+const hostName = z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name or an IPv4 address');
 
 /** Credentials the client adds to its session (`addAuth`), e.g. `{ scheme: 'digest', credential: 'user:password' }`. */
 const authEntry = z.object({
@@ -71,14 +73,14 @@ const port = z.number().int().min(1).max(65_535);
 
 /** One member of the ensemble a host-local restore builds on this host. */
 const targetMember = z.object({
-  /** Its `myid` (1..255). */
-  id: z.number().int().min(1).max(255),
+  /** Its `myid` (1..254: with TTL nodes enabled, ZooKeeper cannot lead with 255). */
+  id: z.number().int().min(1).max(254),
   /** Its data directory (absolute, no `..`); must be absent or empty unless forced. */
   dataDir: absolutePath(),
   /** Where its transaction logs go; defaults to `dataDir`. */
   dataLogDir: absolutePath().optional(),
   /** The address it listens on for clients and peers. */
-  host: z.string().min(1).default('127.0.0.1'),
+  host: hostName.default('127.0.0.1'),
   clientPort: port,
   /** Peer ports: required in an ensemble of several members. */
   quorumPort: port.optional(),

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recordedPid, stopRecordedProcess } from '../../core/host/processes';
 import { startServerProcess } from '../../core/host/server-process';
-import { serverStatus, type ServerStatus } from './four-letter';
+import { serverConf, serverStatus, type ServerStatus } from './four-letter';
 
 /** The jar Debian's `zookeeper`/`libzookeeper-java` install; its manifest's Class-Path names the rest. */
 export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
@@ -69,7 +69,7 @@ export function memberFiles(dataDir: string): { configFile: string; logFile: str
   return { configFile: `${base}.zoo.cfg`, logFile: `${base}.zookeeper.log`, pidFile: `${base}.zookeeper.pid` };
 }
 
-/** The `zoo.cfg` of a member. */
+/** The `zoo.cfg` of a member. @throws Error when a value would add or escape a line */
 export function memberConfig(options: MemberOptions): string {
   const dataDir = path.resolve(options.dataDir);
   const lines = [
@@ -91,6 +91,8 @@ export function memberConfig(options: MemberOptions): string {
   for (const member of options.ensemble ?? []) {
     lines.push(`server.${member.id}=${member.host}:${member.quorumPort}:${member.electionPort}`);
   }
+  const unsafe = lines.find((line) => /[\u0000-\u001f\u007f\\]/.test(line));
+  if (unsafe) throw new Error(`refusing to write a zoo.cfg line with a control character or backslash: ${JSON.stringify(unsafe)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -103,10 +105,13 @@ export function memberArgv(configFile: string): string[] {
   ];
 }
 
-async function probe(address: { host: string; port: number }, ensemble: boolean): Promise<ServerStatus> {
+/** Ready once it serves, and only if the server answering is this one (its dataDir), not another on the same port. */
+async function probe(address: { host: string; port: number }, ensemble: boolean, snapshotDir: string): Promise<ServerStatus> {
   const status = await serverStatus(address, 2_000);
   const serving = ensemble ? status.mode === 'leader' || status.mode === 'follower' || status.mode === 'observer' : status.mode === 'standalone';
   if (!serving) throw new Error(`mode ${status.mode}`);
+  const conf = await serverConf(address, 2_000);
+  if (conf.dataDir !== snapshotDir) throw new Error(`${address.host}:${address.port} is answered by another ZooKeeper (dataDir ${conf.dataDir})`);
   return status;
 }
 
@@ -134,7 +139,7 @@ export async function startZooKeeperMember(options: MemberOptions): Promise<Runn
     pidFile,
     onSpawn: options.onSpawn,
     identity: { programs: PROGRAMS, argument: configFile },
-    probe: () => probe(address, ensemble),
+    probe: () => probe(address, ensemble, path.join(dataDir, 'version-2')),
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     pollMs: 100,
     stopTimeoutMs: STOP_TIMEOUT_MS,

@@ -4,12 +4,14 @@
  * through the raw client (not the driver's walk or digest), so a restore is compared with its
  * source by a second reader.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { onFreePorts } from './ports';
 import { tempDir as runTempDir } from './test-run';
-import { startLocalZooKeeper, stopZooKeeperMember, type LocalZooKeeper } from '../../drivers/zookeeper/member';
+import { startLocalZooKeeper, stopZooKeeperMember, ZOOKEEPER_JAR, type LocalZooKeeper } from '../../drivers/zookeeper/member';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ZooKeeper = require('zookeeper');
@@ -165,4 +167,34 @@ export async function readTree(connectString: string, auth: Array<{ scheme: stri
   } finally {
     client.close();
   }
+}
+
+/** One node as ZooKeeper's own SnapshotFormatter prints it. */
+export interface FormattedNode {
+  path: string;
+  /** sha256 (hex) of the node's data. */
+  dataSha256: string;
+  /** `ephemeralOwner` as printed, e.g. `0x00000000000000`, `0x8000000000000000` (container), `0xff…` (TTL). */
+  owner: bigint;
+}
+
+/**
+ * The nodes of a snapshot file as ZooKeeper's own `SnapshotFormatter -d` reads them: an independent
+ * reader of the files (not the driver's).
+ */
+export async function formatSnapshot(file: string): Promise<FormattedNode[]> {
+  const { stdout } = await promisify(execFile)('java', ['-cp', `${ZOOKEEPER_JAR}:/usr/share/java/slf4j-simple.jar`, 'org.apache.zookeeper.server.SnapshotFormatter', '-d', file], { maxBuffer: 1 << 30 });
+  const details = stdout.slice(stdout.indexOf('ZNode Details'));
+  const nodes: FormattedNode[] = [];
+  for (const block of details.split('\n----\n').slice(1)) {
+    const lines = block.split('\n');
+    const field = (name: string) => lines.find((l) => l.trimStart().startsWith(`${name} = `))?.trimStart().slice(name.length + 3);
+    if (!lines[0].startsWith('/')) continue;
+    nodes.push({
+      path: lines[0].trim(),
+      dataSha256: createHash('sha256').update(Buffer.from(field('data') ?? '', 'base64')).digest('hex'),
+      owner: BigInt(field('ephemeralOwner') ?? '0'),
+    });
+  }
+  return nodes;
 }

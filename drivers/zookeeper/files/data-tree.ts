@@ -157,6 +157,11 @@ export class DataTree {
     }
   }
 
+  /** The sessions that own ephemeral nodes (a restored server keeps them until they expire). */
+  ephemeralSessions(): bigint[] {
+    return [...this.ephemerals].filter(([, paths]) => paths.size > 0).map(([session]) => session);
+  }
+
   /**
    * The digest of the tree from `/`, ephemeral nodes and /zookeeper left out (kinds are not in it:
    * tree-digest.ts says why).

@@ -25,6 +25,8 @@ export interface ReplayFacts {
   dbid: { snapshot: bigint; logs?: bigint };
   /** Txns applied (those after the snapshot's zxid). */
   txnsApplied: number;
+  /** The sessions that own ephemeral nodes at the end. */
+  ephemeralSessions: bigint[];
   /** Nodes in the tree, ephemeral and /zookeeper ones included (srvr's "Node count" is one more: it counts the root twice). */
   nodeCount: number;
 }
@@ -96,6 +98,7 @@ export class Replay {
       epochs: [...this.epochs].sort((a, b) => a - b),
       dbid: { snapshot: this.snapshot.header.dbid, logs: this.logs[0]?.header.dbid },
       txnsApplied: this.txnsApplied,
+      ephemeralSessions: this.tree.ephemeralSessions(),
       nodeCount: this.tree.nodes.size,
     };
   }

@@ -1,0 +1,44 @@
+/**
+ * Which processes on this host hold files open under a directory (from /proc/<pid>/fd): a server
+ * nobody recorded — started by hand or by systemd — still shows up here, so a restore never
+ * replaces a directory under a running server it does not know.
+ */
+import { readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { commandLineOf } from './processes';
+
+export interface DirectoryUser {
+  pid: number;
+  /** Its command line, shortened, for messages. */
+  command: string;
+}
+
+/** The processes (other than this one) with a file open under `dir`; `[]` where /proc cannot be read. */
+export async function processesUsing(dir: string): Promise<DirectoryUser[]> {
+  const root = `${path.resolve(dir)}/`;
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const users: DirectoryUser[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let fds: string[];
+    try {
+      fds = await readdir(`/proc/${entry}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${entry}/fd/${fd}`).catch(() => '');
+      if (target.startsWith(root) || target === root.slice(0, -1)) {
+        const argv = (await commandLineOf(Number(entry))) ?? [];
+        users.push({ pid: Number(entry), command: argv.join(' ').slice(0, 120) });
+        break;
+      }
+    }
+  }
+  return users;
+}
