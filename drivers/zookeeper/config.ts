@@ -23,6 +23,7 @@ const authEntry = z.object({
 
 /** An http(s) URL without credentials, query or fragment; a trailing `/` is dropped. */
 const adminUrl = z.string().url('must be a URL, e.g. http://10.0.0.5:8080').superRefine((value, ctx) => {
+  if (!URL.canParse(value)) return; // .url() says so
   const url = new URL(value);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must be http or https' });
   if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not hold credentials: put a digest entry in auth' });
