@@ -3,7 +3,8 @@
  * points at a stand-in answering as 3.9 would (test/harness/zookeeper-admin.ts), with the server's
  * own newest snapshot file as the streamed body and that file's zxid as `last_zxid`; then the
  * stand-in answering as 3.8 does, refusing the credential, rate-limiting, and nobody listening.
- * 3.8 has no snapshot command and no 3.9 server runs here, so the 3.9 side is a recorded stand-in.
+ * 3.8 has no snapshot command and no 3.9 server runs here, so the 3.9 side is a stand-in; the 3.8
+ * side is also checked against a real 3.8 AdminServer.
  */
 import path from 'node:path';
 import { hashFile } from '../../../core/driver/spool';
@@ -19,7 +20,7 @@ import { zxidHex } from '../../../drivers/zookeeper/records';
 import { freePort } from '../../harness/ports';
 import { tempDir } from '../../harness/test-run';
 import { connectRaw, SEED_AUTH, seedTree, startTestZooKeeper, stopAllZooKeeper, type RawClient } from '../../harness/zookeeper';
-import { startFakeAdminServer, type AdminAnswer, type FakeAdminServer } from '../../harness/zookeeper-admin';
+import { recorded38Answer, startFakeAdminServer, type AdminAnswer, type FakeAdminServer } from '../../harness/zookeeper-admin';
 
 let address: string;
 let dataDir: string;
@@ -48,11 +49,11 @@ afterAll(async () => {
 });
 
 /** A backup of the member through `hostLocalSnapshot`, its adminUrl at a stand-in giving `answer`. */
-async function backup(label: string, adminUrl: string) {
+async function backup(label: string, adminUrl: string, on: { address: string; dataDir: string } = { address, dataDir }) {
   const warnings: { message: string; extra?: Record<string, unknown> }[] = [];
   const logger: Logger = { debug() {}, info() {}, error() {}, warn: (message, extra) => { warnings.push({ message, extra }); } };
   const spoolDir = await tempDir(`zk-admin-${label}`);
-  const config: ZooKeeperConfig = { mode: 'host-local', members: [{ address, adminUrl, dataDir }], auth: [SEED_AUTH] };
+  const config: ZooKeeperConfig = { mode: 'host-local', members: [{ address: on.address, adminUrl, dataDir: on.dataDir }], auth: [SEED_AUTH] };
   const ctx: BackupContext<ZooKeeperConfig> = { backupId: label, instance: 'zk', logger, config, node: { name: 'member-1' }, spoolDir };
   return { taken: hostLocalSnapshot(ctx), spoolDir, warnings };
 }
@@ -115,4 +116,23 @@ it('stops with AUTH_FAILED when the AdminServer refuses the credential, and with
   expect(refused).toMatchObject({ name: 'PermanentError', code: AUTH_FAILED });
   expect(limited).toBeInstanceOf(TransientError);
   expect(limited).toMatchObject({ code: 'ZK_ADMIN_RATE_LIMITED' });
+});
+
+it('falls back on a real 3.8 AdminServer, whose answer is the recorded one', async () => {
+  // Prepare: a second server, its AdminServer on.
+  const adminPort = await freePort();
+  const zk = await startTestZooKeeper('admin-38', { adminPorts: [adminPort] });
+  const member = zk.members[0];
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const recorded = await recorded38Answer();
+
+  // Act
+  const answer = await fetch(`${adminUrl}/commands/snapshot?streaming=true`, { headers: { authorization: `digest ${SEED_AUTH.credential}` } });
+  const { taken, warnings } = await backup('real-38', adminUrl, { address: `${member.address.host}:${member.address.port}`, dataDir: member.dataDir });
+  const result = await taken;
+
+  // Assess
+  expect({ status: answer.status, type: answer.headers.get('content-type'), body: await answer.text() }).toEqual({ status: recorded.status, type: recorded.headers['content-type'], body: recorded.body });
+  expect(result.facts).toMatchObject({ snapshotSource: 'data-dir' });
+  expect(warnings).toEqual([expect.objectContaining({ extra: expect.objectContaining({ reason: expect.stringMatching(/Unknown command: snapshot/) }) })]);
 });
