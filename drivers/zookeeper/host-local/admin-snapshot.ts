@@ -29,6 +29,8 @@ import { fileNameOf } from '../files/zxid';
 const ENGINE = 'zookeeper';
 /** How long the server may stay silent (it writes the whole snapshot before it answers). */
 const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+/** How long a connection may take (a host that drops packets would otherwise hold the backup for the idle timeout). */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** A JSON answer is small; a longer one is not read whole. */
 const MAX_JSON_BYTES = 64 * 1024;
 
@@ -41,6 +43,7 @@ export interface AdminSnapshotOptions {
   spoolDir: string;
   folder: string;
   idleTimeoutMs?: number;
+  connectTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -60,11 +63,18 @@ export function parseLastZxid(value: string | string[] | undefined): bigint | un
   return match ? BigInt(`0x${match[1]}`) : undefined;
 }
 
-function request(url: URL, headers: Record<string, string>, idleTimeoutMs: number, signal?: AbortSignal): Promise<http.IncomingMessage> {
+function request(url: URL, headers: Record<string, string>, timeouts: { idleMs: number; connectMs: number }, signal?: AbortSignal): Promise<http.IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    let connecting: NodeJS.Timeout | undefined;
     const req = client.get(url, { headers, signal }, resolve);
-    req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no answer in ${idleTimeoutMs} ms`)));
+    req.on('socket', function watchConnect(socket) {
+      if (!socket.connecting) return;
+      connecting = setTimeout(() => req.destroy(new Error(`no connection in ${timeouts.connectMs} ms`)), timeouts.connectMs);
+      socket.once('connect', () => clearTimeout(connecting));
+    });
+    req.setTimeout(timeouts.idleMs, () => req.destroy(new Error(`no answer in ${timeouts.idleMs} ms`)));
+    req.on('close', () => clearTimeout(connecting));
     req.on('error', reject);
   });
 }
@@ -103,7 +113,8 @@ export async function adminSnapshot(options: AdminSnapshotOptions): Promise<Admi
   const authorization = adminAuthorization(options.auth);
   let response: http.IncomingMessage;
   try {
-    response = await request(url, authorization ? { authorization } : {}, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, options.signal);
+    const timeouts = { idleMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, connectMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
+    response = await request(url, authorization ? { authorization } : {}, timeouts, options.signal);
   } catch (error) {
     if (options.signal?.aborted) throw error;
     return { unsupported: `${where} cannot be reached: ${(error as Error).message}` };

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { AUTH_FAILED, PermanentError, TransientError } from '../../../core/errors';
 import { zookeeperConfigSchema } from '../../../drivers/zookeeper/config';
@@ -93,6 +94,22 @@ describe('adminSnapshot', () => {
     expect(await take(disabled.url, '503')).toEqual({ unsupported: expect.stringMatching(/admin\.snapshot\.enabled=false/) });
     expect(await take(failing.url, '500')).toEqual({ unsupported: expect.stringMatching(/500/) });
     expect(await take(nobody, 'refused')).toEqual({ unsupported: expect.stringMatching(/cannot be reached: .*ECONNREFUSED/) });
+  });
+
+  it('answers unsupported when the server takes the connection but never answers', async () => {
+    // Prepare: a listener that accepts and stays silent (it never reads, so it is told to let go).
+    const accepted: net.Socket[] = [];
+    const silent = net.createServer((socket) => { accepted.push(socket); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+
+    // Act
+    const taken = await adminSnapshot({ adminUrl: `http://127.0.0.1:${port}`, auth: AUTH, spoolDir: path.join(dir, 'silent'), folder: 'snapshot', idleTimeoutMs: 50 });
+    for (const socket of accepted) socket.destroy();
+    await new Promise<void>((resolve) => { silent.close(() => resolve()); });
+
+    // Assess
+    expect(taken).toEqual({ unsupported: expect.stringMatching(/no answer in 50 ms/) });
   });
 
   it('refuses a 401 or 403 as AUTH_FAILED, saying whether a credential was sent', async () => {
