@@ -13,8 +13,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 export type AdminAnswer =
-  /** 3.9: the snapshot streamed; `cutAfter` breaks the connection after that many bytes. */
-  | { kind: 'snapshot'; file: string; lastZxid: bigint; cutAfter?: number }
+  /**
+   * 3.9: the snapshot streamed; `cutAfter` breaks the connection after that many bytes, `lastZxid`
+   * null leaves the header out, `announcedSize` replaces the file's size in `snapshot_size`.
+   */
+  | { kind: 'snapshot'; file: string; lastZxid: bigint | null; cutAfter?: number; announcedSize?: number }
   /** 3.9's JSON error answers (401 missing or bad credentials, 403 no ALL on /, 429, 500, 503). */
   | { kind: 'error'; status: number; error: string | null }
   /** 3.8: the recorded answer to an unknown command. */
@@ -45,7 +48,11 @@ async function answerWith(answer: AdminAnswer, res: http.ServerResponse): Promis
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify({ command: 'snapshot', error: answer.error }, null, 2));
   } else {
     const { size } = await stat(answer.file);
-    res.writeHead(200, { 'content-type': 'application/octet-stream', last_zxid: `0x${answer.lastZxid.toString(16)}`, snapshot_size: String(size) });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      ...(answer.lastZxid === null ? {} : { last_zxid: `0x${answer.lastZxid.toString(16)}` }),
+      snapshot_size: String(answer.announcedSize ?? size),
+    });
     if (answer.cutAfter === undefined) {
       createReadStream(answer.file).pipe(res);
       return;

@@ -149,4 +149,19 @@ describe('adminSnapshot', () => {
     expect(error).toMatchObject({ code: 'ZK_ADMIN_SNAPSHOT_CUT' });
     expect(await readdir(path.join(dir, 'cut', 'snapshot'))).toEqual([]);
   });
+
+  it('refuses a stream shorter than its snapshot_size, and answers unsupported to one without last_zxid', async () => {
+    // Prepare
+    const short = await serve({ kind: 'snapshot', file: body, lastZxid: 0x1dn, announcedSize: 300_001 });
+    const unnamed = await serve({ kind: 'snapshot', file: body, lastZxid: null });
+
+    // Act
+    const error = await take(short.url, 'short').catch((e: unknown) => e);
+    const taken = await take(unnamed.url, 'unnamed');
+
+    // Assess
+    expect(error).toMatchObject({ name: 'TransientError', code: 'ZK_ADMIN_SNAPSHOT_CUT', message: expect.stringMatching(/300000 bytes .* announced 300001/) });
+    expect(await readdir(path.join(dir, 'short', 'snapshot'))).toEqual([]);
+    expect(taken).toEqual({ unsupported: expect.stringMatching(/without a last_zxid header/) });
+  });
 });
