@@ -23,6 +23,15 @@ const authEntry = z.object({
   credential: z.string().min(1),
 }).strict();
 
+/** An http(s) URL without credentials, query or fragment; a trailing `/` is dropped. */
+const adminUrl = z.string().url('must be a URL, e.g. http://10.0.0.5:8080').superRefine((value, ctx) => {
+  if (!URL.canParse(value)) return; // .url() says so
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must be http or https' });
+  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not hold credentials: put a digest entry in auth' });
+  if (url.search || url.hash) ctx.addIssue({ code: 'custom', message: 'must not have a query or fragment' });
+}).transform((value) => value.replace(/\/+$/, ''));
+
 /** One member of the ensemble being backed up. */
 const sourceMember = z.object({
   /** Its client address, e.g. `10.0.0.5:2181`. */
@@ -35,6 +44,13 @@ const sourceMember = z.object({
    */
   dataDir: absolutePath().optional(),
   dataLogDir: absolutePath().optional(),
+  /**
+   * Its AdminServer's base URL, e.g. `http://10.0.0.5:8080` (`admin.serverPort`). When set, a
+   * host-local backup asks it for a fresh snapshot (ZooKeeper 3.9's `snapshot` command, which needs a
+   * `digest` entry in `auth`) and falls back to the newest snapshot file when the server has no such
+   * command (3.8 and older), has it disabled, or does not answer.
+   */
+  adminUrl: adminUrl.optional(),
 }).strict();
 
 /** Connection config of one ZooKeeper ensemble. Unknown keys are rejected. */

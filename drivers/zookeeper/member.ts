@@ -13,6 +13,8 @@ import { serverConf, serverStatus, type ServerStatus } from './four-letter';
 /** The jar Debian's `zookeeper`/`libzookeeper-java` install; its manifest's Class-Path names the rest. */
 export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 const SLF4J_JAR = '/usr/share/java/slf4j-simple.jar';
+/** The servlet API the AdminServer (Jetty) needs; Debian's zookeeper.jar does not name it. */
+const SERVLET_API_JAR = '/usr/share/java/servlet-api.jar';
 /** The server's main class: an ensemble member, or standalone when the config lists no servers. */
 const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 
@@ -41,6 +43,8 @@ export interface MemberOptions {
   snapCount?: number;
   /** How long to wait for the server to serve (default 60 s). */
   readyTimeoutMs?: number;
+  /** Runs its AdminServer on this port (on `host`); absent: no AdminServer. */
+  adminPort?: number;
   /** Called with its pid as soon as it runs (core/host/server-process.ts). */
   onSpawn?: (pid: number) => Promise<void>;
 }
@@ -80,7 +84,7 @@ export function memberConfig(options: MemberOptions): string {
     `dataLogDir=${path.resolve(options.dataLogDir ?? dataDir)}`,
     `clientPort=${options.clientPort}`,
     `clientPortAddress=${options.host}`,
-    'admin.enableServer=false',
+    ...(options.adminPort === undefined ? ['admin.enableServer=false'] : ['admin.enableServer=true', `admin.serverAddress=${options.host}`, `admin.serverPort=${options.adminPort}`]),
     `4lw.commands.whitelist=${FOUR_LETTER_WORDS}`,
     // TTL nodes exist only where this is on; a restore target must allow what the source had.
     'extendedTypesEnabled=true',
@@ -97,11 +101,11 @@ export function memberConfig(options: MemberOptions): string {
 }
 
 /** The java command line of a member. */
-export function memberArgv(configFile: string): string[] {
+export function memberArgv(configFile: string, adminServer = false): string[] {
   return [
     '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
     '-Dzookeeper.jmx.log4j.disable=true',
-    '-cp', `${ZOOKEEPER_JAR}:${SLF4J_JAR}`, MAIN_CLASS, configFile,
+    '-cp', [ZOOKEEPER_JAR, SLF4J_JAR, ...(adminServer ? [SERVLET_API_JAR] : [])].join(':'), MAIN_CLASS, configFile,
   ];
 }
 
@@ -134,7 +138,7 @@ export async function startZooKeeperMember(options: MemberOptions): Promise<Runn
     codePrefix: 'ZK',
     what: `ZooKeeper at ${options.host}:${options.clientPort}`,
     command: 'java',
-    args: memberArgv(configFile),
+    args: memberArgv(configFile, options.adminPort !== undefined),
     logFile,
     pidFile,
     onSpawn: options.onSpawn,
@@ -171,7 +175,7 @@ export interface LocalZooKeeper {
  * Starts `count` members (1 = standalone) under `dir` (`dir/zk<id>/data`), on `ports` (three per
  * member: client, quorum, election; from core/host/ports.ts `onFreePorts`).
  */
-export async function startLocalZooKeeper(options: { dir: string; ports: readonly number[]; count?: number; host?: string; snapCount?: number; separateLogDir?: boolean }): Promise<LocalZooKeeper> {
+export async function startLocalZooKeeper(options: { dir: string; ports: readonly number[]; count?: number; host?: string; snapCount?: number; separateLogDir?: boolean; adminPorts?: readonly number[] }): Promise<LocalZooKeeper> {
   const count = options.count ?? 1;
   const host = options.host ?? '127.0.0.1';
   const ensemble: EnsembleMember[] = count === 1 ? [] : Array.from({ length: count }, (_, i) => ({
@@ -185,6 +189,7 @@ export async function startLocalZooKeeper(options: { dir: string; ports: readonl
     clientPort: options.ports[3 * i],
     ensemble,
     snapCount: options.snapCount,
+    adminPort: options.adminPorts?.[i],
   })));
   const members = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const stop = async () => { await Promise.all(members.map((m) => m.stop())); };

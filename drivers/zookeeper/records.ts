@@ -50,6 +50,8 @@ export const zookeeperFactsSchema = z.object({
   /** Host-local: the snapshot file and the logs, by artifact name. */
   snapshotFile: z.string().min(1).optional(),
   logFiles: z.array(z.string().min(1)).optional(),
+  /** Host-local: where the snapshot came from, the member's AdminServer (3.9 `snapshot` command) or its dataDir. */
+  snapshotSource: z.enum(['admin-snapshot', 'data-dir']).optional(),
   /** Transactions replayed over the snapshot to reach the zxid. */
   replayedTxns: count.optional(),
 }).strict();

@@ -47,7 +47,7 @@ export async function zkTempDir(label: string): Promise<string> {
 }
 
 /** Starts `count` members (1 = standalone) on free loopback ports. */
-export async function startTestZooKeeper(label: string, options: { count?: number; snapCount?: number; separateLogDir?: boolean } = {}): Promise<LocalZooKeeper & { dir: string }> {
+export async function startTestZooKeeper(label: string, options: { count?: number; snapCount?: number; separateLogDir?: boolean; adminPorts?: readonly number[] } = {}): Promise<LocalZooKeeper & { dir: string }> {
   const dir = await zkTempDir(label);
   const count = options.count ?? 1;
   const zk = await onFreePorts(3 * count, (ports, attempt) => startLocalZooKeeper({ ...options, dir: path.join(dir, `attempt-${attempt}`), ports, count }));

@@ -6,7 +6,8 @@
  * reference, StatPersisted), until the path "/"; then the seal (SnapStream.sealStream: the Adler-32
  * of every byte before it, as a long, then the path "/"). With digests on (3.6+), a ZxidDigest
  * (zxid, digest version, digest) and a second seal, whose Adler-32 covers everything before it,
- * the first seal included, follow. A `.gz` snapshot is read through gunzip (the checksum covers
+ * the first seal included, follow. ZooKeeper 3.9 (`serializeLastProcessedZxid.enabled`, its default)
+ * then writes the last processed zxid (a long) and a third seal. A `.gz` snapshot is read through gunzip (the checksum covers
  * the uncompressed bytes); `.snappy` is refused.
  */
 import { createReadStream } from 'node:fs';
@@ -60,6 +61,8 @@ export interface SnapshotScan {
   /** Nodes, the root and /zookeeper's included. */
   nodeCount: number;
   zxidDigest?: SnapshotZxidDigest;
+  /** ZooKeeper 3.9: the last zxid the server had applied when it finished writing (after the digest). */
+  lastProcessedZxid?: bigint;
   /** The Adler-32 of the last seal (the checksum ZooKeeper checks). */
   checksum: bigint;
 }
@@ -155,9 +158,16 @@ export async function readSnapshot(file: string, options: ReadSnapshotOptions = 
       zxidDigest = await stream.read(readDigest);
       section = 'second seal';
       checksum = await readSeal(stream, file);
-      if (!(await stream.atEnd())) throw corruptSnapshot(file, `bytes follow its end at byte ${stream.offset}`);
     }
-    return { file, zxid, header, sessionCount, aclCount, nodeCount, zxidDigest, checksum };
+    let lastProcessedZxid: bigint | undefined;
+    if (zxidDigest && !(await stream.atEnd())) {
+      section = 'last processed zxid';
+      lastProcessedZxid = await stream.read((r) => r.readLong());
+      section = 'third seal';
+      checksum = await readSeal(stream, file);
+    }
+    if (!(await stream.atEnd())) throw corruptSnapshot(file, `bytes follow its end at byte ${stream.offset}`);
+    return { file, zxid, header, sessionCount, aclCount, nodeCount, zxidDigest, lastProcessedZxid, checksum };
   } catch (error) {
     if (error instanceof JuteTruncated) throw corruptSnapshot(file, `it ends at byte ${error.offset + error.available}, inside the ${section}: truncated, or still being written`, error);
     if (error instanceof JuteFormatError) throw corruptSnapshot(file, `${error.message} in the ${section}`, error);

@@ -16,11 +16,15 @@ import { serverStatus } from '../four-letter';
 import { parseAddress, type ZooKeeperConfig } from '../config';
 import { memberIndexOf } from '../choose-member';
 import { zxidHex } from '../records';
-import { selectFiles } from '../files/select-files';
+import { checkContinuity, listZooKeeperFiles, logsFrom, selectFiles } from '../files/select-files';
+import { readTxnLog, type TxnLogScan } from '../files/txn-log';
 import type { ReplayFacts } from '../files/replay';
 import { validateBackupFiles } from '../files/validate-files';
 import { epochOf } from '../files/zxid';
-import { memberDirs } from './member-dirs';
+import { adminSnapshot } from './admin-snapshot';
+import { memberDirs, type MemberDirs } from './member-dirs';
+
+type Member = ZooKeeperConfig['members'][number];
 
 /** Artifact folders: snapshots go back to dataDir, logs to dataLogDir. */
 export const SNAPSHOT_FOLDER = 'snapshot';
@@ -71,37 +75,81 @@ export function hostLocalRecord(facts: ReplayFacts, source: { member: string; se
   };
 }
 
+/** The snapshot and logs a backup spools, and how the snapshot was had. */
+interface SpooledSelection {
+  artifacts: ArtifactRef[];
+  snapshotName: string;
+  logNames: string[];
+  source: 'admin-snapshot' | 'data-dir';
+}
+
 /**
- * Copies the member's files into the spool and records them.
- * @throws TransientError when the member does not answer; PermanentError `ZK_LOG_GAP`,
- *   `ZK_CORRUPT_SNAPSHOT`, `ZK_CORRUPT_LOG` when the files on disk cannot make a consistent backup.
+ * Copies each log up to the last complete, checksummed transaction the reader found: the server
+ * may be writing the newest log right now, and every log is padded with zeros past its end.
+ */
+async function spoolLogs(spoolDir: string, logs: readonly TxnLogScan[]): Promise<{ artifacts: ArtifactRef[]; names: string[] }> {
+  const artifacts: ArtifactRef[] = [];
+  const names: string[] = [];
+  for (const log of logs) {
+    const name = `${LOG_FOLDER}/${path.basename(log.file)}`;
+    names.push(name);
+    artifacts.push(await writeArtifact(spoolDir, name, createReadStream(log.file, { start: 0, end: log.validLength - 1 })));
+  }
+  return { artifacts, names };
+}
+
+/** The newest whole snapshot file in the member's dataDir and the logs after it. */
+async function spoolFromDataDir(ctx: BackupContext<ZooKeeperConfig>, member: Member, dirs: MemberDirs): Promise<SpooledSelection> {
+  const chosen = await selectFiles({ snapDir: dirs.snapshotDir, logDir: dirs.logDir, mode: 'live' });
+  for (const skipped of chosen.skippedSnapshots) ctx.logger.warn('zookeeper backup: a newer snapshot is not whole; an older one is taken', skipped);
+  ctx.logger.info('zookeeper backup: copying files', { member: member.address, snapshot: chosen.snapshot.file, logs: chosen.logs.length });
+  const snapshotName = `${SNAPSHOT_FOLDER}/${path.basename(chosen.snapshot.file)}`;
+  const snapshot = await writeArtifact(ctx.spoolDir, snapshotName, createReadStream(chosen.snapshot.file));
+  const logs = await spoolLogs(ctx.spoolDir, chosen.logs);
+  return { artifacts: [snapshot, ...logs.artifacts], snapshotName, logNames: logs.names, source: 'data-dir' };
+}
+
+/**
+ * A fresh snapshot from the member's AdminServer (ZooKeeper 3.9), then the logs from its zxid on
+ * (the snapshot is fuzzy: the logs replay over it from its zxid); undefined when the server cannot
+ * give one, and why is logged.
+ */
+async function spoolFromAdmin(ctx: BackupContext<ZooKeeperConfig>, member: Member, adminUrl: string, dirs: MemberDirs): Promise<SpooledSelection | undefined> {
+  const taken = await adminSnapshot({ adminUrl, auth: ctx.config.auth, spoolDir: ctx.spoolDir, folder: SNAPSHOT_FOLDER, signal: ctx.signal });
+  if ('unsupported' in taken) {
+    ctx.logger.warn('zookeeper backup: no snapshot from the AdminServer; the newest snapshot file is copied instead', { member: member.address, adminUrl, reason: taken.unsupported });
+    return undefined;
+  }
+  const { logs: allLogs } = await listZooKeeperFiles(dirs.logDir);
+  const logs: TxnLogScan[] = [];
+  for (const log of logsFrom(allLogs, taken.lastZxid)) logs.push(await readTxnLog(log.file, { mode: 'live' }));
+  checkContinuity(taken.lastZxid, logs);
+  ctx.logger.info('zookeeper backup: snapshot streamed by the AdminServer; copying the logs after it', { member: member.address, snapshotZxid: zxidHex(taken.lastZxid), size: taken.artifact.size, logs: logs.length });
+  const spooled = await spoolLogs(ctx.spoolDir, logs);
+  return { artifacts: [taken.artifact, ...spooled.artifacts], snapshotName: taken.artifact.name, logNames: spooled.names, source: 'admin-snapshot' };
+}
+
+/**
+ * Copies the member's files into the spool and records them. With `adminUrl`, the snapshot is a
+ * fresh one the member's AdminServer streams (ZooKeeper 3.9's `snapshot` command); without it, or
+ * when the server has no such command, the newest whole snapshot file of its dataDir.
+ * @throws TransientError when the member does not answer, or its AdminServer rate-limits the
+ *   snapshot (`ZK_ADMIN_RATE_LIMITED`); PermanentError `AUTH_FAILED` (the AdminServer refused the
+ *   credential), `ZK_LOG_GAP`, `ZK_CORRUPT_SNAPSHOT`, `ZK_CORRUPT_LOG` when the files on disk
+ *   cannot make a consistent backup.
  */
 export async function hostLocalSnapshot(ctx: BackupContext<ZooKeeperConfig>): Promise<SnapshotTaken> {
   const member = memberOfNode(ctx.config, ctx.node.name);
   const status = await serverStatus(parseAddress(member.address));
   const dirs = await memberDirs(member);
-  const chosen = await selectFiles({ snapDir: dirs.snapshotDir, logDir: dirs.logDir, mode: 'live' });
-  for (const skipped of chosen.skippedSnapshots) ctx.logger.warn('zookeeper backup: a newer snapshot is not whole; an older one is taken', skipped);
-  ctx.logger.info('zookeeper backup: copying files', { member: member.address, snapshot: chosen.snapshot.file, logs: chosen.logs.length });
-  const artifacts: ArtifactRef[] = [];
-  const snapshotName = `${SNAPSHOT_FOLDER}/${path.basename(chosen.snapshot.file)}`;
-  artifacts.push(await writeArtifact(ctx.spoolDir, snapshotName, createReadStream(chosen.snapshot.file)));
-  const logNames: string[] = [];
-  for (const log of chosen.logs) {
-    // Up to the last complete, checksummed transaction the selection read: the server may be
-    // writing the newest log right now, and every log is padded with zeros past its end.
-    const name = `${LOG_FOLDER}/${path.basename(log.file)}`;
-    logNames.push(name);
-    artifacts.push(await writeArtifact(ctx.spoolDir, name, createReadStream(log.file, { start: 0, end: log.validLength - 1 })));
-  }
+  const spooled = (member.adminUrl ? await spoolFromAdmin(ctx, member, member.adminUrl, dirs) : undefined) ?? await spoolFromDataDir(ctx, member, dirs);
+  const { artifacts, snapshotName, logNames } = spooled;
   const report = await validateBackupFiles(spooledFiles(ctx.spoolDir, artifacts));
   if (!report.ok || !report.facts) {
     const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; ');
     throw new PermanentError(`the files copied from ZooKeeper at ${member.address} do not make a consistent backup: ${failed}`, { code: 'ZK_INCONSISTENT_FILES', engine: 'zookeeper' });
   }
-  ctx.logger.info('zookeeper backup: files copied', { zxid: zxidHex(report.facts.lastZxid), nodes: report.facts.summary.nodeCount });
-  return {
-    artifacts,
-    ...hostLocalRecord(report.facts, { member: member.address, serverVersion: status.version, role: status.mode }, { snapshot: snapshotName, logs: logNames }),
-  };
+  ctx.logger.info('zookeeper backup: files copied', { zxid: zxidHex(report.facts.lastZxid), nodes: report.facts.summary.nodeCount, snapshot: spooled.source });
+  const record = hostLocalRecord(report.facts, { member: member.address, serverVersion: status.version, role: status.mode }, { snapshot: snapshotName, logs: logNames });
+  return { artifacts, ...record, facts: { ...record.facts, snapshotSource: spooled.source } };
 }
