@@ -41,6 +41,11 @@ export interface MemberOptions {
   snapCount?: number;
   /** How long to wait for the server to serve (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * Java heap (default 256 MB). The server keeps its last 500 committed proposals in memory
+   * (commitLogCount, which it refuses to lower), so nodes of hundreds of KB need more.
+   */
+  heapMb?: number;
   /** Called with its pid as soon as it runs (core/host/server-process.ts). */
   onSpawn?: (pid: number) => Promise<void>;
 }
@@ -95,9 +100,9 @@ export function memberConfig(options: MemberOptions): string {
 }
 
 /** The java command line of a member. */
-export function memberArgv(configFile: string): string[] {
+export function memberArgv(configFile: string, heapMb = 256): string[] {
   return [
-    '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+    `-Xmx${heapMb}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
     '-Dzookeeper.jmx.log4j.disable=true',
     '-cp', `${ZOOKEEPER_JAR}:${SLF4J_JAR}`, MAIN_CLASS, configFile,
   ];
@@ -129,7 +134,7 @@ export async function startZooKeeperMember(options: MemberOptions): Promise<Runn
     codePrefix: 'ZK',
     what: `ZooKeeper at ${options.host}:${options.clientPort}`,
     command: 'java',
-    args: memberArgv(configFile),
+    args: memberArgv(configFile, options.heapMb),
     logFile,
     pidFile,
     onSpawn: options.onSpawn,
