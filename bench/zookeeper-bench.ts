@@ -45,6 +45,8 @@ const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results', 'zookeeper.json');
 /** No snapshot of its own during the fill: the one snapshot is the restart's. */
 const SNAP_COUNT = 10_000_000;
 const RESTORE_WINDOW = 256;
+/** The host-local source holds ~1/3 of BENCH_ZK_MB in its tree and 500 large proposals besides (member.ts heapMb). */
+const SOURCE_HEAP_MB = 1024;
 
 function sh(command: string): Promise<number> {
   const started = Date.now();
@@ -89,8 +91,8 @@ async function runZooKeeperBench(): Promise<BenchRow[]> {
 
   const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-zookeeper-bench-'));
   const servers: RunningZooKeeper[] = [];
-  const start = async (name: string, clientPort?: number) => {
-    const server = await startZooKeeperMember({ id: 1, dataDir: path.join(work, name, 'data'), host: '127.0.0.1', clientPort: clientPort ?? await freePort(), snapCount: SNAP_COUNT });
+  const start = async (name: string, clientPort?: number, heapMb?: number) => {
+    const server = await startZooKeeperMember({ id: 1, dataDir: path.join(work, name, 'data'), host: '127.0.0.1', clientPort: clientPort ?? await freePort(), snapCount: SNAP_COUNT, heapMb });
     servers.push(server);
     return server;
   };
@@ -102,12 +104,12 @@ async function runZooKeeperBench(): Promise<BenchRow[]> {
     // Host-local data: a third of the bytes created (log 1), a restart (the snapshot: the tree),
     // a third overwritten (log 2). Restarted once more so the server holds no log open mid-write.
     log(`filling a ZooKeeper data dir with ~${megabytes} MB`);
-    let source = await start('host-local');
+    let source = await start('host-local', undefined, SOURCE_HEAP_MB);
     const third = (megabytes * MB) / 3;
     const large = await withClient(source, (client) => createLargeNodes(client, third));
     const port = source.address.port;
     await stop(source);
-    source = await start('host-local', port);
+    source = await start('host-local', port, SOURCE_HEAP_MB);
     await withClient(source, (client) => overwriteLargeNodes(client, large, third));
     const version2 = path.join(source.dataDir, 'version-2');
     const dataDirBytes = await dirBytes(version2);
