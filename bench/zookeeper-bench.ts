@@ -8,7 +8,8 @@
  *   vs `tar c version-2 | zstd -T0 -3 > file`, best of BENCH_ZK_ROUNDS (default 3) alternating
  *   rounds — goal ≥ 1.0. Where our time goes is measured beside it (select, copies, one replay);
  * - logical backup of BENCH_ZK_NODES (default 100 000) nodes (walk → artifact), and its restore
- *   into a fresh server (restoreTree, window 256: verify, create, ACLs, check walk) vs one awaited
+ *   into a fresh server (restoreTree, window 256: verify, create, ACLs; then its check walk, done
+ *   here to be timed apart) vs one awaited
  *   create per node into another fresh server, timed on the first BENCH_ZK_BASELINE_NODES (default
  *   10 000) nodes — goal ≥ 5× the baseline's rate.
  *
