@@ -5,6 +5,7 @@
  */
 import { storeBench } from './store-bench';
 import { mysqlBench } from './mysql-bench';
+import { zookeeperBench } from './zookeeper-bench';
 
 /** One line of a benchmark's table. */
 export interface BenchRow {
@@ -24,7 +25,7 @@ export interface Bench {
 }
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const BENCHES: Bench[] = [storeBench, mysqlBench];
+export const BENCHES: Bench[] = [storeBench, mysqlBench, zookeeperBench];
 
 function printTable(name: string, rows: BenchRow[]): void {
   const header: BenchRow = { metric: 'metric', value: 'value', goal: 'goal' };

@@ -45,6 +45,11 @@ export interface MemberOptions {
   readyTimeoutMs?: number;
   /** Runs its AdminServer on this port (on `host`); absent: no AdminServer. */
   adminPort?: number;
+  /**
+   * Java heap (default 256 MB). The server keeps its last 500 committed proposals in memory
+   * (commitLogCount, which it refuses to lower), so nodes of hundreds of KB need more.
+   */
+  heapMb?: number;
   /** Called with its pid as soon as it runs (core/host/server-process.ts). */
   onSpawn?: (pid: number) => Promise<void>;
 }
@@ -101,9 +106,10 @@ export function memberConfig(options: MemberOptions): string {
 }
 
 /** The java command line of a member. */
-export function memberArgv(configFile: string, adminServer = false): string[] {
+export function memberArgv(configFile: string, options: { adminServer?: boolean; heapMb?: number } = {}): string[] {
+  const { adminServer = false, heapMb = 256 } = options;
   return [
-    '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+    `-Xmx${heapMb}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
     '-Dzookeeper.jmx.log4j.disable=true',
     '-cp', [ZOOKEEPER_JAR, SLF4J_JAR, ...(adminServer ? [SERVLET_API_JAR] : [])].join(':'), MAIN_CLASS, configFile,
   ];
@@ -138,7 +144,7 @@ export async function startZooKeeperMember(options: MemberOptions): Promise<Runn
     codePrefix: 'ZK',
     what: `ZooKeeper at ${options.host}:${options.clientPort}`,
     command: 'java',
-    args: memberArgv(configFile, options.adminPort !== undefined),
+    args: memberArgv(configFile, { adminServer: options.adminPort !== undefined, heapMb: options.heapMb }),
     logFile,
     pidFile,
     onSpawn: options.onSpawn,

@@ -1,0 +1,258 @@
+/**
+ * ZooKeeper benchmark, side by side with the standard tools on the same data in one run (ratios,
+ * not absolute times), against real standalone ZooKeeper servers started here (member.ts):
+ *
+ * - host-local backup of a data dir of about BENCH_ZK_MB (default 200) MB — a snapshot (forced by
+ *   a restart) and the logs before and after it: ours (createSnapshot: select, copy with sha256,
+ *   replay; validateSnapshot: re-hash, replay again; upload into a LocalDirectoryStore, fsynced)
+ *   vs `tar c version-2 | zstd -T0 -3 > file`, best of BENCH_ZK_ROUNDS (default 3) alternating
+ *   rounds — goal ≥ 1.0. Where our time goes is measured beside it (select, copies, one replay);
+ * - logical backup of BENCH_ZK_NODES (default 100 000) nodes (walk → artifact), and its restore
+ *   into a fresh server (restoreTree, window 256: verify, create, ACLs; then its check walk, done
+ *   here to be timed apart) vs one awaited
+ *   create per node into another fresh server, timed on the first BENCH_ZK_BASELINE_NODES (default
+ *   10 000) nodes — goal ≥ 5× the baseline's rate.
+ *
+ * Results go to bench/results/zookeeper.json.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { takeSnapshot } from '../core/driver/take-snapshot';
+import { writeArtifact } from '../core/driver/spool';
+import type { BackupContext } from '../core/driver/types';
+import { ensureDebianPackages } from '../core/host/debian-packages';
+import { freePort } from '../core/host/ports';
+import { silentLogger } from '../core/logger';
+import { LocalDirectoryStore } from '../core/store/local-directory-store';
+import { plugin } from '../drivers/zookeeper';
+import { closeZooKeeper, openZooKeeper, zooKeeperConstants, type ZooKeeperClient } from '../drivers/zookeeper/client';
+import { zookeeperConfigSchema, type ZooKeeperConfig } from '../drivers/zookeeper/config';
+import { selectFiles } from '../drivers/zookeeper/files/select-files';
+import { validateBackupFiles } from '../drivers/zookeeper/files/validate-files';
+import { spooledFiles } from '../drivers/zookeeper/host-local/backup';
+import { LOGICAL_NODE, TREE_ARTIFACT } from '../drivers/zookeeper/logical-backup';
+import { readTreeArtifact } from '../drivers/zookeeper/logical/tree-artifact';
+import { restoreTree } from '../drivers/zookeeper/logical/tree-restore';
+import { treeSummary } from '../drivers/zookeeper/logical/tree-walk';
+import { startZooKeeperMember, ZOOKEEPER_JAR, type RunningZooKeeper } from '../drivers/zookeeper/member';
+import type { Bench, BenchRow } from './run';
+import { createLargeNodes, createSmallTree, overwriteLargeNodes } from './zookeeper-bench-data';
+
+const MB = 1e6;
+const REPO_ROOT = path.resolve(__dirname, '..');
+const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results', 'zookeeper.json');
+/** No snapshot of its own during the fill: the one snapshot is the restart's. */
+const SNAP_COUNT = 10_000_000;
+const RESTORE_WINDOW = 256;
+/** The host-local source holds ~1/3 of BENCH_ZK_MB in its tree and 500 large proposals besides (member.ts heapMb). */
+const SOURCE_HEAP_MB = 1024;
+
+function sh(command: string): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', `set -o pipefail; ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Date.now() - started) : reject(new Error(`${command} failed (${code}): ${stderr.slice(-500)}`))));
+  });
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const started = Date.now();
+  const value = await fn();
+  return [value, Date.now() - started];
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) total += (await stat(path.join(dir, name))).size;
+  return total;
+}
+
+async function withClient<T>(server: RunningZooKeeper, fn: (client: ZooKeeperClient) => Promise<T>): Promise<T> {
+  const client = await openZooKeeper({ connectString: `${server.address.host}:${server.address.port}`, sessionTimeoutMs: 60_000 });
+  try {
+    return await fn(client);
+  } finally {
+    closeZooKeeper(client);
+  }
+}
+
+async function runZooKeeperBench(): Promise<BenchRow[]> {
+  const megabytes = Number(process.env.BENCH_ZK_MB) || 200;
+  const nodes = Number(process.env.BENCH_ZK_NODES) || 100_000;
+  const baselineNodes = Math.min(nodes, Number(process.env.BENCH_ZK_BASELINE_NODES) || 10_000);
+  const rounds = Number(process.env.BENCH_ZK_ROUNDS) || 3;
+  const log = (line: string) => process.stdout.write(`  ${line}\n`);
+  ensureDebianPackages(['java'], ['zookeeper'], log, [ZOOKEEPER_JAR]);
+  ensureDebianPackages(['zstd'], ['zstd'], log);
+
+  const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-zookeeper-bench-'));
+  const servers: RunningZooKeeper[] = [];
+  const start = async (name: string, clientPort?: number, heapMb?: number) => {
+    const server = await startZooKeeperMember({ id: 1, dataDir: path.join(work, name, 'data'), host: '127.0.0.1', clientPort: clientPort ?? await freePort(), snapCount: SNAP_COUNT, heapMb });
+    servers.push(server);
+    return server;
+  };
+  const stop = async (server: RunningZooKeeper) => {
+    await server.stop();
+    servers.splice(servers.indexOf(server), 1);
+  };
+  try {
+    // Host-local data: a third of the bytes created (log 1), a restart (the snapshot: the tree),
+    // a third overwritten (log 2). Restarted once more so the server holds no log open mid-write.
+    log(`filling a ZooKeeper data dir with ~${megabytes} MB`);
+    let source = await start('host-local', undefined, SOURCE_HEAP_MB);
+    const third = (megabytes * MB) / 3;
+    const large = await withClient(source, (client) => createLargeNodes(client, third));
+    const port = source.address.port;
+    await stop(source);
+    source = await start('host-local', port, SOURCE_HEAP_MB);
+    await withClient(source, (client) => overwriteLargeNodes(client, large, third));
+    const version2 = path.join(source.dataDir, 'version-2');
+    const dataDirBytes = await dirBytes(version2);
+
+    const config: ZooKeeperConfig = zookeeperConfigSchema.parse({ members: [{ address: `127.0.0.1:${port}` }] });
+    const [node] = await plugin.backup!.listNodes!({ backupId: 'bench', instance: 'bench', config, logger: silentLogger });
+    const store = new LocalDirectoryStore(path.join(work, 'store'));
+    const hostLocalRound = async (round: number) => {
+      const ctx: BackupContext<ZooKeeperConfig> = { backupId: `bench-${round}`, instance: 'bench', config, node, spoolDir: path.join(work, 'spool-host-local'), logger: silentLogger };
+      const [snapshot, snapshotMs] = await timed(() => takeSnapshot('zookeeper', plugin.backup!, ctx));
+      const [report, validateMs] = await timed(() => plugin.backup!.validateSnapshot(ctx, snapshot));
+      if (!report.ok) throw new Error(`validation failed: ${JSON.stringify(report.checks)}`);
+      const [uploaded, uploadMs] = await timed(() => plugin.backup!.upload(ctx, snapshot, { store, prefix: `bench/${round}` }));
+      await store.delete(uploaded.artifacts.map((a) => a.key));
+      await plugin.backup!.cleanup(ctx, snapshot);
+      return { snapshotMs, validateMs, uploadMs, totalMs: snapshotMs + validateMs + uploadMs, bytes: uploaded.bytes, facts: snapshot.facts };
+    };
+    const toolRound = async (synced: boolean) => {
+      const file = path.join(work, 'version-2.tar.zst');
+      const ms = await sh(`tar c -C ${source.dataDir} version-2 | zstd -q -T0 -3 > ${file}${synced ? ` && sync ${file}` : ''}`);
+      const { size } = await stat(file);
+      await rm(file, { force: true });
+      return { ms, size };
+    };
+    let ours: Awaited<ReturnType<typeof hostLocalRound>> | undefined;
+    let tool = Infinity;
+    let toolSynced = Infinity;
+    let toolBytes = 0;
+    for (let round = 0; round < rounds; round += 1) {
+      log(`host-local round ${round + 1}/${rounds}`);
+      const t = await toolRound(false);
+      tool = Math.min(tool, t.ms);
+      toolBytes = t.size;
+      toolSynced = Math.min(toolSynced, (await toolRound(true)).ms);
+      const o = await hostLocalRound(round);
+      if (!ours || o.totalMs < ours.totalMs) ours = o;
+    }
+    if (!ours) throw new Error('no host-local round ran');
+
+    // Where our time goes, each part alone: the selection's scan (every file read, checksummed),
+    // the copies (read + sha256 + write), one replay of the copies (validateSnapshot does a second).
+    const breakdownSpool = path.join(work, 'spool-breakdown');
+    const [selected, selectMs] = await timed(() => selectFiles({ snapDir: version2, mode: 'live' }));
+    const [snapArtifact, snapshotCopyMs] = await timed(() => writeArtifact(breakdownSpool, `snapshot/${path.basename(selected.snapshot.file)}`, createReadStreamOf(selected.snapshot.file)));
+    const [logArtifacts, logCopyMs] = await timed(async () => {
+      const out = [];
+      for (const l of selected.logs) out.push(await writeArtifact(breakdownSpool, `txnlog/${path.basename(l.file)}`, createReadStreamOf(l.file, l.validLength)));
+      return out;
+    });
+    const [, replayMs] = await timed(() => validateBackupFiles(spooledFiles(breakdownSpool, [snapArtifact, ...logArtifacts])));
+    await rm(breakdownSpool, { recursive: true, force: true });
+    await stop(source);
+
+    // Logical: a wide tree of small nodes, walked into an artifact, restored into fresh servers.
+    log(`filling a ZooKeeper tree with ${nodes} nodes`);
+    const logicalSource = await start('logical-source');
+    await withClient(logicalSource, (client) => createSmallTree(client, nodes));
+    const logicalConfig = zookeeperConfigSchema.parse({ mode: 'logical', members: [{ address: `127.0.0.1:${logicalSource.address.port}` }] });
+    const lctx: BackupContext<ZooKeeperConfig> = { backupId: 'bench-logical', instance: 'bench', config: logicalConfig, node: { name: LOGICAL_NODE }, spoolDir: path.join(work, 'spool-logical'), logger: silentLogger };
+    const [logical, logicalBackupMs] = await timed(() => takeSnapshot('zookeeper', plugin.backup!, lctx));
+    const artifact = path.join(logical.spoolDir, TREE_ARTIFACT);
+    const treeNodes = Number((logical.facts as { nodeCount: number }).nodeCount);
+    await stop(logicalSource);
+
+    log('restoring the tree (window 256)');
+    const restoreTarget = await start('restore-ours');
+    // restoreTree's own check (the restored tree walked, its summary equal to the artifact's),
+    // done here so that the walk is timed apart from the rest.
+    const [[restored, checkWalkMs], restoreMs] = await timed(() => withClient(restoreTarget, async (client) => {
+      const result = await restoreTree(client, artifact, { window: RESTORE_WINDOW, check: false });
+      const [walked, walkMs] = await timed(() => treeSummary(client));
+      if (walked.nodeCount !== result.expected.nodeCount || walked.digest !== result.expected.digest) {
+        throw new Error(`the restored tree (${walked.nodeCount} nodes, ${walked.digest}) is not the artifact's (${result.expected.nodeCount}, ${result.expected.digest})`);
+      }
+      return [result, walkMs] as const;
+    }));
+    await stop(restoreTarget);
+
+    log(`baseline: one awaited create per node, first ${baselineNodes} nodes`);
+    const baselineTarget = await start('restore-baseline');
+    const [baselineCreated, baselineMs] = await timed(() => withClient(baselineTarget, async (client) => {
+      const { ZOO_PERSISTENT } = zooKeeperConstants();
+      let created = 0;
+      for await (const n of readTreeArtifact(artifact)) {
+        if (n.path === '/') continue;
+        if (created >= baselineNodes) break;
+        await client.create(n.path, n.data, ZOO_PERSISTENT);
+        created += 1;
+      }
+      return created;
+    }));
+    await stop(baselineTarget);
+
+    const rate = (count: number, ms: number) => count / (ms / 1000);
+    const results = {
+      megabytes, dataDirBytes, backedUpBytes: ours.bytes, toolBytes, rounds, hostLocal: ours, toolMs: tool, toolSyncedMs: toolSynced,
+      breakdown: { selectMs, snapshotCopyMs, logCopyMs, replayMs, snapshotBytes: snapArtifact.size, logBytes: logArtifacts.reduce((s, a) => s + a.size, 0), logs: logArtifacts.length },
+      hostLocalRatio: tool / ours.totalMs, hostLocalSyncedRatio: toolSynced / ours.totalMs,
+      treeNodes, logicalBackupMs, artifactBytes: logical.artifacts[0].size, restoreMs, restoreCreateMs: restored.createMs, checkWalkMs, loadAverage: os.loadavg(), cpus: os.cpus().length, restoreCreated: restored.created,
+      baselineCreated, baselineMs,
+      logicalBackupRate: rate(treeNodes, logicalBackupMs), restoreRate: rate(restored.created, restoreMs), restoreCreateRate: rate(restored.created, restored.createMs), baselineRate: rate(baselineCreated, baselineMs),
+    };
+    const restoreSpeedup = results.restoreRate / results.baselineRate;
+    await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
+    await writeFile(RESULTS_FILE, `${JSON.stringify({ ...results, restoreSpeedup }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const perS = (r: number) => `${Math.round(r)} nodes/s`;
+    return [
+      { metric: 'data dir (version-2: snapshot + logs, with preallocation)', value: `${(dataDirBytes / MB).toFixed(0)} MB` },
+      { metric: `host-local backup, ours: bytes backed up (${results.breakdown.logs} logs)`, value: `${(ours.bytes / MB).toFixed(0)} MB` },
+      { metric: 'host-local, ours: createSnapshot (select + copy + sha256 + replay)', value: s(ours.snapshotMs) },
+      { metric: 'host-local, ours: validateSnapshot (re-hash + replay)', value: s(ours.validateMs) },
+      { metric: 'host-local, ours: upload to the local store (+ fsync)', value: s(ours.uploadMs) },
+      { metric: `host-local, ours total (best of ${rounds})`, value: s(ours.totalMs) },
+      { metric: `tar c version-2 | zstd -T0 -3 > file (${(toolBytes / MB).toFixed(0)} MB)`, value: s(tool) },
+      { metric: 'host-local speed ratio (tool / ours)', value: results.hostLocalRatio.toFixed(2), goal: '≥ 1.00', ok: results.hostLocalRatio >= 1 },
+      { metric: 'tar | zstd > file && sync file', value: s(toolSynced) },
+      { metric: 'host-local speed ratio, both durable', value: results.hostLocalSyncedRatio.toFixed(2) },
+      { metric: 'what tar does not: every checksum read, tree digest replayed (twice), sha256', value: `${ours.facts.nodeCount} nodes` },
+      { metric: '  of ours, alone: select (scan + checksum every file)', value: s(selectMs) },
+      { metric: `  of ours, alone: snapshot copy + sha256 (${(snapArtifact.size / MB).toFixed(0)} MB)`, value: s(snapshotCopyMs) },
+      { metric: `  of ours, alone: log copies + sha256 (${(results.breakdown.logBytes / MB).toFixed(0)} MB)`, value: s(logCopyMs) },
+      { metric: '  of ours, alone: one validation replay', value: s(replayMs) },
+      { metric: `logical backup, ours (walk → artifact, ${treeNodes} nodes)`, value: perS(results.logicalBackupRate) },
+      { metric: `logical restore, ours (restoreTree window ${RESTORE_WINDOW}, verify + create + check)`, value: perS(results.restoreRate) },
+      { metric: `  of which the creates (${s(restored.createMs)})`, value: perS(results.restoreCreateRate) },
+      { metric: '  of which the check walk of the restored tree', value: s(checkWalkMs) },
+      { metric: '  of which the rest (artifact verify pass, empty check, ACL pass)', value: s(restoreMs - restored.createMs - checkWalkMs) },
+      { metric: `one awaited create per node (first ${baselineCreated} nodes)`, value: perS(results.baselineRate) },
+      { metric: 'logical restore speed-up', value: restoreSpeedup.toFixed(2), goal: '≥ 5.00', ok: restoreSpeedup >= 5 },
+      { metric: 'creates alone vs the baseline', value: (results.restoreCreateRate / results.baselineRate).toFixed(2) },
+      { metric: 'load average (1 min) at the end / cores', value: `${os.loadavg()[0].toFixed(1)} / ${os.cpus().length}` },
+    ];
+  } finally {
+    for (const server of [...servers]) await server.stop().catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function createReadStreamOf(file: string, length?: number) {
+  return createReadStream(file, length === undefined ? {} : { start: 0, end: length - 1 });
+}
+
+export const zookeeperBench: Bench = { name: 'zookeeper', run: runZooKeeperBench };
