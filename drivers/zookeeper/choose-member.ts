@@ -51,6 +51,8 @@ export async function chooseMember(config: Pick<ZooKeeperConfig, 'members'>): Pr
     else problems.push(`${config.members[index].address}: ${answer.status === 'rejected' ? (answer.reason as Error).message : 'read-only (no quorum)'}`);
   });
   const chosen = pickMember(answers);
+  const refused = asked.find((a): a is PromiseRejectedResult => a.status === 'rejected' && (a.reason as { code?: string }).code === 'ZK_4LW_NOT_ALLOWED');
+  if (!chosen && refused) throw refused.reason; // configuration, not a passing outage: not retried
   if (!chosen) {
     throw new TransientError(`no ZooKeeper member serves (${problems.join('; ')})`, { code: 'ZK_UNREACHABLE', engine: 'zookeeper' });
   }

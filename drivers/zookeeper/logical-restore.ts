@@ -10,7 +10,8 @@ import path from 'node:path';
 import { downloadArtifacts } from '../../core/driver/download';
 import type { PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { isOwnRestore, markRestoreDone, writeRestoreMarker } from '../../core/host/restore-marker';
+import { isOwnRestore, markRestoreDone, ownRestoreMarker, writeRestoreMarker } from '../../core/host/restore-marker';
+import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { closeZooKeeper, openZooKeeper, type ZooKeeperClient } from './client';
 import { connectString, type LogicalTarget } from './config';
 import { TREE_ARTIFACT } from './logical-backup';
@@ -79,9 +80,23 @@ export async function restoreLogical(ctx: RestoreContext<LogicalTarget>, transfe
       logger.warn('zookeeper restore: clearing the target tree', { deleted: await clearTree(client) });
     }
     await writeRestoreMarker(markerDir(ctx), identity);
-    return restoreTree(client, file);
+    // The validate step walks every server of the target: no walk here as well.
+    return restoreTree(client, file, { check: false });
   });
   await markRestoreDone(markerDir(ctx), identity);
   logger.info('zookeeper restore: tree restored', { created: result.created, aclsSet: result.aclsSet, sequenceBumps: result.sequenceBumpPairs });
   return { endpoint: { servers: ctx.target.servers, nodes: result.expected.nodeCount }, bytes, durationMs: Date.now() - started };
+}
+
+/** After a failed logical restore: what the target's tree holds, by this restore's marker (no server is started, none stopped). */
+export async function cleanupLogical(ctx: RestoreContext<LogicalTarget>, progress: RestoreProgress): Promise<RestoreCleanup> {
+  const marker = await ownRestoreMarker(markerDir(ctx), { backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir });
+  const condition = progress.result || marker?.done ? 'restored' : marker ? 'partial' : 'untouched';
+  const tree = `the tree of ${ctx.target.servers.join(',')}`;
+  const detail = {
+    restored: `${tree} holds backup ${ctx.backup.backupId} as restored; the failure came after the restore`,
+    partial: `${tree} holds part of backup ${ctx.backup.backupId}${progress.prepared?.details.replace === true ? '; its previous nodes were deleted' : ''}: restore it again with force`,
+    untouched: `${tree} was not written to`,
+  }[condition];
+  return { target: condition, detail, stopped: [] };
 }

@@ -93,7 +93,9 @@ export function memberConfig(options: MemberOptions): string {
     `4lw.commands.whitelist=${FOUR_LETTER_WORDS}`,
     // TTL nodes exist only where this is on; a restore target must allow what the source had.
     'extendedTypesEnabled=true',
-    'autopurge.purgeInterval=0',
+    // Hourly, keeping 3 snapshots and the logs they need: a restored ensemble's disks do not fill.
+    'autopurge.purgeInterval=1',
+    'autopurge.snapRetainCount=3',
     `snapCount=${options.snapCount ?? 100_000}`,
     'maxSessionTimeout=60000',
   ];

@@ -9,7 +9,7 @@ import type { HostLocalTarget, LogicalTarget, ZooKeeperRestoreTarget } from './c
 import { cleanupHostLocal } from './host-local/restore-cleanup';
 import { memberDirsOf } from './host-local/restored-members';
 import { prepareHostLocal, restoreHostLocal } from './host-local/restore';
-import { prepareLogical, restoreLogical } from './logical-restore';
+import { cleanupLogical, prepareLogical, restoreLogical } from './logical-restore';
 import { validateRestoredTree } from './restore-validation';
 
 type Ctx<T> = RestoreContext<T>;
@@ -48,13 +48,6 @@ export class ZooKeeperRestoreDriver implements RestoreDriver<ZooKeeperRestoreTar
 
   /** Host-local: stops the servers this restore started and says what each member's dirs hold. Logical: the tree's state. */
   async cleanup(ctx: Ctx<ZooKeeperRestoreTarget>, progress: RestoreProgress): Promise<RestoreCleanup> {
-    if (hostLocal(ctx)) return cleanupHostLocal(ctx, progress);
-    const condition = progress.result ? 'restored' : progress.prepared ? 'unknown' : 'untouched';
-    const detail = {
-      restored: `the tree of ${this.endpoint(ctx.target)} holds backup ${ctx.backup.backupId} as restored; the failure came after the restore`,
-      unknown: `the tree of ${this.endpoint(ctx.target)} may hold part of backup ${ctx.backup.backupId}: restore it again with force`,
-      untouched: `the tree of ${this.endpoint(ctx.target)} was not written to`,
-    }[condition];
-    return { target: condition, detail, stopped: [] };
+    return hostLocal(ctx) ? cleanupHostLocal(ctx, progress) : cleanupLogical(ctx as Ctx<LogicalTarget>, progress);
   }
 }

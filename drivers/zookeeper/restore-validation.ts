@@ -41,7 +41,8 @@ export async function validateRestoredTree(ctx: RestoreContext<ZooKeeperRestoreT
       ok: summary.nodeCount === facts.nodeCount && summary.digest === facts.treeDigest,
       detail: `${summary.nodeCount} nodes, digest ${summary.digest}; recorded ${facts.nodeCount}, ${facts.treeDigest}`,
     });
-    if (consistency.mode === 'host-local') {
+    // Standalone only: a restored ensemble's new leader starts a new epoch, past any older zxid.
+    if (consistency.mode === 'host-local' && targetServers(target).length === 1) {
       checks.push({
         name: `zxid@${server}`,
         ok: status.zxid >= BigInt(consistency.zxid),

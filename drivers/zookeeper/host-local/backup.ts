@@ -12,6 +12,7 @@ import { writeArtifact } from '../../../core/driver/spool';
 import { resolveInside } from '../../../core/io/resolve-inside';
 import type { ArtifactRef, BackupContext, SnapshotTaken } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
+import type { Logger } from '../../../core/logger';
 import { serverStatus } from '../four-letter';
 import { parseAddress, type ZooKeeperConfig } from '../config';
 import { memberIndexOf } from '../choose-member';
@@ -87,10 +88,14 @@ interface SpooledSelection {
  * Copies each log up to the last complete, checksummed transaction the reader found: the server
  * may be writing the newest log right now, and every log is padded with zeros past its end.
  */
-async function spoolLogs(spoolDir: string, logs: readonly TxnLogScan[]): Promise<{ artifacts: ArtifactRef[]; names: string[] }> {
+async function spoolLogs(spoolDir: string, logs: readonly TxnLogScan[], logger: Logger): Promise<{ artifacts: ArtifactRef[]; names: string[] }> {
   const artifacts: ArtifactRef[] = [];
   const names: string[] = [];
   for (const log of logs) {
+    // The newest log may end in a transaction being written; an older one, or a bad checksum, should not.
+    if (log.stoppedAt && (log !== logs[logs.length - 1] || log.end === 'bad-checksum')) {
+      logger.warn('zookeeper backup: a log is copied only up to its last whole transaction', { file: log.file, end: log.end, ...log.stoppedAt });
+    }
     const name = `${LOG_FOLDER}/${path.basename(log.file)}`;
     names.push(name);
     artifacts.push(await writeArtifact(spoolDir, name, createReadStream(log.file, { start: 0, end: log.validLength - 1 })));
@@ -105,7 +110,7 @@ async function spoolFromDataDir(ctx: BackupContext<ZooKeeperConfig>, member: Mem
   ctx.logger.info('zookeeper backup: copying files', { member: member.address, snapshot: chosen.snapshot.file, logs: chosen.logs.length });
   const snapshotName = `${SNAPSHOT_FOLDER}/${path.basename(chosen.snapshot.file)}`;
   const snapshot = await writeArtifact(ctx.spoolDir, snapshotName, createReadStream(chosen.snapshot.file));
-  const logs = await spoolLogs(ctx.spoolDir, chosen.logs);
+  const logs = await spoolLogs(ctx.spoolDir, chosen.logs, ctx.logger);
   return { artifacts: [snapshot, ...logs.artifacts], snapshotName, logNames: logs.names, source: 'data-dir' };
 }
 
@@ -125,7 +130,7 @@ async function spoolFromAdmin(ctx: BackupContext<ZooKeeperConfig>, member: Membe
   for (const log of logsFrom(allLogs, taken.lastZxid)) logs.push(await readTxnLog(log.file, { mode: 'live' }));
   checkContinuity(taken.lastZxid, logs);
   ctx.logger.info('zookeeper backup: snapshot streamed by the AdminServer; copying the logs after it', { member: member.address, snapshotZxid: zxidHex(taken.lastZxid), size: taken.artifact.size, logs: logs.length });
-  const spooled = await spoolLogs(ctx.spoolDir, logs);
+  const spooled = await spoolLogs(ctx.spoolDir, logs, ctx.logger);
   return { artifacts: [taken.artifact, ...spooled.artifacts], snapshotName: taken.artifact.name, logNames: spooled.names, source: 'admin-snapshot' };
 }
 
@@ -148,6 +153,15 @@ export async function hostLocalSnapshot(ctx: BackupContext<ZooKeeperConfig>): Pr
   if (!report.ok || !report.facts) {
     const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; ');
     throw new PermanentError(`the files copied from ZooKeeper at ${member.address} do not make a consistent backup: ${failed}`, { code: 'ZK_INCONSISTENT_FILES', engine: 'zookeeper' });
+  }
+  // The member logs a transaction before it applies it: its files reach at least the zxid it
+  // served before the copy. Files that end earlier are not this member's (another server's dir
+  // at the same path, a stale copy).
+  if (report.facts.lastZxid < status.zxid) {
+    throw new PermanentError(
+      `the files in ${dirs.snapshotDir} end at zxid ${zxidHex(report.facts.lastZxid)}, before the ${zxidHex(status.zxid)} ZooKeeper at ${member.address} had applied: they are not that member's (check members[].dataDir and that the step runs on its host)`,
+      { code: 'ZK_FILES_NOT_THE_MEMBERS', engine: 'zookeeper' },
+    );
   }
   ctx.logger.info('zookeeper backup: files copied', { zxid: zxidHex(report.facts.lastZxid), nodes: report.facts.summary.nodeCount, snapshot: spooled.source });
   const record = hostLocalRecord(report.facts, { member: member.address, serverVersion: status.version, role: status.mode }, { snapshot: snapshotName, logs: logNames });

@@ -6,6 +6,7 @@
  * parent's cversion past its highest restored suffix by creating and deleting a scratch child
  * (a create+delete pair), pipelined.
  */
+import { PermanentError } from '../../../core/errors';
 import type { ZooKeeperClient } from '../client';
 import { zooKeeperCallFailed } from '../errors';
 import { childPath } from './preorder';
@@ -17,8 +18,16 @@ export const SEQUENCE_BUMP_CHILD = 'dbbackup-sequence-bump';
 /** The sequence number a name ends with (ten digits, as ZooKeeper writes it), or undefined. */
 export function sequenceSuffix(name: string): number | undefined {
   const match = /(\d{10})$/.exec(name);
-  return match ? Number(match[1]) : undefined;
+  const suffix = match ? Number(match[1]) : undefined;
+  // ZooKeeper's counter is an int32 (the parent's cversion): ten digits above it are not a
+  // sequence number ZooKeeper gave (a phone number, a timestamp) and no bump could pass them.
+  return suffix !== undefined && suffix <= MAX_SEQUENCE ? suffix : undefined;
 }
+
+/** The highest sequence number ZooKeeper gives (cversion is an int32). */
+const MAX_SEQUENCE = 2 ** 31 - 1;
+/** Most create/delete pairs one restore sends: past it the restore fails naming the parent. */
+export const MAX_BUMP_PAIRS = 10_000_000;
 
 /** The highest restored sequence suffix of each parent that has sequential-looking children. */
 export class SequenceHighWater {
@@ -56,6 +65,12 @@ export async function bumpSequences(client: ZooKeeperClient, highWater: Sequence
     // A pair raises cversion by 1 or 2 (whether a delete counts differs across versions): send
     // enough for 1, then read cversion again until it is past the highest suffix.
     for (let needed = highest + 1 - (await cversionOf(client, parent)); needed > 0; needed = highest + 1 - (await cversionOf(client, parent))) {
+      if (pairs + needed > MAX_BUMP_PAIRS) {
+        throw new PermanentError(
+          `raising ${parent}'s next sequence number past ${highest} takes ${needed} more create/delete pairs, beyond the ${MAX_BUMP_PAIRS} a restore sends; the restored children keep their names, but a new sequential child of ${parent} could collide with one`,
+          { code: 'ZK_SEQUENCE_BUMP_TOO_LONG', engine: 'zookeeper' },
+        );
+      }
       for (let i = 0; i < needed; i += 1) {
         await window.submit(() => client.create(scratch, Buffer.alloc(0), 0).catch((error: unknown) => { throw zooKeeperCallFailed(error, `creating ${scratch}`); }));
         await window.submit(() => client.delete_(scratch, -1).catch((error: unknown) => { throw zooKeeperCallFailed(error, `deleting ${scratch}`); }));
