@@ -101,6 +101,8 @@ const targetMember = z.object({
   /** Peer ports: required in an ensemble of several members. */
   quorumPort: port.optional(),
   electionPort: port.optional(),
+  /** Java heap of the restored server (MB): the whole tree lives in it. */
+  heapMb: z.number().int().min(64).max(65_536).default(1024),
 }).strict();
 
 /**

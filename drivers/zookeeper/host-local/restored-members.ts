@@ -39,6 +39,7 @@ export function memberStartOptions(target: HostLocalTarget, member: TargetMember
     host: member.host,
     clientPort: member.clientPort,
     ensemble,
+    heapMb: member.heapMb,
   };
 }
 
