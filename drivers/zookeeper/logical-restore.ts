@@ -34,13 +34,20 @@ function treeNotEmpty(ctx: RestoreContext<LogicalTarget>, detail: string): Perma
   );
 }
 
-async function withTarget<T>(ctx: RestoreContext<LogicalTarget>, use: (client: ZooKeeperClient) => Promise<T>): Promise<T> {
+/** Sessions the restore creates nodes over (parallel-creates.ts): one session tops out early. */
+export const RESTORE_SESSIONS = 4;
+
+async function withTarget<T>(ctx: RestoreContext<LogicalTarget>, use: (client: ZooKeeperClient, more: ZooKeeperClient[]) => Promise<T>, sessions = 1): Promise<T> {
   const { target } = ctx;
-  const client = await openZooKeeper({ connectString: connectString(target.servers), auth: target.auth, sessionTimeoutMs: target.sessionTimeoutMs });
+  const open = () => openZooKeeper({ connectString: connectString(target.servers), auth: target.auth, sessionTimeoutMs: target.sessionTimeoutMs });
+  const opened = await Promise.allSettled(Array.from({ length: sessions }, open));
+  const clients = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   try {
-    return await use(client);
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    return await use(clients[0], clients.slice(1));
   } finally {
-    closeZooKeeper(client);
+    clients.forEach(closeZooKeeper);
   }
 }
 
@@ -72,7 +79,7 @@ export async function restoreLogical(ctx: RestoreContext<LogicalTarget>, transfe
     throw new PermanentError(`backup ${backup.backupId}'s tree (${summary.nodeCount} nodes, digest ${summary.digest}) is not what it recorded (${facts.nodeCount}, ${facts.treeDigest}); the target was not touched`, { code: 'BACKUP_CORRUPT', engine: ENGINE });
   }
   const identity = { backupId: backup.backupId, spoolDir: ctx.spoolDir };
-  const result = await withTarget(ctx, async (client) => {
+  const result = await withTarget(ctx, async (client, more) => {
     if (!(await treeIsEmpty(client))) {
       if (!ctx.force && !(await isOwnRestore(markerDir(ctx), identity))) {
         throw treeNotEmpty(ctx, 'it changed after the prepare step, and this restore did not write it');
@@ -81,8 +88,8 @@ export async function restoreLogical(ctx: RestoreContext<LogicalTarget>, transfe
     }
     await writeRestoreMarker(markerDir(ctx), identity);
     // The validate step walks every server of the target: no walk here as well.
-    return restoreTree(client, file, { check: false });
-  });
+    return restoreTree(client, file, { check: false, moreSessions: more });
+  }, RESTORE_SESSIONS);
   await markRestoreDone(markerDir(ctx), identity);
   logger.info('zookeeper restore: tree restored', { created: result.created, aclsSet: result.aclsSet, sequenceBumps: result.sequenceBumpPairs });
   return { endpoint: { servers: ctx.target.servers, nodes: result.expected.nodeCount }, bytes, durationMs: Date.now() - started };

@@ -20,14 +20,17 @@ import { zooKeeperConstants, type ZooKeeperClient } from '../client';
 import { zooKeeperCallFailed } from '../errors';
 import type { Acl, NodeKind } from '../tree-digest';
 import { treeIsEmpty } from './restore-target';
+import { ParallelCreates } from './parallel-creates';
 import { RequestWindow } from './request-window';
 import { bumpSequences, SequenceHighWater } from './sequence-bump';
 import { readTreeArtifact, type TreeArtifactSummary } from './tree-artifact';
 import { treeSummary, type WalkResult } from './tree-walk';
 
 export interface TreeRestoreOptions {
-  /** Requests in flight (default 256); 1 = one awaited create per node. */
+  /** Requests in flight per session (default 256); 1 = one awaited create per node. */
   window?: number;
+  /** More sessions to the same target: creates spread over them, parents still first (parallel-creates.ts). */
+  moreSessions?: readonly ZooKeeperClient[];
   /** Walk the restored tree and compare it with the artifact (default true). */
   check?: boolean;
 }
@@ -105,20 +108,21 @@ export async function restoreTree(client: ZooKeeperClient, file: string, options
   const expected = await verifyBeforeRestore(client, file);
 
   const window = new RequestWindow(size);
+  const creates = new ParallelCreates([client, ...(options.moreSessions ?? [])], size);
   const highWater = new SequenceHighWater();
   let created = 0;
   const startedAt = performance.now();
   for await (const node of readTreeArtifact(file)) {
     if (node.path === '/') {
       const [, rootData] = await client.get('/', false) as [unknown, Buffer | null];
-      if (!node.data.equals(rootData ?? Buffer.alloc(0))) await window.submit(() => client.set('/', node.data, -1));
+      if (!node.data.equals(rootData ?? Buffer.alloc(0))) await client.set('/', node.data, -1);
       continue;
     }
     highWater.note(node.path);
-    await window.submit(() => createNode(client, node.path, node.data, node.kind));
+    await creates.submit(node.path, (session) => createNode(session, node.path, node.data, node.kind));
     created += 1;
   }
-  await window.drain();
+  await creates.drain();
   const createMs = performance.now() - startedAt;
   const sequenceBumpPairs = await bumpSequences(client, highWater, window);
 

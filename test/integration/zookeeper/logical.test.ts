@@ -122,13 +122,14 @@ describe('ZooKeeper logical backup and restore', () => {
     expect((await readFile(artifact, 'utf8')).includes('session-lock')).toBe(false);
   });
 
-  it.each([['a standalone server', () => standalone], ['a 3-member ensemble', () => ensemble]])('restores it into %s exactly', async (_label, target) => {
+  it.each([['a standalone server', () => standalone, 1], ['a 3-member ensemble, over 4 sessions', () => ensemble, 4]] as const)('restores it into %s exactly', async (_label, target, sessions) => {
     // Prepare
     const client = await connect(target());
+    const more = await Promise.all(Array.from({ length: sessions - 1 }, () => connect(target())));
     const expected = await treeSummary(sourceClient);
 
-    // Act
-    const result = await restoreTree(client, artifact);
+    // Act: parents first, even when a node's parent was created on another session.
+    const result = await restoreTree(client, artifact, { moreSessions: more });
 
     // Assess
     expect(result.restored).toEqual(expect.objectContaining({ nodeCount: expected.nodeCount, digest: expected.digest }));
