@@ -48,13 +48,6 @@ export function kindOfOwner(ephemeralOwner: bigint): NodeKind | 'ephemeral' {
   return 'ephemeral';
 }
 
-/** The `ephemeralOwner` ZooKeeper stores for a kind (the inverse of {@link kindOfOwner}). */
-export function ownerOfKind(kind: NodeKind): bigint {
-  if (kind.type === 'persistent') return 0n;
-  if (kind.type === 'container') return CONTAINER_OWNER;
-  return EXTENDED_MASK | BigInt(kind.ttlMs);
-}
-
 /** True for the paths a backup leaves out whatever their kind: `/zookeeper` and below. */
 export function isSystemPath(path: string): boolean {
   return path === '/zookeeper' || path.startsWith('/zookeeper/');
