@@ -30,6 +30,7 @@ import { plugin } from '../drivers/mysql';
 import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../drivers/mysql/config';
 import { startLocalMariaDb, type RunningServer } from '../drivers/mysql/shared/local-server';
 import type { Bench, BenchRow } from './run';
+import { sh, timed } from './timing';
 
 const MB = 1e6;
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -39,22 +40,7 @@ const TABLES = 4;
 const PHYSICAL_ROUNDS = Number(process.env.BENCH_MYSQL_PHYSICAL_ROUNDS) || 3;
 const ROW_BYTES = 250;
 
-function sh(command: string): Promise<number> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', `set -o pipefail; ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Date.now() - started) : reject(new Error(`${command} failed (${code}): ${stderr.slice(-500)}`))));
-  });
-}
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const started = Date.now();
-  const value = await fn();
-  return [value, Date.now() - started];
-}
 
 /** `database` with TABLES InnoDB tables totalling about `megabytes` MB of row data. */
 async function seed(server: RunningServer, database: string, megabytes: number): Promise<number> {

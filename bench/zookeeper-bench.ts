@@ -15,7 +15,6 @@
  *
  * Results go to bench/results/zookeeper.json.
  */
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -40,6 +39,7 @@ import { restoreTree } from '../drivers/zookeeper/logical/tree-restore';
 import { treeSummary } from '../drivers/zookeeper/logical/tree-walk';
 import { startZooKeeperMember, ZOOKEEPER_JAR, type RunningZooKeeper } from '../drivers/zookeeper/member';
 import type { Bench, BenchRow } from './run';
+import { sh, timed } from './timing';
 import { createLargeNodes, createSmallTree, overwriteLargeNodes } from './zookeeper-bench-data';
 
 const MB = 1e6;
@@ -51,22 +51,7 @@ const RESTORE_WINDOW = 256;
 /** The host-local source holds ~1/3 of BENCH_ZK_MB in its tree and 500 large proposals besides (member.ts heapMb). */
 const SOURCE_HEAP_MB = 1024;
 
-function sh(command: string): Promise<number> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', `set -o pipefail; ${command}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Date.now() - started) : reject(new Error(`${command} failed (${code}): ${stderr.slice(-500)}`))));
-  });
-}
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const started = Date.now();
-  const value = await fn();
-  return [value, Date.now() - started];
-}
 
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;
