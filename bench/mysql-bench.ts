@@ -99,7 +99,7 @@ async function runMysqlBench(): Promise<BenchRow[]> {
     const toolTarget = await start('restore-tool', 3);
     const backup: BackupRecord = { backupId: 'bench-logical', engine: 'mysql', instance: 'bench', consistency: snapshot.consistency, facts: snapshot.facts, artifacts: uploaded.artifacts };
     const rctx: RestoreContext<MysqlRestoreTarget> = {
-      backupId: 'bench-logical', instance: 'bench', restoreId: 'bench-restore', backup, force: false, logger: silentLogger, spoolDir: path.join(work, 'spool-restore'),
+      backupId: 'bench-logical', instance: 'bench', restoreId: 'bench-restore', node: { name: 'default' }, backup, force: false, logger: silentLogger, spoolDir: path.join(work, 'spool-restore'),
       target: mysqlRestoreTargetSchema.parse({ host: oursTarget.host, port: oursTarget.port, user: 'root', password: '', parallelism: 4 }),
     };
     const [, restoreMs] = await timed(async () => plugin.restore!.restore(rctx, await plugin.restore!.prepareTarget(rctx), { store, prefix: '' }));

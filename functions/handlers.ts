@@ -11,7 +11,9 @@ import * as backupFinalize from './backup/finalize';
 import * as backupCleanup from './backup/cleanup';
 import * as restoreFetchManifest from './restore/fetch-manifest';
 import * as restorePrepare from './restore/prepare';
+import * as restoreStage from './restore/stage';
 import * as restoreApply from './restore/apply';
+import * as restoreStart from './restore/start';
 import * as restoreValidate from './restore/validate';
 import * as restoreReport from './restore/report';
 import * as restoreCleanup from './restore/cleanup';
@@ -28,7 +30,9 @@ export const HANDLERS: Record<string, HandlerFactory> = {
   'backup/cleanup': backupCleanup.createHandler,
   'restore/fetch-manifest': restoreFetchManifest.createHandler,
   'restore/prepare': restorePrepare.createHandler,
+  'restore/stage': restoreStage.createHandler,
   'restore/apply': restoreApply.createHandler,
+  'restore/start': restoreStart.createHandler,
   'restore/validate': restoreValidate.createHandler,
   'restore/report': restoreReport.createHandler,
   'restore/cleanup': restoreCleanup.createHandler,

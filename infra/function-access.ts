@@ -9,7 +9,7 @@
  * | backup/cleanup | read+write (discards a failed backup; never a manifest or verification record) | yes | – |
  * | backup/finalize | read+write (writes manifest.json, removes objects no artifact list names; never a manifest or verification record) | – | – |
  * | restore/fetch-manifest | read | – | yes (checks the target config) |
- * | restore/prepare, restore/apply, restore/validate | read | yes | – (the agent on the host resolves them) |
+ * | restore/prepare, restore/stage, restore/apply, restore/start, restore/validate | read | yes | – (the agent on the host resolves them) |
  * | restore/report | read | – | – |
  * | restore/cleanup | read | yes | – (idem; it writes the failure record under state/) |
  * | maintenance/prune | read+delete (the instance's expired backups) | – | – |
@@ -40,7 +40,9 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
   'backup/cleanup': { backups: 'readWrite', hostRunner: true, secrets: false },
   'restore/fetch-manifest': { backups: 'read', hostRunner: false, secrets: true },
   'restore/prepare': { backups: 'read', hostRunner: true, secrets: false },
+  'restore/stage': { backups: 'read', hostRunner: true, secrets: false },
   'restore/apply': { backups: 'read', hostRunner: true, secrets: false },
+  'restore/start': { backups: 'read', hostRunner: true, secrets: false },
   'restore/validate': { backups: 'read', hostRunner: true, secrets: false },
   'restore/report': { backups: 'read', hostRunner: false, secrets: false },
   'restore/cleanup': { backups: 'read', hostRunner: true, secrets: false },

@@ -12,7 +12,7 @@ import path from 'node:path';
 export const BACKUP_HANDLERS = ['prepare', 'snapshot', 'validate', 'upload', 'finalize', 'cleanup'] as const;
 
 /** Restore handlers, in the order a restore runs them (cleanup only after a failure). */
-export const RESTORE_HANDLERS = ['fetch-manifest', 'prepare', 'apply', 'validate', 'report', 'cleanup'] as const;
+export const RESTORE_HANDLERS = ['fetch-manifest', 'prepare', 'stage', 'apply', 'start', 'validate', 'report', 'cleanup'] as const;
 
 /** Handlers no state machine runs: EventBridge rules start them (infra/prune-schedules.ts). */
 export const MAINTENANCE_HANDLERS = ['prune'] as const;

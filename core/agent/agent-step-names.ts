@@ -9,7 +9,9 @@ export const AGENT_STEP_NAMES = [
   'backup-upload',
   'backup-cleanup',
   'restore-prepare',
+  'restore-stage',
   'restore-apply',
+  'restore-start',
   'restore-validate',
   'restore-cleanup',
 ] as const;

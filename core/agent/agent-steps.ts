@@ -6,7 +6,7 @@
 import { PermanentError } from '../errors';
 import { cleanupNode, snapshotNode, uploadNode, validateNode } from '../backup/backup-steps';
 import { cleanupRestoreOnHost } from '../restore/restore-cleanup';
-import { prepareRestoreTarget, restoreBackup, validateRestoredBackup } from '../restore/restore-steps';
+import { prepareRestoreTarget, restoreBackup, stageRestore, startRestored, validateRestoredBackup } from '../restore/restore-steps';
 import type { StepDeps } from '../steps/step-deps';
 import { AGENT_STEP_NAMES, isAgentStep, type AgentStep } from './agent-step-names';
 
@@ -18,7 +18,9 @@ export const AGENT_STEPS = {
   'backup-upload': uploadNode,
   'backup-cleanup': cleanupNode,
   'restore-prepare': prepareRestoreTarget,
+  'restore-stage': stageRestore,
   'restore-apply': restoreBackup,
+  'restore-start': startRestored,
   'restore-validate': validateRestoredBackup,
   'restore-cleanup': cleanupRestoreOnHost,
 } as const satisfies Record<AgentStep, (input: unknown, deps: StepDeps) => Promise<unknown>>;

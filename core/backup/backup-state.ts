@@ -6,6 +6,7 @@
  * {@link NodeState}, which the state machine's Map builds from `nodes`.
  */
 import { z } from 'zod';
+import { nodeRefSchema } from '../driver/node-ref';
 import { secretsByReferenceSchema } from '../config/secret-fields';
 
 const jsonObject = z.record(z.string(), z.any());
@@ -37,7 +38,7 @@ export type BackupRequest = z.infer<typeof backupRequestSchema>;
  */
 export const MAX_BACKUP_NODES = 4;
 
-export const nodeRefSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), host: z.string().optional() });
+export { nodeRefSchema };
 
 export const snapshotRefSchema = z.object({
   backupId: z.string(),

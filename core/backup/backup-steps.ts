@@ -27,10 +27,9 @@ import {
 import { nodeConsistency } from './manifest-builder';
 import { attemptOf, enterNodeRunDir, recordSnapshot, releaseNodeRunDir, resumedSnapshot } from './node-run';
 import { planResume } from './resume-plan';
+import { DEFAULT_NODE } from '../driver/node-ref';
 import { configSha256, nodeRecordKey, readNodeRecord, readRunRecord, writeRunRecord } from './run-records';
 import { readSnapshot, snapshotSummary, writeUpload, writeValidation } from './step-results';
-
-const DEFAULT_NODE = 'default';
 
 async function resolvedConfig(state: Pick<BackupState, 'engine' | 'config'>, deps: StepDeps): Promise<unknown> {
   return deps.registry.parseConfig(state.engine, await deps.resolveSecrets(state.config));

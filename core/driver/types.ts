@@ -239,7 +239,12 @@ export interface RestoreContext<T = unknown> extends StepContext {
   backup: BackupRecord;
   /** Parsed restore target. */
   target: T;
-  /** Per-restore host-local scratch directory (downloads land here). */
+  /**
+   * The node this step works on: one of {@link RestoreDriver.targetNodes} (the first for the
+   * validate step), or `default` for a driver without them.
+   */
+  node: NodeRef;
+  /** This node's host-local scratch directory for the restore (downloads land here). */
   spoolDir: string;
   /**
    * Overwrite a non-empty target. Without it, prepareTarget must refuse. The framework lets it
@@ -270,8 +275,29 @@ export interface RestoreResult {
   durationMs: number;
 }
 
-/** Restore side of a driver. */
+/** What a node's {@link RestoreDriver.stage} put in its spool. */
+export interface StagedFiles {
+  /** Bytes downloaded (or found intact from an earlier attempt). */
+  bytes: number;
+}
+
+/**
+ * Restore side of a driver. A restore runs as steps, each on every node of the target at once
+ * (a Map in the state machine), and each waits for the step before it to finish on EVERY node:
+ *
+ *     prepareTarget → stage? → restore → start? → validateRestore (once, on the first node)
+ *
+ * So a target spread over hosts (an ensemble's members on their own machines) is restored as one:
+ * no node's target is touched before every node has the backup verified (`stage`), and no node
+ * starts a server before every node's data is replaced (`start`).
+ */
 export interface RestoreDriver<T = unknown> {
+  /**
+   * The hosts a restore of `target` works on, one node each (members of an ensemble on their own
+   * machines): every host step runs once per node, on `node.host`, or on the request's host when
+   * a node has none. Optional: without it the restore has one node, `default`, on the request's host.
+   */
+  targetNodes?(target: T): NodeRef[];
   /** What this restore target connects to (see {@link BackupDriver.endpoint}). Optional. */
   endpoint?(target: T): string;
   /**
@@ -294,17 +320,33 @@ export interface RestoreDriver<T = unknown> {
    */
   prepareTarget(ctx: RestoreContext<T>): Promise<PreparedTarget>;
   /**
-   * Downloads the artifacts (sha256 re-checked, rate limited) and applies them to the target.
-   * Idempotent: a retry starts from the prepared target again.
+   * Optional: downloads into `ctx.spoolDir` and proves (sha256, the engine's own checks) what
+   * this node's `restore` needs, touching nothing of the target. Every node stages before any node
+   * restores, so a backup that fails to download or verify on one host leaves every host's target
+   * as it was. Idempotent (a retry keeps the files that hash as recorded: core/driver/download.ts).
+   */
+  stage?(ctx: RestoreContext<T>, transfer: TransferOptions): Promise<StagedFiles>;
+  /**
+   * Applies the backup to this node's part of the target: downloads the artifacts (sha256
+   * re-checked, rate limited), or takes what `stage` put in the spool. Idempotent: a retry starts
+   * from the prepared target again.
    */
   restore(ctx: RestoreContext<T>, prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult>;
   /**
+   * Optional: starts the servers this node's `restore` put in place and returns its result with
+   * them. Called on every node at once, only after `restore` finished on every node: members that
+   * only form a quorum together wait for each other, and none meets a peer still running on the
+   * old data. Idempotent: a retry finds the servers it started.
+   */
+  start?(ctx: RestoreContext<T>, result: RestoreResult): Promise<RestoreResult>;
+  /**
    * Proves the restore worked: compares the restored database with the backup's consistency point
-   * and facts (revision, counts, digests). Read-only.
+   * and facts (revision, counts, digests). Read-only. Runs once, on the first node's host, with
+   * every node's result merged (core/restore/node-results.ts).
    */
   validateRestore(ctx: RestoreContext<T>, result: RestoreResult): Promise<ValidationReport>;
   /**
-   * After a failed restore, on the target host: stops what THIS restore started (a member, a
+   * After a failed restore, on each node's host: stops what THIS restore started (a member, a
    * server) and says what the target holds now. It recognises its own work by the markers the
    * restore left (same `ctx.spoolDir`) and never stops or removes what another restore or the
    * operator put there. Called with whatever the steps got to, at any point of the restore, any

@@ -1,6 +1,6 @@
 /**
- * The restore state machine's failure path (the cleanup function, after any failed step): the
- * target host cleans up (restore-cleanup.ts: what the restore started is stopped, the download
+ * The restore state machine's failure path (the cleanup function, after any failed step): every
+ * node's host cleans up, all at once (restore-cleanup.ts: what the restore started is stopped, the download
  * spool removed, the target's state found out), the records only the steps needed go, and the
  * failure is recorded with what the target holds (`failure.json`, restore-records.ts). Its `cause`
  * is what the execution fails with: the original error's message, then the target's state, so an
@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * const outcome = await settleFailedRestore(event, deps, (state) => hostRunnerWait(runner, { step: 'restore-cleanup', input: state, ... }));
+ * const outcome = await settleFailedRestore(event, deps, (node, input) => hostRunnerWait(runner, { host: node.host, step: 'restore-cleanup', input, ... }));
  * // outcome.cause: 'CHECKSUM_MISMATCH: … — target untouched: /srv/etcd was not written to and keeps its previous contents'
  * ```
  */
@@ -22,7 +22,8 @@ import type { StepDeps } from '../steps/step-deps';
 import { putStepRecord } from '../steps/step-records';
 import { hostRestoreCleanupSchema, type HostRestoreCleanup } from './restore-cleanup';
 import { removeIntermediateRecords, restoreRecordKey } from './restore-records';
-import { restoreIdentity, restoreStateSchema, type RestoreState } from './restore-state';
+import { restoreIdentity, restoreStateSchema, type RestoreNodeInput, type RestoreState } from './restore-state';
+import type { NodeRef } from '../driver/types';
 
 /** What the failure path found and did; `cause` is the execution's failure cause. */
 export interface FailedRestore {
@@ -36,8 +37,8 @@ export interface FailedRestore {
   cause: string;
 }
 
-/** Runs the host's cleanup step for `state` and returns its output. */
-export type HostCleanup = (state: RestoreState) => Promise<unknown>;
+/** Runs the cleanup step on `node`'s host (its input: `{ restore, node }`) and returns its output. */
+export type HostCleanup = (node: NodeRef, input: RestoreNodeInput) => Promise<unknown>;
 
 export async function settleFailedRestore(event: unknown, deps: StepDeps, cleanOnHost: HostCleanup): Promise<FailedRestore> {
   const error = caughtError(event) ?? { name: 'Error', message: 'the restore failed' };
@@ -49,19 +50,38 @@ export async function settleFailedRestore(event: unknown, deps: StepDeps, cleanO
   }
   // The host gets the state without the error: its Cause may be long, and SSM's command line is not.
   const { error: _caught, ...state } = parsed.data;
-  const host = await cleanOnHost(state as RestoreState).then(
+  const restore = state as RestoreState;
+  const host = combined(restore.nodes, await Promise.all(restore.nodes.map((node) => cleanOnHost(node, { restore, node }).then(
     (output) => hostRestoreCleanupSchema.parse(output),
     (failure: unknown): HostRestoreCleanup => {
       const reason = classify(failure).message;
-      deps.logger.error('the restore cleanup on the host failed', { restoreId: state.restoreId, error: reason });
+      deps.logger.error('the restore cleanup on the host failed', { restoreId: state.restoreId, node: node.name, error: reason });
       return { target: 'unknown', detail: `the cleanup on the host failed (${reason}); what the restore started may still run and its spool may remain`, stopped: [], spool: { removed: false, reason } };
     },
-  );
+  ))));
   await removeIntermediateRecords(deps.store, state).catch((failure: unknown) => {
     deps.logger.warn('could not remove the failed restore\'s step records', { restoreId: state.restoreId, error: classify(failure).message });
   });
   const failureKey = await recordFailure(state, error, host, deps);
   return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) };
+}
+
+/**
+ * The nodes' accounts as one: a single node's is its own; several nodes' target is theirs when
+ * they agree, `unknown` when one could not tell, `partial` when they differ (an ensemble restored
+ * on some hosts and not on others), each node's detail named.
+ */
+function combined(nodes: readonly NodeRef[], cleanups: HostRestoreCleanup[]): HostRestoreCleanup {
+  if (cleanups.length === 1) return cleanups[0];
+  const conditions = new Set(cleanups.map((c) => c.target));
+  const target = conditions.size === 1 ? cleanups[0].target : conditions.has('unknown') ? 'unknown' : 'partial';
+  const kept = cleanups.flatMap((c, i) => (c.spool.removed ? [] : [`node ${nodes[i].name}: ${c.spool.reason ?? 'kept'}`]));
+  return {
+    target,
+    detail: cleanups.map((c, i) => `node ${nodes[i].name}: ${c.detail}`).join('; '),
+    stopped: cleanups.flatMap((c) => c.stopped),
+    spool: kept.length === 0 ? { removed: true } : { removed: false, reason: kept.join('; ') },
+  };
 }
 
 /** The original message, then what the target holds. */

@@ -3,13 +3,15 @@
  * keys and counts, core/steps/step-records.ts):
  *
  *     state/restores/<engine>/<instance>/<restoreId>/chain.json        the later backups the restore also reads (fetch manifest)
- *     state/restores/<engine>/<instance>/<restoreId>/prepared.json     the prepared target (prepare)
- *     state/restores/<engine>/<instance>/<restoreId>/result.json       the restore result (apply)
+ *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/prepared.json   a node's prepared target (prepare)
+ *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/staged.json     what a node's stage downloaded (stage)
+ *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/result.json     a node's restore result (apply, then start)
+ *     state/restores/<engine>/<instance>/<restoreId>/result.json       every node's result merged (validate)
  *     state/restores/<engine>/<instance>/<restoreId>/validation.json   the validation report (validate)
  *     state/restores/<engine>/<instance>/<restoreId>/report.json       the full report (report; also written when validation failed)
  *     state/restores/<engine>/<instance>/<restoreId>/failure.json      a failed restore: the error, what the target holds, what was stopped
  *
- * The first three serve the next steps only: the report step (or, on failure, the restore's
+ * The records before `report.json` serve the next steps only: the report step (or, on failure, the restore's
  * cleanup) removes them. `report.json` and `failure.json` are what the operator reads and stay;
  * the bucket's lifecycle expires them. Keys are derived from the state's engine,
  * instance and restore id, never taken from the state.
@@ -25,7 +27,9 @@ import { jsonSha256 } from '../io/json-digest';
 /** Store prefix of every restore's records. */
 export const RESTORES_ROOT = `${STATE_ROOT}/restores`;
 
-export type RestoreRecord = 'chain' | 'prepared' | 'result' | 'validation' | 'report' | 'failure';
+export type RestoreRecord = 'chain' | 'result' | 'validation' | 'report' | 'failure';
+/** The records each node's steps write. */
+export type NodeRecord = 'prepared' | 'staged' | 'result';
 
 /** Identifies one restore's records. */
 export interface RestoreAt {
@@ -33,26 +37,75 @@ export interface RestoreAt {
   backup: { engine: string; instance: string };
 }
 
+/** One node of a restore. */
+export type NodeAt = RestoreAt & { node: { name: string } };
+
 const jsonObject = z.record(z.string(), z.any());
 const preparedSchema = z.object({ details: jsonObject });
 const resultSchema = z.object({ endpoint: jsonObject, bytes: z.number(), durationMs: z.number() });
+const stagedSchema = z.object({ bytes: z.number(), durationMs: z.number() });
+
+/** What a node's stage step recorded: the bytes it staged and how long it took. */
+export interface StagedRecord {
+  bytes: number;
+  durationMs: number;
+}
+
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Key of one of a restore's records. */
 export function restoreRecordKey(at: RestoreAt, record: RestoreRecord): string {
+  return `${restoreRecordPrefix(at)}/${record}.json`;
+}
+
+/** Key of one of a node's records. */
+export function nodeRecordKey(at: NodeAt, record: NodeRecord): string {
+  if (!SAFE_NAME.test(at.node.name)) throw new Error(`invalid node name ${JSON.stringify(at.node.name)}`);
+  return `${restoreRecordPrefix(at)}/nodes/${at.node.name}/${record}.json`;
+}
+
+function restoreRecordPrefix(at: RestoreAt): string {
   assertName('engine', at.backup.engine);
   assertName('instance', at.backup.instance);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(at.restoreId)) throw new Error(`invalid restore id ${JSON.stringify(at.restoreId)}`);
-  return `${RESTORES_ROOT}/${at.backup.engine}/${at.backup.instance}/${at.restoreId}/${record}.json`;
+  if (!SAFE_NAME.test(at.restoreId)) throw new Error(`invalid restore id ${JSON.stringify(at.restoreId)}`);
+  return `${RESTORES_ROOT}/${at.backup.engine}/${at.backup.instance}/${at.restoreId}`;
 }
 
-export function writePrepared(store: BlobStore, at: RestoreAt, prepared: PreparedTarget): Promise<string> {
-  return putStepRecord(store, restoreRecordKey(at, 'prepared'), prepared);
+export function writePrepared(store: BlobStore, at: NodeAt, prepared: PreparedTarget): Promise<string> {
+  return putStepRecord(store, nodeRecordKey(at, 'prepared'), prepared);
 }
 
-export function readPrepared(store: BlobStore, at: RestoreAt): Promise<PreparedTarget> {
-  return getStepRecord(store, restoreRecordKey(at, 'prepared'), preparedSchema, 'prepared restore target') as Promise<PreparedTarget>;
+/** The node's prepared target; undefined when its prepare step has not finished. */
+export async function findPrepared(store: BlobStore, at: NodeAt): Promise<PreparedTarget | undefined> {
+  return await store.head(nodeRecordKey(at, 'prepared')) ? readPrepared(store, at) : undefined;
 }
 
+export function readPrepared(store: BlobStore, at: NodeAt): Promise<PreparedTarget> {
+  return getStepRecord(store, nodeRecordKey(at, 'prepared'), preparedSchema, `prepared restore target of node ${at.node.name}`) as Promise<PreparedTarget>;
+}
+
+export function writeStaged(store: BlobStore, at: NodeAt, staged: StagedRecord): Promise<string> {
+  return putStepRecord(store, nodeRecordKey(at, 'staged'), staged);
+}
+
+export function readStaged(store: BlobStore, at: NodeAt): Promise<StagedRecord> {
+  return getStepRecord(store, nodeRecordKey(at, 'staged'), stagedSchema, `staged files of node ${at.node.name}`);
+}
+
+export function writeNodeResult(store: BlobStore, at: NodeAt, result: RestoreResult): Promise<string> {
+  return putStepRecord(store, nodeRecordKey(at, 'result'), result);
+}
+
+/** The node's result; undefined when its restore step has not finished. */
+export async function findNodeResult(store: BlobStore, at: NodeAt): Promise<RestoreResult | undefined> {
+  return await store.head(nodeRecordKey(at, 'result')) ? readNodeResult(store, at) : undefined;
+}
+
+export function readNodeResult(store: BlobStore, at: NodeAt): Promise<RestoreResult> {
+  return getStepRecord(store, nodeRecordKey(at, 'result'), resultSchema, `restore result of node ${at.node.name}`) as Promise<RestoreResult>;
+}
+
+/** Writes every node's result merged (node-results.ts). */
 export function writeResult(store: BlobStore, at: RestoreAt, result: RestoreResult): Promise<string> {
   return putStepRecord(store, restoreRecordKey(at, 'result'), result);
 }
@@ -90,6 +143,7 @@ export function readValidation(store: BlobStore, at: RestoreAt): Promise<Validat
 }
 
 /** Removes the records that only serve the next steps (the report stays). */
-export async function removeIntermediateRecords(store: BlobStore, at: RestoreAt): Promise<void> {
-  await store.delete((['chain', 'prepared', 'result', 'validation'] as const).map((record) => restoreRecordKey(at, record)));
+export async function removeIntermediateRecords(store: BlobStore, at: RestoreAt & { nodes: ReadonlyArray<{ name: string }> }): Promise<void> {
+  const nodeKeys = at.nodes.flatMap((node) => (['prepared', 'staged', 'result'] as const).map((record) => nodeRecordKey({ ...at, node }, record)));
+  await store.delete([...(['chain', 'result', 'validation'] as const).map((record) => restoreRecordKey(at, record)), ...nodeKeys]);
 }

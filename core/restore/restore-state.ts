@@ -4,6 +4,14 @@
  */
 import { z } from 'zod';
 import { secretsByReferenceSchema } from '../config/secret-fields';
+import { nodeRefSchema } from '../driver/node-ref';
+
+/**
+ * Most hosts one restore may work on (each may hold several members of an ensemble): the
+ * restore state machine's history stays a margin below Step Functions' 25 000 events for this many
+ * (statemachines/budget: 5 would pass 20 000); more needs child executions, as for backups.
+ */
+export const MAX_RESTORE_NODES = 4;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -26,7 +34,11 @@ const requestShape = {
   force: z.boolean().default(false),
   /** Download rate limit in bytes/s; 0 or absent = unlimited. */
   rateLimit: z.number().int().nonnegative().optional(),
-  /** Where the host-local restore steps run (an SSM managed instance id of the target host); absent = here. */
+  /**
+   * Where the host-local restore steps run (an SSM managed instance id of the target host); absent =
+   * here. A target whose members name their own hosts (an ensemble across machines) runs each
+   * member's steps on its host instead.
+   */
   host: z.string().min(1).optional(),
 };
 
@@ -35,9 +47,10 @@ export type RestoreRequest = z.input<typeof restoreRequestSchema>;
 
 /**
  * The state between restore steps: a few KB whatever the backup. What grows with the database
- * (the manifest's artifacts and facts, the prepared target, the restore result, the validation
+ * (the manifest's artifacts and facts, each node's prepared target and result, the validation
  * report) is in the store: the manifest at `manifestKey`, the rest in the restore's records
- * (restore-records.ts); the state carries keys, counts and the endpoint's scalar fields.
+ * (restore-records.ts); the state carries keys, counts and the endpoint's scalar fields. The
+ * node steps' outputs are discarded: what they did is in their records, which the next steps read.
  * Extra keys (e.g. a state machine's `pending` or `error`) pass through.
  */
 export const restoreStateSchema = z.looseObject({
@@ -56,11 +69,18 @@ export const restoreStateSchema = z.looseObject({
   }),
   manifestKey: z.string(),
   /**
+   * The hosts the restore works on, one node each (RestoreDriver.targetNodes; one node, `default`,
+   * on the request's host for a driver without them). Every host step runs on each, at once.
+   */
+  nodes: z.array(nodeRefSchema).min(1).max(MAX_RESTORE_NODES),
+  /** Which of the driver's optional steps the restore runs: the state machine skips the others. */
+  phases: z.object({ stage: z.boolean(), start: z.boolean() }),
+  /**
    * The later backups the restore reads too (restore-records.ts, `chain`), by the sha256 of the
    * record fetch manifest wrote: a host cannot change the state, so it cannot change the chain.
    */
   chain: z.object({ sha256: z.string() }).optional(),
-  prepared: z.object({ key: z.string() }).optional(),
+  /** Every node's result merged (node-results.ts), set by the validate step. */
   result: z.object({
     key: z.string(),
     /** The endpoint's scalar fields (host, port, data dir…); the whole endpoint is in the record. */
@@ -71,6 +91,10 @@ export const restoreStateSchema = z.looseObject({
   validation: validationSummarySchema.optional(),
 });
 export type RestoreState = z.infer<typeof restoreStateSchema>;
+
+/** What a node's host step gets (the state machine's Map item): the restore, and the node it works on. */
+export const restoreNodeInputSchema = z.object({ restore: restoreStateSchema, node: nodeRefSchema });
+export type RestoreNodeInput = z.infer<typeof restoreNodeInputSchema>;
 
 /** Which restore of which backup: what the summary, the report and the failure record begin with. */
 export function restoreIdentity(state: RestoreState): { restoreId: string; backupId: string; engine: string; instance: string } {

@@ -7,7 +7,8 @@ import { PermanentError } from '../errors';
 import { Catalog, isVerified } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { nodeRecords, parseManifest, type BackupManifest } from '../catalog/manifest';
-import type { BackupRecord, RestoreContext } from '../driver/types';
+import { DEFAULT_NODE } from '../driver/node-ref';
+import type { BackupRecord, NodeRef, RestoreContext, TransferOptions } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
 import { assertForcedRestoreAllowed } from '../host/restore-roots';
 import { releaseRunDir } from '../runs/run-dir';
@@ -16,27 +17,32 @@ import { readJson } from '../store/json';
 import { deadlineOf, splitRunInput } from '../steps/run-deadline';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { failedChecksText, putStepRecord } from '../steps/step-records';
+import { mergedResult } from './node-results';
 import {
-  readChain, readPrepared, readResult, readValidation, removeIntermediateRecords, restoreRecordKey, writeChain, writePrepared, writeResult, writeValidation,
+  findNodeResult, readChain, readNodeResult, readPrepared, readResult, readStaged, readValidation, removeIntermediateRecords, restoreRecordKey,
+  writeChain, writeNodeResult, writePrepared, writeResult, writeStaged, writeValidation,
 } from './restore-records';
-import { restoreIdentity, restoreRequestSchema, restoreStateSchema, type RestoreReport, type RestoreState, type RestoreSummary } from './restore-state';
+import {
+  MAX_RESTORE_NODES, restoreIdentity, restoreNodeInputSchema, restoreRequestSchema, restoreStateSchema,
+  type RestoreNodeInput, type RestoreReport, type RestoreState, type RestoreSummary,
+} from './restore-state';
 
 /**
- * The step's context, with the backup from its manifest. The steps that keep files on the host
- * (prepare, restore) first claim the restore's run directory there (reclaiming the leftovers of
- * dead runs): one restore is one attempt.
+ * The step's context on `node`, with the backup from its manifest. The steps that keep files on
+ * the host (prepare, stage, apply, start) first claim the node's run directory there (reclaiming
+ * the leftovers of dead runs): one restore is one attempt.
  */
-export async function restoreContext(state: RestoreState, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
+export async function restoreContext(state: RestoreState, node: NodeRef, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
   const target = deps.registry.parseRestoreTarget(state.backup.engine, await deps.resolveSecrets(state.target));
   const driver = deps.registry.restoreDriver(state.backup.engine);
   await assertForcedRestoreAllowed({
     engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target), replacedServers: driver.replacedServers?.(target),
     roots: deps.restoreRoots ?? [], servers: deps.restoreServers ?? [],
   });
-  const dir = restoreRunDir(deps.spoolRoot, state.restoreId);
+  const dir = restoreRunDir(deps.spoolRoot, state.restoreId, node.name);
   const spoolDir = keepsFiles
     ? await enterRunDir({
-      dir, kind: 'restore', id: state.restoreId, engine: state.backup.engine, instance: state.backup.instance,
+      dir, kind: 'restore', id: state.restoreId, node: node.name, engine: state.backup.engine, instance: state.backup.instance,
       runId: state.restoreId, runStartedAt: state.startedAt,
     }, deps)
     : dir;
@@ -46,11 +52,34 @@ export async function restoreContext(state: RestoreState, deps: StepDeps, keepsF
     logger: deps.logger,
     backup: await backupRecord(state, deps),
     target,
+    node,
     spoolDir,
     force: state.force,
     restoreId: state.restoreId,
     chain: state.chain ? await readChain(deps.store, state, state.chain.sha256) : [],
   };
+}
+
+/**
+ * A node step's input, checked: the Map item `{ restore, node }`, whose node must be one the
+ * restore works on (a host cannot be slipped in beside the state).
+ */
+export function parseNodeInput(input: unknown): RestoreNodeInput {
+  const parsed = parseInput(restoreNodeInputSchema, input, 'restore node input');
+  const listed = parsed.restore.nodes.find((n) => n.name === parsed.node.name);
+  if (!listed || listed.host !== parsed.node.host) {
+    throw new PermanentError(`node ${JSON.stringify(parsed.node)} is not one of this restore's (${parsed.restore.nodes.map((n) => n.name).join(', ')})`, { code: 'INVALID_INPUT' });
+  }
+  return parsed;
+}
+
+/** The nodes a restore of `target` works on, each on its host or the request's. */
+function targetNodes(engine: string, target: unknown, host: string | undefined, deps: StepDeps): NodeRef[] {
+  const listed = deps.registry.restoreDriver(engine).targetNodes?.(target) ?? [{ name: DEFAULT_NODE }];
+  if (listed.length === 0 || listed.length > MAX_RESTORE_NODES) {
+    throw new PermanentError(`the target spreads the restore over ${listed.length} hosts; a restore works on 1 to ${MAX_RESTORE_NODES}`, { code: 'INVALID_TARGET', engine });
+  }
+  return listed.map((node) => ({ ...node, ...(node.host ?? host ? { host: node.host ?? host } : {}) }));
 }
 
 /** Whether the engine's restores read later backups too (the `point-in-time` capability). */
@@ -119,9 +148,10 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
     if (request.engine && request.engine !== manifest.engine) {
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
-    deps.registry.restoreDriver(manifest.engine);
     checkRecords(manifest, manifestKey(entry.prefix), deps);
-    deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(request.target));
+    const target = deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(request.target));
+    const nodes = targetNodes(manifest.engine, target, request.host, deps);
+    const driver = deps.registry.restoreDriver(manifest.engine);
     for (const artifact of manifest.artifacts) {
       const info = await deps.store.head(artifact.key);
       if (!info || info.size !== artifact.size) {
@@ -139,6 +169,8 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       startedAt: now.toISOString(),
       ...deadlineOf(budget),
       manifestKey: manifestKey(entry.prefix),
+      nodes,
+      phases: { stage: driver.stage !== undefined, start: driver.start !== undefined },
       backup: {
         backupId: manifest.backupId,
         engine: manifest.engine,
@@ -150,44 +182,96 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
   });
 }
 
-/** Checks the target is empty (or `force`) and ready. Refuses a non-empty target with TARGET_NOT_EMPTY. */
-export async function prepareRestoreTarget(input: unknown, deps: StepDeps): Promise<RestoreState> {
-  const state = parseInput(restoreStateSchema, input, 'restore state');
+/** On one node: checks the target is empty (or `force`) and ready. Refuses a non-empty target with TARGET_NOT_EMPTY. */
+export async function prepareRestoreTarget(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
+  const item = parseNodeInput(input);
+  const { restore: state, node } = item;
   return runStep(state.backup.engine, deps, async () => {
-    const prepared = await deps.registry.restoreDriver(state.backup.engine).prepareTarget(await restoreContext(state, deps, true));
-    return { ...state, prepared: { key: await writePrepared(deps.store, state, prepared) } };
+    const prepared = await deps.registry.restoreDriver(state.backup.engine).prepareTarget(await restoreContext(state, node, deps, true));
+    await writePrepared(deps.store, { ...state, node }, prepared);
+    return item;
   });
 }
 
-/** Downloads (sha256 re-checked) and applies the backup to the target. */
-export async function restoreBackup(input: unknown, deps: StepDeps): Promise<RestoreState> {
-  const state = parseInput(restoreStateSchema, input, 'restore state');
+/** The transfer options of a node's downloads: the restore's rate limit, progress reported. */
+function transferOf(state: RestoreState, deps: StepDeps): TransferOptions {
+  return { store: deps.store, prefix: '', rateLimit: state.rateLimit, onProgress: (done, total) => deps.onProgress?.('download', done, total) };
+}
+
+/** On one node: downloads and proves what its restore needs, touching nothing of the target (drivers with `stage`). */
+export async function stageRestore(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
+  const item = parseNodeInput(input);
+  const { restore: state, node } = item;
   return runStep(state.backup.engine, deps, async () => {
-    if (!state.prepared) throw new PermanentError('restore target not prepared (run the prepare step first)', { code: 'STEP_ORDER' });
     const driver = deps.registry.restoreDriver(state.backup.engine);
-    const ctx = await restoreContext(state, deps, true);
-    const prepared = await readPrepared(deps.store, state);
-    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.restore(ctx, prepared, {
-      store: deps.store,
-      prefix: '',
-      rateLimit: state.rateLimit,
-      onProgress: (done, total) => deps.onProgress?.('download', done, total),
-    }));
-    const key = await writeResult(deps.store, state, result);
-    await releaseRunDir(restoreRunDir(deps.spoolRoot, state.restoreId), state.restoreId);
-    return { ...state, result: { key, endpoint: scalarFields(result.endpoint), bytes: result.bytes, durationMs: result.durationMs } };
+    if (!driver.stage) throw new PermanentError(`the ${state.backup.engine} driver has no stage step`, { code: 'STEP_ORDER' });
+    await readPrepared(deps.store, { ...state, node });
+    const started = Date.now();
+    const ctx = await restoreContext(state, node, deps, true);
+    const staged = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.stage!(ctx, transferOf(state, deps)));
+    await writeStaged(deps.store, { ...state, node }, { bytes: staged.bytes, durationMs: Date.now() - started });
+    return item;
   });
 }
 
-/** Proves the restore: the driver compares the restored database with the manifest's facts; the report goes to the store. */
+/** On one node: applies the backup (downloading it, or taking what stage put in the spool). */
+export async function restoreBackup(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
+  const item = parseNodeInput(input);
+  const { restore: state, node } = item;
+  const at = { ...state, node };
+  return runStep(state.backup.engine, deps, async () => {
+    const driver = deps.registry.restoreDriver(state.backup.engine);
+    const prepared = await readPrepared(deps.store, at);
+    const staged = state.phases.stage ? await readStaged(deps.store, at) : undefined;
+    const ctx = await restoreContext(state, node, deps, true);
+    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.restore(ctx, prepared, transferOf(state, deps)));
+    // The download is the stage's: its bytes and time are the restore's too.
+    await writeNodeResult(deps.store, at, staged ? { ...result, bytes: Math.max(result.bytes, staged.bytes), durationMs: result.durationMs + staged.durationMs } : result);
+    if (!state.phases.start) await releaseRunDir(ctx.spoolDir, state.restoreId);
+    return item;
+  });
+}
+
+/** On one node, once every node is restored: starts what its restore put in place (drivers with `start`). */
+export async function startRestored(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
+  const item = parseNodeInput(input);
+  const { restore: state, node } = item;
+  const at = { ...state, node };
+  return runStep(state.backup.engine, deps, async () => {
+    const driver = deps.registry.restoreDriver(state.backup.engine);
+    if (!driver.start) throw new PermanentError(`the ${state.backup.engine} driver has no start step`, { code: 'STEP_ORDER' });
+    const restored = await readNodeResult(deps.store, at);
+    const started = Date.now();
+    const ctx = await restoreContext(state, node, deps, true);
+    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.start!(ctx, restored));
+    await writeNodeResult(deps.store, at, { ...result, durationMs: restored.durationMs + (Date.now() - started) });
+    await releaseRunDir(ctx.spoolDir, state.restoreId);
+    return item;
+  });
+}
+
+/**
+ * Proves the restore, on the first node's host: every node's result merged (node-results.ts) is
+ * recorded, the driver compares the restored database with the manifest's facts, the report goes
+ * to the store.
+ */
 export async function validateRestoredBackup(input: unknown, deps: StepDeps): Promise<RestoreState> {
   const state = parseInput(restoreStateSchema, input, 'restore state');
   return runStep(state.backup.engine, deps, async () => {
-    if (!state.result) throw new PermanentError('nothing restored yet (run the restore step first)', { code: 'STEP_ORDER' });
-    const result = await readResult(deps.store, state);
-    const report = await deps.registry.restoreDriver(state.backup.engine).validateRestore(await restoreContext(state, deps, false), result);
+    const results = await Promise.all(state.nodes.map(async (node) => {
+      const result = await findNodeResult(deps.store, { ...state, node });
+      if (!result) throw new PermanentError(`nothing restored yet on node ${node.name} (run the apply step first)`, { code: 'STEP_ORDER' });
+      return { node: node.name, result };
+    }));
+    const result = mergedResult(results);
+    const resultKey = await writeResult(deps.store, state, result);
+    const report = await deps.registry.restoreDriver(state.backup.engine).validateRestore(await restoreContext(state, state.nodes[0], deps, false), result);
     const key = await writeValidation(deps.store, state, report);
-    return { ...state, validation: { key, ok: report.ok, checks: report.checks.length, failed: report.checks.filter((c) => !c.ok).length } };
+    return {
+      ...state,
+      result: { key: resultKey, endpoint: scalarFields(result.endpoint), bytes: result.bytes, durationMs: result.durationMs },
+      validation: { key, ok: report.ok, checks: report.checks.length, failed: report.checks.filter((c) => !c.ok).length },
+    };
   });
 }
 

@@ -60,21 +60,12 @@ export async function findLeftovers(spoolRoot: string, options: LeftoverOptions 
 
 async function judgeAll(spoolRoot: string, now: Date): Promise<Judged[]> {
   const found: Judged[] = [];
-  for (const backupId of (await entries(path.join(spoolRoot, BACKUP_RUNS))).dirs) {
-    const listed = await entries(path.join(spoolRoot, BACKUP_RUNS, backupId));
-    for (const node of listed.dirs) {
-      found.push(await judgeRunDir(path.join(spoolRoot, BACKUP_RUNS, backupId, node), { kind: 'backup', id: backupId, node }, now));
+  for (const [kind, root] of [['backup', BACKUP_RUNS], ['restore', RESTORE_RUNS]] as const) {
+    for (const id of (await entries(path.join(spoolRoot, root))).dirs) {
+      const listed = await entries(path.join(spoolRoot, root, id));
+      for (const node of listed.dirs) found.push(await judgeRunDir(path.join(spoolRoot, root, id, node), { kind, id, node }, now));
+      for (const node of listed.strayRecords) found.push(await judgeStrayRecord(path.join(spoolRoot, root, id, node), { id, node }, now));
     }
-    for (const node of listed.strayRecords) {
-      found.push(await judgeStrayRecord(path.join(spoolRoot, BACKUP_RUNS, backupId, node), { id: backupId, node }, now));
-    }
-  }
-  const restores = await entries(path.join(spoolRoot, RESTORE_RUNS));
-  for (const restoreId of restores.dirs) {
-    found.push(await judgeRunDir(path.join(spoolRoot, RESTORE_RUNS, restoreId), { kind: 'restore', id: restoreId }, now));
-  }
-  for (const restoreId of restores.strayRecords) {
-    found.push(await judgeStrayRecord(path.join(spoolRoot, RESTORE_RUNS, restoreId), { id: restoreId }, now));
   }
   for (const name of (await entries(path.join(spoolRoot, TRASH))).dirs) {
     const dir = path.join(spoolRoot, TRASH, name);
@@ -160,7 +151,7 @@ async function removeLeftover(spoolRoot: string, leftover: Leftover, judgedOn: O
       return true;
     case 'record':
       if (!judgedOn || !(await takeOver(leftover.path.slice(0, -OWNER_SUFFIX.length), judgedOn))) return false;
-      if (leftover.node) await rmdir(path.dirname(leftover.path)).catch(() => undefined); // the backup's directory, once empty
+      if (leftover.node) await rmdir(path.dirname(leftover.path)).catch(() => undefined); // the backup's (or restore's) directory, once empty
       return true;
     default:
       return removeRunDir(spoolRoot, leftover, judgedOn, options);
@@ -185,7 +176,7 @@ async function removeRunDir(spoolRoot: string, leftover: Leftover, judgedOn: Own
     throw error;
   }
   await rm(moved, { recursive: true, force: true });
-  if (leftover.kind === 'backup') await rmdir(path.dirname(leftover.path)).catch(() => undefined); // the backup's directory, once empty
+  await rmdir(path.dirname(leftover.path)).catch(() => undefined); // the backup's (or restore's) directory, once empty
   return true;
 }
 

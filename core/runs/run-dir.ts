@@ -19,7 +19,7 @@
  * The attempt that owns a directory rewrites its own record in place (temporary file + rename).
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { TransientError } from '../errors';
@@ -209,5 +209,6 @@ export async function releaseRunDir(dir: string, runId: string, now?: Date): Pro
   }
   await rm(dir, { recursive: true, force: true });
   await rm(ownerFileOf(dir), { force: true }); // last: a crash in between leaves a record, never an unowned directory
+  await rmdir(path.dirname(dir)).catch(() => undefined); // the backup's (or restore's) directory, once its last node's is gone
   return { removed: true };
 }

@@ -3,7 +3,8 @@
  *
  *     <root>/backup/<backupId>/<node>/    one backup node's run directory (run-dir.ts), its owner
  *                                         record beside it: <node>.owner.json
- *     <root>/restore/<restoreId>/         one restore's run directory (and <restoreId>.owner.json)
+ *     <root>/restore/<restoreId>/<node>/  one restore node's run directory, its owner record beside it:
+ *                                         <node>.owner.json
  *     <root>/.trash/                      run directories being removed (a reclaim renames them here first)
  *
  * Nothing else is written under the root; leftovers.ts walks exactly these places.
@@ -19,7 +20,7 @@ export function backupRunDir(spoolRoot: string, backupId: string, node: string):
   return path.join(spoolRoot, BACKUP_RUNS, backupId, node);
 }
 
-/** Run directory of a restore. */
-export function restoreRunDir(spoolRoot: string, restoreId: string): string {
-  return path.join(spoolRoot, RESTORE_RUNS, restoreId);
+/** Run directory of one node of a restore. */
+export function restoreRunDir(spoolRoot: string, restoreId: string, node: string): string {
+  return path.join(spoolRoot, RESTORE_RUNS, restoreId, node);
 }

@@ -1,9 +1,9 @@
-/** Restore step, on the target host: download (sha256 re-checked) and apply the backup. */
-import { restoreStateSchema } from '../../core/restore/restore-state';
-import { hostStepHandler, restoreHost } from '../shared/host-step';
+/** Restore step, on each node's host: apply the backup (downloaded, or staged) to its part of the target. */
+import { restoreNodeInputSchema } from '../../core/restore/restore-state';
+import { hostStepHandler, nodeHost } from '../shared/host-step';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
 
 export const createHandler = (provider: RuntimeProvider) =>
-  hostStepHandler('restore-apply', provider, { hostOf: restoreHost, output: restoreStateSchema });
+  hostStepHandler('restore-apply', provider, { hostOf: nodeHost, output: restoreNodeInputSchema });
 
 export const handler = createHandler(lambdaRuntime);

@@ -1,4 +1,4 @@
-/** Restore step, on the target host: prove the restore against the manifest's facts. */
+/** Restore step, on the first node's host: prove the restore against the manifest's facts. */
 import { restoreStateSchema } from '../../core/restore/restore-state';
 import { hostStepHandler, restoreHost } from '../shared/host-step';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';

@@ -75,6 +75,6 @@ function stillPending(submission: PendingSubmission, schedule: PollSchedule = PO
 export const nodeHost = (input: Record<string, unknown>): string | undefined =>
   (input.node as { host?: string } | undefined)?.host;
 
-/** Host of a restore state: the request's target host. */
+/** Host of a restore state (the validate step): the first node's. */
 export const restoreHost = (input: Record<string, unknown>): string | undefined =>
-  typeof input.host === 'string' ? input.host : undefined;
+  (input.nodes as Array<{ host?: string }> | undefined)?.[0]?.host;

@@ -186,7 +186,7 @@ export function etcdRestoreContext(
     target: etcdRestoreTargetSchema.parse(target),
     spoolDir,
     force,
-    restoreId: `restore-of-${backup.backupId}`,
+    restoreId: `restore-of-${backup.backupId}`, node: { name: 'default' },
   };
 }
 

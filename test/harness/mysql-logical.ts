@@ -78,7 +78,7 @@ export class LogicalRoundTrip {
       target: mysqlRestoreTargetSchema.parse({ ...server.config(), ...extra }),
       spoolDir: path.join(await this.tempDir('spool'), 'restore'),
       force,
-      restoreId: `restore-of-${backup.backupId}`,
+      restoreId: `restore-of-${backup.backupId}`, node: { name: 'default' },
     };
   }
 

@@ -94,7 +94,7 @@ describe('loadPlugins with the example plugins', () => {
     await backup.cleanup(ctx, snapshot);
     const record: BackupRecord = { ...snapshot, artifacts: uploaded.artifacts };
     const target = registry.parseRestoreTarget<{ dir: string }>('dirtree', { dir: path.join(work, 'restored') });
-    const rctx = { backupId: 'b1', instance: 'docs', logger: silentLogger, backup: record, target, spoolDir: path.join(work, 'rspool'), force: false, restoreId: 'r1' };
+    const rctx = { backupId: 'b1', instance: 'docs', logger: silentLogger, backup: record, target, spoolDir: path.join(work, 'rspool'), force: false, restoreId: 'r1', node: { name: 'default' } };
     const restorer = registry.restoreDriver('dirtree');
     const prepared = await restorer.prepareTarget(rctx);
     const restored = await restorer.restore(rctx, prepared, { store, prefix: 'dirtree/docs/b1/data/default' });
@@ -136,7 +136,7 @@ describe('loadPlugins with the example plugins', () => {
     await writeFile(path.join(ctx.spoolDir, 'files/x.txt'), 'tampered');
     const report = await backup.validateSnapshot(ctx, snapshot);
     const refused = registry.restoreDriver('dirtree').prepareTarget({
-      backupId: 'b2', instance: 'docs', logger: silentLogger, spoolDir: path.join(work, 'rspool'), force: false, restoreId: 'r2',
+      backupId: 'b2', instance: 'docs', logger: silentLogger, spoolDir: path.join(work, 'rspool'), force: false, restoreId: 'r2', node: { name: 'default' },
       backup: { ...snapshot, artifacts: [] }, target: { dir: occupied },
     });
 

@@ -154,30 +154,55 @@ describe('synthesized backup definition, executed', () => {
 });
 
 describe('synthesized restore definition, executed', () => {
-  const restoreHandlers = (): Partial<Record<HandlerId, Handler>> => ({
-    'restore/fetch-manifest': (input) => ({ ...input.request, backup: { backupId: 'b-1' } }),
-    'restore/prepare': hostStep(1, (input) => ({ ...input, prepared: true })),
-    'restore/apply': hostStep(3, (input) => ({ ...input, restored: true })),
+  /** What the node steps did, in order: `<step> <node>` once each finished. */
+  let done: string[];
+  const nodeStep = (step: string, polls: number): Handler => hostStep(polls, (input) => {
+    done.push(`${step} ${input.node.name}`);
+    return { ...input, [step]: true };
+  });
+  const restoreHandlers = (phases = { stage: true, start: true }): Partial<Record<HandlerId, Handler>> => ({
+    'restore/fetch-manifest': (input) => ({ ...input.request, backup: { backupId: 'b-1' }, nodes: [{ name: 'n1', host: 'i-1' }, { name: 'n2', host: 'i-2' }], phases }),
+    'restore/prepare': nodeStep('prepare', 1),
+    'restore/stage': nodeStep('stage', 2),
+    'restore/apply': nodeStep('apply', 3),
+    'restore/start': nodeStep('start', 2),
     'restore/validate': hostStep(1, (input) => ({ ...input, validation: { ok: true } })),
     'restore/report': (input) => ({ restoredFrom: input.backup.backupId, ok: input.validation.ok }),
     'restore/cleanup': (input) => ({ target: 'untouched', cause: `${input.error.Cause} — target untouched: not written to` }),
   });
+  beforeEach(() => {
+    done = [];
+  });
 
-  it('runs to Report with the state kept beside the report', async () => {
-    const { output, error } = await run(restore, { backupId: 'latest', engine: 'etcd', instance: 'main', target: {} }, restoreHandlers());
+  it('runs each node step on every node, each only once the one before finished on all, then validates and reports', async () => {
+    const { output, calls, error } = await run(restore, { backupId: 'latest', engine: 'etcd', instance: 'main', target: {} }, restoreHandlers());
     expect(error).toBeUndefined();
-    expect(output).toMatchObject({ backupId: 'latest', prepared: true, restored: true, report: { restoredFrom: 'b-1', ok: true } });
+    const steps = done.map((entry) => entry.split(' ')[0]);
+    expect(steps).toEqual(['prepare', 'prepare', 'stage', 'stage', 'apply', 'apply', 'start', 'start']);
+    expect(done.filter((entry) => entry.startsWith('apply')).sort()).toEqual(['apply n1', 'apply n2']);
+    // Each node step got the restore and its node, and what it returned is discarded: the state is the fetch step's.
+    expect(output).toMatchObject({ backupId: 'latest', nodes: [{ name: 'n1' }, { name: 'n2' }], report: { restoredFrom: 'b-1', ok: true } });
+    expect(output).not.toHaveProperty('apply');
+    expect(calls.filter((c) => c === 'Submit validate')).toHaveLength(1);
+  });
+
+  it('skips Stage and Start for a driver without them', async () => {
+    const { error } = await run(restore, { backupId: 'latest', target: {} }, restoreHandlers({ stage: false, start: false }));
+    expect(error).toBeUndefined();
+    expect(done.map((entry) => entry.split(' ')[0])).toEqual(['prepare', 'prepare', 'apply', 'apply']);
   });
 
   it('fails, through the cleanup, with the original error and a cause that says what the target holds', async () => {
     const handlers = restoreHandlers();
-    handlers['restore/prepare'] = () => {
-      throw named('PermanentError', 'target data dir is not empty (use force)');
+    handlers['restore/stage'] = (input) => {
+      if (input.node.name === 'n2') throw named('PermanentError', 'CHECKSUM_MISMATCH: snapshot.db');
+      return input;
     };
     const { calls, error } = await run(restore, { backupId: 'latest', target: {} }, handlers);
+    // A node that fails to stage keeps every node's target untouched: no apply anywhere.
     expect(calls).not.toContain('Submit apply');
     expect(calls).toContain('Cleanup after failure');
-    expect(error).toMatchObject({ name: 'PermanentError', message: 'target data dir is not empty (use force) — target untouched: not written to' });
+    expect(error).toMatchObject({ name: 'PermanentError', message: 'CHECKSUM_MISMATCH: snapshot.db — target untouched: not written to' });
   });
 
   it('fails with the original error, and says the target is unknown, when the cleanup fails too', async () => {

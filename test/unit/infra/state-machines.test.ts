@@ -8,6 +8,7 @@ import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { listStates, placeholderFunctionArn, synthesizeDefinitions, withDefinitionStack, type AslDefinition, type DefinitionOptions } from '../../../statemachines/definitions';
 import { handlerFromComment } from '../../../statemachines/handlers';
 import { LAMBDA_SERVICE_ERRORS, PERMANENT_ERROR, TRANSIENT_ERROR } from '../../../statemachines/retry-policy';
+import { MAX_RESTORE_NODES } from '../../../core/restore/restore-state';
 
 type State = Record<string, unknown> & { Type: string };
 type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number; JitterStrategy?: string };
@@ -108,17 +109,27 @@ describe('backup state machine', () => {
 });
 
 describe('restore state machine', () => {
-  it('runs Fetch manifest → Prepare → Apply → Validate → Report, any failure → cleanup → Fail with the original error', () => {
+  it('runs Fetch manifest → Prepare, [Stage], Apply, [Start] on every node → Validate → Report, any failure → cleanup → Fail with the original error', () => {
     const r = defaults.restore.States;
     expect(defaults.restore.StartAt).toBe('Fetch manifest');
-    expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Prepare' });
+    expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Prepare nodes' });
     expect(r['Fetch manifest']).not.toHaveProperty('ResultPath');
-    expect(r['Prepare']).toMatchObject({ Type: 'Parallel', Next: 'Apply' });
-    expect(r.Apply).toMatchObject({ Type: 'Parallel', Next: 'Validate' });
+    const onEveryNode = { Type: 'Map', ItemsPath: '$.nodes', MaxConcurrency: MAX_RESTORE_NODES, ResultPath: null };
+    expect(r['Prepare nodes']).toMatchObject({ ...onEveryNode, Next: 'Stage?' });
+    expect(r['Stage?']).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.phases.stage', BooleanEquals: true, Next: 'Stage nodes' }], Default: 'Apply nodes' });
+    expect(r['Stage nodes']).toMatchObject({ ...onEveryNode, Next: 'Apply nodes' });
+    expect(r['Apply nodes']).toMatchObject({ ...onEveryNode, Next: 'Start?' });
+    expect(r['Start?']).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.phases.start', BooleanEquals: true, Next: 'Start nodes' }], Default: 'Validate' });
+    expect(r['Start nodes']).toMatchObject({ ...onEveryNode, Next: 'Validate' });
+    for (const step of ['Prepare', 'Stage', 'Apply', 'Start']) {
+      const map = r[`${step} nodes`] as unknown as { ItemSelector: unknown; ItemProcessor: { StartAt: string } };
+      expect(map.ItemSelector).toEqual({ 'restore.$': '$', 'node.$': '$$.Map.Item.Value' });
+      expect(map.ItemProcessor.StartAt).toBe(step);
+    }
     expect(r['Validate']).toMatchObject({ Type: 'Parallel', Next: 'Report' });
     expect(r.Report).toMatchObject({ Type: 'Task', Comment: 'handler:restore/report', ResultPath: '$.report', Next: 'Restore succeeded' });
     expect(r['Restore succeeded']).toEqual({ Type: 'Succeed' });
-    for (const name of ['Fetch manifest', 'Prepare', 'Apply', 'Validate', 'Report']) {
+    for (const name of ['Fetch manifest', 'Prepare nodes', 'Stage nodes', 'Apply nodes', 'Start nodes', 'Validate', 'Report']) {
       expect(r[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup after failure' }]);
     }
     // The cleanup's cause (original message + the target's state) is the Fail's Cause; the error name is the original's.
@@ -134,7 +145,7 @@ describe('restore state machine', () => {
 
 describe.each([
   ['backup', defaults.backup, ['snapshot', 'validate', 'upload']],
-  ['restore', defaults.restore, ['prepare', 'apply', 'validate']],
+  ['restore', defaults.restore, ['prepare', 'stage', 'apply', 'start', 'validate']],
 ] as const)('%s host steps', (machine, definition, steps) => {
   const all = states(definition);
 
@@ -174,8 +185,8 @@ describe('retry policy', () => {
   const parallels = everyState.filter(([, s]) => s.Type === 'Parallel');
 
   it('names a handler in every Task Comment and sets a Task timeout', () => {
-    // backup: 4 plain + 3 host steps × (Submit, Poll); restore: 3 plain + 3 × 2
-    expect(tasks.length).toBe(4 + 6 + 3 + 6);
+    // backup: 4 plain + 3 host steps × (Submit, Poll); restore: 3 plain + 5 × 2
+    expect(tasks.length).toBe(4 + 6 + 3 + 10);
     for (const [name, task] of tasks) {
       const handler = handlerFromComment(task.Comment as string);
       expect({ name, handler }).toEqual({ name, handler: expect.any(String) });
@@ -216,12 +227,12 @@ describe('retry policy', () => {
 
   it('retries only Lambda service errors on Submit/Poll, and TransientError on the host step Parallel (a fresh submit)', () => {
     const hostTasks = tasks.filter(([name]) => isHostStepTask(name));
-    expect(hostTasks).toHaveLength(12);
+    expect(hostTasks).toHaveLength(16);
     for (const [name, task] of hostTasks) {
       const errors = retriers(task).flatMap((r) => r.ErrorEquals);
       expect({ name, errors }).toEqual({ name, errors: [PERMANENT_ERROR, ...LAMBDA_SERVICE_ERRORS] });
     }
-    expect(parallels).toHaveLength(6);
+    expect(parallels).toHaveLength(8);
     for (const [name, parallel] of parallels) {
       expect({ name, rules: retriers(parallel) }).toEqual({
         name,

@@ -37,7 +37,7 @@ function forced(physical: Record<string, unknown> = {}): RestoreContext<MysqlRes
   const artifact = { name: PHYSICAL_ARTIFACT, key: `bk/${PHYSICAL_ARTIFACT}`, size: 1, sha256: '0'.repeat(64) };
   return {
     backupId: '20261121T120000Z-abcdef', instance: 'db', logger: silentLogger, spoolDir: path.join(dir, 'spool'), force: true,
-    restoreId: '20261121T130000Z-0a0b0c',
+    restoreId: '20261121T130000Z-0a0b0c', node: { name: 'default' },
     target: mysqlRestoreTargetSchema.parse({ user: 'root', physical: { datadir, start: false, ...physical } }),
     backup: {
       backupId: '20261121T120000Z-abcdef', engine: 'mysql', instance: 'db', artifacts: [artifact],

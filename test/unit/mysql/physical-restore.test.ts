@@ -23,7 +23,7 @@ function ctx(target: Record<string, unknown>, artifacts: StoredArtifact[] = []):
     logger: silentLogger,
     spoolDir: '/nonexistent/spool',
     force: false,
-    restoreId: '20261121T130000Z-fedcba',
+    restoreId: '20261121T130000Z-fedcba', node: { name: 'default' },
     target: mysqlRestoreTargetSchema.parse({ user: 'root', ...target }),
     backup: {
       backupId: '20261121T120000Z-abcdef', engine: 'mysql', instance: 'db', artifacts,

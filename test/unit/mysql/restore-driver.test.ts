@@ -4,7 +4,7 @@ import { mysqlRestoreTargetSchema, type MysqlRestoreTarget } from '../../../driv
 import { MysqlRestoreDriver } from '../../../drivers/mysql/restore-driver';
 
 const context = (flavor: string, mode: string, target: Record<string, unknown>): RestoreContext<MysqlRestoreTarget> => ({
-  backupId: 'b', instance: 'i', logger: silentLogger, spoolDir: '/nonexistent', force: true, restoreId: 'r',
+  backupId: 'b', instance: 'i', logger: silentLogger, spoolDir: '/nonexistent', force: true, restoreId: 'r', node: { name: 'default' },
   backup: { backupId: 'b', engine: 'mysql', instance: 'i', consistency: { flavor, serverVersion: '8.0.36', lockMs: 3, lock: 'none' }, facts: { mode, tables: [], databases: [], schema: [] }, artifacts: [] },
   target: mysqlRestoreTargetSchema.parse({ user: 'root', port: 1, ...target }),
 });

@@ -45,7 +45,7 @@ describe('leftovers of dead runs', () => {
     const pid = await startSleep();
     const live = backupRunDir(root, 'live-backup', 'default');
     const killedBackup = backupRunDir(root, 'killed-backup', 'default');
-    const killedRestore = restoreRunDir(root, 'killed-restore');
+    const killedRestore = restoreRunDir(root, 'killed-restore', 'default');
     await runDir(live, owner('backup', 'live', [{ pid, startTime: processStartTime(pid) }]), 1000);
     await runDir(killedBackup, owner('backup', 'killed', dead()), 3000);
     await runDir(killedRestore, owner('restore', 'killed-restore', dead()), 2000);
@@ -122,7 +122,7 @@ describe('leftovers of dead runs', () => {
 
   it('removes the record of a dead run whose directory is already gone', async () => {
     // Prepare: a release interrupted between removing the directory and its record
-    const dir = restoreRunDir(root, 'half-released');
+    const dir = restoreRunDir(root, 'half-released', 'default');
     await runDir(dir, owner('restore', 'half-released', dead()), 10);
     await rm(dir, { recursive: true });
 
@@ -135,7 +135,7 @@ describe('leftovers of dead runs', () => {
   });
 
   it('leaves another host\'s directory alone', async () => {
-    const dir = restoreRunDir(root, 'elsewhere');
+    const dir = restoreRunDir(root, 'elsewhere', 'default');
     await runDir(dir, { ...owner('restore', 'elsewhere', dead()), holder: { host: `not-${os.hostname()}`, processes: [{ pid: 1 }] } }, 10);
 
     const [decision] = await reclaimLeftovers(root);
