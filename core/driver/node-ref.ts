@@ -7,7 +7,16 @@ import { z } from 'zod';
 /** The one node of an engine (or a target) that lists none: on the request's host. */
 export const DEFAULT_NODE = 'default';
 
-export const nodeRefSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), host: z.string().optional() });
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export const nodeRefSchema = z.object({ name: z.string().regex(NODE_NAME), host: z.string().optional() });
+
+/**
+ * A target member's `host`: the SSM managed instance id its restore steps run on (it names the
+ * member's node, so it is a node name, and not `default`).
+ */
+export const memberHostSchema = z.string().regex(NODE_NAME, 'must be an SSM managed instance id, e.g. i-0123456789abcdef0')
+  .refine((host) => host !== DEFAULT_NODE, `"${DEFAULT_NODE}" names the request's host: leave host out instead`);
 
 /**
  * The nodes of a target whose members each name the host their steps run on (`host`, an SSM

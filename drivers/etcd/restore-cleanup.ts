@@ -1,5 +1,5 @@
 /**
- * After a failed etcd restore, on the target host: stops every member this restore started
+ * After a failed etcd restore, on each node's host: stops every member this restore started there
  * (recorded as its own: core/host/started-servers.ts) and says what each data dir holds, by the
  * restore's marker beside it (core/host/restore-marker.ts: same spool directory). A member or data
  * dir that another restore or the operator put there is never stopped or described as this
@@ -10,7 +10,7 @@ import { dataDirCleanup, type RestoreCleanup, type RestoreProgress, type TargetC
 import type { RestoreContext } from '../../core/driver/types';
 import { ownRestoreMarker } from '../../core/host/restore-marker';
 import { restoreMembers } from './restored-member';
-import { isClusterTarget, targetMembers, type EtcdRestoreTarget, type TargetMember } from './restore-target';
+import { isClusterTarget, membersHere, type EtcdRestoreTarget, type TargetMember } from './restore-target';
 
 type DataDirCondition = Exclude<TargetCondition, 'unknown'>;
 
@@ -43,12 +43,12 @@ async function cleanupMember(ctx: RestoreContext<EtcdRestoreTarget>, progress: R
 
 export async function cleanupEtcdRestore(ctx: RestoreContext<EtcdRestoreTarget>, progress: RestoreProgress): Promise<RestoreCleanup> {
   const { backupId } = ctx.backup;
-  const cleaned = await Promise.all(targetMembers(ctx.target).map((member) => cleanupMember(ctx, progress, member)));
+  const cleaned = await Promise.all(membersHere(ctx).map((member) => cleanupMember(ctx, progress, member)));
   const stopped = cleaned.flatMap((c) => c.stopped);
   if (!isClusterTarget(ctx.target)) return dataDirCleanup(cleaned[0].member.dataDir, cleaned[0].condition, { backupId, replaced: cleaned[0].replaced, stopped });
   const conditions = new Set(cleaned.map((c) => c.condition));
   const target: DataDirCondition = conditions.size === 1 ? cleaned[0].condition : 'partial';
   const each = cleaned.map((c) => `member ${c.member.name}: ${dataDirCleanup(c.member.dataDir, c.condition, { backupId, replaced: c.replaced, stopped: [] }).detail}`);
-  const detail = `a cluster of ${cleaned.length} members; ${each.join('; ')}`;
+  const detail = `${cleaned.length} members of a cluster; ${each.join('; ')}`;
   return { target, detail: stopped.length > 0 ? `${detail}; stopped what the restore started: ${stopped.join(', ')}` : detail, stopped };
 }

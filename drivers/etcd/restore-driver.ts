@@ -7,10 +7,11 @@
  */
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import type {
-  PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport,
+  NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, TransferOptions, ValidationReport,
 } from '../../core/driver/types';
 import { detectEtcdTool, type EtcdTool } from './etcd-tools';
-import { applyEtcdRestore } from './restore-apply';
+import { nodesByHost } from '../../core/driver/node-ref';
+import { applyEtcdRestore, stageEtcdRestore, startEtcdRestore } from './restore-apply';
 import { cleanupEtcdRestore } from './restore-cleanup';
 import { prepareEtcdTarget } from './restore-prepare';
 import { isClusterTarget, targetMembers, type EtcdRestoreTarget } from './restore-target';
@@ -19,7 +20,7 @@ import type { EtcdDriverOptions } from './backup-driver';
 
 /**
  * Restores an etcd backup into a new cluster described by {@link EtcdRestoreTarget}: one member, or
- * several on this host. The restored cluster keeps the backup's revision, keys, leases, users and
+ * several, on one host or each on its own. The restored cluster keeps the backup's revision, keys, leases, users and
  * roles, but gets a new cluster id (from the new cluster token), so it can never join or confuse
  * the original cluster.
  */
@@ -56,12 +57,26 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
   }
 
   /**
-   * Downloads and verifies the snapshot, restores it into every member's data dir and starts the
-   * members together when `target.start`. Idempotent: a retry stops the members it started and
-   * starts over (restore-apply.ts).
+   * Restores the staged snapshot into the data dir of every member on this node. Idempotent: a
+   * retry stops the members it started and starts over (restore-apply.ts).
    */
   restore(ctx: RestoreContext<EtcdRestoreTarget>, _prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
     return applyEtcdRestore(ctx, transfer, this.snapshotTool());
+  }
+
+  /** One node per host the members name (`host`): one for a target on one host. */
+  targetNodes(target: EtcdRestoreTarget): NodeRef[] {
+    return nodesByHost(targetMembers(target));
+  }
+
+  /** Downloads the snapshot into this node's spool and verifies it, touching no data dir (restore-apply.ts). */
+  stage(ctx: RestoreContext<EtcdRestoreTarget>, transfer: TransferOptions): Promise<StagedFiles> {
+    return stageEtcdRestore(ctx, transfer);
+  }
+
+  /** Starts this node's members with every other node's, when `target.start` (restore-apply.ts). */
+  start(ctx: RestoreContext<EtcdRestoreTarget>, result: RestoreResult): Promise<RestoreResult> {
+    return startEtcdRestore(ctx, result);
   }
 
   /** After a failed restore: stops the members this restore started and says what the data dirs hold (restore-cleanup.ts). */

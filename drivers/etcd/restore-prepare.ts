@@ -1,5 +1,5 @@
 /**
- * The prepare step of an etcd restore, for each member of the target: what its data dir holds and
+ * The prepare step of an etcd restore, for each member of the target on the step's node: what its data dir holds and
  * whether the restore may replace it, whether a member running on it may be stopped, and whether
  * its ports are free. Idempotent, and never destructive: nothing is removed here.
  */
@@ -10,7 +10,7 @@ import type { JsonObject, PreparedTarget, RestoreContext } from '../../core/driv
 import { memberLogFile, memberPidFile } from './member';
 import { restoreMembers } from './restored-member';
 import {
-  clusterTokenFor, initialCluster, isClusterTarget, targetMembers, urlAddress, type EtcdRestoreTarget, type TargetMember,
+  clusterTokenFor, initialCluster, isClusterTarget, membersHere, targetMembers, urlAddress, type EtcdRestoreTarget, type TargetMember,
 } from './restore-target';
 import { ENGINE } from './backup-driver';
 
@@ -54,7 +54,7 @@ async function prepareMember(ctx: RestoreContext<EtcdRestoreTarget>, member: Tar
 export async function prepareEtcdTarget(ctx: RestoreContext<EtcdRestoreTarget>): Promise<PreparedTarget> {
   const members = targetMembers(ctx.target);
   const prepared: JsonObject[] = [];
-  for (const member of members) prepared.push(await prepareMember(ctx, member));
+  for (const member of membersHere(ctx)) prepared.push(await prepareMember(ctx, member));
   const clusterToken = clusterTokenFor(ctx.target, ctx.backup.backupId);
   if (!isClusterTarget(ctx.target)) return { details: { ...prepared[0], clusterToken } };
   return {

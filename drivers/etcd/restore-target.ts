@@ -1,12 +1,14 @@
 /**
  * Where an etcd backup is restored to: one new single-member cluster (`dataDir`, `name`,
- * `clientUrl`, `peerUrl`), or one new cluster of several members (`members`), all on the host the
- * restore step runs on. Both forms share the cluster token, `start`, `stopRunningServer` and the
+ * `clientUrl`, `peerUrl`) on the host the restore steps run on, or one new cluster of several
+ * members (`members`), each on that host or on its own (`host`). Both forms share the cluster token, `start`, `stopRunningServer` and the
  * credentials; the driver sees either as a list of members ({@link targetMembers}).
  */
 import path from 'node:path';
 import { z } from 'zod';
 import { absolutePath } from '../../core/config/path-field';
+import { memberHostSchema, membersOn, nodesByHost } from '../../core/driver/node-ref';
+import type { RestoreContext } from '../../core/driver/types';
 
 /** A member name: it goes into `--initial-cluster=<name>=<peerUrl>,…`, so `=` and `,` would forge members. */
 const memberName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"');
@@ -62,6 +64,11 @@ export const singleMemberTargetSchema = z
 export const clusterMemberSchema = z
   .object({
     name: memberName,
+    /**
+     * Where its restore steps run: the SSM managed instance id of its machine. Members on separate
+     * machines are restored there, each at once with the others. Absent: the restore request's host.
+     */
+    host: memberHostSchema.optional(),
     /** Absolute, no `..`; must be absent or empty (unless forced). */
     dataDir: absolutePath(),
     clientUrl: httpUrl,
@@ -93,6 +100,7 @@ function checkMembersDistinct(members: Array<z.infer<typeof clusterMemberSchema>
     if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['members', i, 'name'], message: `duplicate member name '${member.name}' (also members[${earlier}].name)` });
     else names.set(member.name, i);
     members.slice(0, i).forEach((other, j) => {
+      if (member.host !== other.host) return; // data dirs on separate machines
       const [a, b] = [path.resolve(member.dataDir), path.resolve(other.dataDir)];
       if (within(a, b) || within(b, a)) {
         ctx.addIssue({ code: 'custom', path: ['members', i, 'dataDir'], message: `'${member.dataDir}' overlaps members[${j}].dataDir '${other.dataDir}': each member needs a data dir of its own` });
@@ -108,7 +116,7 @@ function checkMembersDistinct(members: Array<z.infer<typeof clusterMemberSchema>
   });
 }
 
-/** A new cluster of `members`, all on this host. Unknown keys are rejected. */
+/** A new cluster of `members`. Unknown keys are rejected. */
 export const clusterTargetSchema = z
   .object({
     /** The restored cluster's members: each is restored from the same snapshot and started with the others. */
@@ -117,6 +125,9 @@ export const clusterTargetSchema = z
   })
   .strict()
   .superRefine((t, ctx) => checkMembersDistinct(t.members, ctx))
+  .refine((t) => t.start || nodesByHost(t.members).length === 1, {
+    message: 'members on several hosts must be started by the restore (start: true): the validation, on one host, cannot start the others', path: ['start'],
+  })
   .refine(credentialsTogether.check, credentialsTogether.message);
 
 export type SingleMemberTarget = z.infer<typeof singleMemberTargetSchema>;
@@ -156,6 +167,8 @@ export function isClusterTarget(target: EtcdRestoreTarget): target is ClusterTar
 /** One member a restore writes and starts. */
 export interface TargetMember {
   name: string;
+  /** The SSM managed instance id its restore steps run on; absent: the request's host. */
+  host?: string;
   /** Absolute. */
   dataDir: string;
   clientUrl: string;
@@ -165,7 +178,14 @@ export interface TargetMember {
 /** The members the target describes, data dirs resolved: one for the single-member form. */
 export function targetMembers(target: EtcdRestoreTarget): TargetMember[] {
   const members = isClusterTarget(target) ? target.members : [target];
-  return members.map((m) => ({ name: m.name, dataDir: path.resolve(m.dataDir), clientUrl: m.clientUrl, peerUrl: m.peerUrl }));
+  return members.map((m) => ({
+    name: m.name, ...('host' in m && m.host !== undefined ? { host: m.host } : {}), dataDir: path.resolve(m.dataDir), clientUrl: m.clientUrl, peerUrl: m.peerUrl,
+  }));
+}
+
+/** The members whose restore steps run on the step's node (all of them for a target on one host). */
+export function membersHere(ctx: RestoreContext<EtcdRestoreTarget>): TargetMember[] {
+  return membersOn(targetMembers(ctx.target), ctx.node);
 }
 
 /** `name=peerUrl,...`: the `--initial-cluster` every member is restored and started with. */

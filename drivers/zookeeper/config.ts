@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { absolutePath } from '../../core/config/path-field';
+import { memberHostSchema } from '../../core/driver/node-ref';
 
 /** `host:port` of a member's client port. */
 const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port, e.g. 10.0.0.5:2181');
@@ -87,7 +88,7 @@ export function parseAddress(value: string): { host: string; port: number } {
 
 const port = z.number().int().min(1).max(65_535);
 
-/** One member of the ensemble a host-local restore builds on this host. */
+/** One member of the ensemble a host-local restore builds. */
 const targetMember = z.object({
   /** Its `myid` (1..254: with TTL nodes enabled, ZooKeeper cannot lead with 255). */
   id: z.number().int().min(1).max(254),
@@ -95,8 +96,13 @@ const targetMember = z.object({
   dataDir: absolutePath(),
   /** Where its transaction logs go; defaults to `dataDir`. */
   dataLogDir: absolutePath().optional(),
-  /** The address it listens on for clients and peers. */
-  host: hostName.default('127.0.0.1'),
+  /** The name or IPv4 address it listens on for clients and peers (in every member's `zoo.cfg`). */
+  hostname: hostName.default('127.0.0.1'),
+  /**
+   * Where its restore steps run: the SSM managed instance id of its machine. Members on separate
+   * machines are restored there, each at once with the others. Absent: the restore request's host.
+   */
+  host: memberHostSchema.optional(),
   clientPort: port,
   /** Peer ports: required in an ensemble of several members. */
   quorumPort: port.optional(),
@@ -104,6 +110,8 @@ const targetMember = z.object({
   /** Java heap of the restored server (MB): the whole tree lives in it. */
   heapMb: z.number().int().min(64).max(65_536).default(1024),
 }).strict();
+
+type TargetMemberInput = z.infer<typeof targetMember>;
 
 /**
  * Where a host-local backup is restored: the whole ensemble (or one standalone server), every
@@ -138,13 +146,13 @@ function withDefaultMode(value: unknown): unknown {
 /** A restore target: `host-local` (the default) or `logical`. Unknown keys are rejected. */
 export const zookeeperRestoreTargetSchema = z.preprocess(withDefaultMode, z.discriminatedUnion('mode', [hostLocalTarget, logicalTarget])).superRefine((target, ctx) => {
   if (target.mode !== 'host-local') return;
-  const unique = (field: 'id' | 'dataDir' | 'clientPort', what: string) => {
-    const values = target.members.map((m) => m[field]);
-    if (new Set(values).size !== values.length) ctx.addIssue({ code: 'custom', path: ['members'], message: `member ${what}s must be unique` });
+  const unique = (what: string, key: (m: TargetMemberInput) => string) => {
+    const values = target.members.map(key);
+    if (new Set(values).size !== values.length) ctx.addIssue({ code: 'custom', path: ['members'], message: `member ${what} must be unique` });
   };
-  unique('id', 'id');
-  unique('dataDir', 'dataDir');
-  unique('clientPort', 'clientPort');
+  unique('ids', (m) => `${m.id}`);
+  unique('dataDirs (on one host)', (m) => `${m.host ?? ''} ${m.dataDir}`);
+  unique('client addresses (hostname:clientPort)', (m) => `${m.hostname}:${m.clientPort}`);
   if (target.members.length > 1) {
     target.members.forEach((m, i) => {
       if (m.quorumPort === undefined || m.electionPort === undefined) {

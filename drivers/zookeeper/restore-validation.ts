@@ -10,10 +10,11 @@ import { parseAddress, type ZooKeeperRestoreTarget } from './config';
 import { closeZooKeeper, openZooKeeper, type ZooKeeperAuth } from './client';
 import { treeSummary } from './logical/tree-walk';
 import { zookeeperRecord, zxidHex } from './records';
+import { clientAddress } from './host-local/restored-members';
 
 /** The client addresses of a target's servers. */
 export function targetServers(target: ZooKeeperRestoreTarget): string[] {
-  return target.mode === 'logical' ? target.servers : target.members.map((m) => `${m.host}:${m.clientPort}`);
+  return target.mode === 'logical' ? target.servers : target.members.map(clientAddress);
 }
 
 /** The tree summary one server serves, read through a client connected to it alone, after a `sync` (a follower has caught up). */

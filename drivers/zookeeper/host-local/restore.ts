@@ -1,21 +1,26 @@
 /**
- * The host-local restore, of a whole ensemble (or one standalone server) on this host:
+ * The host-local restore of a whole ensemble (or one standalone server), its members on one host
+ * or on several (each node of the restore is one host, with the members whose `host` it is):
  *
- * 1. every file is downloaded (sha256 re-checked) and the files are proven to hold what the backup
- *    recorded (headers, checksums, no gap, the tree's digest at the recorded zxid) before any
- *    member is touched;
- * 2. every member is stopped, its dataDir (and dataLogDir) replaced by the *same* snapshot and
- *    logs, its `acceptedEpoch`/`currentEpoch` set to the files' last epoch;
- * 3. every member is started at once (an ensemble member alone has no quorum).
+ * 1. stage, on every node: the files are downloaded (sha256 re-checked) and proven to hold what
+ *    the backup recorded (headers, checksums, no gap, the tree's digest at the recorded zxid);
+ * 2. restore, on every node once every node has staged: its members are stopped, their dataDir
+ *    (and dataLogDir) replaced by the *same* snapshot and logs, `acceptedEpoch`/`currentEpoch` set
+ *    to the files' last epoch;
+ * 3. start, on every node at once once every node has restored: its members start (an ensemble
+ *    member alone has no quorum), and the first node closes the sessions the snapshot brought back.
  *
  * A member left out of the restore, still holding newer data, would win the election and undo it:
- * the target lists the whole ensemble, every member in it is replaced, and the `zoo.cfg` each
- * restored member starts with names exactly the target's members — no other server is a voter.
+ * the target lists the whole ensemble, every member in it is replaced, no member starts before
+ * every member is stopped and replaced (core runs each step on every node before the next), and
+ * the `zoo.cfg` each restored member starts with names exactly the target's members — no other
+ * server is a voter.
  */
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { downloadArtifacts } from '../../../core/driver/download';
-import type { PreparedTarget, RestoreContext, RestoreResult, StoredArtifact, TransferOptions } from '../../../core/driver/types';
+import { nodesByHost } from '../../../core/driver/node-ref';
+import type { PreparedTarget, RestoreContext, RestoreResult, StagedFiles, StoredArtifact, TransferOptions } from '../../../core/driver/types';
 import { assertPortFree, replaceableEntries, type DataDirRestore } from '../../../core/host/data-dir-target';
 import { markRestoreDone, writeRestoreMarker } from '../../../core/host/restore-marker';
 import { processesUsing } from '../../../core/host/open-files';
@@ -26,7 +31,7 @@ import { validateBackupFiles } from '../files/validate-files';
 import { recordedEnd, zookeeperRecord } from '../records';
 import { LOG_FOLDER, SNAPSHOT_FOLDER } from './backup';
 import { VERSION_DIR } from './member-dirs';
-import { memberDirsOf, memberStartOptions, restoreMembers } from './restored-members';
+import { clientAddress, memberDirsOf, memberStartOptions, membersHere, restoreMembers } from './restored-members';
 import { closeRestoredSessions } from './restored-sessions';
 
 const ENGINE = 'zookeeper';
@@ -67,7 +72,7 @@ async function assertNothingElseRuns(member: TargetMember): Promise<void> {
     }
   }
   for (const [field, port] of memberPorts(member)) {
-    await assertPortFree(ENGINE, { host: member.host, port }, `member ${member.id} ${field} ${port}`, 'choose free ports for the restored members');
+    await assertPortFree(ENGINE, { host: member.hostname, port }, `member ${member.id} ${field} ${port}`, 'choose free ports for the restored members');
   }
 }
 
@@ -78,7 +83,8 @@ async function assertNothingElseRuns(member: TargetMember): Promise<void> {
 export async function prepareHostLocal(ctx: RestoreContext<HostLocalTarget>): Promise<PreparedTarget> {
   const servers = restoreMembers(ctx);
   let replace = false;
-  for (const member of ctx.target.members) {
+  const members = membersHere(ctx);
+  for (const member of members) {
     for (const dir of memberDirsOf(member)) {
       const { entries, own } = await replaceableEntries(dirRestore(ctx, dir));
       if (entries.length > 0 && !own) ctx.logger.warn('zookeeper restore: --force given, the non-empty dir will be moved aside', { dir, entries: entries.length });
@@ -88,7 +94,7 @@ export async function prepareHostLocal(ctx: RestoreContext<HostLocalTarget>): Pr
     // A recorded server this restore may stop holds the dirs and ports until the restore step stops it.
     if (recorded === undefined) await assertNothingElseRuns(member);
   }
-  return { details: { replace, members: ctx.target.members.map((m) => `${m.id}@${m.host}:${m.clientPort}`) } };
+  return { details: { replace, members: members.map((m) => `${m.id}@${clientAddress(m)}`) } };
 }
 
 /** Where a forced restore moves a member dir's previous contents: beside it, named after the restore. */
@@ -127,50 +133,96 @@ async function placeFiles(ctx: RestoreContext<HostLocalTarget>, member: TargetMe
   return movedAside;
 }
 
-/**
- * Downloads and proves the files, replaces every member's, starts them all. Idempotent: a retry
- * stops the servers it started and replaces the files again.
- */
-export async function restoreHostLocal(ctx: RestoreContext<HostLocalTarget>, transfer: TransferOptions): Promise<RestoreResult> {
-  const started = Date.now();
-  const { backup, logger, target } = ctx;
-  const { consistency, facts } = zookeeperRecord(backup);
-  if (consistency.mode !== 'host-local') {
-    throw new PermanentError(`backup ${backup.backupId} is a ${consistency.mode} backup: restore it to a logical target ({ "mode": "logical", "servers": [...] })`, { code: 'INVALID_TARGET', engine: ENGINE });
-  }
-  const { snapshot, logs } = hostLocalArtifacts(backup.artifacts);
+/** What stage proved, kept in the node's spool for its restore and start steps. */
+const STAGED_FILE = 'staged.json';
+
+interface Staged {
+  /** The source's sessions the snapshot and logs bring back (decimal ids): start closes them. */
+  sessions: string[];
+}
+
+/** The backup's files in the node's spool: downloaded, or kept from an earlier attempt when they hash as recorded. */
+async function spooledBackupFiles(ctx: RestoreContext<HostLocalTarget>, transfer: TransferOptions) {
+  const { snapshot, logs } = hostLocalArtifacts(ctx.backup.artifacts);
   await mkdir(ctx.spoolDir, { recursive: true });
-  logger.info('zookeeper restore: downloading', { snapshot: snapshot.name, logs: logs.length });
   const { files, bytes } = await downloadArtifacts([snapshot, ...logs], ctx.spoolDir, transfer);
-  const local = { snapshot: files[snapshot.name], logs: logs.map((l) => files[l.name]) };
+  return { local: { snapshot: files[snapshot.name], logs: logs.map((l) => files[l.name]) }, bytes };
+}
+
+/** Refuses a host-local target for a logical backup. */
+function hostLocalRecord(ctx: RestoreContext<HostLocalTarget>) {
+  const { consistency, facts } = zookeeperRecord(ctx.backup);
+  if (consistency.mode !== 'host-local') {
+    throw new PermanentError(`backup ${ctx.backup.backupId} is a ${consistency.mode} backup: restore it to a logical target ({ "mode": "logical", "servers": [...] })`, { code: 'INVALID_TARGET', engine: ENGINE });
+  }
+  return { consistency, facts };
+}
+
+/**
+ * Stage, on every node: downloads the files and proves they hold what the backup recorded, before
+ * any member anywhere is touched.
+ */
+export async function stageHostLocal(ctx: RestoreContext<HostLocalTarget>, transfer: TransferOptions): Promise<StagedFiles> {
+  const { consistency, facts } = hostLocalRecord(ctx);
+  ctx.logger.info('zookeeper restore: downloading', { node: ctx.node.name, artifacts: ctx.backup.artifacts.length });
+  const { local, bytes } = await spooledBackupFiles(ctx, transfer);
   const report = await validateBackupFiles({ ...local, expected: recordedEnd(consistency.zxid, facts) });
   if (!report.ok) {
     const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ');
-    throw new PermanentError(`backup ${backup.backupId}'s files are not what it recorded (${failed}); no member was touched`, { code: 'BACKUP_CORRUPT', engine: ENGINE });
+    throw new PermanentError(`backup ${ctx.backup.backupId}'s files are not what it recorded (${failed}); no member was touched`, { code: 'BACKUP_CORRUPT', engine: ENGINE });
   }
+  const staged: Staged = { sessions: (report.facts?.ephemeralSessions ?? []).map(String) };
+  await writeFile(path.join(ctx.spoolDir, STAGED_FILE), JSON.stringify(staged));
+  return { bytes };
+}
+
+/** What stage proved on this node (the files are re-hashed by the caller's download). */
+async function readStaged(ctx: RestoreContext<HostLocalTarget>): Promise<Staged> {
+  const text = await readFile(path.join(ctx.spoolDir, STAGED_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) throw new PermanentError(`node ${ctx.node.name} has not staged backup ${ctx.backup.backupId} (run the stage step first)`, { code: 'STEP_ORDER', engine: ENGINE });
+  return JSON.parse(text) as Staged;
+}
+
+/**
+ * Restore, on every node once every node has staged: stops this node's members and replaces their
+ * files with the staged ones (re-hashed: the spool holds what stage proved). Starts nothing.
+ * Idempotent: a retry stops what it started and replaces the files again.
+ */
+export async function restoreHostLocal(ctx: RestoreContext<HostLocalTarget>, transfer: TransferOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  const { consistency } = hostLocalRecord(ctx);
+  const staged = await readStaged(ctx);
+  const { local, bytes } = await spooledBackupFiles(ctx, transfer);
+  const members = membersHere(ctx);
   const servers = restoreMembers(ctx);
-  for (const member of target.members) await servers.stop(member.dataDir);
+  for (const member of members) await servers.stop(member.dataDir);
   // Nothing may run on a member's dirs or ports now: not touched before this holds for every member.
-  for (const member of target.members) await assertNothingElseRuns(member);
+  for (const member of members) await assertNothingElseRuns(member);
   const movedAside: string[] = [];
-  for (const member of target.members) movedAside.push(...await placeFiles(ctx, member, local, consistency.epoch));
-  logger.info('zookeeper restore: files placed; starting members', { members: target.members.length, zxid: consistency.zxid });
-  const running = await startTogether(servers, target.members.map((member) => memberStartOptions(target, member)), (o) => o.dataDir);
-  // The source's sessions came back with the files: close them, and their ephemeral nodes go.
-  const sessions = report.facts?.ephemeralSessions ?? [];
-  const closedSessions = await closeRestoredSessions(target.members.map((m) => `${m.host}:${m.clientPort}`).join(','), sessions, logger);
-  for (const member of target.members) {
-    for (const dir of memberDirsOf(member)) await markRestoreDone(dir, dirRestore(ctx, dir));
-  }
+  for (const member of members) movedAside.push(...await placeFiles(ctx, member, local, consistency.epoch));
+  ctx.logger.info('zookeeper restore: files placed', { node: ctx.node.name, members: members.length, zxid: consistency.zxid });
   return {
-    endpoint: {
-      servers: target.members.map((m) => `${m.host}:${m.clientPort}`),
-      pids: running.map((r) => r.pid),
-      zxid: consistency.zxid,
-      movedAside,
-      closedSessions,
-    },
+    endpoint: { servers: members.map(clientAddress), zxid: consistency.zxid, movedAside, sessions: staged.sessions },
     bytes,
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * Start, on every node at once once every node has restored: starts this node's members (they wait
+ * for the others' votes) and, on the first node, closes the sessions the files brought back (their
+ * ephemeral nodes go with them). Idempotent: a retry finds the servers it started.
+ */
+export async function startHostLocal(ctx: RestoreContext<HostLocalTarget>, result: RestoreResult): Promise<RestoreResult> {
+  const { target, logger } = ctx;
+  const members = membersHere(ctx);
+  const running = await startTogether(restoreMembers(ctx), members.map((member) => memberStartOptions(target, member)), (o) => o.dataDir);
+  const sessions = (Array.isArray(result.endpoint.sessions) ? result.endpoint.sessions : []).map((id) => BigInt(String(id)));
+  const first = nodesByHost(target.members)[0].name === ctx.node.name;
+  const closedSessions = first ? await closeRestoredSessions(target.members.map(clientAddress).join(','), sessions, logger) : 0;
+  for (const member of members) {
+    for (const dir of memberDirsOf(member)) await markRestoreDone(dir, dirRestore(ctx, dir));
+  }
+  const { sessions: _sessions, ...endpoint } = result.endpoint;
+  return { ...result, endpoint: { ...endpoint, pids: running.map((r) => r.pid), closedSessions } };
 }

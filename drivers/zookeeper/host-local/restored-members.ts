@@ -4,6 +4,7 @@
  * stopped only when this restore started them or the target allows it (`stopRunningServer`).
  */
 import path from 'node:path';
+import { membersOn } from '../../../core/driver/node-ref';
 import type { RestoreContext } from '../../../core/driver/types';
 import { recordStartedServer, restoreServers, type RestoreServers } from '../../../core/host/started-servers';
 import type { HostLocalTarget, TargetMember } from '../config';
@@ -30,13 +31,13 @@ export function restoreMembers(ctx: RestoreContext<HostLocalTarget>): RestoreSer
 /** How a target member is started: its own id, dirs and ports, and every member of the target as its ensemble. */
 export function memberStartOptions(target: HostLocalTarget, member: TargetMember): MemberOptions {
   const ensemble = target.members.length === 1 ? [] : target.members.map((m) => ({
-    id: m.id, host: m.host, quorumPort: m.quorumPort as number, electionPort: m.electionPort as number,
+    id: m.id, host: m.hostname, quorumPort: m.quorumPort as number, electionPort: m.electionPort as number,
   }));
   return {
     id: member.id,
     dataDir: path.resolve(member.dataDir),
     dataLogDir: member.dataLogDir === undefined ? undefined : path.resolve(member.dataLogDir),
-    host: member.host,
+    host: member.hostname,
     clientPort: member.clientPort,
     ensemble,
     heapMb: member.heapMb,
@@ -48,4 +49,14 @@ export function memberDirsOf(member: TargetMember): string[] {
   const dirs = [path.resolve(member.dataDir)];
   if (member.dataLogDir !== undefined && path.resolve(member.dataLogDir) !== dirs[0]) dirs.push(path.resolve(member.dataLogDir));
   return dirs;
+}
+
+/** A member's client address, `hostname:clientPort`. */
+export function clientAddress(member: TargetMember): string {
+  return `${member.hostname}:${member.clientPort}`;
+}
+
+/** The members whose restore steps run on the step's node (all of them for a target on one host). */
+export function membersHere(ctx: RestoreContext<HostLocalTarget>): TargetMember[] {
+  return membersOn(ctx.target.members, ctx.node);
 }
