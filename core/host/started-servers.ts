@@ -160,11 +160,13 @@ export function restoreServers<O, S extends { pid: number; pidFile: string }>(
 
 /**
  * Starts several servers of one restore together — the members of an ensemble or cluster wait for
- * each other's votes, so none is ready before a majority runs. When any fails, the others are
- * stopped again (their records name this restore) and the first failure is thrown.
+ * each other's votes, so none is ready before a majority runs. A server this restore started on
+ * the same dir before (a retried step whose host died) is stopped first. When any fails, the
+ * others are stopped again (their records name this restore) and the first failure is thrown.
  * @param dirOf the target dir of a server's options, as `servers` finds it there
  */
 export async function startTogether<O, S>(servers: RestoreServers<O, S>, options: readonly O[], dirOf: (options: O) => string): Promise<S[]> {
+  await Promise.all(options.map((o) => servers.stopOwn(dirOf(o))));
   const outcomes = await Promise.allSettled(options.map((o) => servers.start(o)));
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (!failed) return outcomes.map((o) => (o as PromiseFulfilledResult<S>).value);

@@ -5,7 +5,8 @@
  *     state/restores/<engine>/<instance>/<restoreId>/chain.json        the later backups the restore also reads (fetch manifest)
  *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/prepared.json   a node's prepared target (prepare)
  *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/staged.json     what a node's stage downloaded (stage)
- *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/result.json     a node's restore result (apply, then start)
+ *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/applied.json    a node's result before its start (apply, for drivers that start)
+ *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/result.json     a node's finished restore (apply, or start for drivers that start)
  *     state/restores/<engine>/<instance>/<restoreId>/result.json       every node's result merged (validate)
  *     state/restores/<engine>/<instance>/<restoreId>/validation.json   the validation report (validate)
  *     state/restores/<engine>/<instance>/<restoreId>/report.json       the full report (report; also written when validation failed)
@@ -29,7 +30,7 @@ export const RESTORES_ROOT = `${STATE_ROOT}/restores`;
 
 export type RestoreRecord = 'chain' | 'result' | 'validation' | 'report' | 'failure';
 /** The records each node's steps write. */
-export type NodeRecord = 'prepared' | 'staged' | 'result';
+export type NodeRecord = 'prepared' | 'staged' | 'applied' | 'result';
 
 /** Identifies one restore's records. */
 export interface RestoreAt {
@@ -92,8 +93,9 @@ export function readStaged(store: BlobStore, at: NodeAt): Promise<StagedRecord> 
   return getStepRecord(store, nodeRecordKey(at, 'staged'), stagedSchema, `staged files of node ${at.node.name}`);
 }
 
-export function writeNodeResult(store: BlobStore, at: NodeAt, result: RestoreResult): Promise<string> {
-  return putStepRecord(store, nodeRecordKey(at, 'result'), result);
+/** Writes the node's result: `applied` when its start is still to come, `result` once its restore has finished. */
+export function writeNodeResult(store: BlobStore, at: NodeAt, result: RestoreResult, record: 'applied' | 'result' = 'result'): Promise<string> {
+  return putStepRecord(store, nodeRecordKey(at, record), result);
 }
 
 /** The node's result; undefined when its restore step has not finished. */
@@ -101,8 +103,8 @@ export async function findNodeResult(store: BlobStore, at: NodeAt): Promise<Rest
   return await store.head(nodeRecordKey(at, 'result')) ? readNodeResult(store, at) : undefined;
 }
 
-export function readNodeResult(store: BlobStore, at: NodeAt): Promise<RestoreResult> {
-  return getStepRecord(store, nodeRecordKey(at, 'result'), resultSchema, `restore result of node ${at.node.name}`) as Promise<RestoreResult>;
+export function readNodeResult(store: BlobStore, at: NodeAt, record: 'applied' | 'result' = 'result'): Promise<RestoreResult> {
+  return getStepRecord(store, nodeRecordKey(at, record), resultSchema, `restore result of node ${at.node.name}`) as Promise<RestoreResult>;
 }
 
 /** Writes every node's result merged (node-results.ts). */
@@ -144,6 +146,6 @@ export function readValidation(store: BlobStore, at: RestoreAt): Promise<Validat
 
 /** Removes the records that only serve the next steps (the report stays). */
 export async function removeIntermediateRecords(store: BlobStore, at: RestoreAt & { nodes: ReadonlyArray<{ name: string }> }): Promise<void> {
-  const nodeKeys = at.nodes.flatMap((node) => (['prepared', 'staged', 'result'] as const).map((record) => nodeRecordKey({ ...at, node }, record)));
+  const nodeKeys = at.nodes.flatMap((node) => (['prepared', 'staged', 'applied', 'result'] as const).map((record) => nodeRecordKey({ ...at, node }, record)));
   await store.delete([...(['chain', 'result', 'validation'] as const).map((record) => restoreRecordKey(at, record)), ...nodeKeys]);
 }

@@ -1,7 +1,8 @@
 /**
- * The restore, one stateless step at a time: fetch + verify manifest → prepare → apply →
- * validate → report. Same conventions as the backup steps: what grows with the database
- * goes to the store (restore-records.ts), the state carries its key.
+ * The restore, one stateless step at a time: fetch + verify manifest → on every node (host) of the
+ * target: prepare → stage → apply → start → validate (once) → report. Same conventions as the
+ * backup steps: what grows with the database goes to the store (restore-records.ts), the state
+ * carries its key; the node steps take `{ restore, node }` and record what they did per node.
  */
 import { PermanentError } from '../errors';
 import { Catalog, isVerified } from '../catalog/catalog';
@@ -226,7 +227,9 @@ export async function restoreBackup(input: unknown, deps: StepDeps): Promise<Res
     const ctx = await restoreContext(state, node, deps, true);
     const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.restore(ctx, prepared, transferOf(state, deps)));
     // The download is the stage's: its bytes and time are the restore's too.
-    await writeNodeResult(deps.store, at, staged ? { ...result, bytes: Math.max(result.bytes, staged.bytes), durationMs: result.durationMs + staged.durationMs } : result);
+    const applied = staged ? { ...result, bytes: Math.max(result.bytes, staged.bytes), durationMs: result.durationMs + staged.durationMs } : result;
+    // The node's restore has finished only once its start has, for a driver that starts servers.
+    await writeNodeResult(deps.store, at, applied, state.phases.start ? 'applied' : 'result');
     if (!state.phases.start) await releaseRunDir(ctx.spoolDir, state.restoreId);
     return item;
   });
@@ -240,7 +243,7 @@ export async function startRestored(input: unknown, deps: StepDeps): Promise<Res
   return runStep(state.backup.engine, deps, async () => {
     const driver = deps.registry.restoreDriver(state.backup.engine);
     if (!driver.start) throw new PermanentError(`the ${state.backup.engine} driver has no start step`, { code: 'STEP_ORDER' });
-    const restored = await readNodeResult(deps.store, at);
+    const restored = await readNodeResult(deps.store, at, 'applied');
     const started = Date.now();
     const ctx = await restoreContext(state, node, deps, true);
     const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.start!(ctx, restored));

@@ -49,6 +49,6 @@ export async function cleanupEtcdRestore(ctx: RestoreContext<EtcdRestoreTarget>,
   const conditions = new Set(cleaned.map((c) => c.condition));
   const target: DataDirCondition = conditions.size === 1 ? cleaned[0].condition : 'partial';
   const each = cleaned.map((c) => `member ${c.member.name}: ${dataDirCleanup(c.member.dataDir, c.condition, { backupId, replaced: c.replaced, stopped: [] }).detail}`);
-  const detail = `${cleaned.length} members of a cluster; ${each.join('; ')}`;
+  const detail = `a cluster of ${cleaned.length} members; ${each.join('; ')}`;
   return { target, detail: stopped.length > 0 ? `${detail}; stopped what the restore started: ${stopped.join(', ')}` : detail, stopped };
 }

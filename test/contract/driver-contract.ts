@@ -3,7 +3,7 @@
  * the synthesized state machines run in process, the real handlers, and the kit's real servers. A
  * driver joins by exporting kits from `drivers/<engine>/kit.ts` (driver-kit.ts); the suite's cases:
  *
- * - round trip: backup → validate → upload → finalize, then the restore's fetch manifest → prepare → apply → validate → report, the restored data
+ * - round trip: backup → validate → upload → finalize, then the restore's fetch manifest → prepare → stage → apply → start → validate → report, the restored data
  *   equal to the source as the backup recorded it (the driver's validation, and the kit's own read);
  * - crashes: a snapshot step whose host died after its work (half-written spool, stray objects)
  *   succeeds when re-run and leaves no strays; so does a restore step that died before recording;

@@ -17,6 +17,7 @@ import {
   clusterTargetMembers, currentRevision, readAllKeys, startTestEtcd, stopAllEtcd, writeKeys, type KeyRecord, type TargetMemberSpec, type TestEtcd,
 } from '../../harness/etcd';
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
+import { expectStepsInLockstep, recordingHostRunner, RESTORE_NODE_STEPS } from '../../harness/recording-host-runner';
 import { scriptedHostRunner } from '../../harness/scripted-host-runner';
 
 let source: TestEtcd;
@@ -94,12 +95,12 @@ it('restores a 3-member cluster: every member serves the backup\'s revision and 
   for (const member of members) expect(await etcdProcessesOn(member.dataDir)).toHaveLength(1);
 }, 120_000);
 
-it('runs a restore step whose host died after starting the members again, leaving one member per data dir', async () => {
+it('runs a start step whose host died after starting the members again, leaving one member per data dir', async () => {
   // Prepare
   const members = await clusterTargetMembers('crash', 3);
   let firstPids: Array<number | undefined> = [];
   const runner = new CrashingHostRunner(rt.deps, {
-    step: 'restore-apply',
+    step: 'restore-start',
     afterWork: async () => { firstPids = await Promise.all(members.map((m) => memberPid(memberPidFile(m.dataDir)))); },
   });
   const workflows = localWorkflows(rt, { waitMs: 10, retryIntervalMs: 50, definitions: shippedDefinitions(), hostRunner: runner });
@@ -109,7 +110,7 @@ it('runs a restore step whose host died after starting the members again, leavin
 
   // Assess
   expect(runner.crashes).toBe(1);
-  expect(execution.retries.Apply).toBeGreaterThanOrEqual(1);
+  expect(execution.retries.Start).toBeGreaterThanOrEqual(1);
   expect((execution.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
   expect(firstPids).toEqual([expect.any(Number), expect.any(Number), expect.any(Number)]);
   for (const [i, member] of members.entries()) {
@@ -168,3 +169,31 @@ it('refuses a busy port or an occupied data dir of any member before touching an
   expect(await readdir(occupied[2].dataDir)).toEqual(['precious.txt']);
   for (const member of [...busy, ...occupied]) expect(await etcdProcessesOn(member.dataDir)).toEqual([]);
 });
+
+it('restores a cluster whose members are on three hosts: each step on every host, the next once all finished; a failure stops every host\'s member', async () => {
+  // Prepare
+  const hosts = ['i-0e7cd000000000001', 'i-0e7cd000000000002', 'i-0e7cd000000000003'];
+  const members = (await clusterTargetMembers('hosts', 3)).map((m, i) => ({ ...m, host: hosts[i] }));
+  const failing = (await clusterTargetMembers('hosts-failed', 3)).map((m, i) => ({ ...m, host: hosts[i] }));
+  const recording = recordingHostRunner(rt.deps);
+  const refusing = recordingHostRunner(rt.deps, (step) => (step === 'restore-validate' ? { ok: false, error: { name: 'PermanentError', code: 'SCRIPTED', message: 'validation refused' } } : undefined));
+
+  // Act
+  const report = await localWorkflows(rt, { waitMs: 10, definitions: shippedDefinitions(), hostRunner: recording.runner }).restore({ backupId, target: { members } });
+  const error = await localWorkflows(rt, { waitMs: 10, definitions: shippedDefinitions(), hostRunner: refusing.runner })
+    .execute('restore', { backupId, target: { members: failing } }).then(() => undefined, (e: unknown) => e as ExecutionFailedError);
+
+  // Assess: one cluster, every member with the backup's keys, each member restored and started by its own host's steps.
+  expect(checkNames(report)).toEqual(CLUSTER_CHECKS);
+  for (const member of await servedBy(members)) expect(member.keys).toEqual(sourceKeys);
+  expectStepsInLockstep(recording);
+  for (const step of RESTORE_NODE_STEPS) {
+    expect(recording.runner.submitted.filter((c) => c.step === step).map((c) => c.host).sort()).toEqual(hosts);
+  }
+  const nodes = report.endpoint.nodes as Record<string, { members: Array<{ name: string; started: boolean }> }>;
+  members.forEach((m, i) => expect(nodes[hosts[i]].members).toEqual([expect.objectContaining({ name: m.name, started: true })]));
+  // The failure path cleans up on every host: each stops the member it started, and the cause names each node.
+  expect(error?.causeText).toMatch(new RegExp(`^SCRIPTED: validation refused — target restored: node ${hosts[0]}: .*; node ${hosts[1]}: .*; node ${hosts[2]}: .*stopped what the restore started: etcd member m3`));
+  expect(refusing.runner.submitted.filter((c) => c.step === 'restore-cleanup').map((c) => c.host).sort()).toEqual(hosts);
+  for (const member of failing) expect(await etcdProcessesOn(member.dataDir)).toEqual([]);
+}, 180_000);

@@ -4,6 +4,7 @@
  * at the store's revision. The driver must record the latter.
  */
 import { takeSnapshot } from '../../../core/driver/take-snapshot';
+import { restoreOnOneNode } from '../../harness/restore-on-one-node';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
@@ -38,7 +39,7 @@ describe('etcd snapshot revision after compaction', () => {
     const validation = await backup.validateSnapshot(ctx, snapshot);
     const record = backupRecordOf(snapshot, await backup.upload(ctx, snapshot, { store, prefix: 'etcd/compact' }));
     const rctx = etcdRestoreContext(record, { dataDir, ...(await freeMemberUrls()) }, await tempDir('rspool'));
-    const result = await restore.restore(rctx, await restore.prepareTarget(rctx), { store, prefix: 'etcd/compact' });
+    const result = await restoreOnOneNode(restore, rctx, await restore.prepareTarget(rctx), { store, prefix: 'etcd/compact' });
     const report = await restore.validateRestore(rctx, result);
 
     // Assess

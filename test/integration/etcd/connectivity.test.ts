@@ -3,6 +3,7 @@
  * a dead first endpoint falls over to the next, bad credentials are permanent.
  */
 import { takeSnapshot } from '../../../core/driver/take-snapshot';
+import { restoreOnOneNode } from '../../harness/restore-on-one-node';
 import path from 'node:path';
 import { classify, isTransient, PermanentError, TransientError } from '../../../core/errors';
 import { EtcdBackupDriver } from '../../../drivers/etcd/backup-driver';
@@ -84,7 +85,7 @@ describe('etcd connectivity and credentials', () => {
     const record = backupRecordOf(snapshot, await backup.upload(right, snapshot, { store, prefix: 'etcd/auth' }));
     const withoutCredentials = etcdRestoreContext(record, { dataDir, ...urls }, await tempDir('rspool'));
     const withCredentials = etcdRestoreContext(record, { dataDir, ...urls, username: 'root', password: 's3cret' }, withoutCredentials.spoolDir);
-    const result = await restore.restore(withoutCredentials, await restore.prepareTarget(withoutCredentials), { store, prefix: 'etcd/auth' });
+    const result = await restoreOnOneNode(restore, withoutCredentials, await restore.prepareTarget(withoutCredentials), { store, prefix: 'etcd/auth' });
     const unauthenticated = await restore.validateRestore(withoutCredentials, result).catch((e: unknown) => e);
     const report = await restore.validateRestore(withCredentials, result);
 

@@ -4,6 +4,7 @@
  * it was at that revision — not as it was before or after.
  */
 import { takeSnapshot } from '../../../core/driver/take-snapshot';
+import { restoreOnOneNode } from '../../harness/restore-on-one-node';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
@@ -62,7 +63,7 @@ describe('etcd snapshot under concurrent writes', () => {
     await writer.stop();
     const uploaded = await backup.upload(ctx, snapshot, { store, prefix: 'etcd/live' });
     const rctx = etcdRestoreContext(backupRecordOf(snapshot, uploaded), { dataDir, clientUrl, peerUrl }, await tempDir('restore-spool'));
-    const result = await restore.restore(rctx, await restore.prepareTarget(rctx), { store, prefix: 'etcd/live' });
+    const result = await restoreOnOneNode(restore, rctx, await restore.prepareTarget(rctx), { store, prefix: 'etcd/live' });
     const report = await restore.validateRestore(rctx, result);
 
     // Assess

@@ -4,6 +4,7 @@
  * match the backup; `start: false` leaves the member stopped but still validates.
  */
 import { takeSnapshot } from '../../../core/driver/take-snapshot';
+import { restoreOnOneNode } from '../../harness/restore-on-one-node';
 import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
@@ -65,7 +66,7 @@ describe('etcd restore targets', () => {
 
     // Act
     const prepared = await restore.prepareTarget(rctx);
-    const result = await restore.restore(rctx, prepared, { store, prefix: 'etcd/target' });
+    const result = await restoreOnOneNode(restore, rctx, prepared, { store, prefix: 'etcd/target' });
     const report = await restore.validateRestore(rctx, result);
 
     // Assess
@@ -90,10 +91,10 @@ describe('etcd restore targets', () => {
     const target = await newTarget();
     const rctx = etcdRestoreContext(record, target, await tempDir('rspool'));
     const prepared = await restore.prepareTarget(rctx);
-    const first = await restore.restore(rctx, prepared, { store, prefix: 'etcd/target' });
+    const first = await restoreOnOneNode(restore, rctx, prepared, { store, prefix: 'etcd/target' });
 
     // Act
-    const second = await restore.restore(rctx, prepared, { store, prefix: 'etcd/target' });
+    const second = await restoreOnOneNode(restore, rctx, prepared, { store, prefix: 'etcd/target' });
     const report = await restore.validateRestore(rctx, second);
 
     // Assess
@@ -106,7 +107,7 @@ describe('etcd restore targets', () => {
     // Prepare
     const target = await newTarget();
     const rctx = etcdRestoreContext(record, target, await tempDir('rspool'));
-    const result = await restore.restore(rctx, await restore.prepareTarget(rctx), { store, prefix: 'etcd/target' });
+    const result = await restoreOnOneNode(restore, rctx, await restore.prepareTarget(rctx), { store, prefix: 'etcd/target' });
     const otherData = etcdRestoreContext({
       ...record,
       facts: { ...record.facts, keyCount: Number(record.facts.keyCount) + 1, kvDigest: '0'.repeat(64) },
@@ -134,7 +135,7 @@ describe('etcd restore targets', () => {
     const rctx = etcdRestoreContext(record, target, await tempDir('rspool'));
 
     // Act
-    const result = await restore.restore(rctx, await restore.prepareTarget(rctx), { store, prefix: 'etcd/target' });
+    const result = await restoreOnOneNode(restore, rctx, await restore.prepareTarget(rctx), { store, prefix: 'etcd/target' });
     const report = await restore.validateRestore(rctx, result);
 
     // Assess

@@ -3,6 +3,7 @@
  * restore → validateRestore, with an independent key-by-key comparison of source and restore.
  */
 import { takeSnapshot } from '../../../core/driver/take-snapshot';
+import { restoreOnOneNode } from '../../harness/restore-on-one-node';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -59,7 +60,7 @@ describe('etcd backup and restore round trip', () => {
     const record = backupRecordOf(snapshot, uploaded);
     const rctx = etcdRestoreContext(record, { dataDir, clientUrl, peerUrl }, await tempDir('restore-spool'));
     const prepared = await restore.prepareTarget(rctx);
-    const result = await restore.restore(rctx, prepared, { store, prefix: 'unused' });
+    const result = await restoreOnOneNode(restore, rctx, prepared, { store, prefix: 'unused' });
     const restoreReport = await restore.validateRestore(rctx, result);
 
     // Assess

@@ -85,7 +85,7 @@ it('backs up and restores with every host step sent through SSM Run Command to t
   const sent = ssm.calls.filter((c) => c.operation === 'SendCommand');
   expect(sent.map((c) => (c.input.Parameters as { step: string[] }).step[0])).toEqual([
     'backup-snapshot', 'backup-validate', 'backup-upload', 'backup-cleanup',
-    'restore-prepare', 'restore-apply', 'restore-validate',
+    'restore-prepare', 'restore-stage', 'restore-apply', 'restore-start', 'restore-validate',
   ]);
   expect(sent.every((c) => c.input.DocumentName === DOCUMENT && JSON.stringify(c.input.InstanceIds) === JSON.stringify([HOST]))).toBe(true);
   expect(JSON.stringify(sent.map((c) => c.input))).not.toContain('password');
