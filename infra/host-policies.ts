@@ -1,5 +1,7 @@
 /**
- * One managed policy per database host, giving the agent there exactly what its instances need:
+ * One managed policy per database host, giving the agent there exactly what its instances need
+ * (a host's instances: those it is the `host` of, or whose config names it for a node, e.g. a
+ * ZooKeeper member's `host`):
  *
  * - its instances' backups (`backups/<engine>/<instance>/*`): read, write artifacts and run records,
  *   abort its own multipart uploads — never delete (an explicit Deny), never write a
@@ -29,7 +31,7 @@ import { Construct } from 'constructs';
 import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
 import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
 import { RESTORES_ROOT } from '../core/restore/restore-records';
-import { secretRefs, type InstanceConfig } from './instances';
+import { backupHosts, secretRefs, type InstanceConfig } from './instances';
 import { secretName } from './secret-refs';
 
 /** Where a host's own secrets (restore targets' credentials) live, under the stack's prefixes. */
@@ -82,9 +84,10 @@ function scopesByHost(instances: readonly InstanceConfig[]): Map<string, HostSco
     if (!scopes.has(host)) scopes.set(host, { own: [], restoreOnly: [] });
     return scopes.get(host)!;
   };
-  for (const instance of instances) of(instance.host).own.push(instance);
+  for (const instance of instances) for (const host of backupHosts(instance)) of(host).own.push(instance);
   for (const instance of instances) {
-    for (const host of instance.restoreHosts) if (host !== instance.host) of(host).restoreOnly.push(instance);
+    const own = backupHosts(instance);
+    for (const host of instance.restoreHosts) if (!own.includes(host)) of(host).restoreOnly.push(instance);
   }
   return scopes;
 }

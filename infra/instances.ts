@@ -133,10 +133,25 @@ function driverConfigIssues(engine: string, config: Record<string, unknown>): Ar
     return [{ path: ['engine'], message: `unknown engine '${engine}' (the functions carry the built-in drivers: ${plugins.map((p) => p.manifest.name).join(', ')})` }];
   }
   const parsed = plugin.manifest.configSchema.safeParse(withPlaceholders(config));
-  if (parsed.success) return [];
+  if (parsed.success) {
+    const hosts = plugin.backup?.configHosts?.(parsed.data) ?? [];
+    return hosts.filter((host) => !managedInstance.safeParse(host).success)
+      .map((host) => ({ path: ['config'], message: `names host '${host}', which is not an SSM managed instance id (i-… or mi-…): the stack could not give it the instance's rights` }));
+  }
   return (issuesOf(parsed.error) ?? [{ message: String(parsed.error) }])
     .flatMap(issueProblems)
     .map(({ path, problem }) => ({ path: ['config', ...path], message: problem }));
+}
+
+/**
+ * Every host the instance's backup steps may run on: its `host`, and those its config names for
+ * the nodes of a multi-node engine (a ZooKeeper ensemble's members: BackupDriver.configHosts).
+ */
+export function backupHosts(instance: InstanceConfig): string[] {
+  const plugin = builtinPlugins().find((p) => p.manifest.name === instance.engine);
+  const parsed = plugin?.manifest.configSchema.safeParse(withPlaceholders(instance.config));
+  const named = parsed?.success ? plugin?.backup?.configHosts?.(parsed.data) ?? [] : [];
+  return [...new Set([instance.host, ...named])];
 }
 
 /** `value` with every `{ "$secret": ... }` replaced by a placeholder string, as it is once resolved. */

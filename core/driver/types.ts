@@ -188,6 +188,12 @@ export interface BackupDriver<C = unknown> {
    */
   listNodes?(ctx: Omit<BackupContext<C>, 'node' | 'spoolDir'>): Promise<NodeRef[]>;
   /**
+   * The hosts the nodes {@link listNodes} returns may be on, read from the config alone (no
+   * connection): the stack gives each the instance's backup rights (infra/host-policies.ts).
+   * Optional: without it the backup's steps run on the instance's `host` only.
+   */
+  configHosts?(config: C): string[];
+  /**
    * Takes a consistent snapshot and writes its artifacts into `ctx.spoolDir` or, when the driver
    * streams them, straight to `ctx.destination` (artifact-sink.ts), hashing as it writes; returns
    * them with the consistency point and facts. Core empties the spool before (a retry starts

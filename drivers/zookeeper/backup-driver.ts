@@ -31,6 +31,11 @@ export class ZooKeeperBackupDriver extends SpoolBackupDriver<ZooKeeperConfig> {
     return [{ name: memberNodeName(chosen.index), ...(member.host ? { host: member.host } : {}) }];
   }
 
+  /** The members' hosts: a host-local backup runs on whichever member the choice falls on. */
+  configHosts(config: ZooKeeperConfig): string[] {
+    return config.mode === 'logical' ? [] : config.members.flatMap((m) => (m.host ? [m.host] : []));
+  }
+
   createSnapshot(ctx: BackupContext<ZooKeeperConfig>): Promise<SnapshotTaken> {
     return ctx.config.mode === 'logical' ? logicalSnapshot(ctx) : hostLocalSnapshot(ctx);
   }

@@ -15,6 +15,9 @@ import type { InstanceInput } from '../../../infra/instances';
 const MAIN_HOST = 'i-0aaaaaaaaaaaaaaaa';
 const SHOP_HOST = 'mi-0bbbbbbbbbbbbbbbb';
 const SCRATCH_HOST = 'i-0cccccccccccccccc';
+/** The hosts of a ZooKeeper ensemble's other two members, named only in its config. */
+const ZK_HOST = 'i-0ffffffffffffffff';
+const ZK_MEMBER_HOSTS = ['i-0dddddddddddddddd', 'i-0eeeeeeeeeeeeeeee'];
 const INSTANCES: InstanceInput[] = [
   {
     name: 'main', engine: 'etcd', host: MAIN_HOST, restoreHosts: [SCRATCH_HOST],
@@ -25,6 +28,11 @@ const INSTANCES: InstanceInput[] = [
     name: 'shop', engine: 'mysql', host: SHOP_HOST,
     config: { host: 'db', user: 'backup', password: { $secret: 'secretsmanager:dbbackup/shop#password' } },
     schedule: 'rate(6 hours)', rpoHours: 8, retention: { maxAgeDays: 14 },
+  },
+  {
+    name: 'coord', engine: 'zookeeper', host: ZK_HOST,
+    config: { members: [{ address: '10.0.1.11:2181', host: ZK_HOST }, ...ZK_MEMBER_HOSTS.map((host, i) => ({ address: `10.0.1.${12 + i}:2181`, host }))] },
+    schedule: 'rate(6 hours)', rpoHours: 8, retention: { keepLast: 7 },
   },
 ];
 
@@ -70,8 +78,15 @@ const objects = (key: string): string => `<StoreBucket4FBDE984.Arn>/${key}`;
 
 describe('database host policies', () => {
   it('are one per host named in the instances file, restore-only hosts included; no policy covers every host', () => {
-    expect([...built.stack.hostPolicies.byHost.keys()].sort()).toEqual([MAIN_HOST, SCRATCH_HOST, SHOP_HOST].sort());
+    expect([...built.stack.hostPolicies.byHost.keys()].sort()).toEqual([MAIN_HOST, SCRATCH_HOST, SHOP_HOST, ZK_HOST, ...ZK_MEMBER_HOSTS].sort());
     expect(built.stack.node.tryFindChild('DbHostPolicy')).toBeUndefined();
+  });
+
+  it("give the hosts a multi-node instance's config names (a ZooKeeper member's host) that instance's backups, and nothing else", () => {
+    for (const host of [ZK_HOST, ...ZK_MEMBER_HOSTS]) {
+      expect(allowed(host, 's3:PutObject').filter((r) => r.includes('/backups/'))).toEqual([objects('backups/zookeeper/coord/*')]);
+      expect(allowed(host, 's3:GetObject').filter((r) => r.includes('/backups/'))).toEqual([objects('backups/zookeeper/coord/*')]);
+    }
   });
 
   it("reach only the host's own instances' backups: read and write its own, read those it may restore", () => {

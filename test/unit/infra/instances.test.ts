@@ -59,6 +59,11 @@ describe('instances file', () => {
     expect(problems({ instances: [{ ...valid, restoreHosts: ['scratch-db'] }] })).toEqual([expect.stringMatching(/^instances\[0\]\.restoreHosts\[0\]: must be an EC2 instance id/)]);
   });
 
+  it('refuses a node host the config names that is no managed instance: the stack could not give it rights', () => {
+    const ensemble = { ...valid, engine: 'zookeeper', config: { members: [{ address: '10.0.1.11:2181', host: 'i-0123456789abcdef0' }, { address: '10.0.1.12:2181', host: 'zk-2' }] } };
+    expect(problems({ instances: [ensemble] })).toEqual([expect.stringMatching(/^instances\[0\]\.config: names host 'zk-2', which is not an SSM managed instance id/)]);
+  });
+
   it("checks each config against its driver's schema, references standing in for their secrets", () => {
     expect(problems({ instances: [{ ...valid, config: { endpoints: ['ftp://x'], port: 1 } }] })).toEqual([
       'instances[0].config.endpoints[0]: must be an http:// or https:// URL', 'instances[0].config.port: unknown field',
