@@ -5,7 +5,8 @@
  * `builtin.ts`, e.g. etcd3, which reads its gRPC definitions from a file next to its own code at
  * load time). Such packages are marked external and copied, with the production dependencies they
  * need, from the project's `node_modules` into the bundle's `node_modules` (a local copy: no
- * registry, no Docker).
+ * registry, no Docker). Packages only host steps load (`hostOnly`: the ZooKeeper client, a native
+ * addon) stay out of the functions' bundles altogether and go only into the host agent's.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,12 @@ import { BUILTIN_DRIVERS } from '../drivers';
 
 /** Packages kept out of the bundle and copied next to it: what the built-in drivers name. */
 export const UNBUNDLED_PACKAGES: readonly string[] = [...new Set(BUILTIN_DRIVERS.flatMap((driver) => driver.unbundled))];
+
+/** Packages only host steps load (native addons): out of the Lambda bundles entirely, in the host agent bundle. */
+export const HOST_ONLY_PACKAGES: readonly string[] = [...new Set(BUILTIN_DRIVERS.flatMap((driver) => driver.hostOnly))];
+
+/** What the host agent bundle ships beside its code: the unbundled packages and the host-only ones. */
+export const HOST_PACKAGES: readonly string[] = [...UNBUNDLED_PACKAGES, ...HOST_ONLY_PACKAGES];
 
 /** Packages never copied (types only, no runtime code). */
 const SKIPPED = /^@types\//;

@@ -15,7 +15,7 @@ import {
   BACKUP_HANDLERS, handlerEntry, HANDLER_IDS, MAINTENANCE_HANDLERS, RESTORE_HANDLERS,
   type BackupHandler, type HandlerId, type MaintenanceHandler, type RestoreHandler,
 } from '../statemachines/handlers';
-import { copyPackagesCommands, packageClosure, UNBUNDLED_PACKAGES } from './runtime-dependencies';
+import { copyPackagesCommands, HOST_ONLY_PACKAGES, packageClosure, UNBUNDLED_PACKAGES } from './runtime-dependencies';
 
 /** Settings shared by every step function. */
 export interface StepLambdasProps {
@@ -85,7 +85,8 @@ export class StepLambdas extends Construct {
           minify: false,
           logLevel: nodejs.LogLevel.ERROR,
           bundleAwsSDK: true,
-          externalModules: [...UNBUNDLED_PACKAGES],
+          // Host-only packages are neither inlined nor copied: no function loads them.
+          externalModules: [...UNBUNDLED_PACKAGES, ...HOST_ONLY_PACKAGES],
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],

@@ -12,7 +12,7 @@
  */
 import { build, buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import path from 'node:path';
-import { UNBUNDLED_PACKAGES } from '../infra/runtime-dependencies';
+import { HOST_PACKAGES } from '../infra/runtime-dependencies';
 
 /** Node.js the built CLI runs on (also `engines` in package.json and the host install check). */
 export const NODE_TARGET = 'node20';
@@ -45,7 +45,7 @@ export function cliBuildOptions(options: CliBundleOptions): BuildOptions {
     metafile: true,
     ...(options.flavour === 'package'
       ? { packages: 'external' as const }
-      : { external: [...NEVER_INLINED, ...UNBUNDLED_PACKAGES] }),
+      : { external: [...NEVER_INLINED, ...HOST_PACKAGES] }),
   };
 }
 

@@ -15,7 +15,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import os from 'node:os';
 import path from 'node:path';
 import { BUILT_FILES } from '../core/host/package-root';
-import { packageClosure, UNBUNDLED_PACKAGES } from '../infra/runtime-dependencies';
+import { HOST_PACKAGES, packageClosure } from '../infra/runtime-dependencies';
 import { bundleCliSync } from './cli-bundle';
 import { tarGz } from './tar-gz';
 
@@ -31,7 +31,7 @@ export function stageHostBundle(projectRoot: string, dir: string): void {
   chmodSync(path.join(dir, BUILT_FILES.bin), 0o755);
   const { name, version, engines, license } = manifest;
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name, version, private: true, license, engines }, null, 2)}\n`);
-  for (const relative of packageClosure(projectRoot, UNBUNDLED_PACKAGES)) {
+  for (const relative of packageClosure(projectRoot, HOST_PACKAGES)) {
     cpSync(path.join(projectRoot, relative), path.join(dir, relative), { recursive: true });
   }
 }

@@ -31,6 +31,12 @@ export interface BuiltinDriver {
    * (infra/runtime-dependencies.ts).
    */
   unbundled: readonly string[];
+  /**
+   * Client packages only host steps load (a native addon, built for the host's Node): kept out of
+   * the Lambda bundles entirely — neither inlined nor copied, a function never loads them — and
+   * shipped in the host agent bundle like the unbundled ones.
+   */
+  hostOnly: readonly string[];
   /** Its row in the README's driver table. */
   docs: DriverDocs;
 }

@@ -13,6 +13,7 @@ export const builtin: BuiltinDriver = {
   // etcd3 reads its gRPC definitions at load time from `${__dirname}/../proto/rpc.proto`; inside a
   // bundle `__dirname` is the bundle's directory, so the file would not be found.
   unbundled: ['etcd3'],
+  hostOnly: [],
   docs: {
     versions: 'etcd 3.4, 3.5+',
     snapshot: 'Maintenance API snapshot, sha256 trailer checked',

@@ -17,6 +17,7 @@ export const builtin: BuiltinDriver = {
     },
   ],
   unbundled: [],
+  hostOnly: [],
   docs: {
     versions: 'MySQL 5.7, 8.0, 8.4; MariaDB 10.x, 11.x',
     snapshot: 'logical: one consistent read view for parallel workers (commits blocked for milliseconds; a read lock only while non-transactional tables are dumped), binlog file/position + GTID, schema, chunked gzip LOAD DATA files; physical: mariabackup/xtrabackup stream; optional binlog archive',

@@ -12,7 +12,8 @@ export const builtin: BuiltinDriver = {
     { commands: ['java'], files: [ZOOKEEPER_JAR], install: { debian: ['zookeeper'] }, neededBy: ['demo', 'test'] },
   ],
   // Native (node-gyp): built for the host it is installed on; only host steps load it.
-  unbundled: ['zookeeper'],
+  unbundled: [],
+  hostOnly: ['zookeeper'],
   docs: {
     versions: 'ZooKeeper 3.5+ (3.8 tested)',
     snapshot: 'host-local: newest valid snapshot + txn logs to the last complete txn; or a logical tree walk',

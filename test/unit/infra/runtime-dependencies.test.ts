@@ -1,6 +1,6 @@
 /** Packages shipped beside the bundles: the closure Node needs at run time, nothing nested twice. */
 import path from 'node:path';
-import { copyPackagesCommands, packageClosure, UNBUNDLED_PACKAGES } from '../../../infra/runtime-dependencies';
+import { copyPackagesCommands, HOST_ONLY_PACKAGES, HOST_PACKAGES, packageClosure, UNBUNDLED_PACKAGES } from '../../../infra/runtime-dependencies';
 
 const projectRoot = path.resolve(__dirname, '../../..');
 
@@ -9,6 +9,12 @@ describe('packageClosure', () => {
 
   it('holds etcd3 and the packages it loads at run time', () => {
     expect(closure).toEqual(expect.arrayContaining(['node_modules/etcd3', 'node_modules/@grpc/grpc-js', 'node_modules/@grpc/proto-loader', 'node_modules/protobufjs']));
+  });
+
+  it('leaves the native ZooKeeper client out of what the functions ship, and puts it in the host agent\'s', () => {
+    expect(HOST_ONLY_PACKAGES).toContain('zookeeper');
+    expect(closure).not.toContain('node_modules/zookeeper');
+    expect(packageClosure(projectRoot, HOST_PACKAGES)).toEqual(expect.arrayContaining(['node_modules/zookeeper', 'node_modules/etcd3']));
   });
 
   it('leaves out type packages and directories nested in listed ones', () => {
