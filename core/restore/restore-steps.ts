@@ -194,6 +194,11 @@ export async function prepareRestoreTarget(input: unknown, deps: StepDeps): Prom
   });
 }
 
+/** Runs `work` under the circuit breaker of the restore's target (what `ctx.target` connects to). */
+function onTarget<T>(state: RestoreState, ctx: RestoreContext, deps: StepDeps, work: () => Promise<T>): Promise<T> {
+  return guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), work);
+}
+
 /** The transfer options of a node's downloads: the restore's rate limit, progress reported. */
 function transferOf(state: RestoreState, deps: StepDeps): TransferOptions {
   return { store: deps.store, prefix: '', rateLimit: state.rateLimit, onProgress: (done, total) => deps.onProgress?.('download', done, total) };
@@ -209,7 +214,7 @@ export async function stageRestore(input: unknown, deps: StepDeps): Promise<Rest
     await readPrepared(deps.store, { ...state, node });
     const started = Date.now();
     const ctx = await restoreContext(state, node, deps, true);
-    const staged = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.stage!(ctx, transferOf(state, deps)));
+    const staged = await onTarget(state, ctx, deps, () => driver.stage!(ctx, transferOf(state, deps)));
     await writeStaged(deps.store, { ...state, node }, { bytes: staged.bytes, durationMs: Date.now() - started });
     return item;
   });
@@ -225,7 +230,7 @@ export async function restoreBackup(input: unknown, deps: StepDeps): Promise<Res
     const prepared = await readPrepared(deps.store, at);
     const staged = state.phases.stage ? await readStaged(deps.store, at) : undefined;
     const ctx = await restoreContext(state, node, deps, true);
-    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.restore(ctx, prepared, transferOf(state, deps)));
+    const result = await onTarget(state, ctx, deps, () => driver.restore(ctx, prepared, transferOf(state, deps)));
     // The download is the stage's: its bytes and time are the restore's too.
     const applied = staged ? { ...result, bytes: Math.max(result.bytes, staged.bytes), durationMs: result.durationMs + staged.durationMs } : result;
     // The node's restore has finished only once its start has, for a driver that starts servers.
@@ -246,7 +251,7 @@ export async function startRestored(input: unknown, deps: StepDeps): Promise<Res
     const restored = await readNodeResult(deps.store, at, 'applied');
     const started = Date.now();
     const ctx = await restoreContext(state, node, deps, true);
-    const result = await guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), () => driver.start!(ctx, restored));
+    const result = await onTarget(state, ctx, deps, () => driver.start!(ctx, restored));
     await writeNodeResult(deps.store, at, { ...result, durationMs: restored.durationMs + (Date.now() - started) });
     await releaseRunDir(ctx.spoolDir, state.restoreId);
     return item;
