@@ -79,8 +79,8 @@ async function spooledRunDir(instance: string): Promise<string | undefined> {
 /** The restore run directories holding a partial download with some bytes in it. */
 async function partialDownloads(): Promise<string[]> {
   const dirs: string[] = [];
-  for (const id of await readdir(path.join(spool, 'restore')).catch(() => [] as string[])) {
-    const dir = path.join(spool, 'restore', id);
+  const within = async (dir: string) => (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+  for (const dir of (await Promise.all((await within(path.join(spool, 'restore'))).map(within))).flat()) {
     for (const file of (await readdir(dir).catch(() => [] as string[])).filter((f) => f.includes('.dbbackup-tmp-'))) {
       if (((await stat(path.join(dir, file)).catch(() => undefined))?.size ?? 0) > 0) dirs.push(dir);
     }
@@ -88,7 +88,7 @@ async function partialDownloads(): Promise<string[]> {
   return dirs;
 }
 
-/** A restore of `latest` of instance `small`, SIGKILLed while it downloads: a dead run's partial download. */
+/** A restore of `latest` of instance `small`, SIGKILLed while it downloads: a dead run's partial download (in its node's run directory). */
 async function killedRestore(): Promise<string> {
   const target = JSON.stringify({ dataDir: path.join(work, `restored-${Date.now()}`, 'data'), ...(await freeMemberUrls()) });
   const run = startCli(['restore', 'latest', '--engine', 'etcd', '--instance', 'small', '--target', target, '--rate-limit', '16KB/s'], env);
