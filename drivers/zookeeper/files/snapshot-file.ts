@@ -10,13 +10,13 @@
  * then writes the last processed zxid (a long) and a third seal. A `.gz` snapshot is read through gunzip (the checksum covers
  * the uncompressed bytes); `.snappy` is refused.
  */
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Acl } from '../tree-digest';
 import { badHeader, corruptSnapshot, unsupportedCompression } from './file-errors';
 import { headerProblem, readFileHeader, SNAP_MAGIC, type FileHeader } from './file-header';
+import { fileChunks } from './file-chunks';
 import { JuteFormatError, type JuteReader } from './jute-reader';
 import { JuteStream, JuteTruncated } from './jute-stream';
 import { parseFileName } from './zxid';
@@ -83,12 +83,14 @@ function readStat(r: JuteReader): StatPersisted {
   };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 type RawNode = { end: true } | { end: false; path: string; data: Buffer; aclRef: bigint; stat: StatPersisted };
 
 function readNode(r: JuteReader): RawNode {
   const nodePath = r.readString('path');
   if (nodePath === '/') return { end: true };
-  return { end: false, path: nodePath, data: r.readBuffer() ?? Buffer.alloc(0), aclRef: r.readLong(), stat: readStat(r) };
+  return { end: false, path: nodePath, data: r.readBuffer() ?? EMPTY, aclRef: r.readLong(), stat: readStat(r) };
 }
 
 function readDigest(r: JuteReader): SnapshotZxidDigest {
@@ -102,7 +104,7 @@ function readDigest(r: JuteReader): SnapshotZxidDigest {
 function source(file: string): AsyncIterable<Buffer> {
   const compression = parseFileName(path.basename(file))?.compression;
   if (compression === 'snappy') throw unsupportedCompression(file, 'snappy');
-  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
+  const raw = fileChunks(file);
   if (compression !== 'gz') return raw;
   return pipeline(raw, createGunzip(), () => undefined);
 }

@@ -10,10 +10,10 @@
  * - `artifact`: a backup's copy. It must end right after a complete txn, or be followed only by
  *   zeros; anything else is PermanentError `ZK_CORRUPT_LOG` naming the file and byte.
  */
-import { createReadStream } from 'node:fs';
 import { adler32 } from './adler32';
 import { badHeader, corruptLog, unsupportedTxn } from './file-errors';
 import { headerProblem, readFileHeader, TXNLOG_MAGIC, type FileHeader } from './file-header';
+import { fileChunks } from './file-chunks';
 import { JuteFormatError, MAX_JUTE_LENGTH, type JuteReader } from './jute-reader';
 import { JuteStream, JuteTruncated } from './jute-stream';
 import { parseTxn, UnsupportedTxnType, type Txn } from './txn-records';
@@ -71,13 +71,24 @@ function readRawEntry(r: JuteReader): RawEntry {
   const at = r.offset;
   r.offset += length;
   const eor = r.readByte();
-  return { kind: 'entry', crc, bytes: Buffer.from(r.buffer.subarray(at, at + length)), eor };
+  return { kind: 'entry', crc, bytes: r.buffer.subarray(at, at + length), eor };
+}
+
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** The index of the first non-zero byte of `bytes`, or -1 (compared a block at a time: the padding is megabytes). */
+function firstNonZero(bytes: Buffer): number {
+  for (let at = 0; at < bytes.length; at += ZEROS.length) {
+    const block = bytes.subarray(at, at + ZEROS.length);
+    if (!block.equals(ZEROS.subarray(0, block.length))) return at + block.findIndex((byte) => byte !== 0);
+  }
+  return -1;
 }
 
 /** True when every byte left in `stream` is zero; the offset of the first non-zero byte otherwise. */
 async function onlyZerosLeft(stream: JuteStream): Promise<true | number> {
   for await (const { offset, bytes } of stream.rest()) {
-    const at = bytes.findIndex((byte) => byte !== 0);
+    const at = firstNonZero(bytes);
     if (at >= 0) return offset + at;
   }
   return true;
@@ -92,7 +103,7 @@ async function onlyZerosLeft(stream: JuteStream): Promise<true | number> {
  * // copy scan.validLength bytes: every txn up to scan.lastZxid, complete
  */
 export async function readTxnLog(file: string, options: ReadTxnLogOptions): Promise<TxnLogScan> {
-  const stream = new JuteStream(createReadStream(file, { highWaterMark: 256 * 1024 }));
+  const stream = new JuteStream(fileChunks(file));
   try {
     let header: FileHeader;
     try {
