@@ -8,8 +8,8 @@ import type { TreeSummary } from '../tree-digest';
 import { DataTree } from './data-tree';
 import { corruptSnapshot, logGap } from './file-errors';
 import { selectFiles } from './select-files';
-import { readSnapshot, type SnapshotScan } from './snapshot-file';
-import { readTxnLog, type TxnLogMode, type TxnLogScan } from './txn-log';
+import { readSnapshot, type ReadSnapshotOptions, type SnapshotScan } from './snapshot-file';
+import { readTxnLog, type ReadTxnLogOptions, type TxnLogMode, type TxnLogScan } from './txn-log';
 import { epochOf, formatZxid, isNextZxid } from './zxid';
 
 /** What a replay establishes about the files. */
@@ -48,9 +48,10 @@ export class Replay {
   readonly logs: TxnLogScan[] = [];
 
   /** Loads the snapshot (first, once). @throws the snapshot reader's errors; `ZK_CORRUPT_SNAPSHOT` for a node without its parent */
-  async loadSnapshot(file: string): Promise<SnapshotScan> {
+  async loadSnapshot(file: string, read: Pick<ReadSnapshotOptions, 'chunks'> = {}): Promise<SnapshotScan> {
     if (this.snapshot) throw new Error('a replay loads one snapshot');
     this.snapshot = await readSnapshot(file, {
+      ...read,
       onNode: (node) => {
         if (!this.tree.addSnapshotNode(node.path, { data: node.data, acl: node.acl, ephemeralOwner: node.stat.ephemeralOwner })) {
           throw corruptSnapshot(file, `node ${node.path} comes without its parent`);
@@ -67,9 +68,10 @@ export class Replay {
    * Applies the txns of one log after those already applied; txns at or before them are passed over.
    * @throws PermanentError `ZK_LOG_GAP` when a txn does not follow the one before it; the log reader's errors
    */
-  async applyLog(file: string, mode: TxnLogMode): Promise<TxnLogScan> {
+  async applyLog(file: string, mode: TxnLogMode, read: Pick<ReadTxnLogOptions, 'chunks' | 'onValid'> = {}): Promise<TxnLogScan> {
     if (!this.snapshot) throw new Error('load the snapshot before the logs');
     const scan = await readTxnLog(file, {
+      ...read,
       mode,
       onTxn: (entry) => {
         const zxid = entry.header.zxid;

@@ -68,8 +68,10 @@ export interface SnapshotScan {
 }
 
 export interface ReadSnapshotOptions {
-  /** Called with each node, parents before children; reading waits for a returned promise. */
+  /** Called with each node, parents before children; reading waits for a returned promise. Its data is a view of the read's buffers. */
   onNode?: (node: SnapshotNode) => void | Promise<void>;
+  /** The file's bytes, as stored (a `.gz` still compressed), when they come from elsewhere than `file` (a copy being made: byte-tap.ts). */
+  chunks?: AsyncIterable<Buffer>;
 }
 
 /** ZooDefs.Ids.OPEN_ACL_UNSAFE, what the ACL reference -1 stands for. */
@@ -101,10 +103,10 @@ function readDigest(r: JuteReader): SnapshotZxidDigest {
   return { zxid, digestVersion, digest };
 }
 
-function source(file: string): AsyncIterable<Buffer> {
+function source(file: string, chunks: AsyncIterable<Buffer> | undefined): AsyncIterable<Buffer> {
   const compression = parseFileName(path.basename(file))?.compression;
   if (compression === 'snappy') throw unsupportedCompression(file, 'snappy');
-  const raw = fileChunks(file);
+  const raw = chunks ?? fileChunks(file);
   if (compression !== 'gz') return raw;
   return pipeline(raw, createGunzip(), () => undefined);
 }
@@ -119,7 +121,7 @@ function source(file: string): AsyncIterable<Buffer> {
 export async function readSnapshot(file: string, options: ReadSnapshotOptions = {}): Promise<SnapshotScan> {
   const zxid = parseFileName(path.basename(file))?.zxid;
   if (zxid === undefined) throw badHeader(file, 'its name is not snapshot.<zxid>');
-  const stream = new JuteStream(source(file), { checksum: true });
+  const stream = new JuteStream(source(file, options.chunks), { checksum: true });
   let section = 'header';
   try {
     const header = await stream.read(readFileHeader);

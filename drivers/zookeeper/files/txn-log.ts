@@ -56,8 +56,12 @@ export interface TxnLogScan {
 
 export interface ReadTxnLogOptions {
   mode: TxnLogMode;
-  /** Called with each txn in file order; reading waits for a returned promise. */
+  /** Called with each txn in file order; reading waits for a returned promise. Its data are views of the read's buffers. */
   onTxn?: (entry: TxnLogEntry) => void | Promise<void>;
+  /** The file's bytes, when they come from elsewhere than `file` (a copy being made: byte-tap.ts). */
+  chunks?: AsyncIterable<Buffer>;
+  /** Called as {@link TxnLogScan.validLength} grows (after the header, after each whole txn); reading waits for a returned promise. */
+  onValid?: (validLength: number) => void | Promise<void>;
 }
 
 type RawEntry = { kind: 'zero'; crc: bigint } | { kind: 'entry'; crc: bigint; bytes: Buffer; eor: number };
@@ -103,7 +107,7 @@ async function onlyZerosLeft(stream: JuteStream): Promise<true | number> {
  * // copy scan.validLength bytes: every txn up to scan.lastZxid, complete
  */
 export async function readTxnLog(file: string, options: ReadTxnLogOptions): Promise<TxnLogScan> {
-  const stream = new JuteStream(fileChunks(file));
+  const stream = new JuteStream(options.chunks ?? fileChunks(file));
   try {
     let header: FileHeader;
     try {
@@ -115,6 +119,7 @@ export async function readTxnLog(file: string, options: ReadTxnLogOptions): Prom
     const problem = headerProblem(header, TXNLOG_MAGIC);
     if (problem) throw badHeader(file, problem);
     const scan: TxnLogScan = { file, header, txnCount: 0, validLength: stream.offset, end: 'end-of-file' };
+    await options.onValid?.(scan.validLength);
 
     /** Ends the log at the current offset: zeros to the end are a clean end, anything else is the given damage. */
     const stop = async (reason: string, liveEnd: TxnLogEnd, cause?: unknown): Promise<TxnLogScan> => {
@@ -166,6 +171,7 @@ export async function readTxnLog(file: string, options: ReadTxnLogOptions): Prom
       scan.lastZxid = txn.header.zxid;
       scan.validLength = entryEnd;
       await options.onTxn?.({ ...txn, offset, end: entryEnd });
+      await options.onValid?.(entryEnd);
     }
 
     /** An entry read whole but bad: in live mode the log ends before it; an artifact is damaged there. */
