@@ -7,10 +7,16 @@
  */
 import type { Acl } from '../tree-digest';
 
-/** The reader needed more bytes than it has: `needed` is the end offset (in its buffer) it tried to reach. */
+/**
+ * The reader needed more bytes than it has: `needed` is the end offset (in its buffer) it tried to
+ * reach. A signal for the stream reader, not a failure: built without a stack trace (cheap).
+ */
 export class JuteUnderflow extends Error {
   constructor(readonly needed: number) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`jute record needs ${needed} bytes`);
+    Error.stackTraceLimit = limit;
     this.name = 'JuteUnderflow';
   }
 }

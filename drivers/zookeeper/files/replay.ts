@@ -121,12 +121,22 @@ export async function replayFiles(files: { snapshot: string; logs: readonly stri
 }
 
 /**
- * The tree of a server's directories, live: {@link selectFiles}, then {@link replayFiles} over the
- * chosen files in live mode. The result holds what the logs held when each was read: to compare
- * with the server, note its zxid after the replay and compare where they agree, or stop writes.
+ * The tree of a server's directories, live: {@link selectFiles} with readers that replay each
+ * file as it is read (one read of each). The result holds what the logs held when each was read:
+ * to compare with the server, note its zxid after the replay and compare where they agree, or
+ * stop writes.
  */
 export async function replayDirectories(options: { snapDir: string; logDir?: string; mode?: TxnLogMode }): Promise<ReplayResult & { skippedSnapshots: { file: string; reason: string }[] }> {
-  const selected = await selectFiles(options);
-  const result = await replayFiles({ snapshot: selected.snapshot.file, logs: selected.logs.map((log) => log.file), mode: options.mode ?? 'live' });
-  return { ...result, skippedSnapshots: selected.skippedSnapshots };
+  let replay = new Replay();
+  const selected = await selectFiles({
+    ...options,
+    readers: {
+      snapshot(file) {
+        replay = new Replay(); // a snapshot that was not whole leaves its nodes behind
+        return replay.loadSnapshot(file);
+      },
+      log: (file, mode) => replay.applyLog(file, mode),
+    },
+  });
+  return { ...replay.facts(), snapshot: replay.snapshot!, logs: replay.logs, skippedSnapshots: selected.skippedSnapshots };
 }
