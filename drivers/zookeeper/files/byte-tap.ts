@@ -27,7 +27,11 @@ export class ByteTap {
   private confirmed = 0;
 
   /** @param options.confirmAll pass every chunk on as it is read (the caller fails the copy if the reader does) */
-  constructor(private readonly source: AsyncIterable<Buffer>, private readonly options: { confirmAll?: boolean } = {}) {}
+  constructor(private readonly source: AsyncIterable<Buffer>, private readonly options: { confirmAll?: boolean } = {}) {
+    // A failure reaches the writer through its own pipeline, even one it sets up later (the store
+    // may still be making its directory when the reader fails): no 'error' event goes unheard.
+    this.output.on('error', function heardByTheWriter() {});
+  }
 
   /** The source's chunks, for the reader. */
   async *chunks(): AsyncGenerator<Buffer> {
