@@ -29,6 +29,7 @@ import { memberDirs, type MemberDirs } from './member-dirs';
 export { LOG_FOLDER, SNAPSHOT_FOLDER };
 
 type Member = ZooKeeperConfig['members'][number];
+
 /** The config's member a node is. @throws PermanentError `INVALID_NODE` */
 export function memberOfNode(config: ZooKeeperConfig, nodeName: string): ZooKeeperConfig['members'][number] {
   const index = memberIndexOf(nodeName, config);

@@ -12,7 +12,6 @@
  * So the facts are those of exactly the bytes written and hashed.
  */
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import type { ArtifactSink } from '../../../core/driver/artifact-sink';
 import type { ArtifactRef } from '../../../core/driver/types';
 import { ByteTap, CopyStopped } from '../files/byte-tap';
@@ -52,8 +51,8 @@ async function copyWhileReading<T>(sink: ArtifactSink, name: string, tap: ByteTa
 }
 
 /** Copies a snapshot as it is read and loads it into `replay`. */
-export async function copySnapshot(sink: ArtifactSink, replay: Replay, file: string, source: AsyncIterable<Buffer> = fileChunks(file)): Promise<{ artifact: ArtifactRef; scan: SnapshotScan }> {
-  const tap = new ByteTap(source, { confirmAll: true });
+async function copySnapshot(sink: ArtifactSink, replay: Replay, file: string): Promise<{ artifact: ArtifactRef; scan: SnapshotScan }> {
+  const tap = new ByteTap(fileChunks(file), { confirmAll: true });
   const { artifact, value } = await copyWhileReading(sink, `${SNAPSHOT_FOLDER}/${path.basename(file)}`, tap, (chunks) => replay.loadSnapshot(file, { chunks }));
   return { artifact, scan: value };
 }
@@ -93,11 +92,4 @@ export async function copyDataDirFiles(sink: ArtifactSink, dirs: { snapshotDir: 
     },
   });
   return { artifacts: [snapshot!, ...logs], replay, selected };
-}
-
-/** The snapshot a member's AdminServer streamed, as written (its sha256 checked as it is read back), loaded into a new replay. */
-export async function loadSpooledSnapshot(file: string, bytes: Readable): Promise<Replay> {
-  const replay = new Replay();
-  await replay.loadSnapshot(file, { chunks: bytes });
-  return replay;
 }
