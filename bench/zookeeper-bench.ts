@@ -32,6 +32,7 @@ import { LocalDirectoryStore } from '../core/store/local-directory-store';
 import { plugin } from '../drivers/zookeeper';
 import { closeZooKeeper, openZooKeeper, zooKeeperConstants, type ZooKeeperClient } from '../drivers/zookeeper/client';
 import { zookeeperConfigSchema, type ZooKeeperConfig } from '../drivers/zookeeper/config';
+import { CHUNK_SIZE } from '../drivers/zookeeper/files/file-chunks';
 import { replayDirectories } from '../drivers/zookeeper/files/replay';
 import { LOGICAL_NODE, TREE_ARTIFACT } from '../drivers/zookeeper/logical-backup';
 import { RESTORE_SESSIONS } from '../drivers/zookeeper/logical-restore';
@@ -245,8 +246,9 @@ async function runZooKeeperBench(): Promise<BenchRow[]> {
   }
 }
 
+/** The file's first `length` bytes, read as the backup reads them (CHUNK_SIZE at a time). */
 function createReadStreamOf(file: string, length?: number) {
-  return createReadStream(file, length === undefined ? {} : { start: 0, end: length - 1 });
+  return createReadStream(file, { highWaterMark: CHUNK_SIZE, ...(length === undefined ? {} : { start: 0, end: length - 1 }) });
 }
 
 export const zookeeperBench: Bench = { name: 'zookeeper', run: runZooKeeperBench };
