@@ -140,7 +140,7 @@ export class LocalDirectoryStore implements BlobStore {
         await handle.close();
         throw Object.assign(new Error(`${file} is not a file`), { code: 'ENOENT' });
       }
-      return { stream: handle.createReadStream(), size: info.size };
+      return { stream: handle.createReadStream({ highWaterMark: 1 << 20 }), size: info.size };
     } catch (error) {
       throw mapFsError(error, key, this.root);
     }

@@ -8,10 +8,10 @@ import { verifyArtifact } from '../../core/driver/artifact-sink';
 import type { BackupContext, NodeRef, SnapshotRef, SnapshotTaken, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { chooseMember, memberNodeName } from './choose-member';
 import { zookeeperEndpoint, type ZooKeeperConfig } from './config';
-import { validateBackupFiles } from './files/validate-files';
-import { hostLocalSnapshot, spooledFiles } from './host-local/backup';
+import { hostLocalSnapshot } from './host-local/backup';
+import { validateHostLocalSnapshot } from './host-local/validate-snapshot';
 import { logicalSnapshot, validateLogicalSnapshot, LOGICAL_NODE } from './logical-backup';
-import { recordedEnd, zookeeperRecord, zxidHex } from './records';
+import { zookeeperRecord, zxidHex } from './records';
 
 export class ZooKeeperBackupDriver extends SpoolBackupDriver<ZooKeeperConfig> {
   /** The members' addresses: what the circuit breaker protects. */
@@ -41,26 +41,25 @@ export class ZooKeeperBackupDriver extends SpoolBackupDriver<ZooKeeperConfig> {
   }
 
   /**
-   * Re-hashes every artifact, then reads the files as ZooKeeper would: host-local, headers,
-   * checksums, no gap, and the tree at the end replayed to the recorded zxid and digest; logical,
-   * the tree artifact read through to its trailer and its digest recomputed.
+   * Host-local: every artifact re-hashed where it was written (spool or store) and equal to the
+   * bytes createSnapshot proved as it wrote them (host-local/validate-snapshot.ts). Logical: every
+   * artifact re-hashed, and the tree artifact read through to its trailer, its digest recomputed.
    */
   async validateSnapshot(ctx: BackupContext<ZooKeeperConfig>, snapshot: SnapshotRef): Promise<ValidationReport> {
+    const { consistency, facts } = zookeeperRecord(snapshot);
+    if (consistency.mode === 'host-local') {
+      const checks = await validateHostLocalSnapshot(ctx, snapshot, consistency, facts);
+      return { ok: checks.every((c) => c.ok), checks };
+    }
     const checks: ValidationCheck[] = [];
     try {
-      for (const artifact of snapshot.artifacts) await verifyArtifact(snapshot.spoolDir, artifact);
+      for (const artifact of snapshot.artifacts) await verifyArtifact(snapshot.spoolDir, artifact, ctx.destination?.store);
       checks.push({ name: 'artifact-sha256', ok: true, detail: `${snapshot.artifacts.length} artifacts` });
     } catch (error) {
       checks.push({ name: 'artifact-sha256', ok: false, detail: (error as Error).message });
       return { ok: false, checks };
     }
-    const { consistency, facts } = zookeeperRecord(snapshot);
-    if (consistency.mode === 'logical') {
-      checks.push(...await validateLogicalSnapshot(ctx, snapshot, facts));
-      return { ok: checks.every((c) => c.ok), checks };
-    }
-    const report = await validateBackupFiles({ ...spooledFiles(snapshot.spoolDir, snapshot.artifacts), expected: recordedEnd(consistency.zxid, facts) });
-    checks.push(...report.checks);
+    checks.push(...await validateLogicalSnapshot(ctx, snapshot, facts));
     return { ok: checks.every((c) => c.ok), checks };
   }
 }

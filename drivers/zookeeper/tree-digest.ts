@@ -73,11 +73,19 @@ function framed(hash: ReturnType<typeof createHash>, value: Buffer | string): vo
   hash.update(length).update(bytes);
 }
 
+/** A node as the digest takes it: its data, or the data's sha256 (what a replay keeps instead of the data). */
+export type DigestNode = Pick<TreeNode, 'path' | 'acl'> & ({ data: Buffer } | { dataSha256: Buffer });
+
+/** The sha256 of a node's data. */
+export function dataSha256(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
 /** The sha256 of one node: path, sha256 of data, then each ACL entry in order, each field length-framed (kind left out: see above). */
-export function nodeHash(node: Pick<TreeNode, 'path' | 'data' | 'acl'>): Buffer {
+export function nodeHash(node: DigestNode): Buffer {
   const hash = createHash('sha256');
   framed(hash, node.path);
-  framed(hash, createHash('sha256').update(node.data).digest());
+  framed(hash, 'dataSha256' in node ? node.dataSha256 : dataSha256(node.data));
   for (const entry of node.acl) {
     framed(hash, String(entry.perms));
     framed(hash, entry.scheme);
@@ -100,13 +108,13 @@ export class TreeDigest {
   private sum = 0n;
   private count = 0;
 
-  add(node: Pick<TreeNode, 'path' | 'data' | 'acl'>): void {
+  add(node: DigestNode): void {
     this.sum = (this.sum + BigInt(`0x${nodeHash(node).toString('hex')}`)) % MOD;
     this.count += 1;
   }
 
   /** Takes a node out again (a replayed delete): add and remove commute. */
-  remove(node: Pick<TreeNode, 'path' | 'data' | 'acl'>): void {
+  remove(node: DigestNode): void {
     this.sum = (this.sum - BigInt(`0x${nodeHash(node).toString('hex')}`) + MOD) % MOD;
     this.count -= 1;
   }

@@ -5,14 +5,16 @@
  * onto a fuzzy snapshot (one that already holds some later txns' effects) come out right. A multi
  * with an error part applies nothing; closeSession deletes the paths it names and whatever
  * ephemerals of the session are left. Stats (versions, cversion, pzxid) are not kept: the digest
- * does not read them.
+ * does not read them. Nor is the data: only its sha256, what the digest reads, so memory grows
+ * with the node count, not the tree's bytes (a node's data is hashed when it is set).
  */
-import { isSystemPath, kindOfOwner, TreeDigest, type Acl, type TreeSummary } from '../tree-digest';
+import { dataSha256, isSystemPath, kindOfOwner, TreeDigest, type Acl, type TreeSummary } from '../tree-digest';
 import type { Txn, TxnRecord } from './txn-records';
 
 /** A node in memory. */
 export interface MemoryNode {
-  data: Buffer;
+  /** The sha256 of its data. */
+  dataSha256: Buffer;
   acl: readonly Acl[];
   /** 0 persistent, a session id for an ephemeral, or a container's / TTL's marker (tree-digest.ts kindOfOwner). */
   ephemeralOwner: bigint;
@@ -42,14 +44,14 @@ export class DataTree {
    * Adds a node read from a snapshot (parents come before children).
    * @returns false when its parent is not in the tree (a damaged snapshot)
    */
-  addSnapshotNode(path: string, node: Omit<MemoryNode, 'children'>): boolean {
+  addSnapshotNode(path: string, node: { data: Buffer; acl: readonly Acl[]; ephemeralOwner: bigint }): boolean {
     if (path !== '/') {
       const { parent, child } = parentOf(path);
       const parentNode = this.nodes.get(parent);
       if (!parentNode) return false;
       parentNode.children.add(child);
     }
-    this.put(path, { ...node, children: new Set() });
+    this.put(path, { dataSha256: dataSha256(node.data), acl: node.acl, ephemeralOwner: node.ephemeralOwner, children: new Set() });
     return true;
   }
 
@@ -68,7 +70,7 @@ export class DataTree {
     const parentNode = this.nodes.get(parent);
     if (!parentNode || parentNode.children.has(child)) return false;
     parentNode.children.add(child);
-    this.put(path, { data, acl, ephemeralOwner, children: new Set() });
+    this.put(path, { dataSha256: dataSha256(data), acl, ephemeralOwner, children: new Set() });
     return true;
   }
 
@@ -86,7 +88,7 @@ export class DataTree {
 
   setData(path: string, data: Buffer): boolean {
     const node = this.nodes.get(path);
-    if (node) node.data = data;
+    if (node) node.dataSha256 = dataSha256(data);
     return node !== undefined;
   }
 
@@ -173,7 +175,7 @@ export class DataTree {
       const path = stack.pop()!;
       const node = this.nodes.get(path);
       if (!node || isSystemPath(path)) continue;
-      if (kindOfOwner(node.ephemeralOwner) !== 'ephemeral') digest.add({ path, data: node.data, acl: node.acl });
+      if (kindOfOwner(node.ephemeralOwner) !== 'ephemeral') digest.add({ path, dataSha256: node.dataSha256, acl: node.acl });
       for (const child of node.children) stack.push(path === '/' ? `/${child}` : `${path}/${child}`);
     }
     return digest.summary();

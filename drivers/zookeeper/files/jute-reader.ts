@@ -7,10 +7,16 @@
  */
 import type { Acl } from '../tree-digest';
 
-/** The reader needed more bytes than it has: `needed` is the end offset (in its buffer) it tried to reach. */
+/**
+ * The reader needed more bytes than it has: `needed` is the end offset (in its buffer) it tried to
+ * reach. A signal for the stream reader, not a failure: built without a stack trace (cheap).
+ */
 export class JuteUnderflow extends Error {
   constructor(readonly needed: number) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`jute record needs ${needed} bytes`);
+    Error.stackTraceLimit = limit;
     this.name = 'JuteUnderflow';
   }
 }
@@ -69,12 +75,15 @@ export class JuteReader {
     return length;
   }
 
-  /** A buffer; null for jute's null (-1). The bytes are copied, so the source can be let go. */
+  /**
+   * A buffer as a view of the source's bytes (no copy: a node's data is up to a megabyte, and is
+   * usually hashed and dropped); null for jute's null (-1). The view keeps the source's memory alive.
+   */
   readBuffer(): Buffer | null {
     const length = this.readLength('buffer');
     if (length === -1) return null;
     const at = this.take(length);
-    return Buffer.from(this.buffer.subarray(at, at + length));
+    return this.buffer.subarray(at, at + length);
   }
 
   /** A UTF-8 string; null for jute's null (-1). */

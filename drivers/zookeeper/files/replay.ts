@@ -8,8 +8,8 @@ import type { TreeSummary } from '../tree-digest';
 import { DataTree } from './data-tree';
 import { corruptSnapshot, logGap } from './file-errors';
 import { selectFiles } from './select-files';
-import { readSnapshot, type SnapshotScan } from './snapshot-file';
-import { readTxnLog, type TxnLogMode, type TxnLogScan } from './txn-log';
+import { readSnapshot, type ReadSnapshotOptions, type SnapshotScan } from './snapshot-file';
+import { readTxnLog, type ReadTxnLogOptions, type TxnLogMode, type TxnLogScan } from './txn-log';
 import { epochOf, formatZxid, isNextZxid } from './zxid';
 
 /** What a replay establishes about the files. */
@@ -48,9 +48,10 @@ export class Replay {
   readonly logs: TxnLogScan[] = [];
 
   /** Loads the snapshot (first, once). @throws the snapshot reader's errors; `ZK_CORRUPT_SNAPSHOT` for a node without its parent */
-  async loadSnapshot(file: string): Promise<SnapshotScan> {
+  async loadSnapshot(file: string, read: Pick<ReadSnapshotOptions, 'chunks'> = {}): Promise<SnapshotScan> {
     if (this.snapshot) throw new Error('a replay loads one snapshot');
     this.snapshot = await readSnapshot(file, {
+      ...read,
       onNode: (node) => {
         if (!this.tree.addSnapshotNode(node.path, { data: node.data, acl: node.acl, ephemeralOwner: node.stat.ephemeralOwner })) {
           throw corruptSnapshot(file, `node ${node.path} comes without its parent`);
@@ -67,9 +68,10 @@ export class Replay {
    * Applies the txns of one log after those already applied; txns at or before them are passed over.
    * @throws PermanentError `ZK_LOG_GAP` when a txn does not follow the one before it; the log reader's errors
    */
-  async applyLog(file: string, mode: TxnLogMode): Promise<TxnLogScan> {
+  async applyLog(file: string, mode: TxnLogMode, read: Pick<ReadTxnLogOptions, 'chunks' | 'onValid'> = {}): Promise<TxnLogScan> {
     if (!this.snapshot) throw new Error('load the snapshot before the logs');
     const scan = await readTxnLog(file, {
+      ...read,
       mode,
       onTxn: (entry) => {
         const zxid = entry.header.zxid;
@@ -119,12 +121,22 @@ export async function replayFiles(files: { snapshot: string; logs: readonly stri
 }
 
 /**
- * The tree of a server's directories, live: {@link selectFiles}, then {@link replayFiles} over the
- * chosen files in live mode. The result holds what the logs held when each was read: to compare
- * with the server, note its zxid after the replay and compare where they agree, or stop writes.
+ * The tree of a server's directories, live: {@link selectFiles} with readers that replay each
+ * file as it is read (one read of each). The result holds what the logs held when each was read:
+ * to compare with the server, note its zxid after the replay and compare where they agree, or
+ * stop writes.
  */
 export async function replayDirectories(options: { snapDir: string; logDir?: string; mode?: TxnLogMode }): Promise<ReplayResult & { skippedSnapshots: { file: string; reason: string }[] }> {
-  const selected = await selectFiles(options);
-  const result = await replayFiles({ snapshot: selected.snapshot.file, logs: selected.logs.map((log) => log.file), mode: options.mode ?? 'live' });
-  return { ...result, skippedSnapshots: selected.skippedSnapshots };
+  let replay = new Replay();
+  const selected = await selectFiles({
+    ...options,
+    readers: {
+      snapshot(file) {
+        replay = new Replay(); // a snapshot that was not whole leaves its nodes behind
+        return replay.loadSnapshot(file);
+      },
+      log: (file, mode) => replay.applyLog(file, mode),
+    },
+  });
+  return { ...replay.facts(), snapshot: replay.snapshot!, logs: replay.logs, skippedSnapshots: selected.skippedSnapshots };
 }

@@ -72,25 +72,47 @@ export function checkContinuity(snapshotZxid: bigint, logs: readonly Pick<TxnLog
 }
 
 /**
+ * How {@link selectFiles} reads each file it considers: by default a scan of it; the backup's
+ * readers also copy it and replay it as they read (host-local/copy-files.ts), so that choosing,
+ * copying and proving the files is one read of each.
+ */
+export interface FileReaders {
+  /** Reads a snapshot, newest first, until one is whole. @throws a snapshot's own errors ({@link SNAPSHOT_NOT_WHOLE}) when it is not */
+  snapshot(file: string): Promise<SnapshotScan>;
+  /** Reads a log, oldest first, once the snapshot is chosen. */
+  log(file: string, mode: TxnLogMode): Promise<TxnLogScan>;
+}
+
+/** The codes of a snapshot file that is not whole (damaged, still being written, not a snapshot): the next older one is taken. */
+export const SNAPSHOT_NOT_WHOLE: ReadonlySet<string> = new Set(['ZK_CORRUPT_SNAPSHOT', 'ZK_BAD_HEADER', 'ZK_UNSUPPORTED_COMPRESSION']);
+
+const scanning: FileReaders = {
+  snapshot: (file) => readSnapshot(file),
+  log: (file, mode) => readTxnLog(file, { mode }),
+};
+
+/**
  * Chooses a backup's files from the snapshot directory (dataDir/version-2) and the log directory
  * (dataLogDir/version-2; the same one when the logs are not apart).
  * @param options.mode `live` (default) while the server may write the newest log; `artifact` for copies
+ * @param options.readers how each file is read (default: scanned)
  * @throws PermanentError `ZK_NO_SNAPSHOT` when no snapshot is whole, `ZK_LOG_GAP`, and the readers' errors
  * @example
  * const selected = await selectFiles({ snapDir: '/data/version-2', logDir: '/txlog/version-2' });
  */
-export async function selectFiles(options: { snapDir: string; logDir?: string; mode?: TxnLogMode }): Promise<SelectedFiles> {
+export async function selectFiles(options: { snapDir: string; logDir?: string; mode?: TxnLogMode; readers?: FileReaders }): Promise<SelectedFiles> {
   const mode = options.mode ?? 'live';
+  const readers = options.readers ?? scanning;
   const { snapshots } = await listZooKeeperFiles(options.snapDir);
   const { logs: allLogs } = await listZooKeeperFiles(options.logDir ?? options.snapDir);
   const skippedSnapshots: SelectedFiles['skippedSnapshots'] = [];
   let snapshot: SnapshotScan | undefined;
   for (const candidate of [...snapshots].reverse()) {
     try {
-      snapshot = await readSnapshot(candidate.file);
+      snapshot = await readers.snapshot(candidate.file);
       break;
     } catch (error) {
-      if (!(error instanceof PermanentError)) throw error;
+      if (!(error instanceof PermanentError && SNAPSHOT_NOT_WHOLE.has(error.code))) throw error;
       skippedSnapshots.push({ file: candidate.file, reason: error.message });
     }
   }
@@ -98,7 +120,7 @@ export async function selectFiles(options: { snapDir: string; logDir?: string; m
     throw inconsistentFiles(`no whole ZooKeeper snapshot in ${options.snapDir}${skippedSnapshots.length ? `: ${skippedSnapshots.map((s) => s.reason).join('; ')}` : ''}`, 'ZK_NO_SNAPSHOT');
   }
   const logs: TxnLogScan[] = [];
-  for (const log of logsFrom(allLogs, snapshot.zxid)) logs.push(await readTxnLog(log.file, { mode }));
+  for (const log of logsFrom(allLogs, snapshot.zxid)) logs.push(await readers.log(log.file, mode));
   const lastZxid = checkContinuity(snapshot.zxid, logs);
   return { snapshot, skippedSnapshots, logs, lastZxid };
 }

@@ -10,13 +10,13 @@
  * then writes the last processed zxid (a long) and a third seal. A `.gz` snapshot is read through gunzip (the checksum covers
  * the uncompressed bytes); `.snappy` is refused.
  */
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Acl } from '../tree-digest';
 import { badHeader, corruptSnapshot, unsupportedCompression } from './file-errors';
 import { headerProblem, readFileHeader, SNAP_MAGIC, type FileHeader } from './file-header';
+import { fileChunks } from './file-chunks';
 import { JuteFormatError, type JuteReader } from './jute-reader';
 import { JuteStream, JuteTruncated } from './jute-stream';
 import { parseFileName } from './zxid';
@@ -68,8 +68,10 @@ export interface SnapshotScan {
 }
 
 export interface ReadSnapshotOptions {
-  /** Called with each node, parents before children; reading waits for a returned promise. */
+  /** Called with each node, parents before children; reading waits for a returned promise. Its data is a view of the read's buffers. */
   onNode?: (node: SnapshotNode) => void | Promise<void>;
+  /** The file's bytes, as stored (a `.gz` still compressed), when they come from elsewhere than `file` (a copy being made: byte-tap.ts). */
+  chunks?: AsyncIterable<Buffer>;
 }
 
 /** ZooDefs.Ids.OPEN_ACL_UNSAFE, what the ACL reference -1 stands for. */
@@ -83,12 +85,14 @@ function readStat(r: JuteReader): StatPersisted {
   };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 type RawNode = { end: true } | { end: false; path: string; data: Buffer; aclRef: bigint; stat: StatPersisted };
 
 function readNode(r: JuteReader): RawNode {
   const nodePath = r.readString('path');
   if (nodePath === '/') return { end: true };
-  return { end: false, path: nodePath, data: r.readBuffer() ?? Buffer.alloc(0), aclRef: r.readLong(), stat: readStat(r) };
+  return { end: false, path: nodePath, data: r.readBuffer() ?? EMPTY, aclRef: r.readLong(), stat: readStat(r) };
 }
 
 function readDigest(r: JuteReader): SnapshotZxidDigest {
@@ -99,10 +103,10 @@ function readDigest(r: JuteReader): SnapshotZxidDigest {
   return { zxid, digestVersion, digest };
 }
 
-function source(file: string): AsyncIterable<Buffer> {
+function source(file: string, chunks: AsyncIterable<Buffer> | undefined): AsyncIterable<Buffer> {
   const compression = parseFileName(path.basename(file))?.compression;
   if (compression === 'snappy') throw unsupportedCompression(file, 'snappy');
-  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
+  const raw = chunks ?? fileChunks(file);
   if (compression !== 'gz') return raw;
   return pipeline(raw, createGunzip(), () => undefined);
 }
@@ -117,7 +121,7 @@ function source(file: string): AsyncIterable<Buffer> {
 export async function readSnapshot(file: string, options: ReadSnapshotOptions = {}): Promise<SnapshotScan> {
   const zxid = parseFileName(path.basename(file))?.zxid;
   if (zxid === undefined) throw badHeader(file, 'its name is not snapshot.<zxid>');
-  const stream = new JuteStream(source(file), { checksum: true });
+  const stream = new JuteStream(source(file, options.chunks), { checksum: true });
   let section = 'header';
   try {
     const header = await stream.read(readFileHeader);

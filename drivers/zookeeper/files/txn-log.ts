@@ -10,10 +10,10 @@
  * - `artifact`: a backup's copy. It must end right after a complete txn, or be followed only by
  *   zeros; anything else is PermanentError `ZK_CORRUPT_LOG` naming the file and byte.
  */
-import { createReadStream } from 'node:fs';
 import { adler32 } from './adler32';
 import { badHeader, corruptLog, unsupportedTxn } from './file-errors';
 import { headerProblem, readFileHeader, TXNLOG_MAGIC, type FileHeader } from './file-header';
+import { fileChunks } from './file-chunks';
 import { JuteFormatError, MAX_JUTE_LENGTH, type JuteReader } from './jute-reader';
 import { JuteStream, JuteTruncated } from './jute-stream';
 import { parseTxn, UnsupportedTxnType, type Txn } from './txn-records';
@@ -56,8 +56,12 @@ export interface TxnLogScan {
 
 export interface ReadTxnLogOptions {
   mode: TxnLogMode;
-  /** Called with each txn in file order; reading waits for a returned promise. */
+  /** Called with each txn in file order; reading waits for a returned promise. Its data are views of the read's buffers. */
   onTxn?: (entry: TxnLogEntry) => void | Promise<void>;
+  /** The file's bytes, when they come from elsewhere than `file` (a copy being made: byte-tap.ts). */
+  chunks?: AsyncIterable<Buffer>;
+  /** Called as {@link TxnLogScan.validLength} grows (after the header, after each whole txn); reading waits for a returned promise. */
+  onValid?: (validLength: number) => void | Promise<void>;
 }
 
 type RawEntry = { kind: 'zero'; crc: bigint } | { kind: 'entry'; crc: bigint; bytes: Buffer; eor: number };
@@ -71,13 +75,24 @@ function readRawEntry(r: JuteReader): RawEntry {
   const at = r.offset;
   r.offset += length;
   const eor = r.readByte();
-  return { kind: 'entry', crc, bytes: Buffer.from(r.buffer.subarray(at, at + length)), eor };
+  return { kind: 'entry', crc, bytes: r.buffer.subarray(at, at + length), eor };
+}
+
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** The index of the first non-zero byte of `bytes`, or -1 (compared a block at a time: the padding is megabytes). */
+function firstNonZero(bytes: Buffer): number {
+  for (let at = 0; at < bytes.length; at += ZEROS.length) {
+    const block = bytes.subarray(at, at + ZEROS.length);
+    if (!block.equals(ZEROS.subarray(0, block.length))) return at + block.findIndex((byte) => byte !== 0);
+  }
+  return -1;
 }
 
 /** True when every byte left in `stream` is zero; the offset of the first non-zero byte otherwise. */
 async function onlyZerosLeft(stream: JuteStream): Promise<true | number> {
   for await (const { offset, bytes } of stream.rest()) {
-    const at = bytes.findIndex((byte) => byte !== 0);
+    const at = firstNonZero(bytes);
     if (at >= 0) return offset + at;
   }
   return true;
@@ -92,7 +107,7 @@ async function onlyZerosLeft(stream: JuteStream): Promise<true | number> {
  * // copy scan.validLength bytes: every txn up to scan.lastZxid, complete
  */
 export async function readTxnLog(file: string, options: ReadTxnLogOptions): Promise<TxnLogScan> {
-  const stream = new JuteStream(createReadStream(file, { highWaterMark: 256 * 1024 }));
+  const stream = new JuteStream(options.chunks ?? fileChunks(file));
   try {
     let header: FileHeader;
     try {
@@ -104,6 +119,7 @@ export async function readTxnLog(file: string, options: ReadTxnLogOptions): Prom
     const problem = headerProblem(header, TXNLOG_MAGIC);
     if (problem) throw badHeader(file, problem);
     const scan: TxnLogScan = { file, header, txnCount: 0, validLength: stream.offset, end: 'end-of-file' };
+    await options.onValid?.(scan.validLength);
 
     /** Ends the log at the current offset: zeros to the end are a clean end, anything else is the given damage. */
     const stop = async (reason: string, liveEnd: TxnLogEnd, cause?: unknown): Promise<TxnLogScan> => {
@@ -155,6 +171,7 @@ export async function readTxnLog(file: string, options: ReadTxnLogOptions): Prom
       scan.lastZxid = txn.header.zxid;
       scan.validLength = entryEnd;
       await options.onTxn?.({ ...txn, offset, end: entryEnd });
+      await options.onValid?.(entryEnd);
     }
 
     /** An entry read whole but bad: in live mode the log ends before it; an artifact is damaged there. */

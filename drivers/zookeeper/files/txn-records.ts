@@ -76,7 +76,9 @@ function readHeader(r: JuteReader): TxnHeader {
   return { clientId: r.readLong(), cxid: r.readInt(), zxid: r.readLong(), time: r.readLong(), type: r.readInt() };
 }
 
-const data = (r: JuteReader): Buffer => r.readBuffer() ?? Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0);
+/** A record's data, as a view of the txn's bytes (parseTxn's callers hash it or keep it). */
+const data = (r: JuteReader): Buffer => r.readBuffer() ?? EMPTY;
 
 /** The record of `type` (CreateTxn, DeleteTxn, ...), for a top-level txn or a part of a multi. */
 function readRecord(r: JuteReader, type: number): TxnRecord {
@@ -108,7 +110,7 @@ function readRecord(r: JuteReader, type: number): TxnRecord {
     case OpCode.error:
       return { op: 'error', err: r.readInt() };
     case OpCode.multi: {
-      const parts = r.readVector((v) => ({ type: v.readInt(), bytes: v.readBuffer() ?? Buffer.alloc(0) })) ?? [];
+      const parts = r.readVector((v) => ({ type: v.readInt(), bytes: v.readBuffer() ?? EMPTY })) ?? [];
       return { op: 'multi', txns: parts.map((part) => readRecord(new JuteReader(part.bytes), part.type)) };
     }
     default:

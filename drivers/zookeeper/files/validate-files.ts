@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { TreeSummary } from '../tree-digest';
+import { logsDbid, misnamedLog } from './log-checks';
 import { Replay, type ReplayFacts } from './replay';
 import { readTxnLog, type TxnLogScan } from './txn-log';
 import { compareZxid, formatZxid, parseFileName } from './zxid';
@@ -91,12 +92,13 @@ export async function validateBackupFiles(files: BackupFiles): Promise<BackupFil
     scans.push(scan);
     const range = scan.firstZxid === undefined ? 'no txn' : `${scan.txnCount} txns ${formatZxid(scan.firstZxid)}..${formatZxid(scan.lastZxid!)}`;
     check(name, true, `${range}, every checksum holds, ends with ${scan.end}`);
-    if (scan.firstZxid !== undefined && scan.firstZxid !== log.zxid) misnamed.push(`${path.basename(log.file)} starts at ${formatZxid(scan.firstZxid)}`);
+    const problem = misnamedLog(scan);
+    if (problem) misnamed.push(problem);
   }
   if (unnamed.length === 0) check('log-names', misnamed.length === 0, misnamed.length === 0 ? 'each log starts at the zxid in its name' : misnamed.join('; '));
 
-  const dbids = new Set(scans.map((scan) => scan.header.dbid));
-  check('logs-dbid', dbids.size <= 1, dbids.size <= 1 ? `one dbid (${[...dbids][0] ?? 'no logs'})` : `the logs name different databases: ${[...dbids].join(', ')}`);
+  const dbid = logsDbid(scans);
+  check('logs-dbid', dbid.ok, dbid.detail);
   check('continuity', gap === undefined && whole, gap ?? (whole ? 'no txn is missing from the snapshot to the end of the logs' : 'not established: a file could not be read'));
 
   let facts: ReplayFacts | undefined;

@@ -1,14 +1,14 @@
 /**
  * The host-local backup, on the chosen member's host: the newest valid snapshot and every log
- * needed to replay from it, copied while the server runs. A log still being written is copied up
- * to its last complete, checksummed transaction, and that transaction's zxid is the backup's
- * consistency point: the restore replays the logs over the (fuzzy) snapshot up to it. The tree's
- * node count and digest are computed from the copied files themselves (snapshot read, logs
- * replayed), so what is recorded is what the files hold.
+ * needed to replay from it, copied while the server runs, straight into the store when the step
+ * has one (else into the spool). Each file is read once (copy-files.ts): that read copies it,
+ * hashes it, checks it and replays it. A log still being written is copied up to its last
+ * complete, checksummed transaction, and that transaction's zxid is the backup's consistency
+ * point: the restore replays the logs over the (fuzzy) snapshot up to it. The tree's node count
+ * and digest are computed from the bytes written, so what is recorded is what the files hold.
  */
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { writeArtifact } from '../../../core/driver/spool';
+import { artifactSink, openArtifact, verifiedRead, type ArtifactSink } from '../../../core/driver/artifact-sink';
 import { resolveInside } from '../../../core/io/resolve-inside';
 import type { ArtifactRef, BackupContext, SnapshotTaken } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
@@ -17,19 +17,18 @@ import { serverStatus } from '../four-letter';
 import { parseAddress, type ZooKeeperConfig } from '../config';
 import { memberIndexOf } from '../choose-member';
 import { zxidHex } from '../records';
-import { checkContinuity, listZooKeeperFiles, logsFrom, selectFiles } from '../files/select-files';
-import { readTxnLog, type TxnLogScan } from '../files/txn-log';
-import type { ReplayFacts } from '../files/replay';
-import { validateBackupFiles } from '../files/validate-files';
+import { logsDbid, misnamedLog } from '../files/log-checks';
+import { Replay, type ReplayFacts } from '../files/replay';
+import { listZooKeeperFiles, logsFrom } from '../files/select-files';
+import type { TxnLogScan } from '../files/txn-log';
 import { epochOf } from '../files/zxid';
 import { adminSnapshot } from './admin-snapshot';
+import { copyDataDirFiles, copyLog, LOG_FOLDER, SNAPSHOT_FOLDER } from './copy-files';
 import { memberDirs, type MemberDirs } from './member-dirs';
 
-type Member = ZooKeeperConfig['members'][number];
+export { LOG_FOLDER, SNAPSHOT_FOLDER };
 
-/** Artifact folders: snapshots go back to dataDir, logs to dataLogDir. */
-export const SNAPSHOT_FOLDER = 'snapshot';
-export const LOG_FOLDER = 'txnlog';
+type Member = ZooKeeperConfig['members'][number];
 
 /** The config's member a node is. @throws PermanentError `INVALID_NODE` */
 export function memberOfNode(config: ZooKeeperConfig, nodeName: string): ZooKeeperConfig['members'][number] {
@@ -76,94 +75,100 @@ export function hostLocalRecord(facts: ReplayFacts, source: { member: string; se
   };
 }
 
-/** The snapshot and logs a backup spools, and how the snapshot was had. */
-interface SpooledSelection {
+/** The files a backup took: where they went, what their replay found, how the snapshot was had. */
+interface TakenFiles {
   artifacts: ArtifactRef[];
-  snapshotName: string;
-  logNames: string[];
+  replay: Replay;
+  logs: TxnLogScan[];
   source: 'admin-snapshot' | 'data-dir';
 }
 
-/**
- * Copies each log up to the last complete, checksummed transaction the reader found: the server
- * may be writing the newest log right now, and every log is padded with zeros past its end.
- */
-async function spoolLogs(spoolDir: string, logs: readonly TxnLogScan[], logger: Logger): Promise<{ artifacts: ArtifactRef[]; names: string[] }> {
-  const artifacts: ArtifactRef[] = [];
-  const names: string[] = [];
+/** Warns of an older log that is copied only up to a damaged txn (the newest may end in one being written). */
+function warnOfCutLogs(logs: readonly TxnLogScan[], logger: Logger): void {
   for (const log of logs) {
-    // The newest log may end in a transaction being written; an older one, or a bad checksum, should not.
     if (log.stoppedAt && (log !== logs[logs.length - 1] || log.end === 'bad-checksum')) {
       logger.warn('zookeeper backup: a log is copied only up to its last whole transaction', { file: log.file, end: log.end, ...log.stoppedAt });
     }
-    const name = `${LOG_FOLDER}/${path.basename(log.file)}`;
-    names.push(name);
-    artifacts.push(await writeArtifact(spoolDir, name, createReadStream(log.file, { start: 0, end: log.validLength - 1 })));
   }
-  return { artifacts, names };
 }
 
 /** The newest whole snapshot file in the member's dataDir and the logs after it. */
-async function spoolFromDataDir(ctx: BackupContext<ZooKeeperConfig>, member: Member, dirs: MemberDirs): Promise<SpooledSelection> {
-  const chosen = await selectFiles({ snapDir: dirs.snapshotDir, logDir: dirs.logDir, mode: 'live' });
-  for (const skipped of chosen.skippedSnapshots) ctx.logger.warn('zookeeper backup: a newer snapshot is not whole; an older one is taken', skipped);
-  ctx.logger.info('zookeeper backup: copying files', { member: member.address, snapshot: chosen.snapshot.file, logs: chosen.logs.length });
-  const snapshotName = `${SNAPSHOT_FOLDER}/${path.basename(chosen.snapshot.file)}`;
-  const snapshot = await writeArtifact(ctx.spoolDir, snapshotName, createReadStream(chosen.snapshot.file));
-  const logs = await spoolLogs(ctx.spoolDir, chosen.logs, ctx.logger);
-  return { artifacts: [snapshot, ...logs.artifacts], snapshotName, logNames: logs.names, source: 'data-dir' };
+async function copyFromDataDir(ctx: BackupContext<ZooKeeperConfig>, sink: ArtifactSink, member: Member, dirs: MemberDirs): Promise<TakenFiles> {
+  ctx.logger.info('zookeeper backup: copying files', { member: member.address, snapshotDir: dirs.snapshotDir, logDir: dirs.logDir, to: sink.where });
+  const copied = await copyDataDirFiles(sink, dirs);
+  for (const skipped of copied.selected.skippedSnapshots) ctx.logger.warn('zookeeper backup: a newer snapshot is not whole; an older one is taken', skipped);
+  return { artifacts: copied.artifacts, replay: copied.replay, logs: copied.selected.logs, source: 'data-dir' };
 }
 
 /**
- * A fresh snapshot from the member's AdminServer (ZooKeeper 3.9), then the logs from its zxid on
- * (the snapshot is fuzzy: the logs replay over it from its zxid); undefined when the server cannot
- * give one, and why is logged.
+ * A fresh snapshot from the member's AdminServer (ZooKeeper 3.9), spooled, then read back (its
+ * sha256 checked on the way) into the replay; then the logs from its zxid on, copied as they are
+ * replayed (the snapshot is fuzzy: the logs replay over it from its zxid). Undefined when the
+ * server cannot give one, and why is logged.
  */
-async function spoolFromAdmin(ctx: BackupContext<ZooKeeperConfig>, member: Member, adminUrl: string, dirs: MemberDirs): Promise<SpooledSelection | undefined> {
+async function copyAfterAdminSnapshot(ctx: BackupContext<ZooKeeperConfig>, sink: ArtifactSink, member: Member, adminUrl: string, dirs: MemberDirs): Promise<TakenFiles | undefined> {
   const taken = await adminSnapshot({ adminUrl, auth: ctx.config.auth, spoolDir: ctx.spoolDir, folder: SNAPSHOT_FOLDER, signal: ctx.signal });
   if ('unsupported' in taken) {
     ctx.logger.warn('zookeeper backup: no snapshot from the AdminServer; the newest snapshot file is copied instead', { member: member.address, adminUrl, reason: taken.unsupported });
     return undefined;
   }
+  const replay = new Replay();
+  const file = resolveInside(ctx.spoolDir, taken.artifact.name);
+  await replay.loadSnapshot(file, { chunks: verifiedRead(await openArtifact(ctx.spoolDir, taken.artifact, undefined), taken.artifact) });
   const { logs: allLogs } = await listZooKeeperFiles(dirs.logDir);
+  const chosen = logsFrom(allLogs, taken.lastZxid);
+  ctx.logger.info('zookeeper backup: snapshot streamed by the AdminServer; copying the logs after it', { member: member.address, snapshotZxid: zxidHex(taken.lastZxid), size: taken.artifact.size, logs: chosen.length, to: sink.where });
+  const artifacts = [taken.artifact];
   const logs: TxnLogScan[] = [];
-  for (const log of logsFrom(allLogs, taken.lastZxid)) logs.push(await readTxnLog(log.file, { mode: 'live' }));
-  checkContinuity(taken.lastZxid, logs);
-  ctx.logger.info('zookeeper backup: snapshot streamed by the AdminServer; copying the logs after it', { member: member.address, snapshotZxid: zxidHex(taken.lastZxid), size: taken.artifact.size, logs: logs.length });
-  const spooled = await spoolLogs(ctx.spoolDir, logs, ctx.logger);
-  return { artifacts: [taken.artifact, ...spooled.artifacts], snapshotName: taken.artifact.name, logNames: spooled.names, source: 'admin-snapshot' };
+  for (const log of chosen) {
+    const copied = await copyLog(sink, replay, log.file);
+    artifacts.push(copied.artifact);
+    logs.push(copied.scan);
+  }
+  return { artifacts, replay, logs, source: 'admin-snapshot' };
+}
+
+/** What the logs must say of each other (each starts at the zxid in its name, one dbid). @throws PermanentError `ZK_INCONSISTENT_FILES` */
+function assertLogsAgree(logs: readonly TxnLogScan[], address: string): void {
+  const dbid = logsDbid(logs);
+  const problems = [...logs.map(misnamedLog).filter((problem) => problem !== undefined), ...(dbid.ok ? [] : [dbid.detail])];
+  if (problems.length > 0) {
+    throw new PermanentError(`the files copied from ZooKeeper at ${address} do not make a consistent backup: ${problems.join('; ')}`, { code: 'ZK_INCONSISTENT_FILES', engine: 'zookeeper' });
+  }
 }
 
 /**
- * Copies the member's files into the spool and records them. With `adminUrl`, the snapshot is a
- * fresh one the member's AdminServer streams (ZooKeeper 3.9's `snapshot` command); without it, or
- * when the server has no such command, the newest whole snapshot file of its dataDir.
+ * Copies the member's files (into the store when the step has one, else into the spool), proves
+ * them as they are read, and records them. With `adminUrl`, the snapshot is a fresh one the
+ * member's AdminServer streams (ZooKeeper 3.9's `snapshot` command; it goes to the spool); without
+ * it, or when the server has no such command, the newest whole snapshot file of its dataDir.
  * @throws TransientError when the member does not answer, or its AdminServer rate-limits the
  *   snapshot (`ZK_ADMIN_RATE_LIMITED`); PermanentError `AUTH_FAILED` (the AdminServer refused the
- *   credential), `ZK_LOG_GAP`, `ZK_CORRUPT_SNAPSHOT`, `ZK_CORRUPT_LOG` when the files on disk
- *   cannot make a consistent backup.
+ *   credential), `ZK_LOG_GAP`, `ZK_CORRUPT_SNAPSHOT`, `ZK_CORRUPT_LOG`, `ZK_INCONSISTENT_FILES`
+ *   when the files on disk cannot make a consistent backup.
  */
 export async function hostLocalSnapshot(ctx: BackupContext<ZooKeeperConfig>): Promise<SnapshotTaken> {
   const member = memberOfNode(ctx.config, ctx.node.name);
   const status = await serverStatus(parseAddress(member.address));
   const dirs = await memberDirs(member);
-  const spooled = (member.adminUrl ? await spoolFromAdmin(ctx, member, member.adminUrl, dirs) : undefined) ?? await spoolFromDataDir(ctx, member, dirs);
-  const { artifacts, snapshotName, logNames } = spooled;
-  const report = await validateBackupFiles(spooledFiles(ctx.spoolDir, artifacts));
-  if (!report.ok || !report.facts) {
-    const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; ');
-    throw new PermanentError(`the files copied from ZooKeeper at ${member.address} do not make a consistent backup: ${failed}`, { code: 'ZK_INCONSISTENT_FILES', engine: 'zookeeper' });
-  }
+  const sink = artifactSink(ctx, true);
+  // A retried snapshot starts clean: core emptied the spool; the store's prefix is this sink's to clear.
+  if (ctx.destination) await sink.clear();
+  const taken = (member.adminUrl ? await copyAfterAdminSnapshot(ctx, sink, member, member.adminUrl, dirs) : undefined) ?? await copyFromDataDir(ctx, sink, member, dirs);
+  warnOfCutLogs(taken.logs, ctx.logger);
+  assertLogsAgree(taken.logs, member.address);
+  const facts = taken.replay.facts();
   // The member logs a transaction before it applies it: its files reach at least the zxid it
   // served before the copy. Files that end earlier are not this member's (another server's dir
   // at the same path, a stale copy).
-  if (report.facts.lastZxid < status.zxid) {
+  if (facts.lastZxid < status.zxid) {
     throw new PermanentError(
-      `the files in ${dirs.snapshotDir} end at zxid ${zxidHex(report.facts.lastZxid)}, before the ${zxidHex(status.zxid)} ZooKeeper at ${member.address} had applied: they are not that member's (check members[].dataDir and that the step runs on its host)`,
+      `the files in ${dirs.snapshotDir} end at zxid ${zxidHex(facts.lastZxid)}, before the ${zxidHex(status.zxid)} ZooKeeper at ${member.address} had applied: they are not that member's (check members[].dataDir and that the step runs on its host)`,
       { code: 'ZK_FILES_NOT_THE_MEMBERS', engine: 'zookeeper' },
     );
   }
-  ctx.logger.info('zookeeper backup: files copied', { zxid: zxidHex(report.facts.lastZxid), nodes: report.facts.summary.nodeCount, snapshot: spooled.source });
-  const record = hostLocalRecord(report.facts, { member: member.address, serverVersion: status.version, role: status.mode }, { snapshot: snapshotName, logs: logNames });
-  return { artifacts, ...record, facts: { ...record.facts, snapshotSource: spooled.source } };
+  ctx.logger.info('zookeeper backup: files copied', { zxid: zxidHex(facts.lastZxid), nodes: facts.summary.nodeCount, snapshot: taken.source });
+  const [snapshot, ...logs] = taken.artifacts;
+  const record = hostLocalRecord(facts, { member: member.address, serverVersion: status.version, role: status.mode }, { snapshot: snapshot.name, logs: logs.map((log) => log.name) });
+  return { artifacts: taken.artifacts, ...record, facts: { ...record.facts, snapshotSource: taken.source } };
 }

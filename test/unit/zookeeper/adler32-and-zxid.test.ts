@@ -11,6 +11,31 @@ describe('Adler-32', () => {
     expect(adler32(Buffer.alloc(0))).toBe(1n);
     expect(new Adler32().update(big.subarray(0, 7)).update(big.subarray(7, 60_001)).update(big.subarray(60_001)).value()).toBe(adler32(big));
   });
+
+  it('is the byte-by-byte definition at every alignment and length (the word-at-a-time path)', () => {
+    // Prepare: the definition, one byte at a time, reduced every byte
+    const reference = (bytes: Uint8Array) => {
+      let a = 1;
+      let b = 0;
+      for (const byte of bytes) {
+        a = (a + byte) % 65521;
+        b = (b + a) % 65521;
+      }
+      return BigInt(((b << 16) | a) >>> 0);
+    };
+    const bytes = Buffer.alloc(40_000);
+    for (let i = 0; i < bytes.length; i += 1) bytes[i] = (i * 7919 + (i >> 5)) & 0xff;
+    bytes.fill(0xff, 20_000, 31_000); // the largest sums
+
+    // Act + Assess
+    for (const start of [0, 1, 2, 3, 5]) {
+      for (const length of [0, 3, 63, 64, 65, 5551, 5552, 5557, 39_000]) {
+        const piece = bytes.subarray(start, start + length);
+        expect(adler32(piece)).toBe(reference(piece));
+      }
+    }
+    expect(new Adler32().update(bytes.subarray(0, 1001)).update(bytes.subarray(1001)).value()).toBe(reference(bytes));
+  });
 });
 
 describe('zxids and file names', () => {
