@@ -307,11 +307,11 @@ export interface RestoreDriver<T = unknown> {
   /** What this restore target connects to (see {@link BackupDriver.endpoint}). Optional. */
   endpoint?(target: T): string;
   /**
-   * The host paths a forced restore of `target` replaces (a data dir), `[]` when it replaces none
-   * (data sent to a server over the network). A forced restore is refused unless each lies inside
-   * the host's restore roots; a driver without this method cannot be forced at all.
+   * The host paths a forced restore of `target` replaces on `node`'s host (a data dir), `[]` when
+   * it replaces none (data sent to a server over the network). A forced restore is refused unless
+   * each lies inside that host's restore roots; a driver without this method cannot be forced at all.
    */
-  replacedPaths?(target: T): string[];
+  replacedPaths?(target: T, node: NodeRef): string[];
   /**
    * The servers (endpoints, as {@link endpoint} names them) on which a forced restore of `target`
    * replaces data over the network (a logical restore dropping databases). A forced restore is

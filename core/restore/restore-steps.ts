@@ -37,7 +37,7 @@ export async function restoreContext(state: RestoreState, node: NodeRef, deps: S
   const target = deps.registry.parseRestoreTarget(state.backup.engine, await deps.resolveSecrets(state.target));
   const driver = deps.registry.restoreDriver(state.backup.engine);
   await assertForcedRestoreAllowed({
-    engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target), replacedServers: driver.replacedServers?.(target),
+    engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target, node), replacedServers: driver.replacedServers?.(target),
     roots: deps.restoreRoots ?? [], servers: deps.restoreServers ?? [],
   });
   const dir = restoreRunDir(deps.spoolRoot, state.restoreId, node.name);

@@ -10,7 +10,7 @@ import type {
   NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, TransferOptions, ValidationReport,
 } from '../../core/driver/types';
 import { detectEtcdTool, type EtcdTool } from './etcd-tools';
-import { nodesByHost } from '../../core/driver/node-ref';
+import { membersOn, nodesByHost } from '../../core/driver/node-ref';
 import { applyEtcdRestore, stageEtcdRestore, startEtcdRestore } from './restore-apply';
 import { cleanupEtcdRestore } from './restore-cleanup';
 import { prepareEtcdTarget } from './restore-prepare';
@@ -42,9 +42,9 @@ export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
     return target.members.map((m) => m.clientUrl).sort().join(',');
   }
 
-  /** A forced restore replaces every member's data dir. */
-  replacedPaths(target: EtcdRestoreTarget): string[] {
-    return targetMembers(target).map((m) => m.dataDir);
+  /** A forced restore replaces the data dir of every member on the node's host. */
+  replacedPaths(target: EtcdRestoreTarget, node: NodeRef): string[] {
+    return membersOn(targetMembers(target), node).map((m) => m.dataDir);
   }
 
   /**

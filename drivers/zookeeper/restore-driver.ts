@@ -5,7 +5,7 @@
  * backup's tree.
  */
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
-import { nodesByHost } from '../../core/driver/node-ref';
+import { membersOn, nodesByHost } from '../../core/driver/node-ref';
 import type { NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, TransferOptions, ValidationReport } from '../../core/driver/types';
 import type { HostLocalTarget, LogicalTarget, ZooKeeperRestoreTarget } from './config';
 import { cleanupHostLocal } from './host-local/restore-cleanup';
@@ -26,9 +26,9 @@ export class ZooKeeperRestoreDriver implements RestoreDriver<ZooKeeperRestoreTar
     return target.mode === 'logical' ? [...target.servers].sort().join(',') : target.members.map(clientAddress).sort().join(',');
   }
 
-  /** Host-local: every member's dataDir and dataLogDir. Logical: none (the tree is written over the network). */
-  replacedPaths(target: ZooKeeperRestoreTarget): string[] {
-    return target.mode === 'logical' ? [] : target.members.flatMap(memberDirsOf);
+  /** Host-local: the dataDir and dataLogDir of every member on the node's host. Logical: none (the tree is written over the network). */
+  replacedPaths(target: ZooKeeperRestoreTarget, node: NodeRef): string[] {
+    return target.mode === 'logical' ? [] : membersOn(target.members, node).flatMap(memberDirsOf);
   }
 
   /** Logical: the servers whose tree a forced restore deletes. */

@@ -15,7 +15,7 @@ describe('etcd restore driver: what a target replaces and connects to', () => {
     });
 
     // Act
-    const replaced = driver.replacedPaths(target);
+    const replaced = driver.replacedPaths(target, { name: 'default' });
     const endpoint = driver.endpoint(target);
 
     // Assess
@@ -23,12 +23,24 @@ describe('etcd restore driver: what a target replaces and connects to', () => {
     expect(endpoint).toBe('http://127.0.0.1:1,http://127.0.0.1:3');
   });
 
+  it('names, for each host of a cluster spread over hosts, only the data dirs on that host', () => {
+    const target = etcdRestoreTargetSchema.parse({
+      members: [
+        { name: 'a', host: 'i-0aaa', dataDir: '/srv/r/etcd', clientUrl: 'http://10.0.0.1:2379', peerUrl: 'http://10.0.0.1:2380' },
+        { name: 'b', host: 'i-0bbb', dataDir: '/srv/r/etcd', clientUrl: 'http://10.0.0.2:2379', peerUrl: 'http://10.0.0.2:2380' },
+      ],
+    });
+    expect(driver.targetNodes(target)).toEqual([{ name: 'i-0aaa', host: 'i-0aaa' }, { name: 'i-0bbb', host: 'i-0bbb' }]);
+    expect(driver.replacedPaths(target, { name: 'i-0bbb', host: 'i-0bbb' })).toEqual(['/srv/r/etcd']);
+    expect(driver.replacedPaths(target, { name: 'default' })).toEqual([]);
+  });
+
   it('keeps the single-member answers', () => {
     // Prepare
     const target = etcdRestoreTargetSchema.parse({ dataDir: '/srv/r/one', clientUrl: 'http://127.0.0.1:1', peerUrl: 'http://127.0.0.1:2' });
 
     // Act
-    const replaced = driver.replacedPaths(target);
+    const replaced = driver.replacedPaths(target, { name: 'default' });
     const endpoint = driver.endpoint(target);
 
     // Assess

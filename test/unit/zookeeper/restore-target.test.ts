@@ -1,0 +1,45 @@
+/**
+ * The ZooKeeper restore target: members on one host or each on its own (`host`), what must be
+ * unique across the ensemble and what only on one host, and the nodes and paths the restore works
+ * on per host.
+ */
+import { zookeeperRestoreTargetSchema } from '../../../drivers/zookeeper/config';
+import { ZooKeeperRestoreDriver } from '../../../drivers/zookeeper/restore-driver';
+
+const member = (id: number, extra: Record<string, unknown> = {}) => ({
+  id, dataDir: `/srv/zk${id}`, clientPort: 2180 + id, quorumPort: 2880 + id, electionPort: 3880 + id, ...extra,
+});
+const issues = (target: unknown): string[] => {
+  const parsed = zookeeperRestoreTargetSchema.safeParse(target);
+  return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+};
+
+describe('ZooKeeper restore target', () => {
+  it('takes one member per host with the same dataDir and ports on each, and spreads the restore over those hosts', () => {
+    // Prepare
+    const hosts = ['i-0aaa', 'i-0bbb', 'i-0ccc'];
+    const members = hosts.map((host, i) => ({ id: i + 1, host, hostname: `10.0.1.${11 + i}`, dataDir: '/var/lib/zookeeper', clientPort: 2181, quorumPort: 2888, electionPort: 3888 }));
+    const driver = new ZooKeeperRestoreDriver();
+
+    // Act
+    const target = zookeeperRestoreTargetSchema.parse({ members });
+
+    // Assess
+    expect(driver.targetNodes(target)).toEqual(hosts.map((host) => ({ name: host, host })));
+    expect(driver.replacedPaths(target, { name: 'i-0bbb', host: 'i-0bbb' })).toEqual(['/var/lib/zookeeper']);
+    expect(driver.endpoint(target)).toBe('10.0.1.11:2181,10.0.1.12:2181,10.0.1.13:2181');
+  });
+
+  it('keeps members without a host on the request\'s host, one node for them all', () => {
+    const target = zookeeperRestoreTargetSchema.parse({ members: [member(1), member(2), member(3)] });
+    expect(new ZooKeeperRestoreDriver().targetNodes(target)).toEqual([{ name: 'default' }]);
+    expect(new ZooKeeperRestoreDriver().replacedPaths(target, { name: 'default' })).toEqual(['/srv/zk1', '/srv/zk2', '/srv/zk3']);
+  });
+
+  it('refuses a dataDir twice on one host, a client address twice, and a host named "default"', () => {
+    expect(issues({ members: [member(1), member(2, { dataDir: '/srv/zk1' })] })).toEqual(['members: member dataDirs (on one host) must be unique']);
+    expect(issues({ members: [member(1, { host: 'i-0aaa' }), member(2, { host: 'i-0bbb', clientPort: 2181 })] })).toEqual(['members: member client addresses (hostname:clientPort) must be unique']);
+    expect(issues({ members: [member(1, { host: 'default' })] })).toEqual(['members.0.host: "default" names the request\'s host: leave host out instead']);
+    expect(issues({ members: [member(1, { host: 'i-0a/../x' })] })).toEqual([expect.stringMatching(/^members\.0\.host: must be an SSM managed instance id/)]);
+  });
+});
