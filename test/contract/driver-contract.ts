@@ -180,7 +180,8 @@ export function runDriverContract(kit: DriverKit): void {
   it('re-runs a restore step whose host died after applying, as it recorded its result', async () => {
     // Prepare
     const scratch = await target();
-    const { workflows, runner } = crashingWorkflows({ step: 'restore-apply', beforeWriting: (key) => key.endsWith('/result.json') });
+    // The apply step's record: `result.json`, or `applied.json` for a driver whose start step comes after.
+    const { workflows, runner } = crashingWorkflows({ step: 'restore-apply', beforeWriting: (key) => /\/nodes\/[^/]+\/(applied|result)\.json$/.test(key) });
 
     // Act
     const execution = await workflows.execute('restore', { backupId, target: scratch.target });
