@@ -11,10 +11,13 @@
  * Each `… nodes` state is a Map over `$.nodes` (the hosts the target spreads over: one for most
  * targets) running its host step on every node at once, and the next begins only when it has
  * finished on all: no node's target is touched before every node has staged (downloaded and
- * proven) the backup, and no node starts a server before every node's data is replaced. The Maps
- * discard their items' outputs (each node's step records what it did in the store); Stage and
- * Start run only for drivers that have them (`$.phases`, set by Fetch manifest). Validate runs once,
- * on the first node's host.
+ * proven) the backup, and no node starts a server before every node's data is replaced. A step
+ * that fails on one node is caught there: the Map waits for the others to end (their host
+ * commands run on regardless), then `… failed on a node?` sends the first node's error, as
+ * `$.error`, to the cleanup — which so never runs beside a live step. The items' outcomes are `{}`
+ * or `{ error }` (`$.nodeOutcomes`): what a node's step did is in its records in the store. Stage
+ * and Start run only for drivers that have them (`$.phases`, set by Fetch manifest). Validate runs
+ * once, on the first node's host.
  *          └ Catch States.ALL ($.cleanupError) → Cleanup failed (Pass: the cause says the target's
  *            state is unknown) → Restore failed
  *
@@ -36,6 +39,9 @@ import { createStateMachine, type WorkflowOptions } from './workflow';
 
 /** Where the failure path puts what its cleanup found (the handler's output; `cause` is the Fail's Cause). */
 export const CLEANUP_PATH = '$.cleanup';
+
+/** Where a node step's Map puts each node's outcome: `{}`, or `{ error }` when the step failed on it. */
+export const NODE_OUTCOMES_PATH = '$.nodeOutcomes';
 
 /** The restore state machine's functions and options. */
 export interface RestoreStateMachineProps extends WorkflowOptions {
@@ -79,29 +85,43 @@ export class RestoreStateMachine extends Construct {
     });
     cleanupAfterFailure.addCatch(cleanupFailed.next(failed), { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
     cleanupAfterFailure.next(failed);
-    const onEveryNode = (step: RestoreHandler) => {
-      const map = sfn.Map.jsonPath(this, `${stepTitle(step)} nodes`, {
-        comment: `${step} on every node at once; the item outputs are discarded (each node's step records its own)`,
+    // A node step that failed on one node fails the restore only once it has ended on every node:
+    // the others' host commands run on whatever happens, so the cleanup must not begin under them.
+    const nodeFailed = Array.from({ length: MAX_RESTORE_NODES }, (_, i) => sfn.Pass.jsonPath(this, `Node ${i + 1} failed`, {
+      comment: `the error of node ${i + 1}'s step, as the restore's`,
+      parameters: { 'Error.$': `${NODE_OUTCOMES_PATH}[${i}].error.Error`, 'Cause.$': `${NODE_OUTCOMES_PATH}[${i}].error.Cause` },
+      resultPath: '$.error',
+    }).next(cleanupAfterFailure));
+    const maps: sfn.Map[] = [];
+    const onEveryNode = (step: RestoreHandler, next: sfn.IChainable): sfn.Map => {
+      const title = stepTitle(step);
+      const map = sfn.Map.jsonPath(this, `${title} nodes`, {
+        comment: `${step} on every node at once; each item's outcome is {} or { error } (each node's step records what it did)`,
         itemsPath: '$.nodes',
         itemSelector: { restore: sfn.JsonPath.entirePayload, node: sfn.JsonPath.objectAt('$$.Map.Item.Value') },
         maxConcurrency: MAX_RESTORE_NODES,
-        resultPath: sfn.JsonPath.DISCARD,
+        resultPath: NODE_OUTCOMES_PATH,
       });
-      map.itemProcessor(host(step));
+      const onNode = host(step);
+      onNode.addCatch(sfn.Pass.jsonPath(this, `${title} failed on the node`, { parameters: { 'error.$': '$.error' } }), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      map.itemProcessor(onNode.next(sfn.Pass.jsonPath(this, `${title} ended on the node`, { result: sfn.Result.fromObject({}) })));
+      const check = sfn.Choice.jsonPath(this, `${title} failed on a node?`);
+      nodeFailed.forEach((failedNode, i) => check.when(sfn.Condition.isPresent(`${NODE_OUTCOMES_PATH}[${i}].error`), failedNode));
+      map.next(check.otherwise(next));
+      maps.push(map);
       return map;
     };
     const fetchManifest = task('Fetch manifest', 'fetch-manifest', '$', budget.firstStepInput());
-    const [prepare, stage, apply, start] = (['prepare', 'stage', 'apply', 'start'] as const).map(onEveryNode);
     const validate = host('validate');
     const report = task('Report', 'report', '$.report');
-    for (const step of [fetchManifest, prepare, stage, apply, start, validate, report]) step.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-
-    const when = (phase: 'stage' | 'start', map: sfn.Map, next: sfn.IChainable) =>
-      sfn.Choice.jsonPath(this, `${stepTitle(phase)}?`)
-        .when(sfn.Condition.booleanEquals(`$.phases.${phase}`, true), map.next(next))
-        .otherwise(next);
     const finish = validate.next(report).next(sfn.Succeed.jsonPath(this, 'Restore succeeded'));
-    const definition = fetchManifest.next(prepare).next(when('stage', stage, apply.next(when('start', start, finish))));
+    const when = (phase: 'stage' | 'start', then: sfn.IChainable, otherwise: sfn.IChainable) =>
+      sfn.Choice.jsonPath(this, `${stepTitle(phase)}?`).when(sfn.Condition.booleanEquals(`$.phases.${phase}`, true), then).otherwise(otherwise);
+    const apply = onEveryNode('apply', when('start', onEveryNode('start', finish), finish));
+    const prepare = onEveryNode('prepare', when('stage', onEveryNode('stage', apply), apply));
+    // The Maps' own failures (a runtime error of the state machine itself) go the same way as the steps'.
+    for (const step of [fetchManifest, ...maps, validate, report]) step.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const definition = fetchManifest.next(prepare);
     ({ stateMachine: this.stateMachine, budget: this.budget } = createStateMachine(
       this, definition, 'dbbackup restore: fetch manifest, then on every node prepare, stage, apply, start; validate, report; after a failure, cleanup', props,
       { budget, mapItems: MAX_RESTORE_NODES },

@@ -39,7 +39,7 @@ export function recordingHostRunner(deps: StepDeps, fail?: (step: AgentStep, hos
       return result;
     },
   });
-  const scripts = Object.fromEntries([...RESTORE_NODE_STEPS, 'restore-validate' as const].map((step) => [step, recorded(step)]));
+  const scripts = Object.fromEntries([...RESTORE_NODE_STEPS, 'restore-validate' as const, 'restore-cleanup' as const].map((step) => [step, recorded(step)]));
   return {
     runner: scriptedHostRunner(deps, scripts),
     events,

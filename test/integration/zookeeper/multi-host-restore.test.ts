@@ -10,6 +10,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionFailedError } from '../../../statemachines/local/run-local';
 import { localWorkflows } from '../../../statemachines/local/local-workflows';
+import { isListening } from '../../../core/host/ports';
 import { freePort } from '../../harness/ports';
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
 import { expectStepsInLockstep, recordingHostRunner, RESTORE_NODE_STEPS } from '../../harness/recording-host-runner';
@@ -98,4 +99,24 @@ it('refuses to touch any host when one host cannot stage the backup: every membe
     expect(await readFile(path.join(m.dataDir, 'version-2', 'snapshot.1'), 'utf8')).toBe(`earlier data of member ${m.id}`);
     expect((await readdir(path.dirname(m.dataDir))).sort()).toEqual(['zookeeper']);
   }
+}, 240_000);
+
+it('fails, once every host\'s apply has ended, when one host\'s apply fails: the cleanup runs on every host after them and says what each holds', async () => {
+  // Prepare: the third host's apply does its work and then reports a failure.
+  const members = await membersOnHosts('multi-host-apply-fails');
+  const recording = recordingHostRunner(rt.deps, (step, host) => (step === 'restore-apply' && host === HOSTS[2]
+    ? { ok: false, error: { name: 'PermanentError', code: 'SCRIPTED', message: 'the disk of this host failed' } }
+    : undefined));
+  const workflows = localWorkflows(rt, { waitMs: 10, definitions: shippedDefinitions(), hostRunner: recording.runner });
+
+  // Act
+  const error = await workflows.execute('restore', { backupId, target: { members, auth: [SEED_AUTH_REF] } }).then(() => undefined, (e: unknown) => e as ExecutionFailedError);
+
+  // Assert: every host's apply ended before any cleanup was sent; nothing started; each host's state said.
+  expect(recording.runner.submitted.filter((c) => c.step === 'restore-start')).toEqual([]);
+  expect(recording.edges('restore-apply', 'end')).toHaveLength(3);
+  expect(Math.max(...recording.edges('restore-apply', 'end'))).toBeLessThan(Math.min(...recording.edges('restore-cleanup', 'begin')));
+  expect(recording.runner.submitted.filter((c) => c.step === 'restore-cleanup').map((c) => c.host).sort()).toEqual([...HOSTS].sort());
+  expect(error?.causeText).toMatch(new RegExp(`^SCRIPTED: the disk of this host failed — target partial: node ${HOSTS[0]}: .* holds an unfinished restore .*; node ${HOSTS[1]}: .* holds an unfinished restore .*; node ${HOSTS[2]}: .*was not written to`));
+  for (const m of members) expect(await isListening({ host: '127.0.0.1', port: m.clientPort }, 1_000)).toBe(false);
 }, 240_000);

@@ -196,12 +196,18 @@ describe('synthesized restore definition, executed', () => {
     const handlers = restoreHandlers();
     handlers['restore/stage'] = (input) => {
       if (input.node.name === 'n2') throw named('PermanentError', 'CHECKSUM_MISMATCH: snapshot.db');
-      return input;
+      return nodeStep('stage', 4)(input);
+    };
+    const cleanup = handlers['restore/cleanup']!;
+    handlers['restore/cleanup'] = (input) => {
+      done.push('cleanup');
+      return cleanup(input);
     };
     const { calls, error } = await run(restore, { backupId: 'latest', target: {} }, handlers);
-    // A node that fails to stage keeps every node's target untouched: no apply anywhere.
+    // A node that fails to stage keeps every node's target untouched: no apply anywhere...
     expect(calls).not.toContain('Submit apply');
-    expect(calls).toContain('Cleanup after failure');
+    // ...and the cleanup waits for the other node's stage to end: it never runs beside a live step.
+    expect(done).toEqual(['prepare n1', 'prepare n2', 'stage n1', 'cleanup']);
     expect(error).toMatchObject({ name: 'PermanentError', message: 'CHECKSUM_MISMATCH: snapshot.db — target untouched: not written to' });
   });
 

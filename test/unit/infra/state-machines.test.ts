@@ -109,22 +109,37 @@ describe('backup state machine', () => {
 });
 
 describe('restore state machine', () => {
-  it('runs Fetch manifest → Prepare, [Stage], Apply, [Start] on every node → Validate → Report, any failure → cleanup → Fail with the original error', () => {
+  it('runs Fetch manifest → Prepare, [Stage], Apply, [Start] on every node → Validate → Report, any failure (on a node: once every node\'s step ended) → cleanup → Fail with the original error', () => {
     const r = defaults.restore.States;
     expect(defaults.restore.StartAt).toBe('Fetch manifest');
     expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Prepare nodes' });
     expect(r['Fetch manifest']).not.toHaveProperty('ResultPath');
-    const onEveryNode = { Type: 'Map', ItemsPath: '$.nodes', MaxConcurrency: MAX_RESTORE_NODES, ResultPath: null };
-    expect(r['Prepare nodes']).toMatchObject({ ...onEveryNode, Next: 'Stage?' });
+    const onEveryNode = { Type: 'Map', ItemsPath: '$.nodes', MaxConcurrency: MAX_RESTORE_NODES, ResultPath: '$.nodeOutcomes' };
+    expect(r['Prepare nodes']).toMatchObject({ ...onEveryNode, Next: 'Prepare failed on a node?' });
+    expect(r['Prepare failed on a node?']).toMatchObject({ Type: 'Choice', Default: 'Stage?' });
     expect(r['Stage?']).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.phases.stage', BooleanEquals: true, Next: 'Stage nodes' }], Default: 'Apply nodes' });
-    expect(r['Stage nodes']).toMatchObject({ ...onEveryNode, Next: 'Apply nodes' });
-    expect(r['Apply nodes']).toMatchObject({ ...onEveryNode, Next: 'Start?' });
+    expect(r['Stage failed on a node?']).toMatchObject({ Type: 'Choice', Default: 'Apply nodes' });
+    expect(r['Apply failed on a node?']).toMatchObject({ Type: 'Choice', Default: 'Start?' });
     expect(r['Start?']).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.phases.start', BooleanEquals: true, Next: 'Start nodes' }], Default: 'Validate' });
-    expect(r['Start nodes']).toMatchObject({ ...onEveryNode, Next: 'Validate' });
+    expect(r['Start failed on a node?']).toMatchObject({ Type: 'Choice', Default: 'Validate' });
     for (const step of ['Prepare', 'Stage', 'Apply', 'Start']) {
-      const map = r[`${step} nodes`] as unknown as { ItemSelector: unknown; ItemProcessor: { StartAt: string } };
+      const map = r[`${step} nodes`] as unknown as { ItemSelector: unknown; ItemProcessor: { StartAt: string; States: Record<string, Record<string, unknown>> } };
+      expect(map).toMatchObject({ ...onEveryNode, Next: `${step} failed on a node?` });
       expect(map.ItemSelector).toEqual({ 'restore.$': '$', 'node.$': '$$.Map.Item.Value' });
+      // A failure on one node is caught there, so the Map waits for every other node's step to end.
       expect(map.ItemProcessor.StartAt).toBe(step);
+      expect(map.ItemProcessor.States[step].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${step} failed on the node` }]);
+      expect(map.ItemProcessor.States[`${step} failed on the node`]).toMatchObject({ Type: 'Pass', Parameters: { 'error.$': '$.error' }, End: true });
+      // ...then the first node whose step failed gives the restore its error.
+      expect((r[`${step} failed on a node?`] as unknown as { Choices: unknown[] }).Choices).toEqual(
+        Array.from({ length: MAX_RESTORE_NODES }, (_, i) => ({ Variable: `$.nodeOutcomes[${i}].error`, IsPresent: true, Next: `Node ${i + 1} failed` })),
+      );
+    }
+    for (let i = 0; i < MAX_RESTORE_NODES; i += 1) {
+      expect(r[`Node ${i + 1} failed`]).toMatchObject({
+        Type: 'Pass', ResultPath: '$.error', Next: 'Cleanup after failure',
+        Parameters: { 'Error.$': `$.nodeOutcomes[${i}].error.Error`, 'Cause.$': `$.nodeOutcomes[${i}].error.Cause` },
+      });
     }
     expect(r['Validate']).toMatchObject({ Type: 'Parallel', Next: 'Report' });
     expect(r.Report).toMatchObject({ Type: 'Task', Comment: 'handler:restore/report', ResultPath: '$.report', Next: 'Restore succeeded' });
