@@ -1,6 +1,7 @@
 /**
- * Which built-in engines a set of test files needs installed on this host: those whose driver
- * folder (`drivers/<engine>/`) a test file reaches through its imports, directly or through other
+ * Which engines a set of test files needs installed on this host: those whose driver
+ * folder (`drivers/<engine>/`) a test file reaches through its imports (an engine whose driver is
+ * still to come counts once its folder has a host-requirements.ts), directly or through other
  * modules of the repository. Not through the list of every driver (`drivers/index.ts`), which
  * every runtime imports without needing every engine's servers. A test of every driver needs them
  * all: the driver contract suite, and a test file that says so with the marker `@needs-every-engine`
@@ -22,12 +23,25 @@ function importSpecifiers(text) {
   return [...text.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
 }
 
-/** The built-in engines: the folders of drivers/ with a builtin.ts. */
-function builtinEngines() {
+/** The folders of drivers/ holding `file`, in name order. */
+function foldersWith(file) {
   return readdirSync(DRIVERS, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(path.join(DRIVERS, entry.name, 'builtin.ts')))
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(DRIVERS, entry.name, file)))
     .map((entry) => entry.name)
     .sort();
+}
+
+/** The built-in engines: the folders of drivers/ with a builtin.ts. */
+function builtinEngines() {
+  return foldersWith('builtin.ts');
+}
+
+/**
+ * Every engine whose servers the tests may start: the built-in ones, and those whose driver is
+ * still to come but whose folder already says what its servers need (a host-requirements.ts).
+ */
+function engines() {
+  return [...new Set([...builtinEngines(), ...foldersWith('host-requirements.ts')])].sort();
 }
 
 /** The file a relative import of `from` names, if it is one of the repository's. */
@@ -38,18 +52,19 @@ function resolveImport(from, specifier) {
 
 /** The engines `testFiles` need, in name order. */
 function enginesNeeded(testFiles) {
-  const engines = builtinEngines();
+  const every = builtinEngines();
+  const known = engines();
   const needed = new Set();
   const seen = new Set();
   const visit = (file) => {
     if (seen.has(file) || file === LIST_OF_DRIVERS) return;
     seen.add(file);
     const text = readFileSync(file, 'utf8');
-    if (file === EVERY_DRIVER) engines.forEach((engine) => needed.add(engine));
+    if (file === EVERY_DRIVER) every.forEach((engine) => needed.add(engine));
     const inDrivers = path.relative(DRIVERS, file);
     if (!inDrivers.startsWith('..')) {
       const engine = inDrivers.split(path.sep)[0];
-      if (engines.includes(engine)) needed.add(engine);
+      if (known.includes(engine)) needed.add(engine);
     }
     for (const specifier of importSpecifiers(text)) {
       if (!specifier.startsWith('.')) continue;
@@ -59,10 +74,10 @@ function enginesNeeded(testFiles) {
   };
   for (const file of testFiles.map((f) => path.resolve(f))) {
     // The marker counts in a test file itself, not in the modules it imports.
-    if (readFileSync(file, 'utf8').includes(EVERY_ENGINE_MARKER)) engines.forEach((engine) => needed.add(engine));
+    if (readFileSync(file, 'utf8').includes(EVERY_ENGINE_MARKER)) every.forEach((engine) => needed.add(engine));
     visit(file);
   }
-  return engines.filter((engine) => needed.has(engine));
+  return known.filter((engine) => needed.has(engine));
 }
 
-module.exports = { enginesNeeded, builtinEngines, importSpecifiers };
+module.exports = { enginesNeeded, builtinEngines, engines, importSpecifiers };

@@ -1,0 +1,115 @@
+/**
+ * nodetool of Cassandra 2.1 against one node's JMX port, run through the same JDK as the node
+ * (jvm.ts), with typed answers for what the driver needs: the ring and token ownership, flush,
+ * snapshots by tag, and refresh (loading SSTables placed in a table's directory).
+ */
+import { PermanentError, TransientError } from '../../core/errors';
+import { runTool } from '../../core/host/run-tool';
+import { CASSANDRA_JAVA_PACKAGE } from './host-requirements';
+import { nodetoolJvmArgs } from './jvm';
+import { diagnoseNodetool, NODETOOL_ERRORS } from './nodetool-errors';
+import {
+  parseDescribeRing, parseListSnapshots, parseRing, parseStatus, tokensByNode,
+  type RingEntry, type SnapshotEntry, type StatusNode, type TokenRange,
+} from './nodetool-output';
+
+/** A node's JMX endpoint, and the distribution whose nodetool talks to it. */
+export interface NodetoolTarget {
+  /** The distribution's home (distribution.ts). */
+  home: string;
+  host: string;
+  jmxPort: number;
+}
+
+export interface NodetoolRunOptions {
+  /** Stops it after this long (default 120 s: a flush of a big table takes its time). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `nodetool <args>` against `target`; resolves with what it printed on stdout.
+ * @throws PermanentError `MISSING_TOOL` without java; TransientError `CASSANDRA_JMX_UNAVAILABLE`
+ *   when the node does not answer; PermanentError `CASSANDRA_NO_SUCH_KEYSPACE`,
+ *   `CASSANDRA_NO_SUCH_TABLE`, `CASSANDRA_SNAPSHOT_EXISTS` or `CASSANDRA_NODETOOL_FAILED`.
+ */
+export async function nodetool(target: NodetoolTarget, args: readonly string[], options: NodetoolRunOptions = {}): Promise<string> {
+  const argv = nodetoolJvmArgs(target.home, { host: target.host, port: target.jmxPort }, args);
+  try {
+    const { stdout } = await runTool('java', argv, {
+      errors: NODETOOL_ERRORS, what: `nodetool ${args.join(' ')} on ${target.host}:${target.jmxPort}`,
+      captureStdout: true, timeoutMs: options.timeoutMs ?? 120_000, signal: options.signal,
+    });
+    return stdout;
+  } catch (error) {
+    if (error instanceof PermanentError && error.code === 'MISSING_TOOL') {
+      throw new PermanentError(`${error.message}: nodetool needs java 17 (Debian: ${CASSANDRA_JAVA_PACKAGE})`, { code: 'MISSING_TOOL', engine: 'cassandra', cause: error });
+    }
+    // Its stderr named no known cause: the message holds its stdout then, where some refusals are.
+    const diagnosis = error instanceof PermanentError && error.code === NODETOOL_ERRORS.fallbackCode ? diagnoseNodetool(error.message) : undefined;
+    if (!diagnosis) throw error;
+    const { message } = error as PermanentError;
+    const options = { code: diagnosis.code, engine: 'cassandra', cause: error };
+    throw diagnosis.transient ? new TransientError(message, options) : new PermanentError(message, options);
+  }
+}
+
+/** A snapshot tag nodetool takes as one argument and Cassandra as a directory name. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
+
+/** @throws PermanentError `CASSANDRA_INVALID_SNAPSHOT_TAG` for a tag that is not a plain directory name. */
+function checkTag(tag: string): string {
+  if (!TAG.test(tag) || tag.includes('..')) {
+    throw new PermanentError(`invalid snapshot tag ${JSON.stringify(tag)}: letters, digits, '.', '_' and '-' only`, { code: 'CASSANDRA_INVALID_SNAPSHOT_TAG', engine: 'cassandra' });
+  }
+  return tag;
+}
+
+/** Every node as `target` sees the cluster (for `keyspace`: ownership under its replication). */
+export async function nodeStatus(target: NodetoolTarget, keyspace?: string): Promise<StatusNode[]> {
+  return parseStatus(await nodetool(target, keyspace ? ['status', keyspace] : ['status']));
+}
+
+/** Every token of the ring and its node. */
+export async function ring(target: NodetoolTarget): Promise<RingEntry[]> {
+  return parseRing(await nodetool(target, ['ring']));
+}
+
+/** Each node's tokens (the ranges it owns end at them), by node address. */
+export async function tokenOwnership(target: NodetoolTarget): Promise<Map<string, string[]>> {
+  return tokensByNode(await ring(target));
+}
+
+/** The token ranges of `keyspace` and their replicas. */
+export async function describeRing(target: NodetoolTarget, keyspace: string): Promise<TokenRange[]> {
+  return parseDescribeRing(await nodetool(target, ['describering', keyspace]));
+}
+
+/** Writes the memtables of `keyspace` (all of them: none given) to SSTables; `tables` narrows it. */
+export async function flush(target: NodetoolTarget, keyspace?: string, tables: readonly string[] = []): Promise<void> {
+  await nodetool(target, ['flush', ...(keyspace ? [keyspace, ...tables] : [])]);
+}
+
+/**
+ * Hard-links the node's SSTables of `keyspaces` (all: none given) under `snapshots/<tag>` of each
+ * table directory, in every data directory.
+ * @throws PermanentError `CASSANDRA_SNAPSHOT_EXISTS` when the tag is taken.
+ */
+export async function snapshot(target: NodetoolTarget, tag: string, keyspaces: readonly string[] = []): Promise<void> {
+  await nodetool(target, ['snapshot', '-t', checkTag(tag), ...keyspaces]);
+}
+
+/** The node's snapshots, a row per table. */
+export async function listSnapshots(target: NodetoolTarget): Promise<SnapshotEntry[]> {
+  return parseListSnapshots(await nodetool(target, ['listsnapshots']));
+}
+
+/** Removes the snapshot `tag` of `keyspaces` (all: none given); a tag that does not exist is nothing to do. */
+export async function clearSnapshot(target: NodetoolTarget, tag: string, keyspaces: readonly string[] = []): Promise<void> {
+  await nodetool(target, ['clearsnapshot', '-t', checkTag(tag), ...keyspaces]);
+}
+
+/** Loads the SSTables placed in the directory of `keyspace.table` without a restart. */
+export async function refresh(target: NodetoolTarget, keyspace: string, table: string): Promise<void> {
+  await nodetool(target, ['refresh', keyspace, table]);
+}

@@ -1,0 +1,129 @@
+/**
+ * Test harness for Cassandra: real Cassandra 2.1 nodes (one, or a cluster on 127.0.0.1 …
+ * 127.0.0.N) in temp dirs, from the distribution the global setup installed (it is installed here
+ * too when missing, e.g. under another global setup), clients that are closed at teardown, and a
+ * seeded keyspace (clustering keys, collections, a counter table) written through cassandra-driver.
+ * `stopAllCassandra()` stops exactly the nodes the tests started or registered.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { types, type Client } from 'cassandra-driver';
+import { cqlClient } from '../../drivers/cassandra/cql-client';
+import { defaultCassandraPrefix, ensureCassandraDistribution } from '../../drivers/cassandra/distribution';
+import { startLocalCassandraCluster, type LocalCassandraCluster, type LocalClusterOptions } from '../../drivers/cassandra/local-cluster';
+import { stopCassandraNode } from '../../drivers/cassandra/node-process';
+import { onFreePorts } from './ports';
+import { tempDir as runTempDir } from './test-run';
+
+/** A running test cluster. */
+export interface TestCassandra extends LocalCassandraCluster {
+  /** Temp directory holding the nodes' directories. */
+  dir: string;
+  /** A client of the whole cluster (protocol v3), connected; closed by {@link stopAllCassandra}. */
+  connect(keyspace?: string): Promise<Client>;
+}
+
+const started: LocalCassandraCluster[] = [];
+const clients: Client[] = [];
+const nodeDirs = new Set<string>();
+const tempDirs = new Set<string>();
+
+/** A fresh temp directory, removed by {@link stopAllCassandra}. */
+export async function cassandraTempDir(label: string): Promise<string> {
+  const dir = await runTempDir(`cassandra-${label}`);
+  tempDirs.add(dir);
+  return dir;
+}
+
+export type TestCassandraOptions = Pick<LocalClusterOptions, 'count' | 'dataDirsPerNode' | 'vnodes' | 'heap'>;
+
+/** Starts a cluster of `count` nodes (default 1) on free ports (on fresh ones when a port was taken meanwhile). */
+export async function startTestCassandra(label: string, options: TestCassandraOptions = {}): Promise<TestCassandra> {
+  const home = ensureCassandraDistribution(defaultCassandraPrefix(), (line) => process.stderr.write(`${line}\n`));
+  const dir = await cassandraTempDir(label);
+  const count = options.count ?? 1;
+  const cluster = await onFreePorts(2 + count, (ports, attempt) => startLocalCassandraCluster({
+    ...options, dir: path.join(dir, `attempt-${attempt}`), home, ports, clusterName: `test-${label}`,
+  }));
+  started.push(cluster);
+  const connect = async (keyspace?: string) => {
+    const client = cqlClient({ contactPoints: cluster.contactPoints, port: cluster.nativePort, keyspace });
+    clients.push(client);
+    await client.connect();
+    return client;
+  };
+  return { ...cluster, dir, connect };
+}
+
+/** Registers a node the code under test started (by its directory), so {@link stopAllCassandra} stops it. */
+export function trackCassandraNode(dir: string): void {
+  nodeDirs.add(dir);
+}
+
+/** Closes the clients, stops every node the harness started or was told about, and removes the temp dirs. */
+export async function stopAllCassandra(): Promise<void> {
+  for (const client of clients.splice(0)) await client.shutdown().catch(() => undefined);
+  for (const cluster of started.splice(0)) await cluster.stop().catch(() => undefined);
+  for (const dir of nodeDirs) await stopCassandraNode(dir).catch(() => undefined);
+  nodeDirs.clear();
+  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** The tables {@link seedKeyspace} creates, with their CQL. */
+export const SEED_TABLES = {
+  items: 'CREATE TABLE items (id int PRIMARY KEY, name text, price decimal, tags set<text>)',
+  events: 'CREATE TABLE events (device text, at timestamp, seq int, value double, attrs map<text, text>, PRIMARY KEY (device, at, seq)) WITH CLUSTERING ORDER BY (at DESC, seq ASC)',
+  page_views: 'CREATE TABLE page_views (page text PRIMARY KEY, views counter)',
+} as const;
+
+export type SeedTable = keyof typeof SEED_TABLES;
+
+export interface SeedOptions {
+  keyspace: string;
+  replicationFactor: number;
+  /** Rows per table (default 200). */
+  rows?: number;
+  /** Tables to write to again in a later round: the rows get new keys from `offset` on. */
+  offset?: number;
+}
+
+/** The rows of round `offset` of `table` (statement and parameters). */
+function seedRows(keyspace: string, table: SeedTable, offset: number, rows: number): { query: string; params: unknown[][] } {
+  const ids = Array.from({ length: rows }, (_, i) => offset + i);
+  switch (table) {
+    case 'items':
+      return {
+        query: `INSERT INTO ${keyspace}.items (id, name, price, tags) VALUES (?, ?, ?, ?)`,
+        params: ids.map((id) => [id, `item ${id}`, types.BigDecimal.fromString(`${id}.${id % 100}`), [`t${id % 3}`, `t${id % 5}`]]),
+      };
+    case 'events':
+      return {
+        query: `INSERT INTO ${keyspace}.events (device, at, seq, value, attrs) VALUES (?, ?, ?, ?, ?)`,
+        params: ids.map((id) => [`device-${id % 17}`, new Date(1_700_000_000_000 + id * 1000), id, id / 7, { source: `s${id % 4}` }]),
+      };
+    case 'page_views':
+      return { query: `UPDATE ${keyspace}.page_views SET views = views + ? WHERE page = ?`, params: ids.map((id) => [types.Long.fromNumber(id % 9 + 1), `/page/${id % 50}`]) };
+  }
+}
+
+/** Creates `keyspace` (SimpleStrategy) with {@link SEED_TABLES} when missing. */
+export async function createSeedKeyspace(client: Client, keyspace: string, replicationFactor: number): Promise<void> {
+  await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${replicationFactor}}`);
+  for (const cql of Object.values(SEED_TABLES)) await client.execute(cql.replace('CREATE TABLE ', `CREATE TABLE IF NOT EXISTS ${keyspace}.`));
+}
+
+/**
+ * Writes `rows` rows into each seed table at QUORUM (creating the keyspace first), from key
+ * `offset` on.
+ */
+export async function seedKeyspace(client: Client, options: SeedOptions): Promise<void> {
+  const { keyspace, rows = 200, offset = 0 } = options;
+  await createSeedKeyspace(client, keyspace, options.replicationFactor);
+  for (const table of Object.keys(SEED_TABLES) as SeedTable[]) {
+    const { query, params } = seedRows(keyspace, table, offset, rows);
+    for (let i = 0; i < params.length; i += 16) {
+      await Promise.all(params.slice(i, i + 16).map((values) => client.execute(query, values, { prepare: true, consistency: types.consistencies.quorum })));
+    }
+  }
+}
