@@ -11,8 +11,10 @@
  *   records the restore steps on the host hand on to each other (`state/restores/<engine>/<instance>/*`:
  *   prepared target, result, validation; read and write, for the instances it backs up or may
  *   restore) and its own agent results (`state/agent-results/<host>/*`, write only);
- * - the secrets its instances' configs reference (exactly those), and anything under its own
- *   prefix (`/dbbackup/hosts/<host>/`, `dbbackup/hosts/<host>/`) for restore targets;
+ * - the secrets its instances' configs reference (exactly those), anything under its own prefix
+ *   (`/dbbackup/hosts/<host>/`, `dbbackup/hosts/<host>/`) for restore targets, and under the restore
+ *   prefix of each instance it may restore (`/dbbackup/restore/<engine>/<instance>/`: the credentials
+ *   of a target spread over several hosts, which each of them resolves);
  * - the bucket key, through S3 only.
  *
  * Every Allow holds only for credentials of that host (`ec2:SourceInstanceARN`, or
@@ -37,6 +39,15 @@ import { secretName } from './secret-refs';
 /** Where a host's own secrets (restore targets' credentials) live, under the stack's prefixes. */
 export function hostSecretPrefixes(host: string, prefixes: { parameterPrefix: string; secretNamePrefix: string }): { parameter: string; secret: string } {
   return { parameter: `${prefixes.parameterPrefix}hosts/${host}/`, secret: `${prefixes.secretNamePrefix}hosts/${host}/` };
+}
+
+/**
+ * Where the credentials of an instance's restore targets live when every host that may restore it
+ * must read them (a target spread over several hosts resolves its secrets on each).
+ */
+export function restoreSecretPrefixes(instance: Pick<InstanceConfig, 'engine' | 'name'>, prefixes: { parameterPrefix: string; secretNamePrefix: string }): { parameter: string; secret: string } {
+  const tail = `restore/${instance.engine}/${instance.name}/`;
+  return { parameter: `${prefixes.parameterPrefix}${tail}`, secret: `${prefixes.secretNamePrefix}${tail}` };
 }
 
 export interface HostPoliciesProps {
@@ -152,7 +163,7 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
       actions: ['s3:PutObject'],
       resources: [props.bucket.arnForObjects(`${BACKUPS_ROOT}/*/manifest.json`), props.bucket.arnForObjects(`${BACKUPS_ROOT}/*/verification.json`)],
     }),
-    ...secretStatements(scope, host, own, props, onlyThisHost),
+    ...secretStatements(scope, host, { own, restoreOnly }, props, onlyThisHost),
   ];
   if (own.length > 0) {
     statements.splice(2, 0, new iam.PolicyStatement({
@@ -165,13 +176,17 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
   return statements;
 }
 
-/** Reading exactly the secrets `own`'s configs reference, and the host's own prefix. */
+/**
+ * Reading exactly the secrets `own`'s configs reference, the host's own prefix, and the restore
+ * prefix of every instance the host may restore.
+ */
 function secretStatements(
-  scope: Construct, host: string, own: readonly InstanceConfig[], props: HostPoliciesProps, onlyThisHost: Record<string, Record<string, string>>,
+  scope: Construct, host: string, { own, restoreOnly }: HostScope, props: HostPoliciesProps, onlyThisHost: Record<string, Record<string, string>>,
 ): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
   const refs = [...new Set(own.flatMap((i) => secretRefs(i.config)))];
   const mine = hostSecretPrefixes(host, props);
+  const restorable = [...own, ...restoreOnly].map((instance) => restoreSecretPrefixes(instance, props));
   const parameterArn = (name: string) => Arn.format({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') }, stack);
   const secretArn = (name: string) => Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
   const parameters = refs.filter((r) => r.startsWith('ssm:')).map((r) => parameterArn(r.slice('ssm:'.length)));
@@ -182,10 +197,10 @@ function secretStatements(
   });
   return [
     new iam.PolicyStatement({
-      sid: 'ReadOwnParameters', actions: ['ssm:GetParameter'], resources: [...parameters, parameterArn(`${mine.parameter}*`)], conditions: onlyThisHost,
+      sid: 'ReadOwnParameters', actions: ['ssm:GetParameter'], resources: [...parameters, ...[mine, ...restorable].map((p) => parameterArn(`${p.parameter}*`))], conditions: onlyThisHost,
     }),
     new iam.PolicyStatement({
-      sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [...secrets, secretArn(`${mine.secret}*`)], conditions: onlyThisHost,
+      sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [...secrets, ...[mine, ...restorable].map((p) => secretArn(`${p.secret}*`))], conditions: onlyThisHost,
     }),
     new iam.PolicyStatement({
       sid: 'DecryptOwnSecrets',

@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { describeIssue, issueProblems, issuesOf } from '../core/config/issues';
 import { refuseInlineSecrets } from '../core/config/secret-fields';
 import { builtinPlugins } from '../drivers';
+import { MANAGED_INSTANCE_ID } from '../core/driver/node-ref';
 import { isSecretRef } from '../core/secrets';
 
 /** The file read when no other is named, relative to the project root. */
@@ -37,9 +38,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SCHEDULE = /^(cron\(\s*\S+(\s+\S+){5}\s*\)|rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\))$/;
 
 /** An EC2 instance id or an SSM managed (hybrid) instance id. */
-const MANAGED_INSTANCE = /^(i|mi)-[0-9a-f]{8,17}$/;
 
-const managedInstance = z.string().regex(MANAGED_INSTANCE, 'must be an EC2 instance id (i-…) or an SSM managed instance id (mi-…)');
+const managedInstance = z.string().regex(MANAGED_INSTANCE_ID, 'must be an EC2 instance id (i-…) or an SSM managed instance id (mi-…)');
 
 /**
  * Retention of one instance, applied by its scheduled prune (core/catalog/prune.ts): a backup is

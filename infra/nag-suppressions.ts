@@ -10,7 +10,7 @@ import type { IConstruct } from 'constructs';
 import type { BackupStack } from './backup-stack';
 import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
 import { FUNCTION_ACCESS } from './function-access';
-import { hostSecretPrefixes, type HostScope } from './host-policies';
+import { hostSecretPrefixes, restoreSecretPrefixes, type HostScope } from './host-policies';
 import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
 import { RESTORES_ROOT } from '../core/restore/restore-records';
 
@@ -111,6 +111,14 @@ function hostPolicyFindings(stack: Stack, bucketRef: string, host: string, scope
     {
       id: `AwsSolutions-IAM5[Resource::${bucketRef}/${RESTORES_ROOT}/${engine}/${name}/*]`,
       reason: `The records restore steps hand on to each other (per restore id) for ${engine}/${name} have generated keys; read and write only, limited to that instance's prefix${only}.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter${restoreSecretPrefixes({ engine, name }, prefixes).parameter}*]`,
+      reason: `Credentials of ${engine}/${name}'s restore targets spread over hosts are parameters operators put under that path; reading is limited to it${only}.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${region}:${account}:secret:${restoreSecretPrefixes({ engine, name }, prefixes).secret}*]`,
+      reason: `Credentials of ${engine}/${name}'s restore targets spread over hosts are secrets operators name under that prefix; reading is limited to it${only}.`,
     },
   ]);
   return [

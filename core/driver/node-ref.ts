@@ -11,12 +11,17 @@ const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export const nodeRefSchema = z.object({ name: z.string().regex(NODE_NAME), host: z.string().optional() });
 
+/** An EC2 instance id or an SSM managed instance id (a hybrid host): what SSM Run Command targets. */
+export const MANAGED_INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
+
 /**
- * A target member's `host`: the SSM managed instance id its restore steps run on (it names the
- * member's node, so it is a node name, and not `default`).
+ * A target member's `host`: the SSM managed instance id of the machine its restore steps run on
+ * (it names the member's node). Not a network address: that is the member's own field.
  */
-export const memberHostSchema = z.string().regex(NODE_NAME, 'must be an SSM managed instance id, e.g. i-0123456789abcdef0')
-  .refine((host) => host !== DEFAULT_NODE, `"${DEFAULT_NODE}" names the request's host: leave host out instead`);
+export const memberHostSchema = z.string().regex(
+  MANAGED_INSTANCE_ID,
+  'must be an EC2 or SSM managed instance id (i-… or mi-…): where the member\'s restore steps run, not its network address',
+);
 
 /**
  * The nodes of a target whose members each name the host their steps run on (`host`, an SSM

@@ -80,7 +80,14 @@ function targetNodes(engine: string, target: unknown, host: string | undefined, 
   if (listed.length === 0 || listed.length > MAX_RESTORE_NODES) {
     throw new PermanentError(`the target spreads the restore over ${listed.length} hosts; a restore works on 1 to ${MAX_RESTORE_NODES}`, { code: 'INVALID_TARGET', engine });
   }
-  return listed.map((node) => ({ ...node, ...(node.host ?? host ? { host: node.host ?? host } : {}) }));
+  const nodes = listed.map((node) => ({ ...node, ...(node.host ?? host ? { host: node.host ?? host } : {}) }));
+  // Members without a host run on the request's: naming that same host on other members would make two nodes of one machine.
+  const hosts = nodes.map((node) => node.host ?? '(this host)');
+  const twice = hosts.find((h, i) => hosts.indexOf(h) !== i);
+  if (twice !== undefined) {
+    throw new PermanentError(`the target puts members on ${twice} both by its host and as the restore's own host (${host}): give every member its host, or none`, { code: 'INVALID_TARGET', engine });
+  }
+  return nodes;
 }
 
 /** Whether the engine's restores read later backups too (the `point-in-time` capability). */
@@ -271,9 +278,11 @@ export async function validateRestoredBackup(input: unknown, deps: StepDeps): Pr
       if (!result) throw new PermanentError(`nothing restored yet on node ${node.name} (run the apply step first)`, { code: 'STEP_ORDER' });
       return { node: node.name, result };
     }));
-    const result = mergedResult(results);
+    const driver = deps.registry.restoreDriver(state.backup.engine);
+    const ctx = await restoreContext(state, state.nodes[0], deps, false);
+    const result = mergedResult(results, driver.endpoint?.(ctx.target));
     const resultKey = await writeResult(deps.store, state, result);
-    const report = await deps.registry.restoreDriver(state.backup.engine).validateRestore(await restoreContext(state, state.nodes[0], deps, false), result);
+    const report = await driver.validateRestore(ctx, result);
     const key = await writeValidation(deps.store, state, report);
     return {
       ...state,

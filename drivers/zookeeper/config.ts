@@ -96,7 +96,7 @@ const targetMember = z.object({
   dataDir: absolutePath(),
   /** Where its transaction logs go; defaults to `dataDir`. */
   dataLogDir: absolutePath().optional(),
-  /** The name or IPv4 address it listens on for clients and peers (in every member's `zoo.cfg`). */
+  /** The name or IPv4 address it listens on for clients and peers (in every member's `zoo.cfg`; `host` is not it). */
   hostname: hostName.default('127.0.0.1'),
   /**
    * Where its restore steps run: the SSM managed instance id of its machine. Members on separate

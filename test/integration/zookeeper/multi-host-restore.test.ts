@@ -72,6 +72,7 @@ it('restores an ensemble whose members are on three hosts: each step on every ho
   // Each step ended on every host before the next began on any.
   expectStepsInLockstep(recording);
   // Each host restored its own member: the report keeps each node's endpoint.
+  expect(report.endpoint.address).toBe(members.map((m) => `127.0.0.1:${m.clientPort}`).sort().join(','));
   const nodes = report.endpoint.nodes as Record<string, { servers: string[]; pids: number[] }>;
   expect(Object.keys(nodes).sort()).toEqual([...HOSTS].sort());
   for (const m of members) expect(nodes[m.host]).toMatchObject({ servers: [`127.0.0.1:${m.clientPort}`], pids: [expect.any(Number)] });
@@ -120,3 +121,15 @@ it('fails, once every host\'s apply has ended, when one host\'s apply fails: the
   expect(error?.causeText).toMatch(new RegExp(`^SCRIPTED: the disk of this host failed — target partial: node ${HOSTS[0]}: .* holds an unfinished restore .*; node ${HOSTS[1]}: .* holds an unfinished restore .*; node ${HOSTS[2]}: .*was not written to`));
   for (const m of members) expect(await isListening({ host: '127.0.0.1', port: m.clientPort }, 1_000)).toBe(false);
 }, 240_000);
+
+it('refuses a target that would make two nodes of one machine: a member naming the restore\'s own host beside members without one', async () => {
+  // Prepare
+  const [first, second] = await membersOnHosts('multi-host-same-machine');
+  const { host: _, ...hostless } = second;
+
+  // Act
+  const refusal = rt.restore({ backupId, host: HOSTS[0], target: { members: [first, hostless], auth: [SEED_AUTH_REF] } });
+
+  // Assert
+  await expect(refusal).rejects.toMatchObject({ code: 'INVALID_TARGET', message: expect.stringContaining(`puts members on ${HOSTS[0]} both by its host and as the restore's own host`) });
+});

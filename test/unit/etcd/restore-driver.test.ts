@@ -26,12 +26,12 @@ describe('etcd restore driver: what a target replaces and connects to', () => {
   it('names, for each host of a cluster spread over hosts, only the data dirs on that host', () => {
     const target = etcdRestoreTargetSchema.parse({
       members: [
-        { name: 'a', host: 'i-0aaa', dataDir: '/srv/r/etcd', clientUrl: 'http://10.0.0.1:2379', peerUrl: 'http://10.0.0.1:2380' },
-        { name: 'b', host: 'i-0bbb', dataDir: '/srv/r/etcd', clientUrl: 'http://10.0.0.2:2379', peerUrl: 'http://10.0.0.2:2380' },
+        { name: 'a', host: 'i-0aaaaaaaaaaaaaaaa', dataDir: '/srv/r/etcd', clientUrl: 'http://10.0.0.1:2379', peerUrl: 'http://10.0.0.1:2380' },
+        { name: 'b', host: 'i-0bbbbbbbbbbbbbbbb', dataDir: '/srv/r/etcd', clientUrl: 'http://10.0.0.2:2379', peerUrl: 'http://10.0.0.2:2380' },
       ],
     });
-    expect(driver.targetNodes(target)).toEqual([{ name: 'i-0aaa', host: 'i-0aaa' }, { name: 'i-0bbb', host: 'i-0bbb' }]);
-    expect(driver.replacedPaths(target, { name: 'i-0bbb', host: 'i-0bbb' })).toEqual(['/srv/r/etcd']);
+    expect(driver.targetNodes(target)).toEqual([{ name: 'i-0aaaaaaaaaaaaaaaa', host: 'i-0aaaaaaaaaaaaaaaa' }, { name: 'i-0bbbbbbbbbbbbbbbb', host: 'i-0bbbbbbbbbbbbbbbb' }]);
+    expect(driver.replacedPaths(target, { name: 'i-0bbbbbbbbbbbbbbbb', host: 'i-0bbbbbbbbbbbbbbbb' })).toEqual(['/srv/r/etcd']);
     expect(driver.replacedPaths(target, { name: 'default' })).toEqual([]);
   });
 

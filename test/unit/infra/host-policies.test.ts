@@ -122,12 +122,19 @@ describe('database host policies', () => {
     }
   });
 
-  it("read only the secrets the host's instances reference, and the host's own prefix for restore targets", () => {
+  it("read only the secrets the host's instances reference, the host's own prefix, and the restore prefix of each instance it may restore", () => {
     const arn = (service: string, resource: string) => `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${resource}`;
-    expect(allowed(MAIN_HOST, 'ssm:GetParameter')).toEqual([arn('ssm', 'parameter/dbbackup/etcd/main/password'), arn('ssm', `parameter/dbbackup/hosts/${MAIN_HOST}/*`)]);
-    expect(allowed(MAIN_HOST, 'secretsmanager:GetSecretValue')).toEqual([arn('secretsmanager', `secret:dbbackup/hosts/${MAIN_HOST}/*`)]);
-    expect(allowed(SHOP_HOST, 'secretsmanager:GetSecretValue')).toEqual([arn('secretsmanager', 'secret:dbbackup/shop-??????'), arn('secretsmanager', `secret:dbbackup/hosts/${SHOP_HOST}/*`)]);
-    expect(allowed(SCRATCH_HOST, 'ssm:GetParameter')).toEqual([arn('ssm', `parameter/dbbackup/hosts/${SCRATCH_HOST}/*`)]);
+    expect(allowed(MAIN_HOST, 'ssm:GetParameter')).toEqual([
+      arn('ssm', 'parameter/dbbackup/etcd/main/password'), arn('ssm', `parameter/dbbackup/hosts/${MAIN_HOST}/*`), arn('ssm', 'parameter/dbbackup/restore/etcd/main/*'),
+    ]);
+    expect(allowed(MAIN_HOST, 'secretsmanager:GetSecretValue')).toEqual([arn('secretsmanager', `secret:dbbackup/hosts/${MAIN_HOST}/*`), arn('secretsmanager', 'secret:dbbackup/restore/etcd/main/*')]);
+    expect(allowed(SHOP_HOST, 'secretsmanager:GetSecretValue')).toEqual([
+      arn('secretsmanager', 'secret:dbbackup/shop-??????'), arn('secretsmanager', `secret:dbbackup/hosts/${SHOP_HOST}/*`), arn('secretsmanager', 'secret:dbbackup/restore/mysql/shop/*'),
+    ]);
+    // A host that may only restore main reads main's restore credentials, and nothing of the others'.
+    expect(allowed(SCRATCH_HOST, 'ssm:GetParameter')).toEqual([arn('ssm', `parameter/dbbackup/hosts/${SCRATCH_HOST}/*`), arn('ssm', 'parameter/dbbackup/restore/etcd/main/*')]);
+    // Every member host of the ensemble reads its restore credentials: a target across them resolves on each.
+    for (const host of ZK_MEMBER_HOSTS) expect(allowed(host, 'ssm:GetParameter')).toContain(arn('ssm', 'parameter/dbbackup/restore/zookeeper/coord/*'));
   });
 
   it("hold only for the host's own credentials, so all of them may sit on one shared instance role", () => {

@@ -17,7 +17,7 @@ const issues = (target: unknown): string[] => {
 describe('ZooKeeper restore target', () => {
   it('takes one member per host with the same dataDir and ports on each, and spreads the restore over those hosts', () => {
     // Prepare
-    const hosts = ['i-0aaa', 'i-0bbb', 'i-0ccc'];
+    const hosts = ['i-0aaaaaaaaaaaaaaaa', 'i-0bbbbbbbbbbbbbbbb', 'i-0cccccccccccccccc'];
     const members = hosts.map((host, i) => ({ id: i + 1, host, hostname: `10.0.1.${11 + i}`, dataDir: '/var/lib/zookeeper', clientPort: 2181, quorumPort: 2888, electionPort: 3888 }));
     const driver = new ZooKeeperRestoreDriver();
 
@@ -26,7 +26,7 @@ describe('ZooKeeper restore target', () => {
 
     // Assess
     expect(driver.targetNodes(target)).toEqual(hosts.map((host) => ({ name: host, host })));
-    expect(driver.replacedPaths(target, { name: 'i-0bbb', host: 'i-0bbb' })).toEqual(['/var/lib/zookeeper']);
+    expect(driver.replacedPaths(target, { name: 'i-0bbbbbbbbbbbbbbbb', host: 'i-0bbbbbbbbbbbbbbbb' })).toEqual(['/var/lib/zookeeper']);
     expect(driver.endpoint(target)).toBe('10.0.1.11:2181,10.0.1.12:2181,10.0.1.13:2181');
   });
 
@@ -36,10 +36,11 @@ describe('ZooKeeper restore target', () => {
     expect(new ZooKeeperRestoreDriver().replacedPaths(target, { name: 'default' })).toEqual(['/srv/zk1', '/srv/zk2', '/srv/zk3']);
   });
 
-  it('refuses a dataDir twice on one host, a client address twice, and a host named "default"', () => {
+  it('refuses a dataDir twice on one host, a client address twice, and a host that is no instance id', () => {
     expect(issues({ members: [member(1), member(2, { dataDir: '/srv/zk1' })] })).toEqual(['members: member dataDirs (on one host) must be unique']);
-    expect(issues({ members: [member(1, { host: 'i-0aaa' }), member(2, { host: 'i-0bbb', clientPort: 2181 })] })).toEqual(['members: member client addresses (hostname:clientPort) must be unique']);
-    expect(issues({ members: [member(1, { host: 'default' })] })).toEqual(['members.0.host: "default" names the request\'s host: leave host out instead']);
-    expect(issues({ members: [member(1, { host: 'i-0a/../x' })] })).toEqual([expect.stringMatching(/^members\.0\.host: must be an SSM managed instance id/)]);
+    expect(issues({ members: [member(1, { host: 'i-0aaaaaaaaaaaaaaaa' }), member(2, { host: 'i-0bbbbbbbbbbbbbbbb', clientPort: 2181 })] })).toEqual(['members: member client addresses (hostname:clientPort) must be unique']);
+    // `host` was once the member's address: such a target is refused, not read as an instance id.
+    expect(issues({ members: [member(1, { host: '10.0.1.11' })] })).toEqual([expect.stringMatching(/^members\.0\.host: must be an EC2 or SSM managed instance id .* not its network address$/)]);
+    expect(issues({ members: [member(1, { host: 'default' })] })).toEqual([expect.stringMatching(/^members\.0\.host: must be an EC2 or SSM managed instance id/)]);
   });
 });
