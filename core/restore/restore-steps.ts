@@ -9,7 +9,7 @@ import { Catalog, isVerified } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { nodeRecords, parseManifest, type BackupManifest } from '../catalog/manifest';
 import { DEFAULT_NODE } from '../driver/node-ref';
-import type { BackupRecord, NodeRef, RestoreContext, TransferOptions } from '../driver/types';
+import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, TransferOptions } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
 import { assertForcedRestoreAllowed } from '../host/restore-roots';
 import { releaseRunDir } from '../runs/run-dir';
@@ -190,20 +190,39 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
   });
 }
 
-/** On one node: checks the target is empty (or `force`) and ready. Refuses a non-empty target with TARGET_NOT_EMPTY. */
-export async function prepareRestoreTarget(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
-  const item = parseNodeInput(input);
-  const { restore: state, node } = item;
-  return runStep(state.backup.engine, deps, async () => {
-    const prepared = await deps.registry.restoreDriver(state.backup.engine).prepareTarget(await restoreContext(state, node, deps, true));
-    await writePrepared(deps.store, { ...state, node }, prepared);
-    return item;
-  });
+/** What a node step works with: the restore, the node's records' place (the state and its node), the driver. */
+interface NodeStep {
+  state: RestoreState;
+  at: RestoreState & { node: NodeRef };
+  driver: RestoreDriver;
+  /** The step's context on the node, its run directory claimed. */
+  context(): Promise<RestoreContext>;
+  /** Runs `work` under the circuit breaker of the restore's target (what `ctx.target` connects to). */
+  onTarget<T>(ctx: RestoreContext, work: () => Promise<T>): Promise<T>;
 }
 
-/** Runs `work` under the circuit breaker of the restore's target (what `ctx.target` connects to). */
-function onTarget<T>(state: RestoreState, ctx: RestoreContext, deps: StepDeps, work: () => Promise<T>): Promise<T> {
-  return guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), work);
+/**
+ * One node step (a Map item): its input checked, `work` run by the step's rules, the item handed
+ * back (the Map keeps only whether it failed: what the step did is in the node's records).
+ */
+async function nodeStep(input: unknown, deps: StepDeps, work: (step: NodeStep) => Promise<void>): Promise<RestoreNodeInput> {
+  const item = parseNodeInput(input);
+  const { restore: state, node } = item;
+  await runStep(state.backup.engine, deps, () => work({
+    state,
+    at: { ...state, node },
+    driver: deps.registry.restoreDriver(state.backup.engine),
+    context: () => restoreContext(state, node, deps, true),
+    onTarget: (ctx, run) => guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), run),
+  }));
+  return item;
+}
+
+/** The driver's optional step `name`, or STEP_ORDER when it has none (the state machine skips it then). */
+function optionalStep<K extends 'stage' | 'start'>(driver: RestoreDriver, name: K, engine: string): NonNullable<RestoreDriver[K]> {
+  const step = driver[name];
+  if (!step) throw new PermanentError(`the ${engine} driver has no ${name} step`, { code: 'STEP_ORDER' });
+  return step.bind(driver) as NonNullable<RestoreDriver[K]>;
 }
 
 /** The transfer options of a node's downloads: the restore's rate limit, progress reported. */
@@ -211,57 +230,50 @@ function transferOf(state: RestoreState, deps: StepDeps): TransferOptions {
   return { store: deps.store, prefix: '', rateLimit: state.rateLimit, onProgress: (done, total) => deps.onProgress?.('download', done, total) };
 }
 
+/** On one node: checks the target is empty (or `force`) and ready. Refuses a non-empty target with TARGET_NOT_EMPTY. */
+export function prepareRestoreTarget(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
+  return nodeStep(input, deps, async ({ at, driver, context }) => {
+    await writePrepared(deps.store, at, await driver.prepareTarget(await context()));
+  });
+}
+
 /** On one node: downloads and proves what its restore needs, touching nothing of the target (drivers with `stage`). */
-export async function stageRestore(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
-  const item = parseNodeInput(input);
-  const { restore: state, node } = item;
-  return runStep(state.backup.engine, deps, async () => {
-    const driver = deps.registry.restoreDriver(state.backup.engine);
-    if (!driver.stage) throw new PermanentError(`the ${state.backup.engine} driver has no stage step`, { code: 'STEP_ORDER' });
-    await readPrepared(deps.store, { ...state, node });
+export function stageRestore(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
+  return nodeStep(input, deps, async ({ state, at, driver, context, onTarget }) => {
+    const stage = optionalStep(driver, 'stage', state.backup.engine);
+    await readPrepared(deps.store, at);
     const started = Date.now();
-    const ctx = await restoreContext(state, node, deps, true);
-    const staged = await onTarget(state, ctx, deps, () => driver.stage!(ctx, transferOf(state, deps)));
-    await writeStaged(deps.store, { ...state, node }, { bytes: staged.bytes, durationMs: Date.now() - started });
-    return item;
+    const ctx = await context();
+    const staged = await onTarget(ctx, () => stage(ctx, transferOf(state, deps)));
+    await writeStaged(deps.store, at, { bytes: staged.bytes, durationMs: Date.now() - started });
   });
 }
 
 /** On one node: applies the backup (downloading it, or taking what stage put in the spool). */
-export async function restoreBackup(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
-  const item = parseNodeInput(input);
-  const { restore: state, node } = item;
-  const at = { ...state, node };
-  return runStep(state.backup.engine, deps, async () => {
-    const driver = deps.registry.restoreDriver(state.backup.engine);
+export function restoreBackup(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
+  return nodeStep(input, deps, async ({ state, at, driver, context, onTarget }) => {
     const prepared = await readPrepared(deps.store, at);
     const staged = state.phases.stage ? await readStaged(deps.store, at) : undefined;
-    const ctx = await restoreContext(state, node, deps, true);
-    const result = await onTarget(state, ctx, deps, () => driver.restore(ctx, prepared, transferOf(state, deps)));
+    const ctx = await context();
+    const result = await onTarget(ctx, () => driver.restore(ctx, prepared, transferOf(state, deps)));
     // The download is the stage's: its bytes and time are the restore's too.
     const applied = staged ? { ...result, bytes: Math.max(result.bytes, staged.bytes), durationMs: result.durationMs + staged.durationMs } : result;
     // The node's restore has finished only once its start has, for a driver that starts servers.
     await writeNodeResult(deps.store, at, applied, state.phases.start ? 'applied' : 'result');
     if (!state.phases.start) await releaseRunDir(ctx.spoolDir, state.restoreId);
-    return item;
   });
 }
 
 /** On one node, once every node is restored: starts what its restore put in place (drivers with `start`). */
-export async function startRestored(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
-  const item = parseNodeInput(input);
-  const { restore: state, node } = item;
-  const at = { ...state, node };
-  return runStep(state.backup.engine, deps, async () => {
-    const driver = deps.registry.restoreDriver(state.backup.engine);
-    if (!driver.start) throw new PermanentError(`the ${state.backup.engine} driver has no start step`, { code: 'STEP_ORDER' });
+export function startRestored(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
+  return nodeStep(input, deps, async ({ state, at, driver, context, onTarget }) => {
+    const start = optionalStep(driver, 'start', state.backup.engine);
     const restored = await readNodeResult(deps.store, at, 'applied');
     const started = Date.now();
-    const ctx = await restoreContext(state, node, deps, true);
-    const result = await onTarget(state, ctx, deps, () => driver.start!(ctx, restored));
+    const ctx = await context();
+    const result = await onTarget(ctx, () => start(ctx, restored));
     await writeNodeResult(deps.store, at, { ...result, durationMs: restored.durationMs + (Date.now() - started) });
     await releaseRunDir(ctx.spoolDir, state.restoreId);
-    return item;
   });
 }
 
