@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { describeIssue, issueProblems, issuesOf } from '../core/config/issues';
 import { refuseInlineSecrets } from '../core/config/secret-fields';
 import { builtinPlugins } from '../drivers';
+import type { DriverPlugin } from '../core/driver/types';
 import { MANAGED_INSTANCE_ID } from '../core/driver/node-ref';
 import { isSecretRef } from '../core/secrets';
 
@@ -134,8 +135,7 @@ function driverConfigIssues(engine: string, config: Record<string, unknown>): Ar
   }
   const parsed = plugin.manifest.configSchema.safeParse(withPlaceholders(config));
   if (parsed.success) {
-    const hosts = plugin.backup?.configHosts?.(parsed.data) ?? [];
-    return hosts.filter((host) => !managedInstance.safeParse(host).success)
+    return configHosts(plugin, parsed.data).filter((host) => !managedInstance.safeParse(host).success)
       .map((host) => ({ path: ['config'], message: `names host '${host}', which is not an SSM managed instance id (i-… or mi-…): the stack could not give it the instance's rights` }));
   }
   return (issuesOf(parsed.error) ?? [{ message: String(parsed.error) }])
@@ -148,10 +148,15 @@ function driverConfigIssues(engine: string, config: Record<string, unknown>): Ar
  * the nodes of a multi-node engine (a ZooKeeper ensemble's members: BackupDriver.configHosts).
  */
 export function backupHosts(instance: InstanceConfig): string[] {
-  const plugin = builtinPlugins().find((p) => p.manifest.name === instance.engine);
-  const parsed = plugin?.manifest.configSchema.safeParse(withPlaceholders(instance.config));
-  const named = parsed?.success ? plugin?.backup?.configHosts?.(parsed.data) ?? [] : [];
-  return [...new Set([instance.host, ...named])];
+  // The file was checked when it was read (driverConfigIssues): the engine is known and the config parses.
+  const plugin = builtinPlugins().find((p) => p.manifest.name === instance.engine)!;
+  const parsed = plugin.manifest.configSchema.safeParse(withPlaceholders(instance.config));
+  return [...new Set([instance.host, ...(parsed.success ? configHosts(plugin, parsed.data) : [])])];
+}
+
+/** The hosts a parsed config names for the backup's nodes (BackupDriver.configHosts). */
+function configHosts(plugin: DriverPlugin, config: unknown): string[] {
+  return plugin.backup?.configHosts?.(config) ?? [];
 }
 
 /** `value` with every `{ "$secret": ... }` replaced by a placeholder string, as it is once resolved. */
