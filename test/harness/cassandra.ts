@@ -5,7 +5,6 @@
  * seeded keyspace (clustering keys, collections, a counter table) written through cassandra-driver.
  * `stopAllCassandra()` stops exactly the nodes the tests started or registered.
  */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { types, type Client } from 'cassandra-driver';
 import { cqlClient } from '../../drivers/cassandra/cql-client';
@@ -13,7 +12,7 @@ import { defaultCassandraPrefix, ensureCassandraDistribution } from '../../drive
 import { startLocalCassandraCluster, type LocalCassandraCluster, type LocalClusterOptions } from '../../drivers/cassandra/local-cluster';
 import { stopCassandraNode } from '../../drivers/cassandra/node-process';
 import { onFreePorts } from './ports';
-import { tempDir as runTempDir } from './test-run';
+import { harnessTempDirs } from './test-run';
 
 /** A running test cluster. */
 export interface TestCassandra extends LocalCassandraCluster {
@@ -26,13 +25,11 @@ export interface TestCassandra extends LocalCassandraCluster {
 const started: LocalCassandraCluster[] = [];
 const clients: Client[] = [];
 const nodeDirs = new Set<string>();
-const tempDirs = new Set<string>();
+const tempDirs = harnessTempDirs('cassandra');
 
 /** A fresh temp directory, removed by {@link stopAllCassandra}. */
-export async function cassandraTempDir(label: string): Promise<string> {
-  const dir = await runTempDir(`cassandra-${label}`);
-  tempDirs.add(dir);
-  return dir;
+export function cassandraTempDir(label: string): Promise<string> {
+  return tempDirs.make(label);
 }
 
 export type TestCassandraOptions = Pick<LocalClusterOptions, 'count' | 'dataDirsPerNode' | 'vnodes' | 'heap'>;
@@ -66,8 +63,7 @@ export async function stopAllCassandra(): Promise<void> {
   for (const cluster of started.splice(0)) await cluster.stop().catch(() => undefined);
   for (const dir of nodeDirs) await stopCassandraNode(dir).catch(() => undefined);
   nodeDirs.clear();
-  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
-  tempDirs.clear();
+  await tempDirs.removeAll();
 }
 
 /** The tables {@link seedKeyspace} creates, with their CQL. */

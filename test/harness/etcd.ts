@@ -4,7 +4,6 @@
  * registry of everything started so `stopAllEtcd()` kills exactly the processes the tests started.
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Etcd3, type IRequestOp } from 'etcd3';
 import type { BackupContext, BackupRecord, RestoreContext, SnapshotRef, UploadResult } from '../../core/driver/types';
@@ -13,7 +12,7 @@ import type { EtcdConfig } from '../../drivers/etcd/config';
 import { etcdRestoreTargetSchema, type EtcdRestoreTarget } from '../../drivers/etcd/restore-target';
 import { memberPidFile, startLocalEtcd, stopMember, type LocalEtcd } from '../../drivers/etcd/member';
 import { freePort, onFreePorts } from './ports';
-import { tempDir as runTempDir } from './test-run';
+import { harnessTempDirs } from './test-run';
 
 /** A running test etcd with a connected client. */
 export interface TestEtcd extends LocalEtcd {
@@ -24,13 +23,11 @@ export interface TestEtcd extends LocalEtcd {
 
 const started: Array<{ stop(): Promise<void> }> = [];
 const pidFiles = new Set<string>();
-const tempDirs = new Set<string>();
+const tempDirs = harnessTempDirs('etcd');
 
 /** A fresh temp directory, removed by {@link stopAllEtcd}. */
-export async function tempDir(label: string): Promise<string> {
-  const dir = await runTempDir(`etcd-${label}`);
-  tempDirs.add(dir);
-  return dir;
+export function tempDir(label: string): Promise<string> {
+  return tempDirs.make(label);
 }
 
 /** Two free loopback URLs for a member that is not started by the harness (e.g. a restore target). */
@@ -90,8 +87,7 @@ export async function stopAllEtcd(): Promise<void> {
   for (const item of started.splice(0)) await item.stop().catch(() => undefined);
   for (const pidFile of pidFiles) await stopMember(pidFile).catch(() => undefined);
   pidFiles.clear();
-  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
-  tempDirs.clear();
+  await tempDirs.removeAll();
 }
 
 export interface WriteKeysOptions {

@@ -11,7 +11,7 @@
  *   under test started, agents — and removes the temp directories.
  */
 import { appendFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -35,4 +35,20 @@ export async function tempDir(label: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `dbbackup-${label}-`));
   trackTempDir(dir);
   return dir;
+}
+
+/** The temp dirs one server harness makes (named `<prefix>-<label>`), removed together when it stops its servers. */
+export function harnessTempDirs(prefix: string): { make(label: string): Promise<string>; removeAll(): Promise<void> } {
+  const dirs = new Set<string>();
+  return {
+    async make(label) {
+      const dir = await tempDir(`${prefix}-${label}`);
+      dirs.add(dir);
+      return dir;
+    },
+    async removeAll() {
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+      dirs.clear();
+    },
+  };
 }

@@ -6,11 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { onFreePorts } from './ports';
-import { tempDir as runTempDir } from './test-run';
+import { harnessTempDirs } from './test-run';
 import { startLocalZooKeeper, stopZooKeeperMember, ZOOKEEPER_JAR, type LocalZooKeeper } from '../../drivers/zookeeper/member';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -37,13 +36,11 @@ export const flags = {
 
 const started: LocalZooKeeper[] = [];
 const dataDirs = new Set<string>();
-const tempDirs = new Set<string>();
+const tempDirs = harnessTempDirs('zk');
 
 /** A fresh temp directory, removed by {@link stopAllZooKeeper}. */
-export async function zkTempDir(label: string): Promise<string> {
-  const dir = await runTempDir(`zk-${label}`);
-  tempDirs.add(dir);
-  return dir;
+export function zkTempDir(label: string): Promise<string> {
+  return tempDirs.make(label);
 }
 
 /** Starts `count` members (1 = standalone) on free loopback ports. */
@@ -65,8 +62,7 @@ export async function stopAllZooKeeper(): Promise<void> {
   for (const zk of started.splice(0)) await zk.stop().catch(() => undefined);
   for (const dataDir of dataDirs) await stopZooKeeperMember(dataDir).catch(() => undefined);
   dataDirs.clear();
-  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
-  tempDirs.clear();
+  await tempDirs.removeAll();
 }
 
 /** A raw client, connected. */
