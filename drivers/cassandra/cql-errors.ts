@@ -1,0 +1,39 @@
+/**
+ * cassandra-driver's failures as our errors: what a retry can cure (no host answers, a timeout, too
+ * few replicas up, an overloaded or bootstrapping node) is transient; the rest (syntax, invalid
+ * request, unauthorized) is permanent; a refused login is AUTH_FAILED.
+ */
+import { errors, types } from 'cassandra-driver';
+import { authFailed, classify, PermanentError, TransientError, type ClassifiedError } from '../../core/errors';
+
+const ENGINE = 'cassandra';
+const codes = types.responseErrorCodes;
+
+/** Server error codes a retry can cure, with our code for each. */
+const TRANSIENT_RESPONSES = new Map<number, string>([
+  [codes.unavailableException, 'CASSANDRA_UNAVAILABLE'],
+  [codes.overloaded, 'CASSANDRA_OVERLOADED'],
+  [codes.isBootstrapping, 'CASSANDRA_BOOTSTRAPPING'],
+  [codes.readTimeout, 'CASSANDRA_TIMEOUT'],
+  [codes.writeTimeout, 'CASSANDRA_TIMEOUT'],
+  [codes.truncateError, 'CASSANDRA_TIMEOUT'],
+  [codes.serverError, 'CASSANDRA_SERVER_ERROR'],
+]);
+
+/** Our error for a failure of `what` (e.g. `reading the schema of shop`) seen through cassandra-driver. */
+export function cqlError(error: unknown, what: string): ClassifiedError {
+  if (error instanceof TransientError || error instanceof PermanentError) return error;
+  const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+  const options = (code: string) => ({ code, engine: ENGINE, cause: error });
+  if (error instanceof errors.AuthenticationError) return authFailed(message, { engine: ENGINE, driverCode: 'CASSANDRA_AUTH', cause: error });
+  if (error instanceof errors.NoHostAvailableError) return new TransientError(message, options('CASSANDRA_NO_HOST'));
+  if (error instanceof errors.OperationTimedOutError || error instanceof errors.BusyConnectionError) return new TransientError(message, options('CASSANDRA_TIMEOUT'));
+  if (error instanceof errors.ResponseError) {
+    const transient = TRANSIENT_RESPONSES.get(error.code);
+    if (transient) return new TransientError(message, options(transient));
+    if (error.code === codes.badCredentials) return authFailed(message, { engine: ENGINE, driverCode: 'CASSANDRA_AUTH', cause: error });
+    if (error.code === codes.unauthorized) return new PermanentError(message, options('CASSANDRA_UNAUTHORIZED'));
+    return new PermanentError(message, options('CASSANDRA_QUERY_REFUSED'));
+  }
+  return classify(error, undefined, ENGINE);
+}

@@ -1,0 +1,170 @@
+/**
+ * The schema of a cluster as CQL that recreates it, the table ids (a table's directory name holds
+ * its id, and a table recreated after a backup has a new one), and recreating what a cluster lacks.
+ *
+ * Columns, keys, order and options come from cassandra-driver's metadata; the table list, the ids
+ * and what the driver leaves out for 2.1 (the compaction thresholds) from the system schema tables.
+ */
+import type { Client } from 'cassandra-driver';
+import { PermanentError, TransientError } from '../../core/errors';
+import { cqlError } from './cql-errors';
+import { keyspaceCql, tableCql, indexCql, type KeyspaceMetadata, type TableMetadataLike } from './schema-text';
+import { keyspaceNames, schemaLayout, systemIndexes, systemTables, type SchemaLayout } from './system-schema';
+
+export interface TableSchema {
+  keyspace: string;
+  table: string;
+  /** table id as a uuid string, e.g. 5a1c...-... */
+  id: string;
+  cql: string;
+  /** CREATE INDEX statements */
+  indexes: string[];
+  counter: boolean;
+  partitionKeys: string[];
+  clusteringKeys: string[];
+}
+
+export interface KeyspaceSchema {
+  keyspace: string;
+  /** CREATE KEYSPACE ... */
+  cql: string;
+  tables: TableSchema[];
+}
+
+const SYSTEM_KEYSPACES = new Set(['system', 'system_auth', 'system_traces', 'system_distributed', 'system_schema', 'system_views', 'system_virtual_schema']);
+
+/** True for the keyspaces Cassandra (or DSE) owns. */
+export function isSystemKeyspace(name: string): boolean {
+  return SYSTEM_KEYSPACES.has(name) || name.startsWith('dse_');
+}
+
+const ENGINE = 'cassandra';
+const COUNTER = 5;
+
+/**
+ * The schema of `keyspaces` (undefined: every keyspace but the system ones), keyspaces and tables
+ * sorted by name. A keyspace named but missing → PermanentError CASSANDRA_NO_SUCH_KEYSPACE.
+ * @example const [shop] = await readSchema(client, ['shop']); shop.tables.map((t) => t.cql)
+ */
+export async function readSchema(client: Client, keyspaces?: readonly string[]): Promise<KeyspaceSchema[]> {
+  const layout = await schemaLayout(client);
+  const existing = await keyspaceNames(client, layout);
+  const wanted = keyspaces ? [...new Set(keyspaces)] : existing.filter((name) => !isSystemKeyspace(name));
+  const missing = wanted.filter((name) => !existing.includes(name));
+  if (missing.length > 0) {
+    throw new PermanentError(`no such keyspace: ${missing.join(', ')}`, { code: 'CASSANDRA_NO_SUCH_KEYSPACE', engine: ENGINE });
+  }
+  const schema: KeyspaceSchema[] = [];
+  for (const keyspace of wanted.sort()) schema.push(await readKeyspace(client, layout, keyspace));
+  return schema;
+}
+
+async function readKeyspace(client: Client, layout: SchemaLayout, keyspace: string): Promise<KeyspaceSchema> {
+  try {
+    await client.metadata.refreshKeyspace(keyspace);
+  } catch (error) {
+    throw cqlError(error, `reading the schema of ${keyspace}`);
+  }
+  const meta = (client.metadata.keyspaces as Record<string, KeyspaceMetadata | undefined>)[keyspace];
+  if (!meta) throw new TransientError(`keyspace ${keyspace} vanished while its schema was read`, { code: 'CASSANDRA_SCHEMA_CHANGED', engine: ENGINE });
+  const tables: TableSchema[] = [];
+  const found = (await systemTables(client, layout, keyspace)).sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+  for (const system of found) {
+    let table: TableMetadataLike | null;
+    try {
+      table = (await client.metadata.getTable(keyspace, system.table)) as unknown as TableMetadataLike | null;
+    } catch (error) {
+      throw cqlError(error, `reading the schema of ${keyspace}.${system.table}`);
+    }
+    if (!table) throw new TransientError(`table ${keyspace}.${system.table} vanished while its schema was read`, { code: 'CASSANDRA_SCHEMA_CHANGED', engine: ENGINE });
+    tables.push({
+      keyspace,
+      table: system.table,
+      id: system.id,
+      cql: tableCql(keyspace, table, { layout, ...system }),
+      indexes: table.indexes.map((index) => indexCql(keyspace, table, index)),
+      counter: table.columns.some((column) => column.type.code === COUNTER),
+      partitionKeys: table.partitionKeys.map((column) => column.name),
+      clusteringKeys: table.clusteringKeys.map((column) => column.name),
+    });
+  }
+  return { keyspace, cql: keyspaceCql(meta), tables };
+}
+
+/**
+ * The table's directory name under `<data dir>/<keyspace>/`: `<table>-<id without dashes>` (2.1 and later).
+ * @example tableDirName({ table: 'items', id: '5a1c0e40-6b8e-11ef-9e0b-3f1d2c4b5a69' }) // items-5a1c0e406b8e11ef9e0b3f1d2c4b5a69
+ */
+export function tableDirName(table: Pick<TableSchema, 'table' | 'id'>): string {
+  return `${table.table}-${table.id.replace(/-/g, '')}`;
+}
+
+/** The live ids of `keyspace`'s tables, by table name (empty when the keyspace does not exist). */
+export async function liveTableIds(client: Client, keyspace: string): Promise<Map<string, string>> {
+  const layout = await schemaLayout(client);
+  return new Map((await systemTables(client, layout, keyspace)).map((table) => [table.table, table.id]));
+}
+
+/** The name of the index a `CREATE [CUSTOM] INDEX <name> ON …` statement creates. */
+export function indexNameOf(cql: string): string {
+  const match = /^CREATE (?:CUSTOM )?INDEX (?:IF NOT EXISTS )?("(?:[^"]|"")+"|\w+) ON /i.exec(cql);
+  if (!match) throw new PermanentError(`not a CREATE INDEX statement: ${cql}`, { code: 'CASSANDRA_BAD_SCHEMA', engine: ENGINE });
+  const name = match[1];
+  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
+}
+
+/** `statement` with `IF NOT EXISTS` after its `CREATE KEYSPACE|TABLE|[CUSTOM] INDEX`. */
+function ifNotExists(statement: string): string {
+  return statement.replace(/^(CREATE (?:KEYSPACE|TABLE|(?:CUSTOM )?INDEX)) (?!IF NOT EXISTS )/i, '$1 IF NOT EXISTS ');
+}
+
+/**
+ * Creates, with IF NOT EXISTS, each keyspace/table/index of `schema` that the cluster lacks, and
+ * returns what it created: `keyspace`, `keyspace.table` and `keyspace.table.index`. Waits for
+ * schema agreement (TransientError CASSANDRA_SCHEMA_DISAGREEMENT when the nodes do not agree in time).
+ * @example await createMissingSchema(client, backedUp) // ['shop', 'shop.items', 'shop.events']
+ */
+export async function createMissingSchema(client: Client, schema: readonly KeyspaceSchema[], options: { agreementTimeoutMs?: number } = {}): Promise<string[]> {
+  const layout = await schemaLayout(client);
+  const keyspaces = new Set(await keyspaceNames(client, layout));
+  const created: string[] = [];
+  const run = async (statement: string, name: string) => {
+    try {
+      await client.execute(ifNotExists(statement));
+    } catch (error) {
+      throw cqlError(error, `creating ${name}`);
+    }
+    created.push(name);
+  };
+  for (const keyspace of schema) {
+    if (!keyspaces.has(keyspace.keyspace)) await run(keyspace.cql, keyspace.keyspace);
+    const tables = new Set((await systemTables(client, layout, keyspace.keyspace)).map((table) => table.table));
+    for (const table of keyspace.tables) {
+      if (!tables.has(table.table)) await run(table.cql, `${keyspace.keyspace}.${table.table}`);
+    }
+    const indexes = await systemIndexes(client, layout, keyspace.keyspace);
+    for (const table of keyspace.tables) {
+      for (const index of table.indexes) {
+        const name = `${table.table}.${indexNameOf(index)}`;
+        if (!indexes.has(name)) await run(index, `${keyspace.keyspace}.${name}`);
+      }
+    }
+  }
+  await awaitSchemaAgreement(client, options.agreementTimeoutMs ?? 30_000);
+  return created;
+}
+
+/** Resolves once every node reports the same schema version. */
+export async function awaitSchemaAgreement(client: Client, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // In the driver, not in its typings.
+  const metadata = client.metadata as unknown as { checkSchemaAgreement(): Promise<boolean> };
+  for (;;) {
+    if (await metadata.checkSchemaAgreement()) return;
+    if (Date.now() >= deadline) {
+      throw new TransientError(`the nodes did not agree on the schema within ${timeoutMs} ms`, { code: 'CASSANDRA_SCHEMA_DISAGREEMENT', engine: ENGINE });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
