@@ -1,0 +1,67 @@
+/**
+ * A row as canonical bytes: the same data gives the same bytes whichever driver options decoded it
+ * (maps as objects or `Map`s, sets as arrays or `Set`s), on any machine (no time zone, no locale).
+ *
+ * A row is the JSON text of its `[column, value]` pairs, columns sorted by name, framed by its byte
+ * length as a big-endian u32. Values: Buffer → hex; Long, Integer (varint), BigDecimal, bigint →
+ * decimal string; Uuid, TimeUuid, InetAddress, LocalDate, LocalTime, Duration → their string;
+ * Date → ISO 8601; list, set, tuple → array; map → `[key, value]` pairs sorted by key, the key as a
+ * string (a `Map`'s keys canonical first; a plain object's keys are the driver's strings already);
+ * a non-finite number → its string (`NaN`, `Infinity`); null → null.
+ *
+ * A map decoded as a plain object keeps the driver's `String(key)`: exact for text, numeric, uuid
+ * and inet keys, but time-zone dependent for timestamp keys and lossy for blob keys. Decode maps as
+ * `Map` (cassandra-driver's `encoding: { map: Map }`) when such keys matter.
+ */
+import { types } from 'cassandra-driver';
+import { PermanentError } from '../../core/errors';
+
+export type CanonicalValue = null | boolean | number | string | CanonicalValue[];
+
+/** The canonical form of one decoded value (see the file's header). */
+export function canonicalValue(value: unknown): CanonicalValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : String(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (Buffer.isBuffer(value)) return value.toString('hex');
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (
+    value instanceof types.Long || value instanceof types.Integer || value instanceof types.BigDecimal || value instanceof types.Uuid
+    || value instanceof types.InetAddress || value instanceof types.LocalDate || value instanceof types.LocalTime || value instanceof types.Duration
+  ) {
+    return value.toString();
+  }
+  if (value instanceof types.Tuple) return value.values().map(canonicalValue);
+  if (Array.isArray(value) || value instanceof Set) return [...value].map(canonicalValue);
+  if (value instanceof Map) return sortedPairs([...value].map(([key, item]) => [keyText(key), canonicalValue(item)]));
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    return sortedPairs(Object.entries(value).map(([key, item]) => [key, canonicalValue(item)]));
+  }
+  throw new PermanentError(`no canonical form for a ${value.constructor?.name ?? typeof value} value`, { code: 'CASSANDRA_DIGEST_UNSUPPORTED_VALUE', engine: 'cassandra' });
+}
+
+/** A map key as a string: the canonical string itself, or the JSON of any other canonical form. */
+function keyText(key: unknown): string {
+  const canonical = canonicalValue(key);
+  return typeof canonical === 'string' ? canonical : JSON.stringify(canonical);
+}
+
+function sortedPairs(pairs: Array<[string, CanonicalValue]>): CanonicalValue[] {
+  return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** The canonical JSON text of a row: `[[column, value], …]`, columns in name order. */
+export function canonicalRowText(row: Readonly<Record<string, unknown>>): string {
+  const names = Object.keys(row).sort();
+  return JSON.stringify(names.map((name) => [name, canonicalValue(row[name])]));
+}
+
+/** The row's canonical bytes, framed: u32be(byte length) then the text. */
+export function canonicalRowFrame(row: Readonly<Record<string, unknown>>): Buffer {
+  const text = Buffer.from(canonicalRowText(row), 'utf8');
+  const frame = Buffer.alloc(4 + text.length);
+  frame.writeUInt32BE(text.length);
+  text.copy(frame, 4);
+  return frame;
+}
