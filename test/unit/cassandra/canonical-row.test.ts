@@ -1,0 +1,76 @@
+/** The canonical row encoding of drivers/cassandra/canonical-row.ts: one form per type, whichever way the driver decoded it. */
+import { types } from 'cassandra-driver';
+import { canonicalRowFrame, canonicalRowText, canonicalValue } from '../../../drivers/cassandra/canonical-row';
+
+describe('canonicalValue', () => {
+  it.each([
+    ['null', null, null],
+    ['undefined', undefined, null],
+    ['text', 'héllo', 'héllo'],
+    ['boolean', true, true],
+    ['int', 42, 42],
+    ['negative zero', -0, 0],
+    ['NaN', Number.NaN, 'NaN'],
+    ['Infinity', Number.NEGATIVE_INFINITY, '-Infinity'],
+    ['blob', Buffer.from([0, 1, 254]), '0001fe'],
+    ['bigint (Long)', types.Long.fromString('-9223372036854775808'), '-9223372036854775808'],
+    ['counter (Long)', types.Long.fromNumber(7), '7'],
+    ['varint (Integer)', types.Integer.fromString('123456789012345678901234567890'), '123456789012345678901234567890'],
+    ['decimal (BigDecimal)', types.BigDecimal.fromString('12.340'), '12.340'],
+    ['native bigint', 12n, '12'],
+    ['uuid', types.Uuid.fromString('5a1c0e40-6b8e-41ef-9e0b-3f1d2c4b5a69'), '5a1c0e40-6b8e-41ef-9e0b-3f1d2c4b5a69'],
+    ['timeuuid', types.TimeUuid.fromString('0bccd2e0-eeb5-11f1-a341-4d68ff3ad20d'), '0bccd2e0-eeb5-11f1-a341-4d68ff3ad20d'],
+    ['inet', types.InetAddress.fromString('10.0.0.1'), '10.0.0.1'],
+    ['timestamp', new Date(Date.UTC(2023, 10, 14, 22, 13, 20, 123)), '2023-11-14T22:13:20.123Z'],
+    ['date', types.LocalDate.fromString('2024-02-29'), '2024-02-29'],
+    ['time', types.LocalTime.fromString('12:34:56.789'), '12:34:56.789'],
+    ['tuple', new types.Tuple(1, 'a', null), [1, 'a', null]],
+    ['list', [3, 1, 2], [3, 1, 2]],
+  ])('encodes a %s', (_, value, expected) => {
+    expect(canonicalValue(value)).toEqual(expected);
+  });
+
+  it('encodes a set the same as an array or a Set', () => {
+    expect(canonicalValue(new Set(['a', 'b']))).toEqual(canonicalValue(['a', 'b']));
+  });
+
+  it('encodes a map as [key, value] pairs sorted by key, the same from a Map or a plain object', () => {
+    // Prepare
+    const asMap = new Map<unknown, unknown>([[2, 'two'], [10, 'ten'], [1, 'one']]);
+    const asObject = { 10: 'ten', 1: 'one', 2: 'two' };
+
+    // Act
+    const fromMap = canonicalValue(asMap);
+
+    // Assess
+    expect(fromMap).toEqual([['1', 'one'], ['10', 'ten'], ['2', 'two']]);
+    expect(canonicalValue(asObject)).toEqual(fromMap);
+    expect(canonicalValue(new Map([[new Date(0), types.Long.fromNumber(5)]]))).toEqual([['1970-01-01T00:00:00.000Z', '5']]);
+  });
+
+  it('refuses a value it has no canonical form for', () => {
+    expect(() => canonicalValue(new (class Geometry {})())).toThrow(expect.objectContaining({ code: 'CASSANDRA_DIGEST_UNSUPPORTED_VALUE' }));
+  });
+});
+
+describe('canonicalRowText and canonicalRowFrame', () => {
+  it('sorts the columns by name and frames the text by its byte length', () => {
+    // Prepare
+    const row = { b: 'é', a: types.Long.fromNumber(1), c: null };
+
+    // Act
+    const text = canonicalRowText(row);
+    const frame = canonicalRowFrame(row);
+
+    // Assess
+    expect(text).toBe('[["a","1"],["b","é"],["c",null]]');
+    expect(frame.readUInt32BE(0)).toBe(Buffer.byteLength(text));
+    expect(frame.subarray(4).toString('utf8')).toBe(text);
+    expect(canonicalRowText({ c: null, a: types.Long.fromNumber(1), b: 'é' })).toBe(text);
+  });
+
+  it('keeps rows apart that a bare concatenation would confuse', () => {
+    expect(canonicalRowText({ a: 'x,y' })).not.toBe(canonicalRowText({ a: ['x', 'y'] }));
+    expect(Buffer.concat([canonicalRowFrame({ a: 'a' }), canonicalRowFrame({ a: 'b' })]).equals(canonicalRowFrame({ a: 'ab' }))).toBe(false);
+  });
+});
