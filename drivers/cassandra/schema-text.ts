@@ -89,12 +89,18 @@ function cachingLiteral(caching: string | Record<string, unknown>): string {
 /** 2.1's strategies that take `min_threshold`/`max_threshold` (LeveledCompactionStrategy refuses them). */
 const THRESHOLD_STRATEGIES = new Set(['SizeTieredCompactionStrategy', 'DateTieredCompactionStrategy']);
 
+/**
+ * The compaction map. 2.1 keeps the thresholds in columns of their own, and in the options too only
+ * when they were given there: a threshold is added to the map only when it is not the default (4,
+ * 32) and not in the options already, so the recreated table's options read back the same.
+ */
 function compactionLiteral(table: TableMetadataLike, extras: TableExtras): string {
   const options = new Map(Object.entries(table.compactionOptions ?? {}));
   const className = shortClassName(table.compactionClass ?? String(table.compactionOptions?.class ?? 'SizeTieredCompactionStrategy'));
   if (THRESHOLD_STRATEGIES.has(className)) {
-    if (extras.minCompactionThreshold !== undefined && !options.has('min_threshold')) options.set('min_threshold', extras.minCompactionThreshold);
-    if (extras.maxCompactionThreshold !== undefined && !options.has('max_threshold')) options.set('max_threshold', extras.maxCompactionThreshold);
+    const { minCompactionThreshold: min, maxCompactionThreshold: max } = extras;
+    if (min !== undefined && min !== 4 && !options.has('min_threshold')) options.set('min_threshold', min);
+    if (max !== undefined && max !== 32 && !options.has('max_threshold')) options.set('max_threshold', max);
   }
   options.delete('class');
   return mapLiteral([['class', className], ...[...options].sort(byKey)]);
