@@ -3,6 +3,7 @@ import type { BackupSummary } from '../core/backup/backup-state';
 import type { RestoreReport } from '../core/restore/restore-state';
 import type { CatalogEntry } from '../core/catalog/catalog';
 import type { VerificationRecord } from '../core/catalog/verification';
+import type { PoolSweepReport } from '../core/catalog/pool-sweep';
 import type { PruneDecision } from '../core/catalog/prune';
 import type { Leftover } from '../core/runs/leftovers';
 import { formatBytes } from '../core/config/units';
@@ -101,6 +102,17 @@ export function formatPrune(decisions: PruneDecision[], applied: boolean): strin
   const lines = decisions.map((d) => `  ${d.action === 'delete' ? (applied ? 'deleted' : 'would delete') : 'keep'}  ${d.entry.engine}/${d.entry.instance}/${d.entry.backupId}  (${d.reason})`);
   const tail = applied ? `${deletes.length} backup(s) deleted` : `${deletes.length} backup(s) would be deleted; run again with --apply to delete`;
   return [...lines, tail].join('\n');
+}
+
+/** The pool side of `prune`: per engine/instance, what was kept, swept and kept as too young, or why not swept. */
+export function formatPools(pools: PoolSweepReport[], applied: boolean): string {
+  const tally = (t: PoolSweepReport['kept']) => `${t.objects} (${formatBytes(t.bytes)})`;
+  const lines = pools.map((p) => (p.skipped
+    ? `  keep  ${p.engine}/${p.instance}: all ${tally(p.kept)}, not swept: ${p.skipped}`
+    : `  ${applied ? 'swept' : 'would sweep'} ${tally(p.swept)}  ${p.engine}/${p.instance}: kept ${tally(p.kept)} listed by a manifest and ${tally(p.young)} unlisted but younger than the grace period`));
+  const swept = pools.reduce((sum, p) => sum + p.swept.objects, 0);
+  const tail = applied ? `${swept} pool object(s) no manifest lists swept` : `${swept} pool object(s) no manifest lists would be swept; run again with --apply to delete them`;
+  return ['pools (objects shared by backups):', ...lines, tail].join('\n');
 }
 
 /** The host-local side of `prune`: run directories under the spool root and what becomes of them. */

@@ -113,7 +113,7 @@ export class BackupStack extends Stack {
 
     for (const [handler, fn] of this.functions.all()) {
       const access = FUNCTION_ACCESS[handler];
-      addStatements(fn, storeStatements(this.store.bucket, this.store.key, access.backups));
+      addStatements(fn, storeStatements(this.store.bucket, this.store.key, access.backups, access.pool));
       if (access.hostRunner) {
         addStatements(fn, hostRunnerStatements(this, { documentName: this.agentStepDocument.documentName, managedTag: props.managedTag }));
       }

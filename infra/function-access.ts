@@ -2,28 +2,30 @@
  * What each step function may touch, in one table. Every function reads and writes `state/*`
  * (circuit breakers, agent results); beyond that:
  *
- * | function | backups/* | SSM host runner | secrets |
- * |---|---|---|---|
- * | backup/prepare | read+write (run.json; discards a dead run's backup) | – | yes (checks the config, discovers nodes from the database) |
- * | backup/snapshot, backup/validate, backup/upload | read | yes | – (the agent on the host resolves them) |
- * | backup/cleanup | read+write (discards a failed backup; never a manifest or verification record) | yes | – |
- * | backup/finalize | read+write (writes manifest.json, removes objects no artifact list names; never a manifest or verification record) | – | – |
- * | restore/fetch-manifest | read | – | yes (checks the target config) |
- * | restore/prepare, restore/stage, restore/apply, restore/start, restore/validate | read | yes | – (the agent on the host resolves them) |
- * | restore/report | read | – | – |
- * | restore/cleanup | read | yes | – (idem; it writes the failure record under state/) |
- * | maintenance/prune | read+delete (the instance's expired backups) | – | – |
+ * | function | backups/* | pool/* | SSM host runner | secrets |
+ * |---|---|---|---|---|
+ * | backup/prepare | read+write (run.json; discards a dead run's backup) | – | – | yes (checks the config, discovers nodes from the database) |
+ * | backup/snapshot, backup/validate, backup/upload | read | – (the host pools) | yes | – (the agent on the host resolves them) |
+ * | backup/cleanup | read+write (discards a failed backup; never a manifest or verification record) | – (a failed backup's pooled objects are left to prune) | yes | – |
+ * | backup/finalize | read+write (writes manifest.json, removes objects no artifact list names; never a manifest or verification record) | read (heads every pooled artifact) | – | – |
+ * | restore/fetch-manifest | read | – | – | yes (checks the target config) |
+ * | restore/prepare, restore/stage, restore/apply, restore/start, restore/validate | read | – (the host downloads) | yes | – (the agent on the host resolves them) |
+ * | restore/report | read | – | – | – |
+ * | restore/cleanup | read | – | yes | – (idem; it writes the failure record under state/) |
+ * | maintenance/prune | read+delete (the instance's expired backups) | list+delete (objects no manifest lists) | – | – |
  *
  * Host steps never run in a function: the SSM host runner refuses a step without a host, and the
  * instances file requires one.
  */
 import type { HandlerId } from '../statemachines/handlers';
-import type { BackupsAccess } from './iam-statements';
+import type { BackupsAccess, PoolAccess } from './iam-statements';
 
 /** One function's access. */
 export interface FunctionAccess {
   /** `backups/*` access. */
   readonly backups: BackupsAccess;
+  /** `pool/*` access. */
+  readonly pool: PoolAccess;
   /** May run host steps through SSM Run Command. */
   readonly hostRunner: boolean;
   /** May resolve `$secret` references. */
@@ -32,19 +34,19 @@ export interface FunctionAccess {
 
 /** The access of every step function. */
 export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
-  'backup/prepare': { backups: 'readWrite', hostRunner: false, secrets: true },
-  'backup/snapshot': { backups: 'read', hostRunner: true, secrets: false },
-  'backup/validate': { backups: 'read', hostRunner: true, secrets: false },
-  'backup/upload': { backups: 'read', hostRunner: true, secrets: false },
-  'backup/finalize': { backups: 'readWrite', hostRunner: false, secrets: false },
-  'backup/cleanup': { backups: 'readWrite', hostRunner: true, secrets: false },
-  'restore/fetch-manifest': { backups: 'read', hostRunner: false, secrets: true },
-  'restore/prepare': { backups: 'read', hostRunner: true, secrets: false },
-  'restore/stage': { backups: 'read', hostRunner: true, secrets: false },
-  'restore/apply': { backups: 'read', hostRunner: true, secrets: false },
-  'restore/start': { backups: 'read', hostRunner: true, secrets: false },
-  'restore/validate': { backups: 'read', hostRunner: true, secrets: false },
-  'restore/report': { backups: 'read', hostRunner: false, secrets: false },
-  'restore/cleanup': { backups: 'read', hostRunner: true, secrets: false },
-  'maintenance/prune': { backups: 'readDelete', hostRunner: false, secrets: false },
+  'backup/prepare': { backups: 'readWrite', pool: 'none', hostRunner: false, secrets: true },
+  'backup/snapshot': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'backup/validate': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'backup/upload': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'backup/finalize': { backups: 'readWrite', pool: 'read', hostRunner: false, secrets: false },
+  'backup/cleanup': { backups: 'readWrite', pool: 'none', hostRunner: true, secrets: false },
+  'restore/fetch-manifest': { backups: 'read', pool: 'none', hostRunner: false, secrets: true },
+  'restore/prepare': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'restore/stage': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'restore/apply': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'restore/start': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'restore/validate': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'restore/report': { backups: 'read', pool: 'none', hostRunner: false, secrets: false },
+  'restore/cleanup': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'maintenance/prune': { backups: 'readDelete', pool: 'delete', hostRunner: false, secrets: false },
 };

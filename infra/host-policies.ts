@@ -7,6 +7,10 @@
  *   abort its own multipart uploads — never delete (an explicit Deny), never write a
  *   `manifest.json` or `verification.json` (those only the finalize and verify steps write);
  * - the backups of instances it may restore (`restoreHosts`): read only;
+ * - its instances' pools (`pool/<engine>/<instance>/*`, the objects their backups share): list,
+ *   read and write (a backup heads an object before it uploads one) — never delete (an explicit
+ *   Deny: only the prune function sweeps a pool); the pools of instances it may restore: list and
+ *   read;
  * - its instances' circuit-breaker state (`state/circuit-breakers/<engine>/<instance>/*`), the
  *   records the restore steps on the host hand on to each other (`state/restores/<engine>/<instance>/*`:
  *   prepared target, result, validation; read and write, for the instances it backs up or may
@@ -30,7 +34,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
+import { BACKUPS_ROOT, POOL_ROOT, STATE_ROOT } from '../core/catalog/layout';
 import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
 import { RESTORES_ROOT } from '../core/restore/restore-records';
 import { backupHosts, secretRefs, type InstanceConfig } from './instances';
@@ -126,6 +130,7 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
   const readable = [...own, ...restoreOnly];
   const objects = (prefixes: string[]) => prefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}/*`));
   const backups = (instances: readonly InstanceConfig[]) => instances.map((i) => instancePrefix(BACKUPS_ROOT, i));
+  const pools = (instances: readonly InstanceConfig[]) => instances.map((i) => instancePrefix(POOL_ROOT, i));
   const breakers = readable.map((i) => instancePrefix(`${STATE_ROOT}/circuit-breakers`, i));
   const restoreRecords = readable.map((i) => instancePrefix(RESTORES_ROOT, i));
   const statements = [
@@ -133,9 +138,10 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
       sid: 'ListOwnPrefixes',
       actions: ['s3:ListBucket'],
       resources: [props.bucket.bucketArn],
-      conditions: { ...onlyThisHost, StringLike: { 's3:prefix': [...backups(readable), ...breakers].map((p) => `${p}/*`) } },
+      conditions: { ...onlyThisHost, StringLike: { 's3:prefix': [...backups(readable), ...breakers, ...pools(readable)].map((p) => `${p}/*`) } },
     }),
     new iam.PolicyStatement({ sid: 'ReadBackups', actions: ['s3:GetObject'], resources: objects(backups(readable)), conditions: onlyThisHost }),
+    new iam.PolicyStatement({ sid: 'ReadPools', actions: ['s3:GetObject'], resources: objects(pools(readable)), conditions: onlyThisHost }),
     new iam.PolicyStatement({
       sid: 'ReadWriteBreakers', actions: ['s3:GetObject', 's3:PutObject'], resources: objects(breakers), conditions: onlyThisHost,
     }),
@@ -158,6 +164,12 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
       resources: [props.bucket.arnForObjects(`${BACKUPS_ROOT}/*`)],
     }),
     new iam.PolicyStatement({
+      sid: 'NeverDeletePools',
+      effect: iam.Effect.DENY,
+      actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+      resources: [props.bucket.arnForObjects(`${POOL_ROOT}/*`)],
+    }),
+    new iam.PolicyStatement({
       sid: 'NeverCompleteBackups',
       effect: iam.Effect.DENY,
       actions: ['s3:PutObject'],
@@ -170,6 +182,11 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
       sid: 'WriteOwnBackups',
       actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
       resources: objects(backups(own)),
+      conditions: onlyThisHost,
+    }), new iam.PolicyStatement({
+      sid: 'WriteOwnPools',
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: objects(pools(own)),
       conditions: onlyThisHost,
     }));
   }

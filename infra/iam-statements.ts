@@ -2,8 +2,9 @@
  * The least-privilege IAM statements of the step functions' roles (the database hosts' policies,
  * scoped to their own instances, are host-policies.ts):
  *
- * - the store: objects under `backups/*` (read, read+write, or read+delete) and `state/*`
- *   (read+write), and listing only those prefixes; the bucket key for SSE-KMS;
+ * - the store: objects under `backups/*` (read, read+write, or read+delete), `state/*`
+ *   (read+write) and, for the functions that need it, the pools `pool/*` (read, or delete), and
+ *   listing only those prefixes; the bucket key for SSE-KMS;
  * - the SSM host runner: `ssm:SendCommand` only with the stack's agent-step document and only to
  *   instances tagged `dbbackup:managed=true`; reading and cancelling command invocations;
  * - secrets: SSM parameters under one path and Secrets Manager secrets under one name prefix,
@@ -14,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
+import { BACKUPS_ROOT, POOL_ROOT, STATE_ROOT } from '../core/catalog/layout';
 
 
 /** The tag (key and value) an instance must carry to receive commands. */
@@ -37,15 +38,28 @@ const BACKUPS_ACTIONS: Record<BackupsAccess, { sid: string; actions: string[] }>
   readDelete: { sid: 'ReadDeleteBackups', actions: [...READ_OBJECT_ACTIONS, 's3:DeleteObject'] },
 };
 
-/** Store access: `backups/*` as `backups`, `state/*` read+write, listing both, the bucket key. */
-export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: BackupsAccess): iam.PolicyStatement[] {
+/**
+ * How much of the pools (`pool/*`) a principal may touch: `read` (finalize heads every pooled
+ * artifact before it writes a manifest; listing makes a missing one 404, not 403), `delete` (the
+ * prune function's sweep: list and delete, never read or write), or `none`.
+ */
+export type PoolAccess = 'none' | 'read' | 'delete';
+
+const POOL_ACTIONS: Record<Exclude<PoolAccess, 'none'>, { sid: string; actions: string[] }> = {
+  read: { sid: 'ReadPools', actions: READ_OBJECT_ACTIONS },
+  delete: { sid: 'SweepPools', actions: ['s3:DeleteObject'] },
+};
+
+/** Store access: `backups/*` as `backups`, `state/*` read+write, `pool/*` as `pool`, listing those, the bucket key. */
+export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: BackupsAccess, pool: PoolAccess = 'none'): iam.PolicyStatement[] {
   const objects = (prefix: string) => bucket.arnForObjects(`${prefix}/*`);
+  const listed = [BACKUPS_ROOT, STATE_ROOT, ...(pool === 'none' ? [] : [POOL_ROOT])];
   const statements = [
     new iam.PolicyStatement({
       sid: 'ListStorePrefixes',
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${BACKUPS_ROOT}/*`, `${STATE_ROOT}/*`] } },
+      conditions: { StringLike: { 's3:prefix': listed.map((prefix) => `${prefix}/*`) } },
     }),
     new iam.PolicyStatement({
       sid: 'ReadWriteState',
@@ -53,6 +67,7 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
       resources: [objects(STATE_ROOT)],
     }),
     new iam.PolicyStatement({ ...BACKUPS_ACTIONS[backups], resources: [objects(BACKUPS_ROOT)] }),
+    ...(pool === 'none' ? [] : [new iam.PolicyStatement({ ...POOL_ACTIONS[pool], resources: [objects(POOL_ROOT)] })]),
     // What writes backups may delete what a failed or re-run one left (finalize's strays, cleanup's
     // discard), never what makes a backup complete or verified: only prune removes backups.
     ...(backups === 'readWrite' ? [new iam.PolicyStatement({

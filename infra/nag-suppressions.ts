@@ -8,7 +8,7 @@ import { Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import type { BackupStack } from './backup-stack';
-import { BACKUPS_ROOT, STATE_ROOT } from '../core/catalog/layout';
+import { BACKUPS_ROOT, POOL_ROOT, STATE_ROOT } from '../core/catalog/layout';
 import { FUNCTION_ACCESS } from './function-access';
 import { hostSecretPrefixes, restoreSecretPrefixes, type HostScope } from './host-policies';
 import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
@@ -46,6 +46,10 @@ function storeFindings(bucketRef: string): AcceptedFinding[] {
     {
       id: `AwsSolutions-IAM5[Resource::${bucketRef}/${STATE_ROOT}/*]`,
       reason: `Circuit-breaker state and host-agent results are objects with generated keys under ${STATE_ROOT}/; access is limited to that prefix of the one backup bucket.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${POOL_ROOT}/*]`,
+      reason: `Pooled artifacts are objects named by their sha256 under ${POOL_ROOT}/<engine>/<instance>/; finalize may only read them and the prune function only list and delete them.`,
     },
   ];
 }
@@ -103,6 +107,10 @@ function hostPolicyFindings(stack: Stack, bucketRef: string, host: string, scope
     {
       id: `AwsSolutions-IAM5[Resource::${bucketRef}/${BACKUPS_ROOT}/${engine}/${name}/*]`,
       reason: `Artifacts and run records of ${engine}/${name} have generated keys; access is limited to that instance's prefix${only}; deleting and writing manifests are denied.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${POOL_ROOT}/${engine}/${name}/*]`,
+      reason: `Pooled artifacts of ${engine}/${name} are named by their sha256; access is limited to that instance's pool${only}; deleting is denied.`,
     },
     {
       id: `AwsSolutions-IAM5[Resource::${bucketRef}/${STATE_ROOT}/circuit-breakers/${engine}/${name}/*]`,

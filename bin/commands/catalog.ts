@@ -1,13 +1,14 @@
 /** list, show, verify, prune: reading and tidying what the store holds. */
 import type { Command } from 'commander';
 import { PermanentError } from '../../core/errors';
+import { sweepPools } from '../../core/catalog/pool-sweep';
 import { prune } from '../../core/catalog/prune';
 import { findLeftovers, reclaimLeftovers } from '../../core/runs/leftovers';
 import { verifyBackup } from '../../core/catalog/verification';
 import { parseDuration } from '../../core/config/units';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../exit-codes';
-import { formatLeftovers, formatList, formatPrune, formatShow, formatVerify } from '../format';
+import { formatLeftovers, formatList, formatPools, formatPrune, formatShow, formatVerify } from '../format';
 
 interface Scope { engine?: string; instance?: string }
 
@@ -68,13 +69,15 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
         throw new PermanentError(`--keep-last must be a whole number, got '${options.keepLast}'`, { code: 'INVALID_POLICY' });
       }
       const { catalog, store, deps } = await ctx.runtimeFor();
-      const decisions = await prune(catalog, store, {
+      const policy = {
         keepLast,
         maxAgeMs: options.maxAge === undefined ? undefined : parseDuration(options.maxAge),
         engine: options.engine,
         instance: options.instance,
         apply: options.apply,
-      });
+      };
+      const decisions = await prune(catalog, store, policy);
+      const pools = await sweepPools(catalog, store, { ...policy, pruned: decisions });
       // The host-local side: spool and partial downloads of dead runs (a live run's are kept).
       const leftovers = options.apply
         ? await reclaimLeftovers(deps.spoolRoot, { logger: deps.logger })
@@ -82,9 +85,10 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
       ctx.print(
         [
           ...decisions.map((d) => ({ kind: 'backup', backupId: d.entry.backupId, engine: d.entry.engine, instance: d.entry.instance, action: d.action, reason: d.reason, applied: options.apply })),
+          ...pools.map((p) => ({ kind: 'pool', ...p })),
           ...leftovers.map((l) => ({ kind: 'leftover', path: l.path, bytes: l.bytes, action: l.action === 'remove' ? 'delete' : 'keep', reason: l.reason, applied: options.apply })),
         ],
-        () => `${formatPrune(decisions, options.apply)}\n${formatLeftovers(leftovers, deps.spoolRoot, options.apply)}`,
+        () => `${formatPrune(decisions, options.apply)}\n${formatPools(pools, options.apply)}\n${formatLeftovers(leftovers, deps.spoolRoot, options.apply)}`,
       );
     });
 }

@@ -94,7 +94,7 @@ export const snapshotSummarySchema = z.object({
   key: z.string(),
   artifacts: z.number().int().nonnegative(),
   bytes: z.number().nonnegative(),
-  /** Of `bytes`, what the snapshot wrote straight to the store (streamed artifacts). */
+  /** Of `bytes`, what the snapshot wrote straight to the store (streamed artifacts; pooled ones, perhaps an earlier backup's, are not counted). */
   streamedBytes: z.number().nonnegative(),
 });
 export type SnapshotSummary = z.infer<typeof snapshotSummarySchema>;

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PermanentError } from '../errors';
-import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
+import { backupPrefix, manifestKey, newBackupId, poolPrefix } from '../catalog/layout';
 import type { BackupManifest } from '../catalog/manifest';
 import { readJson } from '../store/json';
 import { deletePrefix } from '../store/blob-store';
@@ -45,6 +45,7 @@ async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupCont
     node: state.node,
     spoolDir,
     destination: { store: deps.store, prefix: nodePrefix(state), rateLimit: state.rateLimit },
+    pool: { store: deps.store, prefix: poolPrefix(state.engine, state.instance), rateLimit: state.rateLimit },
     logger: deps.logger,
   };
 }

@@ -12,6 +12,7 @@
  * state, so a step reads only its own backup's records.
  */
 import { z } from 'zod';
+import { parsePoolKey } from '../catalog/layout';
 import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
 import type { SnapshotRef, UploadResult, ValidationReport } from '../driver/types';
 import type { BlobStore } from '../store/blob-store';
@@ -41,7 +42,8 @@ export function snapshotSummary(key: string, snapshot: SnapshotRef): SnapshotSum
     key,
     artifacts: snapshot.artifacts.length,
     bytes: bytes(snapshot.artifacts),
-    streamedBytes: bytes(snapshot.artifacts.filter((a) => a.key !== undefined)),
+    // A pooled artifact may be an earlier backup's object: never counted as sent here (a driver pooling in `upload` reports what it sent).
+    streamedBytes: bytes(snapshot.artifacts.filter((a) => a.key !== undefined && !parsePoolKey(a.key))),
   };
 }
 

@@ -11,7 +11,7 @@
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { readJson } from '../store/json';
-import { backupPrefix, manifestKey, verificationKey } from './layout';
+import { backupPrefix, isPoolKeyOf, manifestKey, verificationKey } from './layout';
 import { parseManifest, type BackupManifest } from './manifest';
 import { parseVerification, type VerificationRecord } from './verification';
 
@@ -48,6 +48,8 @@ async function readEntryFile<T>(
  * The manifest of the backup stored under `prefix`. A manifest that names another backup (copied
  * in from elsewhere) or lists an artifact outside its own prefix (another backup's object, which
  * that backup's pruning would delete) is damage too: it does not describe what is stored here.
+ * The one exception is its instance's pool: an artifact may be the pool object named by its own
+ * sha256 (`pool/<engine>/<instance>/<sha256>`), which prune keeps while any manifest lists it.
  */
 export function readManifest(store: BlobStore, prefix: string): Promise<FileRead<BackupManifest>> {
   const key = manifestKey(prefix);
@@ -62,9 +64,9 @@ export function readManifest(store: BlobStore, prefix: string): Promise<FileRead
 
 function assertInPlace(manifest: BackupManifest, prefix: string, key: string): void {
   const own = backupPrefix(manifest.engine, manifest.instance, manifest.backupId);
-  const stray = manifest.artifacts.find((a) => !a.key.startsWith(`${prefix}/`));
+  const stray = manifest.artifacts.find((a) => !a.key.startsWith(`${prefix}/`) && !isPoolKeyOf(a.key, manifest.engine, manifest.instance, a.sha256));
   const problem = own !== prefix ? `it describes backup ${own}, not the one stored here`
-    : stray ? `its artifact ${stray.name} lies outside the backup (${stray.key})` : undefined;
+    : stray ? `its artifact ${stray.name} lies outside the backup and its instance's pool (${stray.key})` : undefined;
   if (problem) throw new PermanentError(`manifest ${key} does not belong here: ${problem}`, { code: 'INVALID_MANIFEST' });
 }
 

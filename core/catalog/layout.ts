@@ -4,24 +4,38 @@
  *     backups/<engine>/<instance>/<backupId>/manifest.json      written last: the backup is complete
  *     backups/<engine>/<instance>/<backupId>/data/<artifact>    the artifacts
  *     backups/<engine>/<instance>/<backupId>/verification.json  result of the latest `verify`
+ *     pool/<engine>/<instance>/<sha256>                         immutable artifacts shared by the instance's backups
  *     state/...                                                 circuit breakers and other durable state
  *
  * Backup ids start with their UTC creation time to the millisecond, so they sort chronologically
  * (ids without milliseconds, from earlier versions, are still read).
+ *
+ * The pool is content-addressed: an object's key is the sha256 of its bytes, so a file a later
+ * backup finds unchanged (an SSTable component) is uploaded once and listed by every manifest that
+ * needs it. A manifest may list its own backup's objects and its own instance's pool objects,
+ * nothing else; prune deletes a pool object once no manifest lists it (catalog/pool-sweep.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { PermanentError } from '../errors';
 
 /** The store prefix backups live under. */
 export const BACKUPS_ROOT = 'backups';
+/** The store prefix of the content-addressed pools, one per engine/instance. */
+export const POOL_ROOT = 'pool';
 /** The store prefix of durable state: circuit breakers, host-agent results. */
 export const STATE_ROOT = 'state';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
 const BACKUP_ID = /^(\d{8}T\d{6})(\d{3})?Z-[0-9a-f]{6,}$/;
+
+/** True when `value` can be an engine or instance name: a single, safe key segment. */
+function isName(value: string): boolean {
+  return NAME.test(value) && !value.includes('..');
+}
 
 /** Refuses engine/instance names that could not be a single key segment. */
 export function assertName(kind: 'engine' | 'instance', value: string): void {
-  if (!NAME.test(value) || value.includes('..')) {
+  if (!isName(value)) {
     throw new PermanentError(`${kind} name '${value}' is invalid: use letters, digits, '.', '_' or '-'`, { code: 'INVALID_NAME' });
   }
 }
@@ -63,4 +77,38 @@ export function parseBackupKey(key: string): { engine: string; instance: string;
   if (parts.length < 5 || parts[0] !== BACKUPS_ROOT) return undefined;
   const [, engine, instance, backupId, ...rest] = parts;
   return { engine, instance, backupId, rest: rest.join('/') };
+}
+
+/** `pool/<engine>/<instance>`: where the instance's pooled artifacts live (no trailing slash). */
+export function poolPrefix(engine: string, instance: string): string {
+  assertName('engine', engine);
+  assertName('instance', instance);
+  return `${POOL_ROOT}/${engine}/${instance}`;
+}
+
+/**
+ * `pool/<engine>/<instance>/<sha256>`: the pool object holding the bytes that hash to `sha256`.
+ * @throws PermanentError `INVALID_NAME` for a bad engine/instance, `INVALID_SHA256` unless `sha256`
+ *   is 64 lower-case hex digits.
+ */
+export function poolKey(engine: string, instance: string, sha256: string): string {
+  if (!SHA256.test(sha256)) {
+    throw new PermanentError(`'${sha256}' is not a sha256 (expected 64 lower-case hex digits)`, { code: 'INVALID_SHA256' });
+  }
+  return `${poolPrefix(engine, instance)}/${sha256}`;
+}
+
+/** Splits `pool/<engine>/<instance>/<sha256>` into its parts, or undefined when `key` is not a pool object's key. */
+export function parsePoolKey(key: string): { engine: string; instance: string; sha256: string } | undefined {
+  const parts = key.split('/');
+  if (parts.length !== 4 || parts[0] !== POOL_ROOT) return undefined;
+  const [, engine, instance, sha256] = parts;
+  if (!isName(engine) || !isName(instance) || !SHA256.test(sha256)) return undefined;
+  return { engine, instance, sha256 };
+}
+
+/** True when `key` is exactly the pool object of `engine`/`instance` holding the bytes of `sha256`. */
+export function isPoolKeyOf(key: string, engine: string, instance: string, sha256: string): boolean {
+  const parsed = parsePoolKey(key);
+  return parsed !== undefined && parsed.engine === engine && parsed.instance === instance && parsed.sha256 === sha256;
 }

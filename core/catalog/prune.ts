@@ -31,7 +31,8 @@ export interface PruneDecision {
   reason: string;
 }
 
-const DEFAULT_INCOMPLETE_GRACE_MS = 48 * 3600_000;
+/** How old an incomplete backup (or an unlisted pool object: pool-sweep.ts) must be to be removed. */
+export const DEFAULT_INCOMPLETE_GRACE_MS = 48 * 3600_000;
 
 /** Decides, and with `apply` deletes. Returns every decision, kept ones included. */
 export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePolicy): Promise<PruneDecision[]> {

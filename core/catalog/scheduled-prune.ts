@@ -6,12 +6,14 @@
  *     { "engine": "etcd", "instance": "main", "keepLast": 7, "maxAgeDays": 30 }
  *
  * The output is small whatever the number of backups: counts, and the ids deleted (a schedule
- * deletes only what expired since its last run).
+ * deletes only what expired since its last run). The instance's pool is swept after (pool-sweep.ts):
+ * the output counts what was kept, swept and kept as too young, or says why it was not swept.
  */
 import { z } from 'zod';
 import type { BlobStore } from '../store/blob-store';
 import { parseInput } from '../steps/step-deps';
 import { Catalog } from './catalog';
+import { sweepPools, type PoolSweepReport } from './pool-sweep';
 import { prune } from './prune';
 
 const DAY_MS = 86_400_000;
@@ -32,6 +34,8 @@ export interface ScheduledPruneResult {
   kept: number;
   /** Backup ids removed, complete ones past their retention and incomplete or damaged leftovers. */
   deleted: string[];
+  /** The sweep of the instance's pool; absent when it has none. */
+  pool?: Pick<PoolSweepReport, 'kept' | 'swept' | 'young' | 'skipped'>;
 }
 
 /**
@@ -45,14 +49,18 @@ export interface ScheduledPruneResult {
  */
 export async function runScheduledPrune(input: unknown, store: BlobStore, now: Date = new Date()): Promise<ScheduledPruneResult> {
   const request = parseInput(scheduledPruneSchema, input, 'prune request');
-  const decisions = await prune(new Catalog(store), store, {
+  const catalog = new Catalog(store);
+  const policy = {
     engine: request.engine,
     instance: request.instance,
     keepLast: request.keepLast,
     maxAgeMs: request.maxAgeDays === undefined ? undefined : request.maxAgeDays * DAY_MS,
     apply: true,
     now,
-  });
+  };
+  const decisions = await prune(catalog, store, policy);
+  const [swept] = await sweepPools(catalog, store, { ...policy, pruned: decisions });
   const deleted = decisions.filter((d) => d.action === 'delete').map((d) => d.entry.backupId);
-  return { engine: request.engine, instance: request.instance, kept: decisions.length - deleted.length, deleted };
+  const pool = swept && { kept: swept.kept, swept: swept.swept, young: swept.young, ...(swept.skipped ? { skipped: swept.skipped } : {}) };
+  return { engine: request.engine, instance: request.instance, kept: decisions.length - deleted.length, deleted, ...(pool ? { pool } : {}) };
 }

@@ -6,6 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { PermanentError } from '../errors';
+import { isPoolKeyOf } from '../catalog/layout';
 import type { BlobStore } from '../store/blob-store';
 import { verifyArtifact } from './artifact-sink';
 import { resolveInside } from '../io/resolve-inside';
@@ -25,7 +26,7 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
     const artifacts: StoredArtifact[] = [];
     for (const artifact of snapshot.artifacts) {
       if (artifact.key !== undefined) {
-        assertUnderPrefix(options, artifact as StoredArtifact);
+        assertInPlace(snapshot, options, artifact as StoredArtifact);
         done += artifact.size;
         options.onProgress?.(done, total);
         artifacts.push(artifact as StoredArtifact);
@@ -70,11 +71,15 @@ async function isStoredWhole(store: BlobStore, key: string, artifact: ArtifactRe
 }
 
 /**
- * An artifact the snapshot wrote straight to the store must be under this node's prefix. Its
- * presence and size are checked by finalize, which does so for every artifact before the manifest.
+ * An artifact the snapshot wrote straight to the store must be under this node's prefix, or be the
+ * object of its own bytes in its instance's pool (catalog/layout.ts). Its presence and size are
+ * checked by finalize, which does so for every artifact before the manifest.
  */
-function assertUnderPrefix(options: TransferOptions, artifact: StoredArtifact): void {
-  if (artifact.key !== `${options.prefix}/${artifact.name}`) {
-    throw new PermanentError(`artifact ${artifact.name} was stored as ${artifact.key}, outside this node's prefix ${options.prefix}/`, { code: 'INVALID_PATH' });
-  }
+function assertInPlace(snapshot: Pick<SnapshotRef, 'engine' | 'instance'>, options: TransferOptions, artifact: StoredArtifact): void {
+  if (artifact.key === `${options.prefix}/${artifact.name}`) return;
+  if (isPoolKeyOf(artifact.key, snapshot.engine, snapshot.instance, artifact.sha256)) return;
+  throw new PermanentError(
+    `artifact ${artifact.name} was stored as ${artifact.key}, outside this node's prefix ${options.prefix}/ and not its sha256's object in the pool of ${snapshot.engine}/${snapshot.instance}`,
+    { code: 'INVALID_PATH' },
+  );
 }

@@ -142,6 +142,17 @@ export interface BackupContext<C = unknown> extends StepContext {
    * Absent when the step has no store (then everything goes through the spool).
    */
   destination?: ArtifactDestination;
+  /**
+   * Where this instance's pooled artifacts go: its content-addressed pool in the same store
+   * (prefix `pool/<engine>/<instance>`, catalog/layout.ts), with the node's rate limit. For files
+   * the database never changes once written (SSTable components): `putPooled(ctx.pool, file, name,
+   * { spoolDir: ctx.spoolDir })` (pool-upload.ts) uploads one only when the pool lacks its bytes, and
+   * returns the artifact with its pool key, which a manifest may list beside the backup's own keys.
+   * Pool in `upload` (returning the sum of `putPooled`'s `sentBytes` as {@link UploadResult.sentBytes}),
+   * or in `createSnapshot` (its pooled artifacts then count as not sent). Objects no manifest lists
+   * are swept by prune after a grace period. Absent exactly when `destination` is (the step has no store).
+   */
+  pool?: ArtifactDestination;
 }
 
 export interface TransferOptions {
@@ -159,7 +170,8 @@ export interface UploadResult {
   durationMs: number;
   /**
    * Bytes this upload actually sent: less than `bytes` when artifacts were already in the store
-   * (written by the snapshot, or uploaded by an earlier attempt) or an interrupted upload resumed.
+   * (written by the snapshot, uploaded by an earlier attempt, or pooled by an earlier backup) or an
+   * interrupted upload resumed.
    */
   sentBytes?: number;
 }

@@ -3,7 +3,7 @@
  * contract (0 ok, 1 failed, 2 bad input, 3 unavailable), and errors are one clear line.
  */
 import { BUILTIN_DRIVERS } from '../../../drivers';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { useEtcdCli } from '../../harness/cli';
@@ -97,5 +97,26 @@ describe('dbbackup CLI', () => {
     expect(dry.stdout).toMatch(/run again with --apply/);
     const bad = await dbbackup(['prune']);
     expect(bad.code).toBe(2);
+  });
+
+  it('prune sweeps the pool objects no manifest lists once they are older than the grace period, and reports each pool', async () => {
+    // Prepare: an orphan three days old in the pool of etcd/cli (a backup that failed after pooling it)
+    const orphan = path.join(work(), 'store', 'pool', 'etcd', 'cli', 'a'.repeat(64));
+    await mkdir(path.dirname(orphan), { recursive: true });
+    await writeFile(orphan, 'left by a failed backup');
+    const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000);
+    await utimes(orphan, threeDaysAgo, threeDaysAgo);
+
+    // Act
+    const dry = await dbbackup(['--json', 'prune', '--keep-last', '5', '--engine', 'etcd', '--instance', 'cli']);
+    const applied = await dbbackup(['prune', '--keep-last', '5', '--engine', 'etcd', '--instance', 'cli', '--apply']);
+
+    // Assess
+    expect(JSON.parse(dry.stdout).filter((d: { kind: string }) => d.kind === 'pool')).toEqual([
+      { kind: 'pool', engine: 'etcd', instance: 'cli', applied: false, kept: { objects: 0, bytes: 0 }, swept: { objects: 1, bytes: 23 }, young: { objects: 0, bytes: 0 } },
+    ]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/swept 1 \(23 B\)\s+etcd\/cli: kept 0 \(0 B\) listed by a manifest/);
+    await expect(stat(orphan)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -254,6 +254,11 @@ describe('least privilege', () => {
     expect(can('maintenance/prune', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/fetch-manifest', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/apply', 's3:PutObject', backups)).toBe(false);
+    const pool = /\/pool\/\*"/;
+    const poolAccess = (id: HandlerId) => ({ read: can(id, 's3:GetObject', pool), write: can(id, 's3:PutObject', pool), delete: can(id, 's3:DeleteObject', pool) });
+    for (const id of HANDLER_IDS.filter((h) => h !== 'backup/finalize' && h !== 'maintenance/prune')) expect({ id, ...poolAccess(id) }).toEqual({ id, read: false, write: false, delete: false });
+    expect(poolAccess('backup/finalize')).toEqual({ read: true, write: false, delete: false }); // heads every pooled artifact
+    expect(poolAccess('maintenance/prune')).toEqual({ read: false, write: false, delete: true }); // the sweep
     expect(can('backup/finalize', 'ssm:SendCommand')).toBe(false);
     expect(can('backup/snapshot', 'ssm:SendCommand')).toBe(true);
     expect(can('restore/report', 'ssm:GetParameter')).toBe(false);

@@ -97,7 +97,21 @@ describe('database host policies', () => {
     expect(allowed(SCRATCH_HOST, 's3:GetObject').filter((r) => r.includes('/backups/'))).toEqual([objects('backups/etcd/main/*')]);
     expect(allowed(SCRATCH_HOST, 's3:PutObject').filter((r) => r.includes('/backups/'))).toEqual([]);
     const listing = hostStatements(MAIN_HOST).find((s) => list(s.Action).includes('s3:ListBucket'))!;
-    expect(listing.Condition!.StringLike['s3:prefix']).toEqual(['backups/etcd/main/*', 'state/circuit-breakers/etcd/main/*']);
+    expect(listing.Condition!.StringLike['s3:prefix']).toEqual(['backups/etcd/main/*', 'state/circuit-breakers/etcd/main/*', 'pool/etcd/main/*']);
+  });
+
+  it("reach only the pools of the host's own instances: list, read and write its own, list and read those it may restore, never delete", () => {
+    const pools = (host: string, action: string) => allowed(host, action).filter((r) => r.includes('/pool/'));
+    expect(pools(MAIN_HOST, 's3:PutObject')).toEqual([objects('pool/etcd/main/*')]);
+    expect(pools(MAIN_HOST, 's3:GetObject')).toEqual([objects('pool/etcd/main/*')]);
+    expect(pools(SHOP_HOST, 's3:PutObject')).toEqual([objects('pool/mysql/shop/*')]);
+    expect(pools(SCRATCH_HOST, 's3:GetObject')).toEqual([objects('pool/etcd/main/*')]);
+    expect(pools(SCRATCH_HOST, 's3:PutObject')).toEqual([]);
+    const listing = hostStatements(SCRATCH_HOST).find((s) => list(s.Action).includes('s3:ListBucket'))!;
+    expect(listing.Condition!.StringLike['s3:prefix']).toContain('pool/etcd/main/*');
+    for (const host of [MAIN_HOST, SHOP_HOST, SCRATCH_HOST]) {
+      expect(hostStatements(host)).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: objects('pool/*') }));
+    }
   });
 
   it("reach only the host's own state: its instances' circuit breakers and restore records, its own agent results (write only)", () => {

@@ -46,4 +46,13 @@ describe('scheduled prune', () => {
     expect(backups.Action).toEqual(['s3:GetObject', 's3:DeleteObject']);
     expect(statements.some((s) => s.Sid === 'ReadWriteBackups')).toBe(false);
   });
+
+  it('may list and delete pool objects (the sweep), never read or write them', () => {
+    const policy = built.stack.functions.maintenance.prune.role!.node.tryFindChild('DefaultPolicy') as iam.Policy;
+    const statements = Stack.of(built.stack).resolve(policy.document.toJSON()).Statement as Array<{ Sid?: string; Action: string | string[]; Resource: unknown; Condition?: { StringLike?: Record<string, string[]> } }>;
+    const onPool = statements.filter((s) => JSON.stringify(s.Resource).includes('/pool/*'));
+
+    expect(onPool.map((s) => [s.Sid, s.Action])).toEqual([['SweepPools', 's3:DeleteObject']]);
+    expect(statements.find((s) => s.Sid === 'ListStorePrefixes')?.Condition?.StringLike?.['s3:prefix']).toEqual(['backups/*', 'state/*', 'pool/*']);
+  });
 });

@@ -1,0 +1,73 @@
+/**
+ * A backup whose artifacts live partly in its instance's pool, in a real local directory store:
+ * its manifest is complete, `verify` and a restore's download read the pool objects, and a
+ * manifest listing anything outside its backup and its own instance's pool is still damage.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Catalog } from '../../../core/catalog/catalog';
+import { manifestKey, poolKey } from '../../../core/catalog/layout';
+import { verifyBackup } from '../../../core/catalog/verification';
+import { downloadArtifacts } from '../../../core/driver/download';
+import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import { storeBackup } from '../../fixtures/catalog/stored-backup';
+
+let root: string;
+let store: LocalDirectoryStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-pooled-'));
+  store = new LocalDirectoryStore(path.join(root, 'store'));
+});
+afterEach(() => rm(root, { recursive: true, force: true }));
+
+describe('a backup with pooled artifacts', () => {
+  it('is complete, verifies and downloads from the pool', async () => {
+    // Prepare
+    const backup = await storeBackup(store, { at: new Date(), engine: 'cassandra', instance: 'a', pooled: ['component one', 'component two'] });
+    const pooled = backup.manifest.artifacts.filter((a) => a.key.startsWith('pool/'));
+
+    // Act
+    const [entry] = await new Catalog(store).list();
+    const verified = await verifyBackup(store, backup.prefix, backup.manifest);
+    const downloaded = await downloadArtifacts(backup.manifest.artifacts, path.join(root, 'restore'), { store });
+
+    // Assess
+    expect(pooled.map((a) => a.key)).toEqual([poolKey('cassandra', 'a', pooled[0].sha256), poolKey('cassandra', 'a', pooled[1].sha256)]);
+    expect(entry).toMatchObject({ backupId: backup.backupId, status: 'complete' });
+    expect(verified.ok).toBe(true);
+    expect(await readFile(downloaded.files['pooled-1'], 'utf8')).toBe('component two');
+  });
+
+  it('fails verify when a pool object it lists was damaged', async () => {
+    // Prepare
+    const backup = await storeBackup(store, { at: new Date(), engine: 'cassandra', instance: 'a', pooled: ['component'] });
+    await writeFile(path.join(store.root, backup.manifest.artifacts[1].key), 'tampered');
+
+    // Act
+    const verified = await verifyBackup(store, backup.prefix, backup.manifest);
+
+    // Assess
+    expect(verified.artifacts).toEqual([{ name: 'snapshot.db', ok: true }, expect.objectContaining({ name: 'pooled-0', ok: false })]);
+  });
+
+  it.each([
+    ['another instance\'s pool (a prefix of the same name)', (sha: string) => poolKey('cassandra', 'ab', sha)],
+    ['another engine\'s pool', (sha: string) => poolKey('mysql', 'a', sha)],
+    ['its pool under another sha256', () => poolKey('cassandra', 'a', 'f'.repeat(64))],
+    ['a folder of its pool', (sha: string) => `${poolKey('cassandra', 'a', sha)}/x`],
+  ])('is damaged when an artifact lies in %s', async (_what, keyOf) => {
+    // Prepare
+    const backup = await storeBackup(store, { at: new Date(), engine: 'cassandra', instance: 'a', pooled: ['component'] });
+    const [own, pooled] = backup.manifest.artifacts;
+    const moved = { ...backup.manifest, artifacts: [own, { ...pooled, key: keyOf(pooled.sha256) }] };
+    await store.put(manifestKey(backup.prefix), JSON.stringify(moved));
+
+    // Act
+    const [entry] = await new Catalog(store).list({ includeIncomplete: true });
+
+    // Assess
+    expect(entry).toMatchObject({ status: 'damaged', damage: { code: 'INVALID_MANIFEST', reason: expect.stringMatching(/its artifact pooled-0 lies outside the backup and its instance's pool/) } });
+  });
+});
