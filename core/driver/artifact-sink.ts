@@ -14,6 +14,7 @@ import { PermanentError } from '../errors';
 import { deletePrefix, type BlobStore } from '../store/blob-store';
 import { createRateLimiter, throttleStages } from '../store/rate-limiter';
 import { chain } from '../store/transfer';
+import { hashLocalFile } from '../io/file-hash';
 import { resolveInside } from '../io/resolve-inside';
 import { assertArtifactName, hashStream, writeArtifact } from './spool';
 import type { ArtifactDestination, ArtifactRef, BackupContext } from './types';
@@ -170,8 +171,22 @@ export class ArtifactReader {
  * changed, `ARTIFACT_MISSING` (or the store's `NOT_FOUND`) when it is gone.
  */
 export async function verifyArtifact(spoolDir: string, artifact: ArtifactRef, store?: BlobStore): Promise<void> {
-  const actual = await hashStream(await openArtifact(spoolDir, artifact, store));
-  assertSameHash(artifact, actual);
+  assertSameHash(artifact, await hashArtifact(spoolDir, artifact, store));
+}
+
+/**
+ * An artifact's size and sha256 where it was written: in place when it can be (a spool file, a
+ * store that hashes its own objects: BlobStore.hashObject), else by streaming it.
+ */
+async function hashArtifact(spoolDir: string, artifact: ArtifactRef, store: BlobStore | undefined): Promise<{ size: number; sha256: string }> {
+  if (artifact.key !== undefined && store?.hashObject) return store.hashObject(artifact.key);
+  if (artifact.key === undefined) {
+    return hashLocalFile(resolveInside(spoolDir, artifact.name)).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+      throw new PermanentError(`artifact ${artifact.name} is missing from ${spoolDir}`, { code: 'ARTIFACT_MISSING' });
+    });
+  }
+  return hashStream(await openArtifact(spoolDir, artifact, store));
 }
 
 /** Throws `CHECKSUM_MISMATCH` unless `actual` is the artifact's recorded size and sha256. */

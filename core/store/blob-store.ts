@@ -82,6 +82,12 @@ export interface BlobStore {
    * resumable copy. (An S3 bucket's incomplete multipart uploads are its lifecycle rule's.)
    */
   discardPartialWrites?(prefix: string): Promise<void>;
+  /**
+   * Optional: an object's size and sha256, computed where it is stored, without streaming it out
+   * (a local directory hashes its file in place, with reused buffers). Those who have it use it to
+   * re-check what they wrote; without it they hash `get`'s stream. Throws PermanentError `NOT_FOUND`.
+   */
+  hashObject?(key: string): Promise<{ size: number; sha256: string }>;
 }
 
 /**
