@@ -4,6 +4,7 @@
  * sha256 on the fly; a read with an expected sha256 fails with PermanentError `CHECKSUM_MISMATCH`.
  */
 import type { Readable } from 'node:stream';
+import type { ChunkWriter } from '../io/chunk-writer';
 import type { RateLimit } from './rate-limiter';
 
 export interface ObjectInfo {
@@ -88,6 +89,12 @@ export interface BlobStore {
    * re-check what they wrote; without it they hash `get`'s stream. Throws PermanentError `NOT_FOUND`.
    */
   hashObject?(key: string): Promise<{ size: number; sha256: string }>;
+  /**
+   * Optional: `key` written a chunk at a time, each chunk's buffer free again when its write
+   * resolves (core/io/chunk-writer.ts), for producers that reuse their buffers; atomic and durable
+   * as `put` is when it ends, nothing stored when it is aborted. Stores without it take a stream (`put`).
+   */
+  openWriter?(key: string): Promise<ChunkWriter<PutResult>>;
 }
 
 /**

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
+import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
 import { hashFileHandle } from '../io/file-hash';
 import { HashingStream } from '../io/hashing-stream';
 import { resolveInside } from '../io/resolve-inside';
@@ -58,6 +59,33 @@ export class LocalDirectoryStore implements BlobStore {
       throw mapFsError(error, key, this.root);
     }
     return { key, size: hasher.bytes, sha256: hasher.digest() };
+  }
+
+  /** A chunk writer for `key`: hashed as written, to a temporary file fsynced and renamed into place (its directory synced) when it ends. */
+  async openWriter(key: string): Promise<ChunkWriter<PutResult>> {
+    const target = this.pathFor(key);
+    const root = this.root;
+    try {
+      await makeDirectoryDurably(path.dirname(target));
+      const file = await openFileWriter(target, tempPathFor(target), { durable: true });
+      return {
+        write: (chunk) => file.write(chunk).catch((error: unknown) => {
+          throw mapFsError(error, key, root);
+        }),
+        async end() {
+          try {
+            const written = await file.end();
+            await syncDirectory(path.dirname(target));
+            return { key, ...written };
+          } catch (error) {
+            throw mapFsError(error, key, root);
+          }
+        },
+        abort: () => file.abort(),
+      };
+    } catch (error) {
+      throw mapFsError(error, key, root);
+    }
   }
 
   async putFile(key: string, filePath: string, options: PutFileOptions): Promise<PutResult> {
