@@ -23,7 +23,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { takeSnapshot } from '../core/driver/take-snapshot';
-import { hashStream } from '../core/driver/spool';
+import { verifyArtifact } from '../core/driver/artifact-sink';
 import type { BackupContext } from '../core/driver/types';
 import { ensureDebianPackages } from '../core/host/debian-packages';
 import { freePort } from '../core/host/ports';
@@ -151,7 +151,7 @@ async function runZooKeeperBench(): Promise<BenchRow[]> {
       return out;
     });
     const [, rehashMs] = await timed(async () => {
-      for (const w of written) await hashStream(await store.get(w.key));
+      for (const w of written) await verifyArtifact(work, { name: w.key, key: w.key, size: w.size, sha256: w.sha256 }, store);
     });
     await store.delete(written.map((w) => w.key));
     const snapshotBytes = written[0].size;

@@ -9,11 +9,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import path from 'node:path';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PermanentError } from '../errors';
 import { deletePrefix, type BlobStore } from '../store/blob-store';
 import { createRateLimiter, throttleStages } from '../store/rate-limiter';
 import { chain } from '../store/transfer';
+import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
+import { hashLocalFile } from '../io/file-hash';
 import { resolveInside } from '../io/resolve-inside';
 import { assertArtifactName, hashStream, writeArtifact } from './spool';
 import type { ArtifactDestination, ArtifactRef, BackupContext } from './types';
@@ -28,6 +31,13 @@ export interface ArtifactSink {
    */
   write(name: string, source: Readable, ...transforms: Transform[]): Promise<ArtifactRef>;
   /**
+   * Artifact `name` written a chunk at a time (core/io/chunk-writer.ts), for producers that reuse
+   * their buffers: hashed as written, as `write` is; aborted, nothing stays under the name. Into a
+   * local file (the spool, a store with `openWriter`) without streams; into other stores through
+   * `put`, each chunk copied (the stream keeps it).
+   */
+  open(name: string): Promise<ChunkWriter<ArtifactRef>>;
+  /**
    * Removes everything written here before (a retried snapshot starts clean). In a store the host
    * may not delete from (in AWS hosts never delete backups), what an earlier attempt wrote stays:
    * this attempt's artifacts replace those of the same name, and the manifest lists only this
@@ -41,6 +51,12 @@ export function spoolSink(spoolDir: string): ArtifactSink {
   return {
     where: spoolDir,
     write: (name, source, ...transforms) => writeArtifact(spoolDir, name, source, ...transforms),
+    async open(name) {
+      const target = resolveInside(spoolDir, name);
+      await mkdir(path.dirname(target), { recursive: true });
+      const file = await openFileWriter(target, `${target}.partial`, { durable: false });
+      return { write: (chunk) => file.write(chunk), end: async () => ({ name, ...await file.end() }), abort: () => file.abort() };
+    },
     async clear() {
       await rm(spoolDir, { recursive: true, force: true });
       await mkdir(spoolDir, { recursive: true });
@@ -56,13 +72,30 @@ export function spoolSink(spoolDir: string): ArtifactSink {
 export function storeSink(destination: ArtifactDestination, logger?: Logger): ArtifactSink {
   const { store, prefix } = destination;
   const bucket = createRateLimiter(destination.rateLimit);
-  return {
+  const sink: ArtifactSink = {
     where: `${store.url} ${prefix}/`,
     async write(name, source, ...transforms) {
       assertArtifactName(name); // the same name rules as the spool
       const key = `${prefix}/${name}`;
       const stored = await store.put(key, chain(source, [...transforms, ...throttleStages(bucket)]));
       return { name, size: stored.size, sha256: stored.sha256, key };
+    },
+    async open(name) {
+      assertArtifactName(name);
+      const key = `${prefix}/${name}`;
+      if (!store.openWriter) return streamedWriter((body) => sink.write(name, body));
+      const object = await store.openWriter(key);
+      return {
+        async write(chunk) {
+          if (bucket) await bucket.take(chunk.length);
+          return object.write(chunk);
+        },
+        end: async () => {
+          const stored = await object.end();
+          return { name, size: stored.size, sha256: stored.sha256, key };
+        },
+        abort: () => object.abort(),
+      };
     },
     async clear() {
       try {
@@ -71,6 +104,40 @@ export function storeSink(destination: ArtifactDestination, logger?: Logger): Ar
         if ((error as { code?: unknown }).code !== 'ACCESS_DENIED') throw error;
         logger?.warn('an earlier attempt\'s artifacts stay in the store (this host may not delete there); this attempt replaces those of the same name', { prefix });
       }
+    },
+    };
+  return sink;
+}
+
+/** A chunk writer over a stream writer (`write`): each chunk copied into the stream, which keeps it until it is written. */
+function streamedWriter(write: (body: Readable) => Promise<ArtifactRef>): ChunkWriter<ArtifactRef> {
+  const body = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+  body.on('error', function heardByTheWriter() {});
+  const written = write(body);
+  written.catch(function heardAtTheEnd() {});
+  const stopped = () => written.then(() => new Error('the artifact\'s writer stopped reading'), (error: unknown) => error);
+  return {
+    async write(chunk) {
+      if (body.destroyed) throw await stopped();
+      if (body.write(Buffer.from(chunk))) return;
+      await new Promise<void>(function roomOrClose(resolve) {
+        const go = () => {
+          body.off('drain', go);
+          body.off('close', go);
+          resolve();
+        };
+        body.on('drain', go);
+        body.on('close', go);
+      });
+      if (body.destroyed) throw await stopped();
+    },
+    async end() {
+      body.end();
+      return written;
+    },
+    async abort() {
+      body.destroy(new Error('the artifact was abandoned'));
+      await written.catch(() => undefined);
     },
   };
 }
@@ -170,8 +237,22 @@ export class ArtifactReader {
  * changed, `ARTIFACT_MISSING` (or the store's `NOT_FOUND`) when it is gone.
  */
 export async function verifyArtifact(spoolDir: string, artifact: ArtifactRef, store?: BlobStore): Promise<void> {
-  const actual = await hashStream(await openArtifact(spoolDir, artifact, store));
-  assertSameHash(artifact, actual);
+  assertSameHash(artifact, await hashArtifact(spoolDir, artifact, store));
+}
+
+/**
+ * An artifact's size and sha256 where it was written: in place when it can be (a spool file, a
+ * store that hashes its own objects: BlobStore.hashObject), else by streaming it.
+ */
+async function hashArtifact(spoolDir: string, artifact: ArtifactRef, store: BlobStore | undefined): Promise<{ size: number; sha256: string }> {
+  if (artifact.key !== undefined && store?.hashObject) return store.hashObject(artifact.key);
+  if (artifact.key === undefined) {
+    return hashLocalFile(resolveInside(spoolDir, artifact.name)).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+      throw new PermanentError(`artifact ${artifact.name} is missing from ${spoolDir}`, { code: 'ARTIFACT_MISSING' });
+    });
+  }
+  return hashStream(await openArtifact(spoolDir, artifact, store));
 }
 
 /** Throws `CHECKSUM_MISMATCH` unless `actual` is the artifact's recorded size and sha256. */

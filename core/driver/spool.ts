@@ -3,11 +3,12 @@
  * `upload` (unless the driver streams them straight to the store: artifact-sink.ts). Writing an artifact hashes it on the way to disk, so its sha256 is known without a
  * second read.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { hashLocalFile } from '../io/file-hash';
 import { HashingStream } from '../io/hashing-stream';
 import { resolveInside } from '../io/resolve-inside';
 import { removeWrittenFile } from '../io/written-file';
@@ -47,7 +48,7 @@ export async function hashStream(source: Readable): Promise<{ size: number; sha2
   return { size: hasher.bytes, sha256: hasher.digest() };
 }
 
-/** Hashes a file by streaming it. */
+/** Hashes a file in place (core/io/file-hash.ts). */
 export function hashFile(filePath: string): Promise<{ size: number; sha256: string }> {
-  return hashStream(createReadStream(filePath));
+  return hashLocalFile(filePath);
 }

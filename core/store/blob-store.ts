@@ -4,6 +4,7 @@
  * sha256 on the fly; a read with an expected sha256 fails with PermanentError `CHECKSUM_MISMATCH`.
  */
 import type { Readable } from 'node:stream';
+import type { ChunkWriter } from '../io/chunk-writer';
 import type { RateLimit } from './rate-limiter';
 
 export interface ObjectInfo {
@@ -82,6 +83,18 @@ export interface BlobStore {
    * resumable copy. (An S3 bucket's incomplete multipart uploads are its lifecycle rule's.)
    */
   discardPartialWrites?(prefix: string): Promise<void>;
+  /**
+   * Optional: an object's size and sha256, computed where it is stored, without streaming it out
+   * (a local directory hashes its file in place, with reused buffers). Those who have it use it to
+   * re-check what they wrote; without it they hash `get`'s stream. Throws PermanentError `NOT_FOUND`.
+   */
+  hashObject?(key: string): Promise<{ size: number; sha256: string }>;
+  /**
+   * Optional: `key` written a chunk at a time, each chunk's buffer free again when its write
+   * resolves (core/io/chunk-writer.ts), for producers that reuse their buffers; atomic and durable
+   * as `put` is when it ends, nothing stored when it is aborted. Stores without it take a stream (`put`).
+   */
+  openWriter?(key: string): Promise<ChunkWriter<PutResult>>;
 }
 
 /**

@@ -6,11 +6,13 @@
  * it (a backup marked complete must not come back from a power cut as empty or missing files).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
+import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
+import { hashFileHandle } from '../io/file-hash';
 import { HashingStream } from '../io/hashing-stream';
 import { resolveInside } from '../io/resolve-inside';
 import { removeWrittenFile } from '../io/written-file';
@@ -59,6 +61,33 @@ export class LocalDirectoryStore implements BlobStore {
     return { key, size: hasher.bytes, sha256: hasher.digest() };
   }
 
+  /** A chunk writer for `key`: hashed as written, to a temporary file fsynced and renamed into place (its directory synced) when it ends. */
+  async openWriter(key: string): Promise<ChunkWriter<PutResult>> {
+    const target = this.pathFor(key);
+    const root = this.root;
+    try {
+      await makeDirectoryDurably(path.dirname(target));
+      const file = await openFileWriter(target, tempPathFor(target), { durable: true });
+      return {
+        write: (chunk) => file.write(chunk).catch((error: unknown) => {
+          throw mapFsError(error, key, root);
+        }),
+        async end() {
+          try {
+            const written = await file.end();
+            await syncDirectory(path.dirname(target));
+            return { key, ...written };
+          } catch (error) {
+            throw mapFsError(error, key, root);
+          }
+        },
+        abort: () => file.abort(),
+      };
+    } catch (error) {
+      throw mapFsError(error, key, root);
+    }
+  }
+
   async putFile(key: string, filePath: string, options: PutFileOptions): Promise<PutResult> {
     const target = this.pathFor(key);
     try {
@@ -80,6 +109,18 @@ export class LocalDirectoryStore implements BlobStore {
   async getFile(key: string, filePath: string, options: GetFileOptions = {}): Promise<PutResult> {
     const { stream, size } = await this.openObject(key);
     return streamToFile(stream, filePath, { ...options, key, totalBytes: size });
+  }
+
+  /** The object's file hashed in place (no stream). */
+  async hashObject(key: string): Promise<{ size: number; sha256: string }> {
+    const handle = await this.openFile(key);
+    try {
+      return await hashFileHandle(handle);
+    } catch (error) {
+      throw mapFsError(error, key, this.root);
+    } finally {
+      await handle.close();
+    }
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
@@ -132,6 +173,13 @@ export class LocalDirectoryStore implements BlobStore {
   }
 
   private async openObject(key: string): Promise<{ stream: Readable; size: number }> {
+    const handle = await this.openFile(key);
+    const { size } = await handle.stat();
+    return { stream: handle.createReadStream({ highWaterMark: 1 << 20 }), size };
+  }
+
+  /** The object's file, open for reading. @throws PermanentError `NOT_FOUND` (missing, or not a file) */
+  private async openFile(key: string): Promise<FileHandle> {
     const file = this.pathFor(key);
     try {
       const handle = await open(file, 'r');
@@ -140,7 +188,7 @@ export class LocalDirectoryStore implements BlobStore {
         await handle.close();
         throw Object.assign(new Error(`${file} is not a file`), { code: 'ENOENT' });
       }
-      return { stream: handle.createReadStream({ highWaterMark: 1 << 20 }), size: info.size };
+      return handle;
     } catch (error) {
       throw mapFsError(error, key, this.root);
     }

@@ -52,6 +52,7 @@ export class Replay {
     if (this.snapshot) throw new Error('a replay loads one snapshot');
     this.snapshot = await readSnapshot(file, {
       ...read,
+      reuse: true, // each node's data is hashed and let go
       onNode: (node) => {
         if (!this.tree.addSnapshotNode(node.path, { data: node.data, acl: node.acl, ephemeralOwner: node.stat.ephemeralOwner })) {
           throw corruptSnapshot(file, `node ${node.path} comes without its parent`);
@@ -72,6 +73,7 @@ export class Replay {
     if (!this.snapshot) throw new Error('load the snapshot before the logs');
     const scan = await readTxnLog(file, {
       ...read,
+      reuse: true, // each txn is applied (its data hashed) and let go
       mode,
       onTxn: (entry) => {
         const zxid = entry.header.zxid;

@@ -72,6 +72,11 @@ export interface ReadSnapshotOptions {
   onNode?: (node: SnapshotNode) => void | Promise<void>;
   /** The file's bytes, as stored (a `.gz` still compressed), when they come from elsewhere than `file` (a copy being made: byte-tap.ts). */
   chunks?: AsyncIterable<Buffer>;
+  /**
+   * `onNode` lets go of the node (its data) before it returns: the read then reuses its buffers
+   * (JuteStream's `reuse`), and `chunks`, if given, may reuse a chunk's buffer once the next is pulled.
+   */
+  reuse?: boolean;
 }
 
 /** ZooDefs.Ids.OPEN_ACL_UNSAFE, what the ACL reference -1 stands for. */
@@ -103,12 +108,16 @@ function readDigest(r: JuteReader): SnapshotZxidDigest {
   return { zxid, digestVersion, digest };
 }
 
-function source(file: string, chunks: AsyncIterable<Buffer> | undefined): AsyncIterable<Buffer> {
+function source(file: string, chunks: AsyncIterable<Buffer> | undefined, reuse: boolean): AsyncIterable<Buffer> {
   const compression = parseFileName(path.basename(file))?.compression;
   if (compression === 'snappy') throw unsupportedCompression(file, 'snappy');
-  const raw = chunks ?? fileChunks(file);
-  if (compression !== 'gz') return raw;
-  return pipeline(raw, createGunzip(), () => undefined);
+  if (compression !== 'gz') return chunks ?? fileChunks(file, { reuse });
+  // gunzip reads ahead of what it has inflated: it gets chunks of its own.
+  return pipeline(chunks && reuse ? copies(chunks) : chunks ?? fileChunks(file), createGunzip(), () => undefined);
+}
+
+async function* copies(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) yield Buffer.from(chunk);
 }
 
 /**
@@ -121,7 +130,8 @@ function source(file: string, chunks: AsyncIterable<Buffer> | undefined): AsyncI
 export async function readSnapshot(file: string, options: ReadSnapshotOptions = {}): Promise<SnapshotScan> {
   const zxid = parseFileName(path.basename(file))?.zxid;
   if (zxid === undefined) throw badHeader(file, 'its name is not snapshot.<zxid>');
-  const stream = new JuteStream(source(file, options.chunks), { checksum: true });
+  const reuse = options.reuse ?? false;
+  const stream = new JuteStream(source(file, options.chunks, reuse), { checksum: true, reuse });
   let section = 'header';
   try {
     const header = await stream.read(readFileHeader);

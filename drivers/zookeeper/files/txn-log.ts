@@ -60,6 +60,11 @@ export interface ReadTxnLogOptions {
   onTxn?: (entry: TxnLogEntry) => void | Promise<void>;
   /** The file's bytes, when they come from elsewhere than `file` (a copy being made: byte-tap.ts). */
   chunks?: AsyncIterable<Buffer>;
+  /**
+   * `onTxn` lets go of the entry (its data) before it returns: the read then reuses its buffers
+   * (JuteStream's `reuse`), and `chunks`, if given, may reuse a chunk's buffer once the next is pulled.
+   */
+  reuse?: boolean;
   /** Called as {@link TxnLogScan.validLength} grows (after the header, after each whole txn); reading waits for a returned promise. */
   onValid?: (validLength: number) => void | Promise<void>;
 }
@@ -107,7 +112,8 @@ async function onlyZerosLeft(stream: JuteStream): Promise<true | number> {
  * // copy scan.validLength bytes: every txn up to scan.lastZxid, complete
  */
 export async function readTxnLog(file: string, options: ReadTxnLogOptions): Promise<TxnLogScan> {
-  const stream = new JuteStream(options.chunks ?? fileChunks(file));
+  const reuse = options.reuse ?? false;
+  const stream = new JuteStream(options.chunks ?? fileChunks(file, { reuse }), { reuse });
   try {
     let header: FileHeader;
     try {

@@ -14,8 +14,7 @@
 import path from 'node:path';
 import type { ArtifactSink } from '../../../core/driver/artifact-sink';
 import type { ArtifactRef } from '../../../core/driver/types';
-import { ByteTap, CopyStopped } from '../files/byte-tap';
-import { fileChunks } from '../files/file-chunks';
+import { ByteTap } from '../files/byte-tap';
 import { Replay } from '../files/replay';
 import { selectFiles, type SelectedFiles } from '../files/select-files';
 import type { SnapshotScan } from '../files/snapshot-file';
@@ -32,35 +31,33 @@ export interface CopiedFiles {
 }
 
 /**
- * Writes `name` through `sink` from what `tap` passes on while `read` reads the tap's chunks.
+ * Writes artifact `name` through `sink` from what a tap on `file` passes on while `read` reads the tap's chunks.
  * @returns the artifact (its sha256 and size as written) and what `read` returned
- * @throws what `read` throws (the copy is discarded), else what the write throws
+ * @throws what `read` throws (a failed write's error among them: the tap stops the read with it; the copy is discarded), else what ending the write throws
  */
-async function copyWhileReading<T>(sink: ArtifactSink, name: string, tap: ByteTap, read: (chunks: AsyncIterable<Buffer>) => Promise<T>): Promise<{ artifact: ArtifactRef; value: T }> {
-  const writing = sink.write(name, tap.output);
+async function copyWhileReading<T>(sink: ArtifactSink, name: string, file: string, options: { confirmAll?: boolean }, read: (tap: ByteTap) => Promise<T>): Promise<{ artifact: ArtifactRef; value: T }> {
+  const writer = await sink.open(name);
+  const tap = new ByteTap(file, writer, options);
   let value: T;
   try {
-    value = await read(tap.chunks());
+    value = await read(tap);
     await tap.end();
   } catch (error) {
-    tap.fail(error as Error);
-    const written = await writing.then(() => undefined, (writeError: unknown) => writeError);
-    throw error instanceof CopyStopped && written !== undefined ? written : error;
+    await writer.abort();
+    throw error;
   }
-  return { artifact: await writing, value };
+  return { artifact: await writer.end(), value };
 }
 
 /** Copies a snapshot as it is read and loads it into `replay`. */
 async function copySnapshot(sink: ArtifactSink, replay: Replay, file: string): Promise<{ artifact: ArtifactRef; scan: SnapshotScan }> {
-  const tap = new ByteTap(fileChunks(file), { confirmAll: true });
-  const { artifact, value } = await copyWhileReading(sink, `${SNAPSHOT_FOLDER}/${path.basename(file)}`, tap, (chunks) => replay.loadSnapshot(file, { chunks }));
+  const { artifact, value } = await copyWhileReading(sink, `${SNAPSHOT_FOLDER}/${path.basename(file)}`, file, { confirmAll: true }, (tap) => replay.loadSnapshot(file, { chunks: tap.chunks() }));
   return { artifact, scan: value };
 }
 
 /** Replays a log over `replay` as it is read (live: up to its last whole txn), copying what it replayed. */
 export async function copyLog(sink: ArtifactSink, replay: Replay, file: string): Promise<{ artifact: ArtifactRef; scan: TxnLogScan }> {
-  const tap = new ByteTap(fileChunks(file));
-  const { artifact, value } = await copyWhileReading(sink, `${LOG_FOLDER}/${path.basename(file)}`, tap, (chunks) => replay.applyLog(file, 'live', { chunks, onValid: (length) => tap.confirm(length) }));
+  const { artifact, value } = await copyWhileReading(sink, `${LOG_FOLDER}/${path.basename(file)}`, file, {}, (tap) => replay.applyLog(file, 'live', { chunks: tap.chunks(), onValid: (length) => tap.confirm(length) }));
   return { artifact, scan: value };
 }
 

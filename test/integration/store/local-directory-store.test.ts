@@ -110,6 +110,23 @@ describe('local directory store', () => {
     expect(error.code).toBe('NOT_FOUND');
   });
 
+  it('hashes an object in place as put hashed it, across reads of its file, and a missing one or a folder as NOT_FOUND', async () => {
+    // Prepare: larger than the two 1 MiB buffers the hash reads with, and not a multiple of them
+    const body = Buffer.alloc(3 * 1024 * 1024 + 12_345);
+    for (let at = 0; at < body.length; at += 1) body[at] = (at * 31 + (at >>> 10)) & 0xff;
+    const put = await store.put('big/object', body);
+    await store.put('folder/inside', 'x');
+
+    // Act
+    const hashed = await store.hashObject('big/object');
+    const missing = await rejectionOf(store.hashObject('big/none'));
+    const folder = await rejectionOf(store.hashObject('folder'));
+
+    // Assess
+    expect(hashed).toEqual({ size: body.length, sha256: put.sha256 });
+    expect([missing.code, folder.code]).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+  });
+
   it('reports a missing source file for putFile as SOURCE_NOT_FOUND, not as a missing object', async () => {
     // Act
     const error = await rejectionOf(store.putFile('k', path.join(work, 'no-such-file'), { checkpointPath: path.join(work, 'cp') }));

@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { ArtifactReader, spoolSink, storeSink } from '../../../core/driver/artifact-sink';
+import { ArtifactReader, spoolSink, storeSink, type ArtifactSink } from '../../../core/driver/artifact-sink';
+import type { BlobStore } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 
 let dir: string;
@@ -24,6 +26,36 @@ describe('artifact sinks', () => {
     expect(stored).toMatchObject({ name: 'x/y.txt', size: 5, key: 'b/data/default/x/y.txt' });
     expect(spooled.key).toBeUndefined();
     expect(spooled.sha256).toBe(stored.sha256);
+  });
+
+  it('writes an artifact a chunk at a time into the spool, a local store, or a store that only takes streams, the same bytes and sha256; an aborted one leaves nothing', async () => {
+    // Prepare: one buffer reused for every chunk, as the ZooKeeper copy does
+    const local = new LocalDirectoryStore(path.join(dir, 'store'));
+    const streamsOnly: BlobStore = { url: 'streams-only:', put: (k, b, o) => local.put(k, b, o), putFile: (k, f, o) => local.putFile(k, f, o), get: (k, o) => local.get(k, o), getFile: (k, f, o) => local.getFile(k, f, o), head: (k) => local.head(k), list: (p) => local.list(p), delete: (k) => local.delete(k) };
+    const sinks = [spoolSink(path.join(dir, 'spool')), storeSink({ store: local, prefix: 'fast' }), storeSink({ store: streamsOnly, prefix: 'streamed' })];
+    const writeChunked = async (sink: ArtifactSink, name: string) => {
+      const writer = await sink.open(name);
+      const buffer = Buffer.alloc(1000);
+      for (let i = 0; i < 50; i += 1) {
+        buffer.fill(i);
+        await writer.write(buffer.subarray(0, 700 + i));
+      }
+      return writer;
+    };
+    const expected = Buffer.concat(Array.from({ length: 50 }, (_, i) => Buffer.alloc(700 + i, i)));
+
+    // Act
+    const written = await Promise.all(sinks.map(async (sink) => (await writeChunked(sink, 'a/whole.bin')).end()));
+    await Promise.all(sinks.map(async (sink) => (await writeChunked(sink, 'a/abandoned.bin')).abort()));
+
+    // Assess
+    expect(written.map((a) => [a.name, a.size, a.key])).toEqual([['a/whole.bin', expected.length, undefined], ['a/whole.bin', expected.length, 'fast/a/whole.bin'], ['a/whole.bin', expected.length, 'streamed/a/whole.bin']]);
+    expect(new Set(written.map((a) => a.sha256))).toEqual(new Set([createHash('sha256').update(expected).digest('hex')]));
+    expect(await readFile(path.join(dir, 'spool', 'a', 'whole.bin'))).toEqual(expected);
+    expect(await readFile(path.join(dir, 'store', 'streamed', 'a', 'whole.bin'))).toEqual(expected);
+    expect(await readdir(path.join(dir, 'spool', 'a'))).toEqual(['whole.bin']);
+    expect((await readdir(path.join(dir, 'store', 'fast', 'a'))).filter((name) => name !== 'whole.bin')).toEqual([]);
+    expect((await readdir(path.join(dir, 'store', 'streamed', 'a'))).filter((name) => name !== 'whole.bin')).toEqual([]);
   });
 
   it('a retried snapshot in a store the host may not delete from keeps going: the new artifacts replace the old', async () => {

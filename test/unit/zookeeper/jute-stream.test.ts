@@ -45,6 +45,37 @@ describe('JuteStream', () => {
     expect(stream.checksum!.value()).toBe(adler32(bytes));
   });
 
+  it.each([
+    ['small uneven chunks', [7, 13, 100]],
+    ['chunks smaller than a record', [50_000, 3_000]],
+    ['chunks larger than the slack', [300_000, 70_000, 1_000_001]],
+  ])('with reuse, reads the same records from a source that overwrites each chunk once the next is pulled (%s)', async (_name, sizes) => {
+    // Prepare: one buffer for every chunk, scribbled over before it is refilled
+    const { bytes, datas } = records([3, 900_000, 0, 10, 200_000, 65_536, 5, 1_048_576, 1, 70_000, 2, 2_500_000, 4]);
+    async function* reused(): AsyncGenerator<Buffer> {
+      const buffer = Buffer.alloc(Math.max(...sizes));
+      for await (const piece of pieces(bytes, sizes)) {
+        buffer.fill(0xee);
+        piece.copy(buffer);
+        yield buffer.subarray(0, piece.length);
+      }
+      buffer.fill(0xee);
+    }
+    const stream = new JuteStream(reused(), { checksum: true, reuse: true });
+
+    // Act: each record's data is let go (here: compared) before the next read
+    const same: boolean[] = [];
+    while (!(await stream.atEnd())) {
+      const record = await stream.read((r) => ({ n: r.readLong(), data: r.readBuffer()!, tail: r.readInt() }));
+      const i = Number(record.n);
+      same.push(record.data.equals(datas[i]) && record.tail === (-i || 0));
+    }
+
+    // Assess
+    expect(same).toEqual(datas.map(() => true));
+    expect(stream.checksum!.value()).toBe(adler32(bytes));
+  });
+
   it('says where a record the stream ends inside began', async () => {
     // Prepare
     const { bytes } = records([10, 500_000]);
