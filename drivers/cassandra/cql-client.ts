@@ -23,6 +23,8 @@ export interface CqlClientOptions {
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
   keyspace?: string;
+  /** Password authentication (PasswordAuthenticator). */
+  credentials?: { username: string; password: string };
 }
 
 /** A client, not yet connected (`connect()` or the first query connects it; `shutdown()` closes it). */
@@ -35,6 +37,7 @@ export function cqlClient(options: CqlClientOptions): Client {
     contactPoints: [...contactPoints],
     localDataCenter: options.localDataCenter ?? SIMPLE_SNITCH_DC,
     keyspace: options.keyspace,
+    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
     protocolOptions: { port, maxVersion: CASSANDRA_21_PROTOCOL },
     policies: { loadBalancing },
     socketOptions: { connectTimeout: options.connectTimeoutMs ?? 5_000, readTimeout: options.readTimeoutMs ?? 30_000 },

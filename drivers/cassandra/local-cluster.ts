@@ -94,3 +94,14 @@ export async function startLocalCassandraCluster(options: LocalClusterOptions): 
   }
   return { clusterName, home: options.home, nodes, contactPoints: addresses, nativePort, nodetoolTarget: targetOf, stop };
 }
+
+/**
+ * The instance config (or restore target) of a local cluster, as the driver reads it: contact
+ * points, the native port, this distribution's nodetool, and each node's JMX port and data dirs.
+ */
+export function clusterDescription(cluster: LocalCassandraCluster): Record<string, unknown> {
+  return {
+    contactPoints: cluster.contactPoints, nativePort: cluster.nativePort, cassandraHome: cluster.home,
+    nodes: cluster.nodes.map((node) => ({ address: node.address, jmxPort: node.jmxPort, dataDirs: node.dataDirs })),
+  };
+}

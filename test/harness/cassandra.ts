@@ -5,12 +5,14 @@
  * seeded keyspace (clustering keys, collections, a counter table) written through cassandra-driver.
  * `stopAllCassandra()` stops exactly the nodes the tests started or registered.
  */
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { types, type Client } from 'cassandra-driver';
 import { cqlClient } from '../../drivers/cassandra/cql-client';
 import { defaultCassandraPrefix, ensureCassandraDistribution } from '../../drivers/cassandra/distribution';
 import { startLocalCassandraCluster, type LocalCassandraCluster, type LocalClusterOptions } from '../../drivers/cassandra/local-cluster';
 import { stopCassandraNode } from '../../drivers/cassandra/node-process';
+import { flush } from '../../drivers/cassandra/nodetool';
 import { onFreePorts } from './ports';
 import { harnessTempDirs } from './test-run';
 
@@ -122,4 +124,66 @@ export async function seedKeyspace(client: Client, options: SeedOptions): Promis
       await Promise.all(params.slice(i, i + 16).map((values) => client.execute(query, values, { prepare: true, consistency: types.consistencies.quorum })));
     }
   }
+}
+
+/** The live SSTable data files of `keyspace` in `dataDir`. */
+export async function liveDataFiles(dataDir: string, keyspace: string): Promise<string[]> {
+  const tables = await readdir(path.join(dataDir, keyspace)).catch(() => [] as string[]);
+  const files = await Promise.all(tables.map(async (table) => {
+    const dir = path.join(dataDir, keyspace, table);
+    return (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('-Data.db')).map((f) => path.join(dir, f));
+  }));
+  return files.flat();
+}
+
+/**
+ * Writes and flushes `keyspace` until every data dir of every node holds SSTables of it (2.1 puts
+ * a flush in the data dir with the fewest flushes in progress, so only concurrent flushes spread
+ * over JBOD); returns how many rounds of `rows` more rows it wrote.
+ */
+export async function spreadOverDataDirs(cassandra: TestCassandra, client: Client, options: SeedOptions): Promise<number> {
+  const dataDirs = cassandra.nodes.flatMap((node) => node.dataDirs);
+  const targets = cassandra.nodes.map((node) => cassandra.nodetoolTarget(node));
+  const rows = options.rows ?? 200;
+  for (let round = 1; round <= 15; round += 1) {
+    await Promise.all(targets.map((target) => flush(target, options.keyspace)));
+    const counts = await Promise.all(dataDirs.map(async (dir) => (await liveDataFiles(dir, options.keyspace)).length));
+    if (counts.every((count) => count > 0)) return round - 1;
+    await seedKeyspace(client, { ...options, rows: 50, offset: (options.offset ?? 0) + rows + 50 * (round - 1) });
+  }
+  throw new Error(`after 15 rounds of writes and flushes some data dirs of ${options.keyspace} still hold no SSTable`);
+}
+
+/** A cell as plain JSON, whatever the driver's type for it (Long, BigDecimal, Uuid, Set, Map, Date). */
+function plain(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(plain);
+  if (value instanceof Set) return [...value].map(plain).sort();
+  if (value instanceof Map) return [...value].map(([k, v]) => [plain(k), plain(v)]).sort();
+  if (Buffer.isBuffer(value)) return value.toString('hex');
+  if (typeof value === 'object') {
+    const text = String(value);
+    return text === '[object Object]' ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]).sort()) : text;
+  }
+  return value;
+}
+
+/**
+ * Every row of every table of `keyspace`, read through the driver at `consistency` (ALL by
+ * default) and sorted: the independent read a restore is compared with (not the driver's digest).
+ */
+export async function readKeyspace(client: Client, keyspace: string, consistency: number = types.consistencies.all): Promise<Record<string, string[]>> {
+  const tables = (await client.execute('SELECT columnfamily_name FROM system.schema_columnfamilies WHERE keyspace_name = ?', [keyspace])).rows.map((r) => r.columnfamily_name as string).sort();
+  const out: Record<string, string[]> = {};
+  for (const table of tables) {
+    const rows: string[] = [];
+    const options = { consistency, fetchSize: 500, autoPage: true, prepare: true };
+    // The driver's ResultStream is a Readable (typed as an EventEmitter).
+    for await (const row of client.stream(`SELECT * FROM "${keyspace}"."${table}"`, [], options) as unknown as AsyncIterable<types.Row>) {
+      rows.push(JSON.stringify(Object.fromEntries(Object.keys(row).sort().map((k) => [k, plain((row as Record<string, unknown>)[k])]))));
+    }
+    out[table] = rows.sort();
+  }
+  return out;
 }

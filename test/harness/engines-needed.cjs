@@ -1,7 +1,6 @@
 /**
  * Which engines a set of test files needs installed on this host: those whose driver
- * folder (`drivers/<engine>/`) a test file reaches through its imports (an engine whose driver is
- * still to come counts once its folder has a host-requirements.ts), directly or through other
+ * folder (`drivers/<engine>/`) a test file reaches through its imports, directly or through other
  * modules of the repository. Not through the list of every driver (`drivers/index.ts`), which
  * every runtime imports without needing every engine's servers. A test of every driver needs them
  * all: the driver contract suite, and a test file that says so with the marker `@needs-every-engine`
@@ -36,14 +35,6 @@ function builtinEngines() {
   return foldersWith('builtin.ts');
 }
 
-/**
- * Every engine whose servers the tests may start: the built-in ones, and those whose driver is
- * still to come but whose folder already says what its servers need (a host-requirements.ts).
- */
-function engines() {
-  return [...new Set([...builtinEngines(), ...foldersWith('host-requirements.ts')])].sort();
-}
-
 /** The file a relative import of `from` names, if it is one of the repository's. */
 function resolveImport(from, specifier) {
   const base = path.resolve(path.dirname(from), specifier);
@@ -53,7 +44,6 @@ function resolveImport(from, specifier) {
 /** The engines `testFiles` need, in name order. */
 function enginesNeeded(testFiles) {
   const every = builtinEngines();
-  const known = engines();
   const needed = new Set();
   const seen = new Set();
   const visit = (file) => {
@@ -64,7 +54,7 @@ function enginesNeeded(testFiles) {
     const inDrivers = path.relative(DRIVERS, file);
     if (!inDrivers.startsWith('..')) {
       const engine = inDrivers.split(path.sep)[0];
-      if (known.includes(engine)) needed.add(engine);
+      if (every.includes(engine)) needed.add(engine);
     }
     for (const specifier of importSpecifiers(text)) {
       if (!specifier.startsWith('.')) continue;
@@ -77,7 +67,7 @@ function enginesNeeded(testFiles) {
     if (readFileSync(file, 'utf8').includes(EVERY_ENGINE_MARKER)) every.forEach((engine) => needed.add(engine));
     visit(file);
   }
-  return known.filter((engine) => needed.has(engine));
+  return every.filter((engine) => needed.has(engine));
 }
 
-module.exports = { enginesNeeded, builtinEngines, engines, importSpecifiers };
+module.exports = { enginesNeeded, builtinEngines, importSpecifiers };

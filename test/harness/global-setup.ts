@@ -7,20 +7,10 @@
  * a whole run, only etcd's for the etcd tests (sequencer.cjs notes which the selected test files
  * reach). A missing server is a failure, never a skip.
  */
-import { ensureHostRequirements, type HostRequirement } from '../../core/host/host-requirements';
+import { ensureHostRequirements } from '../../core/host/host-requirements';
 import { BUILTIN_DRIVERS } from '../../drivers';
-import { CASSANDRA_HOST } from '../../drivers/cassandra/host-requirements';
 import { buildProject } from '../../scripts/build';
 import { startTestRun } from './test-run-watchdog';
-
-/**
- * Engines whose servers the tests start before their driver is listed in drivers/index.ts (its
- * folder has a host-requirements.ts: engines-needed.cjs), and what they need. An engine leaves this
- * list when its builtin.ts declares the same as its `host`.
- */
-const UNLISTED_ENGINES: ReadonlyArray<{ name: string; host: readonly HostRequirement[] }> = [
-  { name: 'cassandra', host: CASSANDRA_HOST },
-];
 
 export default async function globalSetup(): Promise<void> {
   await buildProject();
@@ -29,8 +19,7 @@ export default async function globalSetup(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   // Set by the test sequencer (sequencer.cjs); unset when another sequencer ran: every engine.
   const selected = process.env.DBBACKUP_TEST_ENGINES?.split(',').filter(Boolean);
-  const engines = [...BUILTIN_DRIVERS.map((driver) => ({ name: driver.plugin.manifest.name, host: driver.host })), ...UNLISTED_ENGINES];
-  for (const engine of engines) {
-    if (!selected || selected.includes(engine.name)) ensureHostRequirements(engine.host, 'test', log);
+  for (const driver of BUILTIN_DRIVERS) {
+    if (!selected || selected.includes(driver.plugin.manifest.name)) ensureHostRequirements(driver.host, 'test', log);
   }
 }

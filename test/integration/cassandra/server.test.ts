@@ -13,11 +13,11 @@ import { PermanentError, TransientError } from '../../../core/errors';
 import { isAlive } from '../../../core/host/processes';
 import { cassandraNodePid } from '../../../drivers/cassandra/node-process';
 import {
-  clearSnapshot, describeRing, flush, listSnapshots, nodeStatus, refresh, snapshot, tokenOwnership, type NodetoolTarget,
+  clearSnapshot, describeRing, listSnapshots, nodeStatus, refresh, snapshot, tokenOwnership, type NodetoolTarget,
 } from '../../../drivers/cassandra/nodetool';
 import { evenTokens } from '../../../drivers/cassandra/tokens';
 import { freePort } from '../../harness/ports';
-import { seedKeyspace, SEED_TABLES, startTestCassandra, stopAllCassandra, type TestCassandra } from '../../harness/cassandra';
+import { liveDataFiles, seedKeyspace, SEED_TABLES, spreadOverDataDirs, startTestCassandra, stopAllCassandra, type TestCassandra } from '../../harness/cassandra';
 
 const KEYSPACE = 'shop';
 const TABLES = Object.keys(SEED_TABLES);
@@ -35,13 +35,6 @@ let targets: NodetoolTarget[];
 async function tableDirs(dataDir: string): Promise<string[]> {
   const entries = await readdir(path.join(dataDir, KEYSPACE)).catch(() => [] as string[]);
   return entries.map((entry) => path.join(dataDir, KEYSPACE, entry));
-}
-
-/** The live SSTable data files of the keyspace in `dataDir`. */
-async function liveDataFiles(dataDir: string): Promise<string[]> {
-  const dirs = await tableDirs(dataDir);
-  const files = await Promise.all(dirs.map(async (dir) => (await readdir(dir)).filter((f) => f.endsWith('-Data.db')).map((f) => path.join(dir, f))));
-  return files.flat();
 }
 
 /** The files of snapshot `tag` of the keyspace in `dataDir`. */
@@ -103,16 +96,10 @@ describe('a 3-node Cassandra 2.1 cluster on loopback', () => {
   });
 
   it('flush + snapshot -t <tag> hard-links 2.1 SSTables in every data dir of every node; clearsnapshot removes them', async () => {
-    // Prepare: writes and flushes until every data dir of every node holds SSTables of the keyspace
-    // (2.1 puts a flush in the data dir with the fewest flushes in progress, so concurrent flushes spread).
+    // Prepare: SSTables of the keyspace in every data dir of every node
     const dataDirs = cassandra.nodes.flatMap((node) => node.dataDirs);
     expect(dataDirs).toHaveLength(6);
-    for (let round = 1; round <= 15; round += 1) {
-      await Promise.all(targets.map((target) => flush(target, KEYSPACE)));
-      const counts = await Promise.all(dataDirs.map(async (dir) => (await liveDataFiles(dir)).length));
-      if (counts.every((count) => count > 0)) break;
-      await seedKeyspace(client, { keyspace: KEYSPACE, replicationFactor: 2, rows: 50, offset: ROWS * round });
-    }
+    await spreadOverDataDirs(cassandra, client, { keyspace: KEYSPACE, replicationFactor: 2, rows: ROWS });
 
     // Act
     await Promise.all(targets.map((target) => snapshot(target, TAG, [KEYSPACE])));
@@ -140,7 +127,7 @@ describe('a 3-node Cassandra 2.1 cluster on loopback', () => {
     // Assess
     expect((await Promise.all(dataDirs.map((dir) => snapshotFiles(dir, TAG)))).flat()).toEqual([]);
     for (const target of targets) expect((await listSnapshots(target)).filter((e) => e.tag === TAG)).toEqual([]);
-    for (const dir of dataDirs) expect((await liveDataFiles(dir)).length).toBeGreaterThan(0);
+    for (const dir of dataDirs) expect((await liveDataFiles(dir, KEYSPACE)).length).toBeGreaterThan(0);
   });
 
   it("types nodetool's failures: a taken tag, an unknown table, an unreachable JMX port", async () => {
