@@ -76,7 +76,7 @@ export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = 
     } else {
       const backupId = newBackupId(now);
       const listed = driver.listNodes
-        ? await guarded(deps, deps.registry.backupBreakerTarget(request.engine, request.instance, config), () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
+        ? await guarded(deps, request.engine, deps.registry.backupBreakerTarget(request.engine, request.instance, config), () => driver.listNodes!({ backupId, instance: request.instance, config, logger: deps.logger }))
         : [{ name: DEFAULT_NODE }];
       const nodes: NodeRef[] = listed.map((node) => ({ ...node, host: node.host ?? request.host }));
       if (nodes.length > MAX_BACKUP_NODES) {
@@ -130,7 +130,7 @@ export async function snapshotNode(input: unknown, deps: StepDeps): Promise<Node
       checkSnapshotRecord(state, deps, resumed);
       return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, resumed) };
     }
-    const snapshot = await guarded(deps, deps.registry.backupBreakerTarget(state.engine, state.instance, ctx.config), () => takeSnapshot(state.engine, driver, ctx));
+    const snapshot = await guarded(deps, state.engine, deps.registry.backupBreakerTarget(state.engine, state.instance, ctx.config), () => takeSnapshot(state.engine, driver, ctx));
     checkSnapshotRecord(state, deps, snapshot);
     deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });
     await recordSnapshot(state, deps, snapshot, ctx.config);

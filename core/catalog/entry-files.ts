@@ -11,7 +11,7 @@
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { readJson } from '../store/json';
-import { backupPrefix, isPoolKeyOf, manifestKey, verificationKey } from './layout';
+import { backupPrefix, isPoolKeyOf, manifestKey, parsePoolKey, verificationKey } from './layout';
 import { parseManifest, type BackupManifest } from './manifest';
 import { parseVerification, type VerificationRecord } from './verification';
 
@@ -65,8 +65,11 @@ export function readManifest(store: BlobStore, prefix: string): Promise<FileRead
 function assertInPlace(manifest: BackupManifest, prefix: string, key: string): void {
   const own = backupPrefix(manifest.engine, manifest.instance, manifest.backupId);
   const stray = manifest.artifacts.find((a) => !a.key.startsWith(`${prefix}/`) && !isPoolKeyOf(a.key, manifest.engine, manifest.instance, a.sha256));
+  const pooled = stray && parsePoolKey(stray.key);
   const problem = own !== prefix ? `it describes backup ${own}, not the one stored here`
-    : stray ? `its artifact ${stray.name} lies outside the backup and its instance's pool (${stray.key})` : undefined;
+    : pooled && pooled.engine === manifest.engine && pooled.instance === manifest.instance
+      ? `its artifact ${stray.name} records sha256 ${stray.sha256}, but the pool object it names holds sha256 ${pooled.sha256} (${stray.key})`
+      : stray ? `its artifact ${stray.name} lies outside the backup and its instance's pool (${stray.key})` : undefined;
   if (problem) throw new PermanentError(`manifest ${key} does not belong here: ${problem}`, { code: 'INVALID_MANIFEST' });
 }
 

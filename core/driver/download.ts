@@ -10,6 +10,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { mapLimited } from '../concurrency';
+import { PermanentError } from '../errors';
 import { createRateLimiter } from '../store/rate-limiter';
 import { resolveInside } from '../io/resolve-inside';
 import { hashFile } from './spool';
@@ -43,12 +44,21 @@ export async function downloadArtifacts(
         expectedSha256: artifact.sha256,
         rateLimit: bucket,
         onProgress: (bytes) => progress(index, bytes),
-      });
+      }).catch((error: unknown) => { throw namingArtifact(error, artifact); });
     }
     progress(index, artifact.size);
     files[artifact.name] = file;
   });
   return { files, bytes: total };
+}
+
+/**
+ * A store error about a shared object (a pool object, named by its content) that also names the
+ * artifact it was fetched for; other errors as they are (their key already names the artifact).
+ */
+function namingArtifact(error: unknown, artifact: StoredArtifact): unknown {
+  if (!(error instanceof PermanentError) || artifact.key.endsWith(`/${artifact.name}`)) return error;
+  return new PermanentError(`artifact ${artifact.name}: ${error.message}`, { code: error.code, cause: error });
 }
 
 /** True when `file` exists with the artifact's recorded size and sha256. */

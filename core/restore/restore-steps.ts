@@ -213,7 +213,7 @@ async function nodeStep(input: unknown, deps: StepDeps, work: (step: NodeStep) =
     at: { ...state, node },
     driver: deps.registry.restoreDriver(state.backup.engine),
     context: () => restoreContext(state, node, deps, true),
-    onTarget: (ctx, run) => guarded(deps, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), run),
+    onTarget: (ctx, run) => guarded(deps, state.backup.engine, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), run),
   }));
   return item;
 }

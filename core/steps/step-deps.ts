@@ -2,7 +2,7 @@
  * What every backup/restore step needs, passed in (never read from globals), so the same step
  * functions serve the Lambda handlers, the host agent and the CLI.
  */
-import { PermanentError, TransientError, classify, type ClassifiedError } from '../errors';
+import { PermanentError, TransientError, classify, type ClassifiedError, type ErrorMapper } from '../errors';
 import { formatIssues } from '../config/issues';
 import type { Logger } from '../logger';
 import type { BlobStore } from '../store/blob-store';
@@ -38,9 +38,18 @@ export interface StepDeps {
   onProgress?: (phase: string, transferredBytes: number, totalBytes: number | undefined) => void;
 }
 
-/** Runs `fn` through the target's breaker when one is configured. */
-export function guarded<T>(deps: StepDeps, target: string, fn: () => Promise<T>): Promise<T> {
-  return deps.guard ? deps.guard(target, fn) : fn();
+/**
+ * Runs `fn` of `engine` through the target's breaker when one is configured; its errors reach the
+ * breaker classified by the engine's own mapper (a client's "no host answers" is an outage).
+ */
+export function guarded<T>(deps: StepDeps, engine: string, target: string, fn: () => Promise<T>): Promise<T> {
+  const classified = () => fn().catch((error: unknown) => { throw classify(error, engineErrorMapper(deps, engine), engine); });
+  return deps.guard ? deps.guard(target, classified) : classified();
+}
+
+/** The error mapper of `engine`'s plugin, if it is registered and has one. */
+function engineErrorMapper(deps: StepDeps, engine: string | undefined): ErrorMapper | undefined {
+  return engine && deps.registry.has(engine) ? deps.registry.get(engine).mapError : undefined;
 }
 
 interface SafeParser<T> {
@@ -62,8 +71,7 @@ export async function runStep<T>(engine: string | undefined, deps: StepDeps, bod
   try {
     return await body();
   } catch (error) {
-    const mapError = engine && deps.registry.has(engine) ? deps.registry.get(engine).mapError : undefined;
-    throw masked(classify(error, mapError, engine), deps.maskSecrets);
+    throw masked(classify(error, engineErrorMapper(deps, engine), engine), deps.maskSecrets);
   }
 }
 

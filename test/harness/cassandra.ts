@@ -20,7 +20,7 @@ import { harnessTempDirs } from './test-run';
 export interface TestCassandra extends LocalCassandraCluster {
   /** Temp directory holding the nodes' directories. */
   dir: string;
-  /** A client of the whole cluster (protocol v3), connected; closed by {@link stopAllCassandra}. */
+  /** A client of the whole cluster (protocol v3), connected; closed by `stop` or {@link stopAllCassandra}. */
   connect(keyspace?: string): Promise<Client>;
 }
 
@@ -45,13 +45,20 @@ export async function startTestCassandra(label: string, options: TestCassandraOp
     ...options, dir: path.join(dir, `attempt-${attempt}`), home, ports, clusterName: `test-${label}`,
   }));
   started.push(cluster);
+  const own: Client[] = [];
   const connect = async (keyspace?: string) => {
     const client = cqlClient({ contactPoints: cluster.contactPoints, port: cluster.nativePort, keyspace });
     clients.push(client);
+    own.push(client);
     await client.connect();
     return client;
   };
-  return { ...cluster, dir, connect };
+  // Stopping one cluster closes its clients too: a client left open keeps jest's process alive.
+  const stop = async () => {
+    for (const client of own.splice(0)) await client.shutdown().catch(() => undefined);
+    await cluster.stop();
+  };
+  return { ...cluster, dir, connect, stop };
 }
 
 /** Registers a node the code under test started (by its directory), so {@link stopAllCassandra} stops it. */
