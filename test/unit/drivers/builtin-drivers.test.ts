@@ -29,12 +29,12 @@ describe('drivers/index.ts', () => {
     expect(driver.host.some((r) => r.neededBy.includes('test'))).toBe(true);
   });
 
-  it('is what the registry holds as built-ins, in its order', async () => {
+  it('is what the registry holds as built-ins (the registry lists them by name)', async () => {
     // Act
     const registry = await createRegistry(builtinPlugins());
 
     // Assess
-    expect(registry.list().map((d) => [d.name, d.source])).toEqual(BUILTIN_DRIVERS.map((d) => [d.plugin.manifest.name, 'built-in']));
+    expect(registry.list().map((d) => [d.name, d.source])).toEqual(BUILTIN_DRIVERS.map((d) => [d.plugin.manifest.name, 'built-in']).sort());
   });
 
   it('names the packages the Lambda bundles leave out', () => {
