@@ -68,7 +68,7 @@ function assertInPlace(manifest: BackupManifest, prefix: string, key: string): v
   const pooled = stray && parsePoolKey(stray.key);
   const problem = own !== prefix ? `it describes backup ${own}, not the one stored here`
     : pooled && pooled.engine === manifest.engine && pooled.instance === manifest.instance
-      ? `its artifact ${stray.name} records sha256 ${stray.sha256}, but the pool object it names holds sha256 ${pooled.sha256} (${stray.key})`
+      ? `its artifact ${stray.name} records sha256 ${stray.sha256}, but names the pool object of sha256 ${pooled.sha256} (${stray.key})`
       : stray ? `its artifact ${stray.name} lies outside the backup and its instance's pool (${stray.key})` : undefined;
   if (problem) throw new PermanentError(`manifest ${key} does not belong here: ${problem}`, { code: 'INVALID_MANIFEST' });
 }

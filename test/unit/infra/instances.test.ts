@@ -71,8 +71,8 @@ describe('instances file', () => {
     expect(problems({ instances: [{ ...valid, engine: 'mysql', config: { port: '3306', user: 'backup', password: { $secret: 'ssm:/dbbackup/m' } } }] })).toEqual([
       'instances[0].config.port: expected number, received string',
     ]);
-    expect(problems({ instances: [{ ...valid, engine: 'cassandra' }] })).toEqual([
-      "instances[0].engine: unknown engine 'cassandra' (the functions carry the built-in drivers: etcd, mysql, zookeeper)",
+    expect(problems({ instances: [{ ...valid, engine: 'docstore' }] })).toEqual([
+      "instances[0].engine: unknown engine 'docstore' (the functions carry the built-in drivers: etcd, mysql, zookeeper, cassandra)",
     ]);
   });
 
