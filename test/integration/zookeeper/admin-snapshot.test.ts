@@ -99,7 +99,9 @@ it.each([
 
   // Assess
   expect(result.facts).toMatchObject({ snapshotSource: 'data-dir' });
-  expect(warnings).toEqual([expect.objectContaining({ extra: expect.objectContaining({ reason: expect.stringMatching(reason) }) })]);
+  // (On a busy machine ZooKeeper may be writing a newer snapshot meanwhile: skipping it is a second, allowed warning.)
+  expect(warnings).toEqual(expect.arrayContaining([expect.objectContaining({ extra: expect.objectContaining({ reason: expect.stringMatching(reason) }) })]));
+  expect(warnings.filter((w) => !/no snapshot command|cannot be reached|a newer snapshot is not whole/.test(`${w.message} ${JSON.stringify(w.extra)}`))).toEqual([]);
   expect((await validateBackupFiles(spooledFiles(spoolDir, result.artifacts))).ok).toBe(true);
 });
 
