@@ -117,9 +117,10 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
 
       const files = await listSnapshotFiles(node.dataDirs, tables.map((t) => ({ keyspace: t.keyspace, table: t.table, dirName: tableDirName(t) })), tag);
       const sstables = await assertSSTablesComplete(files);
+      const components = files.filter((f) => f.sstable !== undefined);
       const artifacts: ArtifactRef[] = [];
       let uploadedBytes = 0;
-      for (const file of files.filter((f) => f.sstable !== undefined)) {
+      for (const file of components) {
         const { artifact, sentBytes } = await putPooled(pool, file.path, file.name, { spoolDir: ctx.spoolDir, mutable: file.mutable, logger: ctx.logger, signal: ctx.signal });
         artifacts.push(artifact);
         uploadedBytes += sentBytes;
@@ -138,7 +139,7 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
           digest: { mode: modes.get(key)!, spans: a.spans, rows: a.rows, sha256: a.sha256, stable: a.rows === b.rows && a.sha256 === b.sha256 },
         };
       });
-      const bytes = files.filter((f) => f.sstable !== undefined).reduce((sum, f) => sum + f.size, 0);
+      const bytes = components.reduce((sum, f) => sum + f.size, 0);
       ctx.logger.info('cassandra backup: SSTables pooled', { node: node.address, sstables, bytes, uploadedBytes });
       return {
         artifacts,

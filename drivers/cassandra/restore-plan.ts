@@ -50,6 +50,5 @@ export function restoredTables(target: CassandraRestoreTarget, nodes: readonly B
   const tables = nodes[0]?.facts.tables ?? [];
   const missing = (target.keyspaces ?? []).filter((ks) => !tables.some((t) => t.keyspace === ks));
   if (missing.length > 0) throw new PermanentError(`cassandra: the backup holds no keyspace ${missing.join(', ')}`, { code: 'CASSANDRA_NO_SUCH_KEYSPACE', engine: 'cassandra' });
-  return tables.filter((t) => (target.keyspaces ? target.keyspaces.includes(t.keyspace) : t.keyspace !== 'system_auth' || target.systemAuth)
-    && (t.keyspace !== 'system_auth' || target.systemAuth));
+  return tables.filter((t) => (!target.keyspaces || target.keyspaces.includes(t.keyspace)) && (t.keyspace !== 'system_auth' || target.systemAuth));
 }
