@@ -9,7 +9,7 @@ import { onFreePorts } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
 import { cqlClient } from './cql-client';
 import { ensureCassandraDistribution } from './distribution';
-import { clusterDescription, startLocalCassandraCluster, type LocalCassandraCluster } from './local-cluster';
+import { clusterDescription, clusterPortCount, restoreTargetOf, startLocalCassandraCluster, type LocalCassandraCluster } from './local-cluster';
 
 const ROWS = 500;
 
@@ -34,7 +34,7 @@ async function seed(cluster: LocalCassandraCluster): Promise<void> {
 }
 
 function start(dir: string, home: string): Promise<LocalCassandraCluster> {
-  return onFreePorts(3, (ports, attempt) => startLocalCassandraCluster({ dir: path.join(dir, `attempt-${attempt}`), home, ports, clusterName: `demo-${path.basename(dir)}` }));
+  return onFreePorts(clusterPortCount(1), (ports, attempt) => startLocalCassandraCluster({ dir: path.join(dir, `attempt-${attempt}`), home, ports, clusterName: `demo-${path.basename(dir)}` }));
 }
 
 export const cassandraDemo: DemoScenario = {
@@ -54,7 +54,7 @@ export const cassandraDemo: DemoScenario = {
     return {
       instance: 'demo',
       config: { ...clusterDescription(source), keyspaces: ['demo'] },
-      target: clusterDescription(restoredInto),
+      target: restoreTargetOf(restoredInto),
       seeded: `${ROWS} rows in each of 3 tables`,
       async stop() {
         await Promise.all([source.stop(), restoredInto.stop()]);

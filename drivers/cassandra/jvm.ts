@@ -17,6 +17,8 @@ const OPENED_PACKAGES = [
 export const DAEMON_CLASS = 'org.apache.cassandra.service.CassandraDaemon';
 /** The main class of nodetool. */
 export const NODETOOL_CLASS = 'org.apache.cassandra.tools.NodeTool';
+/** The main class of sstableloader. */
+export const LOADER_CLASS = 'org.apache.cassandra.tools.BulkLoader';
 
 /** A node's heap (MB). Small by default: a 3-node test cluster shares a 2-core machine. */
 export interface HeapSize {
@@ -83,6 +85,21 @@ export function nodetoolJvmArgs(home: string, jmx: { host: string; port: number 
     `-Dlogback.configurationFile=${home}/conf/logback-tools.xml`,
     '-cp', cassandraClasspath(home),
     NODETOOL_CLASS, '-h', jmx.host, '-p', String(jmx.port),
+    ...args,
+  ];
+}
+
+/**
+ * argv (after `java`) of sstableloader. 2.1's takes the cluster's inter-node port only as the
+ * `cassandra.storage_port` property (3.x and later also as `--storage-port`).
+ */
+export function loaderJvmArgs(home: string, storagePort: number, args: readonly string[]): string[] {
+  return [
+    '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+    `-Dcassandra.storage_port=${storagePort}`,
+    `-Dlogback.configurationFile=${home}/conf/logback-tools.xml`,
+    '-cp', cassandraClasspath(home),
+    LOADER_CLASS,
     ...args,
   ];
 }

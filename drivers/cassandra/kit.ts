@@ -1,7 +1,7 @@
 /**
  * The Cassandra driver's kit for the driver contract suite (test/contract): a one-node Cassandra
  * 2.1 seeded with the harness's keyspace (clustering keys, collections, a counter table), scratch
- * targets of one node with the same token (a restore needs the backup's topology), and every row
+ * targets of one node with the same token (restored in place, by `nodetool refresh`), and every row
  * read back through the driver — a reader independent of our digests. Its backups use no
  * credentials: the test nodes run Cassandra's default AllowAllAuthenticator.
  * Test code: loaded by the tests only.
@@ -9,7 +9,7 @@
 import type { DriverKit, KitSource, KitTarget } from '../../test/contract/driver-kit';
 import { readKeyspace, seedKeyspace, startTestCassandra } from '../../test/harness/cassandra';
 import { freePort } from '../../test/harness/ports';
-import { clusterDescription } from './local-cluster';
+import { clusterDescription, restoreTargetOf } from './local-cluster';
 
 const KEYSPACE = 'kit';
 
@@ -35,7 +35,7 @@ async function startSource(): Promise<KitSource> {
 
 async function scratchTarget(): Promise<KitTarget> {
   const cassandra = await startTestCassandra('kit-target');
-  const target = clusterDescription(cassandra);
+  const target = restoreTargetOf(cassandra);
   return {
     target,
     forced: target,

@@ -24,7 +24,7 @@ export interface LocalClusterOptions {
   home: string;
   /** Nodes (default 1), on 127.0.0.1 … 127.0.0.<count>. */
   count?: number;
-  /** The storage port, the native port, then one JMX port per node (core/host/ports.ts `onFreePorts(2 + count)`). */
+  /** The storage port, the native port, the Thrift port, then one JMX port per node (core/host/ports.ts `onFreePorts(3 + count)`; {@link clusterPortCount}). */
   ports: readonly number[];
   clusterName?: string;
   /** Data directories per node (`data1` …), several for JBOD (default 1: `data`). */
@@ -45,10 +45,17 @@ export interface LocalCassandraCluster {
   /** Every node's address (a client's contact points). */
   contactPoints: string[];
   nativePort: number;
+  /** Thrift port of every node (2.1's sstableloader reads the ring through it). */
+  rpcPort: number;
   /** nodetool's way to `node`. */
   nodetoolTarget(node: RunningCassandraNode): NodetoolTarget;
   /** Stops every node (the directories are left). */
   stop(): Promise<void>;
+}
+
+/** How many ports a cluster of `count` nodes takes: storage, native and Thrift (shared), one JMX port per node. */
+export function clusterPortCount(count: number): number {
+  return 3 + count;
 }
 
 /** The address of node `i` (from 0). */
@@ -60,8 +67,8 @@ export function localNodeAddress(i: number): string {
 /** Starts the cluster; resolves once every node sees every node Up and Normal. On failure nothing is left running. */
 export async function startLocalCassandraCluster(options: LocalClusterOptions): Promise<LocalCassandraCluster> {
   const count = options.count ?? 1;
-  const [storagePort, nativePort, ...jmxPorts] = options.ports;
-  if (jmxPorts.length < count) throw new RangeError(`a ${count}-node cluster needs ${2 + count} ports, got ${options.ports.length}`);
+  const [storagePort, nativePort, rpcPort, ...jmxPorts] = options.ports;
+  if (options.ports.length < clusterPortCount(count)) throw new RangeError(`a ${count}-node cluster needs ${clusterPortCount(count)} ports, got ${options.ports.length}`);
   const clusterName = options.clusterName ?? `local-${storagePort}`;
   const addresses = Array.from({ length: count }, (_, i) => localNodeAddress(i));
   const tokens = evenTokens(count);
@@ -72,7 +79,7 @@ export async function startLocalCassandraCluster(options: LocalClusterOptions): 
   const start = async (i: number) => {
     const dir = path.join(options.dir, `node${i + 1}`);
     const node = await startCassandraNode({
-      dir, home: options.home, clusterName, address: addresses[i], seeds: [addresses[0]], storagePort, nativePort, jmxPort: jmxPorts[i],
+      dir, home: options.home, clusterName, address: addresses[i], seeds: [addresses[0]], storagePort, nativePort, rpcPort, jmxPort: jmxPorts[i],
       dataDirs: dataDirs === 1 ? undefined : Array.from({ length: dataDirs }, (_, d) => path.join(dir, `data${d + 1}`)),
       tokens: options.vnodes ? { numTokens: options.vnodes } : { initialTokens: [tokens[i]] },
       heap: options.heap, readyTimeoutMs, onSpawn: options.onSpawn,
@@ -92,7 +99,7 @@ export async function startLocalCassandraCluster(options: LocalClusterOptions): 
     await stop().catch(() => undefined);
     throw error;
   }
-  return { clusterName, home: options.home, nodes, contactPoints: addresses, nativePort, nodetoolTarget: targetOf, stop };
+  return { clusterName, home: options.home, nodes, contactPoints: addresses, nativePort, rpcPort, nodetoolTarget: targetOf, stop };
 }
 
 /**
@@ -104,4 +111,9 @@ export function clusterDescription(cluster: LocalCassandraCluster): Record<strin
     contactPoints: cluster.contactPoints, nativePort: cluster.nativePort, cassandraHome: cluster.home,
     nodes: cluster.nodes.map((node) => ({ address: node.address, jmxPort: node.jmxPort, dataDirs: node.dataDirs })),
   };
+}
+
+/** A restore target of a local cluster: its description, and the ports sstableloader streams through. */
+export function restoreTargetOf(cluster: LocalCassandraCluster): Record<string, unknown> {
+  return { ...clusterDescription(cluster), storagePort: cluster.nodes[0].storagePort, thriftPort: cluster.rpcPort };
 }

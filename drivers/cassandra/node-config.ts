@@ -22,6 +22,8 @@ export interface NodeConfig {
   storagePort: number;
   /** CQL native protocol port. */
   nativePort: number;
+  /** Thrift port (`rpc_port`): 2.1's sstableloader reads the ring through it. */
+  rpcPort: number;
   /** `data_file_directories`: several for JBOD. */
   dataDirs: readonly string[];
   commitlogDir: string;
@@ -57,8 +59,9 @@ export function cassandraYaml(config: NodeConfig): string {
     storage_port: config.storagePort,
     native_transport_port: config.nativePort,
     start_native_transport: true,
-    // Thrift stays off: cassandra-driver speaks the native protocol.
-    start_rpc: false,
+    // Thrift on: cassandra-driver speaks the native protocol, but 2.1's sstableloader reads the ring over Thrift.
+    start_rpc: true,
+    rpc_port: config.rpcPort,
     endpoint_snitch: 'SimpleSnitch',
     // mmap'ed reads need the un-mmaper JDK 17 no longer offers.
     disk_access_mode: 'standard',

@@ -26,6 +26,8 @@ export interface CassandraNodeOptions {
   seeds: readonly string[];
   storagePort: number;
   nativePort: number;
+  /** Thrift port (sstableloader's on 2.1). */
+  rpcPort: number;
   /** nodetool's port, bound on `address` only. */
   jmxPort: number;
   /** `data_file_directories` (created); default `<dir>/data`. Several for JBOD. */
@@ -45,6 +47,7 @@ export interface RunningCassandraNode {
   address: string;
   nativePort: number;
   storagePort: number;
+  rpcPort: number;
   jmxPort: number;
   dir: string;
   dataDirs: string[];
@@ -88,7 +91,7 @@ export async function startCassandraNode(options: CassandraNodeOptions): Promise
   for (const d of [dir, ...dataDirs, commitlogDir, savedCachesDir]) await mkdir(d, { recursive: true });
   const config: NodeConfig = {
     clusterName: options.clusterName, address: options.address, seeds: options.seeds, storagePort: options.storagePort,
-    nativePort: options.nativePort, dataDirs, commitlogDir, savedCachesDir, tokens: options.tokens, bootstrap: options.bootstrap ?? false,
+    nativePort: options.nativePort, rpcPort: options.rpcPort, dataDirs, commitlogDir, savedCachesDir, tokens: options.tokens, bootstrap: options.bootstrap ?? false,
   };
   await writeFile(files.configFile, cassandraYaml(config));
   await writeFile(files.logbackFile, LOGBACK_XML);
@@ -114,7 +117,7 @@ export async function startCassandraNode(options: CassandraNodeOptions): Promise
     stopTimeoutMs: STOP_TIMEOUT_MS,
   });
   return {
-    pid: server.pid, address: options.address, nativePort: options.nativePort, storagePort: options.storagePort, jmxPort: options.jmxPort,
+    pid: server.pid, address: options.address, nativePort: options.nativePort, storagePort: options.storagePort, rpcPort: options.rpcPort, jmxPort: options.jmxPort,
     dir, dataDirs, commitlogDir, configFile: files.configFile, logFile: files.logFile, pidFile: files.pidFile, local: server.ready, stop: server.stop,
   };
 }

@@ -16,8 +16,8 @@ export function diagnoseNodetool(output: string): ToolDiagnosis | undefined {
   return CAUSES.find((cause) => cause.pattern.test(output))?.diagnosis;
 }
 
-export const NODETOOL_ERRORS: ToolErrors = {
+export const NODETOOL_ERRORS = {
   engine: 'cassandra',
   fallbackCode: 'CASSANDRA_NODETOOL_FAILED',
   diagnose: diagnoseNodetool,
-};
+} satisfies ToolErrors;

@@ -3,11 +3,10 @@
  * (jvm.ts), with typed answers for what the driver needs: the ring and token ownership, flush,
  * snapshots by tag, and refresh (loading SSTables placed in a table's directory).
  */
-import { PermanentError, TransientError } from '../../core/errors';
-import { runTool } from '../../core/host/run-tool';
-import { CASSANDRA_JAVA_PACKAGE } from './host-requirements';
+import { PermanentError } from '../../core/errors';
+import { runJavaTool } from './java-tool';
 import { nodetoolJvmArgs } from './jvm';
-import { diagnoseNodetool, NODETOOL_ERRORS } from './nodetool-errors';
+import { NODETOOL_ERRORS } from './nodetool-errors';
 import {
   parseDescribeRing, parseListSnapshots, parseRing, parseStatus, tokensByNode,
   type RingEntry, type SnapshotEntry, type StatusNode, type TokenRange,
@@ -35,23 +34,7 @@ export interface NodetoolRunOptions {
  */
 export async function nodetool(target: NodetoolTarget, args: readonly string[], options: NodetoolRunOptions = {}): Promise<string> {
   const argv = nodetoolJvmArgs(target.home, { host: target.host, port: target.jmxPort }, args);
-  try {
-    const { stdout } = await runTool('java', argv, {
-      errors: NODETOOL_ERRORS, what: `nodetool ${args.join(' ')} on ${target.host}:${target.jmxPort}`,
-      captureStdout: true, timeoutMs: options.timeoutMs ?? 120_000, signal: options.signal,
-    });
-    return stdout;
-  } catch (error) {
-    if (error instanceof PermanentError && error.code === 'MISSING_TOOL') {
-      throw new PermanentError(`${error.message}: nodetool needs java 17 (Debian: ${CASSANDRA_JAVA_PACKAGE})`, { code: 'MISSING_TOOL', engine: 'cassandra', cause: error });
-    }
-    // Its stderr named no known cause: the message holds its stdout then, where some refusals are.
-    const diagnosis = error instanceof PermanentError && error.code === NODETOOL_ERRORS.fallbackCode ? diagnoseNodetool(error.message) : undefined;
-    if (!diagnosis) throw error;
-    const { message } = error as PermanentError;
-    const options = { code: diagnosis.code, engine: 'cassandra', cause: error };
-    throw diagnosis.transient ? new TransientError(message, options) : new PermanentError(message, options);
-  }
+  return runJavaTool('nodetool', argv, NODETOOL_ERRORS, { what: `nodetool ${args.join(' ')} on ${target.host}:${target.jmxPort}`, timeoutMs: options.timeoutMs ?? 120_000, signal: options.signal });
 }
 
 /** A snapshot tag nodetool takes as one argument and Cassandra as a directory name. */

@@ -1,35 +1,43 @@
 /**
- * Restore side of the Cassandra driver, into a running cluster of the backup's topology (the same
- * tokens, node for node), every node at once:
+ * Restore side of the Cassandra driver, into a running cluster, every host at once. With the
+ * backup's topology (the same tokens, node for node) each node loads its own backed-up node's
+ * SSTables in place; into any other topology each host streams a share of the backed-up nodes
+ * with sstableloader (restore-plan.ts):
  *
- *     prepare  every node: the rings match; the restored tables are empty (or `force`)
- *     stage    every node: its backed-up node's SSTables downloaded and verified (sha256)
- *     restore  first node: the schema created where missing; with `force`, the restored tables truncated
- *     start    every node: the SSTables placed in the live table directories, `nodetool refresh` per table
+ *     prepare  every host: the plan; the restored tables are empty (or `force`)
+ *     stage    every host: the SSTables it loads downloaded and verified (sha256)
+ *     restore  first host: the schema created where missing (replication fitted to the target's
+ *              nodes); with `force`, the restored tables truncated
+ *     start    every host: refresh — the SSTables placed in the live table directories and
+ *              `nodetool refresh`ed per table; sstableloader — streamed, table by table
  *     validate once: counts and digests over every backed-up node's token ranges
  *
- * Nothing is truncated before every node holds its verified files, and no node loads a file
- * before the truncation is done.
+ * Nothing is truncated before every host holds its verified files, and nothing is loaded before
+ * the truncation is done.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { downloadArtifacts } from '../../core/driver/download';
 import { nodesByHost } from '../../core/driver/node-ref';
-import type { NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, TransferOptions, ValidationReport } from '../../core/driver/types';
+import type { JsonObject, NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, StoredArtifact, TransferOptions, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { resolveInside } from '../../core/io/resolve-inside';
 import { backedUpNodes, schemaArtifact, type BackedUpNode } from './backed-up-nodes';
 import { nodetoolTarget } from './backup-driver';
-import { cassandraEndpoint } from './config';
+import { cassandraEndpoint, nodeName } from './config';
+import { cassandraHome } from './distribution';
+import { stageForLoader } from './loader-staging';
 import { refresh } from './nodetool';
 import type { TableFacts } from './records';
-import { matchTopology, plansOn, restoredTables, type NodePlan } from './restore-plan';
+import { fitReplication } from './replication-fit';
+import { planRestore, plansOn, restoredTables, shareOf, type NodePlan, type RestorePlan } from './restore-plan';
 import type { CassandraRestoreTarget } from './restore-target';
 import { validateRestoredTables } from './restore-validation';
-import { readRing, withCluster } from './ring';
+import { readRing, type RingNode, withCluster } from './ring';
 import { createMissingSchema, liveTableIds, type KeyspaceSchema } from './schema-cql';
-import { placeSSTables } from './sstable-placement';
+import { loadSSTables } from './sstable-loader';
+import { placeSSTables, restoredArtifacts } from './sstable-placement';
 
 type Ctx = RestoreContext<CassandraRestoreTarget>;
 
@@ -49,14 +57,39 @@ async function tablesWithRows(client: Client, tables: readonly TableFacts[]): Pr
   return found;
 }
 
-/** The spool directory of a target node's staged files. */
-const stagedDir = (ctx: Ctx, plan: NodePlan) => resolveInside(ctx.spoolDir, `node-${plan.target.address.replace(/[^A-Za-z0-9.-]/g, '_')}`);
+/** The spool directory of a target node's staged files (refresh). */
+const stagedDir = (ctx: Ctx, plan: NodePlan) => resolveInside(ctx.spoolDir, nodeName(plan.target.address));
+/** The spool directory of a backed-up node's staged files (sstableloader). */
+const sourceDir = (ctx: Ctx, source: BackedUpNode) => resolveInside(ctx.spoolDir, `from-${nodeName(source.consistency.address)}`);
 
-async function plan(ctx: Ctx, client: Client): Promise<{ nodes: BackedUpNode[]; plans: NodePlan[]; tables: TableFacts[] }> {
+/** What a step needs: the backup's nodes, the target's ring, the plan, the restored tables (and their `ks.table` keys). */
+async function plan(ctx: Ctx, client: Client): Promise<{ nodes: BackedUpNode[]; ring: RingNode[]; restore: RestorePlan; tables: TableFacts[]; wanted: Set<string> }> {
   const nodes = backedUpNodes(ctx.backup);
-  const plans = matchTopology(ctx.target, readRing(client), nodes);
-  return { nodes, plans, tables: restoredTables(ctx.target, nodes) };
+  const ring = readRing(client);
+  const tables = restoredTables(ctx.target, nodes);
+  return { nodes, ring, restore: planRestore(ctx.target, ring, nodes), tables, wanted: new Set(tables.map(tableKey)) };
 }
+
+/** Each staged file of `artifacts` (of `wanted` tables) under `dir`, by artifact name; and their bytes. */
+function stagedFiles(dir: string, artifacts: readonly StoredArtifact[], wanted: ReadonlySet<string>): { files: Record<string, string>; bytes: number } {
+  const files: Record<string, string> = {};
+  let bytes = 0;
+  for (const artifact of restoredArtifacts(artifacts, wanted)) {
+    files[artifact.name] = resolveInside(dir, artifact.name);
+    bytes += artifact.size;
+  }
+  return { files, bytes };
+}
+
+/** Nodes per data center of `ring`. */
+function nodesPerDataCenter(ring: readonly RingNode[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const node of ring) counts.set(node.dataCenter, (counts.get(node.dataCenter) ?? 0) + 1);
+  return counts;
+}
+
+/** sstableloader gets this long per table: 10 min, and 1 min more per 64 MiB. */
+const loaderTimeoutMs = (bytes: number) => 600_000 + Math.ceil(bytes / (64 * 1024 * 1024)) * 60_000;
 
 export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTarget> {
   endpoint(target: CassandraRestoreTarget): string {
@@ -84,24 +117,33 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
 
   async prepareTarget(ctx: Ctx): Promise<PreparedTarget> {
     return withCluster(ctx.target, async (client) => {
-      const { plans, tables } = await plan(ctx, client);
+      const { restore, tables } = await plan(ctx, client);
       const withRows = await tablesWithRows(client, tables);
       if (withRows.length > 0 && !ctx.force) {
         throw new PermanentError(`cassandra: the target's tables ${withRows.join(', ')} hold rows; restore with force to truncate them first`, { code: 'TARGET_NOT_EMPTY', engine: 'cassandra' });
       }
-      return { details: { nodes: plansOn(ctx.target, plans, ctx.node).map((p) => p.target.address), tables: tables.length, withRows } };
+      const here: JsonObject = restore.method === 'refresh'
+        ? { nodes: plansOn(ctx.target, restore.plans, ctx.node).map((p) => p.target.address) }
+        : { streams: shareOf(restore.shares, ctx.node).map((n) => n.consistency.address) };
+      return { details: { method: restore.method, ...here, tables: tables.length, withRows } };
     });
   }
 
-  /** Downloads (sha256 verified) the SSTables of each backed-up node whose tokens a node on this host has, and the schema. */
+  /**
+   * Downloads (sha256 verified) the restored tables' SSTables this host loads — of each backed-up
+   * node whose tokens a node here has (refresh), or of its share of the backed-up nodes
+   * (sstableloader) — and the schema.
+   */
   async stage(ctx: Ctx, transfer: TransferOptions): Promise<StagedFiles> {
     return withCluster(ctx.target, async (client) => {
-      const { nodes, plans, tables } = await plan(ctx, client);
-      const wanted = new Set(tables.map(tableKey));
+      const { nodes, restore, wanted } = await plan(ctx, client);
+      const downloads = restore.method === 'refresh'
+        ? plansOn(ctx.target, restore.plans, ctx.node).map((p) => ({ source: p.source, dir: stagedDir(ctx, p) }))
+        : shareOf(restore.shares, ctx.node).map((source) => ({ source, dir: sourceDir(ctx, source) }));
       let bytes = 0;
-      for (const p of plansOn(ctx.target, plans, ctx.node)) {
-        const artifacts = p.source.artifacts.filter((a) => wanted.has(a.name.split('/').slice(1, 3).join('.')));
-        bytes += (await downloadArtifacts(artifacts, stagedDir(ctx, p), { store: transfer.store, rateLimit: transfer.rateLimit, onProgress: transfer.onProgress, concurrency: 4 })).bytes;
+      for (const { source, dir } of downloads) {
+        const artifacts = restoredArtifacts(source.artifacts, wanted);
+        bytes += (await downloadArtifacts(artifacts, dir, { store: transfer.store, rateLimit: transfer.rateLimit, onProgress: transfer.onProgress, concurrency: 4 })).bytes;
       }
       bytes += (await downloadArtifacts([schemaArtifact(nodes)], ctx.spoolDir, { store: transfer.store })).bytes;
       return { bytes };
@@ -113,45 +155,76 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
     const started = Date.now();
     if (!this.isFirst(ctx)) return { endpoint: { contactPoints: ctx.target.contactPoints, nativePort: ctx.target.nativePort }, bytes: 0, durationMs: 0 };
     return withCluster(ctx.target, async (client) => {
-      const { nodes, tables } = await plan(ctx, client);
+      const { nodes, ring, tables, wanted } = await plan(ctx, client);
       const schema = JSON.parse(await readFile(path.join(ctx.spoolDir, schemaArtifact(nodes).name), 'utf8')) as KeyspaceSchema[];
-      const wanted = new Set(tables.map(tableKey));
-      const restored = schema.map((ks) => ({ ...ks, tables: ks.tables.filter((t) => wanted.has(tableKey(t))) })).filter((ks) => ks.tables.length > 0);
+      const perDataCenter = nodesPerDataCenter(ring);
+      const lowered: string[] = [];
+      const restored = schema.map((ks) => {
+        const fitted = fitReplication(ks.cql, perDataCenter);
+        if (fitted.lowered.length > 0) lowered.push(`${ks.keyspace}: ${fitted.lowered.join(', ')}`);
+        return { ...ks, cql: fitted.cql, tables: ks.tables.filter((t) => wanted.has(tableKey(t))) };
+      }).filter((ks) => ks.tables.length > 0);
       const created = await createMissingSchema(client, restored);
       const withRows = ctx.force ? await tablesWithRows(client, tables) : [];
       for (const key of withRows) {
         const [keyspace, table] = key.split('.');
         await client.execute(`TRUNCATE ${quote(keyspace)}.${quote(table)}`);
       }
-      ctx.logger.info('cassandra restore: schema and tables ready', { created, truncated: withRows });
+      // A keyspace that existed keeps its replication: only what was created was fitted.
+      const fitted = lowered.filter((line) => created.includes(line.slice(0, line.indexOf(':'))));
+      ctx.logger.info('cassandra restore: schema and tables ready', { created, truncated: withRows, replicationLowered: fitted });
       return { endpoint: { contactPoints: ctx.target.contactPoints, nativePort: ctx.target.nativePort }, bytes: 0, durationMs: Date.now() - started };
     });
   }
 
-  /** Every node on this host: its staged SSTables placed under the tables' live ids and loaded (`nodetool refresh`). */
+  /**
+   * refresh: every node on this host gets its staged SSTables placed under the tables' live ids and
+   * loaded (`nodetool refresh`). sstableloader: this host's share streamed into the cluster, table by table.
+   */
   async start(ctx: Ctx, result: RestoreResult): Promise<RestoreResult> {
     const started = Date.now();
     return withCluster(ctx.target, async (client) => {
-      const { plans, tables } = await plan(ctx, client);
-      const wanted = new Set(tables.map(tableKey));
-      const liveIds = new Map<string, string>();
-      for (const keyspace of new Set(tables.map((t) => t.keyspace))) {
-        for (const [table, id] of await liveTableIds(client, keyspace)) liveIds.set(`${keyspace}.${table}`, id);
-      }
-      let bytes = 0;
-      for (const p of plansOn(ctx.target, plans, ctx.node)) {
-        const dir = stagedDir(ctx, p);
-        const staged: Record<string, string> = {};
-        for (const artifact of p.source.artifacts) if (wanted.has(artifact.name.split('/').slice(1, 3).join('.'))) { staged[artifact.name] = resolveInside(dir, artifact.name); bytes += artifact.size; }
-        const placed = await placeSSTables(staged, p.target, wanted, liveIds);
-        for (const key of placed) {
-          const [keyspace, table] = key.split('.');
-          await refresh(nodetoolTarget(ctx.target, p.target), keyspace, table);
-        }
-        ctx.logger.info('cassandra restore: SSTables loaded', { node: p.target.address, tables: placed.length });
-      }
+      const { restore, tables, wanted } = await plan(ctx, client);
+      const bytes = restore.method === 'refresh'
+        ? await this.refreshNodes(ctx, client, restore.plans, tables, wanted)
+        : await this.streamShare(ctx, shareOf(restore.shares, ctx.node), restore.releaseVersion, wanted);
       return { ...result, bytes: result.bytes + bytes, durationMs: result.durationMs + Date.now() - started };
     });
+  }
+
+  private async refreshNodes(ctx: Ctx, client: Client, plans: readonly NodePlan[], tables: readonly TableFacts[], wanted: ReadonlySet<string>): Promise<number> {
+    const liveIds = new Map<string, string>();
+    for (const keyspace of new Set(tables.map((t) => t.keyspace))) {
+      for (const [table, id] of await liveTableIds(client, keyspace)) liveIds.set(`${keyspace}.${table}`, id);
+    }
+    let bytes = 0;
+    for (const p of plansOn(ctx.target, plans, ctx.node)) {
+      const staged = stagedFiles(stagedDir(ctx, p), p.source.artifacts, wanted);
+      bytes += staged.bytes;
+      const placed = await placeSSTables(staged.files, p.target, wanted, liveIds);
+      for (const key of placed) {
+        const [keyspace, table] = key.split('.');
+        await refresh(nodetoolTarget(ctx.target, p.target), keyspace, table);
+      }
+      ctx.logger.info('cassandra restore: SSTables loaded', { node: p.target.address, tables: placed.length });
+    }
+    return bytes;
+  }
+
+  private async streamShare(ctx: Ctx, sources: readonly BackedUpNode[], releaseVersion: string, wanted: ReadonlySet<string>): Promise<number> {
+    const staged = sources.map((source) => stagedFiles(sourceDir(ctx, source), source.artifacts, wanted));
+    const bytes = staged.reduce((sum, s) => sum + s.bytes, 0);
+    const dirs = await stageForLoader(resolveInside(ctx.spoolDir, 'load'), staged.map((s) => s.files), wanted);
+    const { target } = ctx;
+    const loader = {
+      home: target.cassandraHome ?? cassandraHome(), contactPoints: target.contactPoints, releaseVersion,
+      nativePort: target.nativePort, thriftPort: target.thriftPort, storagePort: target.storagePort, username: target.username, password: target.password,
+    };
+    for (const dir of dirs) {
+      await loadSSTables(loader, dir, { timeoutMs: loaderTimeoutMs(bytes), signal: ctx.signal });
+      ctx.logger.info('cassandra restore: SSTables streamed', { table: path.relative(resolveInside(ctx.spoolDir, 'load'), dir), from: sources.map((s) => s.consistency.address) });
+    }
+    return bytes;
   }
 
   async validateRestore(ctx: Ctx): Promise<ValidationReport> {

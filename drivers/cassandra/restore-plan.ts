@@ -1,9 +1,18 @@
 /**
- * Which target node restores which backed-up node, and which tables a restore writes. The target
- * must have the backup's topology: for each of its nodes, a backed-up node with exactly its tokens.
+ * How a backup goes into a target cluster, and which tables a restore writes:
+ *
+ * - `refresh`: the target has the backup's topology (for each of its nodes, a backed-up node with
+ *   exactly its tokens): each node's SSTables are placed on the node of the same tokens and loaded
+ *   with `nodetool refresh`. Nothing crosses the network but the download.
+ * - `sstableloader`: any other topology (fewer or more nodes, other tokens, vnodes): every
+ *   backed-up node's SSTables are streamed into the target by sstableloader, which sends each
+ *   partition to the replicas that own it now. The backed-up nodes are shared out among the
+ *   target's hosts, each host streaming its share.
+ *
+ * `auto` (the default) takes `refresh` when the rings match and `sstableloader` otherwise.
  */
 import type { NodeRef } from '../../core/driver/types';
-import { membersOn } from '../../core/driver/node-ref';
+import { membersOn, nodesByHost } from '../../core/driver/node-ref';
 import { PermanentError } from '../../core/errors';
 import { nodeWithTokens, type BackedUpNode } from './backed-up-nodes';
 import { configNode, type ResolvedNode } from './config';
@@ -16,28 +25,48 @@ export interface NodePlan {
   source: BackedUpNode;
 }
 
+/** The backed-up nodes one target host streams into the cluster. */
+export interface LoaderShare {
+  /** The target host (a node of {@link nodesByHost}). */
+  host: NodeRef;
+  sources: BackedUpNode[];
+}
+
+export type RestorePlan =
+  | { method: 'refresh'; plans: NodePlan[] }
+  | { method: 'sstableloader'; shares: LoaderShare[]; releaseVersion: string };
+
 /**
- * Each node of the target's ring with the backed-up node of the same tokens.
- * @throws PermanentError `CASSANDRA_TOPOLOGY_DIFFERS` when the rings differ (another number of
- *   nodes, other tokens), and planNodes' errors for a target whose config and ring disagree.
+ * How `nodes` (the backup) go into the target whose ring is `ring`.
+ * @throws PermanentError `CASSANDRA_TOPOLOGY_DIFFERS` when `method` is `refresh` and the rings
+ *   differ, and planNodes' errors for a target whose config and ring disagree or whose nodes are down.
  */
-export function matchTopology(target: CassandraRestoreTarget, ring: readonly RingNode[], nodes: readonly BackedUpNode[]): NodePlan[] {
+export function planRestore(target: CassandraRestoreTarget, ring: readonly RingNode[], nodes: readonly BackedUpNode[]): RestorePlan {
   const planned = planNodes(target, ring);
   const plans = planned.map((node) => ({ target: node.config, source: nodeWithTokens(nodes, node.tokens) }));
   const unmatched = plans.filter((p) => !p.source).map((p) => p.target.address);
-  if (unmatched.length > 0 || planned.length !== nodes.length) {
+  const same = unmatched.length === 0 && planned.length === nodes.length;
+  if (target.method !== 'sstableloader' && same) return { method: 'refresh', plans: plans as NodePlan[] };
+  if (target.method === 'refresh') {
     throw new PermanentError(
-      `cassandra: the target's ring is not the backup's (${nodes.length} backed-up nodes, ${planned.length} target nodes; no backed-up node has the tokens of ${unmatched.join(', ') || 'every target node'}): a restore to another topology (sstableloader) is not built yet`,
+      `cassandra: the target's ring is not the backup's (${nodes.length} backed-up nodes, ${planned.length} target nodes; no backed-up node has the tokens of ${unmatched.join(', ') || 'every target node'}): restore with method sstableloader (or auto) to stream into another topology`,
       { code: 'CASSANDRA_TOPOLOGY_DIFFERS', engine: 'cassandra' },
     );
   }
-  return plans as NodePlan[];
+  const hosts = nodesByHost(target.nodes);
+  const shares = hosts.map((host, h) => ({ host, sources: nodes.filter((_, i) => i % hosts.length === h) }));
+  return { method: 'sstableloader', shares, releaseVersion: planned[0]?.releaseVersion ?? '' };
 }
 
 /** The plans of the target nodes on `node`'s host. */
 export function plansOn(target: CassandraRestoreTarget, plans: readonly NodePlan[], node: NodeRef): NodePlan[] {
   const here = new Set(membersOn(target.nodes, node).map((n) => n.address));
   return plans.filter((p) => here.has(p.target.address));
+}
+
+/** The backed-up nodes `node`'s host streams. */
+export function shareOf(shares: readonly LoaderShare[], node: NodeRef): BackedUpNode[] {
+  return shares.find((s) => s.host.name === node.name)?.sources ?? [];
 }
 
 /** The target's nodes with their defaults. */

@@ -1,8 +1,7 @@
 /**
  * Where a Cassandra backup is restored to: a running cluster, described as an instance is (its
- * contact points, and each node's host, JMX port and data directories). Today the target must have
- * the backup's topology (the same tokens, node for node): each node loads the SSTables of the
- * source node that owned the same tokens.
+ * contact points, and each node's host, JMX port and data directories), of the backup's topology
+ * or of another one (restore-plan.ts says how each is loaded).
  */
 import { z } from 'zod';
 import { clusterChecks, clusterFields, keyspaceName } from './config';
@@ -13,6 +12,16 @@ export const cassandraRestoreTargetSchema = clusterChecks(z.object({
   keyspaces: z.array(keyspaceName).min(1).optional(),
   /** Restore `system_auth` too (users, roles, permissions), when the backup holds it. */
   systemAuth: z.boolean().default(false),
+  /**
+   * How the SSTables go in: `refresh` (the target has the backup's tokens, node for node: files
+   * placed and `nodetool refresh`ed), `sstableloader` (streamed into any topology), or `auto`
+   * (refresh when the rings match, sstableloader otherwise).
+   */
+  method: z.enum(['auto', 'refresh', 'sstableloader']).default('auto'),
+  /** The nodes' inter-node port, which sstableloader streams to (default 7000). */
+  storagePort: z.number().int().min(1).max(65_535).default(7000),
+  /** The nodes' Thrift port (`rpc_port`, default 9160): 2.x's sstableloader reads the ring through it (3.x and later use the native port). */
+  thriftPort: z.number().int().min(1).max(65_535).default(9160),
 }).strict());
 
 export type CassandraRestoreTarget = z.infer<typeof cassandraRestoreTargetSchema>;

@@ -14,7 +14,7 @@ import { parseSSTableName, type SSTableName } from './sstable-names';
 /** `d<i>/<ks>/<table>/<file>` (not a secondary index's `.<index>/` sub-directory). */
 const ARTIFACT = /^d(\d+)\/([^/]+)\/([^/]+)\/([^/]+)$/;
 
-interface StagedSSTable {
+export interface StagedSSTable {
   dataDir: number;
   keyspace: string;
   table: string;
@@ -23,17 +23,30 @@ interface StagedSSTable {
   components: Map<string, string>;
 }
 
-/** The staged SSTables of the restored tables, grouped. */
-function group(staged: Record<string, string>, tables: ReadonlySet<string>): StagedSSTable[] {
+/** The SSTable component an artifact of a restored table (`ks.table` in `tables`) is, if it is one a restore loads. */
+function restoredComponent(artifact: string, tables: ReadonlySet<string>): { dataDir: string; keyspace: string; table: string; name: SSTableName } | undefined {
+  const match = ARTIFACT.exec(artifact);
+  if (!match) return undefined;
+  const [, dataDir, keyspace, table, fileName] = match;
+  const name = parseSSTableName(fileName);
+  if (!name || !tables.has(`${keyspace}.${table}`)) return undefined;
+  // 2.1 names an index's SSTables `<ks>-<table>.<index>-ka-…`.
+  if (/^[^-]+-[^-]*\./.test(name.sstable)) return undefined;
+  return { dataDir, keyspace, table, name };
+}
+
+/** The artifacts a restore of `tables` (`ks.table`) downloads and loads: the tables' SSTable components, not their indexes'. */
+export function restoredArtifacts<A extends { name: string }>(artifacts: readonly A[], tables: ReadonlySet<string>): A[] {
+  return artifacts.filter((a) => restoredComponent(a.name, tables));
+}
+
+/** The staged SSTables of the restored tables (artifact name → staged file), grouped. */
+export function groupStaged(staged: Record<string, string>, tables: ReadonlySet<string>): StagedSSTable[] {
   const byName = new Map<string, StagedSSTable>();
   for (const [artifact, file] of Object.entries(staged)) {
-    const match = ARTIFACT.exec(artifact);
-    if (!match) continue;
-    const [, dataDir, keyspace, table, fileName] = match;
-    const name = parseSSTableName(fileName);
-    if (!name || !tables.has(`${keyspace}.${table}`)) continue;
-    // 2.1 names an index's SSTables `<ks>-<table>.<index>-ka-…`.
-    if (/^[^-]+-[^-]*\./.test(name.sstable)) continue;
+    const component = restoredComponent(artifact, tables);
+    if (!component) continue;
+    const { dataDir, keyspace, table, name } = component;
     const key = `${dataDir}/${keyspace}/${table}/${name.sstable}`;
     const entry = byName.get(key) ?? { dataDir: Number(dataDir), keyspace, table, name, components: new Map() };
     entry.components.set(name.component, file);
@@ -55,7 +68,7 @@ async function maxGeneration(dirs: readonly string[]): Promise<number> {
 }
 
 /** The file name of `component` of `sstable` under `generation`, in the scheme it was written in. */
-function renamed(sstable: StagedSSTable, generation: number, component: string): string {
+export function renamed(sstable: StagedSSTable, generation: number, component: string): string {
   const { name, keyspace, table } = sstable;
   const numeric = /^\d+$/.test(name.generation);
   const gen = numeric ? String(generation) : name.generation;
@@ -69,7 +82,7 @@ function renamed(sstable: StagedSSTable, generation: number, component: string):
  * `liveIds` maps `ks.table` to the table's live id.
  */
 export async function placeSSTables(staged: Record<string, string>, node: ResolvedNode, tables: ReadonlySet<string>, liveIds: ReadonlyMap<string, string>): Promise<string[]> {
-  const sstables = group(staged, tables);
+  const sstables = groupStaged(staged, tables);
   const placed = new Set<string>();
   const next = new Map<string, number>();
   for (const sstable of sstables) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { types, type Client } from 'cassandra-driver';
 import { cqlClient } from '../../drivers/cassandra/cql-client';
 import { defaultCassandraPrefix, ensureCassandraDistribution } from '../../drivers/cassandra/distribution';
-import { startLocalCassandraCluster, type LocalCassandraCluster, type LocalClusterOptions } from '../../drivers/cassandra/local-cluster';
+import { clusterPortCount, startLocalCassandraCluster, type LocalCassandraCluster, type LocalClusterOptions } from '../../drivers/cassandra/local-cluster';
 import { stopCassandraNode } from '../../drivers/cassandra/node-process';
 import { flush } from '../../drivers/cassandra/nodetool';
 import { onFreePorts } from './ports';
@@ -41,7 +41,7 @@ export async function startTestCassandra(label: string, options: TestCassandraOp
   const home = ensureCassandraDistribution(defaultCassandraPrefix(), (line) => process.stderr.write(`${line}\n`));
   const dir = await cassandraTempDir(label);
   const count = options.count ?? 1;
-  const cluster = await onFreePorts(2 + count, (ports, attempt) => startLocalCassandraCluster({
+  const cluster = await onFreePorts(clusterPortCount(count), (ports, attempt) => startLocalCassandraCluster({
     ...options, dir: path.join(dir, `attempt-${attempt}`), home, ports, clusterName: `test-${label}`,
   }));
   started.push(cluster);

@@ -3,14 +3,15 @@
  * 2.1: a 3-node source cluster (127.0.0.1–3, RF 2, two data dirs per node) whose nodes name their
  * own hosts, backed up node by node into the instance's content-addressed pool; a second backup
  * after a few new writes sends only the new SSTables; a restore into another 3-node cluster of the
- * same tokens is validated by our digests and compared with the source by an independent read; a
- * node that fails during its snapshot fails the whole backup cleanly.
+ * same tokens, and one into a 1-node cluster by sstableloader, are validated by our digests and
+ * compared with the source by an independent read; a node that fails during its snapshot fails the
+ * whole backup cleanly.
  */
 import type { Client } from 'cassandra-driver';
 import type { AgentResult } from '../../../core/agent/agent-steps';
 import type { BackupManifest } from '../../../core/catalog/manifest';
 import { listSnapshots } from '../../../drivers/cassandra/nodetool';
-import { clusterDescription } from '../../../drivers/cassandra/local-cluster';
+import { clusterDescription, restoreTargetOf } from '../../../drivers/cassandra/local-cluster';
 import { evenTokens } from '../../../drivers/cassandra/tokens';
 import { localWorkflows } from '../../../statemachines/local/local-workflows';
 import {
@@ -122,7 +123,7 @@ it('restores into a 3-node cluster of the same tokens: validated by digests, and
   const expected = await readKeyspace(client, KEYSPACE);
 
   // Act
-  const report = await rt.restore({ backupId: second.backupId, target: clusterDescription(target) });
+  const report = await rt.restore({ backupId: second.backupId, target: restoreTargetOf(target) });
 
   // Assess
   expect(report.validation.ok).toBe(true);
@@ -130,6 +131,34 @@ it('restores into a 3-node cluster of the same tokens: validated by digests, and
   const restored = await readKeyspace(await target.connect(), KEYSPACE);
   expect(Object.keys(restored)).toEqual(Object.keys(expected));
   for (const table of Object.keys(expected)) expect({ table, rows: restored[table] }).toEqual({ table, rows: expected[table] });
+  await target.stop();
+}, 900_000);
+
+it('restores into a fresh 1-node cluster (another topology) by sstableloader: replication fitted, validated, equal to the source', async () => {
+  // Prepare: one node, one token the backup's ring does not have
+  const target = await startTestCassandra('backup-one', { count: 1 });
+  const expected = await readKeyspace(client, KEYSPACE);
+  const description = restoreTargetOf(target);
+
+  // Act
+  const report = await rt.restore({ backupId: second.backupId, target: { ...description, method: 'auto' } });
+
+  // Assess: every row of every node (RF 2 of 3 nodes: each row from two backups) in one node, once
+  expect(report.validation.ok).toBe(true);
+  expect(report.validation.checks.find((c) => c.name === 'rows-and-digests')).toMatchObject({ ok: true });
+  const targetClient = await target.connect();
+  const keyspace = await targetClient.execute('SELECT strategy_options FROM system.schema_keyspaces WHERE keyspace_name = ?', [KEYSPACE]);
+  expect(JSON.parse(keyspace.rows[0].strategy_options as string)).toEqual({ replication_factor: '1' });
+  const restored = await readKeyspace(targetClient, KEYSPACE);
+  expect(Object.keys(restored)).toEqual(Object.keys(expected));
+  for (const table of Object.keys(expected)) expect({ table, rows: restored[table] }).toEqual({ table, rows: expected[table] });
+
+  // Act: the same target refused as a place for an in-place (refresh) restore
+  const refused = await rt.restore({ backupId: second.backupId, target: { ...description, method: 'refresh' }, force: true }).catch((e: unknown) => e as Error);
+
+  // Assess
+  expect(String((refused as Error).message)).toMatch(/CASSANDRA_TOPOLOGY_DIFFERS|ring is not the backup's/);
+  await target.stop();
 }, 900_000);
 
 it('a node that fails during its snapshot fails the whole backup: snapshots cleared on every node, nothing complete; a rerun succeeds', async () => {

@@ -3,7 +3,7 @@ import { cassandraYaml, type NodeConfig } from '../../../drivers/cassandra/node-
 import { evenTokens } from '../../../drivers/cassandra/tokens';
 
 const BASE: NodeConfig = {
-  clusterName: 'test "quoted"', address: '127.0.0.2', seeds: ['127.0.0.1'], storagePort: 7000, nativePort: 9042,
+  clusterName: 'test "quoted"', address: '127.0.0.2', seeds: ['127.0.0.1'], storagePort: 7000, nativePort: 9042, rpcPort: 9160,
   dataDirs: ['/d/data1', '/d/data2'], commitlogDir: '/d/commitlog', savedCachesDir: '/d/saved_caches',
   tokens: { initialTokens: ['-3074457345618258603'] }, bootstrap: false,
 };
@@ -22,7 +22,7 @@ describe('cassandra.yaml of a node', () => {
     expect(yaml).toMatchObject({
       cluster_name: 'test "quoted"', listen_address: '127.0.0.2', rpc_address: '127.0.0.2', storage_port: 7000, native_transport_port: 9042,
       data_file_directories: ['/d/data1', '/d/data2'], commitlog_directory: '/d/commitlog', saved_caches_directory: '/d/saved_caches',
-      num_tokens: 1, initial_token: '-3074457345618258603', auto_bootstrap: false, disk_access_mode: 'standard', start_rpc: false,
+      num_tokens: 1, initial_token: '-3074457345618258603', auto_bootstrap: false, disk_access_mode: 'standard', start_rpc: true, rpc_port: 9160,
       seed_provider: [{ class_name: 'org.apache.cassandra.locator.SimpleSeedProvider', parameters: [{ seeds: '127.0.0.1' }] }],
     });
   });

@@ -1,0 +1,62 @@
+/**
+ * sstableloader's command line per Cassandra version (sstable-loader.ts), and the directories it
+ * streams from, built from several backed-up nodes' staged files (loader-staging.ts).
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { stageForLoader } from '../../../drivers/cassandra/loader-staging';
+import { loaderArgs } from '../../../drivers/cassandra/sstable-loader';
+
+const BASE = { home: '/opt/cassandra', contactPoints: ['10.0.0.1', '10.0.0.2'], nativePort: 9042, thriftPort: 9160, storagePort: 7000 };
+
+describe('sstableloader arguments', () => {
+  it('2.x reads the ring over Thrift; 3.x and later over the native port, with the storage port as an option', () => {
+    expect(loaderArgs({ ...BASE, releaseVersion: '2.1.0' }, '/s/load/shop/items')).toEqual(['--nodes', '10.0.0.1,10.0.0.2', '--port', '9160', '--no-progress', '/s/load/shop/items']);
+    expect(loaderArgs({ ...BASE, releaseVersion: '4.1.3', username: 'u', password: 'p' }, '/d')).toEqual([
+      '--nodes', '10.0.0.1,10.0.0.2', '--port', '9042', '--storage-port', '7000', '--username', 'u', '--password', 'p', '--no-progress', '/d',
+    ]);
+  });
+});
+
+describe('the directories sstableloader streams from', () => {
+  let dir: string;
+  beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'loader-staging-')); });
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  /** A backed-up node's staged SSTable components, artifact name → file. */
+  async function staged(node: string, artifacts: string[]): Promise<Record<string, string>> {
+    const files: Record<string, string> = {};
+    for (const artifact of artifacts) {
+      const file = path.join(dir, node, artifact);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, `${node}/${artifact}`);
+      files[artifact] = file;
+    }
+    return files;
+  }
+
+  it('one directory per table, every node and data dir in it under fresh generations; indexes and other tables left out', async () => {
+    // Prepare: two nodes whose SSTables share generation 1; JBOD on the first; an index and an unrestored table
+    const a = await staged('a', ['d0/shop/items/shop-items-ka-1-Data.db', 'd0/shop/items/shop-items-ka-1-Index.db', 'd1/shop/items/shop-items-ka-1-Data.db',
+      'd0/shop/items/shop-items.items_name_idx-ka-1-Data.db', 'd0/shop/other/shop-other-ka-1-Data.db']);
+    const b = await staged('b', ['d0/shop/items/shop-items-ka-1-Data.db', 'd0/shop/events/nb-4-big-Data.db']);
+
+    // Act
+    const dirs = await stageForLoader(path.join(dir, 'load'), [a, b], new Set(['shop.items', 'shop.events']));
+
+    // Assess
+    expect(dirs).toEqual([path.join(dir, 'load/shop/events'), path.join(dir, 'load/shop/items')]);
+    expect((await readdir(dirs[1])).sort()).toEqual(['shop-items-ka-1-Data.db', 'shop-items-ka-1-Index.db', 'shop-items-ka-2-Data.db', 'shop-items-ka-3-Data.db']);
+    expect(await readFile(path.join(dirs[1], 'shop-items-ka-1-Index.db'), 'utf8')).toBe('a/d0/shop/items/shop-items-ka-1-Index.db');
+    expect(await readFile(path.join(dirs[1], 'shop-items-ka-3-Data.db'), 'utf8')).toBe('b/d0/shop/items/shop-items-ka-1-Data.db');
+    expect(await readdir(dirs[0])).toEqual(['nb-1-big-Data.db']);
+  });
+
+  it('starts from an empty directory on a retry', async () => {
+    const a = await staged('a', ['d0/shop/items/shop-items-ka-1-Data.db']);
+    await stageForLoader(path.join(dir, 'load'), [a], new Set(['shop.items']));
+    const [again] = await stageForLoader(path.join(dir, 'load'), [a], new Set(['shop.items']));
+    expect(await readdir(again)).toEqual(['shop-items-ka-1-Data.db']);
+  });
+});
