@@ -15,9 +15,9 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PermanentError } from '../errors';
+import { hashLocalFile } from '../io/file-hash';
 import { HashingStream } from '../io/hashing-stream';
 import { removeWrittenFile } from '../io/written-file';
 import type { Logger } from '../logger';
@@ -64,7 +64,8 @@ export async function putPooled(pool: ArtifactDestination, file: string, name: s
   assertArtifactName(name);
   options.signal?.throwIfAborted();
   const work = path.join(options.spoolDir, POOL_SPOOL);
-  const source = options.mutable ? await copyHashed(file, work, options.signal) : { file, ...(await hashRead(createReadStream(file), options.signal)) };
+  const source = options.mutable ? await copyHashed(file, work, options.signal) : { file, ...(await hashLocalFile(file)) };
+  options.signal?.throwIfAborted();
   try {
     const key = poolObjectKey(pool.prefix, source.sha256);
     const artifact: StoredArtifact = { name, size: source.size, sha256: source.sha256, key };
@@ -121,15 +122,6 @@ function poolObjectKey(prefix: string, sha256: string): string {
 async function holds(pool: ArtifactDestination, artifact: StoredArtifact): Promise<boolean> {
   const info = await pool.store.head(artifact.key);
   return info !== undefined && info.size === artifact.size && (info.sha256 === undefined || info.sha256 === artifact.sha256);
-}
-
-/** Size and sha256 of `source`, read once. */
-async function hashRead(source: Readable, signal: AbortSignal | undefined): Promise<{ size: number; sha256: string }> {
-  const hasher = new HashingStream();
-  await pipeline(source, hasher, async function drain(hashed: AsyncIterable<Buffer>) {
-    for await (const _chunk of hashed) { /* hashed in passing */ }
-  }, { signal });
-  return { size: hasher.bytes, sha256: hasher.digest() };
 }
 
 /** Copies `file` into `dir` while hashing it (one read of the source). */

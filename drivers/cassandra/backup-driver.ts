@@ -2,12 +2,15 @@
  * Backup side of the Cassandra driver. One node of the backup per node of the ring, each on its
  * host (SSM in AWS):
  *
- *  1. flush the keyspaces; count and digest the node's primary token spans of every table (CQL);
- *  2. `nodetool snapshot -t <backup id>` (the same tag on every node);
+ *  1. count and digest the node's primary token spans of every table (CQL: memtables and SSTables);
+ *  2. `nodetool snapshot -t <backup id>` (the same tag on every node), which flushes the tables
+ *     first (2.1 to 4.x, unless told `--skip-flush`): a `nodetool flush` before it would cost a
+ *     JVM start and change nothing;
  *  3. count and digest again: equal, and the snapshot holds exactly those rows (`stable`);
  *  4. every SSTable component of the snapshot, in every data directory, into the instance's
- *     content-addressed pool: an SSTable already there from an earlier backup is not sent again;
- *     components Cassandra rewrites in place are copied before they are hashed;
+ *     content-addressed pool, four at a time (one at a time under a rate limit, which is per
+ *     upload): an SSTable already there from an earlier backup is not sent again; components
+ *     Cassandra rewrites in place are copied before they are hashed;
  *  5. cleanup (success or failure, every node): `nodetool clearsnapshot -t <backup id>`.
  *
  * The manifest (core) lists each node's components by pool key, with the token map and digests.
@@ -17,6 +20,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Client } from 'cassandra-driver';
+import { mapLimited } from '../../core/concurrency';
 import { putPooled } from '../../core/driver/pool-upload';
 import { spoolSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
@@ -25,13 +29,16 @@ import { PermanentError } from '../../core/errors';
 import { cassandraEndpoint, type CassandraConfig, type ClusterDescription, type ResolvedNode } from './config';
 import { cassandraHome } from './distribution';
 import { digestedSpans, digestTableSpans, primarySpans } from './node-digest';
-import { clearSnapshot, flush, snapshot, type NodetoolTarget } from './nodetool';
+import { clearSnapshot, snapshot, type NodetoolTarget } from './nodetool';
 import { cassandraRecord, type TableDigest, type TableFacts } from './records';
 import { nodeOfName, planNodes, readRing, withCluster } from './ring';
 import { readSchema, tableDirName, type TableSchema } from './schema-cql';
 import { sstablesIncomplete, verifyStoredArtifacts } from './snapshot-checks';
 import { assertSSTablesComplete, listSnapshotFiles } from './snapshot-files';
 import type { TokenSpan } from './table-digest';
+
+/** Components pooled at once on a node without a rate limit: reads, hashes and writes overlap. */
+const POOL_UPLOADS = 4;
 
 /** The artifact holding the schema: each keyspace and table with its CQL and id (schema-cql.ts `KeyspaceSchema`). */
 export const SCHEMA_ARTIFACT = 'schema.json';
@@ -107,7 +114,6 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
       const tables = schema.flatMap((k) => k.tables);
       const spans = primarySpans(ring.flatMap((n) => n.tokens), me.tokens);
 
-      for (const keyspace of keyspaces) await flush(target, keyspace);
       const modes = new Map<string, TableDigest['mode']>();
       for (const table of tables) modes.set(`${table.keyspace}.${table.table}`, await liveBytes(node.dataDirs, table) <= ctx.config.fullDigestMaxBytes ? 'full' : 'sample');
       const before = await digestTables(client, tables, spans, modes);
@@ -118,13 +124,9 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
       const files = await listSnapshotFiles(node.dataDirs, tables.map((t) => ({ keyspace: t.keyspace, table: t.table, dirName: tableDirName(t) })), tag);
       const sstables = await assertSSTablesComplete(files);
       const components = files.filter((f) => f.sstable !== undefined);
-      const artifacts: ArtifactRef[] = [];
-      let uploadedBytes = 0;
-      for (const file of components) {
-        const { artifact, sentBytes } = await putPooled(pool, file.path, file.name, { spoolDir: ctx.spoolDir, mutable: file.mutable, logger: ctx.logger, signal: ctx.signal });
-        artifacts.push(artifact);
-        uploadedBytes += sentBytes;
-      }
+      const pooled = await mapLimited(components, pool.rateLimit ? 1 : POOL_UPLOADS, (file) => putPooled(pool, file.path, file.name, { spoolDir: ctx.spoolDir, mutable: file.mutable, logger: ctx.logger, signal: ctx.signal }));
+      const artifacts: ArtifactRef[] = pooled.map((p) => p.artifact);
+      const uploadedBytes = pooled.reduce((sum, p) => sum + p.sentBytes, 0);
       const script = `${JSON.stringify(schema, null, 1)}\n`;
       artifacts.push(await spoolSink(ctx.spoolDir).write(SCHEMA_ARTIFACT, Readable.from([script])));
 

@@ -12,8 +12,8 @@ export const builtin: BuiltinDriver = {
   hostOnly: [],
   docs: {
     versions: 'Cassandra 2.1 (tested), 2.2–4.x SSTable names',
-    snapshot: '`nodetool flush` + `snapshot` on every node (same tag), SSTables into a content-addressed pool (differential)',
-    restore: 'same topology: schema where missing, SSTables under the live table ids, `nodetool refresh`, all nodes at once',
+    snapshot: '`nodetool snapshot` on every node (same tag; it flushes first), SSTables into a content-addressed pool (differential)',
+    restore: 'schema where missing (replication fitted to the target); same topology: SSTables under the live table ids, `nodetool refresh` (4.x: `import`), all nodes at once; any other topology: streamed by `sstableloader` from every host',
     validation: 'every SSTable complete (TOC) and hashed; row counts and digests over every node\'s token ranges',
   },
 };

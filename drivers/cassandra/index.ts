@@ -1,9 +1,10 @@
 /**
- * The Cassandra driver plugin: token-aware snapshots of every node of the ring (`nodetool flush`
- * and `snapshot` through the host runner, the same tag everywhere), SSTables in a content-addressed
+ * The Cassandra driver plugin: token-aware snapshots of every node of the ring (`nodetool
+ * snapshot` through the host runner, the same tag everywhere), SSTables in a content-addressed
  * pool shared between the instance's backups (a second backup of unchanged data uploads almost
- * nothing), and restores into a cluster of the same topology, proven by counts and digests over
- * every node's token ranges. See README.md in this folder.
+ * nothing), and restores into a cluster of the same topology (in place) or of any other
+ * (sstableloader), proven by counts and digests over every backed-up node's token ranges. See
+ * README.md in this folder.
  */
 import { DRIVER_API_VERSION, type DriverPlugin } from '../../core/driver/types';
 import { CassandraBackupDriver } from './backup-driver';
@@ -20,7 +21,7 @@ export const plugin: DriverPlugin<CassandraConfig, CassandraRestoreTarget> = {
     version: '1.0.0',
     apiVersion: DRIVER_API_VERSION,
     capabilities: ['backup', 'restore', 'consistency-point', 'multi-node'],
-    description: 'Cassandra 2.1+: nodetool snapshot on every node (same tag), SSTables in a content-addressed pool; restore into a cluster of the same tokens with nodetool refresh, proven by row counts and digests',
+    description: 'Cassandra 2.1+: nodetool snapshot on every node (same tag), SSTables in a content-addressed pool; restore in place (nodetool refresh) into the same tokens or by sstableloader into any topology, proven by row counts and digests',
     configSchema: cassandraConfigSchema,
     restoreTargetSchema: cassandraRestoreTargetSchema,
     recordSchemas: { consistency: cassandraConsistencySchema, facts: cassandraFactsSchema },

@@ -96,3 +96,16 @@ export async function clearSnapshot(target: NodetoolTarget, tag: string, keyspac
 export async function refresh(target: NodetoolTarget, keyspace: string, table: string): Promise<void> {
   await nodetool(target, ['refresh', keyspace, table]);
 }
+
+/**
+ * nodetool's arguments that import the SSTables of `dir` into `keyspace.table` on 4.x (`refresh`'s
+ * replacement): copied, not moved (the directory is ours), each verified and given a fresh generation by the node.
+ */
+export function importArgs(keyspace: string, table: string, dir: string): string[] {
+  return ['import', '--copy-data', '--', keyspace, table, dir];
+}
+
+/** Imports the SSTables of `dir` (any generations; the node reads it) into `keyspace.table` (4.x). */
+export async function importSSTables(target: NodetoolTarget, keyspace: string, table: string, dir: string): Promise<void> {
+  await nodetool(target, importArgs(keyspace, table, dir), { timeoutMs: 3_600_000 });
+}

@@ -9,7 +9,8 @@
  *     restore  first host: the schema created where missing (replication fitted to the target's
  *              nodes); with `force`, the restored tables truncated
  *     start    every host: refresh — the SSTables placed in the live table directories and
- *              `nodetool refresh`ed per table; sstableloader — streamed, table by table
+ *              `nodetool refresh`ed per table (4.x: `nodetool import`ed from the spool);
+ *              sstableloader — streamed, table by table
  *     validate once: counts and digests over every backed-up node's token ranges
  *
  * Nothing is truncated before every host holds its verified files, and nothing is loaded before
@@ -27,11 +28,11 @@ import { backedUpNodes, schemaArtifact, type BackedUpNode } from './backed-up-no
 import { nodetoolTarget } from './backup-driver';
 import { cassandraEndpoint, nodeName } from './config';
 import { cassandraHome } from './distribution';
-import { stageForLoader } from './loader-staging';
-import { refresh } from './nodetool';
+import { linkTableDirs } from './table-load-dirs';
+import { importSSTables, refresh } from './nodetool';
 import type { TableFacts } from './records';
 import { fitReplication } from './replication-fit';
-import { planRestore, plansOn, restoredTables, shareOf, type NodePlan, type RestorePlan } from './restore-plan';
+import { majorVersion, planRestore, plansOn, restoredTables, shareOf, type NodePlan, type RestorePlan } from './restore-plan';
 import type { CassandraRestoreTarget } from './restore-target';
 import { validateRestoredTables } from './restore-validation';
 import { readRing, type RingNode, withCluster } from './ring';
@@ -182,39 +183,49 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
    * loaded (`nodetool refresh`). sstableloader: this host's share streamed into the cluster, table by table.
    */
   async start(ctx: Ctx, result: RestoreResult): Promise<RestoreResult> {
-    const started = Date.now();
     return withCluster(ctx.target, async (client) => {
       const { restore, tables, wanted } = await plan(ctx, client);
-      const bytes = restore.method === 'refresh'
-        ? await this.refreshNodes(ctx, client, restore.plans, tables, wanted)
-        : await this.streamShare(ctx, shareOf(restore.shares, ctx.node), restore.releaseVersion, wanted);
-      return { ...result, bytes: result.bytes + bytes, durationMs: result.durationMs + Date.now() - started };
+      if (restore.method === 'refresh') await this.refreshNodes(ctx, client, restore, tables, wanted);
+      else await this.streamShare(ctx, shareOf(restore.shares, ctx.node), restore.releaseVersion, wanted);
+      // The bytes are the stage's download (counted there); the framework adds this step's time.
+      return result;
     });
   }
 
-  private async refreshNodes(ctx: Ctx, client: Client, plans: readonly NodePlan[], tables: readonly TableFacts[], wanted: ReadonlySet<string>): Promise<number> {
+  private async refreshNodes(ctx: Ctx, client: Client, restore: Extract<RestorePlan, { method: 'refresh' }>, tables: readonly TableFacts[], wanted: ReadonlySet<string>): Promise<void> {
+    if (majorVersion(restore.releaseVersion) >= 4) return this.importNodes(ctx, restore.plans, wanted);
     const liveIds = new Map<string, string>();
     for (const keyspace of new Set(tables.map((t) => t.keyspace))) {
       for (const [table, id] of await liveTableIds(client, keyspace)) liveIds.set(`${keyspace}.${table}`, id);
     }
-    let bytes = 0;
-    for (const p of plansOn(ctx.target, plans, ctx.node)) {
+    for (const p of plansOn(ctx.target, restore.plans, ctx.node)) {
       const staged = stagedFiles(stagedDir(ctx, p), p.source.artifacts, wanted);
-      bytes += staged.bytes;
       const placed = await placeSSTables(staged.files, p.target, wanted, liveIds);
       for (const key of placed) {
         const [keyspace, table] = key.split('.');
         await refresh(nodetoolTarget(ctx.target, p.target), keyspace, table);
       }
-      ctx.logger.info('cassandra restore: SSTables loaded', { node: p.target.address, tables: placed.length });
+      ctx.logger.info('cassandra restore: SSTables loaded', { node: p.target.address, tables: placed.length, bytes: staged.bytes });
     }
-    return bytes;
   }
 
-  private async streamShare(ctx: Ctx, sources: readonly BackedUpNode[], releaseVersion: string, wanted: ReadonlySet<string>): Promise<number> {
+  /** 4.x: each node on this host imports its staged SSTables, one `<ks>/<table>/` directory per table (`nodetool import --copy-data`). */
+  private async importNodes(ctx: Ctx, plans: readonly NodePlan[], wanted: ReadonlySet<string>): Promise<void> {
+    for (const p of plansOn(ctx.target, plans, ctx.node)) {
+      const staged = stagedFiles(stagedDir(ctx, p), p.source.artifacts, wanted);
+      const root = resolveInside(ctx.spoolDir, `import-${nodeName(p.target.address)}`);
+      for (const dir of await linkTableDirs(root, [staged.files], wanted)) {
+        const [keyspace, table] = path.relative(root, dir).split(path.sep);
+        await importSSTables(nodetoolTarget(ctx.target, p.target), keyspace, table, dir);
+      }
+      ctx.logger.info('cassandra restore: SSTables imported', { node: p.target.address, bytes: staged.bytes });
+    }
+  }
+
+  private async streamShare(ctx: Ctx, sources: readonly BackedUpNode[], releaseVersion: string, wanted: ReadonlySet<string>): Promise<void> {
     const staged = sources.map((source) => stagedFiles(sourceDir(ctx, source), source.artifacts, wanted));
     const bytes = staged.reduce((sum, s) => sum + s.bytes, 0);
-    const dirs = await stageForLoader(resolveInside(ctx.spoolDir, 'load'), staged.map((s) => s.files), wanted);
+    const dirs = await linkTableDirs(resolveInside(ctx.spoolDir, 'load'), staged.map((s) => s.files), wanted);
     const { target } = ctx;
     const loader = {
       home: target.cassandraHome ?? cassandraHome(), contactPoints: target.contactPoints, releaseVersion,
@@ -224,7 +235,6 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
       await loadSSTables(loader, dir, { timeoutMs: loaderTimeoutMs(bytes), signal: ctx.signal });
       ctx.logger.info('cassandra restore: SSTables streamed', { table: path.relative(resolveInside(ctx.spoolDir, 'load'), dir), from: sources.map((s) => s.consistency.address) });
     }
-    return bytes;
   }
 
   async validateRestore(ctx: Ctx): Promise<ValidationReport> {

@@ -3,7 +3,8 @@
  *
  * - `refresh`: the target has the backup's topology (for each of its nodes, a backed-up node with
  *   exactly its tokens): each node's SSTables are placed on the node of the same tokens and loaded
- *   with `nodetool refresh`. Nothing crosses the network but the download.
+ *   with `nodetool refresh` (on 4.x: `nodetool import`ed from the spool). Nothing crosses the
+ *   network but the download.
  * - `sstableloader`: any other topology (fewer or more nodes, other tokens, vnodes): every
  *   backed-up node's SSTables are streamed into the target by sstableloader, which sends each
  *   partition to the replicas that own it now. The backed-up nodes are shared out among the
@@ -32,8 +33,9 @@ export interface LoaderShare {
   sources: BackedUpNode[];
 }
 
+/** How the backup goes in, and the target's Cassandra version (the first node's: which commands load it). */
 export type RestorePlan =
-  | { method: 'refresh'; plans: NodePlan[] }
+  | { method: 'refresh'; plans: NodePlan[]; releaseVersion: string }
   | { method: 'sstableloader'; shares: LoaderShare[]; releaseVersion: string };
 
 /**
@@ -46,7 +48,8 @@ export function planRestore(target: CassandraRestoreTarget, ring: readonly RingN
   const plans = planned.map((node) => ({ target: node.config, source: nodeWithTokens(nodes, node.tokens) }));
   const unmatched = plans.filter((p) => !p.source).map((p) => p.target.address);
   const same = unmatched.length === 0 && planned.length === nodes.length;
-  if (target.method !== 'sstableloader' && same) return { method: 'refresh', plans: plans as NodePlan[] };
+  const releaseVersion = planned[0]?.releaseVersion ?? '';
+  if (target.method !== 'sstableloader' && same) return { method: 'refresh', plans: plans as NodePlan[], releaseVersion };
   if (target.method === 'refresh') {
     throw new PermanentError(
       `cassandra: the target's ring is not the backup's (${nodes.length} backed-up nodes, ${planned.length} target nodes; no backed-up node has the tokens of ${unmatched.join(', ') || 'every target node'}): restore with method sstableloader (or auto) to stream into another topology`,
@@ -55,7 +58,7 @@ export function planRestore(target: CassandraRestoreTarget, ring: readonly RingN
   }
   const hosts = nodesByHost(target.nodes);
   const shares = hosts.map((host, h) => ({ host, sources: nodes.filter((_, i) => i % hosts.length === h) }));
-  return { method: 'sstableloader', shares, releaseVersion: planned[0]?.releaseVersion ?? '' };
+  return { method: 'sstableloader', shares, releaseVersion };
 }
 
 /** The plans of the target nodes on `node`'s host. */
@@ -80,4 +83,9 @@ export function restoredTables(target: CassandraRestoreTarget, nodes: readonly B
   const missing = (target.keyspaces ?? []).filter((ks) => !tables.some((t) => t.keyspace === ks));
   if (missing.length > 0) throw new PermanentError(`cassandra: the backup holds no keyspace ${missing.join(', ')}`, { code: 'CASSANDRA_NO_SUCH_KEYSPACE', engine: 'cassandra' });
   return tables.filter((t) => (!target.keyspaces || target.keyspaces.includes(t.keyspace)) && (t.keyspace !== 'system_auth' || target.systemAuth));
+}
+
+/** The major version of a Cassandra release (`4.1.3` → 4; unknown → 0). */
+export function majorVersion(release: string): number {
+  return Number.parseInt(release, 10) || 0;
 }

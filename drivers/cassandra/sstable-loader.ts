@@ -7,6 +7,7 @@
 import type { ToolErrors } from '../../core/host/tool-errors';
 import { runJavaTool } from './java-tool';
 import { loaderJvmArgs } from './jvm';
+import { majorVersion } from './restore-plan';
 
 export interface LoaderTarget {
   /** The distribution's home (distribution.ts). */
@@ -36,12 +37,9 @@ const LOADER_ERRORS = {
   },
 } satisfies ToolErrors;
 
-/** The major version of `release` (`2.1.0` → 2). */
-const majorOf = (release: string) => Number.parseInt(release, 10) || 0;
-
 /** sstableloader's arguments for `dir` (`…/<keyspace>/<table>`). */
 export function loaderArgs(target: LoaderTarget, dir: string): string[] {
-  const modern = majorOf(target.releaseVersion) >= 3;
+  const modern = majorVersion(target.releaseVersion) >= 3;
   return [
     '--nodes', target.contactPoints.join(','),
     '--port', String(modern ? target.nativePort : target.thriftPort),

@@ -5,7 +5,7 @@
  */
 import type { BackedUpNode } from '../../../drivers/cassandra/backed-up-nodes';
 import { fitReplication, replicationOf } from '../../../drivers/cassandra/replication-fit';
-import { planRestore, shareOf } from '../../../drivers/cassandra/restore-plan';
+import { planRestore, restoredTables, shareOf } from '../../../drivers/cassandra/restore-plan';
 import { cassandraRestoreTargetSchema } from '../../../drivers/cassandra/restore-target';
 import type { RingNode } from '../../../drivers/cassandra/ring';
 import { evenTokens } from '../../../drivers/cassandra/tokens';
@@ -63,6 +63,31 @@ describe('planRestore', () => {
 
   it('refuses a target whose ring has a node its config does not list', () => {
     expect(() => planRestore(target(1), ring([['0'], ['5']]), backedUp(3))).toThrow(expect.objectContaining({ code: 'CASSANDRA_RING_MISMATCH' }));
+  });
+});
+
+describe('restoredTables', () => {
+  const withTables = (...keys: string[]): BackedUpNode[] => backedUp(1).map((n) => ({
+    ...n,
+    facts: {
+      ...n.facts,
+      tables: keys.map((key) => {
+        const [keyspace, table] = key.split('.');
+        return { keyspace, table, id: `${table}-id`, counter: false, partitionKeys: ['id'], sstables: 1, bytes: 1, digest: { mode: 'full' as const, spans: 1, rows: 1, sha256: 'b'.repeat(64), stable: true } };
+      }),
+    },
+  }));
+  const names = (tables: Array<{ keyspace: string; table: string }>) => tables.map((t) => `${t.keyspace}.${t.table}`);
+  const nodes = withTables('shop.items', 'shop.events', 'crm.people', 'system_auth.users', 'system_auth.credentials');
+
+  it('restores system_auth only when asked', () => {
+    expect(names(restoredTables(target(1), nodes))).toEqual(['shop.items', 'shop.events', 'crm.people']);
+    expect(names(restoredTables(target(1, { systemAuth: true }), nodes))).toEqual(['shop.items', 'shop.events', 'crm.people', 'system_auth.users', 'system_auth.credentials']);
+  });
+
+  it('restores the keyspaces named, and refuses one the backup does not hold', () => {
+    expect(names(restoredTables(target(1, { keyspaces: ['crm'] }), nodes))).toEqual(['crm.people']);
+    expect(() => restoredTables(target(1, { keyspaces: ['crm', 'billing'] }), nodes)).toThrow(expect.objectContaining({ code: 'CASSANDRA_NO_SUCH_KEYSPACE', message: expect.stringMatching(/billing/) }));
   });
 });
 

@@ -1,11 +1,12 @@
 /**
- * sstableloader's command line per Cassandra version (sstable-loader.ts), and the directories it
- * streams from, built from several backed-up nodes' staged files (loader-staging.ts).
+ * sstableloader's and nodetool import's command lines (sstable-loader.ts, nodetool.ts), and the
+ * directories they load from, built from several backed-up nodes' staged files (table-load-dirs.ts).
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { stageForLoader } from '../../../drivers/cassandra/loader-staging';
+import { linkTableDirs } from '../../../drivers/cassandra/table-load-dirs';
+import { importArgs } from '../../../drivers/cassandra/nodetool';
 import { loaderArgs } from '../../../drivers/cassandra/sstable-loader';
 
 const BASE = { home: '/opt/cassandra', contactPoints: ['10.0.0.1', '10.0.0.2'], nativePort: 9042, thriftPort: 9160, storagePort: 7000 };
@@ -21,7 +22,7 @@ describe('sstableloader arguments', () => {
 
 describe('the directories sstableloader streams from', () => {
   let dir: string;
-  beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'loader-staging-')); });
+  beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'table-load-dirs-')); });
   afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
 
   /** A backed-up node's staged SSTable components, artifact name → file. */
@@ -43,7 +44,7 @@ describe('the directories sstableloader streams from', () => {
     const b = await staged('b', ['d0/shop/items/shop-items-ka-1-Data.db', 'd0/shop/events/nb-4-big-Data.db']);
 
     // Act
-    const dirs = await stageForLoader(path.join(dir, 'load'), [a, b], new Set(['shop.items', 'shop.events']));
+    const dirs = await linkTableDirs(path.join(dir, 'load'), [a, b], new Set(['shop.items', 'shop.events']));
 
     // Assess
     expect(dirs).toEqual([path.join(dir, 'load/shop/events'), path.join(dir, 'load/shop/items')]);
@@ -55,8 +56,14 @@ describe('the directories sstableloader streams from', () => {
 
   it('starts from an empty directory on a retry', async () => {
     const a = await staged('a', ['d0/shop/items/shop-items-ka-1-Data.db']);
-    await stageForLoader(path.join(dir, 'load'), [a], new Set(['shop.items']));
-    const [again] = await stageForLoader(path.join(dir, 'load'), [a], new Set(['shop.items']));
+    await linkTableDirs(path.join(dir, 'load'), [a], new Set(['shop.items']));
+    const [again] = await linkTableDirs(path.join(dir, 'load'), [a], new Set(['shop.items']));
     expect(await readdir(again)).toEqual(['shop-items-ka-1-Data.db']);
+  });
+});
+
+describe('nodetool import (4.x)', () => {
+  it('copies from our directory rather than moving, with the names after `--`', () => {
+    expect(importArgs('shop', 'items', '/s/import/shop/items')).toEqual(['import', '--copy-data', '--', 'shop', 'items', '/s/import/shop/items']);
   });
 });

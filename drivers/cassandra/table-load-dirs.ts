@@ -1,8 +1,9 @@
 /**
- * The directories sstableloader streams from, one per restored table: `<root>/<keyspace>/<table>/`
- * (the loader takes the keyspace from the parent directory), holding hard links to the staged
- * SSTables of every backed-up node a host streams, of every data directory. SSTables of different
- * nodes share generation numbers, so each gets a fresh one (1, 2, …) in its table's directory.
+ * The directories SSTables are loaded from by a tool (sstableloader, 4.x's `nodetool import`), one
+ * per restored table: `<root>/<keyspace>/<table>/` (sstableloader takes the keyspace from the parent
+ * directory), holding hard links to the staged SSTables of every backed-up node loaded from here,
+ * of every data directory. SSTables of different nodes share generation numbers, so each gets a
+ * fresh one (1, 2, …) in its table's directory.
  */
 import { link, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { groupStaged, renamed } from './sstable-placement';
  * file, one map per backed-up node) under `root` (emptied first); returns the table directories
  * that got some.
  */
-export async function stageForLoader(root: string, staged: ReadonlyArray<Record<string, string>>, tables: ReadonlySet<string>): Promise<string[]> {
+export async function linkTableDirs(root: string, staged: ReadonlyArray<Record<string, string>>, tables: ReadonlySet<string>): Promise<string[]> {
   await rm(root, { recursive: true, force: true });
   const next = new Map<string, number>();
   const dirs = new Set<string>();
