@@ -6,6 +6,7 @@
 import { storeBench } from './store-bench';
 import { mysqlBench } from './mysql-bench';
 import { zookeeperBench } from './zookeeper-bench';
+import { cassandraBench } from './cassandra-bench';
 
 /** One line of a benchmark's table. */
 export interface BenchRow {
@@ -25,7 +26,7 @@ export interface Bench {
 }
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const BENCHES: Bench[] = [storeBench, mysqlBench, zookeeperBench];
+export const BENCHES: Bench[] = [storeBench, mysqlBench, zookeeperBench, cassandraBench];
 
 function printTable(name: string, rows: BenchRow[]): void {
   const header: BenchRow = { metric: 'metric', value: 'value', goal: 'goal' };

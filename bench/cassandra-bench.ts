@@ -1,0 +1,223 @@
+/**
+ * Cassandra benchmark, side by side with the tools users pick instead, on the same data in one run
+ * (ratios, not absolute times), against a real one-node Cassandra 2.1 started here:
+ *
+ * - per-node backup: our whole backup workflow (flush, digests before and after, snapshot, every
+ *   SSTable component hashed into the instance's pool in a local store, fsynced; validate; the
+ *   manifest; clearsnapshot) vs `nodetool snapshot` + `tar c <snapshot dirs> | zstd -T0 -3 > file`
+ *   + `nodetool clearsnapshot` — goal ≥ 1.0 — and vs the same with `restic backup` of the snapshot
+ *   directories into a local repository (Debian's restic: deduplicating, encrypted), beside it.
+ *   Autocompaction is off while the bench runs, so that every tool reads the same SSTables;
+ * - differential: a second backup after 1 % new writes uploads ≤ 5 % of the first's bytes (goal),
+ *   vs a full tar of the snapshot (what tar sends every time) and restic's second run (what it added);
+ * - restore, from start to validated: into a node of the same token (in place, `nodetool refresh`)
+ *   and into a node of other tokens (vnodes: streamed by sstableloader), in MB/s of SSTables.
+ *
+ * Size: BENCH_CASSANDRA_MB (default 200) of rows. Results go to bench/results/cassandra.json;
+ * BENCH_LOG=info (or debug) writes the steps' log lines to stderr.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from 'cassandra-driver';
+import { createRuntime } from '../core/config/runtime';
+import { ensureDebianPackages } from '../core/host/debian-packages';
+import { onFreePorts } from '../core/host/ports';
+import { consoleLogger, silentLogger } from '../core/logger';
+import { builtinPlugins } from '../drivers';
+import { cqlClient } from '../drivers/cassandra/cql-client';
+import { ensureCassandraDistribution } from '../drivers/cassandra/distribution';
+import { CASSANDRA_JAVA_PACKAGE } from '../drivers/cassandra/host-requirements';
+import { clusterDescription, clusterPortCount, restoreTargetOf, startLocalCassandraCluster, type LocalCassandraCluster } from '../drivers/cassandra/local-cluster';
+import { clearSnapshot, flush, nodetool, snapshot } from '../drivers/cassandra/nodetool';
+import { localWorkflows } from '../statemachines/local/local-workflows';
+import type { Bench, BenchRow } from './run';
+import { sh, timed } from './timing';
+
+const MB = 1e6;
+const REPO_ROOT = path.resolve(__dirname, '..');
+const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results', 'cassandra.json');
+const KEYSPACE = 'bench';
+/** Bytes of payload per row: half random (incompressible), half repeated text. */
+const ROW_BYTES = 4096;
+const CONCURRENCY = 64;
+
+/** Writes rows `from` … `from + count - 1` of `bench.rows`. */
+async function writeRows(client: Client, from: number, count: number): Promise<void> {
+  const query = `INSERT INTO ${KEYSPACE}.rows (id, kind, payload) VALUES (?, ?, ?)`;
+  let next = from;
+  const worker = async () => {
+    for (let id = next++; id < from + count; id = next++) {
+      const payload = Buffer.concat([randomBytes(ROW_BYTES / 2), Buffer.alloc(ROW_BYTES / 2, `row ${id % 97} `)]);
+      await client.execute(query, [id, `k${id % 13}`, payload], { prepare: true });
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+/** The snapshot directories of `tag` under the node's data dirs. */
+async function snapshotDirs(cluster: LocalCassandraCluster, tag: string): Promise<string[]> {
+  const dirs: string[] = [];
+  for (const dataDir of cluster.nodes[0].dataDirs) {
+    for (const table of await readdir(path.join(dataDir, KEYSPACE)).catch(() => [] as string[])) {
+      const dir = path.join(dataDir, KEYSPACE, table, 'snapshots', tag);
+      if (await stat(dir).then((s) => s.isDirectory(), () => false)) dirs.push(dir);
+    }
+  }
+  return dirs;
+}
+
+async function dirBytes(dirs: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const dir of dirs) for (const name of await readdir(dir)) total += (await stat(path.join(dir, name))).size;
+  return total;
+}
+
+/** restic's summary of a `backup --json` run: what it added to the repository. */
+async function resticBackup(repo: string, dirs: readonly string[], out: string): Promise<{ ms: number; added: number }> {
+  const ms = await sh(`RESTIC_PASSWORD=bench restic -q -r ${repo} backup --json ${dirs.join(' ')} > ${out}`);
+  const summary = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { message_type?: string; data_added?: number }).find((l) => l.message_type === 'summary');
+  return { ms, added: summary?.data_added ?? NaN };
+}
+
+async function runCassandraBench(): Promise<BenchRow[]> {
+  const megabytes = Number(process.env.BENCH_CASSANDRA_MB) || 200;
+  const log = (line: string) => process.stdout.write(`  ${line}\n`);
+  ensureDebianPackages(['java'], [CASSANDRA_JAVA_PACKAGE], log);
+  ensureDebianPackages(['zstd', 'restic'], ['zstd', 'restic'], log);
+  const home = ensureCassandraDistribution(undefined, log);
+
+  const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-cassandra-bench-'));
+  const clusters: LocalCassandraCluster[] = [];
+  const start = async (name: string, vnodes?: number) => {
+    const cluster = await onFreePorts(clusterPortCount(1), (ports, attempt) => startLocalCassandraCluster({
+      dir: path.join(work, name, `a${attempt}`), home, ports, clusterName: `bench-${name}`, vnodes, heap: { initialMb: 512, maxMb: 1024 },
+    }));
+    clusters.push(cluster);
+    return cluster;
+  };
+  const stop = async (cluster: LocalCassandraCluster) => {
+    await cluster.stop();
+    clusters.splice(clusters.indexOf(cluster), 1);
+  };
+  // BENCH_LOG=info|debug: the steps' log lines on stderr, with their times (where a run's time goes).
+  const logLevel = process.env.BENCH_LOG === 'info' || process.env.BENCH_LOG === 'debug' ? process.env.BENCH_LOG : 'error';
+  const runtime = await createRuntime(
+    { storeUrl: path.join(work, 'store'), spoolRoot: path.join(work, 'spool'), logLevel, env: {}, restoreRoots: [work], restoreServers: ['127.0.0.1:*'] },
+    logLevel === 'error' ? silentLogger : consoleLogger(logLevel), { builtins: builtinPlugins() },
+  );
+  const workflows = localWorkflows(runtime, { waitMs: 10 });
+  try {
+    log(`filling a one-node Cassandra with ~${megabytes} MB of rows`);
+    const source = await start('source');
+    const node = source.nodes[0];
+    const target = source.nodetoolTarget(node);
+    const client = cqlClient({ contactPoints: source.contactPoints, port: source.nativePort });
+    await client.connect();
+    const rows = Math.ceil((megabytes * MB) / ROW_BYTES);
+    try {
+      await client.execute(`CREATE KEYSPACE ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+      await client.execute(`CREATE TABLE ${KEYSPACE}.rows (id int PRIMARY KEY, kind text, payload blob)`);
+      // No compaction while the bench runs: the tools and ours read the same SSTables.
+      await nodetool(target, ['disableautocompaction', KEYSPACE]);
+      await writeRows(client, 0, rows);
+      await flush(target, KEYSPACE);
+      const config = { ...clusterDescription(source), keyspaces: [KEYSPACE] };
+
+      // The tools, on a snapshot of the same flushed data.
+      log('nodetool snapshot + tar | zstd, and restic, of the snapshot directories');
+      const [, toolSnapshotMs] = await timed(() => snapshot(target, 'tools', [KEYSPACE]));
+      const dirs = await snapshotDirs(source, 'tools');
+      const snapshotBytes = await dirBytes(dirs);
+      const tarFile = path.join(work, 'snapshot.tar.zst');
+      const tarOnlyMs = await sh(`tar c ${dirs.join(' ')} 2>/dev/null | zstd -q -T0 -3 > ${tarFile}`);
+      const tarBytes = (await stat(tarFile)).size;
+      await rm(tarFile);
+      const repo = path.join(work, 'restic');
+      await sh(`RESTIC_PASSWORD=bench restic -q init -r ${repo}`);
+      const restic1 = await resticBackup(repo, dirs, path.join(work, 'restic-1.json'));
+      const [, toolClearMs] = await timed(() => clearSnapshot(target, 'tools'));
+      // What a script runs: snapshot, archive, clearsnapshot.
+      const tarMs = toolSnapshotMs + tarOnlyMs + toolClearMs;
+      restic1.ms += toolSnapshotMs + toolClearMs;
+
+      log('our backup (workflow: snapshot, pool, validate, manifest, cleanup)');
+      const [first, firstMs] = await timed(() => workflows.backup({ engine: 'cassandra', instance: 'bench', config }));
+      const firstFacts = await nodeFacts(runtime, first.backupId);
+
+      log('1 % new writes, then the second backups');
+      await writeRows(client, rows, Math.ceil(rows / 100));
+      const [second, secondMs] = await timed(() => workflows.backup({ engine: 'cassandra', instance: 'bench', config }));
+      const secondFacts = await nodeFacts(runtime, second.backupId);
+      await flush(target, KEYSPACE);
+      await snapshot(target, 'tools2', [KEYSPACE]);
+      const dirs2 = await snapshotDirs(source, 'tools2');
+      const fullTar2 = await dirBytes(dirs2);
+      const restic2 = await resticBackup(repo, dirs2, path.join(work, 'restic-2.json'));
+      await clearSnapshot(target, 'tools2');
+      await stop(source);
+
+      log('restore in place (refresh) into a fresh node of the same token');
+      const same = await start('restore-refresh');
+      const [refreshReport, refreshMs] = await timed(() => workflows.restore({ backupId: second.backupId, target: restoreTargetOf(same) }));
+      if (!refreshReport.validation.ok) throw new Error(`refresh restore not validated: ${JSON.stringify(refreshReport.validation.checks)}`);
+      await stop(same);
+      log('restore by sstableloader into a fresh node of other tokens (16 vnodes)');
+      const other = await start('restore-loader', 16);
+      const [loaderReport, loaderMs] = await timed(() => workflows.restore({ backupId: second.backupId, target: restoreTargetOf(other) }));
+      if (!loaderReport.validation.ok) throw new Error(`sstableloader restore not validated: ${JSON.stringify(loaderReport.validation.checks)}`);
+      await stop(other);
+
+      const rate = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
+      const restoredBytes = secondFacts.bytes;
+      const results = {
+        megabytes, rows, snapshotBytes, tarBytes, tarMs, restic1, restic2, fullTar2,
+        firstMs, first: firstFacts, secondMs, second: secondFacts, refreshMs, loaderMs, restoredBytes,
+        backupRatio: tarMs / firstMs, resticRatio: restic1.ms / firstMs,
+        secondShare: secondFacts.uploadedBytes / firstFacts.uploadedBytes,
+        loadAverage: os.loadavg(), cpus: os.cpus().length,
+      };
+      await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
+      await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+      const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+      return [
+        { metric: `SSTables of the node (${rows} rows of ${ROW_BYTES} B, LZ4 on disk)`, value: mb(snapshotBytes) },
+        { metric: 'backup, ours: the whole workflow (flush, digests ×2, snapshot, pool, validate, manifest, clear)', value: s(firstMs) },
+        { metric: `nodetool snapshot + tar c | zstd -T0 -3 > file (${mb(tarBytes)}) + clearsnapshot`, value: s(tarMs) },
+        { metric: 'per-node backup ratio (tar | zstd / ours)', value: results.backupRatio.toFixed(2), goal: '≥ 1.00', ok: results.backupRatio >= 1 },
+        { metric: 'nodetool snapshot + restic backup into a local repository + clearsnapshot', value: s(restic1.ms) },
+        { metric: 'per-node backup ratio (restic / ours)', value: results.resticRatio.toFixed(2) },
+        { metric: 'backup throughput, ours', value: `${rate(firstFacts.bytes, firstMs).toFixed(1)} MB/s` },
+        { metric: 'second backup after 1 % new writes, ours: uploaded', value: mb(secondFacts.uploadedBytes) },
+        { metric: 'second backup: uploaded / first backup uploaded', value: `${(results.secondShare * 100).toFixed(1)} %`, goal: '≤ 5 %', ok: results.secondShare <= 0.05 },
+        { metric: 'second backup, a full tar of the snapshot: sent', value: mb(fullTar2) },
+        { metric: 'second backup, restic: added to its repository', value: mb(restic2.added) },
+        { metric: 'second backup, ours: wall time', value: s(secondMs) },
+        { metric: `restore in place (nodetool refresh), start → validated (${mb(restoredBytes)})`, value: s(refreshMs) },
+        { metric: 'restore in place, throughput', value: `${rate(restoredBytes, refreshMs).toFixed(1)} MB/s` },
+        { metric: 'restore by sstableloader into other tokens, start → validated', value: s(loaderMs) },
+        { metric: 'restore by sstableloader, throughput', value: `${rate(restoredBytes, loaderMs).toFixed(1)} MB/s` },
+        { metric: 'load average (1 min) at the end / cores', value: `${os.loadavg()[0].toFixed(1)} / ${os.cpus().length}` },
+      ];
+    } finally {
+      await client.shutdown().catch(() => undefined);
+    }
+  } finally {
+    for (const cluster of [...clusters]) await cluster.stop().catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The one node's facts of backup `backupId`. */
+async function nodeFacts(runtime: Awaited<ReturnType<typeof createRuntime>>, backupId: string): Promise<{ bytes: number; uploadedBytes: number }> {
+  const entry = (await runtime.catalog.list({ engine: 'cassandra', instance: 'bench' })).find((e) => e.backupId === backupId);
+  type Facts = { bytes: number; uploadedBytes: number };
+  const recorded = entry?.manifest?.facts as (Facts & { nodes?: Record<string, Facts> }) | undefined;
+  const facts = recorded?.nodes ? Object.values(recorded.nodes)[0] : recorded;
+  if (!facts) throw new Error(`no complete backup ${backupId}`);
+  return facts;
+}
+
+export const cassandraBench: Bench = { name: 'cassandra', run: runCassandraBench };
