@@ -29,6 +29,17 @@ export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (
   return results;
 }
 
+/**
+ * Runs `a` and `b` at once and resolves with both results; when one fails, waits for the other
+ * to settle (nothing keeps running behind the caller's back) and throws the first failure.
+ */
+export async function both<A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a(), b()]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}
+
 /** A resource each running job needs for itself, such as a database connection. */
 export interface LaneResource<W> {
   open(): Promise<W>;

@@ -6,7 +6,7 @@
  *  2. `nodetool snapshot -t <backup id>` (the same tag on every node), which flushes the tables
  *     first (2.1 to 4.x, unless told `--skip-flush`): a `nodetool flush` before it would cost a
  *     JVM start and change nothing;
- *  3. count and digest again: equal, and the snapshot holds exactly those rows (`stable`);
+ *  3. count and digest again, while step 4 runs: equal, and the snapshot holds exactly those rows (`stable`);
  *  4. every SSTable component of the snapshot, in every data directory, into the instance's
  *     content-addressed pool, four at a time (one at a time under a rate limit, which is per
  *     upload): an SSTable already there from an earlier backup is not sent again; components
@@ -20,7 +20,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Client } from 'cassandra-driver';
-import { mapLimited } from '../../core/concurrency';
+import { both, mapLimited } from '../../core/concurrency';
 import { putPooled } from '../../core/driver/pool-upload';
 import { spoolSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
@@ -118,13 +118,22 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
       for (const table of tables) modes.set(`${table.keyspace}.${table.table}`, await liveBytes(node.dataDirs, table) <= ctx.config.fullDigestMaxBytes ? 'full' : 'sample');
       const before = await digestTables(client, tables, spans, modes);
       await takeSnapshot(target, tag, keyspaces);
-      const after = await digestTables(client, tables, spans, modes);
       ctx.logger.info('cassandra backup: snapshot taken', { node: node.address, tag, keyspaces, tables: tables.length });
 
       const files = await listSnapshotFiles(node.dataDirs, tables.map((t) => ({ keyspace: t.keyspace, table: t.table, dirName: tableDirName(t) })), tag);
       const sstables = await assertSSTablesComplete(files);
       const components = files.filter((f) => f.sstable !== undefined);
-      const pooled = await mapLimited(components, pool.rateLimit ? 1 : POOL_UPLOADS, (file) => putPooled(pool, file.path, file.name, { spoolDir: ctx.spoolDir, mutable: file.mutable, logger: ctx.logger, signal: ctx.signal }));
+      // The second digest (CQL: the node's work) runs while the files are pooled (ours).
+      let poolMs = 0;
+      const [after, pooled] = await both(
+        () => digestTables(client, tables, spans, modes),
+        async () => {
+          const started = Date.now();
+          const done = await mapLimited(components, pool.rateLimit ? 1 : POOL_UPLOADS, (file) => putPooled(pool, file.path, file.name, { spoolDir: ctx.spoolDir, mutable: file.mutable, logger: ctx.logger, signal: ctx.signal }));
+          poolMs = Date.now() - started;
+          return done;
+        },
+      );
       const artifacts: ArtifactRef[] = pooled.map((p) => p.artifact);
       const uploadedBytes = pooled.reduce((sum, p) => sum + p.sentBytes, 0);
       const script = `${JSON.stringify(schema, null, 1)}\n`;
@@ -142,7 +151,7 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
         };
       });
       const bytes = components.reduce((sum, f) => sum + f.size, 0);
-      ctx.logger.info('cassandra backup: SSTables pooled', { node: node.address, sstables, bytes, uploadedBytes });
+      ctx.logger.info('cassandra backup: SSTables pooled', { node: node.address, sstables, bytes, uploadedBytes, poolMs });
       return {
         artifacts,
         consistency: {
@@ -151,7 +160,7 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
         },
         facts: {
           schemaArtifact: SCHEMA_ARTIFACT, schemaSha256: createHash('sha256').update(script).digest('hex'), keyspaces,
-          tables: tableFacts, sstables, bytes, uploadedBytes,
+          tables: tableFacts, sstables, bytes, uploadedBytes, poolMs,
         },
       };
     });

@@ -65,6 +65,8 @@ export const cassandraFactsSchema = z.object({
   /** SSTable bytes this node's backup holds, and how many of them it had to upload (the rest were in the pool). */
   bytes: count,
   uploadedBytes: count,
+  /** How long the node took to pool its SSTables (hash, check, upload what the pool lacked): `bytes / poolMs` is its upload throughput. */
+  poolMs: count.optional(),
 });
 export type CassandraFacts = z.infer<typeof cassandraFactsSchema>;
 

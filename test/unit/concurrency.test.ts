@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mapLimited, mapLimitedWith } from '../../core/concurrency';
+import { both, mapLimited, mapLimitedWith } from '../../core/concurrency';
 import { PermanentError } from '../../core/errors';
 
 /** Counts the calls running at once and the highest count seen. */
@@ -144,5 +144,32 @@ describe('mapLimitedWith', () => {
     // Assess
     expect(results).toEqual([]);
     expect(resource.open).not.toHaveBeenCalled();
+  });
+});
+
+describe('both', () => {
+  it('runs the two at once and resolves with both results', async () => {
+    // Prepare
+    const { gauge, during } = inFlightGauge();
+
+    // Act
+    const results = await both(() => during(async () => { await sleep(20); return 'a'; }), () => during(async () => { await sleep(20); return 2; }));
+
+    // Assess
+    expect(results).toEqual(['a', 2]);
+    expect(gauge.most).toBe(2);
+  });
+
+  it('throws the first failure only once the other has settled', async () => {
+    // Prepare
+    const failed = new PermanentError('digest failed', { code: 'X' });
+    let otherDone = false;
+
+    // Act
+    const outcome = both(async () => { throw failed; }, async () => { await sleep(30); otherDone = true; });
+
+    // Assess
+    await expect(outcome).rejects.toBe(failed);
+    expect(otherDone).toBe(true);
   });
 });
