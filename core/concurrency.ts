@@ -30,14 +30,28 @@ export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (
 }
 
 /**
- * Runs `a` and `b` at once and resolves with both results; when one fails, waits for the other
- * to settle (nothing keeps running behind the caller's back) and throws the first failure.
+ * Runs `a` and `b` at once and resolves with both results. Each gets a signal that aborts when
+ * the other fails (or `parent` aborts), so that it can stop early; the first failure is thrown
+ * once both have settled (nothing keeps running behind the caller's back).
  */
-export async function both<A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a(), b()]);
-  if (ra.status === 'rejected') throw ra.reason;
-  if (rb.status === 'rejected') throw rb.reason;
-  return [ra.value, rb.value];
+export async function both<A, B>(a: (signal: AbortSignal) => Promise<A>, b: (signal: AbortSignal) => Promise<B>, parent?: AbortSignal): Promise<[A, B]> {
+  const stop = new AbortController();
+  const onParent = () => stop.abort(parent?.reason);
+  if (parent?.aborted) onParent();
+  else parent?.addEventListener('abort', onParent, { once: true });
+  let failure: { error: unknown } | undefined;
+  const run = <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise.resolve().then(() => fn(stop.signal)).catch((error: unknown) => {
+    failure ??= { error };
+    stop.abort(error);
+    throw error;
+  });
+  try {
+    const [ra, rb] = await Promise.allSettled([run(a), run(b)]);
+    if (failure) throw failure.error;
+    return [(ra as PromiseFulfilledResult<A>).value, (rb as PromiseFulfilledResult<B>).value];
+  } finally {
+    parent?.removeEventListener('abort', onParent);
+  }
 }
 
 /** A resource each running job needs for itself, such as a database connection. */

@@ -62,9 +62,10 @@ async function liveBytes(dataDirs: readonly string[], table: TableSchema): Promi
 
 type Digests = Map<string, { rows: number; sha256: string; spans: number }>;
 
-async function digestTables(client: Client, tables: readonly TableSchema[], spans: readonly TokenSpan[], modes: Map<string, TableDigest['mode']>): Promise<Digests> {
+async function digestTables(client: Client, tables: readonly TableSchema[], spans: readonly TokenSpan[], modes: Map<string, TableDigest['mode']>, signal?: AbortSignal): Promise<Digests> {
   const digests: Digests = new Map();
   for (const table of tables) {
+    signal?.throwIfAborted();
     const key = `${table.keyspace}.${table.table}`;
     const read = digestedSpans(spans, table, modes.get(key)!);
     digests.set(key, { ...await digestTableSpans(client, table, read), spans: read.length });
@@ -126,13 +127,14 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
       // The second digest (CQL: the node's work) runs while the files are pooled (ours).
       let poolMs = 0;
       const [after, pooled] = await both(
-        () => digestTables(client, tables, spans, modes),
-        async () => {
+        (signal) => digestTables(client, tables, spans, modes, signal),
+        async (signal) => {
           const started = Date.now();
-          const done = await mapLimited(components, pool.rateLimit ? 1 : POOL_UPLOADS, (file) => putPooled(pool, file.path, file.name, { spoolDir: ctx.spoolDir, mutable: file.mutable, logger: ctx.logger, signal: ctx.signal }));
+          const done = await mapLimited(components, pool.rateLimit ? 1 : POOL_UPLOADS, (file) => putPooled(pool, file.path, file.name, { spoolDir: ctx.spoolDir, mutable: file.mutable, logger: ctx.logger, signal }));
           poolMs = Date.now() - started;
           return done;
         },
+        ctx.signal,
       );
       const artifacts: ArtifactRef[] = pooled.map((p) => p.artifact);
       const uploadedBytes = pooled.reduce((sum, p) => sum + p.sentBytes, 0);

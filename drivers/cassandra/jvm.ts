@@ -94,8 +94,9 @@ export function nodetoolJvmArgs(home: string, jmx: { host: string; port: number 
  * `cassandra.storage_port` property (3.x and later also as `--storage-port`).
  */
 export function loaderJvmArgs(home: string, storagePort: number, args: readonly string[]): string[] {
+  // The full JIT: a loader may stream for hours.
   return [
-    '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+    '-Xmx256m', '-XX:+UseSerialGC',
     `-Dcassandra.storage_port=${storagePort}`,
     `-Dlogback.configurationFile=${home}/conf/logback-tools.xml`,
     '-cp', cassandraClasspath(home),

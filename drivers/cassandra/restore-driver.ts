@@ -27,12 +27,12 @@ import { resolveInside } from '../../core/io/resolve-inside';
 import { backedUpNodes, schemaArtifact, type BackedUpNode } from './backed-up-nodes';
 import { nodetoolTarget } from './backup-driver';
 import { cassandraEndpoint, nodeName } from './config';
-import { cassandraHome } from './distribution';
+import { cassandraHome, distributionRelease } from './distribution';
 import { linkTableDirs } from './table-load-dirs';
 import { importSSTables, refresh } from './nodetool';
 import type { TableFacts } from './records';
 import { fitReplication } from './replication-fit';
-import { majorVersion, planRestore, plansOn, restoredTables, shareOf, type NodePlan, type RestorePlan } from './restore-plan';
+import { assertToolsFit, majorVersion, planRestore, plansOn, restoredTables, shareOf, type NodePlan, type RestorePlan } from './restore-plan';
 import type { CassandraRestoreTarget } from './restore-target';
 import { validateRestoredTables } from './restore-validation';
 import { readRing, type RingNode, withCluster } from './ring';
@@ -119,6 +119,7 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
   async prepareTarget(ctx: Ctx): Promise<PreparedTarget> {
     return withCluster(ctx.target, async (client) => {
       const { restore, tables } = await plan(ctx, client);
+      assertToolsFit(restore, distributionRelease(ctx.target.cassandraHome ?? cassandraHome()));
       const withRows = await tablesWithRows(client, tables);
       if (withRows.length > 0 && !ctx.force) {
         throw new PermanentError(`cassandra: the target's tables ${withRows.join(', ')} hold rows; restore with force to truncate them first`, { code: 'TARGET_NOT_EMPTY', engine: 'cassandra' });
@@ -160,10 +161,13 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
       const schema = JSON.parse(await readFile(path.join(ctx.spoolDir, schemaArtifact(nodes).name), 'utf8')) as KeyspaceSchema[];
       const perDataCenter = nodesPerDataCenter(ring);
       const lowered: string[] = [];
+      // Every keyspace the target lacks fitted first (a refusal comes before anything is created or truncated).
       const restored = schema.map((ks) => {
+        const tablesOf = ks.tables.filter((t) => wanted.has(tableKey(t)));
+        if (tablesOf.length === 0 || client.metadata.keyspaces[ks.keyspace]) return { ...ks, tables: tablesOf };
         const fitted = fitReplication(ks.cql, perDataCenter);
         if (fitted.lowered.length > 0) lowered.push(`${ks.keyspace}: ${fitted.lowered.join(', ')}`);
-        return { ...ks, cql: fitted.cql, tables: ks.tables.filter((t) => wanted.has(tableKey(t))) };
+        return { ...ks, cql: fitted.cql, tables: tablesOf };
       }).filter((ks) => ks.tables.length > 0);
       const created = await createMissingSchema(client, restored);
       const withRows = ctx.force ? await tablesWithRows(client, tables) : [];
@@ -171,9 +175,7 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
         const [keyspace, table] = key.split('.');
         await client.execute(`TRUNCATE ${quote(keyspace)}.${quote(table)}`);
       }
-      // A keyspace that existed keeps its replication: only what was created was fitted.
-      const fitted = lowered.filter((line) => created.includes(line.slice(0, line.indexOf(':'))));
-      ctx.logger.info('cassandra restore: schema and tables ready', { created, truncated: withRows, replicationLowered: fitted });
+      ctx.logger.info('cassandra restore: schema and tables ready', { created, truncated: withRows, replicationLowered: lowered });
       return { endpoint: { contactPoints: ctx.target.contactPoints, nativePort: ctx.target.nativePort }, bytes: 0, durationMs: Date.now() - started };
     });
   }

@@ -89,3 +89,23 @@ export function restoredTables(target: CassandraRestoreTarget, nodes: readonly B
 export function majorVersion(release: string): number {
   return Number.parseInt(release, 10) || 0;
 }
+
+/**
+ * Refuses, before anything is downloaded or touched, a plan this host's Cassandra tools
+ * (`toolsRelease`, the distribution of `cassandraHome`) cannot carry out: sstableloader must be
+ * of the target's major version (it streams in its own version's protocol), and a 4.x target
+ * loads in place with `nodetool import`, which tools before 4.0 lack.
+ * @throws PermanentError `CASSANDRA_TOOLS_MISMATCH`
+ */
+export function assertToolsFit(plan: RestorePlan, toolsRelease: string): void {
+  const target = majorVersion(plan.releaseVersion);
+  const tools = majorVersion(toolsRelease);
+  const problem = plan.method === 'sstableloader' && tools !== target
+    ? `sstableloader ${toolsRelease} cannot stream into Cassandra ${plan.releaseVersion}`
+    : plan.method === 'refresh' && target >= 4 && tools < 4
+      ? `nodetool ${toolsRelease} has no \`import\`, which loads SSTables into Cassandra ${plan.releaseVersion}`
+      : undefined;
+  if (problem) {
+    throw new PermanentError(`cassandra: ${problem}: set the target's cassandraHome to a distribution of the target's version on every host`, { code: 'CASSANDRA_TOOLS_MISMATCH', engine: 'cassandra' });
+  }
+}

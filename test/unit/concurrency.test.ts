@@ -160,16 +160,42 @@ describe('both', () => {
     expect(gauge.most).toBe(2);
   });
 
-  it('throws the first failure only once the other has settled', async () => {
+  it('aborts the other when one fails, and throws the first failure once the other has settled', async () => {
     // Prepare
     const failed = new PermanentError('digest failed', { code: 'X' });
+    let otherSawAbort = false;
     let otherDone = false;
 
     // Act
-    const outcome = both(async () => { throw failed; }, async () => { await sleep(30); otherDone = true; });
+    const outcome = both(async () => { await sleep(5); throw failed; }, async (signal) => {
+      await new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve, { once: true })));
+      otherSawAbort = true;
+      await sleep(10);
+      otherDone = true;
+      throw new Error('stopped');
+    });
 
     // Assess
     await expect(outcome).rejects.toBe(failed);
+    expect(otherSawAbort).toBe(true);
     expect(otherDone).toBe(true);
+  });
+
+  it('aborts both when the parent signal aborts, and treats a synchronous throw as a failure', async () => {
+    // Prepare
+    const parent = new AbortController();
+    const waitForAbort = (signal: AbortSignal) => new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+
+    // Act
+    const outcome = both(waitForAbort, waitForAbort, parent.signal);
+    parent.abort(new Error('step aborted'));
+    const sync = both(() => { throw new Error('sync'); }, async () => 1);
+
+    // Assess
+    await expect(outcome).rejects.toThrow('step aborted');
+    await expect(sync).rejects.toThrow('sync');
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { BackedUpNode } from '../../../drivers/cassandra/backed-up-nodes';
 import { fitReplication, replicationOf } from '../../../drivers/cassandra/replication-fit';
-import { planRestore, restoredTables, shareOf } from '../../../drivers/cassandra/restore-plan';
+import { assertToolsFit, planRestore, restoredTables, shareOf } from '../../../drivers/cassandra/restore-plan';
 import { cassandraRestoreTargetSchema } from '../../../drivers/cassandra/restore-target';
 import type { RingNode } from '../../../drivers/cassandra/ring';
 import { evenTokens } from '../../../drivers/cassandra/tokens';
@@ -107,9 +107,32 @@ describe('fitReplication', () => {
     expect(fitted.cql).toMatch(/^CREATE KEYSPACE "Odd'ks" WITH replication = \{.*\} AND durable_writes = false$/);
   });
 
+  it('refuses a NetworkTopologyStrategy keyspace none of whose data centers the target has', () => {
+    const cql = "CREATE KEYSPACE shop WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': '3', 'dc2': '0'} AND durable_writes = true";
+    expect(() => fitReplication(cql, new Map([['datacenter1', 1]]))).toThrow(expect.objectContaining({
+      code: 'CASSANDRA_NO_SUCH_DATA_CENTER', message: expect.stringMatching(/CREATE KEYSPACE shop replicates to data center\(s\) dc1, and the target has only datacenter1/),
+    }));
+  });
+
   it('leaves other strategies alone, and refuses a statement without a replication map', () => {
     const local = "CREATE KEYSPACE x WITH replication = {'class': 'LocalStrategy'} AND durable_writes = true";
     expect(fitReplication(local, new Map([['dc1', 1]])).lowered).toEqual([]);
     expect(() => fitReplication('CREATE KEYSPACE x', new Map())).toThrow(expect.objectContaining({ code: 'CASSANDRA_BAD_SCHEMA' }));
+  });
+});
+
+describe('assertToolsFit', () => {
+  const loader = (release: string) => ({ method: 'sstableloader' as const, shares: [], releaseVersion: release });
+  const refresh = (release: string) => ({ method: 'refresh' as const, plans: [], releaseVersion: release });
+
+  it('lets tools of the target\'s version stream, and any nodetool refresh a 2.x or 3.x target', () => {
+    expect(() => assertToolsFit(loader('2.1.22'), '2.1.0')).not.toThrow();
+    expect(() => assertToolsFit(refresh('3.11.4'), '2.1.0')).not.toThrow();
+    expect(() => assertToolsFit(refresh('4.1.3'), '4.1.0')).not.toThrow();
+  });
+
+  it('refuses a loader of another major version, and a 4.x target without nodetool import', () => {
+    expect(() => assertToolsFit(loader('4.0.1'), '2.1.0')).toThrow(expect.objectContaining({ code: 'CASSANDRA_TOOLS_MISMATCH', message: expect.stringMatching(/sstableloader 2\.1\.0 cannot stream into Cassandra 4\.0\.1.*cassandraHome/) }));
+    expect(() => assertToolsFit(refresh('4.0.1'), '2.1.0')).toThrow(expect.objectContaining({ code: 'CASSANDRA_TOOLS_MISMATCH', message: expect.stringMatching(/has no `import`/) }));
   });
 });

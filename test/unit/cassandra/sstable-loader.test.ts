@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { linkTableDirs } from '../../../drivers/cassandra/table-load-dirs';
 import { importArgs } from '../../../drivers/cassandra/nodetool';
-import { loaderArgs } from '../../../drivers/cassandra/sstable-loader';
+import { LOADER_ERRORS, loaderArgs, skippedByLoader } from '../../../drivers/cassandra/sstable-loader';
+import { distributionRelease } from '../../../drivers/cassandra/distribution';
 
 const BASE = { home: '/opt/cassandra', contactPoints: ['10.0.0.1', '10.0.0.2'], nativePort: 9042, thriftPort: 9160, storagePort: 7000 };
 
@@ -17,6 +18,36 @@ describe('sstableloader arguments', () => {
     expect(loaderArgs({ ...BASE, releaseVersion: '4.1.3', username: 'u', password: 'p' }, '/d')).toEqual([
       '--nodes', '10.0.0.1,10.0.0.2', '--port', '9042', '--storage-port', '7000', '--username', 'u', '--password', 'p', '--no-progress', '/d',
     ]);
+  });
+});
+
+describe("what sstableloader left out (it still exits 0)", () => {
+  it('finds its skip lines, and nothing in a clean run', () => {
+    const out = 'Established connection to initial hosts\nOpening sstables and calculating sections to stream\nSkipping file shop-gone-ka-1-Data.db: column family shop.gone doesn\'t exist\nStreaming relevant part of /s/shop/items/shop-items-ka-1-Data.db to [/10.0.0.1]\n';
+    expect(skippedByLoader(out)).toEqual(["Skipping file shop-gone-ka-1-Data.db: column family shop.gone doesn't exist"]);
+    expect(skippedByLoader('Established connection to initial hosts\nStreaming relevant part of x to [/10.0.0.1]\n')).toEqual([]);
+  });
+});
+
+describe("sstableloader's failures", () => {
+  it('names a refused login or a missing table even inside 2.x\'s "Could not retrieve endpoint ranges", and only a refused connection is an outage', () => {
+    const wrapped = (cause: string) => `Could not retrieve endpoint ranges: \njava.lang.RuntimeException: Could not retrieve endpoint ranges: \nCaused by: ${cause}`;
+    expect(LOADER_ERRORS.diagnose(wrapped('org.apache.cassandra.thrift.AuthenticationException: Username and/or password are incorrect'))).toMatchObject({ code: 'CASSANDRA_AUTH_FAILED' });
+    expect(LOADER_ERRORS.diagnose(wrapped('InvalidRequestException(why:Keyspace shop does not exist)'))).toMatchObject({ code: 'CASSANDRA_NO_SUCH_TABLE' });
+    expect(LOADER_ERRORS.diagnose(wrapped('org.apache.thrift.transport.TTransportException: java.net.ConnectException: Connection refused'))).toMatchObject({ code: 'CASSANDRA_UNAVAILABLE', transient: true });
+  });
+});
+
+describe('the Cassandra release of a distribution', () => {
+  let home: string;
+  beforeEach(async () => { home = await mkdtemp(path.join(os.tmpdir(), 'cassandra-home-')); });
+  afterEach(async () => { await rm(home, { recursive: true, force: true }); });
+
+  it('is read from its lib/apache-cassandra-<release>.jar, and a directory without one is refused', async () => {
+    await mkdir(path.join(home, 'lib'));
+    for (const jar of ['apache-cassandra-clientutil-4.1.3.jar', 'apache-cassandra-4.1.3.jar', 'guava-27.jar']) await writeFile(path.join(home, 'lib', jar), '');
+    expect(distributionRelease(home)).toBe('4.1.3');
+    expect(() => distributionRelease(path.join(home, 'nothing'))).toThrow(expect.objectContaining({ code: 'MISSING_TOOL' }));
   });
 });
 
