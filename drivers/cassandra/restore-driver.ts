@@ -20,7 +20,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { downloadArtifacts } from '../../core/driver/download';
-import { nodesByHost } from '../../core/driver/node-ref';
 import type { JsonObject, NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, StoredArtifact, TransferOptions, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { resolveInside } from '../../core/io/resolve-inside';
@@ -32,7 +31,7 @@ import { linkTableDirs } from './table-load-dirs';
 import { importSSTables, refresh } from './nodetool';
 import type { TableFacts } from './records';
 import { fitReplication } from './replication-fit';
-import { assertToolsFit, majorVersion, planRestore, plansOn, restoredTables, shareOf, type NodePlan, type RestorePlan } from './restore-plan';
+import { assertToolsFit, majorVersion, planRestore, plansOn, restoreHosts, restoredTables, shareOf, type NodePlan, type RestorePlan } from './restore-plan';
 import type { CassandraRestoreTarget } from './restore-target';
 import { validateRestoredTables } from './restore-validation';
 import { readRing, type RingNode, withCluster } from './ring';
@@ -97,9 +96,9 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
     return cassandraEndpoint(target);
   }
 
-  /** One node per host the target's nodes name (`host`). */
+  /** One node per host the target's nodes name (`host`); at most MAX_RESTORE_NODES of them when the restore may stream (restore-plan.ts). */
   targetNodes(target: CassandraRestoreTarget): NodeRef[] {
-    return nodesByHost(target.nodes);
+    return restoreHosts(target);
   }
 
   /** No host path is replaced: a forced restore truncates tables over CQL. */

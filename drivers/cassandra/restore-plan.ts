@@ -11,9 +11,15 @@
  *   target's hosts, each host streaming its share.
  *
  * `auto` (the default) takes `refresh` when the rings match and `sstableloader` otherwise.
+ *
+ * A restore works on at most MAX_RESTORE_NODES hosts at once (the restore state machine's limit).
+ * `refresh` needs every host of the target; sstableloader streams into every node from any host,
+ * so a target on more hosts is loaded from its first MAX_RESTORE_NODES ({@link restoreHosts}),
+ * and `auto` streams into such a target even when the rings match.
  */
 import type { NodeRef } from '../../core/driver/types';
 import { membersOn, nodesByHost } from '../../core/driver/node-ref';
+import { MAX_RESTORE_NODES } from '../../core/restore/restore-state';
 import { PermanentError } from '../../core/errors';
 import { nodeWithTokens, type BackedUpNode } from './backed-up-nodes';
 import { configNode, type ResolvedNode } from './config';
@@ -49,16 +55,27 @@ export function planRestore(target: CassandraRestoreTarget, ring: readonly RingN
   const unmatched = plans.filter((p) => !p.source).map((p) => p.target.address);
   const same = unmatched.length === 0 && planned.length === nodes.length;
   const releaseVersion = planned[0]?.releaseVersion ?? '';
-  if (target.method !== 'sstableloader' && same) return { method: 'refresh', plans: plans as NodePlan[], releaseVersion };
+  const everyHost = nodesByHost(target.nodes).length <= MAX_RESTORE_NODES;
+  if (same && (target.method === 'refresh' || (target.method === 'auto' && everyHost))) return { method: 'refresh', plans: plans as NodePlan[], releaseVersion };
   if (target.method === 'refresh') {
     throw new PermanentError(
       `cassandra: the target's ring is not the backup's (${nodes.length} backed-up nodes, ${planned.length} target nodes; no backed-up node has the tokens of ${unmatched.join(', ') || 'every target node'}): restore with method sstableloader (or auto) to stream into another topology`,
       { code: 'CASSANDRA_TOPOLOGY_DIFFERS', engine: 'cassandra' },
     );
   }
-  const hosts = nodesByHost(target.nodes);
+  const hosts = restoreHosts(target);
   const shares = hosts.map((host, h) => ({ host, sources: nodes.filter((_, i) => i % hosts.length === h) }));
   return { method: 'sstableloader', shares, releaseVersion };
+}
+
+/**
+ * The hosts a restore into `target` works on: every host of its nodes, or for a restore that
+ * may stream (`auto`, `sstableloader`) into a target on more than MAX_RESTORE_NODES hosts, the first
+ * MAX_RESTORE_NODES of them. A `refresh` restore needs them all (core refuses more than it can run).
+ */
+export function restoreHosts(target: CassandraRestoreTarget): NodeRef[] {
+  const hosts = nodesByHost(target.nodes);
+  return target.method === 'refresh' ? hosts : hosts.slice(0, MAX_RESTORE_NODES);
 }
 
 /** The plans of the target nodes on `node`'s host. */

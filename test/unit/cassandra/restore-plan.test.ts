@@ -5,7 +5,7 @@
  */
 import type { BackedUpNode } from '../../../drivers/cassandra/backed-up-nodes';
 import { fitReplication, replicationOf } from '../../../drivers/cassandra/replication-fit';
-import { assertToolsFit, planRestore, restoredTables, shareOf } from '../../../drivers/cassandra/restore-plan';
+import { assertToolsFit, planRestore, restoreHosts, restoredTables, shareOf } from '../../../drivers/cassandra/restore-plan';
 import { cassandraRestoreTargetSchema } from '../../../drivers/cassandra/restore-target';
 import type { RingNode } from '../../../drivers/cassandra/ring';
 import { evenTokens } from '../../../drivers/cassandra/tokens';
@@ -59,6 +59,19 @@ describe('planRestore', () => {
     expect(() => planRestore(target(1, { method: 'refresh' }), ring([['0']]), backedUp(3))).toThrow(expect.objectContaining({
       code: 'CASSANDRA_TOPOLOGY_DIFFERS', message: expect.stringMatching(/3 backed-up nodes, 1 target nodes.*method sstableloader/),
     }));
+  });
+
+  it('streams into a target on more hosts than a restore runs on from its first four, even when the rings match; refresh keeps every host', () => {
+    const hosts = Array.from({ length: 6 }, (_, i) => `i-0${'abcdef'[i].repeat(15)}${i}`);
+    const six = target(6, {}, hosts);
+    const plan = planRestore(six, ring(evenTokens(6).map((t) => [t])), backedUp(6));
+    expect(plan.method).toBe('sstableloader');
+    if (plan.method !== 'sstableloader') return;
+    expect(restoreHosts(six).map((h) => h.host)).toEqual(hosts.slice(0, 4));
+    expect(plan.shares.map((s) => s.sources.length)).toEqual([2, 2, 1, 1]);
+    const refreshing = target(6, { method: 'refresh' }, hosts);
+    expect(restoreHosts(refreshing)).toHaveLength(6);
+    expect(planRestore(refreshing, ring(evenTokens(6).map((t) => [t])), backedUp(6)).method).toBe('refresh');
   });
 
   it('refuses a target whose ring has a node its config does not list', () => {
