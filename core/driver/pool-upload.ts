@@ -64,8 +64,7 @@ export async function putPooled(pool: ArtifactDestination, file: string, name: s
   assertArtifactName(name);
   options.signal?.throwIfAborted();
   const work = path.join(options.spoolDir, POOL_SPOOL);
-  const source = options.mutable ? await copyHashed(file, work, options.signal) : { file, ...(await hashLocalFile(file)) };
-  options.signal?.throwIfAborted();
+  const source = options.mutable ? await copyHashed(file, work, options.signal) : { file, ...(await hashLocalFile(file, options.signal)) };
   try {
     const key = poolObjectKey(pool.prefix, source.sha256);
     const artifact: StoredArtifact = { name, size: source.size, sha256: source.sha256, key };

@@ -9,8 +9,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 
 const BUFFER_SIZE = 1024 * 1024;
 
-/** Hashes an open file from its start to its end (as it is when each read runs). */
-export async function hashFileHandle(handle: FileHandle): Promise<{ size: number; sha256: string }> {
+/** Hashes an open file from its start to its end (as it is when each read runs); `signal` stops it between reads. */
+export async function hashFileHandle(handle: FileHandle, signal?: AbortSignal): Promise<{ size: number; sha256: string }> {
+  signal?.throwIfAborted();
   const hash = createHash('sha256');
   const buffers = [Buffer.allocUnsafeSlow(BUFFER_SIZE), Buffer.allocUnsafeSlow(BUFFER_SIZE)];
   let size = 0;
@@ -19,6 +20,7 @@ export async function hashFileHandle(handle: FileHandle): Promise<{ size: number
   for (;;) {
     const { bytesRead } = await reading;
     if (bytesRead === 0) break;
+    signal?.throwIfAborted();
     const filled = buffers[current];
     size += bytesRead;
     current ^= 1;
@@ -28,11 +30,11 @@ export async function hashFileHandle(handle: FileHandle): Promise<{ size: number
   return { size, sha256: hash.digest('hex') };
 }
 
-/** Hashes the file at `filePath` (fs errors as thrown: `ENOENT` when it is missing). */
-export async function hashLocalFile(filePath: string): Promise<{ size: number; sha256: string }> {
+/** Hashes the file at `filePath` (fs errors as thrown: `ENOENT` when it is missing); `signal` stops it between reads. */
+export async function hashLocalFile(filePath: string, signal?: AbortSignal): Promise<{ size: number; sha256: string }> {
   const handle = await open(filePath, 'r');
   try {
-    return await hashFileHandle(handle);
+    return await hashFileHandle(handle, signal);
   } finally {
     await handle.close();
   }
