@@ -39,8 +39,8 @@ export interface ToolErrors {
   engine: string;
   /** The code of a failure whose output names no known cause, e.g. `MYSQL_TOOL_FAILED`. */
   fallbackCode: string;
-  /** The known cause a failed tool's stderr names, if any. */
-  diagnose?(stderr: string): ToolDiagnosis | undefined;
+  /** The known cause a failed tool's output names, if any: its stderr, or its captured stdout when stderr is empty (some tools print refusals there). */
+  diagnose?(output: string): ToolDiagnosis | undefined;
 }
 
 /** How much of a captured stdout stands in for an empty stderr. */
@@ -58,7 +58,7 @@ export function toolFailure(
   const stdout = exit.stdout?.trim() ?? '';
   const output = stderr.trim() || (stdout.length <= STDOUT_TAIL ? stdout : `…${stdout.slice(-STDOUT_TAIL)}`);
   const detail = redactSecrets(output) || '(no output)';
-  const diagnosis = errors.diagnose?.(stderr) ?? { code: fallbackCode, summary: 'see its output' };
+  const diagnosis = errors.diagnose?.(stderr.trim() || stdout) ?? { code: fallbackCode, summary: 'see its output' };
   const message = `${what} ${how}: ${diagnosis.summary}\n${detail}`;
   const options = { code: diagnosis.code, engine: errors.engine };
   return diagnosis.transient ? new TransientError(message, options) : new PermanentError(message, options);

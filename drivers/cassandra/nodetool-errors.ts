@@ -1,4 +1,4 @@
-/** What nodetool's failures mean (core/host/tool-errors.ts): its stderr read into our error codes. */
+/** What nodetool's failures mean (core/host/tool-errors.ts): its output read into our error codes. */
 import type { ToolDiagnosis, ToolErrors } from '../../core/host/tool-errors';
 
 const CAUSES: Array<{ pattern: RegExp; diagnosis: ToolDiagnosis }> = [
@@ -12,12 +12,12 @@ const CAUSES: Array<{ pattern: RegExp; diagnosis: ToolDiagnosis }> = [
 ];
 
 /** The known cause `output` names, if any. nodetool 2.1 prints some refusals (`refresh` of an unknown table) on stdout. */
-export function diagnoseNodetool(output: string): ToolDiagnosis | undefined {
+function diagnoseNodetool(output: string): ToolDiagnosis | undefined {
   return CAUSES.find((cause) => cause.pattern.test(output))?.diagnosis;
 }
 
-export const NODETOOL_ERRORS = {
+export const NODETOOL_ERRORS: ToolErrors = {
   engine: 'cassandra',
   fallbackCode: 'CASSANDRA_NODETOOL_FAILED',
   diagnose: diagnoseNodetool,
-} satisfies ToolErrors;
+};

@@ -22,10 +22,10 @@ import { membersOn, nodesByHost } from '../../core/driver/node-ref';
 import { MAX_RESTORE_NODES } from '../../core/restore/restore-state';
 import { PermanentError } from '../../core/errors';
 import { nodeWithTokens, type BackedUpNode } from './backed-up-nodes';
-import { configNode, type ResolvedNode } from './config';
+import type { ResolvedNode } from './config';
 import type { TableFacts } from './records';
 import type { CassandraRestoreTarget } from './restore-target';
-import { planNodes, type RingNode } from './ring';
+import { majorVersion, planNodes, type RingNode } from './ring';
 
 export interface NodePlan {
   target: ResolvedNode;
@@ -89,22 +89,12 @@ export function shareOf(shares: readonly LoaderShare[], node: NodeRef): BackedUp
   return shares.find((s) => s.host.name === node.name)?.sources ?? [];
 }
 
-/** The target's nodes with their defaults. */
-export function targetNodesOf(target: CassandraRestoreTarget): ResolvedNode[] {
-  return target.nodes.map((n) => configNode(target, n.address)!);
-}
-
 /** The tables a restore of `nodes` into `target` writes: the keyspaces asked for, `system_auth` only when asked. */
 export function restoredTables(target: CassandraRestoreTarget, nodes: readonly BackedUpNode[]): TableFacts[] {
   const tables = nodes[0]?.facts.tables ?? [];
   const missing = (target.keyspaces ?? []).filter((ks) => !tables.some((t) => t.keyspace === ks));
   if (missing.length > 0) throw new PermanentError(`cassandra: the backup holds no keyspace ${missing.join(', ')}`, { code: 'CASSANDRA_NO_SUCH_KEYSPACE', engine: 'cassandra' });
   return tables.filter((t) => (!target.keyspaces || target.keyspaces.includes(t.keyspace)) && (t.keyspace !== 'system_auth' || target.systemAuth));
-}
-
-/** The major version of a Cassandra release (`4.1.3` → 4; unknown → 0). */
-export function majorVersion(release: string): number {
-  return Number.parseInt(release, 10) || 0;
 }
 
 /**

@@ -46,6 +46,11 @@ function hostAddress(address: string): string {
   return address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
 }
 
+/** The major version of a Cassandra release, as a ring node reports it (`4.1.3` → 4; unknown → 0). */
+export function majorVersion(release: string): number {
+  return Number.parseInt(release, 10) || 0;
+}
+
 /** Every node of the ring, by address. */
 export function readRing(client: Client): RingNode[] {
   return client.hosts.values().map((host) => ({

@@ -8,7 +8,7 @@ import { PermanentError } from '../../core/errors';
 import type { ToolErrors } from '../../core/host/tool-errors';
 import { runJavaTool } from './java-tool';
 import { loaderJvmArgs } from './jvm';
-import { majorVersion } from './restore-plan';
+import { majorVersion } from './ring';
 
 export interface LoaderTarget {
   /** The distribution's home (distribution.ts). */
