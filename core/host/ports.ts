@@ -6,10 +6,20 @@ import { createServer, Socket } from 'node:net';
 
 /** A TCP port free on `host` right now (the OS picks it). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
+  return listenBriefly(0, host);
+}
+
+/** True when `port` can be bound on every address right now. */
+export function canBind(port: number): Promise<boolean> {
+  return listenBriefly(port, '0.0.0.0').then(() => true, () => false);
+}
+
+/** Listens on `port` (0: any) and closes again; resolves with the port bound. */
+function listenBriefly(port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, host, () => {
+    server.listen(port, host, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));
@@ -25,13 +35,14 @@ const PORT_TAKEN = /address already in use|EADDRINUSE/i;
  * when it fails because a port was taken between choosing it and binding it: another process on
  * this busy machine may have picked the same free port.
  * @param start gets the ports and the attempt number (from 0), e.g. for a fresh directory per attempt
+ * @param pick chooses one free port (default: {@link freePort})
  * @throws the last attempt's error, or at once an error that is not about a taken port
  */
-export async function onFreePorts<T>(count: number, start: (ports: number[], attempt: number) => Promise<T>, attempts = 3): Promise<T> {
+export async function onFreePorts<T>(count: number, start: (ports: number[], attempt: number) => Promise<T>, attempts = 3, pick: () => Promise<number> = freePort): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     const ports: number[] = [];
     while (ports.length < count) {
-      const port = await freePort();
+      const port = await pick();
       if (!ports.includes(port)) ports.push(port);
     }
     try {

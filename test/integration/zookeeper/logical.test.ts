@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { onFreePorts } from '../../../core/host/ports';
+import { onFreePorts } from '../../harness/ports';
 import { closeZooKeeper, openZooKeeper, zooKeeperConstants, type ZooKeeperClient } from '../../../drivers/zookeeper/client';
 import { startLocalZooKeeper, ZOOKEEPER_JAR, type LocalZooKeeper } from '../../../drivers/zookeeper/member';
 import { clearTree, treeIsEmpty } from '../../../drivers/zookeeper/logical/restore-target';
