@@ -11,12 +11,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { mapLimited } from '../concurrency';
 import { PermanentError } from '../errors';
 import { deletePrefix, type BlobStore } from '../store/blob-store';
 import { createRateLimiter, throttleStages } from '../store/rate-limiter';
 import { chain } from '../store/transfer';
 import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
-import { hashLocalFile } from '../io/file-hash';
+import { hashLocalFile } from '../io/hash-threads';
 import { resolveInside } from '../io/resolve-inside';
 import { assertArtifactName, hashStream, writeArtifact } from './spool';
 import type { ArtifactDestination, ArtifactRef, BackupContext } from './types';
@@ -194,6 +195,9 @@ class VerifyingStream extends Transform {
   }
 }
 
+/** Artifacts re-hashed at once by {@link ArtifactReader.verifyUnread} (local files: one per hashing thread). */
+const VERIFY_CONCURRENCY = 4;
+
 /**
  * Reads a snapshot's artifacts for validation, checking each one's sha256 as it is read (a
  * consumer that reads to the end gets `CHECKSUM_MISMATCH` instead of the end), so validating
@@ -222,13 +226,13 @@ export class ArtifactReader {
    * artifact (empty when all are intact).
    */
   async verifyUnread(artifacts: ArtifactRef[]): Promise<string[]> {
-    const problems: string[] = [];
-    for (const artifact of artifacts) {
-      if (this.verified.has(artifact.name)) continue;
-      await verifyArtifact(this.spoolDir, artifact, this.store)
-        .then(() => this.verified.add(artifact.name), (error: Error) => problems.push(`${artifact.name}: ${error.message}`));
-    }
-    return problems;
+    const unread = artifacts.filter((artifact) => !this.verified.has(artifact.name));
+    const problems = await mapLimited(unread, VERIFY_CONCURRENCY, (artifact) => verifyArtifact(this.spoolDir, artifact, this.store)
+      .then(() => {
+        this.verified.add(artifact.name);
+        return undefined;
+      }, (error: Error) => `${artifact.name}: ${error.message}`));
+    return problems.filter((problem) => problem !== undefined);
   }
 }
 

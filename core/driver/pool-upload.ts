@@ -17,7 +17,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PermanentError } from '../errors';
-import { hashLocalFile } from '../io/file-hash';
+import { hashLocalFile } from '../io/hash-threads';
 import { HashingStream } from '../io/hashing-stream';
 import { removeWrittenFile } from '../io/written-file';
 import type { Logger } from '../logger';

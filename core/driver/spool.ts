@@ -8,7 +8,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { hashLocalFile } from '../io/file-hash';
+import { hashLocalFile } from '../io/hash-threads';
 import { HashingStream } from '../io/hashing-stream';
 import { resolveInside } from '../io/resolve-inside';
 import { removeWrittenFile } from '../io/written-file';
@@ -48,7 +48,7 @@ export async function hashStream(source: Readable): Promise<{ size: number; sha2
   return { size: hasher.bytes, sha256: hasher.digest() };
 }
 
-/** Hashes a file in place (core/io/file-hash.ts). */
+/** Hashes a file in place (core/io/hash-threads.ts). */
 export function hashFile(filePath: string): Promise<{ size: number; sha256: string }> {
   return hashLocalFile(filePath);
 }

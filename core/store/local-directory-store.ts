@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
-import { hashFileHandle } from '../io/file-hash';
+import { hashLocalFile } from '../io/hash-threads';
 import { HashingStream } from '../io/hashing-stream';
 import { resolveInside } from '../io/resolve-inside';
 import { removeWrittenFile } from '../io/written-file';
@@ -111,16 +111,12 @@ export class LocalDirectoryStore implements BlobStore {
     return streamToFile(stream, filePath, { ...options, key, totalBytes: size });
   }
 
-  /** The object's file hashed in place (no stream). */
+  /** The object's file hashed in place (no stream), by a hashing thread. */
   async hashObject(key: string): Promise<{ size: number; sha256: string }> {
-    const handle = await this.openFile(key);
-    try {
-      return await hashFileHandle(handle);
-    } catch (error) {
+    await (await this.openFile(key)).close(); // NOT_FOUND when it is missing or no file
+    return hashLocalFile(this.pathFor(key)).catch((error: unknown) => {
       throw mapFsError(error, key, this.root);
-    } finally {
-      await handle.close();
-    }
+    });
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

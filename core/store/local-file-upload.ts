@@ -5,11 +5,11 @@
  * that many bytes and continues. The whole source is re-hashed on every attempt, so the expected
  * sha256 is checked before the final rename, which is the only moment the object becomes visible.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
+import { OffThreadSha256 } from '../io/hash-threads';
 import type { PutFileOptions, PutResult } from './blob-store';
 import { CheckpointWriter, readCheckpoint, removeCheckpoint } from './checkpoint';
 import { createRateLimiter, type TokenBucket } from './rate-limiter';
@@ -104,41 +104,67 @@ async function usableResumePoint(
 }
 
 /**
- * Reads the whole source in order, hashing everything and writing (throttled) what lies beyond
- * `checkpoint.bytesDone`; saves the checkpoint after every `partSize` bytes. Returns the hex sha256.
+ * Reads the whole source in order (the next read beside the current chunk's hash and write),
+ * hashing everything and writing (throttled) what lies beyond `checkpoint.bytesDone`. After every
+ * `partSize` bytes an fdatasync starts beside the copy (one at a time), and the checkpoint records
+ * the bytes it made durable when it is done. Returns the hex sha256.
  */
 async function copyAndHash(
   input: FileHandle, output: FileHandle, checkpoint: LocalCheckpoint, writer: CheckpointWriter, options: PutFileOptions,
 ): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = new OffThreadSha256();
   const bucket = createRateLimiter(options.rateLimit);
-  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  // Two buffers take turns: the next read runs while the current chunk is hashed and written.
+  const buffers = [Buffer.allocUnsafeSlow(READ_BUFFER_BYTES), Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)];
+  const { fileSize } = checkpoint;
+  const readInto = (buffer: Buffer, at: number) => (at < fileSize ? input.read(buffer, 0, Math.min(buffer.length, fileSize - at), at) : undefined);
   const resumeFrom = checkpoint.bytesDone;
   let position = 0;
   let sinceCheckpoint = 0;
-  options.onProgress?.(resumeFrom, checkpoint.fileSize);
-  while (position < checkpoint.fileSize) {
-    const want = Math.min(buffer.length, checkpoint.fileSize - position);
-    const { bytesRead } = await input.read(buffer, 0, want, position);
-    if (bytesRead === 0) {
-      throw new PermanentError(`file shrank while it was being uploaded (expected ${checkpoint.fileSize} bytes)`, { code: 'SOURCE_CHANGED' });
+  let turn = 0;
+  let reading = readInto(buffers[turn], 0);
+  let syncing: Promise<void> | undefined;
+  let syncFailure: { error: unknown } | undefined;
+  options.onProgress?.(resumeFrom, fileSize);
+  try {
+    while (reading) {
+      const { bytesRead } = await reading;
+      if (bytesRead === 0) {
+        throw new PermanentError(`file shrank while it was being uploaded (expected ${fileSize} bytes)`, { code: 'SOURCE_CHANGED' });
+      }
+      const chunk = buffers[turn].subarray(0, bytesRead);
+      turn ^= 1;
+      reading = readInto(buffers[turn], position + bytesRead);
+      const hashed = hash.update(chunk); // in a hashing thread, beside the write
+      const fresh = position + bytesRead > resumeFrom ? chunk.subarray(Math.max(0, resumeFrom - position)) : undefined;
+      position += bytesRead;
+      if (!fresh) {
+        await hashed;
+        continue;
+      }
+      await Promise.all([writeThrottled(output, fresh, position - fresh.length, bucket), hashed]);
+      sinceCheckpoint += fresh.length;
+      options.onProgress?.(position, fileSize);
+      if (syncFailure) throw syncFailure.error;
+      if (sinceCheckpoint >= checkpoint.partSize && position < fileSize && !syncing) {
+        // The bytes so far go to disk while the copy goes on; the checkpoint records them once they are there.
+        sinceCheckpoint = 0;
+        const durable = position;
+        syncing = output.datasync().then(() => writer.save({ ...checkpoint, bytesDone: durable })).then(() => {
+          syncing = undefined;
+        }, (error: unknown) => {
+          syncFailure ??= { error };
+        });
+      }
     }
-    const chunk = buffer.subarray(0, bytesRead);
-    hash.update(chunk);
-    const fresh = position + bytesRead > resumeFrom ? chunk.subarray(Math.max(0, resumeFrom - position)) : undefined;
-    position += bytesRead;
-    if (!fresh) continue;
-    await writeThrottled(output, fresh, position - fresh.length, bucket);
-    sinceCheckpoint += fresh.length;
-    options.onProgress?.(position, checkpoint.fileSize);
-    if (sinceCheckpoint >= checkpoint.partSize && position < checkpoint.fileSize) {
-      sinceCheckpoint = 0;
-      await output.datasync();
-      checkpoint.bytesDone = position;
-      await writer.save(checkpoint);
-    }
+    await syncing;
+    if (syncFailure) throw syncFailure.error;
+    return await hash.digest();
+  } catch (error) {
+    hash.discard();
+    await Promise.all([reading?.catch(() => undefined), syncing]); // the read ahead and the sync end before the caller closes the file
+    throw error;
   }
-  return hash.digest('hex');
 }
 
 /** Writes `data` at `offset`, slice by slice as the rate limiter allows. */

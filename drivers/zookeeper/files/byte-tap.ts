@@ -33,18 +33,27 @@ export class ByteTap {
   /** @param options.confirmAll write every chunk as it is read (the caller aborts the copy if the reader fails) */
   constructor(private readonly file: string, private readonly writer: ChunkWriter<unknown>, private readonly options: { confirmAll?: boolean } = {}) {}
 
-  /** The file's chunks, for the reader; each valid until the next is pulled. @throws a failed write's error */
+  /**
+   * The file's chunks, for the reader; each valid until the next is pulled. The next chunk is read
+   * (in libuv's threadpool) while the reader works on the current one.
+   * @throws a failed write's error
+   */
   async *chunks(): AsyncGenerator<Buffer> {
     const handle = await open(this.file, 'r');
+    const readNext = () => {
+      const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(CHUNK_SIZE);
+      return handle.read(buffer, 0, CHUNK_SIZE, null).then(({ bytesRead }) => ({ buffer, bytesRead }));
+    };
+    let reading = readNext();
     try {
       for (;;) {
         this.throwIfFailed();
-        const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(CHUNK_SIZE);
-        const { bytesRead } = await handle.read(buffer, 0, CHUNK_SIZE, null);
+        const { buffer, bytesRead } = await reading;
         if (bytesRead === 0) {
           this.free.push(buffer);
           return;
         }
+        reading = readNext();
         const chunk = buffer.subarray(0, bytesRead);
         let written: Promise<void> | undefined;
         if (this.options.confirmAll) written = this.write(chunk);
@@ -55,6 +64,7 @@ export class ByteTap {
         await this.throttle();
       }
     } finally {
+      await reading.catch(() => undefined); // the read ahead ends before the file closes
       await handle.close();
     }
   }

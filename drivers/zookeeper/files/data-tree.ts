@@ -6,15 +6,17 @@
  * with an error part applies nothing; closeSession deletes the paths it names and whatever
  * ephemerals of the session are left. Stats (versions, cversion, pzxid) are not kept: the digest
  * does not read them. Nor is the data: only its sha256, what the digest reads, so memory grows
- * with the node count, not the tree's bytes (a node's data is hashed when it is set).
+ * with the node count, not the tree's bytes (a node's data is hashed when it is set: large data
+ * by a hashing thread, beside the read that parses the next txns, see {@link DataHasher}).
  */
+import { sha256OffThread } from '../../../core/io/hash-threads';
 import { dataSha256, isSystemPath, kindOfOwner, TreeDigest, type Acl, type TreeSummary } from '../tree-digest';
 import type { Txn, TxnRecord } from './txn-records';
 
 /** A node in memory. */
 export interface MemoryNode {
-  /** The sha256 of its data. */
-  dataSha256: Buffer;
+  /** The sha256 of its data (being computed by a hashing thread, for large data). */
+  dataSha256: Buffer | Promise<Buffer>;
   acl: readonly Acl[];
   /** 0 persistent, a session id for an ephemeral, or a container's / TTL's marker (tree-digest.ts kindOfOwner). */
   ephemeralOwner: bigint;
@@ -33,10 +35,34 @@ function parentOf(path: string): { parent: string; child: string } {
   return { parent: at <= 0 ? '/' : path.slice(0, at), child: path.slice(at + 1) };
 }
 
+/** Data at least this large is hashed by a hashing thread (smaller data costs less to hash than to hand over). */
+const THREAD_HASH_MIN_BYTES = 64 * 1024;
+/** Bytes handed to hashing threads and not hashed yet, at most: past it, data is hashed here (memory stays bounded). */
+const THREAD_HASH_MAX_PENDING = 8 * 1024 * 1024;
+
+/**
+ * Hashes node data as it is set: large data by a hashing thread (a copy of it, so the reader may
+ * reuse its buffer), the rest, and everything while the threads are behind, at once.
+ */
+class DataHasher {
+  private pendingBytes = 0;
+
+  hash(data: Buffer): Buffer | Promise<Buffer> {
+    if (data.length < THREAD_HASH_MIN_BYTES || this.pendingBytes + data.length > THREAD_HASH_MAX_PENDING) return dataSha256(data);
+    this.pendingBytes += data.length;
+    const hashed = sha256OffThread(data).finally(() => {
+      this.pendingBytes -= data.length;
+    });
+    hashed.catch(() => undefined); // a hash replaced before the summary must not fail unobserved; the summary awaits the rest
+    return hashed;
+  }
+}
+
 /** The ZooKeeper tree as replay builds it. */
 export class DataTree {
   /** By path; the root is `/`. */
   readonly nodes = new Map<string, MemoryNode>();
+  private readonly hasher = new DataHasher();
   /** Ephemeral paths by owning session (DataTree.ephemerals). */
   private readonly ephemerals = new Map<bigint, Set<string>>();
 
@@ -51,7 +77,7 @@ export class DataTree {
       if (!parentNode) return false;
       parentNode.children.add(child);
     }
-    this.put(path, { dataSha256: dataSha256(node.data), acl: node.acl, ephemeralOwner: node.ephemeralOwner, children: new Set() });
+    this.put(path, { dataSha256: this.hasher.hash(node.data), acl: node.acl, ephemeralOwner: node.ephemeralOwner, children: new Set() });
     return true;
   }
 
@@ -70,7 +96,7 @@ export class DataTree {
     const parentNode = this.nodes.get(parent);
     if (!parentNode || parentNode.children.has(child)) return false;
     parentNode.children.add(child);
-    this.put(path, { dataSha256: dataSha256(data), acl, ephemeralOwner, children: new Set() });
+    this.put(path, { dataSha256: this.hasher.hash(data), acl, ephemeralOwner, children: new Set() });
     return true;
   }
 
@@ -88,7 +114,7 @@ export class DataTree {
 
   setData(path: string, data: Buffer): boolean {
     const node = this.nodes.get(path);
-    if (node) node.dataSha256 = dataSha256(data);
+    if (node) node.dataSha256 = this.hasher.hash(data);
     return node !== undefined;
   }
 
@@ -166,16 +192,16 @@ export class DataTree {
 
   /**
    * The digest of the tree from `/`, ephemeral nodes and /zookeeper left out (kinds are not in it:
-   * tree-digest.ts says why).
+   * tree-digest.ts says why), once every data hash has been computed.
    */
-  summary(): TreeSummary {
+  async summary(): Promise<TreeSummary> {
     const digest = new TreeDigest();
     const stack = ['/'];
     while (stack.length > 0) {
       const path = stack.pop()!;
       const node = this.nodes.get(path);
       if (!node || isSystemPath(path)) continue;
-      if (kindOfOwner(node.ephemeralOwner) !== 'ephemeral') digest.add({ path, dataSha256: node.dataSha256, acl: node.acl });
+      if (kindOfOwner(node.ephemeralOwner) !== 'ephemeral') digest.add({ path, dataSha256: await node.dataSha256, acl: node.acl });
       for (const child of node.children) stack.push(path === '/' ? `/${child}` : `${path}/${child}`);
     }
     return digest.summary();

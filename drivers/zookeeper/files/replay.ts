@@ -93,10 +93,10 @@ export class Replay {
   }
 
   /** The facts so far (the tree is walked once per call). */
-  facts(): ReplayFacts {
+  async facts(): Promise<ReplayFacts> {
     if (!this.snapshot) throw new Error('nothing replayed');
     return {
-      summary: this.tree.summary(),
+      summary: await this.tree.summary(),
       lastZxid: this.lastZxid,
       snapshotZxid: this.snapshot.zxid,
       epochs: [...this.epochs].sort((a, b) => a - b),
@@ -119,7 +119,7 @@ export async function replayFiles(files: { snapshot: string; logs: readonly stri
   const replay = new Replay();
   await replay.loadSnapshot(files.snapshot);
   for (const file of files.logs) await replay.applyLog(file, files.mode ?? 'artifact');
-  return { ...replay.facts(), snapshot: replay.snapshot!, logs: replay.logs };
+  return { ...(await replay.facts()), snapshot: replay.snapshot!, logs: replay.logs };
 }
 
 /**
@@ -140,5 +140,5 @@ export async function replayDirectories(options: { snapDir: string; logDir?: str
       log: (file, mode) => replay.applyLog(file, mode),
     },
   });
-  return { ...replay.facts(), snapshot: replay.snapshot!, logs: replay.logs, skippedSnapshots: selected.skippedSnapshots };
+  return { ...(await replay.facts()), snapshot: replay.snapshot!, logs: replay.logs, skippedSnapshots: selected.skippedSnapshots };
 }

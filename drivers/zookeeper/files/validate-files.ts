@@ -103,7 +103,7 @@ export async function validateBackupFiles(files: BackupFiles): Promise<BackupFil
 
   let facts: ReplayFacts | undefined;
   if (whole) {
-    facts = replay.facts();
+    facts = await replay.facts();
     const expected = files.expected;
     if (expected?.lastZxid !== undefined) {
       check('last-zxid', facts.lastZxid === expected.lastZxid, `the files end at ${formatZxid(facts.lastZxid)}; the backup expects ${formatZxid(expected.lastZxid)}`);

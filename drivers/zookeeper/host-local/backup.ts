@@ -157,7 +157,7 @@ export async function hostLocalSnapshot(ctx: BackupContext<ZooKeeperConfig>): Pr
   const taken = (member.adminUrl ? await copyAfterAdminSnapshot(ctx, sink, member, member.adminUrl, dirs) : undefined) ?? await copyFromDataDir(ctx, sink, member, dirs);
   warnOfCutLogs(taken.logs, ctx.logger);
   assertLogsAgree(taken.logs, member.address);
-  const facts = taken.replay.facts();
+  const facts = await taken.replay.facts();
   // The member logs a transaction before it applies it: its files reach at least the zxid it
   // served before the copy. Files that end earlier are not this member's (another server's dir
   // at the same path, a stale copy).
