@@ -9,6 +9,11 @@
  * first copied into the spool while being hashed, and the copy is uploaded, so the bytes hashed
  * are the bytes sent; its name is never trusted to mean its content.
  *
+ * A file the pool cannot hold yet — no object of its size is there ({@link listPoolSizes}) — goes
+ * in one read where the store can take it so (`BlobStore.putFileAddressed`: a local directory
+ * copies and hashes at once, then names the copy by its hash); the bytes hashed are then the bytes
+ * stored, mutable or not.
+ *
  * Memory stays flat: every read is a stream, and the stores' uploads use bounded part buffers.
  */
 import { randomUUID } from 'node:crypto';
@@ -22,6 +27,7 @@ import { HashingStream } from '../io/hashing-stream';
 import { removeWrittenFile } from '../io/written-file';
 import type { Logger } from '../logger';
 import { parsePoolKey } from '../catalog/layout';
+import { statSource } from '../store/transfer';
 import { assertArtifactName } from './spool';
 import type { ArtifactDestination, StoredArtifact } from './types';
 
@@ -36,6 +42,12 @@ export interface PutPooledOptions {
   logger?: Logger;
   /** Stops between the read, the check and the upload (and during the copy of a mutable file). */
   signal?: AbortSignal;
+  /**
+   * The sizes of the objects the pool held when the step began ({@link listPoolSizes}): a file of
+   * another size is new, and goes in one read where the store can. Without it every file is
+   * hashed first.
+   */
+  poolSizes?: ReadonlySet<number>;
 }
 
 export interface PooledUpload {
@@ -62,7 +74,11 @@ export interface PooledUpload {
  */
 export async function putPooled(pool: ArtifactDestination, file: string, name: string, options: PutPooledOptions): Promise<PooledUpload> {
   assertArtifactName(name);
+  poolObjectKey(pool.prefix, NO_HASH); // refused before anything is read or written when the prefix is no pool
   options.signal?.throwIfAborted();
+  if (pool.store.putFileAddressed && options.poolSizes && !options.poolSizes.has((await statSource(file)).size)) {
+    return putInOneRead(pool, file, name, options);
+  }
   const work = path.join(options.spoolDir, POOL_SPOOL);
   const source = options.mutable ? await copyHashed(file, work, options.signal) : { file, ...(await hashLocalFile(file, options.signal)) };
   try {
@@ -89,6 +105,28 @@ export async function putPooled(pool: ArtifactDestination, file: string, name: s
     if (source.file !== file) await rm(source.file, { force: true });
   }
 }
+
+/** A new file into a store that names it by its hash as it copies it. */
+async function putInOneRead(pool: ArtifactDestination, file: string, name: string, options: PutPooledOptions): Promise<PooledUpload> {
+  const stored = await pool.store.putFileAddressed!(pool.prefix, file, { rateLimit: pool.rateLimit });
+  options.logger?.debug(stored.existed ? 'pooled artifact already stored' : 'pooled artifact uploaded in one read', { name, key: stored.key, bytes: stored.size });
+  return { artifact: { name, size: stored.size, sha256: stored.sha256, key: stored.key }, sentBytes: stored.existed ? 0 : stored.size };
+}
+
+/**
+ * The sizes of the objects in the pool `pool` points at (one listing), for
+ * {@link PutPooledOptions.poolSizes}; undefined (nothing listed) when its store cannot take a file
+ * in one read anyway.
+ */
+export async function listPoolSizes(pool: ArtifactDestination): Promise<Set<number> | undefined> {
+  if (!pool.store.putFileAddressed) return undefined;
+  const sizes = new Set<number>();
+  for await (const object of pool.store.list(`${pool.prefix}/`)) sizes.add(object.size);
+  return sizes;
+}
+
+/** A well-formed sha256, to check a pool prefix before any file's hash is known. */
+const NO_HASH = '0'.repeat(64);
 
 /** Pool uploads running in this process, by store and key. */
 const running = new Map<string, Promise<unknown>>();

@@ -273,6 +273,12 @@ export interface RestoreContext<T = unknown> extends StepContext {
   /** This restore (the same for every step and retry of it): whatever it starts on the host is recorded as its own. */
   restoreId: string;
   /**
+   * The restore's rate limit (bytes per second; absent: none): downloads get it through their
+   * TransferOptions; a step that sends data by other means honours it too (a loader streaming
+   * into the cluster).
+   */
+  rateLimit?: number;
+  /**
    * The later complete backups of the same engine and instance, oldest first, that the restore may
    * read too (a point-in-time restore replays their archived logs), resolved once by the fetch
    * manifest step for a driver with the `point-in-time` capability; empty for any other. Drivers

@@ -57,6 +57,7 @@ export async function restoreContext(state: RestoreState, node: NodeRef, deps: S
     spoolDir,
     force: state.force,
     restoreId: state.restoreId,
+    ...(state.rateLimit ? { rateLimit: state.rateLimit } : {}),
     chain: state.chain ? await readChain(deps.store, state, state.chain.sha256) : [],
   };
 }

@@ -95,6 +95,13 @@ export interface BlobStore {
    * as `put` is when it ends, nothing stored when it is aborted. Stores without it take a stream (`put`).
    */
   openWriter?(key: string): Promise<ChunkWriter<PutResult>>;
+  /**
+   * Optional: stores a local file as `<prefix>/<its sha256>` in one read (hashed as it is copied),
+   * for content-addressed pools; when an object of that key and size is there already, nothing is
+   * written (`existed`). Stores without it are given the file twice: hashed first, then `putFile`
+   * under its key (an S3 object cannot be renamed once its hash is known).
+   */
+  putFileAddressed?(prefix: string, filePath: string, options?: PutOptions): Promise<PutResult & { existed: boolean }>;
 }
 
 /**

@@ -21,7 +21,7 @@ import type {
   BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
 } from './blob-store';
 import { assertSafeKey, assertSafePrefix, byKey } from './keys';
-import { PARTIAL_SUFFIX, copyFileResumable, makeDirectoryDurably, syncDirectory } from './local-file-upload';
+import { PARTIAL_SUFFIX, copyFileAddressed, copyFileResumable, makeDirectoryDurably, syncDirectory } from './local-file-upload';
 import { createRateLimiter, throttleStages } from './rate-limiter';
 import { TEMP_MARKER, chain, progressStages, streamToFile, tempPathFor, toReadable } from './transfer';
 
@@ -104,6 +104,17 @@ export class LocalDirectoryStore implements BlobStore {
       ...throttleStages(createRateLimiter(options.rateLimit)),
       ...progressStages(options.onProgress, size),
     ]);
+  }
+
+  async putFileAddressed(prefix: string, filePath: string, options: PutOptions = {}): Promise<PutResult & { existed: boolean }> {
+    const folder = this.pathFor(prefix);
+    try {
+      await makeDirectoryDurably(folder);
+      const { size, sha256, existed } = await copyFileAddressed(filePath, folder, options);
+      return { key: `${prefix}/${sha256}`, size, sha256, existed };
+    } catch (error) {
+      throw mapFsError(error, prefix, this.root);
+    }
   }
 
   async getFile(key: string, filePath: string, options: GetFileOptions = {}): Promise<PutResult> {

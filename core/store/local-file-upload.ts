@@ -10,10 +10,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { OffThreadSha256 } from '../io/hash-threads';
-import type { PutFileOptions, PutResult } from './blob-store';
+import type { PutFileOptions, PutOptions, PutResult } from './blob-store';
 import { CheckpointWriter, readCheckpoint, removeCheckpoint } from './checkpoint';
 import { createRateLimiter, type TokenBucket } from './rate-limiter';
-import { checksumMismatch, statSource } from './transfer';
+import { checksumMismatch, statSource, tempPathFor } from './transfer';
 
 /** Suffix of the file an in-progress `putFile` writes to. */
 export const PARTIAL_SUFFIX = '.dbbackup-partial';
@@ -54,7 +54,7 @@ export async function copyFileResumable(key: string, sourcePath: string, target:
   let sha256: string;
   try {
     await output.truncate(resumeFrom);
-    sha256 = await copyAndHash(input, output, checkpoint, writer, options);
+    sha256 = await copyAndHash(input, output, checkpoint, options, (bytesDone) => writer.save({ ...checkpoint, bytesDone }));
     await output.datasync();
   } finally {
     await Promise.allSettled([input.close(), output.close()]);
@@ -68,6 +68,39 @@ export async function copyFileResumable(key: string, sourcePath: string, target:
   await syncDirectory(path.dirname(target));
   await removeCheckpoint(options.checkpointPath);
   return { key, size: source.size, sha256, resumedBytes: resumeFrom };
+}
+
+/**
+ * Copies `sourcePath` into the folder `folder` under the name of its sha256, in one read: the copy
+ * goes to a temporary file there while it is hashed, and is renamed to `<folder>/<sha256>` when it
+ * is whole and synced — unless a file of that name and size is there already (the same bytes: the
+ * copy is dropped, `existed`). Not resumable (a retry copies again); nothing is left on failure.
+ */
+export async function copyFileAddressed(sourcePath: string, folder: string, options: PutOptions): Promise<{ file: string; size: number; sha256: string; existed: boolean }> {
+  const source = await statSource(sourcePath);
+  const temp = tempPathFor(path.join(folder, 'addressed'));
+  const input = await open(sourcePath, 'r');
+  let output: FileHandle | undefined;
+  let sha256: string;
+  try {
+    output = await open(temp, 'w');
+    sha256 = await copyAndHash(input, output, { fileSize: source.size, partSize: LOCAL_DEFAULT_PART_SIZE * 2, bytesDone: 0 }, options);
+    await output.datasync();
+  } catch (error) {
+    await Promise.allSettled([input.close(), output?.close()]);
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await Promise.allSettled([input.close(), output.close()]);
+  const file = path.join(folder, sha256);
+  const existing = await stat(file).catch(() => undefined);
+  if (existing?.isFile() && existing.size === source.size) {
+    await rm(temp, { force: true });
+    return { file, size: source.size, sha256, existed: true };
+  }
+  await rename(temp, file);
+  await syncDirectory(folder);
+  return { file, size: source.size, sha256, existed: false };
 }
 
 /**
@@ -105,20 +138,21 @@ async function usableResumePoint(
 
 /**
  * Reads the whole source in order (the next read beside the current chunk's hash and write),
- * hashing everything and writing (throttled) what lies beyond `checkpoint.bytesDone`. After every
- * `partSize` bytes an fdatasync starts beside the copy (one at a time), and the checkpoint records
- * the bytes it made durable when it is done. Returns the hex sha256.
+ * hashing everything and writing (throttled) what lies beyond `plan.bytesDone`. After every
+ * `partSize` bytes an fdatasync starts beside the copy (one at a time), and `onDurable` learns the
+ * bytes it made durable when it is done (a checkpoint records them). Returns the hex sha256.
  */
 async function copyAndHash(
-  input: FileHandle, output: FileHandle, checkpoint: LocalCheckpoint, writer: CheckpointWriter, options: PutFileOptions,
+  input: FileHandle, output: FileHandle, plan: Pick<LocalCheckpoint, 'fileSize' | 'partSize' | 'bytesDone'>, options: PutOptions,
+  onDurable?: (bytesDone: number) => Promise<void>,
 ): Promise<string> {
   const hash = new OffThreadSha256();
   const bucket = createRateLimiter(options.rateLimit);
   // Two buffers take turns: the next read runs while the current chunk is hashed and written.
   const buffers = [Buffer.allocUnsafeSlow(READ_BUFFER_BYTES), Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)];
-  const { fileSize } = checkpoint;
+  const { fileSize } = plan;
   const readInto = (buffer: Buffer, at: number) => (at < fileSize ? input.read(buffer, 0, Math.min(buffer.length, fileSize - at), at) : undefined);
-  const resumeFrom = checkpoint.bytesDone;
+  const resumeFrom = plan.bytesDone;
   let position = 0;
   let sinceCheckpoint = 0;
   let turn = 0;
@@ -146,11 +180,11 @@ async function copyAndHash(
       sinceCheckpoint += fresh.length;
       options.onProgress?.(position, fileSize);
       if (syncFailure) throw syncFailure.error;
-      if (sinceCheckpoint >= checkpoint.partSize && position < fileSize && !syncing) {
+      if (sinceCheckpoint >= plan.partSize && position < fileSize && !syncing) {
         // The bytes so far go to disk while the copy goes on; the checkpoint records them once they are there.
         sinceCheckpoint = 0;
         const durable = position;
-        syncing = output.datasync().then(() => writer.save({ ...checkpoint, bytesDone: durable })).then(() => {
+        syncing = output.datasync().then(() => onDurable?.(durable)).then(() => {
           syncing = undefined;
         }, (error: unknown) => {
           syncFailure ??= { error };

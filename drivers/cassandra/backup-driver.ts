@@ -20,8 +20,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Client } from 'cassandra-driver';
-import { both, mapLimited } from '../../core/concurrency';
-import { putPooled } from '../../core/driver/pool-upload';
+import { both } from '../../core/concurrency';
 import { spoolSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
 import type { ArtifactRef, BackupContext, NodeRef, SnapshotRef, SnapshotTaken, ValidationCheck, ValidationReport } from '../../core/driver/types';
@@ -30,6 +29,7 @@ import { cassandraEndpoint, type CassandraConfig, type ClusterDescription, type 
 import { cassandraHome } from './distribution';
 import { digestedSpans, digestTableSpans, primarySpans } from './node-digest';
 import { clearSnapshot, snapshot, type NodetoolTarget } from './nodetool';
+import { poolSnapshotFiles } from './pool-files';
 import { cassandraRecord, type TableDigest, type TableFacts } from './records';
 import { nodeOfName, planNodes, readRing, withCluster } from './ring';
 import { readSchema, tableDirName, type TableSchema } from './schema-cql';
@@ -37,8 +37,6 @@ import { sstablesIncomplete, verifyStoredArtifacts } from './snapshot-checks';
 import { assertSSTablesComplete, listSnapshotFiles } from './snapshot-files';
 import type { TokenSpan } from './table-digest';
 
-/** Components pooled at once on a node without a rate limit: reads, hashes and writes overlap. */
-const POOL_UPLOADS = 4;
 
 /** The artifact holding the schema: each keyspace and table with its CQL and id (schema-cql.ts `KeyspaceSchema`). */
 export const SCHEMA_ARTIFACT = 'schema.json';
@@ -130,7 +128,7 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
         (signal) => digestTables(client, tables, spans, modes, signal),
         async (signal) => {
           const started = Date.now();
-          const done = await mapLimited(components, pool.rateLimit ? 1 : POOL_UPLOADS, (file) => putPooled(pool, file.path, file.name, { spoolDir: ctx.spoolDir, mutable: file.mutable, logger: ctx.logger, signal }));
+          const done = await poolSnapshotFiles(pool, components, { spoolDir: ctx.spoolDir, logger: ctx.logger, signal });
           poolMs = Date.now() - started;
           return done;
         },

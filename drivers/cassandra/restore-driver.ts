@@ -187,7 +187,7 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
     return withCluster(ctx.target, async (client) => {
       const { restore, tables, wanted } = await plan(ctx, client);
       if (restore.method === 'refresh') await this.refreshNodes(ctx, client, restore, tables, wanted);
-      else await this.streamShare(ctx, shareOf(restore.shares, ctx.node), restore.releaseVersion, wanted);
+      else await this.streamShare(ctx, shareOf(restore.shares, ctx.node), restore.releaseVersion, wanted, ctx.rateLimit);
       // The bytes are the stage's download (counted there); the framework adds this step's time.
       return result;
     });
@@ -223,7 +223,8 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
     }
   }
 
-  private async streamShare(ctx: Ctx, sources: readonly BackedUpNode[], releaseVersion: string, wanted: ReadonlySet<string>): Promise<void> {
+  /** Streams this host's share, table by table, at most at the node's rate limit (bytes per second) when it has one. */
+  private async streamShare(ctx: Ctx, sources: readonly BackedUpNode[], releaseVersion: string, wanted: ReadonlySet<string>, rateLimit: number | undefined): Promise<void> {
     const staged = sources.map((source) => stagedFiles(sourceDir(ctx, source), source.artifacts, wanted));
     const bytes = staged.reduce((sum, s) => sum + s.bytes, 0);
     const dirs = await linkTableDirs(resolveInside(ctx.spoolDir, 'load'), staged.map((s) => s.files), wanted);
@@ -231,6 +232,7 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
     const loader = {
       home: target.cassandraHome ?? cassandraHome(), contactPoints: target.contactPoints, releaseVersion,
       nativePort: target.nativePort, thriftPort: target.thriftPort, storagePort: target.storagePort, username: target.username, password: target.password,
+      ...(rateLimit ? { rateLimit } : {}),
     };
     for (const dir of dirs) {
       await loadSSTables(loader, dir, { timeoutMs: loaderTimeoutMs(bytes), signal: ctx.signal });

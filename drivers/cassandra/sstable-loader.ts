@@ -7,7 +7,7 @@
 import { PermanentError } from '../../core/errors';
 import type { ToolErrors } from '../../core/host/tool-errors';
 import { runJavaTool } from './java-tool';
-import { loaderJvmArgs } from './jvm';
+import { LOADER_CLASS, loaderJvmArgs } from './jvm';
 import { majorVersion } from './ring';
 
 export interface LoaderTarget {
@@ -22,6 +22,8 @@ export interface LoaderTarget {
   storagePort: number;
   username?: string;
   password?: string;
+  /** Bytes per second the loader may stream at most (its `--throttle`, in whole megabits, at least 1). */
+  rateLimit?: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export function loaderArgs(target: LoaderTarget, dir: string): string[] {
     '--port', String(modern ? target.nativePort : target.thriftPort),
     ...(modern ? ['--storage-port', String(target.storagePort)] : []),
     ...(target.username !== undefined ? ['--username', target.username, '--password', target.password ?? ''] : []),
+    ...(target.rateLimit ? ['--throttle', String(Math.max(1, Math.floor((target.rateLimit * 8) / 1e6)))] : []),
     '--no-progress',
     dir,
   ];
@@ -74,7 +77,8 @@ export function loaderArgs(target: LoaderTarget, dir: string): string[] {
 export async function loadSSTables(target: LoaderTarget, dir: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
   const argv = loaderJvmArgs(target.home, target.storagePort, loaderArgs(target, dir));
   const what = `sstableloader ${dir} into ${target.contactPoints.join(',')}`;
-  const stdout = await runJavaTool('sstableloader', argv, LOADER_ERRORS, { what, timeoutMs: options.timeoutMs, signal: options.signal });
+  // The password is read from a private argument file, never seen in the process list.
+  const stdout = await runJavaTool('sstableloader', argv, LOADER_ERRORS, { what, timeoutMs: options.timeoutMs, signal: options.signal, privateArgsFrom: argv.indexOf(LOADER_CLASS) });
   const skipped = skippedByLoader(stdout);
   if (skipped.length > 0) {
     throw new PermanentError(`${what} left SSTables out (nothing of them reached the target): ${skipped.slice(0, 5).join('; ')}${skipped.length > 5 ? ` and ${skipped.length - 5} more` : ''}`, { code: 'CASSANDRA_LOADER_SKIPPED', engine: 'cassandra' });

@@ -140,8 +140,8 @@ it('restores into a fresh 1-node cluster (another topology) by sstableloader: re
   const expected = await readKeyspace(client, KEYSPACE);
   const description = restoreTargetOf(target);
 
-  // Act
-  const report = await rt.restore({ backupId: second.backupId, target: { ...description, method: 'auto' } });
+  // Act (with a rate limit: the loader streams under its --throttle)
+  const report = await rt.restore({ backupId: second.backupId, target: { ...description, method: 'auto' }, rateLimit: 100_000_000 });
 
   // Assess: every row of every node (RF 2 of 3 nodes: each row from two backups) in one node, once
   expect(report.validation.ok).toBe(true);

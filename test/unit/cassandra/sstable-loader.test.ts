@@ -19,6 +19,13 @@ describe('sstableloader arguments', () => {
       '--nodes', '10.0.0.1,10.0.0.2', '--port', '9042', '--storage-port', '7000', '--username', 'u', '--password', 'p', '--no-progress', '/d',
     ]);
   });
+
+  it("streams at most at the restore's rate limit: bytes per second as whole megabits, at least one", () => {
+    const throttle = (rateLimit: number) => { const args = loaderArgs({ ...BASE, releaseVersion: '2.1.0', rateLimit }, '/d'); return args[args.indexOf('--throttle') + 1]; };
+    expect(throttle(12_500_000)).toBe('100');
+    expect(throttle(1_000)).toBe('1');
+    expect(loaderArgs({ ...BASE, releaseVersion: '2.1.0' }, '/d')).not.toContain('--throttle');
+  });
 });
 
 describe("what sstableloader left out (it still exits 0)", () => {

@@ -1,14 +1,15 @@
 /**
  * `putPooled` against a real local directory store: a file's bytes are uploaded into the
  * instance's pool once, reused by every later call, never trusted by name when the file is mutable,
- * refused when they change between hashing and upload, and resumed after an interrupted upload.
+ * refused when they change between hashing and upload, and resumed after an interrupted upload;
+ * a file of a size the pool lacks goes in one read (copied and hashed at once, named by its hash).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { poolKey, poolPrefix } from '../../../core/catalog/layout';
-import { putPooled } from '../../../core/driver/pool-upload';
+import { listPoolSizes, putPooled } from '../../../core/driver/pool-upload';
 import type { ArtifactDestination } from '../../../core/driver/types';
 import type { BlobStore, PutFileOptions } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
@@ -157,5 +158,54 @@ describe('putPooled', () => {
     // Assess
     expect(both.map((p) => p.sentBytes).sort((x, y) => x - y)).toEqual([0, content.length]);
     expect(await readFile(path.join(store.root, both[0].artifact.key))).toEqual(content);
+  });
+
+  describe('in one read, when the pool holds no object of the file\'s size', () => {
+    /** `store` whose putFile (the second read of the hash-first path) must not be used. */
+    const oneReadOnly = () => Object.assign(Object.create(store) as LocalDirectoryStore, {
+      putFile: () => Promise.reject(new Error('putFile used: the file was read twice')),
+    });
+
+    it('copies and hashes at once under its sha256; a second backup hashes first and sends nothing; a stale size list finds the object too', async () => {
+      // Prepare
+      const content = randomBytes(3 * MiB + 5);
+      const file = await fileWith('nb-2-big-Data.db', content);
+      const key = poolKey('cassandra', 'ring', sha256(content));
+      const empty = await listPoolSizes(pool);
+
+      // Act
+      const first = await putPooled({ ...pool, store: oneReadOnly() }, file, 'ks/t/nb-2-big-Data.db', { spoolDir, poolSizes: empty });
+      const second = await putPooled(pool, file, 'ks/t/nb-2-big-Data.db', { spoolDir, poolSizes: await listPoolSizes(pool) });
+      const stale = await putPooled({ ...pool, store: oneReadOnly() }, file, 'ks/t/nb-2-big-Data.db', { spoolDir, poolSizes: empty });
+
+      // Assess
+      expect(empty).toEqual(new Set());
+      expect(first).toEqual({ artifact: { name: 'ks/t/nb-2-big-Data.db', size: content.length, sha256: sha256(content), key }, sentBytes: content.length });
+      expect(second).toEqual({ artifact: first.artifact, sentBytes: 0 });
+      expect(stale).toEqual({ artifact: first.artifact, sentBytes: 0 });
+      expect(sha256(await readFile(path.join(store.root, key)))).toBe(sha256(content));
+      expect(await readdir(path.join(store.root, poolPrefix('cassandra', 'ring')))).toEqual([sha256(content)]); // no temporary file left
+    });
+
+    it('stores exactly the bytes it hashed of a mutable file, and leaves nothing when the file is gone', async () => {
+      // Prepare
+      const content = Buffer.from('Statistics.db as read');
+      const file = await fileWith('Statistics.db', content);
+
+      // Act
+      const pooled = await putPooled({ ...pool, store: oneReadOnly() }, file, 'ks/t/nb-1-big-Statistics.db', { spoolDir, mutable: true, poolSizes: new Set() });
+      const missing = putPooled(pool, path.join(dir, 'gone-Data.db'), 'ks/t/gone-Data.db', { spoolDir, poolSizes: new Set() });
+
+      // Assess
+      expect(sha256(await readFile(path.join(store.root, pooled.artifact.key)))).toBe(pooled.artifact.sha256);
+      expect(pooled.artifact.sha256).toBe(sha256(content));
+      await expect(missing).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
+      expect(await readdir(path.join(store.root, poolPrefix('cassandra', 'ring')))).toEqual([sha256(content)]);
+    });
+
+    it('lists no sizes for a store that cannot take a file in one read', async () => {
+      const streamOnly = Object.assign(Object.create(store) as LocalDirectoryStore, { putFileAddressed: undefined });
+      expect(await listPoolSizes({ ...pool, store: streamOnly })).toBeUndefined();
+    });
   });
 });
