@@ -82,6 +82,8 @@ class HashThread {
   private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  /** Incremental hashes kept on this thread and not yet digested or dropped. */
+  openHashes = 0;
   dead = false;
 
   constructor(onDeath: (thread: HashThread) => void) {
@@ -104,9 +106,9 @@ class HashThread {
     this.worker.on('exit', (code) => die(new Error(`exit code ${code}`)));
   }
 
-  /** Tasks sent and not yet answered. */
+  /** Tasks sent and not yet answered, and incremental hashes it keeps (each will send more). */
   get load(): number {
-    return this.pending.size;
+    return this.pending.size + this.openHashes;
   }
 
   /** Sends `task`; resolves with the worker's answer. The thread keeps the process alive while it owes one. */
@@ -125,7 +127,7 @@ class HashThread {
   }
 
   /** Forgets task `id` (its answer, if it comes, is dropped). */
-  settled(id: number): void {
+  private settled(id: number): void {
     this.pending.delete(id);
     if (this.pending.size === 0) this.worker.unref();
   }
@@ -196,6 +198,10 @@ export class OffThreadSha256 {
   private readonly thread = leastBusyThread();
   private readonly id = nextHash++;
   private done = false;
+
+  constructor() {
+    this.thread.openHashes += 1;
+  }
   private stage?: { buffer: ArrayBuffer; length: number };
   /** Stages sent and not yet hashed, oldest first. */
   private readonly inFlight: Promise<void>[] = [];
@@ -218,7 +224,7 @@ export class OffThreadSha256 {
 
   /** The hex digest of every chunk given; once. @throws when a stage could not be hashed */
   async digest(): Promise<string> {
-    this.done = true;
+    this.finish();
     if (this.stage) this.send();
     const [sha256] = await Promise.all([this.thread.run<string>({ op: 'digest', hash: this.id }), ...this.sent]);
     return sha256;
@@ -227,10 +233,16 @@ export class OffThreadSha256 {
   /** Forgets the hash without a digest (an aborted write). */
   discard(): void {
     if (this.done) return;
-    this.done = true;
+    this.finish();
     if (this.stage) giveBackStageBuffer(this.stage.buffer);
     this.stage = undefined;
     this.thread.tell({ op: 'drop', hash: this.id });
+  }
+
+  /** No more updates: the thread no longer counts this hash as its own work to come. */
+  private finish(): void {
+    if (!this.done) this.thread.openHashes -= 1;
+    this.done = true;
   }
 
   /** Moves the stage to the thread. */
