@@ -1,0 +1,67 @@
+/**
+ * A shard's cell summary on a real MariaDB (drivers/schemaless/cell-summary.ts): the same cells
+ * give the same summary whatever order they were written in; one changed byte of one body, or a
+ * cell missing, changes it; a point in time counts only the cells created by then.
+ */
+import type { Connection } from 'mysql2/promise';
+import { summariseCells } from '../../../drivers/schemaless/cell-summary';
+import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
+
+let server: TestMariaDb;
+let connection: Connection;
+
+const CELLS = Array.from({ length: 300 }, (_, i) => ({
+  rowKey: `row-${i % 40}`, column: i % 3 === 0 ? 'profile' : 'événement🚀', ref: i, body: Buffer.from([i % 256, 0, 255, 10, 13, 92, ...Buffer.from(`body ${i}`)]),
+  createdAt: `2026-11-${String(1 + (i % 28)).padStart(2, '0')} 10:00:00`,
+}));
+
+async function shardWith(database: string, cells: typeof CELLS): Promise<void> {
+  await connection.query(`CREATE DATABASE ${database}`);
+  await connection.query(`CREATE TABLE ${database}.cell (
+    added_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, row_key BINARY(16) NOT NULL, column_name VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL,
+    ref_key BIGINT NOT NULL, body MEDIUMBLOB NOT NULL, created_at DATETIME NOT NULL,
+    UNIQUE KEY cell_key (row_key, column_name, ref_key)) ENGINE=InnoDB`);
+  for (const c of cells) {
+    await connection.query(`INSERT INTO ${database}.cell (row_key, column_name, ref_key, body, created_at) VALUES (UNHEX(MD5(?)), ?, ?, ?, ?)`, [c.rowKey, c.column, c.ref, c.body, c.createdAt]);
+  }
+}
+
+beforeAll(async () => {
+  server = await startTestMariaDb('schemaless-summary', 22);
+  connection = await server.connect();
+  await shardWith('in_order', CELLS);
+  await shardWith('reversed', [...CELLS].reverse());
+  const flipped = CELLS.map((c, i) => (i === 123 ? { ...c, body: Buffer.from(c.body.map((b, j) => (j === 3 ? b ^ 1 : b))) } : c));
+  await shardWith('one_byte_flipped', flipped);
+  await shardWith('one_missing', CELLS.filter((_, i) => i !== 200));
+}, 120_000);
+
+afterAll(async () => {
+  await connection?.end();
+  await stopAllMariaDb();
+});
+
+const cellTable = (database: string) => ({ database, table: 'cell' });
+
+it('is the same for the same cells written in another order, and names the count and the highest added_id', async () => {
+  const a = await summariseCells(connection, cellTable('in_order'));
+  const b = await summariseCells(connection, cellTable('reversed'));
+  expect(a).toEqual({ cells: 300, maxAddedId: '300', digest: expect.stringMatching(/^[0-9a-f]{32}$/) });
+  expect(b.digest).toBe(a.digest);
+});
+
+it('changes with one flipped byte of one body, or one cell missing', async () => {
+  const a = await summariseCells(connection, cellTable('in_order'));
+  expect((await summariseCells(connection, cellTable('one_byte_flipped'))).digest).not.toBe(a.digest);
+  const missing = await summariseCells(connection, cellTable('one_missing'));
+  expect(missing.cells).toBe(299);
+  expect(missing.digest).not.toBe(a.digest);
+});
+
+it('counts only the cells created at or before a point in time', async () => {
+  const upTo = await summariseCells(connection, cellTable('in_order'), { createdAt: '2026-11-02 10:00:00' });
+  const expected = CELLS.filter((c) => c.createdAt <= '2026-11-02 10:00:00');
+  expect(upTo.cells).toBe(expected.length);
+  await shardWith('only_early', expected);
+  expect((await summariseCells(connection, cellTable('only_early'))).digest).toBe(upTo.digest);
+});
