@@ -4,19 +4,7 @@
  */
 import { z } from 'zod';
 import { absolutePath } from '../../core/config/path-field';
-
-const identifier = z.string().min(1).max(64);
-
-/** Connection settings shared by the source and a logical restore target. */
-const connectionShape = {
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(1).max(65535).default(3306),
-  /** Unix socket (absolute path); when set, host and port are ignored. */
-  socketPath: absolutePath().optional(),
-  user: z.string().min(1),
-  password: z.string().optional(),
-  connectTimeoutMs: z.number().int().positive().default(10_000),
-};
+import { connectionShape, identifier } from './shared/connection-config';
 
 export const mysqlConfigSchema = z.strictObject({
   ...connectionShape,

@@ -5,6 +5,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { summariseCells } from '../../../drivers/schemaless/cell-summary';
+import { cellTableDdl, shardOf } from '../../../drivers/schemaless/layout';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 
 let server: TestMariaDb;
@@ -17,10 +18,8 @@ const CELLS = Array.from({ length: 300 }, (_, i) => ({
 
 async function shardWith(database: string, cells: typeof CELLS): Promise<void> {
   await connection.query(`CREATE DATABASE ${database}`);
-  await connection.query(`CREATE TABLE ${database}.cell (
-    added_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, row_key BINARY(16) NOT NULL, column_name VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL,
-    ref_key BIGINT NOT NULL, body MEDIUMBLOB NOT NULL, created_at DATETIME NOT NULL,
-    UNIQUE KEY cell_key (row_key, column_name, ref_key)) ENGINE=InnoDB`);
+  await connection.query(`USE ${database}`);
+  await connection.query(cellTableDdl('cell'));
   for (const c of cells) {
     await connection.query(`INSERT INTO ${database}.cell (row_key, column_name, ref_key, body, created_at) VALUES (UNHEX(MD5(?)), ?, ?, ?, ?)`, [c.rowKey, c.column, c.ref, c.body, c.createdAt]);
   }
@@ -64,4 +63,12 @@ it('counts only the cells created at or before a point in time', async () => {
   expect(upTo.cells).toBe(expected.length);
   await shardWith('only_early', expected);
   expect((await summariseCells(connection, cellTable('only_early'))).digest).toBe(upTo.digest);
+});
+
+it("places cells as the server's CRC32 does: shardOf agrees with CRC32(row_key) % N", async () => {
+  const [rows] = await connection.query({ sql: 'SELECT row_key, CRC32(row_key) % 8 FROM in_order.cell', rowsAsArray: true });
+  const placed = (rows as [Buffer, number | string][]).map(([key, shard]) => [shardOf(key, 8), Number(shard)]);
+  expect(placed.length).toBe(300);
+  for (const [ours, server] of placed) expect(ours).toBe(server);
+  expect(new Set(placed.map(([ours]) => ours)).size).toBeGreaterThan(1);
 });

@@ -6,6 +6,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { floorFor, probeFloor, readShardDelta, runningTransactions, type CellTable, type DeltaStart } from '../../../drivers/schemaless/cell-delta';
+import { cellTableDdl } from '../../../drivers/schemaless/layout';
 import { allEnded, type ShardWatermark } from '../../../drivers/schemaless/watermark';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 
@@ -18,10 +19,8 @@ beforeAll(async () => {
   server = await startTestMariaDb('schemaless-watermark', 21);
   writer = await server.connect();
   await writer.query(`CREATE DATABASE shard_0`);
-  await writer.query(`CREATE TABLE shard_0.cell (
-    added_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, row_key BINARY(16) NOT NULL, column_name VARCHAR(64) NOT NULL,
-    ref_key BIGINT NOT NULL, body MEDIUMBLOB NOT NULL, created_at DATETIME NOT NULL,
-    UNIQUE KEY cell_key (row_key, column_name, ref_key)) ENGINE=InnoDB`);
+  await writer.query('USE shard_0');
+  await writer.query(cellTableDdl('cell'));
 }, 120_000);
 
 afterAll(async () => {

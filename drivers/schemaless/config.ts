@@ -1,0 +1,86 @@
+/**
+ * Configuration of a Schemaless instance (the reference layout: layout.ts): the MySQL servers its
+ * shards live on, which shard is which database on which server, and the names of its tables. A
+ * store laid out otherwise maps onto it here: names are configuration, never assumed.
+ */
+import { z } from 'zod';
+import { connectionShape, identifier } from '../mysql/shared/connection-config';
+
+/** One MySQL server of the instance: a node of the backup. */
+const serverSchema = z.strictObject({
+  /** The server's name in the shard map (and the backup's node name). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ - (a node name)'),
+  ...connectionShape,
+});
+
+/** Where one shard lives. */
+const shardSchema = z.strictObject({
+  shard: z.number().int().nonnegative(),
+  /** A server's `name`. */
+  server: z.string().min(1),
+  database: identifier,
+});
+
+/** A secondary index: entries `(index_key, row_key, column_name, ref_key)` in a table of every shard, placed by the index key. */
+const indexSchema = z.strictObject({
+  /** The index table's name in each shard database. */
+  table: identifier,
+  /** The cells it indexes: those of this column. */
+  column: identifier,
+  /** The field of the cell's JSON body whose value is the index key (a JSON path: `$.email`). */
+  field: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/, 'a JSON path like $.email'),
+});
+
+/**
+ * Shards must be numbered 0…N-1, each once; every shard on a listed server; a database used once
+ * per server; every server named once.
+ */
+function shardMapProblems(servers: ReadonlyArray<{ name: string }>, shards: ReadonlyArray<{ shard: number; server: string; database: string }>): string[] {
+  const problems: string[] = [];
+  const names = servers.map((s) => s.name);
+  const duplicateServers = names.filter((n, i) => names.indexOf(n) !== i);
+  if (duplicateServers.length > 0) problems.push(`servers named more than once: ${[...new Set(duplicateServers)].join(', ')}`);
+  const numbers = shards.map((s) => s.shard).sort((a, b) => a - b);
+  if (numbers.some((n, i) => n !== i)) problems.push(`shards must be numbered 0 to ${shards.length - 1}, each once (got ${numbers.join(', ')})`);
+  for (const s of shards) if (!names.includes(s.server)) problems.push(`shard ${s.shard} is on server '${s.server}', which is not listed`);
+  const places = shards.map((s) => `${s.server}/${s.database}`);
+  const shared = places.filter((p, i) => places.indexOf(p) !== i);
+  if (shared.length > 0) problems.push(`a database holds more than one shard: ${[...new Set(shared)].join(', ')}`);
+  return problems;
+}
+
+/** Adds {@link shardMapProblems} to a schema holding `servers` and `shards`. */
+function withShardMap<T extends z.ZodType<{ servers: Array<{ name: string }>; shards: Array<{ shard: number; server: string; database: string }> }>>(schema: T) {
+  return schema.superRefine((value, ctx) => {
+    for (const message of shardMapProblems(value.servers, value.shards)) ctx.addIssue({ code: 'custom', message, path: ['shards'] });
+  });
+}
+
+export const schemalessConfigSchema = withShardMap(z.strictObject({
+  servers: z.array(serverSchema).min(1),
+  shards: z.array(shardSchema).min(1),
+  /** The cell table of every shard database. */
+  cellTable: identifier.default('cell'),
+  indexes: z.array(indexSchema).default([]),
+  /**
+   * Writes a master accepted for a shard it does not hold yet, waiting to be applied there: backed
+   * up with the cells, in the same read view (see the README for why not waited for).
+   */
+  bufferedWritesTable: identifier.optional(),
+  /** Shards of one server dumped at once. */
+  parallelism: z.number().int().min(1).max(64).default(4),
+}));
+export type SchemalessConfig = z.infer<typeof schemalessConfigSchema>;
+
+/** Where to restore: the target's servers and which shard goes to which database there (any number of servers). */
+export const schemalessRestoreTargetSchema = withShardMap(z.strictObject({
+  servers: z.array(serverSchema).min(1),
+  shards: z.array(shardSchema).min(1),
+  /** Rebuild every index from the restored cells (then check it), instead of restoring the backed-up entries. */
+  rebuildIndexes: z.boolean().default(false),
+  /** Keep only the cells created at or before this time (ISO 8601): cells are never updated, so this is exact. */
+  pointInTime: z.iso.datetime({ offset: true }).optional(),
+  /** Shards loaded at once per server. */
+  parallelism: z.number().int().min(1).max(64).default(4),
+}));
+export type SchemalessRestoreTarget = z.infer<typeof schemalessRestoreTargetSchema>;
