@@ -1,0 +1,81 @@
+/**
+ * Index integrity across shards: every entry of a secondary index points to a cell that exists,
+ * and every cell the index covers has its entry. Entries live on the shard of their index key,
+ * cells on the shard of their row key (layout.ts), so the check works per index and per shard
+ * holding entries: the entries the cells of *every* shard call for there (each indexed cell's
+ * field value, row_key, column_name and ref_key, routed by `CRC32(index_key) % N` in SQL) against
+ * the entries the shard holds — as counts and order-independent digests (the MySQL driver's
+ * TableDigest), so no side is held in memory and the bodies never leave their server.
+ */
+import type { Connection } from 'mysql2/promise';
+import mysql from 'mysql2/promise';
+import { quoteId } from '../mysql/shared/connection';
+import { assertRowPacket, rawRowStream, unpackRow, type RowPacket } from '../mysql/shared/row-packet';
+import { TableDigest } from '../mysql/shared/table-digest';
+
+/** One shard of the instance, reachable on its server. */
+export interface ShardConnection {
+  shard: number;
+  database: string;
+  connection: Connection;
+}
+
+/** An index as the config names it (config.ts). */
+export interface IndexDefinition {
+  table: string;
+  column: string;
+  field: string;
+}
+
+/** How one shard's entries of one index compare with what the cells call for. */
+export interface ShardIndexCheck {
+  shard: number;
+  entries: number;
+  expected: number;
+  ok: boolean;
+}
+
+export interface IndexCheck {
+  index: string;
+  ok: boolean;
+  shards: ShardIndexCheck[];
+}
+
+/**
+ * Checks every index of `indexes` over `shards` (all N shards of the instance, numbered 0…N-1).
+ * `cellTable`: the cell table of every shard database.
+ */
+export async function checkIndexes(shards: readonly ShardConnection[], cellTable: string, indexes: readonly IndexDefinition[]): Promise<IndexCheck[]> {
+  const checks: IndexCheck[] = [];
+  for (const index of indexes) {
+    const expected = Array.from({ length: shards.length }, () => new TableDigest()); // by shard number
+    for (const source of shards) {
+      // The body is a BLOB: read as UTF-8 JSON (as bytes, JSON functions take it for latin1 and encode it twice).
+      // A field absent or JSON null is not indexed.
+      const field = 'JSON_EXTRACT(CONVERT(body USING utf8mb4), ?)';
+      const sql = mysql.format(
+        `SELECT JSON_UNQUOTE(${field}) AS index_key, row_key, column_name, ref_key, CRC32(JSON_UNQUOTE(${field})) % ? AS entry_shard
+         FROM ${quoteId(source.database)}.${quoteId(cellTable)} WHERE column_name = ? AND JSON_TYPE(${field}) <> 'NULL'`,
+        [index.field, index.field, shards.length, index.column, index.field],
+      );
+      for await (const packet of rawRowStream(source.connection, sql) as AsyncIterable<RowPacket>) {
+        assertRowPacket(packet);
+        const row = unpackRow(packet);
+        expected[Number(row[4]!.toString('latin1'))].add(row.slice(0, 4));
+      }
+    }
+    const results: ShardIndexCheck[] = [];
+    for (const holder of shards) {
+      const actual = new TableDigest();
+      const sql = `SELECT index_key, row_key, column_name, ref_key FROM ${quoteId(holder.database)}.${quoteId(index.table)}`;
+      for await (const packet of rawRowStream(holder.connection, sql) as AsyncIterable<RowPacket>) {
+        assertRowPacket(packet);
+        actual.addPacket(packet);
+      }
+      const want = expected[holder.shard];
+      results.push({ shard: holder.shard, entries: actual.rows, expected: want.rows, ok: actual.rows === want.rows && actual.hex() === want.hex() });
+    }
+    checks.push({ index: index.table, ok: results.every((r) => r.ok), shards: results });
+  }
+  return checks;
+}

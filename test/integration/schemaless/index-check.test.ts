@@ -1,0 +1,70 @@
+/**
+ * Index integrity across shards and servers on real MariaDBs (drivers/schemaless/index-check.ts):
+ * four shards on two servers, entries on the shard of their index key, cells on the shard of their
+ * row key; a whole index passes, a missing entry and a dangling one fail on the shard that holds
+ * (or should hold) them.
+ */
+import type { Connection } from 'mysql2/promise';
+import { checkIndexes, type ShardConnection } from '../../../drivers/schemaless/index-check';
+import { cellTableDdl, indexTableDdl, shardOf } from '../../../drivers/schemaless/layout';
+import { startTestMariaDb, stopAllMariaDb } from '../../harness/mariadb';
+
+const SHARDS = 4;
+const INDEX = { table: 'index_email', column: 'profile', field: '$.email' };
+let connections: Connection[] = [];
+let shards: ShardConnection[];
+
+const rowKey = (i: number) => Buffer.from(`row-key-${String(i).padStart(8, '0')}`);
+const email = (i: number) => `user${i}@exämple.com`;
+
+beforeAll(async () => {
+  const servers = [await startTestMariaDb('schemaless-index-a', 23), await startTestMariaDb('schemaless-index-b', 24)];
+  connections = await Promise.all(servers.map((s) => s.connect()));
+  shards = Array.from({ length: SHARDS }, (_, shard) => ({ shard, database: `sl_${shard}`, connection: connections[shard % 2] }));
+  for (const s of shards) {
+    await s.connection.query(`CREATE DATABASE ${s.database}`);
+    await s.connection.query(`USE ${s.database}`);
+    await s.connection.query(cellTableDdl('cell'));
+    await s.connection.query(indexTableDdl(INDEX.table));
+  }
+  for (let i = 0; i < 200; i += 1) {
+    const cellShard = shards[shardOf(rowKey(i), SHARDS)];
+    const column = i % 10 === 0 ? 'other' : 'profile'; // not indexed
+    const body = i % 7 === 0 ? JSON.stringify(i % 2 ? { name: `no email ${i}` } : { email: null }) : JSON.stringify({ email: email(i), n: i }); // absent or null: not indexed
+    await cellShard.connection.query(`INSERT INTO ${cellShard.database}.cell (row_key, column_name, ref_key, body, created_at) VALUES (?, ?, 1, ?, NOW())`, [rowKey(i), column, body]);
+    if (column === 'profile' && i % 7 !== 0) {
+      const entryShard = shards[shardOf(Buffer.from(email(i)), SHARDS)];
+      await entryShard.connection.query(`INSERT INTO ${entryShard.database}.${INDEX.table} VALUES (?, ?, 'profile', 1)`, [Buffer.from(email(i)), rowKey(i)]);
+    }
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(connections.map((c) => c.end()));
+  await stopAllMariaDb();
+});
+
+it('passes a whole index whose entries sit on other shards and servers than their cells', async () => {
+  const [check] = await checkIndexes(shards, 'cell', [INDEX]);
+  expect(check.ok).toBe(true);
+  expect(check.shards.reduce((sum, s) => sum + s.entries, 0)).toBe(Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 10 !== 0 && i % 7 !== 0).length);
+  expect(new Set(check.shards.filter((s) => s.entries > 0).map((s) => s.shard)).size).toBeGreaterThan(1);
+});
+
+it('fails the shard that lacks an entry, and the shard that holds one pointing to no cell', async () => {
+  // Prepare: cell 1's entry deleted; an entry for a cell that does not exist
+  const lacking = shards[shardOf(Buffer.from(email(1)), SHARDS)];
+  await lacking.connection.query(`DELETE FROM ${lacking.database}.${INDEX.table} WHERE index_key = ?`, [Buffer.from(email(1))]);
+  const dangling = shards[shardOf(Buffer.from('ghost@example.com'), SHARDS)];
+  await dangling.connection.query(`INSERT INTO ${dangling.database}.${INDEX.table} VALUES (?, ?, 'profile', 1)`, [Buffer.from('ghost@example.com'), rowKey(9999)]);
+
+  // Act
+  const [check] = await checkIndexes(shards, 'cell', [INDEX]);
+
+  // Assess
+  expect(check.ok).toBe(false);
+  const failed = check.shards.filter((s) => !s.ok).map((s) => s.shard).sort();
+  expect(failed).toEqual([...new Set([lacking.shard, dangling.shard])].sort());
+  const lackingResult = check.shards.find((s) => s.shard === lacking.shard)!;
+  if (lacking.shard !== dangling.shard) expect(lackingResult.entries).toBe(lackingResult.expected - 1);
+});
