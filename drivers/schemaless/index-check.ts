@@ -10,6 +10,7 @@
 import type { Connection } from 'mysql2/promise';
 import mysql from 'mysql2/promise';
 import { quoteId } from '../mysql/shared/connection';
+import type { RawRow } from '../mysql/shared/row-format';
 import { assertRowPacket, rawRowStream, unpackRow, type RowPacket } from '../mysql/shared/row-packet';
 import { TableDigest } from '../mysql/shared/table-digest';
 
@@ -42,6 +43,29 @@ export interface IndexCheck {
 }
 
 /**
+ * Calls `onEntry` with every entry the cells of `source` call for in `index` — (index_key,
+ * row_key, column_name, ref_key) as the server sends them — and the shard it belongs on (among
+ * `shardCount`). Awaits `onEntry` (the stream waits meanwhile).
+ */
+export async function eachDerivedEntry(
+  source: ShardConnection, cellTable: string, index: IndexDefinition, shardCount: number, onEntry: (entry: RawRow, shard: number) => void | Promise<void>,
+): Promise<void> {
+  // The body is a BLOB: read as UTF-8 JSON (as bytes, JSON functions take it for latin1 and encode
+  // a non-ASCII value twice). A field absent or JSON null is not indexed.
+  const field = 'JSON_EXTRACT(CONVERT(body USING utf8mb4), ?)';
+  const sql = mysql.format(
+    `SELECT JSON_UNQUOTE(${field}) AS index_key, row_key, column_name, ref_key, CRC32(JSON_UNQUOTE(${field})) % ? AS entry_shard
+     FROM ${quoteId(source.database)}.${quoteId(cellTable)} WHERE column_name = ? AND JSON_TYPE(${field}) <> 'NULL'`,
+    [index.field, index.field, shardCount, index.column, index.field],
+  );
+  for await (const packet of rawRowStream(source.connection, sql) as AsyncIterable<RowPacket>) {
+    assertRowPacket(packet);
+    const row = unpackRow(packet);
+    await onEntry(row.slice(0, 4), Number(row[4]!.toString('latin1')));
+  }
+}
+
+/**
  * Checks every index of `indexes` over `shards` (all N shards of the instance, numbered 0…N-1).
  * `cellTable`: the cell table of every shard database.
  */
@@ -49,21 +73,7 @@ export async function checkIndexes(shards: readonly ShardConnection[], cellTable
   const checks: IndexCheck[] = [];
   for (const index of indexes) {
     const expected = Array.from({ length: shards.length }, () => new TableDigest()); // by shard number
-    for (const source of shards) {
-      // The body is a BLOB: read as UTF-8 JSON (as bytes, JSON functions take it for latin1 and encode it twice).
-      // A field absent or JSON null is not indexed.
-      const field = 'JSON_EXTRACT(CONVERT(body USING utf8mb4), ?)';
-      const sql = mysql.format(
-        `SELECT JSON_UNQUOTE(${field}) AS index_key, row_key, column_name, ref_key, CRC32(JSON_UNQUOTE(${field})) % ? AS entry_shard
-         FROM ${quoteId(source.database)}.${quoteId(cellTable)} WHERE column_name = ? AND JSON_TYPE(${field}) <> 'NULL'`,
-        [index.field, index.field, shards.length, index.column, index.field],
-      );
-      for await (const packet of rawRowStream(source.connection, sql) as AsyncIterable<RowPacket>) {
-        assertRowPacket(packet);
-        const row = unpackRow(packet);
-        expected[Number(row[4]!.toString('latin1'))].add(row.slice(0, 4));
-      }
-    }
+    for (const source of shards) await eachDerivedEntry(source, cellTable, index, shards.length, (entry, shard) => expected[shard].add(entry));
     const results: ShardIndexCheck[] = [];
     for (const holder of shards) {
       const actual = new TableDigest();

@@ -1,17 +1,19 @@
 /**
- * Index integrity across shards and servers on real MariaDBs (drivers/schemaless/index-check.ts):
- * four shards on two servers, entries on the shard of their index key, cells on the shard of their
- * row key; a whole index passes, a missing entry and a dangling one fail on the shard that holds
- * (or should hold) them.
+ * Index integrity across shards and servers on real MariaDBs (drivers/schemaless/index-check.ts,
+ * index-rebuild.ts): four shards on two servers, entries on the shard of their index key, cells on
+ * the shard of their row key; a whole index passes, a missing entry and a dangling one fail on the
+ * shard that holds (or should hold) them; a rebuild from the cells makes it whole again.
  */
 import type { Connection } from 'mysql2/promise';
 import { checkIndexes, type ShardConnection } from '../../../drivers/schemaless/index-check';
+import { rebuildIndexes } from '../../../drivers/schemaless/index-rebuild';
 import { cellTableDdl, indexTableDdl, shardOf } from '../../../drivers/schemaless/layout';
 import { startTestMariaDb, stopAllMariaDb } from '../../harness/mariadb';
 
 const SHARDS = 4;
 const INDEX = { table: 'index_email', column: 'profile', field: '$.email' };
 let connections: Connection[] = [];
+let writers: Connection[] = [];
 let shards: ShardConnection[];
 
 const rowKey = (i: number) => Buffer.from(`row-key-${String(i).padStart(8, '0')}`);
@@ -20,6 +22,7 @@ const email = (i: number) => `user${i}@exämple.com`;
 beforeAll(async () => {
   const servers = [await startTestMariaDb('schemaless-index-a', 23), await startTestMariaDb('schemaless-index-b', 24)];
   connections = await Promise.all(servers.map((s) => s.connect()));
+  writers = await Promise.all(servers.map((s) => s.connect()));
   shards = Array.from({ length: SHARDS }, (_, shard) => ({ shard, database: `sl_${shard}`, connection: connections[shard % 2] }));
   for (const s of shards) {
     await s.connection.query(`CREATE DATABASE ${s.database}`);
@@ -40,7 +43,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(connections.map((c) => c.end()));
+  await Promise.all([...connections, ...writers].map((c) => c.end()));
   await stopAllMariaDb();
 });
 
@@ -67,4 +70,20 @@ it('fails the shard that lacks an entry, and the shard that holds one pointing t
   expect(failed).toEqual([...new Set([lacking.shard, dangling.shard])].sort());
   const lackingResult = check.shards.find((s) => s.shard === lacking.shard)!;
   if (lacking.shard !== dangling.shard) expect(lackingResult.entries).toBe(lackingResult.expected - 1);
+});
+
+it('rebuilds every entry from the cells: the index is whole again, the dangling entry gone', async () => {
+  // Prepare: the index damaged by the test before (a missing entry, a dangling one)
+  expect((await checkIndexes(shards, 'cell', [INDEX]))[0].ok).toBe(false);
+
+  // Act
+  const [rebuilt] = await rebuildIndexes(shards, new Map(shards.map((s) => [s.shard, writers[s.shard % 2]])), 'cell', [INDEX], { batch: 7 });
+
+  // Assess
+  const [check] = await checkIndexes(shards, 'cell', [INDEX]);
+  expect(check.ok).toBe(true);
+  expect(rebuilt).toEqual({ index: INDEX.table, entries: check.shards.reduce((sum, s) => sum + s.entries, 0) });
+  const ghost = shards[shardOf(Buffer.from('ghost@example.com'), SHARDS)];
+  const [rows] = await ghost.connection.query(`SELECT COUNT(*) AS n FROM ${ghost.database}.${INDEX.table} WHERE index_key = ?`, [Buffer.from('ghost@example.com')]);
+  expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(0);
 });
