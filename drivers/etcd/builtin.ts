@@ -17,7 +17,7 @@ export const builtin: BuiltinDriver = {
   docs: {
     versions: 'etcd 3.4, 3.5+',
     snapshot: 'Maintenance API snapshot, sha256 trailer checked',
-    restore: '`etcdctl`/`etcdutl snapshot restore`, new cluster token, one member or a cluster on one host, started',
+    restore: '`etcdctl`/`etcdutl snapshot restore`, new cluster token, one member or a whole cluster (3 or 5 members, on one host or each on its own), started',
     validation: 'revision, key count, digest of every key-value pair',
   },
 };

@@ -3,15 +3,22 @@
  * taken from a 3-member ensemble while a client keeps writing, restored onto a fresh 3-member
  * ensemble (every member serving the backup's tree, one leader), and from a standalone server with
  * a separate dataLogDir onto a standalone target. The restored trees are read back through the raw
- * client, independently of the driver's walk and digest.
+ * client, independently of the driver's walk and digest, and compared with ZooKeeper's own: the
+ * source's tree at exactly the recorded zxid, as a ZooKeeper server rebuilds it from a source
+ * member's files cut there by ZooKeeper's TxnLogToolkit, and its SnapshotFormatter.
  */
+import { execFile } from 'node:child_process';
+import { cp, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { serverStatus } from '../../../drivers/zookeeper/four-letter';
+import { startZooKeeperMember, ZOOKEEPER_JAR, type RunningZooKeeper } from '../../../drivers/zookeeper/member';
 import { freePort } from '../../harness/ports';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
 import {
   connectRaw, formatSnapshot, readTree, SEED_AUTH_ENV, SEED_AUTH_REF, seedTree, startTestZooKeeper, stopAllZooKeeper, trackZooKeeper, zkTempDir, type RawClient, type ReadNode,
 } from '../../harness/zookeeper';
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 
 let rt: TestRuntime;
 const holders: RawClient[] = [];
@@ -42,6 +49,40 @@ async function targetMembers(label: string, count: number, separateLogDir = fals
 }
 
 const LOAD = /^\/load\/w-(\d+)$/;
+
+const zxidOf = (name: string) => BigInt(`0x${name.slice(name.indexOf('.') + 1)}`);
+
+/**
+ * The source's tree at exactly `zxid`, as ZooKeeper itself rebuilds it: a copy of `member`'s data
+ * dir (once the member has reached `zxid`) without the snapshots after `zxid` and the logs that
+ * start after it, the log holding it cut there by ZooKeeper's TxnLogToolkit (`--chop`), loaded by a
+ * standalone ZooKeeper server that must then serve exactly `zxid`, and read by the raw client.
+ */
+async function sourceTreeAt(member: RunningZooKeeper, zxid: bigint): Promise<ReadNode[]> {
+  for (let tries = 0; (await serverStatus(member.address)).zxid < zxid; tries += 1) {
+    if (tries > 100) throw new Error(`${member.address.port} never reached ${zxid.toString(16)}`);
+    await delay(100);
+  }
+  const dataDir = path.join(await zkTempDir('at-zxid'), 'data');
+  await cp(member.dataDir, dataDir, { recursive: true });
+  const version2 = path.join(dataDir, 'version-2');
+  const files = await readdir(version2);
+  for (const name of files.filter((f) => f.startsWith('snapshot.') && zxidOf(f) > zxid)) await rm(path.join(version2, name));
+  const logs = files.filter((f) => /^log\.[0-9a-f]+$/.test(f)).sort((a, b) => (zxidOf(a) < zxidOf(b) ? -1 : 1));
+  for (const name of logs.filter((f) => zxidOf(f) > zxid)) await rm(path.join(version2, name));
+  const holding = logs.filter((f) => zxidOf(f) <= zxid).pop()!;
+  const classpath = [ZOOKEEPER_JAR, '/usr/share/java/zookeeper-jute.jar', '/usr/share/java/commons-cli.jar', '/usr/share/java/slf4j-api.jar', '/usr/share/java/slf4j-nop.jar'].join(':');
+  await promisify(execFile)('java', ['-cp', classpath, 'org.apache.zookeeper.server.persistence.TxnLogToolkit', '--chop', '--zxid', `0x${zxid.toString(16)}`, path.join(version2, holding)]);
+  await rename(path.join(version2, `${holding}.chopped${zxid}`), path.join(version2, holding));
+  trackZooKeeper(dataDir);
+  const server = await startZooKeeperMember({ id: 1, dataDir, host: '127.0.0.1', clientPort: await freePort() });
+  try {
+    expect((await serverStatus(server.address)).zxid).toBe(zxid);
+    return await readTree(`127.0.0.1:${server.address.port}`);
+  } finally {
+    await server.stop();
+  }
+}
 
 it('backs up an ensemble under writes and restores the same files onto a whole 3-member ensemble: every member serves the tree at the recorded zxid, one leader', async () => {
   // Prepare: a seeded ensemble, and a client creating /load/w-N one after another during the backup.
@@ -82,6 +123,10 @@ it('backs up an ensemble under writes and restores the same files onto a whole 3
   expect(written).toBeGreaterThan(k + 1); // ...and went on after it
   const atBackup = (nodes: ReadNode[]) => nodes.filter((n) => !(LOAD.test(n.path) && Number(LOAD.exec(n.path)![1]) > k));
   for (const tree of restored) expect(tree).toEqual(atBackup(sourceNow));
+  // ZooKeeper's own answer: the source's tree at exactly the recorded zxid, rebuilt by a ZooKeeper
+  // server from a source member's files cut there.
+  const recorded = BigInt(String(backup.consistency.zxid));
+  expect(await sourceTreeAt(source.members[0], recorded)).toEqual(restored[0]);
   // The source's ephemeral node came back with its session in the files; the restore closed the session.
   const probe = await connectRaw(`127.0.0.1:${members[0].clientPort}`);
   try {
