@@ -20,13 +20,23 @@ const TRANSIENT_RESPONSES = new Map<number, string>([
   [codes.serverError, 'CASSANDRA_SERVER_ERROR'],
 ]);
 
+/**
+ * What each host said, one line each: the driver's own message inspects its inner errors, stack
+ * traces and all.
+ */
+function noHostMessage(error: InstanceType<typeof errors.NoHostAvailableError>): string {
+  const inner = Object.entries((error.innerErrors ?? {}) as Record<string, unknown>)
+    .map(([host, cause]) => `${host}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  return inner.length > 0 ? `no node could be reached (${inner.join('; ')})` : 'no node could be reached';
+}
+
 /** Our error for a failure of `what` (e.g. `reading the schema of shop`) seen through cassandra-driver. */
 export function cqlError(error: unknown, what: string): ClassifiedError {
   if (error instanceof TransientError || error instanceof PermanentError) return error;
   const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
   const options = (code: string) => ({ code, engine: ENGINE, cause: error });
   if (error instanceof errors.AuthenticationError) return authFailed(message, { engine: ENGINE, driverCode: 'CASSANDRA_AUTH', cause: error });
-  if (error instanceof errors.NoHostAvailableError) return new TransientError(message, options('CASSANDRA_NO_HOST'));
+  if (error instanceof errors.NoHostAvailableError) return new TransientError(`${what}: ${noHostMessage(error)}`, options('CASSANDRA_NO_HOST'));
   if (error instanceof errors.OperationTimedOutError || error instanceof errors.BusyConnectionError) return new TransientError(message, options('CASSANDRA_TIMEOUT'));
   if (error instanceof errors.ResponseError) {
     const transient = TRANSIENT_RESPONSES.get(error.code);
