@@ -56,13 +56,14 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
 
   program
     .command('prune')
-    .description('apply retention: keep the N newest and/or those younger than a max age, and remove the leftovers of dead runs on this host (dry run unless --apply)')
+    .description('apply retention: keep the N newest and/or those younger than a max age, sweep the pool objects (deduplicated files) no kept backup lists, and remove the leftovers of dead runs on this host (dry run unless --apply)')
     .option('--keep-last <n>', 'keep the n newest complete backups per engine/instance')
     .option('--max-age <duration>', 'keep backups younger than this, e.g. 30d')
+    .option('--pool-grace <duration>', 'sweep an unlisted pool object only when older than this (a running backup\'s uploads are younger), e.g. 6h; default 48h')
     .option('--engine <engine>', 'only this engine')
     .option('--instance <name>', 'only this instance')
     .option('--apply', 'really delete (default: dry run)', false)
-    .action(async function runPrune(options: Scope & { keepLast?: string; maxAge?: string; apply: boolean }) {
+    .action(async function runPrune(options: Scope & { keepLast?: string; maxAge?: string; poolGrace?: string; apply: boolean }) {
       const ctx = context();
       const keepLast = options.keepLast === undefined ? undefined : Number(options.keepLast);
       if (keepLast !== undefined && !Number.isInteger(keepLast)) {
@@ -77,7 +78,8 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
         apply: options.apply,
       };
       const decisions = await prune(catalog, store, policy);
-      const pools = await sweepPools(catalog, store, { ...policy, pruned: decisions });
+      const poolGraceMs = options.poolGrace === undefined ? undefined : parseDuration(options.poolGrace);
+      const pools = await sweepPools(catalog, store, { ...policy, pruned: decisions, ...(poolGraceMs === undefined ? {} : { poolGraceMs }) });
       // The host-local side: spool and partial downloads of dead runs (a live run's are kept).
       const leftovers = options.apply
         ? await reclaimLeftovers(deps.spoolRoot, { logger: deps.logger })

@@ -109,12 +109,15 @@ describe('dbbackup CLI', () => {
 
     // Act
     const dry = await dbbackup(['--json', 'prune', '--keep-last', '5', '--engine', 'etcd', '--instance', 'cli']);
+    const longerGrace = await dbbackup(['--json', 'prune', '--keep-last', '5', '--engine', 'etcd', '--instance', 'cli', '--pool-grace', '4d']);
     const applied = await dbbackup(['prune', '--keep-last', '5', '--engine', 'etcd', '--instance', 'cli', '--apply']);
 
-    // Assess
-    expect(JSON.parse(dry.stdout).filter((d: { kind: string }) => d.kind === 'pool')).toEqual([
+    // Assess: swept past the default 48 h; kept as young under a 4-day grace
+    const pools = (run: { stdout: string }) => JSON.parse(run.stdout).filter((d: { kind: string }) => d.kind === 'pool');
+    expect(pools(dry)).toEqual([
       { kind: 'pool', engine: 'etcd', instance: 'cli', applied: false, kept: { objects: 0, bytes: 0 }, swept: { objects: 1, bytes: 23 }, young: { objects: 0, bytes: 0 } },
     ]);
+    expect(pools(longerGrace)).toEqual([expect.objectContaining({ swept: { objects: 0, bytes: 0 }, young: { objects: 1, bytes: 23 } })]);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toMatch(/swept 1 \(23 B\)\s+etcd\/cli: kept 0 \(0 B\) listed by a manifest/);
     await expect(stat(orphan)).rejects.toMatchObject({ code: 'ENOENT' });
