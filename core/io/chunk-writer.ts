@@ -9,8 +9,8 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { OffThreadSha256 } from './hash-threads';
 
-/** Bytes a durable file writer writes between two background flushes. */
-const FLUSH_EVERY = 16 * 1024 * 1024;
+/** Bytes a durable file is written between two background flushes (fdatasync beside the writes). */
+export const FLUSH_EVERY = 16 * 1024 * 1024;
 
 /** A file or object written a chunk at a time; what {@link ChunkWriter.end} returns is `R`. */
 export interface ChunkWriter<R> {

@@ -9,6 +9,7 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises
 import path from 'node:path';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
+import { FLUSH_EVERY } from '../io/chunk-writer';
 import { OffThreadSha256 } from '../io/hash-threads';
 import type { PutFileOptions, PutOptions, PutResult } from './blob-store';
 import { CheckpointWriter, readCheckpoint, removeCheckpoint } from './checkpoint';
@@ -76,7 +77,7 @@ export async function copyFileResumable(key: string, sourcePath: string, target:
  * is whole and synced — unless a file of that name and size is there already (the same bytes: the
  * copy is dropped, `existed`). Not resumable (a retry copies again); nothing is left on failure.
  */
-export async function copyFileAddressed(sourcePath: string, folder: string, options: PutOptions): Promise<{ file: string; size: number; sha256: string; existed: boolean }> {
+export async function copyFileAddressed(sourcePath: string, folder: string, options: PutOptions): Promise<{ size: number; sha256: string; existed: boolean }> {
   const source = await statSource(sourcePath);
   const temp = tempPathFor(path.join(folder, 'addressed'));
   const input = await open(sourcePath, 'r');
@@ -84,7 +85,7 @@ export async function copyFileAddressed(sourcePath: string, folder: string, opti
   let sha256: string;
   try {
     output = await open(temp, 'w');
-    sha256 = await copyAndHash(input, output, { fileSize: source.size, partSize: LOCAL_DEFAULT_PART_SIZE * 2, bytesDone: 0 }, options);
+    sha256 = await copyAndHash(input, output, { fileSize: source.size, partSize: FLUSH_EVERY, bytesDone: 0 }, options);
     await output.datasync();
   } catch (error) {
     await Promise.allSettled([input.close(), output?.close()]);
@@ -96,11 +97,11 @@ export async function copyFileAddressed(sourcePath: string, folder: string, opti
   const existing = await stat(file).catch(() => undefined);
   if (existing?.isFile() && existing.size === source.size) {
     await rm(temp, { force: true });
-    return { file, size: source.size, sha256, existed: true };
+    return { size: source.size, sha256, existed: true };
   }
   await rename(temp, file);
   await syncDirectory(folder);
-  return { file, size: source.size, sha256, existed: false };
+  return { size: source.size, sha256, existed: false };
 }
 
 /**

@@ -9,8 +9,7 @@
  */
 import mysql, { type Connection } from 'mysql2/promise';
 import { quoteId } from '../mysql/shared/connection';
-import { assertRowPacket, rawRowStream, type RowPacket } from '../mysql/shared/row-packet';
-import { TableDigest } from '../mysql/shared/table-digest';
+import { digestQuery } from '../mysql/shared/table-reader';
 import type { CellTable } from './cell-delta';
 
 export interface CellSummary {
@@ -25,11 +24,7 @@ export interface CellSummary {
 export async function summariseCells(connection: Connection, table: CellTable, upTo: { createdAt?: string } = {}): Promise<CellSummary> {
   const from = `${quoteId(table.database)}.${quoteId(table.table)}`;
   const where = upTo.createdAt === undefined ? '' : mysql.format(' WHERE created_at <= ?', [upTo.createdAt]);
-  const digest = new TableDigest();
-  for await (const row of rawRowStream(connection, `SELECT row_key, column_name, ref_key, SHA2(body, 256) FROM ${from}${where}`) as AsyncIterable<RowPacket>) {
-    assertRowPacket(row);
-    digest.addPacket(row);
-  }
+  const { rows: cells, digest } = await digestQuery(connection, `SELECT row_key, column_name, ref_key, SHA2(body, 256) FROM ${from}${where}`);
   const [rows] = await connection.query({ sql: `SELECT COALESCE(MAX(added_id), 0) FROM ${from}${where}`, rowsAsArray: true });
-  return { cells: digest.rows, maxAddedId: String((rows as unknown[][])[0][0]), digest: digest.hex() };
+  return { cells, maxAddedId: String((rows as unknown[][])[0][0]), digest };
 }

@@ -7,12 +7,12 @@
  * the entries the shard holds — as counts and order-independent digests (the MySQL driver's
  * TableDigest), so no side is held in memory and the bodies never leave their server.
  */
-import type { Connection } from 'mysql2/promise';
-import mysql from 'mysql2/promise';
+import mysql, { type Connection } from 'mysql2/promise';
 import { quoteId } from '../mysql/shared/connection';
 import type { RawRow } from '../mysql/shared/row-format';
-import { assertRowPacket, rawRowStream, unpackRow, type RowPacket } from '../mysql/shared/row-packet';
+import { unpackRow } from '../mysql/shared/row-packet';
 import { TableDigest } from '../mysql/shared/table-digest';
+import { digestQuery, streamQueryRows } from '../mysql/shared/table-reader';
 
 /** One shard of the instance, reachable on its server. */
 export interface ShardConnection {
@@ -58,11 +58,10 @@ export async function eachDerivedEntry(
      FROM ${quoteId(source.database)}.${quoteId(cellTable)} WHERE column_name = ? AND JSON_TYPE(${field}) <> 'NULL'`,
     [index.field, index.field, shardCount, index.column, index.field],
   );
-  for await (const packet of rawRowStream(source.connection, sql) as AsyncIterable<RowPacket>) {
-    assertRowPacket(packet);
+  await streamQueryRows(source.connection, sql, (packet) => {
     const row = unpackRow(packet);
-    await onEntry(row.slice(0, 4), Number(row[4]!.toString('latin1')));
-  }
+    return onEntry(row.slice(0, 4), Number(row[4]!.toString('latin1')));
+  });
 }
 
 /**
@@ -76,14 +75,9 @@ export async function checkIndexes(shards: readonly ShardConnection[], cellTable
     for (const source of shards) await eachDerivedEntry(source, cellTable, index, shards.length, (entry, shard) => expected[shard].add(entry));
     const results: ShardIndexCheck[] = [];
     for (const holder of shards) {
-      const actual = new TableDigest();
-      const sql = `SELECT index_key, row_key, column_name, ref_key FROM ${quoteId(holder.database)}.${quoteId(index.table)}`;
-      for await (const packet of rawRowStream(holder.connection, sql) as AsyncIterable<RowPacket>) {
-        assertRowPacket(packet);
-        actual.addPacket(packet);
-      }
+      const actual = await digestQuery(holder.connection, `SELECT index_key, row_key, column_name, ref_key FROM ${quoteId(holder.database)}.${quoteId(index.table)}`);
       const want = expected[holder.shard];
-      results.push({ shard: holder.shard, entries: actual.rows, expected: want.rows, ok: actual.rows === want.rows && actual.hex() === want.hex() });
+      results.push({ shard: holder.shard, entries: actual.rows, expected: want.rows, ok: actual.rows === want.rows && actual.digest === want.hex() });
     }
     checks.push({ index: index.table, ok: results.every((r) => r.ok), shards: results });
   }

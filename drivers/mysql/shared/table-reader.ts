@@ -15,15 +15,26 @@ export interface TableRef {
   table: string;
 }
 
+/** Streams the rows of `sql` to `onRow` as row packets, awaiting it (the stream waits meanwhile). */
+export async function streamQueryRows(connection: Connection, sql: string, onRow: (row: RowPacket) => void | Promise<void>): Promise<void> {
+  for await (const row of rawRowStream(connection, sql) as AsyncIterable<RowPacket>) {
+    assertRowPacket(row);
+    await onRow(row);
+  }
+}
+
+/** Row count and order-independent digest of the rows of `sql`. */
+export async function digestQuery(connection: Connection, sql: string): Promise<{ rows: number; digest: string }> {
+  const digest = new TableDigest();
+  await streamQueryRows(connection, sql, (row) => digest.addPacket(row));
+  return { rows: digest.rows, digest: digest.hex() };
+}
+
 /** Streams every row of a table to `onRow`, each column read as the dump reads it (column-codec.ts). */
 export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RowPacket) => void): Promise<void> {
   const columns = (await tableColumns(connection, [ref.database], ref.table)).get(tableKey(ref.database, ref.table));
   const list = columns && columns.length > 0 ? selectList(columns) : '*';
-  const sql = `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}`;
-  for await (const row of rawRowStream(connection, sql) as AsyncIterable<RowPacket>) {
-    assertRowPacket(row);
-    onRow(row);
-  }
+  await streamQueryRows(connection, `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}`, onRow);
 }
 
 /** Row count and digest of a table, read from the server. */
