@@ -11,7 +11,7 @@ import { DRIVER_API_VERSION } from './types';
 import type { BackupDriver, Capability, DriverManifest, DriverPlugin, RestoreDriver, SchemaLike } from './types';
 
 const CAPABILITIES = [
-  'backup', 'restore', 'consistency-point', 'multi-node', 'point-in-time',
+  'backup', 'restore', 'consistency-point', 'multi-node', 'point-in-time', 'incremental',
 ] as const satisfies readonly Capability[];
 
 /** Semantic version 2.0.0 (https://semver.org), pre-release and build metadata included. */
@@ -46,7 +46,10 @@ const pluginSchema = z.object({
   .refine((p) => !p.manifest.capabilities.includes('restore') || p.restore !== undefined,
     { message: "declares the 'restore' capability but exports no restore driver", path: ['restore'] })
   .refine((p) => p.manifest.capabilities.includes('multi-node') === (p.backup?.listNodes !== undefined),
-    { message: "declares the 'multi-node' capability if and only if its backup driver lists nodes (listNodes)", path: ['backup', 'listNodes'] });
+    { message: "declares the 'multi-node' capability if and only if its backup driver lists nodes (listNodes)", path: ['backup', 'listNodes'] })
+  // An incremental backup is taken by the backup side and applied, chain first, by the restore side: a driver missing either could not keep the promise.
+  .refine((p) => !p.manifest.capabilities.includes('incremental') || (p.manifest.capabilities.includes('backup') && p.manifest.capabilities.includes('restore')),
+    { message: "declares the 'incremental' capability without both 'backup' and 'restore' (it takes incremental backups and restores their chains)", path: ['manifest', 'capabilities'] });
 
 /** What {@link DriverRegistry.list} reports about each engine; plain JSON for the CLI. */
 export interface DriverInfo {

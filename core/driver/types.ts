@@ -15,8 +15,10 @@ import type { RestoreCleanup, RestoreProgress } from './restore-cleanup';
  * Version of this contract. A plugin built for another version is refused at load time.
  * 2: core empties the spool before `createSnapshot` and fills the snapshot's envelope (a driver
  * returns its artifacts, consistency point and facts); capabilities are those core acts on
- * (`host-local` and `incremental` are gone; `multi-node` is declared exactly when the driver lists
- * nodes); optional `recordSchemas`; `RestoreContext.chain`.
+ * (`host-local` is gone; `multi-node` is declared exactly when the driver lists nodes); optional
+ * `recordSchemas`; `RestoreContext.chain`. Since added, without a new version because a plugin
+ * that does not use them is unaffected: the `incremental` capability with `BackupContext.previous`
+ * and `RestoreContext.bases` (an older dbbackup refuses a plugin declaring it as INVALID_MANIFEST).
  */
 export const DRIVER_API_VERSION = 2;
 
@@ -32,7 +34,13 @@ export type Capability =
   | 'consistency-point'
   /** Lists the nodes a backup takes (`BackupDriver.listNodes`); without it a backup has one node. */
   | 'multi-node'
-  | 'point-in-time';
+  | 'point-in-time'
+  /**
+   * Takes incremental backups: a backup requested `incremental` is given the newest verified backup
+   * of the instance as {@link BackupContext.previous} and records only what changed since; its
+   * manifest `extends` that backup, and a restore of it is given the chain as {@link RestoreContext.bases}.
+   */
+  | 'incremental';
 
 export interface DriverManifest {
   /** Engine name users type: `etcd`, `mysql`, ... Lower-case, unique in a registry. */
@@ -153,6 +161,15 @@ export interface BackupContext<C = unknown> extends StepContext {
    * are swept by prune after a grace period. Absent exactly when `destination` is (the step has no store).
    */
   pool?: ArtifactDestination;
+  /**
+   * For an incremental backup (driver capability `incremental`, request `incremental: true`): the
+   * backup this one extends — the instance's newest verified backup, full or incremental, its
+   * records checked against the driver's record schemas. The driver reads its node's record of it
+   * (`nodeRecords`, catalog/manifest.ts) and takes only what changed since. Absent for a full
+   * backup (also when an incremental was asked for and the instance has no verified backup yet:
+   * it becomes a full one).
+   */
+  previous?: BackupRecord;
 }
 
 export interface TransferOptions {
@@ -285,6 +302,13 @@ export interface RestoreContext<T = unknown> extends StepContext {
    * never open the catalog themselves.
    */
   chain?: readonly BackupRecord[];
+  /**
+   * For a restore of an incremental backup: the backups it extends, the full backup first, then
+   * each incremental up to (not including) {@link backup}, resolved and checked (complete,
+   * verified, every artifact in the store at its size) by the fetch manifest step. The driver
+   * applies them in order, then `backup`. Empty for a full backup.
+   */
+  bases?: readonly BackupRecord[];
 }
 
 export interface PreparedTarget {

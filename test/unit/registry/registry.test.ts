@@ -215,4 +215,16 @@ describe('DriverRegistry records', () => {
 
     for (const error of [undeclared, unlisted]) expect(error.message).toMatch(/multi-node.*listNodes/);
   });
+
+  it('accepts the incremental capability on a driver that backs up and restores, and refuses it on one that only backs up', () => {
+    const noop = async () => { throw new Error('not called'); };
+    const restore = { prepareTarget: noop, restore: noop, validateRestore: noop };
+
+    const accepted = new DriverRegistry().register(fakePlugin({ capabilities: ['backup', 'restore', 'incremental'] }, { restore }));
+    const backupOnly = caught(() => new DriverRegistry().register(fakePlugin({ capabilities: ['backup', 'incremental'] })));
+
+    expect(accepted.manifest.capabilities).toContain('incremental');
+    expect(backupOnly).toMatchObject({ code: 'INVALID_MANIFEST' });
+    expect(backupOnly.message).toMatch(/'incremental' capability without both 'backup' and 'restore'/);
+  });
 });
