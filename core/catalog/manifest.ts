@@ -31,6 +31,13 @@ export const manifestSchema = z.object({
   engine: z.string().min(1),
   instance: z.string().min(1),
   driver: z.object({ name: z.string(), version: z.string() }),
+  /**
+   * The backup this one extends (an incremental backup of a driver with the `incremental`
+   * capability: it holds only what changed since). A restore applies that backup's chain first
+   * (catalog/backup-chain.ts). Absent for a full backup, and in every manifest written before
+   * incremental backups existed: the format version did not change.
+   */
+  extends: z.string().min(1).optional(),
   startedAt: z.iso.datetime(),
   completedAt: z.iso.datetime(),
   /** The engine's consistency point: etcd revision, binlog file/pos + GTID, zxid, snapshot tag... */

@@ -6,7 +6,9 @@
  * manifest is damaged (unreadable), by the same rule: they cannot be restored either. A backup whose
  * only damage is its verification record is complete and follows the rules of complete ones, but
  * is never the newest verified (its last verify result is unknown). A backup whose manifest another
- * dbbackup wrote, in a format this one does not read, is listed as such and always kept.
+ * dbbackup wrote, in a format this one does not read, is listed as such and always kept. A backup
+ * that a kept backup extends (an incremental's base: manifest `extends`), directly or through
+ * others, is kept too, whatever the rules say: the newest verified backup keeps its whole chain.
  * Dry run unless `apply` is true.
  */
 import { PermanentError } from '../errors';
@@ -54,9 +56,7 @@ export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePol
   for (const group of groups.values()) {
     const complete = group.filter((e) => e.complete); // newest first
     const newestVerified = complete.find(isVerified);
-    for (const entry of group) {
-      decisions.push(decide(entry, complete.indexOf(entry), newestVerified, policy, now));
-    }
+    decisions.push(...keepChains(group.map((entry) => decide(entry, complete.indexOf(entry), newestVerified, policy, now))));
   }
 
   if (policy.apply) {
@@ -91,6 +91,23 @@ function decide(entry: CatalogEntry, rank: number, newestVerified: CatalogEntry 
     policy.maxAgeMs !== undefined ? 'older than max age' : undefined,
   ].filter(Boolean);
   return { entry, action: 'delete', reason: reasons.join(' and ') };
+}
+
+/**
+ * Keeps every backup a kept one extends, directly or through others: deleting it would leave the
+ * kept incremental backups above it unrestorable. `decisions` are one instance's, newest first; a
+ * base is older than what extends it, so one pass carries a keep down a whole chain (a manifest
+ * naming a later backup, or one not in the store, keeps nothing: backup-chain.ts refuses its chain).
+ */
+function keepChains(decisions: PruneDecision[]): PruneDecision[] {
+  const kept = [...decisions];
+  const index = new Map(kept.map((decision, i) => [decision.entry.backupId, i]));
+  kept.forEach(function keepBase({ entry, action }, i) {
+    const base = index.get(entry.manifest?.extends ?? '');
+    if (action !== 'keep' || base === undefined || base <= i || kept[base].action === 'keep') return;
+    kept[base] = { entry: kept[base].entry, action: 'keep', reason: `extended by ${entry.backupId}, which is kept` };
+  });
+  return kept;
 }
 
 /** Deletes the manifest first, so a half-deleted backup is never listed as complete (or damaged). */
