@@ -11,7 +11,8 @@
  * Cleanup after failure cleans every node it can, discards the incomplete backup and counts the
  * failure whatever else fails (functions/backup/cleanup.ts).
  *
- * Execution input: `{ engine, instance, config, rateLimit?, host? }` (config keeps `$secret` references).
+ * Execution input: `{ engine, instance, config, rateLimit?, host?, incremental? }` (config keeps `$secret` references).
+ * The whole state passes from step to step (an incremental backup's `base` too): no state lists its fields.
  * Prepare receives it as `request`, with the run's time budget as `budget` (core/steps/run-deadline.ts).
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';

@@ -20,6 +20,12 @@ const requestShape = {
   rateLimit: z.number().int().nonnegative().optional(),
   /** Where host-local steps run (an SSM managed instance id); absent = wherever the step runs. */
   host: z.string().min(1).optional(),
+  /**
+   * Take only what changed since the instance's newest verified backup (drivers with the
+   * `incremental` capability; refused for others). Without a verified backup to extend, a full
+   * backup is taken and the summary says why (`incremental`).
+   */
+  incremental: z.boolean().optional(),
 };
 
 /**
@@ -71,6 +77,26 @@ export const resumeOutcomeSchema = z.object({
 });
 export type ResumeOutcome = z.infer<typeof resumeOutcomeSchema>;
 
+/**
+ * The backup an incremental one extends, by id and by the `manifestDigest` of its manifest
+ * (catalog/manifest.ts): the snapshot step reads it from the store and refuses another
+ * (`BASE_CHANGED`), so a host cannot change what the state refers to.
+ */
+export const baseRefSchema = z.object({
+  backupId: z.string().min(1),
+  manifestSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex sha256'),
+});
+export type BaseRef = z.infer<typeof baseRefSchema>;
+
+/** What prepare decided about an incremental request, said in the summary: the base it extends, or why it is a full backup. */
+export const incrementalOutcomeSchema = z.object({
+  requested: z.boolean(),
+  /** The backup extended; absent when the backup is a full one. */
+  base: z.string().optional(),
+  reason: z.string(),
+});
+export type IncrementalOutcome = z.infer<typeof incrementalOutcomeSchema>;
+
 /** The backup as a whole: what prepare returns and finalize/cleanup receive. Extra keys pass through. */
 export const backupStateSchema = z.looseObject({
   ...requestShape,
@@ -83,6 +109,9 @@ export const backupStateSchema = z.looseObject({
   /** When the run's host work must end (core/steps/run-deadline.ts); absent outside a state machine. */
   deadline: z.iso.datetime().optional(),
   resumeOutcome: resumeOutcomeSchema.optional(),
+  /** The backup this one extends (an incremental backup); absent for a full one. */
+  base: baseRefSchema.optional(),
+  incrementalOutcome: incrementalOutcomeSchema.optional(),
 });
 export type BackupState = z.infer<typeof backupStateSchema>;
 
@@ -154,4 +183,8 @@ export interface BackupSummary {
   sentBytes: number;
   /** What became of the incomplete backup a killed run left, when there was one. */
   resume?: ResumeOutcome;
+  /** The backup this one extends, as its manifest says: present exactly for an incremental backup. */
+  extends?: string;
+  /** What became of an incremental request (or of the resumed backup's base): extended, or full and why. */
+  incremental?: IncrementalOutcome;
 }

@@ -27,6 +27,7 @@ import {
 import { nodeConsistency } from './manifest-builder';
 import { attemptOf, enterNodeRunDir, recordSnapshot, releaseNodeRunDir, resumedSnapshot } from './node-run';
 import { planResume } from './resume-plan';
+import { assertIncrementalSupported, chooseBase, readBase, resumedBase, type BasePlan } from './incremental-base';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import { configSha256, nodeRecordKey, readNodeRecord, readRunRecord, writeRunRecord } from './run-records';
 import { readSnapshot, snapshotSummary, writeUpload, writeValidation } from './step-results';
@@ -35,7 +36,10 @@ async function resolvedConfig(state: Pick<BackupState, 'engine' | 'config'>, dep
   return deps.registry.parseConfig(state.engine, await deps.resolveSecrets(state.config));
 }
 
-/** The node step's context, once it has claimed the node's run directory on this host. */
+/**
+ * The node step's context, once it has claimed the node's run directory on this host. Without the
+ * base's record (`previous`): only the snapshot step reads it (incremental-base.ts).
+ */
 async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupContext> {
   const spoolDir = await enterNodeRunDir(state, deps);
   return {
@@ -56,23 +60,28 @@ function nodePrefix(state: NodeState): string {
 }
 
 /**
- * Checks the request (engine known, config valid), then either continues the incomplete backup a
- * killed run left (resume-plan.ts: same backup id, a new attempt) or assigns a new backup id and
- * lists the nodes. Records the attempt as the backup's owner in the store (run-records.ts). From a
- * state machine the input is `{ request, budget }`, and the state gets the run's `deadline`.
+ * Checks the request (engine known, config valid, `incremental` only for a driver that takes
+ * incremental backups), then either continues the incomplete backup a killed run left
+ * (resume-plan.ts: same backup id, a new attempt, the same base) or assigns a new backup id, lists
+ * the nodes and, for an incremental request, chooses the backup it extends (incremental-base.ts).
+ * Records the attempt as the backup's owner in the store (run-records.ts). From a state machine the
+ * input is `{ request, budget }`, and the state gets the run's `deadline`.
  */
 export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<BackupState> {
   const { request: raw, budget } = splitRunInput(input);
   const { resume: mode, ...request } = parseInput(backupRequestSchema, raw, 'backup request');
   return runStep(request.engine, deps, async () => {
     const driver = deps.registry.backupDriver(request.engine);
+    if (request.incremental) assertIncrementalSupported(request.engine, deps);
     const config = deps.registry.parseConfig(request.engine, await deps.resolveSecrets(request.config));
     const attempt: BackupRun = { id: randomUUID(), startedAt: now.toISOString() };
     const plan = await planResume({ ...request, resume: mode }, config, driver, deps, now);
     let state: BackupState;
+    let basePlan: BasePlan;
     if (plan.resume) {
       const { backupId, startedAt, nodes } = plan.record;
       state = { ...request, backupId, prefix: backupPrefix(request.engine, request.instance, backupId), startedAt, nodes, run: { ...attempt, resumes: plan.record.run.id } };
+      basePlan = resumedBase(plan.record, request.incremental === true);
     } else {
       const backupId = newBackupId(now);
       const listed = driver.listNodes
@@ -83,9 +92,12 @@ export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = 
         throw new PermanentError(`${request.engine}/${request.instance} has ${nodes.length} nodes; a backup takes at most ${MAX_BACKUP_NODES} (the state machine's history limit)`, { code: 'TOO_MANY_NODES' });
       }
       state = { ...request, backupId, prefix: backupPrefix(request.engine, request.instance, backupId), startedAt: now.toISOString(), nodes, run: attempt };
+      basePlan = request.incremental ? await chooseBase(request.engine, request.instance, deps) : {};
     }
     Object.assign(state, deadlineOf(budget));
     if (plan.outcome) state.resumeOutcome = plan.outcome;
+    if (basePlan.base) state.base = basePlan.base;
+    if (basePlan.outcome) state.incrementalOutcome = basePlan.outcome;
     await writeOwnRunRecord(state, request, deps);
     return state;
   });
@@ -102,6 +114,7 @@ async function writeOwnRunRecord(state: BackupState, request: Omit<BackupRequest
     startedAt: state.startedAt,
     nodes: state.nodes,
     configSha256: configSha256(request.config),
+    ...(state.base ? { base: state.base } : {}),
     run,
     holder: runHolder({ orchestrator: deps.orchestrator, runStartedAt: run.startedAt, includeSelf: false }),
   });
@@ -116,6 +129,8 @@ export function nodeState(state: BackupState, node: NodeRef): NodeState {
 /**
  * Takes the consistent snapshot of one node into its spool (through the circuit breaker of the endpoint it reads)
  * and records it in the store, so a later attempt can continue the backup should this one die.
+ * An incremental backup's driver is given the record of the backup it extends (`previous`),
+ * checked to be the one prepare chose (BASE_CHANGED, BASE_NOT_FOUND: incremental-base.ts).
  * A resumed backup takes over the snapshot the dead attempt completed instead (node-run.ts).
  * The state gets the record's key and counts (step-results.ts), never the artifact list or facts.
  */
@@ -130,6 +145,8 @@ export async function snapshotNode(input: unknown, deps: StepDeps): Promise<Node
       checkSnapshotRecord(state, deps, resumed);
       return { ...state, spoolDir: ctx.spoolDir, snapshot: snapshotSummary(key, resumed) };
     }
+    const previous = await readBase(state, deps);
+    if (previous) ctx.previous = previous;
     const snapshot = await guarded(deps, state.engine, deps.registry.backupBreakerTarget(state.engine, state.instance, ctx.config), () => takeSnapshot(state.engine, driver, ctx));
     checkSnapshotRecord(state, deps, snapshot);
     deps.logger.info('snapshot taken', { backupId: state.backupId, engine: state.engine, node: state.node.name, consistency: snapshot.consistency });

@@ -2,8 +2,9 @@
  * Backup step 5, finalize: removes the objects under the backup's `data/` that no node's artifact list
  * names (what a snapshot or upload that died and was re-run left behind: the host steps may not
  * delete, this one may), writes manifest.json — last, built from the nodes' step results in the
- * store (manifest-builder.ts) — then removes what only an incomplete backup needs (run records,
- * step results). Idempotent: an existing manifest for this backup is kept. Returns a summary of a
+ * store (manifest-builder.ts), and for an incremental backup only while the backup it extends is
+ * still there unchanged (incremental-base.ts) — then removes what only an incomplete backup needs
+ * (run records, step results). Idempotent: an existing manifest for this backup is kept. Returns a summary of a
  * few hundred bytes whatever the backup's size: the full report is the manifest.
  */
 import { manifestKey } from '../catalog/layout';
@@ -12,6 +13,7 @@ import { readJson, writeJson } from '../store/json';
 import { parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { finalizeInputSchema, type BackupSummary, type FinalizeInput } from './backup-state';
 import { buildManifest } from './manifest-builder';
+import { readBase } from './incremental-base';
 import { attemptOf } from './node-run';
 import { removeRunRecords } from './run-records';
 import { removeStepResults } from './step-results';
@@ -21,6 +23,8 @@ export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date =
   return runStep(state.engine, deps, async () => {
     const key = manifestKey(state.prefix);
     const existing = (await readJson(deps.store, key)) as BackupManifest | undefined;
+    // An incremental backup is marked complete only while its base is still the one it extends.
+    if (!existing) await readBase(state, deps);
     const manifest = existing ?? (await buildManifest(state, deps, now));
     if (!existing) {
       await removeStrays(deps, state.prefix, manifest);
@@ -40,6 +44,8 @@ export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date =
       validation: { ok: manifest.validation.ok, checks: manifest.validation.checks.length },
       sentBytes: sentBytes(state),
       ...(state.resumeOutcome ? { resume: state.resumeOutcome } : {}),
+      ...(manifest.extends ? { extends: manifest.extends } : {}),
+      ...(state.incrementalOutcome ? { incremental: state.incrementalOutcome } : {}),
     };
   });
 }

@@ -5,6 +5,7 @@
  */
 import { PermanentError } from '../errors';
 import { MANIFEST_FORMAT_VERSION, nodeRecords, type BackupManifest } from '../catalog/manifest';
+import { missingArtifact } from '../catalog/stored-artifacts';
 import type { JsonObject, StoredArtifact } from '../driver/types';
 import type { StepDeps } from '../steps/step-deps';
 import type { FinalizeInput } from './backup-state';
@@ -12,7 +13,8 @@ import { readSnapshot, readUpload, readValidation } from './step-results';
 
 /**
  * The manifest of `state`'s backup. One node: its consistency point and facts as they are; several:
- * under `nodes.<name>`, with artifact and check names prefixed by the node's.
+ * under `nodes.<name>`, with artifact and check names prefixed by the node's. An incremental
+ * backup's `extends` its base.
  * @throws PermanentError `NOT_VALIDATED`, `NOT_UPLOADED`, `ARTIFACT_MISSING`, `STEP_RECORD_MISSING`.
  */
 export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date): Promise<BackupManifest> {
@@ -36,10 +38,9 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
     const at = { prefix: state.prefix, node: result.node };
     const [snapshot, validation, upload] = await Promise.all([readSnapshot(deps.store, at), readValidation(deps.store, at), readUpload(deps.store, at)]);
     if (!validation.ok) throw notValidated();
-    for (const artifact of upload.artifacts) {
-      await assertStored(deps, artifact);
-      artifacts.push(single ? artifact : { ...artifact, name: `${node}/${artifact.name}` });
-    }
+    const missing = await missingArtifact(deps.store, upload.artifacts);
+    if (missing) throw new PermanentError(`artifact ${missing} in ${deps.store.url}; refusing to mark the backup complete`, { code: 'ARTIFACT_MISSING' });
+    artifacts.push(...upload.artifacts.map((artifact) => (single ? artifact : { ...artifact, name: `${node}/${artifact.name}` })));
     consistency[node] = snapshot.consistency;
     facts[node] = snapshot.facts;
     checks.push(...validation.checks.map((c) => (single ? c : { ...c, name: `${node}:${c.name}` })));
@@ -52,6 +53,7 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
     engine: state.engine,
     instance: state.instance,
     driver: { name: plugin.manifest.name, version: plugin.manifest.version },
+    ...(state.base ? { extends: state.base.backupId } : {}),
     startedAt: state.startedAt,
     completedAt: now.toISOString(),
     consistency: single ? consistency[only] : { nodes: consistency },
@@ -67,12 +69,3 @@ export function nodeConsistency(manifest: Pick<BackupManifest, 'consistency' | '
   return (nodeRecords(manifest).find((record) => record.node === node)?.consistency ?? manifest.consistency) as JsonObject;
 }
 
-async function assertStored(deps: StepDeps, artifact: StoredArtifact): Promise<void> {
-  const info = await deps.store.head(artifact.key);
-  if (!info || info.size !== artifact.size) {
-    throw new PermanentError(
-      `artifact ${artifact.key} is ${info ? `${info.size} bytes, expected ${artifact.size}` : 'missing'} in ${deps.store.url}; refusing to mark the backup complete`,
-      { code: 'ARTIFACT_MISSING' },
-    );
-  }
-}

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { BlobStore } from '../store/blob-store';
 import { readJson, writeJson } from '../store/json';
 import { runHolderSchema } from '../runs/run-holder';
-import { nodeRefSchema, runSchema, snapshotRefSchema } from './backup-state';
+import { baseRefSchema, nodeRefSchema, runSchema, snapshotRefSchema } from './backup-state';
 
 export const RUN_RECORD_VERSION = 1;
 
@@ -27,6 +27,8 @@ export const runRecordSchema = z.object({
   nodes: z.array(nodeRefSchema).min(1),
   /** sha256 of the request's config (secret references, not secrets): a changed config is not resumed. */
   configSha256: z.string(),
+  /** The backup an incremental one extends: a run that continues it keeps this base (its snapshots were taken against it). */
+  base: baseRefSchema.optional(),
   /** The attempt that owns the backup now. */
   run: runSchema,
   holder: runHolderSchema,
