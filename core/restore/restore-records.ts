@@ -3,6 +3,7 @@
  * keys and counts, core/steps/step-records.ts):
  *
  *     state/restores/<engine>/<instance>/<restoreId>/chain.json        the later backups the restore also reads (fetch manifest)
+ *     state/restores/<engine>/<instance>/<restoreId>/bases.json        the backups an incremental one extends, full first (fetch manifest)
  *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/prepared.json   a node's prepared target (prepare)
  *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/staged.json     what a node's stage downloaded (stage)
  *     state/restores/<engine>/<instance>/<restoreId>/nodes/<node>/applied.json    a node's result before its start (apply, for drivers that start)
@@ -28,7 +29,9 @@ import { jsonSha256 } from '../io/json-digest';
 /** Store prefix of every restore's records. */
 export const RESTORES_ROOT = `${STATE_ROOT}/restores`;
 
-export type RestoreRecord = 'chain' | 'result' | 'validation' | 'report' | 'failure';
+export type RestoreRecord = BackupList | 'result' | 'validation' | 'report' | 'failure';
+/** The lists of backups fetch manifest resolves for the drivers: `chain` (RestoreContext.chain), `bases` (RestoreContext.bases). */
+export type BackupList = 'chain' | 'bases';
 /** The records each node's steps write. */
 export type NodeRecord = 'prepared' | 'staged' | 'applied' | 'result';
 
@@ -116,24 +119,27 @@ export function readResult(store: BlobStore, at: RestoreAt): Promise<RestoreResu
   return getStepRecord(store, restoreRecordKey(at, 'result'), resultSchema, 'restore result') as Promise<RestoreResult>;
 }
 
-const chainSchema = z.array(z.object({
+const backupListSchema = z.array(z.object({
   backupId: z.string(), engine: z.string(), instance: z.string(), consistency: jsonObject, facts: jsonObject, artifacts: z.array(storedArtifactSchema),
 }));
 
-/** Writes the restore's chain (the later backups it reads too); returns the sha256 the state keeps of it. */
-export async function writeChain(store: BlobStore, at: RestoreAt, chain: BackupRecord[]): Promise<string> {
-  await putStepRecord(store, restoreRecordKey(at, 'chain'), chain);
-  return jsonSha256(chain);
+/** Writes one of the restore's lists of backups; returns the sha256 the state keeps of it. */
+export async function writeBackupList(store: BlobStore, at: RestoreAt, list: BackupList, backups: BackupRecord[]): Promise<string> {
+  await putStepRecord(store, restoreRecordKey(at, list), backups);
+  return jsonSha256(backups);
 }
 
-/** Reads the restore's chain, refusing one that is not what fetch manifest wrote (`sha256`, from the state). */
-export function readChain(store: BlobStore, at: RestoreAt, sha256: string): Promise<BackupRecord[]> {
+/**
+ * Reads one of the restore's lists of backups, refusing one that is not what fetch manifest wrote
+ * (`sha256`, from the state): a host cannot change the state, so it cannot change the list.
+ */
+export function readBackupList(store: BlobStore, at: RestoreAt, list: BackupList, sha256: string): Promise<BackupRecord[]> {
   const unchanged = {
     safeParse: (value: unknown) => jsonSha256(value) === sha256
-      ? chainSchema.safeParse(value)
+      ? backupListSchema.safeParse(value)
       : { success: false as const, error: { message: `it changed since the fetch manifest step wrote it (sha256 ${sha256} expected, ${jsonSha256(value)} found)` } },
   };
-  return getStepRecord(store, restoreRecordKey(at, 'chain'), unchanged, 'restore chain') as Promise<BackupRecord[]>;
+  return getStepRecord(store, restoreRecordKey(at, list), unchanged, `restore ${list}`) as Promise<BackupRecord[]>;
 }
 
 export function writeValidation(store: BlobStore, at: RestoreAt, report: ValidationReport): Promise<string> {
@@ -147,5 +153,5 @@ export function readValidation(store: BlobStore, at: RestoreAt): Promise<Validat
 /** Removes the records that only serve the next steps (the report stays). */
 export async function removeIntermediateRecords(store: BlobStore, at: RestoreAt & { nodes: ReadonlyArray<{ name: string }> }): Promise<void> {
   const nodeKeys = at.nodes.flatMap((node) => (['prepared', 'staged', 'applied', 'result'] as const).map((record) => nodeRecordKey({ ...at, node }, record)));
-  await store.delete([...(['chain', 'result', 'validation'] as const).map((record) => restoreRecordKey(at, record)), ...nodeKeys]);
+  await store.delete([...(['chain', 'bases', 'result', 'validation'] as const).map((record) => restoreRecordKey(at, record)), ...nodeKeys]);
 }

@@ -80,6 +80,11 @@ export const restoreStateSchema = z.looseObject({
    * record fetch manifest wrote: a host cannot change the state, so it cannot change the chain.
    */
   chain: z.object({ sha256: z.string() }).optional(),
+  /**
+   * The backups an incremental backup extends, full first (restore-records.ts, `bases`), by the
+   * sha256 of the record fetch manifest wrote; absent for a full backup.
+   */
+  bases: z.object({ sha256: z.string() }).optional(),
   /** Every node's result merged (node-results.ts), set by the validate step. */
   result: z.object({
     key: z.string(),

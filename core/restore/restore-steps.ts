@@ -7,7 +7,9 @@
 import { PermanentError } from '../errors';
 import { Catalog, isVerified } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
-import { nodeRecords, parseManifest, type BackupManifest } from '../catalog/manifest';
+import { parseManifest, type BackupManifest } from '../catalog/manifest';
+import { backupRecordOf, checkManifestRecords } from '../catalog/backup-record';
+import { missingArtifact } from '../catalog/stored-artifacts';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, TransferOptions } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
@@ -20,16 +22,18 @@ import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps'
 import { failedChecksText, putStepRecord } from '../steps/step-records';
 import { mergedResult } from './node-results';
 import {
-  findNodeResult, readChain, readNodeResult, readPrepared, readResult, readStaged, readValidation, removeIntermediateRecords, restoreRecordKey,
-  writeChain, writeNodeResult, writePrepared, writeResult, writeStaged, writeValidation,
+  findNodeResult, readBackupList, readNodeResult, readPrepared, readResult, readStaged, readValidation, removeIntermediateRecords, restoreRecordKey,
+  writeBackupList, writeNodeResult, writePrepared, writeResult, writeStaged, writeValidation,
 } from './restore-records';
+import { restoreBases } from './restore-bases';
 import {
   MAX_RESTORE_NODES, restoreIdentity, restoreNodeInputSchema, restoreRequestSchema, restoreStateSchema,
   type RestoreNodeInput, type RestoreReport, type RestoreState, type RestoreSummary,
 } from './restore-state';
 
 /**
- * The step's context on `node`, with the backup from its manifest. The steps that keep files on
+ * The step's context on `node`, with the backup from its manifest, and the later backups (`chain`)
+ * and the backups it extends (`bases`) as fetch manifest recorded them. The steps that keep files on
  * the host (prepare, stage, apply, start) first claim the node's run directory there (reclaiming
  * the leftovers of dead runs): one restore is one attempt.
  */
@@ -58,7 +62,8 @@ export async function restoreContext(state: RestoreState, node: NodeRef, deps: S
     force: state.force,
     restoreId: state.restoreId,
     ...(state.rateLimit ? { rateLimit: state.rateLimit } : {}),
-    chain: state.chain ? await readChain(deps.store, state, state.chain.sha256) : [],
+    chain: state.chain ? await readBackupList(deps.store, state, 'chain', state.chain.sha256) : [],
+    bases: state.bases ? await readBackupList(deps.store, state, 'bases', state.bases.sha256) : [],
   };
 }
 
@@ -107,12 +112,12 @@ async function laterBackups(manifest: BackupManifest, deps: StepDeps): Promise<B
   for (const entry of entries.filter((e) => e.backupId > manifest.backupId && isVerified(e)).reverse()) {
     const m = entry.manifest!;
     try {
-      checkRecords(m, manifestKey(entry.prefix), deps);
+      checkManifestRecords(deps.registry, m, manifestKey(entry.prefix));
     } catch (error) {
       deps.logger.warn('a later backup left out of the restore\'s chain', { backupId: m.backupId, reason: (error as Error).message });
       continue;
     }
-    later.push({ backupId: m.backupId, engine: m.engine, instance: m.instance, consistency: m.consistency, facts: m.facts, artifacts: m.artifacts });
+    later.push(backupRecordOf(m));
   }
   return later;
 }
@@ -123,27 +128,16 @@ async function backupRecord(state: RestoreState, deps: StepDeps): Promise<Backup
   const value = await readJson(deps.store, key);
   if (value === undefined) throw new PermanentError(`the manifest of backup ${state.backup.backupId} is gone (${key})`, { code: 'BACKUP_NOT_FOUND' });
   const manifest = parseManifest(value, key);
-  checkRecords(manifest, key, deps);
-  const { backupId, engine, instance, consistency, facts, artifacts } = manifest;
-  return { backupId, engine, instance, consistency, facts, artifacts };
-}
-
-/** Checks every node's record in the manifest against its driver's record schemas (INVALID_MANIFEST naming the field). */
-function checkRecords(manifest: BackupManifest, key: string, deps: StepDeps): void {
-  const records = nodeRecords(manifest);
-  if (records.length === 0) {
-    throw new PermanentError(`manifest ${key} records no node (consistency.nodes is empty)`, { code: 'INVALID_MANIFEST', engine: manifest.engine });
-  }
-  for (const record of records) {
-    deps.registry.checkRecord(manifest.engine, record, `manifest ${key}${record.node ? ` (node ${record.node})` : ''}`, 'INVALID_MANIFEST');
-  }
+  checkManifestRecords(deps.registry, manifest, key);
+  return backupRecordOf(manifest);
 }
 
 /**
  * Resolves the backup (`latest` = newest verified), reads its manifest, and checks every artifact is
- * in the store at its recorded size. From a state machine the input is `{ request, budget }`, and the
- * state gets the run's `deadline`. Contents are re-hashed as they are downloaded, before anything
- * is applied to the target.
+ * in the store at its recorded size; for an incremental backup, the same of every backup it rests
+ * on (restore-bases.ts: CHAIN_BROKEN), recorded for the drivers. From a state machine the input is
+ * `{ request, budget }`, and the state gets the run's `deadline`. Contents are re-hashed as they
+ * are downloaded, before anything is applied to the target.
  */
 export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<RestoreState> {
   const { request: raw, budget } = splitRunInput(input);
@@ -157,24 +151,23 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
     if (request.engine && request.engine !== manifest.engine) {
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
-    checkRecords(manifest, manifestKey(entry.prefix), deps);
+    checkManifestRecords(deps.registry, manifest, manifestKey(entry.prefix));
     const target = deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(request.target));
     const nodes = targetNodes(manifest.engine, target, request.host, deps);
     const driver = deps.registry.restoreDriver(manifest.engine);
-    for (const artifact of manifest.artifacts) {
-      const info = await deps.store.head(artifact.key);
-      if (!info || info.size !== artifact.size) {
-        throw new PermanentError(`backup ${manifest.backupId} is damaged: ${artifact.key} is ${info ? `${info.size} bytes, expected ${artifact.size}` : 'missing'}`, { code: 'ARTIFACT_MISSING' });
-      }
-    }
+    const missing = await missingArtifact(deps.store, manifest.artifacts);
+    if (missing) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${missing}`, { code: 'ARTIFACT_MISSING' });
+    const bases = await restoreBases(entry, deps);
     const restoreId = newBackupId(now);
+    const at = { restoreId, backup: manifest };
     const chain = readsChain(manifest.engine, deps)
-      ? { sha256: await writeChain(deps.store, { restoreId, backup: manifest }, await laterBackups(manifest, deps)) }
+      ? { sha256: await writeBackupList(deps.store, at, 'chain', await laterBackups(manifest, deps)) }
       : undefined;
     return {
       ...request,
       restoreId,
       ...(chain ? { chain } : {}),
+      ...(bases.length > 0 ? { bases: { sha256: await writeBackupList(deps.store, at, 'bases', bases) } } : {}),
       startedAt: now.toISOString(),
       ...deadlineOf(budget),
       manifestKey: manifestKey(entry.prefix),
