@@ -11,9 +11,11 @@ import { formatBytes } from '../core/config/units';
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 export function formatBackup(s: BackupSummary): string {
+  const kinds = [s.resume?.resumed ? 'resumed' : undefined, s.extends ? `incremental, extends ${s.extends}` : undefined].filter(Boolean);
   return [
-    `backup ${s.backupId} complete${s.resume?.resumed ? ' (resumed)' : ''}`,
+    `backup ${s.backupId} complete${kinds.length > 0 ? ` (${kinds.join('; ')})` : ''}`,
     ...(s.resume ? [`  resume           ${s.resume.resumed ? '' : 'not resumed: '}${s.resume.reason}`] : []),
+    ...(s.incremental ? [`  incremental      ${s.incremental.reason}`] : []),
     `  engine/instance  ${s.engine}/${s.instance}`,
     `  bytes            ${formatBytes(s.bytes)} (${formatBytes(s.sentBytes)} sent by this run)`,
     `  duration         ${seconds(s.durationMs)}`,
@@ -52,10 +54,20 @@ function damageNote(e: CatalogEntry): string {
   return `${damage.file} is unreadable (${damage.reason}): ${consequence}`;
 }
 
+/** What a backup extends, for the list's EXTENDS column: its base, `(full)`, or `-` without a readable manifest. */
+function extendsCell(e: CatalogEntry): string {
+  if (!e.manifest) return '-';
+  return e.manifest.extends ?? '(full)';
+}
+
 export function formatList(entries: CatalogEntry[]): string {
   if (entries.length === 0) return 'no backups';
-  const rows = entries.map((e) => [e.backupId, e.engine, e.instance, formatBytes(e.manifest?.bytes ?? e.storedBytes), status(e), e.createdAt.toISOString()]);
-  const header = ['BACKUP ID', 'ENGINE', 'INSTANCE', 'SIZE', 'STATUS', 'CREATED'];
+  // The EXTENDS column only where some backup is incremental: a store of full backups lists as it always did.
+  const chained = entries.some((e) => e.manifest?.extends !== undefined);
+  const rows = entries.map((e) => [
+    e.backupId, e.engine, e.instance, formatBytes(e.manifest?.bytes ?? e.storedBytes), status(e), e.createdAt.toISOString(), ...(chained ? [extendsCell(e)] : []),
+  ]);
+  const header = ['BACKUP ID', 'ENGINE', 'INSTANCE', 'SIZE', 'STATUS', 'CREATED', ...(chained ? ['EXTENDS'] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const table = [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
   const damaged = entries.filter((e) => e.damage);
@@ -77,6 +89,7 @@ export function formatShow(e: CatalogEntry): string {
   return [
     `backup ${m.backupId} (${status(e)})`,
     `  engine/instance  ${m.engine}/${m.instance} (driver ${m.driver.name} ${m.driver.version})`,
+    ...(m.extends ? [`  extends          ${m.extends} (incremental: a restore applies the backups it rests on first)`] : []),
     `  started          ${m.startedAt}`,
     `  completed        ${m.completedAt}`,
     `  bytes            ${formatBytes(m.bytes)}`,

@@ -11,15 +11,17 @@ export function backupCommand(program: Command, context: () => CliContext): void
     .requiredOption('--instance <name>', 'instance name; backups are grouped by engine/instance')
     .requiredOption('--config <json|@file>', 'driver connection config; secrets as {"$secret":"ssm:/..."}')
     .option('--rate-limit <size/s>', 'upload rate limit, e.g. 50MB/s')
+    .option('--incremental', 'take only what changed since the newest verified backup of the instance (drivers with the incremental capability); without one, a full backup')
     .option('--resume', 'continue the incomplete backup a killed run left, whatever its age (default: when younger than 6 h)')
     .option('--no-resume', 'always take a new backup')
-    .action(async function runBackupCommand(engine: string, options: { instance: string; config: string; rateLimit?: string; resume?: boolean }) {
+    .action(async function runBackupCommand(engine: string, options: { instance: string; config: string; rateLimit?: string; incremental?: boolean; resume?: boolean }) {
       const ctx = context();
       const request = {
         engine,
         instance: options.instance,
         config: parseJsonOption(options.config, '--config'),
         ...(options.rateLimit ? { rateLimit: parseSize(options.rateLimit) } : {}),
+        ...(options.incremental ? { incremental: true } : {}),
         ...(options.resume === undefined ? {} : { resume: options.resume ? 'always' : 'never' }),
       };
       const summary = await (await ctx.workflows()).backup(request);
