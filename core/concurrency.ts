@@ -86,3 +86,19 @@ export async function mapLimitedWith<T, R, W>(
     await Promise.all(free.map((opened) => resource.close(opened)));
   }
 }
+
+/**
+ * Resources opened already (the connections of one read view) as a {@link LaneResource} for
+ * {@link mapLimitedWith} with a limit of at most their number: handed out in turn, left open at the end.
+ */
+export function existingLanes<W>(resources: readonly W[]): LaneResource<W> {
+  const unused = [...resources];
+  return {
+    async open() {
+      const next = unused.shift();
+      if (next === undefined) throw new Error(`only ${resources.length} lanes: the limit must not exceed them`);
+      return next;
+    },
+    async close() {},
+  };
+}

@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { absolutePath } from '../../core/config/path-field';
-import { connectionShape, identifier } from './shared/connection-config';
+import { connectionShape, identifier, mysqlEndpoint } from './shared/connection-config';
+
+export { mysqlEndpoint };
 
 export const mysqlConfigSchema = z.strictObject({
   ...connectionShape,
@@ -43,11 +45,6 @@ export const mysqlConfigSchema = z.strictObject({
   }).default({ parallel: 2, prepareCheck: true }),
 });
 export type MysqlConfig = z.infer<typeof mysqlConfigSchema>;
-
-/** What a config or target connects to (its circuit breaker's endpoint): `unix:<socket>` or `host:port`. */
-export function mysqlEndpoint(settings: { host: string; port: number; socketPath?: string }): string {
-  return settings.socketPath ? `unix:${settings.socketPath}` : `${settings.host}:${settings.port}`;
-}
 
 /** Replay of archived binary logs after the restore, up to a time or a GTID (inclusive). */
 const pointInTimeSchema = z.strictObject({

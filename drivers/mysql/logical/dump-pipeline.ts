@@ -41,6 +41,17 @@ export interface TableSource {
   splitKey?: string;
   /** The columns dumped, in order (table-columns.ts: invisible ones included). */
   columns: ColumnInfo[];
+  /**
+   * Only the rows matching this SQL condition (an incremental's new rows: `added_id > 41 OR
+   * added_id BETWEEN 7 AND 9`); every row when absent. Built by the caller from trusted values.
+   */
+  where?: string;
+}
+
+/** `t`'s row filter combined with `conditions`, as a WHERE clause ('' for none). */
+export function whereClause(t: TableSource, conditions: string[] = []): string {
+  const all = [...conditions, ...(t.where !== undefined ? [`(${t.where})`] : [])];
+  return all.length > 0 ? ` WHERE ${all.join(' AND ')}` : '';
 }
 
 /**
@@ -174,8 +185,8 @@ const columnsOf = (t: TableSource): string => (t.columns.length > 0 ? selectList
 /** The rows of a range of `t`, in key order. */
 export function rangeQuery(t: TableSource, range: KeyRange): string {
   const key = quoteId(t.splitKey!);
-  const where = [range.from !== undefined ? `${key} >= ${range.from}` : '', range.to !== undefined ? `${key} < ${range.to}` : ''].filter(Boolean);
-  return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${key}`;
+  const bounds = [range.from !== undefined ? `${key} >= ${range.from}` : '', range.to !== undefined ? `${key} < ${range.to}` : ''].filter(Boolean);
+  return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t, bounds)} ORDER BY ${key}`;
 }
 
 /** Dumps one key range of `t` as chunk `index`. */
@@ -191,7 +202,7 @@ export async function dumpRange(worker: Connection, t: TableSource, index: numbe
 
 /** Dumps the whole of `t` in one stream, a new chunk every `chunkRows` rows (at least one chunk). */
 export async function dumpWhole(worker: Connection, t: TableSource, options: PipelineOptions): Promise<WrittenChunk[]> {
-  const cursor = new RowCursor(rawRowStream(worker, `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}`));
+  const cursor = new RowCursor(rawRowStream(worker, `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t)}`));
   const chunks: WrittenChunk[] = [];
   try {
     do {

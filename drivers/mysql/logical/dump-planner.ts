@@ -27,7 +27,7 @@ import { rawTypeCast } from '../shared/row-format';
 import { tableColumns, tableKey } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
 import {
-  dumpRange, dumpWhole, qualifiedName, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
+  dumpRange, dumpWhole, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
 } from './dump-pipeline';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
@@ -106,10 +106,10 @@ async function keyAt(worker: Connection, sql: string): Promise<string | undefine
  */
 export async function planRanges(worker: Connection, t: DumpTable, chunkRows: number, onRange: (index: number, range: KeyRange) => void): Promise<number> {
   const key = quoteId(t.splitKey!);
-  let from = await keyAt(worker, `SELECT ${key} FROM ${qualifiedName(t)} ORDER BY ${key} LIMIT 1`);
+  let from = await keyAt(worker, `SELECT ${key} FROM ${qualifiedName(t)}${whereClause(t)} ORDER BY ${key} LIMIT 1`);
   let index = 0;
   while (from !== undefined) {
-    const next = await keyAt(worker, `SELECT ${key} FROM ${qualifiedName(t)} WHERE ${key} >= ${from} ORDER BY ${key} LIMIT 1 OFFSET ${chunkRows}`);
+    const next = await keyAt(worker, `SELECT ${key} FROM ${qualifiedName(t)}${whereClause(t, [`${key} >= ${from}`])} ORDER BY ${key} LIMIT 1 OFFSET ${chunkRows}`);
     onRange(index, { from: index === 0 ? undefined : from, to: next });
     index += 1;
     from = next;

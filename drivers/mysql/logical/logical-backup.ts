@@ -13,7 +13,6 @@
  */
 import { Readable } from 'node:stream';
 import mysql, { type Connection } from 'mysql2/promise';
-import { mapLimited } from '../../../core/concurrency';
 import type { ArtifactReader, ArtifactSink } from '../../../core/driver/artifact-sink';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../../core/driver/types';
 import { PermanentError, TransientError } from '../../../core/errors';
@@ -26,10 +25,9 @@ import {
   ENGINE, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, recordedFacts, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from '../shared/layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
-import { digestChunk } from './chunk-digest';
+import { checkTableChunks } from './chunk-digest';
 import type { ChunkStage } from './dump-pipeline';
 import { dumpTables, listTables, type DumpTable } from './dump-planner';
-import { TableDigest } from '../shared/table-digest';
 import { tableKey } from '../shared/table-columns';
 import { detectServerVersion, type ServerVersion } from '../shared/version';
 
@@ -311,30 +309,7 @@ export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, s
   checks.push({ name: 'tables-present', ok: missing.length === 0, detail: missing.length ? failures(missing) : `${facts.tables.length} tables` });
 
   // row-counts and table-digests: decode every chunk and recompute.
-  const unreadable = new Map<TableFacts, string>();
-  const digests = new Map<TableFacts, TableDigest>(facts.tables.map((t) => [t, new TableDigest()]));
-  const jobs = facts.tables.flatMap((t) => t.chunks.filter((c) => names.has(c)).map((chunk) => ({ t, chunk })));
-  await mapLimited(jobs, Math.max(2, ctx.config.parallelism), async ({ t, chunk }) => {
-    if (unreadable.has(t)) return;
-    try {
-      digests.get(t)!.merge(await digestChunk(await reader.open(byName.get(chunk)!), chunk));
-    } catch (error) {
-      unreadable.set(t, `${chunk}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  });
-  const wrongRows: string[] = [];
-  const wrongDigests: string[] = [];
-  for (const t of facts.tables) {
-    const problem = unreadable.get(t);
-    if (problem) {
-      wrongRows.push(`${t.database}.${t.table}: unreadable chunk ${problem}`);
-      wrongDigests.push(`${t.database}.${t.table}: unreadable chunk ${problem}`);
-      continue;
-    }
-    const digest = digests.get(t)!;
-    if (digest.rows !== t.rows) wrongRows.push(`${t.database}.${t.table}: ${digest.rows} rows in the chunks, ${t.rows} recorded`);
-    if (digest.hex() !== t.digest) wrongDigests.push(`${t.database}.${t.table}: digest ${digest.hex()} of the chunks, ${t.digest} recorded`);
-  }
+  const { wrongRows, wrongDigests } = await checkTableChunks(facts.tables, snapshot.artifacts, reader, Math.max(2, ctx.config.parallelism));
   const rows = facts.tables.reduce((sum, t) => sum + t.rows, 0);
   checks.push({ name: 'row-counts', ok: wrongRows.length === 0, detail: wrongRows.length ? failures(wrongRows) : `${rows} rows in ${facts.tables.length} tables` });
   checks.push({ name: 'table-digests', ok: wrongDigests.length === 0, detail: wrongDigests.length ? failures(wrongDigests) : `${facts.tables.length} digests match` });

@@ -19,3 +19,8 @@ export const connectionShape = {
   password: z.string().optional(),
   connectTimeoutMs: z.number().int().positive().default(10_000),
 };
+
+/** What a config or target connects to (its circuit breaker's endpoint): `unix:<socket>` or `host:port`. */
+export function mysqlEndpoint(settings: { host: string; port: number; socketPath?: string }): string {
+  return settings.socketPath ? `unix:${settings.socketPath}` : `${settings.host}:${settings.port}`;
+}

@@ -37,6 +37,16 @@ if (os.endianness() !== 'LE') {
 export class TableDigest {
   private readonly state: DigestState = newDigest();
 
+  /** The digest {@link hex} wrote for `rows` rows, to merge with others (the digests of disjoint parts of one table). */
+  static fromHex(hex: string, rows: number): TableDigest {
+    if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`not a table digest: ${hex}`);
+    const sum = new Uint32Array(4);
+    for (let limb = 3; limb >= 0; limb -= 1) sum[limb] = Number.parseInt(hex.slice((3 - limb) * 8, (4 - limb) * 8), 16);
+    const digest = new TableDigest();
+    digest.mergeSum(sum, rows);
+    return digest;
+  }
+
   /** Rows added so far. */
   get rows(): number {
     return this.state.rows;
