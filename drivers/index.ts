@@ -14,17 +14,18 @@ import type { DriverPlugin } from '../core/driver/types';
 import { builtin as cassandra } from './cassandra/builtin';
 import { builtin as etcd } from './etcd/builtin';
 import { builtin as mysql } from './mysql/builtin';
+import { builtin as schemaless } from './schemaless/builtin';
 import { builtin as zookeeper } from './zookeeper/builtin';
 
 /** Every built-in driver, in the order the demo runs them and the README lists them. */
-export const BUILTIN_DRIVERS: readonly BuiltinDriver[] = [etcd, mysql, zookeeper, cassandra];
+export const BUILTIN_DRIVERS: readonly BuiltinDriver[] = [etcd, mysql, zookeeper, cassandra, schemaless];
 
 /**
  * The built-in driver plugins.
  *
  * @example
  * ```ts
- * const engines = builtinPlugins().map((p) => p.manifest.name); // ['etcd', 'mysql', 'zookeeper', 'cassandra']
+ * const engines = builtinPlugins().map((p) => p.manifest.name); // ['etcd', 'mysql', 'zookeeper', 'cassandra', 'schemaless']
  * ```
  */
 export function builtinPlugins(): DriverPlugin[] {

@@ -67,8 +67,12 @@ export const schemalessConfigSchema = withShardMap(z.strictObject({
    * up with the cells, in the same read view (see the README for why not waited for).
    */
   bufferedWritesTable: identifier.optional(),
-  /** Shards of one server dumped at once. */
+  /** Connections per server inside its read view: tables and chunk ranges dumped at once. */
   parallelism: z.number().int().min(1).max(64).default(4),
+  /** Rows per chunk file; a chunk is written, checked and retried as a unit. */
+  chunkRows: z.number().int().min(1).default(200_000),
+  /** Stream chunks straight into the store (default), or spool them on the host and upload after. */
+  streamToStore: z.boolean().default(true),
 }));
 export type SchemalessConfig = z.infer<typeof schemalessConfigSchema>;
 

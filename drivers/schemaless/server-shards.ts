@@ -8,12 +8,13 @@
  * (`view.connection`), then ends it.
  */
 import type { Connection } from 'mysql2/promise';
+import { existingLanes, mapLimitedWith } from '../../core/concurrency';
 import type { Logger } from '../../core/logger';
 import { openDataConnection, type ConnectionSettings } from '../mysql/shared/connection';
 import { openConsistentSnapshot } from '../mysql/shared/consistency';
 import type { MysqlConsistency } from '../mysql/shared/layout';
 import { detectServerVersion } from '../mysql/shared/version';
-import { floorFor, probeFloor, readShardDelta, runningTransactions, type ShardDelta } from './cell-delta';
+import { committedMaxAddedId, floorFor, readShardDelta, runningTransactions, type ShardDelta } from './cell-delta';
 import { summariseCells, type CellSummary } from './cell-summary';
 import { allEnded, type ShardWatermark } from './watermark';
 
@@ -35,43 +36,53 @@ export interface ServerView {
   /** The point every shard was read at (binlog file, position, GTID, time). */
   consistency: MysqlConsistency;
   shards: ShardReading[];
-  /** The connection holding the read view (a data connection: results as raw bytes). */
+  /** The connection the shards were read on, holding the read view (a data connection: results as raw bytes). */
   connection: Connection;
+  /** Every connection holding the read view ({@link connection} first): the dump's workers. */
+  connections: Connection[];
   end(): Promise<void>;
 }
 
-/** Opens one read view on the server of `settings` for all of `shards` and reads each one's delta, record and summary. */
-export async function readServerShards(settings: ConnectionSettings, shards: readonly ServerShard[], cellTable: string, logger: Logger): Promise<ServerView> {
+/**
+ * Opens one read view on the server of `settings` for all of `shards`, on `workers` connections
+ * (default 1), and reads each shard's delta, record and summary.
+ */
+export async function readServerShards(settings: ConnectionSettings, shards: readonly ServerShard[], cellTable: string, logger: Logger, workers = 1): Promise<ServerView> {
   const open = () => openDataConnection(settings);
   const control = await open();
-  const view = await open();
+  const connections: Connection[] = [];
+  const endAll = () => Promise.all(connections.map((c) => c.end().catch(() => undefined)));
   try {
+    for (let i = 0; i < workers; i += 1) connections.push(await open());
+    const [view] = connections;
     const version = await detectServerVersion(control);
-    const floors = new Map<number, Awaited<ReturnType<typeof probeFloor>>>();
-    for (const s of shards) if (!s.previous) floors.set(s.shard, await probeFloor(open, control, { database: s.database, table: cellTable }));
+    // Every full shard's floor at once: the highest ids committed now, then the transactions running after them.
+    const maxima = new Map<number, bigint>();
+    for (const s of shards) if (!s.previous) maxima.set(s.shard, await committedMaxAddedId(control, { database: s.database, table: cellTable }));
+    const runningAtFloors = maxima.size > 0 ? await runningTransactions(open) : new Set<string>();
     const runningBefore = await runningTransactions(open);
-    const snapshot = await openConsistentSnapshot(control, [view], version, { nonTransactional: false, logger });
+    const snapshot = await openConsistentSnapshot(control, connections, version, { nonTransactional: false, logger });
     const openTransactions = await runningTransactions(open);
-    const readings: ShardReading[] = [];
-    for (const s of shards) {
+    // The shards are read on every connection of the view at once, each taking the next shard.
+    const readings = await mapLimitedWith(shards, connections.length, existingLanes(connections), async (s, connection): Promise<ShardReading> => {
       const table = { database: s.database, table: cellTable };
-      const delta = await readShardDelta(view, table, s.previous
+      const delta = await readShardDelta(connection, table, s.previous
         ? { full: false, previous: s.previous, previousFinal: allEnded(s.previous.openTransactions, runningBefore) }
-        : { full: true, floor: floorFor(floors.get(s.shard)!, runningBefore) }, openTransactions);
-      readings.push({ shard: s.shard, database: s.database, ...delta, summary: await summariseCells(view, table) });
-    }
+        : { full: true, floor: floorFor({ maxAddedId: maxima.get(s.shard)!, running: runningAtFloors }, runningBefore) }, openTransactions);
+      return { shard: s.shard, database: s.database, ...delta, summary: await summariseCells(connection, table) };
+    });
     await control.end();
     return {
       consistency: snapshot.consistency,
       shards: readings,
       connection: view,
+      connections,
       async end() {
-        await view.query('COMMIT').catch(() => undefined);
-        await view.end();
+        await endAll();
       },
     };
   } catch (error) {
-    await Promise.all([control.end().catch(() => undefined), view.end().catch(() => undefined)]);
+    await Promise.all([control.end().catch(() => undefined), endAll()]);
     throw error;
   }
 }

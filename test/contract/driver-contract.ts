@@ -265,7 +265,9 @@ export function runDriverContract(kit: DriverKit): void {
       expect(editedSha.causeText).toContain((manifest.artifacts[0] as Stored).name.split('/').pop());
       expect(editedFormat.causeText).toMatch(/^BACKUP_DAMAGED: .* has format version 99; this dbbackup reads format version 1 \(a newer dbbackup wrote it: upgrade to read it\)/);
       expect(editedRecord.causeText).toMatch(new RegExp(`^INVALID_MANIFEST: manifest ${escape(manifestKey)} does not hold what the ${kit.engine} driver records: `));
-      expect(editedFact.causeText).toMatch(new RegExp(`^INVALID_MANIFEST: manifest ${escape(manifestKey)} does not hold what the ${kit.engine} driver records: facts\\.${escape(fact)}: `));
+      // A multi-node manifest keeps each node's facts under `nodes`: the edit empties every node's, and the error names the node and its first missing fact.
+      const factAt = fact === 'nodes' ? ` \\(node [^)]+\\) does not hold what the ${kit.engine} driver records: facts\\.\\w+: ` : ` does not hold what the ${kit.engine} driver records: facts\\.${escape(fact)}: `;
+      expect(editedFact.causeText).toMatch(new RegExp(`^INVALID_MANIFEST: manifest ${escape(manifestKey)}${factAt}`));
       expect(noNodes.causeText).toMatch(/^INVALID_MANIFEST: .* records no node/);
       for (const error of [truncated, missing, editedSha, editedFormat, editedRecord, editedFact, noNodes]) expect(error.errorName).toBe('PermanentError');
       expect(await occupied.read()).toEqual(occupiedData);

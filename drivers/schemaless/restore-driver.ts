@@ -1,0 +1,150 @@
+/**
+ * Restore side of the Schemaless driver: a backup and the chain it extends (the full backup and the
+ * incrementals up to it) into the shard databases of a target of any number of servers (its shard
+ * map), over the network from the step's host: one node.
+ *
+ *     prepareTarget: the target has the backup's number of shards, and none of its tables holds rows (unless forced)
+ *     restore:       every chunk of the chain downloaded and verified, then loaded (shard-load.ts);
+ *                    a point in time drops the cells created after it; indexes rebuilt where the plan says
+ *     validate:      restore-validation.ts
+ */
+import mysql from 'mysql2/promise';
+import { downloadArtifacts } from '../../core/driver/download';
+import type { PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../../core/driver/types';
+import { PermanentError } from '../../core/errors';
+import type { Connection } from 'mysql2/promise';
+import { mysqlEndpoint } from '../mysql/shared/connection-config';
+import { openDataConnection, quoteId } from '../mysql/shared/connection';
+import { openLoadConnection } from '../mysql/shared/target-connection';
+import type { SchemalessRestoreTarget } from './config';
+import { summariseCells } from './cell-summary';
+import { rebuildIndexes } from './index-rebuild';
+import { ENGINE } from './records';
+import { planRestore, utcDatetime, type RestorePlan } from './restore-plan';
+import { validateShards } from './restore-validation';
+import { loadShards } from './shard-load';
+import { connectShards } from './target-shards';
+
+type Ctx = RestoreContext<SchemalessRestoreTarget>;
+
+/** The plan of this restore (pure: every step computes the same one). */
+export function planOf(ctx: Ctx): RestorePlan {
+  return planRestore(ctx.bases ?? [], ctx.backup, ctx.target);
+}
+
+export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreTarget> {
+  endpoint(target: SchemalessRestoreTarget): string {
+    return target.servers.map((s) => mysqlEndpoint(s)).join(',');
+  }
+
+  /** A restore sends data to servers over the network: no host path is replaced. */
+  replacedPaths(): string[] {
+    return [];
+  }
+
+  /** A forced restore replaces tables on every target server that holds a shard. */
+  replacedServers(target: SchemalessRestoreTarget): string[] {
+    return target.servers.filter((s) => target.shards.some((shard) => shard.server === s.name)).map((s) => mysqlEndpoint(s));
+  }
+
+  async prepareTarget(ctx: Ctx): Promise<PreparedTarget> {
+    const plan = planOf(ctx);
+    if (ctx.target.shards.length !== plan.facts.shardCount) {
+      throw new PermanentError(`backup ${ctx.backup.backupId} holds ${plan.facts.shardCount} shards; the target maps ${ctx.target.shards.length}: a restore puts every shard somewhere (cells are placed by CRC32(row_key) % shards)`,
+        { code: 'SCHEMALESS_SHARD_COUNT', engine: ENGINE });
+    }
+    const tables = [...new Set(plan.shards.flatMap((s) => s.tables.map((t) => t.table)))];
+    const connected = await connectShards(ctx.target);
+    const occupied: string[] = [];
+    try {
+      for (const shard of connected.shards) {
+        const [rows] = await shard.connection.query({
+          sql: "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?) AND TABLE_TYPE = 'BASE TABLE'",
+          values: [shard.database, tables],
+          rowsAsArray: true,
+        });
+        for (const [name] of rows as Buffer[][]) {
+          const table = name.toString('utf8');
+          const [any] = await shard.connection.query({ sql: `SELECT 1 FROM ${quoteId(shard.database)}.${quoteId(table)} LIMIT 1`, rowsAsArray: true });
+          if ((any as unknown[]).length > 0) occupied.push(`${shard.database}.${table}`);
+        }
+      }
+    } finally {
+      await connected.close();
+    }
+    if (occupied.length > 0 && !ctx.force) {
+      throw new PermanentError(`the target holds data: ${occupied.slice(0, 5).join(', ')}${occupied.length > 5 ? ` and ${occupied.length - 5} more` : ''} (restore into empty shard databases, or force to replace them)`,
+        { code: 'TARGET_NOT_EMPTY', engine: ENGINE });
+    }
+    return { details: { shards: plan.facts.shardCount, replaced: occupied.length } };
+  }
+
+  async restore(ctx: Ctx, _prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
+    const started = Date.now();
+    const plan = planOf(ctx);
+    const downloaded = await downloadArtifacts(plan.downloads.map((a) => ({ ...a, name: a.local })), ctx.spoolDir, {
+      store: transfer.store, rateLimit: transfer.rateLimit, onProgress: transfer.onProgress, concurrency: 4,
+    });
+    const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
+    const rows = await loadShards({ target: ctx.target, plan, files, logger: ctx.logger, signal: ctx.signal });
+    const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;
+    const rebuilt = plan.rebuildIndexes && plan.facts.indexes.length > 0 ? await rebuildAll(ctx, plan) : undefined;
+    ctx.logger.info('schemaless restore: loaded', { shards: plan.shards.length, rows, chain: (ctx.bases ?? []).length + 1, rebuiltIndexes: rebuilt !== undefined });
+    return {
+      endpoint: {
+        servers: ctx.target.servers.map((s) => s.name),
+        shards: plan.shards.length,
+        chain: [...(ctx.bases ?? []), ctx.backup].map((b) => b.backupId),
+        ...(rebuilt ? { rebuiltIndexes: rebuilt } : {}),
+        ...(beforeTrim ? { pointInTime: ctx.target.pointInTime!, beforeTrim } : {}),
+      },
+      bytes: downloaded.bytes,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  async validateRestore(ctx: Ctx, result: RestoreResult): Promise<ValidationReport> {
+    const checks = await validateShards(ctx, planOf(ctx), result);
+    return { ok: checks.every((c) => c.ok), checks };
+  }
+}
+
+/**
+ * A point-in-time restore: first the whole chain's cells are proven as restored (each shard's
+ * summary, recorded for validation), then the cells and buffered writes created after `time` are
+ * deleted. Cells are never updated, so what stays is exactly the store at `time`.
+ */
+async function trimAfter(ctx: Ctx, plan: RestorePlan, time: string): Promise<Array<{ shard: number; cells: number; maxAddedId: string; digest: string; trimmed: number }>> {
+  const connected = await connectShards(ctx.target, openDataConnection);
+  try {
+    const recorded = [];
+    const limit = utcDatetime(time);
+    for (const shard of connected.shards) {
+      const summary = await summariseCells(shard.connection, { database: shard.database, table: plan.facts.cellTable });
+      const [deleted] = await shard.connection.query(mysql.format(`DELETE FROM ${quoteId(shard.database)}.${quoteId(plan.facts.cellTable)} WHERE created_at > ?`, [limit])) as [{ affectedRows: number }, unknown];
+      if (plan.facts.bufferedWritesTable) {
+        await shard.connection.query(mysql.format(`DELETE FROM ${quoteId(shard.database)}.${quoteId(plan.facts.bufferedWritesTable)} WHERE created_at > ?`, [limit]));
+      }
+      recorded.push({ shard: shard.shard, ...summary, trimmed: deleted.affectedRows });
+    }
+    return recorded;
+  } finally {
+    await connected.close();
+  }
+}
+
+/** Rebuilds every index from the restored cells; the entries written per index. */
+async function rebuildAll(ctx: Ctx, plan: RestorePlan): Promise<Record<string, number>> {
+  const readers = await connectShards(ctx.target, openDataConnection);
+  const writerConnections = await connectShards(ctx.target, openLoadConnection).catch(async (error) => {
+    await readers.close();
+    throw error;
+  });
+  try {
+    const writers = new Map<number, Connection>(writerConnections.shards.map((s) => [s.shard, s.connection]));
+    const written = await rebuildIndexes(readers.shards, writers, plan.facts.cellTable, plan.facts.indexes);
+    return Object.fromEntries(written.map((w) => [w.index, w.entries]));
+  } finally {
+    await Promise.all([readers.close(), writerConnections.close()]);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The snapshot of one Schemaless server (a node of the backup): every shard it holds, read in one
+ * read view (server-shards.ts: each shard's watermark and cell summary), and dumped in that same
+ * view by the MySQL driver's dump planner, on all of the view's connections at once.
+ *
+ * A full backup dumps each shard's cell table, index tables and buffered-writes table. An
+ * incremental one dumps the cells since the shard's previous record (above its maximum, and those
+ * that appeared in its gaps: watermark.ts) and the buffered-writes table whole (its rows are
+ * removed once drained, so only the newest copy is true); index tables are derived from cells and
+ * are rebuilt by a restore of a chain (restore-plan.ts).
+ */
+import mysql, { type Connection } from 'mysql2/promise';
+import type { ArtifactSink } from '../../core/driver/artifact-sink';
+import type { BackupContext, BackupRecord, JsonObject, SnapshotTaken } from '../../core/driver/types';
+import { nodeRecords } from '../../core/catalog/manifest';
+import { PermanentError, TransientError } from '../../core/errors';
+import { dumpTables, listTables, type DumpTable } from '../mysql/logical/dump-planner';
+import { VALUE_ENCODING } from '../mysql/shared/column-codec';
+import { connectionOptions, describeServer, quoteId } from '../mysql/shared/connection';
+import { toMysqlError } from '../mysql/shared/errors';
+import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
+import { tableKey } from '../mysql/shared/table-columns';
+import type { SchemalessConfig } from './config';
+import { ENGINE, recordedConsistency, recordedFacts, type SchemalessConsistency, type SchemalessFacts, type ShardFacts, type TableRole } from './records';
+import { readServerShards, type ShardReading } from './server-shards';
+import { gapRanges, type ShardWatermark } from './watermark';
+
+type Server = SchemalessConfig['servers'][number];
+
+/** The server of the config a node is. */
+export function serverOf(config: SchemalessConfig, node: string): Server {
+  const server = config.servers.find((s) => s.name === node);
+  if (!server) throw new PermanentError(`node ${node} is not a server of this Schemaless instance (${config.servers.map((s) => s.name).join(', ')})`, { code: 'INVALID_INPUT', engine: ENGINE });
+  return server;
+}
+
+/**
+ * Each shard's watermark in the backup an incremental extends, whichever node recorded it (a shard
+ * may have moved to another server since). Refuses a previous backup of another shard map or table.
+ */
+export function previousWatermarks(previous: BackupRecord, config: SchemalessConfig): Map<number, ShardWatermark> {
+  const watermarks = new Map<number, ShardWatermark>();
+  for (const record of nodeRecords(previous)) {
+    const facts = recordedFacts(record);
+    const changed = facts.shardCount !== config.shards.length ? `it has ${facts.shardCount} shards, the instance now ${config.shards.length}`
+      : facts.cellTable !== config.cellTable ? `its cell table is ${facts.cellTable}, the instance's now ${config.cellTable}` : undefined;
+    if (changed) {
+      throw new PermanentError(`an incremental backup cannot extend backup ${previous.backupId}: ${changed}; take a full backup`, { code: 'SCHEMALESS_SHARD_MAP_CHANGED', engine: ENGINE });
+    }
+    for (const shard of recordedConsistency(record).shards) watermarks.set(shard.shard, shard.watermark);
+  }
+  return watermarks;
+}
+
+/** The DDL of a table, as the source server writes it (no database name in it). */
+async function createStatement(control: Connection, database: string, table: string): Promise<string> {
+  const [rows] = await control.query({ sql: `SHOW CREATE TABLE ${quoteId(database)}.${quoteId(table)}`, rowsAsArray: true });
+  return String((rows as unknown[][])[0][1]);
+}
+
+/** The cells an incremental takes: above the previous maximum, and inside its gaps. */
+function incrementalFilter(previous: ShardWatermark): string {
+  const ranges = gapRanges(previous).map(([first, last]) => `added_id BETWEEN ${first} AND ${last}`);
+  return [`added_id > ${BigInt(previous.maxAddedId)}`, ...ranges].join(' OR ');
+}
+
+interface PlannedTable {
+  reading: ShardReading;
+  role: TableRole;
+  dump: DumpTable;
+  ddl: string;
+}
+
+/** Takes the snapshot of the server `ctx.node` names into `sink` (emptied by the caller). */
+export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, sink: ArtifactSink): Promise<SnapshotTaken> {
+  const { config, logger } = ctx;
+  const server = serverOf(config, ctx.node.name);
+  const previous = ctx.previous ? previousWatermarks(ctx.previous, config) : undefined;
+  const shards = config.shards.filter((s) => s.server === server.name).map((s) => {
+    const watermark = previous?.get(s.shard);
+    if (previous && !watermark) throw new PermanentError(`backup ${ctx.previous!.backupId} records no shard ${s.shard}; take a full backup`, { code: 'SCHEMALESS_SHARD_MAP_CHANGED', engine: ENGINE });
+    return { shard: s.shard, database: s.database, ...(watermark ? { previous: watermark } : {}) };
+  });
+  let control: Connection;
+  try {
+    control = await mysql.createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
+  } catch (error) {
+    throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
+  }
+  try {
+    const listed = new Map((await listTables(control, shards.map((s) => s.database))).map((t) => [tableKey(t.database, t.table), t]));
+    const wanted = (database: string, table: string): DumpTable => {
+      const found = listed.get(tableKey(database, table));
+      if (!found) throw new PermanentError(`server ${server.name} has no table ${database}.${table}`, { code: 'SCHEMALESS_TABLE_NOT_FOUND', engine: ENGINE });
+      return found;
+    };
+    const view = await readServerShards(server, shards, config.cellTable, logger, config.parallelism);
+    try {
+      const planned: PlannedTable[] = [];
+      for (const reading of view.shards) {
+        const from = shards.find((s) => s.shard === reading.shard)!;
+        const roles: Array<[TableRole, string]> = [
+          ['cells', config.cellTable],
+          ...(from.previous ? [] : config.indexes.map((i): [TableRole, string] => ['index', i.table])),
+          ...(config.bufferedWritesTable ? [['buffered-writes', config.bufferedWritesTable] as [TableRole, string]] : []),
+        ];
+        for (const [role, table] of roles) {
+          const listedTable = wanted(reading.database, table);
+          const dump: DumpTable = role === 'cells' && from.previous
+            ? { ...listedTable, where: incrementalFilter(from.previous), estimatedRows: reading.newIds + reading.lateIds.length }
+            : listedTable;
+          planned.push({ reading, role, dump, ddl: await createStatement(control, reading.database, table) });
+        }
+      }
+      const dumped = await dumpTables(view.connections, planned.map((p) => p.dump), { sink, chunkRows: config.chunkRows, logger, signal: ctx.signal });
+      const facts: ShardFacts[] = view.shards.map((reading) => {
+        const from = shards.find((s) => s.shard === reading.shard)!;
+        const tables = planned.filter((p) => p.reading === reading).map((p) => {
+          const d = dumped.find((x) => x.table === p.dump)!;
+          return { database: reading.database, table: p.dump.table, engine: p.dump.engine, rows: d.rows, digest: d.digest, chunks: d.chunks.map((c) => c.name), role: p.role, ddl: p.ddl };
+        });
+        const cells = tables.find((t) => t.role === 'cells')!;
+        const expected = from.previous ? reading.newIds + reading.lateIds.length : reading.summary.cells;
+        if (cells.rows !== expected) {
+          throw new TransientError(`shard ${reading.shard}: the dump read ${cells.rows} cells where its read view counted ${expected}; retry the backup`, { code: 'SCHEMALESS_DUMP_MISMATCH', engine: ENGINE });
+        }
+        return {
+          shard: reading.shard,
+          database: reading.database,
+          kind: from.previous ? 'incremental' : 'full',
+          summary: reading.summary,
+          newCells: from.previous ? reading.newIds : reading.summary.cells,
+          lateCells: reading.lateIds.length,
+          tables,
+        };
+      });
+      const consistency: SchemalessConsistency = {
+        ...view.consistency,
+        shards: view.shards.map((r) => ({ shard: r.shard, database: r.database, watermark: r.watermark })),
+      };
+      const schemalessFacts: SchemalessFacts = {
+        shardCount: config.shards.length,
+        cellTable: config.cellTable,
+        indexes: config.indexes,
+        ...(config.bufferedWritesTable ? { bufferedWritesTable: config.bufferedWritesTable } : {}),
+        shards: facts,
+        digestAlgorithm: DIGEST_ALGORITHM,
+        valueEncoding: VALUE_ENCODING,
+      };
+      logger.info('schemaless backup: server done', {
+        server: server.name, shards: facts.length, kind: previous ? 'incremental' : 'full',
+        cells: facts.reduce((n, f) => n + f.newCells + f.lateCells, 0), late: facts.reduce((n, f) => n + f.lateCells, 0),
+      });
+      return {
+        artifacts: dumped.flatMap((d) => d.chunks),
+        consistency: consistency as unknown as JsonObject,
+        facts: schemalessFacts as unknown as JsonObject,
+      };
+    } finally {
+      await view.end();
+    }
+  } catch (error) {
+    throw toMysqlError(error, `backing up Schemaless server ${server.name}`, 'SCHEMALESS_BACKUP_FAILED');
+  } finally {
+    await control.end().catch(() => undefined);
+  }
+}
