@@ -1,7 +1,7 @@
 /**
  * The deployable system: the store bucket, the step functions with least-privilege roles, the
- * backup and restore state machines, one backup schedule and one prune schedule per configured
- * instance, alarms and a dashboard, and one managed policy per database host for its instance role.
+ * backup and restore state machines, one backup schedule (and one of incremental backups where
+ * configured) and one prune schedule per configured instance, alarms and a dashboard, and one managed policy per database host for its instance role.
  */
 import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -70,6 +70,8 @@ export class BackupStack extends Stack {
   public readonly restore: RestoreStateMachine;
   /** The backup of each instance, on its schedule. */
   public readonly schedules: InstanceSchedules;
+  /** The incremental backups of each instance that has an `incrementalSchedule`. */
+  public readonly incrementalSchedules: InstanceSchedules;
   /** The prune of each instance, on its retention schedule. */
   public readonly pruneSchedules: InstanceSchedules;
   public readonly monitoring: Monitoring;
@@ -140,6 +142,10 @@ export class BackupStack extends Stack {
     this.restore = new RestoreStateMachine(this, 'Restore', { ...workflow, functions: this.functions.restore });
 
     this.schedules = new InstanceSchedules(this, 'Schedules', { instances: props.instances, ruleOf: backupRule(this.backup.stateMachine) });
+    this.incrementalSchedules = new InstanceSchedules(this, 'IncrementalSchedules', {
+      instances: props.instances.filter((instance) => instance.incrementalSchedule !== undefined),
+      ruleOf: backupRule(this.backup.stateMachine, { incremental: true }),
+    });
     this.pruneSchedules = new InstanceSchedules(this, 'PruneSchedules', { instances: props.instances, ruleOf: pruneRule(this.functions.maintenance.prune) });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       instances: props.instances,

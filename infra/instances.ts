@@ -9,6 +9,7 @@
  *                 "password": { "$secret": "ssm:/dbbackup/etcd/main/password" } },
  *     "host": "i-0123456789abcdef0",
  *     "schedule": "cron(0 3 * * ? *)", "rpoHours": 26, "rateLimit": 52428800,
+ *     "incrementalSchedule": "rate(6 hours)",
  *     "retention": { "keepLast": 7, "maxAgeDays": 30 } } ] }
  * ```
  *
@@ -85,6 +86,12 @@ export const instanceSchema = z.strictObject({
   restoreHosts: z.array(managedInstance).default([]),
   /** EventBridge schedule expression, e.g. `cron(0 3 * * ? *)` or `rate(6 hours)`. */
   schedule: z.string().regex(SCHEDULE, 'must be an EventBridge expression: cron(min hour day month weekday year) or rate(N minutes|hours|days)'),
+  /**
+   * A second schedule, of incremental backups (`incremental: true` in the request: only what
+   * changed since the newest verified backup), for an engine whose driver has the `incremental`
+   * capability; e.g. full backups weekly on `schedule`, incremental ones every 6 hours.
+   */
+  incrementalSchedule: z.string().regex(SCHEDULE, 'must be an EventBridge expression: cron(min hour day month weekday year) or rate(N minutes|hours|days)').optional(),
   /** Recovery point objective: the staleness alarm fires when the last good backup is older. */
   rpoHours: z
     .number()
@@ -119,6 +126,10 @@ export const instancesFileSchema = z
       seen.set(key, index);
       for (const issue of driverConfigIssues(instance.engine, instance.config)) {
         ctx.addIssue({ code: 'custom', path: ['instances', index, ...issue.path], message: issue.message });
+      }
+      const plugin = builtinPlugins().find((p) => p.manifest.name === instance.engine);
+      if (instance.incrementalSchedule !== undefined && plugin && !plugin.manifest.capabilities.includes('incremental')) {
+        ctx.addIssue({ code: 'custom', path: ['instances', index, 'incrementalSchedule'], message: `engine '${instance.engine}' takes no incremental backups (its driver lacks the incremental capability)` });
       }
     });
   });

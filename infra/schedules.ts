@@ -1,7 +1,8 @@
 /**
  * One EventBridge rule per configured instance and purpose ({@link InstanceSchedules}): its backup,
  * starting the backup state machine on the instance's schedule with the instance's backup request
- * as execution input ({@link backupRule}), and its prune (prune-schedules.ts). A missed or failed
+ * as execution input ({@link backupRule}), its incremental backups when it has an
+ * `incrementalSchedule` (the same request, `incremental: true`), and its prune (prune-schedules.ts). A missed or failed
  * start is not retried forever: the staleness alarm (monitoring.ts) reports it.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -11,23 +12,25 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { InstanceConfig } from './instances';
 
-/** The backup state machine's execution input for one instance: `{ engine, instance, config, host, rateLimit? }`. */
+/** The backup state machine's execution input for one instance: `{ engine, instance, config, host, rateLimit?, incremental? }`. */
 export interface BackupExecutionInput {
   readonly engine: string;
   readonly instance: string;
   readonly config: Readonly<Record<string, unknown>>;
   readonly rateLimit?: number;
   readonly host: string;
+  readonly incremental?: true;
 }
 
-/** The backup request a schedule starts for `instance` (config keeps its `$secret` references). */
-export function backupExecutionInput(instance: InstanceConfig): BackupExecutionInput {
+/** The backup request a schedule starts for `instance` (config keeps its `$secret` references); `incremental` for its incremental schedule. */
+export function backupExecutionInput(instance: InstanceConfig, incremental = false): BackupExecutionInput {
   return {
     engine: instance.engine,
     instance: instance.name,
     config: instance.config,
     host: instance.host,
     ...(instance.rateLimit !== undefined ? { rateLimit: instance.rateLimit } : {}),
+    ...(incremental ? { incremental: true as const } : {}),
   };
 }
 
@@ -66,13 +69,17 @@ export class InstanceSchedules extends Construct {
   }
 }
 
-/** An instance's backup: the backup state machine started on its `schedule` with its backup request. */
-export function backupRule(stateMachine: sfn.IStateMachine): (instance: InstanceConfig) => InstanceRule {
+/**
+ * An instance's backup: the backup state machine started on its `schedule` with its backup request;
+ * with `incremental`, on its `incrementalSchedule` with the request for an incremental backup (give
+ * it only the instances that have one).
+ */
+export function backupRule(stateMachine: sfn.IStateMachine, { incremental = false } = {}): (instance: InstanceConfig) => InstanceRule {
   return (instance) => ({
-    what: 'back up',
-    schedule: instance.schedule,
+    what: incremental ? 'back up incrementally' : 'back up',
+    schedule: incremental ? instance.incrementalSchedule! : instance.schedule,
     target: new targets.SfnStateMachine(stateMachine, {
-      input: events.RuleTargetInput.fromObject(backupExecutionInput(instance)),
+      input: events.RuleTargetInput.fromObject(backupExecutionInput(instance, incremental)),
       retryAttempts: 3,
       maxEventAge: Duration.hours(1),
     }),

@@ -59,6 +59,13 @@ describe('instances file', () => {
     expect(problems({ instances: [{ ...valid, restoreHosts: ['scratch-db'] }] })).toEqual([expect.stringMatching(/^instances\[0\]\.restoreHosts\[0\]: must be an EC2 instance id/)]);
   });
 
+  it('refuses an incrementalSchedule for an engine whose driver takes no incremental backups, and one that is no EventBridge expression', () => {
+    expect(problems({ instances: [{ ...valid, incrementalSchedule: 'rate(6 hours)' }] })).toEqual([
+      "instances[0].incrementalSchedule: engine 'etcd' takes no incremental backups (its driver lacks the incremental capability)",
+    ]);
+    expect(problems({ instances: [{ ...valid, incrementalSchedule: 'hourly' }] })).toContainEqual(expect.stringMatching(/^instances\[0\]\.incrementalSchedule: must be an EventBridge expression/));
+  });
+
   it('refuses a node host the config names that is no managed instance: the stack could not give it rights', () => {
     const ensemble = { ...valid, engine: 'zookeeper', config: { members: [{ address: '10.0.1.11:2181', host: 'i-0123456789abcdef0' }, { address: '10.0.1.12:2181', host: 'zk-2' }] } };
     expect(problems({ instances: [ensemble] })).toEqual([expect.stringMatching(/^instances\[0\]\.config: names host 'zk-2', which is not an SSM managed instance id/)]);
