@@ -2,6 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { BUILTIN_DRIVERS } from '../../../drivers';
 import { DEFAULT_INSTANCES_FILE, InstancesConfigError, loadInstances, parseInstances, secretRefs } from '../../../infra/instances';
 
 const projectRoot = path.resolve(__dirname, '../../..');
@@ -78,8 +79,9 @@ describe('instances file', () => {
     expect(problems({ instances: [{ ...valid, engine: 'mysql', config: { port: '3306', user: 'backup', password: { $secret: 'ssm:/dbbackup/m' } } }] })).toEqual([
       'instances[0].config.port: expected number, received string',
     ]);
-    expect(problems({ instances: [{ ...valid, engine: 'docstore' }] })).toEqual([
-      "instances[0].engine: unknown engine 'docstore' (the functions carry the built-in drivers: etcd, mysql, zookeeper, cassandra)",
+    const builtins = BUILTIN_DRIVERS.map((d) => d.plugin.manifest.name).join(', ');
+    expect(problems({ instances: [{ ...valid, engine: 'nosuch' }] })).toEqual([
+      `instances[0].engine: unknown engine 'nosuch' (the functions carry the built-in drivers: ${builtins})`,
     ]);
   });
 
