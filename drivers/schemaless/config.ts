@@ -4,14 +4,8 @@
  * store laid out otherwise maps onto it here: names are configuration, never assumed.
  */
 import { z } from 'zod';
-import { connectionShape, identifier } from '../mysql/shared/connection-config';
-
-/** One MySQL server of the instance: a node of the backup. */
-const serverSchema = z.strictObject({
-  /** The server's name in the shard map (and the backup's node name). */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ - (a node name)'),
-  ...connectionShape,
-});
+import { identifier } from '../mysql/shared/connection-config';
+import { namedServerSchema, placementProblems } from '../mysql/sharded/shard-map';
 
 /** Where one shard lives. */
 const shardSchema = z.strictObject({
@@ -31,33 +25,16 @@ const indexSchema = z.strictObject({
   field: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/, 'a JSON path like $.email'),
 });
 
-/**
- * Shards must be numbered 0…N-1, each once; every shard on a listed server; a database used once
- * per server; every server named once.
- */
-function shardMapProblems(servers: ReadonlyArray<{ name: string }>, shards: ReadonlyArray<{ shard: number; server: string; database: string }>): string[] {
-  const problems: string[] = [];
-  const names = servers.map((s) => s.name);
-  const duplicateServers = names.filter((n, i) => names.indexOf(n) !== i);
-  if (duplicateServers.length > 0) problems.push(`servers named more than once: ${[...new Set(duplicateServers)].join(', ')}`);
-  const numbers = shards.map((s) => s.shard).sort((a, b) => a - b);
-  if (numbers.some((n, i) => n !== i)) problems.push(`shards must be numbered 0 to ${shards.length - 1}, each once (got ${numbers.join(', ')})`);
-  for (const s of shards) if (!names.includes(s.server)) problems.push(`shard ${s.shard} is on server '${s.server}', which is not listed`);
-  const places = shards.map((s) => `${s.server}/${s.database}`);
-  const shared = places.filter((p, i) => places.indexOf(p) !== i);
-  if (shared.length > 0) problems.push(`a database holds more than one shard: ${[...new Set(shared)].join(', ')}`);
-  return problems;
-}
-
-/** Adds {@link shardMapProblems} to a schema holding `servers` and `shards`. */
+/** Adds the shard map's problems (placementProblems) to a schema holding `servers` and `shards`. */
 function withShardMap<T extends z.ZodType<{ servers: Array<{ name: string }>; shards: Array<{ shard: number; server: string; database: string }> }>>(schema: T) {
   return schema.superRefine((value, ctx) => {
-    for (const message of shardMapProblems(value.servers, value.shards)) ctx.addIssue({ code: 'custom', message, path: ['shards'] });
+    const places = value.shards.map((s) => ({ number: s.shard, server: s.server, database: s.database }));
+    for (const message of placementProblems(value.servers, places, 'shard')) ctx.addIssue({ code: 'custom', message, path: ['shards'] });
   });
 }
 
 export const schemalessConfigSchema = withShardMap(z.strictObject({
-  servers: z.array(serverSchema).min(1),
+  servers: z.array(namedServerSchema).min(1),
   shards: z.array(shardSchema).min(1),
   /** The cell table of every shard database. */
   cellTable: identifier.default('cell'),
@@ -78,7 +55,7 @@ export type SchemalessConfig = z.infer<typeof schemalessConfigSchema>;
 
 /** Where to restore: the target's servers and which shard goes to which database there (any number of servers). */
 export const schemalessRestoreTargetSchema = withShardMap(z.strictObject({
-  servers: z.array(serverSchema).min(1),
+  servers: z.array(namedServerSchema).min(1),
   shards: z.array(shardSchema).min(1),
   /** Rebuild every index from the restored cells (then check it), instead of restoring the backed-up entries. */
   rebuildIndexes: z.boolean().default(false),

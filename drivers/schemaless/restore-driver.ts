@@ -22,8 +22,8 @@ import { rebuildIndexes } from './index-rebuild';
 import { ENGINE } from './records';
 import { planRestore, utcDatetime, type RestorePlan } from './restore-plan';
 import { validateShards } from './restore-validation';
-import { loadShards } from './shard-load';
-import { connectShards } from './target-shards';
+import { loadShards } from '../mysql/sharded/shard-load';
+import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
 
 type Ctx = RestoreContext<SchemalessRestoreTarget>;
 
@@ -53,25 +53,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
       throw new PermanentError(`backup ${ctx.backup.backupId} holds ${plan.facts.shardCount} shards; the target maps ${ctx.target.shards.length}: a restore puts every shard somewhere (cells are placed by CRC32(row_key) % shards)`,
         { code: 'SCHEMALESS_SHARD_COUNT', engine: ENGINE });
     }
-    const tables = [...new Set(plan.shards.flatMap((s) => s.tables.map((t) => t.table)))];
-    const connected = await connectShards(ctx.target);
-    const occupied: string[] = [];
-    try {
-      for (const shard of connected.shards) {
-        const [rows] = await shard.connection.query({
-          sql: "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?) AND TABLE_TYPE = 'BASE TABLE'",
-          values: [shard.database, tables],
-          rowsAsArray: true,
-        });
-        for (const [name] of rows as Buffer[][]) {
-          const table = name.toString('utf8');
-          const [any] = await shard.connection.query({ sql: `SELECT 1 FROM ${quoteId(shard.database)}.${quoteId(table)} LIMIT 1`, rowsAsArray: true });
-          if ((any as unknown[]).length > 0) occupied.push(`${shard.database}.${table}`);
-        }
-      }
-    } finally {
-      await connected.close();
-    }
+    const occupied = await occupiedTables(ctx.target, [...new Set(plan.shards.flatMap((s) => s.tables.map((t) => t.table)))]);
     if (occupied.length > 0 && !ctx.force) {
       throw new PermanentError(`the target holds data: ${occupied.slice(0, 5).join(', ')}${occupied.length > 5 ? ` and ${occupied.length - 5} more` : ''} (restore into empty shard databases, or force to replace them)`,
         { code: 'TARGET_NOT_EMPTY', engine: ENGINE });
@@ -86,7 +68,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
       store: transfer.store, rateLimit: transfer.rateLimit, onProgress: transfer.onProgress, concurrency: 4,
     });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
-    const rows = await loadShards({ target: ctx.target, plan, files, logger: ctx.logger, signal: ctx.signal });
+    const rows = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;
     const rebuilt = plan.rebuildIndexes && plan.facts.indexes.length > 0 ? await rebuildAll(ctx, plan) : undefined;
     ctx.logger.info('schemaless restore: loaded', { shards: plan.shards.length, rows, chain: (ctx.bases ?? []).length + 1, rebuiltIndexes: rebuilt !== undefined });
@@ -133,8 +115,8 @@ async function trimAfter(ctx: Ctx, plan: RestorePlan, time: string): Promise<Arr
   }
 }
 
-/** Rebuilds every index from the restored cells; the entries written per index. */
-async function rebuildAll(ctx: Ctx, plan: RestorePlan): Promise<Record<string, number>> {
+/** Rebuilds every index from the restored cells; per index, the entries it holds and how many were removed and added. */
+async function rebuildAll(ctx: Ctx, plan: RestorePlan): Promise<Record<string, { entries: number; dangling: number; missing: number }>> {
   const readers = await connectShards(ctx.target, openDataConnection);
   const writerConnections = await connectShards(ctx.target, openLoadConnection).catch(async (error) => {
     await readers.close();
@@ -142,8 +124,8 @@ async function rebuildAll(ctx: Ctx, plan: RestorePlan): Promise<Record<string, n
   });
   try {
     const writers = new Map<number, Connection>(writerConnections.shards.map((s) => [s.shard, s.connection]));
-    const written = await rebuildIndexes(readers.shards, writers, plan.facts.cellTable, plan.facts.indexes);
-    return Object.fromEntries(written.map((w) => [w.index, w.entries]));
+    const repairs = await rebuildIndexes(readers.shards, writers, plan.facts.cellTable, plan.facts.indexes);
+    return Object.fromEntries(repairs.map(({ index, ...counts }) => [index, counts]));
   } finally {
     await Promise.all([readers.close(), writerConnections.close()]);
   }

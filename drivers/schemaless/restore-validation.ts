@@ -19,7 +19,7 @@ import type { SchemalessRestoreTarget } from './config';
 import { summariseCells, type CellSummary } from './cell-summary';
 import { checkIndexes, type ShardConnection } from './index-check';
 import { utcDatetime, type RestorePlan, type TablePlan } from './restore-plan';
-import { connectShards } from './target-shards';
+import { connectShards } from '../mysql/sharded/target-shards';
 
 const listed = (items: string[], max = 10): string => `${items.slice(0, max).join('; ')}${items.length > max ? `; … ${items.length - max} more` : ''}`;
 
@@ -96,7 +96,10 @@ export async function validateShards(ctx: RestoreContext<SchemalessRestoreTarget
       const results = await checkIndexes(shards, cellTable, plan.facts.indexes);
       const problems = results.flatMap((r) => r.shards.filter((s) => !s.ok).map((s) => `${r.index} on shard ${s.shard}: ${s.entries} entries, the cells call for ${s.expected} (or different ones)`));
       const entries = results.reduce((n, r) => n + r.shards.reduce((m, s) => m + s.entries, 0), 0);
-      const rebuilt = result.endpoint.rebuiltIndexes ? ' (rebuilt from the cells)' : '';
+      const repairs = Object.values((result.endpoint.rebuiltIndexes ?? {}) as Record<string, { dangling: number; missing: number }>);
+      const rebuilt = result.endpoint.rebuiltIndexes
+        ? ` (rebuilt from the cells: ${repairs.reduce((n, r) => n + r.dangling, 0)} dangling entries removed, ${repairs.reduce((n, r) => n + r.missing, 0)} missing added)`
+        : '';
       checks.push(check('index-integrity', problems, `${results.length} indexes, ${entries} entries${rebuilt}: every entry points to a cell, every indexed cell has its entry`));
     }
     return checks;

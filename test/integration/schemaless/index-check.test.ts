@@ -72,7 +72,7 @@ it('fails the shard that lacks an entry, and the shard that holds one pointing t
   if (lacking.shard !== dangling.shard) expect(lackingResult.entries).toBe(lackingResult.expected - 1);
 });
 
-it('rebuilds every entry from the cells: the index is whole again, the dangling entry gone', async () => {
+it('rebuilds every entry from the cells: the index is whole again, the dangling entry gone, each repair counted', async () => {
   // Prepare: the index damaged by the test before (a missing entry, a dangling one)
   expect((await checkIndexes(shards, 'cell', [INDEX]))[0].ok).toBe(false);
 
@@ -82,7 +82,7 @@ it('rebuilds every entry from the cells: the index is whole again, the dangling 
   // Assess
   const [check] = await checkIndexes(shards, 'cell', [INDEX]);
   expect(check.ok).toBe(true);
-  expect(rebuilt).toEqual({ index: INDEX.table, entries: check.shards.reduce((sum, s) => sum + s.entries, 0) });
+  expect(rebuilt).toEqual({ index: INDEX.table, entries: check.shards.reduce((sum, s) => sum + s.entries, 0), dangling: 1, missing: 1 });
   const ghost = shards[shardOf(Buffer.from('ghost@example.com'), SHARDS)];
   const [rows] = await ghost.connection.query(`SELECT COUNT(*) AS n FROM ${ghost.database}.${INDEX.table} WHERE index_key = ?`, [Buffer.from('ghost@example.com')]);
   expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(0);

@@ -1,23 +1,35 @@
 /**
- * Loading a restore plan (restore-plan.ts) into the target's shard databases: per server, each of
- * its shards' tables created from the source's DDL, then every table's chunks — the whole chain's,
- * in order — loaded by the MySQL driver's loader (chunk-load.ts: one LOAD DATA per table on
- * MariaDB ≥ 10.6, byte-exact or it fails), the servers at once.
+ * Loading dumped shards into a target's shard databases (Schemaless shards, Docstore partitions):
+ * per server, each of its shards' tables created from the source's DDL, then every table's chunks
+ * — in the order given, e.g. a chain's — loaded by the MySQL driver's loader (chunk-load.ts: one
+ * LOAD DATA per table on MariaDB ≥ 10.6, byte-exact or it fails), the servers at once.
  */
 import type { Connection } from 'mysql2/promise';
-import type { Logger } from '../../core/logger';
-import { loadModeFor, loadTables, type TableLoad } from '../mysql/logical/chunk-load';
-import { quoteId } from '../mysql/shared/connection';
-import { tableColumns } from '../mysql/shared/table-columns';
-import { classifyTargetError, openSchemaConnection } from '../mysql/shared/target-connection';
-import { detectServerVersion } from '../mysql/shared/version';
-import type { SchemalessRestoreTarget } from './config';
-import type { RestorePlan } from './restore-plan';
-import type { TargetServer } from './target-shards';
+import type { Logger } from '../../../core/logger';
+import { loadModeFor, loadTables, type TableLoad } from '../logical/chunk-load';
+import type { ValueEncoding } from '../shared/column-codec';
+import { quoteId } from '../shared/connection';
+import { tableColumns } from '../shared/table-columns';
+import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
+import { detectServerVersion } from '../shared/version';
+import type { ShardMap, TargetServer } from './target-shards';
+
+/** One table of a shard to create and load. */
+export interface ShardTableLoad {
+  table: string;
+  engine: string;
+  ddl: string;
+  /** Rows the chunks hold together (the loader checks it). */
+  rows: number;
+  /** Its chunks, in load order (their local files are in {@link LoadContext.files}). */
+  chunks: ReadonlyArray<{ key: string }>;
+}
 
 export interface LoadContext {
-  target: SchemalessRestoreTarget;
-  plan: RestorePlan;
+  target: ShardMap & { parallelism: number };
+  shards: ReadonlyArray<{ shard: number; tables: readonly ShardTableLoad[] }>;
+  /** How the chunk files encode values (the backup's facts). */
+  valueEncoding: ValueEncoding;
   /** The local file of each downloaded artifact, by object key. */
   files: ReadonlyMap<string, string>;
   logger: Logger;
@@ -34,7 +46,7 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<numbe
   try {
     version = await detectServerVersion(control);
     for (const place of shards) {
-      const plan = ctx.plan.shards.find((s) => s.shard === place.shard)!;
+      const plan = ctx.shards.find((s) => s.shard === place.shard)!;
       const database = quoteId(place.database);
       await run(control, `CREATE DATABASE IF NOT EXISTS ${database} CHARACTER SET utf8mb4`, `creating database ${place.database} on ${server.name}`);
       await run(control, `USE ${database}`, `using ${place.database} on ${server.name}`);
@@ -51,7 +63,7 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<numbe
   }
   const loaded = await loadTables(server, loads, columns, {
     mode: loadModeFor(version),
-    encoding: ctx.plan.facts.valueEncoding,
+    encoding: ctx.valueEncoding,
     parallelism: ctx.target.parallelism,
     logger: ctx.logger,
     signal: ctx.signal,
@@ -67,7 +79,7 @@ async function run(connection: Connection, sql: string, doing: string): Promise<
   }
 }
 
-/** Loads the plan into every target server at once; resolves to the rows loaded. */
+/** Loads every shard into its target server, the servers at once; resolves to the rows loaded. */
 export async function loadShards(ctx: LoadContext): Promise<number> {
   const servers = ctx.target.servers.filter((server) => ctx.target.shards.some((s) => s.server === server.name));
   const rows = await Promise.all(servers.map((server) => loadServer(server, ctx)));

@@ -1,0 +1,59 @@
+/**
+ * The shards (or partitions) of a restore target on MySQL servers, each a database on one of the
+ * target's servers: connections opened once per server and shared by that server's shards (checks
+ * and summaries use them one statement at a time), and the check that none of a restore's tables
+ * already holds rows there.
+ */
+import type { Connection } from 'mysql2/promise';
+import type { ConnectionSettings } from '../shared/connection';
+import { quoteId } from '../shared/connection';
+import { openReadConnection } from '../shared/target-connection';
+import type { ShardConnection } from './derived-index';
+
+/** A target server: a name the shard map uses, and how to reach it. */
+export type TargetServer = ConnectionSettings & { name: string };
+
+/** Where each shard goes: its server (by name) and database. */
+export interface ShardMap {
+  servers: readonly TargetServer[];
+  shards: ReadonlyArray<{ shard: number; server: string; database: string }>;
+}
+
+/** Every shard with a connection to its server (opened with `open`, one per server); `close` ends them. */
+export async function connectShards(
+  target: ShardMap, open: (server: TargetServer) => Promise<Connection> = openReadConnection,
+): Promise<{ shards: ShardConnection[]; close(): Promise<void> }> {
+  const byServer = new Map<string, Connection>();
+  const close = () => Promise.all([...byServer.values()].map((c) => c.end().catch(() => undefined))).then(() => undefined);
+  try {
+    for (const server of target.servers) if (target.shards.some((s) => s.server === server.name)) byServer.set(server.name, await open(server));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const shards = [...target.shards].sort((a, b) => a.shard - b.shard).map((s) => ({ shard: s.shard, database: s.database, connection: byServer.get(s.server)! }));
+  return { shards, close };
+}
+
+/** Which of `tables` hold rows in the target's shard databases, as `database.table`. */
+export async function occupiedTables(target: ShardMap, tables: readonly string[]): Promise<string[]> {
+  const connected = await connectShards(target);
+  const occupied: string[] = [];
+  try {
+    for (const shard of connected.shards) {
+      const [rows] = await shard.connection.query({
+        sql: "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?) AND TABLE_TYPE = 'BASE TABLE'",
+        values: [shard.database, tables],
+        rowsAsArray: true,
+      });
+      for (const [name] of rows as Buffer[][]) {
+        const table = name.toString('utf8');
+        const [any] = await shard.connection.query({ sql: `SELECT 1 FROM ${quoteId(shard.database)}.${quoteId(table)} LIMIT 1`, rowsAsArray: true });
+        if ((any as unknown[]).length > 0) occupied.push(`${shard.database}.${table}`);
+      }
+    }
+  } finally {
+    await connected.close();
+  }
+  return occupied;
+}
