@@ -14,15 +14,14 @@ import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, BackupRecord, JsonObject, SnapshotTaken } from '../../core/driver/types';
 import { nodeRecords } from '../../core/catalog/manifest';
 import { PermanentError, TransientError } from '../../core/errors';
-import { dumpTables, listTables, type DumpTable } from '../mysql/logical/dump-planner';
+import { dumpShardTables } from '../mysql/sharded/shard-dump';
 import { VALUE_ENCODING } from '../mysql/shared/column-codec';
-import { connectionOptions, describeServer, quoteId } from '../mysql/shared/connection';
+import { connectionOptions, describeServer } from '../mysql/shared/connection';
 import { toMysqlError } from '../mysql/shared/errors';
 import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
-import { tableKey } from '../mysql/shared/table-columns';
 import type { SchemalessConfig } from './config';
 import { ENGINE, recordedConsistency, recordedFacts, type SchemalessConsistency, type SchemalessFacts, type ShardFacts, type TableRole } from './records';
-import { readServerShards, type ShardReading } from './server-shards';
+import { readServerShards } from './server-shards';
 import { gapRanges, type ShardWatermark } from './watermark';
 
 type Server = SchemalessConfig['servers'][number];
@@ -52,23 +51,10 @@ export function previousWatermarks(previous: BackupRecord, config: SchemalessCon
   return watermarks;
 }
 
-/** The DDL of a table, as the source server writes it (no database name in it). */
-async function createStatement(control: Connection, database: string, table: string): Promise<string> {
-  const [rows] = await control.query({ sql: `SHOW CREATE TABLE ${quoteId(database)}.${quoteId(table)}`, rowsAsArray: true });
-  return String((rows as unknown[][])[0][1]);
-}
-
 /** The cells an incremental takes: above the previous maximum, and inside its gaps. */
 function incrementalFilter(previous: ShardWatermark): string {
   const ranges = gapRanges(previous).map(([first, last]) => `added_id BETWEEN ${first} AND ${last}`);
   return [`added_id > ${BigInt(previous.maxAddedId)}`, ...ranges].join(' OR ');
-}
-
-interface PlannedTable {
-  reading: ShardReading;
-  role: TableRole;
-  dump: DumpTable;
-  ddl: string;
 }
 
 /** Takes the snapshot of the server `ctx.node` names into `sink` (emptied by the caller). */
@@ -88,37 +74,25 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
     throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
   }
   try {
-    const listed = new Map((await listTables(control, shards.map((s) => s.database))).map((t) => [tableKey(t.database, t.table), t]));
-    const wanted = (database: string, table: string): DumpTable => {
-      const found = listed.get(tableKey(database, table));
-      if (!found) throw new PermanentError(`server ${server.name} has no table ${database}.${table}`, { code: 'SCHEMALESS_TABLE_NOT_FOUND', engine: ENGINE });
-      return found;
-    };
     const view = await readServerShards(server, shards, config.cellTable, logger, config.parallelism);
     try {
-      const planned: PlannedTable[] = [];
-      for (const reading of view.shards) {
+      const dumped = await dumpShardTables<TableRole>(control, view.connections, view.shards.map((reading) => {
         const from = shards.find((s) => s.shard === reading.shard)!;
-        const roles: Array<[TableRole, string]> = [
-          ['cells', config.cellTable],
-          ...(from.previous ? [] : config.indexes.map((i): [TableRole, string] => ['index', i.table])),
-          ...(config.bufferedWritesTable ? [['buffered-writes', config.bufferedWritesTable] as [TableRole, string]] : []),
-        ];
-        for (const [role, table] of roles) {
-          const listedTable = wanted(reading.database, table);
-          const dump: DumpTable = role === 'cells' && from.previous
-            ? { ...listedTable, where: incrementalFilter(from.previous), estimatedRows: reading.newIds + reading.lateIds.length }
-            : listedTable;
-          planned.push({ reading, role, dump, ddl: await createStatement(control, reading.database, table) });
-        }
-      }
-      const dumped = await dumpTables(view.connections, planned.map((p) => p.dump), { sink, chunkRows: config.chunkRows, logger, signal: ctx.signal });
+        return {
+          number: reading.shard,
+          database: reading.database,
+          tables: [
+            from.previous
+              ? { table: config.cellTable, role: 'cells' as const, where: incrementalFilter(from.previous), estimatedRows: reading.newIds + reading.lateIds.length }
+              : { table: config.cellTable, role: 'cells' as const },
+            ...(from.previous ? [] : config.indexes.map((i) => ({ table: i.table, role: 'index' as const }))),
+            ...(config.bufferedWritesTable ? [{ table: config.bufferedWritesTable, role: 'buffered-writes' as const }] : []),
+          ],
+        };
+      }), { sink, chunkRows: config.chunkRows, logger, signal: ctx.signal, engine: ENGINE, server: server.name });
       const facts: ShardFacts[] = view.shards.map((reading) => {
         const from = shards.find((s) => s.shard === reading.shard)!;
-        const tables = planned.filter((p) => p.reading === reading).map((p) => {
-          const d = dumped.find((x) => x.table === p.dump)!;
-          return { database: reading.database, table: p.dump.table, engine: p.dump.engine, rows: d.rows, digest: d.digest, chunks: d.chunks.map((c) => c.name), role: p.role, ddl: p.ddl };
-        });
+        const tables = dumped.shards.get(reading.shard)!;
         const cells = tables.find((t) => t.role === 'cells')!;
         const expected = from.previous ? reading.newIds + reading.lateIds.length : reading.summary.cells;
         if (cells.rows !== expected) {
@@ -152,7 +126,7 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
         cells: facts.reduce((n, f) => n + f.newCells + f.lateCells, 0), late: facts.reduce((n, f) => n + f.lateCells, 0),
       });
       return {
-        artifacts: dumped.flatMap((d) => d.chunks),
+        artifacts: dumped.artifacts,
         consistency: consistency as unknown as JsonObject,
         facts: schemalessFacts as unknown as JsonObject,
       };
