@@ -7,6 +7,7 @@ import { storeBench } from './store-bench';
 import { mysqlBench } from './mysql-bench';
 import { zookeeperBench } from './zookeeper-bench';
 import { cassandraBench } from './cassandra-bench';
+import { schemalessBench } from './schemaless-bench';
 
 /** One line of a benchmark's table. */
 export interface BenchRow {
@@ -26,7 +27,7 @@ export interface Bench {
 }
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const BENCHES: Bench[] = [storeBench, mysqlBench, zookeeperBench, cassandraBench];
+export const BENCHES: Bench[] = [storeBench, mysqlBench, zookeeperBench, cassandraBench, schemalessBench];
 
 function printTable(name: string, rows: BenchRow[]): void {
   const header: BenchRow = { metric: 'metric', value: 'value', goal: 'goal' };
