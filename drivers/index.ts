@@ -12,20 +12,21 @@ import type { BuiltinDriver } from '../core/driver/builtin-driver';
 import { pluginsOf } from '../core/driver/builtin-driver';
 import type { DriverPlugin } from '../core/driver/types';
 import { builtin as cassandra } from './cassandra/builtin';
+import { builtin as docstore } from './docstore/builtin';
 import { builtin as etcd } from './etcd/builtin';
 import { builtin as mysql } from './mysql/builtin';
 import { builtin as schemaless } from './schemaless/builtin';
 import { builtin as zookeeper } from './zookeeper/builtin';
 
 /** Every built-in driver, in the order the demo runs them and the README lists them. */
-export const BUILTIN_DRIVERS: readonly BuiltinDriver[] = [etcd, mysql, zookeeper, cassandra, schemaless];
+export const BUILTIN_DRIVERS: readonly BuiltinDriver[] = [etcd, mysql, zookeeper, cassandra, schemaless, docstore];
 
 /**
  * The built-in driver plugins.
  *
  * @example
  * ```ts
- * const engines = builtinPlugins().map((p) => p.manifest.name); // ['etcd', 'mysql', 'zookeeper', 'cassandra', 'schemaless']
+ * const engines = builtinPlugins().map((p) => p.manifest.name); // ['etcd', 'mysql', 'zookeeper', 'cassandra', 'schemaless', 'docstore']
  * ```
  */
 export function builtinPlugins(): DriverPlugin[] {

@@ -12,6 +12,7 @@
  */
 import type { BackupRecord, StoredArtifact } from '../../core/driver/types';
 import { nodeRecords } from '../../core/catalog/manifest';
+import { recordedNodes } from '../mysql/sharded/recorded-nodes';
 import { PermanentError } from '../../core/errors';
 import { TableDigest } from '../mysql/shared/table-digest';
 import { ENGINE, recordedFacts, type SchemalessFacts, type ShardFacts, type ShardTable, type TableRole } from './records';
@@ -46,20 +47,9 @@ export interface RestorePlan {
 
 /** The shard facts of one backup, by shard, with the artifact behind each chunk name. */
 function shardsOf(record: BackupRecord): Map<number, { facts: ShardFacts; artifact: (chunk: string) => StoredArtifact }> {
-  const byName = new Map(record.artifacts.map((a) => [a.name, a]));
   const shards = new Map<number, { facts: ShardFacts; artifact: (chunk: string) => StoredArtifact }>();
-  for (const node of nodeRecords(record)) {
-    const prefix = node.node === undefined ? '' : `${node.node}/`;
-    for (const facts of recordedFacts(node).shards) {
-      shards.set(facts.shard, {
-        facts,
-        artifact(chunk) {
-          const found = byName.get(`${prefix}${chunk}`);
-          if (!found) throw new PermanentError(`backup ${record.backupId} lists chunk ${prefix}${chunk} of shard ${facts.shard} but has no such artifact`, { code: 'INVALID_MANIFEST', engine: ENGINE });
-          return found;
-        },
-      });
-    }
+  for (const node of recordedNodes(record, ENGINE)) {
+    for (const facts of recordedFacts(node).shards) shards.set(facts.shard, { facts, artifact: (chunk) => node.artifact(chunk) });
   }
   return shards;
 }

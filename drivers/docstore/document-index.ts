@@ -1,0 +1,27 @@
+/**
+ * Docstore's secondary indexes as derived indexes (drivers/mysql/sharded/derived-index.ts): an
+ * entry (index_key, partition_key, sort_key) for each document whose indexed typed column is not
+ * NULL, the column's value as the key, on the partition `CRC32(index_key) % P` (layout.ts). The
+ * check and the repair are the shared ones: this file says only what an entry is.
+ */
+import mysql from 'mysql2/promise';
+import type { DerivedIndex } from '../mysql/sharded/derived-index';
+import { quoteId } from '../mysql/shared/connection';
+import type { TableDefinition } from './layout';
+
+/** Every index of every document table, as derived indexes. */
+export function documentIndexes(definitions: Record<string, TableDefinition>): DerivedIndex[] {
+  return Object.entries(definitions).flatMap(([table, definition]) => definition.indexes.map((index): DerivedIndex => ({
+    table: index.table,
+    columns: ['index_key', 'partition_key', 'sort_key'],
+    derived(source, partitionCount) {
+      const key = `CAST(CAST(${quoteId(index.column)} AS CHAR) AS BINARY)`;
+      return mysql.format(
+        `SELECT ${key} AS index_key, partition_key, sort_key, CRC32(${key}) % ? AS entry_partition
+         FROM ${quoteId(source.database)}.${quoteId(table)} WHERE ${quoteId(index.column)} IS NOT NULL`,
+        [partitionCount],
+      );
+    },
+    params: (entry) => entry.map((value) => Buffer.from(value!)),
+  })));
+}

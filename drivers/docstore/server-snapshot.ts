@@ -1,0 +1,103 @@
+/**
+ * The snapshot of one Docstore server (a node of the backup): every partition it holds, read in one
+ * read view (the MySQL driver's consistent snapshot, its GTID and binlog position recorded) by all
+ * of the view's connections at once — the schema table, each document table it describes and each
+ * index table — dumped by the shared shard dump. Partitions on other servers are read at their own
+ * points: there is no snapshot across partitions, and the record says so (`globalSnapshot: false`).
+ */
+import mysql, { type Connection } from 'mysql2/promise';
+import type { ArtifactSink } from '../../core/driver/artifact-sink';
+import type { BackupContext, JsonObject, SnapshotTaken } from '../../core/driver/types';
+import { PermanentError } from '../../core/errors';
+import { dumpShardTables } from '../mysql/sharded/shard-dump';
+import { VALUE_ENCODING } from '../mysql/shared/column-codec';
+import { connectionOptions, describeServer, openDataConnection, quoteId } from '../mysql/shared/connection';
+import { openConsistentSnapshot } from '../mysql/shared/consistency';
+import { toMysqlError } from '../mysql/shared/errors';
+import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
+import { detectServerVersion } from '../mysql/shared/version';
+import type { DocstoreConfig } from './config';
+import { tableDefinitionSchema, type TableDefinition } from './layout';
+import { ENGINE, type DocstoreConsistency, type DocstoreFacts, type TableRole } from './records';
+
+/** The server of the config a node is. */
+function serverOf(config: DocstoreConfig, node: string): DocstoreConfig['servers'][number] {
+  const server = config.servers.find((s) => s.name === node);
+  if (!server) throw new PermanentError(`node ${node} is not a server of this Docstore instance (${config.servers.map((s) => s.name).join(', ')})`, { code: 'INVALID_INPUT', engine: ENGINE });
+  return server;
+}
+
+/** The schema table of a partition, read in the view: definitions by table name. */
+async function readDefinitions(view: Connection, database: string, schemaTable: string): Promise<Record<string, TableDefinition>> {
+  const [rows] = await view.query({ sql: `SELECT table_name, definition FROM ${quoteId(database)}.${quoteId(schemaTable)} ORDER BY table_name`, rowsAsArray: true });
+  const definitions: Record<string, TableDefinition> = {};
+  for (const [name, definition] of rows as Array<[Buffer, unknown]>) {
+    const table = name.toString('utf8');
+    let parsed: unknown = definition; // mysql2 parses a column the server marks as JSON (MariaDB does); raw bytes otherwise
+    try {
+      if (Buffer.isBuffer(definition) || typeof definition === 'string') parsed = JSON.parse(definition.toString('utf8'));
+    } catch {
+      throw new PermanentError(`${database}.${schemaTable}: the definition of ${table} is not JSON`, { code: 'DOCSTORE_SCHEMA_INVALID', engine: ENGINE });
+    }
+    const checked = tableDefinitionSchema.safeParse(parsed);
+    if (!checked.success) throw new PermanentError(`${database}.${schemaTable}: the definition of ${table} is invalid: ${checked.error.message}`, { code: 'DOCSTORE_SCHEMA_INVALID', engine: ENGINE });
+    definitions[table] = checked.data;
+  }
+  return definitions;
+}
+
+/** Takes the snapshot of the server `ctx.node` names into `sink` (emptied by the caller). */
+export async function takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sink: ArtifactSink): Promise<SnapshotTaken> {
+  const { config, logger } = ctx;
+  const server = serverOf(config, ctx.node.name);
+  const partitions = config.partitions.filter((p) => p.server === server.name);
+  let control: Connection;
+  try {
+    control = await mysql.createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
+  } catch (error) {
+    throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
+  }
+  const workers: Connection[] = [];
+  try {
+    for (let i = 0; i < config.parallelism; i += 1) workers.push(await openDataConnection(server));
+    const version = await detectServerVersion(control);
+    const snapshot = await openConsistentSnapshot(control, workers, version, { nonTransactional: false, logger });
+    await snapshot.release();
+    const definitions: Record<string, TableDefinition> = {};
+    for (const partition of partitions) {
+      const found = await readDefinitions(workers[0], partition.database, config.schemaTable);
+      if (partition !== partitions[0] && JSON.stringify(found) !== JSON.stringify(definitions)) {
+        throw new PermanentError(`the schema table of partition ${partition.partition} (${partition.database}) differs from partition ${partitions[0].partition}'s: a backup needs one schema`, { code: 'DOCSTORE_SCHEMA_DIFFERS', engine: ENGINE });
+      }
+      Object.assign(definitions, found);
+    }
+    const tables = [
+      { table: config.schemaTable, role: 'schema' as TableRole },
+      ...Object.entries(definitions).flatMap(([table, definition]) => [
+        { table, role: 'documents' as TableRole },
+        ...definition.indexes.map((index) => ({ table: index.table, role: 'index' as TableRole })),
+      ]),
+    ];
+    const dumped = await dumpShardTables<TableRole>(control, workers, partitions.map((p) => ({ number: p.partition, database: p.database, tables })),
+      { sink, chunkRows: config.chunkRows, logger, signal: ctx.signal, engine: ENGINE, server: server.name });
+    const facts: DocstoreFacts = {
+      partitionCount: config.partitions.length,
+      schemaTable: config.schemaTable,
+      definitions,
+      partitions: partitions.map((p) => ({ partition: p.partition, database: p.database, tables: dumped.shards.get(p.partition)! })),
+      digestAlgorithm: DIGEST_ALGORITHM,
+      valueEncoding: VALUE_ENCODING,
+    };
+    const consistency: DocstoreConsistency = {
+      ...snapshot.consistency,
+      partitions: partitions.map((p) => ({ partition: p.partition, database: p.database })),
+      globalSnapshot: false,
+    };
+    logger.info('docstore backup: server done', { server: server.name, partitions: partitions.length, documents: facts.partitions.flatMap((p) => p.tables).filter((t) => t.role === 'documents').reduce((n, t) => n + t.rows, 0) });
+    return { artifacts: dumped.artifacts, consistency: consistency as unknown as JsonObject, facts: facts as unknown as JsonObject };
+  } catch (error) {
+    throw toMysqlError(error, `backing up Docstore server ${server.name}`, 'DOCSTORE_BACKUP_FAILED');
+  } finally {
+    await Promise.all([...workers, control].map((c) => c.end().catch(() => undefined)));
+  }
+}
