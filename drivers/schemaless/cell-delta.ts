@@ -28,7 +28,7 @@ const qualified = (t: CellTable) => `${quoteId(t.database)}.${quoteId(t.table)}`
 export const TRANSACTION_LIST_WAIT = { timeoutMs: 30_000, pollMs: 150 };
 
 /**
- * The InnoDB transactions running on the server (trx ids, every database's), as of a moment
+ * The InnoDB transactions running on the server (every database's, each as `thread@start`), as of a moment
  * after this call began. `information_schema.INNODB_TRX` is served from a cache that InnoDB
  * refreshes only when nobody has read it for 0.1 s: read often, it shows transactions long ended
  * and misses new ones. So a transaction is opened first on a connection of its own (`open`: a new
@@ -45,7 +45,11 @@ export async function runningTransactions(open: () => Promise<Connection>, wait 
     const [[own]] = (await connection.query({ sql: 'SELECT CONNECTION_ID()', rowsAsArray: true }))[0] as unknown[][];
     const deadline = Date.now() + wait.timeoutMs;
     for (;;) {
-      const [rows] = await connection.query({ sql: 'SELECT trx_id, trx_mysql_thread_id FROM information_schema.INNODB_TRX', rowsAsArray: true });
+      // A transaction is named by its thread and start, not its trx_id: MariaDB shows every
+      // transaction that has not written yet as trx_id 0 (one name for all of them, the backup's own
+      // read views included), and gives it a real id only at its first write, so an id would change
+      // under us. Thread and start time stay the same for the transaction's life.
+      const [rows] = await connection.query({ sql: "SELECT CONCAT(trx_mysql_thread_id, '@', trx_started), trx_mysql_thread_id FROM information_schema.INNODB_TRX", rowsAsArray: true });
       const listed = rows as unknown[][];
       if (listed.some(([, thread]) => String(thread) === String(own))) {
         return new Set(listed.filter(([, thread]) => String(thread) !== String(own)).map(([id]) => String(id)));

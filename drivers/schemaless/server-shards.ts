@@ -15,14 +15,20 @@ import { openConsistentSnapshot } from '../mysql/shared/consistency';
 import type { MysqlConsistency } from '../mysql/shared/layout';
 import { detectServerVersion } from '../mysql/shared/version';
 import { committedMaxAddedId, floorFor, readShardDelta, runningTransactions, type ShardDelta } from './cell-delta';
-import { summariseCells, type CellSummary } from './cell-summary';
-import { allEnded, type ShardWatermark } from './watermark';
+import { extendSummary, summariseCells, type CellSummary } from './cell-summary';
+import { allEnded, cellsAfter, type ShardWatermark } from './watermark';
 
 /** A shard of this server, and its previous record when the backup is incremental for it. */
 export interface ServerShard {
   shard: number;
   database: string;
   previous?: ShardWatermark;
+  /**
+   * The previous backup's summary of the shard: with it, an incremental's summary is that plus the
+   * new cells' (cell-summary.ts `extendSummary`: checked against the whole count, no body read twice);
+   * without it, every cell is summarised.
+   */
+  previousSummary?: CellSummary;
 }
 
 export interface ShardReading extends ShardDelta {
@@ -69,7 +75,10 @@ export async function readServerShards(settings: ConnectionSettings, shards: rea
       const delta = await readShardDelta(connection, table, s.previous
         ? { full: false, previous: s.previous, previousFinal: allEnded(s.previous.openTransactions, runningBefore) }
         : { full: true, floor: floorFor({ maxAddedId: maxima.get(s.shard)!, running: runningAtFloors }, runningBefore) }, openTransactions);
-      return { shard: s.shard, database: s.database, ...delta, summary: await summariseCells(connection, table) };
+      const summary = s.previous && s.previousSummary
+        ? await extendSummary(connection, table, s.previousSummary, await summariseCells(connection, table, { where: cellsAfter(s.previous) }))
+        : await summariseCells(connection, table);
+      return { shard: s.shard, database: s.database, ...delta, summary };
     });
     await control.end();
     return {

@@ -21,8 +21,9 @@ import { toMysqlError } from '../mysql/shared/errors';
 import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
 import type { SchemalessConfig } from './config';
 import { ENGINE, recordedConsistency, recordedFacts, type SchemalessConsistency, type SchemalessFacts, type ShardFacts, type TableRole } from './records';
+import type { CellSummary } from './cell-summary';
 import { readServerShards } from './server-shards';
-import { gapRanges, type ShardWatermark } from './watermark';
+import { cellsAfter, type ShardWatermark } from './watermark';
 
 type Server = SchemalessConfig['servers'][number];
 
@@ -37,8 +38,8 @@ export function serverOf(config: SchemalessConfig, node: string): Server {
  * Each shard's watermark in the backup an incremental extends, whichever node recorded it (a shard
  * may have moved to another server since). Refuses a previous backup of another shard map or table.
  */
-export function previousWatermarks(previous: BackupRecord, config: SchemalessConfig): Map<number, ShardWatermark> {
-  const watermarks = new Map<number, ShardWatermark>();
+export function previousWatermarks(previous: BackupRecord, config: SchemalessConfig): Map<number, { watermark: ShardWatermark; summary: CellSummary }> {
+  const watermarks = new Map<number, { watermark: ShardWatermark; summary: CellSummary }>();
   for (const record of nodeRecords(previous)) {
     const facts = recordedFacts(record);
     const changed = facts.shardCount !== config.shards.length ? `it has ${facts.shardCount} shards, the instance now ${config.shards.length}`
@@ -46,15 +47,11 @@ export function previousWatermarks(previous: BackupRecord, config: SchemalessCon
     if (changed) {
       throw new PermanentError(`an incremental backup cannot extend backup ${previous.backupId}: ${changed}; take a full backup`, { code: 'SCHEMALESS_SHARD_MAP_CHANGED', engine: ENGINE });
     }
-    for (const shard of recordedConsistency(record).shards) watermarks.set(shard.shard, shard.watermark);
+    for (const shard of recordedConsistency(record).shards) {
+      watermarks.set(shard.shard, { watermark: shard.watermark, summary: facts.shards.find((f) => f.shard === shard.shard)!.summary });
+    }
   }
   return watermarks;
-}
-
-/** The cells an incremental takes: above the previous maximum, and inside its gaps. */
-function incrementalFilter(previous: ShardWatermark): string {
-  const ranges = gapRanges(previous).map(([first, last]) => `added_id BETWEEN ${first} AND ${last}`);
-  return [`added_id > ${BigInt(previous.maxAddedId)}`, ...ranges].join(' OR ');
 }
 
 /** Takes the snapshot of the server `ctx.node` names into `sink` (emptied by the caller). */
@@ -63,9 +60,9 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
   const server = serverOf(config, ctx.node.name);
   const previous = ctx.previous ? previousWatermarks(ctx.previous, config) : undefined;
   const shards = config.shards.filter((s) => s.server === server.name).map((s) => {
-    const watermark = previous?.get(s.shard);
-    if (previous && !watermark) throw new PermanentError(`backup ${ctx.previous!.backupId} records no shard ${s.shard}; take a full backup`, { code: 'SCHEMALESS_SHARD_MAP_CHANGED', engine: ENGINE });
-    return { shard: s.shard, database: s.database, ...(watermark ? { previous: watermark } : {}) };
+    const before = previous?.get(s.shard);
+    if (previous && !before) throw new PermanentError(`backup ${ctx.previous!.backupId} records no shard ${s.shard}; take a full backup`, { code: 'SCHEMALESS_SHARD_MAP_CHANGED', engine: ENGINE });
+    return { shard: s.shard, database: s.database, ...(before ? { previous: before.watermark, previousSummary: before.summary } : {}) };
   });
   let control: Connection;
   try {
@@ -83,7 +80,7 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
           database: reading.database,
           tables: [
             from.previous
-              ? { table: config.cellTable, role: 'cells' as const, where: incrementalFilter(from.previous), estimatedRows: reading.newIds + reading.lateIds.length }
+              ? { table: config.cellTable, role: 'cells' as const, where: cellsAfter(from.previous), estimatedRows: reading.newIds + reading.lateIds.length }
               : { table: config.cellTable, role: 'cells' as const },
             ...(from.previous ? [] : config.indexes.map((i) => ({ table: i.table, role: 'index' as const }))),
             ...(config.bufferedWritesTable ? [{ table: config.bufferedWritesTable, role: 'buffered-writes' as const }] : []),

@@ -9,7 +9,7 @@
  *
  * So every backup records per shard, beside W, the ids at or below W it did not see (`gaps`, as
  * ranges) that a running transaction may still commit, and the transactions that were running
- * when its read view opened (`openTransactions`, InnoDB trx ids). The next backup takes the cells
+ * when its read view opened (`openTransactions`, each as `thread@start`). The next backup takes the cells
  * above W *and* the cells that have appeared inside the gaps since. Whether a gap can still fill
  * is asked before the next read view opens: when none of the recorded transactions runs any more,
  * each committed (its cells are visible to that read view) or rolled back, so what is still
@@ -34,7 +34,7 @@ export const shardWatermarkSchema = z.strictObject({
   maxAddedId: decimalId,
   /** Ids at or below `maxAddedId` the backup did not see and a running transaction may still commit, ascending. */
   gaps: z.array(z.tuple([decimalId, decimalId])),
-  /** InnoDB transactions running when the read view opened: the gaps can fill until all have ended. */
+  /** InnoDB transactions running when the read view opened (`thread@start`): the gaps can fill until all have ended. */
   openTransactions: z.array(z.string()),
 });
 export type ShardWatermark = z.infer<typeof shardWatermarkSchema>;
@@ -118,4 +118,10 @@ export function nextWatermark(options: {
 /** A record's gaps as ranges. */
 export function gapRanges(watermark: ShardWatermark): IdRange[] {
   return watermark.gaps.map(([first, last]) => [BigInt(first), BigInt(last)]);
+}
+
+/** The SQL condition selecting the cells an incremental takes after `previous`: above its maximum, and inside its gaps. */
+export function cellsAfter(previous: ShardWatermark): string {
+  const ranges = gapRanges(previous).map(([first, last]) => `added_id BETWEEN ${first} AND ${last}`);
+  return [`added_id > ${BigInt(previous.maxAddedId)}`, ...ranges].join(' OR ');
 }
