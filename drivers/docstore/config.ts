@@ -15,7 +15,7 @@ const partitionSchema = z.strictObject({
 });
 
 /** Adds the partition map's problems to a schema holding `servers` and `partitions`. */
-function withPartitionMap<T extends z.ZodType<{ servers: Array<{ name: string }>; partitions: Array<{ partition: number; server: string; database: string }> }>>(schema: T) {
+function withPartitionMap<T extends z.ZodType<{ servers: Array<{ name: string; host: string; port: number; socketPath?: string }>; partitions: Array<{ partition: number; server: string; database: string }> }>>(schema: T) {
   return schema.superRefine((value, ctx) => {
     const places = value.partitions.map((p) => ({ number: p.partition, server: p.server, database: p.database }));
     for (const message of placementProblems(value.servers, places, 'partition')) ctx.addIssue({ code: 'custom', message, path: ['partitions'] });

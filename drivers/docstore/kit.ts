@@ -9,7 +9,7 @@ import type { DriverKit, KitJson, KitSource, KitTarget } from '../../test/contra
 import { startTestMariaDb, type TestMariaDb } from '../../test/harness/mariadb';
 import { freePort } from '../../test/harness/ports';
 import { quoteId } from '../mysql/shared/connection';
-import { withServer } from '../schemaless/sample-store';
+import { withServer } from '../mysql/sharded/sample-server';
 import type { DocstoreConfig } from './config';
 import { SAMPLE_SCHEMA, createSamplePartitions, sampleConfig, writeSampleDocuments } from './sample-store';
 

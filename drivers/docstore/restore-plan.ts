@@ -25,6 +25,9 @@ export function planRestore(backup: BackupRecord): RestorePlan {
   const partitions: RestorePlan['partitions'] = [];
   const definitions: Record<string, TableDefinition> = {};
   for (const { node, facts: f } of facts) {
+    if (JSON.stringify(f.definitions) !== JSON.stringify(first.definitions)) {
+      throw new PermanentError(`backup ${backup.backupId}: the schema table on ${node.node} differs from ${facts[0].node.node}'s (partitions were read with different schemas); restore needs one schema`, { code: 'DOCSTORE_SCHEMA_DIFFERS', engine: ENGINE });
+    }
     Object.assign(definitions, f.definitions);
     for (const p of f.partitions) {
       partitions.push({ shard: p.partition, tables: p.tables.map((t) => ({ ...t, chunkArtifacts: t.chunks.map((c) => node.artifact(c)) })) });

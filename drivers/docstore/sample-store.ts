@@ -7,16 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { quoteId } from '../mysql/shared/connection';
-import { withServer } from '../schemaless/sample-store';
+import { withServer, type SampleServer } from '../mysql/sharded/sample-server';
 import type { DocstoreConfig } from './config';
 import { documentTableDdl, indexTableDdl, schemaTableDdl, type TableDefinition } from './layout';
-import { shardOf } from '../schemaless/layout';
-
-export interface SampleServer {
-  name: string;
-  host: string;
-  port: number;
-}
+import { shardOf } from '../mysql/sharded/shard-map';
 
 export const SAMPLE_SCHEMA: Record<string, TableDefinition> = {
   trips: {

@@ -26,7 +26,7 @@ const indexSchema = z.strictObject({
 });
 
 /** Adds the shard map's problems (placementProblems) to a schema holding `servers` and `shards`. */
-function withShardMap<T extends z.ZodType<{ servers: Array<{ name: string }>; shards: Array<{ shard: number; server: string; database: string }> }>>(schema: T) {
+function withShardMap<T extends z.ZodType<{ servers: Array<{ name: string; host: string; port: number; socketPath?: string }>; shards: Array<{ shard: number; server: string; database: string }> }>>(schema: T) {
   return schema.superRefine((value, ctx) => {
     const places = value.shards.map((s) => ({ number: s.shard, server: s.server, database: s.database }));
     for (const message of placementProblems(value.servers, places, 'shard')) ctx.addIssue({ code: 'custom', message, path: ['shards'] });

@@ -11,13 +11,10 @@
  * Placement: a cell lives on shard `CRC32(row_key) % N`, an index entry on `CRC32(index_key) % N`
  * (MySQL's CRC32, zlib's: computable in SQL and here alike).
  */
-import { crc32 } from 'node:zlib';
 import { quoteId } from '../mysql/shared/connection';
 
-/** The shard of a cell (by its row key) or of an index entry (by its index key) among `shards`. */
-export function shardOf(key: Uint8Array, shards: number): number {
-  return crc32(key) % shards;
-}
+/** The shard of a cell (by its row key) or of an index entry (by its index key). */
+export { shardOf } from '../mysql/sharded/shard-map';
 
 /** The cell table, as the reference layout defines it. */
 export function cellTableDdl(table: string): string {

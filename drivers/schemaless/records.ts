@@ -55,6 +55,8 @@ export const schemalessFactsSchema = z.object({
 export type SchemalessFacts = z.infer<typeof schemalessFactsSchema>;
 
 export const schemalessConsistencySchema = mysqlConsistencySchema.extend({
+  /** When the server's read view opened: a point in time after it is beyond this backup. */
+  readAt: z.iso.datetime().optional(),
   shards: z.array(z.object({ shard: z.number().int().nonnegative(), database: z.string(), watermark: shardWatermarkSchema })),
 });
 export type SchemalessConsistency = z.infer<typeof schemalessConsistencySchema>;

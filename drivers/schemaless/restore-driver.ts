@@ -19,7 +19,8 @@ import { openLoadConnection } from '../mysql/shared/target-connection';
 import type { SchemalessRestoreTarget } from './config';
 import { summariseCells } from './cell-summary';
 import { rebuildIndexes } from './index-rebuild';
-import { ENGINE } from './records';
+import { ENGINE, recordedConsistency } from './records';
+import { nodeRecords } from '../../core/catalog/manifest';
 import { planRestore, utcDatetime, type RestorePlan } from './restore-plan';
 import { validateShards } from './restore-validation';
 import { loadShards } from '../mysql/sharded/shard-load';
@@ -52,6 +53,12 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
     if (ctx.target.shards.length !== plan.facts.shardCount) {
       throw new PermanentError(`backup ${ctx.backup.backupId} holds ${plan.facts.shardCount} shards; the target maps ${ctx.target.shards.length}: a restore puts every shard somewhere (cells are placed by CRC32(row_key) % shards)`,
         { code: 'SCHEMALESS_SHARD_COUNT', engine: ENGINE });
+    }
+    const pointInTime = ctx.target.pointInTime;
+    const readAt = nodeRecords(ctx.backup).map((node) => recordedConsistency(node).readAt).filter((t): t is string => t !== undefined).sort()[0];
+    if (pointInTime !== undefined && readAt !== undefined && Date.parse(pointInTime) > Date.parse(readAt)) {
+      throw new PermanentError(`backup ${ctx.backup.backupId} was read at ${readAt}; the store at ${pointInTime} is beyond it (cells created since are in no backup of this chain): restore a later backup, or an earlier time`,
+        { code: 'SCHEMALESS_POINT_IN_TIME_BEYOND', engine: ENGINE });
     }
     const occupied = await occupiedTables(ctx.target, [...new Set(plan.shards.flatMap((s) => s.tables.map((t) => t.table)))]);
     if (occupied.length > 0 && !ctx.force) {

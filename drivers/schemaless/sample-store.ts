@@ -7,17 +7,12 @@
  * which cells a point in time keeps.
  */
 import { createHash } from 'node:crypto';
-import mysql, { type Connection } from 'mysql2/promise';
+import { withServer, type SampleServer } from '../mysql/sharded/sample-server';
 import { quoteId } from '../mysql/shared/connection';
+
+export { withServer, type SampleServer } from '../mysql/sharded/sample-server';
 import type { SchemalessConfig } from './config';
 import { bufferedWritesTableDdl, cellTableDdl, indexTableDdl, shardOf } from './layout';
-
-/** A MySQL server of the sample (root, no password: a throwaway local server). */
-export interface SampleServer {
-  name: string;
-  host: string;
-  port: number;
-}
 
 /** The sample's index: profiles by email. */
 export const SAMPLE_INDEX = { table: 'index_user_email', column: 'profile', field: '$.email' } as const;
@@ -36,18 +31,6 @@ export function sampleConfig(servers: readonly SampleServer[], shardCount: numbe
     chunkRows: 200_000,
     streamToStore: true,
   };
-}
-
-type Place = { host: string; port: number; user: string; password?: string };
-
-/** Runs `fn` with a connection to `server`. */
-export async function withServer<T>(server: Place, fn: (c: Connection) => Promise<T>): Promise<T> {
-  const connection = await mysql.createConnection({ host: server.host, port: server.port, user: server.user, password: server.password, multipleStatements: true });
-  try {
-    return await fn(connection);
-  } finally {
-    await connection.end();
-  }
 }
 
 /** Creates every shard database of `config` with the reference layout's tables. */

@@ -39,8 +39,10 @@ export interface ShardReading extends ShardDelta {
 
 /** An open read view over the server's shards, read; `end` closes it. */
 export interface ServerView {
-  /** The point every shard was read at (binlog file, position, GTID, time). */
+  /** The point every shard was read at (binlog file, position, GTID). */
   consistency: MysqlConsistency;
+  /** When the read view opened (this host's clock, ISO 8601): no cell created later is in it. */
+  readAt: string;
   shards: ShardReading[];
   /** The connection the shards were read on, holding the read view (a data connection: results as raw bytes). */
   connection: Connection;
@@ -68,6 +70,7 @@ export async function readServerShards(settings: ConnectionSettings, shards: rea
     const runningAtFloors = maxima.size > 0 ? await runningTransactions(open) : new Set<string>();
     const runningBefore = await runningTransactions(open);
     const snapshot = await openConsistentSnapshot(control, connections, version, { nonTransactional: false, logger });
+    const readAt = new Date().toISOString();
     const openTransactions = await runningTransactions(open);
     // The shards are read on every connection of the view at once, each taking the next shard.
     const readings = await mapLimitedWith(shards, connections.length, existingLanes(connections), async (s, connection): Promise<ShardReading> => {
@@ -83,6 +86,7 @@ export async function readServerShards(settings: ConnectionSettings, shards: rea
     await control.end();
     return {
       consistency: snapshot.consistency,
+      readAt,
       shards: readings,
       connection: view,
       connections,

@@ -36,14 +36,19 @@ export function serverOf(config: SchemalessConfig, node: string): Server {
 
 /**
  * Each shard's watermark in the backup an incremental extends, whichever node recorded it (a shard
- * may have moved to another server since). Refuses a previous backup of another shard map or table.
+ * may have moved to another server since). Refuses a previous backup of another shard count, tables or indexes.
  */
 export function previousWatermarks(previous: BackupRecord, config: SchemalessConfig): Map<number, { watermark: ShardWatermark; summary: CellSummary }> {
   const watermarks = new Map<number, { watermark: ShardWatermark; summary: CellSummary }>();
   for (const record of nodeRecords(previous)) {
     const facts = recordedFacts(record);
+    const indexes = (list: ReadonlyArray<{ table: string; column: string; field: string }>) => list.map((i) => `${i.table}(${i.column} ${i.field})`).sort().join(', ') || 'none';
     const changed = facts.shardCount !== config.shards.length ? `it has ${facts.shardCount} shards, the instance now ${config.shards.length}`
-      : facts.cellTable !== config.cellTable ? `its cell table is ${facts.cellTable}, the instance's now ${config.cellTable}` : undefined;
+      : facts.cellTable !== config.cellTable ? `its cell table is ${facts.cellTable}, the instance's now ${config.cellTable}`
+        // An incremental carries no index tables: a restore of its chain rebuilds the indexes the chain's full backup holds.
+        : indexes(facts.indexes) !== indexes(config.indexes) ? `its indexes are ${indexes(facts.indexes)}, the instance's now ${indexes(config.indexes)}`
+          : (facts.bufferedWritesTable ?? '') !== (config.bufferedWritesTable ?? '') ? `its buffered-writes table is ${facts.bufferedWritesTable ?? 'none'}, the instance's now ${config.bufferedWritesTable ?? 'none'}`
+            : undefined;
     if (changed) {
       throw new PermanentError(`an incremental backup cannot extend backup ${previous.backupId}: ${changed}; take a full backup`, { code: 'SCHEMALESS_SHARD_MAP_CHANGED', engine: ENGINE });
     }
@@ -107,6 +112,7 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
       });
       const consistency: SchemalessConsistency = {
         ...view.consistency,
+        readAt: view.readAt,
         shards: view.shards.map((r) => ({ shard: r.shard, database: r.database, watermark: r.watermark })),
       };
       const schemalessFacts: SchemalessFacts = {

@@ -3,8 +3,9 @@
  * its servers, each named, and where each numbered part lives — a database on one of them. The
  * same shape describes a source and a restore target, with any number of servers.
  */
+import { crc32 } from 'node:zlib';
 import { z } from 'zod';
-import { connectionShape } from '../shared/connection-config';
+import { connectionShape, mysqlEndpoint } from '../shared/connection-config';
 
 /** One MySQL server of the store: a node of the backup, named in the map. */
 export const namedServerSchema = z.strictObject({
@@ -22,9 +23,9 @@ export interface Placement {
 
 /**
  * What is wrong with a map: parts must be numbered 0…N-1, each once; each on a listed server; a
- * database holding one part; every server named once. `unit` names the parts in messages (shard, partition).
+ * database (on one host and port, whatever names the server has) holding one part; every server named once. `unit` names the parts in messages (shard, partition).
  */
-export function placementProblems(servers: ReadonlyArray<{ name: string }>, places: readonly Placement[], unit: string): string[] {
+export function placementProblems(servers: ReadonlyArray<{ name: string; host: string; port: number; socketPath?: string }>, places: readonly Placement[], unit: string): string[] {
   const problems: string[] = [];
   const names = servers.map((s) => s.name);
   const duplicateServers = names.filter((n, i) => names.indexOf(n) !== i);
@@ -32,8 +33,18 @@ export function placementProblems(servers: ReadonlyArray<{ name: string }>, plac
   const numbers = places.map((s) => s.number).sort((a, b) => a - b);
   if (numbers.some((n, i) => n !== i)) problems.push(`${unit}s must be numbered 0 to ${places.length - 1}, each once (got ${numbers.join(', ')})`);
   for (const s of places) if (!names.includes(s.server)) problems.push(`${unit} ${s.number} is on server '${s.server}', which is not listed`);
-  const databases = places.map((s) => `${s.server}/${s.database}`);
-  const shared = databases.filter((p, i) => databases.indexOf(p) !== i);
+  // By where the server is, not its name: two names for one server must not hold one database twice.
+  const endpoint = (name: string) => {
+    const server = servers.find((s) => s.name === name);
+    return server ? mysqlEndpoint(server) : name;
+  };
+  const databases = places.map((s) => `${endpoint(s.server)}/${s.database}`);
+  const shared = places.filter((_, i) => databases.indexOf(databases[i]) !== i).map((s) => `${s.server}/${s.database}`);
   if (shared.length > 0) problems.push(`a database holds more than one ${unit}: ${[...new Set(shared)].join(', ')}`);
   return problems;
+}
+
+/** The part (shard, partition) a key is placed on among `count`: `CRC32(key) % count` (MySQL's CRC32 is zlib's: the same in SQL and here). */
+export function shardOf(key: Uint8Array, count: number): number {
+  return crc32(key) % count;
 }

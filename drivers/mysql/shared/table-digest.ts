@@ -13,6 +13,7 @@
  * keeps digesting off the dump's critical path.
  */
 import os from 'node:os';
+import { PermanentError } from '../../../core/errors';
 import type { RawRow } from './row-format';
 import { packRow, type RowPacket } from './row-packet';
 import { kernel, type DigestState } from './row-kernel';
@@ -39,7 +40,7 @@ export class TableDigest {
 
   /** The digest {@link hex} wrote for `rows` rows, to merge with others (the digests of disjoint parts of one table). */
   static fromHex(hex: string, rows: number): TableDigest {
-    if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`not a table digest: ${hex}`);
+    if (!/^[0-9a-f]{32}$/.test(hex)) throw new PermanentError(`not a table digest: '${hex}' (32 lower-case hex characters)`, { code: 'INVALID_MANIFEST' });
     const sum = new Uint32Array(4);
     for (let limb = 3; limb >= 0; limb -= 1) sum[limb] = Number.parseInt(hex.slice((3 - limb) * 8, (4 - limb) * 8), 16);
     const digest = new TableDigest();

@@ -6,8 +6,8 @@
  * entry on the source; restored onto two servers, the index repaired and counted, proven by the
  * driver's validation and by an independent read.
  */
-import { shardOf } from '../../../drivers/schemaless/layout';
-import { withServer } from '../../../drivers/schemaless/sample-store';
+import { withServer } from '../../../drivers/mysql/sharded/sample-server';
+import { shardOf } from '../../../drivers/mysql/sharded/shard-map';
 import type { DocstoreConfig } from '../../../drivers/docstore/config';
 import { SAMPLE_SCHEMA, createSamplePartitions, sampleConfig, writeSampleDocuments } from '../../../drivers/docstore/sample-store';
 import { quoteId } from '../../../drivers/mysql/shared/connection';

@@ -103,6 +103,10 @@ it('takes a full backup and incrementals (a writer running, a lower id committin
   // Assess: the chain restored onto two servers holds every cell of the source, the late one included
   expect(first.extends).toBe(full.backupId);
   expect(second.extends).toBe(first.backupId);
+  // The late cell came through the gap the first incremental recorded, not above its maximum.
+  const recorded = (await rt.catalog.get(second.backupId)).manifest.facts as { nodes: Record<string, { shards: Array<{ shard: number; lateCells: number }> }> };
+  const lateCells = Object.values(recorded.nodes).flatMap((n) => n.shards).find((s) => s.shard === lateShard)!.lateCells;
+  expect(lateCells).toBeGreaterThanOrEqual(1);
   const report = await rt.restore({ backupId: second.backupId, target: targetOf('chain') });
   expect(report.validation.ok).toBe(true);
   expect(report.validation.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['cell-summaries', 'cell-rows', 'buffered-writes', 'index-integrity']));
@@ -139,7 +143,7 @@ it('restores to a point in time: exactly the cells created by then', async () =>
   expect(Object.values(restored).reduce((n, cells) => n + cells.length, 0)).toBe(1_500);
 }, 300_000);
 
-it('refuses a target of another number of shards before touching it', async () => {
+it('refuses a target of another number of shards, and a point in time beyond the backup, before touching it', async () => {
   // Prepare
   const onTarget = sampleConfig(asSample(targets, 'target'), 4, 'four');
 
@@ -148,4 +152,6 @@ it('refuses a target of another number of shards before touching it', async () =
 
   // Assess
   await expect(refused).rejects.toMatchObject({ code: 'SCHEMALESS_SHARD_COUNT' });
+  const beyond = rt.restore({ backupId: backups[0], target: targetOf('beyond', { pointInTime: new Date(Date.now() + 3600_000).toISOString() }) });
+  await expect(beyond).rejects.toMatchObject({ code: 'SCHEMALESS_POINT_IN_TIME_BEYOND' });
 }, 120_000);

@@ -22,3 +22,13 @@ it.each([
   expect(parsed.success).toBe(false);
   expect(parsed.error?.message).toMatch(message);
 });
+
+it('refuses two names for one server holding one database twice', () => {
+  const result = schemalessConfigSchema.safeParse({
+    servers: [{ name: 'a', host: '10.0.0.1', port: 3306, user: 'u' }, { name: 'b', host: '10.0.0.1', port: 3306, user: 'u' }],
+    shards: [{ shard: 0, server: 'a', database: 'sl' }, { shard: 1, server: 'b', database: 'sl' }],
+  });
+
+  expect(result.success).toBe(false);
+  expect(result.error?.message).toMatch(/a database holds more than one shard: b\/sl/);
+});
