@@ -5,7 +5,9 @@
  *
  *     prepareTarget: the target has the backup's number of shards, and none of its tables holds rows (unless forced)
  *     restore:       every chunk of the chain downloaded and verified, then loaded (shard-load.ts);
- *                    a point in time drops the cells created after it; indexes rebuilt where the plan says
+ *                    a point in time drops the cells created after it; every index then repaired from
+ *                    the cells, across shards (entries of cells on other servers, read at other
+ *                    moments, may dangle or be missing: they are counted)
  *     validate:      restore-validation.ts
  */
 import mysql from 'mysql2/promise';
@@ -77,14 +79,14 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
     const rows = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;
-    const rebuilt = plan.rebuildIndexes && plan.facts.indexes.length > 0 ? await rebuildAll(ctx, plan) : undefined;
-    ctx.logger.info('schemaless restore: loaded', { shards: plan.shards.length, rows, chain: (ctx.bases ?? []).length + 1, rebuiltIndexes: rebuilt !== undefined });
+    const repaired = plan.facts.indexes.length > 0 ? await repairAll(ctx, plan) : undefined;
+    ctx.logger.info('schemaless restore: loaded', { shards: plan.shards.length, rows, chain: (ctx.bases ?? []).length + 1, repaired });
     return {
       endpoint: {
         servers: ctx.target.servers.map((s) => s.name),
         shards: plan.shards.length,
         chain: [...(ctx.bases ?? []), ctx.backup].map((b) => b.backupId),
-        ...(rebuilt ? { rebuiltIndexes: rebuilt } : {}),
+        ...(repaired ? { repairedIndexes: repaired, indexesLoaded: plan.loadIndexes } : {}),
         ...(beforeTrim ? { pointInTime: ctx.target.pointInTime!, beforeTrim } : {}),
       },
       bytes: downloaded.bytes,
@@ -122,8 +124,8 @@ async function trimAfter(ctx: Ctx, plan: RestorePlan, time: string): Promise<Arr
   }
 }
 
-/** Rebuilds every index from the restored cells; per index, the entries it holds and how many were removed and added. */
-async function rebuildAll(ctx: Ctx, plan: RestorePlan): Promise<Record<string, { entries: number; dangling: number; missing: number }>> {
+/** Repairs every index from the restored cells; per index, the entries it holds and how many were removed and added. */
+async function repairAll(ctx: Ctx, plan: RestorePlan): Promise<Record<string, { entries: number; dangling: number; missing: number }>> {
   const readers = await connectShards(ctx.target, openDataConnection);
   const writerConnections = await connectShards(ctx.target, openLoadConnection).catch(async (error) => {
     await readers.close();

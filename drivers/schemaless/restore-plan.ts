@@ -7,8 +7,8 @@
  *   the restored cell table must have, and the newest member's summary is the whole table's;
  * - buffered writes: the newest member's copy (drained rows leave the table, so older copies are stale);
  * - index tables: the full backup's entries when the backup IS the full one and the target asks
- *   neither to rebuild nor for a point in time; rebuilt from the restored cells otherwise (an
- *   incremental carries no index entries: they are derived from cells).
+ *   neither to rebuild nor for a point in time, empty otherwise (an incremental carries no index
+ *   entries: they are derived from cells); either way the restore then repairs them from the cells.
  */
 import type { BackupRecord, StoredArtifact } from '../../core/driver/types';
 import { nodeRecords } from '../../core/catalog/manifest';
@@ -24,7 +24,7 @@ export interface TablePlan {
   engine: string;
   ddl: string;
   rows: number;
-  /** The digest the loaded table must have (absent for an index table that is rebuilt). */
+  /** The digest the loaded table must have (absent for an index table: it is repaired after loading). */
   digest?: string;
   chunks: StoredArtifact[];
 }
@@ -38,8 +38,8 @@ export interface ShardPlan {
 
 export interface RestorePlan {
   facts: Pick<SchemalessFacts, 'shardCount' | 'cellTable' | 'indexes' | 'bufferedWritesTable' | 'valueEncoding'>;
-  /** Whether index tables are rebuilt from the cells (else loaded from the full backup). */
-  rebuildIndexes: boolean;
+  /** Whether the backed-up index entries are loaded (before the repair), or the indexes are built from the cells alone. */
+  loadIndexes: boolean;
   shards: ShardPlan[];
   /** Every artifact the restore downloads, each with a local name unique across the chain. */
   downloads: Array<StoredArtifact & { local: string }>;
@@ -54,12 +54,23 @@ function shardsOf(record: BackupRecord): Map<number, { facts: ShardFacts; artifa
   return shards;
 }
 
-/** The plan of restoring `backup` on top of `bases` (oldest, the full backup, first). */
+/** The plan of restoring `backup` on top of `bases` (oldest, the full backup, first): each shard from its newest full backup on. */
 export function planRestore(bases: readonly BackupRecord[], backup: BackupRecord, target: { rebuildIndexes: boolean; pointInTime?: string }): RestorePlan {
   const chain = [...bases, backup];
   const newestFacts = recordedFacts(nodeRecords(backup)[0]);
   const members = chain.map(shardsOf);
-  const rebuildIndexes = target.rebuildIndexes || target.pointInTime !== undefined || chain.length > 1;
+  // Each shard from the newest full backup of it in the chain on: an incremental that could not
+  // extend its base (the shard map or indexes changed) took a full copy instead.
+  const starts = Array.from({ length: newestFacts.shardCount }, (_, shard) => {
+    let start = members.length - 1;
+    for (; start >= 0; start -= 1) {
+      const found = members[start].get(shard);
+      if (!found) throw new PermanentError(`backup ${chain[start].backupId} records no shard ${shard} of ${newestFacts.shardCount}`, { code: 'INVALID_MANIFEST', engine: ENGINE });
+      if (found.facts.kind === 'full') return start;
+    }
+    throw new PermanentError(`the chain of backup ${backup.backupId} holds no full backup of shard ${shard}`, { code: 'INVALID_MANIFEST', engine: ENGINE });
+  });
+  const loadIndexes = !(target.rebuildIndexes || target.pointInTime !== undefined) && starts.every((start) => start === chain.length - 1);
   const downloads = new Map<string, StoredArtifact & { local: string }>();
   const take = (member: number, artifact: StoredArtifact): StoredArtifact => {
     downloads.set(artifact.key, { ...artifact, local: `${chain[member].backupId}/${artifact.name}` });
@@ -67,14 +78,8 @@ export function planRestore(bases: readonly BackupRecord[], backup: BackupRecord
   };
   const shards: ShardPlan[] = [];
   for (let shard = 0; shard < newestFacts.shardCount; shard += 1) {
-    const inMember = members.map((m, i) => {
-      const found = m.get(shard);
-      if (!found) throw new PermanentError(`backup ${chain[i].backupId} records no shard ${shard} of ${newestFacts.shardCount}`, { code: 'INVALID_MANIFEST', engine: ENGINE });
-      return found;
-    });
-    if (inMember[0].facts.kind !== 'full') {
-      throw new PermanentError(`the chain of backup ${backup.backupId} starts at ${chain[0].backupId}, which is not a full backup of shard ${shard}`, { code: 'INVALID_MANIFEST', engine: ENGINE });
-    }
+    const start = starts[shard];
+    const inMember = members.slice(start).map((m) => m.get(shard)!);
     const newest = inMember[inMember.length - 1];
     const tableOf = (i: number, role: TableRole, name?: string): ShardTable | undefined => inMember[i].facts.tables.find((t) => t.role === role && (name === undefined || t.table === name));
     const newestWith = (role: TableRole, name?: string): ShardTable => {
@@ -92,23 +97,23 @@ export function planRestore(bases: readonly BackupRecord[], backup: BackupRecord
       const t = tableOf(i, 'cells')!;
       cellDigest.merge(TableDigest.fromHex(t.digest, t.rows));
       cellRows += t.rows;
-      cellChunks.push(...t.chunks.map((c) => take(i, m.artifact(c))));
+      cellChunks.push(...t.chunks.map((c) => take(start + i, m.artifact(c))));
     });
     const tables: TablePlan[] = [{ table: cells.table, role: 'cells', engine: cells.engine, ddl: cells.ddl, rows: cellRows, digest: cellDigest.hex(), chunks: cellChunks }];
     for (const index of newestFacts.indexes) {
       const t = newestWith('index', index.table);
-      tables.push(rebuildIndexes
-        ? { table: t.table, role: 'index', engine: t.engine, ddl: t.ddl, rows: 0, chunks: [] }
-        : { table: t.table, role: 'index', engine: t.engine, ddl: t.ddl, rows: t.rows, digest: t.digest, chunks: t.chunks.map((c) => take(0, inMember[0].artifact(c))) });
+      tables.push(loadIndexes
+        ? { table: t.table, role: 'index', engine: t.engine, ddl: t.ddl, rows: t.rows, chunks: t.chunks.map((c) => take(start, inMember[0].artifact(c))) }
+        : { table: t.table, role: 'index', engine: t.engine, ddl: t.ddl, rows: 0, chunks: [] });
     }
     const buffered = tableOf(inMember.length - 1, 'buffered-writes');
     if (buffered) {
-      tables.push({ table: buffered.table, role: 'buffered-writes', engine: buffered.engine, ddl: buffered.ddl, rows: buffered.rows, digest: buffered.digest, chunks: buffered.chunks.map((c) => take(inMember.length - 1, newest.artifact(c))) });
+      tables.push({ table: buffered.table, role: 'buffered-writes', engine: buffered.engine, ddl: buffered.ddl, rows: buffered.rows, digest: buffered.digest, chunks: buffered.chunks.map((c) => take(chain.length - 1, newest.artifact(c))) });
     }
     shards.push({ shard, summary: newest.facts.summary, tables });
   }
   const { shardCount, cellTable, indexes, bufferedWritesTable, valueEncoding } = newestFacts;
-  return { facts: { shardCount, cellTable, indexes, bufferedWritesTable, valueEncoding }, rebuildIndexes, shards, downloads: [...downloads.values()] };
+  return { facts: { shardCount, cellTable, indexes, bufferedWritesTable, valueEncoding }, loadIndexes, shards, downloads: [...downloads.values()] };
 }
 
 /** A time as the DATETIME literal of the same instant in UTC (the data sessions' zone: `created_at` is UTC). */

@@ -50,7 +50,7 @@ export function previousWatermarks(previous: BackupRecord, config: SchemalessCon
           : (facts.bufferedWritesTable ?? '') !== (config.bufferedWritesTable ?? '') ? `its buffered-writes table is ${facts.bufferedWritesTable ?? 'none'}, the instance's now ${config.bufferedWritesTable ?? 'none'}`
             : undefined;
     if (changed) {
-      throw new PermanentError(`an incremental backup cannot extend backup ${previous.backupId}: ${changed}; take a full backup`, { code: 'SCHEMALESS_SHARD_MAP_CHANGED', engine: ENGINE });
+      throw new PermanentError(`an incremental backup cannot extend backup ${previous.backupId}: ${changed}`, { code: 'SCHEMALESS_SHARD_MAP_CHANGED', engine: ENGINE });
     }
     for (const shard of recordedConsistency(record).shards) {
       watermarks.set(shard.shard, { watermark: shard.watermark, summary: facts.shards.find((f) => f.shard === shard.shard)!.summary });
@@ -59,14 +59,29 @@ export function previousWatermarks(previous: BackupRecord, config: SchemalessCon
   return watermarks;
 }
 
+/**
+ * The previous backup's watermarks, or undefined when this backup cannot extend it (another shard
+ * count, cell table, index list or buffered-writes table): then every shard is taken whole, said in
+ * the log, and a restore of the chain starts each shard from this backup (restore-plan.ts) — a
+ * scheduled incremental keeps working after the instance's layout changed.
+ */
+function extendable(previous: BackupRecord, config: SchemalessConfig, logger: BackupContext['logger']): ReturnType<typeof previousWatermarks> | undefined {
+  try {
+    return previousWatermarks(previous, config);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'SCHEMALESS_SHARD_MAP_CHANGED') throw error;
+    logger.warn('schemaless backup: taking every shard whole', { reason: (error as Error).message });
+    return undefined;
+  }
+}
+
 /** Takes the snapshot of the server `ctx.node` names into `sink` (emptied by the caller). */
 export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, sink: ArtifactSink): Promise<SnapshotTaken> {
   const { config, logger } = ctx;
   const server = serverOf(config, ctx.node.name);
-  const previous = ctx.previous ? previousWatermarks(ctx.previous, config) : undefined;
+  const previous = ctx.previous ? extendable(ctx.previous, config, logger) : undefined;
   const shards = config.shards.filter((s) => s.server === server.name).map((s) => {
     const before = previous?.get(s.shard);
-    if (previous && !before) throw new PermanentError(`backup ${ctx.previous!.backupId} records no shard ${s.shard}; take a full backup`, { code: 'SCHEMALESS_SHARD_MAP_CHANGED', engine: ENGINE });
     return { shard: s.shard, database: s.database, ...(before ? { previous: before.watermark, previousSummary: before.summary } : {}) };
   });
   let control: Connection;

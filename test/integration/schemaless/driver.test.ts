@@ -10,7 +10,7 @@
 import type { Connection } from 'mysql2/promise';
 import { SAMPLE_EPOCH, createSampleShards, sampleCell, sampleConfig, writeSampleCells, type SampleServer } from '../../../drivers/schemaless/sample-store';
 import type { SchemalessConfig } from '../../../drivers/schemaless/config';
-import { shardOf } from '../../../drivers/schemaless/layout';
+import { indexTableDdl, shardOf } from '../../../drivers/schemaless/layout';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
 
@@ -116,13 +116,15 @@ it('takes a full backup and incrementals (a writer running, a lower id committin
   expect(source[lateShard].some((line) => line.includes(late.rowKey.toString('hex').toUpperCase()) && line.includes(` ${late.refKey} `))).toBe(true);
 }, 300_000);
 
-it('restores the full backup alone with its index entries as backed up', async () => {
+it('restores the full backup alone with its index entries as backed up, then repaired across servers', async () => {
   // Act
   const report = await rt.restore({ backupId: backups[0], target: targetOf('full') });
 
   // Assess
   expect(report.validation.ok).toBe(true);
-  expect(report.validation.checks.find((c) => c.name === 'index-tables')?.ok).toBe(true);
+  const integrity = report.validation.checks.find((c) => c.name === 'index-integrity')!;
+  expect(integrity.ok).toBe(true);
+  expect(integrity.detail).toMatch(/restored as backed up, then repaired from the cells: 0 dangling entries removed, 0 missing added/);
   const restored = await readCells(sampleConfig(asSample(targets, 'target'), SHARDS, 'full'), targets);
   expect(Object.values(restored).reduce((n, cells) => n + cells.length, 0)).toBe(FIRST_CELLS);
 }, 300_000);
@@ -155,3 +157,28 @@ it('refuses a target of another number of shards, and a point in time beyond the
   const beyond = rt.restore({ backupId: backups[0], target: targetOf('beyond', { pointInTime: new Date(Date.now() + 3600_000).toISOString() }) });
   await expect(beyond).rejects.toMatchObject({ code: 'SCHEMALESS_POINT_IN_TIME_BEYOND' });
 }, 120_000);
+
+it('takes every shard whole when an incremental cannot extend its base (an index added), and restores the chain from there', async () => {
+  // Prepare: a second index on every shard, empty at the source (a store building it)
+  const byName = { table: 'index_user_name', column: 'profile', field: '$.name' };
+  for (const shard of config.shards) {
+    const connection = await sourceOf(shard.shard);
+    await connection.query(`USE \`${shard.database}\``);
+    await connection.query(indexTableDdl(byName.table));
+    await connection.end();
+  }
+  const changed = { ...config, indexes: [...config.indexes, byName] };
+
+  // Act
+  const taken = await rt.backup({ engine: 'schemaless', instance: 'trips', config: changed, incremental: true });
+  const report = await rt.restore({ backupId: taken.backupId, target: targetOf('changed') });
+
+  // Assess
+  const facts = (await rt.catalog.get(taken.backupId)).manifest.facts as { nodes: Record<string, { shards: Array<{ kind: string }> }> };
+  expect(Object.values(facts.nodes).flatMap((n) => n.shards).map((s) => s.kind)).toEqual(Array(SHARDS).fill('full'));
+  expect(report.validation.ok).toBe(true);
+  const integrity = report.validation.checks.find((c) => c.name === 'index-integrity')!;
+  expect(integrity.detail).toMatch(/^2 indexes/);
+  expect(Number(/(\d+) missing added/.exec(integrity.detail!)![1])).toBeGreaterThan(1_000); // the new index, empty at the source, built from the cells
+  expect(await readCells(sampleConfig(asSample(targets, 'target'), SHARDS, 'changed'), targets)).toEqual(await readCells(config, sources));
+}, 300_000);

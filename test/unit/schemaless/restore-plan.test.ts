@@ -32,7 +32,7 @@ function record(backupId: string, kind: ShardFacts['kind'], rows: Record<number,
   return { backupId, engine: 'schemaless', instance: 'i', consistency: {}, facts, artifacts };
 }
 
-it('loads every member\'s cells in order, proves them by the merged digest, and rebuilds the indexes of a chain', () => {
+it('loads every member\'s cells in order, proves them by the merged digest, and builds the indexes of a chain from the cells', () => {
   // Prepare
   const full = record('b1', 'full', { 0: ['a', 'b'], 1: ['c'] });
   const increment = record('b2', 'incremental', { 0: ['d'], 1: [] });
@@ -44,25 +44,25 @@ it('loads every member\'s cells in order, proves them by the merged digest, and 
   const cells = plan.shards[0].tables.find((t) => t.role === 'cells')!;
   expect(cells.chunks.map((c) => c.key)).toEqual(['backups/b1/data/default/data/sl_0/cell/000000.tsv.gz', 'backups/b2/data/default/data/sl_0/cell/000000.tsv.gz']);
   expect(cells).toMatchObject({ rows: 3, digest: digestOf('a', 'b', 'd').hex() });
-  expect(plan.rebuildIndexes).toBe(true);
+  expect(plan.loadIndexes).toBe(false);
   expect(plan.shards[0].tables.find((t) => t.role === 'index')).toMatchObject({ rows: 0, chunks: [] });
   expect(plan.shards[0].tables.find((t) => t.role === 'buffered-writes')).toMatchObject({ digest: digestOf('b2').hex() });
   expect(plan.shards[0].summary.cells).toBe(1); // the newest member's summary of the whole table
   expect(new Set(plan.downloads.map((d) => d.local)).size).toBe(plan.downloads.length);
 });
 
-it('restores a full backup\'s index entries as backed up unless told to rebuild or a point in time is asked for', () => {
+it('loads a full backup\'s index entries (the repair follows) unless told to rebuild or a point in time is asked for', () => {
   const full = record('b1', 'full', { 0: ['a'], 1: ['c'] });
 
-  expect(planRestore([], full, { rebuildIndexes: false }).shards[1].tables.find((t) => t.role === 'index')).toMatchObject({ rows: 1, digest: digestOf('e').hex() });
-  expect(planRestore([], full, { rebuildIndexes: true }).rebuildIndexes).toBe(true);
-  expect(planRestore([], full, { rebuildIndexes: false, pointInTime: '2026-01-01T00:00:00Z' }).rebuildIndexes).toBe(true);
+  expect(planRestore([], full, { rebuildIndexes: false }).shards[1].tables.find((t) => t.role === 'index')).toMatchObject({ rows: 1, chunks: [expect.objectContaining({ name: 'data/sl_1/idx/000000.tsv.gz' })] });
+  expect(planRestore([], full, { rebuildIndexes: true }).loadIndexes).toBe(false);
+  expect(planRestore([], full, { rebuildIndexes: false, pointInTime: '2026-01-01T00:00:00Z' }).loadIndexes).toBe(false);
 });
 
 it('refuses a chain that does not start with a full backup', () => {
   const increment = record('b2', 'incremental', { 0: ['d'], 1: [] });
 
-  expect(() => planRestore([], increment, { rebuildIndexes: false })).toThrow(/not a full backup/);
+  expect(() => planRestore([], increment, { rebuildIndexes: false })).toThrow(/holds no full backup of shard 0/);
 });
 
 it('merges recorded digests exactly as the rows would', () => {
@@ -70,4 +70,16 @@ it('merges recorded digests exactly as the rows would', () => {
   const merged = TableDigest.fromHex(digestOf('a').hex(), 1);
   merged.merge(TableDigest.fromHex(digestOf('b', 'c').hex(), 2));
   expect([merged.hex(), merged.rows]).toEqual([digestOf('a', 'b', 'c').hex(), 3]);
+});
+
+it('starts each shard from its newest full backup in the chain (an incremental that could not extend its base took it whole)', () => {
+  const full = record('b1', 'full', { 0: ['a'], 1: ['c'] });
+  const whole = record('b2', 'full', { 0: ['a', 'd'], 1: ['c'] });
+  const increment = record('b3', 'incremental', { 0: ['e'], 1: [] });
+
+  const plan = planRestore([full, whole], increment, { rebuildIndexes: false });
+
+  expect(plan.shards[0].tables.find((t) => t.role === 'cells')).toMatchObject({ rows: 3, digest: digestOf('a', 'd', 'e').hex() });
+  expect(plan.downloads.some((d) => d.key.startsWith('backups/b1/'))).toBe(false);
+  expect(plan.loadIndexes).toBe(false);
 });
