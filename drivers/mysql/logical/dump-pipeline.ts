@@ -240,15 +240,24 @@ export async function withWriteRetries<T>(what: string, retries: number, logger:
     });
   } catch (error) {
     if (serverError === undefined) throw error;
-    const code = (serverError as { errno?: unknown }).errno;
-    if (code === 1146) {
-      throw new TransientError(`${what}: the table disappeared during the backup (DDL while backing up); retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: serverError });
-    }
-    const mapped = mapMysqlError(serverError);
-    if (mapped instanceof TransientError && mapped.code === 'MYSQL_UNAVAILABLE') {
-      throw new TransientError(`${what}: a worker lost its connection, and a consistent snapshot cannot be re-joined; the backup must start again (${mapped.message})`,
-        { code: 'MYSQL_UNAVAILABLE', engine: ENGINE, cause: serverError });
-    }
-    throw toMysqlError(serverError, what, 'MYSQL_DUMP_FAILED');
+    throw dumpServerError(what, serverError);
   }
+}
+
+/**
+ * A server error of a dump task (reading rows, or finding a table's chunk ranges), classified: a
+ * table gone is DDL during the backup, a lost connection a snapshot that cannot be re-joined (both
+ * transient: the backup starts again), anything else as errors.ts says.
+ */
+export function dumpServerError(what: string, serverError: unknown): Error {
+  const code = (serverError as { errno?: unknown }).errno;
+  if (code === 1146) {
+    return new TransientError(`${what}: the table disappeared during the backup (DDL while backing up); retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: serverError });
+  }
+  const mapped = mapMysqlError(serverError);
+  if (mapped instanceof TransientError && mapped.code === 'MYSQL_UNAVAILABLE') {
+    return new TransientError(`${what}: a worker lost its connection, and a consistent snapshot cannot be re-joined; the backup must start again (${mapped.message})`,
+      { code: 'MYSQL_UNAVAILABLE', engine: ENGINE, cause: serverError });
+  }
+  return toMysqlError(serverError, what, 'MYSQL_DUMP_FAILED');
 }

@@ -27,7 +27,7 @@ import { rawTypeCast } from '../shared/row-format';
 import { tableColumns, tableKey } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
 import {
-  dumpRange, dumpWhole, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
+  dumpRange, dumpServerError, dumpWhole, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
 } from './dump-pipeline';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
@@ -248,7 +248,7 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
           try {
             await planRanges(worker, t, options.chunkRows, (index, range) => scheduler.push(rangeTask(state, index, range), 'range'));
           } catch (error) {
-            throw toMysqlError(error, `finding the chunk ranges of ${describe(t)}`, 'MYSQL_DUMP_FAILED');
+            throw dumpServerError(`finding the chunk ranges of ${describe(t)}`, error);
           }
         },
       }, 'table');
