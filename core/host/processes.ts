@@ -5,7 +5,7 @@
  * otherwise the pid file is stale, and signalling or waiting for its pid would hit an unrelated
  * process.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,14 +26,30 @@ export function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return processState(pid) !== 'Z';
+  // A zombie leader is not the end of a multi-threaded process (Go, Java): its other threads may
+  // still be tearing down, sockets open — a new server on the same port then fails to bind.
+  return processState(pid) !== 'Z' || threadsAlive(pid);
 }
 
-/** The one-letter state of `pid` (R, S, D, Z, ...), or undefined when it is gone. */
-function processState(pid: number): string | undefined {
+/** Whether any thread of `pid` other than a zombie one is still there. */
+function threadsAlive(pid: number): boolean {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tasks.some((tid) => {
+    const state = processState(pid, tid);
+    return state !== undefined && state !== 'Z';
+  });
+}
+
+/** The one-letter state of `pid` (R, S, D, Z, ...), or of its thread `tid`; undefined when it is gone. */
+function processState(pid: number, tid?: string): string | undefined {
   try {
     // Field 3 of /proc/<pid>/stat is the state; field 2, the command name, is in parentheses and may hold spaces.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
   } catch {
     return undefined;
