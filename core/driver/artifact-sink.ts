@@ -225,14 +225,19 @@ export class ArtifactReader {
    * Hashes every artifact not yet read to its end; returns one problem per damaged or missing
    * artifact (empty when all are intact).
    */
-  async verifyUnread(artifacts: ArtifactRef[]): Promise<string[]> {
+  async verifyUnread(artifacts: readonly ArtifactRef[]): Promise<string[]> {
+    return [...(await this.damaged(artifacts)).entries()].map(([name, problem]) => `${name}: ${problem}`);
+  }
+
+  /** {@link verifyUnread}'s findings by artifact name: what is wrong with each damaged or missing one. */
+  async damaged(artifacts: readonly ArtifactRef[]): Promise<Map<string, string>> {
     const unread = artifacts.filter((artifact) => !this.verified.has(artifact.name));
     const problems = await mapLimited(unread, VERIFY_CONCURRENCY, (artifact) => verifyArtifact(this.spoolDir, artifact, this.store)
       .then(() => {
         this.verified.add(artifact.name);
         return undefined;
-      }, (error: Error) => `${artifact.name}: ${error.message}`));
-    return problems.filter((problem) => problem !== undefined);
+      }, (error: Error) => error.message));
+    return new Map(unread.flatMap((artifact, i) => (problems[i] === undefined ? [] : [[artifact.name, problems[i]!] as const])));
   }
 }
 

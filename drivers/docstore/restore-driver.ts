@@ -15,7 +15,7 @@ import type { PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, Tran
 import { PermanentError } from '../../core/errors';
 import { checkDerivedIndexes, repairDerivedIndex, type IndexRepair } from '../mysql/sharded/derived-index';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { listProblems } from '../mysql/sharded/sharded-backup-driver';
+import { listProblems } from '../../core/driver/validation-check';
 import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
 import { openDataConnection } from '../mysql/shared/connection';
 import { mysqlEndpoint } from '../mysql/shared/connection-config';

@@ -57,7 +57,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
     const reader = new ArtifactReader(snapshot.spoolDir, ctx.destination?.store);
     const checks = snapshot.facts.mode === 'physical'
       ? await validatePhysicalSnapshot(ctx, snapshot, reader)
-      : await validateLogicalSnapshot(ctx, snapshot, reader);
+      : await validateLogicalSnapshot(snapshot, reader);
     const damaged = await reader.verifyUnread(snapshot.artifacts);
     checks.unshift({ name: 'artifact-sha256', ok: damaged.length === 0, detail: damaged.length ? damaged.join('; ') : `${snapshot.artifacts.length} artifacts` });
     return { ok: checks.every((c) => c.ok), checks };

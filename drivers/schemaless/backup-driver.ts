@@ -5,7 +5,8 @@
  */
 import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, SnapshotRef, SnapshotTaken, ValidationCheck } from '../../core/driver/types';
-import { listProblems, ShardedBackupDriver } from '../mysql/sharded/sharded-backup-driver';
+import { listProblems } from '../../core/driver/validation-check';
+import { ShardedBackupDriver } from '../mysql/sharded/sharded-backup-driver';
 import type { TableFacts } from '../mysql/shared/layout';
 import type { SchemalessConfig } from './config';
 import { ENGINE, recordedFacts } from './records';

@@ -10,11 +10,11 @@ export const builtin: BuiltinDriver = {
     // The throwaway servers of the demo and the tests (the driver itself only speaks SQL over the network).
     { commands: ['mariadbd', 'mariadb-install-db'], install: { debian: ['mariadb-server', 'mariadb-client'] }, neededBy: ['demo', 'test'] },
   ],
-  unbundled: [],
+  unbundled: ['zstd-napi'], // a native addon (the chunk codec): copied beside the bundle
   hostOnly: [],
   docs: {
     versions: 'Schemaless-style cell stores (the reference layout) on MySQL 5.7+/MariaDB 10.x+',
-    snapshot: 'per server: one read view for all its shards (GTID/binlog position), cells, index and buffered-writes tables as chunked gzip LOAD DATA files; incremental: cells past each shard\'s added_id watermark, late commits included',
+    snapshot: 'per server: one read view for all its shards (GTID/binlog position), cells, index and buffered-writes tables as chunked zstd LOAD DATA files; incremental: cells past each shard\'s added_id watermark, late commits included',
     restore: 'the chain (full + incrementals) onto any number of servers by a shard map; indexes repaired from the cells across shards (counted); point in time by created_at',
     validation: 'per shard: cell count, max added_id, digest of (row_key, column, ref_key, sha256 body); byte-exact rows; every index entry ↔ its cell across shards',
   },

@@ -1,7 +1,7 @@
 /**
  * Loads the dump's chunk files into the target through `parallelism` connections, streaming the
- * gunzipped files through `LOAD DATA LOCAL INFILE` (mysql2's `infileStreamFactory`), so memory stays
- * flat whatever the table size. Two ways, chosen by {@link loadModeFor}:
+ * inflated files (chunk-codec.ts) through `LOAD DATA LOCAL INFILE` (mysql2's
+ * `infileStreamFactory`), so memory stays flat whatever the table size. Two ways, chosen by {@link loadModeFor}:
  *
  * - `table` (MariaDB ≥ 10.6): all chunks of a table in ONE `LOAD DATA` statement (the chunk files
  *   streamed one after the other), tables in parallel, largest first. Into an empty InnoDB table with
@@ -23,10 +23,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import mysql, { type Connection, type ResultSetHeader } from 'mysql2/promise';
 import { PermanentError, type ClassifiedError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
+import { inflater } from '../shared/chunk-codec';
 import { quoteId, type ConnectionSettings } from '../shared/connection';
 import { ENGINE } from '../shared/layout';
 import { LOAD_DATA_FORMAT } from '../shared/row-format';
@@ -78,16 +78,16 @@ export interface LoadInto {
   encoding: ValueEncoding;
 }
 
-/** The rows of chunk files, gunzipped, one file after the other (each file ends with a full line). */
+/** The rows of chunk files, inflated (each by the codec its name says), one file after the other (each file ends with a full line). */
 function chunksStream(files: string[]): Readable {
   return Readable.from((async function* rows() {
     for (const file of files) {
       const source = createReadStream(file, { highWaterMark: 1 << 20 });
-      const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-      source.on('error', (error) => gunzip.destroy(error));
-      source.pipe(gunzip);
+      const inflate = inflater(file);
+      source.on('error', (error) => inflate.destroy(error));
+      source.pipe(inflate);
       try {
-        for await (const chunk of gunzip) yield chunk as Buffer;
+        for await (const chunk of inflate) yield chunk as Buffer;
       } finally {
         source.destroy();
       }

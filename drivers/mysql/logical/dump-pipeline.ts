@@ -4,8 +4,8 @@
  * in what order and on which worker is dump-planner.ts.
  *
  * - Rows are streamed (every column by name, invisible ones included) as the server's row packets
- *   (row-cursor.ts); batches of them are encoded into dump lines, digested and gzip-compressed
- *   (level 1) by the encoder threads (encode-pool.ts), and the gzip members hashed on their way to
+ *   (row-cursor.ts); batches of them are encoded into dump lines, digested and compressed
+ *   (chunk-codec.ts) by the encoder threads (encode-pool.ts), and the frames hashed on their way to
  *   the sink (the store, or the spool). Memory is bounded by the stream buffers and the batches in
  *   flight (backpressure reaches the server's socket), never by a table's size nor by the width of
  *   its rows: the read-ahead, each batch and the batches in flight are bounded in bytes as well as
@@ -16,7 +16,6 @@
  *   TransientError: a lost snapshot cannot be re-joined, the state machine retries the backup.
  */
 import { Readable, type Transform } from 'node:stream';
-import { gzipSync } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
 import type { ArtifactSink } from '../../../core/driver/artifact-sink';
 import type { ArtifactRef } from '../../../core/driver/types';
@@ -25,6 +24,7 @@ import type { Logger } from '../../../core/logger';
 import { withRetry } from '../../../core/resilience/retry';
 import { quoteId } from '../shared/connection';
 import { mapMysqlError, toMysqlError } from '../shared/errors';
+import { EMPTY_CHUNK } from '../shared/chunk-codec';
 import { ENGINE, chunkArtifact } from '../shared/layout';
 import type { EncodePool, EncodedBatch } from '../shared/encode-pool';
 import { rawRowStream, type RowBudget } from '../shared/row-packet';
@@ -63,13 +63,10 @@ export type ChunkStage = (chunk: string) => Transform;
 /**
  * What one batch handed to an encoder thread holds at most: 1 024 rows or 4 MiB of packets,
  * whichever comes first (a wider row is a batch of its own). Bytes as well as rows, so that a
- * batch (its packets here, its lines and gzip member in the thread) stays small whatever the row
+ * batch (its packets here, its lines and frame in the thread) stays small whatever the row
  * width: 1 024 rows of multi-MB BLOBs would be GBs.
  */
 export const BATCH: RowBudget = { rows: 1024, bytes: 4 * 1024 * 1024 };
-
-/** An empty gzip member: a chunk without rows is still a valid gzip file. */
-const EMPTY_GZIP = gzipSync(Buffer.alloc(0));
 
 /** One written chunk: its artifact and the digest of exactly the rows in it. */
 export interface WrittenChunk {
@@ -128,7 +125,7 @@ class EncodeWindow {
 
 /**
  * Writes up to `limit` rows of `cursor` as chunk `name`: batches of rows go to the encoder threads
- * (encode-pool.ts: lines, digest, gzip) while the cursor keeps reading; their gzip members are
+ * (encode-pool.ts: lines, digest, frame) while the cursor keeps reading; their frames are
  * written in order. Errors of the cursor (the server) are rethrown as they are; errors of the
  * write side become {@link ChunkWriteError}.
  */
@@ -152,9 +149,9 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, l
       if (!encoded) break;
       digest.mergeSum(encoded.sum, encoded.rows);
       empty = false;
-      yield encoded.gzip;
+      yield encoded.frame;
     }
-    if (empty) yield EMPTY_GZIP;
+    if (empty) yield EMPTY_CHUNK;
   }
   try {
     const stages = options.stage ? [options.stage(name)] : [];

@@ -18,6 +18,7 @@ import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '.
 import { PermanentError, TransientError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import type { MysqlConfig } from '../config';
+import { CHUNK_CODEC } from '../shared/chunk-codec';
 import { connectionOptions, describeServer, openDataConnection, type ConnectionSettings } from '../shared/connection';
 import { openConsistentSnapshot } from '../shared/consistency';
 import { toMysqlError } from '../shared/errors';
@@ -25,7 +26,8 @@ import {
   ENGINE, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, recordedFacts, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from '../shared/layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
-import { checkTableChunks } from './chunk-digest';
+import { rowsReadBack } from './chunks-as-written';
+import { listProblems } from '../../../core/driver/validation-check';
 import type { ChunkStage } from './dump-pipeline';
 import { dumpTables, listTables, type DumpTable } from './dump-planner';
 import { tableKey } from '../shared/table-columns';
@@ -230,7 +232,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
       schema: databases.map((database) => ({ database, pre: schemaArtifact(database), post: postSchemaArtifact(database) })),
       ...(config.includeUsers ? { users: USERS_ARTIFACT } : {}),
       chunkRows: config.chunkRows,
-      compression: 'gzip',
+      compression: CHUNK_CODEC,
     };
     const chunkArtifacts = tablesDumped.flatMap((d) => d.chunks);
     const rows = tableFacts.reduce((sum, t) => sum + t.rows, 0);
@@ -250,15 +252,13 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
   }
 }
 
-const failures = (items: string[], max = 10): string => `${items.slice(0, max).join('; ')}${items.length > max ? `; … ${items.length - max} more` : ''}`;
-
 /**
- * Checks a logical snapshot against its facts, reading every artifact back from where it was
- * written through `reader` (which checks each one's sha256 on the way): named checks
- * `schema-present`, `tables-present`, `row-counts` and `table-digests`. Never throws for a
- * mismatch or a damaged artifact: those are failed checks.
+ * Checks a logical snapshot against its facts through `reader` (which checks each artifact's
+ * sha256 as it reads it): named checks `schema-present` (the schema files read and parsed),
+ * `tables-present` and `rows-read-back` (chunks-as-written.ts). Never throws for a mismatch or a
+ * damaged artifact: those are failed checks.
  */
-export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, snapshot: SnapshotRef, reader: ArtifactReader): Promise<ValidationCheck[]> {
+export async function validateLogicalSnapshot(snapshot: SnapshotRef, reader: ArtifactReader): Promise<ValidationCheck[]> {
   const facts = recordedFacts(snapshot);
   const byName = new Map(snapshot.artifacts.map((a) => [a.name, a]));
   const names = new Set(byName.keys());
@@ -297,7 +297,7 @@ export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, s
   checks.push({
     name: 'schema-present',
     ok: schemaProblems.length === 0,
-    detail: schemaProblems.length ? failures(schemaProblems) : `${facts.schema.length} databases${facts.users ? ' and users' : ''}`,
+    detail: schemaProblems.length ? listProblems(schemaProblems) : `${facts.schema.length} databases${facts.users ? ' and users' : ''}`,
   });
 
   // tables-present: every table has chunks, all in the snapshot.
@@ -306,12 +306,8 @@ export async function validateLogicalSnapshot(ctx: BackupContext<MysqlConfig>, s
     if (t.chunks.length === 0) missing.push(`${t.database}.${t.table} has no chunks`);
     for (const chunk of t.chunks) if (!names.has(chunk)) missing.push(`${t.database}.${t.table}: ${chunk} is missing`);
   }
-  checks.push({ name: 'tables-present', ok: missing.length === 0, detail: missing.length ? failures(missing) : `${facts.tables.length} tables` });
+  checks.push({ name: 'tables-present', ok: missing.length === 0, detail: missing.length ? listProblems(missing) : `${facts.tables.length} tables` });
 
-  // row-counts and table-digests: decode every chunk and recompute.
-  const { wrongRows, wrongDigests } = await checkTableChunks(facts.tables, snapshot.artifacts, reader, Math.max(2, ctx.config.parallelism));
-  const rows = facts.tables.reduce((sum, t) => sum + t.rows, 0);
-  checks.push({ name: 'row-counts', ok: wrongRows.length === 0, detail: wrongRows.length ? failures(wrongRows) : `${rows} rows in ${facts.tables.length} tables` });
-  checks.push({ name: 'table-digests', ok: wrongDigests.length === 0, detail: wrongDigests.length ? failures(wrongDigests) : `${facts.tables.length} digests match` });
+  checks.push(await rowsReadBack(facts.tables, snapshot.artifacts, reader));
   return checks;
 }

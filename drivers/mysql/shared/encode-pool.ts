@@ -1,21 +1,22 @@
 /**
  * Encoder worker threads: the dump's CPU work per row (escape into a dump line, hash into the table
- * digest, gzip) runs here, off the thread that reads rows from the server, so a dump uses every
+ * digest, compress) runs here, off the thread that reads rows from the server, so a dump uses every
  * core instead of one. The workers run the same {@link rowKernel} code as the main thread (sent as
  * source text, so this works unchanged under tsx, jest and in a bundled Lambda).
  *
  * A batch is `count` row packets copied back to back into one transferable buffer; the result is
- * one gzip member (level 1) of their lines — a chunk file is several members one after the other,
- * which every gunzip reads as one stream — and the batch's digest sum and row count.
+ * one compressed frame of their lines (chunk-codec.ts: a chunk file is several frames one after the
+ * other, read as one stream) and the batch's digest sum and row count.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { codecSource } from './chunk-codec';
 import { rowKernel } from './row-kernel';
 import type { RowPacket } from './row-packet';
 
 export interface EncodedBatch {
-  /** One gzip member holding the batch's dump lines. */
-  gzip: Buffer;
+  /** One compressed frame holding the batch's dump lines. */
+  frame: Buffer;
   /** The batch's digest sum (4 little-endian 32-bit limbs) and rows, for TableDigest.mergeSum. */
   sum: Uint32Array;
   rows: number;
@@ -25,15 +26,17 @@ export interface EncodedBatch {
 const WORKER_SOURCE = `
 const __name = (fn) => fn;
 const { parentPort } = require('node:worker_threads');
-const { gzipSync } = require('node:zlib');
+${codecSource()}
 const kernel = (${rowKernel.toString()})();
 parentPort.on('message', (job) => {
   try {
     const { lines, digest } = kernel.encodeBatch(new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count);
-    const gzip = gzipSync(lines, { level: job.level });
-    const out = new Uint8Array(gzip.length);
-    out.set(gzip);
-    parentPort.postMessage({ id: job.id, gzip: out.buffer, sum: digest.sum, rows: digest.rows }, [out.buffer]);
+    const frame = compressLines(lines);
+    const wrong = kernel.firstMismatch(inflateFrame(frame), new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count);
+    if (wrong !== -1) throw new Error('row ' + wrong + ' of a batch of ' + job.count + ' does not read back from its compressed lines as the server sent it');
+    const out = new Uint8Array(frame.length);
+    out.set(frame);
+    parentPort.postMessage({ id: job.id, frame: out.buffer, sum: digest.sum, rows: digest.rows }, [out.buffer]);
   } catch (error) {
     parentPort.postMessage({ id: job.id, error: String(error && error.stack || error) });
   }
@@ -66,13 +69,13 @@ export class EncodePool {
   private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     const slot: Slot = { worker, pending: new Map() };
-    worker.on('message', (message: { id: number; error?: string; gzip: ArrayBuffer; sum: Uint32Array; rows: number }) => {
+    worker.on('message', (message: { id: number; error?: string; frame: ArrayBuffer; sum: Uint32Array; rows: number }) => {
       const job = slot.pending.get(message.id);
       if (!job) return;
       slot.pending.delete(message.id);
       if (slot.pending.size === 0) worker.unref();
       if (message.error !== undefined) job.reject(new Error(`encoder thread failed: ${message.error}`));
-      else job.resolve({ gzip: Buffer.from(message.gzip), sum: message.sum, rows: message.rows });
+      else job.resolve({ frame: Buffer.from(message.frame), sum: message.sum, rows: message.rows });
     });
     const failAll = (error: Error) => {
       for (const job of slot.pending.values()) job.reject(error);
@@ -86,8 +89,8 @@ export class EncodePool {
     return slot;
   }
 
-  /** Encodes, digests and gzips `packets` on the next thread. Rejects if the thread fails. */
-  encode(packets: RowPacket[], level = 1): Promise<EncodedBatch> {
+  /** Encodes, digests and compresses `packets` on the next thread. Rejects if the thread fails. */
+  encode(packets: RowPacket[]): Promise<EncodedBatch> {
     let total = 0;
     for (const packet of packets) total += packet.length;
     const bytes = new Uint8Array(new ArrayBuffer(total));
@@ -105,14 +108,14 @@ export class EncodePool {
     const encoded = new Promise<EncodedBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length, level }, [bytes.buffer, lengths.buffer]);
+      slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length }, [bytes.buffer, lengths.buffer]);
     });
     return this.counted(encoded, total);
   }
 
   /**
    * The most packet bytes ever handed to the threads and not yet encoded, at once: what the batches
-   * in flight cost in memory (their lines and gzip members come on top, one batch per thread).
+   * in flight cost in memory (their lines and frames come on top, one batch per thread).
    */
   get peakInFlightBytes(): number {
     return this.peakBytes;

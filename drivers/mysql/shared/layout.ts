@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { chunkSuffix } from './chunk-codec';
 import type { ValueEncoding } from './column-codec';
 
 export const ENGINE = 'mysql';
@@ -41,9 +42,9 @@ export const schemaArtifact = (database: string): string => `schema/${segment(da
 export const postSchemaArtifact = (database: string): string => `schema/${segment(database)}.post.sql`;
 /** `schema/users.sql`: CREATE USER and GRANT statements (optional). */
 export const USERS_ARTIFACT = 'schema/users.sql';
-/** `data/<db>/<table>/<n>.tsv.gz`: one chunk of rows in the LOAD DATA format, gzip-compressed. */
+/** `data/<db>/<table>/<n>.tsv.zst`: one chunk of rows in the LOAD DATA format, compressed (chunk-codec.ts). */
 export const chunkArtifact = (database: string, table: string, chunk: number): string =>
-  `data/${segment(database)}/${segment(table)}/${String(chunk).padStart(6, '0')}.tsv.gz`;
+  `data/${segment(database)}/${segment(table)}/${String(chunk).padStart(6, '0')}${chunkSuffix()}`;
 /** Physical backups: the xbstream of mariabackup/xtrabackup. */
 export const PHYSICAL_ARTIFACT = 'physical/backup.xbstream';
 /** Archived binary logs. */

@@ -79,6 +79,60 @@ export function rowKernel() {
     return o;
   }
 
+  /** What LOAD DATA (`ESCAPED BY '\\'`) reads for the escape sequence BACKSLASH + `byte`. */
+  function unescaped(byte: number): number {
+    switch (byte) {
+      case 0x74: return TAB; // \t
+      case 0x6e: return LF; // \n
+      case 0x72: return CR; // \r
+      case 0x30: return NUL; // \0
+      case 0x5a: return 0x1a; // \Z
+      case 0x62: return 0x08; // \b
+      default: return byte; // \\ and any other byte: itself
+    }
+  }
+
+  /**
+   * Reads `lines` back as LOAD DATA would and compares them with the packets they were encoded
+   * from (`count` packets back to back in `bytes`, their lengths in `lengths`), byte for byte,
+   * nothing allocated: the index of the first row that reads back otherwise, `count` when bytes
+   * are left over after the last line, -1 when every row reads back exactly.
+   */
+  function firstMismatch(lines: Uint8Array, bytes: Uint8Array, lengths: Uint32Array, count: number): number {
+    let o = 0;
+    let at = 0;
+    for (let row = 0; row < count; row += 1) {
+      const end = at + lengths[row];
+      const first = at;
+      while (at < end) {
+        if (at > first && lines[o++] !== TAB) return row;
+        let length = bytes[at];
+        if (length === NULL_MARKER) {
+          if (lines[o] !== BACKSLASH || lines[o + 1] !== 0x4e) return row;
+          o += 2;
+          at += 1;
+          continue;
+        }
+        if (length < 0xfb) {
+          at += 1;
+        } else {
+          const [value, used] = readLength(bytes, at);
+          length = value;
+          at += used;
+        }
+        if (lines[o] === BACKSLASH && lines[o + 1] === 0x4e && (lines[o + 2] === TAB || lines[o + 2] === LF)) return row; // a field of \N alone is NULL
+        for (const stop = at + length; at < stop; at += 1) {
+          let byte = lines[o++];
+          if (byte === BACKSLASH) byte = unescaped(lines[o++]);
+          else if (byte === TAB || byte === LF) return row; // a field or line would end here
+          if (byte !== bytes[at]) return row;
+        }
+      }
+      if (lines[o++] !== LF) return row;
+    }
+    return o === lines.length ? -1 : count;
+  }
+
   const C1 = 0x239b961b;
   const C2 = 0xab0e9789;
   const C3 = 0x38b34ae5;
@@ -193,7 +247,7 @@ export function rowKernel() {
     return { lines: out.subarray(0, o), digest };
   }
 
-  return { readLength, maxLineBytes, encodePacket, murmurWords, newDigest, accumulate, digestPacket, encodeBatch, SEED };
+  return { readLength, maxLineBytes, encodePacket, firstMismatch, murmurWords, newDigest, accumulate, digestPacket, encodeBatch, SEED };
 }
 
 /** The kernel for this thread. */

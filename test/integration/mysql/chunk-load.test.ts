@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
 import { silentLogger } from '../../../core/logger';
 import { loadModeFor, loadTables, type LoadMode, type TableLoad } from '../../../drivers/mysql/logical/chunk-load';
+import { chunkSuffix, compressLines, type ChunkCodec } from '../../../drivers/mysql/shared/chunk-codec';
 import { openDataConnection } from '../../../drivers/mysql/shared/connection';
 import { encodeRow, type RawRow } from '../../../drivers/mysql/shared/row-format';
 import { tableColumns } from '../../../drivers/mysql/shared/table-columns';
@@ -24,15 +25,20 @@ let dir: string;
 
 const raw = (...values: Array<string | null>): RawRow => values.map((v) => (v === null ? null : Buffer.from(v, 'utf8')));
 
-/** Writes `rows` as gzip chunk files of `perChunk` rows; returns their paths and the rows' digest. */
-async function writeChunks(name: string, rows: RawRow[], perChunk: number): Promise<{ files: string[]; digest: string }> {
+/**
+ * Writes `rows` as chunk files of `perChunk` rows, compressed with `codecs` in turn (zstd as
+ * backups write; gzip as they did before); returns their paths and the rows' digest.
+ */
+async function writeChunks(name: string, rows: RawRow[], perChunk: number, codecs: ChunkCodec[] = ['zstd']): Promise<{ files: string[]; digest: string }> {
   const files: string[] = [];
   const digest = new TableDigest();
   for (let start = 0; start < rows.length; start += perChunk) {
-    const file = path.join(dir, `${name}-${files.length}.tsv.gz`);
+    const codec = codecs[files.length % codecs.length];
+    const file = path.join(dir, `${name}-${files.length}${chunkSuffix(codec)}`);
     const part = rows.slice(start, start + perChunk);
     part.forEach((row) => digest.add(row));
-    await writeFile(file, gzipSync(Buffer.concat(part.map(encodeRow))));
+    const lines = Buffer.concat(part.map(encodeRow));
+    await writeFile(file, codec === 'zstd' ? compressLines(lines) : gzipSync(lines));
     files.push(file);
   }
   return { files, digest: digest.hex() };
@@ -68,11 +74,11 @@ async function load(database: string, tables: TableLoad[], mode: LoadMode) {
 }
 
 describe('loadTables', () => {
-  it.each<LoadMode>(['table', 'chunk'])('%s mode: loads every chunk byte for byte, generated columns recomputed', async (mode) => {
+  it.each<LoadMode>(['table', 'chunk'])('%s mode: loads every chunk byte for byte (zstd and the gzip of older backups), generated columns recomputed', async (mode) => {
     // Prepare
     const database = `cl_${mode}`;
     await freshDatabase(database);
-    const gen = await writeChunks(`${mode}-gen`, genRows, 120);
+    const gen = await writeChunks(`${mode}-gen`, genRows, 120, ['zstd', 'gzip']); // a chain across the codec change
     const mi = await writeChunks(`${mode}-mi`, miRows, 600);
 
     // Act

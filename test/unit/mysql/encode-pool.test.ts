@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { decompress } from 'zstd-napi';
 import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
 import { encodePackets, type RawRow } from '../../../drivers/mysql/shared/row-format';
 import { packRow } from '../../../drivers/mysql/shared/row-packet';
@@ -14,7 +14,7 @@ describe('EncodePool', () => {
   beforeAll(() => { pool = new EncodePool(2); });
   afterAll(() => pool.close());
 
-  it('gives back, per batch, one gzip member of exactly the lines and the digest the main thread computes', async () => {
+  it('gives back, per batch, one zstd frame of exactly the lines and the digest the main thread computes', async () => {
     // Prepare
     const packets = rows(0, 1500).map(packRow);
     const expected = new TableDigest();
@@ -26,12 +26,12 @@ describe('EncodePool', () => {
     digest.mergeSum(batch.sum, batch.rows);
 
     // Assess
-    expect(gunzipSync(batch.gzip).equals(encodePackets(packets))).toBe(true);
+    expect(decompress(batch.frame).equals(encodePackets(packets))).toBe(true);
     expect(digest.hex()).toBe(expected.hex());
     expect(digest.rows).toBe(1500);
   });
 
-  it('encodes many batches at once across its threads; their members concatenated are one valid gzip stream', async () => {
+  it('encodes many batches at once across its threads; their frames concatenated are one valid zstd stream', async () => {
     // Prepare
     const batches = Array.from({ length: 12 }, (_, b) => rows(b * 300, 300).map(packRow));
 
@@ -39,7 +39,7 @@ describe('EncodePool', () => {
     const encoded = await Promise.all(batches.map((packets) => pool.encode(packets)));
 
     // Assess
-    expect(gunzipSync(Buffer.concat(encoded.map((e) => e.gzip))).equals(Buffer.concat(batches.map((p) => encodePackets(p))))).toBe(true);
+    expect(decompress(Buffer.concat(encoded.map((e) => e.frame))).equals(Buffer.concat(batches.map((p) => encodePackets(p))))).toBe(true);
   });
 
   it('fails the batches of a thread that stops, instead of hanging', async () => {
@@ -83,7 +83,7 @@ describe('EncodePool', () => {
     const batch = await pool.encode(packets);
 
     // Assess
-    const lines = gunzipSync(batch.gzip).toString('latin1').split('\n');
+    const lines = decompress(batch.frame).toString('latin1').split('\n');
     expect(lines).toHaveLength(201);
     expect(lines[199]).toBe('199\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N');
   });

@@ -2,7 +2,7 @@ import { chunkArtifact, schemaArtifact } from '../../../drivers/mysql/shared/lay
 
 describe('artifact names', () => {
   it('percent-encode names, dots included, so no name becomes a path of its own', () => {
-    expect(chunkArtifact('..', '.', 0)).toBe('data/%2E%2E/%2E/000000.tsv.gz');
+    expect(chunkArtifact('..', '.', 0)).toBe('data/%2E%2E/%2E/000000.tsv.zst');
     expect(schemaArtifact('uni ☃/x')).toBe('schema/uni%20%E2%98%83%2Fx.sql');
   });
 

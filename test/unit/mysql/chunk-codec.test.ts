@@ -1,0 +1,39 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { chunkSuffix, codecOf, compressLines, EMPTY_CHUNK, inflater } from '../../../drivers/mysql/shared/chunk-codec';
+
+/** `bytes` inflated by the codec `name` says, as a chunk file is read (64 KiB pieces). */
+async function inflate(bytes: Buffer, name: string): Promise<Buffer> {
+  const pieces = Array.from({ length: Math.ceil(bytes.length / 65_536) }, (_, i) => bytes.subarray(i * 65_536, (i + 1) * 65_536));
+  const out: Buffer[] = [];
+  for await (const piece of Readable.from(pieces).pipe(inflater(name))) out.push(piece as Buffer);
+  return Buffer.concat(out);
+}
+
+describe('chunk codec', () => {
+  const lines = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `${i}\tvalue ${i % 97}\n`).join(''));
+
+  it('writes zstd chunks; a chunk of several frames, an empty one among them, inflates as one file', async () => {
+    const chunk = Buffer.concat([compressLines(lines.subarray(0, 1000)), EMPTY_CHUNK, compressLines(lines.subarray(1000))]);
+    expect(chunkSuffix()).toBe('.tsv.zst');
+    expect((await inflate(chunk, '000000.tsv.zst')).equals(lines)).toBe(true);
+  });
+
+  it('reads the gzip chunks of older backups by their name', async () => {
+    const chunk = Buffer.concat([gzipSync(lines.subarray(0, 1000)), gzipSync(lines.subarray(1000))]);
+    expect(codecOf('data/db/t/000003.tsv.gz')).toBe('gzip');
+    expect((await inflate(chunk, '000000.tsv.gz')).equals(lines)).toBe(true);
+  });
+
+  it('fails on a flipped byte (every frame carries a checksum) and on a missing end', async () => {
+    const chunk = compressLines(lines);
+    const flipped = Buffer.from(chunk);
+    flipped[Math.floor(chunk.length / 2)] ^= 0x01;
+    await expect(inflate(flipped, '000000.tsv.zst')).rejects.toThrow(/checksum|corrupt/i);
+    await expect(inflate(chunk.subarray(0, chunk.length - 10), '000000.tsv.zst')).rejects.toThrow(/ended in middle/i);
+  });
+
+  it('refuses a file whose name is not a chunk\'s', () => {
+    expect(() => inflater('000000.tsv')).toThrow('000000.tsv is not a chunk file (.tsv.zst or .tsv.gz)');
+  });
+});
