@@ -4,8 +4,8 @@
  * are read), so every shard of the server is seen at the same point, the one recorded. Around the
  * view, what each shard's watermark needs (cell-delta.ts): a full backup's floor probed before, the
  * transactions running just before and just after; in the view, each shard's delta and record,
- * and its cell summary (cell-summary.ts). The caller dumps the cells in the same view
- * (`view.connection`), then ends it.
+ * and its whole cell table's count and highest id. The caller dumps the cells in the same view
+ * (`view.connections`), their summary digested as they are written (cell-summary.ts), then ends it.
  */
 import type { Connection } from 'mysql2/promise';
 import { existingLanes, mapLimitedWith } from '../../core/concurrency';
@@ -15,26 +15,21 @@ import { openConsistentSnapshot } from '../mysql/shared/consistency';
 import type { MysqlConsistency } from '../mysql/shared/layout';
 import { detectServerVersion } from '../mysql/shared/version';
 import { committedMaxAddedId, floorFor, readShardDelta, runningTransactions, type ShardDelta } from './cell-delta';
-import { extendSummary, summariseCells, type CellSummary } from './cell-summary';
-import { allEnded, cellsAfter, type ShardWatermark } from './watermark';
+import { countCells, type CellSummary } from './cell-summary';
+import { allEnded, type ShardWatermark } from './watermark';
 
 /** A shard of this server, and its previous record when the backup is incremental for it. */
 export interface ServerShard {
   shard: number;
   database: string;
   previous?: ShardWatermark;
-  /**
-   * The previous backup's summary of the shard: with it, an incremental's summary is that plus the
-   * new cells' (cell-summary.ts `extendSummary`: checked against the whole count, no body read twice);
-   * without it, every cell is summarised.
-   */
-  previousSummary?: CellSummary;
 }
 
 export interface ShardReading extends ShardDelta {
   shard: number;
   database: string;
-  summary: CellSummary;
+  /** The whole cell table in the view: its count and highest `added_id`. */
+  whole: Pick<CellSummary, 'cells' | 'maxAddedId'>;
 }
 
 /** An open read view over the server's shards, read; `end` closes it. */
@@ -53,7 +48,7 @@ export interface ServerView {
 
 /**
  * Opens one read view on the server of `settings` for all of `shards`, on `workers` connections
- * (default 1), and reads each shard's delta, record and summary.
+ * (default 1), and reads each shard's delta, record and count.
  */
 export async function readServerShards(settings: ConnectionSettings, shards: readonly ServerShard[], cellTable: string, logger: Logger, workers = 1): Promise<ServerView> {
   const open = () => openDataConnection(settings);
@@ -78,10 +73,7 @@ export async function readServerShards(settings: ConnectionSettings, shards: rea
       const delta = await readShardDelta(connection, table, s.previous
         ? { full: false, previous: s.previous, previousFinal: allEnded(s.previous.openTransactions, runningBefore) }
         : { full: true, floor: floorFor({ maxAddedId: maxima.get(s.shard)!, running: runningAtFloors }, runningBefore) }, openTransactions);
-      const summary = s.previous && s.previousSummary
-        ? await extendSummary(connection, table, s.previousSummary, await summariseCells(connection, table, { where: cellsAfter(s.previous) }))
-        : await summariseCells(connection, table);
-      return { shard: s.shard, database: s.database, ...delta, summary };
+      return { shard: s.shard, database: s.database, ...delta, whole: await countCells(connection, table) };
     });
     await control.end();
     return {

@@ -1,7 +1,8 @@
 /**
  * The snapshot of one Schemaless server (a node of the backup): every shard it holds, read in one
- * read view (server-shards.ts: each shard's watermark and cell summary), and dumped in that same
- * view by the MySQL driver's dump planner, on all of the view's connections at once.
+ * read view (server-shards.ts: each shard's watermark and count), and dumped in that same view by
+ * the MySQL driver's dump planner, on all of the view's connections at once; each shard's cell
+ * summary is digested from the cells as they are dumped (cell-summary.ts).
  *
  * A full backup dumps each shard's cell table, index tables and buffered-writes table. An
  * incremental one dumps the cells since the shard's previous record (above its maximum, and those
@@ -21,7 +22,7 @@ import { toMysqlError } from '../mysql/shared/errors';
 import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
 import type { SchemalessConfig } from './config';
 import { ENGINE, recordedConsistency, recordedFacts, type SchemalessConsistency, type SchemalessFacts, type ShardFacts, type TableRole } from './records';
-import type { CellSummary } from './cell-summary';
+import { extendSummary, SUMMARY_PROJECTION, type CellSummary } from './cell-summary';
 import { readServerShards } from './server-shards';
 import { cellsAfter, type ShardWatermark } from './watermark';
 
@@ -100,8 +101,8 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
           database: reading.database,
           tables: [
             from.previous
-              ? { table: config.cellTable, role: 'cells' as const, where: cellsAfter(from.previous), estimatedRows: reading.newIds + reading.lateIds.length }
-              : { table: config.cellTable, role: 'cells' as const },
+              ? { table: config.cellTable, role: 'cells' as const, where: cellsAfter(from.previous), estimatedRows: reading.newIds + reading.lateIds.length, projection: SUMMARY_PROJECTION }
+              : { table: config.cellTable, role: 'cells' as const, projection: SUMMARY_PROJECTION },
             ...(from.previous ? [] : config.indexes.map((i) => ({ table: i.table, role: 'index' as const }))),
             ...(config.bufferedWritesTable ? [{ table: config.bufferedWritesTable, role: 'buffered-writes' as const }] : []),
           ],
@@ -110,19 +111,21 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
       const facts: ShardFacts[] = view.shards.map((reading) => {
         const from = shards.find((s) => s.shard === reading.shard)!;
         const tables = dumped.shards.get(reading.shard)!;
-        const cells = tables.find((t) => t.role === 'cells')!;
-        const expected = from.previous ? reading.newIds + reading.lateIds.length : reading.summary.cells;
+        const { projected, ...cells } = tables.find((t) => t.role === 'cells')!;
+        const expected = from.previous ? reading.newIds + reading.lateIds.length : reading.whole.cells;
         if (cells.rows !== expected) {
           throw new TransientError(`shard ${reading.shard}: the dump read ${cells.rows} cells where its read view counted ${expected}; retry the backup`, { code: 'SCHEMALESS_DUMP_MISMATCH', engine: ENGINE });
         }
+        const dumpedSummary = { cells: cells.rows, digest: projected! };
+        const table = { database: reading.database, table: config.cellTable };
         return {
           shard: reading.shard,
           database: reading.database,
           kind: from.previous ? 'incremental' : 'full',
-          summary: reading.summary,
-          newCells: from.previous ? reading.newIds : reading.summary.cells,
+          summary: from.previousSummary ? extendSummary(table, from.previousSummary, dumpedSummary, reading.whole) : { ...dumpedSummary, maxAddedId: reading.whole.maxAddedId },
+          newCells: from.previous ? reading.newIds : reading.whole.cells,
           lateCells: reading.lateIds.length,
-          tables,
+          tables: tables.map(({ projected: _summarised, ...t }) => t),
         };
       });
       const consistency: SchemalessConsistency = {

@@ -26,7 +26,7 @@ import { quoteId } from '../shared/connection';
 import { mapMysqlError, toMysqlError } from '../shared/errors';
 import { EMPTY_CHUNK } from '../shared/chunk-codec';
 import { ENGINE, chunkArtifact } from '../shared/layout';
-import type { EncodePool, EncodedBatch } from '../shared/encode-pool';
+import type { EncodePool, EncodedBatch, Projection } from '../shared/encode-pool';
 import { rawRowStream, type RowBudget } from '../shared/row-packet';
 import { selectList } from '../shared/column-codec';
 import type { ColumnInfo } from '../shared/table-columns';
@@ -46,6 +46,22 @@ export interface TableSource {
    * added_id BETWEEN 7 AND 9`); every row when absent. Built by the caller from trusted values.
    */
   where?: string;
+  /**
+   * A second digest of the dumped rows, of the columns named `keep` and the sha256 of the column
+   * `hashed` (encode-pool.ts {@link Projection}): a summary the engine would otherwise read again.
+   */
+  projection?: { keep: readonly string[]; hashed: string };
+}
+
+/** `t.projection` as column indexes of the dumped rows. */
+function projectionOf(t: TableSource): Projection | undefined {
+  if (!t.projection) return undefined;
+  const index = (column: string) => {
+    const found = t.columns.findIndex((c) => c.name === column);
+    if (found < 0) throw new PermanentError(`${t.database}.${t.table} has no column ${column} to summarise`, { code: 'MYSQL_DUMP_FAILED', engine: ENGINE });
+    return found;
+  };
+  return { keep: t.projection.keep.map(index), hashed: index(t.projection.hashed) };
 }
 
 /** `t`'s row filter combined with `conditions`, as a WHERE clause ('' for none). */
@@ -68,11 +84,12 @@ export type ChunkStage = (chunk: string) => Transform;
  */
 export const BATCH: RowBudget = { rows: 1024, bytes: 4 * 1024 * 1024 };
 
-/** One written chunk: its artifact and the digest of exactly the rows in it. */
+/** One written chunk: its artifact and the digest of exactly the rows in it (and of them projected, with a projection). */
 export interface WrittenChunk {
   index: number;
   artifact: ArtifactRef;
   digest: TableDigest;
+  projected?: TableDigest;
 }
 
 /** Raised when writing a chunk failed on our side (disk, stream, encoder), not the server's: worth retrying. */
@@ -98,7 +115,7 @@ class EncodeWindow {
   private bytes = 0;
   private readonly maxBatches: number;
 
-  constructor(private readonly pool: EncodePool) {
+  constructor(private readonly pool: EncodePool, private readonly projection: Projection | undefined) {
     this.maxBatches = 2 * pool.size;
   }
 
@@ -108,7 +125,7 @@ class EncodeWindow {
 
   /** Hands `batch` to the encoder threads. */
   submit(batch: RowBatch): void {
-    const encoding = this.pool.encode(batch.rows);
+    const encoding = this.pool.encode(batch.rows, this.projection);
     encoding.catch(() => undefined); // awaited in order by next(); never an unhandled rejection
     this.pending.push({ encoding, bytes: batch.bytes });
     this.bytes += batch.bytes;
@@ -129,12 +146,13 @@ class EncodeWindow {
  * written in order. Errors of the cursor (the server) are rethrown as they are; errors of the
  * write side become {@link ChunkWriteError}.
  */
-async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, limit: number, options: PipelineOptions): Promise<{ artifact: ArtifactRef; digest: TableDigest }> {
+async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, limit: number, projection: Projection | undefined, options: PipelineOptions): Promise<Omit<WrittenChunk, 'index'>> {
   const digest = new TableDigest();
+  const projected = projection ? new TableDigest() : undefined;
   let remaining = limit;
   let empty = true;
   async function* members(): AsyncGenerator<Buffer> {
-    const inFlight = new EncodeWindow(options.pool);
+    const inFlight = new EncodeWindow(options.pool, projection);
     for (;;) {
       while (remaining > 0 && !inFlight.full) {
         const batch = await cursor.take({ rows: Math.min(remaining, BATCH.rows), bytes: BATCH.bytes });
@@ -148,6 +166,7 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, l
       const encoded = await inFlight.next();
       if (!encoded) break;
       digest.mergeSum(encoded.sum, encoded.rows);
+      if (encoded.projected) projected!.mergeSum(encoded.projected.sum, encoded.projected.rows);
       empty = false;
       yield encoded.frame;
     }
@@ -156,7 +175,7 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, l
   try {
     const stages = options.stage ? [options.stage(name)] : [];
     const artifact = await sink.write(name, Readable.from(members(), { objectMode: false, highWaterMark: 256 * 1024 }), ...stages);
-    return { artifact, digest };
+    return { artifact, digest, ...(projected ? { projected } : {}) };
   } catch (error) {
     if (cursor.error !== undefined) throw cursor.error;
     if (error instanceof PermanentError) {
@@ -190,7 +209,7 @@ export function rangeQuery(t: TableSource, range: KeyRange): string {
 export async function dumpRange(worker: Connection, t: TableSource, index: number, range: KeyRange, options: PipelineOptions): Promise<WrittenChunk> {
   const cursor = new RowCursor(rawRowStream(worker, rangeQuery(t, range)));
   try {
-    const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, options);
+    const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, projectionOf(t), options);
     return { index, ...written };
   } finally {
     cursor.close();
@@ -204,7 +223,7 @@ export async function dumpWhole(worker: Connection, t: TableSource, options: Pip
   try {
     do {
       const index = chunks.length;
-      const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, options);
+      const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, projectionOf(t), options);
       chunks.push({ index, ...written });
     } while (await cursor.hasMore());
     return chunks;

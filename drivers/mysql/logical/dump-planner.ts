@@ -118,12 +118,13 @@ export async function planRanges(worker: Connection, t: DumpTable, chunkRows: nu
   return index;
 }
 
-/** A dumped table: its rows, digest and chunks (in order). */
+/** A dumped table: its rows, digest and chunks (in order), and the digest of its rows projected when it has a projection. */
 export interface DumpedTable {
   table: DumpTable;
   rows: number;
   digest: string;
   chunks: ArtifactRef[];
+  projected?: string;
 }
 
 export interface DumpOptions {
@@ -291,7 +292,9 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
       }
       const digest = new TableDigest();
       for (const chunk of ordered) digest.merge(chunk.digest);
-      return { table: state.table, rows: digest.rows, digest: digest.hex(), chunks: ordered.map((c) => c.artifact) };
+      const projected = state.table.projection ? new TableDigest() : undefined;
+      for (const chunk of ordered) if (chunk.projected) projected!.merge(chunk.projected);
+      return { table: state.table, rows: digest.rows, digest: digest.hex(), chunks: ordered.map((c) => c.artifact), ...(projected ? { projected: projected.hex() } : {}) };
     })
     .sort((a, b) => (a.table.database === b.table.database ? compare(a.table.table, b.table.table) : compare(a.table.database, b.table.database)));
 }

@@ -2,7 +2,7 @@
  * Dumping the tables of a server's shards (Schemaless shards, Docstore partitions) inside one read
  * view: each table listed on the server, its DDL captured (`SHOW CREATE TABLE`, no database name,
  * so it applies in any target database), and all of them dumped by the MySQL driver's dump planner
- * over every connection of the view at once (gzip LOAD DATA chunks, digests).
+ * over every connection of the view at once (compressed LOAD DATA chunks, digests).
  */
 import type { Connection } from 'mysql2/promise';
 import type { ArtifactSink } from '../../../core/driver/artifact-sink';
@@ -12,6 +12,7 @@ import type { Logger } from '../../../core/logger';
 import { dumpTables, listTables, type DumpTable } from '../logical/dump-planner';
 import { quoteId } from '../shared/connection';
 import type { TableFacts } from '../shared/layout';
+import type { TableSource } from '../logical/dump-pipeline';
 import { tableKey } from '../shared/table-columns';
 
 /** A table of a shard to dump, and the part it plays there (the engine's word: cells, index…). */
@@ -22,10 +23,12 @@ export interface ShardTable<R extends string> {
   where?: string;
   /** Rows the filter is known to select (so a small delta of a big table is read in one pass). */
   estimatedRows?: number;
+  /** A second digest of the rows dumped (dump-pipeline.ts `TableSource.projection`). */
+  projection?: TableSource['projection'];
 }
 
-/** What the dump records of a table: the MySQL driver's facts, its role and its DDL. */
-export type DumpedShardTable<R extends string> = TableFacts & { role: R; ddl: string };
+/** What the dump records of a table: the MySQL driver's facts, its role and its DDL (and its rows' projected digest, with a projection). */
+export type DumpedShardTable<R extends string> = TableFacts & { role: R; ddl: string; projected?: string };
 
 /** The DDL of a table, as the source server writes it (no database name in it). */
 export async function createStatement(control: Connection, database: string, table: string): Promise<string> {
@@ -51,7 +54,11 @@ export async function dumpShardTables<R extends string>(
     for (const wanted of shard.tables) {
       const found = listed.get(tableKey(shard.database, wanted.table));
       if (!found) throw new PermanentError(`server ${options.server} has no table ${shard.database}.${wanted.table}`, { code: `${options.engine.toUpperCase()}_TABLE_NOT_FOUND`, engine: options.engine });
-      const dump: DumpTable = wanted.where === undefined ? found : { ...found, where: wanted.where, estimatedRows: wanted.estimatedRows ?? found.estimatedRows };
+      const dump: DumpTable = {
+        ...found,
+        ...(wanted.where === undefined ? {} : { where: wanted.where, estimatedRows: wanted.estimatedRows ?? found.estimatedRows }),
+        ...(wanted.projection ? { projection: wanted.projection } : {}),
+      };
       planned.push({ number: shard.number, wanted, dump, ddl: await createStatement(control, shard.database, wanted.table) });
     }
   }
@@ -61,6 +68,7 @@ export async function dumpShardTables<R extends string>(
     const d = dumped.find((x) => x.table === p.dump)!;
     result.get(p.number)!.push({
       database: p.dump.database, table: p.dump.table, engine: p.dump.engine, rows: d.rows, digest: d.digest, chunks: d.chunks.map((c) => c.name), role: p.wanted.role, ddl: p.ddl,
+      ...(d.projected !== undefined ? { projected: d.projected } : {}),
     });
   }
   return { shards: result, artifacts: dumped.flatMap((d) => d.chunks) };

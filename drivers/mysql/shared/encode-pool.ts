@@ -20,6 +20,18 @@ export interface EncodedBatch {
   /** The batch's digest sum (4 little-endian 32-bit limbs) and rows, for TableDigest.mergeSum. */
   sum: Uint32Array;
   rows: number;
+  /** With a {@link Projection}: the digest sum and rows of the batch's rows projected. */
+  projected?: { sum: Uint32Array; rows: number };
+}
+
+/**
+ * A second digest of each row, of its columns at `keep` (indexes, in order) and the lowercase hex
+ * sha256 of its column at `hashed`: what `SELECT <keep>, SHA2(<hashed>, 256)` would digest
+ * (row-kernel.ts `digestProjection`) — a summary of a table the dump gets without a second read.
+ */
+export interface Projection {
+  keep: readonly number[];
+  hashed: number;
 }
 
 // \`__name\`: the helper esbuild (tsx, the Lambda bundle) wraps functions with to keep their names.
@@ -27,16 +39,18 @@ const WORKER_SOURCE = `
 const __name = (fn) => fn;
 const { parentPort } = require('node:worker_threads');
 ${codecSource()}
-const kernel = (${rowKernel.toString()})();
+const { createHash } = require('node:crypto');
+const kernel = (${rowKernel.toString()})((bytes) => createHash('sha256').update(bytes).digest());
 parentPort.on('message', (job) => {
   try {
-    const { lines, digest } = kernel.encodeBatch(new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count);
+    const { lines, digest, projected } = kernel.encodeBatch(new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count, job.projection);
     const frame = compressLines(lines);
     const wrong = kernel.firstMismatch(inflateFrame(frame), new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count);
     if (wrong !== -1) throw new Error('row ' + wrong + ' of a batch of ' + job.count + ' does not read back from its compressed lines as the server sent it');
     const out = new Uint8Array(frame.length);
     out.set(frame);
-    parentPort.postMessage({ id: job.id, frame: out.buffer, sum: digest.sum, rows: digest.rows }, [out.buffer]);
+    const projectedSum = projected ? { sum: projected.sum, rows: projected.rows } : undefined;
+    parentPort.postMessage({ id: job.id, frame: out.buffer, sum: digest.sum, rows: digest.rows, projected: projectedSum }, [out.buffer]);
   } catch (error) {
     parentPort.postMessage({ id: job.id, error: String(error && error.stack || error) });
   }
@@ -69,13 +83,13 @@ export class EncodePool {
   private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     const slot: Slot = { worker, pending: new Map() };
-    worker.on('message', (message: { id: number; error?: string; frame: ArrayBuffer; sum: Uint32Array; rows: number }) => {
+    worker.on('message', (message: { id: number; error?: string; frame: ArrayBuffer; sum: Uint32Array; rows: number; projected?: EncodedBatch['projected'] }) => {
       const job = slot.pending.get(message.id);
       if (!job) return;
       slot.pending.delete(message.id);
       if (slot.pending.size === 0) worker.unref();
       if (message.error !== undefined) job.reject(new Error(`encoder thread failed: ${message.error}`));
-      else job.resolve({ frame: Buffer.from(message.frame), sum: message.sum, rows: message.rows });
+      else job.resolve({ frame: Buffer.from(message.frame), sum: message.sum, rows: message.rows, ...(message.projected ? { projected: message.projected } : {}) });
     });
     const failAll = (error: Error) => {
       for (const job of slot.pending.values()) job.reject(error);
@@ -89,8 +103,8 @@ export class EncodePool {
     return slot;
   }
 
-  /** Encodes, digests and compresses `packets` on the next thread. Rejects if the thread fails. */
-  encode(packets: RowPacket[]): Promise<EncodedBatch> {
+  /** Encodes, digests (and with `projection`, digests projected) and compresses `packets` on the next thread. Rejects if the thread fails. */
+  encode(packets: RowPacket[], projection?: Projection): Promise<EncodedBatch> {
     let total = 0;
     for (const packet of packets) total += packet.length;
     const bytes = new Uint8Array(new ArrayBuffer(total));
@@ -108,7 +122,7 @@ export class EncodePool {
     const encoded = new Promise<EncodedBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length }, [bytes.buffer, lengths.buffer]);
+      slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length, projection }, [bytes.buffer, lengths.buffer]);
     });
     return this.counted(encoded, total);
   }

@@ -2,12 +2,15 @@
  * The dump's CPU-heavy inner loops — turning row packets into dump lines and hashing them into a
  * table digest — written as ONE self-contained function, so the same code runs on the main thread
  * and, from its source text, in the encoder worker threads (encode-pool.ts). It must use nothing
- * from outside its body but JavaScript and Node globals (Buffer, typed arrays, Math).
+ * from outside its body but JavaScript, Node globals (Buffer, typed arrays, Math) and `sha256`
+ * (each thread passes node:crypto's).
  *
  * Formats: row packets as row-packet.ts describes them; lines as row-format.ts describes them;
  * the digest as table-digest.ts describes it.
  */
-export function rowKernel() {
+import { createHash } from 'node:crypto';
+
+export function rowKernel(sha256: (bytes: Uint8Array) => Uint8Array) {
   const TAB = 0x09;
   const LF = 0x0a;
   const CR = 0x0d;
@@ -229,27 +232,90 @@ export function rowKernel() {
     state.rows += 1;
   }
 
+  const HEX_DIGITS = new Uint8Array([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
+
+  /**
+   * Adds to `state` the row `src[from..to)` projected as a server sends `SELECT <the columns at
+   * projection.keep>, SHA2(<the column at projection.hashed>, 256)`: the fields at `keep`, then the
+   * lowercase hex sha256 of the field at `hashed` (NULL stays NULL) — one row packet, built in
+   * `scratch` (grown as needed; returned).
+   */
+  function digestProjection(state: DigestState, src: Uint8Array, from: number, to: number, projection: Projection, scratch: Uint8Array): Uint8Array {
+    const { keep, hashed } = projection;
+    const spans = projection.spans;
+    // Where each field starts (its length prefix) and ends, up to the last one needed.
+    let at = from;
+    for (let field = 0; field <= projection.last && at < to; field += 1) {
+      spans[2 * field] = at;
+      const [length, used] = readLength(src, at);
+      at += used + (length < 0 ? 0 : length);
+      spans[2 * field + 1] = at;
+    }
+    let size = 1 + 64;
+    for (let i = 0; i < keep.length; i += 1) size += spans[2 * keep[i] + 1] - spans[2 * keep[i]];
+    let out = scratch;
+    if (out.length < size) out = new Uint8Array(size * 2);
+    let o = 0;
+    for (let i = 0; i < keep.length; i += 1) {
+      const start = spans[2 * keep[i]];
+      const end = spans[2 * keep[i] + 1];
+      for (let j = start; j < end; j += 1) out[o++] = src[j];
+    }
+    const [length, used] = readLength(src, spans[2 * hashed]);
+    if (length < 0) {
+      out[o++] = NULL_MARKER;
+    } else {
+      const start = spans[2 * hashed] + used;
+      const hash = sha256(src.subarray(start, start + length));
+      out[o++] = 64;
+      for (let j = 0; j < 32; j += 1) {
+        out[o++] = HEX_DIGITS[hash[j] >> 4];
+        out[o++] = HEX_DIGITS[hash[j] & 15];
+      }
+    }
+    digestPacket(state, out, 0, o);
+    return out;
+  }
+
+  /** The columns a {@link digestProjection} keeps and hashes, by index, and its scratch for field offsets. */
+  interface Projection {
+    keep: readonly number[];
+    hashed: number;
+    last: number;
+    spans: Float64Array;
+  }
+
+  function projectionOf(keep: readonly number[], hashed: number): Projection {
+    const last = Math.max(hashed, ...keep);
+    return { keep, hashed, last, spans: new Float64Array(2 * (last + 1)) };
+  }
+
   /**
    * A batch as the encoder workers get it: `count` packets back to back in `bytes`, their lengths
-   * in `lengths`. Returns the batch's dump lines and its digest.
+   * in `lengths`. Returns the batch's dump lines and its digest, and with `projected`, the digest of
+   * its rows projected ({@link digestProjection}).
    */
-  function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number): { lines: Uint8Array; digest: DigestState } {
+  function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number, projected?: { keep: readonly number[]; hashed: number }): { lines: Uint8Array; digest: DigestState; projected?: DigestState } {
     const out = Buffer.allocUnsafe(maxLineBytes(bytes.length, count));
     const digest = newDigest();
+    const projection = projected ? projectionOf(projected.keep, projected.hashed) : undefined;
+    const projectedDigest = projection ? newDigest() : undefined;
+    let scratch: Uint8Array = new Uint8Array(256);
     let at = 0;
     let o = 0;
     for (let i = 0; i < count; i += 1) {
       const end = at + lengths[i];
       digestPacket(digest, bytes, at, end);
+      if (projection) scratch = digestProjection(projectedDigest!, bytes, at, end, projection, scratch);
       o = encodePacket(bytes, at, end, out, o);
       at = end;
     }
-    return { lines: out.subarray(0, o), digest };
+    return { lines: out.subarray(0, o), digest, ...(projectedDigest ? { projected: projectedDigest } : {}) };
   }
 
-  return { readLength, maxLineBytes, encodePacket, firstMismatch, murmurWords, newDigest, accumulate, digestPacket, encodeBatch, SEED };
+  return { readLength, maxLineBytes, encodePacket, firstMismatch, murmurWords, newDigest, accumulate, digestPacket, digestProjection, projectionOf, encodeBatch, SEED };
 }
 
 /** The kernel for this thread. */
-export const kernel = rowKernel();
+export const kernel = rowKernel((bytes) => createHash('sha256').update(bytes).digest());
 export type DigestState = ReturnType<typeof kernel.newDigest>;

@@ -1,10 +1,14 @@
 /**
  * A shard's cell summary on a real MariaDB (drivers/schemaless/cell-summary.ts): the same cells
  * give the same summary whatever order they were written in; one changed byte of one body, or a
- * cell missing, changes it; a point in time counts only the cells created by then.
+ * cell missing, changes it; a point in time counts only the cells created by then; and the dump's
+ * encoder threads digest exactly the server's summary from the rows they write.
  */
 import type { Connection } from 'mysql2/promise';
-import { summariseCells } from '../../../drivers/schemaless/cell-summary';
+import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
+import { rawRowStream, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
+import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
+import { countCells, summariseCells, SUMMARY_PROJECTION } from '../../../drivers/schemaless/cell-summary';
 import { cellTableDdl, shardOf } from '../../../drivers/schemaless/layout';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 
@@ -33,6 +37,7 @@ beforeAll(async () => {
   const flipped = CELLS.map((c, i) => (i === 123 ? { ...c, body: Buffer.from(c.body.map((b, j) => (j === 3 ? b ^ 1 : b))) } : c));
   await shardWith('one_byte_flipped', flipped);
   await shardWith('one_missing', CELLS.filter((_, i) => i !== 200));
+  await shardWith('wide', [...CELLS.slice(0, 50), { ...CELLS[50], body: Buffer.alloc(70_000, 0x5c) }, { ...CELLS[51], body: Buffer.alloc(0) }]); // a 3-byte length, an empty body
 }, 120_000);
 
 afterAll(async () => {
@@ -71,4 +76,28 @@ it("places cells as the server's CRC32 does: shardOf agrees with CRC32(row_key) 
   expect(placed.length).toBe(300);
   for (const [ours, server] of placed) expect(ours).toBe(server);
   expect(new Set(placed.map(([ours]) => ours)).size).toBeGreaterThan(1);
+});
+
+it.each(['in_order', 'wide'])('is what the dump digests from the cells it writes (%s): no second read of the bodies', async (database) => {
+  // Prepare: the cell table's rows as the dump reads them (every column, in table order)
+  const [columns] = await connection.query({ sql: `SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = 'cell' ORDER BY ordinal_position`, values: [database], rowsAsArray: true }) as [string[][], unknown];
+  const names = columns.map(([name]) => String(name));
+  const packets: RowPacket[] = [];
+  for await (const packet of rawRowStream(connection, `SELECT * FROM ${database}.cell`)) packets.push(Buffer.from(packet as RowPacket));
+  const pool = new EncodePool(2);
+
+  try {
+    // Act: two batches, as the dump hands them to its threads
+    const projection = { keep: SUMMARY_PROJECTION.keep.map((c) => names.indexOf(c)), hashed: names.indexOf(SUMMARY_PROJECTION.hashed) };
+    const batches = await Promise.all([pool.encode(packets.slice(0, 20), projection), pool.encode(packets.slice(20), projection)]);
+    const dumped = new TableDigest();
+    for (const batch of batches) dumped.mergeSum(batch.projected!.sum, batch.projected!.rows);
+
+    // Assess
+    const server = await summariseCells(connection, cellTable(database));
+    expect({ cells: dumped.rows, digest: dumped.hex() }).toEqual({ cells: server.cells, digest: server.digest });
+    expect(await countCells(connection, cellTable(database))).toEqual({ cells: server.cells, maxAddedId: server.maxAddedId });
+  } finally {
+    await pool.close();
+  }
 });
