@@ -39,8 +39,8 @@ const WORKER_SOURCE = `
 const __name = (fn) => fn;
 const { parentPort } = require('node:worker_threads');
 ${codecSource()}
-const { createHash } = require('node:crypto');
-const kernel = (${rowKernel.toString()})((bytes) => createHash('sha256').update(bytes).digest());
+const { hash } = require('node:crypto');
+const kernel = (${rowKernel.toString()})((bytes) => hash('sha256', bytes, 'hex'));
 parentPort.on('message', (job) => {
   try {
     const { lines, digest, projected } = kernel.encodeBatch(new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count, job.projection);
