@@ -4,7 +4,6 @@
  * NULL, the column's value as the key, on the partition `CRC32(index_key) % P` (layout.ts). The
  * check and the repair are the shared ones: this file says only what an entry is.
  */
-import mysql from 'mysql2/promise';
 import type { DerivedIndex } from '../mysql/sharded/derived-index';
 import { quoteId } from '../mysql/shared/connection';
 import type { TableDefinition } from './layout';
@@ -14,13 +13,9 @@ export function documentIndexes(definitions: Record<string, TableDefinition>): D
   return Object.entries(definitions).flatMap(([table, definition]) => definition.indexes.map((index): DerivedIndex => ({
     table: index.table,
     columns: ['index_key', 'partition_key', 'sort_key'],
-    derived(source, partitionCount) {
+    derived(database) {
       const key = `CAST(CAST(${quoteId(index.column)} AS CHAR) AS BINARY)`;
-      return mysql.format(
-        `SELECT ${key} AS index_key, partition_key, sort_key, CRC32(${key}) % ? AS entry_partition
-         FROM ${quoteId(source.database)}.${quoteId(table)} WHERE ${quoteId(index.column)} IS NOT NULL`,
-        [partitionCount],
-      );
+      return `SELECT ${key} AS index_key, partition_key, sort_key FROM ${quoteId(database)}.${quoteId(table)} WHERE ${quoteId(index.column)} IS NOT NULL`;
     },
     params: (entry) => entry.map((value) => Buffer.from(value!)),
   })));

@@ -13,7 +13,8 @@ import type { Connection } from 'mysql2/promise';
 import { downloadArtifacts } from '../../core/driver/download';
 import type { PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { checkDerivedIndexes, repairDerivedIndex, type IndexRepair } from '../mysql/sharded/derived-index';
+import { checkDerivedIndexes } from '../mysql/sharded/derived-index';
+import { repairDerivedIndex, type IndexRepair } from '../mysql/sharded/derived-index-repair';
 import { loadShards } from '../mysql/sharded/shard-load';
 import { listProblems } from '../../core/driver/validation-check';
 import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
@@ -141,7 +142,7 @@ async function validatePartitions(ctx: Ctx, plan: RestorePlan, result: RestoreRe
     ];
     const indexes = documentIndexes(plan.definitions);
     if (indexes.length > 0) {
-      const results = await checkDerivedIndexes(connected.shards, indexes);
+      const results = await checkDerivedIndexes(asShardMap(ctx.target), indexes, { perServer: ctx.target.parallelism });
       const problems = results.flatMap((r) => r.shards.filter((s) => !s.ok).map((s) => `${r.index} on partition ${s.shard}: ${s.entries} entries, the documents call for ${s.expected} (or different ones)`));
       const repaired = Object.values((result.endpoint.repairedIndexes ?? {}) as Record<string, { dangling: number; missing: number }>);
       const entries = results.reduce((n, r) => n + r.shards.reduce((m, s) => m + s.entries, 0), 0);

@@ -5,11 +5,13 @@
  * and the repair are the shared ones: this file says only what an entry is.
  */
 import mysql from 'mysql2/promise';
-import { checkDerivedIndexes, type DerivedIndex, type IndexCheck, type ShardConnection } from '../mysql/sharded/derived-index';
+import { checkDerivedIndexes, type DerivedIndex, type IndexCheck } from '../mysql/sharded/derived-index';
+import type { LaneOptions } from '../mysql/sharded/shard-lanes';
+import type { ShardMap } from '../mysql/sharded/target-shards';
 import { quoteId } from '../mysql/shared/connection';
 import type { RawRow } from '../mysql/shared/row-format';
 
-export type { IndexCheck, ShardConnection } from '../mysql/sharded/derived-index';
+export type { IndexCheck } from '../mysql/sharded/derived-index';
 
 /** A secondary index as the config names it. */
 export interface IndexDefinition {
@@ -18,27 +20,40 @@ export interface IndexDefinition {
   field: string;
 }
 
+/**
+ * The index key of a cell's body, NULL when the field is absent or JSON null: the field as
+ * `JSON_UNQUOTE(JSON_EXTRACT(body, field))` gives it. The body is a BLOB: read as UTF-8 JSON (as
+ * bytes, JSON functions take it for latin1 and encode a non-ASCII value twice).
+ *
+ * JSON_EXTRACT parses the whole body; JSON_VALUE stops at the field, several times cheaper, so it
+ * decides first: when it finds a value, the field is not JSON null (JSON_VALUE returns the first
+ * match, NULL for a JSON null), and JSON_EXTRACT is evaluated once for the key. JSON_VALUE alone
+ * would differ: it gives `1` for `true`, NULL for an object or array (or an object first, the
+ * scalar of a later duplicate key), and a value before the point where an invalid body breaks.
+ * Only where it finds nothing (absent, JSON null, object, array, invalid) does JSON_TYPE run too.
+ * Tested against the three-call form on bodies of every kind (index-check.test.ts).
+ */
+export function indexKeyExpression(field: string): string {
+  const body = 'CONVERT(body USING utf8mb4)';
+  const extracted = mysql.format(`JSON_EXTRACT(${body}, ?)`, [field]);
+  return `IF(${mysql.format(`JSON_VALUE(${body}, ?)`, [field])} IS NULL AND JSON_TYPE(${extracted}) <=> 'NULL', NULL, JSON_UNQUOTE(${extracted}))`;
+}
+
 /** The entries of `index` as a derived index over the cells of `cellTable`. */
 export function cellIndex(index: IndexDefinition, cellTable: string): DerivedIndex {
   return {
     table: index.table,
     columns: ['index_key', 'row_key', 'column_name', 'ref_key'],
-    derived(source, shardCount) {
-      // The body is a BLOB: read as UTF-8 JSON (as bytes, JSON functions take it for latin1 and
-      // encode a non-ASCII value twice). A field absent or JSON null is not indexed.
-      const field = 'JSON_EXTRACT(CONVERT(body USING utf8mb4), ?)';
-      return mysql.format(
-        `SELECT JSON_UNQUOTE(${field}) AS index_key, row_key, column_name, ref_key, CRC32(JSON_UNQUOTE(${field})) % ? AS entry_shard
-         FROM ${quoteId(source.database)}.${quoteId(cellTable)} WHERE column_name = ? AND JSON_TYPE(${field}) <> 'NULL'`,
-        [index.field, index.field, shardCount, index.column, index.field],
-      );
+    derived(database) {
+      // A cell without the field has a NULL key: no entry (skipped as it arrives, not filtered here, which would evaluate the key twice).
+      return mysql.format(`SELECT ${indexKeyExpression(index.field)} AS index_key, row_key, column_name, ref_key FROM ${quoteId(database)}.${quoteId(cellTable)} WHERE column_name = ?`, [index.column]);
     },
     // Keys as bytes, the column name as text, ref_key as a decimal (a bytes literal in a number's place would be read as a hex number).
     params: ([indexKey, rowKey, column, refKey]: RawRow) => [Buffer.from(indexKey!), Buffer.from(rowKey!), column!.toString('utf8'), refKey!.toString('latin1')],
   };
 }
 
-/** Checks every index of `indexes` over `shards` (all N shards, numbered 0…N-1). */
-export function checkIndexes(shards: readonly ShardConnection[], cellTable: string, indexes: readonly IndexDefinition[]): Promise<IndexCheck[]> {
-  return checkDerivedIndexes(shards, indexes.map((index) => cellIndex(index, cellTable)));
+/** Checks every index of `indexes` over the shards of `target` (all N, numbered 0…N-1). */
+export function checkIndexes(target: ShardMap, cellTable: string, indexes: readonly IndexDefinition[], lanes: LaneOptions = {}): Promise<IndexCheck[]> {
+  return checkDerivedIndexes(target, indexes.map((index) => cellIndex(index, cellTable)), lanes);
 }

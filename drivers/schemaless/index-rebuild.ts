@@ -1,11 +1,12 @@
 /**
  * Rebuilding secondary indexes from the cells (a restore's `rebuildIndexes`, a chain, a point in
  * time): every index table made to hold exactly the entries the cells of every shard call for,
- * each on the shard of its index key — the shared repair (drivers/mysql/sharded/derived-index.ts),
+ * each on the shard of its index key — the shared repair (drivers/mysql/sharded/derived-index-repair.ts),
  * which also counts the dangling entries it removed and the missing ones it added.
  */
 import type { Connection } from 'mysql2/promise';
-import { repairDerivedIndex, type IndexRepair, type ShardConnection } from '../mysql/sharded/derived-index';
+import type { ShardConnection } from '../mysql/sharded/derived-index';
+import { repairDerivedIndex, type IndexRepair } from '../mysql/sharded/derived-index-repair';
 import { cellIndex, type IndexDefinition } from './index-check';
 
 /**

@@ -18,7 +18,8 @@ import { quoteId } from '../mysql/shared/connection';
 import { digestTable } from '../mysql/shared/table-reader';
 import type { SchemalessRestoreTarget } from './config';
 import { summariseCells, type CellSummary } from './cell-summary';
-import { checkIndexes, type ShardConnection } from './index-check';
+import type { ShardConnection } from '../mysql/sharded/derived-index';
+import { checkIndexes } from './index-check';
 import { utcDatetime, type RestorePlan, type TablePlan } from './restore-plan';
 import { connectShards } from '../mysql/sharded/target-shards';
 
@@ -90,7 +91,7 @@ export async function validateShards(ctx: RestoreContext<SchemalessRestoreTarget
       }
     }
     if (plan.facts.indexes.length > 0) {
-      const results = await checkIndexes(shards, cellTable, plan.facts.indexes);
+      const results = await checkIndexes(ctx.target, cellTable, plan.facts.indexes, { perServer: ctx.target.parallelism });
       const problems = results.flatMap((r) => r.shards.filter((s) => !s.ok).map((s) => `${r.index} on shard ${s.shard}: ${s.entries} entries, the cells call for ${s.expected} (or different ones)`));
       const entries = results.reduce((n, r) => n + r.shards.reduce((m, s) => m + s.entries, 0), 0);
       const repairs = Object.values((result.endpoint.repairedIndexes ?? {}) as Record<string, { dangling: number; missing: number }>);

@@ -1,25 +1,27 @@
 /**
  * Secondary indexes derived from rows, across the shards (or partitions) of a store on MySQL
  * servers — Schemaless's indexes over cells, Docstore's over documents. An entry lives on the
- * shard of its index key, its row on the shard of the row's key, so an entry and its row are
- * often on different shards and servers. What an index must hold is a query over every source
- * shard (the engine's: {@link DerivedIndex.derived}); what it holds is its table on each shard.
+ * shard of its index key (`CRC32(index_key) % N`, computed here: shard-map.ts `shardOf`), its row
+ * on the shard of the row's key, so an entry and its row are often on different shards and
+ * servers. What an index must hold is a query over every source shard (the engine's:
+ * {@link DerivedIndex.derived}); what it holds is its table on each shard.
  *
  * - {@link checkDerivedIndexes}: per index and per shard holding entries, the derived entries due
  *   there against the entries there, as counts and order-independent digests (the MySQL driver's
  *   TableDigest): a missing entry and an entry pointing to no row both fail the shard; nothing is
- *   held in memory and the rows never leave their server.
- * - {@link repairDerivedIndex}: makes every shard's index table hold exactly the derived entries,
- *   and counts what it changed: the derived entries go into a temporary table on the holder's
- *   server (batched INSERTs through a writer connection, one batch per shard in memory), then one
- *   DELETE removes the dangling entries and one INSERT … SELECT adds the missing ones.
+ *   held in memory and the rows never leave their server. The shards are read at once, a few
+ *   streams a server (shard-lanes.ts).
+ * - derived-index-repair.ts makes the shards that fail hold exactly their entries.
  */
-import type { Connection, ResultSetHeader } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { quoteId } from '../shared/connection';
 import type { RawRow } from '../shared/row-format';
-import { unpackRow } from '../shared/row-packet';
+import { readLength, type RowPacket } from '../shared/row-packet';
 import { TableDigest } from '../shared/table-digest';
 import { digestQuery, streamQueryRows } from '../shared/table-reader';
+import { mapShards, type LaneOptions } from './shard-lanes';
+import { shardOf } from './shard-map';
+import type { ShardMap } from './target-shards';
 
 /** One shard of the store, reachable on its server (shards of one server may share the connection). */
 export interface ShardConnection {
@@ -32,13 +34,14 @@ export interface ShardConnection {
 export interface DerivedIndex {
   /** The index table in every shard database. */
   table: string;
-  /** The columns that make an entry (the index table's key), in order. */
+  /** The columns that make an entry (the index table's key), in order, the index key first. */
   columns: readonly string[];
   /**
-   * The SELECT, on `source`, of the entries its rows call for: {@link columns} in order, then the
-   * number of the shard that holds each (0 … `shardCount`-1).
+   * The SELECT, on the shard database `database`, of the entries its rows call for: {@link columns}
+   * in order. A row whose index key is NULL is no entry (the query may leave it to this file to
+   * skip: filtering it in SQL may cost a second evaluation of the key).
    */
-  derived(source: ShardConnection, shardCount: number): string;
+  derived(database: string): string;
   /** An entry's values as INSERT parameters, copied (the row's buffers are not ours to keep). */
   params(entry: RawRow): unknown[];
 }
@@ -58,103 +61,37 @@ export interface IndexCheck {
   shards: ShardIndexCheck[];
 }
 
-/** What a repair changed on one index. */
-export interface IndexRepair {
-  index: string;
-  /** Entries it holds now, on every shard. */
-  entries: number;
-  /** Entries removed: they pointed to no row (or not to the row's current value). */
-  dangling: number;
-  /** Entries added: a row called for them and they were not there. */
-  missing: number;
-}
-
-/** Calls `onEntry` with every entry the rows of `source` call for in `index`, and its holder shard; awaits it (the stream waits meanwhile). */
+/**
+ * Calls `onEntry` with every entry (as its row packet) the rows of `source` call for in `index`,
+ * and the shard that holds it among `shardCount`; awaits it (the stream waits meanwhile).
+ */
 export async function eachDerivedEntry(
-  source: ShardConnection, index: DerivedIndex, shardCount: number, onEntry: (entry: RawRow, shard: number) => void | Promise<void>,
+  source: ShardConnection, index: DerivedIndex, shardCount: number, onEntry: (entry: RowPacket, shard: number) => void | Promise<void>,
 ): Promise<void> {
-  const width = index.columns.length;
-  await streamQueryRows(source.connection, index.derived(source, shardCount), (packet) => {
-    const row = unpackRow(packet);
-    return onEntry(row.slice(0, width), Number(row[width]!.toString('latin1')));
+  await streamQueryRows(source.connection, index.derived(source.database), (packet) => {
+    const [length, used] = readLength(packet, 0);
+    if (length < 0) return undefined; // no index key: no entry
+    return onEntry(packet, shardOf(packet.subarray(used, used + length), shardCount));
   });
 }
 
-const entriesOf = (index: DerivedIndex, holder: ShardConnection, from = `${quoteId(holder.database)}.${quoteId(index.table)}`): string =>
-  `SELECT ${index.columns.map(quoteId).join(', ')} FROM ${from}`;
+const entriesOf = (index: DerivedIndex, database: string): string =>
+  `SELECT ${index.columns.map(quoteId).join(', ')} FROM ${quoteId(database)}.${quoteId(index.table)}`;
 
-/** Checks every index over `shards` (all N of the store, numbered 0…N-1). */
-export async function checkDerivedIndexes(shards: readonly ShardConnection[], indexes: readonly DerivedIndex[]): Promise<IndexCheck[]> {
-  const checks: IndexCheck[] = [];
-  for (const index of indexes) {
-    const expected = Array.from({ length: shards.length }, () => new TableDigest()); // by shard number
-    for (const source of shards) await eachDerivedEntry(source, index, shards.length, (entry, shard) => expected[shard].add(entry));
-    const results: ShardIndexCheck[] = [];
-    for (const holder of shards) {
-      const actual = await digestQuery(holder.connection, entriesOf(index, holder));
-      const want = expected[holder.shard];
-      results.push({ shard: holder.shard, entries: actual.rows, expected: want.rows, ok: actual.rows === want.rows && actual.digest === want.hex() });
-    }
-    checks.push({ index: index.table, ok: results.every((r) => r.ok), shards: results });
-  }
-  return checks;
-}
-
-/** Entries per INSERT. */
-const BATCH = 500;
-
-/**
- * Repairs `index` on `shards` from their rows (see the file comment), writing through `writers`
- * (a connection per shard, none of them a reading one: a connection cannot write while it
- * streams), `options.batch` entries an INSERT (default 500).
- */
-export async function repairDerivedIndex(
-  shards: readonly ShardConnection[], writers: ReadonlyMap<number, Connection>, index: DerivedIndex, options: { batch?: number } = {},
-): Promise<IndexRepair> {
-  const batchSize = options.batch ?? BATCH;
-  const writerOf = (shard: number): Connection => {
-    const writer = writers.get(shard);
-    if (!writer) throw new Error(`no connection to write shard ${shard}`);
-    return writer;
-  };
-  // A temporary table (the writer's session only) in the holder's database.
-  const scratch = (shard: number) => `${quoteId(shards.find((s) => s.shard === shard)!.database)}.${quoteId(`dbbackup_expected_${shard}`)}`;
-  const columns = index.columns.map(quoteId).join(', ');
-  for (const holder of shards) {
-    await writerOf(holder.shard).query(`DROP TEMPORARY TABLE IF EXISTS ${scratch(holder.shard)}`);
-    await writerOf(holder.shard).query(`CREATE TEMPORARY TABLE ${scratch(holder.shard)} LIKE ${quoteId(holder.database)}.${quoteId(index.table)}`);
-  }
-  const batches = new Map<number, unknown[][]>();
-  const flush = async (shard: number) => {
-    const rows = batches.get(shard) ?? [];
-    if (rows.length === 0) return;
-    batches.set(shard, []);
-    const tuple = `(${index.columns.map(() => '?').join(', ')})`;
-    await writerOf(shard).query(`INSERT IGNORE INTO ${scratch(shard)} (${columns}) VALUES ${rows.map(() => tuple).join(', ')}`, rows.flat());
-  };
-  for (const source of shards) {
-    await eachDerivedEntry(source, index, shards.length, async (entry, shard) => {
-      const batch = batches.get(shard) ?? [];
-      batches.set(shard, batch);
-      batch.push(index.params(entry));
-      if (batch.length >= batchSize) await flush(shard);
+/** Checks every index over the shards of `target` (all N of the store, numbered 0…N-1), `lanes.perServer` streams a server. */
+export async function checkDerivedIndexes(target: ShardMap, indexes: readonly DerivedIndex[], lanes: LaneOptions = {}): Promise<IndexCheck[]> {
+  const numbers = target.shards.map((s) => s.shard).sort((a, b) => a - b);
+  const reads = indexes.flatMap((_, i) => numbers.map((shard) => ({ i, shard })));
+  const expected = indexes.map(() => numbers.map(() => new TableDigest())); // by index, then by shard number
+  await mapShards(target, reads, (read) => read.shard, (read, source) =>
+    eachDerivedEntry(source, indexes[read.i], numbers.length, (entry, holder) => expected[read.i][holder].addPacket(entry)), lanes);
+  const held = await mapShards(target, reads, (read) => read.shard, (read, holder) => digestQuery(holder.connection, entriesOf(indexes[read.i], holder.database)), lanes);
+  return indexes.map((index, i) => {
+    const shards = reads.flatMap((read, j): ShardIndexCheck[] => {
+      if (read.i !== i) return [];
+      const [actual, want] = [held[j], expected[i][read.shard]];
+      return [{ shard: read.shard, entries: actual.rows, expected: want.rows, ok: actual.rows === want.rows && actual.digest === want.hex() }];
     });
-  }
-  for (const shard of batches.keys()) await flush(shard);
-  const repair: IndexRepair = { index: index.table, entries: 0, dangling: 0, missing: 0 };
-  const join = index.columns.map((c) => `i.${quoteId(c)} = e.${quoteId(c)}`).join(' AND ');
-  const first = quoteId(index.columns[0]);
-  for (const holder of shards) {
-    const writer = writerOf(holder.shard);
-    const table = `${quoteId(holder.database)}.${quoteId(index.table)}`;
-    await writer.query(`USE ${quoteId(holder.database)}`); // a multi-table DELETE resolves its aliases in the current database
-    const [deleted] = await writer.query(`DELETE i FROM ${table} i LEFT JOIN ${scratch(holder.shard)} e ON ${join} WHERE e.${first} IS NULL`) as [ResultSetHeader, unknown];
-    const [added] = await writer.query(`INSERT INTO ${table} (${columns}) SELECT ${index.columns.map((c) => `e.${quoteId(c)}`).join(', ')} FROM ${scratch(holder.shard)} e LEFT JOIN ${table} i ON ${join} WHERE i.${first} IS NULL`) as [ResultSetHeader, unknown];
-    const [[count]] = (await writer.query({ sql: `SELECT COUNT(*) FROM ${scratch(holder.shard)}`, rowsAsArray: true }))[0] as unknown[][];
-    await writer.query(`DROP TEMPORARY TABLE ${scratch(holder.shard)}`);
-    repair.dangling += deleted.affectedRows;
-    repair.missing += added.affectedRows;
-    repair.entries += Number(String(count));
-  }
-  return repair;
+    return { index: index.table, ok: shards.every((s) => s.ok), shards };
+  });
 }

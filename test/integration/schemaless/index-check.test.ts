@@ -2,10 +2,12 @@
  * Index integrity across shards and servers on real MariaDBs (drivers/schemaless/index-check.ts,
  * index-rebuild.ts): four shards on two servers, entries on the shard of their index key, cells on
  * the shard of their row key; a whole index passes, a missing entry and a dangling one fail on the
- * shard that holds (or should hold) them; a rebuild from the cells makes it whole again.
+ * shard that holds (or should hold) them; a rebuild from the cells makes it whole again. The index
+ * key read once per cell is the one the three-call form gives, on bodies of every kind.
  */
 import type { Connection } from 'mysql2/promise';
-import { checkIndexes, type ShardConnection } from '../../../drivers/schemaless/index-check';
+import type { ShardMap } from '../../../drivers/mysql/sharded/target-shards';
+import { checkIndexes, indexKeyExpression } from '../../../drivers/schemaless/index-check';
 import { rebuildIndexes } from '../../../drivers/schemaless/index-rebuild';
 import { cellTableDdl, indexTableDdl, shardOf } from '../../../drivers/schemaless/layout';
 import { startTestMariaDb, stopAllMariaDb } from '../../harness/mariadb';
@@ -14,29 +16,38 @@ const SHARDS = 4;
 const INDEX = { table: 'index_email', column: 'profile', field: '$.email' };
 let connections: Connection[] = [];
 let writers: Connection[] = [];
-let shards: ShardConnection[];
+let target: ShardMap;
 
 const rowKey = (i: number) => Buffer.from(`row-key-${String(i).padStart(8, '0')}`);
 const email = (i: number) => `user${i}@exämple.com`;
+/** Cells with an indexed email (every profile but every 7th), as the fixture writes them. */
+const INDEXED = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 10 !== 0 && i % 7 !== 0).length;
+
+const shardConnection = (shard: number) => ({ shard, database: `sl_${shard}`, connection: connections[shard % 2] });
+const total = (check: { shards: Array<{ entries: number }> }) => check.shards.reduce((sum, s) => sum + s.entries, 0);
 
 beforeAll(async () => {
   const servers = [await startTestMariaDb('schemaless-index-a', 23), await startTestMariaDb('schemaless-index-b', 24)];
   connections = await Promise.all(servers.map((s) => s.connect()));
   writers = await Promise.all(servers.map((s) => s.connect()));
-  shards = Array.from({ length: SHARDS }, (_, shard) => ({ shard, database: `sl_${shard}`, connection: connections[shard % 2] }));
-  for (const s of shards) {
+  target = {
+    servers: servers.map((s, i) => ({ name: `server-${i}`, ...s.config(), connectTimeoutMs: 10_000 })),
+    shards: Array.from({ length: SHARDS }, (_, shard) => ({ shard, server: `server-${shard % 2}`, database: `sl_${shard}` })),
+  };
+  for (let shard = 0; shard < SHARDS; shard += 1) {
+    const s = shardConnection(shard);
     await s.connection.query(`CREATE DATABASE ${s.database}`);
     await s.connection.query(`USE ${s.database}`);
     await s.connection.query(cellTableDdl('cell'));
     await s.connection.query(indexTableDdl(INDEX.table));
   }
   for (let i = 0; i < 200; i += 1) {
-    const cellShard = shards[shardOf(rowKey(i), SHARDS)];
+    const cellShard = shardConnection(shardOf(rowKey(i), SHARDS));
     const column = i % 10 === 0 ? 'other' : 'profile'; // not indexed
     const body = i % 7 === 0 ? JSON.stringify(i % 2 ? { name: `no email ${i}` } : { email: null }) : JSON.stringify({ email: email(i), n: i }); // absent or null: not indexed
     await cellShard.connection.query(`INSERT INTO ${cellShard.database}.cell (row_key, column_name, ref_key, body, created_at) VALUES (?, ?, 1, ?, NOW())`, [rowKey(i), column, body]);
     if (column === 'profile' && i % 7 !== 0) {
-      const entryShard = shards[shardOf(Buffer.from(email(i)), SHARDS)];
+      const entryShard = shardConnection(shardOf(Buffer.from(email(i)), SHARDS));
       await entryShard.connection.query(`INSERT INTO ${entryShard.database}.${INDEX.table} VALUES (?, ?, 'profile', 1)`, [Buffer.from(email(i)), rowKey(i)]);
     }
   }
@@ -48,21 +59,24 @@ afterAll(async () => {
 });
 
 it('passes a whole index whose entries sit on other shards and servers than their cells', async () => {
-  const [check] = await checkIndexes(shards, 'cell', [INDEX]);
+  // Act
+  const [check] = await checkIndexes(target, 'cell', [INDEX], { perServer: 3 });
+
+  // Assess
   expect(check.ok).toBe(true);
-  expect(check.shards.reduce((sum, s) => sum + s.entries, 0)).toBe(Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 10 !== 0 && i % 7 !== 0).length);
+  expect(total(check)).toBe(INDEXED);
   expect(new Set(check.shards.filter((s) => s.entries > 0).map((s) => s.shard)).size).toBeGreaterThan(1);
 });
 
 it('fails the shard that lacks an entry, and the shard that holds one pointing to no cell', async () => {
   // Prepare: cell 1's entry deleted; an entry for a cell that does not exist
-  const lacking = shards[shardOf(Buffer.from(email(1)), SHARDS)];
+  const lacking = shardConnection(shardOf(Buffer.from(email(1)), SHARDS));
   await lacking.connection.query(`DELETE FROM ${lacking.database}.${INDEX.table} WHERE index_key = ?`, [Buffer.from(email(1))]);
-  const dangling = shards[shardOf(Buffer.from('ghost@example.com'), SHARDS)];
+  const dangling = shardConnection(shardOf(Buffer.from('ghost@example.com'), SHARDS));
   await dangling.connection.query(`INSERT INTO ${dangling.database}.${INDEX.table} VALUES (?, ?, 'profile', 1)`, [Buffer.from('ghost@example.com'), rowKey(9999)]);
 
   // Act
-  const [check] = await checkIndexes(shards, 'cell', [INDEX]);
+  const [check] = await checkIndexes(target, 'cell', [INDEX]);
 
   // Assess
   expect(check.ok).toBe(false);
@@ -74,16 +88,43 @@ it('fails the shard that lacks an entry, and the shard that holds one pointing t
 
 it('rebuilds every entry from the cells: the index is whole again, the dangling entry gone, each repair counted', async () => {
   // Prepare: the index damaged by the test before (a missing entry, a dangling one)
-  expect((await checkIndexes(shards, 'cell', [INDEX]))[0].ok).toBe(false);
+  expect((await checkIndexes(target, 'cell', [INDEX]))[0].ok).toBe(false);
+  const shards = Array.from({ length: SHARDS }, (_, shard) => shardConnection(shard));
 
   // Act
   const [rebuilt] = await rebuildIndexes(shards, new Map(shards.map((s) => [s.shard, writers[s.shard % 2]])), 'cell', [INDEX], { batch: 7 });
 
   // Assess
-  const [check] = await checkIndexes(shards, 'cell', [INDEX]);
+  const [check] = await checkIndexes(target, 'cell', [INDEX]);
   expect(check.ok).toBe(true);
-  expect(rebuilt).toEqual({ index: INDEX.table, entries: check.shards.reduce((sum, s) => sum + s.entries, 0), dangling: 1, missing: 1 });
-  const ghost = shards[shardOf(Buffer.from('ghost@example.com'), SHARDS)];
+  expect(rebuilt).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 1, missing: 1 });
+  const ghost = shardConnection(shardOf(Buffer.from('ghost@example.com'), SHARDS));
   const [rows] = await ghost.connection.query(`SELECT COUNT(*) AS n FROM ${ghost.database}.${INDEX.table} WHERE index_key = ?`, [Buffer.from('ghost@example.com')]);
   expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(0);
+});
+
+it('reads the index key once per cell as the three-call form gives it, on bodies of every kind', async () => {
+  // Prepare: fields that are strings (unicode, escapes, "null"), JSON null, absent, numbers, booleans, objects, arrays, duplicate keys, invalid bodies
+  const bodies = [
+    '{"email":"a@b.com"}', '{"email":"usér@exämple.com"}', '{"email":"us\\u00e9r@x.com"}', '{"email":"a\\"b\\\\c\\/d\\n\\t"}',
+    '{"email":"\\ud83d\\ude80"}', '{"email":"🚀x"}', '{"email":"\\u0000x"}', '{"email":""}', '{"email":"null"}', '{"email":"bad \\q"}',
+    '{"email":null}', '{"name":"x"}', '[1]', '"email"', '{"email":123}', '{"email":1.50}', '{"email":-1.5E-3}', '{"email":0}', '{"email":1}',
+    '{"email":true}', '{"email":false}', '{"email":{"a": 1}}', '{"email":[1,2]}', '{"email":  "spaced"  }',
+    '{"email":"a","email":"b"}', '{"email":null,"email":"x"}', '{"email":"x","email":null}', '{"email":{"a":1},"email":"x"}', '{"a":{"email":"no"},"email":"yes"}',
+    '{"email":"x",', '{"email":"x"} trailing', '{"email":"x"}{"email":"y"}', '{"email":"\\ud83d"}', '{"email":NULL}', 'not json', '',
+  ].map((b) => Buffer.from(b));
+  bodies.push(Buffer.concat([Buffer.from('{"email":"x'), Buffer.from([0xff, 0xc3]), Buffer.from('"}')]));
+  const c = connections[0];
+  await c.query('CREATE TABLE sl_0.bodies (id INT PRIMARY KEY, body MEDIUMBLOB NOT NULL)');
+  await c.query('INSERT INTO sl_0.bodies VALUES ?', [bodies.map((b, i) => [i, b])]);
+  const field = 'JSON_EXTRACT(CONVERT(body USING utf8mb4), \'$.email\')';
+
+  // Act
+  const [rows] = await c.query({ sql: `SELECT HEX(${indexKeyExpression('$.email')}), HEX(IF(JSON_TYPE(${field}) <> 'NULL', JSON_UNQUOTE(${field}), NULL)) FROM sl_0.bodies ORDER BY id`, rowsAsArray: true });
+
+  // Assess
+  const keys = rows as Array<[string | null, string | null]>;
+  expect(keys.map(([once]) => once)).toEqual(keys.map(([, threeCalls]) => threeCalls));
+  expect(keys.filter(([, threeCalls]) => threeCalls !== null).length).toBeGreaterThan(15);
+  expect(keys.filter(([, threeCalls]) => threeCalls === null).length).toBeGreaterThan(10);
 });
