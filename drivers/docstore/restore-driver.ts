@@ -4,24 +4,22 @@
  *
  *     prepareTarget: the target has the backup's number of partitions, none of its tables holding rows (unless forced)
  *     restore:       every chunk downloaded and verified, then each partition's tables created and
- *                    loaded (the shared shard loader); then every secondary index repaired from the
- *                    documents across partitions, counting the dangling and missing entries (the
- *                    partitions were read at different moments: an entry may precede or outlive its document)
+ *                    loaded (the shared shard loader); then every secondary index checked against
+ *                    the documents across partitions and repaired on the partitions that fail,
+ *                    counting the dangling and missing entries (the partitions were read at
+ *                    different moments: an entry may precede or outlive its document)
  *     validate:      schema and document tables as dumped, document integrity, index integrity
  */
-import type { Connection } from 'mysql2/promise';
 import { downloadArtifacts } from '../../core/driver/download';
 import type { PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { checkDerivedIndexes } from '../mysql/sharded/derived-index';
-import { repairDerivedIndex, type IndexRepair } from '../mysql/sharded/derived-index-repair';
+import { makeIndexesWhole, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
 import { listProblems } from '../../core/driver/validation-check';
 import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
-import { openDataConnection } from '../mysql/shared/connection';
 import { mysqlEndpoint } from '../mysql/shared/connection-config';
 import { digestTable } from '../mysql/shared/table-reader';
-import { openLoadConnection } from '../mysql/shared/target-connection';
 import { asShardMap, type DocstoreRestoreTarget } from './config';
 import { checkDocuments } from './document-check';
 import { documentIndexes } from './document-index';
@@ -72,7 +70,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       endpoint: {
         servers: ctx.target.servers.map((s) => s.name),
         partitions: plan.partitionCount,
-        repairedIndexes: Object.fromEntries(repairs.map(({ index, ...counts }) => [index, counts])),
+        repairedIndexes: Object.fromEntries(repairs.map(({ index, entries, dangling, missing }) => [index, { entries, dangling, missing }])),
       },
       bytes: downloaded.bytes,
       durationMs: Date.now() - started,
@@ -85,24 +83,13 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
   }
 }
 
-/** Makes every index hold exactly the entries the restored documents call for; what each repair changed. */
-async function repairIndexes(ctx: Ctx, plan: RestorePlan): Promise<IndexRepair[]> {
+/**
+ * Makes every index hold exactly the entries the restored documents call for (the shared
+ * makeIndexesWhole: checked, and repaired on the partitions that fail); what each repair changed.
+ */
+async function repairIndexes(ctx: Ctx, plan: RestorePlan): Promise<RestoredIndex[]> {
   const indexes = documentIndexes(plan.definitions);
-  if (indexes.length === 0) return [];
-  const map = asShardMap(ctx.target);
-  const readers = await connectShards(map, openDataConnection);
-  const writers = await connectShards(map, openLoadConnection).catch(async (error) => {
-    await readers.close();
-    throw error;
-  });
-  try {
-    const byShard = new Map<number, Connection>(writers.shards.map((s) => [s.shard, s.connection]));
-    const repairs: IndexRepair[] = [];
-    for (const index of indexes) repairs.push(await repairDerivedIndex(readers.shards, byShard, index));
-    return repairs;
-  } finally {
-    await Promise.all([readers.close(), writers.close()]);
-  }
+  return indexes.length === 0 ? [] : makeIndexesWhole(asShardMap(ctx.target), indexes, { loaded: true, perServer: ctx.target.parallelism });
 }
 
 /**

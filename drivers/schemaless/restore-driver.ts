@@ -5,27 +5,27 @@
  *
  *     prepareTarget: the target has the backup's number of shards, and none of its tables holds rows (unless forced)
  *     restore:       every chunk of the chain downloaded and verified, then loaded (shard-load.ts);
- *                    a point in time drops the cells created after it; every index then repaired from
- *                    the cells, across shards (entries of cells on other servers, read at other
- *                    moments, may dangle or be missing: they are counted)
+ *                    a point in time drops the cells created after it; every index then checked
+ *                    against the cells across shards, and repaired where it fails (entries of cells
+ *                    on other servers, read at other moments, may dangle or be missing: they are
+ *                    counted), or built from the cells when not loaded
  *     validate:      restore-validation.ts
  */
 import mysql from 'mysql2/promise';
 import { downloadArtifacts } from '../../core/driver/download';
 import type { PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import type { Connection } from 'mysql2/promise';
 import { mysqlEndpoint } from '../mysql/shared/connection-config';
 import { openDataConnection, quoteId } from '../mysql/shared/connection';
-import { openLoadConnection } from '../mysql/shared/target-connection';
 import type { SchemalessRestoreTarget } from './config';
 import { summariseCells } from './cell-summary';
-import { rebuildIndexes } from './index-rebuild';
+import { cellIndex } from './index-check';
 import { ENGINE, recordedConsistency } from './records';
 import { nodeRecords } from '../../core/catalog/manifest';
 import { planRestore, utcDatetime, type RestorePlan } from './restore-plan';
 import { validateShards } from './restore-validation';
 import { loadShards } from '../mysql/sharded/shard-load';
+import { makeIndexesWhole } from '../mysql/sharded/restored-indexes';
 import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
 
 type Ctx = RestoreContext<SchemalessRestoreTarget>;
@@ -79,6 +79,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
     const rows = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;
+    ctx.logger.info('schemaless restore: shards loaded', { shards: plan.shards.length, rows });
     const repaired = plan.facts.indexes.length > 0 ? await repairAll(ctx, plan) : undefined;
     ctx.logger.info('schemaless restore: loaded', { shards: plan.shards.length, rows, chain: (ctx.bases ?? []).length + 1, repaired });
     return {
@@ -124,18 +125,14 @@ async function trimAfter(ctx: Ctx, plan: RestorePlan, time: string): Promise<Arr
   }
 }
 
-/** Repairs every index from the restored cells; per index, the entries it holds and how many were removed and added. */
+/**
+ * Makes every index hold exactly what the restored cells call for (the shared makeIndexesWhole:
+ * entries loaded from the backup are checked and only the shards that fail are repaired; indexes
+ * not loaded are built); per index, the entries it holds and how many were removed and added.
+ */
 async function repairAll(ctx: Ctx, plan: RestorePlan): Promise<Record<string, { entries: number; dangling: number; missing: number }>> {
-  const readers = await connectShards(ctx.target, openDataConnection);
-  const writerConnections = await connectShards(ctx.target, openLoadConnection).catch(async (error) => {
-    await readers.close();
-    throw error;
-  });
-  try {
-    const writers = new Map<number, Connection>(writerConnections.shards.map((s) => [s.shard, s.connection]));
-    const repairs = await rebuildIndexes(readers.shards, writers, plan.facts.cellTable, plan.facts.indexes);
-    return Object.fromEntries(repairs.map(({ index, ...counts }) => [index, counts]));
-  } finally {
-    await Promise.all([readers.close(), writerConnections.close()]);
-  }
+  const indexes = plan.facts.indexes.map((index) => cellIndex(index, plan.facts.cellTable));
+  const made = await makeIndexesWhole(ctx.target, indexes, { loaded: plan.loadIndexes, perServer: ctx.target.parallelism });
+  ctx.logger.info('schemaless restore: indexes made whole', { repairedShards: Object.fromEntries(made.map((m) => [m.index, m.repairedShards])) });
+  return Object.fromEntries(made.map(({ index, entries, dangling, missing }) => [index, { entries, dangling, missing }]));
 }

@@ -8,7 +8,8 @@
  * - buffered writes: the newest member's copy (drained rows leave the table, so older copies are stale);
  * - index tables: the full backup's entries when the backup IS the full one and the target asks
  *   neither to rebuild nor for a point in time, empty otherwise (an incremental carries no index
- *   entries: they are derived from cells); either way the restore then repairs them from the cells.
+ *   entries: they are derived from cells); the restore then checks loaded entries against the
+ *   cells and repairs the shards where they differ, or builds empty ones from the cells.
  */
 import type { BackupRecord, StoredArtifact } from '../../core/driver/types';
 import { nodeRecords } from '../../core/catalog/manifest';
@@ -38,7 +39,7 @@ export interface ShardPlan {
 
 export interface RestorePlan {
   facts: Pick<SchemalessFacts, 'shardCount' | 'cellTable' | 'indexes' | 'bufferedWritesTable' | 'valueEncoding'>;
-  /** Whether the backed-up index entries are loaded (before the repair), or the indexes are built from the cells alone. */
+  /** Whether the backed-up index entries are loaded (then checked, and repaired where wrong), or the indexes are built from the cells alone. */
   loadIndexes: boolean;
   shards: ShardPlan[];
   /** Every artifact the restore downloads, each with a local name unique across the chain. */

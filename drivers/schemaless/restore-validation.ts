@@ -95,7 +95,7 @@ export async function validateShards(ctx: RestoreContext<SchemalessRestoreTarget
       const problems = results.flatMap((r) => r.shards.filter((s) => !s.ok).map((s) => `${r.index} on shard ${s.shard}: ${s.entries} entries, the cells call for ${s.expected} (or different ones)`));
       const entries = results.reduce((n, r) => n + r.shards.reduce((m, s) => m + s.entries, 0), 0);
       const repairs = Object.values((result.endpoint.repairedIndexes ?? {}) as Record<string, { dangling: number; missing: number }>);
-      const how = result.endpoint.indexesLoaded ? 'restored as backed up, then repaired from the cells' : 'built from the cells';
+      const how = result.endpoint.indexesLoaded ? 'restored as backed up, checked against the cells and repaired where they differ' : 'built from the cells';
       const rebuilt = ` (${how}: ${repairs.reduce((n, r) => n + r.dangling, 0)} dangling entries removed, ${repairs.reduce((n, r) => n + r.missing, 0)} missing added)`;
       checks.push(check('index-integrity', problems, `${results.length} indexes, ${entries} entries${rebuilt}: every entry points to a cell, every indexed cell has its entry`));
     }

@@ -1,9 +1,10 @@
 /**
- * Repairing a derived index (derived-index.ts): every shard made to hold exactly the entries the
- * rows of every shard call for on it, counting what changed. The derived entries due on a shard
- * go into a temporary table on its server (batched INSERTs through a writer connection, one batch
- * per shard in memory), then one DELETE removes the dangling entries and one INSERT … SELECT adds
- * the missing ones.
+ * Repairing a derived index (derived-index.ts) on the shards that hold it wrongly: each such
+ * shard made to hold exactly the entries the rows of every shard call for on it, counting what
+ * changed. The derived entries due on a repaired shard go into a temporary table on its server
+ * (batched INSERTs through a writer connection, one batch per shard in memory), then one DELETE
+ * removes the dangling entries and one INSERT … SELECT adds the missing ones. Every source shard
+ * is read (an entry's row may be on any of them); the entries of the other shards are skipped.
  */
 import type { Connection, ResultSetHeader } from 'mysql2/promise';
 import { quoteId } from '../shared/connection';
@@ -13,7 +14,7 @@ import { eachDerivedEntry, type DerivedIndex, type ShardConnection } from './der
 /** What a repair changed on one index. */
 export interface IndexRepair {
   index: string;
-  /** Entries it holds now, on every shard. */
+  /** Entries the repaired shards hold now. */
   entries: number;
   /** Entries removed: they pointed to no row (or not to the row's current value). */
   dangling: number;
@@ -25,16 +26,17 @@ export interface IndexRepair {
 const BATCH = 500;
 
 /**
- * Repairs `index` on `shards` (the N of the store, numbered 0…N-1) from their rows (see the file
- * comment), writing through `writers` (a connection per shard, none of them a reading one: a
- * connection cannot write while it streams), `options.batch` entries an INSERT (default 500).
+ * Repairs `index` on the shards `options.holders` (default: every shard) from the rows of all
+ * `shards` (the N of the store, numbered 0…N-1; see the file comment), writing through `writers`
+ * (a connection per repaired shard, none of them a reading one: a connection cannot write while
+ * it streams), `options.batch` entries an INSERT (default 500).
  */
 export async function repairDerivedIndex(
   shards: readonly ShardConnection[], writers: ReadonlyMap<number, Connection>, index: DerivedIndex,
-  options: { batch?: number } = {},
+  options: { batch?: number; holders?: readonly number[] } = {},
 ): Promise<IndexRepair> {
   const batchSize = options.batch ?? BATCH;
-  const holders = shards;
+  const holders = shards.filter((s) => options.holders === undefined || options.holders.includes(s.shard));
   const writerOf = (shard: number): Connection => {
     const writer = writers.get(shard);
     if (!writer) throw new Error(`no connection to write shard ${shard}`);
@@ -57,7 +59,8 @@ export async function repairDerivedIndex(
   };
   for (const source of shards) {
     await eachDerivedEntry(source, index, shards.length, async (entry, shard) => {
-      const batch = batches.get(shard)!;
+      const batch = batches.get(shard);
+      if (batch === undefined) return; // a shard not repaired
       batch.push(index.params(unpackRow(entry)));
       if (batch.length >= batchSize) await flush(shard);
     });

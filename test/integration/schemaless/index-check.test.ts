@@ -1,14 +1,17 @@
 /**
  * Index integrity across shards and servers on real MariaDBs (drivers/schemaless/index-check.ts,
- * index-rebuild.ts): four shards on two servers, entries on the shard of their index key, cells on
- * the shard of their row key; a whole index passes, a missing entry and a dangling one fail on the
- * shard that holds (or should hold) them; a rebuild from the cells makes it whole again. The index
- * key read once per cell is the one the three-call form gives, on bodies of every kind.
+ * drivers/mysql/sharded/derived-index.ts, derived-index-repair.ts, restored-indexes.ts): four
+ * shards on two servers, entries on the shard of their index key, cells on the shard of their row
+ * key; a whole index passes and a restore leaves it alone; a missing entry and a dangling one fail
+ * on the shard that holds (or should hold) them, and a restore repairs those shards only; an
+ * empty index is built from the cells. The index key read once per cell is the one the three-call
+ * form gives, on bodies of every kind.
  */
 import type { Connection } from 'mysql2/promise';
+import { repairDerivedIndex } from '../../../drivers/mysql/sharded/derived-index-repair';
+import { makeIndexesWhole } from '../../../drivers/mysql/sharded/restored-indexes';
 import type { ShardMap } from '../../../drivers/mysql/sharded/target-shards';
-import { checkIndexes, indexKeyExpression } from '../../../drivers/schemaless/index-check';
-import { rebuildIndexes } from '../../../drivers/schemaless/index-rebuild';
+import { checkIndexes, cellIndex, indexKeyExpression } from '../../../drivers/schemaless/index-check';
 import { cellTableDdl, indexTableDdl, shardOf } from '../../../drivers/schemaless/layout';
 import { startTestMariaDb, stopAllMariaDb } from '../../harness/mariadb';
 
@@ -58,14 +61,16 @@ afterAll(async () => {
   await stopAllMariaDb();
 });
 
-it('passes a whole index whose entries sit on other shards and servers than their cells', async () => {
+it('passes a whole index whose entries sit on other shards and servers than their cells, and a restore leaves it alone', async () => {
   // Act
   const [check] = await checkIndexes(target, 'cell', [INDEX], { perServer: 3 });
+  const [made] = await makeIndexesWhole(target, [cellIndex(INDEX, 'cell')], { loaded: true });
 
   // Assess
   expect(check.ok).toBe(true);
   expect(total(check)).toBe(INDEXED);
   expect(new Set(check.shards.filter((s) => s.entries > 0).map((s) => s.shard)).size).toBeGreaterThan(1);
+  expect(made).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 0, missing: 0, repairedShards: [] });
 });
 
 it('fails the shard that lacks an entry, and the shard that holds one pointing to no cell', async () => {
@@ -86,21 +91,43 @@ it('fails the shard that lacks an entry, and the shard that holds one pointing t
   if (lacking.shard !== dangling.shard) expect(lackingResult.entries).toBe(lackingResult.expected - 1);
 });
 
-it('rebuilds every entry from the cells: the index is whole again, the dangling entry gone, each repair counted', async () => {
+it('repairs only the shards whose check failed: the index whole again, the dangling entry gone, each repair counted', async () => {
   // Prepare: the index damaged by the test before (a missing entry, a dangling one)
-  expect((await checkIndexes(target, 'cell', [INDEX]))[0].ok).toBe(false);
-  const shards = Array.from({ length: SHARDS }, (_, shard) => shardConnection(shard));
+  const [damaged] = await checkIndexes(target, 'cell', [INDEX]);
+  const failed = damaged.shards.filter((s) => !s.ok).map((s) => s.shard);
+  expect(failed.length).toBeGreaterThan(0);
 
   // Act
-  const [rebuilt] = await rebuildIndexes(shards, new Map(shards.map((s) => [s.shard, writers[s.shard % 2]])), 'cell', [INDEX], { batch: 7 });
+  const [made] = await makeIndexesWhole(target, [cellIndex(INDEX, 'cell')], { loaded: true });
 
   // Assess
   const [check] = await checkIndexes(target, 'cell', [INDEX]);
   expect(check.ok).toBe(true);
-  expect(rebuilt).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 1, missing: 1 });
+  expect(made).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 1, missing: 1, repairedShards: failed });
   const ghost = shardConnection(shardOf(Buffer.from('ghost@example.com'), SHARDS));
   const [rows] = await ghost.connection.query(`SELECT COUNT(*) AS n FROM ${ghost.database}.${INDEX.table} WHERE index_key = ?`, [Buffer.from('ghost@example.com')]);
   expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(0);
+});
+
+it('builds an empty index from the cells, in batches, and a restore that did not load it builds it on every shard', async () => {
+  // Prepare
+  const emptyIndex = async () => {
+    for (let shard = 0; shard < SHARDS; shard += 1) await shardConnection(shard).connection.query(`DELETE FROM sl_${shard}.${INDEX.table}`);
+  };
+  await emptyIndex();
+  const shards = Array.from({ length: SHARDS }, (_, shard) => shardConnection(shard));
+
+  // Act
+  const built = await repairDerivedIndex(shards, new Map(shards.map((s) => [s.shard, writers[s.shard % 2]])), cellIndex(INDEX, 'cell'), { batch: 7 });
+  const [afterBuild] = await checkIndexes(target, 'cell', [INDEX]);
+  await emptyIndex();
+  const [made] = await makeIndexesWhole(target, [cellIndex(INDEX, 'cell')], { loaded: false });
+
+  // Assess
+  expect(built).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 0, missing: INDEXED });
+  expect(afterBuild.ok).toBe(true);
+  expect(made).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 0, missing: INDEXED, repairedShards: [0, 1, 2, 3] });
+  expect((await checkIndexes(target, 'cell', [INDEX]))[0].ok).toBe(true);
 });
 
 it('reads the index key once per cell as the three-call form gives it, on bodies of every kind', async () => {
