@@ -61,7 +61,7 @@ export const schemalessRestoreTargetSchema = withShardMap(z.strictObject({
   rebuildIndexes: z.boolean().default(false),
   /** Keep only the cells created at or before this time (ISO 8601): cells are never updated, so this is exact. */
   pointInTime: z.iso.datetime({ offset: true }).optional(),
-  /** Shards loaded at once per server. */
+  /** Shards loaded at once per server; also the streams each check of the restore reads a server with at once. */
   parallelism: z.number().int().min(1).max(64).default(4),
 }));
 export type SchemalessRestoreTarget = z.infer<typeof schemalessRestoreTargetSchema>;

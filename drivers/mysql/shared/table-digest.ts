@@ -21,7 +21,10 @@ import { kernel, type DigestState } from './row-kernel';
 /** Recorded in every backup's facts, so a digest is only ever compared with one made the same way. */
 export const DIGEST_ALGORITHM = 'sum128(murmur3-x86-128(row packet of exact values))';
 
-const { murmurWords, newDigest, digestPacket, accumulate } = kernel;
+const { murmurWords, newDigest, digestPacket, digestProjection, accumulate } = kernel;
+
+/** A projection of rows as the kernel digests it (row-kernel.ts `projectionOf`). */
+export type RowProjection = ReturnType<typeof kernel.projectionOf>;
 
 /** MurmurHash3 x86_128 of `data[0..length)` into `out` (4 unsigned 32-bit words). */
 export function murmur3x86x128(data: Buffer, length: number, seed: number, out: Uint32Array): void {
@@ -37,6 +40,7 @@ if (os.endianness() !== 'LE') {
 
 export class TableDigest {
   private readonly state: DigestState = newDigest();
+  private scratch: Uint8Array = new Uint8Array(256);
 
   /** The digest {@link hex} wrote for `rows` rows, to merge with others (the digests of disjoint parts of one table). */
   static fromHex(hex: string, rows: number): TableDigest {
@@ -56,6 +60,15 @@ export class TableDigest {
   /** Adds one row, given as the server's row packet (row-packet.ts). Allocates nothing. */
   addPacket(packet: RowPacket): void {
     digestPacket(this.state, packet, 0, packet.length);
+  }
+
+  /**
+   * Adds one row, given as the server's row packet, projected: its columns `projection` keeps, then
+   * the hex sha256 of the one it hashes — what {@link addPacket} of the packet of `SELECT <kept>,
+   * SHA2(<hashed>, 256)` adds (row-kernel.ts `digestProjection`, as the dump's encoder threads do).
+   */
+  addProjected(packet: RowPacket, projection: RowProjection): void {
+    this.scratch = digestProjection(this.state, packet, 0, packet.length, projection, this.scratch);
   }
 
   /** Adds one row given as its columns (a decoded dump line): the same as {@link addPacket} of its packet. */

@@ -6,7 +6,7 @@
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from './connection';
 import { assertRowPacket, rawRowStream, type RowPacket } from './row-packet';
-import { selectList } from './column-codec';
+import { selectList, type ColumnInfo } from './column-codec';
 import { tableColumns, tableKey } from './table-columns';
 import { TableDigest } from './table-digest';
 
@@ -30,10 +30,18 @@ export async function digestQuery(connection: Connection, sql: string): Promise<
   return { rows: digest.rows, digest: digest.hex() };
 }
 
-/** Streams every row of a table to `onRow`, each column read as the dump reads it (column-codec.ts). */
-export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RowPacket) => void): Promise<void> {
-  const columns = (await tableColumns(connection, [ref.database], ref.table)).get(tableKey(ref.database, ref.table));
-  const list = columns && columns.length > 0 ? selectList(columns) : '*';
+/** The columns of a table as the dump reads them, in order (none when there is no such table). */
+export async function dumpedColumns(connection: Connection, ref: TableRef): Promise<ColumnInfo[]> {
+  return (await tableColumns(connection, [ref.database], ref.table)).get(tableKey(ref.database, ref.table)) ?? [];
+}
+
+/**
+ * Streams every row of a table to `onRow`, each column read as the dump reads it (column-codec.ts):
+ * `columns` as {@link dumpedColumns} gives them (read here when not given).
+ */
+export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RowPacket) => void, columns?: ColumnInfo[]): Promise<void> {
+  const read = columns ?? await dumpedColumns(connection, ref);
+  const list = read.length > 0 ? selectList(read) : '*';
   await streamQueryRows(connection, `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}`, onRow);
 }
 

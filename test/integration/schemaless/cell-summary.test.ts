@@ -1,14 +1,18 @@
 /**
  * A shard's cell summary on a real MariaDB (drivers/schemaless/cell-summary.ts): the same cells
  * give the same summary whatever order they were written in; one changed byte of one body, or a
- * cell missing, changes it; a point in time counts only the cells created by then; and the dump's
- * encoder threads digest exactly the server's summary from the rows they write.
+ * cell missing, changes it; a point in time counts only the cells created by then. The dump's
+ * encoder threads digest exactly the server's summary from the rows they write, and so does Node
+ * from one read of the table (cell-table-read.ts), whose row digest is `digestTable`'s.
  */
 import type { Connection } from 'mysql2/promise';
+import { openDataConnection } from '../../../drivers/mysql/shared/connection';
 import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
 import { rawRowStream, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
+import { digestTable } from '../../../drivers/mysql/shared/table-reader';
 import { countCells, summariseCells, SUMMARY_PROJECTION } from '../../../drivers/schemaless/cell-summary';
+import { readCellTable } from '../../../drivers/schemaless/cell-table-read';
 import { cellTableDdl, shardOf } from '../../../drivers/schemaless/layout';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 
@@ -101,3 +105,27 @@ it.each(['in_order', 'wide'])('is what the dump digests from the cells it writes
     await pool.close();
   }
 });
+
+it("computes in Node, from one read of the rows, the server's summary and the table's row digest: binary, unicode and large bodies", async () => {
+  // Prepare: the cells above, and bodies of every length encoding (up to MEDIUMBLOB's largest: a row of two packets), an empty one, one of every byte
+  const large = [0, 250, 251, 65_535, 65_536, 300_000, 16_777_215].map((length, i) => ({
+    ...CELLS[i], rowKey: `large-${i}`, ref: 1_000 + i, column: `grand_${'é'.repeat(i)}_🚀`, body: Buffer.alloc(length, i * 37 + 1),
+  }));
+  large.push({ ...CELLS[0], rowKey: 'bytes', ref: 2_000, column: 'ключ 中文', body: Buffer.from(Array.from({ length: 256 }, (_, b) => b)) });
+  await shardWith('mixed', [...CELLS, ...large]);
+  const data = await openDataConnection({ ...server.config(), connectTimeoutMs: 10_000 });
+
+  try {
+    for (const database of ['in_order', 'mixed', 'one_missing']) {
+      // Act
+      const read = await readCellTable(data, cellTable(database));
+
+      // Assess
+      expect(read.summary).toEqual(await summariseCells(data, cellTable(database)));
+      expect(read.rows).toEqual(await digestTable(data, cellTable(database)));
+    }
+    expect((await readCellTable(data, cellTable('mixed'))).summary.cells).toBe(CELLS.length + large.length);
+  } finally {
+    await data.end();
+  }
+}, 120_000);
