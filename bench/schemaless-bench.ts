@@ -238,7 +238,7 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
       { metric: 'full backup CPU: ours (this process) + server', value: cpu(full, 'ours') },
       { metric: 'full backup CPU: mariadb-dump + gzip + server (gzip -1: ' + cpu(toolFast, 'tools') + ')', value: cpu(tool, 'tools') },
       { metric: `full backup, ours, phases: to read view / summaries + dump / validate + manifest / rest`, value: split(full.phases) },
-      { metric: 'stored: ours (gzip chunks of the full backup)', value: mb(full.bytes) },
+      { metric: 'stored: ours (zstd chunks of the full backup)', value: mb(full.bytes) },
       { metric: `stored: the dump | gzip (gzip -1: ${mb(dumpFastBytes)}; plain dump ${mb(dumpPlain)}, ×${(dumpPlain / dumpBytes).toFixed(2)} by gzip)`, value: mb(dumpBytes) },
       { metric: `incremental after 1 % new cells (${added}), ours: stored`, value: mb(incremental.bytes) },
       { metric: 'incremental bytes / full backup bytes', value: pct(results.incrementalBytesShare), goal: '≤ 2 %', ok: results.incrementalBytesShare <= 0.02 },
