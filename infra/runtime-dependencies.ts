@@ -6,7 +6,11 @@
  * load time). Such packages are marked external and copied, with the production dependencies they
  * need, from the project's `node_modules` into the bundle's `node_modules` (a local copy: no
  * registry, no Docker). Packages only host steps load (`hostOnly`: the ZooKeeper client, a native
- * addon) stay out of the functions' bundles altogether and go only into the host agent's.
+ * addon) stay out of the functions' bundles altogether and go only into the host agent's. A native
+ * addon functions need too (zstd-napi, the MySQL chunk codec: logical dumps and loads run in
+ * functions) is unbundled: the copy is the one built on the deploying machine, so deploy from Linux
+ * on the functions' architecture (x86_64, glibc 2.34+ as Lambda's Node 20 runtime has); the addon is
+ * loaded only when a chunk is written or read, so no other engine depends on it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,8 +25,8 @@ export const HOST_ONLY_PACKAGES: readonly string[] = [...new Set(BUILTIN_DRIVERS
 /** What the host agent bundle ships beside its code: the unbundled packages and the host-only ones. */
 export const HOST_PACKAGES: readonly string[] = [...UNBUNDLED_PACKAGES, ...HOST_ONLY_PACKAGES];
 
-/** Packages never copied (types only, no runtime code). */
-const SKIPPED = /^@types\//;
+/** Packages never copied: types only, and what a native addon needs only to be built on install (headers, the prebuilt-binary downloader). */
+const SKIPPED = /^(@types\/.*|node-addon-api|prebuild-install)$/;
 
 /**
  * The package directories (relative to `projectRoot`, e.g. `node_modules/@grpc/grpc-js`) that

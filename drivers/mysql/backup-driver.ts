@@ -8,6 +8,7 @@ import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
 import type { BackupContext, JsonObject, ResumeVerdict, SnapshotRef, SnapshotTaken, ValidationReport } from '../../core/driver/types';
 import { mysqlEndpoint, type MysqlConfig } from './config';
 import type { MysqlFacts } from './shared/layout';
+import { notReadBackVerdict } from './logical/chunks-as-written';
 import { takeLogicalSnapshot, validateLogicalSnapshot } from './logical/logical-backup';
 import { takePhysicalSnapshot, validatePhysicalSnapshot } from './physical/physical-backup';
 import { archiveBinlogs } from './point-in-time/binlog-archive';
@@ -44,7 +45,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
    */
   resumeVerdict(config: MysqlConfig, snapshot: SnapshotRef | undefined): ResumeVerdict {
     if (snapshot) {
-      return { resumable: true, reason: 'its snapshot completed: its artifacts are re-validated where they are, and only what the store lacks is uploaded' };
+      return notReadBackVerdict(snapshot) ?? { resumable: true, reason: 'its snapshot completed: its artifacts are re-validated where they are, and only what the store lacks is uploaded' };
     }
     return config.mode === 'physical'
       ? { resumable: false, reason: "the backup tool's stream ended with the killed run and cannot be continued: a new snapshot is needed" }

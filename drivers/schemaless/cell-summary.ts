@@ -4,7 +4,7 @@
  * (the MySQL driver's TableDigest over the rows as the server sends them). The same summary comes
  * from a backup's dump of the cells (computed as it writes them, {@link SUMMARY_PROJECTION}), from
  * a restored shard, and from the shard of another server it was restored onto; on a server the
- * body is hashed there (`SHA2(body, 256)`), so a check never moves the bodies. `createdAt` limits
+ * body is hashed there (`SHA2(body, 256)`), so `summariseCells` never moves the bodies. `createdAt` limits
  * it to the cells created at or before a time (a point-in-time restore keeps exactly those: cells
  * are never updated).
  */
@@ -39,12 +39,11 @@ export async function countCells(connection: Connection, table: CellTable): Prom
 
 /**
  * The summary of `table`'s cells as `connection` sees them (in its read view, if it holds one):
- * all of them, those created by `createdAt`, or those matching `where` (an incremental's).
+ * all of them, or those created by `createdAt`.
  */
-export async function summariseCells(connection: Connection, table: CellTable, only: { createdAt?: string; where?: string } = {}): Promise<CellSummary> {
+export async function summariseCells(connection: Connection, table: CellTable, only: { createdAt?: string } = {}): Promise<CellSummary> {
   const from = `${quoteId(table.database)}.${quoteId(table.table)}`;
-  const conditions = [...(only.createdAt === undefined ? [] : [mysql.format('created_at <= ?', [only.createdAt])]), ...(only.where === undefined ? [] : [`(${only.where})`])];
-  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+  const where = only.createdAt === undefined ? '' : ` WHERE ${mysql.format('created_at <= ?', [only.createdAt])}`;
   const { keep, hashed } = SUMMARY_PROJECTION;
   const { rows: cells, digest } = await digestQuery(connection, `SELECT ${keep.map(quoteId).join(', ')}, SHA2(${quoteId(hashed)}, 256) FROM ${from}${where}`);
   const [rows] = await connection.query({ sql: `SELECT COALESCE(MAX(added_id), 0) FROM ${from}${where}`, rowsAsArray: true });

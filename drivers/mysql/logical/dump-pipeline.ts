@@ -24,7 +24,7 @@ import type { Logger } from '../../../core/logger';
 import { withRetry } from '../../../core/resilience/retry';
 import { quoteId } from '../shared/connection';
 import { mapMysqlError, toMysqlError } from '../shared/errors';
-import { EMPTY_CHUNK } from '../shared/chunk-codec';
+import { emptyChunk } from '../shared/chunk-codec';
 import { ENGINE, chunkArtifact } from '../shared/layout';
 import type { EncodePool, EncodedBatch, Projection } from '../shared/encode-pool';
 import { rawRowStream, type RowBudget } from '../shared/row-packet';
@@ -170,7 +170,7 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, l
       empty = false;
       yield encoded.frame;
     }
-    if (empty) yield EMPTY_CHUNK;
+    if (empty) yield emptyChunk();
   }
   try {
     const stages = options.stage ? [options.stage(name)] : [];

@@ -1,6 +1,6 @@
 /**
  * The logical backup of a MySQL/MariaDB server: a consistent dump over the network, written as
- * schema statements and gzip-compressed row chunks straight to the store (or to the spool, with
+ * schema statements and compressed row chunks (chunk-codec.ts) straight to the store (or to the spool, with
  * `streamToStore: false`), and its validation.
  *
  * Order of work (see README.md for the guarantees):

@@ -8,7 +8,7 @@ import type { ArtifactSink } from '../../../core/driver/artifact-sink';
 import { ArtifactReader, artifactSink } from '../../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../../core/driver/spool-backup-driver';
 import type { BackupContext, NodeRef, ResumeVerdict, SnapshotRef, SnapshotTaken, ValidationCheck, ValidationReport } from '../../../core/driver/types';
-import { rowsReadBack } from '../logical/chunks-as-written';
+import { notReadBackVerdict, rowsReadBack } from '../logical/chunks-as-written';
 import { withConnection } from '../shared/connection';
 import { mysqlEndpoint } from '../shared/connection-config';
 import type { TableFacts } from '../shared/layout';
@@ -20,8 +20,6 @@ export interface ShardedConfig {
   parallelism: number;
   streamToStore: boolean;
 }
-
-/** At most `max` problems, then how many more. */
 
 export abstract class ShardedBackupDriver<C extends ShardedConfig> extends SpoolBackupDriver<C> {
   /** The engine's name, for messages. */
@@ -65,7 +63,7 @@ export abstract class ShardedBackupDriver<C extends ShardedConfig> extends Spool
   /** A completed snapshot is continued by re-validating it; an interrupted dump's read view died with its connections. */
   resumeVerdict(_config: C, snapshot: SnapshotRef | undefined): ResumeVerdict {
     return snapshot
-      ? { resumable: true, reason: 'its snapshot completed: its chunks are re-validated where they are, and only what the store lacks is uploaded' }
+      ? notReadBackVerdict(snapshot) ?? { resumable: true, reason: 'its snapshot completed: its chunks are re-validated where they are, and only what the store lacks is uploaded' }
       : { resumable: false, reason: "a dump's read view ended with its connections, so the server cannot be read at the same point again: a new snapshot is needed" };
   }
 

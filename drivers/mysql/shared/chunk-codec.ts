@@ -9,10 +9,14 @@
  *
  * A chunk is a run of independent frames (one per encoded batch) that `zstd -dc` / `gunzip -c`
  * read as one file; a corrupt byte or a missing end fails either (checksum, CRC-32).
+ *
+ * zstd comes from the `zstd-napi` addon, loaded when a chunk is first written or read — never by
+ * merely loading the drivers, so a host or function whose platform the addon was not built for
+ * fails only there, saying so (`ZSTD_UNAVAILABLE`).
  */
 import type { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { DecompressStream, compress } from 'zstd-napi';
+import { PermanentError } from '../../../core/errors';
 
 export type ChunkCodec = 'zstd' | 'gzip';
 
@@ -39,26 +43,63 @@ export function codecOf(name: string): ChunkCodec {
   return found[0];
 }
 
+type Zstd = typeof import('zstd-napi');
+let loaded: Zstd | undefined;
+
+/**
+ * The zstd addon, loaded on first use.
+ * @throws PermanentError `ZSTD_UNAVAILABLE` when it cannot load on this platform
+ */
+function zstd(): Zstd {
+  if (loaded) return loaded;
+  try {
+    loaded = require('zstd-napi') as Zstd;
+    return loaded;
+  } catch (error) {
+    throw new PermanentError(
+      `the zstd codec of MySQL chunks (the zstd-napi addon) cannot load on ${process.platform}-${process.arch}: ${(error as Error).message}; it is built where dbbackup is installed or bundled (run npm rebuild zstd-napi there, on this platform)`,
+      { code: 'ZSTD_UNAVAILABLE', engine: 'mysql', cause: error },
+    );
+  }
+}
+
 /** A stream inflating the chunk file `name` (its codec from its name). */
 export function inflater(name: string): Transform {
-  return codecOf(name) === 'zstd' ? new DecompressStream() : createGunzip({ chunkSize: 256 * 1024 });
+  return codecOf(name) === 'zstd' ? new (zstd().DecompressStream)() : createGunzip({ chunkSize: 256 * 1024 });
 }
 
 /** A frame of `lines` as new chunks hold them. */
 export function compressLines(lines: Uint8Array): Buffer {
-  return compress(lines, ZSTD_CHUNK_FRAME);
+  return zstd().compress(lines, ZSTD_CHUNK_FRAME);
 }
 
+let empty: Buffer | undefined;
+
 /** A chunk without rows: one empty frame (still a valid file). */
-export const EMPTY_CHUNK: Buffer = compressLines(new Uint8Array(0));
+export function emptyChunk(): Buffer {
+  empty ??= compressLines(new Uint8Array(0));
+  return empty;
+}
+
+/** Whether chunk `name` was read back as it was written (encode-pool.ts): every chunk of the current codec was, none of gzip's. */
+export function readBackWhenWritten(name: string): boolean {
+  return name.endsWith(chunkSuffix(CHUNK_CODEC));
+}
 
 /**
  * Source text defining `compressLines(lines)` and `inflateFrame(frame)` in an encoder thread
  * (evaluated there, so the addon is loaded by its resolved path: an evaluated thread resolves
- * packages from the working directory, not from this file).
+ * packages from the working directory, not from this file; and on first use, so a thread that
+ * cannot load it answers each batch with the error instead of dying at its start).
  */
 export function codecSource(): string {
-  return `const zstd = require(${JSON.stringify(require.resolve('zstd-napi'))});
-const compressLines = (lines) => zstd.compress(lines, ${JSON.stringify(ZSTD_CHUNK_FRAME)});
-const inflateFrame = (frame) => zstd.decompress(frame);`;
+  return `let zstdAddon;
+const zstd = () => (zstdAddon ??= require(${JSON.stringify(require.resolve('zstd-napi'))}));
+const compressLines = (lines) => zstd().compress(lines, ${JSON.stringify(ZSTD_CHUNK_FRAME)});
+const inflateFrame = (frame) => zstd().decompress(frame);`;
+}
+
+/** Loads the zstd addon in this thread, or fails saying why (`ZSTD_UNAVAILABLE`): before threads that need it start. */
+export function assertZstdLoads(): void {
+  zstd();
 }

@@ -9,8 +9,9 @@
  * other, read as one stream) and the batch's digest sum and row count.
  */
 import os from 'node:os';
+import { PermanentError } from '../../../core/errors';
 import { Worker } from 'node:worker_threads';
-import { codecSource } from './chunk-codec';
+import { assertZstdLoads, codecSource } from './chunk-codec';
 import { rowKernel } from './row-kernel';
 import type { RowPacket } from './row-packet';
 
@@ -45,8 +46,10 @@ parentPort.on('message', (job) => {
   try {
     const { lines, digest, projected } = kernel.encodeBatch(new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count, job.projection);
     const frame = compressLines(lines);
-    const wrong = kernel.firstMismatch(inflateFrame(frame), new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count);
-    if (wrong !== -1) throw new Error('row ' + wrong + ' of a batch of ' + job.count + ' does not read back from its compressed lines as the server sent it');
+    const back = inflateFrame(frame);
+    if (job.spoil) back[back.length - 2] ^= 1; // tests: a frame that does not read back
+    const wrong = kernel.firstMismatch(back, new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count);
+    if (wrong !== -1) return parentPort.postMessage({ id: job.id, mismatch: wrong, count: job.count });
     const out = new Uint8Array(frame.length);
     out.set(frame);
     const projectedSum = projected ? { sum: projected.sum, rows: projected.rows } : undefined;
@@ -56,6 +59,28 @@ parentPort.on('message', (job) => {
   }
 });
 `;
+
+/** What a thread answers for a batch: its encoding, or why there is none. */
+interface WorkerAnswer {
+  id: number;
+  error?: string;
+  /** The first row of the batch (of `count`) whose lines did not read back as its packet. */
+  mismatch?: number;
+  count?: number;
+  frame: ArrayBuffer;
+  sum: Uint32Array;
+  rows: number;
+  projected?: EncodedBatch['projected'];
+}
+
+/**
+ * A batch whose compressed lines do not read back as the rows the server sent: the encoder or the
+ * codec is wrong, so writing it again would not help.
+ */
+function readBackMismatch(row: number, count: number): PermanentError {
+  return new PermanentError(`row ${row + 1} of a batch of ${count} does not read back from its compressed lines as the server sent it: nothing of it was written`,
+    { code: 'MYSQL_READ_BACK_MISMATCH', engine: 'mysql' });
+}
 
 interface Pending {
   resolve(batch: EncodedBatch): void;
@@ -76,19 +101,25 @@ export class EncodePool {
   private peakBytes = 0;
   private largestBytes = 0;
 
-  constructor(readonly size: number = defaultPoolSize()) {
+  /**
+   * `options.spoilFrames` (tests only): every batch's frame is spoiled before it is read back.
+   * @throws PermanentError `ZSTD_UNAVAILABLE` when the chunk codec cannot load here (before any thread starts).
+   */
+  constructor(readonly size: number = defaultPoolSize(), private readonly options: { spoilFrames?: boolean } = {}) {
+    assertZstdLoads();
     for (let i = 0; i < size; i += 1) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     const slot: Slot = { worker, pending: new Map() };
-    worker.on('message', (message: { id: number; error?: string; frame: ArrayBuffer; sum: Uint32Array; rows: number; projected?: EncodedBatch['projected'] }) => {
+    worker.on('message', (message: WorkerAnswer) => {
       const job = slot.pending.get(message.id);
       if (!job) return;
       slot.pending.delete(message.id);
       if (slot.pending.size === 0) worker.unref();
-      if (message.error !== undefined) job.reject(new Error(`encoder thread failed: ${message.error}`));
+      if (message.mismatch !== undefined) job.reject(readBackMismatch(message.mismatch, message.count!));
+      else if (message.error !== undefined) job.reject(new Error(`encoder thread failed: ${message.error}`));
       else job.resolve({ frame: Buffer.from(message.frame), sum: message.sum, rows: message.rows, ...(message.projected ? { projected: message.projected } : {}) });
     });
     const failAll = (error: Error) => {
@@ -122,7 +153,7 @@ export class EncodePool {
     const encoded = new Promise<EncodedBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length, projection }, [bytes.buffer, lengths.buffer]);
+      slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length, projection, spoil: this.options.spoilFrames === true }, [bytes.buffer, lengths.buffer]);
     });
     return this.counted(encoded, total);
   }

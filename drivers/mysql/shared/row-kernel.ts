@@ -243,12 +243,14 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
     const spans = projection.spans;
     // Where each field starts (its length prefix) and ends, up to the last one needed.
     let at = from;
-    for (let field = 0; field <= projection.last && at < to; field += 1) {
+    let field = 0;
+    for (; field <= projection.last && at < to; field += 1) {
       spans[2 * field] = at;
       const [length, used] = readLength(src, at);
       at += used + (length < 0 ? 0 : length);
       spans[2 * field + 1] = at;
     }
+    if (field <= projection.last) throw new Error(`a row of ${field} columns has no column ${projection.last + 1} to project`);
     let size = 1 + 64;
     for (let i = 0; i < keep.length; i += 1) size += spans[2 * keep[i] + 1] - spans[2 * keep[i]];
     let out = scratch;

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { chunkSuffix, codecOf, compressLines, EMPTY_CHUNK, inflater } from '../../../drivers/mysql/shared/chunk-codec';
+import { chunkSuffix, codecOf, compressLines, emptyChunk, inflater } from '../../../drivers/mysql/shared/chunk-codec';
 
 /** `bytes` inflated by the codec `name` says, as a chunk file is read (64 KiB pieces). */
 async function inflate(bytes: Buffer, name: string): Promise<Buffer> {
@@ -14,7 +14,7 @@ describe('chunk codec', () => {
   const lines = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `${i}\tvalue ${i % 97}\n`).join(''));
 
   it('writes zstd chunks; a chunk of several frames, an empty one among them, inflates as one file', async () => {
-    const chunk = Buffer.concat([compressLines(lines.subarray(0, 1000)), EMPTY_CHUNK, compressLines(lines.subarray(1000))]);
+    const chunk = Buffer.concat([compressLines(lines.subarray(0, 1000)), emptyChunk(), compressLines(lines.subarray(1000))]);
     expect(chunkSuffix()).toBe('.tsv.zst');
     expect((await inflate(chunk, '000000.tsv.zst')).equals(lines)).toBe(true);
   });

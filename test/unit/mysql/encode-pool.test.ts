@@ -42,6 +42,21 @@ describe('EncodePool', () => {
     expect(decompress(Buffer.concat(encoded.map((e) => e.frame))).equals(Buffer.concat(batches.map((p) => encodePackets(p))))).toBe(true);
   });
 
+  it('refuses a batch whose frame does not read back as the rows it was given, for good (MYSQL_READ_BACK_MISMATCH)', async () => {
+    // Prepare
+    const spoiling = new EncodePool(1, { spoilFrames: true });
+
+    try {
+      // Act
+      const encoding = spoiling.encode(rows(0, 10).map(packRow));
+
+      // Assess
+      await expect(encoding).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_READ_BACK_MISMATCH', message: expect.stringMatching(/^row 10 of a batch of 10 does not read back/) });
+    } finally {
+      await spoiling.close();
+    }
+  });
+
   it('fails the batches of a thread that stops, instead of hanging', async () => {
     // Prepare
     const doomed = new EncodePool(1);
