@@ -25,12 +25,7 @@ import { checkIndexes } from './index-check';
 import { utcDatetime, type RestorePlan, type TablePlan } from './restore-plan';
 import { mapShards, type LaneOptions } from '../mysql/sharded/shard-lanes';
 import { connectShards } from '../mysql/sharded/target-shards';
-
-const listed = (items: string[], max = 10): string => `${items.slice(0, max).join('; ')}${items.length > max ? `; … ${items.length - max} more` : ''}`;
-
-function check(name: string, problems: string[], ok: string): ValidationCheck {
-  return { name, ok: problems.length === 0, detail: problems.length ? listed(problems) : ok };
-}
+import { checkOf } from '../../core/driver/validation-check';
 
 const same = (a: Pick<CellSummary, 'cells' | 'maxAddedId' | 'digest'>, b: Pick<CellSummary, 'cells' | 'maxAddedId' | 'digest'>): boolean =>
   a.cells === b.cells && a.maxAddedId === b.maxAddedId && a.digest === b.digest;
@@ -58,8 +53,8 @@ async function cellChecks(target: SchemalessRestoreTarget, plan: RestorePlan, la
   });
   const cells = plan.shards.reduce((n, s) => n + s.summary.cells, 0);
   return [
-    check('cell-summaries', summaryProblems, `${plan.shards.length} shards, ${cells} cells, each shard's count, highest added_id and digest as recorded`),
-    check('cell-rows', rowProblems, `${plan.shards.length} cell tables byte-exact`),
+    checkOf('cell-summaries', summaryProblems, `${plan.shards.length} shards, ${cells} cells, each shard's count, highest added_id and digest as recorded`),
+    checkOf('cell-rows', rowProblems, `${plan.shards.length} cell tables byte-exact`),
   ];
 }
 
@@ -90,8 +85,8 @@ async function pointInTimeChecks(ctx: RestoreContext<SchemalessRestoreTarget>, p
   }
   const trimmed = beforeTrim.reduce((n, b) => n + b.trimmed, 0);
   return [
-    check('cell-summaries', summaryProblems, `${plan.shards.length} shards restored whole before the point in time`),
-    check('point-in-time', late, `${kept} cells created at or before ${pointInTime}; ${trimmed} later ones dropped`),
+    checkOf('cell-summaries', summaryProblems, `${plan.shards.length} shards restored whole before the point in time`),
+    checkOf('point-in-time', late, `${kept} cells created at or before ${pointInTime}; ${trimmed} later ones dropped`),
   ];
 }
 
@@ -103,7 +98,7 @@ async function indexCheck(ctx: RestoreContext<SchemalessRestoreTarget>, plan: Re
   const repairs = Object.values((result.endpoint.repairedIndexes ?? {}) as Record<string, { dangling: number; missing: number }>);
   const how = result.endpoint.indexesLoaded ? 'restored as backed up, checked against the cells and repaired where they differ' : 'built from the cells';
   const rebuilt = ` (${how}: ${repairs.reduce((n, r) => n + r.dangling, 0)} dangling entries removed, ${repairs.reduce((n, r) => n + r.missing, 0)} missing added)`;
-  return check('index-integrity', problems, `${results.length} indexes, ${entries} entries${rebuilt}: every entry points to a cell, every indexed cell has its entry`);
+  return checkOf('index-integrity', problems, `${results.length} indexes, ${entries} entries${rebuilt}: every entry points to a cell, every indexed cell has its entry`);
 }
 
 /**
@@ -118,7 +113,7 @@ export async function validateShards(ctx: RestoreContext<SchemalessRestoreTarget
     async () => {
       if (pointInTime || !plan.facts.bufferedWritesTable) return [];
       const buffered = await tablesAsDumped(ctx.target, plan, (t) => t.role === 'buffered-writes', lanes);
-      return [check('buffered-writes', buffered.problems, `${buffered.tables} buffered-writes tables as dumped`)];
+      return [checkOf('buffered-writes', buffered.problems, `${buffered.tables} buffered-writes tables as dumped`)];
     },
     async () => (plan.facts.indexes.length > 0 ? [await indexCheck(ctx, plan, result, lanes)] : []),
   ];

@@ -54,7 +54,7 @@ export interface TableSource {
 }
 
 /** `t.projection` as column indexes of the dumped rows. */
-function projectionOf(t: TableSource): Projection | undefined {
+function projectedColumns(t: TableSource): Projection | undefined {
   if (!t.projection) return undefined;
   const index = (column: string) => {
     const found = t.columns.findIndex((c) => c.name === column);
@@ -209,7 +209,7 @@ export function rangeQuery(t: TableSource, range: KeyRange): string {
 export async function dumpRange(worker: Connection, t: TableSource, index: number, range: KeyRange, options: PipelineOptions): Promise<WrittenChunk> {
   const cursor = new RowCursor(rawRowStream(worker, rangeQuery(t, range)));
   try {
-    const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, projectionOf(t), options);
+    const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, projectedColumns(t), options);
     return { index, ...written };
   } finally {
     cursor.close();
@@ -223,7 +223,7 @@ export async function dumpWhole(worker: Connection, t: TableSource, options: Pip
   try {
     do {
       const index = chunks.length;
-      const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, projectionOf(t), options);
+      const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, projectedColumns(t), options);
       chunks.push({ index, ...written });
     } while (await cursor.hasMore());
     return chunks;
