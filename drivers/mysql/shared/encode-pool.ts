@@ -36,7 +36,8 @@ export interface Projection {
 }
 
 // \`__name\`: the helper esbuild (tsx, the Lambda bundle) wraps functions with to keep their names.
-const WORKER_SOURCE = `
+/** The threads' code, built on first use (it names the zstd addon by its resolved path). */
+const workerSource = (): string => `
 const __name = (fn) => fn;
 const { parentPort } = require('node:worker_threads');
 ${codecSource()}
@@ -111,7 +112,7 @@ export class EncodePool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(workerSource(), { eval: true });
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (message: WorkerAnswer) => {
       const job = slot.pending.get(message.id);
