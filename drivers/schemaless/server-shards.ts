@@ -4,8 +4,10 @@
  * are read), so every shard of the server is seen at the same point, the one recorded. Around the
  * view, what each shard's watermark needs (cell-delta.ts): a full backup's floor probed before, the
  * transactions running just before and just after; in the view, each shard's delta and record,
- * and its whole cell table's count and highest id. The caller dumps the cells in the same view
- * (`view.connections`), their summary digested as they are written (cell-summary.ts), then ends it.
+ * and — on connections of their own, while the caller dumps the cells in the same view
+ * (`view.connections`, their summary digested as they are written: cell-summary.ts) — each whole
+ * cell table's count and highest id (a scan of the table: a full backup checks its dump against
+ * it, an incremental its summary; overlapped, it costs an incremental no wait of its own).
  */
 import type { Connection } from 'mysql2/promise';
 import { existingLanes, mapLimitedWith } from '../../core/concurrency';
@@ -28,9 +30,10 @@ export interface ServerShard {
 export interface ShardReading extends ShardDelta {
   shard: number;
   database: string;
-  /** The whole cell table in the view: its count and highest `added_id`. */
-  whole: Pick<CellSummary, 'cells' | 'maxAddedId'>;
 }
+
+/** A whole cell table in the view: its count and highest `added_id`. */
+export type WholeTable = Pick<CellSummary, 'cells' | 'maxAddedId'>;
 
 /** An open read view over the server's shards, read; `end` closes it. */
 export interface ServerView {
@@ -43,20 +46,25 @@ export interface ServerView {
   connection: Connection;
   /** Every connection holding the read view ({@link connection} first): the dump's workers. */
   connections: Connection[];
+  /** Each shard's whole cell table, by shard number: being counted in the view while the caller dumps. */
+  wholeTables(): Promise<ReadonlyMap<number, WholeTable>>;
   end(): Promise<void>;
 }
 
 /**
  * Opens one read view on the server of `settings` for all of `shards`, on `workers` connections
- * (default 1), and reads each shard's delta, record and count.
+ * (default 1) and as many counting ones, and reads each shard's delta and record, then starts
+ * counting each whole cell table.
  */
 export async function readServerShards(settings: ConnectionSettings, shards: readonly ServerShard[], cellTable: string, logger: Logger, workers = 1): Promise<ServerView> {
   const open = () => openDataConnection(settings);
   const control = await open();
   const connections: Connection[] = [];
-  const endAll = () => Promise.all(connections.map((c) => c.end().catch(() => undefined)));
+  const counters: Connection[] = [];
+  const endAll = () => Promise.all([...connections, ...counters].map((c) => c.end().catch(() => undefined)));
   try {
     for (let i = 0; i < workers; i += 1) connections.push(await open());
+    for (let i = 0; i < workers; i += 1) counters.push(await open());
     const [view] = connections;
     const version = await detectServerVersion(control);
     // Every full shard's floor at once: the highest ids committed now, then the transactions running after them.
@@ -64,8 +72,12 @@ export async function readServerShards(settings: ConnectionSettings, shards: rea
     for (const s of shards) if (!s.previous) maxima.set(s.shard, await committedMaxAddedId(control, { database: s.database, table: cellTable }));
     const runningAtFloors = maxima.size > 0 ? await runningTransactions(open) : new Set<string>();
     const runningBefore = await runningTransactions(open);
-    const snapshot = await openConsistentSnapshot(control, connections, version, { nonTransactional: false, logger });
+    const snapshot = await openConsistentSnapshot(control, [...connections, ...counters], version, { nonTransactional: false, logger });
     const readAt = new Date().toISOString();
+    // The counts start at once, on their own connections, and run on while the caller dumps.
+    const counted = mapLimitedWith(shards, counters.length, existingLanes(counters), async (s, counter) => [s.shard, await countCells(counter, { database: s.database, table: cellTable })] as const);
+    // Awaited by wholeTables; a count failing because the view ended early (something else failed) is not an unhandled rejection.
+    counted.catch(() => undefined);
     const openTransactions = await runningTransactions(open);
     // The shards are read on every connection of the view at once, each taking the next shard.
     const readings = await mapLimitedWith(shards, connections.length, existingLanes(connections), async (s, connection): Promise<ShardReading> => {
@@ -73,7 +85,7 @@ export async function readServerShards(settings: ConnectionSettings, shards: rea
       const delta = await readShardDelta(connection, table, s.previous
         ? { full: false, previous: s.previous, previousFinal: allEnded(s.previous.openTransactions, runningBefore) }
         : { full: true, floor: floorFor({ maxAddedId: maxima.get(s.shard)!, running: runningAtFloors }, runningBefore) }, openTransactions);
-      return { shard: s.shard, database: s.database, ...delta, whole: await countCells(connection, table) };
+      return { shard: s.shard, database: s.database, ...delta };
     });
     await control.end();
     return {
@@ -82,6 +94,9 @@ export async function readServerShards(settings: ConnectionSettings, shards: rea
       shards: readings,
       connection: view,
       connections,
+      async wholeTables() {
+        return new Map(await counted);
+      },
       async end() {
         await endAll();
       },

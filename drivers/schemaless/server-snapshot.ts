@@ -1,6 +1,6 @@
 /**
  * The snapshot of one Schemaless server (a node of the backup): every shard it holds, read in one
- * read view (server-shards.ts: each shard's watermark and count), and dumped in that same view by
+ * read view (server-shards.ts: each shard's watermark, and its count while the dump runs), and dumped in that same view by
  * the MySQL driver's dump planner, on all of the view's connections at once; each shard's cell
  * summary is digested from the cells as they are dumped (cell-summary.ts).
  *
@@ -108,11 +108,13 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
           ],
         };
       }), { sink, chunkRows: config.chunkRows, logger, signal: ctx.signal, engine: ENGINE, server: server.name });
+      const wholeTables = await view.wholeTables();
       const facts: ShardFacts[] = view.shards.map((reading) => {
         const from = shards.find((s) => s.shard === reading.shard)!;
+        const whole = wholeTables.get(reading.shard)!;
         const tables = dumped.shards.get(reading.shard)!;
         const { projected, ...cells } = tables.find((t) => t.role === 'cells')!;
-        const expected = from.previous ? reading.newIds + reading.lateIds.length : reading.whole.cells;
+        const expected = from.previous ? reading.newIds + reading.lateIds.length : whole.cells;
         if (cells.rows !== expected) {
           throw new TransientError(`shard ${reading.shard}: the dump read ${cells.rows} cells where its read view counted ${expected}; retry the backup`, { code: 'SCHEMALESS_DUMP_MISMATCH', engine: ENGINE });
         }
@@ -122,8 +124,8 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
           shard: reading.shard,
           database: reading.database,
           kind: from.previous ? 'incremental' : 'full',
-          summary: from.previousSummary ? extendSummary(table, from.previousSummary, dumpedSummary, reading.whole) : { ...dumpedSummary, maxAddedId: reading.whole.maxAddedId },
-          newCells: from.previous ? reading.newIds : reading.whole.cells,
+          summary: from.previousSummary ? extendSummary(table, from.previousSummary, dumpedSummary, whole) : { ...dumpedSummary, maxAddedId: whole.maxAddedId },
+          newCells: from.previous ? reading.newIds : whole.cells,
           lateCells: reading.lateIds.length,
           tables: tables.map(({ projected: _summarised, ...t }) => t),
         };

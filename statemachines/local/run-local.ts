@@ -87,6 +87,18 @@ function handlers(): HandlerTable {
   return handlerTable;
 }
 
+/** Each definition's machine, validated once (a few hundred milliseconds) however often it runs. */
+const machines = new WeakMap<object, StateMachine>();
+
+function machineOf(definition: object): StateMachine {
+  let machine = machines.get(definition);
+  if (!machine) {
+    machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
+    machines.set(definition, machine);
+  }
+  return machine;
+}
+
 export async function runLocalStateMachine(definition: object, input: unknown, options: LocalRunOptions): Promise<LocalExecution> {
   const asl = definition as AslDefinition;
   const table = handlers();
@@ -108,7 +120,7 @@ export async function runLocalStateMachine(definition: object, input: unknown, o
   }
   const waitMs = options.waitMs;
   const waitTimeOverrides: Record<string, number> = waitMs === undefined ? {} : Object.fromEntries(waitStateNames(asl).map((name) => [name, waitMs]));
-  const machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
+  const machine = machineOf(definition);
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: taskHandlers as never,

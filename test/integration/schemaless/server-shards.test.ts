@@ -62,8 +62,9 @@ it('reads every shard of the server at one point while a writer runs, and record
   let previous = new Map<number, ServerShard['previous']>();
   for (let i = 0; i < 3; i += 1) {
     const view = await readServerShards(settings, shards.map((s) => ({ ...s, previous: previous.get(s.shard) })), 'cell', silentLogger);
+    const wholeTables = await view.wholeTables();
     await view.end();
-    readings.push(view);
+    readings.push({ ...view, shards: view.shards.map((s) => ({ ...s, whole: wholeTables.get(s.shard)! })) });
     previous = new Map(view.shards.map((s) => [s.shard, s.watermark]));
   }
   const pairs = await writer.stop();
