@@ -13,8 +13,8 @@
 import { downloadArtifacts } from '../../core/driver/download';
 import type { PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { checkDerivedIndexes } from '../mysql/sharded/derived-index';
-import { makeIndexesWhole, type RestoredIndex } from '../mysql/sharded/restored-indexes';
+import { indexIntegrity } from '../mysql/sharded/index-validation';
+import { indexRecords, makeIndexesWhole, type IndexRecord, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
 import { listProblems } from '../../core/driver/validation-check';
 import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
@@ -70,7 +70,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       endpoint: {
         servers: ctx.target.servers.map((s) => s.name),
         partitions: plan.partitionCount,
-        repairedIndexes: Object.fromEntries(repairs.map(({ index, entries, dangling, missing }) => [index, { entries, dangling, missing }])),
+        restoredIndexes: indexRecords(repairs),
       },
       bytes: downloaded.bytes,
       durationMs: Date.now() - started,
@@ -129,16 +129,7 @@ async function validatePartitions(ctx: Ctx, plan: RestorePlan, result: RestoreRe
     ];
     const indexes = documentIndexes(plan.definitions);
     if (indexes.length > 0) {
-      const results = await checkDerivedIndexes(asShardMap(ctx.target), indexes, { perServer: ctx.target.parallelism });
-      const problems = results.flatMap((r) => r.shards.filter((s) => !s.ok).map((s) => `${r.index} on partition ${s.shard}: ${s.entries} entries, the documents call for ${s.expected} (or different ones)`));
-      const repaired = Object.values((result.endpoint.repairedIndexes ?? {}) as Record<string, { dangling: number; missing: number }>);
-      const entries = results.reduce((n, r) => n + r.shards.reduce((m, s) => m + s.entries, 0), 0);
-      checks.push({
-        name: 'index-integrity',
-        ok: problems.length === 0,
-        detail: problems.length ? listProblems(problems)
-          : `${results.length} indexes, ${entries} entries, every one resolving to its document and every document indexed; repaired from the documents: ${repaired.reduce((n, r) => n + r.dangling, 0)} dangling entries removed, ${repaired.reduce((n, r) => n + r.missing, 0)} missing added`,
-      });
+      checks.push(await indexIntegrity(asShardMap(ctx.target), indexes, result.endpoint.restoredIndexes as unknown as Record<string, IndexRecord> | undefined, { perServer: ctx.target.parallelism }, { shard: 'partition', row: 'document' }));
     }
     return checks;
   } finally {

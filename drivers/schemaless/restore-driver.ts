@@ -25,7 +25,7 @@ import { nodeRecords } from '../../core/catalog/manifest';
 import { planRestore, utcDatetime, type RestorePlan } from './restore-plan';
 import { validateShards } from './restore-validation';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { makeIndexesWhole } from '../mysql/sharded/restored-indexes';
+import { indexRecords, makeIndexesWhole, type IndexRecord } from '../mysql/sharded/restored-indexes';
 import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
 
 type Ctx = RestoreContext<SchemalessRestoreTarget>;
@@ -87,7 +87,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
         servers: ctx.target.servers.map((s) => s.name),
         shards: plan.shards.length,
         chain: [...(ctx.bases ?? []), ctx.backup].map((b) => b.backupId),
-        ...(repaired ? { repairedIndexes: repaired, indexesLoaded: plan.loadIndexes } : {}),
+        ...(repaired ? { restoredIndexes: repaired } : {}),
         ...(beforeTrim ? { pointInTime: ctx.target.pointInTime!, beforeTrim } : {}),
       },
       bytes: downloaded.bytes,
@@ -130,9 +130,9 @@ async function trimAfter(ctx: Ctx, plan: RestorePlan, time: string): Promise<Arr
  * entries loaded from the backup are checked and only the shards that fail are repaired; indexes
  * not loaded are built); per index, the entries it holds and how many were removed and added.
  */
-async function repairAll(ctx: Ctx, plan: RestorePlan): Promise<Record<string, { entries: number; dangling: number; missing: number }>> {
+async function repairAll(ctx: Ctx, plan: RestorePlan): Promise<Record<string, IndexRecord>> {
   const indexes = plan.facts.indexes.map((index) => cellIndex(index, plan.facts.cellTable));
   const made = await makeIndexesWhole(ctx.target, indexes, { loaded: plan.loadIndexes, perServer: ctx.target.parallelism });
   ctx.logger.info('schemaless restore: indexes made whole', { repairedShards: Object.fromEntries(made.map((m) => [m.index, m.repairedShards])) });
-  return Object.fromEntries(made.map(({ index, entries, dangling, missing }) => [index, { entries, dangling, missing }]));
+  return indexRecords(made);
 }

@@ -11,7 +11,8 @@
  * - `buffered-writes`: restored as dumped, digest for digest;
  * - `index-integrity`: every index entry, on every shard, points to a cell, and every indexed cell
  *   has its entry on its index key's shard (index-check.ts), after the restore's repair, whose
- *   counts it reports.
+ *   counts it reports; an index the restore checked whole as loaded is not read again
+ *   (drivers/mysql/sharded/index-validation.ts).
  */
 import mysql from 'mysql2/promise';
 import { mapLimited } from '../../core/concurrency';
@@ -21,7 +22,9 @@ import { digestTable } from '../mysql/shared/table-reader';
 import type { SchemalessRestoreTarget } from './config';
 import type { CellSummary } from './cell-summary';
 import { readCellTable } from './cell-table-read';
-import { checkIndexes } from './index-check';
+import { cellIndex } from './index-check';
+import { indexIntegrity } from '../mysql/sharded/index-validation';
+import type { IndexRecord } from '../mysql/sharded/restored-indexes';
 import { utcDatetime, type RestorePlan, type TablePlan } from './restore-plan';
 import { mapShards, type LaneOptions } from '../mysql/sharded/shard-lanes';
 import { connectShards } from '../mysql/sharded/target-shards';
@@ -90,17 +93,6 @@ async function pointInTimeChecks(ctx: RestoreContext<SchemalessRestoreTarget>, p
   ];
 }
 
-/** `index-integrity`: every index checked across the shards, with the repairs the restore made. */
-async function indexCheck(ctx: RestoreContext<SchemalessRestoreTarget>, plan: RestorePlan, result: RestoreResult, lanes: LaneOptions): Promise<ValidationCheck> {
-  const results = await checkIndexes(ctx.target, plan.facts.cellTable, plan.facts.indexes, lanes);
-  const problems = results.flatMap((r) => r.shards.filter((s) => !s.ok).map((s) => `${r.index} on shard ${s.shard}: ${s.entries} entries, the cells call for ${s.expected} (or different ones)`));
-  const entries = results.reduce((n, r) => n + r.shards.reduce((m, s) => m + s.entries, 0), 0);
-  const repairs = Object.values((result.endpoint.repairedIndexes ?? {}) as Record<string, { dangling: number; missing: number }>);
-  const how = result.endpoint.indexesLoaded ? 'restored as backed up, checked against the cells and repaired where they differ' : 'built from the cells';
-  const rebuilt = ` (${how}: ${repairs.reduce((n, r) => n + r.dangling, 0)} dangling entries removed, ${repairs.reduce((n, r) => n + r.missing, 0)} missing added)`;
-  return checkOf('index-integrity', problems, `${results.length} indexes, ${entries} entries${rebuilt}: every entry points to a cell, every indexed cell has its entry`);
-}
-
 /**
  * Every check of a restore, at once: the cell reads keep Node's core busy (hashing bodies), the
  * index check the server's (reading JSON), so they overlap rather than add up.
@@ -115,7 +107,8 @@ export async function validateShards(ctx: RestoreContext<SchemalessRestoreTarget
       const buffered = await tablesAsDumped(ctx.target, plan, (t) => t.role === 'buffered-writes', lanes);
       return [checkOf('buffered-writes', buffered.problems, `${buffered.tables} buffered-writes tables as dumped`)];
     },
-    async () => (plan.facts.indexes.length > 0 ? [await indexCheck(ctx, plan, result, lanes)] : []),
+    async () => (plan.facts.indexes.length === 0 ? [] : [await indexIntegrity(ctx.target, plan.facts.indexes.map((index) => cellIndex(index, plan.facts.cellTable)),
+      result.endpoint.restoredIndexes as unknown as Record<string, IndexRecord> | undefined, lanes, { shard: 'shard', row: 'cell' })]),
   ];
   return (await mapLimited(parts, parts.length, (part) => part())).flat();
 }

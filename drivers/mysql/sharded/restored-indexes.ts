@@ -8,6 +8,9 @@
  *   that passes holds exactly its entries: nothing dangles, nothing is missing), and only the
  *   shards that fail are repaired (derived-index-repair.ts), counting what changed.
  * - Indexes not loaded (built from the rows): every shard is repaired, which builds them.
+ *
+ * What it did to each index is recorded ({@link indexRecords}) for the validation, which checks
+ * again only the indexes the restore changed (index-validation.ts).
  */
 import type { Connection } from 'mysql2/promise';
 import { openDataConnection } from '../shared/connection';
@@ -18,9 +21,24 @@ import type { LaneOptions } from './shard-lanes';
 import { connectShards, type ShardMap } from './target-shards';
 
 /** What a restore did to one index: its entries now, on every shard, and the entries it removed and added. */
-export interface RestoredIndex extends IndexRepair {
+export interface RestoredIndex extends IndexRecord {
+  index: string;
   /** The shards repaired (their check failed, or the index was built). */
   repairedShards: number[];
+}
+
+/** What a restore records of one index for its validation (the restore result's endpoint). */
+export type IndexRecord = {
+  entries: number;
+  dangling: number;
+  missing: number;
+  /** Every shard passed the check as loaded: nothing was repaired or built, the index is proven. */
+  checkedWhole: boolean;
+};
+
+/** The record of each index, by its table, for the restore result. */
+export function indexRecords(restored: readonly RestoredIndex[]): Record<string, IndexRecord> {
+  return Object.fromEntries(restored.map(({ index, entries, dangling, missing, checkedWhole }) => [index, { entries, dangling, missing, checkedWhole }]));
 }
 
 /**
@@ -34,7 +52,7 @@ export async function makeIndexesWhole(target: ShardMap, indexes: readonly Deriv
   return indexes.map((index, i) => {
     const passed = (checks[i]?.shards ?? []).filter((s) => s.ok).reduce((n, s) => n + s.entries, 0);
     const repair = repairs[i] ?? { entries: 0, dangling: 0, missing: 0 };
-    return { index: index.table, entries: passed + repair.entries, dangling: repair.dangling, missing: repair.missing, repairedShards: failing[i] };
+    return { index: index.table, entries: passed + repair.entries, dangling: repair.dangling, missing: repair.missing, repairedShards: failing[i], checkedWhole: checks[i] !== undefined && failing[i].length === 0 };
   });
 }
 
@@ -56,3 +74,4 @@ async function repairShards(target: ShardMap, indexes: readonly DerivedIndex[], 
     await Promise.all([readers.close(), writers.close()]);
   }
 }
+

@@ -4,18 +4,21 @@
  * shards on two servers, entries on the shard of their index key, cells on the shard of their row
  * key; a whole index passes and a restore leaves it alone; a missing entry and a dangling one fail
  * on the shard that holds (or should hold) them, and a restore repairs those shards only; an
- * empty index is built from the cells. The index key read once per cell is the one the three-call
+ * empty index is built from the cells; a restore's validation reads again only the indexes the
+ * restore changed. The index key read once per cell is the one the three-call
  * form gives, on bodies of every kind.
  */
 import type { Connection } from 'mysql2/promise';
 import { repairDerivedIndex } from '../../../drivers/mysql/sharded/derived-index-repair';
-import { makeIndexesWhole } from '../../../drivers/mysql/sharded/restored-indexes';
+import { indexIntegrity } from '../../../drivers/mysql/sharded/index-validation';
+import { indexRecords, makeIndexesWhole } from '../../../drivers/mysql/sharded/restored-indexes';
 import type { ShardMap } from '../../../drivers/mysql/sharded/target-shards';
 import { checkIndexes, cellIndex, indexKeyExpression } from '../../../drivers/schemaless/index-check';
 import { cellTableDdl, indexTableDdl, shardOf } from '../../../drivers/schemaless/layout';
 import { startTestMariaDb, stopAllMariaDb } from '../../harness/mariadb';
 
 const SHARDS = 4;
+const WORDS = { shard: 'shard', row: 'cell' };
 const INDEX = { table: 'index_email', column: 'profile', field: '$.email' };
 let connections: Connection[] = [];
 let writers: Connection[] = [];
@@ -70,7 +73,10 @@ it('passes a whole index whose entries sit on other shards and servers than thei
   expect(check.ok).toBe(true);
   expect(total(check)).toBe(INDEXED);
   expect(new Set(check.shards.filter((s) => s.entries > 0).map((s) => s.shard)).size).toBeGreaterThan(1);
-  expect(made).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 0, missing: 0, repairedShards: [] });
+  expect(made).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 0, missing: 0, repairedShards: [], checkedWhole: true });
+  const validated = await indexIntegrity(target, [cellIndex(INDEX, 'cell')], indexRecords([made]), {}, WORDS);
+  expect(validated).toMatchObject({ ok: true, detail: expect.stringContaining(`${INDEXED} entries`) });
+  expect(validated.detail).toContain(`${INDEX.table} checked whole by the restore as loaded`);
 });
 
 it('fails the shard that lacks an entry, and the shard that holds one pointing to no cell', async () => {
@@ -82,12 +88,15 @@ it('fails the shard that lacks an entry, and the shard that holds one pointing t
 
   // Act
   const [check] = await checkIndexes(target, 'cell', [INDEX]);
+  const validated = await indexIntegrity(target, [cellIndex(INDEX, 'cell')], { [INDEX.table]: { entries: INDEXED, dangling: 0, missing: 0, checkedWhole: false } }, {}, WORDS);
 
   // Assess
   expect(check.ok).toBe(false);
+  expect(validated.ok).toBe(false); // an index the restore changed is read again by the validation
   const failed = check.shards.filter((s) => !s.ok).map((s) => s.shard).sort();
   expect(failed).toEqual([...new Set([lacking.shard, dangling.shard])].sort());
   const lackingResult = check.shards.find((s) => s.shard === lacking.shard)!;
+  expect(validated.detail).toContain(`${INDEX.table} on shard ${lacking.shard}: ${lackingResult.entries} entries, the cells call for ${lackingResult.expected}`);
   if (lacking.shard !== dangling.shard) expect(lackingResult.entries).toBe(lackingResult.expected - 1);
 });
 
@@ -103,7 +112,7 @@ it('repairs only the shards whose check failed: the index whole again, the dangl
   // Assess
   const [check] = await checkIndexes(target, 'cell', [INDEX]);
   expect(check.ok).toBe(true);
-  expect(made).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 1, missing: 1, repairedShards: failed });
+  expect(made).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 1, missing: 1, repairedShards: failed, checkedWhole: false });
   const ghost = shardConnection(shardOf(Buffer.from('ghost@example.com'), SHARDS));
   const [rows] = await ghost.connection.query(`SELECT COUNT(*) AS n FROM ${ghost.database}.${INDEX.table} WHERE index_key = ?`, [Buffer.from('ghost@example.com')]);
   expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(0);
@@ -126,7 +135,7 @@ it('builds an empty index from the cells, in batches, and a restore that did not
   // Assess
   expect(built).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 0, missing: INDEXED });
   expect(afterBuild.ok).toBe(true);
-  expect(made).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 0, missing: INDEXED, repairedShards: [0, 1, 2, 3] });
+  expect(made).toEqual({ index: INDEX.table, entries: INDEXED, dangling: 0, missing: INDEXED, repairedShards: [0, 1, 2, 3], checkedWhole: false });
   expect((await checkIndexes(target, 'cell', [INDEX]))[0].ok).toBe(true);
 });
 
