@@ -5,6 +5,10 @@
  * from outside its body but JavaScript, Node globals (Buffer, typed arrays, Math) and `sha256Hex`
  * (each thread passes node:crypto's one-shot `hash`: 4× faster than a Hash object per body).
  *
+ * Long fields are scanned natively (Buffer#indexOf for each byte a line escapes, the runs between
+ * them copied or compared by Buffer#copy / Buffer#compare), so a JSON body or a blob costs a few
+ * native calls rather than a JavaScript step per byte.
+ *
  * Formats: row packets as row-packet.ts describes them; lines as row-format.ts describes them;
  * the digest as table-digest.ts describes it.
  */
@@ -42,8 +46,91 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
     return packetBytes * 3 + rows;
   }
 
+  /** The bytes a dump line escapes, and the letter each is escaped with (after a backslash). */
+  const SPECIALS = [TAB, LF, CR, BACKSLASH, NUL];
+  const ESCAPES = [0x74, 0x6e, 0x72, BACKSLASH, 0x30];
+  /**
+   * From this many bytes on, a field is scanned natively (Buffer#indexOf for each special byte,
+   * runs between them copied or compared natively): a few native calls instead of a JavaScript
+   * step per byte. Shorter fields (keys, numbers, names) are cheaper byte by byte.
+   */
+  const LONG_FIELD = 48;
+  /** Below this many bytes a run is copied or compared byte by byte rather than by a native call. */
+  const SHORT_RUN = 16;
+  const NativeBuffer = Buffer;
+  /** Where each special byte next occurs in the field being scanned (the field's length when nowhere). */
+  const nextSpecial = new Int32Array(SPECIALS.length);
+
+  /** `src[from..to)` as a Buffer over the same memory. */
+  function bufferOver(src: Uint8Array, from: number, to: number): Buffer {
+    return NativeBuffer.from(src.buffer, src.byteOffset + from, to - from);
+  }
+
+  /** Fills {@link nextSpecial} with where each special byte first occurs in `field`. */
+  function findSpecials(field: Buffer): void {
+    for (let s = 0; s < SPECIALS.length; s += 1) {
+      const found = field.indexOf(SPECIALS[s]);
+      nextSpecial[s] = found < 0 ? field.length : found;
+    }
+  }
+
+  /** The index in {@link SPECIALS} of the nearest special byte of the field being scanned, -1 when none is left. */
+  function nearestSpecial(length: number): number {
+    let which = -1;
+    let at = length;
+    for (let s = 0; s < SPECIALS.length; s += 1) {
+      if (nextSpecial[s] < at) {
+        at = nextSpecial[s];
+        which = s;
+      }
+    }
+    return which;
+  }
+
+  /** The field `src[at..stop)` escaped into `out[o..]`, byte by byte; returns the new end. */
+  function escapeBytes(src: Uint8Array, at: number, stop: number, out: Uint8Array, start: number): number {
+    let o = start;
+    for (let i = at; i < stop; i += 1) {
+      const byte = src[i];
+      if (byte > CR && byte !== BACKSLASH) {
+        out[o++] = byte;
+        continue;
+      }
+      switch (byte) {
+        case TAB: out[o++] = BACKSLASH; out[o++] = 0x74; break;
+        case LF: out[o++] = BACKSLASH; out[o++] = 0x6e; break;
+        case CR: out[o++] = BACKSLASH; out[o++] = 0x72; break;
+        case BACKSLASH: out[o++] = BACKSLASH; out[o++] = BACKSLASH; break;
+        case NUL: out[o++] = BACKSLASH; out[o++] = 0x30; break;
+        default: out[o++] = byte;
+      }
+    }
+    return o;
+  }
+
+  /** A long field `src[at..stop)` escaped into `out[o..]` ({@link LONG_FIELD}); returns the new end. */
+  function escapeLongField(src: Uint8Array, at: number, stop: number, out: Buffer, start: number): number {
+    const field = bufferOver(src, at, stop);
+    const length = field.length;
+    findSpecials(field);
+    let o = start;
+    let p = 0;
+    for (;;) {
+      const which = nearestSpecial(length);
+      const end = which < 0 ? length : nextSpecial[which];
+      if (end - p < SHORT_RUN) for (let i = p; i < end; i += 1) out[o++] = field[i];
+      else o += field.copy(out, o, p, end);
+      if (which < 0) return o;
+      out[o++] = BACKSLASH;
+      out[o++] = ESCAPES[which];
+      p = end + 1;
+      const found = field.indexOf(SPECIALS[which], p);
+      nextSpecial[which] = found < 0 ? length : found;
+    }
+  }
+
   /** The packet `src[from..to)` as one dump line (LF-terminated) at `out[o..]`; returns the new end. */
-  function encodePacket(src: Uint8Array, from: number, to: number, out: Uint8Array, start: number): number {
+  function encodePacket(src: Uint8Array, from: number, to: number, out: Buffer, start: number): number {
     let o = start;
     let at = from;
     while (at < to) {
@@ -62,21 +149,8 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
         at += used;
       }
       const stop = at + length;
-      for (; at < stop; at += 1) {
-        const byte = src[at];
-        if (byte > CR && byte !== BACKSLASH) {
-          out[o++] = byte;
-          continue;
-        }
-        switch (byte) {
-          case TAB: out[o++] = BACKSLASH; out[o++] = 0x74; break;
-          case LF: out[o++] = BACKSLASH; out[o++] = 0x6e; break;
-          case CR: out[o++] = BACKSLASH; out[o++] = 0x72; break;
-          case BACKSLASH: out[o++] = BACKSLASH; out[o++] = BACKSLASH; break;
-          case NUL: out[o++] = BACKSLASH; out[o++] = 0x30; break;
-          default: out[o++] = byte;
-        }
-      }
+      o = length < LONG_FIELD ? escapeBytes(src, at, stop, out, o) : escapeLongField(src, at, stop, out, o);
+      at = stop;
     }
     out[o++] = LF;
     return o;
@@ -96,12 +170,48 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
   }
 
   /**
+   * Whether the long field `bytes[at..stop)` reads back from `lines` at `o` as LOAD DATA reads it:
+   * the new position in `lines` after it, -1 when it does not. Between the field's special bytes
+   * the line must hold the same bytes (compared natively: equal bytes hold no backslash, TAB or LF
+   * either); each special byte must read back from its escape (or itself, when no field or line
+   * would end there).
+   */
+  function readsBackLong(lines: Buffer, start: number, bytes: Uint8Array, at: number, stop: number): number {
+    const field = bufferOver(bytes, at, stop);
+    const length = field.length;
+    findSpecials(field);
+    let o = start;
+    let p = 0;
+    for (;;) {
+      const which = nearestSpecial(length);
+      const end = which < 0 ? length : nextSpecial[which];
+      const run = end - p;
+      if (o + run > lines.length) return -1;
+      if (run < SHORT_RUN) {
+        for (let i = p; i < end; i += 1) if (lines[o++] !== field[i]) return -1;
+      } else {
+        if (lines.compare(field, p, end, o, o + run) !== 0) return -1;
+        o += run;
+      }
+      if (which < 0) return o;
+      let byte = lines[o++];
+      if (byte === BACKSLASH) byte = unescaped(lines[o++]);
+      else if (byte === TAB || byte === LF) return -1; // a field or line would end here
+      if (byte !== SPECIALS[which]) return -1;
+      p = end + 1;
+      const found = field.indexOf(SPECIALS[which], p);
+      nextSpecial[which] = found < 0 ? length : found;
+    }
+  }
+
+  /**
    * Reads `lines` back as LOAD DATA would and compares them with the packets they were encoded
    * from (`count` packets back to back in `bytes`, their lengths in `lengths`), byte for byte,
    * nothing allocated: the index of the first row that reads back otherwise, `count` when bytes
    * are left over after the last line, -1 when every row reads back exactly.
    */
   function firstMismatch(lines: Uint8Array, bytes: Uint8Array, lengths: Uint32Array, count: number): number {
+    const linesBuffer = bufferOver(lines, 0, lines.length);
     let o = 0;
     let at = 0;
     for (let row = 0; row < count; row += 1) {
@@ -124,7 +234,14 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
           at += used;
         }
         if (lines[o] === BACKSLASH && lines[o + 1] === 0x4e && (lines[o + 2] === TAB || lines[o + 2] === LF)) return row; // a field of \N alone is NULL
-        for (const stop = at + length; at < stop; at += 1) {
+        const stop = at + length;
+        if (length >= LONG_FIELD) {
+          o = readsBackLong(linesBuffer, o, bytes, at, stop);
+          if (o < 0) return row;
+          at = stop;
+          continue;
+        }
+        for (; at < stop; at += 1) {
           let byte = lines[o++];
           if (byte === BACKSLASH) byte = unescaped(lines[o++]);
           else if (byte === TAB || byte === LF) return row; // a field or line would end here
