@@ -66,12 +66,22 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
     return NativeBuffer.from(src.buffer, src.byteOffset + from, to - from);
   }
 
-  /** Fills {@link nextSpecial} with where each special byte first occurs in `field`. */
-  function findSpecials(field: Buffer): void {
+  /** The field `src[from..to)` as a Buffer, {@link nextSpecial} filled with where each special byte first occurs in it. */
+  function scanField(src: Uint8Array, from: number, to: number): Buffer {
+    const field = bufferOver(src, from, to);
     for (let s = 0; s < SPECIALS.length; s += 1) {
       const found = field.indexOf(SPECIALS[s]);
       nextSpecial[s] = found < 0 ? field.length : found;
     }
+    return field;
+  }
+
+  /** Past the special byte `which` at {@link nextSpecial}[which]: finds its next occurrence; returns where the next run starts. */
+  function passSpecial(field: Buffer, which: number): number {
+    const p = nextSpecial[which] + 1;
+    const found = field.indexOf(SPECIALS[which], p);
+    nextSpecial[which] = found < 0 ? field.length : found;
+    return p;
   }
 
   /** The index in {@link SPECIALS} of the nearest special byte of the field being scanned, -1 when none is left. */
@@ -110,22 +120,17 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
 
   /** A long field `src[at..stop)` escaped into `out[o..]` ({@link LONG_FIELD}); returns the new end. */
   function escapeLongField(src: Uint8Array, at: number, stop: number, out: Buffer, start: number): number {
-    const field = bufferOver(src, at, stop);
-    const length = field.length;
-    findSpecials(field);
+    const field = scanField(src, at, stop);
     let o = start;
-    let p = 0;
-    for (;;) {
-      const which = nearestSpecial(length);
-      const end = which < 0 ? length : nextSpecial[which];
+    for (let p = 0; ;) {
+      const which = nearestSpecial(field.length);
+      const end = which < 0 ? field.length : nextSpecial[which];
       if (end - p < SHORT_RUN) for (let i = p; i < end; i += 1) out[o++] = field[i];
       else o += field.copy(out, o, p, end);
       if (which < 0) return o;
       out[o++] = BACKSLASH;
       out[o++] = ESCAPES[which];
-      p = end + 1;
-      const found = field.indexOf(SPECIALS[which], p);
-      nextSpecial[which] = found < 0 ? length : found;
+      p = passSpecial(field, which);
     }
   }
 
@@ -177,20 +182,16 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
    * would end there).
    */
   function readsBackLong(lines: Buffer, start: number, bytes: Uint8Array, at: number, stop: number): number {
-    const field = bufferOver(bytes, at, stop);
-    const length = field.length;
-    findSpecials(field);
+    const field = scanField(bytes, at, stop);
     let o = start;
-    let p = 0;
-    for (;;) {
-      const which = nearestSpecial(length);
-      const end = which < 0 ? length : nextSpecial[which];
-      const run = end - p;
+    for (let p = 0; ;) {
+      const which = nearestSpecial(field.length);
+      const run = (which < 0 ? field.length : nextSpecial[which]) - p;
       if (o + run > lines.length) return -1;
       if (run < SHORT_RUN) {
-        for (let i = p; i < end; i += 1) if (lines[o++] !== field[i]) return -1;
+        for (let i = p; i < p + run; i += 1) if (lines[o++] !== field[i]) return -1;
       } else {
-        if (lines.compare(field, p, end, o, o + run) !== 0) return -1;
+        if (lines.compare(field, p, p + run, o, o + run) !== 0) return -1;
         o += run;
       }
       if (which < 0) return o;
@@ -198,9 +199,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
       if (byte === BACKSLASH) byte = unescaped(lines[o++]);
       else if (byte === TAB || byte === LF) return -1; // a field or line would end here
       if (byte !== SPECIALS[which]) return -1;
-      p = end + 1;
-      const found = field.indexOf(SPECIALS[which], p);
-      nextSpecial[which] = found < 0 ? length : found;
+      p = passSpecial(field, which);
     }
   }
 
