@@ -5,6 +5,7 @@
  */
 import { storeBench } from './store-bench';
 import { mysqlBench } from './mysql-bench';
+import { mysqlPeersBench } from './mysql-peers-bench';
 import { zookeeperBench } from './zookeeper-bench';
 import { cassandraBench } from './cassandra-bench';
 import { schemalessBench } from './schemaless-bench';
@@ -27,7 +28,7 @@ export interface Bench {
 }
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const BENCHES: Bench[] = [storeBench, mysqlBench, zookeeperBench, cassandraBench, schemalessBench];
+export const BENCHES: Bench[] = [storeBench, mysqlBench, mysqlPeersBench, zookeeperBench, cassandraBench, schemalessBench];
 
 function printTable(name: string, rows: BenchRow[]): void {
   const header: BenchRow = { metric: 'metric', value: 'value', goal: 'goal' };

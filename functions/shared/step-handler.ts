@@ -1,7 +1,7 @@
 /**
  * Wraps a step in a middy handler: Powertools context (metrics are published by the steps that
  * have something to count, see observability.ts), the backup id and engine on
- * every log line, and every error leaving as `TransientError` or `PermanentError` (by name — the
+ * every log line, its duration logged when it returns, and every error leaving as `TransientError` or `PermanentError` (by name — the
  * state machines' Retry and Catch match on it). Inputs are never logged: they may carry secret
  * references, and logging them would be the first step to logging secrets.
  */
@@ -34,9 +34,13 @@ function correlationKeys(event: unknown): Record<string, string> {
 export function stepHandler<T>(step: string, provider: RuntimeProvider, body: StepBody<T>) {
   return middy(async function handleStep(event: unknown): Promise<T> {
     logger.appendKeys({ step, ...correlationKeys(event) });
+    const started = Date.now();
     const runtime = await provider();
     try {
-      return await body(event, runtime);
+      const result = await body(event, runtime);
+      // Where a run's time goes, step by step (a host step still running returns `pending`, and is polled again).
+      runtime.runtime.deps.logger.info('step returned', { step, ms: Date.now() - started, pending: typeof result === 'object' && result !== null && 'pending' in result });
+      return result;
     } catch (error) {
       const classified = classify(error);
       logger.error('step failed', { error: classified.toJSON() });

@@ -28,6 +28,8 @@ export interface LocalWorkflowOptions {
   retryIntervalMs?: LocalRunOptions['retryIntervalMs'];
   /** The definitions to run. Default: those the build shipped. */
   definitions?: SynthesizedDefinitions;
+  /** `definitions` are the build's (their retry attempts changed at most): not validated again (run-local.ts `shipped`). Default: when `definitions` is omitted. */
+  shipped?: boolean;
   onPayload?: LocalRunOptions['onPayload'];
 }
 
@@ -41,11 +43,12 @@ export interface LocalWorkflows {
 
 export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions = {}): LocalWorkflows {
   let definitions = options.definitions;
+  const shipped = options.shipped ?? definitions === undefined;
   const hostRunner = options.hostRunner ?? new InlineHostRunner(runtime.deps);
   const provider = async () => ({ runtime, hostRunner, hostStepTimeoutSeconds: options.hostStepTimeoutSeconds ?? 6 * 3600, pollSchedule: LOCAL_POLL_SCHEDULE });
   const execute = async (machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution> => {
     definitions ??= shippedDefinitions();
-    return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs, onPayload: options.onPayload });
+    return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs, onPayload: options.onPayload, shipped });
   };
   /** Runs a machine; a failed execution is rethrown as the TransientError/PermanentError that failed it. */
   const outputOf = async (machine: 'backup' | 'restore', input: unknown): Promise<unknown> => {
@@ -80,5 +83,5 @@ export function workflowsForSettings(runtime: Runtime, settings: Settings): Loca
   });
   const shipped = shippedDefinitions();
   const definitions = settings.retryAttempts === undefined ? shipped : withTransientAttempts(shipped, settings.retryAttempts);
-  return localWorkflows(runtime, { hostRunner, definitions });
+  return localWorkflows(runtime, { hostRunner, definitions, shipped: true });
 }

@@ -1,0 +1,201 @@
+/**
+ * The MySQL logical path against mydumper/myloader, the parallel logical tools users who care
+ * about speed run instead (Debian 12 ships 0.10; installed here if missing) — side by side on the
+ * same server and data, in one run, each side's wall time as a user sees it:
+ *
+ * - `dbbackup backup mysql` (a process: the CLI starting, the state machine, dump, the validate
+ *   step, manifest) vs `mydumper --threads 2 --compress` — goal ≥ 1.0×;
+ * - `dbbackup restore` (download, load, index builds, restore validation) vs `myloader --threads 2`
+ *   — goal ≥ 1.2×;
+ *
+ * at equal threads (2 — this machine's cores) and with compression on both sides, on three data
+ * shapes: a few tables of small rows, one table of wide rows and BLOBs, a schema of 1 000 small
+ * tables. Where our time goes is printed beside it: the CLI loading, then each step as its
+ * handler logs it (`step returned`, the CLI's own log at `--log-level info`), then the rest.
+ *
+ * Size: BENCH_MYSQL_PEERS_MB (default 256) MB of table data per shape (the 1 000 tables hold a
+ * tenth of it). Results go to bench/results/mysql-peers.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import mysql, { type Connection } from 'mysql2/promise';
+import { ensureDebianPackages } from '../core/host/debian-packages';
+import { onFreePorts } from '../core/host/ports';
+import { startLocalMariaDb, type RunningServer } from '../drivers/mysql/shared/local-server';
+import type { Bench, BenchRow } from './run';
+import { sh } from './timing';
+
+const MB = 1e6;
+const THREADS = 2;
+const REPO_ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(REPO_ROOT, 'bin', 'dbbackup.js');
+const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results', 'mysql-peers.json');
+
+/** A data shape: its database and how to fill it with about `megabytes` MB. */
+interface Shape {
+  name: string;
+  database: string;
+  fill(connection: Connection, database: string, megabytes: number): Promise<void>;
+}
+
+const SHAPES: Shape[] = [
+  {
+    name: '4 tables of 250-byte rows',
+    database: 'peers_rows',
+    async fill(c, db, megabytes) {
+      const rows = Math.ceil((megabytes * MB) / 250 / 4);
+      for (let t = 1; t <= 4; t += 1) {
+        await c.query(`CREATE TABLE ${db}.t${t} (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(80) NOT NULL, c DOUBLE NULL, d DATETIME NOT NULL, pad CHAR(120) NOT NULL, KEY by_a (a)) ENGINE=InnoDB`);
+        await c.query(`INSERT INTO ${db}.t${t} SELECT seq, seq * 7 MOD 100000, MD5(seq), IF(seq MOD 5 = 0, NULL, seq / 3), '2026-01-01' + INTERVAL seq SECOND, REPEAT(CHAR(65 + seq MOD 26), 120) FROM seq_1_to_${rows}`);
+      }
+    },
+  },
+  {
+    name: '1 table of wide rows and BLOBs',
+    database: 'peers_blobs',
+    async fill(c, db, megabytes) {
+      const rows = Math.ceil((megabytes * MB) / 11_500);
+      await c.query(`CREATE TABLE ${db}.documents (id BIGINT PRIMARY KEY, title VARCHAR(200) NOT NULL, tags TEXT, meta JSON, thumbnail BLOB, payload MEDIUMBLOB, updated TIMESTAMP(6) NOT NULL, KEY by_title (title)) ENGINE=InnoDB`);
+      await c.query(`INSERT INTO ${db}.documents SELECT seq, CONCAT('Dokument №', seq, ' — ', MD5(seq)), REPEAT(CONCAT('tag', seq MOD 97, ','), 20),
+        JSON_OBJECT('n', seq, 'owner', CONCAT('user', seq MOD 1000), 'ok', seq MOD 2 = 0), RANDOM_BYTES(1000),
+        CONCAT(RANDOM_BYTES(1024), RANDOM_BYTES(1024), REPEAT(UNHEX(MD5(seq)), 500)), TIMESTAMP'2026-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_${rows}`);
+    },
+  },
+  {
+    name: '1 000 small tables',
+    database: 'peers_many',
+    async fill(c, db, megabytes) {
+      const rows = Math.max(1, Math.ceil((megabytes * MB) / 10 / 1000 / 120));
+      for (let t = 1; t <= 1000; t += 1) {
+        await c.query(`CREATE TABLE ${db}.t${String(t).padStart(4, '0')} (id INT PRIMARY KEY, name VARCHAR(60) NOT NULL, amount DECIMAL(12,2), at DATETIME NOT NULL) ENGINE=InnoDB`);
+        await c.query(`INSERT INTO ${db}.t${String(t).padStart(4, '0')} SELECT seq, CONCAT('name ', seq, ' ', MD5(seq)), seq / 7, '2026-01-01' + INTERVAL seq MINUTE FROM seq_1_to_${rows}`);
+      }
+    },
+  },
+];
+
+/** A finished process: its wall time, stdout, and stderr's log lines. */
+interface Ran {
+  ms: number;
+  stdout: string;
+  logs: Array<{ at: number; message: string; step?: string; ms?: number }>;
+}
+
+/** Runs our CLI with `args`; resolves when it exits 0 (rejects with its stderr's tail otherwise). */
+function dbbackup(store: string, args: string[]): Promise<Ran> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, '--store', store, '--json', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Date.now() - started;
+      if (code !== 0) return reject(new Error(`dbbackup ${args[0]} failed (${code}): ${stderr.slice(-800)}`));
+      const logs = stderr.split('\n').flatMap((line) => {
+        try {
+          const entry = JSON.parse(line) as { time?: string; message?: string; step?: string; ms?: number };
+          return entry.time && entry.message ? [{ at: Date.parse(entry.time) - started, message: entry.message, step: entry.step, ms: entry.ms }] : [];
+        } catch {
+          return [];
+        }
+      });
+      resolve({ ms, stdout, logs });
+    });
+  });
+}
+
+/**
+ * Where a run's time went: the CLI loading (its start to its first log line), each step (the
+ * durations its handler logs, a step's invocations summed), and the rest (the state machine
+ * between steps, the exit).
+ */
+function phases(run: Ran): Array<[string, number]> {
+  const loading = run.logs[0]?.at ?? run.ms;
+  const steps = new Map<string, number>();
+  for (const entry of run.logs) {
+    if (entry.message === 'step returned' && entry.step && entry.ms !== undefined) steps.set(entry.step, (steps.get(entry.step) ?? 0) + entry.ms);
+  }
+  const inSteps = [...steps.values()].reduce((sum, ms) => sum + ms, 0);
+  return [['CLI start', loading], ...[...steps].map(([step, ms]): [string, number] => [step.replace(/^(backup|restore)-/, ''), ms]), ['rest', Math.max(0, run.ms - loading - inSteps)]];
+}
+
+const fmtPhases = (list: Array<[string, number]>) => list.map(([label, ms]) => `${label} ${(ms / 1000).toFixed(1)}`).join(' / ');
+
+async function runPeersBench(): Promise<BenchRow[]> {
+  const megabytes = Number(process.env.BENCH_MYSQL_PEERS_MB) || 256;
+  const log = (line: string) => process.stdout.write(`  ${line}\n`);
+  ensureDebianPackages(['mariadbd', 'mariadb-install-db', 'mariadb'], ['mariadb-server', 'mariadb-client'], log);
+  ensureDebianPackages(['mydumper', 'myloader'], ['mydumper'], log);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-mysql-peers-'));
+  const servers: RunningServer[] = [];
+  const start = async (name: string, id: number) => {
+    const server = await onFreePorts(1, ([port], attempt) => startLocalMariaDb({ dir: path.join(work, `${name}-${attempt}`), port, serverId: id }));
+    servers.push(server);
+    return server;
+  };
+  try {
+    const [source, oursTarget, toolTarget] = [await start('source', 1), await start('ours', 2), await start('tool', 3)];
+    const control = await mysql.createConnection({ host: source.host, port: source.port, user: 'root', charset: 'utf8mb4' });
+    const store = path.join(work, 'store');
+    const rows: BenchRow[] = [];
+    const results: Record<string, unknown>[] = [];
+    try {
+      for (const shape of SHAPES) {
+        await control.query(`CREATE DATABASE ${shape.database} CHARACTER SET utf8mb4`);
+        await control.query(`USE ${shape.database}`);
+        await shape.fill(control, shape.database, megabytes);
+        const [tables] = await control.query({ sql: 'SELECT table_name FROM information_schema.tables WHERE table_schema = ?', values: [shape.database], rowsAsArray: true }) as [string[][], unknown];
+        await control.query(`ANALYZE TABLE ${tables.map(([t]) => `${shape.database}.${t}`).join(', ')}`); // sizes as they are, not as last sampled
+        const [[size]] = await control.query('SELECT SUM(data_length) AS data, SUM(index_length) AS indexes, COUNT(*) AS tables FROM information_schema.tables WHERE table_schema = ?', [shape.database]) as [Array<{ data: string; indexes: string; tables: number }>, unknown];
+        log(`${shape.name}: ${(Number(size.data) / MB).toFixed(0)} MB of table data, ${(Number(size.indexes) / MB).toFixed(0)} MB of secondary indexes, ${size.tables} tables`);
+
+        const address = { host: source.host, port: source.port, user: 'root', password: '' };
+        const ours = await dbbackup(store, ['backup', 'mysql', '--instance', shape.database, '--config', JSON.stringify({ ...address, databases: [shape.database], parallelism: THREADS })]);
+        const backupId = (JSON.parse(ours.stdout) as { backupId: string }).backupId;
+        const dumpDir = path.join(work, `mydumper-${shape.database}`);
+        const toolMs = await sh(`mydumper --host ${source.host} --port ${source.port} --user root --database ${shape.database} --threads ${THREADS} --compress --outputdir ${dumpDir}`);
+
+        const target = (server: RunningServer) => ({ host: server.host, port: server.port, user: 'root', password: '', parallelism: THREADS });
+        const oursRestore = await dbbackup(store, ['restore', backupId, '--target', JSON.stringify(target(oursTarget))]);
+        const toolRestoreMs = await sh(`myloader --host ${toolTarget.host} --port ${toolTarget.port} --user root --directory ${dumpDir} --threads ${THREADS} --overwrite-tables`);
+        await rm(dumpDir, { recursive: true, force: true });
+
+        const backupRatio = toolMs / ours.ms;
+        const restoreRatio = toolRestoreMs / oursRestore.ms;
+        const backupPhases = phases(ours);
+        const restorePhases = phases(oursRestore);
+        log(`${shape.name}: backup ours ${(ours.ms / 1000).toFixed(1)} s, mydumper ${(toolMs / 1000).toFixed(1)} s; restore ours ${(oursRestore.ms / 1000).toFixed(1)} s, myloader ${(toolRestoreMs / 1000).toFixed(1)} s`);
+        results.push({ shape: shape.name, dataBytes: Number(size.data), tables: size.tables, backupMs: ours.ms, mydumperMs: toolMs, restoreMs: oursRestore.ms, myloaderMs: toolRestoreMs, backupRatio, restoreRatio, backupPhases, restorePhases });
+        rows.push(
+          { metric: `${shape.name}: data`, value: `${(Number(size.data) / MB).toFixed(0)} MB` },
+          { metric: `${shape.name}: dbbackup backup / mydumper -t ${THREADS} -c`, value: `${(ours.ms / 1000).toFixed(1)} / ${(toolMs / 1000).toFixed(1)} s` },
+          { metric: `${shape.name}: backup speed ratio (mydumper / ours)`, value: backupRatio.toFixed(2), goal: '≥ 1.00', ok: backupRatio >= 1 },
+          { metric: `${shape.name}: backup, ours, phases (s)`, value: fmtPhases(backupPhases) },
+          { metric: `${shape.name}: dbbackup restore / myloader -t ${THREADS}`, value: `${(oursRestore.ms / 1000).toFixed(1)} / ${(toolRestoreMs / 1000).toFixed(1)} s` },
+          { metric: `${shape.name}: restore speed ratio (myloader / ours)`, value: restoreRatio.toFixed(2), goal: '≥ 1.20', ok: restoreRatio >= 1.2 },
+          { metric: `${shape.name}: restore, ours, phases (s)`, value: fmtPhases(restorePhases) },
+        );
+        for (const server of [oursTarget, toolTarget]) {
+          const c = await mysql.createConnection({ host: server.host, port: server.port, user: 'root' });
+          await c.query(`DROP DATABASE IF EXISTS ${shape.database}`).finally(() => c.end());
+        }
+        await control.query(`DROP DATABASE ${shape.database}`);
+      }
+    } finally {
+      await control.end();
+    }
+    await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
+    await writeFile(RESULTS_FILE, `${JSON.stringify({ megabytes, threads: THREADS, shapes: results, loadAverage: os.loadavg(), cpus: os.cpus().length }, null, 2)}\n`);
+    return rows;
+  } finally {
+    for (const server of servers) await server.stop().catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export const mysqlPeersBench: Bench = { name: 'mysql-peers', run: runPeersBench };
