@@ -124,6 +124,22 @@ function phases(run: Ran): Array<[string, number]> {
   return [['CLI start', loading], ...[...steps].map(([step, ms]): [string, number] => [step.replace(/^(backup|restore)-/, ''), ms]), ['rest', Math.max(0, run.ms - loading - inSteps)]];
 }
 
+/** Rows per table of `database` on `server`, as one comparable string. */
+async function rowCounts(server: RunningServer, database: string): Promise<string> {
+  const c = await mysql.createConnection({ host: server.host, port: server.port, user: 'root' });
+  try {
+    const [tables] = await c.query({ sql: 'SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name', values: [database], rowsAsArray: true }) as [string[][], unknown];
+    const counts: string[] = [];
+    for (const [table] of tables) {
+      const [[row]] = await c.query({ sql: `SELECT COUNT(*) FROM \`${database}\`.\`${table}\``, rowsAsArray: true }) as [unknown[][], unknown];
+      counts.push(`${table}:${String(row[0])}`);
+    }
+    return counts.join(' ');
+  } finally {
+    await c.end();
+  }
+}
+
 const fmtPhases = (list: Array<[string, number]>) => list.map(([label, ms]) => `${label} ${(ms / 1000).toFixed(1)}`).join(' / ');
 
 async function runPeersBench(): Promise<BenchRow[]> {
@@ -164,6 +180,11 @@ async function runPeersBench(): Promise<BenchRow[]> {
         const oursRestore = await dbbackup(store, ['restore', backupId, '--target', JSON.stringify(target(oursTarget))]);
         const toolRestoreMs = await sh(`myloader --host ${toolTarget.host} --port ${toolTarget.port} --user root --directory ${dumpDir} --threads ${THREADS} --overwrite-tables`);
         await rm(dumpDir, { recursive: true, force: true });
+        // Both sides did the whole job, or the comparison means nothing.
+        const expected = await rowCounts(source, shape.database);
+        for (const [side, server] of [['ours', oursTarget], ['myloader', toolTarget]] as const) {
+          if (await rowCounts(server, shape.database) !== expected) throw new Error(`${shape.name}: the ${side} restore does not hold every table's rows`);
+        }
 
         const backupRatio = toolMs / ours.ms;
         const restoreRatio = toolRestoreMs / oursRestore.ms;
