@@ -14,9 +14,9 @@ import { downloadArtifacts } from '../../core/driver/download';
 import type { PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { indexIntegrity } from '../mysql/sharded/index-validation';
-import { indexRecords, makeIndexesWhole, type IndexRecord, type RestoredIndex } from '../mysql/sharded/restored-indexes';
+import { indexRecords, makeIndexesWhole, recordedIndexes, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { listProblems } from '../../core/driver/validation-check';
+import { checkOf } from '../../core/driver/validation-check';
 import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
 import { mysqlEndpoint } from '../mysql/shared/connection-config';
 import { digestTable } from '../mysql/shared/table-reader';
@@ -124,12 +124,12 @@ async function validatePartitions(ctx: Ctx, plan: RestorePlan, result: RestoreRe
       }
     }
     const checks: ValidationCheck[] = [
-      { name: 'tables-restored', ok: tableProblems.length === 0, detail: tableProblems.length ? listProblems(tableProblems) : `${tables} schema and document tables as dumped` },
-      { name: 'documents', ok: documentProblems.length === 0, detail: documentProblems.length ? listProblems(documentProblems) : `${documents} documents: valid JSON, keys and typed columns equal to their fields, each on its partition` },
+      checkOf('tables-restored', tableProblems, `${tables} schema and document tables as dumped`),
+      checkOf('documents', documentProblems, `${documents} documents: valid JSON, keys and typed columns equal to their fields, each on its partition`),
     ];
     const indexes = documentIndexes(plan.definitions);
     if (indexes.length > 0) {
-      checks.push(await indexIntegrity(asShardMap(ctx.target), indexes, result.endpoint.restoredIndexes as unknown as Record<string, IndexRecord> | undefined, { perServer: ctx.target.parallelism }, { shard: 'partition', row: 'document' }));
+      checks.push(await indexIntegrity(asShardMap(ctx.target), indexes, recordedIndexes(result.endpoint), { perServer: ctx.target.parallelism }, { shard: 'partition', row: 'document' }));
     }
     return checks;
   } finally {

@@ -24,7 +24,7 @@ import type { CellSummary } from './cell-summary';
 import { readCellTable } from './cell-table-read';
 import { cellIndex } from './index-check';
 import { indexIntegrity } from '../mysql/sharded/index-validation';
-import type { IndexRecord } from '../mysql/sharded/restored-indexes';
+import { recordedIndexes } from '../mysql/sharded/restored-indexes';
 import { utcDatetime, type RestorePlan, type TablePlan } from './restore-plan';
 import { mapShards, type LaneOptions } from '../mysql/sharded/shard-lanes';
 import { connectShards } from '../mysql/sharded/target-shards';
@@ -108,7 +108,7 @@ export async function validateShards(ctx: RestoreContext<SchemalessRestoreTarget
       return [checkOf('buffered-writes', buffered.problems, `${buffered.tables} buffered-writes tables as dumped`)];
     },
     async () => (plan.facts.indexes.length === 0 ? [] : [await indexIntegrity(ctx.target, plan.facts.indexes.map((index) => cellIndex(index, plan.facts.cellTable)),
-      result.endpoint.restoredIndexes as unknown as Record<string, IndexRecord> | undefined, lanes, { shard: 'shard', row: 'cell' })]),
+      recordedIndexes(result.endpoint), lanes, { shard: 'shard', row: 'cell' })]),
   ];
   return (await mapLimited(parts, parts.length, (part) => part())).flat();
 }

@@ -13,6 +13,7 @@
  * again only the indexes the restore changed (index-validation.ts).
  */
 import type { Connection } from 'mysql2/promise';
+import type { JsonObject } from '../../../core/driver/types';
 import { openDataConnection } from '../shared/connection';
 import { openLoadConnection } from '../shared/target-connection';
 import { checkDerivedIndexes, type DerivedIndex, type IndexCheck } from './derived-index';
@@ -36,9 +37,14 @@ export type IndexRecord = {
   checkedWhole: boolean;
 };
 
-/** The record of each index, by its table, for the restore result. */
+/** The record of each index, by its table, for the restore result (its endpoint's `restoredIndexes`). */
 export function indexRecords(restored: readonly RestoredIndex[]): Record<string, IndexRecord> {
   return Object.fromEntries(restored.map(({ index, entries, dangling, missing, checkedWhole }) => [index, { entries, dangling, missing, checkedWhole }]));
+}
+
+/** The records {@link indexRecords} left in a restore result's endpoint (none when it made no index whole). */
+export function recordedIndexes(endpoint: JsonObject): Readonly<Record<string, IndexRecord>> | undefined {
+  return endpoint.restoredIndexes as unknown as Record<string, IndexRecord> | undefined;
 }
 
 /**
@@ -74,4 +80,3 @@ async function repairShards(target: ShardMap, indexes: readonly DerivedIndex[], 
     await Promise.all([readers.close(), writers.close()]);
   }
 }
-
