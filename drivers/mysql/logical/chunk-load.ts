@@ -27,12 +27,12 @@ import mysql, { type Connection, type ResultSetHeader } from 'mysql2/promise';
 import { PermanentError, type ClassifiedError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import { inflater } from '../shared/chunk-codec';
-import { quoteId, type ConnectionSettings } from '../shared/connection';
+import { quoteId } from '../shared/connection';
 import { ENGINE } from '../shared/layout';
 import { LOAD_DATA_FORMAT } from '../shared/row-format';
 import { isExpectedLoadWarning, loadColumns, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from '../shared/column-codec';
 import { tableKey } from '../shared/table-columns';
-import { classifyTargetError, openLoadConnection } from '../shared/target-connection';
+import { classifyTargetError, openLoadConnection, type TargetSettings } from '../shared/target-connection';
 import type { ServerVersion } from '../shared/version';
 
 /** One table to load: its target name and its chunk files, in order. */
@@ -155,7 +155,7 @@ function schedule(tables: TableLoad[], mode: LoadMode): Job[] {
  *   the manifest lists; the first load error otherwise (classified: transient when a retry can help).
  */
 export async function loadTables(
-  settings: ConnectionSettings,
+  settings: TargetSettings,
   tables: TableLoad[],
   columns: Map<string, ColumnInfo[]>,
   options: LoadOptions,

@@ -19,6 +19,19 @@ export function classifyTargetError(error: unknown, doing: string, code = 'MYSQL
   return toMysqlError(error, doing, code);
 }
 
+/**
+ * Where a restore writes: a server, and whether what the restore writes goes to its binary log
+ * (absent: it does, the server's own setting).
+ */
+export interface TargetSettings extends ConnectionSettings {
+  binlog?: boolean;
+}
+
+/** The session setting that keeps a restore out of the target's binary log, when asked to. */
+function binlogSetting(settings: TargetSettings): string {
+  return settings.binlog === false ? ', sql_log_bin = 0' : '';
+}
+
 /** Classifies a failed login: auth → PermanentError `AUTH_FAILED`, unreachable → TransientError `MYSQL_UNAVAILABLE`. */
 function connectError(error: unknown, settings: ConnectionSettings): ClassifiedError {
   const where = describeServer(settings);
@@ -32,9 +45,9 @@ function connectError(error: unknown, settings: ConnectionSettings): ClassifiedE
 /**
  * A connection for schema statements: utf8mb4 (the schema artifacts are UTF-8 text), the dump's
  * baseline session (`NO_AUTO_VALUE_ON_ZERO`, no foreign key checks, so tables can be created in
- * any order), time zone UTC.
+ * any order), time zone UTC, out of the binary log when `settings.binlog` is false.
  */
-export async function openSchemaConnection(settings: ConnectionSettings): Promise<Connection> {
+export async function openSchemaConnection(settings: TargetSettings): Promise<Connection> {
   let connection: Connection;
   try {
     connection = await mysql.createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
@@ -42,7 +55,7 @@ export async function openSchemaConnection(settings: ConnectionSettings): Promis
     throw connectError(error, settings);
   }
   try {
-    await connection.query(SCHEMA_SESSION);
+    await connection.query(SCHEMA_SESSION + binlogSetting(settings));
   } catch (error) {
     await connection.end().catch(() => undefined);
     throw classifyTargetError(error, `setting up a schema session on ${describeServer(settings)}`);
@@ -59,9 +72,9 @@ export const SCHEMA_SESSION =
  * checks off for this session only (the data was consistent at the source), CHECK constraints too
  * on MariaDB (MySQL enforces them on every write: a source row that breaks one cannot load), and every warning of a
  * statement kept (the most a server keeps) so the loader can tell each one. Binary logging stays
- * on, so replicas of the target follow the restore.
+ * on, so replicas of the target follow the restore, unless `settings.binlog` is false.
  */
-export async function openLoadConnection(settings: ConnectionSettings): Promise<Connection> {
+export async function openLoadConnection(settings: TargetSettings): Promise<Connection> {
   let connection: Connection;
   try {
     connection = await openDataConnection(settings);
@@ -69,7 +82,7 @@ export async function openLoadConnection(settings: ConnectionSettings): Promise<
     throw connectError(error, settings);
   }
   try {
-    await connection.query('SET foreign_key_checks = 0, unique_checks = 0, max_error_count = 65535');
+    await connection.query(`SET foreign_key_checks = 0, unique_checks = 0, max_error_count = 65535${binlogSetting(settings)}`);
     // MariaDB only (an executable comment MySQL skips): rows the source holds despite a CHECK
     // constraint (checks off when written, or a constraint added later) load as they are.
     await connection.query('/*M!100201 SET check_constraint_checks = 0 */');

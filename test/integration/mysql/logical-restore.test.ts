@@ -139,6 +139,35 @@ describe('mysql logical restore', () => {
     await sourceAdmin.query("DROP DATABASE shop_copy; REVOKE SELECT ON shop_copy.* FROM 'shop_reader'@'%'");
   }, 120_000);
 
+  it('writes the restore to the target\'s binary log by default, nothing of it with binlog false, and says which privilege is missing', async () => {
+    // Prepare: the source server is the target (its binlog is on); nothing else writes to it meanwhile
+    const binlogPosition = async () => {
+      const [[row]] = await sourceAdmin.query('SELECT @@gtid_binlog_pos AS pos') as [Array<{ pos: string }>, unknown];
+      return row.pos;
+    };
+    await sourceAdmin.query("CREATE USER 'no_binlog'@'%' IDENTIFIED BY 'pw'; GRANT ALL ON `shop_quiet`.* TO 'no_binlog'@'%'");
+    const before = await binlogPosition();
+
+    // Act
+    const quiet = await restoreInto(source, { renameDatabases: { shop: 'shop_quiet' }, binlog: false });
+
+    // Assess
+    expect(quiet.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(await tableChecksums(sourceAdmin, 'shop_quiet')).toEqual(await tableChecksums(sourceAdmin, 'shop'));
+    expect(await binlogPosition()).toBe(before);
+
+    // Act
+    const logged = await restoreInto(source, { renameDatabases: { shop: 'shop_logged' } });
+
+    // Assess
+    expect(logged.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(await binlogPosition()).not.toBe(before);
+    await sourceAdmin.query('DROP DATABASE shop_quiet');
+    await expect(prepareLogicalTarget(await restoreContext(source, { user: 'no_binlog', password: 'pw', renameDatabases: { shop: 'shop_quiet' }, binlog: false })))
+      .rejects.toMatchObject({ name: 'PermanentError', message: expect.stringMatching(/setting up a schema session.*(SUPER|BINLOG ADMIN)/) });
+    await sourceAdmin.query("DROP DATABASE shop_logged; DROP USER 'no_binlog'@'%'");
+  }, 120_000);
+
   it('refuses a non-empty target without force and leaves it untouched; replaces it with force', async () => {
     // Prepare
     const target = await startTestMariaDb('lr-occupied', 3);
