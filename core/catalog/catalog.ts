@@ -42,7 +42,7 @@ export interface CatalogFilter {
 }
 
 /** Newest first. */
-const byNewest = (a: CatalogEntry, b: CatalogEntry): number => b.backupId.localeCompare(a.backupId);
+const byNewest = (a: { backupId: string }, b: { backupId: string }): number => b.backupId.localeCompare(a.backupId);
 
 /** A backup that passed validation, is not damaged, and whose latest re-verification (if any) passed too. */
 export function isVerified(entry: CatalogEntry): boolean {
@@ -61,6 +61,17 @@ export class Catalog {
 
   /** Backups matching the filter, newest first. */
   async list(filter: CatalogFilter = {}): Promise<CatalogEntry[]> {
+    const entries: CatalogEntry[] = [];
+    for (const group of await this.groups(filter)) {
+      if (!group.hasManifest && !filter.includeIncomplete) continue;
+      const entry = await this.entry(group);
+      if (entry.status !== 'incomplete' || filter.includeIncomplete) entries.push(entry);
+    }
+    return entries;
+  }
+
+  /** The backups the store holds under the filter's engine and instance, from one listing, newest first. */
+  private async groups(filter: CatalogFilter): Promise<Group[]> {
     if (filter.engine) assertName('engine', filter.engine);
     if (filter.instance) assertName('instance', filter.instance);
     let prefix = `${BACKUPS_ROOT}/`;
@@ -79,33 +90,28 @@ export class Catalog {
       if (parts.rest === 'verification.json') group.hasVerification = true;
       groups.set(id, group);
     }
-
-    const entries: CatalogEntry[] = [];
-    for (const [id, group] of groups) {
-      if (!group.hasManifest && !filter.includeIncomplete) continue;
-      const entry = await this.entry(`${BACKUPS_ROOT}/${id}`, group);
-      if (entry.status !== 'incomplete' || filter.includeIncomplete) entries.push(entry);
-    }
-    return entries.sort(byNewest);
+    return [...groups.values()].sort(byNewest);
   }
 
   /**
    * One backup by id, whatever its state but incomplete, or the newest verified one when
-   * `backupId` is `latest` (narrowed by engine/instance). For `show`.
+   * `backupId` is `latest` (narrowed by engine/instance). For `show`. Reads the manifests of that
+   * backup only (of the newest ones down to the verified one, for `latest`), not of every backup listed.
    * @throws PermanentError `BACKUP_NOT_FOUND`, `BACKUP_INCOMPLETE`, or `BACKUP_AMBIGUOUS` when the
    *   id exists under more than one engine/instance and the filter does not pick one.
    */
   async find(backupId: string, filter: Omit<CatalogFilter, 'includeIncomplete'> = {}): Promise<CatalogEntry> {
-    const entries = await this.list({ ...filter, includeIncomplete: backupId !== 'latest' });
+    const groups = await this.groups(filter);
     if (backupId === 'latest') {
-      const latest = entries.find(isVerified);
-      if (!latest) {
-        const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
-        throw new PermanentError(`no verified backup found for ${scope} in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
+      for (const group of groups) {
+        if (!group.hasManifest) continue;
+        const entry = await this.entry(group);
+        if (isVerified(entry)) return entry;
       }
-      return latest;
+      const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
+      throw new PermanentError(`no verified backup found for ${scope} in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
     }
-    const found = entries.filter((e) => e.backupId === backupId);
+    const found = await Promise.all(groups.filter((g) => g.backupId === backupId).map((g) => this.entry(g)));
     if (found.length === 0) {
       throw new PermanentError(`backup ${backupId} not found in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
     }
@@ -138,7 +144,8 @@ export class Catalog {
   }
 
   /** Reads one backup's manifest and verification record; unreadable ones become its damage. */
-  private async entry(prefix: string, group: Group): Promise<CatalogEntry> {
+  private async entry(group: Group): Promise<CatalogEntry> {
+    const prefix = `${BACKUPS_ROOT}/${group.engine}/${group.instance}/${group.backupId}`;
     const entry: CatalogEntry = {
       backupId: group.backupId,
       engine: group.engine,

@@ -1,0 +1,90 @@
+/**
+ * Whether a backup's artifacts are stored as its manifest records them, asked of a real local
+ * directory store the way S3 is asked: one listing of the backup's folder, a `head` only for what
+ * lies outside it (the instance's pool) — so a 1 000-table backup costs one request, not a
+ * thousand in a row; and the catalog reads the manifest of the backup asked for, not of every backup.
+ */
+import { mkdtemp, rm, truncate, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Catalog } from '../../../core/catalog/catalog';
+import { missingArtifact } from '../../../core/catalog/stored-artifacts';
+import type { BlobStore } from '../../../core/store/blob-store';
+import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import { storeBackup } from '../../fixtures/catalog/stored-backup';
+
+let root: string;
+let store: LocalDirectoryStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-stored-'));
+  store = new LocalDirectoryStore(root);
+});
+afterEach(() => rm(root, { recursive: true, force: true }));
+
+/** `store`, counting the requests each kind of call makes (a listing counts once per call). */
+function counting(inner: BlobStore): { store: BlobStore; calls: Record<'head' | 'list' | 'get', number> } {
+  const calls = { head: 0, list: 0, get: 0 };
+  const proxy = new Proxy(inner, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (name === 'head' || name === 'list' || name === 'get') calls[name] += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, calls };
+}
+
+describe('missingArtifact', () => {
+  it('lists the backup\'s folder once and heads only the pooled artifacts', async () => {
+    // Prepare
+    const backup = await storeBackup(store, { at: new Date(), engine: 'cassandra', pooled: ['sstable one', 'sstable two'] });
+    const { store: counted, calls } = counting(store);
+
+    // Act
+    const missing = await missingArtifact(counted, backup.manifest.artifacts);
+
+    // Assess
+    expect(missing).toBeUndefined();
+    expect(calls).toEqual({ head: 2, list: 1, get: 0 });
+  });
+
+  it('names an artifact of the backup\'s folder that is gone or cut short, and a pooled one that is gone', async () => {
+    // Prepare
+    const backup = await storeBackup(store, { at: new Date(), pooled: ['pooled bytes'] });
+    const [own, pooled] = backup.manifest.artifacts;
+
+    // Act / Assess
+    await truncate(path.join(root, own.key), 3);
+    expect(await missingArtifact(store, backup.manifest.artifacts)).toBe(`${own.key} is 3 bytes, expected ${own.size}`);
+    await unlink(path.join(root, own.key));
+    expect(await missingArtifact(store, backup.manifest.artifacts)).toBe(`${own.key} is missing`);
+    expect(await missingArtifact(store, [pooled])).toBeUndefined();
+    await unlink(path.join(root, pooled.key));
+    expect(await missingArtifact(store, [pooled])).toBe(`${pooled.key} is missing`);
+  });
+});
+
+describe('Catalog.find', () => {
+  it('reads the manifest of the backup asked for only, and of the newest ones down to the verified one for latest', async () => {
+    // Prepare: five backups of one instance, the newest one failed its validation
+    const now = Date.now();
+    const backups = [];
+    for (let i = 5; i >= 1; i -= 1) backups.push(await storeBackup(store, { at: new Date(now - i * 60_000), validationOk: i !== 1 }));
+    const { store: counted, calls } = counting(store);
+
+    // Act
+    const oldest = await new Catalog(counted).find(backups[0].backupId);
+    const readForOne = calls.get;
+    const latest = await new Catalog(counted).find('latest', { engine: 'etcd', instance: 'main' });
+
+    // Assess
+    expect(oldest.backupId).toBe(backups[0].backupId);
+    expect(readForOne).toBe(1);
+    expect(latest.backupId).toBe(backups[3].backupId);
+    expect(calls.get - readForOne).toBe(2);
+  });
+});
