@@ -7,18 +7,21 @@ import { errors, types } from 'cassandra-driver';
 import { authFailed, classify, PermanentError, TransientError, type ClassifiedError } from '../../core/errors';
 
 const ENGINE = 'cassandra';
-const codes = types.responseErrorCodes;
-
-/** Server error codes a retry can cure, with our code for each. */
-const TRANSIENT_RESPONSES = new Map<number, string>([
-  [codes.unavailableException, 'CASSANDRA_UNAVAILABLE'],
-  [codes.overloaded, 'CASSANDRA_OVERLOADED'],
-  [codes.isBootstrapping, 'CASSANDRA_BOOTSTRAPPING'],
-  [codes.readTimeout, 'CASSANDRA_TIMEOUT'],
-  [codes.writeTimeout, 'CASSANDRA_TIMEOUT'],
-  [codes.truncateError, 'CASSANDRA_TIMEOUT'],
-  [codes.serverError, 'CASSANDRA_SERVER_ERROR'],
-]);
+/** Server error codes a retry can cure, with our code for each (built on first use: the CLI loads the client only when it talks to Cassandra). */
+let transientResponses: Map<number, string> | undefined;
+function transientResponse(code: number): string | undefined {
+  const codes = types.responseErrorCodes;
+  transientResponses ??= new Map<number, string>([
+    [codes.unavailableException, 'CASSANDRA_UNAVAILABLE'],
+    [codes.overloaded, 'CASSANDRA_OVERLOADED'],
+    [codes.isBootstrapping, 'CASSANDRA_BOOTSTRAPPING'],
+    [codes.readTimeout, 'CASSANDRA_TIMEOUT'],
+    [codes.writeTimeout, 'CASSANDRA_TIMEOUT'],
+    [codes.truncateError, 'CASSANDRA_TIMEOUT'],
+    [codes.serverError, 'CASSANDRA_SERVER_ERROR'],
+  ]);
+  return transientResponses.get(code);
+}
 
 /**
  * What each host said, one line each: the driver's own message inspects its inner errors, stack
@@ -39,8 +42,9 @@ export function cqlError(error: unknown, what: string): ClassifiedError {
   if (error instanceof errors.NoHostAvailableError) return new TransientError(`${what}: ${noHostMessage(error)}`, options('CASSANDRA_NO_HOST'));
   if (error instanceof errors.OperationTimedOutError || error instanceof errors.BusyConnectionError) return new TransientError(message, options('CASSANDRA_TIMEOUT'));
   if (error instanceof errors.ResponseError) {
-    const transient = TRANSIENT_RESPONSES.get(error.code);
+    const transient = transientResponse(error.code);
     if (transient) return new TransientError(message, options(transient));
+    const codes = types.responseErrorCodes;
     if (error.code === codes.badCredentials) return authFailed(message, { engine: ENGINE, driverCode: 'CASSANDRA_AUTH', cause: error });
     if (error.code === codes.unauthorized) return new PermanentError(message, options('CASSANDRA_UNAUTHORIZED'));
     return new PermanentError(message, options('CASSANDRA_QUERY_REFUSED'));

@@ -4,8 +4,6 @@
  */
 import { types } from 'cassandra-driver';
 
-const { dataTypes } = types;
-
 /** The driver's description of a column type (its `metadata.DataTypeInfo`, loosely typed: `info` varies by type). */
 export interface CqlTypeInfo {
   code: number;
@@ -53,14 +51,20 @@ export function mapLiteral(entries: Iterable<readonly [string, unknown]>): strin
   return `{${[...entries].map(([key, value]) => `${quoteString(key)}: ${quoteString(String(value))}`).join(', ')}}`;
 }
 
-const SIMPLE_NAMES: Record<number, string> = {
-  [dataTypes.ascii]: 'ascii', [dataTypes.bigint]: 'bigint', [dataTypes.blob]: 'blob', [dataTypes.boolean]: 'boolean',
-  [dataTypes.counter]: 'counter', [dataTypes.decimal]: 'decimal', [dataTypes.double]: 'double', [dataTypes.float]: 'float',
-  [dataTypes.int]: 'int', [dataTypes.text]: 'text', [dataTypes.varchar]: 'text', [dataTypes.timestamp]: 'timestamp',
-  [dataTypes.uuid]: 'uuid', [dataTypes.varint]: 'varint', [dataTypes.timeuuid]: 'timeuuid', [dataTypes.inet]: 'inet',
-  [dataTypes.date]: 'date', [dataTypes.time]: 'time', [dataTypes.smallint]: 'smallint', [dataTypes.tinyint]: 'tinyint',
-  [dataTypes.duration]: 'duration',
-};
+/** The CQL name of each type without parameters, by the driver's code (built on first use: the CLI loads the client only when it talks to Cassandra). */
+let simpleNames: Record<number, string> | undefined;
+function simpleName(code: number): string | undefined {
+  const { dataTypes } = types;
+  simpleNames ??= {
+    [dataTypes.ascii]: 'ascii', [dataTypes.bigint]: 'bigint', [dataTypes.blob]: 'blob', [dataTypes.boolean]: 'boolean',
+    [dataTypes.counter]: 'counter', [dataTypes.decimal]: 'decimal', [dataTypes.double]: 'double', [dataTypes.float]: 'float',
+    [dataTypes.int]: 'int', [dataTypes.text]: 'text', [dataTypes.varchar]: 'text', [dataTypes.timestamp]: 'timestamp',
+    [dataTypes.uuid]: 'uuid', [dataTypes.varint]: 'varint', [dataTypes.timeuuid]: 'timeuuid', [dataTypes.inet]: 'inet',
+    [dataTypes.date]: 'date', [dataTypes.time]: 'time', [dataTypes.smallint]: 'smallint', [dataTypes.tinyint]: 'tinyint',
+    [dataTypes.duration]: 'duration',
+  };
+  return simpleNames[code];
+}
 
 /**
  * A column type in CQL. Tuples and user types are always written `frozen<…>` (2.1 requires it,
@@ -68,10 +72,11 @@ const SIMPLE_NAMES: Record<number, string> = {
  * @example cqlType({ code: dataTypes.map, info: [{ code: dataTypes.text }, { code: dataTypes.int }] }) // map<text, int>
  */
 export function cqlType(type: CqlTypeInfo): string {
-  const simple = SIMPLE_NAMES[type.code];
+  const simple = simpleName(type.code);
   if (simple) return simple;
   const frozen = (inner: string, always = false) => (always || type.options?.frozen ? `frozen<${inner}>` : inner);
   const info = type.info;
+  const { dataTypes } = types;
   switch (type.code) {
     case dataTypes.list:
       return frozen(`list<${cqlType(info as CqlTypeInfo)}>`);

@@ -105,8 +105,11 @@ function pieces(span: TokenSpan): Array<[bigint, bigint]> {
   return out;
 }
 
-/** Map key types whose `String(key)` (a map decoded as a plain object) is lossy or time-zone dependent. */
-const LOSSY_KEY_TYPES = new Set<number>([types.dataTypes.timestamp, types.dataTypes.blob, types.dataTypes.date, types.dataTypes.time, types.dataTypes.tuple, types.dataTypes.udt]);
+/** Whether `String(key)` of a map key of this type (a map decoded as a plain object) is lossy or time-zone dependent. */
+function lossyKeyType(code: number): boolean {
+  const { timestamp, blob, date, time, tuple, udt } = types.dataTypes;
+  return [timestamp, blob, date, time, tuple, udt].includes(code);
+}
 
 /**
  * A client that decodes maps as plain objects (the driver's default) cannot digest a map keyed by
@@ -123,7 +126,7 @@ async function refuseLossyMapKeys(client: Client, table: Pick<TableSchema, 'keys
     throw cqlError(error, `reading the schema of ${table.keyspace}.${table.table}`);
   }
   const lossy = (meta?.columns ?? []).filter((column) => column.type.code === types.dataTypes.map
-    && LOSSY_KEY_TYPES.has((column.type.info as Array<{ code: number }>)[0].code));
+    && lossyKeyType((column.type.info as Array<{ code: number }>)[0].code));
   if (lossy.length > 0) {
     throw new PermanentError(
       `${table.keyspace}.${table.table}: the map columns ${lossy.map((c) => c.name).join(', ')} need a client that decodes maps as Map (encoding: { map: Map }) to be digested exactly`,

@@ -3,9 +3,10 @@
  * contract (0 ok, 1 failed, 2 bad input, 3 unavailable), and errors are one clear line.
  */
 import { BUILTIN_DRIVERS } from '../../../drivers';
-import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
+import { LOADED_ON_FIRST_USE } from '../../../scripts/cli-bundle';
 import { useEtcdCli } from '../../harness/cli';
 import { freeMemberUrls } from '../../harness/etcd';
 
@@ -35,6 +36,23 @@ describe('dbbackup CLI', () => {
     expect(verify.stdout).toContain('ok');
     expect(restore.code).toBe(0);
     expect(JSON.parse(restore.stdout)).toMatchObject({ backupId: summary.backupId, validation: { ok: true } });
+  });
+
+  it('loads the client of the engine it backs up when first used, and no other engine\'s nor the AWS SDK', async () => {
+    // Prepare: a preload that writes down, as the process exits, every package it loaded
+    const loadedFile = path.join(work(), 'loaded.json');
+    const preload = path.join(work(), 'record-loaded.js');
+    await writeFile(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(loadedFile)},
+      JSON.stringify(Object.keys(require.cache).map((file) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file)?.[1]).filter(Boolean))));`);
+
+    // Act
+    const backup = await dbbackup(['backup', 'etcd', '--instance', 'loads', '--config', config()], { NODE_OPTIONS: `--require ${preload}` });
+
+    // Assess
+    expect(backup.code).toBe(0);
+    const loaded = new Set(JSON.parse(await readFile(loadedFile, 'utf8')) as string[]);
+    expect(loaded.has('etcd3')).toBe(true);
+    expect(LOADED_ON_FIRST_USE.filter((name) => name !== 'etcd3' && loaded.has(name))).toEqual([]);
   });
 
   it('exits 2 with one clear line for bad input', async () => {
