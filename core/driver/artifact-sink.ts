@@ -66,9 +66,10 @@ export function spoolSink(spoolDir: string): ArtifactSink {
 }
 
 /**
- * Artifacts as objects under `destination.prefix`, streamed as they are produced. The rate limit
- * is the node's: one token bucket shared by every write of this sink, so artifacts written at the
- * same time (a dump's parallel chunks) stay within it together.
+ * Artifacts as objects under `destination.prefix`, streamed as they are produced, durable once
+ * the snapshot persists them (take-snapshot.ts). The rate limit is the node's: one token bucket
+ * shared by every write of this sink, so artifacts written at the same time (a dump's parallel
+ * chunks) stay within it together.
  */
 export function storeSink(destination: ArtifactDestination, logger?: Logger): ArtifactSink {
   const { store, prefix } = destination;
@@ -78,14 +79,14 @@ export function storeSink(destination: ArtifactDestination, logger?: Logger): Ar
     async write(name, source, ...transforms) {
       assertArtifactName(name); // the same name rules as the spool
       const key = `${prefix}/${name}`;
-      const stored = await store.put(key, chain(source, [...transforms, ...throttleStages(bucket)]));
+      const stored = await store.put(key, chain(source, [...transforms, ...throttleStages(bucket)]), { persistLater: true });
       return { name, size: stored.size, sha256: stored.sha256, key };
     },
     async open(name) {
       assertArtifactName(name);
       const key = `${prefix}/${name}`;
       if (!store.openWriter) return streamedWriter((body) => sink.write(name, body));
-      const object = await store.openWriter(key);
+      const object = await store.openWriter(key, { persistLater: true });
       return {
         async write(chunk) {
           if (bucket) await bucket.take(chunk.length);

@@ -1,7 +1,9 @@
 /**
  * The snapshot envelope: core, not the driver, says which backup, engine, instance and spool a
- * snapshot belongs to and when it was taken, and gives the driver an empty spool to write into
- * (what a killed attempt left there is gone, so a retry starts clean).
+ * snapshot belongs to and when it was taken, gives the driver an empty spool to write into (what a
+ * killed attempt left there is gone, so a retry starts clean), and makes what the driver wrote
+ * straight into the store durable, together, before the step reports it (artifact-sink.ts writes
+ * them `persistLater`).
  */
 import { mkdir, rm } from 'node:fs/promises';
 import type { BackupContext, BackupDriver, SnapshotRef } from './types';
@@ -11,5 +13,7 @@ export async function takeSnapshot<C>(engine: string, driver: BackupDriver<C>, c
   await rm(ctx.spoolDir, { recursive: true, force: true });
   await mkdir(ctx.spoolDir, { recursive: true, mode: 0o700 });
   const { artifacts, consistency, facts } = await driver.createSnapshot(ctx);
+  const stored = artifacts.flatMap((artifact) => (artifact.key !== undefined ? [artifact.key] : []));
+  if (stored.length > 0) await ctx.destination?.store.persist?.(stored);
   return { backupId: ctx.backupId, engine, instance: ctx.instance, spoolDir: ctx.spoolDir, artifacts, consistency, facts, createdAt: now().toISOString() };
 }

@@ -25,6 +25,12 @@ export interface PutOptions {
   rateLimit?: number;
   onProgress?: TransferProgress;
   contentType?: string;
+  /**
+   * The object need not be durable yet when the write returns: the writer calls
+   * {@link BlobStore.persist} for it, with the other objects it wrote so, before anything refers to
+   * it. Stores without `persist` ignore this (their objects are durable when written).
+   */
+  persistLater?: boolean;
 }
 
 export interface PutFileOptions extends PutOptions {
@@ -94,7 +100,13 @@ export interface BlobStore {
    * resolves (core/io/chunk-writer.ts), for producers that reuse their buffers; atomic and durable
    * as `put` is when it ends, nothing stored when it is aborted. Stores without it take a stream (`put`).
    */
-  openWriter?(key: string): Promise<ChunkWriter<PutResult>>;
+  openWriter?(key: string, options?: Pick<PutOptions, 'persistLater'>): Promise<ChunkWriter<PutResult>>;
+  /**
+   * Optional: makes objects written with `persistLater` durable, all at once — a local directory
+   * fsyncs their files and folders many at a time, where one fsync after another at each write
+   * took most of a 1 000-table dump. Stores without it store every object durably as it is written.
+   */
+  persist?(keys: readonly string[]): Promise<void>;
   /**
    * Optional: stores a local file as `<prefix>/<its sha256>` in one read (hashed as it is copied),
    * for content-addressed pools; when an object of that key and size is there already, nothing is

@@ -3,14 +3,16 @@
  * store for engineers running the CLI, and the reference the S3 store is tested against.
  * Writes go to a temporary file that is renamed into place, so readers never see a partial object,
  * and are durable when they return: the file is fsynced before the rename and its directory after
- * it (a backup marked complete must not come back from a power cut as empty or missing files).
+ * it (a backup marked complete must not come back from a power cut as empty or missing files) —
+ * or, written with `persistLater`, when `persist` returns for them, which fsyncs many at once.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
+import { mapLimited } from '../concurrency';
 import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
 import { hashLocalFile } from '../io/hash-threads';
 import { HashingStream } from '../io/hashing-stream';
@@ -21,9 +23,17 @@ import type {
   BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
 } from './blob-store';
 import { assertSafeKey, assertSafePrefix, byKey } from './keys';
-import { PARTIAL_SUFFIX, copyFileAddressed, copyFileResumable, makeDirectoryDurably, syncDirectory } from './local-file-upload';
+import { PARTIAL_SUFFIX, copyFileAddressed, copyFileResumable, makeDirectoryDurably, syncPath } from './local-file-upload';
 import { createRateLimiter, throttleStages } from './rate-limiter';
 import { TEMP_MARKER, chain, progressStages, streamToFile, tempPathFor, toReadable } from './transfer';
+
+/** Creates `dir` and its missing parents, not yet durably (see {@link LocalDirectoryStore.persist}). */
+async function makeDirectory(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+}
+
+/** fsyncs in flight at once when objects are persisted together (the file system's queue, not the CPU, is the limit). */
+const PERSIST_CONCURRENCY = 16;
 
 /** A blob store whose objects are files under one directory. */
 export class LocalDirectoryStore implements BlobStore {
@@ -42,8 +52,9 @@ export class LocalDirectoryStore implements BlobStore {
     const hasher = new HashingStream();
     let writer: WriteStream | undefined;
     try {
-      await makeDirectoryDurably(path.dirname(target));
-      writer = createWriteStream(temp, { highWaterMark: 1 << 20, flush: true }); // fsync before close
+      const durable = !options.persistLater;
+      await (durable ? makeDirectoryDurably : makeDirectory)(path.dirname(target));
+      writer = createWriteStream(temp, { highWaterMark: 1 << 20, flush: durable }); // fsync before close
       await pipeline([
         toReadable(body),
         ...throttleStages(createRateLimiter(options.rateLimit)),
@@ -52,7 +63,7 @@ export class LocalDirectoryStore implements BlobStore {
         writer,
       ]);
       await rename(temp, target);
-      await syncDirectory(path.dirname(target));
+      if (durable) await syncPath(path.dirname(target));
     } catch (error) {
       if (writer) await removeWrittenFile(writer, temp);
       else await rm(temp, { force: true });
@@ -62,12 +73,13 @@ export class LocalDirectoryStore implements BlobStore {
   }
 
   /** A chunk writer for `key`: hashed as written, to a temporary file fsynced and renamed into place (its directory synced) when it ends. */
-  async openWriter(key: string): Promise<ChunkWriter<PutResult>> {
+  async openWriter(key: string, options: Pick<PutOptions, 'persistLater'> = {}): Promise<ChunkWriter<PutResult>> {
+    const durable = !options.persistLater;
     const target = this.pathFor(key);
     const root = this.root;
     try {
-      await makeDirectoryDurably(path.dirname(target));
-      const file = await openFileWriter(target, tempPathFor(target), { durable: true });
+      await (durable ? makeDirectoryDurably : makeDirectory)(path.dirname(target));
+      const file = await openFileWriter(target, tempPathFor(target), { durable });
       return {
         write: (chunk) => file.write(chunk).catch((error: unknown) => {
           throw mapFsError(error, key, root);
@@ -75,7 +87,7 @@ export class LocalDirectoryStore implements BlobStore {
         async end() {
           try {
             const written = await file.end();
-            await syncDirectory(path.dirname(target));
+            if (durable) await syncPath(path.dirname(target));
             return { key, ...written };
           } catch (error) {
             throw mapFsError(error, key, root);
@@ -96,6 +108,21 @@ export class LocalDirectoryStore implements BlobStore {
     } catch (error) {
       throw mapFsError(error, key, this.root);
     }
+  }
+
+  /** fsyncs the objects' files and every folder from theirs up to the root, {@link PERSIST_CONCURRENCY} at a time. */
+  async persist(keys: readonly string[]): Promise<void> {
+    const files = keys.map((key) => this.pathFor(key));
+    const folders = new Set<string>();
+    for (const file of files) {
+      for (let folder = path.dirname(file); !folders.has(folder); folder = path.dirname(folder)) {
+        folders.add(folder);
+        if (folder === this.root) break;
+      }
+    }
+    await mapLimited([...files, ...folders], PERSIST_CONCURRENCY, (file) => syncPath(file)).catch((error: unknown) => {
+      throw mapFsError(error, keys.find((key) => (error as { path?: unknown }).path === this.pathFor(key)) ?? keys[0], this.root);
+    });
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Readable> {

@@ -66,7 +66,7 @@ export async function copyFileResumable(key: string, sourcePath: string, target:
     throw checksumMismatch(`file ${sourcePath} (for ${key})`, options.expectedSha256, sha256);
   }
   await rename(partial, target);
-  await syncDirectory(path.dirname(target));
+  await syncPath(path.dirname(target));
   await removeCheckpoint(options.checkpointPath);
   return { key, size: source.size, sha256, resumedBytes: resumeFrom };
 }
@@ -100,7 +100,7 @@ export async function copyFileAddressed(sourcePath: string, folder: string, opti
     return { size: source.size, sha256, existed: true };
   }
   await rename(temp, file);
-  await syncDirectory(folder);
+  await syncPath(folder);
   return { size: source.size, sha256, existed: false };
 }
 
@@ -112,14 +112,17 @@ export async function makeDirectoryDurably(dir: string): Promise<void> {
   const first = await mkdir(dir, { recursive: true });
   if (first === undefined) return;
   for (let created = dir; ; created = path.dirname(created)) {
-    await syncDirectory(path.dirname(created));
+    await syncPath(path.dirname(created));
     if (created === first) return;
   }
 }
 
-/** fsyncs directory `dir`, so that a file just renamed into it is still there after a crash. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/**
+ * fsyncs the file or directory at `target`: a file's bytes, or a directory's entries (so that a
+ * file just renamed into it is still there after a crash).
+ */
+export async function syncPath(target: string): Promise<void> {
+  const handle = await open(target, 'r');
   try {
     await handle.sync();
   } finally {

@@ -135,8 +135,8 @@ describe('local directory store', () => {
     expect(error.code).toBe('SOURCE_NOT_FOUND');
   });
 
-  it('is durable when put and putFile return: new directories synced into their parents, each file before its rename, its directory after', async () => {
-    // Prepare: record the path of every file or directory synced to disk
+  /** Records the path of every file or directory synced to disk, until `restore`. */
+  async function recordSyncs(): Promise<{ synced: string[]; restore(): void }> {
     const synced: string[] = [];
     const pathOf = (fd: number) => readlinkSync(`/proc/self/fd/${fd}`);
     const realFsync = fs.fsync;
@@ -154,6 +154,18 @@ describe('local directory store', () => {
         return real.call(this);
       });
     });
+    return {
+      synced,
+      restore() {
+        fsyncSpy.mockRestore();
+        for (const spy of spies) spy.mockRestore();
+      },
+    };
+  }
+
+  it('is durable when put and putFile return: new directories synced into their parents, each file before its rename, its directory after', async () => {
+    // Prepare
+    const { synced, restore } = await recordSyncs();
     const source = path.join(work, 'source.bin');
     await writeRandomFile(source, 100_000);
 
@@ -171,8 +183,31 @@ describe('local directory store', () => {
       expect(afterPutFile.at(-1)).toBe(path.join(root, 'copied'));
       expect(afterPutFile.slice(0, -1)).toContain(path.join(root, 'copied', `object.bin${PARTIAL_SUFFIX}`));
     } finally {
-      fsyncSpy.mockRestore();
-      for (const spy of spies) spy.mockRestore();
+      restore();
+    }
+  });
+
+  it('syncs nothing of what is written persistLater until persist, which syncs each file and each folder up to the root once', async () => {
+    // Prepare
+    const { synced, restore } = await recordSyncs();
+
+    try {
+      // Act
+      await store.put('b/t1/0.tsv', 'one', { persistLater: true });
+      await store.put('b/t2/0.tsv', 'two', { persistLater: true });
+      const writer = await store.openWriter('b/t2/1.tsv', { persistLater: true });
+      await writer.write(Buffer.from('three'));
+      await writer.end();
+      const afterWrites = synced.splice(0);
+      await store.persist(['b/t1/0.tsv', 'b/t2/0.tsv', 'b/t2/1.tsv']);
+
+      // Assess
+      expect(afterWrites).toEqual([]);
+      expect([...synced].sort()).toEqual([root, 'b', 'b/t1', 'b/t1/0.tsv', 'b/t2', 'b/t2/0.tsv', 'b/t2/1.tsv'].map((p) => (p === root ? root : path.join(root, p))).sort());
+      expect(await readFile(path.join(root, 'b/t2/1.tsv'), 'utf8')).toBe('three');
+      await expect(store.persist(['b/t3/0.tsv'])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    } finally {
+      restore();
     }
   });
 });

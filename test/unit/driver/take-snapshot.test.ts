@@ -1,9 +1,12 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { Readable } from 'node:stream';
 import path from 'node:path';
+import { artifactSink } from '../../../core/driver/artifact-sink';
 import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import type { BackupContext, BackupDriver } from '../../../core/driver/types';
 import { silentLogger } from '../../../core/logger';
+import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 
 describe('takeSnapshot', () => {
   let dir: string;
@@ -33,5 +36,35 @@ describe('takeSnapshot', () => {
       backupId: 'b1', engine: 'fake', instance: 'main', spoolDir, createdAt: '2026-12-02T00:00:00.000Z',
       artifacts: [{ name: 'a', size: 1, sha256: 'f'.repeat(64) }], consistency: { revision: 3 }, facts: { keys: 1 },
     });
+  });
+
+  it('persists what the driver wrote straight into the store, all of it at once, before it returns', async () => {
+    // Prepare: a driver writing two artifacts into the store, one into the spool
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+    const persisted: string[][] = [];
+    const persist = store.persist.bind(store);
+    store.persist = async (keys) => {
+      persisted.push([...keys]);
+      await persist(keys);
+    };
+    const driver = {
+      async createSnapshot(ctx: BackupContext) {
+        const direct = artifactSink(ctx, true);
+        const spooled = artifactSink(ctx, false);
+        const artifacts = [await direct.write('t1/0.tsv', Readable.from(['one'])), await direct.write('t2/0.tsv', Readable.from(['two'])), await spooled.write('schema.sql', Readable.from(['s']))];
+        expect(persisted).toEqual([]);
+        return { artifacts, consistency: {}, facts: {} };
+      },
+    } as unknown as BackupDriver;
+    const ctx: BackupContext = {
+      backupId: 'b2', instance: 'main', logger: silentLogger, config: {}, node: { name: 'default' }, spoolDir: path.join(dir, 'spool'),
+      destination: { store, prefix: 'backups/fake/main/b2/data/default' },
+    };
+
+    // Act
+    await takeSnapshot('fake', driver, ctx);
+
+    // Assess
+    expect(persisted).toEqual([['backups/fake/main/b2/data/default/t1/0.tsv', 'backups/fake/main/b2/data/default/t2/0.tsv']]);
   });
 });
