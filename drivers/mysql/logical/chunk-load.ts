@@ -21,12 +21,11 @@
  * byte-exact. The one warning storing a value exactly gives (an ENUM's error value, index 0) is
  * expected (column-codec.ts); the digests then prove the value.
  */
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import mysql, { type Connection, type ResultSetHeader } from 'mysql2/promise';
 import { PermanentError, type ClassifiedError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
-import { inflater } from '../shared/chunk-codec';
+import { chunkFileLines } from '../shared/chunk-codec';
 import { quoteId } from '../shared/connection';
 import { ENGINE } from '../shared/layout';
 import { LOAD_DATA_FORMAT } from '../shared/row-format';
@@ -81,17 +80,7 @@ export interface LoadInto {
 /** The rows of chunk files, inflated (each by the codec its name says), one file after the other (each file ends with a full line). */
 function chunksStream(files: string[]): Readable {
   return Readable.from((async function* rows() {
-    for (const file of files) {
-      const source = createReadStream(file, { highWaterMark: 1 << 20 });
-      const inflate = inflater(file);
-      source.on('error', (error) => inflate.destroy(error));
-      source.pipe(inflate);
-      try {
-        for await (const chunk of inflate) yield chunk as Buffer;
-      } finally {
-        source.destroy();
-      }
-    }
+    for (const file of files) yield* chunkFileLines(file);
   })(), { objectMode: false });
 }
 

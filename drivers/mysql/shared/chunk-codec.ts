@@ -14,6 +14,7 @@
  * merely loading the drivers, so a host or function whose platform the addon was not built for
  * fails only there, saying so (`ZSTD_UNAVAILABLE`).
  */
+import { open } from 'node:fs/promises';
 import type { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { PermanentError } from '../../../core/errors';
@@ -46,6 +47,12 @@ export function codecOf(name: string): ChunkCodec {
 type Zstd = typeof import('zstd-napi');
 let loaded: Zstd | undefined;
 
+/** The addon's low-level functions (frame sizes), once {@link zstd} loaded it. */
+function zstdBinding(): typeof import('zstd-napi/binding') {
+  zstd();
+  return require('zstd-napi/binding') as typeof import('zstd-napi/binding');
+}
+
 /**
  * The zstd addon, loaded on first use.
  * @throws PermanentError `ZSTD_UNAVAILABLE` when it cannot load on this platform
@@ -66,6 +73,55 @@ function zstd(): Zstd {
 /** A stream inflating the chunk file `name` (its codec from its name). */
 export function inflater(name: string): Transform {
   return codecOf(name) === 'zstd' ? new (zstd().DecompressStream)() : createGunzip({ chunkSize: 256 * 1024 });
+}
+
+/**
+ * zstd chunk files this big at most are read whole and inflated a frame at a time, one call each:
+ * a stream per file took ~1 ms a file, twenty times more, on a schema of 1 000 small tables.
+ */
+export const WHOLE_READ_BYTES = 1 << 20;
+
+/**
+ * The lines of chunk file `file`, inflated: in frames (each as big as the batch it was written
+ * from) when it is a small zstd file, else as its inflating stream gives them.
+ */
+export async function* chunkFileLines(file: string): AsyncGenerator<Buffer> {
+  const handle = await open(file, 'r');
+  let streamed = false;
+  try {
+    const { size } = await handle.stat();
+    if (codecOf(file) === 'zstd' && size <= WHOLE_READ_BYTES) {
+      const data = await handle.readFile();
+      try {
+        yield* inflateFrames(data);
+      } catch (error) {
+        throw new PermanentError(`chunk file ${file} is not whole zstd (${(error as Error).message})`, { code: 'BACKUP_CORRUPT', engine: 'mysql', cause: error });
+      }
+      return;
+    }
+    streamed = true;
+    const source = handle.createReadStream({ highWaterMark: 1 << 20 }); // closes the handle
+    const inflate = inflater(file);
+    source.on('error', (error) => inflate.destroy(error));
+    source.pipe(inflate);
+    try {
+      for await (const chunk of inflate) yield chunk as Buffer;
+    } finally {
+      source.destroy();
+    }
+  } finally {
+    if (!streamed) await handle.close();
+  }
+}
+
+/** Each frame of zstd `data` inflated in one call (its checksum checked), one after the other. */
+function* inflateFrames(data: Buffer): Generator<Buffer> {
+  const { findFrameCompressedSize } = zstdBinding();
+  for (let at = 0; at < data.length;) {
+    const frame = data.subarray(at, at + findFrameCompressedSize(data.subarray(at)));
+    yield zstd().decompress(frame);
+    at += frame.length;
+  }
 }
 
 /** A frame of `lines` as new chunks hold them. */

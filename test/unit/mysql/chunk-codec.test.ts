@@ -1,6 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { chunkSuffix, codecOf, compressLines, emptyChunk, inflater } from '../../../drivers/mysql/shared/chunk-codec';
+import {
+  WHOLE_READ_BYTES, chunkFileLines, chunkSuffix, codecOf, compressLines, emptyChunk, inflater,
+} from '../../../drivers/mysql/shared/chunk-codec';
 
 /** `bytes` inflated by the codec `name` says, as a chunk file is read (64 KiB pieces). */
 async function inflate(bytes: Buffer, name: string): Promise<Buffer> {
@@ -35,5 +41,41 @@ describe('chunk codec', () => {
 
   it('refuses a file whose name is not a chunk\'s', () => {
     expect(() => inflater('000000.tsv')).toThrow('000000.tsv is not a chunk file (.tsv.zst or .tsv.gz)');
+  });
+
+  describe('chunk files', () => {
+    let dir: string;
+    beforeAll(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'chunk-files-')); });
+    afterAll(() => rm(dir, { recursive: true, force: true }));
+
+    /** Writes `bytes` as chunk file `name` and reads its lines back as a load does. */
+    async function linesOf(name: string, bytes: Buffer): Promise<Buffer> {
+      const file = path.join(dir, name);
+      await writeFile(file, bytes);
+      const out: Buffer[] = [];
+      for await (const piece of chunkFileLines(file)) out.push(piece);
+      return Buffer.concat(out);
+    }
+
+    it('reads a small zstd file whole, a frame at a time, a big one and a gzip one as streams: the same lines', async () => {
+      const small = Buffer.concat([compressLines(lines.subarray(0, 1000)), emptyChunk(), compressLines(lines.subarray(1000))]);
+      const noise = randomBytes(WHOLE_READ_BYTES + 1000); // does not compress: a file over the limit
+      const big = Buffer.concat([compressLines(noise), compressLines(lines)]);
+
+      expect(small.length).toBeLessThanOrEqual(WHOLE_READ_BYTES);
+      expect((await linesOf('small.tsv.zst', small)).equals(lines)).toBe(true);
+      expect(big.length).toBeGreaterThan(WHOLE_READ_BYTES);
+      expect((await linesOf('big.tsv.zst', big)).equals(Buffer.concat([noise, lines]))).toBe(true);
+      expect((await linesOf('old.tsv.gz', gzipSync(lines))).equals(lines)).toBe(true);
+    });
+
+    it('fails on a flipped byte and on a missing end of a file read whole', async () => {
+      const chunk = Buffer.concat([compressLines(lines.subarray(0, 1000)), compressLines(lines.subarray(1000))]);
+      const flipped = Buffer.from(chunk);
+      flipped[chunk.length - 100] ^= 0x01;
+
+      await expect(linesOf('flipped.tsv.zst', flipped)).rejects.toThrow(/flipped.tsv.zst is not whole zstd.*(checksum|corrupt)/i);
+      await expect(linesOf('cut.tsv.zst', chunk.subarray(0, chunk.length - 10))).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('cut.tsv.zst is not whole zstd') });
+    });
   });
 });
