@@ -16,8 +16,8 @@
  * once (its host files are reclaimed by the next step on its host); otherwise it is left for prune.
  */
 import type { BackupDriver, ResumeVerdict, SnapshotRef } from '../driver/types';
-import { deletePrefix } from '../store/blob-store';
-import { BACKUPS_ROOT, assertName, parseBackupKey } from '../catalog/layout';
+import { deletePrefix, subfolders } from '../store/blob-store';
+import { BACKUPS_ROOT, assertName, manifestKey } from '../catalog/layout';
 import { judgeHolder } from '../runs/run-holder';
 import type { StepDeps } from '../steps/step-deps';
 import type { BackupRequest, ResumeOutcome } from './backup-state';
@@ -77,18 +77,15 @@ export async function planResume(
   return { resume: true, record, outcome: { resumed: true, candidate, reason: `continuing backup ${candidate}, whose run died (${verdict.reason})` } };
 }
 
-/** The newest backup of engine/instance (by id, which sorts by time), from one listing of its prefix. */
+/**
+ * The newest backup of engine/instance (by id, which sorts by time): its folder's name from a
+ * listing of the instance's folders (not of every object of every backup), and whether it holds a manifest.
+ */
 async function newestBackup(deps: StepDeps, engine: string, instance: string): Promise<{ backupId: string; prefix: string; complete: boolean } | undefined> {
   assertName('engine', engine);
   assertName('instance', instance);
-  let newest: string | undefined;
-  const complete = new Set<string>();
-  for await (const object of deps.store.list(`${BACKUPS_ROOT}/${engine}/${instance}/`)) {
-    const parts = parseBackupKey(object.key);
-    if (!parts || parts.engine !== engine || parts.instance !== instance) continue;
-    if (newest === undefined || parts.backupId > newest) newest = parts.backupId;
-    if (parts.rest === 'manifest.json') complete.add(parts.backupId);
-  }
+  const newest = (await subfolders(deps.store, `${BACKUPS_ROOT}/${engine}/${instance}/`)).at(-1);
   if (newest === undefined) return undefined;
-  return { backupId: newest, prefix: `${BACKUPS_ROOT}/${engine}/${instance}/${newest}`, complete: complete.has(newest) };
+  const prefix = `${BACKUPS_ROOT}/${engine}/${instance}/${newest}`;
+  return { backupId: newest, prefix, complete: (await deps.store.head(manifestKey(prefix))) !== undefined };
 }

@@ -5,7 +5,7 @@
  * latest verification. One damaged backup never stops the others from being listed.
  */
 import { PermanentError } from '../errors';
-import type { BlobStore } from '../store/blob-store';
+import { subfolders, type BlobStore } from '../store/blob-store';
 import { type BackupDamage, readManifest, readVerification } from './entry-files';
 import { BACKUPS_ROOT, assertName, backupIdTime, parseBackupKey } from './layout';
 import { manifestDigest, type BackupManifest } from './manifest';
@@ -72,12 +72,16 @@ export class Catalog {
 
   /** The backups the store holds under the filter's engine and instance, from one listing, newest first. */
   private async groups(filter: CatalogFilter): Promise<Group[]> {
-    if (filter.engine) assertName('engine', filter.engine);
-    if (filter.instance) assertName('instance', filter.instance);
     let prefix = `${BACKUPS_ROOT}/`;
     if (filter.engine) prefix += `${filter.engine}/`;
     if (filter.engine && filter.instance) prefix += `${filter.instance}/`;
+    return this.groupsUnder(prefix, filter);
+  }
 
+  /** The backups of the objects under `prefix` (those of the filter's instance), newest first. */
+  private async groupsUnder(prefix: string, filter: CatalogFilter): Promise<Group[]> {
+    if (filter.engine) assertName('engine', filter.engine);
+    if (filter.instance) assertName('instance', filter.instance);
     const groups = new Map<string, Group>();
     for await (const object of this.store.list(prefix)) {
       const parts = parseBackupKey(object.key);
@@ -94,24 +98,51 @@ export class Catalog {
   }
 
   /**
+   * The folders of the backups under the filter's engine and instance, newest first, from folder
+   * listings only (what is in them is not listed: a store of many backups of many objects each
+   * costs a request per thousand engines, instances or backups, not per thousand objects).
+   */
+  private async backupFolders(filter: CatalogFilter): Promise<Array<Pick<Group, 'engine' | 'instance' | 'backupId'>>> {
+    if (filter.engine) assertName('engine', filter.engine);
+    if (filter.instance) assertName('instance', filter.instance);
+    const folders: Array<Pick<Group, 'engine' | 'instance' | 'backupId'>> = [];
+    const engines = filter.engine ? [filter.engine] : await subfolders(this.store, `${BACKUPS_ROOT}/`);
+    for (const engine of engines) {
+      const instances = filter.instance ? [filter.instance] : await subfolders(this.store, `${BACKUPS_ROOT}/${engine}/`);
+      for (const instance of instances) {
+        for (const backupId of await subfolders(this.store, `${BACKUPS_ROOT}/${engine}/${instance}/`)) folders.push({ engine, instance, backupId });
+      }
+    }
+    return folders.sort(byNewest);
+  }
+
+  /** The backup in `folder`, from a listing of that folder only; undefined when it holds nothing. */
+  private async groupIn(folder: Pick<Group, 'engine' | 'instance' | 'backupId'>): Promise<Group | undefined> {
+    const [group] = await this.groupsUnder(`${BACKUPS_ROOT}/${folder.engine}/${folder.instance}/${folder.backupId}/`, {});
+    return group;
+  }
+
+  /**
    * One backup by id, whatever its state but incomplete, or the newest verified one when
-   * `backupId` is `latest` (narrowed by engine/instance). For `show`. Reads the manifests of that
-   * backup only (of the newest ones down to the verified one, for `latest`), not of every backup listed.
+   * `backupId` is `latest` (narrowed by engine/instance). For `show`. Lists and reads that backup
+   * only (the newest ones down to the verified one, for `latest`), found by its folder's name.
    * @throws PermanentError `BACKUP_NOT_FOUND`, `BACKUP_INCOMPLETE`, or `BACKUP_AMBIGUOUS` when the
    *   id exists under more than one engine/instance and the filter does not pick one.
    */
   async find(backupId: string, filter: Omit<CatalogFilter, 'includeIncomplete'> = {}): Promise<CatalogEntry> {
-    const groups = await this.groups(filter);
+    const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
-      for (const group of groups) {
-        if (!group.hasManifest) continue;
+      for (const folder of folders) {
+        const group = await this.groupIn(folder);
+        if (!group?.hasManifest) continue;
         const entry = await this.entry(group);
         if (isVerified(entry)) return entry;
       }
       const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
       throw new PermanentError(`no verified backup found for ${scope} in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
     }
-    const found = await Promise.all(groups.filter((g) => g.backupId === backupId).map((g) => this.entry(g)));
+    const groups = await Promise.all(folders.filter((f) => f.backupId === backupId).map((f) => this.groupIn(f)));
+    const found = await Promise.all(groups.filter((g): g is Group => g !== undefined).map((g) => this.entry(g)));
     if (found.length === 0) {
       throw new PermanentError(`backup ${backupId} not found in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
     }

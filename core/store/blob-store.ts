@@ -81,6 +81,11 @@ export interface BlobStore {
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * Optional: the names of the folders directly under folder `prefix` (ending in `/`, or empty for
+   * the top), without listing what is in them (S3: a delimited listing). See {@link subfolders}.
+   */
+  listFolders?(prefix: string): Promise<string[]>;
   /** Deletes the keys; missing keys are not an error. */
   delete(keys: string[]): Promise<void>;
   /**
@@ -114,6 +119,22 @@ export interface BlobStore {
    * under its key (an S3 object cannot be renamed once its hash is known).
    */
   putFileAddressed?(prefix: string, filePath: string, options?: PutOptions): Promise<PutResult & { existed: boolean }>;
+}
+
+/**
+ * The names of the folders directly under folder `prefix`, sorted: a few requests where the store
+ * lists folders (S3: one per thousand folders, however many objects they hold), else derived from
+ * every key under `prefix`.
+ */
+export async function subfolders(store: BlobStore, prefix: string): Promise<string[]> {
+  if (store.listFolders) return (await store.listFolders(prefix)).sort();
+  const names = new Set<string>();
+  for await (const object of store.list(prefix)) {
+    const rest = object.key.slice(prefix.length);
+    const cut = rest.indexOf('/');
+    if (cut > 0) names.add(rest.slice(0, cut));
+  }
+  return [...names].sort();
 }
 
 /**

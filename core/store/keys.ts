@@ -40,6 +40,14 @@ export function assertSafePrefix(prefix: string): void {
   assertSafeKey(trimmed);
 }
 
+/** Checks a folder prefix: `''` (the top) or a safe key ending in `/`. Throws PermanentError `INVALID_KEY`. */
+export function assertFolderPrefix(prefix: string): void {
+  if (prefix !== '' && !prefix.endsWith('/')) {
+    throw new PermanentError(`invalid folder ${JSON.stringify(prefix)}: a folder ends in /`, { code: 'INVALID_KEY' });
+  }
+  assertSafePrefix(prefix);
+}
+
 /** Orders objects by key, comparing UTF-8 bytes as S3 does. */
 export function byKey(a: { key: string }, b: { key: string }): number {
   return Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));

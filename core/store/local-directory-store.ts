@@ -22,7 +22,7 @@ import { PermanentError, TransientError } from '../errors';
 import type {
   BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
 } from './blob-store';
-import { assertSafeKey, assertSafePrefix, byKey } from './keys';
+import { assertFolderPrefix, assertSafeKey, assertSafePrefix, byKey } from './keys';
 import { PARTIAL_SUFFIX, copyFileAddressed, copyFileResumable, makeDirectoryDurably, syncPath } from './local-file-upload';
 import { createRateLimiter, throttleStages } from './rate-limiter';
 import { TEMP_MARKER, chain, progressStages, streamToFile, tempPathFor, toReadable } from './transfer';
@@ -173,6 +173,15 @@ export class LocalDirectoryStore implements BlobStore {
     const found: ObjectInfo[] = [];
     await collectObjects(startKey ? path.join(this.root, startKey) : this.root, startKey, prefix, found);
     yield* found.sort(byKey);
+  }
+
+  async listFolders(prefix: string): Promise<string[]> {
+    assertFolderPrefix(prefix);
+    const entries = await readdir(path.join(this.root, prefix), { withFileTypes: true }).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 'ENOENT') return [];
+      throw mapFsError(error, prefix, this.root);
+    });
+    return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
   }
 
   async delete(keys: string[]): Promise<void> {

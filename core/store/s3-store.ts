@@ -15,7 +15,7 @@ import { PermanentError, type ClassifiedError } from '../errors';
 import type {
   BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
 } from './blob-store';
-import { assertSafeKey, assertSafePrefix, byKey } from './keys';
+import { assertFolderPrefix, assertSafeKey, assertSafePrefix, byKey } from './keys';
 import { createRateLimiter, throttleStages } from './rate-limiter';
 import { createS3Client, describeEndpoint, type S3ClientOptions } from './s3-client';
 import { mapS3Error } from './s3-errors';
@@ -150,6 +150,25 @@ export class S3Store implements BlobStore {
       yield* items.sort(byKey);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  async listFolders(prefix: string): Promise<string[]> {
+    assertFolderPrefix(prefix);
+    const under = this.prefix + prefix;
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({
+        Bucket: this.bucket, Prefix: under, Delimiter: '/', ContinuationToken: token, MaxKeys: this.listPageSize,
+      })).catch((error: unknown) => {
+        throw this.mapError(error);
+      });
+      for (const common of page.CommonPrefixes ?? []) {
+        if (common.Prefix?.startsWith(under)) names.push(common.Prefix.slice(under.length, -1));
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return names;
   }
 
   async delete(keys: string[]): Promise<void> {

@@ -34,6 +34,24 @@ export interface S3rverHandle {
 /** The program the child runs: start s3rver, print its port, exit when stdin closes. */
 const SERVER_PROGRAM = `
 const S3rver = require(process.env.S3RVER_MODULE);
+// s3rver never looks below the first folder under a delimited listing's prefix, so a folder that
+// holds only folders (backups/<engine>/ holds instances) goes unreported; S3 reports it. Delimited
+// listings are grouped here as S3 groups them, all in one page (the stand-in does not page them).
+const FilesystemStore = require(require('path').join(require('path').dirname(process.env.S3RVER_MODULE), 'stores', 'filesystem.js'));
+const listObjects = FilesystemStore.prototype.listObjects;
+FilesystemStore.prototype.listObjects = async function delimited(bucket, options) {
+  if (!options.delimiter) return listObjects.call(this, bucket, options);
+  const all = await listObjects.call(this, bucket, { ...options, delimiter: '', maxKeys: Infinity });
+  const prefix = options.prefix || '';
+  const commonPrefixes = new Set();
+  const objects = all.objects.filter((object) => {
+    const at = object.key.indexOf(options.delimiter, prefix.length);
+    if (at < 0) return true;
+    commonPrefixes.add(object.key.slice(0, at + options.delimiter.length));
+    return false;
+  });
+  return { objects, commonPrefixes: [...commonPrefixes].sort(), isTruncated: false };
+};
 const server = new S3rver({
   address: '127.0.0.1', port: 0, silent: true,
   directory: process.env.S3RVER_DIRECTORY,

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { BlobStore } from '../../../core/store/blob-store';
+import { subfolders, type BlobStore } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { TokenBucket } from '../../../core/store/rate-limiter';
 import { S3Store } from '../../../core/store/s3-store';
@@ -185,6 +185,23 @@ describe.each([
       expect(sub.map((o) => o.key)).toEqual(['ls/b/1', 'ls/b/2']);
       expect(partial.map((o) => o.key)).toEqual(['ls/a', 'ls/a-z']);
       expect(none).toEqual([]);
+    });
+
+    it('lists the folders directly under a folder, not what is in them, and refuses a prefix that is no folder', async () => {
+      // Prepare
+      for (const key of ['lf/b/2', 'lf/a', 'lf/b/1', 'lf/c/d/e', 'lf-outside/x']) await store.put(key, key);
+
+      // Act
+      const top = await subfolders(store, 'lf/');
+      const deeper = await subfolders(store, 'lf/c/');
+      const none = await subfolders(store, 'nothing-here/');
+
+      // Assess
+      expect(typeof store.listFolders).toBe('function');
+      expect(top).toEqual(['b', 'c']);
+      expect(deeper).toEqual(['d']);
+      expect(none).toEqual([]);
+      await expect(store.listFolders!('lf')).rejects.toMatchObject({ code: 'INVALID_KEY' });
     });
 
     it('heads existing and missing objects', async () => {

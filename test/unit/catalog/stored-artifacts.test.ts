@@ -22,16 +22,23 @@ beforeEach(async () => {
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
 
-/** `store`, counting the requests each kind of call makes (a listing counts once per call). */
-function counting(inner: BlobStore): { store: BlobStore; calls: Record<'head' | 'list' | 'get', number> } {
-  const calls = { head: 0, list: 0, get: 0 };
+/** `store`, counting the calls of each kind (a listing once per call) and the objects listings yield. */
+function counting(inner: BlobStore): { store: BlobStore; calls: Record<'head' | 'list' | 'get' | 'listed', number> } {
+  const calls = { head: 0, list: 0, get: 0, listed: 0 };
   const proxy = new Proxy(inner, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver) as unknown;
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         if (name === 'head' || name === 'list' || name === 'get') calls[name] += 1;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (name !== 'list') return result;
+        return (async function* counted() {
+          for await (const object of result as AsyncIterable<unknown>) {
+            calls.listed += 1;
+            yield object;
+          }
+        })();
       };
     },
   });
@@ -49,7 +56,7 @@ describe('missingArtifact', () => {
 
     // Assess
     expect(missing).toBeUndefined();
-    expect(calls).toEqual({ head: 2, list: 1, get: 0 });
+    expect(calls).toEqual({ head: 2, list: 1, get: 0, listed: 2 });
   });
 
   it('names an artifact of the backup\'s folder that is gone or cut short, and a pooled one that is gone', async () => {
@@ -69,22 +76,24 @@ describe('missingArtifact', () => {
 });
 
 describe('Catalog.find', () => {
-  it('reads the manifest of the backup asked for only, and of the newest ones down to the verified one for latest', async () => {
-    // Prepare: five backups of one instance, the newest one failed its validation
+  it('lists and reads the backup asked for only, and the newest ones down to the verified one for latest', async () => {
+    // Prepare: five backups of one instance (two objects each), the newest one failed its
+    // validation; one of another engine
     const now = Date.now();
     const backups = [];
     for (let i = 5; i >= 1; i -= 1) backups.push(await storeBackup(store, { at: new Date(now - i * 60_000), validationOk: i !== 1 }));
+    await storeBackup(store, { at: new Date(now), engine: 'zookeeper' });
     const { store: counted, calls } = counting(store);
 
     // Act
     const oldest = await new Catalog(counted).find(backups[0].backupId);
-    const readForOne = calls.get;
+    const forOne = { ...calls };
     const latest = await new Catalog(counted).find('latest', { engine: 'etcd', instance: 'main' });
 
     // Assess
     expect(oldest.backupId).toBe(backups[0].backupId);
-    expect(readForOne).toBe(1);
+    expect(forOne).toMatchObject({ get: 1, listed: 2 });
     expect(latest.backupId).toBe(backups[3].backupId);
-    expect(calls.get - readForOne).toBe(2);
+    expect({ get: calls.get - forOne.get, listed: calls.listed - forOne.listed }).toEqual({ get: 2, listed: 4 });
   });
 });
