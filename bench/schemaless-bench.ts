@@ -13,7 +13,10 @@
  *   across shards) vs `gunzip < file | mariadb`, each into empty databases of a second server —
  *   goal ≥ 1.5×. The dump names the source databases, so it cannot load beside them on the source
  *   server without being rewritten; both sides restore onto the same second server, emptied in
- *   between.
+ *   between;
+ * - the parallel tools users who care about speed run instead (issue 15): `mydumper --threads 2
+ *   --compress` of the same shards (goal ≥ 1.0×) and `myloader --threads 2 --enable-binlog` of its
+ *   dump (goal ≥ 1.2×; the binary log on, as ours and `mariadb` write it).
  *
  * Then, for the analysis of where our time goes, the parts of our work that read every body on the
  * server, timed alone on the source: the cell summaries (SHA2 of every body, taken by every backup
@@ -97,6 +100,7 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
   const rounds = Number(process.env.SCHEMALESS_BENCH_ROUNDS) || 1;
   const log = (line: string) => process.stdout.write(`  ${line}\n`);
   ensureDebianPackages(['mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump'], ['mariadb-server', 'mariadb-client'], log);
+  ensureDebianPackages(['mydumper', 'myloader'], ['mydumper'], log);
 
   const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-schemaless-bench-'));
   const servers: RunningServer[] = [];
@@ -139,6 +143,10 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
     const dump = (file: string, gzip: string) => measured(source.pid, () => sh(`mariadb-dump --single-transaction --databases ${databases.join(' ')} -h ${source.host} -P ${source.port} -u root | ${gzip} > ${file}`));
     let tool: Run = { ms: Infinity };
     let toolFast: Run = { ms: Infinity };
+    let parallelTool: Run = { ms: Infinity };
+    const mydumperDir = path.join(work, 'mydumper');
+    const mydumper = () => measured(source.pid, () => sh(`rm -rf ${mydumperDir} && mydumper --host ${source.host} --port ${source.port} --user root `
+      + `--regex '^(${databases.join('|')})\\.' --threads 2 --compress --outputdir ${mydumperDir}`));
     let full: Run & { backupId: string; instance: string; bytes: number } = { ms: Infinity, backupId: '', instance: '', bytes: 0 };
     for (let round = 1; round <= rounds; round += 1) {
       const ours = async () => {
@@ -152,9 +160,11 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
       const tools = async () => {
         const [, ms, cpu] = await dump(dumpFile, 'gzip');
         const [, fastMs, fastCpu] = await dump(dumpFast, 'gzip -1');
-        log(`round ${round}: mariadb-dump | gzip ${(ms / 1000).toFixed(1)} s, | gzip -1 ${(fastMs / 1000).toFixed(1)} s`);
+        const [, parallelMs, parallelCpu] = await mydumper();
+        log(`round ${round}: mariadb-dump | gzip ${(ms / 1000).toFixed(1)} s, | gzip -1 ${(fastMs / 1000).toFixed(1)} s, mydumper ${(parallelMs / 1000).toFixed(1)} s`);
         if (ms < tool.ms) tool = { ms, cpu };
         if (fastMs < toolFast.ms) toolFast = { ms: fastMs, cpu: fastCpu };
+        if (parallelMs < parallelTool.ms) parallelTool = { ms: parallelMs, cpu: parallelCpu };
       };
       if (round % 2 === 1) { await tools(); await ours(); } else { await ours(); await tools(); }
     }
@@ -165,6 +175,7 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
     // Restore of the full backup, ours (start → validated) vs gunzip | mariadb, onto the second server.
     let restore: Run = { ms: Infinity };
     let toolRestore: Run = { ms: Infinity };
+    let parallelToolRestore: Run = { ms: Infinity };
     let validation = '';
     for (let round = 1; round <= rounds; round += 1) {
       const ours = async () => {
@@ -185,6 +196,12 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
         await dropDatabases(targetControl, databases);
         log(`round ${round}: gunzip | mariadb ${(ms / 1000).toFixed(1)} s`);
         if (ms < toolRestore.ms) toolRestore = { ms, cpu };
+        const [, parallelMs, parallelCpu] = await measured(target.pid, () => sh(`myloader --host ${target.host} --port ${target.port} --user root --directory ${mydumperDir} --threads 2 --enable-binlog`));
+        const loaded = await sizeOf(targetControl, 'sl\\_%');
+        if (loaded.cells !== sourceSize.cells) throw new Error(`myloader's restore holds ${loaded.cells} cells, the source ${sourceSize.cells}`);
+        await dropDatabases(targetControl, databases);
+        log(`round ${round}: myloader ${(parallelMs / 1000).toFixed(1)} s`);
+        if (parallelMs < parallelToolRestore.ms) parallelToolRestore = { ms: parallelMs, cpu: parallelCpu };
       };
       if (round % 2 === 1) { await tools(); await ours(); } else { await ours(); await tools(); }
     }
@@ -210,10 +227,11 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
 
     const results = {
       megabytes, rounds, cells: sourceSize.cells, bodyBytes, innodbBytes: sourceSize.innodbBytes, indexEntries, buffered, fillMs,
-      full, tool, toolFast, dumpBytes, dumpFastBytes, dumpPlain,
+      full, tool, toolFast, parallelTool, parallelToolRestore, dumpBytes, dumpFastBytes, dumpPlain,
       added, incremental: { ms: incrementalMs, cpu: incrementalCpu, phases: incrementalPhases, bytes: incremental.bytes }, restore, toolRestore, validation,
       backupMarks: BACKUP_MARKS, restoreMarks: RESTORE_MARKS, summariesMs, summariesSerialMs, digestsMs, cellReadsMs, indexCheckMs,
       backupRatio: tool.ms / full.ms, backupFastRatio: toolFast.ms / full.ms, restoreRatio: toolRestore.ms / restore.ms,
+      mydumperRatio: parallelTool.ms / full.ms, myloaderRatio: parallelToolRestore.ms / restore.ms,
       incrementalBytesShare: incremental.bytes / full.bytes, incrementalTimeShare: incrementalMs / full.ms,
       loadAverage: os.loadavg(), cpus: os.cpus().length,
     };
@@ -235,6 +253,8 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
       { metric: 'full backup speed-up (mariadb-dump | gzip / ours)', value: results.backupRatio.toFixed(2), goal: '≥ 1.50', ok: results.backupRatio >= 1.5 },
       { metric: `mariadb-dump … | gzip -1 > file${best}`, value: s(toolFast.ms) },
       { metric: 'full backup speed-up against gzip -1 (for information)', value: results.backupFastRatio.toFixed(2) },
+      { metric: `mydumper --threads 2 --compress of the 8 shards${best}`, value: s(parallelTool.ms) },
+      { metric: 'full backup speed-up against mydumper (mydumper / ours)', value: results.mydumperRatio.toFixed(2), goal: '≥ 1.00', ok: results.mydumperRatio >= 1 },
       { metric: 'full backup CPU: ours (this process) + server', value: cpu(full, 'ours') },
       { metric: 'full backup CPU: mariadb-dump + gzip + server (gzip -1: ' + cpu(toolFast, 'tools') + ')', value: cpu(tool, 'tools') },
       { metric: `full backup, ours, phases: to read view / summaries + dump / validate + manifest / rest`, value: split(full.phases) },
@@ -249,6 +269,8 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
       { metric: 'restore, ours: throughput', value: rate(restore.ms) },
       { metric: `gunzip < dump | mariadb${best}`, value: s(toolRestore.ms) },
       { metric: 'restore speed-up (gunzip | mariadb / ours)', value: results.restoreRatio.toFixed(2), goal: '≥ 1.50', ok: results.restoreRatio >= 1.5 },
+      { metric: `myloader --threads 2 --enable-binlog of mydumper's dump${best}`, value: s(parallelToolRestore.ms) },
+      { metric: 'restore speed-up against myloader (myloader / ours)', value: results.myloaderRatio.toFixed(2), goal: '≥ 1.20', ok: results.myloaderRatio >= 1.2 },
       { metric: 'restore CPU: ours (this process) + target server', value: cpu(restore, 'ours') },
       { metric: 'restore CPU: gunzip + mariadb + target server', value: cpu(toolRestore, 'tools') },
       { metric: 'restore, ours, phases: to loaded (download, create, LOAD DATA) / indexes checked (repaired where wrong) / validate / rest', value: split(restore.phases) },
