@@ -16,7 +16,7 @@
  * once (its host files are reclaimed by the next step on its host); otherwise it is left for prune.
  */
 import type { BackupDriver, ResumeVerdict, SnapshotRef } from '../driver/types';
-import { deletePrefix, subfolders } from '../store/blob-store';
+import { deletePrefix, holdsObjects, subfolders } from '../store/blob-store';
 import { BACKUPS_ROOT, assertName, manifestKey } from '../catalog/layout';
 import { judgeHolder } from '../runs/run-holder';
 import type { StepDeps } from '../steps/step-deps';
@@ -78,14 +78,18 @@ export async function planResume(
 }
 
 /**
- * The newest backup of engine/instance (by id, which sorts by time): its folder's name from a
- * listing of the instance's folders (not of every object of every backup), and whether it holds a manifest.
+ * The newest backup of engine/instance (by id, which sorts by time): the newest folder holding
+ * objects, from a listing of the instance's folders (not of every object of every backup), and
+ * whether it holds a manifest.
  */
 async function newestBackup(deps: StepDeps, engine: string, instance: string): Promise<{ backupId: string; prefix: string; complete: boolean } | undefined> {
   assertName('engine', engine);
   assertName('instance', instance);
-  const newest = (await subfolders(deps.store, `${BACKUPS_ROOT}/${engine}/${instance}/`)).at(-1);
-  if (newest === undefined) return undefined;
-  const prefix = `${BACKUPS_ROOT}/${engine}/${instance}/${newest}`;
-  return { backupId: newest, prefix, complete: (await deps.store.head(manifestKey(prefix))) !== undefined };
+  const ids = await subfolders(deps.store, `${BACKUPS_ROOT}/${engine}/${instance}/`);
+  for (const backupId of ids.reverse()) {
+    const prefix = `${BACKUPS_ROOT}/${engine}/${instance}/${backupId}`;
+    if (!(await holdsObjects(deps.store, `${prefix}/`))) continue; // an empty folder, or a killed write's temporary file only
+    return { backupId, prefix, complete: (await deps.store.head(manifestKey(prefix))) !== undefined };
+  }
+  return undefined;
 }

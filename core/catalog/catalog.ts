@@ -7,7 +7,7 @@
 import { PermanentError } from '../errors';
 import { subfolders, type BlobStore } from '../store/blob-store';
 import { type BackupDamage, readManifest, readVerification } from './entry-files';
-import { BACKUPS_ROOT, assertName, backupIdTime, parseBackupKey } from './layout';
+import { BACKUPS_ROOT, assertName, backupIdTime, isName, manifestKey, parseBackupKey } from './layout';
 import { manifestDigest, type BackupManifest } from './manifest';
 import type { VerificationRecord } from './verification';
 
@@ -106,11 +106,14 @@ export class Catalog {
     if (filter.engine) assertName('engine', filter.engine);
     if (filter.instance) assertName('instance', filter.instance);
     const folders: Array<Pick<Group, 'engine' | 'instance' | 'backupId'>> = [];
-    const engines = filter.engine ? [filter.engine] : await subfolders(this.store, `${BACKUPS_ROOT}/`);
+    // A folder no backup could be in (a stray key's) is passed over, as a full listing passes over its key.
+    const engines = filter.engine ? [filter.engine] : (await subfolders(this.store, `${BACKUPS_ROOT}/`)).filter(isName);
     for (const engine of engines) {
-      const instances = filter.instance ? [filter.instance] : await subfolders(this.store, `${BACKUPS_ROOT}/${engine}/`);
+      const instances = filter.instance ? [filter.instance] : (await subfolders(this.store, `${BACKUPS_ROOT}/${engine}/`)).filter(isName);
       for (const instance of instances) {
-        for (const backupId of await subfolders(this.store, `${BACKUPS_ROOT}/${engine}/${instance}/`)) folders.push({ engine, instance, backupId });
+        for (const backupId of await subfolders(this.store, `${BACKUPS_ROOT}/${engine}/${instance}/`)) {
+          if (backupId !== '') folders.push({ engine, instance, backupId });
+        }
       }
     }
     return folders.sort(byNewest);
@@ -133,6 +136,7 @@ export class Catalog {
     const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
       for (const folder of folders) {
+        if (!(await this.store.head(manifestKey(`${BACKUPS_ROOT}/${folder.engine}/${folder.instance}/${folder.backupId}`)))) continue; // not complete: not listed
         const group = await this.groupIn(folder);
         if (!group?.hasManifest) continue;
         const entry = await this.entry(group);

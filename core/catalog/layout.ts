@@ -29,7 +29,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const BACKUP_ID = /^(\d{8}T\d{6})(\d{3})?Z-[0-9a-f]{6,}$/;
 
 /** True when `value` can be an engine or instance name: a single, safe key segment. */
-function isName(value: string): boolean {
+export function isName(value: string): boolean {
   return NAME.test(value) && !value.includes('..');
 }
 

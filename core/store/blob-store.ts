@@ -137,6 +137,12 @@ export async function subfolders(store: BlobStore, prefix: string): Promise<stri
   return [...names].sort();
 }
 
+/** Whether any object's key starts with `prefix` (the first of a listing, not all of it). */
+export async function holdsObjects(store: BlobStore, prefix: string): Promise<boolean> {
+  for await (const object of store.list(prefix)) return object !== undefined;
+  return false;
+}
+
 /**
  * Deletes every object whose key starts with `prefix`, and — for a folder prefix — what
  * interrupted writes left there; returns how many objects there were.

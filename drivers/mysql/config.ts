@@ -62,8 +62,8 @@ export const mysqlRestoreTargetSchema = z.strictObject({
   parallelism: z.number().int().min(1).max(64).default(4),
   /**
    * Logical restores: write the restore to the target's binary log (the default), so replicas of
-   * the target follow it. `false` keeps the restore's schema and rows out of it (`sql_log_bin = 0`
-   * for its sessions, myloader's default): faster, up to twice with BLOBs, but replicas of the
+   * the target follow it. `false` keeps the restore's schema, rows and point-in-time replay out of
+   * it (`sql_log_bin = 0` for its sessions, myloader's default): faster, up to twice with BLOBs, but replicas of the
    * target and binlog-based recovery of it never see the restored data. Needs the privilege to set
    * `sql_log_bin` (MariaDB `BINLOG ADMIN`, MySQL `SUPER` or `SYSTEM_VARIABLES_ADMIN`).
    */

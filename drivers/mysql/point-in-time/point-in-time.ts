@@ -124,6 +124,8 @@ export interface ReplayArgvOptions {
    * before it applies `--rewrite-db`.
    */
   database?: string;
+  /** Keep the replay out of the target's binary log (the restore target's `binlog: false`): the tool's output starts with `SET sql_log_bin=0`. */
+  disableLogBin?: boolean;
   files: string[];
 }
 
@@ -134,6 +136,7 @@ export function replayArgv(options: ReplayArgvOptions): string[] {
   if (options.untilGtid) argv.push(`--stop-position=${options.untilGtid}`);
   for (const [from, to] of Object.entries(options.rewriteDb ?? {})) argv.push(`--rewrite-db=${from}->${to}`);
   if (options.database) argv.push(`--database=${options.database}`);
+  if (options.disableLogBin) argv.push('--disable-log-bin');
   argv.push(...options.files);
   return argv;
 }
@@ -304,6 +307,7 @@ export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: 
     stopDatetime: stop,
     untilGtid: pit.untilGtid,
     ...scope,
+    disableLogBin: ctx.target.binlog === false,
     files: localFiles,
   });
   ctx.logger.info('mysql point-in-time: replaying', { files: plan.map((p) => `${p.file}@${p.backupId}`), until: pit.until, untilGtid: pit.untilGtid, database: scope.database });

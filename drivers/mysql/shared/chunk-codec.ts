@@ -14,6 +14,7 @@
  * merely loading the drivers, so a host or function whose platform the addon was not built for
  * fails only there, saying so (`ZSTD_UNAVAILABLE`).
  */
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -82,46 +83,69 @@ export function inflater(name: string): Transform {
 export const WHOLE_READ_BYTES = 1 << 20;
 
 /**
- * The lines of chunk file `file`, inflated: in frames (each as big as the batch it was written
- * from) when it is a small zstd file, else as its inflating stream gives them.
+ * A frame read whole inflates to this much at most (a dump batch's lines are ~4 MiB); a file
+ * holding a bigger one — a row of a large, very compressible BLOB — is streamed instead.
+ */
+const WHOLE_FRAME_BYTES = 16 << 20;
+
+/**
+ * The lines of chunk file `file`, inflated: in frames when it is a small zstd file (see
+ * {@link WHOLE_READ_BYTES}), else as its inflating stream gives them.
  */
 export async function* chunkFileLines(file: string): AsyncGenerator<Buffer> {
-  const handle = await open(file, 'r');
-  let streamed = false;
+  const frames = codecOf(file) === 'zstd' ? await smallFileFrames(file) : undefined;
+  if (frames) {
+    for (const frame of frames) yield inflateFrame(file, frame);
+    return;
+  }
+  const inflate = inflater(file);
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  source.on('error', (error) => inflate.destroy(error));
+  source.pipe(inflate);
   try {
-    const { size } = await handle.stat();
-    if (codecOf(file) === 'zstd' && size <= WHOLE_READ_BYTES) {
-      const data = await handle.readFile();
-      try {
-        yield* inflateFrames(data);
-      } catch (error) {
-        throw new PermanentError(`chunk file ${file} is not whole zstd (${(error as Error).message})`, { code: 'BACKUP_CORRUPT', engine: 'mysql', cause: error });
-      }
-      return;
-    }
-    streamed = true;
-    const source = handle.createReadStream({ highWaterMark: 1 << 20 }); // closes the handle
-    const inflate = inflater(file);
-    source.on('error', (error) => inflate.destroy(error));
-    source.pipe(inflate);
-    try {
-      for await (const chunk of inflate) yield chunk as Buffer;
-    } finally {
-      source.destroy();
-    }
+    for await (const chunk of inflate) yield chunk as Buffer;
   } finally {
-    if (!streamed) await handle.close();
+    source.destroy();
   }
 }
 
-/** Each frame of zstd `data` inflated in one call (its checksum checked), one after the other. */
-function* inflateFrames(data: Buffer): Generator<Buffer> {
-  const { findFrameCompressedSize } = zstdBinding();
-  for (let at = 0; at < data.length;) {
-    const frame = data.subarray(at, at + findFrameCompressedSize(data.subarray(at)));
-    yield zstd().decompress(frame);
-    at += frame.length;
+/** The frames of zstd chunk file `file` when it is read whole (small, no frame inflating past {@link WHOLE_FRAME_BYTES}); else undefined. */
+async function smallFileFrames(file: string): Promise<Buffer[] | undefined> {
+  const handle = await open(file, 'r');
+  let data: Buffer;
+  try {
+    if ((await handle.stat()).size > WHOLE_READ_BYTES) return undefined;
+    data = await handle.readFile();
+  } finally {
+    await handle.close();
   }
+  const { findFrameCompressedSize, getFrameContentSize } = zstdBinding();
+  const frames: Buffer[] = [];
+  try {
+    for (let at = 0; at < data.length;) {
+      const frame = data.subarray(at, at + findFrameCompressedSize(data.subarray(at)));
+      const size = getFrameContentSize(frame);
+      if (size === null || size > WHOLE_FRAME_BYTES) return undefined;
+      frames.push(frame);
+      at += frame.length;
+    }
+  } catch (error) {
+    throw damagedChunk(file, error);
+  }
+  return frames;
+}
+
+/** One zstd frame of chunk file `file` inflated, its checksum checked. */
+function inflateFrame(file: string, frame: Buffer): Buffer {
+  try {
+    return zstd().decompress(frame);
+  } catch (error) {
+    throw damagedChunk(file, error);
+  }
+}
+
+function damagedChunk(file: string, error: unknown): PermanentError {
+  return new PermanentError(`chunk file ${file} is not whole zstd (${(error as Error).message})`, { code: 'BACKUP_CORRUPT', engine: 'mysql', cause: error });
 }
 
 /** A frame of `lines` as new chunks hold them. */

@@ -139,6 +139,32 @@ describe('mysql point-in-time recovery', () => {
     }
   }, 180_000);
 
+  it('keeps the replay out of the target\'s binary log too when the restore target says binlog false', async () => {
+    // Prepare: B1, W1 (its GTID recorded), B2 archiving the binlog W1 is in
+    const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-unlogged', config });
+    await insertCustomer('pitr-u1');
+    const afterW1 = await sourceGtid();
+    await rt.backup({ engine: 'mysql', instance: 'pitr-unlogged', config });
+    const target = await startTestMariaDb('pitr-unlogged', 9);
+    const restored = await target.connect();
+    const binlogPosition = async () => ((await restored.query('SELECT @@gtid_binlog_pos AS g') as [Array<{ g: string }>, unknown])[0][0].g);
+
+    try {
+      const before = await binlogPosition();
+
+      // Act
+      const report = await rt.restore({ backupId: b1.backupId, target: { ...target.config(), binlog: false, pointInTime: { untilGtid: afterW1 } } });
+
+      // Assess
+      expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
+      expect((await customerNames(restored)).at(-1)).toBe('pitr-u1');
+      expect(await binlogPosition()).toBe(before);
+    } finally {
+      await restored.end();
+    }
+  }, 180_000);
+
   it('refuses a GTID target that lies before the backup', async () => {
     // Prepare
     const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-early', config: { ...source.config(), databases: ['shop'], archiveBinlogs: true } });

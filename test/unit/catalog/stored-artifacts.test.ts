@@ -83,6 +83,7 @@ describe('Catalog.find', () => {
     const backups = [];
     for (let i = 5; i >= 1; i -= 1) backups.push(await storeBackup(store, { at: new Date(now - i * 60_000), validationOk: i !== 1 }));
     await storeBackup(store, { at: new Date(now), engine: 'zookeeper' });
+    await store.put('backups/not an engine/x/y', 'a stray key, in no backup');
     const { store: counted, calls } = counting(store);
 
     // Act

@@ -67,6 +67,8 @@ describe('chunk codec', () => {
       expect(big.length).toBeGreaterThan(WHOLE_READ_BYTES);
       expect((await linesOf('big.tsv.zst', big)).equals(Buffer.concat([noise, lines]))).toBe(true);
       expect((await linesOf('old.tsv.gz', gzipSync(lines))).equals(lines)).toBe(true);
+      const wide = Buffer.alloc(17 << 20, 0x61); // a frame inflating past what is read whole: streamed
+      expect((await linesOf('wide.tsv.zst', Buffer.concat([compressLines(lines), compressLines(wide)]))).equals(Buffer.concat([lines, wide]))).toBe(true);
     });
 
     it('fails on a flipped byte and on a missing end of a file read whole', async () => {

@@ -48,10 +48,12 @@ describe('replay argv', () => {
     // Act
     const byTime = replayArgv({ startPosition: 925, stopDatetime: '2026-11-21 12:26:45', files: ['/s/a', '/s/b'] });
     const byGtid = replayArgv({ startPosition: 4, untilGtid: '0-1-75', rewriteDb: { shop: 'shop_copy' }, database: 'shop', files: ['/s/a'] });
+    const unlogged = replayArgv({ startPosition: 4, untilGtid: '0-1-75', disableLogBin: true, files: ['/s/a'] });
 
     // Assess
     expect(byTime).toEqual(['--no-defaults', '--start-position=925', '--stop-datetime=2026-11-21 12:26:45', '/s/a', '/s/b']);
     expect(byGtid).toEqual(['--no-defaults', '--start-position=4', '--stop-position=0-1-75', '--rewrite-db=shop->shop_copy', '--database=shop', '/s/a']);
+    expect(unlogged).toEqual(['--no-defaults', '--start-position=4', '--stop-position=0-1-75', '--disable-log-bin', '/s/a']);
     expect(applyArgv('/tmp/c.cnf')[0]).toBe('--defaults-file=/tmp/c.cnf');
   });
 });
