@@ -63,9 +63,10 @@ export const mysqlRestoreTargetSchema = z.strictObject({
   /**
    * Logical restores: write the restore to the target's binary log (the default), so replicas of
    * the target follow it. `false` keeps the restore's schema, rows and point-in-time replay out of
-   * it (`sql_log_bin = 0` for its sessions, myloader's default): faster, up to twice with BLOBs, but replicas of the
-   * target and binlog-based recovery of it never see the restored data. Needs the privilege to set
-   * `sql_log_bin` (MariaDB `BINLOG ADMIN`, MySQL `SUPER` or `SYSTEM_VARIABLES_ADMIN`).
+   * it (`sql_log_bin = 0` for its sessions, myloader's default): faster, up to twice with BLOBs,
+   * but replicas of the target and binlog-based recovery of it never see the restored data. Needs
+   * the privilege to set `sql_log_bin` (MariaDB `BINLOG ADMIN`, MySQL `SUPER` or
+   * `SYSTEM_VARIABLES_ADMIN`).
    */
   binlog: z.boolean().default(true),
   /** Physical restores: the new server's data dir on this host, and the port to start it on. */
