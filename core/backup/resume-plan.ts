@@ -17,7 +17,7 @@
  */
 import type { BackupDriver, ResumeVerdict, SnapshotRef } from '../driver/types';
 import { deletePrefix, holdsObjects, subfolders } from '../store/blob-store';
-import { BACKUPS_ROOT, assertName, manifestKey } from '../catalog/layout';
+import { BACKUPS_ROOT, assertName, folderOfBackup, manifestKey } from '../catalog/layout';
 import { judgeHolder } from '../runs/run-holder';
 import type { StepDeps } from '../steps/step-deps';
 import type { BackupRequest, ResumeOutcome } from './backup-state';
@@ -87,7 +87,7 @@ async function newestBackup(deps: StepDeps, engine: string, instance: string): P
   assertName('instance', instance);
   const ids = await subfolders(deps.store, `${BACKUPS_ROOT}/${engine}/${instance}/`);
   for (const backupId of ids.reverse()) {
-    const prefix = `${BACKUPS_ROOT}/${engine}/${instance}/${backupId}`;
+    const prefix = folderOfBackup({ engine, instance, backupId });
     if (!(await holdsObjects(deps.store, `${prefix}/`))) continue; // an empty folder, or a killed write's temporary file only
     return { backupId, prefix, complete: (await deps.store.head(manifestKey(prefix))) !== undefined };
   }

@@ -7,7 +7,7 @@
 import { PermanentError } from '../errors';
 import { subfolders, type BlobStore } from '../store/blob-store';
 import { type BackupDamage, readManifest, readVerification } from './entry-files';
-import { BACKUPS_ROOT, assertName, backupIdTime, isName, manifestKey, parseBackupKey } from './layout';
+import { BACKUPS_ROOT, assertName, backupIdTime, folderOfBackup, isName, manifestKey, parseBackupKey } from './layout';
 import { manifestDigest, type BackupManifest } from './manifest';
 import type { VerificationRecord } from './verification';
 
@@ -54,7 +54,10 @@ export function isIncomplete(entry: CatalogEntry): boolean {
   return entry.status === 'incomplete';
 }
 
-interface Group { engine: string; instance: string; backupId: string; bytes: number; hasManifest: boolean; hasVerification: boolean }
+/** Where a backup is: its engine, instance and id, the names of its folders. */
+type BackupFolder = { engine: string; instance: string; backupId: string };
+
+interface Group extends BackupFolder { bytes: number; hasManifest: boolean; hasVerification: boolean }
 
 export class Catalog {
   constructor(private readonly store: BlobStore) {}
@@ -102,10 +105,10 @@ export class Catalog {
    * listings only (what is in them is not listed: a store of many backups of many objects each
    * costs a request per thousand engines, instances or backups, not per thousand objects).
    */
-  private async backupFolders(filter: CatalogFilter): Promise<Array<Pick<Group, 'engine' | 'instance' | 'backupId'>>> {
+  private async backupFolders(filter: CatalogFilter): Promise<BackupFolder[]> {
     if (filter.engine) assertName('engine', filter.engine);
     if (filter.instance) assertName('instance', filter.instance);
-    const folders: Array<Pick<Group, 'engine' | 'instance' | 'backupId'>> = [];
+    const folders: BackupFolder[] = [];
     // A folder no backup could be in (a stray key's) is passed over, as a full listing passes over its key.
     const engines = filter.engine ? [filter.engine] : (await subfolders(this.store, `${BACKUPS_ROOT}/`)).filter(isName);
     for (const engine of engines) {
@@ -120,8 +123,8 @@ export class Catalog {
   }
 
   /** The backup in `folder`, from a listing of that folder only; undefined when it holds nothing. */
-  private async groupIn(folder: Pick<Group, 'engine' | 'instance' | 'backupId'>): Promise<Group | undefined> {
-    const [group] = await this.groupsUnder(`${BACKUPS_ROOT}/${folder.engine}/${folder.instance}/${folder.backupId}/`, {});
+  private async groupIn(folder: BackupFolder): Promise<Group | undefined> {
+    const [group] = await this.groupsUnder(`${folderOfBackup(folder)}/`, {});
     return group;
   }
 
@@ -136,9 +139,9 @@ export class Catalog {
     const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
       for (const folder of folders) {
-        if (!(await this.store.head(manifestKey(`${BACKUPS_ROOT}/${folder.engine}/${folder.instance}/${folder.backupId}`)))) continue; // not complete: not listed
+        if (!(await this.store.head(manifestKey(folderOfBackup(folder))))) continue; // not complete: not listed
         const group = await this.groupIn(folder);
-        if (!group?.hasManifest) continue;
+        if (!group) continue;
         const entry = await this.entry(group);
         if (isVerified(entry)) return entry;
       }
@@ -180,7 +183,7 @@ export class Catalog {
 
   /** Reads one backup's manifest and verification record; unreadable ones become its damage. */
   private async entry(group: Group): Promise<CatalogEntry> {
-    const prefix = `${BACKUPS_ROOT}/${group.engine}/${group.instance}/${group.backupId}`;
+    const prefix = folderOfBackup(group);
     const entry: CatalogEntry = {
       backupId: group.backupId,
       engine: group.engine,

@@ -68,6 +68,14 @@ export function backupPrefix(engine: string, instance: string, backupId: string)
   return `${BACKUPS_ROOT}/${engine}/${instance}/${backupId}`;
 }
 
+/**
+ * The folder of a backup whose names were read from the store (not checked: a stray folder's are
+ * passed on as they are, as a listing passes on a stray key); {@link backupPrefix} for names given.
+ */
+export function folderOfBackup(backup: { engine: string; instance: string; backupId: string }): string {
+  return `${BACKUPS_ROOT}/${backup.engine}/${backup.instance}/${backup.backupId}`;
+}
+
 export const manifestKey = (prefix: string): string => `${prefix}/manifest.json`;
 export const verificationKey = (prefix: string): string => `${prefix}/verification.json`;
 

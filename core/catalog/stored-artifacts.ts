@@ -24,13 +24,14 @@ function backupFolder(key: string): string | undefined {
 
 /** The stored size of every artifact (undefined: not stored), in their order. */
 async function storedSizes(store: BlobStore, artifacts: readonly StoredArtifact[]): Promise<Array<number | undefined>> {
-  const folders = new Set(artifacts.map((a) => backupFolder(a.key)).filter((f): f is string => f !== undefined));
+  const folderOf = artifacts.map((a) => backupFolder(a.key));
   const listed = new Map<string, number>();
-  for (const folder of folders) {
+  for (const folder of new Set(folderOf)) {
+    if (folder === undefined) continue;
     for await (const object of store.list(folder)) listed.set(object.key, object.size);
   }
-  return mapLimited(artifacts, HEAD_CONCURRENCY, async (artifact) => (
-    backupFolder(artifact.key) !== undefined ? listed.get(artifact.key) : (await store.head(artifact.key))?.size
+  return mapLimited(artifacts, HEAD_CONCURRENCY, async (artifact, i) => (
+    folderOf[i] !== undefined ? listed.get(artifact.key) : (await store.head(artifact.key))?.size
   ));
 }
 

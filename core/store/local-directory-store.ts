@@ -27,9 +27,18 @@ import { PARTIAL_SUFFIX, copyFileAddressed, copyFileResumable, makeDirectoryDura
 import { createRateLimiter, throttleStages } from './rate-limiter';
 import { TEMP_MARKER, chain, progressStages, streamToFile, tempPathFor, toReadable } from './transfer';
 
-/** Creates `dir` and its missing parents, not yet durably (see {@link LocalDirectoryStore.persist}). */
-async function makeDirectory(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+/**
+ * Creates the folder of the file `target` will be, and its missing parents: durably, or — for a
+ * write that persists later — not yet (see {@link LocalDirectoryStore.persist}).
+ */
+async function makeFolderOf(target: string, durable: boolean): Promise<void> {
+  if (durable) await makeDirectoryDurably(path.dirname(target));
+  else await mkdir(path.dirname(target), { recursive: true });
+}
+
+/** Syncs the folder `target` was just renamed into, unless the write persists later. */
+async function syncFolderOf(target: string, durable: boolean): Promise<void> {
+  if (durable) await syncPath(path.dirname(target));
 }
 
 /** fsyncs in flight at once when objects are persisted together (the file system's queue, not the CPU, is the limit). */
@@ -53,7 +62,7 @@ export class LocalDirectoryStore implements BlobStore {
     let writer: WriteStream | undefined;
     try {
       const durable = !options.persistLater;
-      await (durable ? makeDirectoryDurably : makeDirectory)(path.dirname(target));
+      await makeFolderOf(target, durable);
       writer = createWriteStream(temp, { highWaterMark: 1 << 20, flush: durable }); // fsync before close
       await pipeline([
         toReadable(body),
@@ -63,7 +72,7 @@ export class LocalDirectoryStore implements BlobStore {
         writer,
       ]);
       await rename(temp, target);
-      if (durable) await syncPath(path.dirname(target));
+      await syncFolderOf(target, durable);
     } catch (error) {
       if (writer) await removeWrittenFile(writer, temp);
       else await rm(temp, { force: true });
@@ -78,7 +87,7 @@ export class LocalDirectoryStore implements BlobStore {
     const target = this.pathFor(key);
     const root = this.root;
     try {
-      await (durable ? makeDirectoryDurably : makeDirectory)(path.dirname(target));
+      await makeFolderOf(target, durable);
       const file = await openFileWriter(target, tempPathFor(target), { durable });
       return {
         write: (chunk) => file.write(chunk).catch((error: unknown) => {
@@ -87,7 +96,7 @@ export class LocalDirectoryStore implements BlobStore {
         async end() {
           try {
             const written = await file.end();
-            if (durable) await syncPath(path.dirname(target));
+            await syncFolderOf(target, durable);
             return { key, ...written };
           } catch (error) {
             throw mapFsError(error, key, root);

@@ -2,8 +2,9 @@
  * Wraps a step in a middy handler: Powertools context (metrics are published by the steps that
  * have something to count, see observability.ts), the backup id and engine on every log line, the
  * step's duration logged when it returns (`step returned`), and every error leaving as
- * `TransientError` or `PermanentError` (by name — the state machines' Retry and Catch match on it). Inputs are never logged: they may carry secret
- * references, and logging them would be the first step to logging secrets.
+ * `TransientError` or `PermanentError` (by name — the state machines' Retry and Catch match on
+ * it). Inputs are never logged: they may carry secret references, and logging them would be the
+ * first step to logging secrets.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
