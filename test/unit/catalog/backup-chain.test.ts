@@ -3,26 +3,21 @@
  * incremental one rests on (core/catalog/backup-chain.ts), and retention keeping every backup a
  * kept one extends (core/catalog/prune.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { MAX_CHAIN_LINKS, resolveChain, type CompleteEntry } from '../../../core/catalog/backup-chain';
 import { Catalog, type CatalogEntry } from '../../../core/catalog/catalog';
 import { manifestKey } from '../../../core/catalog/layout';
 import { prune } from '../../../core/catalog/prune';
-import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import type { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { writeJson } from '../../../core/store/json';
 import { storeBackup as storeBackupIn, type StoredBackup, type StoredBackupOptions } from '../../fixtures/catalog/stored-backup';
+import { makeTempStore, removeDir } from '../../fixtures/store/files';
 
 const DAY = 86_400_000;
 let root: string;
 let store: LocalDirectoryStore;
 
-beforeEach(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-chain-'));
-  store = new LocalDirectoryStore(root);
-});
-afterEach(() => rm(root, { recursive: true, force: true }));
+beforeEach(async () => ({ root, store } = await makeTempStore('chain')));
+afterEach(() => removeDir(root));
 
 const storeBackup = (options: StoredBackupOptions): Promise<StoredBackup> => storeBackupIn(store, options);
 

@@ -2,25 +2,22 @@
  * The catalog against a real local directory store: what counts as complete, `latest`,
  * verification of stored artifacts, and retention.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Catalog } from '../../../core/catalog/catalog';
 import { newBackupId } from '../../../core/catalog/layout';
 import { prune } from '../../../core/catalog/prune';
 import { verifyBackup } from '../../../core/catalog/verification';
-import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import type { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { storeBackup as storeBackupIn, type StoredBackup, type StoredBackupOptions } from '../../fixtures/catalog/stored-backup';
+import { makeTempStore, removeDir } from '../../fixtures/store/files';
 
 const DAY = 86_400_000;
 let root: string;
 let store: LocalDirectoryStore;
 
-beforeEach(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-catalog-'));
-  store = new LocalDirectoryStore(root);
-});
-afterEach(() => rm(root, { recursive: true, force: true }));
+beforeEach(async () => ({ root, store } = await makeTempStore('catalog')));
+afterEach(() => removeDir(root));
 
 /** Stores one backup (see the fixture) in this test's store. */
 const storeBackup = (options: StoredBackupOptions): Promise<StoredBackup> => storeBackupIn(store, options);

@@ -4,25 +4,20 @@
  * as a corrupt backup (not bad input) by verify and restore, and pruned like an incomplete one.
  * An id stored under two instances is ambiguous, never silently one of them.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Catalog } from '../../../core/catalog/catalog';
 import { manifestKey, verificationKey } from '../../../core/catalog/layout';
 import { prune } from '../../../core/catalog/prune';
 import { verifyBackup } from '../../../core/catalog/verification';
-import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import type { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { storeBackup } from '../../fixtures/catalog/stored-backup';
+import { makeTempStore, removeDir } from '../../fixtures/store/files';
 
 const DAY = 86_400_000;
 let root: string;
 let store: LocalDirectoryStore;
 
-beforeEach(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-damaged-'));
-  store = new LocalDirectoryStore(root);
-});
-afterEach(() => rm(root, { recursive: true, force: true }));
+beforeEach(async () => ({ root, store } = await makeTempStore('damaged')));
+afterEach(() => removeDir(root));
 
 describe('a damaged manifest', () => {
   it('is listed as damaged with the reason, and every other backup still lists and shows', async () => {

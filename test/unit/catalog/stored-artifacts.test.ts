@@ -4,23 +4,20 @@
  * lies outside it (the instance's pool) — so a 1 000-table backup costs one request, not a
  * thousand in a row; and the catalog reads the manifest of the backup asked for, not of every backup.
  */
-import { mkdtemp, rm, truncate, unlink } from 'node:fs/promises';
-import os from 'node:os';
+import { truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Catalog } from '../../../core/catalog/catalog';
 import { missingArtifact } from '../../../core/catalog/stored-artifacts';
 import type { BlobStore } from '../../../core/store/blob-store';
-import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import type { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { storeBackup } from '../../fixtures/catalog/stored-backup';
+import { makeTempStore, removeDir } from '../../fixtures/store/files';
 
 let root: string;
 let store: LocalDirectoryStore;
 
-beforeEach(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-stored-'));
-  store = new LocalDirectoryStore(root);
-});
-afterEach(() => rm(root, { recursive: true, force: true }));
+beforeEach(async () => ({ root, store } = await makeTempStore('stored')));
+afterEach(() => removeDir(root));
 
 /** `store`, counting the calls of each kind (a listing once per call) and the objects listings yield. */
 function counting(inner: BlobStore): { store: BlobStore; calls: Record<'head' | 'list' | 'get' | 'listed', number> } {
