@@ -20,6 +20,8 @@ export const mysqlConfigSchema = z.strictObject({
   parallelism: z.number().int().min(1).max(64).default(4),
   /** Rows per chunk file (logical); a chunk is written, checked and retried as a unit. */
   chunkRows: z.number().int().min(1).default(200_000),
+  /** Row data per chunk file (logical, bytes as the server sends them; the row reaching it ends the chunk), so wide rows are cut too. */
+  chunkBytes: z.number().int().min(1).default(64 * 1024 * 1024),
   /** Also capture users and grants (logical). */
   includeUsers: z.boolean().default(false),
   /** Also archive the server's binary logs, for point-in-time recovery. */

@@ -86,7 +86,6 @@ export const BATCH: RowBudget = { rows: 1024, bytes: 4 * 1024 * 1024 };
 
 /** One written chunk: its artifact and the digest of exactly the rows in it (and of them projected, with a projection). */
 export interface WrittenChunk {
-  index: number;
   artifact: ArtifactRef;
   digest: TableDigest;
   projected?: TableDigest;
@@ -97,10 +96,15 @@ class ChunkWriteError extends TransientError {}
 /** A chunk the store or spool refused for good (no space, access denied, a name it cannot hold): not retried. */
 class ChunkRefusedError extends PermanentError {}
 
+/** Row data per chunk (bytes of row packets) unless the caller says otherwise: 64 MiB. */
+export const CHUNK_BYTES = 64 * 1024 * 1024;
+
 /** What the pipeline writes to, and how. */
 export interface PipelineOptions {
   sink: ArtifactSink;
+  /** A chunk ends after this many rows, or with the row that takes it to `chunkBytes` of row packets. */
   chunkRows: number;
+  chunkBytes: number;
   pool: EncodePool;
   stage?: ChunkStage;
 }
@@ -141,26 +145,30 @@ class EncodeWindow {
 }
 
 /**
- * Writes up to `limit` rows of `cursor` as chunk `name`: batches of rows go to the encoder threads
+ * Writes rows of `cursor` as chunk `name`, up to `options.chunkRows` of them and `options.chunkBytes`
+ * of their packets: batches of rows go to the encoder threads
  * (encode-pool.ts: lines, digest, frame) while the cursor keeps reading; their frames are
  * written in order. Errors of the cursor (the server) are rethrown as they are; errors of the
  * write side become {@link ChunkWriteError}.
  */
-async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, limit: number, projection: Projection | undefined, options: PipelineOptions): Promise<Omit<WrittenChunk, 'index'>> {
+async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, projection: Projection | undefined, options: PipelineOptions): Promise<WrittenChunk> {
   const digest = new TableDigest();
   const projected = projection ? new TableDigest() : undefined;
-  let remaining = limit;
+  let remaining = options.chunkRows;
+  let bytesLeft = options.chunkBytes;
   let empty = true;
   async function* members(): AsyncGenerator<Buffer> {
     const inFlight = new EncodeWindow(options.pool, projection);
     for (;;) {
       while (remaining > 0 && !inFlight.full) {
-        const batch = await cursor.take({ rows: Math.min(remaining, BATCH.rows), bytes: BATCH.bytes });
+        const batch = await cursor.take({ rows: Math.min(remaining, BATCH.rows), bytes: Math.min(BATCH.bytes, bytesLeft) });
         if (batch.rows.length === 0) {
           remaining = 0;
           break;
         }
         remaining -= batch.rows.length;
+        bytesLeft -= batch.bytes;
+        if (bytesLeft <= 0) remaining = 0;
         inFlight.submit(batch);
       }
       const encoded = await inFlight.next();
@@ -198,33 +206,24 @@ export const qualifiedName = (t: TableSource): string => `${quoteId(t.database)}
 /** Every dumped column of `t`, for a SELECT. */
 const columnsOf = (t: TableSource): string => (t.columns.length > 0 ? selectList(t.columns) : '*');
 
-/** The rows of a range of `t`, in key order. */
-export function rangeQuery(t: TableSource, range: KeyRange): string {
+/** The rows of a range of `t`, in key order; every row of `t`, in the server's order, without a range. */
+export function rangeQuery(t: TableSource, range?: KeyRange): string {
+  if (range === undefined) return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t)}`;
   const key = quoteId(t.splitKey!);
   const bounds = [range.from !== undefined ? `${key} >= ${range.from}` : '', range.to !== undefined ? `${key} < ${range.to}` : ''].filter(Boolean);
   return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t, bounds)} ORDER BY ${key}`;
 }
 
-/** Dumps one key range of `t` as chunk `index`. */
-export async function dumpRange(worker: Connection, t: TableSource, index: number, range: KeyRange, options: PipelineOptions): Promise<WrittenChunk> {
+/**
+ * Dumps key range `index` of `t` (the whole table, as range 0, without `range`) in one stream,
+ * a new chunk (part) every `chunkRows` rows or `chunkBytes` of them: at least one chunk, in order.
+ */
+export async function dumpRange(worker: Connection, t: TableSource, index: number, range: KeyRange | undefined, options: PipelineOptions): Promise<WrittenChunk[]> {
   const cursor = new RowCursor(rawRowStream(worker, rangeQuery(t, range)));
-  try {
-    const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, Number.MAX_SAFE_INTEGER, projectedColumns(t), options);
-    return { index, ...written };
-  } finally {
-    cursor.close();
-  }
-}
-
-/** Dumps the whole of `t` in one stream, a new chunk every `chunkRows` rows (at least one chunk). */
-export async function dumpWhole(worker: Connection, t: TableSource, options: PipelineOptions): Promise<WrittenChunk[]> {
-  const cursor = new RowCursor(rawRowStream(worker, `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t)}`));
   const chunks: WrittenChunk[] = [];
   try {
     do {
-      const index = chunks.length;
-      const written = await writeChunk(options.sink, chunkArtifact(t.database, t.table, index), cursor, options.chunkRows, projectedColumns(t), options);
-      chunks.push({ index, ...written });
+      chunks.push(await writeChunk(options.sink, chunkArtifact(t.database, t.table, index, chunks.length), cursor, projectedColumns(t), options));
     } while (await cursor.hasMore());
     return chunks;
   } finally {

@@ -4,10 +4,12 @@
  * encoding and writing a chunk is dump-pipeline.ts.
  *
  * - A table whose primary key is a single integer column, and which holds more than `chunkRows`
- *   rows, is cut by key ranges (`pk >= a AND pk < b`, the bounds found inside the snapshot by
- *   `ORDER BY pk LIMIT 1 OFFSET chunkRows`). Each range is an independent task any worker can take,
- *   so one big table is read by every worker at once. Other tables are one task that streams the
- *   whole table and starts a new chunk every `chunkRows` rows. Largest tables start first.
+ *   rows or `chunkBytes` of data, is cut by key ranges (`pk >= a AND pk < b`, of equal width
+ *   between the smallest and largest key inside the snapshot, as many as the estimates call for:
+ *   {@link planRanges}). Each range is an independent task any worker can take, so one big table
+ *   is read by every worker at once (and loaded by every connection of a restore). Other tables
+ *   are one task that streams the whole table (as range 0). Every range starts a new chunk every
+ *   `chunkRows` rows or `chunkBytes` of row data. Largest tables start first.
  * - A table's digest is the merge of its chunks'.
  * - A failed task fails the whole dump, with the first failure, once every worker has stopped.
  * - Non-transactional tables are dumped first; when the last of them is written,
@@ -27,7 +29,7 @@ import { rawTypeCast } from '../shared/row-format';
 import { tableColumns, tableKey } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
 import {
-  dumpRange, dumpServerError, dumpWhole, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
+  CHUNK_BYTES, dumpRange, dumpServerError, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
 } from './dump-pipeline';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
@@ -91,31 +93,40 @@ export async function listTables(connection: Connection, databases: string[]): P
   });
 }
 
-async function keyAt(worker: Connection, sql: string): Promise<string | undefined> {
-  const [rows] = await worker.query({ sql, rowsAsArray: true, typeCast: rawTypeCast as never }) as unknown as [Array<Array<Buffer | null>>, unknown];
-  const value = rows[0]?.[0];
-  if (value === undefined || value === null) return undefined;
-  const literal = value.toString('latin1');
-  if (!/^-?\d+$/.test(literal)) throw new PermanentError(`split key returned a non-integer value '${literal}'`, { code: 'MYSQL_DUMP_FAILED', engine: ENGINE });
-  return literal;
+/** The smallest and largest value of `t`'s split key among the rows dumped, inside the worker's snapshot; undefined when there are none. */
+async function keyExtremes(worker: Connection, t: TableSource): Promise<{ min: bigint; max: bigint } | undefined> {
+  const key = quoteId(t.splitKey!);
+  const [rows] = await worker.query({ sql: `SELECT MIN(${key}), MAX(${key}) FROM ${qualifiedName(t)}${whereClause(t)}`, rowsAsArray: true, typeCast: rawTypeCast as never }) as unknown as [Array<Array<Buffer | null>>, unknown];
+  const [min, max] = (rows[0] ?? []).map((value) => {
+    if (value === null || value === undefined) return undefined;
+    const literal = value.toString('latin1');
+    if (!/^-?\d+$/.test(literal)) throw new PermanentError(`split key returned a non-integer value '${literal}'`, { code: 'MYSQL_DUMP_FAILED', engine: ENGINE });
+    return BigInt(literal);
+  });
+  return min === undefined || max === undefined ? undefined : { min, max };
+}
+
+/** How many key ranges the dump cuts `t` into: as many as its estimated rows and size call for. */
+export function rangeCount(t: Pick<DumpTable, 'estimatedRows' | 'estimatedBytes'>, chunkRows: number, chunkBytes: number): number {
+  return Math.max(1, Math.ceil(t.estimatedRows / chunkRows), Math.ceil(t.estimatedBytes / chunkBytes));
 }
 
 /**
- * Finds the key ranges of `t` inside the worker's snapshot, one per `chunkRows` rows, calling
- * `onRange` as soon as each is known (so other workers can start on it). At least one range.
+ * Cuts `t`'s key space, inside the connection's read view, into `count` ranges (fewer when there
+ * are fewer keys) of equal width between its smallest and largest key: two index lookups, the rows
+ * are not read to find them. Uneven keys make uneven ranges. The first and last ranges are open, so
+ * together they cover every key. At least one range.
  */
-export async function planRanges(worker: Connection, t: DumpTable, chunkRows: number, onRange: (index: number, range: KeyRange) => void): Promise<number> {
-  const key = quoteId(t.splitKey!);
-  let from = await keyAt(worker, `SELECT ${key} FROM ${qualifiedName(t)}${whereClause(t)} ORDER BY ${key} LIMIT 1`);
-  let index = 0;
-  while (from !== undefined) {
-    const next = await keyAt(worker, `SELECT ${key} FROM ${qualifiedName(t)}${whereClause(t, [`${key} >= ${from}`])} ORDER BY ${key} LIMIT 1 OFFSET ${chunkRows}`);
-    onRange(index, { from: index === 0 ? undefined : from, to: next });
-    index += 1;
-    from = next;
-  }
-  if (index === 0) onRange(index++, {}); // empty table: one empty chunk
-  return index;
+export async function planRanges(connection: Connection, t: TableSource, count: number): Promise<KeyRange[]> {
+  const extremes = await keyExtremes(connection, t);
+  if (!extremes) return [{}];
+  const span = extremes.max - extremes.min + 1n;
+  const wanted = BigInt(Math.max(1, count));
+  const pieces = wanted < span ? wanted : span;
+  const width = (span + pieces - 1n) / pieces;
+  const bounds: string[] = [];
+  for (let bound = extremes.min + width; bound <= extremes.max; bound += width) bounds.push(bound.toString());
+  return [undefined, ...bounds].map((from, i) => ({ ...(from !== undefined ? { from } : {}), ...(i < bounds.length ? { to: bounds[i] } : {}) }));
 }
 
 /** A dumped table: its rows, digest and chunks (in order), and the digest of its rows projected when it has a projection. */
@@ -131,6 +142,8 @@ export interface DumpOptions {
   /** Where chunks go: the spool or straight to the store. */
   sink: ArtifactSink;
   chunkRows: number;
+  /** Row data per chunk (default {@link CHUNK_BYTES}). */
+  chunkBytes?: number;
   logger: Logger;
   signal?: AbortSignal;
   /** Runs once, when every non-transactional table is written (not at all when there are none). */
@@ -145,7 +158,10 @@ export interface DumpOptions {
 
 interface TableState {
   table: DumpTable;
-  chunks: Map<number, WrittenChunk>;
+  /** The chunks of each key range written (a table not cut: range 0), in order. */
+  ranges: Map<number, WrittenChunk[]>;
+  /** How many ranges the table was cut into (once known). */
+  rangeCount?: number;
 }
 
 interface Task {
@@ -224,33 +240,36 @@ const describe = (t: DumpTable): string => `${t.database}.${t.table}`;
  * (classified), after every worker has stopped.
  */
 export async function dumpTables(workers: Connection[], tables: DumpTable[], options: DumpOptions): Promise<DumpedTable[]> {
-  const taskOptions: PipelineOptions = { sink: options.sink, chunkRows: options.chunkRows, pool: options.pool ?? sharedEncodePool(), stage: options.stage };
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  const taskOptions: PipelineOptions = { sink: options.sink, chunkRows: options.chunkRows, chunkBytes, pool: options.pool ?? sharedEncodePool(), stage: options.stage };
   const retries = options.writeRetries ?? 2;
   const scheduler = new Scheduler(options.onNonTransactionalDone ?? (async () => undefined));
-  const states = tables.map((t): TableState => ({ table: t, chunks: new Map() }));
+  const states = tables.map((t): TableState => ({ table: t, ranges: new Map() }));
   const bySize = [...states].sort((a, b) => b.table.estimatedBytes - a.table.estimatedBytes || b.table.estimatedRows - a.table.estimatedRows);
 
   const rangeTask = (state: TableState, index: number, range: KeyRange): Task => ({
     state,
     label: `${describe(state.table)} chunk ${index}`,
     run: async (worker) => {
-      const chunk = await withWriteRetries(`dumping ${describe(state.table)} chunk ${index}`, retries, options.logger,
-        () => dumpRange(worker, state.table, index, range, taskOptions));
-      state.chunks.set(index, chunk);
+      state.ranges.set(index, await withWriteRetries(`dumping ${describe(state.table)} chunk ${index}`, retries, options.logger,
+        () => dumpRange(worker, state.table, index, range, taskOptions)));
     },
   });
   for (const state of bySize) {
     const t = state.table;
-    if (t.splitKey !== undefined && t.estimatedRows > options.chunkRows) {
+    if (t.splitKey !== undefined && rangeCount(t, options.chunkRows, chunkBytes) > 1) {
       scheduler.push({
         state,
         label: `planning ${describe(t)}`,
         run: async (worker) => {
+          let ranges: KeyRange[];
           try {
-            await planRanges(worker, t, options.chunkRows, (index, range) => scheduler.push(rangeTask(state, index, range), 'range'));
+            ranges = await planRanges(worker, t, rangeCount(t, options.chunkRows, chunkBytes));
           } catch (error) {
             throw dumpServerError(`finding the chunk ranges of ${describe(t)}`, error);
           }
+          state.rangeCount = ranges.length;
+          ranges.forEach((range, index) => scheduler.push(rangeTask(state, index, range), 'range'));
         },
       }, 'table');
     } else {
@@ -258,11 +277,8 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
         state,
         label: describe(t),
         run: async (worker) => {
-          const chunks = await withWriteRetries(`dumping ${describe(t)}`, retries, options.logger, async () => {
-            state.chunks.clear();
-            return dumpWhole(worker, t, taskOptions);
-          });
-          for (const chunk of chunks) state.chunks.set(chunk.index, chunk);
+          state.rangeCount = 1;
+          state.ranges.set(0, await withWriteRetries(`dumping ${describe(t)}`, retries, options.logger, () => dumpRange(worker, t, 0, undefined, taskOptions)));
         },
       }, 'table');
     }
@@ -286,10 +302,11 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
 
   return states
     .map((state) => {
-      const ordered = [...state.chunks.values()].sort((a, b) => a.index - b.index);
-      if (ordered.some((chunk, i) => chunk.index !== i)) {
+      const ranges = Array.from({ length: state.rangeCount ?? 0 }, (_, i) => state.ranges.get(i));
+      if (ranges.length === 0 || ranges.some((chunks) => chunks === undefined || chunks.length === 0) || state.ranges.size !== ranges.length) {
         throw new PermanentError(`chunks of ${describe(state.table)} are not contiguous`, { code: 'MYSQL_DUMP_FAILED', engine: ENGINE });
       }
+      const ordered = ranges.flatMap((chunks) => chunks!);
       const digest = new TableDigest();
       for (const chunk of ordered) digest.merge(chunk.digest);
       const projected = state.table.projection ? new TableDigest() : undefined;

@@ -175,6 +175,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
     const dumped = dumpTables(workers, tables, {
       sink,
       chunkRows: config.chunkRows,
+      chunkBytes: config.chunkBytes,
       logger,
       signal: ctx.signal,
       stage: options.stage,

@@ -7,8 +7,7 @@
  * 2. `restoreLogical` downloads every artifact it needs (sha256 re-checked) BEFORE touching the
  *    target; then drops the target databases it may drop (see restore-marker.ts for the rule),
  *    applies each pre-schema (CREATE DATABASE under the target name, tables), loads the chunks in
- *    parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a whole table per statement on MariaDB ≥ 10.6
- *    for its bulk-insert path, chunk by chunk elsewhere), applies the post-schemas (views, routines,
+ *    parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a statement per chunk), applies the post-schemas (views, routines,
  *    triggers, events) and users.sql, and finally removes its markers.
  * 3. `validateTables` compares every table's presence, row count and digest, and the schema objects,
  *    with the manifest.
@@ -28,7 +27,7 @@ import type {
 } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
 import { selectArtifacts } from '../shared/artifact-select';
-import { loadModeFor, loadTables } from './chunk-load';
+import { loadTables } from './chunk-load';
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
@@ -111,7 +110,6 @@ export async function prepareLogicalTarget(ctx: Ctx): Promise<PreparedTarget> {
       details: {
         restoreToken: newRestoreToken(),
         serverVersion: describeVersion(version),
-        loadMode: loadModeFor(version),
         databases: mappings.map((m) => ({ source: m.source, target: m.target })),
         replace: occupied.map((s) => s.name),
       },
@@ -196,10 +194,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
         await recordCreated(ctx.spoolDir, token, mapping.target);
       });
     }
-    return {
-      lists: await tableColumns(connection, mappings.map((m) => m.target)),
-      mode: loadModeFor(await detectServerVersion(connection)),
-    };
+    return tableColumns(connection, mappings.map((m) => m.target));
   });
 
   // 3. Rows, in parallel.
@@ -211,8 +206,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
     engine: t.engine,
     rows: t.rows,
     files: t.chunks.map(fileOf),
-  })), columns.lists, {
-    mode: columns.mode,
+  })), columns, {
     encoding: facts.valueEncoding ?? 'server-text',
     parallelism,
     logger: ctx.logger,

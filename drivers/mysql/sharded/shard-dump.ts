@@ -30,6 +30,12 @@ export interface ShardTable<R extends string> {
 /** What the dump records of a table: the MySQL driver's facts, its role and its DDL (and its rows' projected digest, with a projection). */
 export type DumpedShardTable<R extends string> = TableFacts & { role: R; ddl: string; projected?: string };
 
+/** The estimated rows and bytes of the part of `table` a filter selects, `rows` of them when known. */
+function filteredEstimates(table: DumpTable, rows: number | undefined): Pick<DumpTable, 'estimatedRows' | 'estimatedBytes'> {
+  if (rows === undefined || table.estimatedRows <= 0) return { estimatedRows: rows ?? table.estimatedRows, estimatedBytes: table.estimatedBytes };
+  return { estimatedRows: rows, estimatedBytes: Math.ceil(table.estimatedBytes * Math.min(1, rows / table.estimatedRows)) };
+}
+
 /** The DDL of a table, as the source server writes it (no database name in it). */
 export async function createStatement(control: Connection, database: string, table: string): Promise<string> {
   const [rows] = await control.query({ sql: `SHOW CREATE TABLE ${quoteId(database)}.${quoteId(table)}`, rowsAsArray: true });
@@ -56,7 +62,7 @@ export async function dumpShardTables<R extends string>(
       if (!found) throw new PermanentError(`server ${options.server} has no table ${shard.database}.${wanted.table}`, { code: `${options.engine.toUpperCase()}_TABLE_NOT_FOUND`, engine: options.engine });
       const dump: DumpTable = {
         ...found,
-        ...(wanted.where === undefined ? {} : { where: wanted.where, estimatedRows: wanted.estimatedRows ?? found.estimatedRows }),
+        ...(wanted.where === undefined ? {} : { where: wanted.where, ...filteredEstimates(found, wanted.estimatedRows) }),
         ...(wanted.projection ? { projection: wanted.projection } : {}),
       };
       planned.push({ number: shard.number, wanted, dump, ddl: await createStatement(control, shard.database, wanted.table) });

@@ -6,7 +6,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import type { Logger } from '../../../core/logger';
-import { loadModeFor, loadTables, type TableLoad } from '../logical/chunk-load';
+import { loadTables, type TableLoad } from '../logical/chunk-load';
 import type { ValueEncoding } from '../shared/column-codec';
 import { quoteId } from '../shared/connection';
 import { tableColumns } from '../shared/table-columns';
@@ -42,9 +42,8 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<numbe
   const control = await openSchemaConnection(server);
   const loads: TableLoad[] = [];
   let columns: Awaited<ReturnType<typeof tableColumns>>;
-  let version: Awaited<ReturnType<typeof detectServerVersion>>;
   try {
-    version = await detectServerVersion(control);
+    await detectServerVersion(control); // refuses a version we cannot restore into
     for (const place of shards) {
       const plan = ctx.shards.find((s) => s.shard === place.shard)!;
       const database = quoteId(place.database);
@@ -62,7 +61,6 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<numbe
     await control.end().catch(() => undefined);
   }
   const loaded = await loadTables(server, loads, columns, {
-    mode: loadModeFor(version),
     encoding: ctx.valueEncoding,
     parallelism: ctx.target.parallelism,
     logger: ctx.logger,

@@ -42,9 +42,13 @@ export const schemaArtifact = (database: string): string => `schema/${segment(da
 export const postSchemaArtifact = (database: string): string => `schema/${segment(database)}.post.sql`;
 /** `schema/users.sql`: CREATE USER and GRANT statements (optional). */
 export const USERS_ARTIFACT = 'schema/users.sql';
-/** `data/<db>/<table>/<n>.tsv.zst`: one chunk of rows in the LOAD DATA format, compressed (chunk-codec.ts). */
-export const chunkArtifact = (database: string, table: string, chunk: number): string =>
-  `data/${segment(database)}/${segment(table)}/${String(chunk).padStart(6, '0')}${chunkSuffix()}`;
+/**
+ * `data/<db>/<table>/<range>[-<part>].tsv.zst`: one chunk of rows in the LOAD DATA format,
+ * compressed (chunk-codec.ts): part `part` (from 0, left out of the name) of the table's key range
+ * `range` (a table read in one stream is range 0).
+ */
+export const chunkArtifact = (database: string, table: string, range: number, part = 0): string =>
+  `data/${segment(database)}/${segment(table)}/${String(range).padStart(6, '0')}${part > 0 ? `-${part}` : ''}${chunkSuffix()}`;
 /** Physical backups: the xbstream of mariabackup/xtrabackup. */
 export const PHYSICAL_ARTIFACT = 'physical/backup.xbstream';
 /** Archived binary logs. */

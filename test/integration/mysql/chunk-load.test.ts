@@ -9,7 +9,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Connection } from 'mysql2/promise';
 import { silentLogger } from '../../../core/logger';
-import { loadModeFor, loadTables, type LoadMode, type TableLoad } from '../../../drivers/mysql/logical/chunk-load';
+import { loadTables, type TableLoad } from '../../../drivers/mysql/logical/chunk-load';
 import { chunkSuffix, compressLines, type ChunkCodec } from '../../../drivers/mysql/shared/chunk-codec';
 import { openDataConnection } from '../../../drivers/mysql/shared/connection';
 import { encodeRow, type RawRow } from '../../../drivers/mysql/shared/row-format';
@@ -69,23 +69,23 @@ async function freshDatabase(name: string): Promise<void> {
   await admin.query(`CREATE DATABASE ${name}; USE ${name}; ${SCHEMA}`);
 }
 
-async function load(database: string, tables: TableLoad[], mode: LoadMode) {
-  return loadTables({ ...server.config(), connectTimeoutMs: 5_000 }, tables, await tableColumns(admin, [database]), { mode, parallelism: 3, logger: silentLogger });
+async function load(database: string, tables: TableLoad[]) {
+  return loadTables({ ...server.config(), connectTimeoutMs: 5_000 }, tables, await tableColumns(admin, [database]), { parallelism: 3, logger: silentLogger });
 }
 
 describe('loadTables', () => {
-  it.each<LoadMode>(['table', 'chunk'])('%s mode: loads every chunk byte for byte (zstd and the gzip of older backups), generated columns recomputed', async (mode) => {
+  it('loads every chunk byte for byte (zstd and the gzip of older backups), generated columns recomputed', async () => {
     // Prepare
-    const database = `cl_${mode}`;
+    const database = 'cl_all';
     await freshDatabase(database);
-    const gen = await writeChunks(`${mode}-gen`, genRows, 120, ['zstd', 'gzip']); // a chain across the codec change
-    const mi = await writeChunks(`${mode}-mi`, miRows, 600);
+    const gen = await writeChunks('gen', genRows, 120, ['zstd', 'gzip']); // a chain across the codec change
+    const mi = await writeChunks('mi', miRows, 600);
 
     // Act
     const result = await load(database, [
       { database, table: 'gen', engine: 'InnoDB', rows: genRows.length, files: gen.files },
       { database, table: 'mi', engine: 'MyISAM', rows: miRows.length, files: mi.files },
-    ], mode);
+    ]);
 
     // Assess
     expect(result).toEqual({ chunks: gen.files.length + mi.files.length, rows: genRows.length + miRows.length });
@@ -110,7 +110,7 @@ describe('loadTables', () => {
     const chunk = await writeChunks('warn', [raw('1', '2', 'far too long for ten', '0', '2')], 10);
 
     // Act
-    const loading = load('cl_warn', [{ database: 'cl_warn', table: 'gen', engine: 'InnoDB', rows: 1, files: chunk.files }], 'table');
+    const loading = load('cl_warn', [{ database: 'cl_warn', table: 'gen', engine: 'InnoDB', rows: 1, files: chunk.files }]);
 
     // Assess
     await expect(loading).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_LOAD_WARNINGS', message: expect.stringContaining('cl_warn.gen') });
@@ -124,22 +124,12 @@ describe('loadTables', () => {
 
     // Act
     const [dup, counted] = await Promise.allSettled([
-      load('cl_dup', [{ database: 'cl_dup', table: 'gen', engine: 'InnoDB', rows: 2, files: duplicate.files }], 'chunk'),
-      load('cl_dup', [{ database: 'cl_dup', table: 'mi', engine: 'MyISAM', rows: 2, files: short.files }], 'table'),
+      load('cl_dup', [{ database: 'cl_dup', table: 'gen', engine: 'InnoDB', rows: 2, files: duplicate.files }]),
+      load('cl_dup', [{ database: 'cl_dup', table: 'mi', engine: 'MyISAM', rows: 2, files: short.files }]),
     ]);
 
     // Assess
     expect(dup).toMatchObject({ status: 'rejected', reason: { code: 'MYSQL_LOAD_WARNINGS' } });
     expect(counted).toMatchObject({ status: 'rejected', reason: { code: 'MYSQL_LOAD_ROWS', message: expect.stringContaining('cl_dup.mi 1 (expected 2)') } });
-  });
-});
-
-describe('loadModeFor', () => {
-  it('loads whole tables where MariaDB has its bulk-insert path (10.6+), chunk by chunk elsewhere', () => {
-    // Act / Assess
-    expect(loadModeFor({ flavor: 'mariadb', major: 10, minor: 11 })).toBe('table');
-    expect(loadModeFor({ flavor: 'mariadb', major: 11, minor: 4 })).toBe('table');
-    expect(loadModeFor({ flavor: 'mariadb', major: 10, minor: 5 })).toBe('chunk');
-    expect(loadModeFor({ flavor: 'mysql', major: 8, minor: 4 })).toBe('chunk');
   });
 });

@@ -90,7 +90,14 @@ beforeAll(async () => {
     INSERT INTO uniq_only VALUES (5, 'a'), (4, 'b'), (3, 'c'), (2, 'd'), (1, 'e');
     CREATE TABLE composite (a INT, b INT, PRIMARY KEY (a, b)) ENGINE=InnoDB;
     INSERT INTO composite VALUES (1, 1), (1, 2), (2, 1), (2, 2), (3, 1);
-    ANALYZE TABLE extremes, negatives, uniq_only, composite;
+    CREATE TABLE skewed (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;
+    INSERT INTO skewed SELECT seq, seq FROM seq_1_to_20;
+    INSERT INTO skewed VALUES (1000000, 0);
+    CREATE TABLE wide (id INT PRIMARY KEY, body BLOB) ENGINE=InnoDB;
+    INSERT INTO wide SELECT seq, REPEAT(CHAR(64 + seq), 1000) FROM seq_1_to_12;
+    CREATE TABLE wide_no_key (body BLOB) ENGINE=InnoDB;
+    INSERT INTO wide_no_key SELECT body FROM wide;
+    ANALYZE TABLE wide,  extremes, negatives, uniq_only, composite, skewed;
   `);
   await admin.query('SELECT NEXTVAL(shop_innodb.ticket), NEXTVAL(shop_innodb.ticket)');
   await admin.query('USE shop');
@@ -174,7 +181,7 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     expect({ file: after.File, position: Number(after.Position) }).toEqual({ file: status.File, position: Number(status.Position) });
   });
 
-  it('splits integer keys at their extremes and keeps empty tables as one empty chunk', async () => {
+  it('cuts integer keys into ranges up to their extremes, never more than chunkRows rows in a chunk, and keeps empty tables as one empty chunk', async () => {
     // Prepare
     const ctx = await context({ databases: ['edge'], parallelism: 2, chunkRows: 2 });
     const reader = await openDataConnection(ctx.config);
@@ -187,19 +194,52 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     try {
       expect(checks.filter((c) => !c.ok)).toEqual([]);
       const byName = new Map(taken.facts.tables.map((t) => [t.table, t]));
-      const chunks = (table: string, n: number) => Array.from({ length: n }, (_, i) => chunkArtifact('edge', table, i));
-      expect(byName.get('extremes')).toMatchObject({ rows: 5, chunks: chunks('extremes', 3) });
-      expect(byName.get('negatives')).toMatchObject({ rows: 20, chunks: chunks('negatives', 10) });
-      expect(byName.get('empty_one')).toMatchObject({ rows: 0, chunks: chunks('empty_one', 1) });
-      expect(byName.get('no_pk')).toMatchObject({ rows: 5, chunks: chunks('no_pk', 3) });
-      expect(byName.get('uniq_only')).toMatchObject({ rows: 5, chunks: chunks('uniq_only', 3) });
-      expect(byName.get('composite')).toMatchObject({ rows: 5, chunks: chunks('composite', 3) });
-      const first = await readFile(path.join(ctx.spoolDir, chunkArtifact('edge', 'uniq_only', 0)));
-      expect(decompress(first).toString()).toBe('1\te\n2\td\n'); // cut by key, in key order
+      const ranges = (table: string, n: number) => Array.from({ length: n }, (_, i) => chunkArtifact('edge', table, i));
+      const parts = (table: string, n: number) => Array.from({ length: n }, (_, i) => chunkArtifact('edge', table, 0, i));
+      expect(byName.get('extremes')).toMatchObject({ rows: 5, chunks: ranges('extremes', 3) });
+      expect(byName.get('negatives')).toMatchObject({ rows: 20, chunks: ranges('negatives', 10) });
+      expect(byName.get('empty_one')).toMatchObject({ rows: 0, chunks: ranges('empty_one', 1) });
+      expect(byName.get('no_pk')).toMatchObject({ rows: 5, chunks: parts('no_pk', 3) });
+      expect(byName.get('composite')).toMatchObject({ rows: 5, chunks: parts('composite', 3) });
+      expect(byName.get('uniq_only')).toMatchObject({ rows: 5, chunks: ranges('uniq_only', 3) });
+      // 21 rows, all but one in the first of ~11 equal-width ranges: that range is written in parts
+      const skewed = byName.get('skewed')!;
+      expect(skewed.rows).toBe(21);
+      expect(skewed.chunks.slice(0, 10)).toEqual(parts('skewed', 10));
+      const lines = async (chunk: string) => decompress(await readFile(path.join(ctx.spoolDir, chunk))).toString().split('\n').filter(Boolean);
+      expect(await lines(chunkArtifact('edge', 'uniq_only', 0))).toEqual(['1\te', '2\td']); // cut by key, in key order
+      expect(await lines(chunkArtifact('edge', 'skewed', 0, 1))).toEqual(['3\t3', '4\t4']);
+      expect(await lines(skewed.chunks.at(-1)!)).toEqual(['1000000\t0']);
+      for (const t of taken.facts.tables) {
+        for (const chunk of t.chunks) expect((await lines(chunk)).length).toBeLessThanOrEqual(2);
+      }
       for (const t of taken.facts.tables) expect(t.digest).toBe((await digestTable(reader, t)).digest);
     } finally {
       await reader.end();
     }
+  });
+
+  it('cuts wide rows by bytes too: a chunk ends with the row that reaches chunkBytes', async () => {
+    // Prepare: 12 rows of ~1 KB, chunks of 2 500 bytes: 3 rows each
+    const ctx = await context({ databases: ['edge'], parallelism: 2, chunkRows: 1_000, chunkBytes: 2_500 });
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
+    const checks = await validateLogicalSnapshot(snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    const byName = new Map(taken.facts.tables.map((t) => [t.table, t]));
+    const rowsIn = async (chunk: string) => decompress(await readFile(path.join(ctx.spoolDir, chunk))).toString().split('\n').filter(Boolean).length;
+    for (const table of ['wide', 'wide_no_key']) {
+      const t = byName.get(table)!;
+      expect(t.rows).toBe(12);
+      const counts = await Promise.all(t.chunks.map(rowsIn));
+      expect(counts.every((n) => n <= 3)).toBe(true);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(12);
+    }
+    expect(byName.get('wide_no_key')!.chunks).toEqual(Array.from({ length: 4 }, (_, i) => chunkArtifact('edge', 'wide_no_key', 0, i)));
+    expect(byName.get('wide')!.chunks.length).toBeGreaterThan(1); // cut into key ranges, not one stream
   });
 
   it('captures the database, tables, routines, views (dependencies first), triggers and events with their session settings', async () => {
