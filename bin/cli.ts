@@ -11,6 +11,7 @@ import { backupCommand } from './commands/backup';
 import { restoreCommand } from './commands/restore';
 import { catalogCommands } from './commands/catalog';
 import { demoCommand } from './commands/demo';
+import { drillCommand } from './commands/drill';
 import { agentCommand } from './commands/agent';
 import { BUILTIN_DRIVERS } from '../drivers';
 
@@ -25,6 +26,7 @@ export function buildProgram(context: () => CliContext): Command {
   backupCommand(program, context);
   restoreCommand(program, context);
   catalogCommands(program, context);
+  drillCommand(program, context);
   demoCommand(program, context);
   agentCommand(program, context);
   for (const command of program.commands) command.exitOverride();

@@ -3,6 +3,8 @@ import type { BackupSummary } from '../core/backup/backup-state';
 import type { RestoreReport } from '../core/restore/restore-state';
 import type { CatalogEntry } from '../core/catalog/catalog';
 import type { VerificationRecord } from '../core/catalog/verification';
+import type { DrillRecord } from '../core/catalog/drill-record';
+import type { DrillOutcome } from './commands/drill';
 import type { PoolSweepReport } from '../core/catalog/pool-sweep';
 import type { PruneDecision } from '../core/catalog/prune';
 import type { Leftover } from '../core/runs/leftovers';
@@ -42,6 +44,7 @@ function status(e: CatalogEntry): string {
   if (!e.complete) return 'incomplete';
   if (e.verification && !e.verification.ok) return 'CORRUPT';
   if (!e.manifest?.validation.ok) return 'invalid';
+  if (e.drill) return e.drill.ok ? 'restore-verified' : 'RESTORE FAILED';
   return e.verification ? 'verified' : 'complete';
 }
 
@@ -50,7 +53,9 @@ function damageNote(e: CatalogEntry): string {
   const damage = e.damage!;
   const consequence = damage.file === 'manifest.json'
     ? 'it cannot be verified or restored; prune removes it like an incomplete backup'
-    : `its last verification is unknown, so it is never "latest"; run \`dbbackup verify ${e.backupId}\` to record a new one`;
+    : damage.file === 'drill.json'
+      ? `its last drill is unknown, so it is never "latest"; run \`dbbackup drill --engine ${e.engine} --instance ${e.instance}\` to record a new one`
+      : `its last verification is unknown, so it is never "latest"; run \`dbbackup verify ${e.backupId}\` to record a new one`;
   return `${damage.file} is unreadable (${damage.reason}): ${consequence}`;
 }
 
@@ -99,8 +104,32 @@ export function formatShow(e: CatalogEntry): string {
     `  artifacts`,
     ...m.artifacts.map((a) => `    ${a.name}  ${formatBytes(a.size)}  sha256 ${a.sha256}`),
     ...(e.verification ? [`  last verified    ${e.verification.verifiedAt} (${e.verification.ok ? 'ok' : 'FAILED'})`] : []),
+    ...(e.drill ? [`  last drill       ${formatDrillLine(e.drill)}`] : []),
     ...(e.damage ? [`  damaged          ${damageNote(e)}`] : []),
   ].join('\n');
+}
+
+/** One drill in a line: when, the outcome, restore time and throughput, or why it failed. */
+export function formatDrillLine(d: DrillRecord): string {
+  const speed = `restore ${seconds(d.restoreDurationMs)}, ${formatBytes(d.bytes)} at ${formatBytes(d.bytesPerSecond)}/s, into ${d.target}`;
+  return d.ok ? `${d.drilledAt} restored and validated (${speed})` : `${d.drilledAt} RESTORE FAILED: ${d.reason ?? 'failed'}`;
+}
+
+/** The `drill` table: per instance, the backup drilled, its age (RPO), the outcome, restore time and throughput (RTO). */
+export function formatDrills(outcomes: DrillOutcome[]): string {
+  if (outcomes.length === 0) return 'no backups to drill';
+  const hours = (ms: number) => `${(ms / 3600_000).toFixed(1)} h`;
+  const rows = outcomes.map((o) => [
+    o.engine, o.instance, o.backupId ?? '-', o.backupAgeMs === undefined ? '-' : hours(o.backupAgeMs),
+    o.drill ? (o.drill.ok ? 'restore-verified' : 'RESTORE FAILED') : 'NOT DRILLED',
+    o.drill?.ok ? seconds(o.drill.restoreDurationMs) : '-',
+    o.drill?.ok ? `${formatBytes(o.drill.bytesPerSecond)}/s` : '-',
+  ]);
+  const header = ['ENGINE', 'INSTANCE', 'BACKUP', 'AGE (RPO)', 'DRILL', 'RESTORE (RTO)', 'THROUGHPUT'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const table = [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  const problems = outcomes.filter((o) => !o.drill?.ok).map((o) => `  ${o.engine}/${o.instance}: ${o.drill?.reason ?? o.error ?? 'failed'}`);
+  return [...table, ...(problems.length ? ['', 'failed:', ...problems] : [])].join('\n');
 }
 
 export function formatVerify(r: VerificationRecord): string {

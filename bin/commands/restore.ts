@@ -11,9 +11,10 @@ export function restoreCommand(program: Command, context: () => CliContext): voi
     .requiredOption('--target <json|@file>', 'restore target for the driver (data dir, endpoints...)')
     .option('--engine <engine>', 'engine: required with "latest", narrows an id that exists under several')
     .option('--instance <name>', 'instance: required with "latest", narrows an id that exists under several')
+    .option('--verified', 'with "latest": the newest restore-verified backup (one a drill restored and validated)', false)
     .option('--force', 'replace a non-empty target', false)
     .option('--rate-limit <size/s>', 'download rate limit, e.g. 50MB/s')
-    .action(async function runRestoreCommand(backupId: string, options: { target: string; engine?: string; instance?: string; force: boolean; rateLimit?: string }) {
+    .action(async function runRestoreCommand(backupId: string, options: { target: string; engine?: string; instance?: string; verified: boolean; force: boolean; rateLimit?: string }) {
       const ctx = context();
       const request = {
         backupId,
@@ -21,6 +22,7 @@ export function restoreCommand(program: Command, context: () => CliContext): voi
         instance: options.instance,
         target: parseJsonOption(options.target, '--target'),
         force: options.force,
+        ...(options.verified ? { verified: true } : {}),
         ...(options.rateLimit ? { rateLimit: parseSize(options.rateLimit) } : {}),
       };
       const summary = await (await ctx.workflows()).restore(request);

@@ -6,7 +6,8 @@
  */
 import { PermanentError } from '../errors';
 import { subfolders, type BlobStore } from '../store/blob-store';
-import { type BackupDamage, readManifest, readVerification } from './entry-files';
+import { type BackupDamage, readDrill, readManifest, readVerification } from './entry-files';
+import type { DrillRecord } from './drill-record';
 import { BACKUPS_ROOT, assertName, backupIdTime, folderOfBackup, isName, manifestKey, parseBackupKey } from './layout';
 import { manifestDigest, type BackupManifest } from './manifest';
 import type { VerificationRecord } from './verification';
@@ -29,6 +30,8 @@ export interface CatalogEntry {
   damage?: BackupDamage;
   manifest?: BackupManifest;
   verification?: VerificationRecord;
+  /** Its newest restore drill (of this manifest), when one ran. */
+  drill?: DrillRecord;
   createdAt: Date;
   /** Bytes stored under the prefix. */
   storedBytes: number;
@@ -41,12 +44,20 @@ export interface CatalogFilter {
   includeIncomplete?: boolean;
 }
 
+/** What narrows a backup id or `latest`; `restoreVerified` makes `latest` the newest restore-verified backup. */
+export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & { restoreVerified?: boolean };
+
 /** Newest first. */
 const byNewest = (a: { backupId: string }, b: { backupId: string }): number => b.backupId.localeCompare(a.backupId);
 
 /** A backup that passed validation, is not damaged, and whose latest re-verification (if any) passed too. */
 export function isVerified(entry: CatalogEntry): boolean {
   return entry.complete && !entry.damage && entry.manifest?.validation.ok === true && entry.verification?.ok !== false;
+}
+
+/** A verified backup whose newest restore drill restored and validated it. */
+export function isRestoreVerified(entry: CatalogEntry): boolean {
+  return isVerified(entry) && entry.drill?.ok === true;
 }
 
 /** A backup without a manifest.json at all: crashed or still running (not one whose manifest is damaged). */
@@ -57,7 +68,7 @@ export function isIncomplete(entry: CatalogEntry): boolean {
 /** Where a backup is: its engine, instance and id, the names of its folders. */
 type BackupFolder = { engine: string; instance: string; backupId: string };
 
-interface Group extends BackupFolder { bytes: number; hasManifest: boolean; hasVerification: boolean }
+interface Group extends BackupFolder { bytes: number; hasManifest: boolean; hasVerification: boolean; hasDrill: boolean }
 
 export class Catalog {
   constructor(private readonly store: BlobStore) {}
@@ -91,10 +102,11 @@ export class Catalog {
       if (!parts) continue;
       if (filter.instance && parts.instance !== filter.instance) continue;
       const id = `${parts.engine}/${parts.instance}/${parts.backupId}`;
-      const group = groups.get(id) ?? { ...parts, bytes: 0, hasManifest: false, hasVerification: false };
+      const group = groups.get(id) ?? { ...parts, bytes: 0, hasManifest: false, hasVerification: false, hasDrill: false };
       group.bytes += object.size;
       if (parts.rest === 'manifest.json') group.hasManifest = true;
       if (parts.rest === 'verification.json') group.hasVerification = true;
+      if (parts.rest === 'drill.json') group.hasDrill = true;
       groups.set(id, group);
     }
     return [...groups.values()].sort(byNewest);
@@ -130,23 +142,26 @@ export class Catalog {
 
   /**
    * One backup by id, whatever its state but incomplete, or the newest verified one when
-   * `backupId` is `latest` (narrowed by engine/instance). For `show`. Lists and reads that backup
+   * `backupId` is `latest` (narrowed by engine/instance; the newest restore-verified one with
+   * `restoreVerified`). For `show`. Lists and reads that backup
    * only (the newest ones down to the verified one, for `latest`), found by its folder's name.
    * @throws PermanentError `BACKUP_NOT_FOUND`, `BACKUP_INCOMPLETE`, or `BACKUP_AMBIGUOUS` when the
    *   id exists under more than one engine/instance and the filter does not pick one.
    */
-  async find(backupId: string, filter: Omit<CatalogFilter, 'includeIncomplete'> = {}): Promise<CatalogEntry> {
+  async find(backupId: string, filter: LatestFilter = {}): Promise<CatalogEntry> {
     const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
+      const wanted = filter.restoreVerified ? isRestoreVerified : isVerified;
       for (const folder of folders) {
         if (!(await this.store.head(manifestKey(folderOfBackup(folder))))) continue; // not complete: not listed
         const group = await this.groupIn(folder);
         if (!group) continue;
         const entry = await this.entry(group);
-        if (isVerified(entry)) return entry;
+        if (wanted(entry)) return entry;
       }
       const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
-      throw new PermanentError(`no verified backup found for ${scope} in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
+      const what = filter.restoreVerified ? 'restore-verified backup (one a drill restored and validated)' : 'verified backup';
+      throw new PermanentError(`no ${what} found for ${scope} in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
     }
     const groups = await Promise.all(folders.filter((f) => f.backupId === backupId).map((f) => this.groupIn(f)));
     const found = await Promise.all(groups.filter((g): g is Group => g !== undefined).map((g) => this.entry(g)));
@@ -172,7 +187,7 @@ export class Catalog {
    * @throws as {@link find}, and PermanentError `BACKUP_DAMAGED` (a corrupt backup, not bad input)
    *   when its manifest.json cannot be read.
    */
-  async get(backupId: string, filter: Omit<CatalogFilter, 'includeIncomplete'> = {}): Promise<CatalogEntry & { manifest: BackupManifest }> {
+  async get(backupId: string, filter: LatestFilter = {}): Promise<CatalogEntry & { manifest: BackupManifest }> {
     const entry = await this.find(backupId, filter);
     if (!entry.manifest) {
       const why = entry.damage ? `${entry.damage.file}: ${entry.damage.reason}` : 'its manifest.json cannot be read';
@@ -204,6 +219,9 @@ export class Catalog {
     const recorded = verification?.value.manifestSha256;
     const current = verification?.value.backupId === manifest.value.backupId && (recorded === undefined || recorded === manifestDigest(manifest.value));
     if (verification && current) entry.verification = verification.value;
+    const drill = group.hasDrill ? await readDrill(this.store, prefix) : undefined;
+    if (drill && 'damage' in drill) return { ...entry, status: 'damaged', damage: drill.damage };
+    if (drill?.value.backupId === manifest.value.backupId && drill.value.manifestSha256 === manifestDigest(manifest.value)) entry.drill = drill.value;
     return entry;
   }
 }

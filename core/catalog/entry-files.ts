@@ -1,6 +1,6 @@
 /**
- * Reads the two small files that describe a stored backup, `manifest.json` and
- * `verification.json`, so that one unreadable file damages one backup and nothing else: content
+ * Reads the small files that describe a stored backup, `manifest.json`, `verification.json` and
+ * `drill.json`, so that one unreadable file damages one backup and nothing else: content
  * that is not JSON or does not match its schema becomes a
  * {@link BackupDamage} the catalog lists, instead of an error that stops `list` for the whole store.
  *
@@ -11,15 +11,16 @@
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { readJson } from '../store/json';
-import { backupPrefix, isPoolKeyOf, manifestKey, parsePoolKey, verificationKey } from './layout';
+import { backupPrefix, drillKey, isPoolKeyOf, manifestKey, parsePoolKey, verificationKey } from './layout';
+import { parseDrill, type DrillRecord } from './drill-record';
 import { parseManifest, type BackupManifest } from './manifest';
 import { parseVerification, type VerificationRecord } from './verification';
 
 /** Why a backup's manifest or verification record cannot be used. */
 export interface BackupDamage {
   /** The unreadable file, relative to the backup's prefix. */
-  file: 'manifest.json' | 'verification.json';
-  /** `INVALID_JSON`, `INVALID_MANIFEST`, `UNSUPPORTED_MANIFEST_VERSION` (another dbbackup wrote it) or `INVALID_VERIFICATION`. */
+  file: 'manifest.json' | 'verification.json' | 'drill.json';
+  /** `INVALID_JSON`, `INVALID_MANIFEST`, `UNSUPPORTED_MANIFEST_VERSION` (another dbbackup wrote it), `INVALID_VERIFICATION` or `INVALID_DRILL`. */
   code: string;
   /** What is wrong with it, naming the object. */
   reason: string;
@@ -29,7 +30,7 @@ export interface BackupDamage {
 export type FileRead<T> = { value: T } | { damage: BackupDamage } | undefined;
 
 /** Codes of content that cannot be used; anything else is a store problem and is rethrown. */
-const CONTENT_CODES = new Set(['INVALID_JSON', 'INVALID_MANIFEST', 'UNSUPPORTED_MANIFEST_VERSION', 'INVALID_VERIFICATION']);
+const CONTENT_CODES = new Set(['INVALID_JSON', 'INVALID_MANIFEST', 'UNSUPPORTED_MANIFEST_VERSION', 'INVALID_VERIFICATION', 'INVALID_DRILL']);
 
 async function readEntryFile<T>(
   file: BackupDamage['file'], read: () => Promise<T | undefined>,
@@ -79,5 +80,14 @@ export function readVerification(store: BlobStore, prefix: string): Promise<File
   return readEntryFile('verification.json', async () => {
     const raw = await readJson(store, key);
     return raw === undefined ? undefined : parseVerification(raw, key);
+  });
+}
+
+/** The newest restore drill of the backup stored under `prefix`. */
+export function readDrill(store: BlobStore, prefix: string): Promise<FileRead<DrillRecord>> {
+  const key = drillKey(prefix);
+  return readEntryFile('drill.json', async () => {
+    const raw = await readJson(store, key);
+    return raw === undefined ? undefined : parseDrill(raw, key);
   });
 }

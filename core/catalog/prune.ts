@@ -1,7 +1,8 @@
 /**
  * Retention. Per engine/instance, a backup is kept when any rule keeps it: it is among the
- * `keepLast` newest complete backups, or younger than `maxAgeMs`. The newest verified backup is
- * always kept, whatever the rules say. Incomplete backups (no manifest) older than
+ * `keepLast` newest complete backups, or younger than `maxAgeMs`. The newest verified backup and
+ * the newest restore-verified one (the newest a drill restored and validated: drill-record.ts)
+ * are always kept, whatever the rules say. Incomplete backups (no manifest) older than
  * `incompleteGraceMs` are leftovers of crashed runs and are removed too; so are backups whose
  * manifest is damaged (unreadable), by the same rule: they cannot be restored either. A backup whose
  * only damage is its verification record is complete and follows the rules of complete ones, but
@@ -13,7 +14,7 @@
  */
 import { PermanentError } from '../errors';
 import { deletePrefix, type BlobStore } from '../store/blob-store';
-import { type Catalog, type CatalogEntry, isVerified } from './catalog';
+import { type Catalog, type CatalogEntry, isRestoreVerified, isVerified } from './catalog';
 import { manifestKey } from './layout';
 
 export interface PrunePolicy {
@@ -55,8 +56,8 @@ export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePol
   const decisions: PruneDecision[] = [];
   for (const group of groups.values()) {
     const complete = group.filter((e) => e.complete); // newest first
-    const newestVerified = complete.find(isVerified);
-    decisions.push(...keepChains(group.map((entry) => decide(entry, complete.indexOf(entry), newestVerified, policy, now))));
+    const newest = { verified: complete.find(isVerified), restoreVerified: complete.find(isRestoreVerified) };
+    decisions.push(...keepChains(group.map((entry) => decide(entry, complete.indexOf(entry), newest, policy, now))));
   }
 
   if (policy.apply) {
@@ -67,7 +68,12 @@ export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePol
   return decisions;
 }
 
-function decide(entry: CatalogEntry, rank: number, newestVerified: CatalogEntry | undefined, policy: PrunePolicy, now: Date): PruneDecision {
+interface Newest {
+  verified?: CatalogEntry;
+  restoreVerified?: CatalogEntry;
+}
+
+function decide(entry: CatalogEntry, rank: number, newest: Newest, policy: PrunePolicy, now: Date): PruneDecision {
   const age = now.getTime() - entry.createdAt.getTime();
   if (entry.damage?.code === 'UNSUPPORTED_MANIFEST_VERSION') {
     return { entry, action: 'keep', reason: 'written by a dbbackup of another manifest format: never removed by this one' };
@@ -79,7 +85,8 @@ function decide(entry: CatalogEntry, rank: number, newestVerified: CatalogEntry 
       ? { entry, action: 'delete', reason: `${what} and older than the grace period` }
       : { entry, action: 'keep', reason: entry.damage ? `${what} but younger than the grace period` : `${what} but recent: may still be running` };
   }
-  if (entry === newestVerified) return { entry, action: 'keep', reason: 'newest verified backup' };
+  if (entry === newest.verified) return { entry, action: 'keep', reason: 'newest verified backup' };
+  if (entry === newest.restoreVerified) return { entry, action: 'keep', reason: 'newest restore-verified backup (a drill restored it)' };
   if (policy.keepLast !== undefined && rank < policy.keepLast) {
     return { entry, action: 'keep', reason: `among the ${policy.keepLast} newest` };
   }

@@ -1,8 +1,8 @@
 /**
- * A demo scenario: a throwaway source server with sample data and a fresh restore target, for one
- * engine. `npm start` runs every built-in driver's scenario: backup → restore → validate, after
- * installing what the driver says its demo needs on this host. Each built-in driver brings one
- * (its `demo.ts`).
+ * A demo scenario: a throwaway source server with sample data, for one engine. `npm start` runs
+ * every built-in driver's scenario: backup, then a restore drill of it (a scratch target from the
+ * driver's scratch.ts: restore → validate → teardown), after installing what the driver says its
+ * demo needs on this host. Each built-in driver brings one (its `demo.ts`).
  */
 import type { Logger } from '../logger';
 
@@ -10,11 +10,9 @@ export interface DemoRun {
   instance: string;
   /** Backup request config for the source server. */
   config: Record<string, unknown>;
-  /** Restore target for a fresh, empty server. */
-  target: Record<string, unknown>;
   /** What was written, e.g. "1000 keys". */
   seeded: string;
-  /** Stops every server the scenario (and the restore) started. */
+  /** Stops every server the scenario started. */
   stop(): Promise<void>;
 }
 

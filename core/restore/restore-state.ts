@@ -28,6 +28,8 @@ const requestShape = {
   backupId: z.string().min(1),
   engine: z.string().min(1).optional(),
   instance: z.string().min(1).optional(),
+  /** With `latest`: the newest restore-verified backup (one a drill restored and validated). */
+  verified: z.boolean().optional(),
   /** Where to restore: the engine's restore target (data dir, endpoint...); secrets as `{ "$secret": ... }`, never inline. */
   target: secretsByReferenceSchema,
   /** Replace a non-empty target. Without it a non-empty target is refused. */

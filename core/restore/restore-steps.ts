@@ -146,7 +146,10 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
     if (request.backupId === 'latest' && !(request.engine && request.instance)) {
       throw new PermanentError('restoring `latest` needs engine and instance', { code: 'INVALID_INPUT' });
     }
-    const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance });
+    if (request.verified && request.backupId !== 'latest') {
+      throw new PermanentError('`verified` picks among backups: it goes with `latest`, not with a backup id', { code: 'INVALID_INPUT' });
+    }
+    const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified });
     const { manifest } = entry;
     if (request.engine && request.engine !== manifest.engine) {
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });

@@ -1,7 +1,7 @@
 /**
  * The Cassandra demo: a throwaway one-node Cassandra 2.1 with a keyspace of three tables (clustering
- * keys, collections, a counter table), and a second empty one-node cluster with the same token to
- * restore into (a restore needs the backup's topology).
+ * keys, collections, a counter table); its drill restores into a scratch one-node cluster with the
+ * same token (scratch.ts: a restore needs the backup's topology).
  */
 import path from 'node:path';
 import { types } from 'cassandra-driver';
@@ -9,7 +9,7 @@ import { onFreePorts } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
 import { cqlClient } from './cql-client';
 import { ensureCassandraDistribution } from './distribution';
-import { clusterDescription, clusterPortCount, restoreTargetOf, startLocalCassandraCluster, type LocalCassandraCluster } from './local-cluster';
+import { clusterDescription, clusterPortCount, startLocalCassandraCluster, type LocalCassandraCluster } from './local-cluster';
 
 const ROWS = 500;
 
@@ -42,23 +42,17 @@ export const cassandraDemo: DemoScenario = {
   async start(workDir, logger) {
     const home = ensureCassandraDistribution(undefined, (line) => logger.info(line));
     const source = await start(path.join(workDir, 'source'), home);
-    let target: LocalCassandraCluster | undefined;
     try {
       await seed(source);
-      target = await start(path.join(workDir, 'target'), home);
     } catch (error) {
       await source.stop();
       throw error;
     }
-    const restoredInto = target;
     return {
       instance: 'demo',
       config: { ...clusterDescription(source), keyspaces: ['demo'] },
-      target: restoreTargetOf(restoredInto),
       seeded: `${ROWS} rows in each of 3 tables`,
-      async stop() {
-        await Promise.all([source.stop(), restoredInto.stop()]);
-      },
+      stop: () => source.stop(),
     };
   },
 };

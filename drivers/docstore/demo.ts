@@ -1,7 +1,7 @@
 /**
  * The Docstore demo: three throwaway MariaDB servers, one partition each, holding a sample instance
- * (sample-store.ts: trips indexed by city, riders by email, unicode JSON), and one empty MariaDB to
- * restore all three partitions into — another number of servers.
+ * (sample-store.ts: trips indexed by city, riders by email, unicode JSON). Its drill restores all
+ * three partitions onto one scratch server (scratch.ts) — another number of servers.
  */
 import path from 'node:path';
 import { onFreePorts } from '../../core/host/ports';
@@ -19,19 +19,16 @@ export const docstoreDemo: DemoScenario = {
       for (const server of started) await server.stop();
     };
     try {
-      for (const [i, name] of ['partition-0', 'partition-1', 'partition-2', 'target'].entries()) {
+      for (const [i, name] of ['partition-0', 'partition-1', 'partition-2'].entries()) {
         started.push(await onFreePorts(1, ([port]) => startLocalMariaDb({ dir: path.join(workDir, name), port, serverId: i + 1 })));
       }
       const sources = started.slice(0, 3).map((s, i) => ({ name: `ds-${i}`, host: s.host, port: s.port }));
       const config = sampleConfig(sources, 3);
       await createSamplePartitions(config);
       await writeSampleDocuments(config, 1, TRIPS);
-      const target = started[3];
-      const onTarget = sampleConfig([{ name: 'restored', host: target.host, port: target.port }], 3);
       return {
         instance: 'demo',
         config,
-        target: { servers: onTarget.servers, partitions: onTarget.partitions },
         seeded: `${TRIPS} trips and ${TRIPS / 3} riders in 3 partitions on 3 servers (restored onto 1)`,
         stop,
       };

@@ -1,12 +1,12 @@
 /**
  * The etcd demo: a throwaway single-node etcd with a thousand keys (several revisions of some,
- * a deleted one, binary values), and an empty data dir on fresh ports to restore into.
+ * a deleted one, binary values); its drill restores into a scratch member (scratch.ts).
  */
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { freePort, onFreePorts } from '../../core/host/ports';
+import { onFreePorts } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
-import { memberPidFile, startLocalEtcd, stopMember } from './member';
+import { startLocalEtcd } from './member';
 
 const KEYS = 1000;
 
@@ -29,20 +29,11 @@ export const etcdDemo: DemoScenario = {
   async start(workDir) {
     const source = await onFreePorts(2, ([clientPort, peerPort], attempt) => startLocalEtcd({ dir: path.join(workDir, `source-${attempt}`), clientPort, peerPort }));
     await seed(source.clientUrl);
-    const restoredDataDir = path.join(workDir, 'restored', 'data');
     return {
       instance: 'demo',
       config: { endpoints: [source.clientUrl] },
-      target: {
-        dataDir: restoredDataDir,
-        clientUrl: `http://127.0.0.1:${await freePort()}`,
-        peerUrl: `http://127.0.0.1:${await freePort()}`,
-      },
       seeded: `${KEYS} keys`,
-      async stop() {
-        await source.stop();
-        await stopMember(memberPidFile(restoredDataDir)).catch(() => undefined);
-      },
+      stop: () => source.stop(),
     };
   },
 };

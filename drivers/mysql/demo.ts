@@ -1,6 +1,6 @@
 /**
  * The MySQL demo: a throwaway MariaDB with a small shop database (InnoDB and MyISAM tables, a
- * view, a trigger, utf8mb4 text, a BLOB), and a second, empty MariaDB to restore into.
+ * view, a trigger, utf8mb4 text, a BLOB); its drill restores into a scratch MariaDB (scratch.ts).
  */
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -35,16 +35,11 @@ export const mysqlDemo: DemoScenario = {
     const source = await onFreePorts(1, ([port]) => startLocalMariaDb({ dir: path.join(workDir, 'source'), port }));
     try {
       await seed(source.port);
-      const target = await onFreePorts(1, ([port]) => startLocalMariaDb({ dir: path.join(workDir, 'target'), port, serverId: 2 }));
       return {
         instance: 'demo',
         config: { host: source.host, port: source.port, user: 'root', password: '' },
-        target: { host: target.host, port: target.port, user: 'root', password: '' },
         seeded: `${ROWS} orders`,
-        async stop() {
-          await source.stop();
-          await target.stop();
-        },
+        stop: () => source.stop(),
       };
     } catch (error) {
       await source.stop();

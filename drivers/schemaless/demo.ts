@@ -1,7 +1,7 @@
 /**
  * The Schemaless demo: two throwaway MariaDB servers holding eight shards of a sample store
- * (sample-store.ts: unicode JSON profiles indexed by email, binary avatars, buffered writes), and
- * one empty MariaDB to restore all eight shards into — another number of servers.
+ * (sample-store.ts: unicode JSON profiles indexed by email, binary avatars, buffered writes). Its
+ * drill restores all eight shards onto one scratch server (scratch.ts) — another number of servers.
  */
 import path from 'node:path';
 import { onFreePorts } from '../../core/host/ports';
@@ -20,18 +20,16 @@ export const schemalessDemo: DemoScenario = {
       for (const server of started) await server.stop();
     };
     try {
-      for (const [i, name] of ['source-1', 'source-2', 'target'].entries()) {
+      for (const [i, name] of ['source-1', 'source-2'].entries()) {
         started.push(await onFreePorts(1, ([port]) => startLocalMariaDb({ dir: path.join(workDir, name), port, serverId: i + 1 })));
       }
-      const [a, b, target] = started;
+      const [a, b] = started;
       const config = sampleConfig([{ name: 'sl-1', host: a.host, port: a.port }, { name: 'sl-2', host: b.host, port: b.port }], SHARDS);
       await createSampleShards(config);
       await writeSampleCells(config, 1, CELLS);
-      const onTarget = sampleConfig([{ name: 'restored', host: target.host, port: target.port }], SHARDS);
       return {
         instance: 'demo',
         config,
-        target: { servers: onTarget.servers, shards: onTarget.shards },
         seeded: `${CELLS} cells in ${SHARDS} shards on 2 servers (restored onto 1)`,
         stop,
       };

@@ -1,12 +1,12 @@
 /**
  * The ZooKeeper demo: a throwaway standalone ZooKeeper with a tree of a thousand nodes (binary
  * data, ACLs, sequential and container nodes, an ephemeral one that must not come back), backed up
- * host-local, and an empty standalone target on fresh ports to restore into.
+ * host-local; its drill restores into a scratch standalone member (scratch.ts).
  */
 import path from 'node:path';
 import { onFreePorts } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
-import { stopZooKeeperMember, startLocalZooKeeper } from './member';
+import { startLocalZooKeeper } from './member';
 import { seedDemoTree } from './seed';
 
 export const zookeeperDemo: DemoScenario = {
@@ -14,17 +14,13 @@ export const zookeeperDemo: DemoScenario = {
   async start(workDir) {
     const source = await onFreePorts(3, (ports, attempt) => startLocalZooKeeper({ dir: path.join(workDir, `source-${attempt}`), ports }));
     const tree = await seedDemoTree(source.connectString);
-    const dataDir = path.join(workDir, 'restored', 'data');
-    const [clientPort] = await onFreePorts(1, async (ports) => ports);
     return {
       instance: 'demo',
       config: { members: [{ address: source.connectString }] },
-      target: { members: [{ id: 1, dataDir, clientPort }] },
       seeded: tree.description,
       async stop() {
         await tree.close();
         await source.stop();
-        await stopZooKeeperMember(dataDir).catch(() => undefined);
       },
     };
   },

@@ -66,6 +66,6 @@ async function logicalTarget(): Promise<KitTarget> {
 }
 
 export const kits: readonly DriverKit[] = [
-  { name: 'zookeeper host-local', engine: 'zookeeper', credentials: false, startSource: () => startSource('host-local'), scratchTarget: hostLocalTarget },
-  { name: 'zookeeper logical', engine: 'zookeeper', startSource: () => startSource('logical'), scratchTarget: logicalTarget },
+  { name: 'zookeeper host-local', engine: 'zookeeper', credentials: false, startSource: () => startSource('host-local'), scratchTarget: hostLocalTarget, drillSettings: { auth: [SEED_AUTH_REF] } },
+  { name: 'zookeeper logical', engine: 'zookeeper', startSource: () => startSource('logical'), scratchTarget: logicalTarget, drillSettings: { auth: [SEED_AUTH_REF] } },
 ];

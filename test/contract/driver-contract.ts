@@ -22,6 +22,10 @@ import { buffer } from 'node:stream/consumers';
 import { BACKUPS_ROOT } from '../../core/catalog/layout';
 import type { BackupManifest } from '../../core/catalog/manifest';
 import { prune } from '../../core/catalog/prune';
+import { isRestoreVerified } from '../../core/catalog/catalog';
+import { drillBackup } from '../../core/drill/run-drill';
+import { silentLogger } from '../../core/logger';
+import { BUILTIN_DRIVERS } from '../../drivers';
 import { InlineHostRunner } from '../../core/host-runner/inline-runner';
 import type { HostRunner } from '../../core/host-runner/host-runner';
 import type { StepDeps } from '../../core/steps/step-deps';
@@ -152,6 +156,31 @@ export function runDriverContract(kit: DriverKit): void {
     expectSmallPayloads(backup, artifacts);
     expectSmallPayloads(restore, artifacts);
   }, 300_000);
+
+  it('drills a backup into the driver\'s scratch target: restore-verified when good, "restore failed" with a flipped byte and the backup untouched', async () => {
+    // Prepare
+    const entry = await rt.catalog.get(backupId);
+    const scratch = BUILTIN_DRIVERS.find((d) => d.plugin.manifest.name === kit.engine)!.scratch;
+    const drill = () => drillBackup(entry, { store: rt.store, restore: (request) => flows.restore(request), scratch, targetSettings: kit.drillSettings, logger: silentLogger });
+    const artifact = manifest.artifacts[Math.floor(manifest.artifacts.length / 2)] as Stored;
+
+    // Act
+    const good = await drill();
+    const goodEntry = await rt.catalog.get(backupId);
+    const flipped = await withDamaged(artifact.key, flipByte((b) => Math.floor(b.length / 2)), drill);
+    const flippedEntry = await rt.catalog.get(backupId);
+
+    // Assess
+    expect(good.reason).toBeUndefined();
+    expect(good).toMatchObject({ backupId, ok: true, target: expect.stringMatching(/scratch/) });
+    expect(good.checks.length).toBeGreaterThan(0);
+    expect(good.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(isRestoreVerified(goodEntry)).toBe(true);
+    expect(flipped).toMatchObject({ backupId, ok: false, reason: expect.stringMatching(/sha256|checksum|corrupt/i) });
+    expect(isRestoreVerified(flippedEntry)).toBe(false);
+    expect(flippedEntry.manifest).toEqual(manifest);
+    expect((await verifyBackup(rt.store, entry.prefix, manifest)).ok).toBe(true);
+  }, 600_000);
 
   it('re-runs a snapshot step whose host died after its work (half-written spool, stray objects) and leaves no strays', async () => {
     // Prepare: the host dies after the snapshot, its spool cut in half and a partial object in the store.

@@ -58,4 +58,6 @@ export interface DriverKit {
   startSource(): Promise<KitSource>;
   /** Makes an empty scratch restore target. */
   scratchTarget(): Promise<KitTarget>;
+  /** What a drill sets on the driver's scratch target (`dbbackup drill --target-settings`): credentials its validation needs. */
+  drillSettings?: KitJson;
 }

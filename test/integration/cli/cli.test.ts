@@ -98,13 +98,19 @@ describe('dbbackup CLI', () => {
   });
 
   // @needs-every-engine: the demo backs up and restores every built-in engine (test/harness/engines-needed.cjs).
-  it('runs the Quick start demo: backup, restore into a fresh server, validate', async () => {
+  it('runs the Quick start demo: backup, then a drill (restore into a scratch server, validate, tear down), with RPO and RTO', async () => {
     const demo = await dbbackup(['--json', 'demo']);
     const report = JSON.parse(demo.stdout);
+    const listed = JSON.parse((await dbbackup(['--json', 'list', '--instance', 'demo'])).stdout) as Array<{ backupId: string; drill?: { ok: boolean } }>;
 
     expect(demo.code).toBe(0);
-    const results = report.results as Array<{ engine: string; ok: boolean; validation: string }>;
+    const results = report.results as Array<{ engine: string; ok: boolean; validation: string; backupId: string; rpoMs: number; restoreMs: number }>;
     expect(results.map((r) => [r.engine, r.ok])).toEqual(BUILTIN_DRIVERS.map((d) => [d.plugin.manifest.name, true]));
+    for (const r of results) {
+      expect(r.restoreMs).toBeGreaterThan(0);
+      expect(r.rpoMs).toBeGreaterThanOrEqual(0);
+      expect(listed.find((e) => e.backupId === r.backupId)?.drill).toMatchObject({ ok: true });
+    }
     expect(results.find((r) => r.engine === 'etcd')?.validation).toMatch(/kv-digest:ok/);
     expect(results.find((r) => r.engine === 'mysql')?.validation).toMatch(/table-digests:ok/);
   });

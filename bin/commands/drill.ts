@@ -1,0 +1,78 @@
+/**
+ * `dbbackup drill`: for each instance in the store (or the one named), restore its newest
+ * verified backup into a scratch target on this host (or `--target`), validate it there, tear the
+ * target down, and record the result next to the backup's manifest. Exits non-zero when any
+ * drill failed or an instance had nothing to drill.
+ */
+import type { Command } from 'commander';
+import { consoleLogger } from '../../core/logger';
+import type { CatalogEntry } from '../../core/catalog/catalog';
+import type { DrillRecord } from '../../core/catalog/drill-record';
+import type { BackupManifest } from '../../core/catalog/manifest';
+import { drillBackup } from '../../core/drill/run-drill';
+import { PermanentError, classify, messageWithCode } from '../../core/errors';
+import { parseJsonOption, type CliContext } from '../cli-context';
+import { EXIT } from '../exit-codes';
+import { formatDrills } from '../format';
+
+/** One instance's drill: the record, or why there was none. */
+export interface DrillOutcome {
+  engine: string;
+  instance: string;
+  backupId?: string;
+  /** How old the drilled backup was when the drill started (its RPO then). */
+  backupAgeMs?: number;
+  drill?: DrillRecord;
+  error?: string;
+}
+
+export function drillCommand(program: Command, context: () => CliContext): void {
+  program
+    .command('drill')
+    .description('restore each instance\'s newest verified backup into a scratch target, validate it, tear it down, and record the result (restore-verified or restore failed)')
+    .option('--engine <engine>', 'only this engine')
+    .option('--instance <name>', 'only this instance')
+    .option('--target <json|@file>', 'restore into this (empty) target instead of a scratch one started here; needs --engine and --instance')
+    .option('--target-settings <json|@file>', 'fields set on the scratch target, e.g. the credentials its validation needs: {"auth":[{"scheme":"digest","credential":{"$secret":"ssm:/zk/auth"}}]}')
+    .action(async function runDrill(options: { engine?: string; instance?: string; target?: string; targetSettings?: string }) {
+      const ctx = context();
+      if (options.target !== undefined && !(options.engine && options.instance)) {
+        throw new PermanentError('--target names one instance\'s target: give --engine and --instance too', { code: 'INVALID_INPUT' });
+      }
+      const target = options.target === undefined ? undefined : parseJsonOption(options.target, '--target');
+      const targetSettings = options.targetSettings === undefined ? undefined : parseJsonOption(options.targetSettings, '--target-settings');
+      const logger = consoleLogger(ctx.settings.logLevel);
+      const { catalog, store } = await ctx.runtimeFor();
+      const workflows = await ctx.workflows();
+      const instances = new Map<string, { engine: string; instance: string }>();
+      for (const e of await catalog.list({ engine: options.engine, instance: options.instance })) instances.set(`${e.engine}/${e.instance}`, e);
+      if (instances.size === 0 && options.engine && options.instance) instances.set(`${options.engine}/${options.instance}`, { engine: options.engine, instance: options.instance });
+      const outcomes: DrillOutcome[] = [];
+      for (const { engine, instance } of instances.values()) {
+        let entry: CatalogEntry & { manifest: BackupManifest };
+        try {
+          entry = await catalog.get('latest', { engine, instance });
+        } catch (error) {
+          outcomes.push({ engine, instance, error: messageWithCode(classify(error)) });
+          continue;
+        }
+        if (!ctx.json) process.stderr.write(`${engine}/${instance}: drilling ${entry.backupId}...\n`);
+        const backupAgeMs = Date.now() - Date.parse(entry.manifest.completedAt);
+        try {
+          const drill = await drillBackup(entry, {
+            store,
+            restore: (request) => workflows.restore(request),
+            scratch: ctx.drivers.find((d) => d.plugin.manifest.name === engine)?.scratch,
+            target,
+            targetSettings,
+            logger,
+          });
+          outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, drill });
+        } catch (error) {
+          outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, error: messageWithCode(classify(error)) });
+        }
+      }
+      ctx.print(outcomes, () => formatDrills(outcomes));
+      if (outcomes.length === 0 || outcomes.some((o) => !o.drill?.ok)) process.exitCode = EXIT.failed;
+    });
+}

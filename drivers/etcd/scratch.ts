@@ -1,0 +1,16 @@
+/** A scratch etcd for a restore drill: an empty data dir and two free ports; the restore starts the member there. */
+import path from 'node:path';
+import { freePort } from '../../core/host/ports';
+import type { ScratchTargets } from '../../core/drill/scratch-target';
+import { memberPidFile, stopMember } from './member';
+
+export const etcdScratch: ScratchTargets = {
+  async start(workDir) {
+    const dataDir = path.join(workDir, 'data');
+    return {
+      target: { dataDir, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}` },
+      description: 'a scratch etcd member on this host',
+      stop: () => stopMember(memberPidFile(dataDir)).catch(() => undefined),
+    };
+  },
+};
