@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { consoleLogger } from '../../core/logger';
-import type { CatalogEntry } from '../../core/catalog/catalog';
+import { isVerified, type CatalogEntry } from '../../core/catalog/catalog';
 import type { DrillRecord } from '../../core/catalog/drill-record';
 import type { BackupManifest } from '../../core/catalog/manifest';
 import { drillBackup } from '../../core/drill/run-drill';
@@ -44,16 +44,19 @@ export function drillCommand(program: Command, context: () => CliContext): void 
       const logger = consoleLogger(ctx.settings.logLevel);
       const { catalog, store } = await ctx.runtimeFor();
       const workflows = await ctx.workflows();
-      const instances = new Map<string, { engine: string; instance: string }>();
-      for (const e of await catalog.list({ engine: options.engine, instance: options.instance })) instances.set(`${e.engine}/${e.instance}`, e);
+      // One listing: per instance, its newest verified backup (the list is newest first), as `latest` picks it.
+      const instances = new Map<string, { engine: string; instance: string; entry?: CatalogEntry & { manifest: BackupManifest } }>();
+      for (const e of await catalog.list({ engine: options.engine, instance: options.instance })) {
+        const key = `${e.engine}/${e.instance}`;
+        const found = instances.get(key) ?? { engine: e.engine, instance: e.instance };
+        if (!found.entry && isVerified(e) && e.manifest) found.entry = e as CatalogEntry & { manifest: BackupManifest };
+        instances.set(key, found);
+      }
       if (instances.size === 0 && options.engine && options.instance) instances.set(`${options.engine}/${options.instance}`, { engine: options.engine, instance: options.instance });
       const outcomes: DrillOutcome[] = [];
-      for (const { engine, instance } of instances.values()) {
-        let entry: CatalogEntry & { manifest: BackupManifest };
-        try {
-          entry = await catalog.get('latest', { engine, instance });
-        } catch (error) {
-          outcomes.push({ engine, instance, error: messageWithCode(classify(error)) });
+      for (const { engine, instance, entry } of instances.values()) {
+        if (!entry) {
+          outcomes.push({ engine, instance, error: `BACKUP_NOT_FOUND: no verified backup found for ${engine}/${instance} in ${store.url}` });
           continue;
         }
         if (!ctx.json) process.stderr.write(`${engine}/${instance}: drilling ${entry.backupId}...\n`);
