@@ -17,6 +17,8 @@ import * as restoreStart from './restore/start';
 import * as restoreValidate from './restore/validate';
 import * as restoreReport from './restore/report';
 import * as restoreCleanup from './restore/cleanup';
+import * as restoreDrillStart from './restore/drill-start';
+import * as restoreDrillRecord from './restore/drill-record';
 import * as maintenancePrune from './maintenance/prune';
 
 type HandlerFactory = (provider: RuntimeProvider) => (event: unknown, context: any) => Promise<unknown>;
@@ -36,5 +38,7 @@ export const HANDLERS: Record<string, HandlerFactory> = {
   'restore/validate': restoreValidate.createHandler,
   'restore/report': restoreReport.createHandler,
   'restore/cleanup': restoreCleanup.createHandler,
+  'restore/drill-start': restoreDrillStart.createHandler,
+  'restore/drill-record': restoreDrillRecord.createHandler,
   'maintenance/prune': maintenancePrune.createHandler,
 };

@@ -1,7 +1,7 @@
 /**
  * The deployable system: the store bucket, the step functions with least-privilege roles, the
- * backup and restore state machines, one backup schedule (and one of incremental backups where
- * configured) and one prune schedule per configured instance, alarms and a dashboard, and one managed policy per database host for its instance role.
+ * backup and restore state machines, one backup schedule (and one of incremental backups, and one
+ * of restore drills, where configured) and one prune schedule per configured instance, alarms and a dashboard, and one managed policy per database host for its instance role.
  */
 import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -23,7 +23,7 @@ import { HostPolicies } from './host-policies';
 import { checkSecretRefs } from './secret-refs';
 import { Monitoring } from './monitoring';
 import { suppressAcceptedFindings } from './nag-suppressions';
-import { backupRule, InstanceSchedules } from './schedules';
+import { backupRule, drillRule, InstanceSchedules } from './schedules';
 import { pruneRule } from './prune-schedules';
 import { StepLambdas, type StepLambdasProps } from './step-lambdas';
 
@@ -72,6 +72,8 @@ export class BackupStack extends Stack {
   public readonly schedules: InstanceSchedules;
   /** The incremental backups of each instance that has an `incrementalSchedule`. */
   public readonly incrementalSchedules: InstanceSchedules;
+  /** The restore drill of each instance that has a `drill`. */
+  public readonly drillSchedules: InstanceSchedules;
   /** The prune of each instance, on its retention schedule. */
   public readonly pruneSchedules: InstanceSchedules;
   public readonly monitoring: Monitoring;
@@ -145,6 +147,10 @@ export class BackupStack extends Stack {
     this.incrementalSchedules = new InstanceSchedules(this, 'IncrementalSchedules', {
       instances: props.instances.filter((instance) => instance.incrementalSchedule !== undefined),
       ruleOf: backupRule(this.backup.stateMachine, { incremental: true }),
+    });
+    this.drillSchedules = new InstanceSchedules(this, 'DrillSchedules', {
+      instances: props.instances.filter((instance) => instance.drill !== undefined),
+      ruleOf: drillRule(this.restore.stateMachine),
     });
     this.pruneSchedules = new InstanceSchedules(this, 'PruneSchedules', { instances: props.instances, ruleOf: pruneRule(this.functions.maintenance.prune) });
     this.monitoring = new Monitoring(this, 'Monitoring', {

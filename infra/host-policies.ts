@@ -6,7 +6,7 @@
  * - its instances' backups (`backups/<engine>/<instance>/*`): read, write artifacts and run records,
  *   abort its own multipart uploads — never delete (an explicit Deny), never write a
  *   `manifest.json` or `verification.json` (those only the finalize and verify steps write);
- * - the backups of instances it may restore (`restoreHosts`): read only;
+ * - the backups of instances it may restore (`restoreHosts`, and the host of an instance's `drill`): read only;
  * - its instances' pools (`pool/<engine>/<instance>/*`, the objects their backups share): list,
  *   read and write (a backup heads an object before it uploads one) — never delete (an explicit
  *   Deny: only the prune function sweeps a pool); the pools of instances it may restore: list and
@@ -15,7 +15,7 @@
  *   records the restore steps on the host hand on to each other (`state/restores/<engine>/<instance>/*`:
  *   prepared target, result, validation; read and write, for the instances it backs up or may
  *   restore) and its own agent results (`state/agent-results/<host>/*`, write only);
- * - the secrets its instances' configs reference (exactly those), anything under its own prefix
+ * - the secrets its instances' configs reference (exactly those), those of the drills it runs, anything under its own prefix
  *   (`/dbbackup/hosts/<host>/`, `dbbackup/hosts/<host>/`) for restore targets, and under the restore
  *   prefix of each instance it may restore (`/dbbackup/restore/<engine>/<instance>/`: the credentials
  *   of a target spread over several hosts, which each of them resolves);
@@ -102,7 +102,8 @@ function scopesByHost(instances: readonly InstanceConfig[]): Map<string, HostSco
   for (const instance of instances) for (const host of backupHosts(instance)) of(host).own.push(instance);
   for (const instance of instances) {
     const own = backupHosts(instance);
-    for (const host of instance.restoreHosts) if (!own.includes(host)) of(host).restoreOnly.push(instance);
+    const restoring = [...instance.restoreHosts, ...(instance.drill ? [instance.drill.host] : [])];
+    for (const host of new Set(restoring)) if (!own.includes(host)) of(host).restoreOnly.push(instance);
   }
   return scopes;
 }
@@ -201,7 +202,8 @@ function secretStatements(
   scope: Construct, host: string, { own, restoreOnly }: HostScope, props: HostPoliciesProps, onlyThisHost: Record<string, Record<string, string>>,
 ): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
-  const refs = [...new Set(own.flatMap((i) => secretRefs(i.config)))];
+  const drilledHere = [...own, ...restoreOnly].filter((i) => i.drill?.host === host);
+  const refs = [...new Set([...own.flatMap((i) => secretRefs(i.config)), ...drilledHere.flatMap((i) => secretRefs(i.drill))])];
   const mine = hostSecretPrefixes(host, props);
   const restorable = [...own, ...restoreOnly].map((instance) => restoreSecretPrefixes(instance, props));
   const parameterArn = (name: string) => Arn.format({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') }, stack);

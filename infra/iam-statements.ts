@@ -15,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { BACKUPS_ROOT, POOL_ROOT, STATE_ROOT } from '../core/catalog/layout';
+import { BACKUPS_ROOT, DRILL_FILE, POOL_ROOT, STATE_ROOT } from '../core/catalog/layout';
 
 
 /** The tag (key and value) an instance must carry to receive commands. */
@@ -27,8 +27,8 @@ export interface ManagedTag {
 /** Default {@link ManagedTag}: `dbbackup:managed=true`. */
 export const DEFAULT_MANAGED_TAG: ManagedTag = { key: 'dbbackup:managed', value: 'true' };
 
-/** How much of `backups/*` a principal may touch. */
-export type BackupsAccess = 'read' | 'readWrite' | 'readDelete';
+/** How much of `backups/*` a principal may touch; `readDrills`: read, and write only drill records (`drill.json` beside a manifest). */
+export type BackupsAccess = 'read' | 'readWrite' | 'readDelete' | 'readDrills';
 
 const READ_OBJECT_ACTIONS = ['s3:GetObject'];
 const WRITE_OBJECT_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject'];
@@ -36,6 +36,7 @@ const BACKUPS_ACTIONS: Record<BackupsAccess, { sid: string; actions: string[] }>
   read: { sid: 'ReadBackups', actions: READ_OBJECT_ACTIONS },
   readWrite: { sid: 'ReadWriteBackups', actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS] },
   readDelete: { sid: 'ReadDeleteBackups', actions: [...READ_OBJECT_ACTIONS, 's3:DeleteObject'] },
+  readDrills: { sid: 'ReadBackups', actions: READ_OBJECT_ACTIONS },
 };
 
 /**
@@ -68,6 +69,10 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
     }),
     new iam.PolicyStatement({ ...BACKUPS_ACTIONS[backups], resources: [objects(BACKUPS_ROOT)] }),
     ...(pool === 'none' ? [] : [new iam.PolicyStatement({ ...POOL_ACTIONS[pool], resources: [objects(POOL_ROOT)] })]),
+    // A drill's verdict, next to the manifest: the one object of a backup the drill path writes.
+    ...(backups === 'readDrills' ? [new iam.PolicyStatement({
+      sid: 'WriteDrillRecords', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${BACKUPS_ROOT}/*/${DRILL_FILE}`)],
+    })] : []),
     // What writes backups may delete what a failed or re-run one left (finalize's strays, cleanup's
     // discard), never what makes a backup complete or verified: only prune removes backups.
     ...(backups === 'readWrite' ? [new iam.PolicyStatement({

@@ -10,7 +10,8 @@
  *     "host": "i-0123456789abcdef0",
  *     "schedule": "cron(0 3 * * ? *)", "rpoHours": 26, "rateLimit": 52428800,
  *     "incrementalSchedule": "rate(6 hours)",
- *     "retention": { "keepLast": 7, "maxAgeDays": 30 } } ] }
+ *     "retention": { "keepLast": 7, "maxAgeDays": 30 },
+ *     "drill": { "schedule": "cron(0 5 ? * SUN *)", "host": "i-0fedcba9876543210", "maxAgeHours": 168 } } ] }
  * ```
  *
  * The config of each instance ends up in plain text in its EventBridge rule (and so in the
@@ -54,6 +55,27 @@ const retentionSchema = z.strictObject({
   /** When the prune runs. */
   schedule: z.string().regex(SCHEDULE, 'must be an EventBridge expression: cron(min hour day month weekday year) or rate(N minutes|hours|days)').default('rate(1 day)'),
 }).refine((r) => r.keepLast !== undefined || r.maxAgeDays !== undefined, { message: 'give keepLast and/or maxAgeDays' });
+
+/**
+ * The restore drill of one instance (core/drill): on `schedule`, the restore state machine restores
+ * the instance's newest verified backup into a scratch target started on `host` (or into the
+ * empty `target` there), validates it, tears the scratch target down and records the outcome next
+ * to the backup. The alarm fires when no drill has succeeded for `maxAgeHours`.
+ */
+const drillSchema = z.strictObject({
+  /** When the drill runs: an EventBridge expression, e.g. `cron(0 5 ? * SUN *)`. */
+  schedule: z.string().regex(SCHEDULE, 'must be an EventBridge expression: cron(min hour day month weekday year) or rate(N minutes|hours|days)'),
+  /** The host the drill restores on: best a spare machine (the scratch servers take its memory, disk and ports), not the database's own. */
+  host: managedInstance,
+  /** An empty restore target on `host` instead of a scratch one; secrets by reference. */
+  target: z.lazy(() => configSchema).optional(),
+  /** Fields set on the scratch target: what the restore's validation needs of the instance (ZooKeeper's `auth`), secrets by reference. */
+  targetSettings: z.lazy(() => configSchema).optional(),
+  /** The drill alarm's limit: hours since the newest good drill. */
+  maxAgeHours: z.number()
+    .min(1, 'must be at least 1 (the drill alarm works in hourly periods)')
+    .max(168, 'must be at most 168 (7 days: the longest window a CloudWatch alarm evaluates)'),
+});
 
 /** Secret reference schemes the functions can resolve in AWS. */
 const AWS_SECRET_REF = /^(ssm:\/\S+|secretsmanager:\S+)$/;
@@ -101,6 +123,8 @@ export const instanceSchema = z.strictObject({
   rateLimit: z.number().int().nonnegative().optional(),
   /** How long backups are kept: a prune runs for this instance on `schedule` (schedules.ts). */
   retention: retentionSchema,
+  /** A restore drill of the newest backup, on its own schedule and host. */
+  drill: drillSchema.optional(),
 });
 
 /** One instance, checked and with its defaults. */
@@ -128,6 +152,14 @@ export const instancesFileSchema = z
         ctx.addIssue({ code: 'custom', path: ['instances', index, ...issue.path], message: issue.message });
       }
       const plugin = builtinPlugins().find((p) => p.manifest.name === instance.engine);
+      if (instance.drill?.target && plugin) {
+        const target = plugin.manifest.restoreTargetSchema.safeParse(withPlaceholders({ ...instance.drill.target, ...instance.drill.targetSettings }));
+        if (!target.success) {
+          for (const { path: at, problem } of (issuesOf(target.error) ?? [{ message: String(target.error) }]).flatMap(issueProblems)) {
+            ctx.addIssue({ code: 'custom', path: ['instances', index, 'drill', 'target', ...at], message: problem });
+          }
+        }
+      }
       if (instance.incrementalSchedule !== undefined && plugin && !plugin.manifest.capabilities.includes('incremental')) {
         ctx.addIssue({ code: 'custom', path: ['instances', index, 'incrementalSchedule'], message: `engine '${instance.engine}' takes no incremental backups (its driver lacks the incremental capability)` });
       }

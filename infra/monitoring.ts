@@ -7,8 +7,12 @@
  *   backup; dimensions service=dbbackup, engine, instance — Powertools adds `service`). Missing data
  *   is breaching, so no good backup for RPO hours — whatever the reason: a failing backup, a
  *   disabled schedule, a stack that never ran — raises it;
+ * - each instance with a `drill`: a drill alarm, "no restore drill has succeeded for maxAgeHours",
+ *   on `DBBackup/LastGoodDrillAgeHours` (0 after each good drill; missing data breaching, as for
+ *   backups); a failed drill fails its restore execution, which the restore machine's alarm reports;
  * - an SNS topic (KMS-encrypted, TLS only) all alarms notify, with an optional e-mail subscription;
- * - a CloudWatch dashboard of executions, staleness against the RPO, size and duration per instance.
+ * - a CloudWatch dashboard of executions, staleness against the RPO, size and duration per instance,
+ *   and for drilled instances the RTO (each drill's measured restore time and throughput) and drill age.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -61,6 +65,8 @@ export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
   /** Staleness alarms by `<engine>/<instance>`. */
   public readonly stalenessAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** Drill alarms by `<engine>/<instance>`, for the instances that have a `drill`: no good drill for its `maxAgeHours`. */
+  public readonly drillAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
 
@@ -102,14 +108,14 @@ export class Monitoring extends Construct {
       }
     }
 
-    const staleness = new Map<string, cloudwatch.Alarm>();
-    for (const instance of props.instances) {
-      const key = `${instance.engine}/${instance.name}`;
-      const window = stalenessWindow(instance.rpoHours);
-      const alarm = new cloudwatch.Alarm(this, `Stale-${instance.engine}-${instance.name}`, {
-        alarmDescription: `dbbackup: the last good backup of ${key} is older than its RPO of ${instance.rpoHours} h`,
-        metric: instanceMetric(instance, METRIC.lastGoodBackupAgeHours, { statistic: 'Minimum', period: window.period }),
-        threshold: instance.rpoHours,
+    // "The newest good one is older than its limit": the metric is 0 after each good backup (drill),
+    // and missing data breaches, so no good one for the whole window, whatever the reason, raises it.
+    const ageAlarm = (id: string, instance: InstanceConfig, metricName: MetricName, limitHours: number, description: string): cloudwatch.Alarm => {
+      const window = stalenessWindow(limitHours);
+      const alarm = new cloudwatch.Alarm(this, `${id}-${instance.engine}-${instance.name}`, {
+        alarmDescription: `dbbackup: ${description}`,
+        metric: instanceMetric(instance, metricName, { statistic: 'Minimum', period: window.period }),
+        threshold: limitHours,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: window.evaluationPeriods,
         datapointsToAlarm: window.evaluationPeriods,
@@ -117,14 +123,24 @@ export class Monitoring extends Construct {
       });
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);
-      staleness.set(key, alarm);
-    }
+      return alarm;
+    };
+    const keyOf = (instance: InstanceConfig) => `${instance.engine}/${instance.name}`;
+    const staleness = new Map(props.instances.map((instance) => [keyOf(instance), ageAlarm(
+      'Stale', instance, METRIC.lastGoodBackupAgeHours, instance.rpoHours,
+      `the last good backup of ${keyOf(instance)} is older than its RPO of ${instance.rpoHours} h`,
+    )] as const));
     this.stalenessAlarms = staleness;
+    const drills = new Map(props.instances.filter((instance) => instance.drill).map((instance) => [keyOf(instance), ageAlarm(
+      'DrillStale', instance, METRIC.lastGoodDrillAgeHours, instance.drill!.maxAgeHours,
+      `no restore drill of ${keyOf(instance)} has succeeded for ${instance.drill!.maxAgeHours} h (its backups are not restore-proven)`,
+    )] as const));
+    this.drillAlarms = drills;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName, defaultInterval: Duration.days(7) });
     this.dashboard.addWidgets(
-      new cloudwatch.TextWidget({ markdown: '# dbbackup\nExecutions of the state machines, and per instance: age of the last good backup against its RPO, size and duration.', width: 24, height: 2 }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...machineAlarms, ...staleness.values()], width: 24, height: 3 }),
+      new cloudwatch.TextWidget({ markdown: '# dbbackup\nExecutions of the state machines, and per instance: age of the last good backup against its RPO, size and duration; for drilled instances, the measured restore time (RTO) and the age of the newest good drill.', width: 24, height: 2 }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...machineAlarms, ...staleness.values(), ...drills.values()], width: 24, height: 3 }),
     );
     this.dashboard.addWidgets(
       ...machines.map(
@@ -162,6 +178,31 @@ export class Monitoring extends Construct {
           right: [instanceMetric(instance, METRIC.backupDuration, { statistic: 'Maximum', period: Duration.hours(1) })],
         }),
       );
+      if (instance.drill) {
+        const drillPeriod = Duration.hours(1);
+        this.dashboard.addWidgets(
+          new cloudwatch.GraphWidget({
+            title: `${key}: RTO, measured restore time of each drill`,
+            width: 8,
+            left: [instanceMetric(instance, METRIC.restoreDurationSeconds, { statistic: 'Maximum', period: drillPeriod })],
+            right: [instanceMetric(instance, METRIC.restoreBytesPerSecond, { statistic: 'Minimum', period: drillPeriod })],
+          }),
+          new cloudwatch.GraphWidget({
+            title: `${key}: hours since last good drill`,
+            width: 8,
+            left: [instanceMetric(instance, METRIC.lastGoodDrillAgeHours, { statistic: 'Minimum', period: drillPeriod })],
+            leftAnnotations: [{ value: instance.drill.maxAgeHours, label: `limit ${instance.drill.maxAgeHours} h`, color: cloudwatch.Color.RED }],
+          }),
+          new cloudwatch.GraphWidget({
+            title: `${key}: drills`,
+            width: 8,
+            left: [
+              instanceMetric(instance, METRIC.drillSucceeded, { statistic: 'Sum', period: drillPeriod }),
+              instanceMetric(instance, METRIC.drillFailed, { statistic: 'Sum', period: drillPeriod }),
+            ],
+          }),
+        );
+      }
     }
   }
 }

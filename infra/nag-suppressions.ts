@@ -8,7 +8,7 @@ import { Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import type { BackupStack } from './backup-stack';
-import { BACKUPS_ROOT, POOL_ROOT, STATE_ROOT } from '../core/catalog/layout';
+import { BACKUPS_ROOT, DRILL_FILE, POOL_ROOT, STATE_ROOT } from '../core/catalog/layout';
 import { FUNCTION_ACCESS } from './function-access';
 import { hostSecretPrefixes, restoreSecretPrefixes, type HostScope } from './host-policies';
 import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
@@ -46,6 +46,10 @@ function storeFindings(bucketRef: string): AcceptedFinding[] {
     {
       id: `AwsSolutions-IAM5[Resource::${bucketRef}/${STATE_ROOT}/*]`,
       reason: `Circuit-breaker state and host-agent results are objects with generated keys under ${STATE_ROOT}/; access is limited to that prefix of the one backup bucket.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${BACKUPS_ROOT}/*/${DRILL_FILE}]`,
+      reason: `A restore drill's verdict is the ${DRILL_FILE} beside each backup's manifest; the drill record function may write that one file of a backup and nothing else.`,
     },
     {
       id: `AwsSolutions-IAM5[Resource::${bucketRef}/${POOL_ROOT}/*]`,

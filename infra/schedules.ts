@@ -2,7 +2,8 @@
  * One EventBridge rule per configured instance and purpose ({@link InstanceSchedules}): its backup,
  * starting the backup state machine on the instance's schedule with the instance's backup request
  * as execution input ({@link backupRule}), its incremental backups when it has an
- * `incrementalSchedule` (the same request, `incremental: true`), and its prune (prune-schedules.ts). A missed or failed
+ * `incrementalSchedule` (the same request, `incremental: true`), its restore drill when it has a
+ * `drill` ({@link drillRule}: the restore state machine in drill mode), and its prune (prune-schedules.ts). A missed or failed
  * start is not retried forever: the staleness alarm (monitoring.ts) reports it.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -10,6 +11,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { RestoreRequest } from '../core/restore/restore-state';
 import type { InstanceConfig } from './instances';
 
 /** The backup state machine's execution input for one instance: `{ engine, instance, config, host, rateLimit?, incremental? }`. */
@@ -31,6 +33,22 @@ export function backupExecutionInput(instance: InstanceConfig, incremental = fal
     host: instance.host,
     ...(instance.rateLimit !== undefined ? { rateLimit: instance.rateLimit } : {}),
     ...(incremental ? { incremental: true as const } : {}),
+  };
+}
+
+/**
+ * The restore state machine's execution input for an instance's drill: its newest verified backup,
+ * restored on the drill's host into a scratch target (or the drill's target), recorded.
+ */
+export function drillExecutionInput(instance: InstanceConfig): RestoreRequest {
+  const drill = instance.drill!;
+  return {
+    backupId: 'latest',
+    engine: instance.engine,
+    instance: instance.name,
+    host: drill.host,
+    ...(drill.target ? { target: drill.target } : {}),
+    drill: drill.targetSettings ? { targetSettings: drill.targetSettings } : {},
   };
 }
 
@@ -80,6 +98,19 @@ export function backupRule(stateMachine: sfn.IStateMachine, { incremental = fals
     schedule: incremental ? instance.incrementalSchedule! : instance.schedule,
     target: new targets.SfnStateMachine(stateMachine, {
       input: events.RuleTargetInput.fromObject(backupExecutionInput(instance, incremental)),
+      retryAttempts: 3,
+      maxEventAge: Duration.hours(1),
+    }),
+  });
+}
+
+/** An instance's drill: the restore state machine started on the drill's schedule in drill mode (give it only the instances that have one). */
+export function drillRule(restoreStateMachine: sfn.IStateMachine): (instance: InstanceConfig) => InstanceRule {
+  return (instance) => ({
+    what: `drill (restore into a scratch target on ${instance.drill!.host}, validate, record)`,
+    schedule: instance.drill!.schedule,
+    target: new targets.SfnStateMachine(restoreStateMachine, {
+      input: events.RuleTargetInput.fromObject(drillExecutionInput(instance)),
       retryAttempts: 3,
       maxEventAge: Duration.hours(1),
     }),

@@ -7,7 +7,7 @@ import { secretRefs, type InstanceConfig } from './instances';
 /** Refuses secret references the functions would not be allowed to read. */
 export function checkSecretRefs(instances: readonly InstanceConfig[], parameterPrefix: string, secretNamePrefix: string): void {
   for (const instance of instances) {
-    for (const ref of secretRefs(instance.config)) {
+    for (const ref of [...secretRefs(instance.config), ...secretRefs(instance.drill ?? {})]) {
       const ok = ref.startsWith('ssm:')
         ? ref.slice('ssm:'.length).startsWith(parameterPrefix)
         : secretName(ref.slice('secretsmanager:'.length)).startsWith(secretNamePrefix);

@@ -11,8 +11,8 @@ import path from 'node:path';
 /** Backup handlers, in the order a backup runs them. */
 export const BACKUP_HANDLERS = ['prepare', 'snapshot', 'validate', 'upload', 'finalize', 'cleanup'] as const;
 
-/** Restore handlers, in the order a restore runs them (cleanup only after a failure). */
-export const RESTORE_HANDLERS = ['fetch-manifest', 'prepare', 'stage', 'apply', 'start', 'validate', 'report', 'cleanup'] as const;
+/** Restore handlers, in the order a restore runs them (cleanup only after a failure; drill-start and drill-record only in a drill). */
+export const RESTORE_HANDLERS = ['fetch-manifest', 'drill-start', 'prepare', 'stage', 'apply', 'start', 'validate', 'report', 'cleanup', 'drill-record'] as const;
 
 /** Handlers no state machine runs: EventBridge rules start them (infra/prune-schedules.ts). */
 export const MAINTENANCE_HANDLERS = ['prune'] as const;

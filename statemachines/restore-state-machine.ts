@@ -1,12 +1,16 @@
 /**
  * The restore state machine:
  *
- *     Fetch manifest → Prepare nodes → [Stage nodes] → Apply nodes → [Start nodes] → Validate → Report → Restore succeeded
+ *     Fetch manifest → [Drill start] → Prepare nodes → [Stage nodes] → Apply nodes → [Start nodes] → Validate → Report → [Record drill] → Restore succeeded
  *          └──────────────────────────── Catch States.ALL ($.error) ──────────────────────────────┘
  *                                   ↓
  *     Cleanup after failure (on every node's host: stop what the restore started, remove the download
- *     spool, say what the target holds) → Restore failed (Fail: Error of $.error, Cause = the
- *     original message and the target's state, $.cleanup.cause)
+ *     spool, say what the target holds) → [Record failed drill] → Restore failed (Fail: Error of
+ *     $.error, Cause = the original message and the target's state, $.cleanup.cause)
+ *
+ * A drill (input with `drill`, core/drill/drill-steps.ts) without a target first starts a scratch
+ * target on the request's host (Drill start); a drill's outcome, good or bad, is recorded next to
+ * the backup by Record drill / Record failed drill, whose handler then tears the scratch target down.
  *
  * Each `… nodes` state is a Map over `$.nodes` (the hosts the target spreads over: one for most
  * targets) running its host step on every node at once, and the next begins only when it has
@@ -22,7 +26,7 @@
  *            state is unknown) → Restore failed
  *
  * Execution input (what an operator pastes in the console):
- * `{ backupId ("latest" allowed), engine?, instance?, target, force?, rateLimit?, host? }`. Fetch manifest
+ * `{ backupId ("latest" allowed), engine?, instance?, target, force?, rateLimit?, host?, verified?, drill? }`. Fetch manifest
  * receives it as `request`, with the run's time budget as `budget` (core/steps/run-deadline.ts).
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -39,6 +43,9 @@ import { createStateMachine, type WorkflowOptions } from './workflow';
 
 /** Where the failure path puts what its cleanup found (the handler's output; `cause` is the Fail's Cause). */
 export const CLEANUP_PATH = '$.cleanup';
+
+/** Where a drill's record step puts the outcome it recorded (core/drill/drill-steps.ts `drillOutcome`). */
+export const DRILL_OUTCOME_PATH = '$.drillOutcome';
 
 /** Where a node step's Map puts each node's outcome: `{}`, or `{ error }` when the step failed on it. */
 export const NODE_OUTCOMES_PATH = '$.nodeOutcomes';
@@ -83,8 +90,14 @@ export class RestoreStateMachine extends Construct {
       },
       resultPath: CLEANUP_PATH,
     });
-    cleanupAfterFailure.addCatch(cleanupFailed.next(failed), { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
-    cleanupAfterFailure.next(failed);
+    // A drill records every outcome next to the backup, a failed one too, and tears its scratch target down.
+    const recordFailedDrill = task('Record failed drill', 'drill-record', DRILL_OUTCOME_PATH);
+    recordFailedDrill.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.drillError' });
+    const afterCleanup = sfn.Choice.jsonPath(this, 'Drill failed?')
+      .when(sfn.Condition.isPresent('$.drill'), recordFailedDrill.next(failed))
+      .otherwise(failed);
+    cleanupAfterFailure.addCatch(cleanupFailed.next(afterCleanup), { errors: [sfn.Errors.ALL], resultPath: '$.cleanupError' });
+    cleanupAfterFailure.next(afterCleanup);
     // A node step that failed on one node fails the restore only once it has ended on every node:
     // the others' host commands run on whatever happens, so the cleanup must not begin under them.
     const nodeFailed = Array.from({ length: MAX_RESTORE_NODES }, (_, i) => sfn.Pass.jsonPath(this, `Node ${i + 1} failed`, {
@@ -114,14 +127,26 @@ export class RestoreStateMachine extends Construct {
     const fetchManifest = task('Fetch manifest', 'fetch-manifest', '$', budget.firstStepInput());
     const validate = host('validate');
     const report = task('Report', 'report', '$.report');
-    const finish = validate.next(report).next(sfn.Succeed.jsonPath(this, 'Restore succeeded'));
+    const succeeded = sfn.Succeed.jsonPath(this, 'Restore succeeded');
+    const recordDrill = task('Record drill', 'drill-record', DRILL_OUTCOME_PATH);
+    // The restore is recorded good; a record or teardown in trouble fails the run, never the backup's record.
+    recordDrill.addCatch(sfn.Fail.jsonPath(this, 'Drill record failed', { errorPath: '$.drillError.Error', causePath: '$.drillError.Cause' }), {
+      errors: [sfn.Errors.ALL], resultPath: '$.drillError',
+    });
+    const finish = validate.next(report).next(sfn.Choice.jsonPath(this, 'Drill?')
+      .when(sfn.Condition.isPresent('$.drill'), recordDrill.next(succeeded))
+      .otherwise(succeeded));
     const when = (phase: 'stage' | 'start', then: sfn.IChainable, otherwise: sfn.IChainable) =>
       sfn.Choice.jsonPath(this, `${stepTitle(phase)}?`).when(sfn.Condition.booleanEquals(`$.phases.${phase}`, true), then).otherwise(otherwise);
     const apply = onEveryNode('apply', when('start', onEveryNode('start', finish), finish));
     const prepare = onEveryNode('prepare', when('stage', onEveryNode('stage', apply), apply));
+    const drillStart = host('drill-start');
+    const scratchNeeded = sfn.Choice.jsonPath(this, 'Scratch target?')
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.drill'), sfn.Condition.isNotPresent('$.target')), drillStart.next(prepare))
+      .otherwise(prepare);
     // The Maps' own failures (a runtime error of the state machine itself) go the same way as the steps'.
-    for (const step of [fetchManifest, ...maps, validate, report]) step.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    const definition = fetchManifest.next(prepare);
+    for (const step of [fetchManifest, drillStart, ...maps, validate, report]) step.addCatch(cleanupAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const definition = fetchManifest.next(scratchNeeded);
     ({ stateMachine: this.stateMachine, budget: this.budget } = createStateMachine(
       this, definition, 'dbbackup restore: fetch manifest, then on every node prepare, stage, apply, start; validate, report; after a failure, cleanup', props,
       { budget, mapItems: MAX_RESTORE_NODES },

@@ -12,7 +12,6 @@ import path from 'node:path';
 import { consoleLogger } from '../../core/logger';
 import { formatBytes } from '../../core/config/units';
 import { ensureHostRequirements } from '../../core/host/host-requirements';
-import { drillBackup } from '../../core/drill/run-drill';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../exit-codes';
 
@@ -41,11 +40,11 @@ export function demoCommand(program: Command, context: () => CliContext): void {
       const ctx = context();
       const logger = consoleLogger(ctx.settings.logLevel);
       const workflows = await ctx.workflows();
-      const { catalog, store } = await ctx.runtimeFor();
+      const { catalog } = await ctx.runtimeFor();
       const workRoot = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-demo-'));
       const results: DemoResult[] = [];
       try {
-        for (const { demo: scenario, scratch, host } of ctx.drivers.filter((d) => !options.engine || d.demo.engine === options.engine)) {
+        for (const { demo: scenario, host } of ctx.drivers.filter((d) => !options.engine || d.demo.engine === options.engine)) {
           ensureHostRequirements(host, 'demo', (line) => logger.info(line));
           if (!ctx.json) process.stderr.write(`${scenario.engine}: starting a throwaway server...\n`);
           const run = await scenario.start(path.join(workRoot, scenario.engine), logger);
@@ -54,7 +53,7 @@ export function demoCommand(program: Command, context: () => CliContext): void {
             if (!ctx.json) process.stderr.write(`${scenario.engine}: backed up ${run.seeded} as ${backup.backupId}; drilling it in a scratch server...\n`);
             const entry = await catalog.get(backup.backupId, { engine: scenario.engine, instance: run.instance });
             const rpoMs = Date.now() - Date.parse(entry.manifest.completedAt);
-            const drill = await drillBackup(entry, { store, restore: (request) => workflows.restore(request), scratch, workRoot, logger });
+            const drill = await workflows.drill({ backupId: entry.backupId, engine: scenario.engine, instance: run.instance });
             results.push({
               engine: scenario.engine,
               seeded: run.seeded,

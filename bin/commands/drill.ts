@@ -5,11 +5,9 @@
  * drill failed or an instance had nothing to drill.
  */
 import type { Command } from 'commander';
-import { consoleLogger } from '../../core/logger';
 import { isVerified, type CatalogEntry } from '../../core/catalog/catalog';
 import type { DrillRecord } from '../../core/catalog/drill-record';
 import type { BackupManifest } from '../../core/catalog/manifest';
-import { drillBackup } from '../../core/drill/run-drill';
 import { PermanentError, classify, messageWithCode } from '../../core/errors';
 import { parseJsonOption, type CliContext } from '../cli-context';
 import { EXIT } from '../exit-codes';
@@ -41,7 +39,6 @@ export function drillCommand(program: Command, context: () => CliContext): void 
       }
       const target = options.target === undefined ? undefined : parseJsonOption(options.target, '--target');
       const targetSettings = options.targetSettings === undefined ? undefined : parseJsonOption(options.targetSettings, '--target-settings');
-      const logger = consoleLogger(ctx.settings.logLevel);
       const { catalog, store } = await ctx.runtimeFor();
       const workflows = await ctx.workflows();
       // One listing: per instance, its newest verified backup (the list is newest first), as `latest` picks it.
@@ -62,14 +59,7 @@ export function drillCommand(program: Command, context: () => CliContext): void 
         if (!ctx.json) process.stderr.write(`${engine}/${instance}: drilling ${entry.backupId}...\n`);
         const backupAgeMs = Date.now() - Date.parse(entry.manifest.completedAt);
         try {
-          const drill = await drillBackup(entry, {
-            store,
-            restore: (request) => workflows.restore(request),
-            scratch: ctx.drivers.find((d) => d.plugin.manifest.name === engine)?.scratch,
-            target,
-            targetSettings,
-            logger,
-          });
+          const drill = await workflows.drill({ backupId: entry.backupId, engine, instance, target, targetSettings });
           outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, drill });
         } catch (error) {
           outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, error: messageWithCode(classify(error)) });

@@ -14,6 +14,8 @@ export const AGENT_STEP_NAMES = [
   'restore-start',
   'restore-validate',
   'restore-cleanup',
+  'drill-start',
+  'drill-teardown',
 ] as const;
 
 /** A host step's name. */

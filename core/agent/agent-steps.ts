@@ -4,6 +4,7 @@
  * document runs `dbbackup agent <step>`); locally they run in a child process or in process.
  */
 import { PermanentError } from '../errors';
+import { startScratchTarget, tearDownScratchTarget } from '../drill/drill-steps';
 import { cleanupNode, snapshotNode, uploadNode, validateNode } from '../backup/backup-steps';
 import { cleanupRestoreOnHost } from '../restore/restore-cleanup';
 import { prepareRestoreTarget, restoreBackup, stageRestore, startRestored, validateRestoredBackup } from '../restore/restore-steps';
@@ -23,6 +24,8 @@ export const AGENT_STEPS = {
   'restore-start': startRestored,
   'restore-validate': validateRestoredBackup,
   'restore-cleanup': cleanupRestoreOnHost,
+  'drill-start': startScratchTarget,
+  'drill-teardown': tearDownScratchTarget,
 } as const satisfies Record<AgentStep, (input: unknown, deps: StepDeps) => Promise<unknown>>;
 
 /** Runs one host step by name. Unknown names are a PermanentError listing the known ones. */

@@ -79,7 +79,10 @@ export function folderOfBackup(backup: { engine: string; instance: string; backu
 export const manifestKey = (prefix: string): string => `${prefix}/manifest.json`;
 export const verificationKey = (prefix: string): string => `${prefix}/verification.json`;
 /** The backup's newest restore drill (drill-record.ts). */
-export const drillKey = (prefix: string): string => `${prefix}/drill.json`;
+export const drillKey = (prefix: string): string => `${prefix}/${DRILL_FILE}`;
+
+/** The drill record's file name in a backup's folder. */
+export const DRILL_FILE = 'drill.json';
 
 /** Splits `backups/<engine>/<instance>/<backupId>/...` into its parts. */
 export function parseBackupKey(key: string): { engine: string; instance: string; backupId: string; rest: string } | undefined {

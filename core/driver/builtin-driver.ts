@@ -6,7 +6,6 @@
  * (bin/, functions/, infra/, the test harness) pass it in.
  */
 import type { DemoScenario } from '../demo/scenario';
-import type { ScratchTargets } from '../drill/scratch-target';
 import type { HostRequirement } from '../host/host-requirements';
 import type { DriverPlugin } from './types';
 
@@ -24,8 +23,6 @@ export interface BuiltinDriver {
   plugin: DriverPlugin;
   /** `npm start`'s scenario: a throwaway source with sample data on this machine. */
   demo: DemoScenario;
-  /** An empty target on this machine for a restore drill (and the demo's restore). */
-  scratch: ScratchTargets;
   /** Commands and packages this engine needs on a host, and who needs them (demo, tests). */
   host: readonly HostRequirement[];
   /**

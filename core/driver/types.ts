@@ -403,6 +403,11 @@ export interface RestoreDriver<T = unknown> {
    * (prepareTarget changes nothing), `restored` when it finished, `unknown` otherwise.
    */
   cleanup?(ctx: RestoreContext<T>, progress: RestoreProgress): Promise<RestoreCleanup>;
+  /**
+   * Starts an empty target on this host for a restore drill (core/drill/scratch-target.ts).
+   * Optional: a drill of a driver without it needs a drill target.
+   */
+  scratch?: import('../drill/scratch-target').ScratchTargets;
 }
 
 /** What a plugin module exports (as `plugin` or default). */

@@ -6,7 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { commandLineOf, isAlive } from './processes';
+import { commandLineOf, isAlive, stopProcess } from './processes';
 
 export interface NamingProcess {
   pid: number;
@@ -14,9 +14,9 @@ export interface NamingProcess {
   argv: string[];
 }
 
-/** True when `arg` is `dir`, a path inside it, or `--option=` one of those. */
+/** True when `arg` is `dir`, a path inside it, or `--option=` one of those (a `file://` URL of one included). */
 function namesPathIn(arg: string, dir: string): boolean {
-  const value = arg.startsWith('-') && arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : arg;
+  const value = (arg.startsWith('-') && arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : arg).replace(/^file:\/\//, '');
   return value === dir || value.startsWith(`${dir}${path.sep}`);
 }
 
@@ -32,4 +32,15 @@ export async function processesNaming(dir: string): Promise<NamingProcess[]> {
     if (argv && argv.some((arg) => namesPathIn(arg, root)) && isAlive(pid)) found.push({ pid, argv });
   }
   return found;
+}
+
+/**
+ * Stops every process {@link processesNaming} finds for `dir`, all at once (SIGTERM, then SIGKILL
+ * after `timeoutMs`): what ran from a directory is so found again by any later process, with no
+ * record of its own. Resolves with the pids stopped.
+ */
+export async function stopProcessesNaming(dir: string, timeoutMs: number): Promise<number[]> {
+  const found = await processesNaming(dir);
+  await Promise.all(found.map(({ pid }) => stopProcess(pid, timeoutMs)));
+  return found.map(({ pid }) => pid);
 }

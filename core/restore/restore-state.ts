@@ -30,8 +30,11 @@ const requestShape = {
   instance: z.string().min(1).optional(),
   /** With `latest`: the newest restore-verified backup (one a drill restored and validated). */
   verified: z.boolean().optional(),
-  /** Where to restore: the engine's restore target (data dir, endpoint...); secrets as `{ "$secret": ... }`, never inline. */
-  target: secretsByReferenceSchema,
+  /**
+   * Where to restore: the engine's restore target (data dir, endpoint...); secrets as `{ "$secret": ... }`,
+   * never inline. A drill without one restores into a scratch target it starts on `host`.
+   */
+  target: secretsByReferenceSchema.optional(),
   /** Replace a non-empty target. Without it a non-empty target is refused. */
   force: z.boolean().default(false),
   /** Download rate limit in bytes/s; 0 or absent = unlimited. */
@@ -42,9 +45,30 @@ const requestShape = {
    * member's steps on its host instead.
    */
   host: z.string().min(1).optional(),
+  /**
+   * A restore drill (core/drill): the restore proves the backup, into a scratch target started for
+   * it (or the empty `target` given), which is torn down afterwards; the outcome is recorded next to
+   * the backup's manifest (drill.json), good or bad.
+   */
+  drill: z.strictObject({
+    /** Fields set on the target: what its restore and validation need of the instance (e.g. ZooKeeper's `auth`), secrets by reference. */
+    targetSettings: secretsByReferenceSchema.optional(),
+    /** Set by the restore, never by its caller: the scratch target started, in words (none: the drill has the target given). */
+    scratch: z.string().optional(),
+  }).optional(),
 };
 
-export const restoreRequestSchema = z.strictObject(requestShape);
+/** A restore needs a target; only a drill may go without one (it starts a scratch target). */
+function checkTarget(request: { target?: unknown; drill?: unknown; force?: boolean }, ctx: z.RefinementCtx): void {
+  if (request.target === undefined && request.drill === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['target'], message: 'is required (only a drill starts a target of its own)' });
+  }
+  if (request.drill !== undefined && request.force) {
+    ctx.addIssue({ code: 'custom', path: ['force'], message: 'a drill restores into an empty target, never over one' });
+  }
+}
+
+export const restoreRequestSchema = z.strictObject(requestShape).superRefine(checkTarget);
 export type RestoreRequest = z.input<typeof restoreRequestSchema>;
 
 /**
@@ -106,6 +130,16 @@ export type RestoreNodeInput = z.infer<typeof restoreNodeInputSchema>;
 /** Which restore of which backup: what the summary, the report and the failure record begin with. */
 export function restoreIdentity(state: RestoreState): { restoreId: string; backupId: string; engine: string; instance: string } {
   return { restoreId: state.restoreId, backupId: state.backup.backupId, engine: state.backup.engine, instance: state.backup.instance };
+}
+
+/**
+ * The engine and instance of a restore state whatever step it reached: its backup's, or the
+ * request's when it failed before finding the backup.
+ */
+export function restoredInstance(event: unknown): { engine?: string; instance?: string } {
+  const state = (event ?? {}) as { engine?: unknown; instance?: unknown; backup?: { engine?: unknown; instance?: unknown } };
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { engine: text(state.backup?.engine) ?? text(state.engine), instance: text(state.backup?.instance) ?? text(state.instance) };
 }
 
 /** What the restore state machine outputs (`report`): small, with the full report's key. */

@@ -81,7 +81,7 @@ export function parseNodeInput(input: unknown): RestoreNodeInput {
 }
 
 /** The nodes a restore of `target` works on, each on its host or the request's. */
-function targetNodes(engine: string, target: unknown, host: string | undefined, deps: StepDeps): NodeRef[] {
+export function targetNodes(engine: string, target: unknown, host: string | undefined, deps: StepDeps): NodeRef[] {
   const listed = deps.registry.restoreDriver(engine).targetNodes?.(target) ?? [{ name: DEFAULT_NODE }];
   if (listed.length === 0 || listed.length > MAX_RESTORE_NODES) {
     throw new PermanentError(`the target spreads the restore over ${listed.length} hosts; a restore works on 1 to ${MAX_RESTORE_NODES}`, { code: 'INVALID_TARGET', engine });
@@ -155,8 +155,11 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
     checkManifestRecords(deps.registry, manifest, manifestKey(entry.prefix));
-    const target = deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(request.target));
-    const nodes = targetNodes(manifest.engine, target, request.host, deps);
+    const given = request.target && { ...request.target, ...request.drill?.targetSettings };
+    // A drill without a target: its scratch target is started on the request's host (drill-steps.ts), which then plans the nodes.
+    const nodes = given
+      ? targetNodes(manifest.engine, deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(given)), request.host, deps)
+      : [{ name: DEFAULT_NODE, ...(request.host ? { host: request.host } : {}) }];
     const driver = deps.registry.restoreDriver(manifest.engine);
     const missing = await missingArtifact(deps.store, manifest.artifacts);
     if (missing) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${missing}`, { code: 'ARTIFACT_MISSING' });
@@ -168,6 +171,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       : undefined;
     return {
       ...request,
+      ...(given ? { target: given } : {}),
       restoreId,
       ...(chain ? { chain } : {}),
       ...(bases.length > 0 ? { bases: { sha256: await writeBackupList(deps.store, at, 'bases', bases) } } : {}),

@@ -5,6 +5,7 @@
  *                                         record beside it: <node>.owner.json
  *     <root>/restore/<restoreId>/<node>/  one restore node's run directory, its owner record beside it:
  *                                         <node>.owner.json
+ *     <root>/drill/<restoreId>/           a restore drill's scratch target (core/drill/scratch-target.ts)
  *     <root>/.trash/                      run directories being removed (a reclaim renames them here first)
  *
  * Nothing else is written under the root; leftovers.ts walks exactly these places.
@@ -13,6 +14,7 @@ import path from 'node:path';
 
 export const BACKUP_RUNS = 'backup';
 export const RESTORE_RUNS = 'restore';
+export const DRILL_RUNS = 'drill';
 export const TRASH = '.trash';
 
 /** Run directory of one node of a backup. */
@@ -23,4 +25,9 @@ export function backupRunDir(spoolRoot: string, backupId: string, node: string):
 /** Run directory of one node of a restore. */
 export function restoreRunDir(spoolRoot: string, restoreId: string, node: string): string {
   return path.join(spoolRoot, RESTORE_RUNS, restoreId, node);
+}
+
+/** Directory of the scratch target a drill restores into: one per restore, so nothing else names it. */
+export function drillRunDir(spoolRoot: string, restoreId: string): string {
+  return path.join(spoolRoot, DRILL_RUNS, restoreId);
 }

@@ -3,12 +3,10 @@ import type { BuiltinDriver } from '../../core/driver/builtin-driver';
 import { cassandraDemo } from './demo';
 import { CASSANDRA_HOST } from './host-requirements';
 import { plugin } from './index';
-import { cassandraScratch } from './scratch';
 
 export const builtin: BuiltinDriver = {
   plugin,
   demo: cassandraDemo,
-  scratch: cassandraScratch,
   host: CASSANDRA_HOST,
   unbundled: [],
   hostOnly: [],

@@ -38,6 +38,7 @@ import { majorVersion, readRing, type RingNode, withCluster } from './ring';
 import { createMissingSchema, liveTableIds, type KeyspaceSchema } from './schema-cql';
 import { loadSSTables } from './sstable-loader';
 import { placeSSTables, restoredArtifacts } from './sstable-placement';
+import { cassandraScratch } from './scratch';
 
 type Ctx = RestoreContext<CassandraRestoreTarget>;
 
@@ -92,6 +93,9 @@ function nodesPerDataCenter(ring: readonly RingNode[]): Map<string, number> {
 const loaderTimeoutMs = (bytes: number) => 600_000 + Math.ceil(bytes / (64 * 1024 * 1024)) * 60_000;
 
 export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTarget> {
+  /** The empty target on this host a restore drill restores into. */
+  readonly scratch = cassandraScratch;
+
   endpoint(target: CassandraRestoreTarget): string {
     return cassandraEndpoint(target);
   }

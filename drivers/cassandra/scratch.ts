@@ -20,7 +20,6 @@ export const cassandraScratch: ScratchTargets = {
     return {
       target: restoreTargetOf(cluster),
       description: `a scratch ${count}-node Cassandra on this host`,
-      stop: () => cluster.stop(),
     };
   },
 };

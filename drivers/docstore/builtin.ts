@@ -2,12 +2,10 @@
 import type { BuiltinDriver } from '../../core/driver/builtin-driver';
 import { docstoreDemo } from './demo';
 import { plugin } from './index';
-import { docstoreScratch } from './scratch';
 
 export const builtin: BuiltinDriver = {
   plugin,
   demo: docstoreDemo,
-  scratch: docstoreScratch,
   host: [
     // The throwaway servers of the demo and the tests (the driver itself only speaks SQL over the network).
     { commands: ['mariadbd', 'mariadb-install-db'], install: { debian: ['mariadb-server', 'mariadb-client'] }, neededBy: ['demo', 'test'] },

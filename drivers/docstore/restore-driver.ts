@@ -25,10 +25,14 @@ import { checkDocuments } from './document-check';
 import { documentIndexes } from './document-index';
 import { ENGINE } from './records';
 import { planRestore, type RestorePlan } from './restore-plan';
+import { docstoreScratch } from './scratch';
 
 type Ctx = RestoreContext<DocstoreRestoreTarget>;
 
 export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarget> {
+  /** The empty target on this host a restore drill restores into. */
+  readonly scratch = docstoreScratch;
+
   endpoint(target: DocstoreRestoreTarget): string {
     return target.servers.map((s) => mysqlEndpoint(s)).join(',');
   }

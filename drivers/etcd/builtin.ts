@@ -2,12 +2,10 @@
 import type { BuiltinDriver } from '../../core/driver/builtin-driver';
 import { etcdDemo } from './demo';
 import { plugin } from './index';
-import { etcdScratch } from './scratch';
 
 export const builtin: BuiltinDriver = {
   plugin,
   demo: etcdDemo,
-  scratch: etcdScratch,
   host: [
     // The member a restore starts, and etcdctl for `snapshot status` / `snapshot restore` (etcd 3.4; etcdutl from 3.5).
     { commands: ['etcd', 'etcdctl'], install: { debian: ['etcd-server', 'etcd-client'] }, neededBy: ['demo', 'test'] },

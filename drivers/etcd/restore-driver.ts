@@ -17,6 +17,7 @@ import { prepareEtcdTarget } from './restore-prepare';
 import { isClusterTarget, targetMembers, type EtcdRestoreTarget } from './restore-target';
 import { validateEtcdRestore } from './restore-validate';
 import type { EtcdDriverOptions } from './backup-driver';
+import { etcdScratch } from './scratch';
 
 /**
  * Restores an etcd backup into a new cluster described by {@link EtcdRestoreTarget}: one member, or
@@ -25,6 +26,9 @@ import type { EtcdDriverOptions } from './backup-driver';
  * the original cluster.
  */
 export class EtcdRestoreDriver implements RestoreDriver<EtcdRestoreTarget> {
+  /** The empty target on this host a restore drill restores into. */
+  readonly scratch = etcdScratch;
+
   private tool?: EtcdTool;
 
   constructor(options: EtcdDriverOptions = {}) {

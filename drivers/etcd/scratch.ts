@@ -2,7 +2,6 @@
 import path from 'node:path';
 import { freePort } from '../../core/host/ports';
 import type { ScratchTargets } from '../../core/drill/scratch-target';
-import { memberPidFile, stopMember } from './member';
 
 export const etcdScratch: ScratchTargets = {
   async start(workDir) {
@@ -10,7 +9,6 @@ export const etcdScratch: ScratchTargets = {
     return {
       target: { dataDir, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}` },
       description: 'a scratch etcd member on this host',
-      stop: () => stopMember(memberPidFile(dataDir)).catch(() => undefined),
     };
   },
 };

@@ -2,12 +2,10 @@
 import type { BuiltinDriver } from '../../core/driver/builtin-driver';
 import { mysqlDemo } from './demo';
 import { plugin } from './index';
-import { mysqlScratch } from './scratch';
 
 export const builtin: BuiltinDriver = {
   plugin,
   demo: mysqlDemo,
-  scratch: mysqlScratch,
   host: [
     // The throwaway servers of the demo and the tests, and the server a physical restore starts.
     { commands: ['mariadbd', 'mariadb-install-db'], install: { debian: ['mariadb-server', 'mariadb-client'] }, neededBy: ['demo', 'test'] },

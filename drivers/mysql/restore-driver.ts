@@ -15,6 +15,7 @@ import { prepareLogicalTarget, restoreLogical, validateTables } from './logical/
 import { markPhysicalRestoreDone, preparePhysicalTarget, restorePhysical } from './physical/physical-restore';
 import { cleanupLogicalRestore, cleanupPhysicalRestore } from './restore-cleanup';
 import { assertReplayable, replayBinlogs, validatePointInTime } from './point-in-time/point-in-time';
+import { mysqlScratch } from './scratch';
 
 /**
  * The physical restore starts `mariadbd` and the point-in-time replay speaks MariaDB's GTIDs and
@@ -35,6 +36,9 @@ function assertRestorableHere(ctx: RestoreContext<MysqlRestoreTarget>): void {
 const isPhysical = (ctx: RestoreContext<MysqlRestoreTarget>): boolean => recordedFacts(ctx.backup).mode === 'physical';
 
 export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
+  /** The empty target on this host a restore drill restores into. */
+  readonly scratch = mysqlScratch;
+
   /** The target server's host:port or socket: what the circuit breaker protects. */
   endpoint(target: MysqlRestoreTarget): string {
     return mysqlEndpoint(target);

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { freePort, onFreePorts } from '../../core/host/ports';
 import type { ScratchTargets } from '../../core/drill/scratch-target';
-import { serverPaths, startLocalMariaDb, stopServer } from './shared/local-server';
+import { startLocalMariaDb } from './shared/local-server';
 
 export const mysqlScratch: ScratchTargets = {
   async start(workDir, backup) {
@@ -17,14 +17,12 @@ export const mysqlScratch: ScratchTargets = {
       return {
         target: { host: '127.0.0.1', port: await freePort(), user: 'root', password: '', physical: { datadir } },
         description: 'a scratch data dir on this host (the restore starts its server)',
-        stop: () => stopServer(serverPaths(datadir).pidFile).catch(() => undefined),
       };
     }
     const server = await onFreePorts(1, ([port]) => startLocalMariaDb({ dir: path.join(workDir, 'server'), port, serverId: 2 }));
     return {
       target: { host: server.host, port: server.port, user: 'root', password: '' },
       description: 'a scratch MariaDB on this host',
-      stop: () => server.stop(),
     };
   },
 };

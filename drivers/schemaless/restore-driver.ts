@@ -27,6 +27,7 @@ import { validateShards } from './restore-validation';
 import { loadShards } from '../mysql/sharded/shard-load';
 import { indexRecords, makeIndexesWhole, type IndexRecord } from '../mysql/sharded/restored-indexes';
 import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
+import { schemalessScratch } from './scratch';
 
 type Ctx = RestoreContext<SchemalessRestoreTarget>;
 
@@ -36,6 +37,9 @@ export function planOf(ctx: Ctx): RestorePlan {
 }
 
 export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreTarget> {
+  /** The empty target on this host a restore drill restores into. */
+  readonly scratch = schemalessScratch;
+
   endpoint(target: SchemalessRestoreTarget): string {
     return target.servers.map((s) => mysqlEndpoint(s)).join(',');
   }

@@ -2,13 +2,11 @@
 import type { BuiltinDriver } from '../../core/driver/builtin-driver';
 import { zookeeperDemo } from './demo';
 import { plugin } from './index';
-import { zookeeperScratch } from './scratch';
 import { ZOOKEEPER_JAR } from './member';
 
 export const builtin: BuiltinDriver = {
   plugin,
   demo: zookeeperDemo,
-  scratch: zookeeperScratch,
   host: [
     // The servers the demo and the tests start, and a restore starts (java and the jar Debian ships).
     { commands: ['java'], files: [ZOOKEEPER_JAR], install: { debian: ['zookeeper'] }, neededBy: ['demo', 'test'] },

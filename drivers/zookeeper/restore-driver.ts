@@ -13,6 +13,7 @@ import { clientAddress, memberDirsOf } from './host-local/restored-members';
 import { prepareHostLocal, restoreHostLocal, stageHostLocal, startHostLocal } from './host-local/restore';
 import { cleanupLogical, prepareLogical, restoreLogical } from './logical-restore';
 import { validateRestoredTree } from './restore-validation';
+import { zookeeperScratch } from './scratch';
 
 type Ctx<T> = RestoreContext<T>;
 
@@ -21,6 +22,9 @@ function hostLocal(ctx: Ctx<ZooKeeperRestoreTarget>): ctx is Ctx<HostLocalTarget
 }
 
 export class ZooKeeperRestoreDriver implements RestoreDriver<ZooKeeperRestoreTarget> {
+  /** The empty target on this host a restore drill restores into. */
+  readonly scratch = zookeeperScratch;
+
   /** The target's client addresses. */
   endpoint(target: ZooKeeperRestoreTarget): string {
     return target.mode === 'logical' ? [...target.servers].sort().join(',') : target.members.map(clientAddress).sort().join(',');

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { onFreePorts } from '../../core/host/ports';
 import type { ScratchTargets } from '../../core/drill/scratch-target';
-import { startLocalZooKeeper, stopZooKeeperMember } from './member';
+import { startLocalZooKeeper } from './member';
 
 export const zookeeperScratch: ScratchTargets = {
   async start(workDir, backup) {
@@ -15,7 +15,6 @@ export const zookeeperScratch: ScratchTargets = {
       return {
         target: { mode: 'logical', servers: [server.connectString] },
         description: 'a scratch standalone ZooKeeper server on this host',
-        stop: () => server.stop(),
       };
     }
     const dataDir = path.join(workDir, 'data');
@@ -23,7 +22,6 @@ export const zookeeperScratch: ScratchTargets = {
     return {
       target: { members: [{ id: 1, dataDir, clientPort }] },
       description: 'a scratch standalone ZooKeeper member on this host',
-      stop: () => stopZooKeeperMember(dataDir).catch(() => undefined),
     };
   },
 };

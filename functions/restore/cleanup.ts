@@ -6,6 +6,7 @@
  * here rather than in a loop.
  */
 import { settleFailedRestore } from '../../core/restore/failed-restore';
+import { restoredInstance } from '../../core/restore/restore-state';
 import { hostRunnerWait } from '../shared/host-wait';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
 import { METRIC, MetricUnit, publish } from '../shared/observability';
@@ -20,12 +21,5 @@ export const createHandler = (provider: RuntimeProvider) =>
     return settleFailedRestore(event, runtime.deps, (node, input) =>
       hostRunnerWait(hostRunner, { host: node.host, step: 'restore-cleanup', input, timeoutSeconds: CLEANUP_TIMEOUT_SECONDS }));
   });
-
-/** The engine and instance of the failed restore: its backup's, or the request's when it failed before finding the backup. */
-function restoredInstance(event: unknown): { engine?: string; instance?: string } {
-  const state = (event ?? {}) as { engine?: unknown; instance?: unknown; backup?: { engine?: unknown; instance?: unknown } };
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  return { engine: text(state.backup?.engine) ?? text(state.engine), instance: text(state.backup?.instance) ?? text(state.instance) };
-}
 
 export const handler = createHandler(lambdaRuntime);

@@ -14,6 +14,7 @@ import type { AgentResult, AgentStep } from '../../core/agent/agent-steps';
 import type { HostSubmission, PendingSubmission } from '../../core/host-runner/host-runner';
 import { POLL_SCHEDULE, pollWaitSeconds, type PollSchedule } from '../../core/host-runner/poll-schedule';
 import { hostStepSeconds } from '../../core/steps/run-deadline';
+import type { Runtime } from '../../core/config/runtime';
 import type { RuntimeProvider } from './lambda-runtime';
 import { stepHandler } from './step-handler';
 
@@ -45,24 +46,33 @@ export interface HostStepOptions {
   toInput?: (event: Record<string, unknown>) => unknown;
   /** Which host runs it, from the step input. */
   hostOf: (input: Record<string, unknown>) => string | undefined;
+  /**
+   * The next state from the step input and the agent's checked output, on the trusted side (e.g.
+   * the state with what the host found). Default: the agent's output is the next state.
+   */
+  merge?: (input: Record<string, unknown>, output: unknown, runtime: Runtime) => Promise<unknown>;
 }
 
 /** What the state carries while the step runs: the submission, and the wait before the next poll. */
 type Pending = PendingSubmission & { waitSeconds?: number };
 
 export function hostStepHandler(step: AgentStep, provider: RuntimeProvider, options: HostStepOptions) {
-  return stepHandler(step, provider, async function runHostStep(event, { hostRunner, hostStepTimeoutSeconds, pollSchedule }) {
+  return stepHandler(step, provider, async function runHostStep(event, { runtime, hostRunner, hostStepTimeoutSeconds, pollSchedule }) {
     const { pending, ...rest } = (event ?? {}) as Record<string, unknown> & { pending?: HostSubmission };
-    const finished = (result: AgentResult) => checkedOutput(step, options.output, unwrapAgentResult(result));
+    // While pending, the state is the step input (`rest`): a poll merges with it as the submit would have.
+    const finished = async (result: AgentResult, input: Record<string, unknown>) => {
+      const output = checkedOutput(step, options.output, unwrapAgentResult(result));
+      return options.merge ? options.merge(input, output, runtime) : output;
+    };
     if (pending && !pending.done) {
       const { waitSeconds: _waited, ...submission } = pending as Pending;
       const polled = await hostRunner.poll(submission);
-      return polled.done ? finished(polled.result) : { ...rest, pending: stillPending(submission, pollSchedule) };
+      return polled.done ? finished(polled.result, rest) : { ...rest, pending: stillPending(submission, pollSchedule) };
     }
     const input = (options.toInput ? options.toInput(rest) : rest) as Record<string, unknown>;
     const timeoutSeconds = hostStepSeconds(hostStepTimeoutSeconds, typeof input.deadline === 'string' ? input.deadline : undefined);
     const submission = await hostRunner.submit({ host: options.hostOf(input), step, input, timeoutSeconds });
-    return submission.done ? finished(submission.result) : { ...input, pending: stillPending(submission, pollSchedule) };
+    return submission.done ? finished(submission.result, input) : { ...input, pending: stillPending(submission, pollSchedule) };
   });
 }
 

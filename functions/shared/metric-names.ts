@@ -22,6 +22,16 @@ export const METRIC = {
   restoreFailed: 'RestoreFailed',
   restoreBytes: 'RestoreBytes',
   restoreDuration: 'RestoreDuration',
+  /** A drill restored the backup and its validation passed. */
+  drillSucceeded: 'DrillSucceeded',
+  /** A drill's restore failed or did not validate (the backup is marked restore failed). */
+  drillFailed: 'DrillFailed',
+  /** A good drill's measured restore time (RTO), in seconds. */
+  restoreDurationSeconds: 'RestoreDurationSeconds',
+  /** A good drill's restore throughput. */
+  restoreBytesPerSecond: 'RestoreBytesPerSecond',
+  /** Hours since the newest good drill; each good drill publishes 0. */
+  lastGoodDrillAgeHours: 'LastGoodDrillAgeHours',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

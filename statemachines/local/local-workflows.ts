@@ -9,6 +9,9 @@ import type { Runtime } from '../../core/config/runtime';
 import type { BackupSummary } from '../../core/backup/backup-state';
 import type { RestoreReport, RestoreSummary } from '../../core/restore/restore-state';
 import { readJson } from '../../core/store/json';
+import type { DrillRecord } from '../../core/catalog/drill-record';
+import { readDrill } from '../../core/catalog/entry-files';
+import { backupPrefix } from '../../core/catalog/layout';
 import { PermanentError } from '../../core/errors';
 import type { Settings } from '../../core/config/settings';
 import type { HostRunner } from '../../core/host-runner/host-runner';
@@ -37,8 +40,26 @@ export interface LocalWorkflows {
   backup(request: unknown): Promise<BackupSummary>;
   /** The restore's full report (every check), read from the store: the execution outputs only its summary. */
   restore(request: unknown): Promise<RestoreReport>;
+  /**
+   * A restore drill of one backup (the restore machine with `drill`): resolves with the record it
+   * wrote next to the backup, a failed drill's included.
+   * @throws the execution's error when it recorded nothing (no target to drill into, no such backup)
+   */
+  drill(request: DrillRequest): Promise<DrillRecord>;
   /** The whole execution (output, retries per state, path), for tests and diagnostics. */
   execute(machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution>;
+}
+
+/** A drill of one backup: into a scratch target started for it, or the empty `target` given. */
+export interface DrillRequest {
+  backupId: string;
+  engine: string;
+  instance: string;
+  target?: Record<string, unknown>;
+  /** Where the drill runs (an SSM managed instance id); absent = here. */
+  host?: string;
+  /** Fields set on the target (credentials its validation needs), secrets by reference. */
+  targetSettings?: Record<string, unknown>;
 }
 
 export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions = {}): LocalWorkflows {
@@ -66,6 +87,14 @@ export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions =
       const report = await readJson<RestoreReport>(runtime.store, summary.reportKey);
       if (!report) throw new PermanentError(`the restore's report is not in the store (${summary.reportKey})`, { code: 'STEP_RECORD_MISSING' });
       return report;
+    },
+    drill: async ({ targetSettings, ...request }) => {
+      const started = Date.now();
+      const failure = await outputOf('restore', { ...request, drill: targetSettings ? { targetSettings } : {} }).then(() => undefined, (error: unknown) => error);
+      const read = await readDrill(runtime.store, backupPrefix(request.engine, request.instance, request.backupId));
+      // The backup's newest drill is this one when it began after this run did (the record says when the restore began).
+      if (read && 'value' in read && Date.parse(read.value.drilledAt) >= started) return read.value;
+      throw failure ?? new PermanentError(`the drill of ${request.backupId} recorded nothing`, { code: 'STEP_RECORD_MISSING' });
     },
   };
 }

@@ -92,13 +92,32 @@ function handlers(): HandlerTable {
   return handlerTable;
 }
 
+/** Choice rules that test a variable's type or presence (`IsPresent`, `IsNull`, ...). */
+const TYPE_TESTS = ['IsPresent', 'IsNull', 'IsNumeric', 'IsString', 'IsBoolean', 'IsTimestamp'];
+
+/**
+ * `definition` with every type test against `false` written as `Not` of the test against `true`,
+ * which Step Functions evaluates the same. aws-local-stepfunctions 3 evaluates `"IsPresent": false`
+ * (and the other tests against false) as always false, where AWS takes it for "absent": a
+ * definition using it would take other branches here than in AWS.
+ */
+export function withTypeTestsNegated(definition: unknown): unknown {
+  if (Array.isArray(definition)) return definition.map(withTypeTestsNegated);
+  if (definition === null || typeof definition !== 'object') return definition;
+  const node = Object.fromEntries(Object.entries(definition).map(([key, value]) => [key, withTypeTestsNegated(value)]));
+  const test = TYPE_TESTS.find((name) => node[name] === false);
+  if (test === undefined || typeof node.Variable !== 'string') return node;
+  const { Next, ...rule } = node;
+  return { Not: { ...rule, [test]: true }, ...(Next !== undefined ? { Next } : {}) };
+}
+
 /** Each definition's machine, validated once (a few hundred milliseconds) however often it runs. */
 const machines = new WeakMap<object, StateMachine>();
 
 function machineOf(definition: object, shipped: boolean): StateMachine {
   let machine = machines.get(definition);
   if (!machine) {
-    machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: shipped ? { noValidate: true } : { checkArn: false } });
+    machine = new StateMachine(withTypeTestsNegated(definition) as StateMachineDefinition, { validationOptions: shipped ? { noValidate: true } : { checkArn: false } });
     machines.set(definition, machine);
   }
   return machine;

@@ -23,14 +23,12 @@ import { BACKUPS_ROOT } from '../../core/catalog/layout';
 import type { BackupManifest } from '../../core/catalog/manifest';
 import { prune } from '../../core/catalog/prune';
 import { isRestoreVerified } from '../../core/catalog/catalog';
-import { drillBackup } from '../../core/drill/run-drill';
-import { silentLogger } from '../../core/logger';
-import { BUILTIN_DRIVERS } from '../../drivers';
 import { InlineHostRunner } from '../../core/host-runner/inline-runner';
 import type { HostRunner } from '../../core/host-runner/host-runner';
 import type { StepDeps } from '../../core/steps/step-deps';
 import { verifyBackup } from '../../core/catalog/verification';
 import { ExecutionFailedError, type LocalExecution } from '../../statemachines/local/run-local';
+import { processesNaming } from '../../core/host/processes-naming';
 import { localWorkflows, type LocalWorkflows } from '../../statemachines/local/local-workflows';
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../harness/runtime';
 import { CrashingHostRunner, type Crash } from './crashing-host-runner';
@@ -160,8 +158,7 @@ export function runDriverContract(kit: DriverKit): void {
   it('drills a backup into the driver\'s scratch target: restore-verified when good, "restore failed" with a flipped byte and the backup untouched', async () => {
     // Prepare
     const entry = await rt.catalog.get(backupId);
-    const scratch = BUILTIN_DRIVERS.find((d) => d.plugin.manifest.name === kit.engine)!.scratch;
-    const drill = () => drillBackup(entry, { store: rt.store, restore: (request) => flows.restore(request), scratch, targetSettings: kit.drillSettings, logger: silentLogger });
+    const drill = () => flows.drill({ backupId, engine: kit.engine, instance: manifest.instance, targetSettings: kit.drillSettings });
     const artifact = manifest.artifacts[Math.floor(manifest.artifacts.length / 2)] as Stored;
 
     // Act
@@ -178,8 +175,12 @@ export function runDriverContract(kit: DriverKit): void {
     expect(isRestoreVerified(goodEntry)).toBe(true);
     expect(flipped).toMatchObject({ backupId, ok: false, reason: expect.stringMatching(/sha256|checksum|corrupt/i) });
     expect(isRestoreVerified(flippedEntry)).toBe(false);
+    expect(flippedEntry.drill).toMatchObject({ ok: false, reason: flipped.reason });
     expect(flippedEntry.manifest).toEqual(manifest);
     expect((await verifyBackup(rt.store, entry.prefix, manifest)).ok).toBe(true);
+    // Both scratch targets torn down: their directories gone, and with them every server they ran.
+    expect(await readdir(path.join(rt.spoolRoot, 'drill')).catch(() => [])).toEqual([]);
+    expect(await processesNaming(path.join(rt.spoolRoot, 'drill'))).toEqual([]);
   }, 600_000);
 
   it('re-runs a snapshot step whose host died after its work (half-written spool, stray objects) and leaves no strays', async () => {

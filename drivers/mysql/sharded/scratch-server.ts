@@ -14,6 +14,5 @@ export async function startScratchServer(workDir: string, count: number, what: s
   return {
     target: place({ name: 'scratch', host: server.host, port: server.port, user: 'root', password: '' }, count),
     description: `a scratch MariaDB on this host holding all ${count} ${what}`,
-    stop: () => server.stop(),
   };
 }

@@ -139,6 +139,45 @@ it('fails with the error alone when the restore never began (fetching the manife
   // Assess
   expect(error.causeText).toMatch(/^BACKUP_NOT_FOUND: /);
   expect(error.causeText).not.toMatch(/— target/);
-  expect(error.execution.path).toEqual(['Fetch manifest', 'Cleanup after failure', 'Restore failed']);
+  expect(error.execution.path).toEqual(['Fetch manifest', 'Cleanup after failure', 'Drill failed?', 'Restore failed']);
   expect(publish).toHaveBeenCalledWith('etcd', 'never-backed-up', [[METRIC.restoreFailed, 'Count', 1]]);
+});
+
+describe('a drill', () => {
+  const drillDirs = async (): Promise<string[]> => readdir(path.join(rt.spoolRoot, 'drill')).catch(() => []);
+
+  it('that fails is recorded "restore failed" with the original error, counted, and its scratch member torn down; the execution fails with that error', async () => {
+    // Prepare
+    const backupId = (await rt.catalog.get('latest', { engine: 'etcd', instance: 'main' })).backupId;
+    const workflows = localWorkflows(rt, {
+      definitions: shippedDefinitions(), waitMs: 10,
+      hostRunner: scriptedHostRunner(rt.deps, { 'restore-validate': { result: () => scriptedFailure('validation refused') } }),
+    });
+
+    // Act: the scratch member is started and restored, then validation fails.
+    const error = await workflows.execute('restore', { backupId: 'latest', engine: 'etcd', instance: 'main', drill: {} })
+      .then(() => { throw new Error('the drill succeeded'); }, (e: unknown) => e as ExecutionFailedError);
+
+    // Assess
+    expect(error.causeText).toMatch(/^SCRIPTED: validation refused/);
+    expect(error.execution.path).toEqual(expect.arrayContaining(['Drill start', 'Validate', 'Cleanup after failure', 'Record failed drill', 'Restore failed']));
+    expect((await rt.catalog.get(backupId)).drill).toMatchObject({ backupId, ok: false, reason: 'SCRIPTED: validation refused', target: 'a scratch etcd member on this host' });
+    expect(publish).toHaveBeenCalledWith('etcd', 'main', [[METRIC.drillFailed, 'Count', 1]]);
+    expect(await drillDirs()).toEqual([]);
+  });
+
+  it('that succeeds publishes its restore time and throughput and resets the age of the newest good drill', async () => {
+    // Act
+    const record = await rt.drill({ backupId: (await rt.catalog.get('latest', { engine: 'etcd', instance: 'main' })).backupId, engine: 'etcd', instance: 'main' });
+
+    // Assess
+    expect(record.ok).toBe(true);
+    expect(publish).toHaveBeenCalledWith('etcd', 'main', [
+      [METRIC.drillSucceeded, 'Count', 1],
+      [METRIC.restoreDurationSeconds, 'Seconds', record.restoreDurationMs / 1000],
+      [METRIC.restoreBytesPerSecond, 'Bytes/Second', record.bytesPerSecond],
+      [METRIC.lastGoodDrillAgeHours, 'Count', 0],
+    ]);
+    expect(await drillDirs()).toEqual([]);
+  });
 });

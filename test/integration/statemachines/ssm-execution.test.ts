@@ -8,9 +8,10 @@
  * requests signed for any other. The host's AWS credentials come from its ~/.aws, as an instance's
  * would from its role; the store, region and S3 endpoint come from the document.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
+import { processesNaming } from '../../../core/host/processes-naming';
 import { agentStepDocument } from '../../../core/host-runner/agent-document';
 import { SsmHostRunner } from '../../../core/host-runner/ssm-runner';
 import { openStore, s3OptionsFromEnv } from '../../../core/store/open-store';
@@ -30,6 +31,7 @@ let s3: TestS3;
 let bucket: RegionalS3;
 let ssm: SsmStandin;
 let rt: TestRuntime;
+let hostSpool: string;
 
 beforeAll(async () => {
   installed = await installPackedAgent();
@@ -45,7 +47,7 @@ beforeAll(async () => {
   const document = agentStepDocument({
     storeUrl,
     region: REGION,
-    environment: { AWS_ENDPOINT_URL_S3: bucket.endpoint, DBBACKUP_SPOOL_DIR: await tempDir('ssm-host-spool') },
+    environment: { AWS_ENDPOINT_URL_S3: bucket.endpoint, DBBACKUP_SPOOL_DIR: (hostSpool = await tempDir('ssm-host-spool')) },
   });
   ssm = await startSsmStandin({
     region: REGION, instanceIds: [HOST], documents: { [DOCUMENT]: document }, home, path: withNodeDir(`${installed.binDir}:${SYSTEM_PATH}`),
@@ -92,4 +94,26 @@ it('backs up and restores with every host step sent through SSM Run Command to t
   expect(backup.path).toEqual(expect.arrayContaining(['Poll snapshot']));
   expect((restore.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
   expect(new Set(bucket.signedRegions)).toEqual(new Set([REGION]));
+});
+
+it('drills a backup on the drill host through SSM: scratch member started, restored, validated and torn down there, the verdict beside the backup', async () => {
+  // Prepare
+  const backup = await rt.execute('backup', { engine: 'etcd', instance: 'ssm-drill', config: { endpoints: [etcd.clientUrl] }, host: HOST });
+  const backupId = (backup.output as { summary: { backupId: string } }).summary.backupId;
+  const before = ssm.calls.length;
+
+  // Act
+  const drill = await rt.drill({ backupId, engine: 'etcd', instance: 'ssm-drill', host: HOST });
+
+  // Assess
+  const sent = ssm.calls.slice(before).filter((c) => c.operation === 'SendCommand');
+  expect(sent.map((c) => (c.input.Parameters as { step: string[] }).step[0])).toEqual([
+    'drill-start', 'restore-prepare', 'restore-stage', 'restore-apply', 'restore-start', 'restore-validate', 'drill-teardown',
+  ]);
+  expect(sent.every((c) => JSON.stringify(c.input.InstanceIds) === JSON.stringify([HOST]))).toBe(true);
+  expect(drill).toMatchObject({ backupId, ok: true, target: 'a scratch etcd member on this host' });
+  expect(drill.checks.filter((c) => !c.ok)).toEqual([]);
+  expect((await rt.catalog.get(backupId)).drill).toEqual(drill);
+  expect(await processesNaming(path.join(hostSpool, 'drill'))).toEqual([]);
+  expect(await readdir(path.join(hostSpool, 'drill'))).toEqual([]);
 });

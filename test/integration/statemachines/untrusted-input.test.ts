@@ -50,6 +50,23 @@ describe('restore console input', () => {
     expect(JSON.stringify({ cause: error.causeText, execution: error.execution })).not.toContain(LEAKABLE);
   });
 
+  it('refuses a restore without a target, and a drill that would force its way over one, before any host step', async () => {
+    // Act
+    const { target: _target, ...noTarget } = await restoreInput({});
+    const missing = await failure(noTarget);
+    const forced = await failure({ ...(await restoreInput({})), force: true, drill: {} });
+    const inline = await failure({ ...noTarget, drill: { targetSettings: { password: 'hunter2' } } });
+
+    // Assess
+    expect(missing.causeText).toMatch(/^INVALID_INPUT: invalid restore request: target: is required \(only a drill starts a target of its own\)/);
+    expect(forced.causeText).toMatch(/^INVALID_INPUT: invalid restore request: force: a drill restores into an empty target, never over one/);
+    expect(inline.causeText).toMatch(/^INVALID_INPUT: invalid restore request: drill\.targetSettings\.password: must be a \{ "\$secret"/);
+    expect(inline.causeText).not.toContain('hunter2');
+    for (const error of [missing, forced, inline]) expect(error.execution.path).toEqual(['Fetch manifest', 'Cleanup after failure', 'Drill failed?', ...(error === missing ? [] : ['Record failed drill']), 'Restore failed']);
+    // A refused request says nothing about the backup: it is not marked restore failed.
+    expect((await rt.catalog.get('latest', { engine: 'etcd', instance: 'untrusted' })).drill).toBeUndefined();
+  });
+
   it('refuses an inline password in the target, naming the field, before any host step', async () => {
     // Act
     const error = await failure(await restoreInput({ username: 'root', password: 'hunter2' }));

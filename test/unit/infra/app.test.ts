@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { restoreRequestSchema } from '../../../core/restore/restore-state';
 import { buildApp } from '../../../infra/build-app';
 import { stalenessWindow } from '../../../infra/monitoring';
 
@@ -23,10 +24,12 @@ describe('CDK app', () => {
     expect(readFileSync(path.join(projectRoot, 'infra/app.ts'), 'utf8')).toMatch(/buildApp\(\)\.app\.synth\(\)/);
   });
 
-  it('builds the stack from dbbackup.instances.json: a backup and a prune schedule and one staleness alarm per instance', () => {
+  it('builds the stack from dbbackup.instances.json: a backup, a drill and a prune schedule, a staleness and a drill alarm per instance', () => {
     const { stack } = buildApp({ skipBundling: true, appProps: { outdir } });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.resourceCountIs('AWS::Events::Rule', 3);
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 5 ? * SUN *)' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'LastGoodDrillAgeHours', Threshold: 168 });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)', Description: 'dbbackup: prune etcd/main on rate(1 day)' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'LastGoodBackupAgeHours', Threshold: 26 });
@@ -55,11 +58,13 @@ describe('CDK app', () => {
   it("has console examples that name an instance of the instances file, on its host, with its secret", () => {
     const read = (file: string) => JSON.parse(readFileSync(path.join(projectRoot, file), 'utf8'));
     const { instances } = read('dbbackup.instances.json') as { instances: Array<{ name: string; engine: string; host: string; config: unknown }> };
-    for (const file of ['examples/console/backup-input.json', 'examples/console/restore-input.json']) {
-      const input = read(file) as { engine: string; instance: string; host: string; config?: unknown };
-      const instance = instances.find((i) => i.engine === input.engine && i.name === input.instance);
-      expect({ file, found: instance !== undefined, host: instance?.host }).toEqual({ file, found: true, host: input.host });
+    for (const file of ['examples/console/backup-input.json', 'examples/console/restore-input.json', 'examples/console/drill-input.json']) {
+      const input = read(file) as { engine: string; instance: string; host: string; config?: unknown; drill?: unknown };
+      const instance = instances.find((i) => i.engine === input.engine && i.name === input.instance) as { host: string; config: unknown; drill?: { host: string } } | undefined;
+      // A drill runs on the drill's host, anything else on the instance's.
+      expect({ file, found: instance !== undefined, host: input.drill ? instance?.drill?.host : instance?.host }).toEqual({ file, found: true, host: input.host });
       if (input.config) expect(input.config).toEqual(instance?.config);
+      if (!input.config) expect(restoreRequestSchema.safeParse(input).success).toBe(true);
     }
   });
 

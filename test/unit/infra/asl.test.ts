@@ -7,7 +7,7 @@ const validateAsl = require('asl-validator') as (definition: unknown) => { isVal
 describe('asl-validator', () => {
   it.each([
     ['defaults', {}],
-    ["custom options", { maxConcurrency: 1, taskTimeout: Duration.seconds(30), timeout: Duration.hours(1), hostStepTimeout: Duration.minutes(30) }],
+    ["custom options", { maxConcurrency: 1, taskTimeout: Duration.seconds(30), timeout: Duration.hours(2), hostStepTimeout: Duration.minutes(30) }],
   ])('accepts both definitions (%s)', (_name, options) => {
     const definitions = synthesizeDefinitions(options);
     for (const definition of [definitions.backup, definitions.restore]) {

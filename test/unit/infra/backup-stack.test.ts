@@ -15,6 +15,7 @@ import type { BackupStack } from '../../../infra/backup-stack';
 import type { InstanceInput } from '../../../infra/instances';
 import { placeholderFunctionArn, synthesizeDefinitions, type AslDefinition } from '../../../statemachines/definitions';
 import { HANDLER_IDS, type HandlerId } from '../../../statemachines/handlers';
+import { restoreRequestSchema } from '../../../core/restore/restore-state';
 
 const validateAsl = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
@@ -28,6 +29,7 @@ const INSTANCES: InstanceInput[] = [
     rpoHours: 26,
     rateLimit: 52428800,
     retention: { keepLast: 7, maxAgeDays: 30 },
+    drill: { schedule: 'cron(0 5 ? * SUN *)', host: 'i-0fedcba9876543210', maxAgeHours: 168, targetSettings: { password: { $secret: 'ssm:/dbbackup/restore/etcd/main/password' } } },
   },
   {
     name: 'events',
@@ -265,6 +267,12 @@ describe('least privilege', () => {
     expect(can('restore/report', 'secretsmanager:GetSecretValue')).toBe(false);
     expect(can('backup/prepare', 'ssm:GetParameter', /parameter\/dbbackup\/\*"/)).toBe(true);
     expect(can('backup/prepare', 'secretsmanager:GetSecretValue', /secret:dbbackup\/\*"/)).toBe(true);
+    // The drill path reads backups and writes only drill records beside them.
+    const backupWrites = (id: HandlerId) => statementsOf(id).filter((s) => s.Effect === 'Allow' && /\/backups\//.test(JSON.stringify(s.Resource)) && actions(s).some((a) => a !== 's3:GetObject' && a !== 's3:ListBucket'));
+    expect(backupWrites('restore/drill-record').map((s) => [actions(s), JSON.stringify(s.Resource)])).toEqual([[['s3:PutObject'], expect.stringMatching(/\/backups\/\*\/drill\.json"/)]]);
+    expect(backupWrites('restore/drill-start')).toEqual([]);
+    expect(can('restore/drill-record', 'ssm:SendCommand')).toBe(true); // the teardown, on the drill host
+    expect(can('restore/drill-record', 'ssm:GetParameter')).toBe(false);
   });
 
   it('decrypts secrets only through SSM and Secrets Manager', () => {
@@ -305,6 +313,54 @@ describe('schedules', () => {
       ScheduleExpression: 'rate(6 hours)',
       Targets: [Match.objectLike({ Arn: { Ref: machine }, Input: Match.serializedJson({ engine: 'etcd', instance: 'events', config: INSTANCES[1].config, host: 'mi-0123456789abcdef0' }) })],
     });
+  });
+});
+
+describe('drills', () => {
+  const drilled = INSTANCES[0];
+
+  it('start the restore state machine in drill mode on each drill\'s schedule, with input the restore accepts', () => {
+    const machine = logicalId(stack.restore.stateMachine);
+    const rules = resources('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(machine));
+    expect(rules).toHaveLength(1);
+    const input = JSON.parse(rules[0][1].Properties.Targets[0].Input);
+    expect(rules[0][1].Properties.ScheduleExpression).toBe('cron(0 5 ? * SUN *)');
+    expect(input).toEqual({ backupId: 'latest', engine: 'etcd', instance: 'main', host: 'i-0fedcba9876543210', drill: { targetSettings: drilled.drill!.targetSettings } });
+    expect(restoreRequestSchema.safeParse(input).success).toBe(true);
+  });
+
+  it('run the drill in the restore state machine: scratch target, record, and a record of a failed drill too', () => {
+    const states = deployedDefinition(stack.restore.stateMachine).States as Record<string, { Type: string; Choices?: unknown[]; Comment?: string; Next?: string }>;
+    expect(states['Scratch target?'].Type).toBe('Choice');
+    expect(states['Drill start'].Type).toBe('Parallel');
+    expect(states['Record drill'].Comment).toBe('handler:restore/drill-record');
+    expect(states['Record failed drill'].Comment).toBe('handler:restore/drill-record');
+    expect(states['Record failed drill'].Next).toBe('Restore failed');
+  });
+
+  it('alarm when no drill has succeeded for the drill\'s maxAgeHours, missing data breaching, and chart RTO per drilled instance', () => {
+    const alarms = resources('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === 'LastGoodDrillAgeHours');
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0][1].Properties).toMatchObject({
+      Namespace: 'DBBackup', Statistic: 'Minimum', Period: 3600, EvaluationPeriods: 168, DatapointsToAlarm: 168, Threshold: 168,
+      ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'breaching', AlarmActions: [{ Ref: logicalId(stack.monitoring.topic) }],
+    });
+    expect(alarms[0][1].Properties.Dimensions).toEqual(expect.arrayContaining([{ Name: 'engine', Value: 'etcd' }, { Name: 'instance', Value: 'main' }]));
+    const body = JSON.stringify(resources('AWS::CloudWatch::Dashboard')[0][1].Properties.DashboardBody);
+    expect(body).toContain('etcd/main: RTO, measured restore time of each drill');
+    expect(body).toContain('RestoreDurationSeconds');
+    expect(body).toContain('RestoreBytesPerSecond');
+    expect(body).toContain('etcd/main: hours since last good drill');
+    expect(body).not.toContain('etcd/events: RTO');
+  });
+
+  it('let the drill host read the instance\'s backups and its drill secrets, and write no backup', () => {
+    const statements = stack.resolve(stack.hostPolicies.byHost.get('i-0fedcba9876543210')!.document.toJSON()).Statement as Array<{ Sid: string; Effect: string; Action: string | string[]; Resource: unknown }>;
+    const sids = statements.filter((s) => s.Effect === 'Allow').map((s) => s.Sid);
+    expect(sids).toEqual(expect.arrayContaining(['ReadBackups', 'ReadWriteRestoreRecords', 'ReadOwnParameters']));
+    expect(sids).not.toContain('WriteOwnBackups');
+    expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadBackups')!.Resource)).toContain('/backups/etcd/main/*');
+    expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadOwnParameters')!.Resource)).toContain('dbbackup/restore/etcd/main/password');
   });
 });
 

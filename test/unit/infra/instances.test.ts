@@ -67,6 +67,20 @@ describe('instances file', () => {
     expect(problems({ instances: [{ ...valid, incrementalSchedule: 'hourly' }] })).toContainEqual(expect.stringMatching(/^instances\[0\]\.incrementalSchedule: must be an EventBridge expression/));
   });
 
+  it('accepts a drill on a host of its own, into a scratch target or a target given, and names what is wrong with one', () => {
+    const drill = { schedule: 'cron(0 5 ? * SUN *)', host: 'i-0fedcba9876543210', maxAgeHours: 168 };
+    expect(parseInstances({ instances: [{ ...valid, drill }] }, 'instances.json')[0].drill).toEqual(drill);
+    const target = { dataDir: '/var/lib/etcd-drill', clientUrl: 'http://127.0.0.1:23790', peerUrl: 'http://127.0.0.1:23800' };
+    expect(parseInstances({ instances: [{ ...valid, drill: { ...drill, target } }] }, 'instances.json')[0].drill?.target).toEqual(target);
+    expect(problems({ instances: [{ ...valid, drill: { ...drill, schedule: 'weekly', host: 'drill-box', maxAgeHours: 200 } }] })).toEqual([
+      expect.stringMatching(/^instances\[0\]\.drill\.schedule: must be an EventBridge expression/),
+      expect.stringMatching(/^instances\[0\]\.drill\.host: must be an EC2 instance id/),
+      expect.stringMatching(/^instances\[0\]\.drill\.maxAgeHours: must be at most 168/),
+    ]);
+    expect(problems({ instances: [{ ...valid, drill: { ...drill, target: { dataDir: 'relative' } } }] })).toContainEqual(expect.stringMatching(/^instances\[0\]\.drill\.target\.dataDir: /));
+    expect(problems({ instances: [{ ...valid, drill: { ...drill, targetSettings: { password: 'hunter2' } } }] })).toContainEqual(expect.stringMatching(/^instances\[0\]\.drill\.targetSettings\.password: must be a \{ "\$secret"/));
+  });
+
   it('refuses a node host the config names that is no managed instance: the stack could not give it rights', () => {
     const ensemble = { ...valid, engine: 'zookeeper', config: { members: [{ address: '10.0.1.11:2181', host: 'i-0123456789abcdef0' }, { address: '10.0.1.12:2181', host: 'zk-2' }] } };
     expect(problems({ instances: [ensemble] })).toEqual([expect.stringMatching(/^instances\[0\]\.config: names host 'zk-2', which is not an SSM managed instance id/)]);

@@ -112,7 +112,13 @@ describe('restore state machine', () => {
   it('runs Fetch manifest → Prepare, [Stage], Apply, [Start] on every node → Validate → Report, any failure (on a node: once every node\'s step ended) → cleanup → Fail with the original error', () => {
     const r = defaults.restore.States;
     expect(defaults.restore.StartAt).toBe('Fetch manifest');
-    expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Prepare nodes' });
+    expect(r['Fetch manifest']).toMatchObject({ Type: 'Task', Comment: 'handler:restore/fetch-manifest', Next: 'Scratch target?' });
+    // A drill without a target starts a scratch target first; any other restore goes straight on.
+    expect(r['Scratch target?']).toMatchObject({
+      Type: 'Choice', Default: 'Prepare nodes',
+      Choices: [{ And: [{ Variable: '$.drill', IsPresent: true }, { Variable: '$.target', IsPresent: false }], Next: 'Drill start' }],
+    });
+    expect(r['Drill start']).toMatchObject({ Type: 'Parallel', Next: 'Prepare nodes' });
     expect(r['Fetch manifest']).not.toHaveProperty('ResultPath');
     const onEveryNode = { Type: 'Map', ItemsPath: '$.nodes', MaxConcurrency: MAX_RESTORE_NODES, ResultPath: '$.nodeOutcomes' };
     expect(r['Prepare nodes']).toMatchObject({ ...onEveryNode, Next: 'Prepare failed on a node?' });
@@ -142,17 +148,29 @@ describe('restore state machine', () => {
       });
     }
     expect(r['Validate']).toMatchObject({ Type: 'Parallel', Next: 'Report' });
-    expect(r.Report).toMatchObject({ Type: 'Task', Comment: 'handler:restore/report', ResultPath: '$.report', Next: 'Restore succeeded' });
+    expect(r.Report).toMatchObject({ Type: 'Task', Comment: 'handler:restore/report', ResultPath: '$.report', Next: 'Drill?' });
+    expect(r['Drill?']).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.drill', IsPresent: true, Next: 'Record drill' }], Default: 'Restore succeeded' });
+    expect(r['Record drill']).toMatchObject({
+      Type: 'Task', Comment: 'handler:restore/drill-record', ResultPath: '$.drillOutcome', Next: 'Restore succeeded',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.drillError', Next: 'Drill record failed' }],
+    });
+    expect(r['Drill record failed']).toEqual({ Type: 'Fail', ErrorPath: '$.drillError.Error', CausePath: '$.drillError.Cause' });
     expect(r['Restore succeeded']).toEqual({ Type: 'Succeed' });
-    for (const name of ['Fetch manifest', 'Prepare nodes', 'Stage nodes', 'Apply nodes', 'Start nodes', 'Validate', 'Report']) {
+    for (const name of ['Fetch manifest', 'Drill start', 'Prepare nodes', 'Stage nodes', 'Apply nodes', 'Start nodes', 'Validate', 'Report']) {
       expect(r[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Cleanup after failure' }]);
     }
     // The cleanup's cause (original message + the target's state) is the Fail's Cause; the error name is the original's.
     expect(r['Cleanup after failure']).toMatchObject({
-      Type: 'Task', Comment: 'handler:restore/cleanup', ResultPath: '$.cleanup', Next: 'Restore failed',
+      Type: 'Task', Comment: 'handler:restore/cleanup', ResultPath: '$.cleanup', Next: 'Drill failed?',
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: 'Cleanup failed' }],
     });
-    expect(r['Cleanup failed']).toMatchObject({ Type: 'Pass', ResultPath: '$.cleanup', Next: 'Restore failed' });
+    expect(r['Cleanup failed']).toMatchObject({ Type: 'Pass', ResultPath: '$.cleanup', Next: 'Drill failed?' });
+    // A failed drill is recorded too (the backup marked restore failed), and nothing in that keeps the original error from the Fail.
+    expect(r['Drill failed?']).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.drill', IsPresent: true, Next: 'Record failed drill' }], Default: 'Restore failed' });
+    expect(r['Record failed drill']).toMatchObject({
+      Type: 'Task', Comment: 'handler:restore/drill-record', ResultPath: '$.drillOutcome', Next: 'Restore failed',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.drillError', Next: 'Restore failed' }],
+    });
     expect((r['Cleanup failed'].Parameters as Record<string, string>)['cause.$']).toMatch(/^States\.Format\('\{\} — target unknown: .*', \$\.error\.Cause, \$\.cleanupError\.Cause\)$/);
     expect(r['Restore failed']).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.cleanup.cause' });
   });
@@ -160,7 +178,7 @@ describe('restore state machine', () => {
 
 describe.each([
   ['backup', defaults.backup, ['snapshot', 'validate', 'upload']],
-  ['restore', defaults.restore, ['prepare', 'stage', 'apply', 'start', 'validate']],
+  ['restore', defaults.restore, ['drill-start', 'prepare', 'stage', 'apply', 'start', 'validate']],
 ] as const)('%s host steps', (machine, definition, steps) => {
   const all = states(definition);
 
@@ -200,8 +218,8 @@ describe('retry policy', () => {
   const parallels = everyState.filter(([, s]) => s.Type === 'Parallel');
 
   it('names a handler in every Task Comment and sets a Task timeout', () => {
-    // backup: 4 plain + 3 host steps × (Submit, Poll); restore: 3 plain + 5 × 2
-    expect(tasks.length).toBe(4 + 6 + 3 + 10);
+    // backup: 4 plain + 3 host steps × (Submit, Poll); restore: 5 plain + 6 × 2
+    expect(tasks.length).toBe(4 + 6 + 5 + 12);
     for (const [name, task] of tasks) {
       const handler = handlerFromComment(task.Comment as string);
       expect({ name, handler }).toEqual({ name, handler: expect.any(String) });
@@ -221,7 +239,7 @@ describe('retry policy', () => {
 
   it('retries TransientError with capped, jittered exponential backoff on every Task outside host steps', () => {
     const plain = tasks.filter(([name]) => !isHostStepTask(name));
-    expect(plain.map(([name]) => name).sort()).toEqual(['Cleanup', 'Cleanup after failure', 'Cleanup after failure', 'Fetch manifest', 'Finalize', 'Prepare', 'Report']);
+    expect(plain.map(([name]) => name).sort()).toEqual(['Cleanup', 'Cleanup after failure', 'Cleanup after failure', 'Fetch manifest', 'Finalize', 'Prepare', 'Record drill', 'Record failed drill', 'Report']);
     for (const [name, task] of plain) {
       const rules = retriers(task);
       expect({ name, rules }).toEqual({
@@ -242,12 +260,12 @@ describe('retry policy', () => {
 
   it('retries only Lambda service errors on Submit/Poll, and TransientError on the host step Parallel (a fresh submit)', () => {
     const hostTasks = tasks.filter(([name]) => isHostStepTask(name));
-    expect(hostTasks).toHaveLength(16);
+    expect(hostTasks).toHaveLength(18);
     for (const [name, task] of hostTasks) {
       const errors = retriers(task).flatMap((r) => r.ErrorEquals);
       expect({ name, errors }).toEqual({ name, errors: [PERMANENT_ERROR, ...LAMBDA_SERVICE_ERRORS] });
     }
-    expect(parallels).toHaveLength(8);
+    expect(parallels).toHaveLength(9);
     for (const [name, parallel] of parallels) {
       expect({ name, rules: retriers(parallel) }).toEqual({
         name,
