@@ -1,5 +1,5 @@
 /**
- * `dbbackup`: backup, restore, list, show, verify, prune, demo, and the host `agent`.
+ * `dbbackup`: backup, restore, list, show, verify, prune, drill, report, demo, and the host `agent`.
  * Human output by default, `--json` for scripts; exit codes in exit-codes.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -12,6 +12,7 @@ import { restoreCommand } from './commands/restore';
 import { catalogCommands } from './commands/catalog';
 import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
+import { reportCommand } from './commands/report';
 import { agentCommand } from './commands/agent';
 import { BUILTIN_DRIVERS } from '../drivers';
 
@@ -27,6 +28,7 @@ export function buildProgram(context: () => CliContext): Command {
   restoreCommand(program, context);
   catalogCommands(program, context);
   drillCommand(program, context);
+  reportCommand(program, context);
   demoCommand(program, context);
   agentCommand(program, context);
   for (const command of program.commands) command.exitOverride();

@@ -4,6 +4,7 @@ import type { RestoreReport } from '../core/restore/restore-state';
 import type { CatalogEntry } from '../core/catalog/catalog';
 import type { VerificationRecord } from '../core/catalog/verification';
 import type { DrillRecord } from '../core/catalog/drill-record';
+import type { InstanceHealth } from '../core/catalog/health-report';
 import type { DrillOutcome } from './commands/drill';
 import type { PoolSweepReport } from '../core/catalog/pool-sweep';
 import type { PruneDecision } from '../core/catalog/prune';
@@ -130,6 +131,25 @@ export function formatDrills(outcomes: DrillOutcome[]): string {
   const table = [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
   const problems = outcomes.filter((o) => !o.drill?.ok).map((o) => `  ${o.engine}/${o.instance}: ${o.drill?.reason ?? o.error ?? 'failed'}`);
   return [...table, ...(problems.length ? ['', 'failed:', ...problems] : [])].join('\n');
+}
+
+/** `report`: one row per instance, then what is out of bounds. */
+export function formatHealth(health: InstanceHealth[]): string {
+  if (health.length === 0) return 'no instances: the store holds no backup (name the instances file with --instances)';
+  const h = (value: number) => `${value.toFixed(1)} h`;
+  const rows = health.map(({ engine, instance, bounds, newestBackup, newestGoodDrill, problems }) => [
+    engine, instance,
+    newestBackup ? `${h(newestBackup.ageHours)} / ${h(bounds.rpoHours)}` : `- / ${h(bounds.rpoHours)}`,
+    newestGoodDrill ? `${h(newestGoodDrill.ageHours)} / ${h(bounds.drillMaxAgeHours)}` : `- / ${h(bounds.drillMaxAgeHours)}`,
+    newestGoodDrill ? seconds(newestGoodDrill.restoreDurationMs) : '-',
+    newestGoodDrill ? `${formatBytes(newestGoodDrill.bytesPerSecond)}/s` : '-',
+    problems.length === 0 ? 'ok' : 'OUT OF BOUNDS',
+  ]);
+  const header = ['ENGINE', 'INSTANCE', 'BACKUP AGE / RPO', 'GOOD DRILL AGE / LIMIT', 'RESTORE (RTO)', 'THROUGHPUT', 'STATUS'];
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i].length)));
+  const table = [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  const problems = health.flatMap((x) => x.problems.map((p) => `  ${x.engine}/${x.instance}: ${p}`));
+  return [...table, ...(problems.length ? ['', 'out of bounds:', ...problems] : [])].join('\n');
 }
 
 export function formatVerify(r: VerificationRecord): string {

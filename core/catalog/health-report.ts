@@ -1,0 +1,82 @@
+/**
+ * Each instance against its bounds, from the store alone: the newest verified backup's age against
+ * the RPO, the newest good restore drill's age against its limit, what that drill measured (the
+ * RTO: restore time and throughput), and whether the newest drill failed. What `dbbackup report`
+ * prints, and what a cron job or CI alerts on.
+ */
+import { isVerified, type CatalogEntry } from './catalog';
+
+/** The limits one instance is held to, in hours. */
+export interface HealthBounds {
+  rpoHours: number;
+  drillMaxAgeHours: number;
+}
+
+export interface InstanceHealth {
+  engine: string;
+  instance: string;
+  bounds: HealthBounds;
+  /** The newest verified backup. */
+  newestBackup?: { backupId: string; completedAt: string; ageHours: number };
+  /** The newest drill that restored and validated a backup. */
+  newestGoodDrill?: { backupId: string; drilledAt: string; ageHours: number; restoreDurationMs: number; bytes: number; bytesPerSecond: number };
+  /** The newest drill of all, when it failed. */
+  newestDrillFailed?: { backupId: string; drilledAt: string; reason: string };
+  /** What is out of bounds, in words; empty when nothing is. */
+  problems: string[];
+}
+
+const HOUR_MS = 3600_000;
+const hours = (value: number): string => `${value.toFixed(1)} h`;
+
+/**
+ * The health of every instance `entries` hold, and of each `expected` one (an instance the
+ * instances file lists that has no backup at all is out of bounds), sorted by engine and instance.
+ */
+export function instanceHealth(
+  entries: readonly CatalogEntry[],
+  boundsOf: (engine: string, instance: string) => HealthBounds,
+  options: { now?: Date; expected?: ReadonlyArray<{ engine: string; instance: string }> } = {},
+): InstanceHealth[] {
+  const now = (options.now ?? new Date()).getTime();
+  const groups = new Map<string, CatalogEntry[]>();
+  for (const { engine, instance } of options.expected ?? []) groups.set(`${engine}/${instance}`, []);
+  for (const entry of entries) {
+    const key = `${entry.engine}/${entry.instance}`;
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
+  }
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, group]) => {
+    const [engine, instance] = key.split('/');
+    const bounds = boundsOf(engine, instance);
+    const ageHours = (at: string) => (now - Date.parse(at)) / HOUR_MS;
+    const health: InstanceHealth = { engine, instance, bounds, problems: [] };
+    const backup = group.filter(isVerified).sort((a, b) => b.backupId.localeCompare(a.backupId))[0];
+    if (backup?.manifest) {
+      health.newestBackup = { backupId: backup.backupId, completedAt: backup.manifest.completedAt, ageHours: ageHours(backup.manifest.completedAt) };
+    }
+    const drills = group.flatMap((e) => (e.drill ? [e.drill] : [])).sort((a, b) => b.drilledAt.localeCompare(a.drilledAt));
+    const good = drills.find((d) => d.ok);
+    if (good) {
+      health.newestGoodDrill = {
+        backupId: good.backupId, drilledAt: good.drilledAt, ageHours: ageHours(good.drilledAt),
+        restoreDurationMs: good.restoreDurationMs, bytes: good.bytes, bytesPerSecond: good.bytesPerSecond,
+      };
+    }
+    if (drills[0] && !drills[0].ok) {
+      health.newestDrillFailed = { backupId: drills[0].backupId, drilledAt: drills[0].drilledAt, reason: drills[0].reason ?? 'failed' };
+    }
+    health.problems = problemsOf(health);
+    return health;
+  });
+}
+
+function problemsOf(health: InstanceHealth): string[] {
+  const { bounds, newestBackup, newestGoodDrill, newestDrillFailed } = health;
+  const problems: string[] = [];
+  if (!newestBackup) problems.push('no verified backup');
+  else if (newestBackup.ageHours > bounds.rpoHours) problems.push(`newest verified backup is ${hours(newestBackup.ageHours)} old, over its RPO of ${hours(bounds.rpoHours)}`);
+  if (!newestGoodDrill) problems.push('no backup restore-verified by a drill');
+  else if (newestGoodDrill.ageHours > bounds.drillMaxAgeHours) problems.push(`newest good drill is ${hours(newestGoodDrill.ageHours)} old, over its limit of ${hours(bounds.drillMaxAgeHours)}`);
+  if (newestDrillFailed) problems.push(`newest drill (of ${newestDrillFailed.backupId}) failed: ${newestDrillFailed.reason}`);
+  return problems;
+}
