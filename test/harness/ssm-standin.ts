@@ -27,23 +27,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { AwsFault as SsmFault, startAwsJsonEndpoint, type InjectedError, type RecordedCall, type StandinClientConfig } from './aws-json-endpoint';
 import { AWS_RUN_SHELL_SCRIPT, DocumentFault, commandRun, type CommandDocument, type CommandRun, type ShellStep } from './ssm-documents';
 import { downloadFromS3, type InstanceS3 } from './ssm-download';
 
 /** SSM's limits on what it keeps of a command's output. */
 export const SSM_LIMITS = { stdout: 24_000, stderr: 8_000, listOutput: 2_500 } as const;
 
-/** Client configuration for @aws-sdk/client-ssm pointing at the stand-in. */
-export interface StandinClientConfig {
-  endpoint: string;
-  region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-  maxAttempts?: number;
-}
 
 /** Options of {@link startSsmStandin}. */
 export interface SsmStandinOptions {
@@ -67,21 +59,7 @@ export interface SsmStandinOptions {
   invocationVisibleAfterMs?: number;
 }
 
-/** One recorded API call. */
-export interface RecordedCall {
-  operation: string;
-  input: Record<string, unknown>;
-  /** The `__type` of the error answered, if any. */
-  error?: string;
-}
 
-/** An error the stand-in answers instead of running the operation. */
-export interface InjectedError {
-  type: string;
-  message?: string;
-  /** HTTP status; default 400 (500 for InternalServerError). */
-  status?: number;
-}
 
 /** The stand-in's view of one command on one instance. */
 export interface StandinInvocation {
@@ -120,12 +98,6 @@ export interface SsmStandin {
   stop(): Promise<void>;
 }
 
-/** Thrown inside a handler to answer with an SSM error. */
-class SsmFault extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400) {
-    super(message);
-  }
-}
 
 interface CommandRecord {
   commandId: string;
@@ -155,8 +127,6 @@ const CAPTURE_LIMIT = 16 * 1024 * 1024;
 /** The SSM agent's PATH on a typical Linux host (systemd's default). */
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** `Credential=<key>/<date>/<region>/<service>/aws4_request` of a SigV4 Authorization header. */
-const CREDENTIAL_SCOPE = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
 
 /** Starts the stand-in on a random port of 127.0.0.1. */
 export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<SsmStandin> {
@@ -167,8 +137,6 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
   const online = new Set(options.instanceIds ?? ['i-0standin000000001']);
   const offline = new Set(options.offlineInstanceIds ?? []);
   const commands = new Map<string, CommandRecord>();
-  const calls: RecordedCall[] = [];
-  const injected = new Map<string, InjectedError[]>();
 
   function sendCommand(input: Record<string, unknown>): unknown {
     const documentName = String(input.DocumentName ?? '');
@@ -380,56 +348,11 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
     return {};
   }
 
-  const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
-    SendCommand: sendCommand,
-    GetCommandInvocation: getCommandInvocation,
-    ListCommandInvocations: listCommandInvocations,
-    CancelCommand: cancelCommand,
-  };
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const target = String(request.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : target;
-    let input: Record<string, unknown> = {};
-    const call: RecordedCall = { operation, input };
-    try {
-      const body = await readBody(request);
-      input = body.length > 0 ? JSON.parse(body) as Record<string, unknown> : {};
-      call.input = input;
-      calls.push(call);
-      checkScope(request.headers.authorization);
-      const queued = injected.get(operation);
-      const fault = queued?.shift();
-      if (fault) throw new SsmFault(fault.type, fault.message ?? `injected ${fault.type}`, fault.status ?? (fault.type === 'InternalServerError' ? 500 : 400));
-      const handler = operations[operation];
-      if (!handler) throw new SsmFault('UnknownOperationException', `the stand-in does not implement ${target}`);
-      respond(response, 200, handler(input));
-    } catch (error) {
-      if (!calls.includes(call)) calls.push(call);
-      const fault = error instanceof SsmFault ? error : new SsmFault('InternalServerError', String(error), 500);
-      call.error = fault.type;
-      respond(response, fault.status, { __type: fault.type, message: fault.message, Message: fault.message });
-    }
-  }
-
-  /** A regional endpoint answers only requests signed for its region and for SSM. */
-  function checkScope(authorization: string | undefined): void {
-    const scope = CREDENTIAL_SCOPE.exec(authorization ?? '');
-    if (!scope) throw new SsmFault('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
-    if (scope[1] !== region || scope[2] !== 'ssm') {
-      throw new SsmFault('InvalidSignatureException', `Credential should be scoped to a valid region (this endpoint is ${region}/ssm, the request was signed for ${scope[1]}/${scope[2]}).`, 403);
-    }
-  }
-
-  const server: Server = createServer(function serve(request, response) {
-    void handle(request, response);
+  const server = await startAwsJsonEndpoint({
+    region, service: 'ssm', targetPrefix: 'AmazonSSM.', jsonVersion: '1.1',
+    operations: { SendCommand: sendCommand, GetCommandInvocation: getCommandInvocation, ListCommandInvocations: listCommandInvocations, CancelCommand: cancelCommand },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
 
   function lookup(commandId: string, instanceId?: string): InvocationRecord | undefined {
     const record = commands.get(commandId);
@@ -438,18 +361,14 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
   }
 
   return {
-    endpoint,
-    clientConfig: { endpoint, region, credentials: { accessKeyId: 'AKIDSTANDIN', secretAccessKey: 'standin-secret' } },
-    calls,
+    endpoint: server.endpoint,
+    clientConfig: server.clientConfig,
+    calls: server.calls,
     invocation: lookup,
     addDocument(name, content) {
       documents[name] = content as CommandDocument;
     },
-    injectError(operation, error, times = 1) {
-      const queue = injected.get(operation) ?? [];
-      for (let i = 0; i < times; i += 1) queue.push(error);
-      injected.set(operation, queue);
-    },
+    injectError: server.injectError,
     async waitForEnd(commandId, instanceId, timeoutMs = 30_000) {
       const invocation = lookup(commandId, instanceId);
       if (!invocation) throw new Error(`no invocation of ${commandId}`);
@@ -478,8 +397,7 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
         }
       }
       await Promise.all(closing);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }
@@ -545,21 +463,4 @@ function epochSeconds(date: Date): number {
   return date.getTime() / 1000;
 }
 
-function respond(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  });
-  response.end(text);
-}
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
