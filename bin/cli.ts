@@ -1,5 +1,5 @@
 /**
- * `dbbackup`: backup, restore, list, show, verify, prune, drill, report, demo, and the host `agent`.
+ * `dbbackup`: backup, restore, list, show, verify, prune, drill, report, remote (the deployed state machines), demo, and the host `agent`.
  * Human output by default, `--json` for scripts; exit codes in exit-codes.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
@@ -13,6 +13,7 @@ import { catalogCommands } from './commands/catalog';
 import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
 import { reportCommand } from './commands/report';
+import { remoteCommand } from './commands/remote';
 import { agentCommand } from './commands/agent';
 import { BUILTIN_DRIVERS } from '../drivers';
 
@@ -29,9 +30,13 @@ export function buildProgram(context: () => CliContext): Command {
   catalogCommands(program, context);
   drillCommand(program, context);
   reportCommand(program, context);
+  remoteCommand(program, context);
   demoCommand(program, context);
   agentCommand(program, context);
-  for (const command of program.commands) command.exitOverride();
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
+  }
   return program;
 }
 

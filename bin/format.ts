@@ -1,6 +1,7 @@
 /** Human-readable output of the CLI. */
 import type { BackupSummary } from '../core/backup/backup-state';
-import type { RestoreReport } from '../core/restore/restore-state';
+import type { RestoreReport, RestoreSummary } from '../core/restore/restore-state';
+import type { RemoteExecution } from '../core/remote/remote-executions';
 import type { CatalogEntry } from '../core/catalog/catalog';
 import type { VerificationRecord } from '../core/catalog/verification';
 import type { DrillRecord } from '../core/catalog/drill-record';
@@ -10,6 +11,12 @@ import type { PoolSweepReport } from '../core/catalog/pool-sweep';
 import type { PruneDecision } from '../core/catalog/prune';
 import type { Leftover } from '../core/runs/leftovers';
 import { formatBytes } from '../core/config/units';
+
+/** `header` and `rows` as lines of columns, each as wide as its widest cell. */
+function columns(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+}
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
@@ -74,8 +81,7 @@ export function formatList(entries: CatalogEntry[]): string {
     e.backupId, e.engine, e.instance, formatBytes(e.manifest?.bytes ?? e.storedBytes), status(e), e.createdAt.toISOString(), ...(chained ? [extendsCell(e)] : []),
   ]);
   const header = ['BACKUP ID', 'ENGINE', 'INSTANCE', 'SIZE', 'STATUS', 'CREATED', ...(chained ? ['EXTENDS'] : [])];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const table = [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  const table = columns(header, rows);
   const damaged = entries.filter((e) => e.damage);
   const notes = damaged.length === 0 ? [] : ['', 'damaged:', ...damaged.map((e) => `  ${e.engine}/${e.instance}/${e.backupId}: ${damageNote(e)}`)];
   return [...table, ...notes].join('\n');
@@ -127,8 +133,7 @@ export function formatDrills(outcomes: DrillOutcome[]): string {
     o.drill?.ok ? `${formatBytes(o.drill.bytesPerSecond)}/s` : '-',
   ]);
   const header = ['ENGINE', 'INSTANCE', 'BACKUP', 'AGE (RPO)', 'DRILL', 'RESTORE (RTO)', 'THROUGHPUT'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const table = [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  const table = columns(header, rows);
   const problems = outcomes.filter((o) => !o.drill?.ok).map((o) => `  ${o.engine}/${o.instance}: ${o.drill?.reason ?? o.error ?? 'failed'}`);
   return [...table, ...(problems.length ? ['', 'failed:', ...problems] : [])].join('\n');
 }
@@ -146,10 +151,39 @@ export function formatHealth(health: InstanceHealth[]): string {
     problems.length === 0 ? 'ok' : 'OUT OF BOUNDS',
   ]);
   const header = ['ENGINE', 'INSTANCE', 'BACKUP AGE / RPO', 'GOOD DRILL AGE / LIMIT', 'RESTORE (RTO)', 'THROUGHPUT', 'STATUS'];
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i].length)));
-  const table = [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  const table = columns(header, rows);
   const problems = health.flatMap((x) => x.problems.map((p) => `  ${x.engine}/${x.instance}: ${p}`));
   return [...table, ...(problems.length ? ['', 'out of bounds:', ...problems] : [])].join('\n');
+}
+
+/** What a remote execution was started for. */
+export type RemoteKind = 'backup' | 'restore' | 'drill';
+
+/** A remote execution's end: its status, then what it produced, or the failing error and cause. */
+export function formatRemoteExecution(execution: RemoteExecution, kind: RemoteKind | undefined): string {
+  const head = `execution ${execution.name}: ${execution.status}${execution.stopDate ? ` (${execution.startDate} → ${execution.stopDate})` : ''}`;
+  if (execution.status !== 'SUCCEEDED') {
+    return execution.error ? `${head}\n  error: ${execution.error}\n  cause: ${execution.cause ?? '-'}` : head;
+  }
+  const output = (execution.output ?? {}) as { summary?: BackupSummary; report?: RestoreSummary; drillOutcome?: { ok?: boolean; recorded?: boolean; backupId?: string; restoreDurationMs?: number; bytesPerSecond?: number; reason?: string } };
+  if (kind === 'backup' && output.summary) return `${head}\n${formatBackup(output.summary)}`;
+  const report = output.report;
+  const restored = report
+    ? `  restored ${report.engine}/${report.instance} ${report.backupId} (${formatBytes(report.bytes)} in ${seconds(report.restoreDurationMs)}); validation ${report.validation.ok ? 'ok' : 'FAILED'}, ${report.validation.checks} checks; report ${report.reportKey}`
+    : undefined;
+  const drill = output.drillOutcome;
+  const drilled = kind === 'drill' && drill
+    ? `  drill: ${drill.recorded === false ? 'nothing recorded' : drill.ok ? `restore-verified (RTO ${seconds(drill.restoreDurationMs ?? 0)}, ${formatBytes(drill.bytesPerSecond ?? 0)}/s)` : `RESTORE FAILED: ${drill.reason}`}`
+    : undefined;
+  return [head, restored, drilled].filter((line) => line !== undefined).join('\n');
+}
+
+/** `remote list`: one line per execution, newest first. */
+export function formatRemoteList(executions: RemoteExecution[]): string {
+  if (executions.length === 0) return 'no executions';
+  const rows = executions.map((e) => [e.status, e.startDate ?? '-', e.stopDate ?? '-', e.name]);
+  const header = ['STATUS', 'STARTED', 'STOPPED', 'NAME'];
+  return columns(header, rows).join('\n');
 }
 
 export function formatVerify(r: VerificationRecord): string {

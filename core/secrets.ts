@@ -149,6 +149,22 @@ export function createSecretResolver(options: SecretResolverOptions): SecretReso
   };
 }
 
+/** Every `$secret` reference in `value` (e.g. to check them against the stack's grants, or what AWS resolves). */
+export function secretRefs(value: unknown): string[] {
+  if (isSecretRef(value)) return [value.$secret];
+  if (Array.isArray(value)) return value.flatMap(secretRefs);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.values(value).flatMap(secretRefs);
+}
+
+/** `value` with every `{ "$secret": ... }` replaced by a placeholder string, as it is once resolved (to check a config's shape without its secrets). */
+export function withSecretPlaceholders(value: unknown): unknown {
+  if (isSecretRef(value)) return 'secret-resolved-at-run-time';
+  if (Array.isArray(value)) return value.map(withSecretPlaceholders);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, withSecretPlaceholders(child)]));
+}
+
 /** True for an object of the exact shape `{ "$secret": "<ref>" }`. */
 export function isSecretRef(value: unknown): value is { $secret: string } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;

@@ -29,7 +29,7 @@ import { refuseInlineSecrets } from '../core/config/secret-fields';
 import { builtinPlugins } from '../drivers';
 import type { DriverPlugin } from '../core/driver/types';
 import { MANAGED_INSTANCE_ID } from '../core/driver/node-ref';
-import { isSecretRef } from '../core/secrets';
+import { withSecretPlaceholders } from '../core/secrets';
 
 /** The file read when no other is named, relative to the project root. */
 export const DEFAULT_INSTANCES_FILE = 'dbbackup.instances.json';
@@ -153,7 +153,7 @@ export const instancesFileSchema = z
       }
       const plugin = builtinPlugins().find((p) => p.manifest.name === instance.engine);
       if (instance.drill?.target && plugin) {
-        const target = plugin.manifest.restoreTargetSchema.safeParse(withPlaceholders({ ...instance.drill.target, ...instance.drill.targetSettings }));
+        const target = plugin.manifest.restoreTargetSchema.safeParse(withSecretPlaceholders({ ...instance.drill.target, ...instance.drill.targetSettings }));
         if (!target.success) {
           for (const { path: at, problem } of (issuesOf(target.error) ?? [{ message: String(target.error) }]).flatMap(issueProblems)) {
             ctx.addIssue({ code: 'custom', path: ['instances', index, 'drill', 'target', ...at], message: problem });
@@ -176,7 +176,7 @@ function driverConfigIssues(engine: string, config: Record<string, unknown>): Ar
   if (!plugin) {
     return [{ path: ['engine'], message: `unknown engine '${engine}' (the functions carry the built-in drivers: ${plugins.map((p) => p.manifest.name).join(', ')})` }];
   }
-  const parsed = plugin.manifest.configSchema.safeParse(withPlaceholders(config));
+  const parsed = plugin.manifest.configSchema.safeParse(withSecretPlaceholders(config));
   if (parsed.success) {
     return configHosts(plugin, parsed.data).filter((host) => !managedInstance.safeParse(host).success)
       .map((host) => ({ path: ['config'], message: `names host '${host}', which is not an SSM managed instance id (i-… or mi-…): the stack could not give it the instance's rights` }));
@@ -193,7 +193,7 @@ function driverConfigIssues(engine: string, config: Record<string, unknown>): Ar
 export function backupHosts(instance: InstanceConfig): string[] {
   // The file was checked when it was read (driverConfigIssues): the engine is known and the config parses.
   const plugin = builtinPlugins().find((p) => p.manifest.name === instance.engine)!;
-  const parsed = plugin.manifest.configSchema.safeParse(withPlaceholders(instance.config));
+  const parsed = plugin.manifest.configSchema.safeParse(withSecretPlaceholders(instance.config));
   return [...new Set([instance.host, ...(parsed.success ? configHosts(plugin, parsed.data) : [])])];
 }
 
@@ -202,13 +202,6 @@ function configHosts(plugin: DriverPlugin, config: unknown): string[] {
   return plugin.backup?.configHosts?.(config) ?? [];
 }
 
-/** `value` with every `{ "$secret": ... }` replaced by a placeholder string, as it is once resolved. */
-function withPlaceholders(value: unknown): unknown {
-  if (isSecretRef(value)) return 'secret-resolved-at-run-time';
-  if (Array.isArray(value)) return value.map(withPlaceholders);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, withPlaceholders(child)]));
-}
 
 /** A malformed instances file: the message names the file and the field. */
 export class InstancesConfigError extends Error {
@@ -257,11 +250,4 @@ export function loadInstances(file: string = DEFAULT_INSTANCES_FILE, cwd: string
   return parseInstances(json, absolute);
 }
 
-/** Every `$secret` reference in `value` (e.g. to check them against the stack's grants). */
-export function secretRefs(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(secretRefs);
-  if (value === null || typeof value !== 'object') return [];
-  const record = value as Record<string, unknown>;
-  if (typeof record.$secret === 'string' && Object.keys(record).length === 1) return [record.$secret];
-  return Object.values(record).flatMap(secretRefs);
-}
+export { secretRefs } from '../core/secrets';

@@ -47,7 +47,7 @@ export interface LocalWorkflows {
    */
   drill(request: DrillRequest): Promise<DrillRecord>;
   /** The whole execution (output, retries per state, path), for tests and diagnostics. */
-  execute(machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution>;
+  execute(machine: 'backup' | 'restore', input: unknown, onEvent?: LocalRunOptions['onEvent']): Promise<LocalExecution>;
 }
 
 /** A drill of one backup: into a scratch target started for it, or the empty `target` given. */
@@ -67,9 +67,9 @@ export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions =
   const shipped = options.shipped ?? definitions === undefined;
   const hostRunner = options.hostRunner ?? new InlineHostRunner(runtime.deps);
   const provider = async () => ({ runtime, hostRunner, hostStepTimeoutSeconds: options.hostStepTimeoutSeconds ?? 6 * 3600, pollSchedule: LOCAL_POLL_SCHEDULE });
-  const execute = async (machine: 'backup' | 'restore', input: unknown): Promise<LocalExecution> => {
+  const execute = async (machine: 'backup' | 'restore', input: unknown, onEvent?: LocalRunOptions['onEvent']): Promise<LocalExecution> => {
     definitions ??= shippedDefinitions();
-    return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs, onPayload: options.onPayload, shipped });
+    return runLocalStateMachine(definitions[machine], input, { provider, waitMs: options.waitMs, retryIntervalMs: options.retryIntervalMs, onPayload: options.onPayload, onEvent, shipped });
   };
   /** Runs a machine; a failed execution is rethrown as the TransientError/PermanentError that failed it. */
   const outputOf = async (machine: 'backup' | 'restore', input: unknown): Promise<unknown> => {

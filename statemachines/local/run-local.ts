@@ -11,7 +11,7 @@ import { PermanentError, fromNameAndMessage, type ClassifiedError } from '../../
 import { causeMessage } from '../../core/steps/failure-cause';
 import type { RuntimeProvider } from '../../functions/shared/lambda-runtime';
 import type { AslDefinition } from '../asl';
-import { ExecutionLimits, type LimitsReport } from './service-limits';
+import { ExecutionLimits, type EventLog, type LimitsReport } from './service-limits';
 import { taskHandlerNames, waitStateNames } from './task-handlers';
 
 type LocalHandler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -29,6 +29,8 @@ export interface LocalRunOptions {
   retryIntervalMs?: number;
   /** Sees every Task's input and result as it passes (tests: what travels in the state). */
   onPayload?: (value: unknown, where: string) => void;
+  /** Sees every event of the execution as it happens (a Step Functions stand-in builds its history from them). */
+  onEvent?: (event: EventLog) => void;
   /**
    * The definition is the one the build shipped, synthesized by the same CDK code every test runs
    * and validates: not validated again here (a few hundred milliseconds of every CLI command).
@@ -159,6 +161,7 @@ export async function runLocalStateMachine(definition: object, input: unknown, o
   const collecting = (async function collectEvents() {
     for await (const event of execution.eventLogs) {
       // A quota broken anywhere stops the run, as in AWS (no Catch, no cleanup).
+      options.onEvent?.(event);
       if (limits.observe(event) && !failure) execution.abort();
       if (event.type === 'StateEntered') path.push(event.state.name);
       if (event.type === 'StateRetried') retries[event.state.name] = (retries[event.state.name] ?? 0) + 1;

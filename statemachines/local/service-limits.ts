@@ -15,7 +15,7 @@ import type { StateMachine } from 'aws-local-stepfunctions';
 import { STEP_FUNCTIONS_LIMITS, stateEvents, HISTORY_EVENTS, type StateType } from '../history-events';
 
 /** One event of a local run's stream (the library does not export the type). */
-type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 /** Error name of a payload over the limit (AWS's own). */
 export const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';

@@ -1,0 +1,53 @@
+/**
+ * The execution inputs the CLI sends to the deployed state machines, checked here before anything
+ * is sent, as the state machines' first steps would check them: the request's shape, a known
+ * engine, the driver's config or target schema (references standing in for their secrets), a host
+ * to run on, and only the secret references AWS resolves (SSM Parameter Store, Secrets Manager).
+ */
+import { backupRequestSchema, type BackupRequest } from '../backup/backup-state';
+import { formatIssues } from '../config/issues';
+import { secretSchemesOn } from '../config/platform';
+import type { DriverRegistry } from '../driver/registry';
+import { PermanentError } from '../errors';
+import { restoreRequestSchema, type RestoreRequest } from '../restore/restore-state';
+import { secretRefs, withSecretPlaceholders } from '../secrets';
+
+interface Schema<T> { safeParse(value: unknown): { success: true; data: T } | { success: false; error: Parameters<typeof formatIssues>[0] } }
+
+function parsed<T>(schema: Schema<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new PermanentError(`invalid ${what}: ${formatIssues(result.error)}`, { code: 'INVALID_INPUT' });
+  return result.data;
+}
+
+/** Refuses a secret reference AWS would not resolve (`env:`, `file:`). */
+function onlyAwsSecrets(value: unknown, field: string): void {
+  const schemes = secretSchemesOn('aws');
+  const refused = secretRefs(value).find((ref) => !schemes.some((scheme) => ref.startsWith(`${scheme}:`)));
+  if (refused !== undefined) {
+    throw new PermanentError(`${field}: secret reference '${refused}' is refused: in AWS secrets come from SSM Parameter Store (ssm:/...) or Secrets Manager (secretsmanager:...)`, { code: 'SECRET_REF_REFUSED' });
+  }
+}
+
+/** The backup state machine's input, checked. */
+export function remoteBackupInput(request: unknown, registry: DriverRegistry): BackupRequest {
+  const input = parsed(backupRequestSchema, request, 'backup request');
+  if (!input.host) throw new PermanentError('a backup in AWS runs on a host: give its SSM managed instance id (--host i-…)', { code: 'INVALID_INPUT' });
+  const plugin = registry.get(input.engine);
+  parsed(plugin.manifest.configSchema, withSecretPlaceholders(input.config), `${input.engine} config`);
+  onlyAwsSecrets(input.config, 'config');
+  return input;
+}
+
+/** The restore state machine's input (a restore, or a drill), checked. */
+export function remoteRestoreInput(request: unknown, registry: DriverRegistry): RestoreRequest {
+  const input = parsed(restoreRequestSchema, request, 'restore request');
+  if (!input.host) throw new PermanentError('a restore in AWS runs on a host: give its SSM managed instance id (--host i-…)', { code: 'INVALID_INPUT' });
+  if (input.backupId === 'latest' && !(input.engine && input.instance)) {
+    throw new PermanentError('restoring `latest` needs engine and instance', { code: 'INVALID_INPUT' });
+  }
+  const target = input.target && { ...input.target, ...input.drill?.targetSettings };
+  if (target && input.engine) parsed(registry.get(input.engine).manifest.restoreTargetSchema, withSecretPlaceholders(target), `${input.engine} restore target`);
+  onlyAwsSecrets({ target: input.target, drill: input.drill }, 'target');
+  return input;
+}
