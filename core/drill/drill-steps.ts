@@ -101,6 +101,9 @@ function scratchDir(restoreId: string, deps: StepDeps): string {
  */
 const NOT_THE_BACKUPS_FAULT = new Set(['INVALID_INPUT', 'INVALID_TARGET', 'DRILL_TARGET_UNAVAILABLE', 'BACKUP_NOT_FOUND', 'ENGINE_MISMATCH', 'INVALID_BACKUP_ID']);
 
+/** Codes of a backup that is not there to record a drill beside. */
+const NO_BACKUP = new Set(['BACKUP_NOT_FOUND', 'BACKUP_DAMAGED', 'BACKUP_AMBIGUOUS', 'INVALID_BACKUP_ID', 'INVALID_NAME']);
+
 /** A restore state as the drill's record step may get it: after the report, or on the failure path with `error`. */
 const drilledStateSchema = z.looseObject({
   backupId: z.string(),
@@ -126,7 +129,11 @@ export async function recordDrill(input: unknown, deps: StepDeps, now: Date = ne
   return runStep(engine, deps, async () => {
     const error = state.error && fromNameAndMessage(state.error.Error, state.error.Cause ?? state.error.Error);
     if (error && NOT_THE_BACKUPS_FAULT.has(error.code)) return undefined;
-    const entry = await new Catalog(deps.store).get(state.backup?.backupId ?? state.backupId, { engine, instance }).catch(() => undefined);
+    const entry = await new Catalog(deps.store).get(state.backup?.backupId ?? state.backupId, { engine, instance }).catch((failure: unknown) => {
+      // No backup (or none readable) to record it beside; anything else (the store out of reach) is retried.
+      if (NO_BACKUP.has((failure as { code?: string }).code ?? '')) return undefined;
+      throw failure;
+    });
     if (!entry) return undefined;
     const restored = state.restoreId && state.backup ? { restoreId: state.restoreId, backup: state.backup } : undefined;
     const report = restored ? await readJson<RestoreReport>(deps.store, restoreRecordKey(restored, 'report')) : undefined;
@@ -160,9 +167,14 @@ export function drillOutcome(record: DrillRecord | undefined): Omit<DrillRecord,
   return { ...rest, checks: checks.length };
 }
 
-/** Whether the drill of `state` started a scratch target that must be torn down. */
-export function startedScratch(state: unknown): state is { restoreId: string; host?: string } {
-  const s = state as { drill?: { scratch?: unknown }; restoreId?: unknown } | undefined;
-  return typeof s?.drill?.scratch === 'string' && typeof s.restoreId === 'string';
+/**
+ * Whether `state` is a drill that may have started a scratch target on its host: one that got as
+ * far as a restore id. Its drill directory is torn down whatever happened after — also when the
+ * start step's answer was refused, and so never reached the state — and is simply not there when
+ * the drill had a target of its own.
+ */
+export function mayHaveScratch(state: unknown): state is { restoreId: string; host?: string } {
+  const s = state as { drill?: unknown; restoreId?: unknown } | undefined;
+  return s?.drill !== undefined && typeof s.restoreId === 'string';
 }
 

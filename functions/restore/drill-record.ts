@@ -4,7 +4,7 @@
  * age of the newest good drill back to 0; a bad one: DrillFailed), then tear the scratch target
  * down on its host. The record comes first, so a teardown in trouble cannot lose it.
  */
-import { drillOutcome, recordDrill, startedScratch } from '../../core/drill/drill-steps';
+import { drillOutcome, recordDrill, mayHaveScratch } from '../../core/drill/drill-steps';
 import { restoredInstance } from '../../core/restore/restore-state';
 import { hostRunnerWait } from '../shared/host-wait';
 import { lambdaRuntime, type RuntimeProvider } from '../shared/lambda-runtime';
@@ -27,7 +27,7 @@ export const createHandler = (provider: RuntimeProvider) =>
         ]
         : [[METRIC.drillFailed, MetricUnit.Count, 1]]);
     }
-    if (startedScratch(event)) {
+    if (mayHaveScratch(event)) {
       await hostRunnerWait(hostRunner, { host: event.host, step: 'drill-teardown', input: { restoreId: event.restoreId }, timeoutSeconds: TEARDOWN_TIMEOUT_SECONDS });
     }
     return drillOutcome(record);
