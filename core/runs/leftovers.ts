@@ -20,13 +20,14 @@ import { processesNaming } from '../host/processes-naming';
 import { stopProcess } from '../host/processes';
 import { MAX_RUN_MS, judgeHolder } from './run-holder';
 import { OWNER_SUFFIX, readOwner, takeOver, type OwnerOnDisk } from './run-dir';
-import { BACKUP_RUNS, RESTORE_RUNS, TRASH } from './spool-layout';
+import { BACKUP_RUNS, DRILL_RUNS, RESTORE_RUNS, TRASH } from './spool-layout';
+import { backupIdTime } from '../catalog/layout';
 
 /** One run directory and what becomes of it. */
 export interface Leftover {
   /** The run directory (or, for a record whose directory is gone, the record). */
   path: string;
-  kind: 'backup' | 'restore' | 'trash' | 'record';
+  kind: 'backup' | 'restore' | 'drill' | 'trash' | 'record';
   /** Backup or restore id (from the path). */
   id: string;
   node?: string;
@@ -67,6 +68,7 @@ async function judgeAll(spoolRoot: string, now: Date): Promise<Judged[]> {
       for (const node of listed.strayRecords) found.push(await judgeStrayRecord(path.join(spoolRoot, root, id, node), { id, node }, now));
     }
   }
+  for (const id of (await entries(path.join(spoolRoot, DRILL_RUNS))).dirs) found.push(await judgeDrillDir(path.join(spoolRoot, DRILL_RUNS, id), id, now));
   for (const name of (await entries(path.join(spoolRoot, TRASH))).dirs) {
     const dir = path.join(spoolRoot, TRASH, name);
     found.push({ leftover: { path: dir, kind: 'trash', id: name, bytes: (await treeStats(dir)).bytes, action: 'remove', reason: 'left half-removed by an earlier reclaim' } });
@@ -101,6 +103,26 @@ export async function reclaimLeftovers(spoolRoot: string, options: LeftoverOptio
 async function judgeRunDir(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'node'>, now: Date): Promise<Judged> {
   const record = await readOwner(dir);
   return { leftover: await decide(dir, where, record, now), record };
+}
+
+/**
+ * A drill's scratch target (core/drill/scratch-target.ts) has no owner record: its restore id says
+ * when it began, and a drill runs within one execution, so one older than {@link MAX_RUN_MS} is dead —
+ * its teardown never came (the drill host went away mid-drill) — and what it left running goes with it.
+ */
+async function judgeDrillDir(dir: string, id: string, now: Date): Promise<Judged> {
+  const began = backupIdTime(id);
+  const base = { path: dir, kind: 'drill' as const, id, bytes: (await treeStats(dir)).bytes };
+  const ageMs = began ? now.getTime() - began.getTime() : Number.POSITIVE_INFINITY;
+  if (ageMs <= MAX_RUN_MS) return { leftover: { ...base, action: 'keep', reason: `a drill's scratch target, begun ${Math.round(ageMs / 60_000)} min ago: its drill may still run` } };
+  const orphans = (await processesNaming(dir)).map((p) => ({ pid: p.pid, program: path.basename(p.argv[0] ?? '?') }));
+  return {
+    leftover: {
+      ...base, action: 'remove',
+      reason: `a drill's scratch target that was never torn down (${began ? `begun ${began.toISOString()}` : 'not a restore id'})${orphans.length ? `; it left ${orphans.map((o) => `${o.program} (pid ${o.pid})`).join(', ')} running` : ''}`,
+      ...(orphans.length ? { orphans } : {}),
+    },
+  };
 }
 
 /** A record whose run directory is gone (a release or reclaim interrupted between the two): removed once its run is dead. */

@@ -11,7 +11,8 @@ import { currentHostBoot, processStartTime } from '../../../core/host/process-id
 import { findLeftovers, reclaimLeftovers } from '../../../core/runs/leftovers';
 import { MAX_RUN_MS } from '../../../core/runs/run-holder';
 import { claimRunDir, ownerFileOf, type RunDirOwner } from '../../../core/runs/run-dir';
-import { backupRunDir, restoreRunDir } from '../../../core/runs/spool-layout';
+import { backupRunDir, drillRunDir, restoreRunDir } from '../../../core/runs/spool-layout';
+import { newBackupId } from '../../../core/catalog/layout';
 import { killStarted, startNamed, startSleep, until } from '../host/process-fixture';
 
 let root: string;
@@ -118,6 +119,25 @@ describe('leftovers of dead runs', () => {
     await until(() => !isAlive(orphan), 'the orphan to stop');
     expect(isAlive(unrelated)).toBe(true);
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('removes a drill\'s scratch target its teardown never reached once a whole run\'s time has passed, stopping what it left running', async () => {
+    // Prepare: the scratch server of a drill that began 25 h ago, and one of a drill still running
+    const now = new Date();
+    const old = drillRunDir(root, newBackupId(new Date(now.getTime() - MAX_RUN_MS - 3600_000)));
+    const running = drillRunDir(root, newBackupId(new Date(now.getTime() - 60_000)));
+    await mkdir(path.join(old, 'server', 'data'), { recursive: true });
+    await mkdir(path.join(running, 'server', 'data'), { recursive: true });
+    const orphan = await startNamed('mariadbd', `--datadir=${old}/server/data`);
+
+    // Act
+    const decisions = await reclaimLeftovers(root, { now, stopTimeoutMs: 2_000 });
+
+    // Assess
+    expect(decisions.find((l) => l.path === old)).toMatchObject({ kind: 'drill', action: 'remove', orphans: [{ pid: orphan, program: 'mariadbd' }], reason: expect.stringMatching(/never torn down/) });
+    expect(decisions.find((l) => l.path === running)).toMatchObject({ kind: 'drill', action: 'keep' });
+    await until(() => !isAlive(orphan), 'the orphan to stop');
+    expect(await readdir(path.join(root, 'drill'))).toEqual([path.basename(running)]);
   });
 
   it('removes the record of a dead run whose directory is already gone', async () => {
