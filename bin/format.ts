@@ -139,8 +139,10 @@ export function formatDrills(outcomes: DrillOutcome[]): string {
 }
 
 /** `report`: one row per instance, then what is out of bounds. */
-export function formatHealth(health: InstanceHealth[]): string {
-  if (health.length === 0) return 'no instances: the store holds no backup (name the instances file with --instances)';
+export function formatHealth(health: InstanceHealth[], filter?: string): string {
+  if (health.length === 0) {
+    return filter ? `no instance ${filter} in the store or the instances file` : 'no instances: the store holds no backup (name the instances file with --instances)';
+  }
   const h = (value: number) => `${value.toFixed(1)} h`;
   const rows = health.map(({ engine, instance, bounds, newestBackup, newestGoodDrill, problems }) => [
     engine, instance,

@@ -11,7 +11,7 @@
  *     "schedule": "cron(0 3 * * ? *)", "rpoHours": 26, "rateLimit": 52428800,
  *     "incrementalSchedule": "rate(6 hours)",
  *     "retention": { "keepLast": 7, "maxAgeDays": 30 },
- *     "drill": { "schedule": "cron(0 5 ? * SUN *)", "host": "i-0fedcba9876543210", "maxAgeHours": 168 } } ] }
+ *     "drill": { "schedule": "cron(0 5 * * ? *)", "host": "i-0fedcba9876543210", "maxAgeHours": 50 } } ] }
  * ```
  *
  * The config of each instance ends up in plain text in its EventBridge rule (and so in the

@@ -10,7 +10,8 @@ import type { DrillRecord } from '../../core/catalog/drill-record';
 import type { BackupManifest } from '../../core/catalog/manifest';
 import { PermanentError, classify, messageWithCode } from '../../core/errors';
 import { parseJsonOption, type CliContext } from '../cli-context';
-import { EXIT } from '../exit-codes';
+import { EXIT, exitCodeFor } from '../exit-codes';
+import { withSecretPlaceholders } from '../../core/secrets';
 import { formatDrills } from '../format';
 
 /** One instance's drill: the record, or why there was none. */
@@ -22,6 +23,8 @@ export interface DrillOutcome {
   backupAgeMs?: number;
   drill?: DrillRecord;
   error?: string;
+  /** The exit code the error alone would give (a drill that could not run). */
+  code?: number;
 }
 
 export function drillCommand(program: Command, context: () => CliContext): void {
@@ -30,7 +33,7 @@ export function drillCommand(program: Command, context: () => CliContext): void 
     .description('restore each instance\'s newest verified backup into a scratch target, validate it, tear it down, and record the result (restore-verified or restore failed)')
     .option('--engine <engine>', 'only this engine')
     .option('--instance <name>', 'only this instance')
-    .option('--target <json|@file>', 'restore into this (empty) target instead of a scratch one started here; needs --engine and --instance')
+    .option('--target <json|@file>', 'restore into this empty target of yours instead of a scratch one started here (left as restored: empty it before the next drill); needs --engine and --instance')
     .option('--target-settings <json|@file>', 'fields set on the scratch target, e.g. the credentials its validation needs: {"auth":[{"scheme":"digest","credential":{"$secret":"ssm:/zk/auth"}}]}')
     .action(async function runDrill(options: { engine?: string; instance?: string; target?: string; targetSettings?: string }) {
       const ctx = context();
@@ -39,7 +42,10 @@ export function drillCommand(program: Command, context: () => CliContext): void 
       }
       const target = options.target === undefined ? undefined : parseJsonOption(options.target, '--target');
       const targetSettings = options.targetSettings === undefined ? undefined : parseJsonOption(options.targetSettings, '--target-settings');
-      const { catalog, store } = await ctx.runtimeFor();
+      const { catalog, store, registry } = await ctx.runtimeFor();
+      if (options.engine) registry.get(options.engine); // an unknown engine is bad input, not "nothing to drill"
+      // A target of one's own is checked here, before any drill: its problems are not the backup's.
+      if (target && options.engine) registry.parseRestoreTarget(options.engine, withSecretPlaceholders({ ...target, ...targetSettings }));
       const workflows = await ctx.workflows();
       // One listing: per instance, its newest verified backup (the list is newest first), as `latest` picks it.
       const instances = new Map<string, { engine: string; instance: string; entry?: CatalogEntry & { manifest: BackupManifest } }>();
@@ -62,10 +68,14 @@ export function drillCommand(program: Command, context: () => CliContext): void 
           const drill = await workflows.drill({ backupId: entry.backupId, engine, instance, target, targetSettings });
           outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, drill });
         } catch (error) {
-          outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, error: messageWithCode(classify(error)) });
+          const classified = classify(error);
+          outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, error: messageWithCode(classified), code: exitCodeFor(classified) });
         }
       }
       ctx.print(outcomes, () => formatDrills(outcomes));
-      if (outcomes.length === 0 || outcomes.some((o) => !o.drill?.ok)) process.exitCode = EXIT.failed;
+      // A drill that ran and failed is a failure (1); a drill that could not run says why (2: its target, 3: try again).
+      const notRun = outcomes.find((o) => o.code !== undefined);
+      if (outcomes.length === 0 || outcomes.some((o) => o.drill && !o.drill.ok) || outcomes.some((o) => !o.drill && o.code === undefined)) process.exitCode = EXIT.failed;
+      else if (notRun) process.exitCode = notRun.code;
     });
 }

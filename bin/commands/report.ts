@@ -35,13 +35,14 @@ export function reportCommand(program: Command, context: () => CliContext): void
       const ctx = context();
       const defaults: HealthBounds = { rpoHours: hoursOption(options.rpoHours, '--rpo-hours'), drillMaxAgeHours: hoursOption(options.drillMaxAgeHours, '--drill-max-age-hours') };
       const listed = instancesFile(options.instances).filter((i) => (!options.engine || i.engine === options.engine) && (!options.instance || i.name === options.instance));
-      const { catalog } = await ctx.runtimeFor();
+      const { catalog, registry } = await ctx.runtimeFor();
+      if (options.engine) registry.get(options.engine); // an unknown engine is bad input, not "no instances"
       const entries = await catalog.list({ engine: options.engine, instance: options.instance });
       const health = instanceHealth(entries, (engine, instance) => {
         const configured = listed.find((i) => i.engine === engine && i.name === instance);
         return { rpoHours: configured?.rpoHours ?? defaults.rpoHours, drillMaxAgeHours: configured?.drill?.maxAgeHours ?? defaults.drillMaxAgeHours };
       }, { expected: listed.map((i) => ({ engine: i.engine, instance: i.name })) });
-      ctx.print(health, () => formatHealth(health));
+      ctx.print(health, () => formatHealth(health, options.engine || options.instance ? `${options.engine ?? '*'}/${options.instance ?? '*'}` : undefined));
       if (health.length === 0 || health.some((h) => h.problems.length > 0)) process.exitCode = EXIT.failed;
     });
 }

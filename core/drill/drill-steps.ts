@@ -47,7 +47,7 @@ export async function startScratchTarget(input: unknown, deps: StepDeps): Promis
     }
     const dir = scratchDir(state.restoreId, deps);
     await tearDownScratch(dir);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const key = manifestKey(backupPrefix(engine, instance, state.backup.backupId));
     const manifest = parseManifest(await readJson(deps.store, key), key);
     try {
@@ -96,10 +96,15 @@ function scratchDir(restoreId: string, deps: StepDeps): string {
 }
 
 /**
- * Failures that say nothing about the backup: the request was refused, or there was nothing to
- * drill into. They fail the run, but leave the backup's record as it was.
+ * Failures that say nothing about the backup: the request was refused, or the target was not one
+ * to drill into (none could be started; the one given holds data, lies outside the restore roots,
+ * or runs a server the restore did not start). They fail the run, but leave the backup's record
+ * as it was — a good drill of it stays good.
  */
-const NOT_THE_BACKUPS_FAULT = new Set(['INVALID_INPUT', 'INVALID_TARGET', 'DRILL_TARGET_UNAVAILABLE', 'BACKUP_NOT_FOUND', 'ENGINE_MISMATCH', 'INVALID_BACKUP_ID']);
+const NOT_THE_BACKUPS_FAULT = new Set([
+  'INVALID_INPUT', 'INVALID_TARGET', 'DRILL_TARGET_UNAVAILABLE', 'BACKUP_NOT_FOUND', 'ENGINE_MISMATCH', 'INVALID_BACKUP_ID',
+  'TARGET_NOT_EMPTY', 'RESTORE_ROOT_REFUSED', 'SERVER_NOT_STARTED_BY_RESTORE',
+]);
 
 /** Codes of a backup that is not there to record a drill beside. */
 const NO_BACKUP = new Set(['BACKUP_NOT_FOUND', 'BACKUP_DAMAGED', 'BACKUP_AMBIGUOUS', 'INVALID_BACKUP_ID', 'INVALID_NAME']);

@@ -9,7 +9,7 @@ import {
   SFNClient, StartExecutionCommand, type ExecutionStatus, type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PermanentError } from '../errors';
+import { PermanentError, TransientError } from '../errors';
 
 /** One execution as the CLI shows it. */
 export interface RemoteExecution {
@@ -59,7 +59,7 @@ export class RemoteStateMachines {
     const names: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.client.send(new ListStateMachinesCommand({ nextToken }));
+      const page = await aws(this.client.send(new ListStateMachinesCommand({ nextToken })));
       for (const machine of page.stateMachines ?? []) {
         if (machine.name === nameOrArn) return machine.stateMachineArn!;
         names.push(machine.name!);
@@ -71,12 +71,12 @@ export class RemoteStateMachines {
 
   /** Starts an execution of `stateMachineArn` with `input`; resolves with its ARN. */
   async start(stateMachineArn: string, input: unknown, name?: string): Promise<string> {
-    const started = await this.client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), name }));
+    const started = await aws(this.client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), name })));
     return started.executionArn!;
   }
 
   async describe(executionArn: string): Promise<RemoteExecution> {
-    const e = await this.client.send(new DescribeExecutionCommand({ executionArn }));
+    const e = await aws(this.client.send(new DescribeExecutionCommand({ executionArn })));
     return {
       executionArn: e.executionArn!, name: e.name!, status: e.status!, startDate: iso(e.startDate), stopDate: iso(e.stopDate),
       ...(e.output !== undefined ? { output: JSON.parse(e.output) as unknown } : {}),
@@ -117,7 +117,7 @@ export class RemoteStateMachines {
     const found: RemoteExecution[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: options.status, maxResults: Math.min(options.limit, 1000), nextToken }));
+      const page = await aws(this.client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: options.status, maxResults: Math.min(options.limit, 1000), nextToken })));
       for (const e of page.executions ?? []) {
         found.push({ executionArn: e.executionArn!, name: e.name!, status: e.status!, startDate: iso(e.startDate), stopDate: iso(e.stopDate) });
       }
@@ -137,7 +137,7 @@ export class RemoteStateMachines {
     const events: HistoryEvent[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken, includeExecutionData: true }));
+      const page = await aws(this.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken, includeExecutionData: true })));
       events.push(...(page.events ?? []));
       nextToken = page.nextToken;
     } while (nextToken);
@@ -150,7 +150,7 @@ export class RemoteStateMachines {
    */
   private async workingStates(executionArn: string): Promise<Set<string>> {
     const stateMachineArn = executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, '');
-    const machine = await this.client.send(new DescribeStateMachineCommand({ stateMachineArn }));
+    const machine = await aws(this.client.send(new DescribeStateMachineCommand({ stateMachineArn })));
     const names = new Set<string>();
     const walk = (states: Record<string, MachineState> = {}) => {
       for (const [name, state] of Object.entries(states)) {
@@ -169,4 +169,33 @@ function stepOf(event: HistoryEvent, topLevel: Set<string>): StepEvent | undefin
   if (entered && topLevel.has(entered)) return { state: entered, event: 'entered', at };
   if (event.type === 'FailStateEntered' && entered) return { state: entered, event: 'failed', at };
   return undefined;
+}
+
+/** `call`, its failures as our errors: what to do about them, and the CLI's exit code. */
+function aws<T>(call: Promise<T>): Promise<T> {
+  return call.catch((error: unknown) => { throw awsError(error); });
+}
+
+/** Errors of the Step Functions API, and of the SDK before it, said so an operator knows what to do. */
+function awsError(error: unknown): Error {
+  const { name = '', message = String(error), $metadata } = (error ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  if (message === 'Region is missing') {
+    return new PermanentError('no AWS region: give --region (the stack\'s region) or set AWS_REGION', { code: 'INVALID_INPUT', cause: error });
+  }
+  if (name === 'CredentialsProviderError') {
+    return new PermanentError(`no AWS credentials: ${message} (set a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role provides them)`, { code: 'ACCESS_DENIED', cause: error });
+  }
+  if (['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException'].includes(name)) {
+    return new PermanentError(`Step Functions refused the call (${name}): ${message}`, { code: 'ACCESS_DENIED', cause: error });
+  }
+  if (['StateMachineDoesNotExist', 'ExecutionDoesNotExist'].includes(name)) {
+    return new PermanentError(`${message}`, { code: name === 'ExecutionDoesNotExist' ? 'EXECUTION_NOT_FOUND' : 'STATE_MACHINE_NOT_FOUND', cause: error });
+  }
+  if (['InvalidExecutionInput', 'InvalidName', 'InvalidArn', 'ExecutionAlreadyExists', 'ValidationException'].includes(name)) {
+    return new PermanentError(`Step Functions refused the request (${name}): ${message}`, { code: 'INVALID_INPUT', cause: error });
+  }
+  if (name === 'ThrottlingException' || ($metadata?.httpStatusCode ?? 0) >= 500 || ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT'].some((code) => message.includes(code))) {
+    return new TransientError(`Step Functions is out of reach (${name || 'network'}): ${message}`, { code: 'AWS_UNAVAILABLE', cause: error });
+  }
+  return error instanceof Error ? error : new Error(message);
 }

@@ -8,6 +8,7 @@ import { backupRequestSchema, type BackupRequest } from '../backup/backup-state'
 import { formatIssues } from '../config/issues';
 import { secretSchemesOn } from '../config/platform';
 import type { DriverRegistry } from '../driver/registry';
+import { MANAGED_INSTANCE_ID } from '../driver/node-ref';
 import { PermanentError } from '../errors';
 import { restoreRequestSchema, type RestoreRequest } from '../restore/restore-state';
 import { secretRefs, withSecretPlaceholders } from '../secrets';
@@ -29,10 +30,16 @@ function onlyAwsSecrets(value: unknown, field: string): void {
   }
 }
 
+/** In AWS host steps run through SSM: the host must be a managed instance id. */
+function checkHost(host: string | undefined, what: string): void {
+  if (!host) throw new PermanentError(`${what} in AWS runs on a host: give its SSM managed instance id (--host i-…)`, { code: 'INVALID_INPUT' });
+  if (!MANAGED_INSTANCE_ID.test(host)) throw new PermanentError(`host '${host}' is not an SSM managed instance id (i-… or mi-…)`, { code: 'INVALID_INPUT' });
+}
+
 /** The backup state machine's input, checked. */
 export function remoteBackupInput(request: unknown, registry: DriverRegistry): BackupRequest {
   const input = parsed(backupRequestSchema, request, 'backup request');
-  if (!input.host) throw new PermanentError('a backup in AWS runs on a host: give its SSM managed instance id (--host i-…)', { code: 'INVALID_INPUT' });
+  checkHost(input.host, 'a backup');
   const plugin = registry.get(input.engine);
   parsed(plugin.manifest.configSchema, withSecretPlaceholders(input.config), `${input.engine} config`);
   onlyAwsSecrets(input.config, 'config');
@@ -42,7 +49,8 @@ export function remoteBackupInput(request: unknown, registry: DriverRegistry): B
 /** The restore state machine's input (a restore, or a drill), checked. */
 export function remoteRestoreInput(request: unknown, registry: DriverRegistry): RestoreRequest {
   const input = parsed(restoreRequestSchema, request, 'restore request');
-  if (!input.host) throw new PermanentError('a restore in AWS runs on a host: give its SSM managed instance id (--host i-…)', { code: 'INVALID_INPUT' });
+  checkHost(input.host, 'a restore');
+  if (input.engine) registry.get(input.engine);
   if (input.backupId === 'latest' && !(input.engine && input.instance)) {
     throw new PermanentError('restoring `latest` needs engine and instance', { code: 'INVALID_INPUT' });
   }

@@ -2,7 +2,7 @@
  * Restore drills through the CLI, as an operator runs them: real etcd backups in a local store,
  * each drilled into a scratch etcd member the driver starts on this host and tears down after.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { useEtcdCli } from '../../harness/cli';
@@ -106,6 +106,31 @@ describe('dbbackup drill', () => {
     expect(decisions.find((d) => d.backupId === drilled)?.reason).toMatch(/restore-verified/);
     const remaining = await readdir(path.join(work(), 'store', 'backups', 'etcd', 'kept'));
     expect(remaining.sort()).toEqual([drilled, newest].sort());
+  });
+
+  it('keeps a backup\'s good verdict when a drill cannot run for reasons of its target, and says so as bad input', async () => {
+    // Prepare: a drilled backup, and a target of one's own that holds data
+    const backupId = await backUp('target-trouble');
+    expect((await dbbackup(['drill', '--engine', 'etcd', '--instance', 'target-trouble'])).code).toBe(0);
+    const dataDir = path.join(work(), 'occupied', 'data');
+    await mkdir(path.join(dataDir, 'member'), { recursive: true });
+    await writeFile(path.join(dataDir, 'member', 'precious.txt'), 'keep me\n');
+
+    // Act
+    const occupied = await dbbackup(['--json', 'drill', '--engine', 'etcd', '--instance', 'target-trouble', '--target', JSON.stringify({ dataDir, ...(await freeMemberUrls()) })]);
+    const invalid = await dbbackup(['drill', '--engine', 'etcd', '--instance', 'target-trouble', '--target', '{}']);
+    const unknown = await dbbackup(['drill', '--engine', 'nosuchdb']);
+    const list = JSON.parse((await dbbackup(['--json', 'list', '--engine', 'etcd', '--instance', 'target-trouble'])).stdout);
+
+    // Assess
+    expect(occupied.code).toBe(2);
+    expect((JSON.parse(occupied.stdout) as Outcome[])[0]).toMatchObject({ backupId, error: expect.stringMatching(/^TARGET_NOT_EMPTY: /) });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/invalid restore target for engine 'etcd'/);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown engine 'nosuchdb'/);
+    expect(list[0]).toMatchObject({ backupId, drill: { ok: true } });
+    expect(await readFile(path.join(dataDir, 'member', 'precious.txt'), 'utf8')).toBe('keep me\n');
   });
 
   it('refuses --target without the one instance it is for', async () => {

@@ -138,11 +138,13 @@ describe('dbbackup remote', () => {
       latestAlone: await remote(['restore', 'latest', '--target', target, '--host', HOST, '--state-machine', 'DbBackup-Restore']),
       machine: await remote(['backup', 'etcd', '--instance', 'a', '--config', JSON.stringify({ endpoints: ['http://127.0.0.1:1'] }), '--host', HOST, '--state-machine', 'NoSuchMachine']),
       json: await remote(['backup', 'etcd', '--instance', 'a', '--config', '{not json', '--host', HOST, '--state-machine', 'DbBackup-Backup']),
+      drillEngine: await remote(['drill', '--engine', 'nosuchdb', '--instance', 'a', '--host', HOST, '--state-machine', 'DbBackup-Restore']),
+      host: await remote(['drill', '--engine', 'etcd', '--instance', 'a', '--host', 'drill-box', '--state-machine', 'DbBackup-Restore']),
     };
 
     // Assess
     expect(Object.fromEntries(Object.entries(runs).map(([name, run]) => [name, run.code]))).toEqual({
-      engine: 2, config: 2, inlineSecret: 2, envSecret: 2, latestAlone: 2, machine: 1, json: 2,
+      engine: 2, config: 2, inlineSecret: 2, envSecret: 2, latestAlone: 2, machine: 2, json: 2, drillEngine: 2, host: 2,
     });
     expect(runs.engine.stderr).toMatch(/unknown engine 'nosuchdb'/);
     expect(runs.config.stderr).toMatch(/invalid etcd config: endpoints/);
@@ -152,6 +154,8 @@ describe('dbbackup remote', () => {
     expect(runs.latestAlone.stderr).toMatch(/restoring `latest` needs engine and instance/);
     expect(runs.machine.stderr).toMatch(/no state machine 'NoSuchMachine' here \(there are: DbBackup-Backup, DbBackup-Restore\)/);
     expect(runs.json.stderr).toMatch(/--config is not valid JSON/);
+    expect(runs.drillEngine.stderr).toMatch(/unknown engine 'nosuchdb'/);
+    expect(runs.host.stderr).toMatch(/host 'drill-box' is not an SSM managed instance id/);
     expect(started()).toBe(before);
   });
 });

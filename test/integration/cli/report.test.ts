@@ -78,16 +78,22 @@ describe('dbbackup report', () => {
     expect(human.stdout).toMatch(/out of bounds:\n {2}etcd\/forgotten: no verified backup\n {2}etcd\/forgotten: no backup restore-verified by a drill\n$/);
   });
 
-  it('says what is wrong with an instances file or a bound, as bad input', async () => {
+  it('says what is wrong with an instances file, a bound or an engine, as bad input, and when a filter matches nothing', async () => {
     const file = path.join(work(), 'broken.json');
     await writeFile(file, '{ "instances": [ { "name": "x" } ] }');
 
     const broken = await dbbackup(['report', '--instances', file]);
     const bound = await dbbackup(['report', '--rpo-hours', 'soon']);
+    const engine = await dbbackup(['report', '--engine', 'nosuchdb']);
+    const nothing = await dbbackup(['report', '--engine', 'etcd', '--instance', 'nobody']);
 
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/broken\.json is not a valid instances file: instances\[0\]\.engine/);
     expect(bound.code).toBe(2);
     expect(bound.stderr).toMatch(/--rpo-hours must be a positive number of hours, got 'soon'/);
+    expect(engine.code).toBe(2);
+    expect(engine.stderr).toMatch(/unknown engine 'nosuchdb'/);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stdout).toBe('no instance etcd/nobody in the store or the instances file\n');
   });
 });

@@ -28,8 +28,8 @@ describe('CDK app', () => {
     const { stack } = buildApp({ skipBundling: true, appProps: { outdir } });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Events::Rule', 3);
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 5 ? * SUN *)' });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'LastGoodDrillAgeHours', Threshold: 168 });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 5 * * ? *)' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'LastGoodDrillAgeHours', Threshold: 50 });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)', Description: 'dbbackup: prune etcd/main on rate(1 day)' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'LastGoodBackupAgeHours', Threshold: 26 });
