@@ -5,21 +5,13 @@
  * to run on, and only the secret references AWS resolves (SSM Parameter Store, Secrets Manager).
  */
 import { backupRequestSchema, type BackupRequest } from '../backup/backup-state';
-import { formatIssues } from '../config/issues';
 import { secretSchemesOn } from '../config/platform';
 import type { DriverRegistry } from '../driver/registry';
 import { MANAGED_INSTANCE_ID } from '../driver/node-ref';
 import { PermanentError } from '../errors';
 import { restoreRequestSchema, type RestoreRequest } from '../restore/restore-state';
 import { secretRefs, withSecretPlaceholders } from '../secrets';
-
-interface Schema<T> { safeParse(value: unknown): { success: true; data: T } | { success: false; error: Parameters<typeof formatIssues>[0] } }
-
-function parsed<T>(schema: Schema<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new PermanentError(`invalid ${what}: ${formatIssues(result.error)}`, { code: 'INVALID_INPUT' });
-  return result.data;
-}
+import { parseInput } from '../steps/step-deps';
 
 /** Refuses a secret reference AWS would not resolve (`env:`, `file:`). */
 function onlyAwsSecrets(value: unknown, field: string): void {
@@ -38,24 +30,24 @@ function checkHost(host: string | undefined, what: string): void {
 
 /** The backup state machine's input, checked. */
 export function remoteBackupInput(request: unknown, registry: DriverRegistry): BackupRequest {
-  const input = parsed(backupRequestSchema, request, 'backup request');
+  const input = parseInput(backupRequestSchema, request, 'backup request');
   checkHost(input.host, 'a backup');
   const plugin = registry.get(input.engine);
-  parsed(plugin.manifest.configSchema, withSecretPlaceholders(input.config), `${input.engine} config`);
+  parseInput(plugin.manifest.configSchema, withSecretPlaceholders(input.config), `${input.engine} config`);
   onlyAwsSecrets(input.config, 'config');
   return input;
 }
 
 /** The restore state machine's input (a restore, or a drill), checked. */
 export function remoteRestoreInput(request: unknown, registry: DriverRegistry): RestoreRequest {
-  const input = parsed(restoreRequestSchema, request, 'restore request');
+  const input = parseInput(restoreRequestSchema, request, 'restore request');
   checkHost(input.host, 'a restore');
   if (input.engine) registry.get(input.engine);
   if (input.backupId === 'latest' && !(input.engine && input.instance)) {
     throw new PermanentError('restoring `latest` needs engine and instance', { code: 'INVALID_INPUT' });
   }
   const target = input.target && { ...input.target, ...input.drill?.targetSettings };
-  if (target && input.engine) parsed(registry.get(input.engine).manifest.restoreTargetSchema, withSecretPlaceholders(target), `${input.engine} restore target`);
+  if (target && input.engine) parseInput(registry.get(input.engine).manifest.restoreTargetSchema, withSecretPlaceholders(target), `${input.engine} restore target`);
   onlyAwsSecrets({ target: input.target, drill: input.drill }, 'target');
   return input;
 }

@@ -43,6 +43,8 @@ export interface EtcdCli {
   etcd(): TestEtcd;
   /** The work directory holding `store/` and `spool/`. */
   work(): string;
+  /** `dbbackup backup` of the etcd as `instance`, expected to succeed; resolves with the backup id. */
+  backUp(instance: string): Promise<string>;
 }
 
 /**
@@ -65,5 +67,11 @@ export function useEtcdCli(label: string, keys = 10): EtcdCli {
     if (value === undefined) throw new Error('useEtcdCli: used outside a test (before beforeAll ran)');
     return value;
   };
-  return { dbbackup: cliIn(() => required(work)), etcd: () => required(etcd), work: () => required(work) };
+  const dbbackup = cliIn(() => required(work));
+  const backUp = async (instance: string): Promise<string> => {
+    const run = await dbbackup(['--json', 'backup', 'etcd', '--instance', instance, '--config', JSON.stringify({ endpoints: [required(etcd).clientUrl] })]);
+    expect(run.code).toBe(0);
+    return JSON.parse(run.stdout).backupId as string;
+  };
+  return { dbbackup, etcd: () => required(etcd), work: () => required(work), backUp };
 }

@@ -11,20 +11,15 @@ import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { useEtcdCli } from '../../harness/cli';
 import { freeMemberUrls, trackMember } from '../../harness/etcd';
 
-const { dbbackup, etcd, work } = useEtcdCli('cli-damaged', 20);
+const { dbbackup, work, backUp } = useEtcdCli('cli-damaged', 20);
 const backupsDir = (...parts: string[]): string => path.join(work(), 'store', 'backups', 'etcd', ...parts);
 
-async function backup(instance: string): Promise<string> {
-  const run = await dbbackup(['--json', 'backup', 'etcd', '--instance', instance, '--config', JSON.stringify({ endpoints: [etcd().clientUrl] })]);
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout).backupId;
-}
 
 describe('a store with a damaged backup', () => {
   it('lists, shows, verifies, restores and prunes around it', async () => {
     // Prepare: a good backup, a newer one whose manifest is cut short, and a three-day-old damaged leftover.
-    const good = await backup('main');
-    const cut = await backup('main');
+    const good = await backUp('main');
+    const cut = await backUp('main');
     await writeFile(backupsDir('main', cut, 'manifest.json'), '{"formatVersion": 1, "backupId": "');
     const stale = newBackupId(new Date(Date.now() - 3 * 86_400_000));
     await mkdir(backupsDir('main', stale, 'data', 'default'), { recursive: true });
@@ -71,7 +66,7 @@ describe('a store with a damaged backup', () => {
 
   it('says a backup id under two instances is ambiguous, and how to narrow it', async () => {
     // Prepare: the same backup copied under another instance.
-    const id = await backup('twin-a');
+    const id = await backUp('twin-a');
     await cp(backupsDir('twin-a', id), backupsDir('twin-b', id), { recursive: true });
     const dataDir = path.join(work(), 'twin', 'data');
     trackMember(memberPidFile(dataDir)); // stopped at the end, should the restore ever pick one of the twins

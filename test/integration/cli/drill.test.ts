@@ -8,15 +8,7 @@ import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { useEtcdCli } from '../../harness/cli';
 import { freeMemberUrls } from '../../harness/etcd';
 
-const { dbbackup, etcd, work } = useEtcdCli('drill', 200);
-
-const config = () => JSON.stringify({ endpoints: [etcd().clientUrl] });
-
-async function backUp(instance: string): Promise<string> {
-  const run = await dbbackup(['--json', 'backup', 'etcd', '--instance', instance, '--config', config()]);
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout).backupId;
-}
+const { dbbackup, work, backUp } = useEtcdCli('drill', 200);
 
 const backupDir = (instance: string, backupId: string) => path.join(work(), 'store', 'backups', 'etcd', instance, backupId);
 

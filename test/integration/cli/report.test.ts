@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { useEtcdCli } from '../../harness/cli';
 
-const { dbbackup, etcd, work } = useEtcdCli('report', 50);
+const { dbbackup, work, backUp } = useEtcdCli('report', 50);
 
 interface Health {
   engine: string;
@@ -19,11 +19,6 @@ interface Health {
   problems: string[];
 }
 
-async function backUp(instance: string): Promise<string> {
-  const run = await dbbackup(['--json', 'backup', 'etcd', '--instance', instance, '--config', JSON.stringify({ endpoints: [etcd().clientUrl] })]);
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout).backupId;
-}
 
 describe('dbbackup report', () => {
   it('holds a backed-up instance out of bounds until a drill restore-proves it, then reports the drill\'s measured restore time', async () => {
