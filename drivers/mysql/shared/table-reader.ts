@@ -1,11 +1,12 @@
 /**
  * Reads tables as row packets (exactly what the dump hashes: the same columns, table-columns.ts)
  * with flat memory: a streamed SELECT, no ordering needed since the {@link TableDigest} is order
- * independent.
+ * independent. Synchronous consumers (digests) get each row as it arrives (row-packet.ts
+ * `eachRowPacket`); {@link streamQueryRows} is for consumers that must wait (a batch to write).
  */
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from './connection';
-import { assertRowPacket, rawRowStream, type RowPacket } from './row-packet';
+import { assertRowPacket, eachRowPacket, rawRowStream, type RowPacket } from './row-packet';
 import { selectList, type ColumnInfo } from './column-codec';
 import { tableColumns, tableKey } from './table-columns';
 import { TableDigest } from './table-digest';
@@ -26,7 +27,7 @@ export async function streamQueryRows(connection: Connection, sql: string, onRow
 /** Row count and order-independent digest of the rows of `sql`. */
 export async function digestQuery(connection: Connection, sql: string): Promise<{ rows: number; digest: string }> {
   const digest = new TableDigest();
-  await streamQueryRows(connection, sql, (row) => digest.addPacket(row));
+  await eachRowPacket(connection, sql, (row) => digest.addPacket(row));
   return { rows: digest.rows, digest: digest.hex() };
 }
 
@@ -36,13 +37,13 @@ export async function dumpedColumns(connection: Connection, ref: TableRef): Prom
 }
 
 /**
- * Streams every row of a table to `onRow`, each column read as the dump reads it (column-codec.ts):
+ * Calls `onRow` (synchronous) with every row of a table, each column read as the dump reads it (column-codec.ts):
  * `columns` as {@link dumpedColumns} gives them (read here when not given).
  */
 export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RowPacket) => void, columns?: ColumnInfo[]): Promise<void> {
   const read = columns ?? await dumpedColumns(connection, ref);
   const list = read.length > 0 ? selectList(read) : '*';
-  await streamQueryRows(connection, `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}`, onRow);
+  await eachRowPacket(connection, `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}`, onRow);
 }
 
 /** Row count and digest of a table, read from the server. */

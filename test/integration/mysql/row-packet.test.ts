@@ -7,7 +7,7 @@
 import type { Connection } from 'mysql2/promise';
 import { openDataConnection } from '../../../drivers/mysql/shared/connection';
 import { rawTypeCast, type RawRow } from '../../../drivers/mysql/shared/row-format';
-import { packRow, rawRowStream, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
+import { eachRowPacket, packRow, rawRowStream, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
 import { selectList } from '../../../drivers/mysql/shared/column-codec';
 import { tableColumns, tableKey } from '../../../drivers/mysql/shared/table-columns';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
@@ -102,6 +102,47 @@ describe('raw row packets', () => {
 
     // Assess
     await expect(digesting).rejects.toThrow();
+    doomed.destroy();
+  });
+
+  it('reach a synchronous consumer one by one, the same packets the stream gives', async () => {
+    // Act
+    const received: RowPacket[] = [];
+    await eachRowPacket(data, 'SELECT * FROM types.every ORDER BY id', (row) => received.push(Buffer.from(row)));
+
+    // Assess
+    expect(received.map((p) => p.toString('hex'))).toEqual((await packetsOf('SELECT * FROM types.every ORDER BY id')).map((p) => p.toString('hex')));
+  });
+
+  it('reject with the error a synchronous consumer throws, the connection usable after', async () => {
+    // Act
+    let seen = 0;
+    const reading = eachRowPacket(data, 'SELECT seq FROM types.seq_1_to_100000', () => {
+      seen += 1;
+      if (seen === 10) throw new Error('consumer refused row 10');
+    });
+
+    // Assess
+    await expect(reading).rejects.toThrow('consumer refused row 10');
+    const [[row]] = await data.query('SELECT 2 + 2 AS four') as unknown as [Array<{ four: Buffer }>, unknown];
+    expect(Number(row.four.toString())).toBe(4);
+  });
+
+  it('reject when the connection is lost in the middle of a result', async () => {
+    // Prepare
+    const doomed = await openDataConnection({ host: server.host, port: server.port, user: 'root', password: '', connectTimeoutMs: 10_000 });
+    doomed.on('error', () => undefined);
+    let killed: Promise<unknown> | undefined;
+
+    // Act
+    const reading = eachRowPacket(doomed, 'SELECT a.seq, b.seq FROM types.seq_1_to_100000 a, types.seq_1_to_1000 b', () => {
+      killed ??= admin.query(`KILL CONNECTION ${doomed.threadId}`);
+    });
+
+    // Assess
+    await expect(reading).rejects.toThrow(/closed|lost|killed|interrupted/i);
+    expect(killed).toBeDefined(); // rows had arrived before the connection went
+    await killed;
     doomed.destroy();
   });
 });
