@@ -19,6 +19,10 @@ import type { StoredArtifact, TransferOptions } from './types';
 export interface DownloadOptions extends Pick<TransferOptions, 'store' | 'rateLimit' | 'onProgress'> {
   /** Downloads in flight at once (default 1). */
   concurrency?: number;
+  /** Called as each artifact is in `dir` and verified (the order is `artifacts`' for those in flight at once): see {@link Arrivals}. */
+  onFile?: (name: string, file: string) => void;
+  /** Once aborted, no further download starts (those running finish); the call fails with the reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -37,6 +41,7 @@ export async function downloadArtifacts(
   const progress = progressCounter(artifacts.length, total, options.onProgress);
   const files: Record<string, string> = {};
   await mapLimited(artifacts, options.concurrency ?? 1, async function downloadOne(artifact, index) {
+    options.signal?.throwIfAborted();
     const file = resolveInside(dir, artifact.name);
     if (!(await isIntactCopy(file, artifact))) {
       await mkdir(path.dirname(file), { recursive: true });
@@ -48,8 +53,46 @@ export async function downloadArtifacts(
     }
     progress(index, artifact.size);
     files[artifact.name] = file;
+    options.onFile?.(artifact.name, file);
   });
   return { files, bytes: total };
+}
+
+/**
+ * The artifacts of a download as they arrive, for a consumer that starts on the first ones while
+ * the rest download: {@link fileOf} waits for one artifact's local file (downloaded and verified);
+ * pass {@link onFile} to {@link downloadArtifacts}, and {@link fail} its error should it fail, so
+ * that every wait, present or future, fails with it rather than wait forever.
+ */
+export class Arrivals {
+  private readonly waits = new Map<string, { file: Promise<string>; arrive(file: string): void; fail(error: unknown): void }>();
+  private failure: { error: unknown } | undefined;
+
+  readonly onFile = (name: string, file: string): void => this.wait(name).arrive(file);
+
+  /** The local file of artifact `name`, once it has arrived. */
+  fileOf(name: string): Promise<string> {
+    return this.wait(name).file;
+  }
+
+  fail(error: unknown): void {
+    this.failure ??= { error };
+    for (const wait of this.waits.values()) wait.fail(error);
+  }
+
+  private wait(name: string) {
+    let wait = this.waits.get(name);
+    if (!wait) {
+      let arrive!: (file: string) => void;
+      let fail!: (error: unknown) => void;
+      const file = new Promise<string>((resolve, reject) => { arrive = resolve; fail = reject; });
+      file.catch(() => undefined); // a wait nobody took up must not be an unhandled rejection
+      wait = { file, arrive, fail };
+      this.waits.set(name, wait);
+      if (this.failure) fail(this.failure.error);
+    }
+    return wait;
+  }
 }
 
 /**

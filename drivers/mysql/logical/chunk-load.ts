@@ -27,9 +27,10 @@ import { PermanentError, type ClassifiedError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import { chunkFileLines } from '../shared/chunk-codec';
 import { quoteId } from '../shared/connection';
-import { ENGINE } from '../shared/layout';
+import { ENGINE, type KeyRangeFacts } from '../shared/layout';
 import { LOAD_DATA_FORMAT } from '../shared/row-format';
-import { isExpectedLoadWarning, loadColumns, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from '../shared/column-codec';
+import { isExpectedLoadWarning, loadColumns, selectList, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from '../shared/column-codec';
+import { digestQuery } from '../shared/table-reader';
 import { tableKey } from '../shared/table-columns';
 import { classifyTargetError, openLoadConnection, type TargetSettings } from '../shared/target-connection';
 
@@ -41,7 +42,32 @@ export interface TableLoad {
   /** Rows the manifest says the table holds. */
   rows: number;
   files: string[];
+  /** What the table reads back as once loaded (the manifest's digest, and its key ranges'): given, the loader proves it as it loads. */
+  expected?: ExpectedRows;
 }
+
+/** The digest of a table's rows, and of each key range when the dump cut it by key (layout.ts). */
+export interface ExpectedRows {
+  digest: string;
+  splitKey?: string;
+  ranges?: KeyRangeFacts[];
+}
+
+/**
+ * What the loader read back as it loaded: every table given {@link TableLoad.expected}, read from
+ * the server right after it was loaded — a table cut by key range by range, each as soon as its
+ * last chunk is in — its rows counted and digested as the restore validation does, while the rows
+ * are still in the buffer pool and while the other connections load. `differ` names what did not
+ * match (at most {@link DIFFER_LISTED}; `differCount` counts all).
+ */
+export interface ReadBack {
+  tables: number;
+  rows: number;
+  differ: string[];
+  differCount: number;
+}
+
+const DIFFER_LISTED = 20;
 
 export interface LoadOptions {
   /** How the chunk files encode values (the backup's facts; default: this version's). */
@@ -51,11 +77,15 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Called after each statement with the totals so far. */
   onChunk?: (done: { chunks: number; rows: number }) => void;
+  /** The local file of a chunk {@link TableLoad.files} names, once it is there (a download still running); without it, the names are the files. */
+  localFile?: (chunk: string) => Promise<string>;
 }
 
 export interface LoadResult {
   chunks: number;
   rows: number;
+  /** Present when some table had {@link TableLoad.expected}. */
+  readBack?: ReadBack;
 }
 
 /** How a table's rows are loaded: its target name, and the columns the chunk files hold, in order. */
@@ -112,6 +142,50 @@ interface Job {
   chunks: number[];
 }
 
+/** A part of a table read back once its chunks are loaded: a key range, or the whole table. */
+interface ReadUnit {
+  load: TableLoad;
+  /** `key >= from AND key < to`, either open; the whole table without it. */
+  range?: { key: string; from?: string; to?: string };
+  rows: number;
+  digest: string;
+  /** Chunks of it still to load. */
+  left: number;
+}
+
+/** The read-back unit of each chunk of `load` (by chunk index): its key ranges when they account for its chunks, else the whole table. */
+function readUnits(load: TableLoad): ReadUnit[] {
+  const { expected } = load;
+  if (!expected) return [];
+  const ranges = expected.ranges ?? [];
+  const key = expected.splitKey;
+  if (key !== undefined && ranges.length > 1 && ranges.reduce((sum, r) => sum + r.chunks, 0) === load.files.length) {
+    return ranges.flatMap((r) => {
+      const unit: ReadUnit = { load, range: { key, from: r.from, to: r.to }, rows: r.rows, digest: r.digest, left: r.chunks };
+      return Array.from({ length: r.chunks }, () => unit);
+    });
+  }
+  const whole: ReadUnit = { load, rows: load.rows, digest: expected.digest, left: load.files.length };
+  return load.files.map(() => whole);
+}
+
+/** The query reading `unit` back, its columns as the dump read them. */
+function readBackQuery(unit: ReadUnit, columns: ColumnInfo[]): string {
+  const { load, range } = unit;
+  const where = range ? [range.from !== undefined ? `${quoteId(range.key)} >= ${range.from}` : '', range.to !== undefined ? `${quoteId(range.key)} < ${range.to}` : ''].filter(Boolean) : [];
+  return `SELECT ${columns.length > 0 ? selectList(columns) : '*'} FROM ${quoteId(load.database)}.${quoteId(load.table)}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+}
+
+const describeUnit = (unit: ReadUnit): string => {
+  const name = `${unit.load.database}.${unit.load.table}`;
+  return unit.range ? `${name} key range [${unit.range.from ?? '…'}, ${unit.range.to ?? '…'})` : name;
+};
+
+/** The chunks of `tables` in the order the loader takes them (so a download can bring them in that order). */
+export function loadOrder(tables: TableLoad[]): string[] {
+  return schedule(tables).flatMap((job) => job.chunks.map((i) => job.load.files[i]));
+}
+
 /** Statements in load order: one per chunk, round-robin over the tables, largest table first. */
 function schedule(tables: TableLoad[]): Job[] {
   const ordered = tables.filter((t) => t.files.length > 0).sort((a, b) => b.rows - a.rows || b.files.length - a.files.length);
@@ -135,6 +209,9 @@ export async function loadTables(
   options: LoadOptions,
 ): Promise<LoadResult> {
   const jobs = schedule(tables);
+  const units = new Map(tables.map((t) => [t, readUnits(t)]));
+  const checked = tables.filter((t) => t.expected !== undefined);
+  const readBack: ReadBack = { tables: 0, rows: 0, differ: [], differCount: 0 };
   const remaining = new Map(tables.map((t) => [t, t.files.length]));
   const loaded = new Map(tables.map((t) => [t, 0]));
   const disableKeys = new Set(tables.filter((t) => t.files.length > 1 && DISABLE_KEYS_ENGINES.has(t.engine.toLowerCase())));
@@ -151,6 +228,16 @@ export async function loadTables(
   const keys = async (connection: Connection, load: TableLoad, action: 'DISABLE' | 'ENABLE') => {
     await connection.query(`ALTER TABLE ${quoteId(load.database)}.${quoteId(load.table)} ${action} KEYS`);
   };
+  const readUnit = async (connection: Connection, unit: ReadUnit) => {
+    const found = await digestQuery(connection, readBackQuery(unit, intoOf(unit.load).columns));
+    readBack.rows += found.rows;
+    if (found.rows !== unit.rows || found.digest !== unit.digest) {
+      readBack.differCount += 1;
+      if (readBack.differ.length < DIFFER_LISTED) {
+        readBack.differ.push(found.rows !== unit.rows ? `${describeUnit(unit)}: ${found.rows} rows, expected ${unit.rows}` : `${describeUnit(unit)}: digest differs`);
+      }
+    }
+  };
 
   const worker = async (connection: Connection) => {
     while (failure === undefined && next < jobs.length) {
@@ -163,7 +250,8 @@ export async function loadTables(
         ? `loading ${load.database}.${load.table}`
         : `loading ${load.database}.${load.table} chunk ${chunks[0] + 1}/${load.files.length}`;
       try {
-        const rows = await loadFiles(connection, chunks.map((i) => load.files[i]), intoOf(load));
+        const files = await Promise.all(chunks.map((i) => options.localFile?.(load.files[i]) ?? load.files[i]));
+        const rows = await loadFiles(connection, files, intoOf(load));
         loaded.set(load, loaded.get(load)! + rows);
         done.chunks += chunks.length;
         done.rows += rows;
@@ -171,6 +259,11 @@ export async function loadTables(
         const left = remaining.get(load)! - chunks.length;
         remaining.set(load, left);
         if (left === 0 && disableKeys.has(load)) await keys(connection, load, 'ENABLE');
+        for (const i of chunks) {
+          const unit = units.get(load)![i];
+          if (unit !== undefined && (unit.left -= 1) === 0) await readUnit(connection, unit);
+        }
+        if (left === 0 && load.expected) readBack.tables += 1;
       } catch (error) {
         failure ??= classifyTargetError(error, what, 'MYSQL_LOAD_FAILED');
       }
@@ -182,6 +275,11 @@ export async function loadTables(
     for (let i = 0; i < count; i += 1) connections.push(await openLoadConnection(settings));
     for (const load of disableKeys) await keys(connections[0], load, 'DISABLE');
     await Promise.all(connections.map(worker));
+    for (const load of checked.filter((t) => t.files.length === 0)) { // nothing to load: its emptiness is proven all the same
+      if (failure !== undefined) break;
+      await readUnit(connections[0], { load, rows: load.rows, digest: load.expected!.digest, left: 0 });
+      readBack.tables += 1;
+    }
   } catch (error) {
     failure ??= classifyTargetError(error, 'loading table data', 'MYSQL_LOAD_FAILED');
   } finally {
@@ -196,6 +294,6 @@ export async function loadTables(
       { code: 'MYSQL_LOAD_ROWS', engine: ENGINE },
     );
   }
-  options.logger.debug('mysql restore: chunks loaded', { ...done, tables: tables.length });
-  return done;
+  options.logger.debug('mysql restore: chunks loaded', { ...done, tables: tables.length, ...(checked.length > 0 ? { readBack: readBack.rows } : {}) });
+  return { ...done, ...(checked.length > 0 ? { readBack } : {}) };
 }

@@ -129,13 +129,25 @@ export async function planRanges(connection: Connection, t: TableSource, count: 
   return [undefined, ...bounds].map((from, i) => ({ ...(from !== undefined ? { from } : {}), ...(i < bounds.length ? { to: bounds[i] } : {}) }));
 }
 
-/** A dumped table: its rows, digest and chunks (in order), and the digest of its rows projected when it has a projection. */
+/** One key range of a table cut by its key: its bounds, rows and digest, and how many of the table's chunks (in order) hold it. */
+export interface DumpedRange extends KeyRange {
+  rows: number;
+  digest: string;
+  chunks: number;
+}
+
+/**
+ * A dumped table: its rows, digest and chunks (in order), the digest of its rows projected when it
+ * has a projection, and its key ranges when it was cut by key (so a restore can prove each range
+ * as soon as it is loaded).
+ */
 export interface DumpedTable {
   table: DumpTable;
   rows: number;
   digest: string;
   chunks: ArtifactRef[];
   projected?: string;
+  ranges?: DumpedRange[];
 }
 
 export interface DumpOptions {
@@ -162,6 +174,8 @@ interface TableState {
   ranges: Map<number, WrittenChunk[]>;
   /** How many ranges the table was cut into (once known). */
   rangeCount?: number;
+  /** The key ranges it was cut into (a table cut by key). */
+  bounds?: KeyRange[];
 }
 
 interface Task {
@@ -269,6 +283,7 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
             throw dumpServerError(`finding the chunk ranges of ${describe(t)}`, error);
           }
           state.rangeCount = ranges.length;
+          state.bounds = ranges;
           ranges.forEach((range, index) => scheduler.push(rangeTask(state, index, range), 'range'));
         },
       }, 'table');
@@ -311,7 +326,15 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
       for (const chunk of ordered) digest.merge(chunk.digest);
       const projected = state.table.projection ? new TableDigest() : undefined;
       for (const chunk of ordered) if (chunk.projected) projected!.merge(chunk.projected);
-      return { table: state.table, rows: digest.rows, digest: digest.hex(), chunks: ordered.map((c) => c.artifact), ...(projected ? { projected: projected.hex() } : {}) };
+      const keyRanges = state.bounds?.map((bounds, i): DumpedRange => {
+        const range = new TableDigest();
+        for (const chunk of ranges[i]!) range.merge(chunk.digest);
+        return { ...bounds, rows: range.rows, digest: range.hex(), chunks: ranges[i]!.length };
+      });
+      return {
+        table: state.table, rows: digest.rows, digest: digest.hex(), chunks: ordered.map((c) => c.artifact),
+        ...(projected ? { projected: projected.hex() } : {}), ...(keyRanges ? { ranges: keyRanges } : {}),
+      };
     })
     .sort((a, b) => (a.table.database === b.table.database ? compare(a.table.table, b.table.table) : compare(a.table.database, b.table.database)));
 }

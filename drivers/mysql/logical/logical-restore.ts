@@ -4,13 +4,15 @@
  * 1. `prepareLogicalTarget` connects (auth → `AUTH_FAILED`, unreachable → transient), maps the
  *    backed-up databases to their target names (`renameDatabases`) and refuses target databases that
  *    hold tables, views, routines or events (`TARGET_NOT_EMPTY`) unless forced. It changes nothing.
- * 2. `restoreLogical` downloads every artifact it needs (sha256 re-checked) BEFORE touching the
- *    target; then drops the target databases it may drop (see restore-marker.ts for the rule),
- *    applies each pre-schema (CREATE DATABASE under the target name, tables), loads the chunks in
- *    parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a statement per chunk), applies the post-schemas (views, routines,
- *    triggers, events) and users.sql, and finally removes its markers.
- * 3. `validateTables` compares every table's presence, row count and digest, and the schema objects,
- *    with the manifest.
+ * 2. `restoreLogical` downloads every artifact it needs (sha256 re-checked) — all of them BEFORE
+ *    touching the target when it replaces databases (`--force`), else while it works — drops the
+ *    target databases it may drop (see restore-marker.ts for the rule), applies each pre-schema
+ *    (CREATE DATABASE under the target name, tables, over several connections), loads the chunks
+ *    in parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a statement per chunk, each table or
+ *    key range read back and digested as soon as it is in), applies the post-schemas (views,
+ *    routines, triggers, events) and users.sql, and finally removes its markers.
+ * 3. `validateTables` compares every table's presence, row count and digest (those the load read
+ *    back, or read now), and the schema objects, with the manifest.
  *
  * Renames: names are rewritten as documented in sql-rename.ts — the CREATE DATABASE name and
  * qualified references to renamed databases; references to databases outside the restore (and
@@ -21,13 +23,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
-import { downloadArtifacts } from '../../../core/driver/download';
+import { both } from '../../../core/concurrency';
+import { Arrivals, downloadArtifacts } from '../../../core/driver/download';
 import type {
   Json, JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions, ValidationCheck,
 } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
 import { selectArtifacts } from '../shared/artifact-select';
-import { loadTables } from './chunk-load';
+import { loadOrder, loadTables, type ReadBack, type TableLoad } from './chunk-load';
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
@@ -40,6 +43,7 @@ import {
 } from './target-databases';
 import { validateRestoredTables } from './restore-validation';
 import { tableColumns } from '../shared/table-columns';
+import { DIGEST_ALGORITHM } from '../shared/table-digest';
 import { describeVersion, detectServerVersion } from '../shared/version';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
@@ -117,14 +121,6 @@ export async function prepareLogicalTarget(ctx: Ctx): Promise<PreparedTarget> {
   });
 }
 
-/** Artifact names the logical restore reads: schema files, users, every chunk. */
-function neededArtifacts(facts: MysqlFacts): string[] {
-  const names = facts.schema.flatMap((s) => [s.pre, s.post]);
-  if (facts.users) names.push(facts.users);
-  for (const table of facts.tables) names.push(...table.chunks);
-  return [...new Set(names)];
-}
-
 /**
  * Drops the target databases this restore may drop (empty ones, `--force`, or its own unfinished
  * work), right before recreating them.
@@ -158,68 +154,152 @@ const DOWNLOADS_IN_FLIGHT = 8;
  * Downloads (sha256 re-checked) and applies a logical backup to the prepared target. Idempotent:
  * a retry re-downloads only what is missing from the spool, drops the databases this restore
  * created (recognised by its marker) and starts again.
- * @returns endpoint `{ host, port, databases, renames, objects, tables, rows }`; `objects` lists the
- *   schema objects per target database that validation expects.
+ *
+ * The downloads come in the order the load takes them. A forced restore replaces databases, so
+ * everything is downloaded and verified before the target is touched; otherwise nothing on the
+ * target can be lost (its databases are absent, empty or this restore's own unfinished work), and
+ * the tables are created and loaded while the rest downloads — a download that fails stops the
+ * load, and the restore fails with it (its databases dropped by the restore's cleanup).
+ * @returns endpoint `{ host, port, databases, renames, objects, tables, rows, readBack? }`; `objects`
+ *   lists the schema objects per target database that validation expects, `readBack` what the load
+ *   read back as it went (chunk-load.ts {@link ReadBack}).
  */
 export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
   const started = Date.now();
   const facts = logicalFacts(ctx);
-  const mappings = mapDatabases(facts, ctx.target.renameDatabases);
-  const renames = effectiveRenames(mappings);
   const token = prepared.details.restoreToken;
   if (typeof token !== 'string') throw new PermanentError('restore target not prepared by the logical MySQL restore (no restore token)', { code: 'STEP_ORDER', engine: ENGINE });
+  const mappings = mapDatabases(facts, ctx.target.renameDatabases);
   const targetOf = new Map(mappings.map((m) => [m.source, m.target]));
-  const parallelism = ctx.target.parallelism;
-
-  // 1. Everything downloaded and verified before the target is touched.
-  const needed = neededArtifacts(facts);
-  const artifacts = selectArtifacts(ctx.backup.artifacts, needed);
-  ctx.logger.info('mysql restore: downloading', { artifacts: artifacts.length, bytes: artifacts.reduce((s, a) => s + a.size, 0) });
-  const { files, bytes } = await downloadArtifacts(artifacts, ctx.spoolDir, { ...transfer, concurrency: Math.max(parallelism, DOWNLOADS_IN_FLIGHT) });
-  const localFile = new Map(needed.map((name, i) => [name, files[artifacts[i].name]]));
-  const fileOf = (name: string): string => localFile.get(name)!;
-  const statementsOf = async (name: string) => schemaStatements(await readFile(fileOf(name)));
-
-  const where = `restoring ${ctx.backup.backupId} into ${describeServer(ctx.target)}`;
-  const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
-
-  // 2. Replace what may be replaced, then the tables, database by database.
-  const columns = await withSchemaConnection(ctx, where, async (connection) => {
-    await clearTargets(ctx, connection, mappings, token);
-    for (const mapping of mappings) {
-      const schema = schemaOf.get(mapping.source);
-      const statements = schema ? await statementsOf(schema.pre) : [];
-      await applyPreSchema(connection, statements, mapping, renames, async () => {
-        await writeMarker(connection, mapping.target, token, ctx.backup.backupId);
-        await recordCreated(ctx.spoolDir, token, mapping.target);
-      });
-    }
-    return tableColumns(connection, mappings.map((m) => m.target));
-  });
-
-  // 3. Rows, in parallel.
-  const total = facts.tables.reduce((s, t) => s + t.rows, 0);
-  let lastLog = Date.now();
-  const loaded = await loadTables(ctx.target, facts.tables.map((t) => ({
+  // Each table (or key range) is read back as soon as it is loaded — unless a replay is to change
+  // the rows after, or the digests were made another way (then the validation reads them).
+  const proveWhileLoading = !ctx.target.pointInTime && facts.digestAlgorithm === DIGEST_ALGORITHM;
+  const loads: TableLoad[] = facts.tables.map((t) => ({
     database: targetOf.get(t.database) ?? t.database,
     table: t.table,
     engine: t.engine,
     rows: t.rows,
-    files: t.chunks.map(fileOf),
-  })), columns, {
+    files: t.chunks,
+    ...(proveWhileLoading ? { expected: { digest: t.digest, splitKey: t.splitKey, ranges: t.ranges } } : {}),
+  }));
+
+  const needed = [...new Set([...facts.schema.flatMap((s) => [s.pre, s.post]), ...(facts.users ? [facts.users] : []), ...loadOrder(loads)])];
+  const artifacts = selectArtifacts(ctx.backup.artifacts, needed);
+  const arrivals = new Arrivals();
+  const download = async (signal?: AbortSignal) => {
+    ctx.logger.info('mysql restore: downloading', { artifacts: artifacts.length, bytes: artifacts.reduce((sum, a) => sum + a.size, 0) });
+    try {
+      const downloaded = await downloadArtifacts(artifacts, ctx.spoolDir, {
+        ...transfer, concurrency: Math.max(ctx.target.parallelism, DOWNLOADS_IN_FLIGHT), onFile: arrivals.onFile, signal,
+      });
+      ctx.logger.debug('mysql restore: downloaded', { artifacts: artifacts.length, ms: Date.now() - started });
+      return downloaded;
+    } catch (error) {
+      arrivals.fail(error);
+      throw error;
+    }
+  };
+  const storedName = new Map(needed.map((name, i) => [name, artifacts[i].name]));
+  const fileOf = (name: string): Promise<string> => arrivals.fileOf(storedName.get(name)!);
+  const apply = (signal?: AbortSignal) => applyLogical(ctx, { facts, mappings, loads, token, fileOf, signal });
+
+  let bytes: number;
+  let applied: Applied;
+  if (ctx.force) {
+    ({ bytes } = await download(ctx.signal));
+    applied = await apply(ctx.signal);
+  } else {
+    [{ bytes }, applied] = await both(download, apply, ctx.signal);
+  }
+
+  const durationMs = Date.now() - started;
+  const { rows, readBack, objects } = applied;
+  ctx.logger.info('mysql restore: done', { rows, bytes, durationMs, rowsPerSecond: Math.round(rows / Math.max(durationMs / 1000, 0.001)) });
+  return {
+    endpoint: {
+      host: ctx.target.socketPath ?? ctx.target.host,
+      port: ctx.target.port,
+      databases: mappings.map((m) => m.target),
+      renames: effectiveRenames(mappings),
+      objects: objects as unknown as JsonObject,
+      tables: facts.tables.length,
+      rows,
+      ...(readBack ? { readBack: readBack as unknown as JsonObject } : {}),
+    } satisfies Record<string, Json>,
+    bytes,
+    durationMs,
+  };
+}
+
+/** What {@link applyLogical} works from: the backup's facts, where its databases go, the loads, and each artifact's local file once it is there. */
+interface ApplyPlan {
+  facts: MysqlFacts;
+  mappings: DatabaseMapping[];
+  loads: TableLoad[];
+  token: string;
+  fileOf(name: string): Promise<string>;
+  signal?: AbortSignal;
+}
+
+interface Applied {
+  rows: number;
+  readBack?: ReadBack;
+  objects: Record<string, SchemaObjects>;
+}
+
+/**
+ * Applies the backup to the target: replaces what may be replaced, creates the databases (marked
+ * as this restore's) and their tables, loads the rows, then the views, routines, triggers, events
+ * and users, and removes the markers.
+ */
+async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
+  const { facts, mappings, token } = plan;
+  const renames = effectiveRenames(mappings);
+  const parallelism = ctx.target.parallelism;
+  const statementsOf = async (name: string) => schemaStatements(await readFile(await plan.fileOf(name)));
+  const where = `restoring ${ctx.backup.backupId} into ${describeServer(ctx.target)}`;
+  const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
+  const started = Date.now();
+
+  // 1. Replace what may be replaced, then the tables, database by database.
+  plan.signal?.throwIfAborted(); // (a download failed: the restore fails with its error)
+  const columns = await withSchemaConnection(ctx, where, async (connection) => {
+    await clearTargets(ctx, connection, mappings, token);
+    const lanes: Connection[] = [];
+    try {
+      for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
+      for (const mapping of mappings) {
+        const schema = schemaOf.get(mapping.source);
+        const statements = schema ? await statementsOf(schema.pre) : [];
+        await applyPreSchema(connection, statements, mapping, renames, async () => {
+          await writeMarker(connection, mapping.target, token, ctx.backup.backupId);
+          await recordCreated(ctx.spoolDir, token, mapping.target);
+        }, lanes);
+      }
+    } finally {
+      await Promise.all(lanes.map((lane) => lane.end().catch(() => undefined)));
+    }
+    return tableColumns(connection, mappings.map((m) => m.target));
+  });
+  ctx.logger.debug('mysql restore: schema applied', { ms: Date.now() - started });
+
+  // 2. Rows, in parallel.
+  const total = facts.tables.reduce((s, t) => s + t.rows, 0);
+  let lastLog = Date.now();
+  const loaded = await loadTables(ctx.target, plan.loads, columns, {
     encoding: facts.valueEncoding ?? 'server-text',
     parallelism,
     logger: ctx.logger,
-    signal: ctx.signal,
+    signal: plan.signal,
+    localFile: plan.fileOf,
     onChunk: (done) => {
       if (Date.now() - lastLog < 5_000) return;
       lastLog = Date.now();
       ctx.logger.info('mysql restore: loading', { rows: done.rows, of: total, chunks: done.chunks });
     },
   });
-  const rows = loaded.rows;
 
-  // 4. Views, routines, triggers, events; then users; then what had to wait for others; and done:
+  // 3. Views, routines, triggers, events; then users; then what had to wait for others; and done:
   //    the databases are no longer an unfinished restore. (A new connection: the load may have
   //    outlasted the server's idle timeout.)
   const objects: Record<string, SchemaObjects> = {};
@@ -237,22 +317,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
     await finishDeferred(connection, pending);
     for (const mapping of mappings) await removeMarker(connection, mapping.target);
   });
-
-  const durationMs = Date.now() - started;
-  ctx.logger.info('mysql restore: done', { rows, bytes, durationMs, rowsPerSecond: Math.round(rows / Math.max(durationMs / 1000, 0.001)) });
-  return {
-    endpoint: {
-      host: ctx.target.socketPath ?? ctx.target.host,
-      port: ctx.target.port,
-      databases: mappings.map((m) => m.target),
-      renames,
-      objects: objects as unknown as JsonObject,
-      tables: facts.tables.length,
-      rows,
-    } satisfies Record<string, Json>,
-    bytes,
-    durationMs,
-  };
+  return { rows: loaded.rows, readBack: loaded.readBack, objects };
 }
 
 /**

@@ -1,13 +1,16 @@
 /**
  * Validation of a logical restore against the manifest: every table present under its target
  * name, with the row count and digest the dump recorded (read back with the same reader the dump
- * uses, several tables at a time), and the schema objects the post-schema defines present by name.
+ * uses, several tables at a time — or, when the load already read every table back as it went
+ * (chunk-load.ts), its results, with the tables it loaded by key range counted once more), and
+ * the schema objects the post-schema defines present by name.
  * Mismatches become failed checks with details; only a target that cannot be reached throws.
  * Physical restores are checked the same way, except a backup taken with
  * `physical.prepareCheck: false`, which records no table facts: its restore is only shown to have
  * readable tables, and the report says that nothing was compared with the source.
  */
 import type { Connection } from 'mysql2/promise';
+import { z } from 'zod';
 import { mapLimitedWith } from '../../../core/concurrency';
 import type { RestoreContext, RestoreResult, ValidationCheck } from '../../../core/driver/types';
 import type { MysqlRestoreTarget } from '../config';
@@ -17,6 +20,8 @@ import { DIGEST_ALGORITHM } from '../shared/table-digest';
 import { digestTable } from '../shared/table-reader';
 import { tableKey } from '../shared/table-columns';
 import { openReadConnection, openSchemaConnection } from '../shared/target-connection';
+import { quoteId } from '../shared/connection';
+import type { ReadBack } from './chunk-load';
 import { mapDatabases } from './target-databases';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
@@ -119,6 +124,49 @@ async function validateWithoutTableFacts(ctx: Ctx): Promise<ValidationCheck[]> {
   ];
 }
 
+function presentCheck(count: number, targets: string[], missing: string[]): ValidationCheck {
+  return missing.length === 0
+    ? { name: 'tables-present', ok: true, detail: `${count} tables in ${list(targets)}` }
+    : { name: 'tables-present', ok: false, detail: `missing: ${list(missing)}` };
+}
+
+const readBackSchema = z.object({ tables: z.number(), rows: z.number(), differ: z.array(z.string()), differCount: z.number() });
+
+/** What the load read back as it went (logical-restore.ts), when it did. */
+function readBackOf(result: RestoreResult): ReadBack | undefined {
+  const parsed = readBackSchema.safeParse(result.endpoint.readBack);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Row counts, now, of the tables loaded range by range: each range was read back as soon as it
+ * was in, and the ranges together span every key, so a count equal to the manifest's shows no
+ * later load added rows to a range already proven. An index scan: no row is sent.
+ */
+async function countCutTables(ctx: Ctx, tables: Array<{ facts: TableFacts; database: string }>): Promise<Array<{ name: string; rows: number; expected: number }>> {
+  const connections = { open: () => openReadConnection(ctx.target), close: (c: Connection) => c.end().catch(() => undefined) };
+  return mapLimitedWith(tables, ctx.target.parallelism, connections, async ({ facts, database }, connection) => {
+    const [[row]] = await connection.query({ sql: `SELECT COUNT(*) FROM ${quoteId(database)}.${quoteId(facts.table)}`, rowsAsArray: true }) as unknown as [Array<[Buffer | number | string]>, unknown];
+    return { name: `${database}.${facts.table}`, rows: Number(String(row[0])), expected: facts.rows };
+  });
+}
+
+/** The row-count and digest checks from what the load read back (chunk-load.ts {@link ReadBack}) and the cut tables' counts now. */
+function checksAsLoaded(readBack: ReadBack, counted: Array<{ name: string; rows: number; expected: number }>, missing: string[]): ValidationCheck[] {
+  const countsWrong = counted.filter((c) => c.rows !== c.expected).map((c) => `${c.name}: ${c.rows} rows now, expected ${c.expected}`);
+  const rowsDiffer = readBack.differ.filter((d) => / rows, expected /.test(d));
+  const more = readBack.differCount > readBack.differ.length ? [`… and ${readBack.differCount - readBack.differ.length} more`] : [];
+  const how = `read back as loaded, each table or key range as soon as it was in${counted.length > 0 ? `; ${counted.length} tables loaded by key range counted again after` : ''}`;
+  return [
+    countsWrong.length + rowsDiffer.length === 0 && missing.length === 0
+      ? { name: 'row-counts', ok: true, detail: `${readBack.rows} rows in ${readBack.tables} tables (${how})` }
+      : { name: 'row-counts', ok: false, detail: list([...rowsDiffer, ...countsWrong, ...missing.map((m) => `${m}: missing`)]) },
+    readBack.differCount === 0 && missing.length === 0
+      ? { name: 'table-digests', ok: true, detail: `${readBack.tables} table digests match (${how})` }
+      : { name: 'table-digests', ok: false, detail: `differ: ${list([...readBack.differ, ...more, ...missing])}` },
+  ];
+}
+
 /**
  * The four checks of a restore (see the file comment); for a physical backup without table facts
  * (`physical.prepareCheck: false`), the readable-tables check and a note that nothing was compared.
@@ -143,6 +191,15 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
   const tables = facts.tables.map((t) => ({ facts: t, database: targetOf.get(t.database) ?? t.database }));
   const isPresent = (t: { database: string; facts: TableFacts }) => present.has(tableKey(t.database, t.facts.table));
   const missing = tables.filter((t) => !isPresent(t)).map((t) => `${t.database}.${t.facts.table}`);
+  const readBack = readBackOf(result);
+  if (readBack && readBack.tables === tables.length && facts.digestAlgorithm === DIGEST_ALGORITHM) {
+    const counted = await countCutTables(ctx, tables.filter((t) => isPresent(t) && (t.facts.ranges?.length ?? 0) > 1));
+    return [
+      presentCheck(tables.length, targets, missing),
+      ...checksAsLoaded(readBack, counted, missing),
+      objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects),
+    ];
+  }
   const digested = await digestAll(ctx, tables.filter(isPresent));
 
   const unreadable = digested.filter((d) => d.error !== undefined).map((d) => `${d.name} (${d.error})`);
@@ -153,9 +210,7 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
   const comparable = algorithm === DIGEST_ALGORITHM;
 
   return [
-    missing.length === 0
-      ? { name: 'tables-present', ok: true, detail: `${tables.length} tables in ${list(targets)}` }
-      : { name: 'tables-present', ok: false, detail: `missing: ${list(missing)}` },
+    presentCheck(tables.length, targets, missing),
     countsWrong.length + unreadable.length === 0 && missing.length === 0
       ? { name: 'row-counts', ok: true, detail: `${rows} rows in ${digested.length} tables` }
       : { name: 'row-counts', ok: false, detail: list([...countsWrong, ...unreadable, ...missing.map((m) => `${m}: missing`)]) },

@@ -53,10 +53,46 @@ export function schemaStatements(text: string | Buffer): string[] {
   return splitSchemaStatements(text).filter((statement) => statement.trim().length > 0);
 }
 
+/** Statements of a pre-schema that depend on nothing else in it, so may run in any order. */
+const INDEPENDENT = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|SEQUENCE)\b/i;
+
+/**
+ * Runs `statements` (the tables of one database, session statements among them) over `lanes`,
+ * each taking the next statement; a lane replays the session statements before a statement it
+ * runs, in file order, so every statement runs in the session the file gives it. Stops at the
+ * first failure.
+ */
+async function inLanes(lanes: Connection[], statements: string[], database: string, renames: Renames, where: string): Promise<void> {
+  let next = 0;
+  let failed = false;
+  await Promise.all(lanes.map(async (lane) => {
+    await execute(lane, SCHEMA_SESSION, where);
+    await execute(lane, `USE ${quoteId(database)}`, where);
+    let replayed = 0;
+    try {
+      while (!failed && next < statements.length) {
+        const index = next++;
+        if (isSessionStatement(statements[index])) continue;
+        for (; replayed < index; replayed += 1) {
+          if (isSessionStatement(statements[replayed])) await execute(lane, renameDatabases(statements[replayed], renames), where);
+        }
+        await execute(lane, renameDatabases(statements[index], renames), where);
+      }
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  }));
+}
+
 /**
  * Applies the pre-schema of one database. `afterCreate` runs once the database exists and before
  * any table is created (the restore places its marker there). Returns the statements run.
  * A file without `CREATE DATABASE` gets a plain one (default character set of the server).
+ * With `lanes` (more schema connections), the tables are created over all of them at once: a
+ * table is a file the server creates and syncs, so 1 000 tables one after the other are seconds
+ * of waiting. Only a file of tables and sequences (and session statements) runs so; anything else
+ * runs in order on `connection`.
  */
 export async function applyPreSchema(
   connection: Connection,
@@ -64,6 +100,7 @@ export async function applyPreSchema(
   mapping: DatabaseMapping,
   renames: Renames,
   afterCreate: () => Promise<void>,
+  lanes: Connection[] = [],
 ): Promise<number> {
   const where = `pre-schema of ${mapping.source}`;
   await execute(connection, SCHEMA_SESSION, where);
@@ -74,19 +111,29 @@ export async function applyPreSchema(
     await afterCreate();
     created = true;
   };
-  for (const statement of statements) {
+  let index = 0;
+  for (; index < statements.length && !created; index += 1) {
+    const statement = statements[index];
     const database = createdDatabase(statement);
     if (database !== undefined) {
-      if (database !== mapping.source || created) {
-        throw new PermanentError(`${where}: unexpected statement ${head(statement)}`, { code: 'SCHEMA_INVALID', engine: ENGINE });
-      }
+      if (database !== mapping.source) throw new PermanentError(`${where}: unexpected statement ${head(statement)}`, { code: 'SCHEMA_INVALID', engine: ENGINE });
       await create(renameDatabases(statement, renames));
-      continue;
+    } else if (isSessionStatement(statement)) {
+      await execute(connection, renameDatabases(statement, renames), where);
+    } else {
+      await create(`CREATE DATABASE ${quoteId(mapping.target)}`);
+      index -= 1; // the statement itself runs with the rest
     }
-    if (!created && !isSessionStatement(statement)) await create(`CREATE DATABASE ${quoteId(mapping.target)}`);
-    await execute(connection, renameDatabases(statement, renames), where);
   }
   if (!created) await create(`CREATE DATABASE ${quoteId(mapping.target)}`);
+  const rest = statements.slice(index);
+  const unexpected = rest.find((statement) => createdDatabase(statement) !== undefined);
+  if (unexpected !== undefined) throw new PermanentError(`${where}: unexpected statement ${head(unexpected)}`, { code: 'SCHEMA_INVALID', engine: ENGINE });
+  if (lanes.length > 0 && rest.every((statement) => isSessionStatement(statement) || INDEPENDENT.test(statement))) {
+    await inLanes([connection, ...lanes], statements.slice(0, index).filter(isSessionStatement).concat(rest), mapping.target, renames, where);
+  } else {
+    for (const statement of rest) await execute(connection, renameDatabases(statement, renames), where);
+  }
   return statements.length;
 }
 

@@ -54,6 +54,22 @@ export const PHYSICAL_ARTIFACT = 'physical/backup.xbstream';
 /** Archived binary logs. */
 export const binlogArtifact = (file: string): string => `binlog/${segment(file)}`;
 
+/** A decimal integer, as key range bounds are written (and put back into SQL: nothing else may pass). */
+const integerLiteral = z.string().regex(/^-?\d{1,20}$/);
+
+/**
+ * One key range of a table the dump cut by its integer key: `from <= key < to` (open where absent),
+ * the rows and digest of that range, and how many of the table's chunks, in order, hold it.
+ */
+export const keyRangeFactsSchema = z.object({
+  from: integerLiteral.optional(),
+  to: integerLiteral.optional(),
+  rows: z.number().int().nonnegative(),
+  digest: z.string(),
+  chunks: z.number().int().positive(),
+});
+export type KeyRangeFacts = z.infer<typeof keyRangeFactsSchema>;
+
 /** What the manifest says about one table. */
 export const tableFactsSchema = z.object({
   database: z.string(),
@@ -65,6 +81,9 @@ export const tableFactsSchema = z.object({
   digest: z.string(),
   /** Chunk artifact names, in order (none in a physical backup). */
   chunks: z.array(z.string()),
+  /** The integer key column the table was cut by, and its ranges in chunk order (absent: read whole; backups of older versions). */
+  splitKey: z.string().optional(),
+  ranges: z.array(keyRangeFactsSchema).optional(),
 });
 export type TableFacts = z.infer<typeof tableFactsSchema>;
 

@@ -3,7 +3,8 @@
  * logical backup, uploaded to a local-directory store) is restored into a second server table for
  * table and object for object, users and grants included; under other names; never over a
  * non-empty target without force; never from a tampered store; a retry after a crash cleans up its
- * own partial work; validation reports a row changed after the restore; tables of multi-MB rows
+ * own partial work; the load reads every table and key range back as it goes, and validation
+ * reports what differs (and, reading itself, a row changed after the restore); tables of multi-MB rows
  * go through dump and restore with the dump's batches bounded in bytes.
  */
 import { rm, writeFile } from 'node:fs/promises';
@@ -35,6 +36,9 @@ async function connect(server: TestMariaDb): Promise<Connection> {
 }
 
 const tempDir = (label: string) => roundTrip.tempDir(label);
+let shared: Promise<TestMariaDb> | undefined;
+/** One target for the tests that restore under a name of their own. */
+const sharedTarget = (): Promise<TestMariaDb> => (shared ??= startTestMariaDb('lr-shared', 7));
 const restoreContext = (server: ServerLike, extra: Record<string, unknown> = {}, force = false, backup = record) =>
   roundTrip.restoreContext(server, backup, extra, force);
 const restoreInto = (server: ServerLike, extra: Record<string, unknown> = {}, force = false, backup = record) =>
@@ -215,6 +219,30 @@ describe('mysql logical restore', () => {
     expect(kept).toEqual([{ id: 7 }]);
   }, 120_000);
 
+  it('into an empty target, loads while downloading, and a tampered chunk fails the restore with CHECKSUM_MISMATCH, what it created marked unfinished', async () => {
+    // Prepare
+    const chunk = record.artifacts.find((a) => a.name.startsWith('data/shop/big/'))!;
+    const tamperedStore = new LocalDirectoryStore(await tempDir('tampered-empty'));
+    for (const artifact of record.artifacts) {
+      await tamperedStore.putFile(artifact.key, path.join(store.root, artifact.key), { checkpointPath: path.join(await tempDir('cp'), 'cp.json') });
+    }
+    await writeFile(path.join(tamperedStore.root, chunk.key), Buffer.from('not the chunk'));
+    const target = await sharedTarget();
+    const ctx = await restoreContext(target, { renameDatabases: { shop: 'shop_tampered' } });
+    const prepared = await prepareLogicalTarget(ctx);
+
+    // Act
+    const restore = restoreLogical(ctx, prepared, { store: tamperedStore, prefix: '' });
+
+    // Assess: the download's error, not a load error; whatever was created is recognisably this restore's
+    await expect(restore).rejects.toMatchObject({ name: 'PermanentError', code: 'CHECKSUM_MISMATCH' });
+    const admin = await connect(target);
+    const [[{ tables, marked }]] = await admin.query(
+      'SELECT COUNT(*) AS tables, SUM(table_name = ?) AS marked FROM information_schema.tables WHERE table_schema = ?', [MARKER_TABLE, 'shop_tampered'],
+    ) as [Array<{ tables: number; marked: string | null }>, unknown];
+    expect(tables === 0 || Number(marked) === 1).toBe(true);
+  }, 120_000);
+
   it('a retried restore replaces its own unfinished work without force; another restore needs force for it', async () => {
     // Prepare: a restore interrupted during the load
     const target = await startTestMariaDb('lr-retry', 5);
@@ -243,12 +271,42 @@ describe('mysql logical restore', () => {
     expect(await tableChecksums(admin, 'shop')).toEqual(await tableChecksums(sourceAdmin, 'shop'));
   }, 120_000);
 
-  it('validation reports a row changed and a view dropped after the restore', async () => {
+  it('the load reads every table and key range back as it goes, and validation reports what differs from the backup', async () => {
+    // Prepare: a backup whose facts differ from its chunks in one key range of shop.big and in shop.customers
+    const facts = record.facts as unknown as MysqlFacts;
+    const big = facts.tables.find((t) => t.table === 'big')!;
+    expect(big.splitKey).toBe('id');
+    expect(big.ranges!.length).toBeGreaterThan(1);
+    expect(big.ranges!.reduce((sum, r) => sum + r.chunks, 0)).toBe(big.chunks.length);
+    const second = big.ranges![1];
+    const altered: MysqlFacts = {
+      ...facts,
+      tables: facts.tables.map((t) => {
+        if (t.table === 'customers') return { ...t, digest: '0'.repeat(32) };
+        if (t.table === 'big') return { ...t, ranges: t.ranges!.map((r, i) => (i === 1 ? { ...r, digest: 'f'.repeat(32) } : r)) };
+        return t;
+      }),
+    };
+    const target = await startTestMariaDb('lr-readback', 6);
+
+    // Act
+    const { checks, result } = await restoreInto(target, {}, false, { ...record, facts: altered as unknown as BackupRecord['facts'] });
+
+    // Assess
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    expect(result.endpoint.readBack).toMatchObject({ tables: facts.tables.length, differCount: 2 });
+    expect(byName['tables-present'].ok).toBe(true);
+    expect(byName['row-counts'].ok).toBe(true);
+    expect(byName['table-digests']).toMatchObject({ ok: false, detail: expect.stringContaining(`shop.big key range [${second.from}, ${second.to ?? '…'}): digest differs`) });
+    expect(byName['table-digests'].detail).toContain('shop.customers: digest differs');
+  }, 120_000);
+
+  it('validation counts the tables loaded by key range again, and finds the views', async () => {
     // Prepare
-    const target = await startTestMariaDb('lr-changed', 6);
-    const { ctx, result } = await restoreInto(target);
+    const target = await sharedTarget();
+    const { ctx, result } = await restoreInto(target, { renameDatabases: { shop: 'shop_counted' } });
     const admin = await connect(target);
-    await admin.query("UPDATE shop.customers SET name = 'Ada L.' WHERE id = 1; DELETE FROM shop.big WHERE id = 7; DROP VIEW shop.customer_totals");
+    await admin.query('DELETE FROM shop_counted.big WHERE id = 7; DROP VIEW shop_counted.customer_totals');
 
     // Act
     const checks = await validateTables(ctx, result);
@@ -256,9 +314,25 @@ describe('mysql logical restore', () => {
     // Assess
     const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
     expect(byName['tables-present'].ok).toBe(true);
-    expect(byName['row-counts']).toMatchObject({ ok: false, detail: expect.stringContaining('shop.big: 19999 rows, expected 20000') });
-    expect(byName['table-digests']).toMatchObject({ ok: false, detail: expect.stringMatching(/shop\.big.*shop\.customers|shop\.customers.*shop\.big/) });
-    expect(byName['schema-objects']).toMatchObject({ ok: false, detail: expect.stringContaining('view shop.customer_totals') });
+    expect(byName['row-counts']).toMatchObject({ ok: false, detail: expect.stringContaining('shop_counted.big: 19999 rows now, expected 20000') });
+    expect(byName['schema-objects']).toMatchObject({ ok: false, detail: expect.stringContaining('view shop_counted.customer_totals') });
+  }, 120_000);
+
+  it('validation reads the tables itself when the load did not (a point-in-time replay changes them after): a row changed is found', async () => {
+    // Prepare
+    const target = await sharedTarget();
+    const { ctx, result } = await restoreInto(target, { renameDatabases: { shop: 'shop_read' } });
+    const admin = await connect(target);
+    await admin.query("UPDATE shop_read.customers SET name = 'Ada L.' WHERE id = 1; DELETE FROM shop_read.big WHERE id = 7");
+    const { readBack: _, ...endpoint } = result.endpoint;
+
+    // Act
+    const checks = await validateTables(ctx, { ...result, endpoint });
+
+    // Assess
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    expect(byName['row-counts']).toMatchObject({ ok: false, detail: expect.stringContaining('shop_read.big: 19999 rows, expected 20000') });
+    expect(byName['table-digests']).toMatchObject({ ok: false, detail: expect.stringMatching(/shop_read\.big.*shop_read\.customers|shop_read\.customers.*shop_read\.big/) });
   }, 120_000);
 
   it('records how digests were computed, and never compares digests computed another way', async () => {
