@@ -5,14 +5,16 @@
  *
  * - `dbbackup backup mysql` (a process: the CLI starting, the state machine, dump, the validate
  *   step, manifest) vs `mydumper --threads 2 --compress` — goal ≥ 1.0×;
- * - `dbbackup restore` (download, load, index builds, restore validation) vs `myloader --threads 2`
+ * - `dbbackup restore` (download, load, index builds, restore validation — the read-back done as
+ *   each table or key range is loaded) vs `myloader --threads 2`
  *   — goal ≥ 1.2×; both at myloader's default of keeping the restore out of the target's binary
  *   log (ours: `"binlog": false`, its default being to write it);
  *
  * at equal threads (2 — this machine's cores) and with compression on both sides, on three data
  * shapes: a few tables of small rows, one table of wide rows and BLOBs, a schema of 1 000 small
  * tables. Where our time goes is printed beside it: the CLI loading, then each step as its
- * handler logs it (`step returned`, the CLI's own log at `--log-level info`), then the rest.
+ * handler logs it (`step returned`, the CLI's own log at `--log-level info`), then the rest; and
+ * inside the restore's apply step, when its downloads, tables and rows (loaded and read back) were done.
  *
  * Size: BENCH_MYSQL_PEERS_MB (default 256) MB of table data per shape (the 1 000 tables hold a
  * tenth of it). Results go to bench/results/mysql-peers.json.
@@ -141,6 +143,17 @@ async function rowCounts(server: RunningServer, database: string): Promise<strin
   }
 }
 
+/**
+ * Inside the restore's apply step, when each part was done, counted from the step's start: the
+ * downloads (which run beside the rest unless `force`), the tables created, the rows loaded and
+ * read back (each table or key range read back as soon as it is in).
+ */
+function restoreTimeline(run: Ran): Array<[string, number]> {
+  const at = (message: string) => run.logs.find((entry) => entry.message === message)?.ms;
+  return ([['downloaded', at('mysql restore: downloaded')], ['tables created', at('mysql restore: tables created')], ['rows loaded and read back', at('mysql restore: rows loaded')]] as Array<[string, number | undefined]>)
+    .filter((entry): entry is [string, number] => entry[1] !== undefined);
+}
+
 const fmtPhases = (list: Array<[string, number]>) => list.map(([label, ms]) => `${label} ${(ms / 1000).toFixed(1)}`).join(' / ');
 
 async function runPeersBench(): Promise<BenchRow[]> {
@@ -193,7 +206,7 @@ async function runPeersBench(): Promise<BenchRow[]> {
         const backupPhases = phases(ours);
         const restorePhases = phases(oursRestore);
         log(`${shape.name}: backup ours ${(ours.ms / 1000).toFixed(1)} s, mydumper ${(toolMs / 1000).toFixed(1)} s; restore ours ${(oursRestore.ms / 1000).toFixed(1)} s, myloader ${(toolRestoreMs / 1000).toFixed(1)} s`);
-        results.push({ shape: shape.name, dataBytes: Number(size.data), tables: size.tables, backupMs: ours.ms, mydumperMs: toolMs, restoreMs: oursRestore.ms, myloaderMs: toolRestoreMs, backupRatio, restoreRatio, backupPhases, restorePhases });
+        results.push({ shape: shape.name, dataBytes: Number(size.data), tables: size.tables, backupMs: ours.ms, mydumperMs: toolMs, restoreMs: oursRestore.ms, myloaderMs: toolRestoreMs, backupRatio, restoreRatio, backupPhases, restorePhases, restoreApplyTimeline: restoreTimeline(oursRestore) });
         rows.push(
           { metric: `${shape.name}: data`, value: `${(Number(size.data) / MB).toFixed(0)} MB` },
           { metric: `${shape.name}: dbbackup backup / mydumper -t ${THREADS} -c`, value: `${(ours.ms / 1000).toFixed(1)} / ${(toolMs / 1000).toFixed(1)} s` },
@@ -202,6 +215,7 @@ async function runPeersBench(): Promise<BenchRow[]> {
           { metric: `${shape.name}: dbbackup restore / myloader -t ${THREADS}`, value: `${(oursRestore.ms / 1000).toFixed(1)} / ${(toolRestoreMs / 1000).toFixed(1)} s` },
           { metric: `${shape.name}: restore speed ratio (myloader / ours)`, value: restoreRatio.toFixed(2), goal: '≥ 1.20', ok: restoreRatio >= 1.2 },
           { metric: `${shape.name}: restore, ours, phases (s)`, value: fmtPhases(restorePhases) },
+          { metric: `${shape.name}: restore, ours, apply step's parts done at (s)`, value: fmtPhases(restoreTimeline(oursRestore)) },
         );
         for (const server of [oursTarget, toolTarget]) {
           const c = await mysql.createConnection({ host: server.host, port: server.port, user: 'root' });

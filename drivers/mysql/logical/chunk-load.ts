@@ -77,6 +77,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Called after each statement with the totals so far. */
   onChunk?: (done: { chunks: number; rows: number }) => void;
+  /** When the work began, for the time the loader logs at its end (since then). */
+  started?: number;
   /** The local file of a chunk {@link TableLoad.files} names, once it is there (a download still running); without it, the names are the files. */
   localFile?: (chunk: string) => Promise<string>;
 }
@@ -294,6 +296,8 @@ export async function loadTables(
       { code: 'MYSQL_LOAD_ROWS', engine: ENGINE },
     );
   }
-  options.logger.debug('mysql restore: chunks loaded', { ...done, tables: tables.length, ...(checked.length > 0 ? { readBack: readBack.rows } : {}) });
+  options.logger.info('mysql restore: rows loaded', {
+    ...done, tables: tables.length, ...(checked.length > 0 ? { readBack: readBack.rows } : {}), ...(options.started !== undefined ? { ms: Date.now() - options.started } : {}),
+  });
   return { ...done, ...(checked.length > 0 ? { readBack } : {}) };
 }

@@ -192,7 +192,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
       const downloaded = await downloadArtifacts(artifacts, ctx.spoolDir, {
         ...transfer, concurrency: Math.max(ctx.target.parallelism, DOWNLOADS_IN_FLIGHT), onFile: arrivals.onFile, signal,
       });
-      ctx.logger.debug('mysql restore: downloaded', { artifacts: artifacts.length, ms: Date.now() - started });
+      ctx.logger.info('mysql restore: downloaded', { artifacts: artifacts.length, ms: Date.now() - started });
       return downloaded;
     } catch (error) {
       arrivals.fail(error);
@@ -201,7 +201,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
   };
   const storedName = new Map(needed.map((name, i) => [name, artifacts[i].name]));
   const fileOf = (name: string): Promise<string> => arrivals.fileOf(storedName.get(name)!);
-  const apply = (signal?: AbortSignal) => applyLogical(ctx, { facts, mappings, loads, token, fileOf, signal });
+  const apply = (signal?: AbortSignal) => applyLogical(ctx, { facts, mappings, loads, token, fileOf, signal, started });
 
   let bytes: number;
   let applied: Applied;
@@ -239,6 +239,8 @@ interface ApplyPlan {
   token: string;
   fileOf(name: string): Promise<string>;
   signal?: AbortSignal;
+  /** When the restore began (the times it logs count from there). */
+  started: number;
 }
 
 interface Applied {
@@ -259,7 +261,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const statementsOf = async (name: string) => schemaStatements(await readFile(await plan.fileOf(name)));
   const where = `restoring ${ctx.backup.backupId} into ${describeServer(ctx.target)}`;
   const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
-  const started = Date.now();
+  const started = plan.started;
 
   // 1. Replace what may be replaced, then the tables, database by database.
   plan.signal?.throwIfAborted(); // (a download failed: the restore fails with its error)
@@ -281,12 +283,13 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     }
     return tableColumns(connection, mappings.map((m) => m.target));
   });
-  ctx.logger.debug('mysql restore: schema applied', { ms: Date.now() - started });
+  ctx.logger.info('mysql restore: tables created', { tables: plan.loads.length, ms: Date.now() - started });
 
   // 2. Rows, in parallel.
   const total = facts.tables.reduce((s, t) => s + t.rows, 0);
   let lastLog = Date.now();
   const loaded = await loadTables(ctx.target, plan.loads, columns, {
+    started,
     encoding: facts.valueEncoding ?? 'server-text',
     parallelism,
     logger: ctx.logger,
