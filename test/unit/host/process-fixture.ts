@@ -71,9 +71,11 @@ export async function startNamed(name: string, ...args: string[]): Promise<numbe
  * `sleep 0` is a zombie at once.
  */
 export async function startUnreapedSleep(seconds: number): Promise<number> {
-  const { firstLine } = await startShell(`sleep ${seconds} & echo $!; exec sleep 60`);
+  const { pid: parent, firstLine } = await startShell(`sleep ${seconds} & echo $!; exec sleep 60`);
   const pid = Number(firstLine);
   await until(() => programOf(pid) === 'sleep' || isZombie(pid), `pid ${pid} to exec sleep`);
+  // Until the shell has become `sleep 60`, it may still reap its child (seen on a busy machine).
+  await until(() => programOf(parent) === 'sleep', `pid ${parent} to exec sleep`);
   return pid;
 }
 
