@@ -65,6 +65,8 @@ export interface ReadBack {
   rows: number;
   differ: string[];
   differCount: number;
+  /** Of `differCount`, those whose row count differs. */
+  countsDiffer: number;
 }
 
 const DIFFER_LISTED = 20;
@@ -213,7 +215,7 @@ export async function loadTables(
   const jobs = schedule(tables);
   const units = new Map(tables.map((t) => [t, readUnits(t)]));
   const checked = tables.filter((t) => t.expected !== undefined);
-  const readBack: ReadBack = { tables: 0, rows: 0, differ: [], differCount: 0 };
+  const readBack: ReadBack = { tables: 0, rows: 0, differ: [], differCount: 0, countsDiffer: 0 };
   const remaining = new Map(tables.map((t) => [t, t.files.length]));
   const loaded = new Map(tables.map((t) => [t, 0]));
   const disableKeys = new Set(tables.filter((t) => t.files.length > 1 && DISABLE_KEYS_ENGINES.has(t.engine.toLowerCase())));
@@ -231,10 +233,16 @@ export async function loadTables(
     await connection.query(`ALTER TABLE ${quoteId(load.database)}.${quoteId(load.table)} ${action} KEYS`);
   };
   const readUnit = async (connection: Connection, unit: ReadUnit) => {
-    const found = await digestQuery(connection, readBackQuery(unit, intoOf(unit.load).columns));
+    let found: { rows: number; digest: string };
+    try {
+      found = await digestQuery(connection, readBackQuery(unit, intoOf(unit.load).columns));
+    } catch (error) {
+      throw classifyTargetError(error, `reading back ${describeUnit(unit)} after loading it`, 'MYSQL_READ_BACK_FAILED');
+    }
     readBack.rows += found.rows;
     if (found.rows !== unit.rows || found.digest !== unit.digest) {
       readBack.differCount += 1;
+      if (found.rows !== unit.rows) readBack.countsDiffer += 1;
       if (readBack.differ.length < DIFFER_LISTED) {
         readBack.differ.push(found.rows !== unit.rows ? `${describeUnit(unit)}: ${found.rows} rows, expected ${unit.rows}` : `${describeUnit(unit)}: digest differs`);
       }

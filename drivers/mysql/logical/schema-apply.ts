@@ -55,34 +55,41 @@ export function schemaStatements(text: string | Buffer): string[] {
 
 /** Statements of a pre-schema that depend on nothing else in it, so may run in any order. */
 const INDEPENDENT = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|SEQUENCE)\b/i;
+/**
+ * A table with a foreign key: created after the others, one at a time — creating it locks the
+ * table it references (MySQL 8 even with foreign key checks off), and two such tables created at
+ * once can deadlock each other.
+ */
+const REFERENCES = /\bREFERENCES\b/i;
 
 /**
- * Runs `statements` (the tables of one database, session statements among them) over `lanes`,
- * each taking the next statement; a lane replays the session statements before a statement it
- * runs, in file order, so every statement runs in the session the file gives it. Stops at the
- * first failure.
+ * Runs those of `statements` that `pick` picks (the tables of one database; session statements
+ * among them) over `lanes`, each taking the next one; a lane replays the session statements that
+ * precede a statement it runs, in file order, so every statement runs in the session the file
+ * gives it. The first failure stops the others from taking more, and is thrown once every lane
+ * has stopped.
  */
-async function inLanes(lanes: Connection[], statements: string[], database: string, renames: Renames, where: string): Promise<void> {
+async function inLanes(lanes: Connection[], statements: string[], pick: (statement: string) => boolean, database: string, renames: Renames, where: string): Promise<void> {
   let next = 0;
-  let failed = false;
-  await Promise.all(lanes.map(async (lane) => {
-    await execute(lane, SCHEMA_SESSION, where);
-    await execute(lane, `USE ${quoteId(database)}`, where);
-    let replayed = 0;
+  let failure: { error: unknown } | undefined;
+  await Promise.allSettled(lanes.map(async (lane) => {
     try {
-      while (!failed && next < statements.length) {
+      await execute(lane, SCHEMA_SESSION, where);
+      await execute(lane, `USE ${quoteId(database)}`, where);
+      let replayed = 0;
+      while (failure === undefined && next < statements.length) {
         const index = next++;
-        if (isSessionStatement(statements[index])) continue;
+        if (isSessionStatement(statements[index]) || !pick(statements[index])) continue;
         for (; replayed < index; replayed += 1) {
           if (isSessionStatement(statements[replayed])) await execute(lane, renameDatabases(statements[replayed], renames), where);
         }
         await execute(lane, renameDatabases(statements[index], renames), where);
       }
     } catch (error) {
-      failed = true;
-      throw error;
+      failure ??= { error };
     }
   }));
+  if (failure) throw failure.error;
 }
 
 /**
@@ -91,8 +98,8 @@ async function inLanes(lanes: Connection[], statements: string[], database: stri
  * A file without `CREATE DATABASE` gets a plain one (default character set of the server).
  * With `lanes` (more schema connections), the tables are created over all of them at once: a
  * table is a file the server creates and syncs, so 1 000 tables one after the other are seconds
- * of waiting. Only a file of tables and sequences (and session statements) runs so; anything else
- * runs in order on `connection`.
+ * of waiting (tables with foreign keys after the others, one at a time). Only a file of tables and
+ * sequences (and session statements) runs so; anything else runs in order on `connection`.
  */
 export async function applyPreSchema(
   connection: Connection,
@@ -130,7 +137,9 @@ export async function applyPreSchema(
   const unexpected = rest.find((statement) => createdDatabase(statement) !== undefined);
   if (unexpected !== undefined) throw new PermanentError(`${where}: unexpected statement ${head(unexpected)}`, { code: 'SCHEMA_INVALID', engine: ENGINE });
   if (lanes.length > 0 && rest.every((statement) => isSessionStatement(statement) || INDEPENDENT.test(statement))) {
-    await inLanes([connection, ...lanes], statements.slice(0, index).filter(isSessionStatement).concat(rest), mapping.target, renames, where);
+    const ordered = statements.slice(0, index).filter(isSessionStatement).concat(rest);
+    await inLanes([connection, ...lanes], ordered, (statement) => !REFERENCES.test(statement), mapping.target, renames, where);
+    await inLanes([connection], ordered, (statement) => REFERENCES.test(statement), mapping.target, renames, where);
   } else {
     for (const statement of rest) await execute(connection, renameDatabases(statement, renames), where);
   }

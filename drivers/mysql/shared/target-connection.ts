@@ -65,10 +65,12 @@ export async function openSchemaConnection(settings: TargetSettings): Promise<Co
 
 /** The session every schema file starts from (schema files may SET their own modes on top). */
 export const SCHEMA_SESSION =
-  "SET NAMES utf8mb4, time_zone = '+00:00', SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 0";
+  "SET NAMES utf8mb4, time_zone = '+00:00', SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 0, autocommit = 1";
 
 /**
- * A connection for loading rows: raw bytes ({@link openDataConnection}), foreign key and unique
+ * A connection for loading rows: raw bytes ({@link openDataConnection}), every statement committed
+ * (`autocommit` on, whatever the server's default: a load read back on its own connection must be
+ * the load every other session sees), foreign key and unique
  * checks off for this session only (the data was consistent at the source), CHECK constraints too
  * on MariaDB (MySQL enforces them on every write: a source row that breaks one cannot load), and every warning of a
  * statement kept (the most a server keeps) so the loader can tell each one. Binary logging stays
@@ -82,7 +84,7 @@ export async function openLoadConnection(settings: TargetSettings): Promise<Conn
     throw connectError(error, settings);
   }
   try {
-    await connection.query(`SET foreign_key_checks = 0, unique_checks = 0, max_error_count = 65535${binlogSetting(settings)}`);
+    await connection.query(`SET autocommit = 1, foreign_key_checks = 0, unique_checks = 0, max_error_count = 65535${binlogSetting(settings)}`);
     // MariaDB only (an executable comment MySQL skips): rows the source holds despite a CHECK
     // constraint (checks off when written, or a constraint added later) load as they are.
     await connection.query('/*M!100201 SET check_constraint_checks = 0 */');

@@ -301,7 +301,30 @@ describe('mysql logical restore', () => {
     expect(byName['table-digests'].detail).toContain('shop.customers: digest differs');
   }, 120_000);
 
-  it('validation counts the tables loaded by key range again, and finds the views', async () => {
+  it('commits what it loads and reads back on a server whose sessions start with autocommit off', async () => {
+    // Prepare
+    const target = await sharedTarget();
+    const admin = await connect(target);
+    await admin.query('SET GLOBAL autocommit = 0');
+    let outcome: Awaited<ReturnType<typeof restoreInto>>;
+    try {
+      // Act
+      outcome = await restoreInto(target, { renameDatabases: { shop: 'shop_autocommit' } });
+    } finally {
+      await admin.query('SET GLOBAL autocommit = 1');
+    }
+
+    // Assess: another session sees every row the manifest lists
+    const facts = record.facts as unknown as MysqlFacts;
+    const reader = await connect(target);
+    for (const t of facts.tables) {
+      const [[row]] = await reader.query(`SELECT COUNT(*) AS n FROM shop_autocommit.\`${t.table}\``) as [Array<{ n: number }>, unknown];
+      expect([t.table, Number(row.n)]).toEqual([t.table, t.rows]);
+    }
+    expect(outcome.checks.every((c) => c.ok)).toBe(true);
+  }, 120_000);
+
+  it('validation counts every table again, and finds the views', async () => {
     // Prepare
     const target = await sharedTarget();
     const { ctx, result } = await restoreInto(target, { renameDatabases: { shop: 'shop_counted' } });

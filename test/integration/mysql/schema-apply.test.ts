@@ -1,6 +1,7 @@
 /**
  * Applying schema statements on a real MariaDB 10.11 server: the pre-schema creates the database
- * under its target name and calls the hook before any table exists; post-schema statements whose
+ * under its target name and calls the hook before any table exists, its tables over several
+ * connections in the session the file gives each (foreign keys after the others); post-schema statements whose
  * dependencies come later are retried after the others, with the session settings they were
  * written under; what can never succeed fails naming the statement.
  */
@@ -48,6 +49,46 @@ describe('applyPreSchema', () => {
     expect(await tablesOf('app')).toEqual([]);
     const [[db]] = await schema.query("SELECT DEFAULT_CHARACTER_SET_NAME AS cs FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'app_copy'") as [Array<{ cs: string }>, unknown];
     expect(db.cs).toBe('latin1');
+  });
+
+  it('over several connections, runs every table in the session its file gives it, tables with foreign keys after the others', async () => {
+    // Prepare: a session setting half-way through the file, and a foreign key to a table created in parallel
+    const lanes = [await openSchemaConnection({ ...server.config(), connectTimeoutMs: 5_000 }), await openSchemaConnection({ ...server.config(), connectTimeoutMs: 5_000 })];
+    const table = (name: string) => `CREATE TABLE \`${name}\` (\`id\` int(11) NOT NULL, PRIMARY KEY (\`id\`))`;
+    const statements = [
+      'CREATE DATABASE `lanes`',
+      ...['a1', 'a2', 'a3', 'a4', 'a5'].map(table),
+      "SET default_storage_engine = 'Aria'",
+      ...['b1', 'b2', 'b3', 'b4', 'b5'].map(table),
+      'CREATE TABLE `c` (`a_id` int(11) NOT NULL, CONSTRAINT `fk_a` FOREIGN KEY (`a_id`) REFERENCES `a5` (`id`)) ENGINE=InnoDB',
+    ];
+
+    // Act
+    await applyPreSchema(schema, statements, { source: 'lanes', target: 'lanes' }, {}, async () => undefined, lanes);
+
+    // Assess
+    const [engines] = await schema.query("SELECT TABLE_NAME AS name, ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'lanes' ORDER BY 1") as [Array<{ name: string; engine: string }>, unknown];
+    expect(engines.map((t) => `${t.name}:${t.engine}`)).toEqual([
+      'a1:InnoDB', 'a2:InnoDB', 'a3:InnoDB', 'a4:InnoDB', 'a5:InnoDB', 'b1:Aria', 'b2:Aria', 'b3:Aria', 'b4:Aria', 'b5:Aria', 'c:InnoDB',
+    ]);
+    const [fks] = await schema.query("SELECT REFERENCED_TABLE_NAME AS parent FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'lanes'") as [Array<{ parent: string }>, unknown];
+    expect(fks).toEqual([{ parent: 'a5' }]);
+    await Promise.all(lanes.map((lane) => lane.end()));
+  });
+
+  it('over several connections, fails naming the statement that failed, once every lane has stopped', async () => {
+    // Prepare
+    const lanes = [await openSchemaConnection({ ...server.config(), connectTimeoutMs: 5_000 })];
+    const statements = ['CREATE DATABASE `broken_lanes`', 'CREATE TABLE `ok1` (`id` int)', 'CREATE TABLE `bad` (`id` nosuchtype)', 'CREATE TABLE `ok2` (`id` int)'];
+
+    // Act
+    const applying = applyPreSchema(schema, statements, { source: 'broken_lanes', target: 'broken_lanes' }, {}, async () => undefined, lanes);
+
+    // Assess
+    await expect(applying).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_SCHEMA_FAILED', message: expect.stringContaining('statement failed (CREATE TABLE `bad`') });
+    const [[idle]] = await lanes[0].query('SELECT 1 AS one') as [Array<{ one: number }>, unknown];
+    expect(idle.one).toBe(1);
+    await lanes[0].end();
   });
 });
 
