@@ -2,7 +2,8 @@
  * Chunk loading on a real MariaDB 10.11 server, in both load modes: rows land byte for byte
  * (generated columns recomputed, invisible columns loaded like the others, MyISAM indexes rebuilt);
  * a load the server had to change, or that adds another number of rows than the manifest says,
- * fails the restore.
+ * fails the restore; given what to expect, every key range, whole table and empty table is read
+ * back as soon as it is loaded, and what differs is named.
  */
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -131,5 +132,67 @@ describe('loadTables', () => {
     // Assess
     expect(dup).toMatchObject({ status: 'rejected', reason: { code: 'MYSQL_LOAD_WARNINGS' } });
     expect(counted).toMatchObject({ status: 'rejected', reason: { code: 'MYSQL_LOAD_ROWS', message: expect.stringContaining('cl_dup.mi 1 (expected 2)') } });
+  });
+
+  describe('reading back as it loads', () => {
+    /** `mi`'s rows cut into key ranges of 500 (as the dump cuts by key), a chunk file each, with each range's facts. */
+    async function miByRange(name: string) {
+      const ranges = [];
+      const files: string[] = [];
+      for (let r = 0; r < 4; r += 1) {
+        const chunk = await writeChunks(`${name}-${r}`, miRows.slice(r * 500, (r + 1) * 500), 500);
+        files.push(...chunk.files);
+        ranges.push({ ...(r > 0 ? { from: String(r * 500 + 1) } : {}), ...(r < 3 ? { to: String((r + 1) * 500 + 1) } : {}), rows: 500, digest: chunk.digest, chunks: 1 });
+      }
+      const whole = new TableDigest();
+      miRows.forEach((row) => whole.add(row));
+      return { files, ranges, digest: whole.hex() };
+    }
+
+    it('reads every key range (MyISAM, keys disabled meanwhile), every whole table and every empty one back, each matching', async () => {
+      // Prepare
+      const database = 'cl_readback';
+      await freshDatabase(database);
+      await admin.query(`CREATE TABLE ${database}.nothing (id INT PRIMARY KEY) ENGINE=InnoDB`);
+      const mi = await miByRange('rb-mi');
+      const gen = await writeChunks('rb-gen', genRows, 200);
+      const empty = new TableDigest().hex();
+
+      // Act
+      const loaded = await load(database, [
+        { database, table: 'mi', engine: 'MyISAM', rows: miRows.length, files: mi.files, expected: { digest: mi.digest, splitKey: 'id', ranges: mi.ranges } },
+        { database, table: 'gen', engine: 'InnoDB', rows: genRows.length, files: gen.files, expected: { digest: gen.digest } },
+        { database, table: 'nothing', engine: 'InnoDB', rows: 0, files: [], expected: { digest: empty } },
+      ]);
+
+      // Assess
+      expect(loaded.readBack).toEqual({ tables: 3, rows: miRows.length + genRows.length, differ: [], differCount: 0, countsDiffer: 0 });
+      const data = await openDataConnection({ ...server.config(), connectTimeoutMs: 5_000 });
+      try {
+        expect(await digestTable(data, { database, table: 'mi' })).toEqual({ rows: miRows.length, digest: mi.digest });
+      } finally {
+        await data.end();
+      }
+    });
+
+    it('names the key range, or the whole table when its ranges do not account for its chunks, whose rows differ from what was expected', async () => {
+      // Prepare
+      const database = 'cl_readback_differs';
+      await freshDatabase(database);
+      const mi = await miByRange('rbd-mi');
+      const ranges = mi.ranges.map((r, i) => (i === 2 ? { ...r, rows: 499 } : r));
+      const gen = await writeChunks('rbd-gen', genRows, 200);
+      const unaccounted = [{ rows: genRows.length, digest: gen.digest, chunks: 1 }, { from: '7', rows: 0, digest: gen.digest, chunks: 1 }]; // 2 chunks of 3
+
+      // Act
+      const loaded = await load(database, [
+        { database, table: 'mi', engine: 'MyISAM', rows: miRows.length, files: mi.files, expected: { digest: mi.digest, splitKey: 'id', ranges } },
+        { database, table: 'gen', engine: 'InnoDB', rows: genRows.length, files: gen.files, expected: { digest: '0'.repeat(32), splitKey: 'a', ranges: unaccounted } },
+      ]);
+
+      // Assess
+      expect(loaded.readBack).toMatchObject({ tables: 2, differCount: 2, countsDiffer: 1 });
+      expect(loaded.readBack!.differ.sort()).toEqual([`${database}.gen: digest differs`, `${database}.mi key range [1001, 1501): 500 rows, expected 499`]);
+    });
   });
 });
