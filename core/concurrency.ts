@@ -102,3 +102,40 @@ export function existingLanes<W>(resources: readonly W[]): LaneResource<W> {
     async close() {},
   };
 }
+
+/**
+ * Things that arrive one by one while their producer runs (downloaded files, created tables), for
+ * a consumer that starts on the first ones: {@link of} waits for one by name; the producer calls
+ * {@link arrive} for each, and {@link fail} with its error should it fail, so that every wait,
+ * present or future, fails with it rather than wait forever.
+ */
+export class Arrivals<T> {
+  private readonly waits = new Map<string, { value: Promise<T>; arrive(value: T): void; fail(error: unknown): void }>();
+  private failure: { error: unknown } | undefined;
+
+  readonly arrive = (name: string, value: T): void => this.wait(name).arrive(value);
+
+  /** `name`'s value, once it has arrived. */
+  of(name: string): Promise<T> {
+    return this.wait(name).value;
+  }
+
+  fail(error: unknown): void {
+    this.failure ??= { error };
+    for (const wait of this.waits.values()) wait.fail(error);
+  }
+
+  private wait(name: string) {
+    let wait = this.waits.get(name);
+    if (!wait) {
+      let arrive!: (value: T) => void;
+      let fail!: (error: unknown) => void;
+      const value = new Promise<T>((resolve, reject) => { arrive = resolve; fail = reject; });
+      value.catch(() => undefined); // a wait nobody took up must not be an unhandled rejection
+      wait = { value, arrive, fail };
+      this.waits.set(name, wait);
+      if (this.failure) fail(this.failure.error);
+    }
+    return wait;
+  }
+}

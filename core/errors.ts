@@ -146,3 +146,8 @@ export function fromNameAndMessage(name: string, text: string): ClassifiedError 
   const message = match ? match[2] : text;
   return name === 'TransientError' ? new TransientError(message, options) : new PermanentError(message, options);
 }
+
+/** Throws PermanentError `ABORTED` (`what` was stopped) once `signal` is aborted: a step stopped on purpose, not a failure to classify. */
+export function stopIfAborted(signal: AbortSignal | undefined, what: string, engine?: string): void {
+  if (signal?.aborted) throw new PermanentError(`${what} aborted`, { code: 'ABORTED', ...(engine ? { engine } : {}) });
+}

@@ -10,7 +10,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { mapLimited } from '../concurrency';
-import { PermanentError } from '../errors';
+import { PermanentError, stopIfAborted } from '../errors';
 import { createRateLimiter } from '../store/rate-limiter';
 import { resolveInside } from '../io/resolve-inside';
 import { hashFile } from './spool';
@@ -19,7 +19,7 @@ import type { StoredArtifact, TransferOptions } from './types';
 export interface DownloadOptions extends Pick<TransferOptions, 'store' | 'rateLimit' | 'onProgress'> {
   /** Downloads in flight at once (default 1). */
   concurrency?: number;
-  /** Called as each artifact is in `dir` and verified (the order is `artifacts`' for those in flight at once): see {@link Arrivals}. */
+  /** Called as each artifact is in `dir` and verified (the order is `artifacts`' for those in flight at once): a consumer may start on it (core/concurrency.ts `Arrivals`). */
   onFile?: (name: string, file: string) => void;
   /** Once aborted, no further download starts (those running finish); the call fails with the reason. */
   signal?: AbortSignal;
@@ -41,7 +41,7 @@ export async function downloadArtifacts(
   const progress = progressCounter(artifacts.length, total, options.onProgress);
   const files: Record<string, string> = {};
   await mapLimited(artifacts, options.concurrency ?? 1, async function downloadOne(artifact, index) {
-    options.signal?.throwIfAborted();
+    stopIfAborted(options.signal, 'download');
     const file = resolveInside(dir, artifact.name);
     if (!(await isIntactCopy(file, artifact))) {
       await mkdir(path.dirname(file), { recursive: true });
@@ -56,43 +56,6 @@ export async function downloadArtifacts(
     options.onFile?.(artifact.name, file);
   });
   return { files, bytes: total };
-}
-
-/**
- * The artifacts of a download as they arrive, for a consumer that starts on the first ones while
- * the rest download: {@link fileOf} waits for one artifact's local file (downloaded and verified);
- * pass {@link onFile} to {@link downloadArtifacts}, and {@link fail} its error should it fail, so
- * that every wait, present or future, fails with it rather than wait forever.
- */
-export class Arrivals {
-  private readonly waits = new Map<string, { file: Promise<string>; arrive(file: string): void; fail(error: unknown): void }>();
-  private failure: { error: unknown } | undefined;
-
-  readonly onFile = (name: string, file: string): void => this.wait(name).arrive(file);
-
-  /** The local file of artifact `name`, once it has arrived. */
-  fileOf(name: string): Promise<string> {
-    return this.wait(name).file;
-  }
-
-  fail(error: unknown): void {
-    this.failure ??= { error };
-    for (const wait of this.waits.values()) wait.fail(error);
-  }
-
-  private wait(name: string) {
-    let wait = this.waits.get(name);
-    if (!wait) {
-      let arrive!: (file: string) => void;
-      let fail!: (error: unknown) => void;
-      const file = new Promise<string>((resolve, reject) => { arrive = resolve; fail = reject; });
-      file.catch(() => undefined); // a wait nobody took up must not be an unhandled rejection
-      wait = { file, arrive, fail };
-      this.waits.set(name, wait);
-      if (this.failure) fail(this.failure.error);
-    }
-    return wait;
-  }
 }
 
 /**

@@ -79,6 +79,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Called after each statement with the totals so far. */
   onChunk?: (done: { chunks: number; rows: number }) => void;
+  /** Resolves once `load`'s table exists on the target (it may be created while others load); without it, every table exists. */
+  ready?: (load: TableLoad) => Promise<void>;
   /** When the work began, for the time the loader logs at its end (since then). */
   started?: number;
   /** The local file of a chunk {@link TableLoad.files} names, once it is there (a download still running); without it, the names are the files. */
@@ -232,6 +234,14 @@ export async function loadTables(
   const keys = async (connection: Connection, load: TableLoad, action: 'DISABLE' | 'ENABLE') => {
     await connection.query(`ALTER TABLE ${quoteId(load.database)}.${quoteId(load.table)} ${action} KEYS`);
   };
+  const disabling = new Map<TableLoad, Promise<void>>();
+  /** Disables the table's non-unique indexes (once, before its first chunk) when it has them rebuilt at the end. */
+  const keysOff = (connection: Connection, load: TableLoad): Promise<void> | undefined => {
+    if (!disableKeys.has(load)) return undefined;
+    let disabled = disabling.get(load);
+    if (!disabled) disabling.set(load, disabled = keys(connection, load, 'DISABLE'));
+    return disabled;
+  };
   const readUnit = async (connection: Connection, unit: ReadUnit) => {
     let found: { rows: number; digest: string };
     try {
@@ -260,6 +270,8 @@ export async function loadTables(
         ? `loading ${load.database}.${load.table}`
         : `loading ${load.database}.${load.table} chunk ${chunks[0] + 1}/${load.files.length}`;
       try {
+        await options.ready?.(load);
+        await keysOff(connection, load);
         const files = await Promise.all(chunks.map((i) => options.localFile?.(load.files[i]) ?? load.files[i]));
         const rows = await loadFiles(connection, files, intoOf(load));
         loaded.set(load, loaded.get(load)! + rows);
@@ -283,10 +295,10 @@ export async function loadTables(
   try {
     const count = Math.max(1, Math.min(options.parallelism, jobs.length));
     for (let i = 0; i < count; i += 1) connections.push(await openLoadConnection(settings));
-    for (const load of disableKeys) await keys(connections[0], load, 'DISABLE');
     await Promise.all(connections.map(worker));
     for (const load of checked.filter((t) => t.files.length === 0)) { // nothing to load: its emptiness is proven all the same
       if (failure !== undefined) break;
+      await options.ready?.(load);
       await readUnit(connections[0], { load, rows: load.rows, digest: load.expected!.digest, left: 0 });
       readBack.tables += 1;
     }

@@ -225,6 +225,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
       rows: d.rows,
       digest: d.digest,
       chunks: d.chunks.map((c) => c.name),
+      columns: d.table.columns,
       ...(d.ranges ? { splitKey: d.table.splitKey, ranges: d.ranges } : {}),
     }));
     const facts: MysqlFacts = {

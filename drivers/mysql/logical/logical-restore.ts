@@ -23,26 +23,26 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
-import { both } from '../../../core/concurrency';
-import { Arrivals, downloadArtifacts } from '../../../core/driver/download';
+import { Arrivals, both } from '../../../core/concurrency';
+import { downloadArtifacts } from '../../../core/driver/download';
 import type {
   Json, JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions, ValidationCheck,
 } from '../../../core/driver/types';
-import { PermanentError } from '../../../core/errors';
+import { PermanentError, stopIfAborted } from '../../../core/errors';
 import { selectArtifacts } from '../shared/artifact-select';
 import { loadOrder, loadTables, type ReadBack, type TableLoad } from './chunk-load';
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
-import { applyPreSchema, applyStatements, finishDeferred, schemaStatements, type DeferredStatement } from './schema-apply';
+import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement } from './schema-apply';
 import { objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import {
   describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
 } from './target-databases';
 import { validateRestoredTables } from './restore-validation';
-import { tableColumns } from '../shared/table-columns';
+import { tableColumns, tableKey, type ColumnInfo } from '../shared/table-columns';
 import { DIGEST_ALGORITHM } from '../shared/table-digest';
 import { describeVersion, detectServerVersion } from '../shared/version';
 
@@ -185,12 +185,12 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
 
   const needed = [...new Set([...facts.schema.flatMap((s) => [s.pre, s.post]), ...(facts.users ? [facts.users] : []), ...loadOrder(loads)])];
   const artifacts = selectArtifacts(ctx.backup.artifacts, needed);
-  const arrivals = new Arrivals();
+  const arrivals = new Arrivals<string>();
   const download = async (signal?: AbortSignal) => {
     ctx.logger.info('mysql restore: downloading', { artifacts: artifacts.length, bytes: artifacts.reduce((sum, a) => sum + a.size, 0) });
     try {
       const downloaded = await downloadArtifacts(artifacts, ctx.spoolDir, {
-        ...transfer, concurrency: Math.max(ctx.target.parallelism, DOWNLOADS_IN_FLIGHT), onFile: arrivals.onFile, signal,
+        ...transfer, concurrency: Math.max(ctx.target.parallelism, DOWNLOADS_IN_FLIGHT), onFile: arrivals.arrive, signal,
       });
       ctx.logger.info('mysql restore: downloaded', { artifacts: artifacts.length, ms: Date.now() - started });
       return downloaded;
@@ -200,7 +200,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
     }
   };
   const storedName = new Map(needed.map((name, i) => [name, artifacts[i].name]));
-  const fileOf = (name: string): Promise<string> => arrivals.fileOf(storedName.get(name)!);
+  const fileOf = (name: string): Promise<string> => arrivals.of(storedName.get(name)!);
   const apply = (signal?: AbortSignal) => applyLogical(ctx, { facts, mappings, loads, token, fileOf, signal, started });
 
   let bytes: number;
@@ -263,43 +263,69 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
   const started = plan.started;
 
-  // 1. Replace what may be replaced, then the tables, database by database.
-  plan.signal?.throwIfAborted(); // (a download failed: the restore fails with its error)
-  const columns = await withSchemaConnection(ctx, where, async (connection) => {
-    await clearTargets(ctx, connection, mappings, token);
-    const lanes: Connection[] = [];
-    try {
-      for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
-      for (const mapping of mappings) {
-        const schema = schemaOf.get(mapping.source);
-        const statements = schema ? await statementsOf(schema.pre) : [];
-        await applyPreSchema(connection, statements, mapping, renames, async () => {
-          await writeMarker(connection, mapping.target, token, ctx.backup.backupId);
-          await recordCreated(ctx.spoolDir, token, mapping.target);
-        }, lanes);
-      }
-    } finally {
-      await Promise.all(lanes.map((lane) => lane.end().catch(() => undefined)));
-    }
-    return tableColumns(connection, mappings.map((m) => m.target));
-  });
-  ctx.logger.info('mysql restore: tables created', { tables: plan.loads.length, ms: Date.now() - started });
-
-  // 2. Rows, in parallel.
+  // 1. Replace what may be replaced; create the databases, marked as this restore's.
+  // 2. The tables, and their rows in parallel. With the columns the dump recorded, each table is
+  //    loaded as soon as it is created (one connection creates them, in file order, while the
+  //    others load); a backup that did not record them creates every table first (over
+  //    `parallelism` connections) and asks the target for the columns.
+  stopIfAborted(plan.signal, 'restore', ENGINE); // (a failed download aborts it: the restore fails with the download's error)
   const total = facts.tables.reduce((s, t) => s + t.rows, 0);
   let lastLog = Date.now();
-  const loaded = await loadTables(ctx.target, plan.loads, columns, {
+  const load = (columns: Map<string, ColumnInfo[]>, signal: AbortSignal | undefined, ready?: (load: TableLoad) => Promise<void>) => loadTables(ctx.target, plan.loads, columns, {
     started,
     encoding: facts.valueEncoding ?? 'server-text',
     parallelism,
     logger: ctx.logger,
-    signal: plan.signal,
+    signal,
     localFile: plan.fileOf,
+    ready,
     onChunk: (done) => {
       if (Date.now() - lastLog < 5_000) return;
       lastLog = Date.now();
       ctx.logger.info('mysql restore: loading', { rows: done.rows, of: total, chunks: done.chunks });
     },
+  });
+  const tablesCreated = () => ctx.logger.info('mysql restore: tables created', { tables: plan.loads.length, ms: Date.now() - started });
+  const recorded = facts.tables.every((t) => t.columns !== undefined);
+
+  const loaded = await withSchemaConnection(ctx, where, async (connection) => {
+    await clearTargets(ctx, connection, mappings, token);
+    const rests: Array<[DatabaseMapping, string[]]> = [];
+    for (const mapping of mappings) {
+      const schema = schemaOf.get(mapping.source);
+      const statements = schema ? await statementsOf(schema.pre) : [];
+      rests.push([mapping, await createDatabaseOf(connection, statements, mapping, renames, async () => {
+        await writeMarker(connection, mapping.target, token, ctx.backup.backupId);
+        await recordCreated(ctx.spoolDir, token, mapping.target);
+      })]);
+    }
+    if (recorded) {
+      const created = new Arrivals<void>();
+      const createAll = async (signal: AbortSignal) => {
+        try {
+          for (const [mapping, rest] of rests) {
+            stopIfAborted(signal, 'restore', ENGINE);
+            await createTables(connection, rest, mapping, renames, { onCreated: (table) => created.arrive(tableKey(mapping.target, table), undefined) });
+          }
+          tablesCreated();
+        } catch (error) {
+          created.fail(error);
+          throw error;
+        }
+      };
+      const columns = new Map(plan.loads.map((l, i) => [tableKey(l.database, l.table), facts.tables[i].columns!]));
+      const [, rows] = await both(createAll, (signal) => load(columns, signal, (l) => created.of(tableKey(l.database, l.table))), plan.signal);
+      return rows;
+    }
+    const lanes: Connection[] = [];
+    try {
+      for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
+      for (const [mapping, rest] of rests) await createTables(connection, rest, mapping, renames, { lanes });
+    } finally {
+      await Promise.all(lanes.map((lane) => lane.end().catch(() => undefined)));
+    }
+    tablesCreated();
+    return load(await tableColumns(connection, mappings.map((m) => m.target)), plan.signal);
   });
 
   // 3. Views, routines, triggers, events; then users; then what had to wait for others; and done:

@@ -16,7 +16,7 @@ import { PermanentError } from '../../../core/errors';
 import { quoteId } from '../shared/connection';
 import { ENGINE } from '../shared/layout';
 import { splitSchemaStatements } from './schema-capture';
-import { createdDatabase, renameDatabases } from './sql-rename';
+import { createdDatabase, createdTable, renameDatabases } from './sql-rename';
 import { SCHEMA_SESSION, classifyTargetError } from '../shared/target-connection';
 import type { DatabaseMapping } from './target-databases';
 
@@ -69,7 +69,9 @@ const REFERENCES = /\bREFERENCES\b/i;
  * gives it. The first failure stops the others from taking more, and is thrown once every lane
  * has stopped.
  */
-async function inLanes(lanes: Connection[], statements: string[], pick: (statement: string) => boolean, database: string, renames: Renames, where: string): Promise<void> {
+async function inLanes(
+  lanes: Connection[], statements: string[], pick: (statement: string) => boolean, database: string, renames: Renames, where: string, onRun: (statement: string) => void,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   await Promise.allSettled(lanes.map(async (lane) => {
@@ -84,6 +86,7 @@ async function inLanes(lanes: Connection[], statements: string[], pick: (stateme
           if (isSessionStatement(statements[replayed])) await execute(lane, renameDatabases(statements[replayed], renames), where);
         }
         await execute(lane, renameDatabases(statements[index], renames), where);
+        onRun(statements[index]);
       }
     } catch (error) {
       failure ??= { error };
@@ -93,22 +96,18 @@ async function inLanes(lanes: Connection[], statements: string[], pick: (stateme
 }
 
 /**
- * Applies the pre-schema of one database. `afterCreate` runs once the database exists and before
- * any table is created (the restore places its marker there). Returns the statements run.
- * A file without `CREATE DATABASE` gets a plain one (default character set of the server).
- * With `lanes` (more schema connections), the tables are created over all of them at once: a
- * table is a file the server creates and syncs, so 1 000 tables one after the other are seconds
- * of waiting (tables with foreign keys after the others, one at a time). Only a file of tables and
- * sequences (and session statements) runs so; anything else runs in order on `connection`.
+ * Creates the database of a pre-schema under its target name (its own `CREATE DATABASE`, or a
+ * plain one when the file has none); `afterCreate` runs once it exists and before any table is
+ * created (the restore places its marker there). Returns the statements left to run — the tables
+ * — with the file's session statements before them, for {@link createTables}.
  */
-export async function applyPreSchema(
+export async function createDatabaseOf(
   connection: Connection,
   statements: string[],
   mapping: DatabaseMapping,
   renames: Renames,
   afterCreate: () => Promise<void>,
-  lanes: Connection[] = [],
-): Promise<number> {
+): Promise<string[]> {
   const where = `pre-schema of ${mapping.source}`;
   await execute(connection, SCHEMA_SESSION, where);
   let created = false;
@@ -136,13 +135,50 @@ export async function applyPreSchema(
   const rest = statements.slice(index);
   const unexpected = rest.find((statement) => createdDatabase(statement) !== undefined);
   if (unexpected !== undefined) throw new PermanentError(`${where}: unexpected statement ${head(unexpected)}`, { code: 'SCHEMA_INVALID', engine: ENGINE });
-  if (lanes.length > 0 && rest.every((statement) => isSessionStatement(statement) || INDEPENDENT.test(statement))) {
-    const ordered = statements.slice(0, index).filter(isSessionStatement).concat(rest);
-    await inLanes([connection, ...lanes], ordered, (statement) => !REFERENCES.test(statement), mapping.target, renames, where);
-    await inLanes([connection], ordered, (statement) => REFERENCES.test(statement), mapping.target, renames, where);
+  return statements.slice(0, index).filter(isSessionStatement).concat(rest);
+}
+
+/**
+ * Runs what {@link createDatabaseOf} left of a pre-schema, calling `onCreated` with each table's
+ * name once it exists. With `lanes` (more schema connections), the tables are created over all of
+ * them at once: a table is a file the server creates and syncs, so 1 000 tables one after the
+ * other are seconds of waiting (tables with foreign keys after the others, one at a time). Only
+ * tables and sequences (and session statements) run so; anything else runs in order on `connection`.
+ */
+export async function createTables(
+  connection: Connection,
+  statements: string[],
+  mapping: DatabaseMapping,
+  renames: Renames,
+  options: { lanes?: Connection[]; onCreated?: (table: string) => void } = {},
+): Promise<void> {
+  const where = `pre-schema of ${mapping.source}`;
+  const lanes = options.lanes ?? [];
+  const onRun = (statement: string) => {
+    const table = createdTable(statement);
+    if (table !== undefined) options.onCreated?.(table);
+  };
+  if (lanes.length > 0 && statements.every((statement) => isSessionStatement(statement) || INDEPENDENT.test(statement))) {
+    await inLanes([connection, ...lanes], statements, (statement) => !REFERENCES.test(statement), mapping.target, renames, where, onRun);
+    await inLanes([connection], statements, (statement) => REFERENCES.test(statement), mapping.target, renames, where, onRun);
   } else {
-    for (const statement of rest) await execute(connection, renameDatabases(statement, renames), where);
+    await inLanes([connection], statements, () => true, mapping.target, renames, where, onRun);
   }
+}
+
+/**
+ * Applies the pre-schema of one database ({@link createDatabaseOf}, then {@link createTables}).
+ * Returns the statements run.
+ */
+export async function applyPreSchema(
+  connection: Connection,
+  statements: string[],
+  mapping: DatabaseMapping,
+  renames: Renames,
+  afterCreate: () => Promise<void>,
+  lanes: Connection[] = [],
+): Promise<number> {
+  await createTables(connection, await createDatabaseOf(connection, statements, mapping, renames, afterCreate), mapping, renames, { lanes });
   return statements.length;
 }
 

@@ -80,6 +80,19 @@ export function createdDatabase(sql: string): string | undefined {
 }
 
 /**
+ * The table a `CREATE TABLE` statement creates (its last name part, when qualified), or undefined
+ * when `sql` is not one.
+ */
+export function createdTable(sql: string): string | undefined {
+  const start = skipSpace(sql, 0);
+  const head = /^CREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?/i.exec(sql.slice(start));
+  if (!head) return undefined;
+  let name = readIdentifier(sql, start + head[0].length);
+  while (name && sql[name.end] === '.') name = readIdentifier(sql, name.end + 1);
+  return name?.name;
+}
+
+/**
  * Rewrites the database names of `sql` according to `renames` (source name → target name).
  * Returns `sql` unchanged when nothing is renamed.
  */

@@ -81,6 +81,8 @@ export const tableFactsSchema = z.object({
   digest: z.string(),
   /** Chunk artifact names, in order (none in a physical backup). */
   chunks: z.array(z.string()),
+  /** The columns the chunk files hold, in order, as the dump read them (absent in backups of older versions: the restore asks the target). */
+  columns: z.array(z.object({ name: z.string(), generated: z.boolean(), type: z.string() })).optional(),
   /** The integer key column the table was cut by, and its ranges in chunk order (absent: read whole; backups of older versions). */
   splitKey: z.string().optional(),
   ranges: z.array(keyRangeFactsSchema).optional(),

@@ -249,11 +249,8 @@ describe('mysql logical restore', () => {
     const ctx = await restoreContext(target, { parallelism: 1 });
     const prepared: PreparedTarget = await prepareLogicalTarget(ctx);
     const abort = new AbortController();
-    const interrupted = restoreLogical({ ...ctx, signal: abort.signal }, prepared, {
-      store,
-      prefix: '',
-      onProgress: (done, total) => { if (done === total) abort.abort(); },
-    });
+    const abortOnceCreated = { ...ctx.logger, info: (message: string, extra?: Record<string, unknown>) => { if (message === 'mysql restore: tables created') abort.abort(); ctx.logger.info(message, extra); } };
+    const interrupted = restoreLogical({ ...ctx, signal: abort.signal, logger: abortOnceCreated }, prepared, { store, prefix: '' });
     await expect(interrupted).rejects.toMatchObject({ code: 'ABORTED' });
     const admin = await connect(target);
     const [marker] = await admin.query(`SELECT COUNT(*) AS n FROM shop.${MARKER_TABLE}`) as [Array<{ n: number }>, unknown];
@@ -299,6 +296,21 @@ describe('mysql logical restore', () => {
     expect(byName['row-counts'].ok).toBe(true);
     expect(byName['table-digests']).toMatchObject({ ok: false, detail: expect.stringContaining(`shop.big key range [${second.from}, ${second.to ?? '…'}): digest differs`) });
     expect(byName['table-digests'].detail).toContain('shop.customers: digest differs');
+  }, 120_000);
+
+  it('restores a backup that recorded no columns (an older version) by creating every table first and asking the target for them', async () => {
+    // Prepare
+    const facts = record.facts as unknown as MysqlFacts;
+    expect(facts.tables.every((t) => (t.columns?.length ?? 0) > 0)).toBe(true); // this version records them
+    const older = { ...facts, tables: facts.tables.map(({ columns: _, ...t }) => t) };
+    const target = await sharedTarget();
+
+    // Act
+    const { checks, result } = await restoreInto(target, { renameDatabases: { shop: 'shop_older' } }, false, { ...record, facts: older as unknown as BackupRecord['facts'] });
+
+    // Assess
+    expect(checks.every((c) => c.ok)).toBe(true);
+    expect(result.endpoint.readBack).toMatchObject({ tables: facts.tables.length, differCount: 0 });
   }, 120_000);
 
   it('commits what it loads and reads back on a server whose sessions start with autocommit off', async () => {
