@@ -23,7 +23,7 @@
  */
 import { Readable } from 'node:stream';
 import mysql, { type Connection, type ResultSetHeader } from 'mysql2/promise';
-import { PermanentError, type ClassifiedError } from '../../../core/errors';
+import { PermanentError, stopIfAborted, type ClassifiedError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import { chunkFileLines } from '../shared/chunk-codec';
 import { quoteId } from '../shared/connection';
@@ -271,6 +271,7 @@ export async function loadTables(
         : `loading ${load.database}.${load.table} chunk ${chunks[0] + 1}/${load.files.length}`;
       try {
         await options.ready?.(load);
+        stopIfAborted(options.signal, 'restore', ENGINE);
         await keysOff(connection, load);
         const files = await Promise.all(chunks.map((i) => options.localFile?.(load.files[i]) ?? load.files[i]));
         const rows = await loadFiles(connection, files, intoOf(load));

@@ -30,13 +30,14 @@ import type {
 } from '../../../core/driver/types';
 import { PermanentError, stopIfAborted } from '../../../core/errors';
 import { selectArtifacts } from '../shared/artifact-select';
-import { loadOrder, loadTables, type ReadBack, type TableLoad } from './chunk-load';
+import { loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement } from './schema-apply';
 import { objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
+import { createdTable } from './sql-rename';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import {
   describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
@@ -286,47 +287,75 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     },
   });
   const tablesCreated = () => ctx.logger.info('mysql restore: tables created', { tables: plan.loads.length, ms: Date.now() - started });
-  const recorded = facts.tables.every((t) => t.columns !== undefined);
 
-  const loaded = await withSchemaConnection(ctx, where, async (connection) => {
+  const connection = await openSchemaConnection(ctx.target);
+  let closing: Promise<void> | undefined;
+  /** The schema connection is closed as soon as the tables exist: the load may outlast its idle timeout, and it is one more connection. */
+  const closeSchema = () => (closing ??= connection.end().catch(() => undefined));
+  const rests: Array<[DatabaseMapping, string[]]> = [];
+  try {
     await clearTargets(ctx, connection, mappings, token);
-    const rests: Array<[DatabaseMapping, string[]]> = [];
     for (const mapping of mappings) {
-      const schema = schemaOf.get(mapping.source);
-      const statements = schema ? await statementsOf(schema.pre) : [];
+      const source = schemaOf.get(mapping.source);
+      const statements = source ? await statementsOf(source.pre) : [];
       rests.push([mapping, await createDatabaseOf(connection, statements, mapping, renames, async () => {
         await writeMarker(connection, mapping.target, token, ctx.backup.backupId);
         await recordCreated(ctx.spoolDir, token, mapping.target);
       })]);
     }
-    if (recorded) {
+  } catch (error) {
+    await closeSchema();
+    throw classifyTargetError(error, where);
+  }
+
+  let loaded: LoadResult;
+  try {
+    // Each table loaded as soon as it exists, when the dump recorded the columns and the pre-schema
+    // creates every table loaded (else the old way, which fails naming a missing table).
+    const announced = new Set(rests.flatMap(([mapping, rest]) => rest.flatMap((statement) => {
+      const table = createdTable(statement);
+      return table === undefined ? [] : [tableKey(mapping.target, table)];
+    })));
+    const pipelined = facts.tables.every((t) => t.columns !== undefined) && plan.loads.every((l) => announced.has(tableKey(l.database, l.table)));
+    if (pipelined) {
       const created = new Arrivals<void>();
       const createAll = async (signal: AbortSignal) => {
+        const stopped = () => created.fail(new PermanentError('restore aborted', { code: 'ABORTED', engine: ENGINE }));
+        signal.addEventListener('abort', stopped, { once: true });
         try {
           for (const [mapping, rest] of rests) {
-            stopIfAborted(signal, 'restore', ENGINE);
-            await createTables(connection, rest, mapping, renames, { onCreated: (table) => created.arrive(tableKey(mapping.target, table), undefined) });
+            await createTables(connection, rest, mapping, renames, { signal, onCreated: (table) => created.arrive(tableKey(mapping.target, table), undefined) });
           }
           tablesCreated();
         } catch (error) {
           created.fail(error);
-          throw error;
+          throw classifyTargetError(error, where);
+        } finally {
+          signal.removeEventListener('abort', stopped);
+          await closeSchema();
         }
       };
       const columns = new Map(plan.loads.map((l, i) => [tableKey(l.database, l.table), facts.tables[i].columns!]));
-      const [, rows] = await both(createAll, (signal) => load(columns, signal, (l) => created.of(tableKey(l.database, l.table))), plan.signal);
-      return rows;
+      [, loaded] = await both(createAll, (signal) => load(columns, signal, (l) => created.of(tableKey(l.database, l.table))), plan.signal);
+    } else {
+      const lanes: Connection[] = [];
+      let columns: Map<string, ColumnInfo[]>;
+      try {
+        for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
+        for (const [mapping, rest] of rests) await createTables(connection, rest, mapping, renames, { lanes });
+        columns = await tableColumns(connection, mappings.map((m) => m.target));
+      } catch (error) {
+        throw classifyTargetError(error, where);
+      } finally {
+        await Promise.all(lanes.map((lane) => lane.end().catch(() => undefined)));
+        await closeSchema();
+      }
+      tablesCreated();
+      loaded = await load(columns, plan.signal);
     }
-    const lanes: Connection[] = [];
-    try {
-      for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
-      for (const [mapping, rest] of rests) await createTables(connection, rest, mapping, renames, { lanes });
-    } finally {
-      await Promise.all(lanes.map((lane) => lane.end().catch(() => undefined)));
-    }
-    tablesCreated();
-    return load(await tableColumns(connection, mappings.map((m) => m.target)), plan.signal);
-  });
+  } finally {
+    await closeSchema();
+  }
 
   // 3. Views, routines, triggers, events; then users; then what had to wait for others; and done:
   //    the databases are no longer an unfinished restore. (A new connection: the load may have

@@ -12,7 +12,7 @@
  * keep their original text).
  */
 import type { Connection } from 'mysql2/promise';
-import { PermanentError } from '../../../core/errors';
+import { PermanentError, stopIfAborted } from '../../../core/errors';
 import { quoteId } from '../shared/connection';
 import { ENGINE } from '../shared/layout';
 import { splitSchemaStatements } from './schema-capture';
@@ -70,7 +70,8 @@ const REFERENCES = /\bREFERENCES\b/i;
  * has stopped.
  */
 async function inLanes(
-  lanes: Connection[], statements: string[], pick: (statement: string) => boolean, database: string, renames: Renames, where: string, onRun: (statement: string) => void,
+  lanes: Connection[], statements: string[], pick: (statement: string) => boolean, database: string, renames: Renames, where: string,
+  onRun: (statement: string) => void, signal?: AbortSignal,
 ): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
@@ -80,6 +81,7 @@ async function inLanes(
       await execute(lane, `USE ${quoteId(database)}`, where);
       let replayed = 0;
       while (failure === undefined && next < statements.length) {
+        stopIfAborted(signal, 'restore', ENGINE);
         const index = next++;
         if (isSessionStatement(statements[index]) || !pick(statements[index])) continue;
         for (; replayed < index; replayed += 1) {
@@ -150,7 +152,7 @@ export async function createTables(
   statements: string[],
   mapping: DatabaseMapping,
   renames: Renames,
-  options: { lanes?: Connection[]; onCreated?: (table: string) => void } = {},
+  options: { lanes?: Connection[]; onCreated?: (table: string) => void; signal?: AbortSignal } = {},
 ): Promise<void> {
   const where = `pre-schema of ${mapping.source}`;
   const lanes = options.lanes ?? [];
@@ -159,10 +161,10 @@ export async function createTables(
     if (table !== undefined) options.onCreated?.(table);
   };
   if (lanes.length > 0 && statements.every((statement) => isSessionStatement(statement) || INDEPENDENT.test(statement))) {
-    await inLanes([connection, ...lanes], statements, (statement) => !REFERENCES.test(statement), mapping.target, renames, where, onRun);
-    await inLanes([connection], statements, (statement) => REFERENCES.test(statement), mapping.target, renames, where, onRun);
+    await inLanes([connection, ...lanes], statements, (statement) => !REFERENCES.test(statement), mapping.target, renames, where, onRun, options.signal);
+    await inLanes([connection], statements, (statement) => REFERENCES.test(statement), mapping.target, renames, where, onRun, options.signal);
   } else {
-    await inLanes([connection], statements, () => true, mapping.target, renames, where, onRun);
+    await inLanes([connection], statements, () => true, mapping.target, renames, where, onRun, options.signal);
   }
 }
 

@@ -313,6 +313,20 @@ describe('mysql logical restore', () => {
     expect(result.endpoint.readBack).toMatchObject({ tables: facts.tables.length, differCount: 0 });
   }, 120_000);
 
+  it('fails naming a table its pre-schema does not create, rather than wait for it', async () => {
+    // Prepare: facts listing a table no CREATE TABLE of the backup makes
+    const facts = record.facts as unknown as MysqlFacts;
+    const customers = facts.tables.find((t) => t.table === 'customers')!;
+    const ghostly = { ...facts, tables: [...facts.tables, { ...customers, table: 'ghost' }] };
+    const target = await sharedTarget();
+
+    // Act
+    const restoring = restoreInto(target, { renameDatabases: { shop: 'shop_ghost' } }, false, { ...record, facts: ghostly as unknown as BackupRecord['facts'] });
+
+    // Assess
+    await expect(restoring).rejects.toMatchObject({ code: 'SCHEMA_INVALID', message: expect.stringContaining('shop_ghost.ghost does not exist on the target') });
+  }, 120_000);
+
   it('commits what it loads and reads back on a server whose sessions start with autocommit off', async () => {
     // Prepare
     const target = await sharedTarget();
