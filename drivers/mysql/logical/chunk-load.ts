@@ -17,6 +17,9 @@
  * Columns are named explicitly, in the order the dump read them (table-columns.ts: every column by
  * ordinal position, invisible ones included), each stored the way column-codec.ts says; generated
  * columns get a throw-away variable, as the server computes them.
+ * Given what each table should read back as (`TableLoad.expected`), the connection that loads a
+ * table's last chunk — or a key range's, for a table the dump cut by key — reads it back at once
+ * and digests it ({@link ReadBack}); a table may also be created while others load (`ready`).
  * A load with warnings (a value the server changed or skipped) fails the restore: it must be
  * byte-exact. The one warning storing a value exactly gives (an ENUM's error value, index 0) is
  * expected (column-codec.ts); the digests then prove the value.
