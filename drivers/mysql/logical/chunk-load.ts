@@ -34,6 +34,7 @@ import { ENGINE, type KeyRangeFacts } from '../shared/layout';
 import { LOAD_DATA_FORMAT } from '../shared/row-format';
 import { isExpectedLoadWarning, loadColumns, selectList, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from '../shared/column-codec';
 import { digestQuery } from '../shared/table-reader';
+import { rangeConditions } from './dump-pipeline';
 import { tableKey } from '../shared/table-columns';
 import { classifyTargetError, openLoadConnection, type TargetSettings } from '../shared/target-connection';
 
@@ -181,7 +182,7 @@ function readUnits(load: TableLoad): ReadUnit[] {
 /** The query reading `unit` back, its columns as the dump read them. */
 function readBackQuery(unit: ReadUnit, columns: ColumnInfo[]): string {
   const { load, range } = unit;
-  const where = range ? [range.from !== undefined ? `${quoteId(range.key)} >= ${range.from}` : '', range.to !== undefined ? `${quoteId(range.key)} < ${range.to}` : ''].filter(Boolean) : [];
+  const where = range ? rangeConditions(range.key, range) : [];
   return `SELECT ${columns.length > 0 ? selectList(columns) : '*'} FROM ${quoteId(load.database)}.${quoteId(load.table)}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
 }
 

@@ -209,9 +209,12 @@ const columnsOf = (t: TableSource): string => (t.columns.length > 0 ? selectList
 /** The rows of a range of `t`, in key order; every row of `t`, in the server's order, without a range. */
 export function rangeQuery(t: TableSource, range?: KeyRange): string {
   if (range === undefined) return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t)}`;
-  const key = quoteId(t.splitKey!);
-  const bounds = [range.from !== undefined ? `${key} >= ${range.from}` : '', range.to !== undefined ? `${key} < ${range.to}` : ''].filter(Boolean);
-  return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t, bounds)} ORDER BY ${key}`;
+  return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t, rangeConditions(t.splitKey!, range))} ORDER BY ${quoteId(t.splitKey!)}`;
+}
+
+/** The conditions of key range `range` of column `key`: `key >= from`, `key < to` (none for an open side). */
+export function rangeConditions(key: string, range: KeyRange): string[] {
+  return [range.from !== undefined ? `${quoteId(key)} >= ${range.from}` : '', range.to !== undefined ? `${quoteId(key)} < ${range.to}` : ''].filter(Boolean);
 }
 
 /**
