@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { parseSize } from '../../core/config/units';
 import { parseJsonOption, type CliContext } from '../cli-context';
 import { formatBackup } from '../format';
+import { encodingRequest, withEncodingOptions, type EncodingOptions } from '../key-options';
 
 export function backupCommand(program: Command, context: () => CliContext): void {
-  program
-    .command('backup')
+  withEncodingOptions(program
+    .command('backup'))
     .description('take a consistent backup of one database instance into the store')
     .argument('<engine>', 'driver name, e.g. etcd')
     .requiredOption('--instance <name>', 'instance name; backups are grouped by engine/instance')
@@ -14,7 +15,7 @@ export function backupCommand(program: Command, context: () => CliContext): void
     .option('--incremental', 'take only what changed since the newest verified backup of the instance (drivers with the incremental capability); without one, a full backup')
     .option('--resume', 'continue the incomplete backup a killed run left, whatever its age (default: when younger than 6 h)')
     .option('--no-resume', 'always take a new backup')
-    .action(async function runBackupCommand(engine: string, options: { instance: string; config: string; rateLimit?: string; incremental?: boolean; resume?: boolean }) {
+    .action(async function runBackupCommand(engine: string, options: EncodingOptions & { instance: string; config: string; rateLimit?: string; incremental?: boolean; resume?: boolean }) {
       const ctx = context();
       const request = {
         engine,
@@ -23,6 +24,7 @@ export function backupCommand(program: Command, context: () => CliContext): void
         ...(options.rateLimit ? { rateLimit: parseSize(options.rateLimit) } : {}),
         ...(options.incremental ? { incremental: true } : {}),
         ...(options.resume === undefined ? {} : { resume: options.resume ? 'always' : 'never' }),
+        ...encodingRequest(options),
       };
       const summary = await (await ctx.workflows()).backup(request);
       ctx.print(summary, () => formatBackup(summary));

@@ -4,6 +4,7 @@
  * target down, and record the result next to the backup's manifest. Exits non-zero when any
  * drill failed or an instance had nothing to drill.
  */
+import { keysRequest, withKeyOptions } from '../key-options';
 import type { Command } from 'commander';
 import { isVerified, type CatalogEntry } from '../../core/catalog/catalog';
 import type { DrillRecord } from '../../core/catalog/drill-record';
@@ -28,14 +29,14 @@ export interface DrillOutcome {
 }
 
 export function drillCommand(program: Command, context: () => CliContext): void {
-  program
-    .command('drill')
+  withKeyOptions(program
+    .command('drill'))
     .description('restore each instance\'s newest verified backup into a scratch target, validate it, tear it down, and record the result (restore-verified or restore failed)')
     .option('--engine <engine>', 'only this engine')
     .option('--instance <name>', 'only this instance')
     .option('--target <json|@file>', 'restore into this empty target of yours instead of a scratch one started here (left as restored: empty it before the next drill); needs --engine and --instance')
     .option('--target-settings <json|@file>', 'fields set on the scratch target, e.g. the credentials its validation needs: {"auth":[{"scheme":"digest","credential":{"$secret":"ssm:/zk/auth"}}]}')
-    .action(async function runDrill(options: { engine?: string; instance?: string; target?: string; targetSettings?: string }) {
+    .action(async function runDrill(options: { engine?: string; instance?: string; target?: string; targetSettings?: string; key?: string; passphrase?: string }) {
       const ctx = context();
       if (options.target !== undefined && !(options.engine && options.instance)) {
         throw new PermanentError('--target names one instance\'s target: give --engine and --instance too', { code: 'INVALID_INPUT' });
@@ -65,7 +66,7 @@ export function drillCommand(program: Command, context: () => CliContext): void 
         if (!ctx.json) process.stderr.write(`${engine}/${instance}: drilling ${entry.backupId}...\n`);
         const backupAgeMs = Date.now() - Date.parse(entry.manifest.completedAt);
         try {
-          const drill = await workflows.drill({ backupId: entry.backupId, engine, instance, target, targetSettings });
+          const drill = await workflows.drill({ backupId: entry.backupId, engine, instance, target, targetSettings, ...keysRequest(options) });
           outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, drill });
         } catch (error) {
           const classified = classify(error);

@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { nodeRefSchema } from '../driver/node-ref';
 import { secretsByReferenceSchema } from '../config/secret-fields';
+import { storedFormSchema } from '../crypto/artifact-encoding';
+import { compressionSettingsSchema, encryptionSettingsSchema } from '../crypto/encoding-settings';
 
 const jsonObject = z.record(z.string(), z.any());
 
@@ -26,6 +28,10 @@ const requestShape = {
    * backup is taken and the summary says why (`incremental`).
    */
   incremental: z.boolean().optional(),
+  /** zstd for every artifact not compressed already (core/crypto/encoding-settings.ts); absent: stored as written. */
+  compression: compressionSettingsSchema.optional(),
+  /** Client-side encryption of every artifact: whose key wraps the data keys (a KMS key; a key or passphrase by secret reference). */
+  encryption: encryptionSettingsSchema.optional(),
 };
 
 /**
@@ -51,7 +57,7 @@ export const snapshotRefSchema = z.object({
   engine: z.string(),
   instance: z.string(),
   spoolDir: z.string(),
-  artifacts: z.array(z.object({ name: z.string(), size: z.number(), sha256: z.string(), key: z.string().optional() })),
+  artifacts: z.array(z.object({ name: z.string(), size: z.number(), sha256: z.string(), key: z.string().optional(), stored: storedFormSchema.optional() })),
   consistency: jsonObject,
   facts: jsonObject,
   createdAt: z.string(),

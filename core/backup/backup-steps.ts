@@ -16,6 +16,7 @@ import { readJson } from '../store/json';
 import { deletePrefix } from '../store/blob-store';
 import type { BackupContext, JsonObject, NodeRef, SnapshotRef } from '../driver/types';
 import { takeSnapshot } from '../driver/take-snapshot';
+import { nodeEncoding } from '../crypto/encoding-settings';
 import { runHolder } from '../runs/run-holder';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { failedChecksText } from '../steps/step-records';
@@ -42,14 +43,16 @@ async function resolvedConfig(state: Pick<BackupState, 'engine' | 'config'>, dep
  */
 async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupContext> {
   const spoolDir = await enterNodeRunDir(state, deps);
+  const encoding = await nodeEncoding(state, spoolDir, { engine: state.engine, instance: state.instance, backup: state.backupId }, deps);
+  const encoded = encoding ? { encoding } : {};
   return {
     backupId: state.backupId,
     instance: state.instance,
     config: await resolvedConfig(state, deps),
     node: state.node,
     spoolDir,
-    destination: { store: deps.store, prefix: nodePrefix(state), rateLimit: state.rateLimit },
-    pool: { store: deps.store, prefix: poolPrefix(state.engine, state.instance), rateLimit: state.rateLimit },
+    destination: { store: deps.store, prefix: nodePrefix(state), rateLimit: state.rateLimit, ...encoded },
+    pool: { store: deps.store, prefix: poolPrefix(state.engine, state.instance), rateLimit: state.rateLimit, ...encoded },
     logger: deps.logger,
   };
 }
@@ -186,9 +189,7 @@ export async function uploadNode(input: unknown, deps: StepDeps): Promise<NodeSt
     const ctx = await nodeContext(state, deps);
     const snapshot = await readSnapshot(deps.store, state, ctx.spoolDir);
     const upload = await deps.registry.backupDriver(state.engine).upload(ctx, snapshot, {
-      store: deps.store,
-      prefix: nodePrefix(state),
-      rateLimit: state.rateLimit,
+      ...ctx.destination!,
       onProgress: (done, total) => deps.onProgress?.('upload', done, total),
     });
     return { ...state, upload: await writeUpload(deps.store, state, upload) };

@@ -4,7 +4,7 @@
  * node validated and every artifact is in the store at its recorded size.
  */
 import { PermanentError } from '../errors';
-import { MANIFEST_FORMAT_VERSION, nodeRecords, type BackupManifest } from '../catalog/manifest';
+import { manifestFormatFor, nodeRecords, type BackupManifest } from '../catalog/manifest';
 import { missingArtifact } from '../catalog/stored-artifacts';
 import type { JsonObject, StoredArtifact } from '../driver/types';
 import type { StepDeps } from '../steps/step-deps';
@@ -48,7 +48,7 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
   const plugin = deps.registry.get(state.engine);
   const only = state.nodeResults[0].node.name;
   return {
-    formatVersion: MANIFEST_FORMAT_VERSION,
+    formatVersion: manifestFormatFor(artifacts),
     backupId: state.backupId,
     engine: state.engine,
     instance: state.instance,

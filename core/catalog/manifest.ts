@@ -6,8 +6,20 @@ import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { formatIssues } from '../config/issues';
 import { jsonSha256 } from '../io/json-digest';
+import { storedFormSchema } from '../crypto/artifact-encoding';
 
-export const MANIFEST_FORMAT_VERSION = 1;
+/**
+ * Format 2 is written when an artifact is stored encoded (compressed, encrypted: `stored`), so a
+ * dbbackup that predates encoding says to upgrade instead of reading the stored bytes as plain;
+ * anything else is still written as format 1.
+ */
+export const MANIFEST_FORMAT_VERSION = 2;
+const FORMAT_VERSIONS: readonly number[] = [1, 2];
+
+/** The format version a manifest of `artifacts` is written with (see {@link MANIFEST_FORMAT_VERSION}). */
+export function manifestFormatFor(artifacts: ReadonlyArray<{ stored?: unknown }>): 1 | 2 {
+  return artifacts.some((artifact) => artifact.stored !== undefined) ? 2 : 1;
+}
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex sha256');
 
@@ -21,12 +33,14 @@ export const storedArtifactSchema = z.object({
   key: z.string().min(1),
   size: z.number().int().nonnegative(),
   sha256,
+  /** How it is stored when not as its plain bytes (core/crypto/artifact-encoding.ts); `size` and `sha256` are the plain bytes'. */
+  stored: storedFormSchema.optional(),
 });
 
 const jsonObject = z.record(z.string(), z.any());
 
 export const manifestSchema = z.object({
-  formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   backupId: z.string().min(1),
   engine: z.string().min(1),
   instance: z.string().min(1),
@@ -54,9 +68,9 @@ export type BackupManifest = z.infer<typeof manifestSchema>;
 /** Parses a manifest read from the store; a malformed one is a PermanentError naming its key. */
 export function parseManifest(value: unknown, key: string): BackupManifest {
   const version = (value as { formatVersion?: unknown } | null)?.formatVersion;
-  if (version !== MANIFEST_FORMAT_VERSION && typeof version === 'number') {
+  if (typeof version === 'number' && !FORMAT_VERSIONS.includes(version)) {
     throw new PermanentError(
-      `manifest ${key} has format version ${version}; this dbbackup reads format version ${MANIFEST_FORMAT_VERSION}${version > MANIFEST_FORMAT_VERSION ? ' (a newer dbbackup wrote it: upgrade to read it)' : ''}`,
+      `manifest ${key} has format version ${version}; this dbbackup reads format versions ${FORMAT_VERSIONS.join(' and ')}${version > MANIFEST_FORMAT_VERSION ? ' (a newer dbbackup wrote it: upgrade to read it)' : ''}`,
       { code: 'UNSUPPORTED_MANIFEST_VERSION' },
     );
   }

@@ -38,8 +38,9 @@ async function storedSizes(store: BlobStore, artifacts: readonly StoredArtifact[
 /** What is wrong with the first artifact of `artifacts` the store does not hold at its size (`<key> is missing`), or undefined when none. */
 export async function missingArtifact(store: BlobStore, artifacts: readonly StoredArtifact[]): Promise<string | undefined> {
   const sizes = await storedSizes(store, artifacts);
-  const index = artifacts.findIndex((artifact, i) => sizes[i] !== artifact.size);
+  const storedSize = (artifact: StoredArtifact) => artifact.stored?.size ?? artifact.size; // an encoded artifact's stored bytes
+  const index = artifacts.findIndex((artifact, i) => sizes[i] !== storedSize(artifact));
   if (index < 0) return undefined;
   const [artifact, size] = [artifacts[index], sizes[index]];
-  return `${artifact.key} is ${size !== undefined ? `${size} bytes, expected ${artifact.size}` : 'missing'}`;
+  return `${artifact.key} is ${size !== undefined ? `${size} bytes, expected ${storedSize(artifact)}` : 'missing'}`;
 }

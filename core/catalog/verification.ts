@@ -1,6 +1,7 @@
 /**
  * `verify`: re-reads every artifact of a backup from the store and re-hashes it against the
- * manifest. The result is kept next to the manifest (`verification.json`), so `list` and `prune`
+ * manifest — an encoded (compressed, encrypted) artifact's stored bytes against its stored form, so
+ * no key is needed. The result is kept next to the manifest (`verification.json`), so `list` and `prune`
  * know which backups are still good.
  */
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { writeJson } from '../store/json';
 import { verificationKey } from './layout';
 import { manifestDigest, type BackupManifest } from './manifest';
 import { pipeline } from 'node:stream/promises';
+import { storedBytesOf } from '../driver/artifact-check';
 
 const verificationSchema = z.object({
   backupId: z.string(),
@@ -39,11 +41,12 @@ export async function verifyBackup(
   manifest: BackupManifest,
   onProgress?: (bytes: number, total: number) => void,
 ): Promise<VerificationRecord> {
-  const total = manifest.artifacts.reduce((sum, a) => sum + a.size, 0);
+  const total = manifest.artifacts.reduce((sum, a) => sum + storedBytesOf(a).size, 0);
   let done = 0;
   const artifacts: VerificationRecord['artifacts'] = [];
   for (const artifact of manifest.artifacts) {
     const before = done;
+    const expected = storedBytesOf(artifact);
     try {
       const hasher = new HashingStream();
       const body = await store.get(artifact.key, { onProgress: (bytes) => onProgress?.(before + bytes, total) });
@@ -51,14 +54,14 @@ export async function verifyBackup(
         for await (const _chunk of source) { /* hashed in passing */ }
       });
       const sha256 = hasher.digest();
-      const ok = sha256 === artifact.sha256 && hasher.bytes === artifact.size;
+      const ok = sha256 === expected.sha256 && hasher.bytes === expected.size;
       artifacts.push(ok
         ? { name: artifact.name, ok }
-        : { name: artifact.name, ok, detail: `expected ${artifact.size} bytes sha256 ${artifact.sha256}, found ${hasher.bytes} bytes sha256 ${sha256}` });
+        : { name: artifact.name, ok, detail: `expected ${expected.size} bytes sha256 ${expected.sha256}${artifact.stored ? ' as stored' : ''}, found ${hasher.bytes} bytes sha256 ${sha256}` });
     } catch (error) {
       artifacts.push({ name: artifact.name, ok: false, detail: error instanceof Error ? error.message : String(error) });
     }
-    done = before + artifact.size;
+    done = before + expected.size;
   }
   const record: VerificationRecord = {
     backupId: manifest.backupId,

@@ -14,6 +14,7 @@ import { circuitGuard } from '../resilience/circuit-guard';
 import { blobStoreState } from '../resilience/durable-state';
 import { STATE_ROOT } from '../catalog/layout';
 import { awsRegionFromEnv } from '../aws/region';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { createSecretResolver, resolveSecrets } from '../secrets';
 import { Catalog } from '../catalog/catalog';
 import type { Logger } from '../logger';
@@ -68,6 +69,7 @@ export async function createRuntime(settings: Settings, logger: Logger, options:
     restoreServers: settings.restoreServers ?? [],
     ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
+    kms: onFirstUse(() => new KMSClient({ region })),
     maskSecrets: (text) => secrets.mask(text),
     guard,
     onProgress,
@@ -78,4 +80,10 @@ export async function createRuntime(settings: Settings, logger: Logger, options:
     catalog: new Catalog(store),
     deps,
   };
+}
+
+/** `make`'s value, made on the first call. */
+function onFirstUse<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }

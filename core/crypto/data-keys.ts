@@ -82,23 +82,33 @@ const fingerprint = (key: Buffer): string => `sha256:${createHash('sha256').upda
 
 /** Data keys wrapped by the key in `file` (read once, when first needed). */
 export function keyFileProvider(file: string): DataKeyProvider {
-  let kek: Promise<Buffer> | undefined;
-  const load = () => (kek ??= readFile(file).then((content) => parseKeyFile(content, file), (error: NodeJS.ErrnoException) => {
+  return keyLoadedBy(() => readFile(file).then((content) => parseKeyFile(content, file), (error: NodeJS.ErrnoException) => {
     throw new PermanentError(`key file ${file} cannot be read: ${error.code ?? error.message}`, { code: 'KEY_UNAVAILABLE', cause: error });
-  }));
+  }), `key file ${file}`);
+}
+
+/** Data keys wrapped by the key `text` holds (base64, hex or raw, as a key file); `label` names it in errors. */
+export function keyProvider(text: string, label: string): DataKeyProvider {
+  return keyLoadedBy(async () => parseKeyFile(Buffer.from(text, 'latin1'), label), label);
+}
+
+/** Data keys wrapped by the key `load` gives (called once, when first needed). */
+function keyLoadedBy(load: () => Promise<Buffer>, label: string): DataKeyProvider {
+  let kek: Promise<Buffer> | undefined;
+  const key = () => (kek ??= load());
   return {
     async generate(context) {
-      const key = await load();
+      const kekBytes = await key();
       const dataKey = randomBytes(DATA_KEY_BYTES);
-      return { dataKey, wrapped: { provider: 'key-file', keyId: fingerprint(key), wrapped: wrapWith(key, dataKey, context) } };
+      return { dataKey, wrapped: { provider: 'key-file', keyId: fingerprint(kekBytes), wrapped: wrapWith(kekBytes, dataKey, context) } };
     },
     async unwrap(wrapped, context) {
-      const key = await load();
-      if (wrapped.provider !== 'key-file') throw new PermanentError(`this backup's data key is wrapped by ${wrapped.provider} (${wrapped.keyId}), not by a key file`, { code: 'KEY_UNAVAILABLE' });
-      if (wrapped.keyId !== fingerprint(key)) {
-        throw new PermanentError(`this backup's data key is wrapped by the key file with fingerprint ${wrapped.keyId}; ${file} is ${fingerprint(key)}`, { code: 'KEY_MISMATCH' });
+      const kekBytes = await key();
+      if (wrapped.provider !== 'key-file') throw new PermanentError(`this backup's data key is wrapped by ${wrapped.provider} (${wrapped.keyId}), not by a key`, { code: 'KEY_UNAVAILABLE' });
+      if (wrapped.keyId !== fingerprint(kekBytes)) {
+        throw new PermanentError(`this backup's data key is wrapped by the key with fingerprint ${wrapped.keyId}; ${label} is ${fingerprint(kekBytes)}`, { code: 'KEY_MISMATCH' });
       }
-      return unwrapWith(key, wrapped.wrapped, context, `key file ${file}`);
+      return unwrapWith(kekBytes, wrapped.wrapped, context, label);
     },
   };
 }

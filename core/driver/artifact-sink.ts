@@ -6,11 +6,10 @@
  * Either way each artifact is hashed while it is written, a failed write leaves nothing under its
  * name, and validation reads back exactly what was written (`openArtifact` / `verifyArtifact`).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { mapLimited } from '../concurrency';
 import { PermanentError } from '../errors';
 import { deletePrefix, type BlobStore } from '../store/blob-store';
@@ -20,6 +19,10 @@ import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
 import { hashLocalFile } from '../io/hash-threads';
 import { resolveInside } from '../io/resolve-inside';
 import { assertArtifactName, hashStream, writeArtifact } from './spool';
+import { assertSameHash, openStored, storedBytesOf, VerifyingStream } from './artifact-check';
+import { encodes, encodingStages, storedFormOf, type KeyOpener } from '../crypto/artifact-encoding';
+import { spoolKeyOpener } from '../crypto/encoding-settings';
+import { HashingStream } from '../io/hashing-stream';
 import type { ArtifactDestination, ArtifactRef, BackupContext } from './types';
 import type { Logger } from '../logger';
 
@@ -72,20 +75,25 @@ export function spoolSink(spoolDir: string): ArtifactSink {
  * chunks) stay within it together.
  */
 export function storeSink(destination: ArtifactDestination, logger?: Logger): ArtifactSink {
-  const { store, prefix } = destination;
+  const { store, prefix, encoding } = destination;
   const bucket = createRateLimiter(destination.rateLimit);
   const sink: ArtifactSink = {
     where: `${store.url} ${prefix}/`,
     async write(name, source, ...transforms) {
       assertArtifactName(name); // the same name rules as the spool
       const key = `${prefix}/${name}`;
+      if (encodes(encoding, name)) {
+        const plain = new HashingStream();
+        const stored = await store.put(key, chain(source, [...transforms, plain, ...encodingStages(encoding, name, key), ...throttleStages(bucket)]), { persistLater: true });
+        return { name, size: plain.bytes, sha256: plain.digest(), key, stored: storedFormOf(encoding, name, stored) };
+      }
       const stored = await store.put(key, chain(source, [...transforms, ...throttleStages(bucket)]), { persistLater: true });
       return { name, size: stored.size, sha256: stored.sha256, key };
     },
     async open(name) {
       assertArtifactName(name);
       const key = `${prefix}/${name}`;
-      if (!store.openWriter) return streamedWriter((body) => sink.write(name, body));
+      if (!store.openWriter || encodes(encoding, name)) return streamedWriter((body) => sink.write(name, body));
       const object = await store.openWriter(key, { persistLater: true });
       return {
         async write(chunk) {
@@ -152,48 +160,21 @@ export function artifactSink(ctx: Pick<BackupContext, 'spoolDir' | 'destination'
   return direct && ctx.destination ? storeSink(ctx.destination, ctx.logger) : spoolSink(ctx.spoolDir);
 }
 
-/** Reads an artifact back from wherever it was written (the store when it has a key, else the spool). */
-export async function openArtifact(spoolDir: string, artifact: ArtifactRef, store: BlobStore | undefined): Promise<Readable> {
+/**
+ * Reads an artifact's plain bytes back from wherever it was written (the store when it has a key,
+ * else the spool). One the snapshot stored encrypted is opened with the node's data key, kept
+ * beside `spoolDir` (core/crypto/encoding-settings.ts), or `openKey` when given.
+ */
+export async function openArtifact(spoolDir: string, artifact: ArtifactRef, store: BlobStore | undefined, openKey?: KeyOpener): Promise<Readable> {
   if (artifact.key !== undefined) {
     if (!store) throw new PermanentError(`artifact ${artifact.name} is in the store (${artifact.key}) but no store was given to read it`, { code: 'STORE_REQUIRED' });
-    return store.get(artifact.key);
+    return openStored(store, { ...artifact, key: artifact.key }, openKey ?? spoolKeyOpener(spoolDir));
   }
   const file = resolveInside(spoolDir, artifact.name);
   if (!(await stat(file).catch(() => undefined))) {
     throw new PermanentError(`artifact ${artifact.name} is missing from ${spoolDir}`, { code: 'ARTIFACT_MISSING' });
   }
   return createReadStream(file, { highWaterMark: 1 << 20 });
-}
-
-/** `source`'s bytes, failing at the end with `CHECKSUM_MISMATCH` unless they are the artifact's (size and sha256). */
-export function verifiedRead(source: Readable, artifact: ArtifactRef): Readable {
-  return chain(source, [new VerifyingStream(artifact)]);
-}
-
-/** Passes bytes through and, at the end, fails with `CHECKSUM_MISMATCH` unless they hash as recorded. */
-class VerifyingStream extends Transform {
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-
-  constructor(private readonly artifact: ArtifactRef, private readonly onVerified: () => void = () => undefined) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      assertSameHash(this.artifact, { size: this.bytes, sha256: this.hash.digest('hex') });
-      this.onVerified();
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
 }
 
 /** Artifacts re-hashed at once by {@link ArtifactReader.verifyUnread} (local files: one per hashing thread). */
@@ -247,12 +228,14 @@ export class ArtifactReader {
  * changed, `ARTIFACT_MISSING` (or the store's `NOT_FOUND`) when it is gone.
  */
 export async function verifyArtifact(spoolDir: string, artifact: ArtifactRef, store?: BlobStore): Promise<void> {
-  assertSameHash(artifact, await hashArtifact(spoolDir, artifact, store));
+  assertSameHash(artifact.key === undefined ? artifact : storedBytesOf(artifact), await hashArtifact(spoolDir, artifact, store));
 }
 
 /**
- * An artifact's size and sha256 where it was written: in place when it can be (a spool file, a
- * store that hashes its own objects: BlobStore.hashObject), else by streaming it.
+ * An artifact's size and sha256 where it was written — of its stored bytes, in the store (an
+ * encrypted artifact's authenticated segments and their sha256 prove its plain bytes): in place
+ * when it can be (a spool file, a store that hashes its own objects: BlobStore.hashObject), else by
+ * streaming it.
  */
 async function hashArtifact(spoolDir: string, artifact: ArtifactRef, store: BlobStore | undefined): Promise<{ size: number; sha256: string }> {
   if (artifact.key !== undefined && store?.hashObject) return store.hashObject(artifact.key);
@@ -262,15 +245,7 @@ async function hashArtifact(spoolDir: string, artifact: ArtifactRef, store: Blob
       throw new PermanentError(`artifact ${artifact.name} is missing from ${spoolDir}`, { code: 'ARTIFACT_MISSING' });
     });
   }
-  return hashStream(await openArtifact(spoolDir, artifact, store));
+  if (!store) throw new PermanentError(`artifact ${artifact.name} is in the store (${artifact.key}) but no store was given to read it`, { code: 'STORE_REQUIRED' });
+  return hashStream(await store.get(artifact.key));
 }
 
-/** Throws `CHECKSUM_MISMATCH` unless `actual` is the artifact's recorded size and sha256. */
-export function assertSameHash(artifact: ArtifactRef, actual: { size: number; sha256: string }): void {
-  if (actual.sha256 !== artifact.sha256 || actual.size !== artifact.size) {
-    throw new PermanentError(
-      `artifact ${artifact.name} does not match its checksum (expected ${artifact.size} bytes, sha256 ${artifact.sha256}; got ${actual.size} bytes, ${actual.sha256})`,
-      { code: 'CHECKSUM_MISMATCH' },
-    );
-  }
-}

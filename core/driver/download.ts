@@ -1,6 +1,7 @@
 /**
  * Restore-side counterpart of the spool: downloads a backup's artifacts into a local directory,
- * each re-hashed against the manifest on the way.
+ * each re-hashed against the manifest on the way; an encoded artifact (compressed, encrypted) has
+ * its stored bytes checked and is decoded on the way, so the file holds its plain bytes.
  *
  * Several downloads may run at once; they share ONE token bucket, so the node's rate limit caps
  * them together and the last, largest download still gets the whole of it once the others are
@@ -14,9 +15,11 @@ import { PermanentError, stopIfAborted } from '../errors';
 import { createRateLimiter } from '../store/rate-limiter';
 import { resolveInside } from '../io/resolve-inside';
 import { hashFile } from './spool';
+import { openStored } from './artifact-check';
+import { streamToFile } from '../store/transfer';
 import type { StoredArtifact, TransferOptions } from './types';
 
-export interface DownloadOptions extends Pick<TransferOptions, 'store' | 'rateLimit' | 'onProgress'> {
+export interface DownloadOptions extends Pick<TransferOptions, 'store' | 'rateLimit' | 'onProgress' | 'openKey'> {
   /** Downloads in flight at once (default 1). */
   concurrency?: number;
   /** Called as each artifact is in `dir` and verified (the order is `artifacts`' for those in flight at once): a consumer may start on it (core/concurrency.ts `Arrivals`). */
@@ -45,11 +48,12 @@ export async function downloadArtifacts(
     const file = resolveInside(dir, artifact.name);
     if (!(await isIntactCopy(file, artifact))) {
       await mkdir(path.dirname(file), { recursive: true });
-      await options.store.getFile(artifact.key, file, {
-        expectedSha256: artifact.sha256,
-        rateLimit: bucket,
-        onProgress: (bytes) => progress(index, bytes),
-      }).catch((error: unknown) => { throw namingArtifact(error, artifact); });
+      const fetched = artifact.stored
+        ? openStored(options.store, artifact, options.openKey, { rateLimit: bucket }).then((plain) => streamToFile(plain, file, {
+          key: artifact.key, expectedSha256: artifact.sha256, onProgress: (bytes) => progress(index, bytes),
+        }))
+        : options.store.getFile(artifact.key, file, { expectedSha256: artifact.sha256, rateLimit: bucket, onProgress: (bytes) => progress(index, bytes) });
+      await fetched.catch((error: unknown) => { throw namingArtifact(error, artifact); });
     }
     progress(index, artifact.size);
     files[artifact.name] = file;

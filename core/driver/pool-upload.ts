@@ -75,6 +75,12 @@ export interface PooledUpload {
 export async function putPooled(pool: ArtifactDestination, file: string, name: string, options: PutPooledOptions): Promise<PooledUpload> {
   assertArtifactName(name);
   poolObjectKey(pool.prefix, NO_HASH); // refused before anything is read or written when the prefix is no pool
+  if (pool.encoding) {
+    throw new PermanentError(
+      `artifact ${name} goes to the pool ${pool.prefix}, whose objects are stored as they are: this instance's compression or encryption setting cannot be honoured for pooled artifacts yet (turn them off for it)`,
+      { code: 'ENCODING_UNSUPPORTED' },
+    );
+  }
   options.signal?.throwIfAborted();
   if (pool.store.putFileAddressed && options.poolSizes && !options.poolSizes.has((await statSource(file)).size)) {
     return putInOneRead(pool, file, name, options);

@@ -9,6 +9,8 @@ import { PermanentError } from '../errors';
 import { isPoolKeyOf } from '../catalog/layout';
 import type { BlobStore } from '../store/blob-store';
 import { verifyArtifact } from './artifact-sink';
+import { putEncodedFile } from './encoded-upload';
+import { encodes } from '../crypto/artifact-encoding';
 import { resolveInside } from '../io/resolve-inside';
 import type {
   ArtifactRef, BackupContext, BackupDriver, SnapshotRef, SnapshotTaken, StoredArtifact, TransferOptions, UploadResult, ValidationReport,
@@ -35,6 +37,18 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
       const file = resolveInside(snapshot.spoolDir, artifact.name);
       const key = `${options.prefix}/${artifact.name}`;
       const before = done;
+      if (encodes(options.encoding, artifact.name)) {
+        const encoded = await putEncodedFile(options.store, key, file, artifact, options.encoding, {
+          checkpointPath: `${file}.upload-checkpoint.json`,
+          rateLimit: options.rateLimit,
+          onProgress: (bytes) => options.onProgress?.(before + Math.min(bytes, artifact.size), total),
+        });
+        done = before + artifact.size;
+        options.onProgress?.(done, total);
+        sent += encoded.sentBytes;
+        artifacts.push({ ...artifact, key, stored: encoded.stored });
+        continue;
+      }
       if (await isStoredWhole(options.store, key, artifact)) {
         done += artifact.size;
         options.onProgress?.(done, total);

@@ -8,6 +8,7 @@
  * (see core/errors.ts); the plugin's `mapError` translates the engine client's native errors.
  */
 import type { BlobStore } from '../store/blob-store';
+import type { ArtifactEncoding, KeyOpener, StoredForm } from '../crypto/artifact-encoding';
 import type { Logger } from '../logger';
 import type { RestoreCleanup, RestoreProgress } from './restore-cleanup';
 
@@ -79,6 +80,12 @@ export interface ArtifactRef {
   sha256: string;
   /** Set when the artifact was written straight to the store (not to the spool): its object key. */
   key?: string;
+  /**
+   * How it is stored when that is not as its plain bytes (compressed, encrypted:
+   * core/crypto/artifact-encoding.ts); `size` and `sha256` above are always the plain bytes'. Set by
+   * the artifact path (sinks, upload), never by a driver; a driver copying an artifact keeps it.
+   */
+  stored?: StoredForm;
 }
 
 export interface StoredArtifact extends ArtifactRef {
@@ -178,6 +185,10 @@ export interface TransferOptions {
   prefix: string;
   /** Bytes per second; 0 or undefined = unlimited. */
   rateLimit?: number;
+  /** Backing up: how new artifacts are stored (compressed, encrypted); absent: as their plain bytes. */
+  encoding?: ArtifactEncoding;
+  /** Restoring: opens the data keys of encrypted artifacts (downloads need it; pass it on with the store). */
+  openKey?: KeyOpener;
   onProgress?: (transferredBytes: number, totalBytes: number) => void;
 }
 

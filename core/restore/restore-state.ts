@@ -2,6 +2,7 @@
  * The small JSON that flows between restore steps. `target` keeps its secret references.
  * This is also the documented console input of the restore state machine.
  */
+import { restoreKeysSchema } from '../crypto/encoding-settings';
 import { z } from 'zod';
 import { secretsByReferenceSchema } from '../config/secret-fields';
 import { nodeRefSchema } from '../driver/node-ref';
@@ -39,6 +40,12 @@ const requestShape = {
   force: z.boolean().default(false),
   /** Download rate limit in bytes/s; 0 or absent = unlimited. */
   rateLimit: z.number().int().nonnegative().optional(),
+  /**
+   * The key or passphrase an encrypted backup was made with, by secret reference
+   * (core/crypto/encoding-settings.ts); a backup whose data keys KMS wraps needs none (the role
+   * needs `kms:Decrypt` on the key).
+   */
+  keys: restoreKeysSchema.optional(),
   /**
    * Where the host-local restore steps run (an SSM managed instance id of the target host); absent =
    * here. A target whose members name their own hosts (an ensemble across machines) runs each

@@ -4,6 +4,8 @@
  * backup steps: what grows with the database goes to the store (restore-records.ts), the state
  * carries its key; the node steps take `{ restore, node }` and record what they did per node.
  */
+import { keyOpener } from '../crypto/encoding-settings';
+import { openDataKeys } from '../crypto/artifact-encoding';
 import { PermanentError } from '../errors';
 import { Catalog, isVerified } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
@@ -226,15 +228,24 @@ function optionalStep<K extends 'stage' | 'start'>(driver: RestoreDriver, name: 
   return step.bind(driver) as NonNullable<RestoreDriver[K]>;
 }
 
-/** The transfer options of a node's downloads: the restore's rate limit, progress reported. */
+/** The transfer options of a node's downloads: the restore's rate limit and keys, progress reported. */
 function transferOf(state: RestoreState, deps: StepDeps): TransferOptions {
-  return { store: deps.store, prefix: '', rateLimit: state.rateLimit, onProgress: (done, total) => deps.onProgress?.('download', done, total) };
+  return {
+    store: deps.store,
+    prefix: '',
+    rateLimit: state.rateLimit,
+    openKey: keyOpener(state.keys, deps),
+    onProgress: (done, total) => deps.onProgress?.('download', done, total),
+  };
 }
 
-/** On one node: checks the target is empty (or `force`) and ready. Refuses a non-empty target with TARGET_NOT_EMPTY. */
+/** On one node: opens an encrypted backup's data keys, then checks the target is empty (or `force`) and ready. Refuses a non-empty target with TARGET_NOT_EMPTY. */
 export function prepareRestoreTarget(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
-  return nodeStep(input, deps, async ({ at, driver, context }) => {
-    await writePrepared(deps.store, at, await driver.prepareTarget(await context()));
+  return nodeStep(input, deps, async ({ state, at, driver, context }) => {
+    const ctx = await context();
+    // An encrypted backup's keys are opened first: a missing or wrong key fails before the target is looked at.
+    await openDataKeys([ctx.backup, ...ctx.chain ?? [], ...ctx.bases ?? []].flatMap((backup) => backup.artifacts), keyOpener(state.keys, deps));
+    await writePrepared(deps.store, at, await driver.prepareTarget(ctx));
   });
 }
 

@@ -19,7 +19,7 @@ import type { Logger } from '../logger';
 import { processesNaming } from '../host/processes-naming';
 import { stopProcess } from '../host/processes';
 import { MAX_RUN_MS, judgeHolder } from './run-holder';
-import { OWNER_SUFFIX, readOwner, takeOver, type OwnerOnDisk } from './run-dir';
+import { dataKeyFileOf, OWNER_SUFFIX, readOwner, takeOver, type OwnerOnDisk } from './run-dir';
 import { BACKUP_RUNS, DRILL_RUNS, RESTORE_RUNS, TRASH } from './spool-layout';
 import { backupIdTime } from '../catalog/layout';
 
@@ -198,6 +198,7 @@ async function removeRunDir(spoolRoot: string, leftover: Leftover, judgedOn: Own
     throw error;
   }
   await rm(moved, { recursive: true, force: true });
+  await rm(dataKeyFileOf(leftover.path), { force: true });
   await rmdir(path.dirname(leftover.path)).catch(() => undefined); // the backup's (or restore's) directory, once empty
   return true;
 }

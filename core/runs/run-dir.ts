@@ -55,6 +55,14 @@ export interface OwnerOnDisk {
   owner?: RunDirOwner;
 }
 
+/**
+ * Where a backup node's run keeps its data key (core/crypto/encoding-settings.ts): beside its run
+ * directory, so a driver clearing its spool does not take it; removed with the directory.
+ */
+export function dataKeyFileOf(dir: string): string {
+  return `${path.resolve(dir)}.data-key.json`;
+}
+
 /** The owner record's file of run directory `dir`. */
 export function ownerFileOf(dir: string): string {
   return `${path.resolve(dir)}${OWNER_SUFFIX}`;
@@ -208,6 +216,7 @@ export async function releaseRunDir(dir: string, runId: string, now?: Date): Pro
     if (verdict.state !== 'dead') return { removed: false, reason: `owned by attempt ${previous.runId}: ${verdict.reason}` };
   }
   await rm(dir, { recursive: true, force: true });
+  await rm(dataKeyFileOf(dir), { force: true });
   await rm(ownerFileOf(dir), { force: true }); // last: a crash in between leaves a record, never an unowned directory
   await rmdir(path.dirname(dir)).catch(() => undefined); // the backup's (or restore's) directory, once its last node's is gone
   return { removed: true };

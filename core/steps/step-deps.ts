@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { BlobStore } from '../store/blob-store';
 import type { DriverRegistry } from '../driver/registry';
 import type { ProcessIdentity } from '../host/process-identity';
+import type { KMSClient } from '@aws-sdk/client-kms';
 
 export interface StepDeps {
   registry: DriverRegistry;
@@ -23,6 +24,8 @@ export interface StepDeps {
   orchestrator?: ProcessIdentity;
   /** Replaces `{ "$secret": ref }` values with the secrets they name. */
   resolveSecrets: (value: unknown) => Promise<unknown>;
+  /** This process's KMS client (made on first use), for encrypted backups' data keys; absent: none here. */
+  kms?: () => KMSClient;
   /** Directories inside which a forced restore may replace data on this host (core/host/restore-roots.ts); none when absent. */
   restoreRoots?: readonly string[];
   /** Servers on which a forced restore may replace databases (core/host/restore-roots.ts); none when absent. */

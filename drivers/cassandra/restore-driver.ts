@@ -148,9 +148,9 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
       let bytes = 0;
       for (const { source, dir } of downloads) {
         const artifacts = restoredArtifacts(source.artifacts, wanted);
-        bytes += (await downloadArtifacts(artifacts, dir, { store: transfer.store, rateLimit: transfer.rateLimit, onProgress: transfer.onProgress, concurrency: 4 })).bytes;
+        bytes += (await downloadArtifacts(artifacts, dir, { ...transfer, concurrency: 4 })).bytes;
       }
-      bytes += (await downloadArtifacts([schemaArtifact(nodes)], ctx.spoolDir, { store: transfer.store })).bytes;
+      bytes += (await downloadArtifacts([schemaArtifact(nodes)], ctx.spoolDir, { store: transfer.store, openKey: transfer.openKey })).bytes;
       return { bytes };
     });
   }

@@ -64,7 +64,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
   async restore(ctx: Ctx, _prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
     const started = Date.now();
     const plan = planRestore(ctx.backup);
-    const downloaded = await downloadArtifacts(plan.downloads, ctx.spoolDir, { store: transfer.store, rateLimit: transfer.rateLimit, onProgress: transfer.onProgress, concurrency: 4 });
+    const downloaded = await downloadArtifacts(plan.downloads, ctx.spoolDir, { ...transfer, concurrency: 4 });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.name]]));
     const shards = plan.partitions.map((p) => ({ shard: p.shard, tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts })) }));
     const rows = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });

@@ -77,9 +77,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
   async restore(ctx: Ctx, _prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
     const started = Date.now();
     const plan = planOf(ctx);
-    const downloaded = await downloadArtifacts(plan.downloads.map((a) => ({ ...a, name: a.local })), ctx.spoolDir, {
-      store: transfer.store, rateLimit: transfer.rateLimit, onProgress: transfer.onProgress, concurrency: 4,
-    });
+    const downloaded = await downloadArtifacts(plan.downloads.map((a) => ({ ...a, name: a.local })), ctx.spoolDir, { ...transfer, concurrency: 4 });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
     const rows = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;

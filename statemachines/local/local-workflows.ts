@@ -58,6 +58,8 @@ export interface DrillRequest {
   target?: Record<string, unknown>;
   /** Where the drill runs (an SSM managed instance id); absent = here. */
   host?: string;
+  /** The key or passphrase the backup was encrypted with, by secret reference (none for KMS). */
+  keys?: Record<string, unknown>;
   /** Fields set on the target (credentials its validation needs), secrets by reference. */
   targetSettings?: Record<string, unknown>;
 }

@@ -16,7 +16,9 @@
  * - prune keeps the newest verified backup;
  * - every step's payload stays small whatever the data.
  */
-import { readdir, stat, truncate } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { BACKUPS_ROOT } from '../../core/catalog/layout';
@@ -293,7 +295,7 @@ export function runDriverContract(kit: DriverKit): void {
       expect(missing.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is missing`));
       expect(editedSha.causeText).toMatch(/sha256|checksum/i);
       expect(editedSha.causeText).toContain((manifest.artifacts[0] as Stored).name.split('/').pop());
-      expect(editedFormat.causeText).toMatch(/^BACKUP_DAMAGED: .* has format version 99; this dbbackup reads format version 1 \(a newer dbbackup wrote it: upgrade to read it\)/);
+      expect(editedFormat.causeText).toMatch(/^BACKUP_DAMAGED: .* has format version 99; this dbbackup reads format versions 1 and 2 \(a newer dbbackup wrote it: upgrade to read it\)/);
       expect(editedRecord.causeText).toMatch(new RegExp(`^INVALID_MANIFEST: manifest ${escape(manifestKey)} does not hold what the ${kit.engine} driver records: `));
       // A multi-node manifest keeps each node's facts under `nodes`: the edit empties every node's, and the error names the node and its first missing fact.
       const factAt = fact === 'nodes' ? ` \\(node [^)]+\\) does not hold what the ${kit.engine} driver records: facts\\.\\w+: ` : ` does not hold what the ${kit.engine} driver records: facts\\.${escape(fact)}: `;
@@ -317,6 +319,71 @@ export function runDriverContract(kit: DriverKit): void {
       expect((execution.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
       expect(await occupied.read()).toEqual(recorded);
     }, 300_000);
+  });
+
+  describe('compressed and encrypted on the client', () => {
+    let keyDir: string;
+    const keyRef = (name: string) => ({ $secret: `file:${path.join(keyDir, name)}` });
+    const encodedRequest = (instance: string) => ({ ...backupRequest(instance), compression: { level: 3 }, encryption: { key: keyRef('backup.key') } });
+
+    beforeAll(async () => {
+      keyDir = await mkdtemp(path.join(os.tmpdir(), 'contract-keys-'));
+      await writeFile(path.join(keyDir, 'backup.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
+      await writeFile(path.join(keyDir, 'other.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
+    });
+
+    afterAll(async () => {
+      await rm(keyDir, { recursive: true, force: true });
+    });
+
+    if (kit.pooled) {
+      it('refuses compression and encryption for artifacts stored in the instance\'s pool, naming them: nothing marked complete', async () => {
+        const error = await failure(flows.execute('backup', encodedRequest('encoded')));
+
+        expect(error.causeText).toMatch(/^ENCODING_UNSUPPORTED: artifact .* goes to the pool /);
+        expect(await rt.catalog.list({ engine: kit.engine, instance: 'encoded' })).toEqual([]);
+      }, 300_000);
+      return;
+    }
+
+    it('stores every artifact sealed, verifies it without the key, restores it with the key; without it, with another key, or with a flipped, cut byte it fails before the target is touched', async () => {
+      // Prepare
+      const before = await source.read();
+      const encodedId = (await flows.backup(encodedRequest('encoded'))).backupId;
+      const entry = await rt.catalog.get(encodedId);
+      const artifacts = entry.manifest.artifacts;
+      const scratch = await target();
+      const restore = (keys: string | undefined) => flows.execute('restore', { backupId: encodedId, target: scratch.forced, force: true, ...(keys ? { keys: { key: keyRef(keys) } } : {}) });
+      const middle = artifacts[Math.floor(artifacts.length / 2)];
+
+      // Act
+      const restored = await flows.execute('restore', { backupId: encodedId, target: scratch.target, keys: { key: keyRef('backup.key') } });
+      const restoredData = await scratch.read();
+      const noKey = await failure(restore(undefined));
+      const otherKey = await failure(restore('other.key'));
+      const flipped = await withDamaged(middle.key, flipByte((b) => Math.floor(b.length / 2)), () => failure(restore('backup.key')));
+      const flippedVerify = await withDamaged(middle.key, flipByte((b) => Math.floor(b.length / 2)), () => verifyBackup(rt.store, entry.prefix, entry.manifest));
+      const cut = await withDamaged(middle.key, (b) => b.subarray(0, b.length - 1), () => failure(restore('backup.key')));
+
+      // Assess: every object sealed (no plain byte of it stored), verify needs no key.
+      expect(entry.manifest.formatVersion).toBe(2);
+      for (const artifact of artifacts) {
+        const stored = await readObject(artifact.key);
+        expect(artifact.stored).toMatchObject({ size: stored.length, sha256: createHash('sha256').update(stored).digest('hex'), dataKey: { provider: 'key-file' } });
+        expect(stored.subarray(0, 4).toString('latin1')).toBe('DBS1');
+      }
+      expect((await verifyBackup(rt.store, entry.prefix, entry.manifest)).ok).toBe(true);
+      expect((restored.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
+      expect(restoredData).toEqual(before);
+      expect(noKey.causeText).toMatch(/^KEY_UNAVAILABLE: .*no key was given to open it/);
+      expect(otherKey.causeText).toMatch(/^KEY_MISMATCH: .*wrapped by the key with fingerprint sha256:[0-9a-f]{16}; the key file:.*other\.key is sha256:/);
+      expect(flipped.causeText).toMatch(/SEALED_ARTIFACT_DAMAGED|CHECKSUM_MISMATCH/);
+      expect(flipped.causeText).toContain(middle.name.split('/').pop());
+      expect(flippedVerify.artifacts.filter((a) => !a.ok).map((a) => a.name)).toEqual([middle.name]);
+      expect(cut.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(middle.key)} is ${middle.stored!.size - 1} bytes, expected ${middle.stored!.size}`));
+      for (const error of [noKey, otherKey, flipped, cut]) expect(error.errorName).toBe('PermanentError');
+      expect(await scratch.read()).toEqual(before);
+    }, 600_000);
   });
 
   describe('a source that fails', () => {

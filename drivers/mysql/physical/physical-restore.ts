@@ -20,6 +20,7 @@
  * own and replaces it without `--force`; a failed restore's cleanup (restore-cleanup.ts) tells a
  * half-written data dir from a finished one and from one it never touched.
  */
+import { openStored } from '../../../core/driver/artifact-check';
 import { access, constants, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -137,7 +138,7 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
   const copy = await makePreparedCopy({
     tool,
     artifact,
-    open: () => transfer.store.get(artifact.key, {
+    open: () => openStored(transfer.store, artifact, transfer.openKey, {
       rateLimit: transfer.rateLimit,
       onProgress: (done) => transfer.onProgress?.(done, artifact.size),
     }),

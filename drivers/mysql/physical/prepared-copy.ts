@@ -10,7 +10,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { verifiedRead } from '../../../core/driver/artifact-sink';
+import { verifiedRead } from '../../../core/driver/artifact-check';
 import type { ArtifactRef } from '../../../core/driver/types';
 import { runTool } from '../../../core/host/run-tool';
 import { extractArgv, prepareArgv, type BackupTool } from './backup-tool';

@@ -19,6 +19,7 @@ import { open } from 'node:fs/promises';
 import type { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { PermanentError } from '../../../core/errors';
+import { zstd as loadZstd, zstdBinding as loadZstdBinding } from '../../../core/io/zstd';
 
 export type ChunkCodec = 'zstd' | 'gzip';
 
@@ -45,31 +46,8 @@ export function codecOf(name: string): ChunkCodec {
   return found[0];
 }
 
-type Zstd = typeof import('zstd-napi');
-let loaded: Zstd | undefined;
-
-/** The addon's low-level functions (frame sizes), once {@link zstd} loaded it. */
-function zstdBinding(): typeof import('zstd-napi/binding') {
-  zstd();
-  return require('zstd-napi/binding') as typeof import('zstd-napi/binding');
-}
-
-/**
- * The zstd addon, loaded on first use.
- * @throws PermanentError `ZSTD_UNAVAILABLE` when it cannot load on this platform
- */
-function zstd(): Zstd {
-  if (loaded) return loaded;
-  try {
-    loaded = require('zstd-napi') as Zstd;
-    return loaded;
-  } catch (error) {
-    throw new PermanentError(
-      `the zstd codec of MySQL chunks (the zstd-napi addon) cannot load on ${process.platform}-${process.arch}: ${(error as Error).message}; it is built where dbbackup is installed or bundled (run npm rebuild zstd-napi there, on this platform)`,
-      { code: 'ZSTD_UNAVAILABLE', engine: 'mysql', cause: error },
-    );
-  }
-}
+const zstd = () => loadZstd('the chunks of MySQL dumps');
+const zstdBinding = () => loadZstdBinding('the chunks of MySQL dumps');
 
 /** A stream inflating the chunk file `name` (its codec from its name). */
 export function inflater(name: string): Transform {

@@ -8,7 +8,8 @@
  * and digest are computed from the bytes written, so what is recorded is what the files hold.
  */
 import path from 'node:path';
-import { artifactSink, openArtifact, verifiedRead, type ArtifactSink } from '../../../core/driver/artifact-sink';
+import { artifactSink, openArtifact, type ArtifactSink } from '../../../core/driver/artifact-sink';
+import { verifiedRead } from '../../../core/driver/artifact-check';
 import { resolveInside } from '../../../core/io/resolve-inside';
 import type { ArtifactRef, BackupContext, SnapshotTaken } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';

@@ -1,0 +1,63 @@
+/**
+ * The CLI's options for compressed and encrypted backups (core/crypto/encoding-settings.ts): keys
+ * and passphrases by secret reference (`file:/etc/dbbackup/backup.key`, `env:DBBACKUP_PASSPHRASE`,
+ * `ssm:/…`), never as values on the command line.
+ */
+import type { Command } from 'commander';
+import { PermanentError } from '../core/errors';
+
+/** `{ "$secret": ref }` for an option's reference, or a clear error for anything else. */
+function secretRef(ref: string, option: string): { $secret: string } {
+  if (!/^(env:\S+|file:\S+|ssm:\/\S+|secretsmanager:\S+)$/.test(ref)) {
+    throw new PermanentError(`${option} takes a secret reference (file:/path, env:NAME, ssm:/name or secretsmanager:id), not the secret itself`, { code: 'INVALID_INPUT' });
+  }
+  return { $secret: ref };
+}
+
+/** Adds the backup side's options: `--compress [level]`, `--encrypt-kms`, `--encrypt-key`, `--encrypt-passphrase`. */
+export function withEncodingOptions(command: Command): Command {
+  return command
+    .option('--compress [level]', 'compress every artifact not compressed already with zstd (level 1-19, default 3)')
+    .option('--encrypt-kms <key>', 'encrypt every artifact on this host, data keys from this KMS key (id, ARN or alias)')
+    .option('--encrypt-key <ref>', 'encrypt every artifact on this host, data keys wrapped by the 32-byte key this secret reference holds, e.g. file:/etc/dbbackup/backup.key (make one: openssl rand -base64 32)')
+    .option('--encrypt-passphrase <ref>', 'encrypt every artifact on this host, data keys wrapped by a key derived from the passphrase this secret reference holds, e.g. env:DBBACKUP_PASSPHRASE');
+}
+
+export interface EncodingOptions {
+  compress?: string | boolean;
+  encryptKms?: string;
+  encryptKey?: string;
+  encryptPassphrase?: string;
+}
+
+/** The backup request's `compression` and `encryption` from {@link withEncodingOptions}' options. */
+export function encodingRequest(options: EncodingOptions): Record<string, unknown> {
+  const ways = [options.encryptKms, options.encryptKey, options.encryptPassphrase].filter((way) => way !== undefined);
+  if (ways.length > 1) throw new PermanentError('give one of --encrypt-kms, --encrypt-key and --encrypt-passphrase', { code: 'INVALID_INPUT' });
+  const request: Record<string, unknown> = {};
+  if (options.compress !== undefined) {
+    const level = options.compress === true ? 3 : Number(options.compress);
+    if (!Number.isInteger(level) || level < 1 || level > 19) throw new PermanentError(`--compress takes a zstd level from 1 to 19, not ${String(options.compress)}`, { code: 'INVALID_INPUT' });
+    request.compression = { codec: 'zstd', level };
+  }
+  if (options.encryptKms !== undefined) request.encryption = { kms: options.encryptKms };
+  if (options.encryptKey !== undefined) request.encryption = { key: secretRef(options.encryptKey, '--encrypt-key') };
+  if (options.encryptPassphrase !== undefined) request.encryption = { passphrase: secretRef(options.encryptPassphrase, '--encrypt-passphrase') };
+  return request;
+}
+
+/** Adds the restoring side's options: `--key`, `--passphrase` (a backup whose keys KMS wraps needs neither). */
+export function withKeyOptions(command: Command): Command {
+  return command
+    .option('--key <ref>', 'for backups encrypted with a key: the secret reference holding it, e.g. file:/etc/dbbackup/backup.key')
+    .option('--passphrase <ref>', 'for backups encrypted with a passphrase: the secret reference holding it, e.g. env:DBBACKUP_PASSPHRASE');
+}
+
+/** The restore request's `keys` from {@link withKeyOptions}' options (none given: nothing). */
+export function keysRequest(options: { key?: string; passphrase?: string }): Record<string, unknown> {
+  const keys = {
+    ...(options.key !== undefined ? { key: secretRef(options.key, '--key') } : {}),
+    ...(options.passphrase !== undefined ? { passphrase: secretRef(options.passphrase, '--passphrase') } : {}),
+  };
+  return Object.keys(keys).length > 0 ? { keys } : {};
+}

@@ -1,0 +1,118 @@
+/**
+ * How an artifact is kept in the store: as its plain bytes, or compressed (zstd) and sealed
+ * (sealed-stream.ts) on the client. The encoding is a property of the artifact path — the store
+ * sink, the upload, the download and the readers apply it (core/driver) — so no driver writes it.
+ *
+ * An encoded artifact keeps two identities: its plain size and sha256 (what drivers see, what a
+ * restore proves) and its stored form ({@link StoredForm}: the stored bytes' size and sha256, which
+ * `verify` checks without any key, the codec, and the data key it is sealed with, wrapped).
+ *
+ * Artifacts whose names say they are compressed already (`.zst`, `.gz`, …: MySQL's dump chunks)
+ * are sealed but not compressed again.
+ */
+import type { Transform } from 'node:stream';
+import { z } from 'zod';
+import { PermanentError } from '../errors';
+import { zstd } from '../io/zstd';
+import { wrappedKeySchema, type KeyContext, type WrappedKey } from './data-keys';
+import { openStream, sealStream, sealingParameters, type SealingParameters } from './sealed-stream';
+import { randomBytes } from 'node:crypto';
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex sha256');
+
+/** A data key as an artifact records it: wrapped, with the context it was wrapped for. */
+export const artifactKeySchema = wrappedKeySchema.extend({ context: z.record(z.string(), z.string()) });
+export type ArtifactKey = z.infer<typeof artifactKeySchema>;
+
+/** How an encoded artifact is stored (absent on an artifact stored as its plain bytes). */
+export const storedFormSchema = z.strictObject({
+  /** The stored bytes' size and sha256. */
+  size: z.number().int().nonnegative(),
+  sha256,
+  compression: z.literal('zstd').optional(),
+  /** The data key it is sealed with, wrapped; absent when it is not encrypted. */
+  dataKey: artifactKeySchema.optional(),
+});
+export type StoredForm = z.infer<typeof storedFormSchema>;
+
+/** What the backing-up side encodes new artifacts with. */
+export interface ArtifactEncoding {
+  compression?: { level: number; workers?: number };
+  /** The node's data key, and it wrapped for the records. */
+  key?: { dataKey: Buffer; wrapped: ArtifactKey };
+}
+
+/** Names of artifacts compressed already: sealed, not compressed again. */
+const COMPRESSED_NAME = /\.(zst|gz|tgz|xz|bz2|lz4|zip|br)$/i;
+
+/** Whether `encoding` changes the stored bytes of artifact `name` at all. */
+export function encodes(encoding: ArtifactEncoding | undefined, name: string): encoding is ArtifactEncoding {
+  return encoding !== undefined && (encoding.key !== undefined || compresses(encoding, name));
+}
+
+function compresses(encoding: ArtifactEncoding, name: string): boolean {
+  return encoding.compression !== undefined && !COMPRESSED_NAME.test(name);
+}
+
+/**
+ * The stages turning artifact `name`'s plain bytes into what is stored under `objectKey`.
+ * With the plain bytes' sha256 known beforehand the sealing is deterministic (the same bytes seal
+ * to the same stored bytes: an interrupted upload resumes); without it, drawn at random.
+ */
+export function encodingStages(encoding: ArtifactEncoding, name: string, objectKey: string, plainSha256?: string): Transform[] {
+  const stages: Transform[] = [];
+  if (compresses(encoding, name)) {
+    const { level, workers } = encoding.compression!;
+    stages.push(new (zstd('compressing artifacts').CompressStream)({ compressionLevel: level, checksumFlag: true, ...(workers ? { nbWorkers: workers } : {}) }));
+  }
+  if (encoding.key) {
+    const parameters: SealingParameters = plainSha256 !== undefined ? sealingParameters(encoding.key.dataKey, objectKey, plainSha256) : { salt: randomBytes(32), prefix: randomBytes(7) };
+    stages.push(sealStream(encoding.key.dataKey, objectKey, parameters));
+  }
+  return stages;
+}
+
+/** The stored form of artifact `name` encoded with `encoding` into bytes of `stored` size and sha256. */
+export function storedFormOf(encoding: ArtifactEncoding, name: string, stored: { size: number; sha256: string }): StoredForm {
+  return {
+    size: stored.size,
+    sha256: stored.sha256,
+    ...(compresses(encoding, name) ? { compression: 'zstd' as const } : {}),
+    ...(encoding.key ? { dataKey: encoding.key.wrapped } : {}),
+  };
+}
+
+/** Unwraps an artifact's data key (the restoring side's provider; data-key-settings.ts). */
+export type KeyOpener = (key: WrappedKey, context: KeyContext) => Promise<Buffer>;
+
+/**
+ * The stages turning the stored bytes of the artifact under `objectKey` back into its plain bytes.
+ * @throws PermanentError `KEY_UNAVAILABLE` when it is sealed and no key opener was given
+ */
+export async function decodingStages(form: StoredForm, objectKey: string, openKey: KeyOpener | undefined): Promise<Transform[]> {
+  const stages: Transform[] = [];
+  if (form.dataKey) {
+    if (!openKey) {
+      throw new PermanentError(
+        `artifact ${objectKey} is encrypted (data key wrapped by ${form.dataKey.provider} ${form.dataKey.keyId}) and no key was given to open it: give the key file or passphrase it was made with (or, for KMS, a role with kms:Decrypt on the key)`,
+        { code: 'KEY_UNAVAILABLE' },
+      );
+    }
+    const { context, ...wrapped } = form.dataKey;
+    stages.push(openStream(await openKey(wrapped, context), objectKey));
+  }
+  if (form.compression === 'zstd') stages.push(new (zstd('decompressing artifacts').DecompressStream)());
+  return stages;
+}
+
+/**
+ * Opens the data key of every encrypted artifact of `artifacts` (each distinct key once): a restore
+ * does so before it touches its target, so a missing or wrong key fails it there.
+ * @throws the first key's error (`KEY_UNAVAILABLE`, `KEY_MISMATCH`, `KMS_UNAVAILABLE`)
+ */
+export async function openDataKeys(artifacts: ReadonlyArray<{ stored?: StoredForm }>, openKey: KeyOpener): Promise<number> {
+  const keys = new Map<string, ArtifactKey>();
+  for (const { stored } of artifacts) if (stored?.dataKey) keys.set(`${stored.dataKey.provider}\0${stored.dataKey.wrapped}`, stored.dataKey);
+  for (const { context, ...wrapped } of keys.values()) await openKey(wrapped, context);
+  return keys.size;
+}

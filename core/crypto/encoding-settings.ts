@@ -1,0 +1,144 @@
+/**
+ * What an instance asks of its artifacts' encoding (`compression`, `encryption` in the instances
+ * file and the backup request), and turning that into the node's {@link ArtifactEncoding} on the
+ * backing-up side and a {@link KeyOpener} on the restoring side.
+ *
+ * The backing-up side makes one data key per node and backup (KMS `GenerateDataKey`, or a local
+ * key-encryption key) and keeps it in a file beside the node's spool for the life of the backup
+ * run: every step of the node (snapshot, validate, upload, their retries) seals with the same key,
+ * so a retried upload produces the same stored bytes and resumes, and validation reads back what
+ * the snapshot sealed without ever asking KMS to decrypt (the backing-up role has no `kms:Decrypt`).
+ * The file is no more secret than the spool beside it, which holds the plain artifacts, and goes
+ * with it (cleanup); only the wrapped key ever leaves the host.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { z } from 'zod';
+import { PermanentError } from '../errors';
+import { anySecretRefSchema } from '../config/secret-fields';
+import { dataKeyFileOf } from '../runs/run-dir';
+import { artifactKeySchema, type ArtifactEncoding, type ArtifactKey, type KeyOpener } from './artifact-encoding';
+import { keyProvider, kmsProvider, passphraseProvider, type DataKeyProvider, type KeyContext } from './data-keys';
+
+/** zstd for every artifact not compressed already; `level` 1 (fastest) … 19, `workers` threads (0: the calling thread). */
+export const compressionSettingsSchema = z.strictObject({
+  codec: z.literal('zstd').default('zstd'),
+  level: z.number().int().min(1).max(19).default(3),
+  workers: z.number().int().min(0).max(16).optional(),
+});
+export type CompressionSettings = z.infer<typeof compressionSettingsSchema>;
+
+/**
+ * Whose key wraps each backup's data keys: a KMS key (id, ARN or alias), or — outside AWS — a
+ * 32-byte key or a passphrase, both by secret reference (`{ "$secret": "file:/etc/dbbackup/backup.key" }`).
+ */
+export const encryptionSettingsSchema = z.union([
+  z.strictObject({ kms: z.string().min(1) }),
+  z.strictObject({ key: anySecretRefSchema }),
+  z.strictObject({ passphrase: anySecretRefSchema }),
+], { error: 'encryption must be one of { "kms": "<key id, ARN or alias>" }, { "key": { "$secret": "<ref>" } } or { "passphrase": { "$secret": "<ref>" } }' });
+export type EncryptionSettings = z.infer<typeof encryptionSettingsSchema>;
+
+/**
+ * The keys a restore may open data keys with besides KMS (which needs none: the wrapped key names
+ * its KMS key, the role needs `kms:Decrypt` on it): the key or passphrase the backups were made with.
+ */
+export const restoreKeysSchema = z.strictObject({ key: anySecretRefSchema.optional(), passphrase: anySecretRefSchema.optional() });
+export type RestoreKeys = z.infer<typeof restoreKeysSchema>;
+
+/** What settings resolution needs from the process: secrets, and a KMS client when a key is KMS's. */
+export interface KeyServices {
+  resolveSecrets: (value: unknown) => Promise<unknown>;
+  kms?: () => KMSClient;
+}
+
+/** The provider `settings` name. */
+async function providerOf(settings: EncryptionSettings, services: KeyServices): Promise<DataKeyProvider> {
+  if ('kms' in settings) return kmsProvider(kmsClient(services), settings.kms);
+  if ('key' in settings) return keyProvider(String(await services.resolveSecrets(settings.key)), `the key ${settings.key.$secret}`);
+  return passphraseProvider(String(await services.resolveSecrets(settings.passphrase)));
+}
+
+function kmsClient(services: KeyServices): KMSClient {
+  if (!services.kms) throw new PermanentError('this process has no KMS client: encryption with a KMS key needs AWS credentials and a region', { code: 'KEY_UNAVAILABLE' });
+  return services.kms();
+}
+
+const spoolKeySchema = z.strictObject({ dataKey: z.string(), wrapped: artifactKeySchema });
+
+/** Where the node's data key is kept for the backup run: beside its spool (see the file comment). */
+const spoolKeyFile = (spoolDir: string): string => dataKeyFileOf(spoolDir);
+
+/**
+ * The node's encoding for this backup run, or undefined when its instance asks for none. The data
+ * key is made on first use (bound to `context`: the engine, instance and backup) and kept beside
+ * the spool, so every step of the run uses the same one.
+ */
+export async function nodeEncoding(
+  settings: { compression?: CompressionSettings; encryption?: EncryptionSettings },
+  spoolDir: string,
+  context: KeyContext,
+  services: KeyServices,
+): Promise<ArtifactEncoding | undefined> {
+  if (!settings.compression && !settings.encryption) return undefined;
+  const encoding: ArtifactEncoding = {};
+  if (settings.compression) encoding.compression = { level: settings.compression.level, ...(settings.compression.workers ? { workers: settings.compression.workers } : {}) };
+  if (settings.encryption) encoding.key = await spoolKey(spoolKeyFile(spoolDir), settings.encryption, context, services);
+  return encoding;
+}
+
+async function spoolKey(file: string, settings: EncryptionSettings, context: KeyContext, services: KeyServices): Promise<{ dataKey: Buffer; wrapped: ArtifactKey }> {
+  const kept = await readFile(file, 'utf8').then((text) => spoolKeySchema.safeParse(JSON.parse(text)), () => undefined);
+  if (kept?.success) return { dataKey: Buffer.from(kept.data.dataKey, 'base64'), wrapped: kept.data.wrapped };
+  const made = await (await providerOf(settings, services)).generate(context);
+  const key = { dataKey: made.dataKey, wrapped: { ...made.wrapped, context: { ...context } } };
+  const temp = `${file}.${randomBytes(4).toString('hex')}`;
+  await writeFile(temp, JSON.stringify({ dataKey: made.dataKey.toString('base64'), wrapped: key.wrapped }), { mode: 0o600 });
+  await rename(temp, file);
+  return key;
+}
+
+/**
+ * The restoring side's key opener: KMS-wrapped keys through KMS `Decrypt`, others with the key or
+ * passphrase `keys` names; each wrapped key unwrapped once.
+ */
+export function keyOpener(keys: RestoreKeys | undefined, services: KeyServices): KeyOpener {
+  const opened = new Map<string, Promise<Buffer>>();
+  return function openKey(wrapped, context) {
+    const id = `${wrapped.provider}\0${wrapped.wrapped}`;
+    let key = opened.get(id);
+    if (!key) {
+      key = (async () => {
+        const settings: EncryptionSettings | undefined = wrapped.provider === 'kms' ? { kms: wrapped.keyId }
+          : wrapped.provider === 'key-file' ? (keys?.key ? { key: keys.key } : undefined)
+            : keys?.passphrase ? { passphrase: keys.passphrase } : undefined;
+        if (!settings) {
+          throw new PermanentError(
+            `this backup is encrypted with a data key wrapped by ${wrapped.provider === 'key-file' ? `a key (fingerprint ${wrapped.keyId})` : 'a passphrase'}, and no ${wrapped.provider === 'key-file' ? 'key' : 'passphrase'} was given to open it`,
+            { code: 'KEY_UNAVAILABLE' },
+          );
+        }
+        return (await providerOf(settings, services)).unwrap(wrapped, context);
+      })();
+      key.catch(() => opened.delete(id));
+      opened.set(id, key);
+    }
+    return key;
+  };
+}
+
+/**
+ * The backing-up side's key opener for the node whose spool is `spoolDir`: the data key kept
+ * beside it, for artifacts sealed with that key (what this backup run's snapshot wrote); no other.
+ */
+export function spoolKeyOpener(spoolDir: string): KeyOpener {
+  return async function openWithSpoolKey(wrapped) {
+    const file = spoolKeyFile(spoolDir);
+    const kept = await readFile(file, 'utf8').then((text) => spoolKeySchema.safeParse(JSON.parse(text)), () => undefined);
+    if (!kept?.success || kept.data.wrapped.wrapped !== wrapped.wrapped) {
+      throw new PermanentError(`an artifact is encrypted with a data key this backup run did not make (${file} ${kept?.success ? 'holds another' : 'is missing'}): the backing-up side opens only its own`, { code: 'KEY_UNAVAILABLE' });
+    }
+    return Buffer.from(kept.data.dataKey, 'base64');
+  };
+}
