@@ -16,7 +16,8 @@ import { readJson } from '../store/json';
 import { deletePrefix } from '../store/blob-store';
 import type { BackupContext, JsonObject, NodeRef, SnapshotRef } from '../driver/types';
 import { takeSnapshot } from '../driver/take-snapshot';
-import { nodeEncoding } from '../crypto/encoding-settings';
+import { keepKey, nodeEncoding } from '../crypto/encoding-settings';
+import { poolEncoding } from '../crypto/pool-key';
 import { runHolder } from '../runs/run-holder';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { failedChecksText } from '../steps/step-records';
@@ -44,15 +45,24 @@ async function resolvedConfig(state: Pick<BackupState, 'engine' | 'config'>, dep
 async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupContext> {
   const spoolDir = await enterNodeRunDir(state, deps);
   const encoding = await nodeEncoding(state, spoolDir, { engine: state.engine, instance: state.instance, backup: state.backupId }, deps);
-  const encoded = encoding ? { encoding } : {};
+  const pool = poolPrefix(state.engine, state.instance);
+  let pooled: ReturnType<typeof poolEncoding> | undefined;
   return {
     backupId: state.backupId,
     instance: state.instance,
     config: await resolvedConfig(state, deps),
     node: state.node,
     spoolDir,
-    destination: { store: deps.store, prefix: nodePrefix(state), rateLimit: state.rateLimit, ...encoded },
-    pool: { store: deps.store, prefix: poolPrefix(state.engine, state.instance), rateLimit: state.rateLimit, ...encoded },
+    destination: { store: deps.store, prefix: nodePrefix(state), rateLimit: state.rateLimit, ...(encoding ? { encoding } : {}) },
+    pool: {
+      store: deps.store,
+      prefix: pool,
+      rateLimit: state.rateLimit,
+      poolEncoding: () => (pooled ??= poolEncoding(state, deps.store, pool, { engine: state.engine, instance: state.instance, use: 'pool' }, deps).then(async (made) => {
+        if (made?.key) await keepKey(spoolDir, made.key); // validation opens pooled artifacts with it
+        return made;
+      })),
+    },
     logger: deps.logger,
   };
 }

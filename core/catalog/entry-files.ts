@@ -11,7 +11,7 @@
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { readJson } from '../store/json';
-import { backupPrefix, drillKey, isPoolKeyOf, manifestKey, parsePoolKey, verificationKey } from './layout';
+import { backupPrefix, drillKey, isOwnPoolObject, manifestKey, parsePoolKey, verificationKey } from './layout';
 import { parseDrill, type DrillRecord } from './drill-record';
 import { parseManifest, type BackupManifest } from './manifest';
 import { parseVerification, type VerificationRecord } from './verification';
@@ -65,7 +65,7 @@ export function readManifest(store: BlobStore, prefix: string): Promise<FileRead
 
 function assertInPlace(manifest: BackupManifest, prefix: string, key: string): void {
   const own = backupPrefix(manifest.engine, manifest.instance, manifest.backupId);
-  const stray = manifest.artifacts.find((a) => !a.key.startsWith(`${prefix}/`) && !isPoolKeyOf(a.key, manifest.engine, manifest.instance, a.sha256));
+  const stray = manifest.artifacts.find((a) => !a.key.startsWith(`${prefix}/`) && !isOwnPoolObject(a, manifest.engine, manifest.instance));
   const pooled = stray && parsePoolKey(stray.key);
   const problem = own !== prefix ? `it describes backup ${own}, not the one stored here`
     : pooled && pooled.engine === manifest.engine && pooled.instance === manifest.instance

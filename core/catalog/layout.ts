@@ -120,6 +120,17 @@ export function parsePoolKey(key: string): { engine: string; instance: string; s
   return { engine, instance, sha256 };
 }
 
+/**
+ * True when `artifact` is stored as an object of its own instance's pool: the object named by its
+ * plain bytes' sha256, or — encoded (compressed, encrypted: it has a stored form) — an object of
+ * that pool named by a keyed hash (core/crypto/pool-key.ts), whose bytes its stored sha256 proves.
+ */
+export function isOwnPoolObject(artifact: { key: string; sha256: string; stored?: unknown }, engine: string, instance: string): boolean {
+  if (artifact.stored === undefined) return isPoolKeyOf(artifact.key, engine, instance, artifact.sha256);
+  const parsed = parsePoolKey(artifact.key);
+  return parsed !== undefined && parsed.engine === engine && parsed.instance === instance;
+}
+
 /** True when `key` is exactly the pool object of `engine`/`instance` holding the bytes of `sha256`. */
 export function isPoolKeyOf(key: string, engine: string, instance: string, sha256: string): boolean {
   const parsed = parsePoolKey(key);

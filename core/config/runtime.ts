@@ -5,7 +5,7 @@
  * Whole backups and restores are run by the state machines (statemachines/local for one machine).
  */
 import type { BlobStore } from '../store/blob-store';
-import { openStore, s3OptionsFromEnv } from '../store/open-store';
+import { kmsOptionsFromEnv, openStore, s3OptionsFromEnv } from '../store/open-store';
 import { createRegistry } from '../driver/create-registry';
 import { pluginOptionsFromEnv } from '../driver/plugin-loader';
 import type { DriverRegistry } from '../driver/registry';
@@ -69,7 +69,7 @@ export async function createRuntime(settings: Settings, logger: Logger, options:
     restoreServers: settings.restoreServers ?? [],
     ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
-    kms: onFirstUse(() => new KMSClient({ region })),
+    kms: onFirstUse(() => new KMSClient(kmsOptionsFromEnv(settings.env))),
     maskSecrets: (text) => secrets.mask(text),
     guard,
     onProgress,

@@ -12,6 +12,7 @@
  * | DBBACKUP_CIRCUIT_BREAKER | `reset`: close each endpoint's circuit breaker before this process's first call to it | unset |
  * | DBBACKUP_HOST_RUNNER | where host steps run locally: inline, local (child process), ssm | inline |
  * | AWS_ENDPOINT_URL(_S3), AWS_REGION, DBBACKUP_S3_FORCE_PATH_STYLE | S3 endpoint (s3rver, LocalStack, AWS) | AWS defaults |
+ * | AWS_ENDPOINT_URL_KMS | KMS endpoint, for encrypted backups' data keys (a stand-in, LocalStack) | AWS_ENDPOINT_URL, else AWS |
  * | DBBACKUP_PLUGIN_PATH, DBBACKUP_PLUGIN_PINS, DBBACKUP_ALLOW_UNPINNED_PLUGINS | external driver plugins | none |
  * | DBBACKUP_RUN_ORCHESTRATOR | set by the local host runner for its agents: `pid:startTime` of the CLI orchestrating the run | none |
  * | DBBACKUP_RESTORE_ROOTS | `:`-separated absolute directories inside which a forced restore may replace data (host/restore-roots.ts) | none: force replaces no host path |

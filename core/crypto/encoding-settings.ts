@@ -53,8 +53,8 @@ export interface KeyServices {
   kms?: () => KMSClient;
 }
 
-/** The provider `settings` name. */
-async function providerOf(settings: EncryptionSettings, services: KeyServices): Promise<DataKeyProvider> {
+/** The key provider `settings` names. */
+export async function providerOf(settings: EncryptionSettings, services: KeyServices): Promise<DataKeyProvider> {
   if ('kms' in settings) return kmsProvider(kmsClient(services), settings.kms);
   if ('key' in settings) return keyProvider(String(await services.resolveSecrets(settings.key)), `the key ${settings.key.$secret}`);
   return passphraseProvider(String(await services.resolveSecrets(settings.passphrase)));
@@ -65,7 +65,9 @@ function kmsClient(services: KeyServices): KMSClient {
   return services.kms();
 }
 
-const spoolKeySchema = z.strictObject({ dataKey: z.string(), wrapped: artifactKeySchema });
+const keptKeySchema = z.strictObject({ dataKey: z.string(), wrapped: artifactKeySchema });
+/** The node's own key, and others its run opened (its pool's): what validation may open without a key service. */
+const spoolKeySchema = keptKeySchema.extend({ more: z.array(keptKeySchema).default([]) });
 
 /** Where the node's data key is kept for the backup run: beside its spool (see the file comment). */
 const spoolKeyFile = (spoolDir: string): string => dataKeyFileOf(spoolDir);
@@ -93,10 +95,15 @@ async function spoolKey(file: string, settings: EncryptionSettings, context: Key
   if (kept?.success) return { dataKey: Buffer.from(kept.data.dataKey, 'base64'), wrapped: kept.data.wrapped };
   const made = await (await providerOf(settings, services)).generate(context);
   const key = { dataKey: made.dataKey, wrapped: { ...made.wrapped, context: { ...context } } };
-  const temp = `${file}.${randomBytes(4).toString('hex')}`;
-  await writeFile(temp, JSON.stringify({ dataKey: made.dataKey.toString('base64'), wrapped: key.wrapped }), { mode: 0o600 });
-  await rename(temp, file);
+  await writeKeyFile(file, { dataKey: made.dataKey.toString('base64'), wrapped: key.wrapped, more: [] });
   return key;
+}
+
+/** Writes the node's key file whole (owner-only, renamed into place). */
+async function writeKeyFile(file: string, content: z.infer<typeof spoolKeySchema>): Promise<void> {
+  const temp = `${file}.${randomBytes(4).toString('hex')}`;
+  await writeFile(temp, JSON.stringify(content), { mode: 0o600 });
+  await rename(temp, file);
 }
 
 /**
@@ -129,16 +136,28 @@ export function keyOpener(keys: RestoreKeys | undefined, services: KeyServices):
 }
 
 /**
- * The backing-up side's key opener for the node whose spool is `spoolDir`: the data key kept
- * beside it, for artifacts sealed with that key (what this backup run's snapshot wrote); no other.
+ * Keeps `key` (another key this run opened: its pool's) beside the node's own, so a later step of
+ * the run — validation reading back pooled artifacts — opens it without asking the key service.
+ */
+export async function keepKey(spoolDir: string, key: { dataKey: Buffer; wrapped: ArtifactKey }): Promise<void> {
+  const file = spoolKeyFile(spoolDir);
+  const kept = await readFile(file, 'utf8').then((text) => spoolKeySchema.safeParse(JSON.parse(text)), () => undefined);
+  if (!kept?.success || [kept.data, ...kept.data.more].some((k) => k.wrapped.wrapped === key.wrapped.wrapped)) return;
+  await writeKeyFile(file, { ...kept.data, more: [...kept.data.more, { dataKey: key.dataKey.toString('base64'), wrapped: key.wrapped }] });
+}
+
+/**
+ * The backing-up side's key opener for the node whose spool is `spoolDir`: the keys kept beside
+ * it, for artifacts sealed with them (what this backup run wrote); no other.
  */
 export function spoolKeyOpener(spoolDir: string): KeyOpener {
   return async function openWithSpoolKey(wrapped) {
     const file = spoolKeyFile(spoolDir);
     const kept = await readFile(file, 'utf8').then((text) => spoolKeySchema.safeParse(JSON.parse(text)), () => undefined);
-    if (!kept?.success || kept.data.wrapped.wrapped !== wrapped.wrapped) {
-      throw new PermanentError(`an artifact is encrypted with a data key this backup run did not make (${file} ${kept?.success ? 'holds another' : 'is missing'}): the backing-up side opens only its own`, { code: 'KEY_UNAVAILABLE' });
+    const found = kept?.success ? [kept.data, ...kept.data.more].find((k) => k.wrapped.wrapped === wrapped.wrapped) : undefined;
+    if (!found) {
+      throw new PermanentError(`an artifact is encrypted with a data key this backup run did not make or open (${file} ${kept?.success ? 'holds others' : 'is missing'}): the backing-up side opens only its own`, { code: 'KEY_UNAVAILABLE' });
     }
-    return Buffer.from(kept.data.dataKey, 'base64');
+    return Buffer.from(found.dataKey, 'base64');
   };
 }

@@ -15,6 +15,7 @@ import { HashingStream } from '../io/hashing-stream';
 import { removeWrittenFile } from '../io/written-file';
 import type { BlobStore, PutFileOptions } from '../store/blob-store';
 import { assertSameHash } from './artifact-check';
+import { hashStream } from './spool';
 import type { ArtifactRef } from './types';
 
 /** What {@link putEncodedFile} stored: the artifact's stored form, and the bytes this call sent. */
@@ -51,11 +52,24 @@ export async function putEncodedFile(
   }
   try {
     const stored = storedFormOf(encoding, artifact.name, { size: out.bytes, sha256: out.digest() });
-    const info = await store.head(key);
-    if (info?.size === stored.size && info.sha256 === stored.sha256) return { stored, sentBytes: 0 };
+    const held = await storedAs(store, key, stored.size);
+    if (held?.size === stored.size && held.sha256 === stored.sha256) return { stored, sentBytes: 0 };
     const put = await store.putFile(key, copy, { ...options, expectedSha256: stored.sha256 });
     return { stored, sentBytes: put.size - (put.resumedBytes ?? 0) };
   } finally {
     await rm(copy, { force: true });
   }
+}
+
+/**
+ * The size and sha256 of the object at `key`, or undefined when there is none: as the store
+ * recorded them (S3), else hashed where it lies (a local directory) — unless its size is not
+ * `expectedSize`, which settles it without hashing.
+ */
+export async function storedAs(store: BlobStore, key: string, expectedSize?: number): Promise<{ size: number; sha256: string } | undefined> {
+  const info = await store.head(key);
+  if (!info) return undefined;
+  if (info.sha256 !== undefined) return { size: info.size, sha256: info.sha256 };
+  if (expectedSize !== undefined && info.size !== expectedSize) return { size: info.size, sha256: '' };
+  return store.hashObject ? store.hashObject(key) : hashStream(await store.get(key));
 }

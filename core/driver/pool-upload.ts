@@ -29,6 +29,9 @@ import type { Logger } from '../logger';
 import { parsePoolKey } from '../catalog/layout';
 import { statSource } from '../store/transfer';
 import { assertArtifactName } from './spool';
+import { putEncodedFile, storedAs } from './encoded-upload';
+import { storedFormOf } from '../crypto/artifact-encoding';
+import { pooledObjectName, type PoolEncoding } from '../crypto/pool-key';
 import type { ArtifactDestination, StoredArtifact } from './types';
 
 /** Folder of the spool where pooling keeps its upload checkpoints (by artifact name) and mutable files' copies. */
@@ -75,13 +78,9 @@ export interface PooledUpload {
 export async function putPooled(pool: ArtifactDestination, file: string, name: string, options: PutPooledOptions): Promise<PooledUpload> {
   assertArtifactName(name);
   poolObjectKey(pool.prefix, NO_HASH); // refused before anything is read or written when the prefix is no pool
-  if (pool.encoding) {
-    throw new PermanentError(
-      `artifact ${name} goes to the pool ${pool.prefix}, whose objects are stored as they are: this instance's compression or encryption setting cannot be honoured for pooled artifacts yet (turn them off for it)`,
-      { code: 'ENCODING_UNSUPPORTED' },
-    );
-  }
   options.signal?.throwIfAborted();
+  const encoding = await pool.poolEncoding?.();
+  if (encoding) return putEncoded(pool, file, name, options, encoding);
   if (pool.store.putFileAddressed && options.poolSizes && !options.poolSizes.has((await statSource(file)).size)) {
     return putInOneRead(pool, file, name, options);
   }
@@ -106,6 +105,38 @@ export async function putPooled(pool: ArtifactDestination, file: string, name: s
       const sentBytes = stored.size - (stored.resumedBytes ?? 0);
       options.logger?.debug('pooled artifact uploaded', { name, key, bytes: stored.size, sentBytes });
       return { artifact, sentBytes };
+    });
+  } finally {
+    if (source.file !== file) await rm(source.file, { force: true });
+  }
+}
+
+/**
+ * `file` into the pool encoded (core/crypto/pool-key.ts): named by the keyed hash of its plaintext's
+ * sha256, uploaded encoded unless the pool holds that object already (its stored size and sha256
+ * then read from the store: S3 records them, a local directory hashes its file in place).
+ */
+async function putEncoded(pool: ArtifactDestination, file: string, name: string, options: PutPooledOptions, encoding: PoolEncoding): Promise<PooledUpload> {
+  const work = path.join(options.spoolDir, POOL_SPOOL);
+  const source = options.mutable ? await copyHashed(file, work, options.signal) : { file, ...(await hashLocalFile(file, options.signal)) };
+  try {
+    const key = poolObjectKey(pool.prefix, pooledObjectName(encoding, source.sha256));
+    const artifact: StoredArtifact = { name, size: source.size, sha256: source.sha256, key };
+    return await oneAtATime(`${pool.store.url} ${key}`, async function checkOrUpload() {
+      options.signal?.throwIfAborted();
+      const held = await storedAs(pool.store, key);
+      if (held) {
+        options.logger?.debug('pooled artifact already stored', { name, key, bytes: artifact.size });
+        return { artifact: { ...artifact, stored: storedFormOf(encoding, name, held) }, sentBytes: 0 };
+      }
+      const encoded = await putEncodedFile(pool.store, key, source.file, artifact, encoding, {
+        rateLimit: pool.rateLimit,
+        checkpointPath: path.join(work, 'checkpoints', `${name}.json`),
+      }).catch((error: unknown) => {
+        throw changedWhileRead(error, file, name);
+      });
+      options.logger?.debug('pooled artifact uploaded', { name, key, bytes: encoded.stored.size, sentBytes: encoded.sentBytes });
+      return { artifact: { ...artifact, stored: encoded.stored }, sentBytes: encoded.sentBytes };
     });
   } finally {
     if (source.file !== file) await rm(source.file, { force: true });

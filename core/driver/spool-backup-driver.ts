@@ -6,7 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { PermanentError } from '../errors';
-import { isPoolKeyOf } from '../catalog/layout';
+import { isOwnPoolObject } from '../catalog/layout';
 import type { BlobStore } from '../store/blob-store';
 import { verifyArtifact } from './artifact-sink';
 import { putEncodedFile } from './encoded-upload';
@@ -91,7 +91,7 @@ async function isStoredWhole(store: BlobStore, key: string, artifact: ArtifactRe
  */
 function assertInPlace(snapshot: Pick<SnapshotRef, 'engine' | 'instance'>, options: TransferOptions, artifact: StoredArtifact): void {
   if (artifact.key === `${options.prefix}/${artifact.name}`) return;
-  if (isPoolKeyOf(artifact.key, snapshot.engine, snapshot.instance, artifact.sha256)) return;
+  if (isOwnPoolObject(artifact, snapshot.engine, snapshot.instance)) return;
   throw new PermanentError(
     `artifact ${artifact.name} was stored as ${artifact.key}, outside this node's prefix ${options.prefix}/ and not its sha256's object in the pool of ${snapshot.engine}/${snapshot.instance}`,
     { code: 'INVALID_PATH' },

@@ -9,6 +9,7 @@
  */
 import type { BlobStore } from '../store/blob-store';
 import type { ArtifactEncoding, KeyOpener, StoredForm } from '../crypto/artifact-encoding';
+import type { PoolEncoding } from '../crypto/pool-key';
 import type { Logger } from '../logger';
 import type { RestoreCleanup, RestoreProgress } from './restore-cleanup';
 
@@ -189,6 +190,8 @@ export interface TransferOptions {
   encoding?: ArtifactEncoding;
   /** Restoring: opens the data keys of encrypted artifacts (downloads need it; pass it on with the store). */
   openKey?: KeyOpener;
+  /** A pool (`BackupContext.pool`): how pooled objects are encoded, with the pool's own data key (core/crypto/pool-key.ts), made on first use. */
+  poolEncoding?: () => Promise<PoolEncoding | undefined>;
   onProgress?: (transferredBytes: number, totalBytes: number) => void;
 }
 

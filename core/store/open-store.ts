@@ -73,6 +73,16 @@ export function s3OptionsFromEnv(env: NodeJS.ProcessEnv): S3ClientOptions {
   return { endpoint, ...(region ? { region } : {}), forcePathStyle, ...(credentials ? { credentials } : {}) };
 }
 
+/**
+ * Where this process's KMS client connects (the data keys of encrypted backups): `AWS_ENDPOINT_URL_KMS`
+ * (else `AWS_ENDPOINT_URL`: LocalStack, a stand-in), the region and credentials as S3's.
+ */
+export function kmsOptionsFromEnv(env: NodeJS.ProcessEnv): { endpoint?: string; region?: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } {
+  const { region, credentials } = s3OptionsFromEnv(env);
+  const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_KMS) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  return { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) };
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value && value.trim().length > 0 ? value.trim() : undefined;
 }

@@ -45,5 +45,5 @@ async function scratchTarget(): Promise<KitTarget> {
 }
 
 export const kits: readonly DriverKit[] = [
-  { name: 'cassandra', engine: 'cassandra', credentials: false, pooled: true, startSource, scratchTarget },
+  { name: 'cassandra', engine: 'cassandra', credentials: false, startSource, scratchTarget },
 ];

@@ -1,9 +1,10 @@
 /**
  * The validate step's checks of a node's snapshot, where its artifacts are: pooled components in
- * the store (size, and sha256 as the store recorded it, else re-hashed), the schema in the spool
+ * the store (size, and sha256 as the store recorded it, else re-hashed; of the stored bytes), the schema in the spool
  * (re-hashed); and every SSTable with each component its stored `TOC.txt` lists.
  */
 import { ArtifactReader, verifyArtifact } from '../../core/driver/artifact-sink';
+import { storedBytesOf } from '../../core/driver/artifact-check';
 import type { ArtifactRef, BackupContext, SnapshotRef } from '../../core/driver/types';
 import { parseSSTableName, tocComponents } from './sstable-names';
 
@@ -13,11 +14,12 @@ export async function verifyStoredArtifacts(ctx: Pick<BackupContext, 'destinatio
   const problems: string[] = [];
   for (const artifact of snap.artifacts) {
     if (artifact.key !== undefined && store) {
+      const expected = storedBytesOf(artifact); // an encoded artifact's stored bytes
       const info = await store.head(artifact.key);
       if (!info) { problems.push(`${artifact.name}: ${artifact.key} is missing`); continue; }
-      if (info.size !== artifact.size) { problems.push(`${artifact.name}: ${info.size} bytes in the store, ${artifact.size} recorded`); continue; }
+      if (info.size !== expected.size) { problems.push(`${artifact.name}: ${info.size} bytes in the store, ${expected.size} recorded`); continue; }
       if (info.sha256 !== undefined) {
-        if (info.sha256 !== artifact.sha256) problems.push(`${artifact.name}: sha256 ${info.sha256} in the store, ${artifact.sha256} recorded`);
+        if (info.sha256 !== expected.sha256) problems.push(`${artifact.name}: sha256 ${info.sha256} in the store, ${expected.sha256} recorded`);
         continue;
       }
     }

@@ -336,16 +336,6 @@ export function runDriverContract(kit: DriverKit): void {
       await rm(keyDir, { recursive: true, force: true });
     });
 
-    if (kit.pooled) {
-      it('refuses compression and encryption for artifacts stored in the instance\'s pool, naming them: nothing marked complete', async () => {
-        const error = await failure(flows.execute('backup', encodedRequest('encoded')));
-
-        expect(error.causeText).toMatch(/^ENCODING_UNSUPPORTED: artifact .* goes to the pool /);
-        expect(await rt.catalog.list({ engine: kit.engine, instance: 'encoded' })).toEqual([]);
-      }, 300_000);
-      return;
-    }
-
     it('stores every artifact sealed, verifies it without the key, restores it with the key; without it, with another key, or with a flipped, cut byte it fails before the target is touched', async () => {
       // Prepare
       const before = await source.read();
@@ -379,7 +369,8 @@ export function runDriverContract(kit: DriverKit): void {
       expect(otherKey.causeText).toMatch(/^KEY_MISMATCH: .*wrapped by the key with fingerprint sha256:[0-9a-f]{16}; the key file:.*other\.key is sha256:/);
       expect(flipped.causeText).toMatch(/SEALED_ARTIFACT_DAMAGED|CHECKSUM_MISMATCH/);
       expect(flipped.causeText).toContain(middle.name.split('/').pop());
-      expect(flippedVerify.artifacts.filter((a) => !a.ok).map((a) => a.name)).toEqual([middle.name]);
+      // A pool object several artifacts share fails each of them.
+      expect(flippedVerify.artifacts.filter((a) => !a.ok).map((a) => a.name)).toEqual(artifacts.filter((a) => a.key === middle.key).map((a) => a.name));
       expect(cut.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(middle.key)} is ${middle.stored!.size - 1} bytes, expected ${middle.stored!.size}`));
       for (const error of [noKey, otherKey, flipped, cut]) expect(error.errorName).toBe('PermanentError');
       expect(await scratch.read()).toEqual(before);

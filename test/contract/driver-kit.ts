@@ -54,11 +54,6 @@ export interface DriverKit {
   credentials?: boolean;
   /** The engine the kit's backups are of. */
   engine: string;
-  /**
-   * True when the driver stores artifacts in the instance's content-addressed pool (Cassandra's
-   * SSTables): compression and encryption are refused for them (`ENCODING_UNSUPPORTED`) until pools take them.
-   */
-  pooled?: boolean;
   /** Starts a source with seeded data. */
   startSource(): Promise<KitSource>;
   /** Makes an empty scratch restore target. */

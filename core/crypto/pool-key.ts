@@ -1,0 +1,73 @@
+/**
+ * How a content-addressed pool (catalog/layout.ts) stays deduplicated when its objects are
+ * compressed or encrypted: every backup of the instance must encode the same bytes to the same
+ * object, under the same name, without the name telling anyone the plaintext's sha256.
+ *
+ * - One data key per pool and wrapping key, made by the first backup that needs it and kept wrapped
+ *   in the pool (`pool/<engine>/<instance>/pool-key-<id>.json`, which no sweep touches); later
+ *   backups unwrap it (the backing-up role needs `kms:Decrypt` for it, under the pool's encryption
+ *   context only). Every pooled object is sealed with it, deterministically (sealed-stream.ts).
+ * - An object's name is a keyed hash of its plaintext's sha256 and of how it is encoded: HMAC-SHA256
+ *   under a key derived from the pool's data key (or, compressed only, a fixed key: nothing is
+ *   secret then), so the same file gives the same name in every backup, a file encoded another way
+ *   another name, and the name reveals nothing of the content without the key.
+ *
+ * Two backups making a pool's first key at once each write theirs; the last record stays. Every
+ * artifact records the wrapped key it was sealed with, so both backups restore; only deduplication
+ * between them is lost.
+ */
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { z } from 'zod';
+import { PermanentError } from '../errors';
+import type { BlobStore } from '../store/blob-store';
+import { readJson, writeJson } from '../store/json';
+import { artifactKeySchema, type ArtifactEncoding } from './artifact-encoding';
+import type { KeyContext } from './data-keys';
+import { providerOf, type CompressionSettings, type EncryptionSettings, type KeyServices } from './encoding-settings';
+
+/** A pool's encoding: the node's compression, the pool's own data key, and the key its object names are hashed with. */
+export interface PoolEncoding extends ArtifactEncoding {
+  nameKey: Buffer;
+}
+
+const poolKeyRecordSchema = z.strictObject({ formatVersion: z.literal(1), wrapped: artifactKeySchema });
+
+/** Names objects when nothing is secret (compressed only): a fixed key, so names stay stable. */
+const PUBLIC_NAME_KEY = Buffer.from('dbbackup pool object names');
+
+/**
+ * The encoding of the pool at `prefix` for `settings` (absent: stored as they are).
+ * @throws the key provider's errors (`KEY_UNAVAILABLE` with the permission a role lacks, `KEY_MISMATCH`)
+ */
+export async function poolEncoding(
+  settings: { compression?: CompressionSettings; encryption?: EncryptionSettings },
+  store: BlobStore,
+  prefix: string,
+  context: KeyContext,
+  services: KeyServices,
+): Promise<PoolEncoding | undefined> {
+  if (!settings.compression && !settings.encryption) return undefined;
+  const compression = settings.compression ? { compression: { level: settings.compression.level, ...(settings.compression.workers ? { workers: settings.compression.workers } : {}) } } : {};
+  if (!settings.encryption) return { ...compression, nameKey: PUBLIC_NAME_KEY };
+  const provider = await providerOf(settings.encryption, services);
+  const recordKey = `${prefix}/pool-key-${createHash('sha256').update(JSON.stringify(settings.encryption)).digest('hex').slice(0, 16)}.json`;
+  const raw = await readJson(store, recordKey);
+  let key: ArtifactEncoding['key'];
+  if (raw === undefined) {
+    const made = await provider.generate(context);
+    key = { dataKey: made.dataKey, wrapped: { ...made.wrapped, context: { ...context } } };
+    await writeJson(store, recordKey, { formatVersion: 1, wrapped: key.wrapped });
+  } else {
+    const record = poolKeyRecordSchema.safeParse(raw);
+    if (!record.success) throw new PermanentError(`the pool's key record ${recordKey} is malformed`, { code: 'KEY_MISMATCH' });
+    const { context: recorded, ...wrapped } = record.data.wrapped;
+    key = { dataKey: await provider.unwrap(wrapped, recorded), wrapped: record.data.wrapped };
+  }
+  return { ...compression, key, nameKey: Buffer.from(hkdfSync('sha256', key.dataKey, Buffer.alloc(0), 'dbbackup pool object names', 32)) };
+}
+
+/** The name (64 hex digits, as a pool object's) of the object holding plaintext `plainSha256` encoded with `encoding`. */
+export function pooledObjectName(encoding: PoolEncoding, plainSha256: string): string {
+  const how = `${encoding.compression ? `zstd-${encoding.compression.level}` : 'plain'}${encoding.key ? '+sealed' : ''}`;
+  return createHmac('sha256', encoding.nameKey).update(`${how}\0${plainSha256}`).digest('hex');
+}

@@ -1,0 +1,143 @@
+/**
+ * Encrypted and compressed backups end to end (core/crypto/encoding-settings.ts), through the state
+ * machines run in process and a real etcd (the driver kit's source and targets): data keys from KMS
+ * (the KMS stand-in, through the real @aws-sdk/client-kms) — the backing-up side only ever asks for
+ * `GenerateDataKey`, the restore only for `Decrypt`, a rotated key still restores, a role without
+ * `kms:Decrypt` fails naming it before the target is touched — from a passphrase (a wrong one
+ * refused), and compression alone (no key needed, fewer bytes stored).
+ */
+import { buffer } from 'node:stream/consumers';
+import { kits } from '../../../drivers/etcd/kit';
+import type { KitSource, KitTarget } from '../../contract/driver-kit';
+import { ExecutionFailedError } from '../../../statemachines/local/run-local';
+import { verifyBackup } from '../../../core/catalog/verification';
+import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
+import { startKmsStandin, type KmsStandin } from '../../harness/kms-standin';
+
+const kit = kits[0];
+const PASSPHRASE_ENV = 'TEST_BACKUP_PASSPHRASE';
+
+let source: KitSource;
+let kms: KmsStandin;
+let keyArn: string;
+let rt: TestRuntime;
+const targets: KitTarget[] = [];
+
+beforeAll(async () => {
+  kms = await startKmsStandin();
+  keyArn = kms.createKey({ alias: 'dbbackup' });
+  source = await kit.startSource();
+  const { endpoint, region, credentials } = kms.clientConfig;
+  rt = await createTestRuntime({
+    env: {
+      ...source.env,
+      [PASSPHRASE_ENV]: 'correct horse battery staple',
+      WRONG_PASSPHRASE: 'incorrect horse battery staple',
+      AWS_ENDPOINT_URL_KMS: endpoint,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const target of targets) await target.stop().catch(() => undefined);
+  await source?.stop();
+  await rt?.dispose();
+  await kms?.close();
+}, 120_000);
+
+async function scratch(): Promise<KitTarget> {
+  const made = await kit.scratchTarget();
+  targets.push(made);
+  return made;
+}
+
+const backup = (instance: string, encoding: Record<string, unknown>) => rt.backup({ engine: 'etcd', instance, config: source.config, ...encoding });
+const failure = (promise: Promise<unknown>) => promise.then(
+  () => { throw new Error('expected the execution to fail, but it succeeded'); },
+  (error: unknown) => {
+    if (!(error instanceof ExecutionFailedError)) throw error;
+    return error;
+  },
+);
+const operations = () => kms.calls.map((call) => `${call.operation}${call.error ? ` (${call.error})` : ''}`);
+
+it('encrypts with a KMS data key: the backup only generates keys, the restore only decrypts them, a rotated key still restores', async () => {
+  // Prepare
+  const before = await source.read();
+  const target = await scratch();
+
+  // Act
+  kms.calls.length = 0;
+  const { backupId } = await backup('kms', { encryption: { kms: 'alias/dbbackup' }, compression: { level: 3 } });
+  const backingUp = operations();
+  kms.rotate(keyArn);
+  kms.calls.length = 0;
+  const report = await rt.restore({ backupId, target: target.target });
+  const restoring = operations();
+
+  // Assess
+  const { manifest, prefix } = await rt.catalog.get(backupId);
+  expect(backingUp).toEqual(['GenerateDataKey']);
+  expect(restoring.length).toBeGreaterThan(0);
+  expect(restoring.filter((operation) => operation !== 'Decrypt')).toEqual([]); // one per step that opens it
+  expect(manifest.artifacts.map((a) => a.stored?.dataKey)).toEqual(manifest.artifacts.map(() => expect.objectContaining({
+    provider: 'kms', keyId: keyArn, context: { engine: 'etcd', instance: 'kms', backup: backupId },
+  })));
+  expect(kms.calls[0].input).toMatchObject({ EncryptionContext: { engine: 'etcd', instance: 'kms', backup: backupId } });
+  expect((await verifyBackup(rt.store, prefix, manifest)).ok).toBe(true);
+  expect(report.validation.ok).toBe(true);
+  expect(await target.read()).toEqual(before);
+}, 300_000);
+
+it('fails a restore whose role may not decrypt the key, naming the permission, before the target is touched', async () => {
+  // Prepare
+  const { backupId } = await backup('kms-denied', { encryption: { kms: keyArn } });
+  const target = await scratch();
+  kms.allow(keyArn, ['GenerateDataKey']);
+
+  // Act
+  const error = await failure(rt.execute('restore', { backupId, target: target.target })).finally(() => kms.allow(keyArn, ['GenerateDataKey', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo']));
+
+  // Assess
+  expect(error.causeText).toMatch(/^KEY_UNAVAILABLE: KMS Decrypt .*access denied — the role needs kms:Decrypt on the key.* — target untouched: the restore failed before it began writing to the target$/);
+  expect(error.execution.path).not.toContain('Apply');
+}, 300_000);
+
+it('encrypts with a passphrase: the right one restores, a wrong one is refused', async () => {
+  // Prepare
+  const before = await source.read();
+  const { backupId } = await backup('passphrase', { encryption: { passphrase: { $secret: `env:${PASSPHRASE_ENV}` } } });
+  const [good, wrong] = [await scratch(), await scratch()];
+
+  // Act
+  const refused = await failure(rt.execute('restore', { backupId, target: wrong.target, keys: { passphrase: { $secret: 'env:WRONG_PASSPHRASE' } } }));
+  const report = await rt.restore({ backupId, target: good.target, keys: { passphrase: { $secret: `env:${PASSPHRASE_ENV}` } } });
+
+  // Assess
+  expect(refused.causeText).toMatch(/^KEY_MISMATCH: the data key does not unwrap with this passphrase/);
+  expect(report.validation.ok).toBe(true);
+  expect(await good.read()).toEqual(before);
+}, 300_000);
+
+it('compresses alone: fewer bytes stored, restored without any key', async () => {
+  // Prepare
+  const before = await source.read();
+  const target = await scratch();
+
+  // Act
+  const { backupId } = await backup('compressed', { compression: { level: 3 } });
+  const report = await rt.restore({ backupId, target: target.target });
+
+  // Assess
+  const { manifest } = await rt.catalog.get(backupId);
+  const [artifact] = manifest.artifacts;
+  const stored = await buffer(await rt.store.get(artifact.key));
+  expect(artifact.stored).toEqual({ size: stored.length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), compression: 'zstd' });
+  expect(stored.length).toBeLessThan(artifact.size / 2);
+  expect(stored.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])); // a zstd frame
+  expect(report.validation.ok).toBe(true);
+  expect(await target.read()).toEqual(before);
+}, 300_000);

@@ -1,0 +1,25 @@
+/**
+ * The CLI's options for compressed and encrypted backups (bin/key-options.ts): requests as the
+ * state machines take them, keys and passphrases only by secret reference.
+ */
+import { encodingRequest, keysRequest } from '../../../bin/key-options';
+
+it('turns the backup options into the request\'s compression and encryption', () => {
+  expect(encodingRequest({})).toEqual({});
+  expect(encodingRequest({ compress: true })).toEqual({ compression: { codec: 'zstd', level: 3 } });
+  expect(encodingRequest({ compress: '9', encryptKms: 'alias/dbbackup' })).toEqual({ compression: { codec: 'zstd', level: 9 }, encryption: { kms: 'alias/dbbackup' } });
+  expect(encodingRequest({ encryptKey: 'file:/etc/dbbackup/backup.key' })).toEqual({ encryption: { key: { $secret: 'file:/etc/dbbackup/backup.key' } } });
+  expect(encodingRequest({ encryptPassphrase: 'env:PASS' })).toEqual({ encryption: { passphrase: { $secret: 'env:PASS' } } });
+});
+
+it('refuses a secret given as a value, two ways of encrypting, and a level zstd has not', () => {
+  expect(() => encodingRequest({ encryptKey: 'c2VjcmV0' })).toThrow(/--encrypt-key takes a secret reference .*not the secret itself/);
+  expect(() => encodingRequest({ encryptKms: 'alias/a', encryptPassphrase: 'env:P' })).toThrow(/give one of --encrypt-kms, --encrypt-key and --encrypt-passphrase/);
+  expect(() => encodingRequest({ compress: '25' })).toThrow(/--compress takes a zstd level from 1 to 19, not 25/);
+  expect(() => keysRequest({ passphrase: 'hunter2' })).toThrow(/--passphrase takes a secret reference/);
+});
+
+it('turns the restore options into the request\'s keys (none given: none)', () => {
+  expect(keysRequest({})).toEqual({});
+  expect(keysRequest({ key: 'file:/k', passphrase: 'env:P' })).toEqual({ keys: { key: { $secret: 'file:/k' }, passphrase: { $secret: 'env:P' } } });
+});

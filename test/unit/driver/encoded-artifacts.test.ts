@@ -1,0 +1,132 @@
+/**
+ * The artifact path with an encoding (core/crypto/artifact-encoding.ts) over a local directory
+ * store: what the store sink, the upload and the pool store are the stored form, what readers and
+ * downloads give back the plain bytes; a retried upload encodes the same bytes (nothing sent
+ * again); a pool stays deduplicated, under names that do not reveal the plaintext's sha256.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { ArtifactReader, storeSink } from '../../../core/driver/artifact-sink';
+import { openStored } from '../../../core/driver/artifact-check';
+import { downloadArtifacts } from '../../../core/driver/download';
+import { putPooled } from '../../../core/driver/pool-upload';
+import { SpoolBackupDriver } from '../../../core/driver/spool-backup-driver';
+import type { ArtifactEncoding } from '../../../core/crypto/artifact-encoding';
+import { keyOpener, nodeEncoding, spoolKeyOpener } from '../../../core/crypto/encoding-settings';
+import { poolEncoding } from '../../../core/crypto/pool-key';
+import type { SnapshotRef, StoredArtifact } from '../../../core/driver/types';
+import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+
+let dir: string;
+let store: LocalDirectoryStore;
+let spoolDir: string;
+let keyFile: string;
+const services = { resolveSecrets: async (value: unknown) => ((value as { $secret?: string }).$secret?.startsWith('file:') ? readFile((value as { $secret: string }).$secret.slice(5), 'utf8') : value) };
+const settings = () => ({ compression: { codec: 'zstd' as const, level: 3 }, encryption: { key: { $secret: `file:${keyFile}` } } });
+const context = { engine: 'etcd', instance: 'main', backup: 'b1' };
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-encoded-'));
+  store = new LocalDirectoryStore(path.join(dir, 'store'));
+  spoolDir = path.join(dir, 'spool', 'node');
+  await mkdir(spoolDir, { recursive: true });
+  keyFile = path.join(dir, 'backup.key');
+  await writeFile(keyFile, randomBytes(32).toString('base64'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+async function encoding(): Promise<ArtifactEncoding> {
+  return (await nodeEncoding(settings(), spoolDir, context, services))!;
+}
+
+class Spooled extends SpoolBackupDriver<unknown> {
+  createSnapshot(): never { throw new Error('not used'); }
+  validateSnapshot(): never { throw new Error('not used'); }
+}
+
+it('writes through the store sink sealed and compressed, the plain size and sha256 recorded beside the stored ones; reads give the plain bytes back', async () => {
+  // Prepare
+  const plain = Buffer.from('line of a dump\n'.repeat(10_000));
+  const sink = storeSink({ store, prefix: 'b/data/n', encoding: await encoding() });
+
+  // Act
+  const written = await sink.write('snapshot.db', Readable.from([plain]));
+  const chunked = await sink.open('chunked.db');
+  await chunked.write(plain);
+  const second = await chunked.end();
+  const compressedAlready = await sink.write('chunk-1.tsv.zst', Readable.from([plain]));
+  const reader = new ArtifactReader(spoolDir, store);
+  const readBack = await reader.readAll(written);
+
+  // Assess
+  const stored = await readFile(path.join(dir, 'store', 'b/data/n/snapshot.db'));
+  expect(written).toMatchObject({ size: plain.length, sha256: sha256(plain), stored: { size: stored.length, sha256: sha256(stored), compression: 'zstd', dataKey: { provider: 'key-file' } } });
+  expect(stored.subarray(0, 4).toString('latin1')).toBe('DBS1');
+  expect(stored.length).toBeLessThan(plain.length / 10);
+  expect(second).toMatchObject({ size: plain.length, sha256: sha256(plain) });
+  expect(compressedAlready.stored).not.toHaveProperty('compression'); // sealed, not compressed twice
+  expect(readBack.equals(plain)).toBe(true);
+  expect(await reader.verifyUnread([written, second, compressedAlready])).toEqual([]);
+});
+
+it('uploads a spooled artifact encoded; a retried upload encodes the same bytes and sends nothing; a download gives the plain file', async () => {
+  // Prepare
+  const plain = randomBytes(300_000);
+  await writeFile(path.join(spoolDir, 'snapshot.db'), plain);
+  const snapshot = { spoolDir, engine: 'etcd', instance: 'main', artifacts: [{ name: 'snapshot.db', size: plain.length, sha256: sha256(plain) }] } as unknown as SnapshotRef;
+  const driver = new Spooled();
+  const upload = async () => driver.upload({} as never, snapshot, { store, prefix: 'b/data/n', encoding: await encoding() });
+
+  // Act
+  const first = await upload();
+  const retried = await upload();
+  const downloaded = await downloadArtifacts(first.artifacts, path.join(dir, 'restore'), { store, openKey: keyOpener({ key: { $secret: `file:${keyFile}` } }, services) });
+  const withoutKey = await downloadArtifacts(first.artifacts, path.join(dir, 'restore-2'), { store }).then(() => 'downloaded', (error: Error) => error.message);
+
+  // Assess
+  expect(first.artifacts[0].stored).toEqual(retried.artifacts[0].stored);
+  expect(first.sentBytes).toBe(first.artifacts[0].stored!.size);
+  expect(retried.sentBytes).toBe(0);
+  expect((await readFile(downloaded.files['snapshot.db'])).equals(plain)).toBe(true);
+  expect(withoutKey).toMatch(/is encrypted .* and no key was given to open it/);
+});
+
+it('keeps a pool deduplicated when encoded: the same file is one object, named by a keyed hash, in every backup; another encoding names it apart', async () => {
+  // Prepare
+  const file = path.join(dir, 'nb-1-big-Data.db');
+  const plain = randomBytes(50_000);
+  await writeFile(file, plain);
+  const pool = async (backup: string, asked = settings()) => ({
+    store, prefix: 'pool/cassandra/main',
+    poolEncoding: () => poolEncoding(asked, store, 'pool/cassandra/main', { engine: 'cassandra', instance: 'main', use: 'pool' }, services),
+    spool: path.join(dir, backup),
+  });
+  const put = async (backup: string, asked?: ReturnType<typeof settings>) => {
+    const p = await pool(backup, asked);
+    await mkdir(p.spool, { recursive: true });
+    return putPooled(p, file, 'ks/t/nb-1-big-Data.db', { spoolDir: p.spool });
+  };
+
+  // Act
+  const first = await put('b1');
+  const second = await put('b2');
+  const compressedOnly = await put('b3', { ...settings(), encryption: undefined } as unknown as ReturnType<typeof settings>);
+  const reader = new ArtifactReader(spoolDir, store);
+  const opened = await buffer(await openStored(store, first.artifact, keyOpener({ key: { $secret: `file:${keyFile}` } }, services)));
+
+  // Assess
+  expect(second.artifact).toEqual(first.artifact);
+  expect(second.sentBytes).toBe(0);
+  expect(first.artifact.key).toMatch(/^pool\/cassandra\/main\/[0-9a-f]{64}$/);
+  expect(first.artifact.key).not.toContain(sha256(plain));
+  expect(compressedOnly.artifact.key).not.toBe(first.artifact.key);
+  expect(opened.equals(plain)).toBe(true);
+  // The backing-up side's own reader opens only its run's keys: the pool key was not kept in this spool.
+  expect(await reader.verifyUnread([first.artifact as StoredArtifact])).toEqual([]);
+  await expect(spoolKeyOpener(spoolDir)(first.artifact.stored!.dataKey!, {})).rejects.toThrow(/did not make or open/);
+});
