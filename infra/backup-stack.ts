@@ -143,10 +143,10 @@ export class BackupStack extends Stack {
     this.backup = new BackupStateMachine(this, 'Backup', { ...workflow, functions: this.functions.backup, maxConcurrency: props.maxConcurrency });
     this.restore = new RestoreStateMachine(this, 'Restore', { ...workflow, functions: this.functions.restore });
 
-    this.schedules = new InstanceSchedules(this, 'Schedules', { instances: props.instances, ruleOf: backupRule(this.backup.stateMachine) });
+    this.schedules = new InstanceSchedules(this, 'Schedules', { instances: props.instances, ruleOf: backupRule(this.backup.stateMachine, this.store.key.keyArn) });
     this.incrementalSchedules = new InstanceSchedules(this, 'IncrementalSchedules', {
       instances: props.instances.filter((instance) => instance.incrementalSchedule !== undefined),
-      ruleOf: backupRule(this.backup.stateMachine, { incremental: true }),
+      ruleOf: backupRule(this.backup.stateMachine, this.store.key.keyArn, { incremental: true }),
     });
     this.drillSchedules = new InstanceSchedules(this, 'DrillSchedules', {
       instances: props.instances.filter((instance) => instance.drill !== undefined),

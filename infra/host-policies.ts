@@ -19,7 +19,9 @@
  *   (`/dbbackup/hosts/<host>/`, `dbbackup/hosts/<host>/`) for restore targets, and under the restore
  *   prefix of each instance it may restore (`/dbbackup/restore/<engine>/<instance>/`: the credentials
  *   of a target spread over several hosts, which each of them resolves);
- * - the bucket key, through S3 only.
+ * - the bucket key, through S3 only;
+ * - the data keys of its instances' artifacts (artifact-keys.ts): generated for those it backs up,
+ *   unwrapped for those and the ones it may restore, each under its instance's encryption context only.
  *
  * Every Allow holds only for credentials of that host (`ec2:SourceInstanceARN`, or
  * `ssm:SourceInstanceARN` for a hybrid `mi-` host), so the policies may all be attached to one
@@ -39,6 +41,7 @@ import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
 import { RESTORES_ROOT } from '../core/restore/restore-records';
 import { backupHosts, secretRefs, type InstanceConfig } from './instances';
 import { secretName } from './secret-refs';
+import { artifactKeyStatements } from './artifact-keys';
 
 /** Where a host's own secrets (restore targets' credentials) live, under the stack's prefixes. */
 export function hostSecretPrefixes(host: string, prefixes: { parameterPrefix: string; secretNamePrefix: string }): { parameter: string; secret: string } {
@@ -177,6 +180,7 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
       resources: [props.bucket.arnForObjects(`${BACKUPS_ROOT}/*/manifest.json`), props.bucket.arnForObjects(`${BACKUPS_ROOT}/*/verification.json`)],
     }),
     ...secretStatements(scope, host, { own, restoreOnly }, props, onlyThisHost),
+    ...artifactKeyStatements({ own, restoreOnly }, props.key.keyArn, onlyThisHost),
   ];
   if (own.length > 0) {
     statements.splice(2, 0, new iam.PolicyStatement({

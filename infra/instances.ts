@@ -30,6 +30,7 @@ import { builtinPlugins } from '../drivers';
 import type { DriverPlugin } from '../core/driver/types';
 import { MANAGED_INSTANCE_ID } from '../core/driver/node-ref';
 import { withSecretPlaceholders } from '../core/secrets';
+import { compressionSettingsSchema } from '../core/crypto/encoding-settings';
 
 /** The file read when no other is named, relative to the project root. */
 export const DEFAULT_INSTANCES_FILE = 'dbbackup.instances.json';
@@ -121,6 +122,16 @@ export const instanceSchema = z.strictObject({
     .max(168, 'must be at most 168 (7 days: the longest window a CloudWatch alarm evaluates)'),
   /** Upload rate limit in bytes/s; absent or 0 = unlimited. */
   rateLimit: z.number().int().nonnegative().optional(),
+  /** zstd for every artifact not compressed already, on the host (artifact-keys.ts); `false`: stored as written. */
+  compression: z.union([z.literal(false), compressionSettingsSchema]).default({ codec: 'zstd', level: 3 }),
+  /**
+   * Encryption of every artifact on the host, data keys from KMS (artifact-keys.ts): absent, the
+   * stack's key; `{ "kms": "<key ARN>" }`, that key; `false`: none (the bucket's own encryption only).
+   */
+  encryption: z.union([
+    z.literal(false),
+    z.strictObject({ kms: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>): the hosts\' policies name it') }),
+  ]).optional(),
   /** How long backups are kept: a prune runs for this instance on `schedule` (schedules.ts). */
   retention: retentionSchema,
   /** A restore drill of the newest backup, on its own schedule and host. */

@@ -13,9 +13,10 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { RestoreRequest } from '../core/restore/restore-state';
 import type { InstanceConfig } from './instances';
+import { encodingInput } from './artifact-keys';
 
-/** The backup state machine's execution input for one instance: `{ engine, instance, config, host, rateLimit?, incremental? }`. */
-export interface BackupExecutionInput {
+/** The backup state machine's execution input for one instance: `{ engine, instance, config, host, rateLimit?, incremental?, compression?, encryption? }`. */
+export interface BackupExecutionInput extends ReturnType<typeof encodingInput> {
   readonly engine: string;
   readonly instance: string;
   readonly config: Readonly<Record<string, unknown>>;
@@ -24,8 +25,12 @@ export interface BackupExecutionInput {
   readonly incremental?: true;
 }
 
-/** The backup request a schedule starts for `instance` (config keeps its `$secret` references); `incremental` for its incremental schedule. */
-export function backupExecutionInput(instance: InstanceConfig, incremental = false): BackupExecutionInput {
+/**
+ * The backup request a schedule starts for `instance` (config keeps its `$secret` references);
+ * `incremental` for its incremental schedule; its artifacts compressed and encrypted as it says,
+ * data keys from `artifactKeyArn` unless it names its own (artifact-keys.ts).
+ */
+export function backupExecutionInput(instance: InstanceConfig, artifactKeyArn: string, incremental = false): BackupExecutionInput {
   return {
     engine: instance.engine,
     instance: instance.name,
@@ -33,6 +38,7 @@ export function backupExecutionInput(instance: InstanceConfig, incremental = fal
     host: instance.host,
     ...(instance.rateLimit !== undefined ? { rateLimit: instance.rateLimit } : {}),
     ...(incremental ? { incremental: true as const } : {}),
+    ...encodingInput(instance, artifactKeyArn),
   };
 }
 
@@ -92,12 +98,12 @@ export class InstanceSchedules extends Construct {
  * with `incremental`, on its `incrementalSchedule` with the request for an incremental backup (give
  * it only the instances that have one).
  */
-export function backupRule(stateMachine: sfn.IStateMachine, { incremental = false } = {}): (instance: InstanceConfig) => InstanceRule {
+export function backupRule(stateMachine: sfn.IStateMachine, artifactKeyArn: string, { incremental = false } = {}): (instance: InstanceConfig) => InstanceRule {
   return (instance) => ({
     what: incremental ? 'back up incrementally' : 'back up',
     schedule: incremental ? instance.incrementalSchedule! : instance.schedule,
     target: new targets.SfnStateMachine(stateMachine, {
-      input: events.RuleTargetInput.fromObject(backupExecutionInput(instance, incremental)),
+      input: events.RuleTargetInput.fromObject(backupExecutionInput(instance, artifactKeyArn, incremental)),
       retryAttempts: 3,
       maxEventAge: Duration.hours(1),
     }),

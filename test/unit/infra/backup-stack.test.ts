@@ -293,26 +293,17 @@ describe('schedules', () => {
     const machine = logicalId(stack.backup.stateMachine);
     const rules = resources('AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(machine));
     expect(rules).toHaveLength(INSTANCES.length);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'cron(0 3 * * ? *)',
-      State: 'ENABLED',
-      Targets: [
-        Match.objectLike({
-          Arn: { Ref: machine },
-          Input: Match.serializedJson({
-            engine: 'etcd',
-            instance: 'main',
-            config: INSTANCES[0].config,
-            rateLimit: 52428800,
-            host: 'i-0123456789abcdef0',
-          }),
-        }),
-      ],
-    });
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(6 hours)',
-      Targets: [Match.objectLike({ Arn: { Ref: machine }, Input: Match.serializedJson({ engine: 'etcd', instance: 'events', config: INSTANCES[1].config, host: 'mi-0123456789abcdef0' }) })],
-    });
+    // The input names the stack's key by reference: joined, the reference shown as `<LogicalId.Arn>`.
+    const inputOf = (schedule: string) => {
+      const [, rule] = rules.find(([, r]) => r.Properties.ScheduleExpression === schedule)!;
+      const [target] = rule.Properties.Targets as Array<{ Arn: unknown; Input: { 'Fn::Join': [string, unknown[]] } }>;
+      expect(target.Arn).toEqual({ Ref: machine });
+      return JSON.parse(target.Input['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : `<${(part as { 'Fn::GetAtt': string[] })['Fn::GetAtt'].join('.')}>`)).join(''));
+    };
+    const key = `<${logicalId(stack.store.key)}.Arn>`;
+    const encoded = { compression: { codec: 'zstd', level: 3 }, encryption: { kms: key } };
+    expect(inputOf('cron(0 3 * * ? *)')).toEqual({ engine: 'etcd', instance: 'main', config: INSTANCES[0].config, rateLimit: 52428800, host: 'i-0123456789abcdef0', ...encoded });
+    expect(inputOf('rate(6 hours)')).toEqual({ engine: 'etcd', instance: 'events', config: INSTANCES[1].config, host: 'mi-0123456789abcdef0', ...encoded });
   });
 });
 

@@ -125,6 +125,20 @@ describe('database host policies', () => {
     expect(allowed(SCRATCH_HOST, 's3:PutObject').filter((r) => r.includes('/state/restores/'))).toEqual([objects('state/restores/etcd/main/*')]);
   });
 
+  it("use the data keys of the host's own instances only: generated and unwrapped for those it backs up, unwrapped for those it may restore, each under its instance's encryption context", () => {
+    const dataKeys = (host: string) => hostStatements(host).filter((s) => list(s.Action).some((a) => a === 'kms:GenerateDataKey' || a === 'kms:Decrypt') && s.Condition?.StringEquals?.['kms:EncryptionContext:engine'] !== undefined);
+    const context = (engine: string, instance: string) => expect.objectContaining({ StringEquals: { 'kms:EncryptionContext:engine': engine, 'kms:EncryptionContext:instance': instance } });
+
+    expect(dataKeys(MAIN_HOST)).toEqual([expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '<StoreKey7A3C02BD.Arn>', Condition: context('etcd', 'main') })]);
+    expect(dataKeys(SHOP_HOST)).toEqual([expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Condition: context('mysql', 'shop') })]);
+    expect(dataKeys(SCRATCH_HOST)).toEqual([expect.objectContaining({ Action: 'kms:Decrypt', Resource: '<StoreKey7A3C02BD.Arn>', Condition: context('etcd', 'main') })]);
+    // The bucket key otherwise only through S3; nothing unconditional.
+    for (const host of [MAIN_HOST, SHOP_HOST, SCRATCH_HOST]) {
+      const kms = hostStatements(host).filter((s) => list(s.Action).some((a) => a.startsWith('kms:')));
+      expect(kms.filter((s) => !s.Condition?.StringEquals)).toEqual([]);
+    }
+  });
+
   it('can never delete a backup or write a manifest or verification record, whatever else the role allows', () => {
     for (const host of [MAIN_HOST, SHOP_HOST, SCRATCH_HOST]) {
       const statements = hostStatements(host);

@@ -15,12 +15,13 @@ describe('incrementalSchedule', () => {
     const instance: InstanceConfig = {
       name: 'main', engine: 'dirdelta', config: { root: '/srv/docs' }, host: 'i-0123456789abcdef0', restoreHosts: [], rateLimit: 1024,
       schedule: 'cron(0 3 ? * SUN *)', incrementalSchedule: 'rate(6 hours)', rpoHours: 26, retention: { keepLast: 7, schedule: 'rate(1 day)' },
+      compression: false, encryption: false,
     };
     const stack = new Stack(new App(), 'Bare', { env: { account: '123456789012', region: 'eu-west-1' } });
     const machine = new sfn.StateMachine(stack, 'Backup', { definitionBody: sfn.DefinitionBody.fromChainable(sfn.Pass.jsonPath(stack, 'Nothing')) });
 
     // Act
-    const schedules = new InstanceSchedules(stack, 'IncrementalSchedules', { instances: [instance], ruleOf: backupRule(machine, { incremental: true }) });
+    const schedules = new InstanceSchedules(stack, 'IncrementalSchedules', { instances: [instance], ruleOf: backupRule(machine, 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555', { incremental: true }) });
 
     // Assess
     const template = Template.fromStack(stack);

@@ -67,6 +67,19 @@ describe('instances file', () => {
     expect(problems({ instances: [{ ...valid, incrementalSchedule: 'hourly' }] })).toContainEqual(expect.stringMatching(/^instances\[0\]\.incrementalSchedule: must be an EventBridge expression/));
   });
 
+  it('compresses and encrypts by default (the stack\'s key), with a KMS key of the instance\'s by ARN, or not at all, and names a key given otherwise', () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const [defaults] = parseInstances({ instances: [valid] }, 'instances.json');
+    const [own] = parseInstances({ instances: [{ ...valid, encryption: { kms: key }, compression: { level: 9 } }] }, 'instances.json');
+    const [off] = parseInstances({ instances: [{ ...valid, encryption: false, compression: false }] }, 'instances.json');
+
+    expect([defaults.compression, defaults.encryption]).toEqual([{ codec: 'zstd', level: 3 }, undefined]);
+    expect([own.compression, own.encryption]).toEqual([{ codec: 'zstd', level: 9 }, { kms: key }]);
+    expect([off.compression, off.encryption]).toEqual([false, false]);
+    expect(problems({ instances: [{ ...valid, encryption: { kms: 'alias/dbbackup' } }] })).toContainEqual(expect.stringMatching(/^instances\[0\]\.encryption\.kms: must be a KMS key ARN/));
+    expect(problems({ instances: [{ ...valid, compression: { level: 30 } }] })).toContainEqual(expect.stringMatching(/^instances\[0\]\.compression\.level: /));
+  });
+
   it('accepts a drill on a host of its own, into a scratch target or a target given, and names what is wrong with one', () => {
     const drill = { schedule: 'cron(0 5 ? * SUN *)', host: 'i-0fedcba9876543210', maxAgeHours: 168 };
     expect(parseInstances({ instances: [{ ...valid, drill }] }, 'instances.json')[0].drill).toEqual(drill);
