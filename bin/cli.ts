@@ -12,6 +12,7 @@ import { restoreCommand } from './commands/restore';
 import { catalogCommands } from './commands/catalog';
 import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
+import { rekeyCommand } from './commands/rekey';
 import { reportCommand } from './commands/report';
 import { remoteCommand } from './commands/remote';
 import { agentCommand } from './commands/agent';
@@ -29,6 +30,7 @@ export function buildProgram(context: () => CliContext): Command {
   restoreCommand(program, context);
   catalogCommands(program, context);
   drillCommand(program, context);
+  rekeyCommand(program, context);
   reportCommand(program, context);
   remoteCommand(program, context);
   demoCommand(program, context);

@@ -1,4 +1,5 @@
 /** Human-readable output of the CLI. */
+import type { StoredForm } from '../core/crypto/artifact-encoding';
 import type { BackupSummary } from '../core/backup/backup-state';
 import type { RestoreReport, RestoreSummary } from '../core/restore/restore-state';
 import type { RemoteExecution } from '../core/remote/remote-executions';
@@ -109,7 +110,7 @@ export function formatShow(e: CatalogEntry): string {
     `  facts            ${JSON.stringify(m.facts)}`,
     `  validation       ${m.validation.checks.map((c) => `${c.name}:${c.ok ? 'ok' : 'FAIL'}`).join(' ')}`,
     `  artifacts`,
-    ...m.artifacts.map((a) => `    ${a.name}  ${formatBytes(a.size)}  sha256 ${a.sha256}`),
+    ...m.artifacts.map((a) => `    ${a.name}  ${formatBytes(a.size)}  sha256 ${a.sha256}${a.stored ? `  (stored ${storedFormText(a.stored)})` : ''}`),
     ...(e.verification ? [`  last verified    ${e.verification.verifiedAt} (${e.verification.ok ? 'ok' : 'FAILED'})`] : []),
     ...(e.drill ? [`  last drill       ${formatDrillLine(e.drill)}`] : []),
     ...(e.damage ? [`  damaged          ${damageNote(e)}`] : []),
@@ -222,4 +223,13 @@ export function formatLeftovers(leftovers: Leftover[], spoolRoot: string, applie
     ? `${removed.length} leftover(s) of dead runs removed (${formatBytes(bytes)})`
     : `${removed.length} leftover(s) of dead runs would be removed (${formatBytes(bytes)}); run again with --apply to remove them`;
   return [`leftovers on this host (${spoolRoot}):`, ...lines, tail].join('\n');
+}
+
+/** How an artifact is stored when not as its plain bytes: `12 KB, zstd, encrypted (kms arn:…)`. */
+function storedFormText(stored: StoredForm): string {
+  return [
+    formatBytes(stored.size),
+    ...(stored.compression ? [stored.compression] : []),
+    ...(stored.dataKey ? [`encrypted (data key wrapped by ${stored.dataKey.provider} ${stored.dataKey.keyId})`] : []),
+  ].join(', ');
 }

@@ -38,6 +38,8 @@ export interface DataKeyProvider {
   generate(context: KeyContext): Promise<{ dataKey: Buffer; wrapped: WrappedKey }>;
   /** The data key `wrapped` holds. @throws PermanentError `KEY_UNAVAILABLE` (not this provider's key, or no access), `KEY_MISMATCH` (wrong key or context). */
   unwrap(wrapped: WrappedKey, context: KeyContext): Promise<Buffer>;
+  /** `dataKey` wrapped by this provider (a local key or passphrase; `dbbackup rekey`): absent for KMS, whose keys move by `ReEncrypt` ({@link rewrapWithKms}). */
+  wrap?(dataKey: Buffer, context: KeyContext): Promise<WrappedKey>;
 }
 
 const NONCE_BYTES = 12;
@@ -96,11 +98,14 @@ export function keyProvider(text: string, label: string): DataKeyProvider {
 function keyLoadedBy(load: () => Promise<Buffer>, label: string): DataKeyProvider {
   let kek: Promise<Buffer> | undefined;
   const key = () => (kek ??= load());
-  return {
+  const provider: DataKeyProvider = {
     async generate(context) {
-      const kekBytes = await key();
       const dataKey = randomBytes(DATA_KEY_BYTES);
-      return { dataKey, wrapped: { provider: 'key-file', keyId: fingerprint(kekBytes), wrapped: wrapWith(kekBytes, dataKey, context) } };
+      return { dataKey, wrapped: await provider.wrap!(dataKey, context) };
+    },
+    async wrap(dataKey, context) {
+      const kekBytes = await key();
+      return { provider: 'key-file', keyId: fingerprint(kekBytes), wrapped: wrapWith(kekBytes, dataKey, context) };
     },
     async unwrap(wrapped, context) {
       const kekBytes = await key();
@@ -111,6 +116,7 @@ function keyLoadedBy(load: () => Promise<Buffer>, label: string): DataKeyProvide
       return unwrapWith(kekBytes, wrapped.wrapped, context, label);
     },
   };
+  return provider;
 }
 
 function scrypt(passphrase: string, salt: Buffer): Promise<Buffer> {
@@ -122,17 +128,21 @@ function scrypt(passphrase: string, salt: Buffer): Promise<Buffer> {
 /** Data keys wrapped by a key scrypt derives from `passphrase` (a new salt for every wrap). */
 export function passphraseProvider(passphrase: string): DataKeyProvider {
   if (passphrase.length < 12) throw new PermanentError('a passphrase of at least 12 characters is needed', { code: 'INVALID_KEY' });
-  return {
+  const provider: DataKeyProvider = {
     async generate(context) {
-      const salt = randomBytes(16);
       const dataKey = randomBytes(DATA_KEY_BYTES);
-      return { dataKey, wrapped: { provider: 'passphrase', keyId: 'scrypt', salt: salt.toString('base64'), wrapped: wrapWith(await scrypt(passphrase, salt), dataKey, context) } };
+      return { dataKey, wrapped: await provider.wrap!(dataKey, context) };
+    },
+    async wrap(dataKey, context) {
+      const salt = randomBytes(16);
+      return { provider: 'passphrase', keyId: 'scrypt', salt: salt.toString('base64'), wrapped: wrapWith(await scrypt(passphrase, salt), dataKey, context) };
     },
     async unwrap(wrapped, context) {
       if (wrapped.provider !== 'passphrase' || !wrapped.salt) throw new PermanentError(`this backup's data key is wrapped by ${wrapped.provider} (${wrapped.keyId}), not by a passphrase`, { code: 'KEY_UNAVAILABLE' });
       return unwrapWith(await scrypt(passphrase, Buffer.from(wrapped.salt, 'base64')), wrapped.wrapped, context, 'this passphrase');
     },
   };
+  return provider;
 }
 
 /** A KMS error as ours: no access or a disabled key is permanent (and says whose permission it is), throttling and 5xx transient. */

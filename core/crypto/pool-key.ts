@@ -32,6 +32,11 @@ export interface PoolEncoding extends ArtifactEncoding {
 
 const poolKeyRecordSchema = z.strictObject({ formatVersion: z.literal(1), wrapped: artifactKeySchema });
 
+/** Where the pool at `prefix` keeps its data key for encryption setting `encryption` (one record per setting). */
+export function poolKeyRecord(prefix: string, encryption: EncryptionSettings): string {
+  return `${prefix}/pool-key-${createHash('sha256').update(JSON.stringify(encryption)).digest('hex').slice(0, 16)}.json`;
+}
+
 /** Names objects when nothing is secret (compressed only): a fixed key, so names stay stable. */
 const PUBLIC_NAME_KEY = Buffer.from('dbbackup pool object names');
 
@@ -50,7 +55,7 @@ export async function poolEncoding(
   const compression = settings.compression ? { compression: { level: settings.compression.level, ...(settings.compression.workers ? { workers: settings.compression.workers } : {}) } } : {};
   if (!settings.encryption) return { ...compression, nameKey: PUBLIC_NAME_KEY };
   const provider = await providerOf(settings.encryption, services);
-  const recordKey = `${prefix}/pool-key-${createHash('sha256').update(JSON.stringify(settings.encryption)).digest('hex').slice(0, 16)}.json`;
+  const recordKey = poolKeyRecord(prefix, settings.encryption);
   const raw = await readJson(store, recordKey);
   let key: ArtifactEncoding['key'];
   if (raw === undefined) {

@@ -4,9 +4,13 @@
  * (the KMS stand-in, through the real @aws-sdk/client-kms) — the backing-up side only ever asks for
  * `GenerateDataKey`, the restore only for `Decrypt`, a rotated key still restores, a role without
  * `kms:Decrypt` fails naming it before the target is touched — from a passphrase (a wrong one
- * refused), and compression alone (no key needed, fewer bytes stored).
+ * refused), and compression alone (no key needed, fewer bytes stored); `rekey` moves a backup's data
+ * keys to another KMS key, or from a passphrase to a key, without touching its data.
  */
+import { randomBytes } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
+import { rekeyBackup, rewrapTo } from '../../../core/catalog/rekey';
+import { manifestDigest } from '../../../core/catalog/manifest';
 import { kits } from '../../../drivers/etcd/kit';
 import type { KitSource, KitTarget } from '../../contract/driver-kit';
 import { ExecutionFailedError } from '../../../statemachines/local/run-local';
@@ -33,6 +37,7 @@ beforeAll(async () => {
       ...source.env,
       [PASSPHRASE_ENV]: 'correct horse battery staple',
       WRONG_PASSPHRASE: 'incorrect horse battery staple',
+      NEW_KEY: randomBytes(32).toString('base64'),
       AWS_ENDPOINT_URL_KMS: endpoint,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -140,4 +145,49 @@ it('compresses alone: fewer bytes stored, restored without any key', async () =>
   expect(stored.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])); // a zstd frame
   expect(report.validation.ok).toBe(true);
   expect(await target.read()).toEqual(before);
+}, 300_000);
+
+it('rekeys a backup to another KMS key without rewriting its data: restored with the new key once the old one is disabled, still verified', async () => {
+  // Prepare
+  const before = await source.read();
+  const oldKey = kms.createKey();
+  const newKey = kms.createKey();
+  const { backupId } = await backup('rekeyed', { encryption: { kms: oldKey } });
+  const entry = await rt.catalog.get(backupId);
+  expect((await verifyBackup(rt.store, entry.prefix, entry.manifest)).ok).toBe(true);
+  const storedBefore = entry.manifest.artifacts.map((a) => a.stored);
+  const target = await scratch();
+
+  // Act
+  const result = await rekeyBackup(rt.store, entry.prefix, entry.manifest, rewrapTo({ kms: newKey }, undefined, rt.deps));
+  kms.disable(oldKey);
+  const report = await rt.restore({ backupId, target: target.target });
+
+  // Assess
+  const after = await rt.catalog.get(backupId);
+  expect(result).toEqual({ backupId, keys: 1, artifacts: entry.manifest.artifacts.length });
+  expect(after.manifest.artifacts.map((a) => a.stored?.dataKey?.keyId)).toEqual(entry.manifest.artifacts.map(() => newKey));
+  expect(after.manifest.artifacts.map((a) => ({ ...a.stored, dataKey: undefined }))).toEqual(storedBefore.map((s) => ({ ...s, dataKey: undefined })));
+  expect(after.verification).toMatchObject({ ok: true, manifestSha256: manifestDigest(after.manifest) });
+  expect(report.validation.ok).toBe(true);
+  expect(await target.read()).toEqual(before);
+}, 300_000);
+
+it('rekeys a passphrase backup to a key: the old passphrase no longer opens it, the key does', async () => {
+  // Prepare
+  const before = await source.read();
+  const { backupId } = await backup('rekeyed-local', { encryption: { passphrase: { $secret: `env:${PASSPHRASE_ENV}` } } });
+  const entry = await rt.catalog.get(backupId);
+  const [refused, restored] = [await scratch(), await scratch()];
+  const newKey = { $secret: `env:NEW_KEY` };
+
+  // Act
+  await rekeyBackup(rt.store, entry.prefix, entry.manifest, rewrapTo({ key: newKey }, { passphrase: { $secret: `env:${PASSPHRASE_ENV}` } }, rt.deps));
+  const oldPassphrase = await failure(rt.execute('restore', { backupId, target: refused.target, keys: { passphrase: { $secret: `env:${PASSPHRASE_ENV}` } } }));
+  const report = await rt.restore({ backupId, target: restored.target, keys: { key: newKey } });
+
+  // Assess
+  expect(oldPassphrase.causeText).toMatch(/^KEY_UNAVAILABLE: .*wrapped by a key .* and no key was given to open it/);
+  expect(report.validation.ok).toBe(true);
+  expect(await restored.read()).toEqual(before);
 }, 300_000);

@@ -1,0 +1,41 @@
+/**
+ * `dbbackup rekey`: the data keys of an instance's encrypted backups wrapped by another key, their
+ * data untouched (core/catalog/rekey.ts). For key rotation beyond KMS's own (which keeps old key
+ * versions: nothing to do), a compromised key or passphrase, or moving backups to another KMS key.
+ */
+import type { Command } from 'commander';
+import { rekeyBackup, rekeyPool, rewrapTo, type RekeyResult } from '../../core/catalog/rekey';
+import { PermanentError } from '../../core/errors';
+import type { CliContext } from '../cli-context';
+import { encodingRequest, keysRequest, withKeyOptions } from '../key-options';
+
+export function rekeyCommand(program: Command, context: () => CliContext): void {
+  withKeyOptions(program
+    .command('rekey')
+    .description('wrap the data keys of an instance\'s encrypted backups (and its pool\'s) with another key, without rewriting their data')
+    .requiredOption('--engine <engine>', 'the instance\'s engine')
+    .requiredOption('--instance <name>', 'the instance')
+    .option('--backup <id>', 'only this backup')
+    .option('--to-kms <key>', 'the KMS key to wrap them with (id, ARN or alias): for KMS-wrapped keys, by ReEncrypt')
+    .option('--to-key <ref>', 'the 32-byte key to wrap them with, by secret reference (e.g. file:/etc/dbbackup/new.key)')
+    .option('--to-passphrase <ref>', 'the passphrase to wrap them with, by secret reference (e.g. env:NEW_PASSPHRASE)'))
+    .action(async function runRekey(options: { engine: string; instance: string; backup?: string; toKms?: string; toKey?: string; toPassphrase?: string; key?: string; passphrase?: string }) {
+      const ctx = context();
+      const { encryption: to } = encodingRequest({ encryptKms: options.toKms, encryptKey: options.toKey, encryptPassphrase: options.toPassphrase }) as { encryption?: Parameters<typeof rewrapTo>[0] };
+      if (!to) throw new PermanentError('give the new key: --to-kms, --to-key or --to-passphrase', { code: 'INVALID_INPUT' });
+      const { keys } = keysRequest(options) as { keys?: Parameters<typeof rewrapTo>[1] };
+      const { catalog, store, deps } = await ctx.runtimeFor();
+      const rewrap = rewrapTo(to, keys, deps);
+      const entries = (await catalog.list({ engine: options.engine, instance: options.instance }))
+        .filter((entry) => entry.manifest && (options.backup === undefined || entry.backupId === options.backup));
+      if (options.backup !== undefined && entries.length === 0) throw new PermanentError(`no complete backup ${options.backup} of ${options.engine}/${options.instance}`, { code: 'BACKUP_NOT_FOUND' });
+      const backups: RekeyResult[] = [];
+      for (const entry of entries) backups.push(await rekeyBackup(store, entry.prefix, entry.manifest!, rewrap));
+      const pool = await rekeyPool(store, options.engine, options.instance, to, rewrap);
+      const result = { backups, poolKeys: pool };
+      ctx.print(result, () => [
+        ...backups.map((b) => `${b.backupId}: ${b.keys === 0 ? 'not encrypted, left as it is' : `${b.keys} data key${b.keys === 1 ? '' : 's'} rewrapped (${b.artifacts} artifacts)`}`),
+        `pool: ${pool === 0 ? 'no key to rewrap' : 'its key rewrapped for the new setting'}`,
+      ].join('\n'));
+    });
+}

@@ -1,0 +1,99 @@
+/**
+ * `dbbackup rekey`: an encrypted backup's data keys wrapped by another key, its data untouched
+ * (core/crypto/artifact-encoding.ts). A KMS-wrapped key moves to another KMS key by `ReEncrypt`
+ * (the data key never leaves KMS); a key or passphrase wrap is opened with the old one and wrapped
+ * with the new. The manifest is rewritten with the new wraps, and its verification and drill
+ * records follow it (only wraps changed: what they proved of the stored bytes still holds). The
+ * instance's pool keys (core/crypto/pool-key.ts) are rewrapped too, under the record the new
+ * setting reads, so later backups with the new key keep deduplicating against the pool.
+ */
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { PermanentError } from '../errors';
+import { artifactKeySchema, type ArtifactKey } from '../crypto/artifact-encoding';
+import { rewrapWithKms } from '../crypto/data-keys';
+import { poolKeyRecord } from '../crypto/pool-key';
+import { keyOpener, providerOf, type EncryptionSettings, type KeyServices, type RestoreKeys } from '../crypto/encoding-settings';
+import type { BlobStore } from '../store/blob-store';
+import { readJson, writeJson } from '../store/json';
+import { writeDrill } from './drill-record';
+import { readDrill, readVerification } from './entry-files';
+import { manifestKey, poolPrefix, verificationKey } from './layout';
+import { manifestDigest, type BackupManifest } from './manifest';
+
+/** A wrapped data key wrapped by the new key instead. */
+export type Rewrap = (key: ArtifactKey) => Promise<ArtifactKey>;
+
+/**
+ * Rewraps under `to`: KMS to KMS by `ReEncrypt`; anything to a key or passphrase by opening the
+ * old wrap (`from`: the old key or passphrase; KMS needs none) and wrapping again.
+ * @throws PermanentError `INVALID_INPUT` for a key or passphrase wrap moving to KMS (that would need `kms:Encrypt`)
+ */
+export function rewrapTo(to: EncryptionSettings, from: RestoreKeys | undefined, services: KeyServices): Rewrap {
+  const open = keyOpener(from, services);
+  return async function rewrap({ context, ...wrapped }) {
+    if ('kms' in to) {
+      if (wrapped.provider !== 'kms') {
+        throw new PermanentError(`a data key wrapped by ${wrapped.provider} (${wrapped.keyId}) moves only to another key or passphrase; to KMS keys only KMS-wrapped ones move (ReEncrypt)`, { code: 'INVALID_INPUT' });
+      }
+      return { ...(await rewrapWithKms(kmsOf(services), wrapped, context, to.kms)), context };
+    }
+    const provider = await providerOf(to, services);
+    return { ...(await provider.wrap!(await open(wrapped, context), context)), context };
+  };
+}
+
+function kmsOf(services: KeyServices): KMSClient {
+  if (!services.kms) throw new PermanentError('this process has no KMS client', { code: 'KEY_UNAVAILABLE' });
+  return services.kms();
+}
+
+const identity = (key: ArtifactKey): string => `${key.provider}\0${key.wrapped}`;
+
+/** What {@link rekeyBackup} did: data keys rewrapped (each once, however many artifacts share it). */
+export interface RekeyResult {
+  backupId: string;
+  keys: number;
+  artifacts: number;
+}
+
+/**
+ * Rewraps every data key of the backup stored under `prefix` (see the file comment); a backup with
+ * none is left as it is.
+ */
+export async function rekeyBackup(store: BlobStore, prefix: string, manifest: BackupManifest, rewrap: Rewrap): Promise<RekeyResult> {
+  const moved = new Map<string, Promise<ArtifactKey>>();
+  const artifacts = await Promise.all(manifest.artifacts.map(async (artifact) => {
+    const key = artifact.stored?.dataKey;
+    if (!key) return artifact;
+    if (!moved.has(identity(key))) moved.set(identity(key), rewrap(key));
+    return { ...artifact, stored: { ...artifact.stored!, dataKey: await moved.get(identity(key))! } };
+  }));
+  if (moved.size === 0) return { backupId: manifest.backupId, keys: 0, artifacts: 0 };
+  const rekeyed: BackupManifest = { ...manifest, artifacts };
+  const [verification, drill] = [await readVerification(store, prefix), await readDrill(store, prefix)];
+  const before = manifestDigest(manifest);
+  await writeJson(store, manifestKey(prefix), rekeyed);
+  const after = manifestDigest(rekeyed);
+  if (verification && 'value' in verification && verification.value.manifestSha256 === before) {
+    await writeJson(store, verificationKey(prefix), { ...verification.value, manifestSha256: after });
+  }
+  if (drill && 'value' in drill && drill.value.manifestSha256 === before) await writeDrill(store, prefix, { ...drill.value, manifestSha256: after });
+  return { backupId: manifest.backupId, keys: moved.size, artifacts: artifacts.filter((a) => a.stored?.dataKey).length };
+}
+
+/**
+ * Rewraps the pool keys of `engine`/`instance` under the record that setting `to` reads
+ * (core/crypto/pool-key.ts), unless one is there already; returns how many it wrote.
+ */
+export async function rekeyPool(store: BlobStore, engine: string, instance: string, to: EncryptionSettings, rewrap: Rewrap): Promise<number> {
+  const prefix = poolPrefix(engine, instance);
+  const target = poolKeyRecord(prefix, to);
+  if ((await readJson(store, target)) !== undefined) return 0;
+  for await (const object of store.list(`${prefix}/pool-key-`)) {
+    const record = artifactKeySchema.safeParse((await readJson<{ wrapped?: unknown }>(store, object.key))?.wrapped);
+    if (!record.success) continue;
+    await writeJson(store, target, { formatVersion: 1, wrapped: await rewrap(record.data) });
+    return 1;
+  }
+  return 0;
+}
