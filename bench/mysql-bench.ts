@@ -43,7 +43,7 @@ const ROW_BYTES = 250;
 
 
 /** `database` with TABLES InnoDB tables totalling about `megabytes` MB of row data. */
-async function seed(server: RunningServer, database: string, megabytes: number): Promise<number> {
+export async function seed(server: RunningServer, database: string, megabytes: number): Promise<number> {
   const connection = await mysql.createConnection({ host: server.host, port: server.port, user: 'root', multipleStatements: true });
   const rowsPerTable = Math.ceil((megabytes * MB) / ROW_BYTES / TABLES);
   try {

@@ -19,21 +19,19 @@
  * Size: BENCH_MYSQL_PEERS_MB (default 256) MB of table data per shape (the 1 000 tables hold a
  * tenth of it). Results go to bench/results/mysql-peers.json.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import { ensureDebianPackages } from '../core/host/debian-packages';
-import { onFreePorts } from '../core/host/ports';
-import { startLocalMariaDb, type RunningServer } from '../drivers/mysql/shared/local-server';
 import type { Bench, BenchRow } from './run';
+import { benchServers } from './bench-servers';
+import { dbbackup, rowCounts, type Ran } from './cli-run';
 import { sh } from './timing';
 
 const MB = 1e6;
 const THREADS = 2;
 const REPO_ROOT = path.resolve(__dirname, '..');
-const CLI = path.join(REPO_ROOT, 'bin', 'dbbackup.js');
 const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results', 'mysql-peers.json');
 
 /** A data shape: its database and how to fill it with about `megabytes` MB. */
@@ -79,39 +77,6 @@ const SHAPES: Shape[] = [
   },
 ];
 
-/** A finished process: its wall time, stdout, and stderr's log lines. */
-interface Ran {
-  ms: number;
-  stdout: string;
-  logs: Array<{ at: number; message: string; step?: string; ms?: number }>;
-}
-
-/** Runs our CLI with `args`; resolves when it exits 0 (rejects with its stderr's tail otherwise). */
-function dbbackup(store: string, args: string[]): Promise<Ran> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--store', store, '--json', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = Date.now() - started;
-      if (code !== 0) return reject(new Error(`dbbackup ${args[0]} failed (${code}): ${stderr.slice(-800)}`));
-      const logs = stderr.split('\n').flatMap((line) => {
-        try {
-          const entry = JSON.parse(line) as { time?: string; message?: string; step?: string; ms?: number };
-          return entry.time && entry.message ? [{ at: Date.parse(entry.time) - started, message: entry.message, step: entry.step, ms: entry.ms }] : [];
-        } catch {
-          return [];
-        }
-      });
-      resolve({ ms, stdout, logs });
-    });
-  });
-}
-
 /**
  * Where a run's time went: the CLI loading (its start to its first log line), each step (the
  * durations its handler logs, a step's invocations summed), and the rest (the state machine
@@ -125,22 +90,6 @@ function phases(run: Ran): Array<[string, number]> {
   }
   const inSteps = [...steps.values()].reduce((sum, ms) => sum + ms, 0);
   return [['CLI start', loading], ...[...steps].map(([step, ms]): [string, number] => [step.replace(/^(backup|restore)-/, ''), ms]), ['rest', Math.max(0, run.ms - loading - inSteps)]];
-}
-
-/** Rows per table of `database` on `server`, as one comparable string. */
-async function rowCounts(server: RunningServer, database: string): Promise<string> {
-  const c = await mysql.createConnection({ host: server.host, port: server.port, user: 'root' });
-  try {
-    const [tables] = await c.query({ sql: 'SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name', values: [database], rowsAsArray: true }) as [string[][], unknown];
-    const counts: string[] = [];
-    for (const [table] of tables) {
-      const [[row]] = await c.query({ sql: `SELECT COUNT(*) FROM \`${database}\`.\`${table}\``, rowsAsArray: true }) as [unknown[][], unknown];
-      counts.push(`${table}:${String(row[0])}`);
-    }
-    return counts.join(' ');
-  } finally {
-    await c.end();
-  }
 }
 
 /**
@@ -162,12 +111,7 @@ async function runPeersBench(): Promise<BenchRow[]> {
   ensureDebianPackages(['mariadbd', 'mariadb-install-db', 'mariadb'], ['mariadb-server', 'mariadb-client'], log);
   ensureDebianPackages(['mydumper', 'myloader'], ['mydumper'], log);
   const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-mysql-peers-'));
-  const servers: RunningServer[] = [];
-  const start = async (name: string, id: number) => {
-    const server = await onFreePorts(1, ([port], attempt) => startLocalMariaDb({ dir: path.join(work, `${name}-${attempt}`), port, serverId: id }));
-    servers.push(server);
-    return server;
-  };
+  const { start, stopAll } = benchServers(work);
   try {
     const [source, oursTarget, toolTarget] = [await start('source', 1), await start('ours', 2), await start('tool', 3)];
     const control = await mysql.createConnection({ host: source.host, port: source.port, user: 'root', charset: 'utf8mb4' });
@@ -230,7 +174,7 @@ async function runPeersBench(): Promise<BenchRow[]> {
     await writeFile(RESULTS_FILE, `${JSON.stringify({ megabytes, threads: THREADS, shapes: results, loadAverage: os.loadavg(), cpus: os.cpus().length }, null, 2)}\n`);
     return rows;
   } finally {
-    for (const server of servers) await server.stop().catch(() => undefined);
+    await stopAll();
     await rm(work, { recursive: true, force: true });
   }
 }

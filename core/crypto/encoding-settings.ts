@@ -21,7 +21,7 @@ import { dataKeyFileOf } from '../runs/run-dir';
 import { artifactKeySchema, type ArtifactEncoding, type ArtifactKey, type KeyOpener } from './artifact-encoding';
 import { keyProvider, kmsProvider, passphraseProvider, type DataKeyProvider, type KeyContext } from './data-keys';
 
-/** zstd for every artifact not compressed already; `level` 1 (fastest) … 19, `workers` threads (0: the calling thread). */
+/** zstd for every artifact not compressed already; `level` 1 (fastest) … 19, `workers` threads (0: the calling thread; default 2). */
 export const compressionSettingsSchema = z.strictObject({
   codec: z.literal('zstd').default('zstd'),
   level: z.number().int().min(1).max(19).default(3),
@@ -85,7 +85,7 @@ export async function nodeEncoding(
 ): Promise<ArtifactEncoding | undefined> {
   if (!settings.compression && !settings.encryption) return undefined;
   const encoding: ArtifactEncoding = {};
-  if (settings.compression) encoding.compression = { level: settings.compression.level, ...(settings.compression.workers ? { workers: settings.compression.workers } : {}) };
+  if (settings.compression) encoding.compression = { level: settings.compression.level, ...(settings.compression.workers !== undefined ? { workers: settings.compression.workers } : {}) };
   if (settings.encryption) encoding.key = await spoolKey(spoolKeyFile(spoolDir), settings.encryption, context, services);
   return encoding;
 }

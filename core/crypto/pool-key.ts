@@ -52,7 +52,7 @@ export async function poolEncoding(
   services: KeyServices,
 ): Promise<PoolEncoding | undefined> {
   if (!settings.compression && !settings.encryption) return undefined;
-  const compression = settings.compression ? { compression: { level: settings.compression.level, ...(settings.compression.workers ? { workers: settings.compression.workers } : {}) } } : {};
+  const compression = settings.compression ? { compression: { level: settings.compression.level, ...(settings.compression.workers !== undefined ? { workers: settings.compression.workers } : {}) } } : {};
   if (!settings.encryption) return { ...compression, nameKey: PUBLIC_NAME_KEY };
   const provider = await providerOf(settings.encryption, services);
   const recordKey = poolKeyRecord(prefix, settings.encryption);
