@@ -16,11 +16,11 @@ export interface Ran {
   logs: Array<{ at: number; message: string; step?: string; ms?: number }>;
 }
 
-/** Runs our CLI with `args`; resolves when it exits 0 (rejects with its stderr's tail otherwise). */
-export function dbbackup(store: string, args: string[]): Promise<Ran> {
+/** Runs our CLI with `args` (and `env` added to this process's); resolves when it exits 0 (rejects with its stderr's tail otherwise). */
+export function dbbackup(store: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--store', store, '--json', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--store', store, '--json', '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });

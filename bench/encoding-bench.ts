@@ -9,6 +9,9 @@
  * - a physical backup of the same server through the CLI, compressed and encrypted, vs
  *   `restic backup` of its data directory (Debian's restic: encrypted, deduplicated, compressed —
  *   repository format 2), with what each stores;
+ * - a physical backup into S3 (s3rver) through the CLI, with sha256 and with compression, vs
+ *   `mariabackup --stream=xbstream | rclone rcat` (Debian's rclone) to the same s3rver — goal ≥ 1.0
+ *   compressed;
  * - the artifact codec (zstd level 3 + sealing, in process) vs `zstd -T0 -3` and `gzip -6` on the
  *   same bytes (the physical backup's uncompressed xbstream): MB/s and compression ratio.
  *
@@ -24,6 +27,8 @@ import { encodingStages } from '../core/crypto/artifact-encoding';
 import { ensureDebianPackages } from '../core/host/debian-packages';
 import { chain } from '../core/store/transfer';
 import { dbbackup, rowCounts } from './cli-run';
+import { startS3rver } from '../test/harness/s3rver';
+import { mysqlConfigSchema } from '../drivers/mysql/config';
 import { seed } from './mysql-bench';
 import type { Bench, BenchRow } from './run';
 import { benchServers } from './bench-servers';
@@ -56,7 +61,7 @@ async function runEncodingBench(): Promise<BenchRow[]> {
   const rounds = Number(process.env.BENCH_ENCODING_ROUNDS) || 3;
   const log = (line: string) => process.stdout.write(`  ${line}\n`);
   ensureDebianPackages(['mariadbd', 'mariadb-install-db', 'mariadb', 'mariabackup'], ['mariadb-server', 'mariadb-client', 'mariadb-backup'], log);
-  ensureDebianPackages(['restic', 'zstd'], ['restic', 'zstd'], log);
+  ensureDebianPackages(['restic', 'zstd', 'rclone'], ['restic', 'zstd', 'rclone'], log);
   const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-encoding-bench-'));
   const { start, stopAll } = benchServers(work);
   try {
@@ -112,6 +117,26 @@ async function runEncodingBench(): Promise<BenchRow[]> {
       log(`round ${round}, physical: ours ${(ours.ms / 1000).toFixed(2)} s, restic ${(resticMs / 1000).toFixed(2)} s`);
     }
 
+    // Physical into S3 (s3rver): ours with sha256, and compressed, vs mariabackup | rclone rcat.
+    const s3 = await startS3rver('backups');
+    let s3Ms = { sha256: Infinity, compressed: Infinity, rclone: Infinity };
+    try {
+      const env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+      const rclone = `RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other RCLONE_CONFIG_BENCH_ENDPOINT=${s3.endpoint} RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=S3RVER RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=S3RVER RCLONE_CONFIG_BENCH_REGION=us-east-1 rclone`;
+      const { parallel } = mysqlConfigSchema.parse(JSON.parse(physicalConfig)).physical;
+      for (let round = 1; round <= rounds; round += 1) {
+        const sha = await dbbackup(`s3://backups/ours-${round}`, ['backup', 'mysql', '--instance', 'physical-s3', '--config', physicalConfig], env);
+        const compressed = await dbbackup(`s3://backups/ours-z-${round}`, ['backup', 'mysql', '--instance', 'physical-s3', '--config', physicalConfig, '--compress'], env);
+        const targetDir = path.join(work, `xb-${round}`);
+        await mkdir(targetDir, { recursive: true });
+        const tool = await sh(`mariabackup --backup --stream=xbstream --parallel=${parallel} --user=root --host=${source.host} --port=${source.port} --target-dir=${targetDir} | ${rclone} rcat bench:backups/rclone-${round}/backup.xbstream`);
+        s3Ms = { sha256: Math.min(s3Ms.sha256, sha.ms), compressed: Math.min(s3Ms.compressed, compressed.ms), rclone: Math.min(s3Ms.rclone, tool) };
+        log(`round ${round}, physical into s3rver: ours ${(sha.ms / 1000).toFixed(2)} s, compressed ${(compressed.ms / 1000).toFixed(2)} s, mariabackup | rclone rcat ${(tool / 1000).toFixed(2)} s`);
+      }
+    } finally {
+      await s3.stop();
+    }
+
     // The codec on the same bytes: a plain physical backup's xbstream.
     const plainStore = path.join(work, 'plain-physical-store');
     await dbbackup(plainStore, ['backup', 'mysql', '--instance', 'physical-plain', '--config', physicalConfig]);
@@ -133,7 +158,7 @@ async function runEncodingBench(): Promise<BenchRow[]> {
 
     const speed = (variant: string, phase: 'backup' | 'restore') => plain[phase] / best.get(variant)![phase];
     const results = {
-      megabytes, dataBytes, rounds, best: Object.fromEntries(best), physical: { oursMs: physicalMs, resticMs, oursStored: physicalStored, resticStored, plainBytes: physicalPlain },
+      megabytes, dataBytes, rounds, best: Object.fromEntries(best), physical: { oursMs: physicalMs, resticMs, oursStored: physicalStored, resticStored, plainBytes: physicalPlain }, s3: s3Ms,
       codec: { sampleBytes, codecMs, encodedBytes, zstdMs, zstdBytes, gzipMs, gzipBytes }, loadAverage: os.loadavg(), cpus: os.cpus().length,
     };
     await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
@@ -152,6 +177,9 @@ async function runEncodingBench(): Promise<BenchRow[]> {
       { metric: 'physical, compressed + encrypted: ours / restic backup of the data dir', value: `${(physicalMs / 1000).toFixed(2)} / ${(resticMs / 1000).toFixed(2)} s` },
       { metric: 'physical: speed ratio (restic / ours)', value: (resticMs / physicalMs).toFixed(2) },
       { metric: 'physical: stored, ours / restic', value: `${(physicalStored / MB).toFixed(0)} / ${(resticStored / MB).toFixed(0)} MB (of ${(physicalPlain / MB).toFixed(0)} MB)` },
+      { metric: 'physical into S3: ours (sha256) / ours (compressed) / mariabackup | rclone rcat', value: `${(s3Ms.sha256 / 1000).toFixed(2)} / ${(s3Ms.compressed / 1000).toFixed(2)} / ${(s3Ms.rclone / 1000).toFixed(2)} s` },
+      { metric: 'physical into S3: speed ratio (rclone / ours, sha256)', value: (s3Ms.rclone / s3Ms.sha256).toFixed(2) },
+      { metric: 'physical into S3: speed ratio (rclone / ours, compressed)', value: (s3Ms.rclone / s3Ms.compressed).toFixed(2), goal: '≥ 1.00', ok: s3Ms.rclone / s3Ms.compressed >= 1 },
       { metric: `codec on ${(sampleBytes / MB).toFixed(0)} MB of xbstream: ours (zstd 3 + seal, in process)`, value: `${rate(codecMs)}, ${ratio(encodedBytes)}` },
       { metric: 'codec: zstd -T0 -3', value: `${rate(zstdMs)}, ${ratio(zstdBytes)}` },
       { metric: 'codec: gzip -6', value: `${rate(gzipMs)}, ${ratio(gzipBytes)}` },

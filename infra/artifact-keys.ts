@@ -4,9 +4,10 @@
  * KMS key (or the instance's own, by ARN) — off with `"compression": false` / `"encryption": false`.
  *
  * Every data key is bound to its instance by its KMS encryption context (`engine`, `instance`), and
- * each host may use the key only under the contexts of its instances: `kms:GenerateDataKey` for those
- * it backs up, `kms:Decrypt` for those it backs up (their pools' keys, core/crypto/pool-key.ts) or
- * may restore. Nothing else in the stack touches data keys: the functions move no artifact bytes.
+ * each host may use a key only under the contexts of its instances: `kms:GenerateDataKey` for those
+ * it backs up (what a backup calls, and `kms:Decrypt` for its pool's key, core/crypto/pool-key.ts),
+ * `kms:Decrypt` for those and the ones it may restore. Nothing else in the stack touches data keys:
+ * the functions move no artifact bytes.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { CompressionSettings, EncryptionSettings } from '../core/crypto/encoding-settings';
@@ -26,25 +27,27 @@ export function artifactKeyArn(instance: InstanceConfig, stackKeyArn: string): s
 }
 
 /**
- * A host's use of data keys: per instance, its key under that instance's encryption context only;
- * generating them for `own` (backed up there), unwrapping them for `own` and `restoreOnly`.
+ * A host's use of data keys, per instance under that instance's encryption context only:
+ * generating them (with the instance's current key) for those it backs up; unwrapping them for
+ * those and the ones it may restore (the hosts of an instance restore it too) — with the stack's key
+ * and the instance's own, whatever the current setting, so backups made before encryption was
+ * turned off or moved to another key still restore.
  */
 export function artifactKeyStatements(
   scope: { own: readonly InstanceConfig[]; restoreOnly: readonly InstanceConfig[] },
   stackKeyArn: string,
   onlyThisHost: Record<string, Record<string, string>>,
 ): iam.PolicyStatement[] {
-  const statement = (instance: InstanceConfig, actions: string[]) => {
+  const context = (instance: InstanceConfig) => ({ ...onlyThisHost, StringEquals: { 'kms:EncryptionContext:engine': instance.engine, 'kms:EncryptionContext:instance': instance.name } });
+  const generate = scope.own.flatMap((instance, i) => {
     const key = artifactKeyArn(instance, stackKeyArn);
-    return key === undefined ? [] : [new iam.PolicyStatement({
-      sid: `DataKeys${actions.length > 1 ? 'Own' : 'Restore'}${instance.engine}${instance.name}`.replace(/[^A-Za-z0-9]/g, ''),
-      actions,
-      resources: [key],
-      conditions: { ...onlyThisHost, StringEquals: { 'kms:EncryptionContext:engine': instance.engine, 'kms:EncryptionContext:instance': instance.name } },
-    })];
-  };
-  return [
-    ...scope.own.flatMap((instance) => statement(instance, ['kms:GenerateDataKey', 'kms:Decrypt'])),
-    ...scope.restoreOnly.flatMap((instance) => statement(instance, ['kms:Decrypt'])),
-  ];
+    return key === undefined ? [] : [new iam.PolicyStatement({ sid: `GenerateDataKeys${i}`, actions: ['kms:GenerateDataKey'], resources: [key], conditions: context(instance) })];
+  });
+  const unwrap = [...scope.own, ...scope.restoreOnly].map((instance, i) => new iam.PolicyStatement({
+    sid: `UnwrapDataKeys${i}`,
+    actions: ['kms:Decrypt'],
+    resources: [...new Set([stackKeyArn, ...(instance.encryption ? [instance.encryption.kms] : [])])],
+    conditions: context(instance),
+  }));
+  return [...generate, ...unwrap];
 }

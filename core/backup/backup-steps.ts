@@ -42,9 +42,10 @@ async function resolvedConfig(state: Pick<BackupState, 'engine' | 'config'>, dep
  * The node step's context, once it has claimed the node's run directory on this host. Without the
  * base's record (`previous`): only the snapshot step reads it (incremental-base.ts).
  */
-async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupContext> {
+async function nodeContext(state: NodeState, deps: StepDeps, { encodes = false } = {}): Promise<BackupContext> {
   const spoolDir = await enterNodeRunDir(state, deps);
-  const encoding = await nodeEncoding(state, spoolDir, { engine: state.engine, instance: state.instance, backup: state.backupId }, deps);
+  // Only the steps that write artifacts make or read the node's data key (validation and cleanup never need KMS).
+  const encoding = encodes ? await nodeEncoding(state, spoolDir, { engine: state.engine, instance: state.instance, backup: state.backupId }, deps) : undefined;
   const pool = poolPrefix(state.engine, state.instance);
   let pooled: ReturnType<typeof poolEncoding> | undefined;
   return {
@@ -58,10 +59,12 @@ async function nodeContext(state: NodeState, deps: StepDeps): Promise<BackupCont
       store: deps.store,
       prefix: pool,
       rateLimit: state.rateLimit,
-      poolEncoding: () => (pooled ??= poolEncoding(state, deps.store, pool, { engine: state.engine, instance: state.instance, use: 'pool' }, deps).then(async (made) => {
-        if (made?.key) await keepKey(spoolDir, made.key); // validation opens pooled artifacts with it
-        return made;
-      })),
+      ...(encodes ? {
+        poolEncoding: () => (pooled ??= poolEncoding(state, deps.store, pool, { engine: state.engine, instance: state.instance, use: 'pool' }, deps).then(async (made) => {
+          if (made?.key) await keepKey(spoolDir, made.key); // validation opens pooled artifacts with it
+          return made;
+        })),
+      } : {}),
     },
     logger: deps.logger,
   };
@@ -151,7 +154,7 @@ export async function snapshotNode(input: unknown, deps: StepDeps): Promise<Node
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
     const driver = deps.registry.backupDriver(state.engine);
-    const ctx = await nodeContext(state, deps);
+    const ctx = await nodeContext(state, deps, { encodes: true });
     const key = nodeRecordKey(state.prefix, state.node.name);
     if (attemptOf(state).resumes !== undefined) {
       const resumed = await resumedSnapshot(state, deps, ctx.spoolDir);
@@ -196,7 +199,7 @@ export async function uploadNode(input: unknown, deps: StepDeps): Promise<NodeSt
   const state = parseInput(nodeStateSchema, input, 'backup node state');
   return runStep(state.engine, deps, async () => {
     requireSnapshot(state);
-    const ctx = await nodeContext(state, deps);
+    const ctx = await nodeContext(state, deps, { encodes: true });
     const snapshot = await readSnapshot(deps.store, state, ctx.spoolDir);
     const upload = await deps.registry.backupDriver(state.engine).upload(ctx, snapshot, {
       ...ctx.destination!,

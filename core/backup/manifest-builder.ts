@@ -38,6 +38,10 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
     const at = { prefix: state.prefix, node: result.node };
     const [snapshot, validation, upload] = await Promise.all([readSnapshot(deps.store, at), readValidation(deps.store, at), readUpload(deps.store, at)]);
     if (!validation.ok) throw notValidated();
+    const plain = state.encryption ? upload.artifacts.find((artifact) => !artifact.stored?.dataKey) : undefined;
+    if (plain) { // a host agent older than encryption ignores it: such a backup is not what was asked for
+      throw new PermanentError(`backup ${state.backupId} was asked to be encrypted, but node ${node} stored ${plain.name} unencrypted (is its host agent older than this dbbackup?); refusing to mark it complete`, { code: 'NOT_ENCRYPTED' });
+    }
     const missing = await missingArtifact(deps.store, upload.artifacts);
     if (missing) throw new PermanentError(`artifact ${missing} in ${deps.store.url}; refusing to mark the backup complete`, { code: 'ARTIFACT_MISSING' });
     artifacts.push(...upload.artifacts.map((artifact) => (single ? artifact : { ...artifact, name: `${node}/${artifact.name}` })));

@@ -30,7 +30,9 @@ export type Rewrap = (key: ArtifactKey) => Promise<ArtifactKey>;
  */
 export function rewrapTo(to: EncryptionSettings, from: RestoreKeys | undefined, services: KeyServices): Rewrap {
   const open = keyOpener(from, services);
-  return async function rewrap({ context, ...wrapped }) {
+  return async function rewrap(key) {
+    const { context, ...wrapped } = key;
+    if (await wrappedBy(to, key, services)) return key; // done by an earlier run of the same rekey
     if ('kms' in to) {
       if (wrapped.provider !== 'kms') {
         throw new PermanentError(`a data key wrapped by ${wrapped.provider} (${wrapped.keyId}) moves only to another key or passphrase; to KMS keys only KMS-wrapped ones move (ReEncrypt)`, { code: 'INVALID_INPUT' });
@@ -40,6 +42,13 @@ export function rewrapTo(to: EncryptionSettings, from: RestoreKeys | undefined, 
     const provider = await providerOf(to, services);
     return { ...(await provider.wrap!(await open(wrapped, context), context)), context };
   };
+}
+
+/** Whether `key` is wrapped by `to` already (a KMS key by its ARN; a key or passphrase: it opens the wrap). */
+async function wrappedBy(to: EncryptionSettings, { context, ...wrapped }: ArtifactKey, services: KeyServices): Promise<boolean> {
+  if ('kms' in to) return wrapped.provider === 'kms' && wrapped.keyId === to.kms;
+  if (wrapped.provider !== ('key' in to ? 'key-file' : 'passphrase')) return false;
+  return (await providerOf(to, services)).unwrap(wrapped, context).then(() => true, () => false);
 }
 
 function kmsOf(services: KeyServices): KMSClient {
@@ -82,8 +91,10 @@ export async function rekeyBackup(store: BlobStore, prefix: string, manifest: Ba
 }
 
 /**
- * Rewraps the pool keys of `engine`/`instance` under the record that setting `to` reads
- * (core/crypto/pool-key.ts), unless one is there already; returns how many it wrote.
+ * Rewraps the pool key of `engine`/`instance` (the first record the old key opens) under the record
+ * that setting `to` reads (core/crypto/pool-key.ts), unless one is there already; returns how many it
+ * wrote. The record is named by the setting (its key ARN or secret reference), not the key behind
+ * it: a new key behind the same reference needs a new reference.
  */
 export async function rekeyPool(store: BlobStore, engine: string, instance: string, to: EncryptionSettings, rewrap: Rewrap): Promise<number> {
   const prefix = poolPrefix(engine, instance);
@@ -92,7 +103,9 @@ export async function rekeyPool(store: BlobStore, engine: string, instance: stri
   for await (const object of store.list(`${prefix}/pool-key-`)) {
     const record = artifactKeySchema.safeParse((await readJson<{ wrapped?: unknown }>(store, object.key))?.wrapped);
     if (!record.success) continue;
-    await writeJson(store, target, { formatVersion: 1, wrapped: await rewrap(record.data) });
+    const rewrapped = await rewrap(record.data).catch(() => undefined); // a record of another setting the old key does not open
+    if (!rewrapped) continue;
+    await writeJson(store, target, { formatVersion: 1, wrapped: rewrapped });
     return 1;
   }
   return 0;

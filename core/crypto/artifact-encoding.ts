@@ -57,26 +57,35 @@ export function encodes(encoding: ArtifactEncoding | undefined, name: string): e
   return encoding !== undefined && (encoding.key !== undefined || compresses(encoding, name));
 }
 
-function compresses(encoding: ArtifactEncoding, name: string): boolean {
+/** Whether `encoding` compresses artifact `name` (not one compressed already). */
+export function compresses(encoding: ArtifactEncoding, name: string): boolean {
   return encoding.compression !== undefined && !COMPRESSED_NAME.test(name);
 }
 
+/** The stages turning artifact `name`'s plain bytes into what is stored under `objectKey`, sealed with a salt drawn at random. */
+export function encodingStages(encoding: ArtifactEncoding, name: string, objectKey: string): Transform[] {
+  const compressing = compressionStage(encoding, name);
+  const sealing = sealingStage(encoding, objectKey);
+  return [...(compressing ? [compressing] : []), ...(sealing ? [sealing] : [])];
+}
+
+/** zstd for artifact `name` when `encoding` compresses it. */
+export function compressionStage(encoding: ArtifactEncoding, name: string): Transform | undefined {
+  if (!compresses(encoding, name)) return undefined;
+  const { level, workers = COMPRESSION_WORKERS } = encoding.compression!;
+  return new (zstd('compressing artifacts').CompressStream)({ compressionLevel: level, checksumFlag: true, nbWorkers: workers });
+}
+
 /**
- * The stages turning artifact `name`'s plain bytes into what is stored under `objectKey`.
- * With the plain bytes' sha256 known beforehand the sealing is deterministic (the same bytes seal
- * to the same stored bytes: an interrupted upload resumes); without it, drawn at random.
+ * The sealing of the object `objectKey` when `encoding` encrypts. Given the sha256 of the very bytes
+ * it seals (after compression), its salt and nonce prefix are derived from them (sealed-stream.ts):
+ * the same bytes seal to the same stored bytes (an interrupted upload resumes, a pool deduplicates),
+ * and other bytes — whatever compressed them — never share a key and nonce. Without it, drawn at random.
  */
-export function encodingStages(encoding: ArtifactEncoding, name: string, objectKey: string, plainSha256?: string): Transform[] {
-  const stages: Transform[] = [];
-  if (compresses(encoding, name)) {
-    const { level, workers = COMPRESSION_WORKERS } = encoding.compression!;
-    stages.push(new (zstd('compressing artifacts').CompressStream)({ compressionLevel: level, checksumFlag: true, nbWorkers: workers }));
-  }
-  if (encoding.key) {
-    const parameters: SealingParameters = plainSha256 !== undefined ? sealingParameters(encoding.key.dataKey, objectKey, plainSha256) : { salt: randomBytes(32), prefix: randomBytes(7) };
-    stages.push(sealStream(encoding.key.dataKey, objectKey, parameters));
-  }
-  return stages;
+export function sealingStage(encoding: ArtifactEncoding, objectKey: string, sealedSha256?: string): Transform | undefined {
+  if (!encoding.key) return undefined;
+  const parameters: SealingParameters = sealedSha256 !== undefined ? sealingParameters(encoding.key.dataKey, objectKey, sealedSha256) : { salt: randomBytes(32), prefix: randomBytes(7) };
+  return sealStream(encoding.key.dataKey, objectKey, parameters);
 }
 
 /** The stored form of artifact `name` encoded with `encoding` into bytes of `stored` size and sha256. */
@@ -112,14 +121,36 @@ export async function decodingStages(form: StoredForm, objectKey: string, openKe
   return stages;
 }
 
+/** A backup as {@link openDataKeys} checks it: its identity and artifacts. */
+export interface KeyedBackup {
+  backupId: string;
+  engine: string;
+  instance: string;
+  artifacts: ReadonlyArray<{ name: string; stored?: StoredForm }>;
+}
+
 /**
- * Opens the data key of every encrypted artifact of `artifacts` (each distinct key once): a restore
- * does so before it touches its target, so a missing or wrong key fails it there.
- * @throws the first key's error (`KEY_UNAVAILABLE`, `KEY_MISMATCH`, `KMS_UNAVAILABLE`)
+ * Opens the data key of every encrypted artifact of `backups` (each distinct key once): a restore
+ * does so before it touches its target, so a missing or wrong key fails it there. Each key must be
+ * bound to its backup's engine and instance, and to that backup or its instance's pool: a wrapped
+ * key copied from elsewhere into a manifest is refused, whatever its recorded context says.
+ * @throws PermanentError `KEY_MISMATCH` for a key bound elsewhere; the first key's error (`KEY_UNAVAILABLE`, `KEY_MISMATCH`, `KMS_UNAVAILABLE`)
  */
-export async function openDataKeys(artifacts: ReadonlyArray<{ stored?: StoredForm }>, openKey: KeyOpener): Promise<number> {
+export async function openDataKeys(backups: readonly KeyedBackup[], openKey: KeyOpener): Promise<number> {
   const keys = new Map<string, ArtifactKey>();
-  for (const { stored } of artifacts) if (stored?.dataKey) keys.set(`${stored.dataKey.provider}\0${stored.dataKey.wrapped}`, stored.dataKey);
+  for (const backup of backups) {
+    for (const { name, stored } of backup.artifacts) {
+      if (!stored?.dataKey) continue;
+      const { engine, instance, backup: backupId, use } = stored.dataKey.context;
+      if (engine !== backup.engine || instance !== backup.instance || (backupId !== backup.backupId && use !== 'pool')) {
+        throw new PermanentError(
+          `artifact ${name} of backup ${backup.backupId} (${backup.engine}/${backup.instance}) is sealed with a data key bound to ${JSON.stringify(stored.dataKey.context)}: not this backup's nor its pool's`,
+          { code: 'KEY_MISMATCH' },
+        );
+      }
+      keys.set(`${stored.dataKey.provider}\0${stored.dataKey.wrapped}`, stored.dataKey);
+    }
+  }
   for (const { context, ...wrapped } of keys.values()) await openKey(wrapped, context);
   return keys.size;
 }

@@ -89,9 +89,18 @@ export function keyFileProvider(file: string): DataKeyProvider {
   }), `key file ${file}`);
 }
 
-/** Data keys wrapped by the key `text` holds (base64, hex or raw, as a key file); `label` names it in errors. */
+/**
+ * Data keys wrapped by the key `text` holds — a secret's value, so text only: base64 (44
+ * characters) or hex (64); `label` names it in errors.
+ */
 export function keyProvider(text: string, label: string): DataKeyProvider {
-  return keyLoadedBy(async () => parseKeyFile(Buffer.from(text, 'latin1'), label), label);
+  return keyLoadedBy(async () => {
+    const trimmed = text.trim();
+    if (!/^[0-9a-fA-F]{64}$/.test(trimmed) && !/^[A-Za-z0-9+/]{43}=$/.test(trimmed)) {
+      throw new PermanentError(`${label} holds no 32-byte key as text (base64 or 64 hex characters); make one with: openssl rand -base64 32`, { code: 'INVALID_KEY' });
+    }
+    return parseKeyFile(Buffer.from(trimmed, 'latin1'), label);
+  }, label);
 }
 
 /** Data keys wrapped by the key `load` gives (called once, when first needed). */

@@ -12,16 +12,17 @@
  *   secret then), so the same file gives the same name in every backup, a file encoded another way
  *   another name, and the name reveals nothing of the content without the key.
  *
- * Two backups making a pool's first key at once each write theirs; the last record stays. Every
- * artifact records the wrapped key it was sealed with, so both backups restore; only deduplication
- * between them is lost.
+ * Two backups making a pool's first key at once each write theirs and read the record back: the
+ * last written stays, and those reading after it use it. One that read its own before another's
+ * overwrote it keeps its own: every artifact records the wrapped key it was sealed with, so both
+ * backups restore; only deduplication between them is lost until the next backup.
  */
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { readJson, writeJson } from '../store/json';
-import { artifactKeySchema, type ArtifactEncoding } from './artifact-encoding';
+import { artifactKeySchema, compresses, type ArtifactEncoding } from './artifact-encoding';
 import type { KeyContext } from './data-keys';
 import { providerOf, type CompressionSettings, type EncryptionSettings, type KeyServices } from './encoding-settings';
 
@@ -59,20 +60,22 @@ export async function poolEncoding(
   const raw = await readJson(store, recordKey);
   let key: ArtifactEncoding['key'];
   if (raw === undefined) {
+    // The first backup to need it makes it; read back, so nodes making it at once mostly agree on the last one written.
     const made = await provider.generate(context);
-    key = { dataKey: made.dataKey, wrapped: { ...made.wrapped, context: { ...context } } };
-    await writeJson(store, recordKey, { formatVersion: 1, wrapped: key.wrapped });
-  } else {
-    const record = poolKeyRecordSchema.safeParse(raw);
-    if (!record.success) throw new PermanentError(`the pool's key record ${recordKey} is malformed`, { code: 'KEY_MISMATCH' });
-    const { context: recorded, ...wrapped } = record.data.wrapped;
-    key = { dataKey: await provider.unwrap(wrapped, recorded), wrapped: record.data.wrapped };
+    await writeJson(store, recordKey, { formatVersion: 1, wrapped: { ...made.wrapped, context: { ...context } } });
   }
+  const record = poolKeyRecordSchema.safeParse(await readJson(store, recordKey));
+  if (!record.success) throw new PermanentError(`the pool's key record ${recordKey} is malformed`, { code: 'KEY_MISMATCH' });
+  const { context: recorded, ...wrapped } = record.data.wrapped;
+  if (recorded.engine !== context.engine || recorded.instance !== context.instance || recorded.use !== 'pool') {
+    throw new PermanentError(`the pool's key record ${recordKey} is for ${JSON.stringify(recorded)}, not this pool`, { code: 'KEY_MISMATCH' });
+  }
+  key = { dataKey: await provider.unwrap(wrapped, recorded), wrapped: record.data.wrapped };
   return { ...compression, key, nameKey: Buffer.from(hkdfSync('sha256', key.dataKey, Buffer.alloc(0), 'dbbackup pool object names', 32)) };
 }
 
-/** The name (64 hex digits, as a pool object's) of the object holding plaintext `plainSha256` encoded with `encoding`. */
-export function pooledObjectName(encoding: PoolEncoding, plainSha256: string): string {
-  const how = `${encoding.compression ? `zstd-${encoding.compression.level}` : 'plain'}${encoding.key ? '+sealed' : ''}`;
+/** The name (64 hex digits, as a pool object's) of the object holding artifact `name`'s plaintext `plainSha256` encoded with `encoding`. */
+export function pooledObjectName(encoding: PoolEncoding, name: string, plainSha256: string): string {
+  const how = `${compresses(encoding, name) ? `zstd-${encoding.compression!.level}` : 'plain'}${encoding.key ? '+sealed' : ''}`;
   return createHmac('sha256', encoding.nameKey).update(`${how}\0${plainSha256}`).digest('hex');
 }

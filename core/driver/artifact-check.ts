@@ -57,7 +57,7 @@ export function storedBytesOf(artifact: ArtifactRef): Pick<ArtifactRef, 'name' |
 export async function openStored(store: BlobStore, artifact: StoredArtifact, openKey: KeyOpener | undefined, options?: GetOptions): Promise<Readable> {
   if (!artifact.stored) return store.get(artifact.key, options);
   const decoding = await decodingStages(artifact.stored, artifact.key, openKey);
-  return chain(await store.get(artifact.key, options), [new VerifyingStream(storedBytesOf(artifact)), ...decoding]);
+  return chain(await store.get(artifact.key, options), [new VerifyingStream(storedBytesOf(artifact)), ...decoding, atMost(artifact)]);
 }
 
 /** Throws `CHECKSUM_MISMATCH` unless `actual` is the artifact's recorded size and sha256. */
@@ -68,4 +68,19 @@ export function assertSameHash(artifact: Pick<ArtifactRef, 'name' | 'size' | 'sh
       { code: 'CHECKSUM_MISMATCH' },
     );
   }
+}
+
+/** Fails as soon as more than the artifact's plain size passes (an edited artifact inflating without end). */
+function atMost(artifact: ArtifactRef): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      bytes += chunk.length;
+      if (bytes > artifact.size) {
+        callback(new PermanentError(`artifact ${artifact.name} decodes to more than its recorded ${artifact.size} bytes`, { code: 'CHECKSUM_MISMATCH' }));
+        return;
+      }
+      callback(null, chunk);
+    },
+  });
 }

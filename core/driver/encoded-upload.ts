@@ -1,21 +1,29 @@
 /**
- * Uploading a spooled artifact in its stored form (compressed, encrypted:
- * core/crypto/artifact-encoding.ts): encoded into a copy beside it (its plain bytes re-hashed on
- * the way, so a spool file changed since the snapshot is caught), then uploaded as any file is —
- * rate limited, resumable from its checkpoint, its stored sha256 checked by the store. The
- * encoding is deterministic (the node's data key, the object key, the plain sha256), so a retried
- * upload encodes the same bytes: an object an earlier attempt stored whole is kept, a part-done
- * one resumes.
+ * Uploading a local file in its stored form (compressed, encrypted: core/crypto/artifact-encoding.ts):
+ * encoded into a copy in the spool, then uploaded as any file is — rate limited, resumable from its
+ * checkpoint, its stored sha256 checked by the store.
+ *
+ * The copy is made in two passes: compressed (its plain bytes re-hashed on the way, so a file
+ * changed since the snapshot is caught; the compressed bytes hashed), then sealed with a salt and
+ * nonce prefix derived from the data key, the object key and the sha256 of the compressed bytes —
+ * so the same bytes always seal to the same stored bytes and different bytes never share a nonce,
+ * whatever zstd made of them. The copy and a record of what it holds stay until the upload
+ * succeeds: a retried upload takes the same copy and continues where the checkpoint says; an object
+ * an earlier attempt stored whole is kept.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { encodingStages, storedFormOf, type ArtifactEncoding, type StoredForm } from '../crypto/artifact-encoding';
+import { z } from 'zod';
+import { compressionStage, sealingStage, storedFormOf, storedFormSchema, type ArtifactEncoding, type StoredForm } from '../crypto/artifact-encoding';
 import { HashingStream } from '../io/hashing-stream';
 import { removeWrittenFile } from '../io/written-file';
 import type { BlobStore, PutFileOptions } from '../store/blob-store';
 import { assertSameHash } from './artifact-check';
 import { hashStream } from './spool';
+import { chain } from '../store/transfer';
 import type { ArtifactRef } from './types';
 
 /** What {@link putEncodedFile} stored: the artifact's stored form, and the bytes this call sent. */
@@ -24,9 +32,12 @@ export interface EncodedUpload {
   sentBytes: number;
 }
 
+/** The record beside an encoded copy: whose plain bytes it holds, for which object, in what form. */
+const copyRecordSchema = z.strictObject({ key: z.string(), plainSha256: z.string(), stored: storedFormSchema });
+
 /**
- * Stores spool file `file` (artifact `artifact`, its plain size and sha256) under `key`, encoded
- * with `encoding`.
+ * Stores local file `file` (artifact `artifact`: its plain size and sha256) under `key`, encoded
+ * with `encoding`, through the copy `copy` (a path in the spool, never beside a database's files).
  * @throws PermanentError `CHECKSUM_MISMATCH` when the file is no longer the artifact's bytes
  */
 export async function putEncodedFile(
@@ -35,30 +46,84 @@ export async function putEncodedFile(
   file: string,
   artifact: ArtifactRef,
   encoding: ArtifactEncoding,
-  options: Pick<PutFileOptions, 'checkpointPath' | 'rateLimit' | 'onProgress'>,
+  options: Pick<PutFileOptions, 'checkpointPath' | 'rateLimit' | 'onProgress'> & { copy: string },
 ): Promise<EncodedUpload> {
-  const copy = `${file}.encoded`;
-  const partial = `${copy}.partial`;
+  const { copy, ...upload } = options;
+  const stored = (await keptCopy(copy, key, artifact)) ?? await encodeCopy(file, key, artifact, encoding, copy);
+  const held = await storedAs(store, key, stored.size);
+  if (held?.size === stored.size && held.sha256 === stored.sha256) {
+    await removeCopy(copy);
+    return { stored, sentBytes: 0 };
+  }
+  const put = await store.putFile(key, copy, { ...upload, expectedSha256: stored.sha256 });
+  await removeCopy(copy);
+  return { stored, sentBytes: put.size - (put.resumedBytes ?? 0) };
+}
+
+const recordOf = (copy: string): string => `${copy}.json`;
+
+async function removeCopy(copy: string): Promise<void> {
+  await rm(copy, { force: true });
+  await rm(recordOf(copy), { force: true });
+}
+
+/** The stored form of the copy an earlier attempt made of the same bytes for the same object, when it is still whole. */
+async function keptCopy(copy: string, key: string, artifact: ArtifactRef): Promise<StoredForm | undefined> {
+  const record = await readFile(recordOf(copy), 'utf8').then((text) => copyRecordSchema.safeParse(JSON.parse(text)), () => undefined);
+  if (!record?.success || record.data.key !== key || record.data.plainSha256 !== artifact.sha256) return undefined;
+  const info = await stat(copy).catch(() => undefined);
+  return info?.size === record.data.stored.size ? record.data.stored : undefined;
+}
+
+/** Encodes `file` into `copy` (see the file comment) and records what it holds. */
+async function encodeCopy(file: string, key: string, artifact: ArtifactRef, encoding: ArtifactEncoding, copy: string): Promise<StoredForm> {
+  await mkdir(path.dirname(copy), { recursive: true });
+  await removeCopy(copy);
   const plain = new HashingStream();
-  const out = new HashingStream();
+  const compressing = compressionStage(encoding, artifact.name);
+  let sealedInput = file;
+  if (compressing) {
+    sealedInput = `${copy}.zst`;
+    await writeThrough(file, [plain, compressing], sealedInput);
+  }
+  const input = new HashingStream();
+  try {
+    if (!compressing) await hashThrough(file, [plain, input]);
+    else await hashThrough(sealedInput, [input]);
+    assertSameHash(artifact, { size: plain.bytes, sha256: plain.digest() });
+    const inputSha256 = input.digest();
+    const sealing = sealingStage(encoding, key, inputSha256);
+    const again = new HashingStream();
+    const out = new HashingStream();
+    await writeThrough(sealedInput, [again, ...(sealing ? [sealing] : []), out], copy);
+    if (again.digest() !== inputSha256) { // changed between the passes: this copy is never stored
+      await removeCopy(copy);
+      assertSameHash({ name: artifact.name, size: input.bytes, sha256: inputSha256 }, { size: again.bytes, sha256: '(changed while it was sealed)' });
+    }
+    const stored = storedFormOf(encoding, artifact.name, { size: out.bytes, sha256: out.digest() });
+    await writeFile(recordOf(copy), JSON.stringify({ key, plainSha256: artifact.sha256, stored }), { mode: 0o600 });
+    return stored;
+  } finally {
+    if (compressing) await rm(sealedInput, { force: true });
+  }
+}
+
+/** `source` through `stages` into `target` (a partial file renamed when whole). */
+async function writeThrough(source: string, stages: Transform[], target: string): Promise<void> {
+  const partial = `${target}.partial`;
   const writer = createWriteStream(partial, { highWaterMark: 1 << 20 });
   try {
-    await pipeline([createReadStream(file, { highWaterMark: 1 << 20 }), plain, ...encodingStages(encoding, artifact.name, key, artifact.sha256), out, writer]);
-    assertSameHash(artifact, { size: plain.bytes, sha256: plain.digest() });
-    await rename(partial, copy);
+    await pipeline([createReadStream(source, { highWaterMark: 1 << 20 }), ...stages, writer]);
   } catch (error) {
     await removeWrittenFile(writer, partial);
     throw error;
   }
-  try {
-    const stored = storedFormOf(encoding, artifact.name, { size: out.bytes, sha256: out.digest() });
-    const held = await storedAs(store, key, stored.size);
-    if (held?.size === stored.size && held.sha256 === stored.sha256) return { stored, sentBytes: 0 };
-    const put = await store.putFile(key, copy, { ...options, expectedSha256: stored.sha256 });
-    return { stored, sentBytes: put.size - (put.resumedBytes ?? 0) };
-  } finally {
-    await rm(copy, { force: true });
-  }
+  await rename(partial, target);
+}
+
+/** `source` read through `stages` (hashers), nothing written. */
+async function hashThrough(source: string, stages: Transform[]): Promise<void> {
+  for await (const _chunk of chain(createReadStream(source, { highWaterMark: 1 << 20 }), stages)) { /* hashed in passing */ }
 }
 
 /**

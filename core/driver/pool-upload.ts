@@ -120,7 +120,7 @@ async function putEncoded(pool: ArtifactDestination, file: string, name: string,
   const work = path.join(options.spoolDir, POOL_SPOOL);
   const source = options.mutable ? await copyHashed(file, work, options.signal) : { file, ...(await hashLocalFile(file, options.signal)) };
   try {
-    const key = poolObjectKey(pool.prefix, pooledObjectName(encoding, source.sha256));
+    const key = poolObjectKey(pool.prefix, pooledObjectName(encoding, name, source.sha256));
     const artifact: StoredArtifact = { name, size: source.size, sha256: source.sha256, key };
     return await oneAtATime(`${pool.store.url} ${key}`, async function checkOrUpload() {
       options.signal?.throwIfAborted();
@@ -132,6 +132,7 @@ async function putEncoded(pool: ArtifactDestination, file: string, name: string,
       const encoded = await putEncodedFile(pool.store, key, source.file, artifact, encoding, {
         rateLimit: pool.rateLimit,
         checkpointPath: path.join(work, 'checkpoints', `${name}.json`),
+        copy: path.join(work, 'encoded', name),
       }).catch((error: unknown) => {
         throw changedWhileRead(error, file, name);
       });

@@ -5,6 +5,7 @@
  * live here (template method).
  */
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { PermanentError } from '../errors';
 import { isOwnPoolObject } from '../catalog/layout';
 import type { BlobStore } from '../store/blob-store';
@@ -15,6 +16,9 @@ import { resolveInside } from '../io/resolve-inside';
 import type {
   ArtifactRef, BackupContext, BackupDriver, SnapshotRef, SnapshotTaken, StoredArtifact, TransferOptions, UploadResult, ValidationReport,
 } from './types';
+
+/** Folder of the spool where artifacts are encoded before their upload (encoded-upload.ts). */
+const ENCODED_COPIES = '.encoded';
 
 export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
   abstract createSnapshot(ctx: BackupContext<C>): Promise<SnapshotTaken>;
@@ -40,6 +44,7 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
       if (encodes(options.encoding, artifact.name)) {
         const encoded = await putEncodedFile(options.store, key, file, artifact, options.encoding, {
           checkpointPath: `${file}.upload-checkpoint.json`,
+          copy: path.join(snapshot.spoolDir, ENCODED_COPIES, artifact.name),
           rateLimit: options.rateLimit,
           onProgress: (bytes) => options.onProgress?.(before + Math.min(bytes, artifact.size), total),
         });

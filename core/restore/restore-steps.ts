@@ -243,8 +243,10 @@ function transferOf(state: RestoreState, deps: StepDeps): TransferOptions {
 export function prepareRestoreTarget(input: unknown, deps: StepDeps): Promise<RestoreNodeInput> {
   return nodeStep(input, deps, async ({ state, at, driver, context }) => {
     const ctx = await context();
-    // An encrypted backup's keys are opened first: a missing or wrong key fails before the target is looked at.
-    await openDataKeys([ctx.backup, ...ctx.chain ?? [], ...ctx.bases ?? []].flatMap((backup) => backup.artifacts), keyOpener(state.keys, deps));
+    // An encrypted backup's keys (and those of the backups it extends) are opened first: a missing or
+    // wrong key fails before the target is looked at. Later backups (`chain`, a point-in-time
+    // restore's binary logs) are opened when read: a restore that reads none never needs their keys.
+    await openDataKeys([ctx.backup, ...ctx.bases ?? []], keyOpener(state.keys, deps));
     await writePrepared(deps.store, at, await driver.prepareTarget(ctx));
   });
 }

@@ -173,6 +173,7 @@ async function removeLeftover(spoolRoot: string, leftover: Leftover, judgedOn: O
       return true;
     case 'record':
       if (!judgedOn || !(await takeOver(leftover.path.slice(0, -OWNER_SUFFIX.length), judgedOn))) return false;
+      await rm(dataKeyFileOf(leftover.path.slice(0, -OWNER_SUFFIX.length)), { force: true }); // a release that died before its record went
       if (leftover.node) await rmdir(path.dirname(leftover.path)).catch(() => undefined); // the backup's (or restore's) directory, once empty
       return true;
     default:

@@ -73,6 +73,6 @@ describe('dbbackup backup --incremental', () => {
 
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/engine 'dirtree' does not take incremental backups.*\[INCREMENTAL_UNSUPPORTED\]/);
-    expect(help.stdout).toMatch(/--incremental +take only what changed since the newest verified backup/);
+    expect(help.stdout).toMatch(/--incremental +take only what changed since the newest verified\s+backup/);
   });
 });

@@ -68,7 +68,7 @@ describe('a key file', () => {
     const malformed = await refusal(keyFileProvider(await keyFile('short', 'not a key')).generate(context));
 
     // Assess
-    expect(other).toMatchObject({ code: 'KEY_MISMATCH', message: expect.stringMatching(/wrapped by the key file with fingerprint sha256:[0-9a-f]{16}; .*other is sha256:/) });
+    expect(other).toMatchObject({ code: 'KEY_MISMATCH', message: expect.stringMatching(/wrapped by the key with fingerprint sha256:[0-9a-f]{16}; key file .*other is sha256:/) });
     expect(elsewhere).toMatchObject({ code: 'KEY_MISMATCH', message: expect.stringContaining('copied from another backup') });
     expect(missing).toMatchObject({ code: 'KEY_UNAVAILABLE', message: expect.stringContaining('ENOENT') });
     expect(malformed).toMatchObject({ code: 'INVALID_KEY', message: expect.stringContaining('openssl rand -base64 32') });

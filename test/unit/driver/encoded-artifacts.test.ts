@@ -5,7 +5,7 @@
  * again); a pool stays deduplicated, under names that do not reveal the plaintext's sha256.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,9 +16,11 @@ import { downloadArtifacts } from '../../../core/driver/download';
 import { putPooled } from '../../../core/driver/pool-upload';
 import { SpoolBackupDriver } from '../../../core/driver/spool-backup-driver';
 import type { ArtifactEncoding } from '../../../core/crypto/artifact-encoding';
-import { keyOpener, nodeEncoding, spoolKeyOpener } from '../../../core/crypto/encoding-settings';
+import { keepKey, keyOpener, nodeEncoding, spoolKeyOpener } from '../../../core/crypto/encoding-settings';
 import { poolEncoding } from '../../../core/crypto/pool-key';
-import type { SnapshotRef, StoredArtifact } from '../../../core/driver/types';
+import type { SnapshotRef } from '../../../core/driver/types';
+import { TransientError } from '../../../core/errors';
+import type { BlobStore } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 
 let dir: string;
@@ -116,8 +118,12 @@ it('keeps a pool deduplicated when encoded: the same file is one object, named b
   const first = await put('b1');
   const second = await put('b2');
   const compressedOnly = await put('b3', { ...settings(), encryption: undefined } as unknown as ReturnType<typeof settings>);
-  const reader = new ArtifactReader(spoolDir, store);
   const opened = await buffer(await openStored(store, first.artifact, keyOpener({ key: { $secret: `file:${keyFile}` } }, services)));
+  const pooled = (await poolEncoding(settings(), store, 'pool/cassandra/main', { engine: 'cassandra', instance: 'main', use: 'pool' }, services))!;
+  const beforeKept = await spoolKeyOpener(spoolDir)(first.artifact.stored!.dataKey!, {}).then(() => 'opened', (error: Error) => error.message);
+  await encoding(); // the node's own key, as the backup's steps make it first
+  await keepKey(spoolDir, pooled.key!);
+  const afterKept = await spoolKeyOpener(spoolDir)(first.artifact.stored!.dataKey!, {});
 
   // Assess
   expect(second.artifact).toEqual(first.artifact);
@@ -126,7 +132,36 @@ it('keeps a pool deduplicated when encoded: the same file is one object, named b
   expect(first.artifact.key).not.toContain(sha256(plain));
   expect(compressedOnly.artifact.key).not.toBe(first.artifact.key);
   expect(opened.equals(plain)).toBe(true);
-  // The backing-up side's own reader opens only its run's keys: the pool key was not kept in this spool.
-  expect(await reader.verifyUnread([first.artifact as StoredArtifact])).toEqual([]);
-  await expect(spoolKeyOpener(spoolDir)(first.artifact.stored!.dataKey!, {})).rejects.toThrow(/did not make or open/);
+  // The backing-up side opens only the keys its run made or opened: the pool's once kept beside the spool.
+  expect(beforeKept).toMatch(/did not make or open/);
+  expect(afterKept.equals(pooled.key!.dataKey)).toBe(true);
+  expect(first.artifact.stored!.dataKey).toEqual(pooled.key!.wrapped);
+});
+
+it('keeps an encoded copy when its upload fails, and the retry uploads that very copy (its checkpoint still matches) instead of encoding anew', async () => {
+  // Prepare: a store whose first upload fails
+  const plain = randomBytes(200_000);
+  await writeFile(path.join(spoolDir, 'snapshot.db'), plain);
+  const snapshot = { spoolDir, engine: 'etcd', instance: 'main', artifacts: [{ name: 'snapshot.db', size: plain.length, sha256: sha256(plain) }] } as unknown as SnapshotRef;
+  const uploaded: Array<{ file: string; mtimeMs: number }> = [];
+  let failures = 1;
+  const flaky: BlobStore = Object.assign(Object.create(store) as BlobStore, {
+    async putFile(key: string, file: string, options: Parameters<BlobStore['putFile']>[2]) {
+      uploaded.push({ file, mtimeMs: (await stat(file)).mtimeMs });
+      if (failures-- > 0) throw new TransientError('connection reset', { code: 'NETWORK' });
+      return store.putFile(key, file, options);
+    },
+  });
+  const upload = async () => new Spooled().upload({} as never, snapshot, { store: flaky, prefix: 'b/data/n', encoding: await encoding() });
+
+  // Act
+  const failed = await upload().then(() => 'uploaded', (error: Error) => error.message);
+  const retried = await upload();
+
+  // Assess
+  expect(failed).toBe('connection reset');
+  expect(uploaded).toHaveLength(2);
+  expect(uploaded[1]).toEqual(uploaded[0]); // the same copy, untouched: a checkpoint of it still applies
+  expect(retried.sentBytes).toBe(retried.artifacts[0].stored!.size);
+  expect(await readdir(path.join(spoolDir, '.encoded'))).toEqual([]); // gone once stored
 });

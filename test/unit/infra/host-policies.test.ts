@@ -125,17 +125,24 @@ describe('database host policies', () => {
     expect(allowed(SCRATCH_HOST, 's3:PutObject').filter((r) => r.includes('/state/restores/'))).toEqual([objects('state/restores/etcd/main/*')]);
   });
 
-  it("use the data keys of the host's own instances only: generated and unwrapped for those it backs up, unwrapped for those it may restore, each under its instance's encryption context", () => {
-    const dataKeys = (host: string) => hostStatements(host).filter((s) => list(s.Action).some((a) => a === 'kms:GenerateDataKey' || a === 'kms:Decrypt') && s.Condition?.StringEquals?.['kms:EncryptionContext:engine'] !== undefined);
-    const context = (engine: string, instance: string) => expect.objectContaining({ StringEquals: { 'kms:EncryptionContext:engine': engine, 'kms:EncryptionContext:instance': instance } });
+  it("use the data keys of the host's own instances only: generated for those it backs up, unwrapped for those and those it may restore, each under its instance's encryption context and for this host only", () => {
+    const dataKeys = (host: string) => hostStatements(host).filter((s) => s.Condition?.StringEquals?.['kms:EncryptionContext:engine'] !== undefined);
+    const scoped = (host: string, engine: string, instance: string) => ({
+      ArnEquals: { 'ec2:SourceInstanceARN': `arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/${host}` },
+      StringEquals: { 'kms:EncryptionContext:engine': engine, 'kms:EncryptionContext:instance': instance },
+    });
+    const key = '<StoreKey7A3C02BD.Arn>';
 
-    expect(dataKeys(MAIN_HOST)).toEqual([expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '<StoreKey7A3C02BD.Arn>', Condition: context('etcd', 'main') })]);
-    expect(dataKeys(SHOP_HOST)).toEqual([expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Condition: context('mysql', 'shop') })]);
-    expect(dataKeys(SCRATCH_HOST)).toEqual([expect.objectContaining({ Action: 'kms:Decrypt', Resource: '<StoreKey7A3C02BD.Arn>', Condition: context('etcd', 'main') })]);
-    // The bucket key otherwise only through S3; nothing unconditional.
+    expect(dataKeys(MAIN_HOST)).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: key, Condition: scoped(MAIN_HOST, 'etcd', 'main') }),
+      expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: scoped(MAIN_HOST, 'etcd', 'main') }),
+    ]);
+    expect(dataKeys(SHOP_HOST).map((s) => s.Action)).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+    expect(dataKeys(SCRATCH_HOST)).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: scoped(SCRATCH_HOST, 'etcd', 'main') })]);
+    // Any other use of a KMS key: the bucket key through S3, secrets through SSM and Secrets Manager.
     for (const host of [MAIN_HOST, SHOP_HOST, SCRATCH_HOST]) {
-      const kms = hostStatements(host).filter((s) => list(s.Action).some((a) => a.startsWith('kms:')));
-      expect(kms.filter((s) => !s.Condition?.StringEquals)).toEqual([]);
+      const others = hostStatements(host).filter((s) => list(s.Action).some((a) => a.startsWith('kms:')) && s.Condition?.StringEquals?.['kms:EncryptionContext:engine'] === undefined);
+      expect(others.map((s) => Object.keys(s.Condition?.StringEquals ?? {}))).toEqual(others.map(() => ['kms:ViaService']));
     }
   });
 
