@@ -122,7 +122,8 @@ async function runEncodingBench(): Promise<BenchRow[]> {
     let s3Ms = { sha256: Infinity, compressed: Infinity, rclone: Infinity };
     try {
       const env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
-      const rclone = `RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other RCLONE_CONFIG_BENCH_ENDPOINT=${s3.endpoint} RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=S3RVER RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=S3RVER RCLONE_CONFIG_BENCH_REGION=us-east-1 rclone`;
+      // Without the machine's AWS_CA_BUNDLE: rclone cannot take a custom CA bundle on its plain-HTTP transport.
+      const rclone = `env -u AWS_CA_BUNDLE RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other RCLONE_CONFIG_BENCH_ENDPOINT=${s3.endpoint} RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=S3RVER RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=S3RVER RCLONE_CONFIG_BENCH_REGION=us-east-1 rclone`;
       const { parallel } = mysqlConfigSchema.parse(JSON.parse(physicalConfig)).physical;
       for (let round = 1; round <= rounds; round += 1) {
         const sha = await dbbackup(`s3://backups/ours-${round}`, ['backup', 'mysql', '--instance', 'physical-s3', '--config', physicalConfig], env);
