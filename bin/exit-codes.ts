@@ -5,7 +5,7 @@
  * |---|---|
  * | 0 | success |
  * | 1 | the operation failed: validation failed, corrupt or damaged backup, restore did not match |
- * | 2 | bad input: usage, unknown engine, invalid config, an incremental backup of an engine that takes none, refused credentials (`AUTH_FAILED`, every engine), a deployed state machine or execution that is not there (`remote`), a host name that does not resolve (`UNKNOWN_HOST`), a refused secret reference, backup not found or ambiguous, non-empty target without --force, --force outside the host's restore roots, a running server the restore did not start |
+ * | 2 | bad input: usage, unknown engine, invalid config, an incremental backup of an engine that takes none, refused credentials (`AUTH_FAILED`, every engine), an encrypted backup's key not given or another one (`KEY_UNAVAILABLE`, `KEY_MISMATCH`, `INVALID_KEY`), a deployed state machine or execution that is not there (`remote`), a host name that does not resolve (`UNKNOWN_HOST`), a refused secret reference, backup not found or ambiguous, non-empty target without --force, --force outside the host's restore roots, a running server the restore did not start |
  * | 3 | temporarily unavailable: unreachable endpoint, throttling, open circuit; try again later |
  */
 import { AUTH_FAILED, UNKNOWN_HOST } from '../core/errors';
@@ -13,7 +13,7 @@ import { AUTH_FAILED, UNKNOWN_HOST } from '../core/errors';
 export const EXIT = { ok: 0, failed: 1, badInput: 2, unavailable: 3 } as const;
 
 const BAD_INPUT_CODES = new Set([
-  'INVALID_INPUT', 'INVALID_CONFIG', 'INVALID_TARGET', 'INVALID_NAME', 'INVALID_BACKUP_ID', 'INVALID_KEY',
+  'INVALID_INPUT', 'INVALID_CONFIG', 'INVALID_TARGET', 'INVALID_NAME', 'INVALID_BACKUP_ID', 'INVALID_KEY', 'KEY_UNAVAILABLE', 'KEY_MISMATCH',
   'INVALID_PATH', 'INVALID_POLICY', 'INVALID_STORE_URL', 'UNKNOWN_ENGINE', 'BACKUP_NOT_FOUND', 'BACKUP_INCOMPLETE',
   'TARGET_NOT_EMPTY', 'RESTORE_ROOT_REFUSED', 'SERVER_NOT_STARTED_BY_RESTORE', 'ENGINE_MISMATCH', 'BACKUP_AMBIGUOUS', 'ACCESS_DENIED', 'NO_SUCH_BUCKET', 'SECRET_UNRESOLVED', 'SECRET_REF_REFUSED',
   'PLUGIN_INTEGRITY', 'PLUGIN_NOT_PINNED', 'INCOMPATIBLE_API', 'DUPLICATE_DRIVER', 'INVALID_MANIFEST', 'INCREMENTAL_UNSUPPORTED', 'STATE_MACHINE_NOT_FOUND', 'EXECUTION_NOT_FOUND', AUTH_FAILED, UNKNOWN_HOST,

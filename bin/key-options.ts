@@ -30,19 +30,34 @@ export interface EncodingOptions {
   encryptPassphrase?: string;
 }
 
+/** The options naming a key to encrypt with: the backup's, or `rekey`'s (`--to-…`). */
+export interface KeyOptionNames { kms: string; key: string; passphrase: string }
+
+const ENCRYPT: KeyOptionNames = { kms: '--encrypt-kms', key: '--encrypt-key', passphrase: '--encrypt-passphrase' };
+
+/**
+ * The `encryption` setting `options` name (at most one way), or undefined; errors name the options
+ * as `names` does.
+ */
+export function encryptionRequest(options: { kms?: string; key?: string; passphrase?: string }, names: KeyOptionNames = ENCRYPT): Record<string, unknown> | undefined {
+  const ways = (['kms', 'key', 'passphrase'] as const).filter((way) => options[way] !== undefined);
+  if (ways.length > 1) throw new PermanentError(`give one of ${names.kms}, ${names.key} and ${names.passphrase}`, { code: 'INVALID_INPUT' });
+  if (options.kms !== undefined) return { kms: options.kms };
+  if (options.key !== undefined) return { key: secretRef(options.key, names.key) };
+  if (options.passphrase !== undefined) return { passphrase: secretRef(options.passphrase, names.passphrase) };
+  return undefined;
+}
+
 /** The backup request's `compression` and `encryption` from {@link withEncodingOptions}' options. */
 export function encodingRequest(options: EncodingOptions): Record<string, unknown> {
-  const ways = [options.encryptKms, options.encryptKey, options.encryptPassphrase].filter((way) => way !== undefined);
-  if (ways.length > 1) throw new PermanentError('give one of --encrypt-kms, --encrypt-key and --encrypt-passphrase', { code: 'INVALID_INPUT' });
+  const encryption = encryptionRequest({ kms: options.encryptKms, key: options.encryptKey, passphrase: options.encryptPassphrase });
   const request: Record<string, unknown> = {};
   if (options.compress !== undefined) {
     const level = options.compress === true ? 3 : Number(options.compress);
     if (!Number.isInteger(level) || level < 1 || level > 19) throw new PermanentError(`--compress takes a zstd level from 1 to 19, not ${String(options.compress)}`, { code: 'INVALID_INPUT' });
     request.compression = { codec: 'zstd', level };
   }
-  if (options.encryptKms !== undefined) request.encryption = { kms: options.encryptKms };
-  if (options.encryptKey !== undefined) request.encryption = { key: secretRef(options.encryptKey, '--encrypt-key') };
-  if (options.encryptPassphrase !== undefined) request.encryption = { passphrase: secretRef(options.encryptPassphrase, '--encrypt-passphrase') };
+  if (encryption) request.encryption = encryption;
   return request;
 }
 

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { rekeyBackup, rekeyPool, rewrapTo, type RekeyResult } from '../../core/catalog/rekey';
 import { PermanentError } from '../../core/errors';
 import type { CliContext } from '../cli-context';
-import { encodingRequest, keysRequest, withKeyOptions } from '../key-options';
+import { encryptionRequest, keysRequest, withKeyOptions } from '../key-options';
 
 export function rekeyCommand(program: Command, context: () => CliContext): void {
   withKeyOptions(program
@@ -21,20 +21,27 @@ export function rekeyCommand(program: Command, context: () => CliContext): void 
     .option('--to-passphrase <ref>', 'the passphrase to wrap them with, by secret reference (e.g. env:NEW_PASSPHRASE)'))
     .action(async function runRekey(options: { engine: string; instance: string; backup?: string; toKms?: string; toKey?: string; toPassphrase?: string; key?: string; passphrase?: string }) {
       const ctx = context();
-      const { encryption: to } = encodingRequest({ encryptKms: options.toKms, encryptKey: options.toKey, encryptPassphrase: options.toPassphrase }) as { encryption?: Parameters<typeof rewrapTo>[0] };
+      const to = encryptionRequest({ kms: options.toKms, key: options.toKey, passphrase: options.toPassphrase }, { kms: '--to-kms', key: '--to-key', passphrase: '--to-passphrase' }) as Parameters<typeof rewrapTo>[0] | undefined;
       if (!to) throw new PermanentError('give the new key: --to-kms, --to-key or --to-passphrase', { code: 'INVALID_INPUT' });
       const { keys } = keysRequest(options) as { keys?: Parameters<typeof rewrapTo>[1] };
       const { catalog, store, deps } = await ctx.runtimeFor();
       const rewrap = rewrapTo(to, keys, deps);
       const entries = (await catalog.list({ engine: options.engine, instance: options.instance }))
         .filter((entry) => entry.manifest && (options.backup === undefined || entry.backupId === options.backup));
-      if (options.backup !== undefined && entries.length === 0) throw new PermanentError(`no complete backup ${options.backup} of ${options.engine}/${options.instance}`, { code: 'BACKUP_NOT_FOUND' });
+      if (entries.length === 0) {
+        throw new PermanentError(`no complete backup${options.backup !== undefined ? ` ${options.backup}` : 's'} of ${options.engine}/${options.instance} in ${store.url}`, { code: 'BACKUP_NOT_FOUND' });
+      }
       const backups: RekeyResult[] = [];
-      for (const entry of entries) backups.push(await rekeyBackup(store, entry.prefix, entry.manifest!, rewrap));
+      for (const entry of entries) {
+        backups.push(await rekeyBackup(store, entry.prefix, entry.manifest!, rewrap).catch((error: unknown) => {
+          if (!(error instanceof PermanentError)) throw error;
+          throw new PermanentError(`backup ${entry.backupId}: ${error.message} (backups rewrapped before it stay so; give the key it needs, or --backup to rekey one at a time)`, { code: error.code, cause: error });
+        }));
+      }
       const pool = await rekeyPool(store, options.engine, options.instance, to, rewrap);
       const result = { backups, poolKeys: pool };
       ctx.print(result, () => [
-        ...backups.map((b) => `${b.backupId}: ${b.keys === 0 ? 'not encrypted, left as it is' : `${b.keys} data key${b.keys === 1 ? '' : 's'} rewrapped (${b.artifacts} artifacts)`}`),
+        ...backups.map((b) => `${b.backupId}: ${b.keys === 0 ? 'not encrypted, left as it is' : `${b.keys} data key${b.keys === 1 ? '' : 's'} rewrapped (${b.artifacts} artifact${b.artifacts === 1 ? '' : 's'})`}`),
         `pool: ${pool === 0 ? 'no key to rewrap' : 'its key rewrapped for the new setting'}`,
       ].join('\n'));
     });

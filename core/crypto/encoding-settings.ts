@@ -122,7 +122,7 @@ export function keyOpener(keys: RestoreKeys | undefined, services: KeyServices):
             : keys?.passphrase ? { passphrase: keys.passphrase } : undefined;
         if (!settings) {
           throw new PermanentError(
-            `this backup is encrypted with a data key wrapped by ${wrapped.provider === 'key-file' ? `a key (fingerprint ${wrapped.keyId})` : 'a passphrase'}, and no ${wrapped.provider === 'key-file' ? 'key' : 'passphrase'} was given to open it`,
+            `this backup is encrypted with a data key wrapped by ${wrapped.provider === 'key-file' ? `a key (fingerprint ${wrapped.keyId})` : 'a passphrase'}, and no ${wrapped.provider === 'key-file' ? 'key' : 'passphrase'} was given to open it (${wrapped.provider === 'key-file' ? '--key <ref>; keys.key in a request' : '--passphrase <ref>; keys.passphrase in a request'})`,
             { code: 'KEY_UNAVAILABLE' },
           );
         }

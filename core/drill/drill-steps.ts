@@ -98,12 +98,14 @@ function scratchDir(restoreId: string, deps: StepDeps): string {
 /**
  * Failures that say nothing about the backup: the request was refused, or the target was not one
  * to drill into (none could be started; the one given holds data, lies outside the restore roots,
- * or runs a server the restore did not start). They fail the run, but leave the backup's record
- * as it was — a good drill of it stays good.
+ * or runs a server the restore did not start), or the drill was not given what opens an encrypted
+ * backup (no key, another key, a secret it cannot resolve). They fail the run, but leave the
+ * backup's record as it was — a good drill of it stays good.
  */
 const NOT_THE_BACKUPS_FAULT = new Set([
   'INVALID_INPUT', 'INVALID_TARGET', 'DRILL_TARGET_UNAVAILABLE', 'BACKUP_NOT_FOUND', 'ENGINE_MISMATCH', 'INVALID_BACKUP_ID',
   'TARGET_NOT_EMPTY', 'RESTORE_ROOT_REFUSED', 'SERVER_NOT_STARTED_BY_RESTORE',
+  'KEY_UNAVAILABLE', 'KEY_MISMATCH', 'INVALID_KEY', 'SECRET_UNRESOLVED', 'SECRET_REF_REFUSED',
 ]);
 
 /** Codes of a backup that is not there to record a drill beside. */

@@ -191,3 +191,19 @@ it('rekeys a passphrase backup to a key: the old passphrase no longer opens it, 
   expect(report.validation.ok).toBe(true);
   expect(await restored.read()).toEqual(before);
 }, 300_000);
+
+it('drills an encrypted backup with its key; a drill without it fails naming the key and leaves the good verdict', async () => {
+  // Prepare
+  const { backupId } = await backup('drilled', { encryption: { passphrase: { $secret: `env:${PASSPHRASE_ENV}` } } });
+  const drill = (keys?: Record<string, unknown>) => rt.drill({ backupId, engine: 'etcd', instance: 'drilled', ...(keys ? { keys } : {}) });
+
+  // Act
+  const good = await drill({ passphrase: { $secret: `env:${PASSPHRASE_ENV}` } });
+  const keyless = await drill().then(() => 'drilled', (error: Error) => error.message);
+  const after = await rt.catalog.get(backupId);
+
+  // Assess
+  expect(good).toMatchObject({ backupId, ok: true });
+  expect(keyless).toMatch(/no passphrase was given to open it \(--passphrase <ref>/);
+  expect(after.drill).toMatchObject({ ok: true, drilledAt: good.drilledAt });
+}, 300_000);
