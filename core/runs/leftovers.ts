@@ -66,6 +66,9 @@ async function judgeAll(spoolRoot: string, now: Date): Promise<Judged[]> {
       const listed = await entries(path.join(spoolRoot, root, id));
       for (const node of listed.dirs) found.push(await judgeRunDir(path.join(spoolRoot, root, id, node), { kind, id, node }, now));
       for (const node of listed.strayRecords) found.push(await judgeStrayRecord(path.join(spoolRoot, root, id, node), { id, node }, now));
+      for (const name of listed.strayKeys) {
+        found.push({ leftover: { path: path.join(spoolRoot, root, id, name), kind: 'trash', id, bytes: 0, action: 'remove', reason: 'a data key its run left behind (its directory and record are gone)' } });
+      }
     }
   }
   for (const id of (await entries(path.join(spoolRoot, DRILL_RUNS))).dirs) found.push(await judgeDrillDir(path.join(spoolRoot, DRILL_RUNS, id), id, now));
@@ -208,14 +211,20 @@ async function removeRunDir(spoolRoot: string, leftover: Leftover, judgedOn: Own
  * What `dir` holds (nothing when it does not exist): its subdirectories, and the names of the run
  * directories whose owner record is there without them.
  */
-async function entries(dir: string): Promise<{ dirs: string[]; strayRecords: string[] }> {
+async function entries(dir: string): Promise<{ dirs: string[]; strayRecords: string[]; strayKeys: string[] }> {
   const listed = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const dirs = listed.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  const strayRecords = listed
-    .filter((e) => e.isFile() && e.name.endsWith(OWNER_SUFFIX))
-    .map((e) => e.name.slice(0, -OWNER_SUFFIX.length))
-    .filter((name) => !dirs.includes(name));
-  return { dirs, strayRecords };
+  const records = listed.filter((e) => e.isFile() && e.name.endsWith(OWNER_SUFFIX)).map((e) => e.name.slice(0, -OWNER_SUFFIX.length));
+  const strayRecords = records.filter((name) => !dirs.includes(name));
+  // A node's data key (and a crashed write's temporary copy of it) whose run directory and record are both gone.
+  const strayKeys = listed
+    .filter((e) => e.isFile() && /\.data-key\.json(\.[0-9a-f]+)?$/.test(e.name))
+    .map((e) => e.name)
+    .filter((name) => {
+      const run = name.slice(0, name.indexOf('.data-key.json'));
+      return !dirs.includes(run) && !records.includes(run);
+    });
+  return { dirs, strayRecords, strayKeys };
 }
 
 /** Bytes of the files under `dir` and the newest modification time in it (links are not followed). */

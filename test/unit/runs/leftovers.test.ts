@@ -10,7 +10,7 @@ import { isAlive } from '../../../core/host/processes';
 import { currentHostBoot, processStartTime } from '../../../core/host/process-identity';
 import { findLeftovers, reclaimLeftovers } from '../../../core/runs/leftovers';
 import { MAX_RUN_MS } from '../../../core/runs/run-holder';
-import { claimRunDir, ownerFileOf, type RunDirOwner } from '../../../core/runs/run-dir';
+import { claimRunDir, dataKeyFileOf, ownerFileOf, type RunDirOwner } from '../../../core/runs/run-dir';
 import { backupRunDir, drillRunDir, restoreRunDir } from '../../../core/runs/spool-layout';
 import { newBackupId } from '../../../core/catalog/layout';
 import { killStarted, startNamed, startSleep, until } from '../host/process-fixture';
@@ -152,6 +152,25 @@ describe('leftovers of dead runs', () => {
     // Assess
     expect(decision).toMatchObject({ kind: 'record', action: 'remove', path: ownerFileOf(dir) });
     expect(await readdir(path.join(root, 'restore'))).toEqual([]);
+  });
+
+  it('removes a data key whose run left neither its directory nor its record, and keeps a live run\'s', async () => {
+    // Prepare: a run that died between removing its directory and its key; a live one beside it
+    const gone = backupRunDir(root, newBackupId(new Date()), 'default');
+    await mkdir(path.dirname(gone), { recursive: true });
+    await writeFile(dataKeyFileOf(gone), '{}', { mode: 0o600 });
+    await writeFile(`${dataKeyFileOf(gone)}.0a1b2c3d`, '{}', { mode: 0o600 });
+    const live = backupRunDir(root, newBackupId(new Date(Date.now() + 1000)), 'default');
+    await runDir(live, owner('backup', 'live', [{ pid: process.pid, startTime: processStartTime(process.pid) }]), 10);
+    await writeFile(dataKeyFileOf(live), '{}', { mode: 0o600 });
+
+    // Act
+    const decisions = await reclaimLeftovers(root);
+
+    // Assess
+    expect(decisions.filter((d) => d.action === 'remove').map((d) => d.path).sort()).toEqual([dataKeyFileOf(gone), `${dataKeyFileOf(gone)}.0a1b2c3d`].sort());
+    expect(await readdir(path.dirname(gone)).catch(() => [])).toEqual([]);
+    expect((await stat(dataKeyFileOf(live))).isFile()).toBe(true);
   });
 
   it('leaves another host\'s directory alone', async () => {
