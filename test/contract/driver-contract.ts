@@ -375,6 +375,28 @@ export function runDriverContract(kit: DriverKit): void {
       for (const error of [noKey, otherKey, flipped, cut]) expect(error.errorName).toBe('PermanentError');
       expect(await scratch.read()).toEqual(before);
     }, 600_000);
+
+    it('re-runs an encrypting upload step whose host died before recording it: complete, verified without the key, no strays, restored with it', async () => {
+      // Prepare: the host dies once it has stored the node's artifacts, before the step records them.
+      const before = await source.read();
+      const { workflows, runner } = crashingWorkflows({ step: 'backup-upload', beforeWriting: (key) => /\/state\/[^/]+\/upload\.json$/.test(key) });
+      const scratch = await target();
+
+      // Act
+      const execution = await workflows.execute('backup', encodedRequest('encoded-crash'));
+      const { backupId: crashedId } = (execution.output as { summary: { backupId: string } }).summary;
+      const restored = await flows.execute('restore', { backupId: crashedId, target: scratch.target, keys: { key: keyRef('backup.key') } });
+
+      // Assess
+      expect(runner.crashes).toBe(1);
+      expect(execution.retries.Upload).toBeGreaterThanOrEqual(1);
+      const entry = await rt.catalog.get(crashedId);
+      expect(entry.manifest.artifacts.every((a) => a.stored?.dataKey !== undefined)).toBe(true);
+      expect(await storedDataKeys(entry.prefix)).toEqual(manifestKeys(entry.manifest, entry.prefix));
+      expect((await verifyBackup(rt.store, entry.prefix, entry.manifest)).ok).toBe(true);
+      expect((restored.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
+      expect(await scratch.read()).toEqual(before);
+    }, 600_000);
   });
 
   describe('a source that fails', () => {
