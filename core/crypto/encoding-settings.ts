@@ -11,15 +11,14 @@
  * The file is no more secret than the spool beside it, which holds the plain artifacts, and goes
  * with it (cleanup); only the wrapped key ever leaves the host.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { anySecretRefSchema } from '../config/secret-fields';
+import { readJsonFile, writeFileAtomically } from '../io/json-file';
 import { dataKeyFileOf } from '../runs/run-dir';
 import { artifactKeySchema, type ArtifactEncoding, type ArtifactKey, type KeyOpener } from './artifact-encoding';
-import { keyProvider, kmsProvider, passphraseProvider, type DataKeyProvider, type KeyContext } from './data-keys';
+import { keyProvider, kmsProvider, passphraseProvider, type DataKeyProvider, type KeyContext, type WrappedKey } from './data-keys';
 
 /** zstd for every artifact not compressed already; `level` 1 (fastest) … 19, `workers` threads (0: the calling thread; default 2). */
 export const compressionSettingsSchema = z.strictObject({
@@ -91,19 +90,17 @@ export async function nodeEncoding(
 }
 
 async function spoolKey(file: string, settings: EncryptionSettings, context: KeyContext, services: KeyServices): Promise<{ dataKey: Buffer; wrapped: ArtifactKey }> {
-  const kept = await readFile(file, 'utf8').then((text) => spoolKeySchema.safeParse(JSON.parse(text)), () => undefined);
-  if (kept?.success) return { dataKey: Buffer.from(kept.data.dataKey, 'base64'), wrapped: kept.data.wrapped };
+  const kept = await readJsonFile(file, spoolKeySchema);
+  if (kept) return { dataKey: Buffer.from(kept.dataKey, 'base64'), wrapped: kept.wrapped };
   const made = await (await providerOf(settings, services)).generate(context);
   const key = { dataKey: made.dataKey, wrapped: { ...made.wrapped, context: { ...context } } };
   await writeKeyFile(file, { dataKey: made.dataKey.toString('base64'), wrapped: key.wrapped, more: [] });
   return key;
 }
 
-/** Writes the node's key file whole (owner-only, renamed into place). */
+/** Writes the node's key file whole (owner-only). */
 async function writeKeyFile(file: string, content: z.infer<typeof spoolKeySchema>): Promise<void> {
-  const temp = `${file}.${randomBytes(4).toString('hex')}`;
-  await writeFile(temp, JSON.stringify(content), { mode: 0o600 });
-  await rename(temp, file);
+  await writeFileAtomically(file, JSON.stringify(content), { mode: 0o600 });
 }
 
 /**
@@ -141,9 +138,9 @@ export function keyOpener(keys: RestoreKeys | undefined, services: KeyServices):
  */
 export async function keepKey(spoolDir: string, key: { dataKey: Buffer; wrapped: ArtifactKey }): Promise<void> {
   const file = spoolKeyFile(spoolDir);
-  const kept = await readFile(file, 'utf8').then((text) => spoolKeySchema.safeParse(JSON.parse(text)), () => undefined);
-  if (!kept?.success || [kept.data, ...kept.data.more].some((k) => k.wrapped.wrapped === key.wrapped.wrapped)) return;
-  await writeKeyFile(file, { ...kept.data, more: [...kept.data.more, { dataKey: key.dataKey.toString('base64'), wrapped: key.wrapped }] });
+  const kept = await readJsonFile(file, spoolKeySchema);
+  if (!kept || [kept, ...kept.more].some((k) => k.wrapped.wrapped === key.wrapped.wrapped)) return;
+  await writeKeyFile(file, { ...kept, more: [...kept.more, { dataKey: key.dataKey.toString('base64'), wrapped: key.wrapped }] });
 }
 
 /**
@@ -151,12 +148,22 @@ export async function keepKey(spoolDir: string, key: { dataKey: Buffer; wrapped:
  * it, for artifacts sealed with them (what this backup run wrote); no other.
  */
 export function spoolKeyOpener(spoolDir: string): KeyOpener {
+  const file = spoolKeyFile(spoolDir);
+  // Read once; again when a key is not found (another part of the run may have kept it since).
+  let kept: Promise<z.infer<typeof spoolKeySchema> | undefined> | undefined;
+  const find = async (wrapped: WrappedKey) => {
+    const keys = await kept;
+    return keys ? [keys, ...keys.more].find((k) => k.wrapped.wrapped === wrapped.wrapped) : undefined;
+  };
   return async function openWithSpoolKey(wrapped) {
-    const file = spoolKeyFile(spoolDir);
-    const kept = await readFile(file, 'utf8').then((text) => spoolKeySchema.safeParse(JSON.parse(text)), () => undefined);
-    const found = kept?.success ? [kept.data, ...kept.data.more].find((k) => k.wrapped.wrapped === wrapped.wrapped) : undefined;
+    kept ??= readJsonFile(file, spoolKeySchema);
+    let found = await find(wrapped);
     if (!found) {
-      throw new PermanentError(`an artifact is encrypted with a data key this backup run did not make or open (${file} ${kept?.success ? 'holds others' : 'is missing'}): the backing-up side opens only its own`, { code: 'KEY_UNAVAILABLE' });
+      kept = readJsonFile(file, spoolKeySchema);
+      found = await find(wrapped);
+    }
+    if (!found) {
+      throw new PermanentError(`an artifact is encrypted with a data key this backup run did not make or open (${file} ${(await kept) ? 'holds others' : 'is missing'}): the backing-up side opens only its own`, { code: 'KEY_UNAVAILABLE' });
     }
     return Buffer.from(found.dataKey, 'base64');
   };

@@ -12,17 +12,19 @@
  * an earlier attempt stored whole is kept.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { compressionStage, sealingStage, storedFormOf, storedFormSchema, type ArtifactEncoding, type StoredForm } from '../crypto/artifact-encoding';
 import { HashingStream } from '../io/hashing-stream';
+import { writeFileAtomically } from '../io/json-file';
 import { removeWrittenFile } from '../io/written-file';
 import type { BlobStore, PutFileOptions } from '../store/blob-store';
 import { assertSameHash } from './artifact-check';
 import { hashStream } from './spool';
+import { readCheckpoint } from '../store/checkpoint';
 import { chain } from '../store/transfer';
 import type { ArtifactRef } from './types';
 
@@ -69,10 +71,10 @@ async function removeCopy(copy: string): Promise<void> {
 
 /** The stored form of the copy an earlier attempt made of the same bytes for the same object, when it is still whole. */
 async function keptCopy(copy: string, key: string, artifact: ArtifactRef): Promise<StoredForm | undefined> {
-  const record = await readFile(recordOf(copy), 'utf8').then((text) => copyRecordSchema.safeParse(JSON.parse(text)), () => undefined);
-  if (!record?.success || record.data.key !== key || record.data.plainSha256 !== artifact.sha256) return undefined;
+  const record = await readCheckpoint(recordOf(copy), copyRecordSchema);
+  if (!record || record.key !== key || record.plainSha256 !== artifact.sha256) return undefined;
   const info = await stat(copy).catch(() => undefined);
-  return info?.size === record.data.stored.size ? record.data.stored : undefined;
+  return info?.size === record.stored.size ? record.stored : undefined;
 }
 
 /** Encodes `file` into `copy` (see the file comment) and records what it holds. */
@@ -101,7 +103,7 @@ async function encodeCopy(file: string, key: string, artifact: ArtifactRef, enco
       assertSameHash({ name: artifact.name, size: input.bytes, sha256: inputSha256 }, { size: again.bytes, sha256: '(changed while it was sealed)' });
     }
     const stored = storedFormOf(encoding, artifact.name, { size: out.bytes, sha256: out.digest() });
-    await writeFile(recordOf(copy), JSON.stringify({ key, plainSha256: artifact.sha256, stored }), { mode: 0o600 });
+    await writeFileAtomically(recordOf(copy), JSON.stringify({ key, plainSha256: artifact.sha256, stored }), { mode: 0o600 });
     return stored;
   } finally {
     if (compressing) await rm(sealedInput, { force: true });

@@ -20,13 +20,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AgentResult } from '../agent/agent-steps';
 import { PermanentError, TransientError } from '../errors';
 import { RUN_ORCHESTRATOR_ENV } from '../config/settings';
 import { builtFile } from '../host/package-root';
+import { writeFileAtomically } from '../io/json-file';
 import { formatIdentity, type ProcessIdentity } from '../host/process-identity';
 import { agentResultFromStdout, textTail } from './agent-result';
 import {
@@ -125,9 +126,9 @@ export class LocalProcessHostRunner implements HostRunner {
     try {
       await mkdir(dir, { recursive: true });
       await writeFile(path.join(dir, 'input.json'), JSON.stringify(command.input ?? null));
-      await writeAtomically(path.join(dir, 'command.json'), JSON.stringify({ ...submission, argv }));
+      await writeFileAtomically(path.join(dir, 'command.json'), JSON.stringify({ ...submission, argv }));
       const pid = await spawnDetached(argv, dir, this.env);
-      await writeAtomically(path.join(dir, 'pid'), `${pid}\n`);
+      await writeFileAtomically(path.join(dir, 'pid'), `${pid}\n`);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       if (error instanceof PermanentError || error instanceof TransientError) throw error;
@@ -210,7 +211,7 @@ export class LocalProcessHostRunner implements HostRunner {
     const dir = this.commandDir(submission.commandId);
     if (!(await readStopRecord(dir))) {
       const record: StopRecord = { reason, at: this.now().toISOString() };
-      await writeAtomically(path.join(dir, 'stopped'), JSON.stringify(record));
+      await writeFileAtomically(path.join(dir, 'stopped'), JSON.stringify(record));
     }
     const pid = await readPid(dir);
     if (pid !== undefined) await killGroup(pid, this.killGraceMs);
@@ -310,9 +311,3 @@ async function exists(file: string): Promise<boolean> {
   return (await stat(file).catch(() => undefined)) !== undefined;
 }
 
-/** Writes via a temporary file and rename, so readers in other processes never see half a file. */
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, content);
-  await rename(temp, file);
-}

@@ -2,12 +2,12 @@
  * Small JSON state that outlives a process (a Lambda invocation, an SSM command, a CLI run): the
  * circuit breakers keep theirs here, in the store (`state/<key>.json`) or a local directory.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { STATE_ROOT } from '../catalog/layout';
 import { PermanentError } from '../errors';
-import { readTextIfExists } from '../host/read-if-exists';
+import { readJsonFile, writeFileAtomically } from '../io/json-file';
 import type { BlobStore } from '../store/blob-store';
 
 /** A tiny key → JSON store that survives the process. Keys are relative, slash-separated. */
@@ -38,25 +38,12 @@ export function fileState(dir: string): DurableState {
   };
   return {
     async read(key) {
-      const file = fileOf(key);
-      const text = await readTextIfExists(file);
-      if (text === undefined) return undefined;
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        throw new PermanentError(`state file ${file} is not valid JSON`, { code: 'STATE_CORRUPT' });
-      }
+      return readJsonFile(fileOf(key), z.unknown());
     },
     async write(key, value) {
       const file = fileOf(key);
       await mkdir(path.dirname(file), { recursive: true });
-      const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      try {
-        await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
-        await rename(temp, file);
-      } finally {
-        await rm(temp, { force: true });
-      }
+      await writeFileAtomically(file, `${JSON.stringify(value, null, 2)}\n`);
     },
   };
 }

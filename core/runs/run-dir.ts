@@ -24,6 +24,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TransientError } from '../errors';
 import { isRunning, type ProcessIdentity } from '../host/process-identity';
+import { writeFileAtomically } from '../io/json-file';
 import { judgeHolder, runHolderSchema, type HolderVerdict } from './run-holder';
 
 /** What the owner record's file name adds to its directory's. */
@@ -109,15 +110,7 @@ export async function createOwner(dir: string, owner: RunDirOwner): Promise<bool
 
 /** Rewrites the record of a directory this attempt owns (atomic: temporary file + rename). */
 export async function replaceOwner(dir: string, owner: RunDirOwner): Promise<void> {
-  const file = ownerFileOf(dir);
-  const temp = besides(file, 'new');
-  try {
-    await writeFile(temp, `${JSON.stringify(owner)}\n`, { mode: 0o600 });
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomically(ownerFileOf(dir), `${JSON.stringify(owner)}\n`, { mode: 0o600 });
 }
 
 /**

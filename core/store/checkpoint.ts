@@ -2,38 +2,20 @@
  * Upload checkpoints: small JSON files recording how far a resumable upload got. They are written
  * atomically (temporary file + rename), so a crash leaves either the previous or the new checkpoint.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import { tempPathFor } from './transfer';
+import { readJsonFile, writeFileAtomically } from '../io/json-file';
 
 /** The checkpoint at `file` if it exists and matches `schema`; undefined when missing or unreadable. */
 export async function readCheckpoint<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const parsed = schema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return readJsonFile(file, schema).catch(() => undefined);
 }
 
 /** Replaces the checkpoint at `file` atomically. */
 export async function writeCheckpoint(file: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const temp = tempPathFor(file);
-  try {
-    await writeFile(temp, `${JSON.stringify(value)}\n`);
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileAtomically(file, `${JSON.stringify(value)}\n`);
 }
 
 /** Deletes the checkpoint; missing is fine. */

@@ -19,7 +19,8 @@ import type { ArtifactEncoding } from '../../../core/crypto/artifact-encoding';
 import { keepKey, keyOpener, nodeEncoding, spoolKeyOpener } from '../../../core/crypto/encoding-settings';
 import { poolEncoding } from '../../../core/crypto/pool-key';
 import type { SnapshotRef } from '../../../core/driver/types';
-import { TransientError } from '../../../core/errors';
+import { PermanentError, TransientError } from '../../../core/errors';
+import { dataKeyFileOf } from '../../../core/runs/run-dir';
 import type { BlobStore } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 
@@ -164,4 +165,37 @@ it('keeps an encoded copy when its upload fails, and the retry uploads that very
   expect(uploaded[1]).toEqual(uploaded[0]); // the same copy, untouched: a checkpoint of it still applies
   expect(retried.sentBytes).toBe(retried.artifacts[0].stored!.size);
   expect(await readdir(path.join(spoolDir, '.encoded'))).toEqual([]); // gone once stored
+});
+
+it('refuses a damaged node key file naming it, instead of sealing the rest of the run with a new key', async () => {
+  // Prepare: the run's key made, then its file damaged (half written by hand, or edited)
+  const made = await encoding();
+  const file = dataKeyFileOf(spoolDir);
+  const kept = await readFile(file, 'utf8');
+  await writeFile(file, kept.slice(0, kept.length / 2));
+
+  // Act
+  const truncated = await encoding().then(() => 'made a key', (error: PermanentError) => error);
+  const opened = await spoolKeyOpener(spoolDir)(made.key!.wrapped, context).then(() => 'opened', (error: PermanentError) => error);
+  await writeFile(file, JSON.stringify({ dataKey: 'x' }));
+  const edited = await encoding().then(() => 'made a key', (error: PermanentError) => error);
+
+  // Assess
+  for (const error of [truncated, opened]) expect(error).toMatchObject({ code: 'STATE_CORRUPT', message: expect.stringContaining(`${file} is not valid JSON`) });
+  expect(edited).toMatchObject({ code: 'STATE_CORRUPT', message: expect.stringMatching(/does not hold what it should .*: wrapped: required/) });
+});
+
+it('opens keys kept after the opener first read the key file (a pool key kept later in the run)', async () => {
+  // Prepare
+  const own = await encoding();
+  const opener = spoolKeyOpener(spoolDir);
+  await opener(own.key!.wrapped, context);
+  const pool = await poolEncoding(settings(), store, 'pool/etcd/main', { engine: 'etcd', instance: 'main', use: 'pool' }, services);
+  await keepKey(spoolDir, pool!.key!);
+
+  // Act
+  const opened = await opener(pool!.key!.wrapped, pool!.key!.wrapped.context);
+
+  // Assess
+  expect(opened.equals(pool!.key!.dataKey)).toBe(true);
 });
