@@ -15,6 +15,9 @@
  *   an invalid config names the field: nothing marked complete, nothing left in the store;
  * - prune keeps the newest verified backup;
  * - every step's payload stays small whatever the data.
+ *
+ * The suite runs twice for each kit: its backups stored as they are, and compressed and encrypted on
+ * the client (a key file; restores given it) — every case holds either way.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -40,12 +43,18 @@ import type { DriverKit, KitJson, KitSource, KitTarget } from './driver-kit';
 /** The largest state a step may pass on, whatever the database's size: artifact data never travels in state. */
 export const STEP_PAYLOAD_BOUND_BYTES = 8 * 1024;
 
+/** What an error about a damaged artifact says: a checksum that differs, or (encrypted) a segment that does not open. */
+const DAMAGED = /sha256|checksum|corrupt|SEALED_ARTIFACT_DAMAGED/i;
+
 /** Milliseconds between the state machine's retries in the suite (the shipped policy waits seconds). */
 const RETRY_INTERVAL_MS = 50;
 
-type Stored = { key: string; name: string; size: number; sha256: string };
+type Stored = { key: string; name: string; size: number; sha256: string; stored?: { size: number } };
 
-export function runDriverContract(kit: DriverKit): void {
+/** How the suite's backups store their artifacts: as they are, or compressed and encrypted on the client (every case run again). */
+export type ContractEncoding = 'plain' | 'encoded';
+
+export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = 'plain'): void {
   let source: KitSource;
   let rt: TestRuntime;
   /** The host steps' dependencies: the store as a host's IAM policy lets it be used (host-store.ts). */
@@ -60,7 +69,15 @@ export function runDriverContract(kit: DriverKit): void {
   /** Every Task input and result of the executions run through `rt`. */
   const payloads: Array<{ where: string; json: string }> = [];
 
-  const backupRequest = (instance: string, config: KitJson = source.config) => ({ engine: kit.engine, instance, config });
+  /** Where the suite's key files are (backup.key: the backups'; other.key: another). */
+  let keyDir: string;
+  const keyRef = (name: string) => ({ $secret: `file:${path.join(keyDir, name)}` });
+  /** What a backup request adds to be compressed and encrypted with backup.key, and what a restore then adds to open it. */
+  const encodedBackup = () => ({ compression: { level: 3 }, encryption: { key: keyRef('backup.key') } });
+  const restoreKeys = () => (encoding === 'encoded' ? { keys: { key: keyRef('backup.key') } } : {});
+  const backupRequest = (instance: string, config: KitJson = source.config) => ({ engine: kit.engine, instance, config, ...(encoding === 'encoded' ? encodedBackup() : {}) });
+  /** A restore request of the suite's encoding: with the key when its backups are encrypted. */
+  const restoreRequest = (request: Record<string, unknown>) => ({ ...request, ...restoreKeys() });
   const target = async () => {
     const made = await kit.scratchTarget();
     targets.push(made);
@@ -116,6 +133,9 @@ export function runDriverContract(kit: DriverKit): void {
   const manifestKeys = (m: BackupManifest, prefix: string) => [...new Set(m.artifacts.map((a) => a.key).filter((key) => key.startsWith(`${prefix}/`)))].sort();
 
   beforeAll(async () => {
+    keyDir = await mkdtemp(path.join(os.tmpdir(), 'contract-keys-'));
+    await writeFile(path.join(keyDir, 'backup.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
+    await writeFile(path.join(keyDir, 'other.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
     source = await kit.startSource();
     rt = await createTestRuntime({ env: source.env });
     hostDeps = { ...rt.deps, store: hostStore(rt.deps.store) };
@@ -129,6 +149,7 @@ export function runDriverContract(kit: DriverKit): void {
     for (const made of targets) await made.stop().catch(() => undefined);
     await source?.stop();
     await rt?.dispose();
+    await rm(keyDir, { recursive: true, force: true });
   }, 120_000);
 
   it('backs up and restores the data as the backup recorded it: the driver validates it, an independent read agrees, payloads stay small', async () => {
@@ -142,7 +163,7 @@ export function runDriverContract(kit: DriverKit): void {
     await source.change();
     const changed = await source.read();
     const summary = (backup.output as { summary: { backupId: string; validation: { ok: boolean } } }).summary;
-    const restore = await flows.execute('restore', { backupId: summary.backupId, target: scratch.target });
+    const restore = await flows.execute('restore', restoreRequest({ backupId: summary.backupId, target: scratch.target }));
 
     // Assess
     expect(changed).not.toEqual(before);
@@ -152,6 +173,8 @@ export function runDriverContract(kit: DriverKit): void {
     expect(report.validation.checks).toBeGreaterThan(0);
     expect(await scratch.read()).toEqual(before);
     const artifacts = (await rt.catalog.get(summary.backupId)).manifest.artifacts as Stored[];
+    // The encoded run's artifacts are each stored compressed and sealed (the plain run's as they are).
+    expect(artifacts.filter((a) => (a.stored !== undefined) !== (encoding === 'encoded')).map((a) => a.name)).toEqual([]);
     expect(payloads.length).toBeGreaterThan(10);
     expectSmallPayloads(backup, artifacts);
     expectSmallPayloads(restore, artifacts);
@@ -160,7 +183,7 @@ export function runDriverContract(kit: DriverKit): void {
   it('drills a backup into the driver\'s scratch target: restore-verified when good, "restore failed" with a flipped byte and the backup untouched', async () => {
     // Prepare
     const entry = await rt.catalog.get(backupId);
-    const drill = () => flows.drill({ backupId, engine: kit.engine, instance: manifest.instance, targetSettings: kit.drillSettings });
+    const drill = () => flows.drill({ backupId, engine: kit.engine, instance: manifest.instance, targetSettings: kit.drillSettings, ...restoreKeys() });
     const artifact = manifest.artifacts[Math.floor(manifest.artifacts.length / 2)] as Stored;
 
     // Act
@@ -175,7 +198,7 @@ export function runDriverContract(kit: DriverKit): void {
     expect(good.checks.length).toBeGreaterThan(0);
     expect(good.checks.filter((c) => !c.ok)).toEqual([]);
     expect(isRestoreVerified(goodEntry)).toBe(true);
-    expect(flipped).toMatchObject({ backupId, ok: false, reason: expect.stringMatching(/sha256|checksum|corrupt/i) });
+    expect(flipped).toMatchObject({ backupId, ok: false, reason: expect.stringMatching(DAMAGED) });
     expect(isRestoreVerified(flippedEntry)).toBe(false);
     expect(flippedEntry.drill).toMatchObject({ ok: false, reason: flipped.reason });
     expect(flippedEntry.manifest).toEqual(manifest);
@@ -217,7 +240,7 @@ export function runDriverContract(kit: DriverKit): void {
     const { workflows, runner } = crashingWorkflows({ step: 'restore-apply', beforeWriting: (key) => /\/nodes\/[^/]+\/(applied|result)\.json$/.test(key) });
 
     // Act
-    const execution = await workflows.execute('restore', { backupId, target: scratch.target });
+    const execution = await workflows.execute('restore', restoreRequest({ backupId, target: scratch.target }));
 
     // Assess
     expect(runner.crashes).toBe(1);
@@ -229,15 +252,15 @@ export function runDriverContract(kit: DriverKit): void {
   describe('damaged artifacts', () => {
     let occupied: KitTarget;
     let occupiedData: unknown;
-    const forcedRestore = () => flows.execute('restore', { backupId, target: occupied.forced, force: true });
+    const forcedRestore = () => flows.execute('restore', restoreRequest({ backupId, target: occupied.forced, force: true }));
 
     beforeAll(async () => {
       // A target holding data a forced restore would replace: what a failed one must leave alone.
       occupied = await target();
-      await flows.restore({ backupId, target: occupied.target });
+      await flows.restore(restoreRequest({ backupId, target: occupied.target }));
       await source.change();
       const changedId = (await flows.backup(backupRequest('shared'))).backupId;
-      await flows.restore({ backupId: changedId, target: occupied.forced, force: true });
+      await flows.restore(restoreRequest({ backupId: changedId, target: occupied.forced, force: true }));
       occupiedData = await occupied.read();
       expect(occupiedData).not.toEqual(recorded);
     }, 300_000);
@@ -264,7 +287,7 @@ export function runDriverContract(kit: DriverKit): void {
 
       // Assess
       expect(error.errorName).toBe('PermanentError');
-      expect(error.causeText).toMatch(/sha256|checksum|corrupt/i);
+      expect(error.causeText).toMatch(DAMAGED);
       expect(error.causeText).toContain(artifact.name.split('/').pop());
       expect(error.execution.path).toContain('Cleanup after failure');
       expect(await occupied.read()).toEqual(occupiedData);
@@ -291,7 +314,8 @@ export function runDriverContract(kit: DriverKit): void {
       }, () => failure(forcedRestore()));
       const noNodes = await withDamaged(manifestKey, (bytes) => Buffer.from(JSON.stringify({ ...JSON.parse(bytes.toString('utf8')), consistency: { nodes: {} }, facts: { nodes: {} } })), () => failure(forcedRestore()));
 
-      expect(truncated.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is ${artifact.size - 1} bytes, expected ${artifact.size}`));
+      const storedSize = artifact.stored?.size ?? artifact.size;
+      expect(truncated.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is ${storedSize - 1} bytes, expected ${storedSize}`));
       expect(missing.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is missing`));
       expect(editedSha.causeText).toMatch(/sha256|checksum/i);
       expect(editedSha.causeText).toContain((manifest.artifacts[0] as Stored).name.split('/').pop());
@@ -306,7 +330,7 @@ export function runDriverContract(kit: DriverKit): void {
     }, 300_000);
 
     it('refuses a non-empty target without force and leaves its data', async () => {
-      const error = await failure(flows.execute('restore', { backupId, target: occupied.forced }));
+      const error = await failure(flows.execute('restore', restoreRequest({ backupId, target: occupied.forced })));
 
       expect(error.causeText).toMatch(/^TARGET_NOT_EMPTY: /);
       expect(error.execution.path).not.toContain('Apply');
@@ -321,20 +345,9 @@ export function runDriverContract(kit: DriverKit): void {
     }, 300_000);
   });
 
-  describe('compressed and encrypted on the client', () => {
-    let keyDir: string;
-    const keyRef = (name: string) => ({ $secret: `file:${path.join(keyDir, name)}` });
-    const encodedRequest = (instance: string) => ({ ...backupRequest(instance), compression: { level: 3 }, encryption: { key: keyRef('backup.key') } });
-
-    beforeAll(async () => {
-      keyDir = await mkdtemp(path.join(os.tmpdir(), 'contract-keys-'));
-      await writeFile(path.join(keyDir, 'backup.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
-      await writeFile(path.join(keyDir, 'other.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
-    });
-
-    afterAll(async () => {
-      await rm(keyDir, { recursive: true, force: true });
-    });
+  // The suite's encoded run encodes every case; these two compare an encoded backup with the plain run's.
+  if (encoding === 'plain') describe('compressed and encrypted on the client', () => {
+    const encodedRequest = (instance: string) => ({ ...backupRequest(instance), ...encodedBackup() });
 
     it('stores every artifact sealed, verifies it without the key, restores it with the key; without it, with another key, or with a flipped, cut byte it fails before the target is touched', async () => {
       // Prepare

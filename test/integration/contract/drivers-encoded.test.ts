@@ -1,0 +1,10 @@
+/**
+ * The driver contract suite again for every built-in driver's kits, every backup compressed and
+ * encrypted on the client: what the suite proves of a plain backup holds of an encoded one.
+ */
+import { runDriverContract } from '../../contract/driver-contract';
+import { BUILTIN_KITS } from '../../contract/builtin-kits';
+
+describe.each(BUILTIN_KITS.map((kit) => [kit.name, kit] as const))('driver contract, compressed and encrypted: %s', (_name, kit) => {
+  runDriverContract(kit, 'encoded');
+});
