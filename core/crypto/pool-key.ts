@@ -12,6 +12,11 @@
  *   secret then), so the same file gives the same name in every backup, a file encoded another way
  *   another name, and the name reveals nothing of the content without the key.
  *
+ * A key file or passphrase replaced behind the same reference no longer unwraps the pool's key: the
+ * next backup makes a new one and replaces the record (what was sealed under the old one stays,
+ * each artifact recording its wrapped key; deduplication starts again). A KMS key that does not
+ * unwrap it is an error: its rotation keeps old versions, so a mismatch is a permission or a tamper.
+ *
  * Two backups making a pool's first key at once each write theirs and read the record back: the
  * last written stays, and those reading after it use it. One that read its own before another's
  * overwrote it keeps its own: every artifact records the wrapped key it was sealed with, so both
@@ -23,7 +28,7 @@ import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { readJson, writeJson } from '../store/json';
 import { artifactKeySchema, compresses, type ArtifactEncoding } from './artifact-encoding';
-import type { KeyContext } from './data-keys';
+import type { DataKeyProvider, KeyContext } from './data-keys';
 import { providerOf, type CompressionSettings, type EncryptionSettings, type KeyServices } from './encoding-settings';
 
 /** A pool's encoding: the node's compression, the pool's own data key, and the key its object names are hashed with. */
@@ -57,21 +62,37 @@ export async function poolEncoding(
   if (!settings.encryption) return { ...compression, nameKey: PUBLIC_NAME_KEY };
   const provider = await providerOf(settings.encryption, services);
   const recordKey = poolKeyRecord(prefix, settings.encryption);
-  const raw = await readJson(store, recordKey);
-  let key: ArtifactEncoding['key'];
-  if (raw === undefined) {
+  const makeKey = async () => {
     // The first backup to need it makes it; read back, so nodes making it at once mostly agree on the last one written.
     const made = await provider.generate(context);
     await writeJson(store, recordKey, { formatVersion: 1, wrapped: { ...made.wrapped, context: { ...context } } });
+  };
+  if (await readJson(store, recordKey) === undefined) await makeKey();
+  let key = await openPoolKey(store, recordKey, provider, context);
+  if ('anotherKey' in key && !('kms' in settings.encryption)) {
+    // A key or passphrase replaced behind the same reference: a new pool key from here (objects
+    // sealed under the old one stay, and their backups record the key they were sealed with).
+    await makeKey();
+    key = await openPoolKey(store, recordKey, provider, context);
   }
+  if ('anotherKey' in key) throw key.anotherKey;
+  return { ...compression, key, nameKey: Buffer.from(hkdfSync('sha256', key.dataKey, Buffer.alloc(0), 'dbbackup pool object names', 32)) };
+}
+
+/** The pool's data key from its record at `recordKey`, or the error saying the record's key is wrapped by another than `provider`'s. */
+async function openPoolKey(store: BlobStore, recordKey: string, provider: DataKeyProvider, context: KeyContext): Promise<NonNullable<ArtifactEncoding['key']> | { anotherKey: Error }> {
   const record = poolKeyRecordSchema.safeParse(await readJson(store, recordKey));
   if (!record.success) throw new PermanentError(`the pool's key record ${recordKey} is malformed`, { code: 'KEY_MISMATCH' });
   const { context: recorded, ...wrapped } = record.data.wrapped;
   if (recorded.engine !== context.engine || recorded.instance !== context.instance || recorded.use !== 'pool') {
     throw new PermanentError(`the pool's key record ${recordKey} is for ${JSON.stringify(recorded)}, not this pool`, { code: 'KEY_MISMATCH' });
   }
-  key = { dataKey: await provider.unwrap(wrapped, recorded), wrapped: record.data.wrapped };
-  return { ...compression, key, nameKey: Buffer.from(hkdfSync('sha256', key.dataKey, Buffer.alloc(0), 'dbbackup pool object names', 32)) };
+  try {
+    return { dataKey: await provider.unwrap(wrapped, recorded), wrapped: record.data.wrapped };
+  } catch (error) {
+    if ((error as PermanentError).code === 'KEY_MISMATCH') return { anotherKey: error as Error };
+    throw error;
+  }
 }
 
 /** The name (64 hex digits, as a pool object's) of the object holding artifact `name`'s plaintext `plainSha256` encoded with `encoding`. */

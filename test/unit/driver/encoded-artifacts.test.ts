@@ -199,3 +199,27 @@ it('opens keys kept after the opener first read the key file (a pool key kept la
   // Assess
   expect(opened.equals(pool!.key!.dataKey)).toBe(true);
 });
+
+it('starts a new pool key when the key file was replaced behind the same reference; artifacts pooled under the old one still open with the old key', async () => {
+  // Prepare: a file pooled under the first key, then the key file replaced
+  const file = path.join(dir, 'nb-1-big-Data.db');
+  const plain = randomBytes(50_000);
+  await writeFile(file, plain);
+  const pool = { store, prefix: 'pool/cassandra/main', poolEncoding: () => poolEncoding(settings(), store, 'pool/cassandra/main', { engine: 'cassandra', instance: 'main', use: 'pool' }, services) };
+  const first = (await pool.poolEncoding())!;
+  const pooled = await putPooled(pool, file, 'ks/t/nb-1-big-Data.db', { spoolDir });
+  const oldKey = await readFile(keyFile, 'utf8');
+  await writeFile(keyFile, randomBytes(32).toString('base64'));
+
+  // Act
+  const second = (await pool.poolEncoding())!;
+  const again = await putPooled(pool, file, 'ks/t/nb-1-big-Data.db', { spoolDir });
+  await writeFile(keyFile, oldKey);
+  const read = await buffer(await openStored(store, pooled.artifact, keyOpener({ key: { $secret: `file:${keyFile}` } }, services)));
+
+  // Assess
+  expect(second.key!.wrapped.keyId).not.toBe(first.key!.wrapped.keyId);
+  expect(again.artifact.key).not.toBe(pooled.artifact.key);
+  expect(again.artifact.stored!.dataKey).toEqual(second.key!.wrapped);
+  expect(read.equals(plain)).toBe(true);
+});
