@@ -151,6 +151,9 @@ async function clearTargets(ctx: Ctx, connection: Connection, mappings: Database
  */
 const DOWNLOADS_IN_FLIGHT = 8;
 
+/** From this many tables on, a restore creates them over several connections (fewer: one is as quick). */
+export const MANY_TABLES = 32;
+
 /**
  * Downloads (sha256 re-checked) and applies a logical backup to the prepared target. Idempotent:
  * a retry re-downloads only what is missing from the spool, drops the databases this restore
@@ -322,9 +325,13 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       const createAll = async (signal: AbortSignal) => {
         const stopped = () => created.fail(new PermanentError('restore aborted', { code: 'ABORTED', engine: ENGINE }));
         signal.addEventListener('abort', stopped, { once: true });
+        const lanes: Connection[] = [];
         try {
+          // Many tables: created over `parallelism` connections at once (the server syncs each
+          // table's files; one connection waits for every sync in turn), loaded as each exists.
+          if (plan.loads.length >= MANY_TABLES) for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
           for (const [mapping, rest] of rests) {
-            await createTables(connection, rest, mapping, renames, { signal, onCreated: (table) => created.arrive(tableKey(mapping.target, table), undefined) });
+            await createTables(connection, rest, mapping, renames, { lanes, signal, onCreated: (table) => created.arrive(tableKey(mapping.target, table), undefined) });
           }
           tablesCreated();
         } catch (error) {
@@ -332,6 +339,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
           throw classifyTargetError(error, where);
         } finally {
           signal.removeEventListener('abort', stopped);
+          await Promise.all(lanes.map((lane) => lane.end().catch(() => undefined)));
           await closeSchema();
         }
       };

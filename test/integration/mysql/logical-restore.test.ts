@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import type { BackupRecord, PreparedTarget } from '../../../core/driver/types';
-import { prepareLogicalTarget, restoreLogical, validateTables } from '../../../drivers/mysql/logical/logical-restore';
+import { MANY_TABLES, prepareLogicalTarget, restoreLogical, validateTables } from '../../../drivers/mysql/logical/logical-restore';
 import { sharedEncodePool } from '../../../drivers/mysql/shared/encode-pool';
 import type { MysqlFacts } from '../../../drivers/mysql/shared/layout';
 import { MARKER_TABLE } from '../../../drivers/mysql/logical/restore-marker';
@@ -312,6 +312,31 @@ describe('mysql logical restore', () => {
     expect(checks.every((c) => c.ok)).toBe(true);
     expect(result.endpoint.readBack).toMatchObject({ tables: facts.tables.length, differCount: 0 });
   }, 120_000);
+
+  it(`creates a schema of ${MANY_TABLES}+ tables over several connections while loading each as it exists, foreign keys included`, async () => {
+    // Prepare: many small tables, some referencing others
+    const count = MANY_TABLES + 8;
+    const statements = ['CREATE DATABASE many'];
+    for (let t = 1; t <= count; t += 1) {
+      const references = t % 10 === 0 ? `, parent INT NULL, FOREIGN KEY (parent) REFERENCES many.t${String(t - 1).padStart(3, '0')} (id)` : '';
+      statements.push(`CREATE TABLE many.t${String(t).padStart(3, '0')} (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL${references}) ENGINE=InnoDB`);
+      statements.push(`INSERT INTO many.t${String(t).padStart(3, '0')} (id, v) SELECT seq, CONCAT('v', seq) FROM many.seq_1_to_${t * 3}`);
+    }
+    for (const statement of statements) await sourceAdmin.query(statement);
+    const backup = await backUp(source, 'many', {});
+    const target = await sharedTarget();
+
+    // Act
+    const { checks, result } = await restoreInto(target, { parallelism: 2 }, false, backup);
+
+    // Assess
+    const restored = await connect(target);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(result.endpoint.readBack).toMatchObject({ tables: count, differCount: 0 });
+    expect(await tableChecksums(restored, 'many')).toEqual(await tableChecksums(sourceAdmin, 'many'));
+    const [[fks]] = await restored.query("SELECT COUNT(*) AS n FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'many'") as [Array<{ n: number }>, unknown];
+    expect(Number(fks.n)).toBe(Math.floor(count / 10));
+  }, 180_000);
 
   it('fails naming a table its pre-schema does not create, rather than wait for it', async () => {
     // Prepare: facts listing a table no CREATE TABLE of the backup makes
