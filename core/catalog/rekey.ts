@@ -16,7 +16,7 @@ import { keyOpener, providerOf, type EncryptionSettings, type KeyServices, type 
 import type { BlobStore } from '../store/blob-store';
 import { readJson, writeJson } from '../store/json';
 import { writeDrill } from './drill-record';
-import { readDrill, readVerification } from './entry-files';
+import { readDrill, readManifest, readVerification } from './entry-files';
 import { manifestKey, poolPrefix, verificationKey } from './layout';
 import { manifestDigest, type BackupManifest } from './manifest';
 
@@ -82,7 +82,10 @@ export async function rekeyBackup(store: BlobStore, prefix: string, manifest: Ba
   const [verification, drill] = [await readVerification(store, prefix), await readDrill(store, prefix)];
   const before = manifestDigest(manifest);
   await writeJson(store, manifestKey(prefix), rekeyed);
-  const after = manifestDigest(rekeyed);
+  // The digest of the manifest as a reader parses it (a new wrap's fields may come in another order).
+  const written = await readManifest(store, prefix);
+  if (!written || 'damage' in written) throw new PermanentError(`the rewritten manifest of ${manifest.backupId} does not read back: ${written ? written.damage.reason : 'missing'}`, { code: 'INVALID_MANIFEST' });
+  const after = manifestDigest(written.value);
   if (verification && 'value' in verification && verification.value.manifestSha256 === before) {
     await writeJson(store, verificationKey(prefix), { ...verification.value, manifestSha256: after });
   }

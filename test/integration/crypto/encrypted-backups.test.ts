@@ -192,6 +192,31 @@ it('rekeys a passphrase backup to a key: the old passphrase no longer opens it, 
   expect(await restored.read()).toEqual(before);
 }, 300_000);
 
+it('rekeys key-file backups to a passphrase keeping their verdicts: a verified one stays verified, a corrupt one corrupt', async () => {
+  // Prepare: two backups with a key, one verified, one verified corrupt (a byte cut off an artifact, then put back)
+  const keys = { key: { $secret: `env:NEW_KEY` } };
+  const [good, bad] = [await backup('rekeyed-verdicts', { encryption: keys }), await backup('rekeyed-verdicts', { encryption: keys })];
+  const goodEntry = await rt.catalog.get(good.backupId);
+  await verifyBackup(rt.store, goodEntry.prefix, goodEntry.manifest);
+  const badEntry = await rt.catalog.get(bad.backupId);
+  const artifact = badEntry.manifest.artifacts[0];
+  const bytes = await buffer(await rt.store.get(artifact.key));
+  await rt.store.put(artifact.key, bytes.subarray(0, bytes.length - 1));
+  await verifyBackup(rt.store, badEntry.prefix, badEntry.manifest);
+  await rt.store.put(artifact.key, bytes);
+
+  // Act
+  for (const entry of [goodEntry, badEntry]) {
+    await rekeyBackup(rt.store, entry.prefix, entry.manifest, rewrapTo({ passphrase: { $secret: `env:${PASSPHRASE_ENV}` } }, keys, rt.deps));
+  }
+
+  // Assess
+  const [goodAfter, badAfter] = [await rt.catalog.get(good.backupId), await rt.catalog.get(bad.backupId)];
+  expect(goodAfter.manifest.artifacts[0].stored?.dataKey?.provider).toBe('passphrase');
+  expect(goodAfter.verification).toMatchObject({ ok: true, manifestSha256: manifestDigest(goodAfter.manifest) });
+  expect(badAfter.verification).toMatchObject({ ok: false, manifestSha256: manifestDigest(badAfter.manifest) });
+}, 300_000);
+
 it('drills an encrypted backup with its key; a drill without it fails naming the key and leaves the good verdict', async () => {
   // Prepare
   const { backupId } = await backup('drilled', { encryption: { passphrase: { $secret: `env:${PASSPHRASE_ENV}` } } });
