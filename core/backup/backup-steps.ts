@@ -31,7 +31,7 @@ import { attemptOf, enterNodeRunDir, recordSnapshot, releaseNodeRunDir, resumedS
 import { planResume } from './resume-plan';
 import { assertIncrementalSupported, chooseBase, readBase, resumedBase, type BasePlan } from './incremental-base';
 import { DEFAULT_NODE } from '../driver/node-ref';
-import { configSha256, nodeRecordKey, readNodeRecord, readRunRecord, writeRunRecord } from './run-records';
+import { configSha256, encodingSha256, nodeRecordKey, readNodeRecord, readRunRecord, writeRunRecord } from './run-records';
 import { readSnapshot, snapshotSummary, writeUpload, writeValidation } from './step-results';
 
 async function resolvedConfig(state: Pick<BackupState, 'engine' | 'config'>, deps: StepDeps): Promise<unknown> {
@@ -130,6 +130,7 @@ async function writeOwnRunRecord(state: BackupState, request: Omit<BackupRequest
     startedAt: state.startedAt,
     nodes: state.nodes,
     configSha256: configSha256(request.config),
+    encodingSha256: encodingSha256(request),
     ...(state.base ? { base: state.base } : {}),
     run,
     holder: runHolder({ orchestrator: deps.orchestrator, runStartedAt: run.startedAt, includeSelf: false }),

@@ -8,7 +8,7 @@
  *   separate backup), and one recorded on another host only with `resume: 'always'`;
  * - it is young enough: `auto` continues backups younger than {@link RESUME_WINDOW_MS}, so a
  *   scheduled run never completes a stale snapshot; `always` (`--resume`) whatever the age;
- * - the instance config is the one it started with;
+ * - the instance config is the one it started with, and so are the compression and encryption asked for;
  * - every node completed its snapshot and the driver says it can be continued in another process
  *   (`BackupDriver.resumeVerdict`): a snapshot interrupted half way cannot be re-joined (a logical
  *   dump's read view ended with its connections), so a new backup is taken.
@@ -21,7 +21,7 @@ import { BACKUPS_ROOT, assertName, folderOfBackup, manifestKey } from '../catalo
 import { judgeHolder } from '../runs/run-holder';
 import type { StepDeps } from '../steps/step-deps';
 import type { BackupRequest, ResumeOutcome } from './backup-state';
-import { configSha256, readNodeRecord, readRunRecord, type RunRecord } from './run-records';
+import { configSha256, encodingSha256, readNodeRecord, readRunRecord, type RunRecord } from './run-records';
 
 /** How old an incomplete backup may be for a run to continue it without being asked to. */
 export const RESUME_WINDOW_MS = 6 * 3600_000;
@@ -68,6 +68,9 @@ export async function planResume(
     return not(`cannot resume backup ${candidate}: ${reason}${dead ? ' (it was discarded)' : ''}`, dead);
   };
   if (record.configSha256 !== configSha256(request.config)) return refuse('the instance config changed since it started');
+  if ((record.encodingSha256 ?? encodingSha256({})) !== encodingSha256(request)) {
+    return refuse('the compression or encryption asked for changed since it started (its artifacts are stored the way it started with)');
+  }
   for (const node of record.nodes) {
     const snapshot = (await readNodeRecord(deps.store, newest.prefix, node.name))?.snapshot;
     const nodeVerdict = resumeVerdict(driver, config, snapshot as SnapshotRef | undefined);

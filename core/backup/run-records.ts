@@ -27,6 +27,8 @@ export const runRecordSchema = z.object({
   nodes: z.array(nodeRefSchema).min(1),
   /** sha256 of the request's config (secret references, not secrets): a changed config is not resumed. */
   configSha256: z.string(),
+  /** sha256 of the compression and encryption asked for ({@link encodingSha256}; absent: none, an older version's): a change is not resumed. */
+  encodingSha256: z.string().optional(),
   /** The backup an incremental one extends: a run that continues it keeps this base (its snapshots were taken against it). */
   base: baseRefSchema.optional(),
   /** The attempt that owns the backup now. */
@@ -50,6 +52,11 @@ export const nodeRecordKey = (prefix: string, node: string): string => `${prefix
 /** sha256 of a config object, independent of its keys' order. */
 export function configSha256(config: unknown): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');
+}
+
+/** sha256 of the compression and encryption a backup request asks for (none: the same as an older version's record without it). */
+export function encodingSha256(request: { compression?: unknown; encryption?: unknown }): string {
+  return configSha256({ compression: request.compression ?? null, encryption: request.encryption ?? null });
 }
 
 function canonicalJson(value: unknown): string {

@@ -117,6 +117,18 @@ describe('resuming an incomplete backup', () => {
     expect(await storedBackups()).toEqual([changed.backupId]);
   });
 
+  it('takes a new backup when the compression or encryption asked for changed (a new key is never mixed with the one the run started with)', async () => {
+    // Prepare
+    const killed = await interruptedBackup();
+
+    // Act
+    const encrypted = await prepareBackup(request({ compression: { codec: 'zstd', level: 3 }, encryption: { key: { $secret: 'env:BACKUP_KEY' } } }), rt.deps);
+
+    // Assess
+    expect(encrypted.backupId).not.toBe(killed.state.backupId);
+    expect(encrypted.resumeOutcome).toMatchObject({ resumed: false, discarded: true, reason: expect.stringMatching(/compression or encryption asked for changed/) });
+  });
+
   it('fails with RESUME_IMPOSSIBLE when the host lost the spooled snapshot', async () => {
     // Prepare
     const killed = await interruptedBackup();
