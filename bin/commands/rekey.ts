@@ -4,7 +4,7 @@
  * versions: nothing to do), a compromised key or passphrase, or moving backups to another KMS key.
  */
 import type { Command } from 'commander';
-import { rekeyBackup, rekeyPool, rewrapTo, type RekeyResult } from '../../core/catalog/rekey';
+import { assertCanWrap, rekeyBackup, rekeyPool, rewrapTo, type RekeyResult } from '../../core/catalog/rekey';
 import { PermanentError } from '../../core/errors';
 import type { CliContext } from '../cli-context';
 import { encryptionRequest, keysRequest, withKeyOptions } from '../key-options';
@@ -25,6 +25,11 @@ export function rekeyCommand(program: Command, context: () => CliContext): void 
       if (!to) throw new PermanentError('give the new key: --to-kms, --to-key or --to-passphrase', { code: 'INVALID_INPUT' });
       const { keys } = keysRequest(options) as { keys?: Parameters<typeof rewrapTo>[1] };
       const { catalog, store, deps } = await ctx.runtimeFor();
+      const newKeyOption = options.toKey !== undefined ? '--to-key' : '--to-passphrase';
+      await assertCanWrap(to, deps).catch((error: unknown) => {
+        if (!(error instanceof PermanentError)) throw error;
+        throw new PermanentError(`${newKeyOption}: ${error.message} (no backup was touched)`, { code: error.code, cause: error });
+      });
       const rewrap = rewrapTo(to, keys, deps);
       const entries = (await catalog.list({ engine: options.engine, instance: options.instance }))
         .filter((entry) => entry.manifest && (options.backup === undefined || entry.backupId === options.backup));

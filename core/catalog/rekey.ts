@@ -7,6 +7,7 @@
  * instance's pool keys (core/crypto/pool-key.ts) are rewrapped too, under the record the new
  * setting reads, so later backups with the new key keep deduplicating against the pool.
  */
+import { randomBytes } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { PermanentError } from '../errors';
 import { artifactKeySchema, type ArtifactKey } from '../crypto/artifact-encoding';
@@ -42,6 +43,16 @@ export function rewrapTo(to: EncryptionSettings, from: RestoreKeys | undefined, 
     const provider = await providerOf(to, services);
     return { ...(await provider.wrap!(await open(wrapped, context), context)), context };
   };
+}
+
+/**
+ * Checks that `to` can wrap keys before any backup is touched: a key or passphrase is read and
+ * tried (a KMS key is checked by its first `ReEncrypt`).
+ * @throws the provider's errors (`INVALID_KEY`, `SECRET_*`, `KEY_UNAVAILABLE`)
+ */
+export async function assertCanWrap(to: EncryptionSettings, services: KeyServices): Promise<void> {
+  if ('kms' in to) return;
+  await (await providerOf(to, services)).wrap!(randomBytes(32), { check: 'rekey' });
 }
 
 /** Whether `key` is wrapped by `to` already (a KMS key by its ARN; a key or passphrase: it opens the wrap). */

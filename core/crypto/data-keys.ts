@@ -134,9 +134,9 @@ function scrypt(passphrase: string, salt: Buffer): Promise<Buffer> {
   });
 }
 
-/** Data keys wrapped by a key scrypt derives from `passphrase` (a new salt for every wrap). */
-export function passphraseProvider(passphrase: string): DataKeyProvider {
-  if (passphrase.length < 12) throw new PermanentError('a passphrase of at least 12 characters is needed', { code: 'INVALID_KEY' });
+/** Data keys wrapped by a key scrypt derives from `passphrase` (a new salt for every wrap); `label` names it in errors. */
+export function passphraseProvider(passphrase: string, label = 'the passphrase'): DataKeyProvider {
+  if (passphrase.length < 12) throw new PermanentError(`${label} is ${passphrase.length} characters: a passphrase of at least 12 characters is needed`, { code: 'INVALID_KEY' });
   const provider: DataKeyProvider = {
     async generate(context) {
       const dataKey = randomBytes(DATA_KEY_BYTES);

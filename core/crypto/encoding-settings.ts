@@ -56,7 +56,7 @@ export interface KeyServices {
 export async function providerOf(settings: EncryptionSettings, services: KeyServices): Promise<DataKeyProvider> {
   if ('kms' in settings) return kmsProvider(kmsClient(services), settings.kms);
   if ('key' in settings) return keyProvider(String(await services.resolveSecrets(settings.key)), `the key ${settings.key.$secret}`);
-  return passphraseProvider(String(await services.resolveSecrets(settings.passphrase)));
+  return passphraseProvider(String(await services.resolveSecrets(settings.passphrase)), `the passphrase ${settings.passphrase.$secret}`);
 }
 
 function kmsClient(services: KeyServices): KMSClient {
