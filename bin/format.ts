@@ -29,6 +29,7 @@ export function formatBackup(s: BackupSummary): string {
     ...(s.incremental ? [`  incremental      ${s.incremental.reason}`] : []),
     `  engine/instance  ${s.engine}/${s.instance}`,
     `  bytes            ${formatBytes(s.bytes)} (${formatBytes(s.sentBytes)} sent by this run)`,
+    ...(s.stored ? [`  stored           ${[formatBytes(s.stored.bytes), s.stored.compression, ...(s.stored.encryptedWith ?? []).map((k) => `encrypted (data keys wrapped by ${k})`)].filter(Boolean).join(', ')}`] : []),
     `  duration         ${seconds(s.durationMs)}`,
     `  consistency      ${JSON.stringify(s.consistency)}`,
     `  validation       ${s.validation.ok ? 'ok' : 'FAILED'} (${s.validation.checks} checks)`,

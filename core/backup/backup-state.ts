@@ -193,4 +193,13 @@ export interface BackupSummary {
   extends?: string;
   /** What became of an incremental request (or of the resumed backup's base): extended, or full and why. */
   incremental?: IncrementalOutcome;
+  /** How its artifacts are stored, when compressed or encrypted on the client: the bytes stored, the codec, the keys wrapping the data keys. */
+  stored?: StoredSummary;
+}
+
+export interface StoredSummary {
+  bytes: number;
+  compression?: string;
+  /** Each wrapping key, as `<provider> <key id>` (a KMS key's ARN, a key file's fingerprint, `passphrase scrypt`). */
+  encryptedWith?: string[];
 }

@@ -11,7 +11,7 @@ import { manifestKey } from '../catalog/layout';
 import type { BackupManifest } from '../catalog/manifest';
 import { readJson, writeJson } from '../store/json';
 import { parseInput, runStep, type StepDeps } from '../steps/step-deps';
-import { finalizeInputSchema, type BackupSummary, type FinalizeInput } from './backup-state';
+import { finalizeInputSchema, type BackupSummary, type FinalizeInput, type StoredSummary } from './backup-state';
 import { buildManifest } from './manifest-builder';
 import { readBase } from './incremental-base';
 import { attemptOf } from './node-run';
@@ -46,8 +46,24 @@ export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date =
       ...(state.resumeOutcome ? { resume: state.resumeOutcome } : {}),
       ...(manifest.extends ? { extends: manifest.extends } : {}),
       ...(state.incrementalOutcome ? { incremental: state.incrementalOutcome } : {}),
+      ...storedSummary(manifest),
     };
   });
+}
+
+/** How `manifest`'s artifacts are stored, when any is compressed or encrypted on the client. */
+function storedSummary(manifest: BackupManifest): { stored?: StoredSummary } {
+  const encoded = manifest.artifacts.filter((a) => a.stored);
+  if (encoded.length === 0) return {};
+  const compression = encoded.find((a) => a.stored!.compression)?.stored!.compression;
+  const keys = [...new Set(encoded.flatMap((a) => (a.stored!.dataKey ? [`${a.stored!.dataKey.provider} ${a.stored!.dataKey.keyId}`] : [])))];
+  return {
+    stored: {
+      bytes: manifest.artifacts.reduce((sum, a) => sum + (a.stored?.size ?? a.size), 0),
+      ...(compression ? { compression } : {}),
+      ...(keys.length > 0 ? { encryptedWith: keys } : {}),
+    },
+  };
 }
 
 /** Deletes every object under the backup's `data/` that the manifest does not list. */

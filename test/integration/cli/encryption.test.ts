@@ -41,6 +41,8 @@ describe('dbbackup with client-side encryption', () => {
 
     // Assess
     expect(backup.validation.ok).toBe(true);
+    expect(backup.stored).toEqual({ bytes: expect.any(Number), compression: 'zstd', encryptedWith: [expect.stringMatching(/^key-file sha256:[0-9a-f]{16}$/)] });
+    expect(backup.stored.bytes).toBeLessThan(backup.bytes);
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toMatch(/--to-key: the key file:.*garbage\.key holds no 32-byte key .*\(no backup was touched\)/);
     expect(shortPassphrase.code).toBe(2);
