@@ -13,6 +13,7 @@ import { catalogCommands } from './commands/catalog';
 import { demoCommand } from './commands/demo';
 import { drillCommand } from './commands/drill';
 import { rekeyCommand } from './commands/rekey';
+import { usageHint } from './key-options';
 import { reportCommand } from './commands/report';
 import { remoteCommand } from './commands/remote';
 import { agentCommand } from './commands/agent';
@@ -46,6 +47,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let ctx: CliContext | undefined;
   // The host's own configuration (/etc/dbbackup/dbbackup.env) fills what the environment leaves unset.
   const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), withHostConfig(env), BUILTIN_DRIVERS)));
+  const withHint = { outputError: (text: string, write: (text: string) => void) => write(usageHint(text, argv)) };
+  for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) command.configureOutput(withHint);
   let code: number = EXIT.ok;
   try {
     await program.parseAsync(argv);
@@ -66,3 +69,4 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   process.exit(code);
 }
+

@@ -76,3 +76,24 @@ export function keysRequest(options: { key?: string; passphrase?: string }): Rec
   };
   return Object.keys(keys).length > 0 ? { keys } : {};
 }
+
+/** The key options of the other side: a backup encrypts with `--encrypt-*`, a restore opens with `--key`/`--passphrase`. */
+const OTHER_SIDE: Record<string, string> = {
+  '--key': '--encrypt-key', '--passphrase': '--encrypt-passphrase', '--encrypt-key': '--key', '--encrypt-passphrase': '--passphrase',
+};
+
+/**
+ * A usage error with a hint where the mistake is not where commander saw it: `--compress [level]`
+ * before an argument takes the argument as its level (`backup --compress etcd …`); a key option of
+ * the other side (`backup --key`, `restore --encrypt-key`).
+ */
+export function usageHint(text: string, argv: readonly string[]): string {
+  const unknown = /unknown option '([^']+)'/.exec(text)?.[1];
+  if (unknown !== undefined && OTHER_SIDE[unknown]) {
+    return text.replace(/\n?$/, ` (did you mean ${OTHER_SIDE[unknown]}? backups are encrypted with --encrypt-key/--encrypt-passphrase, restores opened with --key/--passphrase)\n`);
+  }
+  const at = argv.indexOf('--compress');
+  const taken = at >= 0 ? argv[at + 1] : undefined;
+  if (!/missing required argument/.test(text) || taken === undefined || taken.startsWith('-') || /^\d+$/.test(taken)) return text;
+  return text.replace(/\n?$/, ` (--compress took '${taken}' as its level: put --compress after the arguments, or give it a level: --compress 3)\n`);
+}
