@@ -60,6 +60,15 @@ export function isRestoreVerified(entry: CatalogEntry): boolean {
   return isVerified(entry) && entry.drill?.ok === true;
 }
 
+/** Why a complete backup is not one `latest` picks, in words. */
+function whyNot(entry: CatalogEntry): string {
+  if (entry.damage) return `is damaged (${entry.damage.file}: ${entry.damage.reason})`;
+  if (entry.manifest?.validation.ok !== true) return 'failed its validation when it was taken';
+  if (entry.verification?.ok === false) return `failed re-verification (CORRUPT) at ${entry.verification.verifiedAt}`;
+  if (entry.drill?.ok === false) return `failed its restore drill: ${entry.drill.reason ?? 'restore failed'}`;
+  return 'has not been restore-verified by a drill';
+}
+
 /** A backup without a manifest.json at all: crashed or still running (not one whose manifest is damaged). */
 export function isIncomplete(entry: CatalogEntry): boolean {
   return entry.status === 'incomplete';
@@ -152,16 +161,19 @@ export class Catalog {
     const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
       const wanted = filter.restoreVerified ? isRestoreVerified : isVerified;
+      let newest: CatalogEntry | undefined;
       for (const folder of folders) {
         if (!(await this.store.head(manifestKey(folderOfBackup(folder))))) continue; // not complete: not listed
         const group = await this.groupIn(folder);
         if (!group) continue;
         const entry = await this.entry(group);
         if (wanted(entry)) return entry;
+        newest ??= entry;
       }
       const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
       const what = filter.restoreVerified ? 'restore-verified backup (one a drill restored and validated)' : 'verified backup';
-      throw new PermanentError(`no ${what} found for ${scope} in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
+      const seen = newest ? `; the newest, ${newest.backupId} (${newest.engine}/${newest.instance}), ${whyNot(newest)} — name it by id to look at it` : '';
+      throw new PermanentError(`no ${what} found for ${scope} in ${this.store.url}${seen}`, { code: 'BACKUP_NOT_FOUND' });
     }
     const groups = await Promise.all(folders.filter((f) => f.backupId === backupId).map((f) => this.groupIn(f)));
     const found = await Promise.all(groups.filter((g): g is Group => g !== undefined).map((g) => this.entry(g)));

@@ -79,6 +79,19 @@ describe('Catalog', () => {
     await expect(catalog.get('latest', { engine: 'etcd', instance: 'nothing' })).rejects.toMatchObject({ code: 'BACKUP_NOT_FOUND' });
   });
 
+  it('says why the newest backup is not `latest` when none is', async () => {
+    // Prepare: the instance's only backup verified corrupt
+    const corrupt = await storeBackup({ at: new Date(), instance: 'corrupt' });
+    await writeFile(path.join(root, corrupt.manifest.artifacts[0].key), 'tampered');
+    await verifyBackup(store, corrupt.prefix, corrupt.manifest);
+
+    // Act
+    const error = await new Catalog(store).get('latest', { engine: 'etcd', instance: 'corrupt' }).then(() => undefined, (e: Error) => e);
+
+    // Assess
+    expect(error).toMatchObject({ code: 'BACKUP_NOT_FOUND', message: expect.stringContaining(`no verified backup found for etcd/corrupt in ${store.url}; the newest, ${corrupt.backupId} (etcd/corrupt), failed re-verification (CORRUPT) at `) });
+  });
+
 });
 
 describe('backup ids', () => {
