@@ -164,7 +164,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       : [{ name: DEFAULT_NODE, ...(request.host ? { host: request.host } : {}) }];
     const driver = deps.registry.restoreDriver(manifest.engine);
     const missing = await missingArtifact(deps.store, manifest.artifacts);
-    if (missing) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${missing}`, { code: 'ARTIFACT_MISSING' });
+    if (missing) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${missing} (found before the restore began: the target is untouched)`, { code: 'ARTIFACT_MISSING' });
     const bases = await restoreBases(entry, deps);
     const restoreId = newBackupId(now);
     const at = { restoreId, backup: manifest };
