@@ -55,8 +55,8 @@ const zxidOf = (name: string) => BigInt(`0x${name.slice(name.indexOf('.') + 1)}`
 
 /**
  * The source's tree at exactly `zxid`, as ZooKeeper itself rebuilds it: a copy of `member`'s data
- * dir (once the member has reached `zxid`) without the snapshots after `zxid` and the logs that
- * start after it, the log holding it cut there by ZooKeeper's TxnLogToolkit (`--chop`), loaded by a
+ * dir (once the member has reached `zxid`) with only its first snapshot, without the logs that
+ * start after `zxid`, the log holding it cut there by ZooKeeper's TxnLogToolkit (`--chop`), loaded by a
  * standalone ZooKeeper server that must then serve exactly `zxid`, and read by the raw client.
  */
 async function sourceTreeAt(member: RunningZooKeeper, zxid: bigint): Promise<ReadNode[]> {
@@ -68,7 +68,11 @@ async function sourceTreeAt(member: RunningZooKeeper, zxid: bigint): Promise<Rea
   await cp(member.dataDir, dataDir, { recursive: true });
   const version2 = path.join(dataDir, 'version-2');
   const files = await readdir(version2);
-  for (const name of files.filter((f) => f.startsWith('snapshot.') && zxidOf(f) > zxid)) await rm(path.join(version2, name));
+  // Only the member's first snapshot stays, taken as it started (before any write): ZooKeeper's
+  // snapshots are fuzzy, so a later one at or below `zxid` may hold writes made after `zxid`
+  // while it was being written, which no replay of the logs removes.
+  const snapshots = files.filter((f) => f.startsWith('snapshot.')).sort((a, b) => (zxidOf(a) < zxidOf(b) ? -1 : 1));
+  for (const name of snapshots.slice(1)) await rm(path.join(version2, name));
   const logs = files.filter((f) => /^log\.[0-9a-f]+$/.test(f)).sort((a, b) => (zxidOf(a) < zxidOf(b) ? -1 : 1));
   for (const name of logs.filter((f) => zxidOf(f) > zxid)) await rm(path.join(version2, name));
   const holding = logs.filter((f) => zxidOf(f) <= zxid).pop()!;
