@@ -29,7 +29,7 @@ export function formatBackup(s: BackupSummary): string {
     ...(s.incremental ? [`  incremental      ${s.incremental.reason}`] : []),
     `  engine/instance  ${s.engine}/${s.instance}`,
     `  bytes            ${formatBytes(s.bytes)} (${formatBytes(s.sentBytes)} sent by this run)`,
-    ...(s.stored ? [`  stored           ${[formatBytes(s.stored.bytes), s.stored.compression, ...(s.stored.encryptedWith ?? []).map((k) => `encrypted (data keys wrapped by ${k})`)].filter(Boolean).join(', ')}`] : []),
+    ...(s.stored ? [`  stored           ${storedText(s.stored.bytes, s.stored.compression, s.stored.encryptedWith ?? [])}`] : []),
     `  duration         ${seconds(s.durationMs)}`,
     `  consistency      ${JSON.stringify(s.consistency)}`,
     `  validation       ${s.validation.ok ? 'ok' : 'FAILED'} (${s.validation.checks} checks)`,
@@ -228,9 +228,10 @@ export function formatLeftovers(leftovers: Leftover[], spoolRoot: string, applie
 
 /** How an artifact is stored when not as its plain bytes: `12 KB, zstd, encrypted (kms arn:…)`. */
 function storedFormText(stored: StoredForm): string {
-  return [
-    formatBytes(stored.size),
-    ...(stored.compression ? [stored.compression] : []),
-    ...(stored.dataKey ? [`encrypted (data key wrapped by ${stored.dataKey.provider} ${stored.dataKey.keyId})`] : []),
-  ].join(', ');
+  return storedText(stored.size, stored.compression, stored.dataKey ? [`${stored.dataKey.provider} ${stored.dataKey.keyId}`] : []);
+}
+
+/** Stored bytes, codec and wrapping keys (`<provider> <key id>`) as one phrase: `12 KB, zstd, encrypted (data key wrapped by kms arn:…)`. */
+function storedText(bytes: number, compression: string | undefined, keys: readonly string[]): string {
+  return [formatBytes(bytes), ...(compression ? [compression] : []), ...keys.map((k) => `encrypted (data key wrapped by ${k})`)].join(', ');
 }

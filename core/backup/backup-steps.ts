@@ -60,7 +60,7 @@ async function nodeContext(state: NodeState, deps: StepDeps, { encodes = false }
       prefix: pool,
       rateLimit: state.rateLimit,
       ...(encodes ? {
-        poolEncoding: () => (pooled ??= poolEncoding(state, deps.store, pool, { engine: state.engine, instance: state.instance, use: 'pool' }, deps).then(async (made) => {
+        poolEncoding: () => (pooled ??= poolEncoding(state, deps.store, pool, { engine: state.engine, instance: state.instance, use: 'pool' }, deps, encoding?.key?.wrapped).then(async (made) => {
           if (made?.key) await keepKey(spoolDir, made.key); // validation opens pooled artifacts with it
           return made;
         })),

@@ -11,6 +11,7 @@ import { manifestKey } from '../catalog/layout';
 import type { BackupManifest } from '../catalog/manifest';
 import { readJson, writeJson } from '../store/json';
 import { parseInput, runStep, type StepDeps } from '../steps/step-deps';
+import { storedBytesOf } from '../driver/artifact-check';
 import { finalizeInputSchema, type BackupSummary, type FinalizeInput, type StoredSummary } from './backup-state';
 import { buildManifest } from './manifest-builder';
 import { readBase } from './incremental-base';
@@ -59,7 +60,7 @@ function storedSummary(manifest: BackupManifest): { stored?: StoredSummary } {
   const keys = [...new Set(encoded.flatMap((a) => (a.stored!.dataKey ? [`${a.stored!.dataKey.provider} ${a.stored!.dataKey.keyId}`] : [])))];
   return {
     stored: {
-      bytes: manifest.artifacts.reduce((sum, a) => sum + (a.stored?.size ?? a.size), 0),
+      bytes: manifest.artifacts.reduce((sum, a) => sum + storedBytesOf(a).size, 0),
       ...(compression ? { compression } : {}),
       ...(keys.length > 0 ? { encryptedWith: keys } : {}),
     },

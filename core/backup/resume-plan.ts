@@ -68,7 +68,7 @@ export async function planResume(
     return not(`cannot resume backup ${candidate}: ${reason}${dead ? ' (it was discarded)' : ''}`, dead);
   };
   if (record.configSha256 !== configSha256(request.config)) return refuse('the instance config changed since it started');
-  if ((record.encodingSha256 ?? encodingSha256({})) !== encodingSha256(request)) {
+  if (record.encodingSha256 !== undefined && record.encodingSha256 !== encodingSha256(request)) {
     return refuse('the compression or encryption asked for changed since it started (its artifacts are stored the way it started with)');
   }
   for (const node of record.nodes) {

@@ -27,7 +27,7 @@ export const runRecordSchema = z.object({
   nodes: z.array(nodeRefSchema).min(1),
   /** sha256 of the request's config (secret references, not secrets): a changed config is not resumed. */
   configSha256: z.string(),
-  /** sha256 of the compression and encryption asked for ({@link encodingSha256}; absent: none, an older version's): a change is not resumed. */
+  /** {@link encodingSha256} of the request (absent in an older version's record: not compared): a change is not resumed. */
   encodingSha256: z.string().optional(),
   /** The backup an incremental one extends: a run that continues it keeps this base (its snapshots were taken against it). */
   base: baseRefSchema.optional(),
@@ -54,9 +54,12 @@ export function configSha256(config: unknown): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');
 }
 
-/** sha256 of the compression and encryption a backup request asks for (none: the same as an older version's record without it). */
+/**
+ * sha256 of whether a backup request asks for compression and of the encryption it asks for: what a
+ * resumed run must keep (a level or thread count may change: each artifact records how it is stored).
+ */
 export function encodingSha256(request: { compression?: unknown; encryption?: unknown }): string {
-  return configSha256({ compression: request.compression ?? null, encryption: request.encryption ?? null });
+  return configSha256({ compressed: request.compression !== undefined, encryption: request.encryption ?? null });
 }
 
 function canonicalJson(value: unknown): string {

@@ -9,6 +9,7 @@
  * instance, far larger than what one backup uses of it — a few at a time.
  */
 import { mapLimited } from '../concurrency';
+import { storedBytesOf } from '../driver/artifact-check';
 import type { StoredArtifact } from '../driver/types';
 import type { BlobStore } from '../store/blob-store';
 import { parseBackupKey } from './layout';
@@ -38,7 +39,7 @@ async function storedSizes(store: BlobStore, artifacts: readonly StoredArtifact[
 /** What is wrong with the first artifact of `artifacts` the store does not hold at its size (`<key> is missing`), or undefined when none. */
 export async function missingArtifact(store: BlobStore, artifacts: readonly StoredArtifact[]): Promise<string | undefined> {
   const sizes = await storedSizes(store, artifacts);
-  const storedSize = (artifact: StoredArtifact) => artifact.stored?.size ?? artifact.size; // an encoded artifact's stored bytes
+  const storedSize = (artifact: StoredArtifact) => storedBytesOf(artifact).size; // an encoded artifact's stored bytes
   const index = artifacts.findIndex((artifact, i) => sizes[i] !== storedSize(artifact));
   if (index < 0) return undefined;
   const [artifact, size] = [artifacts[index], sizes[index]];

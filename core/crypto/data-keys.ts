@@ -40,6 +40,8 @@ export interface DataKeyProvider {
   unwrap(wrapped: WrappedKey, context: KeyContext): Promise<Buffer>;
   /** `dataKey` wrapped by this provider (a local key or passphrase; `dbbackup rekey`): absent for KMS, whose keys move by `ReEncrypt` ({@link rewrapWithKms}). */
   wrap?(dataKey: Buffer, context: KeyContext): Promise<WrappedKey>;
+  /** A key's fingerprint, as its wraps record it (`keyId`): only a key (file) has one. */
+  fingerprint?(): Promise<string>;
 }
 
 const NONCE_BYTES = 12;
@@ -111,6 +113,9 @@ function keyLoadedBy(load: () => Promise<Buffer>, label: string): DataKeyProvide
     async generate(context) {
       const dataKey = randomBytes(DATA_KEY_BYTES);
       return { dataKey, wrapped: await provider.wrap!(dataKey, context) };
+    },
+    async fingerprint() {
+      return fingerprint(await key());
     },
     async wrap(dataKey, context) {
       const kekBytes = await key();

@@ -68,6 +68,9 @@ const keptKeySchema = z.strictObject({ dataKey: z.string(), wrapped: artifactKey
 /** The node's own key, and others its run opened (its pool's): what validation may open without a key service. */
 const spoolKeySchema = keptKeySchema.extend({ more: z.array(keptKeySchema).default([]) });
 
+/** What to do about a damaged key file: the artifacts sealed so far open with no other key. */
+const KEY_FILE_DAMAGED = 'this backup run cannot go on; start a new backup (--no-resume)';
+
 /** Where the node's data key is kept for the backup run: beside its spool (see the file comment). */
 const spoolKeyFile = (spoolDir: string): string => dataKeyFileOf(spoolDir);
 
@@ -90,8 +93,16 @@ export async function nodeEncoding(
 }
 
 async function spoolKey(file: string, settings: EncryptionSettings, context: KeyContext, services: KeyServices): Promise<{ dataKey: Buffer; wrapped: ArtifactKey }> {
-  const kept = await readJsonFile(file, spoolKeySchema);
-  if (kept) return { dataKey: Buffer.from(kept.dataKey, 'base64'), wrapped: kept.wrapped };
+  const kept = await readJsonFile(file, spoolKeySchema, KEY_FILE_DAMAGED);
+  if (kept) {
+    // A key replaced behind the same reference since the run began: sealing on with the old one would
+    // leave a backup the new key does not open (and a pool key under the new one, a backup needing both).
+    const current = kept.wrapped.provider === 'key-file' && 'key' in settings ? await (await providerOf(settings, services)).fingerprint?.() : undefined;
+    if (current !== undefined && current !== kept.wrapped.keyId) {
+      throw new PermanentError(`the key ${(settings as { key: { $secret: string } }).key.$secret} changed since this backup run began (its data key is wrapped by ${kept.wrapped.keyId}, the key now is ${current}): start a new backup (--no-resume)`, { code: 'KEY_MISMATCH' });
+    }
+    return { dataKey: Buffer.from(kept.dataKey, 'base64'), wrapped: kept.wrapped };
+  }
   const made = await (await providerOf(settings, services)).generate(context);
   const key = { dataKey: made.dataKey, wrapped: { ...made.wrapped, context: { ...context } } };
   await writeKeyFile(file, { dataKey: made.dataKey.toString('base64'), wrapped: key.wrapped, more: [] });
@@ -138,7 +149,7 @@ export function keyOpener(keys: RestoreKeys | undefined, services: KeyServices):
  */
 export async function keepKey(spoolDir: string, key: { dataKey: Buffer; wrapped: ArtifactKey }): Promise<void> {
   const file = spoolKeyFile(spoolDir);
-  const kept = await readJsonFile(file, spoolKeySchema);
+  const kept = await readJsonFile(file, spoolKeySchema, KEY_FILE_DAMAGED);
   if (!kept || [kept, ...kept.more].some((k) => k.wrapped.wrapped === key.wrapped.wrapped)) return;
   await writeKeyFile(file, { ...kept, more: [...kept.more, { dataKey: key.dataKey.toString('base64'), wrapped: key.wrapped }] });
 }
@@ -156,10 +167,10 @@ export function spoolKeyOpener(spoolDir: string): KeyOpener {
     return keys ? [keys, ...keys.more].find((k) => k.wrapped.wrapped === wrapped.wrapped) : undefined;
   };
   return async function openWithSpoolKey(wrapped) {
-    kept ??= readJsonFile(file, spoolKeySchema);
+    kept ??= readJsonFile(file, spoolKeySchema, KEY_FILE_DAMAGED);
     let found = await find(wrapped);
     if (!found) {
-      kept = readJsonFile(file, spoolKeySchema);
+      kept = readJsonFile(file, spoolKeySchema, KEY_FILE_DAMAGED);
       found = await find(wrapped);
     }
     if (!found) {

@@ -12,10 +12,12 @@
  *   secret then), so the same file gives the same name in every backup, a file encoded another way
  *   another name, and the name reveals nothing of the content without the key.
  *
- * A key file or passphrase replaced behind the same reference no longer unwraps the pool's key: the
- * next backup makes a new one and replaces the record (what was sealed under the old one stays,
- * each artifact recording its wrapped key; deduplication starts again). A KMS key that does not
- * unwrap it is an error: its rotation keeps old versions, so a mismatch is a permission or a tamper.
+ * A key file replaced behind the same reference no longer unwraps the pool's key, and the record
+ * says so (its key's fingerprint is not the new key's): the next backup makes a new pool key and
+ * replaces the record (what was sealed under the old one stays, each artifact recording its wrapped
+ * key; deduplication starts again). Any other mismatch is an error: a passphrase has no fingerprint
+ * (a wrong one and a replaced one look alike: a new passphrase takes a new reference, or `rekey`),
+ * a record whose fingerprint is the key's was changed, and a KMS key's rotation keeps old versions.
  *
  * Two backups making a pool's first key at once each write theirs and read the record back: the
  * last written stays, and those reading after it use it. One that read its own before another's
@@ -28,7 +30,7 @@ import { PermanentError } from '../errors';
 import type { BlobStore } from '../store/blob-store';
 import { readJson, writeJson } from '../store/json';
 import { artifactKeySchema, compresses, type ArtifactEncoding } from './artifact-encoding';
-import type { DataKeyProvider, KeyContext } from './data-keys';
+import type { DataKeyProvider, KeyContext, WrappedKey } from './data-keys';
 import { providerOf, type CompressionSettings, type EncryptionSettings, type KeyServices } from './encoding-settings';
 
 /** A pool's encoding: the node's compression, the pool's own data key, and the key its object names are hashed with. */
@@ -56,6 +58,7 @@ export async function poolEncoding(
   prefix: string,
   context: KeyContext,
   services: KeyServices,
+  runKey?: WrappedKey,
 ): Promise<PoolEncoding | undefined> {
   if (!settings.compression && !settings.encryption) return undefined;
   const compression = settings.compression ? { compression: { level: settings.compression.level, ...(settings.compression.workers !== undefined ? { workers: settings.compression.workers } : {}) } } : {};
@@ -69,9 +72,7 @@ export async function poolEncoding(
   };
   if (await readJson(store, recordKey) === undefined) await makeKey();
   let key = await openPoolKey(store, recordKey, provider, context);
-  if ('anotherKey' in key && !('kms' in settings.encryption)) {
-    // A key or passphrase replaced behind the same reference: a new pool key from here (objects
-    // sealed under the old one stay, and their backups record the key they were sealed with).
+  if ('anotherKey' in key && await replacedKey(key.wrapped, provider, runKey)) {
     await makeKey();
     key = await openPoolKey(store, recordKey, provider, context);
   }
@@ -79,8 +80,24 @@ export async function poolEncoding(
   return { ...compression, key, nameKey: Buffer.from(hkdfSync('sha256', key.dataKey, Buffer.alloc(0), 'dbbackup pool object names', 32)) };
 }
 
-/** The pool's data key from its record at `recordKey`, or the error saying the record's key is wrapped by another than `provider`'s. */
-async function openPoolKey(store: BlobStore, recordKey: string, provider: DataKeyProvider, context: KeyContext): Promise<NonNullable<ArtifactEncoding['key']> | { anotherKey: Error }> {
+/**
+ * Whether the pool record's key `recorded` was wrapped by a key file since replaced behind the same
+ * reference: its fingerprint is not the current key's, which also wraps this run's own data key
+ * (`runKey`; a key replaced during the run would leave the backup needing two keys). A passphrase
+ * has no fingerprint: a wrong one and a replaced one look alike, so neither is taken for the other.
+ */
+async function replacedKey(recorded: WrappedKey, provider: DataKeyProvider, runKey: WrappedKey | undefined): Promise<boolean> {
+  if (recorded.provider !== 'key-file' || !provider.fingerprint) return false;
+  const current = await provider.fingerprint();
+  if (recorded.keyId === current) return false; // the same key, and still it does not unwrap: a changed record, not a new key
+  if (runKey && runKey.keyId !== current) {
+    throw new PermanentError(`the key behind this backup's key reference changed during the backup run (its data key is wrapped by ${runKey.keyId}, the key now is ${current}): start a new backup (--no-resume)`, { code: 'KEY_MISMATCH' });
+  }
+  return true;
+}
+
+/** The pool's data key from its record at `recordKey`, or the error saying the record's key (`wrapped`) is not `provider`'s. */
+async function openPoolKey(store: BlobStore, recordKey: string, provider: DataKeyProvider, context: KeyContext): Promise<NonNullable<ArtifactEncoding['key']> | { anotherKey: Error; wrapped: WrappedKey }> {
   const record = poolKeyRecordSchema.safeParse(await readJson(store, recordKey));
   if (!record.success) throw new PermanentError(`the pool's key record ${recordKey} is malformed`, { code: 'KEY_MISMATCH' });
   const { context: recorded, ...wrapped } = record.data.wrapped;
@@ -90,7 +107,7 @@ async function openPoolKey(store: BlobStore, recordKey: string, provider: DataKe
   try {
     return { dataKey: await provider.unwrap(wrapped, recorded), wrapped: record.data.wrapped };
   } catch (error) {
-    if ((error as PermanentError).code === 'KEY_MISMATCH') return { anotherKey: error as Error };
+    if ((error as PermanentError).code === 'KEY_MISMATCH') return { anotherKey: error as Error, wrapped };
     throw error;
   }
 }

@@ -187,12 +187,16 @@ const VERIFY_CONCURRENCY = 4;
  */
 export class ArtifactReader {
   private readonly verified = new Set<string>();
+  /** The node's data keys, its key file read once for every artifact. */
+  private readonly openKey: KeyOpener;
 
-  constructor(private readonly spoolDir: string, private readonly store: BlobStore | undefined) {}
+  constructor(private readonly spoolDir: string, private readonly store: BlobStore | undefined) {
+    this.openKey = spoolKeyOpener(spoolDir);
+  }
 
   /** The artifact's bytes, verified at the end. */
   async open(artifact: ArtifactRef): Promise<Readable> {
-    const source = await openArtifact(this.spoolDir, artifact, this.store);
+    const source = await openArtifact(this.spoolDir, artifact, this.store, this.openKey);
     return chain(source, [new VerifyingStream(artifact, () => this.verified.add(artifact.name))]);
   }
 

@@ -22,6 +22,7 @@ import { MAX_RUN_MS, judgeHolder } from './run-holder';
 import { dataKeyFileOf, OWNER_SUFFIX, readOwner, takeOver, type OwnerOnDisk } from './run-dir';
 import { BACKUP_RUNS, DRILL_RUNS, RESTORE_RUNS, TRASH } from './spool-layout';
 import { backupIdTime } from '../catalog/layout';
+import { TEMPORARY_SUFFIX } from '../io/json-file';
 
 /** One run directory and what becomes of it. */
 export interface Leftover {
@@ -207,6 +208,9 @@ async function removeRunDir(spoolRoot: string, leftover: Leftover, judgedOn: Own
   return true;
 }
 
+/** A node's data key file (run-dir.ts `dataKeyFileOf`), or a crashed write's temporary copy of it (io/json-file.ts). */
+const DATA_KEY_FILE = new RegExp(`\\.data-key\\.json(${TEMPORARY_SUFFIX.source.slice(0, -1)})?$`);
+
 /**
  * What `dir` holds (nothing when it does not exist): its subdirectories, and the names of the run
  * directories whose owner record is there without them.
@@ -218,7 +222,7 @@ async function entries(dir: string): Promise<{ dirs: string[]; strayRecords: str
   const strayRecords = records.filter((name) => !dirs.includes(name));
   // A node's data key (and a crashed write's temporary copy of it) whose run directory and record are both gone.
   const strayKeys = listed
-    .filter((e) => e.isFile() && /\.data-key\.json(\.[0-9a-f]+)?$/.test(e.name))
+    .filter((e) => e.isFile() && DATA_KEY_FILE.test(e.name))
     .map((e) => e.name)
     .filter((name) => {
       const run = name.slice(0, name.indexOf('.data-key.json'));

@@ -44,7 +44,7 @@ import type { DriverKit, KitJson, KitSource, KitTarget } from './driver-kit';
 export const STEP_PAYLOAD_BOUND_BYTES = 8 * 1024;
 
 /** What an error about a damaged artifact says: a checksum that differs, or (encrypted) a segment that does not open. */
-const DAMAGED = /sha256|checksum|corrupt|SEALED_ARTIFACT_DAMAGED/i;
+const DAMAGED = /^(?![\s\S]*STATE_CORRUPT)[\s\S]*(?:sha256|checksum|corrupt|SEALED_ARTIFACT_DAMAGED)/i;
 
 /** Milliseconds between the state machine's retries in the suite (the shipped policy waits seconds). */
 const RETRY_INTERVAL_MS = 50;

@@ -235,6 +235,23 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
   };
 }
 
+/**
+ * Up to `count` more schema connections, as many as the target lets this user open besides the
+ * load's (a connection limit leaves the creation to fewer: it is only quicker with them).
+ */
+async function moreLanes(ctx: Ctx, count: number): Promise<Connection[]> {
+  const lanes: Connection[] = [];
+  for (let i = 0; i < count; i += 1) {
+    try {
+      lanes.push(await openSchemaConnection(ctx.target));
+    } catch (error) {
+      ctx.logger.warn('mysql restore: creating the tables over fewer connections', { connections: lanes.length + 1, error: error instanceof Error ? error.message : String(error) });
+      break;
+    }
+  }
+  return lanes;
+}
+
 /** What {@link applyLogical} works from: the backup's facts, where its databases go, the loads, and each artifact's local file once it is there. */
 interface ApplyPlan {
   facts: MysqlFacts;
@@ -329,7 +346,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
         try {
           // Many tables: created over `parallelism` connections at once (the server syncs each
           // table's files; one connection waits for every sync in turn), loaded as each exists.
-          if (plan.loads.length >= MANY_TABLES) for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
+          if (plan.loads.length >= MANY_TABLES) lanes.push(...await moreLanes(ctx, parallelism - 1));
           for (const [mapping, rest] of rests) {
             await createTables(connection, rest, mapping, renames, { lanes, signal, onCreated: (table) => created.arrive(tableKey(mapping.target, table), undefined) });
           }

@@ -212,14 +212,46 @@ it('starts a new pool key when the key file was replaced behind the same referen
   await writeFile(keyFile, randomBytes(32).toString('base64'));
 
   // Act
+  const duringRun = await poolEncoding(settings(), store, 'pool/cassandra/main', { engine: 'cassandra', instance: 'main', use: 'pool' }, services, first.key!.wrapped)
+    .then(() => 'made a pool key', (error: PermanentError) => error);
   const second = (await pool.poolEncoding())!;
   const again = await putPooled(pool, file, 'ks/t/nb-1-big-Data.db', { spoolDir });
   await writeFile(keyFile, oldKey);
   const read = await buffer(await openStored(store, pooled.artifact, keyOpener({ key: { $secret: `file:${keyFile}` } }, services)));
 
   // Assess
+  // A run whose own data key is wrapped by the old key never gets a pool key under the new one: the backup would need both.
+  expect(duringRun).toMatchObject({ code: 'KEY_MISMATCH', message: expect.stringContaining('changed during the backup run') });
   expect(second.key!.wrapped.keyId).not.toBe(first.key!.wrapped.keyId);
   expect(again.artifact.key).not.toBe(pooled.artifact.key);
   expect(again.artifact.stored!.dataKey).toEqual(second.key!.wrapped);
   expect(read.equals(plain)).toBe(true);
+});
+
+it('never replaces a pool key a passphrase does not open: a wrong passphrase and a replaced one look alike', async () => {
+  // Prepare
+  const asked = { compression: { codec: 'zstd' as const, level: 3 }, encryption: { passphrase: { $secret: 'env:P' } } };
+  const withPassphrase = (value: string) => ({ resolveSecrets: async () => value });
+  const poolOf = (value: string) => poolEncoding(asked, store, 'pool/cassandra/main', { engine: 'cassandra', instance: 'main', use: 'pool' }, withPassphrase(value));
+  const first = (await poolOf('correct horse battery staple'))!;
+
+  // Act
+  const wrong = await poolOf('correct horse battery stapler').then(() => 'made a pool key', (error: PermanentError) => error);
+  const again = (await poolOf('correct horse battery staple'))!;
+
+  // Assess
+  expect(wrong).toMatchObject({ code: 'KEY_MISMATCH' });
+  expect(again.key!.dataKey.equals(first.key!.dataKey)).toBe(true);
+});
+
+it('refuses to go on sealing with the run\'s data key once the key file behind its reference was replaced', async () => {
+  // Prepare: the run's key made, then the key file replaced (a run resumed after it)
+  await encoding();
+  await writeFile(keyFile, randomBytes(32).toString('base64'));
+
+  // Act
+  const resumed = await encoding().then(() => 'sealed on', (error: PermanentError) => error);
+
+  // Assess
+  expect(resumed).toMatchObject({ code: 'KEY_MISMATCH', message: expect.stringMatching(/the key file:.*backup\.key changed since this backup run began .*--no-resume/) });
 });

@@ -11,6 +11,7 @@ import { currentHostBoot, processStartTime } from '../../../core/host/process-id
 import { findLeftovers, reclaimLeftovers } from '../../../core/runs/leftovers';
 import { MAX_RUN_MS } from '../../../core/runs/run-holder';
 import { claimRunDir, dataKeyFileOf, ownerFileOf, type RunDirOwner } from '../../../core/runs/run-dir';
+import { temporaryFileOf } from '../../../core/io/json-file';
 import { backupRunDir, drillRunDir, restoreRunDir } from '../../../core/runs/spool-layout';
 import { newBackupId } from '../../../core/catalog/layout';
 import { killStarted, startNamed, startSleep, until } from '../host/process-fixture';
@@ -159,7 +160,8 @@ describe('leftovers of dead runs', () => {
     const gone = backupRunDir(root, newBackupId(new Date()), 'default');
     await mkdir(path.dirname(gone), { recursive: true });
     await writeFile(dataKeyFileOf(gone), '{}', { mode: 0o600 });
-    await writeFile(`${dataKeyFileOf(gone)}.0a1b2c3d`, '{}', { mode: 0o600 });
+    const crashedWrite = temporaryFileOf(dataKeyFileOf(gone));
+    await writeFile(crashedWrite, '{}', { mode: 0o600 });
     const live = backupRunDir(root, newBackupId(new Date(Date.now() + 1000)), 'default');
     await runDir(live, owner('backup', 'live', [{ pid: process.pid, startTime: processStartTime(process.pid) }]), 10);
     await writeFile(dataKeyFileOf(live), '{}', { mode: 0o600 });
@@ -168,7 +170,7 @@ describe('leftovers of dead runs', () => {
     const decisions = await reclaimLeftovers(root);
 
     // Assess
-    expect(decisions.filter((d) => d.action === 'remove').map((d) => d.path).sort()).toEqual([dataKeyFileOf(gone), `${dataKeyFileOf(gone)}.0a1b2c3d`].sort());
+    expect(decisions.filter((d) => d.action === 'remove').map((d) => d.path).sort()).toEqual([dataKeyFileOf(gone), crashedWrite].sort());
     expect(await readdir(path.dirname(gone)).catch(() => [])).toEqual([]);
     expect((await stat(dataKeyFileOf(live))).isFile()).toBe(true);
   });
