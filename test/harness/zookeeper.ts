@@ -143,6 +143,17 @@ export interface ReadNode {
  * kind-bearing `ephemeralOwner` (container and TTL encode their kind there).
  */
 export async function readTree(connectString: string, auth: Array<{ scheme: string; credential: string }> = [SEED_AUTH]): Promise<ReadNode[]> {
+  // A session the busy machine let time out (-7 operation timeout, -4 connection loss) reads again on a new one.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await readTreeOnce(connectString, auth);
+    } catch (error) {
+      if (attempt >= 3 || !/^-(7|4) /.test(String((error as Error).message ?? error))) throw error;
+    }
+  }
+}
+
+async function readTreeOnce(connectString: string, auth: Array<{ scheme: string; credential: string }>): Promise<ReadNode[]> {
   const client = await connectRaw(connectString, auth);
   try {
     const nodes: ReadNode[] = [];
