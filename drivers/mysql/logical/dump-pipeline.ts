@@ -96,8 +96,6 @@ class ChunkWriteError extends TransientError {}
 /** A chunk the store or spool refused for good (no space, access denied, a name it cannot hold): not retried. */
 class ChunkRefusedError extends PermanentError {}
 
-/** Row data per chunk (bytes of row packets) unless the caller says otherwise: 64 MiB. */
-export const CHUNK_BYTES = 64 * 1024 * 1024;
 
 /** What the pipeline writes to, and how. */
 export interface PipelineOptions {

@@ -28,8 +28,9 @@ import { sharedEncodePool, type EncodePool } from '../shared/encode-pool';
 import { rawTypeCast } from '../shared/row-format';
 import { tableColumns, tableKey } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
+import { CHUNK_BYTES } from '../config';
 import {
-  CHUNK_BYTES, dumpRange, dumpServerError, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
+  dumpRange, dumpServerError, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
 } from './dump-pipeline';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */

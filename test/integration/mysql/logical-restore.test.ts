@@ -438,7 +438,7 @@ describe('mysql logical restore', () => {
     // Assess
     const facts = (wide.facts as unknown as MysqlFacts).tables;
     expect(facts.map((t) => [t.table, t.rows])).toEqual([['blobs', 202], ['nokey', 62]]);
-    expect(facts[0].chunks.length).toBeGreaterThanOrEqual(5); // 50 rows or 64 MiB a chunk
+    expect(facts[0].chunks.length).toBeGreaterThanOrEqual(5); // 50 rows or 16 MiB a chunk
     expect(facts[1].chunks.length).toBeGreaterThanOrEqual(2);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(await tableChecksums(await connect(target), 'wide')).toEqual(await tableChecksums(sourceAdmin, 'wide'));
