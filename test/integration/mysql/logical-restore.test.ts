@@ -324,13 +324,16 @@ describe('mysql logical restore', () => {
     }
     for (const statement of statements) await sourceAdmin.query(statement);
     const backup = await backUp(source, 'many', {});
-    const target = await sharedTarget();
+    const target = await startTestMariaDb('lr-lanes', 10); // its own: the connections it saw at once are this restore's
 
     // Act
     const { checks, result } = await restoreInto(target, { parallelism: 2 }, false, backup);
 
     // Assess
     const restored = await connect(target);
+    // Two creating connections beside the two loading ones (one creating, without the lanes).
+    const [[peak]] = await restored.query("SHOW GLOBAL STATUS LIKE 'Max_used_connections'") as [Array<{ Value: string }>, unknown];
+    expect(Number(peak.Value)).toBeGreaterThanOrEqual(4);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(result.endpoint.readBack).toMatchObject({ tables: count, differCount: 0 });
     expect(await tableChecksums(restored, 'many')).toEqual(await tableChecksums(sourceAdmin, 'many'));
