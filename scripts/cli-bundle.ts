@@ -14,6 +14,7 @@ import { build, buildSync, type BuildOptions, type Metafile, type Plugin } from 
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HOST_PACKAGES } from '../infra/runtime-dependencies';
+import { firstUseProxy } from '../core/host/first-use-proxy';
 
 /** Node.js the built CLI runs on (also `engines` in package.json and the host install check). */
 export const NODE_TARGET = 'node20';
@@ -35,20 +36,13 @@ export const LOADED_ON_FIRST_USE: readonly string[] = [
 /** The folder beside the bundle that holds a stand-in module for each {@link LOADED_ON_FIRST_USE} package. */
 const ON_FIRST_USE_DIR = 'on-first-use';
 
-/** A package's stand-in: `require`s the package when one of its exports is first read. */
+/** A package's stand-in: `require`s the package when one of its exports is first read ({@link firstUseProxy}). */
 function standIn(name: string): string {
+  // `__name`: the helper esbuild (tsx, at build time) wraps functions with to keep their names.
   return `// ${name}, loaded when first used (scripts/cli-bundle.ts)
-let loaded;
-const load = () => (loaded ??= require(${JSON.stringify(name)}));
-module.exports = new Proxy({}, {
-  get: (_, key) => load()[key],
-  has: (_, key) => key in load(),
-  ownKeys: () => Reflect.ownKeys(load()),
-  getOwnPropertyDescriptor: (_, key) => {
-    const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
-    return descriptor && { ...descriptor, configurable: true };
-  },
-});
+const __name = (fn) => fn;
+const firstUseProxy = ${firstUseProxy.toString()};
+module.exports = firstUseProxy(() => require(${JSON.stringify(name)}));
 `;
 }
 

@@ -38,7 +38,7 @@ describe('dbbackup CLI', () => {
     expect(JSON.parse(restore.stdout)).toMatchObject({ backupId: summary.backupId, validation: { ok: true } });
   });
 
-  it('loads the client of the engine it backs up when first used, and no other engine\'s nor the AWS SDK', async () => {
+  it('loads the client of the engine it backs up when first used, and no other engine\'s nor the AWS SDK (not even the local runner\'s Lambda client)', async () => {
     // Prepare: a preload that writes down, as the process exits, every package it loaded
     const loadedFile = path.join(work(), 'loaded.json');
     const preload = path.join(work(), 'record-loaded.js');
@@ -53,6 +53,8 @@ describe('dbbackup CLI', () => {
     const loaded = new Set(JSON.parse(await readFile(loadedFile, 'utf8')) as string[]);
     expect(loaded.has('etcd3')).toBe(true);
     expect(LOADED_ON_FIRST_USE.filter((name) => name !== 'etcd3' && loaded.has(name))).toEqual([]);
+    // Nor the SDK's core, which the local state machine runner's Lambda client would load (a stand-in until used).
+    expect([...loaded].filter((name) => name.startsWith('@smithy/'))).toEqual([]);
   });
 
   it('exits 2 with one clear line for bad input', async () => {
