@@ -78,12 +78,14 @@ const SHAPES: Shape[] = [
 ];
 
 /**
- * Where a run's time went: the CLI loading (its start to its first log line), each step (the
+ * Where a run's time went: the CLI loading (its start to its first log line, less that line's step), each step (the
  * durations its handler logs, a step's invocations summed), and the rest (the state machine
  * between steps, the exit).
  */
 function phases(run: Ran): Array<[string, number]> {
-  const loading = run.logs[0]?.at ?? run.ms;
+  // The first line is often the first step's `step returned`: its time is that step's, not the CLI's.
+  const first = run.logs[0];
+  const loading = first ? first.at - (first.message === 'step returned' ? first.ms ?? 0 : 0) : run.ms;
   const steps = new Map<string, number>();
   for (const entry of run.logs) {
     if (entry.message === 'step returned' && entry.step && entry.ms !== undefined) steps.set(entry.step, (steps.get(entry.step) ?? 0) + entry.ms);
