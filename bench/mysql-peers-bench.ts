@@ -78,9 +78,9 @@ const SHAPES: Shape[] = [
 ];
 
 /**
- * Where a run's time went: the CLI loading (its start to its first log line, less that line's step), each step (the
- * durations its handler logs, a step's invocations summed), and the rest (the state machine
- * between steps, the exit).
+ * Where a run's time went: the CLI loading (its start to its first log line, less that line's
+ * step), each step (the durations its handler logs, a step's invocations summed), and the rest (the
+ * state machine between steps, the exit).
  */
 function phases(run: Ran): Array<[string, number]> {
   // The first line is often the first step's `step returned`: its time is that step's, not the CLI's.
