@@ -11,21 +11,19 @@
  * succeeds: a retried upload takes the same copy and continues where the checkpoint says; an object
  * an earlier attempt stored whole is kept.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { compressionStage, sealingStage, storedFormOf, storedFormSchema, type ArtifactEncoding, type StoredForm } from '../crypto/artifact-encoding';
 import { HashingStream } from '../io/hashing-stream';
 import { writeFileAtomically } from '../io/json-file';
-import { removeWrittenFile } from '../io/written-file';
 import type { BlobStore, PutFileOptions } from '../store/blob-store';
 import { assertSameHash } from './artifact-check';
 import { hashStream } from './spool';
 import { readCheckpoint } from '../store/checkpoint';
-import { chain } from '../store/transfer';
+import { chain, streamToFile } from '../store/transfer';
 import type { ArtifactRef } from './types';
 
 /** What {@link putEncodedFile} stored: the artifact's stored form, and the bytes this call sent. */
@@ -83,26 +81,25 @@ async function encodeCopy(file: string, key: string, artifact: ArtifactRef, enco
   await removeCopy(copy);
   const plain = new HashingStream();
   const compressing = compressionStage(encoding, artifact.name);
-  let sealedInput = file;
-  if (compressing) {
-    sealedInput = `${copy}.zst`;
-    await writeThrough(file, [plain, compressing], sealedInput);
-  }
-  const input = new HashingStream();
+  const sealedInput = compressing ? `${copy}.zst` : file;
   try {
-    if (!compressing) await hashThrough(file, [plain, input]);
-    else await hashThrough(sealedInput, [input]);
-    assertSameHash(artifact, { size: plain.bytes, sha256: plain.digest() });
-    const inputSha256 = input.digest();
-    const sealing = sealingStage(encoding, key, inputSha256);
-    const again = new HashingStream();
-    const out = new HashingStream();
-    await writeThrough(sealedInput, [again, ...(sealing ? [sealing] : []), out], copy);
-    if (again.digest() !== inputSha256) { // changed between the passes: this copy is never stored
-      await removeCopy(copy);
-      assertSameHash({ name: artifact.name, size: input.bytes, sha256: inputSha256 }, { size: again.bytes, sha256: '(changed while it was sealed)' });
+    // The bytes to seal, and their sha256: the compressed copy as it is written, else the file itself.
+    let input: { size: number; sha256: string };
+    if (compressing) {
+      input = await streamToFile(chain(readStream(file), [plain, compressing]), sealedInput, { key: sealedInput });
+    } else {
+      await hashThrough(file, [plain]);
+      input = { size: plain.bytes, sha256: plain.digest() };
     }
-    const stored = storedFormOf(encoding, artifact.name, { size: out.bytes, sha256: out.digest() });
+    assertSameHash(artifact, { size: plain.bytes, sha256: plain.digest() });
+    const sealing = sealingStage(encoding, key, input.sha256);
+    const again = new HashingStream();
+    const out = await streamToFile(chain(readStream(sealedInput), [again, ...(sealing ? [sealing] : [])]), copy, { key: copy });
+    if (again.digest() !== input.sha256) { // changed between the passes: this copy is never stored
+      await removeCopy(copy);
+      assertSameHash({ name: artifact.name, ...input }, { size: again.bytes, sha256: '(changed while it was sealed)' });
+    }
+    const stored = storedFormOf(encoding, artifact.name, { size: out.size, sha256: out.sha256 });
     await writeFileAtomically(recordOf(copy), JSON.stringify({ key, plainSha256: artifact.sha256, stored }), { mode: 0o600 });
     return stored;
   } finally {
@@ -110,22 +107,11 @@ async function encodeCopy(file: string, key: string, artifact: ArtifactRef, enco
   }
 }
 
-/** `source` through `stages` into `target` (a partial file renamed when whole). */
-async function writeThrough(source: string, stages: Transform[], target: string): Promise<void> {
-  const partial = `${target}.partial`;
-  const writer = createWriteStream(partial, { highWaterMark: 1 << 20 });
-  try {
-    await pipeline([createReadStream(source, { highWaterMark: 1 << 20 }), ...stages, writer]);
-  } catch (error) {
-    await removeWrittenFile(writer, partial);
-    throw error;
-  }
-  await rename(partial, target);
-}
+const readStream = (file: string) => createReadStream(file, { highWaterMark: 1 << 20 });
 
 /** `source` read through `stages` (hashers), nothing written. */
 async function hashThrough(source: string, stages: Transform[]): Promise<void> {
-  for await (const _chunk of chain(createReadStream(source, { highWaterMark: 1 << 20 }), stages)) { /* hashed in passing */ }
+  for await (const _chunk of chain(readStream(source), stages)) { /* hashed in passing */ }
 }
 
 /**
