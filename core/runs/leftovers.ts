@@ -19,7 +19,7 @@ import type { Logger } from '../logger';
 import { processesNaming } from '../host/processes-naming';
 import { stopProcess } from '../host/processes';
 import { MAX_RUN_MS, judgeHolder } from './run-holder';
-import { dataKeyFileOf, OWNER_SUFFIX, readOwner, takeOver, type OwnerOnDisk } from './run-dir';
+import { DATA_KEY_SUFFIX, dataKeyFileOf, OWNER_SUFFIX, readOwner, takeOver, type OwnerOnDisk } from './run-dir';
 import { BACKUP_RUNS, DRILL_RUNS, RESTORE_RUNS, TRASH } from './spool-layout';
 import { backupIdTime } from '../catalog/layout';
 import { TEMPORARY_SUFFIX } from '../io/json-file';
@@ -208,8 +208,8 @@ async function removeRunDir(spoolRoot: string, leftover: Leftover, judgedOn: Own
   return true;
 }
 
-/** A node's data key file (run-dir.ts `dataKeyFileOf`), or a crashed write's temporary copy of it (io/json-file.ts). */
-const DATA_KEY_FILE = new RegExp(`\\.data-key\\.json(${TEMPORARY_SUFFIX.source.slice(0, -1)})?$`);
+/** Whether `name` is a node's data key file (run-dir.ts `dataKeyFileOf`), or a crashed write's temporary copy of it (io/json-file.ts). */
+const isDataKeyFile = (name: string): boolean => name.replace(TEMPORARY_SUFFIX, '').endsWith(DATA_KEY_SUFFIX);
 
 /**
  * What `dir` holds (nothing when it does not exist): its subdirectories, and the names of the run
@@ -222,10 +222,10 @@ async function entries(dir: string): Promise<{ dirs: string[]; strayRecords: str
   const strayRecords = records.filter((name) => !dirs.includes(name));
   // A node's data key (and a crashed write's temporary copy of it) whose run directory and record are both gone.
   const strayKeys = listed
-    .filter((e) => e.isFile() && DATA_KEY_FILE.test(e.name))
+    .filter((e) => e.isFile() && isDataKeyFile(e.name))
     .map((e) => e.name)
     .filter((name) => {
-      const run = name.slice(0, name.indexOf('.data-key.json'));
+      const run = name.slice(0, name.indexOf(DATA_KEY_SUFFIX));
       return !dirs.includes(run) && !records.includes(run);
     });
   return { dirs, strayRecords, strayKeys };

@@ -56,12 +56,15 @@ export interface OwnerOnDisk {
   owner?: RunDirOwner;
 }
 
+/** What {@link dataKeyFileOf} adds to a run directory's path. */
+export const DATA_KEY_SUFFIX = '.data-key.json';
+
 /**
  * Where a backup node's run keeps its data key (core/crypto/encoding-settings.ts): beside its run
  * directory, so a driver clearing its spool does not take it; removed with the directory.
  */
 export function dataKeyFileOf(dir: string): string {
-  return `${path.resolve(dir)}.data-key.json`;
+  return `${path.resolve(dir)}${DATA_KEY_SUFFIX}`;
 }
 
 /** The owner record's file of run directory `dir`. */
