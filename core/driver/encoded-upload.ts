@@ -84,14 +84,11 @@ async function encodeCopy(file: string, key: string, artifact: ArtifactRef, enco
   const sealedInput = compressing ? `${copy}.zst` : file;
   try {
     // The bytes to seal, and their sha256: the compressed copy as it is written, else the file itself.
-    let input: { size: number; sha256: string };
-    if (compressing) {
-      input = await streamToFile(chain(readStream(file), [plain, compressing]), sealedInput, { key: sealedInput });
-    } else {
-      await hashThrough(file, [plain]);
-      input = { size: plain.bytes, sha256: plain.digest() };
-    }
-    assertSameHash(artifact, { size: plain.bytes, sha256: plain.digest() });
+    const compressed = compressing ? await streamToFile(chain(readStream(file), [plain, compressing]), sealedInput, { key: sealedInput }) : undefined;
+    if (!compressing) await hashThrough(file, [plain]);
+    const read = { size: plain.bytes, sha256: plain.digest() };
+    assertSameHash(artifact, read);
+    const input = compressed ?? read;
     const sealing = sealingStage(encoding, key, input.sha256);
     const again = new HashingStream();
     const out = await streamToFile(chain(readStream(sealedInput), [again, ...(sealing ? [sealing] : [])]), copy, { key: copy });
