@@ -67,6 +67,19 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       if (json) process.stdout.write(`${JSON.stringify({ error: { name, code: errorCode, message } })}\n`);
     }
   }
+  await written(process.stdout);
+  await written(process.stderr);
   process.exit(code);
+}
+
+/**
+ * Resolves once everything written to `stream` has been handed to the system: a pipe takes 64 KiB
+ * at once, and `process.exit` drops what it has not yet taken (a `--json list | jq` cut short).
+ */
+function written(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0 || stream.destroyed) resolve();
+    else stream.write('', () => resolve());
+  });
 }
 

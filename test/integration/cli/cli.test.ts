@@ -57,6 +57,21 @@ describe('dbbackup CLI', () => {
     expect([...loaded].filter((name) => name.startsWith('@smithy/'))).toEqual([]);
   });
 
+  it('hands all it wrote to a pipe before it exits, however much (a pipe takes 64 KiB at once)', async () => {
+    // Prepare: 1 MB written as the CLI loads, before the command's own output
+    const preload = path.join(work(), 'write-a-megabyte.js');
+    await writeFile(preload, `process.stdout.write('x'.repeat(1_000_000) + '\\n');`);
+
+    // Act
+    const list = await dbbackup(['--json', 'list', '--engine', 'etcd'], { NODE_OPTIONS: `--require ${preload}` });
+
+    // Assess: the megabyte and the list after it, whole
+    expect(list.code).toBe(0);
+    const [padding, json] = list.stdout.split('\n');
+    expect(padding).toHaveLength(1_000_000);
+    expect(Array.isArray(JSON.parse(json))).toBe(true);
+  });
+
   it('exits 2 with one clear line for bad input', async () => {
     const unknown = await dbbackup(['backup', 'nosuch', '--instance', 'x', '--config', '{}']);
     const malformed = await dbbackup(['backup', 'etcd', '--instance', 'x', '--config', '{"endpoints": [']);
