@@ -52,7 +52,8 @@ describe('dbbackup CLI', () => {
     expect(backup.code).toBe(0);
     const loaded = new Set(JSON.parse(await readFile(loadedFile, 'utf8')) as string[]);
     expect(loaded.has('etcd3')).toBe(true);
-    expect(LOADED_ON_FIRST_USE.filter((name) => name !== 'etcd3' && loaded.has(name))).toEqual([]);
+    const packageOf = (name: string) => /^(?:@[^/]+\/)?[^/]+/.exec(name)![0]; // mysql2/promise: mysql2
+    expect(LOADED_ON_FIRST_USE.map(packageOf).filter((name) => name !== 'etcd3' && loaded.has(name))).toEqual([]);
     // Nor the SDK's core, which the local state machine runner's Lambda client would load (a stand-in until used).
     expect([...loaded].filter((name) => name.startsWith('@smithy/'))).toEqual([]);
   });
@@ -67,9 +68,9 @@ describe('dbbackup CLI', () => {
 
     // Assess: the megabyte and the list after it, whole
     expect(list.code).toBe(0);
-    const [padding, json] = list.stdout.split('\n');
-    expect(padding).toHaveLength(1_000_000);
-    expect(Array.isArray(JSON.parse(json))).toBe(true);
+    const end = list.stdout.indexOf('\n');
+    expect(end).toBe(1_000_000);
+    expect(Array.isArray(JSON.parse(list.stdout.slice(end + 1)))).toBe(true);
   });
 
   it('exits 2 with one clear line for bad input', async () => {
