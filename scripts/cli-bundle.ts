@@ -30,7 +30,7 @@ export const NEVER_INLINED: readonly string[] = ['aws-cdk-lib', 'constructs', 'a
  * deferred: a default or namespace import copies the package's exports, so loads it at once.
  */
 export const LOADED_ON_FIRST_USE: readonly string[] = [
-  'etcd3', 'cassandra-driver', '@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/client-ssm', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-sfn', '@aws-sdk/client-kms',
+  'etcd3', 'cassandra-driver', 'mysql2/promise', '@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/client-ssm', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-sfn', '@aws-sdk/client-kms',
 ];
 
 /** The folder beside the bundle that holds a stand-in module for each {@link LOADED_ON_FIRST_USE} package. */

@@ -5,7 +5,7 @@
  * index table — dumped by the shared shard dump. Partitions on other servers are read at their own
  * points: there is no snapshot across partitions, and the record says so (`globalSnapshot: false`).
  */
-import mysql, { type Connection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, JsonObject, SnapshotTaken } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
@@ -53,7 +53,7 @@ export async function takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sin
   const partitions = config.partitions.filter((p) => p.server === server.name);
   let control: Connection;
   try {
-    control = await mysql.createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
+    control = await createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
   } catch (error) {
     throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
   }

@@ -3,7 +3,7 @@
  * view, a trigger, utf8mb4 text, a BLOB); its drill restores into a scratch MariaDB (scratch.ts).
  */
 import path from 'node:path';
-import mysql from 'mysql2/promise';
+import { createConnection } from 'mysql2/promise';
 import { onFreePorts } from '../../core/host/ports';
 import type { DemoScenario } from '../../core/demo/scenario';
 import { startLocalMariaDb } from './shared/local-server';
@@ -11,7 +11,7 @@ import { startLocalMariaDb } from './shared/local-server';
 const ROWS = 10_000;
 
 async function seed(port: number): Promise<void> {
-  const connection = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', multipleStatements: true });
+  const connection = await createConnection({ host: '127.0.0.1', port, user: 'root', multipleStatements: true });
   try {
     await connection.query(`
       CREATE DATABASE demo_shop CHARACTER SET utf8mb4;

@@ -5,7 +5,7 @@
  * read back with plain SQL (row counts and CHECKSUM TABLE). Test code: loaded by the tests only.
  */
 import path from 'node:path';
-import mysql from 'mysql2/promise';
+import { createConnection } from 'mysql2/promise';
 import type { DriverKit, KitJson, KitSource, KitTarget } from '../../test/contract/driver-kit';
 import { seedShop, startTestMariaDb, tableChecksums, trackServerPidFile, usingConnection } from '../../test/harness/mariadb';
 import { freePort } from '../../test/harness/ports';
@@ -17,7 +17,7 @@ let servers = 0;
 
 /** The shop's tables as plain SQL reads them on the server at `port`. */
 function readShop(port: number): Promise<unknown> {
-  return usingConnection(mysql.createConnection({ host: '127.0.0.1', port, user: 'root', supportBigNumbers: true, bigNumberStrings: true, dateStrings: true }), (c) => tableChecksums(c, 'shop'));
+  return usingConnection(createConnection({ host: '127.0.0.1', port, user: 'root', supportBigNumbers: true, bigNumberStrings: true, dateStrings: true }), (c) => tableChecksums(c, 'shop'));
 }
 
 async function startSource(mode: 'logical' | 'physical'): Promise<KitSource> {

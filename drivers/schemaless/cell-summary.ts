@@ -8,7 +8,7 @@
  * it to the cells created at or before a time (a point-in-time restore keeps exactly those: cells
  * are never updated).
  */
-import mysql, { type Connection } from 'mysql2/promise';
+import { format, type Connection } from 'mysql2/promise';
 import { quoteId } from '../mysql/shared/connection';
 import { PermanentError } from '../../core/errors';
 import { TableDigest } from '../mysql/shared/table-digest';
@@ -43,7 +43,7 @@ export async function countCells(connection: Connection, table: CellTable): Prom
  */
 export async function summariseCells(connection: Connection, table: CellTable, only: { createdAt?: string } = {}): Promise<CellSummary> {
   const from = `${quoteId(table.database)}.${quoteId(table.table)}`;
-  const where = only.createdAt === undefined ? '' : ` WHERE ${mysql.format('created_at <= ?', [only.createdAt])}`;
+  const where = only.createdAt === undefined ? '' : ` WHERE ${format('created_at <= ?', [only.createdAt])}`;
   const { keep, hashed } = SUMMARY_PROJECTION;
   const { rows: cells, digest } = await digestQuery(connection, `SELECT ${keep.map(quoteId).join(', ')}, SHA2(${quoteId(hashed)}, 256) FROM ${from}${where}`);
   const [rows] = await connection.query({ sql: `SELECT COALESCE(MAX(added_id), 0) FROM ${from}${where}`, rowsAsArray: true });

@@ -4,7 +4,7 @@
  * body has the field (not JSON null), on the shard `CRC32(index_key) % N` (layout.ts). The check
  * and the repair are the shared ones: this file says only what an entry is.
  */
-import mysql from 'mysql2/promise';
+import { format } from 'mysql2/promise';
 import { checkDerivedIndexes, type DerivedIndex, type IndexCheck } from '../mysql/sharded/derived-index';
 import type { LaneOptions } from '../mysql/sharded/shard-lanes';
 import type { ShardMap } from '../mysql/sharded/target-shards';
@@ -35,8 +35,8 @@ export interface IndexDefinition {
  */
 export function indexKeyExpression(field: string): string {
   const body = 'CONVERT(body USING utf8mb4)';
-  const extracted = mysql.format(`JSON_EXTRACT(${body}, ?)`, [field]);
-  return `IF(${mysql.format(`JSON_VALUE(${body}, ?)`, [field])} IS NULL AND JSON_TYPE(${extracted}) <=> 'NULL', NULL, JSON_UNQUOTE(${extracted}))`;
+  const extracted = format(`JSON_EXTRACT(${body}, ?)`, [field]);
+  return `IF(${format(`JSON_VALUE(${body}, ?)`, [field])} IS NULL AND JSON_TYPE(${extracted}) <=> 'NULL', NULL, JSON_UNQUOTE(${extracted}))`;
 }
 
 /** The entries of `index` as a derived index over the cells of `cellTable`. */
@@ -46,7 +46,7 @@ export function cellIndex(index: IndexDefinition, cellTable: string): DerivedInd
     columns: ['index_key', 'row_key', 'column_name', 'ref_key'],
     derived(database) {
       // A cell without the field has a NULL key: no entry (skipped as it arrives, not filtered here, which would evaluate the key twice).
-      return mysql.format(`SELECT ${indexKeyExpression(index.field)} AS index_key, row_key, column_name, ref_key FROM ${quoteId(database)}.${quoteId(cellTable)} WHERE column_name = ?`, [index.column]);
+      return format(`SELECT ${indexKeyExpression(index.field)} AS index_key, row_key, column_name, ref_key FROM ${quoteId(database)}.${quoteId(cellTable)} WHERE column_name = ?`, [index.column]);
     },
     // Keys as bytes, the column name as text, ref_key as a decimal (a bytes literal in a number's place would be read as a hex number).
     params: ([indexKey, rowKey, column, refKey]: RawRow) => [Buffer.from(indexKey!), Buffer.from(rowKey!), column!.toString('utf8'), refKey!.toString('latin1')],

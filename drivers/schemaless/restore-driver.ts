@@ -11,7 +11,7 @@
  *                    counted), or built from the cells when not loaded
  *     validate:      restore-validation.ts
  */
-import mysql from 'mysql2/promise';
+import { format } from 'mysql2/promise';
 import { downloadArtifacts } from '../../core/driver/download';
 import type { PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
@@ -115,9 +115,9 @@ async function trimAfter(ctx: Ctx, plan: RestorePlan, time: string): Promise<Arr
     const limit = utcDatetime(time);
     for (const shard of connected.shards) {
       const summary = await summariseCells(shard.connection, { database: shard.database, table: plan.facts.cellTable });
-      const [deleted] = await shard.connection.query(mysql.format(`DELETE FROM ${quoteId(shard.database)}.${quoteId(plan.facts.cellTable)} WHERE created_at > ?`, [limit])) as [{ affectedRows: number }, unknown];
+      const [deleted] = await shard.connection.query(format(`DELETE FROM ${quoteId(shard.database)}.${quoteId(plan.facts.cellTable)} WHERE created_at > ?`, [limit])) as [{ affectedRows: number }, unknown];
       if (plan.facts.bufferedWritesTable) {
-        await shard.connection.query(mysql.format(`DELETE FROM ${quoteId(shard.database)}.${quoteId(plan.facts.bufferedWritesTable)} WHERE created_at > ?`, [limit]));
+        await shard.connection.query(format(`DELETE FROM ${quoteId(shard.database)}.${quoteId(plan.facts.bufferedWritesTable)} WHERE created_at > ?`, [limit]));
       }
       recorded.push({ shard: shard.shard, ...summary, trimmed: deleted.affectedRows });
     }

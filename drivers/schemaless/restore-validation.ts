@@ -14,7 +14,7 @@
  *   counts it reports; an index the restore checked whole as loaded is not read again
  *   (drivers/mysql/sharded/index-validation.ts).
  */
-import mysql from 'mysql2/promise';
+import { format } from 'mysql2/promise';
 import { mapLimited } from '../../core/concurrency';
 import type { RestoreContext, RestoreResult, ValidationCheck } from '../../core/driver/types';
 import { quoteId } from '../mysql/shared/connection';
@@ -76,7 +76,7 @@ async function pointInTimeChecks(ctx: RestoreContext<SchemalessRestoreTarget>, p
   try {
     for (const shard of connected.shards) {
       const table = `${quoteId(shard.database)}.${quoteId(plan.facts.cellTable)}`;
-      const [rows] = await shard.connection.query({ sql: mysql.format(`SELECT COUNT(*), SUM(created_at > ?) FROM ${table}`, [utcDatetime(pointInTime)]), rowsAsArray: true });
+      const [rows] = await shard.connection.query({ sql: format(`SELECT COUNT(*), SUM(created_at > ?) FROM ${table}`, [utcDatetime(pointInTime)]), rowsAsArray: true });
       const [count, after] = (rows as unknown[][])[0].map((v) => Number(String(v ?? 0)));
       kept += count;
       const restored = beforeTrim.find((b) => b.shard === shard.shard);

@@ -10,7 +10,7 @@
  * removed once drained, so only the newest copy is true); index tables are derived from cells and
  * are rebuilt by a restore of a chain (restore-plan.ts).
  */
-import mysql, { type Connection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, BackupRecord, JsonObject, SnapshotTaken } from '../../core/driver/types';
 import { nodeRecords } from '../../core/catalog/manifest';
@@ -87,7 +87,7 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
   });
   let control: Connection;
   try {
-    control = await mysql.createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
+    control = await createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
   } catch (error) {
     throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
   }

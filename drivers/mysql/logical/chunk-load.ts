@@ -25,7 +25,7 @@
  * expected (column-codec.ts); the digests then prove the value.
  */
 import { Readable } from 'node:stream';
-import mysql, { type Connection, type ResultSetHeader } from 'mysql2/promise';
+import { escape as escapeLiteral, type Connection, type ResultSetHeader } from 'mysql2/promise';
 import { PermanentError, stopIfAborted, type ClassifiedError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import { chunkFileLines } from '../shared/chunk-codec';
@@ -127,7 +127,7 @@ async function showWarnings(connection: Connection): Promise<Array<{ level: stri
 export async function loadFiles(connection: Connection, files: string[], into: LoadInto): Promise<number> {
   const name = files.length === 1 ? files[0] : `${files[0]} (+${files.length - 1} more)`;
   const target = `${quoteId(into.database)}.${quoteId(into.table)}`;
-  const sql = `LOAD DATA LOCAL INFILE ${mysql.escape(name)} INTO TABLE ${target} ${LOAD_DATA_FORMAT} ${loadColumns(into.columns, into.encoding)}`;
+  const sql = `LOAD DATA LOCAL INFILE ${escapeLiteral(name)} INTO TABLE ${target} ${LOAD_DATA_FORMAT} ${loadColumns(into.columns, into.encoding)}`;
   const [result] = await connection.query({ sql, infileStreamFactory: () => chunksStream(files) }) as [ResultSetHeader, unknown];
   if (result.warningStatus > 0) {
     const warnings = await showWarnings(connection);

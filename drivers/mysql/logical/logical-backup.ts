@@ -12,7 +12,7 @@
  *    database ({@link captureDatabaseSchema}) and, with `includeUsers`, the accounts.
  */
 import { Readable } from 'node:stream';
-import mysql, { type Connection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import type { ArtifactReader, ArtifactSink } from '../../../core/driver/artifact-sink';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../../core/driver/types';
 import { PermanentError, TransientError } from '../../../core/errors';
@@ -49,7 +49,7 @@ export interface LogicalSnapshotOptions {
 /** A text (utf8mb4) connection for the lock, the status statements and the schema. */
 async function openControlConnection(settings: ConnectionSettings, logger: Logger): Promise<Connection> {
   try {
-    const connection = await mysql.createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
+    const connection = await createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
     connection.on('error', (error: Error) => logger.warn('mysql backup: control connection error', { error: error.message }));
     return connection;
   } catch (error) {

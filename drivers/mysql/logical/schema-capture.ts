@@ -19,7 +19,7 @@
  * the default one), so a restore into a renamed database only has to rename `CREATE DATABASE`.
  * There are no `DELIMITER` lines and no `;` terminators: see {@link formatSchemaStatements}.
  */
-import mysql, { type Connection } from 'mysql2/promise';
+import { escape as escapeLiteral, type Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
 import { quoteId } from '../shared/connection';
 import { ENGINE } from '../shared/layout';
@@ -92,7 +92,7 @@ export interface DatabaseSchema {
 
 type Row = Record<string, unknown>;
 
-const literal = (value: string): string => mysql.escape(value);
+const literal = (value: string): string => escapeLiteral(value);
 
 function text(value: unknown): string {
   if (value === null || value === undefined) return '';

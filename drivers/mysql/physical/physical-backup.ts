@@ -29,7 +29,7 @@
  */
 import { access, constants, mkdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import mysql, { type Connection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import { mapLimitedWith } from '../../../core/concurrency';
 import { openArtifact, type ArtifactReader, type ArtifactSink } from '../../../core/driver/artifact-sink';
 import { resolveInside } from '../../../core/io/resolve-inside';
@@ -447,7 +447,7 @@ async function digestPreparedCopy(
   });
   try {
     const settings = { host: server.host, port: 0, socketPath: server.socket, user: 'root', password: '', connectTimeoutMs: 10_000 };
-    const listing = await mysql.createConnection(connectionOptions(settings));
+    const listing = await createConnection(connectionOptions(settings));
     let tables: Array<{ database: string; table: string; engine: string }>;
     let databases: string[];
     const objects: Record<string, SchemaObjects> = {};

@@ -23,7 +23,7 @@
 import { openStored } from '../../../core/driver/artifact-check';
 import { access, constants, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import type { JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
 import { assertPortFree, replaceableEntries, type DataDirRestore } from '../../../core/host/data-dir-target';
@@ -201,9 +201,9 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
 async function setGtidState(ctx: Ctx, consistency: MysqlConsistency): Promise<JsonObject> {
   if (consistency.flavor !== 'mariadb' || !consistency.gtid) return { gtidSlavePos: null };
   const settings = { ...ctx.target, host: '127.0.0.1', socketPath: undefined };
-  let connection: mysql.Connection;
+  let connection: Connection;
   try {
-    connection = await mysql.createConnection(connectionOptions(settings));
+    connection = await createConnection(connectionOptions(settings));
   } catch (error) {
     throw toMysqlError(error, `logging in to the restored server on port ${ctx.target.port} with the target's credentials (they must be the source's)`, 'MYSQL_CONNECT_FAILED');
   }

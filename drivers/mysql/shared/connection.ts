@@ -5,7 +5,7 @@
  * so TIMESTAMP values read and write the same instant, and one SQL mode whatever the server's
  * default (see {@link DATA_SESSION}).
  */
-import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
+import { createConnection, type Connection, type ConnectionOptions } from 'mysql2/promise';
 import { toMysqlError } from './errors';
 
 export interface ConnectionSettings {
@@ -49,7 +49,7 @@ export async function withConnection<T>(
   const where = describeServer(settings);
   let connection: Connection;
   try {
-    connection = await mysql.createConnection(connectionOptions(settings));
+    connection = await createConnection(connectionOptions(settings));
   } catch (error) {
     throw toMysqlError(error, `cannot connect to ${where} ${what.connecting}`, 'MYSQL_CONNECT_FAILED');
   }
@@ -84,7 +84,7 @@ export const DATA_SESSION =
 
 /** A connection for reading and writing table data as raw bytes ({@link DATA_SESSION}). */
 export async function openDataConnection(settings: ConnectionSettings, extra: Partial<ConnectionOptions> = {}): Promise<Connection> {
-  const connection = await mysql.createConnection(connectionOptions(settings, { charset: 'utf8mb4', ...extra }));
+  const connection = await createConnection(connectionOptions(settings, { charset: 'utf8mb4', ...extra }));
   await connection.query(DATA_SESSION);
   return connection;
 }

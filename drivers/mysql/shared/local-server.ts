@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
+import { createConnection } from 'mysql2/promise';
 import { recordedPid, stopRecordedProcess } from '../../../core/host/processes';
 import { runTool } from '../../../core/host/run-tool';
 import { startServerProcess } from '../../../core/host/server-process';
@@ -77,7 +77,7 @@ const ACCESS_DENIED = 1045;
  */
 async function probeLogin(address: { socketPath: string } | { host: string; port: number }): Promise<void> {
   try {
-    const connection = await mysql.createConnection({ ...address, user: 'root', connectTimeout: 1000 });
+    const connection = await createConnection({ ...address, user: 'root', connectTimeout: 1000 });
     await connection.end();
   } catch (error) {
     if ((error as { errno?: number }).errno !== ACCESS_DENIED) throw error;

@@ -4,7 +4,7 @@
  * (transient, `MYSQL_UNAVAILABLE`), and errors while applying a backup, classified (errors.ts) so
  * the state machine retries only what a retry can cure (lost connections, deadlocks, lock waits).
  */
-import mysql, { type Connection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import { TransientError, type ClassifiedError } from '../../../core/errors';
 import { connectionOptions, describeServer, openDataConnection, type ConnectionSettings } from './connection';
 import { toMysqlError } from './errors';
@@ -50,7 +50,7 @@ function connectError(error: unknown, settings: ConnectionSettings): ClassifiedE
 export async function openSchemaConnection(settings: TargetSettings): Promise<Connection> {
   let connection: Connection;
   try {
-    connection = await mysql.createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
+    connection = await createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
   } catch (error) {
     throw connectError(error, settings);
   }
