@@ -4,7 +4,7 @@
  * Catch, Map and Choice policies that ship to AWS are what runs locally and in the tests.
  */
 import './polyfills';
-import './runner-lambda-on-first-use';
+import './runner-packages-on-first-use';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';

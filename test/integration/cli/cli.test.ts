@@ -38,7 +38,7 @@ describe('dbbackup CLI', () => {
     expect(JSON.parse(restore.stdout)).toMatchObject({ backupId: summary.backupId, validation: { ok: true } });
   });
 
-  it('loads the client of the engine it backs up when first used, and no other engine\'s nor the AWS SDK (not even the local runner\'s Lambda client)', async () => {
+  it('loads the client of the engine it backs up when first used, and no other engine\'s nor the AWS SDK (not even the local runner\'s Lambda client) nor the runner\'s definition validator', async () => {
     // Prepare: a preload that writes down, as the process exits, every package it loaded
     const loadedFile = path.join(work(), 'loaded.json');
     const preload = path.join(work(), 'record-loaded.js');
@@ -56,6 +56,8 @@ describe('dbbackup CLI', () => {
     expect(LOADED_ON_FIRST_USE.map(packageOf).filter((name) => name !== 'etcd3' && loaded.has(name))).toEqual([]);
     // Nor the SDK's core, which the local state machine runner's Lambda client would load (a stand-in until used).
     expect([...loaded].filter((name) => name.startsWith('@smithy/'))).toEqual([]);
+    // Nor the definition validator the runner loads (ajv under it): the shipped definition is not validated again.
+    expect(loaded.has('ajv')).toBe(false);
   });
 
   it('hands all it wrote to a pipe before it exits, however much (a pipe takes 64 KiB at once)', async () => {
