@@ -182,8 +182,21 @@ interface TableState {
 interface Task {
   state: TableState;
   label: string;
+  /** The table data it reads, as the server estimates it (0: a query that reads none). */
+  estimatedBytes: number;
   run(worker: Connection): Promise<void>;
 }
+
+/**
+ * Tasks one worker connection has in flight at once, and the table data they may hold (estimated):
+ * the connection sends a task's query as soon as the task before it has read its last row, while
+ * that task's chunk is still being encoded and written. The queries take turns on the connection
+ * (one result at a time, each stream holding back the socket on its own), so this overlaps a
+ * write's latency — a file's creation, an S3 request per chunk — with the next table's read: what
+ * a schema of many small tables waits on. A big table runs alone, its memory bounded as always.
+ */
+const LANE_DEPTH = 8;
+const LANE_BYTES = 4 * 1024 * 1024;
 
 /**
  * The work queue: non-transactional tasks before transactional ones, and within each, chunk
@@ -262,9 +275,10 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
   const states = tables.map((t): TableState => ({ table: t, ranges: new Map() }));
   const bySize = [...states].sort((a, b) => b.table.estimatedBytes - a.table.estimatedBytes || b.table.estimatedRows - a.table.estimatedRows);
 
-  const rangeTask = (state: TableState, index: number, range: KeyRange): Task => ({
+  const rangeTask = (state: TableState, index: number, range: KeyRange, count: number): Task => ({
     state,
     label: `${describe(state.table)} chunk ${index}`,
+    estimatedBytes: state.table.estimatedBytes / count,
     run: async (worker) => {
       state.ranges.set(index, await withWriteRetries(`dumping ${describe(state.table)} chunk ${index}`, retries, options.logger,
         () => dumpRange(worker, state.table, index, range, taskOptions)));
@@ -276,6 +290,7 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
       scheduler.push({
         state,
         label: `planning ${describe(t)}`,
+        estimatedBytes: 0,
         run: async (worker) => {
           let ranges: KeyRange[];
           try {
@@ -285,13 +300,14 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
           }
           state.rangeCount = ranges.length;
           state.bounds = ranges;
-          ranges.forEach((range, index) => scheduler.push(rangeTask(state, index, range), 'range'));
+          ranges.forEach((range, index) => scheduler.push(rangeTask(state, index, range, ranges.length), 'range'));
         },
       }, 'table');
     } else {
       scheduler.push({
         state,
         label: describe(t),
+        estimatedBytes: t.estimatedBytes,
         run: async (worker) => {
           state.rangeCount = 1;
           state.ranges.set(0, await withWriteRetries(`dumping ${describe(t)}`, retries, options.logger, () => dumpRange(worker, t, 0, undefined, taskOptions)));
@@ -301,17 +317,22 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
   }
 
   const work = async (worker: Connection): Promise<void> => {
+    const running = new Set<Promise<void>>();
+    let bytes = 0;
     for (;;) {
+      while (running.size >= LANE_DEPTH || (running.size > 0 && bytes >= LANE_BYTES)) await Promise.race(running);
       const task = await scheduler.next(options.signal);
-      if (!task) return;
-      try {
-        await task.run(worker);
-      } catch (error) {
-        scheduler.fail(error);
-      } finally {
+      if (!task) break;
+      const size = task.estimatedBytes;
+      bytes += size;
+      const run: Promise<void> = task.run(worker).catch((error: unknown) => scheduler.fail(error)).finally(async () => {
+        bytes -= size;
+        running.delete(run);
         await scheduler.finish(task);
-      }
+      });
+      running.add(run);
     }
+    await Promise.all(running);
   };
   await Promise.all(workers.map(work));
   if (scheduler.failure !== undefined) throw toMysqlError(scheduler.failure, 'dumping table data', 'MYSQL_DUMP_FAILED');

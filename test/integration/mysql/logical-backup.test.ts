@@ -349,6 +349,45 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     expect(taken.facts.tables.find((t) => t.table === 'big')?.rows).toBe(20_000);
   });
 
+  it('starts the next small table on a worker before the last one\'s chunk is written (a slow store waits less)', async () => {
+    // Prepare: one worker; the first small table's chunk is held, once compressed, until another chunk's write has begun
+    const ctx = await context({ databases: ['shop_innodb'], parallelism: 1 });
+    let writing = 0;
+    let mostAtOnce = 0;
+    let held: Promise<void> | undefined;
+    let release: () => void = () => undefined;
+    const stage: LogicalSnapshotOptions['stage'] = (name) => {
+      writing += 1;
+      mostAtOnce = Math.max(mostAtOnce, writing);
+      release();
+      const hold = held === undefined && !name.includes('/big/')
+        ? (held = new Promise<void>((resolve) => {
+          release = resolve;
+          setTimeout(resolve, 10_000).unref(); // nothing else begins: carry on, so the test fails rather than hangs
+        }))
+        : undefined;
+      return new Transform({
+        transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk),
+        flush(callback) {
+          const done = () => {
+            writing -= 1;
+            callback();
+          };
+          if (hold) void hold.then(done);
+          else done();
+        },
+      });
+    };
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir), { stage });
+    const checks = await validateLogicalSnapshot(snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(mostAtOnce).toBeGreaterThan(1);
+  });
+
   it('fails with a TransientError when a worker connection is lost, and leaves no lock behind', async () => {
     // Prepare
     const ctx = await context({ databases: ['shop'], parallelism: 2, chunkRows: 5_000 });
