@@ -177,8 +177,12 @@ export async function openArtifact(spoolDir: string, artifact: ArtifactRef, stor
   return createReadStream(file, { highWaterMark: 1 << 20 });
 }
 
-/** Artifacts re-hashed at once by {@link ArtifactReader.verifyUnread} (local files: one per hashing thread). */
-const VERIFY_CONCURRENCY = 4;
+/**
+ * Artifacts re-hashed at once by {@link ArtifactReader.verifyUnread}: local files one per hashing
+ * thread; objects streamed from a remote store (S3) more, as each waits on its requests — with 4,
+ * a backup of 1 000 small tables spent 7.6 s re-reading them 25 ms away.
+ */
+const VERIFY_CONCURRENCY = { local: 4, remote: 16 } as const;
 
 /**
  * Reads a snapshot's artifacts for validation, checking each one's sha256 as it is read (a
@@ -218,7 +222,8 @@ export class ArtifactReader {
   /** {@link verifyUnread}'s findings by artifact name: what is wrong with each damaged or missing one. */
   async damaged(artifacts: readonly ArtifactRef[]): Promise<Map<string, string>> {
     const unread = artifacts.filter((artifact) => !this.verified.has(artifact.name));
-    const problems = await mapLimited(unread, VERIFY_CONCURRENCY, (artifact) => verifyArtifact(this.spoolDir, artifact, this.store)
+    const remote = this.store !== undefined && !this.store.hashObject && unread.some((artifact) => artifact.key !== undefined);
+    const problems = await mapLimited(unread, VERIFY_CONCURRENCY[remote ? 'remote' : 'local'], (artifact) => verifyArtifact(this.spoolDir, artifact, this.store)
       .then(() => {
         this.verified.add(artifact.name);
         return undefined;
