@@ -325,10 +325,10 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
       if (!task) break;
       const size = task.estimatedBytes;
       bytes += size;
-      const run: Promise<void> = task.run(worker).catch((error: unknown) => scheduler.fail(error)).finally(async () => {
+      // Leaves `running` only once finished (the lock released after the last non-transactional table): the lane waits for that.
+      const run: Promise<void> = task.run(worker).catch((error: unknown) => scheduler.fail(error)).finally(() => scheduler.finish(task)).finally(() => {
         bytes -= size;
         running.delete(run);
-        await scheduler.finish(task);
       });
       running.add(run);
     }

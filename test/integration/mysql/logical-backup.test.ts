@@ -390,20 +390,22 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
 
   it('fails with a TransientError when a worker connection is lost, and leaves no lock behind', async () => {
     // Prepare
-    const ctx = await context({ databases: ['shop'], parallelism: 2, chunkRows: 5_000 });
+    // Prepare: the workers are killed as the first chunk's write begins, and no chunk is written
+    // before they are dead — so the tables a worker has not yet started (more than it takes at once:
+    // `big` is cut into 40 ranges) are read on a dead connection.
+    const ctx = await context({ databases: ['shop'], parallelism: 2, chunkRows: 500 });
     let killed = 0;
     const killWorkers = async () => {
       const [rows] = await admin.query('SELECT trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID()');
       for (const { id } of rows as Array<{ id: number }>) await admin.query(`KILL CONNECTION ${Number(id)}`);
       killed = (rows as unknown[]).length;
     };
-    const stage: LogicalSnapshotOptions['stage'] = (name) => {
-      let first = name === chunkArtifact('shop', 'big', 0);
+    let killing: Promise<void> | undefined;
+    const stage: LogicalSnapshotOptions['stage'] = () => {
+      const dead = (killing ??= killWorkers());
       return new Transform({
         transform(chunk: Buffer, _encoding, callback) {
-          if (!first) return callback(null, chunk);
-          first = false;
-          killWorkers().then(() => callback(null, chunk), callback);
+          dead.then(() => callback(null, chunk), callback);
         },
       });
     };
