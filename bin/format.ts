@@ -40,6 +40,7 @@ export function formatRestore(s: RestoreReport): string {
   const failed = s.validation.checks.filter((c) => !c.ok);
   return [
     `restore of ${s.backupId} ${s.validation.ok ? 'validated' : 'FAILED validation'}`,
+    ...passedOverLines(s.passedOver),
     `  engine/instance  ${s.engine}/${s.instance}`,
     `  endpoint         ${JSON.stringify(s.endpoint)}`,
     `  bytes            ${formatBytes(s.bytes)}`,
@@ -47,6 +48,12 @@ export function formatRestore(s: RestoreReport): string {
     `  validation       ${s.validation.checks.map((c) => `${c.name}:${c.ok ? 'ok' : 'FAIL'}`).join(' ')}`,
     ...failed.map((c) => `    ${c.name}: ${c.detail ?? 'failed'}`),
   ].join('\n');
+}
+
+/** `latest` restored an older backup than the newest: which newer ones it passed over, and why. */
+export function passedOverLines(passedOver: Array<{ backupId: string; why: string }> | undefined): string[] {
+  if (!passedOver?.length) return [];
+  return [`  NOT the newest:  newer backups passed over (restore one by id to take it anyway):`, ...passedOver.map((p) => `    ${p.backupId} ${p.why}`)];
 }
 
 function status(e: CatalogEntry): string {

@@ -29,5 +29,9 @@ export function restoreCommand(program: Command, context: () => CliContext): voi
       };
       const summary = await (await ctx.workflows()).restore(request);
       ctx.print(summary, () => formatRestore(summary));
+      const [newest, ...more] = summary.passedOver ?? [];
+      if (newest) {
+        process.stderr.write(`dbbackup: warning: restored ${summary.backupId}, not the newest backup: ${newest.backupId} ${newest.why}${more.length > 0 ? ` (and ${more.length} more newer backup${more.length > 1 ? 's' : ''} passed over)` : ''}\n`);
+      }
     });
 }

@@ -35,7 +35,18 @@ export interface CatalogEntry {
   createdAt: Date;
   /** Bytes stored under the prefix. */
   storedBytes: number;
+  /** For `latest`: the newer complete backups it passed over, newest first, and why each does not qualify. */
+  passedOver?: PassedOver[];
 }
+
+/** A newer backup `latest` did not pick, and why (in words). */
+export interface PassedOver {
+  backupId: string;
+  why: string;
+}
+
+/** Newer backups a `latest` lookup names at most (the rest are as old or older). */
+const PASSED_OVER_NAMED = 10;
 
 export interface CatalogFilter {
   engine?: string;
@@ -53,6 +64,11 @@ const byNewest = (a: { backupId: string }, b: { backupId: string }): number => b
 /** A backup that passed validation, is not damaged, and whose latest re-verification (if any) passed too. */
 export function isVerified(entry: CatalogEntry): boolean {
   return entry.complete && !entry.damage && entry.manifest?.validation.ok === true && entry.verification?.ok !== false;
+}
+
+/** A verified backup no drill has failed to restore: what `latest` picks. */
+export function isPickable(entry: CatalogEntry): boolean {
+  return isVerified(entry) && entry.drill?.ok !== false;
 }
 
 /** A verified backup whose newest restore drill restored and validated it. */
@@ -160,16 +176,19 @@ export class Catalog {
   async find(backupId: string, filter: LatestFilter = {}): Promise<CatalogEntry> {
     const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
-      const wanted = filter.restoreVerified ? isRestoreVerified : isVerified;
-      let newest: CatalogEntry | undefined;
+      const wanted = filter.restoreVerified ? isRestoreVerified : isPickable;
+      const passedOver: CatalogEntry[] = [];
       for (const folder of folders) {
         if (!(await this.store.head(manifestKey(folderOfBackup(folder))))) continue; // not complete: not listed
         const group = await this.groupIn(folder);
         if (!group) continue;
         const entry = await this.entry(group);
-        if (wanted(entry)) return entry;
-        newest ??= entry;
+        if (wanted(entry)) {
+          return passedOver.length === 0 ? entry : { ...entry, passedOver: passedOver.slice(0, PASSED_OVER_NAMED).map((e) => ({ backupId: e.backupId, why: whyNot(e) })) };
+        }
+        passedOver.push(entry);
       }
+      const [newest] = passedOver;
       const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
       const what = filter.restoreVerified ? 'restore-verified backup (one a drill restored and validated)' : 'verified backup';
       const seen = newest ? `; the newest, ${newest.backupId} (${newest.engine}/${newest.instance}), ${whyNot(newest)} — name it by id to look at it` : '';

@@ -99,6 +99,8 @@ export const restoreStateSchema = z.looseObject({
     instance: z.string(),
     artifacts: z.number().int().nonnegative(),
     bytes: z.number().nonnegative(),
+    /** For `latest`: the newer backups passed over and why (catalog.ts `PassedOver`), told to the operator with the result. */
+    passedOver: z.array(z.object({ backupId: z.string(), why: z.string() })).max(10).optional(),
   }),
   manifestKey: z.string(),
   /**
@@ -165,6 +167,8 @@ export interface RestoreSummary {
   validation: { ok: boolean; checks: number; failed: number };
   /** Store key of the full report ({@link RestoreReport}). */
   reportKey: string;
+  /** `latest` restored an older backup than the newest: the newer ones passed over, and why. */
+  passedOver?: Array<{ backupId: string; why: string }>;
 }
 
 /** The full report, kept in the store at `reportKey`: every check, and the endpoint in full. */

@@ -153,6 +153,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
     }
     const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified });
     const { manifest } = entry;
+    if (entry.passedOver) deps.logger.warn('restoring latest: newer backups passed over', { backupId: manifest.backupId, passedOver: entry.passedOver });
     if (request.engine && request.engine !== manifest.engine) {
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
@@ -188,6 +189,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
         instance: manifest.instance,
         artifacts: manifest.artifacts.length,
         bytes: manifest.bytes,
+        ...(entry.passedOver ? { passedOver: entry.passedOver } : {}),
       },
     };
   });
@@ -337,6 +339,7 @@ export async function reportRestore(input: unknown, deps: StepDeps, now: Date = 
       restoreDurationMs: result.durationMs,
       totalDurationMs: now.getTime() - Date.parse(state.startedAt),
       reportKey,
+      ...(state.backup.passedOver ? { passedOver: state.backup.passedOver } : {}),
     };
     const report: RestoreReport = { ...common, endpoint: result.endpoint, validation };
     await putStepRecord(deps.store, reportKey, report);

@@ -59,6 +59,10 @@ describe('a store with a damaged backup', () => {
     expect(restoreCut.code).toBe(1);
     expect(restoreCut.stderr).toContain('[BACKUP_DAMAGED]');
     expect(restoreLatest.code).toBe(0);
+    // The newest backup is damaged: `latest` restores the older good one, and says so.
+    expect(restoreLatest.stdout).toContain(`restore of ${good} validated`);
+    expect(restoreLatest.stdout).toMatch(new RegExp(`NOT the newest: .*\\n\\s+${cut} is damaged \\(manifest.json: `));
+    expect(restoreLatest.stderr).toMatch(new RegExp(`^dbbackup: warning: restored ${good}, not the newest backup: ${cut} is damaged`, 'm'));
     expect(pruned.code).toBe(0);
     expect(pruned.stdout).toMatch(new RegExp(`deleted  etcd/main/${stale}  \\(damaged \\(manifest.json unreadable: INVALID_JSON\\) and older than the grace period\\)`));
     expect(after.map((e: { backupId: string }) => e.backupId)).toEqual([cut, good]);

@@ -69,6 +69,7 @@ describe('dbbackup drill', () => {
     const list = JSON.parse((await dbbackup(['--json', 'list', '--engine', 'etcd', '--instance', 'flipped'])).stdout);
     const human = await dbbackup(['list', '--engine', 'etcd', '--instance', 'flipped']);
     const verifiedRestore = await dbbackup(['restore', 'latest', '--verified', '--engine', 'etcd', '--instance', 'flipped', '--target', '{}']);
+    const latestRestore = await dbbackup(['restore', 'latest', '--engine', 'etcd', '--instance', 'flipped', '--target', '{}']);
 
     // Assess
     expect(drill.code).toBe(1);
@@ -79,6 +80,9 @@ describe('dbbackup drill', () => {
     expect(human.stdout).toMatch(/RESTORE FAILED/);
     expect(verifiedRestore.code).toBe(2);
     expect(verifiedRestore.stderr).toMatch(/no restore-verified backup .* found for etcd\/flipped/);
+    // Nor is it `latest`: a drill showed it does not restore.
+    expect(latestRestore.code).toBe(2);
+    expect(latestRestore.stderr).toMatch(new RegExp(`no verified backup found for etcd/flipped .*the newest, ${backupId} \\(etcd/flipped\\), failed its restore drill`));
   });
 
   it('prune keeps the newest restore-verified backup even when the rules would remove it', async () => {
