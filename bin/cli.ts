@@ -44,6 +44,8 @@ export function buildProgram(context: () => CliContext): Command {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<never> {
+  // A reader that stops early (`| head`) closes the pipe: the rest of the output is dropped, the command's outcome stands.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   let ctx: CliContext | undefined;
   // The host's own configuration (/etc/dbbackup/dbbackup.env) fills what the environment leaves unset.
   const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), withHostConfig(env), BUILTIN_DRIVERS)));
@@ -70,6 +72,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   await written(process.stdout);
   await written(process.stderr);
   process.exit(code);
+}
+
+function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
 }
 
 /**

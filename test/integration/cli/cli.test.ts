@@ -8,6 +8,7 @@ import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { LOADED_ON_FIRST_USE } from '../../../scripts/cli-bundle';
 import { useEtcdCli } from '../../harness/cli';
+import { startCli } from '../../harness/cli-process';
 import { freeMemberUrls } from '../../harness/etcd';
 
 const { dbbackup, etcd, work } = useEtcdCli('cli', 100);
@@ -73,6 +74,21 @@ describe('dbbackup CLI', () => {
     const end = list.stdout.indexOf('\n');
     expect(end).toBe(1_000_000);
     expect(Array.isArray(JSON.parse(list.stdout.slice(end + 1)))).toBe(true);
+  });
+
+  it('stops quietly when its reader does (`| head`): no EPIPE stack trace, the command\'s own exit code', async () => {
+    // Prepare: 1 MB written as the CLI loads, more than a pipe holds
+    const preload = path.join(work(), 'write-a-megabyte-too.js');
+    await writeFile(preload, `process.stdout.write('x'.repeat(1_000_000) + '\\n');`);
+    const run = startCli(['--store', path.join(work(), 'store'), '--json', 'list'], { NODE_OPTIONS: `--require ${preload}` });
+
+    // Act: the reader takes the first bytes and goes away
+    run.child.stdout!.once('data', () => run.child.stdout!.destroy());
+    const { code, signal, stderr } = await run.exited;
+
+    // Assess
+    expect([code, signal]).toEqual([0, null]);
+    expect(stderr).not.toMatch(/EPIPE|Error/);
   });
 
   it('exits 2 with one clear line for bad input', async () => {
