@@ -2,11 +2,13 @@
  * What every command needs: settings, the runtime (store, registry, steps' dependencies), and
  * output in the chosen format.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { PermanentError } from '../core/errors';
 import { consoleLogger } from '../core/logger';
 import { settingsFromEnv, type Settings } from '../core/config/settings';
 import { createRuntime, type Runtime } from '../core/config/runtime';
+import { openStore } from '../core/store/open-store';
+import { LocalDirectoryStore } from '../core/store/local-directory-store';
 import { platformOf } from '../core/config/platform';
 import { currentProcess } from '../core/host/process-identity';
 import type { BuiltinDriver } from '../core/driver/builtin-driver';
@@ -60,6 +62,17 @@ export class CliContext {
   async workflows(): Promise<LocalWorkflows> {
     const { workflowsForSettings } = loadLocalWorkflows();
     return workflowsForSettings(await this.runtimeFor(), this.settings);
+  }
+
+  /**
+   * For a command that reads backups: a local store whose directory does not exist is a mistyped
+   * or unmounted path, not an empty store (`list` said "No backups"). Backups create it.
+   * @throws PermanentError `STORE_NOT_FOUND`
+   */
+  requireStore(): void {
+    const store = openStore(this.settings.storeUrl);
+    if (!(store instanceof LocalDirectoryStore) || existsSync(store.root)) return;
+    throw new PermanentError(`no store at ${store.root}: the directory does not exist (a mistyped or unmounted --store / DBBACKUP_STORE? the first backup creates it)`, { code: 'STORE_NOT_FOUND' });
   }
 
   /** Prints `value` as JSON with --json, else the human text. */

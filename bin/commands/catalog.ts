@@ -21,6 +21,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
     .option('--all', 'include incomplete backups (crashed or running)', false)
     .action(async function runList(options: Scope & { all: boolean }) {
       const ctx = context();
+      ctx.requireStore();
       const { catalog } = await ctx.runtimeFor();
       const entries = await catalog.list({ engine: options.engine, instance: options.instance, includeIncomplete: options.all });
       ctx.print(entries, () => formatList(entries));
@@ -34,6 +35,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
     .option('--instance <name>', 'narrows the id or "latest"')
     .action(async function runShow(backupId: string, options: Scope) {
       const ctx = context();
+      ctx.requireStore();
       const { catalog } = await ctx.runtimeFor();
       const entry = await catalog.find(backupId, options);
       ctx.print(entry, () => formatShow(entry));
@@ -47,6 +49,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
     .option('--instance <name>', 'narrows the id or "latest"')
     .action(async function runVerify(backupId: string, options: Scope) {
       const ctx = context();
+      ctx.requireStore();
       const { catalog, store } = await ctx.runtimeFor();
       const entry = await catalog.get(backupId, options);
       const record = await verifyBackup(store, entry.prefix, entry.manifest, (done, total) => ctx.progress('verify', done, total));
@@ -65,6 +68,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
     .option('--apply', 'really delete (default: dry run)', false)
     .action(async function runPrune(options: Scope & { keepLast?: string; maxAge?: string; poolGrace?: string; apply: boolean }) {
       const ctx = context();
+      ctx.requireStore();
       const keepLast = options.keepLast === undefined ? undefined : Number(options.keepLast);
       if (keepLast !== undefined && !Number.isInteger(keepLast)) {
         throw new PermanentError(`--keep-last must be a whole number, got '${options.keepLast}'`, { code: 'INVALID_POLICY' });

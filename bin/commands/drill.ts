@@ -38,6 +38,7 @@ export function drillCommand(program: Command, context: () => CliContext): void 
     .option('--target-settings <json|@file>', 'fields set on the scratch target, e.g. the credentials its validation needs: {"auth":[{"scheme":"digest","credential":{"$secret":"ssm:/zk/auth"}}]}')
     .action(async function runDrill(options: { engine?: string; instance?: string; target?: string; targetSettings?: string; key?: string; passphrase?: string }) {
       const ctx = context();
+      ctx.requireStore();
       if (options.target !== undefined && !(options.engine && options.instance)) {
         throw new PermanentError('--target names one instance\'s target: give --engine and --instance too', { code: 'INVALID_INPUT' });
       }

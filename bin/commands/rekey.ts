@@ -21,6 +21,7 @@ export function rekeyCommand(program: Command, context: () => CliContext): void 
     .option('--to-passphrase <ref>', 'the passphrase to wrap them with, by secret reference (e.g. env:NEW_PASSPHRASE)'))
     .action(async function runRekey(options: { engine: string; instance: string; backup?: string; toKms?: string; toKey?: string; toPassphrase?: string; key?: string; passphrase?: string }) {
       const ctx = context();
+      ctx.requireStore();
       const to = encryptionRequest({ kms: options.toKms, key: options.toKey, passphrase: options.toPassphrase }, { kms: '--to-kms', key: '--to-key', passphrase: '--to-passphrase' }) as Parameters<typeof rewrapTo>[0] | undefined;
       if (!to) throw new PermanentError('give the new key: --to-kms, --to-key or --to-passphrase', { code: 'INVALID_INPUT' });
       const { keys } = keysRequest(options) as { keys?: Parameters<typeof rewrapTo>[1] };

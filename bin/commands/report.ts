@@ -33,6 +33,7 @@ export function reportCommand(program: Command, context: () => CliContext): void
     .option('--drill-max-age-hours <hours>', 'oldest a good drill may be, for an instance without a drill limit in the instances file', '168')
     .action(async function runReport(options: ReportOptions) {
       const ctx = context();
+      ctx.requireStore();
       const defaults: HealthBounds = { rpoHours: hoursOption(options.rpoHours, '--rpo-hours'), drillMaxAgeHours: hoursOption(options.drillMaxAgeHours, '--drill-max-age-hours') };
       const listed = instancesFile(options.instances).filter((i) => (!options.engine || i.engine === options.engine) && (!options.instance || i.name === options.instance));
       const { catalog, registry } = await ctx.runtimeFor();

@@ -17,6 +17,7 @@ export function restoreCommand(program: Command, context: () => CliContext): voi
     .option('--rate-limit <size/s>', 'download rate limit, e.g. 50MB/s')
     .action(async function runRestoreCommand(backupId: string, options: { target: string; engine?: string; instance?: string; verified: boolean; force: boolean; rateLimit?: string; key?: string; passphrase?: string }) {
       const ctx = context();
+      ctx.requireStore();
       const request = {
         backupId,
         engine: options.engine,

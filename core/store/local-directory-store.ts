@@ -6,7 +6,7 @@
  * it (a backup marked complete must not come back from a power cut as empty or missing files) —
  * or, written with `persistLater`, when `persist` returns for them, which fsyncs many at once.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -76,7 +76,7 @@ export class LocalDirectoryStore implements BlobStore {
     } catch (error) {
       if (writer) await removeWrittenFile(writer, temp);
       else await rm(temp, { force: true });
-      throw mapFsError(error, key, this.root);
+      throw writeFailure(error, key, this.root);
     }
     return { key, size: hasher.bytes, sha256: hasher.digest() };
   }
@@ -91,7 +91,7 @@ export class LocalDirectoryStore implements BlobStore {
       const file = await openFileWriter(target, tempPathFor(target), { durable });
       return {
         write: (chunk) => file.write(chunk).catch((error: unknown) => {
-          throw mapFsError(error, key, root);
+          throw writeFailure(error, key, root);
         }),
         async end() {
           try {
@@ -99,13 +99,13 @@ export class LocalDirectoryStore implements BlobStore {
             await syncFolderOf(target, durable);
             return { key, ...written };
           } catch (error) {
-            throw mapFsError(error, key, root);
+            throw writeFailure(error, key, root);
           }
         },
         abort: () => file.abort(),
       };
     } catch (error) {
-      throw mapFsError(error, key, root);
+      throw writeFailure(error, key, root);
     }
   }
 
@@ -115,7 +115,7 @@ export class LocalDirectoryStore implements BlobStore {
       await makeDirectoryDurably(path.dirname(target));
       return await copyFileResumable(key, filePath, target, options);
     } catch (error) {
-      throw mapFsError(error, key, this.root);
+      throw writeFailure(error, key, this.root);
     }
   }
 
@@ -130,7 +130,7 @@ export class LocalDirectoryStore implements BlobStore {
       }
     }
     await mapLimited([...files, ...folders], PERSIST_CONCURRENCY, (file) => syncPath(file)).catch((error: unknown) => {
-      throw mapFsError(error, keys.find((key) => (error as { path?: unknown }).path === this.pathFor(key)) ?? keys[0], this.root);
+      throw writeFailure(error, keys.find((key) => (error as { path?: unknown }).path === this.pathFor(key)) ?? keys[0], this.root);
     });
   }
 
@@ -149,7 +149,7 @@ export class LocalDirectoryStore implements BlobStore {
       const { size, sha256, existed } = await copyFileAddressed(filePath, folder, options);
       return { key: `${prefix}/${sha256}`, size, sha256, existed };
     } catch (error) {
-      throw mapFsError(error, prefix, this.root);
+      throw writeFailure(error, prefix, this.root);
     }
   }
 
@@ -194,9 +194,11 @@ export class LocalDirectoryStore implements BlobStore {
   }
 
   async delete(keys: string[]): Promise<void> {
-    const files = keys.map((key) => this.pathFor(key));
-    for (const file of files) {
-      await rm(file, { force: true });
+    for (const key of keys) {
+      const file = this.pathFor(key);
+      await rm(file, { force: true }).catch((error: unknown) => {
+        throw writeFailure(error, key, this.root, 'delete');
+      });
       await this.pruneEmptyParents(path.dirname(file));
     }
   }
@@ -301,6 +303,24 @@ function isTemporary(name: string): boolean {
 const TRANSIENT_FS_CODES = new Set(['EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR', 'ETIMEDOUT']);
 
 /** Our errors pass through; file-system errors become TransientError or PermanentError with a stable code. */
+/**
+ * A write's file-system error, as {@link mapFsError} says it — unless the store's directory cannot be
+ * written at all, which is said instead, whatever the error (Node's recursive mkdir reports ENOENT on
+ * a read-only file system, which read as "object not found").
+ */
+function writeFailure(error: unknown, key: string, root: string, action: 'write' | 'delete' = 'write'): Error {
+  if (error instanceof PermanentError || error instanceof TransientError) return error;
+  let why: string | undefined;
+  try {
+    accessSync(root, constants.W_OK);
+  } catch (denied) {
+    const code = (denied as { code?: unknown }).code;
+    why = code === 'EROFS' ? 'is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'is not writable by this user' : undefined;
+  }
+  if (why === undefined) return mapFsError(error, key, root);
+  return new PermanentError(`cannot ${action} ${key}: the store directory ${root} ${why} (restore, verify and drill record their progress and results in the store: they need write access too)`, { code: 'ACCESS_DENIED', cause: error });
+}
+
 function mapFsError(error: unknown, key: string, root: string): Error {
   if (error instanceof PermanentError || error instanceof TransientError) return error;
   const code = (error as { code?: unknown }).code;

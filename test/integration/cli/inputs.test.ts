@@ -17,6 +17,24 @@ beforeAll(async () => {
 });
 
 describe('dbbackup input checks', () => {
+  it('says a store directory that does not exist is not there, rather than listing it as empty (a mistyped or unmounted --store)', async () => {
+    // Prepare
+    const missing = path.join(work(), 'not-mounted', 'store');
+
+    // Act
+    const list = await dbbackup(['--store', missing, 'list']);
+    const report = await dbbackup(['--store', missing, '--json', 'report']);
+    const restore = await dbbackup(['--store', missing, 'restore', 'latest', '--engine', 'etcd', '--instance', 'inputs', '--target', '{}']);
+
+    // Assess
+    for (const run of [list, restore]) {
+      expect(run.code).toBe(2);
+      expect(firstLine(run.stderr)).toBe(`dbbackup: no store at ${missing}: the directory does not exist (a mistyped or unmounted --store / DBBACKUP_STORE? the first backup creates it) [STORE_NOT_FOUND]`);
+    }
+    expect(report.code).toBe(2);
+    expect(JSON.parse(report.stdout)).toMatchObject({ error: { code: 'STORE_NOT_FOUND' } });
+  });
+
   it('names the field and the problem on the first line of an invalid config', async () => {
     // Act
     const run = await dbbackup(['backup', 'mysql', '--instance', 'x', '--config', '{"port":"3306","user":"root"}']);
