@@ -9,6 +9,7 @@ import type { ProcessIdentity } from '../host/process-identity';
 import { reclaimLeftovers } from './leftovers';
 import { runHolder } from './run-holder';
 import { claimRunDir, type RunDirOwner } from './run-dir';
+import { makeSpoolRoot } from './spool-root';
 
 /** The run a step works for, as its state describes it. */
 export interface RunDirRequest {
@@ -45,6 +46,7 @@ export async function enterRunDir(request: RunDirRequest, deps: RunDirDeps): Pro
     holder: runHolder({ orchestrator: deps.orchestrator, runStartedAt: request.runStartedAt }),
     updatedAt: new Date().toISOString(),
   };
+  await makeSpoolRoot(deps.spoolRoot);
   const previous = await claimRunDir(request.dir, owner, { resumes: request.resumes, orchestrator: deps.orchestrator });
   if (previous) {
     deps.logger.info('took over the run directory of a dead attempt', { dir: request.dir, previousAttempt: previous.runId, attempt: request.runId });
