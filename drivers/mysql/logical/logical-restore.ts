@@ -23,6 +23,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
+import { RESTORE_SERVERS_ENV } from '../../../core/host/restore-roots';
 import { Arrivals, both } from '../../../core/concurrency';
 import { downloadArtifacts } from '../../../core/driver/download';
 import type {
@@ -65,7 +66,7 @@ export function logicalFacts(ctx: Ctx): MysqlFacts {
 function targetNotEmpty(ctx: Ctx, described: string[]): PermanentError {
   return new PermanentError(
     `restore target ${describeServer(ctx.target)} already holds data in ${described.join(', ')}; refusing to overwrite it — `
-    + 'pass --force to replace these databases (or restore under other names with renameDatabases)',
+    + `pass --force to replace these databases (allowed on the servers this host's ${RESTORE_SERVERS_ENV} names), or restore under other names with renameDatabases`,
     { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
   );
 }

@@ -183,7 +183,7 @@ describe('mysql logical restore', () => {
 
     // Assess
     await expect(refused).rejects.toMatchObject({ name: 'PermanentError', code: 'TARGET_NOT_EMPTY' });
-    await expect(refused).rejects.toThrow(/shop \(1 table\).*--force/);
+    await expect(refused).rejects.toThrow(/shop \(1 table\).*--force to replace these databases \(allowed on the servers this host.s DBBACKUP_RESTORE_SERVERS names\)/);
     const [kept] = await admin.query('SELECT id FROM shop.precious') as [unknown[], unknown];
     expect(kept).toEqual([{ id: 42 }]);
 
