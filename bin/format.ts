@@ -71,7 +71,7 @@ function damageNote(e: CatalogEntry): string {
   const consequence = damage.file === 'manifest.json'
     ? 'it cannot be verified or restored; prune removes it like an incomplete backup'
     : damage.file === 'drill.json'
-      ? `its last drill is unknown, so it is never "latest"; run \`dbbackup drill --engine ${e.engine} --instance ${e.instance}\` to record a new one`
+      ? `its last drill is unknown, so it is never "latest"; its data is not affected: restore it by id, or delete the unreadable drill.json (a drill of the instance drills its newest backup)`
       : `its last verification is unknown, so it is never "latest"; run \`dbbackup verify ${e.backupId}\` to record a new one`;
   return `${damage.file} is unreadable (${damage.reason}): ${consequence}`;
 }
