@@ -49,7 +49,7 @@ export function drillCommand(program: Command, context: () => CliContext): void 
       // A target of one's own is checked here, before any drill: its problems are not the backup's.
       if (target && options.engine) registry.parseRestoreTarget(options.engine, withSecretPlaceholders({ ...target, ...targetSettings }));
       const workflows = await ctx.workflows();
-      // One listing: per instance, its newest verified backup (the list is newest first), as `latest` picks it.
+      // One listing: per instance, its newest verified backup (the list is newest first) — drilled again after a failed drill, which `latest` passes over.
       const instances = new Map<string, { engine: string; instance: string; entry?: CatalogEntry & { manifest: BackupManifest } }>();
       for (const e of await catalog.list({ engine: options.engine, instance: options.instance })) {
         const key = `${e.engine}/${e.instance}`;
