@@ -110,7 +110,7 @@ export function parseJsonOption(text: string, option: string): Record<string, un
   let raw = text;
   if (text.startsWith('@')) {
     try {
-      raw = readFileSync(text.slice(1), 'utf8');
+      raw = readFileSync(text.slice(1), 'utf8').replace(/^\uFEFF/, ''); // a byte-order mark some editors write first
     } catch (error) {
       throw new PermanentError(`${option}: cannot read ${text.slice(1)}: ${(error as Error).message}`, { code: 'INVALID_INPUT' });
     }

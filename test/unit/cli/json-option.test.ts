@@ -1,0 +1,37 @@
+/** A JSON option (`--config`, `--target`) given inline or as `@file`. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseJsonOption } from '../../../bin/cli-context';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'json-option-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('parseJsonOption', () => {
+  it('reads a file an editor saved with a byte-order mark first', async () => {
+    // Prepare
+    const file = path.join(dir, 'config.json');
+    await writeFile(file, '\uFEFF{"host": "db1", "port": 3306}');
+
+    // Act
+    const value = parseJsonOption(`@${file}`, '--config');
+
+    // Assess
+    expect(value).toEqual({ host: 'db1', port: 3306 });
+  });
+
+  it('names the option when the text is not JSON, or not an object', () => {
+    // Act
+    const broken = () => parseJsonOption('{"host":', '--config');
+    const list = () => parseJsonOption('[1]', '--target');
+
+    // Assess
+    expect(broken).toThrow(/^--config is not valid JSON: /);
+    expect(list).toThrow('--target must be a JSON object');
+  });
+});
