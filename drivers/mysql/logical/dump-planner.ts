@@ -258,6 +258,11 @@ class Scheduler {
     this.failure ??= error;
     this.wake();
   }
+
+  /** Whether non-transactional tables are (or will be) dumped and not all done yet: the read lock is held. */
+  get locked(): boolean {
+    return this.nonTransactionalSeen && !this.nonTransactionalDone;
+  }
 }
 
 const describe = (t: DumpTable): string => `${t.database}.${t.table}`;
@@ -320,10 +325,13 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
     const running = new Set<Promise<void>>();
     let bytes = 0;
     for (;;) {
-      while (running.size >= LANE_DEPTH || (running.size > 0 && bytes >= LANE_BYTES)) await Promise.race(running);
+      // One task at a time while the lock is held: the non-transactional tables must not wait behind others on a connection.
+      const depth = scheduler.locked ? 1 : LANE_DEPTH;
+      while (running.size >= depth || (running.size > 0 && bytes >= LANE_BYTES)) await Promise.race(running);
       const task = await scheduler.next(options.signal);
       if (!task) break;
       const size = task.estimatedBytes;
+      if (running.size > 0 && bytes + size > LANE_BYTES) await Promise.all(running); // a big task runs alone
       bytes += size;
       // Leaves `running` only once finished (the lock released after the last non-transactional table): the lane waits for that.
       const run: Promise<void> = task.run(worker).catch((error: unknown) => scheduler.fail(error)).finally(() => scheduler.finish(task)).finally(() => {

@@ -57,6 +57,8 @@ export interface RowSource {
 export class PacketStream extends Readable {
   private bufferedBytes = 0;
   private holding = false;
+  /** The query's rows have all arrived: the connection may be reading the next query's, which this stream must not resume. */
+  private ended = false;
 
   constructor(private readonly source: RowSource, private readonly readAhead: RowBudget = READ_AHEAD) {
     super({ objectMode: true, highWaterMark: readAhead.rows });
@@ -77,6 +79,7 @@ export class PacketStream extends Readable {
 
   /** The source's rows have ended. */
   finish(): void {
+    this.ended = true;
     if (!this.destroyed) this.push(null);
   }
 
@@ -94,8 +97,10 @@ export class PacketStream extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // The connection must read (and discard) the rest of an unfinished result, and go on if this
+    // stream held it back; a finished one leaves it alone: the next query's stream may hold it.
+    if (this.holding || !this.ended) this.source.resume();
     this.holding = false;
-    this.source.resume(); // the connection must read (and discard) the rest of the result
     callback(error);
   }
 

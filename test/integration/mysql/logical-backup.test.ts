@@ -349,6 +349,26 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     expect(taken.facts.tables.find((t) => t.table === 'big')?.rows).toBe(20_000);
   });
 
+  it('holds the read lock only while the non-transactional tables are dumped, also one cut into key ranges (no InnoDB table is read under it)', async () => {
+    // Prepare: one worker; the MyISAM audit_log cut into ranges of 2 rows; the order of chunk writes and the lock's release
+    const events: string[] = [];
+    const ctx = { ...(await context({ databases: ['shop'], parallelism: 1, chunkRows: 2 })), logger: { ...silentLogger, info: (message: string) => { if (message === 'mysql backup: lock released') events.push('released'); } } };
+    const stage: LogicalSnapshotOptions['stage'] = (name) => {
+      events.push(name.startsWith('data/shop/audit_log/') ? 'myisam' : 'innodb');
+      return new Transform({ transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk) });
+    };
+
+    // Act
+    await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir), { stage });
+
+    // Assess
+    const released = events.indexOf('released');
+    expect(events.filter((e) => e === 'myisam').length).toBeGreaterThan(1);
+    expect(released).toBeGreaterThan(0);
+    expect(events.slice(0, released).filter((e) => e === 'innodb')).toEqual([]);
+    expect(events.slice(released).filter((e) => e === 'myisam')).toEqual([]);
+  });
+
   it('starts the next small table on a worker before the last one\'s chunk is written (a slow store waits less)', async () => {
     // Prepare: one worker; the first small table's chunk is held, once compressed, until another chunk's write has begun
     const ctx = await context({ databases: ['shop_innodb'], parallelism: 1 });

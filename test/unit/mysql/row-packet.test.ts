@@ -110,6 +110,35 @@ describe('PacketStream (the read-ahead of a row stream)', () => {
     expect(stream.readableBytes).toBeLessThan(READ_AHEAD.bytes + wide[0].length + 50);
   });
 
+  it('leaves the connection held back by the next query\'s stream when a finished one is destroyed (queries take turns on one connection)', () => {
+    // Prepare: A's query has ended, its last rows unread; B, the next query on the connection, is full and holds it back
+    const source = new FakeSource();
+    const a = new PacketStream(source, { rows: 100, bytes: MiB });
+    a.offer(Buffer.from('a last row'));
+    a.finish();
+    const b = new PacketStream(source, { rows: 10, bytes: MiB });
+    offerUntilPaused(b, source, Array.from({ length: 100 }, () => Buffer.from('b')));
+
+    // Act: A is given up (its reader failed) — or read to its end
+    a.destroy();
+
+    // Assess
+    expect(source.paused).toBe(true);
+  });
+
+  it('lets the connection go when destroyed before its query ended, to read and drop the rest of it', () => {
+    // Prepare
+    const source = new FakeSource();
+    const stream = new PacketStream(source, { rows: 10, bytes: MiB });
+    offerUntilPaused(stream, source, Array.from({ length: 100 }, () => Buffer.from('x')));
+
+    // Act
+    stream.destroy();
+
+    // Assess
+    expect(source.paused).toBe(false);
+  });
+
   it('holds its source back at the read-ahead rows when they are narrow', () => {
     // Prepare
     const source = new FakeSource();
