@@ -32,7 +32,7 @@ export function restoreCommand(program: Command, context: () => CliContext): voi
       ctx.print(summary, () => formatRestore(summary));
       const [newest, ...more] = summary.passedOver ?? [];
       if (newest) {
-        process.stderr.write(`dbbackup: warning: restored ${summary.backupId}, not the newest backup: ${newest.backupId} ${newest.why}${more.length > 0 ? ` (and ${more.length} more newer backup${more.length > 1 ? 's' : ''} passed over)` : ''}\n`);
+        process.stderr.write(`dbbackup: warning: restored ${summary.backupId}, not the newest backup: ${newest.backupId} ${newest.why}${more.length > 0 ? ` (more newer backups passed over: see the output)` : ''}\n`);
       }
     });
 }

@@ -55,8 +55,12 @@ export interface CatalogFilter {
   includeIncomplete?: boolean;
 }
 
-/** What narrows a backup id or `latest`; `restoreVerified` makes `latest` the newest restore-verified backup. */
-export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & { restoreVerified?: boolean };
+/**
+ * What narrows a backup id or `latest`; `restoreVerified` makes `latest` the newest restore-verified
+ * backup, `restorable` the newest verified one no drill failed to restore (what a restore takes; a
+ * drill takes the newest verified one, so a failed drill is tried again rather than an older backup).
+ */
+export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & { restoreVerified?: boolean; restorable?: boolean };
 
 /** Newest first. */
 const byNewest = (a: { backupId: string }, b: { backupId: string }): number => b.backupId.localeCompare(a.backupId);
@@ -66,8 +70,8 @@ export function isVerified(entry: CatalogEntry): boolean {
   return entry.complete && !entry.damage && entry.manifest?.validation.ok === true && entry.verification?.ok !== false;
 }
 
-/** A verified backup no drill has failed to restore: what `latest` picks. */
-export function isPickable(entry: CatalogEntry): boolean {
+/** A verified backup no drill has failed to restore: what `restore latest` picks. */
+export function isRestorable(entry: CatalogEntry): boolean {
   return isVerified(entry) && entry.drill?.ok !== false;
 }
 
@@ -176,7 +180,7 @@ export class Catalog {
   async find(backupId: string, filter: LatestFilter = {}): Promise<CatalogEntry> {
     const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
-      const wanted = filter.restoreVerified ? isRestoreVerified : isPickable;
+      const wanted = filter.restoreVerified ? isRestoreVerified : filter.restorable ? isRestorable : isVerified;
       const passedOver: CatalogEntry[] = [];
       for (const folder of folders) {
         if (!(await this.store.head(manifestKey(folderOfBackup(folder))))) continue; // not complete: not listed

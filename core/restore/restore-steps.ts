@@ -151,7 +151,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
     if (request.verified && request.backupId !== 'latest') {
       throw new PermanentError('`verified` picks among backups: it goes with `latest`, not with a backup id', { code: 'INVALID_INPUT' });
     }
-    const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified });
+    const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified, restorable: !request.drill });
     const { manifest } = entry;
     if (entry.passedOver) deps.logger.warn('restoring latest: newer backups passed over', { backupId: manifest.backupId, passedOver: entry.passedOver });
     if (request.engine && request.engine !== manifest.engine) {
