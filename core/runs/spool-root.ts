@@ -4,7 +4,7 @@
  * on a path under /proc (ENOENT for the folder, EEXIST for its parent, again and again) and reports
  * ENOENT on a read-only file system.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PermanentError } from '../errors';
 
@@ -25,6 +25,9 @@ export async function makeSpoolRoot(spoolRoot: string): Promise<void> {
         : error.code === 'ENOTDIR' ? 'is under a file, not a folder' : `cannot be made (${error.code ?? error.message})`;
       throw new PermanentError(`the spool directory ${spoolRoot} (DBBACKUP_SPOOL_DIR) ${why}: ${folder}`, { code: 'SPOOL_UNUSABLE', cause: error });
     });
+  }
+  if (!(await stat(spoolRoot)).isDirectory()) {
+    throw new PermanentError(`the spool directory ${spoolRoot} (DBBACKUP_SPOOL_DIR) is a file, not a folder`, { code: 'SPOOL_UNUSABLE' });
   }
   made.add(spoolRoot);
 }

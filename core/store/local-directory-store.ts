@@ -6,7 +6,7 @@
  * it (a backup marked complete must not come back from a power cut as empty or missing files) —
  * or, written with `persistLater`, when `persist` returns for them, which fsyncs many at once.
  */
-import { accessSync, constants, createWriteStream, type WriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -311,8 +311,10 @@ const TRANSIENT_FS_CODES = new Set(['EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINT
 function writeFailure(error: unknown, key: string, root: string, action: 'write' | 'delete' = 'write'): Error {
   if (error instanceof PermanentError || error instanceof TransientError) return error;
   let why: string | undefined;
+  let existing = root; // a store made by this write (the first backup) is judged by the folder it goes in
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
   try {
-    accessSync(root, constants.W_OK);
+    accessSync(existing, constants.W_OK);
   } catch (denied) {
     const code = (denied as { code?: unknown }).code;
     why = code === 'EROFS' ? 'is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'is not writable by this user' : undefined;

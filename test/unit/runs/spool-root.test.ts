@@ -29,6 +29,17 @@ describe('makeSpoolRoot', () => {
     expect(made).toMatchObject({ code: 'SPOOL_UNUSABLE', message: 'the spool directory /proc/no-such-spool (DBBACKUP_SPOOL_DIR) cannot be made (ENOENT): /proc/no-such-spool' });
   });
 
+  it('says so when the spool itself is a file', async () => {
+    // Prepare
+    await writeFile(path.join(dir, 'spool'), '');
+
+    // Act
+    const made = await makeSpoolRoot(path.join(dir, 'spool')).then(() => 'made', (error: unknown) => error);
+
+    // Assess
+    expect(made).toMatchObject({ code: 'SPOOL_UNUSABLE', message: `the spool directory ${path.join(dir, 'spool')} (DBBACKUP_SPOOL_DIR) is a file, not a folder` });
+  });
+
   it('says so when a folder of the path is a file', async () => {
     // Prepare
     await writeFile(path.join(dir, 'file'), '');
