@@ -9,7 +9,6 @@
  * handler then tears the scratch target down on its host. The backup itself is only read: a failed
  * drill records why and leaves it as it was. `dbbackup drill` runs the same state machine in process.
  */
-import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { Catalog } from '../catalog/catalog';
 import { writeDrill, type DrillRecord } from '../catalog/drill-record';
@@ -19,6 +18,8 @@ import { PermanentError, TransientError, classify, fromNameAndMessage, messageWi
 import { restoreRecordKey } from '../restore/restore-records';
 import { restoreStateSchema, type RestoreReport, type RestoreState } from '../restore/restore-state';
 import { targetNodes } from '../restore/restore-steps';
+import { claimRunDir } from '../runs/run-dir';
+import { runHolder } from '../runs/run-holder';
 import { drillRunDir } from '../runs/spool-layout';
 import { readJson } from '../store/json';
 import { parseInput, runStep, type StepDeps } from '../steps/step-deps';
@@ -47,7 +48,12 @@ export async function startScratchTarget(input: unknown, deps: StepDeps): Promis
     }
     const dir = scratchDir(state.restoreId, deps);
     await tearDownScratch(dir);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Owned by the drill's orchestrator (a CLI) and this step: once both are gone, the next run on
+    // this host tears down what a drill interrupted before its teardown left (runs/leftovers.ts).
+    await claimRunDir(dir, {
+      formatVersion: 1, kind: 'drill', id: state.restoreId, engine, instance, runId: state.restoreId,
+      holder: runHolder({ orchestrator: deps.orchestrator, runStartedAt: state.startedAt }), updatedAt: new Date().toISOString(),
+    }, { orchestrator: deps.orchestrator });
     const key = manifestKey(backupPrefix(engine, instance, state.backup.backupId));
     const manifest = parseManifest(await readJson(deps.store, key), key);
     try {

@@ -13,6 +13,7 @@
 import { rm } from 'node:fs/promises';
 import type { BackupManifest } from '../catalog/manifest';
 import { stopProcessesNaming } from '../host/processes-naming';
+import { ownerFileOf } from '../runs/run-dir';
 import type { Logger } from '../logger';
 
 export interface ScratchTarget {
@@ -33,9 +34,10 @@ export interface ScratchTargets {
 /** How long a scratch server gets to stop after SIGTERM before SIGKILL. */
 const STOP_TIMEOUT_MS = 60_000;
 
-/** Stops everything running from `workDir` and removes it. Idempotent. */
+/** Stops everything running from `workDir` and removes it, and its owner record (drill-steps.ts). Idempotent. */
 export async function tearDownScratch(workDir: string): Promise<{ stopped: number }> {
   const stopped = await stopProcessesNaming(workDir, STOP_TIMEOUT_MS);
   await rm(workDir, { recursive: true, force: true });
+  await rm(ownerFileOf(workDir), { force: true }); // last: a crash in between leaves a record, never an unowned directory
   return { stopped: stopped.length };
 }

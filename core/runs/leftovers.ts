@@ -72,7 +72,9 @@ async function judgeAll(spoolRoot: string, now: Date): Promise<Judged[]> {
       }
     }
   }
-  for (const id of (await entries(path.join(spoolRoot, DRILL_RUNS))).dirs) found.push(await judgeDrillDir(path.join(spoolRoot, DRILL_RUNS, id), id, now));
+  const drills = await entries(path.join(spoolRoot, DRILL_RUNS));
+  for (const id of drills.dirs) found.push(await judgeDrillDir(path.join(spoolRoot, DRILL_RUNS, id), id, now));
+  for (const id of drills.strayRecords) found.push(await judgeStrayRecord(path.join(spoolRoot, DRILL_RUNS, id), { id }, now));
   for (const name of (await entries(path.join(spoolRoot, TRASH))).dirs) {
     const dir = path.join(spoolRoot, TRASH, name);
     found.push({ leftover: { path: dir, kind: 'trash', id: name, bytes: (await treeStats(dir)).bytes, action: 'remove', reason: 'left half-removed by an earlier reclaim' } });
@@ -115,17 +117,24 @@ async function judgeRunDir(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'n
  * its teardown never came (the drill host went away mid-drill) — and what it left running goes with it.
  */
 async function judgeDrillDir(dir: string, id: string, now: Date): Promise<Judged> {
+  const record = await readOwner(dir);
   const began = backupIdTime(id);
   const base = { path: dir, kind: 'drill' as const, id, bytes: (await treeStats(dir)).bytes };
   const ageMs = began ? now.getTime() - began.getTime() : Number.POSITIVE_INFINITY;
-  if (ageMs <= MAX_RUN_MS) return { leftover: { ...base, action: 'keep', reason: `a drill's scratch target, begun ${Math.round(ageMs / 60_000)} min ago: its drill may still run` } };
+  // Its holder (the drill's orchestrator and start step, when recorded) says whether it still runs; else its age.
+  const verdict = record?.owner ? judgeHolder(record.owner.holder, now) : undefined;
+  if (verdict?.state === 'live' || (verdict?.state !== 'dead' && ageMs <= MAX_RUN_MS)) {
+    return { leftover: { ...base, action: 'keep', reason: `a drill's scratch target, begun ${Math.round(ageMs / 60_000)} min ago: ${verdict?.state === 'live' ? verdict.reason : 'its drill may still run'}` } };
+  }
   const orphans = (await processesNaming(dir)).map((p) => ({ pid: p.pid, program: path.basename(p.argv[0] ?? '?') }));
+  const why = verdict?.state === 'dead' ? `its drill is over (${verdict.reason})` : began ? `begun ${began.toISOString()}` : 'not a restore id';
   return {
     leftover: {
       ...base, action: 'remove',
-      reason: `a drill's scratch target that was never torn down (${began ? `begun ${began.toISOString()}` : 'not a restore id'})${orphans.length ? `; it left ${orphans.map((o) => `${o.program} (pid ${o.pid})`).join(', ')} running` : ''}`,
+      reason: `a drill's scratch target that was never torn down (${why})${orphans.length ? `; it left ${orphans.map((o) => `${o.program} (pid ${o.pid})`).join(', ')} running` : ''}`,
       ...(orphans.length ? { orphans } : {}),
     },
+    record,
   };
 }
 

@@ -32,7 +32,7 @@ export const OWNER_SUFFIX = '.owner.json';
 
 export const runDirOwnerSchema = z.object({
   formatVersion: z.literal(1),
-  kind: z.enum(['backup', 'restore']),
+  kind: z.enum(['backup', 'restore', 'drill']),
   /** The backup id or restore id. */
   id: z.string().min(1),
   node: z.string().optional(),

@@ -141,6 +141,26 @@ describe('leftovers of dead runs', () => {
     expect(await readdir(path.join(root, 'drill'))).toEqual([path.basename(running)]);
   });
 
+  it('removes a drill\'s scratch target as soon as the processes that ran the drill are gone (an interrupted CLI), and keeps a running one', async () => {
+    // Prepare: two drills begun a minute ago, one whose orchestrator and start step are dead (its scratch server still runs), one held by a live process
+    const now = new Date();
+    const interrupted = drillRunDir(root, newBackupId(new Date(now.getTime() - 60_000)));
+    const running = drillRunDir(root, newBackupId(new Date(now.getTime() - 30_000)));
+    await claimRunDir(interrupted, owner('drill', path.basename(interrupted), dead()));
+    await claimRunDir(running, owner('drill', path.basename(running), [{ pid: process.pid, startTime: processStartTime(process.pid) }]));
+    await mkdir(path.join(interrupted, 'server', 'data'), { recursive: true });
+    const orphan = await startNamed('mariadbd', `--datadir=${interrupted}/server/data`);
+
+    // Act
+    const decisions = await reclaimLeftovers(root, { now, stopTimeoutMs: 2_000 });
+
+    // Assess
+    expect(decisions.find((l) => l.path === interrupted)).toMatchObject({ kind: 'drill', action: 'remove', orphans: [{ pid: orphan, program: 'mariadbd' }], reason: expect.stringMatching(/its drill is over/) });
+    expect(decisions.find((l) => l.path === running)).toMatchObject({ kind: 'drill', action: 'keep', reason: expect.stringMatching(`process ${process.pid} is running`) });
+    await until(() => !isAlive(orphan), 'the orphan to stop');
+    expect((await readdir(path.join(root, 'drill'))).sort()).toEqual([path.basename(running), `${path.basename(running)}.owner.json`].sort());
+  });
+
   it('removes the record of a dead run whose directory is already gone', async () => {
     // Prepare: a release interrupted between removing the directory and its record
     const dir = restoreRunDir(root, 'half-released', 'default');
