@@ -47,6 +47,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   // A reader that stops early (`| head`) closes the pipe: the rest of the output is dropped, the command's outcome stands.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   let ctx: CliContext | undefined;
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      ctx?.progress.stop();
+      const message = `interrupted by ${signal}, stopped where it was: run the command again (a backup resumes what it can; the next run on this host reclaims what this one left)`;
+      process.stderr.write(`dbbackup: ${message}\n`);
+      if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { name: 'Interrupted', code: 'INTERRUPTED', message } })}\n`);
+      process.exit(code);
+    });
+  }
   // The host's own configuration (/etc/dbbackup/dbbackup.env) fills what the environment leaves unset.
   const program = buildProgram(() => (ctx ??= new CliContext(program.opts<GlobalOptions>(), withHostConfig(env), BUILTIN_DRIVERS)));
   const withHint = { outputError: (text: string, write: (text: string) => void) => write(usageHint(text, argv)) };

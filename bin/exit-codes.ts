@@ -7,6 +7,7 @@
  * | 1 | the operation failed: validation failed, corrupt or damaged backup, restore did not match |
  * | 2 | bad input: usage, unknown engine, invalid config, an incremental backup of an engine that takes none, refused credentials (`AUTH_FAILED`, every engine), an encrypted backup's key not given or another one (`KEY_UNAVAILABLE`, `KEY_MISMATCH`, `INVALID_KEY`), a deployed state machine or execution that is not there (`remote`), a host name that does not resolve (`UNKNOWN_HOST`), a refused secret reference, backup not found or ambiguous, non-empty target without --force, --force outside the host's restore roots, a running server the restore did not start |
  * | 3 | temporarily unavailable: unreachable endpoint, throttling, open circuit; try again later |
+ * | 130, 143 | interrupted by SIGINT, SIGTERM (bin/cli.ts says so; `INTERRUPTED` with --json) |
  */
 import { AUTH_FAILED, UNKNOWN_HOST } from '../core/errors';
 

@@ -4,6 +4,7 @@
  */
 import { BUILTIN_DRIVERS } from '../../../drivers';
 import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { LOADED_ON_FIRST_USE } from '../../../scripts/cli-bundle';
@@ -89,6 +90,29 @@ describe('dbbackup CLI', () => {
     // Assess
     expect([code, signal]).toEqual([0, null]);
     expect(stderr).not.toMatch(/EPIPE|Error/);
+  });
+
+  it('says it was interrupted (Ctrl-C), with --json too, and exits 130', async () => {
+    // Prepare: an etcd endpoint that accepts connections and never answers, so the backup waits in its snapshot step
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    const run = startCli(['--store', path.join(work(), 'store'), '--json', '--log-level', 'info', 'backup', 'etcd', '--instance', 'interrupted', '--config', JSON.stringify({ endpoints: [endpoint] })],
+      { DBBACKUP_SPOOL_DIR: path.join(work(), 'spool') });
+
+    // Act: once its first step has returned
+    run.child.stderr!.on('data', function interruptOnce(chunk: Buffer) {
+      if (!chunk.toString().includes('"step returned"')) return;
+      run.child.stderr!.off('data', interruptOnce);
+      run.child.kill('SIGINT');
+    });
+    const { code, stdout, stderr } = await run.exited;
+    silent.close();
+
+    // Assess
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/^dbbackup: interrupted by SIGINT, stopped where it was: run the command again/m);
+    expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'INTERRUPTED' } });
   });
 
   it('exits 2 with one clear line for bad input', async () => {
