@@ -181,18 +181,17 @@ export class Catalog {
     const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
       const wanted = filter.restoreVerified ? isRestoreVerified : filter.restorable ? isRestorable : isVerified;
-      const passedOver: CatalogEntry[] = [];
+      const passedOver: PassedOver[] = []; // the words only: a manifest each would grow with the backups passed over
+      let newest: CatalogEntry | undefined;
       for (const folder of folders) {
         if (!(await this.store.head(manifestKey(folderOfBackup(folder))))) continue; // not complete: not listed
         const group = await this.groupIn(folder);
         if (!group) continue;
         const entry = await this.entry(group);
-        if (wanted(entry)) {
-          return passedOver.length === 0 ? entry : { ...entry, passedOver: passedOver.slice(0, PASSED_OVER_NAMED).map((e) => ({ backupId: e.backupId, why: whyNot(e) })) };
-        }
-        passedOver.push(entry);
+        if (wanted(entry)) return passedOver.length === 0 ? entry : { ...entry, passedOver };
+        newest ??= entry;
+        if (passedOver.length < PASSED_OVER_NAMED) passedOver.push({ backupId: entry.backupId, why: whyNot(entry) });
       }
-      const [newest] = passedOver;
       const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
       const what = filter.restoreVerified ? 'restore-verified backup (one a drill restored and validated)' : 'verified backup';
       const seen = newest ? `; the newest, ${newest.backupId} (${newest.engine}/${newest.instance}), ${whyNot(newest)} — name it by id to look at it` : '';
