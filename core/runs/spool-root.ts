@@ -7,6 +7,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PermanentError } from '../errors';
+import { unwritableBecause } from '../io/unwritable';
 
 const made = new Set<string>();
 
@@ -21,8 +22,7 @@ export async function makeSpoolRoot(spoolRoot: string): Promise<void> {
   for (const folder of folders) {
     await mkdir(folder, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EEXIST') return;
-      const why = error.code === 'EROFS' ? 'is on a read-only file system' : error.code === 'EACCES' || error.code === 'EPERM' ? 'is not writable by this user'
-        : error.code === 'ENOTDIR' ? 'is under a file, not a folder' : `cannot be made (${error.code ?? error.message})`;
+      const why = unwritableBecause(error.code) ?? `cannot be made (${error.code ?? error.message})`;
       throw new PermanentError(`the spool directory ${spoolRoot} (DBBACKUP_SPOOL_DIR) ${why}: ${folder}`, { code: 'SPOOL_UNUSABLE', cause: error });
     });
   }

@@ -16,6 +16,7 @@ import { mapLimited } from '../concurrency';
 import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
 import { hashLocalFile } from '../io/hash-threads';
 import { HashingStream } from '../io/hashing-stream';
+import { unwritableBecause } from '../io/unwritable';
 import { resolveInside } from '../io/resolve-inside';
 import { removeWrittenFile } from '../io/written-file';
 import { PermanentError, TransientError } from '../errors';
@@ -316,8 +317,7 @@ function writeFailure(error: unknown, key: string, root: string, action: 'write'
   try {
     accessSync(existing, constants.W_OK);
   } catch (denied) {
-    const code = (denied as { code?: unknown }).code;
-    why = code === 'EROFS' ? 'is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'is not writable by this user' : undefined;
+    why = unwritableBecause((denied as { code?: unknown }).code);
   }
   if (why === undefined) return mapFsError(error, key, root);
   return new PermanentError(`cannot ${action} ${key}: the store directory ${root} ${why} (restore, verify and drill record their progress and results in the store: they need write access too)`, { code: 'ACCESS_DENIED', cause: error });
