@@ -18,8 +18,7 @@ import { PermanentError, TransientError, classify, fromNameAndMessage, messageWi
 import { restoreRecordKey } from '../restore/restore-records';
 import { restoreStateSchema, type RestoreReport, type RestoreState } from '../restore/restore-state';
 import { targetNodes } from '../restore/restore-steps';
-import { claimRunDir } from '../runs/run-dir';
-import { runHolder } from '../runs/run-holder';
+import { enterRunDir } from '../runs/enter-run-dir';
 import { drillRunDir } from '../runs/spool-layout';
 import { readJson } from '../store/json';
 import { parseInput, runStep, type StepDeps } from '../steps/step-deps';
@@ -50,10 +49,7 @@ export async function startScratchTarget(input: unknown, deps: StepDeps): Promis
     await tearDownScratch(dir);
     // Owned by the drill's orchestrator (a CLI) and this step: once both are gone, the next run on
     // this host tears down what a drill interrupted before its teardown left (runs/leftovers.ts).
-    await claimRunDir(dir, {
-      formatVersion: 1, kind: 'drill', id: state.restoreId, engine, instance, runId: state.restoreId,
-      holder: runHolder({ orchestrator: deps.orchestrator, runStartedAt: state.startedAt }), updatedAt: new Date().toISOString(),
-    }, { orchestrator: deps.orchestrator });
+    await enterRunDir({ dir, kind: 'drill', id: state.restoreId, engine, instance, runId: state.restoreId, runStartedAt: state.startedAt }, deps);
     const key = manifestKey(backupPrefix(engine, instance, state.backup.backupId));
     const manifest = parseManifest(await readJson(deps.store, key), key);
     try {
