@@ -1,15 +1,12 @@
 /** A JSON option (`--config`, `--target`) given inline or as `@file`. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseJsonOption } from '../../../bin/cli-context';
+import { tempDir } from '../../harness/test-run';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'json-option-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await tempDir('json-option');
 });
 
 describe('parseJsonOption', () => {

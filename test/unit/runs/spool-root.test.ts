@@ -1,15 +1,12 @@
 /** The host's spool directory made one folder at a time: a path that cannot be made fails at once, naming DBBACKUP_SPOOL_DIR. */
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeSpoolRoot } from '../../../core/runs/spool-root';
+import { tempDir } from '../../harness/test-run';
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'spool-root-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  dir = await tempDir('spool-root');
 });
 
 describe('makeSpoolRoot', () => {
