@@ -45,8 +45,12 @@ export interface PassedOver {
   why: string;
 }
 
-/** Newer backups a `latest` lookup names at most (the rest are as old or older). */
+/**
+ * Newer backups a `latest` lookup names at most, and the characters of each reason (a drill's
+ * failure can be a long message): they travel in the restore's state, which stays a few KB.
+ */
 const PASSED_OVER_NAMED = 10;
+const PASSED_OVER_WHY_CHARS = 200;
 
 export interface CatalogFilter {
   engine?: string;
@@ -190,7 +194,8 @@ export class Catalog {
         const entry = await this.entry(group);
         if (wanted(entry)) return passedOver.length === 0 ? entry : { ...entry, passedOver };
         newest ??= entry;
-        if (passedOver.length < PASSED_OVER_NAMED) passedOver.push({ backupId: entry.backupId, why: whyNot(entry) });
+        const why = whyNot(entry);
+        if (passedOver.length < PASSED_OVER_NAMED) passedOver.push({ backupId: entry.backupId, why: why.length > PASSED_OVER_WHY_CHARS ? `${why.slice(0, PASSED_OVER_WHY_CHARS)}…` : why });
       }
       const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
       const what = filter.restoreVerified ? 'restore-verified backup (one a drill restored and validated)' : 'verified backup';
