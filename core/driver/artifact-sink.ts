@@ -14,7 +14,7 @@ import { mapLimited } from '../concurrency';
 import { PermanentError } from '../errors';
 import { deletePrefix, type BlobStore } from '../store/blob-store';
 import { createRateLimiter, throttleStages } from '../store/rate-limiter';
-import { chain } from '../store/transfer';
+import { chain, toReadable } from '../store/transfer';
 import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
 import { hashLocalFile } from '../io/hash-threads';
 import { resolveInside } from '../io/resolve-inside';
@@ -31,9 +31,10 @@ export interface ArtifactSink {
   readonly where: string;
   /**
    * Streams `source` through `transforms` into artifact `name` and returns its size and sha256
-   * (and its key, when written to the store). Writing a name again replaces it.
+   * (and its key, when written to the store). Writing a name again replaces it. Bytes already
+   * whole (a small artifact) may come as a Buffer: with nothing to pass through, written in one call.
    */
-  write(name: string, source: Readable, ...transforms: Transform[]): Promise<ArtifactRef>;
+  write(name: string, source: Readable | Buffer, ...transforms: Transform[]): Promise<ArtifactRef>;
   /**
    * Artifact `name` written a chunk at a time (core/io/chunk-writer.ts), for producers that reuse
    * their buffers: hashed as written, as `write` is; aborted, nothing stays under the name. Into a
@@ -84,10 +85,11 @@ export function storeSink(destination: ArtifactDestination, logger?: Logger): Ar
       const key = `${prefix}/${name}`;
       if (encodes(encoding, name)) {
         const plain = new HashingStream();
-        const stored = await store.put(key, chain(source, [...transforms, plain, ...encodingStages(encoding, name, key), ...throttleStages(bucket)]), { persistLater: true });
+        const stored = await store.put(key, chain(toReadable(source), [...transforms, plain, ...encodingStages(encoding, name, key), ...throttleStages(bucket)]), { persistLater: true });
         return { name, size: plain.bytes, sha256: plain.digest(), key, stored: storedFormOf(encoding, name, stored) };
       }
-      const stored = await store.put(key, chain(source, [...transforms, ...throttleStages(bucket)]), { persistLater: true });
+      const stages = [...transforms, ...throttleStages(bucket)];
+      const stored = await store.put(key, Buffer.isBuffer(source) && stages.length === 0 ? source : chain(toReadable(source), stages), { persistLater: true });
       return { name, size: stored.size, sha256: stored.sha256, key };
     },
     async open(name) {

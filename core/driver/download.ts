@@ -8,8 +8,7 @@
  * done. A file already in the directory from an earlier attempt is kept when it hashes as the
  * manifest records, so a retried restore fetches only what it lacks.
  */
-import { mkdir, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import { mapLimited } from '../concurrency';
 import { PermanentError, stopIfAborted } from '../errors';
 import { createRateLimiter } from '../store/rate-limiter';
@@ -46,8 +45,7 @@ export async function downloadArtifacts(
   await mapLimited(artifacts, options.concurrency ?? 1, async function downloadOne(artifact, index) {
     stopIfAborted(options.signal, 'download');
     const file = resolveInside(dir, artifact.name);
-    if (!(await isIntactCopy(file, artifact))) {
-      await mkdir(path.dirname(file), { recursive: true });
+    if (!(await isIntactCopy(file, artifact))) { // (the store makes the file's folder)
       const fetched = artifact.stored
         ? openStored(options.store, artifact, options.openKey, { rateLimit: bucket }).then((plain) => streamToFile(plain, file, {
           key: artifact.key, expectedSha256: artifact.sha256, onProgress: (bytes) => progress(index, bytes),

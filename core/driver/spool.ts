@@ -3,8 +3,9 @@
  * `upload` (unless the driver streams them straight to the store: artifact-sink.ts). Writing an artifact hashes it on the way to disk, so its sha256 is known without a
  * second read.
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +13,7 @@ import { hashLocalFile } from '../io/hash-threads';
 import { HashingStream } from '../io/hashing-stream';
 import { resolveInside } from '../io/resolve-inside';
 import { removeWrittenFile } from '../io/written-file';
+import { toReadable } from '../store/transfer';
 import type { ArtifactRef } from './types';
 
 /** Refuses an artifact name that is empty, absolute or climbs out of its directory (PermanentError `INVALID_PATH`). */
@@ -22,15 +24,26 @@ export function assertArtifactName(name: string): void {
 /**
  * Streams `source` into `spoolDir/name` (via a temporary file, renamed when complete) and returns
  * its size and sha256. Extra transforms (e.g. an engine's own checksum check) run before the hash.
+ * Bytes already whole (a Buffer) with no transforms are written in one call.
  */
-export async function writeArtifact(spoolDir: string, name: string, source: Readable, ...transforms: Transform[]): Promise<ArtifactRef> {
+export async function writeArtifact(spoolDir: string, name: string, source: Readable | Buffer, ...transforms: Transform[]): Promise<ArtifactRef> {
   const target = resolveInside(spoolDir, name);
   await mkdir(path.dirname(target), { recursive: true });
   const partial = `${target}.partial`;
+  if (Buffer.isBuffer(source) && transforms.length === 0) {
+    try {
+      await writeFile(partial, source);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    await rename(partial, target);
+    return { name, size: source.length, sha256: createHash('sha256').update(source).digest('hex') };
+  }
   const hasher = new HashingStream();
   const writer = createWriteStream(partial, { highWaterMark: 1 << 20 });
   try {
-    await pipeline([source, ...transforms, hasher, writer]);
+    await pipeline([toReadable(source), ...transforms, hasher, writer]);
   } catch (error) {
     await removeWrittenFile(writer, partial);
     throw error;

@@ -6,8 +6,9 @@
  * it (a backup marked complete must not come back from a power cut as empty or missing files) —
  * or, written with `persistLater`, when `persist` returns for them, which fsyncs many at once.
  */
+import { createHash } from 'node:crypto';
 import { accessSync, constants, createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,7 +27,7 @@ import type {
 import { assertFolderPrefix, assertSafeKey, assertSafePrefix, byKey } from './keys';
 import { PARTIAL_SUFFIX, copyFileAddressed, copyFileResumable, makeDirectoryDurably, syncPath } from './local-file-upload';
 import { createRateLimiter, throttleStages } from './rate-limiter';
-import { TEMP_MARKER, chain, progressStages, streamToFile, tempPathFor, toReadable } from './transfer';
+import { TEMP_MARKER, bufferToFile, chain, progressStages, streamToFile, tempPathFor, toReadable } from './transfer';
 
 /**
  * Creates the folder of the file `target` will be, and its missing parents: durably, or — for a
@@ -41,6 +42,13 @@ async function makeFolderOf(target: string, durable: boolean): Promise<void> {
 async function syncFolderOf(target: string, durable: boolean): Promise<void> {
   if (durable) await syncPath(path.dirname(target));
 }
+
+/**
+ * Objects this small at most are downloaded by {@link LocalDirectoryStore.getFile} in one read and
+ * one write: by streams, each file of a 1 000-table backup cost ~0.7 ms of CPU, a restore's
+ * downloads 0.7 s of it.
+ */
+const WHOLE_COPY_BYTES = 1 << 20;
 
 /** fsyncs in flight at once when objects are persisted together (the file system's queue, not the CPU, is the limit). */
 const PERSIST_CONCURRENCY = 16;
@@ -57,6 +65,7 @@ export class LocalDirectoryStore implements BlobStore {
   }
 
   async put(key: string, body: Readable | Buffer | string, options: PutOptions = {}): Promise<PutResult> {
+    if (Buffer.isBuffer(body) && !options.rateLimit && !options.onProgress) return this.putWhole(key, body, !options.persistLater);
     const target = this.pathFor(key);
     const temp = tempPathFor(target);
     const hasher = new HashingStream();
@@ -80,6 +89,25 @@ export class LocalDirectoryStore implements BlobStore {
       throw writeFailure(error, key, this.root);
     }
     return { key, size: hasher.bytes, sha256: hasher.digest() };
+  }
+
+  /**
+   * {@link put} of bytes already whole: hashed and written in one call each, no stream (a
+   * 1 000-table dump writes 1 000 small chunks; by streams each cost more than writing it).
+   */
+  private async putWhole(key: string, data: Buffer, durable: boolean): Promise<PutResult> {
+    const target = this.pathFor(key);
+    const temp = tempPathFor(target);
+    try {
+      await makeFolderOf(target, durable);
+      await writeFile(temp, data, { flag: 'wx', flush: durable }); // fsync before close
+      await rename(temp, target);
+      await syncFolderOf(target, durable);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw writeFailure(error, key, this.root);
+    }
+    return { key, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
   }
 
   /** A chunk writer for `key`: hashed as written, to a temporary file fsynced and renamed into place (its directory synced) when it ends. */
@@ -155,13 +183,22 @@ export class LocalDirectoryStore implements BlobStore {
   }
 
   async getFile(key: string, filePath: string, options: GetFileOptions = {}): Promise<PutResult> {
-    const { stream, size } = await this.openObject(key);
-    return streamToFile(stream, filePath, { ...options, key, totalBytes: size });
+    const { handle, size } = await this.openFile(key);
+    if (size > WHOLE_COPY_BYTES) return streamToFile(handle.createReadStream({ highWaterMark: 1 << 20 }), filePath, { ...options, key, totalBytes: size });
+    let whole = Buffer.allocUnsafe(size);
+    try {
+      whole = whole.subarray(0, (await handle.read(whole, 0, size, 0)).bytesRead); // (a file cut short meanwhile: its hash tells)
+    } catch (error) {
+      throw mapFsError(error, key, this.root);
+    } finally {
+      await handle.close();
+    }
+    return bufferToFile(whole, filePath, { ...options, key, totalBytes: size });
   }
 
   /** The object's file hashed in place (no stream), by a hashing thread. */
   async hashObject(key: string): Promise<{ size: number; sha256: string }> {
-    await (await this.openFile(key)).close(); // NOT_FOUND when it is missing or no file
+    await (await this.openFile(key)).handle.close(); // NOT_FOUND when it is missing or no file
     return hashLocalFile(this.pathFor(key)).catch((error: unknown) => {
       throw mapFsError(error, key, this.root);
     });
@@ -228,13 +265,12 @@ export class LocalDirectoryStore implements BlobStore {
   }
 
   private async openObject(key: string): Promise<{ stream: Readable; size: number }> {
-    const handle = await this.openFile(key);
-    const { size } = await handle.stat();
+    const { handle, size } = await this.openFile(key);
     return { stream: handle.createReadStream({ highWaterMark: 1 << 20 }), size };
   }
 
-  /** The object's file, open for reading. @throws PermanentError `NOT_FOUND` (missing, or not a file) */
-  private async openFile(key: string): Promise<FileHandle> {
+  /** The object's file, open for reading, and its size. @throws PermanentError `NOT_FOUND` (missing, or not a file) */
+  private async openFile(key: string): Promise<{ handle: FileHandle; size: number }> {
     const file = this.pathFor(key);
     try {
       const handle = await open(file, 'r');
@@ -243,7 +279,7 @@ export class LocalDirectoryStore implements BlobStore {
         await handle.close();
         throw Object.assign(new Error(`${file} is not a file`), { code: 'ENOENT' });
       }
-      return handle;
+      return { handle, size: info.size };
     } catch (error) {
       throw mapFsError(error, key, this.root);
     }

@@ -2,9 +2,9 @@
  * Stream plumbing shared by the stores: turning bodies into streams, progress reporting, and the
  * verified, atomic download of a stream into a local file.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform, pipeline as pipelineCallback, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -113,4 +113,27 @@ export async function streamToFile(source: Readable, filePath: string, options: 
     await removeWrittenFile(writer, temp);
     throw error;
   }
+}
+
+/**
+ * {@link streamToFile} for an object already read whole (a small one): throttled, hashed and
+ * checked, written to a temporary file and renamed into place — no stream, a few calls in all.
+ */
+export async function bufferToFile(data: Buffer, filePath: string, options: StreamToFileOptions): Promise<PutResult> {
+  await createRateLimiter(options.rateLimit)?.take(data.length);
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  if (options.expectedSha256 && options.expectedSha256 !== sha256) {
+    throw checksumMismatch(`object ${options.key}`, options.expectedSha256, sha256);
+  }
+  await mkdir(path.dirname(filePath), { recursive: true });
+  const temp = tempPathFor(filePath);
+  try {
+    await writeFile(temp, data, { flag: 'wx' });
+    await rename(temp, filePath);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  options.onProgress?.(data.length, options.totalBytes);
+  return { key: options.key, size: data.length, sha256 };
 }

@@ -180,7 +180,7 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, p
   }
   try {
     const stages = options.stage ? [options.stage(name)] : [];
-    const artifact = await sink.write(name, Readable.from(members(), { objectMode: false, highWaterMark: 256 * 1024 }), ...stages);
+    const artifact = await sink.write(name, await wholeIfOneFrame(members()), ...stages);
     return { artifact, digest, ...(projected ? { projected } : {}) };
   } catch (error) {
     if (cursor.error !== undefined) throw cursor.error;
@@ -190,6 +190,23 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, p
     }
     throw new ChunkWriteError(`writing ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'CHUNK_WRITE_FAILED', engine: ENGINE, cause: error });
   }
+}
+
+/**
+ * A chunk's frames as one Buffer when there is only one (a small table's whole chunk: written in
+ * one call, no stream — a schema of 1 000 small tables is 1 000 of them), else as a stream.
+ * Waits for the second frame before the first is written: one frame more held, a batch's worth.
+ */
+async function wholeIfOneFrame(frames: AsyncGenerator<Buffer>): Promise<Buffer | Readable> {
+  const first = await frames.next();
+  if (first.done) return Buffer.alloc(0);
+  const second = await frames.next();
+  if (second.done) return first.value;
+  return Readable.from((async function* all() {
+    yield first.value;
+    yield second.value;
+    yield* frames;
+  })(), { objectMode: false, highWaterMark: 256 * 1024 });
 }
 
 /** A key range of a split table: `from <= key < to` (either side open when absent), decimal literals. */

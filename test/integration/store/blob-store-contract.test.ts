@@ -3,7 +3,7 @@
  * S3 store with a key prefix, so prefix handling is exercised everywhere).
  */
 import { createReadStream } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { subfolders, type BlobStore } from '../../../core/store/blob-store';
@@ -234,13 +234,17 @@ describe.each([
   });
 
   describe('integrity', () => {
-    it('detects a tampered object on download: CHECKSUM_MISMATCH and no file left behind', async () => {
+    it.each([
+      ['a streamed', 2 * MiB],
+      ['a small (read whole)', 4096],
+    ])('detects %s tampered object on download: CHECKSUM_MISMATCH and no file left behind', async (_kind, size) => {
       // Prepare
       const file = path.join(work, 'victim.bin');
-      const sha256 = await writeRandomFile(file, 2 * MiB);
+      const sha256 = await writeRandomFile(file, size);
       await store.putFile('int/victim.bin', file, { checkpointPath: path.join(work, 'victim.cp'), expectedSha256: sha256 });
       await backend.tamper('int/victim.bin');
-      const downloads = path.join(work, 'downloads');
+      const downloads = path.join(work, `downloads-${size}`);
+      await mkdir(downloads, { recursive: true });
 
       // Act
       const error = await rejectionOf(store.getFile('int/victim.bin', path.join(downloads, 'victim.bin'), { expectedSha256: sha256 }));

@@ -28,6 +28,24 @@ describe('artifact sinks', () => {
     expect(spooled.sha256).toBe(stored.sha256);
   });
 
+  it('takes bytes already whole (a Buffer) as it takes a stream of them: the same file, size and sha256, nothing else left', async () => {
+    // Prepare
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+    const sinks = [storeSink({ store, prefix: 'b/data/default' }), spoolSink(path.join(dir, 'spool'))];
+    const bytes = Buffer.from('a whole small chunk\n');
+
+    // Act
+    const whole = await Promise.all(sinks.map((sink) => sink.write('t/whole.bin', bytes)));
+    const streamed = await Promise.all(sinks.map((sink) => sink.write('t/streamed.bin', body(bytes.toString()))));
+
+    // Assess
+    expect(whole.map((a) => [a.size, a.sha256])).toEqual(streamed.map((a) => [a.size, a.sha256]));
+    expect(await readFile(path.join(dir, 'store', 'b', 'data', 'default', 't', 'whole.bin'))).toEqual(bytes);
+    expect(await readFile(path.join(dir, 'spool', 't', 'whole.bin'))).toEqual(bytes);
+    expect((await readdir(path.join(dir, 'store', 'b', 'data', 'default', 't'))).sort()).toEqual(['streamed.bin', 'whole.bin']);
+    expect((await readdir(path.join(dir, 'spool', 't'))).sort()).toEqual(['streamed.bin', 'whole.bin']);
+  });
+
   it('writes an artifact a chunk at a time into the spool, a local store, or a store that only takes streams, the same bytes and sha256; an aborted one leaves nothing', async () => {
     // Prepare: one buffer reused for every chunk, as the ZooKeeper copy does
     const local = new LocalDirectoryStore(path.join(dir, 'store'));
