@@ -91,8 +91,10 @@ async function newestBackup(deps: StepDeps, engine: string, instance: string): P
   const ids = await subfolders(deps.store, `${BACKUPS_ROOT}/${engine}/${instance}/`);
   for (const backupId of ids.reverse()) {
     const prefix = folderOfBackup({ engine, instance, backupId });
+    // A manifest says enough (a listing of a 1 000-table backup's objects is 1 000 of them).
+    if (await deps.store.head(manifestKey(prefix))) return { backupId, prefix, complete: true };
     if (!(await holdsObjects(deps.store, `${prefix}/`))) continue; // an empty folder, or a killed write's temporary file only
-    return { backupId, prefix, complete: (await deps.store.head(manifestKey(prefix))) !== undefined };
+    return { backupId, prefix, complete: false };
   }
   return undefined;
 }
