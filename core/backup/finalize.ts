@@ -8,6 +8,7 @@
  * few hundred bytes whatever the backup's size: the full report is the manifest.
  */
 import { manifestKey } from '../catalog/layout';
+import { listFolder, type FolderListing } from '../catalog/stored-artifacts';
 import type { BackupManifest } from '../catalog/manifest';
 import { readJson, writeJson } from '../store/json';
 import { parseInput, runStep, type StepDeps } from '../steps/step-deps';
@@ -23,12 +24,13 @@ export async function finalizeBackup(input: unknown, deps: StepDeps, now: Date =
   const state = parseInput(finalizeInputSchema, input, 'finalize input');
   return runStep(state.engine, deps, async () => {
     const key = manifestKey(state.prefix);
-    const existing = (await readJson(deps.store, key)) as BackupManifest | undefined;
-    // An incremental backup is marked complete only while its base is still the one it extends.
-    if (!existing) await readBase(state, deps);
-    const manifest = existing ?? (await buildManifest(state, deps, now));
-    if (!existing) {
-      await removeStrays(deps, state.prefix, manifest);
+    let manifest = (await readJson(deps.store, key)) as BackupManifest | undefined;
+    if (!manifest) {
+      // An incremental backup is marked complete only while its base is still the one it extends.
+      await readBase(state, deps);
+      const listed = await listFolder(deps.store, `${state.prefix}/`); // once, for every node's artifacts and the strays
+      manifest = await buildManifest(state, deps, now, listed);
+      await removeStrays(deps, state.prefix, manifest, listed);
       await writeJson(deps.store, key, manifest);
     }
     await removeRunRecords(deps.store, state.prefix, state.nodes.map((n) => n.name));
@@ -67,11 +69,10 @@ function storedSummary(manifest: BackupManifest): { stored?: StoredSummary } {
   };
 }
 
-/** Deletes every object under the backup's `data/` that the manifest does not list. */
-async function removeStrays(deps: StepDeps, prefix: string, manifest: BackupManifest): Promise<void> {
-  const listed = new Set(manifest.artifacts.map((artifact) => artifact.key));
-  const strays: string[] = [];
-  for await (const object of deps.store.list(`${prefix}/data/`)) if (!listed.has(object.key)) strays.push(object.key);
+/** Deletes every object under the backup's `data/` (as `listed` saw it) that the manifest does not list. */
+async function removeStrays(deps: StepDeps, prefix: string, manifest: BackupManifest, listed: FolderListing): Promise<void> {
+  const kept = new Set(manifest.artifacts.map((artifact) => artifact.key));
+  const strays = [...listed.sizes.keys()].filter((key) => key.startsWith(`${prefix}/data/`) && !kept.has(key));
   await deps.store.discardPartialWrites?.(`${prefix}/data/`);
   if (strays.length === 0) return;
   await deps.store.delete(strays);

@@ -5,7 +5,7 @@
  */
 import { PermanentError } from '../errors';
 import { manifestFormatFor, nodeRecords, type BackupManifest } from '../catalog/manifest';
-import { missingArtifact } from '../catalog/stored-artifacts';
+import { missingArtifact, type FolderListing } from '../catalog/stored-artifacts';
 import type { JsonObject, StoredArtifact } from '../driver/types';
 import type { StepDeps } from '../steps/step-deps';
 import type { FinalizeInput } from './backup-state';
@@ -14,10 +14,11 @@ import { readSnapshot, readUpload, readValidation } from './step-results';
 /**
  * The manifest of `state`'s backup. One node: its consistency point and facts as they are; several:
  * under `nodes.<name>`, with artifact and check names prefixed by the node's. An incremental
- * backup's `extends` its base.
+ * backup's `extends` its base. Every node's artifacts are checked present against `listed`, a
+ * listing of the backup's folder (other folders, a pool's, are looked at).
  * @throws PermanentError `NOT_VALIDATED`, `NOT_UPLOADED`, `ARTIFACT_MISSING`, `STEP_RECORD_MISSING`.
  */
-export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date): Promise<BackupManifest> {
+export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date, listed: FolderListing): Promise<BackupManifest> {
   const expected = state.nodes.map((n) => n.name).sort();
   const reported = state.nodeResults.map((r) => r.node.name).sort();
   if (expected.join('\n') !== reported.join('\n')) {
@@ -42,7 +43,7 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
     if (plain) { // a host agent older than encryption ignores it: such a backup is not what was asked for
       throw new PermanentError(`backup ${state.backupId} was asked to be encrypted, but node ${node} stored ${plain.name} unencrypted (is its host agent older than this dbbackup?); refusing to mark it complete`, { code: 'NOT_ENCRYPTED' });
     }
-    const missing = await missingArtifact(deps.store, upload.artifacts);
+    const missing = await missingArtifact(deps.store, upload.artifacts, listed);
     if (missing) throw new PermanentError(`artifact ${missing} in ${deps.store.url}; refusing to mark the backup complete`, { code: 'ARTIFACT_MISSING' });
     artifacts.push(...upload.artifacts.map((artifact) => (single ? artifact : { ...artifact, name: `${node}/${artifact.name}` })));
     consistency[node] = snapshot.consistency;

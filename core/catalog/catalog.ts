@@ -10,6 +10,7 @@ import { type BackupDamage, readDrill, readManifest, readVerification } from './
 import type { DrillRecord } from './drill-record';
 import { BACKUPS_ROOT, assertName, backupIdTime, folderOfBackup, isName, manifestKey, parseBackupKey } from './layout';
 import { manifestDigest, type BackupManifest } from './manifest';
+import type { FolderListing } from './stored-artifacts';
 import type { VerificationRecord } from './verification';
 
 export type { BackupDamage } from './entry-files';
@@ -101,7 +102,7 @@ export function isIncomplete(entry: CatalogEntry): boolean {
 /** Where a backup is: its engine, instance and id, the names of its folders. */
 type BackupFolder = { engine: string; instance: string; backupId: string };
 
-interface Group extends BackupFolder { bytes: number; hasManifest: boolean; hasVerification: boolean; hasDrill: boolean }
+interface Group extends BackupFolder { bytes: number; hasManifest: boolean; hasVerification: boolean; hasDrill: boolean; sizes?: Map<string, number> }
 
 export class Catalog {
   constructor(private readonly store: BlobStore) {}
@@ -125,8 +126,8 @@ export class Catalog {
     return this.groupsUnder(prefix, filter);
   }
 
-  /** The backups of the objects under `prefix` (those of the filter's instance), newest first. */
-  private async groupsUnder(prefix: string, filter: CatalogFilter): Promise<Group[]> {
+  /** The backups of the objects under `prefix` (those of the filter's instance), newest first; with `keepSizes`, each object's size too. */
+  private async groupsUnder(prefix: string, filter: CatalogFilter, keepSizes = false): Promise<Group[]> {
     if (filter.engine) assertName('engine', filter.engine);
     if (filter.instance) assertName('instance', filter.instance);
     const groups = new Map<string, Group>();
@@ -137,6 +138,7 @@ export class Catalog {
       const id = `${parts.engine}/${parts.instance}/${parts.backupId}`;
       const group = groups.get(id) ?? { ...parts, bytes: 0, hasManifest: false, hasVerification: false, hasDrill: false };
       group.bytes += object.size;
+      if (keepSizes) (group.sizes ??= new Map()).set(object.key, object.size);
       if (parts.rest === 'manifest.json') group.hasManifest = true;
       if (parts.rest === 'verification.json') group.hasVerification = true;
       if (parts.rest === 'drill.json') group.hasDrill = true;
@@ -167,9 +169,9 @@ export class Catalog {
     return folders.sort(byNewest);
   }
 
-  /** The backup in `folder`, from a listing of that folder only; undefined when it holds nothing. */
+  /** The backup in `folder`, from a listing of that folder only (each object's size kept); undefined when it holds nothing. */
   private async groupIn(folder: BackupFolder): Promise<Group | undefined> {
-    const [group] = await this.groupsUnder(`${folderOfBackup(folder)}/`, {});
+    const [group] = await this.groupsUnder(`${folderOfBackup(folder)}/`, {}, true);
     return group;
   }
 
@@ -182,6 +184,12 @@ export class Catalog {
    *   id exists under more than one engine/instance and the filter does not pick one.
    */
   async find(backupId: string, filter: LatestFilter = {}): Promise<CatalogEntry> {
+    return (await this.locate(backupId, filter)).entry;
+  }
+
+  /** {@link find}, and the listing of the backup's folder it was found by. */
+  private async locate(backupId: string, filter: LatestFilter): Promise<{ entry: CatalogEntry; listed?: FolderListing }> {
+    const listedIn = (group: Group): FolderListing | undefined => group.sizes && { folder: `${folderOfBackup(group)}/`, sizes: group.sizes };
     const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
       const wanted = filter.restoreVerified ? isRestoreVerified : filter.restorable ? isRestorable : isVerified;
@@ -192,7 +200,7 @@ export class Catalog {
         const group = await this.groupIn(folder);
         if (!group) continue;
         const entry = await this.entry(group);
-        if (wanted(entry)) return passedOver.length === 0 ? entry : { ...entry, passedOver };
+        if (wanted(entry)) return { entry: passedOver.length === 0 ? entry : { ...entry, passedOver }, listed: listedIn(group) };
         newest ??= entry;
         const why = whyNot(entry);
         if (passedOver.length < PASSED_OVER_NAMED) passedOver.push({ backupId: entry.backupId, why: why.length > PASSED_OVER_WHY_CHARS ? `${why.slice(0, PASSED_OVER_WHY_CHARS)}…` : why });
@@ -202,8 +210,8 @@ export class Catalog {
       const seen = newest ? `; the newest, ${newest.backupId} (${newest.engine}/${newest.instance}), ${whyNot(newest)} — name it by id to look at it` : '';
       throw new PermanentError(`no ${what} found for ${scope} in ${this.store.url}${seen}`, { code: 'BACKUP_NOT_FOUND' });
     }
-    const groups = await Promise.all(folders.filter((f) => f.backupId === backupId).map((f) => this.groupIn(f)));
-    const found = await Promise.all(groups.filter((g): g is Group => g !== undefined).map((g) => this.entry(g)));
+    const groups = (await Promise.all(folders.filter((f) => f.backupId === backupId).map((f) => this.groupIn(f)))).filter((g): g is Group => g !== undefined);
+    const found = await Promise.all(groups.map((g) => this.entry(g)));
     if (found.length === 0) {
       throw new PermanentError(`backup ${backupId} not found in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
     }
@@ -218,7 +226,7 @@ export class Catalog {
     if (isIncomplete(entry)) {
       throw new PermanentError(`backup ${backupId} is incomplete (no manifest.json): it crashed or is still running`, { code: 'BACKUP_INCOMPLETE' });
     }
-    return entry;
+    return { entry, listed: listedIn(groups[0]) };
   }
 
   /**
@@ -226,13 +234,13 @@ export class Catalog {
    * @throws as {@link find}, and PermanentError `BACKUP_DAMAGED` (a corrupt backup, not bad input)
    *   when its manifest.json cannot be read.
    */
-  async get(backupId: string, filter: LatestFilter = {}): Promise<CatalogEntry & { manifest: BackupManifest }> {
-    const entry = await this.find(backupId, filter);
+  async get(backupId: string, filter: LatestFilter = {}): Promise<CatalogEntry & { manifest: BackupManifest; listed?: FolderListing }> {
+    const { entry, listed } = await this.locate(backupId, filter);
     if (!entry.manifest) {
       const why = entry.damage ? `${entry.damage.file}: ${entry.damage.reason}` : 'its manifest.json cannot be read';
       throw new PermanentError(`backup ${entry.backupId} (${entry.engine}/${entry.instance}) is damaged: ${why}`, { code: 'BACKUP_DAMAGED' });
     }
-    return entry as CatalogEntry & { manifest: BackupManifest };
+    return { ...entry as CatalogEntry & { manifest: BackupManifest }, ...(listed ? { listed } : {}) };
   }
 
   /** Reads one backup's manifest and verification record; unreadable ones become its damage. */

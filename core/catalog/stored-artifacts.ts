@@ -23,22 +23,40 @@ function backupFolder(key: string): string | undefined {
   return parts && key.slice(0, key.length - parts.rest.length);
 }
 
-/** The stored size of every artifact (undefined: not stored), in their order. */
-async function storedSizes(store: BlobStore, artifacts: readonly StoredArtifact[]): Promise<Array<number | undefined>> {
+/** A backup's folder (`backups/<engine>/<instance>/<backupId>/`) as a listing just saw it: each object's size by key. */
+export interface FolderListing {
+  folder: string;
+  sizes: ReadonlyMap<string, number>;
+}
+
+/** One listing of `folder` (a backup's: ending in `/`). */
+export async function listFolder(store: BlobStore, folder: string): Promise<FolderListing> {
+  const sizes = new Map<string, number>();
+  for await (const object of store.list(folder)) sizes.set(object.key, object.size);
+  return { folder, sizes };
+}
+
+/** The stored size of every artifact (undefined: not stored), in their order; a folder `known` lists is not listed again. */
+async function storedSizes(store: BlobStore, artifacts: readonly StoredArtifact[], known?: FolderListing): Promise<Array<number | undefined>> {
   const folderOf = artifacts.map((a) => backupFolder(a.key));
   const listed = new Map<string, number>();
   for (const folder of new Set(folderOf)) {
     if (folder === undefined) continue;
-    for await (const object of store.list(folder)) listed.set(object.key, object.size);
+    const { sizes } = folder === known?.folder ? known : await listFolder(store, folder);
+    for (const [key, size] of sizes) listed.set(key, size);
   }
   return mapLimited(artifacts, HEAD_CONCURRENCY, async (artifact, i) => (
     folderOf[i] !== undefined ? listed.get(artifact.key) : (await store.head(artifact.key))?.size
   ));
 }
 
-/** What is wrong with the first artifact of `artifacts` the store does not hold at its size (`<key> is missing`), or undefined when none. */
-export async function missingArtifact(store: BlobStore, artifacts: readonly StoredArtifact[]): Promise<string | undefined> {
-  const sizes = await storedSizes(store, artifacts);
+/**
+ * What is wrong with the first artifact of `artifacts` the store does not hold at its size (`<key>
+ * is missing`), or undefined when none. `known`: a listing of the backup's folder just made (the
+ * catalog's, as it found the backup), taken as it is.
+ */
+export async function missingArtifact(store: BlobStore, artifacts: readonly StoredArtifact[], known?: FolderListing): Promise<string | undefined> {
+  const sizes = await storedSizes(store, artifacts, known);
   const storedSize = (artifact: StoredArtifact) => storedBytesOf(artifact).size; // an encoded artifact's stored bytes
   const index = artifacts.findIndex((artifact, i) => sizes[i] !== storedSize(artifact));
   if (index < 0) return undefined;

@@ -312,8 +312,9 @@ export interface RestoreContext<T = unknown> extends StepContext {
   /**
    * The later complete backups of the same engine and instance, oldest first, that the restore may
    * read too (a point-in-time restore replays their archived logs), resolved once by the fetch
-   * manifest step for a driver with the `point-in-time` capability; empty for any other. Drivers
-   * never open the catalog themselves.
+   * manifest step for a driver with the `point-in-time` capability (when
+   * {@link RestoreDriver.readsLaterBackups} says this restore reads them); empty for any other.
+   * Drivers never open the catalog themselves.
    */
   chain?: readonly BackupRecord[];
   /**
@@ -374,6 +375,13 @@ export interface RestoreDriver<T = unknown> {
    * refused unless the host allows each (`DBBACKUP_RESTORE_SERVERS`).
    */
   replacedServers?(target: T): string[];
+  /**
+   * Whether a restore to `target` (undefined: a drill's scratch target, with no settings) reads the
+   * later backups ({@link RestoreContext.chain}: a point-in-time replay does). Optional: without it,
+   * every restore by a driver with the `point-in-time` capability is given them — their manifests
+   * read, as many as the instance has since the backup restored.
+   */
+  readsLaterBackups?(target: T | undefined): boolean;
   /**
    * Checks the target exists and is empty (refuses a non-empty one with PermanentError
    * `TARGET_NOT_EMPTY` unless `ctx.force`) and makes it ready to receive data. Idempotent and

@@ -98,9 +98,10 @@ export function targetNodes(engine: string, target: unknown, host: string | unde
   return nodes;
 }
 
-/** Whether the engine's restores read later backups too (the `point-in-time` capability). */
-function readsChain(engine: string, deps: StepDeps): boolean {
-  return deps.registry.get(engine).manifest.capabilities.includes('point-in-time');
+/** Whether this restore reads later backups too (the `point-in-time` capability, and a target its driver says replays them). */
+function readsChain(engine: string, target: unknown, deps: StepDeps): boolean {
+  if (!deps.registry.get(engine).manifest.capabilities.includes('point-in-time')) return false;
+  return deps.registry.restoreDriver(engine).readsLaterBackups?.(target) ?? true;
 }
 
 /**
@@ -160,16 +161,17 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
     checkManifestRecords(deps.registry, manifest, manifestKey(entry.prefix));
     const given = request.target && { ...request.target, ...request.drill?.targetSettings };
     // A drill without a target: its scratch target is started on the request's host (drill-steps.ts), which then plans the nodes.
-    const nodes = given
-      ? targetNodes(manifest.engine, deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(given)), request.host, deps)
+    const target = given && deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(given));
+    const nodes = target
+      ? targetNodes(manifest.engine, target, request.host, deps)
       : [{ name: DEFAULT_NODE, ...(request.host ? { host: request.host } : {}) }];
     const driver = deps.registry.restoreDriver(manifest.engine);
-    const missing = await missingArtifact(deps.store, manifest.artifacts);
+    const missing = await missingArtifact(deps.store, manifest.artifacts, entry.listed);
     if (missing) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${missing} (found before the restore began: the target is untouched)`, { code: 'ARTIFACT_MISSING' });
     const bases = await restoreBases(entry, deps);
     const restoreId = newBackupId(now);
     const at = { restoreId, backup: manifest };
-    const chain = readsChain(manifest.engine, deps)
+    const chain = readsChain(manifest.engine, target, deps)
       ? { sha256: await writeBackupList(deps.store, at, 'chain', await laterBackups(manifest, deps)) }
       : undefined;
     return {

@@ -54,6 +54,11 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
     return target.physical ? [] : [mysqlEndpoint(target)];
   }
 
+  /** Only a point-in-time replay reads the later backups (their binary logs). */
+  readsLaterBackups(target: MysqlRestoreTarget | undefined): boolean {
+    return target?.pointInTime !== undefined;
+  }
+
   async prepareTarget(ctx: RestoreContext<MysqlRestoreTarget>): Promise<PreparedTarget> {
     assertRestorableHere(ctx);
     assertReplayable(ctx);

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql, { type Connection } from 'mysql2/promise';
+import { fetchRestoreManifest } from '../../../core/restore/restore-steps';
 import { startTestMariaDb, trackServerPidFile, usingConnection, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
 import type { TestRuntime } from '../../harness/runtime';
@@ -137,6 +138,11 @@ describe('mysql point-in-time recovery', () => {
     } finally {
       await restored.end();
     }
+    // The later backups are read for a replay only: a plain restore of B1 reads none (their
+    // manifests are as many as the backups taken since).
+    const fetched = (pointInTime?: object) => fetchRestoreManifest({ backupId: b1.backupId, target: { ...target.config(), ...(pointInTime ? { pointInTime } : {}) } }, rt.deps);
+    expect((await fetched({ untilGtid: afterW1 })).chain).toBeDefined();
+    expect((await fetched()).chain).toBeUndefined();
   }, 180_000);
 
   it('keeps the replay out of the target\'s binary log too when the restore target says binlog false', async () => {

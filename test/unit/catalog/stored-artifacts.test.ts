@@ -56,6 +56,25 @@ describe('missingArtifact', () => {
     expect(calls).toEqual({ head: 2, list: 1, get: 0, listed: 2 });
   });
 
+  it('takes the listing the catalog found the backup by as it is: a restore looks at the backup\'s folder once', async () => {
+    // Prepare
+    const backup = await storeBackup(store, { at: new Date(), pooled: ['pooled bytes'] });
+    const [own] = backup.manifest.artifacts;
+    const { store: counted, calls } = counting(store);
+
+    // Act
+    const entry = await new Catalog(counted).get(backup.backupId);
+    const whole = await missingArtifact(counted, entry.manifest.artifacts, entry.listed);
+    await unlink(path.join(root, own.key)); // gone since the listing: the next one sees it
+    const gone = await missingArtifact(counted, entry.manifest.artifacts);
+
+    // Assess
+    expect(whole).toBeUndefined();
+    expect(calls).toMatchObject({ list: 2, head: 2 });
+    expect(gone).toBe(`${own.key} is missing`);
+    expect(JSON.stringify(await new Catalog(store).find(backup.backupId))).not.toContain('listed'); // what `show` prints
+  });
+
   it('names an artifact of the backup\'s folder that is gone or cut short, and a pooled one that is gone', async () => {
     // Prepare
     const backup = await storeBackup(store, { at: new Date(), pooled: ['pooled bytes'] });
