@@ -354,7 +354,7 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     const events: string[] = [];
     const ctx = { ...(await context({ databases: ['shop'], parallelism: 1, chunkRows: 2 })), logger: { ...silentLogger, info: (message: string) => { if (message === 'mysql backup: lock released') events.push('released'); } } };
     const stage: LogicalSnapshotOptions['stage'] = (name) => {
-      events.push(name.startsWith('data/shop/audit_log/') ? 'myisam' : 'innodb');
+      events.push(name.startsWith('data/shop/audit_log.') ? 'myisam' : 'innodb');
       return new Transform({ transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk) });
     };
 

@@ -201,7 +201,7 @@ describe('mysql logical restore', () => {
     const target = await startTestMariaDb('lr-tampered', 4);
     const admin = await connect(target);
     await admin.query('CREATE DATABASE shop; CREATE TABLE shop.precious (id INT PRIMARY KEY); INSERT INTO shop.precious VALUES (7)');
-    const chunk = record.artifacts.find((a) => a.name.startsWith('data/shop/big/'))!;
+    const chunk = record.artifacts.find((a) => a.name.startsWith('data/shop/big.'))!;
     const tamperedStore = new LocalDirectoryStore(await tempDir('tampered'));
     for (const artifact of record.artifacts) {
       await tamperedStore.putFile(artifact.key, path.join(store.root, artifact.key), { checkpointPath: path.join(await tempDir('cp'), 'cp.json') });
@@ -221,7 +221,7 @@ describe('mysql logical restore', () => {
 
   it('into an empty target, loads while downloading, and a tampered chunk fails the restore with CHECKSUM_MISMATCH, what it created marked unfinished', async () => {
     // Prepare
-    const chunk = record.artifacts.find((a) => a.name.startsWith('data/shop/big/'))!;
+    const chunk = record.artifacts.find((a) => a.name.startsWith('data/shop/big.'))!;
     const tamperedStore = new LocalDirectoryStore(await tempDir('tampered-empty'));
     for (const artifact of record.artifacts) {
       await tamperedStore.putFile(artifact.key, path.join(store.root, artifact.key), { checkpointPath: path.join(await tempDir('cp'), 'cp.json') });

@@ -45,7 +45,7 @@ describe('a logical backup killed mid-dump', () => {
     const killed = startCli(['--json', 'backup', 'mysql', '--instance', 'shop', '--config', config(), '--rate-limit', '64KB/s'], env);
     const killedId = await waitFor(killed, 'stored chunks of big', async () => {
       for (const id of await readdir(instanceDir()).catch(() => [] as string[])) {
-        const chunks = (await filesUnder(path.join(instanceDir(), id))).filter((f) => /big\/\d+\.tsv\.zst$/.test(f));
+        const chunks = (await filesUnder(path.join(instanceDir(), id))).filter((f) => /big\.\d+\.tsv\.zst$/.test(f));
         if (chunks.length >= 2) return id;
       }
       return undefined;

@@ -94,7 +94,7 @@ describe.each(stores)('logical backup straight to %s', (_label, makeStore) => {
 
   it('fails validation when a stored chunk was damaged', async () => {
     // Prepare
-    const chunk = snapshot.artifacts.find((a) => a.name.startsWith('data/shop/big/'))!;
+    const chunk = snapshot.artifacts.find((a) => a.name.startsWith('data/shop/big.'))!;
     const original = await store.get(chunk.key!);
     const bytes: Buffer[] = [];
     for await (const part of original) bytes.push(part as Buffer);

@@ -2,7 +2,7 @@ import { chunkArtifact, schemaArtifact } from '../../../drivers/mysql/shared/lay
 
 describe('artifact names', () => {
   it('percent-encode names, dots included, so no name becomes a path of its own', () => {
-    expect(chunkArtifact('..', '.', 0)).toBe('data/%2E%2E/%2E/000000.tsv.zst');
+    expect(chunkArtifact('..', '.', 0)).toBe('data/%2E%2E/%2E.000000.tsv.zst');
     expect(schemaArtifact('uni ☃/x')).toBe('schema/uni%20%E2%98%83%2Fx.sql');
   });
 
@@ -19,6 +19,6 @@ describe('artifact names', () => {
       for (const part of artifact.split('/')) expect(Buffer.byteLength(part)).toBeLessThanOrEqual(127);
     }
     expect(new Set(artifacts).size).toBe(3);
-    expect(artifacts[0]).toMatch(/^data\/(%C3%BC)+~[0-9a-f]{16}\//);
+    expect(artifacts[0]).toMatch(/^data\/(%C3%BC)+~[0-9a-f]{16}\/(%C3%BC)+~[0-9a-f]{16}\.000001\.tsv\.zst$/);
   });
 });
