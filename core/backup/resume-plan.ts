@@ -17,7 +17,7 @@
  */
 import type { BackupDriver, ResumeVerdict, SnapshotRef } from '../driver/types';
 import { deletePrefix, holdsObjects, subfolders } from '../store/blob-store';
-import { BACKUPS_ROOT, assertName, folderOfBackup, manifestKey } from '../catalog/layout';
+import { BACKUPS_ROOT, assertName, folderOfBackup, isBackupId, manifestKey } from '../catalog/layout';
 import { judgeHolder } from '../runs/run-holder';
 import type { StepDeps } from '../steps/step-deps';
 import type { BackupRequest, ResumeOutcome } from './backup-state';
@@ -88,7 +88,7 @@ export async function planResume(
 async function newestBackup(deps: StepDeps, engine: string, instance: string): Promise<{ backupId: string; prefix: string; complete: boolean } | undefined> {
   assertName('engine', engine);
   assertName('instance', instance);
-  const ids = await subfolders(deps.store, `${BACKUPS_ROOT}/${engine}/${instance}/`);
+  const ids = (await subfolders(deps.store, `${BACKUPS_ROOT}/${engine}/${instance}/`)).filter(isBackupId); // not a folder put there by hand
   for (const backupId of ids.reverse()) {
     const prefix = folderOfBackup({ engine, instance, backupId });
     // A manifest says enough (a listing of a 1 000-table backup's objects is 1 000 of them).

@@ -8,7 +8,7 @@ import { PermanentError } from '../errors';
 import { subfolders, type BlobStore } from '../store/blob-store';
 import { type BackupDamage, readDrill, readManifest, readVerification } from './entry-files';
 import type { DrillRecord } from './drill-record';
-import { BACKUPS_ROOT, assertName, backupIdTime, folderOfBackup, isName, manifestKey, parseBackupKey } from './layout';
+import { BACKUPS_ROOT, assertName, backupIdTime, folderOfBackup, isBackupId, isName, manifestKey, parseBackupKey } from './layout';
 import { manifestDigest, type BackupManifest } from './manifest';
 import type { FolderListing } from './stored-artifacts';
 import type { VerificationRecord } from './verification';
@@ -162,7 +162,7 @@ export class Catalog {
       const instances = filter.instance ? [filter.instance] : (await subfolders(this.store, `${BACKUPS_ROOT}/${engine}/`)).filter(isName);
       for (const instance of instances) {
         for (const backupId of await subfolders(this.store, `${BACKUPS_ROOT}/${engine}/${instance}/`)) {
-          if (backupId !== '') folders.push({ engine, instance, backupId });
+          if (isBackupId(backupId)) folders.push({ engine, instance, backupId });
         }
       }
     }

@@ -84,11 +84,19 @@ export const drillKey = (prefix: string): string => `${prefix}/${DRILL_FILE}`;
 /** The drill record's file name in a backup's folder. */
 export const DRILL_FILE = 'drill.json';
 
-/** Splits `backups/<engine>/<instance>/<backupId>/...` into its parts. */
+/** Whether `value` is a backup id (what {@link newBackupId} makes). */
+export const isBackupId = (value: string): boolean => BACKUP_ID.test(value);
+
+/**
+ * Splits `backups/<engine>/<instance>/<backupId>/...` into its parts; undefined for any other key —
+ * one in a folder whose name no backup has (a file put there by hand is no backup of ours: not
+ * listed, not pruned).
+ */
 export function parseBackupKey(key: string): { engine: string; instance: string; backupId: string; rest: string } | undefined {
   const parts = key.split('/');
   if (parts.length < 5 || parts[0] !== BACKUPS_ROOT) return undefined;
   const [, engine, instance, backupId, ...rest] = parts;
+  if (!isBackupId(backupId)) return undefined;
   return { engine, instance, backupId, rest: rest.join('/') };
 }
 

@@ -204,6 +204,20 @@ describe('prune', () => {
     expect(left.map((e) => e.backupId)).toContain(running.backupId);
   });
 
+  it('leaves a folder no backup has alone: not listed (no incomplete backup of 1970), not pruned', async () => {
+    // Prepare: a file someone put in the instance's folder by hand, beside a backup
+    const backup = await storeBackup({ at: new Date() });
+    await store.put(`backups/${backup.manifest.engine}/${backup.manifest.instance}/notes/readme.txt`, 'kept by hand');
+
+    // Act
+    const listed = await new Catalog(store).list({ includeIncomplete: true });
+    await prune(new Catalog(store), store, { keepLast: 1, now: new Date(Date.now() + 30 * DAY), apply: true });
+
+    // Assess
+    expect(listed.map((e) => e.backupId)).toEqual([backup.backupId]);
+    expect(await store.head(`backups/${backup.manifest.engine}/${backup.manifest.instance}/notes/readme.txt`)).toBeDefined();
+  });
+
   it('refuses a policy without rules or with a bad count', async () => {
     await expect(prune(new Catalog(store), store, {})).rejects.toMatchObject({ code: 'INVALID_POLICY' });
     await expect(prune(new Catalog(store), store, { keepLast: 0 })).rejects.toMatchObject({ code: 'INVALID_POLICY' });
