@@ -21,6 +21,7 @@ import { hostRunnerFromSettings, hostRunnerKindFromEnv } from '../../core/host-r
 import type { SynthesizedDefinitions } from '../asl';
 import { shippedDefinitions, withTransientAttempts } from './shipped-definitions';
 import { ExecutionFailedError, runLocalStateMachine, type LocalExecution, type LocalRunOptions } from './run-local';
+import { retryWarnings } from './retry-warnings';
 
 export interface LocalWorkflowOptions {
   /** Where host steps run; default: in this process. */
@@ -76,7 +77,8 @@ export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions =
   /** Runs a machine; a failed execution is rethrown as the TransientError/PermanentError that failed it. */
   const outputOf = async (machine: 'backup' | 'restore', input: unknown): Promise<unknown> => {
     try {
-      return (await execute(machine, input)).output;
+      definitions ??= shippedDefinitions();
+      return (await execute(machine, input, retryWarnings(definitions[machine], runtime.deps.logger))).output;
     } catch (error) {
       throw error instanceof ExecutionFailedError ? error.toClassified() : error;
     }
