@@ -8,7 +8,8 @@
  * done. A file already in the directory from an earlier attempt is kept when it hashes as the
  * manifest records, so a retried restore fetches only what it lacks.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { mapLimited } from '../concurrency';
 import { PermanentError, stopIfAborted } from '../errors';
 import { createRateLimiter } from '../store/rate-limiter';
@@ -42,10 +43,18 @@ export async function downloadArtifacts(
   const bucket = createRateLimiter(options.rateLimit);
   const progress = progressCounter(artifacts.length, total, options.onProgress);
   const files: Record<string, string> = {};
+  const folders = new Map<string, Promise<unknown>>();
+  /** Each folder made once (a database's chunks share one): before the object is opened, so a folder that cannot be made opens nothing. */
+  const makeFolder = (folder: string) => {
+    let made = folders.get(folder);
+    if (!made) folders.set(folder, made = mkdir(folder, { recursive: true }));
+    return made;
+  };
   await mapLimited(artifacts, options.concurrency ?? 1, async function downloadOne(artifact, index) {
     stopIfAborted(options.signal, 'download');
     const file = resolveInside(dir, artifact.name);
-    if (!(await isIntactCopy(file, artifact))) { // (the store makes the file's folder)
+    if (!(await isIntactCopy(file, artifact))) {
+      await makeFolder(path.dirname(file));
       const fetched = artifact.stored
         ? openStored(options.store, artifact, options.openKey, { rateLimit: bucket }).then((plain) => streamToFile(plain, file, {
           key: artifact.key, expectedSha256: artifact.sha256, onProgress: (bytes) => progress(index, bytes),

@@ -208,11 +208,17 @@ export class LocalDirectoryStore implements BlobStore {
     });
   }
 
-  /** The `size` bytes of an object's open file, in one read (fewer when it was cut short meanwhile: its hash tells); closes it. */
+  /** The `size` bytes of an object's open file (fewer when it was cut short meanwhile: its hash tells); closes it. */
   private async readWhole(key: string, handle: FileHandle, size: number): Promise<Buffer> {
     const whole = Buffer.allocUnsafe(size);
     try {
-      return whole.subarray(0, (await handle.read(whole, 0, size, 0)).bytesRead);
+      let read = 0;
+      while (read < size) { // one read may return less (FUSE, network file systems)
+        const { bytesRead } = await handle.read(whole, read, size - read, read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      return whole.subarray(0, read);
     } catch (error) {
       throw mapFsError(error, key, this.root);
     } finally {
