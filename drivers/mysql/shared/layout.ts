@@ -19,17 +19,20 @@ export const isSystemDatabase = (database: string): boolean => SYSTEM_DATABASES.
 /** Longest path segment a name becomes: file systems allow 255 bytes, and a file's suffix needs room. */
 const MAX_SEGMENT = 120;
 
+/** Percent-encoding, of `.` and `~` too: no name encodes to `..`, nor to a long name's shortened form (`<head>~<hash>`). */
+const encodeSegment = (name: string): string => encodeURIComponent(name).replace(/\./g, '%2E').replace(/~/g, '%7E');
+
 /**
- * A name as one path segment: percent-encoded (a dot too, so `.` and `..` stay names). A name whose
+ * A name as one path segment: percent-encoded (a dot and a tilde too, so `.` and `..` stay names). A name whose
  * encoding is longer than {@link MAX_SEGMENT} (64 characters of `é` encode to 384) keeps its first
  * part and gains a hash of the whole, so it stays unique and fits any file system.
  */
 function segment(name: string, max = MAX_SEGMENT): string {
-  const encoded = encodeURIComponent(name).replace(/\./g, '%2E');
+  const encoded = encodeSegment(name);
   if (encoded.length <= max) return encoded;
   let head = '';
   for (const character of name) {
-    const next = encodeURIComponent(character).replace(/\./g, '%2E');
+    const next = encodeSegment(character);
     if (head.length + next.length > max - 17) break;
     head += next;
   }
@@ -52,8 +55,11 @@ export const USERS_ARTIFACT = 'schema/users.sql';
  */
 export function chunkArtifact(database: string, table: string, range: number, part = 0): string {
   const suffix = `.${String(range).padStart(6, '0')}${part > 0 ? `-${part}` : ''}${chunkSuffix()}`;
-  return `data/${segment(database)}/${segment(table, MAX_SEGMENT - suffix.length)}${suffix}`;
+  return `data/${segment(database)}/${segment(table, MAX_SEGMENT - CHUNK_SUFFIX_ROOM)}${suffix}`;
 }
+
+/** Room a table's segment leaves for its chunks' suffixes (`.000000-999999.tsv.zst`): the same for every chunk of a table. */
+const CHUNK_SUFFIX_ROOM = 24;
 /** Physical backups: the xbstream of mariabackup/xtrabackup. */
 export const PHYSICAL_ARTIFACT = 'physical/backup.xbstream';
 /** Archived binary logs. */

@@ -67,4 +67,18 @@ describe('takeSnapshot', () => {
     // Assess
     expect(persisted).toEqual([['backups/fake/main/b2/data/default/t1/0.tsv', 'backups/fake/main/b2/data/default/t2/0.tsv']]);
   });
+
+  it('refuses a snapshot that wrote two artifacts under one name (the second replaced the first)', async () => {
+    // Prepare
+    const driver = {
+      createSnapshot: async () => ({ artifacts: [{ name: 'data/t.0', size: 1, sha256: 'a'.repeat(64) }, { name: 'data/t.0', size: 1, sha256: 'b'.repeat(64) }], consistency: {}, facts: {} }),
+    } as unknown as BackupDriver;
+    const ctx: BackupContext = { backupId: 'b3', instance: 'main', logger: silentLogger, config: {}, node: { name: 'default' }, spoolDir: path.join(dir, 'spool') };
+
+    // Act
+    const error = await takeSnapshot('fake', driver, ctx).then(() => undefined, (e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'PermanentError', code: 'DUPLICATE_ARTIFACT', message: expect.stringContaining('two artifacts named data/t.0') });
+  });
 });

@@ -21,4 +21,18 @@ describe('artifact names', () => {
     expect(new Set(artifacts).size).toBe(3);
     expect(artifacts[0]).toMatch(/^data\/(%C3%BC)+~[0-9a-f]{16}\/(%C3%BC)+~[0-9a-f]{16}\.000001\.tsv\.zst$/);
   });
+
+  it('name every chunk of a table under the same table name, which no other table\'s name can take', () => {
+    // Prepare: a name that is shortened, and a table named as its shortened form
+    const long = `${'é'.repeat(17)}ab`;
+    const [first, later] = [chunkArtifact('db', long, 0, 0), chunkArtifact('db', long, 0, 1)];
+    const shortened = decodeURIComponent(later.slice('data/db/'.length, later.indexOf('.000000')));
+
+    // Act
+    const impostor = chunkArtifact('db', shortened, 0, 1);
+
+    // Assess
+    expect(first.slice(0, first.indexOf('.000000'))).toBe(later.slice(0, later.indexOf('.000000')));
+    expect(impostor).not.toBe(later);
+  });
 });
