@@ -376,12 +376,13 @@ export interface RestoreDriver<T = unknown> {
    */
   replacedServers?(target: T): string[];
   /**
-   * Whether a restore to `target` (undefined: a drill's scratch target, with no settings) reads the
-   * later backups ({@link RestoreContext.chain}: a point-in-time replay does). Optional: without it,
-   * every restore by a driver with the `point-in-time` capability is given them — their manifests
-   * read, as many as the instance has since the backup restored.
+   * Whether a restore to `target` reads the later backups ({@link RestoreContext.chain}: a
+   * point-in-time replay does). For a drill into a scratch target, `target` is only the settings
+   * the drill sets on it (`--target-settings`; undefined without). Optional: without it, every
+   * restore by a driver with the `point-in-time` capability is given them — their manifests read,
+   * as many as the instance has since the backup restored.
    */
-  readsLaterBackups?(target: T | undefined): boolean;
+  readsLaterBackups?(target: Partial<T> | undefined): boolean;
   /**
    * Checks the target exists and is empty (refuses a non-empty one with PermanentError
    * `TARGET_NOT_EMPTY` unless `ctx.force`) and makes it ready to receive data. Idempotent and

@@ -98,8 +98,11 @@ export function targetNodes(engine: string, target: unknown, host: string | unde
   return nodes;
 }
 
-/** Whether this restore reads later backups too (the `point-in-time` capability, and a target its driver says replays them). */
-function readsChain(engine: string, target: unknown, deps: StepDeps): boolean {
+/**
+ * Whether this restore reads later backups too: the `point-in-time` capability, and a target its
+ * driver says replays them (`target`: the parsed target, or a scratch drill's settings alone).
+ */
+function readsChain(engine: string, target: object | undefined, deps: StepDeps): boolean {
   if (!deps.registry.get(engine).manifest.capabilities.includes('point-in-time')) return false;
   return deps.registry.restoreDriver(engine).readsLaterBackups?.(target) ?? true;
 }
@@ -171,7 +174,8 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
     const bases = await restoreBases(entry, deps);
     const restoreId = newBackupId(now);
     const at = { restoreId, backup: manifest };
-    const chain = readsChain(manifest.engine, target, deps)
+    // A drill into a scratch target has only its settings yet (the target is made by its start step): they say whether it replays.
+    const chain = readsChain(manifest.engine, target ?? request.drill?.targetSettings, deps)
       ? { sha256: await writeBackupList(deps.store, at, 'chain', await laterBackups(manifest, deps)) }
       : undefined;
     return {

@@ -55,7 +55,7 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
   }
 
   /** Only a point-in-time replay reads the later backups (their binary logs). */
-  readsLaterBackups(target: MysqlRestoreTarget | undefined): boolean {
+  readsLaterBackups(target: Partial<MysqlRestoreTarget> | undefined): boolean {
     return target?.pointInTime !== undefined;
   }
 

@@ -143,6 +143,10 @@ describe('mysql point-in-time recovery', () => {
     const fetched = (pointInTime?: object) => fetchRestoreManifest({ backupId: b1.backupId, target: { ...target.config(), ...(pointInTime ? { pointInTime } : {}) } }, rt.deps);
     expect((await fetched({ untilGtid: afterW1 })).chain).toBeDefined();
     expect((await fetched()).chain).toBeUndefined();
+    // A drill into a scratch target: its settings say whether it replays.
+    const drilled = (targetSettings?: object) => fetchRestoreManifest({ backupId: b1.backupId, drill: targetSettings ? { targetSettings } : {} }, rt.deps);
+    expect((await drilled({ pointInTime: { untilGtid: afterW1 } })).chain).toBeDefined();
+    expect((await drilled()).chain).toBeUndefined();
   }, 180_000);
 
   it('keeps the replay out of the target\'s binary log too when the restore target says binlog false', async () => {
