@@ -8,8 +8,9 @@
  *   (physical-restore.ts: this restore's spool, `done` once the whole restore finished); the
  *   staging dir (the extracted backup) is removed;
  * - logical: the marker table in each target database (restore-marker.ts: this restore's token) and
- *   the spool's record of the databases it created; a database that was to be replaced and is gone
- *   was dropped by it. Nothing is started, so nothing is stopped.
+ *   the spool's record of the databases it created — once the restore step has finished (a later
+ *   step failed), every target database holds what it loaded; a database that was to be replaced
+ *   and is gone was dropped by it. Nothing is started, so nothing is stopped.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -59,7 +60,9 @@ export async function cleanupLogicalRestore(ctx: Ctx, progress: RestoreProgress)
     for (const state of await inspectDatabases(connection, targets)) {
       const mine = state.exists && state.marked && (await readMarker(connection, state.name)) === token;
       if (mine) unfinished.push(state.name);
-      else if (state.exists && created.has(state.name)) finished.push(state.name);
+      // Created by this restore: its spool says so — or, once the restore step finished (its markers
+      // and spool gone with it), every target database is what it loaded.
+      else if (state.exists && (created.has(state.name) || progress.result !== undefined)) finished.push(state.name);
       else if (!state.exists && replaced.has(state.name)) dropped.push(state.name);
     }
   } catch (error) {

@@ -98,3 +98,16 @@ it('says a logical restore that failed while loading a forced target left it par
     await targetAdmin.end();
   }
 }, 180_000);
+
+it('says a logical restore whose validation failed left the target holding the restored backup, not untouched', async () => {
+  // Prepare
+  const target = await startTestMariaDb('cleanup-validated', 3);
+  const summary = await rt.backup({ engine: 'mysql', instance: 'logical-validated', config: { ...source.config(), databases: ['shop'] } });
+  const validationRefused: AgentResult = { ok: false, error: { name: 'PermanentError', code: 'SCRIPTED', message: 'validation refused' } };
+
+  // Act: the restore loads the target (its markers removed, its download spool gone); validation then fails.
+  const error = await failedRestore({ backupId: summary.backupId, target: target.config() }, { 'restore-validate': { result: () => validationRefused } });
+
+  // Assess
+  expect(error.causeText).toBe(`SCRIPTED: validation refused — target restored: on root@127.0.0.1:${target.port}: shop holds backup ${summary.backupId} as restored; the failure came after the restore`);
+}, 180_000);
