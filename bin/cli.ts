@@ -43,6 +43,15 @@ export function buildProgram(context: () => CliContext): Command {
   return program;
 }
 
+/** What to do after `command` was interrupted: a restore's target may hold part of the backup, which a plain rerun refuses. */
+function afterInterrupt(command: string | undefined): string {
+  if (command === 'restore') {
+    return 'the target may hold part of the backup (an unfinished restore), which a plain rerun refuses to overwrite: run the restore again with --force '
+      + '(the host must allow replacing this target: DBBACKUP_RESTORE_SERVERS for a database server, DBBACKUP_RESTORE_ROOTS for a data directory), or drop what it wrote';
+  }
+  return 'run the command again (a backup resumes what it can; the next run on this host reclaims what this one left)';
+}
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<never> {
   // A reader that stops early (`| head`) closes the pipe: the rest of the output is dropped, the command's outcome stands.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
@@ -50,7 +59,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       ctx?.progress.stop();
-      const message = `interrupted by ${signal}, stopped where it was: run the command again (a backup resumes what it can; the next run on this host reclaims what this one left)`;
+      const message = `interrupted by ${signal}, stopped where it was: ${afterInterrupt(program.args[0])}`;
       process.stderr.write(`dbbackup: ${message}\n`);
       if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { name: 'Interrupted', code: 'INTERRUPTED', message } })}\n`);
       process.exit(code);

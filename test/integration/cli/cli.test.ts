@@ -115,6 +115,26 @@ describe('dbbackup CLI', () => {
     expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'INTERRUPTED' } });
   });
 
+  it('says what an interrupted restore left and how to finish it: a plain rerun would be refused', async () => {
+    // Prepare: a backup, restored slowly enough to be interrupted while it downloads
+    const backup = JSON.parse((await dbbackup(['--json', 'backup', 'etcd', '--instance', 'interrupted-restore', '--config', config()])).stdout) as { backupId: string };
+    const target = JSON.stringify({ dataDir: path.join(work(), 'interrupted-restore', 'data'), ...(await freeMemberUrls()) });
+    const run = startCli(['--store', path.join(work(), 'store'), '--log-level', 'info', 'restore', backup.backupId, '--target', target, '--rate-limit', '1KB/s'],
+      { DBBACKUP_SPOOL_DIR: path.join(work(), 'spool'), DBBACKUP_RESTORE_ROOTS: work() });
+
+    // Act
+    run.child.stderr!.on('data', function interruptOnce(chunk: Buffer) {
+      if (!chunk.toString().includes('"step returned"')) return;
+      run.child.stderr!.off('data', interruptOnce);
+      run.child.kill('SIGINT');
+    });
+    const { code, stderr } = await run.exited;
+
+    // Assess
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/^dbbackup: interrupted by SIGINT, stopped where it was: the target may hold part of the backup .* run the restore again with --force/m);
+  });
+
   it('exits 2 with one clear line for bad input', async () => {
     const unknown = await dbbackup(['backup', 'nosuch', '--instance', 'x', '--config', '{}']);
     const malformed = await dbbackup(['backup', 'etcd', '--instance', 'x', '--config', '{"endpoints": [']);
@@ -129,11 +149,13 @@ describe('dbbackup CLI', () => {
   });
 
   it('exits 3 when the database is unreachable, and nothing is marked complete', async () => {
-    const run = await dbbackup(['backup', 'etcd', '--instance', 'down', '--config', JSON.stringify({ endpoints: ['http://127.0.0.1:1'], dialTimeoutMs: 500 })]);
+    // Two attempts: the retry's wait (up to 5 s) is said while it waits, not only at the end.
+    const run = await dbbackup(['backup', 'etcd', '--instance', 'down', '--config', JSON.stringify({ endpoints: ['http://127.0.0.1:1'], dialTimeoutMs: 500 })], { DBBACKUP_RETRY_ATTEMPTS: '2' });
     const list = JSON.parse((await dbbackup(['--json', 'list', '--instance', 'down', '--engine', 'etcd'])).stdout);
 
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/ETCD_UNAVAILABLE/);
+    expect(run.stderr.match(/Snapshot failed; retrying in up to 5 s \(retry 1 of 1\)[^\n]*TransientError/g)).toHaveLength(1);
     expect(list).toEqual([]);
   });
 
