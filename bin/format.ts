@@ -115,7 +115,7 @@ export function formatShow(e: CatalogEntry): string {
     `  completed        ${m.completedAt}`,
     `  bytes            ${formatBytes(m.bytes)}`,
     `  consistency      ${JSON.stringify(m.consistency)}`,
-    `  facts            ${JSON.stringify(m.facts)}`,
+    `  facts            ${factsLine(m.facts)}`,
     `  validation       ${m.validation.checks.map((c) => `${c.name}:${c.ok ? 'ok' : 'FAIL'}`).join(' ')}`,
     `  artifacts`,
     ...m.artifacts.map((a) => `    ${a.name}  ${formatBytes(a.size)}  sha256 ${a.sha256}${a.stored ? `  (stored ${storedFormText(a.stored)})` : ''}`),
@@ -123,6 +123,24 @@ export function formatShow(e: CatalogEntry): string {
     ...(e.drill ? [`  last drill       ${formatDrillLine(e.drill)}`] : []),
     ...(e.damage ? [`  damaged          ${damageNote(e)}`] : []),
   ].join('\n');
+}
+
+/** Longest field of the facts `show` prints as it is. */
+const FACT_CHARS = 60;
+
+/**
+ * A backup's facts in a line: each field as JSON when short, else how many items it holds or
+ * which fields (a 1 000-table backup's are a megabyte; `--json show` prints them whole).
+ */
+export function factsLine(facts: Record<string, unknown>): string {
+  const short = (value: unknown): string => {
+    const text = JSON.stringify(value) ?? String(value);
+    if (text.length <= FACT_CHARS) return text;
+    if (Array.isArray(value)) return `[${value.length} items]`;
+    if (value !== null && typeof value === 'object') return `{${Object.keys(value).join(', ')}}`;
+    return `${text.slice(0, FACT_CHARS - 1)}…`;
+  };
+  return Object.entries(facts).map(([field, value]) => `${field}=${short(value)}`).join('  ');
 }
 
 /** One drill in a line: when, the outcome, restore time and throughput, or why it failed. */
