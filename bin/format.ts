@@ -82,8 +82,9 @@ function extendsCell(e: CatalogEntry): string {
   return e.manifest.extends ?? '(full)';
 }
 
-export function formatList(entries: CatalogEntry[]): string {
-  if (entries.length === 0) return 'no backups';
+export function formatList(entries: CatalogEntry[], hidden = 0): string {
+  const unlisted = hidden === 0 ? [] : [`${hidden} incomplete backup${hidden === 1 ? '' : 's'} (crashed or still running) not listed: list --all shows ${hidden === 1 ? 'it' : 'them'}`];
+  if (entries.length === 0) return ['no backups', ...unlisted].join('\n');
   // The EXTENDS column only where some backup is incremental: a store of full backups lists as it always did.
   const chained = entries.some((e) => e.manifest?.extends !== undefined);
   const rows = entries.map((e) => [
@@ -93,7 +94,7 @@ export function formatList(entries: CatalogEntry[]): string {
   const table = columns(header, rows);
   const damaged = entries.filter((e) => e.damage);
   const notes = damaged.length === 0 ? [] : ['', 'damaged:', ...damaged.map((e) => `  ${e.engine}/${e.instance}/${e.backupId}: ${damageNote(e)}`)];
-  return [...table, ...notes].join('\n');
+  return [...table, ...notes, ...(unlisted.length > 0 ? ['', ...unlisted] : [])].join('\n');
 }
 
 export function formatShow(e: CatalogEntry): string {

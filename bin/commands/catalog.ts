@@ -5,6 +5,7 @@ import { sweepPools } from '../../core/catalog/pool-sweep';
 import { prune } from '../../core/catalog/prune';
 import { findLeftovers, reclaimLeftovers } from '../../core/runs/leftovers';
 import { verifyBackup } from '../../core/catalog/verification';
+import { isIncomplete } from '../../core/catalog/catalog';
 import { parseDuration } from '../../core/config/units';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../exit-codes';
@@ -23,8 +24,9 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
       const ctx = context();
       ctx.requireStore();
       const { catalog } = await ctx.runtimeFor();
-      const entries = await catalog.list({ engine: options.engine, instance: options.instance, includeIncomplete: options.all });
-      ctx.print(entries, () => formatList(entries));
+      const all = await catalog.list({ engine: options.engine, instance: options.instance, includeIncomplete: true }); // (the same listing: incomplete ones read nothing more)
+      const entries = options.all ? all : all.filter((e) => !isIncomplete(e));
+      ctx.print(entries, () => formatList(entries, all.length - entries.length));
     });
 
   program

@@ -68,6 +68,27 @@ describe('a store with a damaged backup', () => {
     expect(after.map((e: { backupId: string }) => e.backupId)).toEqual([cut, good]);
   });
 
+  it('says how many incomplete backups a plain list leaves out, and how to see them', async () => {
+    // Prepare: a good backup and a crashed one (its data, no manifest)
+    const good = await backUp('partly');
+    const crashed = newBackupId();
+    await mkdir(backupsDir('partly', crashed, 'data', 'default'), { recursive: true });
+    await writeFile(backupsDir('partly', crashed, 'data', 'default', 'snapshot.db'), 'half');
+
+    // Act
+    const list = await dbbackup(['list', '--instance', 'partly']);
+    const listJson = JSON.parse((await dbbackup(['--json', 'list', '--instance', 'partly'])).stdout) as Array<{ backupId: string }>;
+    const all = await dbbackup(['list', '--all', '--instance', 'partly']);
+
+    // Assess
+    expect(list.stdout).toMatch(new RegExp(`^${good}\\s`, 'm'));
+    expect(list.stdout).not.toContain(crashed);
+    expect(list.stdout).toContain('1 incomplete backup (crashed or still running) not listed: list --all shows it');
+    expect(listJson.map((e) => e.backupId)).toEqual([good]);
+    expect(all.stdout).toMatch(new RegExp(`^${crashed}\\s.*incomplete`, 'm'));
+    expect(all.stdout).not.toContain('not listed');
+  });
+
   it('says a backup id under two instances is ambiguous, and how to narrow it', async () => {
     // Prepare: the same backup copied under another instance.
     const id = await backUp('twin-a');
