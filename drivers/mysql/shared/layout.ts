@@ -22,17 +22,20 @@ const MAX_SEGMENT = 120;
 /** Percent-encoding, of `.` and `~` too: no name encodes to `..`, nor to a long name's shortened form (`<head>~<hash>`). */
 const encodeSegment = (name: string): string => encodeURIComponent(name).replace(/\./g, '%2E').replace(/~/g, '%7E');
 
+/** Percent-encoding as names were encoded before `~` was: what binary logs' artifacts are still named by. */
+const encodeKeepingTilde = (name: string): string => encodeURIComponent(name).replace(/\./g, '%2E');
+
 /**
  * A name as one path segment: percent-encoded (a dot and a tilde too, so `.` and `..` stay names). A name whose
- * encoding is longer than {@link MAX_SEGMENT} (64 characters of `é` encode to 384) keeps its first
- * part and gains a hash of the whole, so it stays unique and fits any file system.
+ * encoding is longer than `max` (64 characters of `é` encode to 384) keeps its first part and
+ * gains `~` and a hash of the whole, so it stays unique and fits any file system.
  */
-function segment(name: string, max = MAX_SEGMENT): string {
-  const encoded = encodeSegment(name);
+function segment(name: string, max = MAX_SEGMENT, encode = encodeSegment): string {
+  const encoded = encode(name);
   if (encoded.length <= max) return encoded;
   let head = '';
   for (const character of name) {
-    const next = encodeSegment(character);
+    const next = encode(character);
     if (head.length + next.length > max - 17) break;
     head += next;
   }
@@ -62,8 +65,11 @@ export function chunkArtifact(database: string, table: string, range: number, pa
 const CHUNK_SUFFIX_ROOM = 24;
 /** Physical backups: the xbstream of mariabackup/xtrabackup. */
 export const PHYSICAL_ARTIFACT = 'physical/backup.xbstream';
-/** Archived binary logs. */
-export const binlogArtifact = (file: string): string => `binlog/${segment(file)}`;
+/**
+ * Archived binary logs. A replay looks older backups' archives up by this name, so it is encoded
+ * as it always was (`~` kept: the server names these files, no table's name shares their folder).
+ */
+export const binlogArtifact = (file: string): string => `binlog/${segment(file, MAX_SEGMENT, encodeKeepingTilde)}`;
 
 /** A decimal integer, as key range bounds are written (and put back into SQL: nothing else may pass). */
 const integerLiteral = z.string().regex(/^-?\d{1,20}$/);

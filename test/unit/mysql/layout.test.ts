@@ -1,9 +1,11 @@
-import { chunkArtifact, schemaArtifact } from '../../../drivers/mysql/shared/layout';
+import { binlogArtifact, chunkArtifact, schemaArtifact } from '../../../drivers/mysql/shared/layout';
 
 describe('artifact names', () => {
   it('percent-encode names, dots included, so no name becomes a path of its own', () => {
     expect(chunkArtifact('..', '.', 0)).toBe('data/%2E%2E/%2E.000000.tsv.zst');
     expect(schemaArtifact('uni ☃/x')).toBe('schema/uni%20%E2%98%83%2Fx.sql');
+    expect(chunkArtifact('a~b', 't~1', 0)).toBe('data/a%7Eb/t%7E1.000000.tsv.zst');
+    expect(binlogArtifact('my~bin.000007')).toBe('binlog/my~bin%2E000007'); // as older backups archived it: a replay finds it there
   });
 
   it('keep every segment short enough for any file system, however long the name, and tell long names apart', () => {
