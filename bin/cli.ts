@@ -43,13 +43,19 @@ export function buildProgram(context: () => CliContext): Command {
   return program;
 }
 
-/** What to do after `command` was interrupted: a restore's target may hold part of the backup, which a plain rerun refuses. */
+/** What `command` left when interrupted, and what to do: a restore's or a drill's own target may hold part of a backup, which a plain rerun refuses. */
 function afterInterrupt(command: string | undefined): string {
-  if (command === 'restore') {
-    return 'the target may hold part of the backup (an unfinished restore), which a plain rerun refuses to overwrite: run the restore again with --force '
-      + '(the host must allow replacing this target: DBBACKUP_RESTORE_SERVERS for a database server, DBBACKUP_RESTORE_ROOTS for a data directory), or drop what it wrote';
+  switch (command) {
+    case 'restore':
+      return 'stopped where it was: the target may hold part of the backup (an unfinished restore), which a plain rerun refuses to overwrite: run the restore again with --force '
+        + '(the host must allow replacing this target: DBBACKUP_RESTORE_SERVERS for a database server, DBBACKUP_RESTORE_ROOTS for a data directory), or drop what it wrote';
+    case 'drill':
+      return 'stopped where it was: a target given with --target may hold part of a backup — empty it before the next drill; a scratch target is removed by the next run on this host';
+    case 'remote':
+      return 'stopped following it: an execution it started goes on in AWS (`dbbackup remote show <execution>` follows it there)';
+    default:
+      return 'stopped where it was: run the command again (a backup resumes what it can; the next run on this host reclaims what this one left)';
   }
-  return 'run the command again (a backup resumes what it can; the next run on this host reclaims what this one left)';
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<never> {
@@ -59,7 +65,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       ctx?.progress.stop();
-      const message = `interrupted by ${signal}, stopped where it was: ${afterInterrupt(program.args[0])}`;
+      const message = `interrupted by ${signal}, ${afterInterrupt(program.args[0])}`;
       process.stderr.write(`dbbackup: ${message}\n`);
       if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { name: 'Interrupted', code: 'INTERRUPTED', message } })}\n`);
       process.exit(code);

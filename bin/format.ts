@@ -126,8 +126,9 @@ export function formatShow(e: CatalogEntry): string {
   ].join('\n');
 }
 
-/** Longest field of the facts `show` prints as it is. */
+/** Longest field of the facts `show` prints as it is; most fields of an object it names. */
 const FACT_CHARS = 60;
+const FACT_FIELDS = 5;
 
 /**
  * A backup's facts in a line: each field as JSON when short, else how many items it holds or
@@ -138,7 +139,10 @@ export function factsLine(facts: Record<string, unknown>): string {
     const text = JSON.stringify(value) ?? String(value);
     if (text.length <= FACT_CHARS) return text;
     if (Array.isArray(value)) return `[${value.length} items]`;
-    if (value !== null && typeof value === 'object') return `{${Object.keys(value).join(', ')}}`;
+    if (value !== null && typeof value === 'object') {
+      const fields = Object.keys(value);
+      return fields.length <= FACT_FIELDS ? `{${fields.join(', ')}}` : `{${fields.slice(0, FACT_FIELDS).join(', ')}, … ${fields.length} fields}`;
+    }
     return `${text.slice(0, FACT_CHARS - 1)}…`;
   };
   return Object.entries(facts).map(([field, value]) => `${field}=${short(value)}`).join('  ');

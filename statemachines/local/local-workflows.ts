@@ -78,7 +78,7 @@ export function localWorkflows(runtime: Runtime, options: LocalWorkflowOptions =
   const outputOf = async (machine: 'backup' | 'restore', input: unknown): Promise<unknown> => {
     try {
       definitions ??= shippedDefinitions();
-      return (await execute(machine, input, retryWarnings(definitions[machine], runtime.deps.logger))).output;
+      return (await execute(machine, input, retryWarnings(definitions[machine], runtime.deps.logger, options.retryIntervalMs))).output;
     } catch (error) {
       throw error instanceof ExecutionFailedError ? error.toClassified() : error;
     }

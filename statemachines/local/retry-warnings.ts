@@ -27,8 +27,11 @@ function retrierFor(retriers: readonly Retrier[], error: string, isTask: boolean
   return index < 0 ? undefined : [retriers[index], index];
 }
 
-/** An `onEvent` for a local run of `definition` that warns on every failure its Retry policy will retry. */
-export function retryWarnings(definition: AslDefinition, logger: Logger): (event: EventLog) => void {
+/**
+ * An `onEvent` for a local run of `definition` that warns on every failure its Retry policy will
+ * retry; `intervalMs`: the wait the run gives every retry instead (the runner's override, tests').
+ */
+export function retryWarnings(definition: AslDefinition, logger: Logger, intervalMs?: number): (event: EventLog) => void {
   const states = new Map(listStates(definition).map(({ name, state }) => [name, state]));
   /** Retries so far per state (per Map item), by retrier: reset as the state is entered again. */
   const retried = new Map<string, number[]>();
@@ -53,9 +56,10 @@ export function retryWarnings(definition: AslDefinition, logger: Logger): (event
     const [retrier, index] = found;
     const done = retried.get(key)?.[index] ?? 0;
     if (done >= (retrier.MaxAttempts ?? 3)) return; // no retry left: the run fails with it, and says so
-    const wait = Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** done, retrier.MaxDelaySeconds ?? Infinity);
+    const wait = intervalMs !== undefined ? intervalMs / 1000 : Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** done, retrier.MaxDelaySeconds ?? Infinity);
+    const upTo = retrier.JitterStrategy === 'FULL' && intervalMs === undefined ? 'up to ' : '';
     const reason = causeMessage(event.Cause);
-    logger.warn(`${event.state.name} failed; retrying in ${retrier.JitterStrategy === 'FULL' ? 'up to ' : ''}${Math.round(wait)} s (retry ${done + 1} of ${retrier.MaxAttempts ?? 3})`, {
+    logger.warn(`${event.state.name} failed; retrying in ${upTo}${wait < 10 ? Number(wait.toFixed(1)) : Math.round(wait)} s (retry ${done + 1} of ${retrier.MaxAttempts ?? 3})`, {
       state: event.state.name,
       error: event.Error,
       reason: reason.length > REASON_CHARS ? `${reason.slice(0, REASON_CHARS)}…` : reason,
