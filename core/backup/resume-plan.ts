@@ -74,7 +74,7 @@ export async function planResume(
   for (const node of record.nodes) {
     const snapshot = (await readNodeRecord(deps.store, newest.prefix, node.name))?.snapshot;
     const nodeVerdict = resumeVerdict(driver, config, snapshot as SnapshotRef | undefined);
-    if (!nodeVerdict.resumable) return refuse(`node ${node.name}: ${nodeVerdict.reason}`);
+    if (!nodeVerdict.resumable) return refuse(record.nodes.length === 1 ? nodeVerdict.reason : `node ${node.name}: ${nodeVerdict.reason}`); // (one node: no name to tell it by)
   }
   deps.logger.info('resuming the incomplete backup of a dead run', { backupId: candidate, previousAttempt: record.run.id, why: verdict.reason });
   return { resume: true, record, outcome: { resumed: true, candidate, reason: `continuing backup ${candidate}, whose run died (${verdict.reason})` } };

@@ -62,7 +62,7 @@ describe('a logical backup killed mid-dump', () => {
     const summary = JSON.parse(rerun.stdout);
     expect(summary.backupId).not.toBe(killedId);
     expect(summary).toMatchObject({ validation: { ok: true }, resume: { resumed: false, candidate: killedId, discarded: true } });
-    expect(summary.resume.reason).toMatch(/read view ended with its connections/);
+    expect(summary.resume.reason).toMatch(new RegExp(`^cannot resume backup ${killedId}: a logical dump's consistent read view ended with its connections`)); // one node: not named
     expect(rerun.stderr).toMatch(/cannot resume the incomplete backup; starting a new one/);
     expect(await readdir(instanceDir())).toEqual([summary.backupId]);
     await expect(stat(spoolOfKilled)).rejects.toMatchObject({ code: 'ENOENT' });
