@@ -3,15 +3,15 @@
  * `upload` (unless the driver streams them straight to the store: artifact-sink.ts). Writing an artifact hashes it on the way to disk, so its sha256 is known without a
  * second read.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hashLocalFile } from '../io/hash-threads';
 import { HashingStream } from '../io/hashing-stream';
 import { resolveInside } from '../io/resolve-inside';
+import { sha256Hex, writeWholeFile } from '../io/whole-file';
 import { removeWrittenFile } from '../io/written-file';
 import { toReadable } from '../store/transfer';
 import type { ArtifactRef } from './types';
@@ -31,14 +31,8 @@ export async function writeArtifact(spoolDir: string, name: string, source: Read
   await mkdir(path.dirname(target), { recursive: true });
   const partial = `${target}.partial`;
   if (Buffer.isBuffer(source) && transforms.length === 0) {
-    try {
-      await writeFile(partial, source);
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw error;
-    }
-    await rename(partial, target);
-    return { name, size: source.length, sha256: createHash('sha256').update(source).digest('hex') };
+    await writeWholeFile(target, partial, source);
+    return { name, size: source.length, sha256: sha256Hex(source) };
   }
   const hasher = new HashingStream();
   const writer = createWriteStream(partial, { highWaterMark: 1 << 20 });

@@ -6,9 +6,8 @@
  * it (a backup marked complete must not come back from a power cut as empty or missing files) —
  * or, written with `persistLater`, when `persist` returns for them, which fsyncs many at once.
  */
-import { createHash } from 'node:crypto';
 import { accessSync, constants, createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +16,7 @@ import { mapLimited } from '../concurrency';
 import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
 import { hashLocalFile } from '../io/hash-threads';
 import { HashingStream } from '../io/hashing-stream';
+import { sha256Hex, writeWholeFile } from '../io/whole-file';
 import { unwritableBecause } from '../io/unwritable';
 import { resolveInside } from '../io/resolve-inside';
 import { removeWrittenFile } from '../io/written-file';
@@ -107,14 +107,12 @@ export class LocalDirectoryStore implements BlobStore {
     const temp = tempPathFor(target);
     try {
       await makeFolderOf(target, durable);
-      await writeFile(temp, data, { flag: 'wx', flush: durable }); // fsync before close
-      await rename(temp, target);
+      await writeWholeFile(target, temp, data, { flush: durable }); // fsync before close
       await syncFolderOf(target, durable);
     } catch (error) {
-      await rm(temp, { force: true });
       throw writeFailure(error, key, this.root);
     }
-    return { key, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    return { key, size: data.length, sha256: sha256Hex(data) };
   }
 
   /** A chunk writer for `key`: hashed as written, to a temporary file fsynced and renamed into place (its directory synced) when it ends. */
@@ -200,7 +198,7 @@ export class LocalDirectoryStore implements BlobStore {
     const { handle, size } = await this.openFile(key); // NOT_FOUND when it is missing or no file
     if (size <= INLINE_HASH_BYTES) {
       const whole = await this.readWhole(key, handle, size);
-      return { size: whole.length, sha256: createHash('sha256').update(whole).digest('hex') };
+      return { size: whole.length, sha256: sha256Hex(whole) };
     }
     await handle.close();
     return hashLocalFile(this.pathFor(key)).catch((error: unknown) => {

@@ -2,14 +2,15 @@
  * Stream plumbing shared by the stores: turning bodies into streams, progress reporting, and the
  * verified, atomic download of a stream into a local file.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, type Stats } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform, pipeline as pipelineCallback, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PermanentError } from '../errors';
 import { HashingStream } from '../io/hashing-stream';
+import { sha256Hex, writeWholeFile } from '../io/whole-file';
 import { removeWrittenFile } from '../io/written-file';
 import type { PutResult, TransferProgress } from './blob-store';
 import { createRateLimiter, throttleStages, type RateLimit } from './rate-limiter';
@@ -121,19 +122,12 @@ export async function streamToFile(source: Readable, filePath: string, options: 
  */
 export async function bufferToFile(data: Buffer, filePath: string, options: StreamToFileOptions): Promise<PutResult> {
   await createRateLimiter(options.rateLimit)?.take(data.length);
-  const sha256 = createHash('sha256').update(data).digest('hex');
+  const sha256 = sha256Hex(data);
   if (options.expectedSha256 && options.expectedSha256 !== sha256) {
     throw checksumMismatch(`object ${options.key}`, options.expectedSha256, sha256);
   }
   await mkdir(path.dirname(filePath), { recursive: true });
-  const temp = tempPathFor(filePath);
-  try {
-    await writeFile(temp, data, { flag: 'wx' });
-    await rename(temp, filePath);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeWholeFile(filePath, tempPathFor(filePath), data);
   options.onProgress?.(data.length, options.totalBytes);
   return { key: options.key, size: data.length, sha256 };
 }

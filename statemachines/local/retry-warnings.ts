@@ -43,15 +43,16 @@ export function retryWarnings(definition: AslDefinition, logger: Logger, interva
       return;
     }
     const state = states.get(event.state.name);
-    const found = retrierFor((state?.Retry ?? []) as Retrier[], event.type === 'StateFailed' ? event.Error : '', state?.Type === 'Task');
+    const retriers = (state?.Retry ?? []) as Retrier[];
     if (event.type === 'StateRetried') {
       const counts = retried.get(key) ?? [];
       const names = JSON.stringify(event.retry.retrier.ErrorEquals); // (the runner's copy of the retrier, not this one)
-      const index = ((state?.Retry ?? []) as Retrier[]).findIndex((r) => JSON.stringify(r.ErrorEquals) === names);
+      const index = retriers.findIndex((r) => JSON.stringify(r.ErrorEquals) === names);
       if (index >= 0) counts[index] = (counts[index] ?? 0) + 1;
       retried.set(key, counts);
       return;
     }
+    const found = retrierFor(retriers, event.Error, state?.Type === 'Task');
     if (!found) return;
     const [retrier, index] = found;
     const done = retried.get(key)?.[index] ?? 0;
