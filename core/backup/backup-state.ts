@@ -57,7 +57,7 @@ export const snapshotRefSchema = z.object({
   engine: z.string(),
   instance: z.string(),
   spoolDir: z.string(),
-  artifacts: z.array(z.object({ name: z.string(), size: z.number(), sha256: z.string(), key: z.string().optional(), stored: storedFormSchema.optional() })),
+  artifacts: z.array(z.object({ name: z.string(), size: z.number(), sha256: z.string(), key: z.string().optional(), storeChecksum: z.string().optional(), stored: storedFormSchema.optional() })),
   consistency: jsonObject,
   facts: jsonObject,
   createdAt: z.string(),

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { mapLimited } from '../concurrency';
 import { PermanentError } from '../errors';
-import { deletePrefix, type BlobStore } from '../store/blob-store';
+import { deletePrefix, type BlobStore, type PutResult } from '../store/blob-store';
 import { createRateLimiter, throttleStages } from '../store/rate-limiter';
 import { chain, toReadable } from '../store/transfer';
 import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
@@ -86,11 +86,11 @@ export function storeSink(destination: ArtifactDestination, logger?: Logger): Ar
       if (encodes(encoding, name)) {
         const plain = new HashingStream();
         const stored = await store.put(key, chain(toReadable(source), [...transforms, plain, ...encodingStages(encoding, name, key), ...throttleStages(bucket)]), { persistLater: true });
-        return { name, size: plain.bytes, sha256: plain.digest(), key, stored: storedFormOf(encoding, name, stored) };
+        return { name, size: plain.bytes, sha256: plain.digest(), key, ...storeChecksumOf(stored), stored: storedFormOf(encoding, name, stored) };
       }
       const stages = [...transforms, ...throttleStages(bucket)];
       const stored = await store.put(key, Buffer.isBuffer(source) && stages.length === 0 ? source : chain(toReadable(source), stages), { persistLater: true });
-      return { name, size: stored.size, sha256: stored.sha256, key };
+      return { name, size: stored.size, sha256: stored.sha256, key, ...storeChecksumOf(stored) };
     },
     async open(name) {
       assertArtifactName(name);
@@ -119,6 +119,11 @@ export function storeSink(destination: ArtifactDestination, logger?: Logger): Ar
     },
     };
   return sink;
+}
+
+/** The store's checksum of an object just put, as an artifact keeps it (when the store keeps one). */
+function storeChecksumOf(stored: PutResult): Pick<ArtifactRef, 'storeChecksum'> {
+  return stored.checksum !== undefined ? { storeChecksum: stored.checksum } : {};
 }
 
 /** A chunk writer over a stream writer (`write`): each chunk copied into the stream, which keeps it until it is written. */
@@ -236,11 +241,36 @@ export class ArtifactReader {
 }
 
 /**
- * Re-hashes an artifact where it was written; throws PermanentError `CHECKSUM_MISMATCH` when it
- * changed, `ARTIFACT_MISSING` (or the store's `NOT_FOUND`) when it is gone.
+ * Proves an artifact is still the bytes written: by the store's checksum when it verified them on
+ * receipt ({@link unchangedByChecksum}: S3, nothing read back), else re-hashed where it was
+ * written. Throws PermanentError `CHECKSUM_MISMATCH` when it changed, `ARTIFACT_MISSING` (or the
+ * store's `NOT_FOUND`) when it is gone.
  */
 export async function verifyArtifact(spoolDir: string, artifact: ArtifactRef, store?: BlobStore): Promise<void> {
+  if (await unchangedByChecksum(artifact, store)) return;
   assertSameHash(artifact.key === undefined ? artifact : storedBytesOf(artifact), await hashArtifact(spoolDir, artifact, store));
+}
+
+/**
+ * True when the store proves `artifact`'s object is still the bytes written without reading it:
+ * its head reports the checksum the store verified those bytes against on receipt
+ * (ArtifactRef.storeChecksum) and their size. Throws `CHECKSUM_MISMATCH` when it reports another
+ * (the object was replaced), `NOT_FOUND` when it is gone; false when there is nothing to compare
+ * (no checksum recorded, or the store reports none now): then the object is read and hashed.
+ */
+async function unchangedByChecksum(artifact: ArtifactRef, store: BlobStore | undefined): Promise<boolean> {
+  if (artifact.key === undefined || artifact.storeChecksum === undefined || !store) return false;
+  const held = await store.head(artifact.key);
+  if (!held) throw new PermanentError(`artifact ${artifact.name} is gone from the store (${artifact.key})`, { code: 'NOT_FOUND' });
+  if (held.checksum === undefined) return false;
+  const written = storedBytesOf(artifact);
+  if (held.checksum !== artifact.storeChecksum || held.size !== written.size) {
+    throw new PermanentError(
+      `artifact ${written.name} is not the object written (expected ${written.size} bytes, store checksum ${artifact.storeChecksum}; the store holds ${held.size} bytes, ${held.checksum})`,
+      { code: 'CHECKSUM_MISMATCH' },
+    );
+  }
+  return true;
 }
 
 /**

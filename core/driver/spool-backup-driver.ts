@@ -35,7 +35,8 @@ export abstract class SpoolBackupDriver<C> implements BackupDriver<C> {
         assertInPlace(snapshot, options, artifact as StoredArtifact);
         done += artifact.size;
         options.onProgress?.(done, total);
-        artifacts.push(artifact as StoredArtifact);
+        const { storeChecksum: _validationOnly, ...stored } = artifact; // not a manifest's (ArtifactRef.storeChecksum)
+        artifacts.push(stored as StoredArtifact);
         continue;
       }
       const file = resolveInside(snapshot.spoolDir, artifact.name);

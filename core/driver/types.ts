@@ -82,6 +82,13 @@ export interface ArtifactRef {
   /** Set when the artifact was written straight to the store (not to the spool): its object key. */
   key?: string;
   /**
+   * Written straight to a store that keeps its own checksum of what it received (S3's CRC32,
+   * BlobStore `ObjectInfo.checksum`): that checksum, which the object's head reports while it is
+   * still the bytes written — validation compares it instead of reading the object back. Kept
+   * between a backup's steps only: the manifest does not carry it.
+   */
+  storeChecksum?: string;
+  /**
    * How it is stored when that is not as its plain bytes (compressed, encrypted:
    * core/crypto/artifact-encoding.ts); `size` and `sha256` above are always the plain bytes'. Set by
    * the artifact path (sinks, upload), never by a driver; a driver copying an artifact keeps it.

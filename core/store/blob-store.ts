@@ -13,6 +13,12 @@ export interface ObjectInfo {
   lastModified?: Date;
   /** Hex sha256 of the content, when the store recorded it (S3 object metadata). */
   sha256?: string;
+  /**
+   * The store's own checksum of the object as it holds it, when it keeps one (S3: the CRC32 it
+   * verified the object's bytes, or each part's, against on receipt — `crc32:<base64>`, a
+   * multipart object's ending `-<parts>`). The same object reports the same one; see {@link PutResult.checksum}.
+   */
+  checksum?: string;
 }
 
 export interface TransferProgress {
@@ -64,6 +70,12 @@ export interface PutResult {
   sha256: string;
   /** For a resumed `putFile`: bytes already stored by an earlier, interrupted attempt and not sent again. */
   resumedBytes?: number;
+  /**
+   * `put`: the store's checksum of the object it stored, when it keeps one ({@link ObjectInfo.checksum}):
+   * the store verified on receipt that it holds the bytes that were hashed into `sha256`, so while
+   * `head` reports this checksum the object is still those bytes — no need to read it back.
+   */
+  checksum?: string;
 }
 
 export interface BlobStore {

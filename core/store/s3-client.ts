@@ -1,8 +1,10 @@
 /**
  * Construction of the S3 client the S3 store uses. Checksums are computed only where S3 requires
- * them: with the SDK's default ("when supported") it frames bodies as aws-chunked with trailing
- * checksums, which S3-compatible servers such as s3rver store verbatim, corrupting the object. We
- * verify content with our own sha256 instead.
+ * them or a request asks for one: with the SDK's default ("when supported") it frames streamed
+ * bodies as aws-chunked with trailing checksums, which S3-compatible servers such as s3rver store
+ * verbatim, corrupting the object. The S3 store asks a CRC32 of what it puts (s3-store.ts): its
+ * bodies reach the SDK as whole buffers (lib-storage's parts), so the checksum travels in a header.
+ * Content is verified with our own sha256 besides.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 

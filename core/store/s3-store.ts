@@ -75,19 +75,23 @@ export class S3Store implements BlobStore {
         Body: streamed,
         ContentType: options.contentType,
         Metadata: known ? { sha256: known } : undefined,
+        // S3 verifies each part's CRC32 (computed by the SDK from the very bytes hashed above) on
+        // receipt, and keeps the object's: its head proves the object unchanged (PutResult.checksum).
+        ChecksumAlgorithm: 'CRC32',
       },
       partSize: DEFAULT_PART_SIZE,
       queueSize: DEFAULT_CONCURRENCY,
       leavePartsOnError: true,
     });
+    let done: { ChecksumCRC32?: string };
     try {
-      await upload.done();
+      done = await upload.done();
     } catch (error) {
       if (upload.uploadId) await this.abortQuietly(objectKey, upload.uploadId);
       streamed.destroy();
       throw this.mapError(error, key);
     }
-    return { key, size: hasher.bytes, sha256: hasher.digest() };
+    return { key, size: hasher.bytes, sha256: hasher.digest(), ...checksumOf(done) };
   }
 
   async putFile(key: string, filePath: string, options: PutFileOptions): Promise<PutResult> {
@@ -120,8 +124,8 @@ export class S3Store implements BlobStore {
   async head(key: string): Promise<ObjectInfo | undefined> {
     const objectKey = this.objectKey(key);
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
-      return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified, sha256: out.Metadata?.sha256 };
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey, ChecksumMode: 'ENABLED' }));
+      return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified, sha256: out.Metadata?.sha256, ...checksumOf(out) };
     } catch (error) {
       const mapped = this.mapError(error, key);
       if (mapped.code === 'NOT_FOUND') return undefined;
@@ -221,6 +225,11 @@ export class S3Store implements BlobStore {
 function bodyOf(object: GetObjectCommandOutput, key: string): Readable {
   if (object.Body instanceof Readable) return object.Body;
   throw new PermanentError(`S3 returned no readable body for ${key}`, { code: 'S3_ERROR' });
+}
+
+/** S3's CRC32 of an object, as {@link ObjectInfo.checksum} names it; nothing when S3 reported none (an object written without one). */
+function checksumOf(out: { ChecksumCRC32?: string }): { checksum?: string } {
+  return out.ChecksumCRC32 ? { checksum: `crc32:${out.ChecksumCRC32}` } : {};
 }
 
 function sha256Of(body: string | Buffer): string {

@@ -15,6 +15,8 @@ export interface SentCounts {
   /** Every other PUT (PutObject of whole objects) and its body bytes. */
   puts: number;
   putBytes: number;
+  /** GET requests (object reads and listings). */
+  gets: number;
 }
 
 export interface CountingProxy {
@@ -28,9 +30,10 @@ export interface CountingProxy {
 /** Starts a proxy to `target` (e.g. s3rver's endpoint). */
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
-  let counts: SentCounts = { parts: 0, partBytes: 0, puts: 0, putBytes: 0 };
+  let counts: SentCounts = { parts: 0, partBytes: 0, puts: 0, putBytes: 0, gets: 0 };
   const server = http.createServer(function forward(request, response) {
     const isPart = request.method === 'PUT' && new URL(request.url ?? '/', target).searchParams.has('partNumber');
+    if (request.method === 'GET') counts = { ...counts, gets: counts.gets + 1 };
     let bytes = 0;
     request.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
@@ -48,7 +51,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     endpoint: `http://127.0.0.1:${port}`,
     counts: () => ({ ...counts }),
     reset: () => {
-      counts = { parts: 0, partBytes: 0, puts: 0, putBytes: 0 };
+      counts = { parts: 0, partBytes: 0, puts: 0, putBytes: 0, gets: 0 };
     },
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -8,8 +8,10 @@
  * The kernel picks the port (listen on 0), so there is no window for another process to take it.
  * The child exits when its stdin closes, so it never outlives the process that started it.
  *
- * No shim is needed: the S3 store never relies on ListParts, ListMultipartUploads or
- * AbortMultipartUpload (it tolerates the last one failing).
+ * Two shims make it behave as S3 does where the store relies on it: delimited listings grouped as
+ * S3 groups them, and S3's CRC32 checksums (s3rver-checksums.js: verified on receipt, reported on
+ * HEAD). The store never relies on ListParts, ListMultipartUploads or AbortMultipartUpload (it
+ * tolerates the last one failing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
@@ -57,6 +59,11 @@ const server = new S3rver({
   directory: process.env.S3RVER_DIRECTORY,
   configureBuckets: [{ name: process.env.S3RVER_BUCKET }],
 });
+// S3's CRC32 checksums (s3rver-checksums.js), after s3rver's logger and XML encoder, before its routes.
+const s3rverDir = require('path').dirname(process.env.S3RVER_MODULE);
+const S3Error = require(require('path').join(s3rverDir, 'models', 'error.js'));
+const xmlParser = require(require.resolve('fast-xml-parser', { paths: [s3rverDir] }));
+server.middleware.splice(2, 0, require(process.env.S3RVER_CHECKSUMS)(S3Error, xmlParser));
 server.run().then(
   (address) => process.stdout.write(JSON.stringify({ port: address.port }) + '\\n'),
   (error) => { process.stderr.write(String(error && error.stack || error) + '\\n'); process.exit(1); },
@@ -72,6 +79,7 @@ export async function startS3rver(bucket = 'backups'): Promise<S3rverHandle> {
     env: {
       PATH: process.env.PATH,
       S3RVER_MODULE: require.resolve('s3rver'),
+      S3RVER_CHECKSUMS: path.join(__dirname, 's3rver-checksums.js'),
       S3RVER_DIRECTORY: directory,
       S3RVER_BUCKET: bucket,
     },

@@ -3,7 +3,8 @@
  * written — its frame inflated and every line compared with the row packet the server sent
  * (encode-pool.ts, row-kernel.ts `firstMismatch`) — and the table's rows and digest recorded from
  * those packets; what remains to prove is that the stored chunks are the bytes written: their
- * sha256, hashed where they lie (spool files on hashing threads, store objects as the store can).
+ * sha256, hashed where they lie (spool files on hashing threads, store objects as the store can),
+ * or, on a store that verified them on receipt (S3's CRC32), the checksum their heads report.
  */
 import type { ArtifactReader } from '../../../core/driver/artifact-sink';
 import type { ArtifactRef, ValidationCheck } from '../../../core/driver/types';

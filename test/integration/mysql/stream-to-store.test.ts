@@ -1,7 +1,7 @@
 /**
  * A logical MySQL backup streams its artifacts straight into the store (local directory and S3):
- * nothing is spooled on the host, validation reads back what was stored (checking sha256 on the
- * way), the upload step only confirms it, and `streamToStore: false` keeps the spool-then-upload
+ * nothing is spooled on the host, validation proves what was stored (re-hashed where it lies, or
+ * on S3 by the checksum S3 verified it against), the upload step only confirms it, and `streamToStore: false` keeps the spool-then-upload
  * path. Archived binary logs go the same way as the dump.
  */
 import { takeSnapshot } from '../../../core/driver/take-snapshot';
@@ -80,7 +80,7 @@ describe.each(stores)('logical backup straight to %s', (_label, makeStore) => {
     expect(await filesIn(ctx.spoolDir)).toEqual([]);
   });
 
-  it('validates by reading the stored objects back, and the upload step only confirms them', async () => {
+  it('validates the stored objects (hashed where they lie, or proven by the checksum S3 verified them against), and the upload step only confirms them', async () => {
     // Act
     const report = await driver.validateSnapshot(ctx, snapshot);
     const uploaded = await driver.upload(ctx, snapshot, { store, prefix: ctx.destination!.prefix });

@@ -1,0 +1,139 @@
+/**
+ * S3's own checksums of what it stores: the S3 store sends a CRC32 with every object and part it
+ * puts (S3 refuses bytes that do not match), keeps the one S3 reports, and a snapshot's validation
+ * compares it with the object's head instead of reading the object back — on S3, the validate
+ * step no longer downloads every byte the snapshot streamed there. The s3rver stand-in keeps
+ * checksums as S3 does (harness/s3rver-checksums.js); its refusals are tested here too.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import {
+  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { ArtifactReader, storeSink, verifyArtifact } from '../../../core/driver/artifact-sink';
+import type { ArtifactRef } from '../../../core/driver/types';
+import { S3Store } from '../../../core/store/s3-store';
+import { startCountingProxy, type CountingProxy } from '../../harness/counting-proxy';
+import { s3rverObjectPath, s3rverStoreOptions, startS3rver, type S3rverHandle } from '../../harness/s3rver';
+
+const MiB = 1024 * 1024;
+let server: S3rverHandle;
+let proxy: CountingProxy;
+let store: S3Store;
+
+beforeAll(async () => {
+  server = await startS3rver();
+  proxy = await startCountingProxy(server.endpoint);
+  store = new S3Store({ ...s3rverStoreOptions(server, 'team'), endpoint: proxy.endpoint });
+});
+
+afterAll(async () => {
+  store.destroy();
+  await proxy.stop();
+  await server.stop();
+});
+
+/** The S3 error name of a rejected request. */
+async function s3ErrorOf(request: Promise<unknown>): Promise<string> {
+  try {
+    await request;
+  } catch (error) {
+    return (error as { name: string }).name;
+  }
+  throw new Error('the request succeeded');
+}
+
+/** A CRC32 in S3's notation, wrong for any body but the one it was made of. */
+const WRONG_CRC32 = 'AAAAAA==';
+
+describe('S3 checksums', () => {
+  it('the stand-in refuses an object or part whose bytes do not match the CRC32 sent with them, and a completion naming a part wrongly, as S3 does', async () => {
+    // Prepare
+    const { client, bucket } = store;
+    const upload = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'team/refused/multi', ChecksumAlgorithm: 'CRC32' }));
+    const part = await client.send(new UploadPartCommand({ Bucket: bucket, Key: 'team/refused/multi', UploadId: upload.UploadId, PartNumber: 1, Body: Buffer.from('part one'), ChecksumAlgorithm: 'CRC32' }));
+
+    // Act
+    const badObject = await s3ErrorOf(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'team/refused/object', Body: Buffer.from('body'), ChecksumCRC32: WRONG_CRC32 })));
+    const badPart = await s3ErrorOf(client.send(new UploadPartCommand({ Bucket: bucket, Key: 'team/refused/multi', UploadId: upload.UploadId, PartNumber: 2, Body: Buffer.from('part two'), ChecksumCRC32: WRONG_CRC32 })));
+    const badCompletion = await s3ErrorOf(client.send(new CompleteMultipartUploadCommand({
+      Bucket: bucket, Key: 'team/refused/multi', UploadId: upload.UploadId,
+      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: WRONG_CRC32 }] },
+    })));
+
+    // Assess
+    expect([badObject, badPart, badCompletion]).toEqual(['BadDigest', 'BadDigest', 'InvalidPart']);
+    expect(part.ChecksumCRC32).toBeDefined();
+    expect(await store.head('refused/object')).toBeUndefined();
+    expect(await store.head('refused/multi')).toBeUndefined();
+  });
+
+  it('put returns the checksum S3 keeps for a whole object and a multipart one; head reports it until the object is replaced', async () => {
+    // Prepare
+    const big = randomBytes(9 * MiB); // two parts
+
+    // Act
+    const small = await store.put('kept/small', 'small body');
+    const multipart = await store.put('kept/big', Readable.from([big.subarray(0, 3 * MiB), big.subarray(3 * MiB)]));
+    const heads = [await store.head('kept/small'), await store.head('kept/big')];
+    await store.put('kept/small', 'another body');
+    const replaced = await store.head('kept/small');
+    await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: 'team/kept/small', Body: Buffer.from('no checksum asked') }));
+    const unchecked = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: 'team/kept/small', ChecksumMode: 'ENABLED' }));
+
+    // Assess
+    expect(small.checksum).toMatch(/^crc32:[A-Za-z0-9+/]{6}==$/);
+    expect(multipart.checksum).toMatch(/^crc32:[A-Za-z0-9+/]{6}==-2$/);
+    expect(heads.map((h) => h?.checksum)).toEqual([small.checksum, multipart.checksum]);
+    expect(replaced?.checksum).toBeDefined();
+    expect(replaced?.checksum).not.toBe(small.checksum);
+    expect(unchecked.ChecksumCRC32).toBeUndefined();
+  });
+
+  it('validating artifacts a snapshot wrote straight to S3 reads none of them back: their heads prove them; a replaced one and a deleted one are caught', async () => {
+    // Prepare
+    const sink = storeSink({ store, prefix: 'b1/data/default' });
+    const written = [
+      await sink.write('data/db/t1.000000.tsv.zst', Readable.from([randomBytes(9 * MiB)])),
+      await sink.write('data/db/t2.000000.tsv.zst', randomBytes(1000)),
+      await sink.write('data/db/t3.000000.tsv.zst', Readable.from([Buffer.from('three')])),
+    ];
+    proxy.reset();
+
+    // Act
+    const sound = await new ArtifactReader('', store).damaged(written);
+    const reads = proxy.counts().gets;
+    await store.put(written[1]!.key!, randomBytes(1000)); // same size, other bytes
+    await store.delete([written[2]!.key!]);
+    const damaged = await new ArtifactReader('', store).damaged(written);
+
+    // Assess
+    expect(written.every((artifact) => artifact.storeChecksum?.startsWith('crc32:'))).toBe(true);
+    expect(sound.size).toBe(0);
+    expect(reads).toBe(0);
+    expect([...damaged.keys()]).toEqual(['data/db/t2.000000.tsv.zst', 'data/db/t3.000000.tsv.zst']);
+    expect(damaged.get('data/db/t2.000000.tsv.zst')).toMatch(/is not the object written/);
+    expect(damaged.get('data/db/t3.000000.tsv.zst')).toMatch(/is gone from the store/);
+  });
+
+  it('an artifact recorded without a store checksum (an older version\'s) is read back and hashed: a changed byte is caught', async () => {
+    // Prepare
+    const written = await storeSink({ store, prefix: 'b2/data/default' }).write('snapshot.db', Readable.from([Buffer.from('an older snapshot')]));
+    const older: ArtifactRef = { name: written.name, size: written.size, sha256: written.sha256, key: written.key };
+    proxy.reset();
+    await verifyArtifact('', older, store);
+    const reads = proxy.counts().gets;
+    const file = s3rverObjectPath(server, `team/${written.key!}`);
+    const bytes = await readFile(file);
+    bytes[0] ^= 1;
+    await writeFile(file, bytes);
+
+    // Act
+    const error = await verifyArtifact('', older, store).then(() => undefined, (e: { code?: string }) => e);
+
+    // Assess
+    expect(reads).toBe(1);
+    expect(error?.code).toBe('CHECKSUM_MISMATCH');
+  });
+});
