@@ -9,7 +9,7 @@ import { isIncomplete } from '../../core/catalog/catalog';
 import { parseDuration } from '../../core/config/units';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../exit-codes';
-import { formatLeftovers, formatList, formatPools, formatPrune, formatShow, formatVerify } from '../format';
+import { formatLeftovers, formatList, formatPools, formatPrune, formatShow, formatVerify, listedEntries } from '../format';
 
 interface Scope { engine?: string; instance?: string }
 
@@ -26,7 +26,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
       const { catalog } = await ctx.runtimeFor();
       const all = await catalog.list({ engine: options.engine, instance: options.instance, includeIncomplete: true }); // (the same listing: incomplete ones read nothing more)
       const entries = options.all ? all : all.filter((e) => !isIncomplete(e));
-      ctx.print(entries, () => formatList(entries, all.length - entries.length));
+      ctx.print(listedEntries(entries), () => formatList(entries, all.length - entries.length));
     });
 
   program

@@ -1,4 +1,4 @@
-import { factsLine } from '../../../bin/format';
+import { factsLine, listedEntries } from '../../../bin/format';
 
 describe('the facts `show` prints', () => {
   it('keep short fields as they are and summarise long ones, in one readable line', () => {
@@ -12,5 +12,33 @@ describe('the facts `show` prints', () => {
 
     // Assess
     expect(line).toBe(`mode="logical"  databases=["shop"]  tables=[1000 items]  definitions={t0, t1, t2, t3, t4, … 1000 fields}  binlogArchive={archivedAt, files, bytes}  note="${'x'.repeat(58)}…`);
+  });
+});
+
+describe('the backups `list --json` prints', () => {
+  it('carry each manifest\'s header and its artifact count, not its facts nor its artifact list', () => {
+    // Prepare: a backup of 1 000 tables, and one without a manifest (still running)
+    const artifacts = Array.from({ length: 2001 }, (_, i) => ({ name: `data/shop/t${i}.000000.tsv.zst`, key: `k/${i}`, size: 10, sha256: 'a'.repeat(64) }));
+    const manifest = {
+      formatVersion: 1 as const, backupId: 'b1', engine: 'mysql', instance: 'shop', driver: { name: 'mysql', version: '1.0.0' },
+      startedAt: '2026-12-05T00:00:00Z', completedAt: '2026-12-05T00:00:02Z', consistency: { gtid: '0-1-5' },
+      facts: { tables: Array.from({ length: 1000 }, (_, i) => ({ table: `t${i}` })) }, artifacts, bytes: 20010, validation: { ok: true, checks: [] },
+    };
+    const base = { engine: 'mysql', instance: 'shop', createdAt: new Date('2026-12-05T00:00:00Z'), storedBytes: 20010 };
+    const entries = [
+      { ...base, backupId: 'b1', prefix: 'backups/mysql/shop/b1', complete: true, status: 'complete' as const, manifest },
+      { ...base, backupId: 'b2', prefix: 'backups/mysql/shop/b2', complete: false, status: 'incomplete' as const },
+    ];
+
+    // Act
+    const listed = JSON.parse(JSON.stringify(listedEntries(entries))) as Array<Record<string, unknown> & { manifest?: Record<string, unknown> }>;
+
+    // Assess
+    expect(listed[0]!.manifest).toEqual({
+      formatVersion: 1, backupId: 'b1', engine: 'mysql', instance: 'shop', driver: { name: 'mysql', version: '1.0.0' },
+      startedAt: '2026-12-05T00:00:00Z', completedAt: '2026-12-05T00:00:02Z', consistency: { gtid: '0-1-5' }, bytes: 20010, validation: { ok: true, checks: [] }, artifactCount: 2001,
+    });
+    expect(listed[0]).toMatchObject({ backupId: 'b1', status: 'complete', storedBytes: 20010 });
+    expect(listed[1]).toEqual({ ...base, createdAt: '2026-12-05T00:00:00.000Z', backupId: 'b2', prefix: 'backups/mysql/shop/b2', complete: false, status: 'incomplete' });
   });
 });
