@@ -253,24 +253,19 @@ export async function verifyArtifact(spoolDir: string, artifact: ArtifactRef, st
 
 /**
  * True when the store proves `artifact`'s object is still the bytes written without reading it:
- * its head reports the checksum the store verified those bytes against on receipt
- * (ArtifactRef.storeChecksum) and their size. Throws `CHECKSUM_MISMATCH` when it reports another
- * (the object was replaced), `NOT_FOUND` when it is gone; false when there is nothing to compare
- * (no checksum recorded, or the store reports none now): then the object is read and hashed.
+ * its head reports the checksum those bytes had, which the store verified on receipt
+ * (ArtifactRef.storeChecksum), and their size. Throws `NOT_FOUND` when the object is gone,
+ * `CHECKSUM_MISMATCH` when its size is not theirs; false when there is nothing to compare (no
+ * checksum recorded, or the store reports none now) or the checksum differs (the same bytes
+ * stored again in other parts would too): then the object is read and hashed, which settles it.
  */
 async function unchangedByChecksum(artifact: ArtifactRef, store: BlobStore | undefined): Promise<boolean> {
   if (artifact.key === undefined || artifact.storeChecksum === undefined || !store) return false;
-  const held = await store.head(artifact.key);
+  const held = await store.head(artifact.key, { checksum: true });
   if (!held) throw new PermanentError(`artifact ${artifact.name} is gone from the store (${artifact.key})`, { code: 'NOT_FOUND' });
-  if (held.checksum === undefined) return false;
   const written = storedBytesOf(artifact);
-  if (held.checksum !== artifact.storeChecksum || held.size !== written.size) {
-    throw new PermanentError(
-      `artifact ${written.name} is not the object written (expected ${written.size} bytes, store checksum ${artifact.storeChecksum}; the store holds ${held.size} bytes, ${held.checksum})`,
-      { code: 'CHECKSUM_MISMATCH' },
-    );
-  }
-  return true;
+  if (held.size !== written.size) assertSameHash(written, { size: held.size, sha256: '(not read: the size differs)' });
+  return held.checksum === artifact.storeChecksum;
 }
 
 /**

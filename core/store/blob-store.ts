@@ -14,11 +14,16 @@ export interface ObjectInfo {
   /** Hex sha256 of the content, when the store recorded it (S3 object metadata). */
   sha256?: string;
   /**
-   * The store's own checksum of the object as it holds it, when it keeps one (S3: the CRC32 it
-   * verified the object's bytes, or each part's, against on receipt — `crc32:<base64>`, a
-   * multipart object's ending `-<parts>`). The same object reports the same one; see {@link PutResult.checksum}.
+   * With {@link HeadOptions.checksum}: the store's own checksum of the object as it holds it, when
+   * it keeps one (S3: the CRC32 it verified the object's bytes, or each part's, against on receipt
+   * — `crc32:<base64>`, a multipart object's ending `-<parts>`). See {@link PutResult.checksum}.
    */
   checksum?: string;
+}
+
+export interface HeadOptions {
+  /** Ask for the store's checksum too ({@link ObjectInfo.checksum}; S3: ChecksumMode, which needs kms:Decrypt on an SSE-KMS bucket). */
+  checksum?: boolean;
 }
 
 export interface TransferProgress {
@@ -71,9 +76,10 @@ export interface PutResult {
   /** For a resumed `putFile`: bytes already stored by an earlier, interrupted attempt and not sent again. */
   resumedBytes?: number;
   /**
-   * `put`: the store's checksum of the object it stored, when it keeps one ({@link ObjectInfo.checksum}):
-   * the store verified on receipt that it holds the bytes that were hashed into `sha256`, so while
-   * `head` reports this checksum the object is still those bytes — no need to read it back.
+   * `put`: the store's checksum of the object it stored ({@link ObjectInfo.checksum}), when it
+   * keeps one and it is the checksum of the bytes hashed into `sha256` (computed beside it): the
+   * store verified on receipt that it holds bytes of that checksum, so while `head` reports it the
+   * object is still the bytes hashed — no need to read it back.
    */
   checksum?: string;
 }
@@ -90,7 +96,7 @@ export interface BlobStore {
   /** Downloads an object to `filePath` (written atomically), returning its size and sha256. */
   getFile(key: string, filePath: string, options?: GetFileOptions): Promise<PutResult>;
   /** Object metadata, or undefined when it does not exist. */
-  head(key: string): Promise<ObjectInfo | undefined>;
+  head(key: string, options?: HeadOptions): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /**

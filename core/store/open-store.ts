@@ -70,7 +70,9 @@ export function s3OptionsFromEnv(env: NodeJS.ProcessEnv): S3ClientOptions {
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
   const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
-  return { endpoint, ...(region ? { region } : {}), forcePathStyle, ...(credentials ? { credentials } : {}) };
+  const checksums = nonEmpty(env.DBBACKUP_S3_CHECKSUMS)?.toLowerCase();
+  const off = checksums === 'false' || checksums === '0' || checksums === 'no';
+  return { endpoint, ...(region ? { region } : {}), forcePathStyle, ...(credentials ? { credentials } : {}), ...(off ? { checksums: false } : {}) };
 }
 
 /**

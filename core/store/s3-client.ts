@@ -23,6 +23,12 @@ export interface S3ClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** SDK attempts per request (retries of non-streaming requests). Default 3. */
   maxAttempts?: number;
+  /**
+   * false: the S3 store asks no CRC32 of what it puts (`DBBACKUP_S3_CHECKSUMS=false`), for an
+   * S3-compatible server that refuses `x-amz-checksum-crc32`; validation then reads back what a
+   * snapshot streamed there. Default: asked.
+   */
+  checksums?: boolean;
 }
 
 /** An S3 client configured as described in the module comment. */

@@ -11,9 +11,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { HashingStream } from '../io/hashing-stream';
+import { PartChecksums } from '../io/part-checksums';
 import { PermanentError, type ClassifiedError } from '../errors';
 import type {
-  BlobStore, GetFileOptions, GetOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
+  BlobStore, GetFileOptions, GetOptions, HeadOptions, ObjectInfo, PutFileOptions, PutOptions, PutResult,
 } from './blob-store';
 import { assertFolderPrefix, assertSafeKey, assertSafePrefix, byKey } from './keys';
 import { createRateLimiter, throttleStages } from './rate-limiter';
@@ -45,6 +46,7 @@ export class S3Store implements BlobStore {
   private readonly endpoint: string;
   private readonly ownsClient: boolean;
   private readonly listPageSize?: number;
+  private readonly checksums: boolean;
 
   constructor(options: S3StoreOptions) {
     this.bucket = options.bucket;
@@ -56,15 +58,18 @@ export class S3Store implements BlobStore {
     this.ownsClient = options.client === undefined;
     this.endpoint = describeEndpoint(options);
     this.listPageSize = options.listPageSize;
+    this.checksums = options.checksums !== false;
   }
 
   async put(key: string, body: Readable | Buffer | string, options: PutOptions = {}): Promise<PutResult> {
     const objectKey = this.objectKey(key);
     const known = typeof body === 'string' || Buffer.isBuffer(body) ? sha256Of(body) : undefined;
     const hasher = new HashingStream();
+    const checksums = new PartChecksums(DEFAULT_PART_SIZE);
     const streamed = chain(toReadable(body), [
       ...throttleStages(createRateLimiter(options.rateLimit)),
       hasher,
+      checksums,
       ...progressStages(options.onProgress, undefined),
     ]);
     const upload = new Upload({
@@ -75,9 +80,9 @@ export class S3Store implements BlobStore {
         Body: streamed,
         ContentType: options.contentType,
         Metadata: known ? { sha256: known } : undefined,
-        // S3 verifies each part's CRC32 (computed by the SDK from the very bytes hashed above) on
-        // receipt, and keeps the object's: its head proves the object unchanged (PutResult.checksum).
-        ChecksumAlgorithm: 'CRC32',
+        // S3 verifies each part's CRC32 (the SDK's, of the part it sends) on receipt and keeps the
+        // object's; equal to ours (of the bytes hashed), it is PutResult.checksum.
+        ...(this.checksums ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
       },
       partSize: DEFAULT_PART_SIZE,
       queueSize: DEFAULT_CONCURRENCY,
@@ -91,7 +96,9 @@ export class S3Store implements BlobStore {
       streamed.destroy();
       throw this.mapError(error, key);
     }
-    return { key, size: hasher.bytes, sha256: hasher.digest(), ...checksumOf(done) };
+    // Kept only when S3's checksum is that of the bytes hashed, cut in parts as lib-storage cuts them (DEFAULT_PART_SIZE).
+    const kept = done.ChecksumCRC32 !== undefined && done.ChecksumCRC32 === checksums.checksum();
+    return { key, size: hasher.bytes, sha256: hasher.digest(), ...(kept ? checksumOf(done) : {}) };
   }
 
   async putFile(key: string, filePath: string, options: PutFileOptions): Promise<PutResult> {
@@ -121,10 +128,11 @@ export class S3Store implements BlobStore {
     }
   }
 
-  async head(key: string): Promise<ObjectInfo | undefined> {
+  async head(key: string, options: HeadOptions = {}): Promise<ObjectInfo | undefined> {
     const objectKey = this.objectKey(key);
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey, ChecksumMode: 'ENABLED' }));
+      // ChecksumMode only when asked: on an SSE-KMS bucket it needs kms:Decrypt, which a plain head does not.
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey, ...(options.checksum ? { ChecksumMode: 'ENABLED' as const } : {}) }));
       return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified, sha256: out.Metadata?.sha256, ...checksumOf(out) };
     } catch (error) {
       const mapped = this.mapError(error, key);

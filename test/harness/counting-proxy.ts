@@ -15,8 +15,9 @@ export interface SentCounts {
   /** Every other PUT (PutObject of whole objects) and its body bytes. */
   puts: number;
   putBytes: number;
-  /** GET requests (object reads and listings). */
+  /** GET requests (object reads and listings), and their paths (`/<bucket>/<key>`, decoded). */
   gets: number;
+  gotten: string[];
 }
 
 export interface CountingProxy {
@@ -30,10 +31,10 @@ export interface CountingProxy {
 /** Starts a proxy to `target` (e.g. s3rver's endpoint). */
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
-  let counts: SentCounts = { parts: 0, partBytes: 0, puts: 0, putBytes: 0, gets: 0 };
+  let counts: SentCounts = { parts: 0, partBytes: 0, puts: 0, putBytes: 0, gets: 0, gotten: [] };
   const server = http.createServer(function forward(request, response) {
     const isPart = request.method === 'PUT' && new URL(request.url ?? '/', target).searchParams.has('partNumber');
-    if (request.method === 'GET') counts = { ...counts, gets: counts.gets + 1 };
+    if (request.method === 'GET') counts = { ...counts, gets: counts.gets + 1, gotten: [...counts.gotten, decodeURIComponent(new URL(request.url ?? '/', target).pathname)] };
     let bytes = 0;
     request.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
@@ -51,7 +52,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     endpoint: `http://127.0.0.1:${port}`,
     counts: () => ({ ...counts }),
     reset: () => {
-      counts = { parts: 0, partBytes: 0, puts: 0, putBytes: 0, gets: 0 };
+      counts = { parts: 0, partBytes: 0, puts: 0, putBytes: 0, gets: 0, gotten: [] };
     },
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -3,10 +3,12 @@
  * on them is tested against a stand-in that verifies and reports them as AWS does, no kinder:
  *
  * - a PutObject or UploadPart sent with `x-amz-checksum-crc32` is refused with `BadDigest` (and
- *   nothing stored) when its body does not have that CRC32; the response echoes the checksum;
+ *   nothing stored) when its body does not have that CRC32; the response echoes the checksum; a
+ *   part with one, of an upload created without, is refused (`InvalidRequest`);
  * - a multipart upload created with `x-amz-checksum-algorithm: CRC32` must name each part's CRC32
- *   in its CompleteMultipartUpload, as the parts were received (`InvalidPart` otherwise); the
- *   object's checksum is then COMPOSITE: the CRC32 of the parts' CRC32s, `-<parts>` (as S3);
+ *   in its CompleteMultipartUpload (`InvalidRequest` when one is missing), as the parts were
+ *   received (`InvalidPart` otherwise); the object's checksum is then COMPOSITE: the CRC32 of the
+ *   parts' CRC32s, `-<parts>` (as S3);
  * - HeadObject and GetObject with `x-amz-checksum-mode: ENABLED` report an object's checksum and
  *   its type; an object written without one (or copied) reports none.
  *
@@ -53,6 +55,9 @@ module.exports = function s3rverChecksums(S3Error, xmlParser) {
       if (claimed !== undefined && claimed !== actual) {
         throw new S3Error('BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
       }
+      if (partNumber !== undefined && uploadId !== undefined && claimed !== undefined && !uploads.has(uploadId)) {
+        throw new S3Error('InvalidRequest', 'Checksum Type mismatch occurred, expected checksum Type: null, actual checksum Type: crc32');
+      }
       const replayed = Readable.from([body]);
       replayed.headers = ctx.req.headers;
       ctx.req = replayed;
@@ -98,6 +103,9 @@ module.exports = function s3rverChecksums(S3Error, xmlParser) {
       const listed = [].concat(xmlParser.parse(xml.toString('utf8'))?.CompleteMultipartUpload?.Part ?? []);
       const raw = [];
       for (const part of listed) {
+        if (part.ChecksumCRC32 === undefined) {
+          throw new S3Error('InvalidRequest', `The upload was created using a crc32 checksum. The complete request must include the checksum for each part. It was missing for part ${part.PartNumber} in the request.`);
+        }
         const received = parts.get(Number(part.PartNumber));
         if (received === undefined || part.ChecksumCRC32 !== received) {
           throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part\'s entity tag.');

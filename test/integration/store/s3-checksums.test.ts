@@ -48,37 +48,41 @@ async function s3ErrorOf(request: Promise<unknown>): Promise<string> {
 const WRONG_CRC32 = 'AAAAAA==';
 
 describe('S3 checksums', () => {
-  it('the stand-in refuses an object or part whose bytes do not match the CRC32 sent with them, and a completion naming a part wrongly, as S3 does', async () => {
+  it('the stand-in refuses an object or part whose bytes do not match the CRC32 sent with them, and a completion naming a part wrongly or not at all, as S3 does', async () => {
     // Prepare
     const { client, bucket } = store;
     const upload = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'team/refused/multi', ChecksumAlgorithm: 'CRC32' }));
     const part = await client.send(new UploadPartCommand({ Bucket: bucket, Key: 'team/refused/multi', UploadId: upload.UploadId, PartNumber: 1, Body: Buffer.from('part one'), ChecksumAlgorithm: 'CRC32' }));
+    const plain = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'team/refused/plain' }));
+    const complete = (Parts: Array<{ PartNumber: number; ETag?: string; ChecksumCRC32?: string }>) => client.send(new CompleteMultipartUploadCommand({
+      Bucket: bucket, Key: 'team/refused/multi', UploadId: upload.UploadId, MultipartUpload: { Parts },
+    }));
 
     // Act
     const badObject = await s3ErrorOf(client.send(new PutObjectCommand({ Bucket: bucket, Key: 'team/refused/object', Body: Buffer.from('body'), ChecksumCRC32: WRONG_CRC32 })));
     const badPart = await s3ErrorOf(client.send(new UploadPartCommand({ Bucket: bucket, Key: 'team/refused/multi', UploadId: upload.UploadId, PartNumber: 2, Body: Buffer.from('part two'), ChecksumCRC32: WRONG_CRC32 })));
-    const badCompletion = await s3ErrorOf(client.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: 'team/refused/multi', UploadId: upload.UploadId,
-      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: WRONG_CRC32 }] },
-    })));
+    const unaskedPart = await s3ErrorOf(client.send(new UploadPartCommand({ Bucket: bucket, Key: 'team/refused/plain', UploadId: plain.UploadId, PartNumber: 1, Body: Buffer.from('part'), ChecksumAlgorithm: 'CRC32' })));
+    const wrongCompletion = await s3ErrorOf(complete([{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: WRONG_CRC32 }]));
+    const unnamedCompletion = await s3ErrorOf(complete([{ PartNumber: 1, ETag: part.ETag }]));
 
     // Assess
-    expect([badObject, badPart, badCompletion]).toEqual(['BadDigest', 'BadDigest', 'InvalidPart']);
+    expect([badObject, badPart, unaskedPart, wrongCompletion, unnamedCompletion]).toEqual(['BadDigest', 'BadDigest', 'InvalidRequest', 'InvalidPart', 'InvalidRequest']);
     expect(part.ChecksumCRC32).toBeDefined();
     expect(await store.head('refused/object')).toBeUndefined();
     expect(await store.head('refused/multi')).toBeUndefined();
   });
 
-  it('put returns the checksum S3 keeps for a whole object and a multipart one; head reports it until the object is replaced', async () => {
+  it('put returns the checksum S3 keeps for a whole object and a multipart one, as computed from the bytes hashed; head reports it, when asked, until the object is replaced', async () => {
     // Prepare
     const big = randomBytes(9 * MiB); // two parts
 
     // Act
     const small = await store.put('kept/small', 'small body');
     const multipart = await store.put('kept/big', Readable.from([big.subarray(0, 3 * MiB), big.subarray(3 * MiB)]));
-    const heads = [await store.head('kept/small'), await store.head('kept/big')];
+    const heads = [await store.head('kept/small', { checksum: true }), await store.head('kept/big', { checksum: true })];
+    const plainHead = await store.head('kept/big');
     await store.put('kept/small', 'another body');
-    const replaced = await store.head('kept/small');
+    const replaced = await store.head('kept/small', { checksum: true });
     await store.client.send(new PutObjectCommand({ Bucket: store.bucket, Key: 'team/kept/small', Body: Buffer.from('no checksum asked') }));
     const unchecked = await store.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: 'team/kept/small', ChecksumMode: 'ENABLED' }));
 
@@ -86,12 +90,47 @@ describe('S3 checksums', () => {
     expect(small.checksum).toMatch(/^crc32:[A-Za-z0-9+/]{6}==$/);
     expect(multipart.checksum).toMatch(/^crc32:[A-Za-z0-9+/]{6}==-2$/);
     expect(heads.map((h) => h?.checksum)).toEqual([small.checksum, multipart.checksum]);
+    expect(plainHead?.size).toBe(9 * MiB);
+    expect(plainHead?.checksum).toBeUndefined();
     expect(replaced?.checksum).toBeDefined();
     expect(replaced?.checksum).not.toBe(small.checksum);
     expect(unchecked.ChecksumCRC32).toBeUndefined();
   });
 
-  it('validating artifacts a snapshot wrote straight to S3 reads none of them back: their heads prove them; a replaced one and a deleted one are caught', async () => {
+  it('computes the checksum S3 reports for every size lib-storage cuts differently: empty, one byte, one part exactly, a byte more, two parts exactly', async () => {
+    // Prepare: the S3 store's part size (core/store/s3-file-upload.ts DEFAULT_PART_SIZE)
+    const part = 8 * MiB;
+    const sizes = [0, 1, part, part + 1, 2 * part];
+
+    // Act
+    const stored = [];
+    for (const size of sizes) stored.push(await store.put(`sizes/${size}`, Readable.from(size === 0 ? [] : [randomBytes(size)])));
+
+    // Assess: kept only when ours equals S3's
+    expect(stored.map((s) => s.checksum?.replace(/^crc32:[^-]*/, 'crc32'))).toEqual(['crc32', 'crc32', 'crc32', 'crc32-2', 'crc32-2']);
+  });
+
+  it('with checksums turned off (DBBACKUP_S3_CHECKSUMS=false, a server that refuses them), puts send none and keep none: validation reads the object back', async () => {
+    // Prepare
+    const unchecked = new S3Store({ ...s3rverStoreOptions(server, 'team'), endpoint: proxy.endpoint, checksums: false });
+    try {
+      const written = await storeSink({ store: unchecked, prefix: 'b3/data/default' }).write('snapshot.db', Readable.from([Buffer.from('no checksum asked')]));
+      proxy.reset();
+
+      // Act
+      await verifyArtifact('', written, unchecked);
+      const head = await unchecked.head(written.key!, { checksum: true });
+
+      // Assess
+      expect(written.storeChecksum).toBeUndefined();
+      expect(head?.checksum).toBeUndefined();
+      expect(proxy.counts().gets).toBe(1);
+    } finally {
+      unchecked.destroy();
+    }
+  });
+
+  it('validating artifacts a snapshot wrote straight to S3 reads none of them back: their heads prove them; a replaced one (read back) and a deleted one are caught', async () => {
     // Prepare
     const sink = storeSink({ store, prefix: 'b1/data/default' });
     const written = [
@@ -106,14 +145,17 @@ describe('S3 checksums', () => {
     const reads = proxy.counts().gets;
     await store.put(written[1]!.key!, randomBytes(1000)); // same size, other bytes
     await store.delete([written[2]!.key!]);
+    proxy.reset();
     const damaged = await new ArtifactReader('', store).damaged(written);
+    const rereads = proxy.counts().gets;
 
     // Assess
     expect(written.every((artifact) => artifact.storeChecksum?.startsWith('crc32:'))).toBe(true);
     expect(sound.size).toBe(0);
     expect(reads).toBe(0);
     expect([...damaged.keys()]).toEqual(['data/db/t2.000000.tsv.zst', 'data/db/t3.000000.tsv.zst']);
-    expect(damaged.get('data/db/t2.000000.tsv.zst')).toMatch(/is not the object written/);
+    expect(rereads).toBe(1); // the replaced one, whose checksum differs: read back, which settles it
+    expect(damaged.get('data/db/t2.000000.tsv.zst')).toMatch(/does not match its checksum/);
     expect(damaged.get('data/db/t3.000000.tsv.zst')).toMatch(/is gone from the store/);
   });
 

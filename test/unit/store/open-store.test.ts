@@ -84,4 +84,12 @@ describe('s3OptionsFromEnv', () => {
     expect(off.endpoint).toBe('http://minio:9000');
     expect(on.forcePathStyle).toBe(true);
   });
+
+  it('asks S3 checksums unless DBBACKUP_S3_CHECKSUMS turns them off', () => {
+    // Act
+    const options = ['', 'true', 'false', 'NO', '0'].map((value) => s3OptionsFromEnv({ AWS_ENDPOINT_URL: 'http://r2:9000', DBBACKUP_S3_CHECKSUMS: value }).checksums);
+
+    // Assess
+    expect(options).toEqual([undefined, undefined, false, false, false]);
+  });
 });
