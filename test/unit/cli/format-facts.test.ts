@@ -16,7 +16,7 @@ describe('the facts `show` prints', () => {
 });
 
 describe('the backups `list --json` prints', () => {
-  it('carry each manifest\'s header and its artifact count, not its facts nor its artifact list', () => {
+  it('carry each manifest\'s header and its artifact count, not its facts nor its artifact list; of a verification, its count and failures', () => {
     // Prepare: a backup of 1 000 tables, and one without a manifest (still running)
     const artifacts = Array.from({ length: 2001 }, (_, i) => ({ name: `data/shop/t${i}.000000.tsv.zst`, key: `k/${i}`, size: 10, sha256: 'a'.repeat(64) }));
     const manifest = {
@@ -25,8 +25,12 @@ describe('the backups `list --json` prints', () => {
       facts: { tables: Array.from({ length: 1000 }, (_, i) => ({ table: `t${i}` })) }, artifacts, bytes: 20010, validation: { ok: true, checks: [] },
     };
     const base = { engine: 'mysql', instance: 'shop', createdAt: new Date('2026-12-05T00:00:00Z'), storedBytes: 20010 };
+    const verification = {
+      backupId: 'b1', verifiedAt: '2026-12-05T01:00:00Z', ok: false,
+      artifacts: artifacts.map((a, i) => (i === 7 ? { name: a.name, ok: false, detail: 'changed' } : { name: a.name, ok: true })),
+    };
     const entries = [
-      { ...base, backupId: 'b1', prefix: 'backups/mysql/shop/b1', complete: true, status: 'complete' as const, manifest },
+      { ...base, backupId: 'b1', prefix: 'backups/mysql/shop/b1', complete: true, status: 'complete' as const, manifest, verification },
       { ...base, backupId: 'b2', prefix: 'backups/mysql/shop/b2', complete: false, status: 'incomplete' as const },
     ];
 
@@ -38,6 +42,7 @@ describe('the backups `list --json` prints', () => {
       formatVersion: 1, backupId: 'b1', engine: 'mysql', instance: 'shop', driver: { name: 'mysql', version: '1.0.0' },
       startedAt: '2026-12-05T00:00:00Z', completedAt: '2026-12-05T00:00:02Z', consistency: { gtid: '0-1-5' }, bytes: 20010, validation: { ok: true, checks: [] }, artifactCount: 2001,
     });
+    expect(listed[0]!.verification).toEqual({ backupId: 'b1', verifiedAt: '2026-12-05T01:00:00Z', ok: false, artifactCount: 2001, failed: [{ name: 'data/shop/t7.000000.tsv.zst', ok: false, detail: 'changed' }] });
     expect(listed[0]).toMatchObject({ backupId: 'b1', status: 'complete', storedBytes: 20010 });
     expect(listed[1]).toEqual({ ...base, createdAt: '2026-12-05T00:00:00.000Z', backupId: 'b2', prefix: 'backups/mysql/shop/b2', complete: false, status: 'incomplete' });
   });
