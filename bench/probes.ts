@@ -4,7 +4,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import type { Logger } from '../core/logger';
+import path from 'node:path';
+import { createRuntime } from '../core/config/runtime';
+import { consoleLogger, silentLogger, type Logger } from '../core/logger';
+import { builtinPlugins } from '../drivers';
+import { localWorkflows } from '../statemachines/local/local-workflows';
 import { timed } from './timing';
 
 /** A logger that keeps when each message was logged (the steps' boundaries), passing every line on to `inner`. */
@@ -51,4 +55,20 @@ export interface Run {
   ms: number;
   cpu?: Cpu;
   phases?: number[];
+}
+
+/**
+ * The workflows a benchmark runs in process (the synthesized state machines, a local directory
+ * store and spool under `work`, restores allowed into `work` and onto 127.0.0.1), and the logger
+ * whose marks cut their phases: silent, or with BENCH_LOG=info|debug the steps' log lines on
+ * stderr, with their times (where a run's time goes).
+ */
+export async function benchWorkflows(work: string): Promise<{ workflows: ReturnType<typeof localWorkflows>; logger: ReturnType<typeof recordingLogger> }> {
+  const logLevel = process.env.BENCH_LOG === 'info' || process.env.BENCH_LOG === 'debug' ? process.env.BENCH_LOG : 'error';
+  const logger = recordingLogger(logLevel === 'error' ? silentLogger : consoleLogger(logLevel));
+  const runtime = await createRuntime(
+    { storeUrl: path.join(work, 'store'), spoolRoot: path.join(work, 'spool'), logLevel, env: {}, restoreRoots: [work], restoreServers: ['127.0.0.1:*'] },
+    logger, { builtins: builtinPlugins() },
+  );
+  return { workflows: localWorkflows(runtime, { waitMs: 10 }), logger };
 }

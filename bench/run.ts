@@ -9,6 +9,7 @@ import { mysqlPeersBench } from './mysql-peers-bench';
 import { zookeeperBench } from './zookeeper-bench';
 import { cassandraBench } from './cassandra-bench';
 import { schemalessBench } from './schemaless-bench';
+import { docstoreBench } from './docstore-bench';
 import { encodingBench } from './encoding-bench';
 
 /** One line of a benchmark's table. */
@@ -29,7 +30,7 @@ export interface Bench {
 }
 
 /** Every benchmark `npm run bench` knows, in the order they run. */
-export const BENCHES: Bench[] = [storeBench, mysqlBench, mysqlPeersBench, encodingBench, zookeeperBench, cassandraBench, schemalessBench];
+export const BENCHES: Bench[] = [storeBench, mysqlBench, mysqlPeersBench, encodingBench, zookeeperBench, cassandraBench, schemalessBench, docstoreBench];
 
 function printTable(name: string, rows: BenchRow[]): void {
   const header: BenchRow = { metric: 'metric', value: 'value', goal: 'goal' };

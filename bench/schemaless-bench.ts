@@ -34,11 +34,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import mysql, { type Connection } from 'mysql2/promise';
-import { createRuntime } from '../core/config/runtime';
 import { ensureDebianPackages } from '../core/host/debian-packages';
 import { onFreePorts } from '../core/host/ports';
-import { consoleLogger, silentLogger } from '../core/logger';
-import { builtinPlugins } from '../drivers';
 import { openDataConnection, quoteId } from '../drivers/mysql/shared/connection';
 import { startLocalMariaDb, type RunningServer } from '../drivers/mysql/shared/local-server';
 import { digestTable } from '../drivers/mysql/shared/table-reader';
@@ -47,8 +44,7 @@ import { readCellTable } from '../drivers/schemaless/cell-table-read';
 import { checkIndexes } from '../drivers/schemaless/index-check';
 import { DEFAULT_PER_SERVER, mapShards } from '../drivers/mysql/sharded/shard-lanes';
 import { SAMPLE_INDEX, createSampleShards, sampleConfig } from '../drivers/schemaless/sample-store';
-import { localWorkflows } from '../statemachines/local/local-workflows';
-import { measured, phases, recordingLogger, type Run } from './probes';
+import { benchWorkflows, measured, phases, type Run } from './probes';
 import type { Bench, BenchRow } from './run';
 import { AVERAGE_BODY_BYTES, fillCells } from './schemaless-bench-data';
 import { sh, timed } from './timing';
@@ -105,14 +101,7 @@ async function runSchemalessBench(): Promise<BenchRow[]> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-schemaless-bench-'));
   const servers: RunningServer[] = [];
   const connections: Connection[] = [];
-  // BENCH_LOG=info|debug: the steps' log lines on stderr, with their times (where a run's time goes).
-  const logLevel = process.env.BENCH_LOG === 'info' || process.env.BENCH_LOG === 'debug' ? process.env.BENCH_LOG : 'error';
-  const logger = recordingLogger(logLevel === 'error' ? silentLogger : consoleLogger(logLevel));
-  const runtime = await createRuntime(
-    { storeUrl: path.join(work, 'store'), spoolRoot: path.join(work, 'spool'), logLevel, env: {}, restoreRoots: [work], restoreServers: ['127.0.0.1:*'] },
-    logger, { builtins: builtinPlugins() },
-  );
-  const workflows = localWorkflows(runtime, { waitMs: 10 });
+  const { workflows, logger } = await benchWorkflows(work);
   try {
     servers.push(await startServer(path.join(work, 'source'), 1), await startServer(path.join(work, 'target'), 2));
     const [source, target] = servers;
