@@ -11,13 +11,16 @@
  *     validate:      schema and document tables as dumped, document integrity, index integrity
  */
 import { downloadArtifacts } from '../../core/driver/download';
-import type { PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport } from '../../core/driver/types';
+import type { JsonObject, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { indexIntegrity } from '../mysql/sharded/index-validation';
 import { indexRecords, makeIndexesWhole, recordedIndexes, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
+import type { ReadBack } from '../mysql/logical/chunk-load';
 import { checkOf } from '../../core/driver/validation-check';
-import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
+import { occupiedTables } from '../mysql/sharded/target-shards';
+import { mapShards } from '../mysql/sharded/shard-lanes';
+import type { ShardConnection } from '../mysql/sharded/derived-index';
 import { mysqlEndpoint } from '../mysql/shared/connection-config';
 import { digestTable } from '../mysql/shared/table-reader';
 import { asShardMap, type DocstoreRestoreTarget } from './config';
@@ -66,8 +69,12 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
     const plan = planRestore(ctx.backup);
     const downloaded = await downloadArtifacts(plan.downloads, ctx.spoolDir, { ...transfer, concurrency: 4 });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.name]]));
-    const shards = plan.partitions.map((p) => ({ shard: p.shard, tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts })) }));
-    const rows = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
+    // The schema and document tables are read back as each is loaded (the index tables may be repaired after: index-integrity proves them).
+    const shards = plan.partitions.map((p) => ({
+      shard: p.shard,
+      tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts, ...(t.role !== 'index' ? { expected: { digest: t.digest, splitKey: t.splitKey, ranges: t.ranges } } : {}) })),
+    }));
+    const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const repairs = await repairIndexes(ctx, plan);
     ctx.logger.info('docstore restore: loaded', { partitions: plan.partitionCount, rows, repairs });
     return {
@@ -75,6 +82,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
         servers: ctx.target.servers.map((s) => s.name),
         partitions: plan.partitionCount,
         restoredIndexes: indexRecords(repairs),
+        ...(readBack ? { readBack: readBack as unknown as JsonObject } : {}),
       },
       bytes: downloaded.bytes,
       durationMs: Date.now() - started,
@@ -96,47 +104,72 @@ async function repairIndexes(ctx: Ctx, plan: RestorePlan): Promise<RestoredIndex
   return indexes.length === 0 ? [] : makeIndexesWhole(asShardMap(ctx.target), indexes, { loaded: true, perServer: ctx.target.parallelism });
 }
 
+/** What one partition's part of the validation found: its tables' and documents' problems. */
+interface PartitionFindings {
+  tables: number;
+  tableProblems: string[];
+  documents: number;
+  documentProblems: string[];
+}
+
+/**
+ * `partition`'s schema and document tables digested — the document tables only counted again
+ * when the load read them back (`readBackWhole`) — and its documents checked, in SQL on its server.
+ */
+async function validatePartition(partition: ShardConnection, plan: RestorePlan, readBackWhole: boolean): Promise<PartitionFindings> {
+  const findings: PartitionFindings = { tables: 0, tableProblems: [], documents: 0, documentProblems: [] };
+  const tables = plan.partitions[partition.shard].tables;
+  for (const t of tables.filter((x) => x.role !== 'index' && !(readBackWhole && x.role === 'documents'))) {
+    findings.tables += 1;
+    const found = await digestTable(partition.connection, { database: partition.database, table: t.table });
+    if (found.rows !== t.rows || found.digest !== t.digest) findings.tableProblems.push(`partition ${partition.shard} ${partition.database}.${t.table}: ${found.rows} rows, digest ${found.digest}; dumped ${t.rows}, ${t.digest}`);
+  }
+  for (const [table, definition] of Object.entries(plan.definitions)) {
+    const found = await checkDocuments(partition, table, definition, plan.partitionCount);
+    findings.documents += found.documents;
+    const dumped = tables.find((t) => t.table === table);
+    if (readBackWhole && dumped) {
+      findings.tables += 1;
+      if (found.documents !== dumped.rows) findings.tableProblems.push(`partition ${partition.shard} ${partition.database}.${table}: ${found.documents} rows now; dumped ${dumped.rows}`);
+    }
+    const wrong = [
+      found.invalidJson ? `${found.invalidJson} not valid JSON` : '',
+      found.wrongKeys ? `${found.wrongKeys} with keys other than their fields` : '',
+      ...Object.entries(found.wrongColumns).map(([column, n]) => (n ? `${n} with ${column} other than their field` : '')),
+      found.misplaced ? `${found.misplaced} on the wrong partition` : '',
+    ].filter(Boolean);
+    if (wrong.length > 0) findings.documentProblems.push(`partition ${partition.shard} ${table}: ${wrong.join(', ')}`);
+  }
+  return findings;
+}
+
 /**
  * `tables-restored` (schema and document tables, digest for digest as dumped), `documents` (valid
  * JSON, keys and typed columns equal to the document's fields, each on its partition), and
  * `index-integrity` (every entry resolves to a document with that key, every document has each
- * index's entry; the repairs the restore made counted in its detail).
+ * index's entry; the repairs the restore made counted in its detail). The document tables the
+ * load read back as each was loaded (their digests then, their rows counted again now) are not
+ * read whole again. Partitions are validated `parallelism` at a time on each server (one after
+ * another took 3.5 s of a 12 s restore of 260 MB of documents in 8 partitions).
  */
 async function validatePartitions(ctx: Ctx, plan: RestorePlan, result: RestoreResult): Promise<ValidationCheck[]> {
-  const connected = await connectShards(asShardMap(ctx.target));
-  try {
-    const tableProblems: string[] = [];
-    const documentProblems: string[] = [];
-    let tables = 0;
-    let documents = 0;
-    for (const partition of connected.shards) {
-      for (const t of plan.partitions[partition.shard].tables.filter((x) => x.role !== 'index')) {
-        tables += 1;
-        const found = await digestTable(partition.connection, { database: partition.database, table: t.table });
-        if (found.rows !== t.rows || found.digest !== t.digest) tableProblems.push(`partition ${partition.shard} ${partition.database}.${t.table}: ${found.rows} rows, digest ${found.digest}; dumped ${t.rows}, ${t.digest}`);
-      }
-      for (const [table, definition] of Object.entries(plan.definitions)) {
-        const found = await checkDocuments(partition, table, definition, plan.partitionCount);
-        documents += found.documents;
-        const wrong = [
-          found.invalidJson ? `${found.invalidJson} not valid JSON` : '',
-          found.wrongKeys ? `${found.wrongKeys} with keys other than their fields` : '',
-          ...Object.entries(found.wrongColumns).map(([column, n]) => (n ? `${n} with ${column} other than their field` : '')),
-          found.misplaced ? `${found.misplaced} on the wrong partition` : '',
-        ].filter(Boolean);
-        if (wrong.length > 0) documentProblems.push(`partition ${partition.shard} ${table}: ${wrong.join(', ')}`);
-      }
-    }
-    const checks: ValidationCheck[] = [
-      checkOf('tables-restored', tableProblems, `${tables} schema and document tables as dumped`),
-      checkOf('documents', documentProblems, `${documents} documents: valid JSON, keys and typed columns equal to their fields, each on its partition`),
-    ];
-    const indexes = documentIndexes(plan.definitions);
-    if (indexes.length > 0) {
-      checks.push(await indexIntegrity(asShardMap(ctx.target), indexes, recordedIndexes(result.endpoint), { perServer: ctx.target.parallelism }, { shard: 'partition', row: 'document' }));
-    }
-    return checks;
-  } finally {
-    await connected.close();
+  const target = asShardMap(ctx.target);
+  const lanes = { perServer: ctx.target.parallelism };
+  const readBack = result.endpoint.readBack as unknown as ReadBack | undefined;
+  const provable = plan.partitions.flatMap((p) => p.tables).filter((t) => t.role !== 'index').length;
+  const readBackWhole = readBack !== undefined && readBack.tables === provable;
+  const partitions = [...target.shards].sort((a, b) => a.shard - b.shard);
+  const byPartition = await mapShards(target, partitions, (s) => s.shard, (_, partition) => validatePartition(partition, plan, readBackWhole), lanes);
+  const tables = byPartition.reduce((sum, f) => sum + f.tables, 0);
+  const documents = byPartition.reduce((sum, f) => sum + f.documents, 0);
+  const how = readBackWhole ? ` (read back and digested as each was loaded: ${readBack.rows} rows; the document tables counted again now)` : '';
+  const checks: ValidationCheck[] = [
+    checkOf('tables-restored', [...(readBackWhole ? readBack.differ : []), ...byPartition.flatMap((f) => f.tableProblems)], `${tables} schema and document tables as dumped${how}`),
+    checkOf('documents', byPartition.flatMap((f) => f.documentProblems), `${documents} documents: valid JSON, keys and typed columns equal to their fields, each on its partition`),
+  ];
+  const indexes = documentIndexes(plan.definitions);
+  if (indexes.length > 0) {
+    checks.push(await indexIntegrity(target, indexes, recordedIndexes(result.endpoint), lanes, { shard: 'partition', row: 'document' }));
   }
+  return checks;
 }

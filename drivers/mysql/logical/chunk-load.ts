@@ -75,6 +75,17 @@ export interface ReadBack {
 
 const DIFFER_LISTED = 20;
 
+/** What two loads read back, as one (the differences named stay at most {@link DIFFER_LISTED}). */
+export function mergeReadBacks(a: ReadBack, b: ReadBack): ReadBack {
+  return {
+    tables: a.tables + b.tables,
+    rows: a.rows + b.rows,
+    differ: [...a.differ, ...b.differ].slice(0, DIFFER_LISTED),
+    differCount: a.differCount + b.differCount,
+    countsDiffer: a.countsDiffer + b.countsDiffer,
+  };
+}
+
 export interface LoadOptions {
   /** How the chunk files encode values (the backup's facts; default: this version's). */
   encoding?: ValueEncoding;

@@ -2,11 +2,12 @@
  * Loading dumped shards into a target's shard databases (Schemaless shards, Docstore partitions):
  * per server, each of its shards' tables created from the source's DDL, then every table's chunks
  * — in the order given, e.g. a chain's — loaded by the MySQL driver's loader (chunk-load.ts: one
- * LOAD DATA per table on MariaDB ≥ 10.6, byte-exact or it fails), the servers at once.
+ * LOAD DATA per table on MariaDB ≥ 10.6, byte-exact or it fails), the servers at once; a table
+ * given what it should read back as is read back as soon as it is in (chunk-load.ts ReadBack).
  */
 import type { Connection } from 'mysql2/promise';
 import type { Logger } from '../../../core/logger';
-import { loadTables, type TableLoad } from '../logical/chunk-load';
+import { loadTables, mergeReadBacks, type ExpectedRows, type ReadBack, type TableLoad } from '../logical/chunk-load';
 import type { ValueEncoding } from '../shared/column-codec';
 import { quoteId } from '../shared/connection';
 import { tableColumns } from '../shared/table-columns';
@@ -23,6 +24,14 @@ export interface ShardTableLoad {
   rows: number;
   /** Its chunks, in load order (their local files are in {@link LoadContext.files}). */
   chunks: ReadonlyArray<{ key: string }>;
+  /** What it reads back as once loaded (its dump's digest): given, it is read back as soon as it is in. */
+  expected?: ExpectedRows;
+}
+
+/** What a load did: the rows loaded, and what was read back when tables were given {@link ShardTableLoad.expected}. */
+export interface ShardsLoaded {
+  rows: number;
+  readBack?: ReadBack;
 }
 
 export interface LoadContext {
@@ -36,8 +45,8 @@ export interface LoadContext {
   signal?: AbortSignal;
 }
 
-/** Creates and loads every shard of `server`; resolves to the rows loaded. */
-async function loadServer(server: TargetServer, ctx: LoadContext): Promise<number> {
+/** Creates and loads every shard of `server`. */
+async function loadServer(server: TargetServer, ctx: LoadContext): Promise<ShardsLoaded> {
   const shards = ctx.target.shards.filter((s) => s.server === server.name);
   const control = await openSchemaConnection(server);
   const loads: TableLoad[] = [];
@@ -53,7 +62,7 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<numbe
         // prepareTarget refused tables holding rows (unless forced): what is dropped here is empty or replaced on purpose.
         await run(control, `DROP TABLE IF EXISTS ${quoteId(t.table)}`, `replacing ${place.database}.${t.table} on ${server.name}`);
         await run(control, t.ddl, `creating ${place.database}.${t.table} on ${server.name}`);
-        loads.push({ database: place.database, table: t.table, engine: t.engine, rows: t.rows, files: t.chunks.map((c) => ctx.files.get(c.key)!) });
+        loads.push({ database: place.database, table: t.table, engine: t.engine, rows: t.rows, files: t.chunks.map((c) => ctx.files.get(c.key)!), ...(t.expected ? { expected: t.expected } : {}) });
       }
     }
     columns = await tableColumns(control, shards.map((s) => s.database));
@@ -66,7 +75,7 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<numbe
     logger: ctx.logger,
     signal: ctx.signal,
   });
-  return loaded.rows;
+  return { rows: loaded.rows, ...(loaded.readBack ? { readBack: loaded.readBack } : {}) };
 }
 
 async function run(connection: Connection, sql: string, doing: string): Promise<void> {
@@ -77,9 +86,10 @@ async function run(connection: Connection, sql: string, doing: string): Promise<
   }
 }
 
-/** Loads every shard into its target server, the servers at once; resolves to the rows loaded. */
-export async function loadShards(ctx: LoadContext): Promise<number> {
+/** Loads every shard into its target server, the servers at once. */
+export async function loadShards(ctx: LoadContext): Promise<ShardsLoaded> {
   const servers = ctx.target.servers.filter((server) => ctx.target.shards.some((s) => s.server === server.name));
-  const rows = await Promise.all(servers.map((server) => loadServer(server, ctx)));
-  return rows.reduce((sum, n) => sum + n, 0);
+  const loaded = await Promise.all(servers.map((server) => loadServer(server, ctx)));
+  const readBacks = loaded.flatMap((l) => (l.readBack ? [l.readBack] : []));
+  return { rows: loaded.reduce((sum, l) => sum + l.rows, 0), ...(readBacks.length > 0 ? { readBack: readBacks.reduce(mergeReadBacks) } : {}) };
 }

@@ -8,7 +8,11 @@
  */
 import { withServer } from '../../../drivers/mysql/sharded/sample-server';
 import { shardOf } from '../../../drivers/mysql/sharded/shard-map';
-import type { DocstoreConfig } from '../../../drivers/docstore/config';
+import { docstoreRestoreTargetSchema, type DocstoreConfig } from '../../../drivers/docstore/config';
+import docstore from '../../../drivers/docstore';
+import type { JsonObject } from '../../../core/driver/types';
+import { silentLogger } from '../../../core/logger';
+import { tempDir } from '../../harness/test-run';
 import { SAMPLE_SCHEMA, createSamplePartitions, sampleConfig, writeSampleDocuments } from '../../../drivers/docstore/sample-store';
 import { quoteId } from '../../../drivers/mysql/shared/connection';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
@@ -128,3 +132,45 @@ it('refuses a target of another number of partitions before touching it', async 
   // Assess
   await expect(refused).rejects.toMatchObject({ code: 'DOCSTORE_PARTITION_COUNT' });
 }, 120_000);
+
+/** Bytes the servers of `place` have sent their clients so far (global status). */
+async function bytesSent(place: Place): Promise<number> {
+  let sum = 0;
+  for (const server of place.servers) {
+    sum += await withServer(server, async (c) => Number(((await c.query({ sql: "SHOW GLOBAL STATUS LIKE 'Bytes_sent'", rowsAsArray: true }))[0] as unknown[][])[0][1]));
+  }
+  return sum;
+}
+
+it('proves the schema and document tables as each is loaded: the validation counts the documents again instead of reading them to the client again, and fails on a table that read back otherwise', async () => {
+  // Prepare: a backup restored onto the targets
+  const backup = await rt.backup({ engine: 'docstore', instance: 'proven', config });
+  const onTarget = sampleConfig(named(targets, 'proven'), PARTITIONS, 'proven');
+  const target = docstoreRestoreTargetSchema.parse({ servers: onTarget.servers, partitions: onTarget.partitions });
+  const report = await rt.restore({ backupId: backup.backupId, target });
+  const entry = await rt.catalog.get(backup.backupId);
+  const ctx = { backupId: backup.backupId, instance: 'proven', backup: entry.manifest!, target, node: { name: 'default' }, spoolDir: await tempDir('ds-proven'), force: false, restoreId: 'proven', logger: silentLogger };
+  const endpoint = report.endpoint as JsonObject & { readBack: { tables: number; differ: string[]; differCount: number } };
+  const documentBytes = (await onEach(onTarget, (db) => `SELECT SUM(LENGTH(doc)) FROM ${db}.trips`)).reduce((sum, [[n]]) => sum + Number(n), 0);
+  const validated = async (readBack: JsonObject | undefined) => {
+    const before = await bytesSent(onTarget);
+    const { readBack: _recorded, ...rest } = endpoint;
+    const validation = await docstore.restore!.validateRestore(ctx, { endpoint: { ...rest, ...(readBack ? { readBack } : {}) }, bytes: 0, durationMs: 0 });
+    return { validation, sent: (await bytesSent(onTarget)) - before };
+  };
+
+  // Act
+  const proven = await validated(endpoint.readBack);
+  const unproven = await validated(undefined); // a restore recorded by an older version: no read-back
+  const differed = await validated({ ...endpoint.readBack, differ: ['partition 1 proven_1.trips: digest differs'], differCount: 1 });
+
+  // Assess
+  expect(report.validation.ok).toBe(true);
+  expect(endpoint.readBack.tables).toBe(PARTITIONS * (1 + Object.keys(SAMPLE_SCHEMA).length)); // each partition's schema and document tables
+  expect(report.validation.checks.find((c) => c.name === 'tables-restored')?.detail).toMatch(/read back and digested as each was loaded/);
+  expect(proven.validation.ok).toBe(true);
+  expect(unproven.validation.ok).toBe(true);
+  expect(unproven.sent - proven.sent).toBeGreaterThan(documentBytes); // the trips' documents, read to the client only without the load's read-back
+  expect(differed.validation.ok).toBe(false);
+  expect(differed.validation.checks.find((c) => !c.ok)).toMatchObject({ name: 'tables-restored', detail: expect.stringContaining('partition 1 proven_1.trips: digest differs') });
+}, 300_000);
