@@ -40,7 +40,7 @@ export type DocstoreConfig = z.infer<typeof docstoreConfigSchema>;
 export const docstoreRestoreTargetSchema = withPartitionMap(z.strictObject({
   servers: z.array(namedServerSchema).min(1),
   partitions: z.array(partitionSchema).min(1),
-  /** Partitions loaded at once per server; also the streams the index check reads a server with at once. */
+  /** Connections loading a server's tables at once; also the partitions validated, and the streams the index check reads a server with, at once per server. */
   parallelism: z.number().int().min(1).max(64).default(4),
 }));
 export type DocstoreRestoreTarget = z.infer<typeof docstoreRestoreTargetSchema>;

@@ -16,7 +16,7 @@ import { PermanentError } from '../../core/errors';
 import { indexIntegrity } from '../mysql/sharded/index-validation';
 import { indexRecords, makeIndexesWhole, recordedIndexes, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
-import type { ReadBack } from '../mysql/logical/chunk-load';
+import { differences, readBackOf } from '../mysql/logical/chunk-load';
 import { checkOf } from '../../core/driver/validation-check';
 import { occupiedTables } from '../mysql/sharded/target-shards';
 import { mapShards } from '../mysql/sharded/shard-lanes';
@@ -155,7 +155,7 @@ async function validatePartition(partition: ShardConnection, plan: RestorePlan, 
 async function validatePartitions(ctx: Ctx, plan: RestorePlan, result: RestoreResult): Promise<ValidationCheck[]> {
   const target = asShardMap(ctx.target);
   const lanes = { perServer: ctx.target.parallelism };
-  const readBack = result.endpoint.readBack as unknown as ReadBack | undefined;
+  const readBack = readBackOf(result.endpoint.readBack);
   const provable = plan.partitions.flatMap((p) => p.tables).filter((t) => t.role !== 'index').length;
   const readBackWhole = readBack !== undefined && readBack.tables === provable;
   const partitions = [...target.shards].sort((a, b) => a.shard - b.shard);
@@ -164,7 +164,7 @@ async function validatePartitions(ctx: Ctx, plan: RestorePlan, result: RestoreRe
   const documents = byPartition.reduce((sum, f) => sum + f.documents, 0);
   const how = readBackWhole ? ` (read back and digested as each was loaded: ${readBack.rows} rows; the document tables counted again now)` : '';
   const checks: ValidationCheck[] = [
-    checkOf('tables-restored', [...(readBackWhole ? readBack.differ : []), ...byPartition.flatMap((f) => f.tableProblems)], `${tables} schema and document tables as dumped${how}`),
+    checkOf('tables-restored', [...(readBackWhole ? differences(readBack) : []), ...byPartition.flatMap((f) => f.tableProblems)], `${tables} schema and document tables as dumped${how}`),
     checkOf('documents', byPartition.flatMap((f) => f.documentProblems), `${documents} documents: valid JSON, keys and typed columns equal to their fields, each on its partition`),
   ];
   const indexes = documentIndexes(plan.definitions);

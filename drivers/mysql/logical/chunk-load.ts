@@ -25,6 +25,7 @@
  * expected (column-codec.ts); the digests then prove the value.
  */
 import { Readable } from 'node:stream';
+import { z } from 'zod';
 import { escape as escapeLiteral, type Connection, type ResultSetHeader } from 'mysql2/promise';
 import { PermanentError, stopIfAborted, type ClassifiedError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
@@ -74,6 +75,19 @@ export interface ReadBack {
 }
 
 const DIFFER_LISTED = 20;
+
+const readBackSchema = z.object({ tables: z.number(), rows: z.number(), differ: z.array(z.string()), differCount: z.number(), countsDiffer: z.number() });
+
+/** What a load read back as it went, as a restore's result records it (its endpoint's `readBack`), when it did. */
+export function readBackOf(recorded: unknown): ReadBack | undefined {
+  const parsed = readBackSchema.safeParse(recorded);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The differences a read-back names, then `… and N more` when it counted more. */
+export function differences(readBack: ReadBack): string[] {
+  return readBack.differCount > readBack.differ.length ? [...readBack.differ, `… and ${readBack.differCount - readBack.differ.length} more`] : readBack.differ;
+}
 
 /** What two loads read back, as one (the differences named stay at most {@link DIFFER_LISTED}). */
 export function mergeReadBacks(a: ReadBack, b: ReadBack): ReadBack {
