@@ -51,6 +51,24 @@ async function targetMembers(label: string, count: number, separateLogDir = fals
 
 const LOAD = /^\/load\/w-(\d+)$/;
 
+/**
+ * Creates `path` as a writing client would: an operation that timed out or lost its connection
+ * (a loaded machine can starve the ensemble longer than the client waits) is sent again, and
+ * "node exists" then means the first attempt was applied — so the writes stay one after another.
+ */
+async function createSurely(client: RawClient, path: string, data: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await client.create(path, data, 0);
+      return;
+    } catch (error) {
+      const message = String((error as Error).message);
+      if (attempt > 1 && /^-110 /.test(message)) return; // ZNODEEXISTS: the attempt that timed out was applied
+      if (attempt >= 5 || !/^-(7|4) /.test(message)) throw error; // ZOPERATIONTIMEOUT, ZCONNECTIONLOSS
+    }
+  }
+}
+
 const zxidOf = (name: string) => BigInt(`0x${name.slice(name.indexOf('.') + 1)}`);
 
 /**
@@ -100,7 +118,7 @@ it('backs up an ensemble under writes and restores the same files onto a whole 3
   let written = 0;
   const writes = (async () => {
     while (writing) {
-      await writer.create(`/load/w-${String(written).padStart(6, '0')}`, `write ${written}`, 0);
+      await createSurely(writer, `/load/w-${String(written).padStart(6, '0')}`, `write ${written}`);
       written += 1;
     }
   })();
