@@ -69,7 +69,7 @@ export class S3Store implements BlobStore {
     const streamed = chain(toReadable(body), [
       ...throttleStages(createRateLimiter(options.rateLimit)),
       hasher,
-      checksums,
+      ...(this.checksums ? [checksums] : []),
       ...progressStages(options.onProgress, undefined),
     ]);
     const upload = new Upload({
