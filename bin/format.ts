@@ -86,14 +86,18 @@ function extendsCell(e: CatalogEntry): string {
  * `list --json`'s entries: each backup with its manifest's header — its facts (a MySQL backup's
  * per-table facts) and artifact list (a file per table and chunk) left out for their count — and
  * its verification's artifacts counted, only the failed ones named: a backup of 1 000 tables
- * listed as 1.2 MB of JSON. `show --json` prints one whole.
+ * listed as 1.2 MB of JSON. `show --json` prints one whole. `listStatus` is the STATUS the text
+ * list shows (`CORRUPT`, `RESTORE FAILED`, `verified`…), where `status` says only whether the
+ * backup is complete.
  */
 export function listedEntries(entries: CatalogEntry[]): unknown[] {
-  return entries.map(({ manifest, verification, ...entry }) => {
+  return entries.map((e) => {
+    const { manifest, verification, ...entry } = e;
     const { facts: _facts, artifacts, ...header } = manifest ?? { artifacts: [] };
     const { artifacts: checked, ...verified } = verification ?? { artifacts: [] };
     return {
       ...entry,
+      listStatus: status(e),
       ...(manifest ? { manifest: { ...header, artifactCount: artifacts.length } } : {}),
       ...(verification ? { verification: { ...verified, artifactCount: checked.length, failed: checked.filter((a) => !a.ok) } } : {}),
     };

@@ -71,7 +71,10 @@ export function s3OptionsFromEnv(env: NodeJS.ProcessEnv): S3ClientOptions {
   const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
   const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
   const checksums = nonEmpty(env.DBBACKUP_S3_CHECKSUMS)?.toLowerCase();
-  const off = checksums === 'false' || checksums === '0' || checksums === 'no';
+  if (checksums !== undefined && !ON_OFF.has(checksums)) {
+    throw new PermanentError(`DBBACKUP_S3_CHECKSUMS must be true or false (or on/off, yes/no, 1/0); got '${env.DBBACKUP_S3_CHECKSUMS}'`, { code: 'INVALID_INPUT' });
+  }
+  const off = checksums !== undefined && ON_OFF.get(checksums) === false;
   return { endpoint, ...(region ? { region } : {}), forcePathStyle, ...(credentials ? { credentials } : {}), ...(off ? { checksums: false } : {}) };
 }
 
@@ -84,6 +87,9 @@ export function kmsOptionsFromEnv(env: NodeJS.ProcessEnv): { endpoint?: string; 
   const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_KMS) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   return { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) };
 }
+
+/** The words a boolean setting takes. */
+const ON_OFF = new Map([['true', true], ['on', true], ['yes', true], ['1', true], ['false', false], ['off', false], ['no', false], ['0', false]]);
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value && value.trim().length > 0 ? value.trim() : undefined;

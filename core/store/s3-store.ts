@@ -219,7 +219,7 @@ export class S3Store implements BlobStore {
   }
 
   private mapError(error: unknown, key?: string): ClassifiedError {
-    return mapS3Error(error, { bucket: this.bucket, endpoint: this.endpoint, key });
+    return mapS3Error(error, { bucket: this.bucket, endpoint: this.endpoint, key: key === undefined ? undefined : this.prefix + key }); // the object's key in the bucket
   }
 
   private async abortQuietly(objectKey: string, uploadId: string): Promise<void> {

@@ -55,6 +55,18 @@ describe('S3 store against s3rver', () => {
       expect(onPut.message).toContain('InvalidAccessKeyId');
     });
 
+    it('a missing object: PermanentError NOT_FOUND naming where it was looked for, the store\'s prefix included', async () => {
+      // Prepare
+      const store = open({ prefix: 'team/prod' });
+
+      // Act
+      const error = await rejectionOf(store.get('backups/gone.bin'));
+
+      // Assess
+      expect(error.code).toBe('NOT_FOUND');
+      expect(error.message).toContain(`s3://${server.bucket}/team/prod/backups/gone.bin at ${server.endpoint}`);
+    });
+
     it('missing bucket: PermanentError NO_SUCH_BUCKET naming bucket and endpoint', async () => {
       // Prepare
       const store = open({ bucket: 'no-such-bucket' });

@@ -43,7 +43,7 @@ describe('the backups `list --json` prints', () => {
       startedAt: '2026-12-05T00:00:00Z', completedAt: '2026-12-05T00:00:02Z', consistency: { gtid: '0-1-5' }, bytes: 20010, validation: { ok: true, checks: [] }, artifactCount: 2001,
     });
     expect(listed[0]!.verification).toEqual({ backupId: 'b1', verifiedAt: '2026-12-05T01:00:00Z', ok: false, artifactCount: 2001, failed: [{ name: 'data/shop/t7.000000.tsv.zst', ok: false, detail: 'changed' }] });
-    expect(listed[0]).toMatchObject({ backupId: 'b1', status: 'complete', storedBytes: 20010 });
-    expect(listed[1]).toEqual({ ...base, createdAt: '2026-12-05T00:00:00.000Z', backupId: 'b2', prefix: 'backups/mysql/shop/b2', complete: false, status: 'incomplete' });
+    expect(listed[0]).toMatchObject({ backupId: 'b1', status: 'complete', listStatus: 'CORRUPT', storedBytes: 20010 });
+    expect(listed[1]).toEqual({ ...base, createdAt: '2026-12-05T00:00:00.000Z', backupId: 'b2', prefix: 'backups/mysql/shop/b2', complete: false, status: 'incomplete', listStatus: 'incomplete' });
   });
 });

@@ -85,11 +85,13 @@ describe('s3OptionsFromEnv', () => {
     expect(on.forcePathStyle).toBe(true);
   });
 
-  it('asks S3 checksums unless DBBACKUP_S3_CHECKSUMS turns them off', () => {
+  it('asks S3 checksums unless DBBACKUP_S3_CHECKSUMS turns them off, and refuses a value it does not know', () => {
     // Act
-    const options = ['', 'true', 'false', 'NO', '0'].map((value) => s3OptionsFromEnv({ AWS_ENDPOINT_URL: 'http://r2:9000', DBBACKUP_S3_CHECKSUMS: value }).checksums);
+    const options = ['', 'true', 'on', 'false', 'NO', '0', 'Off'].map((value) => s3OptionsFromEnv({ AWS_ENDPOINT_URL: 'http://r2:9000', DBBACKUP_S3_CHECKSUMS: value }).checksums);
+    const unknown = (() => { try { s3OptionsFromEnv({ DBBACKUP_S3_CHECKSUMS: 'disabled' }); return undefined; } catch (error) { return error as { code?: string; message: string }; } })();
 
     // Assess
-    expect(options).toEqual([undefined, undefined, false, false, false]);
+    expect(options).toEqual([undefined, undefined, undefined, false, false, false, false]);
+    expect(unknown).toMatchObject({ code: 'INVALID_INPUT', message: "DBBACKUP_S3_CHECKSUMS must be true or false (or on/off, yes/no, 1/0); got 'disabled'" });
   });
 });
