@@ -65,11 +65,11 @@ export class S3Store implements BlobStore {
     const objectKey = this.objectKey(key);
     const known = typeof body === 'string' || Buffer.isBuffer(body) ? sha256Of(body) : undefined;
     const hasher = new HashingStream();
-    const checksums = new PartChecksums(DEFAULT_PART_SIZE);
+    const checksums = this.checksums ? new PartChecksums(DEFAULT_PART_SIZE) : undefined;
     const streamed = chain(toReadable(body), [
       ...throttleStages(createRateLimiter(options.rateLimit)),
       hasher,
-      ...(this.checksums ? [checksums] : []),
+      ...(checksums ? [checksums] : []),
       ...progressStages(options.onProgress, undefined),
     ]);
     const upload = new Upload({
@@ -97,7 +97,7 @@ export class S3Store implements BlobStore {
       throw this.mapError(error, key);
     }
     // Kept only when S3's checksum is that of the bytes hashed, cut in parts as lib-storage cuts them (DEFAULT_PART_SIZE).
-    const kept = done.ChecksumCRC32 !== undefined && done.ChecksumCRC32 === checksums.checksum();
+    const kept = done.ChecksumCRC32 !== undefined && done.ChecksumCRC32 === checksums?.checksum();
     return { key, size: hasher.bytes, sha256: hasher.digest(), ...(kept ? checksumOf(done) : {}) };
   }
 

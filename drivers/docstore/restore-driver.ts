@@ -16,7 +16,7 @@ import { PermanentError } from '../../core/errors';
 import { indexIntegrity } from '../mysql/sharded/index-validation';
 import { indexRecords, makeIndexesWhole, recordedIndexes, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { differences, readBackOf } from '../mysql/logical/chunk-load';
+import { differences, expectedRowsOf, readBackOf } from '../mysql/logical/chunk-load';
 import { checkOf } from '../../core/driver/validation-check';
 import { occupiedTables } from '../mysql/sharded/target-shards';
 import { mapShards } from '../mysql/sharded/shard-lanes';
@@ -69,10 +69,9 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
     const plan = planRestore(ctx.backup);
     const downloaded = await downloadArtifacts(plan.downloads, ctx.spoolDir, { ...transfer, concurrency: 4 });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.name]]));
-    // The schema and document tables are read back as each is loaded (the index tables may be repaired after: index-integrity proves them).
     const shards = plan.partitions.map((p) => ({
       shard: p.shard,
-      tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts, ...(t.role !== 'index' ? { expected: { digest: t.digest, splitKey: t.splitKey, ranges: t.ranges } } : {}) })),
+      tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts, ...(readBackAsLoaded(t) ? { expected: expectedRowsOf(t) } : {}) })),
     }));
     const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const repairs = await repairIndexes(ctx, plan);
@@ -104,6 +103,9 @@ async function repairIndexes(ctx: Ctx, plan: RestorePlan): Promise<RestoredIndex
   return indexes.length === 0 ? [] : makeIndexesWhole(asShardMap(ctx.target), indexes, { loaded: true, perServer: ctx.target.parallelism });
 }
 
+/** The schema and document tables are read back as each is loaded; the index tables may be repaired after (index-integrity proves them). */
+const readBackAsLoaded = (t: { role: string }): boolean => t.role !== 'index';
+
 /** What one partition's part of the validation found: its tables' and documents' problems. */
 interface PartitionFindings {
   tables: number;
@@ -119,7 +121,7 @@ interface PartitionFindings {
 async function validatePartition(partition: ShardConnection, plan: RestorePlan, readBackWhole: boolean): Promise<PartitionFindings> {
   const findings: PartitionFindings = { tables: 0, tableProblems: [], documents: 0, documentProblems: [] };
   const tables = plan.partitions[partition.shard].tables;
-  for (const t of tables.filter((x) => x.role !== 'index' && !(readBackWhole && x.role === 'documents'))) {
+  for (const t of tables.filter((x) => readBackAsLoaded(x) && !(readBackWhole && x.role === 'documents'))) {
     findings.tables += 1;
     const found = await digestTable(partition.connection, { database: partition.database, table: t.table });
     if (found.rows !== t.rows || found.digest !== t.digest) findings.tableProblems.push(`partition ${partition.shard} ${partition.database}.${t.table}: ${found.rows} rows, digest ${found.digest}; dumped ${t.rows}, ${t.digest}`);
@@ -156,7 +158,7 @@ async function validatePartitions(ctx: Ctx, plan: RestorePlan, result: RestoreRe
   const target = asShardMap(ctx.target);
   const lanes = { perServer: ctx.target.parallelism };
   const readBack = readBackOf(result.endpoint.readBack);
-  const provable = plan.partitions.flatMap((p) => p.tables).filter((t) => t.role !== 'index').length;
+  const provable = plan.partitions.flatMap((p) => p.tables).filter(readBackAsLoaded).length;
   const readBackWhole = readBack !== undefined && readBack.tables === provable;
   const partitions = [...target.shards].sort((a, b) => a.shard - b.shard);
   const byPartition = await mapShards(target, partitions, (s) => s.shard, (_, partition) => validatePartition(partition, plan, readBackWhole), lanes);

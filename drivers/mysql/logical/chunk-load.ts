@@ -31,7 +31,7 @@ import { PermanentError, stopIfAborted, type ClassifiedError } from '../../../co
 import type { Logger } from '../../../core/logger';
 import { chunkFileLines } from '../shared/chunk-codec';
 import { quoteId } from '../shared/connection';
-import { ENGINE, type KeyRangeFacts } from '../shared/layout';
+import { ENGINE, type KeyRangeFacts, type TableFacts } from '../shared/layout';
 import { LOAD_DATA_FORMAT } from '../shared/row-format';
 import { isExpectedLoadWarning, loadColumns, selectList, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from '../shared/column-codec';
 import { digestQuery } from '../shared/table-reader';
@@ -56,6 +56,11 @@ export interface ExpectedRows {
   digest: string;
   splitKey?: string;
   ranges?: KeyRangeFacts[];
+}
+
+/** What a table the dump recorded reads back as once loaded: its digest, and its key ranges'. */
+export function expectedRowsOf(t: Pick<TableFacts, 'digest' | 'splitKey' | 'ranges'>): ExpectedRows {
+  return { digest: t.digest, splitKey: t.splitKey, ranges: t.ranges };
 }
 
 /**

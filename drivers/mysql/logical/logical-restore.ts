@@ -31,7 +31,7 @@ import type {
 } from '../../../core/driver/types';
 import { PermanentError, stopIfAborted } from '../../../core/errors';
 import { selectArtifacts } from '../shared/artifact-select';
-import { loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
+import { expectedRowsOf, loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
@@ -187,7 +187,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
     engine: t.engine,
     rows: t.rows,
     files: t.chunks,
-    ...(proveWhileLoading ? { expected: { digest: t.digest, splitKey: t.splitKey, ranges: t.ranges } } : {}),
+    ...(proveWhileLoading ? { expected: expectedRowsOf(t) } : {}),
   }));
 
   const needed = [...new Set([...facts.schema.flatMap((s) => [s.pre, s.post]), ...(facts.users ? [facts.users] : []), ...loadOrder(loads)])];
