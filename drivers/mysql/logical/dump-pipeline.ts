@@ -27,7 +27,7 @@ import { mapMysqlError, toMysqlError } from '../shared/errors';
 import { emptyChunk } from '../shared/chunk-codec';
 import { ENGINE, chunkArtifact } from '../shared/layout';
 import type { EncodePool, EncodedBatch, Projection } from '../shared/encode-pool';
-import { rawRowStream, type RowBudget } from '../shared/row-packet';
+import { rawRowStream, rawRowStreams, type RowBudget } from '../shared/row-packet';
 import { selectList } from '../shared/column-codec';
 import type { ColumnInfo } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
@@ -236,8 +236,25 @@ export function rangeConditions(key: string, range: KeyRange): string[] {
  * Dumps key range `index` of `t` (the whole table, as range 0, without `range`) in one stream,
  * a new chunk (part) every `chunkRows` rows or `chunkBytes` of them: at least one chunk, in order.
  */
-export async function dumpRange(worker: Connection, t: TableSource, index: number, range: KeyRange | undefined, options: PipelineOptions): Promise<WrittenChunk[]> {
-  const cursor = new RowCursor(rawRowStream(worker, rangeQuery(t, range)));
+export function dumpRange(worker: Connection, t: TableSource, index: number, range: KeyRange | undefined, options: PipelineOptions): Promise<WrittenChunk[]> {
+  return dumpRows(rawRowStream(worker, rangeQuery(t, range)), t, index, options);
+}
+
+/**
+ * Dumps each of `tables` whole (as range 0) with one query, their SELECTs sent together: what a
+ * schema of many small tables spends per table on the client's thread and the server's (a query
+ * written, a result header, a wakeup each side) is paid once per query. Each table still streams
+ * into chunks of its own, at once, its rows held back at the server as any table's. Each table's
+ * outcome, in order: its chunks, or what stopped it (a statement's error stops the tables after it).
+ */
+export function dumpWholeTables(worker: Connection, tables: TableSource[], options: PipelineOptions): Promise<Array<PromiseSettledResult<WrittenChunk[]>>> {
+  const streams = rawRowStreams(worker, tables.map((t) => rangeQuery(t)));
+  return Promise.allSettled(tables.map((t, i) => dumpRows(streams[i], t, 0, options)));
+}
+
+/** Writes the rows of range `index` of `t` from `rows`, a new chunk every `chunkRows` rows or `chunkBytes` of them: at least one chunk. */
+async function dumpRows(rows: Readable, t: TableSource, index: number, options: PipelineOptions): Promise<WrittenChunk[]> {
+  const cursor = new RowCursor(rows);
   const chunks: WrittenChunk[] = [];
   try {
     do {

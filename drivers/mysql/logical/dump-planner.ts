@@ -8,8 +8,9 @@
  *   between the smallest and largest key inside the snapshot, as many as the estimates call for:
  *   {@link planRanges}). Each range is an independent task any worker can take, so one big table
  *   is read by every worker at once (and loaded by every connection of a restore). Other tables
- *   are one task that streams the whole table (as range 0). Every range starts a new chunk every
- *   `chunkRows` rows or `chunkBytes` of row data. Largest tables start first.
+ *   are one task that streams the whole table (as range 0); small ones are read several to a
+ *   query, each still into chunks of its own. Every range starts a new chunk every `chunkRows`
+ *   rows or `chunkBytes` of row data. Largest tables start first.
  * - A table's digest is the merge of its chunks'.
  * - A failed task fails the whole dump, with the first failure, once every worker has stopped.
  * - Non-transactional tables are dumped first; when the last of them is written,
@@ -30,7 +31,7 @@ import { tableColumns, tableKey } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
 import { CHUNK_BYTES } from '../config';
 import {
-  dumpRange, dumpServerError, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
+  dumpRange, dumpServerError, dumpWholeTables, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
 } from './dump-pipeline';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
@@ -199,6 +200,16 @@ const LANE_DEPTH = 8;
 const LANE_BYTES = 4 * 1024 * 1024;
 
 /**
+ * Transactional tables the server estimates at this size or less, not cut by key, are read up to
+ * {@link SMALL_TABLES_PER_QUERY} (and {@link SMALL_TABLES_BYTES} estimated) to a query
+ * (dump-pipeline.ts `dumpWholeTables`): 1 000 small tables are some 60 queries, not 1 000. An
+ * estimate too small only makes a table wait behind its batch: its memory stays bounded.
+ */
+const SMALL_TABLE_BYTES = 256 * 1024;
+const SMALL_TABLES_PER_QUERY = 16;
+const SMALL_TABLES_BYTES = 1024 * 1024;
+
+/**
  * The work queue: non-transactional tasks before transactional ones, and within each, chunk
  * ranges of planned tables before whole tables (so a big table's ranges start as soon as known).
  */
@@ -267,6 +278,23 @@ class Scheduler {
 
 const describe = (t: DumpTable): string => `${t.database}.${t.table}`;
 
+/** `tables` in batches of at most {@link SMALL_TABLES_PER_QUERY} tables and {@link SMALL_TABLES_BYTES} estimated, in order. */
+function smallBatches(tables: TableState[]): TableState[][] {
+  const batches: TableState[][] = [];
+  let bytes = 0;
+  for (const state of tables) {
+    const last = batches.at(-1);
+    if (last && last.length < SMALL_TABLES_PER_QUERY && bytes + state.table.estimatedBytes <= SMALL_TABLES_BYTES) {
+      last.push(state);
+      bytes += state.table.estimatedBytes;
+    } else {
+      batches.push([state]);
+      bytes = state.table.estimatedBytes;
+    }
+  }
+  return batches;
+}
+
 /**
  * Dumps `tables` over `workers` (each already inside the shared snapshot). Resolves with every
  * table's rows, digest and chunks, sorted by database and table; rejects with the first failure
@@ -289,6 +317,30 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
         () => dumpRange(worker, state.table, index, range, taskOptions)));
     },
   });
+  const wholeTable = (state: TableState, worker: Connection, first?: PromiseSettledResult<WrittenChunk[]>): Promise<void> => {
+    const t = state.table;
+    state.rangeCount = 1;
+    return withWriteRetries(`dumping ${describe(t)}`, retries, options.logger, async () => {
+      const outcome = first; // a batch's outcome is the first attempt
+      first = undefined;
+      if (outcome?.status === 'fulfilled') return outcome.value;
+      if (outcome?.status === 'rejected') throw outcome.reason;
+      return dumpRange(worker, t, 0, undefined, taskOptions);
+    }).then((chunks) => { state.ranges.set(0, chunks); });
+  };
+  const wholeTableTask = (state: TableState): Task => ({
+    state, label: describe(state.table), estimatedBytes: state.table.estimatedBytes, run: (worker) => wholeTable(state, worker),
+  });
+  const smallTablesTask = (batch: TableState[]): Task => ({
+    state: batch[0],
+    label: `${batch.length} tables from ${describe(batch[0].table)}`,
+    estimatedBytes: batch.reduce((sum, s) => sum + s.table.estimatedBytes, 0),
+    run: async (worker) => {
+      const outcomes = await dumpWholeTables(worker, batch.map((s) => s.table), taskOptions);
+      for (const [i, state] of batch.entries()) await wholeTable(state, worker, outcomes[i]);
+    },
+  });
+  const small: TableState[] = [];
   for (const state of bySize) {
     const t = state.table;
     if (t.splitKey !== undefined && rangeCount(t, options.chunkRows, chunkBytes) > 1) {
@@ -308,18 +360,13 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
           ranges.forEach((range, index) => scheduler.push(rangeTask(state, index, range, ranges.length), 'range'));
         },
       }, 'table');
+    } else if (t.transactional && t.estimatedBytes <= SMALL_TABLE_BYTES) {
+      small.push(state);
     } else {
-      scheduler.push({
-        state,
-        label: describe(t),
-        estimatedBytes: t.estimatedBytes,
-        run: async (worker) => {
-          state.rangeCount = 1;
-          state.ranges.set(0, await withWriteRetries(`dumping ${describe(t)}`, retries, options.logger, () => dumpRange(worker, t, 0, undefined, taskOptions)));
-        },
-      }, 'table');
+      scheduler.push(wholeTableTask(state), 'table');
     }
   }
+  for (const batch of smallBatches(small)) scheduler.push(batch.length === 1 ? wholeTableTask(batch[0]) : smallTablesTask(batch), 'table');
 
   const work = async (worker: Connection): Promise<void> => {
     const running = new Set<Promise<void>>();

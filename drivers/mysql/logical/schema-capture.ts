@@ -104,9 +104,39 @@ async function rows(connection: Connection, sql: string, values: unknown[] = [])
   return result;
 }
 
-/** The first row of a `SHOW CREATE` statement, or a clear error when it is missing or hidden. */
-async function showCreate(connection: Connection, sql: string, column: string | RegExp, what: string, privilege: string): Promise<{ row: Row; statement: string }> {
-  const [row] = await rows(connection, sql);
+/** A `SHOW CREATE` statement, the column of its row holding the definition, and what to say when it is missing or hidden. */
+interface ShowCreate {
+  sql: string;
+  column: string | RegExp;
+  what: string;
+  privilege: string;
+}
+
+/**
+ * `SHOW CREATE` statements sent this many to a query (the connection runs multiple statements):
+ * a schema of 1 000 tables is 8 round trips, not 1 000 — each a socket write and a server wakeup
+ * competing with the dump for the client's thread.
+ */
+export const SHOW_CREATE_BATCH = 128;
+
+/** The results of a multi-statement query, one per statement (mysql2 unwraps a single statement's). */
+function perStatement(result: unknown, statements: number): Row[][] {
+  return statements === 1 ? [result as Row[]] : result as Row[][];
+}
+
+/** The first row of each `SHOW CREATE` statement, in order, or a clear error when one is missing or hidden. */
+async function showCreateAll(connection: Connection, requests: ShowCreate[]): Promise<Array<{ row: Row; statement: string }>> {
+  const shown: Array<{ row: Row; statement: string }> = [];
+  for (let at = 0; at < requests.length; at += SHOW_CREATE_BATCH) {
+    const batch = requests.slice(at, at + SHOW_CREATE_BATCH);
+    const [result] = await connection.query(batch.map((r) => r.sql).join(';\n'));
+    perStatement(result, batch.length).forEach((rows, i) => shown.push(definition(rows[0], batch[i])));
+  }
+  return shown;
+}
+
+/** The definition `request` asked for, from the first row of its result. */
+function definition(row: Row | undefined, { column, what, privilege }: ShowCreate): { row: Row; statement: string } {
   if (!row) throw new PermanentError(`${what} disappeared while the schema was read (DDL during the backup?)`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE });
   const key = typeof column === 'string' ? column : Object.keys(row).find((k) => column.test(k));
   const statement = key === undefined ? '' : text(row[key]);
@@ -114,6 +144,12 @@ async function showCreate(connection: Connection, sql: string, column: string | 
     throw new PermanentError(`missing privilege ${privilege}: the server hides the definition of ${what} from this user`, { code: 'MYSQL_PRIVILEGES', engine: ENGINE });
   }
   return { row, statement };
+}
+
+/** The first row of one `SHOW CREATE` statement ({@link showCreateAll}). */
+async function showCreate(connection: Connection, sql: string, column: string | RegExp, what: string, privilege: string): Promise<{ row: Row; statement: string }> {
+  const [shown] = await showCreateAll(connection, [{ sql, column, what, privilege }]);
+  return shown;
 }
 
 /**
@@ -174,15 +210,13 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
   const tables = await rows(connection,
     "SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME", [database]);
   const sequences: string[] = [];
-  for (const table of tables) {
-    const name = text(table.name);
-    const type = text(table.type);
-    if (type === 'VIEW' || type === 'SYSTEM VIEW') continue;
-    const create = type === 'SEQUENCE'
-      ? await showCreate(connection, `SHOW CREATE SEQUENCE ${quoteId(name)}`, 'Create Table', `sequence ${database}.${name}`, shownBy.tables)
-      : await showCreate(connection, `SHOW CREATE TABLE ${quoteId(name)}`, 'Create Table', `table ${database}.${name}`, shownBy.tables);
-    pre.push(create.statement);
-    if (type === 'SEQUENCE') {
+  const baseTables = tables.map((t) => ({ name: text(t.name), kind: text(t.type) === 'SEQUENCE' ? 'sequence' : 'table', type: text(t.type) }))
+    .filter((t) => t.type !== 'VIEW' && t.type !== 'SYSTEM VIEW');
+  const created = await showCreateAll(connection, baseTables.map(({ name, kind }) => (
+    { sql: `SHOW CREATE ${kind.toUpperCase()} ${quoteId(name)}`, column: 'Create Table', what: `${kind} ${database}.${name}`, privilege: shownBy.tables })));
+  for (const [i, { name, kind }] of baseTables.entries()) {
+    pre.push(created[i].statement);
+    if (kind === 'sequence') {
       sequences.push(name);
       objects.sequences.push(name);
     } else {
@@ -198,21 +232,18 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
   const routines = await rows(connection,
     `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?
       ORDER BY FIELD(ROUTINE_TYPE, 'PACKAGE', 'PACKAGE BODY', 'FUNCTION', 'PROCEDURE'), ROUTINE_NAME`, [database]);
-  for (const routine of routines) {
-    const name = text(routine.name);
-    const type = text(routine.type).toUpperCase();
-    const { row, statement } = await showCreate(connection, `SHOW CREATE ${type} ${quoteId(name)}`, /^Create /, `${type.toLowerCase()} ${database}.${name}`,
-      routineAccess.grant);
-    post.push(...sessionFor(row), statement);
+  const routineNames = routines.map((r) => ({ name: text(r.name), type: text(r.type).toUpperCase() }));
+  const routinesShown = await showCreateAll(connection, routineNames.map(({ name, type }) => (
+    { sql: `SHOW CREATE ${type} ${quoteId(name)}`, column: /^Create /, what: `${type.toLowerCase()} ${database}.${name}`, privilege: routineAccess.grant })));
+  for (const [i, { name, type }] of routineNames.entries()) {
+    post.push(...sessionFor(routinesShown[i].row), routinesShown[i].statement);
     objects.routines.push(`${type.toLowerCase()} ${name}`);
   }
 
-  const viewRows = tables.filter((t) => text(t.type) === 'VIEW');
-  const views = new Map<string, { row: Row; statement: string }>();
-  for (const view of viewRows) {
-    const name = text(view.name);
-    views.set(name, await showCreate(connection, `SHOW CREATE VIEW ${quoteId(name)}`, 'Create View', `view ${database}.${name}`, shownBy.views));
-  }
+  const viewNames = tables.filter((t) => text(t.type) === 'VIEW').map((t) => text(t.name));
+  const viewsShown = await showCreateAll(connection, viewNames.map((name) => (
+    { sql: `SHOW CREATE VIEW ${quoteId(name)}`, column: 'Create View', what: `view ${database}.${name}`, privilege: shownBy.views })));
+  const views = new Map(viewNames.map((name, i) => [name, viewsShown[i]]));
   for (const name of orderViews(new Map([...views].map(([n, v]) => [n, v.statement])))) {
     const { row, statement } = views.get(name)!;
     post.push(...sessionFor(row, { sqlMode: '' }), statement);
@@ -222,18 +253,20 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
   const triggers = await rows(connection,
     `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
       ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, TRIGGER_NAME`, [database]);
-  for (const trigger of triggers) {
-    const name = text(trigger.name);
-    const { row, statement } = await showCreate(connection, `SHOW CREATE TRIGGER ${quoteId(name)}`, 'SQL Original Statement', `trigger ${database}.${name}`, shownBy.triggers);
-    post.push(...sessionFor(row), statement);
+  const triggerNames = triggers.map((t) => text(t.name));
+  const triggersShown = await showCreateAll(connection, triggerNames.map((name) => (
+    { sql: `SHOW CREATE TRIGGER ${quoteId(name)}`, column: 'SQL Original Statement', what: `trigger ${database}.${name}`, privilege: shownBy.triggers })));
+  for (const [i, name] of triggerNames.entries()) {
+    post.push(...sessionFor(triggersShown[i].row), triggersShown[i].statement);
     objects.triggers.push(name);
   }
 
   const events = await rows(connection, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME', [database]);
-  for (const event of events) {
-    const name = text(event.name);
-    const { row, statement } = await showCreate(connection, `SHOW CREATE EVENT ${quoteId(name)}`, 'Create Event', `event ${database}.${name}`, shownBy.events);
-    post.push(...sessionFor(row, { timeZone: true }), statement);
+  const eventNames = events.map((e) => text(e.name));
+  const eventsShown = await showCreateAll(connection, eventNames.map((name) => (
+    { sql: `SHOW CREATE EVENT ${quoteId(name)}`, column: 'Create Event', what: `event ${database}.${name}`, privilege: shownBy.events })));
+  for (const [i, name] of eventNames.entries()) {
+    post.push(...sessionFor(eventsShown[i].row, { timeZone: true }), eventsShown[i].statement);
     objects.events.push(name);
   }
   return { database, pre, post, objects };

@@ -21,8 +21,9 @@ export const NULL_MARKER = 0xfb;
 /**
  * mysql2 parses each row with the query's `_rowParser`, created once the column definitions have
  * arrived. This parser hands back the packet's payload as it is: a view of the bytes received
- * (mysql2 never reuses them), nothing copied. The only mysql2 internal we rely on; covered by
- * tests that compare it with mysql2's own parsing.
+ * (mysql2 never reuses them), nothing copied. The mysql2 internal we rely on (besides
+ * {@link failedStatement}'s, which only names a failure); covered by tests that compare it with
+ * mysql2's own parsing.
  */
 const PACKET_PARSER = {
   next(packet: { buffer: Buffer; offset: number; end: number }): RowPacket {
@@ -57,8 +58,6 @@ export interface RowSource {
 export class PacketStream extends Readable {
   private bufferedBytes = 0;
   private holding = false;
-  /** The query's rows have all arrived: the connection may be reading the next query's, which this stream must not resume. */
-  private ended = false;
 
   constructor(private readonly source: RowSource, private readonly readAhead: RowBudget = READ_AHEAD) {
     super({ objectMode: true, highWaterMark: readAhead.rows });
@@ -79,7 +78,6 @@ export class PacketStream extends Readable {
 
   /** The source's rows have ended. */
   finish(): void {
-    this.ended = true;
     if (!this.destroyed) this.push(null);
   }
 
@@ -97,9 +95,9 @@ export class PacketStream extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // The connection must read (and discard) the rest of an unfinished result, and go on if this
-    // stream held it back; a finished one leaves it alone: the next query's stream may hold it.
-    if (this.holding || !this.ended) this.source.resume();
+    // Lets the socket go if this stream held it: the connection must read (and discard) the rest
+    // of an unfinished result. Its source resumes only what this stream held back.
+    if (this.holding) this.source.resume();
     this.holding = false;
     callback(error);
   }
@@ -129,21 +127,81 @@ function rawQuery(core: import('mysql2').Connection, sql: string): import('mysql
 
 /**
  * Streams the rows of `sql` as row packets, reading ahead at most `readAhead` (rows and bytes)
- * before the socket pauses. mysql2 reports a lost connection (or a query on a closed one,
- * synchronously) on the connection, not on a streamed query: the stream listens there too and
- * fails with that error, so a reader never waits forever on a dead server.
+ * before the socket pauses: {@link rawRowStreams} of one statement.
  */
 export function rawRowStream(connection: Connection, sql: string, readAhead: RowBudget = READ_AHEAD): PacketStream {
+  return rawRowStreams(connection, [sql], readAhead)[0];
+}
+
+/**
+ * Holds one socket back for several streams: each holds and lets go through its own
+ * {@link RowSource}, and the socket flows again only when none of them holds it.
+ */
+class SharedHold {
+  private holders = 0;
+
+  constructor(private readonly source: RowSource) {}
+
+  member(): RowSource {
+    let holding = false;
+    return {
+      pause: () => {
+        if (holding) return;
+        holding = true;
+        if (this.holders++ === 0) this.source.pause();
+      },
+      resume: () => {
+        if (!holding) return;
+        holding = false;
+        if (--this.holders === 0) this.source.resume();
+      },
+    };
+  }
+}
+
+/**
+ * The statement of a query that was running when it failed: mysql2's `_resultIndex`, which moves
+ * to the next statement when a result's last row has arrived. Undefined if mysql2 has no such
+ * field (the streams not yet ended then all fail).
+ */
+function failedStatement(query: import('mysql2').Query | undefined): number | undefined {
+  const at = (query as { _resultIndex?: unknown } | undefined)?._resultIndex;
+  return typeof at === 'number' ? at : undefined;
+}
+
+/**
+ * The rows of each of `statements` (SELECTs sent as one query: the connection runs multiple
+ * statements) as a stream of row packets of its own, in order: a statement's stream ends when the
+ * next one's result begins. Each reads ahead at most `readAhead` (rows and bytes), and the socket
+ * pauses while any of them is full, so rows wait in the server, not here, whichever stream is read
+ * slowly. mysql2 reports a lost connection (or a query on a closed one, synchronously) on the
+ * connection, not on a streamed query: the streams listen there too. An error fails the stream of
+ * the statement that was running and those after it (the ones before end with all their rows), so
+ * a reader never waits forever on a dead server.
+ */
+export function rawRowStreams(connection: Connection, statements: string[], readAhead: RowBudget = READ_AHEAD): PacketStream[] {
   const core = coreOf(connection);
-  const rows = new PacketStream(core, readAhead);
-  const lost = (error: Error) => rows.destroy(error);
-  core.once('error', lost); // before sending the query
-  const query = rawQuery(core, sql);
-  query.on('result', (row: RowPacket) => rows.offer(row));
-  query.on('end', () => rows.finish());
-  query.on('error', (error: Error) => rows.destroy(error));
-  rows.on('close', () => core.off('error', lost));
-  return rows;
+  const hold = new SharedHold(core);
+  const streams = statements.map(() => new PacketStream(hold.member(), readAhead));
+  let ended = 0; // the streams before this one have all their rows
+  const endUpTo = (end: number) => {
+    for (; ended < end; ended += 1) streams[ended].finish();
+  };
+  let query: import('mysql2').Query | undefined;
+  const fail = (error: Error) => {
+    endUpTo(Math.min(failedStatement(query) ?? ended, streams.length)); // the statements before it returned all their rows
+    for (const stream of streams.slice(ended)) stream.destroy(error);
+  };
+  core.once('error', fail); // before sending the query
+  query = rawQuery(core, statements.join(';\n'));
+  let results = 0;
+  query.on('fields', () => endUpTo(results++));
+  query.on('result', (row: RowPacket, index: number) => streams[index].offer(row));
+  query.on('end', () => endUpTo(streams.length));
+  query.on('error', fail);
+  let open = streams.length;
+  for (const stream of streams) stream.on('close', () => { if (--open === 0) core.off('error', fail); });
+  return streams;
 }
 
 /**

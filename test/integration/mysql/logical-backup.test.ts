@@ -18,7 +18,7 @@ import { chunkArtifact, postSchemaArtifact, schemaArtifact, USERS_ARTIFACT } fro
 import { initializeDataDir, startServer } from '../../../drivers/mysql/shared/local-server';
 import { ArtifactReader, spoolSink } from '../../../core/driver/artifact-sink';
 import { takeLogicalSnapshot, validateLogicalSnapshot, type LogicalSnapshot, type LogicalSnapshotOptions } from '../../../drivers/mysql/logical/logical-backup';
-import { formatSchemaStatements, splitSchemaStatements } from '../../../drivers/mysql/logical/schema-capture';
+import { SHOW_CREATE_BATCH, formatSchemaStatements, splitSchemaStatements } from '../../../drivers/mysql/logical/schema-capture';
 import { digestTable } from '../../../drivers/mysql/shared/table-reader';
 import { seedShop, startTestMariaDb, stopAllMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
@@ -59,6 +59,18 @@ async function statements(ctx: BackupContext<MysqlConfig>, name: string): Promis
 async function query<T = Record<string, unknown>>(sql: string, values: unknown[] = []): Promise<T[]> {
   const [rows] = await admin.query(sql, values) as [T[], unknown];
   return rows;
+}
+
+/** What `act` returns, and the statements the server was sent meanwhile (its general log). */
+async function withGeneralLog<T>(act: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  await admin.query("SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1");
+  try {
+    const result = await act();
+    const logged = await query<{ statement: string }>("SELECT CONVERT(argument USING utf8mb4) AS statement FROM mysql.general_log WHERE command_type = 'Query' ORDER BY event_time");
+    return { result, statements: logged.map((r) => r.statement) };
+  } finally {
+    await admin.query('SET GLOBAL general_log = 0; TRUNCATE mysql.general_log');
+  }
 }
 
 beforeAll(async () => {
@@ -279,6 +291,23 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     expect(views).toEqual(['customer_totals', 'v_base', 'a_on_base']);
   });
 
+  it('captures a schema of more tables than one query asks the definitions of, each once, in order, in few queries', async () => {
+    // Prepare: SHOW_CREATE_BATCH + 2 tables, so the last batch holds two
+    const names = Array.from({ length: SHOW_CREATE_BATCH + 2 }, (_, i) => `t${String(i).padStart(3, '0')}`);
+    await admin.query(`CREATE DATABASE many_tables; ${names.map((n, i) => `CREATE TABLE many_tables.${n} (id INT PRIMARY KEY, c${i} VARCHAR(${i + 1}))`).join('; ')}`);
+    const ctx = await context({ databases: ['many_tables'], parallelism: 1 });
+
+    // Act
+    const { statements: logged } = await withGeneralLog(() => takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir)));
+    const pre = await statements(ctx, schemaArtifact('many_tables'));
+
+    // Assess
+    expect(pre.slice(1).map((s) => /^CREATE TABLE `(\w+)` \(\n {2}`id` int\(11\) NOT NULL,\n {2}`c(\d+)` varchar\((\d+)\)/.exec(s)?.slice(1).join(' ')))
+      .toEqual(names.map((n, i) => `${n} ${i} ${i + 1}`));
+    expect(logged.filter((q) => q.startsWith('SHOW CREATE TABLE')).map((q) => q.split(';').length)).toEqual([SHOW_CREATE_BATCH, 2]);
+    await admin.query('DROP DATABASE many_tables');
+  });
+
   it('captures accounts and grants with includeUsers, never root', async () => {
     // Prepare
     await admin.query("CREATE USER 'app'@'%' IDENTIFIED BY 'secret'; GRANT SELECT, INSERT ON shop.* TO 'app'@'%'; CREATE ROLE reporting; GRANT SELECT ON shop.orders TO reporting; GRANT reporting TO 'app'@'%'");
@@ -347,6 +376,35 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     expect(calls.get(failing)).toBe(2);
     expect([...calls].filter(([name, n]) => name !== failing && n !== 1)).toEqual([]);
     expect(taken.facts.tables.find((t) => t.table === 'big')?.rows).toBe(20_000);
+  });
+
+  it('reads small tables many to a query, and retries one whose chunk write failed alone: the result is still exact', async () => {
+    // Prepare: the first write of customers' chunk fails; the statements the server runs are logged
+    const ctx = await context({ databases: ['shop_innodb'], parallelism: 1 });
+    const failing = chunkArtifact('shop_innodb', 'customers', 0);
+    const calls = new Map<string, number>();
+    const stage: LogicalSnapshotOptions['stage'] = (name) => {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      return new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          const fail = name === failing && calls.get(name) === 1;
+          callback(fail ? Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }) : null, chunk);
+        },
+      });
+    };
+
+    // Act
+    const { result: taken, statements: logged } = await withGeneralLog(() => takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir), { stage }));
+    const checks = await validateLogicalSnapshot(snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(calls.get(failing)).toBe(2);
+    const readsOf = (table: string) => logged.filter((q) => q.includes(`FROM \`shop_innodb\`.\`${table}\``));
+    expect(readsOf('customers').map((q) => q.split(';').length)).toEqual([expect.any(Number), 1]);
+    expect(readsOf('customers')[0].split(';').length).toBeGreaterThan(1);
+    expect(readsOf('orders')).toEqual([readsOf('customers')[0]]); // read in the same query
+    expect(taken.facts.tables.find((t) => t.table === 'customers')?.rows).toBe(Number((await query<{ n: string }>('SELECT COUNT(*) AS n FROM shop_innodb.customers'))[0].n));
   });
 
   it('holds the read lock only while the non-transactional tables are dumped, also one cut into key ranges (no InnoDB table is read under it)', async () => {

@@ -7,7 +7,7 @@
 import type { Connection } from 'mysql2/promise';
 import { openDataConnection } from '../../../drivers/mysql/shared/connection';
 import { rawTypeCast, type RawRow } from '../../../drivers/mysql/shared/row-format';
-import { eachRowPacket, packRow, rawRowStream, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
+import { eachRowPacket, packRow, rawRowStream, rawRowStreams, type PacketStream, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
 import { selectList } from '../../../drivers/mysql/shared/column-codec';
 import { tableColumns, tableKey } from '../../../drivers/mysql/shared/table-columns';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
@@ -144,5 +144,63 @@ describe('raw row packets', () => {
     expect(killed).toBeDefined(); // rows had arrived before the connection went
     await killed;
     doomed.destroy();
+  });
+});
+
+/** Every packet of `stream`, copied, until it ends. */
+async function drain(stream: PacketStream): Promise<string[]> {
+  const packets: string[] = [];
+  for await (const packet of stream as AsyncIterable<RowPacket>) packets.push(packet.toString('hex'));
+  return packets;
+}
+
+/** Turns of the event loop until `ready()`: rows arrive when the socket delivers them. */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('row packets of several statements sent as one query', () => {
+  it('come each in a stream of its own, the same packets as separate queries, an empty result included', async () => {
+    // Prepare
+    const statements = ['SELECT * FROM types.every ORDER BY id', 'SELECT seq FROM types.seq_1_to_5 WHERE seq > 10', 'SELECT seq, REPEAT(seq, 3) FROM types.seq_1_to_3000'];
+    const separately: string[][] = [];
+    for (const sql of statements) separately.push((await packetsOf(sql)).map((p) => p.toString('hex')));
+
+    // Act
+    const streams = rawRowStreams(data, statements);
+    const together = await Promise.all(streams.map(drain));
+
+    // Assess
+    expect(together.map((packets) => packets.length)).toEqual([3, 0, 3000]);
+    expect(together).toEqual(separately);
+  });
+
+  it('end the statements before a failing one with all their rows, fail it and those after it, and leave the connection usable', async () => {
+    // Act
+    const streams = rawRowStreams(data, ['SELECT seq FROM types.seq_1_to_4', 'SELECT seq FROM types.seq_1_to_2', 'SELECT * FROM types.missing', 'SELECT seq FROM types.seq_1_to_3']);
+    const outcomes = await Promise.allSettled(streams.map(drain));
+
+    // Assess
+    expect(outcomes.slice(0, 2).map((o) => (o.status === 'fulfilled' ? o.value.length : o.reason))).toEqual([4, 2]);
+    expect(outcomes.slice(2).map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ errno: 1146, message: expect.stringContaining('missing') });
+    const [[row]] = await data.query('SELECT 3 + 3 AS six') as unknown as [Array<{ six: Buffer }>, unknown];
+    expect(Number(row.six.toString())).toBe(6);
+  });
+
+  it('hold the socket while one stream is full, even when another of the same query is dropped', async () => {
+    // Prepare: the first stream full (10 rows) and not read
+    const streams = rawRowStreams(data, ['SELECT seq, REPEAT(\'x\', 200) FROM types.seq_1_to_100000', 'SELECT seq FROM types.seq_1_to_3'], { rows: 10, bytes: 1 << 20 });
+    await until(() => streams[0].readableLength >= 10);
+
+    // Act: the second stream's reader gives up (a chunk write failed, say)
+    streams[1].destroy();
+    for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+
+    // Assess: the rows still wait at the server, and all arrive once read
+    expect(streams[0].readableLength).toBeLessThanOrEqual(10);
+    expect(await drain(streams[0])).toHaveLength(100_000);
+    const [[row]] = await data.query('SELECT 4 + 4 AS eight') as unknown as [Array<{ eight: Buffer }>, unknown];
+    expect(Number(row.eight.toString())).toBe(8);
   });
 });
