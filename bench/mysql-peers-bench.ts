@@ -70,7 +70,8 @@ const SHAPES: Shape[] = [
     async fill(c, db, megabytes) {
       const rows = Math.max(1, Math.ceil((megabytes * MB) / 10 / 1000 / 120));
       for (let t = 1; t <= 1000; t += 1) {
-        await c.query(`CREATE TABLE ${db}.t${String(t).padStart(4, '0')} (id INT PRIMARY KEY, name VARCHAR(60) NOT NULL, amount DECIMAL(12,2), at DATETIME NOT NULL) ENGINE=InnoDB`);
+        // Columns of its own, as the tables of a real schema have (a client may cache per shape of result).
+        await c.query(`CREATE TABLE ${db}.t${String(t).padStart(4, '0')} (id INT PRIMARY KEY, name_${t} VARCHAR(60) NOT NULL, amount_${t} DECIMAL(12,2), at_${t} DATETIME NOT NULL) ENGINE=InnoDB`);
         await c.query(`INSERT INTO ${db}.t${String(t).padStart(4, '0')} SELECT seq, CONCAT('name ', seq, ' ', MD5(seq)), seq / 7, '2026-01-01' + INTERVAL seq MINUTE FROM seq_1_to_${rows}`);
       }
     },
