@@ -1,7 +1,8 @@
 /**
- * The read pipeline of a logical backup: the rows of one table, or of one key range of it, read
- * from a worker's consistent read view and written as chunk files. Which tables, how they are cut,
- * in what order and on which worker is dump-planner.ts.
+ * The read pipeline of a logical backup: the rows of one table, or of one key range of it (or of
+ * several small tables, one query for all), read from a worker's consistent read view and written
+ * as chunk files. Which tables, how they are cut, in what order and on which worker is
+ * dump-planner.ts.
  *
  * - Rows are streamed (every column by name, invisible ones included) as the server's row packets
  *   (row-cursor.ts); batches of them are encoded into dump lines, digested and compressed
@@ -27,7 +28,7 @@ import { mapMysqlError, toMysqlError } from '../shared/errors';
 import { emptyChunk } from '../shared/chunk-codec';
 import { ENGINE, chunkArtifact } from '../shared/layout';
 import type { EncodePool, EncodedBatch, Projection } from '../shared/encode-pool';
-import { rawRowStream, rawRowStreams, type RowBudget } from '../shared/row-packet';
+import { READ_AHEAD, rawRowStream, rawRowStreams, type RowBudget } from '../shared/row-packet';
 import { selectList } from '../shared/column-codec';
 import type { ColumnInfo } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
@@ -248,8 +249,18 @@ export function dumpRange(worker: Connection, t: TableSource, index: number, ran
  * outcome, in order: its chunks, or what stopped it (a statement's error stops the tables after it).
  */
 export function dumpWholeTables(worker: Connection, tables: TableSource[], options: PipelineOptions): Promise<Array<PromiseSettledResult<WrittenChunk[]>>> {
-  const streams = rawRowStreams(worker, tables.map((t) => rangeQuery(t)));
+  const streams = rawRowStreams(worker, tables.map((t) => rangeQuery(t)), sharedReadAhead(tables.length));
   return Promise.allSettled(tables.map((t, i) => dumpRows(streams[i], t, 0, options)));
+}
+
+/**
+ * The read-ahead of each of `tables` tables read by one query: one table's, shared (a stream ended
+ * but not yet written keeps what it read ahead while the next one reads), with a floor. Smaller
+ * read-ahead means smaller batches, so the batches in flight shrink with it: tables the server
+ * thought small that are not hold what one table would.
+ */
+function sharedReadAhead(tables: number): RowBudget {
+  return { rows: Math.max(64, Math.ceil(READ_AHEAD.rows / tables)), bytes: Math.max(256 * 1024, Math.ceil(READ_AHEAD.bytes / tables)) };
 }
 
 /** Writes the rows of range `index` of `t` from `rows`, a new chunk every `chunkRows` rows or `chunkBytes` of them: at least one chunk. */

@@ -31,7 +31,7 @@ import { tableColumns, tableKey } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
 import { CHUNK_BYTES } from '../config';
 import {
-  dumpRange, dumpServerError, dumpWholeTables, qualifiedName, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
+  dumpRange, dumpServerError, dumpWholeTables, qualifiedName, rangeQuery, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
 } from './dump-pipeline';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
@@ -201,13 +201,17 @@ const LANE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Transactional tables the server estimates at this size or less, not cut by key, are read up to
- * {@link SMALL_TABLES_PER_QUERY} (and {@link SMALL_TABLES_BYTES} estimated) to a query
- * (dump-pipeline.ts `dumpWholeTables`): 1 000 small tables are some 60 queries, not 1 000. An
- * estimate too small only makes a table wait behind its batch: its memory stays bounded.
+ * {@link SMALL_TABLES_PER_QUERY} (and {@link SMALL_TABLES_BYTES} estimated, and
+ * {@link SMALL_TABLES_SQL} of statement text) to a query (dump-pipeline.ts `dumpWholeTables`):
+ * 1 000 small tables are some 60 queries, not 1 000. An estimate too small only makes a table
+ * wait behind its batch: the batch's tables share one table's read-ahead, so a batch holds what
+ * one table would.
  */
 const SMALL_TABLE_BYTES = 256 * 1024;
 const SMALL_TABLES_PER_QUERY = 16;
 const SMALL_TABLES_BYTES = 1024 * 1024;
+/** Far below any server's max_allowed_packet (MySQL 5.7's default: 4 MiB), whatever the column lists. */
+const SMALL_TABLES_SQL = 64 * 1024;
 
 /**
  * The work queue: non-transactional tasks before transactional ones, and within each, chunk
@@ -278,18 +282,22 @@ class Scheduler {
 
 const describe = (t: DumpTable): string => `${t.database}.${t.table}`;
 
-/** `tables` in batches of at most {@link SMALL_TABLES_PER_QUERY} tables and {@link SMALL_TABLES_BYTES} estimated, in order. */
+/** `tables` in batches of at most {@link SMALL_TABLES_PER_QUERY} tables, {@link SMALL_TABLES_BYTES} estimated and {@link SMALL_TABLES_SQL} of statements, in order. */
 function smallBatches(tables: TableState[]): TableState[][] {
   const batches: TableState[][] = [];
   let bytes = 0;
+  let sql = 0;
   for (const state of tables) {
     const last = batches.at(-1);
-    if (last && last.length < SMALL_TABLES_PER_QUERY && bytes + state.table.estimatedBytes <= SMALL_TABLES_BYTES) {
+    const statement = rangeQuery(state.table).length + 2;
+    if (last && last.length < SMALL_TABLES_PER_QUERY && bytes + state.table.estimatedBytes <= SMALL_TABLES_BYTES && sql + statement <= SMALL_TABLES_SQL) {
       last.push(state);
       bytes += state.table.estimatedBytes;
+      sql += statement;
     } else {
       batches.push([state]);
       bytes = state.table.estimatedBytes;
+      sql = statement;
     }
   }
   return batches;
@@ -317,22 +325,23 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
         () => dumpRange(worker, state.table, index, range, taskOptions)));
     },
   });
-  const wholeTable = (state: TableState, worker: Connection, first?: PromiseSettledResult<WrittenChunk[]>): Promise<void> => {
+  /** Dumps `state`'s table whole; with `batched`, the outcome of its read with others stands for the first attempt. */
+  const wholeTable = async (state: TableState, worker: Connection, batched?: PromiseSettledResult<WrittenChunk[]>): Promise<void> => {
     const t = state.table;
     state.rangeCount = 1;
-    return withWriteRetries(`dumping ${describe(t)}`, retries, options.logger, async () => {
-      const outcome = first; // a batch's outcome is the first attempt
-      first = undefined;
-      if (outcome?.status === 'fulfilled') return outcome.value;
-      if (outcome?.status === 'rejected') throw outcome.reason;
-      return dumpRange(worker, t, 0, undefined, taskOptions);
-    }).then((chunks) => { state.ranges.set(0, chunks); });
+    let attempts = 0;
+    state.ranges.set(0, await withWriteRetries(`dumping ${describe(t)}`, retries, options.logger, async () => {
+      attempts += 1;
+      if (attempts > 1 || !batched) return dumpRange(worker, t, 0, undefined, taskOptions);
+      if (batched.status === 'rejected') throw batched.reason;
+      return batched.value;
+    }));
   };
   const wholeTableTask = (state: TableState): Task => ({
     state, label: describe(state.table), estimatedBytes: state.table.estimatedBytes, run: (worker) => wholeTable(state, worker),
   });
   const smallTablesTask = (batch: TableState[]): Task => ({
-    state: batch[0],
+    state: batch[0], // for its class (transactional, as every table of the batch)
     label: `${batch.length} tables from ${describe(batch[0].table)}`,
     estimatedBytes: batch.reduce((sum, s) => sum + s.table.estimatedBytes, 0),
     run: async (worker) => {

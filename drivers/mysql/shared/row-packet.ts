@@ -3,7 +3,8 @@
  * length-encoded string (`0xfb` for NULL). The dump and the digests work on these packets
  * directly — no per-column Buffer, no type conversion — which is most of a dump's CPU saved.
  *
- * {@link rawRowStream} asks mysql2 for the packets instead of parsed rows; {@link packRow} builds
+ * {@link rawRowStream} (and {@link rawRowStreams}, for several statements sent as one query) asks
+ * mysql2 for the packets instead of parsed rows; {@link packRow} builds
  * the same packet bytes from a decoded row (when a dump line is read back), so a digest computed
  * from either side is the same.
  */
@@ -21,9 +22,8 @@ export const NULL_MARKER = 0xfb;
 /**
  * mysql2 parses each row with the query's `_rowParser`, created once the column definitions have
  * arrived. This parser hands back the packet's payload as it is: a view of the bytes received
- * (mysql2 never reuses them), nothing copied. The mysql2 internal we rely on (besides
- * {@link failedStatement}'s, which only names a failure); covered by tests that compare it with
- * mysql2's own parsing.
+ * (mysql2 never reuses them), nothing copied. One of the two mysql2 internals we rely on (the
+ * other: {@link statementAt}); covered by tests that compare it with mysql2's own parsing.
  */
 const PACKET_PARSER = {
   next(packet: { buffer: Buffer; offset: number; end: number }): RowPacket {
@@ -138,71 +138,59 @@ export function rawRowStream(connection: Connection, sql: string, readAhead: Row
   return rawRowStreams(connection, [sql], readAhead)[0];
 }
 
-/**
- * Holds one socket back for several streams: each holds and lets go through its own
- * {@link RowSource}, and the socket flows again only when none of them holds it.
- */
-class SharedHold {
-  private holders = 0;
-
-  constructor(private readonly source: RowSource) {}
-
-  member(): RowSource {
-    let holding = false;
-    return {
-      pause: () => {
-        if (holding) return;
-        holding = true;
-        if (this.holders++ === 0) this.source.pause();
-      },
-      resume: () => {
-        if (!holding) return;
-        holding = false;
-        if (--this.holders === 0) this.source.resume();
-      },
-    };
-  }
-}
+/** Why the streams of a query cannot be told apart: mysql2 no longer keeps the field they rely on. */
+const UNSUPPORTED_RESULTS = 'mysql2 does not say which statement of a query failed (no _resultIndex): this mysql2 version is not supported for several statements a query (see row-packet.ts)';
 
 /**
- * The statement of a query that was running when it failed: mysql2's `_resultIndex`, which moves
- * to the next statement when a result's last row has arrived. Undefined if mysql2 has no such
- * field (the streams not yet ended then all fail).
+ * The statement a query was at: mysql2's `_resultIndex`, which moves to the next statement once a
+ * result's last row has arrived (so when the query fails, the statements before it returned all
+ * their rows). Undefined if mysql2 has no such field.
  */
-function failedStatement(query: import('mysql2').Query | undefined): number | undefined {
-  const at = (query as { _resultIndex?: unknown } | undefined)?._resultIndex;
+function statementAt(query: import('mysql2').Query): number | undefined {
+  const at = (query as { _resultIndex?: unknown })._resultIndex;
   return typeof at === 'number' ? at : undefined;
 }
 
 /**
  * The rows of each of `statements` (SELECTs sent as one query: the connection runs multiple
  * statements) as a stream of row packets of its own, in order: a statement's stream ends when the
- * next one's result begins. Each reads ahead at most `readAhead` (rows and bytes), and the socket
- * pauses while any of them is full, so rows wait in the server, not here, whichever stream is read
- * slowly. mysql2 reports a lost connection (or a query on a closed one, synchronously) on the
- * connection, not on a streamed query: the streams listen there too. An error fails the stream of
- * the statement that was running and those after it (the ones before end with all their rows), so
- * a reader never waits forever on a dead server.
+ * next one's result begins. Each reads ahead at most `readAhead` (rows and bytes) before the
+ * socket pauses; one stream receives rows at a time (the others have ended or not begun), and a
+ * stream lets go of the socket only if it held it, so rows wait in the server, not here.
+ *
+ * mysql2 reports a lost connection (or a query on a closed one, synchronously) on the connection,
+ * not on a streamed query: the streams listen there too. An error fails the stream of the
+ * statement that was running and those after it (the ones before end with all their rows), so a
+ * reader never waits forever on a dead server. So does a query that returns fewer results than it
+ * has statements, or more.
  */
 export function rawRowStreams(connection: Connection, statements: string[], readAhead: RowBudget = READ_AHEAD): PacketStream[] {
   const core = coreOf(connection);
-  const hold = new SharedHold(core);
-  const streams = statements.map(() => new PacketStream(hold.member(), readAhead));
+  const streams = statements.map(() => new PacketStream(core, readAhead));
   let ended = 0; // the streams before this one have all their rows
   const endUpTo = (end: number) => {
     for (; ended < end; ended += 1) streams[ended].finish();
   };
   let query: import('mysql2').Query | undefined;
   const fail = (error: Error) => {
-    endUpTo(Math.min(failedStatement(query) ?? ended, streams.length)); // the statements before it returned all their rows
+    if (query) endUpTo(Math.min(statementAt(query) ?? ended, streams.length));
     for (const stream of streams.slice(ended)) stream.destroy(error);
   };
   core.once('error', fail); // before sending the query
   query = rawQuery(core, statements.join(';\n'));
+  if (statements.length > 1 && statementAt(query) === undefined) fail(new PermanentError(UNSUPPORTED_RESULTS, { code: 'UNSUPPORTED_CLIENT', engine: 'mysql' }));
   let results = 0;
-  query.on('fields', () => endUpTo(results++));
-  query.on('result', (row: RowPacket, index: number) => streams[index].offer(row));
-  query.on('end', () => endUpTo(streams.length));
+  const miscounted = () => new PermanentError(`the server returned ${results} results for ${statements.length} statements`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
+  query.on('fields', () => {
+    if (results === statements.length) fail(miscounted());
+    endUpTo(Math.min(results++, streams.length));
+  });
+  query.on('result', (row: RowPacket, index: number) => streams[index]?.offer(row));
+  query.on('end', () => {
+    if (results < statements.length) endUpTo(results);
+    if (results !== statements.length) fail(miscounted());
+    endUpTo(streams.length);
+  });
   query.on('error', fail);
   let open = streams.length;
   for (const stream of streams) stream.on('close', () => { if (--open === 0) core.off('error', fail); });
