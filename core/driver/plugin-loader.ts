@@ -15,6 +15,7 @@ import path from 'node:path';
 import { readTextIfExists } from '../host/read-if-exists';
 import { PermanentError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
+import { parseSwitch } from '../config/units';
 import type { DriverRegistry } from './registry';
 
 /** Where plugins live in a Lambda function: layers are unpacked under /opt. */
@@ -69,19 +70,12 @@ export function pluginOptionsFromEnv(env: Record<string, string | undefined>): P
     pluginPaths,
     optionalPluginPaths,
     pins: parsePins(env.DBBACKUP_PLUGIN_PINS ?? ''),
-    allowUnpinned: parseFlag('DBBACKUP_ALLOW_UNPINNED_PLUGINS', env.DBBACKUP_ALLOW_UNPINNED_PLUGINS),
+    allowUnpinned: parseSwitch('DBBACKUP_ALLOW_UNPINNED_PLUGINS', env.DBBACKUP_ALLOW_UNPINNED_PLUGINS, 'INVALID_PLUGIN_SETTINGS') ?? false,
   };
 }
 
 function settingsError(message: string): PermanentError {
   return new PermanentError(message, { code: 'INVALID_PLUGIN_SETTINGS' });
-}
-
-function parseFlag(name: string, value: string | undefined): boolean {
-  const normalized = (value ?? '').trim().toLowerCase();
-  if (['', '0', 'false', 'no'].includes(normalized)) return false;
-  if (['1', 'true', 'yes'].includes(normalized)) return true;
-  throw settingsError(`${name} must be true or false, got '${value}'`);
 }
 
 /** Parses `{"name":"sha"}` or `name=sha,name=sha`; every hash must be 64 hex digits. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PermanentError } from '../errors';
 import { awsRegionFromEnv } from '../aws/region';
+import { parseSwitch } from '../config/units';
 import type { BlobStore } from './blob-store';
 import { LocalDirectoryStore } from './local-directory-store';
 import type { S3ClientOptions } from './s3-client';
@@ -57,24 +58,19 @@ function invalidUrl(url: string, why: string): PermanentError {
 /**
  * S3 connection options from environment variables — the only place the store reads them:
  * `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` (custom endpoint), the region (see core/aws/region.ts),
- * `DBBACKUP_S3_FORCE_PATH_STYLE` (`true`/`false`; default true when an endpoint is set).
+ * `DBBACKUP_S3_FORCE_PATH_STYLE` (on/off, core/config/units.ts `parseSwitch`; default on when an endpoint is set).
  * Credentials: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`) from the given
  * env when both are set, else the SDK's provider chain (instance/Lambda roles, profiles, SSO).
  */
 export function s3OptionsFromEnv(env: NodeJS.ProcessEnv): S3ClientOptions {
   const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   const region = awsRegionFromEnv(env);
-  const flag = nonEmpty(env.DBBACKUP_S3_FORCE_PATH_STYLE)?.toLowerCase();
-  const forcePathStyle = flag === undefined ? endpoint !== undefined : flag === 'true' || flag === '1' || flag === 'yes';
+  const forcePathStyle = parseSwitch('DBBACKUP_S3_FORCE_PATH_STYLE', env.DBBACKUP_S3_FORCE_PATH_STYLE) ?? endpoint !== undefined;
   const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
   const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
   const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
-  const checksums = nonEmpty(env.DBBACKUP_S3_CHECKSUMS)?.toLowerCase();
-  if (checksums !== undefined && !ON_OFF.has(checksums)) {
-    throw new PermanentError(`DBBACKUP_S3_CHECKSUMS must be true or false (or on/off, yes/no, 1/0); got '${env.DBBACKUP_S3_CHECKSUMS}'`, { code: 'INVALID_INPUT' });
-  }
-  const off = checksums !== undefined && ON_OFF.get(checksums) === false;
+  const off = parseSwitch('DBBACKUP_S3_CHECKSUMS', env.DBBACKUP_S3_CHECKSUMS) === false;
   return { endpoint, ...(region ? { region } : {}), forcePathStyle, ...(credentials ? { credentials } : {}), ...(off ? { checksums: false } : {}) };
 }
 
@@ -87,9 +83,6 @@ export function kmsOptionsFromEnv(env: NodeJS.ProcessEnv): { endpoint?: string; 
   const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_KMS) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   return { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) };
 }
-
-/** The words a boolean setting takes. */
-const ON_OFF = new Map([['true', true], ['on', true], ['yes', true], ['1', true], ['false', false], ['off', false], ['no', false], ['0', false]]);
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value && value.trim().length > 0 ? value.trim() : undefined;

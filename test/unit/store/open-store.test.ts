@@ -85,6 +85,16 @@ describe('s3OptionsFromEnv', () => {
     expect(on.forcePathStyle).toBe(true);
   });
 
+  it('reads DBBACKUP_S3_FORCE_PATH_STYLE as the other switches do, and refuses a typo rather than reading it as off', () => {
+    // Act
+    const words = ['on', 'Off', 'yes', '0'].map((value) => s3OptionsFromEnv({ AWS_ENDPOINT_URL: 'http://minio:9000', DBBACKUP_S3_FORCE_PATH_STYLE: value }).forcePathStyle);
+    const typo = () => s3OptionsFromEnv({ DBBACKUP_S3_FORCE_PATH_STYLE: 'ture' });
+
+    // Assess
+    expect(words).toEqual([true, false, true, false]);
+    expect(typo).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringContaining("DBBACKUP_S3_FORCE_PATH_STYLE must be true or false") }));
+  });
+
   it('asks S3 checksums unless DBBACKUP_S3_CHECKSUMS turns them off, and refuses a value it does not know', () => {
     // Act
     const options = ['', 'true', 'on', 'false', 'NO', '0', 'Off'].map((value) => s3OptionsFromEnv({ AWS_ENDPOINT_URL: 'http://r2:9000', DBBACKUP_S3_CHECKSUMS: value }).checksums);
