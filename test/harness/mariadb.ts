@@ -21,9 +21,9 @@ const started: TestMariaDb[] = [];
 const extraPidFiles = new Set<string>();
 
 /** Starts a fresh MariaDB server. */
-export async function startTestMariaDb(label = 'src', serverId = 1): Promise<TestMariaDb> {
+export async function startTestMariaDb(label = 'src', serverId = 1, extraArgs?: string[]): Promise<TestMariaDb> {
   const dir = await tempDir(`maria-${label}`);
-  const server = await onFreePorts(1, ([port]) => startLocalMariaDb({ dir, port, serverId }));
+  const server = await onFreePorts(1, ([port]) => startLocalMariaDb({ dir, port, serverId, extraArgs }));
   const handle: TestMariaDb = {
     ...server,
     dir,

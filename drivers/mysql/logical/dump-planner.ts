@@ -23,6 +23,7 @@ import type { ArtifactRef } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import { quoteId } from '../shared/connection';
+import { eachName, isExactly } from '../shared/exact-names';
 import { toMysqlError } from '../shared/errors';
 import { ENGINE } from '../shared/layout';
 import { sharedEncodePool, type EncodePool } from '../shared/encode-pool';
@@ -58,18 +59,18 @@ const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toStrin
  */
 export async function listTables(connection: Connection, databases: string[]): Promise<DumpTable[]> {
   if (databases.length === 0) return [];
-  const [tables] = await connection.query(
+  const tables = await eachName(databases, async (database) => (await connection.query(
     `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, ENGINE AS engine, TABLE_ROWS AS estRows, DATA_LENGTH AS estBytes
        FROM information_schema.TABLES
-      WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
-      ORDER BY TABLE_SCHEMA, TABLE_NAME`, [databases],
-  ) as [Row[], unknown];
+      WHERE ${isExactly('TABLE_SCHEMA')} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+      ORDER BY TABLE_NAME`, [database, database],
+  ) as [Row[], unknown])[0]);
   // COLUMN_KEY 'PRI' marks the primary key's columns (or, without one, those of the first UNIQUE
   // NOT NULL key, which identifies rows just as well).
-  const [keyColumns] = await connection.query(
+  const keyColumns = await eachName(databases, async (database) => (await connection.query(
     `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, COLUMN_NAME AS col, DATA_TYPE AS type
-       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) AND COLUMN_KEY = 'PRI'`, [databases],
-  ) as [Row[], unknown];
+       FROM information_schema.COLUMNS WHERE ${isExactly('TABLE_SCHEMA')} AND COLUMN_KEY = 'PRI'`, [database, database],
+  ) as [Row[], unknown])[0]);
   const keys = new Map<string, Row[]>();
   for (const column of keyColumns) {
     const id = `${text(column.db)}\u0000${text(column.name)}`;
@@ -289,7 +290,7 @@ function smallBatches(tables: TableState[]): TableState[][] {
   let sql = 0;
   for (const state of tables) {
     const last = batches.at(-1);
-    const statement = rangeQuery(state.table).length + 2;
+    const statement = Buffer.byteLength(rangeQuery(state.table)) + 2;
     if (last && last.length < SMALL_TABLES_PER_QUERY && bytes + state.table.estimatedBytes <= SMALL_TABLES_BYTES && sql + statement <= SMALL_TABLES_SQL) {
       last.push(state);
       bytes += state.table.estimatedBytes;

@@ -19,7 +19,7 @@ import { PermanentError, TransientError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import type { MysqlConfig } from '../config';
 import { CHUNK_CODEC } from '../shared/chunk-codec';
-import { connectionOptions, describeServer, openDataConnection, type ConnectionSettings } from '../shared/connection';
+import { connectionOptions, describeServer, liftStatementTimeLimit, openDataConnection, type ConnectionSettings } from '../shared/connection';
 import { openConsistentSnapshot } from '../shared/consistency';
 import { toMysqlError } from '../shared/errors';
 import {
@@ -28,7 +28,8 @@ import {
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
 import { rowsReadBack } from './chunks-as-written';
 import { listProblems } from '../../../core/driver/validation-check';
-import type { ChunkStage } from './dump-pipeline';
+import { schemaChange, type ChunkStage } from './dump-pipeline';
+import { MARKER_TABLE } from './restore-marker';
 import { dumpTables, listTables, type DumpTable } from './dump-planner';
 import { tableKey } from '../shared/table-columns';
 import { detectServerVersion, type ServerVersion } from '../shared/version';
@@ -48,11 +49,14 @@ export interface LogicalSnapshotOptions {
 
 /** A text (utf8mb4) connection for the lock, the status statements and the schema. */
 async function openControlConnection(settings: ConnectionSettings, logger: Logger): Promise<Connection> {
+  let connection: Connection | undefined;
   try {
-    const connection = await createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
+    connection = await createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
     connection.on('error', (error: Error) => logger.warn('mysql backup: control connection error', { error: error.message }));
+    await liftStatementTimeLimit(connection); // the catalog of a big schema is slow to read
     return connection;
   } catch (error) {
+    connection?.destroy();
     throw toMysqlError(error, `connecting to ${describeServer(settings)}`, 'MYSQL_CONNECT_FAILED');
   }
 }
@@ -112,6 +116,19 @@ export async function resolveDatabases(connection: Connection, config: Pick<Mysq
   return [...new Set(chosen)].sort();
 }
 
+/**
+ * Refuses databases holding a restore's marker table: a restore into them did not finish, so they
+ * are not a whole copy of anything, and no restore would take the backup (the marker's name is its own).
+ */
+function refuseUnfinishedRestores(tables: Array<{ database: string; table: string }>): void {
+  const marked = [...new Set(tables.filter((t) => t.table === MARKER_TABLE).map((t) => t.database))];
+  if (marked.length === 0) return;
+  throw new PermanentError(
+    `${marked.length === 1 ? 'database' : 'databases'} ${marked.join(', ')} ${marked.length === 1 ? 'holds' : 'hold'} table ${MARKER_TABLE}: a restore into ${marked.length === 1 ? 'it' : 'them'} did not finish, so ${marked.length === 1 ? 'it is' : 'they are'} not a whole copy; finish or redo that restore (or drop the table, knowing what it holds) before backing ${marked.length === 1 ? 'it' : 'them'} up`,
+    { code: 'MYSQL_UNFINISHED_RESTORE', engine: ENGINE },
+  );
+}
+
 const asText = (statements: string[], comment: string): Readable => Readable.from([Buffer.from(formatSchemaStatements(statements, comment), 'utf8')]);
 
 /** Writes the schema artifacts of one database. */
@@ -155,6 +172,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
     const databases = await resolveDatabases(control, config);
     await assertSchemaReadable(control, version, databases, logger);
     const tables = await listTables(control, databases);
+    refuseUnfinishedRestores(tables);
     const nonTransactional = tables.filter((t) => !t.transactional);
     logger.info('mysql backup: starting logical snapshot', {
       server: version.text, databases, tables: tables.length, nonTransactional: nonTransactional.map((t) => `${t.database}.${t.table}`), parallelism: config.parallelism,
@@ -195,6 +213,11 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
           schemas.push(captured);
           artifacts.push(...await writeSchema(sink, captured));
         } catch (error) {
+          const changed = schemaChange(error);
+          if (changed) {
+            throw new TransientError(`capturing the schema of ${database}: ${changed} while its definition was read (DDL while backing up); retry the backup`,
+              { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: error });
+          }
           throw toMysqlError(error, `capturing the schema of ${database}`, 'MYSQL_SCHEMA_FAILED');
         }
       }

@@ -22,6 +22,7 @@ import { openReadConnection, openSchemaConnection } from '../shared/target-conne
 import { quoteId } from '../shared/connection';
 import { differences, readBackOf, type ReadBack } from './chunk-load';
 import { mapDatabases } from './target-databases';
+import { eachName, isExactly } from '../shared/exact-names';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 
@@ -32,10 +33,10 @@ function list(items: string[], limit = 10): string {
 
 async function baseTables(connection: Connection, databases: string[]): Promise<Set<string>> {
   if (databases.length === 0) return new Set();
-  const [rows] = await connection.query(
-    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')",
-    [databases],
-  ) as [Array<{ db: string; tbl: string }>, unknown];
+  const rows = await eachName(databases, async (database) => (await connection.query(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')`,
+    [database, database],
+  ) as [Array<{ db: string; tbl: string }>, unknown])[0]);
   return new Set(rows.map((r) => tableKey(r.db, r.tbl)));
 }
 

@@ -20,8 +20,9 @@
  * There are no `DELIMITER` lines and no `;` terminators: see {@link formatSchemaStatements}.
  */
 import { escape as escapeLiteral, type Connection } from 'mysql2/promise';
-import { PermanentError } from '../../../core/errors';
+import { PermanentError, TransientError } from '../../../core/errors';
 import { quoteId } from '../shared/connection';
+import { isExactly } from '../shared/exact-names';
 import { ENGINE } from '../shared/layout';
 import { routinesReadable, schemaReadPlan, type ServerVersion } from '../shared/version';
 
@@ -137,7 +138,7 @@ async function showCreateAll(connection: Connection, requests: ShowCreate[]): Pr
 
 /** The definition `request` asked for, from the first row of its result. */
 function definition(row: Row | undefined, { column, what, privilege }: ShowCreate): { row: Row; statement: string } {
-  if (!row) throw new PermanentError(`${what} disappeared while the schema was read (DDL during the backup?)`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE });
+  if (!row) throw new TransientError(`${what} disappeared while the schema was read (DDL while backing up); retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE });
   const key = typeof column === 'string' ? column : Object.keys(row).find((k) => column.test(k));
   const statement = key === undefined ? '' : text(row[key]);
   if (statement.length === 0) {
@@ -208,7 +209,7 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
   pre.push((await showCreate(connection, `SHOW CREATE DATABASE ${db}`, 'Create Database', `database ${database}`, 'SHOW DATABASES')).statement);
 
   const tables = await rows(connection,
-    "SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME", [database]);
+    `SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} ORDER BY TABLE_NAME`, [database, database]);
   const sequences: string[] = [];
   const baseTables = tables.map((t) => ({ name: text(t.name), kind: text(t.type) === 'SEQUENCE' ? 'sequence' : 'table', type: text(t.type) }))
     .filter((t) => t.type !== 'VIEW' && t.type !== 'SYSTEM VIEW');
@@ -230,8 +231,8 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
 
   // Routines first: views and triggers may call them, and a routine body is not resolved at creation.
   const routines = await rows(connection,
-    `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?
-      ORDER BY FIELD(ROUTINE_TYPE, 'PACKAGE', 'PACKAGE BODY', 'FUNCTION', 'PROCEDURE'), ROUTINE_NAME`, [database]);
+    `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ${isExactly('ROUTINE_SCHEMA')}
+      ORDER BY FIELD(ROUTINE_TYPE, 'PACKAGE', 'PACKAGE BODY', 'FUNCTION', 'PROCEDURE'), ROUTINE_NAME`, [database, database]);
   const routineNames = routines.map((r) => ({ name: text(r.name), type: text(r.type).toUpperCase() }));
   const routinesShown = await showCreateAll(connection, routineNames.map(({ name, type }) => (
     { sql: `SHOW CREATE ${type} ${quoteId(name)}`, column: /^Create /, what: `${type.toLowerCase()} ${database}.${name}`, privilege: routineAccess.grant })));
@@ -251,8 +252,8 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
   }
 
   const triggers = await rows(connection,
-    `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
-      ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, TRIGGER_NAME`, [database]);
+    `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE ${isExactly('TRIGGER_SCHEMA')}
+      ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, TRIGGER_NAME`, [database, database]);
   const triggerNames = triggers.map((t) => text(t.name));
   const triggersShown = await showCreateAll(connection, triggerNames.map((name) => (
     { sql: `SHOW CREATE TRIGGER ${quoteId(name)}`, column: 'SQL Original Statement', what: `trigger ${database}.${name}`, privilege: shownBy.triggers })));
@@ -261,7 +262,7 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
     objects.triggers.push(name);
   }
 
-  const events = await rows(connection, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME', [database]);
+  const events = await rows(connection, `SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE ${isExactly('EVENT_SCHEMA')} ORDER BY EVENT_NAME`, [database, database]);
   const eventNames = events.map((e) => text(e.name));
   const eventsShown = await showCreateAll(connection, eventNames.map((name) => (
     { sql: `SHOW CREATE EVENT ${quoteId(name)}`, column: 'Create Event', what: `event ${database}.${name}`, privilege: shownBy.events })));

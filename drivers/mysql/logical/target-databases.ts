@@ -5,6 +5,7 @@
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
 import { ENGINE, isSystemDatabase, type MysqlFacts } from '../shared/layout';
+import { isExactly } from '../shared/exact-names';
 import { MARKER_TABLE } from './restore-marker';
 
 /** One backed-up database and the name it gets on the target. */
@@ -18,7 +19,9 @@ export interface DatabaseMapping {
 /**
  * Maps every database of the backup to its target name.
  * @throws PermanentError `INVALID_INPUT` when a rename names a database the backup does not hold,
- *   two databases would land on one name, or a target name is a system database.
+ *   two databases would land on one name, or a target name is a system database. Names differing
+ *   only by case are two databases on a server that keeps case ({@link assertDistinctOnTarget}
+ *   checks the target).
  */
 export function mapDatabases(facts: Pick<MysqlFacts, 'databases'>, renames: Readonly<Record<string, string>>): DatabaseMapping[] {
   const unknown = Object.keys(renames).filter((name) => !facts.databases.includes(name));
@@ -29,19 +32,36 @@ export function mapDatabases(facts: Pick<MysqlFacts, 'databases'>, renames: Read
     );
   }
   const mappings = facts.databases.map((source) => ({ source, target: Object.hasOwn(renames, source) ? renames[source] : source }));
-  const seen = new Map<string, string>();
+  assertDistinct(mappings, (name) => name, '');
   for (const { source, target } of mappings) {
-    const key = target.toLowerCase();
-    const other = seen.get(key);
-    if (other !== undefined) {
-      throw new PermanentError(`databases ${other} and ${source} would both be restored as ${target}; fix renameDatabases`, { code: 'INVALID_INPUT', engine: ENGINE });
-    }
-    seen.set(key, source);
-    if (isSystemDatabase(key)) {
+    if (isSystemDatabase(target.toLowerCase())) {
       throw new PermanentError(`refusing to restore database ${source} as the system database ${target}`, { code: 'INVALID_INPUT', engine: ENGINE });
     }
   }
   return mappings;
+}
+
+/** Throws when two mappings' targets are one name once `fold`ed. */
+function assertDistinct(mappings: DatabaseMapping[], fold: (name: string) => string, why: string): void {
+  const seen = new Map<string, string>();
+  for (const { source, target } of mappings) {
+    const other = seen.get(fold(target));
+    if (other !== undefined) {
+      throw new PermanentError(`databases ${other} and ${source} would both be restored as ${fold(target)}${why}; fix renameDatabases`, { code: 'INVALID_INPUT', engine: ENGINE });
+    }
+    seen.set(fold(target), source);
+  }
+}
+
+/**
+ * Refuses `mappings` that would put two databases under one name on the target of `connection`: a
+ * server with `lower_case_table_names` other than 0 stores database names in lower case, so `Plain`
+ * and `plain`, two databases on the source, are one there.
+ */
+export async function assertDistinctOnTarget(connection: Connection, mappings: DatabaseMapping[], where: string): Promise<void> {
+  const [[{ folding }]] = await connection.query('SELECT @@lower_case_table_names AS folding') as [Array<{ folding: number | string }>, unknown];
+  if (Number(folding) === 0) return;
+  assertDistinct(mappings, (name) => name.toLowerCase(), ` on ${where}, which keeps database names in lower case (lower_case_table_names = ${folding})`);
 }
 
 /** The renames that change a name (source → target), for rewriting schema statements. */
@@ -78,29 +98,28 @@ export function describeState(state: DatabaseState): string {
   return `${state.name} (${parts.join(', ') || 'empty'})`;
 }
 
-type CountRow = { db: string; kind: string; n: number | string };
+type CountRow = { kind: string; n: number | string };
 
-/** Reads what the target holds under each of `names` (one round trip per catalog table). */
+/** Reads what the target holds under each of `names` (each looked up alone: exact-names.ts). */
 export async function inspectDatabases(connection: Connection, names: string[]): Promise<DatabaseState[]> {
   if (names.length === 0) return [];
-  const [schemata] = await connection.query('SELECT SCHEMA_NAME AS db FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)', [names]) as [Array<{ db: string }>, unknown];
-  const [counts] = await connection.query(`
-    SELECT TABLE_SCHEMA AS db, IF(TABLE_TYPE = 'VIEW', 'view', IF(TABLE_NAME = ?, 'marker', 'table')) AS kind, COUNT(*) AS n
-      FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?) GROUP BY 1, 2
-    UNION ALL SELECT ROUTINE_SCHEMA, 'routine', COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (?) GROUP BY 1
-    UNION ALL SELECT EVENT_SCHEMA, 'event', COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (?) GROUP BY 1`,
-  [MARKER_TABLE, names, names, names]) as [CountRow[], unknown];
-  const existing = new Set(schemata.map((row) => row.db));
-  return names.map((name) => {
-    const count = (kind: string) => Number(counts.find((row) => row.db === name && row.kind === kind)?.n ?? 0);
+  return Promise.all(names.map(async (name): Promise<DatabaseState> => {
+    const [schemata] = await connection.query(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE ${isExactly('SCHEMA_NAME')}`, [name, name]) as [unknown[], unknown];
+    const [counts] = await connection.query(`
+      SELECT IF(TABLE_TYPE = 'VIEW', 'view', IF(BINARY TABLE_NAME = ?, 'marker', 'table')) AS kind, COUNT(*) AS n
+        FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} GROUP BY 1
+      UNION ALL SELECT 'routine', COUNT(*) FROM information_schema.ROUTINES WHERE ${isExactly('ROUTINE_SCHEMA')}
+      UNION ALL SELECT 'event', COUNT(*) FROM information_schema.EVENTS WHERE ${isExactly('EVENT_SCHEMA')}`,
+    [MARKER_TABLE, name, name, name, name, name, name]) as [CountRow[], unknown];
+    const count = (kind: string) => Number(counts.find((row) => row.kind === kind)?.n ?? 0);
     return {
       name,
-      exists: existing.has(name),
+      exists: schemata.length > 0,
       tables: count('table'),
       views: count('view'),
       routines: count('routine'),
       events: count('event'),
       marked: count('marker') > 0,
     };
-  });
+  }));
 }

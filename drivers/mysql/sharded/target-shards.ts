@@ -9,6 +9,7 @@ import type { ConnectionSettings } from '../shared/connection';
 import { quoteId } from '../shared/connection';
 import { openReadConnection } from '../shared/target-connection';
 import type { ShardConnection } from './derived-index';
+import { isExactly } from '../shared/exact-names';
 
 /** A target server: a name the shard map uses, and how to reach it. */
 export type TargetServer = ConnectionSettings & { name: string };
@@ -42,8 +43,8 @@ export async function occupiedTables(target: ShardMap, tables: readonly string[]
   try {
     for (const shard of connected.shards) {
       const [rows] = await shard.connection.query({
-        sql: "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?) AND TABLE_TYPE = 'BASE TABLE'",
-        values: [shard.database, tables],
+        sql: `SELECT TABLE_NAME FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} AND BINARY TABLE_NAME IN (?) AND TABLE_TYPE = 'BASE TABLE'`,
+        values: [shard.database, shard.database, tables],
         rowsAsArray: true,
       });
       for (const [name] of rows as Buffer[][]) {

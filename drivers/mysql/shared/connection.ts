@@ -82,11 +82,30 @@ export const DATA_SESSION =
   "SET character_set_client = utf8mb4, character_set_connection = utf8mb4, character_set_results = binary, time_zone = '+00:00', " +
   "SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES,NO_ENGINE_SUBSTITUTION'";
 
-/** A connection for reading and writing table data as raw bytes ({@link DATA_SESSION}). */
+/** A connection for reading and writing table data as raw bytes ({@link DATA_SESSION}), without a statement time limit. */
 export async function openDataConnection(settings: ConnectionSettings, extra: Partial<ConnectionOptions> = {}): Promise<Connection> {
   const connection = await createConnection(connectionOptions(settings, { charset: 'utf8mb4', ...extra }));
   await connection.query(DATA_SESSION);
+  await liftStatementTimeLimit(connection);
   return connection;
+}
+
+/** The variables of a server's limit on a statement's time: MariaDB's (all statements), MySQL's (SELECTs, 5.7.8+). */
+const STATEMENT_TIME_LIMITS = ['max_statement_time', 'max_execution_time'];
+const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
+
+/**
+ * Lifts the server's limit on a statement's time for this session: a server-wide limit meant for
+ * runaway application queries (`SET GLOBAL max_statement_time = 1`) would interrupt every dump,
+ * load and read-back of a big table, on every retry. Each server knows one of the two variables
+ * and refuses the other as unknown, which is then nothing to lift.
+ */
+export async function liftStatementTimeLimit(connection: Connection): Promise<void> {
+  for (const variable of STATEMENT_TIME_LIMITS) {
+    await connection.query(`SET SESSION ${variable} = 0`).catch((error: unknown) => {
+      if ((error as { errno?: unknown }).errno !== ER_UNKNOWN_SYSTEM_VARIABLE) throw error;
+    });
+  }
 }
 
 /** Backquotes an identifier. */

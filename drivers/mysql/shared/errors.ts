@@ -65,6 +65,9 @@ const UNAVAILABLE_MESSAGES = [
   'Query execution was interrupted', 'connect EHOSTUNREACH', 'connect ENETUNREACH',
 ];
 
+/** A statement stopped by the server's time limit: MariaDB's ER_STATEMENT_TIMEOUT, MySQL's ER_QUERY_TIMEOUT (unused by MariaDB). */
+const STATEMENT_TIMEOUT_ERRNOS = new Set([1969, 3024]);
+
 /** Busy: too many connections, lock waits, deadlocks, a table changed under the snapshot. */
 const BUSY_ERRNOS = new Set([
   1040, // ER_CON_COUNT_ERROR
@@ -127,6 +130,7 @@ function matches(error: NativeError, errnos: Set<number>, codes: Set<string>, me
  * - a privilege missing for a statement → PermanentError `MYSQL_PRIVILEGES`, naming the privilege
  * - unreachable, connection lost, server shutting down, connection killed → TransientError `MYSQL_UNAVAILABLE`
  * - too many connections, lock wait timeout, deadlock, table changed under the snapshot → TransientError `MYSQL_BUSY`
+ * - the server's statement time limit (max_statement_time, max_execution_time) → PermanentError `MYSQL_STATEMENT_TIMEOUT`
  * - unknown host (DNS says it does not exist) → PermanentError `UNKNOWN_HOST` (`MYSQL_UNKNOWN_HOST` in the message)
  */
 export function mapMysqlError(raw: unknown): ClassifiedError | undefined {
@@ -144,6 +148,12 @@ export function mapMysqlError(raw: unknown): ClassifiedError | undefined {
   }
   if (matches(error, AUTH_ERRNOS, AUTH_CODES, ['Access denied for user', 'is not allowed to connect'])) {
     return authFailed(`the server refused the login (check user, password and allowed hosts): ${text}`, { ...options, driverCode: 'MYSQL_AUTH' });
+  }
+  if (matches(error, STATEMENT_TIMEOUT_ERRNOS, new Set(), ['max_statement_time exceeded', 'maximum statement execution time exceeded', 'max_execution_time exceeded'])) {
+    return new PermanentError(
+      `the server's statement time limit interrupted a query (max_statement_time on MariaDB, max_execution_time on MySQL): lift it for this user or session; a retry would be interrupted again: ${text}`,
+      { ...options, code: 'MYSQL_STATEMENT_TIMEOUT' },
+    );
   }
   if (matches(error, BUSY_ERRNOS, BUSY_CODES, BUSY_MESSAGES)) {
     return new TransientError(`the server is busy: ${text}`, { ...options, code: 'MYSQL_BUSY' });

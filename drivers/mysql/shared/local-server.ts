@@ -121,12 +121,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   };
 }
 
-/** A fresh throwaway server in `dir` (initialised, started). */
-export async function startLocalMariaDb(options: { dir: string; port: number; serverId?: number }): Promise<RunningServer> {
+/** A fresh throwaway server in `dir` (initialised, started), with `extraArgs` for mariadbd. */
+export async function startLocalMariaDb(options: { dir: string; port: number; serverId?: number; extraArgs?: string[] }): Promise<RunningServer> {
   const dataDir = path.join(options.dir, 'data');
   const existing = await readdir(dataDir).catch(() => []);
   if (existing.length === 0) await initializeDataDir(dataDir);
-  return startServer({ dataDir, port: options.port, serverId: options.serverId });
+  return startServer({ dataDir, port: options.port, serverId: options.serverId, extraArgs: options.extraArgs });
 }
 
 /** How long a server gets to stop after SIGTERM (it flushes InnoDB) before SIGKILL. */

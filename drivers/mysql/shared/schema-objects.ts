@@ -3,6 +3,7 @@
  * and the ones a server holds: what restore validation compares by name.
  */
 import type { Connection } from 'mysql2/promise';
+import { isExactly } from './exact-names';
 
 export type SchemaObjectKind = 'view' | 'trigger' | 'procedure' | 'function' | 'event';
 
@@ -66,14 +67,14 @@ export function objectsDefinedBy(statements: string[]): SchemaObjects {
  */
 export async function objectsOnServer(connection: Connection, database: string, options: { grantTablesSkipped?: boolean } = {}): Promise<SchemaObjects> {
   const events = options.grantTablesSkipped
-    ? "SELECT 'event', name FROM mysql.event WHERE db = ?"
-    : "SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?";
+    ? `SELECT 'event', name FROM mysql.event WHERE ${isExactly('db')}`
+    : `SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE ${isExactly('EVENT_SCHEMA')}`;
   const [rows] = await connection.query(`
-    SELECT 'view' AS kind, TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?
-    UNION ALL SELECT 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
-    UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')
+    SELECT 'view' AS kind, TABLE_NAME AS name FROM information_schema.VIEWS WHERE ${isExactly('TABLE_SCHEMA')}
+    UNION ALL SELECT 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE ${isExactly('TRIGGER_SCHEMA')}
+    UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ${isExactly('ROUTINE_SCHEMA')} AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')
     UNION ALL ${events}`,
-  [database, database, database, database]) as [Array<{ kind: SchemaObjectKind; name: string }>, unknown];
+  Array.from({ length: 8 }, () => database)) as [Array<{ kind: SchemaObjectKind; name: string }>, unknown];
   const objects = noSchemaObjects();
   for (const row of rows) objects[row.kind]?.push(String(row.name));
   for (const kind of SCHEMA_OBJECT_KINDS) objects[kind].sort();

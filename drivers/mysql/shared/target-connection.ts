@@ -6,7 +6,7 @@
  */
 import { createConnection, type Connection } from 'mysql2/promise';
 import { TransientError, type ClassifiedError } from '../../../core/errors';
-import { connectionOptions, describeServer, openDataConnection, type ConnectionSettings } from './connection';
+import { connectionOptions, describeServer, liftStatementTimeLimit, openDataConnection, type ConnectionSettings } from './connection';
 import { toMysqlError } from './errors';
 import { ENGINE } from './layout';
 
@@ -56,6 +56,7 @@ export async function openSchemaConnection(settings: TargetSettings): Promise<Co
   }
   try {
     await connection.query(SCHEMA_SESSION + binlogSetting(settings));
+    await liftStatementTimeLimit(connection); // building a big table's indexes is one statement
   } catch (error) {
     await connection.end().catch(() => undefined);
     throw classifyTargetError(error, `setting up a schema session on ${describeServer(settings)}`);

@@ -19,6 +19,8 @@ import { initializeDataDir, startServer } from '../../../drivers/mysql/shared/lo
 import { ArtifactReader, spoolSink } from '../../../core/driver/artifact-sink';
 import { takeLogicalSnapshot, validateLogicalSnapshot, type LogicalSnapshot, type LogicalSnapshotOptions } from '../../../drivers/mysql/logical/logical-backup';
 import { SHOW_CREATE_BATCH, formatSchemaStatements, splitSchemaStatements } from '../../../drivers/mysql/logical/schema-capture';
+import { dumpServerError } from '../../../drivers/mysql/logical/dump-pipeline';
+import { MARKER_TABLE } from '../../../drivers/mysql/logical/restore-marker';
 import { digestTable } from '../../../drivers/mysql/shared/table-reader';
 import { seedShop, startTestMariaDb, stopAllMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
@@ -505,6 +507,35 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
   });
 });
 
+describe('names the server tells apart that information_schema does not', () => {
+  it('backs up a database without the tables and objects of one whose name differs only by case or accent', async () => {
+    // Prepare: Plain and plain, café and cafe — four databases on a server that keeps case (Linux)
+    await admin.query(`
+      CREATE DATABASE \`Plain\`; CREATE TABLE \`Plain\`.upper_t (id INT PRIMARY KEY); CREATE VIEW \`Plain\`.upper_v AS SELECT id FROM \`Plain\`.upper_t;
+      CREATE PROCEDURE \`Plain\`.upper_p() SELECT 1;
+      CREATE DATABASE plain; CREATE TABLE plain.lower_t (id INT PRIMARY KEY); CREATE VIEW plain.lower_v AS SELECT id FROM plain.lower_t;
+      CREATE PROCEDURE plain.lower_p() SELECT 2; CREATE TRIGGER plain.lower_tr BEFORE INSERT ON plain.lower_t FOR EACH ROW SET NEW.id = NEW.id;
+      CREATE DATABASE \`café\`; CREATE TABLE \`café\`.accented (id INT PRIMARY KEY);
+      CREATE DATABASE cafe; CREATE TABLE cafe.plain_e (id INT PRIMARY KEY); INSERT INTO cafe.plain_e VALUES (1), (2)`);
+    const upper = await context({ databases: ['Plain'], parallelism: 1 });
+    const unaccented = await context({ databases: ['cafe'], parallelism: 1 });
+
+    // Act
+    const taken = await takeLogicalSnapshot(upper, spoolSink(upper.spoolDir));
+    const checks = await validateLogicalSnapshot(snapshotRef(upper, taken), new ArtifactReader(upper.spoolDir, undefined));
+    const cafe = await takeLogicalSnapshot(unaccented, spoolSink(unaccented.spoolDir));
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(taken.facts.tables.map((t) => `${t.database}.${t.table}`)).toEqual(['Plain.upper_t']);
+    expect((await statements(upper, schemaArtifact('Plain'))).filter((st) => st.startsWith('CREATE TABLE'))).toEqual([expect.stringMatching(/^CREATE TABLE `upper_t`/)]);
+    const post = (await statements(upper, postSchemaArtifact('Plain'))).filter((st) => st.startsWith('CREATE'));
+    expect(post.map((st) => /(PROCEDURE|VIEW|TRIGGER) `(\w+)`/.exec(st)?.slice(1).join(' '))).toEqual(['PROCEDURE upper_p', 'VIEW upper_v']);
+    expect(cafe.facts.tables.map((t) => [t.database, t.table, t.rows])).toEqual([['cafe', 'plain_e', 2]]);
+    await admin.query('DROP DATABASE `Plain`; DROP DATABASE plain; DROP DATABASE `café`; DROP DATABASE cafe');
+  });
+});
+
 describe('errors an operator can act on', () => {
   beforeAll(async () => {
     await admin.query(`
@@ -621,6 +652,55 @@ describe('errors an operator can act on', () => {
 
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'PermanentError', code: 'INVALID_INPUT' });
+  });
+
+  it('a database holding an unfinished restore\'s marker table is refused, not backed up as if whole', async () => {
+    // Prepare
+    await admin.query(`CREATE DATABASE half_restored; CREATE TABLE half_restored.t (id INT PRIMARY KEY); CREATE TABLE half_restored.${MARKER_TABLE} (token VARCHAR(64))`);
+    const ctx = await context({ databases: ['half_restored'] });
+
+    // Act
+    const attempt = takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_UNFINISHED_RESTORE', message: expect.stringContaining(`database half_restored holds table ${MARKER_TABLE}`) });
+    await admin.query('DROP DATABASE half_restored');
+  });
+
+  it('a column or table gone under the dump is DDL during the backup (transient), named; a server statement time limit is said as such, not as a lost connection', async () => {
+    // Prepare: the server's own errors
+    const errorOf = (sql: string) => admin.query(sql).then(() => undefined, (error: unknown) => error);
+    const noColumn = await errorOf('SELECT `gone` FROM shop.customers');
+    const noTable = await errorOf('SELECT * FROM shop.gone_table');
+    const timedOut = await errorOf('SET STATEMENT max_statement_time = 0.01 FOR SELECT SLEEP(1)');
+
+    // Act
+    const column = dumpServerError('dumping shop.customers', noColumn);
+    const table = dumpServerError('dumping shop.gone_table', noTable);
+    const limit = dumpServerError('dumping shop.big', timedOut);
+
+    // Assess
+    expect(column).toMatchObject({ name: 'TransientError', code: 'MYSQL_SCHEMA_CHANGED', message: expect.stringMatching(/^dumping shop\.customers: a column of the table was dropped or renamed during the backup/) });
+    expect(table).toMatchObject({ name: 'TransientError', code: 'MYSQL_SCHEMA_CHANGED', message: expect.stringMatching(/^dumping shop\.gone_table: the table disappeared during the backup/) });
+    expect(limit).toMatchObject({ name: 'PermanentError', code: 'MYSQL_STATEMENT_TIMEOUT', message: expect.stringContaining('max_statement_time') });
+  });
+
+  it('dumps on sessions without the server\'s statement time limit', async () => {
+    // Prepare: a limit of 1 ms for every statement on the server
+    await admin.query('SET GLOBAL max_statement_time = 0.001');
+    try {
+      const ctx = await context({ databases: ['shop'], parallelism: 2, chunkRows: 5_000 });
+
+      // Act
+      const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
+      const checks = await validateLogicalSnapshot(snapshotRef(ctx, taken), new ArtifactReader(ctx.spoolDir, undefined));
+
+      // Assess
+      expect(checks.filter((c) => !c.ok)).toEqual([]);
+      expect(taken.facts.tables.find((t) => t.table === 'big')?.rows).toBe(20_000);
+    } finally {
+      await admin.query('SET GLOBAL max_statement_time = 0');
+    }
   });
 });
 

@@ -143,6 +143,27 @@ describe('mysql logical restore', () => {
     await sourceAdmin.query("DROP DATABASE shop_copy; REVOKE SELECT ON shop_copy.* FROM 'shop_reader'@'%'");
   }, 120_000);
 
+  it('restores two databases whose names differ only by case where the target keeps case, and a target that folds names refuses them, naming both', async () => {
+    // Prepare: Plain and plain on the source; a target started with lower_case_table_names = 1
+    await sourceAdmin.query(`CREATE DATABASE \`Plain\`; CREATE TABLE \`Plain\`.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO \`Plain\`.t VALUES (1, 'upper');
+      CREATE DATABASE plain; CREATE TABLE plain.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO plain.t VALUES (1, 'lower'), (2, 'lower')`);
+    const both = await roundTrip.backUp(source, 'Plain', { databases: ['Plain', 'plain'] }, { backupId: 'lr-cases', instance: 'cases' });
+    const [keeping, folding] = [await sharedTarget(), await startTestMariaDb('lr-folding', 8, ['--lower-case-table-names=1'])];
+    const target = await connect(keeping);
+
+    // Act
+    const { checks } = await restoreInto(keeping, {}, false, both);
+    const refused = prepareLogicalTarget(await restoreContext(folding, {}, false, both));
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(await tableChecksums(target, 'Plain')).toEqual(await tableChecksums(sourceAdmin, 'Plain'));
+    expect(await tableChecksums(target, 'plain')).toEqual(await tableChecksums(sourceAdmin, 'plain'));
+    await expect(refused).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/databases Plain and plain would both be restored as plain on .*lower_case_table_names = 1/) });
+    await target.query('DROP DATABASE `Plain`; DROP DATABASE plain');
+    await sourceAdmin.query('DROP DATABASE `Plain`; DROP DATABASE plain');
+  }, 120_000);
+
   it('writes the restore to the target\'s binary log by default, nothing of it with binlog false, and says which privilege is missing', async () => {
     // Prepare: the source server is the target (its binlog is on); nothing else writes to it meanwhile
     const binlogPosition = async () => {

@@ -14,8 +14,17 @@ describe('mapDatabases', () => {
   it('refuses renames of databases the backup does not hold, collisions and system databases', () => {
     // Act / Assess
     expect(() => mapDatabases({ databases: ['shop'] }, { shopp: 'x' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringContaining('shopp') }));
-    expect(() => mapDatabases({ databases: ['shop', 'crm'] }, { shop: 'CRM' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => mapDatabases({ databases: ['shop', 'crm'] }, { shop: 'crm' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     expect(() => mapDatabases({ databases: ['shop'] }, { shop: 'mysql' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => mapDatabases({ databases: ['shop'] }, { shop: 'MySQL' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+
+  it('maps names that differ only by case to two databases (whether the target keeps them apart is asked of the target)', () => {
+    // Act
+    const mappings = mapDatabases({ databases: ['shop', 'crm'] }, { shop: 'CRM' });
+
+    // Assess
+    expect(mappings.map((m) => m.target)).toEqual(['CRM', 'crm']);
   });
 });
 

@@ -1,0 +1,21 @@
+/**
+ * Looking names up in information_schema exactly. Its collation (utf8 general) finds `Plain` equal
+ * to `plain` and `cafe` equal to `café`, which a server with `lower_case_table_names = 0` keeps as
+ * two databases (or tables). Measured on MariaDB 10.11, with databases `Plain` and `plain`:
+ * - `TRIGGER_SCHEMA = 'plain'` (and `EVENT_SCHEMA`) lists both databases' objects;
+ * - `TABLE_SCHEMA IN ('Plain', 'plain')` (and COLUMNS, VIEWS, ROUTINES, SCHEMATA) lists one of the
+ *   two databases only: the server looks the list up as if it were one name;
+ * - `X = 'plain' AND BINARY X = 'plain'` lists exactly `plain`'s, everywhere.
+ * So a name is compared both ways ({@link isExactly}: the plain comparison lets the server open
+ * only that database's directory), and several names are looked up one at a time ({@link eachName}).
+ */
+
+/** `column` is exactly the name given (twice: to its two placeholders). */
+export const isExactly = (column: string): string => `(${column} = ? AND BINARY ${column} = ?)`;
+
+/** The rows `query` returns for each of `names` in turn (each one looked up alone, {@link isExactly}), together. */
+export async function eachName<R>(names: readonly string[], query: (name: string) => Promise<R[]>): Promise<R[]> {
+  const rows: R[] = [];
+  for (const name of names) rows.push(...await query(name));
+  return rows;
+}
