@@ -15,7 +15,7 @@ import path from 'node:path';
 import { readTextIfExists } from '../host/read-if-exists';
 import { PermanentError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
-import { parseSwitch } from '../config/units';
+import { parseSwitch } from '../config/switch';
 import type { DriverRegistry } from './registry';
 
 /** Where plugins live in a Lambda function: layers are unpacked under /opt. */

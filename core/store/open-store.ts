@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PermanentError } from '../errors';
 import { awsRegionFromEnv } from '../aws/region';
-import { parseSwitch } from '../config/units';
+import { parseSwitch } from '../config/switch';
 import type { BlobStore } from './blob-store';
 import { LocalDirectoryStore } from './local-directory-store';
 import type { S3ClientOptions } from './s3-client';
@@ -58,7 +58,7 @@ function invalidUrl(url: string, why: string): PermanentError {
 /**
  * S3 connection options from environment variables — the only place the store reads them:
  * `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` (custom endpoint), the region (see core/aws/region.ts),
- * `DBBACKUP_S3_FORCE_PATH_STYLE` (on/off, core/config/units.ts `parseSwitch`; default on when an endpoint is set).
+ * `DBBACKUP_S3_FORCE_PATH_STYLE` (on/off, core/config/switch.ts `parseSwitch`; default on when an endpoint is set).
  * Credentials: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`) from the given
  * env when both are set, else the SDK's provider chain (instance/Lambda roles, profiles, SSO).
  */

@@ -11,7 +11,7 @@ import type { BackupContext, JsonObject, SnapshotTaken } from '../../core/driver
 import { PermanentError } from '../../core/errors';
 import { dumpShardTables } from '../mysql/sharded/shard-dump';
 import { VALUE_ENCODING } from '../mysql/shared/column-codec';
-import { connectionOptions, describeServer, openDataConnection, quoteId } from '../mysql/shared/connection';
+import { connectionOptions, describeServer, liftStatementTimeLimit, openDataConnection, quoteId } from '../mysql/shared/connection';
 import { openConsistentSnapshot } from '../mysql/shared/consistency';
 import { toMysqlError } from '../mysql/shared/errors';
 import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
@@ -54,6 +54,7 @@ export async function takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sin
   let control: Connection;
   try {
     control = await createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
+    await liftStatementTimeLimit(control);
   } catch (error) {
     throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
   }

@@ -17,7 +17,7 @@ import { nodeRecords } from '../../core/catalog/manifest';
 import { PermanentError, TransientError } from '../../core/errors';
 import { dumpShardTables } from '../mysql/sharded/shard-dump';
 import { VALUE_ENCODING } from '../mysql/shared/column-codec';
-import { connectionOptions, describeServer } from '../mysql/shared/connection';
+import { connectionOptions, describeServer, liftStatementTimeLimit } from '../mysql/shared/connection';
 import { toMysqlError } from '../mysql/shared/errors';
 import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
 import type { SchemalessConfig } from './config';
@@ -88,6 +88,7 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
   let control: Connection;
   try {
     control = await createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
+    await liftStatementTimeLimit(control);
   } catch (error) {
     throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
   }

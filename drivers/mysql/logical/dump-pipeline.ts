@@ -309,7 +309,7 @@ export async function withWriteRetries<T>(what: string, retries: number, logger:
  * What DDL during a backup did, from the server's error when a statement met it: a table gone
  * (ER_NO_SUCH_TABLE), a column gone or renamed (ER_BAD_FIELD_ERROR); undefined for any other error.
  */
-export function schemaChange(serverError: unknown): string | undefined {
+function schemaChange(serverError: unknown): string | undefined {
   const code = (serverError as { errno?: unknown }).errno;
   if (code === 1146) return 'the table disappeared';
   if (code === 1054) return 'a column of the table was dropped or renamed';
@@ -323,7 +323,10 @@ export function schemaChange(serverError: unknown): string | undefined {
  */
 export function dumpServerError(what: string, serverError: unknown): Error {
   const changed = schemaChange(serverError);
-  if (changed) return new TransientError(`${what}: ${changed} during the backup (DDL while backing up); retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: serverError });
+  if (changed) {
+    return new TransientError(`${what}: ${changed} during the backup (DDL while backing up: ${(serverError as Error).message}); retry the backup`,
+      { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: serverError });
+  }
   const mapped = mapMysqlError(serverError);
   if (mapped instanceof TransientError && mapped.code === 'MYSQL_UNAVAILABLE') {
     return new TransientError(`${what}: a worker lost its connection, and a consistent snapshot cannot be re-joined; the backup must start again (${mapped.message})`,

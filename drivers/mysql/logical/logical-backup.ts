@@ -28,7 +28,7 @@ import {
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
 import { rowsReadBack } from './chunks-as-written';
 import { listProblems } from '../../../core/driver/validation-check';
-import { schemaChange, type ChunkStage } from './dump-pipeline';
+import type { ChunkStage } from './dump-pipeline';
 import { MARKER_TABLE } from './restore-marker';
 import { dumpTables, listTables, type DumpTable } from './dump-planner';
 import { tableKey } from '../shared/table-columns';
@@ -46,6 +46,8 @@ export interface LogicalSnapshotOptions {
   /** An extra stage for each chunk's compressed bytes (failure injection in tests). */
   stage?: ChunkStage;
 }
+
+const ER_NO_SUCH_TABLE = 1146;
 
 /** A text (utf8mb4) connection for the lock, the status statements and the schema. */
 async function openControlConnection(settings: ConnectionSettings, logger: Logger): Promise<Connection> {
@@ -117,16 +119,23 @@ export async function resolveDatabases(connection: Connection, config: Pick<Mysq
 }
 
 /**
- * Refuses databases holding a restore's marker table: a restore into them did not finish, so they
- * are not a whole copy of anything, and no restore would take the backup (the marker's name is its own).
+ * The databases to back up without those holding a restore's marker table: a restore into them did
+ * not finish, so they are not a whole copy of anything, and no restore would take the backup (the
+ * marker's name is its own). One named in `databases` is refused; one found by backing up every
+ * database (a test restore that crashed, say) is left out with a warning, so it does not stop every
+ * backup of the server.
  */
-function refuseUnfinishedRestores(tables: Array<{ database: string; table: string }>): void {
+function withoutUnfinishedRestores(databases: string[], tables: Array<{ database: string; table: string }>, config: Pick<MysqlConfig, 'databases'>, logger: Logger): string[] {
   const marked = [...new Set(tables.filter((t) => t.table === MARKER_TABLE).map((t) => t.database))];
-  if (marked.length === 0) return;
-  throw new PermanentError(
-    `${marked.length === 1 ? 'database' : 'databases'} ${marked.join(', ')} ${marked.length === 1 ? 'holds' : 'hold'} table ${MARKER_TABLE}: a restore into ${marked.length === 1 ? 'it' : 'them'} did not finish, so ${marked.length === 1 ? 'it is' : 'they are'} not a whole copy; finish or redo that restore (or drop the table, knowing what it holds) before backing ${marked.length === 1 ? 'it' : 'them'} up`,
-    { code: 'MYSQL_UNFINISHED_RESTORE', engine: ENGINE },
-  );
+  const named = marked.filter((d) => config.databases?.includes(d));
+  if (named.length > 0) {
+    throw new PermanentError(
+      `database ${named.join(', ')} holds table ${MARKER_TABLE}: a restore into it did not finish, so it is not a whole copy; finish or redo that restore (or drop the table, knowing what it holds) before backing it up`,
+      { code: 'MYSQL_UNFINISHED_RESTORE', engine: ENGINE },
+    );
+  }
+  if (marked.length > 0) logger.warn('mysql backup: left out, holding an unfinished restore (not a whole copy)', { databases: marked, marker: MARKER_TABLE });
+  return databases.filter((d) => !marked.includes(d));
 }
 
 const asText = (statements: string[], comment: string): Readable => Readable.from([Buffer.from(formatSchemaStatements(statements, comment), 'utf8')]);
@@ -169,10 +178,14 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
   try {
     control = await openControlConnection(config, logger);
     const version: ServerVersion = await detectServerVersion(control);
-    const databases = await resolveDatabases(control, config);
-    await assertSchemaReadable(control, version, databases, logger);
-    const tables = await listTables(control, databases);
-    refuseUnfinishedRestores(tables);
+    const visible = await resolveDatabases(control, config);
+    await assertSchemaReadable(control, version, visible, logger);
+    const listed = await listTables(control, visible);
+    const databases = withoutUnfinishedRestores(visible, listed, config, logger);
+    if (databases.length === 0) {
+      throw new PermanentError(`nothing to back up: every database holds an unfinished restore (${visible.join(', ')})`, { code: 'MYSQL_NOTHING_TO_BACK_UP', engine: ENGINE });
+    }
+    const tables = listed.filter((t) => databases.includes(t.database));
     const nonTransactional = tables.filter((t) => !t.transactional);
     logger.info('mysql backup: starting logical snapshot', {
       server: version.text, databases, tables: tables.length, nonTransactional: nonTransactional.map((t) => `${t.database}.${t.table}`), parallelism: config.parallelism,
@@ -213,9 +226,10 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
           schemas.push(captured);
           artifacts.push(...await writeSchema(sink, captured));
         } catch (error) {
-          const changed = schemaChange(error);
-          if (changed) {
-            throw new TransientError(`capturing the schema of ${database}: ${changed} while its definition was read (DDL while backing up); retry the backup`,
+          // A table listed that a SHOW CREATE no longer finds: DDL. (Any other error, 1054 included, is
+          // a catalog query of ours the server refuses: not worth a new backup.)
+          if ((error as { errno?: unknown }).errno === ER_NO_SUCH_TABLE) {
+            throw new TransientError(`capturing the schema of ${database}: a table disappeared while its definition was read (DDL while backing up: ${(error as Error).message}); retry the backup`,
               { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: error });
           }
           throw toMysqlError(error, `capturing the schema of ${database}`, 'MYSQL_SCHEMA_FAILED');

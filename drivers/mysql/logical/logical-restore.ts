@@ -41,7 +41,7 @@ import { objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
 import { createdTable } from './sql-rename';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import {
-  assertDistinctOnTarget, describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
+  assertTargetKeepsNames, describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
 } from './target-databases';
 import { validateRestoredTables } from './restore-validation';
 import { tableColumns, tableKey, type ColumnInfo } from '../shared/table-columns';
@@ -104,7 +104,7 @@ export async function prepareLogicalTarget(ctx: Ctx): Promise<PreparedTarget> {
         { code: 'MYSQL_LOCAL_INFILE_DISABLED', engine: ENGINE },
       );
     }
-    await assertDistinctOnTarget(connection, mappings, describeServer(ctx.target));
+    await assertTargetKeepsNames(connection, mappings, facts.tables, describeServer(ctx.target));
     const states = await inspectDatabases(connection, mappings.map((m) => m.target));
     const occupied = states.filter(holdsObjects);
     if (occupied.length > 0 && !ctx.force) throw targetNotEmpty(ctx, occupied.map(describeState));

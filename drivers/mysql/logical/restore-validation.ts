@@ -87,7 +87,7 @@ function withoutTableFacts(facts: MysqlFacts): boolean {
 /** Every user table on the target: base tables outside the server's own databases. */
 async function userTables(connection: Connection): Promise<Array<{ database: string; table: string }>> {
   const [rows] = await connection.query(
-    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_SCHEMA, TABLE_NAME",
+    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE BINARY TABLE_SCHEMA NOT IN (?) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_SCHEMA, TABLE_NAME",
     [SYSTEM_DATABASES],
   ) as [Array<{ db: string; tbl: string }>, unknown];
   return rows.map((r) => ({ database: r.db, table: r.tbl }));

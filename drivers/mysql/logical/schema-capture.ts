@@ -329,8 +329,12 @@ export async function assertSchemaReadable(connection: Connection, version: Serv
   const missing: string[] = [];
   const needed = Object.values(plan.objects);
   const perDatabase: Array<Set<string>> = [];
+  // A grant's database is a LIKE pattern, matched as the server matches it: by bytes where it keeps
+  // case (a grant on `plain` gives nothing on `Plain`), regardless of case where it folds names.
+  const [{ folding }] = await rows(connection, 'SELECT @@lower_case_table_names AS folding');
+  const grantCovers = Number(text(folding)) === 0 ? '? LIKE BINARY TABLE_SCHEMA' : '? LIKE TABLE_SCHEMA';
   for (const database of databases) {
-    const granted = await privileges('SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE ? LIKE TABLE_SCHEMA', [database]);
+    const granted = await privileges(`SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE ${grantCovers}`, [database]);
     perDatabase.push(granted);
     const lacking = needed.filter((p) => !global.has(p) && !granted.has(p));
     if (lacking.length > 0) missing.push(`${lacking.join(', ')} on ${database}`);

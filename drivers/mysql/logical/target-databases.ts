@@ -20,7 +20,7 @@ export interface DatabaseMapping {
  * Maps every database of the backup to its target name.
  * @throws PermanentError `INVALID_INPUT` when a rename names a database the backup does not hold,
  *   two databases would land on one name, or a target name is a system database. Names differing
- *   only by case are two databases on a server that keeps case ({@link assertDistinctOnTarget}
+ *   only by case are two databases on a server that keeps case ({@link assertTargetKeepsNames}
  *   checks the target).
  */
 export function mapDatabases(facts: Pick<MysqlFacts, 'databases'>, renames: Readonly<Record<string, string>>): DatabaseMapping[] {
@@ -54,14 +54,31 @@ function assertDistinct(mappings: DatabaseMapping[], fold: (name: string) => str
 }
 
 /**
- * Refuses `mappings` that would put two databases under one name on the target of `connection`: a
- * server with `lower_case_table_names` other than 0 stores database names in lower case, so `Plain`
- * and `plain`, two databases on the source, are one there.
+ * Refuses, before anything is written, what a target that folds names (`lower_case_table_names`
+ * 1 or 2) would merge or rename: two databases (`Plain` and `plain` on the source are one there),
+ * two tables of one database (`tables`: source names), and — where it stores names in lower case (1) — a database name with
+ * capitals, which it would create as another name than the restore then looks for.
  */
-export async function assertDistinctOnTarget(connection: Connection, mappings: DatabaseMapping[], where: string): Promise<void> {
+export async function assertTargetKeepsNames(connection: Connection, mappings: DatabaseMapping[], tables: ReadonlyArray<{ database: string; table: string }>, where: string): Promise<void> {
   const [[{ folding }]] = await connection.query('SELECT @@lower_case_table_names AS folding') as [Array<{ folding: number | string }>, unknown];
-  if (Number(folding) === 0) return;
-  assertDistinct(mappings, (name) => name.toLowerCase(), ` on ${where}, which keeps database names in lower case (lower_case_table_names = ${folding})`);
+  const mode = Number(folding);
+  if (mode === 0) return;
+  const why = ` on ${where}, which compares names in lower case (lower_case_table_names = ${mode})`;
+  assertDistinct(mappings, (name) => name.toLowerCase(), why);
+  const capitalised = mappings.filter((m) => m.target !== m.target.toLowerCase());
+  if (mode === 1 && capitalised.length > 0) {
+    const renames = Object.fromEntries(capitalised.map((m) => [m.source, m.target.toLowerCase()]));
+    throw new PermanentError(`${where} stores database names in lower case (lower_case_table_names = 1): restore ${capitalised.map((m) => m.source).join(', ')} under lower-case names, e.g. renameDatabases ${JSON.stringify(renames)}`,
+      { code: 'INVALID_INPUT', engine: ENGINE });
+  }
+  const targetOf = new Map(mappings.map((m) => [m.source, m.target]));
+  const seen = new Map<string, string>();
+  for (const { database, table } of tables) {
+    const key = `${(targetOf.get(database) ?? database).toLowerCase()}\u0000${table.toLowerCase()}`;
+    const other = seen.get(key);
+    if (other !== undefined) throw new PermanentError(`tables ${database}.${other} and ${database}.${table} would be one table${why}`, { code: 'INVALID_INPUT', engine: ENGINE });
+    seen.set(key, table);
+  }
 }
 
 /** The renames that change a name (source → target), for rewriting schema statements. */

@@ -201,9 +201,14 @@ export function assertReplayable(ctx: Ctx): void {
   if (ctx.target.pointInTime) replayScope(ctx.backup.backupId, recordedFacts(ctx.backup), ctx.target.renameDatabases);
 }
 
-/** argv of the client applying the replay. */
+/**
+ * argv of the client applying the replay: its session without MariaDB's statement time limit (one
+ * big replayed transaction must not be cut off; connection.ts `liftStatementTimeLimit`), in a
+ * `/*M!` comment MySQL skips, after a statement both servers take.
+ */
 export function applyArgv(optionFile: string): string[] {
-  return [`--defaults-file=${optionFile}`, '--binary-mode', '--batch', '--max-allowed-packet=1073741824'];
+  return [`--defaults-file=${optionFile}`, '--binary-mode', '--batch', '--max-allowed-packet=1073741824',
+    '--init-command=SET @dbbackup_replay = 1 /*M!100101 , SESSION max_statement_time = 0 */'];
 }
 
 /** One event header of the binlog tool's output: `#261121 12:11:52 server id 1  end_log_pos 421 CRC32 0x… 	GTID 0-1-75 trans`. */

@@ -13,8 +13,12 @@ export const ENGINE = 'mysql';
 /** The server's own databases: never backed up as user data, never a restore target. */
 export const SYSTEM_DATABASES: readonly string[] = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 
-/** Whether `database` is one of {@link SYSTEM_DATABASES} (names compared case-insensitively). */
-export const isSystemDatabase = (database: string): boolean => SYSTEM_DATABASES.includes(database.toLowerCase());
+/**
+ * Whether `database` is one of {@link SYSTEM_DATABASES}, exactly (servers list them in lower case):
+ * a server that keeps case may hold a user database `MySQL` or `Sys`, which is backed up like any
+ * other. A restore target's name is compared in lower case by its caller, to be safe on any server.
+ */
+export const isSystemDatabase = (database: string): boolean => SYSTEM_DATABASES.includes(database);
 
 /** Longest path segment a name becomes: file systems allow 255 bytes, and a file's suffix needs room. */
 const MAX_SEGMENT = 120;

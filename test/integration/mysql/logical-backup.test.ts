@@ -654,17 +654,38 @@ describe('errors an operator can act on', () => {
     await expect(attempt).rejects.toMatchObject({ name: 'PermanentError', code: 'INVALID_INPUT' });
   });
 
-  it('a database holding an unfinished restore\'s marker table is refused, not backed up as if whole', async () => {
-    // Prepare
-    await admin.query(`CREATE DATABASE half_restored; CREATE TABLE half_restored.t (id INT PRIMARY KEY); CREATE TABLE half_restored.${MARKER_TABLE} (token VARCHAR(64))`);
-    const ctx = await context({ databases: ['half_restored'] });
+  it('a database holding an unfinished restore\'s marker table is refused when named, left out of a backup of every database; a user database named Sys is not a system one', async () => {
+    // Prepare: half_restored (marked), Sys (a user database on a server that keeps case); every other database excluded
+    await admin.query(`CREATE DATABASE half_restored; CREATE TABLE half_restored.t (id INT PRIMARY KEY); CREATE TABLE half_restored.${MARKER_TABLE} (token VARCHAR(64));
+      CREATE DATABASE \`Sys\`; CREATE TABLE \`Sys\`.settings (id INT PRIMARY KEY); INSERT INTO \`Sys\`.settings VALUES (7)`);
+    const others = (await query<{ Database: string }>('SHOW DATABASES')).map((r) => r.Database).filter((d) => !['half_restored', 'Sys'].includes(d));
+    const named = await context({ databases: ['half_restored'] });
+    const everything = await context({ excludeDatabases: others, parallelism: 1 });
+
+    // Act
+    const attempt = takeLogicalSnapshot(named, spoolSink(named.spoolDir));
+    const taken = await takeLogicalSnapshot(everything, spoolSink(everything.spoolDir));
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_UNFINISHED_RESTORE', message: expect.stringContaining(`database half_restored holds table ${MARKER_TABLE}`) });
+    expect(taken.facts.databases).toEqual(['Sys']);
+    expect(taken.facts.tables.map((t) => [t.database, t.table, t.rows])).toEqual([['Sys', 'settings', 1]]);
+    await admin.query('DROP DATABASE half_restored; DROP DATABASE `Sys`');
+  });
+
+  it('checks privileges on a database by its exact name: a grant on plain gives nothing on Plain', async () => {
+    // Prepare: everything on plain, only SELECT on Plain (and the global privileges a backup needs)
+    await admin.query(`CREATE DATABASE \`Plain\`; CREATE TABLE \`Plain\`.t (id INT PRIMARY KEY); CREATE DATABASE plain;
+      CREATE USER 'casey'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON plain.* TO 'casey'@'%'; GRANT SELECT ON \`Plain\`.* TO 'casey'@'%';
+      GRANT RELOAD, BINLOG MONITOR ON *.* TO 'casey'@'%'; GRANT SELECT ON mysql.proc TO 'casey'@'%'`);
+    const ctx = await context({ databases: ['Plain'], user: 'casey', password: 'pw' });
 
     // Act
     const attempt = takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
 
     // Assess
-    await expect(attempt).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_UNFINISHED_RESTORE', message: expect.stringContaining(`database half_restored holds table ${MARKER_TABLE}`) });
-    await admin.query('DROP DATABASE half_restored');
+    await expect(attempt).rejects.toMatchObject({ code: 'MYSQL_PRIVILEGES', message: expect.stringMatching(/SHOW VIEW, TRIGGER, EVENT on Plain/) });
+    await admin.query("DROP USER 'casey'@'%'; DROP DATABASE `Plain`; DROP DATABASE plain");
   });
 
   it('a column or table gone under the dump is DDL during the backup (transient), named; a server statement time limit is said as such, not as a lost connection', async () => {

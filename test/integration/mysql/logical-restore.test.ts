@@ -154,12 +154,16 @@ describe('mysql logical restore', () => {
     // Act
     const { checks } = await restoreInto(keeping, {}, false, both);
     const refused = prepareLogicalTarget(await restoreContext(folding, {}, false, both));
+    const capitalised = prepareLogicalTarget(await restoreContext(folding, { renameDatabases: { plain: 'lower_one' } }, false, both));
+    const folded = await restoreInto(folding, { renameDatabases: { Plain: 'upper_one', plain: 'lower_one' } }, false, both);
 
     // Assess
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(await tableChecksums(target, 'Plain')).toEqual(await tableChecksums(sourceAdmin, 'Plain'));
     expect(await tableChecksums(target, 'plain')).toEqual(await tableChecksums(sourceAdmin, 'plain'));
     await expect(refused).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/databases Plain and plain would both be restored as plain on .*lower_case_table_names = 1/) });
+    await expect(capitalised).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('stores database names in lower case (lower_case_table_names = 1): restore Plain under lower-case names, e.g. renameDatabases {"Plain":"plain"}') });
+    expect(folded.checks.filter((c) => !c.ok)).toEqual([]);
     await target.query('DROP DATABASE `Plain`; DROP DATABASE plain');
     await sourceAdmin.query('DROP DATABASE `Plain`; DROP DATABASE plain');
   }, 120_000);

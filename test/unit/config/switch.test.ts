@@ -1,6 +1,6 @@
-/** The on/off settings operators type (core/config/units.ts `parseSwitch`). */
+/** The on/off settings operators type (core/config/switch.ts `parseSwitch`). */
 import { PermanentError } from '../../../core/errors';
-import { parseSwitch } from '../../../core/config/units';
+import { parseSwitch } from '../../../core/config/switch';
 
 describe('parseSwitch', () => {
   it('reads true/false, on/off, yes/no and 1/0 in any case, and a blank value as unset', () => {
