@@ -5,13 +5,13 @@
  * index table — dumped by the shared shard dump. Partitions on other servers are read at their own
  * points: there is no snapshot across partitions, and the record says so (`globalSnapshot: false`).
  */
-import { createConnection, type Connection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, JsonObject, SnapshotTaken } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { dumpShardTables } from '../mysql/sharded/shard-dump';
 import { VALUE_ENCODING } from '../mysql/shared/column-codec';
-import { connectionOptions, describeServer, liftStatementTimeLimit, openDataConnection, quoteId } from '../mysql/shared/connection';
+import { describeServer, openDataConnection, openTextConnection, quoteId } from '../mysql/shared/connection';
 import { openConsistentSnapshot } from '../mysql/shared/consistency';
 import { toMysqlError } from '../mysql/shared/errors';
 import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
@@ -53,8 +53,7 @@ export async function takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sin
   const partitions = config.partitions.filter((p) => p.server === server.name);
   let control: Connection;
   try {
-    control = await createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
-    await liftStatementTimeLimit(control);
+    control = await openTextConnection(server);
   } catch (error) {
     throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
   }

@@ -10,14 +10,14 @@
  * removed once drained, so only the newest copy is true); index tables are derived from cells and
  * are rebuilt by a restore of a chain (restore-plan.ts).
  */
-import { createConnection, type Connection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, BackupRecord, JsonObject, SnapshotTaken } from '../../core/driver/types';
 import { nodeRecords } from '../../core/catalog/manifest';
 import { PermanentError, TransientError } from '../../core/errors';
 import { dumpShardTables } from '../mysql/sharded/shard-dump';
 import { VALUE_ENCODING } from '../mysql/shared/column-codec';
-import { connectionOptions, describeServer, liftStatementTimeLimit } from '../mysql/shared/connection';
+import { describeServer, openTextConnection } from '../mysql/shared/connection';
 import { toMysqlError } from '../mysql/shared/errors';
 import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
 import type { SchemalessConfig } from './config';
@@ -87,8 +87,7 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
   });
   let control: Connection;
   try {
-    control = await createConnection(connectionOptions(server, { charset: 'utf8mb4' }));
-    await liftStatementTimeLimit(control);
+    control = await openTextConnection(server);
   } catch (error) {
     throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
   }

@@ -12,14 +12,14 @@
  *    database ({@link captureDatabaseSchema}) and, with `includeUsers`, the accounts.
  */
 import { Readable } from 'node:stream';
-import { createConnection, type Connection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import type { ArtifactReader, ArtifactSink } from '../../../core/driver/artifact-sink';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../../core/driver/types';
 import { PermanentError, TransientError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import type { MysqlConfig } from '../config';
 import { CHUNK_CODEC } from '../shared/chunk-codec';
-import { connectionOptions, describeServer, liftStatementTimeLimit, openDataConnection, type ConnectionSettings } from '../shared/connection';
+import { describeServer, openDataConnection, openTextConnection, type ConnectionSettings } from '../shared/connection';
 import { openConsistentSnapshot } from '../shared/consistency';
 import { toMysqlError } from '../shared/errors';
 import {
@@ -51,14 +51,11 @@ const ER_NO_SUCH_TABLE = 1146;
 
 /** A text (utf8mb4) connection for the lock, the status statements and the schema. */
 async function openControlConnection(settings: ConnectionSettings, logger: Logger): Promise<Connection> {
-  let connection: Connection | undefined;
   try {
-    connection = await createConnection(connectionOptions(settings, { charset: 'utf8mb4' }));
+    const connection = await openTextConnection(settings); // no time limit: the catalog of a big schema is slow to read
     connection.on('error', (error: Error) => logger.warn('mysql backup: control connection error', { error: error.message }));
-    await liftStatementTimeLimit(connection); // the catalog of a big schema is slow to read
     return connection;
   } catch (error) {
-    connection?.destroy();
     throw toMysqlError(error, `connecting to ${describeServer(settings)}`, 'MYSQL_CONNECT_FAILED');
   }
 }

@@ -83,10 +83,25 @@ export const DATA_SESSION =
   "SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES,NO_ENGINE_SUBSTITUTION'";
 
 /** A connection for reading and writing table data as raw bytes ({@link DATA_SESSION}), without a statement time limit. */
-export async function openDataConnection(settings: ConnectionSettings, extra: Partial<ConnectionOptions> = {}): Promise<Connection> {
+export function openDataConnection(settings: ConnectionSettings, extra: Partial<ConnectionOptions> = {}): Promise<Connection> {
+  return openSession(settings, extra, [DATA_SESSION]);
+}
+
+/** A text (utf8mb4) connection for locks, status statements and the catalog, without a statement time limit. */
+export function openTextConnection(settings: ConnectionSettings): Promise<Connection> {
+  return openSession(settings, {}, []);
+}
+
+/** A utf8mb4 connection after `statements`, its statement time limit lifted; closed again when that fails. */
+async function openSession(settings: ConnectionSettings, extra: Partial<ConnectionOptions>, statements: string[]): Promise<Connection> {
   const connection = await createConnection(connectionOptions(settings, { charset: 'utf8mb4', ...extra }));
-  await connection.query(DATA_SESSION);
-  await liftStatementTimeLimit(connection);
+  try {
+    for (const statement of statements) await connection.query(statement);
+    await liftStatementTimeLimit(connection);
+  } catch (error) {
+    connection.destroy();
+    throw error;
+  }
   return connection;
 }
 
