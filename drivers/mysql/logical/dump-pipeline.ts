@@ -24,7 +24,7 @@ import { PermanentError, TransientError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import { withRetry } from '../../../core/resilience/retry';
 import { quoteId } from '../shared/connection';
-import { mapMysqlError, toMysqlError } from '../shared/errors';
+import { ER_BAD_FIELD_ERROR, ER_NO_SUCH_TABLE, errnoOf, mapMysqlError, toMysqlError } from '../shared/errors';
 import { emptyChunk } from '../shared/chunk-codec';
 import { ENGINE, chunkArtifact } from '../shared/layout';
 import type { EncodePool, EncodedBatch, Projection } from '../shared/encode-pool';
@@ -310,9 +310,9 @@ export async function withWriteRetries<T>(what: string, retries: number, logger:
  * (ER_NO_SUCH_TABLE), a column gone or renamed (ER_BAD_FIELD_ERROR); undefined for any other error.
  */
 function schemaChange(serverError: unknown): string | undefined {
-  const code = (serverError as { errno?: unknown }).errno;
-  if (code === 1146) return 'the table disappeared';
-  if (code === 1054) return 'a column of the table was dropped or renamed';
+  const code = errnoOf(serverError);
+  if (code === ER_NO_SUCH_TABLE) return 'the table disappeared';
+  if (code === ER_BAD_FIELD_ERROR) return 'a column of the table was dropped or renamed';
   return undefined;
 }
 

@@ -21,7 +21,7 @@ import type { MysqlConfig } from '../config';
 import { CHUNK_CODEC } from '../shared/chunk-codec';
 import { describeServer, openDataConnection, openTextConnection, type ConnectionSettings } from '../shared/connection';
 import { openConsistentSnapshot } from '../shared/consistency';
-import { toMysqlError } from '../shared/errors';
+import { ER_NO_SUCH_TABLE, errnoOf, toMysqlError } from '../shared/errors';
 import {
   ENGINE, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, recordedFacts, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from '../shared/layout';
@@ -46,8 +46,6 @@ export interface LogicalSnapshotOptions {
   /** An extra stage for each chunk's compressed bytes (failure injection in tests). */
   stage?: ChunkStage;
 }
-
-const ER_NO_SUCH_TABLE = 1146;
 
 /** A text (utf8mb4) connection for the lock, the status statements and the schema. */
 async function openControlConnection(settings: ConnectionSettings, logger: Logger): Promise<Connection> {
@@ -225,7 +223,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
         } catch (error) {
           // A table listed that a SHOW CREATE no longer finds: DDL. (Any other error, 1054 included, is
           // a catalog query of ours the server refuses: not worth a new backup.)
-          if ((error as { errno?: unknown }).errno === ER_NO_SUCH_TABLE) {
+          if (errnoOf(error) === ER_NO_SUCH_TABLE) {
             throw new TransientError(`capturing the schema of ${database}: a table disappeared while its definition was read (DDL while backing up: ${(error as Error).message}); retry the backup`,
               { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: error });
           }

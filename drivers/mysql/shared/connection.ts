@@ -6,7 +6,7 @@
  * default (see {@link DATA_SESSION}).
  */
 import { createConnection, type Connection, type ConnectionOptions } from 'mysql2/promise';
-import { toMysqlError } from './errors';
+import { ER_UNKNOWN_SYSTEM_VARIABLE, errnoOf, toMysqlError } from './errors';
 
 export interface ConnectionSettings {
   host: string;
@@ -107,7 +107,6 @@ async function openSession(settings: ConnectionSettings, extra: Partial<Connecti
 
 /** The variables of a server's limit on a statement's time: MariaDB's (all statements), MySQL's (SELECTs, 5.7.8+). */
 const STATEMENT_TIME_LIMITS = ['max_statement_time', 'max_execution_time'];
-const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
 
 /**
  * Lifts the server's limit on a statement's time for this session: a server-wide limit meant for
@@ -118,7 +117,7 @@ const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
 export async function liftStatementTimeLimit(connection: Connection): Promise<void> {
   for (const variable of STATEMENT_TIME_LIMITS) {
     await connection.query(`SET SESSION ${variable} = 0`).catch((error: unknown) => {
-      if ((error as { errno?: unknown }).errno !== ER_UNKNOWN_SYSTEM_VARIABLE) throw error;
+      if (errnoOf(error) !== ER_UNKNOWN_SYSTEM_VARIABLE) throw error;
     });
   }
 }

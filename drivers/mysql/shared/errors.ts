@@ -68,6 +68,14 @@ const UNAVAILABLE_MESSAGES = [
 /** A statement stopped by the server's time limit: MariaDB's ER_STATEMENT_TIMEOUT, MySQL's ER_QUERY_TIMEOUT (unused by MariaDB). */
 const STATEMENT_TIMEOUT_ERRNOS = new Set([1969, 3024]);
 
+/** Server errors the driver acts on by number. */
+export const ER_BAD_FIELD_ERROR = 1054;
+export const ER_NO_SUCH_TABLE = 1146;
+export const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
+
+/** The server's error number of `error`, if it has one. */
+export const errnoOf = (error: unknown): unknown => (error as { errno?: unknown } | undefined)?.errno;
+
 /** Busy: too many connections, lock waits, deadlocks, a table changed under the snapshot. */
 const BUSY_ERRNOS = new Set([
   1040, // ER_CON_COUNT_ERROR
