@@ -30,9 +30,11 @@ export interface RetryOptions {
   onRetry?: (info: RetryInfo) => void;
   /** Stops retrying once aborted; the last error is thrown. */
   signal?: AbortSignal;
+  /** Retries only the transient errors it accepts (default: every transient error). */
+  retryWhen?: (error: TransientError) => boolean;
 }
 
-const OPTION_KEYS = new Set(['maxAttempts', 'initialDelayMs', 'maxDelayMs', 'mapError', 'engine', 'onRetry', 'signal']);
+const OPTION_KEYS = new Set(['maxAttempts', 'initialDelayMs', 'maxDelayMs', 'mapError', 'engine', 'onRetry', 'signal', 'retryWhen']);
 
 function checkOptions(options: RetryOptions): void {
   const unknown = Object.keys(options).filter((key) => !OPTION_KEYS.has(key));
@@ -58,7 +60,7 @@ function checkOptions(options: RetryOptions): void {
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   checkOptions(options);
-  const policy = retry(handleWhen(isTransient), {
+  const policy = retry(handleWhen((error) => isTransient(error) && (options.retryWhen?.(error as TransientError) ?? true)), {
     maxAttempts: options.maxAttempts,
     backoff: new ExponentialBackoff({
       generator: decorrelatedJitterGenerator,

@@ -23,12 +23,17 @@
  * A load with warnings (a value the server changed or skipped) fails the restore: it must be
  * byte-exact. The one warning storing a value exactly gives (an ENUM's error value, index 0) is
  * expected (column-codec.ts); the digests then prove the value.
+ *
+ * A chunk that meets a lock conflict (a deadlock or lock wait timeout, as two connections loading
+ * one table can) is loaded again on its own connection: the session runs with autocommit, so the
+ * server rolled the whole statement back and none of its rows are in.
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { escape as escapeLiteral, type Connection, type ResultSetHeader } from 'mysql2/promise';
-import { PermanentError, stopIfAborted, type ClassifiedError } from '../../../core/errors';
+import { PermanentError, stopIfAborted, type ClassifiedError, type TransientError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
+import { withRetry } from '../../../core/resilience/retry';
 import { chunkFileLines } from '../shared/chunk-codec';
 import { quoteId } from '../shared/connection';
 import { ENGINE, type KeyRangeFacts, type TableFacts } from '../shared/layout';
@@ -38,6 +43,7 @@ import { digestQuery } from '../shared/table-reader';
 import { rangeConditions } from './dump-pipeline';
 import { tableKey } from '../shared/table-columns';
 import { classifyTargetError, openLoadConnection, type TargetSettings } from '../shared/target-connection';
+import { ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, errnoOf } from '../shared/errors';
 
 /** One table to load: its target name and its chunk files, in order. */
 export interface TableLoad {
@@ -171,6 +177,21 @@ export async function loadFiles(connection: Connection, files: string[], into: L
     }
   }
   return result.affectedRows;
+}
+
+/** Times a chunk that met a lock conflict is loaded again before the restore step fails (transient, for the state machine's retry). */
+const LOCK_CONFLICT_RETRIES = 5;
+
+/** A deadlock or lock wait timeout: the server rolled the statement back whole (autocommit), so it can simply run again. */
+const isLockConflict = (error: TransientError): boolean => [ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT].includes(errnoOf(error.cause) as number);
+
+/** {@link loadFiles}, run again while it meets a lock conflict with another load. */
+function loadFilesRetried(connection: Connection, files: string[], into: LoadInto, what: string, options: LoadOptions): Promise<number> {
+  return withRetry(() => loadFiles(connection, files, into), {
+    maxAttempts: LOCK_CONFLICT_RETRIES, initialDelayMs: 100, maxDelayMs: 2_000, mapError: (error) => classifyTargetError(error, what, 'MYSQL_LOAD_FAILED'), engine: ENGINE,
+    retryWhen: isLockConflict, signal: options.signal,
+    onRetry: ({ attempt, error }) => options.logger.warn(`mysql restore: ${what} met a lock conflict and was rolled back; loading it again`, { attempt, error: error.message }),
+  });
 }
 
 /** MyISAM-like engines whose non-unique indexes can be disabled during a bulk load. */
@@ -308,7 +329,7 @@ export async function loadTables(
         stopIfAborted(options.signal, 'restore', ENGINE);
         await keysOff(connection, load);
         const files = await Promise.all(chunks.map((i) => options.localFile?.(load.files[i]) ?? load.files[i]));
-        const rows = await loadFiles(connection, files, intoOf(load));
+        const rows = await loadFilesRetried(connection, files, intoOf(load), what, options);
         loaded.set(load, loaded.get(load)! + rows);
         done.chunks += chunks.length;
         done.rows += rows;

@@ -134,6 +134,40 @@ describe('loadTables', () => {
     expect(counted).toMatchObject({ status: 'rejected', reason: { code: 'MYSQL_LOAD_ROWS', message: expect.stringContaining('cl_dup.mi 1 (expected 2)') } });
   });
 
+  it('loads a chunk again, whole, when a lock conflict rolled it back', async () => {
+    // Prepare: another transaction holds a key the first chunk inserts, and lock waits end after 1 s
+    const database = 'cl_conflict';
+    await freshDatabase(database);
+    const gen = await writeChunks('conflict', genRows, 100);
+    const holder = await server.connect();
+    await holder.query('BEGIN');
+    await holder.query(`INSERT INTO ${database}.gen (a, c) VALUES (1, 'held')`);
+    await admin.query('SET GLOBAL innodb_lock_wait_timeout = 1');
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string) => { warnings.push(message); void holder.query('ROLLBACK'); } };
+
+    // Act
+    let result;
+    try {
+      result = await loadTables({ ...server.config(), connectTimeoutMs: 5_000 }, [
+        { database, table: 'gen', engine: 'InnoDB', rows: genRows.length, files: gen.files },
+      ], await tableColumns(admin, [database]), { parallelism: 3, logger });
+    } finally {
+      await admin.query('SET GLOBAL innodb_lock_wait_timeout = DEFAULT');
+      await holder.end();
+    }
+
+    // Assess
+    expect(warnings[0]).toBe(`mysql restore: loading ${database}.gen chunk 1/5 met a lock conflict and was rolled back; loading it again`);
+    expect(result).toEqual({ chunks: 5, rows: genRows.length });
+    const data = await openDataConnection({ ...server.config(), connectTimeoutMs: 5_000 });
+    try {
+      expect(await digestTable(data, { database, table: 'gen' })).toEqual({ rows: genRows.length, digest: gen.digest });
+    } finally {
+      await data.end();
+    }
+  });
+
   describe('reading back as it loads', () => {
     /** `mi`'s rows cut into key ranges of 500 (as the dump cuts by key), a chunk file each, with each range's facts. */
     async function miByRange(name: string) {

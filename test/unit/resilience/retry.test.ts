@@ -107,6 +107,21 @@ describe('withRetry', () => {
     expect(calls).toBe(3);
   });
 
+  it('retries only the transient errors retryWhen accepts, throwing the first it refuses', async () => {
+    // Prepare
+    const failures = [transient('lock conflict'), transient('lock conflict'), transient('connection lost')];
+    let calls = 0;
+
+    // Act
+    const outcome = withRetry(async () => { throw failures[calls++]; }, {
+      maxAttempts: 5, initialDelayMs: 1, maxDelayMs: 5, retryWhen: (error) => error.message === 'lock conflict',
+    });
+
+    // Assess
+    await expect(outcome).rejects.toBe(failures[2]);
+    expect(calls).toBe(3);
+  });
+
   it('rejects invalid and unknown options', async () => {
     // Act
     const outcome = withRetry(async () => 1, { maxAttempts: -1, initialDelayMs: 10, maxDelayMs: 5, maxAttemps: 3 } as never);
