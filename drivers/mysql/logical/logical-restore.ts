@@ -41,7 +41,7 @@ import { objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
 import { createdTable } from './sql-rename';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import {
-  assertTargetKeepsNames, describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
+  assertTargetKeepsNames, describeState, storedTableName, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
 } from './target-databases';
 import { validateRestoredTables } from './restore-validation';
 import { tableColumns, tableKey, type ColumnInfo } from '../shared/table-columns';
@@ -372,7 +372,12 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       try {
         for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
         for (const [mapping, rest] of rests) await createTables(connection, rest, mapping, renames, { lanes });
-        columns = await tableColumns(connection, mappings.map((m) => m.target));
+        const listed = await tableColumns(connection, mappings.map((m) => m.target));
+        const stored = await storedTableName(connection); // the target's names of the tables the loads name
+        columns = new Map(plan.loads.flatMap((l) => {
+          const found = listed.get(tableKey(l.database, stored(l.table)));
+          return found ? [[tableKey(l.database, l.table), found]] : [];
+        }));
       } catch (error) {
         throw classifyTargetError(error, where);
       } finally {

@@ -21,7 +21,7 @@ import { tableKey } from '../shared/table-columns';
 import { openReadConnection, openSchemaConnection } from '../shared/target-connection';
 import { quoteId } from '../shared/connection';
 import { differences, readBackOf, type ReadBack } from './chunk-load';
-import { mapDatabases } from './target-databases';
+import { mapDatabases, storedTableName } from './target-databases';
 import { eachName, isExactly } from '../shared/exact-names';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
@@ -62,7 +62,8 @@ async function digestAll(ctx: Ctx, tables: Array<{ facts: TableFacts; database: 
   return results.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-function objectsCheck(expected: Record<string, SchemaObjects> | undefined, actual: Record<string, SchemaObjects>): ValidationCheck {
+/** Whether every object `expected` names is in `actual`; `stored` names a view as the target stores it. */
+function objectsCheck(expected: Record<string, SchemaObjects> | undefined, actual: Record<string, SchemaObjects>, stored: (name: string) => string): ValidationCheck {
   if (!expected) return { name: 'schema-objects', ok: false, detail: 'the restore result does not record the expected schema objects' };
   const missing: string[] = [];
   let count = 0;
@@ -70,7 +71,7 @@ function objectsCheck(expected: Record<string, SchemaObjects> | undefined, actua
     for (const kind of SCHEMA_OBJECT_KINDS) {
       for (const name of objects[kind] ?? []) {
         count += 1;
-        if (!actual[database]?.[kind].includes(name)) missing.push(`${kind} ${database}.${name}`);
+        if (!actual[database]?.[kind].includes(kind === 'view' ? stored(name) : name)) missing.push(`${kind} ${database}.${name}`);
       }
     }
   }
@@ -178,8 +179,10 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
 
   const schema = await openSchemaConnection(ctx.target);
   let present: Set<string>;
+  let stored: (name: string) => string;
   const actualObjects: Record<string, SchemaObjects> = {};
   try {
+    stored = await storedTableName(schema);
     present = await baseTables(schema, targets);
     for (const database of targets) actualObjects[database] = await objectsOnServer(schema, database);
   } finally {
@@ -187,7 +190,7 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
   }
 
   const tables = facts.tables.map((t) => ({ facts: t, database: targetOf.get(t.database) ?? t.database }));
-  const isPresent = (t: { database: string; facts: TableFacts }) => present.has(tableKey(t.database, t.facts.table));
+  const isPresent = (t: { database: string; facts: TableFacts }) => present.has(tableKey(t.database, stored(t.facts.table)));
   const missing = tables.filter((t) => !isPresent(t)).map((t) => `${t.database}.${t.facts.table}`);
   const readBack = readBackOf(result.endpoint.readBack);
   if (readBack && readBack.tables === tables.length && facts.digestAlgorithm === DIGEST_ALGORITHM) {
@@ -195,7 +198,7 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
     return [
       presentCheck(tables.length, targets, missing),
       ...checksAsLoaded(readBack, counted, missing),
-      objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects),
+      objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects, stored),
     ];
   }
   const digested = await digestAll(ctx, tables.filter(isPresent));
@@ -217,6 +220,6 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
       : digestsWrong.length + unreadable.length === 0 && missing.length === 0
         ? { name: 'table-digests', ok: true, detail: `${digested.length} table digests match` }
         : { name: 'table-digests', ok: false, detail: `differ: ${list([...digestsWrong, ...unreadable, ...missing])}` },
-    objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects),
+    objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects, stored),
   ];
 }

@@ -53,6 +53,17 @@ function assertDistinct(mappings: DatabaseMapping[], fold: (name: string) => str
   }
 }
 
+/** The server's `lower_case_table_names`: 0 keeps names as written, 1 stores them in lower case, 2 keeps them but compares them in lower case. */
+async function lowerCaseTableNames(connection: Connection): Promise<number> {
+  const [[{ folding }]] = await connection.query('SELECT @@lower_case_table_names AS folding') as [Array<{ folding: number | string }>, unknown];
+  return Number(folding);
+}
+
+/** How the server names a table or view once created: as written, or in lower case where it stores names so (`lower_case_table_names` = 1). */
+export async function storedTableName(connection: Connection): Promise<(name: string) => string> {
+  return (await lowerCaseTableNames(connection)) === 1 ? (name) => name.toLowerCase() : (name) => name;
+}
+
 /**
  * Refuses, before anything is written, what a target that folds names (`lower_case_table_names`
  * 1 or 2) would merge or rename: two databases (`Plain` and `plain` on the source are one there),
@@ -60,8 +71,7 @@ function assertDistinct(mappings: DatabaseMapping[], fold: (name: string) => str
  * capitals, which it would create as another name than the restore then looks for.
  */
 export async function assertTargetKeepsNames(connection: Connection, mappings: DatabaseMapping[], tables: ReadonlyArray<{ database: string; table: string }>, where: string): Promise<void> {
-  const [[{ folding }]] = await connection.query('SELECT @@lower_case_table_names AS folding') as [Array<{ folding: number | string }>, unknown];
-  const mode = Number(folding);
+  const mode = await lowerCaseTableNames(connection);
   if (mode === 0) return;
   const why = ` on ${where}, which compares names in lower case (lower_case_table_names = ${mode})`;
   assertDistinct(mappings, (name) => name.toLowerCase(), why);

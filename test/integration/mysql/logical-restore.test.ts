@@ -143,10 +143,12 @@ describe('mysql logical restore', () => {
     await sourceAdmin.query("DROP DATABASE shop_copy; REVOKE SELECT ON shop_copy.* FROM 'shop_reader'@'%'");
   }, 120_000);
 
-  it('restores two databases whose names differ only by case where the target keeps case, and a target that folds names refuses them, naming both', async () => {
+  it('restores two databases whose names differ only by case where the target keeps case, and a target that folds names refuses them, naming both, and stores capitalised tables and views in lower case', async () => {
     // Prepare: Plain and plain on the source; a target started with lower_case_table_names = 1
     await sourceAdmin.query(`CREATE DATABASE \`Plain\`; CREATE TABLE \`Plain\`.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO \`Plain\`.t VALUES (1, 'upper');
-      CREATE DATABASE plain; CREATE TABLE plain.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO plain.t VALUES (1, 'lower'), (2, 'lower')`);
+      CREATE DATABASE plain; CREATE TABLE plain.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO plain.t VALUES (1, 'lower'), (2, 'lower');
+      CREATE TABLE plain.\`Mixed\` (id INT PRIMARY KEY); INSERT INTO plain.\`Mixed\` VALUES (3); CREATE VIEW plain.\`Shown\` AS SELECT id FROM plain.\`Mixed\`;
+      CREATE TRIGGER plain.\`Stamp\` BEFORE INSERT ON plain.\`Mixed\` FOR EACH ROW SET NEW.id = NEW.id`);
     const both = await roundTrip.backUp(source, 'Plain', { databases: ['Plain', 'plain'] }, { backupId: 'lr-cases', instance: 'cases' });
     const [keeping, folding] = [await sharedTarget(), await startTestMariaDb('lr-folding', 8, ['--lower-case-table-names=1'])];
     const target = await connect(keeping);
@@ -156,6 +158,9 @@ describe('mysql logical restore', () => {
     const refused = prepareLogicalTarget(await restoreContext(folding, {}, false, both));
     const capitalised = prepareLogicalTarget(await restoreContext(folding, { renameDatabases: { plain: 'lower_one' } }, false, both));
     const folded = await restoreInto(folding, { renameDatabases: { Plain: 'upper_one', plain: 'lower_one' } }, false, both);
+    const olderFacts = both.facts as unknown as MysqlFacts; // a backup of an older version, which recorded no columns
+    const older = { ...both, facts: { ...olderFacts, tables: olderFacts.tables.map(({ columns: _, ...t }) => t) } as unknown as BackupRecord['facts'] };
+    const foldedOlder = await restoreInto(folding, { renameDatabases: { Plain: 'upper_old', plain: 'lower_old' } }, false, older);
 
     // Assess
     expect(checks.filter((c) => !c.ok)).toEqual([]);
@@ -164,6 +169,7 @@ describe('mysql logical restore', () => {
     await expect(refused).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/databases Plain and plain would both be restored as plain on .*lower_case_table_names = 1/) });
     await expect(capitalised).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('stores database names in lower case (lower_case_table_names = 1): restore Plain under lower-case names, e.g. renameDatabases {"Plain":"plain"}') });
     expect(folded.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(foldedOlder.checks.filter((c) => !c.ok)).toEqual([]);
     await target.query('DROP DATABASE `Plain`; DROP DATABASE plain');
     await sourceAdmin.query('DROP DATABASE `Plain`; DROP DATABASE plain');
   }, 120_000);
