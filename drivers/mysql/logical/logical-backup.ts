@@ -249,6 +249,11 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
     await snapshot.release();
     if (!captured) throw new PermanentError('schema capture did not run', { code: 'MYSQL_SCHEMA_FAILED', engine: ENGINE });
     checkSchemaMatches(tables, captured.schemas);
+    const broken = captured.schemas.flatMap((schema) => schema.brokenViews.map((v) => `${schema.database}.${v.name} (${v.problem})`));
+    if (broken.length > 0) {
+      logger.warn('mysql backup: views the server cannot resolve, backed up as they are (a restore creates them if it can, else goes on without them and says so)', { views: broken });
+    }
+    const brokenViewsOf = new Map(captured.schemas.map((schema) => [schema.database, schema.brokenViews.map((v) => v.name)]));
 
     const tableFacts: TableFacts[] = tablesDumped.map((d) => ({
       database: d.table.database,
@@ -264,7 +269,10 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
       mode: 'logical',
       tables: tableFacts,
       databases,
-      schema: databases.map((database) => ({ database, pre: schemaArtifact(database), post: postSchemaArtifact(database) })),
+      schema: databases.map((database) => {
+        const brokenViews = brokenViewsOf.get(database) ?? [];
+        return { database, pre: schemaArtifact(database), post: postSchemaArtifact(database), ...(brokenViews.length > 0 ? { brokenViews } : {}) };
+      }),
       ...(config.includeUsers ? { users: USERS_ARTIFACT } : {}),
       chunkRows: config.chunkRows,
       compression: CHUNK_CODEC,

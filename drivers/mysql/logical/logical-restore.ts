@@ -37,7 +37,7 @@ import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement } from './schema-apply';
-import { objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
+import { definedObject, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
 import { createdTable } from './sql-rename';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import {
@@ -168,9 +168,10 @@ export const MANY_TABLES = 32;
  * target can be lost (its databases are absent, empty or this restore's own unfinished work), and
  * the tables are created and loaded while the rest downloads — a download that fails stops the
  * load, and the restore fails with it (its databases dropped by the restore's cleanup).
- * @returns endpoint `{ host, port, databases, renames, objects, tables, rows, readBack? }`; `objects`
+ * @returns endpoint `{ host, port, databases, renames, objects, tables, rows, readBack?, viewsLeftOut? }`; `objects`
  *   lists the schema objects per target database that validation expects, `readBack` what the load
- *   read back as it went (chunk-load.ts {@link ReadBack}).
+ *   read back as it went (chunk-load.ts {@link ReadBack}), `viewsLeftOut` the views the source
+ *   could not resolve (recorded by the backup) that the target would not create either.
  */
 export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
   const started = Date.now();
@@ -221,7 +222,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
   }
 
   const durationMs = Date.now() - started;
-  const { rows, readBack, objects } = applied;
+  const { rows, readBack, objects, viewsLeftOut } = applied;
   ctx.logger.info('mysql restore: done', { rows, bytes, durationMs, rowsPerSecond: Math.round(rows / Math.max(durationMs / 1000, 0.001)) });
   return {
     endpoint: {
@@ -233,6 +234,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
       tables: facts.tables.length,
       rows,
       ...(readBack ? { readBack: readBack as unknown as JsonObject } : {}),
+      ...(viewsLeftOut.length > 0 ? { viewsLeftOut } : {}),
     } satisfies Record<string, Json>,
     bytes,
     durationMs,
@@ -272,6 +274,8 @@ interface Applied {
   rows: number;
   readBack?: ReadBack;
   objects: Record<string, SchemaObjects>;
+  /** Views the source could not resolve, which the target would not create either (`db.view`): left out. */
+  viewsLeftOut: string[];
 }
 
 /**
@@ -395,6 +399,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   //    the databases are no longer an unfinished restore. (A new connection: the load may have
   //    outlasted the server's idle timeout.)
   const objects: Record<string, SchemaObjects> = {};
+  const viewsLeftOut: string[] = [];
   await withSchemaConnection(ctx, where, async (connection) => {
     const pending: DeferredStatement[] = [];
     for (const mapping of mappings) {
@@ -406,10 +411,24 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     if (facts.users) {
       pending.push(...await applyStatements(connection, await statementsOf(facts.users), { renames, where: 'users' }));
     }
-    await finishDeferred(connection, pending);
+    const brokenOf = new Map(mappings.map((m) => [m.target, new Set(schemaOf.get(m.source)?.brokenViews ?? [])]));
+    const leftOut = await finishDeferred(connection, pending, (item) => {
+      const object = definedObject(item.statement);
+      return item.database !== undefined && object?.kind === 'view' && brokenOf.get(item.database)!.has(object.name);
+    });
+    for (const item of leftOut) {
+      const name = definedObject(item.statement)!.name;
+      objects[item.database!].view = objects[item.database!].view.filter((v) => v !== name);
+      viewsLeftOut.push(`${item.database}.${name}`);
+    }
+    if (leftOut.length > 0) {
+      ctx.logger.warn('mysql restore: left out views the source could not resolve either (the backup warned of them); everything else is restored', {
+        views: leftOut.map((item) => `${item.database}.${definedObject(item.statement)!.name} (${item.error instanceof Error ? item.error.message : String(item.error)})`),
+      });
+    }
     for (const mapping of mappings) await removeMarker(connection, mapping.target);
   });
-  return { rows: loaded.rows, readBack: loaded.readBack, objects };
+  return { rows: loaded.rows, readBack: loaded.readBack, objects, viewsLeftOut };
 }
 
 /**

@@ -62,8 +62,17 @@ async function digestAll(ctx: Ctx, tables: Array<{ facts: TableFacts; database: 
   return results.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Whether every object `expected` names is in `actual`; `stored` names a view as the target stores it. */
-function objectsCheck(expected: Record<string, SchemaObjects> | undefined, actual: Record<string, SchemaObjects>, stored: (name: string) => string): ValidationCheck {
+/** The views a restore left out (logical-restore.ts: the source could not resolve them, nor could the target). */
+function viewsLeftOut(result: RestoreResult): string[] {
+  const recorded = result.endpoint.viewsLeftOut;
+  return Array.isArray(recorded) ? recorded.map(String) : [];
+}
+
+/**
+ * Whether every object `expected` names is in `actual`; `stored` names a view as the target stores
+ * it. Views left out (broken on the source) are not expected, and are named.
+ */
+function objectsCheck(expected: Record<string, SchemaObjects> | undefined, actual: Record<string, SchemaObjects>, stored: (name: string) => string, leftOut: string[]): ValidationCheck {
   if (!expected) return { name: 'schema-objects', ok: false, detail: 'the restore result does not record the expected schema objects' };
   const missing: string[] = [];
   let count = 0;
@@ -75,9 +84,10 @@ function objectsCheck(expected: Record<string, SchemaObjects> | undefined, actua
       }
     }
   }
+  const note = leftOut.length > 0 ? `; left out, as the source could not resolve them either: view ${list(leftOut)}` : '';
   return missing.length === 0
-    ? { name: 'schema-objects', ok: true, detail: `${count} views, triggers, routines and events present` }
-    : { name: 'schema-objects', ok: false, detail: `missing: ${list(missing)}` };
+    ? { name: 'schema-objects', ok: true, detail: `${count} views, triggers, routines and events present${note}` }
+    : { name: 'schema-objects', ok: false, detail: `missing: ${list(missing)}${note}` };
 }
 
 /** True for a physical backup taken with `physical.prepareCheck: false`: it records no table facts. */
@@ -198,7 +208,7 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
     return [
       presentCheck(tables.length, targets, missing),
       ...checksAsLoaded(readBack, counted, missing),
-      objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects, stored),
+      objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects, stored, viewsLeftOut(result)),
     ];
   }
   const digested = await digestAll(ctx, tables.filter(isPresent));
@@ -220,6 +230,6 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
       : digestsWrong.length + unreadable.length === 0 && missing.length === 0
         ? { name: 'table-digests', ok: true, detail: `${digested.length} table digests match` }
         : { name: 'table-digests', ok: false, detail: `differ: ${list([...digestsWrong, ...unreadable, ...missing])}` },
-    objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects, stored),
+    objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects, stored, viewsLeftOut(result)),
   ];
 }

@@ -191,6 +191,8 @@ export interface DeferredStatement {
   session: string[];
   /** Which file it comes from, for messages. */
   where: string;
+  /** The database it was applied in (post-schema), if any. */
+  database?: string;
   error: unknown;
 }
 
@@ -222,7 +224,7 @@ export async function applyStatements(
       if (!MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0)) {
         throw classifyTargetError(error, `${options.where}: statement failed (${head(statement)})`, 'MYSQL_SCHEMA_FAILED');
       }
-      deferred.push({ statement, session: [...session], where: options.where, error });
+      deferred.push({ statement, session: [...session], where: options.where, database: options.database, error });
     }
   }
   return deferred.map((d) => ({ ...d, session: [SCHEMA_SESSION, ...(options.database !== undefined ? [`USE ${quoteId(options.database)}`] : []), ...d.session] }));
@@ -230,9 +232,10 @@ export async function applyStatements(
 
 /**
  * Retries deferred statements (each after replaying its session) while any of them succeeds.
- * @throws PermanentError `MYSQL_SCHEMA_FAILED` naming the first statement that still fails.
+ * Returns those that still fail and `mayGoWithout` accepts (views broken on the source, say).
+ * @throws PermanentError `MYSQL_SCHEMA_FAILED` naming the first other statement that still fails.
  */
-export async function finishDeferred(connection: Connection, pending: DeferredStatement[]): Promise<void> {
+export async function finishDeferred(connection: Connection, pending: DeferredStatement[], mayGoWithout: (item: DeferredStatement) => boolean = () => false): Promise<DeferredStatement[]> {
   let remaining = pending;
   while (remaining.length > 0) {
     const next: DeferredStatement[] = [];
@@ -248,9 +251,11 @@ export async function finishDeferred(connection: Connection, pending: DeferredSt
       }
     }
     if (next.length === remaining.length) {
-      const first = next[0];
+      const first = next.find((item) => !mayGoWithout(item));
+      if (first === undefined) return next;
       throw classifyTargetError(first.error, `${first.where}: statement failed (${head(first.statement)})`, 'MYSQL_SCHEMA_FAILED');
     }
     remaining = next;
   }
+  return [];
 }

@@ -89,6 +89,8 @@ export interface DatabaseSchema {
   post: string[];
   /** What was captured, for logs and facts. */
   objects: { tables: string[]; views: string[]; routines: string[]; triggers: string[]; events: string[]; sequences: string[] };
+  /** Views of `objects.views` the server cannot resolve, with its words: captured all the same, but no server would create them as they are. */
+  brokenViews: Array<{ name: string; problem: string }>;
 }
 
 type Row = Record<string, unknown>;
@@ -251,6 +253,8 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
     objects.views.push(name);
   }
 
+  const brokenViews = await unresolvedViews(connection, database, viewNames);
+
   const triggers = await rows(connection,
     `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE ${isExactly('TRIGGER_SCHEMA')}
       ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, TRIGGER_NAME`, [database, database]);
@@ -270,7 +274,28 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
     post.push(...sessionFor(eventsShown[i].row, { timeZone: true }), eventsShown[i].statement);
     objects.events.push(name);
   }
-  return { database, pre, post, objects };
+  return { database, pre, post, objects, brokenViews };
+}
+
+/**
+ * The views of `names` (in the session's database) the server cannot resolve — a table, column or
+ * function they read is gone, or their definer lacks the rights — each with the server's words.
+ * information_schema lists no columns for them; `SHOW COLUMNS` says why (mysqldump stops there).
+ */
+async function unresolvedViews(connection: Connection, database: string, names: string[]): Promise<Array<{ name: string; problem: string }>> {
+  if (names.length === 0) return [];
+  const resolved = new Set((await rows(connection,
+    `SELECT DISTINCT TABLE_NAME AS name FROM information_schema.COLUMNS WHERE ${isExactly('TABLE_SCHEMA')} AND BINARY TABLE_NAME IN (?)`, [database, database, names]))
+    .map((r) => text(r.name)));
+  const broken: Array<{ name: string; problem: string }> = [];
+  for (const name of names.filter((n) => !resolved.has(n))) {
+    try {
+      await connection.query(`SHOW COLUMNS FROM ${quoteId(name)}`);
+    } catch (error) {
+      broken.push({ name, problem: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return broken;
 }
 
 /** Accounts that belong to the server, not to the data: never captured. */

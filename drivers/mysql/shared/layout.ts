@@ -115,8 +115,8 @@ export const mysqlFactsSchema = z.looseObject({
   mode: z.enum(['logical', 'physical']),
   tables: z.array(tableFactsSchema),
   databases: z.array(z.string()),
-  /** Schema artifacts (pre and post) per database. */
-  schema: z.array(z.object({ database: z.string(), pre: z.string(), post: z.string() })),
+  /** Schema artifacts (pre and post) per database, and the views in it the source could not resolve (schema-capture.ts: the restore creates them if it can, else goes on without them). */
+  schema: z.array(z.object({ database: z.string(), pre: z.string(), post: z.string(), brokenViews: z.array(z.string()).optional() })),
   users: z.string().optional(),
   binlogs: z.array(z.string()).optional(),
   /** How the table digests were computed (table-digest.ts); digests are only compared when it matches. */
