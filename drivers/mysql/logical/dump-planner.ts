@@ -183,7 +183,6 @@ interface TableState {
 
 interface Task {
   state: TableState;
-  label: string;
   /** The table data it reads, as the server estimates it (0: a query that reads none). */
   estimatedBytes: number;
   run(worker: Connection): Promise<void>;
@@ -319,7 +318,6 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
 
   const rangeTask = (state: TableState, index: number, range: KeyRange, count: number): Task => ({
     state,
-    label: `${describe(state.table)} chunk ${index}`,
     estimatedBytes: state.table.estimatedBytes / count,
     run: async (worker) => {
       state.ranges.set(index, await withWriteRetries(`dumping ${describe(state.table)} chunk ${index}`, retries, options.logger,
@@ -339,11 +337,10 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
     }));
   };
   const wholeTableTask = (state: TableState): Task => ({
-    state, label: describe(state.table), estimatedBytes: state.table.estimatedBytes, run: (worker) => wholeTable(state, worker),
+    state, estimatedBytes: state.table.estimatedBytes, run: (worker) => wholeTable(state, worker),
   });
   const smallTablesTask = (batch: TableState[]): Task => ({
     state: batch[0], // for its class (transactional, as every table of the batch)
-    label: `${batch.length} tables from ${describe(batch[0].table)}`,
     estimatedBytes: batch.reduce((sum, s) => sum + s.table.estimatedBytes, 0),
     run: async (worker) => {
       const outcomes = await dumpWholeTables(worker, batch.map((s) => s.table), taskOptions);
@@ -356,7 +353,6 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
     if (t.splitKey !== undefined && rangeCount(t, options.chunkRows, chunkBytes) > 1) {
       scheduler.push({
         state,
-        label: `planning ${describe(t)}`,
         estimatedBytes: 0,
         run: async (worker) => {
           let ranges: KeyRange[];

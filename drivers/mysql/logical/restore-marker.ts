@@ -18,6 +18,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from '../shared/connection';
+import { ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE, errnoOf } from '../shared/errors';
 
 /** Name of the marker table inside a database being restored. */
 export const MARKER_TABLE = '__dbbackup_restore_in_progress';
@@ -42,7 +43,7 @@ export async function readMarker(connection: Connection, database: string): Prom
     const [rows] = await connection.query(`SELECT token FROM ${quoteId(database)}.${quoteId(MARKER_TABLE)} LIMIT 1`) as [Array<{ token: string | Buffer }>, unknown];
     return rows.length > 0 ? String(rows[0].token) : undefined;
   } catch (error) {
-    if ((error as { errno?: number }).errno === 1146 || (error as { errno?: number }).errno === 1049) return undefined;
+    if (errnoOf(error) === ER_NO_SUCH_TABLE || errnoOf(error) === ER_BAD_DB_ERROR) return undefined;
     throw error;
   }
 }

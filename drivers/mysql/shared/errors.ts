@@ -69,6 +69,7 @@ const UNAVAILABLE_MESSAGES = [
 const STATEMENT_TIMEOUT_ERRNOS = new Set([1969, 3024]);
 
 /** Server errors the driver acts on by number. */
+export const ER_BAD_DB_ERROR = 1049;
 export const ER_BAD_FIELD_ERROR = 1054;
 export const ER_NO_SUCH_TABLE = 1146;
 export const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
