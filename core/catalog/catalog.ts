@@ -5,6 +5,7 @@
  * latest verification. One damaged backup never stops the others from being listed.
  */
 import { PermanentError } from '../errors';
+import { mapLimited } from '../concurrency';
 import { subfolders, type BlobStore } from '../store/blob-store';
 import { type BackupDamage, readDrill, readManifest, readVerification } from './entry-files';
 import type { DrillRecord } from './drill-record';
@@ -99,6 +100,9 @@ export function isIncomplete(entry: CatalogEntry): boolean {
   return entry.status === 'incomplete';
 }
 
+/** Backups whose records (manifest, verification, drill) a listing reads at once: each is a request or two to an object store. */
+const RECORDS_READ_AT_ONCE = 8;
+
 /** Where a backup is: its engine, instance and id, the names of its folders. */
 type BackupFolder = { engine: string; instance: string; backupId: string };
 
@@ -107,15 +111,11 @@ interface Group extends BackupFolder { bytes: number; hasManifest: boolean; hasV
 export class Catalog {
   constructor(private readonly store: BlobStore) {}
 
-  /** Backups matching the filter, newest first. */
+  /** Backups matching the filter, newest first (their records read {@link RECORDS_READ_AT_ONCE} backups at a time). */
   async list(filter: CatalogFilter = {}): Promise<CatalogEntry[]> {
-    const entries: CatalogEntry[] = [];
-    for (const group of await this.groups(filter)) {
-      if (!group.hasManifest && !filter.includeIncomplete) continue;
-      const entry = await this.entry(group);
-      if (entry.status !== 'incomplete' || filter.includeIncomplete) entries.push(entry);
-    }
-    return entries;
+    const groups = (await this.groups(filter)).filter((group) => group.hasManifest || filter.includeIncomplete);
+    const entries = await mapLimited(groups, RECORDS_READ_AT_ONCE, (group) => this.entry(group));
+    return entries.filter((entry) => entry.status !== 'incomplete' || filter.includeIncomplete);
   }
 
   /** The backups the store holds under the filter's engine and instance, from one listing, newest first. */

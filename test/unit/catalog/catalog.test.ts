@@ -39,6 +39,39 @@ describe('Catalog', () => {
     expect(all.map((e) => [e.backupId, e.complete])).toEqual([[crashed.backupId, false], [recent.backupId, true], [old.backupId, true]]);
   });
 
+  it('reads the records of several backups at once', async () => {
+    // Prepare: a store whose manifest reads each wait (up to 5 s) for a third to begin
+    const now = Date.now();
+    for (let i = 3; i >= 1; i -= 1) await storeBackup({ at: new Date(now - i * DAY) });
+    let inFlight = 0;
+    let peak = 0;
+    let thirdBegan!: () => void;
+    const third = new Promise<void>((resolve) => { thirdBegan = resolve; });
+    const slow = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property !== 'get') return Reflect.get(target, property, receiver);
+        return async (key: string, options?: Parameters<typeof store.get>[1]) => {
+          if (!key.endsWith('/manifest.json')) return target.get(key, options);
+          peak = Math.max(peak, inFlight += 1);
+          if (inFlight === 3) thirdBegan();
+          await Promise.race([third, new Promise((resolve) => { setTimeout(resolve, 5_000).unref(); })]);
+          try {
+            return await target.get(key, options);
+          } finally {
+            inFlight -= 1;
+          }
+        };
+      },
+    });
+
+    // Act
+    const entries = await new Catalog(slow).list();
+
+    // Assess
+    expect(entries).toHaveLength(3);
+    expect(peak).toBe(3);
+  });
+
   it('filters by engine and instance', async () => {
     // Prepare
     await storeBackup({ at: new Date(), instance: 'a' });
