@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { LOG_LEVELS } from '../core/config/settings';
 import { CliContext, type GlobalOptions } from './cli-context';
 import { withHostConfig } from '../core/config/host-config';
+import { packageVersion } from '../core/host/package-root';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { backupCommand } from './commands/backup';
 import { restoreCommand } from './commands/restore';
@@ -22,6 +23,7 @@ import { BUILTIN_DRIVERS } from '../drivers';
 export function buildProgram(context: () => CliContext): Command {
   const program = new Command('dbbackup')
     .description('Consistent database backups to local or S3 storage, and restores with proof.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--store <url>', 'store: a directory, file:///abs/path or s3://bucket/prefix (env DBBACKUP_STORE, default ./backups)')
     .option('--json', 'machine-readable output on stdout')
     .addOption(new Option('--log-level <level>', 'logs on stderr at or above this level (env DBBACKUP_LOG_LEVEL, default warn)').choices(LOG_LEVELS))

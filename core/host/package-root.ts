@@ -48,6 +48,16 @@ export function packageRoot(from: string = __dirname): string {
   throw new PermanentError(`cannot find dbbackup's package.json at or above ${from}: the installation is incomplete`, { code: 'INSTALL_BROKEN' });
 }
 
+/** The `version` in this copy's package.json (`unknown` when it cannot be read). */
+export function packageVersion(): string {
+  try {
+    const { version } = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function isOurPackage(file: string): boolean {
   if (!existsSync(file)) return false;
   try {

@@ -135,6 +135,15 @@ describe('dbbackup CLI', () => {
     expect(stderr).toMatch(/^dbbackup: interrupted by SIGINT, stopped where it was: the target may hold part of the backup .* run the restore again with --force/m);
   });
 
+  it('prints its version, the one in its package.json', async () => {
+    // Act
+    const version = await dbbackup(['--version']);
+
+    // Assess
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe((JSON.parse(await readFile(path.join(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version);
+  });
+
   it('exits 2 with one clear line for bad input', async () => {
     const unknown = await dbbackup(['backup', 'nosuch', '--instance', 'x', '--config', '{}']);
     const malformed = await dbbackup(['backup', 'etcd', '--instance', 'x', '--config', '{"endpoints": [']);
