@@ -41,7 +41,8 @@ import { LOAD_DATA_FORMAT } from '../shared/row-format';
 import { isExpectedLoadWarning, loadColumns, selectList, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from '../shared/column-codec';
 import { digestQuery } from '../shared/table-reader';
 import { rangeConditions } from './dump-pipeline';
-import { tableKey } from '../shared/table-columns';
+import { tableColumns, tableKey } from '../shared/table-columns';
+import { storedTableName } from '../shared/exact-names';
 import { classifyTargetError, openLoadConnection, type TargetSettings } from '../shared/target-connection';
 import { ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, errnoOf } from '../shared/errors';
 
@@ -140,6 +141,19 @@ export interface LoadInto {
   table: string;
   columns: ColumnInfo[];
   encoding: ValueEncoding;
+}
+
+/**
+ * The target's columns of each table `loads` names, asked of the target once its tables exist,
+ * keyed as the loads name them: a server that stores names in lower case lists them so.
+ */
+export async function columnsOfLoads(connection: Connection, loads: ReadonlyArray<Pick<TableLoad, 'database' | 'table'>>): Promise<Map<string, ColumnInfo[]>> {
+  const stored = await storedTableName(connection);
+  const listed = await tableColumns(connection, [...new Set(loads.map((l) => stored(l.database)))]);
+  return new Map(loads.flatMap((l) => {
+    const found = listed.get(tableKey(stored(l.database), stored(l.table)));
+    return found ? [[tableKey(l.database, l.table), found] as const] : [];
+  }));
 }
 
 /** The rows of chunk files, inflated (each by the codec its name says), one file after the other (each file ends with a full line). */

@@ -31,7 +31,7 @@ import type {
 } from '../../../core/driver/types';
 import { PermanentError, stopIfAborted } from '../../../core/errors';
 import { selectArtifacts } from '../shared/artifact-select';
-import { expectedRowsOf, loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
+import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
@@ -41,10 +41,10 @@ import { definedObject, objectsDefinedBy, type SchemaObjects } from '../shared/s
 import { createdTable } from './sql-rename';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import {
-  assertTargetKeepsNames, describeState, storedTableName, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
+  assertTargetKeepsNames, describeState, effectiveRenames, holdsObjects, inspectDatabases, mapDatabases, type DatabaseMapping,
 } from './target-databases';
 import { validateRestoredTables } from './restore-validation';
-import { tableColumns, tableKey, type ColumnInfo } from '../shared/table-columns';
+import { tableKey, type ColumnInfo } from '../shared/table-columns';
 import { DIGEST_ALGORITHM } from '../shared/table-digest';
 import { describeVersion, detectServerVersion } from '../shared/version';
 
@@ -376,12 +376,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       try {
         for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
         for (const [mapping, rest] of rests) await createTables(connection, rest, mapping, renames, { lanes });
-        const listed = await tableColumns(connection, mappings.map((m) => m.target));
-        const stored = await storedTableName(connection); // the target's names of the tables the loads name
-        columns = new Map(plan.loads.flatMap((l) => {
-          const found = listed.get(tableKey(l.database, stored(l.table)));
-          return found ? [[tableKey(l.database, l.table), found]] : [];
-        }));
+        columns = await columnsOfLoads(connection, plan.loads);
       } catch (error) {
         throw classifyTargetError(error, where);
       } finally {

@@ -21,8 +21,8 @@ import { tableKey } from '../shared/table-columns';
 import { openReadConnection, openSchemaConnection } from '../shared/target-connection';
 import { quoteId } from '../shared/connection';
 import { differences, readBackOf, type ReadBack } from './chunk-load';
-import { mapDatabases, storedTableName } from './target-databases';
-import { eachName, isExactly } from '../shared/exact-names';
+import { mapDatabases } from './target-databases';
+import { eachName, isExactly, storedTableName } from '../shared/exact-names';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 

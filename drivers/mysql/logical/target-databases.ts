@@ -5,7 +5,7 @@
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
 import { ENGINE, isSystemDatabase, type MysqlFacts } from '../shared/layout';
-import { isExactly } from '../shared/exact-names';
+import { isExactly, lowerCaseTableNames } from '../shared/exact-names';
 import { MARKER_TABLE } from './restore-marker';
 
 /** One backed-up database and the name it gets on the target. */
@@ -51,17 +51,6 @@ function assertDistinct(mappings: DatabaseMapping[], fold: (name: string) => str
     }
     seen.set(fold(target), source);
   }
-}
-
-/** The server's `lower_case_table_names`: 0 keeps names as written, 1 stores them in lower case, 2 keeps them but compares them in lower case. */
-async function lowerCaseTableNames(connection: Connection): Promise<number> {
-  const [[{ folding }]] = await connection.query('SELECT @@lower_case_table_names AS folding') as [Array<{ folding: number | string }>, unknown];
-  return Number(folding);
-}
-
-/** How the server names a table or view once created: as written, or in lower case where it stores names so (`lower_case_table_names` = 1). */
-export async function storedTableName(connection: Connection): Promise<(name: string) => string> {
-  return (await lowerCaseTableNames(connection)) === 1 ? (name) => name.toLowerCase() : (name) => name;
 }
 
 /**

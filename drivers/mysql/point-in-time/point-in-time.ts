@@ -42,6 +42,7 @@ import { withConnection } from '../shared/connection';
 import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from '../shared/gtid';
 import { binlogArtifact, ENGINE, recordedConsistency, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { tableKey } from '../shared/table-columns';
+import { storedTableName } from '../shared/exact-names';
 import { effectiveRenames, mapDatabases } from '../logical/target-databases';
 import { MYSQL_TOOLS } from '../shared/tool-errors';
 
@@ -390,8 +391,9 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
       "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')",
     ) as [Array<{ db: string; tbl: string }>, unknown];
     const present = new Set(rows.map((r) => tableKey(r.db, r.tbl)));
+    const stored = await storedTableName(connection);
     const missing = facts.tables.map((t) => ({ database: targetOf.get(t.database) ?? t.database, table: t.table }))
-      .filter((t) => !present.has(tableKey(t.database, t.table))).map((t) => `${t.database}.${t.table}`);
+      .filter((t) => !present.has(tableKey(stored(t.database), stored(t.table)))).map((t) => `${t.database}.${t.table}`);
     checks.push({
       name: 'tables-present',
       ok: missing.length === 0,

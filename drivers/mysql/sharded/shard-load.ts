@@ -7,10 +7,10 @@
  */
 import type { Connection } from 'mysql2/promise';
 import type { Logger } from '../../../core/logger';
-import { loadTables, mergeReadBacks, type ExpectedRows, type ReadBack, type TableLoad } from '../logical/chunk-load';
+import { columnsOfLoads, loadTables, mergeReadBacks, type ExpectedRows, type ReadBack, type TableLoad } from '../logical/chunk-load';
 import type { ValueEncoding } from '../shared/column-codec';
 import { quoteId } from '../shared/connection';
-import { tableColumns } from '../shared/table-columns';
+import type { ColumnInfo } from '../shared/column-codec';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import { detectServerVersion } from '../shared/version';
 import type { ShardMap, TargetServer } from './target-shards';
@@ -50,7 +50,7 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<Shard
   const shards = ctx.target.shards.filter((s) => s.server === server.name);
   const control = await openSchemaConnection(server);
   const loads: TableLoad[] = [];
-  let columns: Awaited<ReturnType<typeof tableColumns>>;
+  let columns: Map<string, ColumnInfo[]>;
   try {
     await detectServerVersion(control); // refuses a version we cannot restore into
     for (const place of shards) {
@@ -65,7 +65,7 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<Shard
         loads.push({ database: place.database, table: t.table, engine: t.engine, rows: t.rows, files: t.chunks.map((c) => ctx.files.get(c.key)!), ...(t.expected ? { expected: t.expected } : {}) });
       }
     }
-    columns = await tableColumns(control, shards.map((s) => s.database));
+    columns = await columnsOfLoads(control, loads);
   } finally {
     await control.end().catch(() => undefined);
   }

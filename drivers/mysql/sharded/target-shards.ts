@@ -9,7 +9,7 @@ import type { ConnectionSettings } from '../shared/connection';
 import { quoteId } from '../shared/connection';
 import { openReadConnection } from '../shared/target-connection';
 import type { ShardConnection } from './derived-index';
-import { isExactly } from '../shared/exact-names';
+import { ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE, errnoOf } from '../shared/errors';
 
 /** A target server: a name the shard map uses, and how to reach it. */
 export type TargetServer = ConnectionSettings & { name: string };
@@ -36,25 +36,31 @@ export async function connectShards(
   return { shards, close };
 }
 
-/** Which of `tables` hold rows in the target's shard databases, as `database.table`. */
+/**
+ * Which of `tables` hold rows in the target's shard databases, as `database.table`. Each is asked
+ * for by name, so the server finds it as the restore's `DROP TABLE` would (whatever case a server
+ * that folds names stores it in).
+ */
 export async function occupiedTables(target: ShardMap, tables: readonly string[]): Promise<string[]> {
   const connected = await connectShards(target);
   const occupied: string[] = [];
   try {
     for (const shard of connected.shards) {
-      const [rows] = await shard.connection.query({
-        sql: `SELECT TABLE_NAME FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} AND BINARY TABLE_NAME IN (?) AND TABLE_TYPE = 'BASE TABLE'`,
-        values: [shard.database, shard.database, tables],
-        rowsAsArray: true,
-      });
-      for (const [name] of rows as Buffer[][]) {
-        const table = name.toString('utf8');
-        const [any] = await shard.connection.query({ sql: `SELECT 1 FROM ${quoteId(shard.database)}.${quoteId(table)} LIMIT 1`, rowsAsArray: true });
-        if ((any as unknown[]).length > 0) occupied.push(`${shard.database}.${table}`);
-      }
+      for (const table of tables) if (await holdsRows(shard.connection, shard.database, table)) occupied.push(`${shard.database}.${table}`);
     }
   } finally {
     await connected.close();
   }
   return occupied;
+}
+
+/** True when `database.table` exists on the server and holds a row. */
+async function holdsRows(connection: Connection, database: string, table: string): Promise<boolean> {
+  try {
+    const [any] = await connection.query({ sql: `SELECT 1 FROM ${quoteId(database)}.${quoteId(table)} LIMIT 1`, rowsAsArray: true });
+    return (any as unknown[]).length > 0;
+  } catch (error) {
+    if (errnoOf(error) === ER_NO_SUCH_TABLE || errnoOf(error) === ER_BAD_DB_ERROR) return false;
+    throw error;
+  }
 }

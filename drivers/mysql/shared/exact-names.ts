@@ -9,6 +9,7 @@
  * So a name is compared both ways ({@link isExactly}: the plain comparison lets the server open
  * only that database's directory), and several names are looked up one at a time ({@link eachName}).
  */
+import type { Connection } from 'mysql2/promise';
 
 /** `column` is exactly the name given (twice: to its two placeholders). */
 export const isExactly = (column: string): string => `(${column} = ? AND BINARY ${column} = ?)`;
@@ -18,4 +19,18 @@ export async function eachName<R>(names: readonly string[], query: (name: string
   const rows: R[] = [];
   for (const name of names) rows.push(...await query(name));
   return rows;
+}
+
+/** The server's `lower_case_table_names`: 0 keeps names as written, 1 stores them in lower case, 2 keeps them but compares them in lower case. */
+export async function lowerCaseTableNames(connection: Connection): Promise<number> {
+  const [[{ folding }]] = await connection.query('SELECT @@lower_case_table_names AS folding') as [Array<{ folding: number | string }>, unknown];
+  return Number(folding);
+}
+
+/**
+ * How the server names a database, table or view once created, as information_schema lists it:
+ * as written, or in lower case where it stores names so (`lower_case_table_names` = 1).
+ */
+export async function storedTableName(connection: Connection): Promise<(name: string) => string> {
+  return (await lowerCaseTableNames(connection)) === 1 ? (name) => name.toLowerCase() : (name) => name;
 }

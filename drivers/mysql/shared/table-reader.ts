@@ -9,6 +9,7 @@ import { quoteId } from './connection';
 import { assertRowPacket, eachRowPacket, rawRowStream, type RowPacket } from './row-packet';
 import { selectList, type ColumnInfo } from './column-codec';
 import { tableColumns, tableKey } from './table-columns';
+import { storedTableName } from './exact-names';
 import { TableDigest } from './table-digest';
 
 export interface TableRef {
@@ -31,9 +32,11 @@ export async function digestQuery(connection: Connection, sql: string): Promise<
   return { rows: digest.rows, digest: digest.hex() };
 }
 
-/** The columns of a table as the dump reads them, in order (none when there is no such table). */
+/** The columns of a table as the dump reads them, in order (none when there is no such table), found as the server names it. */
 export async function dumpedColumns(connection: Connection, ref: TableRef): Promise<ColumnInfo[]> {
-  return (await tableColumns(connection, [ref.database], ref.table)).get(tableKey(ref.database, ref.table)) ?? [];
+  const stored = await storedTableName(connection);
+  const [database, table] = [stored(ref.database), stored(ref.table)];
+  return (await tableColumns(connection, [database], table)).get(tableKey(database, table)) ?? [];
 }
 
 /**

@@ -21,6 +21,7 @@ import { DIGEST_ALGORITHM } from '../../../drivers/mysql/shared/table-digest';
 import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, type TestMariaDb } from '../../harness/mariadb';
 import { LogicalRoundTrip, type ServerLike } from '../../harness/mysql-logical';
 import { freePort } from '../../harness/ports';
+import { occupiedTables } from '../../../drivers/mysql/sharded/target-shards';
 
 let source: TestMariaDb;
 let sourceAdmin: Connection;
@@ -39,6 +40,9 @@ const tempDir = (label: string) => roundTrip.tempDir(label);
 let shared: Promise<TestMariaDb> | undefined;
 /** One target for the tests that restore under a name of their own. */
 const sharedTarget = (): Promise<TestMariaDb> => (shared ??= startTestMariaDb('lr-shared', 7));
+let folds: Promise<TestMariaDb> | undefined;
+/** A target that stores names in lower case (lower_case_table_names = 1, Windows's default). */
+const foldingTarget = (): Promise<TestMariaDb> => (folds ??= startTestMariaDb('lr-folding', 8, ['--lower-case-table-names=1']));
 const restoreContext = (server: ServerLike, extra: Record<string, unknown> = {}, force = false, backup = record) =>
   roundTrip.restoreContext(server, backup, extra, force);
 const restoreInto = (server: ServerLike, extra: Record<string, unknown> = {}, force = false, backup = record) =>
@@ -150,7 +154,7 @@ describe('mysql logical restore', () => {
       CREATE TABLE plain.\`Mixed\` (id INT PRIMARY KEY); INSERT INTO plain.\`Mixed\` VALUES (3); CREATE VIEW plain.\`Shown\` AS SELECT id FROM plain.\`Mixed\`;
       CREATE TRIGGER plain.\`Stamp\` BEFORE INSERT ON plain.\`Mixed\` FOR EACH ROW SET NEW.id = NEW.id`);
     const both = await roundTrip.backUp(source, 'Plain', { databases: ['Plain', 'plain'] }, { backupId: 'lr-cases', instance: 'cases' });
-    const [keeping, folding] = [await sharedTarget(), await startTestMariaDb('lr-folding', 8, ['--lower-case-table-names=1'])];
+    const [keeping, folding] = [await sharedTarget(), await foldingTarget()];
     const target = await connect(keeping);
 
     // Act
@@ -172,6 +176,27 @@ describe('mysql logical restore', () => {
     expect(foldedOlder.checks.filter((c) => !c.ok)).toEqual([]);
     await target.query('DROP DATABASE `Plain`; DROP DATABASE plain');
     await sourceAdmin.query('DROP DATABASE `Plain`; DROP DATABASE plain');
+  }, 120_000);
+
+  it('finds the tables a sharded restore would replace as the target names them, on a target that folds names too', async () => {
+    // Prepare: capitalised tables holding rows, in a database named with capitals on the folding target
+    const [keeping, folding] = [await sharedTarget(), await foldingTarget()];
+    const seed = 'CREATE DATABASE `Shard_A`; CREATE TABLE `Shard_A`.`Mixed` (id INT PRIMARY KEY); INSERT INTO `Shard_A`.`Mixed` VALUES (1); CREATE TABLE `Shard_A`.`Empty` (id INT PRIMARY KEY)';
+    for (const server of [keeping, folding]) await (await connect(server)).query(seed);
+    const mapOf = (server: TestMariaDb, database: string) => ({ servers: [{ name: 'one', ...server.config(), connectTimeoutMs: 5_000 }], shards: [{ shard: 0, server: 'one', database }] });
+
+    // Act
+    const onKeeping = await occupiedTables(mapOf(keeping, 'Shard_A'), ['Mixed', 'mixed', 'Empty', 'Absent']);
+    const onFolding = await occupiedTables(mapOf(folding, 'Shard_A'), ['Mixed', 'Empty', 'Absent']);
+    const lowerOnFolding = await occupiedTables(mapOf(folding, 'shard_a'), ['mixed']);
+    const noDatabase = await occupiedTables(mapOf(keeping, 'shard_a'), ['Mixed']);
+
+    // Assess
+    expect(onKeeping).toEqual(['Shard_A.Mixed']);
+    expect(onFolding).toEqual(['Shard_A.Mixed']);
+    expect(lowerOnFolding).toEqual(['shard_a.mixed']);
+    expect(noDatabase).toEqual([]);
+    for (const server of [keeping, folding]) await (await connect(server)).query('DROP DATABASE `Shard_A`');
   }, 120_000);
 
   it('writes the restore to the target\'s binary log by default, nothing of it with binlog false, and says which privilege is missing', async () => {
