@@ -36,8 +36,8 @@ import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
-import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement } from './schema-apply';
-import { definedObject, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
+import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout } from './schema-apply';
+import { definedObject, grantedTable, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
 import { createdTable } from './sql-rename';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import {
@@ -395,30 +395,37 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   //    outlasted the server's idle timeout.)
   const objects: Record<string, SchemaObjects> = {};
   const viewsLeftOut: string[] = [];
+  // Views the source could not resolve (the backup warned of them), and grants on them, may be
+  // left out should the target refuse them too; anything else the target refuses fails the restore.
+  const brokenOf = new Map(mappings.map((m) => [m.target, new Set(schemaOf.get(m.source)?.brokenViews ?? [])]));
+  const isBroken = (database: string | undefined, name: string) => database !== undefined && (brokenOf.get(database)?.has(name) ?? false);
+  const mayGoWithout: MayGoWithout = ({ statement, database }) => {
+    const defined = definedObject(statement);
+    if (defined) return defined.kind === 'view' && isBroken(database, defined.name);
+    const granted = grantedTable(statement);
+    return granted !== undefined && isBroken(granted.database, granted.name);
+  };
   await withSchemaConnection(ctx, where, async (connection) => {
     const pending: DeferredStatement[] = [];
     for (const mapping of mappings) {
       const schema = schemaOf.get(mapping.source);
       const statements = schema ? await statementsOf(schema.post) : [];
       objects[mapping.target] = objectsDefinedBy(statements);
-      pending.push(...await applyStatements(connection, statements, { database: mapping.target, renames, where: `post-schema of ${mapping.source}` }));
+      pending.push(...await applyStatements(connection, statements, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
     }
     if (facts.users) {
-      pending.push(...await applyStatements(connection, await statementsOf(facts.users), { renames, where: 'users' }));
+      pending.push(...await applyStatements(connection, await statementsOf(facts.users), { renames, where: 'users', mayGoWithout }));
     }
-    const brokenOf = new Map(mappings.map((m) => [m.target, new Set(schemaOf.get(m.source)?.brokenViews ?? [])]));
-    const leftOut = await finishDeferred(connection, pending, (item) => {
-      const object = definedObject(item.statement);
-      return item.database !== undefined && object?.kind === 'view' && brokenOf.get(item.database)!.has(object.name);
-    });
+    const leftOut = await finishDeferred(connection, pending, mayGoWithout);
     for (const item of leftOut) {
-      const name = definedObject(item.statement)!.name;
-      objects[item.database!].view = objects[item.database!].view.filter((v) => v !== name);
-      viewsLeftOut.push(`${item.database}.${name}`);
+      const view = definedObject(item.statement);
+      if (!view) continue; // a grant on one
+      objects[item.database!].view = objects[item.database!].view.filter((v) => v !== view.name);
+      viewsLeftOut.push(`${item.database}.${view.name}`);
     }
     if (leftOut.length > 0) {
-      ctx.logger.warn('mysql restore: left out views the source could not resolve either (the backup warned of them); everything else is restored', {
-        views: leftOut.map((item) => `${item.database}.${definedObject(item.statement)!.name} (${item.error instanceof Error ? item.error.message : String(item.error)})`),
+      ctx.logger.warn('mysql restore: left out views the source could not resolve either (the backup warned of them), and grants on them; everything else is restored', {
+        statements: leftOut.map((item) => `${item.statement.replace(/\s+/g, ' ').slice(0, 120)} (${item.error instanceof Error ? item.error.message : String(item.error)})`),
       });
     }
     for (const mapping of mappings) await removeMarker(connection, mapping.target);

@@ -184,6 +184,14 @@ export async function applyPreSchema(
   return statements.length;
 }
 
+/** Statements a restore may finish without, should the server refuse them (views the source could not resolve either, and grants on them). */
+export type MayGoWithout = (item: Pick<DeferredStatement, 'statement' | 'database'>) => boolean;
+
+/** Whether a statement that failed with `error` may wait for the others: a dependency may be missing yet, or it may be gone without. */
+function mayWait(error: unknown, item: Pick<DeferredStatement, 'statement' | 'database'>, mayGoWithout: MayGoWithout = () => false): boolean {
+  return MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0) || ((error as { errno?: unknown }).errno !== undefined && mayGoWithout(item));
+}
+
 /** A statement whose dependencies did not exist yet, kept for {@link finishDeferred}. */
 export interface DeferredStatement {
   statement: string;
@@ -205,7 +213,7 @@ export interface DeferredStatement {
 export async function applyStatements(
   connection: Connection,
   statements: string[],
-  options: { database?: string; renames: Renames; where: string },
+  options: { database?: string; renames: Renames; where: string; mayGoWithout?: MayGoWithout },
 ): Promise<DeferredStatement[]> {
   await execute(connection, SCHEMA_SESSION, options.where);
   if (options.database !== undefined) await execute(connection, `USE ${quoteId(options.database)}`, options.where);
@@ -221,7 +229,7 @@ export async function applyStatements(
     try {
       await connection.query(statement);
     } catch (error) {
-      if (!MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0)) {
+      if (!mayWait(error, { statement, database: options.database }, options.mayGoWithout)) {
         throw classifyTargetError(error, `${options.where}: statement failed (${head(statement)})`, 'MYSQL_SCHEMA_FAILED');
       }
       deferred.push({ statement, session: [...session], where: options.where, database: options.database, error });
@@ -235,7 +243,7 @@ export async function applyStatements(
  * Returns those that still fail and `mayGoWithout` accepts (views broken on the source, say).
  * @throws PermanentError `MYSQL_SCHEMA_FAILED` naming the first other statement that still fails.
  */
-export async function finishDeferred(connection: Connection, pending: DeferredStatement[], mayGoWithout: (item: DeferredStatement) => boolean = () => false): Promise<DeferredStatement[]> {
+export async function finishDeferred(connection: Connection, pending: DeferredStatement[], mayGoWithout: MayGoWithout = () => false): Promise<DeferredStatement[]> {
   let remaining = pending;
   while (remaining.length > 0) {
     const next: DeferredStatement[] = [];
@@ -244,7 +252,7 @@ export async function finishDeferred(connection: Connection, pending: DeferredSt
         for (const sql of item.session) await connection.query(sql);
         await connection.query(item.statement);
       } catch (error) {
-        if (!MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0)) {
+        if (!mayWait(error, item, mayGoWithout)) {
           throw classifyTargetError(error, `${item.where}: statement failed (${head(item.statement)})`, 'MYSQL_SCHEMA_FAILED');
         }
         next.push({ ...item, error });

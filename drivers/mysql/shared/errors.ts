@@ -75,6 +75,7 @@ export const ER_NO_SUCH_TABLE = 1146;
 export const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
 export const ER_LOCK_WAIT_TIMEOUT = 1205;
 export const ER_LOCK_DEADLOCK = 1213;
+export const ER_VIEW_INVALID = 1356;
 
 /** The server's error number of `error`, if it has one. */
 export const errnoOf = (error: unknown): unknown => (error as { errno?: unknown } | undefined)?.errno;

@@ -49,6 +49,14 @@ export function definedObject(sql: string): { kind: SchemaObjectKind; name: stri
   return { kind, name: unquote(match[3] ?? match[2]) };
 }
 
+const TABLE_GRANT = new RegExp(`^GRANT\\s[\\s\\S]*?\\sON\\s+(?:TABLE\\s+)?(${IDENT})\\s*\\.\\s*(${IDENT})\\s+TO\\s`, 'i');
+
+/** The table or view a table-level `GRANT … ON db.name TO …` (as SHOW GRANTS writes it) is on, if it is one. */
+export function grantedTable(sql: string): { database: string; name: string } | undefined {
+  const match = TABLE_GRANT.exec(normalise(sql));
+  return match ? { database: unquote(match[1]), name: unquote(match[2]) } : undefined;
+}
+
 /** The objects `statements` define. */
 export function objectsDefinedBy(statements: string[]): SchemaObjects {
   const objects = noSchemaObjects();

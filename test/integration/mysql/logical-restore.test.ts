@@ -398,11 +398,13 @@ describe('mysql logical restore', () => {
   }, 180_000);
 
   it('backs up views the source cannot resolve, naming them; the restore creates everything else and says what it left out; a view only the target cannot create still fails it', async () => {
-    // Prepare: v reads a dropped table, vv reads v; w is whole; x reads a database the restore does not bring
+    // Prepare: v reads a dropped table, vv reads v (and a user may read it), vc a dropped column; w is whole; x reads a database the restore does not bring
     await sourceAdmin.query(`CREATE DATABASE other; CREATE TABLE other.t (id INT PRIMARY KEY);
-      CREATE DATABASE bv; CREATE TABLE bv.gone (id INT PRIMARY KEY); CREATE TABLE bv.keep (id INT PRIMARY KEY); INSERT INTO bv.keep VALUES (1), (2);
-      CREATE VIEW bv.v AS SELECT id FROM bv.gone; CREATE VIEW bv.vv AS SELECT id FROM bv.v; CREATE VIEW bv.w AS SELECT id FROM bv.keep; DROP TABLE bv.gone`);
-    const broken = await backUp(source, 'bv', {});
+      CREATE DATABASE bv; CREATE TABLE bv.gone (id INT PRIMARY KEY); CREATE TABLE bv.keep (id INT PRIMARY KEY, c INT); INSERT INTO bv.keep VALUES (1, 0), (2, 0);
+      CREATE VIEW bv.v AS SELECT id FROM bv.gone; CREATE VIEW bv.vv AS SELECT id FROM bv.v; CREATE VIEW bv.vc AS SELECT id, c FROM bv.keep; CREATE VIEW bv.w AS SELECT id FROM bv.keep;
+      CREATE USER 'bv_reader'@'%'; GRANT SELECT ON bv.vv TO 'bv_reader'@'%'; GRANT SELECT ON bv.w TO 'bv_reader'@'%';
+      DROP TABLE bv.gone; ALTER TABLE bv.keep DROP COLUMN c`);
+    const broken = await backUp(source, 'bv', { includeUsers: true });
     await sourceAdmin.query('CREATE VIEW bv.x AS SELECT id FROM other.t');
     const crossing = await roundTrip.backUp(source, 'bv', {}, { backupId: 'lr-bv-crossing', instance: 'bv' });
     const target = await sharedTarget();
@@ -413,17 +415,19 @@ describe('mysql logical restore', () => {
     const refused = restoreInto(target, { renameDatabases: { bv: 'bv_crossing' } }, false, crossing);
 
     // Assess
-    expect((broken.facts as unknown as MysqlFacts).schema).toEqual([expect.objectContaining({ database: 'bv', brokenViews: ['v', 'vv'] })]);
+    expect((broken.facts as unknown as MysqlFacts).schema).toEqual([expect.objectContaining({ database: 'bv', brokenViews: ['v', 'vc', 'vv'] })]);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
-    expect(checks.find((c) => c.name === 'schema-objects')!.detail).toBe('1 views, triggers, routines and events present; left out, as the source could not resolve them either: view bv_restored.v, bv_restored.vv');
-    expect(result.endpoint.viewsLeftOut).toEqual(['bv_restored.v', 'bv_restored.vv']);
+    expect(checks.find((c) => c.name === 'schema-objects')!.detail).toBe('1 views, triggers, routines and events present; left out, as the source could not resolve them either: view bv_restored.v, bv_restored.vc, bv_restored.vv');
+    expect(result.endpoint.viewsLeftOut).toEqual(['bv_restored.v', 'bv_restored.vc', 'bv_restored.vv']);
+    const [grants] = await restored.query("SHOW GRANTS FOR 'bv_reader'@'%'") as [Array<Record<string, string>>, unknown];
+    expect(grants.map((g) => Object.values(g)[0])).toContain('GRANT SELECT ON `bv_restored`.`w` TO `bv_reader`@`%`');
     const [rows] = await restored.query('SELECT id FROM bv_restored.w ORDER BY id') as [Array<{ id: number }>, unknown];
     expect(rows).toEqual([{ id: 1 }, { id: 2 }]);
     const [[marker]] = await restored.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'bv_restored' AND TABLE_NAME = '${MARKER_TABLE}'`) as [Array<{ n: number }>, unknown];
     expect(Number(marker.n)).toBe(0);
     await expect(refused).rejects.toMatchObject({ code: 'MYSQL_SCHEMA_FAILED', message: expect.stringContaining("Table 'other.t' doesn't exist") });
-    await restored.query('DROP DATABASE bv_restored; DROP DATABASE bv_crossing');
-    await sourceAdmin.query('DROP DATABASE bv; DROP DATABASE other');
+    await restored.query("DROP DATABASE bv_restored; DROP DATABASE bv_crossing; DROP USER 'bv_reader'@'%'");
+    await sourceAdmin.query("DROP DATABASE bv; DROP DATABASE other; DROP USER 'bv_reader'@'%'");
   }, 120_000);
 
   it('fails naming a table its pre-schema does not create, rather than wait for it', async () => {
