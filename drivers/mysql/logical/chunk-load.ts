@@ -25,13 +25,15 @@
  * expected (column-codec.ts); the digests then prove the value.
  *
  * A chunk that meets a lock conflict (a deadlock or lock wait timeout, as two connections loading
- * one table can) is loaded again on its own connection: the session runs with autocommit, so the
- * server rolled the whole statement back and none of its rows are in.
+ * one table can) is loaded again on its own connection, when none of its rows can be in: InnoDB
+ * rolled the statement back whole (the session runs with autocommit), and MyISAM and Aria only
+ * wait for the table's lock before writing anything. Other engines (MyRocks, say, which may commit
+ * part of a statement) are not loaded again.
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { escape as escapeLiteral, type Connection, type ResultSetHeader } from 'mysql2/promise';
-import { PermanentError, stopIfAborted, type ClassifiedError, type TransientError } from '../../../core/errors';
+import { PermanentError, stopIfAborted, TransientError, type ClassifiedError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import { withRetry } from '../../../core/resilience/retry';
 import { chunkFileLines } from '../shared/chunk-codec';
@@ -196,16 +198,32 @@ export async function loadFiles(connection: Connection, files: string[], into: L
 /** Times a chunk that met a lock conflict is loaded again before the restore step fails (transient, for the state machine's retry). */
 const LOCK_CONFLICT_RETRIES = 5;
 
-/** A deadlock or lock wait timeout: the server rolled the statement back whole (autocommit), so it can simply run again. */
-const isLockConflict = (error: TransientError): boolean => [ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT].includes(errnoOf(error.cause) as number);
+/** Engines a chunk that met a lock conflict left without any of its rows (see the file's comment). */
+const RELOADABLE_ENGINES = new Set(['innodb', 'myisam', 'aria']);
 
-/** {@link loadFiles}, run again while it meets a lock conflict with another load. */
-function loadFilesRetried(connection: Connection, files: string[], into: LoadInto, what: string, options: LoadOptions): Promise<number> {
-  return withRetry(() => loadFiles(connection, files, into), {
-    maxAttempts: LOCK_CONFLICT_RETRIES, initialDelayMs: 100, maxDelayMs: 2_000, mapError: (error) => classifyTargetError(error, what, 'MYSQL_LOAD_FAILED'), engine: ENGINE,
-    retryWhen: isLockConflict, signal: options.signal,
-    onRetry: ({ attempt, error }) => options.logger.warn(`mysql restore: ${what} met a lock conflict and was rolled back; loading it again`, { attempt, error: error.message }),
-  });
+/** A deadlock or lock wait timeout. */
+const isLockConflict = (error: unknown): boolean => [ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT].includes(errnoOf((error as { cause?: unknown }).cause) as number);
+
+/** {@link loadFiles}, run again while it meets a lock conflict with another load, where the engine left none of its rows in. */
+async function loadFilesRetried(connection: Connection, files: string[], into: LoadInto, load: TableLoad, what: string, options: LoadOptions): Promise<number> {
+  let attempts = 0;
+  try {
+    return await withRetry(() => {
+      attempts += 1;
+      stopIfAborted(options.signal, 'restore', ENGINE);
+      return loadFiles(connection, files, into);
+    }, {
+      maxAttempts: RELOADABLE_ENGINES.has(load.engine.toLowerCase()) ? LOCK_CONFLICT_RETRIES : 0,
+      initialDelayMs: 100, maxDelayMs: 2_000, mapError: (error) => classifyTargetError(error, what, 'MYSQL_LOAD_FAILED'), engine: ENGINE,
+      retryWhen: isLockConflict, signal: options.signal,
+      onRetry: ({ attempt, error }) => options.logger.warn(`mysql restore: ${what} met a lock conflict and was rolled back; loading it again`, { attempt, error: error.message }),
+    });
+  } catch (error) {
+    if (attempts > 1 && isLockConflict(error)) {
+      throw new TransientError(`${(error as Error).message} (loaded ${attempts} times, each rolled back by a lock conflict)`, { code: (error as TransientError).code, engine: ENGINE, cause: error });
+    }
+    throw error;
+  }
 }
 
 /** MyISAM-like engines whose non-unique indexes can be disabled during a bulk load. */
@@ -343,7 +361,7 @@ export async function loadTables(
         stopIfAborted(options.signal, 'restore', ENGINE);
         await keysOff(connection, load);
         const files = await Promise.all(chunks.map((i) => options.localFile?.(load.files[i]) ?? load.files[i]));
-        const rows = await loadFilesRetried(connection, files, intoOf(load), what, options);
+        const rows = await loadFilesRetried(connection, files, intoOf(load), load, what, options);
         loaded.set(load, loaded.get(load)! + rows);
         done.chunks += chunks.length;
         done.rows += rows;
