@@ -6,7 +6,7 @@
  */
 import { PermanentError, TransientError, authFailed, type ClassifiedError } from '../../core/errors';
 
-const ENGINE = 'zookeeper';
+export const ENGINE = 'zookeeper';
 
 /** The C client's return codes this driver tells apart (zookeeper.h, `ZOO_ERRORS`). */
 export const ZK_RC = {

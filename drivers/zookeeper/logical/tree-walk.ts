@@ -13,7 +13,8 @@
  */
 import { kindOfOwner, isSystemPath, TreeDigest, type Acl, type TreeNode, type TreeSummary } from '../tree-digest';
 import type { ZooKeeperClient } from '../client';
-import { isNoNode, zooKeeperCallFailed } from '../errors';
+import { PermanentError } from '../../../core/errors';
+import { ENGINE, isNoNode, zooKeeperCallFailed } from '../errors';
 import { preorder, type NodeRead } from './preorder';
 
 /** A node as the walk read it: what the digest sees, and the zxid of its last change. */
@@ -46,6 +47,21 @@ async function unlessGone<T>(call: Promise<T>, what: string): Promise<T | undefi
   }
 }
 
+/**
+ * Refuses an ACL the server masked: to a session without ADMIN on the node, ZooKeeper shows a
+ * digest entry's password hash as `x` (`app:x`). Kept, it would restore a password no one has,
+ * locking the application out of its own node while the digests still match.
+ * @throws PermanentError `ZK_PRIVILEGES` naming the node and the missing permission.
+ */
+function refuseMaskedAcl(path: string, acl: Acl[]): void {
+  const masked = acl.find((entry) => entry.scheme === 'digest' && entry.id.endsWith(':x'));
+  if (!masked) return;
+  throw new PermanentError(
+    `missing permission ADMIN on ${path}: its ACL gives digest user ${masked.id.slice(0, -2)} a password hash the server hides from this session, so it cannot be read, backed up or compared; use an auth with ADMIN on every node (the super digest, say)`,
+    { code: 'ZK_PRIVILEGES', engine: ENGINE },
+  );
+}
+
 /** Reads one node: data and stat first; ACL and children only once the node is known to be there. */
 async function readNode(client: ZooKeeperClient, path: string): Promise<NodeRead<WalkedNode> | undefined> {
   const got = await unlessGone(client.get(path, false), `reading ${path}`);
@@ -60,6 +76,7 @@ async function readNode(client: ZooKeeperClient, path: string): Promise<NodeRead
   ]);
   if (!aclRead || !names) return undefined;
   const acl: Acl[] = (aclRead[0] as unknown as NativeAcl[]).map((entry) => ({ perms: entry.perms, scheme: entry.scheme, id: entry.auth }));
+  refuseMaskedAcl(path, acl);
   const children = names.filter((name) => !isSystemPath(path === '/' ? `/${name}` : `${path}/${name}`)).sort();
   const node: WalkedNode = { path, data: Buffer.isBuffer(data) ? data : Buffer.alloc(0), acl, kind, mzxid: stat.mzxid };
   return { item: node, children };

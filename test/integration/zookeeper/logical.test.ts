@@ -146,6 +146,20 @@ describe('ZooKeeper logical backup and restore', () => {
     expect(result.sequenceBumpPairs).toBeGreaterThan(0);
   });
 
+  it('refuses to back up an ACL whose password hash the server hides from it (no ADMIN), naming the node', async () => {
+    // Prepare: the application's digest user may do everything on /masked; the backup's may only read it
+    const appId = `app:${createHash('sha1').update('app:app-secret').digest('base64')}`;
+    await sourceClient.create('/masked', Buffer.from('app data'), 0);
+    await sourceClient.set_acl('/masked', -1, [{ perms: 31, scheme: 'digest', auth: appId }, { perms: 1, scheme: 'world', auth: 'anyone' }]);
+
+    // Act
+    const walking = (async () => { for await (const _node of walkTree(sourceClient)); })();
+
+    // Assess
+    await expect(walking).rejects.toMatchObject({ name: 'PermanentError', code: 'ZK_PRIVILEGES', message: expect.stringContaining('missing permission ADMIN on /masked: its ACL gives digest user app a password hash the server hides') });
+    await sourceClient.delete_('/masked', -1);
+  });
+
   it('gives a sequential child created after the restore a name past every restored one', async () => {
     // Prepare
     const client = await connect(standalone);
