@@ -80,13 +80,12 @@ export async function restoreLogical(ctx: RestoreContext<LogicalTarget>, transfe
   }
   const identity = { backupId: backup.backupId, spoolDir: ctx.spoolDir };
   const result = await withTarget(ctx, async (client, more) => {
-    if (!(await treeIsEmpty(client))) {
-      if (!ctx.force && !(await isOwnRestore(markerDir(ctx), identity))) {
-        throw treeNotEmpty(ctx, 'it changed after the prepare step, and this restore did not write it');
-      }
-      logger.warn('zookeeper restore: clearing the target tree', { deleted: await clearTree(client) });
+    const empty = await treeIsEmpty(client);
+    if (!empty && !ctx.force && !(await isOwnRestore(markerDir(ctx), identity))) {
+      throw treeNotEmpty(ctx, 'it changed after the prepare step, and this restore did not write it');
     }
-    await writeRestoreMarker(markerDir(ctx), identity);
+    await writeRestoreMarker(markerDir(ctx), identity); // before the first change: a clear that stops half way is this restore's partial work
+    if (!empty) logger.warn('zookeeper restore: cleared the target tree', { deleted: await clearTree(client) });
     // The validate step walks every server of the target: no walk here as well.
     return restoreTree(client, file, { check: false, moreSessions: more });
   }, RESTORE_SESSIONS);
@@ -102,7 +101,9 @@ export async function cleanupLogical(ctx: RestoreContext<LogicalTarget>, progres
   const tree = `the tree of ${ctx.target.servers.join(',')}`;
   const detail = {
     restored: `${tree} holds backup ${ctx.backup.backupId} as restored; the failure came after the restore`,
-    partial: `${tree} holds part of backup ${ctx.backup.backupId}${progress.prepared?.details.replace === true ? '; its previous nodes were deleted' : ''}: restore it again with force`,
+    partial: progress.prepared?.details.replace === true
+      ? `${tree} was being replaced: it may hold what the forced restore had not yet deleted of its previous nodes, and part of backup ${ctx.backup.backupId} (the error says how far it went): restore it again with force`
+      : `${tree} holds part of backup ${ctx.backup.backupId}: restore it again with force`,
     untouched: `${tree} was not written to`,
   }[condition];
   return { target: condition, detail, stopped: [] };

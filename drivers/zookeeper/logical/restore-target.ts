@@ -31,8 +31,9 @@ export async function treeIsEmpty(client: ZooKeeperClient): Promise<boolean> {
  * session's requests are answered in order, so the reverse of a pre-order listing is that order.
  * Every node with children gets the open ACL first (a child's delete needs DELETE on its parent), so
  * the clearing client needs ADMIN on those; the root keeps the open ACL afterwards (a restore sets
- * the backup's). A node that disappears meanwhile is fine; one created meanwhile fails its parent's
- * delete (NOTEMPTY).
+ * the backup's). Every ACL is opened before anything is deleted: a parent the client may not open
+ * fails the clear with nothing deleted (its error says which ACLs were opened). A node that
+ * disappears meanwhile is fine; one created meanwhile fails its parent's delete (NOTEMPTY).
  * @returns the number of nodes deleted
  */
 export async function clearTree(client: ZooKeeperClient, options: { window?: number } = {}): Promise<number> {
@@ -52,11 +53,21 @@ export async function clearTree(client: ZooKeeperClient, options: { window?: num
   };
   for await (const path of preorder('/', listChildren, window)) if (path !== '/') paths.push(path);
   const deletes = new RequestWindow(window);
-  // Deleting a child needs DELETE on its parent: open every parent's ACL first (needs ADMIN on it).
-  for (const parent of parents) {
-    await deletes.submit(() => client.set_acl(parent, -1, [OPEN_ACL]).catch((error: unknown) => {
-      if (!isNoNode(error)) throw zooKeeperCallFailed(error, `opening the ACL of ${parent} to delete its children`);
-    }));
+  // Deleting a child needs DELETE on its parent: open every parent's ACL first (needs ADMIN on it),
+  // all of them before the first delete, so a parent the client may not open deletes nothing.
+  const opened: string[] = [];
+  try {
+    for (const parent of parents) {
+      await deletes.submit(() => client.set_acl(parent, -1, [OPEN_ACL]).then(() => { opened.push(parent); }, (error: unknown) => {
+        if (!isNoNode(error)) throw zooKeeperCallFailed(error, `opening the ACL of ${parent} to delete its children`);
+      }));
+    }
+    await deletes.drain();
+  } catch (error) {
+    const detail = opened.length > 0
+      ? `; nothing was deleted, but the ACLs of ${opened.length} nodes were opened to world:anyone ALL first (${opened.slice(0, 5).join(', ')}${opened.length > 5 ? ', …' : ''})`
+      : '; nothing was deleted or changed';
+    throw Object.assign(error as Error, { message: `${(error as Error).message}${detail}` });
   }
   for (let i = paths.length - 1; i >= 0; i -= 1) {
     const path = paths[i];

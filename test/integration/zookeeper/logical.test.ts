@@ -197,6 +197,29 @@ describe('ZooKeeper logical backup and restore', () => {
     expect(await treeIsEmpty(client)).toBe(true);
   });
 
+  it('clears nothing of a tree when a parent refuses it ADMIN, and says which ACLs it opened', async () => {
+    // Prepare: /b-noadmin grants everyone everything but ADMIN
+    const client = await connect(standalone);
+    await clearTree(client);
+    await client.create('/a-private', Buffer.from('a'), 0);
+    await client.create('/a-private/child', Buffer.from('a1'), 0);
+    await client.create('/b-noadmin', Buffer.from('b'), 0);
+    await client.create('/b-noadmin/child', Buffer.from('b1'), 0);
+    await client.set_acl('/a-private', -1, [{ perms: 31, scheme: 'digest', auth: USER_ID }]);
+    await client.set_acl('/b-noadmin', -1, [{ perms: 15, scheme: 'world', auth: 'anyone' }]);
+
+    // Act
+    const clearing = clearTree(client);
+
+    // Assess
+    await expect(clearing).rejects.toMatchObject({ message: expect.stringMatching(/opening the ACL of \/b-noadmin to delete its children: .*; nothing was deleted, but the ACLs of 2 nodes were opened to world:anyone ALL first \(\/, \/a-private\)/) });
+    expect((await client.get_children('/', false)).sort()).toEqual(['a-private', 'b-noadmin', 'zookeeper']);
+    expect(await client.get_children('/a-private', false)).toEqual(['child']);
+    expect(await client.get_children('/b-noadmin', false)).toEqual(['child']);
+    await client.delete_('/b-noadmin/child', -1);
+    await client.delete_('/b-noadmin', -1);
+  });
+
   it('restores container and TTL kinds an artifact carries (as the server\'s transaction log shows)', async () => {
     // Prepare: kinds a client cannot read, so an artifact written from nodes that carry them.
     const client = await connect(standalone);
