@@ -160,6 +160,18 @@ export const zookeeperRestoreTargetSchema = z.preprocess(withDefaultMode, z.disc
       }
     });
   }
+  // Every port a member listens on is its own on its machine: a member that cannot bind one is
+  // found only once every member's files have been replaced.
+  const taken = new Map<string, string>();
+  target.members.forEach((m, i) => {
+    for (const [kind, value] of [['clientPort', m.clientPort], ['quorumPort', m.quorumPort], ['electionPort', m.electionPort]] as const) {
+      if (value === undefined) continue;
+      const where = `${m.host ?? 'the request\'s host'} ${m.hostname}:${value}`;
+      const other = taken.get(where);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['members', i, kind], message: `port ${value} on ${m.hostname} is already ${other}: every port of every member on one machine must differ` });
+      else taken.set(where, `member ${m.id}'s ${kind}`);
+    }
+  });
 });
 
 export type ZooKeeperRestoreTarget = z.infer<typeof zookeeperRestoreTargetSchema>;

@@ -43,4 +43,18 @@ describe('ZooKeeper restore target', () => {
     expect(issues({ members: [member(1, { host: '10.0.1.11' })] })).toEqual([expect.stringMatching(/^members\.0\.host: must be an EC2 or SSM managed instance id .* not its network address$/)]);
     expect(issues({ members: [member(1, { host: 'default' })] })).toEqual([expect.stringMatching(/^members\.0\.host: must be an EC2 or SSM managed instance id/)]);
   });
+
+  it('refuses a port two members on one machine would both listen on, naming whose it is', () => {
+    // Act
+    const found = issues({ members: [member(1), member(2, { quorumPort: 2181 }), member(3, { quorumPort: 2881, electionPort: 3881 })] });
+    const apart = issues({ members: [member(1, { host: 'i-0aaaaaaaaaaaaaaaa', hostname: '10.0.1.11' }), member(2, { host: 'i-0bbbbbbbbbbbbbbbb', hostname: '10.0.1.12', clientPort: 2181, quorumPort: 2881, electionPort: 3881 })] });
+
+    // Assess
+    expect(found).toEqual([
+      "members.1.quorumPort: port 2181 on 127.0.0.1 is already member 1's clientPort: every port of every member on one machine must differ",
+      "members.2.quorumPort: port 2881 on 127.0.0.1 is already member 1's quorumPort: every port of every member on one machine must differ",
+      "members.2.electionPort: port 3881 on 127.0.0.1 is already member 1's electionPort: every port of every member on one machine must differ",
+    ]);
+    expect(apart).toEqual([]);
+  });
 });
