@@ -51,6 +51,8 @@ export interface ServerProcessOptions<T> {
   pollMs?: number;
   /** How long a stop waits after SIGTERM before SIGKILL. */
   stopTimeoutMs: number;
+  /** What a known cause found in the log of a server that exited means, said before the log's last lines. */
+  explainExit?: (logTail: string) => string | undefined;
 }
 
 export interface ServerProcess<T> {
@@ -107,7 +109,8 @@ export async function startServerProcess<T>(options: ServerProcessOptions<T>): P
   await stop().catch(() => rm(pidFile, { force: true })); // the start's own error is the one to report
   const note = await logTailNote(logFile);
   if (outcome.reason === 'exited') {
-    throw new PermanentError(`${options.what} exited before it became ready${note}`, { code: `${options.codePrefix}_START_FAILED`, engine });
+    const cause = options.explainExit?.(note);
+    throw new PermanentError(`${options.what} exited before it became ready${cause ? `: ${cause}` : ''}${note}`, { code: `${options.codePrefix}_START_FAILED`, engine });
   }
   throw new TransientError(`${options.what} did not become ready in time (last: ${outcome.last}); stopped it${note}`, {
     code: `${options.codePrefix}_START_TIMEOUT`, engine,

@@ -109,6 +109,8 @@ const targetMember = z.object({
   electionPort: port.optional(),
   /** Java heap of the restored server (MB): the whole tree lives in it. */
   heapMb: z.number().int().min(64).max(65_536).default(1024),
+  /** The restored server's `jute.maxbuffer` (bytes): the source's, when it runs with more than ZooKeeper's 1 MiB. */
+  juteMaxBuffer: z.number().int().min(1_048_575).max(1 << 30).optional(),
 }).strict();
 
 type TargetMemberInput = z.infer<typeof targetMember>;

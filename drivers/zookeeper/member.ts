@@ -50,6 +50,8 @@ export interface MemberOptions {
    * (commitLogCount, which it refuses to lower), so nodes of hundreds of KB need more.
    */
   heapMb?: number;
+  /** The largest record (a node's data, a transaction) it reads or takes, in bytes: its `jute.maxbuffer` (default ZooKeeper's, 1 MiB − 1). */
+  juteMaxBuffer?: number;
   /** Called with its pid as soon as it runs (core/host/server-process.ts). */
   onSpawn?: (pid: number) => Promise<void>;
 }
@@ -108,13 +110,21 @@ export function memberConfig(options: MemberOptions): string {
 }
 
 /** The java command line of a member. */
-export function memberArgv(configFile: string, options: { adminServer?: boolean; heapMb?: number } = {}): string[] {
-  const { adminServer = false, heapMb = 256 } = options;
+export function memberArgv(configFile: string, options: { adminServer?: boolean; heapMb?: number; juteMaxBuffer?: number } = {}): string[] {
+  const { adminServer = false, heapMb = 256, juteMaxBuffer } = options;
   return [
     `-Xmx${heapMb}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
     '-Dzookeeper.jmx.log4j.disable=true',
+    ...(juteMaxBuffer === undefined ? [] : [`-Djute.maxbuffer=${juteMaxBuffer}`]),
     '-cp', [ZOOKEEPER_JAR, SLF4J_JAR, ...(adminServer ? [SERVLET_API_JAR] : [])].join(':'), MAIN_CLASS, configFile,
   ];
+}
+
+/** A member that exited on a record larger than its `jute.maxbuffer` (files of a source that ran with a larger one): what to do. */
+function explainMemberExit(logTail: string): string | undefined {
+  const length = /Unreasonable length = (\d+)/.exec(logTail)?.[1];
+  if (length === undefined) return undefined;
+  return `its files hold a record of ${length} bytes, more than its jute.maxbuffer allows (the source must run with a larger one): set juteMaxBuffer (bytes) on the target's members, as large as the source's`;
 }
 
 /** Ready once it serves, and only if the server answering is this one (its dataDir), not another on the same port. */
@@ -146,7 +156,8 @@ export async function startZooKeeperMember(options: MemberOptions): Promise<Runn
     codePrefix: 'ZK',
     what: `ZooKeeper at ${options.host}:${options.clientPort}`,
     command: 'java',
-    args: memberArgv(configFile, { adminServer: options.adminPort !== undefined, heapMb: options.heapMb }),
+    args: memberArgv(configFile, { adminServer: options.adminPort !== undefined, heapMb: options.heapMb, juteMaxBuffer: options.juteMaxBuffer }),
+    explainExit: explainMemberExit,
     logFile,
     pidFile,
     onSpawn: options.onSpawn,

@@ -41,6 +41,7 @@ export function memberStartOptions(target: HostLocalTarget, member: TargetMember
     clientPort: member.clientPort,
     ensemble,
     heapMb: member.heapMb,
+    juteMaxBuffer: member.juteMaxBuffer,
   };
 }
 
