@@ -30,11 +30,18 @@ export interface SelectedFiles {
   lastZxid: bigint;
 }
 
-/** The snapshots and logs in a directory, each sorted by zxid (oldest first). */
+/**
+ * The snapshots and logs in a directory, each sorted by zxid (oldest first).
+ * @throws PermanentError `ZK_NO_SNAPSHOT` when there is no such directory (a dataDir or dataLogDir that is not the member's)
+ */
 export async function listZooKeeperFiles(dir: string): Promise<{ snapshots: NamedFile[]; logs: NamedFile[] }> {
   const snapshots: NamedFile[] = [];
   const logs: NamedFile[] = [];
-  for (const name of await readdir(dir)) {
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw error;
+    throw inconsistentFiles(`there is no directory ${dir}: is the member's dataDir (or dataLogDir) the one its zoo.cfg names? ZooKeeper keeps its files in its version-2 folder`, 'ZK_NO_SNAPSHOT');
+  });
+  for (const name of names) {
     const parsed = parseFileName(name);
     if (!parsed) continue;
     (parsed.kind === 'snapshot' ? snapshots : logs).push({ file: path.join(dir, name), zxid: parsed.zxid });

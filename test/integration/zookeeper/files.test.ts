@@ -191,6 +191,14 @@ describe('ZooKeeper files read in TypeScript, against a running ZooKeeper 3.8', 
     expect(paths.length).toBe(scan.nodeCount);
   });
 
+  it('says a directory that is not there may not be the member\'s, rather than fail on a bare ENOENT', async () => {
+    // Act
+    const listing = listZooKeeperFiles(path.join(await tempDir('zk-nowhere'), 'nonexistent', 'version-2'));
+
+    // Assess
+    await expect(listing).rejects.toMatchObject({ name: 'PermanentError', code: 'ZK_NO_SNAPSHOT', message: expect.stringMatching(/^there is no directory .*nonexistent\/version-2: is the member's dataDir \(or dataLogDir\) the one its zoo.cfg names\?/) });
+  });
+
   it('validates the copied files (each log cut where the live read stopped) and refuses a flipped byte, a torn log and a missing log', async () => {
     // Prepare: the backup's files as a copier takes them, from an older snapshot so that several logs follow it
     const older = (await listZooKeeperFiles(snapDir)).snapshots.find((s) => s.zxid > 0n)!;
