@@ -4,6 +4,7 @@
  * host-local restore's members are at or past the recorded zxid, and an ensemble has exactly one
  * leader.
  */
+import { PermanentError } from '../../core/errors';
 import type { RestoreContext, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { serverStatus, type ServerStatus } from './four-letter';
 import { parseAddress, type ZooKeeperRestoreTarget } from './config';
@@ -28,6 +29,19 @@ async function summaryAt(server: string, auth: readonly ZooKeeperAuth[] | undefi
   }
 }
 
+/**
+ * A tree the target's `auth` may not read whole (a node it may not read, an ACL it may not see):
+ * the restore is not proven, which the check says, and what was restored is left serving.
+ * @throws any other error
+ */
+function unreadableTree(error: unknown): { unreadable: string } {
+  const code = (error as { code?: unknown }).code;
+  if (error instanceof PermanentError && (code === 'AUTH_FAILED' || code === 'ZK_PRIVILEGES')) {
+    return { unreadable: `not proven: the target's auth cannot read the whole tree (${error.message}); give it READ and ADMIN on every node (the super digest, say)` };
+  }
+  throw error;
+}
+
 export async function validateRestoredTree(ctx: RestoreContext<ZooKeeperRestoreTarget>): Promise<ValidationReport> {
   const { target, backup } = ctx;
   const { consistency, facts } = zookeeperRecord(backup);
@@ -36,8 +50,8 @@ export async function validateRestoredTree(ctx: RestoreContext<ZooKeeperRestoreT
   for (const server of targetServers(target)) {
     const status = await serverStatus(parseAddress(server));
     statuses.push(status);
-    const summary = await summaryAt(server, target.auth);
-    checks.push({
+    const summary = await summaryAt(server, target.auth).catch(unreadableTree);
+    checks.push('unreadable' in summary ? { name: `tree@${server}`, ok: false, detail: summary.unreadable } : {
       name: `tree@${server}`,
       ok: summary.nodeCount === facts.nodeCount && summary.digest === facts.treeDigest,
       detail: `${summary.nodeCount} nodes, digest ${summary.digest}; recorded ${facts.nodeCount}, ${facts.treeDigest}`,

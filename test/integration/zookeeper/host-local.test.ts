@@ -185,6 +185,16 @@ it('restores a standalone server with a separate dataLogDir onto a standalone ta
   expect(persistent.map((n) => ({ path: n.path, dataSha256: n.dataSha256 })).sort(byPath)).toEqual(before.map((n) => ({ path: n.path, dataSha256: n.dataSha256 })));
   expect(formatted.find((n) => n.path === '/locks')?.owner).toBe(0x8000000000000000n);
   expect(formatted.find((n) => n.path === '/expiring')?.owner).toBe(0xff00000000000000n | 3_600_000n);
+
+  // Act: the same backup restored with no auth, which may not see /secret's ACL nor read /secret/inner
+  const unproven = await targetMembers('standalone-noauth', 1, true);
+  const outcome = rt.restore({ backupId: backup.backupId, target: { members: unproven } });
+
+  // Assess: restored, but not proven, the validation saying why (not a refused login)
+  await expect(outcome).rejects.toMatchObject({
+    code: 'RESTORE_INVALID',
+    message: expect.stringMatching(/failed validation: tree@127\.0\.0\.1:\d+ \(not proven: the target's auth cannot read the whole tree \(missing permission ADMIN on \/secret: .*— target restored: /),
+  });
 }, 300_000);
 
 it('backs up logically through the state machine and restores into a fresh 3-member ensemble: thousands of nodes, every member serving them', async () => {
