@@ -30,28 +30,34 @@ export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (
 }
 
 /**
- * Runs `a` and `b` at once and resolves with both results. Each gets a signal that aborts when
- * the other fails (or `parent` aborts), so that it can stop early; the first failure is thrown
- * once both have settled (nothing keeps running behind the caller's back).
+ * Runs every one of `jobs` at once and resolves with their results, in order. Each gets a signal
+ * that aborts when another fails (or `parent` aborts), so that it can stop early; the first failure
+ * is thrown once all have settled (nothing keeps running behind the caller's back).
  */
-export async function both<A, B>(a: (signal: AbortSignal) => Promise<A>, b: (signal: AbortSignal) => Promise<B>, parent?: AbortSignal): Promise<[A, B]> {
+export async function allTogether<T>(jobs: ReadonlyArray<(signal: AbortSignal) => Promise<T>>, parent?: AbortSignal): Promise<T[]> {
   const stop = new AbortController();
   const onParent = () => stop.abort(parent?.reason);
   if (parent?.aborted) onParent();
   else parent?.addEventListener('abort', onParent, { once: true });
   let failure: { error: unknown } | undefined;
-  const run = <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise.resolve().then(() => fn(stop.signal)).catch((error: unknown) => {
+  const run = (job: (signal: AbortSignal) => Promise<T>) => Promise.resolve().then(() => job(stop.signal)).catch((error: unknown) => {
     failure ??= { error };
     stop.abort(error);
     throw error;
   });
   try {
-    const [ra, rb] = await Promise.allSettled([run(a), run(b)]);
+    const settled = await Promise.allSettled(jobs.map(run));
     if (failure) throw failure.error;
-    return [(ra as PromiseFulfilledResult<A>).value, (rb as PromiseFulfilledResult<B>).value];
+    return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
   } finally {
     parent?.removeEventListener('abort', onParent);
   }
+}
+
+/** {@link allTogether} of two jobs of their own types. */
+export async function both<A, B>(a: (signal: AbortSignal) => Promise<A>, b: (signal: AbortSignal) => Promise<B>, parent?: AbortSignal): Promise<[A, B]> {
+  const [ra, rb] = await allTogether<A | B>([a, b], parent);
+  return [ra as A, rb as B];
 }
 
 /** A resource each running job needs for itself, such as a database connection. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { both, mapLimited, mapLimitedWith } from '../../core/concurrency';
+import { allTogether, both, mapLimited, mapLimitedWith } from '../../core/concurrency';
 import { PermanentError } from '../../core/errors';
 
 /** Counts the calls running at once and the highest count seen. */
@@ -144,6 +144,32 @@ describe('mapLimitedWith', () => {
     // Assess
     expect(results).toEqual([]);
     expect(resource.open).not.toHaveBeenCalled();
+  });
+});
+
+describe('allTogether', () => {
+  it('stops every other job when one fails, and throws its failure only once all have settled', async () => {
+    // Prepare: three servers' loads, the second of which fails
+    const failed = new PermanentError('server 2 went away', { code: 'X' });
+    const settledBeforeThrow: number[] = [];
+    const load = (index: number) => async (signal: AbortSignal) => {
+      if (index === 1) { await sleep(5); throw failed; }
+      await new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve, { once: true })));
+      await sleep(10 * index); // a statement in flight finishing
+      settledBeforeThrow.push(index);
+      throw new Error('restore aborted');
+    };
+
+    // Act
+    const outcome = allTogether([load(0), load(1), load(2)]);
+
+    // Assess
+    await expect(outcome).rejects.toBe(failed);
+    expect(settledBeforeThrow.sort()).toEqual([0, 2]);
+  });
+
+  it('resolves with every result, in order', async () => {
+    expect(await allTogether([async () => 'a', async () => { await sleep(5); return 'b'; }, async () => 'c'])).toEqual(['a', 'b', 'c']);
   });
 });
 

@@ -6,6 +6,8 @@
  * given what it should read back as is read back as soon as it is in (chunk-load.ts ReadBack).
  */
 import type { Connection } from 'mysql2/promise';
+import { allTogether } from '../../../core/concurrency';
+import { stopIfAborted } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
 import { columnsOfLoads, loadTables, mergeReadBacks, type ExpectedRows, type ReadBack, type TableLoad } from '../logical/chunk-load';
 import type { ValueEncoding } from '../shared/column-codec';
@@ -56,12 +58,12 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<Shard
     for (const place of shards) {
       const plan = ctx.shards.find((s) => s.shard === place.shard)!;
       const database = quoteId(place.database);
-      await run(control, `CREATE DATABASE IF NOT EXISTS ${database} CHARACTER SET utf8mb4`, `creating database ${place.database} on ${server.name}`);
-      await run(control, `USE ${database}`, `using ${place.database} on ${server.name}`);
+      await run(control, `CREATE DATABASE IF NOT EXISTS ${database} CHARACTER SET utf8mb4`, `creating database ${place.database} on ${server.name}`, ctx.signal);
+      await run(control, `USE ${database}`, `using ${place.database} on ${server.name}`, ctx.signal);
       for (const t of plan.tables) {
         // prepareTarget refused tables holding rows (unless forced): what is dropped here is empty or replaced on purpose.
-        await run(control, `DROP TABLE IF EXISTS ${quoteId(t.table)}`, `replacing ${place.database}.${t.table} on ${server.name}`);
-        await run(control, t.ddl, `creating ${place.database}.${t.table} on ${server.name}`);
+        await run(control, `DROP TABLE IF EXISTS ${quoteId(t.table)}`, `replacing ${place.database}.${t.table} on ${server.name}`, ctx.signal);
+        await run(control, t.ddl, `creating ${place.database}.${t.table} on ${server.name}`, ctx.signal);
         loads.push({ database: place.database, table: t.table, engine: t.engine, rows: t.rows, files: t.chunks.map((c) => ctx.files.get(c.key)!), ...(t.expected ? { expected: t.expected } : {}) });
       }
     }
@@ -78,7 +80,8 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<Shard
   return { rows: loaded.rows, ...(loaded.readBack ? { readBack: loaded.readBack } : {}) };
 }
 
-async function run(connection: Connection, sql: string, doing: string): Promise<void> {
+async function run(connection: Connection, sql: string, doing: string, signal?: AbortSignal): Promise<void> {
+  stopIfAborted(signal, 'restore', 'mysql');
   try {
     await connection.query(sql);
   } catch (error) {
@@ -86,10 +89,14 @@ async function run(connection: Connection, sql: string, doing: string): Promise<
   }
 }
 
-/** Loads every shard into its target server, the servers at once. */
+/**
+ * Loads every shard into its target server, the servers at once. A server that fails stops the
+ * others, and the failure is thrown once none of them writes any more: a retry never overlaps
+ * with what is left of this attempt.
+ */
 export async function loadShards(ctx: LoadContext): Promise<ShardsLoaded> {
   const servers = ctx.target.servers.filter((server) => ctx.target.shards.some((s) => s.server === server.name));
-  const loaded = await Promise.all(servers.map((server) => loadServer(server, ctx)));
+  const loaded = await allTogether(servers.map((server) => (signal: AbortSignal) => loadServer(server, { ...ctx, signal })), ctx.signal);
   const readBacks = loaded.flatMap((l) => (l.readBack ? [l.readBack] : []));
   return { rows: loaded.reduce((sum, l) => sum + l.rows, 0), ...(readBacks.length > 0 ? { readBack: readBacks.reduce(mergeReadBacks) } : {}) };
 }
