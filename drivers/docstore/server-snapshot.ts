@@ -46,6 +46,38 @@ async function readDefinitions(view: Connection, database: string, schemaTable: 
   return definitions;
 }
 
+/**
+ * Refuses a server whose partitions' schema differs from the instance's first partition's, read on
+ * that partition's own server (another node, outside this read view): a restore takes one schema
+ * for every partition, so such a backup could never be restored (a schema change rolled out to
+ * some servers only). Each node checks itself, so any difference fails the backup.
+ * @throws PermanentError `DOCSTORE_SCHEMA_DIFFERS` naming both partitions
+ */
+async function assertOneSchema(config: DocstoreConfig, mine: DocstoreConfig['partitions'][number] | undefined, definitions: Record<string, TableDefinition>): Promise<void> {
+  const first = [...config.partitions].sort((a, b) => a.partition - b.partition)[0];
+  if (mine === undefined || first.server === mine.server) return; // nothing here, or compared in this server's read view already
+  const server = serverOf(config, first.server);
+  let connection: Connection;
+  try {
+    connection = await openTextConnection(server);
+  } catch (error) {
+    throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)}) to compare its schema table`, 'MYSQL_CONNECT_FAILED');
+  }
+  try {
+    const reference = await readDefinitions(connection, first.database, config.schemaTable);
+    if (JSON.stringify(reference) !== JSON.stringify(definitions)) {
+      throw new PermanentError(
+        `the schema table of partition ${mine.partition} (${mine.database} on ${mine.server}) differs from partition ${first.partition}'s (${first.database} on ${first.server}): a restore needs one schema for every partition, so finish the schema change on every server, then back up`,
+        { code: 'DOCSTORE_SCHEMA_DIFFERS', engine: ENGINE },
+      );
+    }
+  } catch (error) {
+    throw toMysqlError(error, `reading the schema table of partition ${first.partition} on ${server.name}`, 'DOCSTORE_SCHEMA_INVALID');
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
+}
+
 /** Takes the snapshot of the server `ctx.node` names into `sink` (emptied by the caller). */
 export async function takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sink: ArtifactSink): Promise<SnapshotTaken> {
   const { config, logger } = ctx;
@@ -71,6 +103,7 @@ export async function takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sin
       }
       Object.assign(definitions, found);
     }
+    await assertOneSchema(config, partitions[0], definitions);
     const tables = [
       { table: config.schemaTable, role: 'schema' as TableRole },
       ...Object.entries(definitions).flatMap(([table, definition]) => [

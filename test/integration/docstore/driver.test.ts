@@ -121,6 +121,25 @@ it('backs up three partitions while a writer runs and restores them onto two ser
   }
 }, 300_000);
 
+it('refuses to back up partitions whose schema tables differ across servers (a schema change on some servers only), naming both: no restore could take it', async () => {
+  // Prepare: partition 1's server describes one more table
+  const second = config.partitions.find((p) => p.partition === 1)!;
+  const server = config.servers.find((s) => s.name === second.server)!;
+  const table = `${quoteId(second.database)}.${quoteId(config.schemaTable)}`;
+  await withServer(server, (c) => c.query(`INSERT INTO ${table} (table_name, definition) SELECT 'trips_later', definition FROM ${table} WHERE table_name = 'trips'`));
+
+  // Act
+  const refused = rt.backup({ engine: 'docstore', instance: 'split-schema', config });
+
+  // Assess
+  try {
+    await expect(refused).rejects.toMatchObject({ code: 'DOCSTORE_SCHEMA_DIFFERS', message: expect.stringContaining(`the schema table of partition 1 (${second.database} on ${second.server}) differs from partition 0's`) });
+    expect(await rt.catalog.list({ engine: 'docstore', instance: 'split-schema' })).toEqual([]);
+  } finally {
+    await withServer(server, (c) => c.query(`DELETE FROM ${table} WHERE table_name = 'trips_later'`));
+  }
+}, 120_000);
+
 it('refuses a target of another number of partitions before touching it', async () => {
   // Prepare
   const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;
