@@ -1,10 +1,13 @@
 /**
  * Each instance against its bounds, from the store alone: the newest verified backup's age against
  * the RPO, the newest good restore drill's age against its limit, what that drill measured (the
- * RTO: restore time and throughput), and whether the newest drill failed. What `dbbackup report`
+ * RTO: restore time and throughput), and whether the newest drill failed. A backup counts only
+ * while it can be restored: one whose chain is broken (a backup it extends gone or failed by a
+ * re-verification) does not, nor does a drill of it, and the newest such backup is a problem. What `dbbackup report`
  * prints, and what a cron job or CI alerts on.
  */
 import { isVerified, type CatalogEntry } from './catalog';
+import { resolveChain, type CompleteEntry } from './backup-chain';
 
 /** The limits one instance is held to, in hours. */
 export interface HealthBounds {
@@ -20,6 +23,8 @@ export interface InstanceHealth {
   newestBackup?: { backupId: string; completedAt: string; ageHours: number };
   /** The newest drill that restored and validated a backup. */
   newestGoodDrill?: { backupId: string; drilledAt: string; ageHours: number; restoreDurationMs: number; bytes: number; bytesPerSecond: number };
+  /** The newest verified backup, when it cannot be restored (a backup it rests on is gone or failed its verification). */
+  newestBroken?: { backupId: string; reason: string };
   /** The newest drill of all, when it failed. */
   newestDrillFailed?: { backupId: string; drilledAt: string; reason: string };
   /** What is out of bounds, in words; empty when nothing is. */
@@ -50,12 +55,16 @@ export function instanceHealth(
     const bounds = boundsOf(engine, instance);
     const ageHours = (at: string) => (now - Date.parse(at)) / HOUR_MS;
     const health: InstanceHealth = { engine, instance, bounds, problems: [] };
-    const backup = group.filter(isVerified).sort((a, b) => b.backupId.localeCompare(a.backupId))[0];
+    // A backup counts only while it can be restored: verified, and so is every backup it rests on.
+    const restorable = (entry: CatalogEntry) => isVerified(entry) && brokenChain(entry, group) === undefined;
+    const verified = group.filter(isVerified).sort((a, b) => b.backupId.localeCompare(a.backupId));
+    const backup = verified.find(restorable);
     if (backup?.manifest) {
       health.newestBackup = { backupId: backup.backupId, completedAt: backup.manifest.completedAt, ageHours: ageHours(backup.manifest.completedAt) };
     }
-    const drills = group.flatMap((e) => (e.drill ? [e.drill] : [])).sort((a, b) => b.drilledAt.localeCompare(a.drilledAt));
-    const good = drills.find((d) => d.ok);
+    if (verified[0] !== undefined && verified[0] !== backup) health.newestBroken = { backupId: verified[0].backupId, reason: brokenChain(verified[0], group)! };
+    const drills = group.flatMap((e) => (e.drill ? [{ ...e.drill, restorable: restorable(e) }] : [])).sort((a, b) => b.drilledAt.localeCompare(a.drilledAt));
+    const good = drills.find((d) => d.ok && d.restorable);
     if (good) {
       health.newestGoodDrill = {
         backupId: good.backupId, drilledAt: good.drilledAt, ageHours: ageHours(good.drilledAt),
@@ -70,10 +79,21 @@ export function instanceHealth(
   });
 }
 
+/** Why the chain of `entry` (an incremental backup) cannot be restored, in words; undefined when it can. */
+function brokenChain(entry: CatalogEntry, group: readonly CatalogEntry[]): string | undefined {
+  try {
+    resolveChain(entry as CompleteEntry, group);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 function problemsOf(health: InstanceHealth): string[] {
-  const { bounds, newestBackup, newestGoodDrill, newestDrillFailed } = health;
+  const { bounds, newestBackup, newestGoodDrill, newestDrillFailed, newestBroken } = health;
   const problems: string[] = [];
-  if (!newestBackup) problems.push('no verified backup');
+  if (newestBroken) problems.push(`newest verified backup ${newestBroken.backupId} cannot be restored: ${newestBroken.reason}`);
+  if (!newestBackup) problems.push(newestBroken ? 'no verified backup that can be restored' : 'no verified backup');
   else if (newestBackup.ageHours > bounds.rpoHours) problems.push(`newest verified backup is ${hours(newestBackup.ageHours)} old, over its RPO of ${hours(bounds.rpoHours)}`);
   if (!newestGoodDrill) problems.push('no backup restore-verified by a drill');
   else if (newestGoodDrill.ageHours > bounds.drillMaxAgeHours) problems.push(`newest good drill is ${hours(newestGoodDrill.ageHours)} old, over its limit of ${hours(bounds.drillMaxAgeHours)}`);

@@ -46,6 +46,27 @@ describe('instance health', () => {
     ]);
   });
 
+  it('counts no backup whose chain is broken, nor its drill, and names the newest such backup', () => {
+    // Prepare: a full backup a re-verification found corrupt, an incremental on it, and one on that (drilled fine before)
+    const full = { ...backup('d', '20261204T000000000Z-ffffff', 12), verification: { ok: false, verifiedAt: hoursAgo(1) } } as CatalogEntry;
+    const first = backup('d', '20261204T040000000Z-111111', 8);
+    const second = backup('d', '20261204T080000000Z-222222', 4, { ok: true, drilledHoursAgo: 3 });
+    first.manifest = { ...first.manifest!, extends: full.backupId };
+    second.manifest = { ...second.manifest!, extends: first.backupId };
+
+    // Act
+    const [health] = instanceHealth([full, first, second], bounds, { now: NOW });
+
+    // Assess
+    expect(health.newestBackup).toBeUndefined();
+    expect(health.newestGoodDrill).toBeUndefined();
+    expect(health.problems).toEqual([
+      `newest verified backup ${second.backupId} cannot be restored: the chain of backup ${second.backupId} (etcd/d) is broken: ${first.backupId}, which it rests on, extends ${full.backupId}, which failed its last verification (${hoursAgo(1)})`,
+      'no verified backup that can be restored',
+      'no backup restore-verified by a drill',
+    ]);
+  });
+
   it('reports an expected instance with no backup, and takes each instance\'s own bounds', () => {
     const health = instanceHealth([backup('c', '20261204T110000000Z-dddddd', 1, { ok: true, drilledHoursAgo: 1 })],
       (_engine, instance) => (instance === 'c' ? { rpoHours: 0.5, drillMaxAgeHours: 48 } : bounds()),
