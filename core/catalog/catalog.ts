@@ -11,6 +11,7 @@ import { type BackupDamage, readDrill, readManifest, readVerification } from './
 import type { DrillRecord } from './drill-record';
 import { BACKUPS_ROOT, assertName, backupIdTime, folderOfBackup, isBackupId, isName, manifestKey, parseBackupKey } from './layout';
 import { manifestDigest, type BackupManifest } from './manifest';
+import { MAX_CHAIN_LINKS, resolveChain } from './backup-chain';
 import type { FolderListing } from './stored-artifacts';
 import type { VerificationRecord } from './verification';
 
@@ -200,9 +201,10 @@ export class Catalog {
         const group = await this.groupIn(folder);
         if (!group) continue;
         const entry = await this.entry(group);
-        if (wanted(entry)) return { entry: passedOver.length === 0 ? entry : { ...entry, passedOver }, listed: listedIn(group) };
+        const broken = wanted(entry) ? await this.brokenChain(entry as CatalogEntry & { manifest: BackupManifest }, folders) : undefined;
+        if (wanted(entry) && broken === undefined) return { entry: passedOver.length === 0 ? entry : { ...entry, passedOver }, listed: listedIn(group) };
         newest ??= entry;
-        const why = whyNot(entry);
+        const why = broken ?? whyNot(entry);
         if (passedOver.length < PASSED_OVER_NAMED) passedOver.push({ backupId: entry.backupId, why: why.length > PASSED_OVER_WHY_CHARS ? `${why.slice(0, PASSED_OVER_WHY_CHARS)}…` : why });
       }
       const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
@@ -241,6 +243,28 @@ export class Catalog {
       throw new PermanentError(`backup ${entry.backupId} (${entry.engine}/${entry.instance}) is damaged: ${why}`, { code: 'BACKUP_DAMAGED' });
     }
     return { ...entry as CatalogEntry & { manifest: BackupManifest }, ...(listed ? { listed } : {}) };
+  }
+
+  /**
+   * Why the chain of incremental backup `entry` cannot be restored (a backup it rests on gone or
+   * not verified, backup-chain.ts), reading its links' records from `folders`; undefined when it can.
+   */
+  private async brokenChain(entry: CatalogEntry & { manifest: BackupManifest }, folders: readonly BackupFolder[]): Promise<string | undefined> {
+    const links: CatalogEntry[] = [entry];
+    for (let child: CatalogEntry = entry; child.manifest?.extends !== undefined && links.length <= MAX_CHAIN_LINKS;) {
+      const baseId = child.manifest.extends;
+      const folder = folders.find((f) => f.engine === entry.engine && f.instance === entry.instance && f.backupId === baseId);
+      const group = folder && await this.groupIn(folder);
+      if (!group) break;
+      child = await this.entry(group);
+      links.push(child);
+    }
+    try {
+      resolveChain(entry, links);
+      return undefined;
+    } catch (error) {
+      return `rests on a broken chain (${(error as Error).message})`;
+    }
   }
 
   /** Reads one backup's manifest and verification record; unreadable ones become its damage. */

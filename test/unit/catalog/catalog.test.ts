@@ -101,6 +101,25 @@ describe('Catalog', () => {
     expect(latest.backupId).toBe(good.backupId);
   });
 
+  it('passes latest over incremental backups whose chain is broken, to the newest backup that can be restored, saying why', async () => {
+    // Prepare: a good full backup; later a full one found corrupt, with two incrementals on it
+    const now = Date.now();
+    const good = await storeBackup({ at: new Date(now - 4 * DAY) });
+    const corrupt = await storeBackup({ at: new Date(now - 3 * DAY) });
+    const first = await storeBackup({ at: new Date(now - 2 * DAY), extends: corrupt.backupId });
+    const second = await storeBackup({ at: new Date(now - DAY), extends: first.backupId });
+    await writeFile(path.join(root, corrupt.manifest.artifacts[0].key), 'tampered');
+    await verifyBackup(store, corrupt.prefix, corrupt.manifest);
+
+    // Act
+    const latest = await new Catalog(store).get('latest', { engine: 'etcd', instance: 'main' });
+
+    // Assess
+    expect(latest.backupId).toBe(good.backupId);
+    expect(latest.passedOver?.map((p) => p.backupId)).toEqual([second.backupId, first.backupId, corrupt.backupId]);
+    expect(latest.passedOver?.[0].why).toMatch(new RegExp(`^rests on a broken chain \\(the chain of backup ${second.backupId} .* extends ${corrupt.backupId}, which failed its last`));
+  });
+
   it('names the problem for a missing or incomplete backup', async () => {
     // Prepare
     const crashed = await storeBackup({ at: new Date(), complete: false });
