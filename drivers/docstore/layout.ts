@@ -20,7 +20,8 @@ import { quoteId } from '../mysql/shared/connection';
 /** The SQL types a typed column may have, and how a document's field becomes one. */
 export const COLUMN_TYPES = {
   string: { sql: 'VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin', cast: (value: string) => value },
-  integer: { sql: 'BIGINT', cast: (value: string) => `CAST(${value} AS SIGNED)` },
+  // A field read as the number it is (JSON's 1e3 is 1000), exactly: one with a fraction is no integer.
+  integer: { sql: 'BIGINT', cast: (value: string) => `CAST(${value} AS DECIMAL(65,30))` },
   decimal: { sql: 'DECIMAL(18,4)', cast: (value: string) => `CAST(${value} AS DECIMAL(18,4))` },
 } as const;
 

@@ -15,6 +15,7 @@ import { silentLogger } from '../../../core/logger';
 import { tempDir } from '../../harness/test-run';
 import { SAMPLE_SCHEMA, createSamplePartitions, sampleConfig, writeSampleDocuments } from '../../../drivers/docstore/sample-store';
 import { quoteId } from '../../../drivers/mysql/shared/connection';
+import { checkDocuments } from '../../../drivers/docstore/document-check';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
 
@@ -137,6 +138,32 @@ it('refuses to back up partitions whose schema tables differ across servers (a s
     expect(await rt.catalog.list({ engine: 'docstore', instance: 'split-schema' })).toEqual([]);
   } finally {
     await withServer(server, (c) => c.query(`DELETE FROM ${table} WHERE table_name = 'trips_later'`));
+  }
+}, 120_000);
+
+it('checks a typed integer column against its field as the number the field is (1e3 is 1000, 1000.5 is no integer)', async () => {
+  // Prepare: two trips of one rider, their distance written in exponent form and as a fraction
+  const rider = Buffer.from('rider-exponent', 'utf8');
+  const place = config.partitions[shardOf(rider, PARTITIONS)];
+  const server = config.servers.find((s) => s.name === place.server)!;
+  const table = `${quoteId(place.database)}.trips`;
+  const insert = (trip: string, distance: string) => withServer(server, (c) => c.query(
+    `INSERT INTO ${table} (partition_key, sort_key, doc, city, fare, distance_m) VALUES (?, ?, ?, NULL, NULL, 1000)`,
+    [rider, Buffer.from(trip), `{"rider_id":"rider-exponent","trip_id":"${trip}","distance_m":${distance}}`]));
+  const check = () => withServer(server, (connection) => checkDocuments({ shard: place.partition, database: place.database, connection }, 'trips', SAMPLE_SCHEMA.trips, PARTITIONS));
+
+  try {
+    // Act
+    await insert('exponent', '1e3');
+    const exponent = await check();
+    await insert('fraction', '1000.5');
+    const fraction = await check();
+
+    // Assess
+    expect(exponent.wrongColumns.distance_m).toBe(0);
+    expect(fraction.wrongColumns.distance_m).toBe(1);
+  } finally {
+    await withServer(server, (c) => c.query(`DELETE FROM ${table} WHERE partition_key = ?`, [rider]));
   }
 }, 120_000);
 
