@@ -16,6 +16,8 @@ import { PermanentError } from '../../core/errors';
 import { indexIntegrity } from '../mysql/sharded/index-validation';
 import { indexRecords, makeIndexesWhole, recordedIndexes, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
+import { beginWritingShards, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
+import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { differences, expectedRowsOf, readBackOf } from '../mysql/logical/chunk-load';
 import { checkOf } from '../../core/driver/validation-check';
 import { occupiedTables } from '../mysql/sharded/target-shards';
@@ -73,9 +75,11 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       shard: p.shard,
       tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts, ...(readBackAsLoaded(t) ? { expected: expectedRowsOf(t) } : {}) })),
     }));
+    await beginWritingShards(ctx);
     const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const repairs = await repairIndexes(ctx, plan);
     ctx.logger.info('docstore restore: loaded', { partitions: plan.partitionCount, rows, repairs });
+    await doneWritingShards(ctx);
     return {
       endpoint: {
         servers: ctx.target.servers.map((s) => s.name),
@@ -86,6 +90,11 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       bytes: downloaded.bytes,
       durationMs: Date.now() - started,
     };
+  }
+
+  /** After a failed restore: whether it had begun writing the target's servers, and finished. */
+  cleanup(ctx: Ctx, progress: RestoreProgress): Promise<RestoreCleanup> {
+    return shardsAfterFailure(ctx, progress, `the partition databases of ${ctx.target.servers.map((s) => s.name).join(', ')}`);
   }
 
   async validateRestore(ctx: Ctx, result: RestoreResult): Promise<ValidationReport> {

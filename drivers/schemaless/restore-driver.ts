@@ -25,6 +25,8 @@ import { nodeRecords } from '../../core/catalog/manifest';
 import { planRestore, utcDatetime, type RestorePlan } from './restore-plan';
 import { validateShards } from './restore-validation';
 import { loadShards } from '../mysql/sharded/shard-load';
+import { beginWritingShards, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
+import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { indexRecords, makeIndexesWhole, type IndexRecord } from '../mysql/sharded/restored-indexes';
 import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
 import { schemalessScratch } from './scratch';
@@ -79,11 +81,13 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
     const plan = planOf(ctx);
     const downloaded = await downloadArtifacts(plan.downloads.map((a) => ({ ...a, name: a.local })), ctx.spoolDir, { ...transfer, concurrency: 4 });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
+    await beginWritingShards(ctx);
     const { rows } = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;
     ctx.logger.info('schemaless restore: shards loaded', { shards: plan.shards.length, rows });
     const repaired = plan.facts.indexes.length > 0 ? await repairAll(ctx, plan) : undefined;
     ctx.logger.info('schemaless restore: loaded', { shards: plan.shards.length, rows, chain: (ctx.bases ?? []).length + 1, repaired });
+    await doneWritingShards(ctx);
     return {
       endpoint: {
         servers: ctx.target.servers.map((s) => s.name),
@@ -95,6 +99,11 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
       bytes: downloaded.bytes,
       durationMs: Date.now() - started,
     };
+  }
+
+  /** After a failed restore: whether it had begun writing the target's servers, and finished. */
+  cleanup(ctx: Ctx, progress: RestoreProgress): Promise<RestoreCleanup> {
+    return shardsAfterFailure(ctx, progress, `the shard databases of ${ctx.target.servers.map((s) => s.name).join(', ')}`);
   }
 
   async validateRestore(ctx: Ctx, result: RestoreResult): Promise<ValidationReport> {

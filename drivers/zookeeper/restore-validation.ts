@@ -36,7 +36,7 @@ async function summaryAt(server: string, auth: readonly ZooKeeperAuth[] | undefi
  */
 function unreadableTree(error: unknown): { unreadable: string } {
   const code = (error as { code?: unknown }).code;
-  if (error instanceof PermanentError && (code === 'AUTH_FAILED' || code === 'ZK_PRIVILEGES')) {
+  if (error instanceof PermanentError && code === 'AUTH_FAILED') {
     return { unreadable: `not proven: the target's auth cannot read the whole tree (${error.message}); give it READ and ADMIN on every node (the super digest, say)` };
   }
   throw error;

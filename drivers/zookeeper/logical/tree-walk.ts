@@ -13,7 +13,7 @@
  */
 import { kindOfOwner, isSystemPath, TreeDigest, type Acl, type TreeNode, type TreeSummary } from '../tree-digest';
 import type { ZooKeeperClient } from '../client';
-import { PermanentError } from '../../../core/errors';
+import { authFailed } from '../../../core/errors';
 import { ENGINE, isNoNode, zooKeeperCallFailed } from '../errors';
 import { preorder, type NodeRead } from './preorder';
 
@@ -51,14 +51,15 @@ async function unlessGone<T>(call: Promise<T>, what: string): Promise<T | undefi
  * Refuses an ACL the server masked: to a session without ADMIN on the node, ZooKeeper shows a
  * digest entry's password hash as `x` (`app:x`). Kept, it would restore a password no one has,
  * locking the application out of its own node while the digests still match.
- * @throws PermanentError `ZK_PRIVILEGES` naming the node and the missing permission.
+ * @throws PermanentError `AUTH_FAILED` (`ZK_PRIVILEGES`) naming the node and the missing permission: the
+ *   credentials may read, but not what a backup needs (a wrong digest password reads as no identity).
  */
 function refuseMaskedAcl(path: string, acl: Acl[]): void {
   const masked = acl.find((entry) => entry.scheme === 'digest' && entry.id.endsWith(':x'));
   if (!masked) return;
-  throw new PermanentError(
+  throw authFailed(
     `missing permission ADMIN on ${path}: its ACL gives digest user ${masked.id.slice(0, -2)} a password hash the server hides from this session, so it cannot be read, backed up or compared; use an auth with ADMIN on every node (the super digest, say)`,
-    { code: 'ZK_PRIVILEGES', engine: ENGINE },
+    { driverCode: 'ZK_PRIVILEGES', engine: ENGINE },
   );
 }
 

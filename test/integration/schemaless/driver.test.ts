@@ -7,6 +7,8 @@
  * independent read of every cell; the full backup alone (index entries as backed up); and a point
  * in time.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { SAMPLE_EPOCH, createSampleShards, sampleCell, sampleConfig, writeSampleCells, type SampleServer } from '../../../drivers/schemaless/sample-store';
 import type { SchemalessConfig } from '../../../drivers/schemaless/config';
@@ -182,3 +184,22 @@ it('takes every shard whole when an incremental cannot extend its base (an index
   expect(Number(/(\d+) missing added/.exec(integrity.detail!)![1])).toBeGreaterThan(1_000); // the new index, empty at the source, built from the cells
   expect(await readCells(sampleConfig(asSample(targets, 'target'), SHARDS, 'changed'), targets)).toEqual(await readCells(config, sources));
 }, 300_000);
+
+it('says a restore that failed on a corrupt chunk, before writing anything, left the target untouched', async () => {
+  // Prepare: one chunk of the full backup altered in the store
+  const manifest = (await rt.catalog.get(backups[0])).manifest;
+  const chunk = manifest.artifacts.find((a) => a.name.includes('/cell.'))!;
+  const file = path.join(rt.storeDir, chunk.key);
+  const original = await readFile(file);
+  await writeFile(file, Buffer.concat([original.subarray(0, original.length - 1), Buffer.from([original[original.length - 1] ^ 0xff])]));
+
+  // Act
+  const failed = rt.restore({ backupId: backups[0], target: targetOf('corrupt') });
+
+  // Assess
+  try {
+    await expect(failed).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH', message: expect.stringMatching(/— target untouched: the shard databases of target-1, target-2 were not written to$/) });
+  } finally {
+    await writeFile(file, original);
+  }
+}, 120_000);

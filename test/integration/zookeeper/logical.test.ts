@@ -156,7 +156,7 @@ describe('ZooKeeper logical backup and restore', () => {
     const walking = (async () => { for await (const _node of walkTree(sourceClient)); })();
 
     // Assess
-    await expect(walking).rejects.toMatchObject({ name: 'PermanentError', code: 'ZK_PRIVILEGES', message: expect.stringContaining('missing permission ADMIN on /masked: its ACL gives digest user app a password hash the server hides') });
+    await expect(walking).rejects.toMatchObject({ name: 'PermanentError', code: 'AUTH_FAILED', message: expect.stringContaining('authentication failed (ZK_PRIVILEGES): missing permission ADMIN on /masked: its ACL gives digest user app a password hash the server hides') });
     await sourceClient.delete_('/masked', -1);
   });
 
