@@ -4,7 +4,7 @@ import type { BackupSummary } from '../core/backup/backup-state';
 import type { RestoreReport, RestoreSummary } from '../core/restore/restore-state';
 import type { RemoteExecution } from '../core/remote/remote-executions';
 import type { CatalogEntry } from '../core/catalog/catalog';
-import { resolveChain, type CompleteEntry } from '../core/catalog/backup-chain';
+import { chainProblems } from '../core/catalog/backup-chain';
 import type { VerificationRecord } from '../core/catalog/verification';
 import type { DrillRecord } from '../core/catalog/drill-record';
 import type { InstanceHealth } from '../core/catalog/health-report';
@@ -57,25 +57,15 @@ export function passedOverLines(passedOver: Array<{ backupId: string; why: strin
   return [`  NOT the newest:  newer backups passed over (restore one by id to take it anyway):`, ...passedOver.map((p) => `    ${p.backupId} ${p.why}`)];
 }
 
-/** A backup's state in words; given the catalog of its instance (`listed`), an incremental one whose chain is broken says so. */
-function status(e: CatalogEntry, listed?: readonly CatalogEntry[]): string {
+/** A backup's state in words; given what is wrong with each chain (`brokenChain`), an incremental one whose chain is broken says so. */
+function status(e: CatalogEntry, brokenChain?: (entry: CatalogEntry) => string | undefined): string {
   if (e.damage) return 'DAMAGED';
   if (!e.complete) return 'incomplete';
   if (e.verification && !e.verification.ok) return 'CORRUPT';
   if (!e.manifest?.validation.ok) return 'invalid';
-  if (listed && e.manifest.extends !== undefined && !chainHolds(e as CompleteEntry, listed)) return 'CHAIN BROKEN';
+  if (brokenChain?.(e) !== undefined) return 'CHAIN BROKEN';
   if (e.drill) return e.drill.ok ? 'restore-verified' : 'RESTORE FAILED';
   return e.verification ? 'verified' : 'complete';
-}
-
-/** True when every backup `e` rests on is there and verified (backup-chain.ts). */
-function chainHolds(e: CompleteEntry, listed: readonly CatalogEntry[]): boolean {
-  try {
-    resolveChain(e, listed);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** What a damaged backup's damage means for the user, and what to do about it. */
@@ -104,13 +94,14 @@ function extendsCell(e: CatalogEntry): string {
  * backup is complete.
  */
 export function listedEntries(entries: CatalogEntry[]): unknown[] {
+  const brokenChain = chainProblems(entries);
   return entries.map((e) => {
     const { manifest, verification, ...entry } = e;
     const { facts: _facts, artifacts, ...header } = manifest ?? { artifacts: [] };
     const { artifacts: checked, ...verified } = verification ?? { artifacts: [] };
     return {
       ...entry,
-      listStatus: status(e, entries),
+      listStatus: status(e, brokenChain),
       ...(manifest ? { manifest: { ...header, artifactCount: artifacts.length } } : {}),
       ...(verification ? { verification: { ...verified, artifactCount: checked.length, failed: checked.filter((a) => !a.ok) } } : {}),
     };
@@ -122,8 +113,9 @@ export function formatList(entries: CatalogEntry[], hidden = 0): string {
   if (entries.length === 0) return ['no backups', ...unlisted].join('\n');
   // The EXTENDS column only where some backup is incremental: a store of full backups lists as it always did.
   const chained = entries.some((e) => e.manifest?.extends !== undefined);
+  const brokenChain = chainProblems(entries);
   const rows = entries.map((e) => [
-    e.backupId, e.engine, e.instance, formatBytes(e.manifest?.bytes ?? e.storedBytes), status(e, entries), e.createdAt.toISOString(), ...(chained ? [extendsCell(e)] : []),
+    e.backupId, e.engine, e.instance, formatBytes(e.manifest?.bytes ?? e.storedBytes), status(e, brokenChain), e.createdAt.toISOString(), ...(chained ? [extendsCell(e)] : []),
   ]);
   const header = ['BACKUP ID', 'ENGINE', 'INSTANCE', 'SIZE', 'STATUS', 'CREATED', ...(chained ? ['EXTENDS'] : [])];
   const table = columns(header, rows);

@@ -57,3 +57,52 @@ function unusable(base: CatalogEntry | undefined): string | undefined {
   if (base.verification?.ok === false) return `failed its last verification (${base.verification.verifiedAt})`;
   return isVerified(base) ? undefined : 'is not verified';
 }
+
+/**
+ * Why each backup of `entries` cannot be restored for its chain (undefined when its chain holds, a
+ * full backup's included), each chain walked once for all of them: a listing of thousands of
+ * incremental backups is checked in one pass, not one walk per backup.
+ */
+export function chainProblems(entries: readonly CatalogEntry[]): (entry: CatalogEntry) => string | undefined {
+  const known = new Map<string, string | undefined>();
+  const key = (e: CatalogEntry) => `${e.engine}/${e.instance}/${e.backupId}`;
+  const byKey = new Map(entries.map((e) => [key(e), e]));
+  const problemOf = (entry: CatalogEntry): string | undefined => {
+    if (known.has(key(entry))) return known.get(key(entry));
+    let problem: string | undefined;
+    const baseId = entry.manifest?.extends;
+    if (baseId !== undefined) {
+      const base = byKey.get(`${entry.engine}/${entry.instance}/${baseId}`);
+      // A base that holds (itself and its own chain, remembered) makes a chain of one link to check.
+      problem = base !== undefined && baseId < entry.backupId && unusable(base) === undefined && problemOf(base) === undefined
+        ? undefined
+        : chainError(entry as CompleteEntry, linksOf(entry));
+    }
+    known.set(key(entry), problem);
+    return problem;
+  };
+  /** `entry` and the backups it rests on that are there, as far as the chain goes (for its error's words). */
+  const linksOf = (entry: CatalogEntry): CatalogEntry[] => {
+    const links = [entry];
+    for (let child = entry; child.manifest?.extends !== undefined && links.length <= MAX_CHAIN_LINKS + 1;) {
+      const base = byKey.get(`${entry.engine}/${entry.instance}/${child.manifest.extends}`);
+      if (base === undefined || base.backupId >= child.backupId) break;
+      links.push(base);
+      child = base;
+    }
+    return links;
+  };
+  // Oldest first: each backup's base is known before it, so no walk goes deeper than one link.
+  for (const entry of [...entries].sort((a, b) => a.backupId.localeCompare(b.backupId))) problemOf(entry);
+  return problemOf;
+}
+
+/** {@link resolveChain}'s error for `entry`, in words, or undefined when its chain holds. */
+function chainError(entry: CompleteEntry, entries: readonly CatalogEntry[]): string | undefined {
+  try {
+    resolveChain(entry, entries);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}

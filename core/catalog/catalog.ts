@@ -195,21 +195,26 @@ export class Catalog {
     if (backupId === 'latest') {
       const wanted = filter.restoreVerified ? isRestoreVerified : filter.restorable ? isRestorable : isVerified;
       const passedOver: PassedOver[] = []; // the words only: a manifest each would grow with the backups passed over
-      let newest: CatalogEntry | undefined;
+      let newest: { entry: CatalogEntry; why: string } | undefined;
+      // A restore takes only a backup whose chain holds; the links read on the way are kept (a chain
+      // is read once however many of its backups are passed over).
+      const forRestore = filter.restorable === true || filter.restoreVerified === true;
+      const read = new Map<string, CatalogEntry>();
       for (const folder of folders) {
         if (!(await this.store.head(manifestKey(folderOfBackup(folder))))) continue; // not complete: not listed
         const group = await this.groupIn(folder);
         if (!group) continue;
         const entry = await this.entry(group);
-        const broken = wanted(entry) ? await this.brokenChain(entry as CatalogEntry & { manifest: BackupManifest }, folders) : undefined;
+        read.set(`${entry.engine}/${entry.instance}/${entry.backupId}`, entry);
+        const broken = forRestore && wanted(entry) ? await this.brokenChain(entry as CatalogEntry & { manifest: BackupManifest }, folders, read) : undefined;
         if (wanted(entry) && broken === undefined) return { entry: passedOver.length === 0 ? entry : { ...entry, passedOver }, listed: listedIn(group) };
-        newest ??= entry;
         const why = broken ?? whyNot(entry);
+        newest ??= { entry, why };
         if (passedOver.length < PASSED_OVER_NAMED) passedOver.push({ backupId: entry.backupId, why: why.length > PASSED_OVER_WHY_CHARS ? `${why.slice(0, PASSED_OVER_WHY_CHARS)}…` : why });
       }
       const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
       const what = filter.restoreVerified ? 'restore-verified backup (one a drill restored and validated)' : 'verified backup';
-      const seen = newest ? `; the newest, ${newest.backupId} (${newest.engine}/${newest.instance}), ${whyNot(newest)} — name it by id to look at it` : '';
+      const seen = newest ? `; the newest, ${newest.entry.backupId} (${newest.entry.engine}/${newest.entry.instance}), ${newest.why} — name it by id to look at it` : '';
       throw new PermanentError(`no ${what} found for ${scope} in ${this.store.url}${seen}`, { code: 'BACKUP_NOT_FOUND' });
     }
     const groups = (await Promise.all(folders.filter((f) => f.backupId === backupId).map((f) => this.groupIn(f)))).filter((g): g is Group => g !== undefined);
@@ -247,16 +252,23 @@ export class Catalog {
 
   /**
    * Why the chain of incremental backup `entry` cannot be restored (a backup it rests on gone or
-   * not verified, backup-chain.ts), reading its links' records from `folders`; undefined when it can.
+   * not verified, backup-chain.ts), reading its links' records from `folders` unless `read` holds
+   * them (and keeping them there); undefined when it can.
    */
-  private async brokenChain(entry: CatalogEntry & { manifest: BackupManifest }, folders: readonly BackupFolder[]): Promise<string | undefined> {
+  private async brokenChain(entry: CatalogEntry & { manifest: BackupManifest }, folders: readonly BackupFolder[], read: Map<string, CatalogEntry>): Promise<string | undefined> {
     const links: CatalogEntry[] = [entry];
     for (let child: CatalogEntry = entry; child.manifest?.extends !== undefined && links.length <= MAX_CHAIN_LINKS;) {
-      const baseId = child.manifest.extends;
-      const folder = folders.find((f) => f.engine === entry.engine && f.instance === entry.instance && f.backupId === baseId);
-      const group = folder && await this.groupIn(folder);
-      if (!group) break;
-      child = await this.entry(group);
+      const key = `${entry.engine}/${entry.instance}/${child.manifest.extends}`;
+      let base = read.get(key);
+      if (base === undefined) {
+        const baseId = child.manifest.extends;
+        const folder = folders.find((f) => f.engine === entry.engine && f.instance === entry.instance && f.backupId === baseId);
+        const group = folder && await this.groupIn(folder);
+        if (!group) break;
+        base = await this.entry(group);
+        read.set(key, base);
+      }
+      child = base;
       links.push(child);
     }
     try {

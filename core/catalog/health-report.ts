@@ -7,7 +7,7 @@
  * prints, and what a cron job or CI alerts on.
  */
 import { isVerified, type CatalogEntry } from './catalog';
-import { resolveChain, type CompleteEntry } from './backup-chain';
+import { chainProblems } from './backup-chain';
 
 /** The limits one instance is held to, in hours. */
 export interface HealthBounds {
@@ -56,13 +56,14 @@ export function instanceHealth(
     const ageHours = (at: string) => (now - Date.parse(at)) / HOUR_MS;
     const health: InstanceHealth = { engine, instance, bounds, problems: [] };
     // A backup counts only while it can be restored: verified, and so is every backup it rests on.
-    const restorable = (entry: CatalogEntry) => isVerified(entry) && brokenChain(entry, group) === undefined;
+    const brokenChain = chainProblems(group);
+    const restorable = (entry: CatalogEntry) => isVerified(entry) && brokenChain(entry) === undefined;
     const verified = group.filter(isVerified).sort((a, b) => b.backupId.localeCompare(a.backupId));
     const backup = verified.find(restorable);
     if (backup?.manifest) {
       health.newestBackup = { backupId: backup.backupId, completedAt: backup.manifest.completedAt, ageHours: ageHours(backup.manifest.completedAt) };
     }
-    if (verified[0] !== undefined && verified[0] !== backup) health.newestBroken = { backupId: verified[0].backupId, reason: brokenChain(verified[0], group)! };
+    if (verified[0] !== undefined && verified[0] !== backup) health.newestBroken = { backupId: verified[0].backupId, reason: brokenChain(verified[0])! };
     const drills = group.flatMap((e) => (e.drill ? [{ ...e.drill, restorable: restorable(e) }] : [])).sort((a, b) => b.drilledAt.localeCompare(a.drilledAt));
     const good = drills.find((d) => d.ok && d.restorable);
     if (good) {
@@ -77,16 +78,6 @@ export function instanceHealth(
     health.problems = problemsOf(health);
     return health;
   });
-}
-
-/** Why the chain of `entry` (an incremental backup) cannot be restored, in words; undefined when it can. */
-function brokenChain(entry: CatalogEntry, group: readonly CatalogEntry[]): string | undefined {
-  try {
-    resolveChain(entry as CompleteEntry, group);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
 }
 
 function problemsOf(health: InstanceHealth): string[] {

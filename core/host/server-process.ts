@@ -11,7 +11,10 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PermanentError, TransientError } from '../errors';
-import { logTailNote } from './log-tail';
+import { logTail, logTailNote } from './log-tail';
+
+/** Lines of a server's log that {@link ServerProcessOptions.explainExit} is shown. */
+const EXPLAINED_LINES = 2_000;
 import { isAlive, stopRecordedProcess } from './processes';
 import { waitUntilReady } from './readiness';
 
@@ -51,7 +54,7 @@ export interface ServerProcessOptions<T> {
   pollMs?: number;
   /** How long a stop waits after SIGTERM before SIGKILL. */
   stopTimeoutMs: number;
-  /** What a known cause found in the log of a server that exited means, said before the log's last lines. */
+  /** What a known cause found in the log (its last 2 000 lines) of a server that exited means, said before the log's last lines. */
   explainExit?: (logTail: string) => string | undefined;
 }
 
@@ -109,7 +112,7 @@ export async function startServerProcess<T>(options: ServerProcessOptions<T>): P
   await stop().catch(() => rm(pidFile, { force: true })); // the start's own error is the one to report
   const note = await logTailNote(logFile);
   if (outcome.reason === 'exited') {
-    const cause = options.explainExit?.(note);
+    const cause = options.explainExit?.(await logTail(logFile, EXPLAINED_LINES)); // a cause may be logged well before the last lines
     throw new PermanentError(`${options.what} exited before it became ready${cause ? `: ${cause}` : ''}${note}`, { code: `${options.codePrefix}_START_FAILED`, engine });
   }
   throw new TransientError(`${options.what} did not become ready in time (last: ${outcome.last}); stopped it${note}`, {

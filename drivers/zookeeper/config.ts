@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { absolutePath } from '../../core/config/path-field';
 import { memberHostSchema } from '../../core/driver/node-ref';
+import { MAX_JUTE_LENGTH } from './files/jute-reader';
 
 /** `host:port` of a member's client port. */
 const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port, e.g. 10.0.0.5:2181');
@@ -109,8 +110,12 @@ const targetMember = z.object({
   electionPort: port.optional(),
   /** Java heap of the restored server (MB): the whole tree lives in it. */
   heapMb: z.number().int().min(64).max(65_536).default(1024),
-  /** The restored server's `jute.maxbuffer` (bytes): the source's, when it runs with more than ZooKeeper's 1 MiB. */
-  juteMaxBuffer: z.number().int().min(1_048_575).max(1 << 30).optional(),
+  /**
+   * The restored server's `jute.maxbuffer` (bytes): the source's, when it runs with more than
+   * ZooKeeper's 1 MiB; the same on every member (a follower syncs the leader's snapshot with it).
+   * At most what the restore's own reader takes (files/jute-reader.ts).
+   */
+  juteMaxBuffer: z.number().int().min(1_048_575).max(MAX_JUTE_LENGTH).optional(),
 }).strict();
 
 type TargetMemberInput = z.infer<typeof targetMember>;
@@ -161,6 +166,9 @@ export const zookeeperRestoreTargetSchema = z.preprocess(withDefaultMode, z.disc
         ctx.addIssue({ code: 'custom', path: ['members', i], message: 'quorumPort and electionPort are required in an ensemble of several members' });
       }
     });
+  }
+  if (new Set(target.members.map((m) => m.juteMaxBuffer)).size > 1) {
+    ctx.addIssue({ code: 'custom', path: ['members'], message: 'juteMaxBuffer must be the same on every member (a follower reads the leader\'s snapshot with its own)' });
   }
   // Every port a member listens on is its own on its machine: a member that cannot bind one is
   // found only once every member's files have been replaced.

@@ -27,7 +27,7 @@ export async function logicalSnapshot(ctx: BackupContext<ZooKeeperConfig>): Prom
   try {
     logger.info('zookeeper logical backup: walking the tree', { member, role: chosen.status.mode });
     const file = resolveInside(ctx.spoolDir, TREE_ARTIFACT);
-    const written = await writeTreeArtifact(file, walkTree(client));
+    const written = await writeTreeArtifact(file, walkTree(client, { refuseMaskedAcls: true }));
     logger.info('zookeeper logical backup: walked', { nodes: written.nodeCount, bytes: written.bytes });
     return {
       artifacts: [{ name: path.basename(file), size: written.bytes, sha256: written.fileSha256 }],

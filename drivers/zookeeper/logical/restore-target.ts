@@ -65,8 +65,8 @@ export async function clearTree(client: ZooKeeperClient, options: { window?: num
     await deletes.drain();
   } catch (error) {
     const detail = opened.length > 0
-      ? `; nothing was deleted, but the ACLs of ${opened.length} nodes were opened to world:anyone ALL first (${opened.slice(0, 5).join(', ')}${opened.length > 5 ? ', …' : ''})`
-      : '; nothing was deleted or changed';
+      ? `; nothing was deleted, but the ACLs of ${opened.length} nodes (at least) were opened to world:anyone ALL first (${opened.slice(0, 5).join(', ')}${opened.length > 5 ? ', …' : ''})`
+      : '; nothing was deleted (an ACL may have been opened to world:anyone ALL if the server applied a request it did not answer)';
     throw Object.assign(error as Error, { message: `${(error as Error).message}${detail}` });
   }
   for (let i = paths.length - 1; i >= 0; i -= 1) {

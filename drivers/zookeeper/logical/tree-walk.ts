@@ -25,6 +25,12 @@ export interface WalkedNode extends TreeNode {
 export interface WalkOptions {
   /** Nodes read at once (default 64); each read is two or three requests. */
   window?: number;
+  /**
+   * Refuse an ACL the server masks (what a backup must do: it would store a password no one has).
+   * A walk that only compares (a validation) reads it as it is: an entry `user:x` may also be real,
+   * restored from a backup an older version took without ADMIN.
+   */
+  refuseMaskedAcls?: boolean;
 }
 
 /** What the walk saw, once it has finished. */
@@ -64,7 +70,7 @@ function refuseMaskedAcl(path: string, acl: Acl[]): void {
 }
 
 /** Reads one node: data and stat first; ACL and children only once the node is known to be there. */
-async function readNode(client: ZooKeeperClient, path: string): Promise<NodeRead<WalkedNode> | undefined> {
+async function readNode(client: ZooKeeperClient, path: string, refuseMasked: boolean): Promise<NodeRead<WalkedNode> | undefined> {
   const got = await unlessGone(client.get(path, false), `reading ${path}`);
   if (!got) return undefined;
   const [stat, data] = got as [{ ephemeralOwner: string; mzxid: number; numChildren: number }, Buffer | null];
@@ -77,7 +83,7 @@ async function readNode(client: ZooKeeperClient, path: string): Promise<NodeRead
   ]);
   if (!aclRead || !names) return undefined;
   const acl: Acl[] = (aclRead[0] as unknown as NativeAcl[]).map((entry) => ({ perms: entry.perms, scheme: entry.scheme, id: entry.auth }));
-  refuseMaskedAcl(path, acl);
+  if (refuseMasked) refuseMaskedAcl(path, acl);
   const children = names.filter((name) => !isSystemPath(path === '/' ? `/${name}` : `${path}/${name}`)).sort();
   const node: WalkedNode = { path, data: Buffer.isBuffer(data) ? data : Buffer.alloc(0), acl, kind, mzxid: stat.mzxid };
   return { item: node, children };
@@ -101,7 +107,7 @@ export class TreeWalk implements AsyncIterable<WalkedNode> {
   async *[Symbol.asyncIterator](): AsyncGenerator<WalkedNode> {
     if (this.started) throw new Error('a tree walk is iterated once');
     this.started = true;
-    for await (const node of preorder('/', (path) => readNode(this.client, path), this.options.window ?? DEFAULT_WINDOW)) {
+    for await (const node of preorder('/', (path) => readNode(this.client, path, this.options.refuseMaskedAcls === true), this.options.window ?? DEFAULT_WINDOW)) {
       this.digest.add(node);
       if (node.mzxid > this.maxMzxid) this.maxMzxid = node.mzxid;
       yield node;

@@ -193,7 +193,7 @@ it('restores a standalone server with a separate dataLogDir onto a standalone ta
   // Assess: restored, but not proven, the validation saying why (not a refused login)
   await expect(outcome).rejects.toMatchObject({
     code: 'RESTORE_INVALID',
-    message: expect.stringMatching(/failed validation: tree@127\.0\.0\.1:\d+ \(not proven: the target's auth cannot read the whole tree \(authentication failed \(ZK_PRIVILEGES\): missing permission ADMIN on \/secret: .*— target restored: /),
+    message: expect.stringMatching(/failed validation: tree@127\.0\.0\.1:\d+ \(not proven: the target's auth cannot read the whole tree \(reading \/secret\/inner: authentication failed \(ZK_AUTH\): .*— target restored: /),
   });
 }, 300_000);
 

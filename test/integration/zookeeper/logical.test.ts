@@ -153,10 +153,12 @@ describe('ZooKeeper logical backup and restore', () => {
     await sourceClient.set_acl('/masked', -1, [{ perms: 31, scheme: 'digest', auth: appId }, { perms: 1, scheme: 'world', auth: 'anyone' }]);
 
     // Act
-    const walking = (async () => { for await (const _node of walkTree(sourceClient)); })();
+    const walking = (async () => { for await (const _node of walkTree(sourceClient, { refuseMaskedAcls: true })); })();
+    const compared = await treeSummary(sourceClient); // a validation's walk reads it as it is
 
     // Assess
     await expect(walking).rejects.toMatchObject({ name: 'PermanentError', code: 'AUTH_FAILED', message: expect.stringContaining('authentication failed (ZK_PRIVILEGES): missing permission ADMIN on /masked: its ACL gives digest user app a password hash the server hides') });
+    expect(compared.nodeCount).toBeGreaterThan(3000);
     await sourceClient.delete_('/masked', -1);
   });
 
@@ -212,7 +214,7 @@ describe('ZooKeeper logical backup and restore', () => {
     const clearing = clearTree(client);
 
     // Assess
-    await expect(clearing).rejects.toMatchObject({ message: expect.stringMatching(/opening the ACL of \/b-noadmin to delete its children: .*; nothing was deleted, but the ACLs of 2 nodes were opened to world:anyone ALL first \(\/, \/a-private\)/) });
+    await expect(clearing).rejects.toMatchObject({ message: expect.stringMatching(/opening the ACL of \/b-noadmin to delete its children: .*; nothing was deleted, but the ACLs of 2 nodes \(at least\) were opened to world:anyone ALL first \(\/, \/a-private\)/) });
     expect((await client.get_children('/', false)).sort()).toEqual(['a-private', 'b-noadmin', 'zookeeper']);
     expect(await client.get_children('/a-private', false)).toEqual(['child']);
     expect(await client.get_children('/b-noadmin', false)).toEqual(['child']);

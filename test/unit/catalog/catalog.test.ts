@@ -101,7 +101,7 @@ describe('Catalog', () => {
     expect(latest.backupId).toBe(good.backupId);
   });
 
-  it('passes latest over incremental backups whose chain is broken, to the newest backup that can be restored, saying why', async () => {
+  it('passes a restore\'s latest over incremental backups whose chain is broken, to the newest backup that can be restored, saying why', async () => {
     // Prepare: a good full backup; later a full one found corrupt, with two incrementals on it
     const now = Date.now();
     const good = await storeBackup({ at: new Date(now - 4 * DAY) });
@@ -112,10 +112,12 @@ describe('Catalog', () => {
     await verifyBackup(store, corrupt.prefix, corrupt.manifest);
 
     // Act
-    const latest = await new Catalog(store).get('latest', { engine: 'etcd', instance: 'main' });
+    const latest = await new Catalog(store).get('latest', { engine: 'etcd', instance: 'main', restorable: true }); // as a restore asks
+    const shown = await new Catalog(store).get('latest', { engine: 'etcd', instance: 'main' }); // as show and verify ask
 
     // Assess
     expect(latest.backupId).toBe(good.backupId);
+    expect(shown.backupId).toBe(second.backupId);
     expect(latest.passedOver?.map((p) => p.backupId)).toEqual([second.backupId, first.backupId, corrupt.backupId]);
     expect(latest.passedOver?.[0].why).toMatch(new RegExp(`^rests on a broken chain \\(the chain of backup ${second.backupId} .* extends ${corrupt.backupId}, which failed its last`));
   });

@@ -56,5 +56,6 @@ describe('ZooKeeper restore target', () => {
       "members.2.electionPort: port 3881 on 127.0.0.1 is already member 1's electionPort: every port of every member on one machine must differ",
     ]);
     expect(apart).toEqual([]);
+    expect(issues({ members: [member(1, { juteMaxBuffer: 4 << 20 }), member(2)] })).toEqual(["members: juteMaxBuffer must be the same on every member (a follower reads the leader's snapshot with its own)"]);
   });
 });
