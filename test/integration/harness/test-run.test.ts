@@ -35,6 +35,8 @@ describe('the test run', () => {
     const run = spawn(process.execPath, ['--import', 'tsx', DOOMED], { cwd: path.resolve(__dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     run.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    // The watchdog inherits the run's stderr and writes what it stopped after removing the dirs: its exit closes the pipe.
+    const stderrClosed = new Promise<void>((resolve) => run.stderr!.once('close', resolve));
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: run.stdout! }).once('line', resolve);
       run.once('exit', (code) => reject(new Error(`the doomed run exited (${code}) before it started its servers: ${stderr}`)));
@@ -49,6 +51,7 @@ describe('the test run', () => {
     expect(startedAlive).toEqual([true, true]);
     await eventually(() => pids.every((pid) => !isAlive(pid)), 'stopped');
     await eventually(async () => !(await exists(dir)) && !(await exists(record)), 'removed');
+    await stderrClosed;
     expect(stderr).toMatch(/stopped what the run left running: \d+ .*--datadir=.*dbbackup-doomed-/);
   }, 120_000);
 });
