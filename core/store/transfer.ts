@@ -8,7 +8,7 @@ import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform, pipeline as pipelineCallback, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PermanentError } from '../errors';
+import { PermanentError, TransientError } from '../errors';
 import { HashingStream } from '../io/hashing-stream';
 import { sha256Hex, writeWholeFile } from '../io/whole-file';
 import { removeWrittenFile } from '../io/written-file';
@@ -82,7 +82,7 @@ export interface StreamToFileOptions {
   expectedSha256?: string;
   rateLimit?: RateLimit;
   onProgress?: TransferProgress;
-  /** Total size for progress reports, when known. */
+  /** The source's size, when known: for progress reports, and a source that ends short of it fails (`SHORT_READ`, transient). */
   totalBytes?: number;
 }
 
@@ -104,6 +104,9 @@ export async function streamToFile(source: Readable, filePath: string, options: 
       ...progressStages(options.onProgress, options.totalBytes),
       writer,
     ]);
+    if (options.totalBytes !== undefined && hasher.bytes !== options.totalBytes) {
+      throw new TransientError(`object ${options.key} ended after ${hasher.bytes} of its ${options.totalBytes} bytes`, { code: 'SHORT_READ' });
+    }
     const sha256 = hasher.digest();
     if (options.expectedSha256 && options.expectedSha256 !== sha256) {
       throw checksumMismatch(`object ${options.key}`, options.expectedSha256, sha256);

@@ -8,9 +8,9 @@
  * The kernel picks the port (listen on 0), so there is no window for another process to take it.
  * The child exits when its stdin closes, so it never outlives the process that started it.
  *
- * Two shims make it behave as S3 does where the store relies on it: delimited listings grouped as
- * S3 groups them, and S3's CRC32 checksums (s3rver-checksums.js: verified on receipt, reported on
- * HEAD). The store never relies on ListParts, ListMultipartUploads or AbortMultipartUpload (it
+ * Three shims make it behave as S3 does where the store relies on it: delimited listings grouped as
+ * S3 groups them, an object readable whole as soon as its PUT is answered (read-after-write), and
+ * S3's CRC32 checksums (s3rver-checksums.js: verified on receipt, reported on HEAD). The store never relies on ListParts, ListMultipartUploads or AbortMultipartUpload (it
  * tolerates the last one failing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -53,6 +53,33 @@ FilesystemStore.prototype.listObjects = async function delimited(bucket, options
     return false;
   });
   return { objects, commonPrefixes: [...commonPrefixes].sort(), isTruncated: false };
+};
+// s3rver answers a PUT before the object's file is written (for a whole buffer it does not wait
+// at all), so a GET right after it, on a busy disk, read a short object and ended cleanly. S3 is
+// read-after-write consistent and atomic: here the object is written to a file of its own and
+// renamed into place before the PUT is answered.
+const { pipeline } = require('stream/promises');
+const { Readable, Transform } = require('stream');
+let partials = 0;
+FilesystemStore.prototype.putObject = async function writtenBeforeAnswered(object) {
+  const fs = require('fs');
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  await fs.promises.mkdir(require('path').dirname(objectPath), { recursive: true });
+  const partial = objectPath + '.' + process.pid + '-' + (partials += 1) + '.partial';
+  const md5 = require('crypto').createHash('md5');
+  let size = 0;
+  const counting = new Transform({ transform(chunk, encoding, callback) { md5.update(chunk); size += chunk.length; callback(null, chunk); } });
+  const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+  try {
+    await pipeline(content, counting, fs.createWriteStream(partial));
+    await fs.promises.rename(partial, objectPath);
+  } catch (error) {
+    await fs.promises.rm(partial, { force: true });
+    throw error;
+  }
+  const digest = md5.digest('hex');
+  await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+  return { size, md5: digest };
 };
 const server = new S3rver({
   address: '127.0.0.1', port: 0, silent: true,
