@@ -42,6 +42,12 @@ export interface DerivedIndex {
    * skip: filtering it in SQL may cost a second evaluation of the key).
    */
   derived(database: string): string;
+  /**
+   * The most bytes the index table's key column holds: a row whose key is longer is no entry (a
+   * server in strict mode refuses such an entry, as the source's did; a repair that wrote one
+   * would store it cut short, pointing nowhere).
+   */
+  maxKeyBytes: number;
   /** An entry's values as INSERT parameters, copied (the row's buffers are not ours to keep). */
   params(entry: RawRow): unknown[];
 }
@@ -70,7 +76,7 @@ export async function eachDerivedEntry(
 ): Promise<void> {
   await streamQueryRows(source.connection, index.derived(source.database), (packet) => {
     const [length, used] = readLength(packet, 0);
-    if (length < 0) return undefined; // no index key: no entry
+    if (length < 0 || length > index.maxKeyBytes) return undefined; // no index key, or one the index cannot hold: no entry
     return onEntry(packet, shardOf(packet.subarray(used, used + length), shardCount));
   });
 }

@@ -4,7 +4,8 @@
  * shards on two servers, entries on the shard of their index key, cells on the shard of their row
  * key; a whole index passes and a restore leaves it alone; a missing entry and a dangling one fail
  * on the shard that holds (or should hold) them, and a restore repairs those shards only; an
- * empty index is built from the cells; a restore's validation reads again only the indexes the
+ * empty index is built from the cells (a key longer than the index holds has no entry, as the
+ * source's strict server refused it); a restore's validation reads again only the indexes the
  * restore changed. The index key read once per cell is the one the three-call
  * form gives, on bodies of every kind.
  */
@@ -26,6 +27,8 @@ let target: ShardMap;
 
 const rowKey = (i: number) => Buffer.from(`row-key-${String(i).padStart(8, '0')}`);
 const email = (i: number) => `user${i}@exämple.com`;
+/** An email longer than an index key holds (290 bytes): the source's strict server refuses its entry. */
+const LONG_EMAIL = `${'ä'.repeat(140)}@example.com`.slice(0, 150);
 /** Cells with an indexed email (every profile but every 7th), as the fixture writes them. */
 const INDEXED = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 10 !== 0 && i % 7 !== 0).length;
 
@@ -57,6 +60,11 @@ beforeAll(async () => {
       await entryShard.connection.query(`INSERT INTO ${entryShard.database}.${INDEX.table} VALUES (?, ?, 'profile', 1)`, [Buffer.from(email(i)), rowKey(i)]);
     }
   }
+  const longCell = shardConnection(shardOf(rowKey(200), SHARDS));
+  await longCell.connection.query(`INSERT INTO ${longCell.database}.cell (row_key, column_name, ref_key, body, created_at) VALUES (?, 'profile', 1, ?, NOW())`, [rowKey(200), JSON.stringify({ email: LONG_EMAIL })]);
+  const longEntry = shardConnection(shardOf(Buffer.from(LONG_EMAIL), SHARDS));
+  await expect(longEntry.connection.query(`INSERT INTO ${longEntry.database}.${INDEX.table} VALUES (?, ?, 'profile', 1)`, [Buffer.from(LONG_EMAIL), rowKey(200)]))
+    .rejects.toMatchObject({ code: 'ER_DATA_TOO_LONG' });
 }, 180_000);
 
 afterAll(async () => {
