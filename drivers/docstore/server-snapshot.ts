@@ -9,6 +9,7 @@ import type { Connection } from 'mysql2/promise';
 import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, JsonObject, SnapshotTaken } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
+import { assertPlacement } from '../mysql/sharded/placement-check';
 import { dumpShardTables } from '../mysql/sharded/shard-dump';
 import { VALUE_ENCODING } from '../mysql/shared/column-codec';
 import { describeServer, openDataConnection, openTextConnection, quoteId } from '../mysql/shared/connection';
@@ -104,6 +105,10 @@ export async function takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sin
       Object.assign(definitions, found);
     }
     await assertOneSchema(config, partitions[0], definitions);
+    await assertPlacement(control, partitions.flatMap((p) => Object.entries(definitions).flatMap(([table, definition]) => [
+      { shard: p.partition, database: p.database, table, key: 'partition_key' },
+      ...definition.indexes.map((index) => ({ shard: p.partition, database: p.database, table: index.table, key: 'index_key' })),
+    ])), config.partitions.length, { shard: 'partition', engine: ENGINE });
     const tables = [
       { table: config.schemaTable, role: 'schema' as TableRole },
       ...Object.entries(definitions).flatMap(([table, definition]) => [

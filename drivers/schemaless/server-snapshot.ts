@@ -15,6 +15,7 @@ import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, BackupRecord, JsonObject, SnapshotTaken } from '../../core/driver/types';
 import { nodeRecords } from '../../core/catalog/manifest';
 import { PermanentError, TransientError } from '../../core/errors';
+import { assertPlacement } from '../mysql/sharded/placement-check';
 import { dumpShardTables } from '../mysql/sharded/shard-dump';
 import { VALUE_ENCODING } from '../mysql/shared/column-codec';
 import { describeServer, openTextConnection } from '../mysql/shared/connection';
@@ -92,6 +93,10 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
     throw toMysqlError(error, `connecting to ${server.name} (${describeServer(server)})`, 'MYSQL_CONNECT_FAILED');
   }
   try {
+    await assertPlacement(control, shards.flatMap((s) => [
+      { shard: s.shard, database: s.database, table: config.cellTable, key: 'row_key' },
+      ...config.indexes.map((i) => ({ shard: s.shard, database: s.database, table: i.table, key: 'index_key' })),
+    ]), config.shards.length, { shard: 'shard', engine: ENGINE });
     const view = await readServerShards(server, shards, config.cellTable, logger, config.parallelism);
     try {
       const dumped = await dumpShardTables<TableRole>(control, view.connections, view.shards.map((reading) => {

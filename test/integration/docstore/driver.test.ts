@@ -174,6 +174,21 @@ it('checks a typed integer column against its field as the number the field is (
   }
 }, 120_000);
 
+it('refuses to back up through a partition map that swaps two partitions\' databases, naming where their documents belong', async () => {
+  // Prepare: partitions 0 and 1 each named by the other's place
+  const [zero, one] = [0, 1].map((n) => config.partitions.find((p) => p.partition === n)!);
+  const swapped = { ...config, partitions: config.partitions.map((p) => p === zero ? { ...one, partition: 0 } : p === one ? { ...zero, partition: 1 } : p) };
+
+  // Act
+  const refused = rt.backup({ engine: 'docstore', instance: 'swapped', config: swapped });
+
+  // Assess
+  await expect(refused).rejects.toMatchObject({ code: 'SHARD_MAP_MISMATCH' });
+  const named = [0, 1].flatMap((n) => ['riders', 'trips'].map((table) => `partition ${n} (${(n === 0 ? one : zero).database}.${table}) holds rows of partition ${1 - n}`));
+  expect(named).toContain(/partition \d \(\w+\.\w+\) holds rows of partition \d/.exec(((await refused.catch((e: Error) => e)) as Error).message)?.[0]);
+  expect(await rt.catalog.list({ engine: 'docstore', instance: 'swapped' })).toEqual([]);
+}, 120_000);
+
 it('refuses a target of another number of partitions before touching it', async () => {
   // Prepare
   const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;

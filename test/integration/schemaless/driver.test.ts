@@ -147,6 +147,21 @@ it('restores to a point in time: exactly the cells created by then', async () =>
   expect(Object.values(restored).reduce((n, cells) => n + cells.length, 0)).toBe(1_500);
 }, 300_000);
 
+it('refuses to back up through a shard map that swaps two shards\' databases, naming where their cells belong', async () => {
+  // Prepare: shards 0 and 1 each named by the other's place
+  const [zero, one] = [0, 1].map((n) => config.shards.find((s) => s.shard === n)!);
+  const swapped = { ...config, shards: config.shards.map((s) => s === zero ? { ...one, shard: 0 } : s === one ? { ...zero, shard: 1 } : s) };
+
+  // Act
+  const refused = rt.backup({ engine: 'schemaless', instance: 'swapped', config: swapped });
+
+  // Assess
+  await expect(refused).rejects.toMatchObject({ code: 'SHARD_MAP_MISMATCH' });
+  const named = [`shard 0 (${one.database}.cell) holds rows of shard 1`, `shard 1 (${zero.database}.cell) holds rows of shard 0`];
+  expect(named).toContain(/shard \d \(\w+\.cell\) holds rows of shard \d/.exec(((await refused.catch((e: Error) => e)) as Error).message)?.[0]);
+  expect(await rt.catalog.list({ engine: 'schemaless', instance: 'swapped' })).toEqual([]);
+}, 120_000);
+
 it('refuses a target of another number of shards, and a point in time beyond the backup, before touching it', async () => {
   // Prepare
   const onTarget = sampleConfig(asSample(targets, 'target'), 4, 'four');
