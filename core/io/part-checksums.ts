@@ -19,6 +19,22 @@ const base64Of = (crc: number): string => {
   return bytes.toString('base64');
 };
 
+/** S3's CRC32 of one part (or of an object sent whole): base64 of its 4 big-endian bytes; undefined where zlib has no CRC32. */
+export function partChecksum(data: Uint8Array): string | undefined {
+  return crc32 ? base64Of(crc32(data)) : undefined;
+}
+
+/**
+ * S3's checksum of an object from its parts' CRC32s (base64, in part order): a part's own for one
+ * sent whole, else the COMPOSITE one, `-N` after it. Undefined where zlib has no CRC32.
+ */
+export function objectChecksum(parts: readonly string[], sentWhole = parts.length <= 1): string | undefined {
+  if (!crc32) return undefined;
+  if (sentWhole) return parts[0] ?? base64Of(0);
+  const raw = Buffer.concat(parts.map((part) => Buffer.from(part, 'base64')));
+  return `${base64Of(crc32(raw))}-${parts.length}`;
+}
+
 /** A pass-through stream computing {@link PartChecksums.checksum} of what passes. */
 export class PartChecksums extends Transform {
   private readonly parts: number[] = [];
@@ -45,11 +61,7 @@ export class PartChecksums extends Transform {
 
   /** S3's CRC32 of what passed, as sent in parts of `partSize`; undefined where zlib has no CRC32. */
   checksum(): string | undefined {
-    if (!crc32) return undefined;
-    if (this.parts.length === 0) return base64Of(this.current); // one part at most: sent whole
-    const raw = Buffer.alloc(4 * (this.parts.length + 1));
-    [...this.parts, this.current].forEach((crc, i) => raw.writeUInt32BE(crc >>> 0, 4 * i));
-    return `${base64Of(crc32(raw))}-${this.parts.length + 1}`;
+    return objectChecksum([...this.parts, this.current].map(base64Of), this.parts.length === 0); // one part at most: sent whole
   }
 
   private endPart(): void {

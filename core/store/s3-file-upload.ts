@@ -1,6 +1,10 @@
 /**
  * Resumable upload of a local file to S3, with our own multipart protocol driver:
  * CreateMultipartUpload, UploadPart with `concurrency` parts in flight, CompleteMultipartUpload.
+ * With checksums (the store's default), each part carries the CRC32 of the bytes read and hashed,
+ * which S3 verifies on receipt, and the object's checksum S3 reports at the end is compared with
+ * the one those parts make: equal, it is the result's `checksum`, and a later check of the object
+ * asks S3 for it instead of reading the object back.
  *
  * After every acknowledged part the checkpoint file records `{ bucket, key, uploadId, partSize,
  * fileSize, fileMtimeMs, parts }`. A restarted upload with the same checkpoint (same file size and
@@ -18,6 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { PermanentError, TransientError, type ClassifiedError } from '../errors';
+import { objectChecksum, partChecksum } from '../io/part-checksums';
 import type { PutFileOptions, PutResult } from './blob-store';
 import { CheckpointWriter, readCheckpoint, removeCheckpoint } from './checkpoint';
 import { createRateLimiter, throttle, type TokenBucket } from './rate-limiter';
@@ -33,9 +38,11 @@ export const MAX_PARTS = 10_000;
 export const DEFAULT_CONCURRENCY = 4;
 const PART_ATTEMPTS = 3;
 
-const PartSchema = z.object({ PartNumber: z.number().int().positive(), ETag: z.string() });
+const PartSchema = z.object({ PartNumber: z.number().int().positive(), ETag: z.string(), ChecksumCRC32: z.string().optional() });
 const S3CheckpointSchema = z.object({
   bucket: z.string(),
+  /** The upload was created with CRC32 checksums: each part names its own. */
+  checksumAlgorithm: z.literal('CRC32').optional(),
   key: z.string(),
   uploadId: z.string(),
   partSize: z.number().int().positive(),
@@ -57,6 +64,8 @@ export interface S3UploadTarget {
   key: string;
   /** Maps SDK errors to ours. */
   mapError: (error: unknown) => ClassifiedError;
+  /** Send CRC32 checksums for S3 to verify (S3StoreOptions.checksums). */
+  checksums: boolean;
 }
 
 /** Part size for a file: the requested size, at least 5 MiB, raised so the file needs ≤ 10 000 parts. */
@@ -104,6 +113,7 @@ async function startMultipart(target: S3UploadTarget, file: SourceFile, partSize
     Key: target.objectKey,
     ContentType: options.contentType,
     Metadata: options.expectedSha256 ? { sha256: options.expectedSha256 } : undefined,
+    ...(checksummed(target) ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
   })).catch(function mapCreateError(error: unknown) {
     throw target.mapError(error);
   });
@@ -112,6 +122,7 @@ async function startMultipart(target: S3UploadTarget, file: SourceFile, partSize
   }
   const checkpoint: S3Checkpoint = {
     bucket: target.bucket,
+    ...(checksummed(target) ? { checksumAlgorithm: 'CRC32' as const } : {}),
     key: target.objectKey,
     uploadId: created.UploadId,
     partSize,
@@ -125,7 +136,7 @@ async function startMultipart(target: S3UploadTarget, file: SourceFile, partSize
 
 /** Sends the parts the checkpoint lacks, verifies the hash, completes the upload. */
 async function runMultipart(target: S3UploadTarget, file: SourceFile, checkpoint: S3Checkpoint, options: PutFileOptions): Promise<PutResult> {
-  const acked = new Map(checkpoint.parts.map((part) => [part.PartNumber, part.ETag]));
+  const acked = new Map(checkpoint.parts.map(({ PartNumber, ...sent }) => [PartNumber, sent]));
   const partCount = Math.ceil(file.size / checkpoint.partSize);
   const writer = new CheckpointWriter(options.checkpointPath);
   const bucket = createRateLimiter(options.rateLimit);
@@ -137,9 +148,9 @@ async function runMultipart(target: S3UploadTarget, file: SourceFile, checkpoint
   let resumedBytes = 0;
   let movedBytes = 0;
 
-  async function acknowledge(partNumber: number, etag: string, size: number): Promise<void> {
-    acked.set(partNumber, etag);
-    checkpoint.parts = [...acked].sort((a, b) => a[0] - b[0]).map(([PartNumber, ETag]) => ({ PartNumber, ETag }));
+  async function acknowledge(partNumber: number, sent: SentPart, size: number): Promise<void> {
+    acked.set(partNumber, sent);
+    checkpoint.parts = [...acked].sort((a, b) => a[0] - b[0]).map(([PartNumber, part]) => ({ PartNumber, ...part }));
     await writer.save(checkpoint);
     movedBytes += size;
     options.onProgress?.(movedBytes, file.size);
@@ -159,8 +170,8 @@ async function runMultipart(target: S3UploadTarget, file: SourceFile, checkpoint
         options.onProgress?.(movedBytes, file.size);
         continue;
       }
-      const sending: Promise<void> = sendPart(target, checkpoint.uploadId, partNumber, data, bucket)
-        .then((etag) => acknowledge(partNumber, etag, data.length))
+      const sending: Promise<void> = sendPart(target, checkpoint, partNumber, data, bucket)
+        .then((sent) => acknowledge(partNumber, sent, data.length))
         .catch(function recordFailure(error: unknown) {
           failure ??= error;
         })
@@ -183,7 +194,7 @@ async function runMultipart(target: S3UploadTarget, file: SourceFile, checkpoint
     await removeCheckpoint(options.checkpointPath);
     throw checksumMismatch(`file ${file.path} (for ${target.key})`, options.expectedSha256, sha256);
   }
-  await target.client.send(new CompleteMultipartUploadCommand({
+  const completed = await target.client.send(new CompleteMultipartUploadCommand({
     Bucket: target.bucket,
     Key: target.objectKey,
     UploadId: checkpoint.uploadId,
@@ -192,7 +203,22 @@ async function runMultipart(target: S3UploadTarget, file: SourceFile, checkpoint
     throw target.mapError(error);
   });
   await removeCheckpoint(options.checkpointPath);
-  return { key: target.key, size: file.size, sha256, resumedBytes };
+  const parts = checkpoint.parts.map((part) => part.ChecksumCRC32);
+  const ours = checkpoint.checksumAlgorithm && parts.every((part) => part !== undefined) ? objectChecksum(parts as string[], false) : undefined;
+  return { key: target.key, size: file.size, sha256, resumedBytes, ...keptChecksum(completed.ChecksumCRC32, ours) };
+}
+
+/** What S3 acknowledged of a part: its ETag, and the CRC32 it verified. */
+type SentPart = Omit<S3Checkpoint['parts'][number], 'PartNumber'>;
+
+/** True when this upload sends checksums: asked, and zlib can compute them. */
+function checksummed(target: S3UploadTarget): boolean {
+  return target.checksums && partChecksum(Buffer.alloc(0)) !== undefined;
+}
+
+/** The result's `checksum`: S3's, when it is the one our bytes make (else nothing to compare with later). */
+function keptChecksum(reported: string | undefined, ours: string | undefined): Pick<PutResult, 'checksum'> {
+  return reported !== undefined && reported === ours ? { checksum: `crc32:${reported}` } : {};
 }
 
 /**
@@ -232,20 +258,22 @@ async function readPart(
   return data;
 }
 
-/** Uploads one part (throttled), retrying transient failures with a fresh body; returns its ETag. */
-async function sendPart(target: S3UploadTarget, uploadId: string, partNumber: number, data: Buffer, bucket: TokenBucket | undefined): Promise<string> {
+/** Uploads one part (throttled), retrying transient failures with a fresh body; returns its ETag and checksum. */
+async function sendPart(target: S3UploadTarget, checkpoint: S3Checkpoint, partNumber: number, data: Buffer, bucket: TokenBucket | undefined): Promise<SentPart> {
+  const crc = checkpoint.checksumAlgorithm ? partChecksum(data) : undefined;
   for (let attempt = 1; ; attempt += 1) {
     try {
       const result = await target.client.send(new UploadPartCommand({
         Bucket: target.bucket,
         Key: target.objectKey,
-        UploadId: uploadId,
+        UploadId: checkpoint.uploadId,
         PartNumber: partNumber,
         ContentLength: data.length,
+        ...(crc ? { ChecksumCRC32: crc } : {}),
         Body: bucket ? Readable.from([data]).pipe(throttle(bucket)) : data,
       }));
       if (!result.ETag) throw new PermanentError(`S3 returned no ETag for part ${partNumber} of ${target.key}`, { code: 'S3_ERROR' });
-      return result.ETag;
+      return { ETag: result.ETag, ...(crc ? { ChecksumCRC32: crc } : {}) };
     } catch (error) {
       const mapped = target.mapError(error);
       if (!(mapped instanceof TransientError) || attempt >= PART_ATTEMPTS) throw mapped;
@@ -269,19 +297,21 @@ async function putSmallFile(target: S3UploadTarget, filePath: string, size: numb
     throw checksumMismatch(`file ${filePath} (for ${target.key})`, options.expectedSha256, sha256);
   }
   const bucket = createRateLimiter(options.rateLimit);
+  const crc = checksummed(target) ? partChecksum(data) : undefined;
   options.onProgress?.(0, size);
-  await target.client.send(new PutObjectCommand({
+  const put = await target.client.send(new PutObjectCommand({
     Bucket: target.bucket,
     Key: target.objectKey,
     ContentType: options.contentType,
     ContentLength: size,
     Metadata: { sha256 },
+    ...(crc ? { ChecksumCRC32: crc } : {}),
     Body: bucket && size > 0 ? Readable.from([data]).pipe(throttle(bucket)) : data,
   })).catch(function mapPutError(error: unknown) {
     throw target.mapError(error);
   });
   options.onProgress?.(size, size);
-  return { key: target.key, size, sha256, resumedBytes: 0 };
+  return { key: target.key, size, sha256, resumedBytes: 0, ...keptChecksum(put.ChecksumCRC32, crc) };
 }
 
 /** Best-effort AbortMultipartUpload; some S3-compatible servers (s3rver) do not implement it. */

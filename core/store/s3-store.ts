@@ -104,7 +104,7 @@ export class S3Store implements BlobStore {
   async putFile(key: string, filePath: string, options: PutFileOptions): Promise<PutResult> {
     const objectKey = this.objectKey(key);
     return uploadFileResumable(
-      { client: this.client, bucket: this.bucket, objectKey, key, mapError: (error) => this.mapError(error, key) },
+      { client: this.client, bucket: this.bucket, objectKey, key, mapError: (error) => this.mapError(error, key), checksums: this.checksums },
       filePath,
       options,
     );

@@ -87,7 +87,7 @@ describe('resume after kill', () => {
         store: { kind: 's3', options: s3rverStoreOptions(server, 'resume') },
         key: 'db/big.bin', file, checkpointPath, partSize: PART_SIZE, concurrency: 2, rateLimit: 8 * MiB,
       });
-      const left = await killWhen<{ uploadId: string; parts: { PartNumber: number }[] }>(
+      const left = await killWhen<{ uploadId: string; checksumAlgorithm?: string; parts: { PartNumber: number; ChecksumCRC32?: string }[] }>(
         child, checkpointPath, (checkpoint) => checkpoint.parts.length >= 2,
       );
       const sentParts: number[] = [];
@@ -116,6 +116,11 @@ describe('resume after kill', () => {
       expect(result.sha256).toBe(fileSha);
       expect(await sha256OfFile(downloaded)).toBe(fileSha);
       await expect(stat(checkpointPath)).rejects.toMatchObject({ code: 'ENOENT' });
+      // Every part, resumed or sent now, carried its CRC32: S3's checksum of the object is the one they make.
+      expect(left.checksumAlgorithm).toBe('CRC32');
+      expect(left.parts.every((part) => part.ChecksumCRC32 !== undefined)).toBe(true);
+      expect(result.checksum).toMatch(new RegExp(`^crc32:.{8}-${TOTAL_PARTS}$`));
+      expect((await store.head('db/big.bin', { checksum: true }))?.checksum).toBe(result.checksum);
     });
   });
 

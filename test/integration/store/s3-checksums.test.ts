@@ -5,7 +5,9 @@
  * step no longer downloads every byte the snapshot streamed there. The s3rver stand-in keeps
  * checksums as S3 does (harness/s3rver-checksums.js); its refusals are tested here too.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import {
@@ -177,5 +179,36 @@ describe('S3 checksums', () => {
     // Assess
     expect(reads).toBe(1);
     expect(error?.code).toBe('CHECKSUM_MISMATCH');
+  });
+
+  it('putFile (the upload step\'s resumable upload) sends a CRC32 with a whole file and with each part, and returns the checksum S3 keeps, which the object\'s head then proves without a read; with checksums off it keeps none', async () => {
+    // Prepare
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-putfile-crc-'));
+    const unchecked = new S3Store({ ...s3rverStoreOptions(server, 'team'), endpoint: proxy.endpoint, checksums: false });
+    try {
+      const [small, big] = [path.join(dir, 'small.bin'), path.join(dir, 'big.bin')];
+      await writeFile(small, randomBytes(MiB));
+      await writeFile(big, randomBytes(12 * MiB)); // three parts of 5 MiB
+
+      // Act
+      const whole = await store.putFile('uploaded/small', small, { checkpointPath: path.join(dir, 'small.cp') });
+      const parts = await store.putFile('uploaded/big', big, { checkpointPath: path.join(dir, 'big.cp'), partSize: 5 * MiB });
+      const heads = [await store.head('uploaded/small', { checksum: true }), await store.head('uploaded/big', { checksum: true })];
+      proxy.reset();
+      await verifyArtifact('', { name: 'big.bin', size: parts.size, sha256: parts.sha256, key: 'uploaded/big', storeChecksum: parts.checksum }, store);
+      const reads = proxy.counts().gets;
+      const without = await unchecked.putFile('uploaded/unchecked', big, { checkpointPath: path.join(dir, 'unchecked.cp'), partSize: 5 * MiB });
+
+      // Assess
+      expect(whole.checksum).toMatch(/^crc32:[A-Za-z0-9+/]{6}==$/);
+      expect(parts.checksum).toMatch(/^crc32:[A-Za-z0-9+/]{6}==-3$/);
+      expect(heads.map((h) => h?.checksum)).toEqual([whole.checksum, parts.checksum]);
+      expect(reads).toBe(0);
+      expect(without.checksum).toBeUndefined();
+      expect((await unchecked.head('uploaded/unchecked', { checksum: true }))?.checksum).toBeUndefined();
+    } finally {
+      unchecked.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
