@@ -20,7 +20,7 @@ import { beginWritingShards, doneWritingShards, shardsAfterFailure } from '../my
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { differences, expectedRowsOf, readBackOf } from '../mysql/logical/chunk-load';
 import { checkOf } from '../../core/driver/validation-check';
-import { occupiedTables } from '../mysql/sharded/target-shards';
+import { emptyUnlessForced } from '../mysql/sharded/target-shards';
 import { mapShards } from '../mysql/sharded/shard-lanes';
 import type { ShardConnection } from '../mysql/sharded/derived-index';
 import { mysqlEndpoint } from '../mysql/shared/connection-config';
@@ -33,6 +33,11 @@ import { planRestore, type RestorePlan } from './restore-plan';
 import { docstoreScratch } from './scratch';
 
 type Ctx = RestoreContext<DocstoreRestoreTarget>;
+
+const WORDS = { shards: 'partition', engine: ENGINE };
+
+/** Every table the restore writes in a partition database. */
+const tablesOf = (plan: RestorePlan) => [...new Set(plan.partitions.flatMap((p) => p.tables.map((t) => t.table)))];
 
 export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarget> {
   /** The empty target on this host a restore drill restores into. */
@@ -58,11 +63,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       throw new PermanentError(`backup ${ctx.backup.backupId} holds ${plan.partitionCount} partitions; the target maps ${ctx.target.partitions.length}: a restore puts every partition somewhere (documents are placed by CRC32(partition_key) % partitions)`,
         { code: 'DOCSTORE_PARTITION_COUNT', engine: ENGINE });
     }
-    const occupied = await occupiedTables(asShardMap(ctx.target), [...new Set(plan.partitions.flatMap((p) => p.tables.map((t) => t.table)))]);
-    if (occupied.length > 0 && !ctx.force) {
-      throw new PermanentError(`the target holds data: ${occupied.slice(0, 5).join(', ')}${occupied.length > 5 ? ` and ${occupied.length - 5} more` : ''} (restore into empty partition databases, or force to replace them)`,
-        { code: 'TARGET_NOT_EMPTY', engine: ENGINE });
-    }
+    const occupied = await emptyUnlessForced(asShardMap(ctx.target), tablesOf(plan), ctx.force === true, WORDS);
     return { details: { partitions: plan.partitionCount, replaced: occupied.length } };
   }
 
@@ -75,6 +76,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       shard: p.shard,
       tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts, ...(readBackAsLoaded(t) ? { expected: expectedRowsOf(t) } : {}) })),
     }));
+    await emptyUnlessForced(asShardMap(ctx.target), tablesOf(plan), ctx.force === true, WORDS); // again: written to since it was prepared?
     await beginWritingShards(ctx);
     const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const repairs = await repairIndexes(ctx, plan);

@@ -28,7 +28,7 @@ import { loadShards } from '../mysql/sharded/shard-load';
 import { beginWritingShards, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { indexRecords, makeIndexesWhole, type IndexRecord } from '../mysql/sharded/restored-indexes';
-import { connectShards, occupiedTables } from '../mysql/sharded/target-shards';
+import { connectShards, emptyUnlessForced } from '../mysql/sharded/target-shards';
 import { schemalessScratch } from './scratch';
 
 type Ctx = RestoreContext<SchemalessRestoreTarget>;
@@ -37,6 +37,11 @@ type Ctx = RestoreContext<SchemalessRestoreTarget>;
 export function planOf(ctx: Ctx): RestorePlan {
   return planRestore(ctx.bases ?? [], ctx.backup, ctx.target);
 }
+
+const WORDS = { shards: 'shard', engine: ENGINE };
+
+/** Every table the restore writes in a shard database. */
+const tablesOf = (plan: RestorePlan) => [...new Set(plan.shards.flatMap((s) => s.tables.map((t) => t.table)))];
 
 export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreTarget> {
   /** The empty target on this host a restore drill restores into. */
@@ -68,11 +73,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
       throw new PermanentError(`backup ${ctx.backup.backupId} was read at ${readAt}; the store at ${pointInTime} is beyond it (cells created since are in no backup of this chain): restore a later backup, or an earlier time`,
         { code: 'SCHEMALESS_POINT_IN_TIME_BEYOND', engine: ENGINE });
     }
-    const occupied = await occupiedTables(ctx.target, [...new Set(plan.shards.flatMap((s) => s.tables.map((t) => t.table)))]);
-    if (occupied.length > 0 && !ctx.force) {
-      throw new PermanentError(`the target holds data: ${occupied.slice(0, 5).join(', ')}${occupied.length > 5 ? ` and ${occupied.length - 5} more` : ''} (restore into empty shard databases, or force to replace them)`,
-        { code: 'TARGET_NOT_EMPTY', engine: ENGINE });
-    }
+    const occupied = await emptyUnlessForced(ctx.target, tablesOf(plan), ctx.force === true, WORDS);
     return { details: { shards: plan.facts.shardCount, replaced: occupied.length } };
   }
 
@@ -81,6 +82,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
     const plan = planOf(ctx);
     const downloaded = await downloadArtifacts(plan.downloads.map((a) => ({ ...a, name: a.local })), ctx.spoolDir, { ...transfer, concurrency: 4 });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
+    await emptyUnlessForced(ctx.target, tablesOf(plan), ctx.force === true, WORDS); // again: written to since it was prepared?
     await beginWritingShards(ctx);
     const { rows } = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;

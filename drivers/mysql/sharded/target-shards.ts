@@ -5,6 +5,7 @@
  * already holds rows there.
  */
 import type { Connection } from 'mysql2/promise';
+import { PermanentError } from '../../../core/errors';
 import type { ConnectionSettings } from '../shared/connection';
 import { quoteId } from '../shared/connection';
 import { openReadConnection } from '../shared/target-connection';
@@ -50,6 +51,28 @@ export async function occupiedTables(target: ShardMap, tables: readonly string[]
     }
   } finally {
     await connected.close();
+  }
+  return occupied;
+}
+
+/** How a guard names what it checks. */
+export interface EmptinessWords {
+  /** `shard` or `partition`. */
+  shards: string;
+  engine: string;
+}
+
+/**
+ * The tables of `tables` that hold rows on the target ({@link occupiedTables}), refused unless
+ * `force`. A restore asks when it prepares the target and again just before it writes, after its
+ * download, so rows written there meanwhile are not replaced without force.
+ * @throws PermanentError `TARGET_NOT_EMPTY` naming up to five of them
+ */
+export async function emptyUnlessForced(target: ShardMap, tables: readonly string[], force: boolean, words: EmptinessWords): Promise<string[]> {
+  const occupied = await occupiedTables(target, tables);
+  if (occupied.length > 0 && !force) {
+    throw new PermanentError(`the target holds data: ${occupied.slice(0, 5).join(', ')}${occupied.length > 5 ? ` and ${occupied.length - 5} more` : ''} (restore into empty ${words.shards} databases, or force to replace them)`,
+      { code: 'TARGET_NOT_EMPTY', engine: words.engine });
   }
   return occupied;
 }

@@ -17,7 +17,10 @@ import { SAMPLE_SCHEMA, createSamplePartitions, sampleConfig, writeSampleDocumen
 import { quoteId } from '../../../drivers/mysql/shared/connection';
 import { checkDocuments } from '../../../drivers/docstore/document-check';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
-import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
+import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
+import { scriptedHostRunner } from '../../harness/scripted-host-runner';
+import { localWorkflows } from '../../../statemachines/local/local-workflows';
+import { documentTableDdl } from '../../../drivers/docstore/layout';
 
 const PARTITIONS = 3;
 const TRIPS = 3_000;
@@ -199,6 +202,36 @@ it('refuses a target of another number of partitions before touching it', async 
 
   // Assess
   await expect(refused).rejects.toMatchObject({ code: 'DOCSTORE_PARTITION_COUNT' });
+}, 120_000);
+
+it('checks the target is still empty just before it writes: a document written there after the restore prepared it is kept, and the restore refused', async () => {
+  // Prepare: an empty riders table on the target; a rider written to it once the restore has downloaded the backup
+  const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;
+  const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'late');
+  const place = onTarget.partitions[0];
+  const server = onTarget.servers.find((s) => s.name === place.server)!;
+  await withServer(server, async (c) => {
+    await c.query(`CREATE DATABASE ${quoteId(place.database)}`);
+    await c.query(`CREATE TABLE ${quoteId(place.database)}.riders ${documentTableDdl('riders', SAMPLE_SCHEMA.riders).replace(/^CREATE TABLE \S+ /, '')}`);
+  });
+  const lateWriter = scriptedHostRunner(rt.deps, {
+    'restore-apply': {
+      async result(_input, runForReal) {
+        await withServer(server, (c) => c.query(`INSERT INTO ${quoteId(place.database)}.riders (partition_key, sort_key, doc, email) VALUES ('rider-late', 'profile', '{}', NULL)`));
+        return runForReal();
+      },
+    },
+  });
+  const workflows = localWorkflows(rt, { waitMs: 10, definitions: shippedDefinitions(), hostRunner: lateWriter });
+
+  // Act
+  const refused = workflows.restore({ backupId, target: { servers: onTarget.servers, partitions: onTarget.partitions } });
+
+  // Assess
+  await expect(refused).rejects.toMatchObject({ code: 'TARGET_NOT_EMPTY' });
+  await expect(refused).rejects.toThrow(`${place.database}.riders`);
+  const [kept] = await onEach({ servers: onTarget.servers, partitions: [place] }, (db) => `SELECT partition_key FROM ${db}.riders`);
+  expect(kept.map(([key]) => String(key))).toEqual(['rider-late']);
 }, 120_000);
 
 /** Bytes the servers of `place` have sent their clients so far (global status). */
