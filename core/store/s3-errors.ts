@@ -27,6 +27,11 @@ const UNAVAILABLE = new Set([
   'OperationAborted', 'PriorRequestNotComplete',
 ]);
 
+/** The bytes S3 received do not match the checksum sent with them: changed on the way, worth sending again. */
+const BAD_DIGEST = new Set(['BadDigest', 'XAmzContentChecksumMismatch', 'XAmzContentSHA256Mismatch']);
+/** How an S3-compatible server refuses a request part it does not implement. */
+const UNSUPPORTED = new Set(['NotImplemented', 'InvalidArgument', 'InvalidRequest', 'BadRequest']);
+
 interface SdkErrorShape {
   name?: string;
   Code?: string;
@@ -59,6 +64,15 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): ClassifiedE
   }
   if (name === 'NoSuchUpload') {
     return new PermanentError(`multipart upload no longer exists: ${where}`, { code: 'NO_SUCH_UPLOAD', cause: error });
+  }
+  if (BAD_DIGEST.has(name)) {
+    return new TransientError(`S3 received other bytes than were sent for ${where} (${name}): they changed on the way; send them again`, { code: 'S3_BAD_DIGEST', cause: error });
+  }
+  if ((UNSUPPORTED.has(name) || status === 501) && /checksum/i.test(detail)) {
+    return new PermanentError(
+      `${context.endpoint} refused the CRC32 checksum sent with ${where} (${label}: ${detail}): an S3-compatible server that does not take S3 checksums needs DBBACKUP_S3_CHECKSUMS=false`,
+      { code: 'S3_CHECKSUMS_REFUSED', cause: error },
+    );
   }
   if (THROTTLED.has(name) || status === 429 || status === 503) {
     return new TransientError(`S3 is throttling requests to ${where} (${name})`, { code: 'S3_THROTTLED', cause: error });

@@ -27,6 +27,38 @@ describe('mapS3Error', () => {
     expect(mapped.code).toBe(code);
   });
 
+  it('treats bytes S3 received otherwise than sent (BadDigest) as transient: sent again', () => {
+    // Act
+    const mapped = mapS3Error(sdkError('BadDigest', 400), { ...context, key: 'team/b1/chunk' });
+
+    // Assess
+    expect(mapped).toBeInstanceOf(TransientError);
+    expect(mapped.code).toBe('S3_BAD_DIGEST');
+    expect(mapped.message).toContain('s3://prod-backups/team/b1/chunk');
+  });
+
+  it.each([
+    ['NotImplemented', 501, 'A header you provided implies functionality that is not implemented: x-amz-checksum-crc32'],
+    ['InvalidArgument', 400, 'Unsupported header x-amz-checksum-algorithm received for this API call'],
+  ])('names the setting that turns checksums off when a server refuses them (%s)', (name, status, message) => {
+    // Act
+    const mapped = mapS3Error(Object.assign(sdkError(name, status), { message }), context);
+
+    // Assess
+    expect(mapped).toBeInstanceOf(PermanentError);
+    expect(mapped.code).toBe('S3_CHECKSUMS_REFUSED');
+    expect(mapped.message).toContain('DBBACKUP_S3_CHECKSUMS=false');
+    expect(mapped.message).toContain(message);
+  });
+
+  it('leaves other refusals as they are', () => {
+    // Act
+    const mapped = mapS3Error(Object.assign(sdkError('InvalidArgument', 400), { message: 'Invalid storage class' }), context);
+
+    // Assess
+    expect(mapped.code).toBe('S3_ERROR');
+  });
+
   it('treats socket errors as transient', () => {
     // Act
     const mapped = mapS3Error(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), context);
