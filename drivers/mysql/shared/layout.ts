@@ -32,19 +32,25 @@ const encodeKeepingTilde = (name: string): string => encodeURIComponent(name).re
 /**
  * A name as one path segment: percent-encoded (a dot and a tilde too, so `.` and `..` stay names). A name whose
  * encoding is longer than `max` (64 characters of `é` encode to 384) keeps its first part and
- * gains `~` and a hash of the whole, so it stays unique and fits any file system.
+ * gains `~` and a hash of the whole, so it stays unique and fits any file system. A name with an
+ * upper-case ASCII letter gains `~` and a shorter hash of itself: a server that keeps case holds
+ * `T` and `t` apart, and so must a spool or directory store on a file system that folds case
+ * (macOS, Windows), where `T.000000.tsv.zst` would replace `t.000000.tsv.zst`.
  */
-function segment(name: string, max = MAX_SEGMENT, encode = encodeSegment): string {
+function segment(name: string, max = MAX_SEGMENT, encode = encodeSegment, caseApart = true): string {
   const encoded = encode(name);
-  if (encoded.length <= max) return encoded;
+  const folded = caseApart && /[A-Z]/.test(name);
+  if (encoded.length <= max - (folded ? 9 : 0)) return folded ? `${encoded}~${hashOf(name).slice(0, 8)}` : encoded;
   let head = '';
   for (const character of name) {
     const next = encode(character);
     if (head.length + next.length > max - 17) break;
     head += next;
   }
-  return `${head}~${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+  return `${head}~${hashOf(name).slice(0, 16)}`;
 }
+
+const hashOf = (name: string): string => createHash('sha256').update(name).digest('hex');
 
 /** `schema/<db>.sql`: CREATE DATABASE and CREATE TABLE statements, applied before the data. */
 export const schemaArtifact = (database: string): string => `schema/${segment(database)}.sql`;
@@ -73,7 +79,7 @@ export const PHYSICAL_ARTIFACT = 'physical/backup.xbstream';
  * Archived binary logs. A replay looks older backups' archives up by this name, so it is encoded
  * as it always was (`~` kept: the server names these files, no table's name shares their folder).
  */
-export const binlogArtifact = (file: string): string => `binlog/${segment(file, MAX_SEGMENT, encodeKeepingTilde)}`;
+export const binlogArtifact = (file: string): string => `binlog/${segment(file, MAX_SEGMENT, encodeKeepingTilde, false)}`;
 
 /** A decimal integer, as key range bounds are written (and put back into SQL: nothing else may pass). */
 const integerLiteral = z.string().regex(/^-?\d{1,20}$/);

@@ -37,4 +37,20 @@ describe('artifact names', () => {
     expect(first.slice(0, first.indexOf('.000000'))).toBe(later.slice(0, later.indexOf('.000000')));
     expect(impostor).not.toBe(later);
   });
+
+  it('keep names that differ only in case apart on a file system that folds case (macOS, Windows): a name with an upper-case letter gains a hash of itself', () => {
+    // Prepare: tables and databases a case-keeping server holds apart
+    const names = [chunkArtifact('Shop', 'T', 0), chunkArtifact('Shop', 't', 0), chunkArtifact('shop', 'T', 0), chunkArtifact('shop', 't', 0), schemaArtifact('Shop'), schemaArtifact('shop')];
+
+    // Act
+    const folded = names.map((name) => name.toLowerCase());
+
+    // Assess
+    expect(new Set(folded).size).toBe(names.length);
+    expect(names[3]).toBe('data/shop/t.000000.tsv.zst'); // a lower-case name stays as it was
+    expect(names[1]).toMatch(/^data\/Shop~[0-9a-f]{8}\/t\.000000\.tsv\.zst$/);
+    for (const name of [...names, chunkArtifact('Shop', 'É'.repeat(63) + 'X', 0)]) {
+      for (const part of name.split('/')) expect(Buffer.byteLength(part)).toBeLessThanOrEqual(127);
+    }
+  });
 });
