@@ -4,7 +4,7 @@
  * association (agent-install.ts). Plain JSON, no CDK: tests run it through the SSM stand-in.
  *
  * Steps: `aws:downloadContent` fetches the bundle from S3 (with the instance's role) into
- * `<installRoot>/downloads/<release>`; a shell step checks Node.js (20.12 or later on the PATH),
+ * `<installRoot>/downloads/<release>`; a shell step checks Node.js (20.15 or later on the PATH),
  * unpacks the bundle into `<installRoot>/releases/<release>` unless that release is already there,
  * checks it runs, points `<installRoot>/current` and `<binDir>/dbbackup` at it, and removes all but
  * the two most recently chosen releases (a host step may still be running from the previous one).
@@ -13,7 +13,7 @@
 import type { SsmCommandDocument } from '../core/host-runner/agent-document';
 
 /** The Node.js a host needs (also `engines` in package.json). */
-export const HOST_NODE = { major: 20, minor: 12 } as const;
+export const HOST_NODE = { major: 20, minor: 15 } as const;
 
 /** Where the agent goes on a host unless the association says otherwise. */
 export const INSTALL_DEFAULTS = { installRoot: '/opt/dbbackup', binDir: '/usr/local/bin' } as const;

@@ -25,10 +25,11 @@ export function partChecksum(data: Uint8Array): string | undefined {
 }
 
 /**
- * S3's checksum of an object from its parts' CRC32s (base64, in part order): a part's own for one
- * sent whole, else the COMPOSITE one, `-N` after it. Undefined where zlib has no CRC32.
+ * S3's checksum of an object from its parts' CRC32s (base64, in part order): the one part's own
+ * for an object sent whole (one PutObject), else the COMPOSITE one, `-N` after it (a multipart
+ * upload, even of one part). Undefined where zlib has no CRC32.
  */
-export function objectChecksum(parts: readonly string[], sentWhole = parts.length <= 1): string | undefined {
+export function objectChecksum(parts: readonly string[], sentWhole: boolean): string | undefined {
   if (!crc32) return undefined;
   if (sentWhole) return parts[0] ?? base64Of(0);
   const raw = Buffer.concat(parts.map((part) => Buffer.from(part, 'base64')));

@@ -163,6 +163,8 @@ async function runMultipart(target: S3UploadTarget, file: SourceFile, checkpoint
       if (failure !== undefined) break;
       const buffer = pool.acquire();
       const data = await readPart(handle, file, checkpoint.partSize, partNumber, hash, buffer);
+      // A part S3 acknowledged is sent again only when its bytes no longer have the CRC32 it was sent with.
+      if (acked.has(partNumber) && checkpoint.checksumAlgorithm && acked.get(partNumber)!.ChecksumCRC32 !== partChecksum(data)) acked.delete(partNumber);
       if (acked.has(partNumber)) {
         pool.release(buffer);
         resumedBytes += data.length;
@@ -216,8 +218,8 @@ function checksummed(target: S3UploadTarget): boolean {
   return target.checksums && partChecksum(Buffer.alloc(0)) !== undefined;
 }
 
-/** The result's `checksum`: S3's, when it is the one our bytes make (else nothing to compare with later). */
-function keptChecksum(reported: string | undefined, ours: string | undefined): Pick<PutResult, 'checksum'> {
+/** A put's `checksum`: S3's, when it is the one our bytes make (else nothing to compare with later). */
+export function keptChecksum(reported: string | undefined, ours: string | undefined): Pick<PutResult, 'checksum'> {
   return reported !== undefined && reported === ours ? { checksum: `crc32:${reported}` } : {};
 }
 

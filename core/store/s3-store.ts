@@ -20,7 +20,7 @@ import { assertFolderPrefix, assertSafeKey, assertSafePrefix, byKey } from './ke
 import { createRateLimiter, throttleStages } from './rate-limiter';
 import { createS3Client, describeEndpoint, type S3ClientOptions } from './s3-client';
 import { mapS3Error } from './s3-errors';
-import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, uploadFileResumable } from './s3-file-upload';
+import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, keptChecksum, uploadFileResumable } from './s3-file-upload';
 import { chain, progressStages, streamToFile, toReadable } from './transfer';
 
 /** Where an S3 store lives and how to reach it. */
@@ -97,8 +97,7 @@ export class S3Store implements BlobStore {
       throw this.mapError(error, key);
     }
     // Kept only when S3's checksum is that of the bytes hashed, cut in parts as lib-storage cuts them (DEFAULT_PART_SIZE).
-    const kept = done.ChecksumCRC32 !== undefined && done.ChecksumCRC32 === checksums?.checksum();
-    return { key, size: hasher.bytes, sha256: hasher.digest(), ...(kept ? checksumOf(done) : {}) };
+    return { key, size: hasher.bytes, sha256: hasher.digest(), ...keptChecksum(done.ChecksumCRC32, checksums?.checksum()) };
   }
 
   async putFile(key: string, filePath: string, options: PutFileOptions): Promise<PutResult> {

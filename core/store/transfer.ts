@@ -82,7 +82,7 @@ export interface StreamToFileOptions {
   expectedSha256?: string;
   rateLimit?: RateLimit;
   onProgress?: TransferProgress;
-  /** The source's size, when known: for progress reports, and a source that ends short of it fails (`SHORT_READ`, transient). */
+  /** The source's size, when known: for progress reports, and a source of another size fails (`SHORT_READ`, transient). */
   totalBytes?: number;
 }
 
@@ -105,7 +105,8 @@ export async function streamToFile(source: Readable, filePath: string, options: 
       writer,
     ]);
     if (options.totalBytes !== undefined && hasher.bytes !== options.totalBytes) {
-      throw new TransientError(`object ${options.key} ended after ${hasher.bytes} of its ${options.totalBytes} bytes`, { code: 'SHORT_READ' });
+      const got = hasher.bytes < options.totalBytes ? `ended after ${hasher.bytes} of its ${options.totalBytes} bytes` : `gave ${hasher.bytes} bytes where the store announced ${options.totalBytes}`;
+      throw new TransientError(`object ${options.key} ${got}`, { code: 'SHORT_READ' });
     }
     const sha256 = hasher.digest();
     if (options.expectedSha256 && options.expectedSha256 !== sha256) {

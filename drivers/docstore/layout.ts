@@ -59,13 +59,10 @@ ${columns}  PRIMARY KEY (partition_key, sort_key)
 ) ENGINE=InnoDB`;
 }
 
-/** The most bytes an index key holds (the index table's `index_key`): a longer key has no entry. */
-export const INDEX_KEY_BYTES = 255;
-
 /** A secondary index's table. */
 export function indexTableDdl(table: string): string {
   return `CREATE TABLE ${quoteId(table)} (
-  index_key VARBINARY(${INDEX_KEY_BYTES}) NOT NULL,
+  index_key VARBINARY(255) NOT NULL,
   partition_key VARBINARY(255) NOT NULL,
   sort_key VARBINARY(255) NOT NULL,
   PRIMARY KEY (index_key, partition_key, sort_key)

@@ -16,7 +16,7 @@ import { PermanentError } from '../../core/errors';
 import { indexIntegrity } from '../mysql/sharded/index-validation';
 import { indexRecords, makeIndexesWhole, recordedIndexes, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { beginWritingShards, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
+import { beginWritingIfEmpty, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { differences, expectedRowsOf, readBackOf } from '../mysql/logical/chunk-load';
 import { checkOf } from '../../core/driver/validation-check';
@@ -34,7 +34,7 @@ import { docstoreScratch } from './scratch';
 
 type Ctx = RestoreContext<DocstoreRestoreTarget>;
 
-const WORDS = { shards: 'partition', engine: ENGINE };
+const WORDS = { shard: 'partition', engine: ENGINE };
 
 /** Every table the restore writes in a partition database. */
 const tablesOf = (plan: RestorePlan) => [...new Set(plan.partitions.flatMap((p) => p.tables.map((t) => t.table)))];
@@ -76,8 +76,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       shard: p.shard,
       tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts, ...(readBackAsLoaded(t) ? { expected: expectedRowsOf(t) } : {}) })),
     }));
-    await emptyUnlessForced(asShardMap(ctx.target), tablesOf(plan), ctx.force === true, WORDS); // again: written to since it was prepared?
-    await beginWritingShards(ctx);
+    await beginWritingIfEmpty(ctx, asShardMap(ctx.target), tablesOf(plan), WORDS);
     const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const repairs = await repairIndexes(ctx, plan);
     ctx.logger.info('docstore restore: loaded', { partitions: plan.partitionCount, rows, repairs });

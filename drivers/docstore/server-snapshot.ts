@@ -108,7 +108,7 @@ export async function takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sin
     await assertPlacement(control, partitions.flatMap((p) => Object.entries(definitions).flatMap(([table, definition]) => [
       { shard: p.partition, database: p.database, table, key: 'partition_key' },
       ...definition.indexes.map((index) => ({ shard: p.partition, database: p.database, table: index.table, key: 'index_key' })),
-    ])), config.partitions.length, { shard: 'partition', engine: ENGINE });
+    ])), config.partitions.length, { shard: 'partition', engine: ENGINE }, logger);
     const tables = [
       { table: config.schemaTable, role: 'schema' as TableRole },
       ...Object.entries(definitions).flatMap(([table, definition]) => [

@@ -1,7 +1,7 @@
 /**
  * Schemaless's secondary indexes as derived indexes (drivers/mysql/sharded/derived-index.ts): an
  * entry (index_key, row_key, column_name, ref_key) for each cell of the index's column whose JSON
- * body has the field (not JSON null) and whose key fits the index (at most 255 bytes), on the shard `CRC32(index_key) % N` (layout.ts). The check
+ * body has the field (not JSON null) and whose key fits the index's key column, on the shard `CRC32(index_key) % N` (layout.ts). The check
  * and the repair are the shared ones: this file says only what an entry is.
  */
 import { format } from 'mysql2/promise';
@@ -9,7 +9,6 @@ import { checkDerivedIndexes, type DerivedIndex, type IndexCheck } from '../mysq
 import type { LaneOptions } from '../mysql/sharded/shard-lanes';
 import type { ShardMap } from '../mysql/sharded/target-shards';
 import { quoteId } from '../mysql/shared/connection';
-import { INDEX_KEY_BYTES } from './layout';
 import type { RawRow } from '../mysql/shared/row-format';
 
 export type { IndexCheck } from '../mysql/sharded/derived-index';
@@ -49,7 +48,6 @@ export function cellIndex(index: IndexDefinition, cellTable: string): DerivedInd
       // A cell without the field has a NULL key: no entry (skipped as it arrives, not filtered here, which would evaluate the key twice).
       return format(`SELECT ${indexKeyExpression(index.field)} AS index_key, row_key, column_name, ref_key FROM ${quoteId(database)}.${quoteId(cellTable)} WHERE column_name = ?`, [index.column]);
     },
-    maxKeyBytes: INDEX_KEY_BYTES,
     // Keys as bytes, the column name as text, ref_key as a decimal (a bytes literal in a number's place would be read as a hex number).
     params: ([indexKey, rowKey, column, refKey]: RawRow) => [Buffer.from(indexKey!), Buffer.from(rowKey!), column!.toString('utf8'), refKey!.toString('latin1')],
   };

@@ -29,13 +29,10 @@ export function cellTableDdl(table: string): string {
 ) ENGINE=InnoDB`;
 }
 
-/** The most bytes an index key holds (the index table's `index_key`): a longer key has no entry. */
-export const INDEX_KEY_BYTES = 255;
-
 /** A secondary index's table. */
 export function indexTableDdl(table: string): string {
   return `CREATE TABLE ${quoteId(table)} (
-  index_key VARBINARY(${INDEX_KEY_BYTES}) NOT NULL,
+  index_key VARBINARY(255) NOT NULL,
   row_key BINARY(16) NOT NULL,
   column_name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   ref_key BIGINT NOT NULL,

@@ -25,7 +25,7 @@ import { nodeRecords } from '../../core/catalog/manifest';
 import { planRestore, utcDatetime, type RestorePlan } from './restore-plan';
 import { validateShards } from './restore-validation';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { beginWritingShards, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
+import { beginWritingIfEmpty, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { indexRecords, makeIndexesWhole, type IndexRecord } from '../mysql/sharded/restored-indexes';
 import { connectShards, emptyUnlessForced } from '../mysql/sharded/target-shards';
@@ -38,7 +38,7 @@ export function planOf(ctx: Ctx): RestorePlan {
   return planRestore(ctx.bases ?? [], ctx.backup, ctx.target);
 }
 
-const WORDS = { shards: 'shard', engine: ENGINE };
+const WORDS = { shard: 'shard', engine: ENGINE };
 
 /** Every table the restore writes in a shard database. */
 const tablesOf = (plan: RestorePlan) => [...new Set(plan.shards.flatMap((s) => s.tables.map((t) => t.table)))];
@@ -82,8 +82,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
     const plan = planOf(ctx);
     const downloaded = await downloadArtifacts(plan.downloads.map((a) => ({ ...a, name: a.local })), ctx.spoolDir, { ...transfer, concurrency: 4 });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
-    await emptyUnlessForced(ctx.target, tablesOf(plan), ctx.force === true, WORDS); // again: written to since it was prepared?
-    await beginWritingShards(ctx);
+    await beginWritingIfEmpty(ctx, ctx.target, tablesOf(plan), WORDS);
     const { rows } = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;
     ctx.logger.info('schemaless restore: shards loaded', { shards: plan.shards.length, rows });

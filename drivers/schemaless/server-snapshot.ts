@@ -96,7 +96,7 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
     await assertPlacement(control, shards.flatMap((s) => [
       { shard: s.shard, database: s.database, table: config.cellTable, key: 'row_key' },
       ...config.indexes.map((i) => ({ shard: s.shard, database: s.database, table: i.table, key: 'index_key' })),
-    ]), config.shards.length, { shard: 'shard', engine: ENGINE });
+    ]), config.shards.length, { shard: 'shard', engine: ENGINE }, logger);
     const view = await readServerShards(server, shards, config.cellTable, logger, config.parallelism);
     try {
       const dumped = await dumpShardTables<TableRole>(control, view.connections, view.shards.map((reading) => {

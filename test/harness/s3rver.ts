@@ -56,8 +56,9 @@ FilesystemStore.prototype.listObjects = async function delimited(bucket, options
 };
 // s3rver answers a PUT before the object's file is written (for a whole buffer it does not wait
 // at all), so a GET right after it, on a busy disk, read a short object and ended cleanly. S3 is
-// read-after-write consistent and atomic: here the object is written to a file of its own and
-// renamed into place before the PUT is answered.
+// read-after-write consistent: here the object is written to a file of its own and renamed into
+// place before the PUT is answered, so no reader sees part of it (its metadata follows just after:
+// a GET racing an overwrite may pair the new bytes with the old metadata, which no test does).
 const { pipeline } = require('stream/promises');
 const { Readable, Transform } = require('stream');
 let partials = 0;

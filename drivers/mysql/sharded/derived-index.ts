@@ -20,6 +20,7 @@ import { readLength, type RowPacket } from '../shared/row-packet';
 import { TableDigest } from '../shared/table-digest';
 import { digestQuery, streamQueryRows } from '../shared/table-reader';
 import { mapShards, type LaneOptions } from './shard-lanes';
+import { fitsKey, keyLimitOf } from './index-key-limit';
 import { shardOf } from './shard-map';
 import type { ShardMap } from './target-shards';
 
@@ -42,12 +43,6 @@ export interface DerivedIndex {
    * skip: filtering it in SQL may cost a second evaluation of the key).
    */
   derived(database: string): string;
-  /**
-   * The most bytes the index table's key column holds: a row whose key is longer is no entry (a
-   * server in strict mode refuses such an entry, as the source's did; a repair that wrote one
-   * would store it cut short, pointing nowhere).
-   */
-  maxKeyBytes: number;
   /** An entry's values as INSERT parameters, copied (the row's buffers are not ours to keep). */
   params(entry: RawRow): unknown[];
 }
@@ -69,15 +64,19 @@ export interface IndexCheck {
 
 /**
  * Calls `onEntry` with every entry (as its row packet) the rows of `source` call for in `index`,
- * and the shard that holds it among `shardCount`; awaits it (the stream waits meanwhile).
+ * and the shard that holds it among `shardCount`; awaits it (the stream waits meanwhile). A row
+ * whose key is longer than the index table's key column holds is no entry (index-key-limit.ts).
  */
 export async function eachDerivedEntry(
   source: ShardConnection, index: DerivedIndex, shardCount: number, onEntry: (entry: RowPacket, shard: number) => void | Promise<void>,
 ): Promise<void> {
+  const limit = await keyLimitOf(source, index.table, index.columns[0]);
   await streamQueryRows(source.connection, index.derived(source.database), (packet) => {
     const [length, used] = readLength(packet, 0);
-    if (length < 0 || length > index.maxKeyBytes) return undefined; // no index key, or one the index cannot hold: no entry
-    return onEntry(packet, shardOf(packet.subarray(used, used + length), shardCount));
+    if (length < 0) return undefined; // no index key: no entry
+    const key = packet.subarray(used, used + length);
+    if (!fitsKey(key, limit)) return undefined; // one the index cannot hold: no entry
+    return onEntry(packet, shardOf(key, shardCount));
   });
 }
 

@@ -14,7 +14,6 @@ import type { ValueEncoding } from '../shared/column-codec';
 import { quoteId } from '../shared/connection';
 import type { ColumnInfo } from '../shared/column-codec';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
-import { detectServerVersion } from '../shared/version';
 import type { ShardMap, TargetServer } from './target-shards';
 
 /** One table of a shard to create and load. */
@@ -54,7 +53,6 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<Shard
   const loads: TableLoad[] = [];
   let columns: Map<string, ColumnInfo[]>;
   try {
-    await detectServerVersion(control); // refuses a version we cannot restore into
     for (const place of shards) {
       const plan = ctx.shards.find((s) => s.shard === place.shard)!;
       const database = quoteId(place.database);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { RestoreCleanup, RestoreProgress } from '../../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../../core/driver/types';
 import { markRestoreDone, ownRestoreMarker, writeRestoreMarker, type RestoreIdentity } from '../../../core/host/restore-marker';
+import { emptyUnlessForced, type ShardMap, type ShardWords } from './target-shards';
 
 type Ctx = Pick<RestoreContext<unknown>, 'spoolDir' | 'backup'>;
 
@@ -15,8 +16,19 @@ const markerOf = (ctx: Ctx): string => path.join(ctx.spoolDir, 'target-shards');
 const identityOf = (ctx: Ctx): RestoreIdentity => ({ backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir });
 
 /** Notes that the restore is about to write to its target's servers. */
-export function beginWritingShards(ctx: Ctx): Promise<void> {
+function beginWritingShards(ctx: Ctx): Promise<void> {
   return writeRestoreMarker(markerOf(ctx), identityOf(ctx));
+}
+
+/**
+ * Just before a restore's first write: the target must still be empty, unless forced — rows
+ * written there since it was prepared would be replaced — or hold what an earlier attempt of this
+ * same restore wrote (a retried step: its marker is in the spool). Then notes the writing begins.
+ * @throws PermanentError `TARGET_NOT_EMPTY` (target-shards.ts {@link emptyUnlessForced})
+ */
+export async function beginWritingIfEmpty(ctx: Ctx & { force?: boolean }, target: ShardMap, tables: readonly string[], words: ShardWords): Promise<void> {
+  if (!(await ownRestoreMarker(markerOf(ctx), identityOf(ctx)))) await emptyUnlessForced(target, tables, ctx.force === true, words);
+  await beginWritingShards(ctx);
 }
 
 /** Notes that the restore wrote the whole backup. */

@@ -11,6 +11,7 @@ import { quoteId } from '../shared/connection';
 import { openReadConnection } from '../shared/target-connection';
 import type { ShardConnection } from './derived-index';
 import { ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE, errnoOf } from '../shared/errors';
+import { detectServerVersion } from '../shared/version';
 
 /** A target server: a name the shard map uses, and how to reach it. */
 export type TargetServer = ConnectionSettings & { name: string };
@@ -40,12 +41,14 @@ export async function connectShards(
 /**
  * Which of `tables` hold rows in the target's shard databases, as `database.table`. Each is asked
  * for by name, so the server finds it as the restore's `DROP TABLE` would (whatever case a server
- * that folds names stores it in).
+ * that folds names stores it in). A server of a version the restore cannot write to is refused
+ * first (`UNSUPPORTED_VERSION`), before the restore writes anywhere.
  */
 export async function occupiedTables(target: ShardMap, tables: readonly string[]): Promise<string[]> {
   const connected = await connectShards(target);
   const occupied: string[] = [];
   try {
+    for (const connection of new Set(connected.shards.map((s) => s.connection))) await detectServerVersion(connection);
     for (const shard of connected.shards) {
       for (const table of tables) if (await holdsRows(shard.connection, shard.database, table)) occupied.push(`${shard.database}.${table}`);
     }
@@ -55,10 +58,10 @@ export async function occupiedTables(target: ShardMap, tables: readonly string[]
   return occupied;
 }
 
-/** How a guard names what it checks. */
-export interface EmptinessWords {
+/** How an engine names its shards in messages. */
+export interface ShardWords {
   /** `shard` or `partition`. */
-  shards: string;
+  shard: string;
   engine: string;
 }
 
@@ -68,10 +71,10 @@ export interface EmptinessWords {
  * download, so rows written there meanwhile are not replaced without force.
  * @throws PermanentError `TARGET_NOT_EMPTY` naming up to five of them
  */
-export async function emptyUnlessForced(target: ShardMap, tables: readonly string[], force: boolean, words: EmptinessWords): Promise<string[]> {
+export async function emptyUnlessForced(target: ShardMap, tables: readonly string[], force: boolean, words: ShardWords): Promise<string[]> {
   const occupied = await occupiedTables(target, tables);
   if (occupied.length > 0 && !force) {
-    throw new PermanentError(`the target holds data: ${occupied.slice(0, 5).join(', ')}${occupied.length > 5 ? ` and ${occupied.length - 5} more` : ''} (restore into empty ${words.shards} databases, or force to replace them)`,
+    throw new PermanentError(`the target holds data: ${occupied.slice(0, 5).join(', ')}${occupied.length > 5 ? ` and ${occupied.length - 5} more` : ''} (restore into empty ${words.shard} databases, or force to replace them)`,
       { code: 'TARGET_NOT_EMPTY', engine: words.engine });
   }
   return occupied;

@@ -234,6 +234,47 @@ it('checks the target is still empty just before it writes: a document written t
   expect(kept.map(([key]) => String(key))).toEqual(['rider-late']);
 }, 120_000);
 
+it('retries a load that failed after it began writing: the retry finds its own earlier attempt\'s tables, not a target that holds data, and the restore proves itself', async () => {
+  // Prepare: partition 1's riders table read in an open transaction, so the first load's DROP of it waits and times out (a transient MYSQL_BUSY) once writing began
+  const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;
+  const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'retried');
+  const place = onTarget.partitions[1];
+  const server = onTarget.servers.find((s) => s.name === place.server)!;
+  const holder = await targets[onTarget.servers.indexOf(server)].connect();
+  await holder.query(`CREATE DATABASE ${quoteId(place.database)}`);
+  await holder.query(`CREATE TABLE ${quoteId(place.database)}.riders (id INT)`);
+  await holder.query('START TRANSACTION');
+  await holder.query(`SELECT * FROM ${quoteId(place.database)}.riders`);
+  await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = 1'));
+  let attempts = 0;
+  const released = scriptedHostRunner(rt.deps, {
+    'restore-apply': {
+      async result(_input, runForReal) {
+        attempts += 1;
+        const result = await runForReal();
+        if (attempts === 1) {
+          await holder.query('COMMIT');
+          await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
+        }
+        return result;
+      },
+    },
+  });
+  const workflows = localWorkflows(rt, { waitMs: 10, retryIntervalMs: 10, definitions: shippedDefinitions(), hostRunner: released });
+
+  try {
+    // Act
+    const report = await workflows.restore({ backupId, target: { servers: onTarget.servers, partitions: onTarget.partitions } });
+
+    // Assess
+    expect(attempts).toBe(2);
+    expect(report.validation.ok).toBe(true);
+  } finally {
+    await holder.end();
+    await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
+  }
+}, 180_000);
+
 /** Bytes the servers of `place` have sent their clients so far (global status). */
 async function bytesSent(place: Place): Promise<number> {
   let sum = 0;

@@ -51,7 +51,9 @@ describe('the test run', () => {
     expect(startedAlive).toEqual([true, true]);
     await eventually(() => pids.every((pid) => !isAlive(pid)), 'stopped');
     await eventually(async () => !(await exists(dir)) && !(await exists(record)), 'removed');
-    await stderrClosed;
+    const waiting = new AbortController();
+    await Promise.race([stderrClosed, sleep(60_000, undefined, { signal: waiting.signal }).then(() => { throw new Error(`the watchdog kept the run's stderr open for 60 s; it wrote: ${stderr}`); })])
+      .finally(() => waiting.abort());
     expect(stderr).toMatch(/stopped what the run left running: \d+ .*--datadir=.*dbbackup-doomed-/);
   }, 120_000);
 });

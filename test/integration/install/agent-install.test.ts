@@ -2,7 +2,7 @@
  * The install document as the stack's association runs it on a database host, through the SSM
  * stand-in: `aws:downloadContent` fetches the agent bundle from S3, the shell step unpacks it into
  * a release, links `dbbackup` on the SSM agent's PATH, and the linked agent runs. Re-running is a
- * no-op; a new bundle becomes current and old releases go; a host without Node.js 20.12+ is told so.
+ * no-op; a new bundle becomes current and old releases go; a host without Node.js 20.15+ is told so.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
@@ -113,7 +113,7 @@ it('a new bundle becomes current, and only the two most recent releases stay', a
   expect(await readlink(path.join(root, 'current'))).toBe(path.join(root, 'releases', releases[2]));
 });
 
-it('refuses a host without Node.js 20.12 or later, saying what it found', async () => {
+it('refuses a host without Node.js 20.15 or later, saying what it found', async () => {
   // Prepare: a PATH whose node is too old
   const oldNode = path.join(work, 'old-node');
   await mkdir(oldNode);
@@ -127,7 +127,7 @@ it('refuses a host without Node.js 20.12 or later, saying what it found', async 
 
   // Assess
   expect(ended).toMatchObject({ status: 'Failed' });
-  expect(ended.stderr).toContain('dbbackup needs Node.js 20.12 or later on the PATH (found: v18.19.0)');
+  expect(ended.stderr).toContain('dbbackup needs Node.js 20.15 or later on the PATH (found: v18.19.0)');
 });
 
 it('refuses an install root that is not a plain absolute path, before anything runs', async () => {

@@ -147,6 +147,34 @@ it('builds an empty index from the cells, in batches, and a restore that did not
   expect((await checkIndexes(target, 'cell', [INDEX]))[0].ok).toBe(true);
 });
 
+it('keeps a key as long as the store\'s own index column holds: an index of VARBINARY(512) (or VARCHAR(300)) keeps the 290-byte entry, a VARCHAR(100) calls for none', async () => {
+  // Prepare: the same index in tables of other widths, each with the entries its width takes
+  const tables = { index_wide: 'VARBINARY(512)', index_chars: 'VARCHAR(300) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin', index_narrow: 'VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin' };
+  const widths = Object.entries(tables).map(([table, type]) => ({ ...INDEX, table, type }));
+  for (let shard = 0; shard < SHARDS; shard += 1) {
+    const s = shardConnection(shard);
+    for (const { table, type } of widths) {
+      await s.connection.query(`CREATE TABLE ${s.database}.${table} (index_key ${type} NOT NULL, row_key BINARY(16) NOT NULL, column_name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, ref_key BIGINT NOT NULL, PRIMARY KEY (index_key, row_key, column_name, ref_key))`);
+    }
+  }
+  const shards = Array.from({ length: SHARDS }, (_, shard) => shardConnection(shard));
+  const writerOf = new Map(shards.map((s) => [s.shard, writers[s.shard % 2]]));
+  for (const index of widths) await repairDerivedIndex(shards, writerOf, cellIndex(index, 'cell'));
+
+  // Act
+  const checks = await checkIndexes(target, 'cell', widths);
+  const longHeld = await Promise.all(widths.map(async ({ table }) => {
+    const holder = shardConnection(shardOf(Buffer.from(LONG_EMAIL), SHARDS));
+    const [rows] = await holder.connection.query(`SELECT COUNT(*) AS n FROM ${holder.database}.${table} WHERE index_key = ?`, [Buffer.from(LONG_EMAIL)]);
+    return Number((rows as Array<{ n: number }>)[0].n);
+  }));
+
+  // Assess
+  expect(checks.map((c) => c.ok)).toEqual([true, true, true]);
+  expect(checks.map(total)).toEqual([INDEXED + 1, INDEXED + 1, INDEXED]);
+  expect(longHeld).toEqual([1, 1, 0]);
+});
+
 it('reads the index key once per cell as the three-call form gives it, on bodies of every kind', async () => {
   // Prepare: fields that are strings (unicode, escapes, "null"), JSON null, absent, numbers, booleans, objects, arrays, duplicate keys, invalid bodies
   const bodies = [

@@ -5,7 +5,8 @@
  * step no longer downloads every byte the snapshot streamed there. The s3rver stand-in keeps
  * checksums as S3 does (harness/s3rver-checksums.js); its refusals are tested here too.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,6 +17,7 @@ import {
 import { ArtifactReader, storeSink, verifyArtifact } from '../../../core/driver/artifact-sink';
 import type { ArtifactRef } from '../../../core/driver/types';
 import { S3Store } from '../../../core/store/s3-store';
+import { sha256OfStream } from '../../fixtures/store/files';
 import { startCountingProxy, type CountingProxy } from '../../harness/counting-proxy';
 import { s3rverObjectPath, s3rverStoreOptions, startS3rver, type S3rverHandle } from '../../harness/s3rver';
 
@@ -208,6 +210,33 @@ describe('S3 checksums', () => {
       expect((await unchecked.head('uploaded/unchecked', { checksum: true }))?.checksum).toBeUndefined();
     } finally {
       unchecked.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resumes an upload an older version began (its checkpoint names no checksums): the rest goes without, and the object is whole', async () => {
+    // Prepare: part 1 of 3 sent as an older version sent it, and its checkpoint
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-old-checkpoint-'));
+    try {
+      const file = path.join(dir, 'big.bin');
+      const bytes = randomBytes(12 * MiB);
+      await writeFile(file, bytes);
+      const { client, bucket } = store;
+      const created = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'team/old/resumed' }));
+      const first = await client.send(new UploadPartCommand({ Bucket: bucket, Key: 'team/old/resumed', UploadId: created.UploadId, PartNumber: 1, Body: bytes.subarray(0, 5 * MiB) }));
+      const { size, mtimeMs } = await stat(file);
+      const checkpointPath = path.join(dir, 'old.cp');
+      await writeFile(checkpointPath, JSON.stringify({ bucket, key: 'team/old/resumed', uploadId: created.UploadId, partSize: 5 * MiB, fileSize: size, fileMtimeMs: mtimeMs, parts: [{ PartNumber: 1, ETag: first.ETag }] }));
+
+      // Act
+      const result = await store.putFile('old/resumed', file, { checkpointPath, partSize: 5 * MiB });
+      const stored = await sha256OfStream(await store.get('old/resumed'));
+
+      // Assess
+      expect(result.resumedBytes).toBe(5 * MiB);
+      expect(result.checksum).toBeUndefined();
+      expect(stored).toBe(createHash('sha256').update(bytes).digest('hex'));
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

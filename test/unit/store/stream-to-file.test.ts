@@ -24,6 +24,8 @@ describe('streamToFile', () => {
     expect(error).toMatchObject({ name: 'TransientError', code: 'SHORT_READ', retryable: true });
     expect(error.message).toBe('object rl/short.bin ended after 4096 of its 6000 bytes');
     await expect(access(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    const longer = await rejectionOf(streamToFile(Readable.from([Buffer.alloc(7000, 7)]), file, { key: 'rl/long.bin', totalBytes: 6000 }));
+    expect(longer).toMatchObject({ code: 'SHORT_READ', message: 'object rl/long.bin gave 7000 bytes where the store announced 6000' });
   });
 
   it('writes a source of its announced size', async () => {
