@@ -60,6 +60,7 @@ export const snapshotRefSchema = z.object({
   artifacts: z.array(z.object({ name: z.string(), size: z.number(), sha256: z.string(), key: z.string().optional(), storeChecksum: z.string().optional(), stored: storedFormSchema.optional() })),
   consistency: jsonObject,
   facts: jsonObject,
+  pooledSentBytes: z.number().nonnegative().optional(),
   createdAt: z.string(),
 });
 

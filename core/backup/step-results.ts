@@ -42,8 +42,8 @@ export function snapshotSummary(key: string, snapshot: SnapshotRef): SnapshotSum
     key,
     artifacts: snapshot.artifacts.length,
     bytes: bytes(snapshot.artifacts),
-    // A pooled artifact may be an earlier backup's object: never counted as sent here (a driver pooling in `upload` reports what it sent).
-    streamedBytes: bytes(snapshot.artifacts.filter((a) => a.key !== undefined && !parsePoolKey(a.key))),
+    // A pooled artifact may be an earlier backup's object: counted as the driver reports what it sent there (a driver pooling in `upload` reports it there).
+    streamedBytes: bytes(snapshot.artifacts.filter((a) => a.key !== undefined && !parsePoolKey(a.key))) + (snapshot.pooledSentBytes ?? 0),
   };
 }
 

@@ -13,11 +13,11 @@ import type { ArtifactRef, BackupContext, BackupDriver, SnapshotRef } from './ty
 export async function takeSnapshot<C>(engine: string, driver: BackupDriver<C>, ctx: BackupContext<C>, now: () => Date = () => new Date()): Promise<SnapshotRef> {
   await rm(ctx.spoolDir, { recursive: true, force: true });
   await mkdir(ctx.spoolDir, { recursive: true, mode: 0o700 });
-  const { artifacts, consistency, facts } = await driver.createSnapshot(ctx);
+  const { artifacts, consistency, facts, pooledSentBytes } = await driver.createSnapshot(ctx);
   assertDistinctNames(engine, artifacts);
   const stored = artifacts.flatMap((artifact) => (artifact.key !== undefined ? [artifact.key] : []));
   if (stored.length > 0) await ctx.destination?.store.persist?.(stored);
-  return { backupId: ctx.backupId, engine, instance: ctx.instance, spoolDir: ctx.spoolDir, artifacts, consistency, facts, createdAt: now().toISOString() };
+  return { backupId: ctx.backupId, engine, instance: ctx.instance, spoolDir: ctx.spoolDir, artifacts, consistency, facts, ...(pooledSentBytes ? { pooledSentBytes } : {}), createdAt: now().toISOString() };
 }
 
 /**

@@ -117,7 +117,7 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 /** What a driver's `createSnapshot` returns: its artifacts, consistency point and facts (core fills the rest: {@link SnapshotRef}). */
-export type SnapshotTaken = Pick<SnapshotRef, 'artifacts' | 'consistency' | 'facts'>;
+export type SnapshotTaken = Pick<SnapshotRef, 'artifacts' | 'consistency' | 'facts' | 'pooledSentBytes'>;
 
 /** A snapshot as the steps pass it on: the driver's {@link SnapshotTaken} in the envelope core fills (core/driver/take-snapshot.ts). */
 export interface SnapshotRef {
@@ -131,6 +131,8 @@ export interface SnapshotRef {
   consistency: JsonObject;
   /** Facts restore validation compares against (key counts, digests, row counts...). */
   facts: JsonObject;
+  /** Bytes the snapshot itself sent into the instance's pool (objects the pool lacked): a pooled artifact may be an earlier backup's object, so only the driver knows. */
+  pooledSentBytes?: number;
   createdAt: string;
 }
 

@@ -20,6 +20,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Client } from 'cassandra-driver';
+import type { KeyspaceMetadata } from './schema-text';
 import { both } from '../../core/concurrency';
 import { spoolSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
@@ -34,7 +35,7 @@ import { cassandraRecord, type TableDigest, type TableFacts } from './records';
 import { nodeOfName, planNodes, readRing, withCluster } from './ring';
 import { readSchema, tableDirName, type TableSchema } from './schema-cql';
 import { sstablesIncomplete, verifyStoredArtifacts } from './snapshot-checks';
-import { assertSSTablesComplete, listSnapshotFiles } from './snapshot-files';
+import { assertSnapshotHoldsRows, assertSSTablesComplete, listSnapshotFiles } from './snapshot-files';
 import type { TokenSpan } from './table-digest';
 
 
@@ -120,6 +121,9 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
       ctx.logger.info('cassandra backup: snapshot taken', { node: node.address, tag, keyspaces, tables: tables.length });
 
       const files = await listSnapshotFiles(node.dataDirs, tables.map((t) => ({ keyspace: t.keyspace, table: t.table, dirName: tableDirName(t) })), tag);
+      // Only where the keyspace keeps replicas in this node's data center: elsewhere its rows are counted over the node's spans but stored on other nodes.
+      const servedHere = tables.filter((t) => replicatesIn(client, t.keyspace, me.dataCenter)).map((t) => `${t.keyspace}.${t.table}`);
+      assertSnapshotHoldsRows(files, new Map(servedHere.map((table) => [table, before.get(table)!.rows])), { node: node.address, dataDirs: node.dataDirs, tag });
       const sstables = await assertSSTablesComplete(files);
       const components = files.filter((f) => f.sstable !== undefined);
       // The second digest (CQL: the node's work) runs while the files are pooled (ours).
@@ -154,6 +158,7 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
       ctx.logger.info('cassandra backup: SSTables pooled', { node: node.address, sstables, bytes, uploadedBytes, poolMs });
       return {
         artifacts,
+        pooledSentBytes: uploadedBytes,
         consistency: {
           tag, address: me.address, hostId: me.hostId, dataCenter: me.dataCenter, rack: me.rack,
           releaseVersion: me.releaseVersion, tokens: me.tokens, dataDirs: node.dataDirs,
@@ -192,4 +197,11 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
     await clearSnapshot(nodetoolTarget(ctx.config, node), ctx.backupId);
     await super.cleanup(ctx, snap);
   }
+}
+
+/** Whether `keyspace` keeps replicas in data center `dataCenter`: NetworkTopologyStrategy names its data centers; the other strategies replicate everywhere. */
+function replicatesIn(client: Client, keyspace: string, dataCenter: string): boolean {
+  const meta = (client.metadata.keyspaces as Record<string, KeyspaceMetadata | undefined>)[keyspace];
+  if (!meta || !meta.strategy.includes('NetworkTopologyStrategy')) return true;
+  return Number(meta.strategyOptions?.[dataCenter] ?? 0) > 0;
 }

@@ -6,8 +6,9 @@
  *
  *     prepare  every host: the plan; the restored tables are empty (or `force`)
  *     stage    every host: the SSTables it loads downloaded and verified (sha256)
- *     restore  first host: the schema created where missing (replication fitted to the target's
- *              nodes); with `force`, the restored tables truncated
+ *     restore  first host: a table the target has of another shape refused; the schema created
+ *              where missing (replication fitted to the target's nodes); with `force`, the
+ *              restored tables truncated
  *     start    every host: refresh — the SSTables placed in the live table directories and
  *              `nodetool refresh`ed per table (4.x: `nodetool import`ed from the spool);
  *              sstableloader — streamed, table by table
@@ -20,6 +21,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { downloadArtifacts } from '../../core/driver/download';
+import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
+import { beginWritingTarget, doneWritingTarget, targetWritesAfterFailure } from '../../core/driver/target-writes';
 import type { JsonObject, NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, StoredArtifact, TransferOptions, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { resolveInside } from '../../core/io/resolve-inside';
@@ -35,7 +38,7 @@ import { assertToolsFit, planRestore, plansOn, restoreHosts, restoredTables, sha
 import type { CassandraRestoreTarget } from './restore-target';
 import { validateRestoredTables } from './restore-validation';
 import { majorVersion, readRing, type RingNode, withCluster } from './ring';
-import { createMissingSchema, liveTableIds, type KeyspaceSchema } from './schema-cql';
+import { assertSameShapes, createMissingSchema, liveTableIds, type KeyspaceSchema } from './schema-cql';
 import { loadSSTables } from './sstable-loader';
 import { placeSSTables, restoredArtifacts } from './sstable-placement';
 import { cassandraScratch } from './scratch';
@@ -172,6 +175,8 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
         if (fitted.lowered.length > 0) lowered.push(`${ks.keyspace}: ${fitted.lowered.join(', ')}`);
         return { ...ks, cql: fitted.cql, tables: tablesOf };
       }).filter((ks) => ks.tables.length > 0);
+      await assertSameShapes(client, restored);
+      await beginWritingTarget(ctx);
       const created = await createMissingSchema(client, restored);
       const withRows = ctx.force ? await tablesWithRows(client, tables) : [];
       for (const key of withRows) {
@@ -190,8 +195,10 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
   async start(ctx: Ctx, result: RestoreResult): Promise<RestoreResult> {
     return withCluster(ctx.target, async (client) => {
       const { restore, tables, wanted } = await plan(ctx, client);
+      await beginWritingTarget(ctx);
       if (restore.method === 'refresh') await this.refreshNodes(ctx, client, restore, tables, wanted);
       else await this.streamShare(ctx, shareOf(restore.shares, ctx.node), restore.releaseVersion, wanted, ctx.rateLimit);
+      await doneWritingTarget(ctx);
       // The bytes are the stage's download (counted there); the framework adds this step's time.
       return result;
     });
@@ -242,6 +249,20 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
       await loadSSTables(loader, dir, { timeoutMs: loaderTimeoutMs(bytes), signal: ctx.signal });
       ctx.logger.info('cassandra restore: SSTables streamed', { table: path.relative(resolveInside(ctx.spoolDir, 'load'), dir), from: sources.map((s) => s.consistency.address) });
     }
+  }
+
+  /**
+   * After a failed restore, from this host: untouched before the first host created or truncated
+   * anything and before this host loaded anything; restored once this host's load finished; part
+   * of the backup in between (the restore's schema, truncated tables, part of the SSTables).
+   */
+  cleanup(ctx: Ctx, progress: RestoreProgress): Promise<RestoreCleanup> {
+    const tables = `the restored tables of ${ctx.target.contactPoints.join(', ')}`;
+    return targetWritesAfterFailure(ctx, progress, {
+      restored: `${tables} hold what this host loaded of backup ${ctx.backup.backupId}; the failure came after`,
+      partial: `${tables} may hold part of backup ${ctx.backup.backupId} (its schema created, forced tables truncated, part of the SSTables loaded): restore it again with force`,
+      untouched: `${tables} were not written to from this host`,
+    });
   }
 
   async validateRestore(ctx: Ctx): Promise<ValidationReport> {

@@ -8,8 +8,8 @@
 import type { Client } from 'cassandra-driver';
 import { PermanentError, TransientError } from '../../core/errors';
 import { cqlError } from './cql-errors';
-import { keyspaceCql, tableCql, indexCql, type KeyspaceMetadata, type TableMetadataLike } from './schema-text';
-import { keyspaceNames, schemaLayout, systemIndexes, systemTables, type SchemaLayout } from './system-schema';
+import { keyspaceCql, tableCql, indexCql, typeCql, typesUsedBy, type KeyspaceMetadata, type TableMetadataLike, type TypeMetadataLike } from './schema-text';
+import { keyspaceNames, schemaLayout, systemIndexes, systemTables, systemTypes, type SchemaLayout } from './system-schema';
 
 export interface TableSchema {
   keyspace: string;
@@ -24,10 +24,19 @@ export interface TableSchema {
   clusteringKeys: string[];
 }
 
+/** A user-defined type. */
+export interface TypeSchema {
+  type: string;
+  /** CREATE TYPE ... */
+  cql: string;
+}
+
 export interface KeyspaceSchema {
   keyspace: string;
   /** CREATE KEYSPACE ... */
   cql: string;
+  /** Its user-defined types, each after those it is made of (absent in backups taken before types were kept). */
+  types?: TypeSchema[];
   tables: TableSchema[];
 }
 
@@ -88,7 +97,33 @@ async function readKeyspace(client: Client, layout: SchemaLayout, keyspace: stri
       clusteringKeys: table.clusteringKeys.map((column) => column.name),
     });
   }
-  return { keyspace, cql: keyspaceCql(meta), tables };
+  return { keyspace, cql: keyspaceCql(meta), types: await readTypes(client, layout, keyspace), tables };
+}
+
+/** The keyspace's user-defined types as CQL, each after the types it is made of. */
+async function readTypes(client: Client, layout: SchemaLayout, keyspace: string): Promise<TypeSchema[]> {
+  const described = new Map<string, TypeMetadataLike>();
+  for (const name of (await systemTypes(client, layout, keyspace)).sort()) {
+    let udt: TypeMetadataLike | null;
+    try {
+      udt = (await client.metadata.getUdt(keyspace, name)) as unknown as TypeMetadataLike | null;
+    } catch (error) {
+      throw cqlError(error, `reading the type ${keyspace}.${name}`);
+    }
+    if (!udt) throw new TransientError(`type ${keyspace}.${name} vanished while its schema was read`, { code: 'CASSANDRA_SCHEMA_CHANGED', engine: ENGINE });
+    described.set(name, udt);
+  }
+  const ordered: TypeSchema[] = [];
+  const placed = new Set<string>();
+  const place = (name: string) => {
+    const udt = described.get(name);
+    if (!udt || placed.has(name)) return;
+    placed.add(name);
+    for (const field of udt.fields) for (const used of typesUsedBy(field.type)) place(used);
+    ordered.push({ type: name, cql: typeCql(keyspace, udt) });
+  };
+  for (const name of described.keys()) place(name);
+  return ordered;
 }
 
 /**
@@ -105,6 +140,52 @@ export async function liveTableIds(client: Client, keyspace: string): Promise<Ma
   return new Map((await systemTables(client, layout, keyspace)).map((table) => [table.table, table.id]));
 }
 
+/**
+ * What of a table's CQL its SSTables depend on: the columns with their types, the primary key,
+ * the clustering order and compact storage — not its options (compaction, caching, …), which a
+ * target may set otherwise. One line each.
+ */
+export function tableShape(cql: string): string[] {
+  const end = cql.indexOf('\n) WITH ');
+  const lines = cql.slice(cql.indexOf('(\n') + 2, end < 0 ? undefined : end).split('\n').map((line) => line.trim().replace(/,$/, ''));
+  const clauses = end < 0 ? [] : cql.slice(end + '\n) WITH '.length).split('\n  AND ');
+  return [...lines, ...clauses.filter((clause) => clause.startsWith('CLUSTERING ORDER BY (') || clause === 'COMPACT STORAGE')];
+}
+
+/**
+ * Refuses to restore into a table of the target whose shape (tableShape) is not the backup's, or
+ * next to a type of the backup's name with other fields: its SSTables loaded there would read as
+ * garbage, and a forced restore would have truncated it first. (A target table with columns the
+ * backup's lacks is refused too: its rows would not be the backup's, nor pass the validation.)
+ * @throws PermanentError `CASSANDRA_SCHEMA_DIFFERS` naming each table and what differs
+ */
+export async function assertSameShapes(client: Client, restored: readonly KeyspaceSchema[]): Promise<void> {
+  const layout = await schemaLayout(client);
+  const present = new Set(await keyspaceNames(client, layout));
+  const live = await readSchema(client, restored.map((k) => k.keyspace).filter((k) => present.has(k)));
+  const problems: string[] = [];
+  for (const keyspace of restored) {
+    const liveKeyspace = live.find((k) => k.keyspace === keyspace.keyspace);
+    for (const type of keyspace.types ?? []) {
+      const there = liveKeyspace?.types?.find((t) => t.type === type.type);
+      if (there && there.cql !== type.cql) problems.push(`type ${keyspace.keyspace}.${type.type} (the backup's: ${type.cql}; the target's: ${there.cql})`);
+    }
+    for (const table of keyspace.tables) {
+      const there = liveKeyspace?.tables.find((t) => t.table === table.table);
+      if (!there) continue;
+      const [want, have] = [tableShape(table.cql), tableShape(there.cql)];
+      const missing = want.filter((line) => !have.includes(line));
+      const extra = have.filter((line) => !want.includes(line));
+      if (missing.length + extra.length > 0) problems.push(`${keyspace.keyspace}.${table.table} (the backup's: ${missing.join('; ') || 'nothing else'}; the target's: ${extra.join('; ') || 'nothing else'})`);
+    }
+  }
+  if (problems.length === 0) return;
+  throw new PermanentError(
+    `cassandra: the target's tables or types are not the backup's: ${problems.join(', ')}. Its SSTables would read as garbage there: drop those tables and types (the restore then creates them) or restore into another cluster`,
+    { code: 'CASSANDRA_SCHEMA_DIFFERS', engine: ENGINE },
+  );
+}
+
 /** The name of the index a `CREATE [CUSTOM] INDEX <name> ON …` statement creates. */
 export function indexNameOf(cql: string): string {
   const match = /^CREATE (?:CUSTOM )?INDEX (?:IF NOT EXISTS )?("(?:[^"]|"")+"|\w+) ON /i.exec(cql);
@@ -113,14 +194,14 @@ export function indexNameOf(cql: string): string {
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
 }
 
-/** `statement` with `IF NOT EXISTS` after its `CREATE KEYSPACE|TABLE|[CUSTOM] INDEX`. */
+/** `statement` with `IF NOT EXISTS` after its `CREATE KEYSPACE|TYPE|TABLE|[CUSTOM] INDEX`. */
 function ifNotExists(statement: string): string {
-  return statement.replace(/^(CREATE (?:KEYSPACE|TABLE|(?:CUSTOM )?INDEX)) (?!IF NOT EXISTS )/i, '$1 IF NOT EXISTS ');
+  return statement.replace(/^(CREATE (?:KEYSPACE|TYPE|TABLE|(?:CUSTOM )?INDEX)) (?!IF NOT EXISTS )/i, '$1 IF NOT EXISTS ');
 }
 
 /**
- * Creates, with IF NOT EXISTS, each keyspace/table/index of `schema` that the cluster lacks, and
- * returns what it created: `keyspace`, `keyspace.table` and `keyspace.table.index`. Waits for
+ * Creates, with IF NOT EXISTS, each keyspace/type/table/index of `schema` that the cluster lacks,
+ * and returns what it created: `keyspace`, `keyspace.type`, `keyspace.table` and `keyspace.table.index`. Waits for
  * schema agreement (TransientError CASSANDRA_SCHEMA_DISAGREEMENT when the nodes do not agree in time).
  * @example await createMissingSchema(client, backedUp) // ['shop', 'shop.items', 'shop.events']
  */
@@ -136,8 +217,13 @@ export async function createMissingSchema(client: Client, schema: readonly Keysp
     }
     created.push(name);
   };
+
   for (const keyspace of schema) {
     if (!keyspaces.has(keyspace.keyspace)) await run(keyspace.cql, keyspace.keyspace);
+    const types = new Set(await systemTypes(client, layout, keyspace.keyspace));
+    for (const type of keyspace.types ?? []) {
+      if (!types.has(type.type)) await run(type.cql, `${keyspace.keyspace}.${type.type}`);
+    }
     const tables = new Set((await systemTables(client, layout, keyspace.keyspace)).map((table) => table.table));
     for (const table of keyspace.tables) {
       if (!tables.has(table.table)) await run(table.cql, `${keyspace.keyspace}.${table.table}`);

@@ -1,10 +1,11 @@
 /**
- * CREATE statements written from cassandra-driver's metadata of a keyspace, a table and an index:
+ * CREATE statements written from cassandra-driver's metadata of a keyspace, a user-defined type, a table and an index:
  * replication and durable_writes; columns with their types (static ones marked), the primary key,
  * CLUSTERING ORDER, COMPACT STORAGE and the table options the source reports; indexes (custom
  * ones with their class and options). Cassandra's own classes are written by their short names.
  */
 import { mapLiteral, qualifiedName, quoteIdentifier, quoteString, cqlType, type CqlTypeInfo } from './cql-text';
+import { types } from 'cassandra-driver';
 import type { SchemaLayout, SystemTable } from './system-schema';
 
 /** The driver's keyspace metadata (its fields are not in the driver's typings). */
@@ -166,6 +167,27 @@ function indexTarget(table: TableMetadataLike, target: string): string {
   // 2.1 names the bare column; 3.0+ writes it as CQL already (quoted where needed).
   const quoted = column.startsWith('"') && !table.columns.some((c) => c.name === column) ? column : quoteIdentifier(column);
   return wrapped ? `${wrapped[1]}(${quoted})` : quoted;
+}
+
+/** A user-defined type as the driver describes it. */
+export interface TypeMetadataLike {
+  name: string;
+  fields: ColumnMetadataLike[];
+}
+
+/** `CREATE TYPE ks.t (field type, …)`, its fields in their order (a value's layout). */
+export function typeCql(keyspace: string, udt: TypeMetadataLike): string {
+  return `CREATE TYPE ${qualifiedName(keyspace, udt.name)} (${udt.fields.map((field) => `${quoteIdentifier(field.name)} ${cqlType(field.type)}`).join(', ')})`;
+}
+
+/** The names of the user-defined types `type` is made of, at any depth. */
+export function typesUsedBy(type: CqlTypeInfo): string[] {
+  if (type.code === types.dataTypes.udt) {
+    const udt = type.info as { name: string; fields?: ColumnMetadataLike[] };
+    return [udt.name, ...(udt.fields ?? []).flatMap((field) => typesUsedBy(field.type))];
+  }
+  const inner = Array.isArray(type.info) ? type.info as CqlTypeInfo[] : type.info && typeof type.info === 'object' && 'code' in type.info ? [type.info as CqlTypeInfo] : [];
+  return inner.flatMap(typesUsedBy);
 }
 
 /** `CREATE INDEX name ON ks.t (target)`, or `CREATE CUSTOM INDEX … USING 'class' [WITH OPTIONS = {…}]`. */

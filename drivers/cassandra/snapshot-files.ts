@@ -75,6 +75,25 @@ export async function listSnapshotFiles(dataDirs: readonly string[], tables: rea
 }
 
 /**
+ * Refuses a snapshot that holds no SSTable of a table whose rows the node serves (`rows`, by
+ * `keyspace.table`: what the node's primary token ranges held just before): its SSTables are
+ * elsewhere, so the backup would hold the table's digest and none of its data, and pass every
+ * check until a restore. The usual cause is `dataDirs` not naming the node's
+ * `data_file_directories`.
+ * @throws PermanentError `CASSANDRA_SNAPSHOT_EMPTY` naming the tables and where they were looked for
+ */
+export function assertSnapshotHoldsRows(files: readonly SnapshotFile[], rows: ReadonlyMap<string, number>, where: { node: string; dataDirs: readonly string[]; tag: string }): void {
+  const held = new Set(files.filter((f) => f.sstable !== undefined).map((f) => `${f.keyspace}.${f.table}`));
+  const empty = [...rows].filter(([table, count]) => count > 0 && !held.has(table));
+  if (empty.length === 0) return;
+  throw new PermanentError(
+    `node ${where.node}: snapshot ${where.tag} has no SSTable of ${empty.length} table(s) whose rows it serves (${empty.slice(0, 5).map(([table, count]) => `${table}: ${count} rows`).join(', ')}${empty.length > 5 ? ', …' : ''}) under ${where.dataDirs.join(', ')}: `
+    + 'is dataDirs the node\'s data_file_directories (or was the table emptied since it was counted)?',
+    { code: 'CASSANDRA_SNAPSHOT_EMPTY', engine: 'cassandra' },
+  );
+}
+
+/**
  * Checks every SSTable of `files` has each component its `TOC.txt` lists (and a `Data.db`).
  * @throws PermanentError `CASSANDRA_SSTABLE_INCOMPLETE` naming each SSTable and what it lacks.
  */

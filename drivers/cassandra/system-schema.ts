@@ -70,3 +70,12 @@ export async function systemIndexes(client: Client, layout: SchemaLayout, keyspa
   const found = await rows(client, query, [keyspace], `listing the indexes of ${keyspace}`);
   return new Set(found.filter((row) => row.index_name).map((row) => `${row[tableColumn]}.${row.index_name}`));
 }
+
+/** The user-defined types of `keyspace`, by name (2.1 keeps them in `system.schema_usertypes`). */
+export async function systemTypes(client: Client, layout: SchemaLayout, keyspace: string): Promise<string[]> {
+  const query = layout === 'legacy'
+    ? 'SELECT type_name FROM system.schema_usertypes WHERE keyspace_name = ?'
+    : 'SELECT type_name FROM system_schema.types WHERE keyspace_name = ?';
+  return (await rows(client, query, [keyspace], `listing the types of ${keyspace}`)).map((row) => String(row.type_name));
+}
+

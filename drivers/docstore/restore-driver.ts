@@ -16,7 +16,8 @@ import { PermanentError } from '../../core/errors';
 import { indexIntegrity } from '../mysql/sharded/index-validation';
 import { indexRecords, makeIndexesWhole, recordedIndexes, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { beginWritingIfEmpty, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
+import { beginWritingIfEmpty, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
+import { doneWritingTarget } from '../../core/driver/target-writes';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { differences, expectedRowsOf, readBackOf } from '../mysql/logical/chunk-load';
 import { checkOf } from '../../core/driver/validation-check';
@@ -80,7 +81,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
     const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
     const repairs = await repairIndexes(ctx, plan);
     ctx.logger.info('docstore restore: loaded', { partitions: plan.partitionCount, rows, repairs });
-    await doneWritingShards(ctx);
+    await doneWritingTarget(ctx);
     return {
       endpoint: {
         servers: ctx.target.servers.map((s) => s.name),

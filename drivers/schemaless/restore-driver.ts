@@ -25,7 +25,8 @@ import { nodeRecords } from '../../core/catalog/manifest';
 import { planRestore, utcDatetime, type RestorePlan } from './restore-plan';
 import { validateShards } from './restore-validation';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { beginWritingIfEmpty, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
+import { beginWritingIfEmpty, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
+import { doneWritingTarget } from '../../core/driver/target-writes';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { indexRecords, makeIndexesWhole, type IndexRecord } from '../mysql/sharded/restored-indexes';
 import { connectShards, emptyUnlessForced } from '../mysql/sharded/target-shards';
@@ -88,7 +89,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
     ctx.logger.info('schemaless restore: shards loaded', { shards: plan.shards.length, rows });
     const repaired = plan.facts.indexes.length > 0 ? await repairAll(ctx, plan) : undefined;
     ctx.logger.info('schemaless restore: loaded', { shards: plan.shards.length, rows, chain: (ctx.bases ?? []).length + 1, repaired });
-    await doneWritingShards(ctx);
+    await doneWritingTarget(ctx);
     return {
       endpoint: {
         servers: ctx.target.servers.map((s) => s.name),

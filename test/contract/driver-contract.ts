@@ -326,6 +326,8 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
       expect(editedFact.causeText).toMatch(new RegExp(`^INVALID_MANIFEST: manifest ${escape(manifestKey)}${factAt}`));
       expect(noNodes.causeText).toMatch(/^INVALID_MANIFEST: .* records no node/);
       for (const error of [truncated, missing, editedSha, editedFormat, editedRecord, editedFact, noNodes]) expect(error.errorName).toBe('PermanentError');
+      // Found as the artifacts are fetched, before anything is written: the cleanup says so, as the data below proves.
+      for (const error of [truncated, missing]) expect(error.causeText).toMatch(/target (is )?untouched/);
       expect(await occupied.read()).toEqual(occupiedData);
     }, 300_000);
 
@@ -385,7 +387,10 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
       // A pool object several artifacts share fails each of them.
       expect(flippedVerify.artifacts.filter((a) => !a.ok).map((a) => a.name)).toEqual(artifacts.filter((a) => a.key === middle.key).map((a) => a.name));
       expect(cut.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(middle.key)} is ${middle.stored!.size - 1} bytes, expected ${middle.stored!.size}`));
-      for (const error of [noKey, otherKey, flipped, cut]) expect(error.errorName).toBe('PermanentError');
+      for (const error of [noKey, otherKey, flipped, cut]) {
+        expect(error.errorName).toBe('PermanentError');
+        expect(error.causeText).toMatch(/target (is )?untouched/);
+      }
       expect(await scratch.read()).toEqual(before);
     }, 600_000);
 

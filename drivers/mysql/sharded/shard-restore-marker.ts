@@ -1,24 +1,14 @@
 /**
- * What a sharded restore (Schemaless shards, Docstore partitions) tells its cleanup: a marker in
- * its own spool, written before its first write to any target server and marked done once the
- * restore finished. A restore that failed before it (a download, a corrupt chunk) left the target
- * untouched; after it, the shard databases hold part of the backup.
+ * What a sharded restore (Schemaless shards, Docstore partitions) tells its cleanup, by the marker
+ * of core/driver/target-writes.ts: written before its first write to any target server (once the
+ * target is found still empty), marked done once the restore finished.
  */
-import path from 'node:path';
 import type { RestoreCleanup, RestoreProgress } from '../../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../../core/driver/types';
-import { markRestoreDone, ownRestoreMarker, writeRestoreMarker, type RestoreIdentity } from '../../../core/host/restore-marker';
+import { beginWritingTarget, hasBegunWritingTarget, targetWritesAfterFailure } from '../../../core/driver/target-writes';
 import { emptyUnlessForced, type ShardMap, type ShardWords } from './target-shards';
 
 type Ctx = Pick<RestoreContext<unknown>, 'spoolDir' | 'backup'>;
-
-const markerOf = (ctx: Ctx): string => path.join(ctx.spoolDir, 'target-shards');
-const identityOf = (ctx: Ctx): RestoreIdentity => ({ backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir });
-
-/** Notes that the restore is about to write to its target's servers. */
-function beginWritingShards(ctx: Ctx): Promise<void> {
-  return writeRestoreMarker(markerOf(ctx), identityOf(ctx));
-}
 
 /**
  * Just before a restore's first write: the target must still be empty, unless forced — rows
@@ -27,23 +17,15 @@ function beginWritingShards(ctx: Ctx): Promise<void> {
  * @throws PermanentError `TARGET_NOT_EMPTY` (target-shards.ts {@link emptyUnlessForced})
  */
 export async function beginWritingIfEmpty(ctx: Ctx & { force?: boolean }, target: ShardMap, tables: readonly string[], words: ShardWords): Promise<void> {
-  if (!(await ownRestoreMarker(markerOf(ctx), identityOf(ctx)))) await emptyUnlessForced(target, tables, ctx.force === true, words);
-  await beginWritingShards(ctx);
-}
-
-/** Notes that the restore wrote the whole backup. */
-export function doneWritingShards(ctx: Ctx): Promise<void> {
-  return markRestoreDone(markerOf(ctx), identityOf(ctx));
+  if (!(await hasBegunWritingTarget(ctx))) await emptyUnlessForced(target, tables, ctx.force === true, words);
+  await beginWritingTarget(ctx);
 }
 
 /** After a failed restore: how far it got with the target's shard databases, by its marker. */
-export async function shardsAfterFailure(ctx: Ctx, progress: RestoreProgress, target: string): Promise<RestoreCleanup> {
-  const marker = await ownRestoreMarker(markerOf(ctx), identityOf(ctx));
-  const condition = progress.result || marker?.done ? 'restored' : marker ? 'partial' : 'untouched';
-  const detail = {
+export function shardsAfterFailure(ctx: Ctx, progress: RestoreProgress, target: string): Promise<RestoreCleanup> {
+  return targetWritesAfterFailure(ctx, progress, {
     restored: `${target} hold backup ${ctx.backup.backupId} as restored; the failure came after the restore`,
     partial: `${target} hold part of backup ${ctx.backup.backupId}: restore it again with force, or drop what it wrote`,
     untouched: `${target} were not written to`,
-  }[condition];
-  return { target: condition, detail, stopped: [] };
+  });
 }

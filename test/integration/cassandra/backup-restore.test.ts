@@ -5,7 +5,7 @@
  * after a few new writes sends only the new SSTables; a restore into another 3-node cluster of the
  * same tokens, and one into a 1-node cluster by sstableloader, are validated by our digests and
  * compared with the source by an independent read; a node that fails during its snapshot fails the
- * whole backup cleanly.
+ * whole backup cleanly, and so does a node whose data dirs are named wrongly.
  */
 import type { Client } from 'cassandra-driver';
 import type { AgentResult } from '../../../core/agent/agent-steps';
@@ -18,6 +18,7 @@ import {
   readKeyspace, seedKeyspace, spreadOverDataDirs, startTestCassandra, stopAllCassandra, type TestCassandra,
 } from '../../harness/cassandra';
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
+import { tempDir } from '../../harness/test-run';
 import { scriptedHostRunner } from '../../harness/scripted-host-runner';
 
 const KEYSPACE = 'shop';
@@ -71,7 +72,8 @@ let second: BackupManifest;
 
 it('backs up every node of the ring on its own host: SSTables of both data dirs pooled, token map and digests recorded, snapshots cleared', async () => {
   // Act
-  const { backupId } = await rt.backup({ engine: 'cassandra', instance: INSTANCE, config });
+  const summary = await rt.backup({ engine: 'cassandra', instance: INSTANCE, config });
+  const { backupId } = summary;
   first = await manifestOf(backupId);
 
   // Assess: one node per ring node, with its tokens
@@ -94,6 +96,8 @@ it('backs up every node of the ring on its own host: SSTables of both data dirs 
   const sent = nodeFacts(first).reduce((sum, f) => sum + f.uploadedBytes, 0);
   expect(sent).toBeGreaterThanOrEqual([...distinct.values()].reduce((sum, size) => sum + size, 0));
   expect(sent).toBeLessThanOrEqual(nodeFacts(first).reduce((sum, f) => sum + f.bytes, 0));
+  // What the run says it sent counts those pooled bytes, and the schema files besides.
+  expect(summary.sentBytes).toBeGreaterThan(sent);
   expect(await snapshotTags()).toEqual([]);
 }, 600_000);
 
@@ -190,5 +194,22 @@ it('a node that fails during its snapshot fails the whole backup: snapshots clea
 
   // Assess
   expect((await manifestOf(rerun.backupId)).validation.ok).toBe(true);
+  expect(await snapshotTags()).toEqual([]);
+}, 900_000);
+
+it('refuses a node whose dataDirs are not its data directories: its snapshot holds none of the rows it serves, so nothing is recorded as a backup', async () => {
+  // Prepare: the second node's data dirs named as an empty directory
+  const elsewhere = await tempDir('cassandra-not-data');
+  const nodes = (config.nodes as Array<Record<string, unknown>>).map((node, i) => (i === 1 ? { ...node, dataDirs: [elsewhere] } : node));
+  const completeBefore = (await rt.catalog.list({ engine: 'cassandra', instance: INSTANCE })).length;
+
+  // Act
+  const error = await rt.backup({ engine: 'cassandra', instance: INSTANCE, config: { ...config, nodes } }).then(() => new Error('no error'), (e: unknown) => e as Error & { code?: string });
+
+  // Assess
+  expect(error).toMatchObject({ code: 'CASSANDRA_SNAPSHOT_EMPTY' });
+  expect(error.message).toContain(`rows it serves (${KEYSPACE}.`);
+  expect(error.message).toContain(`under ${elsewhere}: is dataDirs the node's data_file_directories`);
+  expect((await rt.catalog.list({ engine: 'cassandra', instance: INSTANCE })).length).toBe(completeBefore);
   expect(await snapshotTags()).toEqual([]);
 }, 900_000);

@@ -2,11 +2,11 @@
  * The schema as CQL and the table digests (drivers/cassandra/schema-cql.ts, table-digest.ts) on a
  * real 1-node Cassandra 2.1: the seed keyspace plus a NetworkTopologyStrategy keyspace without
  * durable writes holding a composite partition key, mixed-case and reserved-word columns, a tuple,
- * table options and secondary indexes, and a COMPACT STORAGE table. Digests come first (the last
+ * table options and secondary indexes, user-defined types (one made of another), and a COMPACT STORAGE table. Digests come first (the last
  * test drops the keyspaces and recreates them from the CQL read before).
  */
 import { types, type Client } from 'cassandra-driver';
-import { createMissingSchema, liveTableIds, readSchema, type KeyspaceSchema } from '../../../drivers/cassandra/schema-cql';
+import { assertSameShapes, createMissingSchema, liveTableIds, readSchema, type KeyspaceSchema } from '../../../drivers/cassandra/schema-cql';
 import { digestSpans, sampleSpans, spansEndingAt, type SpanDigest, type TokenSpan } from '../../../drivers/cassandra/table-digest';
 import { evenTokens } from '../../../drivers/cassandra/tokens';
 import { seedKeyspace, startTestCassandra, stopAllCassandra, type TestCassandra } from '../../harness/cassandra';
@@ -14,8 +14,9 @@ import { seedKeyspace, startTestCassandra, stopAllCassandra, type TestCassandra 
 const ROWS = 200;
 const READINGS = 60;
 const LEGACY = 40;
+const PLACES = 12;
 /** Rows per table: page_views has 50 pages whatever the row count. */
-const EXPECTED_ROWS: Record<string, number> = { 'shop.items': ROWS, 'shop.events': ROWS, 'shop.page_views': 50, 'shop.legacy': LEGACY, 'Analytics.readings': READINGS };
+const EXPECTED_ROWS: Record<string, number> = { 'shop.items': ROWS, 'shop.events': ROWS, 'shop.page_views': 50, 'shop.legacy': LEGACY, 'Analytics.readings': READINGS, 'Analytics.places': PLACES };
 
 const EXTRA_SCHEMA = [
   `CREATE KEYSPACE "Analytics" WITH replication = {'class': 'NetworkTopologyStrategy', 'datacenter1': '1'} AND durable_writes = false`,
@@ -27,6 +28,10 @@ const EXTRA_SCHEMA = [
   `CREATE INDEX readings_select ON "Analytics".readings ("select")`,
   `CREATE INDEX readings_counts ON "Analytics".readings (KEYS(counts))`,
   `CREATE TABLE shop.legacy (k text, c int, v text, PRIMARY KEY (k, c)) WITH COMPACT STORAGE AND CLUSTERING ORDER BY (c DESC)`,
+  // A type made of another, named so that it sorts before it: created after it all the same.
+  `CREATE TYPE "Analytics".point (x double, "Y" double)`,
+  `CREATE TYPE "Analytics"."Place" (name text, at frozen<point>, pair frozen<tuple<int, text>>)`,
+  `CREATE TABLE "Analytics".places (id int PRIMARY KEY, place frozen<"Place">, trail list<frozen<point>>)`,
   `CREATE TABLE shop.seen (k int PRIMARY KEY, at map<timestamp, int>)`,
 ];
 
@@ -76,6 +81,10 @@ beforeAll(async () => {
       [`r${i % 4}`, i % 3, `s${i}`, i, Buffer.from([i, 255 - i]), new types.Tuple(i, `p${i}`), { a: i, b: -i }],
       { prepare: true },
     );
+  }
+  for (let i = 0; i < PLACES; i++) {
+    await client.execute('INSERT INTO "Analytics".places (id, place, trail) VALUES (?, ?, ?)',
+      [i, { name: `place ${i} ☃`, at: { x: i / 3, Y: -i }, pair: new types.Tuple(i, 'p') }, [{ x: 1, Y: 2 }, { x: i, Y: 0.5 }]], { prepare: true });
   }
   for (let i = 0; i < LEGACY; i++) await client.execute('INSERT INTO shop.legacy (k, c, v) VALUES (?, ?, ?)', [`k${i % 7}`, i, `v${i}`], { prepare: true });
   await client.execute('INSERT INTO shop.seen (k, at) VALUES (1, ?)', [{ '2024-01-01T00:00:00.123Z': 1 }], { prepare: true });
@@ -156,7 +165,7 @@ describe('readSchema and createMissingSchema on a 1-node Cassandra 2.1', () => {
 
   it('reads every table with its id, keys, counter flag and indexes', () => {
     expect(schema.map((k) => [k.keyspace, k.tables.map((t) => t.table)])).toEqual([
-      ['Analytics', ['readings']],
+      ['Analytics', ['places', 'readings']],
       ['shop', ['events', 'items', 'legacy', 'page_views', 'seen']],
     ]);
     const readings = tableOf('Analytics.readings');
@@ -167,6 +176,11 @@ describe('readSchema and createMissingSchema on a 1-node Cassandra 2.1', () => {
     ]);
     expect(tableOf('shop.page_views').counter).toBe(true);
     expect(tableOf('shop.events').clusteringKeys).toEqual(['at', 'seq']);
+    expect(schema.find((k) => k.keyspace === 'Analytics')?.types).toEqual([
+      { type: 'point', cql: 'CREATE TYPE "Analytics".point (x double, "Y" double)' },
+      { type: 'Place', cql: 'CREATE TYPE "Analytics"."Place" (name text, at frozen<point>, pair frozen<tuple<int, text>>)' },
+    ]);
+    expect(schema.find((k) => k.keyspace === 'shop')?.types).toEqual([]);
   });
 
   it('recreates dropped keyspaces from their CQL: the same metadata, new table ids, and nothing more to create the second time', async () => {
@@ -182,7 +196,7 @@ describe('readSchema and createMissingSchema on a 1-node Cassandra 2.1', () => {
 
     // Assess
     expect(created).toEqual([
-      'Analytics', 'Analytics.readings', 'Analytics.readings.readings_counts', 'Analytics.readings.readings_select',
+      'Analytics', 'Analytics.point', 'Analytics.Place', 'Analytics.places', 'Analytics.readings', 'Analytics.readings.readings_counts', 'Analytics.readings.readings_select',
       'shop', 'shop.events', 'shop.items', 'shop.legacy', 'shop.page_views', 'shop.seen',
     ]);
     expect(again).toEqual([]);
@@ -195,5 +209,23 @@ describe('readSchema and createMissingSchema on a 1-node Cassandra 2.1', () => {
     const reread = await readSchema(client);
     const withoutIds = (s: KeyspaceSchema[]) => s.map((k) => ({ ...k, tables: k.tables.map((t) => ({ ...t, id: '' })) }));
     expect(withoutIds(reread)).toEqual(withoutIds(schema));
+  });
+
+  it('refuses a target table of another shape than the backup\'s (a column of another type) and a type with other fields, naming both, and passes the same shape with other options', async () => {
+    // Prepare: shop.seen recreated with another value type; a field added to a type; shop.items given another comment
+    await client.execute('DROP TABLE shop.seen');
+    await client.execute('CREATE TABLE shop.seen (k int PRIMARY KEY, at map<timestamp, text>)');
+    await client.execute('ALTER TYPE "Analytics".point ADD z double');
+    await client.execute(`ALTER TABLE shop.items WITH comment = 'not COMPACT STORAGE'`);
+
+    // Act
+    const refused = await assertSameShapes(client, schema).then(() => undefined, (error: Error & { code?: string }) => error);
+
+    // Assess
+    expect(refused).toMatchObject({ code: 'CASSANDRA_SCHEMA_DIFFERS' });
+    expect(refused?.message).toContain("shop.seen (the backup's: at map<timestamp, int>; the target's: at map<timestamp, text>)");
+    expect(refused?.message).toContain(`type Analytics.point (the backup's: CREATE TYPE "Analytics".point (x double, "Y" double); the target's: CREATE TYPE "Analytics".point (x double, "Y" double, z double))`);
+    expect(refused?.message).not.toContain('shop.items');
+    await expect(assertSameShapes(client, await readSchema(client))).resolves.toBeUndefined();
   });
 });
