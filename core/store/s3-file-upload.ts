@@ -3,8 +3,8 @@
  * CreateMultipartUpload, UploadPart with `concurrency` parts in flight, CompleteMultipartUpload.
  * With checksums (the store's default), each part carries the CRC32 of the bytes read and hashed,
  * which S3 verifies on receipt, and the object's checksum S3 reports at the end is compared with
- * the one those parts make: equal, it is the result's `checksum`, and a later check of the object
- * asks S3 for it instead of reading the object back.
+ * the one those parts make: equal, it is the result's `checksum` (what the object's head reports
+ * while it holds those bytes).
  *
  * After every acknowledged part the checkpoint file records `{ bucket, key, uploadId, partSize,
  * fileSize, fileMtimeMs, parts }`. A restarted upload with the same checkpoint (same file size and
