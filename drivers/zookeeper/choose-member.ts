@@ -4,7 +4,8 @@
  * `srvr` on every member at once. Members that do not answer are passed over; none answering is a
  * TransientError the state machine retries.
  */
-import { TransientError } from '../../core/errors';
+import { TransientError, unknownHost } from '../../core/errors';
+import { namesThatDoNotResolve } from '../../core/host/host-names';
 import { serverStatus, type ServerStatus } from './four-letter';
 import { parseAddress, type ZooKeeperConfig } from './config';
 
@@ -40,7 +41,7 @@ export function pickMember(answers: readonly ChosenMember[]): ChosenMember | und
 /**
  * Asks every member `srvr` and picks one (see {@link pickMember}). A member in `read-only` mode
  * (cut off from its quorum) is passed over.
- * @throws TransientError `ZK_UNREACHABLE` when no member serves.
+ * @throws TransientError `ZK_UNREACHABLE` when no member serves; PermanentError `UNKNOWN_HOST` when no member's host name resolves (a typo, not an outage).
  */
 export async function chooseMember(config: Pick<ZooKeeperConfig, 'members'>): Promise<ChosenMember> {
   const asked = await Promise.allSettled(config.members.map((m) => serverStatus(parseAddress(m.address))));
@@ -54,7 +55,18 @@ export async function chooseMember(config: Pick<ZooKeeperConfig, 'members'>): Pr
   const refused = asked.find((a): a is PromiseRejectedResult => a.status === 'rejected' && (a.reason as { code?: string }).code === 'ZK_4LW_NOT_ALLOWED');
   if (!chosen && refused) throw refused.reason; // configuration, not a passing outage: not retried
   if (!chosen) {
+    await assertSomeNameResolves(config.members.map((m) => parseAddress(m.address).host));
     throw new TransientError(`no ZooKeeper member serves (${problems.join('; ')})`, { code: 'ZK_UNREACHABLE', engine: 'zookeeper' });
   }
   return chosen;
+}
+
+/**
+ * Refuses an ensemble none of whose members' host names resolve: no retry would reach it.
+ * @throws PermanentError `UNKNOWN_HOST` (`ZK_UNKNOWN_HOST` in the message)
+ */
+export async function assertSomeNameResolves(hosts: readonly string[], resolve?: Parameters<typeof namesThatDoNotResolve>[1]): Promise<void> {
+  const missing = await namesThatDoNotResolve(hosts, resolve);
+  if (missing.length < new Set(hosts).size) return;
+  throw unknownHost(`no ZooKeeper member's host name resolves: ${missing.join(', ')}`, { driverCode: 'ZK_UNKNOWN_HOST', engine: 'zookeeper' });
 }

@@ -15,6 +15,7 @@
  */
 import type ZooKeeperModule from 'zookeeper';
 import { PermanentError, TransientError } from '../../core/errors';
+import { assertSomeNameResolves } from './choose-member';
 import { zooKeeperCallFailed } from './errors';
 
 /** A connected client (the package's promise API). */
@@ -71,11 +72,21 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 /** Dead servers are the session timeout's to detect, not this counter's. */
 const RESPONSE_COUNTER_LIMIT = 2 ** 31 - 1;
 
+/** The host names of a connect string (`host:port,host:port/chroot`). */
+export function connectStringHosts(connectString: string): string[] {
+  const servers = connectString.replace(/\/.*$/, '').split(',').filter(Boolean);
+  return servers.map((server) => server.slice(0, server.lastIndexOf(':') < 0 ? undefined : server.lastIndexOf(':')).replace(/^\[|\]$/g, ''));
+}
+
 function waitForConnection(client: ZooKeeperClient, connectString: string, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
-      reject(new TransientError(`no ZooKeeper server of ${connectString} accepted a session in ${timeoutMs} ms`, { code: 'ZK_UNREACHABLE', engine: 'zookeeper' }));
+      // A name that does not resolve is retried by the C client until this timeout: said as such.
+      assertSomeNameResolves(connectStringHosts(connectString)).then(
+        () => reject(new TransientError(`no ZooKeeper server of ${connectString} accepted a session in ${timeoutMs} ms`, { code: 'ZK_UNREACHABLE', engine: 'zookeeper' })),
+        reject,
+      );
     }, timeoutMs);
     const onConnect = () => { cleanup(); resolve(); };
     const onClose = () => {
