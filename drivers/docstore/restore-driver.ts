@@ -21,7 +21,7 @@ import { doneWritingTarget } from '../../core/driver/target-writes';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { differences, expectedRowsOf, readBackOf } from '../mysql/logical/chunk-load';
 import { checkOf } from '../../core/driver/validation-check';
-import { emptyUnlessForced } from '../mysql/sharded/target-shards';
+import { preparedShardTarget } from '../mysql/sharded/target-shards';
 import { mapShards } from '../mysql/sharded/shard-lanes';
 import type { ShardConnection } from '../mysql/sharded/derived-index';
 import { mysqlEndpoint } from '../mysql/shared/connection-config';
@@ -64,7 +64,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       throw new PermanentError(`backup ${ctx.backup.backupId} holds ${plan.partitionCount} partitions; the target maps ${ctx.target.partitions.length}: a restore puts every partition somewhere (documents are placed by CRC32(partition_key) % partitions)`,
         { code: 'DOCSTORE_PARTITION_COUNT', engine: ENGINE });
     }
-    const occupied = await emptyUnlessForced(asShardMap(ctx.target), tablesOf(plan), ctx.force === true, WORDS);
+    const occupied = await preparedShardTarget(asShardMap(ctx.target), tablesOf(plan), ctx.force === true, WORDS);
     return { details: { partitions: plan.partitionCount, replaced: occupied.length } };
   }
 

@@ -29,7 +29,7 @@ import { beginWritingIfEmpty, shardsAfterFailure } from '../mysql/sharded/shard-
 import { doneWritingTarget } from '../../core/driver/target-writes';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { indexRecords, makeIndexesWhole, type IndexRecord } from '../mysql/sharded/restored-indexes';
-import { connectShards, emptyUnlessForced } from '../mysql/sharded/target-shards';
+import { connectShards, preparedShardTarget } from '../mysql/sharded/target-shards';
 import { schemalessScratch } from './scratch';
 
 type Ctx = RestoreContext<SchemalessRestoreTarget>;
@@ -74,7 +74,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
       throw new PermanentError(`backup ${ctx.backup.backupId} was read at ${readAt}; the store at ${pointInTime} is beyond it (cells created since are in no backup of this chain): restore a later backup, or an earlier time`,
         { code: 'SCHEMALESS_POINT_IN_TIME_BEYOND', engine: ENGINE });
     }
-    const occupied = await emptyUnlessForced(ctx.target, tablesOf(plan), ctx.force === true, WORDS);
+    const occupied = await preparedShardTarget(ctx.target, tablesOf(plan), ctx.force === true, WORDS);
     return { details: { shards: plan.facts.shardCount, replaced: occupied.length } };
   }
 

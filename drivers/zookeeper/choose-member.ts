@@ -4,8 +4,8 @@
  * `srvr` on every member at once. Members that do not answer are passed over; none answering is a
  * TransientError the state machine retries.
  */
-import { TransientError, unknownHost } from '../../core/errors';
-import { namesThatDoNotResolve } from '../../core/host/host-names';
+import { TransientError } from '../../core/errors';
+import { assertSomeNameResolves } from './errors';
 import { serverStatus, type ServerStatus } from './four-letter';
 import { parseAddress, type ZooKeeperConfig } from './config';
 
@@ -61,12 +61,3 @@ export async function chooseMember(config: Pick<ZooKeeperConfig, 'members'>): Pr
   return chosen;
 }
 
-/**
- * Refuses an ensemble none of whose members' host names resolve: no retry would reach it.
- * @throws PermanentError `UNKNOWN_HOST` (`ZK_UNKNOWN_HOST` in the message)
- */
-export async function assertSomeNameResolves(hosts: readonly string[], resolve?: Parameters<typeof namesThatDoNotResolve>[1]): Promise<void> {
-  const missing = await namesThatDoNotResolve(hosts, resolve);
-  if (missing.length < new Set(hosts).size) return;
-  throw unknownHost(`no ZooKeeper member's host name resolves: ${missing.join(', ')}`, { driverCode: 'ZK_UNKNOWN_HOST', engine: 'zookeeper' });
-}

@@ -15,8 +15,7 @@
  */
 import type ZooKeeperModule from 'zookeeper';
 import { PermanentError, TransientError } from '../../core/errors';
-import { assertSomeNameResolves } from './choose-member';
-import { zooKeeperCallFailed } from './errors';
+import { assertSomeNameResolves, zooKeeperCallFailed } from './errors';
 
 /** A connected client (the package's promise API). */
 export type ZooKeeperClient = InstanceType<typeof ZooKeeperModule>;

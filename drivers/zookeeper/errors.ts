@@ -4,7 +4,8 @@
  * with the C client's return code (`-101 no node`), or, when a call is refused before it is sent,
  * names the constant (`result: "ZBADARGUMENTS -8"`); both carry the code, which is what we match.
  */
-import { PermanentError, TransientError, authFailed, type ClassifiedError } from '../../core/errors';
+import { PermanentError, TransientError, authFailed, unknownHost, type ClassifiedError } from '../../core/errors';
+import { namesThatDoNotResolve } from '../../core/host/host-names';
 
 export const ENGINE = 'zookeeper';
 
@@ -104,4 +105,14 @@ export function zooKeeperCallFailed(error: unknown, what: string): unknown {
   if (!mapped) return error;
   const Ctor = mapped instanceof TransientError ? TransientError : PermanentError;
   return new Ctor(`${what}: ${mapped.message}`, { code: mapped.code, engine: ENGINE, cause: error });
+}
+
+/**
+ * Refuses an ensemble none of whose members' host names resolve: no retry would reach it.
+ * @throws PermanentError `UNKNOWN_HOST` (`ZK_UNKNOWN_HOST` in the message)
+ */
+export async function assertSomeNameResolves(hosts: readonly string[], resolve?: Parameters<typeof namesThatDoNotResolve>[1]): Promise<void> {
+  const missing = await namesThatDoNotResolve(hosts, resolve);
+  if (missing.length < new Set(hosts).size) return;
+  throw unknownHost(`no ZooKeeper member's host name resolves: ${missing.join(', ')}`, { driverCode: 'ZK_UNKNOWN_HOST', engine: 'zookeeper' });
 }

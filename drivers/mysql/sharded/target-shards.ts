@@ -41,14 +41,12 @@ export async function connectShards(
 /**
  * Which of `tables` hold rows in the target's shard databases, as `database.table`. Each is asked
  * for by name, so the server finds it as the restore's `DROP TABLE` would (whatever case a server
- * that folds names stores it in). A server of a version the restore cannot write to is refused
- * first (`UNSUPPORTED_VERSION`), before the restore writes anywhere.
+ * that folds names stores it in).
  */
 export async function occupiedTables(target: ShardMap, tables: readonly string[]): Promise<string[]> {
   const connected = await connectShards(target);
   const occupied: string[] = [];
   try {
-    for (const connection of new Set(connected.shards.map((s) => s.connection))) await detectServerVersion(connection);
     for (const shard of connected.shards) {
       for (const table of tables) if (await holdsRows(shard.connection, shard.database, table)) occupied.push(`${shard.database}.${table}`);
     }
@@ -78,6 +76,20 @@ export async function emptyUnlessForced(target: ShardMap, tables: readonly strin
       { code: 'TARGET_NOT_EMPTY', engine: words.engine });
   }
   return occupied;
+}
+
+/**
+ * A target a sharded restore can write, as its prepare step finds it: every server of a version the
+ * restore writes to (`UNSUPPORTED_VERSION` otherwise), and {@link emptyUnlessForced}.
+ */
+export async function preparedShardTarget(target: ShardMap, tables: readonly string[], force: boolean, words: ShardWords): Promise<string[]> {
+  const connected = await connectShards(target);
+  try {
+    for (const connection of new Set(connected.shards.map((s) => s.connection))) await detectServerVersion(connection);
+  } finally {
+    await connected.close();
+  }
+  return emptyUnlessForced(target, tables, force, words);
 }
 
 /** True when `database.table` exists on the server and holds a row. */

@@ -19,8 +19,11 @@ import { checkDocuments } from '../../../drivers/docstore/document-check';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
 import { scriptedHostRunner } from '../../harness/scripted-host-runner';
+import type { AgentResult } from '../../../core/agent/agent-steps';
+import type { RestoreReport } from '../../../core/restore/restore-state';
 import { localWorkflows } from '../../../statemachines/local/local-workflows';
 import { documentTableDdl } from '../../../drivers/docstore/layout';
+import { misplacedNamed, swapFirstTwo } from '../../fixtures/sharded/swapped-map';
 
 const PARTITIONS = 3;
 const TRIPS = 3_000;
@@ -179,16 +182,15 @@ it('checks a typed integer column against its field as the number the field is (
 
 it('refuses to back up through a partition map that swaps two partitions\' databases, naming where their documents belong', async () => {
   // Prepare: partitions 0 and 1 each named by the other's place
-  const [zero, one] = [0, 1].map((n) => config.partitions.find((p) => p.partition === n)!);
-  const swapped = { ...config, partitions: config.partitions.map((p) => p === zero ? { ...one, partition: 0 } : p === one ? { ...zero, partition: 1 } : p) };
+  const { swapped, zero, one } = swapFirstTwo(config.partitions, 'partition');
 
   // Act
-  const refused = rt.backup({ engine: 'docstore', instance: 'swapped', config: swapped });
+  const refused = rt.backup({ engine: 'docstore', instance: 'swapped', config: { ...config, partitions: swapped } });
 
   // Assess
   await expect(refused).rejects.toMatchObject({ code: 'SHARD_MAP_MISMATCH' });
   const named = [0, 1].flatMap((n) => ['riders', 'trips'].map((table) => `partition ${n} (${(n === 0 ? one : zero).database}.${table}) holds rows of partition ${1 - n}`));
-  expect(named).toContain(/partition \d \(\w+\.\w+\) holds rows of partition \d/.exec(((await refused.catch((e: Error) => e)) as Error).message)?.[0]);
+  expect(named).toContain(await misplacedNamed(refused, 'partition'));
   expect(await rt.catalog.list({ engine: 'docstore', instance: 'swapped' })).toEqual([]);
 }, 120_000);
 
@@ -206,7 +208,6 @@ it('refuses a target of another number of partitions before touching it', async 
 
 it('checks the target is still empty just before it writes: a document written there after the restore prepared it is kept, and the restore refused', async () => {
   // Prepare: an empty riders table on the target; a rider written to it once the restore has downloaded the backup
-  const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;
   const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'late');
   const place = onTarget.partitions[0];
   const server = onTarget.servers.find((s) => s.name === place.server)!;
@@ -214,18 +215,12 @@ it('checks the target is still empty just before it writes: a document written t
     await c.query(`CREATE DATABASE ${quoteId(place.database)}`);
     await c.query(`CREATE TABLE ${quoteId(place.database)}.riders ${documentTableDdl('riders', SAMPLE_SCHEMA.riders).replace(/^CREATE TABLE \S+ /, '')}`);
   });
-  const lateWriter = scriptedHostRunner(rt.deps, {
-    'restore-apply': {
-      async result(_input, runForReal) {
-        await withServer(server, (c) => c.query(`INSERT INTO ${quoteId(place.database)}.riders (partition_key, sort_key, doc, email) VALUES ('rider-late', 'profile', '{}', NULL)`));
-        return runForReal();
-      },
-    },
-  });
-  const workflows = localWorkflows(rt, { waitMs: 10, definitions: shippedDefinitions(), hostRunner: lateWriter });
 
   // Act
-  const refused = workflows.restore({ backupId, target: { servers: onTarget.servers, partitions: onTarget.partitions } });
+  const refused = restoreAroundApply(onTarget, async (runForReal) => {
+    await withServer(server, (c) => c.query(`INSERT INTO ${quoteId(place.database)}.riders (partition_key, sort_key, doc, email) VALUES ('rider-late', 'profile', '{}', NULL)`));
+    return runForReal();
+  });
 
   // Assess
   await expect(refused).rejects.toMatchObject({ code: 'TARGET_NOT_EMPTY' });
@@ -236,7 +231,6 @@ it('checks the target is still empty just before it writes: a document written t
 
 it('retries a load that failed after it began writing: the retry finds its own earlier attempt\'s tables, not a target that holds data, and the restore proves itself', async () => {
   // Prepare: partition 1's riders table read in an open transaction, so the first load's DROP of it waits and times out (a transient MYSQL_BUSY) once writing began
-  const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;
   const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'retried');
   const place = onTarget.partitions[1];
   const server = onTarget.servers.find((s) => s.name === place.server)!;
@@ -247,24 +241,18 @@ it('retries a load that failed after it began writing: the retry finds its own e
   await holder.query(`SELECT * FROM ${quoteId(place.database)}.riders`);
   await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = 1'));
   let attempts = 0;
-  const released = scriptedHostRunner(rt.deps, {
-    'restore-apply': {
-      async result(_input, runForReal) {
-        attempts += 1;
-        const result = await runForReal();
-        if (attempts === 1) {
-          await holder.query('COMMIT');
-          await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
-        }
-        return result;
-      },
-    },
-  });
-  const workflows = localWorkflows(rt, { waitMs: 10, retryIntervalMs: 10, definitions: shippedDefinitions(), hostRunner: released });
 
   try {
     // Act
-    const report = await workflows.restore({ backupId, target: { servers: onTarget.servers, partitions: onTarget.partitions } });
+    const report = await restoreAroundApply(onTarget, async (runForReal) => {
+      attempts += 1;
+      const result = await runForReal();
+      if (attempts === 1) {
+        await holder.query('COMMIT');
+        await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
+      }
+      return result;
+    });
 
     // Assess
     expect(attempts).toBe(2);
@@ -274,6 +262,16 @@ it('retries a load that failed after it began writing: the retry finds its own e
     await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
   }
 }, 180_000);
+
+/**
+ * The rides backup restored onto `onTarget` through workflows whose apply step runs `apply` in its
+ * place (given the real step to run), retried as the state machine retries it.
+ */
+async function restoreAroundApply(onTarget: Place, apply: (runForReal: () => Promise<AgentResult>) => Promise<AgentResult>): Promise<RestoreReport> {
+  const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;
+  const hostRunner = scriptedHostRunner(rt.deps, { 'restore-apply': { result: (_input, runForReal) => apply(runForReal) } });
+  return localWorkflows(rt, { waitMs: 10, retryIntervalMs: 10, definitions: shippedDefinitions(), hostRunner }).restore({ backupId, target: { servers: onTarget.servers, partitions: onTarget.partitions } });
+}
 
 /** Bytes the servers of `place` have sent their clients so far (global status). */
 async function bytesSent(place: Place): Promise<number> {

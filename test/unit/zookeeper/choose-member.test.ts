@@ -1,5 +1,6 @@
 /** Which member a host-local backup runs on (drivers/zookeeper/choose-member.ts): the highest zxid, a follower on a tie, then config order. */
-import { assertSomeNameResolves, memberIndexOf, memberNodeName, pickMember, type ChosenMember } from '../../../drivers/zookeeper/choose-member';
+import { memberIndexOf, memberNodeName, pickMember, type ChosenMember } from '../../../drivers/zookeeper/choose-member';
+import { assertSomeNameResolves } from '../../../drivers/zookeeper/errors';
 import { connectStringHosts } from '../../../drivers/zookeeper/client';
 import type { ServerMode } from '../../../drivers/zookeeper/four-letter';
 
