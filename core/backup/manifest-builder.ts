@@ -1,7 +1,8 @@
 /**
  * The manifest of a finished backup, built from what its nodes recorded in the store (each node's
  * snapshot record, validation report and upload result: step-results.ts), after checking every
- * node validated and every artifact is in the store at its recorded size.
+ * node validated, every artifact is in the store at its recorded size, and the driver takes the
+ * nodes together (`checkNodes`).
  */
 import { PermanentError } from '../errors';
 import { manifestFormatFor, nodeRecords, type BackupManifest } from '../catalog/manifest';
@@ -16,7 +17,7 @@ import { readSnapshot, readUpload, readValidation } from './step-results';
  * under `nodes.<name>`, with artifact and check names prefixed by the node's. An incremental
  * backup's `extends` its base. Every node's artifacts are checked present against `listed`, a
  * listing of the backup's folder (other folders, a pool's, are looked at).
- * @throws PermanentError `NOT_VALIDATED`, `NOT_UPLOADED`, `ARTIFACT_MISSING`, `STEP_RECORD_MISSING`.
+ * @throws PermanentError `NOT_VALIDATED`, `NOT_UPLOADED`, `ARTIFACT_MISSING`, `STEP_RECORD_MISSING`, or the driver's refusal of the nodes together.
  */
 export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date, listed: FolderListing): Promise<BackupManifest> {
   const expected = state.nodes.map((n) => n.name).sort();
@@ -52,7 +53,7 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
   }
   const plugin = deps.registry.get(state.engine);
   const only = state.nodeResults[0].node.name;
-  return {
+  const manifest: BackupManifest = {
     formatVersion: manifestFormatFor(artifacts),
     backupId: state.backupId,
     engine: state.engine,
@@ -67,6 +68,9 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
     bytes: artifacts.reduce((sum, a) => sum + a.size, 0),
     validation: { ok: true, checks },
   };
+  // Nodes read at their own points may not restore together: the driver looks at them all at once.
+  plugin.backup?.checkNodes?.(nodeRecords(manifest));
+  return manifest;
 }
 
 /** One node's consistency point in a manifest (see {@link buildManifest} for the two shapes). */

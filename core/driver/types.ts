@@ -12,6 +12,7 @@ import type { ArtifactEncoding, KeyOpener, StoredForm } from '../crypto/artifact
 import type { PoolEncoding } from '../crypto/pool-key';
 import type { Logger } from '../logger';
 import type { RestoreCleanup, RestoreProgress } from './restore-cleanup';
+import type { NodeRecord } from '../catalog/manifest';
 
 /**
  * Version of this contract. A plugin built for another version is refused at load time.
@@ -281,6 +282,14 @@ export interface BackupDriver<C = unknown> {
    * Without it: a completed snapshot is resumable, an interrupted one is not.
    */
   resumeVerdict?(config: C, snapshot: SnapshotRef | undefined): ResumeVerdict;
+  /**
+   * Optional capability (multi-node engines): checks every node's record (consistency and facts)
+   * together when the backup is finalized, before it is marked complete — nodes read at their own
+   * points in time may not restore together (a Docstore schema table changed between two servers'
+   * snapshots). Throw a PermanentError to refuse the backup: it is then never complete, and its
+   * objects go as any failed backup's. Pure: no I/O. Without it, nodes are checked one by one only.
+   */
+  checkNodes?(nodes: NodeRecord[]): void;
 }
 
 /** What a finished backup says about itself; the subset of the manifest a restore needs. */

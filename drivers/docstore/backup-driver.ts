@@ -7,7 +7,9 @@ import type { BackupContext, SnapshotRef, SnapshotTaken } from '../../core/drive
 import { ShardedBackupDriver } from '../mysql/sharded/sharded-backup-driver';
 import type { TableFacts } from '../mysql/shared/layout';
 import type { DocstoreConfig } from './config';
-import { ENGINE, recordedFacts } from './records';
+import { ENGINE, recordedFacts, schemaOutlier } from './records';
+import type { NodeRecord } from '../../core/catalog/manifest';
+import { PermanentError } from '../../core/errors';
 import { takeServerSnapshot } from './server-snapshot';
 
 export class DocstoreBackupDriver extends ShardedBackupDriver<DocstoreConfig> {
@@ -19,5 +21,20 @@ export class DocstoreBackupDriver extends ShardedBackupDriver<DocstoreConfig> {
 
   protected tablesOf(snapshot: SnapshotRef): TableFacts[] {
     return recordedFacts(snapshot).partitions.flatMap((p) => p.tables);
+  }
+
+  /**
+   * Refuses servers whose snapshots read different schema tables: each server's snapshot compares
+   * its schema with the first partition's as it is then, so a schema change that reaches every
+   * server between two servers' snapshots passes each of them, yet no restore could take the backup.
+   * @throws PermanentError `DOCSTORE_SCHEMA_DIFFERS` naming both servers
+   */
+  checkNodes(nodes: NodeRecord[]): void {
+    const outlier = schemaOutlier(nodes.map((node) => ({ name: node.node ?? 'default', facts: recordedFacts(node) })));
+    if (!outlier) return;
+    throw new PermanentError(
+      `the schema table ${outlier.node.name}'s snapshot read differs from the one ${outlier.first.name}'s read: the schema changed between the two servers' snapshots, and a restore needs one schema for every partition; back up again`,
+      { code: 'DOCSTORE_SCHEMA_DIFFERS', engine: ENGINE },
+    );
   }
 }

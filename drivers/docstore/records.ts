@@ -45,3 +45,13 @@ export type DocstoreConsistency = z.infer<typeof docstoreConsistencySchema>;
 
 export const recordedFacts = (record: { facts: unknown }): DocstoreFacts => docstoreFactsSchema.parse(record.facts);
 
+/**
+ * A node whose recorded schema table differs from the first node's, and that first node; undefined
+ * when every node read one schema, as a restore needs (one schema for every partition).
+ */
+export function schemaOutlier<N extends { facts: DocstoreFacts }>(nodes: readonly N[]): { node: N; first: N } | undefined {
+  const [first] = nodes;
+  const node = nodes.find((n) => JSON.stringify(n.facts.definitions) !== JSON.stringify(first.facts.definitions));
+  return node ? { node, first } : undefined;
+}
+

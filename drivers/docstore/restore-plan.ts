@@ -6,7 +6,7 @@ import type { BackupRecord, StoredArtifact } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
 import { recordedNodes } from '../mysql/sharded/recorded-nodes';
 import type { TableDefinition } from './layout';
-import { ENGINE, recordedFacts, type DocstoreFacts, type PartitionFacts } from './records';
+import { ENGINE, recordedFacts, schemaOutlier, type DocstoreFacts, type PartitionFacts } from './records';
 
 
 export interface RestorePlan {
@@ -22,12 +22,13 @@ export function planRestore(backup: BackupRecord): RestorePlan {
   const nodes = recordedNodes(backup, ENGINE);
   const facts = nodes.map((node) => ({ node, facts: recordedFacts(node) }));
   const first = facts[0].facts;
+  const outlier = schemaOutlier(facts);
+  if (outlier) {
+    throw new PermanentError(`backup ${backup.backupId}: the schema table on ${outlier.node.node.node} differs from ${outlier.first.node.node}'s (partitions were read with different schemas); restore needs one schema`, { code: 'DOCSTORE_SCHEMA_DIFFERS', engine: ENGINE });
+  }
   const partitions: RestorePlan['partitions'] = [];
   const definitions: Record<string, TableDefinition> = {};
   for (const { node, facts: f } of facts) {
-    if (JSON.stringify(f.definitions) !== JSON.stringify(first.definitions)) {
-      throw new PermanentError(`backup ${backup.backupId}: the schema table on ${node.node} differs from ${facts[0].node.node}'s (partitions were read with different schemas); restore needs one schema`, { code: 'DOCSTORE_SCHEMA_DIFFERS', engine: ENGINE });
-    }
     Object.assign(definitions, f.definitions);
     for (const p of f.partitions) {
       partitions.push({ shard: p.partition, tables: p.tables.map((t) => ({ ...t, chunkArtifacts: t.chunks.map((c) => node.artifact(c)) })) });

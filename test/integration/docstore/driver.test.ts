@@ -24,6 +24,10 @@ import type { RestoreReport } from '../../../core/restore/restore-state';
 import { localWorkflows } from '../../../statemachines/local/local-workflows';
 import { documentTableDdl } from '../../../drivers/docstore/layout';
 import { misplacedNamed, swapFirstTwo } from '../../fixtures/sharded/swapped-map';
+import { nodeState, prepareBackup, snapshotNode, uploadNode, validateNode } from '../../../core/backup/backup-steps';
+import { finalizeBackup } from '../../../core/backup/finalize';
+import { manifestKey } from '../../../core/catalog/layout';
+import type { TableDefinition } from '../../../drivers/docstore/layout';
 
 const PARTITIONS = 3;
 const TRIPS = 3_000;
@@ -151,6 +155,33 @@ it('refuses to back up partitions whose schema tables differ across servers (a s
     expect(await rt.catalog.list({ engine: 'docstore', instance: 'split-schema' })).toEqual([]);
   } finally {
     await withServer(server, (c) => c.query(`DELETE FROM ${table} WHERE table_name = 'trips_later'`));
+  }
+}, 120_000);
+
+it('refuses to mark complete a backup whose servers read different schemas, though the change reached every server before the second snapshot', async () => {
+  // Prepare: the backup's steps one by one, so the schema can change between two servers' snapshots
+  const state = await prepareBackup({ engine: 'docstore', instance: 'rollout', config: config as unknown as JsonObject }, rt.deps);
+  const results = [];
+  const rollOut = (definition: TableDefinition) => Promise.all(config.partitions.map((p) => withServer(config.servers.find((s) => s.name === p.server)!, (c) =>
+    c.query(`UPDATE ${quoteId(p.database)}.${quoteId(config.schemaTable)} SET definition = ? WHERE table_name = 'riders'`, [JSON.stringify(definition)]))));
+  const stepsOf = async (node: (typeof state.nodes)[number]) => uploadNode(await validateNode(await snapshotNode(nodeState(state, node), rt.deps), rt.deps), rt.deps);
+  try {
+    results.push(await stepsOf(state.nodes[0]));
+    await rollOut({ ...SAMPLE_SCHEMA.riders, indexes: [] }); // riders lose their index on every server at once
+    for (const node of state.nodes.slice(1)) results.push(await stepsOf(node));
+
+    // Act
+    const finalizing = finalizeBackup({ ...state, nodeResults: results }, rt.deps);
+
+    // Assess: each snapshot passed its own check; together they are refused, and the backup is not complete
+    await expect(finalizing).rejects.toMatchObject({
+      code: 'DOCSTORE_SCHEMA_DIFFERS',
+      message: expect.stringContaining(`differs from the one ${state.nodes[0].name}'s read: the schema changed between the two servers' snapshots`),
+    });
+    expect(await rt.store.head(manifestKey(state.prefix))).toBeUndefined();
+    expect(await rt.catalog.list({ engine: 'docstore', instance: 'rollout' })).toEqual([]);
+  } finally {
+    await rollOut(SAMPLE_SCHEMA.riders);
   }
 }, 120_000);
 
