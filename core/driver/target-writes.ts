@@ -14,7 +14,14 @@ import type { RestoreContext } from './types';
 type Ctx = Pick<RestoreContext<unknown>, 'spoolDir' | 'backup'>;
 
 const markerOf = (ctx: Ctx): string => path.join(ctx.spoolDir, 'target-writes');
+/** The marker's name before it served every such restore: an earlier attempt by an older host agent (Schemaless, Docstore) left it so. */
+const olderMarkerOf = (ctx: Ctx): string => path.join(ctx.spoolDir, 'target-shards');
 const identityOf = (ctx: Ctx): RestoreIdentity => ({ backupId: ctx.backup.backupId, spoolDir: ctx.spoolDir });
+
+/** This restore's marker on this host, under either name. */
+async function ownMarker(ctx: Ctx): ReturnType<typeof ownRestoreMarker> {
+  return (await ownRestoreMarker(markerOf(ctx), identityOf(ctx))) ?? ownRestoreMarker(olderMarkerOf(ctx), identityOf(ctx));
+}
 
 /** Notes that the restore is about to write to its target. */
 export function beginWritingTarget(ctx: Ctx): Promise<void> {
@@ -23,7 +30,7 @@ export function beginWritingTarget(ctx: Ctx): Promise<void> {
 
 /** Whether this restore (an earlier attempt of this step, say) has begun writing its target from this host. */
 export async function hasBegunWritingTarget(ctx: Ctx): Promise<boolean> {
-  return (await ownRestoreMarker(markerOf(ctx), identityOf(ctx))) !== undefined;
+  return (await ownMarker(ctx)) !== undefined;
 }
 
 /** Notes that the restore wrote all it writes from this host. */
@@ -33,7 +40,7 @@ export function doneWritingTarget(ctx: Ctx): Promise<void> {
 
 /** After a failed restore: how far it got with the target from this host (by its marker and the node's recorded result), in the driver's words for each. */
 export async function targetWritesAfterFailure(ctx: Ctx, progress: RestoreProgress, details: Record<Exclude<TargetCondition, 'unknown'>, string>): Promise<RestoreCleanup> {
-  const marker = await ownRestoreMarker(markerOf(ctx), identityOf(ctx));
+  const marker = await ownMarker(ctx);
   const condition = progress.result || marker?.done ? 'restored' : marker ? 'partial' : 'untouched';
   return { target: condition, detail: details[condition], stopped: [] };
 }
