@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { absolutePath } from '../../core/config/path-field';
 import { memberHostSchema } from '../../core/driver/node-ref';
 import { MAX_JUTE_LENGTH } from './files/jute-reader';
+import { machineOf } from '../../core/host/machine-name';
 
 /** `host:port` of a member's client port. */
 const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port, e.g. 10.0.0.5:2181');
@@ -159,7 +160,7 @@ export const zookeeperRestoreTargetSchema = z.preprocess(withDefaultMode, z.disc
   };
   unique('ids', (m) => `${m.id}`);
   unique('dataDirs (on one host)', (m) => `${m.host ?? ''} ${m.dataDir}`);
-  unique('client addresses (hostname:clientPort)', (m) => `${m.hostname}:${m.clientPort}`);
+  unique('client addresses (hostname:clientPort)', (m) => `${machineOf(m.hostname)}:${m.clientPort}`);
   if (target.members.length > 1) {
     target.members.forEach((m, i) => {
       if (m.quorumPort === undefined || m.electionPort === undefined) {
@@ -176,7 +177,7 @@ export const zookeeperRestoreTargetSchema = z.preprocess(withDefaultMode, z.disc
   target.members.forEach((m, i) => {
     for (const [kind, value] of [['clientPort', m.clientPort], ['quorumPort', m.quorumPort], ['electionPort', m.electionPort]] as const) {
       if (value === undefined) continue;
-      const where = `${m.host ?? 'the request\'s host'} ${m.hostname}:${value}`;
+      const where = `${m.host ?? 'the request\'s host'} ${machineOf(m.hostname)}:${value}`;
       const other = taken.get(where);
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['members', i, kind], message: `port ${value} on ${m.hostname} is already ${other}: every port of every member on one machine must differ` });
       else taken.set(where, `member ${m.id}'s ${kind}`);

@@ -6,6 +6,7 @@
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import { connectionShape, mysqlEndpoint } from '../shared/connection-config';
+import { machineOf } from '../../../core/host/machine-name';
 
 /** One MySQL server of the store: a node of the backup, named in the map. */
 export const namedServerSchema = z.strictObject({
@@ -23,7 +24,7 @@ export interface Placement {
 
 /**
  * What is wrong with a map: parts must be numbered 0…N-1, each once; each on a listed server; a
- * database (on one host and port, whatever names the server has) holding one part; every server named once. `unit` names the parts in messages (shard, partition).
+ * database (on one host and port, whatever names the server has: `localhost` and `127.0.0.1` are one) holding one part; every server named once. `unit` names the parts in messages (shard, partition).
  */
 export function placementProblems(servers: ReadonlyArray<{ name: string; host: string; port: number; socketPath?: string }>, places: readonly Placement[], unit: string): string[] {
   const problems: string[] = [];
@@ -36,7 +37,7 @@ export function placementProblems(servers: ReadonlyArray<{ name: string; host: s
   // By where the server is, not its name: two names for one server must not hold one database twice.
   const endpoint = (name: string) => {
     const server = servers.find((s) => s.name === name);
-    return server ? mysqlEndpoint(server) : name;
+    return server ? mysqlEndpoint({ ...server, host: machineOf(server.host) }) : name;
   };
   const databases = places.map((s) => `${endpoint(s.server)}/${s.database}`);
   const shared = places.filter((_, i) => databases.indexOf(databases[i]) !== i).map((s) => `${s.server}/${s.database}`);

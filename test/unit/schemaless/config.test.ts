@@ -32,3 +32,13 @@ it('refuses two names for one server holding one database twice', () => {
   expect(result.success).toBe(false);
   expect(result.error?.message).toMatch(/a database holds more than one shard: b\/sl/);
 });
+
+it('takes localhost and 127.0.0.1 (any case, a trailing dot) for one server, so two shards do not share its database', () => {
+  const place = (host: string) => schemalessConfigSchema.safeParse({
+    servers: [{ name: 'a', host: 'localhost', port: 3306, user: 'u' }, { name: 'b', host, port: 3306, user: 'u' }],
+    shards: [{ shard: 0, server: 'a', database: 'sl' }, { shard: 1, server: 'b', database: 'sl' }],
+  });
+
+  for (const host of ['127.0.0.1', 'LocalHost.', '::1']) expect(place(host).error?.message).toMatch(/a database holds more than one shard: b\/sl/);
+  expect(place('10.0.0.1').success).toBe(true);
+});

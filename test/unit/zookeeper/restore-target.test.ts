@@ -56,6 +56,10 @@ describe('ZooKeeper restore target', () => {
       "members.2.electionPort: port 3881 on 127.0.0.1 is already member 1's electionPort: every port of every member on one machine must differ",
     ]);
     expect(apart).toEqual([]);
+    // Two names for this machine's loopback are one address: the second member could not bind the port.
+    expect(issues({ members: [member(1), member(2, { hostname: 'localhost', quorumPort: 2181 })] })).toEqual([
+      "members.1.quorumPort: port 2181 on localhost is already member 1's clientPort: every port of every member on one machine must differ",
+    ]);
     expect(issues({ members: [member(1, { juteMaxBuffer: 4 << 20 }), member(2)] })).toEqual(["members: juteMaxBuffer must be the same on every member (a follower reads the leader's snapshot with its own)"]);
   });
 });
