@@ -98,9 +98,15 @@ export function configNode(config: ClusterDescription, address: string): Resolve
   return { address, ...(node.host ? { host: node.host } : {}), jmxPort: node.jmxPort ?? config.jmxPort, dataDirs: [...(node.dataDirs ?? config.dataDirs)] };
 }
 
-/** What a backup connects to (its circuit breaker's endpoint): the contact points, sorted. */
-export function cassandraEndpoint(config: Pick<CassandraConfig, 'contactPoints' | 'nativePort'>): string {
-  return [...config.contactPoints].sort().map((host) => `${host}:${config.nativePort}`).join(',');
+/**
+ * What a backup or restore connects to (its circuit breaker's endpoint): the contact points and
+ * each node's nodetool (JMX) port, sorted — so failures through a wrong JMX port do not hold back
+ * the corrected config.
+ */
+export function cassandraEndpoint(config: Pick<ClusterDescription, 'contactPoints' | 'nativePort' | 'nodes' | 'jmxPort'>): string {
+  const cql = [...config.contactPoints].sort().map((host) => `${host}:${config.nativePort}`);
+  const jmx = config.nodes.map((n) => `${n.address}:${n.jmxPort ?? config.jmxPort}`).sort();
+  return `${cql.join(',')} jmx ${jmx.join(',')}`;
 }
 
 /** The name of the backup node (and spool, and store folder) of the ring node at `address`. */
