@@ -113,9 +113,9 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
     return [];
   }
 
-  /** A forced restore truncates the restored tables of the target cluster. */
+  /** A forced restore truncates the restored tables of the target cluster: each of its contact points, as `host:port`, must be allowed. */
   replacedServers(target: CassandraRestoreTarget): string[] {
-    return [cassandraEndpoint(target)];
+    return target.contactPoints.map((host) => `${host}:${target.nativePort}`);
   }
 
   private isFirst(ctx: Ctx): boolean {
