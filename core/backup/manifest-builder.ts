@@ -69,7 +69,7 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
     validation: { ok: true, checks },
   };
   // Nodes read at their own points may not restore together: the driver looks at them all at once.
-  plugin.backup?.checkNodes?.(nodeRecords(manifest));
+  await plugin.backup?.checkNodes?.(nodeRecords(manifest));
   return manifest;
 }
 

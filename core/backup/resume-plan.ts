@@ -11,11 +11,13 @@
  * - the instance config is the one it started with, and so are the compression and encryption asked for;
  * - every node completed its snapshot and the driver says it can be continued in another process
  *   (`BackupDriver.resumeVerdict`): a snapshot interrupted half way cannot be re-joined (a logical
- *   dump's read view ended with its connections), so a new backup is taken.
+ *   dump's read view ended with its connections), so a new backup is taken; nor is one whose
+ *   snapshots the driver refuses together (`BackupDriver.checkNodes`: the finalize step would);
  * When it cannot be continued and its attempt is dead for sure, it is discarded from the store at
  * once (its host files are reclaimed by the next step on its host); otherwise it is left for prune.
  */
 import type { BackupDriver, ResumeVerdict, SnapshotRef } from '../driver/types';
+import type { NodeRecord } from '../catalog/manifest';
 import { deletePrefix, holdsObjects, subfolders } from '../store/blob-store';
 import { BACKUPS_ROOT, assertName, folderOfBackup, isBackupId, manifestKey } from '../catalog/layout';
 import { judgeHolder } from '../runs/run-holder';
@@ -71,10 +73,20 @@ export async function planResume(
   if (record.encodingSha256 !== undefined && record.encodingSha256 !== encodingSha256(request)) {
     return refuse('the compression or encryption asked for changed since it started (its artifacts are stored the way it started with)');
   }
+  const taken: NodeRecord[] = [];
   for (const node of record.nodes) {
-    const snapshot = (await readNodeRecord(deps.store, newest.prefix, node.name))?.snapshot;
-    const nodeVerdict = resumeVerdict(driver, config, snapshot as SnapshotRef | undefined);
+    const snapshot = (await readNodeRecord(deps.store, newest.prefix, node.name))?.snapshot as SnapshotRef | undefined;
+    const nodeVerdict = resumeVerdict(driver, config, snapshot);
     if (!nodeVerdict.resumable) return refuse(record.nodes.length === 1 ? nodeVerdict.reason : `node ${node.name}: ${nodeVerdict.reason}`); // (one node: no name to tell it by)
+    if (snapshot) taken.push({ node: node.name, consistency: snapshot.consistency, facts: snapshot.facts });
+  }
+  // Snapshots the finalize step would refuse together are not worth validating again.
+  if (taken.length === record.nodes.length) {
+    try {
+      await driver.checkNodes?.(taken);
+    } catch (error) {
+      return refuse((error as Error).message);
+    }
   }
   deps.logger.info('resuming the incomplete backup of a dead run', { backupId: candidate, previousAttempt: record.run.id, why: verdict.reason });
   return { resume: true, record, outcome: { resumed: true, candidate, reason: `continuing backup ${candidate}, whose run died (${verdict.reason})` } };

@@ -21,7 +21,8 @@ import type { NodeRecord } from '../catalog/manifest';
  * (`host-local` is gone; `multi-node` is declared exactly when the driver lists nodes); optional
  * `recordSchemas`; `RestoreContext.chain`. Since added, without a new version because a plugin
  * that does not use them is unaffected: the `incremental` capability with `BackupContext.previous`
- * and `RestoreContext.bases` (an older dbbackup refuses a plugin declaring it as INVALID_MANIFEST).
+ * and `RestoreContext.bases` (an older dbbackup refuses a plugin declaring it as INVALID_MANIFEST);
+ * the optional `BackupDriver.checkNodes` (an older dbbackup does not call it).
  */
 export const DRIVER_API_VERSION = 2;
 
@@ -287,9 +288,10 @@ export interface BackupDriver<C = unknown> {
    * together when the backup is finalized, before it is marked complete — nodes read at their own
    * points in time may not restore together (a Docstore schema table changed between two servers'
    * snapshots). Throw a PermanentError to refuse the backup: it is then never complete, and its
-   * objects go as any failed backup's. Pure: no I/O. Without it, nodes are checked one by one only.
+   * objects go as any failed backup's. Pure: no I/O (a promise it returns is awaited all the same).
+   * Without it, nodes are checked one by one only.
    */
-  checkNodes?(nodes: NodeRecord[]): void;
+  checkNodes?(nodes: NodeRecord[]): void | Promise<void>;
 }
 
 /** What a finished backup says about itself; the subset of the manifest a restore needs. */

@@ -47,11 +47,12 @@ export const recordedFacts = (record: { facts: unknown }): DocstoreFacts => docs
 
 /**
  * A node whose recorded schema table differs from the first node's, and that first node; undefined
- * when every node read one schema, as a restore needs (one schema for every partition).
+ * when every node read one schema, as a restore needs (one schema for every partition). A node
+ * that holds no partition read no schema table, and is passed over.
  */
 export function schemaOutlier<N extends { facts: DocstoreFacts }>(nodes: readonly N[]): { node: N; first: N } | undefined {
-  const [first] = nodes;
-  const node = nodes.find((n) => JSON.stringify(n.facts.definitions) !== JSON.stringify(first.facts.definitions));
+  const [first, ...others] = nodes.filter((n) => n.facts.partitions.length > 0);
+  const node = others.find((n) => JSON.stringify(n.facts.definitions) !== JSON.stringify(first.facts.definitions));
   return node ? { node, first } : undefined;
 }
 

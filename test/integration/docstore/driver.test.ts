@@ -24,9 +24,6 @@ import type { RestoreReport } from '../../../core/restore/restore-state';
 import { localWorkflows } from '../../../statemachines/local/local-workflows';
 import { documentTableDdl } from '../../../drivers/docstore/layout';
 import { misplacedNamed, swapFirstTwo } from '../../fixtures/sharded/swapped-map';
-import { nodeState, prepareBackup, snapshotNode, uploadNode, validateNode } from '../../../core/backup/backup-steps';
-import { finalizeBackup } from '../../../core/backup/finalize';
-import { manifestKey } from '../../../core/catalog/layout';
 import type { TableDefinition } from '../../../drivers/docstore/layout';
 
 const PARTITIONS = 3;
@@ -159,27 +156,34 @@ it('refuses to back up partitions whose schema tables differ across servers (a s
 }, 120_000);
 
 it('refuses to mark complete a backup whose servers read different schemas, though the change reached every server before the second snapshot', async () => {
-  // Prepare: the backup's steps one by one, so the schema can change between two servers' snapshots
-  const state = await prepareBackup({ engine: 'docstore', instance: 'rollout', config: config as unknown as JsonObject }, rt.deps);
-  const results = [];
+  // Prepare: the first server's snapshot is taken, then the schema changes on every server at once, then the others' are
   const rollOut = (definition: TableDefinition) => Promise.all(config.partitions.map((p) => withServer(config.servers.find((s) => s.name === p.server)!, (c) =>
     c.query(`UPDATE ${quoteId(p.database)}.${quoteId(config.schemaTable)} SET definition = ? WHERE table_name = 'riders'`, [JSON.stringify(definition)]))));
-  const stepsOf = async (node: (typeof state.nodes)[number]) => uploadNode(await validateNode(await snapshotNode(nodeState(state, node), rt.deps), rt.deps), rt.deps);
+  let firstTaken!: () => void;
+  const rolledOut = new Promise<void>((resolve) => { firstTaken = resolve; });
+  const hostRunner = scriptedHostRunner(rt.deps, {
+    'backup-snapshot': {
+      async result(input, runForReal) {
+        if ((input.node as { name: string }).name !== config.servers[0].name) return rolledOut.then(runForReal);
+        const taken = await runForReal();
+        await rollOut({ ...SAMPLE_SCHEMA.riders, indexes: [] }); // riders lose their index everywhere
+        firstTaken();
+        return taken;
+      },
+    },
+  });
+  const workflows = localWorkflows(rt, { waitMs: 10, retryIntervalMs: 10, definitions: shippedDefinitions(), hostRunner });
+
   try {
-    results.push(await stepsOf(state.nodes[0]));
-    await rollOut({ ...SAMPLE_SCHEMA.riders, indexes: [] }); // riders lose their index on every server at once
-    for (const node of state.nodes.slice(1)) results.push(await stepsOf(node));
-
     // Act
-    const finalizing = finalizeBackup({ ...state, nodeResults: results }, rt.deps);
+    const refused = await workflows.backup({ engine: 'docstore', instance: 'rollout', config: config as unknown as JsonObject }).catch((e: unknown) => e as Error);
 
-    // Assess: each snapshot passed its own check; together they are refused, and the backup is not complete
-    await expect(finalizing).rejects.toMatchObject({
-      code: 'DOCSTORE_SCHEMA_DIFFERS',
-      message: expect.stringContaining(`differs from the one ${state.nodes[0].name}'s read: the schema changed between the two servers' snapshots`),
-    });
-    expect(await rt.store.head(manifestKey(state.prefix))).toBeUndefined();
-    expect(await rt.catalog.list({ engine: 'docstore', instance: 'rollout' })).toEqual([]);
+    // Assess: each snapshot passed its own check; together they are refused, nothing is complete, and the failed backup's objects are gone
+    expect(refused).toBeInstanceOf(Error);
+    expect(String((refused as Error).message)).toMatch(/DOCSTORE_SCHEMA_DIFFERS|the schema changed between the two servers' snapshots/);
+    expect(String((refused as Error).message)).toContain(`differs from the one ${config.servers[0].name}'s read`);
+    expect(hostRunner.submitted.filter((c) => c.step === 'backup-snapshot')).toHaveLength(config.servers.length);
+    expect(await rt.catalog.list({ engine: 'docstore', instance: 'rollout', includeIncomplete: true })).toEqual([]);
   } finally {
     await rollOut(SAMPLE_SCHEMA.riders);
   }

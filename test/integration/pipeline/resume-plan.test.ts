@@ -12,6 +12,7 @@ import { finalizeBackup } from '../../../core/backup/finalize';
 import { RESUME_WINDOW_MS } from '../../../core/backup/resume-plan';
 import { identityOf, isRunning } from '../../../core/host/process-identity';
 import type { StepDeps } from '../../../core/steps/step-deps';
+import { PermanentError } from '../../../core/errors';
 import { startTestEtcd, stopAllEtcd, writeKeys, type TestEtcd } from '../../harness/etcd';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
 import { killStarted, startSleep, until } from '../../unit/host/process-fixture';
@@ -115,6 +116,25 @@ describe('resuming an incomplete backup', () => {
     expect(never.resumeOutcome).toBeUndefined();
     expect(changed.resumeOutcome).toMatchObject({ resumed: false, discarded: true, reason: expect.stringMatching(/config changed/) });
     expect(await storedBackups()).toEqual([changed.backupId]);
+  });
+
+  it('takes a new backup, discarding the dead one, when the driver refuses its snapshots together (as the finalize step would)', async () => {
+    // Prepare: a driver that takes no two snapshots together (Docstore's schema tables read apart, say)
+    const killed = await interruptedBackup();
+    const driver = rt.deps.registry.get('etcd').backup!;
+    driver.checkNodes = () => { throw new PermanentError('these snapshots do not go together', { code: 'INVALID_INPUT' }); };
+
+    try {
+      // Act
+      const next = await prepareBackup(request(), rt.deps);
+
+      // Assess
+      expect(next.backupId).not.toBe(killed.state.backupId);
+      expect(next.resumeOutcome).toMatchObject({ resumed: false, discarded: true, reason: expect.stringContaining('these snapshots do not go together') });
+      expect(await storedBackups()).toEqual([next.backupId]);
+    } finally {
+      delete driver.checkNodes;
+    }
   });
 
   it('takes a new backup when the compression or encryption asked for changed (a new key is never mixed with the one the run started with)', async () => {

@@ -23,28 +23,30 @@ function facts(partition: number, definitions: Record<string, TableDefinition>):
   };
 }
 
-/** A backup of two servers, one partition each, whose snapshots read these definitions. */
-function backup(first: Record<string, TableDefinition>, second: Record<string, TableDefinition>): BackupRecord {
-  const nodes = { 'ds-1': facts(0, first), 'ds-2': facts(1, second) };
+/** A backup of two servers, one partition each, whose snapshots read these definitions; and, asked, a third that holds no partition (a spare). */
+function backup(first: Record<string, TableDefinition>, second: Record<string, TableDefinition>, spare = false): BackupRecord {
+  const nodes: Record<string, DocstoreFacts> = { ...(spare ? { 'ds-0': { ...facts(0, {}), partitions: [] } } : {}), 'ds-1': facts(0, first), 'ds-2': facts(1, second) };
   const artifacts = Object.entries(nodes).flatMap(([node, f]) => f.partitions.flatMap((p) => p.tables.flatMap((t) => t.chunks)).map((name) => ({
     name: `${node}/${name}`, key: `backups/b1/data/${node}/${name}`, size: 1, sha256: 'a'.repeat(64),
   })));
-  return { backupId: 'b1', engine: 'docstore', instance: 'i', consistency: { nodes: { 'ds-1': {}, 'ds-2': {} } }, facts: { nodes }, artifacts };
+  return { backupId: 'b1', engine: 'docstore', instance: 'i', consistency: { nodes: Object.fromEntries(Object.keys(nodes).map((n) => [n, {}])) }, facts: { nodes }, artifacts };
 }
 
 const withoutIndex = { trips: { ...trips, indexes: [] } };
 
-it('finalizes servers that read one schema, and refuses servers whose snapshots read different ones, naming both', () => {
+it('finalizes servers that read one schema (a spare server without partitions read none), and refuses servers whose snapshots read different ones, naming both', () => {
   const check = (record: BackupRecord) => () => docstore.backup!.checkNodes!(nodeRecords(record));
 
   expect(check(backup({ trips }, { trips }))).not.toThrow();
+  expect(check(backup({ trips }, { trips }, true))).not.toThrow(); // a server without partitions read no schema table
   expect(check(backup({ trips }, withoutIndex))).toThrow(expect.objectContaining({
     code: 'DOCSTORE_SCHEMA_DIFFERS', message: expect.stringContaining("the schema table ds-2's snapshot read differs from the one ds-1's read"),
   }));
 });
 
-it('refuses to plan a restore of a backup whose servers read different schemas, naming both', () => {
+it('plans a restore of servers that read one schema (a spare passed over), and refuses one whose servers read different schemas, naming both', () => {
   expect(planRestore(backup({ trips }, { trips })).partitions.map((p) => p.shard)).toEqual([0, 1]);
+  expect(planRestore(backup({ trips }, { trips }, true))).toMatchObject({ definitions: { trips }, partitions: [{ shard: 0 }, { shard: 1 }] });
   expect(() => planRestore(backup({ trips }, withoutIndex))).toThrow(expect.objectContaining({
     code: 'DOCSTORE_SCHEMA_DIFFERS', message: expect.stringContaining('the schema table on ds-2 differs from ds-1'),
   }));
