@@ -4,11 +4,11 @@
  *
  * - a PutObject or UploadPart sent with `x-amz-checksum-crc32` is refused with `BadDigest` (and
  *   nothing stored) when its body does not have that CRC32; the response echoes the checksum; a
- *   part with one, of an upload created without, is refused (`InvalidRequest`);
+ *   part with one, of an upload created without, is refused (`InvalidRequest`), and so is a part
+ *   without one, of an upload created with CRC32 (a COMPOSITE upload, as ours are);
  * - a multipart upload created with `x-amz-checksum-algorithm: CRC32` must name each part's CRC32
  *   in its CompleteMultipartUpload (`InvalidRequest` when one is missing), as the parts were
- *   received (`InvalidPart` otherwise, and for a part that was sent without its CRC32, which S3
- *   keeps none for); the object's checksum is then COMPOSITE: the CRC32 of the
+ *   received (`InvalidPart` otherwise); the object's checksum is then COMPOSITE: the CRC32 of the
  *   parts' CRC32s, `-<parts>` (as S3);
  * - HeadObject and GetObject with `x-amz-checksum-mode: ENABLED` report an object's checksum and
  *   its type; an object written without one (or copied) reports none.
@@ -38,7 +38,7 @@ async function bodyOf(req) {
 module.exports = function s3rverChecksums(S3Error, xmlParser) {
   /** `/<bucket>/<key>` → { base64, type } */
   const objects = new Map();
-  /** uploadId → Map(partNumber → base64, or null for a part sent without one), for uploads created with CRC32 */
+  /** uploadId → Map(partNumber → base64), for uploads created with CRC32 */
   const uploads = new Map();
 
   return async function checksums(ctx, next) {
@@ -59,14 +59,15 @@ module.exports = function s3rverChecksums(S3Error, xmlParser) {
       if (partNumber !== undefined && uploadId !== undefined && claimed !== undefined && !uploads.has(uploadId)) {
         throw new S3Error('InvalidRequest', 'Checksum Type mismatch occurred, expected checksum Type: null, actual checksum Type: crc32');
       }
+      if (partNumber !== undefined && uploadId !== undefined && claimed === undefined && uploads.has(uploadId)) {
+        throw new S3Error('InvalidRequest', 'Checksum Type mismatch occurred, expected checksum Type: crc32, actual checksum Type: null');
+      }
       const replayed = Readable.from([body]);
       replayed.headers = ctx.req.headers;
       ctx.req = replayed;
       if (partNumber !== undefined && uploadId !== undefined) {
         await next();
-        // A part sent without a checksum to an upload that asked for them keeps none: S3 then
-        // finds no such part when the completion names one (aws-sdk-java-v2 #6518, aws-sdk-go-v2 #3005).
-        uploads.get(uploadId)?.set(Number(partNumber), claimed === undefined ? null : actual);
+        uploads.get(uploadId)?.set(Number(partNumber), actual);
         if (claimed !== undefined) ctx.set('x-amz-checksum-crc32', actual);
         return;
       }
