@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'cassandra-driver';
 import { createRuntime } from '../core/config/runtime';
+import { letHeapGrowWithStreams } from '../core/io/heap-growth';
 import { ensureDebianPackages } from '../core/host/debian-packages';
 import { onFreePorts } from '../core/host/ports';
 import { poolPrefix } from '../core/catalog/layout';
@@ -112,6 +113,7 @@ async function runCassandraBench(): Promise<BenchRow[]> {
   };
   // BENCH_LOG=info|debug: the steps' log lines on stderr, with their times (where a run's time goes).
   const logLevel = process.env.BENCH_LOG === 'info' || process.env.BENCH_LOG === 'debug' ? process.env.BENCH_LOG : 'error';
+  letHeapGrowWithStreams(); // as the CLI does: the workflows run in this process
   const runtime = await createRuntime(
     { storeUrl: path.join(work, 'store'), spoolRoot: path.join(work, 'spool'), logLevel, env: {}, restoreRoots: [work], restoreServers: ['127.0.0.1:*'] },
     logLevel === 'error' ? silentLogger : consoleLogger(logLevel), { builtins: builtinPlugins() },

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRuntime } from '../core/config/runtime';
+import { letHeapGrowWithStreams } from '../core/io/heap-growth';
 import { consoleLogger, silentLogger, type Logger } from '../core/logger';
 import { builtinPlugins } from '../drivers';
 import { localWorkflows } from '../statemachines/local/local-workflows';
@@ -66,6 +67,7 @@ export interface Run {
 export async function benchWorkflows(work: string): Promise<{ workflows: ReturnType<typeof localWorkflows>; logger: ReturnType<typeof recordingLogger> }> {
   const logLevel = process.env.BENCH_LOG === 'info' || process.env.BENCH_LOG === 'debug' ? process.env.BENCH_LOG : 'error';
   const logger = recordingLogger(logLevel === 'error' ? silentLogger : consoleLogger(logLevel));
+  letHeapGrowWithStreams(); // as the CLI does: the workflows run in this process
   const runtime = await createRuntime(
     { storeUrl: path.join(work, 'store'), spoolRoot: path.join(work, 'spool'), logLevel, env: {}, restoreRoots: [work], restoreServers: ['127.0.0.1:*'] },
     logger, { builtins: builtinPlugins() },

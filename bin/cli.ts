@@ -19,6 +19,7 @@ import { reportCommand } from './commands/report';
 import { remoteCommand } from './commands/remote';
 import { agentCommand } from './commands/agent';
 import { BUILTIN_DRIVERS } from '../drivers';
+import { letHeapGrowWithStreams } from '../core/io/heap-growth';
 
 export function buildProgram(context: () => CliContext): Command {
   const program = new Command('dbbackup')
@@ -61,6 +62,7 @@ function afterInterrupt(command: string | undefined): string {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<never> {
+  letHeapGrowWithStreams(); // backups, restores and the host agent's steps stream their data through this process
   // A reader that stops early (`| head`) closes the pipe: the rest of the output is dropped, the command's outcome stands.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   let ctx: CliContext | undefined;

@@ -1,7 +1,7 @@
 /**
  * Wires the pieces for one process (CLI, host agent, Lambda, tests): the store, the driver
  * registry with the built-in drivers the caller passes (the project's one list of them) and the external plugins,
- * secret resolution and the durable circuit breakers; and the process's heap growth for streaming (io/heap-growth.ts).
+ * secret resolution and the durable circuit breakers.
  * Whole backups and restores are run by the state machines (statemachines/local for one machine).
  */
 import type { BlobStore } from '../store/blob-store';
@@ -22,7 +22,6 @@ import type { StepDeps } from '../steps/step-deps';
 import { CIRCUIT_RESET_ENV, type Settings } from './settings';
 import { secretSchemesOn } from './platform';
 import { ResolvedSecrets } from './resolved-secrets';
-import { letHeapGrowWithStreams } from '../io/heap-growth';
 
 export interface Runtime {
   store: BlobStore;
@@ -48,7 +47,6 @@ export interface RuntimeOptions {
 
 export async function createRuntime(settings: Settings, logger: Logger, options: RuntimeOptions): Promise<Runtime> {
   const { onProgress } = options;
-  letHeapGrowWithStreams();
   const store = openStore(settings.storeUrl, s3OptionsFromEnv(settings.env));
   const registry = await createRegistry(options.builtins, pluginOptionsFromEnv(settings.env));
   // What this process resolves is masked in every log line and error it writes (the breakers' records included).
