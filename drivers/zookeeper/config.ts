@@ -65,9 +65,15 @@ export const zookeeperConfigSchema = z.object({
   auth: z.array(authEntry).optional(),
   /** Session timeout of the client (ms, default 30 000). */
   sessionTimeoutMs: z.number().int().min(4_000).max(120_000).optional(),
-}).strict().refine((c) => new Set(c.members.map((m) => m.address)).size === c.members.length, {
-  message: 'member addresses must be unique', path: ['members'],
+}).strict().refine((c) => new Set(c.members.map((m) => machineAddress(m.address))).size === c.members.length, {
+  message: 'member addresses must be unique (localhost and 127.0.0.1 are one)', path: ['members'],
 });
+
+/** `host:port` as the machine and port it names, for comparing (core/host/machine-name.ts). */
+function machineAddress(address: string): string {
+  const { host, port } = parseAddress(address);
+  return `${machineOf(host)}:${port}`;
+}
 
 export type ZooKeeperConfig = z.infer<typeof zookeeperConfigSchema>;
 export type ZooKeeperAuth = z.infer<typeof authEntry>;
