@@ -10,7 +10,7 @@ import { subfolders, type BlobStore } from '../store/blob-store';
 import { type BackupDamage, readDrill, readManifest, readVerification } from './entry-files';
 import type { DrillRecord } from './drill-record';
 import { BACKUPS_ROOT, assertName, backupIdTime, folderOfBackup, isBackupId, isName, manifestKey, parseBackupKey } from './layout';
-import { manifestDigest, type BackupManifest } from './manifest';
+import { recordIsFor, type BackupManifest } from './manifest';
 import { MAX_CHAIN_LINKS, resolveChain } from './backup-chain';
 import type { FolderListing } from './stored-artifacts';
 import type { VerificationRecord } from './verification';
@@ -300,11 +300,11 @@ export class Catalog {
     if (verification && 'damage' in verification) return { ...entry, status: 'damaged', damage: verification.damage };
     // A record of another manifest (edited since it was verified, or another backup's) says nothing about this one.
     const recorded = verification?.value.manifestSha256;
-    const current = verification?.value.backupId === manifest.value.backupId && (recorded === undefined || recorded === manifestDigest(manifest.value));
+    const current = verification?.value.backupId === manifest.value.backupId && (recorded === undefined || recordIsFor(recorded, manifest.value));
     if (verification && current) entry.verification = verification.value;
     const drill = group.hasDrill ? await readDrill(this.store, prefix) : undefined;
     if (drill && 'damage' in drill) return { ...entry, status: 'damaged', damage: drill.damage };
-    if (drill?.value.backupId === manifest.value.backupId && drill.value.manifestSha256 === manifestDigest(manifest.value)) entry.drill = drill.value;
+    if (drill?.value.backupId === manifest.value.backupId && recordIsFor(drill.value.manifestSha256, manifest.value)) entry.drill = drill.value;
     return entry;
   }
 }

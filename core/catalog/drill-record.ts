@@ -30,7 +30,7 @@ const drillSchema = z.object({
   reason: z.string().optional(),
   /** What it was restored into, in words (`scratch MariaDB on this host`, or the configured target). */
   target: z.string(),
-  /** manifest digest of the manifest drilled: a record of another manifest does not count. */
+  /** The manifest drilled, by its content digest (manifest.ts `recordIsFor`): a record of another manifest does not count. */
   manifestSha256: z.string(),
 });
 

@@ -101,3 +101,28 @@ export function nodeRecords(manifest: Pick<BackupManifest, 'consistency' | 'fact
 export function manifestDigest(manifest: BackupManifest): string {
   return jsonSha256(manifest);
 }
+
+/**
+ * A digest of what a manifest says of its backup's data, its data keys' wraps left out: what a
+ * verification or drill record made for it proved of the stored bytes still holds after `rekey`,
+ * which changes wraps only — so such a record is bound to this digest, and no crash between a
+ * rekeyed manifest and its records can part them.
+ */
+export function contentDigest(manifest: BackupManifest): string {
+  return jsonSha256({
+    ...manifest,
+    artifacts: manifest.artifacts.map(({ stored, ...artifact }) => {
+      if (!stored?.dataKey) return stored ? { ...artifact, stored } : artifact;
+      const { dataKey: _wrap, ...rest } = stored;
+      return { ...artifact, stored: rest };
+    }),
+  });
+}
+
+/**
+ * Whether a verification or drill record that names `recorded` was made for `manifest`: its
+ * {@link contentDigest}, or — a record written before records were bound so — its {@link manifestDigest}.
+ */
+export function recordIsFor(recorded: string, manifest: BackupManifest): boolean {
+  return recorded === contentDigest(manifest) || recorded === manifestDigest(manifest);
+}

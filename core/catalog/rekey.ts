@@ -2,8 +2,9 @@
  * `dbbackup rekey`: an encrypted backup's data keys wrapped by another key, its data untouched
  * (core/crypto/artifact-encoding.ts). A KMS-wrapped key moves to another KMS key by `ReEncrypt`
  * (the data key never leaves KMS); a key or passphrase wrap is opened with the old one and wrapped
- * with the new. The manifest is rewritten with the new wraps, and its verification and drill
- * records follow it (only wraps changed: what they proved of the stored bytes still holds). The
+ * with the new. The manifest is rewritten with the new wraps; its verification and drill records
+ * are bound to its content without the wraps (manifest.ts `contentDigest`), so they hold for it
+ * still (only wraps changed: what they proved of the stored bytes holds). The
  * instance's pool keys (core/crypto/pool-key.ts) are rewrapped too, under the record the new
  * setting reads, so later backups with the new key keep deduplicating against the pool.
  */
@@ -19,7 +20,7 @@ import { readJson, writeJson } from '../store/json';
 import { writeDrill } from './drill-record';
 import { readDrill, readVerification } from './entry-files';
 import { manifestKey, poolPrefix, verificationKey } from './layout';
-import { manifestDigest, parseManifest, type BackupManifest } from './manifest';
+import { contentDigest, manifestDigest, parseManifest, type BackupManifest } from './manifest';
 
 /** A wrapped data key wrapped by the new key instead. */
 export type Rewrap = (key: ArtifactKey) => Promise<ArtifactKey>;
@@ -90,16 +91,17 @@ export async function rekeyBackup(store: BlobStore, prefix: string, manifest: Ba
   }));
   if (moved.size === 0) return { backupId: manifest.backupId, keys: 0, artifacts: 0 };
   const rekeyed: BackupManifest = { ...manifest, artifacts };
+  parseManifest(JSON.parse(JSON.stringify(rekeyed)), manifestKey(prefix)); // a manifest that would not parse is never written
+  // Records bound to the whole manifest (an older version's) are bound to its content first, which
+  // the rewrap does not change: a rekey stopped at any point leaves them with the manifest they proved.
   const [verification, drill] = [await readVerification(store, prefix), await readDrill(store, prefix)];
   const before = manifestDigest(manifest);
-  // The digest of the manifest as a reader will parse it (a new wrap's fields may come in another
-  // order), known before the store is touched: a manifest that would not parse is never written.
-  const after = manifestDigest(parseManifest(JSON.parse(JSON.stringify(rekeyed)), manifestKey(prefix)));
-  await writeJson(store, manifestKey(prefix), rekeyed);
+  const content = contentDigest(manifest);
   if (verification && 'value' in verification && verification.value.manifestSha256 === before) {
-    await writeJson(store, verificationKey(prefix), { ...verification.value, manifestSha256: after });
+    await writeJson(store, verificationKey(prefix), { ...verification.value, manifestSha256: content });
   }
-  if (drill && 'value' in drill && drill.value.manifestSha256 === before) await writeDrill(store, prefix, { ...drill.value, manifestSha256: after });
+  if (drill && 'value' in drill && drill.value.manifestSha256 === before) await writeDrill(store, prefix, { ...drill.value, manifestSha256: content });
+  await writeJson(store, manifestKey(prefix), rekeyed);
   return { backupId: manifest.backupId, keys: moved.size, artifacts: artifacts.filter((a) => a.stored?.dataKey).length };
 }
 

@@ -11,7 +11,7 @@ import { HashingStream } from '../io/hashing-stream';
 import type { BlobStore } from '../store/blob-store';
 import { writeJson } from '../store/json';
 import { verificationKey } from './layout';
-import { manifestDigest, type BackupManifest } from './manifest';
+import { contentDigest, type BackupManifest } from './manifest';
 import { pipeline } from 'node:stream/promises';
 import { storedBytesOf } from '../driver/artifact-check';
 
@@ -20,7 +20,7 @@ const verificationSchema = z.object({
   verifiedAt: z.iso.datetime(),
   ok: z.boolean(),
   artifacts: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })),
-  /** {@link manifestDigest} of the manifest verified: a record of an edited manifest no longer counts. */
+  /** {@link contentDigest} of the manifest verified (its {@link manifestDigest} in records written before): a record of an edited manifest no longer counts. */
   manifestSha256: z.string().optional(),
 });
 
@@ -68,7 +68,7 @@ export async function verifyBackup(
     verifiedAt: new Date().toISOString(),
     ok: artifacts.every((a) => a.ok),
     artifacts,
-    manifestSha256: manifestDigest(manifest),
+    manifestSha256: contentDigest(manifest),
   };
   await writeJson(store, verificationKey(prefix), record);
   return record;

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { Catalog } from '../catalog/catalog';
 import { writeDrill, type DrillRecord } from '../catalog/drill-record';
 import { assertBackupId, backupPrefix, manifestKey } from '../catalog/layout';
-import { manifestDigest, parseManifest } from '../catalog/manifest';
+import { contentDigest, parseManifest } from '../catalog/manifest';
 import { PermanentError, TransientError, classify, fromNameAndMessage, messageWithCode } from '../errors';
 import { restoreRecordKey } from '../restore/restore-records';
 import { restoreStateSchema, type RestoreReport, type RestoreState } from '../restore/restore-state';
@@ -161,7 +161,7 @@ export async function recordDrill(input: unknown, deps: StepDeps, now: Date = ne
       checks: report?.validation.checks ?? [],
       ...(ok ? {} : { reason: failure ?? 'the restore did not validate' }),
       target: state.drill.scratch ?? GIVEN_TARGET,
-      manifestSha256: manifestDigest(entry.manifest),
+      manifestSha256: contentDigest(entry.manifest),
     };
     await writeDrill(deps.store, entry.prefix, record);
     deps.logger.info('drill recorded', { backupId: record.backupId, engine, instance, ok, reason: record.reason });

@@ -10,11 +10,14 @@
 import { randomBytes } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { rekeyBackup, rewrapTo } from '../../../core/catalog/rekey';
-import { manifestDigest } from '../../../core/catalog/manifest';
+import { contentDigest, manifestDigest } from '../../../core/catalog/manifest';
+import { manifestKey, verificationKey } from '../../../core/catalog/layout';
+import { writeJson } from '../../../core/store/json';
 import { kits } from '../../../drivers/etcd/kit';
 import type { KitSource, KitTarget } from '../../contract/driver-kit';
 import { ExecutionFailedError } from '../../../statemachines/local/run-local';
 import { verifyBackup } from '../../../core/catalog/verification';
+import { isVerified } from '../../../core/catalog/catalog';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
 import { startKmsStandin, type KmsStandin } from '../../harness/kms-standin';
 
@@ -168,7 +171,7 @@ it('rekeys a backup to another KMS key without rewriting its data: restored with
   expect(result).toEqual({ backupId, keys: 1, artifacts: entry.manifest.artifacts.length });
   expect(after.manifest.artifacts.map((a) => a.stored?.dataKey?.keyId)).toEqual(entry.manifest.artifacts.map(() => newKey));
   expect(after.manifest.artifacts.map((a) => ({ ...a.stored, dataKey: undefined }))).toEqual(storedBefore.map((s) => ({ ...s, dataKey: undefined })));
-  expect(after.verification).toMatchObject({ ok: true, manifestSha256: manifestDigest(after.manifest) });
+  expect(after.verification).toMatchObject({ ok: true, manifestSha256: contentDigest(after.manifest) });
   expect(report.validation.ok).toBe(true);
   expect(await target.read()).toEqual(before);
 }, 300_000);
@@ -213,8 +216,55 @@ it('rekeys key-file backups to a passphrase keeping their verdicts: a verified o
   // Assess
   const [goodAfter, badAfter] = [await rt.catalog.get(good.backupId), await rt.catalog.get(bad.backupId)];
   expect(goodAfter.manifest.artifacts[0].stored?.dataKey?.provider).toBe('passphrase');
-  expect(goodAfter.verification).toMatchObject({ ok: true, manifestSha256: manifestDigest(goodAfter.manifest) });
-  expect(badAfter.verification).toMatchObject({ ok: false, manifestSha256: manifestDigest(badAfter.manifest) });
+  expect(goodAfter.verification).toMatchObject({ ok: true, manifestSha256: contentDigest(goodAfter.manifest) });
+  expect(badAfter.verification).toMatchObject({ ok: false, manifestSha256: contentDigest(badAfter.manifest) });
+}, 300_000);
+
+it('never parts a backup from its verdict, wherever a rekey stops: a corrupt one stays corrupt (a record an older version bound to the whole manifest too)', async () => {
+  // Prepare: a backup verified corrupt, its record bound to the whole manifest as an older version wrote it
+  const keys = { key: { $secret: `env:NEW_KEY` } };
+  const { backupId } = await backup('rekey-stopped', { encryption: keys });
+  const entry = await rt.catalog.get(backupId);
+  const artifact = entry.manifest.artifacts[0];
+  const bytes = await buffer(await rt.store.get(artifact.key));
+  await rt.store.put(artifact.key, bytes.subarray(0, bytes.length - 1));
+  const verdict = await verifyBackup(rt.store, entry.prefix, entry.manifest);
+  await rt.store.put(artifact.key, bytes);
+  const asBefore = async () => {
+    await writeJson(rt.store, manifestKey(entry.prefix), entry.manifest);
+    await writeJson(rt.store, verificationKey(entry.prefix), { ...verdict, manifestSha256: manifestDigest(entry.manifest) });
+  };
+  const toPassphrase = rewrapTo({ passphrase: { $secret: `env:${PASSPHRASE_ENV}` } }, keys, rt.deps);
+  /** The store of a process killed (-9) as it makes its `stopAt`-th write. */
+  const dyingAt = (stopAt: number) => {
+    let writes = 0;
+    return new Proxy(rt.store, {
+      get(store, name) {
+        if (name === 'put') return (...args: unknown[]) => (++writes === stopAt ? Promise.reject(new Error('killed')) : (store.put as (...a: unknown[]) => unknown)(...args));
+        const value = (store as unknown as Record<string | symbol, unknown>)[name];
+        return typeof value === 'function' ? value.bind(store) : value;
+      },
+    });
+  };
+
+  // Act: the rekey stopped at its first write, at its second, ..., until one stops nowhere
+  const verdicts: Array<[string, boolean]> = [];
+  for (let stopAt = 1; ; stopAt += 1) {
+    await asBefore();
+    const stopped = await rekeyBackup(dyingAt(stopAt), entry.prefix, entry.manifest, toPassphrase).then(() => false, () => true);
+    const after = await rt.catalog.get(backupId);
+    verdicts.push([`stopped at write ${stopped ? stopAt : 'none'}`, after.verification?.ok ?? true]);
+    if (!stopped) break;
+    await rekeyBackup(rt.store, entry.prefix, after.manifest, toPassphrase); // the rekey run again
+    verdicts.push([`run again after write ${stopAt}`, (await rt.catalog.get(backupId)).verification?.ok ?? true]);
+  }
+
+  // Assess: corrupt every time (never the newest verified backup prune keeps, nor what restore latest picks)
+  expect(verdicts.length).toBeGreaterThanOrEqual(3);
+  expect(verdicts.filter(([, ok]) => ok)).toEqual([]);
+  const final = await rt.catalog.get(backupId);
+  expect(final.manifest.artifacts[0].stored?.dataKey?.provider).toBe('passphrase');
+  expect([isVerified(final), final.verification?.manifestSha256]).toEqual([false, contentDigest(final.manifest)]);
 }, 300_000);
 
 it('drills an encrypted backup with its key; a drill without it fails naming the key and leaves the good verdict', async () => {
