@@ -1,13 +1,20 @@
 /**
  * `dbbackup rekey`: the data keys of an instance's encrypted backups wrapped by another key, their
- * data untouched (core/catalog/rekey.ts). For key rotation beyond KMS's own (which keeps old key
- * versions: nothing to do), a compromised key or passphrase, or moving backups to another KMS key.
+ * data untouched (core/catalog/rekey.ts). For retiring a key beyond KMS's own rotation (which keeps
+ * old key versions: nothing to do), a passphrase changed, or moving backups to another KMS key. Not
+ * for a leaked key: the data keys stay the same (README: new backups under a new key instead).
  */
 import type { Command } from 'commander';
 import { assertCanWrap, rekeyBackup, rekeyPool, rewrapTo, type RekeyResult } from '../../core/catalog/rekey';
 import { PermanentError } from '../../core/errors';
 import type { CliContext } from '../cli-context';
+import { EXIT } from '../exit-codes';
 import { encryptionRequest, keysRequest, withKeyOptions } from '../key-options';
+
+function rekeyedWords(b: RekeyResult): string {
+  if (b.keys > 0) return `${b.keys} data key${b.keys === 1 ? '' : 's'} rewrapped (${b.artifacts} artifact${b.artifacts === 1 ? '' : 's'})`;
+  return b.alreadyWrapped > 0 ? 'wrapped by the new key already, left as it is' : 'not encrypted, left as it is';
+}
 
 export function rekeyCommand(program: Command, context: () => CliContext): void {
   withKeyOptions(program
@@ -45,10 +52,17 @@ export function rekeyCommand(program: Command, context: () => CliContext): void 
         }));
       }
       const pool = await rekeyPool(store, options.engine, options.instance, to, rewrap);
-      const result = { backups, poolKeys: pool };
+      // What the rekey could not reach stays under the old key: said, and the exit code is 1, so the old key is not retired yet.
+      const notRekeyed = options.backup !== undefined ? [] : (await catalog.list({ engine: options.engine, instance: options.instance, includeIncomplete: true }))
+        .filter((entry) => !entry.manifest)
+        .map((entry) => ({ backupId: entry.backupId, why: entry.status === 'damaged' ? `its manifest is damaged (${entry.damage ?? 'unreadable'})` : 'incomplete: still running, or left by a run that stopped' }));
+      if (notRekeyed.length > 0) process.exitCode = EXIT.failed;
+      const result = { backups, poolKeys: pool, notRekeyed };
       ctx.print(result, () => [
-        ...backups.map((b) => `${b.backupId}: ${b.keys === 0 ? 'not encrypted, left as it is' : `${b.keys} data key${b.keys === 1 ? '' : 's'} rewrapped (${b.artifacts} artifact${b.artifacts === 1 ? '' : 's'})`}`),
+        ...backups.map((b) => `${b.backupId}: ${rekeyedWords(b)}`),
         `pool: ${pool === 0 ? 'no key to rewrap' : 'its key rewrapped for the new setting'}`,
+        ...notRekeyed.map((n) => `${n.backupId}: NOT rekeyed, ${n.why}: still under the old key`),
+        ...(notRekeyed.length > 0 ? ['keep the old key until these are rekeyed (run rekey again once they are complete) or pruned'] : []),
       ].join('\n'));
     });
 }

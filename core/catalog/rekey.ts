@@ -70,11 +70,13 @@ function kmsOf(services: KeyServices): KMSClient {
 
 const identity = (key: ArtifactKey): string => `${key.provider}\0${key.wrapped}`;
 
-/** What {@link rekeyBackup} did: data keys rewrapped (each once, however many artifacts share it). */
+/** What {@link rekeyBackup} did: data keys rewrapped (each once, however many artifacts share it), and those the new key wrapped already. */
 export interface RekeyResult {
   backupId: string;
   keys: number;
   artifacts: number;
+  /** Data keys the new key wrapped already (an earlier run of the same rekey): left as they are. */
+  alreadyWrapped: number;
 }
 
 /**
@@ -89,7 +91,8 @@ export async function rekeyBackup(store: BlobStore, prefix: string, manifest: Ba
     if (!moved.has(identity(key))) moved.set(identity(key), rewrap(key));
     return { ...artifact, stored: { ...artifact.stored!, dataKey: await moved.get(identity(key))! } };
   }));
-  if (moved.size === 0) return { backupId: manifest.backupId, keys: 0, artifacts: 0 };
+  const unchanged = (await Promise.all([...moved].map(async ([id, key]) => identity(await key) === id))).filter(Boolean).length;
+  if (moved.size === unchanged) return { backupId: manifest.backupId, keys: 0, artifacts: 0, alreadyWrapped: unchanged };
   const rekeyed: BackupManifest = { ...manifest, artifacts };
   parseManifest(JSON.parse(JSON.stringify(rekeyed)), manifestKey(prefix)); // a manifest that would not parse is never written
   // Records bound to the whole manifest (an older version's) are bound to its content first, which
@@ -102,7 +105,7 @@ export async function rekeyBackup(store: BlobStore, prefix: string, manifest: Ba
   }
   if (drill && 'value' in drill && drill.value.manifestSha256 === before) await writeDrill(store, prefix, { ...drill.value, manifestSha256: content });
   await writeJson(store, manifestKey(prefix), rekeyed);
-  return { backupId: manifest.backupId, keys: moved.size, artifacts: artifacts.filter((a) => a.stored?.dataKey).length };
+  return { backupId: manifest.backupId, keys: moved.size - unchanged, artifacts: artifacts.filter((a) => a.stored?.dataKey).length, alreadyWrapped: unchanged };
 }
 
 /**

@@ -4,7 +4,8 @@
  * is touched), restores refused without the right secret and done with it.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { newBackupId } from '../../../core/catalog/layout';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { useEtcdCli } from '../../harness/cli';
@@ -55,5 +56,28 @@ describe('dbbackup with client-side encryption', () => {
     expect(passphrase.code).toBe(0);
     expect(passphrase.stdout).toMatch(/validated/);
     expect(verify.code).toBe(0);
+  });
+
+  it('says what a rekey could not reach, an incomplete backup still under the old key, and exits 1; a rerun leaves keys the new one wraps already', async () => {
+    // Prepare: a backup with a key file, and an incomplete one beside it (a run that stopped before its manifest)
+    const keyFile = path.join(work(), 'rotated.key');
+    await writeFile(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    const backup = JSON.parse((await dbbackup(['--json', 'backup', 'etcd', '--instance', 'rotated', '--config', config(), '--encrypt-key', `file:${keyFile}`])).stdout);
+    const stopped = newBackupId(new Date(Date.now() + 1000));
+    await mkdir(path.join(work(), 'store', 'backups', 'etcd', 'rotated', stopped, 'data', 'default'), { recursive: true });
+    await writeFile(path.join(work(), 'store', 'backups', 'etcd', 'rotated', stopped, 'data', 'default', 'snapshot.db'), 'part of a snapshot');
+    const rekey = () => dbbackup(['rekey', '--engine', 'etcd', '--instance', 'rotated', '--to-passphrase', 'env:DBBACKUP_TEST_PASSPHRASE', '--key', `file:${keyFile}`], PASSPHRASE);
+
+    // Act
+    const first = await rekey();
+    const again = await rekey();
+
+    // Assess
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain(`${backup.backupId}: 1 data key rewrapped`);
+    expect(first.stdout).toContain(`${stopped}: NOT rekeyed, incomplete: still running, or left by a run that stopped: still under the old key`);
+    expect(first.stdout).toMatch(/keep the old key until these are rekeyed/);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain(`${backup.backupId}: wrapped by the new key already, left as it is`);
   });
 });

@@ -168,7 +168,7 @@ it('rekeys a backup to another KMS key without rewriting its data: restored with
 
   // Assess
   const after = await rt.catalog.get(backupId);
-  expect(result).toEqual({ backupId, keys: 1, artifacts: entry.manifest.artifacts.length });
+  expect(result).toEqual({ backupId, keys: 1, artifacts: entry.manifest.artifacts.length, alreadyWrapped: 0 });
   expect(after.manifest.artifacts.map((a) => a.stored?.dataKey?.keyId)).toEqual(entry.manifest.artifacts.map(() => newKey));
   expect(after.manifest.artifacts.map((a) => ({ ...a.stored, dataKey: undefined }))).toEqual(storedBefore.map((s) => ({ ...s, dataKey: undefined })));
   expect(after.verification).toMatchObject({ ok: true, manifestSha256: contentDigest(after.manifest) });
