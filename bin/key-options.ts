@@ -53,7 +53,7 @@ export function encodingRequest(options: EncodingOptions): Record<string, unknow
   const encryption = encryptionRequest({ kms: options.encryptKms, key: options.encryptKey, passphrase: options.encryptPassphrase });
   const request: Record<string, unknown> = {};
   if (options.compress !== undefined) {
-    const level = options.compress === true ? 3 : Number(options.compress);
+    const level = options.compress === true ? 3 : /^[0-9]+$/.test(String(options.compress)) ? Number(options.compress) : Number.NaN; // not 0x3, 1e1 or ' 3'
     if (!Number.isInteger(level) || level < 1 || level > 19) throw new PermanentError(`--compress takes a zstd level from 1 to 19, not ${String(options.compress)}`, { code: 'INVALID_INPUT' });
     request.compression = { codec: 'zstd', level };
   }

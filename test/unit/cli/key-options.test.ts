@@ -16,6 +16,7 @@ it('refuses a secret given as a value, two ways of encrypting, and a level zstd 
   expect(() => encodingRequest({ encryptKey: 'c2VjcmV0' })).toThrow(/--encrypt-key takes a secret reference .*not the secret itself/);
   expect(() => encodingRequest({ encryptKms: 'alias/a', encryptPassphrase: 'env:P' })).toThrow(/give one of --encrypt-kms, --encrypt-key and --encrypt-passphrase/);
   expect(() => encodingRequest({ compress: '25' })).toThrow(/--compress takes a zstd level from 1 to 19, not 25/);
+  for (const odd of ['0x3', '1e1', ' 3', '3.0']) expect(() => encodingRequest({ compress: odd })).toThrow(`--compress takes a zstd level from 1 to 19, not ${odd}`);
   expect(() => keysRequest({ passphrase: 'hunter2' })).toThrow(/--passphrase takes a secret reference/);
 });
 
