@@ -1,7 +1,7 @@
 /**
  * `verify`: re-reads every artifact of a backup from the store and re-hashes it against the
  * manifest — an encoded (compressed, encrypted) artifact's stored bytes against its stored form, so
- * no key is needed. The result is kept next to the manifest (`verification.json`), so `list` and `prune`
+ * no key is needed; a compressed one (not encrypted) is decompressed too, its plain bytes hashed. The result is kept next to the manifest (`verification.json`), so `list` and `prune`
  * know which backups are still good.
  */
 import { z } from 'zod';
@@ -13,7 +13,7 @@ import { writeJson } from '../store/json';
 import { verificationKey } from './layout';
 import { contentDigest, type BackupManifest } from './manifest';
 import { pipeline } from 'node:stream/promises';
-import { storedBytesOf } from '../driver/artifact-check';
+import { openStored, storedBytesOf } from '../driver/artifact-check';
 
 const verificationSchema = z.object({
   backupId: z.string(),
@@ -46,22 +46,28 @@ export async function verifyBackup(
   const artifacts: VerificationRecord['artifacts'] = [];
   for (const artifact of manifest.artifacts) {
     const before = done;
-    const expected = storedBytesOf(artifact);
+    // A compressed artifact is decoded too (no key needed), and its plain bytes checked as well as
+    // its stored ones (openStored checks those); an encrypted one's plain bytes only a key opens.
+    const decoded = artifact.stored !== undefined && artifact.stored.dataKey === undefined;
+    const expected = decoded ? artifact : storedBytesOf(artifact);
     try {
       const hasher = new HashingStream();
-      const body = await store.get(artifact.key, { onProgress: (bytes) => onProgress?.(before + bytes, total) });
+      const get = { onProgress: (bytes: number) => onProgress?.(before + bytes, total) };
+      const body = decoded ? await openStored(store, artifact, undefined, get) : await store.get(artifact.key, get);
       await pipeline(body, hasher, async function drain(source: AsyncIterable<Buffer>) {
         for await (const _chunk of source) { /* hashed in passing */ }
       });
       const sha256 = hasher.digest();
       const ok = sha256 === expected.sha256 && hasher.bytes === expected.size;
+      const as = artifact.stored ? (decoded ? ' decompressed' : ' as stored') : '';
       artifacts.push(ok
         ? { name: artifact.name, ok }
-        : { name: artifact.name, ok, detail: `expected ${expected.size} bytes sha256 ${expected.sha256}${artifact.stored ? ' as stored' : ''}, found ${hasher.bytes} bytes sha256 ${sha256}` });
+        : { name: artifact.name, ok, detail: `expected ${expected.size} bytes sha256 ${expected.sha256}${as}, found ${hasher.bytes} bytes sha256 ${sha256}` });
     } catch (error) {
-      artifacts.push({ name: artifact.name, ok: false, detail: error instanceof Error ? error.message : String(error) });
+      const message = error instanceof Error ? error.message : String(error);
+      artifacts.push({ name: artifact.name, ok: false, detail: decoded && !(error instanceof PermanentError) ? `its stored bytes do not decompress (${message})` : message });
     }
-    done = before + expected.size;
+    done = before + storedBytesOf(artifact).size;
   }
   const record: VerificationRecord = {
     backupId: manifest.backupId,

@@ -150,6 +150,30 @@ it('compresses alone: fewer bytes stored, restored without any key', async () =>
   expect(await target.read()).toEqual(before);
 }, 300_000);
 
+it('verifies a compressed backup down to its plain bytes without a key: a damaged plain sha256 in the manifest, or a flipped stored byte, fails it', async () => {
+  // Prepare
+  const { backupId } = await backup('compressed-verified', { compression: { level: 3 } });
+  const entry = await rt.catalog.get(backupId);
+  const [artifact] = entry.manifest.artifacts;
+  const stored = await buffer(await rt.store.get(artifact.key));
+  const editedSha = `${artifact.sha256.slice(0, -1)}${artifact.sha256.endsWith('0') ? '1' : '0'}`;
+  const edited = { ...entry.manifest, artifacts: entry.manifest.artifacts.map((a, i) => (i === 0 ? { ...a, sha256: editedSha } : a)) };
+  const flipped = Buffer.from(stored);
+  flipped[Math.floor(flipped.length / 2)] ^= 0xff;
+
+  // Act
+  const good = await verifyBackup(rt.store, entry.prefix, entry.manifest);
+  const editedVerdict = await verifyBackup(rt.store, entry.prefix, edited);
+  await rt.store.put(artifact.key, flipped);
+  const flippedVerdict = await verifyBackup(rt.store, entry.prefix, entry.manifest);
+  await rt.store.put(artifact.key, stored);
+
+  // Assess
+  expect(good.ok).toBe(true);
+  expect(editedVerdict.artifacts[0]).toEqual({ name: artifact.name, ok: false, detail: `expected ${artifact.size} bytes sha256 ${editedSha} decompressed, found ${artifact.size} bytes sha256 ${artifact.sha256}` });
+  expect(flippedVerdict).toMatchObject({ ok: false, artifacts: [{ name: artifact.name, ok: false, detail: expect.stringMatching(/^its stored bytes do not decompress \(|does not match its checksum/) }] });
+}, 300_000);
+
 it('rekeys a backup to another KMS key without rewriting its data: restored with the new key once the old one is disabled, still verified', async () => {
   // Prepare
   const before = await source.read();
