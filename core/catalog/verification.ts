@@ -1,8 +1,9 @@
 /**
  * `verify`: re-reads every artifact of a backup from the store and re-hashes it against the
  * manifest — an encoded (compressed, encrypted) artifact's stored bytes against its stored form, so
- * no key is needed; a compressed one (not encrypted) is decompressed too, its plain bytes hashed. The result is kept next to the manifest (`verification.json`), so `list` and `prune`
- * know which backups are still good.
+ * no key is needed; a compressed one (not encrypted) is decompressed too, its plain bytes hashed.
+ * The result is kept next to the manifest (`verification.json`), so `list` and `prune` know which
+ * backups are still good.
  */
 import { z } from 'zod';
 import { PermanentError } from '../errors';
