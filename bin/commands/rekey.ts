@@ -5,7 +5,7 @@
  * for a leaked key: the data keys stay the same (README: new backups under a new key instead).
  */
 import type { Command } from 'commander';
-import { assertCanWrap, rekeyBackup, rekeyPool, rewrapTo, type RekeyResult } from '../../core/catalog/rekey';
+import { assertCanWrap, rekeyBackup, rekeyPool, retireOldPoolKeys, rewrapTo, type RekeyResult } from '../../core/catalog/rekey';
 import { PermanentError } from '../../core/errors';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../exit-codes';
@@ -57,10 +57,12 @@ export function rekeyCommand(program: Command, context: () => CliContext): void 
         .filter((entry) => !entry.manifest)
         .map((entry) => ({ backupId: entry.backupId, why: entry.status === 'damaged' ? `its manifest is damaged (${entry.damage ?? 'unreadable'})` : 'incomplete: still running, or left by a run that stopped' }));
       if (notRekeyed.length > 0) process.exitCode = EXIT.failed;
-      const result = { backups, poolKeys: pool, notRekeyed };
+      // Every backup under the new key: the old one need open nothing more here, the pool's records included.
+      const retired = options.backup === undefined && notRekeyed.length === 0 ? await retireOldPoolKeys(store, options.engine, options.instance, to, keys, deps) : 0;
+      const result = { backups, poolKeys: pool, retiredPoolKeys: retired, notRekeyed };
       ctx.print(result, () => [
         ...backups.map((b) => `${b.backupId}: ${rekeyedWords(b)}`),
-        `pool: ${pool === 0 ? 'no key to rewrap' : 'its key rewrapped for the new setting'}`,
+        `pool: ${pool === 0 ? 'no key to rewrap' : 'its key rewrapped for the new setting'}${retired > 0 ? `; ${retired} record${retired === 1 ? '' : 's'} the old key opened removed` : ''}`,
         ...notRekeyed.map((n) => `${n.backupId}: NOT rekeyed, ${n.why}: still under the old key`),
         ...(notRekeyed.length > 0 ? ['keep the old key until these are rekeyed (run rekey again once they are complete) or pruned'] : []),
       ].join('\n'));

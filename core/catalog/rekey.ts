@@ -6,7 +6,8 @@
  * are bound to its content without the wraps (manifest.ts `contentDigest`), so they hold for it
  * still (only wraps changed: what they proved of the stored bytes holds). The
  * instance's pool keys (core/crypto/pool-key.ts) are rewrapped too, under the record the new
- * setting reads, so later backups with the new key keep deduplicating against the pool.
+ * setting reads, so later backups with the new key keep deduplicating against the pool; once every
+ * backup is rewrapped, the records the old key opens go ({@link retireOldPoolKeys}).
  */
 import { randomBytes } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
@@ -127,4 +128,31 @@ export async function rekeyPool(store: BlobStore, engine: string, instance: stri
     return 1;
   }
   return 0;
+}
+
+/**
+ * Once every backup of `engine`/`instance` is rewrapped by `to`: removes the pool's key records the
+ * old key opens (`from`; KMS-wrapped ones by the role's own access), but the one setting `to`
+ * reads, which must be there — so the retired key opens nothing in the store any more. A backup
+ * still set to the old key then makes a new pool key (deduplication starts again; pool-key.ts).
+ * The pool's data key itself stays: whoever unwrapped it before still holds it (README). Returns
+ * how many records went.
+ */
+export async function retireOldPoolKeys(
+  store: BlobStore, engine: string, instance: string, to: EncryptionSettings, from: RestoreKeys | undefined, services: KeyServices,
+): Promise<number> {
+  const prefix = poolPrefix(engine, instance);
+  const kept = poolKeyRecord(prefix, to);
+  if ((await readJson(store, kept)) === undefined) return 0; // nothing would open the pool's key then
+  const open = keyOpener(from, services);
+  const retired: string[] = [];
+  for await (const object of store.list(`${prefix}/pool-key-`)) {
+    if (object.key === kept) continue;
+    const record = artifactKeySchema.safeParse((await readJson<{ wrapped?: unknown }>(store, object.key))?.wrapped);
+    if (!record.success) continue;
+    const { context, ...wrapped } = record.data;
+    if (await open(wrapped, context).then(() => true, () => false)) retired.push(object.key);
+  }
+  if (retired.length > 0) await store.delete(retired);
+  return retired.length;
 }
