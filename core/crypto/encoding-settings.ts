@@ -129,8 +129,10 @@ export function keyOpener(keys: RestoreKeys | undefined, services: KeyServices):
           : wrapped.provider === 'key-file' ? (keys?.key ? { key: keys.key } : undefined)
             : keys?.passphrase ? { passphrase: keys.passphrase } : undefined;
         if (!settings) {
+          const byKey = wrapped.provider === 'key-file';
+          const otherGiven = byKey ? keys?.passphrase !== undefined : keys?.key !== undefined;
           throw new PermanentError(
-            `this backup is encrypted with a data key wrapped by ${wrapped.provider === 'key-file' ? `a key (fingerprint ${wrapped.keyId})` : 'a passphrase'}, and no ${wrapped.provider === 'key-file' ? 'key' : 'passphrase'} was given to open it (${wrapped.provider === 'key-file' ? '--key <ref>; keys.key in a request' : '--passphrase <ref>; keys.passphrase in a request'})`,
+            `this backup is encrypted with a data key wrapped by ${byKey ? `a key (fingerprint ${wrapped.keyId})` : 'a passphrase'}, and no ${byKey ? 'key' : 'passphrase'} was given to open it (${byKey ? '--key <ref>; keys.key in a request' : '--passphrase <ref>; keys.passphrase in a request'})${otherGiven ? `: a ${byKey ? 'passphrase' : 'key'} was given, which does not open it` : ''}`,
             { code: 'KEY_UNAVAILABLE' },
           );
         }

@@ -214,7 +214,7 @@ it('rekeys a passphrase backup to a key: the old passphrase no longer opens it, 
   const report = await rt.restore({ backupId, target: restored.target, keys: { key: newKey } });
 
   // Assess
-  expect(oldPassphrase.causeText).toMatch(/^KEY_UNAVAILABLE: .*wrapped by a key .* and no key was given to open it/);
+  expect(oldPassphrase.causeText).toMatch(/^KEY_UNAVAILABLE: .*wrapped by a key .* and no key was given to open it .*: a passphrase was given, which does not open it/);
   expect(report.validation.ok).toBe(true);
   expect(await restored.read()).toEqual(before);
 }, 300_000);
