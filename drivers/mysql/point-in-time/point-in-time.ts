@@ -193,13 +193,74 @@ function assertRewritable(from: string, to: string): void {
 }
 
 /**
- * Refuses, when the target asks for a point-in-time replay, one that could not keep to the restored
- * databases: called when the target is prepared, before anything is restored, so a refused restore
- * leaves the target untouched.
- * @throws PermanentError as {@link replayScope}.
+ * Refuses, when the target asks for a point-in-time replay, one that could not be done
+ * ({@link replayPlan}: no binlog position, a scope beyond the restored databases, a point before
+ * the backup, archived binlogs missing or with a gap): called when the target is prepared, before
+ * anything is restored, so a refused restore leaves the target untouched.
+ * @throws PermanentError as {@link replayPlan}.
  */
 export function assertReplayable(ctx: Ctx): void {
-  if (ctx.target.pointInTime) replayScope(ctx.backup.backupId, recordedFacts(ctx.backup), ctx.target.renameDatabases);
+  if (ctx.target.pointInTime) replayPlan(ctx);
+}
+
+/**
+ * Refuses a GTID target when the binlogs hold transactions of several GTID domains (as the positions
+ * this backup and the later ones recorded say): `mariadb-binlog --stop-position=<gtid>` gives the
+ * named domain's events only, so the other domains' transactions before the point would be left
+ * out without a word. A time (`until`) takes every domain.
+ * @throws PermanentError `UNSUPPORTED_RESTORE` naming the domains
+ */
+function assertOneGtidDomain(ctx: Ctx, untilGtid: string): void {
+  const domains = new Set([parseGtid(untilGtid).domain]);
+  for (const backup of [ctx.backup, ...(ctx.chain ?? [])]) {
+    const gtid = recordedConsistency(backup).gtid;
+    try {
+      for (const domain of parseGtidPosition(gtid).keys()) domains.add(domain);
+    } catch {
+      // a MySQL position (uuid:ranges): no MariaDB domains to count
+    }
+  }
+  if (domains.size > 1) {
+    throw new PermanentError(
+      `untilGtid ${untilGtid} names GTID domain ${parseGtid(untilGtid).domain}, but the binlogs hold transactions of domains ${[...domains].sort((a, b) => a - b).join(', ')}: the binlog tool would replay that domain's only and leave the others' out; restore to a time (until) instead`,
+      { code: 'UNSUPPORTED_RESTORE', engine: ENGINE },
+    );
+  }
+}
+
+/**
+ * What a replay to the target's point needs, each checked from the backup's records alone (no
+ * I/O), so that a refusal comes when the target is prepared, before anything is restored: the
+ * backup's binlog position, a scope that keeps to the restored databases, a point not before the
+ * backup, and the archived binlogs from its file on without a gap.
+ * @throws PermanentError `INVALID_TARGET`, `NO_BINLOG_POSITION`, as {@link replayScope}, as
+ *   {@link assertOneGtidDomain}, `PITR_TARGET_BEFORE_BACKUP`, `NO_BINLOG_ARCHIVE`, `BINLOG_MISSING`, `BINLOG_GAP`.
+ */
+function replayPlan(ctx: Ctx) {
+  const pit = ctx.target.pointInTime;
+  if (!pit) throw new PermanentError('no pointInTime in the restore target', { code: 'INVALID_TARGET', engine: ENGINE });
+  const consistency = recordedConsistency(ctx.backup);
+  const facts = recordedFacts(ctx.backup);
+  if (!consistency.binlogFile || consistency.binlogPosition === undefined) {
+    throw new PermanentError(`backup ${ctx.backup.backupId} has no binlog position (binary logging was off): no point-in-time replay from it`, { code: 'NO_BINLOG_POSITION', engine: ENGINE });
+  }
+  const scope = replayScope(ctx.backup.backupId, facts, ctx.target.renameDatabases);
+
+  // The target must not lie before the backup: replay cannot undo what the backup holds.
+  if (pit.untilGtid && consistency.gtid && positionCovers(consistency.gtid, pit.untilGtid)) {
+    const at = parseGtidPosition(consistency.gtid).get(parseGtid(pit.untilGtid).domain)!;
+    if (at.sequence !== parseGtid(pit.untilGtid).sequence) {
+      throw new PermanentError(`untilGtid ${pit.untilGtid} is before the backup's position ${consistency.gtid}; restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
+    }
+  }
+  if (pit.untilGtid) assertOneGtidDomain(ctx, pit.untilGtid);
+  const snapshotAt = typeof consistency.snapshotAt === 'string' ? new Date(consistency.snapshotAt) : backupIdTime(ctx.backup.backupId);
+  if (pit.until && snapshotAt && Date.parse(pit.until) < snapshotAt.getTime()) {
+    throw new PermanentError(`until ${pit.until} is before the backup (${snapshotAt.toISOString()}); restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
+  }
+  const archives = archivesFrom(ctx);
+  const plan = planReplay(archives.list, consistency.binlogFile);
+  return { pit, consistency: { ...consistency, binlogFile: consistency.binlogFile, binlogPosition: consistency.binlogPosition }, facts, scope, archives, plan };
 }
 
 /**
@@ -278,31 +339,9 @@ export class BinlogEventScanner extends Transform {
  *   `PITR_REPLAY_FAILED` (with the client's error).
  */
 export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: TransferOptions): Promise<JsonObject> {
-  const pit = ctx.target.pointInTime;
-  if (!pit) throw new PermanentError('no pointInTime in the restore target', { code: 'INVALID_TARGET', engine: ENGINE });
-  const consistency = recordedConsistency(ctx.backup);
-  const facts = recordedFacts(ctx.backup);
-  if (!consistency.binlogFile || consistency.binlogPosition === undefined) {
-    throw new PermanentError(`backup ${ctx.backup.backupId} has no binlog position (binary logging was off): no point-in-time replay from it`, { code: 'NO_BINLOG_POSITION', engine: ENGINE });
-  }
+  const { pit, consistency, facts, scope, archives, plan } = replayPlan(ctx);
   const replayedFrom = { file: consistency.binlogFile, position: consistency.binlogPosition, gtid: consistency.gtid ?? null };
-  const scope = replayScope(ctx.backup.backupId, facts, ctx.target.renameDatabases);
   const command = binlogTool(consistency.flavor);
-
-  // The target must not lie before the backup: replay cannot undo what the backup holds.
-  if (pit.untilGtid && consistency.gtid && positionCovers(consistency.gtid, pit.untilGtid)) {
-    const at = parseGtidPosition(consistency.gtid).get(parseGtid(pit.untilGtid).domain)!;
-    if (at.sequence !== parseGtid(pit.untilGtid).sequence) {
-      throw new PermanentError(`untilGtid ${pit.untilGtid} is before the backup's position ${consistency.gtid}; restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
-    }
-  }
-  const snapshotAt = typeof consistency.snapshotAt === 'string' ? new Date(consistency.snapshotAt) : backupIdTime(ctx.backup.backupId);
-  if (pit.until && snapshotAt && Date.parse(pit.until) < snapshotAt.getTime()) {
-    throw new PermanentError(`until ${pit.until} is before the backup (${snapshotAt.toISOString()}); restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
-  }
-
-  const archives = archivesFrom(ctx);
-  const plan = planReplay(archives.list, consistency.binlogFile);
   const dir = path.join(ctx.spoolDir, 'pitr-binlogs');
   const { files } = await downloadArtifacts(plan.map((p) => p.artifact), dir, { ...transfer, concurrency: 4 });
   const localFiles = plan.map((p) => files[p.artifact.name]);

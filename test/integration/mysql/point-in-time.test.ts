@@ -175,17 +175,34 @@ describe('mysql point-in-time recovery', () => {
     }
   }, 180_000);
 
-  it('refuses a GTID target that lies before the backup', async () => {
-    // Prepare
+  it('refuses a GTID target or a time that lies before the backup when it prepares the target: a forced restore leaves the target\'s data', async () => {
+    // Prepare: a target holding a database of the backup's name, its data to keep
     const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-early', config: { ...source.config(), databases: ['shop'], archiveBinlogs: true } });
     const target = await startTestMariaDb('pitr-early', 8);
+    const held = await target.connect();
+    try {
+      await held.query('CREATE DATABASE shop');
+      await held.query("CREATE TABLE shop.precious (id INT PRIMARY KEY, v TEXT) SELECT 1 AS id, 'keep me' AS v");
+    } finally {
+      await held.end();
+    }
+    const forced = (pointInTime: Record<string, string>) => failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime }, force: true }));
 
     // Act
-    const error = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid: '0-1-1' } } }));
+    const byGtid = await forced({ untilGtid: '0-1-1' });
+    const byTime = await forced({ until: '2001-01-01T00:00:00Z' });
 
     // Assess
-    expect(error).toMatchObject({ name: 'PermanentError', code: 'PITR_TARGET_BEFORE_BACKUP' });
-    expect(error.message).toMatch(/before the backup's position/);
+    expect(byGtid).toMatchObject({ name: 'PermanentError', code: 'PITR_TARGET_BEFORE_BACKUP' });
+    expect(byGtid.message).toMatch(/before the backup's position/);
+    expect(byTime).toMatchObject({ name: 'PermanentError', code: 'PITR_TARGET_BEFORE_BACKUP' });
+    const untouched = await target.connect();
+    try {
+      const [rows] = await untouched.query('SELECT v FROM shop.precious');
+      expect(rows).toEqual([{ v: 'keep me' }]);
+    } finally {
+      await untouched.end();
+    }
   }, 180_000);
 
   it('replays after a renaming logical restore only the restored database\'s changes: not another database\'s, not accounts', async () => {
@@ -238,6 +255,36 @@ describe('mysql point-in-time recovery', () => {
     const untouched = await target.connect();
     try {
       expect(await presentOn(untouched, ['shop', 'crm', 'other'], ['pitr_multi'])).toEqual({ databases: [], users: [] });
+    } finally {
+      await untouched.end();
+    }
+  }, 180_000);
+  // Last in the file: the source keeps a second GTID domain in its position from here on.
+  it('refuses a GTID target when the binlogs hold several GTID domains (the binlog tool would replay the named one only) before touching the target', async () => {
+    // Prepare: B1; a write in domain 0, one in domain 5, one in domain 0 again; B2
+    const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-domains', config });
+    await insertCustomer('pitr-d0-1');
+    await admin.query('SET SESSION gtid_domain_id = 5');
+    try {
+      await insertCustomer('pitr-d5-1');
+    } finally {
+      await admin.query('SET SESSION gtid_domain_id = 0');
+    }
+    await insertCustomer('pitr-d0-2');
+    const untilGtid = [...(await sourceGtid()).split(',')].find((g) => g.startsWith('0-'))!;
+    await rt.backup({ engine: 'mysql', instance: 'pitr-domains', config });
+    const target = await startTestMariaDb('pitr-domains', 11);
+
+    // Act
+    const byGtid = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid } } }));
+
+    // Assess
+    expect(byGtid).toMatchObject({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' });
+    expect(byGtid.message).toMatch(/holds? transactions of domains 0, 5: .*restore to a time \(until\) instead/);
+    const untouched = await target.connect();
+    try {
+      expect(await presentOn(untouched, ['shop'], ['nobody'])).toEqual({ databases: [], users: [] });
     } finally {
       await untouched.end();
     }
