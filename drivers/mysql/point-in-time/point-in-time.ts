@@ -80,16 +80,24 @@ export interface ReplayReport {
 
 /**
  * Binlog files to replay from `startFile`, in order, from a backup's own archive and later ones:
- * the newest copy of each file, no gaps.
+ * the newest copy of each file, no gaps. Archives taken after the server's numbering went back (a
+ * `RESET MASTER`, another server: their files reuse the names of other contents) are left out.
+ * Each archive's last file was the server's current one when it was copied, so it may lack its
+ * end: taken for a file the replay goes past, it is refused unless a later archive copied it again
+ * (the server purged it before the next backup: the events after the copy are lost to the replay).
  * @throws PermanentError `NO_BINLOG_ARCHIVE`, `BINLOG_MISSING` (the start file was not archived),
  *   `BINLOG_GAP`.
  */
 export function planReplay(archives: Array<{ backupId: string; binlogs: string[]; artifacts: StoredArtifact[] }>, startFile: string): ArchivedBinlog[] {
-  const newest = new Map<string, ArchivedBinlog>();
+  const newest = new Map<string, ArchivedBinlog & { current: boolean }>();
+  let highest = 0;
   for (const archive of [...archives].sort((a, b) => a.backupId.localeCompare(b.backupId))) {
+    const last = Math.max(0, ...archive.binlogs.map(binlogSequence));
+    if (last < highest) break; // numbering went back: another binlog history from here on
+    highest = last;
     for (const file of archive.binlogs) {
       const [artifact] = selectArtifacts(archive.artifacts, [binlogArtifact(file)]);
-      newest.set(file, { file, backupId: archive.backupId, artifact });
+      newest.set(file, { file, backupId: archive.backupId, artifact, current: binlogSequence(file) === last });
     }
   }
   if (newest.size === 0) {
@@ -104,8 +112,15 @@ export function planReplay(archives: Array<{ backupId: string; binlogs: string[]
     if (binlogSequence(files[i]) !== binlogSequence(files[i - 1]) + 1) {
       throw new PermanentError(`the archived binary logs have a gap between ${files[i - 1]} and ${files[i]}`, { code: 'BINLOG_GAP', engine: ENGINE });
     }
+    const before = newest.get(files[i - 1])!;
+    if (before.current) {
+      throw new PermanentError(
+        `the archived binary logs may lack the end of ${before.file}: backup ${before.backupId} copied it while it was the server's current file, and no later backup copied it again (purged before the next backup), so what was written to it after that copy is in no archive`,
+        { code: 'BINLOG_GAP', engine: ENGINE },
+      );
+    }
   }
-  return files.map((f) => newest.get(f)!);
+  return files.map((f) => { const { current: _current, ...binlog } = newest.get(f)!; return binlog; });
 }
 
 /** `until` rounded up to a whole second, as `YYYY-MM-DD HH:MM:SS` in UTC (the tool runs with TZ=UTC). */

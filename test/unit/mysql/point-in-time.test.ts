@@ -28,6 +28,32 @@ describe('planReplay', () => {
     expect(plan[0].artifact.key).toMatch(/130000Z-bbbbbb/);
   });
 
+  it('refuses a file whose end no archive holds: copied while it was the current one, and purged before the next backup', () => {
+    // Prepare: B1 copied 000001 while current; 000001 was purged before B2, which copied 000002 on
+    const purged = [archive('20261121T120000Z-aaaaaa', ['binlog.000001']), archive('20261121T130000Z-bbbbbb', ['binlog.000002'])];
+    const copiedAgain = [archive('20261121T120000Z-aaaaaa', ['binlog.000001']), archive('20261121T130000Z-bbbbbb', ['binlog.000001', 'binlog.000002'])];
+
+    // Assess
+    expect(() => planReplay(purged, 'binlog.000001')).toThrow(/may lack the end of binlog\.000001: backup 20261121T120000Z-aaaaaa copied it while it was the server's current file/);
+    expect(planReplay(purged.slice(0, 1), 'binlog.000001').map((p) => p.file)).toEqual(['binlog.000001']); // the last file: replayed as far as it goes
+    expect(planReplay(copiedAgain, 'binlog.000001').map((p) => `${p.file}@${p.backupId.slice(9, 15)}`)).toEqual(['binlog.000001@130000', 'binlog.000002@130000']);
+  });
+
+  it('leaves out archives taken after the numbering went back (RESET MASTER): their files reuse names of other contents', () => {
+    // Prepare: B1 and B2 on one history; a RESET MASTER; B3 starts again at 000001
+    const archives = [
+      archive('20261121T120000Z-aaaaaa', ['binlog.000001', 'binlog.000002']),
+      archive('20261121T130000Z-bbbbbb', ['binlog.000001', 'binlog.000002', 'binlog.000003']),
+      archive('20261121T140000Z-cccccc', ['binlog.000001']),
+    ];
+
+    // Act
+    const plan = planReplay(archives, 'binlog.000001');
+
+    // Assess
+    expect(plan.map((p) => `${p.file}@${p.backupId.slice(9, 15)}`)).toEqual(['binlog.000001@130000', 'binlog.000002@130000', 'binlog.000003@130000']);
+  });
+
   it('refuses no archive, a missing start file and a gap', () => {
     // Assess
     expect(() => planReplay([archive('20261121T120000Z-aaaaaa', [])], 'binlog.000001')).toThrow(/archived binary logs; take backups with archiveBinlogs/);
