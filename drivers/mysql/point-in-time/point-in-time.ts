@@ -463,7 +463,8 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
       const wanted = parseGtid(replay.untilGtid);
       const applied = parseGtidPosition(mergeGtidPositions(consistency.gtid, replay.replayedTo.gtid ?? '')).get(wanted.domain);
       checks.push(gtidReachedCheck(replay, replay.untilGtid, mergeGtidPositions(vars.b, vars.s, vars.c)));
-      const exact = applied !== undefined && applied.sequence === wanted.sequence;
+      // The server id too: mariadb-binlog stops at the domain's sequence number whichever server logged it.
+      const exact = applied !== undefined && applied.sequence === wanted.sequence && applied.server === wanted.server;
       checks.push({
         name: 'pitr-not-past-target',
         ok: exact,

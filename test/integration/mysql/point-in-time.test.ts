@@ -113,7 +113,7 @@ describe('mysql point-in-time recovery', () => {
     expect(await customerNames(admin)).toEqual(['pitr-w1', 'pitr-w2']);
   }, 180_000);
 
-  it('restores a logical backup up to a GTID between two writes', async () => {
+  it('restores a logical backup up to a GTID between two writes; a GTID of another server id is not taken for it', async () => {
     // Prepare: B1, W1 (its GTID recorded), W2, B2.
     const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
     const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-logical', config });
@@ -147,6 +147,10 @@ describe('mysql point-in-time recovery', () => {
     const drilled = (targetSettings?: object) => fetchRestoreManifest({ backupId: b1.backupId, drill: targetSettings ? { targetSettings } : {} }, rt.deps);
     expect((await drilled({ pointInTime: { untilGtid: afterW1 } })).chain).toBeDefined();
     expect((await drilled()).chain).toBeUndefined();
+    // A GTID no server logged (W1's domain and sequence, another server id) is not taken for W1's.
+    const otherServer = afterW1.replace(/^(\d+)-\d+-/, '$1-99-');
+    const unlogged = await failure(rt.restore({ backupId: b1.backupId, target: { ...(await startTestMariaDb('pitr-target-other', 12)).config(), pointInTime: { untilGtid: otherServer } } }));
+    expect(unlogged.message).toMatch(new RegExp(`pitr-not-past-target.*last GTID applied in domain \\d+: ${afterW1}, wanted ${otherServer}`));
   }, 180_000);
 
   it('keeps the replay out of the target\'s binary log too when the restore target says binlog false', async () => {
