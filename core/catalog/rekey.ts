@@ -109,6 +109,14 @@ export async function rekeyBackup(store: BlobStore, prefix: string, manifest: Ba
   return { backupId: manifest.backupId, keys: moved.size - unchanged, artifacts: artifacts.filter((a) => a.stored?.dataKey).length, alreadyWrapped: unchanged };
 }
 
+/** The pool's key records under `prefix` that hold a wrapped key (others are passed over), with their object keys. */
+async function* poolKeyRecords(store: BlobStore, prefix: string): AsyncGenerator<{ key: string; wrapped: ArtifactKey }> {
+  for await (const object of store.list(`${prefix}/pool-key-`)) {
+    const record = artifactKeySchema.safeParse((await readJson<{ wrapped?: unknown }>(store, object.key))?.wrapped);
+    if (record.success) yield { key: object.key, wrapped: record.data };
+  }
+}
+
 /**
  * Rewraps the pool key of `engine`/`instance` (the first record the old key opens) under the record
  * that setting `to` reads (core/crypto/pool-key.ts), unless one is there already; returns how many it
@@ -119,10 +127,8 @@ export async function rekeyPool(store: BlobStore, engine: string, instance: stri
   const prefix = poolPrefix(engine, instance);
   const target = poolKeyRecord(prefix, to);
   if ((await readJson(store, target)) !== undefined) return 0;
-  for await (const object of store.list(`${prefix}/pool-key-`)) {
-    const record = artifactKeySchema.safeParse((await readJson<{ wrapped?: unknown }>(store, object.key))?.wrapped);
-    if (!record.success) continue;
-    const rewrapped = await rewrap(record.data).catch(() => undefined); // a record of another setting the old key does not open
+  for await (const record of poolKeyRecords(store, prefix)) {
+    const rewrapped = await rewrap(record.wrapped).catch(() => undefined); // a record of another setting the old key does not open
     if (!rewrapped) continue;
     await writeJson(store, target, { formatVersion: 1, wrapped: rewrapped });
     return 1;
@@ -146,12 +152,10 @@ export async function retireOldPoolKeys(
   if ((await readJson(store, kept)) === undefined) return 0; // nothing would open the pool's key then
   const open = keyOpener(from, services);
   const retired: string[] = [];
-  for await (const object of store.list(`${prefix}/pool-key-`)) {
-    if (object.key === kept) continue;
-    const record = artifactKeySchema.safeParse((await readJson<{ wrapped?: unknown }>(store, object.key))?.wrapped);
-    if (!record.success) continue;
-    const { context, ...wrapped } = record.data;
-    if (await open(wrapped, context).then(() => true, () => false)) retired.push(object.key);
+  for await (const record of poolKeyRecords(store, prefix)) {
+    if (record.key === kept) continue;
+    const { context, ...wrapped } = record.wrapped;
+    if (await open(wrapped, context).then(() => true, () => false)) retired.push(record.key);
   }
   if (retired.length > 0) await store.delete(retired);
   return retired.length;

@@ -54,9 +54,11 @@ let applied = false;
 
 /** Lets this process's heap grow as the module comment says (once per process; again is a no-op). */
 export function letHeapGrowWithStreams(controls: HeapControls = processControls): void {
-  if (controls === processControls && applied) return;
   if (controls.execArgv.some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag))) return;
-  if (controls === processControls) applied = true;
+  if (controls === processControls) {
+    if (applied) return;
+    applied = true;
+  }
   let current: number | undefined;
   const choose = () => {
     const percent = controls.usedHeap() < SMALL_HEAP_BYTES ? HEAP_GROWING_PERCENT : 0; // 0: V8's own factor

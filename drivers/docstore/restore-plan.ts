@@ -24,7 +24,8 @@ export function planRestore(backup: BackupRecord): RestorePlan {
   const first = facts[0].facts;
   const outlier = schemaOutlier(facts);
   if (outlier) {
-    throw new PermanentError(`backup ${backup.backupId}: the schema table on ${outlier.node.node.node} differs from ${outlier.first.node.node}'s (partitions were read with different schemas); restore needs one schema`, { code: 'DOCSTORE_SCHEMA_DIFFERS', engine: ENGINE });
+    const [node, first] = [outlier.node.node.node, outlier.first.node.node];
+    throw new PermanentError(`backup ${backup.backupId}: the schema table on ${node} differs from ${first}'s (partitions were read with different schemas); restore needs one schema`, { code: 'DOCSTORE_SCHEMA_DIFFERS', engine: ENGINE });
   }
   const partitions: RestorePlan['partitions'] = [];
   const definitions: Record<string, TableDefinition> = {};
