@@ -14,7 +14,7 @@ import { recordedConsistency, recordedFacts } from './shared/layout';
 import { prepareLogicalTarget, restoreLogical, validateTables } from './logical/logical-restore';
 import { markPhysicalRestoreDone, preparePhysicalTarget, restorePhysical } from './physical/physical-restore';
 import { cleanupLogicalRestore, cleanupPhysicalRestore } from './restore-cleanup';
-import { assertReplayable, replayBinlogs, validatePointInTime } from './point-in-time/point-in-time';
+import { assertReplayable, prepareReplay, replayBinlogs, validatePointInTime } from './point-in-time/point-in-time';
 import { mysqlScratch } from './scratch';
 
 /**
@@ -66,8 +66,10 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
   }
 
   async restore(ctx: RestoreContext<MysqlRestoreTarget>, prepared: PreparedTarget, transfer: TransferOptions): Promise<RestoreResult> {
+    // The binlogs a replay needs are downloaded and read first: a replay refused leaves the target untouched.
+    const replay = ctx.target.pointInTime ? await prepareReplay(ctx, transfer) : undefined;
     const result = isPhysical(ctx) ? await restorePhysical(ctx, prepared, transfer) : await restoreLogical(ctx, prepared, transfer);
-    const replayed = ctx.target.pointInTime ? { ...result, endpoint: { ...result.endpoint, replay: await replayBinlogs(ctx, result, transfer) } } : result;
+    const replayed = replay ? { ...result, endpoint: { ...result.endpoint, replay: await replayBinlogs(ctx, replay) } } : result;
     // Done only now: a data dir whose replay failed is not the restore that was asked for.
     if (isPhysical(ctx)) await markPhysicalRestoreDone(ctx, path.resolve(ctx.target.physical!.datadir));
     return replayed;

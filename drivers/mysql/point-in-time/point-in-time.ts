@@ -8,8 +8,9 @@
  * backups is taken from the newest (the current file grows between archives). The files must run
  * without a gap from the backup's binlog file.
  *
- * Replay is `mariadb-binlog --start-position=<pos> [--stop-datetime | --stop-position=<gtid>] files
- * | mariadb` into the restored server, with the output scanned on the way for the GTIDs and event
+ * The binlogs are downloaded and their window read before the restore touches the target
+ * ({@link prepareReplay}, window-checks.ts). Replay is then `mariadb-binlog --start-position=<pos>
+ * [--stop-datetime | --stop-position=<gtid>] files | mariadb` into the restored server, with the output scanned on the way for the GTIDs and event
  * times actually applied. Binlog event times have one-second resolution: `until` is rounded up to
  * the next whole second, so every event logged in a second before that is applied.
  *
@@ -22,24 +23,24 @@
  * can replicate from the source from there.
  */
 import { rm } from 'node:fs/promises';
+import type { Connection } from 'mysql2/promise';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { Transform, type TransformCallback } from 'node:stream';
 import { backupIdTime } from '../../../core/catalog/layout';
 import { downloadArtifacts } from '../../../core/driver/download';
 import type {
   Json, JsonObject, RestoreContext, RestoreResult, StoredArtifact, TransferOptions, ValidationCheck,
 } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
-import { spawnStreamingTool } from '../../../core/host/streaming-tool';
-import { toolExitError } from '../../../core/host/tool-errors';
 import { runToolPipe } from '../../../core/host/tool-pipe';
 import { selectArtifacts } from '../shared/artifact-select';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
+import { BinlogEventScanner } from './binlog-events';
+import { GtidSettingsFilter } from './gtid-settings-filter';
+import { assertStatementsKeepToScope, readStopOrder, type NamedEvent, type StopOrder } from './window-checks';
 import { withClientOptionFile } from '../shared/client-option-file';
 import type { MysqlRestoreTarget } from '../config';
 import { withConnection } from '../shared/connection';
-import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from '../shared/gtid';
+import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers } from '../shared/gtid';
 import { binlogArtifact, ENGINE, recordedConsistency, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { tableKey } from '../shared/table-columns';
 import { storedTableName } from '../shared/exact-names';
@@ -74,6 +75,13 @@ export interface ReplayReport {
   /** Whether the archives reach the target (time covered, GTID present). */
   reachedTarget: boolean;
   coverage: string;
+  /** The backup's tables the target lacked after the restore, before the replay (none, when the restore worked). */
+  missingBeforeReplay: string[];
+  /**
+   * A time target: the transactions logged right after the event the replay stopped at yet stamped
+   * before the target (not replayed; window-checks.ts `readStopOrder`), null when none.
+   */
+  stampedBeforeTarget: { count: number; first: NamedEvent } | null;
   /** The restored server's GTID variables after the replay. */
   server: { gtidBinlogPos: string | null; gtidSlavePos: string | null; gtidCurrentPos: string | null };
 }
@@ -288,91 +296,64 @@ export function applyArgv(optionFile: string): string[] {
     '--init-command=SET @dbbackup_replay = 1 /*M!100101 , SESSION max_statement_time = 0 */'];
 }
 
-/** One event header of the binlog tool's output: `#261121 12:11:52 server id 1  end_log_pos 421 CRC32 0x… 	GTID 0-1-75 trans`. */
-export function parseEventHeader(line: string): { at: Date; serverId: number; gtid?: Gtid } | undefined {
-  const match = /^#(\d{2})(\d{2})(\d{2}) +(\d{1,2}):(\d{2}):(\d{2}) server id (\d+) +end_log_pos \d+(.*)$/.exec(line);
-  if (!match) return undefined;
-  const [, yy, mm, dd, h, mi, s, serverId, rest] = match;
-  const at = new Date(Date.UTC(2000 + Number(yy), Number(mm) - 1, Number(dd), Number(h), Number(mi), Number(s)));
-  const gtid = /\bGTID (\d+-\d+-\d+)\b/.exec(rest);
-  return { at, serverId: Number(serverId), ...(gtid ? { gtid: parseGtid(gtid[1]) } : {}) };
+/** What {@link prepareReplay} downloaded and checked, for {@link replayBinlogs}. */
+export interface PreparedReplay {
+  /** The replay's options for the binlog tool (the downloaded files, the filters, the stop). */
+  replay: ReplayArgvOptions;
+  order?: StopOrder;
 }
 
 /**
- * Passes the binlog tool's output through unchanged, noting every event header: the last GTID per
- * domain, the number of transactions, the first and last event time (the tool runs with TZ=UTC).
+ * Downloads the binlogs a replay to the target's point needs and reads their window before the
+ * target is touched (window-checks.ts): a replay that cannot keep to the restored database is
+ * refused, and a time target's stop is found.
+ * @throws PermanentError as {@link replayPlan}, `UNSUPPORTED_RESTORE` (window-checks.ts
+ *   `assertStatementsKeepToScope`), `CHECKSUM_MISMATCH` (a download).
  */
-export class BinlogEventScanner extends Transform {
-  readonly lastGtid = new Map<number, Gtid>();
-  transactions = 0;
-  firstEventAt?: Date;
-  lastEventAt?: Date;
-  private carry = '';
+export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promise<PreparedReplay> {
+  const { pit, consistency, scope, plan } = replayPlan(ctx);
+  const command = binlogTool(consistency.flavor);
+  const { files } = await downloadArtifacts(plan.map((p) => p.artifact), replayDir(ctx), { ...transfer, concurrency: 4 });
+  const localFiles = plan.map((p) => files[p.artifact.name]);
+  const stop = pit.until ? stopDatetime(pit.until) : undefined;
+  const window = { command, files: plan.map((p) => p.file), signal: ctx.signal };
+  const options = { startPosition: consistency.binlogPosition, stopDatetime: stop, untilGtid: pit.untilGtid, files: localFiles };
+  const replay = { ...options, ...scope };
+  const argv = replayArgv(replay);
+  const [order] = await Promise.all([
+    stop ? readStopOrder(window, replayArgv({ startPosition: options.startPosition, files: localFiles }), Date.parse(`${stop.replace(' ', 'T')}Z`)) : undefined,
+    scope.database !== undefined
+      ? assertStatementsKeepToScope({ ...window, argv, unfilteredArgv: replayArgv(options) }, scope.database, scope.rewriteDb?.[scope.database] ?? scope.database, await targetDatabases(ctx))
+      : undefined,
+  ]);
+  return { replay, ...(order ? { order } : {}) };
+}
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.scan(chunk.toString('latin1'));
-    callback(null, chunk);
-  }
+/** Where a replay's binlogs are downloaded. */
+const replayDir = (ctx: Ctx) => path.join(ctx.spoolDir, 'pitr-binlogs');
 
-  override _flush(callback: TransformCallback): void {
-    this.scan('\n');
-    callback();
-  }
-
-  private scan(text: string): void {
-    const all = this.carry + text;
-    let start = 0;
-    for (;;) {
-      const end = all.indexOf('\n', start);
-      if (end === -1) break;
-      if (all.charCodeAt(start) === 0x23 /* # */) this.line(all.slice(start, end));
-      start = end + 1;
-    }
-    const rest = all.slice(start);
-    this.carry = rest.startsWith('#') && rest.length < 4096 ? rest : '';
-  }
-
-  private line(line: string): void {
-    const header = parseEventHeader(line);
-    if (!header) return;
-    // The format description event at the top of every file carries the file's creation time.
-    if (/\bStart: binlog\b/.test(line)) return;
-    this.firstEventAt ??= header.at;
-    this.lastEventAt = header.at;
-    if (header.gtid) {
-      this.transactions += 1;
-      this.lastGtid.set(header.gtid.domain, header.gtid);
-    }
-  }
+/** The target server's databases (a logical restore's target, up before the restore). */
+async function targetDatabases(ctx: Ctx): Promise<string[]> {
+  return withConnection(ctx.target, { connecting: '(the restore target)', doing: 'listing its databases for the replay' }, async (connection) => {
+    const [rows] = await connection.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA') as [Array<{ name: string }>, unknown];
+    return rows.map((r) => r.name);
+  });
 }
 
 /**
- * Replays the archived binlogs onto the restored server (see the module comment).
+ * Replays the binlogs {@link prepareReplay} made ready onto the restored server (see the module comment).
  * @returns a {@link ReplayReport}.
- * @throws PermanentError `NO_BINLOG_POSITION`, `UNSUPPORTED_RESTORE` (see {@link replayScope}),
- *   `PITR_TARGET_BEFORE_BACKUP`, `NO_BINLOG_ARCHIVE`, `BINLOG_MISSING`, `BINLOG_GAP`,
- *   `PITR_REPLAY_FAILED` (with the client's error).
+ * @throws PermanentError as {@link replayPlan}, `PITR_REPLAY_FAILED` (with the client's error).
  */
-export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: TransferOptions): Promise<JsonObject> {
+export async function replayBinlogs(ctx: Ctx, prepared: PreparedReplay): Promise<JsonObject> {
   const { pit, consistency, facts, scope, archives, plan } = replayPlan(ctx);
   const replayedFrom = { file: consistency.binlogFile, position: consistency.binlogPosition, gtid: consistency.gtid ?? null };
   const command = binlogTool(consistency.flavor);
-  const dir = path.join(ctx.spoolDir, 'pitr-binlogs');
-  const { files } = await downloadArtifacts(plan.map((p) => p.artifact), dir, { ...transfer, concurrency: 4 });
-  const localFiles = plan.map((p) => files[p.artifact.name]);
-
-  const stop = pit.until ? stopDatetime(pit.until) : undefined;
-  const argv = replayArgv({
-    startPosition: consistency.binlogPosition,
-    stopDatetime: stop,
-    untilGtid: pit.untilGtid,
-    ...scope,
-    disableLogBin: ctx.target.binlog === false,
-    files: localFiles,
-  });
+  const argv = replayArgv({ ...prepared.replay, disableLogBin: ctx.target.binlog === false });
   ctx.logger.info('mysql point-in-time: replaying', { files: plan.map((p) => `${p.file}@${p.backupId}`), until: pit.until, untilGtid: pit.untilGtid, database: scope.database });
 
-  const scanner = await withClientOptionFile(ctx.target, ctx.spoolDir, (optionFile) => pipeReplay(command, argv, optionFile, ctx.signal));
+  const missingBeforeReplay = await withConnection(ctx.target, onRestoredServer('listing its tables before the replay'), (connection) => missingTables(ctx, connection));
+  const scanner = await withClientOptionFile(ctx.target, ctx.spoolDir, (optionFile) => pipeReplay(command, argv, optionFile, facts.mode === 'physical', ctx.signal));
   const lastGtids = formatGtidPosition(scanner.lastGtid) || null;
 
   // Coverage: was the target within what the archives hold?
@@ -382,22 +363,27 @@ export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: 
     reachedTarget = positionCovers(mergeGtidPositions(consistency.gtid, lastGtids ?? ''), pit.untilGtid);
     coverage = reachedTarget ? `GTID ${pit.untilGtid} applied` : `the archives end before GTID ${pit.untilGtid} (last applied: ${lastGtids ?? 'none'})`;
   } else {
-    const after = await firstEventAtOrAfter(command, localFiles[localFiles.length - 1], stop!);
+    const stoppedAt = prepared.order?.stoppedAt;
     const archivedAt = archives.archivedAt;
-    reachedTarget = after !== undefined || (archivedAt !== undefined && archivedAt >= Date.parse(pit.until!));
-    coverage = after
-      ? `the archive holds events from ${after.toISOString()}, after the target: every event before it was applied`
+    reachedTarget = stoppedAt !== undefined || (archivedAt !== undefined && archivedAt >= Date.parse(pit.until!));
+    coverage = stoppedAt
+      ? `the replay stopped at the first event stamped at or after the target (${stoppedAt.at}${stoppedAt.gtid ? `, GTID ${stoppedAt.gtid}` : ''}, ${stoppedAt.file}): every event before it was applied`
       : archivedAt !== undefined && reachedTarget
         ? `the newest archive (${new Date(archivedAt).toISOString()}) was taken after the target`
         : `the newest archived event is before ${pit.until} and no archive is known to cover it: take a backup with archiveBinlogs after the target time`;
+    const before = prepared.order?.stampedBefore;
+    if (before?.first) {
+      coverage += `; ${before.count} transaction${before.count === 1 ? '' : 's'} logged right after it ${before.count === 1 ? 'is' : 'are'} stamped before the target (first: ${before.first.gtid ? `GTID ${before.first.gtid} ` : ''}at ${before.first.at} in ${before.first.file}) and ${before.count === 1 ? 'was' : 'were'} not replayed. Binlog times are statement starts: a statement that ran across the target lands here; a transaction stamped ahead of its neighbours (a clock step, SET timestamp, a replicated event) stops the replay early. For an exact point, restore to a GTID (untilGtid)`;
+    }
   }
 
   const server = await afterReplay(ctx, facts.mode === 'physical', mergeGtidPositions(consistency.gtid, lastGtids ?? ''));
-  await rm(dir, { recursive: true, force: true });
+  await rm(replayDir(ctx), { recursive: true, force: true });
+  const stampedBefore = prepared.order?.stampedBefore;
   const report: ReplayReport = {
     until: pit.until ?? null,
     untilGtid: pit.untilGtid ?? null,
-    stopDatetime: stop ?? null,
+    stopDatetime: prepared.replay.stopDatetime ?? null,
     replayedFrom,
     database: scope.database ?? null,
     replayedTo: { gtid: lastGtids, lastEventAt: scanner.lastEventAt?.toISOString() ?? null },
@@ -405,8 +391,11 @@ export async function replayBinlogs(ctx: Ctx, _result: RestoreResult, transfer: 
     files: plan.map((p) => ({ file: p.file, backupId: p.backupId })),
     reachedTarget,
     coverage,
+    missingBeforeReplay,
+    stampedBeforeTarget: stampedBefore && stampedBefore.count > 0 ? { count: stampedBefore.count, first: stampedBefore.first! } : null,
     server,
   };
+  if (report.stampedBeforeTarget) ctx.logger.warn('mysql point-in-time: transactions stamped before the target were logged after the stop and not replayed', { ...report.stampedBeforeTarget });
   ctx.logger.info('mysql point-in-time: replayed', { transactions: report.transactions, to: report.replayedTo, reachedTarget });
   return report;
 }
@@ -437,25 +426,19 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
     detail: `${replay.replayedFrom.file}:${replay.replayedFrom.position}${startOk ? ' (the backup\'s position)' : `, but the backup is at ${consistency.binlogFile}:${consistency.binlogPosition}`}`,
   });
 
-  const targetOf = facts.mode === 'logical'
-    ? new Map(mapDatabases(facts, ctx.target.renameDatabases).map((m) => [m.source, m.target]))
-    : new Map<string, string>();
   await withConnection(ctx.target, onRestoredServer('checking the replay'), async (connection) => {
-    const [rows] = await connection.query(
-      "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')",
-    ) as [Array<{ db: string; tbl: string }>, unknown];
-    const present = new Set(rows.map((r) => tableKey(r.db, r.tbl)));
-    const stored = await storedTableName(connection);
-    const missing = facts.tables.map((t) => ({ database: targetOf.get(t.database) ?? t.database, table: t.table }))
-      .filter((t) => !present.has(tableKey(stored(t.database), stored(t.table)))).map((t) => `${t.database}.${t.table}`);
+    // Before the replay every table of the backup was there; one the replay dropped or renamed is gone on purpose.
+    const before = replay.missingBeforeReplay;
+    const after = await missingTables(ctx, connection);
+    const gone = after.filter((t) => !before.includes(t));
     checks.push({
       name: 'tables-present',
-      ok: missing.length === 0,
-      detail: missing.length > 0
-        ? `missing: ${missing.slice(0, 10).join(', ')}`
+      ok: before.length === 0,
+      detail: before.length > 0
+        ? `missing after the restore, before the replay: ${before.slice(0, 10).join(', ')}`
         : facts.tables.length === 0 && facts.mode === 'physical'
           ? 'skipped (physical.prepareCheck=false): the backup lists no tables to look for'
-          : `${facts.tables.length} tables`,
+          : `${facts.tables.length} tables after the restore${gone.length > 0 ? `; the replay dropped or renamed ${gone.length}: ${gone.slice(0, 10).join(', ')}` : ''}`,
     });
 
     if (replay.untilGtid) {
@@ -483,6 +466,21 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
     }
   });
   return checks;
+}
+
+/** The backup's tables (named as restored) the restored server lacks now. */
+async function missingTables(ctx: Ctx, connection: Connection): Promise<string[]> {
+  const facts = recordedFacts(ctx.backup);
+  const targetOf = facts.mode === 'logical'
+    ? new Map(mapDatabases(facts, ctx.target.renameDatabases).map((m) => [m.source, m.target]))
+    : new Map<string, string>();
+  const [rows] = await connection.query(
+    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')",
+  ) as [Array<{ db: string; tbl: string }>, unknown];
+  const present = new Set(rows.map((r) => tableKey(r.db, r.tbl)));
+  const stored = await storedTableName(connection);
+  return facts.tables.map((t) => ({ database: targetOf.get(t.database) ?? t.database, table: t.table }))
+    .filter((t) => !present.has(tableKey(stored(t.database), stored(t.table)))).map((t) => `${t.database}.${t.table}`);
 }
 
 /**
@@ -526,41 +524,20 @@ function archivesFrom(ctx: Ctx): {
   };
 }
 
-/** `binlog tool | scanner | mariadb`, both sides' stderr kept; the client's failure wins. */
-async function pipeReplay(command: string, argv: string[], optionFile: string, signal?: AbortSignal): Promise<BinlogEventScanner> {
+/**
+ * `binlog tool | scanner | mariadb`, both sides' stderr kept; the client's failure wins. Without
+ * `sourceGtids` (a logical restore's target, another server) the transactions' GTID settings are
+ * dropped on the way (gtid-settings-filter.ts).
+ */
+async function pipeReplay(command: string, argv: string[], optionFile: string, sourceGtids: boolean, signal?: AbortSignal): Promise<BinlogEventScanner> {
   const scanner = new BinlogEventScanner();
+  const through = sourceGtids ? [scanner] : [scanner, new GtidSettingsFilter()];
   await runToolPipe(
     { command, argv, what: `${command} (reading the archived binlogs)` },
     { command: 'mariadb', argv: applyArgv(optionFile), what: 'applying the binlog replay (mariadb client)' },
-    { errors: MYSQL_TOOLS, fallbackCode: 'PITR_REPLAY_FAILED', env: { ...process.env, TZ: 'UTC' }, signal, through: [scanner] },
+    { errors: MYSQL_TOOLS, fallbackCode: 'PITR_REPLAY_FAILED', env: { ...process.env, TZ: 'UTC' }, signal, through },
   );
   return scanner;
-}
-
-/** The first event at or after `stop` (UTC `YYYY-MM-DD HH:MM:SS`) in `file`, or undefined. */
-async function firstEventAtOrAfter(command: string, file: string, stop: string): Promise<Date | undefined> {
-  const stopMs = Date.parse(`${stop.replace(' ', 'T')}Z`);
-  const what = `${command} --start-datetime`;
-  const tool = spawnStreamingTool(command, ['--no-defaults', `--start-datetime=${stop}`, file], { errors: MYSQL_TOOLS, what, env: { ...process.env, TZ: 'UTC' } });
-  tool.stdout.setEncoding('latin1');
-  let found: Date | undefined;
-  try {
-    for await (const line of createInterface({ input: tool.stdout, crlfDelay: Infinity })) {
-      const header = line.startsWith('#') ? parseEventHeader(line) : undefined;
-      if (header && header.at.getTime() >= stopMs) {
-        found = header.at;
-        break;
-      }
-    }
-  } finally {
-    // Found (or not): the rest of its output is not needed.
-    tool.stdout.destroy();
-    tool.stop();
-  }
-  const exit = await tool.exited;
-  // Its exit code is not judged (it is stopped on purpose); only a tool that never ran fails.
-  if (exit.error) throw toolExitError(MYSQL_TOOLS, command, what, exit)!;
-  return found;
 }
 
 /**

@@ -67,6 +67,19 @@ async function waitPastSecondAfter(iso: string): Promise<void> {
   await sleep(Math.max(0, next - Date.now()) + 150);
 }
 
+/** Gives `target` a database named like the backup's, holding a row to keep. */
+async function holdPreciousShop(target: TestMariaDb): Promise<void> {
+  await usingConnection(target.connect(), async (held) => {
+    await held.query('CREATE DATABASE shop');
+    await held.query("CREATE TABLE shop.precious (id INT PRIMARY KEY, v TEXT) SELECT 1 AS id, 'keep me' AS v");
+  });
+}
+
+/** The rows of `shop.precious` on `target` ({@link holdPreciousShop}). */
+async function preciousRows(target: TestMariaDb): Promise<unknown> {
+  return usingConnection(target.connect(), async (connection) => (await connection.query('SELECT v FROM shop.precious'))[0]);
+}
+
 /** The error `promise` rejects with; fails the test when it resolves. */
 async function failure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
   try {
@@ -183,13 +196,7 @@ describe('mysql point-in-time recovery', () => {
     // Prepare: a target holding a database of the backup's name, its data to keep
     const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-early', config: { ...source.config(), databases: ['shop'], archiveBinlogs: true } });
     const target = await startTestMariaDb('pitr-early', 8);
-    const held = await target.connect();
-    try {
-      await held.query('CREATE DATABASE shop');
-      await held.query("CREATE TABLE shop.precious (id INT PRIMARY KEY, v TEXT) SELECT 1 AS id, 'keep me' AS v");
-    } finally {
-      await held.end();
-    }
+    await holdPreciousShop(target);
     const forced = (pointInTime: Record<string, string>) => failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime }, force: true }));
 
     // Act
@@ -200,13 +207,7 @@ describe('mysql point-in-time recovery', () => {
     expect(byGtid).toMatchObject({ name: 'PermanentError', code: 'PITR_TARGET_BEFORE_BACKUP' });
     expect(byGtid.message).toMatch(/before the backup's position/);
     expect(byTime).toMatchObject({ name: 'PermanentError', code: 'PITR_TARGET_BEFORE_BACKUP' });
-    const untouched = await target.connect();
-    try {
-      const [rows] = await untouched.query('SELECT v FROM shop.precious');
-      expect(rows).toEqual([{ v: 'keep me' }]);
-    } finally {
-      await untouched.end();
-    }
+    expect(await preciousRows(target)).toEqual([{ v: 'keep me' }]);
   }, 180_000);
 
   it('replays after a renaming logical restore only the restored database\'s changes: not another database\'s, not accounts', async () => {
@@ -263,6 +264,97 @@ describe('mysql point-in-time recovery', () => {
       await untouched.end();
     }
   }, 180_000);
+
+  it('refuses, before touching the target, a replay whose statements reach past the restored database: a qualified name under a rename, a change made from another default database', async () => {
+    // Prepare: B1 of shop (with table pitr_names); ALTER naming shop from shop's session (G1); ALTER from a session without a default database (G2); B2.
+    await admin.query('CREATE TABLE shop.pitr_names (id INT PRIMARY KEY)');
+    const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-names', config });
+    await admin.query('ALTER TABLE shop.pitr_names ADD qualified INT');
+    const g1 = await sourceGtid();
+    await runWithoutDefaultDatabase('ALTER TABLE shop.pitr_names ADD from_elsewhere INT');
+    const g2 = await sourceGtid();
+    await rt.backup({ engine: 'mysql', instance: 'pitr-names', config });
+    const target = await startTestMariaDb('pitr-names', 13);
+    await holdPreciousShop(target);
+
+    // Act
+    const renamed = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), renameDatabases: { shop: 'shop_copy' }, pointInTime: { untilGtid: g1 } } }));
+    const elsewhere = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), renameDatabases: { shop: 'shop_copy' }, pointInTime: { untilGtid: g2 } } }));
+
+    // Assess
+    expect(renamed).toMatchObject({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' });
+    expect(renamed.message).toMatch(new RegExp(`GTID ${g1} in binlog\\.\\d+ \\(ALTER TABLE shop\\.pitr_names ADD qualified INT\\) names shop itself`));
+    expect(elsewhere.message).toMatch(new RegExp(`GTID ${g2} in binlog\\.\\d+ \\(ALTER TABLE shop\\.pitr_names ADD from_elsewhere INT\\) changes shop from a session whose default database was another`));
+    expect(await preciousRows(target)).toEqual([{ v: 'keep me' }]);
+    expect(await usingConnection(target.connect(), (c) => presentOn(c, ['shop', 'shop_copy'], ['nobody']))).toEqual({ databases: ['shop'], users: [] });
+  }, 180_000);
+
+  it('replays into a target with its own GTID history under gtid_strict_mode, logging the changes under its own GTIDs; a table the replay dropped is not missed', async () => {
+    // Prepare: shop.pitr_dropped; B1; W1 and the table dropped; B2. The target's own GTID sequence is far above the source's.
+    await admin.query('CREATE TABLE shop.pitr_dropped (id INT PRIMARY KEY)');
+    const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-strict', config });
+    await insertCustomer('pitr-s1');
+    await admin.query('DROP TABLE pitr_dropped');
+    const untilGtid = await sourceGtid();
+    await rt.backup({ engine: 'mysql', instance: 'pitr-strict', config });
+    const target = await startTestMariaDb('pitr-strict', 14);
+    const own = await target.connect();
+    try {
+      await own.query('SET GLOBAL gtid_strict_mode = 1');
+      await own.query('SET SESSION gtid_seq_no = 1000000');
+      await own.query('CREATE DATABASE target_own');
+      const ownPosition = ((await own.query('SELECT @@gtid_binlog_pos AS g') as [Array<{ g: string }>, unknown])[0][0].g);
+
+      // Act
+      const report = await rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid } } });
+
+      // Assess
+      expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(report.validation.checks.find((c) => c.name === 'tables-present')?.detail).toMatch(/the replay dropped or renamed 1: shop\.pitr_dropped/);
+      expect((await customerNames(own)).at(-1)).toBe('pitr-s1');
+      const [[after]] = await own.query('SELECT @@gtid_binlog_pos AS g') as [Array<{ g: string }>, unknown];
+      expect(ownPosition).toBe('0-14-1000000');
+      expect(after.g).toMatch(/^0-14-100\d{4}$/);
+      expect(Number(after.g.split('-')[2])).toBeGreaterThan(1_000_000);
+    } finally {
+      await own.end();
+    }
+  }, 180_000);
+
+  it('says which transactions a time target left out when one stamped ahead of its neighbours stopped the replay', async () => {
+    // Prepare: B1; W1; F, stamped a day ahead (SET timestamp); W2; the target time; W3; B2.
+    const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-ahead', config });
+    await insertCustomer('pitr-a1');
+    await usingConnection(source.connect('shop'), async (connection) => {
+      await connection.query('SET timestamp = UNIX_TIMESTAMP() + 86400');
+      await connection.query("INSERT INTO customers (name, created) VALUES ('pitr-ahead', NOW())");
+    });
+    await insertCustomer('pitr-a2');
+    const w2 = await sourceGtid();
+    const until = new Date().toISOString();
+    await waitPastSecondAfter(until);
+    await insertCustomer('pitr-a3');
+    await rt.backup({ engine: 'mysql', instance: 'pitr-ahead', config });
+    const target = await startTestMariaDb('pitr-ahead', 15);
+
+    // Act
+    const report = await rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { until } } });
+
+    // Assess
+    const replay = report.endpoint.replay as Replay & { stampedBeforeTarget: { count: number; first: { gtid: string } } | null };
+    expect(replay.stampedBeforeTarget).toMatchObject({ count: 1, first: { gtid: w2 } });
+    expect(report.validation.checks.find((c) => c.name === 'pitr-time-reached')?.detail).toMatch(new RegExp(`1 transaction logged right after it is stamped before the target \\(first: GTID ${w2} .*not replayed.*untilGtid`));
+    const restored = await target.connect();
+    try {
+      expect((await customerNames(restored)).filter((n) => n.startsWith('pitr-a'))).toEqual(['pitr-a1']);
+    } finally {
+      await restored.end();
+    }
+  }, 180_000);
+
   // Last in the file: the source keeps a second GTID domain in its position from here on.
   it('refuses a GTID target when the binlogs hold several GTID domains (the binlog tool would replay the named one only) before touching the target', async () => {
     // Prepare: B1; a write in domain 0, one in domain 5, one in domain 0 again; B2

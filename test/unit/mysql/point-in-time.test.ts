@@ -4,8 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import type { StoredArtifact } from '../../../core/driver/types';
 import type { MysqlFacts } from '../../../drivers/mysql/shared/layout';
 import {
-  applyArgv, BinlogEventScanner, parseEventHeader, planReplay, replayArgv, replayScope, stopDatetime,
+  applyArgv, planReplay, replayArgv, replayScope, stopDatetime,
 } from '../../../drivers/mysql/point-in-time/point-in-time';
+import { BinlogEventScanner, parseEventHeader } from '../../../drivers/mysql/point-in-time/binlog-events';
 
 const stored = (backupId: string, file: string, size = 100): StoredArtifact => ({
   name: `binlog/${file.replace('.', '%2E')}`, key: `backups/mysql/db/${backupId}/data/default/binlog/${file}`, size, sha256: 'a'.repeat(64),
@@ -153,7 +154,8 @@ describe('reading the binlog tool\'s output', () => {
     const header = parseEventHeader('#261121 12:11:52 server id 1  end_log_pos 463 CRC32 0x37372409 	GTID 0-1-75 trans');
 
     // Assess
-    expect(header).toEqual({ at: new Date('2026-11-21T12:11:52Z'), serverId: 1, gtid: { domain: 0, server: 1, sequence: 75 } });
+    expect(header).toEqual({ at: new Date('2026-11-21T12:11:52Z'), serverId: 1, endPosition: 463, type: 'GTID', gtid: { domain: 0, server: 1, sequence: 75 } });
+    expect(parseEventHeader('#261121 12:11:52 server id 1  end_log_pos 627 CRC32 0x1c68cb04 \tQuery\tthread_id=4\texec_time=0\terror_code=0\txid=5')).toMatchObject({ endPosition: 627, type: 'Query' });
     expect(parseEventHeader('# at 421')).toBeUndefined();
   });
 

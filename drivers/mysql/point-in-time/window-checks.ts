@@ -1,0 +1,130 @@
+/**
+ * Checks of the binlog window a point-in-time replay will apply, read before the restore touches
+ * the target (the binlog tool run with rows decoded to comments; binlog-events.ts):
+ *
+ * - {@link assertStatementsKeepToScope}: after a logical restore the replay keeps to one database,
+ *   renamed like the restore, and the tool does so by the session's default database alone
+ *   (`--database`, `--rewrite-db`); a statement's own qualified names are neither filtered nor
+ *   renamed. So a replayed statement naming another database would change that database on the
+ *   target, one naming the backed-up database under a rename would change the target's database
+ *   of that name, and a statement changing the backed-up database from another session's default
+ *   database would be skipped. Each is refused, naming the statement.
+ * - {@link readStopOrder}: a time target stops at the first event stamped at or after it, as the
+ *   tool does; transactions logged after that event yet stamped before the point (event times are
+ *   statement starts: a clock step, `SET timestamp`, a replicated event) are counted, so the
+ *   report can say they were left out.
+ */
+import { formatGtid } from '../shared/gtid';
+import { PermanentError } from '../../../core/errors';
+import { ENGINE } from '../shared/layout';
+import { readBinlogEvents, type WindowEvent } from './binlog-events';
+import { mayChangeTables, qualifiers } from './statement-names';
+
+/** Where the window's events come from: the tool, its argv for the replay (filters and stop included), and the files' names. */
+export interface BinlogWindow {
+  command: string;
+  /** The replay's argv (point-in-time.ts `replayArgv`), with its `--database` and `--rewrite-db` when the replay is filtered. */
+  argv: string[];
+  /** The same without the filters: every event of the window. */
+  unfilteredArgv: string[];
+  /** File names in the order given to the tool (a message names the file an event is in). */
+  files: string[];
+  signal?: AbortSignal;
+}
+
+/** The statements a problem names at most, in its message. */
+const NAMED = 3;
+
+/**
+ * Refuses a replay after a logical restore whose statements reach past the restored database (see
+ * the file comment). `source` is the backed-up database as the binlog names it, `target` its name
+ * on the target, `targetDatabases` the target server's databases now.
+ * @throws PermanentError `UNSUPPORTED_RESTORE` naming up to three statements, their GTID and file.
+ */
+export async function assertStatementsKeepToScope(window: BinlogWindow, source: string, target: string, targetDatabases: readonly string[]): Promise<void> {
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  const onTarget = (name: string) => same(name, target) || targetDatabases.some((d) => same(d, name));
+  const renamed = !same(source, target);
+  const problems: string[] = [];
+  /** Statements naming the source database, all of them and those the filtered replay applies. */
+  const namingSource = new Map<string, WindowEvent>();
+  const replayedNamingSource = new Set<string>();
+  const keyOf = (event: WindowEvent) => `${event.fileIndex}:${event.endPosition}`;
+  const changing = (event: WindowEvent) => event.statement !== undefined && mayChangeTables(event.statement);
+
+  await Promise.all([
+    readBinlogEvents(window.command, window.unfilteredArgv, (event) => {
+      if (changing(event) && qualifiers(event.statement!).some((q) => same(q, source))) namingSource.set(keyOf(event), event);
+    }, window.signal),
+    readBinlogEvents(window.command, window.argv, (event) => {
+      if (!changing(event)) return;
+      const names = qualifiers(event.statement!);
+      if (names.some((q) => same(q, source))) {
+        replayedNamingSource.add(keyOf(event));
+        if (renamed) problems.push(`${where(window, event)} names ${source} itself, which the rename to ${target} does not reach (the binlog tool renames the session's default database only): replayed, it would change the target's database ${source}`);
+      }
+      const other = names.find((q) => !same(q, source) && onTarget(q));
+      if (other !== undefined) problems.push(`${where(window, event)} changes database ${other}, which the restore did not restore: replayed, it would change ${other} on the target`);
+    }, window.signal),
+  ]);
+  for (const [key, event] of namingSource) {
+    if (!replayedNamingSource.has(key)) {
+      problems.push(`${where(window, event)} changes ${source} from a session whose default database was another (or none): the binlog tool filters statements by that database and would skip it, leaving ${target} unlike the source`);
+    }
+  }
+  if (problems.length === 0) return;
+  throw new PermanentError(
+    `a point-in-time replay cannot keep to database ${source}${renamed ? ` (restored as ${target})` : ''}: ${problems.slice(0, NAMED).join('; ')}${problems.length > NAMED ? `; and ${problems.length - NAMED} more` : ''}. Restore to a point before it, or use a physical backup, whose replay applies every statement as logged`,
+    { code: 'UNSUPPORTED_RESTORE', engine: ENGINE },
+  );
+}
+
+/** `GTID 0-1-7 in binlog.000002 (TRUNCATE shop.t)`. */
+function where(window: BinlogWindow, event: WindowEvent): string {
+  const statement = (event.statement ?? '').replace(/\s+/g, ' ').trim();
+  const shown = statement.length > 120 ? `${statement.slice(0, 120)}…` : statement;
+  return `the statement ${event.transaction ? `of GTID ${formatGtid(event.transaction)} ` : ''}in ${window.files[event.fileIndex] ?? 'the binlogs'} (${shown})`;
+}
+
+/** An event of the window, as a report names it. */
+export interface NamedEvent {
+  [key: string]: string | null;
+  at: string;
+  gtid: string | null;
+  file: string;
+}
+
+/** What {@link readStopOrder} found about a time target's stop. */
+export interface StopOrder {
+  /** The first event stamped at or after the point: where the replay stops. Absent: the archives end before the point. */
+  stoppedAt?: NamedEvent;
+  /** Transactions logged right after it (up to the next one stamped at or after the point) yet stamped before the point: not replayed. */
+  stampedBefore: { count: number; first?: NamedEvent };
+}
+
+/**
+ * Reads the window from the replay's start, unfiltered and without a stop, for where a replay to
+ * `stopMs` stops (the first event stamped at or after it, as the tool's `--stop-datetime`) and the
+ * transactions logged right after that event but stamped before the point. Stops reading at the
+ * first transaction after the stop stamped at or after the point.
+ */
+export async function readStopOrder(window: Pick<BinlogWindow, 'command' | 'files' | 'signal'>, startArgv: string[], stopMs: number): Promise<StopOrder> {
+  const order: StopOrder = { stampedBefore: { count: 0 } };
+  const named = (event: WindowEvent): NamedEvent => ({
+    at: event.at.toISOString(),
+    gtid: event.gtid ? formatGtid(event.gtid) : null,
+    file: window.files[event.fileIndex] ?? '',
+  });
+  await readBinlogEvents(window.command, startArgv, (event) => {
+    if (!order.stoppedAt) {
+      if (event.at.getTime() >= stopMs) order.stoppedAt = named(event);
+      return undefined;
+    }
+    if (!event.gtid) return undefined;
+    if (event.at.getTime() >= stopMs) return 'stop';
+    order.stampedBefore.count += 1;
+    order.stampedBefore.first ??= named(event);
+    return undefined;
+  }, window.signal);
+  return order;
+}
