@@ -67,7 +67,12 @@ export interface CatalogFilter {
  * backup, `restorable` the newest verified one no drill failed to restore (what a restore takes; a
  * drill takes the newest verified one, so a failed drill is tried again rather than an older backup).
  */
-export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & { restoreVerified?: boolean; restorable?: boolean };
+export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & {
+  restoreVerified?: boolean;
+  restorable?: boolean;
+  /** With `latest`: why a backup (otherwise wanted) cannot serve the request, undefined when it can; passed over with that reason. */
+  serves?: (entry: CatalogEntry & { manifest: BackupManifest }) => string | undefined;
+};
 
 /** Newest first. */
 const byNewest = (a: { backupId: string }, b: { backupId: string }): number => b.backupId.localeCompare(a.backupId);
@@ -206,7 +211,9 @@ export class Catalog {
         if (!group) continue;
         const entry = await this.entry(group);
         read.set(`${entry.engine}/${entry.instance}/${entry.backupId}`, entry);
-        const broken = forRestore && wanted(entry) ? await this.brokenChain(entry as CatalogEntry & { manifest: BackupManifest }, folders, read) : undefined;
+        const broken = forRestore && wanted(entry)
+          ? await this.brokenChain(entry as CatalogEntry & { manifest: BackupManifest }, folders, read) ?? filter.serves?.(entry as CatalogEntry & { manifest: BackupManifest })
+          : undefined;
         if (wanted(entry) && broken === undefined) return { entry: passedOver.length === 0 ? entry : { ...entry, passedOver }, listed: listedIn(group) };
         const why = broken ?? whyNot(entry);
         newest ??= { entry, why };

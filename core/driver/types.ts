@@ -404,6 +404,14 @@ export interface RestoreDriver<T = unknown> {
    */
   readsLaterBackups?(target: Partial<T> | undefined): boolean;
   /**
+   * Why `backup` cannot serve a restore to `target` when `latest` is asked for (a point-in-time
+   * target before the backup was taken), or undefined when it can: `restore latest` passes over
+   * such backups to the newest one that can, and names them. `target` as for
+   * {@link readsLaterBackups} (the request's, not yet parsed: a driver reads it defensively).
+   * Optional: without it, the newest backup is taken.
+   */
+  passesOver?(backup: BackupRecord, target: Partial<T> | undefined): string | undefined;
+  /**
    * Checks the target exists and is empty (refuses a non-empty one with PermanentError
    * `TARGET_NOT_EMPTY` unless `ctx.force`) and makes it ready to receive data. Idempotent and
    * never destructive: with `force`, existing data is replaced by `restore`, only after the backup

@@ -107,6 +107,12 @@ function readsChain(engine: string, target: object | undefined, deps: StepDeps):
   return deps.registry.restoreDriver(engine).readsLaterBackups?.(target) ?? true;
 }
 
+/** For `latest`: why a backup cannot serve a restore to `target`, as the engine's driver says ({@link RestoreDriver.passesOver}). */
+function servesTarget(engine: string | undefined, target: object | undefined, deps: StepDeps): ((entry: { manifest: BackupManifest }) => string | undefined) | undefined {
+  const driver = engine && deps.registry.has(engine) ? deps.registry.restoreDriver(engine) : undefined;
+  return driver?.passesOver && ((entry) => driver.passesOver!(backupRecordOf(entry.manifest), target));
+}
+
 /**
  * The later verified backups of the backup's engine and instance (complete, validated, and not
  * failed by a re-verification), oldest first: what a point-in-time restore replays beyond it. One
@@ -155,14 +161,15 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
     if (request.verified && request.backupId !== 'latest') {
       throw new PermanentError('`verified` picks among backups: it goes with `latest`, not with a backup id', { code: 'INVALID_INPUT' });
     }
-    const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified, restorable: !request.drill });
+    const given = request.target && { ...request.target, ...request.drill?.targetSettings };
+    const serves = servesTarget(request.engine, given ?? request.drill?.targetSettings, deps);
+    const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified, restorable: !request.drill, ...(serves ? { serves } : {}) });
     const { manifest } = entry;
     if (entry.passedOver) deps.logger.warn('restoring latest: newer backups passed over', { backupId: manifest.backupId, passedOver: entry.passedOver });
     if (request.engine && request.engine !== manifest.engine) {
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
     checkManifestRecords(deps.registry, manifest, manifestKey(entry.prefix));
-    const given = request.target && { ...request.target, ...request.drill?.targetSettings };
     // A drill without a target: its scratch target is started on the request's host (drill-steps.ts), which then plans the nodes.
     const target = given && deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(given));
     const nodes = target

@@ -82,7 +82,11 @@ export async function cleanupLogicalRestore(ctx: Ctx, progress: RestoreProgress)
     return { target: 'partial', detail: `on ${where}: ${parts.join('; ')}: restore again (with force) or drop them`, stopped: [] };
   }
   if (finished.length > 0) {
-    return { target: 'restored', detail: `on ${where}: ${they(finished, 'holds', 'hold')} backup ${ctx.backup.backupId} as restored; the failure came after the restore`, stopped: [] };
+    const replayed = progress.result?.endpoint.replay as { replayedTo?: { gtid?: string | null; lastEventAt?: string | null } } | undefined;
+    const as = replayed
+      ? `restored and replayed up to ${replayed.replayedTo?.gtid ? `GTID ${replayed.replayedTo.gtid}` : 'the backup\'s point'}${replayed.replayedTo?.lastEventAt ? ` (last event at ${replayed.replayedTo.lastEventAt})` : ''}, which may not be the point asked for: see the failed checks`
+      : 'as restored';
+    return { target: 'restored', detail: `on ${where}: ${they(finished, 'holds', 'hold')} backup ${ctx.backup.backupId} ${as}; the failure came after the restore`, stopped: [] };
   }
   return { target: 'untouched', detail: `nothing was written to ${where}${replaced.size > 0 ? `; ${they([...replaced], 'keeps its', 'keep their')} previous contents` : ''}`, stopped: [] };
 }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import type {
-  PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport,
+  BackupRecord, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport,
 } from '../../core/driver/types';
 import { mysqlEndpoint, type MysqlRestoreTarget } from './config';
 import { PermanentError } from '../../core/errors';
@@ -14,7 +14,7 @@ import { recordedConsistency, recordedFacts } from './shared/layout';
 import { prepareLogicalTarget, restoreLogical, validateTables } from './logical/logical-restore';
 import { markPhysicalRestoreDone, preparePhysicalTarget, restorePhysical } from './physical/physical-restore';
 import { cleanupLogicalRestore, cleanupPhysicalRestore } from './restore-cleanup';
-import { assertReplayable, prepareReplay, replayBinlogs, validatePointInTime } from './point-in-time/point-in-time';
+import { assertReplayable, pointBeforeBackup, prepareReplay, replayBinlogs, validatePointInTime } from './point-in-time/point-in-time';
 import { mysqlScratch } from './scratch';
 
 /**
@@ -57,6 +57,17 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
   /** Only a point-in-time replay reads the later backups (their binary logs). */
   readsLaterBackups(target: Partial<MysqlRestoreTarget> | undefined): boolean {
     return target?.pointInTime !== undefined;
+  }
+
+  /** `restore latest` to a point in time takes the newest backup taken before the point. */
+  passesOver(backup: BackupRecord, target: Partial<MysqlRestoreTarget> | undefined): string | undefined {
+    const pit = target?.pointInTime;
+    if (!pit) return undefined;
+    try {
+      return pointBeforeBackup(backup, pit);
+    } catch {
+      return undefined; // a point that does not parse: the target's parse refuses it, naming it
+    }
   }
 
   async prepareTarget(ctx: RestoreContext<MysqlRestoreTarget>): Promise<PreparedTarget> {

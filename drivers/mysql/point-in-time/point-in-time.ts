@@ -28,7 +28,7 @@ import path from 'node:path';
 import { backupIdTime } from '../../../core/catalog/layout';
 import { downloadArtifacts } from '../../../core/driver/download';
 import type {
-  Json, JsonObject, RestoreContext, RestoreResult, StoredArtifact, TransferOptions, ValidationCheck,
+  BackupRecord, Json, JsonObject, RestoreContext, RestoreResult, StoredArtifact, TransferOptions, ValidationCheck,
 } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
 import { runToolPipe } from '../../../core/host/tool-pipe';
@@ -270,20 +270,27 @@ function replayPlan(ctx: Ctx) {
   const scope = replayScope(ctx.backup.backupId, facts, ctx.target.renameDatabases);
 
   // The target must not lie before the backup: replay cannot undo what the backup holds.
-  if (pit.untilGtid && consistency.gtid && positionCovers(consistency.gtid, pit.untilGtid)) {
-    const at = parseGtidPosition(consistency.gtid).get(parseGtid(pit.untilGtid).domain)!;
-    if (at.sequence !== parseGtid(pit.untilGtid).sequence) {
-      throw new PermanentError(`untilGtid ${pit.untilGtid} is before the backup's position ${consistency.gtid}; restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
-    }
-  }
+  const before = pointBeforeBackup(ctx.backup, pit);
+  if (before) throw new PermanentError(`${before}; restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
   if (pit.untilGtid) assertOneGtidDomain(ctx, pit.untilGtid);
-  const snapshotAt = typeof consistency.snapshotAt === 'string' ? new Date(consistency.snapshotAt) : backupIdTime(ctx.backup.backupId);
-  if (pit.until && snapshotAt && Date.parse(pit.until) < snapshotAt.getTime()) {
-    throw new PermanentError(`until ${pit.until} is before the backup (${snapshotAt.toISOString()}); restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
-  }
   const archives = archivesFrom(ctx);
   const plan = planReplay(archives.list, consistency.binlogFile);
   return { pit, consistency: { ...consistency, binlogFile: consistency.binlogFile, binlogPosition: consistency.binlogPosition }, facts, scope, archives, plan };
+}
+
+/**
+ * Why `pit` lies before `backup` (a replay cannot undo what the backup holds), or undefined: a GTID
+ * the backup's position passed, a time before its snapshot.
+ */
+export function pointBeforeBackup(backup: BackupRecord, pit: { until?: string; untilGtid?: string }): string | undefined {
+  const consistency = recordedConsistency(backup);
+  if (pit.untilGtid && consistency.gtid && positionCovers(consistency.gtid, pit.untilGtid)) {
+    const at = parseGtidPosition(consistency.gtid).get(parseGtid(pit.untilGtid).domain)!;
+    if (at.sequence !== parseGtid(pit.untilGtid).sequence) return `untilGtid ${pit.untilGtid} is before the backup's position ${consistency.gtid}`;
+  }
+  const snapshotAt = typeof consistency.snapshotAt === 'string' ? new Date(consistency.snapshotAt) : backupIdTime(backup.backupId);
+  if (pit.until && snapshotAt && Date.parse(pit.until) < snapshotAt.getTime()) return `until ${pit.until} is before the backup (${snapshotAt.toISOString()})`;
+  return undefined;
 }
 
 /**

@@ -355,6 +355,33 @@ describe('mysql point-in-time recovery', () => {
     }
   }, 180_000);
 
+  it('restores `latest` to a point in time from the newest backup taken before the point, naming the newer ones passed over; a point beyond the archives fails saying how far the target was replayed', async () => {
+    // Prepare: B1; W1; the target time; W2; B2 (taken after the point)
+    const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-latest', config });
+    await insertCustomer('pitr-l1');
+    const until = new Date().toISOString();
+    await waitPastSecondAfter(until);
+    await insertCustomer('pitr-l2');
+    const b2 = await rt.backup({ engine: 'mysql', instance: 'pitr-latest', config });
+    const target = await startTestMariaDb('pitr-latest', 16);
+
+    // Act
+    const report = await rt.restore({ backupId: 'latest', engine: 'mysql', instance: 'pitr-latest', target: { ...target.config(), pointInTime: { until } } });
+
+    // Assess
+    expect(report.backupId).toBe(b1.backupId);
+    expect(report.passedOver).toEqual([{ backupId: b2.backupId, why: expect.stringMatching(/^until .* is before the backup/) }]);
+    expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
+    expect((await usingConnection(target.connect(), (c) => customerNames(c))).filter((n) => n.startsWith('pitr-l'))).toEqual(['pitr-l1']);
+
+    // A point beyond every archive: the replay applies what there is, validation refuses, and the failure says what the target holds.
+    const beyond = new Date(Date.now() + 3_600_000).toISOString();
+    const failed = await failure(rt.restore({ backupId: b1.backupId, target: { ...(await startTestMariaDb('pitr-beyond', 17)).config(), pointInTime: { until: beyond } } }));
+    expect(failed.message).toMatch(/pitr-time-reached/);
+    expect(failed.message).toMatch(/shop holds backup \S+ restored and replayed up to GTID \d+-\d+-\d+ \(last event at .*\), which may not be the point asked for: see the failed checks; the failure came after the restore/);
+  }, 180_000);
+
   // Last in the file: the source keeps a second GTID domain in its position from here on.
   it('refuses a GTID target when the binlogs hold several GTID domains (the binlog tool would replay the named one only) before touching the target', async () => {
     // Prepare: B1; a write in domain 0, one in domain 5, one in domain 0 again; B2
