@@ -85,11 +85,16 @@ export class BinlogEventScanner extends Transform {
 export interface WindowEvent extends EventHeader {
   /** Which of the files read it is in (0: the first). */
   fileIndex: number;
-  /** A `Query` event's statement, without the session settings printed before it (at most {@link STATEMENT_CHARS}). */
+  /** A `Query` (or `Execute_load_query`) event's statement, without the session settings printed before it (at most {@link STATEMENT_CHARS}). */
   statement?: string;
+  /** The session's `sql_mode` when the statement ran (the tool prints it when it changes). */
+  sqlMode?: number;
   /** The last GTID event read before this one (the transaction it belongs to). */
   transaction?: Gtid;
 }
+
+/** Events printed as a statement after the session's settings (a `LOAD DATA` logged as a statement is an `Execute_load_query`). */
+const STATEMENT_EVENTS = new Set(['Query', 'Execute_load_query']);
 
 /** How much of a statement is kept: its names come first (a statement-format insert may run to megabytes of values). */
 const STATEMENT_CHARS = 1024 * 1024;
@@ -111,14 +116,17 @@ export async function readBinlogEvents(command: string, argv: string[], visit: (
   /** Whether a header was read yet: the first file's own first event is printed only when the replay starts at its beginning. */
   let read = false;
   let transaction: Gtid | undefined;
-  /** A Query event being read: its header, and its statement's lines once the settings before it are past. */
+  let sqlMode: number | undefined;
+  /** A statement event being read: its header, and its statement's lines once the settings before it are past. */
   let query: { header: EventHeader; lines: string[]; chars: number; inStatement: boolean } | undefined;
   const deliver = (event: WindowEvent) => { if (visit(event) === 'stop') stopped = true; };
   try {
     for await (const line of createInterface({ input: tool.stdout, crlfDelay: Infinity })) {
       if (query) {
+        const mode = query.inStatement ? undefined : /^SET @@session\.sql_mode=(\d+)\/\*!\*\/;$/.exec(line);
+        if (mode) sqlMode = Number(mode[1]);
         if (line === '/*!*/;') {
-          deliver({ ...query.header, fileIndex, statement: query.lines.join('\n'), ...(transaction ? { transaction } : {}) });
+          deliver({ ...query.header, fileIndex, statement: query.lines.join('\n'), ...(sqlMode !== undefined ? { sqlMode } : {}), ...(transaction ? { transaction } : {}) });
           query = undefined;
         } else if (query.inStatement || !line.endsWith('/*!*/;')) {
           query.inStatement = true;
@@ -132,7 +140,7 @@ export async function readBinlogEvents(command: string, argv: string[], visit: (
       if (header.type === 'Start' && read) fileIndex += 1;
       read = true;
       if (header.gtid) transaction = header.gtid;
-      if (header.type === 'Query') query = { header, lines: [], chars: 0, inStatement: false };
+      if (STATEMENT_EVENTS.has(header.type)) query = { header, lines: [], chars: 0, inStatement: false };
       else deliver({ ...header, fileIndex, ...(transaction ? { transaction } : {}) });
       if (stopped) break;
     }

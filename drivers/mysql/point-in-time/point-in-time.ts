@@ -93,10 +93,12 @@ export interface ReplayReport {
  * Each archive's last file was the server's current one when it was copied, so it may lack its
  * end: taken for a file the replay goes past, it is refused unless a later archive copied it again
  * (the server purged it before the next backup: the events after the copy are lost to the replay).
+ * Files after `lastFile` (the one a later backup found the server writing once the point had
+ * passed: the point's events are in it or before it) are not needed, so a gap among them is not one.
  * @throws PermanentError `NO_BINLOG_ARCHIVE`, `BINLOG_MISSING` (the start file was not archived),
  *   `BINLOG_GAP`.
  */
-export function planReplay(archives: Array<{ backupId: string; binlogs: string[]; artifacts: StoredArtifact[] }>, startFile: string): ArchivedBinlog[] {
+export function planReplay(archives: Array<{ backupId: string; binlogs: string[]; artifacts: StoredArtifact[] }>, startFile: string, lastFile?: string): ArchivedBinlog[] {
   const newest = new Map<string, ArchivedBinlog & { current: boolean }>();
   let highest = 0;
   for (const archive of [...archives].sort((a, b) => a.backupId.localeCompare(b.backupId))) {
@@ -112,7 +114,8 @@ export function planReplay(archives: Array<{ backupId: string; binlogs: string[]
     throw new PermanentError('neither this backup nor a later one of the instance archived binary logs; take backups with archiveBinlogs: true', { code: 'NO_BINLOG_ARCHIVE', engine: ENGINE });
   }
   const start = binlogSequence(startFile);
-  const files = sortBinlogs([...newest.keys()].filter((f) => binlogSequence(f) >= start));
+  const end = lastFile === undefined ? Infinity : binlogSequence(lastFile);
+  const files = sortBinlogs([...newest.keys()].filter((f) => binlogSequence(f) >= start && binlogSequence(f) <= end));
   if (files[0] !== startFile) {
     throw new PermanentError(`the archived binary logs do not include ${startFile}, where the backup's position is (archived: ${sortBinlogs([...newest.keys()]).join(', ')})`, { code: 'BINLOG_MISSING', engine: ENGINE });
   }
@@ -274,7 +277,7 @@ function replayPlan(ctx: Ctx) {
   if (before) throw new PermanentError(`${before}; restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
   if (pit.untilGtid) assertOneGtidDomain(ctx, pit.untilGtid);
   const archives = archivesFrom(ctx);
-  const plan = planReplay(archives.list, consistency.binlogFile);
+  const plan = planReplay(archives.list, consistency.binlogFile, fileHoldingPoint(ctx, consistency.binlogFile, pit));
   return { pit, consistency: { ...consistency, binlogFile: consistency.binlogFile, binlogPosition: consistency.binlogPosition }, facts, scope, archives, plan };
 }
 
@@ -290,6 +293,31 @@ export function pointBeforeBackup(backup: BackupRecord, pit: { until?: string; u
   }
   const snapshotAt = typeof consistency.snapshotAt === 'string' ? new Date(consistency.snapshotAt) : backupIdTime(backup.backupId);
   if (pit.until && snapshotAt && Date.parse(pit.until) < snapshotAt.getTime()) return `until ${pit.until} is before the backup (${snapshotAt.toISOString()})`;
+  return undefined;
+}
+
+/** How far apart the backup host's and the database server's clocks may be, for {@link fileHoldingPoint}. */
+const CLOCKS_APART_MS = 10 * 60_000;
+
+/**
+ * The binlog file the oldest later backup taken once the point had passed found the server writing
+ * (its recorded position) and archived: every event up to the point is in it or in a file before
+ * it, and its copy was taken after the point. Undefined when no later backup is past the point, or
+ * one of another binlog history (numbering went back).
+ * A time point must be passed by {@link CLOCKS_APART_MS}: the snapshot's time is the backup host's
+ * clock, the events' the server's.
+ */
+function fileHoldingPoint(ctx: Ctx, startFile: string, pit: { until?: string; untilGtid?: string }): string | undefined {
+  const start = binlogSequence(startFile);
+  for (const later of ctx.chain ?? []) {
+    const consistency = recordedConsistency(later);
+    if (!consistency.binlogFile || binlogSequence(consistency.binlogFile) < start) return undefined;
+    const snapshotAt = typeof consistency.snapshotAt === 'string' ? Date.parse(consistency.snapshotAt) : backupIdTime(later.backupId)?.getTime();
+    const pastTime = pit.until !== undefined && snapshotAt !== undefined && snapshotAt >= Date.parse(pit.until) + CLOCKS_APART_MS;
+    const pastGtid = pit.untilGtid !== undefined && consistency.gtid !== undefined && positionCovers(consistency.gtid, pit.untilGtid);
+    // Its own archive copied that file once the point had passed; without one, a later backup's may still.
+    if ((pastTime || pastGtid) && recordedFacts(later).binlogs?.includes(consistency.binlogFile)) return consistency.binlogFile;
+  }
   return undefined;
 }
 
@@ -330,7 +358,7 @@ export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promis
   const [order] = await Promise.all([
     stop ? readStopOrder(window, replayArgv({ startPosition: options.startPosition, files: localFiles }), Date.parse(`${stop.replace(' ', 'T')}Z`)) : undefined,
     scope.database !== undefined
-      ? assertStatementsKeepToScope({ ...window, argv, unfilteredArgv: replayArgv(options) }, scope.database, scope.rewriteDb?.[scope.database] ?? scope.database, await targetDatabases(ctx))
+      ? assertStatementsKeepToScope({ ...window, argv, unfilteredArgv: replayArgv(options) }, scope.database, scope.rewriteDb?.[scope.database] ?? scope.database)
       : undefined,
   ]);
   return { replay, ...(order ? { order } : {}) };
@@ -338,14 +366,6 @@ export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promis
 
 /** Where a replay's binlogs are downloaded. */
 const replayDir = (ctx: Ctx) => path.join(ctx.spoolDir, 'pitr-binlogs');
-
-/** The target server's databases (a logical restore's target, up before the restore). */
-async function targetDatabases(ctx: Ctx): Promise<string[]> {
-  return withConnection(ctx.target, { connecting: '(the restore target)', doing: 'listing its databases for the replay' }, async (connection) => {
-    const [rows] = await connection.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA') as [Array<{ name: string }>, unknown];
-    return rows.map((r) => r.name);
-  });
-}
 
 /**
  * Replays the binlogs {@link prepareReplay} made ready onto the restored server (see the module comment).

@@ -4,11 +4,12 @@
  *
  * - {@link assertStatementsKeepToScope}: after a logical restore the replay keeps to one database,
  *   renamed like the restore, and the tool does so by the session's default database alone
- *   (`--database`, `--rewrite-db`); a statement's own qualified names are neither filtered nor
- *   renamed. So a replayed statement naming another database would change that database on the
- *   target, one naming the backed-up database under a rename would change the target's database
- *   of that name, and a statement changing the backed-up database from another session's default
- *   database would be skipped. Each is refused, naming the statement.
+ *   (`--database`, `--rewrite-db`); the names a statement writes are neither filtered nor renamed
+ *   (statement-names.ts). So a replayed statement writing to another database would change that
+ *   database on the target (or fail there, half way), one naming the backed-up database under a
+ *   rename (`TRUNCATE shop.t`, `DROP DATABASE shop`) would change the target's database of that
+ *   name, and a statement changing the backed-up database from another session's default database
+ *   would be skipped. Each is refused, naming up to three statements.
  * - {@link readStopOrder}: a time target stops at the first event stamped at or after it, as the
  *   tool does; transactions logged after that event yet stamped before the point (event times are
  *   statement starts: a clock step, `SET timestamp`, a replicated event) are counted, so the
@@ -18,7 +19,7 @@ import { formatGtid } from '../shared/gtid';
 import { PermanentError } from '../../../core/errors';
 import { ENGINE } from '../shared/layout';
 import { readBinlogEvents, type WindowEvent } from './binlog-events';
-import { mayChangeTables, qualifiers } from './statement-names';
+import { statementMode, writtenDatabases } from './statement-names';
 
 /** Where the window's events come from: the tool, its argv for the replay (filters and stop included), and the files' names. */
 export interface BinlogWindow {
@@ -38,37 +39,35 @@ const NAMED = 3;
 /**
  * Refuses a replay after a logical restore whose statements reach past the restored database (see
  * the file comment). `source` is the backed-up database as the binlog names it, `target` its name
- * on the target, `targetDatabases` the target server's databases now.
+ * on the target.
  * @throws PermanentError `UNSUPPORTED_RESTORE` naming up to three statements, their GTID and file.
  */
-export async function assertStatementsKeepToScope(window: BinlogWindow, source: string, target: string, targetDatabases: readonly string[]): Promise<void> {
+export async function assertStatementsKeepToScope(window: BinlogWindow, source: string, target: string): Promise<void> {
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-  const onTarget = (name: string) => same(name, target) || targetDatabases.some((d) => same(d, name));
   const renamed = !same(source, target);
   const problems: string[] = [];
-  /** Statements naming the source database, all of them and those the filtered replay applies. */
-  const namingSource = new Map<string, WindowEvent>();
-  const replayedNamingSource = new Set<string>();
+  /** Statements writing to the source database, all of them and those the filtered replay applies. */
+  const writingSource = new Map<string, WindowEvent>();
+  const replayedWritingSource = new Set<string>();
   const keyOf = (event: WindowEvent) => `${event.fileIndex}:${event.endPosition}`;
-  const changing = (event: WindowEvent) => event.statement !== undefined && mayChangeTables(event.statement);
+  const written = (event: WindowEvent) => (event.statement === undefined ? [] : writtenDatabases(event.statement, statementMode(event.sqlMode ?? 0)));
 
   await Promise.all([
     readBinlogEvents(window.command, window.unfilteredArgv, (event) => {
-      if (changing(event) && qualifiers(event.statement!).some((q) => same(q, source))) namingSource.set(keyOf(event), event);
+      if (written(event).some((q) => same(q, source))) writingSource.set(keyOf(event), event);
     }, window.signal),
     readBinlogEvents(window.command, window.argv, (event) => {
-      if (!changing(event)) return;
-      const names = qualifiers(event.statement!);
+      const names = written(event);
       if (names.some((q) => same(q, source))) {
-        replayedNamingSource.add(keyOf(event));
+        replayedWritingSource.add(keyOf(event));
         if (renamed) problems.push(`${where(window, event)} names ${source} itself, which the rename to ${target} does not reach (the binlog tool renames the session's default database only): replayed, it would change the target's database ${source}`);
       }
-      const other = names.find((q) => !same(q, source) && onTarget(q));
-      if (other !== undefined) problems.push(`${where(window, event)} changes database ${other}, which the restore did not restore: replayed, it would change ${other} on the target`);
+      const other = names.find((q) => !same(q, source));
+      if (other !== undefined) problems.push(`${where(window, event)} writes to database ${other}, which the restore did not restore: replayed, it would change ${other} on the target (or fail there, the restore half replayed)`);
     }, window.signal),
   ]);
-  for (const [key, event] of namingSource) {
-    if (!replayedNamingSource.has(key)) {
+  for (const [key, event] of writingSource) {
+    if (!replayedWritingSource.has(key)) {
       problems.push(`${where(window, event)} changes ${source} from a session whose default database was another (or none): the binlog tool filters statements by that database and would skip it, leaving ${target} unlike the source`);
     }
   }

@@ -290,6 +290,26 @@ describe('mysql point-in-time recovery', () => {
     expect(await usingConnection(target.connect(), (c) => presentOn(c, ['shop', 'shop_copy'], ['nobody']))).toEqual({ databases: ['shop'], users: [] });
   }, 180_000);
 
+  it('refuses a DROP DATABASE of the backed-up database under a rename: it would drop the target\'s database of that name', async () => {
+    // Prepare: database pitr_gone, B1 of it; dropped from another session (G1); B2. The target holds its own pitr_gone.
+    await admin.query('CREATE DATABASE pitr_gone; CREATE TABLE pitr_gone.t (id INT PRIMARY KEY)');
+    const config = { ...source.config(), databases: ['pitr_gone'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-gone', config });
+    await runWithoutDefaultDatabase('DROP DATABASE pitr_gone');
+    const g1 = await sourceGtid();
+    await rt.backup({ engine: 'mysql', instance: 'pitr-gone', config: { ...config, databases: ['shop'] } });
+    const target = await startTestMariaDb('pitr-gone', 18);
+    await usingConnection(target.connect(), (c) => c.query("CREATE DATABASE pitr_gone; CREATE TABLE pitr_gone.mine (v TEXT) SELECT 'keep me' AS v"));
+
+    // Act
+    const error = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), renameDatabases: { pitr_gone: 'pitr_gone_copy' }, pointInTime: { untilGtid: g1 } } }));
+
+    // Assess
+    expect(error).toMatchObject({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' });
+    expect(error.message).toMatch(new RegExp(`GTID ${g1} in binlog\\.\\d+ \\(DROP DATABASE pitr_gone\\) names pitr_gone itself`));
+    expect(await usingConnection(target.connect(), async (c) => (await c.query('SELECT v FROM pitr_gone.mine'))[0])).toEqual([{ v: 'keep me' }]);
+  }, 180_000);
+
   it('replays into a target with its own GTID history under gtid_strict_mode, logging the changes under its own GTIDs; a table the replay dropped is not missed', async () => {
     // Prepare: shop.pitr_dropped; B1; W1 and the table dropped; B2. The target's own GTID sequence is far above the source's.
     await admin.query('CREATE TABLE shop.pitr_dropped (id INT PRIMARY KEY)');
@@ -380,6 +400,31 @@ describe('mysql point-in-time recovery', () => {
     const failed = await failure(rt.restore({ backupId: b1.backupId, target: { ...(await startTestMariaDb('pitr-beyond', 17)).config(), pointInTime: { until: beyond } } }));
     expect(failed.message).toMatch(/pitr-time-reached/);
     expect(failed.message).toMatch(/shop holds backup \S+ restored and replayed up to GTID \d+-\d+-\d+ \(last event at .*\), which may not be the point asked for: see the failed checks; the failure came after the restore/);
+  }, 180_000);
+
+  it('replays to a point a later backup passed, though binlogs after that backup\'s file are missing from every archive', async () => {
+    // Prepare: B1; W1 (the target); a new binlog file; B2 (past the point, archives its file); two more files, the older ones purged; B3 archives the last only.
+    const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-gap-after', config });
+    await insertCustomer('pitr-g-w1');
+    const untilGtid = await sourceGtid();
+    await admin.query('FLUSH BINARY LOGS');
+    await rt.backup({ engine: 'mysql', instance: 'pitr-gap-after', config });
+    await insertCustomer('pitr-g-w2');
+    await admin.query('FLUSH BINARY LOGS');
+    await insertCustomer('pitr-g-w3');
+    await admin.query('FLUSH BINARY LOGS');
+    const [[current]] = await admin.query('SHOW MASTER STATUS') as [Array<{ File: string }>, unknown];
+    await admin.query('PURGE BINARY LOGS TO ?', [current.File]);
+    await rt.backup({ engine: 'mysql', instance: 'pitr-gap-after', config });
+    const target = await startTestMariaDb('pitr-gap-after', 19);
+
+    // Act
+    const report = await rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid } } });
+
+    // Assess
+    expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
+    expect((await usingConnection(target.connect(), (c) => customerNames(c))).filter((n) => n.startsWith('pitr-g-'))).toEqual(['pitr-g-w1']);
   }, 180_000);
 
   // Last in the file: the source keeps a second GTID domain in its position from here on.

@@ -55,6 +55,15 @@ describe('planReplay', () => {
     expect(plan.map((p) => `${p.file}@${p.backupId.slice(9, 15)}`)).toEqual(['binlog.000001@130000', 'binlog.000002@130000', 'binlog.000003@130000']);
   });
 
+  it('leaves out the files after the last one the point needs: a gap among them is none', () => {
+    // Prepare: 000003 is in no archive
+    const archives = [archive('20261121T120000Z-aaaaaa', ['binlog.000001', 'binlog.000002']), archive('20261121T140000Z-cccccc', ['binlog.000004'])];
+
+    // Assess
+    expect(planReplay(archives, 'binlog.000001', 'binlog.000002').map((p) => p.file)).toEqual(['binlog.000001', 'binlog.000002']);
+    expect(() => planReplay(archives, 'binlog.000001')).toThrow(/gap between binlog\.000002 and binlog\.000004/);
+  });
+
   it('refuses no archive, a missing start file and a gap', () => {
     // Assess
     expect(() => planReplay([archive('20261121T120000Z-aaaaaa', [])], 'binlog.000001')).toThrow(/archived binary logs; take backups with archiveBinlogs/);

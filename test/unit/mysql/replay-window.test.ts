@@ -1,30 +1,52 @@
-/** A replay window's pure parts: the database qualifiers a logged statement names, and the GTID settings a logical replay drops. */
+/** A replay window's pure parts: the databases a logged statement writes to, and the GTID settings a logical replay drops. */
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GtidSettingsFilter } from '../../../drivers/mysql/point-in-time/gtid-settings-filter';
-import { mayChangeTables, qualifiers } from '../../../drivers/mysql/point-in-time/statement-names';
+import { statementMode, writtenDatabases } from '../../../drivers/mysql/point-in-time/statement-names';
 
-describe('qualifiers', () => {
+describe('writtenDatabases', () => {
   it.each([
     ['TRUNCATE shop.t', ['shop']],
     ['ALTER TABLE `my db`.`t` ADD c INT', ['my db']],
     ['ALTER TABLE `we``ird`.t ADD c INT', ['we`ird']],
     ['RENAME TABLE shop.a TO archive.a, shop.b TO archive.b', ['shop', 'archive']],
-    ['CREATE TABLE t (c INT REFERENCES other.p (id), d DECIMAL(5,2) DEFAULT 1.5, e DOUBLE DEFAULT 2e3)', ['other']],
+    ['DROP DATABASE shop', ['shop']],
+    ['CREATE SCHEMA IF NOT EXISTS `shop`', ['shop']],
+    ['/* app: migrate */ ALTER TABLE shop.t ADD c INT', ['shop']],
+    ['SET STATEMENT max_statement_time=100 FOR ALTER TABLE shop.t ADD c INT', ['shop']],
+    ["LOAD DATA LOCAL INFILE '/tmp/SQL_LOAD_MB-1-1' INTO TABLE `crm`.`c` FIELDS TERMINATED BY '\\t' (@`x`) SET `i`= 1", ['crm']],
+    ['/*!50100 ALTER TABLE crm.t */', ['crm']],
+    ['UPDATE shop.t.c', ['shop']],
+    ['CREATE TABLE t (c INT, d DECIMAL(5,2) DEFAULT 1.5, e DOUBLE DEFAULT 2e3)', []],
     ["CREATE TABLE t (c VARCHAR(10) DEFAULT 'shop.t', d INT COMMENT \"x.y\") /* other.t */ -- crm.t\n", []],
     ['CREATE TABLE t (c INT) # shop.t', []],
-    ['/*!50100 ALTER TABLE crm.t */', ['crm']],
-    ['CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.c = shop.f(1)', ['NEW', 'shop']],
-    ['UPDATE shop.t.c', ['shop']],
-    ['INSERT INTO t VALUES (\'it\\\'s shop.t\', 1)', []],
-    ['CREATE TABLE t (c INT)', []],
+    ["INSERT INTO t VALUES ('it\\'s shop.t', 1)", []],
+    // Names read, not written: a query, a parent table, values, conditions, bodies.
+    ['CREATE VIEW crm.v AS SELECT id FROM shop.t', ['crm']],
+    ['CREATE TABLE x.t LIKE shop.t', ['x']],
+    ['INSERT INTO crm.c SELECT * FROM shop.t', ['crm']],
+    ['UPDATE shop SET shop.x = 1', []],
+    ['DELETE FROM crm.c WHERE shop.f(crm.c.id) > information_schema.x', ['crm']],
+    ['ALTER TABLE crm.t ADD FOREIGN KEY (p) REFERENCES shop.p (id)', ['crm']],
+    ['CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.c = shop.f(1)', []],
+    ['CREATE PROCEDURE crm.p() BEGIN INSERT INTO shop.t VALUES (1); END', ['crm']],
+    // Statements that change no table.
+    ['BEGIN', []],
+    ["GRANT SELECT ON shop.t TO 'u'@'%'", []],
+    ['ANALYZE TABLE shop.t', []],
+    ["XA START 'x'", []],
+    ['', []],
   ])('%s', (statement, expected) => {
-    expect(qualifiers(statement)).toEqual(expected);
+    expect(writtenDatabases(statement)).toEqual(expected);
   });
 
-  it('tells statements that may change a table from those that cannot', () => {
-    expect(['TRUNCATE shop.t', 'ALTER TABLE t ADD c INT', '/*!40000 ALTER TABLE t DISABLE KEYS */', 'DROP TABLE x', 'insert into t values (1)'].map(mayChangeTables)).toEqual([true, true, true, true, true]);
-    expect(['BEGIN', 'COMMIT', "GRANT SELECT ON shop.t TO 'u'@'%'", 'ANALYZE TABLE shop.t', 'XA START \'x\'', ''].map(mayChangeTables)).toEqual([false, false, false, false, false, false]);
+  it('reads the session\'s sql_mode: "…" names a table under ANSI_QUOTES, a backslash escapes nothing under NO_BACKSLASH_ESCAPES', () => {
+    expect(statementMode(4)).toEqual({ ansiQuotes: true, noBackslashEscapes: false });
+    expect(statementMode(1048576)).toEqual({ ansiQuotes: false, noBackslashEscapes: true });
+    expect(writtenDatabases('ALTER TABLE "shop"."t" ADD c INT', statementMode(4))).toEqual(['shop']);
+    expect(writtenDatabases('ALTER TABLE "shop"."t" ADD c INT')).toEqual([]);
+    expect(writtenDatabases("LOAD DATA LOCAL INFILE 'C:\\' INTO TABLE crm.c", statementMode(1048576))).toEqual(['crm']);
+    expect(writtenDatabases("LOAD DATA LOCAL INFILE 'C:\\' INTO TABLE crm.c")).toEqual([]); // the quote escaped: all one literal
   });
 });
 
