@@ -39,11 +39,18 @@ export interface RestoreCleanup {
 export function dataDirCleanup(
   dataDir: string,
   condition: Exclude<TargetCondition, 'unknown'>,
-  facts: { backupId: string; /** The data dir held data before the restore. */ replaced: boolean; stopped: string[] },
+  facts: {
+    backupId: string;
+    /** The data dir held data before the restore. */
+    replaced: boolean;
+    stopped: string[];
+    /** How it holds the backup, when restored (default `as restored`; a replay says how far it went). */
+    restoredAs?: string;
+  },
 ): RestoreCleanup {
   const { backupId, replaced, stopped } = facts;
   const detail = {
-    restored: `${dataDir} holds backup ${backupId} as restored${replaced ? ' in place of its previous contents' : ''}; the failure came after the restore`,
+    restored: `${dataDir} holds backup ${backupId} ${facts.restoredAs ?? 'as restored'}${replaced ? ' in place of its previous contents' : ''}; the failure came after the restore`,
     partial: `${dataDir} holds an unfinished restore of backup ${backupId}${replaced ? '; its previous contents were deleted' : ''}: restore it again (with force) or remove it`,
     untouched: `${dataDir} was not written to${replaced ? ' and keeps its previous contents' : ''}`,
   }[condition];

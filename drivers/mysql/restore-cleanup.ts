@@ -40,7 +40,15 @@ export async function cleanupPhysicalRestore(ctx: Ctx, progress: RestoreProgress
   // makePreparedCopy wipes the staging dir whenever it starts, so it is only ever this restore's.
   await rm(stagingDir(datadir), { recursive: true, force: true });
   const condition = marker?.done || (marker === undefined && progress.result) ? 'restored' : marker ? 'partial' : 'untouched';
-  return dataDirCleanup(datadir, condition, { backupId: ctx.backup.backupId, replaced: progress.prepared?.details.replaces === true, stopped });
+  return dataDirCleanup(datadir, condition, { backupId: ctx.backup.backupId, replaced: progress.prepared?.details.replaces === true, stopped, restoredAs: restoredAs(progress) });
+}
+
+/** How a restored target holds the backup: as restored, or replayed up to where a point-in-time replay got. */
+function restoredAs(progress: RestoreProgress): string {
+  const replayed = progress.result?.endpoint.replay as { replayedTo?: { gtid?: string | null; lastEventAt?: string | null } } | undefined;
+  if (!replayed) return 'as restored';
+  const to = replayed.replayedTo;
+  return `restored and replayed up to ${to?.gtid ? `GTID ${to.gtid}` : 'the backup\'s point'}${to?.lastEventAt ? ` (last event at ${to.lastEventAt})` : ''}, which may not be the point asked for: see the failed checks`;
 }
 
 /** A logical restore: the target databases, by their markers and the spool's record. */
@@ -82,11 +90,7 @@ export async function cleanupLogicalRestore(ctx: Ctx, progress: RestoreProgress)
     return { target: 'partial', detail: `on ${where}: ${parts.join('; ')}: restore again (with force) or drop them`, stopped: [] };
   }
   if (finished.length > 0) {
-    const replayed = progress.result?.endpoint.replay as { replayedTo?: { gtid?: string | null; lastEventAt?: string | null } } | undefined;
-    const as = replayed
-      ? `restored and replayed up to ${replayed.replayedTo?.gtid ? `GTID ${replayed.replayedTo.gtid}` : 'the backup\'s point'}${replayed.replayedTo?.lastEventAt ? ` (last event at ${replayed.replayedTo.lastEventAt})` : ''}, which may not be the point asked for: see the failed checks`
-      : 'as restored';
-    return { target: 'restored', detail: `on ${where}: ${they(finished, 'holds', 'hold')} backup ${ctx.backup.backupId} ${as}; the failure came after the restore`, stopped: [] };
+    return { target: 'restored', detail: `on ${where}: ${they(finished, 'holds', 'hold')} backup ${ctx.backup.backupId} ${restoredAs(progress)}; the failure came after the restore`, stopped: [] };
   }
   return { target: 'untouched', detail: `nothing was written to ${where}${replaced.size > 0 ? `; ${they([...replaced], 'keeps its', 'keep their')} previous contents` : ''}`, stopped: [] };
 }
