@@ -4,6 +4,7 @@ import { PermanentError } from '../../core/errors';
 import { sweepPools } from '../../core/catalog/pool-sweep';
 import { prune } from '../../core/catalog/prune';
 import { findLeftovers, reclaimLeftovers } from '../../core/runs/leftovers';
+import { runRecordGone } from '../../core/backup/run-records';
 import { verifyBackup } from '../../core/catalog/verification';
 import { isIncomplete } from '../../core/catalog/catalog';
 import { parseDuration } from '../../core/config/units';
@@ -88,8 +89,8 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
       const pools = await sweepPools(catalog, store, { ...policy, pruned: decisions, ...(poolGraceMs === undefined ? {} : { poolGraceMs }) });
       // The host-local side: spool and partial downloads of dead runs (a live run's are kept).
       const leftovers = options.apply
-        ? await reclaimLeftovers(deps.spoolRoot, { logger: deps.logger })
-        : await findLeftovers(deps.spoolRoot);
+        ? await reclaimLeftovers(deps.spoolRoot, { logger: deps.logger, backupGone: runRecordGone(store) })
+        : await findLeftovers(deps.spoolRoot, { backupGone: runRecordGone(store) });
       ctx.print(
         [
           ...decisions.map((d) => ({ kind: 'backup', backupId: d.entry.backupId, engine: d.entry.engine, instance: d.entry.instance, action: d.action, reason: d.reason, applied: options.apply })),

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { backupPrefix } from '../catalog/layout';
 import type { BlobStore } from '../store/blob-store';
 import { readJson, writeJson } from '../store/json';
 import { runHolderSchema } from '../runs/run-holder';
@@ -97,4 +98,9 @@ export async function removeRunRecords(store: BlobStore, prefix: string, nodes: 
 function parsedOrUndefined<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
   const parsed = schema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
+}
+
+/** Whether the backup has no run record in the store (discarded, or finished): a dead attempt's spool has nothing to resume (core/runs/leftovers.ts). */
+export function runRecordGone(store: BlobStore): (backup: { engine: string; instance: string; backupId: string }) => Promise<boolean> {
+  return async ({ engine, instance, backupId }) => !(await store.head(runRecordKey(backupPrefix(engine, instance, backupId))));
 }

@@ -7,6 +7,8 @@
 import type { Logger } from '../logger';
 import type { ProcessIdentity } from '../host/process-identity';
 import { reclaimLeftovers } from './leftovers';
+import { runRecordGone } from '../backup/run-records';
+import type { BlobStore } from '../store/blob-store';
 import { runHolder } from './run-holder';
 import { claimRunDir, type RunDirOwner } from './run-dir';
 import { makeSpoolRoot } from './spool-root';
@@ -31,6 +33,8 @@ export interface RunDirDeps {
   logger: Logger;
   /** The process orchestrating this attempt, when it is on this host and lives as long as the attempt. */
   orchestrator?: ProcessIdentity;
+  /** The store: a dead backup attempt whose backup was discarded from it has nothing to resume (leftovers.ts `backupGone`). */
+  store?: BlobStore;
 }
 
 /** Claims the run directory (see the module comment) and returns it: the driver's spool directory. */
@@ -51,7 +55,7 @@ export async function enterRunDir(request: RunDirRequest, deps: RunDirDeps): Pro
   if (previous) {
     deps.logger.info('took over the run directory of a dead attempt', { dir: request.dir, previousAttempt: previous.runId, attempt: request.runId });
   }
-  await reclaimLeftovers(deps.spoolRoot, { logger: deps.logger }).catch(function reportReclaimFailure(error: unknown) {
+  await reclaimLeftovers(deps.spoolRoot, { logger: deps.logger, ...(deps.store ? { backupGone: runRecordGone(deps.store) } : {}) }).catch(function reportReclaimFailure(error: unknown) {
     deps.logger.warn('could not reclaim the leftovers of dead runs', { spoolRoot: deps.spoolRoot, error: (error as Error).message });
   });
   return request.dir;

@@ -47,6 +47,13 @@ export interface LeftoverOptions {
   logger?: Logger;
   /** How long a kill takes at most, per orphan (default 5 s). */
   stopTimeoutMs?: number;
+  /**
+   * Whether a dead backup attempt's backup has no run record in the store any more (discarded: a
+   * later run could not resume it; or finished), so its directory, though within its resume window,
+   * has nothing left to resume (core/backup/run-records.ts `runRecordGone`).
+   * Without it (or when it fails), the window decides.
+   */
+  backupGone?: (backup: { engine: string; instance: string; backupId: string }) => Promise<boolean>;
 }
 
 /** A decision and the owner record it was made on (a removal takes exactly that record over). */
@@ -57,15 +64,16 @@ interface Judged {
 
 /** Every run directory under `spoolRoot` with its decision; removes nothing. */
 export async function findLeftovers(spoolRoot: string, options: LeftoverOptions = {}): Promise<Leftover[]> {
-  return (await judgeAll(spoolRoot, options.now ?? new Date())).map((j) => j.leftover);
+  return (await judgeAll(spoolRoot, options)).map((j) => j.leftover);
 }
 
-async function judgeAll(spoolRoot: string, now: Date): Promise<Judged[]> {
+async function judgeAll(spoolRoot: string, options: LeftoverOptions): Promise<Judged[]> {
+  const now = options.now ?? new Date();
   const found: Judged[] = [];
   for (const [kind, root] of [['backup', BACKUP_RUNS], ['restore', RESTORE_RUNS]] as const) {
     for (const id of (await entries(path.join(spoolRoot, root))).dirs) {
       const listed = await entries(path.join(spoolRoot, root, id));
-      for (const node of listed.dirs) found.push(await judgeRunDir(path.join(spoolRoot, root, id, node), { kind, id, node }, now));
+      for (const node of listed.dirs) found.push(await judgeRunDir(path.join(spoolRoot, root, id, node), { kind, id, node }, now, options.backupGone));
       for (const node of listed.strayRecords) found.push(await judgeStrayRecord(path.join(spoolRoot, root, id, node), { id, node }, now));
       for (const name of listed.strayKeys) {
         found.push({ leftover: { path: path.join(spoolRoot, root, id, name), kind: 'trash', id, bytes: 0, action: 'remove', reason: 'a data key its run left behind (its directory and record are gone)' } });
@@ -89,7 +97,7 @@ async function judgeAll(spoolRoot: string, now: Date): Promise<Judged[]> {
  * and reported as kept.
  */
 export async function reclaimLeftovers(spoolRoot: string, options: LeftoverOptions = {}): Promise<Leftover[]> {
-  const judged = await judgeAll(spoolRoot, options.now ?? new Date());
+  const judged = await judgeAll(spoolRoot, options);
   for (const { leftover, record } of judged) {
     if (leftover.action !== 'remove') continue;
     try {
@@ -106,9 +114,9 @@ export async function reclaimLeftovers(spoolRoot: string, options: LeftoverOptio
   return judged.map((j) => j.leftover);
 }
 
-async function judgeRunDir(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'node'>, now: Date): Promise<Judged> {
+async function judgeRunDir(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'node'>, now: Date, backupGone?: LeftoverOptions['backupGone']): Promise<Judged> {
   const record = await readOwner(dir);
-  return { leftover: await decide(dir, where, record, now), record };
+  return { leftover: await decide(dir, where, record, now, backupGone), record };
 }
 
 /**
@@ -151,7 +159,7 @@ async function judgeStrayRecord(dir: string, where: Pick<Leftover, 'id' | 'node'
   return { leftover, record };
 }
 
-async function decide(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'node'>, current: OwnerOnDisk | undefined, now: Date): Promise<Leftover> {
+async function decide(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'node'>, current: OwnerOnDisk | undefined, now: Date, backupGone?: LeftoverOptions['backupGone']): Promise<Leftover> {
   const owner = current?.owner;
   const stats = await treeStats(dir);
   const base = { path: dir, ...where, bytes: stats.bytes, ...(owner ? { engine: owner.engine, instance: owner.instance } : {}) };
@@ -166,14 +174,18 @@ async function decide(dir: string, where: Pick<Leftover, 'kind' | 'id' | 'node'>
   const attempt = `attempt ${owner.runId}`;
   if (verdict.state === 'live') return { ...base, action: 'keep', reason: `${attempt} is alive: ${verdict.reason}` };
   if (verdict.state === 'unknown') return { ...base, action: 'keep', reason: verdict.reason };
-  if (owner.resumableUntil && Date.parse(owner.resumableUntil) > now.getTime()) {
+  const discarded = owner.resumableUntil && where.kind === 'backup'
+    ? await backupGone?.({ engine: owner.engine, instance: owner.instance, backupId: where.id }).catch(() => false)
+    : false;
+  if (owner.resumableUntil && Date.parse(owner.resumableUntil) > now.getTime() && !discarded) {
     return { ...base, action: 'keep', reason: `${attempt} is dead (${verdict.reason}); its completed snapshot is kept for a resume until ${owner.resumableUntil}` };
   }
+  const why = discarded ? `${attempt} is dead (${verdict.reason}) and its backup's run record is gone from the store (discarded, or finished): nothing left to resume` : `${attempt} is dead: ${verdict.reason}`;
   const orphans = (await processesNaming(dir)).map((p) => ({ pid: p.pid, program: path.basename(p.argv[0] ?? '?') }));
   return {
     ...base,
     action: 'remove',
-    reason: `${attempt} is dead: ${verdict.reason}${orphans.length ? `; it left ${orphans.map((o) => `${o.program} (pid ${o.pid})`).join(', ')} running` : ''}`,
+    reason: `${why}${orphans.length ? `; it left ${orphans.map((o) => `${o.program} (pid ${o.pid})`).join(', ')} running` : ''}`,
     ...(orphans.length ? { orphans } : {}),
   };
 }

@@ -85,6 +85,27 @@ describe('leftovers of dead runs', () => {
     expect(after[0].action).toBe('remove');
   });
 
+  it('removes a dead run\'s completed snapshot within its resume window once its backup is gone from the store (a later run discarded it)', async () => {
+    // Prepare
+    const now = new Date();
+    const dir = backupRunDir(root, 'discarded', 'default');
+    await runDir(dir, owner('backup', 'discarded', dead(), { resumableUntil: new Date(now.getTime() + 60_000).toISOString() }), 10);
+    const asked: unknown[] = [];
+    const gone = (answer: boolean | Error) => async (backup: unknown) => { asked.push(backup); if (answer instanceof Error) throw answer; return answer; };
+
+    // Act
+    const stillThere = await findLeftovers(root, { now, backupGone: gone(false) });
+    const storeDown = await findLeftovers(root, { now, backupGone: gone(new Error('store unreachable')) });
+    const reclaimed = await reclaimLeftovers(root, { now, backupGone: gone(true) });
+
+    // Assess
+    expect(stillThere[0].action).toBe('keep');
+    expect(storeDown[0].action).toBe('keep');
+    expect(reclaimed[0]).toMatchObject({ action: 'remove', reason: expect.stringMatching(/run record is gone from the store \(discarded, or finished\): nothing left to resume/) });
+    expect(asked[0]).toEqual({ engine: expect.any(String), instance: expect.any(String), backupId: 'discarded' });
+    await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('removes a directory without owner record only once it has been untouched for a whole run\'s time', async () => {
     // Prepare: an older version's spool (no owner record), and one being created this instant
     const old = path.join(root, 'backup', 'old-version', 'default');
