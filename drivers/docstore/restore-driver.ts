@@ -78,7 +78,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts, ...(readBackAsLoaded(t) ? { expected: expectedRowsOf(t) } : {}) })),
     }));
     await beginWritingIfEmpty(ctx, asShardMap(ctx.target), tablesOf(plan), WORDS);
-    const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
+    const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal, engine: ENGINE });
     const repairs = await repairIndexes(ctx, plan);
     ctx.logger.info('docstore restore: loaded', { partitions: plan.partitionCount, rows, repairs });
     await doneWritingTarget(ctx);

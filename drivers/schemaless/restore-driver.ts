@@ -84,7 +84,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
     const downloaded = await downloadArtifacts(plan.downloads.map((a) => ({ ...a, name: a.local })), ctx.spoolDir, { ...transfer, concurrency: 4 });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
     await beginWritingIfEmpty(ctx, ctx.target, tablesOf(plan), WORDS);
-    const { rows } = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal });
+    const { rows } = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal, engine: ENGINE });
     const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;
     ctx.logger.info('schemaless restore: shards loaded', { shards: plan.shards.length, rows });
     const repaired = plan.facts.indexes.length > 0 ? await repairAll(ctx, plan) : undefined;

@@ -44,6 +44,8 @@ export interface LoadContext {
   files: ReadonlyMap<string, string>;
   logger: Logger;
   signal?: AbortSignal;
+  /** The engine restoring (an aborted load names it). */
+  engine: string;
 }
 
 /** Creates and loads every shard of `server`. */
@@ -56,12 +58,12 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<Shard
     for (const place of shards) {
       const plan = ctx.shards.find((s) => s.shard === place.shard)!;
       const database = quoteId(place.database);
-      await run(control, `CREATE DATABASE IF NOT EXISTS ${database} CHARACTER SET utf8mb4`, `creating database ${place.database} on ${server.name}`, ctx.signal);
-      await run(control, `USE ${database}`, `using ${place.database} on ${server.name}`, ctx.signal);
+      await run(control, `CREATE DATABASE IF NOT EXISTS ${database} CHARACTER SET utf8mb4`, `creating database ${place.database} on ${server.name}`, ctx.signal, ctx.engine);
+      await run(control, `USE ${database}`, `using ${place.database} on ${server.name}`, ctx.signal, ctx.engine);
       for (const t of plan.tables) {
         // prepareTarget refused tables holding rows (unless forced): what is dropped here is empty or replaced on purpose.
-        await run(control, `DROP TABLE IF EXISTS ${quoteId(t.table)}`, `replacing ${place.database}.${t.table} on ${server.name}`, ctx.signal);
-        await run(control, t.ddl, `creating ${place.database}.${t.table} on ${server.name}`, ctx.signal);
+        await run(control, `DROP TABLE IF EXISTS ${quoteId(t.table)}`, `replacing ${place.database}.${t.table} on ${server.name}`, ctx.signal, ctx.engine);
+        await run(control, t.ddl, `creating ${place.database}.${t.table} on ${server.name}`, ctx.signal, ctx.engine);
         loads.push({ database: place.database, table: t.table, engine: t.engine, rows: t.rows, files: t.chunks.map((c) => ctx.files.get(c.key)!), ...(t.expected ? { expected: t.expected } : {}) });
       }
     }
@@ -78,8 +80,8 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<Shard
   return { rows: loaded.rows, ...(loaded.readBack ? { readBack: loaded.readBack } : {}) };
 }
 
-async function run(connection: Connection, sql: string, doing: string, signal?: AbortSignal): Promise<void> {
-  stopIfAborted(signal, 'restore', 'mysql');
+async function run(connection: Connection, sql: string, doing: string, signal: AbortSignal | undefined, engine: string): Promise<void> {
+  stopIfAborted(signal, 'restore', engine);
   try {
     await connection.query(sql);
   } catch (error) {
