@@ -21,10 +21,22 @@ export async function eachName<R>(names: readonly string[], query: (name: string
   return rows;
 }
 
-/** The server's `lower_case_table_names`: 0 keeps names as written, 1 stores them in lower case, 2 keeps them but compares them in lower case. */
-export async function lowerCaseTableNames(connection: Connection): Promise<number> {
-  const [[{ folding }]] = await connection.query('SELECT @@lower_case_table_names AS folding') as [Array<{ folding: number | string }>, unknown];
-  return Number(folding);
+/** Each connection's answer: the setting is read-only (fixed when the server starts), so it is asked once per connection. */
+const asked = new WeakMap<Connection, Promise<number>>();
+
+/**
+ * The server's `lower_case_table_names`: 0 keeps names as written, 1 stores them in lower case, 2
+ * keeps them but compares them in lower case. Asked once per connection (a table digest per table
+ * would otherwise ask it each time).
+ */
+export function lowerCaseTableNames(connection: Connection): Promise<number> {
+  let answer = asked.get(connection);
+  if (!answer) {
+    answer = connection.query('SELECT @@lower_case_table_names AS folding').then(([rows]) => Number((rows as Array<{ folding: number | string }>)[0].folding));
+    answer.catch(() => asked.delete(connection)); // a failed query is asked again next time
+    asked.set(connection, answer);
+  }
+  return answer;
 }
 
 /**
