@@ -28,11 +28,16 @@ function serverOf(config: DocstoreConfig, node: string): DocstoreConfig['servers
   return server;
 }
 
-/** The schema table of a partition, read in the view: definitions by table name. */
-async function readDefinitions(view: Connection, database: string, schemaTable: string): Promise<Record<string, TableDefinition>> {
-  const [rows] = await view.query({ sql: `SELECT table_name, definition FROM ${quoteId(database)}.${quoteId(schemaTable)} ORDER BY table_name`, rowsAsArray: true });
+/**
+ * The schema table of a partition, read in the view: definitions by table name, in the names' byte
+ * order (not the server's collation, which another server may not share: the records of two
+ * servers are compared as they are).
+ */
+export async function readDefinitions(view: Connection, database: string, schemaTable: string): Promise<Record<string, TableDefinition>> {
+  const [rows] = await view.query({ sql: `SELECT table_name, definition FROM ${quoteId(database)}.${quoteId(schemaTable)}`, rowsAsArray: true });
   const definitions: Record<string, TableDefinition> = {};
-  for (const [name, definition] of rows as Array<[Buffer, unknown]>) {
+  const byName = (rows as Array<[Buffer, unknown]>).sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const [name, definition] of byName) {
     const table = name.toString('utf8');
     let parsed: unknown = definition; // mysql2 parses a column the server marks as JSON (MariaDB does); raw bytes otherwise
     try {
