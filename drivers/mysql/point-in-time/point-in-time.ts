@@ -10,9 +10,10 @@
  *
  * The binlogs are downloaded and their window read before the restore touches the target
  * ({@link prepareReplay}, window-checks.ts). Replay is then `mariadb-binlog --start-position=<pos>
- * [--stop-datetime | --stop-position=<gtid>] files | mariadb` into the restored server, with the output scanned on the way for the GTIDs and event
- * times actually applied. Binlog event times have one-second resolution: `until` is rounded up to
- * the next whole second, so every event logged in a second before that is applied.
+ * [--stop-datetime | --stop-position=<gtid>] files | mariadb` into the restored server, with the
+ * output scanned on the way for the GTIDs and event times actually applied. Binlog event times
+ * have one-second resolution: `until` is rounded up to the next whole second, so every event
+ * logged in a second before that is applied.
  *
  * What is replayed follows what was restored (see {@link replayScope}): everything after a physical
  * restore (the whole server); after a logical one, only the backup's database, renamed like the
