@@ -59,18 +59,16 @@ const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toStrin
  */
 export async function listTables(connection: Connection, databases: string[]): Promise<DumpTable[]> {
   if (databases.length === 0) return [];
-  const tables = await eachName(databases, async (database) => (await connection.query(
+  const tables = await eachName<Row>(connection, databases,
     `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, ENGINE AS engine, TABLE_ROWS AS estRows, DATA_LENGTH AS estBytes
        FROM information_schema.TABLES
       WHERE ${isExactly('TABLE_SCHEMA')} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
-      ORDER BY TABLE_NAME`, [database, database],
-  ) as [Row[], unknown])[0]);
+      ORDER BY TABLE_NAME`);
   // COLUMN_KEY 'PRI' marks the primary key's columns (or, without one, those of the first UNIQUE
   // NOT NULL key, which identifies rows just as well).
-  const keyColumns = await eachName(databases, async (database) => (await connection.query(
+  const keyColumns = await eachName<Row>(connection, databases,
     `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, COLUMN_NAME AS col, DATA_TYPE AS type
-       FROM information_schema.COLUMNS WHERE ${isExactly('TABLE_SCHEMA')} AND COLUMN_KEY = 'PRI'`, [database, database],
-  ) as [Row[], unknown])[0]);
+       FROM information_schema.COLUMNS WHERE ${isExactly('TABLE_SCHEMA')} AND COLUMN_KEY = 'PRI'`);
   const keys = new Map<string, Row[]>();
   for (const column of keyColumns) {
     const id = `${text(column.db)}\u0000${text(column.name)}`;

@@ -33,10 +33,8 @@ function list(items: string[], limit = 10): string {
 
 async function baseTables(connection: Connection, databases: string[]): Promise<Set<string>> {
   if (databases.length === 0) return new Set();
-  const rows = await eachName(databases, async (database) => (await connection.query(
-    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')`,
-    [database, database],
-  ) as [Array<{ db: string; tbl: string }>, unknown])[0]);
+  const rows = await eachName<{ db: string; tbl: string }>(connection, databases,
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')`);
   return new Set(rows.map((r) => tableKey(r.db, r.tbl)));
 }
 

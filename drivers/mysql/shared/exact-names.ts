@@ -14,10 +14,13 @@ import type { Connection } from 'mysql2/promise';
 /** `column` is exactly the name given (twice: to its two placeholders). */
 export const isExactly = (column: string): string => `(${column} = ? AND BINARY ${column} = ?)`;
 
-/** The rows `query` returns for each of `names` in turn (each one looked up alone, {@link isExactly}), together. */
-export async function eachName<R>(names: readonly string[], query: (name: string) => Promise<R[]>): Promise<R[]> {
+/**
+ * The rows `sql` returns for each of `names` in turn (each one looked up alone, {@link isExactly}),
+ * together: `params` gives each query's values (by default the name twice, for one `isExactly`).
+ */
+export async function eachName<R>(connection: Connection, names: readonly string[], sql: string, params: (name: string) => unknown[] = (name) => [name, name]): Promise<R[]> {
   const rows: R[] = [];
-  for (const name of names) rows.push(...await query(name));
+  for (const name of names) rows.push(...(await connection.query(sql, params(name)) as [R[], unknown])[0]);
   return rows;
 }
 

@@ -32,11 +32,10 @@ export function classifyColumn(extra: string, generationExpression: string): 'da
 export async function tableColumns(connection: Connection, databases: string[], table?: string): Promise<Map<string, ColumnInfo[]>> {
   const columns = new Map<string, ColumnInfo[]>();
   if (databases.length === 0) return columns;
-  const rows = await eachName(databases, async (database) => (await connection.query(
+  const rows = await eachName<Row>(connection, databases,
     `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS col, DATA_TYPE AS type, EXTRA AS extra, GENERATION_EXPRESSION AS expr
        FROM information_schema.COLUMNS WHERE ${isExactly('TABLE_SCHEMA')}${table === undefined ? '' : ` AND ${isExactly('TABLE_NAME')}`}
-      ORDER BY TABLE_NAME, ORDINAL_POSITION`, table === undefined ? [database, database] : [database, database, table, table],
-  ) as [Row[], unknown])[0]);
+      ORDER BY TABLE_NAME, ORDINAL_POSITION`, (database) => (table === undefined ? [database, database] : [database, database, table, table]));
   for (const row of rows) {
     const kind = classifyColumn(text(row.extra), text(row.expr));
     if (kind === 'versioning') continue;
