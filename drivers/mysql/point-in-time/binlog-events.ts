@@ -96,6 +96,19 @@ export interface WindowEvent extends EventHeader {
 /** Events printed as a statement after the session's settings (a `LOAD DATA` logged as a statement is an `Execute_load_query`). */
 const STATEMENT_EVENTS = new Set(['Query', 'Execute_load_query']);
 
+/** The line the tool ends each statement with. */
+const DELIMITER_LINE = '/*!*/;';
+
+/** `# at 1234`: the line before each event's header. */
+const EVENT_START = /^# at \d+$/;
+
+/**
+ * The session settings the tool prints before a statement (each one line, ending with the
+ * delimiter): the default database, time, session variables, character set, insert ids, user
+ * variables. Only these are passed over: a statement's own first line may end with the delimiter too.
+ */
+const SESSION_SETTING = /^(use `(?:[^`]|``)*`\/\*!\*\/;|SET TIMESTAMP=[\d.]+\/\*!\*\/;|SET @@session\.\w+=.*\/\*!\*\/;|\/\*!\\C \w+ \*\/\/\*!\*\/;|SET (INSERT_ID|LAST_INSERT_ID)=\d+\/\*!\*\/;|SET @`(?:[^`]|``)*`:=.*\/\*!\*\/;|\/\*M?!\d+ SET .*\*\/\/\*!\*\/;)$/;
+
 /** How much of a statement is kept: its names come first (a statement-format insert may run to megabytes of values). */
 const STATEMENT_CHARS = 1024 * 1024;
 
@@ -120,21 +133,28 @@ export async function readBinlogEvents(command: string, argv: string[], visit: (
   /** A statement event being read: its header, and its statement's lines once the settings before it are past. */
   let query: { header: EventHeader; lines: string[]; chars: number; inStatement: boolean } | undefined;
   const deliver = (event: WindowEvent) => { if (visit(event) === 'stop') stopped = true; };
+  /** The statement read: up to its last delimiter line (a literal in it may hold such a line too). */
+  const endQuery = () => {
+    const { header, lines } = query!;
+    query = undefined;
+    const end = lines.lastIndexOf(DELIMITER_LINE);
+    deliver({ ...header, fileIndex, statement: (end === -1 ? lines : lines.slice(0, end)).join('\n'), ...(sqlMode !== undefined ? { sqlMode } : {}), ...(transaction ? { transaction } : {}) });
+  };
   try {
     for await (const line of createInterface({ input: tool.stdout, crlfDelay: Infinity })) {
-      if (query) {
-        const mode = query.inStatement ? undefined : /^SET @@session\.sql_mode=(\d+)\/\*!\*\/;$/.exec(line);
-        if (mode) sqlMode = Number(mode[1]);
-        if (line === '/*!*/;') {
-          deliver({ ...query.header, fileIndex, statement: query.lines.join('\n'), ...(sqlMode !== undefined ? { sqlMode } : {}), ...(transaction ? { transaction } : {}) });
-          query = undefined;
-        } else if (query.inStatement || !line.endsWith('/*!*/;')) {
+      if (query && (EVENT_START.test(line) || line.startsWith('DELIMITER '))) endQuery();
+      else if (query) {
+        if (!query.inStatement && SESSION_SETTING.test(line)) {
+          const mode = /^SET @@session\.sql_mode=(\d+)\/\*!\*\/;$/.exec(line);
+          if (mode) sqlMode = Number(mode[1]);
+        } else if (query.chars < STATEMENT_CHARS || line === DELIMITER_LINE) {
           query.inStatement = true;
-          if (query.chars < STATEMENT_CHARS) { query.lines.push(line); query.chars += line.length + 1; }
+          query.lines.push(line);
+          query.chars += line.length + 1;
         }
-        if (stopped) break;
         continue;
       }
+      if (stopped) break;
       const header = line.startsWith('#') ? parseEventHeader(line) : undefined;
       if (!header) continue;
       if (header.type === 'Start' && read) fileIndex += 1;
@@ -144,6 +164,7 @@ export async function readBinlogEvents(command: string, argv: string[], visit: (
       else deliver({ ...header, fileIndex, ...(transaction ? { transaction } : {}) });
       if (stopped) break;
     }
+    if (query && !stopped) endQuery();
   } finally {
     if (stopped) {
       tool.stdout.destroy();

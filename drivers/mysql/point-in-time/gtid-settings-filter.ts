@@ -12,22 +12,25 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
 const SETTING = /^\/\*M!100001 SET @@session\.(gtid_seq_no|gtid_domain_id|server_id)=\d+\*\/\/\*!\*\/;\r?$/;
+/** The line before a setting: the GTID event's header, or the setting before it (all of them follow the header). */
+const AFTER_GTID_HEADER = /^(#\d{6} .*\tGTID \d+-\d+-\d+|\/\*M!\d+ SET @@session\.\w+=\w+\*\/\/\*!\*\/;)/;
 /** Every setting line starts so; a line that does not cannot be one. */
 const START = Buffer.from('/*M!100001 SET @@session.');
-/** Longer lines are never settings: a partial line at a chunk's end is held back only up to this. */
-const LONGEST = 96;
+/** Longer lines are neither settings nor GTID headers: a partial line at a chunk's end is held back only up to this. */
+const LONGEST = 256;
 
 export class GtidSettingsFilter extends Transform {
   private held: Buffer = Buffer.alloc(0);
   /** Whether the next byte starts a line (the last byte passed on was a line break). */
   private lineStart = true;
+  /** The last whole line passed on (its first bytes): a setting counts only right after a GTID event's header or another setting. */
+  private lastLine = '';
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     const data = this.held.length > 0 ? Buffer.concat([this.held, chunk]) : chunk;
     const lastNewline = data.lastIndexOf(0x0a);
-    // A partial last line that could still become a setting waits for the next chunk.
-    const tail = data.subarray(lastNewline + 1);
-    const holdTail = tail.length < LONGEST && START.subarray(0, Math.min(tail.length, START.length)).equals(tail.subarray(0, START.length));
+    // A short partial last line waits for the next chunk: it may be a setting, or the header one follows.
+    const holdTail = data.length - (lastNewline + 1) < LONGEST;
     const upTo = holdTail ? lastNewline + 1 : data.length;
     this.held = Buffer.from(data.subarray(upTo));
     this.emitWithout(data.subarray(0, upTo));
@@ -51,11 +54,17 @@ export class GtidSettingsFilter extends Transform {
       const end = data.indexOf(0x0a, at);
       const lineEnd = end === -1 ? data.length : end;
       if (!SETTING.test(data.toString('latin1', at, lineEnd))) continue;
+      const before = at > 0 ? data.toString('latin1', data.lastIndexOf(0x0a, at - 2) + 1, at - 1) : this.lastLine;
+      if (!AFTER_GTID_HEADER.test(before)) continue; // the same text inside a statement's literal
       if (at > from) this.push(data.subarray(from, at));
       from = end === -1 ? data.length : end + 1;
       search = from;
     }
     if (from < data.length) this.push(data.subarray(from));
     if (data.length > 0) this.lineStart = data[data.length - 1] === 0x0a;
+    if (this.lineStart && data.length > 1) {
+      const start = data.lastIndexOf(0x0a, data.length - 2) + 1;
+      this.lastLine = data.toString('latin1', start, Math.min(data.length - 1, start + 200));
+    }
   }
 }

@@ -37,7 +37,7 @@ import { selectArtifacts } from '../shared/artifact-select';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
 import { BinlogEventScanner } from './binlog-events';
 import { GtidSettingsFilter } from './gtid-settings-filter';
-import { assertStatementsKeepToScope, readStopOrder, type NamedEvent, type StopOrder } from './window-checks';
+import { assertStatementsKeepToScope, domainsUpTo, readStopOrder, type NamedEvent, type StopOrder } from './window-checks';
 import { withClientOptionFile } from '../shared/client-option-file';
 import type { MysqlRestoreTarget } from '../config';
 import { withConnection } from '../shared/connection';
@@ -100,6 +100,18 @@ export interface ReplayReport {
  *   `BINLOG_GAP`.
  */
 export function planReplay(archives: Array<{ backupId: string; binlogs: string[]; artifacts: StoredArtifact[] }>, startFile: string, lastFile?: string): ArchivedBinlog[] {
+  const { files, gap } = planUpToGap(archives, startFile, lastFile);
+  if (gap) throw gap;
+  return files;
+}
+
+/**
+ * {@link planReplay}, but a gap is not thrown: the files before it are returned with the error the
+ * gap would be, for a replay whose point may lie before it (prepareReplay reads whether it does).
+ * The last file returned is the one before the gap (a copy that may lack its end: as far as it goes).
+ * @throws PermanentError `NO_BINLOG_ARCHIVE`, `BINLOG_MISSING`.
+ */
+export function planUpToGap(archives: Array<{ backupId: string; binlogs: string[]; artifacts: StoredArtifact[] }>, startFile: string, lastFile?: string): { files: ArchivedBinlog[]; gap?: PermanentError } {
   const newest = new Map<string, ArchivedBinlog & { current: boolean }>();
   let highest = 0;
   for (const archive of [...archives].sort((a, b) => a.backupId.localeCompare(b.backupId))) {
@@ -120,19 +132,23 @@ export function planReplay(archives: Array<{ backupId: string; binlogs: string[]
   if (files[0] !== startFile) {
     throw new PermanentError(`the archived binary logs do not include ${startFile}, where the backup's position is (archived: ${sortBinlogs([...newest.keys()]).join(', ')})`, { code: 'BINLOG_MISSING', engine: ENGINE });
   }
+  const plan = (upTo: number) => files.slice(0, upTo).map((f) => { const { current: _current, ...binlog } = newest.get(f)!; return binlog; });
   for (let i = 1; i < files.length; i += 1) {
     if (binlogSequence(files[i]) !== binlogSequence(files[i - 1]) + 1) {
-      throw new PermanentError(`the archived binary logs have a gap between ${files[i - 1]} and ${files[i]}`, { code: 'BINLOG_GAP', engine: ENGINE });
+      return { files: plan(i), gap: new PermanentError(`the archived binary logs have a gap between ${files[i - 1]} and ${files[i]}`, { code: 'BINLOG_GAP', engine: ENGINE }) };
     }
     const before = newest.get(files[i - 1])!;
     if (before.current) {
-      throw new PermanentError(
-        `the archived binary logs may lack the end of ${before.file}: backup ${before.backupId} copied it while it was the server's current file, and no later backup copied it again (purged before the next backup), so what was written to it after that copy is in no archive`,
-        { code: 'BINLOG_GAP', engine: ENGINE },
-      );
+      return {
+        files: plan(i),
+        gap: new PermanentError(
+          `the archived binary logs may lack the end of ${before.file}: backup ${before.backupId} copied it while it was the server's current file, and no later backup copied it again (purged before the next backup), so what was written to it after that copy is in no archive`,
+          { code: 'BINLOG_GAP', engine: ENGINE },
+        ),
+      };
     }
   }
-  return files.map((f) => { const { current: _current, ...binlog } = newest.get(f)!; return binlog; });
+  return { files: plan(files.length) };
 }
 
 /** `until` rounded up to a whole second, as `YYYY-MM-DD HH:MM:SS` in UTC (the tool runs with TZ=UTC). */
@@ -238,7 +254,7 @@ export function assertReplayable(ctx: Ctx): void {
  * @throws PermanentError `UNSUPPORTED_RESTORE` naming the domains
  */
 function assertOneGtidDomain(ctx: Ctx, untilGtid: string): void {
-  const domains = new Set([parseGtid(untilGtid).domain]);
+  const domains = new Set<number>();
   for (const backup of [ctx.backup, ...(ctx.chain ?? [])]) {
     const gtid = recordedConsistency(backup).gtid;
     try {
@@ -247,6 +263,16 @@ function assertOneGtidDomain(ctx: Ctx, untilGtid: string): void {
       // a MySQL position (uuid:ranges): no MariaDB domains to count
     }
   }
+  assertDomains(untilGtid, domains);
+}
+
+/**
+ * Refuses a GTID target when `domains` (recorded by the backups, or found in the binlogs' window up
+ * to the target: window-checks.ts `domainsUpTo`) hold another domain than the target's.
+ * @throws PermanentError `UNSUPPORTED_RESTORE` naming the domains
+ */
+function assertDomains(untilGtid: string, found: ReadonlySet<number>): void {
+  const domains = new Set([parseGtid(untilGtid).domain, ...found]);
   if (domains.size > 1) {
     throw new PermanentError(
       `untilGtid ${untilGtid} names GTID domain ${parseGtid(untilGtid).domain}, but the binlogs hold transactions of domains ${[...domains].sort((a, b) => a - b).join(', ')}: the binlog tool would replay that domain's only and leave the others' out; restore to a time (until) instead`,
@@ -278,8 +304,8 @@ function replayPlan(ctx: Ctx) {
   if (before) throw new PermanentError(`${before}; restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
   if (pit.untilGtid) assertOneGtidDomain(ctx, pit.untilGtid);
   const archives = archivesFrom(ctx);
-  const plan = planReplay(archives.list, consistency.binlogFile, fileHoldingPoint(ctx, consistency.binlogFile, pit));
-  return { pit, consistency: { ...consistency, binlogFile: consistency.binlogFile, binlogPosition: consistency.binlogPosition }, facts, scope, archives, plan };
+  const { files: plan, gap } = planUpToGap(archives.list, consistency.binlogFile, fileHoldingPoint(ctx, consistency.binlogFile, pit));
+  return { pit, consistency: { ...consistency, binlogFile: consistency.binlogFile, binlogPosition: consistency.binlogPosition }, facts, scope, archives, plan, gap };
 }
 
 /**
@@ -310,7 +336,7 @@ const CLOCKS_APART_MS = 10 * 60_000;
  */
 function fileHoldingPoint(ctx: Ctx, startFile: string, pit: { until?: string; untilGtid?: string }): string | undefined {
   const start = binlogSequence(startFile);
-  for (const later of ctx.chain ?? []) {
+  for (const later of sameHistory([ctx.backup, ...(ctx.chain ?? [])]).slice(1)) {
     const consistency = recordedConsistency(later);
     if (!consistency.binlogFile || binlogSequence(consistency.binlogFile) < start) return undefined;
     const snapshotAt = typeof consistency.snapshotAt === 'string' ? Date.parse(consistency.snapshotAt) : backupIdTime(later.backupId)?.getTime();
@@ -342,12 +368,14 @@ export interface PreparedReplay {
 /**
  * Downloads the binlogs a replay to the target's point needs and reads their window before the
  * target is touched (window-checks.ts): a replay that cannot keep to the restored database is
- * refused, and a time target's stop is found.
+ * refused, a GTID target's domains are counted, and a time target's stop is found. Archives with a
+ * gap are read up to it: the point must lie before it.
  * @throws PermanentError as {@link replayPlan}, `UNSUPPORTED_RESTORE` (window-checks.ts
- *   `assertStatementsKeepToScope`), `CHECKSUM_MISMATCH` (a download).
+ *   `assertStatementsKeepToScope`, several GTID domains), `BINLOG_GAP` (the point not found before
+ *   a gap), `CHECKSUM_MISMATCH` (a download).
  */
 export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promise<PreparedReplay> {
-  const { pit, consistency, scope, plan } = replayPlan(ctx);
+  const { pit, consistency, scope, plan, gap } = replayPlan(ctx);
   const command = binlogTool(consistency.flavor);
   const { files } = await downloadArtifacts(plan.map((p) => p.artifact), replayDir(ctx), { ...transfer, concurrency: 4 });
   const localFiles = plan.map((p) => files[p.artifact.name]);
@@ -356,12 +384,16 @@ export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promis
   const options = { startPosition: consistency.binlogPosition, stopDatetime: stop, untilGtid: pit.untilGtid, files: localFiles };
   const replay = { ...options, ...scope };
   const argv = replayArgv(replay);
-  const [order] = await Promise.all([
-    stop ? readStopOrder(window, replayArgv({ startPosition: options.startPosition, files: localFiles }), Date.parse(`${stop.replace(' ', 'T')}Z`)) : undefined,
+  const whole = replayArgv({ startPosition: options.startPosition, files: localFiles });
+  const [order, gtidFound] = await Promise.all([
+    stop ? readStopOrder(window, whole, Date.parse(`${stop.replace(' ', 'T')}Z`)) : undefined,
+    pit.untilGtid ? domainsUpTo(window, whole, parseGtid(pit.untilGtid)).then(({ domains, reached }) => { assertDomains(pit.untilGtid!, domains); return reached; }) : undefined,
     scope.database !== undefined
       ? assertStatementsKeepToScope({ ...window, argv, unfilteredArgv: replayArgv(options) }, scope.database, scope.rewriteDb?.[scope.database] ?? scope.database)
       : undefined,
   ]);
+  // Files after a gap are not read: the point must lie within those before it.
+  if (gap && !(order?.stoppedAt ?? gtidFound)) throw gap;
   return { replay, ...(order ? { order } : {}) };
 }
 
@@ -466,7 +498,7 @@ export async function validatePointInTime(ctx: Ctx, result: RestoreResult): Prom
         ? `missing after the restore, before the replay: ${before.slice(0, 10).join(', ')}`
         : facts.tables.length === 0 && facts.mode === 'physical'
           ? 'skipped (physical.prepareCheck=false): the backup lists no tables to look for'
-          : `${facts.tables.length} tables after the restore${gone.length > 0 ? `; the replay dropped or renamed ${gone.length}: ${gone.slice(0, 10).join(', ')}` : ''}`,
+          : `${facts.tables.length} table${facts.tables.length === 1 ? '' : 's'} after the restore${gone.length > 0 ? `; the replay dropped or renamed ${gone.length}: ${gone.slice(0, 10).join(', ')}` : ''}`,
     });
 
     if (replay.untilGtid) {
@@ -538,7 +570,7 @@ function archivesFrom(ctx: Ctx): {
   /** Latest `binlogArchive.archivedAt` recorded by the archives used (ms), when recorded. */
   archivedAt?: number;
 } {
-  const list = [ctx.backup, ...(ctx.chain ?? [])].map((backup) => {
+  const list = sameHistory([ctx.backup, ...(ctx.chain ?? [])]).map((backup) => {
     const facts = recordedFacts(backup);
     return { backupId: backup.backupId, binlogs: facts.binlogs ?? [], artifacts: backup.artifacts, facts };
   });
@@ -550,6 +582,34 @@ function archivesFrom(ctx: Ctx): {
     list: list.filter((a) => a.binlogs.length > 0).map(({ backupId, binlogs, artifacts }) => ({ backupId, binlogs, artifacts })),
     archivedAt: times.length > 0 ? Math.max(...times) : undefined,
   };
+}
+
+/**
+ * `backups` (this one first, then the later ones, oldest first) up to the first taken after the
+ * server's binlog history started again (`RESET MASTER`, another server): its recorded GTID
+ * position went back in a domain, or its binlog file's number went back. Such a backup's archive
+ * holds files of the same names and other contents, and its time says nothing of this history.
+ */
+export function sameHistory(backups: readonly BackupRecord[]): BackupRecord[] {
+  const kept: BackupRecord[] = [];
+  const highest = new Map<number, number>();
+  let file = 0;
+  for (const backup of backups) {
+    const consistency = recordedConsistency(backup);
+    const sequence = consistency.binlogFile ? binlogSequence(consistency.binlogFile) : file;
+    let position = new Map<number, { sequence: number }>();
+    try {
+      position = parseGtidPosition(consistency.gtid ?? '');
+    } catch {
+      // a MySQL position (uuid:ranges): the file numbers decide
+    }
+    const wentBack = sequence < file || [...position].some(([domain, gtid]) => gtid.sequence < (highest.get(domain) ?? 0));
+    if (kept.length > 0 && wentBack) break;
+    kept.push(backup);
+    file = Math.max(file, sequence);
+    for (const [domain, gtid] of position) highest.set(domain, Math.max(highest.get(domain) ?? 0, gtid.sequence));
+  }
+  return kept;
 }
 
 /**

@@ -9,17 +9,18 @@
  *   database on the target (or fail there, half way), one naming the backed-up database under a
  *   rename (`TRUNCATE shop.t`, `DROP DATABASE shop`) would change the target's database of that
  *   name, and a statement changing the backed-up database from another session's default database
- *   would be skipped. Each is refused, naming up to three statements.
+ *   would be skipped; an account statement would change the target's accounts, and stored code
+ *   run (`CALL`) writes what the log does not show. Each is refused, naming up to three statements.
  * - {@link readStopOrder}: a time target stops at the first event stamped at or after it, as the
  *   tool does; transactions logged after that event yet stamped before the point (event times are
  *   statement starts: a clock step, `SET timestamp`, a replicated event) are counted, so the
  *   report can say they were left out.
  */
-import { formatGtid } from '../shared/gtid';
+import { formatGtid, type Gtid } from '../shared/gtid';
 import { PermanentError } from '../../../core/errors';
 import { ENGINE } from '../shared/layout';
 import { readBinlogEvents, type WindowEvent } from './binlog-events';
-import { statementMode, writtenDatabases } from './statement-names';
+import { statementMode, statementReach } from './statement-names';
 
 /** Where the window's events come from: the tool, its argv for the replay (filters and stop included), and the files' names. */
 export interface BinlogWindow {
@@ -43,27 +44,29 @@ const NAMED = 3;
  * @throws PermanentError `UNSUPPORTED_RESTORE` naming up to three statements, their GTID and file.
  */
 export async function assertStatementsKeepToScope(window: BinlogWindow, source: string, target: string): Promise<void> {
-  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-  const renamed = !same(source, target);
+  // Names compared exactly: on a server that keeps case (lower_case_table_names = 0) `Shop` is another database.
+  const renamed = source !== target;
   const problems: string[] = [];
   /** Statements writing to the source database, all of them and those the filtered replay applies. */
   const writingSource = new Map<string, WindowEvent>();
   const replayedWritingSource = new Set<string>();
   const keyOf = (event: WindowEvent) => `${event.fileIndex}:${event.endPosition}`;
-  const written = (event: WindowEvent) => (event.statement === undefined ? [] : writtenDatabases(event.statement, statementMode(event.sqlMode ?? 0)));
+  const reachOf = (event: WindowEvent) => (event.statement === undefined ? undefined : statementReach(event.statement, statementMode(event.sqlMode ?? 0)));
 
   await Promise.all([
     readBinlogEvents(window.command, window.unfilteredArgv, (event) => {
-      if (written(event).some((q) => same(q, source))) writingSource.set(keyOf(event), event);
+      if (reachOf(event)?.written.includes(source)) writingSource.set(keyOf(event), event);
     }, window.signal),
     readBinlogEvents(window.command, window.argv, (event) => {
-      const names = written(event);
-      if (names.some((q) => same(q, source))) {
-        replayedWritingSource.add(keyOf(event));
-        if (renamed) problems.push(`${where(window, event)} names ${source} itself, which the rename to ${target} does not reach (the binlog tool renames the session's default database only): replayed, it would change the target's database ${source}`);
-      }
-      const other = names.find((q) => !same(q, source));
-      if (other !== undefined) problems.push(`${where(window, event)} writes to database ${other}, which the restore did not restore: replayed, it would change ${other} on the target (or fail there, the restore half replayed)`);
+      const reach = reachOf(event);
+      if (!reach) return;
+      const at = where(window, event);
+      if (reach.accounts) problems.push(`${at} changes accounts or privileges (the mysql schema), which a logical restore does not restore: replayed, it would change the target's accounts`);
+      if (reach.runsRoutine) problems.push(`${at} runs stored code whose writes the binlog does not show: replayed, it could change other databases on the target`);
+      if (reach.written.includes(source)) replayedWritingSource.add(keyOf(event));
+      if (renamed && reach.named.includes(source)) problems.push(`${at} names ${source} itself, which the rename to ${target} does not reach (the binlog tool renames the session's default database only): replayed, it would read or change the target's database ${source}`);
+      const other = reach.written.find((q) => q !== source);
+      if (other !== undefined) problems.push(`${at} writes to database ${other}, which the restore did not restore: replayed, it would change ${other} on the target (or fail there, the restore half replayed)`);
     }, window.signal),
   ]);
   for (const [key, event] of writingSource) {
@@ -126,4 +129,22 @@ export async function readStopOrder(window: Pick<BinlogWindow, 'command' | 'file
     return undefined;
   }, window.signal);
   return order;
+}
+
+/**
+ * The GTID domains of the transactions in the window up to `untilGtid`'s (read unfiltered from the
+ * replay's start; all of the window when it is not there), and whether it is there: a GTID target replays its own domain's
+ * transactions only (point-in-time.ts `assertOneGtidDomain`), so any other domain here would be
+ * left out, also one no backup recorded yet.
+ */
+export async function domainsUpTo(window: Pick<BinlogWindow, 'command' | 'signal'>, startArgv: string[], untilGtid: Gtid): Promise<{ domains: Set<number>; reached: boolean }> {
+  const domains = new Set<number>();
+  let reached = false;
+  await readBinlogEvents(window.command, startArgv, (event) => {
+    if (!event.gtid) return undefined;
+    domains.add(event.gtid.domain);
+    reached = event.gtid.domain === untilGtid.domain && event.gtid.server === untilGtid.server && event.gtid.sequence === untilGtid.sequence;
+    return reached ? 'stop' : undefined;
+  }, window.signal);
+  return { domains, reached };
 }

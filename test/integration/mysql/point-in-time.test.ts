@@ -265,7 +265,7 @@ describe('mysql point-in-time recovery', () => {
     }
   }, 180_000);
 
-  it('refuses, before touching the target, a replay whose statements reach past the restored database: a qualified name under a rename, a change made from another default database', async () => {
+  it('refuses, before touching the target, a replay whose statements reach past the restored database: a qualified name under a rename (one of case only too), a change made from another default database, an account statement', async () => {
     // Prepare: B1 of shop (with table pitr_names); ALTER naming shop from shop's session (G1); ALTER from a session without a default database (G2); B2.
     await admin.query('CREATE TABLE shop.pitr_names (id INT PRIMARY KEY)');
     const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
@@ -274,6 +274,8 @@ describe('mysql point-in-time recovery', () => {
     const g1 = await sourceGtid();
     await runWithoutDefaultDatabase('ALTER TABLE shop.pitr_names ADD from_elsewhere INT');
     const g2 = await sourceGtid();
+    await admin.query("CREATE USER 'pitr_names_evil'@'%' IDENTIFIED BY 'x'"); // from shop's session: the tool keeps it
+    const g3 = await sourceGtid();
     await rt.backup({ engine: 'mysql', instance: 'pitr-names', config });
     const target = await startTestMariaDb('pitr-names', 13);
     await holdPreciousShop(target);
@@ -281,13 +283,17 @@ describe('mysql point-in-time recovery', () => {
     // Act
     const renamed = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), renameDatabases: { shop: 'shop_copy' }, pointInTime: { untilGtid: g1 } } }));
     const elsewhere = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), renameDatabases: { shop: 'shop_copy' }, pointInTime: { untilGtid: g2 } } }));
+    const caseOnly = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), renameDatabases: { shop: 'Shop' }, pointInTime: { untilGtid: g1 } } }));
+    const account = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), renameDatabases: { shop: 'shop_copy' }, pointInTime: { untilGtid: g3 } } }));
 
     // Assess
     expect(renamed).toMatchObject({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' });
     expect(renamed.message).toMatch(new RegExp(`GTID ${g1} in binlog\\.\\d+ \\(ALTER TABLE shop\\.pitr_names ADD qualified INT\\) names shop itself`));
     expect(elsewhere.message).toMatch(new RegExp(`GTID ${g2} in binlog\\.\\d+ \\(ALTER TABLE shop\\.pitr_names ADD from_elsewhere INT\\) changes shop from a session whose default database was another`));
+    expect(caseOnly.message).toMatch(/names shop itself, which the rename to Shop does not reach/);
+    expect(account.message).toMatch(new RegExp(`GTID ${g3} in binlog\\.\\d+ \\(CREATE USER .*\\) changes accounts or privileges`));
     expect(await preciousRows(target)).toEqual([{ v: 'keep me' }]);
-    expect(await usingConnection(target.connect(), (c) => presentOn(c, ['shop', 'shop_copy'], ['nobody']))).toEqual({ databases: ['shop'], users: [] });
+    expect(await usingConnection(target.connect(), (c) => presentOn(c, ['shop', 'shop_copy', 'Shop'], ['pitr_names_evil']))).toEqual({ databases: ['shop'], users: [] });
   }, 180_000);
 
   it('refuses a DROP DATABASE of the backed-up database under a rename: it would drop the target\'s database of that name', async () => {
@@ -402,7 +408,7 @@ describe('mysql point-in-time recovery', () => {
     expect(failed.message).toMatch(/shop holds backup \S+ restored and replayed up to GTID \d+-\d+-\d+ \(last event at .*\), which may not be the point asked for: see the failed checks; the failure came after the restore/);
   }, 180_000);
 
-  it('replays to a point a later backup passed, though binlogs after that backup\'s file are missing from every archive', async () => {
+  it('replays to a point a later backup passed, though binlogs after that backup\'s file are missing from every archive; a point in the missing files is refused', async () => {
     // Prepare: B1; W1 (the target); a new binlog file; B2 (past the point, archives its file); two more files, the older ones purged; B3 archives the last only.
     const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
     const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-gap-after', config });
@@ -411,6 +417,7 @@ describe('mysql point-in-time recovery', () => {
     await admin.query('FLUSH BINARY LOGS');
     await rt.backup({ engine: 'mysql', instance: 'pitr-gap-after', config });
     await insertCustomer('pitr-g-w2');
+    const inPurgedFile = await sourceGtid();
     await admin.query('FLUSH BINARY LOGS');
     await insertCustomer('pitr-g-w3');
     await admin.query('FLUSH BINARY LOGS');
@@ -420,9 +427,13 @@ describe('mysql point-in-time recovery', () => {
     const target = await startTestMariaDb('pitr-gap-after', 19);
 
     // Act
+    const lost = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid: inPurgedFile } } }));
+    const untouched = await usingConnection(target.connect(), (c) => presentOn(c, ['shop'], ['nobody']));
     const report = await rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid } } });
 
-    // Assess
+    // Assess: a point past the gap is refused before the target is touched; one before it is restored
+    expect(lost).toMatchObject({ name: 'PermanentError', code: 'BINLOG_GAP' });
+    expect(untouched.databases).toEqual([]);
     expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
     expect((await usingConnection(target.connect(), (c) => customerNames(c))).filter((n) => n.startsWith('pitr-g-'))).toEqual(['pitr-g-w1']);
   }, 180_000);

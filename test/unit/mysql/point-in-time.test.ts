@@ -1,10 +1,10 @@
 /** Point-in-time replay's pure parts: which archived files, the tool's argv, and reading its output. */
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { StoredArtifact } from '../../../core/driver/types';
+import type { BackupRecord, StoredArtifact } from '../../../core/driver/types';
 import type { MysqlFacts } from '../../../drivers/mysql/shared/layout';
 import {
-  applyArgv, planReplay, replayArgv, replayScope, stopDatetime,
+  applyArgv, planReplay, replayArgv, replayScope, sameHistory, stopDatetime,
 } from '../../../drivers/mysql/point-in-time/point-in-time';
 import { BinlogEventScanner, parseEventHeader } from '../../../drivers/mysql/point-in-time/binlog-events';
 
@@ -62,6 +62,16 @@ describe('planReplay', () => {
     // Assess
     expect(planReplay(archives, 'binlog.000001', 'binlog.000002').map((p) => p.file)).toEqual(['binlog.000001', 'binlog.000002']);
     expect(() => planReplay(archives, 'binlog.000001')).toThrow(/gap between binlog\.000002 and binlog\.000004/);
+  });
+
+  it('leaves out the backups taken after the binlog history started again: GTID position or file number gone back', () => {
+    // Prepare: B1 and B2 on one history; B3 after a RESET MASTER whose files caught up in number, not in GTID; B4 after it
+    const backup = (backupId: string, binlogFile: string, gtid: string) => ({ backupId, consistency: { flavor: 'mariadb', serverVersion: '10.11.0', binlogFile, binlogPosition: 4, gtid, lockMs: 0, lock: 'none' }, facts: {}, artifacts: [] }) as unknown as BackupRecord;
+    const backups = [backup('b1', 'binlog.000003', '0-1-8'), backup('b2', 'binlog.000004', '0-1-12'), backup('b3', 'binlog.000004', '0-1-3'), backup('b4', 'binlog.000005', '0-1-20')];
+
+    // Assess
+    expect(sameHistory(backups).map((b) => b.backupId)).toEqual(['b1', 'b2']);
+    expect(sameHistory([backups[0], backup('b5', 'binlog.000001', '0-1-30')]).map((b) => b.backupId)).toEqual(['b1']);
   });
 
   it('refuses no archive, a missing start file and a gap', () => {

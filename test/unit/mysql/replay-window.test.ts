@@ -2,7 +2,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GtidSettingsFilter } from '../../../drivers/mysql/point-in-time/gtid-settings-filter';
-import { statementMode, writtenDatabases } from '../../../drivers/mysql/point-in-time/statement-names';
+import { statementMode, statementReach, writtenDatabases } from '../../../drivers/mysql/point-in-time/statement-names';
 
 describe('writtenDatabases', () => {
   it.each([
@@ -26,18 +26,45 @@ describe('writtenDatabases', () => {
     ['CREATE TABLE x.t LIKE shop.t', ['x']],
     ['INSERT INTO crm.c SELECT * FROM shop.t', ['crm']],
     ['UPDATE shop SET shop.x = 1', []],
+    ['UPDATE t JOIN u ON t.id=u.id SET t.v=u.v', []],
+    ["UPDATE t AS a JOIN other.o AS b ON a.id=b.id SET b.v='x'", ['other']],
+    ['ALTER TABLE t RENAME AS other.t', ['other']],
+    ["ALTER TABLE t COMMENT 'x', RENAME TO other.t", ['other']],
+    ["ALTER TABLE t ALTER COLUMN v SET DEFAULT 'x', RENAME TO other.t", ['other']],
+    ['ALTER TABLE t CHARACTER SET utf8mb4, RENAME TO other.t', ['other']],
+    ['CREATE INDEX i USING BTREE ON other.o (v)', ['other']],
+    ['DROP TABLE 1e.x', ['1e']],
+    ['CREATE OR REPLACE DATABASE shop', ['shop']],
+    ['ALTER DATABASE CHARACTER SET utf8mb4', []],
+    ['ALTER SCHEMA `crm` CHARACTER SET utf8mb4', ['crm']],
+    ['CREATE DEFINER=`root`@`localhost` TRIGGER shop.tr BEFORE INSERT ON t FOR EACH ROW INSERT INTO other.log VALUES (1)', ['shop']],
+    ['SELECT SETVAL(shop.s, 10)', ['shop']],
     ['DELETE FROM crm.c WHERE shop.f(crm.c.id) > information_schema.x', ['crm']],
     ['ALTER TABLE crm.t ADD FOREIGN KEY (p) REFERENCES shop.p (id)', ['crm']],
     ['CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.c = shop.f(1)', []],
     ['CREATE PROCEDURE crm.p() BEGIN INSERT INTO shop.t VALUES (1); END', ['crm']],
     // Statements that change no table.
     ['BEGIN', []],
-    ["GRANT SELECT ON shop.t TO 'u'@'%'", []],
     ['ANALYZE TABLE shop.t', []],
     ["XA START 'x'", []],
     ['', []],
   ])('%s', (statement, expected) => {
     expect(writtenDatabases(statement)).toEqual(expected);
+  });
+
+  it('says what else a statement reaches: accounts, stored code, the names in a definition\'s body', () => {
+    const reach = (sql: string) => { const r = statementReach(sql); return [r.accounts, r.runsRoutine, r.named]; };
+    expect(reach("GRANT ALL ON *.* TO 'evil'@'%' WITH GRANT OPTION")).toEqual([true, false, []]);
+    expect(reach("CREATE USER 'evil'@'%' IDENTIFIED BY 'x'")).toEqual([true, false, []]);
+    expect(reach("DROP USER 'app'@'%'")).toEqual([true, false, []]);
+    expect(reach("SET PASSWORD FOR 'app'@'%' = PASSWORD('x')")).toEqual([true, false, []]);
+    expect(reach('CREATE ROLE r')).toEqual([true, false, []]);
+    expect(reach('CREATE TABLE user (id INT)')).toEqual([false, false, []]);
+    expect(reach('SELECT f(1)')).toEqual([false, true, []]);
+    expect(reach('CALL shop.p()')).toEqual([false, true, ['shop']]);
+    expect(reach('SELECT SETVAL(shop.s, 10)')).toEqual([false, false, ['shop']]);
+    expect(reach('CREATE VIEW v AS SELECT * FROM shop.t')).toEqual([false, false, ['shop']]);
+    expect(reach('CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW INSERT INTO shop.log VALUES (NEW.id)')).toEqual([false, false, ['shop', 'NEW']]); // NEW: the row, named like a database
   });
 
   it('reads the session\'s sql_mode: "…" names a table under ANSI_QUOTES, a backslash escapes nothing under NO_BACKSLASH_ESCAPES', () => {
@@ -61,10 +88,13 @@ describe('GtidSettingsFilter', () => {
     'START TRANSACTION',
     '/*!*/;',
     "INSERT INTO t VALUES ('/*M!100001 SET @@session.gtid_seq_no=9*//*!*/;')",
+    "INSERT INTO t VALUES (3, 'line1",
+    '/*M!100001 SET @@session.server_id=5*//*!*/;', // inside the literal: kept
+    "line3')",
     'COMMIT/*!*/;',
     '',
   ].join('\n');
-  const expected = output.split('\n').filter((line) => !/gtid_domain_id|server_id=|@@session\.gtid_seq_no=4/.test(line)).join('\n');
+  const expected = output.split('\n').filter((line) => !/gtid_domain_id|server_id=1|@@session\.gtid_seq_no=4/.test(line)).join('\n');
 
   async function filtered(chunkSize: number): Promise<string> {
     const bytes = Buffer.from(output, 'latin1');
