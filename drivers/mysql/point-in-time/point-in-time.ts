@@ -23,7 +23,7 @@
  * After a physical restore the server's `gtid_slave_pos` is moved to the end of the replay, so it
  * can replicate from the source from there.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
 import path from 'node:path';
 import { backupIdTime } from '../../../core/catalog/layout';
@@ -37,7 +37,8 @@ import { selectArtifacts } from '../shared/artifact-select';
 import { binlogSequence, binlogTool, sortBinlogs } from './binlog-archive';
 import { BinlogEventScanner } from './binlog-events';
 import { GtidSettingsFilter } from './gtid-settings-filter';
-import { assertStatementsKeepToScope, domainsUpTo, readStopOrder, type NamedEvent, type StopOrder } from './window-checks';
+import { assertStatementsKeepToScope, domainsUpTo, readStopOrder, storedCodeOf, type NamedEvent, type StopOrder } from './window-checks';
+import { splitSchemaStatements } from '../logical/schema-capture';
 import { withClientOptionFile } from '../shared/client-option-file';
 import type { MysqlRestoreTarget } from '../config';
 import { withConnection } from '../shared/connection';
@@ -389,12 +390,26 @@ export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promis
     stop ? readStopOrder(window, whole, Date.parse(`${stop.replace(' ', 'T')}Z`)) : undefined,
     pit.untilGtid ? domainsUpTo(window, whole, parseGtid(pit.untilGtid)).then(({ domains, reached }) => { assertDomains(pit.untilGtid!, domains); return reached; }) : undefined,
     scope.database !== undefined
-      ? assertStatementsKeepToScope({ ...window, argv, unfilteredArgv: replayArgv(options) }, scope.database, scope.rewriteDb?.[scope.database] ?? scope.database)
+      ? backupCode(ctx, scope.database, transfer).then((backup) => assertStatementsKeepToScope({ ...window, argv, unfilteredArgv: replayArgv(options) }, scope.database!, scope.rewriteDb?.[scope.database!] ?? scope.database!, backup))
       : undefined,
   ]);
   // Files after a gap are not read: the point must lie within those before it.
   if (gap && !(order?.stoppedAt ?? gtidFound)) throw gap;
   return { replay, ...(order ? { order } : {}) };
+}
+
+/**
+ * The restored database's triggers and stored functions (from its post-schema artifact) and table
+ * names: a data change logged as a statement runs them again on the target (window-checks.ts).
+ */
+async function backupCode(ctx: Ctx, database: string, transfer: TransferOptions): Promise<{ storedCode: string[]; tables: string[] }> {
+  const facts = recordedFacts(ctx.backup);
+  const tables = facts.tables.filter((t) => t.database === database).map((t) => t.table);
+  const post = facts.schema?.find((s) => s.database === database)?.post;
+  const [artifact] = post ? selectArtifacts(ctx.backup.artifacts, [post]) : [];
+  if (!artifact) return { storedCode: [], tables };
+  const { files } = await downloadArtifacts([artifact], replayDir(ctx), transfer);
+  return { storedCode: storedCodeOf(splitSchemaStatements(await readFile(files[artifact.name]))), tables };
 }
 
 /** Where a replay's binlogs are downloaded. */

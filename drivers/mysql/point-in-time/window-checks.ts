@@ -43,10 +43,17 @@ const NAMED = 3;
  * on the target.
  * @throws PermanentError `UNSUPPORTED_RESTORE` naming up to three statements, their GTID and file.
  */
-export async function assertStatementsKeepToScope(window: BinlogWindow, source: string, target: string): Promise<void> {
+export async function assertStatementsKeepToScope(window: BinlogWindow, source: string, target: string, backup: { storedCode: readonly string[]; tables: readonly string[] } = { storedCode: [], tables: [] }): Promise<void> {
   // Names compared exactly: on a server that keeps case (lower_case_table_names = 0) `Shop` is another database.
   const renamed = source !== target;
   const problems: string[] = [];
+  const tables = new Set(backup.tables);
+  /** Whether a trigger's or function's names reach outside the restored database (its own tables' and NEW/OLD rows' names are columns). */
+  const reachesOut = (definition: string) => statementReach(definition).named
+    .filter((name) => !ROW_RECORDS.has(name.toUpperCase()) && !tables.has(name))
+    .some((name) => name !== source || renamed);
+  /** Triggers and functions (the backup's, then those the window creates) whose bodies reach outside: a data change may run them. */
+  const reachingOut = backup.storedCode.filter(reachesOut).map(definitionName);
   /** Statements writing to the source database, all of them and those the filtered replay applies. */
   const writingSource = new Map<string, WindowEvent>();
   const replayedWritingSource = new Set<string>();
@@ -64,6 +71,10 @@ export async function assertStatementsKeepToScope(window: BinlogWindow, source: 
       if (reach.accounts) problems.push(`${at} changes accounts or privileges (the mysql schema), which a logical restore does not restore: replayed, it would change the target's accounts`);
       if (reach.runsRoutine) problems.push(`${at} runs stored code whose writes the binlog does not show: replayed, it could change other databases on the target`);
       if (reach.written.includes(source)) replayedWritingSource.add(keyOf(event));
+      if (isStoredCode(event.statement!) && reachesOut(event.statement!)) reachingOut.push(definitionName(event.statement!));
+      if (reachingOut.length > 0 && DML.test(event.statement!)) {
+        problems.push(`${at} is a data change logged as a statement (binlog_format STATEMENT or MIXED): replayed, the target runs it again with its triggers and functions, and ${reachingOut.slice(0, 2).join(', ')} reach${reachingOut.length === 1 ? 'es' : ''} outside ${target}; keep the source in ROW format`);
+      }
       if (renamed && reach.named.includes(source)) problems.push(`${at} names ${source} itself, which the rename to ${target} does not reach (the binlog tool renames the session's default database only): replayed, it would read or change the target's database ${source}`);
       const other = reach.written.find((q) => q !== source);
       if (other !== undefined) problems.push(`${at} writes to database ${other}, which the restore did not restore: replayed, it would change ${other} on the target (or fail there, the restore half replayed)`);
@@ -147,4 +158,28 @@ export async function domainsUpTo(window: Pick<BinlogWindow, 'command' | 'signal
     return reached ? 'stop' : undefined;
   }, window.signal);
   return { domains, reached };
+}
+
+/** A statement that changes rows (logged as a statement in STATEMENT or MIXED format). */
+const DML = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*(INSERT|UPDATE|DELETE|REPLACE|LOAD)\b/i;
+
+/** A trigger's or stored function's definition: run by a data change, not by a `CALL`. */
+const STORED_CODE = /^\s*CREATE\b[\s\S]{0,300}?\b(TRIGGER|FUNCTION)\b/i;
+
+function isStoredCode(statement: string): boolean {
+  return STORED_CODE.test(statement);
+}
+
+/** A trigger's row records (`NEW.c`, `OLD.c`): not databases. */
+const ROW_RECORDS = new Set(['NEW', 'OLD']);
+
+/** `trigger shop_log` / `function f`: a definition as a message names it. */
+function definitionName(statement: string): string {
+  const match = /\b(TRIGGER|FUNCTION)\s+((?:`(?:[^`]|``)*`|\w+)(?:\.(?:`(?:[^`]|``)*`|\w+))?)/i.exec(statement);
+  return match ? `${match[1].toLowerCase()} ${match[2]}` : 'stored code';
+}
+
+/** The backup's triggers and stored functions, from its post-schema statements (they run when data changes). */
+export function storedCodeOf(statements: readonly string[]): string[] {
+  return statements.filter(isStoredCode);
 }

@@ -316,6 +316,33 @@ describe('mysql point-in-time recovery', () => {
     expect(await usingConnection(target.connect(), async (c) => (await c.query('SELECT v FROM pitr_gone.mine'))[0])).toEqual([{ v: 'keep me' }]);
   }, 180_000);
 
+  it('refuses a data change logged as a statement when a trigger of the backup writes to another database: the target would run it again', async () => {
+    // Prepare: a trigger on shop.pitr_trig writing to other.notes; B1; an insert logged as a statement (G1); B2
+    await admin.query('CREATE TABLE shop.pitr_trig (id INT PRIMARY KEY)');
+    await admin.query("CREATE TRIGGER shop.pitr_trig_log AFTER INSERT ON shop.pitr_trig FOR EACH ROW INSERT INTO other.notes (body) VALUES (CONCAT('trigger ', NEW.id))");
+    try {
+      const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+      const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-trigger', config });
+      await usingConnection(source.connect('shop'), async (c) => {
+        await c.query("SET SESSION binlog_format = 'STATEMENT'");
+        await c.query('INSERT INTO pitr_trig VALUES (1)');
+      });
+      const g1 = await sourceGtid();
+      await rt.backup({ engine: 'mysql', instance: 'pitr-trigger', config });
+      const target = await startTestMariaDb('pitr-trigger', 20);
+
+      // Act
+      const error = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { untilGtid: g1 } } }));
+
+      // Assess
+      expect(error).toMatchObject({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' });
+      expect(error.message).toMatch(new RegExp(`GTID ${g1} in binlog\\.\\d+ \\(INSERT INTO pitr_trig VALUES \\(1\\)\\) is a data change logged as a statement .*trigger \\S*pitr_trig_log\\S* reaches outside shop`));
+      expect(await usingConnection(target.connect(), (c) => presentOn(c, ['shop', 'other'], ['nobody']))).toEqual({ databases: [], users: [] });
+    } finally {
+      await admin.query('DROP TRIGGER shop.pitr_trig_log');
+    }
+  }, 180_000);
+
   it('replays into a target with its own GTID history under gtid_strict_mode, logging the changes under its own GTIDs; a table the replay dropped is not missed', async () => {
     // Prepare: shop.pitr_dropped; B1; W1 and the table dropped; B2. The target's own GTID sequence is far above the source's.
     await admin.query('CREATE TABLE shop.pitr_dropped (id INT PRIMARY KEY)');
