@@ -32,7 +32,7 @@ export class MysqlBackupDriver extends SpoolBackupDriver<MysqlConfig> {
       artifacts.push(...archived.artifacts);
       facts.binlogs = archived.binlogs;
       // How far the archive reaches, so point-in-time restores can tell a covered target time.
-      facts.binlogArchive = { archivedAt: archived.archivedAt, end: archived.end };
+      facts.binlogArchive = { archivedAt: archived.archivedAt, end: archived.end, created: archived.created };
     }
     return { artifacts, consistency: taken.consistency as unknown as JsonObject, facts: facts as unknown as JsonObject };
   }

@@ -12,7 +12,7 @@
  * binlog dump) and BINLOG MONITOR / REPLICATION CLIENT (for `SHOW BINARY LOGS`).
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArtifactSink } from '../../../core/driver/artifact-sink';
 import { resolveInside } from '../../../core/io/resolve-inside';
@@ -41,7 +41,31 @@ export interface BinlogArchive {
   archivedAt: string;
   /** The server's binlog coordinates just before the fetch. */
   end: { file: string; position: number };
+  /**
+   * When each file was created (its format description event's time, ISO): two copies of one name
+   * are copies of one file only when they agree (a `RESET MASTER` starts the names again).
+   */
+  created: Record<string, string>;
 }
+
+/**
+ * When the binlog file `file` was created: the time of its format description event, which follows
+ * the 4-byte magic (a raw fetch copies both as the server wrote them). Undefined when the file does
+ * not start so.
+ */
+export async function binlogCreatedAt(file: string): Promise<string | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(9), 0, 9, 0);
+    const isBinlog = bytesRead === 9 && buffer.readUInt32BE(0) === 0xfe62696e && buffer[8] === FORMAT_DESCRIPTION_EVENT;
+    return isBinlog ? new Date(buffer.readUInt32LE(4) * 1000).toISOString() : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The binlog event type of a format description event. */
+const FORMAT_DESCRIPTION_EVENT = 15;
 
 /** The binlog client for a server flavor: `mariadb-binlog` (or `mysqlbinlog`) for MariaDB, `mysqlbinlog` for MySQL. */
 export function binlogTool(flavor: Flavor, isAvailable: (command: string) => boolean = hasCommand): string {
@@ -107,13 +131,16 @@ export async function archiveBinlogs(ctx: BackupContext<MysqlConfig>, consistenc
       throw new PermanentError(`the binlog fetch did not return ${missing.join(', ')}`, { code: 'BINLOG_ARCHIVE_FAILED', engine: ENGINE });
     }
     const artifacts: ArtifactRef[] = [];
+    const created: Record<string, string> = {};
     for (const name of fetched) {
       const file = path.join(fetchDir, name);
+      const at = await binlogCreatedAt(file);
+      if (at) created[name] = at;
       artifacts.push(await sink.write(binlogArtifact(name), createReadStream(file, { highWaterMark: 1 << 20 })));
       await rm(file); // written: the spool holds one copy at a time, not the fetch and the artifacts
     }
     ctx.logger.info('mysql binlog archive: fetched', { files: fetched.length, bytes: artifacts.reduce((s, a) => s + a.size, 0) });
-    return { artifacts, binlogs: fetched, archivedAt: archivedAt.toISOString(), end };
+    return { artifacts, binlogs: fetched, archivedAt: archivedAt.toISOString(), end, created };
   } finally {
     await rm(fetchDir, { recursive: true, force: true });
   }

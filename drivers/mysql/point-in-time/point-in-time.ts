@@ -602,14 +602,19 @@ function archivesFrom(ctx: Ctx): {
 /**
  * `backups` (this one first, then the later ones, oldest first) up to the first taken after the
  * server's binlog history started again (`RESET MASTER`, another server): its recorded GTID
- * position went back in a domain, or its binlog file's number went back. Such a backup's archive
- * holds files of the same names and other contents, and its time says nothing of this history.
+ * position went back in a domain, its binlog file's number went back, or its archive holds a file
+ * of a name an earlier archive holds but created at another time (binlog-archive.ts `created`).
+ * Such a backup's archive holds files of the same names and other contents, and its time says
+ * nothing of this history.
  */
 export function sameHistory(backups: readonly BackupRecord[]): BackupRecord[] {
   const kept: BackupRecord[] = [];
   const highest = new Map<number, number>();
+  const createdAt = new Map<string, string>();
   let file = 0;
   for (const backup of backups) {
+    const created = (recordedFacts(backup).binlogArchive as { created?: Record<string, string> } | undefined)?.created ?? {};
+    const recreated = Object.entries(created).some(([name, at]) => createdAt.has(name) && createdAt.get(name) !== at);
     const consistency = recordedConsistency(backup);
     const sequence = consistency.binlogFile ? binlogSequence(consistency.binlogFile) : file;
     let position = new Map<number, { sequence: number }>();
@@ -618,9 +623,10 @@ export function sameHistory(backups: readonly BackupRecord[]): BackupRecord[] {
     } catch {
       // a MySQL position (uuid:ranges): the file numbers decide
     }
-    const wentBack = sequence < file || [...position].some(([domain, gtid]) => gtid.sequence < (highest.get(domain) ?? 0));
+    const wentBack = recreated || sequence < file || [...position].some(([domain, gtid]) => gtid.sequence < (highest.get(domain) ?? 0));
     if (kept.length > 0 && wentBack) break;
     kept.push(backup);
+    for (const [name, at] of Object.entries(created)) createdAt.set(name, at);
     file = Math.max(file, sequence);
     for (const [domain, gtid] of position) highest.set(domain, Math.max(highest.get(domain) ?? 0, gtid.sequence));
   }

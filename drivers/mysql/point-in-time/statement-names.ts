@@ -65,6 +65,22 @@ export function statementReach(statement: string, mode: StatementMode = {}): Sta
   return { ...reach, written, named: [...new Set([...written, ...reach.named])] };
 }
 
+/**
+ * Table aliases a definition declares the way the server prints it (`SHOW CREATE VIEW` quotes
+ * every name): a quoted name right after another (`` `customers` `c` ``) or after `AS` following
+ * one. `c.id` then names a column, not a database `c`. Bare names are not taken: `FROM other.o`
+ * must still name `other`.
+ */
+export function quotedAliases(statement: string, mode: StatementMode = {}): Set<string> {
+  const tokens = tokenize(statement, mode);
+  const aliases = new Set<string>();
+  for (let i = 1; i < tokens.length; i += 1) {
+    if (tokens[i].kind !== 'quoted') continue;
+    if (tokens[i - 1].kind === 'quoted' || (isWord(tokens[i - 1], 'AS') && tokens[i - 2]?.kind === 'quoted')) aliases.add(tokens[i].text);
+  }
+  return aliases;
+}
+
 /** The databases `statement` writes to ({@link statementReach}'s `written`). */
 export function writtenDatabases(statement: string, mode: StatementMode = {}): string[] {
   return statementReach(statement, mode).written;

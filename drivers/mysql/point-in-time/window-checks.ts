@@ -20,7 +20,7 @@ import { formatGtid, type Gtid } from '../shared/gtid';
 import { PermanentError } from '../../../core/errors';
 import { ENGINE } from '../shared/layout';
 import { readBinlogEvents, type WindowEvent } from './binlog-events';
-import { statementMode, statementReach } from './statement-names';
+import { quotedAliases, statementMode, statementReach } from './statement-names';
 
 /** Where the window's events come from: the tool, its argv for the replay (filters and stop included), and the files' names. */
 export interface BinlogWindow {
@@ -48,11 +48,14 @@ export async function assertStatementsKeepToScope(window: BinlogWindow, source: 
   const renamed = source !== target;
   const problems: string[] = [];
   const tables = new Set(backup.tables);
-  /** Whether a trigger's or function's names reach outside the restored database (its own tables' and NEW/OLD rows' names are columns). */
-  const reachesOut = (definition: string) => statementReach(definition).named
-    .filter((name) => !ROW_RECORDS.has(name.toUpperCase()) && !tables.has(name))
-    .some((name) => name !== source || renamed);
-  /** Triggers and functions (the backup's, then those the window creates) whose bodies reach outside: a data change may run them. */
+  /** Whether a definition's names reach outside the restored database (its own tables', aliases' and NEW/OLD rows' names are columns). */
+  const reachesOut = (definition: string) => {
+    const aliases = quotedAliases(definition);
+    return DYNAMIC_SQL.test(definition) || statementReach(definition).named
+      .filter((name) => !ROW_RECORDS.has(name.toUpperCase()) && !tables.has(name) && !aliases.has(name))
+      .some((name) => name !== source || renamed);
+  };
+  /** Triggers, functions, procedures and views (the backup's, then those the window creates) that reach outside: a data change may run them. */
   const reachingOut = backup.storedCode.filter(reachesOut).map(definitionName);
   /** Statements writing to the source database, all of them and those the filtered replay applies. */
   const writingSource = new Map<string, WindowEvent>();
@@ -73,7 +76,7 @@ export async function assertStatementsKeepToScope(window: BinlogWindow, source: 
       if (reach.written.includes(source)) replayedWritingSource.add(keyOf(event));
       if (isStoredCode(event.statement!) && reachesOut(event.statement!)) reachingOut.push(definitionName(event.statement!));
       if (reachingOut.length > 0 && DML.test(event.statement!)) {
-        problems.push(`${at} is a data change logged as a statement (binlog_format STATEMENT or MIXED): replayed, the target runs it again with its triggers and functions, and ${reachingOut.slice(0, 2).join(', ')} reach${reachingOut.length === 1 ? 'es' : ''} outside ${target}; keep the source in ROW format`);
+        problems.push(`${at} is a data change logged as a statement (binlog_format STATEMENT or MIXED): replayed, the target runs it again with the triggers, functions and views it reaches, and ${reachingOut.slice(0, 2).join(', ')} reach${reachingOut.length === 1 ? 'es' : ''} outside ${target}; keep the source in ROW format`);
       }
       if (renamed && reach.named.includes(source)) problems.push(`${at} names ${source} itself, which the rename to ${target} does not reach (the binlog tool renames the session's default database only): replayed, it would read or change the target's database ${source}`);
       const other = reach.written.find((q) => q !== source);
@@ -163,8 +166,14 @@ export async function domainsUpTo(window: Pick<BinlogWindow, 'command' | 'signal
 /** A statement that changes rows (logged as a statement in STATEMENT or MIXED format). */
 const DML = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*(INSERT|UPDATE|DELETE|REPLACE|LOAD)\b/i;
 
-/** A trigger's or stored function's definition: run by a data change, not by a `CALL`. */
-const STORED_CODE = /^\s*CREATE\b[\s\S]{0,300}?\b(TRIGGER|FUNCTION)\b/i;
+/**
+ * A definition a data change may run: a trigger, a stored function, a procedure (a trigger or
+ * function may call it), a view (an update through it writes its tables).
+ */
+const STORED_CODE = /^\s*CREATE\b[\s\S]{0,300}?\b(TRIGGER|FUNCTION|PROCEDURE|VIEW)\b/i;
+
+/** SQL built at run time: what it reaches is not in the definition's text. */
+const DYNAMIC_SQL = /\b(PREPARE|EXECUTE\s+IMMEDIATE)\b/i;
 
 function isStoredCode(statement: string): boolean {
   return STORED_CODE.test(statement);
@@ -173,13 +182,13 @@ function isStoredCode(statement: string): boolean {
 /** A trigger's row records (`NEW.c`, `OLD.c`): not databases. */
 const ROW_RECORDS = new Set(['NEW', 'OLD']);
 
-/** `trigger shop_log` / `function f`: a definition as a message names it. */
+/** `trigger shop_log`, `view v`: a definition as a message names it. */
 function definitionName(statement: string): string {
-  const match = /\b(TRIGGER|FUNCTION)\s+((?:`(?:[^`]|``)*`|\w+)(?:\.(?:`(?:[^`]|``)*`|\w+))?)/i.exec(statement);
+  const match = /\b(TRIGGER|FUNCTION|PROCEDURE|VIEW)\s+((?:`(?:[^`]|``)*`|\w+)(?:\.(?:`(?:[^`]|``)*`|\w+))?)/i.exec(statement);
   return match ? `${match[1].toLowerCase()} ${match[2]}` : 'stored code';
 }
 
-/** The backup's triggers and stored functions, from its post-schema statements (they run when data changes). */
+/** The backup's triggers, stored functions, procedures and views, from its post-schema statements (a data change may run them). */
 export function storedCodeOf(statements: readonly string[]): string[] {
   return statements.filter(isStoredCode);
 }

@@ -465,6 +465,30 @@ describe('mysql point-in-time recovery', () => {
     expect((await usingConnection(target.connect(), (c) => customerNames(c))).filter((n) => n.startsWith('pitr-g-'))).toEqual(['pitr-g-w1']);
   }, 180_000);
 
+  it('does not replay another binlog history\'s files of the same names: after RESET MASTER, numbers and GTIDs caught up', async () => {
+    // Prepare: B1 in file N at GTID S; W1; the point; RESET MASTER; files renumbered up to N, GTIDs past S; W2; B2
+    const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-reset', config });
+    const [[before]] = await admin.query('SHOW MASTER STATUS') as [Array<{ File: string }>, unknown];
+    await insertCustomer('pitr-x-w1');
+    const until = new Date().toISOString();
+    await waitPastSecondAfter(until);
+    const sequence = Number((await sourceGtid()).split('-')[2]);
+    await admin.query('RESET MASTER');
+    for (let n = 1; n < Number(before.File.split('.')[1]); n += 1) await admin.query('FLUSH BINARY LOGS');
+    await admin.query('SET SESSION gtid_seq_no = ?', [sequence + 100]);
+    await insertCustomer('pitr-x-new-history');
+    await rt.backup({ engine: 'mysql', instance: 'pitr-reset', config });
+    const target = await startTestMariaDb('pitr-reset', 22);
+
+    // Act
+    const error = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { until } } }));
+
+    // Assess: only B1's own archive is of this history, and it was taken before W1: the point is not covered
+    expect(error.message).toMatch(/pitr-time-reached/);
+    expect((await usingConnection(target.connect(), (c) => customerNames(c))).filter((n) => n.startsWith('pitr-x'))).toEqual([]);
+  }, 180_000);
+
   // Last in the file: the source keeps a second GTID domain in its position from here on.
   it('refuses a GTID target when the binlogs hold several GTID domains (the binlog tool would replay the named one only) before touching the target', async () => {
     // Prepare: B1; a write in domain 0, one in domain 5, one in domain 0 again; B2

@@ -66,12 +66,20 @@ describe('planReplay', () => {
 
   it('leaves out the backups taken after the binlog history started again: GTID position or file number gone back', () => {
     // Prepare: B1 and B2 on one history; B3 after a RESET MASTER whose files caught up in number, not in GTID; B4 after it
-    const backup = (backupId: string, binlogFile: string, gtid: string) => ({ backupId, consistency: { flavor: 'mariadb', serverVersion: '10.11.0', binlogFile, binlogPosition: 4, gtid, lockMs: 0, lock: 'none' }, facts: {}, artifacts: [] }) as unknown as BackupRecord;
+    const FACTS = { mode: 'logical', tables: [], databases: [], schema: [] };
+    const backup = (backupId: string, binlogFile: string, gtid: string) => ({ backupId, consistency: { flavor: 'mariadb', serverVersion: '10.11.0', binlogFile, binlogPosition: 4, gtid, lockMs: 0, lock: 'none' }, facts: FACTS, artifacts: [] }) as unknown as BackupRecord;
     const backups = [backup('b1', 'binlog.000003', '0-1-8'), backup('b2', 'binlog.000004', '0-1-12'), backup('b3', 'binlog.000004', '0-1-3'), backup('b4', 'binlog.000005', '0-1-20')];
 
     // Assess
     expect(sameHistory(backups).map((b) => b.backupId)).toEqual(['b1', 'b2']);
     expect(sameHistory([backups[0], backup('b5', 'binlog.000001', '0-1-30')]).map((b) => b.backupId)).toEqual(['b1']);
+    // Numbers and GTIDs caught up: the files' creation times tell the histories apart
+    const archived = (b: BackupRecord, created: Record<string, string>) => ({ ...b, facts: { ...FACTS, binlogArchive: { created } } }) as unknown as BackupRecord;
+    const first = archived(backup('c1', 'binlog.000003', '0-1-6'), { 'binlog.000003': '2026-12-05T10:00:00.000Z' });
+    const again = archived(backup('c2', 'binlog.000004', '0-1-15'), { 'binlog.000003': '2026-12-05T11:00:00.000Z', 'binlog.000004': '2026-12-05T11:05:00.000Z' });
+    const same = archived(backup('c3', 'binlog.000004', '0-1-15'), { 'binlog.000003': '2026-12-05T10:00:00.000Z', 'binlog.000004': '2026-12-05T11:05:00.000Z' });
+    expect(sameHistory([first, again]).map((b) => b.backupId)).toEqual(['c1']);
+    expect(sameHistory([first, same]).map((b) => b.backupId)).toEqual(['c1', 'c3']);
   });
 
   it('refuses no archive, a missing start file and a gap', () => {

@@ -2,7 +2,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GtidSettingsFilter } from '../../../drivers/mysql/point-in-time/gtid-settings-filter';
-import { statementMode, statementReach, writtenDatabases } from '../../../drivers/mysql/point-in-time/statement-names';
+import { quotedAliases, statementMode, statementReach, writtenDatabases } from '../../../drivers/mysql/point-in-time/statement-names';
 
 describe('writtenDatabases', () => {
   it.each([
@@ -65,6 +65,13 @@ describe('writtenDatabases', () => {
     expect(reach('SELECT SETVAL(shop.s, 10)')).toEqual([false, false, ['shop']]);
     expect(reach('CREATE VIEW v AS SELECT * FROM shop.t')).toEqual([false, false, ['shop']]);
     expect(reach('CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW INSERT INTO shop.log VALUES (NEW.id)')).toEqual([false, false, ['shop', 'NEW']]); // NEW: the row, named like a database
+  });
+
+  it('takes the quoted aliases of a definition as the server prints it, not bare names', () => {
+    const view = 'CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `customer_totals` AS select `c`.`id` AS `id`,sum(`o`.`total`) AS `total` from (`customers` `c` join `orders` AS `o` on(`o`.`customer_id` = `c`.`id`)) group by `c`.`id`';
+    expect([...quotedAliases(view)]).toEqual(expect.arrayContaining(['c', 'o']));
+    expect(quotedAliases('CREATE VIEW v AS SELECT x FROM other.o').has('other')).toBe(false);
+    expect(quotedAliases('CREATE VIEW `v` AS SELECT `x` FROM `other`.`o`').has('other')).toBe(false);
   });
 
   it('reads the session\'s sql_mode: "…" names a table under ANSI_QUOTES, a backslash escapes nothing under NO_BACKSLASH_ESCAPES', () => {
