@@ -42,7 +42,7 @@ import { splitSchemaStatements } from '../logical/schema-capture';
 import { withClientOptionFile } from '../shared/client-option-file';
 import type { MysqlRestoreTarget } from '../config';
 import { withConnection } from '../shared/connection';
-import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers } from '../shared/gtid';
+import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from '../shared/gtid';
 import { binlogArtifact, ENGINE, recordedConsistency, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { tableKey } from '../shared/table-columns';
 import { storedTableName } from '../shared/exact-names';
@@ -373,10 +373,10 @@ export interface PreparedReplay {
  * gap are read up to it: the point must lie before it.
  * @throws PermanentError as {@link replayPlan}, `UNSUPPORTED_RESTORE` (window-checks.ts
  *   `assertStatementsKeepToScope`, several GTID domains), `BINLOG_GAP` (the point not found before
- *   a gap), `CHECKSUM_MISMATCH` (a download).
+ *   a gap), `PITR_NOT_COVERED` (the archives do not reach the point), `CHECKSUM_MISMATCH` (a download).
  */
 export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promise<PreparedReplay> {
-  const { pit, consistency, scope, plan, gap } = replayPlan(ctx);
+  const { pit, consistency, scope, plan, gap, archives } = replayPlan(ctx);
   const command = binlogTool(consistency.flavor);
   const { files } = await downloadArtifacts(plan.map((p) => p.artifact), replayDir(ctx), { ...transfer, concurrency: 4 });
   const localFiles = plan.map((p) => files[p.artifact.name]);
@@ -395,7 +395,26 @@ export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promis
   ]);
   // Files after a gap are not read: the point must lie within those before it.
   if (gap && !(order?.stoppedAt ?? gtidFound)) throw gap;
+  // A point the archives do not reach is refused now, not found short after the target was replaced.
+  if (pit.untilGtid && !gtidFound && !isBackupPosition(consistency.gtid, pit.untilGtid)) {
+    throw new PermanentError(`GTID ${pit.untilGtid} is not in the archived binary logs from ${consistency.binlogFile}:${consistency.binlogPosition} on (${plan.map((p) => p.file).join(', ')}): no server logged it, or no backup archived it yet; take a backup with archiveBinlogs after it, then restore again`, { code: 'PITR_NOT_COVERED', engine: ENGINE });
+  }
+  if (pit.until && !order?.stoppedAt && !(archives.archivedAt !== undefined && archives.archivedAt >= Date.parse(pit.until))) {
+    throw new PermanentError(`the archived binary logs end before ${pit.until}${archives.archivedAt !== undefined ? ` (the newest archive was taken at ${new Date(archives.archivedAt).toISOString()})` : ''}: take a backup with archiveBinlogs after the target time, then restore again`, { code: 'PITR_NOT_COVERED', engine: ENGINE });
+  }
   return { replay, ...(order ? { order } : {}) };
+}
+
+/** Whether `gtid` is exactly where the backup's recorded position stands in its domain (nothing to replay up to it). */
+function isBackupPosition(position: string | undefined, gtid: string): boolean {
+  const wanted = parseGtid(gtid);
+  let at: Gtid | undefined;
+  try {
+    at = parseGtidPosition(position ?? '').get(wanted.domain);
+  } catch {
+    return false; // a MySQL position: no MariaDB GTID to be
+  }
+  return at !== undefined && at.server === wanted.server && at.sequence === wanted.sequence;
 }
 
 /**

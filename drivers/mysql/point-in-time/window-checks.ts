@@ -95,9 +95,9 @@ export async function assertStatementsKeepToScope(window: BinlogWindow, source: 
   );
 }
 
-/** `GTID 0-1-7 in binlog.000002 (TRUNCATE shop.t)`. */
+/** `GTID 0-1-7 in binlog.000002 (TRUNCATE shop.t)`, an account statement's password masked. */
 function where(window: BinlogWindow, event: WindowEvent): string {
-  const statement = (event.statement ?? '').replace(/\s+/g, ' ').trim();
+  const statement = withoutPasswords(event.statement ?? '').replace(/\s+/g, ' ').trim();
   const shown = statement.length > 120 ? `${statement.slice(0, 120)}…` : statement;
   return `the statement ${event.transaction ? `of GTID ${formatGtid(event.transaction)} ` : ''}in ${window.files[event.fileIndex] ?? 'the binlogs'} (${shown})`;
 }
@@ -191,4 +191,14 @@ function definitionName(statement: string): string {
 /** The backup's triggers, stored functions, procedures and views, from its post-schema statements (a data change may run them). */
 export function storedCodeOf(statements: readonly string[]): string[] {
   return statements.filter(isStoredCode);
+}
+
+const LITERAL = "'(?:[^'\\\\]|\\\\.|'')*'";
+
+/** `statement` with the passwords of `IDENTIFIED BY '…'`, `PASSWORD('…')` and `SET PASSWORD … = '…'` replaced by `'***'` (a refusal quotes it). */
+export function withoutPasswords(statement: string): string {
+  return statement
+    .replace(new RegExp(`(IDENTIFIED\\s+(?:BY(?:\\s+PASSWORD)?|(?:VIA|WITH)\\s+\\w+\\s+(?:USING|AS|BY))\\s+)${LITERAL}`, 'gi'), "$1'***'")
+    .replace(new RegExp(`((?:OLD_)?PASSWORD\\s*\\(\\s*)${LITERAL}`, 'gi'), "$1'***'")
+    .replace(new RegExp(`(SET\\s+PASSWORD\\b[^=]*=\\s*)${LITERAL}`, 'gi'), "$1'***'");
 }

@@ -111,3 +111,20 @@ it('says a logical restore whose validation failed left the target holding the r
   // Assess
   expect(error.causeText).toBe(`SCRIPTED: validation refused — target restored: on root@127.0.0.1:${target.port}: shop holds backup ${summary.backupId} as restored; the failure came after the restore`);
 }, 180_000);
+
+it('says how far a point-in-time replay took the target when validation failed after it, not "as restored"', async () => {
+  // Prepare: B1 with archived binlogs; a write (the point); B2 archiving it
+  const target = await startTestMariaDb('cleanup-replayed', 4);
+  const config = { ...source.config(), databases: ['shop'], archiveBinlogs: true };
+  const summary = await rt.backup({ engine: 'mysql', instance: 'logical-replayed', config });
+  await admin.query("INSERT INTO shop.customers (name, created) VALUES ('cleanup-replayed', NOW())");
+  const [[{ gtid }]] = await admin.query('SELECT @@gtid_binlog_pos AS gtid') as [Array<{ gtid: string }>, unknown];
+  await rt.backup({ engine: 'mysql', instance: 'logical-replayed', config });
+  const validationRefused: AgentResult = { ok: false, error: { name: 'PermanentError', code: 'SCRIPTED', message: 'validation refused' } };
+
+  // Act: the restore loads and replays; validation then fails.
+  const error = await failedRestore({ backupId: summary.backupId, target: { ...target.config(), pointInTime: { untilGtid: gtid } } }, { 'restore-validate': { result: () => validationRefused } });
+
+  // Assess
+  expect(error.causeText).toMatch(new RegExp(`^SCRIPTED: validation refused — target restored: on root@127\\.0\\.0\\.1:${target.port}: shop holds backup ${summary.backupId} restored and replayed up to GTID ${gtid} \\(last event at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\), which may not be the point asked for: see the failed checks; the failure came after the restore$`));
+}, 180_000);

@@ -2,6 +2,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GtidSettingsFilter } from '../../../drivers/mysql/point-in-time/gtid-settings-filter';
+import { withoutPasswords } from '../../../drivers/mysql/point-in-time/window-checks';
 import { quotedAliases, statementMode, statementReach, writtenDatabases } from '../../../drivers/mysql/point-in-time/statement-names';
 
 describe('writtenDatabases', () => {
@@ -81,6 +82,19 @@ describe('writtenDatabases', () => {
     expect(writtenDatabases('ALTER TABLE "shop"."t" ADD c INT')).toEqual([]);
     expect(writtenDatabases("LOAD DATA LOCAL INFILE 'C:\\' INTO TABLE crm.c", statementMode(1048576))).toEqual(['crm']);
     expect(writtenDatabases("LOAD DATA LOCAL INFILE 'C:\\' INTO TABLE crm.c")).toEqual([]); // the quote escaped: all one literal
+  });
+});
+
+describe('withoutPasswords', () => {
+  it.each([
+    ["CREATE USER 'evil'@'%' IDENTIFIED BY 'evilpw'", "CREATE USER 'evil'@'%' IDENTIFIED BY '***'"],
+    ["ALTER USER 'a'@'%' IDENTIFIED BY 'new''pw'", "ALTER USER 'a'@'%' IDENTIFIED BY '***'"],
+    ["SET PASSWORD FOR 'app'@'%' = PASSWORD('x\\'y')", "SET PASSWORD FOR 'app'@'%' = PASSWORD('***')"],
+    ["CREATE USER u IDENTIFIED VIA ed25519 USING 'hash'", "CREATE USER u IDENTIFIED VIA ed25519 USING '***'"],
+    ["GRANT ALL ON *.* TO 'u'@'%' IDENTIFIED BY PASSWORD '*ABC'", "GRANT ALL ON *.* TO 'u'@'%' IDENTIFIED BY PASSWORD '***'"],
+    ["TRUNCATE shop.t", 'TRUNCATE shop.t'],
+  ])('%s', (statement, masked) => {
+    expect(withoutPasswords(statement)).toBe(masked);
   });
 });
 
