@@ -113,9 +113,9 @@ const SESSION_SETTING = /^(use `(?:[^`]|``)*`\/\*!\*\/;|SET TIMESTAMP=[\d.]+\/\*
 const STATEMENT_CHARS = 1024 * 1024;
 
 /**
- * Runs the binlog tool with `argv` (`--no-defaults` first; rows decoded to comments, not printed as `BINLOG` statements)
- * and calls `visit` with each event, a `Query` event with its statement; `visit` returns `'stop'`
- * to stop reading. Env `TZ=UTC`, as for a replay.
+ * Runs the binlog tool with `argv` (`--no-defaults` first; rows decoded to comments, not printed
+ * as `BINLOG` statements) and calls `visit` with each event, a statement event with its statement;
+ * `visit` returns `'stop'` to stop reading. Env `TZ=UTC`, as for a replay.
  * @throws the tool's error when it fails before it was stopped.
  */
 export async function readBinlogEvents(command: string, argv: string[], visit: (event: WindowEvent) => 'stop' | void, signal?: AbortSignal): Promise<void> {

@@ -46,7 +46,10 @@ const NAMED = 3;
 export async function assertStatementsKeepToScope(window: BinlogWindow, source: string, target: string, backup: { storedCode: readonly string[]; tables: readonly string[] } = { storedCode: [], tables: [] }): Promise<void> {
   // Names compared exactly: on a server that keeps case (lower_case_table_names = 0) `Shop` is another database.
   const renamed = source !== target;
+  /** The first problems, in words, and how many there are (a long window may hold thousands). */
   const problems: string[] = [];
+  let count = 0;
+  const problem = (text: string) => { count += 1; if (problems.length < NAMED) problems.push(text); };
   const tables = new Set(backup.tables);
   /** Whether a definition's names reach outside the restored database (its own tables', aliases' and NEW/OLD rows' names are columns). */
   const reachesOut = (definition: string) => {
@@ -57,40 +60,35 @@ export async function assertStatementsKeepToScope(window: BinlogWindow, source: 
   };
   /** Triggers, functions, procedures and views (the backup's, then those the window creates) that reach outside: a data change may run them. */
   const reachingOut = backup.storedCode.filter(reachesOut).map(definitionName);
-  /** Statements writing to the source database, all of them and those the filtered replay applies. */
-  const writingSource = new Map<string, WindowEvent>();
-  const replayedWritingSource = new Set<string>();
-  const keyOf = (event: WindowEvent) => `${event.fileIndex}:${event.endPosition}`;
+  /** The statements writing to the source database that the filtered replay applies, by where they end (a number each: a window may hold millions). */
+  const replayedWritingSource = new Set<number>();
+  const keyOf = (event: WindowEvent) => event.fileIndex * 2 ** 36 + event.endPosition;
   const reachOf = (event: WindowEvent) => (event.statement === undefined ? undefined : statementReach(event.statement, statementMode(event.sqlMode ?? 0)));
 
-  await Promise.all([
-    readBinlogEvents(window.command, window.unfilteredArgv, (event) => {
-      if (reachOf(event)?.written.includes(source)) writingSource.set(keyOf(event), event);
-    }, window.signal),
-    readBinlogEvents(window.command, window.argv, (event) => {
-      const reach = reachOf(event);
-      if (!reach) return;
-      const at = where(window, event);
-      if (reach.accounts) problems.push(`${at} changes accounts or privileges (the mysql schema), which a logical restore does not restore: replayed, it would change the target's accounts`);
-      if (reach.runsRoutine) problems.push(`${at} runs stored code whose writes the binlog does not show: replayed, it could change other databases on the target`);
-      if (reach.written.includes(source)) replayedWritingSource.add(keyOf(event));
-      if (isStoredCode(event.statement!) && reachesOut(event.statement!)) reachingOut.push(definitionName(event.statement!));
-      if (reachingOut.length > 0 && DML.test(event.statement!)) {
-        problems.push(`${at} is a data change logged as a statement (binlog_format STATEMENT or MIXED): replayed, the target runs it again with the triggers, functions and views it reaches, and ${reachingOut.slice(0, 2).join(', ')} reach${reachingOut.length === 1 ? 'es' : ''} outside ${target}; keep the source in ROW format`);
-      }
-      if (renamed && reach.named.includes(source)) problems.push(`${at} names ${source} itself, which the rename to ${target} does not reach (the binlog tool renames the session's default database only): replayed, it would read or change the target's database ${source}`);
-      const other = reach.written.find((q) => q !== source);
-      if (other !== undefined) problems.push(`${at} writes to database ${other}, which the restore did not restore: replayed, it would change ${other} on the target (or fail there, the restore half replayed)`);
-    }, window.signal),
-  ]);
-  for (const [key, event] of writingSource) {
-    if (!replayedWritingSource.has(key)) {
-      problems.push(`${where(window, event)} changes ${source} from a session whose default database was another (or none): the binlog tool filters statements by that database and would skip it, leaving ${target} unlike the source`);
+  // The filtered window first, then the whole one: a statement writing to the source that the filter left out was skipped.
+  await readBinlogEvents(window.command, window.argv, (event) => {
+    const reach = reachOf(event);
+    if (!reach) return;
+    const at = () => where(window, event); // words for a problem: built only for one
+    if (reach.accounts) problem(`${at()} changes accounts or privileges (the mysql schema), which a logical restore does not restore: replayed, it would change the target's accounts`);
+    if (reach.runsRoutine) problem(`${at()} runs stored code whose writes the binlog does not show: replayed, it could change other databases on the target`);
+    if (reach.written.includes(source)) replayedWritingSource.add(keyOf(event));
+    if (isStoredCode(event.statement!) && reachesOut(event.statement!)) reachingOut.push(definitionName(event.statement!));
+    if (reachingOut.length > 0 && DML.test(event.statement!)) {
+      problem(`${at()} is a data change logged as a statement (binlog_format STATEMENT or MIXED): replayed, the target runs it again with the triggers, functions and views it reaches, and ${reachingOut.slice(0, 2).join(', ')} reach${reachingOut.length === 1 ? 'es' : ''} outside ${target}; keep the source in ROW format`);
     }
-  }
-  if (problems.length === 0) return;
+    if (renamed && reach.named.includes(source)) problem(`${at()} names ${source} itself, which the rename to ${target} does not reach (the binlog tool renames the session's default database only): replayed, it would read or change the target's database ${source}`);
+    const other = reach.written.find((q) => q !== source);
+    if (other !== undefined) problem(`${at()} writes to database ${other}, which the restore did not restore: replayed, it would change ${other} on the target (or fail there, the restore half replayed)`);
+  }, window.signal);
+  await readBinlogEvents(window.command, window.unfilteredArgv, (event) => {
+    if (reachOf(event)?.written.includes(source) && !replayedWritingSource.has(keyOf(event))) {
+      problem(`${where(window, event)} changes ${source} from a session whose default database was another (or none): the binlog tool filters statements by that database and would skip it, leaving ${target} unlike the source`);
+    }
+  }, window.signal);
+  if (count === 0) return;
   throw new PermanentError(
-    `a point-in-time replay cannot keep to database ${source}${renamed ? ` (restored as ${target})` : ''}: ${problems.slice(0, NAMED).join('; ')}${problems.length > NAMED ? `; and ${problems.length - NAMED} more` : ''}. Restore to a point before it, or use a physical backup, whose replay applies every statement as logged`,
+    `a point-in-time replay cannot keep to database ${source}${renamed ? ` (restored as ${target})` : ''}: ${problems.join('; ')}${count > NAMED ? `; and ${count - NAMED} more` : ''}. Restore to a point before it, or use a physical backup, whose replay applies every statement as logged`,
     { code: 'UNSUPPORTED_RESTORE', engine: ENGINE },
   );
 }
