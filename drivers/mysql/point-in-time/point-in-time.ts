@@ -42,7 +42,7 @@ import { splitSchemaStatements } from '../logical/schema-capture';
 import { withClientOptionFile } from '../shared/client-option-file';
 import type { MysqlRestoreTarget } from '../config';
 import { withConnection } from '../shared/connection';
-import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, type Gtid } from '../shared/gtid';
+import { formatGtid, formatGtidPosition, mergeGtidPositions, parseGtid, parseGtidPosition, positionCovers, mariadbPosition } from '../shared/gtid';
 import { binlogArtifact, ENGINE, recordedConsistency, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { tableKey } from '../shared/table-columns';
 import { storedTableName } from '../shared/exact-names';
@@ -257,12 +257,7 @@ export function assertReplayable(ctx: Ctx): void {
 function assertOneGtidDomain(ctx: Ctx, untilGtid: string): void {
   const domains = new Set<number>();
   for (const backup of [ctx.backup, ...(ctx.chain ?? [])]) {
-    const gtid = recordedConsistency(backup).gtid;
-    try {
-      for (const domain of parseGtidPosition(gtid).keys()) domains.add(domain);
-    } catch {
-      // a MySQL position (uuid:ranges): no MariaDB domains to count
-    }
+    for (const domain of mariadbPosition(recordedConsistency(backup).gtid).keys()) domains.add(domain);
   }
   assertDomains(untilGtid, domains);
 }
@@ -304,8 +299,9 @@ function replayPlan(ctx: Ctx) {
   const before = pointBeforeBackup(ctx.backup, pit);
   if (before) throw new PermanentError(`${before}; restore an earlier backup`, { code: 'PITR_TARGET_BEFORE_BACKUP', engine: ENGINE });
   if (pit.untilGtid) assertOneGtidDomain(ctx, pit.untilGtid);
-  const archives = archivesFrom(ctx);
-  const { files: plan, gap } = planUpToGap(archives.list, consistency.binlogFile, fileHoldingPoint(ctx, consistency.binlogFile, pit));
+  const history = sameHistory([ctx.backup, ...(ctx.chain ?? [])]);
+  const archives = archivesFrom(history);
+  const { files: plan, gap } = planUpToGap(archives.list, consistency.binlogFile, fileHoldingPoint(history.slice(1), pit));
   return { pit, consistency: { ...consistency, binlogFile: consistency.binlogFile, binlogPosition: consistency.binlogPosition }, facts, scope, archives, plan, gap };
 }
 
@@ -319,9 +315,15 @@ export function pointBeforeBackup(backup: BackupRecord, pit: { until?: string; u
     const at = parseGtidPosition(consistency.gtid).get(parseGtid(pit.untilGtid).domain)!;
     if (at.sequence !== parseGtid(pit.untilGtid).sequence) return `untilGtid ${pit.untilGtid} is before the backup's position ${consistency.gtid}`;
   }
-  const snapshotAt = typeof consistency.snapshotAt === 'string' ? new Date(consistency.snapshotAt) : backupIdTime(backup.backupId);
+  const snapshotAt = snapshotTime(backup);
   if (pit.until && snapshotAt && Date.parse(pit.until) < snapshotAt.getTime()) return `until ${pit.until} is before the backup (${snapshotAt.toISOString()})`;
   return undefined;
+}
+
+/** When `backup`'s snapshot was taken: as recorded, or its id's time. */
+function snapshotTime(backup: BackupRecord): Date | undefined {
+  const { snapshotAt } = recordedConsistency(backup);
+  return typeof snapshotAt === 'string' ? new Date(snapshotAt) : backupIdTime(backup.backupId);
 }
 
 /** How far apart the backup host's and the database server's clocks may be, for {@link fileHoldingPoint}. */
@@ -331,20 +333,19 @@ const CLOCKS_APART_MS = 10 * 60_000;
  * The binlog file the oldest later backup taken once the point had passed found the server writing
  * (its recorded position) and archived: every event up to the point is in it or in a file before
  * it, and its copy was taken after the point. Undefined when no later backup is past the point, or
- * one of another binlog history (numbering went back).
+ * one of another binlog history (`later` are the later backups of this history: {@link sameHistory}).
  * A time point must be passed by {@link CLOCKS_APART_MS}: the snapshot's time is the backup host's
  * clock, the events' the server's.
  */
-function fileHoldingPoint(ctx: Ctx, startFile: string, pit: { until?: string; untilGtid?: string }): string | undefined {
-  const start = binlogSequence(startFile);
-  for (const later of sameHistory([ctx.backup, ...(ctx.chain ?? [])]).slice(1)) {
-    const consistency = recordedConsistency(later);
-    if (!consistency.binlogFile || binlogSequence(consistency.binlogFile) < start) return undefined;
-    const snapshotAt = typeof consistency.snapshotAt === 'string' ? Date.parse(consistency.snapshotAt) : backupIdTime(later.backupId)?.getTime();
+function fileHoldingPoint(later: readonly BackupRecord[], pit: { until?: string; untilGtid?: string }): string | undefined {
+  for (const backup of later) {
+    const consistency = recordedConsistency(backup);
+    if (!consistency.binlogFile) return undefined;
+    const snapshotAt = snapshotTime(backup)?.getTime();
     const pastTime = pit.until !== undefined && snapshotAt !== undefined && snapshotAt >= Date.parse(pit.until) + CLOCKS_APART_MS;
     const pastGtid = pit.untilGtid !== undefined && consistency.gtid !== undefined && positionCovers(consistency.gtid, pit.untilGtid);
     // Its own archive copied that file once the point had passed; without one, a later backup's may still.
-    if ((pastTime || pastGtid) && recordedFacts(later).binlogs?.includes(consistency.binlogFile)) return consistency.binlogFile;
+    if ((pastTime || pastGtid) && recordedFacts(backup).binlogs?.includes(consistency.binlogFile)) return consistency.binlogFile;
   }
   return undefined;
 }
@@ -408,12 +409,7 @@ export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promis
 /** Whether `gtid` is exactly where the backup's recorded position stands in its domain (nothing to replay up to it). */
 function isBackupPosition(position: string | undefined, gtid: string): boolean {
   const wanted = parseGtid(gtid);
-  let at: Gtid | undefined;
-  try {
-    at = parseGtidPosition(position ?? '').get(wanted.domain);
-  } catch {
-    return false; // a MySQL position: no MariaDB GTID to be
-  }
+  const at = mariadbPosition(position).get(wanted.domain);
   return at !== undefined && at.server === wanted.server && at.sequence === wanted.sequence;
 }
 
@@ -598,13 +594,13 @@ function gtidReachedCheck(replay: ReplayReport, untilGtid: string, serverPositio
   return { name: 'pitr-gtid-reached', ok: replay.reachedTarget, detail: `${replay.coverage}; ${why}` };
 }
 
-/** This backup's archive and those of the later backups the fetch manifest step resolved (`ctx.chain`). */
-function archivesFrom(ctx: Ctx): {
+/** The archives of `history` (this backup and the later ones of its binlog history: {@link sameHistory}). */
+function archivesFrom(history: readonly BackupRecord[]): {
   list: Array<{ backupId: string; binlogs: string[]; artifacts: StoredArtifact[] }>;
   /** Latest `binlogArchive.archivedAt` recorded by the archives used (ms), when recorded. */
   archivedAt?: number;
 } {
-  const list = sameHistory([ctx.backup, ...(ctx.chain ?? [])]).map((backup) => {
+  const list = history.map((backup) => {
     const facts = recordedFacts(backup);
     return { backupId: backup.backupId, binlogs: facts.binlogs ?? [], artifacts: backup.artifacts, facts };
   });
@@ -636,12 +632,7 @@ export function sameHistory(backups: readonly BackupRecord[]): BackupRecord[] {
     const recreated = Object.entries(created).some(([name, at]) => createdAt.has(name) && createdAt.get(name) !== at);
     const consistency = recordedConsistency(backup);
     const sequence = consistency.binlogFile ? binlogSequence(consistency.binlogFile) : file;
-    let position = new Map<number, { sequence: number }>();
-    try {
-      position = parseGtidPosition(consistency.gtid ?? '');
-    } catch {
-      // a MySQL position (uuid:ranges): the file numbers decide
-    }
+    const position = mariadbPosition(consistency.gtid); // empty for MySQL: the file numbers decide
     const wentBack = recreated || sequence < file || [...position].some(([domain, gtid]) => gtid.sequence < (highest.get(domain) ?? 0));
     if (kept.length > 0 && wentBack) break;
     kept.push(backup);

@@ -81,11 +81,6 @@ export function quotedAliases(statement: string, mode: StatementMode = {}): Set<
   return aliases;
 }
 
-/** The databases `statement` writes to ({@link statementReach}'s `written`). */
-export function writtenDatabases(statement: string, mode: StatementMode = {}): string[] {
-  return statementReach(statement, mode).written;
-}
-
 const isWord = (token: Token | undefined, text: string): boolean => token?.kind === 'word' && token.text.toUpperCase() === text;
 const isName = (token: Token | undefined): boolean => token?.kind === 'word' || token?.kind === 'quoted';
 

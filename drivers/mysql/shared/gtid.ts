@@ -37,6 +37,18 @@ export function parseGtidPosition(text: string | undefined): Map<number, Gtid> {
   return position;
 }
 
+/**
+ * A recorded position as MariaDB GTIDs, one per domain; none for a MySQL position (`uuid:ranges`),
+ * which has no MariaDB domains.
+ */
+export function mariadbPosition(text: string | undefined): Map<number, Gtid> {
+  try {
+    return parseGtidPosition(text);
+  } catch {
+    return new Map();
+  }
+}
+
 /** Formats a position, domains in ascending order. */
 export function formatGtidPosition(position: Map<number, Gtid>): string {
   return [...position.values()].sort((a, b) => a.domain - b.domain).map(formatGtid).join(',');

@@ -401,12 +401,7 @@ describe('mysql point-in-time recovery', () => {
     const replay = report.endpoint.replay as Replay & { stampedBeforeTarget: { count: number; first: { gtid: string } } | null };
     expect(replay.stampedBeforeTarget).toMatchObject({ count: 1, first: { gtid: w2 } });
     expect(report.validation.checks.find((c) => c.name === 'pitr-time-reached')?.detail).toMatch(new RegExp(`1 transaction logged right after it is stamped before the target \\(first: GTID ${w2} .*not replayed.*untilGtid`));
-    const restored = await target.connect();
-    try {
-      expect((await customerNames(restored)).filter((n) => n.startsWith('pitr-a'))).toEqual(['pitr-a1']);
-    } finally {
-      await restored.end();
-    }
+    expect((await usingConnection(target.connect(), (c) => customerNames(c))).filter((n) => n.startsWith('pitr-a'))).toEqual(['pitr-a1']);
   }, 180_000);
 
   it('restores `latest` to a point in time from the newest backup taken before the point, naming the newer ones passed over; a point beyond the archives is refused before the target is touched', async () => {

@@ -3,9 +3,11 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GtidSettingsFilter } from '../../../drivers/mysql/point-in-time/gtid-settings-filter';
 import { withoutPasswords } from '../../../drivers/mysql/point-in-time/window-checks';
-import { quotedAliases, statementMode, statementReach, writtenDatabases } from '../../../drivers/mysql/point-in-time/statement-names';
+import { quotedAliases, statementMode, statementReach, type StatementMode } from '../../../drivers/mysql/point-in-time/statement-names';
 
-describe('writtenDatabases', () => {
+describe('statementReach', () => {
+  const writtenDatabases = (statement: string, mode?: StatementMode) => statementReach(statement, mode).written;
+
   it.each([
     ['TRUNCATE shop.t', ['shop']],
     ['ALTER TABLE `my db`.`t` ADD c INT', ['my db']],
