@@ -145,16 +145,21 @@ export function readBackWhenWritten(name: string): boolean {
 }
 
 /**
- * Source text defining `compressLines(lines)` and `inflateFrame(frame)` in an encoder thread
- * (evaluated there, so the addon is loaded by its resolved path: an evaluated thread resolves
- * packages from the working directory, not from this file; and on first use, so a thread that
- * cannot load it answers each batch with the error instead of dying at its start).
+ * Source text defining `compressLines(lines)` and `inflateFrameInto(frame, into)` (the frame
+ * inflated into the start of buffer `into`, which it must fit) in an encoder thread (evaluated
+ * there, so the addon is loaded by its resolved path: an evaluated thread resolves packages from
+ * the working directory, not from this file; and on first use, so a thread that cannot load it
+ * answers each batch with the error instead of dying at its start).
  */
 export function codecSource(): string {
   return `let zstdAddon;
+let inflating;
 const zstd = () => (zstdAddon ??= require(${JSON.stringify(require.resolve('zstd-napi'))}));
 const compressLines = (lines) => zstd().compress(lines, ${JSON.stringify(ZSTD_CHUNK_FRAME)});
-const inflateFrame = (frame) => zstd().decompress(frame);`;
+const inflateFrameInto = (frame, into) => {
+  inflating ??= (zstd(), new (require(${JSON.stringify(require.resolve('zstd-napi/binding'))}).DCtx)());
+  return into.subarray(0, inflating.decompress(into, frame));
+};`;
 }
 
 /** Loads the zstd addon in this thread, or fails saying why (`ZSTD_UNAVAILABLE`): before threads that need it start. */

@@ -35,6 +35,13 @@ export interface Projection {
   hashed: number;
 }
 
+/**
+ * The most bytes of scratch an encoder thread keeps between batches, for its lines and for their
+ * read-back each: what a batch of 4 MiB of packets needs (dump-pipeline.ts `BATCH`); a wider row's
+ * buffers are its own.
+ */
+const KEPT_BUFFER_BYTES = 16 << 20;
+
 // \`__name\`: the helper esbuild (tsx, the Lambda bundle) wraps functions with to keep their names.
 /** The threads' code, built on first use (it names the zstd addon by its resolved path). */
 const workerSource = (): string => `
@@ -43,20 +50,32 @@ const { parentPort } = require('node:worker_threads');
 ${codecSource()}
 const { hash } = require('node:crypto');
 const kernel = (${rowKernel.toString()})((bytes) => hash('sha256', bytes, 'hex'));
+// The lines and their read-back are written into buffers kept from batch to batch (up to a size).
+let linesBuffer;
+let backBuffer;
+const reused = (kept, size) => (kept !== undefined && kept.length >= size ? kept : Buffer.allocUnsafe(size));
 parentPort.on('message', (job) => {
+  // The batch's packet buffer goes back with the answer, for a later batch (encode-pool.ts SpareBuffers).
+  const answer = (message, transfer = []) => parentPort.postMessage({ ...message, id: job.id, spare: job.bytes }, [...transfer, job.bytes]);
   try {
-    const { lines, digest, projected } = kernel.encodeBatch(new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count, job.projection);
+    const bytes = new Uint8Array(job.bytes, 0, job.size);
+    const lengths = new Uint32Array(job.lengths);
+    const into = reused(linesBuffer, kernel.maxLineBytes(bytes.length, job.count));
+    if (into.length <= ${KEPT_BUFFER_BYTES}) linesBuffer = into;
+    const { lines, digest, projected } = kernel.encodeBatch(bytes, lengths, job.count, job.projection, into);
     const frame = compressLines(lines);
-    const back = inflateFrame(frame);
+    const backInto = reused(backBuffer, lines.length); // a frame inflating to more fails
+    if (backInto.length <= ${KEPT_BUFFER_BYTES}) backBuffer = backInto;
+    const back = inflateFrameInto(frame, backInto);
     if (job.spoil) back[back.length - 2] ^= 1; // tests: a frame that does not read back
-    const wrong = kernel.firstMismatch(back, new Uint8Array(job.bytes), new Uint32Array(job.lengths), job.count);
-    if (wrong !== -1) return parentPort.postMessage({ id: job.id, mismatch: wrong, count: job.count });
+    const wrong = kernel.firstMismatch(back, bytes, lengths, job.count);
+    if (wrong !== -1) return answer({ mismatch: wrong, count: job.count });
     const out = new Uint8Array(frame.length);
     out.set(frame);
     const projectedSum = projected ? { sum: projected.sum, rows: projected.rows } : undefined;
-    parentPort.postMessage({ id: job.id, frame: out.buffer, sum: digest.sum, rows: digest.rows, projected: projectedSum }, [out.buffer]);
+    answer({ frame: out.buffer, sum: digest.sum, rows: digest.rows, projected: projectedSum }, [out.buffer]);
   } catch (error) {
-    parentPort.postMessage({ id: job.id, error: String(error && error.stack || error) });
+    answer({ error: String(error && error.stack || error) });
   }
 });
 `;
@@ -72,6 +91,8 @@ interface WorkerAnswer {
   sum: Uint32Array;
   rows: number;
   projected?: EncodedBatch['projected'];
+  /** The batch's packet buffer, given back. */
+  spare?: ArrayBuffer;
 }
 
 /**
@@ -82,6 +103,44 @@ function readBackMismatch(row: number, count: number): PermanentError {
   return new PermanentError(`row ${row + 1} of a batch of ${count} does not read back from its compressed lines as the server sent it: nothing of it was written`,
     { code: 'MYSQL_READ_BACK_MISMATCH', engine: 'mysql' });
 }
+
+/**
+ * The packet buffers of batches the threads are done with, kept for later batches (at most `most`
+ * of them, each at most {@link KEPT_BUFFER_BYTES}): a dump of narrow rows hands the threads
+ * hundreds of MB in batches of up to 4 MiB, and a fresh buffer for each is fresh pages the system
+ * must map and zero each time. Sizes are rounded up so that batches of about one size share them.
+ */
+class SpareBuffers {
+  private readonly kept: ArrayBuffer[] = [];
+
+  constructor(private readonly most: number) {}
+
+  /** A buffer of at least `size` bytes: the smallest kept one that holds it, else a new one. */
+  take(size: number): ArrayBuffer {
+    let best = -1;
+    for (let i = 0; i < this.kept.length; i += 1) {
+      const length = this.kept[i].byteLength;
+      if (length >= size && (best < 0 || length < this.kept[best].byteLength)) best = i;
+    }
+    if (best >= 0) return this.kept.splice(best, 1)[0];
+    return new ArrayBuffer(Math.ceil(Math.max(size, 1) / SPARE_ROUNDING) * SPARE_ROUNDING);
+  }
+
+  /** Keeps `buffer` for a later batch, in place of the smallest kept one when as many are kept as may be. */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength > KEPT_BUFFER_BYTES) return;
+    if (this.kept.length < this.most) {
+      this.kept.push(buffer);
+      return;
+    }
+    let smallest = 0;
+    for (let i = 1; i < this.kept.length; i += 1) if (this.kept[i].byteLength < this.kept[smallest].byteLength) smallest = i;
+    if (this.kept[smallest].byteLength < buffer.byteLength) this.kept[smallest] = buffer;
+  }
+}
+
+/** What a batch's packet buffer is rounded up to (see {@link SpareBuffers}). */
+const SPARE_ROUNDING = 64 * 1024;
 
 interface Pending {
   resolve(batch: EncodedBatch): void;
@@ -101,6 +160,7 @@ export class EncodePool {
   private pendingBytes = 0;
   private peakBytes = 0;
   private largestBytes = 0;
+  private readonly spares: SpareBuffers;
 
   /**
    * `options.spoilFrames` (tests only): every batch's frame is spoiled before it is read back.
@@ -108,6 +168,7 @@ export class EncodePool {
    */
   constructor(readonly size: number = defaultPoolSize(), private readonly options: { spoilFrames?: boolean } = {}) {
     assertZstdLoads();
+    this.spares = new SpareBuffers(2 * size + 2);
     for (let i = 0; i < size; i += 1) this.slots.push(this.spawn());
   }
 
@@ -118,6 +179,7 @@ export class EncodePool {
       const job = slot.pending.get(message.id);
       if (!job) return;
       slot.pending.delete(message.id);
+      if (message.spare) this.spares.give(message.spare);
       if (slot.pending.size === 0) worker.unref();
       if (message.mismatch !== undefined) job.reject(readBackMismatch(message.mismatch, message.count!));
       else if (message.error !== undefined) job.reject(new Error(`encoder thread failed: ${message.error}`));
@@ -139,7 +201,7 @@ export class EncodePool {
   encode(packets: RowPacket[], projection?: Projection): Promise<EncodedBatch> {
     let total = 0;
     for (const packet of packets) total += packet.length;
-    const bytes = new Uint8Array(new ArrayBuffer(total));
+    const bytes = new Uint8Array(this.spares.take(total), 0, total);
     const lengths = new Uint32Array(packets.length);
     let at = 0;
     for (let i = 0; i < packets.length; i += 1) {
@@ -154,7 +216,7 @@ export class EncodePool {
     const encoded = new Promise<EncodedBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, bytes: bytes.buffer, lengths: lengths.buffer, count: packets.length, projection, spoil: this.options.spoilFrames === true }, [bytes.buffer, lengths.buffer]);
+      slot.worker.postMessage({ id, bytes: bytes.buffer, size: total, lengths: lengths.buffer, count: packets.length, projection, spoil: this.options.spoilFrames === true }, [bytes.buffer, lengths.buffer]);
     });
     return this.counted(encoded, total);
   }

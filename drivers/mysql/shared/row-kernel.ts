@@ -406,10 +406,13 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
   /**
    * A batch as the encoder workers get it: `count` packets back to back in `bytes`, their lengths
    * in `lengths`. Returns the batch's dump lines and its digest, and with `projected`, the digest of
-   * its rows projected ({@link digestProjection}).
+   * its rows projected ({@link digestProjection}). The lines are written into `into` when it is
+   * large enough ({@link maxLineBytes}): a thread encoding batch after batch reuses one buffer
+   * rather than asking the system for fresh pages each time.
    */
-  function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number, projected?: { keep: readonly number[]; hashed: number }): { lines: Uint8Array; digest: DigestState; projected?: DigestState } {
-    const out = Buffer.allocUnsafe(maxLineBytes(bytes.length, count));
+  function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number, projected?: { keep: readonly number[]; hashed: number }, into?: Buffer): { lines: Uint8Array; digest: DigestState; projected?: DigestState } {
+    const size = maxLineBytes(bytes.length, count);
+    const out = into !== undefined && into.length >= size ? into : Buffer.allocUnsafe(size);
     const digest = newDigest();
     const projection = projected ? projectionOf(projected.keep, projected.hashed) : undefined;
     const projectedDigest = projection ? newDigest() : undefined;

@@ -38,10 +38,11 @@ export interface RowBudget {
 }
 
 /**
- * How far a row stream reads ahead of its consumer. Bytes as well as rows: a thousand rows of
- * multi-MB BLOBs would otherwise be GBs held before the socket pauses.
+ * How far a row stream reads ahead of its consumer. Bytes as well as rows: thousands of rows of
+ * multi-MB BLOBs would otherwise be GBs held before the socket pauses. As many rows as a dump's
+ * batch holds (dump-pipeline.ts `BATCH`), so that a batch of narrow rows is taken at once.
  */
-export const READ_AHEAD: RowBudget = { rows: 1024, bytes: 4 * 1024 * 1024 };
+export const READ_AHEAD: RowBudget = { rows: 16_384, bytes: 4 * 1024 * 1024 };
 
 /** What a {@link PacketStream} holds back when it is full: the connection (its socket). */
 export interface RowSource {

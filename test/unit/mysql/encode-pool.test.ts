@@ -42,6 +42,31 @@ describe('EncodePool', () => {
     expect(decompress(Buffer.concat(encoded.map((e) => e.frame))).equals(Buffer.concat(batches.map((p) => encodePackets(p))))).toBe(true);
   });
 
+  it('encodes batch after batch of other sizes on threads that reuse their buffers: each frame and digest is its own batch\'s, nothing of an earlier one', async () => {
+    // Prepare: large, then small, then large again, on one thread, so each reuses the buffers the one before it left
+    const single = new EncodePool(1);
+    const sizes = [2000, 3, 900, 1, 2500, 40];
+    let from = 0;
+    const batches = sizes.map((count) => rows((from += count), count).map(packRow));
+
+    try {
+      for (const packets of batches) {
+        // Act
+        const batch = await single.encode(packets);
+
+        // Assess
+        const expected = new TableDigest();
+        packets.forEach((p) => expected.addPacket(p));
+        const digest = new TableDigest();
+        digest.mergeSum(batch.sum, batch.rows);
+        expect(decompress(batch.frame).equals(encodePackets(packets))).toBe(true);
+        expect(digest.hex()).toBe(expected.hex());
+      }
+    } finally {
+      await single.close();
+    }
+  });
+
   it('refuses a batch whose frame does not read back as the rows it was given, for good (MYSQL_READ_BACK_MISMATCH)', async () => {
     // Prepare
     const spoiling = new EncodePool(1, { spoilFrames: true });

@@ -46,13 +46,13 @@ describe('RowCursor batches', () => {
 
   it('closes a batch of narrow rows at the batch rows', async () => {
     // Prepare
-    const rows = Array.from({ length: 2500 }, (_, i) => packet(i, 100));
+    const rows = Array.from({ length: 2 * BATCH.rows + 452 }, (_, i) => packet(i, 100));
 
     // Act
     const batches = await batchesOf(new RowCursor(Readable.from(rows)));
 
     // Assess
-    expect(batches.map((b) => b.rows.length)).toEqual([1024, 1024, 452]);
+    expect(batches.map((b) => b.rows.length)).toEqual([BATCH.rows, BATCH.rows, 452]);
   });
 
   it('keeps a row that did not fit for the next batch, and knows whether one follows', async () => {
