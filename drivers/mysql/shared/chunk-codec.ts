@@ -145,19 +145,30 @@ export function readBackWhenWritten(name: string): boolean {
 }
 
 /**
- * Source text defining `compressLines(lines)` and `inflateFrameInto(frame, into)` (the frame
- * inflated into the start of buffer `into`, which it must fit) in an encoder thread (evaluated
- * there, so the addon is loaded by its resolved path: an evaluated thread resolves packages from
- * the working directory, not from this file; and on first use, so a thread that cannot load it
- * answers each batch with the error instead of dying at its start).
+ * Source text defining, in an encoder thread, `compressLinesInto(lines, into)` and
+ * `inflateFrameInto(frame, into)`: the frame of `lines` (as {@link compressLines} makes it), or the
+ * lines of `frame`, written at the start of buffer `into` (which must hold them; a frame's most is
+ * `zstdBound(lines.length)`) and returned as a view of it — each thread's own zstd contexts, made
+ * once. Evaluated there, so the addon is loaded by its resolved path (an evaluated thread resolves
+ * packages from the working directory, not from this file), and on first use, so a thread that
+ * cannot load it answers each batch with the error instead of dying at its start.
  */
 export function codecSource(): string {
-  return `let zstdAddon;
+  return `let zstdBindingLoaded;
+let compressing;
 let inflating;
-const zstd = () => (zstdAddon ??= require(${JSON.stringify(require.resolve('zstd-napi'))}));
-const compressLines = (lines) => zstd().compress(lines, ${JSON.stringify(ZSTD_CHUNK_FRAME)});
+const zstdBinding = () => (zstdBindingLoaded ??= (require(${JSON.stringify(require.resolve('zstd-napi'))}), require(${JSON.stringify(require.resolve('zstd-napi/binding'))})));
+const zstdBound = (size) => zstdBinding().compressBound(size);
+const compressLinesInto = (lines, into) => {
+  if (!compressing) {
+    const { CCtx, CParameter } = zstdBinding();
+    compressing = new CCtx();
+    for (const [name, value] of Object.entries(${JSON.stringify(ZSTD_CHUNK_FRAME)})) compressing.setParameter(CParameter[name], Number(value));
+  }
+  return into.subarray(0, compressing.compress2(into, lines));
+};
 const inflateFrameInto = (frame, into) => {
-  inflating ??= (zstd(), new (require(${JSON.stringify(require.resolve('zstd-napi/binding'))}).DCtx)());
+  inflating ??= new (zstdBinding().DCtx)();
   return into.subarray(0, inflating.decompress(into, frame));
 };`;
 }

@@ -36,9 +36,9 @@ export interface Projection {
 }
 
 /**
- * The most bytes of scratch an encoder thread keeps between batches, for its lines and for their
- * read-back each: what a batch of 4 MiB of packets needs (dump-pipeline.ts `BATCH`); a wider row's
- * buffers are its own.
+ * The most bytes of scratch an encoder thread keeps between batches, for each of its lines, their
+ * frame and its read-back: what a batch of 4 MiB of packets needs (dump-pipeline.ts `BATCH`); a
+ * wider row's buffers are its own.
  */
 const KEPT_BUFFER_BYTES = 16 << 20;
 
@@ -50,23 +50,22 @@ const { parentPort } = require('node:worker_threads');
 ${codecSource()}
 const { hash } = require('node:crypto');
 const kernel = (${rowKernel.toString()})((bytes) => hash('sha256', bytes, 'hex'));
-// The lines and their read-back are written into buffers kept from batch to batch (up to a size).
-let linesBuffer;
-let backBuffer;
-const reused = (kept, size) => (kept !== undefined && kept.length >= size ? kept : Buffer.allocUnsafe(size));
+// The lines, their frame and its read-back are written into buffers kept from batch to batch (up to a size).
+const kept = { lines: undefined, frame: undefined, back: undefined };
+const scratch = (name, size) => {
+  const buffer = kept[name] !== undefined && kept[name].length >= size ? kept[name] : Buffer.allocUnsafe(size);
+  if (buffer.length <= ${KEPT_BUFFER_BYTES}) kept[name] = buffer;
+  return buffer;
+};
 parentPort.on('message', (job) => {
   // The batch's packet buffer goes back with the answer, for a later batch (encode-pool.ts SpareBuffers).
   const answer = (message, transfer = []) => parentPort.postMessage({ ...message, id: job.id, spare: job.bytes }, [...transfer, job.bytes]);
   try {
     const bytes = new Uint8Array(job.bytes, 0, job.size);
     const lengths = new Uint32Array(job.lengths);
-    const into = reused(linesBuffer, kernel.maxLineBytes(bytes.length, job.count));
-    if (into.length <= ${KEPT_BUFFER_BYTES}) linesBuffer = into;
-    const { lines, digest, projected } = kernel.encodeBatch(bytes, lengths, job.count, job.projection, into);
-    const frame = compressLines(lines);
-    const backInto = reused(backBuffer, lines.length); // a frame inflating to more fails
-    if (backInto.length <= ${KEPT_BUFFER_BYTES}) backBuffer = backInto;
-    const back = inflateFrameInto(frame, backInto);
+    const { lines, digest, projected } = kernel.encodeBatch(bytes, lengths, job.count, job.projection, scratch('lines', kernel.maxLineBytes(bytes.length, job.count)));
+    const frame = compressLinesInto(lines, scratch('frame', zstdBound(lines.length)));
+    const back = inflateFrameInto(frame, scratch('back', lines.length)); // a frame inflating to more fails
     if (job.spoil) back[back.length - 2] ^= 1; // tests: a frame that does not read back
     const wrong = kernel.firstMismatch(back, bytes, lengths, job.count);
     if (wrong !== -1) return answer({ mismatch: wrong, count: job.count });
