@@ -37,10 +37,20 @@ export interface Projection {
 
 /**
  * The most bytes of scratch an encoder thread keeps between batches, for each of its lines, their
- * frame and its read-back: what a batch of 4 MiB of packets needs (dump-pipeline.ts `BATCH`); a
- * wider row's buffers are its own.
+ * frame and its read-back: what a batch of 4 MiB of packets needs (dump-pipeline.ts `BATCH`; its
+ * lines take up to three times its packets); a wider row's buffers are its own.
  */
 const KEPT_BUFFER_BYTES = 16 << 20;
+
+/** The largest packet buffer the pool keeps for later batches: a batch of several rows at most (dump-pipeline.ts `BATCH`). */
+const KEPT_PACKET_BYTES = 4 << 20;
+
+/**
+ * How long the pool waits, once every batch is answered, before it lets go of the buffers kept
+ * for later batches (its own and its threads'): a dump hands over batches without such pauses,
+ * and the shared pool outlives the dump.
+ */
+const IDLE_RELEASE_MS = 1_000;
 
 // \`__name\`: the helper esbuild (tsx, the Lambda bundle) wraps functions with to keep their names.
 /** The threads' code, built on first use (it names the zstd addon by its resolved path). */
@@ -58,6 +68,10 @@ const scratch = (name, size) => {
   return buffer;
 };
 parentPort.on('message', (job) => {
+  if (job.release) {
+    kept.lines = kept.frame = kept.back = undefined;
+    return;
+  }
   // The batch's packet buffer goes back with the answer, for a later batch (encode-pool.ts SpareBuffers).
   const answer = (message, transfer = []) => parentPort.postMessage({ ...message, id: job.id, spare: job.bytes }, [...transfer, job.bytes]);
   try {
@@ -65,8 +79,14 @@ parentPort.on('message', (job) => {
     const lengths = new Uint32Array(job.lengths);
     const { lines, digest, projected } = kernel.encodeBatch(bytes, lengths, job.count, job.projection, scratch('lines', kernel.maxLineBytes(bytes.length, job.count)));
     const frame = compressLinesInto(lines, scratch('frame', zstdBound(lines.length)));
-    const back = inflateFrameInto(frame, scratch('back', lines.length)); // a frame inflating to more fails
-    if (job.spoil) back[back.length - 2] ^= 1; // tests: a frame that does not read back
+    if (job.spoil === 'frame') frame[frame.length - 5] ^= 1; // tests: a frame that does not inflate
+    let back;
+    try {
+      back = inflateFrameInto(frame, scratch('back', lines.length));
+    } catch {
+      return answer({ mismatch: job.count, count: job.count }); // not whole, or more than the lines
+    }
+    if (job.spoil === 'lines') back[back.length - 2] ^= 1; // tests: a frame whose lines do not read back
     const wrong = kernel.firstMismatch(back, bytes, lengths, job.count);
     if (wrong !== -1) return answer({ mismatch: wrong, count: job.count });
     const out = new Uint8Array(frame.length);
@@ -99,13 +119,15 @@ interface WorkerAnswer {
  * codec is wrong, so writing it again would not help.
  */
 function readBackMismatch(row: number, count: number): PermanentError {
-  return new PermanentError(`row ${row + 1} of a batch of ${count} does not read back from its compressed lines as the server sent it: nothing of it was written`,
-    { code: 'MYSQL_READ_BACK_MISMATCH', engine: 'mysql' });
+  const what = row < count
+    ? `row ${row + 1} of a batch of ${count} does not read back from its compressed lines as the server sent it`
+    : `the compressed lines of a batch of ${count} rows do not inflate to exactly its lines`;
+  return new PermanentError(`${what}: nothing of it was written`, { code: 'MYSQL_READ_BACK_MISMATCH', engine: 'mysql' });
 }
 
 /**
  * The packet buffers of batches the threads are done with, kept for later batches (at most `most`
- * of them, each at most {@link KEPT_BUFFER_BYTES}): a dump of narrow rows hands the threads
+ * of them, each at most {@link KEPT_PACKET_BYTES}): a dump of narrow rows hands the threads
  * hundreds of MB in batches of up to 4 MiB, and a fresh buffer for each is fresh pages the system
  * must map and zero each time. Sizes are rounded up so that batches of about one size share them.
  */
@@ -127,7 +149,7 @@ class SpareBuffers {
 
   /** Keeps `buffer` for a later batch, in place of the smallest kept one when as many are kept as may be. */
   give(buffer: ArrayBuffer): void {
-    if (buffer.byteLength > KEPT_BUFFER_BYTES) return;
+    if (buffer.byteLength > KEPT_PACKET_BYTES) return;
     if (this.kept.length < this.most) {
       this.kept.push(buffer);
       return;
@@ -135,6 +157,16 @@ class SpareBuffers {
     let smallest = 0;
     for (let i = 1; i < this.kept.length; i += 1) if (this.kept[i].byteLength < this.kept[smallest].byteLength) smallest = i;
     if (this.kept[smallest].byteLength < buffer.byteLength) this.kept[smallest] = buffer;
+  }
+
+  /** Lets go of every buffer kept. */
+  clear(): void {
+    this.kept.length = 0;
+  }
+
+  /** The bytes of the buffers kept. */
+  get bytes(): number {
+    return this.kept.reduce((sum, buffer) => sum + buffer.byteLength, 0);
   }
 }
 
@@ -160,12 +192,14 @@ export class EncodePool {
   private peakBytes = 0;
   private largestBytes = 0;
   private readonly spares: SpareBuffers;
+  private idle: NodeJS.Timeout | undefined;
 
   /**
-   * `options.spoilFrames` (tests only): every batch's frame is spoiled before it is read back.
+   * `options.spoil` (tests only): every batch's frame is spoiled before it is inflated, or its
+   * lines once inflated, before they are read back.
    * @throws PermanentError `ZSTD_UNAVAILABLE` when the chunk codec cannot load here (before any thread starts).
    */
-  constructor(readonly size: number = defaultPoolSize(), private readonly options: { spoilFrames?: boolean } = {}) {
+  constructor(readonly size: number = defaultPoolSize(), private readonly options: { spoil?: 'frame' | 'lines' } = {}) {
     assertZstdLoads();
     this.spares = new SpareBuffers(2 * size + 2);
     for (let i = 0; i < size; i += 1) this.slots.push(this.spawn());
@@ -179,7 +213,10 @@ export class EncodePool {
       if (!job) return;
       slot.pending.delete(message.id);
       if (message.spare) this.spares.give(message.spare);
-      if (slot.pending.size === 0) worker.unref();
+      if (slot.pending.size === 0) {
+        worker.unref();
+        if (this.slots.every((s) => s.pending.size === 0)) this.releaseWhenIdle();
+      }
       if (message.mismatch !== undefined) job.reject(readBackMismatch(message.mismatch, message.count!));
       else if (message.error !== undefined) job.reject(new Error(`encoder thread failed: ${message.error}`));
       else job.resolve({ frame: Buffer.from(message.frame), sum: message.sum, rows: message.rows, ...(message.projected ? { projected: message.projected } : {}) });
@@ -198,6 +235,7 @@ export class EncodePool {
 
   /** Encodes, digests (and with `projection`, digests projected) and compresses `packets` on the next thread. Rejects if the thread fails. */
   encode(packets: RowPacket[], projection?: Projection): Promise<EncodedBatch> {
+    clearTimeout(this.idle);
     let total = 0;
     for (const packet of packets) total += packet.length;
     const bytes = new Uint8Array(this.spares.take(total), 0, total);
@@ -215,14 +253,30 @@ export class EncodePool {
     const encoded = new Promise<EncodedBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, bytes: bytes.buffer, size: total, lengths: lengths.buffer, count: packets.length, projection, spoil: this.options.spoilFrames === true }, [bytes.buffer, lengths.buffer]);
+      slot.worker.postMessage({ id, bytes: bytes.buffer, size: total, lengths: lengths.buffer, count: packets.length, projection, spoil: this.options.spoil }, [bytes.buffer, lengths.buffer]);
     });
     return this.counted(encoded, total);
   }
 
+  /** After {@link IDLE_RELEASE_MS} without a batch, lets go of the buffers kept for later batches, here and in the threads. */
+  private releaseWhenIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      this.spares.clear();
+      for (const slot of this.slots) slot.worker.postMessage({ release: true });
+    }, IDLE_RELEASE_MS).unref();
+  }
+
+  /** The bytes of the packet buffers kept for later batches (none once the pool has been idle a while). */
+  get keptBytes(): number {
+    return this.spares.bytes;
+  }
+
   /**
    * The most packet bytes ever handed to the threads and not yet encoded, at once: what the batches
-   * in flight cost in memory (their lines and frames come on top, one batch per thread).
+   * in flight cost in memory (their lines and frames come on top, one batch per thread; and until
+   * the pool is idle a while, the buffers kept for later batches: {@link keptBytes} here, up to
+   * three of {@link KEPT_BUFFER_BYTES} in each thread).
    */
   get peakInFlightBytes(): number {
     return this.peakBytes;
@@ -247,6 +301,7 @@ export class EncodePool {
 
   /** Stops the threads (pending batches fail). */
   async close(): Promise<void> {
+    clearTimeout(this.idle);
     await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
   }
 }

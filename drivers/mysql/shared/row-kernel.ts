@@ -134,7 +134,19 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
     }
   }
 
-  /** The packet `src[from..to)` as one dump line (LF-terminated) at `out[o..]`; returns the new end. */
+  /**
+   * Why a packet cannot be read: a field said to hold `length` bytes from `at` runs past the end of
+   * the packet's `size` bytes (a server's row packet never does; a reader must not take the bytes
+   * after it, which are another row's or nobody's).
+   */
+  function overrun(length: number, at: number, size: number): string {
+    return `a row packet of ${size} bytes has a field of ${length} bytes at byte ${at}, past its end: the row is malformed`;
+  }
+
+  /**
+   * The packet `src[from..to)` as one dump line (LF-terminated) at `out[o..]`; returns the new end.
+   * @throws Error when a field runs past the packet's end
+   */
   function encodePacket(src: Uint8Array, from: number, to: number, out: Buffer, start: number): number {
     let o = start;
     let at = from;
@@ -154,6 +166,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
         at += used;
       }
       const stop = at + length;
+      if (stop > to) throw new Error(overrun(length, at - from, to - from));
       o = length < LONG_FIELD ? escapeBytes(src, at, stop, out, o) : escapeLongField(src, at, stop, out, o);
       at = stop;
     }
@@ -234,6 +247,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
         }
         if (lines[o] === BACKSLASH && lines[o + 1] === 0x4e && (lines[o + 2] === TAB || lines[o + 2] === LF)) return row; // a field of \N alone is NULL
         const stop = at + length;
+        if (stop > end) return row; // a field past its packet's end (encodePacket refuses it)
         if (length >= LONG_FIELD) {
           o = readsBackLong(linesBuffer, o, bytes, at, stop);
           if (o < 0) return row;
@@ -367,6 +381,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
       spans[2 * field + 1] = at;
     }
     if (field <= projection.last) throw new Error(`a row of ${field} columns has no column ${projection.last + 1} to project`);
+    if (at > to) throw new Error(overrun(at - spans[2 * (field - 1)], spans[2 * (field - 1)] - from, to - from));
     let size = 1 + 64;
     for (let i = 0; i < keep.length; i += 1) size += spans[2 * keep[i] + 1] - spans[2 * keep[i]];
     let out = scratch;

@@ -1,4 +1,5 @@
 import { decompress } from 'zstd-napi';
+import { compressLines } from '../../../drivers/mysql/shared/chunk-codec';
 import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
 import { encodePackets, type RawRow } from '../../../drivers/mysql/shared/row-format';
 import { packRow } from '../../../drivers/mysql/shared/row-packet';
@@ -67,18 +68,76 @@ describe('EncodePool', () => {
     }
   });
 
-  it('refuses a batch whose frame does not read back as the rows it was given, for good (MYSQL_READ_BACK_MISMATCH)', async () => {
+  it.each([
+    ['lines', /^row 10 of a batch of 10 does not read back/],
+    ['frame', /^the compressed lines of a batch of 10 rows do not inflate to exactly its lines/],
+  ] as const)('refuses for good (MYSQL_READ_BACK_MISMATCH) a batch whose %s, spoiled, do not read back as the rows it was given', async (spoil, message) => {
     // Prepare
-    const spoiling = new EncodePool(1, { spoilFrames: true });
+    const spoiling = new EncodePool(1, { spoil });
 
     try {
       // Act
       const encoding = spoiling.encode(rows(0, 10).map(packRow));
 
       // Assess
-      await expect(encoding).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_READ_BACK_MISMATCH', message: expect.stringMatching(/^row 10 of a batch of 10 does not read back/) });
+      await expect(encoding).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_READ_BACK_MISMATCH', message: expect.stringMatching(message) });
+      // the thread goes on: the next batch, not spoiled by a buffer the refused one left, is refused the same way and no other
+      await expect(spoiling.encode(rows(10, 10).map(packRow))).rejects.toMatchObject({ code: 'MYSQL_READ_BACK_MISMATCH', message: expect.stringMatching(message) });
     } finally {
       await spoiling.close();
+    }
+  });
+
+  it('writes frames as the main thread\'s codec writes them (zstd level 1, a content checksum): batches small and large', async () => {
+    for (const count of [1, 700, 6000]) {
+      // Prepare
+      const packets = rows(count, count).map(packRow);
+
+      // Act
+      const batch = await pool.encode(packets);
+
+      // Assess
+      expect(batch.frame.equals(compressLines(encodePackets(packets)))).toBe(true);
+    }
+  });
+
+  it('refuses a row packet whose field runs past its end, and takes nothing from the bytes after it (an earlier batch\'s)', async () => {
+    // Prepare: a batch whose buffer goes back to the pool, then a packet declaring a 1 000-byte field that holds 10
+    const single = new EncodePool(1);
+    const truncated = Buffer.concat([Buffer.from([1, 0x37, 0xfc, 0xe8, 0x03]), Buffer.from('0123456789')]);
+
+    try {
+      await single.encode([packRow([Buffer.from('1'), Buffer.alloc(200_000, 0x53)])]);
+
+      // Act
+      const encoding = single.encode([truncated]);
+
+      // Assess
+      await expect(encoding).rejects.toThrow(/a row packet of 15 bytes has a field of 1000 bytes at byte 5, past its end/);
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('keeps the packet buffers of answered batches for later ones, and lets them go once idle a while (the shared pool outlives a dump)', async () => {
+    // Prepare
+    const idling = new EncodePool(1);
+
+    try {
+      // Act
+      await idling.encode(rows(0, 500).map(packRow));
+      const keptAfterBatch = idling.keptBytes;
+      const deadline = Date.now() + 30_000;
+      while (idling.keptBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+
+      // Assess
+      expect(keptAfterBatch).toBeGreaterThan(0);
+      expect(idling.keptBytes).toBe(0);
+      const packets = rows(500, 300).map(packRow);
+      const batch = await idling.encode(packets); // the thread let go of its buffers too, and makes new ones
+      expect(decompress(batch.frame).equals(encodePackets(packets))).toBe(true);
+    } finally {
+      await idling.close();
     }
   });
 
