@@ -74,6 +74,12 @@ export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & {
   serves?: (entry: CatalogEntry & { manifest: BackupManifest }) => string | undefined;
 };
 
+/** Names listed in an error: up to ten, then how many more; `none` for none. */
+function nameSome(names: string[]): string {
+  if (names.length === 0) return 'none';
+  return names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
+}
+
 /** Newest first. */
 const byNewest = (a: { backupId: string }, b: { backupId: string }): number => b.backupId.localeCompare(a.backupId);
 
@@ -220,6 +226,7 @@ export class Catalog {
         if (passedOver.length < PASSED_OVER_NAMED) passedOver.push({ backupId: entry.backupId, why: why.length > PASSED_OVER_WHY_CHARS ? `${why.slice(0, PASSED_OVER_WHY_CHARS)}…` : why });
       }
       const scope = [filter.engine, filter.instance].filter(Boolean).join('/') || 'this store';
+      if (folders.length === 0 && (filter.engine || filter.instance)) throw await this.noBackupsOf(scope, filter);
       const what = filter.restoreVerified ? 'restore-verified backup (one a drill restored and validated)' : 'verified backup';
       const seen = newest ? `; the newest, ${newest.entry.backupId} (${newest.entry.engine}/${newest.entry.instance}), ${newest.why} — name it by id to look at it` : '';
       throw new PermanentError(`no ${what} found for ${scope} in ${this.store.url}${seen}`, { code: 'BACKUP_NOT_FOUND' });
@@ -227,7 +234,10 @@ export class Catalog {
     const groups = (await Promise.all(folders.filter((f) => f.backupId === backupId).map((f) => this.groupIn(f)))).filter((g): g is Group => g !== undefined);
     const found = await Promise.all(groups.map((g) => this.entry(g)));
     if (found.length === 0) {
-      throw new PermanentError(`backup ${backupId} not found in ${this.store.url}`, { code: 'BACKUP_NOT_FOUND' });
+      const elsewhere = filter.engine || filter.instance ? (await this.backupFolders({})).filter((f) => f.backupId === backupId) : [];
+      const scope = elsewhere.length > 0 ? ` under ${[filter.engine, filter.instance].filter(Boolean).join('/')}` : '';
+      const there = elsewhere.length > 0 ? ` (it is under ${elsewhere.map((f) => `${f.engine}/${f.instance}`).join(', ')})` : '';
+      throw new PermanentError(`backup ${backupId} not found${scope} in ${this.store.url}${there}`, { code: 'BACKUP_NOT_FOUND' });
     }
     if (found.length > 1) {
       const places = found.map((e) => `${e.engine}/${e.instance}`).join(', ');
@@ -284,6 +294,19 @@ export class Catalog {
     } catch (error) {
       return `rests on a broken chain (${(error as Error).message})`;
     }
+  }
+
+  /**
+   * The error for a filter under which the store holds no backup at all (a mistyped engine or
+   * instance, most likely): it names what the store does hold, so the typo shows.
+   */
+  private async noBackupsOf(scope: string, filter: CatalogFilter): Promise<PermanentError> {
+    const engines = (await subfolders(this.store, `${BACKUPS_ROOT}/`)).filter(isName);
+    const knownEngine = filter.engine !== undefined && engines.includes(filter.engine);
+    const held = knownEngine
+      ? `its ${filter.engine} instances: ${nameSome((await subfolders(this.store, `${BACKUPS_ROOT}/${filter.engine}/`)).filter(isName))}`
+      : `its engines: ${nameSome(engines)}`;
+    return new PermanentError(`no backups of ${scope} in ${this.store.url} (${held})`, { code: 'BACKUP_NOT_FOUND' });
   }
 
   /** Reads one backup's manifest and verification record; unreadable ones become its damage. */

@@ -68,6 +68,12 @@ export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePol
   return decisions;
 }
 
+/**
+ * Why the newest backup that passed its validation (catalog.ts `isVerified`: `list` shows it
+ * `complete`, or `verified` once `verify` passed it again) is kept whatever the rules say.
+ */
+export const NEWEST_VALID = 'newest complete backup that passed its validation';
+
 interface Newest {
   verified?: CatalogEntry;
   restoreVerified?: CatalogEntry;
@@ -85,7 +91,7 @@ function decide(entry: CatalogEntry, rank: number, newest: Newest, policy: Prune
       ? { entry, action: 'delete', reason: `${what} and older than the grace period` }
       : { entry, action: 'keep', reason: entry.damage ? `${what} but younger than the grace period` : `${what} but recent: may still be running` };
   }
-  if (entry === newest.verified) return { entry, action: 'keep', reason: 'newest verified backup' };
+  if (entry === newest.verified) return { entry, action: 'keep', reason: NEWEST_VALID };
   if (entry === newest.restoreVerified) return { entry, action: 'keep', reason: 'newest restore-verified backup (a drill restored it)' };
   if (policy.keepLast !== undefined && rank < policy.keepLast) {
     return { entry, action: 'keep', reason: `among the ${policy.keepLast} newest` };

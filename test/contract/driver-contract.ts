@@ -473,7 +473,7 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
 
     // Assess
     expect(decisions.filter((d) => d.action === 'delete').map((d) => d.entry.backupId)).toEqual([middle.backupId]);
-    expect(decisions.find((d) => d.entry.backupId === verified.backupId)).toMatchObject({ action: 'keep', reason: 'newest verified backup' });
+    expect(decisions.find((d) => d.entry.backupId === verified.backupId)).toMatchObject({ action: 'keep', reason: 'newest complete backup that passed its validation' });
     expect((await rt.catalog.list({ engine: kit.engine, instance })).map((e) => e.backupId)).toEqual([newest.backupId, verified.backupId]);
   }, 300_000);
 }

@@ -120,7 +120,7 @@ describe('prune of incremental chains', () => {
     // Assess
     const reasons = Object.fromEntries(decisions.map((d) => [d.entry.backupId, `${d.action}: ${d.reason}`]));
     expect(reasons).toEqual({
-      [inc2.backupId]: 'keep: newest verified backup',
+      [inc2.backupId]: 'keep: newest complete backup that passed its validation',
       [inc1.backupId]: `keep: extended by ${inc2.backupId}, which is kept`,
       [full.backupId]: `keep: extended by ${inc1.backupId}, which is kept`,
       [olderChainInc.backupId]: 'delete: beyond the 1 newest',
@@ -142,7 +142,7 @@ describe('prune of incremental chains', () => {
     // Assess
     const reasons = Object.fromEntries(decisions.map((d) => [d.entry.backupId, `${d.action}: ${d.reason}`]));
     expect(reasons).toEqual({
-      [recent.backupId]: 'keep: newest verified backup',
+      [recent.backupId]: 'keep: newest complete backup that passed its validation',
       [inc.backupId]: 'keep: among the 2 newest',
       [full.backupId]: `keep: extended by ${inc.backupId}, which is kept`,
     });

@@ -133,6 +133,23 @@ describe('Catalog', () => {
     await expect(catalog.get('latest', { engine: 'etcd', instance: 'nothing' })).rejects.toMatchObject({ code: 'BACKUP_NOT_FOUND' });
   });
 
+  it('names what the store holds when a filter matches no backup at all (a mistyped instance or engine), and where an id is when the filter misses it', async () => {
+    // Prepare
+    const main = await storeBackup({ at: new Date(), instance: 'shop-main' });
+    await storeBackup({ at: new Date(), instance: 'edge' });
+    const catalog = new Catalog(store);
+
+    // Act
+    const typoInstance = await catalog.get('latest', { engine: 'etcd', instance: 'shop-mian' }).then(() => undefined, (e: Error) => e);
+    const typoEngine = await catalog.get('latest', { engine: 'etdc', instance: 'shop-main' }).then(() => undefined, (e: Error) => e);
+    const otherEngine = await catalog.get(main.backupId, { engine: 'mysql' }).then(() => undefined, (e: Error) => e);
+
+    // Assess
+    expect(typoInstance).toMatchObject({ code: 'BACKUP_NOT_FOUND', message: `no backups of etcd/shop-mian in ${store.url} (its etcd instances: edge, shop-main)` });
+    expect(typoEngine).toMatchObject({ code: 'BACKUP_NOT_FOUND', message: `no backups of etdc/shop-main in ${store.url} (its engines: etcd)` });
+    expect(otherEngine).toMatchObject({ code: 'BACKUP_NOT_FOUND', message: `backup ${main.backupId} not found under mysql in ${store.url} (it is under etcd/shop-main)` });
+  });
+
   it('says why the newest backup is not `latest` when none is', async () => {
     // Prepare: the instance's only backup verified corrupt
     const corrupt = await storeBackup({ at: new Date(), instance: 'corrupt' });
@@ -238,7 +255,7 @@ describe('prune', () => {
     const left = await new Catalog(store).list();
 
     // Assess
-    expect(decisions.find((d) => d.entry.backupId === verified.backupId)?.reason).toBe('newest verified backup');
+    expect(decisions.find((d) => d.entry.backupId === verified.backupId)?.reason).toBe('newest complete backup that passed its validation');
     expect(left.map((e) => e.backupId)).toEqual([broken.backupId, verified.backupId]);
   });
 
