@@ -25,7 +25,7 @@ export interface InlineSecretRule {
 }
 
 /** What the issue on a reference outside a secret field says. */
-const NOT_A_SECRET_FIELD = 'a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …)';
+const NOT_A_SECRET_FIELD = 'a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …), and this field is none (its name misspelt?)';
 
 /**
  * A zod refinement: adds an issue at every secret-named field that holds a value (a non-empty

@@ -13,7 +13,7 @@ export function parseSize(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*(?:\/s)?\s*$/i.exec(text);
   const factor = match ? SIZE_UNITS[match[2].toLowerCase()] : undefined;
   if (!match || factor === undefined) {
-    throw new PermanentError(`'${text}' is not a size (try 50MB, 8MiB, 1GB)`, { code: 'INVALID_INPUT' });
+    throw new PermanentError(`'${text}' is not a size or rate (try 50MB, 8MiB, 1GB, 50MB/s; bytes, not bits)`, { code: 'INVALID_INPUT' });
   }
   return Math.round(Number(match[1]) * factor);
 }

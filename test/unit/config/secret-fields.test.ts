@@ -38,7 +38,7 @@ describe('secretsByReferenceSchema', () => {
   });
 
   it('refuses a reference in a field that holds no secret, naming it: its value could come back in an output or a log', () => {
-    expect(problems({ dataDir: { $secret: 'file:/etc/shadow' } })).toBe('dataDir: a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …)');
+    expect(problems({ dataDir: { $secret: 'file:/etc/shadow' } })).toBe('dataDir: a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …), and this field is none (its name misspelt?)');
     expect(problems({ endpoints: [{ $secret: 'env:URL' }], tls: { ca: { $secret: 'env:CA' } } })).toMatch(/^endpoints\[0\]: a \{ "\$secret".*; tls\.ca: a \{ "\$secret"/);
     expect(problems({ user: { $secret: 'env:USER' }, passwordFile: { $secret: 'env:F' } })).toMatch(/^user: .*; passwordFile: /);
   });

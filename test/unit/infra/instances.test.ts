@@ -135,7 +135,7 @@ describe('instances file', () => {
       expect.stringMatching(/^instances\[0\]\.config\.s3\.secretAccessKey: must be a/), expect.stringMatching(/^instances\[0\]\.config\.s3\.access_key: must be a/),
     ]));
     expect(problems({ instances: [{ ...valid, config: { ...valid.config, endpoints: [{ $secret: 'ssm:/dbbackup/url' }] } }] })).toEqual(expect.arrayContaining([
-      'instances[0].config.endpoints[0]: a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …)',
+      'instances[0].config.endpoints[0]: a { "$secret": ... } reference is accepted only in a field that holds a secret (password, token, secret, apiKey, …), and this field is none (its name misspelt?)',
     ]));
     expect(problems({ instances: [{ ...valid, config: { ...valid.config, password: { $secret: 'env:ETCD_PASSWORD' } } }] })).toEqual([
       expect.stringMatching(/^instances\[0\]\.config\.password\.\$secret: must be "ssm:\/<parameter>" or "secretsmanager:/),
