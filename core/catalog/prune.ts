@@ -72,7 +72,7 @@ export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePol
  * Why the newest backup that passed its validation (catalog.ts `isVerified`: `list` shows it
  * `complete`, or `verified` once `verify` passed it again) is kept whatever the rules say.
  */
-export const NEWEST_VALID = 'newest complete backup that passed its validation';
+const NEWEST_VALID = 'newest complete backup that passed its validation';
 
 interface Newest {
   verified?: CatalogEntry;
