@@ -2,7 +2,7 @@
  * What every command needs: settings, the runtime (store, registry, steps' dependencies), and
  * output in the chosen format.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { PermanentError } from '../core/errors';
 import { consoleLogger } from '../core/logger';
 import { settingsFromEnv, type Settings } from '../core/config/settings';
@@ -66,13 +66,19 @@ export class CliContext {
 
   /**
    * For a command that reads backups: a local store whose directory does not exist is a mistyped
-   * or unmounted path, not an empty store (`list` said "No backups"). Backups create it.
+   * or unmounted path, not an empty store (`list` said "No backups"). Backups create it. A path
+   * that is a file is no store either (`list` said "No backups" there too).
    * @throws PermanentError `STORE_NOT_FOUND`
    */
   requireStore(): void {
     const store = openStore(this.settings.storeUrl);
-    if (!(store instanceof LocalDirectoryStore) || existsSync(store.root)) return;
-    throw new PermanentError(`no store at ${store.root}: the directory does not exist (a mistyped or unmounted --store / DBBACKUP_STORE? the first backup creates it)`, { code: 'STORE_NOT_FOUND' });
+    if (!(store instanceof LocalDirectoryStore)) return;
+    const found = statSync(store.root, { throwIfNoEntry: false });
+    if (found?.isDirectory()) return;
+    const why = found
+      ? 'it is a file, not a directory (a mistyped --store / DBBACKUP_STORE?)'
+      : 'the directory does not exist (a mistyped or unmounted --store / DBBACKUP_STORE? the first backup creates it)';
+    throw new PermanentError(`no store at ${store.root}: ${why}`, { code: 'STORE_NOT_FOUND' });
   }
 
   /** Prints `value` as JSON with --json, else the human text. */

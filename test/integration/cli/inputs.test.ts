@@ -2,6 +2,7 @@
  * Bad input through the real CLI: refused with exit 2 before anything runs, and the first line of
  * stderr names the field and the problem.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { useEtcdCli } from '../../harness/cli';
 import { memberPidFile } from '../../../drivers/etcd/member';
@@ -33,6 +34,22 @@ describe('dbbackup input checks', () => {
     }
     expect(report.code).toBe(2);
     expect(JSON.parse(report.stdout)).toMatchObject({ error: { code: 'STORE_NOT_FOUND' } });
+  });
+
+  it('says a store path that is a file is no store, for listing and restoring alike (it listed "no backups")', async () => {
+    // Prepare
+    const file = path.join(work(), 'dump.sql');
+    await writeFile(file, 'not a store');
+
+    // Act
+    const list = await dbbackup(['--store', file, 'list']);
+    const restore = await dbbackup(['--store', file, 'restore', 'latest', '--engine', 'etcd', '--instance', 'inputs', '--target', '{}']);
+
+    // Assess
+    for (const run of [list, restore]) {
+      expect(run.code).toBe(2);
+      expect(firstLine(run.stderr)).toBe(`dbbackup: no store at ${file}: it is a file, not a directory (a mistyped --store / DBBACKUP_STORE?) [STORE_NOT_FOUND]`);
+    }
   });
 
   it('names the field and the problem on the first line of an invalid config', async () => {
