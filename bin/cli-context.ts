@@ -66,15 +66,16 @@ export class CliContext {
 
   /**
    * For a command that reads backups: a local store whose directory does not exist is a mistyped
-   * or unmounted path, not an empty store (`list` said "No backups"). Backups create it. A path
-   * that is a file is no store either (`list` said "No backups" there too).
+   * or unmounted path, not an empty store (`list` said "No backups"). Backups create it
+   * (`mayCreate`). A path that is a file is no store either, for any command (`list` said "No
+   * backups" there, `backup` and `restore` a key conflict).
    * @throws PermanentError `STORE_NOT_FOUND`
    */
-  requireStore(): void {
+  requireStore({ mayCreate = false } = {}): void {
     const store = openStore(this.settings.storeUrl);
     if (!(store instanceof LocalDirectoryStore)) return;
     const found = statSync(store.root, { throwIfNoEntry: false });
-    if (found?.isDirectory()) return;
+    if (found?.isDirectory() || (mayCreate && !found)) return;
     const why = found
       ? 'it is a file, not a directory (a mistyped --store / DBBACKUP_STORE?)'
       : 'the directory does not exist (a mistyped or unmounted --store / DBBACKUP_STORE? the first backup creates it)';

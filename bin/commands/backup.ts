@@ -17,6 +17,7 @@ export function backupCommand(program: Command, context: () => CliContext): void
     .option('--no-resume', 'always take a new backup')
     .action(async function runBackupCommand(engine: string, options: EncodingOptions & { instance: string; config: string; rateLimit?: string; incremental?: boolean; resume?: boolean }) {
       const ctx = context();
+      ctx.requireStore({ mayCreate: true });
       const request = {
         engine,
         instance: options.instance,

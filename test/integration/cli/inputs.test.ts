@@ -2,7 +2,7 @@
  * Bad input through the real CLI: refused with exit 2 before anything runs, and the first line of
  * stderr names the field and the problem.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { useEtcdCli } from '../../harness/cli';
 import { memberPidFile } from '../../../drivers/etcd/member';
@@ -36,7 +36,7 @@ describe('dbbackup input checks', () => {
     expect(JSON.parse(report.stdout)).toMatchObject({ error: { code: 'STORE_NOT_FOUND' } });
   });
 
-  it('says a store path that is a file is no store, for listing and restoring alike (it listed "no backups")', async () => {
+  it('says a store path that is a file is no store, for listing, restoring and backing up alike (it listed "no backups", a backup said KEY_CONFLICT)', async () => {
     // Prepare
     const file = path.join(work(), 'dump.sql');
     await writeFile(file, 'not a store');
@@ -44,9 +44,11 @@ describe('dbbackup input checks', () => {
     // Act
     const list = await dbbackup(['--store', file, 'list']);
     const restore = await dbbackup(['--store', file, 'restore', 'latest', '--engine', 'etcd', '--instance', 'inputs', '--target', '{}']);
+    const backup = await dbbackup(['--store', file, 'backup', 'etcd', '--instance', 'inputs', '--config', JSON.stringify({ endpoints: [etcd().clientUrl] })]);
 
     // Assess
-    for (const run of [list, restore]) {
+    expect(await readFile(file, 'utf8')).toBe('not a store');
+    for (const run of [list, restore, backup]) {
       expect(run.code).toBe(2);
       expect(firstLine(run.stderr)).toBe(`dbbackup: no store at ${file}: it is a file, not a directory (a mistyped --store / DBBACKUP_STORE?) [STORE_NOT_FOUND]`);
     }
