@@ -6,6 +6,7 @@
  */
 import { PermanentError } from '../errors';
 import { mapLimited } from '../concurrency';
+import { nameSome } from '../name-some';
 import { subfolders, type BlobStore } from '../store/blob-store';
 import { type BackupDamage, readDrill, readManifest, readVerification } from './entry-files';
 import type { DrillRecord } from './drill-record';
@@ -75,10 +76,6 @@ export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & {
 };
 
 /** Names listed in an error: up to ten, then how many more; `none` for none. */
-function nameSome(names: string[]): string {
-  if (names.length === 0) return 'none';
-  return names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
-}
 
 /** Newest first. */
 const byNewest = (a: { backupId: string }, b: { backupId: string }): number => b.backupId.localeCompare(a.backupId);

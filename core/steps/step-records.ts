@@ -7,6 +7,7 @@
  * core/restore/restore-records.ts.
  */
 import { PermanentError } from '../errors';
+import { nameSome } from '../name-some';
 import { formatIssues } from '../config/issues';
 import type { BlobStore } from '../store/blob-store';
 import { readJson, writeJson } from '../store/json';
@@ -45,6 +46,5 @@ export async function getStepRecord<T>(store: BlobStore, key: string, schema: Pa
  */
 export function failedChecksText(checks: ReadonlyArray<{ name: string; ok: boolean; detail?: string }>, limit = 10): string {
   const failed = checks.filter((c) => !c.ok);
-  const named = failed.slice(0, limit).map((c) => `${c.name}${c.detail ? ` (${c.detail.slice(0, 300)})` : ''}`);
-  return failed.length > limit ? `${named.join('; ')}; and ${failed.length - limit} more` : named.join('; ');
+  return nameSome(failed.map((c) => `${c.name}${c.detail ? ` (${c.detail.slice(0, 300)})` : ''}`), { most: limit, separator: '; ' });
 }

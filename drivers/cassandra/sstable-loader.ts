@@ -5,6 +5,7 @@
  * (`rpc_port`), 3.x and later over the native protocol, and take the inter-node port as an option.
  */
 import { PermanentError } from '../../core/errors';
+import { nameSome } from '../../core/name-some';
 import type { ToolErrors } from '../../core/host/tool-errors';
 import { runJavaTool } from './java-tool';
 import { LOADER_CLASS, loaderJvmArgs } from './jvm';
@@ -81,6 +82,6 @@ export async function loadSSTables(target: LoaderTarget, dir: string, options: {
   const stdout = await runJavaTool('sstableloader', argv, LOADER_ERRORS, { what, timeoutMs: options.timeoutMs, signal: options.signal, privateArgsFrom: argv.indexOf(LOADER_CLASS) });
   const skipped = skippedByLoader(stdout);
   if (skipped.length > 0) {
-    throw new PermanentError(`${what} left SSTables out (nothing of them reached the target): ${skipped.slice(0, 5).join('; ')}${skipped.length > 5 ? ` and ${skipped.length - 5} more` : ''}`, { code: 'CASSANDRA_LOADER_SKIPPED', engine: 'cassandra' });
+    throw new PermanentError(`${what} left SSTables out (nothing of them reached the target): ${nameSome(skipped, { most: 5, separator: '; ' })}`, { code: 'CASSANDRA_LOADER_SKIPPED', engine: 'cassandra' });
   }
 }

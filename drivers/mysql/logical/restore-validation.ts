@@ -11,6 +11,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { mapLimitedWith } from '../../../core/concurrency';
+import { nameSome } from '../../../core/name-some';
 import type { RestoreContext, RestoreResult, ValidationCheck } from '../../../core/driver/types';
 import type { MysqlRestoreTarget } from '../config';
 import { SYSTEM_DATABASES, recordedFacts, type MysqlFacts, type TableFacts } from '../shared/layout';
@@ -25,11 +26,6 @@ import { mapDatabases } from './target-databases';
 import { eachName, isExactly, storedTableName } from '../shared/exact-names';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
-
-/** At most `limit` items, then `… and N more`. */
-function list(items: string[], limit = 10): string {
-  return items.length <= limit ? items.join(', ') : `${items.slice(0, limit).join(', ')} … and ${items.length - limit} more`;
-}
 
 async function baseTables(connection: Connection, databases: string[]): Promise<Set<string>> {
   if (databases.length === 0) return new Set();
@@ -82,10 +78,10 @@ function objectsCheck(expected: Record<string, SchemaObjects> | undefined, actua
       }
     }
   }
-  const note = leftOut.length > 0 ? `; left out, as the source could not resolve them either: view ${list(leftOut)}` : '';
+  const note = leftOut.length > 0 ? `; left out, as the source could not resolve them either: view ${nameSome(leftOut)}` : '';
   return missing.length === 0
     ? { name: 'schema-objects', ok: true, detail: `${count} views, triggers, routines and events present${note}` }
-    : { name: 'schema-objects', ok: false, detail: `missing: ${list(missing)}${note}` };
+    : { name: 'schema-objects', ok: false, detail: `missing: ${nameSome(missing)}${note}` };
 }
 
 /** True for a physical backup taken with `physical.prepareCheck: false`: it records no table facts. */
@@ -124,7 +120,7 @@ async function validateWithoutTableFacts(ctx: Ctx): Promise<ValidationCheck[]> {
   return [
     unreadable.length === 0
       ? { name: 'tables-readable', ok: true, detail: tables.length ? `${tables.length} tables in ${databases} databases read to the end (${rows} rows)` : 'the restored server has no user tables' }
-      : { name: 'tables-readable', ok: false, detail: `unreadable: ${list(unreadable)}` },
+      : { name: 'tables-readable', ok: false, detail: `unreadable: ${nameSome(unreadable)}` },
     {
       name: 'table-facts',
       ok: true,
@@ -135,8 +131,8 @@ async function validateWithoutTableFacts(ctx: Ctx): Promise<ValidationCheck[]> {
 
 function presentCheck(count: number, targets: string[], missing: string[]): ValidationCheck {
   return missing.length === 0
-    ? { name: 'tables-present', ok: true, detail: `${count} tables in ${list(targets)}` }
-    : { name: 'tables-present', ok: false, detail: `missing: ${list(missing)}` };
+    ? { name: 'tables-present', ok: true, detail: `${count} tables in ${nameSome(targets)}` }
+    : { name: 'tables-present', ok: false, detail: `missing: ${nameSome(missing)}` };
 }
 
 /** Tables a query counts at once (one query of subqueries, not a round trip a table). */
@@ -167,10 +163,10 @@ function checksAsLoaded(readBack: ReadBack, counted: Array<{ name: string; rows:
   return [
     countsWrong.length + readBack.countsDiffer === 0 && missing.length === 0
       ? { name: 'row-counts', ok: true, detail: `${readBack.rows} rows in ${readBack.tables} tables (${how})` }
-      : { name: 'row-counts', ok: false, detail: list([...rowsDiffer, ...countsWrong, ...missing.map((m) => `${m}: missing`)].concat(readBack.countsDiffer > rowsDiffer.length ? [`… and ${readBack.countsDiffer - rowsDiffer.length} more read back`] : [])) },
+      : { name: 'row-counts', ok: false, detail: nameSome([...rowsDiffer, ...countsWrong, ...missing.map((m) => `${m}: missing`)].concat(readBack.countsDiffer > rowsDiffer.length ? [`… and ${readBack.countsDiffer - rowsDiffer.length} more read back`] : [])) },
     readBack.differCount === 0 && missing.length === 0
       ? { name: 'table-digests', ok: true, detail: `${readBack.tables} table digests match (${how})` }
-      : { name: 'table-digests', ok: false, detail: `differ: ${list([...differences(readBack), ...missing])}` },
+      : { name: 'table-digests', ok: false, detail: `differ: ${nameSome([...differences(readBack), ...missing])}` },
   ];
 }
 
@@ -222,12 +218,12 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
     presentCheck(tables.length, targets, missing),
     countsWrong.length + unreadable.length === 0 && missing.length === 0
       ? { name: 'row-counts', ok: true, detail: `${rows} rows in ${digested.length} tables` }
-      : { name: 'row-counts', ok: false, detail: list([...countsWrong, ...unreadable, ...missing.map((m) => `${m}: missing`)]) },
+      : { name: 'row-counts', ok: false, detail: nameSome([...countsWrong, ...unreadable, ...missing.map((m) => `${m}: missing`)]) },
     !comparable
       ? { name: 'table-digests', ok: false, detail: `the backup's digests were computed as ${algorithm}, this version computes ${DIGEST_ALGORITHM}: not comparable (row counts were checked)` }
       : digestsWrong.length + unreadable.length === 0 && missing.length === 0
         ? { name: 'table-digests', ok: true, detail: `${digested.length} table digests match` }
-        : { name: 'table-digests', ok: false, detail: `differ: ${list([...digestsWrong, ...unreadable, ...missing])}` },
+        : { name: 'table-digests', ok: false, detail: `differ: ${nameSome([...digestsWrong, ...unreadable, ...missing])}` },
     objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects, stored, viewsLeftOut(result)),
   ];
 }

@@ -18,6 +18,7 @@
  */
 import { formatGtid, type Gtid } from '../shared/gtid';
 import { PermanentError } from '../../../core/errors';
+import { nameSome } from '../../../core/name-some';
 import { ENGINE } from '../shared/layout';
 import { readBinlogEvents, type WindowEvent } from './binlog-events';
 import { quotedAliases, statementMode, statementReach } from './statement-names';
@@ -88,7 +89,7 @@ export async function assertStatementsKeepToScope(window: BinlogWindow, source: 
   }, window.signal);
   if (count === 0) return;
   throw new PermanentError(
-    `a point-in-time replay cannot keep to database ${source}${renamed ? ` (restored as ${target})` : ''}: ${problems.join('; ')}${count > NAMED ? `; and ${count - NAMED} more` : ''}. Restore to a point before it, or use a physical backup, whose replay applies every statement as logged`,
+    `a point-in-time replay cannot keep to database ${source}${renamed ? ` (restored as ${target})` : ''}: ${nameSome(problems, { separator: '; ', most: NAMED, total: count })}. Restore to a point before it, or use a physical backup, whose replay applies every statement as logged`,
     { code: 'UNSUPPORTED_RESTORE', engine: ENGINE },
   );
 }

@@ -6,6 +6,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
+import { nameSome } from '../../../core/name-some';
 import type { ConnectionSettings } from '../shared/connection';
 import { quoteId } from '../shared/connection';
 import { openReadConnection } from '../shared/target-connection';
@@ -72,7 +73,7 @@ export interface ShardWords {
 export async function emptyUnlessForced(target: ShardMap, tables: readonly string[], force: boolean, words: ShardWords): Promise<string[]> {
   const occupied = await occupiedTables(target, tables);
   if (occupied.length > 0 && !force) {
-    throw new PermanentError(`the target holds data: ${occupied.slice(0, 5).join(', ')}${occupied.length > 5 ? ` and ${occupied.length - 5} more` : ''} (restore into empty ${words.shard} databases, or force to replace them)`,
+    throw new PermanentError(`the target holds data: ${nameSome(occupied, { most: 5 })} (restore into empty ${words.shard} databases, or force to replace them)`,
       { code: 'TARGET_NOT_EMPTY', engine: words.engine });
   }
   return occupied;
