@@ -5,7 +5,8 @@
  *    backed-up databases to their target names (`renameDatabases`) and refuses target databases that
  *    hold tables, views, routines or events (`TARGET_NOT_EMPTY`) unless forced. It changes nothing.
  * 2. `restoreLogical` downloads every artifact it needs (sha256 re-checked) — all of them BEFORE
- *    touching the target when it replaces databases (`--force`), else while it works — drops the
+ *    touching the target when it replaces databases (`--force`), else while it works — checks the
+ *    user holds the global privileges the post-schemas need (post-schema-privileges.ts), drops the
  *    target databases it may drop (see restore-marker.ts for the rule), applies each pre-schema
  *    (CREATE DATABASE under the target name, tables, over several connections), loads the chunks
  *    in parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a statement per chunk, each table or
@@ -35,6 +36,7 @@ import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult,
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
+import { assertPostSchemaAllowed } from './post-schema-privileges';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout } from './schema-apply';
 import { definedObject, grantedTable, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
@@ -322,6 +324,9 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const closeSchema = () => (closing ??= connection.end().catch(() => undefined));
   const rests: Array<[DatabaseMapping, string[]]> = [];
   try {
+    // Before the first write: what the post-schema needs (applied only after every row is loaded).
+    const posts = await Promise.all(mappings.flatMap((m) => schemaOf.get(m.source) ?? []).map((schema) => statementsOf(schema.post)));
+    await assertPostSchemaAllowed(connection, await detectServerVersion(connection), posts.flat(), where, ctx.logger);
     await clearTargets(ctx, connection, mappings, token);
     for (const mapping of mappings) {
       const source = schemaOf.get(mapping.source);

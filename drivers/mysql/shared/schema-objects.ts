@@ -20,15 +20,26 @@ export function noSchemaObjects(): SchemaObjects {
 const IDENT = '(?:`(?:[^`]|``)+`|[\\w$\\u0080-\\uffff]+)';
 const USER = `(?:${IDENT}|'(?:[^'\\\\]|\\\\.|'')*'|"(?:[^"\\\\]|\\\\.|"")*")`;
 const DEFINER = `DEFINER\\s*=\\s*(?:CURRENT_USER(?:\\s*\\(\\s*\\))?|CURRENT_ROLE|${USER}(?:\\s*@\\s*${USER})?)`;
+/** Groups: 1 the clauses before the kind (ALGORITHM, DEFINER, ...), 2 the kind, 3 and 4 the name (database and name, or the name). */
 const CREATE_OBJECT = new RegExp(
   '^CREATE\\s+(?:OR\\s+REPLACE\\s+)?'
-  + `(?:(?:ALGORITHM\\s*=\\s*\\w+|${DEFINER}|SQL\\s+SECURITY\\s+\\w+|AGGREGATE)\\s+)*`
+  + `((?:(?:ALGORITHM\\s*=\\s*\\w+|${DEFINER}|SQL\\s+SECURITY\\s+\\w+|AGGREGATE)\\s+)*)`
   + '(VIEW|TRIGGER|PROCEDURE|FUNCTION|EVENT)\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?'
   + `(${IDENT})(?:\\s*\\.\\s*(${IDENT}))?`,
   'i',
 );
+/** A DEFINER clause naming an account: 1 its user, 2 its host (absent for a role). */
+const DEFINER_ACCOUNT = new RegExp(`DEFINER\\s*=\\s*(?!CURRENT_USER\\b|CURRENT_ROLE\\b)(${USER})(?:\\s*@\\s*(${USER}))?`, 'i');
 
 const unquote = (id: string): string => (id.startsWith('`') ? id.slice(1, -1).replace(/``/g, '`') : id);
+
+/** A user or host name as written in a DEFINER clause: backquoted, quoted (doubled or backslashed quotes) or bare. */
+function accountPart(written: string): string {
+  const quote = written[0];
+  if (quote === '`') return unquote(written);
+  if (quote !== "'" && quote !== '"') return written;
+  return written.slice(1, -1).replace(new RegExp(`${quote}${quote}|\\\\(.)`, 'g'), (_pair: string, escaped?: string) => escaped ?? quote);
+}
 
 /** Removes leading comments and the markers of executable comments (`/*!50001 ... *\/`). */
 function normalise(sql: string): string {
@@ -43,10 +54,28 @@ export function definedObject(sql: string): { kind: SchemaObjectKind; name: stri
   const text = normalise(sql);
   const match = CREATE_OBJECT.exec(text);
   if (!match) return undefined;
-  const kind = match[1].toLowerCase() as SchemaObjectKind;
+  const kind = match[2].toLowerCase() as SchemaObjectKind;
   // A loadable function (UDF) lives in mysql.func, not in a database.
   if (kind === 'function' && /\bSONAME\b/i.test(text)) return undefined;
-  return { kind, name: unquote(match[3] ?? match[2]) };
+  return { kind, name: unquote(match[4] ?? match[3]) };
+}
+
+/** An account a statement names as the definer of what it creates: `user` and `host` (a role: no host). */
+export interface Definer {
+  user: string;
+  host?: string;
+}
+
+/**
+ * The account a `CREATE VIEW|TRIGGER|PROCEDURE|FUNCTION|EVENT` statement names as its definer;
+ * undefined for other statements, for none named and for `CURRENT_USER` or `CURRENT_ROLE` (the
+ * restoring user itself).
+ */
+export function definerOf(sql: string): Definer | undefined {
+  const match = CREATE_OBJECT.exec(normalise(sql));
+  const clause = match ? DEFINER_ACCOUNT.exec(match[1]) : null;
+  if (!clause) return undefined;
+  return { user: accountPart(clause[1]), ...(clause[2] !== undefined ? { host: accountPart(clause[2]) } : {}) };
 }
 
 const TABLE_GRANT = new RegExp(`^GRANT\\s[\\s\\S]*?\\sON\\s+(?:TABLE\\s+)?(${IDENT})\\s*\\.\\s*(${IDENT})\\s+TO\\s`, 'i');

@@ -210,6 +210,30 @@ export function routineReadPlan(version: ServerVersion): RoutineReadPlan {
     : { procTable: false, global: ['SELECT'], grant: 'SELECT on *.*' };
 }
 
+/**
+ * The global privileges (`ON *.*`), any one of which lets a user create views, triggers, routines
+ * and events whose definer is another account, the one to grant first (the server versions'
+ * documentation; measured on MariaDB 10.11, whose refusal names both):
+ *
+ * - MariaDB ≥ 10.5.2: SET USER, or SUPER; before: SUPER.
+ * - MySQL 5.7: SUPER. MySQL 8.0: SET_USER_ID (or SUPER); ≥ 8.2: SET_ANY_DEFINER (SET_USER_ID deprecated).
+ *
+ * Generous on purpose: a check that refuses only what the server surely would.
+ */
+export function definerPrivileges(version: ServerVersion): string[] {
+  if (version.flavor === 'mariadb') return atLeast(version, 10, 5, 2) ? ['SET USER', 'SUPER'] : ['SUPER'];
+  if (version.major === 5) return ['SUPER'];
+  return atLeast(version, 8, 2) ? ['SET_ANY_DEFINER', 'SET_USER_ID', 'SUPER'] : ['SET_USER_ID', 'SUPER'];
+}
+
+/**
+ * The global privilege that lets a user create functions and triggers while the server's binary log is on and
+ * `log_bin_trust_function_creators` is off: SUPER (measured on MariaDB 10.11: SET USER and
+ * BINLOG ADMIN do not do, and a session out of the binary log needs it all the same; MySQL's
+ * documentation says SUPER too).
+ */
+export const TRUSTED_ROUTINE_PRIVILEGES: readonly string[] = ['SUPER'];
+
 /** The privileges a user holds, as information_schema lists them. */
 export interface HeldPrivileges {
   /** `USER_PRIVILEGES`: held on `*.*`. */

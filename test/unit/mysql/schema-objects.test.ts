@@ -1,5 +1,5 @@
 /** The named objects a post-schema defines, as restore validation expects them. */
-import { definedObject, objectsDefinedBy } from '../../../drivers/mysql/shared/schema-objects';
+import { definedObject, definerOf, objectsDefinedBy } from '../../../drivers/mysql/shared/schema-objects';
 
 describe('definedObject', () => {
   it('recognises views, triggers, routines and events with their definer and options', () => {
@@ -44,5 +44,44 @@ describe('objectsDefinedBy', () => {
 
     // Assess
     expect(objects).toEqual({ view: ['a', 'b'], trigger: [], procedure: [], function: [], event: [] });
+  });
+});
+
+describe('definerOf', () => {
+  it('reads the account each kind of statement names as its definer, however quoted', () => {
+    // Act
+    const definers = [
+      definerOf('CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`127.0.0.1` SQL SECURITY DEFINER VIEW `shop`.`customer_totals` AS select 1'),
+      definerOf("CREATE DEFINER='app'@'%' PROCEDURE `mark_paid`(IN order_id BIGINT) UPDATE orders SET status = 'paid'"),
+      definerOf("CREATE DEFINER=`o``brien`@`10.0.%` TRIGGER t AFTER INSERT ON orders FOR EACH ROW SET @x = 1"),
+      definerOf("CREATE DEFINER='it''s'@'h\\'x' FUNCTION f() RETURNS INT RETURN 1"),
+      definerOf('/*!50106 CREATE*/ /*!50117 DEFINER=`ops`@`localhost`*/ /*!50106 EVENT `nightly` ON SCHEDULE EVERY 1 DAY DO SELECT 1 */'),
+      definerOf('CREATE DEFINER=`auditor` VIEW v AS SELECT 1'),
+    ];
+
+    // Assess
+    expect(definers).toEqual([
+      { user: 'root', host: '127.0.0.1' },
+      { user: 'app', host: '%' },
+      { user: 'o`brien', host: '10.0.%' },
+      { user: "it's", host: "h'x" },
+      { user: 'ops', host: 'localhost' },
+      { user: 'auditor' },
+    ]);
+  });
+
+  it('names none for the restoring user itself, for no definer and for statements that define nothing', () => {
+    // Act
+    const definers = [
+      definerOf('CREATE DEFINER=CURRENT_USER FUNCTION with_tax(amount DECIMAL(12,2)) RETURNS DECIMAL(12,2) DETERMINISTIC RETURN amount * 1.2'),
+      definerOf('CREATE DEFINER=CURRENT_USER() VIEW v AS SELECT 1'),
+      definerOf('CREATE DEFINER=CURRENT_ROLE VIEW v AS SELECT 1'),
+      definerOf('CREATE OR REPLACE VIEW v2 AS SELECT 1'),
+      definerOf("CREATE TABLE `DEFINER=x@y` (id INT)"),
+      definerOf('SET character_set_client = utf8mb4'),
+    ];
+
+    // Assess
+    expect(definers).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 });
