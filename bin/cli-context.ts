@@ -4,7 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { PermanentError } from '../core/errors';
-import { consoleLogger } from '../core/logger';
+import { consoleLogger, type Logger } from '../core/logger';
 import { settingsFromEnv, type Settings } from '../core/config/settings';
 import { createRuntime, type Runtime } from '../core/config/runtime';
 import { openStore } from '../core/store/open-store';
@@ -36,7 +36,17 @@ export class CliContext {
     const settings = settingsFromEnv(options.logLevel ? { ...env, DBBACKUP_LOG_LEVEL: options.logLevel } : env);
     this.settings = { ...settings, storeUrl: options.store ?? settings.storeUrl };
     this.json = options.json === true;
-    this.progress = progressReporter(!this.json && process.stderr.isTTY === true);
+    this.progress = progressReporter(this.forPerson);
+  }
+
+  /** Whether a person reads stderr: a terminal, without --json. Logs and progress are written for them then. */
+  get forPerson(): boolean {
+    return !this.json && process.stderr.isTTY === true;
+  }
+
+  /** The console logger at the settings' level, its lines text for a person, else JSON. */
+  logger(): Logger {
+    return consoleLogger(this.settings.logLevel, this.forPerson ? 'text' : 'json');
   }
 
   /**
@@ -48,7 +58,7 @@ export class CliContext {
   runtimeFor(role: 'orchestrator' | 'agent' = 'orchestrator'): Promise<Runtime> {
     const orchestrator = role === 'agent' ? this.settings.orchestrator : currentProcess();
     const platform = platformOf(this.settings, role === 'agent' ? 'agent' : 'cli');
-    this.runtime ??= createRuntime({ ...this.settings, orchestrator, platform }, consoleLogger(this.settings.logLevel), {
+    this.runtime ??= createRuntime({ ...this.settings, orchestrator, platform }, this.logger(), {
       builtins: pluginsOf(this.drivers), onProgress: this.progress,
     });
     return this.runtime;

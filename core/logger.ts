@@ -19,12 +19,31 @@ export const silentLogger: Logger = {
   error() {},
 };
 
-/** Writes JSON lines to stderr at or above `level`. */
-export function consoleLogger(level: LogLevel = 'info'): Logger {
+/** How the console logger writes each entry: a JSON line (for machines) or a line of text (for a person at a terminal). */
+export type LogFormat = 'json' | 'text';
+
+/** Writes to stderr, at or above `level`, a line per entry in `format`. */
+export function consoleLogger(level: LogLevel = 'info', format: LogFormat = 'json'): Logger {
   const min = LOG_LEVELS.indexOf(level);
   const write = (lvl: LogLevel) => (message: string, extra?: Record<string, unknown>) => {
     if (LOG_LEVELS.indexOf(lvl) < min) return;
-    process.stderr.write(`${JSON.stringify({ level: lvl, time: new Date().toISOString(), message, ...extra })}\n`);
+    const line = format === 'json' ? JSON.stringify({ level: lvl, time: new Date().toISOString(), message, ...extra }) : logText(lvl, message, extra);
+    process.stderr.write(`${line}\n`);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+const WORDS: Record<LogLevel, string> = { debug: 'debug', info: 'info', warn: 'warning', error: 'error' };
+
+/** A value of an entry for a person: text as it is, a list of texts joined (`none` when empty), anything else as JSON. */
+function valueText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.length > 0 ? value.join(', ') : 'none';
+  return JSON.stringify(value);
+}
+
+/** An entry as a line of text: `dbbackup warning: message (key: value; key: value)`. */
+export function logText(level: LogLevel, message: string, extra?: Record<string, unknown>): string {
+  const fields = Object.entries(extra ?? {}).filter(([, value]) => value !== undefined).map(([key, value]) => `${key}: ${valueText(value)}`);
+  return `dbbackup ${WORDS[level]}: ${message}${fields.length > 0 ? ` (${fields.join('; ')})` : ''}`;
 }

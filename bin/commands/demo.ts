@@ -9,7 +9,6 @@ import type { Command } from 'commander';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { consoleLogger } from '../../core/logger';
 import { formatBytes } from '../../core/config/units';
 import { ensureHostRequirements } from '../../core/host/host-requirements';
 import type { CliContext } from '../cli-context';
@@ -38,7 +37,7 @@ export function demoCommand(program: Command, context: () => CliContext): void {
     .option('--engine <engine>', 'only this engine')
     .action(async function runDemo(options: { engine?: string }) {
       const ctx = context();
-      const logger = consoleLogger(ctx.settings.logLevel);
+      const logger = ctx.logger();
       const workflows = await ctx.workflows();
       const { catalog } = await ctx.runtimeFor();
       const workRoot = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-demo-'));

@@ -1,0 +1,42 @@
+/** The console logger's lines: JSON for machines, text for a person at a terminal. */
+import { consoleLogger, logText } from '../../../core/logger';
+
+describe('console logger', () => {
+  let written: string[];
+  let spy: jest.SpyInstance;
+  beforeEach(() => {
+    written = [];
+    spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+  });
+  afterEach(() => spy.mockRestore());
+
+  it('writes a JSON line per entry at or above its level', () => {
+    // Act
+    const logger = consoleLogger('warn');
+    logger.info('not shown');
+    logger.warn('mysql restore: left out views', { views: ['shop.v1', 'shop.v2'] });
+
+    // Assess
+    expect(written).toHaveLength(1);
+    expect(JSON.parse(written[0])).toMatchObject({ level: 'warn', message: 'mysql restore: left out views', views: ['shop.v1', 'shop.v2'] });
+  });
+
+  it('writes a line of text per entry for a person, its fields readable', () => {
+    // Act
+    consoleLogger('warn', 'text').warn('mysql backup: left out, holding an unfinished restore', { databases: ['a', 'b'], marker: '_m', count: 2, absent: undefined, views: [] });
+
+    // Assess
+    expect(written).toEqual(['dbbackup warning: mysql backup: left out, holding an unfinished restore (databases: a, b; marker: _m; count: 2; views: none)\n']);
+  });
+});
+
+describe('logText', () => {
+  it('names the level in words and shows other values as JSON', () => {
+    // Act / Assess
+    expect(logText('error', 'upload failed')).toBe('dbbackup error: upload failed');
+    expect(logText('info', 'step returned', { ms: 12, detail: { rows: 3 } })).toBe('dbbackup info: step returned (ms: 12; detail: {"rows":3})');
+  });
+});
