@@ -28,7 +28,7 @@ import { ER_BAD_FIELD_ERROR, ER_NO_SUCH_TABLE, errnoOf, mapMysqlError, toMysqlEr
 import { emptyChunk } from '../shared/chunk-codec';
 import { ENGINE, chunkArtifact } from '../shared/layout';
 import type { EncodePool, EncodedBatch, Projection } from '../shared/encode-pool';
-import { READ_AHEAD, rawRowStream, rawRowStreams, type RowBudget } from '../shared/row-packet';
+import { BATCH, READ_AHEAD, rawRowStream, rawRowStreams, type RowBudget } from '../shared/row-packet';
 import { selectList } from '../shared/column-codec';
 import type { ColumnInfo } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
@@ -76,16 +76,6 @@ export function whereClause(t: TableSource, conditions: string[] = []): string {
  * per chunk). A seam for tests (failure injection); the dump uses none.
  */
 export type ChunkStage = (chunk: string) => Transform;
-
-/**
- * What one batch handed to an encoder thread holds at most: 16 384 rows or 4 MiB of packets,
- * whichever comes first (a wider row is a batch of its own). Bytes as well as rows, so that a
- * batch (its packets here, its lines and frame in the thread) stays small whatever the row
- * width: 16 384 rows of multi-MB BLOBs would be GBs. Rows by the thousand, so that narrow rows
- * make few batches: each costs a hand-over each way and a frame (batches of 1 024 rows of 250
- * bytes, 256 KiB, made a dump of such rows ~4 % slower).
- */
-export const BATCH: RowBudget = { rows: 16_384, bytes: 4 * 1024 * 1024 };
 
 /** One written chunk: its artifact and the digest of exactly the rows in it (and of them projected, with a projection). */
 export interface WrittenChunk {

@@ -13,7 +13,7 @@ import { PermanentError } from '../../../core/errors';
 import { Worker } from 'node:worker_threads';
 import { assertZstdLoads, codecSource } from './chunk-codec';
 import { rowKernel } from './row-kernel';
-import type { RowPacket } from './row-packet';
+import { BATCH, type RowPacket } from './row-packet';
 
 export interface EncodedBatch {
   /** One compressed frame holding the batch's dump lines. */
@@ -37,13 +37,13 @@ export interface Projection {
 
 /**
  * The most bytes of scratch an encoder thread keeps between batches, for each of its lines, their
- * frame and its read-back: what a batch of 4 MiB of packets needs (dump-pipeline.ts `BATCH`; its
- * lines take up to three times its packets); a wider row's buffers are its own.
+ * frame and its read-back: what a full batch needs (row-packet.ts {@link BATCH}: its lines take up
+ * to three times its packets); a wider row's buffers are its own.
  */
-const KEPT_BUFFER_BYTES = 16 << 20;
+const KEPT_BUFFER_BYTES = 4 * BATCH.bytes;
 
-/** The largest packet buffer the pool keeps for later batches: a batch of several rows at most (dump-pipeline.ts `BATCH`). */
-const KEPT_PACKET_BYTES = 4 << 20;
+/** The largest packet buffer the pool keeps for later batches: a batch of several rows at most. */
+const KEPT_PACKET_BYTES = BATCH.bytes;
 
 /**
  * How long the pool waits, once every batch is answered, before it lets go of the buffers kept

@@ -16,7 +16,7 @@ import { MANY_TABLES, prepareLogicalTarget, restoreLogical, validateTables } fro
 import { sharedEncodePool } from '../../../drivers/mysql/shared/encode-pool';
 import type { MysqlFacts } from '../../../drivers/mysql/shared/layout';
 import { MARKER_TABLE } from '../../../drivers/mysql/logical/restore-marker';
-import { BATCH } from '../../../drivers/mysql/logical/dump-pipeline';
+import { BATCH } from '../../../drivers/mysql/shared/row-packet';
 import { DIGEST_ALGORITHM } from '../../../drivers/mysql/shared/table-digest';
 import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, type TestMariaDb } from '../../harness/mariadb';
 import { LogicalRoundTrip, type ServerLike } from '../../harness/mysql-logical';

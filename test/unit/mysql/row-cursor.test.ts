@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { RowPacket } from '../../../drivers/mysql/shared/row-packet';
-import { BATCH } from '../../../drivers/mysql/logical/dump-pipeline';
+import { BATCH } from '../../../drivers/mysql/shared/row-packet';
 import { RowCursor, type RowBatch } from '../../../drivers/mysql/logical/row-cursor';
 
 const MiB = 1024 * 1024;
