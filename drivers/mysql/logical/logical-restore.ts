@@ -37,6 +37,7 @@ import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { assertPostSchemaAllowed } from './post-schema-privileges';
+import { holdEvents, releaseHeldEvents, type HeldEvent } from '../point-in-time/held-events';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout } from './schema-apply';
 import { definedObject, grantedTable, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
@@ -224,7 +225,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
   }
 
   const durationMs = Date.now() - started;
-  const { rows, readBack, objects, viewsLeftOut } = applied;
+  const { rows, readBack, objects, viewsLeftOut, eventsHeld } = applied;
   ctx.logger.info('mysql restore: done', { rows, bytes, durationMs, rowsPerSecond: Math.round(rows / Math.max(durationMs / 1000, 0.001)) });
   return {
     endpoint: {
@@ -237,6 +238,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
       rows,
       ...(readBack ? { readBack: readBack as unknown as JsonObject } : {}),
       ...(viewsLeftOut.length > 0 ? { viewsLeftOut } : {}),
+      ...(eventsHeld.length > 0 ? { eventsHeld: eventsHeld as unknown as JsonObject[] } : {}),
     } satisfies Record<string, Json>,
     bytes,
     durationMs,
@@ -278,6 +280,8 @@ interface Applied {
   objects: Record<string, SchemaObjects>;
   /** Views the source could not resolve, which the target would not create either (`db.view`): left out. */
   viewsLeftOut: string[];
+  /** Enabled events created held, a replay to follow. */
+  eventsHeld: HeldEvent[];
 }
 
 /**
@@ -410,13 +414,16 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     const granted = grantedTable(statement);
     return granted !== undefined && isBroken(granted.database, granted.name);
   };
+  // A replay to follow: enabled events are created held, and enabled once it is done (held-events.ts).
+  const eventsHeld: HeldEvent[] = [];
   await withSchemaConnection(ctx, where, async (connection) => {
     const pending: DeferredStatement[] = [];
     for (const mapping of mappings) {
       const schema = schemaOf.get(mapping.source);
       const statements = schema ? await statementsOf(schema.post) : [];
       objects[mapping.target] = objectsDefinedBy(statements);
-      pending.push(...await applyStatements(connection, statements, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
+      const applied = ctx.target.pointInTime ? holdEvents(statements, mapping.target, eventsHeld) : statements;
+      pending.push(...await applyStatements(connection, applied, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
     }
     if (facts.users) {
       pending.push(...await applyStatements(connection, await statementsOf(facts.users), { renames, where: 'users', mayGoWithout }));
@@ -435,7 +442,18 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     }
     for (const mapping of mappings) await removeMarker(connection, mapping.target);
   });
-  return { rows: loaded.rows, readBack: loaded.readBack, objects, viewsLeftOut };
+  return { rows: loaded.rows, readBack: loaded.readBack, objects, viewsLeftOut, eventsHeld };
+}
+
+/**
+ * After the replay that follows a logical restore: enables the events {@link restoreLogical} held
+ * for it (held-events.ts); the result's endpoint says which (`eventsEnabledAfterReplay`).
+ */
+export async function releaseEventsHeld(ctx: Ctx, result: RestoreResult): Promise<RestoreResult> {
+  const held = (result.endpoint.eventsHeld ?? []) as unknown as HeldEvent[];
+  if (held.length === 0) return result;
+  const released = await withSchemaConnection(ctx, `enabling the events held during the replay on ${describeServer(ctx.target)}`, (connection) => releaseHeldEvents(connection, held));
+  return { ...result, endpoint: { ...result.endpoint, eventsEnabledAfterReplay: released as unknown as JsonObject[] } };
 }
 
 /**

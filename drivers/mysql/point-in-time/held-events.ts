@@ -1,0 +1,69 @@
+/**
+ * Events a logical point-in-time restore holds while it replays. The backup's post-schema creates
+ * its events before the binary logs are replayed, and an enabled event would run on the target
+ * during the replay — on a server whose event scheduler is on — while the replay also applies
+ * the rows the source's own runs of it wrote: those changes would be made twice. So the restore
+ * creates each enabled event `DISABLE ON SLAVE` (the status a replica gives an event: kept, not
+ * run) and enables it once the replay is done, unless the replay changed its status meanwhile.
+ *
+ * An event the replayed window itself creates enabled runs from then on (the replay applies its
+ * statement as logged).
+ */
+import type { Connection } from 'mysql2/promise';
+import { quoteId } from '../shared/connection';
+import { isExactly } from '../shared/exact-names';
+import { definedObject } from '../shared/schema-objects';
+
+/** An event held during the replay: its database (under its target name) and name. */
+export interface HeldEvent {
+  database: string;
+  name: string;
+}
+
+/**
+ * The status clause of a `CREATE EVENT` as the server shows it (`SHOW CREATE EVENT`: `ON SCHEDULE
+ * …  ON COMPLETION [NOT] PRESERVE <status> [COMMENT …] DO …`): its first occurrence is the
+ * header's, before any comment or body.
+ */
+const ENABLED_STATUS = /(\bON\s+COMPLETION\s+(?:NOT\s+)?PRESERVE\s+)ENABLE\b/i;
+
+/**
+ * `statement` creating its event held (`DISABLE ON SLAVE`), with the event it holds, when it
+ * creates an enabled event; undefined for any other statement.
+ */
+export function heldEventStatement(statement: string, database: string): { statement: string; event: HeldEvent } | undefined {
+  const defined = definedObject(statement);
+  if (defined?.kind !== 'event' || !ENABLED_STATUS.test(statement)) return undefined;
+  return { statement: statement.replace(ENABLED_STATUS, '$1DISABLE ON SLAVE'), event: { database, name: defined.name } };
+}
+
+/** `statements` of `database`'s post-schema with each enabled event held; the events held are added to `held`. */
+export function holdEvents(statements: string[], database: string, held: HeldEvent[]): string[] {
+  return statements.map((statement) => {
+    const holding = heldEventStatement(statement, database);
+    if (!holding) return statement;
+    held.push(holding.event);
+    return holding.statement;
+  });
+}
+
+/** How information_schema shows a held event: MariaDB and MySQL before 8.4, MySQL 8.4 on. */
+const HELD_STATUSES: ReadonlySet<string | undefined> = new Set(['SLAVESIDE_DISABLED', 'REPLICA_SIDE_DISABLED']);
+
+/**
+ * Enables the events of `held` still held once the replay is done: not one the replay dropped,
+ * nor one whose status it set (it stands as the source had it). Returns the events enabled.
+ */
+export async function releaseHeldEvents(connection: Connection, held: readonly HeldEvent[]): Promise<HeldEvent[]> {
+  const released: HeldEvent[] = [];
+  for (const event of held) {
+    const [rows] = await connection.query(
+      `SELECT STATUS AS status FROM information_schema.EVENTS WHERE ${isExactly('EVENT_SCHEMA')} AND ${isExactly('EVENT_NAME')}`,
+      [event.database, event.database, event.name, event.name],
+    ) as [Array<{ status: string }>, unknown];
+    if (!HELD_STATUSES.has(rows[0]?.status)) continue;
+    await connection.query(`ALTER EVENT ${quoteId(event.database)}.${quoteId(event.name)} ENABLE`);
+    released.push(event);
+  }
+  return released;
+}

@@ -1,0 +1,46 @@
+/** The events a logical point-in-time restore creates held, so that they do not run while the binlogs replay. */
+import { heldEventStatement, holdEvents, type HeldEvent } from '../../../drivers/mysql/point-in-time/held-events';
+
+const enabled = "CREATE DEFINER=`root`@`127.0.0.1` EVENT `tick` ON SCHEDULE EVERY 1 SECOND STARTS '2026-12-05 22:59:50' ON COMPLETION NOT PRESERVE ENABLE COMMENT 'ON COMPLETION PRESERVE ENABLE' DO insert into t (note) values ('ON COMPLETION PRESERVE ENABLE')";
+
+describe('heldEventStatement', () => {
+  it('creates an enabled event DISABLE ON SLAVE, its comment and body as they were', () => {
+    // Act
+    const held = heldEventStatement(enabled, 'clock_copy');
+
+    // Assess
+    expect(held).toEqual({
+      statement: "CREATE DEFINER=`root`@`127.0.0.1` EVENT `tick` ON SCHEDULE EVERY 1 SECOND STARTS '2026-12-05 22:59:50' ON COMPLETION NOT PRESERVE DISABLE ON SLAVE COMMENT 'ON COMPLETION PRESERVE ENABLE' DO insert into t (note) values ('ON COMPLETION PRESERVE ENABLE')",
+      event: { database: 'clock_copy', name: 'tick' },
+    });
+  });
+
+  it('leaves disabled events, events a replica keeps, and every other statement as they are', () => {
+    // Act
+    const held = [
+      "CREATE DEFINER=`root`@`127.0.0.1` EVENT `e3` ON SCHEDULE EVERY 1 HOUR STARTS '2026-12-05 22:59:50' ON COMPLETION NOT PRESERVE DISABLE DO select 1",
+      "CREATE DEFINER=`root`@`127.0.0.1` EVENT `e2` ON SCHEDULE AT '2026-12-06 22:59:50' ON COMPLETION PRESERVE DISABLE ON SLAVE DO insert into t (at) values (now(6))",
+      "CREATE DEFINER=`root`@`127.0.0.1` PROCEDURE `p`() SELECT 'ON COMPLETION PRESERVE ENABLE'",
+      'SET time_zone = \'+00:00\'',
+    ].map((statement) => heldEventStatement(statement, 'clock'));
+
+    // Assess
+    expect(held).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe('holdEvents', () => {
+  it('holds the enabled events of a post-schema, naming each', () => {
+    // Prepare
+    const found: HeldEvent[] = [];
+    const procedure = "CREATE DEFINER=`root`@`127.0.0.1` PROCEDURE `p`() SELECT 1";
+
+    // Act
+    const statements = holdEvents([procedure, enabled], 'clock', found);
+
+    // Assess
+    expect(statements[0]).toBe(procedure);
+    expect(statements[1]).toContain('ON COMPLETION NOT PRESERVE DISABLE ON SLAVE COMMENT');
+    expect(found).toEqual([{ database: 'clock', name: 'tick' }]);
+  });
+});
