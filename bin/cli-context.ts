@@ -84,11 +84,13 @@ export class CliContext {
   requireStore({ mayCreate = false } = {}): void {
     const store = openStore(this.settings.storeUrl);
     if (!(store instanceof LocalDirectoryStore)) return;
-    const found = statSync(store.root, { throwIfNoEntry: false });
-    if (found?.isDirectory() || (mayCreate && !found)) return;
-    const why = found
-      ? 'it is a file, not a directory (a mistyped --store / DBBACKUP_STORE?)'
-      : 'the directory does not exist (a mistyped or unmounted --store / DBBACKUP_STORE? the first backup creates it)';
+    const found = storeStat(store.root);
+    if (found === 'directory' || (mayCreate && found === 'absent')) return;
+    const why = {
+      file: 'it is a file, not a directory (a mistyped --store / DBBACKUP_STORE?)',
+      'under a file': 'a file stands where one of its parent directories should be (a mistyped --store / DBBACKUP_STORE?)',
+      absent: 'the directory does not exist (a mistyped or unmounted --store / DBBACKUP_STORE? the first backup creates it)',
+    }[found];
     throw new PermanentError(`no store at ${store.root}: ${why}`, { code: 'STORE_NOT_FOUND' });
   }
 
@@ -96,6 +98,18 @@ export class CliContext {
   print(value: unknown, human: () => string): void {
     this.progress.stop();
     process.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+  }
+}
+
+/** What is at a local store's root: its directory, a file, a path through a file, or nothing. */
+function storeStat(root: string): 'directory' | 'file' | 'under a file' | 'absent' {
+  try {
+    const found = statSync(root, { throwIfNoEntry: false });
+    if (!found) return 'absent';
+    return found.isDirectory() ? 'directory' : 'file';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return 'under a file';
+    throw error;
   }
 }
 

@@ -75,8 +75,6 @@ export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & {
   serves?: (entry: CatalogEntry & { manifest: BackupManifest }) => string | undefined;
 };
 
-/** Names listed in an error: up to ten, then how many more; `none` for none. */
-
 /** Newest first. */
 const byNewest = (a: { backupId: string }, b: { backupId: string }): number => b.backupId.localeCompare(a.backupId);
 

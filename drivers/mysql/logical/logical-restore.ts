@@ -37,7 +37,7 @@ import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { assertPostSchemaAllowed } from './post-schema-privileges';
-import { holdEvents, releaseHeldEvents, type HeldEvent } from '../point-in-time/held-events';
+import { holdEvents, releaseHeldEvents, type HeldEvent } from './held-events';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout } from './schema-apply';
 import { definedObject, grantedTable, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';

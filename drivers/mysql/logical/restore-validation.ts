@@ -21,7 +21,7 @@ import { digestTable } from '../shared/table-reader';
 import { tableKey } from '../shared/table-columns';
 import { openReadConnection, openSchemaConnection } from '../shared/target-connection';
 import { quoteId } from '../shared/connection';
-import { differences, readBackOf, type ReadBack } from './chunk-load';
+import { readBackOf, type ReadBack } from './chunk-load';
 import { mapDatabases } from './target-databases';
 import { eachName, isExactly, storedTableName } from '../shared/exact-names';
 
@@ -163,10 +163,10 @@ function checksAsLoaded(readBack: ReadBack, counted: Array<{ name: string; rows:
   return [
     countsWrong.length + readBack.countsDiffer === 0 && missing.length === 0
       ? { name: 'row-counts', ok: true, detail: `${readBack.rows} rows in ${readBack.tables} tables (${how})` }
-      : { name: 'row-counts', ok: false, detail: nameSome([...rowsDiffer, ...countsWrong, ...missing.map((m) => `${m}: missing`)].concat(readBack.countsDiffer > rowsDiffer.length ? [`… and ${readBack.countsDiffer - rowsDiffer.length} more read back`] : [])) },
+      : { name: 'row-counts', ok: false, detail: nameSome([...rowsDiffer, ...countsWrong, ...missing.map((m) => `${m}: missing`)], { total: readBack.countsDiffer + countsWrong.length + missing.length }) },
     readBack.differCount === 0 && missing.length === 0
       ? { name: 'table-digests', ok: true, detail: `${readBack.tables} table digests match (${how})` }
-      : { name: 'table-digests', ok: false, detail: `differ: ${nameSome([...differences(readBack), ...missing])}` },
+      : { name: 'table-digests', ok: false, detail: `differ: ${nameSome([...readBack.differ, ...missing], { total: readBack.differCount + missing.length })}` },
   ];
 }
 

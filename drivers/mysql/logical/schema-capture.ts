@@ -24,6 +24,7 @@ import { PermanentError, TransientError } from '../../../core/errors';
 import { ER_VIEW_INVALID, errnoOf } from '../shared/errors';
 import { quoteId } from '../shared/connection';
 import { isExactly } from '../shared/exact-names';
+import { accountPrivileges } from '../shared/held-privileges';
 import { ENGINE } from '../shared/layout';
 import { routinesReadable, schemaReadPlan, type ServerVersion } from '../shared/version';
 
@@ -338,12 +339,12 @@ export async function captureUsers(connection: Connection, version: ServerVersio
  * tables it has no privilege on, the triggers without TRIGGER, the events without EVENT and other
  * definers' routines without the privilege the server's version wants for them (see
  * `routineReadPlan` in version.ts, where these rules live): nothing fails, they are just absent.
- * So before the dump, the user's global and per-database privileges
- * (information_schema.USER_PRIVILEGES / SCHEMA_PRIVILEGES) must show every object kind for every
- * database, and routines must be readable.
+ * So before the dump, the user's global and per-database privileges (held-privileges.ts: its own
+ * and PUBLIC's) must show every object kind for every database, and routines must be readable.
  *
  * Privileges that come from an enabled role are not listed there: with a role active the check is
- * skipped (logged), and statement errors remain the safety net.
+ * skipped (logged), as on a server that lists none for the account (--skip-grant-tables), and
+ * statement errors remain the safety net.
  * @throws PermanentError `MYSQL_PRIVILEGES` listing every missing privilege.
  */
 export async function assertSchemaReadable(connection: Connection, version: ServerVersion, databases: string[], logger: { warn(message: string, extra?: Record<string, unknown>): void }): Promise<void> {
@@ -353,17 +354,17 @@ export async function assertSchemaReadable(connection: Connection, version: Serv
     logger.warn('mysql backup: a role is active, privileges are not checked up front', { role });
     return;
   }
-  const privileges = async (sql: string, values: unknown[] = []) => new Set((await rows(connection, sql, values)).map((r) => text(r.p).toUpperCase()));
-  const global = await privileges('SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES');
+  const held = await accountPrivileges(connection, version);
+  if (!held) {
+    logger.warn('mysql backup: the server lists no privilege for this account (started with --skip-grant-tables?), privileges are not checked up front');
+    return;
+  }
+  const global = held.global;
   const missing: string[] = [];
   const needed = Object.values(plan.objects);
-  const perDatabase: Array<Set<string>> = [];
-  // A grant's database is a LIKE pattern, matched as the server matches it: by bytes where it keeps
-  // case (a grant on `plain` gives nothing on `Plain`), regardless of case where it folds names.
-  const [{ folding }] = await rows(connection, 'SELECT @@lower_case_table_names AS folding');
-  const grantCovers = Number(text(folding)) === 0 ? '? LIKE BINARY TABLE_SCHEMA' : '? LIKE TABLE_SCHEMA';
+  const perDatabase: Array<ReadonlySet<string>> = [];
   for (const database of databases) {
-    const granted = await privileges(`SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE ${grantCovers}`, [database]);
+    const granted = await held.onDatabase(database);
     perDatabase.push(granted);
     const lacking = needed.filter((p) => !global.has(p) && !granted.has(p));
     if (lacking.length > 0) missing.push(`${lacking.join(', ')} on ${database}`);

@@ -17,21 +17,31 @@ export function noSchemaObjects(): SchemaObjects {
   return { view: [], trigger: [], procedure: [], function: [], event: [] };
 }
 
-const IDENT = '(?:`(?:[^`]|``)+`|[\\w$\\u0080-\\uffff]+)';
-const USER = `(?:${IDENT}|'(?:[^'\\\\]|\\\\.|'')*'|"(?:[^"\\\\]|\\\\.|"")*")`;
+/** A name: backquoted, double-quoted (sql_mode ORACLE or ANSI_QUOTES writes routines so), or bare. */
+const IDENT = '(?:`(?:[^`]|``)+`|"(?:[^"]|"")+"|[\\w$\\u0080-\\uffff]+)';
+/** An account's user or host: a name, empty backquotes (the anonymous user), or a string. */
+const USER = `(?:${IDENT}|\`\`|'(?:[^'\\\\]|\\\\.|'')*'|"(?:[^"\\\\]|\\\\.|"")*")`;
 const DEFINER = `DEFINER\\s*=\\s*(?:CURRENT_USER(?:\\s*\\(\\s*\\))?|CURRENT_ROLE|${USER}(?:\\s*@\\s*${USER})?)`;
-/** Groups: 1 the clauses before the kind (ALGORITHM, DEFINER, ...), 2 the kind, 3 and 4 the name (database and name, or the name). */
+/**
+ * Groups: 1 the clauses before the kind (ALGORITHM, DEFINER, ...), 2 the kind, 3 and 4 the name
+ * (database and name, or the name). A MariaDB package (sql_mode ORACLE) has a definer but is none
+ * of the {@link SchemaObjectKind}s.
+ */
 const CREATE_OBJECT = new RegExp(
   '^CREATE\\s+(?:OR\\s+REPLACE\\s+)?'
   + `((?:(?:ALGORITHM\\s*=\\s*\\w+|${DEFINER}|SQL\\s+SECURITY\\s+\\w+|AGGREGATE)\\s+)*)`
-  + '(VIEW|TRIGGER|PROCEDURE|FUNCTION|EVENT)\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?'
+  + '(VIEW|TRIGGER|PROCEDURE|FUNCTION|EVENT|PACKAGE\\s+BODY|PACKAGE)\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?'
   + `(${IDENT})(?:\\s*\\.\\s*(${IDENT}))?`,
   'i',
 );
 /** A DEFINER clause naming an account: 1 its user, 2 its host (absent for a role). */
 const DEFINER_ACCOUNT = new RegExp(`DEFINER\\s*=\\s*(?!CURRENT_USER\\b|CURRENT_ROLE\\b)(${USER})(?:\\s*@\\s*(${USER}))?`, 'i');
 
-const unquote = (id: string): string => (id.startsWith('`') ? id.slice(1, -1).replace(/``/g, '`') : id);
+function unquote(id: string): string {
+  if (id.startsWith('`')) return id.slice(1, -1).replace(/``/g, '`');
+  if (id.startsWith('"')) return id.slice(1, -1).replace(/""/g, '"');
+  return id;
+}
 
 /** A user or host name as written in a DEFINER clause: backquoted, quoted (doubled or backslashed quotes) or bare. */
 function accountPart(written: string): string {
@@ -55,6 +65,7 @@ export function definedObject(sql: string): { kind: SchemaObjectKind; name: stri
   const match = CREATE_OBJECT.exec(text);
   if (!match) return undefined;
   const kind = match[2].toLowerCase() as SchemaObjectKind;
+  if (!SCHEMA_OBJECT_KINDS.includes(kind)) return undefined; // a package
   // A loadable function (UDF) lives in mysql.func, not in a database.
   if (kind === 'function' && /\bSONAME\b/i.test(text)) return undefined;
   return { kind, name: unquote(match[4] ?? match[3]) };
@@ -67,15 +78,17 @@ export interface Definer {
 }
 
 /**
- * The account a `CREATE VIEW|TRIGGER|PROCEDURE|FUNCTION|EVENT` statement names as its definer;
- * undefined for other statements, for none named and for `CURRENT_USER` or `CURRENT_ROLE` (the
- * restoring user itself).
+ * The account a `CREATE VIEW|TRIGGER|PROCEDURE|FUNCTION|EVENT|PACKAGE [BODY]` statement names as
+ * its definer; undefined for other statements, for none named, for `CURRENT_USER` or
+ * `CURRENT_ROLE` (the restoring user itself) and for the anonymous user.
  */
 export function definerOf(sql: string): Definer | undefined {
   const match = CREATE_OBJECT.exec(normalise(sql));
   const clause = match ? DEFINER_ACCOUNT.exec(match[1]) : null;
   if (!clause) return undefined;
-  return { user: accountPart(clause[1]), ...(clause[2] !== undefined ? { host: accountPart(clause[2]) } : {}) };
+  const user = accountPart(clause[1]);
+  if (user === '') return undefined; // the anonymous user: MariaDB takes it from anyone (measured on 10.11)
+  return { user, ...(clause[2] !== undefined ? { host: accountPart(clause[2]) } : {}) };
 }
 
 const TABLE_GRANT = new RegExp(`^GRANT\\s[\\s\\S]*?\\sON\\s+(?:TABLE\\s+)?(${IDENT})\\s*\\.\\s*(${IDENT})\\s+TO\\s`, 'i');

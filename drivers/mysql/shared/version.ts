@@ -234,6 +234,14 @@ export function definerPrivileges(version: ServerVersion): string[] {
  */
 export const TRUSTED_ROUTINE_PRIVILEGES: readonly string[] = ['SUPER'];
 
+/**
+ * The statement listing what is granted to `PUBLIC` (MariaDB ≥ 10.11: every account holds it,
+ * information_schema does not list it); undefined where there is no such role.
+ */
+export function publicGrantsQuery(version: ServerVersion): string | undefined {
+  return version.flavor === 'mariadb' && atLeast(version, 10, 11) ? 'SHOW GRANTS FOR PUBLIC' : undefined;
+}
+
 /** The privileges a user holds, as information_schema lists them. */
 export interface HeldPrivileges {
   /** `USER_PRIVILEGES`: held on `*.*`. */

@@ -52,6 +52,16 @@ describe('dbbackup input checks', () => {
       expect(run.code).toBe(2);
       expect(firstLine(run.stderr)).toBe(`dbbackup: no store at ${file}: it is a file, not a directory (a mistyped --store / DBBACKUP_STORE?) [STORE_NOT_FOUND]`);
     }
+
+    // Act: a path through the file (it said ENOTDIR)
+    const under = path.join(file, 'backups');
+    const throughFile = [await dbbackup(['--store', under, 'list']), await dbbackup(['--store', under, 'backup', 'etcd', '--instance', 'inputs', '--config', JSON.stringify({ endpoints: [etcd().clientUrl] })])];
+
+    // Assess
+    for (const run of throughFile) {
+      expect(run.code).toBe(2);
+      expect(firstLine(run.stderr)).toBe(`dbbackup: no store at ${under}: a file stands where one of its parent directories should be (a mistyped --store / DBBACKUP_STORE?) [STORE_NOT_FOUND]`);
+    }
   });
 
   it('names the field and the problem on the first line of an invalid config', async () => {

@@ -228,12 +228,13 @@ describe('mysql logical restore', () => {
     await sourceAdmin.query("DROP DATABASE shop_logged; DROP USER 'no_binlog'@'%'");
   }, 120_000);
 
-  it('refuses, before writing anything, a restore user without the global privileges the post-schema needs (other definers; functions and triggers under a binary log); with them it keeps the definers', async () => {
+  it('refuses, before writing anything, a restore user without the global privileges the post-schema needs (other definers; functions and triggers under a binary log), its own privileges and PUBLIC\'s counted; with them it keeps the definers', async () => {
     // Prepare: a backup without accounts (their grants need more than this test's user holds); the target's binary log is on
     const target = await sharedTarget();
     const admin = await connect(target);
     const backup = await roundTrip.backUp(source, 'shop', { chunkRows: 3_000 }, { backupId: 'lr-definers', instance: 'definers' });
-    await admin.query("CREATE USER 'plain_restorer'@'%' IDENTIFIED BY 'pw'; GRANT ALL ON `shop_definers`.* TO 'plain_restorer'@'%'");
+    // SELECT on mysql.* shows it every account's privileges in information_schema: none of them are its own
+    await admin.query("CREATE USER 'plain_restorer'@'%' IDENTIFIED BY 'pw'; GRANT ALL ON `shop_definers`.* TO 'plain_restorer'@'%'; GRANT SELECT ON mysql.* TO 'plain_restorer'@'%'");
     const asPlain = { user: 'plain_restorer', password: 'pw', renameDatabases: { shop: 'shop_definers' } };
     const [[sourceView]] = await sourceAdmin.query("SELECT DEFINER AS definer FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'shop'") as [Array<{ definer: string }>, unknown];
     const escaped = sourceView.definer.replace(/[.%]/g, '\\$&');
@@ -244,21 +245,21 @@ describe('mysql logical restore', () => {
 
     // Assess: both needs named, and nothing written (the load would have come first)
     await expect(refused).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_PRIVILEGES' });
-    await expect(refused).rejects.toThrow(new RegExp(`plain_restorer@% lacks privileges .* other accounts \\(${escaped}\\): that needs SET USER or SUPER on \\*\\.\\*; `
-      + 'it creates functions and triggers and the target.s binary log is on: that needs SUPER on .*GRANT SET USER, SUPER ON .*nothing was changed on the target'));
+    await expect(refused).rejects.toThrow(new RegExp(`plain_restorer@% cannot create .* other accounts \\(${escaped}\\): that needs SET USER or SUPER on \\*\\.\\* \\(GRANT SET USER ON \\*\\.\\* TO the restore user\\); `
+      + 'it creates functions and triggers and the target.s binary log is on: that needs SUPER on .*nothing was changed on the target'));
     expect(await created()).toEqual([]);
 
     // Act
-    await admin.query("GRANT SET USER ON *.* TO 'plain_restorer'@'%'");
+    await admin.query('GRANT SET USER ON *.* TO PUBLIC'); // every account's, information_schema lists it for none
     const halfway = restoreInto(target, asPlain, false, backup);
 
     // Assess
-    await expect(halfway).rejects.toThrow(/lacks privileges .* it creates functions and triggers and the target.s binary log is on: that needs SUPER on \*\.\* \(or log_bin_trust_function_creators = 1 on the target\)\. Grant them \(GRANT SUPER ON/);
+    await expect(halfway).rejects.toThrow(/cannot create .* — it creates functions and triggers and the target.s binary log is on: that needs SUPER on \*\.\* \(or log_bin_trust_function_creators = 1 on the target\); restore as a user that can/);
     expect(await created()).toEqual([]);
 
     // Act
     await admin.query('SET GLOBAL log_bin_trust_function_creators = 1');
-    const kept = await restoreInto(target, asPlain, false, backup).finally(() => admin.query('SET GLOBAL log_bin_trust_function_creators = 0'));
+    const kept = await restoreInto(target, asPlain, false, backup).finally(() => admin.query('SET GLOBAL log_bin_trust_function_creators = 0; REVOKE SET USER ON *.* FROM PUBLIC'));
 
     // Assess
     expect(kept.checks.filter((c) => !c.ok)).toEqual([]);

@@ -1,5 +1,5 @@
 /** The events a logical point-in-time restore creates held, so that they do not run while the binlogs replay. */
-import { heldEventStatement, holdEvents, type HeldEvent } from '../../../drivers/mysql/point-in-time/held-events';
+import { heldEventStatement, holdEvents, type HeldEvent } from '../../../drivers/mysql/logical/held-events';
 
 const enabled = "CREATE DEFINER=`root`@`127.0.0.1` EVENT `tick` ON SCHEDULE EVERY 1 SECOND STARTS '2026-12-05 22:59:50' ON COMPLETION NOT PRESERVE ENABLE COMMENT 'ON COMPLETION PRESERVE ENABLE' DO insert into t (note) values ('ON COMPLETION PRESERVE ENABLE')";
 

@@ -27,8 +27,10 @@ function standIn(grants: Grants): { connection: Connection; asked: string[] } {
   const asked: string[] = [];
   const answer = (sql: string): unknown[] => {
     if (sql.includes('CURRENT_ROLE()')) return [{ role: grants.role ?? null }];
+    if (sql.includes('CURRENT_USER()')) return [{ account: 'backup@%' }];
     if (sql.includes('@@lower_case_table_names')) return [{ folding: 0 }];
-    if (sql.includes('USER_PRIVILEGES')) return (grants.global ?? []).map((p) => ({ p }));
+    if (sql.includes('FOR PUBLIC')) return [];
+    if (sql.includes('USER_PRIVILEGES')) return ['USAGE', ...(grants.global ?? [])].map((p) => ({ p }));
     if (sql.includes('SCHEMA_PRIVILEGES')) return (grants.database ?? []).map((p) => ({ p }));
     if (sql.includes('mysql.proc')) {
       if (grants.proc) return [];

@@ -11,6 +11,9 @@ describe('definedObject', () => {
       definedObject('CREATE DEFINER=CURRENT_USER FUNCTION with_tax(amount DECIMAL(12,2)) RETURNS DECIMAL(12,2) DETERMINISTIC RETURN amount * 1.2'),
       definedObject('/*!50106 CREATE*/ /*!50117 DEFINER=`root`@`localhost`*/ /*!50106 EVENT `nightly` ON SCHEDULE EVERY 1 DAY DO SELECT 1 */'),
       definedObject('CREATE OR REPLACE VIEW v2 AS SELECT 1'),
+      definedObject('CREATE DEFINER="root"@"localhost" FUNCTION "f_ora"() RETURN NUMBER AS BEGIN RETURN 1; END'),
+      definedObject('CREATE DEFINER=``@`localhost` VIEW `anon` AS SELECT 1'),
+      definedObject('CREATE DEFINER=`root`@`%` PACKAGE "pkg" AS FUNCTION f RETURN INT; END'),
     ];
 
     // Assess
@@ -21,6 +24,9 @@ describe('definedObject', () => {
       { kind: 'function', name: 'with_tax' },
       { kind: 'event', name: 'nightly' },
       { kind: 'view', name: 'v2' },
+      { kind: 'function', name: 'f_ora' },
+      { kind: 'view', name: 'anon' },
+      undefined,
     ]);
   });
 
@@ -57,6 +63,8 @@ describe('definerOf', () => {
       definerOf("CREATE DEFINER='it''s'@'h\\'x' FUNCTION f() RETURNS INT RETURN 1"),
       definerOf('/*!50106 CREATE*/ /*!50117 DEFINER=`ops`@`localhost`*/ /*!50106 EVENT `nightly` ON SCHEDULE EVERY 1 DAY DO SELECT 1 */'),
       definerOf('CREATE DEFINER=`auditor` VIEW v AS SELECT 1'),
+      definerOf('CREATE DEFINER="o\'brien"@"10.0.%" FUNCTION "f_ora"() RETURN NUMBER AS BEGIN RETURN 1; END'),
+      definerOf('CREATE DEFINER=`pkg_owner`@`%` PACKAGE BODY "pkg" AS FUNCTION f RETURN INT AS BEGIN RETURN 1; END; END'),
     ];
 
     // Assess
@@ -67,6 +75,8 @@ describe('definerOf', () => {
       { user: "it's", host: "h'x" },
       { user: 'ops', host: 'localhost' },
       { user: 'auditor' },
+      { user: "o'brien", host: '10.0.%' },
+      { user: 'pkg_owner', host: '%' },
     ]);
   });
 
@@ -79,9 +89,10 @@ describe('definerOf', () => {
       definerOf('CREATE OR REPLACE VIEW v2 AS SELECT 1'),
       definerOf("CREATE TABLE `DEFINER=x@y` (id INT)"),
       definerOf('SET character_set_client = utf8mb4'),
+      definerOf('CREATE DEFINER=``@`localhost` VIEW v AS SELECT 1'),
     ];
 
     // Assess
-    expect(definers).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(definers).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 });

@@ -1,0 +1,104 @@
+/**
+ * The privileges the session's account holds, as the checks before a backup (schema-capture.ts)
+ * and before a restore writes (post-schema-privileges.ts) read them:
+ *
+ * - its own rows of information_schema's `USER_PRIVILEGES` and `SCHEMA_PRIVILEGES` (a user who
+ *   may read `mysql.*` sees every account's rows there, not only its own);
+ * - on MariaDB ≥ 10.11, what is granted to `PUBLIC`, which every account holds and
+ *   information_schema does not list (`SHOW GRANTS FOR PUBLIC`).
+ *
+ * Privileges of an active role are not among them: the checks skip themselves then.
+ */
+import type { Connection } from 'mysql2/promise';
+import { lowerCaseTableNames } from './exact-names';
+import { publicGrantsQuery, type ServerVersion } from './version';
+
+type Row = Record<string, unknown>;
+const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : value === null || value === undefined ? '' : String(value));
+
+async function rows(connection: Connection, sql: string, values: unknown[] = []): Promise<Row[]> {
+  const [result] = await connection.query(sql, values) as [Row[], unknown];
+  return result;
+}
+
+/** An account: `user` and `host` (a role: no host). */
+export interface Account {
+  user: string;
+  host?: string;
+}
+
+/** `account` as messages name it. */
+export const describeAccount = (account: Account): string => (account.host === undefined ? `role ${account.user}` : `${account.user}@${account.host}`);
+
+/** Whether `a` and `b` are one account: user names compare exactly, host names regardless of case (as the server does). */
+export const sameAccount = (a: Account, b: Account): boolean => a.user === b.user && (a.host ?? '').toLowerCase() === (b.host ?? '').toLowerCase();
+
+/** The session's account: `CURRENT_USER()` is `user@host` (a user name may hold an `@`, a host may not). */
+export async function currentAccount(connection: Connection): Promise<Account> {
+  const current = text((await rows(connection, 'SELECT CURRENT_USER() AS account'))[0]?.account);
+  const at = current.lastIndexOf('@');
+  return at < 0 ? { user: current } : { user: current.slice(0, at), host: current.slice(at + 1) };
+}
+
+/** A grant to PUBLIC on `*.*` (`database` undefined) or on the databases `database` matches (a LIKE pattern). */
+interface PublicGrant {
+  database?: string;
+  privileges: string[];
+}
+
+const PUBLIC_GRANT = /^GRANT\s+(.+?)\s+ON\s+(?:\*|`((?:[^`]|``)*)`)\.\*\s+TO\s+PUBLIC\b/i;
+
+/** The global and per-database grants to PUBLIC, where the server has it (none where it may not be read). */
+async function publicGrants(connection: Connection, version: ServerVersion): Promise<PublicGrant[]> {
+  const query = publicGrantsQuery(version);
+  if (query === undefined) return [];
+  let lines: Row[];
+  try {
+    lines = await rows(connection, query);
+  } catch {
+    return [];
+  }
+  return lines.flatMap((line) => {
+    const match = PUBLIC_GRANT.exec(text(Object.values(line)[0]));
+    if (!match) return [];
+    const privileges = match[1].split(/\s*,\s*/).map((p) => p.toUpperCase());
+    return [{ ...(match[2] !== undefined ? { database: match[2].replace(/``/g, '`') } : {}), privileges }];
+  });
+}
+
+/** What {@link accountPrivileges} finds the account holds. */
+export interface AccountPrivileges {
+  account: Account;
+  /** Held on `*.*`. */
+  global: ReadonlySet<string>;
+  /** Held on `database` (not counting the global ones). */
+  onDatabase(database: string): Promise<ReadonlySet<string>>;
+}
+
+/**
+ * The privileges the session's account holds; undefined when the server lists none for it (an
+ * account has USAGE at least): a server started with `--skip-grant-tables`, where no privilege is
+ * checked.
+ */
+export async function accountPrivileges(connection: Connection, version: ServerVersion): Promise<AccountPrivileges | undefined> {
+  const account = await currentAccount(connection);
+  const grantee = `'${account.user}'@'${account.host ?? ''}'`;
+  const listed = await rows(connection, 'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [grantee]);
+  if (listed.length === 0) return undefined;
+  const granted = await publicGrants(connection, version);
+  const global = new Set([...listed.map((r) => text(r.p).toUpperCase()), ...granted.filter((g) => g.database === undefined).flatMap((g) => g.privileges)]);
+  // A grant's database is a LIKE pattern, matched as the server matches it: by bytes where it keeps
+  // case (a grant on `plain` gives nothing on `Plain`), regardless of case where it folds names.
+  const like = (await lowerCaseTableNames(connection)) === 0 ? 'LIKE BINARY' : 'LIKE';
+  const onDatabase = async (database: string): Promise<ReadonlySet<string>> => {
+    const own = await rows(connection, `SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND ? ${like} TABLE_SCHEMA`, [grantee, database]);
+    const held = new Set(own.map((r) => text(r.p).toUpperCase()));
+    for (const grant of granted) {
+      if (grant.database === undefined) continue;
+      const [match] = await rows(connection, `SELECT ? ${like} ? AS covered`, [database, grant.database]);
+      if (Number(match?.covered) === 1) for (const privilege of grant.privileges) held.add(privilege);
+    }
+    return held;
+  };
+  return { account, global, onDatabase };
+}
