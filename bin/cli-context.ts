@@ -44,9 +44,9 @@ export class CliContext {
     return !this.json && process.stderr.isTTY === true;
   }
 
-  /** The console logger at the settings' level, its lines text for a person, else JSON. */
+  /** The console logger at the settings' level, its lines text for a person (the progress bar put away first), else JSON. */
   logger(): Logger {
-    return consoleLogger(this.settings.logLevel, this.forPerson ? 'text' : 'json');
+    return this.forPerson ? consoleLogger(this.settings.logLevel, 'text', () => this.progress.stop()) : consoleLogger(this.settings.logLevel, 'json');
   }
 
   /**

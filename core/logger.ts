@@ -22,11 +22,15 @@ export const silentLogger: Logger = {
 /** How the console logger writes each entry: a JSON line (for machines) or a line of text (for a person at a terminal). */
 export type LogFormat = 'json' | 'text';
 
-/** Writes to stderr, at or above `level`, a line per entry in `format`. */
-export function consoleLogger(level: LogLevel = 'info', format: LogFormat = 'json'): Logger {
+/**
+ * Writes to stderr, at or above `level`, a line per entry in `format`; `beforeLine` runs before
+ * each line is written (a progress bar on the terminal clears its line).
+ */
+export function consoleLogger(level: LogLevel = 'info', format: LogFormat = 'json', beforeLine?: () => void): Logger {
   const min = LOG_LEVELS.indexOf(level);
   const write = (lvl: LogLevel) => (message: string, extra?: Record<string, unknown>) => {
     if (LOG_LEVELS.indexOf(lvl) < min) return;
+    beforeLine?.();
     const line = format === 'json' ? JSON.stringify({ level: lvl, time: new Date().toISOString(), message, ...extra }) : logText(lvl, message, extra);
     process.stderr.write(`${line}\n`);
   };

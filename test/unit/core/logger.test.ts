@@ -33,6 +33,29 @@ describe('console logger', () => {
   });
 });
 
+describe('console logger for a terminal', () => {
+  it('puts the progress bar away before each line it writes, not for entries below its level', () => {
+    // Prepare
+    const order: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      order.push(`line: ${String(chunk).trim()}`);
+      return true;
+    });
+
+    // Act
+    try {
+      const logger = consoleLogger('warn', 'text', () => order.push('bar put away'));
+      logger.debug('chunk 7 loaded');
+      logger.warn('retrying');
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Assess
+    expect(order).toEqual(['bar put away', 'line: dbbackup warning: retrying']);
+  });
+});
+
 describe('logText', () => {
   it('names the level in words and shows other values as JSON', () => {
     // Act / Assess
