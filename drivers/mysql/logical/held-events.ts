@@ -3,8 +3,8 @@
  * its events before the binary logs are replayed, and an enabled event would run on the target
  * during the replay — on a server whose event scheduler is on — while the replay also applies
  * the rows the source's own runs of it wrote: those changes would be made twice. So the restore
- * creates each enabled event `DISABLE ON SLAVE` (the status a replica gives an event: kept, not
- * run) and enables it once the replay is done, unless the replay changed its status meanwhile.
+ * creates each enabled event `DISABLE ON SLAVE` (`DISABLE ON REPLICA` on MySQL ≥ 8.0.22: the
+ * status a replica gives an event, kept, not run) and enables it once the replay is done, unless the replay changed its status meanwhile.
  *
  * An event the replayed window itself creates enabled runs from then on (the replay applies its
  * statement as logged).
@@ -28,19 +28,19 @@ export interface HeldEvent {
 const ENABLED_STATUS = /(\bON\s+COMPLETION\s+(?:NOT\s+)?PRESERVE\s+)ENABLE\b/i;
 
 /**
- * `statement` creating its event held (`DISABLE ON SLAVE`), with the event it holds, when it
- * creates an enabled event; undefined for any other statement.
+ * `statement` creating its event held (`status`: version.ts {@link heldEventStatus}), with the
+ * event it holds, when it creates an enabled event; undefined for any other statement.
  */
-export function heldEventStatement(statement: string, database: string): { statement: string; event: HeldEvent } | undefined {
+export function heldEventStatement(statement: string, database: string, status: string): { statement: string; event: HeldEvent } | undefined {
   const defined = definedObject(statement);
   if (defined?.kind !== 'event' || !ENABLED_STATUS.test(statement)) return undefined;
-  return { statement: statement.replace(ENABLED_STATUS, '$1DISABLE ON SLAVE'), event: { database, name: defined.name } };
+  return { statement: statement.replace(ENABLED_STATUS, `$1${status}`), event: { database, name: defined.name } };
 }
 
-/** `statements` of `database`'s post-schema with each enabled event held; the events held are added to `held`. */
-export function holdEvents(statements: string[], database: string, held: HeldEvent[]): string[] {
+/** `statements` of `database`'s post-schema with each enabled event held (`status`); the events held are added to `held`. */
+export function holdEvents(statements: string[], database: string, status: string, held: HeldEvent[]): string[] {
   return statements.map((statement) => {
-    const holding = heldEventStatement(statement, database);
+    const holding = heldEventStatement(statement, database, status);
     if (!holding) return statement;
     held.push(holding.event);
     return holding.statement;

@@ -49,7 +49,7 @@ import {
 import { validateRestoredTables } from './restore-validation';
 import { tableKey, type ColumnInfo } from '../shared/table-columns';
 import { DIGEST_ALGORITHM } from '../shared/table-digest';
-import { describeVersion, detectServerVersion } from '../shared/version';
+import { describeVersion, detectServerVersion, heldEventStatus, type ServerVersion } from '../shared/version';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 
@@ -327,10 +327,12 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   /** The schema connection is closed as soon as the tables exist: the load may outlast its idle timeout, and it is one more connection. */
   const closeSchema = () => (closing ??= connection.end().catch(() => undefined));
   const rests: Array<[DatabaseMapping, string[]]> = [];
+  let version!: ServerVersion;
   try {
     // Before the first write: what the post-schema needs (applied only after every row is loaded).
     const posts = await Promise.all(mappings.flatMap((m) => schemaOf.get(m.source) ?? []).map((schema) => statementsOf(schema.post)));
-    await assertPostSchemaAllowed(connection, await detectServerVersion(connection), posts.flat(), where, ctx.logger);
+    version = await detectServerVersion(connection);
+    await assertPostSchemaAllowed(connection, version, posts.flat(), where, ctx.logger);
     await clearTargets(ctx, connection, mappings, token);
     for (const mapping of mappings) {
       const source = schemaOf.get(mapping.source);
@@ -422,7 +424,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       const schema = schemaOf.get(mapping.source);
       const statements = schema ? await statementsOf(schema.post) : [];
       objects[mapping.target] = objectsDefinedBy(statements);
-      const applied = ctx.target.pointInTime ? holdEvents(statements, mapping.target, eventsHeld) : statements;
+      const applied = ctx.target.pointInTime ? holdEvents(statements, mapping.target, heldEventStatus(version), eventsHeld) : statements;
       pending.push(...await applyStatements(connection, applied, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
     }
     if (facts.users) {

@@ -242,6 +242,15 @@ export function publicGrantsQuery(version: ServerVersion): string | undefined {
   return version.flavor === 'mariadb' && atLeast(version, 10, 11) ? 'SHOW GRANTS FOR PUBLIC' : undefined;
 }
 
+/**
+ * The status clause that creates an event kept but not run (the status a replica gives it):
+ * `DISABLE ON REPLICA` on MySQL ≥ 8.0.22 (the older words deprecated there), `DISABLE ON SLAVE`
+ * before and on MariaDB.
+ */
+export function heldEventStatus(version: ServerVersion): string {
+  return version.flavor === 'mysql' && atLeast(version, 8, 0, 22) ? 'DISABLE ON REPLICA' : 'DISABLE ON SLAVE';
+}
+
 /** The privileges a user holds, as information_schema lists them. */
 export interface HeldPrivileges {
   /** `USER_PRIVILEGES`: held on `*.*`. */

@@ -6,7 +6,7 @@ const enabled = "CREATE DEFINER=`root`@`127.0.0.1` EVENT `tick` ON SCHEDULE EVER
 describe('heldEventStatement', () => {
   it('creates an enabled event DISABLE ON SLAVE, its comment and body as they were', () => {
     // Act
-    const held = heldEventStatement(enabled, 'clock_copy');
+    const held = heldEventStatement(enabled, 'clock_copy', 'DISABLE ON SLAVE');
 
     // Assess
     expect(held).toEqual({
@@ -22,7 +22,7 @@ describe('heldEventStatement', () => {
       "CREATE DEFINER=`root`@`127.0.0.1` EVENT `e2` ON SCHEDULE AT '2026-12-06 22:59:50' ON COMPLETION PRESERVE DISABLE ON SLAVE DO insert into t (at) values (now(6))",
       "CREATE DEFINER=`root`@`127.0.0.1` PROCEDURE `p`() SELECT 'ON COMPLETION PRESERVE ENABLE'",
       'SET time_zone = \'+00:00\'',
-    ].map((statement) => heldEventStatement(statement, 'clock'));
+    ].map((statement) => heldEventStatement(statement, 'clock', 'DISABLE ON SLAVE'));
 
     // Assess
     expect(held).toEqual([undefined, undefined, undefined, undefined]);
@@ -36,11 +36,11 @@ describe('holdEvents', () => {
     const procedure = "CREATE DEFINER=`root`@`127.0.0.1` PROCEDURE `p`() SELECT 1";
 
     // Act
-    const statements = holdEvents([procedure, enabled], 'clock', found);
+    const statements = holdEvents([procedure, enabled], 'clock', 'DISABLE ON REPLICA', found);
 
     // Assess
     expect(statements[0]).toBe(procedure);
-    expect(statements[1]).toContain('ON COMPLETION NOT PRESERVE DISABLE ON SLAVE COMMENT');
+    expect(statements[1]).toContain('ON COMPLETION NOT PRESERVE DISABLE ON REPLICA COMMENT');
     expect(found).toEqual([{ database: 'clock', name: 'tick' }]);
   });
 });
