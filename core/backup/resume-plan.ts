@@ -15,6 +15,8 @@
  *   snapshots the driver refuses together (`BackupDriver.checkNodes`: the finalize step would);
  * When it cannot be continued and its attempt is dead for sure, it is discarded from the store at
  * once (its host files are reclaimed by the next step on its host); otherwise it is left for prune.
+ * So is a dead attempt's backup when the run is asked never to resume (`--no-resume`): nothing
+ * would ever continue it.
  */
 import type { BackupDriver, ResumeVerdict, SnapshotRef } from '../driver/types';
 import type { NodeRecord } from '../catalog/manifest';
@@ -45,7 +47,6 @@ export async function planResume(
   request: BackupRequest, config: unknown, driver: BackupDriver, deps: StepDeps, now: Date,
 ): Promise<ResumePlan> {
   const mode = request.resume ?? 'auto';
-  if (mode === 'never') return { resume: false };
   const newest = await newestBackup(deps, request.engine, request.instance);
   if (!newest || newest.complete) {
     return mode === 'always' ? { resume: false, outcome: { resumed: false, reason: `nothing to resume: the newest backup of ${request.engine}/${request.instance} is complete` } } : { resume: false };
@@ -53,9 +54,15 @@ export async function planResume(
   const candidate = newest.backupId;
   const not = (reason: string, discarded = false): ResumePlan => ({ resume: false, outcome: { resumed: false, candidate, reason, ...(discarded ? { discarded } : {}) } });
   const record = await readRunRecord(deps.store, newest.prefix);
-  if (!record) return not(`backup ${candidate} has no run record (an older version's): it is left for prune`);
+  if (!record) return mode === 'never' ? { resume: false } : not(`backup ${candidate} has no run record (an older version's): it is left for prune`);
 
   const verdict = judgeHolder(record.holder, now);
+  if (mode === 'never') {
+    if (verdict.state !== 'dead') return { resume: false }; // alive, or perhaps: prune's to judge
+    await deletePrefix(deps.store, `${newest.prefix}/`);
+    deps.logger.info('not resuming (asked never to): the incomplete backup of a dead run is discarded', { backupId: candidate, why: verdict.reason });
+    return not(`not resumed (asked never to): backup ${candidate}, whose run died (${verdict.reason}), was discarded`, true);
+  }
   if (verdict.state === 'live') return not(`backup ${candidate} is still running (${verdict.reason}); this run is a separate backup`);
   if (verdict.state === 'unknown' && mode !== 'always') return not(`cannot tell whether backup ${candidate} is still running (${verdict.reason}); pass --resume to continue it anyway`);
   const ageMs = now.getTime() - Date.parse(record.startedAt);

@@ -102,18 +102,33 @@ describe('resuming an incomplete backup', () => {
     expect(asked.resumeOutcome).toMatchObject({ resumed: true, candidate: killed.state.backupId });
   });
 
-  it('takes a new backup when asked never to resume, and when the config changed (discarding the dead one)', async () => {
+  it('takes a new backup when asked never to resume, discarding a dead run\'s backup (it kept it for prune, 48 h) but not a live one\'s', async () => {
     // Prepare
+    const live = await interruptedBackup({ alive: true });
+    const keptLive = await prepareBackup(request({ resume: 'never' }), rt.deps);
+    expect((await storedBackups()).sort()).toEqual([live.state.backupId, keptLive.backupId].sort());
+    await rm(path.join(rt.storeDir, keptLive.prefix), { recursive: true });
+    await rm(path.join(rt.storeDir, live.state.prefix), { recursive: true });
     const killed = await interruptedBackup();
 
     // Act
     const never = await prepareBackup(request({ resume: 'never' }), rt.deps);
-    await rm(path.join(rt.storeDir, never.prefix), { recursive: true });
+
+    // Assess
+    expect(keptLive.resumeOutcome).toBeUndefined();
+    expect(never.backupId).not.toBe(killed.state.backupId);
+    expect(never.resumeOutcome).toMatchObject({ resumed: false, candidate: killed.state.backupId, discarded: true, reason: expect.stringMatching(/^not resumed \(asked never to\): .*whose run died .*was discarded$/) });
+    expect(await storedBackups()).toEqual([never.backupId]);
+  });
+
+  it('takes a new backup when the config changed, discarding the dead one', async () => {
+    // Prepare
+    await interruptedBackup();
+
+    // Act
     const changed = await prepareBackup({ ...request(), config: { endpoints: [etcd.clientUrl], dialTimeoutMs: 1234 } }, rt.deps);
 
     // Assess
-    expect(never.backupId).not.toBe(killed.state.backupId);
-    expect(never.resumeOutcome).toBeUndefined();
     expect(changed.resumeOutcome).toMatchObject({ resumed: false, discarded: true, reason: expect.stringMatching(/config changed/) });
     expect(await storedBackups()).toEqual([changed.backupId]);
   });
