@@ -46,8 +46,18 @@ function valueText(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** An entry as a line of text: `dbbackup warning: message (key: value; key: value)`. */
+/**
+ * `text` with its control characters escaped (`\n`, `\u001b`): a name from a database (a view's,
+ * say) may hold any, and on a terminal they would split the line, move the cursor or retitle the
+ * window — a line written over by a forged one.
+ */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/** An entry as a line of text: `dbbackup warning: message (key: value; key: value)`, control characters escaped. */
 export function logText(level: LogLevel, message: string, extra?: Record<string, unknown>): string {
   const fields = Object.entries(extra ?? {}).filter(([, value]) => value !== undefined).map(([key, value]) => `${key}: ${valueText(value)}`);
-  return `dbbackup ${WORDS[level]}: ${message}${fields.length > 0 ? ` (${fields.join('; ')})` : ''}`;
+  return printable(`dbbackup ${WORDS[level]}: ${message}${fields.length > 0 ? ` (${fields.join('; ')})` : ''}`);
 }

@@ -11,7 +11,7 @@ import type {
 import { mysqlEndpoint, type MysqlRestoreTarget } from './config';
 import { PermanentError } from '../../core/errors';
 import { recordedConsistency, recordedFacts } from './shared/layout';
-import { prepareLogicalTarget, releaseEventsHeld, restoreLogical, validateTables } from './logical/logical-restore';
+import { finishAfterReplay, prepareLogicalTarget, restoreLogical, validateTables } from './logical/logical-restore';
 import { markPhysicalRestoreDone, preparePhysicalTarget, restorePhysical } from './physical/physical-restore';
 import { cleanupLogicalRestore, cleanupPhysicalRestore } from './restore-cleanup';
 import { assertReplayable, pointBeforeBackup, prepareReplay, replayBinlogs, validatePointInTime } from './point-in-time/point-in-time';
@@ -83,8 +83,8 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
     const replayed = replay ? { ...result, endpoint: { ...result.endpoint, replay: await replayBinlogs(ctx, replay) } } : result;
     // Done only now: a data dir whose replay failed is not the restore that was asked for.
     if (isPhysical(ctx)) await markPhysicalRestoreDone(ctx, path.resolve(ctx.target.physical!.datadir));
-    // The events a logical restore held while the replay ran (its own server, a physical restore's, runs none).
-    return replay && !isPhysical(ctx) ? releaseEventsHeld(ctx, replayed) : replayed;
+    // A logical restore's events held while the replay ran are enabled, its markers removed (a physical restore's own server runs no events).
+    return replay && !isPhysical(ctx) ? finishAfterReplay(ctx, replayed) : replayed;
   }
 
   /** After a failed restore: stops the server it started and says what the target holds (restore-cleanup.ts). */

@@ -50,19 +50,26 @@ export function holdEvents(statements: string[], database: string, status: strin
 /** How information_schema shows a held event: MariaDB and MySQL before 8.4, MySQL 8.4 on. */
 const HELD_STATUSES: ReadonlySet<string | undefined> = new Set(['SLAVESIDE_DISABLED', 'REPLICA_SIDE_DISABLED']);
 
+/** `DEFINER=…` naming the account information_schema writes as `user@host` (a role: no `@`). */
+function definerClause(definer: string): string {
+  const at = definer.lastIndexOf('@');
+  return at < 0 ? `DEFINER=${quoteId(definer)}` : `DEFINER=${quoteId(definer.slice(0, at))}@${quoteId(definer.slice(at + 1))}`;
+}
+
 /**
  * Enables the events of `held` still held once the replay is done: not one the replay dropped,
- * nor one whose status it set (it stands as the source had it). Returns the events enabled.
+ * nor one whose status it set (it stands as the source had it). Each keeps its definer (an ALTER
+ * EVENT without one makes the restoring user the event's definer). Returns the events enabled.
  */
 export async function releaseHeldEvents(connection: Connection, held: readonly HeldEvent[]): Promise<HeldEvent[]> {
   const released: HeldEvent[] = [];
   for (const event of held) {
     const [rows] = await connection.query(
-      `SELECT STATUS AS status FROM information_schema.EVENTS WHERE ${isExactly('EVENT_SCHEMA')} AND ${isExactly('EVENT_NAME')}`,
+      `SELECT STATUS AS status, DEFINER AS definer FROM information_schema.EVENTS WHERE ${isExactly('EVENT_SCHEMA')} AND ${isExactly('EVENT_NAME')}`,
       [event.database, event.database, event.name, event.name],
-    ) as [Array<{ status: string }>, unknown];
+    ) as [Array<{ status: string; definer: string }>, unknown];
     if (!HELD_STATUSES.has(rows[0]?.status)) continue;
-    await connection.query(`ALTER EVENT ${quoteId(event.database)}.${quoteId(event.name)} ENABLE`);
+    await connection.query(`ALTER ${definerClause(rows[0].definer)} EVENT ${quoteId(event.database)}.${quoteId(event.name)} ENABLE`);
     released.push(event);
   }
   return released;

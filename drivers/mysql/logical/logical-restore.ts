@@ -6,12 +6,14 @@
  *    hold tables, views, routines or events (`TARGET_NOT_EMPTY`) unless forced. It changes nothing.
  * 2. `restoreLogical` downloads every artifact it needs (sha256 re-checked) — all of them BEFORE
  *    touching the target when it replaces databases (`--force`), else while it works — checks the
- *    user holds the global privileges the post-schemas need (post-schema-privileges.ts), drops the
+ *    target allows what the post-schemas and a replay need (target-privileges.ts), drops the
  *    target databases it may drop (see restore-marker.ts for the rule), applies each pre-schema
  *    (CREATE DATABASE under the target name, tables, over several connections), loads the chunks
  *    in parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a statement per chunk, each table or
  *    key range read back and digested as soon as it is in), applies the post-schemas (views,
- *    routines, triggers, events) and users.sql, and finally removes its markers.
+ *    routines, triggers, events) and users.sql, and finally removes its markers — with a
+ *    point-in-time replay to follow, only once that is done ({@link finishAfterReplay}), which
+ *    also enables the events held meanwhile (held-events.ts).
  * 3. `validateTables` compares every table's presence, row count and digest (those the load read
  *    back, or read now), and the schema objects, with the manifest.
  *
@@ -36,7 +38,7 @@ import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult,
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
-import { assertPostSchemaAllowed } from './post-schema-privileges';
+import { assertTargetAllows } from './target-privileges';
 import { holdEvents, releaseHeldEvents, type HeldEvent } from './held-events';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout } from './schema-apply';
@@ -329,10 +331,17 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const rests: Array<[DatabaseMapping, string[]]> = [];
   let version!: ServerVersion;
   try {
-    // Before the first write: what the post-schema needs (applied only after every row is loaded).
-    const posts = await Promise.all(mappings.flatMap((m) => schemaOf.get(m.source) ?? []).map((schema) => statementsOf(schema.post)));
+    // Before the first write: what the post-schema (applied only after every row is loaded) and a
+    // replay need. Views the source could not resolve may be left out (below): they need nothing.
+    const posts = await Promise.all(mappings.flatMap((m) => schemaOf.get(m.source) ?? []).map(async (schema) => {
+      const broken = new Set(schema.brokenViews ?? []);
+      return (await statementsOf(schema.post)).filter((statement) => {
+        const defined = definedObject(statement);
+        return !(defined?.kind === 'view' && broken.has(defined.name));
+      });
+    }));
     version = await detectServerVersion(connection);
-    await assertPostSchemaAllowed(connection, version, posts.flat(), where, ctx.logger);
+    await assertTargetAllows(connection, version, { statements: posts.flat(), replay: ctx.target.pointInTime !== undefined }, where, ctx.logger);
     await clearTargets(ctx, connection, mappings, token);
     for (const mapping of mappings) {
       const source = schemaOf.get(mapping.source);
@@ -442,20 +451,25 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
         statements: leftOut.map((item) => `${item.statement.replace(/\s+/g, ' ').slice(0, 120)} (${item.error instanceof Error ? item.error.message : String(item.error)})`),
       });
     }
-    for (const mapping of mappings) await removeMarker(connection, mapping.target);
+    // A replay to follow: the databases are unfinished until it is done (finishAfterReplay).
+    if (!ctx.target.pointInTime) for (const mapping of mappings) await removeMarker(connection, mapping.target);
   });
   return { rows: loaded.rows, readBack: loaded.readBack, objects, viewsLeftOut, eventsHeld };
 }
 
 /**
- * After the replay that follows a logical restore: enables the events {@link restoreLogical} held
- * for it (held-events.ts); the result's endpoint says which (`eventsEnabledAfterReplay`).
+ * Once the replay that follows a logical restore is done: enables the events {@link restoreLogical}
+ * held for it (held-events.ts; the result's endpoint says which, `eventsEnabledAfterReplay`) and
+ * removes the markers it left, so that a replay that failed leaves databases known unfinished.
  */
-export async function releaseEventsHeld(ctx: Ctx, result: RestoreResult): Promise<RestoreResult> {
+export async function finishAfterReplay(ctx: Ctx, result: RestoreResult): Promise<RestoreResult> {
   const held = (result.endpoint.eventsHeld ?? []) as unknown as HeldEvent[];
-  if (held.length === 0) return result;
-  const released = await withSchemaConnection(ctx, `enabling the events held during the replay on ${describeServer(ctx.target)}`, (connection) => releaseHeldEvents(connection, held));
-  return { ...result, endpoint: { ...result.endpoint, eventsEnabledAfterReplay: released as unknown as JsonObject[] } };
+  const databases = result.endpoint.databases as string[];
+  return withSchemaConnection(ctx, `finishing the restore on ${describeServer(ctx.target)} after the replay`, async (connection) => {
+    const released = await releaseHeldEvents(connection, held);
+    for (const database of databases) await removeMarker(connection, database);
+    return held.length === 0 ? result : { ...result, endpoint: { ...result.endpoint, eventsEnabledAfterReplay: released as unknown as JsonObject[] } };
+  });
 }
 
 /**

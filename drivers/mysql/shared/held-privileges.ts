@@ -1,6 +1,6 @@
 /**
  * The privileges the session's account holds, as the checks before a backup (schema-capture.ts)
- * and before a restore writes (post-schema-privileges.ts) read them:
+ * and before a restore writes (target-privileges.ts) read them:
  *
  * - its own rows of information_schema's `USER_PRIVILEGES` and `SCHEMA_PRIVILEGES` (a user who
  *   may read `mysql.*` sees every account's rows there, not only its own);
@@ -66,6 +66,13 @@ async function publicGrants(connection: Connection, version: ServerVersion): Pro
   });
 }
 
+/** Privileges held at one level, where a grant of `ALL PRIVILEGES` (as SHOW GRANTS writes it for PUBLIC) holds each. */
+class HeldPrivileges extends Set<string> {
+  override has(privilege: string): boolean {
+    return super.has('ALL PRIVILEGES') || super.has(privilege);
+  }
+}
+
 /** What {@link accountPrivileges} finds the account holds. */
 export interface AccountPrivileges {
   account: Account;
@@ -86,13 +93,13 @@ export async function accountPrivileges(connection: Connection, version: ServerV
   const listed = await rows(connection, 'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [grantee]);
   if (listed.length === 0) return undefined;
   const granted = await publicGrants(connection, version);
-  const global = new Set([...listed.map((r) => text(r.p).toUpperCase()), ...granted.filter((g) => g.database === undefined).flatMap((g) => g.privileges)]);
+  const global = new HeldPrivileges([...listed.map((r) => text(r.p).toUpperCase()), ...granted.filter((g) => g.database === undefined).flatMap((g) => g.privileges)]);
   // A grant's database is a LIKE pattern, matched as the server matches it: by bytes where it keeps
   // case (a grant on `plain` gives nothing on `Plain`), regardless of case where it folds names.
   const like = (await lowerCaseTableNames(connection)) === 0 ? 'LIKE BINARY' : 'LIKE';
   const onDatabase = async (database: string): Promise<ReadonlySet<string>> => {
     const own = await rows(connection, `SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND ? ${like} TABLE_SCHEMA`, [grantee, database]);
-    const held = new Set(own.map((r) => text(r.p).toUpperCase()));
+    const held = new HeldPrivileges(own.map((r) => text(r.p).toUpperCase()));
     for (const grant of granted) {
       if (grant.database === undefined) continue;
       const [match] = await rows(connection, `SELECT ? ${like} ? AS covered`, [database, grant.database]);

@@ -243,6 +243,18 @@ export function publicGrantsQuery(version: ServerVersion): string | undefined {
 }
 
 /**
+ * The global privileges, any one of which lets a point-in-time replay apply the binary logs' row
+ * events (`BINLOG '…'` statements), the one to grant first (the server versions' documentation;
+ * MariaDB 10.11's refusal names SUPER and BINLOG REPLAY): MariaDB ≥ 10.5.2 BINLOG REPLAY or SUPER,
+ * SUPER before; MySQL 8 BINLOG_ADMIN, SUPER, or REPLICATION_APPLIER (with the privileges each
+ * event needs); MySQL 5.7 SUPER.
+ */
+export function replayPrivileges(version: ServerVersion): string[] {
+  if (version.flavor === 'mariadb') return atLeast(version, 10, 5, 2) ? ['BINLOG REPLAY', 'SUPER'] : ['SUPER'];
+  return version.major === 5 ? ['SUPER'] : ['BINLOG_ADMIN', 'SUPER', 'REPLICATION_APPLIER'];
+}
+
+/**
  * The status clause that creates an event kept but not run (the status a replica gives it):
  * `DISABLE ON REPLICA` on MySQL ≥ 8.0.22 (the older words deprecated there), `DISABLE ON SLAVE`
  * before and on MariaDB.

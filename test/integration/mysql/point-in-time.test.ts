@@ -518,11 +518,11 @@ describe('mysql point-in-time recovery', () => {
     }
   }, 180_000);
 
-  it('creates the backup\'s enabled events held while the binlogs replay, so they cannot run twice what the replay applies, then enables those whose status the replay left alone', async () => {
+  it('creates the backup\'s enabled events held while the binlogs replay, so they cannot run twice what the replay applies, then enables those whose status the replay left alone, each keeping its definer', async () => {
     // Prepare: database clock and two enabled events (the source's event scheduler is off: they never run there); B1;
     // the window: a row, and tock disabled (from clock, so the binlog tool keeps it); B2. The target's event scheduler is on.
     await runWithoutDefaultDatabase(`CREATE DATABASE clock; CREATE TABLE clock.ticks (id INT PRIMARY KEY AUTO_INCREMENT, at DATETIME(6) NOT NULL) ENGINE=InnoDB;
-      CREATE EVENT clock.tick ON SCHEDULE EVERY 1 SECOND DO INSERT INTO clock.ticks (at) VALUES (NOW(6));
+      CREATE DEFINER = 'clock_owner'@'%' EVENT clock.tick ON SCHEDULE EVERY 1 SECOND DO INSERT INTO clock.ticks (at) VALUES (NOW(6));
       CREATE EVENT clock.tock ON SCHEDULE EVERY 1 HOUR DO INSERT INTO clock.ticks (at) VALUES (NOW(6))`);
     const config = { ...source.config(), databases: ['clock'], archiveBinlogs: true };
     const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-events', config });
@@ -536,7 +536,7 @@ describe('mysql point-in-time recovery', () => {
     await rt.backup({ engine: 'mysql', instance: 'pitr-events', config });
     const target = await startTestMariaDb('pitr-events', 21);
     const restored = await target.connect();
-    const statuses = async () => (await restored.query("SELECT EVENT_NAME AS name, STATUS AS status FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'clock' ORDER BY EVENT_NAME") as [unknown[], unknown])[0];
+    const statuses = async () => (await restored.query("SELECT EVENT_NAME AS name, STATUS AS status, DEFINER AS definer FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'clock' ORDER BY EVENT_NAME") as [unknown[], unknown])[0];
 
     try {
       await restored.query('SET GLOBAL event_scheduler = ON');
@@ -548,7 +548,7 @@ describe('mysql point-in-time recovery', () => {
       expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
       expect(report.endpoint.eventsHeld).toEqual([{ database: 'clock', name: 'tick' }, { database: 'clock', name: 'tock' }]);
       expect(report.endpoint.eventsEnabledAfterReplay).toEqual([{ database: 'clock', name: 'tick' }]);
-      expect(await statuses()).toEqual([{ name: 'tick', status: 'ENABLED' }, { name: 'tock', status: 'DISABLED' }]);
+      expect(await statuses()).toEqual([{ name: 'tick', status: 'ENABLED', definer: 'clock_owner@%' }, { name: 'tock', status: 'DISABLED', definer: expect.any(String) }]);
       const [[replayed]] = await restored.query("SELECT COUNT(*) AS n FROM clock.ticks WHERE at = '2000-01-01 00:00:00'") as [Array<{ n: number }>, unknown];
       expect(Number(replayed.n)).toBe(1);
     } finally {

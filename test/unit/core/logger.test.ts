@@ -57,6 +57,15 @@ describe('console logger for a terminal', () => {
 });
 
 describe('logText', () => {
+  it('escapes control characters: a name from a database cannot split the line, move the cursor or retitle the terminal', () => {
+    // Act
+    const line = logText('warn', 'views the server cannot resolve', { views: ['esc.v\u001b]0;owned\u0007\u001b[2K\rdbbackup info: all good\nnext'] });
+
+    // Assess
+    expect(line).toBe('dbbackup warning: views the server cannot resolve (views: esc.v\\u001b]0;owned\\u0007\\u001b[2K\\u000ddbbackup info: all good\\nnext)');
+    expect(line).not.toMatch(/[\u0000-\u001f]/);
+  });
+
   it('names the level in words and shows other values as JSON', () => {
     // Act / Assess
     expect(logText('error', 'upload failed')).toBe('dbbackup error: upload failed');

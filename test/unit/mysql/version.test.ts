@@ -1,6 +1,6 @@
 import { PermanentError } from '../../../core/errors';
 import {
-  assertSupportedVersion, binlogStatusPlan, commitBlockPlan, definerPrivileges, describeVersion, heldEventStatus, isSupportedVersion, parseServerVersion,
+  assertSupportedVersion, binlogStatusPlan, commitBlockPlan, definerPrivileges, describeVersion, heldEventStatus, replayPrivileges, isSupportedVersion, parseServerVersion,
   publicGrantsQuery, requiredPrivileges, routineReadPlan, routinesReadable, schemaReadPlan, snapshotBinlogPlan, type ServerVersion,
 } from '../../../drivers/mysql/shared/version';
 
@@ -253,16 +253,17 @@ describe('requiredPrivileges', () => {
 
 describe('what a restore asks of the target server', () => {
   it.each([
-    ['MariaDB 10.4', mariadb('10.4.34-MariaDB'), ['SUPER'], undefined, 'DISABLE ON SLAVE'],
-    ['MariaDB 10.5.2', mariadb('10.5.2-MariaDB'), ['SET USER', 'SUPER'], undefined, 'DISABLE ON SLAVE'],
-    ['MariaDB 10.11', mariadb('10.11.19-MariaDB'), ['SET USER', 'SUPER'], 'SHOW GRANTS FOR PUBLIC', 'DISABLE ON SLAVE'],
-    ['MySQL 5.7', mysql('5.7.44'), ['SUPER'], undefined, 'DISABLE ON SLAVE'],
-    ['MySQL 8.0.21', mysql('8.0.21'), ['SET_USER_ID', 'SUPER'], undefined, 'DISABLE ON SLAVE'],
-    ['MySQL 8.0.36', mysql('8.0.36'), ['SET_USER_ID', 'SUPER'], undefined, 'DISABLE ON REPLICA'],
-    ['MySQL 8.4', mysql('8.4.3'), ['SET_ANY_DEFINER', 'SET_USER_ID', 'SUPER'], undefined, 'DISABLE ON REPLICA'],
-  ])('on %s: who may keep other definers, where PUBLIC\'s grants are, how an event is held', (_label, version, definers, publicGrants, held) => {
+    ['MariaDB 10.4', mariadb('10.4.34-MariaDB'), ['SUPER'], ['SUPER'], undefined, 'DISABLE ON SLAVE'],
+    ['MariaDB 10.5.2', mariadb('10.5.2-MariaDB'), ['SET USER', 'SUPER'], ['BINLOG REPLAY', 'SUPER'], undefined, 'DISABLE ON SLAVE'],
+    ['MariaDB 10.11', mariadb('10.11.19-MariaDB'), ['SET USER', 'SUPER'], ['BINLOG REPLAY', 'SUPER'], 'SHOW GRANTS FOR PUBLIC', 'DISABLE ON SLAVE'],
+    ['MySQL 5.7', mysql('5.7.44'), ['SUPER'], ['SUPER'], undefined, 'DISABLE ON SLAVE'],
+    ['MySQL 8.0.21', mysql('8.0.21'), ['SET_USER_ID', 'SUPER'], ['BINLOG_ADMIN', 'SUPER', 'REPLICATION_APPLIER'], undefined, 'DISABLE ON SLAVE'],
+    ['MySQL 8.0.36', mysql('8.0.36'), ['SET_USER_ID', 'SUPER'], ['BINLOG_ADMIN', 'SUPER', 'REPLICATION_APPLIER'], undefined, 'DISABLE ON REPLICA'],
+    ['MySQL 8.4', mysql('8.4.3'), ['SET_ANY_DEFINER', 'SET_USER_ID', 'SUPER'], ['BINLOG_ADMIN', 'SUPER', 'REPLICATION_APPLIER'], undefined, 'DISABLE ON REPLICA'],
+  ])('on %s: who may keep other definers, replay binary logs; where PUBLIC\'s grants are, how an event is held', (_label, version, definers, replay, publicGrants, held) => {
     // Act / Assess
     expect(definerPrivileges(version)).toEqual(definers);
+    expect(replayPrivileges(version)).toEqual(replay);
     expect(publicGrantsQuery(version)).toBe(publicGrants);
     expect(heldEventStatus(version)).toBe(held);
   });

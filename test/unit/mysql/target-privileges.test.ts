@@ -4,7 +4,7 @@
  * MariaDB 10.11 target would (the integration suite runs the same against a real one).
  */
 import type { Connection } from 'mysql2/promise';
-import { assertPostSchemaAllowed } from '../../../drivers/mysql/logical/post-schema-privileges';
+import { assertTargetAllows } from '../../../drivers/mysql/logical/target-privileges';
 import { parseServerVersion } from '../../../drivers/mysql/shared/version';
 
 const mariadb = parseServerVersion('10.11.18-MariaDB-0+deb12u1-log', 'Debian 12');
@@ -51,9 +51,9 @@ const logger = { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest
 const view = (definer: string) => `CREATE ALGORITHM=UNDEFINED DEFINER=${definer} SQL SECURITY DEFINER VIEW \`v\` AS select 1 AS \`1\``;
 const deterministic = 'CREATE DEFINER=`restorer`@`%` FUNCTION `f`() RETURNS int(11)\n    DETERMINISTIC\nRETURN 1';
 const undeclared = 'CREATE DEFINER=`restorer`@`%` FUNCTION `g`() RETURNS int(11)\nRETURN (SELECT COUNT(*) FROM t)';
-const check = (target: Target, statements: string[]) => assertPostSchemaAllowed(standIn(target).connection, mariadb, statements, 'restoring b1', logger);
+const check = (target: Target, statements: string[], replay = false) => assertTargetAllows(standIn(target).connection, mariadb, { statements, replay }, 'restoring b1', logger);
 
-describe('assertPostSchemaAllowed', () => {
+describe('assertTargetAllows', () => {
   beforeEach(() => logger.warn.mockClear());
 
   it('asks nothing more of objects the restoring user defines, its host written in another case', async () => {
@@ -61,7 +61,7 @@ describe('assertPostSchemaAllowed', () => {
     const { connection, asked } = standIn({ account: 'restorer@app.example' });
 
     // Act
-    await assertPostSchemaAllowed(connection, mariadb, [view('`restorer`@`APP.example`'), 'CREATE DEFINER=CURRENT_USER PROCEDURE p() SELECT 1'], 'restoring b1', logger);
+    await assertTargetAllows(connection, mariadb, { statements: [view('`restorer`@`APP.example`'), 'CREATE DEFINER=CURRENT_USER PROCEDURE p() SELECT 1'], replay: false }, 'restoring b1', logger);
 
     // Assess
     expect(asked).toEqual(['SELECT CURRENT_USER() AS account']);
@@ -75,11 +75,12 @@ describe('assertPostSchemaAllowed', () => {
       check({ global: ['SUPER'] }, [view('`root`@`localhost`')]),
       check({ global: [], publicGrants: ['GRANT SET USER ON *.* TO PUBLIC'] }, [view('`root`@`localhost`')]),
       check({ global: [], publicGrants: ['GRANT SHOW VIEW ON `shop`.* TO PUBLIC'] }, [view('`root`@`localhost`')]),
+      check({ global: [], publicGrants: ['GRANT ALL PRIVILEGES ON *.* TO PUBLIC'] }, [view('`root`@`localhost`')]),
     ]);
 
     // Assess
-    expect(verdicts.map((v) => v.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
-    expect(verdicts[0]).toMatchObject({ reason: { code: 'MYSQL_PRIVILEGES', message: expect.stringMatching(/^restoring b1: restorer@% cannot create .*other accounts \(root@localhost\): that needs SET USER or SUPER on \*\.\* \(GRANT SET USER ON \*\.\* TO the restore user\); .*nothing was changed on the target$/) } });
+    expect(verdicts.map((v) => v.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(verdicts[0]).toMatchObject({ reason: { code: 'MYSQL_PRIVILEGES', message: expect.stringMatching(/^restoring b1: the target would refuse restorer@% part of the restore once every row is loaded — its objects keep their definers, other accounts \(root@localhost\): that needs SET USER or SUPER on \*\.\* \(GRANT SET USER ON \*\.\* TO the restore user\)\. Nothing was changed on the target$/) } });
   });
 
   it('under a binary log, takes SUPER for functions and triggers, and refuses a function that declares none of DETERMINISTIC, NO SQL, READS SQL DATA to anyone', async () => {
@@ -91,25 +92,44 @@ describe('assertPostSchemaAllowed', () => {
       check({ global: [], trusted: true }, [undeclared, deterministic]),
       check({ global: [], binlog: false }, [undeclared, deterministic]),
       check({ global: [] }, ["CREATE DEFINER=`restorer`@`%` FUNCTION `h`() RETURNS int(11)\n    NO SQL\n    NOT DETERMINISTIC\nRETURN 1"]),
+      check({ global: ['SUPER'] }, ["CREATE DEFINER=`restorer`@`%` FUNCTION `s`() RETURNS varchar(20)\n    COMMENT 'reads sql data'\nRETURN 'no sql'"]),
     ]);
 
-    // Assess
-    expect(verdicts.map((v) => v.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    // Assess: a body or a comment saying "no sql" declares nothing
+    expect(verdicts.map((v) => v.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    expect(verdicts[6]).toMatchObject({ reason: { message: expect.stringContaining('function s declares none of') } });
     expect(verdicts[0]).toMatchObject({ reason: { message: expect.stringContaining("it creates functions and the target's binary log is on: that needs SUPER on *.* (or log_bin_trust_function_creators = 1 on the target)") } });
-    expect(verdicts[2]).toMatchObject({ reason: { message: expect.stringContaining('function g declares none of DETERMINISTIC, NO SQL, READS SQL DATA, which the target refuses to everyone while its binary log is on: set log_bin_trust_function_creators = 1 on the target') } });
+    expect(verdicts[2]).toMatchObject({ reason: { message: expect.stringContaining('function g declares none of DETERMINISTIC, NO SQL, READS SQL DATA, which the target refuses to every user while its binary log is on: set log_bin_trust_function_creators = 1 on the target') } });
     expect((verdicts[2] as PromiseRejectedResult).reason.message).not.toContain('needs SUPER');
     expect((verdicts[5] as PromiseRejectedResult).reason.message).not.toContain('function h declares none');
   });
 
-  it('leaves the verdict to the server where it cannot tell: a role active, an account the server lists no privilege for', async () => {
+  it('asks BINLOG REPLAY or SUPER of a restore a point-in-time replay follows', async () => {
     // Act
-    await check({ role: 'restore_role' }, [view('`root`@`localhost`')]);
+    const verdicts = await Promise.allSettled([
+      check({ global: [] }, [], true),
+      check({ global: ['BINLOG REPLAY'] }, [], true),
+      check({ global: ['SUPER'] }, [], true),
+      check({ global: [] }, [], false),
+    ]);
+
+    // Assess
+    expect(verdicts.map((v) => v.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(verdicts[0]).toMatchObject({ reason: { message: expect.stringContaining("the point-in-time replay applies the binary logs' row events: that needs BINLOG REPLAY or SUPER on *.* (GRANT BINLOG REPLAY ON *.* TO the restore user)") } });
+  });
+
+  it('leaves privileges to the server where it cannot read them (a role active, an account the server lists none for), not what no privilege changes', async () => {
+    // Act
+    await check({ role: 'restore_role' }, [view('`root`@`localhost`')], true);
     await check({ global: null, account: '@' }, [view('`root`@`localhost`')]);
+    const unsafe = check({ role: 'restore_role' }, [undeclared]);
 
     // Assess
     expect(logger.warn.mock.calls.map(([message]) => message)).toEqual([
-      'mysql restore: a role is active, the privileges the post-schema needs are not checked up front',
-      'mysql restore: the server lists no privilege for this account (started with --skip-grant-tables?), the privileges the post-schema needs are not checked up front',
+      'mysql restore: a role is active, the privileges the restore needs are not checked up front',
+      'mysql restore: the server lists no privilege for this account (started with --skip-grant-tables?), the privileges the restore needs are not checked up front',
     ]);
+    await expect(unsafe).rejects.toMatchObject({ code: 'MYSQL_PRIVILEGES', message: expect.stringContaining('function g declares none of') });
+    await expect(unsafe).rejects.not.toThrow(/needs SUPER/);
   });
 });
