@@ -391,7 +391,9 @@ export async function prepareReplay(ctx: Ctx, transfer: TransferOptions): Promis
     stop ? readStopOrder(window, whole, Date.parse(`${stop.replace(' ', 'T')}Z`)) : undefined,
     pit.untilGtid ? domainsUpTo(window, whole, parseGtid(pit.untilGtid)).then(({ domains, reached }) => { assertDomains(pit.untilGtid!, domains); return reached; }) : undefined,
     scope.database !== undefined
-      ? backupCode(ctx, scope.database, transfer).then((backup) => assertStatementsKeepToScope({ ...window, argv, unfilteredArgv: replayArgv(options) }, scope.database!, scope.rewriteDb?.[scope.database!] ?? scope.database!, backup))
+      ? Promise.all([backupCode(ctx, scope.database, transfer), targetRunsEvents(ctx)]).then(([backup, runsEvents]) => assertStatementsKeepToScope(
+        { ...window, argv, unfilteredArgv: replayArgv(options) }, scope.database!, scope.rewriteDb?.[scope.database!] ?? scope.database!, { ...backup, targetRunsEvents: runsEvents },
+      ))
       : undefined,
   ]);
   // Files after a gap are not read: the point must lie within those before it.
@@ -425,6 +427,14 @@ async function backupCode(ctx: Ctx, database: string, transfer: TransferOptions)
   if (!artifact) return { storedCode: [], tables };
   const { files } = await downloadArtifacts([artifact], replayDir(ctx), transfer);
   return { storedCode: storedCodeOf(splitSchemaStatements(await readFile(files[artifact.name]))), tables };
+}
+
+/** Whether the target's event scheduler runs events (`ON`; `OFF` and `DISABLED` run none). */
+async function targetRunsEvents(ctx: Ctx): Promise<boolean> {
+  return withConnection(ctx.target, { connecting: '(the restore target)', doing: 'reading its event scheduler' }, async (connection) => {
+    const [[row]] = await connection.query('SELECT @@event_scheduler AS scheduler') as [Array<{ scheduler: unknown }>, unknown];
+    return String(row?.scheduler).toUpperCase() === 'ON';
+  });
 }
 
 /** Where a replay's binlogs are downloaded. */

@@ -10,7 +10,10 @@
  *   rename (`TRUNCATE shop.t`, `DROP DATABASE shop`) would change the target's database of that
  *   name, and a statement changing the backed-up database from another session's default database
  *   would be skipped; an account statement would change the target's accounts, and stored code
- *   run (`CALL`) writes what the log does not show. Each is refused, naming up to three statements.
+ *   run (`CALL`) writes what the log does not show. So is an event the window creates or enables
+ *   while the target's event scheduler is on: it would run there during the replay, and the
+ *   replay applies what the source's runs of it wrote (the backup's own events are held meanwhile:
+ *   logical/held-events.ts). Each is refused, naming up to three statements.
  * - {@link readStopOrder}: a time target stops at the first event stamped at or after it, as the
  *   tool does; transactions logged after that event yet stamped before the point (event times are
  *   statement starts: a clock step, `SET timestamp`, a replicated event) are counted, so the
@@ -22,6 +25,7 @@ import { nameSome } from '../../../core/name-some';
 import { ENGINE } from '../shared/layout';
 import { readBinlogEvents, type WindowEvent } from './binlog-events';
 import { quotedAliases, statementMode, statementReach } from './statement-names';
+import { definedObject } from '../shared/schema-objects';
 
 /** Where the window's events come from: the tool, its argv for the replay (filters and stop included), and the files' names. */
 export interface BinlogWindow {
@@ -44,7 +48,10 @@ const NAMED = 3;
  * on the target.
  * @throws PermanentError `UNSUPPORTED_RESTORE` naming up to three statements, their GTID and file.
  */
-export async function assertStatementsKeepToScope(window: BinlogWindow, source: string, target: string, backup: { storedCode: readonly string[]; tables: readonly string[] } = { storedCode: [], tables: [] }): Promise<void> {
+export async function assertStatementsKeepToScope(
+  window: BinlogWindow, source: string, target: string,
+  backup: { storedCode: readonly string[]; tables: readonly string[]; targetRunsEvents?: boolean } = { storedCode: [], tables: [] },
+): Promise<void> {
   // Names compared exactly: on a server that keeps case (lower_case_table_names = 0) `Shop` is another database.
   const renamed = source !== target;
   /** The first problems, in words, and how many there are (a long window may hold thousands). */
@@ -74,6 +81,9 @@ export async function assertStatementsKeepToScope(window: BinlogWindow, source: 
     if (reach.accounts) problem(`${at()} changes accounts or privileges (the mysql schema), which a logical restore does not restore: replayed, it would change the target's accounts`);
     if (reach.runsRoutine) problem(`${at()} runs stored code whose writes the binlog does not show: replayed, it could change other databases on the target`);
     if (reach.written.includes(source)) replayedWritingSource.add(keyOf(event));
+    if (backup.targetRunsEvents && enablesEvent(event.statement!)) {
+      problem(`${at()} creates or enables an event, which the target (its event scheduler on) would run while the replay applies what the source's runs of it wrote — twice; turn the target's event scheduler off for the restore (SET GLOBAL event_scheduler = OFF)`);
+    }
     if (isStoredCode(event.statement!) && reachesOut(event.statement!)) reachingOut.push(definitionName(event.statement!));
     if (reachingOut.length > 0 && DML.test(event.statement!)) {
       problem(`${at()} is a data change logged as a statement (binlog_format STATEMENT or MIXED): replayed, the target runs it again with the triggers, functions and views it reaches, and ${reachingOut.slice(0, 2).join(', ')} reach${reachingOut.length === 1 ? 'es' : ''} outside ${target}; keep the source in ROW format`);
@@ -92,6 +102,18 @@ export async function assertStatementsKeepToScope(window: BinlogWindow, source: 
     `a point-in-time replay cannot keep to database ${source}${renamed ? ` (restored as ${target})` : ''}: ${nameSome(problems, { separator: '; ', most: NAMED, total: count })}. Restore to a point before it, or use a physical backup, whose replay applies every statement as logged`,
     { code: 'UNSUPPORTED_RESTORE', engine: ENGINE },
   );
+}
+
+/** An ALTER EVENT that enables its event. */
+const ENABLES_EVENT = /^\s*ALTER\s+(?:DEFINER\s*=\s*\S+\s+)?EVENT\b[\s\S]*\bENABLE\b/i;
+
+/**
+ * Whether `statement` creates an event that runs (not created DISABLE, or DISABLE ON SLAVE) or
+ * enables one: generous, so that a body or comment holding the word DISABLE lets it pass.
+ */
+function enablesEvent(statement: string): boolean {
+  if (definedObject(statement)?.kind === 'event') return !/\bDISABLE\b/i.test(statement);
+  return ENABLES_EVENT.test(statement);
 }
 
 /** `GTID 0-1-7 in binlog.000002 (TRUNCATE shop.t)`, an account statement's password masked. */

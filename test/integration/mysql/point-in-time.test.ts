@@ -556,4 +556,45 @@ describe('mysql point-in-time recovery', () => {
       await runWithoutDefaultDatabase('DROP DATABASE clock');
     }
   }, 180_000);
+
+  it('refuses a replay whose window creates or enables an event while the target\'s event scheduler is on (it would run there during the replay) before touching the target; with the scheduler off, it replays', async () => {
+    // Prepare: B1 of database chime; the window creates an event (from chime, so the binlog tool keeps it) and writes a row; B2
+    await runWithoutDefaultDatabase('CREATE DATABASE chime; CREATE TABLE chime.rings (id INT PRIMARY KEY AUTO_INCREMENT, at DATETIME(6) NOT NULL) ENGINE=InnoDB');
+    const config = { ...source.config(), databases: ['chime'], archiveBinlogs: true };
+    const b1 = await rt.backup({ engine: 'mysql', instance: 'pitr-chime', config });
+    await usingConnection(source.connect(), async (connection) => {
+      await connection.query('USE chime');
+      await connection.query('CREATE EVENT ring ON SCHEDULE EVERY 1 SECOND DO INSERT INTO rings (at) VALUES (NOW(6))');
+      await connection.query("INSERT INTO rings (at) VALUES ('2000-01-01 00:00:00')");
+    });
+    const until = new Date().toISOString();
+    await waitPastSecondAfter(until);
+    await rt.backup({ engine: 'mysql', instance: 'pitr-chime', config });
+    const target = await startTestMariaDb('pitr-chime', 23);
+    const restored = await target.connect();
+
+    try {
+      await restored.query('SET GLOBAL event_scheduler = ON');
+
+      // Act
+      const refused = await failure(rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { until } } }));
+
+      // Assess
+      expect(refused).toMatchObject({ name: 'PermanentError', code: 'UNSUPPORTED_RESTORE' });
+      expect(refused.message).toMatch(/\(CREATE DEFINER=\S+ EVENT ring ON SCHEDULE .*\) creates or enables an event, which the target \(its event scheduler on\) would run while the replay applies .*SET GLOBAL event_scheduler = OFF/);
+      expect(await presentOn(restored, ['chime'], ['nobody'])).toEqual({ databases: [], users: [] });
+
+      // Act
+      await restored.query('SET GLOBAL event_scheduler = OFF');
+      const report = await rt.restore({ backupId: b1.backupId, target: { ...target.config(), pointInTime: { until } } });
+
+      // Assess
+      expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
+      const [rings] = await restored.query('SELECT at FROM chime.rings') as [Array<{ at: Date }>, unknown];
+      expect(rings).toHaveLength(1);
+    } finally {
+      await restored.end();
+      await runWithoutDefaultDatabase('DROP DATABASE chime');
+    }
+  }, 180_000);
 });
