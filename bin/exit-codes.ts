@@ -5,7 +5,7 @@
  * |---|---|
  * | 0 | success |
  * | 1 | the operation failed: validation failed, corrupt or damaged backup, restore did not match |
- * | 2 | bad input: usage, unknown engine, invalid config (a MySQL database the config names that the server does not have, too), an incremental backup of an engine that takes none, refused credentials (`AUTH_FAILED`, every engine), an encrypted backup's key not given or another one (`KEY_UNAVAILABLE`, `KEY_MISMATCH`, `INVALID_KEY`), a deployed state machine or execution that is not there (`remote`), a host name that does not resolve (`UNKNOWN_HOST`), a refused secret reference, backup not found or ambiguous, non-empty target without --force, --force outside the host's restore roots, a running server the restore did not start |
+ * | 2 | bad input: usage, unknown engine, invalid config (a MySQL database the config names that the server does not have, too), an incremental backup of an engine that takes none, refused credentials (`AUTH_FAILED`, every engine) or missing privileges (`ACCESS_DENIED` of the store, `MYSQL_PRIVILEGES`), an encrypted backup's key not given or another one (`KEY_UNAVAILABLE`, `KEY_MISMATCH`, `INVALID_KEY`), a deployed state machine or execution that is not there (`remote`), a host name that does not resolve (`UNKNOWN_HOST`), a refused secret reference, backup not found or ambiguous, non-empty target without --force, --force outside the host's restore roots, a running server the restore did not start |
  * | 3 | temporarily unavailable: unreachable endpoint, throttling, open circuit; try again later |
  * | 130, 143 | interrupted by SIGINT, SIGTERM (bin/cli.ts says so; `INTERRUPTED` with --json) |
  */
@@ -18,7 +18,7 @@ const BAD_INPUT_CODES = new Set([
   'INVALID_PATH', 'INVALID_POLICY', 'INVALID_STORE_URL', 'STORE_NOT_FOUND', 'SPOOL_UNUSABLE', 'UNKNOWN_ENGINE', 'BACKUP_NOT_FOUND', 'BACKUP_INCOMPLETE',
   'TARGET_NOT_EMPTY', 'RESTORE_ROOT_REFUSED', 'SERVER_NOT_STARTED_BY_RESTORE', 'ENGINE_MISMATCH', 'BACKUP_AMBIGUOUS', 'ACCESS_DENIED', 'NO_SUCH_BUCKET', 'SECRET_UNRESOLVED', 'SECRET_REF_REFUSED',
   'PLUGIN_INTEGRITY', 'PLUGIN_NOT_PINNED', 'INCOMPATIBLE_API', 'DUPLICATE_DRIVER', 'INVALID_MANIFEST', 'INCREMENTAL_UNSUPPORTED', 'STATE_MACHINE_NOT_FOUND', 'EXECUTION_NOT_FOUND', AUTH_FAILED, UNKNOWN_HOST,
-  'MYSQL_DATABASE_NOT_FOUND',
+  'MYSQL_DATABASE_NOT_FOUND', 'MYSQL_PRIVILEGES',
 ]);
 
 export function exitCodeFor(error: unknown): number {
