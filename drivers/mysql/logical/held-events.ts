@@ -4,10 +4,11 @@
  * during the replay — on a server whose event scheduler is on — while the replay also applies
  * the rows the source's own runs of it wrote: those changes would be made twice. So the restore
  * creates each enabled event `DISABLE ON SLAVE` (`DISABLE ON REPLICA` on MySQL ≥ 8.0.22: the
- * status a replica gives an event, kept, not run) and enables it once the replay is done, unless the replay changed its status meanwhile.
+ * status a replica gives an event, kept, not run) and enables it once the replay is done, unless
+ * the replay changed its status meanwhile.
  *
- * An event the replayed window itself creates enabled runs from then on (the replay applies its
- * statement as logged).
+ * A window that itself creates or enables an event is refused while the target's event scheduler
+ * is on (point-in-time/window-checks.ts): that event would run during the replay.
  */
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from '../shared/connection';
