@@ -349,14 +349,9 @@ export async function captureUsers(connection: Connection, version: ServerVersio
  */
 export async function assertSchemaReadable(connection: Connection, version: ServerVersion, databases: string[], logger: { warn(message: string, extra?: Record<string, unknown>): void }): Promise<void> {
   const plan = schemaReadPlan(version);
-  const role = plan.currentRole === undefined ? '' : text((await rows(connection, plan.currentRole))[0]?.role);
-  if (role !== '' && role !== 'NONE') {
-    logger.warn('mysql backup: a role is active, privileges are not checked up front', { role });
-    return;
-  }
   const held = await accountPrivileges(connection, version);
-  if (!held) {
-    logger.warn('mysql backup: the server lists no privilege for this account (started with --skip-grant-tables?), privileges are not checked up front');
+  if ('unreadable' in held) {
+    logger.warn(`mysql backup: ${held.unreadable}, privileges are not checked up front`, held.detail);
     return;
   }
   const global = held.global;

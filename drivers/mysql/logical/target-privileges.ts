@@ -22,7 +22,7 @@ import { nameSome } from '../../../core/name-some';
 import { accountPrivileges, currentAccount, describeAccount, sameAccount, type Account } from '../shared/held-privileges';
 import { ENGINE } from '../shared/layout';
 import { definedObject, definerOf } from '../shared/schema-objects';
-import { definerPrivileges, replayPrivileges, schemaReadPlan, TRUSTED_ROUTINE_PRIVILEGES, type ServerVersion } from '../shared/version';
+import { definerPrivileges, replayPrivileges, TRUSTED_ROUTINE_PRIVILEGES, type ServerVersion } from '../shared/version';
 
 type Row = Record<string, unknown>;
 
@@ -30,11 +30,6 @@ type Row = Record<string, unknown>;
 interface Need {
   anyOf: readonly string[];
   why: string;
-}
-
-async function one(connection: Connection, sql: string): Promise<Row> {
-  const [rows] = await connection.query(sql) as [Row[], unknown];
-  return rows[0] ?? {};
 }
 
 /**
@@ -63,7 +58,7 @@ async function needsOf(connection: Connection, version: ServerVersion, statement
   const defined = statements.map((statement) => ({ statement, object: definedObject(statement) }));
   const logged = defined.filter((d) => d.object?.kind === 'function' || d.object?.kind === 'trigger');
   if (logged.length === 0) return needs;
-  const binlog = await one(connection, 'SELECT @@log_bin AS on_, @@log_bin_trust_function_creators AS trusted');
+  const [[binlog]] = await connection.query('SELECT @@log_bin AS on_, @@log_bin_trust_function_creators AS trusted') as [Row[], unknown];
   if (Number(binlog.on_) !== 1 || Number(binlog.trusted) === 1) return needs;
   const kinds = [...new Set(logged.map((d) => `${d.object!.kind}s`))].join(' and ');
   needs.push({ anyOf: TRUSTED_ROUTINE_PRIVILEGES, why: `it creates ${kinds} and the target's binary log is on: that needs ${TRUSTED_ROUTINE_PRIVILEGES.join(' or ')} on *.* (or log_bin_trust_function_creators = 1 on the target)` });
@@ -94,14 +89,11 @@ export async function assertTargetAllows(connection: Connection, version: Server
       { code: 'MYSQL_PRIVILEGES', engine: ENGINE },
     );
   };
-  const skipped = (why: string, extra: Record<string, unknown> = {}) => {
-    logger.warn(`mysql restore: ${why}, the privileges the restore needs are not checked up front`, extra);
+  const held = await accountPrivileges(connection, version, me);
+  if ('unreadable' in held) {
+    logger.warn(`mysql restore: ${held.unreadable}, the privileges the restore needs are not checked up front`, held.detail);
     refuse(missing());
-  };
-  const roleQuery = schemaReadPlan(version).currentRole;
-  const role = roleQuery === undefined ? '' : String((await one(connection, roleQuery)).role ?? '');
-  if (role !== '' && role !== 'NONE') return skipped('a role is active', { role });
-  const held = await accountPrivileges(connection, version);
-  if (!held) return skipped('the server lists no privilege for this account (started with --skip-grant-tables?)', { account: describeAccount(me) });
+    return;
+  }
   refuse(missing(held.global));
 }

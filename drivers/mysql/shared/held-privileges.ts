@@ -7,11 +7,13 @@
  * - on MariaDB ≥ 10.11, what is granted to `PUBLIC`, which every account holds and
  *   information_schema does not list (`SHOW GRANTS FOR PUBLIC`).
  *
- * Privileges of an active role are not among them: the checks skip themselves then.
+ * Privileges of an active role are not listed there, and a server started with
+ * `--skip-grant-tables` lists none: {@link accountPrivileges} says it cannot tell then, and the
+ * checks leave the verdict to the server.
  */
 import type { Connection } from 'mysql2/promise';
 import { lowerCaseTableNames } from './exact-names';
-import { publicGrantsQuery, type ServerVersion } from './version';
+import { publicGrantsQuery, schemaReadPlan, type ServerVersion } from './version';
 
 type Row = Record<string, unknown>;
 const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : value === null || value === undefined ? '' : String(value));
@@ -82,16 +84,25 @@ export interface AccountPrivileges {
   onDatabase(database: string): Promise<ReadonlySet<string>>;
 }
 
+/** Why {@link accountPrivileges} cannot tell what the account holds, and what to log with it. */
+export interface Unreadable {
+  unreadable: string;
+  detail: Record<string, unknown>;
+}
+
 /**
- * The privileges the session's account holds; undefined when the server lists none for it (an
- * account has USAGE at least): a server started with `--skip-grant-tables`, where no privilege is
- * checked.
+ * The privileges the session's account (`account`, when the caller has read it) holds — or why
+ * they cannot be read: a role is active, or the server lists none for the account (an account
+ * has USAGE at least: a server started with `--skip-grant-tables`, where no privilege is checked).
  */
-export async function accountPrivileges(connection: Connection, version: ServerVersion): Promise<AccountPrivileges | undefined> {
-  const account = await currentAccount(connection);
+export async function accountPrivileges(connection: Connection, version: ServerVersion, known?: Account): Promise<AccountPrivileges | Unreadable> {
+  const roleQuery = schemaReadPlan(version).currentRole;
+  const role = roleQuery === undefined ? '' : text((await rows(connection, roleQuery))[0]?.role);
+  if (role !== '' && role !== 'NONE') return { unreadable: 'a role is active', detail: { role } };
+  const account = known ?? await currentAccount(connection);
   const grantee = `'${account.user}'@'${account.host ?? ''}'`;
   const listed = await rows(connection, 'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [grantee]);
-  if (listed.length === 0) return undefined;
+  if (listed.length === 0) return { unreadable: 'the server lists no privilege for this account (started with --skip-grant-tables?)', detail: { account: describeAccount(account) } };
   const granted = await publicGrants(connection, version);
   const global = new HeldPrivileges([...listed.map((r) => text(r.p).toUpperCase()), ...granted.filter((g) => g.database === undefined).flatMap((g) => g.privileges)]);
   // A grant's database is a LIKE pattern, matched as the server matches it: by bytes where it keeps
