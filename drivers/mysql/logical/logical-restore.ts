@@ -295,7 +295,13 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const { facts, mappings, token } = plan;
   const renames = effectiveRenames(mappings);
   const parallelism = ctx.target.parallelism;
-  const statementsOf = async (name: string) => schemaStatements(await readFile(await plan.fileOf(name)));
+  // Each schema artifact read and split once: the post-schemas are read before the first write (the checks) and applied after the load.
+  const parsed = new Map<string, Promise<string[]>>();
+  const statementsOf = (name: string): Promise<string[]> => {
+    let statements = parsed.get(name);
+    if (!statements) parsed.set(name, statements = plan.fileOf(name).then((file) => readFile(file)).then(schemaStatements));
+    return statements;
+  };
   const where = `restoring ${ctx.backup.backupId} into ${describeServer(ctx.target)}`;
   const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
   const started = plan.started;
