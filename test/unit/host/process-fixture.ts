@@ -63,7 +63,19 @@ export async function startNamed(name: string, ...args: string[]): Promise<numbe
   // bash's `exec -a` sets argv[0]; the inner bash (kept by `; true`) carries `args` in its argv.
   const { pid } = await startShell(`echo started; exec bash -c 'exec -a "$0" bash -c "sleep 30; true" "$@"' ${name} ignored ${args.join(' ')}`);
   await until(() => programOf(pid) === name, `pid ${pid} to exec ${name}`);
+  // Until its child has become `sleep`, the child is a copy of it, name and argv alike: a second
+  // "server" to whoever looks (seen on a busy machine).
+  await until(() => childrenOf(pid).some((child) => programOf(child) === 'sleep'), `pid ${pid}'s child to exec sleep`);
   return pid;
+}
+
+/** The processes whose parent is `pid` (Linux's /proc/<pid>/task/<pid>/children). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /**
