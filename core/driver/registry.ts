@@ -38,7 +38,7 @@ const manifestSchema = z.object({
 const pluginSchema = z.object({
   manifest: manifestSchema,
   backup: z.object({ listNodes: fn.optional(), endpoint: fn.optional(), createSnapshot: fn, validateSnapshot: fn, upload: fn, cleanup: fn }).loose().optional(),
-  restore: z.object({ endpoint: fn.optional(), prepareTarget: fn, restore: fn, validateRestore: fn, cleanup: fn.optional() }).loose().optional(),
+  restore: z.object({ endpoint: fn.optional(), prepareTarget: fn, restore: fn, validateRestore: fn, afterValidation: fn.optional(), cleanup: fn.optional() }).loose().optional(),
   mapError: fn.optional(),
 }).loose()
   .refine((p) => !p.manifest.capabilities.includes('backup') || p.backup !== undefined,

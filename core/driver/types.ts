@@ -368,7 +368,7 @@ export interface StagedFiles {
  * Restore side of a driver. A restore runs as steps, each on every node of the target at once
  * (a Map in the state machine), and each waits for the step before it to finish on EVERY node:
  *
- *     prepareTarget → stage? → restore → start? → validateRestore (once, on the first node)
+ *     prepareTarget → stage? → restore → start? → validateRestore, afterValidation? (once, on the first node)
  *
  * So a target spread over hosts (an ensemble's members on their own machines) is restored as one:
  * no node's target is touched before every node has the backup verified (`stage`), and no node
@@ -444,6 +444,15 @@ export interface RestoreDriver<T = unknown> {
    * every node's result merged (core/restore/node-results.ts).
    */
   validateRestore(ctx: RestoreContext<T>, result: RestoreResult): Promise<ValidationReport>;
+  /**
+   * Optional: right after {@link validateRestore}, in the same step and place, lets go of what
+   * the restore held back so that nothing would change the target before it was proven (MySQL:
+   * its events, created held so none runs before the rows are counted again) — when `report`
+   * passed; when it failed, leaves it held. Returns checks added to the report, saying what it
+   * did (a failure to let go is a failed check: the target is not yet as the source was); `[]`
+   * when nothing was held. Idempotent: a retried step finds what it already let go.
+   */
+  afterValidation?(ctx: RestoreContext<T>, result: RestoreResult, report: ValidationReport): Promise<ValidationCheck[]>;
   /**
    * After a failed restore, on each node's host: stops what THIS restore started (a member, a
    * server) and says what the target holds now. It recognises its own work by the markers the

@@ -13,7 +13,7 @@ import { parseManifest, type BackupManifest } from '../catalog/manifest';
 import { backupRecordOf, checkManifestRecords } from '../catalog/backup-record';
 import { missingArtifact } from '../catalog/stored-artifacts';
 import { DEFAULT_NODE } from '../driver/node-ref';
-import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, TransferOptions } from '../driver/types';
+import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
 import { assertForcedRestoreAllowed } from '../host/restore-roots';
 import { releaseRunDir } from '../runs/run-dir';
@@ -306,6 +306,13 @@ export function startRestored(input: unknown, deps: StepDeps): Promise<RestoreNo
   });
 }
 
+/** The driver's validation of `result`, with the checks of what it let go once that was done ({@link RestoreDriver.afterValidation}). */
+async function provenThenLetGo(driver: RestoreDriver, ctx: RestoreContext<unknown>, result: RestoreResult): Promise<ValidationReport> {
+  const report = await driver.validateRestore(ctx, result);
+  const after = await driver.afterValidation?.(ctx, result, report) ?? [];
+  return after.length === 0 ? report : { ok: report.ok && after.every((c) => c.ok), checks: [...report.checks, ...after] };
+}
+
 /**
  * Proves the restore, on the first node's host: every node's result merged (node-results.ts) is
  * recorded, the driver compares the restored database with the manifest's facts, the report goes
@@ -323,7 +330,7 @@ export async function validateRestoredBackup(input: unknown, deps: StepDeps): Pr
     const ctx = await restoreContext(state, state.nodes[0], deps, false);
     const result = mergedResult(results, driver.endpoint?.(ctx.target));
     const resultKey = await writeResult(deps.store, state, result);
-    const report = await driver.validateRestore(ctx, result);
+    const report = await provenThenLetGo(driver, ctx, result);
     const key = await writeValidation(deps.store, state, report);
     return {
       ...state,

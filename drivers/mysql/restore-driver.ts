@@ -6,12 +6,12 @@
 import path from 'node:path';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import type {
-  BackupRecord, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport,
+  BackupRecord, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationCheck, ValidationReport,
 } from '../../core/driver/types';
 import { mysqlEndpoint, type MysqlRestoreTarget } from './config';
 import { PermanentError } from '../../core/errors';
 import { recordedConsistency, recordedFacts } from './shared/layout';
-import { finishAfterReplay, prepareLogicalTarget, restoreLogical, validateTables } from './logical/logical-restore';
+import { finishAfterReplay, prepareLogicalTarget, releaseAfterValidation, restoreLogical, validateTables } from './logical/logical-restore';
 import { markPhysicalRestoreDone, preparePhysicalTarget, restorePhysical } from './physical/physical-restore';
 import { cleanupLogicalRestore, cleanupPhysicalRestore } from './restore-cleanup';
 import { assertReplayable, pointBeforeBackup, prepareReplay, replayBinlogs, validatePointInTime } from './point-in-time/point-in-time';
@@ -83,7 +83,7 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
     const replayed = replay ? { ...result, endpoint: { ...result.endpoint, replay: await replayBinlogs(ctx, replay) } } : result;
     // Done only now: a data dir whose replay failed is not the restore that was asked for.
     if (isPhysical(ctx)) await markPhysicalRestoreDone(ctx, path.resolve(ctx.target.physical!.datadir));
-    // A logical restore's events held while the replay ran are enabled, its markers removed (a physical restore's own server runs no events).
+    // A logical restore's markers are removed once its replay is done (its events, held, are enabled after the validation).
     return replay && !isPhysical(ctx) ? finishAfterReplay(ctx, replayed) : replayed;
   }
 
@@ -105,5 +105,10 @@ export class MysqlRestoreDriver implements RestoreDriver<MysqlRestoreTarget> {
     }
     const checks = ctx.target.pointInTime ? await validatePointInTime(ctx, result) : await validateTables(ctx, result);
     return { ok: checks.every((c) => c.ok), checks };
+  }
+
+  /** A logical restore's events, created held so none ran before it was proven, enabled once it is (a physical restore's own server runs no events). */
+  async afterValidation(ctx: RestoreContext<MysqlRestoreTarget>, result: RestoreResult, report: ValidationReport): Promise<ValidationCheck[]> {
+    return isPhysical(ctx) ? [] : releaseAfterValidation(ctx, result, report);
   }
 }

@@ -11,7 +11,7 @@ import { LocalDirectoryStore } from '../../core/store/local-directory-store';
 import type { BackupContext, BackupRecord, RestoreContext } from '../../core/driver/types';
 import { MysqlBackupDriver } from '../../drivers/mysql/backup-driver';
 import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from '../../drivers/mysql/config';
-import { prepareLogicalTarget, restoreLogical, validateTables } from '../../drivers/mysql/logical/logical-restore';
+import { prepareLogicalTarget, releaseAfterValidation, restoreLogical, validateTables } from '../../drivers/mysql/logical/logical-restore';
 import { tempDir } from './test-run';
 
 /** Temporary directories removed by {@link LogicalRoundTrip.cleanup}. */
@@ -82,12 +82,13 @@ export class LogicalRoundTrip {
     };
   }
 
-  /** Prepares, restores and validates `backup` into `server`. */
+  /** Prepares, restores and validates `backup` into `server`, then lets go of what the restore held (its events), as the validate step does. */
   async restoreInto(server: ServerLike, backup: BackupRecord, extra: Record<string, unknown> = {}, force = false) {
     const ctx = await this.restoreContext(server, backup, extra, force);
     const prepared = await prepareLogicalTarget(ctx);
     const result = await restoreLogical(ctx, prepared, { store: this.store, prefix: '' });
-    const checks = await validateTables(ctx, result);
+    const validated = await validateTables(ctx, result);
+    const checks = [...validated, ...await releaseAfterValidation(ctx, result, { ok: validated.every((c) => c.ok), checks: validated })];
     return { ctx, prepared, result, checks };
   }
 

@@ -1,11 +1,13 @@
 /**
- * Events a logical point-in-time restore holds while it replays. The backup's post-schema creates
- * its events before the binary logs are replayed, and an enabled event would run on the target
- * during the replay — on a server whose event scheduler is on — while the replay also applies
- * the rows the source's own runs of it wrote: those changes would be made twice. So the restore
- * creates each enabled event `DISABLE ON SLAVE` (`DISABLE ON REPLICA` on MySQL ≥ 8.0.22: the
- * status a replica gives an event, kept, not run) and enables it once the replay is done, unless
- * the replay changed its status meanwhile.
+ * Events a logical restore holds until it is proven. The backup's post-schema creates its events
+ * after the rows are loaded and read back, and an enabled event would run on the target — on a
+ * server whose event scheduler is on (MySQL's default) — before the restore's validation counts
+ * every table again: a cleanup event deleting old rows makes a whole restore look wrong. And with a
+ * point-in-time replay to follow, it would run while the replay also applies the rows the source's
+ * own runs of it wrote: those changes would be made twice. So the restore creates each enabled
+ * event `DISABLE ON SLAVE` (`DISABLE ON REPLICA` on MySQL ≥ 8.0.22: the status a replica gives an
+ * event, kept, not run) and enables it once the validation has passed (restore-driver.ts
+ * `afterValidation`), unless a replay changed its status meanwhile.
  *
  * A window that itself creates or enables an event is refused while the target's event scheduler
  * is on (point-in-time/window-checks.ts): that event would run during the replay.
@@ -15,7 +17,7 @@ import { quoteId } from '../shared/connection';
 import { isExactly } from '../shared/exact-names';
 import { definedObject } from '../shared/schema-objects';
 
-/** An event held during the replay: its database (under its target name) and name. */
+/** An event held until the restore is proven: its database (under its target name) and name. */
 export interface HeldEvent {
   database: string;
   name: string;
@@ -58,8 +60,8 @@ function definerClause(definer: string): string {
 }
 
 /**
- * Enables the events of `held` still held once the replay is done: not one the replay dropped,
- * nor one whose status it set (it stands as the source had it). Each keeps its definer (an ALTER
+ * Enables the events of `held` still held: not one a replay dropped, nor one whose status it set
+ * (it stands as the source had it). Each keeps its definer (an ALTER
  * EVENT without one makes the restoring user the event's definer). Returns the events enabled.
  */
 export async function releaseHeldEvents(connection: Connection, held: readonly HeldEvent[]): Promise<HeldEvent[]> {

@@ -11,11 +11,12 @@
  *    (CREATE DATABASE under the target name, tables, over several connections), loads the chunks
  *    in parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a statement per chunk, each table or
  *    key range read back and digested as soon as it is in), applies the post-schemas (views,
- *    routines, triggers, events) and users.sql, and finally removes its markers — with a
- *    point-in-time replay to follow, only once that is done ({@link finishAfterReplay}), which
- *    also enables the events held meanwhile (held-events.ts).
+ *    routines, triggers, events — each enabled event created held, held-events.ts) and users.sql,
+ *    and finally removes its markers — with a point-in-time replay to follow, only once that is
+ *    done ({@link finishAfterReplay}).
  * 3. `validateTables` compares every table's presence, row count and digest (those the load read
- *    back, or read now), and the schema objects, with the manifest.
+ *    back, or read now), and the schema objects, with the manifest; then
+ *    {@link releaseAfterValidation} enables the events held, when it passed.
  *
  * Renames: names are rewritten as documented in sql-rename.ts — the CREATE DATABASE name and
  * qualified references to renamed databases; references to databases outside the restore (and
@@ -30,8 +31,9 @@ import { RESTORE_SERVERS_ENV } from '../../../core/host/restore-roots';
 import { Arrivals, both } from '../../../core/concurrency';
 import { downloadArtifacts } from '../../../core/driver/download';
 import type {
-  Json, JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions, ValidationCheck,
+  Json, JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions, ValidationCheck, ValidationReport,
 } from '../../../core/driver/types';
+import { nameSome } from '../../../core/name-some';
 import { PermanentError, stopIfAborted } from '../../../core/errors';
 import { selectArtifacts } from '../shared/artifact-select';
 import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
@@ -282,7 +284,7 @@ interface Applied {
   objects: Record<string, SchemaObjects>;
   /** Views the source could not resolve, which the target would not create either (`db.view`): left out. */
   viewsLeftOut: string[];
-  /** Enabled events created held, a replay to follow. */
+  /** Enabled events created held, until the restore is proven. */
   eventsHeld: HeldEvent[];
 }
 
@@ -431,7 +433,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     const granted = grantedTable(statement);
     return granted !== undefined && isBroken(granted.database, granted.name);
   };
-  // A replay to follow: enabled events are created held, and enabled once it is done (held-events.ts).
+  // Enabled events are created held, and enabled once the restore is proven (held-events.ts).
   const eventsHeld: HeldEvent[] = [];
   await withSchemaConnection(ctx, where, async (connection) => {
     const pending: DeferredStatement[] = [];
@@ -439,8 +441,8 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       const schema = schemaOf.get(mapping.source);
       const statements = schema ? await statementsOf(schema.post) : [];
       objects[mapping.target] = objectsDefinedBy(statements);
-      const applied = ctx.target.pointInTime ? holdEvents(statements, mapping.target, heldEventStatus(version), eventsHeld) : statements;
-      pending.push(...await applyStatements(connection, applied, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
+      const held = holdEvents(statements, mapping.target, heldEventStatus(version), eventsHeld);
+      pending.push(...await applyStatements(connection, held, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
     }
     if (facts.users) {
       pending.push(...await applyStatements(connection, await statementsOf(facts.users), { renames, where: 'users', mayGoWithout }));
@@ -464,18 +466,41 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
 }
 
 /**
- * Once the replay that follows a logical restore is done: enables the events {@link restoreLogical}
- * held for it (held-events.ts; the result's endpoint says which, `eventsEnabledAfterReplay`) and
- * removes the markers it left, so that a replay that failed leaves databases known unfinished.
+ * Once the replay that follows a logical restore is done: removes the markers {@link restoreLogical}
+ * left for it, so that a replay that failed leaves databases known unfinished.
  */
 export async function finishAfterReplay(ctx: Ctx, result: RestoreResult): Promise<RestoreResult> {
-  const held = (result.endpoint.eventsHeld ?? []) as unknown as HeldEvent[];
   const databases = result.endpoint.databases as string[];
-  return withSchemaConnection(ctx, `finishing the restore on ${describeServer(ctx.target)} after the replay`, async (connection) => {
-    const released = await releaseHeldEvents(connection, held);
+  await withSchemaConnection(ctx, `finishing the restore on ${describeServer(ctx.target)} after the replay`, async (connection) => {
     for (const database of databases) await removeMarker(connection, database);
-    return held.length === 0 ? result : { ...result, endpoint: { ...result.endpoint, eventsEnabledAfterReplay: released as unknown as JsonObject[] } };
   });
+  return result;
+}
+
+/**
+ * After the validation of a logical restore: check `events-enabled`, when {@link restoreLogical}
+ * held events (the result's endpoint, `eventsHeld`). A validation that passed has them enabled, each
+ * still held (held-events.ts: not one a replay dropped or set the status of); one that failed
+ * leaves them held (kept, not run) and says how to enable them once the data is checked.
+ */
+export async function releaseAfterValidation(ctx: Ctx, result: RestoreResult, report: ValidationReport): Promise<ValidationCheck[]> {
+  const held = (result.endpoint.eventsHeld ?? []) as unknown as HeldEvent[];
+  if (held.length === 0) return [];
+  const names = held.map((e) => `${e.database}.${e.name}`);
+  if (!report.ok) {
+    return [{
+      name: 'events-enabled',
+      ok: false,
+      detail: `left held (disabled on the replica side: kept, not run), as the restore did not validate: event ${nameSome(names)}; once the data is checked, enable each with ALTER DEFINER=<its definer> EVENT … ENABLE`,
+    }];
+  }
+  const released = await withSchemaConnection(ctx, `enabling the restored events on ${describeServer(ctx.target)}`, (connection) => releaseHeldEvents(connection, held));
+  const kept = held.length - released.length;
+  return [{
+    name: 'events-enabled',
+    ok: true,
+    detail: `${released.length} of ${held.length} events, created held so none ran before the restore was proven, enabled after it${released.length ? `: ${nameSome(released.map((e) => `${e.database}.${e.name}`))}` : ''}${kept ? `; ${kept} left as the replay set or dropped them` : ''}`,
+  }];
 }
 
 /**

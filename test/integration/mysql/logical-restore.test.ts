@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import type { BackupRecord, PreparedTarget } from '../../../core/driver/types';
-import { MANY_TABLES, finishAfterReplay, prepareLogicalTarget, restoreLogical, validateTables } from '../../../drivers/mysql/logical/logical-restore';
+import { MANY_TABLES, finishAfterReplay, prepareLogicalTarget, releaseAfterValidation, restoreLogical, validateTables } from '../../../drivers/mysql/logical/logical-restore';
 import { sharedEncodePool } from '../../../drivers/mysql/shared/encode-pool';
 import type { MysqlFacts } from '../../../drivers/mysql/shared/layout';
 import { MARKER_TABLE } from '../../../drivers/mysql/logical/restore-marker';
@@ -284,6 +284,41 @@ describe('mysql logical restore', () => {
     expect(before).toBe(1);
     expect(await marked()).toBe(0);
     await admin.query('DROP DATABASE shop_replayed');
+  }, 120_000);
+
+  it('creates the backup\'s enabled events held, so none runs before the restore is proven, and enables them, each keeping its definer, once the validation passed; one that failed leaves them held', async () => {
+    // Prepare: database ticking with an enabled event of another definer (the source's event scheduler is off: it never runs there)
+    await sourceAdmin.query(`CREATE DATABASE ticking; CREATE TABLE ticking.ticks (id INT PRIMARY KEY AUTO_INCREMENT, at DATETIME(6) NOT NULL) ENGINE=InnoDB;
+      CREATE DEFINER = 'tick_owner'@'%' EVENT ticking.tick ON SCHEDULE EVERY 1 SECOND DO INSERT INTO ticking.ticks (at) VALUES (NOW(6));
+      INSERT INTO ticking.ticks (at) VALUES ('2000-01-01 00:00:00')`);
+    const backup = await backUp(source, 'ticking', {});
+    await sourceAdmin.query('DROP DATABASE ticking');
+    const target = await sharedTarget();
+    const admin = await connect(target);
+    const ctx = await restoreContext(target, { renameDatabases: { ticking: 'ticking_held' } }, false, backup);
+    const event = async () => (await admin.query("SELECT STATUS AS status, DEFINER AS definer FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'ticking_held'") as [unknown[], unknown])[0];
+    await admin.query('SET GLOBAL event_scheduler = ON');
+
+    try {
+      // Act
+      const result = await restoreLogical(ctx, await prepareLogicalTarget(ctx), { store, prefix: '' });
+      const held = await event();
+      const checks = await validateTables(ctx, result);
+      const leftHeld = await releaseAfterValidation(ctx, result, { ok: false, checks });
+      const stillHeld = await event();
+      const enabled = await releaseAfterValidation(ctx, result, { ok: true, checks });
+
+      // Assess
+      expect(result.endpoint.eventsHeld).toEqual([{ database: 'ticking_held', name: 'tick' }]);
+      expect(held).toEqual([{ status: 'SLAVESIDE_DISABLED', definer: 'tick_owner@%' }]);
+      expect(checks.filter((c) => !c.ok)).toEqual([]); // counted again with the event held: one row, as backed up
+      expect(leftHeld).toEqual([{ name: 'events-enabled', ok: false, detail: expect.stringMatching(/^left held .* as the restore did not validate: event ticking_held\.tick; .*ENABLE$/) }]);
+      expect(stillHeld).toEqual(held);
+      expect(enabled).toEqual([{ name: 'events-enabled', ok: true, detail: '1 of 1 events, created held so none ran before the restore was proven, enabled after it: ticking_held.tick' }]);
+      expect(await event()).toEqual([{ status: 'ENABLED', definer: 'tick_owner@%' }]);
+    } finally {
+      await admin.query('SET GLOBAL event_scheduler = OFF; DROP DATABASE IF EXISTS ticking_held');
+    }
   }, 120_000);
 
   it('refuses a non-empty target without force and leaves it untouched; replaces it with force', async () => {
