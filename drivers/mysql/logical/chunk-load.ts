@@ -47,6 +47,7 @@ import { tableColumns, tableKey } from '../shared/table-columns';
 import { storedTableName } from '../shared/exact-names';
 import { classifyTargetError, openLoadConnection, type TargetSettings } from '../shared/target-connection';
 import { ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, errnoOf } from '../shared/errors';
+import { catalogText } from '../shared/catalog-text';
 
 /** One table to load: its target name and its chunk files, in order. */
 export interface TableLoad {
@@ -168,8 +169,7 @@ function chunksStream(files: string[]): Readable {
 /** The warnings of the last statement (up to the session's `max_error_count`). */
 async function showWarnings(connection: Connection): Promise<Array<{ level: string; code: number; message: string }>> {
   const [rows] = await connection.query('SHOW WARNINGS') as [Array<{ Level: unknown; Code: unknown; Message: unknown }>, unknown];
-  const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
-  return rows.map((w) => ({ level: text(w.Level), code: Number(text(w.Code)), message: text(w.Message) }));
+  return rows.map((w) => ({ level: catalogText(w.Level), code: Number(catalogText(w.Code)), message: catalogText(w.Message) }));
 }
 
 /**

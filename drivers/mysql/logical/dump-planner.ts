@@ -34,6 +34,7 @@ import { CHUNK_BYTES } from '../config';
 import {
   dumpRange, dumpServerError, dumpWholeTables, qualifiedName, rangeQuery, whereClause, withWriteRetries, type ChunkStage, type KeyRange, type PipelineOptions, type TableSource, type WrittenChunk,
 } from './dump-pipeline';
+import { catalogText } from '../shared/catalog-text';
 
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
 export const TRANSACTIONAL_ENGINES: ReadonlySet<string> = new Set(['innodb']);
@@ -51,7 +52,6 @@ export interface DumpTable extends TableSource {
 }
 
 type Row = Record<string, unknown>;
-const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : value === null || value === undefined ? '' : String(value));
 
 /**
  * Lists the base tables of `databases` (sequences and views have no rows to dump), with their
@@ -71,23 +71,23 @@ export async function listTables(connection: Connection, databases: string[]): P
        FROM information_schema.COLUMNS WHERE ${isExactly('TABLE_SCHEMA')} AND COLUMN_KEY = 'PRI'`);
   const keys = new Map<string, Row[]>();
   for (const column of keyColumns) {
-    const id = `${text(column.db)}\u0000${text(column.name)}`;
+    const id = `${catalogText(column.db)}\u0000${catalogText(column.name)}`;
     keys.set(id, [...(keys.get(id) ?? []), column]);
   }
   const splitKeys = new Map<string, string>();
   for (const [id, columns] of keys) {
-    if (columns.length === 1 && INTEGER_TYPES.has(text(columns[0].type).toLowerCase())) splitKeys.set(id, text(columns[0].col));
+    if (columns.length === 1 && INTEGER_TYPES.has(catalogText(columns[0].type).toLowerCase())) splitKeys.set(id, catalogText(columns[0].col));
   }
   const columns = await tableColumns(connection, databases);
   return tables.map((t) => {
-    const engine = text(t.engine) || 'unknown';
+    const engine = catalogText(t.engine) || 'unknown';
     return {
-      columns: columns.get(tableKey(text(t.db), text(t.name))) ?? [],
-      database: text(t.db),
-      table: text(t.name),
+      columns: columns.get(tableKey(catalogText(t.db), catalogText(t.name))) ?? [],
+      database: catalogText(t.db),
+      table: catalogText(t.name),
       engine,
       transactional: TRANSACTIONAL_ENGINES.has(engine.toLowerCase()),
-      splitKey: splitKeys.get(`${text(t.db)}\u0000${text(t.name)}`),
+      splitKey: splitKeys.get(`${catalogText(t.db)}\u0000${catalogText(t.name)}`),
       estimatedRows: Number(t.estRows ?? 0) || 0,
       estimatedBytes: Number(t.estBytes ?? 0) || 0,
     };

@@ -27,6 +27,7 @@ import { isExactly } from '../shared/exact-names';
 import { accountPrivileges } from '../shared/held-privileges';
 import { ENGINE } from '../shared/layout';
 import { routinesReadable, schemaReadPlan, type ServerVersion } from '../shared/version';
+import { catalogText } from '../shared/catalog-text';
 
 /** The line that opens every statement of a schema artifact; the byte length of the statement follows it. */
 export const SCHEMA_STATEMENT_MARKER = '-- dbbackup:statement';
@@ -99,11 +100,6 @@ type Row = Record<string, unknown>;
 
 const literal = (value: string): string => escapeLiteral(value);
 
-function text(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-}
-
 async function rows(connection: Connection, sql: string, values: unknown[] = []): Promise<Row[]> {
   const [result] = await connection.query(sql, values) as [Row[], unknown];
   return result;
@@ -144,7 +140,7 @@ async function showCreateAll(connection: Connection, requests: ShowCreate[]): Pr
 function definition(row: Row | undefined, { column, what, privilege }: ShowCreate): { row: Row; statement: string } {
   if (!row) throw new TransientError(`${what} disappeared while the schema was read (DDL while backing up); retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE });
   const key = typeof column === 'string' ? column : Object.keys(row).find((k) => column.test(k));
-  const statement = key === undefined ? '' : text(row[key]);
+  const statement = key === undefined ? '' : catalogText(row[key]);
   if (statement.length === 0) {
     throw new PermanentError(`missing privilege ${privilege}: the server hides the definition of ${what} from this user`, { code: 'MYSQL_PRIVILEGES', engine: ENGINE });
   }
@@ -167,10 +163,10 @@ export function portableSqlMode(mode: string): string {
 
 /** The session settings that precede an object's CREATE statement. */
 function sessionFor(row: Row, options: { sqlMode?: string; timeZone?: boolean } = {}): string[] {
-  const statements = [`SET SESSION sql_mode = ${literal(options.sqlMode ?? portableSqlMode(text(row.sql_mode)))}`];
-  if (row.character_set_client) statements.push(`SET SESSION character_set_client = ${literal(text(row.character_set_client))}`);
-  if (row.collation_connection) statements.push(`SET SESSION collation_connection = ${literal(text(row.collation_connection))}`);
-  if (options.timeZone && row.time_zone) statements.push(`SET SESSION time_zone = ${literal(text(row.time_zone))}`);
+  const statements = [`SET SESSION sql_mode = ${literal(options.sqlMode ?? portableSqlMode(catalogText(row.sql_mode)))}`];
+  if (row.character_set_client) statements.push(`SET SESSION character_set_client = ${literal(catalogText(row.character_set_client))}`);
+  if (row.collation_connection) statements.push(`SET SESSION collation_connection = ${literal(catalogText(row.collation_connection))}`);
+  if (options.timeZone && row.time_zone) statements.push(`SET SESSION time_zone = ${literal(catalogText(row.time_zone))}`);
   return statements;
 }
 
@@ -215,7 +211,7 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
   const tables = await rows(connection,
     `SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} ORDER BY TABLE_NAME`, [database, database]);
   const sequences: string[] = [];
-  const baseTables = tables.map((t) => ({ name: text(t.name), kind: text(t.type) === 'SEQUENCE' ? 'sequence' : 'table', type: text(t.type) }))
+  const baseTables = tables.map((t) => ({ name: catalogText(t.name), kind: catalogText(t.type) === 'SEQUENCE' ? 'sequence' : 'table', type: catalogText(t.type) }))
     .filter((t) => t.type !== 'VIEW' && t.type !== 'SYSTEM VIEW');
   const created = await showCreateAll(connection, baseTables.map(({ name, kind }) => (
     { sql: `SHOW CREATE ${kind.toUpperCase()} ${quoteId(name)}`, column: 'Create Table', what: `${kind} ${database}.${name}`, privilege: shownBy.tables })));
@@ -230,14 +226,14 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
   }
   for (const name of sequences) {
     const [state] = await rows(connection, `SELECT next_not_cached_value AS next FROM ${quoteId(name)}`);
-    pre.push(`DO SETVAL(${quoteId(name)}, ${text(state.next)}, 0)`);
+    pre.push(`DO SETVAL(${quoteId(name)}, ${catalogText(state.next)}, 0)`);
   }
 
   // Routines first: views and triggers may call them, and a routine body is not resolved at creation.
   const routines = await rows(connection,
     `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ${isExactly('ROUTINE_SCHEMA')}
       ORDER BY FIELD(ROUTINE_TYPE, 'PACKAGE', 'PACKAGE BODY', 'FUNCTION', 'PROCEDURE'), ROUTINE_NAME`, [database, database]);
-  const routineNames = routines.map((r) => ({ name: text(r.name), type: text(r.type).toUpperCase() }));
+  const routineNames = routines.map((r) => ({ name: catalogText(r.name), type: catalogText(r.type).toUpperCase() }));
   const routinesShown = await showCreateAll(connection, routineNames.map(({ name, type }) => (
     { sql: `SHOW CREATE ${type} ${quoteId(name)}`, column: /^Create /, what: `${type.toLowerCase()} ${database}.${name}`, privilege: routineAccess.grant })));
   for (const [i, { name, type }] of routineNames.entries()) {
@@ -245,7 +241,7 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
     objects.routines.push(`${type.toLowerCase()} ${name}`);
   }
 
-  const viewNames = tables.filter((t) => text(t.type) === 'VIEW').map((t) => text(t.name));
+  const viewNames = tables.filter((t) => catalogText(t.type) === 'VIEW').map((t) => catalogText(t.name));
   const viewsShown = await showCreateAll(connection, viewNames.map((name) => (
     { sql: `SHOW CREATE VIEW ${quoteId(name)}`, column: 'Create View', what: `view ${database}.${name}`, privilege: shownBy.views })));
   const views = new Map(viewNames.map((name, i) => [name, viewsShown[i]]));
@@ -260,7 +256,7 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
   const triggers = await rows(connection,
     `SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE ${isExactly('TRIGGER_SCHEMA')}
       ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, TRIGGER_NAME`, [database, database]);
-  const triggerNames = triggers.map((t) => text(t.name));
+  const triggerNames = triggers.map((t) => catalogText(t.name));
   const triggersShown = await showCreateAll(connection, triggerNames.map((name) => (
     { sql: `SHOW CREATE TRIGGER ${quoteId(name)}`, column: 'SQL Original Statement', what: `trigger ${database}.${name}`, privilege: shownBy.triggers })));
   for (const [i, name] of triggerNames.entries()) {
@@ -269,7 +265,7 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
   }
 
   const events = await rows(connection, `SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE ${isExactly('EVENT_SCHEMA')} ORDER BY EVENT_NAME`, [database, database]);
-  const eventNames = events.map((e) => text(e.name));
+  const eventNames = events.map((e) => catalogText(e.name));
   const eventsShown = await showCreateAll(connection, eventNames.map((name) => (
     { sql: `SHOW CREATE EVENT ${quoteId(name)}`, column: 'Create Event', what: `event ${database}.${name}`, privilege: shownBy.events })));
   for (const [i, name] of eventNames.entries()) {
@@ -290,7 +286,7 @@ async function unresolvedViews(connection: Connection, database: string, names: 
   if (names.length === 0) return [];
   const resolved = new Set((await rows(connection,
     `SELECT DISTINCT TABLE_NAME AS name FROM information_schema.COLUMNS WHERE ${isExactly('TABLE_SCHEMA')} AND BINARY TABLE_NAME IN (?)`, [database, database, names]))
-    .map((r) => text(r.name)));
+    .map((r) => catalogText(r.name)));
   const broken: Array<{ name: string; problem: string }> = [];
   for (const name of names.filter((n) => !resolved.has(n))) {
     try {
@@ -317,7 +313,7 @@ const account = (user: string, host: string): string => `${literal(user)}@${lite
 export async function captureUsers(connection: Connection, version: ServerVersion): Promise<{ statements: string[]; accounts: string[] }> {
   const plan = schemaReadPlan(version).accounts;
   const accounts = (await rows(connection, plan.list))
-    .map((r) => ({ user: text(r.user), host: text(r.host), role: text(r.isRole) === 'Y' }))
+    .map((r) => ({ user: catalogText(r.user), host: catalogText(r.host), role: catalogText(r.isRole) === 'Y' }))
     .filter((a) => !SYSTEM_ACCOUNTS.has(a.user));
   const creates: string[] = [];
   const grants: string[] = [];
@@ -329,7 +325,7 @@ export async function captureUsers(connection: Connection, version: ServerVersio
       const { statement } = await showCreate(connection, `SHOW CREATE USER ${who}`, /^CREATE USER/i, `account ${a.user}@${a.host}`, plan.privilege);
       creates.push(statement.replace(/^CREATE USER (?!IF NOT EXISTS)/i, 'CREATE USER IF NOT EXISTS '));
     }
-    for (const grant of await rows(connection, `SHOW GRANTS FOR ${who}`)) grants.push(text(Object.values(grant)[0]));
+    for (const grant of await rows(connection, `SHOW GRANTS FOR ${who}`)) grants.push(catalogText(Object.values(grant)[0]));
   }
   return { statements: [...creates, ...grants], accounts: accounts.map((a) => (a.role ? a.user : `${a.user}@${a.host}`)) };
 }

@@ -22,6 +22,7 @@ import type { Logger } from '../../../core/logger';
 import { toMysqlError } from './errors';
 import { ENGINE, type MysqlConsistency } from './layout';
 import { binlogStatusPlan, commitBlockPlan, snapshotBinlogPlan, type ServerVersion } from './version';
+import { catalogText } from './catalog-text';
 
 /** Seconds a lock statement may wait for other sessions' locks before failing (transient). */
 export const LOCK_WAIT_TIMEOUT_SECONDS = 60;
@@ -37,8 +38,6 @@ export interface ConsistentSnapshot {
 
 type Row = Record<string, unknown>;
 
-const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : value === null || value === undefined ? '' : String(value));
-
 async function firstRow(connection: Connection, sql: string, values: unknown[] = []): Promise<Row | undefined> {
   const [rows] = await connection.query(sql, values) as [Row[], unknown];
   return rows[0];
@@ -46,13 +45,13 @@ async function firstRow(connection: Connection, sql: string, values: unknown[] =
 
 async function scalar(connection: Connection, sql: string, values: unknown[] = []): Promise<string> {
   const row = await firstRow(connection, sql, values);
-  return row ? text(Object.values(row)[0]) : '';
+  return row ? catalogText(Object.values(row)[0]) : '';
 }
 
 /** `SHOW ... STATUS LIKE` rows as a name → value map. */
 async function statusMap(connection: Connection, sql: string): Promise<Map<string, string>> {
   const [rows] = await connection.query(sql) as [Row[], unknown];
-  return new Map(rows.map((r) => [text(r.Variable_name).toLowerCase(), text(r.Value)]));
+  return new Map(rows.map((r) => [catalogText(r.Variable_name).toLowerCase(), catalogText(r.Value)]));
 }
 
 export interface OpenSnapshotOptions {
@@ -132,9 +131,9 @@ export async function openConsistentSnapshot(
         throw toMysqlError(error, `reading the binary log position (${status.status}; needs ${status.privilege})`);
       }
       if (row) {
-        consistency.binlogFile = text(row.File);
-        consistency.binlogPosition = Number(text(row.Position));
-        const gtid = status.gtidQuery ? await scalar(control, status.gtidQuery) : text(row[status.gtidColumn ?? '']);
+        consistency.binlogFile = catalogText(row.File);
+        consistency.binlogPosition = Number(catalogText(row.Position));
+        const gtid = status.gtidQuery ? await scalar(control, status.gtidQuery) : catalogText(row[status.gtidColumn ?? '']);
         if (gtid.length > 0) consistency.gtid = gtid.replace(/\s+/g, '');
       }
     }

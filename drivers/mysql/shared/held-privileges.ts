@@ -14,9 +14,9 @@
 import type { Connection } from 'mysql2/promise';
 import { lowerCaseTableNames } from './exact-names';
 import { publicGrantsQuery, schemaReadPlan, type ServerVersion } from './version';
+import { catalogText } from './catalog-text';
 
 type Row = Record<string, unknown>;
-const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : value === null || value === undefined ? '' : String(value));
 
 async function rows(connection: Connection, sql: string, values: unknown[] = []): Promise<Row[]> {
   const [result] = await connection.query(sql, values) as [Row[], unknown];
@@ -37,7 +37,7 @@ export const sameAccount = (a: Account, b: Account): boolean => a.user === b.use
 
 /** The session's account: `CURRENT_USER()` is `user@host` (a user name may hold an `@`, a host may not). */
 export async function currentAccount(connection: Connection): Promise<Account> {
-  const current = text((await rows(connection, 'SELECT CURRENT_USER() AS account'))[0]?.account);
+  const current = catalogText((await rows(connection, 'SELECT CURRENT_USER() AS account'))[0]?.account);
   const at = current.lastIndexOf('@');
   return at < 0 ? { user: current } : { user: current.slice(0, at), host: current.slice(at + 1) };
 }
@@ -61,7 +61,7 @@ async function publicGrants(connection: Connection, version: ServerVersion): Pro
     return [];
   }
   return lines.flatMap((line) => {
-    const match = PUBLIC_GRANT.exec(text(Object.values(line)[0]));
+    const match = PUBLIC_GRANT.exec(catalogText(Object.values(line)[0]));
     if (!match) return [];
     const privileges = match[1].split(/\s*,\s*/).map((p) => p.toUpperCase());
     return [{ ...(match[2] !== undefined ? { database: match[2].replace(/``/g, '`') } : {}), privileges }];
@@ -97,20 +97,20 @@ export interface Unreadable {
  */
 export async function accountPrivileges(connection: Connection, version: ServerVersion, known?: Account): Promise<AccountPrivileges | Unreadable> {
   const roleQuery = schemaReadPlan(version).currentRole;
-  const role = roleQuery === undefined ? '' : text((await rows(connection, roleQuery))[0]?.role);
+  const role = roleQuery === undefined ? '' : catalogText((await rows(connection, roleQuery))[0]?.role);
   if (role !== '' && role !== 'NONE') return { unreadable: 'a role is active', detail: { role } };
   const account = known ?? await currentAccount(connection);
   const grantee = `'${account.user}'@'${account.host ?? ''}'`;
   const listed = await rows(connection, 'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [grantee]);
   if (listed.length === 0) return { unreadable: 'the server lists no privilege for this account (started with --skip-grant-tables?)', detail: { account: describeAccount(account) } };
   const granted = await publicGrants(connection, version);
-  const global = new HeldPrivileges([...listed.map((r) => text(r.p).toUpperCase()), ...granted.filter((g) => g.database === undefined).flatMap((g) => g.privileges)]);
+  const global = new HeldPrivileges([...listed.map((r) => catalogText(r.p).toUpperCase()), ...granted.filter((g) => g.database === undefined).flatMap((g) => g.privileges)]);
   // A grant's database is a LIKE pattern, matched as the server matches it: by bytes where it keeps
   // case (a grant on `plain` gives nothing on `Plain`), regardless of case where it folds names.
   const like = (await lowerCaseTableNames(connection)) === 0 ? 'LIKE BINARY' : 'LIKE';
   const onDatabase = async (database: string): Promise<ReadonlySet<string>> => {
     const own = await rows(connection, `SELECT PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND ? ${like} TABLE_SCHEMA`, [grantee, database]);
-    const held = new HeldPrivileges(own.map((r) => text(r.p).toUpperCase()));
+    const held = new HeldPrivileges(own.map((r) => catalogText(r.p).toUpperCase()));
     for (const grant of granted) {
       if (grant.database === undefined) continue;
       const [match] = await rows(connection, `SELECT ? ${like} ? AS covered`, [database, grant.database]);

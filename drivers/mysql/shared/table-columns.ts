@@ -8,6 +8,7 @@
 import type { Connection } from 'mysql2/promise';
 import type { ColumnInfo } from './column-codec';
 import { eachName, isExactly } from './exact-names';
+import { catalogText } from './catalog-text';
 
 export type { ColumnInfo } from './column-codec';
 
@@ -17,7 +18,6 @@ export function tableKey(database: string, table: string): string {
 }
 
 type Row = Record<string, unknown>;
-const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : value === null || value === undefined ? '' : String(value));
 
 /** Whether a column as information_schema describes it is generated, or set by system versioning. */
 export function classifyColumn(extra: string, generationExpression: string): 'data' | 'generated' | 'versioning' {
@@ -37,10 +37,10 @@ export async function tableColumns(connection: Connection, databases: string[], 
        FROM information_schema.COLUMNS WHERE ${isExactly('TABLE_SCHEMA')}${table === undefined ? '' : ` AND ${isExactly('TABLE_NAME')}`}
       ORDER BY TABLE_NAME, ORDINAL_POSITION`, (database) => (table === undefined ? [database, database] : [database, database, table, table]));
   for (const row of rows) {
-    const kind = classifyColumn(text(row.extra), text(row.expr));
+    const kind = classifyColumn(catalogText(row.extra), catalogText(row.expr));
     if (kind === 'versioning') continue;
-    const key = tableKey(text(row.db), text(row.tbl));
-    columns.set(key, [...(columns.get(key) ?? []), { name: text(row.col), generated: kind === 'generated', type: text(row.type).toLowerCase() }]);
+    const key = tableKey(catalogText(row.db), catalogText(row.tbl));
+    columns.set(key, [...(columns.get(key) ?? []), { name: catalogText(row.col), generated: kind === 'generated', type: catalogText(row.type).toLowerCase() }]);
   }
   return columns;
 }

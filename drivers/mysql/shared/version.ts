@@ -10,6 +10,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
+import { catalogText } from './catalog-text';
 
 export type Flavor = 'mariadb' | 'mysql';
 
@@ -68,7 +69,7 @@ export function assertSupportedVersion(version: ServerVersion): void {
  */
 export async function detectServerVersion(connection: Connection): Promise<ServerVersion> {
   const [rows] = await connection.query({ sql: 'SELECT VERSION(), @@version_comment', rowsAsArray: true }) as [unknown[][], unknown];
-  const [version, comment] = rows[0].map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')));
+  const [version, comment] = rows[0].map(catalogText);
   const parsed = parseServerVersion(version, comment);
   assertSupportedVersion(parsed);
   return parsed;
