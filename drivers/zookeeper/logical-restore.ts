@@ -84,8 +84,10 @@ export async function restoreLogical(ctx: RestoreContext<LogicalTarget>, transfe
     if (!empty && !ctx.force && !(await isOwnRestore(markerDir(ctx), identity))) {
       throw treeNotEmpty(ctx, 'it changed after the prepare step, and this restore did not write it');
     }
-    await writeRestoreMarker(markerDir(ctx), identity); // before the first change: a clear that stops half way is this restore's partial work
-    if (!empty) logger.warn('zookeeper restore: cleared the target tree', { deleted: await clearTree(client) });
+    // Before the first change: a clear that stops half way is this restore's partial work.
+    const marked = () => writeRestoreMarker(markerDir(ctx), identity);
+    if (!empty) logger.warn('zookeeper restore: cleared the target tree', { deleted: await clearTree(client, { beforeChange: marked }) });
+    else await marked();
     // The validate step walks every server of the target: no walk here as well.
     return restoreTree(client, file, { check: false, moreSessions: more });
   }, RESTORE_SESSIONS);

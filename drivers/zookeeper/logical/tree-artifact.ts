@@ -2,14 +2,17 @@
  * The logical backup's artifact: NDJSON, one line each for a header, every node (pre-order, parents
  * first) and a trailer.
  *
- *     {"format":"dbbackup.zookeeper.tree","version":1}
- *     {"path":"/a","data":"<base64>","acl":[[31,"world","anyone"]],"kind":"persistent","mzxid":4}
+ *     {"format":"dbbackup.zookeeper.tree","version":2}
+ *     {"path":"/a","data":"<base64>","acl":[[31,"world","anyone"]],"kind":"persistent","mzxid":4,"sequenceHigh":17}
  *     {"end":true,"nodeCount":2,"digest":"<64 hex>","maxMzxid":4,"sha256":"<64 hex>"}
  *
  * Why NDJSON rather than framed binary: the artifact can be read with head, grep and jq when a
  * restore goes wrong; each record is self-delimiting, so a truncation shows as a missing trailer and
  * damage as an unparseable line; a line is bounded by jute.maxbuffer (1 MB of data, 1.4 MB base64).
  * The cost is a third more bytes for data, which the store's compression mostly takes back.
+ *
+ * `sequenceHigh` (version 2 on, on a node some of whose children ZooKeeper numbered): the highest
+ * such number (tree-walk.ts). A version 1 artifact does not say which children are numbered.
  *
  * The trailer makes damage detectable: `sha256` covers every byte before the trailer line,
  * `nodeCount` and `digest` (tree-digest.ts) cover the nodes as parsed. The reader refuses anything
@@ -27,7 +30,9 @@ import { fileLines } from './artifact-lines';
 import type { WalkedNode } from './tree-walk';
 
 export const TREE_ARTIFACT_FORMAT = 'dbbackup.zookeeper.tree';
-export const TREE_ARTIFACT_VERSION = 1;
+export const TREE_ARTIFACT_VERSION = 2;
+/** Versions this reader reads: 1 records no `sequenceHigh`. */
+const READABLE_VERSIONS: ReadonlySet<unknown> = new Set([1, 2]);
 /** A line longer than this is damage, not data (jute.maxbuffer raised to 48 MB would still fit). */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
@@ -56,6 +61,7 @@ function nodeLine(node: WalkedNode): string {
     acl: node.acl.map((entry) => [entry.perms, entry.scheme, entry.id]),
     kind: kindName(node.kind),
     mzxid: node.mzxid,
+    ...(node.sequenceHigh === undefined ? {} : { sequenceHigh: node.sequenceHigh }),
   })}\n`;
 }
 
@@ -111,7 +117,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function parseNode(file: string, record: Record<string, unknown>, lineNumber: number): WalkedNode {
   const bad = (what: string) => corrupt(file, `line ${lineNumber}: ${what}`);
-  const { path, data, acl, kind, mzxid } = record;
+  const { path, data, acl, kind, mzxid, sequenceHigh } = record;
   if (typeof path !== 'string' || !path.startsWith('/') || (path !== '/' && path.endsWith('/')) || path.includes('//')) throw bad(`not a node path: ${JSON.stringify(path)}`);
   if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64.test(data)) throw bad(`the data of ${path} is not base64`);
   if (!Array.isArray(acl) || !acl.every((e) => Array.isArray(e) && e.length === 3 && Number.isInteger(e[0]) && typeof e[1] === 'string' && typeof e[2] === 'string')) {
@@ -119,6 +125,7 @@ function parseNode(file: string, record: Record<string, unknown>, lineNumber: nu
   }
   if (typeof kind !== 'string') throw bad(`${path} has no kind`);
   if (typeof mzxid !== 'number' || !Number.isSafeInteger(mzxid)) throw bad(`${path} has no mzxid`);
+  if (sequenceHigh !== undefined && !(typeof sequenceHigh === 'number' && Number.isSafeInteger(sequenceHigh) && sequenceHigh >= 0)) throw bad(`${path} has a sequenceHigh that is not a number`);
   let parsedKind;
   try {
     parsedKind = parseKindName(kind);
@@ -126,7 +133,7 @@ function parseNode(file: string, record: Record<string, unknown>, lineNumber: nu
     throw bad(`${path} has an unknown kind ${JSON.stringify(kind)}`);
   }
   const entries: Acl[] = (acl as [number, string, string][]).map(([perms, scheme, id]) => ({ perms, scheme, id }));
-  return { path, data: Buffer.from(data, 'base64'), acl: entries, kind: parsedKind, mzxid };
+  return { path, data: Buffer.from(data, 'base64'), acl: entries, kind: parsedKind, mzxid, ...(sequenceHigh === undefined ? {} : { sequenceHigh: sequenceHigh as number }) };
 }
 
 function checkTrailer(file: string, record: Record<string, unknown>, actual: TreeArtifactSummary): void {
@@ -157,8 +164,8 @@ export async function* readTreeArtifact(file: string): AsyncGenerator<WalkedNode
     if (!line.terminated) throw corrupt(file, `it is truncated: line ${lineNumber} ends without a newline`);
     const record = parseJson(file, line.bytes, lineNumber);
     if (lineNumber === 1) {
-      if (record.format !== TREE_ARTIFACT_FORMAT || record.version !== TREE_ARTIFACT_VERSION) {
-        throw corrupt(file, `its header is not that of a ${TREE_ARTIFACT_FORMAT} version ${TREE_ARTIFACT_VERSION}`);
+      if (record.format !== TREE_ARTIFACT_FORMAT || !READABLE_VERSIONS.has(record.version)) {
+        throw corrupt(file, `its header is not that of a ${TREE_ARTIFACT_FORMAT} version ${[...READABLE_VERSIONS].join(' or ')}`);
       }
     } else if (record.end === true) {
       trailer = { ...digest.summary(), maxMzxid, sha256: hash.digest('hex') };
@@ -177,6 +184,15 @@ export async function* readTreeArtifact(file: string): AsyncGenerator<WalkedNode
   if (lineNumber === 0) throw corrupt(file, 'it is empty');
   if (!trailer) throw corrupt(file, `it is truncated: it ends after ${digest.summary().nodeCount} nodes without its trailer`);
   return trailer;
+}
+
+/** Whether the artifact records which children ZooKeeper numbered (`sequenceHigh`, version 2 on); its header is checked as it is read. */
+export async function recordsSequences(file: string): Promise<boolean> {
+  for await (const line of fileLines(file, MAX_LINE_BYTES, () => corrupt(file, 'its header line is too long'))) {
+    const version = line.terminated ? parseJson(file, line.bytes, 1).version : undefined;
+    return typeof version === 'number' && version >= 2;
+  }
+  return false;
 }
 
 /** Reads a whole artifact and returns its trailer. @throws PermanentError `ZK_CORRUPT_TREE` as {@link readTreeArtifact} */

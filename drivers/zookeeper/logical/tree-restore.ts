@@ -3,12 +3,13 @@
  * artifact (memory flat in the tree's size):
  *
  * 1. verify: the whole artifact is read and its trailer checked before anything is created; the
- *    target must be empty (restore-target.ts), and every TTL must fit the client's int32 argument;
+ *    target must be empty (restore-target.ts), every TTL must fit the client's int32 argument, and
+ *    the sequence bumps of step 2 must be short enough (sequence-bump.ts);
  * 2. create: every node in artifact order (parents first) with its data and kind (container, TTL
  *    with its ttl), `window` creates in flight: ZooKeeper answers a session's requests in order, so
  *    pipelining keeps parents before children. Sequential nodes are created under their exact names;
- *    then each parent's cversion is raised past its highest restored suffix (sequence-bump.ts). The
- *    root's data is set if it differs;
+ *    then each parent's cversion is raised past the highest sequence number of its restored
+ *    children (sequence-bump.ts). The root's data is set if it differs;
  * 3. ACLs: every ACL other than world:anyone:ALL is set once all nodes exist. This client creates
  *    every node with an open ACL, and a create checks CREATE on the parent only, so an ACL that
  *    denies the restoring client (no CREATE, no READ) cannot stop the restore of the node's subtree.
@@ -23,7 +24,7 @@ import { treeIsEmpty } from './restore-target';
 import { ParallelCreates } from './parallel-creates';
 import { RequestWindow } from './request-window';
 import { bumpSequences, SequenceHighWater } from './sequence-bump';
-import { readTreeArtifact, type TreeArtifactSummary } from './tree-artifact';
+import { readTreeArtifact, recordsSequences, type TreeArtifactSummary } from './tree-artifact';
 import { treeSummary, type WalkResult } from './tree-walk';
 
 export interface TreeRestoreOptions {
@@ -75,8 +76,9 @@ function setAcl(client: ZooKeeperClient, path: string, acl: readonly Acl[]): Pro
     .catch((error: unknown) => { throw zooKeeperCallFailed(error, `setting the ACL of ${path}`); });
 }
 
-/** Pass 1: the artifact is whole, the target empty, every kind creatable. */
-async function verifyBeforeRestore(client: ZooKeeperClient, file: string): Promise<TreeArtifactSummary> {
+/** Pass 1: the artifact is whole, the target empty, every kind creatable, the sequence bumps short enough (noted in `highWater`). */
+async function verifyBeforeRestore(client: ZooKeeperClient, file: string, highWater: SequenceHighWater): Promise<TreeArtifactSummary> {
+  const byName = !(await recordsSequences(file));
   const nodes = readTreeArtifact(file);
   let expected: TreeArtifactSummary;
   for (;;) {
@@ -85,11 +87,14 @@ async function verifyBeforeRestore(client: ZooKeeperClient, file: string): Promi
       expected = next.value;
       break;
     }
-    const { kind, path } = next.value;
+    const { kind, path, sequenceHigh } = next.value;
+    if (path !== '/') highWater.noteChild(path, byName);
+    if (sequenceHigh !== undefined) highWater.noteParent(path, sequenceHigh);
     if (kind.type === 'ttl' && (kind.ttlMs < 1 || kind.ttlMs > MAX_CLIENT_TTL_MS)) {
       throw new PermanentError(`${path} has a TTL of ${kind.ttlMs} ms, which this ZooKeeper client cannot create (1..${MAX_CLIENT_TTL_MS})`, { code: 'ZK_TTL_UNSUPPORTED', engine: 'zookeeper' });
     }
   }
+  highWater.assertBumpable();
   if (!(await treeIsEmpty(client))) {
     throw new PermanentError('the restore target holds nodes besides / and /zookeeper: clear it first (a forced restore)', { code: 'ZK_TARGET_NOT_EMPTY', engine: 'zookeeper' });
   }
@@ -105,11 +110,11 @@ async function verifyBeforeRestore(client: ZooKeeperClient, file: string): Promi
  */
 export async function restoreTree(client: ZooKeeperClient, file: string, options: TreeRestoreOptions = {}): Promise<TreeRestoreResult> {
   const size = options.window ?? DEFAULT_WINDOW;
-  const expected = await verifyBeforeRestore(client, file);
+  const highWater = new SequenceHighWater();
+  const expected = await verifyBeforeRestore(client, file, highWater);
 
   const window = new RequestWindow(size);
   const creates = new ParallelCreates([client, ...(options.moreSessions ?? [])], size);
-  const highWater = new SequenceHighWater();
   let created = 0;
   const startedAt = performance.now();
   for await (const node of readTreeArtifact(file)) {
@@ -118,7 +123,6 @@ export async function restoreTree(client: ZooKeeperClient, file: string, options
       if (!node.data.equals(rootData ?? Buffer.alloc(0))) await client.set('/', node.data, -1);
       continue;
     }
-    highWater.note(node.path);
     await creates.submit(node.path, (session) => createNode(session, node.path, node.data, node.kind));
     created += 1;
   }

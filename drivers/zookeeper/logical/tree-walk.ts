@@ -16,10 +16,16 @@ import type { ZooKeeperClient } from '../client';
 import { authFailed } from '../../../core/errors';
 import { ENGINE, isNoNode, zooKeeperCallFailed } from '../errors';
 import { preorder, type NodeRead } from './preorder';
+import { highestSequence } from './sequence-bump';
 
 /** A node as the walk read it: what the digest sees, and the zxid of its last change. */
 export interface WalkedNode extends TreeNode {
   mzxid: number;
+  /**
+   * The highest sequence number ZooKeeper gave one of its children (sequence-bump.ts
+   * `highestSequence`), when one was: a restore raises the restored parent's counter past it.
+   */
+  sequenceHigh?: number;
 }
 
 export interface WalkOptions {
@@ -77,15 +83,18 @@ async function readNode(client: ZooKeeperClient, path: string, refuseMasked: boo
   const kind = kindOfOwner(BigInt(`0x${stat.ephemeralOwner}`));
   if (kind === 'ephemeral') return undefined;
   // get_acl only after get succeeded: a failing get_acl crashes this client (client.ts).
-  const [aclRead, names] = await Promise.all([
+  // The children with the parent's stat as of that listing: its cversion tells which are numbered.
+  const [aclRead, listed] = await Promise.all([
     unlessGone(client.get_acl(path), `reading the ACL of ${path}`),
-    stat.numChildren > 0 ? unlessGone(client.get_children(path, false), `listing the children of ${path}`) : Promise.resolve([] as string[]),
+    stat.numChildren > 0 ? unlessGone(client.get_children2(path, false), `listing the children of ${path}`) : Promise.resolve([[], { cversion: 0 }]),
   ]);
-  if (!aclRead || !names) return undefined;
+  if (!aclRead || !listed) return undefined;
+  const [names, listedStat] = listed as [string[], { cversion: number }];
   const acl: Acl[] = (aclRead[0] as unknown as NativeAcl[]).map((entry) => ({ perms: entry.perms, scheme: entry.scheme, id: entry.auth }));
   if (refuseMasked) refuseMaskedAcl(path, acl);
   const children = names.filter((name) => !isSystemPath(path === '/' ? `/${name}` : `${path}/${name}`)).sort();
-  const node: WalkedNode = { path, data: Buffer.isBuffer(data) ? data : Buffer.alloc(0), acl, kind, mzxid: stat.mzxid };
+  const sequenceHigh = highestSequence(names, listedStat.cversion);
+  const node: WalkedNode = { path, data: Buffer.isBuffer(data) ? data : Buffer.alloc(0), acl, kind, mzxid: stat.mzxid, ...(sequenceHigh === undefined ? {} : { sequenceHigh }) };
   return { item: node, children };
 }
 
