@@ -2,11 +2,13 @@
  * Logical restore of a MySQL/MariaDB backup into a target server:
  *
  * 1. `prepareLogicalTarget` connects (auth → `AUTH_FAILED`, unreachable → transient), maps the
- *    backed-up databases to their target names (`renameDatabases`) and refuses target databases that
- *    hold tables, views, routines or events (`TARGET_NOT_EMPTY`) unless forced. It changes nothing.
+ *    backed-up databases to their target names (`renameDatabases`), refuses a target that lacks a
+ *    table's storage engine (target-engines.ts) and target databases that hold tables, views,
+ *    routines or events (`TARGET_NOT_EMPTY`) unless forced. It changes nothing.
  * 2. `restoreLogical` downloads every artifact it needs (sha256 re-checked) — all of them BEFORE
  *    touching the target when it replaces databases (`--force`), else while it works — checks the
- *    target allows what the post-schemas and a replay need (target-privileges.ts), drops the
+ *    target allows what the post-schemas and a replay need (target-privileges.ts) and knows the
+ *    time zones they set (target-time-zones.ts), drops the
  *    target databases it may drop (see restore-marker.ts for the rule), applies each pre-schema
  *    (CREATE DATABASE under the target name, tables, over several connections), loads the chunks
  *    in parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a statement per chunk, each table or
@@ -34,6 +36,8 @@ import type {
   Json, JsonObject, PreparedTarget, RestoreContext, RestoreResult, TransferOptions, ValidationCheck, ValidationReport,
 } from '../../../core/driver/types';
 import { nameSome } from '../../../core/name-some';
+import { assertTargetEngines } from './target-engines';
+import { assertTargetTimeZones } from './target-time-zones';
 import { PermanentError, stopIfAborted } from '../../../core/errors';
 import { selectArtifacts } from '../shared/artifact-select';
 import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
@@ -43,7 +47,8 @@ import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { assertTargetAllows } from './target-privileges';
 import { holdEvents, releaseHeldEvents, type HeldEvent } from './held-events';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
-import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout } from './schema-apply';
+import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
+import { objectsCreatedBy } from './sql-rename';
 import { definedObject, grantedTable, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
 import { createdTable } from './sql-rename';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
@@ -112,6 +117,7 @@ export async function prepareLogicalTarget(ctx: Ctx): Promise<PreparedTarget> {
       );
     }
     await assertTargetKeepsNames(connection, mappings, facts.tables, describeServer(ctx.target));
+    await assertTargetEngines(connection, facts.tables, describeServer(ctx.target));
     const states = await inspectDatabases(connection, mappings.map((m) => m.target));
     const occupied = states.filter(holdsObjects);
     if (occupied.length > 0 && !ctx.force) throw targetNotEmpty(ctx, occupied.map(describeState));
@@ -295,7 +301,6 @@ interface Applied {
  */
 async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const { facts, mappings, token } = plan;
-  const renames = effectiveRenames(mappings);
   const parallelism = ctx.target.parallelism;
   // Each schema artifact read and split once: the post-schemas are read before the first write (the checks) and applied after the load.
   const parsed = new Map<string, Promise<string[]>>();
@@ -307,6 +312,16 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const where = `restoring ${ctx.backup.backupId} into ${describeServer(ctx.target)}`;
   const schemaOf = new Map(facts.schema.map((s) => [s.database, s]));
   const started = plan.started;
+  /** The renames, with what each renamed database defines: `shop.total` is then a column of a table or alias `shop`, not database shop's object (sql-rename.ts). */
+  const withObjects = async (): Promise<Renames> => {
+    const objects = new Map<string, Set<string>>();
+    for (const { source, target } of mappings) {
+      const schema = schemaOf.get(source);
+      if (source === target || !schema) continue;
+      objects.set(source, objectsCreatedBy([...await statementsOf(schema.pre), ...await statementsOf(schema.post)]));
+    }
+    return { databases: effectiveRenames(mappings), objects };
+  };
 
   // 1. Replace what may be replaced; create the databases, marked as this restore's.
   // 2. The tables, and their rows in parallel. With the columns the dump recorded, each table is
@@ -338,6 +353,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const closeSchema = () => (closing ??= connection.end().catch(() => undefined));
   const rests: Array<[DatabaseMapping, string[]]> = [];
   let version!: ServerVersion;
+  let renames!: Renames;
   try {
     // Before the first write: what the post-schema (applied only after every row is loaded) and a
     // replay need. Views the source could not resolve may be left out (below): they need nothing.
@@ -350,6 +366,8 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     }));
     version = await detectServerVersion(connection);
     await assertTargetAllows(connection, version, { statements: posts.flat(), replay: ctx.target.pointInTime !== undefined }, where, ctx.logger);
+    await assertTargetTimeZones(connection, posts.flat(), where);
+    renames = await withObjects();
     await clearTargets(ctx, connection, mappings, token);
     for (const mapping of mappings) {
       const source = schemaOf.get(mapping.source);

@@ -16,11 +16,17 @@ import { PermanentError, stopIfAborted } from '../../../core/errors';
 import { quoteId } from '../shared/connection';
 import { ENGINE } from '../shared/layout';
 import { splitSchemaStatements } from './schema-capture';
-import { createdDatabase, createdTable, renameDatabases } from './sql-rename';
+import { createdDatabase, createdTable, renameDatabases, type RenamedObjects } from './sql-rename';
 import { SCHEMA_SESSION, classifyTargetError } from '../shared/target-connection';
 import type { DatabaseMapping } from './target-databases';
 
-type Renames = Readonly<Record<string, string>>;
+/** A restore's database renames (source → target), with what each renamed database defines (sql-rename.ts). */
+export interface Renames {
+  readonly databases: Readonly<Record<string, string>>;
+  readonly objects?: RenamedObjects;
+}
+
+const renamed = (sql: string, renames: Renames): string => renameDatabases(sql, renames.databases, renames.objects);
 
 /** Server errors meaning "something this statement refers to does not exist (yet)". */
 const MISSING_DEPENDENCY = new Set([
@@ -85,9 +91,9 @@ async function inLanes(
         const index = next++;
         if (isSessionStatement(statements[index]) || !pick(statements[index])) continue;
         for (; replayed < index; replayed += 1) {
-          if (isSessionStatement(statements[replayed])) await execute(lane, renameDatabases(statements[replayed], renames), where);
+          if (isSessionStatement(statements[replayed])) await execute(lane, renamed(statements[replayed], renames), where);
         }
-        await execute(lane, renameDatabases(statements[index], renames), where);
+        await execute(lane, renamed(statements[index], renames), where);
         onRun(statements[index]);
       }
     } catch (error) {
@@ -125,9 +131,9 @@ export async function createDatabaseOf(
     const database = createdDatabase(statement);
     if (database !== undefined) {
       if (database !== mapping.source) throw new PermanentError(`${where}: unexpected statement ${head(statement)}`, { code: 'SCHEMA_INVALID', engine: ENGINE });
-      await create(renameDatabases(statement, renames));
+      await create(renamed(statement, renames));
     } else if (isSessionStatement(statement)) {
-      await execute(connection, renameDatabases(statement, renames), where);
+      await execute(connection, renamed(statement, renames), where);
     } else {
       await create(`CREATE DATABASE ${quoteId(mapping.target)}`);
       index -= 1; // the statement itself runs with the rest
@@ -220,7 +226,7 @@ export async function applyStatements(
   const session: string[] = [];
   const deferred: DeferredStatement[] = [];
   for (const original of statements) {
-    const statement = renameDatabases(original, options.renames);
+    const statement = renamed(original, options.renames);
     if (isSessionStatement(statement)) {
       await execute(connection, statement, options.where);
       session.push(statement);

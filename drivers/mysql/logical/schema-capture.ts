@@ -195,12 +195,15 @@ export function orderViews(definitions: Map<string, string>): string[] {
 /**
  * Reads the schema of `database` on `connection` (a server of `version`): a text (utf8mb4) session. It switches the
  * session's default database and sets its `sql_mode` to '' (so the server renders definitions with
- * backquotes and unqualified same-database names).
+ * backquotes and unqualified same-database names) and its `time_zone` to UTC, the restore's schema
+ * session's (target-connection.ts `SCHEMA_SESSION`): `SHOW CREATE TABLE` renders a TIMESTAMP
+ * column's default in the session's zone, so the default means the same instant there.
+ * Sequences come before the tables, which may take their defaults from them (`DEFAULT NEXTVAL`).
  */
 export async function captureDatabaseSchema(connection: Connection, version: ServerVersion, database: string): Promise<DatabaseSchema> {
   const { objects: shownBy, routines: routineAccess } = schemaReadPlan(version);
   await connection.query(`USE ${quoteId(database)}`);
-  await connection.query("SET SESSION sql_mode = '', SESSION sql_quote_show_create = 1");
+  await connection.query("SET SESSION sql_mode = '', SESSION sql_quote_show_create = 1, SESSION time_zone = '+00:00'");
   const db = quoteId(database);
   const objects: DatabaseSchema['objects'] = { tables: [], views: [], routines: [], triggers: [], events: [], sequences: [] };
   const pre: string[] = [];
@@ -212,7 +215,8 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
     `SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} ORDER BY TABLE_NAME`, [database, database]);
   const sequences: string[] = [];
   const baseTables = tables.map((t) => ({ name: catalogText(t.name), kind: catalogText(t.type) === 'SEQUENCE' ? 'sequence' : 'table', type: catalogText(t.type) }))
-    .filter((t) => t.type !== 'VIEW' && t.type !== 'SYSTEM VIEW');
+    .filter((t) => t.type !== 'VIEW' && t.type !== 'SYSTEM VIEW')
+    .sort((a, b) => Number(b.kind === 'sequence') - Number(a.kind === 'sequence')); // stable: each kind in name order
   const created = await showCreateAll(connection, baseTables.map(({ name, kind }) => (
     { sql: `SHOW CREATE ${kind.toUpperCase()} ${quoteId(name)}`, column: 'Create Table', what: `${kind} ${database}.${name}`, privilege: shownBy.tables })));
   for (const [i, { name, kind }] of baseTables.entries()) {
@@ -225,8 +229,8 @@ export async function captureDatabaseSchema(connection: Connection, version: Ser
     }
   }
   for (const name of sequences) {
-    const [state] = await rows(connection, `SELECT next_not_cached_value AS next FROM ${quoteId(name)}`);
-    pre.push(`DO SETVAL(${quoteId(name)}, ${catalogText(state.next)}, 0)`);
+    const [state] = await rows(connection, `SELECT next_not_cached_value AS next, cycle_count AS round FROM ${quoteId(name)}`);
+    pre.push(`DO SETVAL(${quoteId(name)}, ${catalogText(state.next)}, 0, ${catalogText(state.round)})`);
   }
 
   // Routines first: views and triggers may call them, and a routine body is not resolved at creation.

@@ -5,15 +5,22 @@
  * - the name in `CREATE DATABASE|SCHEMA [IF NOT EXISTS] name`, `ALTER DATABASE|SCHEMA name` and `USE name`;
  * - every qualified reference `db.object` (backquoted or bare) whose `db` is a renamed database,
  *   so a view captured as `` `shop`.`orders` `` follows the rename, and so do references from one
- *   restored database to another restored one.
+ *   restored database to another restored one. Given what each renamed database defines
+ *   ({@link RenamedObjects}), a two-part name `x.y` is rewritten only when `y` is one of `x`'s
+ *   objects: `shop.total` is a column of table (or alias) `shop` when database `shop` has no object
+ *   `total`, and stays as it is. A three-part name `x.y.z` is always a database's.
  *
  * What is not: references to databases that are not renamed (they keep pointing where they pointed),
  * names inside string literals (dynamic SQL in routines, `PREPARE` text), and under `ANSI_QUOTES`
  * double-quoted identifiers (read as strings here).
  */
 import { quoteId } from '../shared/connection';
+import { definedObject } from '../shared/schema-objects';
 
 type Renames = Readonly<Record<string, string>>;
+
+/** The names of the objects (tables, sequences, views, routines, triggers, events) each renamed database defines, in lower case. */
+export type RenamedObjects = ReadonlyMap<string, ReadonlySet<string>>;
 
 const isIdentifierChar = (ch: string): boolean => /[\w$\u0080-\uffff]/.test(ch);
 
@@ -66,6 +73,18 @@ function readIdentifier(sql: string, start: number): { name: string; end: number
   return end > start ? { name: sql.slice(start, end), end } : undefined;
 }
 
+/**
+ * Whether the qualifier before the dot at `dot` names a database, whose objects are `known`
+ * (undefined: not known, so taken to be one): it does before two more parts (`db.table.column`),
+ * or when the part after the dot is one of its objects (or not a name: `db.*`).
+ */
+function namesDatabase(sql: string, dot: number, known: ReadonlySet<string> | undefined): boolean {
+  if (!known) return true;
+  const member = readIdentifier(sql, skipSpace(sql, dot + 1));
+  if (!member) return true;
+  return sql[skipSpace(sql, member.end)] === '.' || known.has(member.name.toLowerCase());
+}
+
 /** Statement-level forms that name a database without a dot: CREATE/ALTER DATABASE, USE. */
 const DATABASE_STATEMENT = /^(CREATE\s+(?:DATABASE|SCHEMA)\s+(?:\/\*!\d*\s*)?(?:IF\s+NOT\s+EXISTS\s*)?(?:\*\/\s*)?|ALTER\s+(?:DATABASE|SCHEMA)\s+|USE\s+)/i;
 
@@ -92,11 +111,26 @@ export function createdTable(sql: string): string | undefined {
   return name?.name;
 }
 
+/** The names (lower case) of what `statements` create: tables, sequences, views, routines, triggers, events. */
+export function objectsCreatedBy(statements: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const statement of statements) {
+    const start = skipSpace(statement, 0);
+    const head = /^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|SEQUENCE)\s+(?:IF\s+NOT\s+EXISTS\s+)?/i.exec(statement.slice(start));
+    let name = head ? readIdentifier(statement, start + head[0].length) : undefined;
+    while (name && statement[name.end] === '.') name = readIdentifier(statement, name.end + 1);
+    const defined = name?.name ?? definedObject(statement)?.name;
+    if (defined !== undefined) names.add(defined.toLowerCase());
+  }
+  return names;
+}
+
 /**
- * Rewrites the database names of `sql` according to `renames` (source name → target name).
+ * Rewrites the database names of `sql` according to `renames` (source name → target name); with
+ * `objects`, a two-part name only when its second part is an object of the renamed database.
  * Returns `sql` unchanged when nothing is renamed.
  */
-export function renameDatabases(sql: string, renames: Renames): string {
+export function renameDatabases(sql: string, renames: Renames, objects?: RenamedObjects): string {
   if (Object.keys(renames).length === 0) return sql;
   const out: string[] = [];
   let copied = 0;
@@ -133,7 +167,7 @@ export function renameDatabases(sql: string, renames: Renames): string {
       const next = skipSpace(sql, id.end);
       const qualifies = sql[next] === '.' && previousSignificant !== '.' && previousSignificant !== '@';
       const bareNumber = ch !== '`' && /^\d+(e\d*)?$/i.test(id.name);
-      if (qualifies && !bareNumber && Object.hasOwn(renames, id.name)) replace(i, id.end, renames[id.name]);
+      if (qualifies && !bareNumber && Object.hasOwn(renames, id.name) && namesDatabase(sql, next, objects?.get(id.name))) replace(i, id.end, renames[id.name]);
       previousSignificant = 'identifier';
       i = id.end;
       continue;

@@ -64,9 +64,13 @@ export async function openSchemaConnection(settings: TargetSettings): Promise<Co
   return connection;
 }
 
-/** The session every schema file starts from (schema files may SET their own modes on top). */
+/**
+ * The session every schema file starts from (schema files may SET their own modes on top): UTC, as
+ * the schema was read (schema-capture.ts); a table whose engine the server lacks is refused, not
+ * made with the default one (`NO_ENGINE_SUBSTITUTION`: a FEDERATED table would become a local one).
+ */
 export const SCHEMA_SESSION =
-  "SET NAMES utf8mb4, time_zone = '+00:00', SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 0, autocommit = 1";
+  "SET NAMES utf8mb4, time_zone = '+00:00', SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', foreign_key_checks = 0, unique_checks = 0, autocommit = 1";
 
 /**
  * A connection for loading rows: raw bytes ({@link openDataConnection}), every statement committed

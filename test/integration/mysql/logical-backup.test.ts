@@ -289,7 +289,7 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     expect(view).toContain('from (`customers` `c` left join `orders` `o`'); // same-database names unqualified
     expect(before(view)[2]).toBe("SET SESSION sql_mode = ''");
     // A sequence restarts after its cached range (start 100 + cache 1000 × increment 5): never reissues a value.
-    expect(innodbPre).toEqual(expect.arrayContaining([expect.stringMatching(/^CREATE SEQUENCE `ticket` start with 100 .*increment by 5/), 'DO SETVAL(`ticket`, 5100, 0)']));
+    expect(innodbPre).toEqual(expect.arrayContaining([expect.stringMatching(/^CREATE SEQUENCE `ticket` start with 100 .*increment by 5/), 'DO SETVAL(`ticket`, 5100, 0, 0)']));
     const views = innodbPost.filter((s) => / VIEW `/.test(s)).map((s) => / VIEW `(\w+)`/.exec(s)?.[1]);
     expect(views).toEqual(['customer_totals', 'v_base', 'a_on_base']);
   });

@@ -16,6 +16,7 @@ import { MANY_TABLES, finishAfterReplay, prepareLogicalTarget, releaseAfterValid
 import { sharedEncodePool } from '../../../drivers/mysql/shared/encode-pool';
 import type { MysqlFacts } from '../../../drivers/mysql/shared/layout';
 import { MARKER_TABLE } from '../../../drivers/mysql/logical/restore-marker';
+import { assertTargetTimeZones } from '../../../drivers/mysql/logical/target-time-zones';
 import { BATCH } from '../../../drivers/mysql/shared/row-packet';
 import { DIGEST_ALGORITHM } from '../../../drivers/mysql/shared/table-digest';
 import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, type TestMariaDb } from '../../harness/mariadb';
@@ -319,6 +320,73 @@ describe('mysql logical restore', () => {
     } finally {
       await admin.query('SET GLOBAL event_scheduler = OFF; DROP DATABASE IF EXISTS ticking_held');
     }
+  }, 120_000);
+
+  it('keeps a TIMESTAMP default\'s instant from a source in another zone, a default taken from a sequence whose name sorts after its table, and a sequence\'s cycle count', async () => {
+    // Prepare: the source's sessions start at +02:00 (the backup's own too); a cycled sequence and a table taking its default from it
+    await sourceAdmin.query(`CREATE DATABASE zoned; CREATE SEQUENCE zoned.z_seq START WITH 1 MAXVALUE 3 CYCLE NOCACHE;
+      CREATE TABLE zoned.a_table (id INT PRIMARY KEY DEFAULT NEXTVAL(zoned.z_seq), at TIMESTAMP NULL DEFAULT '2024-07-01 12:00:00') ENGINE=InnoDB;
+      INSERT INTO zoned.a_table (id) VALUES (100); SELECT NEXTVAL(zoned.z_seq), NEXTVAL(zoned.z_seq), NEXTVAL(zoned.z_seq), NEXTVAL(zoned.z_seq)`);
+    await sourceAdmin.query("SET GLOBAL time_zone = '+02:00'");
+    const backup = await backUp(source, 'zoned', {}).finally(() => sourceAdmin.query("SET GLOBAL time_zone = 'SYSTEM'"));
+    const target = await sharedTarget();
+    const admin = await connect(target);
+    const stateOf = async (connection: Connection, database: string) => {
+      await connection.query(`INSERT INTO ${database}.a_table (id) VALUES (200)`);
+      const [[row]] = await connection.query(`SELECT UNIX_TIMESTAMP(at) AS at FROM ${database}.a_table WHERE id = 200`) as [Array<{ at: string }>, unknown];
+      const [[sequence]] = await connection.query(`SELECT next_not_cached_value AS next, cycle_count AS round FROM ${database}.z_seq`) as [Array<{ next: number; round: number }>, unknown];
+      await connection.query(`DELETE FROM ${database}.a_table WHERE id = 200`);
+      return { defaultAt: row.at, sequence };
+    };
+
+    // Act
+    const { checks } = await restoreInto(target, { renameDatabases: { zoned: 'zoned_r' } }, false, backup);
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(await stateOf(admin, 'zoned_r')).toEqual(await stateOf(sourceAdmin, 'zoned'));
+    expect((await stateOf(admin, 'zoned_r')).sequence).toEqual({ next: '2', round: '1' });
+    await admin.query('DROP DATABASE zoned_r');
+    await sourceAdmin.query('DROP DATABASE zoned');
+  }, 120_000);
+
+  it('refuses, before writing anything, a target that lacks a table\'s storage engine (it would make the table with another) or a time zone the backup\'s events were created in', async () => {
+    // Prepare: an ARCHIVE table on the source, whose plugin the target has not loaded
+    await sourceAdmin.query("INSTALL SONAME 'ha_archive'");
+    await sourceAdmin.query('CREATE DATABASE archived; CREATE TABLE archived.log (id INT NOT NULL, line VARCHAR(40)) ENGINE=ARCHIVE; INSERT INTO archived.log VALUES (1, \'kept\')');
+    const backup = await backUp(source, 'archived', {});
+    await sourceAdmin.query("DROP DATABASE archived; UNINSTALL SONAME 'ha_archive'");
+    const target = await sharedTarget();
+    const admin = await connect(target);
+
+    // Act / Assess
+    const refused = restoreInto(target, {}, false, backup);
+    await expect(refused).rejects.toMatchObject({ code: 'UNSUPPORTED_RESTORE', message: expect.stringMatching(/does not offer the storage engine ARCHIVE \(archived\.log\): .*Nothing was changed on the target$/) });
+    expect((await admin.query("SHOW DATABASES LIKE 'archived'") as [unknown[], unknown])[0]).toEqual([]);
+    await expect(assertTargetTimeZones(admin, ["SET SESSION time_zone = '+02:00'", "SET SESSION time_zone = 'Europe/Berlin'", 'CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1'], 'restoring b')).rejects.toMatchObject({ code: 'UNSUPPORTED_RESTORE', message: expect.stringMatching(/^restoring b: the target does not know the time zone Europe\/Berlin, which the backup's events were created in; .*Nothing was changed on the target$/) });
+  }, 120_000);
+
+  it('under another name, leaves a column of a table named like its database alone: the routines and triggers still run', async () => {
+    // Prepare: database named and a table of the same name, whose columns a procedure and a trigger qualify with it
+    await sourceAdmin.query(`CREATE DATABASE named; CREATE TABLE named.named (id INT PRIMARY KEY, total INT);
+      CREATE TABLE named.audit (id INT AUTO_INCREMENT PRIMARY KEY, n INT);
+      CREATE PROCEDURE named.p_total() SELECT named.id, named.total FROM named.named;
+      CREATE TRIGGER named.t_ai AFTER INSERT ON named.named FOR EACH ROW INSERT INTO named.audit (n) SELECT COUNT(*) FROM named.named WHERE named.total > 0`);
+    const backup = await backUp(source, 'named', {});
+    await sourceAdmin.query('DROP DATABASE named');
+    const target = await sharedTarget();
+    const admin = await connect(target);
+
+    // Act
+    const { checks } = await restoreInto(target, { renameDatabases: { named: 'named_r' } }, false, backup);
+    await admin.query('INSERT INTO named_r.named VALUES (1, 5)');
+    const [called] = await admin.query('CALL named_r.p_total()') as unknown as [Array<Array<{ id: number; total: number }>>, unknown];
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(called[0]).toEqual([{ id: 1, total: 5 }]);
+    expect((await admin.query('SELECT n FROM named_r.audit') as [unknown[], unknown])[0]).toEqual([{ n: 1 }]);
+    await admin.query('DROP DATABASE named_r');
   }, 120_000);
 
   it('refuses a non-empty target without force and leaves it untouched; replaces it with force', async () => {

@@ -39,7 +39,7 @@ describe('applyPreSchema', () => {
     let seenByHook: string[] | undefined;
 
     // Act
-    await applyPreSchema(schema, statements, { source: 'app', target: 'app_copy' }, { app: 'app_copy' }, async () => {
+    await applyPreSchema(schema, statements, { source: 'app', target: 'app_copy' }, { databases: { app: 'app_copy' } }, async () => {
       seenByHook = await tablesOf('app_copy');
     });
 
@@ -64,7 +64,7 @@ describe('applyPreSchema', () => {
     ];
 
     // Act
-    await applyPreSchema(schema, statements, { source: 'lanes', target: 'lanes' }, {}, async () => undefined, lanes);
+    await applyPreSchema(schema, statements, { source: 'lanes', target: 'lanes' }, { databases: {} }, async () => undefined, lanes);
 
     // Assess
     const [engines] = await schema.query("SELECT TABLE_NAME AS name, ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'lanes' ORDER BY 1") as [Array<{ name: string; engine: string }>, unknown];
@@ -82,7 +82,7 @@ describe('applyPreSchema', () => {
     const statements = ['CREATE DATABASE `broken_lanes`', 'CREATE TABLE `ok1` (`id` int)', 'CREATE TABLE `bad` (`id` nosuchtype)', 'CREATE TABLE `ok2` (`id` int)'];
 
     // Act
-    const applying = applyPreSchema(schema, statements, { source: 'broken_lanes', target: 'broken_lanes' }, {}, async () => undefined, lanes);
+    const applying = applyPreSchema(schema, statements, { source: 'broken_lanes', target: 'broken_lanes' }, { databases: {} }, async () => undefined, lanes);
 
     // Assess
     await expect(applying).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_SCHEMA_FAILED', message: expect.stringContaining('statement failed (CREATE TABLE `bad`') });
@@ -104,7 +104,7 @@ describe('applyStatements / finishDeferred', () => {
     ];
 
     // Act
-    const pending = await applyStatements(schema, statements, { database: 'post1', renames: {}, where: 'test' });
+    const pending = await applyStatements(schema, statements, { database: 'post1', renames: { databases: {} }, where: 'test' });
     await finishDeferred(schema, pending);
 
     // Assess
@@ -118,8 +118,8 @@ describe('applyStatements / finishDeferred', () => {
     await schema.query('CREATE DATABASE post2');
 
     // Act
-    const broken = applyStatements(schema, ['CREATE VIEW v AS SELEC 1'], { database: 'post2', renames: {}, where: 'post-schema of post2' });
-    const orphan = applyStatements(schema, ['CREATE VIEW v AS SELECT * FROM nowhere'], { database: 'post2', renames: {}, where: 'post-schema of post2' })
+    const broken = applyStatements(schema, ['CREATE VIEW v AS SELEC 1'], { database: 'post2', renames: { databases: {} }, where: 'post-schema of post2' });
+    const orphan = applyStatements(schema, ['CREATE VIEW v AS SELECT * FROM nowhere'], { database: 'post2', renames: { databases: {} }, where: 'post-schema of post2' })
       .then((pending) => finishDeferred(schema, pending));
 
     // Assess

@@ -2,7 +2,7 @@
  * Database renames inside schema statements: CREATE DATABASE / USE names and qualified references
  * are rewritten; strings, comments, unrelated databases and column qualifiers are not.
  */
-import { createdDatabase, renameDatabases } from '../../../drivers/mysql/logical/sql-rename';
+import { createdDatabase, objectsCreatedBy, renameDatabases } from '../../../drivers/mysql/logical/sql-rename';
 
 const renames = { shop: 'shop_copy', 'we`ird': 'plain' };
 
@@ -81,5 +81,39 @@ describe('createdDatabase', () => {
 
     // Assess
     expect(names).toEqual(['shop', 'a`b', undefined, undefined]);
+  });
+});
+
+describe('renameDatabases, knowing what each renamed database defines', () => {
+  const defined = new Map([['shop', objectsCreatedBy([
+    'CREATE TABLE `shop` (`id` int, `total` int)',
+    'CREATE TABLE `Audit` (`n` int)',
+    'CREATE SEQUENCE `ticket` start with 1',
+    'CREATE DEFINER=`root`@`%` PROCEDURE `p_total`() SELECT 1',
+    'CREATE DEFINER=`root`@`%` FUNCTION `With_Tax`(x INT) RETURNS int RETURN x',
+  ])], ['zz', objectsCreatedBy(['CREATE TABLE `base` (`id` int)'])]]);
+
+  it('names what the statements create, in lower case', () => {
+    expect([...defined.get('shop')!].sort()).toEqual(['audit', 'p_total', 'shop', 'ticket', 'with_tax']);
+  });
+
+  it('leaves a table\'s or alias\'s column alone when the renamed database of that name has no such object, and renames its objects, three-part names and grants', () => {
+    // Act
+    const results = [
+      renameDatabases('CREATE PROCEDURE p_total() SELECT shop.id, shop.total FROM shop', { shop: 'shop_r' }, defined),
+      renameDatabases('CREATE TRIGGER t AFTER INSERT ON shop FOR EACH ROW INSERT INTO shop.audit (n) SELECT COUNT(*) FROM shop WHERE shop.total > 0', { shop: 'shop_r' }, defined),
+      renameDatabases('CREATE VIEW v AS SELECT zz.id FROM zz.base zz', { zz: 'zz_r' }, defined),
+      renameDatabases('CREATE VIEW w AS SELECT shop.shop.total, shop.With_Tax(1), NEXTVAL(shop.ticket) FROM shop.shop', { shop: 'shop_r' }, defined),
+      renameDatabases('GRANT SELECT ON shop.* TO `u`@`%`', { shop: 'shop_r' }, defined),
+    ];
+
+    // Assess
+    expect(results).toEqual([
+      'CREATE PROCEDURE p_total() SELECT shop.id, shop.total FROM shop',
+      'CREATE TRIGGER t AFTER INSERT ON shop FOR EACH ROW INSERT INTO `shop_r`.audit (n) SELECT COUNT(*) FROM shop WHERE shop.total > 0',
+      'CREATE VIEW v AS SELECT zz.id FROM `zz_r`.base zz',
+      'CREATE VIEW w AS SELECT `shop_r`.shop.total, `shop_r`.With_Tax(1), NEXTVAL(`shop_r`.ticket) FROM `shop_r`.shop',
+      'GRANT SELECT ON `shop_r`.* TO `u`@`%`',
+    ]);
   });
 });
