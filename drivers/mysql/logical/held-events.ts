@@ -15,7 +15,7 @@
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from '../shared/connection';
 import { isExactly } from '../shared/exact-names';
-import { definedObject } from '../shared/schema-objects';
+import { definedObject, definerOf } from '../shared/schema-objects';
 
 /** An event held until the restore is proven: its database (under its target name) and name. */
 export interface HeldEvent {
@@ -76,4 +76,25 @@ export async function releaseHeldEvents(connection: Connection, held: readonly H
     released.push(event);
   }
   return released;
+}
+
+/** A one-time event dropped once it has run: `ON SCHEDULE AT … ON COMPLETION NOT PRESERVE` (the header's first ON COMPLETION). */
+const ONE_TIME_NOT_PRESERVED = /(\bON\s+SCHEDULE\s+AT\b[\s\S]*?\bON\s+COMPLETION\s+)NOT\s+(PRESERVE\b)/i;
+
+/**
+ * `statements` of a post-schema (applied in its database: the ALTER names the event alone, as the
+ * CREATE does) with each one-time event that is not preserved (`AT … ON COMPLETION NOT PRESERVE`)
+ * created preserved and then altered back: a server drops such an
+ * event at its creation when its time has passed, though the source keeps it while it is
+ * disabled (it never ran). The ALTER names the event's definer (without one it would become the
+ * restoring user's).
+ */
+export function keepOneTimeEvents(statements: string[]): string[] {
+  return statements.flatMap((statement) => {
+    const defined = definedObject(statement);
+    if (defined?.kind !== 'event' || !ONE_TIME_NOT_PRESERVED.test(statement)) return [statement];
+    const definer = definerOf(statement);
+    const clause = definer ? `DEFINER=${quoteId(definer.user)}${definer.host === undefined ? '' : `@${quoteId(definer.host)}`} ` : '';
+    return [statement.replace(ONE_TIME_NOT_PRESERVED, '$1$2'), `ALTER ${clause}EVENT ${quoteId(defined.name)} ON COMPLETION NOT PRESERVE`];
+  });
 }

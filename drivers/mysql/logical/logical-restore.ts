@@ -45,7 +45,7 @@ import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { assertTargetAllows } from './target-privileges';
-import { holdEvents, releaseHeldEvents, type HeldEvent } from './held-events';
+import { holdEvents, keepOneTimeEvents, releaseHeldEvents, type HeldEvent } from './held-events';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
 import { objectsCreatedBy } from './sql-rename';
@@ -459,7 +459,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       const schema = schemaOf.get(mapping.source);
       const statements = schema ? await statementsOf(schema.post) : [];
       objects[mapping.target] = objectsDefinedBy(statements);
-      const held = holdEvents(statements, mapping.target, heldEventStatus(version), eventsHeld);
+      const held = keepOneTimeEvents(holdEvents(statements, mapping.target, heldEventStatus(version), eventsHeld));
       pending.push(...await applyStatements(connection, held, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
     }
     if (facts.users) {

@@ -389,6 +389,26 @@ describe('mysql logical restore', () => {
     await admin.query('DROP DATABASE named_r');
   }, 120_000);
 
+  it('restores a disabled one-time event whose time has passed and that is not preserved, which a server drops when it is created so, keeping its definer', async () => {
+    // Prepare: the source keeps it: disabled, it never ran
+    await sourceAdmin.query(`CREATE DATABASE once;
+      CREATE DEFINER = 'once_owner'@'%' EVENT once.past ON SCHEDULE AT '2020-01-01 00:00:00' ON COMPLETION PRESERVE DISABLE DO SELECT 1;
+      ALTER DEFINER = 'once_owner'@'%' EVENT once.past ON COMPLETION NOT PRESERVE`);
+    const backup = await backUp(source, 'once', {});
+    await sourceAdmin.query('DROP DATABASE once');
+    const target = await sharedTarget();
+    const admin = await connect(target);
+
+    // Act
+    const { checks } = await restoreInto(target, {}, false, backup);
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    const [events] = await admin.query("SELECT EVENT_NAME AS name, STATUS AS status, ON_COMPLETION AS completion, DEFINER AS definer FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'once'") as [unknown[], unknown];
+    expect(events).toEqual([{ name: 'past', status: 'DISABLED', completion: 'NOT PRESERVE', definer: 'once_owner@%' }]);
+    await admin.query('DROP DATABASE once');
+  }, 120_000);
+
   it('refuses a non-empty target without force and leaves it untouched; replaces it with force', async () => {
     // Prepare
     const target = await startTestMariaDb('lr-occupied', 3);
