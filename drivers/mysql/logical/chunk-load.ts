@@ -21,8 +21,9 @@
  * table's last chunk — or a key range's, for a table the dump cut by key — reads it back at once
  * and digests it ({@link ReadBack}); a table may also be created while others load (`ready`).
  * A load with warnings (a value the server changed or skipped) fails the restore: it must be
- * byte-exact. The one warning storing a value exactly gives (an ENUM's error value, index 0) is
- * expected (column-codec.ts); the digests then prove the value.
+ * byte-exact. The warnings that say nothing of the values loaded (an ENUM's error value, index 0;
+ * the server computing a generated column as the source's did) are expected (column-codec.ts);
+ * the digests then prove the value.
  *
  * A chunk that meets a lock conflict (a deadlock or lock wait timeout, as two connections loading
  * one table can) is loaded again on its own connection, when none of its rows can be in: InnoDB

@@ -42,13 +42,17 @@ describe('loadColumns', () => {
 });
 
 describe('isExpectedLoadWarning', () => {
-  const columns = [column('e ☃', 'enum'), column('v', 'varchar')];
+  const columns = [column('e ☃', 'enum'), column('v', 'varchar'), column('g', 'varchar', true), column('n', 'tinyint', true)];
 
   it.each([
     ['data truncated on an ENUM column (its error value)', 1265, "Data truncated for column 'e ☃' at row 3", true],
     ['data truncated on another column', 1265, "Data truncated for column 'v' at row 3", false],
     ['another warning on the ENUM column', 1366, "Incorrect integer value: 'x' for column 'e ☃' at row 1", false],
     ['a column the table does not have', 1265, "Data truncated for column 'nope' at row 1", false],
+    ['data truncated on a generated column (the server computing it; the digest proves what it stored)', 1265, "Data truncated for column 'g' at row 2", true],
+    ['out of range on a generated column', 1264, "Out of range value for column 'n' at row 1", true],
+    ['out of range on a loaded column', 1264, "Out of range value for column 'v' at row 1", false],
+    ['another warning on a generated column', 1366, "Incorrect integer value: 'x' for column 'n' at row 1", false],
   ])('%s: %s', (_what, code, message, expected) => {
     expect(isExpectedLoadWarning({ code: code as number, message: message as string }, columns)).toBe(expected);
   });
