@@ -23,7 +23,8 @@ export const silentLogger: Logger = {
 export type LogFormat = 'json' | 'text';
 
 /**
- * Writes to stderr, at or above `level`, a line per entry in `format`; `beforeLine` runs before
+ * Writes to stderr, at or above `level`, a line per entry in `format` (text lines start with the
+ * local time, `14:03:27`, so a person can tell how long a retry waited); `beforeLine` runs before
  * each line is written (a progress bar on the terminal clears its line).
  */
 export function consoleLogger(level: LogLevel = 'info', format: LogFormat = 'json', beforeLine?: () => void): Logger {
@@ -31,7 +32,8 @@ export function consoleLogger(level: LogLevel = 'info', format: LogFormat = 'jso
   const write = (lvl: LogLevel) => (message: string, extra?: Record<string, unknown>) => {
     if (LOG_LEVELS.indexOf(lvl) < min) return;
     beforeLine?.();
-    const line = format === 'json' ? JSON.stringify({ level: lvl, time: new Date().toISOString(), message, ...extra }) : logText(lvl, message, extra);
+    const now = new Date();
+    const line = format === 'json' ? JSON.stringify({ level: lvl, time: now.toISOString(), message, ...extra }) : `${now.toTimeString().slice(0, 8)} ${logText(lvl, message, extra)}`;
     process.stderr.write(`${line}\n`);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };

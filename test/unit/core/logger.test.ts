@@ -24,12 +24,12 @@ describe('console logger', () => {
     expect(JSON.parse(written[0])).toMatchObject({ level: 'warn', message: 'mysql restore: left out views', views: ['shop.v1', 'shop.v2'] });
   });
 
-  it('writes a line of text per entry for a person, its fields readable', () => {
+  it('writes a line of text per entry for a person, at its local time, its fields readable', () => {
     // Act
     consoleLogger('warn', 'text').warn('mysql backup: left out, holding an unfinished restore', { databases: ['a', 'b'], marker: '_m', count: 2, absent: undefined, views: [] });
 
     // Assess
-    expect(written).toEqual(['dbbackup warning: mysql backup: left out, holding an unfinished restore (databases: a, b; marker: _m; count: 2; views: none)\n']);
+    expect(written).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d dbbackup warning: mysql backup: left out, holding an unfinished restore \(databases: a, b; marker: _m; count: 2; views: none\)\n$/)]);
   });
 });
 
@@ -52,7 +52,7 @@ describe('console logger for a terminal', () => {
     }
 
     // Assess
-    expect(order).toEqual(['bar put away', 'line: dbbackup warning: retrying']);
+    expect(order).toEqual(['bar put away', expect.stringMatching(/^line: \d\d:\d\d:\d\d dbbackup warning: retrying$/)]);
   });
 });
 
