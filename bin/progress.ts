@@ -1,6 +1,8 @@
 /**
  * A progress bar with rate and ETA on stderr, shown only on a terminal and only once a transfer
- * has lasted longer than a moment.
+ * has lasted longer than a moment. Stopped (a log line to write, the phase done), it clears its
+ * line: a log line is not written under a frame left in the scrollback, and the next report draws
+ * it again.
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { formatBytes } from '../core/config/units';
@@ -12,7 +14,7 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-export function progressReporter(enabled: boolean): ProgressReporter {
+export function progressReporter(enabled: boolean, stream: NodeJS.WriteStream = process.stderr, showAfterMs = SHOW_AFTER_MS): ProgressReporter {
   let bar: SingleBar | undefined;
   let phase = '';
   let started = 0;
@@ -28,12 +30,13 @@ export function progressReporter(enabled: boolean): ProgressReporter {
       phase = name;
       started = Date.now();
     }
-    if (!bar && Date.now() - started < SHOW_AFTER_MS) return;
+    if (!bar && Date.now() - started < showAfterMs) return;
     if (!bar) {
       bar = new SingleBar({
-        stream: process.stderr,
+        stream,
         format: `${phase.padEnd(8)} [{bar}] {percentage}% | {done} / {size} | {rate}/s | ETA {eta_formatted}`,
         hideCursor: true,
+        clearOnComplete: true,
       }, Presets.shades_classic);
       bar.start(total, transferred, payload(transferred, total));
     }
