@@ -26,7 +26,10 @@ export interface Renames {
   readonly objects?: RenamedObjects;
 }
 
-const renamed = (sql: string, renames: Renames): string => renameDatabases(sql, renames.databases, renames.objects);
+const renamed = (sql: string, renames: Renames, noBackslashEscapes = false): string => renameDatabases(sql, renames.databases, renames.objects, noBackslashEscapes);
+
+/** The SQL mode a `SET SESSION sql_mode = '…'` statement sets (as schema-capture.ts writes it), or undefined for any other statement. */
+const setsSqlMode = (sql: string): string | undefined => /^\s*SET\s+SESSION\s+sql_mode\s*=\s*'([^']*)'\s*$/i.exec(sql)?.[1];
 
 /** Server errors meaning "something this statement refers to does not exist (yet)". */
 const MISSING_DEPENDENCY = new Set([
@@ -225,8 +228,11 @@ export async function applyStatements(
   if (options.database !== undefined) await execute(connection, `USE ${quoteId(options.database)}`, options.where);
   const session: string[] = [];
   const deferred: DeferredStatement[] = [];
+  let noBackslashEscapes = false; // the schema session's mode; a routine's session may set it
   for (const original of statements) {
-    const statement = renamed(original, options.renames);
+    const mode = setsSqlMode(original);
+    if (mode !== undefined) noBackslashEscapes = /\bNO_BACKSLASH_ESCAPES\b/i.test(mode);
+    const statement = renamed(original, options.renames, noBackslashEscapes);
     if (isSessionStatement(statement)) {
       await execute(connection, statement, options.where);
       session.push(statement);

@@ -12,7 +12,8 @@
  *
  * What is not: references to databases that are not renamed (they keep pointing where they pointed),
  * names inside string literals (dynamic SQL in routines, `PREPARE` text), and under `ANSI_QUOTES`
- * double-quoted identifiers (read as strings here).
+ * double-quoted identifiers (read as strings here). A backslash escapes in a string literal unless
+ * the statement runs under `NO_BACKSLASH_ESCAPES` (the caller says so).
  */
 import { quoteId } from '../shared/connection';
 import { definedObject } from '../shared/schema-objects';
@@ -24,13 +25,13 @@ export type RenamedObjects = ReadonlyMap<string, ReadonlySet<string>>;
 
 const isIdentifierChar = (ch: string): boolean => /[\w$\u0080-\uffff]/.test(ch);
 
-/** Index just past the string/identifier literal opening at `start` (quote char at `start`). */
-function skipQuoted(sql: string, start: number): number {
+/** Index just past the string/identifier literal opening at `start` (quote char at `start`); a backslash escapes in a string unless `backslashEscapes` is false. */
+function skipQuoted(sql: string, start: number, backslashEscapes = true): number {
   const quote = sql[start];
   let i = start + 1;
   while (i < sql.length) {
     const ch = sql[i];
-    if (ch === '\\' && quote !== '`') {
+    if (ch === '\\' && quote !== '`' && backslashEscapes) {
       i += 2;
       continue;
     }
@@ -127,10 +128,11 @@ export function objectsCreatedBy(statements: readonly string[]): Set<string> {
 
 /**
  * Rewrites the database names of `sql` according to `renames` (source name → target name); with
- * `objects`, a two-part name only when its second part is an object of the renamed database.
- * Returns `sql` unchanged when nothing is renamed.
+ * `objects`, a two-part name only when its second part is an object of the renamed database;
+ * `noBackslashEscapes`: `sql` runs under that SQL mode. Returns `sql` unchanged when nothing is
+ * renamed.
  */
-export function renameDatabases(sql: string, renames: Renames, objects?: RenamedObjects): string {
+export function renameDatabases(sql: string, renames: Renames, objects?: RenamedObjects, noBackslashEscapes = false): string {
   if (Object.keys(renames).length === 0) return sql;
   const out: string[] = [];
   let copied = 0;
@@ -153,7 +155,7 @@ export function renameDatabases(sql: string, renames: Renames, objects?: Renamed
   while (i < sql.length) {
     const ch = sql[i];
     if (ch === "'" || ch === '"') {
-      i = skipQuoted(sql, i);
+      i = skipQuoted(sql, i, !noBackslashEscapes);
       previousSignificant = ch;
       continue;
     }

@@ -366,6 +366,27 @@ describe('mysql logical restore', () => {
     await expect(assertTargetTimeZones(admin, ["SET SESSION time_zone = '+02:00'", "SET SESSION time_zone = 'Europe/Berlin'", 'CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1'], 'restoring b')).rejects.toMatchObject({ code: 'UNSUPPORTED_RESTORE', message: expect.stringMatching(/^restoring b: the target does not know the time zone Europe\/Berlin, which the backup's events were created in; .*Nothing was changed on the target$/) });
   }, 120_000);
 
+  it('under another name, renames the reference after a string ending in a backslash in a routine created under NO_BACKSLASH_ESCAPES: the copy reads its own tables', async () => {
+    // Prepare
+    await sourceAdmin.query("CREATE DATABASE nb; CREATE TABLE nb.cfg (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO nb.cfg VALUES (1, 'restored')");
+    await sourceAdmin.query("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'");
+    await sourceAdmin.query("CREATE FUNCTION nb.path_of() RETURNS VARCHAR(100) READS SQL DATA RETURN (SELECT CONCAT('C:\\', name) FROM nb.cfg WHERE id = 1)")
+      .finally(() => sourceAdmin.query('SET SESSION sql_mode = DEFAULT'));
+    const backup = await backUp(source, 'nb', {});
+    const target = await sharedTarget();
+    const admin = await connect(target);
+    await admin.query("CREATE DATABASE nb; CREATE TABLE nb.cfg (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO nb.cfg VALUES (1, 'the target''s own')");
+
+    // Act
+    const { checks } = await restoreInto(target, { renameDatabases: { nb: 'nb_copy' } }, false, backup);
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect((await admin.query('SELECT nb_copy.path_of() AS path') as [unknown[], unknown])[0]).toEqual([{ path: 'C:\\restored' }]);
+    await admin.query('DROP DATABASE nb_copy; DROP DATABASE nb');
+    await sourceAdmin.query('DROP DATABASE nb');
+  }, 120_000);
+
   it('under another name, leaves a column of a table named like its database alone: the routines and triggers still run', async () => {
     // Prepare: database named and a table of the same name, whose columns a procedure and a trigger qualify with it
     await sourceAdmin.query(`CREATE DATABASE named; CREATE TABLE named.named (id INT PRIMARY KEY, total INT);

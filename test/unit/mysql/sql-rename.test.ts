@@ -117,3 +117,18 @@ describe('renameDatabases, knowing what each renamed database defines', () => {
     ]);
   });
 });
+
+describe('renameDatabases under NO_BACKSLASH_ESCAPES', () => {
+  it('ends a string at its quote even after a backslash, so the reference after it is renamed', () => {
+    // Prepare
+    const sql = "CREATE FUNCTION path_of() RETURNS VARCHAR(100) READS SQL DATA RETURN (SELECT CONCAT('C:\\', name) FROM nb.cfg WHERE id = 1)";
+
+    // Act
+    const renamed = renameDatabases(sql, { nb: 'nb_copy' }, undefined, true);
+    const readWithEscapes = renameDatabases(sql, { nb: 'nb_copy' });
+
+    // Assess
+    expect(renamed).toBe("CREATE FUNCTION path_of() RETURNS VARCHAR(100) READS SQL DATA RETURN (SELECT CONCAT('C:\\', name) FROM `nb_copy`.cfg WHERE id = 1)");
+    expect(readWithEscapes).toBe(sql); // read with escapes, the string runs on past the reference
+  });
+});
