@@ -449,8 +449,9 @@ export interface RestoreDriver<T = unknown> {
    * the restore held back so that nothing would change the target before it was proven (MySQL:
    * its events, created held so none runs before the rows are counted again) — when `report`
    * passed; when it failed, leaves it held. Returns checks added to the report, saying what it
-   * did (a failure to let go is a failed check: the target is not yet as the source was); `[]`
-   * when nothing was held. Idempotent: a retried step finds what it already let go.
+   * did (what it leaves held, a failed check: the target is not yet as the source was); `[]` when
+   * nothing was held; throws when the target cannot be reached (the step is retried). Idempotent:
+   * a retried step finds what it already let go.
    */
   afterValidation?(ctx: RestoreContext<T>, result: RestoreResult, report: ValidationReport): Promise<ValidationCheck[]>;
   /**

@@ -16,8 +16,7 @@ import { closeZooKeeper, openZooKeeper, type ZooKeeperClient } from './client';
 import { connectString, type LogicalTarget } from './config';
 import { TREE_ARTIFACT } from './logical-backup';
 import { clearTree, treeIsEmpty } from './logical/restore-target';
-import { restoreTree } from './logical/tree-restore';
-import { verifyTreeArtifact } from './logical/tree-artifact';
+import { planTreeRestore, restoreTree } from './logical/tree-restore';
 import { zookeeperRecord } from './records';
 
 const ENGINE = 'zookeeper';
@@ -74,7 +73,9 @@ export async function restoreLogical(ctx: RestoreContext<LogicalTarget>, transfe
   await mkdir(ctx.spoolDir, { recursive: true });
   const { files, bytes } = await downloadArtifacts([artifact], ctx.spoolDir, transfer);
   const file = files[artifact.name];
-  const summary = await verifyTreeArtifact(file);
+  // The artifact read through (its trailer, kinds, sequence bumps) before the target is touched: a forced restore clears it next.
+  const plan = await planTreeRestore(file);
+  const summary = plan.expected;
   if (summary.nodeCount !== facts.nodeCount || summary.digest !== facts.treeDigest) {
     throw new PermanentError(`backup ${backup.backupId}'s tree (${summary.nodeCount} nodes, digest ${summary.digest}) is not what it recorded (${facts.nodeCount}, ${facts.treeDigest}); the target was not touched`, { code: 'BACKUP_CORRUPT', engine: ENGINE });
   }
@@ -89,7 +90,7 @@ export async function restoreLogical(ctx: RestoreContext<LogicalTarget>, transfe
     if (!empty) logger.warn('zookeeper restore: cleared the target tree', { deleted: await clearTree(client, { beforeChange: marked }) });
     else await marked();
     // The validate step walks every server of the target: no walk here as well.
-    return restoreTree(client, file, { check: false, moreSessions: more });
+    return restoreTree(client, file, { check: false, moreSessions: more, plan });
   }, RESTORE_SESSIONS);
   await markRestoreDone(markerDir(ctx), identity);
   logger.info('zookeeper restore: tree restored', { created: result.created, aclsSet: result.aclsSet, sequenceBumps: result.sequenceBumpPairs });

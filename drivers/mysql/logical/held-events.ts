@@ -59,27 +59,48 @@ function definerClause(definer: string): string {
   return at < 0 ? `DEFINER=${quoteId(definer)}` : `DEFINER=${quoteId(definer.slice(0, at))}@${quoteId(definer.slice(at + 1))}`;
 }
 
-/**
- * Enables the events of `held` still held: not one a replay dropped, nor one whose status it set
- * (it stands as the source had it). Each keeps its definer (an ALTER
- * EVENT without one makes the restoring user the event's definer). Returns the events enabled.
- */
-export async function releaseHeldEvents(connection: Connection, held: readonly HeldEvent[]): Promise<HeldEvent[]> {
-  const released: HeldEvent[] = [];
+/** Each of `held` as the target shows it now: its status and definer (none: it is gone). */
+async function statesOf(connection: Connection, held: readonly HeldEvent[]): Promise<Array<{ event: HeldEvent; status?: string; definer?: string }>> {
+  const states = [];
   for (const event of held) {
     const [rows] = await connection.query(
       `SELECT STATUS AS status, DEFINER AS definer FROM information_schema.EVENTS WHERE ${isExactly('EVENT_SCHEMA')} AND ${isExactly('EVENT_NAME')}`,
       [event.database, event.database, event.name, event.name],
     ) as [Array<{ status: string; definer: string }>, unknown];
-    if (!HELD_STATUSES.has(rows[0]?.status)) continue;
-    await connection.query(`ALTER ${definerClause(rows[0].definer)} EVENT ${quoteId(event.database)}.${quoteId(event.name)} ENABLE`);
-    released.push(event);
+    states.push({ event, status: rows[0]?.status, definer: rows[0]?.definer });
   }
-  return released;
+  return states;
 }
 
-/** A one-time event dropped once it has run: `ON SCHEDULE AT … ON COMPLETION NOT PRESERVE` (the header's first ON COMPLETION). */
-const ONE_TIME_NOT_PRESERVED = /(\bON\s+SCHEDULE\s+AT\b[\s\S]*?\bON\s+COMPLETION\s+)NOT\s+(PRESERVE\b)/i;
+/** The events of `held` the target still holds. */
+export async function stillHeld(connection: Connection, held: readonly HeldEvent[]): Promise<HeldEvent[]> {
+  return (await statesOf(connection, held)).filter((s) => HELD_STATUSES.has(s.status)).map((s) => s.event);
+}
+
+/**
+ * Enables the events of `held` still held: not one a replay dropped, nor one whose status it set
+ * (it stands as the source had it). Each keeps its definer (an ALTER EVENT without one makes the
+ * restoring user the event's definer). Returns the events enabled now, and those found enabled
+ * already (by a replay, or by an earlier attempt of the step that was retried).
+ */
+export async function releaseHeldEvents(connection: Connection, held: readonly HeldEvent[]): Promise<{ enabled: HeldEvent[]; alreadyEnabled: HeldEvent[] }> {
+  const enabled: HeldEvent[] = [];
+  const alreadyEnabled: HeldEvent[] = [];
+  for (const { event, status, definer } of await statesOf(connection, held)) {
+    if (status === 'ENABLED') alreadyEnabled.push(event);
+    if (!HELD_STATUSES.has(status)) continue;
+    await connection.query(`ALTER ${definerClause(definer!)} EVENT ${quoteId(event.database)}.${quoteId(event.name)} ENABLE`);
+    enabled.push(event);
+  }
+  return { enabled, alreadyEnabled };
+}
+
+/**
+ * A one-time event dropped once it has run: `ON SCHEDULE AT … ON COMPLETION NOT PRESERVE`, the
+ * schedule being the statement's first and the completion the first after it (as `SHOW CREATE
+ * EVENT` writes the header, before any COMMENT or body that may say the same words).
+ */
+const ONE_TIME_NOT_PRESERVED = /^((?:(?!\bON\s+SCHEDULE\b)[\s\S])*\bON\s+SCHEDULE\s+AT\b(?:(?!\bON\s+COMPLETION\b)[\s\S])*\bON\s+COMPLETION\s+)NOT\s+(PRESERVE\b)/i;
 
 /**
  * `statements` of a post-schema (applied in its database: the ALTER names the event alone, as the

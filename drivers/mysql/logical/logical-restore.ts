@@ -38,6 +38,7 @@ import type {
 import { nameSome } from '../../../core/name-some';
 import { assertTargetEngines } from './target-engines';
 import { assertTargetTimeZones } from './target-time-zones';
+import { warnOfAbsentDefiners } from './absent-definers';
 import { PermanentError, stopIfAborted } from '../../../core/errors';
 import { selectArtifacts } from '../shared/artifact-select';
 import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
@@ -45,7 +46,7 @@ import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
 import { assertTargetAllows } from './target-privileges';
-import { holdEvents, keepOneTimeEvents, releaseHeldEvents, type HeldEvent } from './held-events';
+import { holdEvents, keepOneTimeEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
 import { objectsCreatedBy } from './sql-rename';
@@ -367,6 +368,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     version = await detectServerVersion(connection);
     await assertTargetAllows(connection, version, { statements: posts.flat(), replay: ctx.target.pointInTime !== undefined }, where, ctx.logger);
     await assertTargetTimeZones(connection, posts.flat(), where);
+    await warnOfAbsentDefiners(connection, posts.flat(), facts.users !== undefined, ctx.logger);
     renames = await withObjects();
     await clearTargets(ctx, connection, mappings, token);
     for (const mapping of mappings) {
@@ -504,21 +506,26 @@ export async function finishAfterReplay(ctx: Ctx, result: RestoreResult): Promis
 export async function releaseAfterValidation(ctx: Ctx, result: RestoreResult, report: ValidationReport): Promise<ValidationCheck[]> {
   const held = (result.endpoint.eventsHeld ?? []) as unknown as HeldEvent[];
   if (held.length === 0) return [];
-  const names = held.map((e) => `${e.database}.${e.name}`);
-  if (!report.ok) {
+  const named = (events: HeldEvent[]) => nameSome(events.map((e) => `${e.database}.${e.name}`));
+  return withSchemaConnection(ctx, `enabling the restored events on ${describeServer(ctx.target)}`, async (connection): Promise<ValidationCheck[]> => {
+    if (!report.ok) {
+      const still = await stillHeld(connection, held);
+      return still.length === 0 ? [] : [{
+        name: 'events-enabled',
+        ok: false,
+        detail: `left held (disabled on the replica side: kept, not run), as the restore did not validate: event ${named(still)}; once the data is checked, enable each with ALTER DEFINER=<its definer> EVENT … ENABLE`,
+      }];
+    }
+    const { enabled, alreadyEnabled } = await releaseHeldEvents(connection, held);
+    const kept = held.length - enabled.length - alreadyEnabled.length;
     return [{
       name: 'events-enabled',
-      ok: false,
-      detail: `left held (disabled on the replica side: kept, not run), as the restore did not validate: event ${nameSome(names)}; once the data is checked, enable each with ALTER DEFINER=<its definer> EVENT … ENABLE`,
+      ok: true,
+      detail: `${enabled.length} of ${held.length} events, created held so none ran before the restore was proven, enabled after it${enabled.length ? `: ${named(enabled)}` : ''}`
+        + `${alreadyEnabled.length ? `; ${alreadyEnabled.length} found enabled already (by the replay, or an earlier attempt of this step): ${named(alreadyEnabled)}` : ''}`
+        + `${kept ? `; ${kept} left as the replay set or dropped them` : ''}`,
     }];
-  }
-  const released = await withSchemaConnection(ctx, `enabling the restored events on ${describeServer(ctx.target)}`, (connection) => releaseHeldEvents(connection, held));
-  const kept = held.length - released.length;
-  return [{
-    name: 'events-enabled',
-    ok: true,
-    detail: `${released.length} of ${held.length} events, created held so none ran before the restore was proven, enabled after it${released.length ? `: ${nameSome(released.map((e) => `${e.database}.${e.name}`))}` : ''}${kept ? `; ${kept} left as the replay set or dropped them` : ''}`,
-  }];
+  });
 }
 
 /**

@@ -149,6 +149,21 @@ export async function createDatabaseOf(
   return statements.slice(0, index).filter(isSessionStatement).concat(rest);
 }
 
+/** `CREATE [OR REPLACE] SEQUENCE`. */
+const CREATES_SEQUENCE = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?SEQUENCE\b/i;
+
+/**
+ * `statements` with the sequences first, after the file's leading session statements: a table may
+ * take its default from one (`DEFAULT NEXTVAL(seq)`), and backups before sequences were captured
+ * first list them among the tables by name.
+ */
+function sequencesFirst(statements: string[]): string[] {
+  const lead = statements.findIndex((statement) => !isSessionStatement(statement));
+  if (lead < 0) return statements;
+  const rest = statements.slice(lead);
+  return [...statements.slice(0, lead), ...rest.filter((s) => CREATES_SEQUENCE.test(s)), ...rest.filter((s) => !CREATES_SEQUENCE.test(s))];
+}
+
 /**
  * Runs what {@link createDatabaseOf} left of a pre-schema, calling `onCreated` with each table's
  * name once it exists. With `lanes` (more schema connections), the tables are created over all of
@@ -173,7 +188,7 @@ export async function createTables(
     await inLanes([connection, ...lanes], statements, (statement) => !REFERENCES.test(statement), mapping.target, renames, where, onRun, options.signal);
     await inLanes([connection], statements, (statement) => REFERENCES.test(statement), mapping.target, renames, where, onRun, options.signal);
   } else {
-    await inLanes([connection], statements, () => true, mapping.target, renames, where, onRun, options.signal);
+    await inLanes([connection], sequencesFirst(statements), () => true, mapping.target, renames, where, onRun, options.signal);
   }
 }
 

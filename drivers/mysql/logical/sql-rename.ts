@@ -6,9 +6,10 @@
  * - every qualified reference `db.object` (backquoted or bare) whose `db` is a renamed database,
  *   so a view captured as `` `shop`.`orders` `` follows the rename, and so do references from one
  *   restored database to another restored one. Given what each renamed database defines
- *   ({@link RenamedObjects}), a two-part name `x.y` is rewritten only when `y` is one of `x`'s
- *   objects: `shop.total` is a column of table (or alias) `shop` when database `shop` has no object
- *   `total`, and stays as it is. A three-part name `x.y.z` is always a database's.
+ *   ({@link RenamedObjects}), a two-part name `x.y` in a statement that also uses `x` as a table,
+ *   alias or column (alone, or last of a dotted name) stays as it is when database `x` defines no
+ *   `y`: `shop.total` is then a column of table `shop`. A three-part name `x.y.z` is always a
+ *   database's.
  *
  * What is not: references to databases that are not renamed (they keep pointing where they pointed),
  * names inside string literals (dynamic SQL in routines, `PREPARE` text), and under `ANSI_QUOTES`
@@ -76,14 +77,60 @@ function readIdentifier(sql: string, start: number): { name: string; end: number
 
 /**
  * Whether the qualifier before the dot at `dot` names a database, whose objects are `known`
- * (undefined: not known, so taken to be one): it does before two more parts (`db.table.column`),
- * or when the part after the dot is one of its objects (or not a name: `db.*`).
+ * (undefined: not known, so taken to be one). It does, unless the statement also uses it as a
+ * table, an alias or a column (`FROM shop`, `FROM shop.shop`, `shop.base shop`: alone, or last
+ * of a dotted name) and the part after the dot is not one of the database's objects: then
+ * `shop.total` is that table's or alias's column. So a name the statement only ever qualifies (a
+ * table a routine creates itself, a grant on an object gone) follows the rename, as do
+ * three-part names (`db.table.column`) and `db.*`.
  */
-function namesDatabase(sql: string, dot: number, known: ReadonlySet<string> | undefined): boolean {
-  if (!known) return true;
+function namesDatabase(sql: string, dot: number, known: ReadonlySet<string> | undefined, standsAlone: boolean): boolean {
+  if (!known || !standsAlone) return true;
   const member = readIdentifier(sql, skipSpace(sql, dot + 1));
   if (!member) return true;
   return sql[skipSpace(sql, member.end)] === '.' || known.has(member.name.toLowerCase());
+}
+
+/** An identifier of a statement, outside strings and comments, and whether a dot follows it (`qualifies`) or precedes it (`qualified`, or an `@`: an account's host). */
+interface Token {
+  name: string;
+  start: number;
+  end: number;
+  quoted: boolean;
+  qualifies: boolean;
+  qualified: boolean;
+  /** Where the dot after it is (when it qualifies). */
+  next: number;
+}
+
+/** The identifiers of `sql` from `from`, in order; string literals end as `noBackslashEscapes` says. */
+function* identifiers(sql: string, from: number, noBackslashEscapes: boolean): Generator<Token> {
+  let i = from;
+  let previousSignificant = '';
+  while (i < sql.length) {
+    const ch = sql[i];
+    if (ch === "'" || ch === '"') {
+      i = skipQuoted(sql, i, !noBackslashEscapes);
+      previousSignificant = ch;
+      continue;
+    }
+    const afterSpace = skipSpace(sql, i);
+    if (afterSpace !== i) {
+      i = afterSpace;
+      continue;
+    }
+    if (ch === '`' || isIdentifierChar(ch)) {
+      const id = readIdentifier(sql, i)!;
+      const next = skipSpace(sql, id.end);
+      const qualified = previousSignificant === '.' || previousSignificant === '@';
+      yield { name: id.name, start: i, end: id.end, quoted: ch === '`', qualifies: sql[next] === '.' && !qualified, qualified, next };
+      previousSignificant = 'identifier';
+      i = id.end;
+      continue;
+    }
+    previousSignificant = ch;
+    i += 1;
+  }
 }
 
 /** Statement-level forms that name a database without a dot: CREATE/ALTER DATABASE, USE. */
@@ -128,7 +175,7 @@ export function objectsCreatedBy(statements: readonly string[]): Set<string> {
 
 /**
  * Rewrites the database names of `sql` according to `renames` (source name → target name); with
- * `objects`, a two-part name only when its second part is an object of the renamed database;
+ * `objects`, not a two-part name that is a table's or alias's column ({@link namesDatabase});
  * `noBackslashEscapes`: `sql` runs under that SQL mode. Returns `sql` unchanged when nothing is
  * renamed.
  */
@@ -151,31 +198,13 @@ export function renameDatabases(sql: string, renames: Renames, objects?: Renamed
     i = id ? id.end : at;
   }
 
-  let previousSignificant = '';
-  while (i < sql.length) {
-    const ch = sql[i];
-    if (ch === "'" || ch === '"') {
-      i = skipQuoted(sql, i, !noBackslashEscapes);
-      previousSignificant = ch;
-      continue;
-    }
-    const afterSpace = skipSpace(sql, i);
-    if (afterSpace !== i) {
-      i = afterSpace;
-      continue;
-    }
-    if (ch === '`' || isIdentifierChar(ch)) {
-      const id = readIdentifier(sql, i)!;
-      const next = skipSpace(sql, id.end);
-      const qualifies = sql[next] === '.' && previousSignificant !== '.' && previousSignificant !== '@';
-      const bareNumber = ch !== '`' && /^\d+(e\d*)?$/i.test(id.name);
-      if (qualifies && !bareNumber && Object.hasOwn(renames, id.name) && namesDatabase(sql, next, objects?.get(id.name))) replace(i, id.end, renames[id.name]);
-      previousSignificant = 'identifier';
-      i = id.end;
-      continue;
-    }
-    previousSignificant = ch;
-    i += 1;
+  // The names the statement uses as a table, an alias or a column: alone, or last of a dotted name (`db.t`, `t.col`).
+  const alone = new Set<string>();
+  for (const token of identifiers(sql, i, noBackslashEscapes)) if (!token.qualifies) alone.add(token.name.toLowerCase());
+  for (const token of identifiers(sql, i, noBackslashEscapes)) {
+    const bareNumber = !token.quoted && /^\d+(e\d*)?$/i.test(token.name);
+    if (token.qualifies && !bareNumber && Object.hasOwn(renames, token.name)
+      && namesDatabase(sql, token.next, objects?.get(token.name), alone.has(token.name.toLowerCase()))) replace(token.start, token.end, renames[token.name]);
   }
   out.push(sql.slice(copied));
   return out.join('');

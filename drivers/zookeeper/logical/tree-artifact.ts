@@ -164,6 +164,9 @@ export async function* readTreeArtifact(file: string): AsyncGenerator<WalkedNode
     if (!line.terminated) throw corrupt(file, `it is truncated: line ${lineNumber} ends without a newline`);
     const record = parseJson(file, line.bytes, lineNumber);
     if (lineNumber === 1) {
+      if (record.format === TREE_ARTIFACT_FORMAT && typeof record.version === 'number' && record.version > TREE_ARTIFACT_VERSION) {
+        throw new PermanentError(`ZooKeeper tree artifact ${file} was written by a newer dbbackup (its version ${record.version}; this one reads ${[...READABLE_VERSIONS].join(' and ')}): upgrade dbbackup where the restore runs`, { code: 'UNSUPPORTED_VERSION', engine: 'zookeeper' });
+      }
       if (record.format !== TREE_ARTIFACT_FORMAT || !READABLE_VERSIONS.has(record.version)) {
         throw corrupt(file, `its header is not that of a ${TREE_ARTIFACT_FORMAT} version ${[...READABLE_VERSIONS].join(' or ')}`);
       }

@@ -2,9 +2,10 @@
  * Restores a tree artifact into a running server or ensemble, in three streamed passes over the
  * artifact (memory flat in the tree's size):
  *
- * 1. verify: the whole artifact is read and its trailer checked before anything is created; the
- *    target must be empty (restore-target.ts), every TTL must fit the client's int32 argument, and
- *    the sequence bumps of step 2 must be short enough (sequence-bump.ts);
+ * 1. plan: the whole artifact is read and its trailer checked before anything is created, every
+ *    TTL must fit the client's int32 argument, and the sequence bumps of step 2 must be short
+ *    enough (sequence-bump.ts) — a forced restore plans before it clears the target; then the
+ *    target must be empty (restore-target.ts);
  * 2. create: every node in artifact order (parents first) with its data and kind (container, TTL
  *    with its ttl), `window` creates in flight: ZooKeeper answers a session's requests in order, so
  *    pipelining keeps parents before children. Sequential nodes are created under their exact names;
@@ -34,6 +35,8 @@ export interface TreeRestoreOptions {
   moreSessions?: readonly ZooKeeperClient[];
   /** Walk the restored tree and compare it with the artifact (default true). */
   check?: boolean;
+  /** Pass 1 done already ({@link planTreeRestore}), before the target was cleared. */
+  plan?: TreeRestorePlan;
 }
 
 export interface TreeRestoreResult {
@@ -76,8 +79,20 @@ function setAcl(client: ZooKeeperClient, path: string, acl: readonly Acl[]): Pro
     .catch((error: unknown) => { throw zooKeeperCallFailed(error, `setting the ACL of ${path}`); });
 }
 
-/** Pass 1: the artifact is whole, the target empty, every kind creatable, the sequence bumps short enough (noted in `highWater`). */
-async function verifyBeforeRestore(client: ZooKeeperClient, file: string, highWater: SequenceHighWater): Promise<TreeArtifactSummary> {
+/** What pass 1 found an artifact to be: its trailer, and the sequence bumps its restore will need. */
+export interface TreeRestorePlan {
+  file: string;
+  expected: TreeArtifactSummary;
+  highWater: SequenceHighWater;
+}
+
+/**
+ * Pass 1, touching no target: the artifact is whole, every kind creatable, the sequence bumps
+ * short enough. A forced restore runs it before it clears the target.
+ * @throws PermanentError `ZK_CORRUPT_TREE`, `ZK_TTL_UNSUPPORTED`, `ZK_SEQUENCE_BUMP_TOO_LONG`
+ */
+export async function planTreeRestore(file: string): Promise<TreeRestorePlan> {
+  const highWater = new SequenceHighWater();
   const byName = !(await recordsSequences(file));
   const nodes = readTreeArtifact(file);
   let expected: TreeArtifactSummary;
@@ -95,10 +110,7 @@ async function verifyBeforeRestore(client: ZooKeeperClient, file: string, highWa
     }
   }
   highWater.assertBumpable();
-  if (!(await treeIsEmpty(client))) {
-    throw new PermanentError('the restore target holds nodes besides / and /zookeeper: clear it first (a forced restore)', { code: 'ZK_TARGET_NOT_EMPTY', engine: 'zookeeper' });
-  }
-  return expected;
+  return { file, expected, highWater };
 }
 
 /**
@@ -110,8 +122,10 @@ async function verifyBeforeRestore(client: ZooKeeperClient, file: string, highWa
  */
 export async function restoreTree(client: ZooKeeperClient, file: string, options: TreeRestoreOptions = {}): Promise<TreeRestoreResult> {
   const size = options.window ?? DEFAULT_WINDOW;
-  const highWater = new SequenceHighWater();
-  const expected = await verifyBeforeRestore(client, file, highWater);
+  const { expected, highWater } = options.plan?.file === file ? options.plan : await planTreeRestore(file);
+  if (!(await treeIsEmpty(client))) {
+    throw new PermanentError('the restore target holds nodes besides / and /zookeeper: clear it first (a forced restore)', { code: 'ZK_TARGET_NOT_EMPTY', engine: 'zookeeper' });
+  }
 
   const window = new RequestWindow(size);
   const creates = new ParallelCreates([client, ...(options.moreSessions ?? [])], size);

@@ -11,6 +11,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import { silentLogger } from '../../../core/logger';
 import type { BackupRecord, PreparedTarget } from '../../../core/driver/types';
 import { MANY_TABLES, finishAfterReplay, prepareLogicalTarget, releaseAfterValidation, restoreLogical, validateTables } from '../../../drivers/mysql/logical/logical-restore';
 import { sharedEncodePool } from '../../../drivers/mysql/shared/encode-pool';
@@ -308,6 +309,7 @@ describe('mysql logical restore', () => {
       const leftHeld = await releaseAfterValidation(ctx, result, { ok: false, checks });
       const stillHeld = await event();
       const enabled = await releaseAfterValidation(ctx, result, { ok: true, checks });
+      const retried = await releaseAfterValidation(ctx, result, { ok: true, checks }); // the validate step run again
 
       // Assess
       expect(result.endpoint.eventsHeld).toEqual([{ database: 'ticking_held', name: 'tick' }]);
@@ -317,6 +319,7 @@ describe('mysql logical restore', () => {
       expect(stillHeld).toEqual(held);
       expect(enabled).toEqual([{ name: 'events-enabled', ok: true, detail: '1 of 1 events, created held so none ran before the restore was proven, enabled after it: ticking_held.tick' }]);
       expect(await event()).toEqual([{ status: 'ENABLED', definer: 'tick_owner@%' }]);
+      expect(retried).toEqual([{ name: 'events-enabled', ok: true, detail: expect.stringMatching(/^0 of 1 events, .*; 1 found enabled already \(by the replay, or an earlier attempt of this step\): ticking_held\.tick$/) }]);
     } finally {
       await admin.query('SET GLOBAL event_scheduler = OFF; DROP DATABASE IF EXISTS ticking_held');
     }
@@ -449,6 +452,27 @@ describe('mysql logical restore', () => {
     expect((await admin.query('SELECT g, n FROM gen.cut WHERE id = 1') as [unknown[], unknown])[0]).toEqual([{ g: 'abx', n: 127 }]);
     await admin.query('DROP DATABASE gen');
     await sourceAdmin.query('DROP DATABASE gen');
+  }, 120_000);
+
+  it('warns, before writing anything, of objects whose definer has no account on the target (using them would fail), unless it restores the backup\'s accounts', async () => {
+    // Prepare: a view and a trigger of an account the target lacks, one of root's
+    await sourceAdmin.query(`CREATE DATABASE orphans; CREATE TABLE orphans.t (id INT PRIMARY KEY);
+      CREATE DEFINER = 'gone_app'@'%' VIEW orphans.v AS SELECT id FROM orphans.t;
+      CREATE DEFINER = 'gone_app'@'%' TRIGGER orphans.t_bi BEFORE INSERT ON orphans.t FOR EACH ROW SET NEW.id = NEW.id;
+      CREATE DEFINER = 'root'@'localhost' VIEW orphans.w AS SELECT id FROM orphans.t`);
+    const backup = await backUp(source, 'orphans', {});
+    await sourceAdmin.query('DROP DATABASE orphans');
+    const target = await sharedTarget();
+    const warnings: Array<{ message: string; extra?: Record<string, unknown> }> = [];
+    const ctx = { ...await restoreContext(target, {}, false, backup), logger: { ...silentLogger, warn: (message: string, extra?: Record<string, unknown>) => { warnings.push({ message, extra }); } } };
+
+    // Act
+    const result = await restoreLogical(ctx, await prepareLogicalTarget(ctx), { store, prefix: '' });
+
+    // Assess
+    expect(result.endpoint.tables).toBe(1);
+    expect(warnings).toEqual([{ message: expect.stringMatching(/^mysql restore: objects whose definer has no account on the target are created, but each fails when used \(ERROR 1449\)/), extra: { definers: ['gone_app@%'] } }]);
+    await (await connect(target)).query('DROP DATABASE orphans');
   }, 120_000);
 
   it('refuses a non-empty target without force and leaves it untouched; replaces it with force', async () => {

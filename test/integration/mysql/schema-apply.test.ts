@@ -51,6 +51,23 @@ describe('applyPreSchema', () => {
     expect(db.cs).toBe('latin1');
   });
 
+  it('creates the sequences before the tables, which may take defaults from them, whatever order the file lists them in (older backups: by name)', async () => {
+    // Prepare
+    const statements = [
+      'CREATE DATABASE `seqs`',
+      'CREATE TABLE `a_usesseq` (`id` int(11) NOT NULL DEFAULT nextval(`seqs`.`s_def`), PRIMARY KEY (`id`)) ENGINE=InnoDB',
+      'CREATE SEQUENCE `s_def` start with 1 minvalue 1 maxvalue 9223372036854775806 increment by 1 nocache nocycle ENGINE=InnoDB',
+      'DO SETVAL(`s_def`, 7, 0)',
+    ];
+
+    // Act
+    await applyPreSchema(schema, statements, { source: 'seqs', target: 'seqs' }, { databases: {} }, async () => undefined);
+
+    // Assess
+    await schema.query('INSERT INTO seqs.a_usesseq () VALUES ()');
+    expect((await schema.query('SELECT id FROM seqs.a_usesseq') as [unknown[], unknown])[0]).toEqual([{ id: 7 }]);
+  });
+
   it('over several connections, runs every table in the session its file gives it, tables with foreign keys after the others', async () => {
     // Prepare: a session setting half-way through the file, and a foreign key to a table created in parallel
     const lanes = [await openSchemaConnection({ ...server.config(), connectTimeoutMs: 5_000 }), await openSchemaConnection({ ...server.config(), connectTimeoutMs: 5_000 })];

@@ -14,7 +14,7 @@ import { startLocalZooKeeper, ZOOKEEPER_JAR, type LocalZooKeeper } from '../../.
 import { clearTree, treeIsEmpty } from '../../../drivers/zookeeper/logical/restore-target';
 import { RequestWindow } from '../../../drivers/zookeeper/logical/request-window';
 import { writeTreeArtifact } from '../../../drivers/zookeeper/logical/tree-artifact';
-import { restoreTree } from '../../../drivers/zookeeper/logical/tree-restore';
+import { planTreeRestore, restoreTree } from '../../../drivers/zookeeper/logical/tree-restore';
 import { treeSummary, walkTree, type WalkedNode } from '../../../drivers/zookeeper/logical/tree-walk';
 import { tempDir } from '../../harness/test-run';
 
@@ -233,6 +233,31 @@ describe('ZooKeeper logical backup and restore', () => {
     expect(await client.get_children('/b-noadmin', false)).toEqual(['child']);
     await client.delete_('/b-noadmin/child', -1);
     await client.delete_('/b-noadmin', -1);
+  });
+
+  it('plans a restore touching no target: an artifact of an older version (no sequence numbers recorded) whose names end in timestamps is refused before anything is written', async () => {
+    // Prepare: a version 1 artifact (its header and trailer as that version wrote them)
+    const acl = [{ perms: 31, scheme: 'world', id: 'anyone' }];
+    async function* nodes(): AsyncGenerator<WalkedNode> {
+      yield { path: '/', data: Buffer.alloc(0), acl, kind: { type: 'persistent' }, mzxid: 0 };
+      yield { path: '/events', data: Buffer.alloc(0), acl, kind: { type: 'persistent' }, mzxid: 1 };
+      yield { path: '/events/evt-1733450000', data: Buffer.from('t'), acl, kind: { type: 'persistent' }, mzxid: 2 };
+    }
+    const v2 = path.join(dir, 'timestamps-v2.ndjson');
+    await writeTreeArtifact(v2, nodes());
+    const lines = (await readFile(v2, 'utf8')).split('\n').filter(Boolean);
+    lines[0] = lines[0].replace('"version":2', '"version":1');
+    const trailer = JSON.parse(lines.pop()!) as Record<string, unknown>;
+    trailer.sha256 = createHash('sha256').update(lines.map((l) => `${l}\n`).join('')).digest('hex');
+    const v1 = path.join(dir, 'timestamps-v1.ndjson');
+    await writeFile(v1, `${[...lines, JSON.stringify(trailer)].join('\n')}\n`);
+
+    // Act / Assess
+    await expect(planTreeRestore(v1)).rejects.toMatchObject({ code: 'ZK_SEQUENCE_BUMP_TOO_LONG', message: expect.stringMatching(/\/events: past 1733450000.*nothing was written to the target \(this backup, taken by an older version/) });
+    await expect(planTreeRestore(v2)).resolves.toMatchObject({ expected: { nodeCount: 3 } });
+    const v3 = path.join(dir, 'timestamps-v3.ndjson');
+    await writeFile(v3, (await readFile(v2, 'utf8')).replace('"version":2', '"version":3'));
+    await expect(planTreeRestore(v3)).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION', message: expect.stringContaining('was written by a newer dbbackup (its version 3; this one reads 1 and 2)') });
   });
 
   it('restores container and TTL kinds an artifact carries (as the server\'s transaction log shows)', async () => {

@@ -103,6 +103,7 @@ describe('renameDatabases, knowing what each renamed database defines', () => {
       renameDatabases('CREATE PROCEDURE p_total() SELECT shop.id, shop.total FROM shop', { shop: 'shop_r' }, defined),
       renameDatabases('CREATE TRIGGER t AFTER INSERT ON shop FOR EACH ROW INSERT INTO shop.audit (n) SELECT COUNT(*) FROM shop WHERE shop.total > 0', { shop: 'shop_r' }, defined),
       renameDatabases('CREATE VIEW v AS SELECT zz.id FROM zz.base zz', { zz: 'zz_r' }, defined),
+      renameDatabases('CREATE TRIGGER t AFTER INSERT ON `shop`.`shop` FOR EACH ROW INSERT INTO shop.audit (n) SELECT COUNT(*) FROM shop.shop WHERE shop.total > 0', { shop: 'shop_r' }, defined),
       renameDatabases('CREATE VIEW w AS SELECT shop.shop.total, shop.With_Tax(1), NEXTVAL(shop.ticket) FROM shop.shop', { shop: 'shop_r' }, defined),
       renameDatabases('GRANT SELECT ON shop.* TO `u`@`%`', { shop: 'shop_r' }, defined),
     ];
@@ -112,8 +113,25 @@ describe('renameDatabases, knowing what each renamed database defines', () => {
       'CREATE PROCEDURE p_total() SELECT shop.id, shop.total FROM shop',
       'CREATE TRIGGER t AFTER INSERT ON shop FOR EACH ROW INSERT INTO `shop_r`.audit (n) SELECT COUNT(*) FROM shop WHERE shop.total > 0',
       'CREATE VIEW v AS SELECT zz.id FROM `zz_r`.base zz',
+      'CREATE TRIGGER t AFTER INSERT ON `shop_r`.`shop` FOR EACH ROW INSERT INTO `shop_r`.audit (n) SELECT COUNT(*) FROM `shop_r`.shop WHERE shop.total > 0',
       'CREATE VIEW w AS SELECT `shop_r`.shop.total, `shop_r`.With_Tax(1), NEXTVAL(`shop_r`.ticket) FROM `shop_r`.shop',
       'GRANT SELECT ON `shop_r`.* TO `u`@`%`',
+    ]);
+  });
+
+  it('renames what a statement only ever qualifies, known to the backup or not: a table a routine creates itself, a grant on an object gone', () => {
+    // Act
+    const results = [
+      renameDatabases('CREATE PROCEDURE archive() BEGIN CREATE TABLE IF NOT EXISTS shop.archive (id INT); INSERT INTO shop.archive SELECT * FROM shop.orders; END', { shop: 'shop_r' }, defined),
+      renameDatabases('GRANT SELECT ON shop.dropped_table TO `u`@`%`', { shop: 'shop_r' }, defined),
+      renameDatabases('GRANT EXECUTE ON PROCEDURE shop.gone TO `u`@`%`', { shop: 'shop_r' }, defined),
+    ];
+
+    // Assess
+    expect(results).toEqual([
+      'CREATE PROCEDURE archive() BEGIN CREATE TABLE IF NOT EXISTS `shop_r`.archive (id INT); INSERT INTO `shop_r`.archive SELECT * FROM `shop_r`.orders; END',
+      'GRANT SELECT ON `shop_r`.dropped_table TO `u`@`%`',
+      'GRANT EXECUTE ON PROCEDURE `shop_r`.gone TO `u`@`%`',
     ]);
   });
 });
