@@ -7,21 +7,16 @@
  */
 import type { Connection } from 'mysql2/promise';
 import type { Logger } from '../../../core/logger';
-import { describeAccount, sameAccount, type Account } from '../shared/held-privileges';
-import { definerOf } from '../shared/schema-objects';
+import { describeAccount, type Account } from '../shared/held-privileges';
+import { definersOf } from '../shared/schema-objects';
 
 /**
  * The definers of `statements` the target lists no account (or role) for; undefined when it cannot
  * tell (the restoring user may not read `mysql.user`).
  */
 export async function absentDefiners(connection: Connection, statements: readonly string[]): Promise<Account[] | undefined> {
-  const definers: Account[] = [];
-  for (const statement of statements) {
-    const definer = definerOf(statement);
-    if (definer && !definers.some((d) => sameAccount(d, definer))) definers.push(definer);
-  }
   const absent: Account[] = [];
-  for (const definer of definers) {
+  for (const definer of definersOf(statements)) {
     try {
       const [rows] = await connection.query('SELECT 1 FROM mysql.user WHERE User = ? AND LOWER(Host) = LOWER(?)', [definer.user, definer.host ?? '']) as [unknown[], unknown];
       if (rows.length === 0) absent.push(definer);

@@ -15,6 +15,7 @@
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from '../shared/connection';
 import { isExactly } from '../shared/exact-names';
+import { accountNamed, type Account } from '../shared/held-privileges';
 import { definedObject, definerOf } from '../shared/schema-objects';
 
 /** An event held until the restore is proven: its database (under its target name) and name. */
@@ -53,10 +54,9 @@ export function holdEvents(statements: string[], database: string, status: strin
 /** How information_schema shows a held event: MariaDB and MySQL before 8.4, MySQL 8.4 on. */
 const HELD_STATUSES: ReadonlySet<string | undefined> = new Set(['SLAVESIDE_DISABLED', 'REPLICA_SIDE_DISABLED']);
 
-/** `DEFINER=…` naming the account information_schema writes as `user@host` (a role: no `@`). */
-function definerClause(definer: string): string {
-  const at = definer.lastIndexOf('@');
-  return at < 0 ? `DEFINER=${quoteId(definer)}` : `DEFINER=${quoteId(definer.slice(0, at))}@${quoteId(definer.slice(at + 1))}`;
+/** `DEFINER=…` naming `account`. */
+function definerClause(account: Account): string {
+  return `DEFINER=${quoteId(account.user)}${account.host === undefined ? '' : `@${quoteId(account.host)}`}`;
 }
 
 /** Each of `held` as the target shows it now: its status and definer (none: it is gone). */
@@ -89,7 +89,7 @@ export async function releaseHeldEvents(connection: Connection, held: readonly H
   for (const { event, status, definer } of await statesOf(connection, held)) {
     if (status === 'ENABLED') alreadyEnabled.push(event);
     if (!HELD_STATUSES.has(status)) continue;
-    await connection.query(`ALTER ${definerClause(definer!)} EVENT ${quoteId(event.database)}.${quoteId(event.name)} ENABLE`);
+    await connection.query(`ALTER ${definerClause(accountNamed(definer!))} EVENT ${quoteId(event.database)}.${quoteId(event.name)} ENABLE`);
     enabled.push(event);
   }
   return { enabled, alreadyEnabled };
@@ -115,7 +115,7 @@ export function keepOneTimeEvents(statements: string[]): string[] {
     const defined = definedObject(statement);
     if (defined?.kind !== 'event' || !ONE_TIME_NOT_PRESERVED.test(statement)) return [statement];
     const definer = definerOf(statement);
-    const clause = definer ? `DEFINER=${quoteId(definer.user)}${definer.host === undefined ? '' : `@${quoteId(definer.host)}`} ` : '';
+    const clause = definer ? `${definerClause(definer)} ` : '';
     return [statement.replace(ONE_TIME_NOT_PRESERVED, '$1$2'), `ALTER ${clause}EVENT ${quoteId(defined.name)} ON COMPLETION NOT PRESERVE`];
   });
 }

@@ -358,17 +358,17 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   try {
     // Before the first write: what the post-schema (applied only after every row is loaded) and a
     // replay need. Views the source could not resolve may be left out (below): they need nothing.
-    const posts = await Promise.all(mappings.flatMap((m) => schemaOf.get(m.source) ?? []).map(async (schema) => {
+    const posts = (await Promise.all(mappings.flatMap((m) => schemaOf.get(m.source) ?? []).map(async (schema) => {
       const broken = new Set(schema.brokenViews ?? []);
       return (await statementsOf(schema.post)).filter((statement) => {
         const defined = definedObject(statement);
         return !(defined?.kind === 'view' && broken.has(defined.name));
       });
-    }));
+    }))).flat();
     version = await detectServerVersion(connection);
-    await assertTargetAllows(connection, version, { statements: posts.flat(), replay: ctx.target.pointInTime !== undefined }, where, ctx.logger);
-    await assertTargetTimeZones(connection, posts.flat(), where);
-    await warnOfAbsentDefiners(connection, posts.flat(), facts.users !== undefined, ctx.logger);
+    await assertTargetAllows(connection, version, { statements: posts, replay: ctx.target.pointInTime !== undefined }, where, ctx.logger);
+    await assertTargetTimeZones(connection, posts, where);
+    await warnOfAbsentDefiners(connection, posts, facts.users !== undefined, ctx.logger);
     renames = await withObjects();
     await clearTargets(ctx, connection, mappings, token);
     for (const mapping of mappings) {

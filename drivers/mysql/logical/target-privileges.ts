@@ -21,7 +21,7 @@ import type { Logger } from '../../../core/logger';
 import { nameSome } from '../../../core/name-some';
 import { accountPrivileges, currentAccount, describeAccount, sameAccount, type Account } from '../shared/held-privileges';
 import { ENGINE } from '../shared/layout';
-import { definedObject, definerOf } from '../shared/schema-objects';
+import { definedObject, definersOf } from '../shared/schema-objects';
 import { definerPrivileges, replayPrivileges, TRUSTED_ROUTINE_PRIVILEGES, type ServerVersion } from '../shared/version';
 
 type Row = Record<string, unknown>;
@@ -42,11 +42,7 @@ const SAFE_CHARACTERISTIC = /^\s*(?:DETERMINISTIC|NO\s+SQL|READS\s+SQL\s+DATA)\s
 /** What restoring `statements` (the post-schemas) as `me`, then a replay if `replay`, needs of this target. */
 async function needsOf(connection: Connection, version: ServerVersion, statements: string[], me: Account, replay: boolean): Promise<Need[]> {
   const needs: Need[] = [];
-  const others: Account[] = [];
-  for (const statement of statements) {
-    const definer = definerOf(statement);
-    if (definer && !sameAccount(definer, me) && !others.some((d) => sameAccount(d, definer))) others.push(definer);
-  }
+  const others = definersOf(statements).filter((definer) => !sameAccount(definer, me));
   if (others.length > 0) {
     const anyOf = definerPrivileges(version);
     needs.push({ anyOf, why: `its objects keep their definers, other accounts (${nameSome(others.map(describeAccount), { most: 5 })}): that needs ${anyOf.join(' or ')} on *.* (GRANT ${anyOf[0]} ON *.* TO the restore user)` });

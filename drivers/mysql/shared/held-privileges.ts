@@ -35,11 +35,15 @@ export const describeAccount = (account: Account): string => (account.host === u
 /** Whether `a` and `b` are one account: user names compare exactly, host names regardless of case (as the server does). */
 export const sameAccount = (a: Account, b: Account): boolean => a.user === b.user && (a.host ?? '').toLowerCase() === (b.host ?? '').toLowerCase();
 
-/** The session's account: `CURRENT_USER()` is `user@host` (a user name may hold an `@`, a host may not). */
+/** The account the server writes as `user@host` (`CURRENT_USER()`, information_schema's DEFINER): a user name may hold an `@`, a host may not; a role has none. */
+export function accountNamed(text: string): Account {
+  const at = text.lastIndexOf('@');
+  return at < 0 ? { user: text } : { user: text.slice(0, at), host: text.slice(at + 1) };
+}
+
+/** The session's account. */
 export async function currentAccount(connection: Connection): Promise<Account> {
-  const current = catalogText((await rows(connection, 'SELECT CURRENT_USER() AS account'))[0]?.account);
-  const at = current.lastIndexOf('@');
-  return at < 0 ? { user: current } : { user: current.slice(0, at), host: current.slice(at + 1) };
+  return accountNamed(catalogText((await rows(connection, 'SELECT CURRENT_USER() AS account'))[0]?.account));
 }
 
 /** A grant to PUBLIC on `*.*` (`database` undefined) or on the databases `database` matches (a LIKE pattern). */

@@ -4,6 +4,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { isExactly } from './exact-names';
+import { sameAccount } from './held-privileges';
 
 export type SchemaObjectKind = 'view' | 'trigger' | 'procedure' | 'function' | 'event';
 
@@ -89,6 +90,16 @@ export function definerOf(sql: string): Definer | undefined {
   const user = accountPart(clause[1]);
   if (user === '') return undefined; // the anonymous user: MariaDB takes it from anyone (measured on 10.11)
   return { user, ...(clause[2] !== undefined ? { host: accountPart(clause[2]) } : {}) };
+}
+
+/** The distinct definers `statements` name, in the order they first appear (see {@link definerOf}). */
+export function definersOf(statements: readonly string[]): Definer[] {
+  const definers: Definer[] = [];
+  for (const statement of statements) {
+    const definer = definerOf(statement);
+    if (definer && !definers.some((d) => sameAccount(d, definer))) definers.push(definer);
+  }
+  return definers;
 }
 
 const TABLE_GRANT = new RegExp(`^GRANT\\s[\\s\\S]*?\\sON\\s+(?:TABLE\\s+)?(${IDENT})\\s*\\.\\s*(${IDENT})\\s+TO\\s`, 'i');

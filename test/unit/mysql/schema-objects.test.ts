@@ -1,5 +1,5 @@
 /** The named objects a post-schema defines, as restore validation expects them. */
-import { definedObject, definerOf, objectsDefinedBy } from '../../../drivers/mysql/shared/schema-objects';
+import { definedObject, definerOf, definersOf, objectsDefinedBy } from '../../../drivers/mysql/shared/schema-objects';
 
 describe('definedObject', () => {
   it('recognises views, triggers, routines and events with their definer and options', () => {
@@ -94,5 +94,25 @@ describe('definerOf', () => {
 
     // Assess
     expect(definers).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe('definersOf', () => {
+  it('names each definer once, in the order first named, a host compared regardless of case', () => {
+    // Arrange
+    const statements = [
+      'CREATE DEFINER=`app`@`%` VIEW v AS SELECT 1',
+      'CREATE DEFINER=`ops`@`LocalHost` PROCEDURE p() SELECT 1',
+      'CREATE DEFINER=`app`@`%` TRIGGER t AFTER INSERT ON orders FOR EACH ROW SET @x = 1',
+      'CREATE DEFINER=`ops`@`localhost` FUNCTION f() RETURNS INT RETURN 1',
+      'CREATE DEFINER=`auditor` VIEW w AS SELECT 1',
+      'CREATE DEFINER=CURRENT_USER VIEW u AS SELECT 1',
+    ];
+
+    // Act
+    const definers = definersOf(statements);
+
+    // Assess
+    expect(definers).toEqual([{ user: 'app', host: '%' }, { user: 'ops', host: 'LocalHost' }, { user: 'auditor' }]);
   });
 });
