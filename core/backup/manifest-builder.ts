@@ -6,7 +6,7 @@
  */
 import { PermanentError } from '../errors';
 import { manifestFormatFor, nodeRecords, type BackupManifest } from '../catalog/manifest';
-import { missingArtifact, type FolderListing } from '../catalog/stored-artifacts';
+import { artifactNotStored, type FolderListing } from '../catalog/stored-artifacts';
 import type { JsonObject, StoredArtifact } from '../driver/types';
 import type { StepDeps } from '../steps/step-deps';
 import type { FinalizeInput } from './backup-state';
@@ -17,7 +17,7 @@ import { readSnapshot, readUpload, readValidation } from './step-results';
  * under `nodes.<name>`, with artifact and check names prefixed by the node's. An incremental
  * backup's `extends` its base. Every node's artifacts are checked present against `listed`, a
  * listing of the backup's folder (other folders, a pool's, are looked at).
- * @throws PermanentError `NOT_VALIDATED`, `NOT_UPLOADED`, `ARTIFACT_MISSING`, `STEP_RECORD_MISSING`, or the driver's refusal of the nodes together.
+ * @throws PermanentError `NOT_VALIDATED`, `NOT_UPLOADED`, `ARTIFACT_MISSING`, `ARTIFACT_SIZE_MISMATCH`, `STEP_RECORD_MISSING`, or the driver's refusal of the nodes together.
  */
 export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: Date, listed: FolderListing): Promise<BackupManifest> {
   const expected = state.nodes.map((n) => n.name).sort();
@@ -44,8 +44,8 @@ export async function buildManifest(state: FinalizeInput, deps: StepDeps, now: D
     if (plain) { // a host agent older than encryption ignores it: such a backup is not what was asked for
       throw new PermanentError(`backup ${state.backupId} was asked to be encrypted, but node ${node} stored ${plain.name} unencrypted (is its host agent older than this dbbackup?); refusing to mark it complete`, { code: 'NOT_ENCRYPTED' });
     }
-    const missing = await missingArtifact(deps.store, upload.artifacts, listed);
-    if (missing) throw new PermanentError(`artifact ${missing} in ${deps.store.url}; refusing to mark the backup complete`, { code: 'ARTIFACT_MISSING' });
+    const notStored = await artifactNotStored(deps.store, upload.artifacts, listed);
+    if (notStored) throw new PermanentError(`artifact ${notStored.what} in ${deps.store.url}; refusing to mark the backup complete`, { code: notStored.code });
     artifacts.push(...upload.artifacts.map((artifact) => (single ? artifact : { ...artifact, name: `${node}/${artifact.name}` })));
     consistency[node] = snapshot.consistency;
     facts[node] = snapshot.facts;

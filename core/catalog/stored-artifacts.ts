@@ -50,16 +50,25 @@ async function storedSizes(store: BlobStore, artifacts: readonly StoredArtifact[
   ));
 }
 
+/** An artifact the store does not hold as recorded: gone (`ARTIFACT_MISSING`), or of another size (`ARTIFACT_SIZE_MISMATCH`: cut short, or written over). */
+export interface ArtifactNotStored {
+  code: 'ARTIFACT_MISSING' | 'ARTIFACT_SIZE_MISMATCH';
+  /** `<key> is missing`, or `<key> is N bytes, expected M`. */
+  what: string;
+}
+
 /**
- * What is wrong with the first artifact of `artifacts` the store does not hold at its size (`<key>
- * is missing`), or undefined when none. `known`: a listing of the backup's folder just made (the
- * catalog's, as it found the backup), taken as it is.
+ * The first artifact of `artifacts` the store does not hold at its size, or undefined when none.
+ * `known`: a listing of the backup's folder just made (the catalog's, as it found the backup),
+ * taken as it is.
  */
-export async function missingArtifact(store: BlobStore, artifacts: readonly StoredArtifact[], known?: FolderListing): Promise<string | undefined> {
+export async function artifactNotStored(store: BlobStore, artifacts: readonly StoredArtifact[], known?: FolderListing): Promise<ArtifactNotStored | undefined> {
   const sizes = await storedSizes(store, artifacts, known);
   const storedSize = (artifact: StoredArtifact) => storedBytesOf(artifact).size; // an encoded artifact's stored bytes
   const index = artifacts.findIndex((artifact, i) => sizes[i] !== storedSize(artifact));
   if (index < 0) return undefined;
   const [artifact, size] = [artifacts[index], sizes[index]];
-  return `${artifact.key} is ${size !== undefined ? `${size} bytes, expected ${storedSize(artifact)}` : 'missing'}`;
+  return size === undefined
+    ? { code: 'ARTIFACT_MISSING', what: `${artifact.key} is missing` }
+    : { code: 'ARTIFACT_SIZE_MISMATCH', what: `${artifact.key} is ${size} bytes, expected ${storedSize(artifact)}` };
 }

@@ -10,7 +10,7 @@ import { Catalog } from '../catalog/catalog';
 import { resolveChain, type CompleteEntry } from '../catalog/backup-chain';
 import { backupRecordOf, checkManifestRecords } from '../catalog/backup-record';
 import { manifestKey } from '../catalog/layout';
-import { missingArtifact } from '../catalog/stored-artifacts';
+import { artifactNotStored } from '../catalog/stored-artifacts';
 import type { BackupRecord } from '../driver/types';
 import type { StepDeps } from '../steps/step-deps';
 
@@ -34,8 +34,8 @@ export async function restoreBases(entry: CompleteEntry, deps: StepDeps): Promis
     } catch (error) {
       throw error instanceof PermanentError ? broken(`does not hold what the driver records (${error.message})`) : error;
     }
-    const missing = await missingArtifact(deps.store, base.manifest.artifacts);
-    if (missing) throw broken(`is damaged: ${missing}`);
+    const notStored = await artifactNotStored(deps.store, base.manifest.artifacts);
+    if (notStored) throw broken(`is damaged: ${notStored.what}`);
   }
   return chain.map((base) => backupRecordOf(base.manifest));
 }

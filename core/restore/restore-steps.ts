@@ -11,7 +11,7 @@ import { Catalog, isVerified } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { parseManifest, type BackupManifest } from '../catalog/manifest';
 import { backupRecordOf, checkManifestRecords } from '../catalog/backup-record';
-import { missingArtifact } from '../catalog/stored-artifacts';
+import { artifactNotStored } from '../catalog/stored-artifacts';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
@@ -176,8 +176,8 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       ? targetNodes(manifest.engine, target, request.host, deps)
       : [{ name: DEFAULT_NODE, ...(request.host ? { host: request.host } : {}) }];
     const driver = deps.registry.restoreDriver(manifest.engine);
-    const missing = await missingArtifact(deps.store, manifest.artifacts, entry.listed);
-    if (missing) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${missing} (found before the restore began: the target is untouched)`, { code: 'ARTIFACT_MISSING' });
+    const notStored = await artifactNotStored(deps.store, manifest.artifacts, entry.listed);
+    if (notStored) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${notStored.what} (found before the restore began: the target is untouched)`, { code: notStored.code });
     const bases = await restoreBases(entry, deps);
     const restoreId = newBackupId(now);
     const at = { restoreId, backup: manifest };

@@ -315,7 +315,7 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
       const noNodes = await withDamaged(manifestKey, (bytes) => Buffer.from(JSON.stringify({ ...JSON.parse(bytes.toString('utf8')), consistency: { nodes: {} }, facts: { nodes: {} } })), () => failure(forcedRestore()));
 
       const storedSize = artifact.stored?.size ?? artifact.size;
-      expect(truncated.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is ${storedSize - 1} bytes, expected ${storedSize}`));
+      expect(truncated.causeText).toMatch(new RegExp(`^ARTIFACT_SIZE_MISMATCH: .*${escape(artifact.key)} is ${storedSize - 1} bytes, expected ${storedSize}`));
       expect(missing.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(artifact.key)} is missing`));
       expect(editedSha.causeText).toMatch(/sha256|checksum/i);
       expect(editedSha.causeText).toContain((manifest.artifacts[0] as Stored).name.split('/').pop());
@@ -386,7 +386,7 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
       expect(flipped.causeText).toContain(middle.name.split('/').pop());
       // A pool object several artifacts share fails each of them.
       expect(flippedVerify.artifacts.filter((a) => !a.ok).map((a) => a.name)).toEqual(artifacts.filter((a) => a.key === middle.key).map((a) => a.name));
-      expect(cut.causeText).toMatch(new RegExp(`^ARTIFACT_MISSING: .*${escape(middle.key)} is ${middle.stored!.size - 1} bytes, expected ${middle.stored!.size}`));
+      expect(cut.causeText).toMatch(new RegExp(`^ARTIFACT_SIZE_MISMATCH: .*${escape(middle.key)} is ${middle.stored!.size - 1} bytes, expected ${middle.stored!.size}`));
       for (const error of [noKey, otherKey, flipped, cut]) {
         expect(error.errorName).toBe('PermanentError');
         expect(error.causeText).toMatch(/target (is )?untouched/);

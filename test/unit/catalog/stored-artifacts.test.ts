@@ -7,7 +7,7 @@
 import { truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Catalog } from '../../../core/catalog/catalog';
-import { missingArtifact } from '../../../core/catalog/stored-artifacts';
+import { artifactNotStored } from '../../../core/catalog/stored-artifacts';
 import type { BlobStore } from '../../../core/store/blob-store';
 import type { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { storeBackup } from '../../fixtures/catalog/stored-backup';
@@ -42,14 +42,14 @@ function counting(inner: BlobStore): { store: BlobStore; calls: Record<'head' | 
   return { store: proxy, calls };
 }
 
-describe('missingArtifact', () => {
+describe('artifactNotStored', () => {
   it('lists the backup\'s folder once and heads only the pooled artifacts', async () => {
     // Prepare
     const backup = await storeBackup(store, { at: new Date(), engine: 'cassandra', pooled: ['sstable one', 'sstable two'] });
     const { store: counted, calls } = counting(store);
 
     // Act
-    const missing = await missingArtifact(counted, backup.manifest.artifacts);
+    const missing = await artifactNotStored(counted, backup.manifest.artifacts);
 
     // Assess
     expect(missing).toBeUndefined();
@@ -64,14 +64,14 @@ describe('missingArtifact', () => {
 
     // Act
     const entry = await new Catalog(counted).get(backup.backupId);
-    const whole = await missingArtifact(counted, entry.manifest.artifacts, entry.listed);
+    const whole = await artifactNotStored(counted, entry.manifest.artifacts, entry.listed);
     await unlink(path.join(root, own.key)); // gone since the listing: the next one sees it
-    const gone = await missingArtifact(counted, entry.manifest.artifacts);
+    const gone = await artifactNotStored(counted, entry.manifest.artifacts);
 
     // Assess
     expect(whole).toBeUndefined();
     expect(calls).toMatchObject({ list: 2, head: 2 });
-    expect(gone).toBe(`${own.key} is missing`);
+    expect(gone).toEqual({ code: 'ARTIFACT_MISSING', what: `${own.key} is missing` });
     expect(JSON.stringify(await new Catalog(store).find(backup.backupId))).not.toContain('listed'); // what `show` prints
   });
 
@@ -82,12 +82,12 @@ describe('missingArtifact', () => {
 
     // Act / Assess
     await truncate(path.join(root, own.key), 3);
-    expect(await missingArtifact(store, backup.manifest.artifacts)).toBe(`${own.key} is 3 bytes, expected ${own.size}`);
+    expect(await artifactNotStored(store, backup.manifest.artifacts)).toEqual({ code: 'ARTIFACT_SIZE_MISMATCH', what: `${own.key} is 3 bytes, expected ${own.size}` });
     await unlink(path.join(root, own.key));
-    expect(await missingArtifact(store, backup.manifest.artifacts)).toBe(`${own.key} is missing`);
-    expect(await missingArtifact(store, [pooled])).toBeUndefined();
+    expect(await artifactNotStored(store, backup.manifest.artifacts)).toEqual({ code: 'ARTIFACT_MISSING', what: `${own.key} is missing` });
+    expect(await artifactNotStored(store, [pooled])).toBeUndefined();
     await unlink(path.join(root, pooled.key));
-    expect(await missingArtifact(store, [pooled])).toBe(`${pooled.key} is missing`);
+    expect(await artifactNotStored(store, [pooled])).toEqual({ code: 'ARTIFACT_MISSING', what: `${pooled.key} is missing` });
   });
 });
 
