@@ -17,6 +17,7 @@ import { quoteId } from '../shared/connection';
 import { ENGINE } from '../shared/layout';
 import { splitSchemaStatements } from './schema-capture';
 import { createdDatabase, createdTable, renameDatabases, type RenamedObjects } from './sql-rename';
+import { statementModeNamed, type StatementMode } from '../point-in-time/statement-names';
 import { SCHEMA_SESSION, classifyTargetError } from '../shared/target-connection';
 import type { DatabaseMapping } from './target-databases';
 
@@ -26,7 +27,7 @@ export interface Renames {
   readonly objects?: RenamedObjects;
 }
 
-const renamed = (sql: string, renames: Renames, noBackslashEscapes = false): string => renameDatabases(sql, renames.databases, renames.objects, noBackslashEscapes);
+const renamed = (sql: string, renames: Renames, mode: StatementMode = {}): string => renameDatabases(sql, renames.databases, renames.objects, mode);
 
 /** The SQL mode a `SET SESSION sql_mode = '…'` statement sets (as schema-capture.ts writes it), or undefined for any other statement. */
 const setsSqlMode = (sql: string): string | undefined => /^\s*SET\s+SESSION\s+sql_mode\s*=\s*'([^']*)'\s*$/i.exec(sql)?.[1];
@@ -243,11 +244,11 @@ export async function applyStatements(
   if (options.database !== undefined) await execute(connection, `USE ${quoteId(options.database)}`, options.where);
   const session: string[] = [];
   const deferred: DeferredStatement[] = [];
-  let noBackslashEscapes = false; // the schema session's mode; a routine's session may set it
+  let mode: StatementMode = {}; // the schema session's; a routine's session may set another
   for (const original of statements) {
-    const mode = setsSqlMode(original);
-    if (mode !== undefined) noBackslashEscapes = /\bNO_BACKSLASH_ESCAPES\b/i.test(mode);
-    const statement = renamed(original, options.renames, noBackslashEscapes);
+    const sqlMode = setsSqlMode(original);
+    if (sqlMode !== undefined) mode = statementModeNamed(sqlMode);
+    const statement = renamed(original, options.renames, mode);
     if (isSessionStatement(statement)) {
       await execute(connection, statement, options.where);
       session.push(statement);

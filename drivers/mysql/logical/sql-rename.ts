@@ -12,12 +12,14 @@
  *   database's.
  *
  * What is not: references to databases that are not renamed (they keep pointing where they pointed),
- * names inside string literals (dynamic SQL in routines, `PREPARE` text), and under `ANSI_QUOTES`
- * double-quoted identifiers (read as strings here). A backslash escapes in a string literal unless
- * the statement runs under `NO_BACKSLASH_ESCAPES` (the caller says so).
+ * and names inside string literals (dynamic SQL in routines, `PREPARE` text). The statement's SQL
+ * mode says how its text reads (the caller says which): under `ANSI_QUOTES` a double-quoted name
+ * is an identifier (`"shop"."orders"` follows the rename), and a backslash escapes in a string
+ * literal unless under `NO_BACKSLASH_ESCAPES`.
  */
 import { quoteId } from '../shared/connection';
 import { definedObject } from '../shared/schema-objects';
+import type { StatementMode } from '../point-in-time/statement-names';
 
 type Renames = Readonly<Record<string, string>>;
 
@@ -64,11 +66,15 @@ function skipSpace(sql: string, start: number): number {
   return i;
 }
 
-/** Identifier at `start`: its unquoted name and where it ends; undefined when none starts there. */
-function readIdentifier(sql: string, start: number): { name: string; end: number } | undefined {
-  if (sql[start] === '`') {
-    const end = skipQuoted(sql, start);
-    return { name: sql.slice(start + 1, end - 1).replace(/``/g, '`'), end };
+/** Whether `ch` opens a quoted identifier in a statement read as `mode` says: a backtick, or a double quote under ANSI_QUOTES. */
+const opensQuotedName = (ch: string, mode: StatementMode): boolean => ch === '`' || (ch === '"' && mode.ansiQuotes === true);
+
+/** Identifier at `start` (read as `mode` says; by default as the server shows statements, names in backticks): its unquoted name and where it ends; undefined when none starts there. */
+function readIdentifier(sql: string, start: number, mode: StatementMode = {}): { name: string; end: number } | undefined {
+  const quote = sql[start];
+  if (opensQuotedName(quote, mode)) {
+    const end = skipQuoted(sql, start, false);
+    return { name: sql.slice(start + 1, end - 1).split(quote + quote).join(quote), end };
   }
   let end = start;
   while (end < sql.length && isIdentifierChar(sql[end])) end += 1;
@@ -84,9 +90,9 @@ function readIdentifier(sql: string, start: number): { name: string; end: number
  * table a routine creates itself, a grant on an object gone) follows the rename, as do
  * three-part names (`db.table.column`) and `db.*`.
  */
-function namesDatabase(sql: string, dot: number, known: ReadonlySet<string> | undefined, standsAlone: boolean): boolean {
+function namesDatabase(sql: string, dot: number, known: ReadonlySet<string> | undefined, standsAlone: boolean, mode: StatementMode): boolean {
   if (!known || !standsAlone) return true;
-  const member = readIdentifier(sql, skipSpace(sql, dot + 1));
+  const member = readIdentifier(sql, skipSpace(sql, dot + 1), mode);
   if (!member) return true;
   return sql[skipSpace(sql, member.end)] === '.' || known.has(member.name.toLowerCase());
 }
@@ -103,14 +109,14 @@ interface Token {
   next: number;
 }
 
-/** The identifiers of `sql` from `from`, in order; string literals end as `noBackslashEscapes` says. */
-function* identifiers(sql: string, from: number, noBackslashEscapes: boolean): Generator<Token> {
+/** The identifiers of `sql` from `from`, in order, read as `mode` says. */
+function* identifiers(sql: string, from: number, mode: StatementMode): Generator<Token> {
   let i = from;
   let previousSignificant = '';
   while (i < sql.length) {
     const ch = sql[i];
-    if (ch === "'" || ch === '"') {
-      i = skipQuoted(sql, i, !noBackslashEscapes);
+    if (ch === "'" || (ch === '"' && !mode.ansiQuotes)) {
+      i = skipQuoted(sql, i, !mode.noBackslashEscapes);
       previousSignificant = ch;
       continue;
     }
@@ -119,11 +125,11 @@ function* identifiers(sql: string, from: number, noBackslashEscapes: boolean): G
       i = afterSpace;
       continue;
     }
-    if (ch === '`' || isIdentifierChar(ch)) {
-      const id = readIdentifier(sql, i)!;
+    if (opensQuotedName(ch, mode) || isIdentifierChar(ch)) {
+      const id = readIdentifier(sql, i, mode)!;
       const next = skipSpace(sql, id.end);
       const qualified = previousSignificant === '.' || previousSignificant === '@';
-      yield { name: id.name, start: i, end: id.end, quoted: ch === '`', qualifies: sql[next] === '.' && !qualified, qualified, next };
+      yield { name: id.name, start: i, end: id.end, quoted: !isIdentifierChar(ch), qualifies: sql[next] === '.' && !qualified, qualified, next };
       previousSignificant = 'identifier';
       i = id.end;
       continue;
@@ -176,10 +182,10 @@ export function objectsCreatedBy(statements: readonly string[]): Set<string> {
 /**
  * Rewrites the database names of `sql` according to `renames` (source name → target name); with
  * `objects`, not a two-part name that is a table's or alias's column ({@link namesDatabase});
- * `noBackslashEscapes`: `sql` runs under that SQL mode. Returns `sql` unchanged when nothing is
+ * `mode`: how `sql` reads under the SQL mode it runs in. Returns `sql` unchanged when nothing is
  * renamed.
  */
-export function renameDatabases(sql: string, renames: Renames, objects?: RenamedObjects, noBackslashEscapes = false): string {
+export function renameDatabases(sql: string, renames: Renames, objects?: RenamedObjects, mode: StatementMode = {}): string {
   if (Object.keys(renames).length === 0) return sql;
   const out: string[] = [];
   let copied = 0;
@@ -193,18 +199,18 @@ export function renameDatabases(sql: string, renames: Renames, objects?: Renamed
   let i = start;
   if (head) {
     const at = start + head[0].length;
-    const id = readIdentifier(sql, at);
+    const id = readIdentifier(sql, at, mode);
     if (id && Object.hasOwn(renames, id.name) && sql[skipSpace(sql, id.end)] !== '.') replace(at, id.end, renames[id.name]);
     i = id ? id.end : at;
   }
 
   // The names the statement uses as a table, an alias or a column: alone, or last of a dotted name (`db.t`, `t.col`).
   const alone = new Set<string>();
-  for (const token of identifiers(sql, i, noBackslashEscapes)) if (!token.qualifies) alone.add(token.name.toLowerCase());
-  for (const token of identifiers(sql, i, noBackslashEscapes)) {
+  for (const token of identifiers(sql, i, mode)) if (!token.qualifies) alone.add(token.name.toLowerCase());
+  for (const token of identifiers(sql, i, mode)) {
     const bareNumber = !token.quoted && /^\d+(e\d*)?$/i.test(token.name);
     if (token.qualifies && !bareNumber && Object.hasOwn(renames, token.name)
-      && namesDatabase(sql, token.next, objects?.get(token.name), alone.has(token.name.toLowerCase()))) replace(token.start, token.end, renames[token.name]);
+      && namesDatabase(sql, token.next, objects?.get(token.name), alone.has(token.name.toLowerCase()), mode)) replace(token.start, token.end, renames[token.name]);
   }
   out.push(sql.slice(copied));
   return out.join('');

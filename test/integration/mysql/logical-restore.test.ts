@@ -390,6 +390,29 @@ describe('mysql logical restore', () => {
     await sourceAdmin.query('DROP DATABASE nb');
   }, 120_000);
 
+  it('under another name, renames the double-quoted names of a routine created under ANSI_QUOTES: the copy writes its own tables', async () => {
+    // Prepare: a procedure that writes through "db"."table" names, created under ANSI_QUOTES
+    await sourceAdmin.query('CREATE DATABASE aq; CREATE TABLE aq.audit (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40))');
+    await sourceAdmin.query("SET SESSION sql_mode = 'ANSI_QUOTES'");
+    await sourceAdmin.query('CREATE PROCEDURE aq.note_it(IN what VARCHAR(40)) INSERT INTO "aq"."audit" ("note") VALUES (what)')
+      .finally(() => sourceAdmin.query('SET SESSION sql_mode = DEFAULT'));
+    const backup = await backUp(source, 'aq', {});
+    const target = await sharedTarget();
+    const admin = await connect(target);
+    await admin.query('CREATE DATABASE aq; CREATE TABLE aq.audit (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40))');
+
+    // Act
+    const { checks } = await restoreInto(target, { renameDatabases: { aq: 'aq_copy' } }, false, backup);
+    await admin.query("CALL aq_copy.note_it('into the copy')");
+
+    // Assess
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect((await admin.query('SELECT note FROM aq_copy.audit') as [unknown[], unknown])[0]).toEqual([{ note: 'into the copy' }]);
+    expect((await admin.query('SELECT note FROM aq.audit') as [unknown[], unknown])[0]).toEqual([]);
+    await admin.query('DROP DATABASE aq_copy; DROP DATABASE aq');
+    await sourceAdmin.query('DROP DATABASE aq');
+  }, 120_000);
+
   it('under another name, leaves a column of a table named like its database alone: the routines and triggers still run', async () => {
     // Prepare: database named and a table of the same name, whose columns a procedure and a trigger qualify with it
     await sourceAdmin.query(`CREATE DATABASE named; CREATE TABLE named.named (id INT PRIMARY KEY, total INT);

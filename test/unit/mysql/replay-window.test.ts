@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GtidSettingsFilter } from '../../../drivers/mysql/point-in-time/gtid-settings-filter';
 import { withoutPasswords } from '../../../drivers/mysql/point-in-time/window-checks';
-import { quotedAliases, statementMode, statementReach, type StatementMode } from '../../../drivers/mysql/point-in-time/statement-names';
+import { quotedAliases, statementMode, statementModeNamed, statementReach, type StatementMode } from '../../../drivers/mysql/point-in-time/statement-names';
 
 describe('statementReach', () => {
   const writtenDatabases = (statement: string, mode?: StatementMode) => statementReach(statement, mode).written;
@@ -84,6 +84,14 @@ describe('statementReach', () => {
     expect(writtenDatabases('ALTER TABLE "shop"."t" ADD c INT')).toEqual([]);
     expect(writtenDatabases("LOAD DATA LOCAL INFILE 'C:\\' INTO TABLE crm.c", statementMode(1048576))).toEqual(['crm']);
     expect(writtenDatabases("LOAD DATA LOCAL INFILE 'C:\\' INTO TABLE crm.c")).toEqual([]); // the quote escaped: all one literal
+  });
+
+  it('reads an sql_mode written as names: ANSI_QUOTES alone or in a combination mode, NO_BACKSLASH_ESCAPES', () => {
+    expect(statementModeNamed('ANSI_QUOTES,NO_BACKSLASH_ESCAPES')).toEqual({ ansiQuotes: true, noBackslashEscapes: true });
+    expect(statementModeNamed('PIPES_AS_CONCAT,ORACLE')).toEqual({ ansiQuotes: true, noBackslashEscapes: false });
+    expect(statementModeNamed('ansi')).toEqual({ ansiQuotes: true, noBackslashEscapes: false });
+    expect(statementModeNamed('STRICT_TRANS_TABLES,NO_ANSI_QUOTES_HERE,TRADITIONAL')).toEqual({ ansiQuotes: false, noBackslashEscapes: false });
+    expect(statementModeNamed('')).toEqual({ ansiQuotes: false, noBackslashEscapes: false });
   });
 });
 

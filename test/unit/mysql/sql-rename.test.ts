@@ -142,11 +142,35 @@ describe('renameDatabases under NO_BACKSLASH_ESCAPES', () => {
     const sql = "CREATE FUNCTION path_of() RETURNS VARCHAR(100) READS SQL DATA RETURN (SELECT CONCAT('C:\\', name) FROM nb.cfg WHERE id = 1)";
 
     // Act
-    const renamed = renameDatabases(sql, { nb: 'nb_copy' }, undefined, true);
+    const renamed = renameDatabases(sql, { nb: 'nb_copy' }, undefined, { noBackslashEscapes: true });
     const readWithEscapes = renameDatabases(sql, { nb: 'nb_copy' });
 
     // Assess
     expect(renamed).toBe("CREATE FUNCTION path_of() RETURNS VARCHAR(100) READS SQL DATA RETURN (SELECT CONCAT('C:\\', name) FROM `nb_copy`.cfg WHERE id = 1)");
     expect(readWithEscapes).toBe(sql); // read with escapes, the string runs on past the reference
+  });
+});
+
+describe('renameDatabases under ANSI_QUOTES', () => {
+  it('reads a double-quoted name as a name: a qualified one follows the rename, a string of the same words does not', () => {
+    // Prepare
+    const sql = 'CREATE PROCEDURE "log_it"() INSERT INTO "shop"."audit" ("note") SELECT \'shop.audit\' FROM "shop".orders WHERE "shop"."orders"."id" = 1';
+    const quoted = 'CREATE PROCEDURE p() SELECT "shop"."audit" FROM dual';
+
+    // Act
+    const renamed = renameDatabases(sql, { shop: 'shop_r' }, undefined, { ansiQuotes: true });
+    const readAsStrings = renameDatabases(quoted, { shop: 'shop_r' });
+
+    // Assess
+    expect(renamed).toBe('CREATE PROCEDURE "log_it"() INSERT INTO `shop_r`."audit" ("note") SELECT \'shop.audit\' FROM `shop_r`.orders WHERE `shop_r`."orders"."id" = 1');
+    expect(readAsStrings).toBe(quoted); // without ANSI_QUOTES, "shop"."audit" is two strings
+  });
+
+  it('unquotes a doubled double quote inside a name', () => {
+    // Act
+    const renamed = renameDatabases('SELECT * FROM "we""ird".t', { 'we"ird': 'plain' }, undefined, { ansiQuotes: true });
+
+    // Assess
+    expect(renamed).toBe('SELECT * FROM `plain`.t');
   });
 });
