@@ -2,8 +2,11 @@
  * Resumable copy of a local file into a {@link LocalDirectoryStore}. Bytes go to `<target>.partial`
  * (see {@link PARTIAL_SUFFIX}); every `partSize` bytes the partial file is synced and the checkpoint
  * records its length. A restarted copy with the same checkpoint (same file size and mtime) keeps
- * that many bytes and continues. The whole source is re-hashed on every attempt, so the expected
- * sha256 is checked before the final rename, which is the only moment the object becomes visible.
+ * that many bytes and continues. Every attempt hashes the whole object as it will be: the bytes
+ * kept, read back from the partial file, then the rest of the source as it is written. So the
+ * expected sha256 is checked against what the store holds before the final rename, the only moment
+ * the object becomes visible; kept bytes that are not the source's (damaged since they were
+ * written) fail it, and the file is then copied again whole.
  */
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -63,6 +66,7 @@ export async function copyFileResumable(key: string, sourcePath: string, target:
   }
   if (options.expectedSha256 && options.expectedSha256 !== sha256) {
     await Promise.all([rm(partial, { force: true }), removeCheckpoint(options.checkpointPath)]);
+    if (resumeFrom > 0) return copyFileResumable(key, sourcePath, target, options); // the bytes kept were not the source's: copy it whole
     throw checksumMismatch(`file ${sourcePath} (for ${key})`, options.expectedSha256, sha256);
   }
   await rename(partial, target);
@@ -141,8 +145,9 @@ async function usableResumePoint(
 }
 
 /**
- * Reads the whole source in order (the next read beside the current chunk's hash and write),
- * hashing everything and writing (throttled) what lies beyond `plan.bytesDone`. After every
+ * Reads the whole object in order (the next read beside the current chunk's hash and write): the
+ * `plan.bytesDone` bytes kept, from `output` itself, then the source's bytes beyond them, written
+ * (throttled). It hashes everything it reads, so the hash is of what `output` holds. After every
  * `partSize` bytes an fdatasync starts beside the copy (one at a time), and `onDurable` learns the
  * bytes it made durable when it is done (a checkpoint records them). Returns the hex sha256.
  */
@@ -155,8 +160,13 @@ async function copyAndHash(
   // Two buffers take turns: the next read runs while the current chunk is hashed and written.
   const buffers = [Buffer.allocUnsafeSlow(READ_BUFFER_BYTES), Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)];
   const { fileSize } = plan;
-  const readInto = (buffer: Buffer, at: number) => (at < fileSize ? input.read(buffer, 0, Math.min(buffer.length, fileSize - at), at) : undefined);
   const resumeFrom = plan.bytesDone;
+  // A read ends where the bytes kept end, so that each chunk is all kept or all fresh.
+  const readInto = (buffer: Buffer, at: number) => {
+    if (at >= fileSize) return undefined;
+    const [from, end] = at < resumeFrom ? [output, resumeFrom] : [input, fileSize];
+    return from.read(buffer, 0, Math.min(buffer.length, end - at), at);
+  };
   let position = 0;
   let sinceCheckpoint = 0;
   let turn = 0;
@@ -174,7 +184,7 @@ async function copyAndHash(
       turn ^= 1;
       reading = readInto(buffers[turn], position + bytesRead);
       const hashed = hash.update(chunk); // in a hashing thread, beside the write
-      const fresh = position + bytesRead > resumeFrom ? chunk.subarray(Math.max(0, resumeFrom - position)) : undefined;
+      const fresh = position >= resumeFrom ? chunk : undefined;
       position += bytesRead;
       if (!fresh) {
         await hashed;

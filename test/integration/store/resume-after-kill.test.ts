@@ -4,10 +4,11 @@
  * acknowledged parts, then run putFile again with the same checkpoint in this process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobStore } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
+import { PARTIAL_SUFFIX } from '../../../core/store/local-file-upload';
 import { S3Store } from '../../../core/store/s3-store';
 import type { UploadJob } from '../../fixtures/store/upload-file';
 import { makeTempDir, removeDir, sha256OfFile, writeRandomFile } from '../../fixtures/store/files';
@@ -158,6 +159,30 @@ describe('resume after kill', () => {
       expect(progress[0]).toBe(left.bytesDone);
       expect(result.sha256).toBe(fileSha);
       expect(await sha256OfFile(path.join(root, 'db', 'big.bin'))).toBe(fileSha);
+      await expect(stat(checkpointPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('copies the file whole again when a byte its checkpoint kept was damaged since: the object is the source\'s', async () => {
+      // Prepare: a killed copy, then one byte of the part its checkpoint counts as written flipped
+      const checkpointPath = path.join(work, 'damaged.checkpoint.json');
+      const child = startUploader({
+        store: { kind: 'local', root }, key: 'db/damaged.bin', file, checkpointPath, partSize: PART_SIZE, concurrency: 1, rateLimit: 8 * MiB,
+      });
+      const left = await killWhen<{ bytesDone: number }>(child, checkpointPath, (checkpoint) => checkpoint.bytesDone >= 2 * PART_SIZE);
+      const partial = await open(path.join(root, 'db', `damaged.bin${PARTIAL_SUFFIX}`), 'r+');
+      const byte = Buffer.alloc(1);
+      await partial.read(byte, 0, 1, PART_SIZE + 7);
+      byte[0] ^= 0xff;
+      await partial.write(byte, 0, 1, PART_SIZE + 7);
+      await partial.close();
+
+      // Act
+      const result = await store.putFile('db/damaged.bin', file, { checkpointPath, partSize: PART_SIZE, expectedSha256: fileSha });
+
+      // Assess
+      expect(left.bytesDone).toBeGreaterThan(PART_SIZE + 7);
+      expect(result).toMatchObject({ sha256: fileSha, resumedBytes: 0 });
+      expect(await sha256OfFile(path.join(root, 'db', 'damaged.bin'))).toBe(fileSha);
       await expect(stat(checkpointPath)).rejects.toMatchObject({ code: 'ENOENT' });
     });
   });
