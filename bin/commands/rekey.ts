@@ -12,6 +12,7 @@ import { EXIT } from '../exit-codes';
 import { encryptionRequest, keysRequest, withKeyOptions } from '../key-options';
 
 function rekeyedWords(b: RekeyResult): string {
+  if (b.gone) return 'deleted (pruned) while the rekey ran: nothing written for it';
   if (b.keys > 0) return `${b.keys} data key${b.keys === 1 ? '' : 's'} rewrapped (${b.artifacts} artifact${b.artifacts === 1 ? '' : 's'})`;
   return b.alreadyWrapped > 0 ? 'wrapped by the new key already, left as it is' : 'not encrypted, left as it is';
 }

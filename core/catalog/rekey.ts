@@ -78,6 +78,24 @@ export interface RekeyResult {
   artifacts: number;
   /** Data keys the new key wrapped already (an earlier run of the same rekey): left as they are. */
   alreadyWrapped: number;
+  /** The backup was deleted (pruned) while its keys were rewrapped: nothing was written for it. */
+  gone?: true;
+}
+
+/**
+ * Whether the backup under `prefix` still has the manifest `manifest` it was read with. A rewrap
+ * can take seconds (a passphrase's scrypt), and a prune deletes a backup's manifest first: written
+ * after that, the manifest would bring a deleted backup back as complete, its data gone.
+ * @throws PermanentError `REKEY_CONFLICT` when another manifest is there (another rekey ran).
+ */
+async function stillThere(store: BlobStore, prefix: string, manifest: BackupManifest): Promise<boolean> {
+  const key = manifestKey(prefix);
+  const now = await readJson(store, key);
+  if (now === undefined) return false;
+  if (manifestDigest(parseManifest(now, key)) !== manifestDigest(manifest)) {
+    throw new PermanentError(`backup ${manifest.backupId}: its manifest changed while its keys were rewrapped (another rekey running?); nothing was written for it: run rekey again`, { code: 'REKEY_CONFLICT' });
+  }
+  return true;
 }
 
 /**
@@ -96,6 +114,8 @@ export async function rekeyBackup(store: BlobStore, prefix: string, manifest: Ba
   if (moved.size === unchanged) return { backupId: manifest.backupId, keys: 0, artifacts: 0, alreadyWrapped: unchanged };
   const rekeyed: BackupManifest = { ...manifest, artifacts };
   parseManifest(JSON.parse(JSON.stringify(rekeyed)), manifestKey(prefix)); // a manifest that would not parse is never written
+  const gone: RekeyResult = { backupId: manifest.backupId, keys: 0, artifacts: 0, alreadyWrapped: 0, gone: true };
+  if (!await stillThere(store, prefix, manifest)) return gone;
   // Records bound to the whole manifest (an older version's) are bound to its content first, which
   // the rewrap does not change: a rekey stopped at any point leaves them with the manifest they proved.
   const [verification, drill] = [await readVerification(store, prefix), await readDrill(store, prefix)];
@@ -105,6 +125,7 @@ export async function rekeyBackup(store: BlobStore, prefix: string, manifest: Ba
     await writeJson(store, verificationKey(prefix), { ...verification.value, manifestSha256: content });
   }
   if (drill && 'value' in drill && drill.value.manifestSha256 === before) await writeDrill(store, prefix, { ...drill.value, manifestSha256: content });
+  if (!await stillThere(store, prefix, manifest)) return gone; // a prune that began after the first look: its records may stay, never its manifest
   await writeJson(store, manifestKey(prefix), rekeyed);
   return { backupId: manifest.backupId, keys: moved.size - unchanged, artifacts: artifacts.filter((a) => a.stored?.dataKey).length, alreadyWrapped: unchanged };
 }

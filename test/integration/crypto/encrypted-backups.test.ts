@@ -13,6 +13,7 @@ import { rekeyBackup, rewrapTo } from '../../../core/catalog/rekey';
 import { contentDigest, manifestDigest } from '../../../core/catalog/manifest';
 import { manifestKey, verificationKey } from '../../../core/catalog/layout';
 import { writeJson } from '../../../core/store/json';
+import { deletePrefix } from '../../../core/store/blob-store';
 import { kits } from '../../../drivers/etcd/kit';
 import type { KitSource, KitTarget } from '../../contract/driver-kit';
 import { ExecutionFailedError } from '../../../statemachines/local/run-local';
@@ -290,6 +291,28 @@ it('never parts a backup from its verdict, wherever a rekey stops: a corrupt one
   expect(final.manifest.artifacts[0].stored?.dataKey?.provider).toBe('passphrase');
   expect([isVerified(final), final.verification?.manifestSha256]).toEqual([false, contentDigest(final.manifest)]);
 }, 300_000);
+
+it('never brings back a backup pruned while its keys were rewrapped: nothing is written for it, and it stays gone', async () => {
+  // Prepare: a rewrap that is slow enough for a prune to delete the backup meanwhile (a passphrase's scrypt takes seconds)
+  const keys = { key: { $secret: `env:NEW_KEY` } };
+  const { backupId } = await backup('rekey-pruned', { encryption: keys });
+  const entry = await rt.catalog.get(backupId);
+  const toPassphrase = rewrapTo({ passphrase: { $secret: `env:${PASSPHRASE_ENV}` } }, keys, rt.deps);
+  const prunedMeanwhile: typeof toPassphrase = async (key) => {
+    const rewrapped = await toPassphrase(key);
+    await rt.store.delete([manifestKey(entry.prefix)]); // prune deletes the manifest first, then the rest
+    await deletePrefix(rt.store, `${entry.prefix}/`);
+    return rewrapped;
+  };
+
+  // Act
+  const result = await rekeyBackup(rt.store, entry.prefix, entry.manifest, prunedMeanwhile);
+
+  // Assess
+  expect(result).toMatchObject({ backupId, keys: 0, gone: true });
+  expect(await rt.store.head(manifestKey(entry.prefix))).toBeUndefined();
+  expect((await rt.catalog.list({ engine: 'etcd', instance: 'rekey-pruned', includeIncomplete: true })).map((e) => e.backupId)).toEqual([]);
+}, 120_000);
 
 it('drills an encrypted backup with its key; a drill without it fails naming the key and leaves the good verdict', async () => {
   // Prepare
