@@ -17,7 +17,7 @@ import { quoteId } from '../shared/connection';
 import { ENGINE } from '../shared/layout';
 import { splitSchemaStatements } from './schema-capture';
 import { createdDatabase, createdTable, renameDatabases, type RenamedObjects } from './sql-rename';
-import { statementModeNamed, type StatementMode } from '../point-in-time/statement-names';
+import { statementModeNamed, type StatementMode } from '../shared/statement-mode';
 import { SCHEMA_SESSION, classifyTargetError } from '../shared/target-connection';
 import type { DatabaseMapping } from './target-databases';
 

@@ -19,7 +19,7 @@
  */
 import { quoteId } from '../shared/connection';
 import { definedObject } from '../shared/schema-objects';
-import type { StatementMode } from '../point-in-time/statement-names';
+import type { StatementMode } from '../shared/statement-mode';
 
 type Renames = Readonly<Record<string, string>>;
 

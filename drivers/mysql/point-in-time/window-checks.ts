@@ -24,7 +24,8 @@ import { PermanentError } from '../../../core/errors';
 import { nameSome } from '../../../core/name-some';
 import { ENGINE } from '../shared/layout';
 import { readBinlogEvents, type WindowEvent } from './binlog-events';
-import { quotedAliases, statementMode, statementReach } from './statement-names';
+import { quotedAliases, statementReach } from './statement-names';
+import { statementMode } from '../shared/statement-mode';
 import { definedObject } from '../shared/schema-objects';
 
 /** Where the window's events come from: the tool, its argv for the replay (filters and stop included), and the files' names. */

@@ -3,7 +3,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GtidSettingsFilter } from '../../../drivers/mysql/point-in-time/gtid-settings-filter';
 import { withoutPasswords } from '../../../drivers/mysql/point-in-time/window-checks';
-import { quotedAliases, statementMode, statementModeNamed, statementReach, type StatementMode } from '../../../drivers/mysql/point-in-time/statement-names';
+import { quotedAliases, statementReach } from '../../../drivers/mysql/point-in-time/statement-names';
+import { statementMode, statementModeNamed, type StatementMode } from '../../../drivers/mysql/shared/statement-mode';
 
 describe('statementReach', () => {
   const writtenDatabases = (statement: string, mode?: StatementMode) => statementReach(statement, mode).written;
