@@ -7,6 +7,7 @@ import { PermanentError } from '../errors';
 import { formatIssues } from '../config/issues';
 import { jsonSha256 } from '../io/json-digest';
 import { storedFormSchema } from '../crypto/artifact-encoding';
+import { keyProblem } from '../store/keys';
 
 /**
  * Format 2 is written when an artifact is stored encoded (compressed, encrypted: `stored`), so a
@@ -28,9 +29,15 @@ export const validationReportSchema = z.object({
   checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })),
 });
 
+/** A relative path that stays where it is put (core/store/keys.ts): an artifact's name (a file in a spool) and its object key. */
+const safePath = z.string().min(1).superRefine((value, ctx) => {
+  const problem = keyProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a safe relative path: ${problem}` });
+});
+
 export const storedArtifactSchema = z.object({
-  name: z.string().min(1),
-  key: z.string().min(1),
+  name: safePath,
+  key: safePath,
   size: z.number().int().nonnegative(),
   sha256,
   /** How it is stored when not as its plain bytes (core/crypto/artifact-encoding.ts); `size` and `sha256` are the plain bytes'. */

@@ -15,8 +15,8 @@ export function assertSafeKey(key: string): void {
   }
 }
 
-/** Why `key` is unsafe, or undefined when it is fine. */
-function keyProblem(key: string): string | undefined {
+/** Why `key` is not a safe relative key (see {@link assertSafeKey}), or undefined when it is one. */
+export function keyProblem(key: string): string | undefined {
   if (typeof key !== 'string' || key.length === 0) return 'it is empty';
   if (key.startsWith('/')) return 'it is an absolute path';
   if (key.includes('\\')) return 'it contains a backslash';

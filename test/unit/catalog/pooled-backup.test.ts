@@ -70,4 +70,23 @@ describe('a backup with pooled artifacts', () => {
     // Assess
     expect(entry).toMatchObject({ status: 'damaged', damage: { code: 'INVALID_MANIFEST', reason: expect.stringMatching(new RegExp(`its artifact pooled-0 ${reason.source}`)) } });
   });
+
+  it.each([
+    ['a name climbing out of the spool', { name: '../../../../tmp/evil.tsv.zst' }, /artifacts\[0\]\.name: "\.\.\/\.\.\/\.\.\/\.\.\/tmp\/evil\.tsv\.zst" is not a safe relative path: it has a '\.\.' segment/],
+    ['an absolute name', { name: '/tmp/evil.tsv.zst' }, /artifacts\[0\]\.name: "\/tmp\/evil\.tsv\.zst" is not a safe relative path: it is an absolute path/],
+    ['a key climbing into another backup', { key: 'BACKUP/../../other/20260101T000000Z-aaaaaaaa/snapshot.db' }, /artifacts\[0\]\.key: .* is not a safe relative path: it has a '\.\.' segment/],
+  ])('is damaged when an artifact has %s, before anything reads it', async (_what, edit, reason) => {
+    // Prepare
+    const backup = await storeBackup(store, { at: new Date() });
+    const [own] = backup.manifest.artifacts;
+    const { key } = edit as { key?: string };
+    const edited = { ...own, ...edit, ...(key ? { key: key.replace('BACKUP', backup.prefix) } : {}) };
+    await store.put(manifestKey(backup.prefix), JSON.stringify({ ...backup.manifest, artifacts: [edited] }));
+
+    // Act
+    const [entry] = await new Catalog(store).list({ includeIncomplete: true });
+
+    // Assess
+    expect(entry).toMatchObject({ status: 'damaged', damage: { code: 'INVALID_MANIFEST', reason: expect.stringMatching(reason) } });
+  });
 });
