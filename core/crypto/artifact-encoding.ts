@@ -10,12 +10,12 @@
  * Artifacts whose names say they are compressed already (`.zst`, `.gz`, …: MySQL's dump chunks)
  * are sealed but not compressed again.
  */
-import type { Transform } from 'node:stream';
+import { PassThrough, type Transform } from 'node:stream';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { zstd } from '../io/zstd';
 import { wrappedKeySchema, type KeyContext, type WrappedKey } from './data-keys';
-import { openStream, sealStream, sealingParameters, type SealingParameters } from './sealed-stream';
+import { openStream, SEALED_MAGIC, sealStream, sealingParameters, type SealingParameters } from './sealed-stream';
 import { randomBytes } from 'node:crypto';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex sha256');
@@ -107,6 +107,7 @@ export type KeyOpener = (key: WrappedKey, context: KeyContext) => Promise<Buffer
  */
 export async function decodingStages(form: StoredForm, objectKey: string, openKey: KeyOpener | undefined): Promise<Transform[]> {
   const stages: Transform[] = [];
+  if (!form.dataKey) stages.push(notSealed(objectKey));
   if (form.dataKey) {
     if (!openKey) {
       throw new PermanentError(
@@ -119,6 +120,30 @@ export async function decodingStages(form: StoredForm, objectKey: string, openKe
   }
   if (form.compression === 'zstd') stages.push(new (zstd('decompressing artifacts').DecompressStream)());
   return stages;
+}
+
+/**
+ * A pass-through that refuses stored bytes starting as a sealed artifact: its manifest records no
+ * data key for it (a damaged manifest), which would otherwise read as an undecodable zstd frame.
+ */
+function notSealed(objectKey: string): Transform {
+  let head = Buffer.alloc(0);
+  let checked = false;
+  return new PassThrough({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (!checked) {
+        head = Buffer.concat([head, chunk]).subarray(0, SEALED_MAGIC.length);
+        if (head.length === SEALED_MAGIC.length) {
+          checked = true;
+          if (head.equals(SEALED_MAGIC)) {
+            callback(new PermanentError(`artifact ${objectKey} is sealed, but the manifest records no data key for it: the manifest is damaged`, { code: 'BACKUP_DAMAGED' }));
+            return;
+          }
+        }
+      }
+      callback(null, chunk);
+    },
+  });
 }
 
 /** A backup as {@link openDataKeys} checks it: its identity and artifacts. */

@@ -77,6 +77,19 @@ it('writes through the store sink sealed and compressed, the plain size and sha2
   expect(await reader.verifyUnread([written, second, compressedAlready])).toEqual([]);
 });
 
+it('names a sealed artifact whose manifest lost its data key as a damaged manifest, not an undecodable frame', async () => {
+  // Prepare
+  const plain = Buffer.from('line of a dump\n'.repeat(1_000));
+  const written = await storeSink({ store, prefix: 'b/data/n', encoding: await encoding() }).write('snapshot.db', Readable.from([plain]));
+  const { dataKey: _lost, ...stored } = written.stored!;
+
+  // Act
+  const reading = openStored(store, { ...written, key: written.key!, stored }, undefined).then(buffer);
+
+  // Assess
+  await expect(reading).rejects.toMatchObject({ code: 'BACKUP_DAMAGED', message: expect.stringMatching(/^artifact b\/data\/n\/snapshot\.db is sealed, but the manifest records no data key for it/) });
+});
+
 it('uploads a spooled artifact encoded; a retried upload encodes the same bytes and sends nothing; a download gives the plain file', async () => {
   // Prepare
   const plain = randomBytes(300_000);
