@@ -1,6 +1,6 @@
 /**
- * Reading what nodetool 2.1 prints (`status`, `ring`, `describering`, `listsnapshots`): pure
- * parsers, so they are tested on captured output. Lines that are not rows (headers, notes such as
+ * Reading what nodetool 2.1 prints (`status`, `ring`, `describering`, `listsnapshots`, and
+ * `cfstats` as 2.1 to 4.x print it): pure parsers, so they are tested on captured output. Lines that are not rows (headers, notes such as
  * "Non-system keyspaces don't have the same replication settings") are skipped.
  */
 import { compareTokens } from './tokens';
@@ -157,4 +157,54 @@ export function parseListSnapshots(output: string): SnapshotEntry[] {
     const [, tag, keyspace, table, trueSize, sizeOnDisk] = match;
     return [{ tag, keyspace, table, trueSize, sizeOnDisk }];
   });
+}
+
+/** What `nodetool cfstats` says of one table on one node: what it holds besides what a read returns. */
+export interface TableStats {
+  keyspace: string;
+  table: string;
+  /** Live SSTables. */
+  sstables: number;
+  /** Writes (cells, row and partition deletions) in the current memtable. */
+  memtableCells: number;
+  /** Memtables switched out and not yet written (0 when not printed). */
+  pendingFlushes: number;
+}
+
+/** `Keyspace: ks` (2.1, 2.2) or `Keyspace : ks` (3.x on). */
+const STATS_KEYSPACE = /^Keyspace\s*:\s*(.+?)\s*$/;
+/** `Table: t`, or `Table (index): t.i` (3.x on: an index's stats, not the table's). */
+const STATS_TABLE = /^\s+Table( \(index\))?:\s*(.+?)\s*$/;
+const STATS_FIELDS = {
+  sstables: /^\s+SSTable count:\s*(\d+)\s*$/,
+  memtableCells: /^\s+Memtable cell count:\s*(\d+)\s*$/,
+  pendingFlushes: /^\s+Pending flushes:\s*(\d+)\s*$/,
+} as const;
+
+/**
+ * The tables `nodetool cfstats` (`tablestats`) lists, with their SSTable and memtable counts; a
+ * table whose SSTable count or memtable cell count nodetool did not print is left out (the caller
+ * cannot tell what it holds).
+ */
+export function parseTableStats(output: string): TableStats[] {
+  const tables: TableStats[] = [];
+  let keyspace = '';
+  let current: Partial<TableStats> | undefined;
+  const done = () => {
+    if (current?.sstables !== undefined && current.memtableCells !== undefined) tables.push({ pendingFlushes: 0, ...current } as TableStats);
+    current = undefined;
+  };
+  for (const line of output.split('\n')) {
+    const ks = STATS_KEYSPACE.exec(line);
+    if (ks) { done(); keyspace = ks[1]; continue; }
+    const table = STATS_TABLE.exec(line);
+    if (table) { done(); if (!table[1]) current = { keyspace, table: table[2] }; continue; }
+    if (!current) continue;
+    for (const [field, pattern] of Object.entries(STATS_FIELDS)) {
+      const value = pattern.exec(line);
+      if (value) current[field as keyof typeof STATS_FIELDS] = Number(value[1]);
+    }
+  }
+  done();
+  return tables;
 }

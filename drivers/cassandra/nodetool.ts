@@ -1,15 +1,16 @@
 /**
  * nodetool of Cassandra 2.1 against one node's JMX port, run through the same JDK as the node
  * (jvm.ts), with typed answers for what the driver needs: the ring and token ownership, flush,
- * snapshots by tag, and refresh (loading SSTables placed in a table's directory).
+ * snapshots by tag, refresh (loading SSTables placed in a table's directory), and what a table
+ * holds on disk and in its memtable (cfstats).
  */
 import { PermanentError } from '../../core/errors';
 import { runJavaTool } from './java-tool';
 import { nodetoolJvmArgs } from './jvm';
 import { NODETOOL_ERRORS } from './nodetool-errors';
 import {
-  parseDescribeRing, parseListSnapshots, parseRing, parseStatus, tokensByNode,
-  type RingEntry, type SnapshotEntry, type StatusNode, type TokenRange,
+  parseDescribeRing, parseListSnapshots, parseRing, parseStatus, parseTableStats, tokensByNode,
+  type RingEntry, type SnapshotEntry, type StatusNode, type TableStats, type TokenRange,
 } from './nodetool-output';
 
 /** A node's JMX endpoint, and the distribution whose nodetool talks to it. */
@@ -90,6 +91,15 @@ export async function listSnapshots(target: NodetoolTarget): Promise<SnapshotEnt
 /** Removes the snapshot `tag` of `keyspaces` (all: none given); a tag that does not exist is nothing to do. */
 export async function clearSnapshot(target: NodetoolTarget, tag: string, keyspaces: readonly string[] = []): Promise<void> {
   await nodetool(target, ['clearsnapshot', '-t', checkTag(tag), ...keyspaces]);
+}
+
+/**
+ * The SSTable and memtable counts of `tables` (`ks.table` each) on the node: `cfstats`, which 2.1
+ * to 4.x (beside `tablestats`, its newer name) all have.
+ * @throws PermanentError `CASSANDRA_NODETOOL_FAILED` for a table the node does not have.
+ */
+export async function tableStats(target: NodetoolTarget, tables: readonly string[]): Promise<TableStats[]> {
+  return parseTableStats(await nodetool(target, ['cfstats', '--', ...tables]));
 }
 
 /** Loads the SSTables placed in the directory of `keyspace.table` without a restart. */

@@ -1,6 +1,9 @@
-/** nodetool 2.1's output read into typed rows (drivers/cassandra/nodetool-output.ts), on output captured from real nodes. */
+/**
+ * nodetool 2.1's output read into typed rows (drivers/cassandra/nodetool-output.ts), on output
+ * captured from real nodes; cfstats also as 4.x prints it (its TableStatsPrinter).
+ */
 import {
-  parseDescribeRing, parseListSnapshots, parseRing, parseStatus, tokensByNode,
+  parseDescribeRing, parseListSnapshots, parseRing, parseStatus, parseTableStats, tokensByNode,
 } from '../../../drivers/cassandra/nodetool-output';
 
 const STATUS_ONE_NODE = `Datacenter: datacenter1
@@ -49,6 +52,71 @@ Total TrueDiskSpaceUsed: 1.5 MB
 
 `;
 
+/** 2.1.0 (abridged): a table whose one row was deleted (the tombstone in the memtable) and one never written to. */
+const CFSTATS_21 = `Keyspace: k
+\tRead Count: 0
+\tRead Latency: NaN ms.
+\tWrite Count: 1
+\tWrite Latency: 0.228 ms.
+\tPending Flushes: 0
+\t\tTable: Mixed
+\t\tSSTable count: 0
+\t\tSpace used (live), bytes: 0
+\t\tSpace used (total), bytes: 0
+\t\tSpace used by snapshots (total), bytes: 0
+\t\tSSTable Compression Ratio: 0.0
+\t\tMemtable cell count: 0
+\t\tMemtable data size, bytes: 0
+\t\tMemtable switch count: 0
+\t\tLocal read count: 0
+\t\tLocal read latency: NaN ms
+\t\tLocal write count: 0
+\t\tLocal write latency: NaN ms
+\t\tPending flushes: 0
+\t\tBloom filter false positives: 0
+\t\tAverage tombstones per slice (last five minutes): 0.0
+
+\t\tTable: t
+\t\tSSTable count: 0
+\t\tSpace used (live), bytes: 0
+\t\tSSTable Compression Ratio: 0.0
+\t\tMemtable cell count: 1
+\t\tMemtable data size, bytes: 0
+\t\tMemtable switch count: 0
+\t\tPending flushes: 0
+\t\tAverage tombstones per slice (last five minutes): 0.0
+
+----------------
+`;
+
+/** 4.x: \`Keyspace : \`, an \`Old SSTable count\`, an index listed as a table of its own. */
+const CFSTATS_4 = `Total number of tables: 2
+----------------
+Keyspace : shop
+\tRead Count: 4
+\tRead Latency: 0.1 ms
+\tWrite Count: 9
+\tWrite Latency: 0.02 ms
+\tPending Flushes: 0
+\t\tTable: items
+\t\tSSTable count: 2
+\t\tOld SSTable count: 0
+\t\tSpace used (live): 10240
+\t\tMemtable cell count: 0
+\t\tMemtable data size: 0
+\t\tMemtable switch count: 3
+\t\tPending flushes: 1
+\t\tPercent repaired: 0.0
+
+\t\tTable (index): items.items_name_idx
+\t\tSSTable count: 7
+\t\tOld SSTable count: 0
+\t\tMemtable cell count: 5
+\t\tPending flushes: 0
+
+----------------
+`;
+
 describe('nodetool 2.1 output', () => {
   it('status: one node (the Token column) and several (the Tokens count), unknown ownership and states', () => {
     expect(parseStatus(STATUS_ONE_NODE)).toEqual([{
@@ -92,5 +160,20 @@ describe('nodetool 2.1 output', () => {
       { tag: 'tag1', keyspace: 'shop', table: 'page_views', trueSize: '1.5 MB', sizeOnDisk: '1.5 MB' },
     ]);
     expect(parseListSnapshots('Snapshot Details: \nThere are no snapshots')).toEqual([]);
+  });
+
+  it('cfstats: each table\'s SSTable and memtable counts and pending flushes, in 2.1\'s format and 4.x\'s; an index is not its table', () => {
+    expect(parseTableStats(CFSTATS_21)).toEqual([
+      { keyspace: 'k', table: 'Mixed', sstables: 0, memtableCells: 0, pendingFlushes: 0 },
+      { keyspace: 'k', table: 't', sstables: 0, memtableCells: 1, pendingFlushes: 0 },
+    ]);
+    expect(parseTableStats(CFSTATS_4)).toEqual([{ keyspace: 'shop', table: 'items', sstables: 2, memtableCells: 0, pendingFlushes: 1 }]);
+  });
+
+  it('cfstats: a table without an SSTable count or a memtable cell count is left out (nothing can be told of it)', () => {
+    expect(parseTableStats(CFSTATS_21.replace('\t\tMemtable cell count: 1\n', ''))).toEqual([
+      { keyspace: 'k', table: 'Mixed', sstables: 0, memtableCells: 0, pendingFlushes: 0 },
+    ]);
+    expect(parseTableStats('nodetool: Unknown column families: [nope] in keyspace: k')).toEqual([]);
   });
 });
