@@ -4,11 +4,12 @@
  * SSTables in place; into any other topology each host streams a share of the backed-up nodes
  * with sstableloader (restore-plan.ts):
  *
- *     prepare  every host: the plan; the restored tables are empty (or `force`)
+ *     prepare  every host: the plan; the restored tables the target has hold no rows and, on
+ *              this host's nodes, no deletions (target-tables.ts), or the restore is `force`d
  *     stage    every host: the SSTables it loads downloaded and verified (sha256)
  *     restore  first host: a table the target has of another shape refused; the schema created
- *              where missing (replication fitted to the target's nodes); with `force`, the
- *              restored tables truncated
+ *              where missing (replication fitted to the target's nodes); with `force`, every
+ *              restored table the target had truncated
  *     start    every host: refresh — the SSTables placed in the live table directories and
  *              `nodetool refresh`ed per table (4.x: `nodetool import`ed from the spool);
  *              sstableloader — streamed, table by table
@@ -24,7 +25,6 @@ import { downloadArtifacts } from '../../core/driver/download';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { beginWritingTarget, doneWritingTarget, targetWritesAfterFailure } from '../../core/driver/target-writes';
 import type { JsonObject, NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, StoredArtifact, TransferOptions, ValidationReport } from '../../core/driver/types';
-import { PermanentError } from '../../core/errors';
 import { resolveInside } from '../../core/io/resolve-inside';
 import { backedUpNodes, schemaArtifact, type BackedUpNode } from './backed-up-nodes';
 import { nodetoolTarget } from './backup-driver';
@@ -42,24 +42,9 @@ import { assertSameShapes, createMissingSchema, liveTableIds, type KeyspaceSchem
 import { loadSSTables } from './sstable-loader';
 import { placeSSTables, restoredArtifacts } from './sstable-placement';
 import { cassandraScratch } from './scratch';
+import { assertTablesEmpty, existingTables, quote, tableKey } from './target-tables';
 
 type Ctx = RestoreContext<CassandraRestoreTarget>;
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const tableKey = (t: Pick<TableFacts, 'keyspace' | 'table'>) => `${t.keyspace}.${t.table}`;
-
-/** The restored tables of the target that hold rows. */
-async function tablesWithRows(client: Client, tables: readonly TableFacts[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const table of tables) {
-    if (!client.metadata.keyspaces[table.keyspace]) continue;
-    const exists = await client.metadata.getTable(table.keyspace, table.table);
-    if (!exists) continue;
-    const rows = await client.execute(`SELECT * FROM ${quote(table.keyspace)}.${quote(table.table)} LIMIT 1`);
-    if (rows.rowLength > 0) found.push(tableKey(table));
-  }
-  return found;
-}
 
 /** The spool directory of a target node's staged files (refresh). */
 const stagedDir = (ctx: Ctx, plan: NodePlan) => resolveInside(ctx.spoolDir, nodeName(plan.target.address));
@@ -126,14 +111,12 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
     return withCluster(ctx.target, async (client) => {
       const { restore, tables } = await plan(ctx, client);
       assertToolsFit(restore, distributionRelease(ctx.target.cassandraHome ?? cassandraHome()));
-      const withRows = await tablesWithRows(client, tables);
-      if (withRows.length > 0 && !ctx.force) {
-        throw new PermanentError(`cassandra: the target's tables ${withRows.join(', ')} hold rows; restore with force to truncate them first`, { code: 'TARGET_NOT_EMPTY', engine: 'cassandra' });
-      }
+      const existing = await existingTables(client, tables);
+      if (!ctx.force) await assertTablesEmpty(ctx.target, ctx.node, client, existing);
       const here: JsonObject = restore.method === 'refresh'
         ? { nodes: plansOn(ctx.target, restore.plans, ctx.node).map((p) => p.target.address) }
         : { streams: shareOf(restore.shares, ctx.node).map((n) => n.consistency.address) };
-      return { details: { method: restore.method, ...here, tables: tables.length, withRows } };
+      return { details: { method: restore.method, ...here, tables: tables.length, existing: existing.map(tableKey) } };
     });
   }
 
@@ -158,7 +141,11 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
     });
   }
 
-  /** On the first node: the backup's schema where the target lacks it; with `force`, the restored tables that hold rows truncated. */
+  /**
+   * On the first node: the backup's schema where the target lacks it; with `force`, every restored
+   * table the target had truncated, whatever a read of it returns (a table whose rows were all
+   * deleted reads as empty, and its tombstones would hide the loaded rows).
+   */
   async restore(ctx: Ctx, _prepared: PreparedTarget, _transfer: TransferOptions): Promise<RestoreResult> {
     const started = Date.now();
     if (!this.isFirst(ctx)) return { endpoint: { contactPoints: ctx.target.contactPoints, nativePort: ctx.target.nativePort }, bytes: 0, durationMs: 0 };
@@ -176,14 +163,12 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
         return { ...ks, cql: fitted.cql, tables: tablesOf };
       }).filter((ks) => ks.tables.length > 0);
       await assertSameShapes(client, restored);
+      // Read before the schema is created: a table created now holds nothing to truncate.
+      const truncated = ctx.force ? await existingTables(client, tables) : [];
       await beginWritingTarget(ctx);
       const created = await createMissingSchema(client, restored);
-      const withRows = ctx.force ? await tablesWithRows(client, tables) : [];
-      for (const key of withRows) {
-        const [keyspace, table] = key.split('.');
-        await client.execute(`TRUNCATE ${quote(keyspace)}.${quote(table)}`);
-      }
-      ctx.logger.info('cassandra restore: schema and tables ready', { created, truncated: withRows, replicationLowered: lowered });
+      for (const table of truncated) await client.execute(`TRUNCATE ${quote(table.keyspace)}.${quote(table.table)}`);
+      ctx.logger.info('cassandra restore: schema and tables ready', { created, truncated: truncated.map(tableKey), replicationLowered: lowered });
       return { endpoint: { contactPoints: ctx.target.contactPoints, nativePort: ctx.target.nativePort }, bytes: 0, durationMs: Date.now() - started };
     });
   }

@@ -5,9 +5,10 @@
  * after a few new writes sends only the new SSTables; a restore into another 3-node cluster of the
  * same tokens, and one into a 1-node cluster by sstableloader, are validated by our digests and
  * compared with the source by an independent read; a node that fails during its snapshot fails the
- * whole backup cleanly, and so does a node whose data dirs are named wrongly.
+ * whole backup cleanly, and so does a node whose data dirs are named wrongly; a table whose rows
+ * were all deleted after the backup (tombstones only) is not taken as empty by a restore in place.
  */
-import type { Client } from 'cassandra-driver';
+import { types, type Client } from 'cassandra-driver';
 import type { AgentResult } from '../../../core/agent/agent-steps';
 import type { BackupManifest } from '../../../core/catalog/manifest';
 import { listSnapshots } from '../../../drivers/cassandra/nodetool';
@@ -15,7 +16,7 @@ import { clusterDescription, restoreTargetOf } from '../../../drivers/cassandra/
 import { evenTokens } from '../../../drivers/cassandra/tokens';
 import { localWorkflows } from '../../../statemachines/local/local-workflows';
 import {
-  readKeyspace, seedKeyspace, spreadOverDataDirs, startTestCassandra, stopAllCassandra, type TestCassandra,
+  liveDataFiles, readKeyspace, seedKeyspace, spreadOverDataDirs, startTestCassandra, stopAllCassandra, type TestCassandra,
 } from '../../harness/cassandra';
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
 import { tempDir } from '../../harness/test-run';
@@ -212,4 +213,51 @@ it('refuses a node whose dataDirs are not its data directories: its snapshot hol
   expect(error.message).toContain(`under ${elsewhere}: is dataDirs the node's data_file_directories`);
   expect((await rt.catalog.list({ engine: 'cassandra', instance: INSTANCE })).length).toBe(completeBefore);
   expect(await snapshotTags()).toEqual([]);
+}, 900_000);
+
+it('a table whose rows were all deleted after the backup holds tombstones, not nothing: a restore in place is refused without force (nothing written) and restores every row with it', async () => {
+  // Prepare: keyspace gone (RF 2) backed up on its own, then every row deleted on the source (the tombstones in the memtables)
+  const gone = 'gone';
+  const ids = Array.from({ length: 30 }, (_, id) => id);
+  const options = { prepare: true, consistency: types.consistencies.all };
+  await client.execute(`CREATE KEYSPACE ${gone} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}`);
+  await client.execute(`CREATE TABLE ${gone}.t (id int PRIMARY KEY, v text)`);
+  for (const id of ids) await client.execute(`INSERT INTO ${gone}.t (id, v) VALUES (?, ?)`, [id, `v${id}`], options);
+  const expected = await readKeyspace(client, gone);
+  const { backupId } = await rt.backup({ engine: 'cassandra', instance: 'ring-gone', config: { ...config, keyspaces: [gone] } });
+  for (const id of ids) await client.execute(`DELETE FROM ${gone}.t WHERE id = ?`, [id], options);
+  // One contact point: the tests allow forced restores to 127.0.0.1 only.
+  const target = { ...restoreTargetOf(source), contactPoints: [source.contactPoints[0]], keyspaces: [gone] };
+  const dataFiles = async () => (await Promise.all(source.nodes.flatMap((node) => node.dataDirs).map((dir) => liveDataFiles(dir, gone)))).flat().sort();
+  const filesBefore = await dataFiles();
+  const failure = (restore: Promise<unknown>) => restore.then(() => new Error('no error'), (e: unknown) => e as Error & { code?: string });
+
+  // Act
+  const refused = await failure(rt.restore({ backupId, target }));
+  const filesAfterRefusal = await dataFiles();
+  const rowsAfterRefusal = (await client.execute(`SELECT * FROM ${gone}.t`, [], options)).rowLength;
+  const forced = await rt.restore({ backupId, target, force: true });
+
+  // Assess: refused naming the table and what it holds; nothing placed, nothing truncated
+  expect(refused).toMatchObject({ name: 'PermanentError', code: 'TARGET_NOT_EMPTY' });
+  expect(refused.message).toMatch(/the target's tables gone\.t \(127\.0\.0\.1: SSTables \d+, memtable cells \d+; .*\) hold no rows a read returns but hold deletions \(tombstones\)/);
+  expect(refused.message).toContain('restore with force to truncate them first');
+  expect(filesAfterRefusal).toEqual(filesBefore);
+  expect(rowsAfterRefusal).toBe(0);
+  // Forced: truncated, then every row back, proven by the digests and by an independent read
+  expect(forced.validation.ok).toBe(true);
+  expect(forced.validation.checks.find((c) => c.name === 'rows-and-digests')).toMatchObject({ ok: true });
+  expect(await readKeyspace(client, gone)).toEqual(expected);
+
+  // Prepare: the table truncated, then a row that is not there deleted (a tombstone in the memtable, no SSTable)
+  await client.execute(`TRUNCATE ${gone}.t`);
+  await client.execute(`DELETE FROM ${gone}.t WHERE id = 3`, [], options);
+
+  // Act
+  const again = await failure(rt.restore({ backupId, target }));
+
+  // Assess
+  expect(again).toMatchObject({ code: 'TARGET_NOT_EMPTY' });
+  expect(again.message).toContain(': SSTables 0, memtable cells 1');
+  expect(await dataFiles()).toEqual([]);
 }, 900_000);
