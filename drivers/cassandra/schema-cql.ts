@@ -8,8 +8,11 @@
 import type { Client } from 'cassandra-driver';
 import { PermanentError, TransientError } from '../../core/errors';
 import { cqlError } from './cql-errors';
-import { keyspaceCql, tableCql, indexCql, typeCql, typesUsedBy, type KeyspaceMetadata, type TableMetadataLike, type TypeMetadataLike } from './schema-text';
-import { keyspaceNames, schemaLayout, systemIndexes, systemTables, systemTypes, type SchemaLayout } from './system-schema';
+import {
+  keyspaceCql, tableCql, indexCql, indexNameGrammar, indexNameText, typeCql, typesUsedBy,
+  type IndexNameGrammar, type KeyspaceMetadata, type TableMetadataLike, type TypeMetadataLike,
+} from './schema-text';
+import { keyspaceNames, releaseVersion, schemaLayout, systemIndexes, systemTables, systemTypes, type SchemaLayout } from './system-schema';
 
 export interface TableSchema {
   keyspace: string;
@@ -186,12 +189,47 @@ export async function assertSameShapes(client: Client, restored: readonly Keyspa
   );
 }
 
+const INDEX_NAME = /^(CREATE (?:CUSTOM )?INDEX (?:IF NOT EXISTS )?)("(?:[^"]|"")+"|\w+)( ON )/i;
+
 /** The name of the index a `CREATE [CUSTOM] INDEX <name> ON …` statement creates. */
 export function indexNameOf(cql: string): string {
-  const match = /^CREATE (?:CUSTOM )?INDEX (?:IF NOT EXISTS )?("(?:[^"]|"")+"|\w+) ON /i.exec(cql);
+  const match = INDEX_NAME.exec(cql);
   if (!match) throw new PermanentError(`not a CREATE INDEX statement: ${cql}`, { code: 'CASSANDRA_BAD_SCHEMA', engine: ENGINE });
-  const name = match[1];
+  const name = match[2];
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
+}
+
+/**
+ * A backup's `CREATE INDEX` statement as the target's nodes must read it to create an index of
+ * exactly the backup's name (schema-text.ts `indexNameGrammar`): `CREATE INDEX "AttrKeys" ON …`
+ * for 2.1.3 and later, `CREATE INDEX AttrKeys ON …` before.
+ * @throws PermanentError `CASSANDRA_INDEX_NAME_UNSUPPORTED` when a grammar cannot write the name, or
+ *   the nodes' grammars would need different texts (a ring half upgraded across 2.1.3)
+ */
+export function indexStatementFor(statement: string, grammars: readonly IndexNameGrammar[]): string {
+  const name = indexNameOf(statement);
+  const texts = new Set([...new Set(grammars)].map((grammar) => indexNameText(name, grammar)));
+  if (texts.has(undefined)) {
+    throw new PermanentError(
+      `cassandra: the index ${JSON.stringify(name)} cannot be created under its name on Cassandra before 2.1.3, whose CREATE INDEX takes only a bare word (a letter, then letters, digits and _): restore into 2.1.3 or later`,
+      { code: 'CASSANDRA_INDEX_NAME_UNSUPPORTED', engine: ENGINE },
+    );
+  }
+  if (texts.size > 1) {
+    throw new PermanentError(
+      `cassandra: the target's nodes run releases before and after 2.1.3, which read the index name ${JSON.stringify(name)} differently: finish the upgrade, then restore`,
+      { code: 'CASSANDRA_INDEX_NAME_UNSUPPORTED', engine: ENGINE },
+    );
+  }
+  const [text] = [...texts] as string[];
+  return statement.replace(INDEX_NAME, (_, create: string, _name: string, on: string) => `${create}${text}${on}`);
+}
+
+/** The index-name grammars of the cluster's nodes (each host's release; the contact node's when the driver knows none). */
+async function indexNameGrammars(client: Client): Promise<IndexNameGrammar[]> {
+  const versions = client.hosts.values().map((host) => host.cassandraVersion).filter((version) => Boolean(version));
+  if (versions.length === 0) versions.push(await releaseVersion(client));
+  return versions.map(indexNameGrammar);
 }
 
 /** `statement` with `IF NOT EXISTS` after its `CREATE KEYSPACE|TYPE|TABLE|[CUSTOM] INDEX`. */
@@ -208,6 +246,9 @@ function ifNotExists(statement: string): string {
 export async function createMissingSchema(client: Client, schema: readonly KeyspaceSchema[], options: { agreementTimeoutMs?: number } = {}): Promise<string[]> {
   const layout = await schemaLayout(client);
   const keyspaces = new Set(await keyspaceNames(client, layout));
+  // Every index statement as the target reads it, before anything is created: a name it cannot take is refused first.
+  const grammars = await indexNameGrammars(client);
+  const indexText = new Map(schema.flatMap((k) => k.tables.flatMap((t) => t.indexes)).map((index) => [index, indexStatementFor(index, grammars)]));
   const created: string[] = [];
   const run = async (statement: string, name: string) => {
     try {
@@ -232,7 +273,7 @@ export async function createMissingSchema(client: Client, schema: readonly Keysp
     for (const table of keyspace.tables) {
       for (const index of table.indexes) {
         const name = `${table.table}.${indexNameOf(index)}`;
-        if (!indexes.has(name)) await run(index, `${keyspace.keyspace}.${name}`);
+        if (!indexes.has(name)) await run(indexText.get(index)!, `${keyspace.keyspace}.${name}`);
       }
     }
   }

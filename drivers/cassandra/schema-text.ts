@@ -190,7 +190,43 @@ export function typesUsedBy(type: CqlTypeInfo): string[] {
   return inner.flatMap(typesUsedBy);
 }
 
-/** `CREATE INDEX name ON ks.t (target)`, or `CREATE CUSTOM INDEX … USING 'class' [WITH OPTIONS = {…}]`. */
+/**
+ * How a release's CQL grammar reads the name in `CREATE INDEX <name> ON …` (Cql.g, then Parser.g):
+ * - `as-written`: before 2.1.3 the name is `(idxName=IDENT)?`, taken as written — `AttrKeys` stays
+ *   AttrKeys — and a quoted name is a syntax error (`extraneous input … expecting K_ON`);
+ * - `identifier`: from 2.1.3 (CASSANDRA-8365) through 2.2, 3.x and 4.x it is `idxName`, an identifier
+ *   like any other — unquoted lower-cased, quoted kept as written.
+ * An unknown release reads as a current one.
+ * @example indexNameGrammar('2.1.0') // as-written
+ * @example indexNameGrammar('3.11.4') // identifier
+ */
+export type IndexNameGrammar = 'as-written' | 'identifier';
+
+export function indexNameGrammar(releaseVersion: string): IndexNameGrammar {
+  const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(releaseVersion);
+  if (!match) return 'identifier';
+  const [major, minor, patch] = [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+  const before213 = major < 2 || (major === 2 && (minor < 1 || (minor === 1 && patch < 3)));
+  return before213 ? 'as-written' : 'identifier';
+}
+
+/**
+ * The index name as `grammar` must spell it to create an index of exactly that name; undefined
+ * when it cannot (before 2.1.3 only a bare word — a letter, then letters, digits and `_` — can be
+ * written; a CQL keyword cannot either, and is left to the server to refuse).
+ * @example indexNameText('AttrKeys', 'as-written') // AttrKeys
+ * @example indexNameText('AttrKeys', 'identifier') // "AttrKeys"
+ */
+export function indexNameText(name: string, grammar: IndexNameGrammar): string | undefined {
+  if (grammar === 'identifier') return quoteIdentifier(name);
+  return /^[A-Za-z][A-Za-z0-9_]*$/.test(name) ? name : undefined;
+}
+
+/**
+ * `CREATE INDEX name ON ks.t (target)`, or `CREATE CUSTOM INDEX … USING 'class' [WITH OPTIONS = {…}]`:
+ * the name as 2.1.3 and later read it (quoted where needed); a target of another grammar gets
+ * its name rewritten (schema-cql.ts `indexStatementFor`).
+ */
 export function indexCql(keyspace: string, table: TableMetadataLike, index: IndexMetadataLike): string {
   const on = `${quoteIdentifier(index.name)} ON ${qualifiedName(keyspace, table.name)} (${indexTarget(table, index.target)})`;
   const className = index.options?.class_name;

@@ -19,12 +19,17 @@ export interface SystemTable {
 /** Which layout of the system schema a cluster uses. */
 export type SchemaLayout = 'legacy' | 'system_schema';
 
-/** The layout of the node the client asks (by its `release_version`). */
-export async function schemaLayout(client: Client): Promise<SchemaLayout> {
+/** The `release_version` of the node the client asks, e.g. `2.1.0`. */
+export async function releaseVersion(client: Client): Promise<string> {
   const result = await client.execute('SELECT release_version FROM system.local').catch((error) => {
     throw cqlError(error, 'reading the release version');
   });
-  const major = Number.parseInt(String(result.first()?.release_version ?? ''), 10);
+  return String(result.first()?.release_version ?? '');
+}
+
+/** The layout of the node the client asks (by its `release_version`). */
+export async function schemaLayout(client: Client): Promise<SchemaLayout> {
+  const major = Number.parseInt(await releaseVersion(client), 10);
   return major >= 3 ? 'system_schema' : 'legacy';
 }
 
