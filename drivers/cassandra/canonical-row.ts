@@ -9,9 +9,13 @@
  * string (a `Map`'s keys canonical first; a plain object's keys are the driver's strings already);
  * a non-finite number → its string (`NaN`, `Infinity`); null → null.
  *
- * A map decoded as a plain object keeps the driver's `String(key)`: exact for text, numeric, uuid
- * and inet keys, but time-zone dependent for timestamp keys and lossy for blob keys. Decode maps as
- * `Map` (cassandra-driver's `encoding: { map: Map }`) when such keys matter.
+ * A map decoded as a plain object keeps the driver's `String(key)`: exact for text, numeric,
+ * boolean, uuid and inet keys, but time-zone dependent for timestamp keys and lossy for blob,
+ * tuple, user-type and frozen collection keys. The driver's clients (cql-client.ts) decode maps as
+ * `Map`: each key canonical, any key type exact. For the key types a plain object holds exactly,
+ * both give the same bytes (a `Map` key's canonical text is its `String(key)`), so digests taken
+ * before maps were decoded as `Map` still match. Pairs are sorted by key text (UTF-16 code units),
+ * equal texts (timestamps out of Date's range, all `Invalid Date`) keeping the server's order.
  */
 import { types } from 'cassandra-driver';
 import { PermanentError } from '../../core/errors';

@@ -2,6 +2,13 @@
  * CQL clients (cassandra-driver) for Cassandra 2.1: native protocol v3 at most (2.1 speaks v1–v3;
  * the driver would otherwise try newer versions first), the data center of SimpleSnitch, and
  * short timeouts where a caller wants one quick answer.
+ *
+ * Maps are decoded as `Map` (`encoding: { map: Map }`): the driver's default, a plain object,
+ * names each entry by `String(key)`, which loses a blob key's bytes, a timestamp key's
+ * milliseconds (in the local time zone), a tuple's or a frozen collection's structure, and drops
+ * a `__proto__` key; a `Map` keeps every key as decoded, so any map's digest is exact
+ * (canonical-row.ts). Sets stay arrays: in the server's order, exact either way. Plain objects
+ * are still accepted as map parameters.
  */
 import { Client, policies } from 'cassandra-driver';
 
@@ -41,6 +48,7 @@ export function cqlClient(options: CqlClientOptions): Client {
     protocolOptions: { port, maxVersion: CASSANDRA_21_PROTOCOL },
     policies: { loadBalancing },
     socketOptions: { connectTimeout: options.connectTimeoutMs ?? 5_000, readTimeout: options.readTimeoutMs ?? 30_000 },
+    encoding: { map: Map },
     // A probe needs no schema; a full client reads it when asked.
     isMetadataSyncEnabled: !options.onlyThese,
   });

@@ -105,16 +105,17 @@ function pieces(span: TokenSpan): Array<[bigint, bigint]> {
   return out;
 }
 
-/** Whether `String(key)` of a map key of this type (a map decoded as a plain object) is lossy or time-zone dependent. */
+/** Whether `String(key)` of a map key of this type (a map decoded as a plain object) is lossy or time-zone dependent (a frozen collection's too). */
 function lossyKeyType(code: number): boolean {
-  const { timestamp, blob, date, time, tuple, udt } = types.dataTypes;
-  return [timestamp, blob, date, time, tuple, udt].includes(code);
+  const { timestamp, blob, date, time, tuple, udt, list, set, map } = types.dataTypes;
+  return [timestamp, blob, date, time, tuple, udt, list, set, map].includes(code);
 }
 
 /**
- * A client that decodes maps as plain objects (the driver's default) cannot digest a map keyed by
- * a timestamp, blob, date, time, tuple or user type exactly: refuse rather than give a digest
- * that differs by machine (PermanentError CASSANDRA_DIGEST_NEEDS_MAP_DECODING).
+ * A client that decodes maps as plain objects (the driver's default; never the clients of
+ * cql-client.ts, which decode them as `Map`) cannot digest a map keyed by a timestamp, blob, date,
+ * time, tuple, user type or frozen collection exactly: refuse rather than give a digest that differs by machine
+ * (PermanentError CASSANDRA_DIGEST_NEEDS_MAP_DECODING).
  */
 async function refuseLossyMapKeys(client: Client, table: Pick<TableSchema, 'keyspace' | 'table'>): Promise<void> {
   // The options a client was made with: in the driver, not in its typings.

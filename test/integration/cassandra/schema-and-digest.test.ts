@@ -5,7 +5,7 @@
  * table options and secondary indexes, user-defined types (one made of another), and a COMPACT STORAGE table. Digests come first (the last
  * test drops the keyspaces and recreates them from the CQL read before).
  */
-import { types, type Client } from 'cassandra-driver';
+import { Client, types } from 'cassandra-driver';
 import { assertSameShapes, createMissingSchema, liveTableIds, readSchema, type KeyspaceSchema } from '../../../drivers/cassandra/schema-cql';
 import { digestSpans, sampleSpans, spansEndingAt, type SpanDigest, type TokenSpan } from '../../../drivers/cassandra/table-digest';
 import { evenTokens } from '../../../drivers/cassandra/tokens';
@@ -152,9 +152,21 @@ describe('digestSpans on a 1-node Cassandra 2.1', () => {
     }
   });
 
-  it('refuses a map keyed by timestamps that the client decodes as a plain object', async () => {
-    await expect(digestSpans(client, tableOf('shop.seen'), spansEndingAt(['0'])))
-      .rejects.toMatchObject({ name: 'PermanentError', code: 'CASSANDRA_DIGEST_NEEDS_MAP_DECODING' });
+  it('digests a map keyed by timestamps through the driver\'s clients (maps as Map), and refuses it through a client that decodes maps as plain objects', async () => {
+    // Prepare: a client with the driver's default decoding
+    const plain = new Client({ contactPoints: cassandra.contactPoints, localDataCenter: 'datacenter1', protocolOptions: { port: cassandra.nativePort, maxVersion: 3 } });
+
+    try {
+      await plain.connect();
+
+      // Act / Assess
+      const [digest] = await digestSpans(client, tableOf('shop.seen'), spansEndingAt(['0']));
+      expect(digest.rows).toBe(1);
+      await expect(digestSpans(plain, tableOf('shop.seen'), spansEndingAt(['0'])))
+        .rejects.toMatchObject({ name: 'PermanentError', code: 'CASSANDRA_DIGEST_NEEDS_MAP_DECODING' });
+    } finally {
+      await plain.shutdown();
+    }
   });
 });
 

@@ -1,5 +1,10 @@
 /** The canonical row encoding of drivers/cassandra/canonical-row.ts: one form per type, whichever way the driver decoded it. */
+import * as driver from 'cassandra-driver';
 import { types } from 'cassandra-driver';
+
+/** The driver's encoder (exported, not in its typings). */
+interface DriverEncoder { encode(value: unknown, type: unknown): Buffer; decode(bytes: Buffer, type: unknown): unknown }
+const { Encoder } = driver as unknown as { Encoder: new (protocolVersion: number, options: object) => DriverEncoder };
 import { canonicalRowFrame, canonicalRowText, canonicalValue } from '../../../drivers/cassandra/canonical-row';
 
 describe('canonicalValue', () => {
@@ -50,6 +55,57 @@ describe('canonicalValue', () => {
 
   it('refuses a value it has no canonical form for', () => {
     expect(() => canonicalValue(new (class Geometry {})())).toThrow(expect.objectContaining({ code: 'CASSANDRA_DIGEST_UNSUPPORTED_VALUE' }));
+  });
+});
+
+describe('maps decoded by the driver as plain objects (before) and as Map (cql-client.ts now)', () => {
+  const { dataTypes } = types;
+  const asObject = new Encoder(3, {});
+  const asMap = new Encoder(3, { encoding: { map: Map } });
+  /** The row `{ m: value }` as each decoder reads the bytes the driver writes for it. */
+  const bothWays = (keyCode: number, entries: Array<[unknown, unknown]>) => {
+    const type = { code: dataTypes.map, info: [{ code: keyCode }, { code: dataTypes.int }] };
+    const bytes = asMap.encode(new Map(entries), type);
+    return [canonicalRowText({ m: asObject.decode(bytes, type) }), canonicalRowText({ m: asMap.decode(bytes, type) })];
+  };
+
+  it.each([
+    ['text', dataTypes.varchar, ['b', 'a', 'é', '', '10', '9']],
+    ['ascii', dataTypes.ascii, ['zz', 'A']],
+    ['int', dataTypes.int, [10, -1, 2, 0]],
+    ['bigint', dataTypes.bigint, [types.Long.fromString('-9223372036854775808'), types.Long.fromNumber(7)]],
+    ['varint', dataTypes.varint, [types.Integer.fromString('123456789012345678901234567890'), types.Integer.fromNumber(-3)]],
+    ['decimal', dataTypes.decimal, [types.BigDecimal.fromString('12.340'), types.BigDecimal.fromString('-0.5')]],
+    ['double', dataTypes.double, [0.1, -2.5e-300, 1e21, Number.NaN, Number.POSITIVE_INFINITY, -0]],
+    ['float', dataTypes.float, [1.5, -3, 0.1]],
+    ['smallint', dataTypes.smallint, [-32768, 5]],
+    ['tinyint', dataTypes.tinyint, [-128, 127]],
+    ['boolean', dataTypes.boolean, [true, false]],
+    ['uuid', dataTypes.uuid, [types.Uuid.fromString('5a1c0e40-6b8e-41ef-9e0b-3f1d2c4b5a69'), types.Uuid.fromString('00000000-0000-4000-8000-000000000000')]],
+    ['timeuuid', dataTypes.timeuuid, [types.TimeUuid.fromString('0bccd2e0-eeb5-11f1-a341-4d68ff3ad20d')]],
+    ['inet', dataTypes.inet, [types.InetAddress.fromString('10.0.0.1'), types.InetAddress.fromString('::1')]],
+  ])('gives the same bytes for a %s key as before, when maps were plain objects', (_, keyCode, keys) => {
+    // Act
+    const [before, now] = bothWays(keyCode, (keys as unknown[]).map((key, i) => [key, i]));
+
+    // Assess
+    expect(now).toBe(before);
+  });
+
+  it('keeps the blob and timestamp keys a plain object lost, exactly and in key order', () => {
+    // Prepare: two blobs a plain object names alike (invalid UTF-8), two timestamps a millisecond apart
+    const blobs = bothWays(dataTypes.blob, [[Buffer.from([0xff]), 1], [Buffer.from([0xfe]), 2]]);
+    const times = bothWays(dataTypes.timestamp, [[new Date(Date.UTC(2024, 0, 1, 0, 0, 0, 124)), 2], [new Date(Date.UTC(2024, 0, 1, 0, 0, 0, 123)), 1]]);
+
+    // Assess
+    expect(blobs[0]).toBe('[["m",[["\ufffd",2]]]]');
+    expect(blobs[1]).toBe('[["m",[["fe",2],["ff",1]]]]');
+    expect(times[1]).toBe('[["m",[["2024-01-01T00:00:00.123Z",1],["2024-01-01T00:00:00.124Z",2]]]]');
+  });
+
+  it('writes a tuple or frozen collection key as the JSON of its canonical form', () => {
+    expect(canonicalValue(new Map([[new types.Tuple(2, 'b'), 1], [new types.Tuple(10, 'a'), 2]]))).toEqual([['[10,"a"]', 2], ['[2,"b"]', 1]]);
+    expect(canonicalValue(new Map<unknown, number>([[['x', 'y'], 1], [new Set(['x,y']), 2]]))).toEqual([['["x","y"]', 1], ['["x,y"]', 2]]);
   });
 });
 
