@@ -15,6 +15,7 @@ import { verificationKey } from './layout';
 import { contentDigest, type BackupManifest } from './manifest';
 import { pipeline } from 'node:stream/promises';
 import { openStored, storedBytesOf } from '../driver/artifact-check';
+import { keyBoundElsewhere } from '../crypto/artifact-encoding';
 
 const verificationSchema = z.object({
   backupId: z.string(),
@@ -47,6 +48,13 @@ export async function verifyBackup(
   const artifacts: VerificationRecord['artifacts'] = [];
   for (const artifact of manifest.artifacts) {
     const before = done;
+    done = before + storedBytesOf(artifact).size;
+    // A data key copied from another backup: its bytes may hash right, but no key opens them here.
+    const elsewhere = keyBoundElsewhere(manifest, artifact);
+    if (elsewhere) {
+      artifacts.push({ name: artifact.name, ok: false, detail: elsewhere });
+      continue;
+    }
     // A compressed artifact is decoded too (no key needed), and its plain bytes checked as well as
     // its stored ones (openStored checks those); an encrypted one's plain bytes only a key opens.
     const decoded = artifact.stored !== undefined && artifact.stored.dataKey === undefined;
@@ -68,7 +76,6 @@ export async function verifyBackup(
       const message = error instanceof Error ? error.message : String(error);
       artifacts.push({ name: artifact.name, ok: false, detail: decoded && !(error instanceof PermanentError) ? `its stored bytes do not decompress (${message})` : message });
     }
-    done = before + storedBytesOf(artifact).size;
   }
   const record: VerificationRecord = {
     backupId: manifest.backupId,

@@ -155,6 +155,20 @@ export interface KeyedBackup {
 }
 
 /**
+ * Why the data key `artifact` records is not one of `backup`'s: its recorded context names another
+ * engine, instance or backup (not its instance's pool). Undefined when it is one, or unsealed.
+ * Read without any key: a wrapped key copied into another manifest says so in its context (and
+ * were the context edited too, the wrap would not open: its context is bound to it).
+ */
+export function keyBoundElsewhere(backup: Omit<KeyedBackup, 'artifacts'>, artifact: KeyedBackup['artifacts'][number]): string | undefined {
+  const key = artifact.stored?.dataKey;
+  if (!key) return undefined;
+  const { engine, instance, backup: backupId, use } = key.context;
+  if (engine === backup.engine && instance === backup.instance && (backupId === backup.backupId || use === 'pool')) return undefined;
+  return `artifact ${artifact.name} of backup ${backup.backupId} (${backup.engine}/${backup.instance}) is sealed with a data key bound to ${JSON.stringify(key.context)}: not this backup's nor its pool's`;
+}
+
+/**
  * Opens the data key of every encrypted artifact of `backups` (each distinct key once): a restore
  * does so before it touches its target, so a missing or wrong key fails it there. Each key must be
  * bound to its backup's engine and instance, and to that backup or its instance's pool: a wrapped
@@ -164,15 +178,11 @@ export interface KeyedBackup {
 export async function openDataKeys(backups: readonly KeyedBackup[], openKey: KeyOpener): Promise<number> {
   const keys = new Map<string, ArtifactKey>();
   for (const backup of backups) {
-    for (const { name, stored } of backup.artifacts) {
+    for (const artifact of backup.artifacts) {
+      const { stored } = artifact;
       if (!stored?.dataKey) continue;
-      const { engine, instance, backup: backupId, use } = stored.dataKey.context;
-      if (engine !== backup.engine || instance !== backup.instance || (backupId !== backup.backupId && use !== 'pool')) {
-        throw new PermanentError(
-          `artifact ${name} of backup ${backup.backupId} (${backup.engine}/${backup.instance}) is sealed with a data key bound to ${JSON.stringify(stored.dataKey.context)}: not this backup's nor its pool's`,
-          { code: 'KEY_MISMATCH' },
-        );
-      }
+      const elsewhere = keyBoundElsewhere(backup, artifact);
+      if (elsewhere) throw new PermanentError(elsewhere, { code: 'KEY_MISMATCH' });
       keys.set(`${stored.dataKey.provider}\0${stored.dataKey.wrapped}`, stored.dataKey);
     }
   }

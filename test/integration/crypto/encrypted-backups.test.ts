@@ -292,6 +292,25 @@ it('never parts a backup from its verdict, wherever a rekey stops: a corrupt one
   expect([isVerified(final), final.verification?.manifestSha256]).toEqual([false, contentDigest(final.manifest)]);
 }, 300_000);
 
+it('fails verify of a backup whose artifact and data key were copied from another backup, without any key: no key would open it there', async () => {
+  // Prepare: backup one's artifact replaced by backup two's, bytes and stored form (its data key bound to backup two)
+  const keys = { key: { $secret: `env:NEW_KEY` } };
+  const one = await rt.catalog.get((await backup('key-copied', { encryption: keys })).backupId);
+  const two = await rt.catalog.get((await backup('key-copied', { encryption: keys })).backupId);
+  const [own] = one.manifest.artifacts;
+  const [theirs] = two.manifest.artifacts;
+  await rt.store.put(own.key, await buffer(await rt.store.get(theirs.key)));
+  const edited = { ...one.manifest, artifacts: [{ ...own, size: theirs.size, sha256: theirs.sha256, stored: theirs.stored }] };
+  await writeJson(rt.store, manifestKey(one.prefix), edited);
+
+  // Act
+  const verdict = await verifyBackup(rt.store, one.prefix, edited);
+
+  // Assess
+  expect(verdict.ok).toBe(false);
+  expect(verdict.artifacts).toEqual([{ name: own.name, ok: false, detail: expect.stringMatching(new RegExp(`is sealed with a data key bound to .*"backup":"${two.backupId}".*: not this backup's nor its pool's`)) }]);
+}, 120_000);
+
 it('never brings back a backup pruned while its keys were rewrapped: nothing is written for it, and it stays gone', async () => {
   // Prepare: a rewrap that is slow enough for a prune to delete the backup meanwhile (a passphrase's scrypt takes seconds)
   const keys = { key: { $secret: `env:NEW_KEY` } };
