@@ -72,7 +72,11 @@ export async function assertTablesEmpty(target: CassandraRestoreTarget, host: No
   for (const member of membersOn(target.nodes, host)) {
     const node = configNode(target, member.address);
     if (!node) continue;
-    const stats = await tableStats(nodetoolTarget(target, node), keys);
+    const jmx = nodetoolTarget(target, node);
+    const stats = await tableStats(jmx, keys).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== 'CASSANDRA_JMX_UNAVAILABLE') throw error;
+      throw cannotTell(`node ${node.address}'s JMX (port ${jmx.jmxPort}), which nodetool asks, does not answer from this host (${(error as Error).message}): run the restore where each node's JMX answers (by default only on the node's own host: give each node its host), or restore with force`);
+    });
     for (const key of keys) {
       const found = stats.find((s) => tableKey(s) === key);
       const what = found ? held(found) : undefined;
