@@ -59,15 +59,16 @@ async function liveBytes(dataDirs: readonly string[], table: TableSchema): Promi
   return bytes;
 }
 
-type Digests = Map<string, { rows: number; sha256: string; spans: number }>;
+type Digests = Map<string, { rows: number; sha256: string; spans: number; expiring?: true }>;
 
-async function digestTables(client: Client, tables: readonly TableSchema[], spans: readonly TokenSpan[], modes: Map<string, TableDigest['mode']>, signal?: AbortSignal): Promise<Digests> {
+/** Each table's digest; with `findExpiring`, whether its rows read hold cells that will expire. */
+async function digestTables(client: Client, tables: readonly TableSchema[], spans: readonly TokenSpan[], modes: Map<string, TableDigest['mode']>, options: { signal?: AbortSignal; findExpiring?: boolean } = {}): Promise<Digests> {
   const digests: Digests = new Map();
   for (const table of tables) {
-    signal?.throwIfAborted();
+    options.signal?.throwIfAborted();
     const key = `${table.keyspace}.${table.table}`;
     const read = digestedSpans(spans, table, modes.get(key)!);
-    digests.set(key, { ...await digestTableSpans(client, table, read), spans: read.length });
+    digests.set(key, { ...await digestTableSpans(client, table, read, { findExpiring: options.findExpiring, signal: options.signal }), spans: read.length });
   }
   return digests;
 }
@@ -116,7 +117,7 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
 
       const modes = new Map<string, TableDigest['mode']>();
       for (const table of tables) modes.set(`${table.keyspace}.${table.table}`, await liveBytes(node.dataDirs, table) <= ctx.config.fullDigestMaxBytes ? 'full' : 'sample');
-      const before = await digestTables(client, tables, spans, modes);
+      const before = await digestTables(client, tables, spans, modes, { findExpiring: true });
       await takeSnapshot(target, tag, keyspaces);
       ctx.logger.info('cassandra backup: snapshot taken', { node: node.address, tag, keyspaces, tables: tables.length });
 
@@ -129,7 +130,7 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
       // The second digest (CQL: the node's work) runs while the files are pooled (ours).
       let poolMs = 0;
       const [after, pooled] = await both(
-        (signal) => digestTables(client, tables, spans, modes, signal),
+        (signal) => digestTables(client, tables, spans, modes, { signal }),
         async (signal) => {
           const started = Date.now();
           const done = await poolSnapshotFiles(pool, components, { spoolDir: ctx.spoolDir, logger: ctx.logger, signal });
@@ -151,7 +152,7 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
         return {
           keyspace: table.keyspace, table: table.table, id: table.id, counter: table.counter, partitionKeys: table.partitionKeys,
           sstables: new Set(own.map((f) => f.sstable)).size, bytes: own.reduce((sum, f) => sum + f.size, 0),
-          digest: { mode: modes.get(key)!, spans: a.spans, rows: a.rows, sha256: a.sha256, stable: a.rows === b.rows && a.sha256 === b.sha256 },
+          digest: { mode: modes.get(key)!, spans: a.spans, rows: a.rows, sha256: a.sha256, stable: a.rows === b.rows && a.sha256 === b.sha256, ...(b.expiring ? { expiring: true } : {}), mapKeys: 'exact' },
         };
       });
       const bytes = components.reduce((sum, f) => sum + f.size, 0);

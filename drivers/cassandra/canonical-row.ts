@@ -55,6 +55,28 @@ function sortedPairs(pairs: Array<[string, CanonicalValue]>): CanonicalValue[] {
   return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
+/**
+ * `value` as the driver decodes it when maps are plain objects (its default, and how digests were
+ * taken before maps were decoded as `Map`): each `Map`, however deep (in a list, a tuple, a user
+ * type, another map's key or value), turned into the object the driver would have built, each
+ * entry set as `object[key] = value` — so a key is named by `String(key)`, a later equal name
+ * replaces an earlier one, and `__proto__` is dropped, exactly as then. A backup's digest taken
+ * that way is compared with rows read this way (records.ts `mapKeys`).
+ */
+export function withMapsAsObjects(value: unknown): unknown {
+  if (value instanceof Map) {
+    const object: Record<string, unknown> = {};
+    for (const [key, item] of value) object[withMapsAsObjects(key) as string] = withMapsAsObjects(item);
+    return object;
+  }
+  if (Array.isArray(value)) return value.map(withMapsAsObjects);
+  if (value instanceof types.Tuple) return new types.Tuple(...value.values().map(withMapsAsObjects));
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([field, item]) => [field, withMapsAsObjects(item)]));
+  }
+  return value;
+}
+
 /** The canonical JSON text of a row: `[[column, value], …]`, columns in name order. */
 export function canonicalRowText(row: Readonly<Record<string, unknown>>): string {
   const names = Object.keys(row).sort();

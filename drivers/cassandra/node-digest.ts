@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from 'cassandra-driver';
-import { digestSpans, spansEndingAt, type TokenSpan } from './table-digest';
+import { digestSpans, spansEndingAt, type DigestOptions, type TokenSpan } from './table-digest';
 import type { TableSchema } from './schema-cql';
 import type { TableDigest } from './records';
 
@@ -48,14 +48,16 @@ export function digestedSpans(spans: readonly TokenSpan[], table: Pick<TableSche
   return mode === 'full' ? [...spans] : sampledSpans(spans, `${table.keyspace}.${table.table}`);
 }
 
-/** Rows and one digest over `spans` of `table` (the spans' digests in order). */
-export async function digestTableSpans(client: Client, table: Pick<TableSchema, 'keyspace' | 'table' | 'partitionKeys'>, spans: readonly TokenSpan[]): Promise<{ rows: number; sha256: string }> {
-  const parts = await digestSpans(client, table, spans);
+/** Rows and one digest over `spans` of `table` (the spans' digests in order, read as `options` say); with `options.findExpiring`, whether a row read will expire. */
+export async function digestTableSpans(
+  client: Client, table: Pick<TableSchema, 'keyspace' | 'table' | 'partitionKeys'>, spans: readonly TokenSpan[], options: Pick<DigestOptions, 'findExpiring' | 'mapsAsObjects' | 'signal'> = {},
+): Promise<{ rows: number; sha256: string; expiring?: true }> {
+  const parts = await digestSpans(client, table, spans, options);
   const hash = createHash('sha256');
   let rows = 0;
   for (const part of parts) {
     rows += part.rows;
     hash.update(`${part.start}:${part.end}:${part.rows}:${part.sha256}\n`);
   }
-  return { rows, sha256: hash.digest('hex') };
+  return { rows, sha256: hash.digest('hex'), ...(parts.some((part) => part.expiring) ? { expiring: true as const } : {}) };
 }

@@ -38,6 +38,18 @@ export const tableDigestSchema = z.object({
    * them. False when the table was written meanwhile (then no restore can be compared with them).
    */
   stable: z.boolean(),
+  /**
+   * Rows read held cells with a TTL (backups before this field: not looked for). Such rows may
+   * have expired by the time a restore reads the table, so it is compared by its count, at most
+   * the backup's, not by its digest.
+   */
+  expiring: z.literal(true).optional(),
+  /**
+   * `exact`: maps digested as decoded (`Map`, canonical-row.ts), every key exact. Absent (backups
+   * before it): as the driver's plain objects named their keys, which a restore reads them as
+   * again (canonical-row.ts `withMapsAsObjects`), so their digests still compare.
+   */
+  mapKeys: z.literal('exact').optional(),
 });
 export type TableDigest = z.infer<typeof tableDigestSchema>;
 

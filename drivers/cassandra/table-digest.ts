@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { types, type Client } from 'cassandra-driver';
 import { PermanentError } from '../../core/errors';
-import { canonicalRowFrame } from './canonical-row';
+import { canonicalRowFrame, withMapsAsObjects } from './canonical-row';
 import { cqlError } from './cql-errors';
 import { qualifiedName, quoteIdentifier } from './cql-text';
 import type { TableSchema } from './schema-cql';
@@ -33,6 +33,8 @@ export interface SpanDigest extends TokenSpan {
   rows: number;
   /** Lower-case hex sha256 over the span's canonical row frames (canonical-row.ts), in the order read. */
   sha256: string;
+  /** With {@link DigestOptions.findExpiring}: a row read had a cell with a TTL (it will expire). */
+  expiring?: true;
 }
 
 const MIN_TOKEN = -(2n ** 63n);
@@ -111,6 +113,21 @@ function lossyKeyType(code: number): boolean {
   return [timestamp, blob, date, time, tuple, udt, list, set, map].includes(code);
 }
 
+/** What the digest needs of a table's schema, from the driver's metadata. */
+interface ColumnsMeta {
+  columns: Array<{ name: string; type: { code: number; info?: unknown } }>;
+  partitionKeys: Array<{ name: string }>;
+  clusteringKeys: Array<{ name: string }>;
+}
+
+async function columnsMeta(client: Client, table: Pick<TableSchema, 'keyspace' | 'table'>): Promise<ColumnsMeta | null> {
+  try {
+    return await client.metadata.getTable(table.keyspace, table.table) as unknown as ColumnsMeta | null;
+  } catch (error) {
+    throw cqlError(error, `reading the schema of ${table.keyspace}.${table.table}`);
+  }
+}
+
 /**
  * A client that decodes maps as plain objects (the driver's default; never the clients of
  * cql-client.ts, which decode them as `Map`) cannot digest a map keyed by a timestamp, blob, date,
@@ -120,12 +137,7 @@ function lossyKeyType(code: number): boolean {
 async function refuseLossyMapKeys(client: Client, table: Pick<TableSchema, 'keyspace' | 'table'>): Promise<void> {
   // The options a client was made with: in the driver, not in its typings.
   if ((client as unknown as { options?: { encoding?: { map?: unknown } } }).options?.encoding?.map) return;
-  let meta: { columns: Array<{ name: string; type: { code: number; info?: unknown } }> } | null;
-  try {
-    meta = await client.metadata.getTable(table.keyspace, table.table);
-  } catch (error) {
-    throw cqlError(error, `reading the schema of ${table.keyspace}.${table.table}`);
-  }
+  const meta = await columnsMeta(client, table);
   const lossy = (meta?.columns ?? []).filter((column) => column.type.code === types.dataTypes.map
     && lossyKeyType((column.type.info as Array<{ code: number }>)[0].code));
   if (lossy.length > 0) {
@@ -140,6 +152,36 @@ export interface DigestOptions {
   /** Default ALL (see the file's header). */
   consistency?: number;
   signal?: AbortSignal;
+  /**
+   * Also read the TTL of each cell that can carry one (regular and static columns, not
+   * collections or counters) and say whether any has one ({@link SpanDigest.expiring}): such rows
+   * may be gone by the time a restore reads them again. The digest is the same either way.
+   */
+  findExpiring?: boolean;
+  /** Digest maps as the driver's plain objects named their keys (a digest taken before maps were decoded as `Map`: records.ts `mapKeys`). */
+  mapsAsObjects?: boolean;
+}
+
+/** The columns whose cells' TTL a read can ask for: not keys, collections or counters (a frozen collection left out too). */
+function ttlColumns(meta: ColumnsMeta): string[] {
+  const keys = new Set([...meta.partitionKeys, ...meta.clusteringKeys].map((column) => column.name));
+  const { list, set, map, counter } = types.dataTypes;
+  return meta.columns.filter((column) => !keys.has(column.name) && ![list, set, map, counter].includes(column.type.code)).map((column) => column.name);
+}
+
+/**
+ * The select list of a digest read: `*`, or with `ttlOf` every column by name and the TTL of each
+ * of `ttlOf` under an alias no column has (`SELECT *` takes no other selector).
+ */
+function selection(meta: ColumnsMeta | null, ttlOf: readonly string[]): { list: string; aliases: string[] } {
+  if (!meta || ttlOf.length === 0) return { list: '*', aliases: [] };
+  let prefix = 'dbbackup ttl ';
+  while (meta.columns.some((column) => column.name.startsWith(prefix))) prefix = `_${prefix}`;
+  const aliases = ttlOf.map((_, i) => `${prefix}${i}`);
+  return {
+    list: [...meta.columns.map((column) => quoteIdentifier(column.name)), ...ttlOf.map((column, i) => `TTL(${quoteIdentifier(column)}) AS ${quoteIdentifier(aliases[i])}`)].join(', '),
+    aliases,
+  };
 }
 
 /**
@@ -158,13 +200,16 @@ export async function digestSpans(
 ): Promise<SpanDigest[]> {
   if (table.partitionKeys.length === 0) throw new PermanentError(`${table.keyspace}.${table.table} has no partition key`, { code: 'CASSANDRA_BAD_SCHEMA', engine: 'cassandra' });
   await refuseLossyMapKeys(client, table);
+  const meta = options.findExpiring ? await columnsMeta(client, table) : null;
+  const { list, aliases } = selection(meta, meta ? ttlColumns(meta) : []);
   const tokenOf = `token(${table.partitionKeys.map(quoteIdentifier).join(', ')})`;
-  const query = `SELECT * FROM ${qualifiedName(table.keyspace, table.table)} WHERE ${tokenOf} > ? AND ${tokenOf} <= ?`;
+  const query = `SELECT ${list} FROM ${qualifiedName(table.keyspace, table.table)} WHERE ${tokenOf} > ? AND ${tokenOf} <= ?`;
   const consistency = options.consistency ?? types.consistencies.all;
   const results: SpanDigest[] = [];
   for (const span of spans) {
     const hash = createHash('sha256');
     let rows = 0;
+    let expiring = false;
     for (const [lo, hi] of pieces(span)) {
       options.signal?.throwIfAborted();
       const params = [types.Long.fromString(String(lo)), types.Long.fromString(String(hi))];
@@ -174,7 +219,17 @@ export async function digestSpans(
       options.signal?.addEventListener('abort', abort, { once: true });
       try {
         for await (const row of stream as AsyncIterable<Record<string, unknown>>) {
-          hash.update(canonicalRowFrame(row));
+          if (aliases.length > 0 || options.mapsAsObjects) {
+            const cells: Record<string, unknown> = { ...row };
+            for (const alias of aliases) {
+              if (cells[alias] !== null && cells[alias] !== undefined) expiring = true;
+              delete cells[alias];
+            }
+            if (options.mapsAsObjects) for (const column of Object.keys(cells)) cells[column] = withMapsAsObjects(cells[column]);
+            hash.update(canonicalRowFrame(cells));
+          } else {
+            hash.update(canonicalRowFrame(row));
+          }
           rows += 1;
         }
       } catch (error) {
@@ -184,7 +239,7 @@ export async function digestSpans(
         options.signal?.removeEventListener('abort', abort);
       }
     }
-    results.push({ start: span.start, end: span.end, rows, sha256: hash.digest('hex') });
+    results.push({ start: span.start, end: span.end, rows, sha256: hash.digest('hex'), ...(expiring ? { expiring: true as const } : {}) });
   }
   return results;
 }

@@ -5,7 +5,7 @@ import { types } from 'cassandra-driver';
 /** The driver's encoder (exported, not in its typings). */
 interface DriverEncoder { encode(value: unknown, type: unknown): Buffer; decode(bytes: Buffer, type: unknown): unknown }
 const { Encoder } = driver as unknown as { Encoder: new (protocolVersion: number, options: object) => DriverEncoder };
-import { canonicalRowFrame, canonicalRowText, canonicalValue } from '../../../drivers/cassandra/canonical-row';
+import { canonicalRowFrame, canonicalRowText, canonicalValue, withMapsAsObjects } from '../../../drivers/cassandra/canonical-row';
 
 describe('canonicalValue', () => {
   it.each([
@@ -101,6 +101,25 @@ describe('maps decoded by the driver as plain objects (before) and as Map (cql-c
     expect(blobs[0]).toBe('[["m",[["\ufffd",2]]]]');
     expect(blobs[1]).toBe('[["m",[["fe",2],["ff",1]]]]');
     expect(times[1]).toBe('[["m",[["2024-01-01T00:00:00.123Z",1],["2024-01-01T00:00:00.124Z",2]]]]');
+  });
+
+  it.each([
+    ['a frozen list key', { code: dataTypes.map, info: [{ code: dataTypes.list, info: { code: dataTypes.varchar } }, { code: dataTypes.int }] }, new Map([[['x', 'y'], 1], [['z'], 2]])],
+    ['a frozen set key', { code: dataTypes.map, info: [{ code: dataTypes.set, info: { code: dataTypes.int } }, { code: dataTypes.int }] }, new Map([[[1, 2], 1]])],
+    ['a map in a map\'s value, keyed by blobs', { code: dataTypes.map, info: [{ code: dataTypes.varchar }, { code: dataTypes.map, info: [{ code: dataTypes.blob }, { code: dataTypes.int }] }] }, new Map([['k', new Map([[Buffer.from('ab'), 1], [Buffer.from([0xff]), 2]])]])],
+    ['maps in a list, keyed by timestamps', { code: dataTypes.list, info: { code: dataTypes.map, info: [{ code: dataTypes.timestamp }, { code: dataTypes.int }] } }, [new Map([[new Date(Date.UTC(2024, 0, 1, 0, 0, 0, 5)), 1]])]],
+    ['a __proto__ key', { code: dataTypes.map, info: [{ code: dataTypes.varchar }, { code: dataTypes.int }] }, new Map([['__proto__', 1], ['a', 2]])],
+    ['a map in a tuple', { code: dataTypes.tuple, info: [{ code: dataTypes.int }, { code: dataTypes.map, info: [{ code: dataTypes.varchar }, { code: dataTypes.int }] }] }, new types.Tuple(1, new Map([['b', 2], ['a', 1]]))],
+  ])('reads %s, decoded as Map, as the plain objects of a digest taken before (withMapsAsObjects)', (_, type, value) => {
+    // Prepare
+    const bytes = asMap.encode(value, type);
+
+    // Act
+    const before = canonicalRowText({ m: asObject.decode(bytes, type) });
+    const again = canonicalRowText({ m: withMapsAsObjects(asMap.decode(bytes, type)) });
+
+    // Assess
+    expect(again).toBe(before);
   });
 
   it('writes a tuple or frozen collection key as the JSON of its canonical form', () => {
