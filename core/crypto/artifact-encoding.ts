@@ -32,6 +32,8 @@ export const storedFormSchema = z.strictObject({
   compression: z.literal('zstd').optional(),
   /** The data key it is sealed with, wrapped; absent when it is not encrypted. */
   dataKey: artifactKeySchema.optional(),
+}).refine((form) => form.compression !== undefined || form.dataKey !== undefined, {
+  message: 'a stored form is compressed, sealed or both: this one records neither (a sealed artifact whose data key was lost?)',
 });
 export type StoredForm = z.infer<typeof storedFormSchema>;
 

@@ -10,15 +10,24 @@ import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hashLocalFile } from '../io/hash-threads';
 import { HashingStream } from '../io/hashing-stream';
+import { PermanentError } from '../errors';
 import { resolveInside } from '../io/resolve-inside';
+import { keyProblem } from '../store/keys';
 import { sha256Hex, writeWholeFile } from '../io/whole-file';
 import { removeWrittenFile } from '../io/written-file';
 import { toReadable } from '../store/transfer';
 import type { ArtifactRef } from './types';
 
-/** Refuses an artifact name that is empty, absolute or climbs out of its directory (PermanentError `INVALID_PATH`). */
+/**
+ * Refuses an artifact name that is not a safe relative path, as a manifest must hold it
+ * (store/keys.ts): empty, absolute, climbing out of its directory, with empty or `.` segments, a
+ * backslash or a control character (PermanentError `INVALID_PATH`). A driver learns so when it
+ * names the artifact, not when a manifest holding it is read as damaged.
+ */
 export function assertArtifactName(name: string): void {
   resolveInside(path.resolve('/artifacts'), name);
+  const problem = keyProblem(name);
+  if (problem) throw new PermanentError(`artifact name ${JSON.stringify(name)} is not a safe relative path: ${problem}`, { code: 'INVALID_PATH' });
 }
 
 /**
@@ -27,6 +36,7 @@ export function assertArtifactName(name: string): void {
  * Bytes already whole (a Buffer) with no transforms are written in one call.
  */
 export async function writeArtifact(spoolDir: string, name: string, source: Readable | Buffer, ...transforms: Transform[]): Promise<ArtifactRef> {
+  assertArtifactName(name);
   const target = resolveInside(spoolDir, name);
   await mkdir(path.dirname(target), { recursive: true });
   const partial = `${target}.partial`;

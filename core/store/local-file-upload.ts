@@ -38,11 +38,11 @@ const LocalCheckpointSchema = z.object({
 /** What a local upload checkpoint holds. */
 export type LocalCheckpoint = z.infer<typeof LocalCheckpointSchema>;
 
-/** Copies `sourcePath` to `target` resumably; see the module comment. */
-export async function copyFileResumable(key: string, sourcePath: string, target: string, options: PutFileOptions): Promise<PutResult> {
+/** Copies `sourcePath` to `target` resumably (from its checkpoint unless `resume` is false); see the module comment. */
+export async function copyFileResumable(key: string, sourcePath: string, target: string, options: PutFileOptions, resume = true): Promise<PutResult> {
   const source = await statSource(sourcePath);
   const partial = `${target}${PARTIAL_SUFFIX}`;
-  const saved = await readCheckpoint(options.checkpointPath, LocalCheckpointSchema);
+  const saved = resume ? await readCheckpoint(options.checkpointPath, LocalCheckpointSchema) : undefined;
   const resumeFrom = await usableResumePoint(saved, target, partial, source.size, source.mtimeMs);
   const checkpoint: LocalCheckpoint = {
     kind: 'local',
@@ -66,7 +66,7 @@ export async function copyFileResumable(key: string, sourcePath: string, target:
   }
   if (options.expectedSha256 && options.expectedSha256 !== sha256) {
     await Promise.all([rm(partial, { force: true }), removeCheckpoint(options.checkpointPath)]);
-    if (resumeFrom > 0) return copyFileResumable(key, sourcePath, target, options); // the bytes kept were not the source's: copy it whole
+    if (resumeFrom > 0) return copyFileResumable(key, sourcePath, target, options, false); // the bytes kept were not the source's: copy it whole, once
     throw checksumMismatch(`file ${sourcePath} (for ${key})`, options.expectedSha256, sha256);
   }
   await rename(partial, target);

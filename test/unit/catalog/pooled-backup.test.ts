@@ -75,6 +75,7 @@ describe('a backup with pooled artifacts', () => {
     ['a name climbing out of the spool', { name: '../../../../tmp/evil.tsv.zst' }, /artifacts\[0\]\.name: "\.\.\/\.\.\/\.\.\/\.\.\/tmp\/evil\.tsv\.zst" is not a safe relative path: it has a '\.\.' segment/],
     ['an absolute name', { name: '/tmp/evil.tsv.zst' }, /artifacts\[0\]\.name: "\/tmp\/evil\.tsv\.zst" is not a safe relative path: it is an absolute path/],
     ['a key climbing into another backup', { key: 'BACKUP/../../other/20260101T000000Z-aaaaaaaa/snapshot.db' }, /artifacts\[0\]\.key: .* is not a safe relative path: it has a '\.\.' segment/],
+    ['a stored form neither compressed nor sealed (a sealed one\'s data key lost)', { stored: { size: 1, sha256: 'a'.repeat(64) } }, /artifacts\[0\]\.stored: a stored form is compressed, sealed or both: this one records neither/],
   ])('is damaged when an artifact has %s, before anything reads it', async (_what, edit, reason) => {
     // Prepare
     const backup = await storeBackup(store, { at: new Date() });

@@ -97,7 +97,7 @@ describe('artifact sinks', () => {
     await expect(storeSink({ store: { ...noDelete, list: async function* () { throw Object.assign(new Error('x'), { code: 'NETWORK' }); } } as never, prefix: 'b' }).clear()).rejects.toMatchObject({ code: 'NETWORK' });
   });
 
-  it.each(['../escape', '/absolute', ''])('refuses the artifact name %j in the store as in the spool, writing nothing', async (name) => {
+  it.each(['../escape', '/absolute', '', 'a//b', './x', 'a\\b', 'tab\there'])('refuses the artifact name %j in the store as in the spool, writing nothing', async (name) => {
     // Prepare
     const store = new LocalDirectoryStore(path.join(dir, 'store'));
 
