@@ -20,7 +20,7 @@ import type { BlobStore } from '../store/blob-store';
 import { readJson, writeJson } from '../store/json';
 import { writeDrill } from './drill-record';
 import { readDrill, readVerification } from './entry-files';
-import { manifestKey, poolPrefix, verificationKey } from './layout';
+import { drillKey, manifestKey, poolPrefix, verificationKey } from './layout';
 import { contentDigest, manifestDigest, parseManifest, type BackupManifest } from './manifest';
 
 /** A wrapped data key wrapped by the new key instead. */
@@ -121,11 +121,21 @@ export async function rekeyBackup(store: BlobStore, prefix: string, manifest: Ba
   const [verification, drill] = [await readVerification(store, prefix), await readDrill(store, prefix)];
   const before = manifestDigest(manifest);
   const content = contentDigest(manifest);
+  const rebound: string[] = [];
   if (verification && 'value' in verification && verification.value.manifestSha256 === before) {
     await writeJson(store, verificationKey(prefix), { ...verification.value, manifestSha256: content });
+    rebound.push(verificationKey(prefix));
   }
-  if (drill && 'value' in drill && drill.value.manifestSha256 === before) await writeDrill(store, prefix, { ...drill.value, manifestSha256: content });
-  if (!await stillThere(store, prefix, manifest)) return gone; // a prune that began after the first look: its records may stay, never its manifest
+  if (drill && 'value' in drill && drill.value.manifestSha256 === before) {
+    await writeDrill(store, prefix, { ...drill.value, manifestSha256: content });
+    rebound.push(drillKey(prefix));
+  }
+  if (!await stillThere(store, prefix, manifest)) {
+    // A prune that began after the first look: the records just written would leave the deleted
+    // backup's folder behind (listed as an incomplete backup), so they go too; the manifest is never written.
+    if (rebound.length > 0) await store.delete(rebound);
+    return gone;
+  }
   await writeJson(store, manifestKey(prefix), rekeyed);
   return { backupId: manifest.backupId, keys: moved.size - unchanged, artifacts: artifacts.filter((a) => a.stored?.dataKey).length, alreadyWrapped: unchanged };
 }

@@ -292,6 +292,40 @@ it('never parts a backup from its verdict, wherever a rekey stops: a corrupt one
   expect([isVerified(final), final.verification?.manifestSha256]).toEqual([false, contentDigest(final.manifest)]);
 }, 300_000);
 
+it('never leaves a backup pruned while its records were rebound: neither its manifest nor those records are written back', async () => {
+  // Prepare: a verified backup whose record is bound to the whole manifest (an older version's), pruned as the rekey rebinds it
+  const keys = { key: { $secret: `env:NEW_KEY` } };
+  const { backupId } = await backup('rekey-pruned-late', { encryption: keys });
+  const entry = await rt.catalog.get(backupId);
+  const verdict = await verifyBackup(rt.store, entry.prefix, entry.manifest);
+  await writeJson(rt.store, verificationKey(entry.prefix), { ...verdict, manifestSha256: manifestDigest(entry.manifest) });
+  const toPassphrase = rewrapTo({ passphrase: { $secret: `env:${PASSPHRASE_ENV}` } }, keys, rt.deps);
+  const prunedAsRebound = new Proxy(rt.store, {
+    get(store, name) {
+      if (name === 'put') {
+        return async (key: string, ...rest: unknown[]) => {
+          if (key === verificationKey(entry.prefix)) { // prune, just before the record lands: the manifest first, then the rest
+            await store.delete([manifestKey(entry.prefix)]);
+            await deletePrefix(store, `${entry.prefix}/`);
+          }
+          return (store.put as (...a: unknown[]) => Promise<unknown>)(key, ...rest);
+        };
+      }
+      const value = (store as unknown as Record<string | symbol, unknown>)[name];
+      return typeof value === 'function' ? value.bind(store) : value;
+    },
+  });
+
+  // Act
+  const result = await rekeyBackup(prunedAsRebound, entry.prefix, entry.manifest, toPassphrase);
+
+  // Assess
+  expect(result).toMatchObject({ backupId, gone: true });
+  expect(await rt.store.head(manifestKey(entry.prefix))).toBeUndefined();
+  expect(await rt.store.head(verificationKey(entry.prefix))).toBeUndefined();
+  expect((await rt.catalog.list({ engine: 'etcd', instance: 'rekey-pruned-late', includeIncomplete: true })).map((e) => e.backupId)).toEqual([]);
+}, 120_000);
+
 it('fails verify of a backup whose artifact and data key were copied from another backup, without any key: no key would open it there', async () => {
   // Prepare: backup one's artifact replaced by backup two's, bytes and stored form (its data key bound to backup two)
   const keys = { key: { $secret: `env:NEW_KEY` } };
