@@ -26,10 +26,9 @@ import { spoolSink } from '../../core/driver/artifact-sink';
 import { SpoolBackupDriver } from '../../core/driver/spool-backup-driver';
 import type { ArtifactRef, BackupContext, NodeRef, SnapshotRef, SnapshotTaken, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { cassandraEndpoint, type CassandraConfig, type ClusterDescription, type ResolvedNode } from './config';
-import { cassandraHome } from './distribution';
+import { cassandraEndpoint, type CassandraConfig } from './config';
 import { digestedSpans, digestTableSpans, primarySpans } from './node-digest';
-import { clearSnapshot, snapshot, type NodetoolTarget } from './nodetool';
+import { clearSnapshot, nodetoolTarget, snapshot, type NodetoolTarget } from './nodetool';
 import { poolSnapshotFiles } from './pool-files';
 import { cassandraRecord, type TableDigest, type TableFacts } from './records';
 import { nodeOfName, planNodes, readRing, withCluster } from './ring';
@@ -42,10 +41,6 @@ import type { TokenSpan } from './table-digest';
 /** The artifact holding the schema: each keyspace and table with its CQL and id (schema-cql.ts `KeyspaceSchema`). */
 export const SCHEMA_ARTIFACT = 'schema.json';
 
-/** nodetool's way to `node`. */
-export function nodetoolTarget(config: ClusterDescription, node: ResolvedNode): NodetoolTarget {
-  return { home: config.cassandraHome ?? cassandraHome(), host: node.address, jmxPort: node.jmxPort };
-}
 
 
 /** Bytes of the live SSTables of `table` in `dataDirs` (what decides between a full digest and a sample). */

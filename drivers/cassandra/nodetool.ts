@@ -5,6 +5,8 @@
  * holds on disk and in its memtable (cfstats).
  */
 import { PermanentError } from '../../core/errors';
+import type { ClusterDescription, ResolvedNode } from './config';
+import { cassandraHome } from './distribution';
 import { runJavaTool } from './java-tool';
 import { nodetoolJvmArgs } from './jvm';
 import { NODETOOL_ERRORS } from './nodetool-errors';
@@ -19,6 +21,11 @@ export interface NodetoolTarget {
   home: string;
   host: string;
   jmxPort: number;
+}
+
+/** nodetool's way to `node` of the cluster `config` describes. */
+export function nodetoolTarget(config: ClusterDescription, node: ResolvedNode): NodetoolTarget {
+  return { home: config.cassandraHome ?? cassandraHome(), host: node.address, jmxPort: node.jmxPort };
 }
 
 export interface NodetoolRunOptions {

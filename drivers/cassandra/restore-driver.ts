@@ -27,11 +27,11 @@ import { beginWritingTarget, doneWritingTarget, targetWritesAfterFailure } from 
 import type { JsonObject, NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, StoredArtifact, TransferOptions, ValidationReport } from '../../core/driver/types';
 import { resolveInside } from '../../core/io/resolve-inside';
 import { backedUpNodes, schemaArtifact, type BackedUpNode } from './backed-up-nodes';
-import { nodetoolTarget } from './backup-driver';
 import { cassandraEndpoint, nodeName } from './config';
 import { cassandraHome, distributionRelease } from './distribution';
 import { linkTableDirs } from './table-load-dirs';
-import { importSSTables, refresh } from './nodetool';
+import { importSSTables, nodetoolTarget, refresh } from './nodetool';
+import { qualifiedName } from './cql-text';
 import type { TableFacts } from './records';
 import { fitReplication } from './replication-fit';
 import { assertToolsFit, planRestore, plansOn, restoreHosts, restoredTables, shareOf, type NodePlan, type RestorePlan } from './restore-plan';
@@ -42,7 +42,7 @@ import { assertSameShapes, createMissingSchema, liveTableIds, type KeyspaceSchem
 import { loadSSTables } from './sstable-loader';
 import { placeSSTables, restoredArtifacts } from './sstable-placement';
 import { cassandraScratch } from './scratch';
-import { assertTablesEmpty, existingTables, quote, tableKey } from './target-tables';
+import { assertTablesEmpty, existingTables, tableKey } from './target-tables';
 
 type Ctx = RestoreContext<CassandraRestoreTarget>;
 
@@ -167,7 +167,7 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
       const truncated = ctx.force ? await existingTables(client, tables) : [];
       await beginWritingTarget(ctx);
       const created = await createMissingSchema(client, restored);
-      for (const table of truncated) await client.execute(`TRUNCATE ${quote(table.keyspace)}.${quote(table.table)}`);
+      for (const table of truncated) await client.execute(`TRUNCATE ${qualifiedName(table.keyspace, table.table)}`);
       ctx.logger.info('cassandra restore: schema and tables ready', { created, truncated: truncated.map(tableKey), replicationLowered: lowered });
       return { endpoint: { contactPoints: ctx.target.contactPoints, nativePort: ctx.target.nativePort }, bytes: 0, durationMs: Date.now() - started };
     });

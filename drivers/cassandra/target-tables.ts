@@ -11,15 +11,14 @@ import type { Client } from 'cassandra-driver';
 import { membersOn } from '../../core/driver/node-ref';
 import type { NodeRef } from '../../core/driver/types';
 import { PermanentError } from '../../core/errors';
-import { nodetoolTarget } from './backup-driver';
 import { configNode } from './config';
-import { tableStats } from './nodetool';
+import { qualifiedName } from './cql-text';
+import { nodetoolTarget, tableStats } from './nodetool';
 import type { TableStats } from './nodetool-output';
 import type { TableFacts } from './records';
 import { restoreHosts } from './restore-plan';
 import type { CassandraRestoreTarget } from './restore-target';
 
-export const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 export const tableKey = (t: Pick<TableFacts, 'keyspace' | 'table'>) => `${t.keyspace}.${t.table}`;
 
 /** The tables of `tables` the target has. */
@@ -36,7 +35,7 @@ export async function existingTables(client: Client, tables: readonly TableFacts
 async function tablesWithRows(client: Client, tables: readonly TableFacts[]): Promise<string[]> {
   const found: string[] = [];
   for (const table of tables) {
-    const rows = await client.execute(`SELECT * FROM ${quote(table.keyspace)}.${quote(table.table)} LIMIT 1`);
+    const rows = await client.execute(`SELECT * FROM ${qualifiedName(table.keyspace, table.table)} LIMIT 1`);
     if (rows.rowLength > 0) found.push(tableKey(table));
   }
   return found;

@@ -7,7 +7,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import type { Logger } from '../../../core/logger';
-import { describeAccount, type Account } from '../shared/held-privileges';
+import { describeAccount, type Account } from '../shared/account';
 import { definersOf } from '../shared/schema-objects';
 
 /**

@@ -15,7 +15,7 @@
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from '../shared/connection';
 import { isExactly } from '../shared/exact-names';
-import { accountNamed, type Account } from '../shared/held-privileges';
+import { accountNamed, type Account } from '../shared/account';
 import { definedObject, definerOf } from '../shared/schema-objects';
 
 /** An event held until the restore is proven: its database (under its target name) and name. */

@@ -15,30 +15,13 @@ import type { Connection } from 'mysql2/promise';
 import { lowerCaseTableNames } from './exact-names';
 import { publicGrantsQuery, schemaReadPlan, type ServerVersion } from './version';
 import { catalogText } from './catalog-text';
+import { accountNamed, describeAccount, type Account } from './account';
 
 type Row = Record<string, unknown>;
 
 async function rows(connection: Connection, sql: string, values: unknown[] = []): Promise<Row[]> {
   const [result] = await connection.query(sql, values) as [Row[], unknown];
   return result;
-}
-
-/** An account: `user` and `host` (a role: no host). */
-export interface Account {
-  user: string;
-  host?: string;
-}
-
-/** `account` as messages name it. */
-export const describeAccount = (account: Account): string => (account.host === undefined ? `role ${account.user}` : `${account.user}@${account.host}`);
-
-/** Whether `a` and `b` are one account: user names compare exactly, host names regardless of case (as the server does). */
-export const sameAccount = (a: Account, b: Account): boolean => a.user === b.user && (a.host ?? '').toLowerCase() === (b.host ?? '').toLowerCase();
-
-/** The account the server writes as `user@host` (`CURRENT_USER()`, information_schema's DEFINER): a user name may hold an `@`, a host may not; a role has none. */
-export function accountNamed(text: string): Account {
-  const at = text.lastIndexOf('@');
-  return at < 0 ? { user: text } : { user: text.slice(0, at), host: text.slice(at + 1) };
 }
 
 /** The session's account. */

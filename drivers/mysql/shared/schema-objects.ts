@@ -4,7 +4,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { isExactly } from './exact-names';
-import { sameAccount } from './held-privileges';
+import { sameAccount } from './account';
 
 export type SchemaObjectKind = 'view' | 'trigger' | 'procedure' | 'function' | 'event';
 
