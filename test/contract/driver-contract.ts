@@ -331,7 +331,8 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
       expect(await occupied.read()).toEqual(occupiedData);
     }, 300_000);
 
-    it('refuses a non-empty target without force and leaves its data', async () => {
+    // Refused in prepare, before any artifact is read: the encoded run would prove nothing more.
+    if (encoding === 'plain') it('refuses a non-empty target without force and leaves its data', async () => {
       const error = await failure(flows.execute('restore', restoreRequest({ backupId, target: occupied.forced })));
 
       expect(error.causeText).toMatch(/^TARGET_NOT_EMPTY: /);
@@ -417,7 +418,9 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
     }, 600_000);
   });
 
-  describe('a source that fails', () => {
+  // Failures before any artifact is written, and prune's decisions, do not depend on how artifacts
+  // are stored: the encoded run leaves them to the plain one (and keeps CI within its bound).
+  if (encoding === 'plain') describe('a source that fails', () => {
     const nothingStored = async (instance: string) => {
       expect(await rt.catalog.list({ engine: kit.engine, instance, includeIncomplete: true })).toEqual([]);
       const left: string[] = [];
@@ -458,7 +461,7 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
     }, 300_000);
   });
 
-  it('never prunes the newest verified backup, whatever the rules say', async () => {
+  if (encoding === 'plain') it('never prunes the newest verified backup, whatever the rules say', async () => {
     // Prepare: an older verified backup, then two newer ones whose re-verification failed.
     const instance = 'retention';
     const [verified, middle, newest] = [await flows.backup(backupRequest(instance)), await flows.backup(backupRequest(instance)), await flows.backup(backupRequest(instance))];
