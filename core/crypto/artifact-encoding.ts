@@ -10,7 +10,7 @@
  * Artifacts whose names say they are compressed already (`.zst`, `.gz`, …: MySQL's dump chunks)
  * are sealed but not compressed again.
  */
-import { PassThrough, type Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
 import { zstd } from '../io/zstd';
@@ -131,7 +131,7 @@ export async function decodingStages(form: StoredForm, objectKey: string, openKe
 function notSealed(objectKey: string): Transform {
   let head = Buffer.alloc(0);
   let checked = false;
-  return new PassThrough({
+  return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       if (!checked) {
         head = Buffer.concat([head, chunk]).subarray(0, SEALED_MAGIC.length);
