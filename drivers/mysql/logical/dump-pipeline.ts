@@ -5,7 +5,7 @@
  * dump-planner.ts.
  *
  * - Rows are streamed (every column by name, invisible ones included) as the server's row packets
- *   (row-cursor.ts); batches of them are encoded into dump lines, digested and compressed
+ *   (result-reader.ts), straight off the socket; batches of them are encoded into dump lines, digested and compressed
  *   (chunk-codec.ts) by the encoder threads (encode-pool.ts), and the frames hashed on their way to
  *   the sink (the store, or the spool). Memory is bounded by the stream buffers and the batches in
  *   flight (backpressure reaches the server's socket), never by a table's size nor by the width of
@@ -28,11 +28,13 @@ import { ER_BAD_FIELD_ERROR, ER_NO_SUCH_TABLE, errnoOf, mapMysqlError, toMysqlEr
 import { emptyChunk } from '../shared/chunk-codec';
 import { ENGINE, chunkArtifact } from '../shared/layout';
 import type { EncodePool, EncodedBatch, Projection } from '../shared/encode-pool';
-import { BATCH, READ_AHEAD, rawRowStream, rawRowStreams, type RowBudget } from '../shared/row-packet';
+import { BATCH, READ_AHEAD, type RowBudget } from '../shared/row-packet';
+import { readResult, readResults } from '../shared/result-reader';
+import type { ResultRows } from '../shared/result-rows';
+import type { FramedBatch } from '../shared/framed-batch';
 import { selectList } from '../shared/column-codec';
 import type { ColumnInfo } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
-import { RowCursor, type RowBatch } from './row-cursor';
 
 /** What the pipeline reads of a table: where it is, its columns, the key its ranges are cut by. */
 export interface TableSource {
@@ -119,8 +121,8 @@ class EncodeWindow {
   }
 
   /** Hands `batch` to the encoder threads. */
-  submit(batch: RowBatch): void {
-    const encoding = this.pool.encode(batch.rows, this.projection);
+  submit(batch: FramedBatch): void {
+    const encoding = this.pool.encode(batch, this.projection);
     encoding.catch(() => undefined); // awaited in order by next(); never an unhandled rejection
     this.pending.push({ encoding, bytes: batch.bytes });
     this.bytes += batch.bytes;
@@ -142,7 +144,7 @@ class EncodeWindow {
  * written in order. Errors of the cursor (the server) are rethrown as they are; errors of the
  * write side become {@link ChunkWriteError}.
  */
-async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, projection: Projection | undefined, options: PipelineOptions): Promise<WrittenChunk> {
+async function writeChunk(sink: ArtifactSink, name: string, cursor: ResultRows, projection: Projection | undefined, options: PipelineOptions): Promise<WrittenChunk> {
   const digest = new TableDigest();
   const projected = projection ? new TableDigest() : undefined;
   let remaining = options.chunkRows;
@@ -152,12 +154,12 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: RowCursor, p
     const inFlight = new EncodeWindow(options.pool, projection);
     for (;;) {
       while (remaining > 0 && !inFlight.full) {
-        const batch = await cursor.take({ rows: Math.min(remaining, BATCH.rows), bytes: Math.min(BATCH.bytes, bytesLeft) });
-        if (batch.rows.length === 0) {
+        const batch = await cursor.take({ rows: Math.min(remaining, BATCH.rows), bytes: Math.min(BATCH.bytes, bytesLeft) }, (size) => options.pool.packetBuffer(size));
+        if (batch.count === 0) {
           remaining = 0;
           break;
         }
-        remaining -= batch.rows.length;
+        remaining -= batch.count;
         bytesLeft -= batch.bytes;
         if (bytesLeft <= 0) remaining = 0;
         inFlight.submit(batch);
@@ -230,7 +232,7 @@ export function rangeConditions(key: string, range: KeyRange): string[] {
  * a new chunk (part) every `chunkRows` rows or `chunkBytes` of them: at least one chunk, in order.
  */
 export function dumpRange(worker: Connection, t: TableSource, index: number, range: KeyRange | undefined, options: PipelineOptions): Promise<WrittenChunk[]> {
-  return dumpRows(rawRowStream(worker, rangeQuery(t, range)), t, index, options);
+  return dumpRows(readResult(worker, rangeQuery(t, range)), t, index, options);
 }
 
 /**
@@ -241,8 +243,8 @@ export function dumpRange(worker: Connection, t: TableSource, index: number, ran
  * outcome, in order: its chunks, or what stopped it (a statement's error stops the tables after it).
  */
 export function dumpWholeTables(worker: Connection, tables: TableSource[], options: PipelineOptions): Promise<Array<PromiseSettledResult<WrittenChunk[]>>> {
-  const streams = rawRowStreams(worker, tables.map((t) => rangeQuery(t)), sharedReadAhead(tables.length));
-  return Promise.allSettled(tables.map((t, i) => dumpRows(streams[i], t, 0, options)));
+  const results = readResults(worker, tables.map((t) => rangeQuery(t)), sharedReadAhead(tables.length));
+  return Promise.allSettled(tables.map((t, i) => dumpRows(results[i], t, 0, options)));
 }
 
 /**
@@ -256,8 +258,7 @@ function sharedReadAhead(tables: number): RowBudget {
 }
 
 /** Writes the rows of range `index` of `t` from `rows`, a new chunk every `chunkRows` rows or `chunkBytes` of them: at least one chunk. */
-async function dumpRows(rows: Readable, t: TableSource, index: number, options: PipelineOptions): Promise<WrittenChunk[]> {
-  const cursor = new RowCursor(rows);
+async function dumpRows(cursor: ResultRows, t: TableSource, index: number, options: PipelineOptions): Promise<WrittenChunk[]> {
   const chunks: WrittenChunk[] = [];
   try {
     do {

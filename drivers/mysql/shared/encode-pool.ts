@@ -4,7 +4,7 @@
  * core instead of one. The workers run the same {@link rowKernel} code as the main thread (sent as
  * source text, so this works unchanged under tsx, jest and in a bundled Lambda).
  *
- * A batch is `count` row packets copied back to back into one transferable buffer; the result is
+ * A batch is `count` row packets framed in one transferable buffer (framed-batch.ts); the result is
  * one compressed frame of their lines (chunk-codec.ts: a chunk file is several frames one after the
  * other, read as one stream) and the batch's digest sum and row count.
  */
@@ -13,7 +13,8 @@ import { PermanentError } from '../../../core/errors';
 import { Worker } from 'node:worker_threads';
 import { assertZstdLoads, codecSource } from './chunk-codec';
 import { rowKernel } from './row-kernel';
-import { BATCH, type RowPacket } from './row-packet';
+import { PACKET_HEADER_BYTES, type FramedBatch } from './framed-batch';
+import { BATCH } from './row-packet';
 
 export interface EncodedBatch {
   /** One compressed frame holding the batch's dump lines. */
@@ -42,8 +43,8 @@ export interface Projection {
  */
 const KEPT_BUFFER_BYTES = 4 * BATCH.bytes;
 
-/** The largest packet buffer the pool keeps for later batches: a batch of several rows at most. */
-const KEPT_PACKET_BYTES = BATCH.bytes;
+/** The largest packet buffer the pool keeps for later batches: a full batch's, headers included. */
+const KEPT_PACKET_BYTES = BATCH.bytes + BATCH.rows * PACKET_HEADER_BYTES;
 
 /**
  * How long the pool waits, once every batch is answered, before it lets go of the buffers kept
@@ -233,29 +234,31 @@ export class EncodePool {
     return slot;
   }
 
-  /** Encodes, digests (and with `projection`, digests projected) and compresses `packets` on the next thread. Rejects if the thread fails. */
-  encode(packets: RowPacket[], projection?: Projection): Promise<EncodedBatch> {
+  /**
+   * A buffer for a batch's packets (see {@link FramedBatch}) of `size` bytes: one the threads gave
+   * back when one fits, else a new one. {@link encode} takes it over.
+   */
+  packetBuffer(size: number): Uint8Array<ArrayBuffer> {
+    return new Uint8Array(this.spares.take(size), 0, size);
+  }
+
+  /**
+   * Encodes, digests (and with `projection`, digests projected) and compresses `batch` on the next
+   * thread; its packet buffer (best from {@link packetBuffer}) and lengths are handed over to the
+   * thread, no longer usable here. Rejects if the thread fails.
+   */
+  encode(batch: FramedBatch, projection?: Projection): Promise<EncodedBatch> {
     clearTimeout(this.idle);
-    let total = 0;
-    for (const packet of packets) total += packet.length;
-    const bytes = new Uint8Array(this.spares.take(total), 0, total);
-    const lengths = new Uint32Array(packets.length);
-    let at = 0;
-    for (let i = 0; i < packets.length; i += 1) {
-      const packet = packets[i];
-      packet.copy(bytes, at);
-      lengths[i] = packet.length;
-      at += packet.length;
-    }
+    const { packets, lengths } = batch;
     const slot = this.slots[this.next];
     this.next = (this.next + 1) % this.slots.length;
     const id = (this.ids += 1);
     const encoded = new Promise<EncodedBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, bytes: bytes.buffer, size: total, lengths: lengths.buffer, count: packets.length, projection, spoil: this.options.spoil }, [bytes.buffer, lengths.buffer]);
+      slot.worker.postMessage({ id, bytes: packets.buffer, size: packets.length, lengths: lengths.buffer, count: batch.count, projection, spoil: this.options.spoil }, [packets.buffer, lengths.buffer]);
     });
-    return this.counted(encoded, total);
+    return this.counted(encoded, batch.bytes);
   }
 
   /** After {@link IDLE_RELEASE_MS} without a batch, lets go of the buffers kept for later batches, here and in the threads. */

@@ -21,6 +21,8 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
   const BACKSLASH = 0x5c;
   const NUL = 0x00;
   const NULL_MARKER = 0xfb;
+  /** The protocol header (3-byte length, sequence id) before each packet of a batch (framed-batch.ts). */
+  const HEADER = 4;
   // Hot loops read no global: inside a vm context (jest's) every global lookup goes through the
   // context's interceptor, which made hashing ~200 times slower there.
   const imul = Math.imul;
@@ -218,7 +220,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
 
   /**
    * Reads `lines` back as LOAD DATA would and compares them with the packets they were encoded
-   * from (`count` packets back to back in `bytes`, their lengths in `lengths`), byte for byte,
+   * from (a framed batch: `count` packets in `bytes`, their payload lengths in `lengths`), byte for byte,
    * nothing allocated: the index of the first row that reads back otherwise, `count` when bytes
    * are left over after the last line, -1 when every row reads back exactly.
    */
@@ -227,6 +229,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
     let o = 0;
     let at = 0;
     for (let row = 0; row < count; row += 1) {
+      at += HEADER;
       const end = at + lengths[row];
       const first = at;
       while (at < end) {
@@ -419,8 +422,8 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
   }
 
   /**
-   * A batch as the encoder workers get it: `count` packets back to back in `bytes`, their lengths
-   * in `lengths`. Returns the batch's dump lines and its digest, and with `projected`, the digest of
+   * A batch as the encoder workers get it (framed-batch.ts): `count` packets in `bytes`, each after
+   * its 4-byte protocol header, their payload lengths in `lengths`. Returns the batch's dump lines and its digest, and with `projected`, the digest of
    * its rows projected ({@link digestProjection}). The lines are written into `into` when it is
    * large enough ({@link maxLineBytes}): a thread encoding batch after batch reuses one buffer
    * rather than asking the system for fresh pages each time.
@@ -435,6 +438,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
     let at = 0;
     let o = 0;
     for (let i = 0; i < count; i += 1) {
+      at += HEADER;
       const end = at + lengths[i];
       digestPacket(digest, bytes, at, end);
       if (projection) scratch = digestProjection(projectedDigest!, bytes, at, end, projection, scratch);

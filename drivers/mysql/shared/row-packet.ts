@@ -3,14 +3,13 @@
  * length-encoded string (`0xfb` for NULL). The dump and the digests work on these packets
  * directly — no per-column Buffer, no type conversion — which is most of a dump's CPU saved.
  *
- * {@link rawRowStream} (and {@link rawRowStreams}, for several statements sent as one query) asks
- * mysql2 for the packets instead of parsed rows; {@link packRow} builds
+ * A dump reads them straight off the socket (result-reader.ts); a digest, as mysql2 hands them
+ * over ({@link eachRowPacket}, which asks mysql2 for the packets instead of parsed rows); {@link packRow} builds
  * the same packet bytes from a decoded row (when a dump line is read back), so a digest computed
  * from either side is the same.
  */
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
-import { Readable } from 'node:stream';
 import type { RawRow } from './row-format';
 import { kernel } from './row-kernel';
 
@@ -22,8 +21,8 @@ export const NULL_MARKER = 0xfb;
 /**
  * mysql2 parses each row with the query's `_rowParser`, created once the column definitions have
  * arrived. This parser hands back the packet's payload as it is: a view of the bytes received
- * (mysql2 never reuses them), nothing copied. One of the two mysql2 internals we rely on (the
- * other: {@link statementAt}); covered by tests that compare it with mysql2's own parsing.
+ * (mysql2 never reuses them), nothing copied. A mysql2 internal we rely on, covered by tests that
+ * compare it with mysql2's own parsing.
  */
 const PACKET_PARSER = {
   next(packet: { buffer: Buffer; offset: number; end: number }): RowPacket {
@@ -48,83 +47,11 @@ export interface RowBudget {
 export const BATCH: RowBudget = { rows: 16_384, bytes: 4 * 1024 * 1024 };
 
 /**
- * How far a row stream reads ahead of its consumer. Bytes as well as rows: thousands of rows of
+ * How far a result's reader (result-reader.ts) reads ahead of its consumer. Bytes as well as rows: thousands of rows of
  * multi-MB BLOBs would otherwise be GBs held before the socket pauses. A dump's batch, so that a
  * batch of narrow rows is taken at once.
  */
 export const READ_AHEAD: RowBudget = BATCH;
-
-/** What a {@link PacketStream} holds back when it is full: the connection (its socket). */
-export interface RowSource {
-  pause(): void;
-  resume(): void;
-}
-
-/**
- * Row packets in object mode, holding back their source once `readAhead.rows` rows OR
- * `readAhead.bytes` bytes are buffered (a Readable's own highWaterMark counts objects only), and
- * letting it go once the consumer has read below both. It may exceed the byte bound by one row
- * (and what the socket had already delivered).
- */
-export class PacketStream extends Readable {
-  private bufferedBytes = 0;
-  private holding = false;
-
-  constructor(private readonly source: RowSource, private readonly readAhead: RowBudget = READ_AHEAD) {
-    super({ objectMode: true, highWaterMark: readAhead.rows });
-  }
-
-  /** Bytes of the packets buffered, not yet read. */
-  get readableBytes(): number {
-    return this.bufferedBytes;
-  }
-
-  /** A row from the source; holds the source back when the stream is full. */
-  offer(row: RowPacket): void {
-    if (this.destroyed) return;
-    this.bufferedBytes += row.length;
-    const room = this.push(row);
-    if (!room || this.bufferedBytes >= this.readAhead.bytes) this.hold();
-  }
-
-  /** The source's rows have ended. */
-  finish(): void {
-    if (!this.destroyed) this.push(null);
-  }
-
-  override read(size?: number): RowPacket | null {
-    const row = super.read(size) as RowPacket | null;
-    if (row !== null) {
-      this.bufferedBytes -= row.length;
-      this.release();
-    }
-    return row;
-  }
-
-  override _read(): void {
-    this.release();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // Lets the socket go if this stream held it: the connection must read (and discard) the rest
-    // of an unfinished result. Its source resumes only what this stream held back.
-    if (this.holding) this.source.resume();
-    this.holding = false;
-    callback(error);
-  }
-
-  private hold(): void {
-    if (this.holding) return;
-    this.holding = true;
-    this.source.pause();
-  }
-
-  private release(): void {
-    if (!this.holding || this.readableLength >= this.readableHighWaterMark || this.bufferedBytes >= this.readAhead.bytes) return;
-    this.holding = false;
-    this.source.resume();
-  }
-}
 
 /** The callback connection under mysql2's promise wrapper (which has no streaming). */
 const coreOf = (connection: Connection): import('mysql2').Connection => (connection as unknown as { connection: import('mysql2').Connection }).connection;
@@ -142,76 +69,9 @@ function rawQuery(core: import('mysql2').Connection, sql: string): import('mysql
 }
 
 /**
- * Streams the rows of `sql` as row packets, reading ahead at most `readAhead` (rows and bytes)
- * before the socket pauses: {@link rawRowStreams} of one statement.
- */
-export function rawRowStream(connection: Connection, sql: string, readAhead: RowBudget = READ_AHEAD): PacketStream {
-  return rawRowStreams(connection, [sql], readAhead)[0];
-}
-
-/** Why the streams of a query cannot be told apart: mysql2 no longer keeps the field they rely on. */
-const UNSUPPORTED_RESULTS = 'mysql2 does not say which statement of a query failed (no _resultIndex): this mysql2 version is not supported for several statements a query (see row-packet.ts)';
-
-/**
- * The statement a query was at: mysql2's `_resultIndex`, which moves to the next statement once a
- * result's last row has arrived (so when the query fails, the statements before it returned all
- * their rows). Undefined if mysql2 has no such field.
- */
-function statementAt(query: import('mysql2').Query): number | undefined {
-  const at = (query as { _resultIndex?: unknown })._resultIndex;
-  return typeof at === 'number' ? at : undefined;
-}
-
-/**
- * The rows of each of `statements` (SELECTs sent as one query: the connection runs multiple
- * statements) as a stream of row packets of its own, in order: a statement's stream ends when the
- * next one's result begins. Each reads ahead at most `readAhead` (rows and bytes) before the
- * socket pauses; one stream receives rows at a time (the others have ended or not begun), and a
- * stream lets go of the socket only if it held it, so rows wait in the server, not here.
- *
- * mysql2 reports a lost connection (or a query on a closed one, synchronously) on the connection,
- * not on a streamed query: the streams listen there too. An error fails the stream of the
- * statement that was running and those after it (the ones before end with all their rows), so a
- * reader never waits forever on a dead server. So does a query that returns fewer results than it
- * has statements, or more.
- */
-export function rawRowStreams(connection: Connection, statements: string[], readAhead: RowBudget = READ_AHEAD): PacketStream[] {
-  const core = coreOf(connection);
-  const streams = statements.map(() => new PacketStream(core, readAhead));
-  let ended = 0; // the streams before this one have all their rows
-  const endUpTo = (end: number) => {
-    for (; ended < end; ended += 1) streams[ended].finish();
-  };
-  let query: import('mysql2').Query | undefined;
-  const fail = (error: Error) => {
-    if (query) endUpTo(Math.min(statementAt(query) ?? ended, streams.length));
-    for (const stream of streams.slice(ended)) stream.destroy(error);
-  };
-  core.once('error', fail); // before sending the query
-  query = rawQuery(core, statements.join(';\n'));
-  if (statements.length > 1 && statementAt(query) === undefined) fail(new PermanentError(UNSUPPORTED_RESULTS, { code: 'UNSUPPORTED_CLIENT', engine: 'mysql' }));
-  let results = 0;
-  const miscounted = () => new PermanentError(`the server returned ${results} results for ${statements.length} statements`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
-  query.on('fields', () => {
-    if (results === statements.length) fail(miscounted());
-    endUpTo(Math.min(results++, streams.length));
-  });
-  query.on('result', (row: RowPacket, index: number) => streams[index]?.offer(row));
-  query.on('end', () => {
-    if (results < statements.length) endUpTo(results);
-    if (results !== statements.length) fail(miscounted());
-    endUpTo(streams.length);
-  });
-  query.on('error', fail);
-  let open = streams.length;
-  for (const stream of streams) stream.on('close', () => { if (--open === 0) core.off('error', fail); });
-  return streams;
-}
-
-/**
  * Calls `onRow` with each row packet of `sql` as it arrives: a consumer that keeps up by design
  * (a digest), so nothing is buffered and no stream or promise stands between a row and it — a
- * read-back of 1 M rows spends a quarter less CPU than through {@link rawRowStream}. Resolves at
+ * read-back of 1 M rows spends a quarter less CPU than through a stream. Resolves at
  * the result's end; rejects with the query's error, a lost connection's, or the first `onRow`
  * throws (the rest of the result is then read and dropped by the connection).
  */

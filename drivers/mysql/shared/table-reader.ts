@@ -2,11 +2,13 @@
  * Reads tables as row packets (exactly what the dump hashes: the same columns, table-columns.ts)
  * with flat memory: a streamed SELECT, no ordering needed since the {@link TableDigest} is order
  * independent. Synchronous consumers (digests) get each row as it arrives (row-packet.ts
- * `eachRowPacket`); {@link streamQueryRows} is for consumers that must wait (a batch to write).
+ * `eachRowPacket`); {@link streamQueryRows} is for consumers that must wait.
  */
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from './connection';
-import { assertRowPacket, eachRowPacket, rawRowStream, type RowPacket } from './row-packet';
+import { BATCH, eachRowPacket, type RowPacket } from './row-packet';
+import { packetsOf } from './framed-batch';
+import { readResult } from './result-reader';
 import { selectList, type ColumnInfo } from './column-codec';
 import { tableColumns, tableKey } from './table-columns';
 import { storedTableName } from './exact-names';
@@ -17,11 +19,18 @@ export interface TableRef {
   table: string;
 }
 
-/** Streams the rows of `sql` to `onRow` as row packets, awaiting it (the stream waits meanwhile). */
+/**
+ * Calls `onRow` with the rows of `sql` as row packets, awaiting it (the rows wait meanwhile: at
+ * the server, once a batch is read ahead).
+ */
 export async function streamQueryRows(connection: Connection, sql: string, onRow: (row: RowPacket) => void | Promise<void>): Promise<void> {
-  for await (const row of rawRowStream(connection, sql) as AsyncIterable<RowPacket>) {
-    assertRowPacket(row);
-    await onRow(row);
+  const result = readResult(connection, sql);
+  try {
+    for (let batch = await result.take(BATCH); batch.count > 0; batch = await result.take(BATCH)) {
+      for (const row of packetsOf(batch)) await onRow(row);
+    }
+  } finally {
+    result.close();
   }
 }
 

@@ -7,7 +7,10 @@
 import type { Connection } from 'mysql2/promise';
 import { openDataConnection } from '../../../drivers/mysql/shared/connection';
 import { rawTypeCast, type RawRow } from '../../../drivers/mysql/shared/row-format';
-import { eachRowPacket, packRow, rawRowStream, rawRowStreams, type PacketStream, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
+import { BATCH, eachRowPacket, packRow, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
+import { packetsOf } from '../../../drivers/mysql/shared/framed-batch';
+import { readResult, readResults } from '../../../drivers/mysql/shared/result-reader';
+import type { ResultRows } from '../../../drivers/mysql/shared/result-rows';
 import { selectList } from '../../../drivers/mysql/shared/column-codec';
 import { tableColumns, tableKey } from '../../../drivers/mysql/shared/table-columns';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
@@ -44,11 +47,17 @@ afterAll(async () => {
   await stopAllMariaDb();
 });
 
-async function packetsOf(sql: string): Promise<RowPacket[]> {
+/** Every row packet of `rows`, copied, until the result ends. */
+async function drain(rows: ResultRows): Promise<RowPacket[]> {
   const packets: RowPacket[] = [];
-  for await (const packet of rawRowStream(data, sql) as AsyncIterable<RowPacket>) packets.push(Buffer.from(packet));
+  for (let batch = await rows.take(BATCH); batch.count > 0; batch = await rows.take(BATCH)) {
+    for (const packet of packetsOf(batch)) packets.push(Buffer.from(packet));
+  }
   return packets;
 }
+
+/** The row packets of `sql`, read off the socket as the dump reads them. */
+const rowPacketsOf = (sql: string): Promise<RowPacket[]> => drain(readResult(data, sql));
 
 async function parsedRows(sql: string): Promise<RawRow[]> {
   const [rows] = await data.query({ sql, rowsAsArray: true, typeCast: rawTypeCast as never }) as unknown as [RawRow[], unknown];
@@ -58,7 +67,7 @@ async function parsedRows(sql: string): Promise<RawRow[]> {
 describe('raw row packets', () => {
   it('carry exactly the columns mysql2 parses, for every type, NULL, empty and 17 MB values', async () => {
     // Act
-    const packets = await packetsOf('SELECT * FROM types.every ORDER BY id');
+    const packets = await rowPacketsOf('SELECT * FROM types.every ORDER BY id');
     const rows = await parsedRows('SELECT * FROM types.every ORDER BY id');
 
     // Assess
@@ -83,7 +92,7 @@ describe('raw row packets', () => {
 
   it('leave the connection usable after a result is read to its end', async () => {
     // Act
-    await packetsOf('SELECT id FROM types.every');
+    await rowPacketsOf('SELECT id FROM types.every');
     const [[row]] = await data.query('SELECT 1 + 1 AS two') as unknown as [Array<{ two: Buffer }>, unknown];
 
     // Assess
@@ -111,7 +120,7 @@ describe('raw row packets', () => {
     await eachRowPacket(data, 'SELECT * FROM types.every ORDER BY id', (row) => received.push(Buffer.from(row)));
 
     // Assess
-    expect(received.map((p) => p.toString('hex'))).toEqual((await packetsOf('SELECT * FROM types.every ORDER BY id')).map((p) => p.toString('hex')));
+    expect(received.map((p) => p.toString('hex'))).toEqual((await rowPacketsOf('SELECT * FROM types.every ORDER BY id')).map((p) => p.toString('hex')));
   });
 
   it('reject with the error a synchronous consumer throws, the connection usable after', async () => {
@@ -147,12 +156,8 @@ describe('raw row packets', () => {
   });
 });
 
-/** Every packet of `stream`, copied, until it ends. */
-async function drain(stream: PacketStream): Promise<string[]> {
-  const packets: string[] = [];
-  for await (const packet of stream as AsyncIterable<RowPacket>) packets.push(packet.toString('hex'));
-  return packets;
-}
+/** Every packet of `rows`, as hex, until the result ends. */
+const drainHex = async (rows: ResultRows): Promise<string[]> => (await drain(rows)).map((p) => p.toString('hex'));
 
 /** Turns of the event loop until `ready()`: rows arrive when the socket delivers them. */
 async function until(ready: () => boolean): Promise<void> {
@@ -160,15 +165,14 @@ async function until(ready: () => boolean): Promise<void> {
 }
 
 describe('row packets of several statements sent as one query', () => {
-  it('come each in a stream of its own, the same packets as separate queries, an empty result included', async () => {
+  it('come each in a result of its own, the same packets as separate queries, an empty result included', async () => {
     // Prepare
     const statements = ['SELECT * FROM types.every ORDER BY id', 'SELECT seq FROM types.seq_1_to_5 WHERE seq > 10', 'SELECT seq, REPEAT(seq, 3) FROM types.seq_1_to_3000'];
     const separately: string[][] = [];
-    for (const sql of statements) separately.push((await packetsOf(sql)).map((p) => p.toString('hex')));
+    for (const sql of statements) separately.push((await rowPacketsOf(sql)).map((p) => p.toString('hex')));
 
     // Act
-    const streams = rawRowStreams(data, statements);
-    const together = await Promise.all(streams.map(drain));
+    const together = await Promise.all(readResults(data, statements).map(drainHex));
 
     // Assess
     expect(together.map((packets) => packets.length)).toEqual([3, 0, 3000]);
@@ -177,8 +181,8 @@ describe('row packets of several statements sent as one query', () => {
 
   it('end the statements before a failing one with all their rows, fail it and those after it, and leave the connection usable', async () => {
     // Act
-    const streams = rawRowStreams(data, ['SELECT seq FROM types.seq_1_to_4', 'SELECT seq FROM types.seq_1_to_2', 'SELECT * FROM types.missing', 'SELECT seq FROM types.seq_1_to_3']);
-    const outcomes = await Promise.allSettled(streams.map(drain));
+    const results = readResults(data, ['SELECT seq FROM types.seq_1_to_4', 'SELECT seq FROM types.seq_1_to_2', 'SELECT * FROM types.missing', 'SELECT seq FROM types.seq_1_to_3']);
+    const outcomes = await Promise.allSettled(results.map(drainHex));
 
     // Assess
     expect(outcomes.slice(0, 2).map((o) => (o.status === 'fulfilled' ? o.value.length : o.reason))).toEqual([4, 2]);
@@ -188,19 +192,77 @@ describe('row packets of several statements sent as one query', () => {
     expect(Number(row.six.toString())).toBe(6);
   });
 
-  it('hold the socket while one stream is full, even when another of the same query is dropped', async () => {
-    // Prepare: the first stream full (10 rows) and not read
-    const streams = rawRowStreams(data, ['SELECT seq, REPEAT(\'x\', 200) FROM types.seq_1_to_100000', 'SELECT seq FROM types.seq_1_to_3'], { rows: 10, bytes: 1 << 20 });
-    await until(() => streams[0].readableLength >= 10);
+  it('fail a statement that returns no rows, the others read as they are', async () => {
+    // Act
+    const results = readResults(data, ['SELECT seq FROM types.seq_1_to_2', 'DO 1', 'SELECT seq FROM types.seq_1_to_3']);
+    const outcomes = await Promise.allSettled(results.map(drainHex));
 
-    // Act: the second stream's reader gives up (a chunk write failed, say)
-    streams[1].destroy();
+    // Assess
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'MYSQL_DUMP_FAILED', message: expect.stringContaining('statement 2 of 3 returned no rows') });
+  });
+
+  it('hold the socket while one result is full, even when another of the same query is dropped', async () => {
+    // Prepare: the first result full (10 rows, and what one read of the socket brought) and not read
+    const results = readResults(data, ['SELECT seq, REPEAT(\'x\', 200) FROM types.seq_1_to_100000', 'SELECT seq FROM types.seq_1_to_3'], { rows: 10, bytes: 1 << 20 });
+    await until(() => results[0].buffered.rows >= 10);
+
+    // Act: the second result's reader gives up (a chunk write failed, say)
+    results[1].close();
     for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
 
-    // Assess: the rows still wait at the server, and all arrive once read
-    expect(streams[0].readableLength).toBeLessThanOrEqual(10);
-    expect(await drain(streams[0])).toHaveLength(100_000);
+    // Assess: the rows still wait at the server (no more than a read or two of the socket here), and all arrive once read
+    expect(results[0].buffered.bytes).toBeLessThan(1 << 20);
+    expect(await drainHex(results[0])).toHaveLength(100_000);
     const [[row]] = await data.query('SELECT 4 + 4 AS eight') as unknown as [Array<{ eight: Buffer }>, unknown];
     expect(Number(row.eight.toString())).toBe(8);
+  });
+
+  it('read and drop the rest of a result its reader closed, the connection usable after', async () => {
+    // Prepare
+    const result = readResult(data, 'SELECT a.seq, b.seq FROM types.seq_1_to_1000 a, types.seq_1_to_100 b', { rows: 10, bytes: 1 << 20 });
+    await result.take({ rows: 5, bytes: 1 << 20 });
+
+    // Act
+    result.close();
+    const [[row]] = await data.query('SELECT 5 + 5 AS ten') as unknown as [Array<{ ten: Buffer }>, unknown];
+
+    // Assess
+    expect(Number(row.ten.toString())).toBe(10);
+  });
+
+  it('run in turn with the queries queued before and after them on the connection', async () => {
+    // Prepare: mysql2 warns of packets out of order when the sequence it counts is not the server's
+    const warnings: unknown[] = [];
+    const core = (data as unknown as { connection: { on(event: 'warn', listener: (warning: unknown) => void): void; off(event: 'warn', listener: (warning: unknown) => void): void } }).connection;
+    const warned = (warning: unknown) => warnings.push(warning);
+    core.on('warn', warned);
+
+    // Act: none awaited before the next is sent
+    const before = data.query('SELECT 6 AS six');
+    const rows = readResult(data, 'SELECT seq FROM types.seq_1_to_2000');
+    const after = data.query('SELECT 7 AS seven');
+    const [[[six]], packets, [[seven]]] = await Promise.all([before, drain(rows), after]) as unknown as [[[{ six: Buffer }]], RowPacket[], [[{ seven: Buffer }]]];
+
+    // Assess
+    expect([Number(six.six.toString()), packets.length, Number(seven.seven.toString())]).toEqual([6, 2000, 7]);
+    expect(warnings).toEqual([]);
+    core.off('warn', warned);
+  });
+
+  it('fail, rather than wait forever, when the connection is lost in the middle of a result', async () => {
+    // Prepare
+    const doomed = await openDataConnection({ host: server.host, port: server.port, user: 'root', password: '', connectTimeoutMs: 10_000 });
+    doomed.on('error', () => undefined);
+    const result = readResult(doomed, 'SELECT a.seq, b.seq FROM types.seq_1_to_100000 a, types.seq_1_to_1000 b', { rows: 100, bytes: 1 << 20 });
+    await result.take({ rows: 10, bytes: 1 << 20 });
+
+    // Act
+    await admin.query(`KILL CONNECTION ${doomed.threadId}`);
+    const reading = drain(result);
+
+    // Assess
+    await expect(reading).rejects.toThrow(/closed|lost|killed|interrupted/i);
+    doomed.destroy();
   });
 });

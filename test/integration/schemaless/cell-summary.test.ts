@@ -8,7 +8,8 @@
 import type { Connection } from 'mysql2/promise';
 import { openDataConnection } from '../../../drivers/mysql/shared/connection';
 import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
-import { rawRowStream, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
+import { framePackets } from '../../../drivers/mysql/shared/framed-batch';
+import { eachRowPacket, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
 import { digestTable } from '../../../drivers/mysql/shared/table-reader';
 import { countCells, summariseCells, SUMMARY_PROJECTION } from '../../../drivers/schemaless/cell-summary';
@@ -87,13 +88,13 @@ it.each(['in_order', 'wide'])('is what the dump digests from the cells it writes
   const [columns] = await connection.query({ sql: `SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = 'cell' ORDER BY ordinal_position`, values: [database], rowsAsArray: true }) as [string[][], unknown];
   const names = columns.map(([name]) => String(name));
   const packets: RowPacket[] = [];
-  for await (const packet of rawRowStream(connection, `SELECT * FROM ${database}.cell`)) packets.push(Buffer.from(packet as RowPacket));
+  await eachRowPacket(connection, `SELECT * FROM ${database}.cell`, (packet) => packets.push(Buffer.from(packet)));
   const pool = new EncodePool(2);
 
   try {
     // Act: two batches, as the dump hands them to its threads
     const projection = { keep: SUMMARY_PROJECTION.keep.map((c) => names.indexOf(c)), hashed: names.indexOf(SUMMARY_PROJECTION.hashed) };
-    const batches = await Promise.all([pool.encode(packets.slice(0, 20), projection), pool.encode(packets.slice(20), projection)]);
+    const batches = await Promise.all([pool.encode(framePackets(packets.slice(0, 20)), projection), pool.encode(framePackets(packets.slice(20)), projection)]);
     const dumped = new TableDigest();
     for (const batch of batches) dumped.mergeSum(batch.projected!.sum, batch.projected!.rows);
 

@@ -1,6 +1,7 @@
 import { decompress } from 'zstd-napi';
 import { compressLines } from '../../../drivers/mysql/shared/chunk-codec';
 import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
+import { framePackets } from '../../../drivers/mysql/shared/framed-batch';
 import { encodePackets, type RawRow } from '../../../drivers/mysql/shared/row-format';
 import { packRow } from '../../../drivers/mysql/shared/row-packet';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
@@ -22,7 +23,7 @@ describe('EncodePool', () => {
     packets.forEach((p) => expected.addPacket(p));
 
     // Act
-    const batch = await pool.encode(packets);
+    const batch = await pool.encode(framePackets(packets));
     const digest = new TableDigest();
     digest.mergeSum(batch.sum, batch.rows);
 
@@ -37,7 +38,7 @@ describe('EncodePool', () => {
     const batches = Array.from({ length: 12 }, (_, b) => rows(b * 300, 300).map(packRow));
 
     // Act
-    const encoded = await Promise.all(batches.map((packets) => pool.encode(packets)));
+    const encoded = await Promise.all(batches.map((packets) => pool.encode(framePackets(packets))));
 
     // Assess
     expect(decompress(Buffer.concat(encoded.map((e) => e.frame))).equals(Buffer.concat(batches.map((p) => encodePackets(p))))).toBe(true);
@@ -53,7 +54,7 @@ describe('EncodePool', () => {
     try {
       for (const packets of batches) {
         // Act
-        const batch = await single.encode(packets);
+        const batch = await single.encode(framePackets(packets));
 
         // Assess
         const expected = new TableDigest();
@@ -77,12 +78,12 @@ describe('EncodePool', () => {
 
     try {
       // Act
-      const encoding = spoiling.encode(rows(0, 10).map(packRow));
+      const encoding = spoiling.encode(framePackets(rows(0, 10).map(packRow)));
 
       // Assess
       await expect(encoding).rejects.toMatchObject({ name: 'PermanentError', code: 'MYSQL_READ_BACK_MISMATCH', message: expect.stringMatching(message) });
       // the thread goes on: the next batch, not spoiled by a buffer the refused one left, is refused the same way and no other
-      await expect(spoiling.encode(rows(10, 10).map(packRow))).rejects.toMatchObject({ code: 'MYSQL_READ_BACK_MISMATCH', message: expect.stringMatching(message) });
+      await expect(spoiling.encode(framePackets(rows(10, 10).map(packRow)))).rejects.toMatchObject({ code: 'MYSQL_READ_BACK_MISMATCH', message: expect.stringMatching(message) });
     } finally {
       await spoiling.close();
     }
@@ -94,7 +95,7 @@ describe('EncodePool', () => {
       const packets = rows(count, count).map(packRow);
 
       // Act
-      const batch = await pool.encode(packets);
+      const batch = await pool.encode(framePackets(packets));
 
       // Assess
       expect(batch.frame.equals(compressLines(encodePackets(packets)))).toBe(true);
@@ -107,10 +108,10 @@ describe('EncodePool', () => {
     const truncated = Buffer.concat([Buffer.from([1, 0x37, 0xfc, 0xe8, 0x03]), Buffer.from('0123456789')]);
 
     try {
-      await single.encode([packRow([Buffer.from('1'), Buffer.alloc(200_000, 0x53)])]);
+      await single.encode(framePackets([packRow([Buffer.from('1'), Buffer.alloc(200_000, 0x53)])]));
 
       // Act
-      const encoding = single.encode([truncated]);
+      const encoding = single.encode(framePackets([truncated]));
 
       // Assess
       await expect(encoding).rejects.toThrow(/a row packet of 15 bytes has a field of 1000 bytes at byte 5, past its end/);
@@ -125,7 +126,7 @@ describe('EncodePool', () => {
 
     try {
       // Act
-      await idling.encode(rows(0, 500).map(packRow));
+      await idling.encode(framePackets(rows(0, 500).map(packRow)));
       const keptAfterBatch = idling.keptBytes;
       const deadline = Date.now() + 30_000;
       while (idling.keptBytes > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -134,7 +135,7 @@ describe('EncodePool', () => {
       expect(keptAfterBatch).toBeGreaterThan(0);
       expect(idling.keptBytes).toBe(0);
       const packets = rows(500, 300).map(packRow);
-      const batch = await idling.encode(packets); // the thread let go of its buffers too, and makes new ones
+      const batch = await idling.encode(framePackets(packets)); // the thread let go of its buffers too, and makes new ones
       expect(decompress(batch.frame).equals(encodePackets(packets))).toBe(true);
     } finally {
       await idling.close();
@@ -144,7 +145,7 @@ describe('EncodePool', () => {
   it('fails the batches of a thread that stops, instead of hanging', async () => {
     // Prepare
     const doomed = new EncodePool(1);
-    const pending = doomed.encode(rows(0, 5000).map(packRow));
+    const pending = doomed.encode(framePackets(rows(0, 5000).map(packRow)));
 
     // Act
     await doomed.close();
@@ -161,9 +162,9 @@ describe('EncodePool', () => {
 
     try {
       // Act
-      await counting.encode(batches[0]);
+      await counting.encode(framePackets(batches[0]));
       const once = counting.peakInFlightBytes;
-      await Promise.all([counting.encode(batches[1]), counting.encode(batches[2])]);
+      await Promise.all([counting.encode(framePackets(batches[1])), counting.encode(framePackets(batches[2]))]);
 
       // Assess
       expect(once).toBe(bytes[0]);
@@ -179,7 +180,7 @@ describe('EncodePool', () => {
     const packets = Array.from({ length: 200 }, (_, i) => packRow([Buffer.from(String(i)), null, null, null, null, null, null]));
 
     // Act
-    const batch = await pool.encode(packets);
+    const batch = await pool.encode(framePackets(packets));
 
     // Assess
     const lines = decompress(batch.frame).toString('latin1').split('\n');

@@ -1,12 +1,13 @@
 import { kernel } from '../../../drivers/mysql/shared/row-kernel';
 import type { RawRow } from '../../../drivers/mysql/shared/row-format';
 import { packRow } from '../../../drivers/mysql/shared/row-packet';
+import { framePackets } from '../../../drivers/mysql/shared/framed-batch';
 import { decodeLine } from '../../../drivers/mysql/shared/row-format';
 
-/** `rows` as a batch the encoder threads get: packets back to back, their lengths. */
+/** `rows` as a batch the encoder threads get: packets framed (framed-batch.ts), their lengths. */
 function batchOf(rows: RawRow[]): { bytes: Uint8Array; lengths: Uint32Array; count: number } {
-  const packets = rows.map(packRow);
-  return { bytes: Buffer.concat(packets), lengths: Uint32Array.from(packets.map((p) => p.length)), count: packets.length };
+  const batch = framePackets(rows.map(packRow));
+  return { bytes: batch.packets, lengths: batch.lengths, count: batch.count };
 }
 
 describe('firstMismatch (a batch read back as LOAD DATA reads its lines)', () => {

@@ -1,5 +1,5 @@
 import { encodePackets, encodeRow, type RawRow } from '../../../drivers/mysql/shared/row-format';
-import { assertRowPacket, packRow, PacketStream, READ_AHEAD, readLength, unpackRow, type RowSource } from '../../../drivers/mysql/shared/row-packet';
+import { assertRowPacket, packRow, readLength, unpackRow } from '../../../drivers/mysql/shared/row-packet';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -75,110 +75,5 @@ describe('row packets', () => {
   it('refuses parsed rows with a clear error (a mysql2 that no longer hands over packets)', () => {
     expect(() => assertRowPacket([Buffer.from('1'), null])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_CLIENT' }));
     expect(() => assertRowPacket(packRow([Buffer.from('1')]))).not.toThrow();
-  });
-});
-
-/** A row source that records whether the stream holds it back. */
-class FakeSource implements RowSource {
-  paused = false;
-  pause(): void { this.paused = true; }
-  resume(): void { this.paused = false; }
-}
-
-/** Offers `rows` until the stream holds its source back; returns how many were offered. */
-function offerUntilPaused(stream: PacketStream, source: FakeSource, rows: Buffer[]): number {
-  let offered = 0;
-  while (!source.paused && offered < rows.length) stream.offer(rows[offered++]);
-  return offered;
-}
-
-describe('PacketStream (the read-ahead of a row stream)', () => {
-  const MiB = 1024 * 1024;
-
-  it('holds its source back once the read-ahead bytes are buffered, however few rows that is', () => {
-    // Prepare
-    const source = new FakeSource();
-    const stream = new PacketStream(source, READ_AHEAD);
-    const wide = Array.from({ length: 50 }, (_, i) => Buffer.alloc(MiB + i, i));
-
-    // Act
-    const offered = offerUntilPaused(stream, source, wide);
-
-    // Assess
-    expect(source.paused).toBe(true);
-    expect(offered).toBe(4);
-    expect(stream.readableBytes).toBeLessThan(READ_AHEAD.bytes + wide[0].length + 50);
-  });
-
-  it('leaves the connection held back by the next query\'s stream when a finished one is destroyed (queries take turns on one connection)', () => {
-    // Prepare: A's query has ended, its last rows unread; B, the next query on the connection, is full and holds it back
-    const source = new FakeSource();
-    const a = new PacketStream(source, { rows: 100, bytes: MiB });
-    a.offer(Buffer.from('a last row'));
-    a.finish();
-    const b = new PacketStream(source, { rows: 10, bytes: MiB });
-    offerUntilPaused(b, source, Array.from({ length: 100 }, () => Buffer.from('b')));
-
-    // Act: A is given up (its reader failed) — or read to its end
-    a.destroy();
-
-    // Assess
-    expect(source.paused).toBe(true);
-  });
-
-  it('lets the connection go when destroyed before its query ended, to read and drop the rest of it', () => {
-    // Prepare
-    const source = new FakeSource();
-    const stream = new PacketStream(source, { rows: 10, bytes: MiB });
-    offerUntilPaused(stream, source, Array.from({ length: 100 }, () => Buffer.from('x')));
-
-    // Act
-    stream.destroy();
-
-    // Assess
-    expect(source.paused).toBe(false);
-  });
-
-  it('holds its source back at the read-ahead rows when they are narrow', () => {
-    // Prepare
-    const source = new FakeSource();
-    const stream = new PacketStream(source, { rows: 10, bytes: MiB });
-
-    // Act
-    const offered = offerUntilPaused(stream, source, Array.from({ length: 100 }, () => Buffer.from('x')));
-
-    // Assess
-    expect(offered).toBe(10);
-  });
-
-  it('lets its source go once the consumer has read below the bound, and hands over the rows in order', () => {
-    // Prepare
-    const source = new FakeSource();
-    const stream = new PacketStream(source, { rows: 100, bytes: 3 * MiB });
-    const rows = Array.from({ length: 3 }, (_, i) => Buffer.alloc(MiB, i));
-    offerUntilPaused(stream, source, rows);
-
-    // Act
-    const first = stream.read();
-    const rest = [stream.read(), stream.read()];
-
-    // Assess
-    expect(first).toBe(rows[0]);
-    expect(source.paused).toBe(false);
-    expect(rest).toEqual([rows[1], rows[2]]);
-    expect(stream.readableBytes).toBe(0);
-  });
-
-  it('lets its source go when destroyed (the connection must read past the rest of the result)', () => {
-    // Prepare
-    const source = new FakeSource();
-    const stream = new PacketStream(source, { rows: 1, bytes: MiB });
-    stream.offer(Buffer.from('row'));
-
-    // Act
-    stream.destroy();
-
-    // Assess
-    expect(source.paused).toBe(false);
   });
 });
