@@ -27,10 +27,9 @@ interface CoreConnection {
   clientEncoding: string;
   serverCapabilityFlags?: number;
   config: { compress?: boolean; clientFlags: number };
-  stream: { pause(): void; resume(): void };
+  stream: { pause(): void; resume(): void; destroy(error?: Error): void };
   addCommand(command: unknown): unknown;
   write(buffer: Buffer): void;
-  destroy(): void;
 }
 
 /** A packet as mysql2's parser hands it to a command. */
@@ -75,7 +74,8 @@ function queryPacket(sql: string, withAttributes: boolean): Buffer {
  *
  * An error fails the result of the statement that was running and those after it (the ones
  * before end with all their rows); so does a lost connection, and a query that returns fewer
- * results than it has statements. A result whose reader closes it has the rest of its
+ * results than it has statements. One that returns more (a procedure's results, say) fails every
+ * result: which rows are whose cannot be told. A result whose reader closes it has the rest of its
  * rows read and dropped; the connection is usable once the query has ended.
  */
 export function readResults(connection: Connection, statements: string[], readAhead: RowBudget = READ_AHEAD): ResultRows[] {
@@ -142,7 +142,8 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
   }
 
   resultStarted(): void {
-    this.begun += 1; // the rows of a result beyond the statements (none is expected) are dropped
+    this.begun += 1;
+    if (this.begun > this.results.length) this.failFrom(0, this.miscounted());
   }
 
   rows(buffer: Buffer, at: number, lengths: number[], bytes: number): void {
@@ -157,6 +158,7 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
   resultWithoutRows(): void {
     const index = this.begun;
     this.begun = this.finished = index + 1;
+    if (this.begun > this.results.length) this.failFrom(0, this.miscounted());
     this.results[index]?.fail(new PermanentError(`statement ${index + 1} of ${this.statements.length} returned no rows (not a SELECT)`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' }));
   }
 
@@ -169,8 +171,11 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
 
   protocolError(message: string): void {
     this.restoreParser();
-    this.failFrom(0, new PermanentError(`the server's answer to a dump query could not be read: ${message}`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' }));
-    this.core.destroy();
+    const error = new PermanentError(`the server's answer to a dump query could not be read: ${message}`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
+    this.failFrom(0, error);
+    // The socket destroyed, not the connection closed: a close is on purpose to mysql2, which then
+    // never tells the commands queued behind this one; a lost socket fails each of them.
+    this.core.stream.destroy(error);
   }
 
   full(rows: ResultRows): void {
@@ -199,7 +204,8 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
   }
 
   private miscounted(): PermanentError {
-    return new PermanentError(`the server returned ${this.finished} results for ${this.statements.length} statements`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
+    const returned = this.begun > this.results.length ? 'more results than' : `${this.finished} results for`;
+    return new PermanentError(`the server returned ${returned} ${this.statements.length} statements: which rows are whose cannot be told`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
   }
 
   /** Fails the results from `index` on (those before have all their rows), and lets go of the socket. */

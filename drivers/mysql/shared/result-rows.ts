@@ -36,7 +36,8 @@ export class ResultRows {
   private bytes = 0;
   private ended = false;
   private closed = false;
-  private wake: (() => void) | undefined;
+  /** Who waits for rows (or the end): each woken at the next change. */
+  private waiting: Array<() => void> = [];
   /** The query's own error (the server or the connection failed), if any. */
   error: unknown;
 
@@ -114,13 +115,14 @@ export class ResultRows {
   }
 
   private arrival(): Promise<void> {
-    return new Promise((resolve) => { this.wake = resolve; });
+    return new Promise((resolve) => { this.waiting.push(resolve); });
   }
 
   private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    if (this.waiting.length === 0) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
   }
 
   /** Takes what fits `limit` off the front of the runs, copied a run at a time. */

@@ -202,6 +202,36 @@ describe('row packets of several statements sent as one query', () => {
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'MYSQL_DUMP_FAILED', message: expect.stringContaining('statement 2 of 3 returned no rows') });
   });
 
+  it('fail every result of a query that returns more results than it has statements: which rows are whose cannot be told', async () => {
+    // Prepare: a procedure returns two results for one statement
+    await admin.query('CREATE PROCEDURE types.two() BEGIN SELECT 1; SELECT 2; END');
+
+    // Act
+    const outcomes = await Promise.allSettled(readResults(data, ['CALL types.two()', 'SELECT 3']).map(drainHex));
+
+    // Assess
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'MYSQL_DUMP_FAILED', message: expect.stringContaining('more results than 2 statements') });
+    const [[row]] = await data.query('SELECT 9 AS nine') as unknown as [Array<{ nine: Buffer }>, unknown];
+    expect(Number(row.nine.toString())).toBe(9);
+  });
+
+  it('fail an answer that is no result set, and the commands queued behind it, rather than hang', async () => {
+    // Prepare: LOAD DATA LOCAL is answered with a request for a file, not rows
+    const doomed = await openDataConnection({ host: server.host, port: server.port, user: 'root', password: '', connectTimeoutMs: 10_000 });
+    doomed.on('error', () => undefined);
+    await admin.query('CREATE TABLE types.loaded (a INT)');
+
+    // Act
+    const reading = drain(readResult(doomed, "LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE types.loaded"));
+    const queued = doomed.query('SELECT 1');
+
+    // Assess
+    await expect(reading).rejects.toMatchObject({ code: 'MYSQL_DUMP_FAILED', message: expect.stringContaining('a result-set header was expected') });
+    await expect(queued).rejects.toThrow();
+    doomed.destroy();
+  });
+
   it('hold the socket while one result is full, even when another of the same query is dropped', async () => {
     // Prepare: the first result full (10 rows, and what one read of the socket brought) and not read
     const results = readResults(data, ['SELECT seq, REPEAT(\'x\', 200) FROM types.seq_1_to_100000', 'SELECT seq FROM types.seq_1_to_3'], { rows: 10, bytes: 1 << 20 });

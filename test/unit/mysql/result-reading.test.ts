@@ -301,3 +301,19 @@ describe('ResultRows batches (as the dump takes them)', () => {
     expect(after).toBe(false);
   });
 });
+
+describe('ResultRows waiters', () => {
+  it('wakes every reader waiting at once: a take and a hasMore both see the row', async () => {
+    // Prepare
+    const rows = new ResultRows(new FakeSocket(), { rows: 100, bytes: MiB });
+    const more = rows.hasMore();
+    const taking = rows.take({ rows: 10, bytes: MiB });
+
+    // Act
+    receive(rows, [row('1')]);
+
+    // Assess
+    await expect(more).resolves.toBe(true);
+    expect((await taking).count).toBe(1);
+  });
+});
