@@ -162,10 +162,22 @@ export async function columnsOfLoads(connection: Connection, loads: ReadonlyArra
 
 /** The rows of chunk files, inflated (each by the codec its name says), one file after the other (each file ends with a full line). */
 function chunksStream(files: string[]): Readable {
-  return Readable.from((async function* rows() {
-    for (const file of files) yield* chunkFileLines(file);
+  return Readable.from((async function* pieces() {
+    for (const file of files) {
+      for await (const lines of chunkFileLines(file)) {
+        for (let at = 0; at < lines.length; at += INFILE_PIECE_BYTES) yield lines.subarray(at, at + INFILE_PIECE_BYTES);
+      }
+    }
   })(), { objectMode: false });
 }
+
+/**
+ * The most bytes of a chunk's lines handed to mysql2 at once, each sent as one packet of the
+ * LOAD DATA LOCAL file (a frame read whole inflates to up to 16 MiB): mysql2 sends a payload of
+ * 16 MB or more as packets out of order (the load failed with rows of about 16 MB), and a server
+ * reads each packet whole, within its max_allowed_packet.
+ */
+const INFILE_PIECE_BYTES = 1 << 20;
 
 /** The warnings of the last statement (up to the session's `max_error_count`). */
 async function showWarnings(connection: Connection): Promise<Array<{ level: string; code: number; message: string }>> {

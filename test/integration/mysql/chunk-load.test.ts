@@ -105,6 +105,34 @@ describe('loadTables', () => {
     expect(Number(byKey.n)).toBe(miRows.filter((r) => r[1]!.toString() === '3').length);
   });
 
+  it('loads rows whose lines are about 16 MB, the size of a protocol packet, byte for byte', async () => {
+    // Prepare: lines of 16 MB less 1, exactly, and more, each a chunk read whole (one zstd frame);
+    // then chunks inflated as a stream: a line of 32 MB less 6, and two lines about 16 MB each
+    const database = 'cl_packet';
+    await admin.query('SET GLOBAL max_allowed_packet = 64 * 1024 * 1024');
+    await admin.query(`CREATE DATABASE ${database}`);
+    await admin.query(`CREATE TABLE ${database}.big (id INT PRIMARY KEY, a LONGBLOB) ENGINE=InnoDB`);
+    const PACKET = 0xffffff;
+    const lines = [PACKET - 1, PACKET, PACKET + 1, PACKET + 5, 2 * PACKET - 6, PACKET - 1, PACKET + 1];
+    const rows = lines.map((line, i) => raw(String(i + 1), 'b'.repeat(line - 3))); // "n\t" + value + "\n"
+    const whole = await writeChunks('whole', rows.slice(0, 5), 1);
+    const streamed = await writeChunks('streamed', rows.slice(5), 2);
+    const expected = new TableDigest();
+    rows.forEach((row) => expected.add(row));
+
+    // Act
+    const result = await load(database, [{ database, table: 'big', engine: 'InnoDB', rows: rows.length, files: [...whole.files, ...streamed.files] }]);
+
+    // Assess
+    expect(result).toEqual({ chunks: 6, rows: rows.length });
+    const data = await openDataConnection({ ...server.config(), connectTimeoutMs: 5_000 });
+    try {
+      expect(await digestTable(data, { database, table: 'big' })).toEqual({ rows: rows.length, digest: expected.hex() });
+    } finally {
+      await data.end();
+    }
+  });
+
   it('fails with MYSQL_LOAD_WARNINGS when the server has to change a value', async () => {
     // Prepare
     await freshDatabase('cl_warn');
