@@ -11,7 +11,7 @@
  * everything after it, so mysql2 finishes the command, turns an ERR packet into its usual error
  * and goes on with the next. The mysql2 internals this relies on (the connection's
  * `packetParser`, `sequenceId`, `addCommand`, a command's `execute` and `onResult`) are
- * checked when a query starts, and covered by tests against a real server.
+ * checked before a query is queued, and covered by tests against a real server.
  */
 import { EventEmitter } from 'node:events';
 import type { Connection } from 'mysql2/promise';
@@ -100,6 +100,8 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
   private holding: ResultRows | undefined;
   private scanner: ResultScanner | undefined;
   private parser: CoreConnection['packetParser'] | undefined;
+  /** The packet that ends the query has gone back to mysql2 (what follows it may come after). */
+  private handedBack = false;
 
   constructor(private readonly core: CoreConnection, private readonly statements: string[], readAhead: RowBudget) {
     super();
@@ -163,9 +165,12 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
   }
 
   final(buffer: Buffer, at: number): void {
-    this.releaseSocket();
-    this.restoreParser();
-    this.core.sequenceId = buffer[at + 3]; // the ending packet's: mysql2 checks it, counting from there
+    if (!this.handedBack) {
+      this.handedBack = true;
+      this.releaseSocket();
+      this.restoreParser();
+      this.core.sequenceId = buffer[at + 3]; // the ending packet's: mysql2 checks it, counting from there
+    }
     this.parser?.execute(buffer.subarray(at));
   }
 
@@ -204,8 +209,10 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
   }
 
   private miscounted(): PermanentError {
-    const returned = this.begun > this.results.length ? 'more results than' : `${this.finished} results for`;
-    return new PermanentError(`the server returned ${returned} ${this.statements.length} statements: which rows are whose cannot be told`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
+    const returned = this.begun > this.results.length
+      ? `more results than its ${this.statements.length} statements: which rows are whose cannot be told`
+      : `${this.finished} results for ${this.statements.length} statements`;
+    return new PermanentError(`the server returned ${returned}`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
   }
 
   /** Fails the results from `index` on (those before have all their rows), and lets go of the socket. */

@@ -22,7 +22,10 @@ export interface ScanTarget {
   resultEnded(): void;
   /** A statement answered without rows (an OK packet). */
   resultWithoutRows(): void;
-  /** The packet at `at` of `buffer` ends the query: it and the bytes after it are the client's again. */
+  /**
+   * The packet at `at` of `buffer` ends the query: it and the bytes after it are the client's
+   * again. Called again with the rest of a read whose first bytes completed that packet.
+   */
   final(buffer: Buffer, at: number): void;
   /** The answer is not what a query of SELECTs gets: the connection cannot be trusted further. */
   protocolError(message: string): void;
@@ -147,7 +150,9 @@ export class ResultScanner {
           if (statusOfOk(buffer, at + HEADER) & SERVER_MORE_RESULTS_EXISTS) return false;
           return this.finish(buffer, at);
         }
-        if (first === LOCAL_INFILE || first < 0 || length >= MAX_PAYLOAD) return this.fail(`a result-set header was expected, got a packet of ${length} bytes starting 0x${first.toString(16)}`);
+        if (first === LOCAL_INFILE || first < 0 || length >= MAX_PAYLOAD) {
+          return this.fail(`a result-set header was expected, got ${first < 0 ? 'an empty packet' : `a packet of ${length} bytes starting 0x${first.toString(16)}`}`);
+        }
         this.columnsLeft = lengthEncoded(buffer, at + HEADER);
         this.state = this.columnsLeft > 0 ? State.Columns : State.ColumnsEof;
         return false;

@@ -211,7 +211,7 @@ describe('row packets of several statements sent as one query', () => {
 
     // Assess
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
-    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'MYSQL_DUMP_FAILED', message: expect.stringContaining('more results than 2 statements') });
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'MYSQL_DUMP_FAILED', message: expect.stringContaining('more results than its 2 statements') });
     const [[row]] = await data.query('SELECT 9 AS nine') as unknown as [Array<{ nine: Buffer }>, unknown];
     expect(Number(row.nine.toString())).toBe(9);
   });
