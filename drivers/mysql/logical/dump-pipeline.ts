@@ -4,8 +4,8 @@
  * as chunk files. Which tables, how they are cut, in what order and on which worker is
  * dump-planner.ts.
  *
- * - Rows are streamed (every column by name, invisible ones included) as the server's row packets
- *   (result-reader.ts), straight off the socket; batches of them are encoded into dump lines, digested and compressed
+ * - Rows are read (every column by name, invisible ones included) as the server's row packets,
+ *   straight off the socket (result-reader.ts); batches of them are encoded into dump lines, digested and compressed
  *   (chunk-codec.ts) by the encoder threads (encode-pool.ts), and the frames hashed on their way to
  *   the sink (the store, or the spool). Memory is bounded by the stream buffers and the batches in
  *   flight (backpressure reaches the server's socket), never by a table's size nor by the width of
@@ -138,13 +138,13 @@ class EncodeWindow {
 }
 
 /**
- * Writes rows of `cursor` as chunk `name`, up to `options.chunkRows` of them and `options.chunkBytes`
+ * Writes rows of `result` as chunk `name`, up to `options.chunkRows` of them and `options.chunkBytes`
  * of their packets: batches of rows go to the encoder threads
- * (encode-pool.ts: lines, digest, frame) while the cursor keeps reading; their frames are
- * written in order. Errors of the cursor (the server) are rethrown as they are; errors of the
+ * (encode-pool.ts: lines, digest, frame) while the result keeps being read; their frames are
+ * written in order. Errors of the result (the server) are rethrown as they are; errors of the
  * write side become {@link ChunkWriteError}.
  */
-async function writeChunk(sink: ArtifactSink, name: string, cursor: ResultRows, projection: Projection | undefined, options: PipelineOptions): Promise<WrittenChunk> {
+async function writeChunk(sink: ArtifactSink, name: string, result: ResultRows, projection: Projection | undefined, options: PipelineOptions): Promise<WrittenChunk> {
   const digest = new TableDigest();
   const projected = projection ? new TableDigest() : undefined;
   let remaining = options.chunkRows;
@@ -154,7 +154,7 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: ResultRows, 
     const inFlight = new EncodeWindow(options.pool, projection);
     for (;;) {
       while (remaining > 0 && !inFlight.full) {
-        const batch = await cursor.take({ rows: Math.min(remaining, BATCH.rows), bytes: Math.min(BATCH.bytes, bytesLeft) }, (size) => options.pool.packetBuffer(size));
+        const batch = await result.take({ rows: Math.min(remaining, BATCH.rows), bytes: Math.min(BATCH.bytes, bytesLeft) }, (size) => options.pool.packetBuffer(size));
         if (batch.count === 0) {
           remaining = 0;
           break;
@@ -178,7 +178,7 @@ async function writeChunk(sink: ArtifactSink, name: string, cursor: ResultRows, 
     const artifact = await sink.write(name, await wholeIfOneFrame(members()), ...stages);
     return { artifact, digest, ...(projected ? { projected } : {}) };
   } catch (error) {
-    if (cursor.error !== undefined) throw cursor.error;
+    if (result.error !== undefined) throw result.error;
     if (error instanceof PermanentError) {
       // The store or spool refused for good (no space, access denied, a name it cannot hold): not worth a retry.
       throw new ChunkRefusedError(`writing ${name} failed: ${error.message}`, { code: error.code, engine: ENGINE, cause: error });
@@ -248,7 +248,7 @@ export function dumpWholeTables(worker: Connection, tables: TableSource[], optio
 }
 
 /**
- * The read-ahead of each of `tables` tables read by one query: one table's, shared (a stream ended
+ * The read-ahead of each of `tables` tables read by one query: one table's, shared (a result ended
  * but not yet written keeps what it read ahead while the next one reads), with a floor. Smaller
  * read-ahead means smaller batches, so the batches in flight shrink with it: tables the server
  * thought small that are not hold what one table would.
@@ -257,16 +257,16 @@ function sharedReadAhead(tables: number): RowBudget {
   return { rows: Math.max(64, Math.ceil(READ_AHEAD.rows / tables)), bytes: Math.max(256 * 1024, Math.ceil(READ_AHEAD.bytes / tables)) };
 }
 
-/** Writes the rows of range `index` of `t` from `rows`, a new chunk every `chunkRows` rows or `chunkBytes` of them: at least one chunk. */
-async function dumpRows(cursor: ResultRows, t: TableSource, index: number, options: PipelineOptions): Promise<WrittenChunk[]> {
+/** Writes the rows of range `index` of `t` from `result`, a new chunk every `chunkRows` rows or `chunkBytes` of them: at least one chunk. */
+async function dumpRows(result: ResultRows, t: TableSource, index: number, options: PipelineOptions): Promise<WrittenChunk[]> {
   const chunks: WrittenChunk[] = [];
   try {
     do {
-      chunks.push(await writeChunk(options.sink, chunkArtifact(t.database, t.table, index, chunks.length), cursor, projectedColumns(t), options));
-    } while (await cursor.hasMore());
+      chunks.push(await writeChunk(options.sink, chunkArtifact(t.database, t.table, index, chunks.length), result, projectedColumns(t), options));
+    } while (await result.hasMore());
     return chunks;
   } finally {
-    cursor.close();
+    result.close();
   }
 }
 

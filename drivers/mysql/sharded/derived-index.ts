@@ -64,7 +64,7 @@ export interface IndexCheck {
 
 /**
  * Calls `onEntry` with every entry (as its row packet) the rows of `source` call for in `index`,
- * and the shard that holds it among `shardCount`; awaits it (the stream waits meanwhile). A row
+ * and the shard that holds it among `shardCount`; awaits it (the rows wait meanwhile). A row
  * whose key is longer than the index table's key column holds is no entry (index-key-limit.ts).
  */
 export async function eachDerivedEntry(

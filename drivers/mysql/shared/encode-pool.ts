@@ -76,8 +76,8 @@ parentPort.on('message', (job) => {
   // The batch's packet buffer goes back with the answer, for a later batch (encode-pool.ts SpareBuffers).
   const answer = (message, transfer = []) => parentPort.postMessage({ ...message, id: job.id, spare: job.bytes }, [...transfer, job.bytes]);
   try {
-    const bytes = new Uint8Array(job.bytes, 0, job.size);
-    const lengths = new Uint32Array(job.lengths);
+    const bytes = new Uint8Array(job.bytes, job.offset, job.size);
+    const lengths = new Uint32Array(job.lengths, job.lengthsOffset, job.count);
     const { lines, digest, projected } = kernel.encodeBatch(bytes, lengths, job.count, job.projection, scratch('lines', kernel.maxLineBytes(bytes.length, job.count)));
     const frame = compressLinesInto(lines, scratch('frame', zstdBound(lines.length)));
     if (job.spoil === 'frame') frame[frame.length - 5] ^= 1; // tests: a frame that does not inflate
@@ -256,7 +256,7 @@ export class EncodePool {
     const encoded = new Promise<EncodedBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, bytes: packets.buffer, size: packets.length, lengths: lengths.buffer, count: batch.count, projection, spoil: this.options.spoil }, [packets.buffer, lengths.buffer]);
+      slot.worker.postMessage({ id, bytes: packets.buffer, offset: packets.byteOffset, size: packets.length, lengths: lengths.buffer, lengthsOffset: lengths.byteOffset, count: batch.count, projection, spoil: this.options.spoil }, [packets.buffer, lengths.buffer]);
     });
     return this.counted(encoded, batch.bytes);
   }

@@ -19,23 +19,6 @@ export interface FramedBatch {
   bytes: number;
 }
 
-/** `packets` (payloads) framed as a batch, in a new buffer (their headers' contents are not read). */
-export function framePackets(packets: RowPacket[]): FramedBatch {
-  let size = 0;
-  for (const packet of packets) size += PACKET_HEADER_BYTES + packet.length;
-  const framed = new Uint8Array(size);
-  const lengths = new Uint32Array(packets.length);
-  let at = 0;
-  let bytes = 0;
-  packets.forEach((packet, i) => {
-    framed.set(packet, at + PACKET_HEADER_BYTES);
-    at += PACKET_HEADER_BYTES + packet.length;
-    lengths[i] = packet.length;
-    bytes += packet.length;
-  });
-  return { packets: framed, lengths, count: packets.length, bytes };
-}
-
 /** The packets (payloads) of `batch`, in order: views of its buffer. */
 export function* packetsOf(batch: FramedBatch): Generator<RowPacket> {
   const buffer = Buffer.from(batch.packets.buffer, batch.packets.byteOffset, batch.packets.length);

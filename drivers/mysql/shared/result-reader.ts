@@ -11,9 +11,9 @@
  * everything after it, so mysql2 finishes the command, turns an ERR packet into its usual error
  * and goes on with the next. The mysql2 internals this relies on (the connection's
  * `packetParser`, `sequenceId`, `addCommand`, a command's `execute` and `onResult`) are
- * checked before a query is queued, and covered by tests against a real server.
+ * checked before a query is queued, and covered by tests against a real server; package.json
+ * pins mysql2's version for them.
  */
-import { EventEmitter } from 'node:events';
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
 import { ResultRows, type ReadAheadHolder } from './result-rows';
@@ -91,7 +91,7 @@ export function readResult(connection: Connection, sql: string, readAhead: RowBu
 }
 
 /** The query as a mysql2 command, and as what its scanner and its results report to. */
-class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
+class RawQuery implements ScanTarget, ReadAheadHolder {
   readonly results: ResultRows[];
   /** Results begun (or answered without rows) so far: rows go to the last begun. */
   private begun = 0;
@@ -104,7 +104,6 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
   private handedBack = false;
 
   constructor(private readonly core: CoreConnection, private readonly statements: string[], readAhead: RowBudget) {
-    super();
     this.results = statements.map(() => new ResultRows(this, readAhead));
   }
 
@@ -117,6 +116,11 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
     if (packet.isError()) this.failFrom(this.finished, packet.asError(this.core.clientEncoding));
     else this.endAll();
     return true;
+  }
+
+  /** What mysql2 logs of a command with `debug` on. */
+  stateName(): string {
+    return this.handedBack ? 'handed back' : this.scanner ? 'reading the socket' : 'queued';
   }
 
   /** mysql2 reports here what ends the command otherwise: a lost connection, a closed one. */
@@ -171,7 +175,7 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
       this.restoreParser();
       this.core.sequenceId = buffer[at + 3]; // the ending packet's: mysql2 checks it, counting from there
     }
-    this.parser?.execute(buffer.subarray(at));
+    this.core.packetParser.execute(buffer.subarray(at)); // mysql2's, or the next command's that started meanwhile
   }
 
   protocolError(message: string): void {
@@ -183,13 +187,13 @@ class RawQuery extends EventEmitter implements ScanTarget, ReadAheadHolder {
     this.core.stream.destroy(error);
   }
 
-  full(rows: ResultRows): void {
+  holdSocketFor(rows: ResultRows): void {
     if (this.holding !== undefined || this.scanner?.done) return;
     this.holding = rows;
     this.core.stream.pause();
   }
 
-  room(rows: ResultRows): void {
+  releaseSocketFor(rows: ResultRows): void {
     if (this.holding === rows) this.releaseSocket();
   }
 

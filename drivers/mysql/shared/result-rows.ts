@@ -19,10 +19,10 @@ export interface PacketRun {
 
 /** What a result's rows tell the reader that fills them: when to hold the socket and let it go. */
 export interface ReadAheadHolder {
-  /** `rows` holds more than its read-ahead: stop reading the socket. */
-  full(rows: ResultRows): void;
+  /** `rows` holds as much as its read-ahead: stop reading the socket. */
+  holdSocketFor(rows: ResultRows): void;
   /** `rows` has room again: go on reading, if it was the one holding the socket. */
-  room(rows: ResultRows): void;
+  releaseSocketFor(rows: ResultRows): void;
 }
 
 /** A buffer of `size` bytes for a batch's packets (the encoder pool's spares: encode-pool.ts). */
@@ -59,7 +59,7 @@ export class ResultRows {
     this.runs.push(run);
     this.rows += run.lengths.length - run.next;
     this.bytes += bytes;
-    if (this.full) this.holder.full(this);
+    if (this.full) this.holder.holdSocketFor(this);
     this.notify();
   }
 
@@ -111,7 +111,7 @@ export class ResultRows {
     this.runs.length = 0;
     this.rows = 0;
     this.bytes = 0;
-    this.holder.room(this);
+    this.holder.releaseSocketFor(this);
   }
 
   private arrival(): Promise<void> {
@@ -159,7 +159,7 @@ export class ResultRows {
     }
     this.rows -= count;
     this.bytes -= bytes;
-    if (!this.full) this.holder.room(this);
+    if (!this.full) this.holder.releaseSocketFor(this);
     return { packets, lengths, count, bytes };
   }
 }

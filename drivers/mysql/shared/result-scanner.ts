@@ -40,7 +40,7 @@ const OK = 0x00;
 const LOCAL_INFILE = 0xfb;
 const SERVER_MORE_RESULTS_EXISTS = 0x0008;
 
-const enum State { Header, Columns, ColumnsEof, Rows, LongRow, Done }
+const enum State { Header, Columns, ColumnsEof, Rows, LongRow, Done, Failed }
 
 export class ResultScanner {
   private state = State.Header;
@@ -53,17 +53,18 @@ export class ResultScanner {
 
   constructor(private readonly target: ScanTarget) {}
 
-  /** True once the query's last packet has been handed back. */
+  /** True once the query's last packet has been handed back, or its answer refused. */
   get done(): boolean {
-    return this.state === State.Done;
+    return this.state === State.Done || this.state === State.Failed;
   }
 
   /** Reads `chunk`, as the socket delivered it. */
   execute(chunk: Buffer): void {
+    if (this.state === State.Failed) return; // the connection is being torn down
     let from = 0;
     if (this.partial !== undefined) {
       from = this.fillPartial(chunk, 0);
-      if (this.partial !== undefined) return;
+      if (this.partial !== undefined || (this.state as State) === State.Failed) return;
     }
     if (this.state === State.Done) {
       if (from < chunk.length) this.target.final(chunk, from); // bytes after the last packet: the client's
@@ -203,7 +204,7 @@ export class ResultScanner {
   }
 
   private fail(message: string): true {
-    this.state = State.Done;
+    this.state = State.Failed;
     this.target.protocolError(message);
     return true;
   }

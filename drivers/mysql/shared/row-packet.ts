@@ -106,12 +106,12 @@ export function eachRowPacket(connection: Connection, sql: string, onRow: (row: 
 
 /**
  * Throws unless `row` is a row packet: should a mysql2 release stop using `_rowParser`, rows would
- * arrive parsed, and the dump must stop with a clear error rather than write them wrongly.
+ * arrive parsed, and a digest must stop with a clear error rather than be computed wrongly.
  */
 export function assertRowPacket(row: unknown): asserts row is RowPacket {
   if (!Buffer.isBuffer(row)) {
     throw new PermanentError(
-      'mysql2 returned parsed rows where the dump expects raw row packets: this mysql2 version is not supported (see row-packet.ts)',
+      'mysql2 returned parsed rows where raw row packets are expected: this mysql2 version is not supported (see row-packet.ts)',
       { code: 'UNSUPPORTED_CLIENT', engine: 'mysql' },
     );
   }

@@ -121,7 +121,8 @@ describe('loadTables', () => {
     rows.forEach((row) => expected.add(row));
 
     // Act
-    const result = await load(database, [{ database, table: 'big', engine: 'InnoDB', rows: rows.length, files: [...whole.files, ...streamed.files] }]);
+    const result = await load(database, [{ database, table: 'big', engine: 'InnoDB', rows: rows.length, files: [...whole.files, ...streamed.files] }])
+      .finally(() => admin.query('SET GLOBAL max_allowed_packet = DEFAULT'));
 
     // Assess
     expect(result).toEqual({ chunks: 6, rows: rows.length });

@@ -234,6 +234,7 @@ describe('row packets of several statements sent as one query', () => {
 
   it('hold the socket while one result is full, even when another of the same query is dropped', async () => {
     // Prepare: the first result full (10 rows, and what one read of the socket brought) and not read
+    const socket = (data as unknown as { connection: { stream: { isPaused(): boolean } } }).connection.stream;
     const results = readResults(data, ['SELECT seq, REPEAT(\'x\', 200) FROM types.seq_1_to_100000', 'SELECT seq FROM types.seq_1_to_3'], { rows: 10, bytes: 1 << 20 });
     await until(() => results[0].buffered.rows >= 10);
 
@@ -241,7 +242,8 @@ describe('row packets of several statements sent as one query', () => {
     results[1].close();
     for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
 
-    // Assess: the rows still wait at the server (no more than a read or two of the socket here), and all arrive once read
+    // Assess: the socket is held, the rows still wait at the server (no more than a read or two of it here), and all arrive once read
+    expect(socket.isPaused()).toBe(true);
     expect(results[0].buffered.bytes).toBeLessThan(1 << 20);
     expect(await drainHex(results[0])).toHaveLength(100_000);
     const [[row]] = await data.query('SELECT 4 + 4 AS eight') as unknown as [Array<{ eight: Buffer }>, unknown];

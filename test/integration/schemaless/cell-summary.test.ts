@@ -8,7 +8,7 @@
 import type { Connection } from 'mysql2/promise';
 import { openDataConnection } from '../../../drivers/mysql/shared/connection';
 import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
-import { framePackets } from '../../../drivers/mysql/shared/framed-batch';
+import { framePackets } from '../../harness/framed-packets';
 import { eachRowPacket, type RowPacket } from '../../../drivers/mysql/shared/row-packet';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';
 import { digestTable } from '../../../drivers/mysql/shared/table-reader';

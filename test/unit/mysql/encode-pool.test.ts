@@ -1,7 +1,7 @@
 import { decompress } from 'zstd-napi';
 import { compressLines } from '../../../drivers/mysql/shared/chunk-codec';
 import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
-import { framePackets } from '../../../drivers/mysql/shared/framed-batch';
+import { framePackets } from '../../harness/framed-packets';
 import { encodePackets, type RawRow } from '../../../drivers/mysql/shared/row-format';
 import { packRow } from '../../../drivers/mysql/shared/row-packet';
 import { TableDigest } from '../../../drivers/mysql/shared/table-digest';

@@ -126,21 +126,24 @@ describe('ResultScanner (a query\'s answer framed off the socket)', () => {
     expect(seen.handedBack?.equals(ok())).toBe(true);
   });
 
-  it('refuses an answer that is not a result set (no EOF after the column definitions)', () => {
-    // Act
-    const seen = scanInReads(Buffer.concat([framed(Buffer.from([1])), framed(Buffer.from('def')), framed(row('1')), eof()]), 100);
+  it('refuses an answer that is not a result set (no EOF after the column definitions), and hands nothing back after it, in reads of every size', () => {
+    const broken = Buffer.concat([framed(Buffer.from([1])), framed(Buffer.from('def')), framed(row('1')), eof(), ok()]);
+    for (const size of [1, 2, 3, 4, 5, 7, 100]) {
+      // Act
+      const seen = scanInReads(broken, size);
 
-    // Assess
-    expect(seen.problem).toMatch(/EOF packet after the column definitions/);
-    expect(seen.handedBack).toBeUndefined();
+      // Assess
+      expect(seen.problem).toMatch(/EOF packet after the column definitions/);
+      expect(seen.handedBack).toBeUndefined();
+    }
   });
 });
 
 /** A holder that records whether the socket is held. */
 class FakeSocket implements ReadAheadHolder {
   held: ResultRows | undefined;
-  full(rows: ResultRows): void { this.held ??= rows; }
-  room(rows: ResultRows): void { if (this.held === rows) this.held = undefined; }
+  holdSocketFor(rows: ResultRows): void { this.held ??= rows; }
+  releaseSocketFor(rows: ResultRows): void { if (this.held === rows) this.held = undefined; }
 }
 
 /** `packets` as one read's run, handed to `rows`. */

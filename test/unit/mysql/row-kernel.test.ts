@@ -1,7 +1,7 @@
 import { kernel } from '../../../drivers/mysql/shared/row-kernel';
 import type { RawRow } from '../../../drivers/mysql/shared/row-format';
 import { packRow } from '../../../drivers/mysql/shared/row-packet';
-import { framePackets } from '../../../drivers/mysql/shared/framed-batch';
+import { framePackets } from '../../harness/framed-packets';
 import { decodeLine } from '../../../drivers/mysql/shared/row-format';
 
 /** `rows` as a batch the encoder threads get: packets framed (framed-batch.ts), their lengths. */
