@@ -41,8 +41,6 @@ import type { TokenSpan } from './table-digest';
 /** The artifact holding the schema: each keyspace and table with its CQL and id (schema-cql.ts `KeyspaceSchema`). */
 export const SCHEMA_ARTIFACT = 'schema.json';
 
-
-
 /** Bytes of the live SSTables of `table` in `dataDirs` (what decides between a full digest and a sample). */
 async function liveBytes(dataDirs: readonly string[], table: TableSchema): Promise<number> {
   let bytes = 0;

@@ -5,12 +5,12 @@
  * dump-planner.ts.
  *
  * - Rows are read (every column by name, invisible ones included) as the server's row packets,
- *   straight off the socket (result-reader.ts); batches of them are encoded into dump lines, digested and compressed
- *   (chunk-codec.ts) by the encoder threads (encode-pool.ts), and the frames hashed on their way to
- *   the sink (the store, or the spool). Memory is bounded by the stream buffers and the batches in
- *   flight (backpressure reaches the server's socket), never by a table's size nor by the width of
- *   its rows: the read-ahead, each batch and the batches in flight are bounded in bytes as well as
- *   in rows.
+ *   straight off the socket (result-reader.ts); batches of them are encoded into dump lines,
+ *   digested and compressed (chunk-codec.ts) by the encoder threads (encode-pool.ts), and the
+ *   frames hashed on their way to the sink (the store, or the spool). Memory is bounded by the
+ *   read-ahead of each result and the batches in flight (backpressure reaches the server's
+ *   socket), never by a table's size nor by the width of its rows: the read-ahead, each batch and
+ *   the batches in flight are bounded in bytes as well as in rows.
  * - Each chunk's rows feed a {@link TableDigest}.
  * - A task whose write fails (disk, stream, encoder) is run again alone ({@link withWriteRetries}),
  *   on the same worker and snapshot. A failure of the worker's connection fails with a

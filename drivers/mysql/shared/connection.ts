@@ -131,3 +131,11 @@ export async function liftStatementTimeLimit(connection: Connection): Promise<vo
 export function quoteId(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
+
+/**
+ * The callback connection under mysql2's promise wrapper (which streams nothing): what the raw row
+ * readers drive (row-packet.ts, result-reader.ts). A mysql2 internal, covered by their tests.
+ */
+export function callbackConnection(connection: Connection): import('mysql2').Connection {
+  return (connection as unknown as { connection: import('mysql2').Connection }).connection;
+}

@@ -16,6 +16,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
+import { callbackConnection } from './connection';
 import { ResultRows, type ReadAheadHolder } from './result-rows';
 import { ResultScanner, type ScanTarget } from './result-scanner';
 import { READ_AHEAD, type RowBudget } from './row-packet';
@@ -43,9 +44,9 @@ const CLIENT_QUERY_ATTRIBUTES = 0x08000000;
 
 const unsupported = (what: string) => new PermanentError(`the dump reads rows off the connection itself, and ${what}: this mysql2 version or setting is not supported (see result-reader.ts)`, { code: 'UNSUPPORTED_CLIENT', engine: 'mysql' });
 
-/** The callback connection under mysql2's promise wrapper. */
+/** The callback connection under mysql2's promise wrapper, with what this reads and sets of it. */
 function coreOf(connection: Connection): CoreConnection {
-  const core = (connection as unknown as { connection?: CoreConnection }).connection;
+  const core = callbackConnection(connection) as unknown as CoreConnection | undefined;
   if (core === undefined || typeof core.addCommand !== 'function' || typeof core.packetParser?.execute !== 'function' || typeof core.write !== 'function') {
     throw unsupported('mysql2 no longer exposes the connection\'s packet parser');
   }

@@ -11,6 +11,8 @@
  * ends the query (the last EOF or OK, or an ERR) is not read here: it and every byte after it are
  * handed back ({@link ScanTarget.final}) to the client, which finishes the command as its own.
  */
+import { PACKET_HEADER_BYTES as HEADER } from './framed-batch';
+import { readLength } from './row-packet';
 
 /** Where the scanner's findings go (result-reader.ts). */
 export interface ScanTarget {
@@ -31,7 +33,6 @@ export interface ScanTarget {
   protocolError(message: string): void;
 }
 
-const HEADER = 4;
 /** A protocol packet's largest payload: a payload this long is continued in the next packet. */
 const MAX_PAYLOAD = 0xffffff;
 const EOF = 0xfe;
@@ -154,7 +155,7 @@ export class ResultScanner {
         if (first === LOCAL_INFILE || first < 0 || length >= MAX_PAYLOAD) {
           return this.fail(`a result-set header was expected, got ${first < 0 ? 'an empty packet' : `a packet of ${length} bytes starting 0x${first.toString(16)}`}`);
         }
-        this.columnsLeft = lengthEncoded(buffer, at + HEADER);
+        [this.columnsLeft] = readLength(buffer, at + HEADER); // a column count (0xfb, NULL, was refused above)
         this.state = this.columnsLeft > 0 ? State.Columns : State.ColumnsEof;
         return false;
       case State.Columns:
@@ -210,25 +211,9 @@ export class ResultScanner {
   }
 }
 
-/** A length-encoded integer at `at` (a column count: under 2^24). */
-function lengthEncoded(buffer: Buffer, at: number): number {
-  const first = buffer[at];
-  if (first < 0xfb) return first;
-  if (first === 0xfc) return buffer.readUInt16LE(at + 1);
-  if (first === 0xfd) return buffer.readUIntLE(at + 1, 3);
-  return Number(buffer.readBigUInt64LE(at + 1));
-}
-
-/** The bytes a length-encoded integer at `at` takes. */
-function lengthEncodedBytes(buffer: Buffer, at: number): number {
-  const first = buffer[at];
-  return first < 0xfb ? 1 : first === 0xfc ? 3 : first === 0xfd ? 4 : 9;
-}
-
 /** The status flags of the OK packet whose payload starts at `at` (after 0x00, affected rows, last insert id). */
 function statusOfOk(buffer: Buffer, at: number): number {
-  let o = at + 1;
-  o += lengthEncodedBytes(buffer, o);
-  o += lengthEncodedBytes(buffer, o);
-  return buffer.readUInt16LE(o);
+  const [, affectedBytes] = readLength(buffer, at + 1);
+  const [, insertIdBytes] = readLength(buffer, at + 1 + affectedBytes);
+  return buffer.readUInt16LE(at + 1 + affectedBytes + insertIdBytes);
 }

@@ -220,9 +220,9 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
 
   /**
    * Reads `lines` back as LOAD DATA would and compares them with the packets they were encoded
-   * from (a framed batch: `count` packets in `bytes`, their payload lengths in `lengths`), byte for byte,
-   * nothing allocated: the index of the first row that reads back otherwise, `count` when bytes
-   * are left over after the last line, -1 when every row reads back exactly.
+   * from (a framed batch: `count` packets in `bytes`, their payload lengths in `lengths`), byte
+   * for byte, nothing allocated: the index of the first row that reads back otherwise, `count`
+   * when bytes are left over after the last line, -1 when every row reads back exactly.
    */
   function firstMismatch(lines: Uint8Array, bytes: Uint8Array, lengths: Uint32Array, count: number): number {
     const linesBuffer = bufferOver(lines, 0, lines.length);
@@ -423,10 +423,11 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
 
   /**
    * A batch as the encoder workers get it (framed-batch.ts): `count` packets in `bytes`, each after
-   * its 4-byte protocol header, their payload lengths in `lengths`. Returns the batch's dump lines and its digest, and with `projected`, the digest of
-   * its rows projected ({@link digestProjection}). The lines are written into `into` when it is
-   * large enough ({@link maxLineBytes}): a thread encoding batch after batch reuses one buffer
-   * rather than asking the system for fresh pages each time.
+   * its 4-byte protocol header, their payload lengths in `lengths`. Returns the batch's dump lines
+   * and its digest, and with `projected`, the digest of its rows projected ({@link digestProjection}).
+   * The lines are written into `into` when it is large enough ({@link maxLineBytes}): a thread
+   * encoding batch after batch reuses one buffer rather than asking the system for fresh pages
+   * each time.
    */
   function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number, projected?: { keep: readonly number[]; hashed: number }, into?: Buffer): { lines: Uint8Array; digest: DigestState; projected?: DigestState } {
     const size = maxLineBytes(bytes.length, count);

@@ -4,12 +4,13 @@
  * directly — no per-column Buffer, no type conversion — which is most of a dump's CPU saved.
  *
  * A dump reads them straight off the socket (result-reader.ts); a digest, as mysql2 hands them
- * over ({@link eachRowPacket}, which asks mysql2 for the packets instead of parsed rows); {@link packRow} builds
- * the same packet bytes from a decoded row (when a dump line is read back), so a digest computed
- * from either side is the same.
+ * over ({@link eachRowPacket}, which asks mysql2 for the packets instead of parsed rows).
+ * {@link packRow} builds the same packet bytes from a decoded row (when a dump line is read
+ * back), so a digest computed from either side is the same.
  */
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
+import { callbackConnection } from './connection';
 import type { RawRow } from './row-format';
 import { kernel } from './row-kernel';
 
@@ -47,14 +48,12 @@ export interface RowBudget {
 export const BATCH: RowBudget = { rows: 16_384, bytes: 4 * 1024 * 1024 };
 
 /**
- * How far a result's reader (result-reader.ts) reads ahead of its consumer. Bytes as well as rows: thousands of rows of
- * multi-MB BLOBs would otherwise be GBs held before the socket pauses. A dump's batch, so that a
- * batch of narrow rows is taken at once.
+ * How far a result's reader (result-reader.ts) reads ahead of its consumer. Bytes as well as
+ * rows: thousands of rows of multi-MB BLOBs would otherwise be GBs held before the socket pauses.
+ * A dump's batch, so that a batch of narrow rows is taken at once.
  */
 export const READ_AHEAD: RowBudget = BATCH;
 
-/** The callback connection under mysql2's promise wrapper (which has no streaming). */
-const coreOf = (connection: Connection): import('mysql2').Connection => (connection as unknown as { connection: import('mysql2').Connection }).connection;
 
 /**
  * Sends `sql` on `core`, its rows delivered as row packets ({@link PACKET_PARSER}). mysql2 still
@@ -76,7 +75,7 @@ function rawQuery(core: import('mysql2').Connection, sql: string): import('mysql
  * throws (the rest of the result is then read and dropped by the connection).
  */
 export function eachRowPacket(connection: Connection, sql: string, onRow: (row: RowPacket) => void): Promise<void> {
-  const core = coreOf(connection);
+  const core = callbackConnection(connection);
   return new Promise<void>((resolve, reject) => {
     let failed = false;
     const fail = (error: unknown) => {
