@@ -7,10 +7,8 @@
  * whole, as the stream writers do.
  */
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { FlushBehind } from './flush-behind';
 import { OffThreadSha256 } from './hash-threads';
-
-/** Bytes a durable file is written between two background flushes (fdatasync beside the writes). */
-export const FLUSH_EVERY = 16 * 1024 * 1024;
 
 /** A file or object written a chunk at a time; what {@link ChunkWriter.end} returns is `R`. */
 export interface ChunkWriter<R> {
@@ -31,13 +29,24 @@ export interface WrittenBytes {
   sha256: string;
 }
 
+/** How a file written by {@link openFileWriter} reaches the disk. */
+export interface FileDurability {
+  /** fsynced before it is renamed into place. */
+  durable: boolean;
+  /**
+   * Flushed behind the writes (flush-behind.ts): true for a file that must end up on disk, now
+   * (`durable`, the default) or when its store persists it later; false for scratch files.
+   */
+  flushBehind?: boolean;
+}
+
 /**
  * Opens `temp` to write a file that becomes `target` when it ends (fsynced first when `durable`).
  * A failed or aborted write leaves neither.
  */
-export async function openFileWriter(target: string, temp: string, options: { durable: boolean }): Promise<ChunkWriter<WrittenBytes>> {
+export async function openFileWriter(target: string, temp: string, options: FileDurability): Promise<ChunkWriter<WrittenBytes>> {
   const handle = await open(temp, 'w');
-  return new FileChunkWriter(handle, target, temp, options.durable);
+  return new FileChunkWriter(handle, target, temp, options.durable, options.flushBehind ?? options.durable);
 }
 
 class FileChunkWriter implements ChunkWriter<WrittenBytes> {
@@ -46,11 +55,11 @@ class FileChunkWriter implements ChunkWriter<WrittenBytes> {
   private readonly inFlight = new Set<Promise<unknown>>();
   private failed?: unknown;
   private closed = false;
-  /** Bytes written since the last background flush started; the flush running, if one is. */
-  private unflushed = 0;
-  private flushing?: Promise<void>;
+  private readonly behind?: FlushBehind;
 
-  constructor(private readonly handle: FileHandle, private readonly target: string, private readonly temp: string, private readonly durable: boolean) {}
+  constructor(private readonly handle: FileHandle, private readonly target: string, private readonly temp: string, private readonly durable: boolean, flushBehind: boolean) {
+    if (flushBehind) this.behind = new FlushBehind(() => handle.datasync());
+  }
 
   write(chunk: Buffer): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
@@ -59,25 +68,10 @@ class FileChunkWriter implements ChunkWriter<WrittenBytes> {
     const at = this.size;
     this.size += chunk.length;
     const written = Promise.all([this.writeAt(chunk, at), hashed]).then(() => {
-      this.unflushed += chunk.length;
-      this.flushInBackground();
+      if (!this.closed) this.behind?.wrote(chunk.length);
     });
     this.track(written);
     return written;
-  }
-
-  /**
-   * A durable file's bytes start going to disk while the producer goes on: every FLUSH_EVERY bytes
-   * written, an fdatasync runs in the threadpool (one at a time), so that the sync at the end waits
-   * only for the last few, not for the whole file's writeback after the whole file's read.
-   */
-  private flushInBackground(): void {
-    if (!this.durable || this.flushing || this.closed || this.unflushed < FLUSH_EVERY) return;
-    this.unflushed = 0;
-    this.flushing = this.handle.datasync().finally(() => {
-      this.flushing = undefined;
-    });
-    this.track(this.flushing);
   }
 
   /** Keeps `work` for end() and abort() to wait for; its failure fails the file. */
@@ -101,6 +95,7 @@ class FileChunkWriter implements ChunkWriter<WrittenBytes> {
     try {
       while (this.inFlight.size > 0) await Promise.all(this.inFlight);
       if (this.failed !== undefined) throw this.failed;
+      await this.behind?.settle();
       const [sha256] = await Promise.all([this.hash.digest(), this.durable ? this.handle.sync() : undefined]);
       await this.handle.close();
       await rename(this.temp, this.target);
@@ -114,6 +109,7 @@ class FileChunkWriter implements ChunkWriter<WrittenBytes> {
   async abort(): Promise<void> {
     this.closed = true;
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    await this.behind?.settle().catch(() => undefined);
     await this.discard();
   }
 

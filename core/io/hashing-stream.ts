@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
+import { OffThreadSha256 } from './hash-threads';
 
 /** A pass-through stream that counts bytes and hashes them (sha256). */
 export class HashingStream extends Transform {
@@ -19,5 +20,37 @@ export class HashingStream extends Transform {
   /** Hex digest; call once, after the stream has finished. */
   digest(): string {
     return this.hash.digest('hex');
+  }
+}
+
+/**
+ * {@link HashingStream} with the hash computed by a hashing thread ({@link OffThreadSha256}): for a
+ * long stream whose main thread has other work (a backup tool's output checked on its way to a
+ * local store), the copy it costs is a third of the hashing it moves off the main thread.
+ */
+export class OffThreadHashingStream extends Transform {
+  private readonly hash = new OffThreadSha256();
+  private ended = false;
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk).then(() => callback(null, chunk), callback);
+  }
+
+  override _flush(callback: () => void): void {
+    this.ended = true;
+    callback();
+  }
+
+  /** A stream torn down before its end forgets its hash (no digest will be asked for). */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.ended) this.hash.discard();
+    callback(error);
+  }
+
+  /** Hex digest; call once, after the stream has finished. */
+  digest(): Promise<string> {
+    return this.hash.digest();
   }
 }

@@ -15,7 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { mapLimited } from '../concurrency';
 import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
 import { hashLocalFile } from '../io/hash-threads';
-import { HashingStream } from '../io/hashing-stream';
+import { flushBehindStage } from '../io/flush-behind';
+import { OffThreadHashingStream } from '../io/hashing-stream';
 import { sha256Hex, writeWholeFile } from '../io/whole-file';
 import { unwritableBecause } from '../io/unwritable';
 import { resolveInside } from '../io/resolve-inside';
@@ -75,17 +76,19 @@ export class LocalDirectoryStore implements BlobStore {
     if (Buffer.isBuffer(body) && !options.rateLimit && !options.onProgress) return this.putWhole(key, body, !options.persistLater);
     const target = this.pathFor(key);
     const temp = tempPathFor(target);
-    const hasher = new HashingStream();
+    const hasher = new OffThreadHashingStream();
     let writer: WriteStream | undefined;
     try {
       const durable = !options.persistLater;
       await makeFolderOf(target, durable);
-      writer = createWriteStream(temp, { highWaterMark: 1 << 20, flush: durable }); // fsync before close
+      const handle = await open(temp, 'w');
+      writer = createWriteStream(temp, { fd: handle, highWaterMark: 1 << 20, flush: durable }); // fsync before close
       await pipeline([
         toReadable(body),
         ...throttleStages(createRateLimiter(options.rateLimit)),
         hasher,
         ...progressStages(options.onProgress, undefined),
+        flushBehindStage(() => handle.datasync()),
         writer,
       ]);
       await rename(temp, target);
@@ -95,19 +98,30 @@ export class LocalDirectoryStore implements BlobStore {
       else await rm(temp, { force: true });
       throw writeFailure(error, key, this.root);
     }
-    return { key, size: hasher.bytes, sha256: hasher.digest() };
+    return { key, size: hasher.bytes, sha256: await hasher.digest() };
   }
 
   /**
    * {@link put} of bytes already whole: hashed and written in one call each, no stream (a
-   * 1 000-table dump writes 1 000 small chunks; by streams each cost more than writing it).
+   * 1 000-table dump writes 1 000 small chunks; by streams each cost more than writing it). A write
+   * that persists later makes its folder only when the folder is missing: making it every time cost
+   * that dump ~0.13 s of the main thread's time.
    */
   private async putWhole(key: string, data: Buffer, durable: boolean): Promise<PutResult> {
     const target = this.pathFor(key);
     const temp = tempPathFor(target);
+    const write = () => writeWholeFile(target, temp, data, { flush: durable }); // fsync before close
     try {
-      await makeFolderOf(target, durable);
-      await writeWholeFile(target, temp, data, { flush: durable }); // fsync before close
+      if (durable) {
+        await makeFolderOf(target, durable);
+        await write();
+      } else {
+        await write().catch(async (error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          await makeFolderOf(target, durable);
+          await write();
+        });
+      }
       await syncFolderOf(target, durable);
     } catch (error) {
       throw writeFailure(error, key, this.root);
@@ -122,7 +136,7 @@ export class LocalDirectoryStore implements BlobStore {
     const root = this.root;
     try {
       await makeFolderOf(target, durable);
-      const file = await openFileWriter(target, tempPathFor(target), { durable });
+      const file = await openFileWriter(target, tempPathFor(target), { durable, flushBehind: true });
       return {
         write: (chunk) => file.write(chunk).catch((error: unknown) => {
           throw writeFailure(error, key, root);

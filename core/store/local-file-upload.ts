@@ -12,7 +12,7 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises
 import path from 'node:path';
 import { z } from 'zod';
 import { PermanentError } from '../errors';
-import { FLUSH_EVERY } from '../io/chunk-writer';
+import { FLUSH_EVERY } from '../io/flush-behind';
 import { OffThreadSha256 } from '../io/hash-threads';
 import type { PutFileOptions, PutOptions, PutResult } from './blob-store';
 import { CheckpointWriter, readCheckpoint, removeCheckpoint } from './checkpoint';

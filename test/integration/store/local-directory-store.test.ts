@@ -2,6 +2,7 @@
 import fs, { createReadStream, readlinkSync } from 'node:fs';
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { deletePrefix } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { PARTIAL_SUFFIX } from '../../../core/store/local-file-upload';
@@ -136,12 +137,13 @@ describe('local directory store', () => {
   });
 
   /** Records the path of every file or directory synced to disk, until `restore`. */
-  async function recordSyncs(): Promise<{ synced: string[]; restore(): void }> {
+  async function recordSyncs(onSync: (file: string) => void = () => undefined): Promise<{ synced: string[]; restore(): void }> {
     const synced: string[] = [];
     const pathOf = (fd: number) => readlinkSync(`/proc/self/fd/${fd}`);
     const realFsync = fs.fsync;
     const fsyncSpy = jest.spyOn(fs, 'fsync').mockImplementation(((fd: number, callback: (error: Error | null) => void) => {
       synced.push(pathOf(fd));
+      onSync(synced.at(-1)!);
       realFsync(fd, callback);
     }) as typeof fs.fsync);
     const probe = await open(root, 'r');
@@ -151,6 +153,7 @@ describe('local directory store', () => {
       const real = fileHandle[method];
       return jest.spyOn(fileHandle, method).mockImplementation(function recorded(this: { fd: number }) {
         synced.push(pathOf(this.fd));
+        onSync(synced.at(-1)!);
         return real.call(this);
       });
     });
@@ -182,6 +185,39 @@ describe('local directory store', () => {
       expect(afterPutFile[0]).toBe(root);
       expect(afterPutFile.at(-1)).toBe(path.join(root, 'copied'));
       expect(afterPutFile.slice(0, -1)).toContain(path.join(root, 'copied', `object.bin${PARTIAL_SUFFIX}`));
+    } finally {
+      restore();
+    }
+  });
+
+  it('flushes a long write behind its bytes, persistLater or not: its file is synced while it is still being written', async () => {
+    // Prepare: 48 MiB (three flush intervals) produced a MiB at a time; syncs of a temporary file
+    // before the last MiB was produced are counted
+    const total = 48;
+    let produced = 0;
+    let early = 0;
+    const { restore } = await recordSyncs((file) => {
+      if (file.includes('.dbbackup-tmp-') && produced < total) early += 1;
+    });
+    const body = () => Readable.from((function* chunks() {
+      for (produced = 0; produced < total; produced += 1) yield Buffer.alloc(1 << 20, produced);
+    })());
+
+    try {
+      // Act: a stream put to persist later, a durable one, and a chunk writer to persist later
+      await store.put('later/stream.bin', body(), { persistLater: true });
+      const streamed = early;
+      await store.put('now/stream.bin', body());
+      const durable = early - streamed;
+      const writer = await store.openWriter('later/chunks.bin', { persistLater: true });
+      for (produced = 0; produced < total; produced += 1) await writer.write(Buffer.alloc(1 << 20, produced));
+      await writer.end();
+      const chunked = early - streamed - durable;
+
+      // Assess
+      expect([streamed, durable, chunked].map((count) => count >= 1)).toEqual([true, true, true]);
+      expect((await stat(path.join(root, 'later/stream.bin'))).size).toBe(total << 20);
+      expect((await stat(path.join(root, 'later/chunks.bin'))).size).toBe(total << 20);
     } finally {
       restore();
     }

@@ -1,10 +1,13 @@
-/** sha256 in hashing threads (core/io/hash-threads.ts): the same digests as a plain hash, fs errors as fs gives them, stopped by a signal, never holding a process open. */
+/** sha256 in hashing threads (core/io/hash-threads.ts, and the stream over it): the same digests as a plain hash, fs errors as fs gives them, stopped by a signal, never holding a process open. */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { hashLocalFile, OffThreadSha256 } from '../../../core/io/hash-threads';
+import { OffThreadHashingStream } from '../../../core/io/hashing-stream';
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'file-hash-')); });
@@ -67,4 +70,14 @@ it('lets a process that hashed exit on its own (idle threads keep nothing alive)
     expect(run.stdout.trim()).toBe(String(2 * 1024 * 1024));
     expect(run.status).toBe(0);
   });
+});
+
+it('OffThreadHashingStream passes its bytes through unchanged and gives their size and sha256', async () => {
+  const chunks = Array.from({ length: 30 }, (_, i) => randomBytes(i * 37_000 + 1));
+  const hashing = new OffThreadHashingStream();
+  const out: Buffer[] = [];
+  await pipeline(Readable.from(chunks), hashing, new Writable({ write(chunk: Buffer, _encoding, callback) { out.push(chunk); callback(); } }));
+  const whole = Buffer.concat(chunks);
+  expect(Buffer.concat(out).equals(whole)).toBe(true);
+  expect([hashing.bytes, await hashing.digest()]).toEqual([whole.length, createHash('sha256').update(whole).digest('hex')]);
 });
