@@ -3,9 +3,9 @@
  * bytes whatever its stored form (core/crypto/artifact-encoding.ts): the stored bytes' size and
  * sha256 checked as they arrive, then opened and inflated.
  */
-import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PermanentError } from '../errors';
+import { OffThreadHashingStream } from '../io/hashing-stream';
 import { decodingStages, type KeyOpener } from '../crypto/artifact-encoding';
 import type { BlobStore, GetOptions } from '../store/blob-store';
 import { chain } from '../store/transfer';
@@ -16,29 +16,16 @@ export function verifiedRead(source: Readable, artifact: ArtifactRef): Readable 
   return chain(source, [new VerifyingStream(artifact)]);
 }
 
-/** Passes bytes through and, at the end, fails with `CHECKSUM_MISMATCH` unless they hash as recorded. */
-export class VerifyingStream extends Transform {
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-
-  constructor(private readonly artifact: Pick<ArtifactRef, 'name' | 'size' | 'sha256'>, private readonly onVerified: () => void = () => undefined) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      assertSameHash(this.artifact, { size: this.bytes, sha256: this.hash.digest('hex') });
-      this.onVerified();
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+/**
+ * Passes bytes through and, at the end, fails with `CHECKSUM_MISMATCH` unless they hash as
+ * recorded (a long artifact hashed by a hashing thread, beside the checks that read it).
+ */
+export class VerifyingStream extends OffThreadHashingStream {
+  constructor(artifact: Pick<ArtifactRef, 'name' | 'size' | 'sha256'>, onVerified: () => void = () => undefined) {
+    super((hashed) => {
+      assertSameHash(artifact, hashed);
+      onVerified();
+    });
   }
 }
 

@@ -13,6 +13,7 @@
  *
  * A worker that dies fails the hashes it held; the next hash starts a fresh one.
  */
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -190,18 +191,17 @@ function giveBackStageBuffer(buffer: ArrayBuffer): void {
 
 /**
  * A sha256 of bytes given in order, hashed by a worker thread. Each `update` copies the chunk (the
- * caller may reuse its buffer at once) into a stage of a few MiB that goes to the thread when full
- * (moved, not cloned, and moved back for reuse); an update resolves at once unless too many stages
- * wait for the thread, so a caller that waits for its updates keeps the memory bounded.
+ * caller may reuse its buffer at once) into a stage of {@link STAGE_SIZE} that goes to the thread
+ * when full (moved, not cloned, and moved back for reuse); an update resolves at once unless too
+ * many stages wait for the thread, so a caller that waits for its updates keeps the memory bounded.
+ * A hash of less than one stage never goes to a thread: its stage is hashed here at `digest`, since
+ * the messages would cost more than the hashing (a 1 000-table dump writes 1 000 small files).
  */
 export class OffThreadSha256 {
-  private readonly thread = leastBusyThread();
+  /** The thread, chosen when the first full stage goes out. */
+  private thread?: HashThread;
   private readonly id = nextHash++;
   private done = false;
-
-  constructor() {
-    this.thread.openHashes += 1;
-  }
   private stage?: { buffer: ArrayBuffer; length: number };
   /** Stages sent and not yet hashed, oldest first. */
   private readonly inFlight: Promise<void>[] = [];
@@ -224,29 +224,46 @@ export class OffThreadSha256 {
 
   /** The hex digest of every chunk given; once. @throws when a stage could not be hashed */
   async digest(): Promise<string> {
-    this.finish();
+    if (this.done) throw new Error('the hash is already digested');
+    if (!this.thread) {
+      this.done = true;
+      const hash = createHash('sha256');
+      if (this.stage) {
+        hash.update(new Uint8Array(this.stage.buffer, 0, this.stage.length));
+        giveBackStageBuffer(this.stage.buffer);
+        this.stage = undefined;
+      }
+      return hash.digest('hex');
+    }
     if (this.stage) this.send();
-    const [sha256] = await Promise.all([this.thread.run<string>({ op: 'digest', hash: this.id }), ...this.sent]);
+    const thread = this.thread;
+    this.finish();
+    const [sha256] = await Promise.all([thread.run<string>({ op: 'digest', hash: this.id }), ...this.sent]);
     return sha256;
   }
 
   /** Forgets the hash without a digest (an aborted write). */
   discard(): void {
     if (this.done) return;
+    const thread = this.thread;
     this.finish();
     if (this.stage) giveBackStageBuffer(this.stage.buffer);
     this.stage = undefined;
-    this.thread.tell({ op: 'drop', hash: this.id });
+    thread?.tell({ op: 'drop', hash: this.id });
   }
 
   /** No more updates: the thread no longer counts this hash as its own work to come. */
   private finish(): void {
-    if (!this.done) this.thread.openHashes -= 1;
+    if (!this.done && this.thread) this.thread.openHashes -= 1;
     this.done = true;
   }
 
-  /** Moves the stage to the thread. */
+  /** Moves the stage to the thread (chosen now, the first time). */
   private send(): void {
+    if (!this.thread) {
+      this.thread = leastBusyThread();
+      this.thread.openHashes += 1;
+    }
     const { buffer, length } = this.stage!;
     this.stage = undefined;
     const hashed = this.thread.run<ArrayBuffer>({ op: 'update', hash: this.id, buffer, length }, [buffer]).then(giveBackStageBuffer);
@@ -260,7 +277,7 @@ export class OffThreadSha256 {
   }
 }
 
-/** The sha256 of `data` (copied: the caller may reuse its buffer at once), computed by a hashing thread. */
+/** The sha256 of `data` (copied: the caller may reuse its buffer at once), computed by a hashing thread (here when under a stage). */
 export async function sha256OffThread(data: Uint8Array): Promise<Buffer> {
   const hash = new OffThreadSha256();
   await hash.update(data);

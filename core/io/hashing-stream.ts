@@ -24,33 +24,45 @@ export class HashingStream extends Transform {
 }
 
 /**
- * {@link HashingStream} with the hash computed by a hashing thread ({@link OffThreadSha256}): for a
- * long stream whose main thread has other work (a backup tool's output checked on its way to a
- * local store), the copy it costs is a third of the hashing it moves off the main thread.
+ * {@link HashingStream} with the hash computed by a hashing thread ({@link OffThreadSha256}; here,
+ * for a stream shorter than one stage): for a long stream whose main thread has other work (a
+ * backup tool's output checked on its way to a local store, an artifact read back to validate it),
+ * the copy it costs is a third of the hashing it moves off the main thread. The stream ends once
+ * its digest is known, after `check` (if given) has accepted it: what `check` throws fails it.
  */
 export class OffThreadHashingStream extends Transform {
   private readonly hash = new OffThreadSha256();
   private ended = false;
+  private sha256?: string;
   bytes = 0;
+
+  constructor(private readonly check: (hashed: { size: number; sha256: string }) => void = () => undefined) {
+    super();
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
     this.bytes += chunk.length;
     this.hash.update(chunk).then(() => callback(null, chunk), callback);
   }
 
-  override _flush(callback: () => void): void {
+  override _flush(callback: (error?: Error | null) => void): void {
     this.ended = true;
-    callback();
+    this.hash.digest().then((sha256) => {
+      this.sha256 = sha256;
+      this.check({ size: this.bytes, sha256 });
+      callback();
+    }).catch(callback);
   }
 
-  /** A stream torn down before its end forgets its hash (no digest will be asked for). */
+  /** A stream torn down before its end forgets its hash. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (!this.ended) this.hash.discard();
     callback(error);
   }
 
-  /** Hex digest; call once, after the stream has finished. */
-  digest(): Promise<string> {
-    return this.hash.digest();
+  /** Hex digest, once the stream has finished. */
+  digest(): string {
+    if (this.sha256 === undefined) throw new Error('the stream has not finished');
+    return this.sha256;
   }
 }

@@ -98,7 +98,7 @@ export class LocalDirectoryStore implements BlobStore {
       else await rm(temp, { force: true });
       throw writeFailure(error, key, this.root);
     }
-    return { key, size: hasher.bytes, sha256: await hasher.digest() };
+    return { key, size: hasher.bytes, sha256: hasher.digest() };
   }
 
   /**

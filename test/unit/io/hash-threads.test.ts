@@ -81,3 +81,13 @@ it('OffThreadHashingStream passes its bytes through unchanged and gives their si
   expect(Buffer.concat(out).equals(whole)).toBe(true);
   expect([hashing.bytes, await hashing.digest()]).toEqual([whole.length, createHash('sha256').update(whole).digest('hex')]);
 });
+
+it('OffThreadSha256 gives the same digest on both sides of one stage (1 MiB): hashed here below it, by a thread from it on', async () => {
+  const bytes = randomBytes(2 * 1024 * 1024 + 1);
+  for (const size of [0, 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, bytes.length]) {
+    const hash = new OffThreadSha256();
+    await hash.update(bytes.subarray(0, size));
+    expect(await hash.digest()).toBe(createHash('sha256').update(bytes.subarray(0, size)).digest('hex'));
+    await expect(hash.digest()).rejects.toThrow('already digested');
+  }
+});
