@@ -27,7 +27,7 @@ export class HashingStream extends Transform {
  * {@link HashingStream} with the hash computed by a hashing thread ({@link OffThreadSha256}; here,
  * for a stream shorter than one stage): for a long stream whose main thread has other work (a
  * backup tool's output checked on its way to a local store, an artifact read back to validate it),
- * the copy it costs is a third of the hashing it moves off the main thread. The stream ends once
+ * the copy it costs is a fraction of the hashing it moves off the main thread. The stream ends once
  * its digest is known, after `check` (if given) has accepted it: what `check` throws fails it.
  */
 export class OffThreadHashingStream extends Transform {
