@@ -62,6 +62,7 @@ class FileChunkWriter implements ChunkWriter<WrittenBytes> {
   }
 
   write(chunk: Buffer): Promise<void> {
+    this.failed ??= this.behind?.failure;
     if (this.failed !== undefined) return Promise.reject(this.failed);
     if (this.closed) return Promise.reject(new Error(`${this.target} is already ended`));
     const hashed = this.hash.update(chunk);

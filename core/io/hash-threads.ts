@@ -55,7 +55,8 @@ parentPort.on('message', (task) => {
       hash.update(new Uint8Array(task.buffer, 0, task.length));
       parentPort.postMessage({ id: task.id, result: task.buffer }, [task.buffer]);
     } else if (task.op === 'digest') {
-      const hash = hashes.get(task.hash) || createHash('sha256');
+      const hash = hashes.get(task.hash);
+      if (!hash) throw new Error('no hash ' + task.hash + ' on this hashing thread (its updates were lost)');
       hashes.delete(task.hash);
       parentPort.postMessage({ id: task.id, result: hash.digest('hex') });
     } else if (task.op === 'drop') {
@@ -205,8 +206,8 @@ export class OffThreadSha256 {
   private stage?: { buffer: ArrayBuffer; length: number };
   /** Stages sent and not yet hashed, oldest first. */
   private readonly inFlight: Promise<void>[] = [];
-  /** Every stage sent (their failures surface in digest()). */
-  private readonly sent: Promise<void>[] = [];
+  /** The first stage that could not be hashed (surfaces in digest()); nothing else is kept per stage. */
+  private failure?: unknown;
 
   /** Hashes `chunk` after every chunk given before. */
   async update(chunk: Uint8Array): Promise<void> {
@@ -238,7 +239,9 @@ export class OffThreadSha256 {
     if (this.stage) this.send();
     const thread = this.thread;
     this.finish();
-    const [sha256] = await Promise.all([thread.run<string>({ op: 'digest', hash: this.id }), ...this.sent]);
+    // The thread answers in order: the digest comes after every stage sent before it.
+    const [sha256] = await Promise.all([thread.run<string>({ op: 'digest', hash: this.id }), ...this.inFlight]);
+    if (this.failure !== undefined) throw this.failure;
     return sha256;
   }
 
@@ -267,8 +270,9 @@ export class OffThreadSha256 {
     const { buffer, length } = this.stage!;
     this.stage = undefined;
     const hashed = this.thread.run<ArrayBuffer>({ op: 'update', hash: this.id, buffer, length }, [buffer]).then(giveBackStageBuffer);
-    hashed.catch(() => undefined); // observed by digest()
-    this.sent.push(hashed);
+    hashed.catch((error: unknown) => {
+      this.failure ??= error;
+    });
     this.inFlight.push(hashed);
     const settled = () => {
       this.inFlight.splice(this.inFlight.indexOf(hashed), 1);

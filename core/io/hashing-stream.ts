@@ -49,9 +49,14 @@ export class OffThreadHashingStream extends Transform {
     this.ended = true;
     this.hash.digest().then((sha256) => {
       this.sha256 = sha256;
-      this.check({ size: this.bytes, sha256 });
+      try {
+        this.check({ size: this.bytes, sha256 });
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
       callback();
-    }).catch(callback);
+    }, callback);
   }
 
   /** A stream torn down before its end forgets its hash. */

@@ -80,22 +80,17 @@ export class LocalDirectoryStore implements BlobStore {
     let writer: WriteStream | undefined;
     try {
       const durable = !options.persistLater;
+      const stages = [...throttleStages(createRateLimiter(options.rateLimit)), hasher, ...progressStages(options.onProgress, undefined)];
       await makeFolderOf(target, durable);
       const handle = await open(temp, 'w');
       writer = createWriteStream(temp, { fd: handle, highWaterMark: 1 << 20, flush: durable }); // fsync before close
-      await pipeline([
-        toReadable(body),
-        ...throttleStages(createRateLimiter(options.rateLimit)),
-        hasher,
-        ...progressStages(options.onProgress, undefined),
-        flushBehindStage(() => handle.datasync()),
-        writer,
-      ]);
+      await pipeline([toReadable(body), ...stages, flushBehindStage(() => handle.datasync()), writer]);
       await rename(temp, target);
       await syncFolderOf(target, durable);
     } catch (error) {
-      if (writer) await removeWrittenFile(writer, temp);
-      else await rm(temp, { force: true });
+      // Cleaning up must not hide why the write failed (a key under a file: ENOTDIR there too).
+      if (writer) await removeWrittenFile(writer, temp).catch(() => undefined);
+      else await rm(temp, { force: true }).catch(() => undefined);
       throw writeFailure(error, key, this.root);
     }
     return { key, size: hasher.bytes, sha256: hasher.digest() };

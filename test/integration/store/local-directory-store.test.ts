@@ -128,6 +128,22 @@ describe('local directory store', () => {
     expect([missing.code, folder.code]).toEqual(['NOT_FOUND', 'NOT_FOUND']);
   });
 
+  it('refuses a key under an object as KEY_CONFLICT whatever the body, and leaves the object as it was', async () => {
+    // Prepare
+    await store.put('file', 'an object');
+
+    // Act
+    const errors = await Promise.all([
+      rejectionOf(store.put('file/child.bin', 'whole')),
+      rejectionOf(store.put('file/child.bin', Readable.from([Buffer.from('streamed')]))),
+      rejectionOf(store.put('file/child.bin', Readable.from([Buffer.from('streamed')]), { persistLater: true })),
+    ]);
+
+    // Assess
+    expect(errors.map((error) => error.code)).toEqual(['KEY_CONFLICT', 'KEY_CONFLICT', 'KEY_CONFLICT']);
+    expect(await readFile(path.join(root, 'file'), 'utf8')).toBe('an object');
+  });
+
   it('reports a missing source file for putFile as SOURCE_NOT_FOUND, not as a missing object', async () => {
     // Act
     const error = await rejectionOf(store.putFile('k', path.join(work, 'no-such-file'), { checkpointPath: path.join(work, 'cp') }));
@@ -220,6 +236,42 @@ describe('local directory store', () => {
       expect((await stat(path.join(root, 'later/chunks.bin'))).size).toBe(total << 20);
     } finally {
       restore();
+    }
+  });
+
+  it('stops a long write soon after a flush behind it fails (a dying disk), and leaves nothing', async () => {
+    // Prepare: every fdatasync fails as a disk that refuses writes would
+    const probe = await open(root, 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    await probe.close();
+    const failing = jest.spyOn(fileHandle, 'datasync').mockRejectedValue(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    const total = 256;
+    let produced = 0;
+    const body = Readable.from((function* chunks() {
+      for (; produced < total; produced += 1) yield Buffer.alloc(1 << 20, produced);
+    })());
+
+    try {
+      // Act
+      const streamed = await rejectionOf(store.put('dying/stream.bin', body, { persistLater: true }));
+      const streamedProduced = produced;
+      const writer = await store.openWriter('dying/chunks.bin', { persistLater: true });
+      let accepted = 0;
+      const refused = await (async () => {
+        for (; accepted < total; accepted += 1) await writer.write(Buffer.alloc(1 << 20, accepted));
+        return undefined;
+      })().catch((error: unknown) => error as Error);
+      const ended = await rejectionOf(writer.end());
+
+      // Assess: both stopped long before the end, and nothing stays under either name
+      expect(streamed.message).toContain('EIO');
+      expect(streamedProduced).toBeLessThan(total / 2);
+      expect(refused?.message).toContain('EIO');
+      expect(accepted).toBeLessThan(total / 2);
+      expect(ended.message).toContain('EIO');
+      expect(await filesUnder(root)).toEqual([]);
+    } finally {
+      failing.mockRestore();
     }
   });
 
