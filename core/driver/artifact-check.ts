@@ -5,7 +5,7 @@
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { PermanentError } from '../errors';
-import { OffThreadHashingStream } from '../io/hashing-stream';
+import { HashingStream } from '../io/hashing-stream';
 import { decodingStages, type KeyOpener } from '../crypto/artifact-encoding';
 import type { BlobStore, GetOptions } from '../store/blob-store';
 import { chain } from '../store/transfer';
@@ -20,7 +20,7 @@ export function verifiedRead(source: Readable, artifact: ArtifactRef): Readable 
  * Passes bytes through and, at the end, fails with `CHECKSUM_MISMATCH` unless they hash as
  * recorded (a long artifact hashed by a hashing thread, beside the checks that read it).
  */
-export class VerifyingStream extends OffThreadHashingStream {
+export class VerifyingStream extends HashingStream {
   constructor(artifact: Pick<ArtifactRef, 'name' | 'size' | 'sha256'>, onVerified: () => void = () => undefined) {
     super((hashed) => {
       assertSameHash(artifact, hashed);

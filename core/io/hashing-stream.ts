@@ -2,37 +2,19 @@
  * A pass-through that hashes what flows through it: how the spool, the stores and `verify` learn an
  * artifact's size and sha256 on the way, without reading it a second time.
  */
-import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { OffThreadSha256 } from './hash-threads';
 
-/** A pass-through stream that counts bytes and hashes them (sha256). */
-export class HashingStream extends Transform {
-  private readonly hash = createHash('sha256');
-  bytes = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-
-  /** Hex digest; call once, after the stream has finished. */
-  digest(): string {
-    return this.hash.digest('hex');
-  }
-}
-
 /**
- * {@link HashingStream} with the hash computed by a hashing thread ({@link OffThreadSha256}; here,
- * for a stream shorter than one stage): for a long stream whose main thread has other work (a
- * backup tool's output checked on its way to a local store, an artifact read back to validate it),
- * the copy it costs is a fraction of the hashing it moves off the main thread. The stream ends once
- * its digest is known, after `check` (if given) has accepted it: what `check` throws fails it.
+ * A pass-through that counts the bytes flowing through it and hashes them (sha256) with
+ * {@link OffThreadSha256}: a long stream is hashed by a hashing thread, beside the main thread's
+ * other work (a backup tool's output checked on its way to a store, an artifact read back to
+ * validate it), for a copy that costs a fraction of the hashing; a stream shorter than one stage
+ * is hashed here. The stream ends once its digest is known, after `check` (if given) has accepted
+ * it: what `check` throws fails it.
  */
-export class OffThreadHashingStream extends Transform {
+export class HashingStream extends Transform {
   private readonly hash = new OffThreadSha256();
-  private ended = false;
   private sha256?: string;
   bytes = 0;
 
@@ -46,7 +28,6 @@ export class OffThreadHashingStream extends Transform {
   }
 
   override _flush(callback: (error?: Error | null) => void): void {
-    this.ended = true;
     this.hash.digest().then((sha256) => {
       this.sha256 = sha256;
       try {
@@ -59,9 +40,9 @@ export class OffThreadHashingStream extends Transform {
     }, callback);
   }
 
-  /** A stream torn down before its end forgets its hash. */
+  /** A stream torn down before its end forgets its hash (one digested already is forgotten by the thread). */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.ended) this.hash.discard();
+    this.hash.discard();
     callback(error);
   }
 

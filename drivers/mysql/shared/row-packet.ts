@@ -54,7 +54,6 @@ export const BATCH: RowBudget = { rows: 16_384, bytes: 4 * 1024 * 1024 };
  */
 export const READ_AHEAD: RowBudget = BATCH;
 
-
 /**
  * Sends `sql` on `core`, its rows delivered as row packets ({@link PACKET_PARSER}). mysql2 still
  * makes a row parser for each result (which the packet parser stands in for): `disableEval` makes

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hashLocalFile, OffThreadSha256 } from '../../../core/io/hash-threads';
-import { OffThreadHashingStream } from '../../../core/io/hashing-stream';
+import { HashingStream } from '../../../core/io/hashing-stream';
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'file-hash-')); });
@@ -72,9 +72,9 @@ it('lets a process that hashed exit on its own (idle threads keep nothing alive)
   });
 });
 
-it('OffThreadHashingStream passes its bytes through unchanged and gives their size and sha256', async () => {
+it('HashingStream passes its bytes through unchanged and gives their size and sha256', async () => {
   const chunks = Array.from({ length: 30 }, (_, i) => randomBytes(i * 37_000 + 1));
-  const hashing = new OffThreadHashingStream();
+  const hashing = new HashingStream();
   const out: Buffer[] = [];
   await pipeline(Readable.from(chunks), hashing, new Writable({ write(chunk: Buffer, _encoding, callback) { out.push(chunk); callback(); } }));
   const whole = Buffer.concat(chunks);
