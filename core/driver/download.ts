@@ -6,7 +6,8 @@
  * Several downloads may run at once; they share ONE token bucket, so the node's rate limit caps
  * them together and the last, largest download still gets the whole of it once the others are
  * done. A file already in the directory from an earlier attempt is kept when it hashes as the
- * manifest records, so a retried restore fetches only what it lacks.
+ * manifest records, so a retried restore fetches only what it lacks. A caller that only reads the
+ * files may take a local directory store's own files, verified where they are (`inPlace`).
  */
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { createRateLimiter } from '../store/rate-limiter';
 import { resolveInside } from '../io/resolve-inside';
 import { hashFile } from './spool';
 import { openStored } from './artifact-check';
-import { streamToFile } from '../store/transfer';
+import { checksumMismatch, streamToFile } from '../store/transfer';
 import type { StoredArtifact, TransferOptions } from './types';
 
 export interface DownloadOptions extends Pick<TransferOptions, 'store' | 'rateLimit' | 'onProgress' | 'openKey'> {
@@ -26,11 +27,19 @@ export interface DownloadOptions extends Pick<TransferOptions, 'store' | 'rateLi
   onFile?: (name: string, file: string) => void;
   /** Once aborted, no further download starts (those running finish); the call fails with the reason. */
   signal?: AbortSignal;
+  /**
+   * Where the store keeps an artifact as a local file of its plain bytes (`localFile`: a local
+   * directory), verify that file where it is and hand out its path instead of copying it. For a
+   * caller that only reads the files, and that loses nothing should one vanish or change before it
+   * is read (the store's file is not held: a restore into databases it created, which it drops
+   * when it fails).
+   */
+  inPlace?: boolean;
 }
 
 /**
  * Downloads `artifacts` into `dir` (see the file comment); returns the local path of each, keyed by
- * artifact name, and the bytes they take in `dir`. Progress counts kept files as transferred.
+ * artifact name, and the bytes of them all. Progress counts kept files as transferred.
  * @throws PermanentError `CHECKSUM_MISMATCH` when a stored artifact does not hash as recorded (the
  * first failure, once the downloads already running have finished; no new one starts after it).
  */
@@ -52,8 +61,12 @@ export async function downloadArtifacts(
   };
   await mapLimited(artifacts, options.concurrency ?? 1, async function downloadOne(artifact, index) {
     stopIfAborted(options.signal, 'download');
-    const file = resolveInside(dir, artifact.name);
-    if (!(await isIntactCopy(file, artifact))) {
+    const own = options.inPlace && !artifact.stored && options.store.hashObject ? options.store.localFile?.(artifact.key) : undefined;
+    const file = own ?? resolveInside(dir, artifact.name);
+    if (own !== undefined) {
+      await bucket?.take(artifact.size);
+      await verifyInPlace(options.store, artifact).catch((error: unknown) => { throw namingArtifact(error, artifact); });
+    } else if (!(await isIntactCopy(file, artifact))) {
       await makeFolder(path.dirname(file));
       const fetched = artifact.stored
         ? openStored(options.store, artifact, options.openKey, { rateLimit: bucket }).then((plain) => streamToFile(plain, file, {
@@ -76,6 +89,12 @@ export async function downloadArtifacts(
 function namingArtifact(error: unknown, artifact: StoredArtifact): unknown {
   if (!(error instanceof PermanentError) || artifact.key.endsWith(`/${artifact.name}`)) return error;
   return new PermanentError(`artifact ${artifact.name}: ${error.message}`, { code: error.code, cause: error });
+}
+
+/** Checks that the store's own file of `artifact` holds the size and sha256 its manifest records. */
+async function verifyInPlace(store: DownloadOptions['store'], artifact: StoredArtifact): Promise<void> {
+  const { size, sha256 } = await store.hashObject!(artifact.key);
+  if (sha256 !== artifact.sha256 || size !== artifact.size) throw checksumMismatch(`object ${artifact.key}`, artifact.sha256, sha256);
 }
 
 /** True when `file` exists with the artifact's recorded size and sha256. */

@@ -119,6 +119,12 @@ export interface BlobStore {
    */
   hashObject?(key: string): Promise<{ size: number; sha256: string }>;
   /**
+   * Optional: the path of the object's own file, where the store keeps objects as local files (a
+   * local directory), for a reader that only reads it — a restore that would otherwise copy it
+   * to read the copy. Nothing may write, move or delete the object through this path.
+   */
+  localFile?(key: string): string;
+  /**
    * Optional: `key` written a chunk at a time, each chunk's buffer free again when its write
    * resolves (core/io/chunk-writer.ts), for producers that reuse their buffers; atomic and durable
    * as `put` is when it ends, nothing stored when it is aborted. Stores without it take a stream (`put`).

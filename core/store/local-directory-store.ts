@@ -210,6 +210,10 @@ export class LocalDirectoryStore implements BlobStore {
     });
   }
 
+  localFile(key: string): string {
+    return this.pathFor(key);
+  }
+
   /** The `size` bytes of an object's open file (fewer when it was cut short meanwhile: its hash tells); closes it. */
   private async readWhole(key: string, handle: FileHandle, size: number): Promise<Buffer> {
     const whole = Buffer.allocUnsafe(size);

@@ -181,7 +181,9 @@ export const MANY_TABLES = 32;
  * everything is downloaded and verified before the target is touched; otherwise nothing on the
  * target can be lost (its databases are absent, empty or this restore's own unfinished work), and
  * the tables are created and loaded while the rest downloads — a download that fails stops the
- * load, and the restore fails with it (its databases dropped by the restore's cleanup).
+ * load, and the restore fails with it (its databases dropped by the restore's cleanup). For the
+ * same reason an unforced restore from a local directory store reads the store's own files,
+ * verified in place, rather than copies of them (download.ts `inPlace`).
  * @returns endpoint `{ host, port, databases, renames, objects, tables, rows, readBack?, viewsLeftOut? }`; `objects`
  *   lists the schema objects per target database that validation expects, `readBack` what the load
  *   read back as it went (chunk-load.ts {@link ReadBack}), `viewsLeftOut` the views the source
@@ -213,7 +215,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
     ctx.logger.info('mysql restore: downloading', { artifacts: artifacts.length, bytes: artifacts.reduce((sum, a) => sum + a.size, 0) });
     try {
       const downloaded = await downloadArtifacts(artifacts, ctx.spoolDir, {
-        ...transfer, concurrency: Math.max(ctx.target.parallelism, DOWNLOADS_IN_FLIGHT), onFile: arrivals.arrive, signal,
+        ...transfer, concurrency: Math.max(ctx.target.parallelism, DOWNLOADS_IN_FLIGHT), onFile: arrivals.arrive, signal, inPlace: !ctx.force,
       });
       ctx.logger.info('mysql restore: downloaded', { artifacts: artifacts.length, ms: Date.now() - started });
       return downloaded;

@@ -7,7 +7,7 @@
  * reports what differs (and, reading itself, a row changed after the restore); tables of multi-MB rows
  * go through dump and restore with the dump's batches bounded in bytes.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
@@ -47,6 +47,12 @@ let folds: Promise<TestMariaDb> | undefined;
 const foldingTarget = (): Promise<TestMariaDb> => (folds ??= startTestMariaDb('lr-folding', 8, ['--lower-case-table-names=1']));
 const restoreContext = (server: ServerLike, extra: Record<string, unknown> = {}, force = false, backup = record) =>
   roundTrip.restoreContext(server, backup, extra, force);
+/** The names of the backup's artifacts that have a file under `dir`. */
+async function backupFilesIn(dir: string): Promise<string[]> {
+  const names = new Set(await readdir(dir, { recursive: true }).catch(() => []));
+  return record.artifacts.map((a) => a.name).filter((name) => names.has(name)).sort();
+}
+
 const restoreInto = (server: ServerLike, extra: Record<string, unknown> = {}, force = false, backup = record) =>
   roundTrip.restoreInto(server, backup, extra, force);
 /** A logical backup of `database` (by default `shop`, with users), uploaded to `store`. */
@@ -95,12 +101,13 @@ describe('mysql logical restore', () => {
     const target = await startTestMariaDb('lr-target', 2);
 
     // Act
-    const { result, checks } = await restoreInto(target, { parallelism: 3 });
+    const { result, checks, ctx } = await restoreInto(target, { parallelism: 3 });
 
     // Assess
     const restored = await connect(target);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(checks.map((c) => c.name)).toEqual(['tables-present', 'row-counts', 'table-digests', 'schema-objects']);
+    expect(await backupFilesIn(ctx.spoolDir)).toEqual([]); // the local store's own files, read where they are
     expect(await tableChecksums(restored, 'shop')).toEqual(await tableChecksums(sourceAdmin, 'shop'));
     expect(result.endpoint).toMatchObject({ host: '127.0.0.1', port: target.port, databases: ['shop'], rows: 20_114 });
     const [[fn]] = await restored.query('SELECT shop.with_tax(10) AS v') as [Array<{ v: string }>, unknown];
@@ -514,10 +521,11 @@ describe('mysql logical restore', () => {
     expect(kept).toEqual([{ id: 42 }]);
 
     // Act
-    const { checks } = await restoreInto(target, {}, true);
+    const { checks, ctx } = await restoreInto(target, {}, true);
 
     // Assess
     expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(await backupFilesIn(ctx.spoolDir)).toEqual(record.artifacts.map((a) => a.name).sort()); // all of it here before the target was touched
     const [tables] = await admin.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'precious'") as [unknown[], unknown];
     expect(tables).toEqual([]);
   }, 120_000);

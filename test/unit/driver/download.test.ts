@@ -113,4 +113,43 @@ describe('downloadArtifacts', () => {
     await expect(downloading).rejects.toMatchObject({ name: 'PermanentError', code: 'CHECKSUM_MISMATCH' });
     expect(await readdir(spool)).toEqual(['good.gz']);
   });
+
+  it('in place: hands out a local directory store\'s own files, verified where they are, and copies nothing', async () => {
+    // Prepare
+    const artifacts = await Promise.all(['a.sql', 'x/b.gz', 'big.gz'].map((name, i) => stored(name, randomBytes(i === 2 ? 3_000_000 : 30_000))));
+    const { spy, calls } = watched(store);
+    const arrived: string[] = [];
+    const reports: number[] = [];
+
+    // Act
+    const { files, bytes } = await downloadArtifacts(artifacts, spool, {
+      store: spy, concurrency: 2, inPlace: true, onFile: (name) => arrived.push(name), onProgress: (done) => reports.push(done),
+    });
+
+    // Assess
+    expect(files).toEqual(Object.fromEntries(artifacts.map((a) => [a.name, path.join(store.root, a.key)])));
+    expect(calls).toEqual([]);
+    expect(await readdir(spool).catch(() => [])).toEqual([]);
+    expect(arrived.sort()).toEqual(['a.sql', 'big.gz', 'x/b.gz']);
+    expect(bytes).toBe(3_060_000);
+    expect(reports.at(-1)).toBe(3_060_000);
+  });
+
+  it('in place: fails with CHECKSUM_MISMATCH naming the object when its file no longer holds what the manifest records, small or big', async () => {
+    for (const size of [1_000, 3_000_000]) {
+      // Prepare
+      const artifact = await stored(`changed-${size}.gz`, randomBytes(size));
+      const changed = await readFile(path.join(store.root, artifact.key));
+      changed[size - 1] ^= 0x01;
+      await writeFile(path.join(store.root, artifact.key), changed);
+
+      // Act
+      const downloading = downloadArtifacts([artifact], spool, { store, inPlace: true });
+
+      // Assess
+      await expect(downloading).rejects.toMatchObject({ name: 'PermanentError', code: 'CHECKSUM_MISMATCH' });
+      await expect(downloading).rejects.toThrow(artifact.key);
+    }
+  });
 });
+

@@ -103,12 +103,15 @@ it('uploads a spooled artifact encoded; a retried upload encodes the same bytes 
   const retried = await upload();
   const downloaded = await downloadArtifacts(first.artifacts, path.join(dir, 'restore'), { store, openKey: keyOpener({ key: { $secret: `file:${keyFile}` } }, services) });
   const withoutKey = await downloadArtifacts(first.artifacts, path.join(dir, 'restore-2'), { store }).then(() => 'downloaded', (error: Error) => error.message);
+  const askedInPlace = await downloadArtifacts(first.artifacts, path.join(dir, 'restore-3'), { store, openKey: keyOpener({ key: { $secret: `file:${keyFile}` } }, services), inPlace: true });
 
   // Assess
   expect(first.artifacts[0].stored).toEqual(retried.artifacts[0].stored);
   expect(first.sentBytes).toBe(first.artifacts[0].stored!.size);
   expect(retried.sentBytes).toBe(0);
   expect((await readFile(downloaded.files['snapshot.db'])).equals(plain)).toBe(true);
+  expect(askedInPlace.files['snapshot.db']).toBe(path.join(dir, 'restore-3', 'snapshot.db')); // its stored bytes are not plain: decoded into the directory
+  expect((await readFile(askedInPlace.files['snapshot.db'])).equals(plain)).toBe(true);
   expect(withoutKey).toMatch(/is encrypted .* and no key was given to open it/);
 });
 
