@@ -1,6 +1,6 @@
 import { decompress } from 'zstd-napi';
 import { compressLines } from '../../../drivers/mysql/shared/chunk-codec';
-import { EncodePool } from '../../../drivers/mysql/shared/encode-pool';
+import { EncodePool, leastBusy } from '../../../drivers/mysql/shared/encode-pool';
 import { framePackets } from '../../harness/framed-packets';
 import { encodePackets, type RawRow } from '../../../drivers/mysql/shared/row-format';
 import { packRow } from '../../../drivers/mysql/shared/row-packet';
@@ -187,4 +187,14 @@ describe('EncodePool', () => {
     expect(lines).toHaveLength(201);
     expect(lines[199]).toBe('199\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N');
   });
+
+  it('gives each batch to the thread with the fewest bytes pending, equals in turn: a small batch does not wait behind a large one', () => {
+    expect(leastBusy([4_000_000, 0], 0)).toBe(1);
+    expect(leastBusy([0, 4_000_000], 1)).toBe(0);
+    expect(leastBusy([100, 100, 100], 1)).toBe(1);
+    expect(leastBusy([100, 100, 50], 1)).toBe(2);
+    expect(leastBusy([0, 0], 1)).toBe(1);
+    expect(leastBusy([7], 0)).toBe(0);
+  });
 });
+
