@@ -68,12 +68,17 @@ const WHOLE_FRAME_BYTES = 16 << 20;
 
 /**
  * The lines of chunk file `file`, inflated: in frames when it is a small zstd file (see
- * {@link WHOLE_READ_BYTES}), else as its inflating stream gives them.
+ * {@link WHOLE_READ_BYTES}), else a piece at a time ({@link inflatedPieces}; gzip: as its
+ * inflating stream gives them).
  */
 export async function* chunkFileLines(file: string): AsyncGenerator<Buffer> {
-  const frames = codecOf(file) === 'zstd' ? await smallFileFrames(file) : undefined;
-  if (frames) {
-    for (const frame of frames) yield inflateFrame(file, frame);
+  if (codecOf(file) === 'zstd') {
+    const frames = await smallFileFrames(file);
+    if (frames) {
+      for (const frame of frames) yield inflateFrame(file, frame);
+    } else {
+      yield* inflatedPieces(file);
+    }
     return;
   }
   const inflate = inflater(file);
@@ -111,6 +116,53 @@ async function smallFileFrames(file: string): Promise<Buffer[] | undefined> {
     throw damagedChunk(file, error);
   }
   return frames;
+}
+
+/** How much of a big zstd chunk file is read at once, and the most of its lines {@link inflatedPieces} gives at once. */
+const PIECE_BYTES = 1 << 20;
+
+/**
+ * The lines of the zstd chunk file `file`, inflated straight from the file into pieces of
+ * {@link PIECE_BYTES} (the last one shorter), each frame's checksum checked. No stream between:
+ * an inflating stream's 128 KiB outputs, joined again by the reader, cost ~0.2 s of the main
+ * thread on a restore of 400 MB of lines.
+ * @throws PermanentError `BACKUP_CORRUPT` when it is not whole zstd (a bad frame, or cut short)
+ */
+async function* inflatedPieces(file: string): AsyncGenerator<Buffer> {
+  const dctx = new (zstdBinding().DCtx)();
+  const handle = await open(file, 'r');
+  try {
+    const input = Buffer.allocUnsafe(PIECE_BYTES);
+    let piece = Buffer.allocUnsafe(PIECE_BYTES);
+    let filled = 0;
+    let inFrame = false;
+    for (let read = await handle.read(input, 0, PIECE_BYTES, null); read.bytesRead > 0; read = await handle.read(input, 0, PIECE_BYTES, null)) {
+      let rest = input.subarray(0, read.bytesRead);
+      for (;;) {
+        let result: [number, number, number];
+        try {
+          result = dctx.decompressStream(piece.subarray(filled), rest);
+        } catch (error) {
+          throw damagedChunk(file, error);
+        }
+        const [left, produced, consumed] = result;
+        filled += produced;
+        rest = rest.subarray(consumed);
+        inFrame = left !== 0;
+        if (filled === piece.length) {
+          yield piece;
+          piece = Buffer.allocUnsafe(PIECE_BYTES);
+          filled = 0;
+        } else if (rest.length === 0) {
+          break; // all of this read inflated, and all of that given out (the piece is not full)
+        }
+      }
+    }
+    if (inFrame) throw damagedChunk(file, new Error('it ends inside a frame'));
+    if (filled > 0) yield piece.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** One zstd frame of chunk file `file` inflated, its checksum checked. */

@@ -57,7 +57,7 @@ describe('chunk codec', () => {
       return Buffer.concat(out);
     }
 
-    it('reads a small zstd file whole, a frame at a time, a big one and a gzip one as streams: the same lines', async () => {
+    it('reads a small zstd file whole, a frame at a time, a big one a piece at a time and a gzip one as a stream: the same lines', async () => {
       const small = Buffer.concat([compressLines(lines.subarray(0, 1000)), emptyChunk(), compressLines(lines.subarray(1000))]);
       const noise = randomBytes(WHOLE_READ_BYTES + 1000); // does not compress: a file over the limit
       const big = Buffer.concat([compressLines(noise), compressLines(lines)]);
@@ -67,7 +67,7 @@ describe('chunk codec', () => {
       expect(big.length).toBeGreaterThan(WHOLE_READ_BYTES);
       expect((await linesOf('big.tsv.zst', big)).equals(Buffer.concat([noise, lines]))).toBe(true);
       expect((await linesOf('old.tsv.gz', gzipSync(lines))).equals(lines)).toBe(true);
-      const wide = Buffer.alloc(17 << 20, 0x61); // a frame inflating past what is read whole: streamed
+      const wide = Buffer.alloc(17 << 20, 0x61); // a frame inflating past what is read whole: a piece at a time
       expect((await linesOf('wide.tsv.zst', Buffer.concat([compressLines(lines), compressLines(wide)]))).equals(Buffer.concat([lines, wide]))).toBe(true);
     });
 
@@ -78,6 +78,22 @@ describe('chunk codec', () => {
 
       await expect(linesOf('flipped.tsv.zst', flipped)).rejects.toThrow(/flipped.tsv.zst is not whole zstd.*(checksum|corrupt)/i);
       await expect(linesOf('cut.tsv.zst', chunk.subarray(0, chunk.length - 10))).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('cut.tsv.zst is not whole zstd') });
+    });
+
+    it('reads a big zstd file a piece of at most 1 MiB at a time, and fails BACKUP_CORRUPT on a flipped byte or a missing end', async () => {
+      const noise = randomBytes(3 * WHOLE_READ_BYTES + 12_345);
+      const big = Buffer.concat([compressLines(lines), compressLines(noise), compressLines(lines)]);
+      const file = path.join(dir, 'pieces.tsv.zst');
+      await writeFile(file, big);
+      const pieces: Buffer[] = [];
+      for await (const piece of chunkFileLines(file)) pieces.push(piece);
+      const flipped = Buffer.from(big);
+      flipped[big.length - 100] ^= 0x01;
+
+      expect(Buffer.concat(pieces).equals(Buffer.concat([lines, noise, lines]))).toBe(true);
+      expect(Math.max(...pieces.map((p) => p.length))).toBe(1 << 20);
+      await expect(linesOf('big-flipped.tsv.zst', flipped)).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringMatching(/big-flipped.tsv.zst is not whole zstd.*(checksum|corrupt)/i) });
+      await expect(linesOf('big-cut.tsv.zst', big.subarray(0, big.length - 10))).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('big-cut.tsv.zst is not whole zstd') });
     });
   });
 });
