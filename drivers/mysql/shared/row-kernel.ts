@@ -5,9 +5,10 @@
  * from outside its body but JavaScript, Node globals (Buffer, typed arrays, Math) and `sha256Hex`
  * (each thread passes node:crypto's one-shot `hash`: 4× faster than a Hash object per body).
  *
- * Long fields are scanned natively (Buffer#indexOf for each byte a line escapes, the runs between
- * them copied or compared by Buffer#copy / Buffer#compare), so a JSON body or a blob costs a few
- * native calls rather than a JavaScript step per byte.
+ * Long fields are scanned natively (Buffer#indexOf for each byte a line escapes, run on through a
+ * batch from one long field to the next; the runs between them copied or compared by Buffer#copy /
+ * Buffer#compare), so a JSON body or a blob costs a few native calls rather than a JavaScript step
+ * per byte.
  *
  * Formats: row packets as row-packet.ts describes them; lines as row-format.ts describes them;
  * the digest as table-digest.ts describes it.
@@ -60,36 +61,51 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
   /** Below this many bytes a run is copied or compared byte by byte rather than by a native call. */
   const SHORT_RUN = 16;
   const NativeBuffer = Buffer;
-  /** Where each special byte next occurs in the field being scanned (the field's length when nowhere). */
-  const nextSpecial = new Int32Array(SPECIALS.length);
 
   /** `src[from..to)` as a Buffer over the same memory. */
   function bufferOver(src: Uint8Array, from: number, to: number): Buffer {
     return NativeBuffer.from(src.buffer, src.byteOffset + from, to - from);
   }
 
-  /** The field `src[from..to)` as a Buffer, {@link nextSpecial} filled with where each special byte first occurs in it. */
-  function scanField(src: Uint8Array, from: number, to: number): Buffer {
-    const field = bufferOver(src, from, to);
+  /**
+   * The source whose long fields are being scanned, front to back (a batch's packets, as a Buffer
+   * over them), and where each special byte next occurs in it at or after the last field scanned
+   * (the source's length when nowhere; -1 before the first search). A special byte is searched for
+   * again only once a field starts past where it was last found: each search runs on from there, so
+   * a batch costs each special byte at most one pass over it — not one native call per special
+   * byte and per long field (with a Buffer made for each field), as when every field was searched
+   * on its own.
+   */
+  let source: Buffer = NativeBuffer.alloc(0);
+  const nextSpecial = new Int32Array(SPECIALS.length);
+
+  /** Starts scanning `src` (whose bytes do not change until the next call) from its start. */
+  function beginScan(src: Uint8Array): void {
+    source = bufferOver(src, 0, src.length);
+    nextSpecial.fill(-1);
+  }
+
+  /** {@link nextSpecial} brought up to the field starting at `from` of the source (fields are scanned in order). */
+  function scanField(from: number): void {
     for (let s = 0; s < SPECIALS.length; s += 1) {
-      const found = field.indexOf(SPECIALS[s]);
-      nextSpecial[s] = found < 0 ? field.length : found;
+      if (nextSpecial[s] >= from) continue;
+      const found = source.indexOf(SPECIALS[s], from);
+      nextSpecial[s] = found < 0 ? source.length : found;
     }
-    return field;
   }
 
   /** Past the special byte `which` at {@link nextSpecial}[which]: finds its next occurrence; returns where the next run starts. */
-  function passSpecial(field: Buffer, which: number): number {
+  function passSpecial(which: number): number {
     const p = nextSpecial[which] + 1;
-    const found = field.indexOf(SPECIALS[which], p);
-    nextSpecial[which] = found < 0 ? field.length : found;
+    const found = source.indexOf(SPECIALS[which], p);
+    nextSpecial[which] = found < 0 ? source.length : found;
     return p;
   }
 
-  /** The index in {@link SPECIALS} of the nearest special byte of the field being scanned, -1 when none is left. */
-  function nearestSpecial(length: number): number {
+  /** The index in {@link SPECIALS} of the nearest special byte of the source before `stop` (the field's end), -1 when none is left. */
+  function nearestSpecial(stop: number): number {
     let which = -1;
-    let at = length;
+    let at = stop;
     for (let s = 0; s < SPECIALS.length; s += 1) {
       if (nextSpecial[s] < at) {
         at = nextSpecial[s];
@@ -120,19 +136,19 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
     return o;
   }
 
-  /** A long field `src[at..stop)` escaped into `out[o..]` ({@link LONG_FIELD}); returns the new end. */
+  /** A long field `src[at..stop)` ({@link LONG_FIELD}) of the source being scanned escaped into `out[o..]`; returns the new end. */
   function escapeLongField(src: Uint8Array, at: number, stop: number, out: Buffer, start: number): number {
-    const field = scanField(src, at, stop);
+    scanField(at);
     let o = start;
-    for (let p = 0; ;) {
-      const which = nearestSpecial(field.length);
-      const end = which < 0 ? field.length : nextSpecial[which];
-      if (end - p < SHORT_RUN) for (let i = p; i < end; i += 1) out[o++] = field[i];
-      else o += field.copy(out, o, p, end);
+    for (let p = at; ;) {
+      const which = nearestSpecial(stop);
+      const end = which < 0 ? stop : nextSpecial[which];
+      if (end - p < SHORT_RUN) for (let i = p; i < end; i += 1) out[o++] = src[i];
+      else o += source.copy(out, o, p, end);
       if (which < 0) return o;
       out[o++] = BACKSLASH;
       out[o++] = ESCAPES[which];
-      p = passSpecial(field, which);
+      p = passSpecial(which);
     }
   }
 
@@ -150,6 +166,12 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
    * @throws Error when a field runs past the packet's end
    */
   function encodePacket(src: Uint8Array, from: number, to: number, out: Buffer, start: number): number {
+    beginScan(src);
+    return encodeLine(src, from, to, out, start);
+  }
+
+  /** {@link encodePacket} of the next packet of the source being scanned ({@link beginScan}). */
+  function encodeLine(src: Uint8Array, from: number, to: number, out: Buffer, start: number): number {
     let o = start;
     let at = from;
     while (at < to) {
@@ -197,16 +219,16 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
    * would end there).
    */
   function readsBackLong(lines: Buffer, start: number, bytes: Uint8Array, at: number, stop: number): number {
-    const field = scanField(bytes, at, stop);
+    scanField(at);
     let o = start;
-    for (let p = 0; ;) {
-      const which = nearestSpecial(field.length);
-      const run = (which < 0 ? field.length : nextSpecial[which]) - p;
+    for (let p = at; ;) {
+      const which = nearestSpecial(stop);
+      const run = (which < 0 ? stop : nextSpecial[which]) - p;
       if (o + run > lines.length) return -1;
       if (run < SHORT_RUN) {
-        for (let i = p; i < p + run; i += 1) if (lines[o++] !== field[i]) return -1;
+        for (let i = p; i < p + run; i += 1) if (lines[o++] !== bytes[i]) return -1;
       } else {
-        if (lines.compare(field, p, p + run, o, o + run) !== 0) return -1;
+        if (lines.compare(source, p, p + run, o, o + run) !== 0) return -1;
         o += run;
       }
       if (which < 0) return o;
@@ -214,7 +236,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
       if (byte === BACKSLASH) byte = unescaped(lines[o++]);
       else if (byte === TAB || byte === LF) return -1; // a field or line would end here
       if (byte !== SPECIALS[which]) return -1;
-      p = passSpecial(field, which);
+      p = passSpecial(which);
     }
   }
 
@@ -226,6 +248,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
    */
   function firstMismatch(lines: Uint8Array, bytes: Uint8Array, lengths: Uint32Array, count: number): number {
     const linesBuffer = bufferOver(lines, 0, lines.length);
+    beginScan(bytes);
     let o = 0;
     let at = 0;
     for (let row = 0; row < count; row += 1) {
@@ -438,12 +461,13 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
     let scratch: Uint8Array = new Uint8Array(256);
     let at = 0;
     let o = 0;
+    beginScan(bytes);
     for (let i = 0; i < count; i += 1) {
       at += HEADER;
       const end = at + lengths[i];
       digestPacket(digest, bytes, at, end);
       if (projection) scratch = digestProjection(projectedDigest!, bytes, at, end, projection, scratch);
-      o = encodePacket(bytes, at, end, out, o);
+      o = encodeLine(bytes, at, end, out, o);
       at = end;
     }
     return { lines: out.subarray(0, o), digest, ...(projectedDigest ? { projected: projectedDigest } : {}) };

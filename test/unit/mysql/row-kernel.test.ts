@@ -54,6 +54,8 @@ describe('long fields (scanned natively between their special bytes)', () => {
     for (const density of [0, 5, 60, 400, 1000]) rows.push([Buffer.from(String(rows.length)), field(length, density), null, field(length >> 1, density)]);
   }
   rows.push([Buffer.from('runs'), Buffer.concat([Buffer.alloc(15, 0x41), Buffer.from('\t'), Buffer.alloc(16, 0x42), Buffer.from('\\'), Buffer.alloc(17, 0x43), Buffer.from('\n\0\r')])]);
+  // Special bytes in the short fields between long ones (a batch's long fields are scanned front to back, once).
+  rows.push([Buffer.from('\t\n\r\\\0'), field(100, 0), Buffer.from('\0\\'), field(100, 400), Buffer.from('\n'), field(48, 0), field(49, 1000)]);
   const batch = batchOf(rows);
   const { lines } = kernel.encodeBatch(batch.bytes, batch.lengths, batch.count);
   const mismatch = (changed: Uint8Array) => kernel.firstMismatch(changed, batch.bytes, batch.lengths, batch.count);
