@@ -136,8 +136,10 @@ async function* inflatedPieces(file: string): AsyncGenerator<Buffer> {
     let piece = Buffer.allocUnsafe(PIECE_BYTES);
     let filled = 0;
     let inFrame = false;
-    for (let read = await handle.read(input, 0, PIECE_BYTES, null); read.bytesRead > 0; read = await handle.read(input, 0, PIECE_BYTES, null)) {
-      let rest = input.subarray(0, read.bytesRead);
+    for (;;) {
+      const { bytesRead } = await handle.read(input, 0, PIECE_BYTES, null);
+      if (bytesRead === 0) break;
+      let rest = input.subarray(0, bytesRead);
       for (;;) {
         let result: [number, number, number];
         try {
