@@ -32,7 +32,8 @@ export interface DownloadOptions extends Pick<TransferOptions, 'store' | 'rateLi
    * directory), verify that file where it is and hand out its path instead of copying it. For a
    * caller that only reads the files, and that loses nothing should one vanish or change before it
    * is read (the store's file is not held: a restore into databases it created, which it drops
-   * when it fails).
+   * when it fails, and which proves what it loaded). Not with a rate limit: the caller's own reads
+   * of the store would not be limited.
    */
   inPlace?: boolean;
 }
@@ -61,10 +62,9 @@ export async function downloadArtifacts(
   };
   await mapLimited(artifacts, options.concurrency ?? 1, async function downloadOne(artifact, index) {
     stopIfAborted(options.signal, 'download');
-    const own = options.inPlace && !artifact.stored && options.store.hashObject ? options.store.localFile?.(artifact.key) : undefined;
+    const own = options.inPlace && !bucket && !artifact.stored && options.store.hashObject ? options.store.localFile?.(artifact.key) : undefined;
     const file = own ?? resolveInside(dir, artifact.name);
     if (own !== undefined) {
-      await bucket?.take(artifact.size);
       await verifyInPlace(options.store, artifact).catch((error: unknown) => { throw namingArtifact(error, artifact); });
     } else if (!(await isIntactCopy(file, artifact))) {
       await makeFolder(path.dirname(file));

@@ -183,7 +183,8 @@ export const MANY_TABLES = 32;
  * the tables are created and loaded while the rest downloads — a download that fails stops the
  * load, and the restore fails with it (its databases dropped by the restore's cleanup). For the
  * same reason an unforced restore from a local directory store reads the store's own files,
- * verified in place, rather than copies of them (download.ts `inPlace`).
+ * verified in place, rather than copies of them (download.ts `inPlace`) — when it reads back what
+ * it loaded (so a file changed after it was verified cannot go unnoticed) and is not rate-limited.
  * @returns endpoint `{ host, port, databases, renames, objects, tables, rows, readBack?, viewsLeftOut? }`; `objects`
  *   lists the schema objects per target database that validation expects, `readBack` what the load
  *   read back as it went (chunk-load.ts {@link ReadBack}), `viewsLeftOut` the views the source
@@ -215,7 +216,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
     ctx.logger.info('mysql restore: downloading', { artifacts: artifacts.length, bytes: artifacts.reduce((sum, a) => sum + a.size, 0) });
     try {
       const downloaded = await downloadArtifacts(artifacts, ctx.spoolDir, {
-        ...transfer, concurrency: Math.max(ctx.target.parallelism, DOWNLOADS_IN_FLIGHT), onFile: arrivals.arrive, signal, inPlace: !ctx.force,
+        ...transfer, concurrency: Math.max(ctx.target.parallelism, DOWNLOADS_IN_FLIGHT), onFile: arrivals.arrive, signal, inPlace: !ctx.force && proveWhileLoading,
       });
       ctx.logger.info('mysql restore: downloaded', { artifacts: artifacts.length, ms: Date.now() - started });
       return downloaded;

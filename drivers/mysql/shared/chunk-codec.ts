@@ -72,6 +72,16 @@ const WHOLE_FRAME_BYTES = 16 << 20;
  * inflating stream gives them).
  */
 export async function* chunkFileLines(file: string): AsyncGenerator<Buffer> {
+  try {
+    yield* linesOf(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new PermanentError(`chunk file ${file} is missing (${(error as Error).message})`, { code: 'NOT_FOUND', engine: 'mysql', cause: error });
+  }
+}
+
+/** {@link chunkFileLines}, its file system errors as they are. */
+async function* linesOf(file: string): AsyncGenerator<Buffer> {
   if (codecOf(file) === 'zstd') {
     const frames = await smallFileFrames(file);
     if (frames) {

@@ -7,9 +7,10 @@
  * reports what differs (and, reading itself, a row changed after the restore); tables of multi-MB rows
  * go through dump and restore with the dump's batches bounded in bytes.
  */
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
+import type { BlobStore } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { silentLogger } from '../../../core/logger';
 import type { BackupRecord, PreparedTarget } from '../../../core/driver/types';
@@ -292,6 +293,7 @@ describe('mysql logical restore', () => {
     // Assess: a replay that failed in between would have left them marked
     expect(before).toBe(1);
     expect(await marked()).toBe(0);
+    expect(await backupFilesIn(ctx.spoolDir)).toEqual(record.artifacts.map((a) => a.name).sort()); // copied: the load is not read back before the replay
     await admin.query('DROP DATABASE shop_replayed');
   }, 120_000);
 
@@ -575,6 +577,36 @@ describe('mysql logical restore', () => {
       'SELECT COUNT(*) AS tables, SUM(table_name = ?) AS marked FROM information_schema.tables WHERE table_schema = ?', [MARKER_TABLE, 'shop_tampered'],
     ) as [Array<{ tables: number; marked: string | null }>, unknown];
     expect(tables === 0 || Number(marked) === 1).toBe(true);
+  }, 120_000);
+
+  it('from a local directory store, fails NOT_FOUND naming a chunk file removed after it was verified in place, what it created marked unfinished', async () => {
+    // Prepare: a store whose chunk of shop.big goes once it has been hashed
+    const chunk = record.artifacts.find((a) => a.name.startsWith('data/shop/big.'))!;
+    const vanishing: BlobStore = Object.assign(Object.create(store) as BlobStore, {
+      async hashObject(key: string) {
+        const hashed = await store.hashObject(key);
+        if (key === chunk.key) await rm(store.localFile(key));
+        return hashed;
+      },
+    });
+    const target = await sharedTarget();
+    const ctx = await restoreContext(target, { renameDatabases: { shop: 'shop_vanished' } });
+    const prepared = await prepareLogicalTarget(ctx);
+    const kept = path.join(await tempDir('kept'), 'chunk');
+    await writeFile(kept, await readFile(store.localFile(chunk.key)));
+
+    try {
+      // Act
+      const restore = restoreLogical(ctx, prepared, { store: vanishing, prefix: '' });
+
+      // Assess
+      await expect(restore).rejects.toMatchObject({ name: 'PermanentError', code: 'NOT_FOUND', message: expect.stringContaining(`${store.localFile(chunk.key)} is missing`) });
+      const admin = await connect(target);
+      const [[{ marked }]] = await admin.query('SELECT COUNT(*) AS marked FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', ['shop_vanished', MARKER_TABLE]) as [Array<{ marked: number }>, unknown];
+      expect(Number(marked)).toBe(1);
+    } finally {
+      await writeFile(store.localFile(chunk.key), await readFile(kept)); // the shared backup, whole again
+    }
   }, 120_000);
 
   it('a retried restore replaces its own unfinished work without force; another restore needs force for it', async () => {

@@ -135,6 +135,19 @@ describe('downloadArtifacts', () => {
     expect(reports.at(-1)).toBe(3_060_000);
   });
 
+  it('in place, but rate-limited: copies, as the limit could not hold back the caller\'s own reads of the store', async () => {
+    // Prepare
+    const artifact = await stored('limited.gz', randomBytes(20_000));
+    const { spy, calls } = watched(store);
+
+    // Act
+    const { files } = await downloadArtifacts([artifact], spool, { store: spy, inPlace: true, rateLimit: 50_000_000 });
+
+    // Assess
+    expect(files['limited.gz']).toBe(path.join(spool, 'limited.gz'));
+    expect(calls.map((c) => c.key)).toEqual([artifact.key]);
+  });
+
   it('in place: fails with CHECKSUM_MISMATCH naming the object when its file no longer holds what the manifest records, small or big', async () => {
     for (const size of [1_000, 3_000_000]) {
       // Prepare

@@ -80,6 +80,13 @@ describe('chunk codec', () => {
       await expect(linesOf('cut.tsv.zst', chunk.subarray(0, chunk.length - 10))).rejects.toMatchObject({ code: 'BACKUP_CORRUPT', message: expect.stringContaining('cut.tsv.zst is not whole zstd') });
     });
 
+    it('fails NOT_FOUND naming a chunk file that is missing', async () => {
+      const reading = (async () => {
+        for await (const piece of chunkFileLines(path.join(dir, 'gone.tsv.zst'))) void piece;
+      })();
+      await expect(reading).rejects.toMatchObject({ name: 'PermanentError', code: 'NOT_FOUND', message: expect.stringContaining('gone.tsv.zst is missing') });
+    });
+
     it('reads a big zstd file a piece of at most 1 MiB at a time, and fails BACKUP_CORRUPT on a flipped byte or a missing end', async () => {
       const noise = randomBytes(3 * WHOLE_READ_BYTES + 12_345);
       const big = Buffer.concat([compressLines(lines), compressLines(noise), compressLines(lines)]);
