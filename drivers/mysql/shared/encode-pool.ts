@@ -184,8 +184,13 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
-  /** The packet bytes of the batches pending on the thread. */
-  bytes: number;
+}
+
+/** The packet bytes of the batches pending on `slot`'s thread. */
+function bytesPendingOn(slot: Slot): number {
+  let bytes = 0;
+  for (const job of slot.pending.values()) bytes += job.bytes;
+  return bytes;
 }
 
 /** Of threads with `pending` bytes each, the index of the one with the fewest; of equals, the first from `next` on. */
@@ -226,12 +231,11 @@ export class EncodePool {
 
   private spawn(): Slot {
     const worker = new Worker(workerSource(), { eval: true });
-    const slot: Slot = { worker, pending: new Map(), bytes: 0 };
+    const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (message: WorkerAnswer) => {
       const job = slot.pending.get(message.id);
       if (!job) return;
       slot.pending.delete(message.id);
-      slot.bytes -= job.bytes;
       if (message.spare) this.spares.give(message.spare);
       if (slot.pending.size === 0) {
         worker.unref();
@@ -244,7 +248,6 @@ export class EncodePool {
     const failAll = (error: Error) => {
       for (const job of slot.pending.values()) job.reject(error);
       slot.pending.clear();
-      slot.bytes = 0;
       const index = this.slots.indexOf(slot);
       if (index >= 0) this.slots[index] = this.spawn(); // replace a dead thread
     };
@@ -275,7 +278,6 @@ export class EncodePool {
     const encoded = new Promise<EncodedBatch>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref(); // busy: the process waits for the answer
       slot.pending.set(id, { resolve, reject, bytes: packets.length });
-      slot.bytes += packets.length;
       slot.worker.postMessage({ id, bytes: packets.buffer, offset: packets.byteOffset, size: packets.length, lengths: lengths.buffer, lengthsOffset: lengths.byteOffset, count: batch.count, projection, spoil: this.options.spoil }, [packets.buffer, lengths.buffer]);
     });
     return this.counted(encoded, batch.bytes);
@@ -283,7 +285,7 @@ export class EncodePool {
 
   /** The thread the next batch goes to ({@link leastBusy}). */
   private leastBusy(): Slot {
-    const chosen = leastBusy(this.slots.map((slot) => slot.bytes), this.next);
+    const chosen = leastBusy(this.slots.map(bytesPendingOn), this.next);
     this.next = (chosen + 1) % this.slots.length;
     return this.slots[chosen];
   }
