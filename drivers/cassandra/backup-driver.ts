@@ -145,7 +145,7 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
         return {
           keyspace: table.keyspace, table: table.table, id: table.id, counter: table.counter, partitionKeys: table.partitionKeys,
           sstables: new Set(own.map((f) => f.sstable)).size, bytes: own.reduce((sum, f) => sum + f.size, 0),
-          digest: { mode: modes.get(key)!, spans: a.spans, rows: a.rows, sha256: a.sha256, stable: a.rows === b.rows && a.sha256 === b.sha256, ...(b.expiring ? { expiring: true } : {}), mapKeys: 'exact' },
+          digest: { mode: modes.get(key)!, spans: a.spans, rows: a.rows, sha256: a.sha256, stable: a.rows === b.rows && a.sha256 === b.sha256, ...(b.expiring ? { expiring: true } : {}), mapKeys: 'exact', decimals: 'exact' },
         };
       });
       const bytes = components.reduce((sum, f) => sum + f.size, 0);

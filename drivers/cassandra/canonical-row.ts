@@ -3,8 +3,8 @@
  * (maps as objects or `Map`s, sets as arrays or `Set`s), on any machine (no time zone, no locale).
  *
  * A row is the JSON text of its `[column, value]` pairs, columns sorted by name, framed by its byte
- * length as a big-endian u32. Values: Buffer → hex; Long, Integer (varint), BigDecimal, bigint →
- * decimal string; Uuid, TimeUuid, InetAddress, LocalDate, LocalTime, Duration → their string;
+ * length as a big-endian u32. Values: Buffer → hex; Long, Integer (varint), bigint → decimal string;
+ * BigDecimal → its exact text ({@link decimalText}); Uuid, TimeUuid, InetAddress, LocalDate, LocalTime, Duration → their string;
  * Date → ISO 8601; list, set, tuple → array; map → `[key, value]` pairs sorted by key, the key as a
  * string (a `Map`'s keys canonical first; a plain object's keys are the driver's strings already);
  * a non-finite number → its string (`NaN`, `Infinity`); null → null.
@@ -22,8 +22,15 @@ import { PermanentError } from '../../core/errors';
 
 export type CanonicalValue = null | boolean | number | string | CanonicalValue[];
 
+/**
+ * How decimals are written: `exact` ({@link decimalText}), or `driver`, the driver's text, which
+ * drops a negative scale — how digests were taken before (records.ts `decimals`), read so again
+ * to compare with them.
+ */
+export type DecimalForm = 'exact' | 'driver';
+
 /** The canonical form of one decoded value (see the file's header). */
-export function canonicalValue(value: unknown): CanonicalValue {
+export function canonicalValue(value: unknown, decimals: DecimalForm = 'exact'): CanonicalValue {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : String(value);
@@ -31,23 +38,35 @@ export function canonicalValue(value: unknown): CanonicalValue {
   if (Buffer.isBuffer(value)) return value.toString('hex');
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (
-    value instanceof types.Long || value instanceof types.Integer || value instanceof types.BigDecimal || value instanceof types.Uuid
+    value instanceof types.Long || value instanceof types.Integer || value instanceof types.Uuid
     || value instanceof types.InetAddress || value instanceof types.LocalDate || value instanceof types.LocalTime || value instanceof types.Duration
   ) {
     return value.toString();
   }
-  if (value instanceof types.Tuple) return value.values().map(canonicalValue);
-  if (Array.isArray(value) || value instanceof Set) return [...value].map(canonicalValue);
-  if (value instanceof Map) return sortedPairs([...value].map(([key, item]) => [keyText(key), canonicalValue(item)]));
+  if (value instanceof types.BigDecimal) return decimals === 'exact' ? decimalText(value) : value.toString();
+  if (value instanceof types.Tuple) return value.values().map((item) => canonicalValue(item, decimals));
+  if (Array.isArray(value) || value instanceof Set) return [...value].map((item) => canonicalValue(item, decimals));
+  if (value instanceof Map) return sortedPairs([...value].map(([key, item]) => [keyText(key, decimals), canonicalValue(item, decimals)]));
   if (Object.getPrototypeOf(value) === Object.prototype) {
-    return sortedPairs(Object.entries(value).map(([key, item]) => [key, canonicalValue(item)]));
+    return sortedPairs(Object.entries(value).map(([key, item]) => [key, canonicalValue(item, decimals)]));
   }
   throw new PermanentError(`no canonical form for a ${value.constructor?.name ?? typeof value} value`, { code: 'CASSANDRA_DIGEST_UNSUPPORTED_VALUE', engine: 'cassandra' });
 }
 
+/**
+ * A decimal's exact text: the driver's, which is exact for a scale of 0 or more (`12.340`), else
+ * `<unscaled>E+<-scale>` (`1E+3`): the driver's text drops a negative scale, so 1E+3 and 1E+4
+ * both read `1.` there. The scale is read from the value's wire form (the driver has no getter).
+ */
+function decimalText(value: types.BigDecimal): string {
+  const wire = types.BigDecimal.toBuffer(value);
+  const scale = wire.readInt32BE(0);
+  return scale >= 0 ? value.toString() : `${types.Integer.fromBuffer(wire.subarray(4)).toString()}E+${-scale}`;
+}
+
 /** A map key as a string: the canonical string itself, or the JSON of any other canonical form. */
-function keyText(key: unknown): string {
-  const canonical = canonicalValue(key);
+function keyText(key: unknown, decimals: DecimalForm): string {
+  const canonical = canonicalValue(key, decimals);
   return typeof canonical === 'string' ? canonical : JSON.stringify(canonical);
 }
 
@@ -78,14 +97,14 @@ export function withMapsAsObjects(value: unknown): unknown {
 }
 
 /** The canonical JSON text of a row: `[[column, value], …]`, columns in name order. */
-export function canonicalRowText(row: Readonly<Record<string, unknown>>): string {
+export function canonicalRowText(row: Readonly<Record<string, unknown>>, decimals: DecimalForm = 'exact'): string {
   const names = Object.keys(row).sort();
-  return JSON.stringify(names.map((name) => [name, canonicalValue(row[name])]));
+  return JSON.stringify(names.map((name) => [name, canonicalValue(row[name], decimals)]));
 }
 
 /** The row's canonical bytes, framed: u32be(byte length) then the text. */
-export function canonicalRowFrame(row: Readonly<Record<string, unknown>>): Buffer {
-  const text = Buffer.from(canonicalRowText(row), 'utf8');
+export function canonicalRowFrame(row: Readonly<Record<string, unknown>>, decimals: DecimalForm = 'exact'): Buffer {
+  const text = Buffer.from(canonicalRowText(row, decimals), 'utf8');
   const frame = Buffer.alloc(4 + text.length);
   frame.writeUInt32BE(text.length);
   text.copy(frame, 4);

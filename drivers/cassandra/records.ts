@@ -50,6 +50,12 @@ export const tableDigestSchema = z.object({
    * again (canonical-row.ts `withMapsAsObjects`), so their digests still compare.
    */
   mapKeys: z.literal('exact').optional(),
+  /**
+   * `exact`: decimals digested by their exact text (canonical-row.ts). Absent (backups before
+   * it): as the driver's text, which drops a negative scale (1E+3 and 1E+4 alike), and which a
+   * restore reads them as again (canonical-row.ts `DecimalForm`).
+   */
+  decimals: z.literal('exact').optional(),
 });
 export type TableDigest = z.infer<typeof tableDigestSchema>;
 

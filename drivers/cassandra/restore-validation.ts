@@ -29,7 +29,9 @@ export async function validateRestoredTables(client: Client, nodes: readonly Bac
       if (!tables.some((t) => `${t.keyspace}.${t.table}` === key)) continue;
       if (!recorded.digest.stable) { unstable.add(key); continue; }
       const read = digestedSpans(spans, recorded, recorded.digest.mode);
-      const got = await digestTableSpans(client, { keyspace: recorded.keyspace, table: recorded.table, partitionKeys: recorded.partitionKeys }, read, { mapsAsObjects: recorded.digest.mapKeys !== 'exact' });
+      const got = await digestTableSpans(client, { keyspace: recorded.keyspace, table: recorded.table, partitionKeys: recorded.partitionKeys }, read, {
+        mapsAsObjects: recorded.digest.mapKeys !== 'exact', decimalsAsText: recorded.digest.decimals !== 'exact',
+      });
       rows += got.rows;
       if (recorded.digest.expiring) {
         expiring.add(key);

@@ -160,6 +160,8 @@ export interface DigestOptions {
   findExpiring?: boolean;
   /** Digest maps as the driver's plain objects named their keys (a digest taken before maps were decoded as `Map`: records.ts `mapKeys`). */
   mapsAsObjects?: boolean;
+  /** Digest decimals by the driver's text (a digest taken before decimals had their exact text: records.ts `decimals`). */
+  decimalsAsText?: boolean;
 }
 
 /** The columns whose cells' TTL a read can ask for: not keys, collections or counters (a frozen collection left out too). */
@@ -205,6 +207,7 @@ export async function digestSpans(
   const tokenOf = `token(${table.partitionKeys.map(quoteIdentifier).join(', ')})`;
   const query = `SELECT ${list} FROM ${qualifiedName(table.keyspace, table.table)} WHERE ${tokenOf} > ? AND ${tokenOf} <= ?`;
   const consistency = options.consistency ?? types.consistencies.all;
+  const decimals = options.decimalsAsText ? 'driver' : 'exact';
   const results: SpanDigest[] = [];
   for (const span of spans) {
     const hash = createHash('sha256');
@@ -226,9 +229,9 @@ export async function digestSpans(
               delete cells[alias];
             }
             if (options.mapsAsObjects) for (const column of Object.keys(cells)) cells[column] = withMapsAsObjects(cells[column]);
-            hash.update(canonicalRowFrame(cells));
+            hash.update(canonicalRowFrame(cells, decimals));
           } else {
-            hash.update(canonicalRowFrame(row));
+            hash.update(canonicalRowFrame(row, decimals));
           }
           rows += 1;
         }

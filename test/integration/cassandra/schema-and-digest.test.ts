@@ -141,6 +141,36 @@ describe('digestSpans on a 1-node Cassandra 2.1', () => {
     });
   });
 
+  it('tells decimals apart that differ only in a negative scale (1E+3, 1E+4), and reads them alike as digests taken before did when asked', async () => {
+    // Prepare: decimals as the wire writes them, the scale (int32) then the unscaled value (varint)
+    const decimal = (scale: number) => {
+      const wire = Buffer.from([0, 0, 0, 0, 1]);
+      wire.writeInt32BE(scale);
+      return types.BigDecimal.fromBuffer(wire);
+    };
+    const table = tableOf('shop.items');
+    const spans = spansEndingAt(['0']);
+    const [original] = (await client.execute('SELECT price FROM shop.items WHERE id = 7')).rows;
+    const read = async (scale: number) => {
+      await client.execute('UPDATE shop.items SET price = ? WHERE id = 7', [decimal(scale)], { prepare: true });
+      return { exact: await digestSpans(client, table, spans), asBefore: await digestSpans(client, table, spans, { decimalsAsText: true }) };
+    };
+
+    try {
+      // Act
+      const thousand = await read(-3);
+      const tenThousand = await read(-4);
+
+      // Assess
+      expect(thousand.exact[0].rows).toBe(ROWS);
+      expect(thousand.exact[0].sha256).not.toBe(tenThousand.exact[0].sha256);
+      expect(thousand.asBefore[0].sha256).toBe(tenThousand.asBefore[0].sha256);
+      expect(thousand.asBefore[0].sha256).not.toBe(thousand.exact[0].sha256);
+    } finally {
+      await client.execute('UPDATE shop.items SET price = ? WHERE id = 7', [original.price], { prepare: true });
+    }
+  });
+
   it('finds no more rows in a sample of the ring than in the whole of it', async () => {
     for (const name of Object.keys(EXPECTED_ROWS)) {
       // Act

@@ -8,6 +8,8 @@
  *   one auto-named after a mixed-case table and column (`MixedTable_ColA_idx`): 2.1.0's CREATE INDEX
  *   takes the name bare only (`"AttrKeys"` is a syntax error), and the restored indexes must carry
  *   exactly the source's names and answer queries on the restored rows;
+ * - decimals of a negative scale (1E+3 and 1E+4: the driver's text drops the scale, both `1.`),
+ *   digested exactly, so a restore is compared value by value;
  * - rows with a TTL that expire between the backup and the restore: the restore validates, the
  *   table compared by its count (at most the backup's), not by a digest the expiry changed.
  */
@@ -24,6 +26,7 @@ const ROWS = 20;
 const SCHEMA = [
   `CREATE KEYSPACE mapks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
   'CREATE TABLE mapks.m (k int PRIMARY KEY, mb map<blob, int>, mt map<timestamp, text>, mp map<frozen<tuple<int, text>>, int>)',
+  'CREATE TABLE mapks.amounts (k int PRIMARY KEY, d decimal, ds list<decimal>, dm map<decimal, int>)',
   `CREATE KEYSPACE hostile WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
   'CREATE TABLE hostile.idx (k int PRIMARY KEY, attrs map<text, text>)',
   'CREATE INDEX AttrKeys ON hostile.idx (keys(attrs))',
@@ -42,10 +45,17 @@ let report: RestoreReport;
 let mapRows: string[];
 let answers: number[][];
 
-/** Every row of mapks.m in key order, canonical. */
-async function mapRowsOf(on: Client): Promise<string[]> {
-  const rows = (await on.execute('SELECT * FROM mapks.m', [], { consistency: types.consistencies.all })).rows;
+/** Every row of `table` (mapks.m by default), canonical, sorted. */
+async function mapRowsOf(on: Client, table = 'mapks.m'): Promise<string[]> {
+  const rows = (await on.execute(`SELECT * FROM ${table}`, [], { consistency: types.consistencies.all })).rows;
   return rows.map((row) => canonicalRowText(row as unknown as Record<string, unknown>)).sort();
+}
+
+/** The decimal 1E+`-scale` (unscaled 1), as the wire writes it: the scale (int32), then the unscaled value (varint). */
+function decimalOne(scale: number): types.BigDecimal {
+  const wire = Buffer.from([0, 0, 0, 0, 1]);
+  wire.writeInt32BE(scale);
+  return types.BigDecimal.fromBuffer(wire);
 }
 
 /** `table.index` of every index of `keyspace`, as 2.1's schema tables name them. */
@@ -74,6 +84,7 @@ beforeAll(async () => {
     await client.execute(`INSERT INTO mapks.m (k, mb, mt, mp) VALUES (${k}, {0xff${hex}: 1, 0xfe${hex}: 2}, {${ms(123)}: 'a${k}', ${ms(124)}: 'b${k}'}, {(${k}, 'x'): 1, (${k}, 'x,y'): 2})`);
     await client.execute('INSERT INTO hostile.idx (k, attrs) VALUES (?, ?)', [k, new Map([[k % 2 === 0 ? 'even' : 'odd', `v${k}`]])], { prepare: true });
     await client.execute('INSERT INTO "MixedKS"."MixedTable" (k, "Col A") VALUES (?, ?)', [k, `v${k % 5}`], { prepare: true });
+    await client.execute('INSERT INTO mapks.amounts (k, d, ds, dm) VALUES (?, ?, ?, ?)', [k, decimalOne(-(k % 3) - 1), [decimalOne(-3), decimalOne(-4)], new Map([[decimalOne(-3), k], [decimalOne(-4), -k]])], { prepare: true });
   }
   mapRows = await mapRowsOf(client);
   answers = await indexAnswers(client);
@@ -108,6 +119,19 @@ it('backs up and restores maps keyed by blob, timestamp and tuple, validated, ea
   expect(report.validation.ok).toBe(true);
   expect(report.validation.checks.find((c) => c.name === 'rows-and-digests')).toMatchObject({ ok: true });
   expect(await mapRowsOf(restored)).toEqual(mapRows);
+});
+
+it('backs up and restores decimals of a negative scale, digested by their exact value and validated, each value the source\'s', async () => {
+  // Assess
+  const amounts = await mapRowsOf(client, 'mapks.amounts');
+  expect(amounts).toContain(canonicalRowText({ k: 0, d: decimalOne(-1), ds: [decimalOne(-3), decimalOne(-4)], dm: new Map([[decimalOne(-3), 0], [decimalOne(-4), 0]]) }));
+  expect(amounts[0]).toMatch(/"1E\+3","1E\+4"/);
+  type Facts = { tables: Array<{ keyspace: string; table: string; digest: { stable: boolean; rows: number; decimals?: string } }> };
+  const facts = manifest.facts as Facts & { nodes?: Record<string, Facts> };
+  const { tables } = facts.nodes ? Object.values(facts.nodes)[0] : facts;
+  expect(tables.find((t) => t.keyspace === 'mapks' && t.table === 'amounts')?.digest).toMatchObject({ stable: true, rows: ROWS, decimals: 'exact' });
+  expect(report.validation.checks.find((c) => c.name === 'rows-and-digests')).toMatchObject({ ok: true });
+  expect(await mapRowsOf(restored, 'mapks.amounts')).toEqual(amounts);
 });
 
 it('restores mixed-case index names: the same names, answering queries on the restored rows', async () => {

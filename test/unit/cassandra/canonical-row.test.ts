@@ -53,6 +53,27 @@ describe('canonicalValue', () => {
     expect(canonicalValue(new Map([[new Date(0), types.Long.fromNumber(5)]]))).toEqual([['1970-01-01T00:00:00.000Z', '5']]);
   });
 
+  it('writes each decimal exactly, a negative scale included, and as the driver did when asked (digests taken before)', () => {
+    // Prepare: the wire form is the scale (int32) then the unscaled value (varint)
+    const decimal = (scale: number, unscaled: number[]) => {
+      const wire = Buffer.alloc(4);
+      wire.writeInt32BE(scale);
+      return types.BigDecimal.fromBuffer(Buffer.concat([wire, Buffer.from(unscaled)]));
+    };
+    const values = [decimal(-3, [1]), decimal(-4, [1]), decimal(0, [0x03, 0xe8]), decimal(-2, [0xf4]), decimal(2, [0xf4]), decimal(0, [1])];
+
+    // Act
+    const exact = values.map((v) => canonicalValue(v));
+    const asBefore = values.map((v) => canonicalValue(v, 'driver'));
+
+    // Assess: 1E+3, 1E+4 and 1000 are three values; so are -12E+2 and -0.12
+    expect(exact).toEqual(['1E+3', '1E+4', '1000', '-12E+2', '-0.12', '1']);
+    expect(asBefore).toEqual(['1.', '1.', '1000', '-12.', '-0.12', '1']);
+    expect(canonicalValue(new Map([[decimal(-3, [1]), [decimal(-4, [1])]]]), 'driver')).toEqual([['1.', ['1.']]]);
+    expect(canonicalRowText({ d: new types.Tuple(decimal(-3, [1])) })).toBe('[["d",["1E+3"]]]');
+    expect(canonicalRowText({ d: { price: decimal(-3, [1]) } }, 'driver')).toBe('[["d",[["price","1."]]]]');
+  });
+
   it('refuses a value it has no canonical form for', () => {
     expect(() => canonicalValue(new (class Geometry {})())).toThrow(expect.objectContaining({ code: 'CASSANDRA_DIGEST_UNSUPPORTED_VALUE' }));
   });
