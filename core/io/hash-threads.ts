@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { TransientError } from '../errors';
 
 /** At most this many hashing threads, however many cores there are (hashing is bound by reads beyond). */
 const MAX_THREADS = 4;
@@ -101,7 +102,7 @@ class HashThread {
       if (this.dead) return;
       this.dead = true;
       onDeath(this);
-      for (const waiting of this.pending.values()) waiting.reject(new Error(`a hashing thread stopped: ${error.message}`));
+      for (const waiting of this.pending.values()) waiting.reject(threadStopped(error));
       this.pending.clear();
     };
     this.worker.on('error', die);
@@ -115,7 +116,7 @@ class HashThread {
 
   /** Sends `task`; resolves with the worker's answer. The thread keeps the process alive while it owes one. */
   run<T>(task: Task, transfer: ArrayBuffer[] = []): Promise<T> {
-    if (this.dead) return Promise.reject(new Error('a hashing thread stopped'));
+    if (this.dead) return Promise.reject(threadStopped());
     const id = this.nextId++;
     const answer = new Promise<T>((resolve, reject) => this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject }));
     if (this.pending.size === 1) this.worker.ref();
@@ -133,6 +134,14 @@ class HashThread {
     this.pending.delete(id);
     if (this.pending.size === 0) this.worker.unref();
   }
+}
+
+/**
+ * A hash lost with its thread (it crashed or was stopped): TransientError `HASH_THREAD_STOPPED`,
+ * since the work runs again on a new thread.
+ */
+function threadStopped(cause?: Error): TransientError {
+  return new TransientError(`a hashing thread stopped${cause ? `: ${cause.message}` : ''}; the hash it held is lost`, { code: 'HASH_THREAD_STOPPED', cause });
 }
 
 function withoutUndefined(fields: Record<string, unknown>): Record<string, unknown> {
