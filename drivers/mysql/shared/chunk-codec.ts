@@ -15,8 +15,7 @@
  * fails only there, saying so (`ZSTD_UNAVAILABLE`).
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import type { Transform } from 'node:stream';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { PermanentError } from '../../../core/errors';
 import { zstd as loadZstd, zstdBinding as loadZstdBinding } from '../../../core/io/zstd';
@@ -49,11 +48,6 @@ export function codecOf(name: string): ChunkCodec {
 const zstd = () => loadZstd('the chunks of MySQL dumps');
 const zstdBinding = () => loadZstdBinding('the chunks of MySQL dumps');
 
-/** A stream inflating the chunk file `name` (its codec from its name). */
-export function inflater(name: string): Transform {
-  return codecOf(name) === 'zstd' ? new (zstd().DecompressStream)() : createGunzip({ chunkSize: 256 * 1024 });
-}
-
 /**
  * zstd chunk files this big at most are read whole and inflated a frame at a time, one call each:
  * a stream per file took ~1 ms a file, twenty times more, on a schema of 1 000 small tables.
@@ -82,16 +76,26 @@ export async function* chunkFileLines(file: string): AsyncGenerator<Buffer> {
 
 /** {@link chunkFileLines}, its file system errors as they are. */
 async function* linesOf(file: string): AsyncGenerator<Buffer> {
-  if (codecOf(file) === 'zstd') {
-    const frames = await smallFileFrames(file);
+  if (codecOf(file) === 'gzip') {
+    yield* gunzippedLines(file);
+    return;
+  }
+  const handle = await open(file, 'r');
+  try {
+    const frames = (await handle.stat()).size <= WHOLE_READ_BYTES ? wholeFrames(file, await handle.readFile()) : undefined;
     if (frames) {
       for (const frame of frames) yield inflateFrame(file, frame);
     } else {
-      yield* inflatedPieces(file);
+      yield* inflatedPieces(file, handle);
     }
-    return;
+  } finally {
+    await handle.close();
   }
-  const inflate = inflater(file);
+}
+
+/** The lines of the gzip chunk file `file` (older backups'), as its inflating stream gives them. */
+async function* gunzippedLines(file: string): AsyncGenerator<Buffer> {
+  const inflate = createGunzip({ chunkSize: 256 * 1024 });
   const source = createReadStream(file, { highWaterMark: 1 << 20 });
   source.on('error', (error) => inflate.destroy(error));
   source.pipe(inflate);
@@ -102,16 +106,8 @@ async function* linesOf(file: string): AsyncGenerator<Buffer> {
   }
 }
 
-/** The frames of zstd chunk file `file` when it is read whole (small, no frame inflating past {@link WHOLE_FRAME_BYTES}); else undefined. */
-async function smallFileFrames(file: string): Promise<Buffer[] | undefined> {
-  const handle = await open(file, 'r');
-  let data: Buffer;
-  try {
-    if ((await handle.stat()).size > WHOLE_READ_BYTES) return undefined;
-    data = await handle.readFile();
-  } finally {
-    await handle.close();
-  }
+/** The frames of `data`, the whole zstd chunk file `file`, when none inflates past {@link WHOLE_FRAME_BYTES}; else undefined. */
+function wholeFrames(file: string, data: Buffer): Buffer[] | undefined {
   const { findFrameCompressedSize, getFrameContentSize } = zstdBinding();
   const frames: Buffer[] = [];
   try {
@@ -138,43 +134,39 @@ const PIECE_BYTES = 1 << 20;
  * thread on a restore of 400 MB of lines.
  * @throws PermanentError `BACKUP_CORRUPT` when it is not whole zstd (a bad frame, or cut short)
  */
-async function* inflatedPieces(file: string): AsyncGenerator<Buffer> {
+async function* inflatedPieces(file: string, handle: FileHandle): AsyncGenerator<Buffer> {
   const dctx = new (zstdBinding().DCtx)();
-  const handle = await open(file, 'r');
-  try {
-    const input = Buffer.allocUnsafe(PIECE_BYTES);
-    let piece = Buffer.allocUnsafe(PIECE_BYTES);
-    let filled = 0;
-    let inFrame = false;
+  const input = Buffer.allocUnsafe(PIECE_BYTES);
+  let piece = Buffer.allocUnsafe(PIECE_BYTES);
+  let filled = 0;
+  let inFrame = false;
+  for (let position = 0; ;) {
+    const { bytesRead } = await handle.read(input, 0, PIECE_BYTES, position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    let rest = input.subarray(0, bytesRead);
     for (;;) {
-      const { bytesRead } = await handle.read(input, 0, PIECE_BYTES, null);
-      if (bytesRead === 0) break;
-      let rest = input.subarray(0, bytesRead);
-      for (;;) {
-        let result: [number, number, number];
-        try {
-          result = dctx.decompressStream(piece.subarray(filled), rest);
-        } catch (error) {
-          throw damagedChunk(file, error);
-        }
-        const [left, produced, consumed] = result;
-        filled += produced;
-        rest = rest.subarray(consumed);
-        inFrame = left !== 0;
-        if (filled === piece.length) {
-          yield piece;
-          piece = Buffer.allocUnsafe(PIECE_BYTES);
-          filled = 0;
-        } else if (rest.length === 0) {
-          break; // all of this read inflated, and all of that given out (the piece is not full)
-        }
+      let result: [number, number, number];
+      try {
+        result = dctx.decompressStream(piece.subarray(filled), rest);
+      } catch (error) {
+        throw damagedChunk(file, error);
+      }
+      const [left, produced, consumed] = result;
+      filled += produced;
+      rest = rest.subarray(consumed);
+      inFrame = left !== 0;
+      if (filled === piece.length) {
+        yield piece;
+        piece = Buffer.allocUnsafe(PIECE_BYTES);
+        filled = 0;
+      } else if (rest.length === 0) {
+        break; // all of this read inflated, and all of that given out (the piece is not full)
       }
     }
-    if (inFrame) throw damagedChunk(file, new Error('it ends inside a frame'));
-    if (filled > 0) yield piece.subarray(0, filled);
-  } finally {
-    await handle.close();
   }
+  if (inFrame) throw damagedChunk(file, new Error('it ends inside a frame'));
+  if (filled > 0) yield piece.subarray(0, filled);
 }
 
 /** One zstd frame of chunk file `file` inflated, its checksum checked. */
