@@ -54,15 +54,21 @@ export function canonicalValue(value: unknown, decimals: DecimalForm = 'exact'):
 }
 
 /**
- * A decimal's exact text: the driver's, which is exact for a scale of 0 or more (`12.340`), else
- * `<unscaled>E+<-scale>` (`1E+3`): the driver's text drops a negative scale, so 1E+3 and 1E+4
- * both read `1.` there. The scale is read from the value's wire form (the driver has no getter).
+ * A decimal's exact text: the driver's (`12.340`) for a scale from 0 to {@link PLAIN_SCALE}, else
+ * `<unscaled>E<-scale>` with its sign (`1E+3`, `5E-2000`): the driver's text drops a negative
+ * scale (1E+3 and 1E+4 both read `1.` there), and writes one zero per unit of a positive one (a
+ * scale of 2^31 - 1 would not fit a string). The scale is read from the value's wire form (the
+ * driver has no getter).
  */
 function decimalText(value: types.BigDecimal): string {
   const wire = types.BigDecimal.toBuffer(value);
   const scale = wire.readInt32BE(0);
-  return scale >= 0 ? value.toString() : `${types.Integer.fromBuffer(wire.subarray(4)).toString()}E+${-scale}`;
+  if (scale >= 0 && scale <= PLAIN_SCALE) return value.toString();
+  return `${types.Integer.fromBuffer(wire.subarray(4)).toString()}E${scale < 0 ? '+' : '-'}${Math.abs(scale)}`;
 }
+
+/** The largest scale a decimal's exact text writes out in full ({@link decimalText}). */
+const PLAIN_SCALE = 1_000;
 
 /** A map key as a string: the canonical string itself, or the JSON of any other canonical form. */
 function keyText(key: unknown, decimals: DecimalForm): string {

@@ -68,16 +68,16 @@ async function waitPastSecondAfter(iso: string): Promise<void> {
 }
 
 /**
- * Purges every binlog file of the source but the current one. The server silently keeps a file a
- * binlog dump thread still reads, and an earlier backup's archive reader can take a moment to go
- * after its tool has exited: purged again until only the current file is left.
+ * Purges every binlog file of the source before the current one. The server silently keeps a file
+ * a binlog dump thread still reads, and an earlier backup's archive reader can take a moment to go
+ * after its tool has exited: purged again until none before the current file is left.
  */
 async function purgeAllButCurrentBinlog(): Promise<void> {
   const [[current]] = await admin.query('SHOW MASTER STATUS') as [Array<{ File: string }>, unknown];
   for (let attempt = 1; ; attempt += 1) {
     await admin.query('PURGE BINARY LOGS TO ?', [current.File]);
     const [files] = await admin.query('SHOW BINARY LOGS') as [Array<{ Log_name: string }>, unknown];
-    if (files.length === 1 && files[0].Log_name === current.File) return;
+    if (files.every((f) => f.Log_name >= current.File)) return;
     if (attempt === 300) throw new Error(`binlogs before ${current.File} are still held after 300 purges: ${files.map((f) => f.Log_name).join(', ')}`);
     await sleep(100);
   }

@@ -60,15 +60,18 @@ describe('canonicalValue', () => {
       wire.writeInt32BE(scale);
       return types.BigDecimal.fromBuffer(Buffer.concat([wire, Buffer.from(unscaled)]));
     };
-    const values = [decimal(-3, [1]), decimal(-4, [1]), decimal(0, [0x03, 0xe8]), decimal(-2, [0xf4]), decimal(2, [0xf4]), decimal(0, [1])];
+    const values = [decimal(-3, [1]), decimal(-4, [1]), decimal(0, [0x03, 0xe8]), decimal(-2, [0xf4]), decimal(2, [0xf4]), decimal(0, [1]), decimal(1_000, [5])];
+    const huge = decimal(2 ** 31 - 1, [5]);
 
     // Act
     const exact = values.map((v) => canonicalValue(v));
     const asBefore = values.map((v) => canonicalValue(v, 'driver'));
 
-    // Assess: 1E+3, 1E+4 and 1000 are three values; so are -12E+2 and -0.12
-    expect(exact).toEqual(['1E+3', '1E+4', '1000', '-12E+2', '-0.12', '1']);
-    expect(asBefore).toEqual(['1.', '1.', '1000', '-12.', '-0.12', '1']);
+    // Assess: 1E+3, 1E+4 and 1000 are three values; so are -12E+2 and -0.12; a scale past 1 000 is written as an exponent
+    expect(exact).toEqual(['1E+3', '1E+4', '1000', '-12E+2', '-0.12', '1', `0.${'0'.repeat(999)}5`]);
+    expect(asBefore).toEqual(['1.', '1.', '1000', '-12.', '-0.12', '1', `0.${'0'.repeat(999)}5`]);
+    expect(canonicalValue(decimal(1_001, [5]))).toBe('5E-1001');
+    expect(canonicalValue(huge)).toBe('5E-2147483647');
     expect(canonicalValue(new Map([[decimal(-3, [1]), [decimal(-4, [1])]]]), 'driver')).toEqual([['1.', ['1.']]]);
     expect(canonicalRowText({ d: new types.Tuple(decimal(-3, [1])) })).toBe('[["d",["1E+3"]]]');
     expect(canonicalRowText({ d: { price: decimal(-3, [1]) } }, 'driver')).toBe('[["d",[["price","1."]]]]');
