@@ -82,14 +82,26 @@ async function* linesOf(file: string): AsyncGenerator<Buffer> {
   }
   const handle = await open(file, 'r');
   try {
-    const frames = (await handle.stat()).size <= WHOLE_READ_BYTES ? wholeFrames(file, await handle.readFile()) : undefined;
+    const whole = (await handle.stat()).size <= WHOLE_READ_BYTES ? await handle.readFile() : undefined;
+    const frames = whole && wholeFrames(file, whole);
     if (frames) {
       for (const frame of frames) yield inflateFrame(file, frame);
     } else {
-      yield* inflatedPieces(file, handle);
+      yield* inflatedPieces(file, whole ? [whole] : readsOf(handle));
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** The bytes of `handle`'s file from its start, {@link PIECE_BYTES} at a time, in one buffer reused for each read. */
+async function* readsOf(handle: FileHandle): AsyncGenerator<Buffer> {
+  const input = Buffer.allocUnsafe(PIECE_BYTES);
+  for (let position = 0; ;) {
+    const { bytesRead } = await handle.read(input, 0, PIECE_BYTES, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield input.subarray(0, bytesRead);
   }
 }
 
@@ -128,23 +140,20 @@ function wholeFrames(file: string, data: Buffer): Buffer[] | undefined {
 const PIECE_BYTES = 1 << 20;
 
 /**
- * The lines of the zstd chunk file `file`, inflated straight from the file into pieces of
- * {@link PIECE_BYTES} (the last one shorter), each frame's checksum checked. No stream between:
+ * The lines of the zstd chunk file `file`, inflated from `reads` (its bytes in order; each read is
+ * used up before the next is asked for) into pieces of {@link PIECE_BYTES} (the last one shorter),
+ * each frame's checksum checked. No stream between:
  * an inflating stream's 128 KiB outputs, joined again by the reader, cost ~0.2 s of the main
  * thread on a restore of 400 MB of lines.
  * @throws PermanentError `BACKUP_CORRUPT` when it is not whole zstd (a bad frame, or cut short)
  */
-async function* inflatedPieces(file: string, handle: FileHandle): AsyncGenerator<Buffer> {
+async function* inflatedPieces(file: string, reads: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<Buffer> {
   const dctx = new (zstdBinding().DCtx)();
-  const input = Buffer.allocUnsafe(PIECE_BYTES);
   let piece = Buffer.allocUnsafe(PIECE_BYTES);
   let filled = 0;
   let inFrame = false;
-  for (let position = 0; ;) {
-    const { bytesRead } = await handle.read(input, 0, PIECE_BYTES, position);
-    if (bytesRead === 0) break;
-    position += bytesRead;
-    let rest = input.subarray(0, bytesRead);
+  for await (const read of reads) {
+    let rest = read;
     for (;;) {
       let result: [number, number, number];
       try {
