@@ -50,7 +50,7 @@ export function digestedSpans(spans: readonly TokenSpan[], table: Pick<TableSche
 
 /** Rows and one digest over `spans` of `table` (the spans' digests in order, read as `options` say); with `options.findExpiring`, whether a row read will expire. */
 export async function digestTableSpans(
-  client: Client, table: Pick<TableSchema, 'keyspace' | 'table' | 'partitionKeys'>, spans: readonly TokenSpan[], options: Pick<DigestOptions, 'findExpiring' | 'mapsAsObjects' | 'decimalsAsText' | 'signal'> = {},
+  client: Client, table: Pick<TableSchema, 'keyspace' | 'table' | 'partitionKeys'>, spans: readonly TokenSpan[], options: Pick<DigestOptions, 'findExpiring' | 'mapsAsObjects' | 'decimals' | 'signal'> = {},
 ): Promise<{ rows: number; sha256: string; expiring?: true }> {
   const parts = await digestSpans(client, table, spans, options);
   const hash = createHash('sha256');

@@ -30,7 +30,7 @@ export async function validateRestoredTables(client: Client, nodes: readonly Bac
       if (!recorded.digest.stable) { unstable.add(key); continue; }
       const read = digestedSpans(spans, recorded, recorded.digest.mode);
       const got = await digestTableSpans(client, { keyspace: recorded.keyspace, table: recorded.table, partitionKeys: recorded.partitionKeys }, read, {
-        mapsAsObjects: recorded.digest.mapKeys !== 'exact', decimalsAsText: recorded.digest.decimals !== 'exact',
+        mapsAsObjects: recorded.digest.mapKeys !== 'exact', decimals: recorded.digest.decimals ?? 'driver',
       });
       rows += got.rows;
       if (recorded.digest.expiring) {

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { types, type Client } from 'cassandra-driver';
 import { PermanentError } from '../../core/errors';
-import { canonicalRowFrame, withMapsAsObjects } from './canonical-row';
+import { canonicalRowFrame, withMapsAsObjects, type DecimalForm } from './canonical-row';
 import { cqlError } from './cql-errors';
 import { qualifiedName, quoteIdentifier } from './cql-text';
 import type { TableSchema } from './schema-cql';
@@ -160,8 +160,8 @@ export interface DigestOptions {
   findExpiring?: boolean;
   /** Digest maps as the driver's plain objects named their keys (a digest taken before maps were decoded as `Map`: records.ts `mapKeys`). */
   mapsAsObjects?: boolean;
-  /** Digest decimals by the driver's text (a digest taken before decimals had their exact text: records.ts `decimals`). */
-  decimalsAsText?: boolean;
+  /** How decimals are written (default `exact`; `driver` for a digest taken before: records.ts `decimals`). */
+  decimals?: DecimalForm;
 }
 
 /** The columns whose cells' TTL a read can ask for: not keys, collections or counters (a frozen collection left out too). */
@@ -207,7 +207,6 @@ export async function digestSpans(
   const tokenOf = `token(${table.partitionKeys.map(quoteIdentifier).join(', ')})`;
   const query = `SELECT ${list} FROM ${qualifiedName(table.keyspace, table.table)} WHERE ${tokenOf} > ? AND ${tokenOf} <= ?`;
   const consistency = options.consistency ?? types.consistencies.all;
-  const decimals = options.decimalsAsText ? 'driver' : 'exact';
   const results: SpanDigest[] = [];
   for (const span of spans) {
     const hash = createHash('sha256');
@@ -229,9 +228,9 @@ export async function digestSpans(
               delete cells[alias];
             }
             if (options.mapsAsObjects) for (const column of Object.keys(cells)) cells[column] = withMapsAsObjects(cells[column]);
-            hash.update(canonicalRowFrame(cells, decimals));
+            hash.update(canonicalRowFrame(cells, options.decimals));
           } else {
-            hash.update(canonicalRowFrame(row, decimals));
+            hash.update(canonicalRowFrame(row, options.decimals));
           }
           rows += 1;
         }

@@ -10,6 +10,7 @@ import { assertSameShapes, createMissingSchema, liveTableIds, readSchema, type K
 import { digestSpans, sampleSpans, spansEndingAt, type SpanDigest, type TokenSpan } from '../../../drivers/cassandra/table-digest';
 import { evenTokens } from '../../../drivers/cassandra/tokens';
 import { seedKeyspace, startTestCassandra, stopAllCassandra, type TestCassandra } from '../../harness/cassandra';
+import { wireDecimal } from '../../harness/cassandra-values';
 
 const ROWS = 200;
 const READINGS = 60;
@@ -142,18 +143,13 @@ describe('digestSpans on a 1-node Cassandra 2.1', () => {
   });
 
   it('tells decimals apart that differ only in a negative scale (1E+3, 1E+4), and reads them alike as digests taken before did when asked', async () => {
-    // Prepare: decimals as the wire writes them, the scale (int32) then the unscaled value (varint)
-    const decimal = (scale: number) => {
-      const wire = Buffer.from([0, 0, 0, 0, 1]);
-      wire.writeInt32BE(scale);
-      return types.BigDecimal.fromBuffer(wire);
-    };
+    // Prepare
     const table = tableOf('shop.items');
     const spans = spansEndingAt(['0']);
     const [original] = (await client.execute('SELECT price FROM shop.items WHERE id = 7')).rows;
     const read = async (scale: number) => {
-      await client.execute('UPDATE shop.items SET price = ? WHERE id = 7', [decimal(scale)], { prepare: true });
-      return { exact: await digestSpans(client, table, spans), asBefore: await digestSpans(client, table, spans, { decimalsAsText: true }) };
+      await client.execute('UPDATE shop.items SET price = ? WHERE id = 7', [wireDecimal(scale)], { prepare: true });
+      return { exact: await digestSpans(client, table, spans), asBefore: await digestSpans(client, table, spans, { decimals: 'driver' }) };
     };
 
     try {

@@ -19,6 +19,7 @@ import type { RestoreReport } from '../../../core/restore/restore-state';
 import { canonicalRowText } from '../../../drivers/cassandra/canonical-row';
 import { clusterDescription, restoreTargetOf } from '../../../drivers/cassandra/local-cluster';
 import { readKeyspace, startTestCassandra, stopAllCassandra, type TestCassandra } from '../../harness/cassandra';
+import { wireDecimal } from '../../harness/cassandra-values';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
 
 const INSTANCE = 'schema-shapes';
@@ -51,12 +52,6 @@ async function mapRowsOf(on: Client, table = 'mapks.m'): Promise<string[]> {
   return rows.map((row) => canonicalRowText(row as unknown as Record<string, unknown>)).sort();
 }
 
-/** The decimal 1E+`-scale` (unscaled 1), as the wire writes it: the scale (int32), then the unscaled value (varint). */
-function decimalOne(scale: number): types.BigDecimal {
-  const wire = Buffer.from([0, 0, 0, 0, 1]);
-  wire.writeInt32BE(scale);
-  return types.BigDecimal.fromBuffer(wire);
-}
 
 /** `table.index` of every index of `keyspace`, as 2.1's schema tables name them. */
 async function indexNames(on: Client, keyspace: string): Promise<string[]> {
@@ -84,7 +79,7 @@ beforeAll(async () => {
     await client.execute(`INSERT INTO mapks.m (k, mb, mt, mp) VALUES (${k}, {0xff${hex}: 1, 0xfe${hex}: 2}, {${ms(123)}: 'a${k}', ${ms(124)}: 'b${k}'}, {(${k}, 'x'): 1, (${k}, 'x,y'): 2})`);
     await client.execute('INSERT INTO hostile.idx (k, attrs) VALUES (?, ?)', [k, new Map([[k % 2 === 0 ? 'even' : 'odd', `v${k}`]])], { prepare: true });
     await client.execute('INSERT INTO "MixedKS"."MixedTable" (k, "Col A") VALUES (?, ?)', [k, `v${k % 5}`], { prepare: true });
-    await client.execute('INSERT INTO mapks.amounts (k, d, ds, dm) VALUES (?, ?, ?, ?)', [k, decimalOne(-(k % 3) - 1), [decimalOne(-3), decimalOne(-4)], new Map([[decimalOne(-3), k], [decimalOne(-4), -k]])], { prepare: true });
+    await client.execute('INSERT INTO mapks.amounts (k, d, ds, dm) VALUES (?, ?, ?, ?)', [k, wireDecimal(-(k % 3) - 1), [wireDecimal(-3), wireDecimal(-4)], new Map([[wireDecimal(-3), k], [wireDecimal(-4), -k]])], { prepare: true });
   }
   mapRows = await mapRowsOf(client);
   answers = await indexAnswers(client);
@@ -124,7 +119,7 @@ it('backs up and restores maps keyed by blob, timestamp and tuple, validated, ea
 it('backs up and restores decimals of a negative scale, digested by their exact value and validated, each value the source\'s', async () => {
   // Assess
   const amounts = await mapRowsOf(client, 'mapks.amounts');
-  expect(amounts).toContain(canonicalRowText({ k: 0, d: decimalOne(-1), ds: [decimalOne(-3), decimalOne(-4)], dm: new Map([[decimalOne(-3), 0], [decimalOne(-4), 0]]) }));
+  expect(amounts).toContain(canonicalRowText({ k: 0, d: wireDecimal(-1), ds: [wireDecimal(-3), wireDecimal(-4)], dm: new Map([[wireDecimal(-3), 0], [wireDecimal(-4), 0]]) }));
   expect(amounts[0]).toMatch(/"1E\+3","1E\+4"/);
   type Facts = { tables: Array<{ keyspace: string; table: string; digest: { stable: boolean; rows: number; decimals?: string } }> };
   const facts = manifest.facts as Facts & { nodes?: Record<string, Facts> };

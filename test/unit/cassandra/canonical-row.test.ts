@@ -6,6 +6,7 @@ import { types } from 'cassandra-driver';
 interface DriverEncoder { encode(value: unknown, type: unknown): Buffer; decode(bytes: Buffer, type: unknown): unknown }
 const { Encoder } = driver as unknown as { Encoder: new (protocolVersion: number, options: object) => DriverEncoder };
 import { canonicalRowFrame, canonicalRowText, canonicalValue, withMapsAsObjects } from '../../../drivers/cassandra/canonical-row';
+import { wireDecimal } from '../../harness/cassandra-values';
 
 describe('canonicalValue', () => {
   it.each([
@@ -54,14 +55,9 @@ describe('canonicalValue', () => {
   });
 
   it('writes each decimal exactly, a negative scale included, and as the driver did when asked (digests taken before)', () => {
-    // Prepare: the wire form is the scale (int32) then the unscaled value (varint)
-    const decimal = (scale: number, unscaled: number[]) => {
-      const wire = Buffer.alloc(4);
-      wire.writeInt32BE(scale);
-      return types.BigDecimal.fromBuffer(Buffer.concat([wire, Buffer.from(unscaled)]));
-    };
-    const values = [decimal(-3, [1]), decimal(-4, [1]), decimal(0, [0x03, 0xe8]), decimal(-2, [0xf4]), decimal(2, [0xf4]), decimal(0, [1]), decimal(1_000, [5])];
-    const huge = decimal(2 ** 31 - 1, [5]);
+    // Prepare
+    const values = [wireDecimal(-3, [1]), wireDecimal(-4, [1]), wireDecimal(0, [0x03, 0xe8]), wireDecimal(-2, [0xf4]), wireDecimal(2, [0xf4]), wireDecimal(0, [1]), wireDecimal(1_000, [5])];
+    const huge = wireDecimal(2 ** 31 - 1, [5]);
 
     // Act
     const exact = values.map((v) => canonicalValue(v));
@@ -70,11 +66,11 @@ describe('canonicalValue', () => {
     // Assess: 1E+3, 1E+4 and 1000 are three values; so are -12E+2 and -0.12; a scale past 1 000 is written as an exponent
     expect(exact).toEqual(['1E+3', '1E+4', '1000', '-12E+2', '-0.12', '1', `0.${'0'.repeat(999)}5`]);
     expect(asBefore).toEqual(['1.', '1.', '1000', '-12.', '-0.12', '1', `0.${'0'.repeat(999)}5`]);
-    expect(canonicalValue(decimal(1_001, [5]))).toBe('5E-1001');
+    expect(canonicalValue(wireDecimal(1_001, [5]))).toBe('5E-1001');
     expect(canonicalValue(huge)).toBe('5E-2147483647');
-    expect(canonicalValue(new Map([[decimal(-3, [1]), [decimal(-4, [1])]]]), 'driver')).toEqual([['1.', ['1.']]]);
-    expect(canonicalRowText({ d: new types.Tuple(decimal(-3, [1])) })).toBe('[["d",["1E+3"]]]');
-    expect(canonicalRowText({ d: { price: decimal(-3, [1]) } }, 'driver')).toBe('[["d",[["price","1."]]]]');
+    expect(canonicalValue(new Map([[wireDecimal(-3, [1]), [wireDecimal(-4, [1])]]]), 'driver')).toEqual([['1.', ['1.']]]);
+    expect(canonicalRowText({ d: new types.Tuple(wireDecimal(-3, [1])) })).toBe('[["d",["1E+3"]]]');
+    expect(canonicalRowText({ d: { price: wireDecimal(-3, [1]) } }, 'driver')).toBe('[["d",[["price","1."]]]]');
   });
 
   it('refuses a value it has no canonical form for', () => {
