@@ -42,10 +42,24 @@ export function dbbackup(store: string, args: string[], env: Record<string, stri
   });
 }
 
-/** Rows per table of `database` on `server`, as one comparable string. */
-export async function rowCounts(server: RunningServer, database: string): Promise<string> {
+/** Runs `work` on a root connection to `server`, closed after. */
+export async function asRoot<T>(server: RunningServer, work: (c: mysql.Connection) => Promise<T>): Promise<T> {
   const c = await mysql.createConnection({ host: server.host, port: server.port, user: 'root' });
   try {
+    return await work(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Empties `database` on `server` (before a restore into it). */
+export async function dropDatabase(server: RunningServer, database: string): Promise<void> {
+  await asRoot(server, (c) => c.query(`DROP DATABASE IF EXISTS ${database}`));
+}
+
+/** Rows per table of `database` on `server`, as one comparable string. */
+export function rowCounts(server: RunningServer, database: string): Promise<string> {
+  return asRoot(server, async (c) => {
     const [tables] = await c.query({ sql: 'SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name', values: [database], rowsAsArray: true }) as [string[][], unknown];
     const counts: string[] = [];
     for (const [table] of tables) {
@@ -53,8 +67,6 @@ export async function rowCounts(server: RunningServer, database: string): Promis
       counts.push(`${table}:${String(row[0])}`);
     }
     return counts.join(' ');
-  } finally {
-    await c.end();
-  }
+  });
 }
 

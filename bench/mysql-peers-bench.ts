@@ -35,7 +35,7 @@ import { ensureDebianPackages } from '../core/host/debian-packages';
 import type { Bench, BenchRow } from './run';
 import { benchServers } from './bench-servers';
 import type { RunningServer } from '../drivers/mysql/shared/local-server';
-import { dbbackup, rowCounts, type Ran } from './cli-run';
+import { asRoot, dbbackup, dropDatabase, rowCounts, type Ran } from './cli-run';
 import { sh } from './timing';
 
 const MB = 1e6;
@@ -128,16 +128,13 @@ const SETTLE_MS = 120_000;
 /** Waits until each server has written out its dirty pages (at most {@link SETTLE_MS}): a run should not pay for the last one's writes, nor for the fill's. */
 async function settle(servers: RunningServer[]): Promise<void> {
   for (const server of servers) {
-    const c = await mysql.createConnection({ host: server.host, port: server.port, user: 'root' });
-    try {
+    await asRoot(server, async (c) => {
       await c.query('SET GLOBAL innodb_max_dirty_pages_pct = 0'); // the page cleaner writes them out now, not at its idle pace
       for (const started = Date.now(); Date.now() - started < SETTLE_MS; await new Promise((resolve) => setTimeout(resolve, 200))) {
         const [[dirty]] = await c.query("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'") as [Array<{ Value: string }>, unknown];
         if (Number(dirty.Value) === 0) break;
       }
-    } finally {
-      await c.end();
-    }
+    });
   }
 }
 
@@ -155,12 +152,6 @@ async function fasterOfTwo<A extends { ms: number }, B extends { ms: number }>(s
   for (const side of ['ours', 'theirs', 'theirs', 'ours'] as const) await run(side);
   const faster = <T extends { ms: number }>(list: T[]) => list.reduce((best, r) => (r.ms < best.ms ? r : best));
   return [faster(runs.ours), faster(runs.theirs)];
-}
-
-/** Empties `database` on `server` (before a restore into it). */
-async function dropDatabase(server: RunningServer, database: string): Promise<void> {
-  const c = await mysql.createConnection({ host: server.host, port: server.port, user: 'root' });
-  await c.query(`DROP DATABASE IF EXISTS ${database}`).finally(() => c.end());
 }
 
 async function runPeersBench(): Promise<BenchRow[]> {
