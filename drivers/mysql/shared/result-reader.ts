@@ -157,7 +157,13 @@ class RawQuery implements ScanTarget, ReadAheadHolder {
     this.results[this.begun - 1]?.receive({ buffer, at, lengths, next: 0 }, bytes);
   }
 
-  resultEnded(): void {
+  resultEnded(more: boolean): void {
+    if (more && this.begun >= this.results.length) {
+      // The last statement's result is not the query's last: failed before its reader can take it whole.
+      this.begun += 1;
+      this.failFrom(0, this.miscounted());
+      return;
+    }
     this.results[this.begun - 1]?.end();
     this.finished = this.begun;
   }

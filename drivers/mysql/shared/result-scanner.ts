@@ -20,8 +20,8 @@ export interface ScanTarget {
   resultStarted(): void;
   /** Row packets of the current result: consecutive packets in `buffer` from `at`, their payload lengths. */
   rows(buffer: Buffer, at: number, lengths: number[], bytes: number): void;
-  /** The current result has all its rows. */
-  resultEnded(): void;
+  /** The rows of the result begun last have ended; `more`: another result follows. */
+  resultEnded(more: boolean): void;
   /** A statement answered without rows (an OK packet). */
   resultWithoutRows(): void;
   /**
@@ -175,8 +175,9 @@ export class ResultScanner {
           return false;
         }
         if (first === EOF) {
-          this.target.resultEnded();
-          if (buffer.readUInt16LE(at + HEADER + 3) & SERVER_MORE_RESULTS_EXISTS) {
+          const more = (buffer.readUInt16LE(at + HEADER + 3) & SERVER_MORE_RESULTS_EXISTS) !== 0;
+          this.target.resultEnded(more);
+          if (more) {
             this.state = State.Header;
             return false;
           }

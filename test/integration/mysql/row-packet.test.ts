@@ -202,15 +202,16 @@ describe('row packets of several statements sent as one query', () => {
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'MYSQL_DUMP_FAILED', message: expect.stringContaining('statement 2 of 3 returned no rows') });
   });
 
-  it('fail every result of a query that returns more results than it has statements: which rows are whose cannot be told', async () => {
+  it('fail a query that returns more results than it has statements: which rows are whose cannot be told', async () => {
     // Prepare: a procedure returns two results for one statement
     await admin.query('CREATE PROCEDURE types.two() BEGIN SELECT 1; SELECT 2; END');
 
     // Act
     const outcomes = await Promise.allSettled(readResults(data, ['CALL types.two()', 'SELECT 3']).map(drainHex));
 
-    // Assess
-    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    // Assess: the last statement's result fails at its own end, which says another result follows
+    // (the first, statement 1's own first result, may have been read whole by then)
+    expect(outcomes[1].status).toBe('rejected');
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'MYSQL_DUMP_FAILED', message: expect.stringContaining('more results than its 2 statements') });
     const [[row]] = await data.query('SELECT 9 AS nine') as unknown as [Array<{ nine: Buffer }>, unknown];
     expect(Number(row.nine.toString())).toBe(9);

@@ -45,7 +45,9 @@ class Recorder implements ScanTarget {
       at += 4 + length;
     }
   }
-  resultEnded(): void { this.ended += 1; }
+  /** Per ended result, whether its end said another result follows. */
+  followed: boolean[] = [];
+  resultEnded(more: boolean): void { this.ended += 1; this.followed.push(more); }
   resultWithoutRows(): void { this.withoutRows += 1; }
   final(buffer: Buffer, at: number): void { this.handedBack = Buffer.concat([this.handedBack ?? Buffer.alloc(0), buffer.subarray(at)]); }
   protocolError(message: string): void { this.problem = message; }
@@ -114,6 +116,14 @@ describe('ResultScanner (a query\'s answer framed off the socket)', () => {
     expect(seen.results).toEqual([[row('1')]]);
     expect(seen.ended).toBe(0);
     expect(seen.handedBack?.equals(err('gone'))).toBe(true);
+  });
+
+  it('says at each result\'s end whether another result follows (a reader fails a query whose last statement\'s result is not its last)', () => {
+    // Act
+    const seen = scanInReads(answer, 7);
+
+    // Assess
+    expect(seen.followed).toEqual([true, true, false]);
   });
 
   it('reports a statement answered without rows, and one ending the query', () => {
