@@ -17,7 +17,10 @@
  * - every step's payload stays small whatever the data.
  *
  * The suite runs twice for each kit: its backups stored as they are, and compressed and encrypted on
- * the client (a key file; restores given it) — every case holds either way.
+ * the client (a key file; restores given it) — every case holds either way. The encoded run adds
+ * what only sealed backups have: every artifact sealed and verified without the key, a restore
+ * without it or with another refused before the target is touched, and an encrypting upload step
+ * whose host died re-run.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -249,6 +252,28 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
     expect(await scratch.read()).toEqual(recorded);
   }, 300_000);
 
+  if (encoding === 'encoded') it('re-runs an encrypting upload step whose host died before recording it: complete, verified without the key, no strays, restored with it', async () => {
+    // Prepare: the host dies once it has stored the node's artifacts, before the step records them.
+    const before = await source.read();
+    const { workflows, runner } = crashingWorkflows({ step: 'backup-upload', beforeWriting: (key) => /\/state\/[^/]+\/upload\.json$/.test(key) });
+    const scratch = await target();
+
+    // Act
+    const execution = await workflows.execute('backup', backupRequest('encoded-crash'));
+    const { backupId: crashedId } = (execution.output as { summary: { backupId: string } }).summary;
+    const restored = await flows.execute('restore', restoreRequest({ backupId: crashedId, target: scratch.target }));
+
+    // Assess
+    expect(runner.crashes).toBe(1);
+    expect(execution.retries.Upload).toBeGreaterThanOrEqual(1);
+    const entry = await rt.catalog.get(crashedId);
+    expect(entry.manifest.artifacts.every((a) => a.stored?.dataKey !== undefined)).toBe(true);
+    expect(await storedDataKeys(entry.prefix)).toEqual(manifestKeys(entry.manifest, entry.prefix));
+    expect((await verifyBackup(rt.store, entry.prefix, entry.manifest)).ok).toBe(true);
+    expect((restored.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
+    expect(await scratch.read()).toEqual(before);
+  }, 600_000);
+
   describe('damaged artifacts', () => {
     let occupied: KitTarget;
     let occupiedData: unknown;
@@ -340,82 +365,37 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
       expect(await occupied.read()).toEqual(occupiedData);
     }, 300_000);
 
+    // Sealed artifacts: what only the encoded run's backups have.
+    if (encoding === 'encoded') it('stores every artifact sealed and verifies it without the key; a forced restore without the key, or with another, fails before the target is touched', async () => {
+      // Act
+      const { prefix } = await rt.catalog.get(backupId);
+      const withKeys = (keys: Record<string, unknown>) => flows.execute('restore', { backupId, target: occupied.forced, force: true, ...keys });
+      const noKey = await failure(withKeys({}));
+      const otherKey = await failure(withKeys({ keys: { key: keyRef('other.key') } }));
+
+      // Assess: every object sealed (no plain byte of it stored), verify needs no key.
+      expect(manifest.formatVersion).toBe(2);
+      for (const artifact of manifest.artifacts) {
+        const stored = await readObject(artifact.key);
+        expect(artifact.stored).toMatchObject({ size: stored.length, sha256: createHash('sha256').update(stored).digest('hex'), dataKey: { provider: 'key-file' } });
+        expect(stored.subarray(0, 4).toString('latin1')).toBe('DBS1');
+      }
+      expect((await verifyBackup(rt.store, prefix, manifest)).ok).toBe(true);
+      expect(noKey.causeText).toMatch(/^KEY_UNAVAILABLE: .*no key was given to open it/);
+      expect(otherKey.causeText).toMatch(/^KEY_MISMATCH: .*wrapped by the key with fingerprint sha256:[0-9a-f]{16}; the key file:.*other\.key is sha256:/);
+      for (const error of [noKey, otherKey]) {
+        expect(error.errorName).toBe('PermanentError');
+        expect(error.causeText).toMatch(/target (is )?untouched/);
+      }
+      expect(await occupied.read()).toEqual(occupiedData);
+    }, 300_000);
+
     it('restores over the same target with force once the backup is intact (what the cases above refused)', async () => {
       const execution = await forcedRestore();
 
       expect((execution.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
       expect(await occupied.read()).toEqual(recorded);
     }, 300_000);
-  });
-
-  // The suite's encoded run encodes every case; these two compare an encoded backup with the plain run's.
-  if (encoding === 'plain') describe('compressed and encrypted on the client', () => {
-    const encodedRequest = (instance: string) => ({ ...backupRequest(instance), ...encodedBackup() });
-
-    it('stores every artifact sealed, verifies it without the key, restores it with the key; without it, with another key, or with a flipped, cut byte it fails before the target is touched', async () => {
-      // Prepare
-      const before = await source.read();
-      const encodedId = (await flows.backup(encodedRequest('encoded'))).backupId;
-      const entry = await rt.catalog.get(encodedId);
-      const artifacts = entry.manifest.artifacts;
-      const scratch = await target();
-      const restore = (keys: string | undefined) => flows.execute('restore', { backupId: encodedId, target: scratch.forced, force: true, ...(keys ? { keys: { key: keyRef(keys) } } : {}) });
-      const middle = artifacts[Math.floor(artifacts.length / 2)];
-
-      // Act
-      const restored = await flows.execute('restore', { backupId: encodedId, target: scratch.target, keys: { key: keyRef('backup.key') } });
-      const restoredData = await scratch.read();
-      const noKey = await failure(restore(undefined));
-      const otherKey = await failure(restore('other.key'));
-      const flipped = await withDamaged(middle.key, flipByte((b) => Math.floor(b.length / 2)), () => failure(restore('backup.key')));
-      const flippedVerify = await withDamaged(middle.key, flipByte((b) => Math.floor(b.length / 2)), () => verifyBackup(rt.store, entry.prefix, entry.manifest));
-      const cut = await withDamaged(middle.key, (b) => b.subarray(0, b.length - 1), () => failure(restore('backup.key')));
-
-      // Assess: every object sealed (no plain byte of it stored), verify needs no key.
-      expect(entry.manifest.formatVersion).toBe(2);
-      for (const artifact of artifacts) {
-        const stored = await readObject(artifact.key);
-        expect(artifact.stored).toMatchObject({ size: stored.length, sha256: createHash('sha256').update(stored).digest('hex'), dataKey: { provider: 'key-file' } });
-        expect(stored.subarray(0, 4).toString('latin1')).toBe('DBS1');
-      }
-      expect((await verifyBackup(rt.store, entry.prefix, entry.manifest)).ok).toBe(true);
-      expect((restored.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
-      expect(restoredData).toEqual(before);
-      expect(noKey.causeText).toMatch(/^KEY_UNAVAILABLE: .*no key was given to open it/);
-      expect(otherKey.causeText).toMatch(/^KEY_MISMATCH: .*wrapped by the key with fingerprint sha256:[0-9a-f]{16}; the key file:.*other\.key is sha256:/);
-      expect(flipped.causeText).toMatch(/SEALED_ARTIFACT_DAMAGED|CHECKSUM_MISMATCH/);
-      expect(flipped.causeText).toContain(middle.name.split('/').pop());
-      // A pool object several artifacts share fails each of them.
-      expect(flippedVerify.artifacts.filter((a) => !a.ok).map((a) => a.name)).toEqual(artifacts.filter((a) => a.key === middle.key).map((a) => a.name));
-      expect(cut.causeText).toMatch(new RegExp(`^ARTIFACT_SIZE_MISMATCH: .*${escape(middle.key)} is ${middle.stored!.size - 1} bytes, expected ${middle.stored!.size}`));
-      for (const error of [noKey, otherKey, flipped, cut]) {
-        expect(error.errorName).toBe('PermanentError');
-        expect(error.causeText).toMatch(/target (is )?untouched/);
-      }
-      expect(await scratch.read()).toEqual(before);
-    }, 600_000);
-
-    it('re-runs an encrypting upload step whose host died before recording it: complete, verified without the key, no strays, restored with it', async () => {
-      // Prepare: the host dies once it has stored the node's artifacts, before the step records them.
-      const before = await source.read();
-      const { workflows, runner } = crashingWorkflows({ step: 'backup-upload', beforeWriting: (key) => /\/state\/[^/]+\/upload\.json$/.test(key) });
-      const scratch = await target();
-
-      // Act
-      const execution = await workflows.execute('backup', encodedRequest('encoded-crash'));
-      const { backupId: crashedId } = (execution.output as { summary: { backupId: string } }).summary;
-      const restored = await flows.execute('restore', { backupId: crashedId, target: scratch.target, keys: { key: keyRef('backup.key') } });
-
-      // Assess
-      expect(runner.crashes).toBe(1);
-      expect(execution.retries.Upload).toBeGreaterThanOrEqual(1);
-      const entry = await rt.catalog.get(crashedId);
-      expect(entry.manifest.artifacts.every((a) => a.stored?.dataKey !== undefined)).toBe(true);
-      expect(await storedDataKeys(entry.prefix)).toEqual(manifestKeys(entry.manifest, entry.prefix));
-      expect((await verifyBackup(rt.store, entry.prefix, entry.manifest)).ok).toBe(true);
-      expect((restored.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
-      expect(await scratch.read()).toEqual(before);
-    }, 600_000);
   });
 
   // Failures before any artifact is written, and prune's decisions, do not depend on how artifacts
