@@ -160,8 +160,7 @@ class RawQuery implements ScanTarget, ReadAheadHolder {
   resultEnded(more: boolean): void {
     if (more && this.begun >= this.results.length) {
       // The last statement's result is not the query's last: failed before its reader can take it whole.
-      this.begun += 1;
-      this.failFrom(0, this.miscounted());
+      this.failFrom(0, this.moreResultsThanStatements());
       return;
     }
     this.results[this.begun - 1]?.end();
@@ -220,10 +219,12 @@ class RawQuery implements ScanTarget, ReadAheadHolder {
   }
 
   private miscounted(): PermanentError {
-    const returned = this.begun > this.results.length
-      ? `more results than its ${this.statements.length} statements: which rows are whose cannot be told`
-      : `${this.finished} results for ${this.statements.length} statements`;
-    return new PermanentError(`the server returned ${returned}`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
+    if (this.begun > this.results.length) return this.moreResultsThanStatements();
+    return new PermanentError(`the server returned ${this.finished} results for ${this.statements.length} statements`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
+  }
+
+  private moreResultsThanStatements(): PermanentError {
+    return new PermanentError(`the server returned more results than its ${this.statements.length} statements: which rows are whose cannot be told`, { code: 'MYSQL_DUMP_FAILED', engine: 'mysql' });
   }
 
   /** Fails the results from `index` on (those before have all their rows), and lets go of the socket. */
