@@ -10,7 +10,7 @@ module.exports = {
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
   testTimeout: 120_000,
   maxWorkers: 2,
-  // Not a leak: a worker ends holding 1-1.4 GB (CDK synths, bundles, idle hashing threads of every
+  // Not a leak: a worker ends holding 1-1.5 GB (CDK synths, bundles, idle hashing threads of every
   // test file's own module copy); it has no handle open and its 'exit' comes within ~50 ms of jest's
   // end message, but Node.js takes ~1 s more to free that memory on a 2-core host. Past jest's
   // default 500 ms jest kills it and warns "A worker process has failed to exit gracefully".

@@ -52,7 +52,6 @@ async function mapRowsOf(on: Client, table = 'mapks.m'): Promise<string[]> {
   return rows.map((row) => canonicalRowText(row as unknown as Record<string, unknown>)).sort();
 }
 
-
 /** `table.index` of every index of `keyspace`, as 2.1's schema tables name them. */
 async function indexNames(on: Client, keyspace: string): Promise<string[]> {
   const rows = (await on.execute('SELECT columnfamily_name, index_name FROM system.schema_columns WHERE keyspace_name = ?', [keyspace])).rows;
