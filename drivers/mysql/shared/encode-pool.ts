@@ -61,12 +61,15 @@ const { parentPort } = require('node:worker_threads');
 ${codecSource()}
 const { hash } = require('node:crypto');
 const kernel = (${rowKernel.toString()})((bytes) => hash('sha256', bytes, 'hex'));
-// The lines, their frame and its read-back are written into buffers kept from batch to batch (up to a size).
+// The lines, their frame and its read-back are written into buffers kept from batch to batch (up to a
+// size). Each is made at the size kept, so that it serves every batch that fits: made at the batch's
+// own size, each batch a little larger than the last made a new one, and its fresh pages cost a page
+// fault each (12 000 of a 216 MB dump's 55 000). Pages never written are never mapped.
 const kept = { lines: undefined, frame: undefined, back: undefined };
 const scratch = (name, size) => {
-  const buffer = kept[name] !== undefined && kept[name].length >= size ? kept[name] : Buffer.allocUnsafe(size);
-  if (buffer.length <= ${KEPT_BUFFER_BYTES}) kept[name] = buffer;
-  return buffer;
+  if (kept[name] !== undefined && kept[name].length >= size) return kept[name];
+  if (size > ${KEPT_BUFFER_BYTES}) return Buffer.allocUnsafe(size);
+  return kept[name] = Buffer.allocUnsafe(${KEPT_BUFFER_BYTES});
 };
 parentPort.on('message', (job) => {
   if (job.release) {
