@@ -16,11 +16,12 @@
  * - prune keeps the newest verified backup;
  * - every step's payload stays small whatever the data.
  *
- * The suite runs twice for each kit: its backups stored as they are, and compressed and encrypted on
- * the client (a key file; restores given it) — every case holds either way. The encoded run adds
- * what only sealed backups have: every artifact sealed and verified without the key, a restore
- * without it or with another refused before the target is touched, and an encrypting upload step
- * whose host died re-run.
+ * The suite runs twice for each kit, over one source: its backups stored as they are, then
+ * compressed and encrypted on the client (a key file; restores given it) — each case that writes or
+ * reads artifacts holds either way (failures before any artifact, a refusal in prepare and prune's
+ * decisions run in the first run only). The encoded run adds what only sealed backups have: every
+ * artifact sealed and verified without the key, a restore without it or with another refused
+ * before the target is touched, and an encrypting upload step whose host died re-run.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -55,9 +56,31 @@ const RETRY_INTERVAL_MS = 50;
 type Stored = { key: string; name: string; size: number; sha256: string; stored?: { size: number } };
 
 /** How the suite's backups store their artifacts: as they are, or compressed and encrypted on the client (every case run again). */
-export type ContractEncoding = 'plain' | 'encoded';
+type ContractEncoding = 'plain' | 'encoded';
 
-export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = 'plain'): void {
+/**
+ * Every case of the suite for `kit`, both ways (its backups stored as they are, then compressed and
+ * encrypted), over one source started once for both: a kit's source is a server or a cluster (a
+ * Cassandra node takes ~30 s to start), and each run takes its own shared backup of it.
+ */
+export function runDriverContract(kit: DriverKit): void {
+  let source: KitSource | undefined;
+  beforeAll(async () => {
+    source = await kit.startSource();
+  }, 300_000);
+  afterAll(async () => {
+    await source?.stop();
+  }, 120_000);
+  const started = (): KitSource => {
+    if (!source) throw new Error(`kit ${kit.name}: its source did not start`);
+    return source;
+  };
+  describe('stored as they are', () => runCases(kit, 'plain', started));
+  describe('compressed and encrypted', () => runCases(kit, 'encoded', started));
+}
+
+/** The suite's cases for `kit`, its backups stored per `encoding`, of the source `sourceOf` gives (started before the first case, stopped by the caller). */
+function runCases(kit: DriverKit, encoding: ContractEncoding, sourceOf: () => KitSource): void {
   let source: KitSource;
   let rt: TestRuntime;
   /** The host steps' dependencies: the store as a host's IAM policy lets it be used (host-store.ts). */
@@ -139,7 +162,7 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
     keyDir = await mkdtemp(path.join(os.tmpdir(), 'contract-keys-'));
     await writeFile(path.join(keyDir, 'backup.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
     await writeFile(path.join(keyDir, 'other.key'), randomBytes(32).toString('base64'), { mode: 0o600 });
-    source = await kit.startSource();
+    source = sourceOf();
     rt = await createTestRuntime({ env: source.env });
     hostDeps = { ...rt.deps, store: hostStore(rt.deps.store) };
     flows = workflowsWith(new InlineHostRunner(hostDeps));
@@ -150,7 +173,6 @@ export function runDriverContract(kit: DriverKit, encoding: ContractEncoding = '
 
   afterAll(async () => {
     for (const made of targets) await made.stop().catch(() => undefined);
-    await source?.stop();
     await rt?.dispose();
     await rm(keyDir, { recursive: true, force: true });
   }, 120_000);

@@ -1,7 +1,7 @@
 /**
  * The driver contract suite (test/contract/driver-contract.ts) for every built-in driver: each
  * driver of drivers/index.ts brings its kits in `drivers/<engine>/kit.ts`, and each kit runs every
- * case (again with every backup encoded: drivers-encoded.test.ts).
+ * case twice, its backups stored as they are and compressed and encrypted, over one source.
  */
 import { runDriverContract } from '../../contract/driver-contract';
 import { BUILTIN_ENGINES, BUILTIN_KITS } from '../../contract/builtin-kits';
