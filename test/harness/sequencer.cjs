@@ -1,5 +1,5 @@
 /**
- * jest's own test order (the driver contract suites first when no durations are recorded), noting on the way which engines the selected test files need
+ * jest's own test order (the driver contract suite first when no durations are recorded), noting on the way which engines the selected test files need
  * (engines-needed.cjs) for the global setup, which installs only theirs: running the etcd tests does
  * not install every other engine's servers. jest sorts the tests before it runs the global setup,
  * in the same process.
@@ -11,8 +11,8 @@ const { enginesNeeded } = require('./engines-needed.cjs');
 const ENGINES_ENV = 'DBBACKUP_TEST_ENGINES';
 
 /**
- * Suites that run every engine's kit in one file (the driver contract suites): small files, so on a
- * fresh clone — no recorded durations, jest orders by file size — they came last, two ~10-minute
+ * Suites that run every engine's kit in one file (the driver contract suite): small files, so on a
+ * fresh clone — no recorded durations, jest orders by file size — they came last, ~10 minutes of
  * suites in a tail. Without a recorded duration they go first.
  */
 const LONG_SUITES = /[\\/]test[\\/]integration[\\/]contract[\\/]/;
