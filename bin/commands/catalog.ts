@@ -6,6 +6,7 @@ import { prune } from '../../core/catalog/prune';
 import { findLeftovers, reclaimLeftovers } from '../../core/runs/leftovers';
 import { runRecordGone } from '../../core/backup/run-records';
 import { verifyBackup } from '../../core/catalog/verification';
+import { unlistedArtifacts } from '../../core/catalog/backup-record';
 import { isIncomplete } from '../../core/catalog/catalog';
 import { parseDuration } from '../../core/config/units';
 import type { CliContext } from '../cli-context';
@@ -46,16 +47,17 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
 
   program
     .command('verify')
-    .description('re-read every artifact from the store and check its sha256 against the manifest')
+    .description('re-read every artifact from the store and check its sha256 against the manifest, and that the manifest lists every artifact the backup\'s facts name')
     .argument('<backup-id>', 'a backup id, or "latest"')
     .option('--engine <engine>', 'narrows the id or "latest"')
     .option('--instance <name>', 'narrows the id or "latest"')
     .action(async function runVerify(backupId: string, options: Scope) {
       const ctx = context();
       ctx.requireStore();
-      const { catalog, store } = await ctx.runtimeFor();
+      const { catalog, store, registry } = await ctx.runtimeFor();
       const entry = await catalog.get(backupId, options);
-      const record = await verifyBackup(store, entry.prefix, entry.manifest, (done, total) => ctx.progress('verify', done, total));
+      const progress = (done: number, total: number) => ctx.progress('verify', done, total);
+      const record = await verifyBackup(store, entry.prefix, entry.manifest, progress, unlistedArtifacts(registry, entry.manifest));
       ctx.print(record, () => formatVerify(record));
       if (!record.ok) process.exitCode = EXIT.failed;
     });

@@ -28,3 +28,16 @@ export function backupRecordOf(manifest: BackupManifest): BackupRecord {
   const { backupId, engine, instance, consistency, facts, artifacts } = manifest;
   return { backupId, engine, instance, consistency, facts, artifacts };
 }
+
+/**
+ * The artifacts a manifest's node records name (the driver's `recordSchemas.artifactsNamed`) that
+ * its artifact list lacks: entries a damaged or edited manifest lost. None when the driver names none.
+ */
+export function unlistedArtifacts(registry: DriverRegistry, manifest: BackupManifest): string[] {
+  const named = registry.manifest(manifest.engine).recordSchemas?.artifactsNamed;
+  if (!named) return [];
+  const listed = new Set(manifest.artifacts.map((a) => a.name));
+  return nodeRecords(manifest).flatMap((record) => named(record)
+    .filter((name) => !listed.has(name) && !(record.node !== undefined && listed.has(`${record.node}/${name}`)))
+    .map((name) => (record.node !== undefined ? `${record.node}/${name}` : name)));
+}

@@ -36,12 +36,17 @@ export function parseVerification(value: unknown, key: string): VerificationReco
   return parsed.data;
 }
 
-/** Re-hashes every artifact; records and returns the result. Never throws for a bad artifact. */
+/**
+ * Re-hashes every artifact; records and returns the result. Never throws for a bad artifact.
+ * `unlisted`: artifacts the backup's facts name that its manifest lacks (backup-record.ts
+ * `unlistedArtifacts`), each failing the verification.
+ */
 export async function verifyBackup(
   store: BlobStore,
   prefix: string,
   manifest: BackupManifest,
   onProgress?: (bytes: number, total: number) => void,
+  unlisted: readonly string[] = [],
 ): Promise<VerificationRecord> {
   const total = manifest.artifacts.reduce((sum, a) => sum + storedBytesOf(a).size, 0);
   let done = 0;
@@ -77,6 +82,7 @@ export async function verifyBackup(
       artifacts.push({ name: artifact.name, ok: false, detail: decoded && !(error instanceof PermanentError) ? `its stored bytes do not decompress (${message})` : message });
     }
   }
+  for (const name of unlisted) artifacts.push({ name, ok: false, detail: 'the backup\'s facts name it, but its manifest does not list it (the manifest is damaged or was edited)' });
   const record: VerificationRecord = {
     backupId: manifest.backupId,
     verifiedAt: new Date().toISOString(),

@@ -32,7 +32,7 @@ const manifestSchema = z.object({
   description: z.string().optional(),
   configSchema: schemaLike,
   restoreTargetSchema: schemaLike,
-  recordSchemas: z.object({ consistency: schemaLike, facts: schemaLike }).optional(),
+  recordSchemas: z.object({ consistency: schemaLike, facts: schemaLike, artifactsNamed: fn.optional() }).optional(),
 });
 
 const pluginSchema = z.object({

@@ -22,7 +22,8 @@ import type { NodeRecord } from '../catalog/manifest';
  * `recordSchemas`; `RestoreContext.chain`. Since added, without a new version because a plugin
  * that does not use them is unaffected: the `incremental` capability with `BackupContext.previous`
  * and `RestoreContext.bases` (an older dbbackup refuses a plugin declaring it as INVALID_MANIFEST);
- * the optional `BackupDriver.checkNodes` (an older dbbackup does not call it).
+ * the optional `BackupDriver.checkNodes` (an older dbbackup does not call it); the optional
+ * `RecordSchemas.artifactsNamed` (an older dbbackup's `verify` does not ask it).
  */
 export const DRIVER_API_VERSION = 2;
 
@@ -72,6 +73,13 @@ export interface DriverManifest {
 export interface RecordSchemas {
   consistency: SchemaLike<unknown>;
   facts: SchemaLike<unknown>;
+  /**
+   * The artifact names a node's record names (its facts: tables' chunks, schema files...), each of
+   * which its manifest must list: `verify` fails a manifest that lost one, though every artifact it
+   * does list is intact (a restore would refuse it). Names as the node's snapshot gave them (a
+   * manifest of several nodes lists them under the node's name). Optional.
+   */
+  artifactsNamed?(record: { consistency: unknown; facts: unknown }): string[];
 }
 
 /** One file of a backup, as written to the spool (and later the store). */

@@ -4,7 +4,7 @@ import { MysqlBackupDriver } from './backup-driver';
 import { MysqlRestoreDriver } from './restore-driver';
 import { mysqlConfigSchema, mysqlRestoreTargetSchema, type MysqlConfig, type MysqlRestoreTarget } from './config';
 import { mapMysqlError } from './shared/errors';
-import { ENGINE, mysqlConsistencySchema, mysqlFactsSchema } from './shared/layout';
+import { artifactsNamedBy, ENGINE, mysqlConsistencySchema, mysqlFactsSchema } from './shared/layout';
 
 export const plugin: DriverPlugin<MysqlConfig, MysqlRestoreTarget> = {
   manifest: {
@@ -15,7 +15,7 @@ export const plugin: DriverPlugin<MysqlConfig, MysqlRestoreTarget> = {
     description: 'MySQL 5.7/8.0/8.4 and MariaDB 10.x/11.x: consistent logical dumps and mariabackup/xtrabackup physical copies',
     configSchema: mysqlConfigSchema,
     restoreTargetSchema: mysqlRestoreTargetSchema,
-    recordSchemas: { consistency: mysqlConsistencySchema, facts: mysqlFactsSchema },
+    recordSchemas: { consistency: mysqlConsistencySchema, facts: mysqlFactsSchema, artifactsNamed: artifactsNamedBy },
   },
   backup: new MysqlBackupDriver(),
   restore: new MysqlRestoreDriver(),

@@ -32,6 +32,7 @@ import { BACKUPS_ROOT } from '../../core/catalog/layout';
 import type { BackupManifest } from '../../core/catalog/manifest';
 import { prune } from '../../core/catalog/prune';
 import { isRestoreVerified } from '../../core/catalog/catalog';
+import { unlistedArtifacts } from '../../core/catalog/backup-record';
 import { InlineHostRunner } from '../../core/host-runner/inline-runner';
 import type { HostRunner } from '../../core/host-runner/host-runner';
 import type { StepDeps } from '../../core/steps/step-deps';
@@ -197,7 +198,10 @@ function runCases(kit: DriverKit, encoding: ContractEncoding, sourceOf: () => Ki
     expect(report.validation).toMatchObject({ ok: true, failed: 0 });
     expect(report.validation.checks).toBeGreaterThan(0);
     expect(await scratch.read()).toEqual(before);
-    const artifacts = (await rt.catalog.get(summary.backupId)).manifest.artifacts as Stored[];
+    const stored = (await rt.catalog.get(summary.backupId)).manifest;
+    const artifacts = stored.artifacts as Stored[];
+    // Every artifact the backup's facts name is in its manifest (what `verify` checks, for a driver that names them).
+    expect(unlistedArtifacts(rt.registry, stored)).toEqual([]);
     // The encoded run's artifacts are each stored compressed and sealed (the plain run's as they are).
     expect(artifacts.filter((a) => (a.stored !== undefined) !== (encoding === 'encoded')).map((a) => a.name)).toEqual([]);
     expect(payloads.length).toBeGreaterThan(10);

@@ -44,7 +44,7 @@ import { selectArtifacts } from '../shared/artifact-select';
 import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
-import { ENGINE, recordedFacts, type MysqlFacts } from '../shared/layout';
+import { ENGINE, recordedFacts, schemaArtifactsOf, type MysqlFacts } from '../shared/layout';
 import { assertTargetAllows } from './target-privileges';
 import { holdEvents, keepOneTimeEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
@@ -209,7 +209,7 @@ export async function restoreLogical(ctx: Ctx, prepared: PreparedTarget, transfe
     ...(proveWhileLoading ? { expected: expectedRowsOf(t) } : {}),
   }));
 
-  const needed = [...new Set([...facts.schema.flatMap((s) => [s.pre, s.post]), ...(facts.users ? [facts.users] : []), ...loadOrder(loads)])];
+  const needed = [...new Set([...schemaArtifactsOf(facts), ...loadOrder(loads)])];
   const artifacts = selectArtifacts(ctx.backup.artifacts, needed);
   const arrivals = new Arrivals<string>();
   const download = async (signal?: AbortSignal) => {

@@ -147,6 +147,28 @@ export const mysqlConsistencySchema = z.looseObject({
 });
 export type MysqlConsistency = z.infer<typeof mysqlConsistencySchema>;
 
+/** The schema artifacts `facts` names: each database's pre- and post-schema, and the users'. */
+export function schemaArtifactsOf(facts: MysqlFacts): string[] {
+  return [...facts.schema.flatMap((s) => [s.pre, s.post]), ...(facts.users ? [facts.users] : [])];
+}
+
+/**
+ * The artifacts a MySQL node's record names, each of which its manifest must list (the plugin's
+ * `recordSchemas.artifactsNamed`): the physical copy's stream, the schema artifacts, every table's
+ * chunks and the archived binlogs. None for facts that do not parse (checking the record says why).
+ */
+export function artifactsNamedBy(record: { facts: unknown }): string[] {
+  const parsed = mysqlFactsSchema.safeParse(record.facts);
+  if (!parsed.success) return [];
+  const facts = parsed.data;
+  return [...new Set([
+    ...(facts.mode === 'physical' ? [PHYSICAL_ARTIFACT] : []),
+    ...schemaArtifactsOf(facts),
+    ...facts.tables.flatMap((t) => t.chunks),
+    ...(facts.binlogs ?? []).map(binlogArtifact),
+  ])];
+}
+
 /** The facts a snapshot or manifest records, typed (core checked them against the schema already). */
 export function recordedFacts(record: { facts: unknown }): MysqlFacts {
   return mysqlFactsSchema.parse(record.facts);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql, { type Connection } from 'mysql2/promise';
 import { fetchRestoreManifest } from '../../../core/restore/restore-steps';
+import { unlistedArtifacts } from '../../../core/catalog/backup-record';
 import { startTestMariaDb, trackServerPidFile, usingConnection, type TestMariaDb } from '../../harness/mariadb';
 import { freePort } from '../../harness/ports';
 import type { TestRuntime } from '../../harness/runtime';
@@ -140,6 +141,12 @@ describe('mysql point-in-time recovery', () => {
       await restored.end();
     }
     expect(await customerNames(admin)).toEqual(['pitr-w1', 'pitr-w2']);
+    // Each manifest lists every artifact its facts name (the physical stream, chunks, archived binlogs): what `verify` checks.
+    for (const backup of [b1, b2]) {
+      const { manifest } = await rt.catalog.get(backup.backupId);
+      expect((manifest.facts as { binlogs?: string[] }).binlogs?.length).toBeGreaterThan(0);
+      expect(unlistedArtifacts(rt.registry, manifest)).toEqual([]);
+    }
   }, 180_000);
 
   it('restores a logical backup up to a GTID between two writes; a GTID of another server id is not taken for it', async () => {
