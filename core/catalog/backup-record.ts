@@ -41,3 +41,8 @@ export function unlistedArtifacts(registry: DriverRegistry, manifest: BackupMani
     .filter((name) => !listed.has(name) && !(record.node !== undefined && listed.has(`${record.node}/${name}`)))
     .map((name) => (record.node !== undefined ? `${record.node}/${name}` : name)));
 }
+
+/** What {@link unlistedArtifacts} found, in words. */
+export function unlistedText(unlisted: readonly string[]): string {
+  return `its manifest does not list ${unlisted.length} artifact(s) its facts name: ${unlisted.slice(0, 5).join(', ')}${unlisted.length > 5 ? ', …' : ''}`;
+}

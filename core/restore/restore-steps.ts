@@ -10,7 +10,7 @@ import { PermanentError } from '../errors';
 import { Catalog, isVerified } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { parseManifest, type BackupManifest } from '../catalog/manifest';
-import { backupRecordOf, checkManifestRecords } from '../catalog/backup-record';
+import { backupRecordOf, checkManifestRecords, unlistedArtifacts, unlistedText } from '../catalog/backup-record';
 import { artifactNotStored } from '../catalog/stored-artifacts';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
@@ -107,10 +107,19 @@ function readsChain(engine: string, target: object | undefined, deps: StepDeps):
   return deps.registry.restoreDriver(engine).readsLaterBackups?.(target) ?? true;
 }
 
-/** For `latest`: why a backup cannot serve a restore to `target`, as the engine's driver says ({@link RestoreDriver.passesOver}). */
+/**
+ * For `latest`: why a backup cannot serve a restore to `target` — its manifest lacks an artifact
+ * its facts name (backup-record.ts `unlistedArtifacts`), or its engine's driver says so
+ * ({@link RestoreDriver.passesOver}).
+ */
 function servesTarget(engine: string | undefined, target: object | undefined, deps: StepDeps): ((entry: { manifest: BackupManifest }) => string | undefined) | undefined {
-  const driver = engine && deps.registry.has(engine) ? deps.registry.restoreDriver(engine) : undefined;
-  return driver?.passesOver && ((entry) => driver.passesOver!(backupRecordOf(entry.manifest), target));
+  if (!engine || !deps.registry.has(engine)) return undefined;
+  const driver = deps.registry.restoreDriver(engine);
+  return (entry) => {
+    const unlisted = unlistedArtifacts(deps.registry, entry.manifest);
+    if (unlisted.length > 0) return `is damaged: ${unlistedText(unlisted)}`;
+    return driver.passesOver?.(backupRecordOf(entry.manifest), target);
+  };
 }
 
 /**
@@ -170,6 +179,8 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
     checkManifestRecords(deps.registry, manifest, manifestKey(entry.prefix));
+    const unlisted = unlistedArtifacts(deps.registry, manifest);
+    if (unlisted.length > 0) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${unlistedText(unlisted)} (found before the restore began: the target is untouched)`, { code: 'ARTIFACT_MISSING' });
     // A drill without a target: its scratch target is started on the request's host (drill-steps.ts), which then plans the nodes.
     const target = given && deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(given));
     const nodes = target

@@ -65,6 +65,31 @@ describe('mysql through the state machines', () => {
     await occupied.end();
   }, 300_000);
 
+  it('a manifest that lost an artifact its facts name: latest passes over it, by id it is refused before the target is touched, naming the backup and the artifact', async () => {
+    // Prepare: two backups of a small database; the newer one's manifest loses a chunk's entry (the chunk itself stays stored)
+    await admin.query('CREATE DATABASE IF NOT EXISTS lost; CREATE TABLE IF NOT EXISTS lost.a (id INT PRIMARY KEY); CREATE TABLE IF NOT EXISTS lost.b (id INT PRIMARY KEY); REPLACE INTO lost.a VALUES (1); REPLACE INTO lost.b VALUES (2)');
+    const rt = await runtime();
+    const request = { engine: 'mysql', instance: 'lost', config: { ...source.config(), databases: ['lost'] } };
+    const older = await rt.backup(request);
+    const newer = await rt.backup(request);
+    const entry = await rt.catalog.get(newer.backupId);
+    const lost = entry.manifest.artifacts.find((a) => a.name.startsWith('data/lost/b.'))!;
+    await rt.store.put(`${entry.prefix}/manifest.json`, Buffer.from(JSON.stringify({ ...entry.manifest, artifacts: entry.manifest.artifacts.filter((a) => a !== lost) })));
+    const target = await startTestMariaDb('sfn-lost', 9);
+
+    // Act
+    const refused = await rt.execute('restore', { backupId: newer.backupId, target: target.config() }).catch((error: unknown) => error);
+    const databases = await usingConnection(target.connect(), async (c) => (await c.query("SHOW DATABASES LIKE 'lost'"))[0] as unknown[]);
+    const latest = await rt.restore({ backupId: 'latest', engine: 'mysql', instance: 'lost', target: target.config() });
+
+    // Assess
+    expect((refused as ExecutionFailedError).causeText).toBe(`ARTIFACT_MISSING: backup ${newer.backupId} is damaged: its manifest does not list 1 artifact(s) its facts name: ${lost.name} (found before the restore began: the target is untouched)`);
+    expect(databases).toEqual([]);
+    expect(latest.backupId).toBe(older.backupId);
+    expect(latest.passedOver).toEqual([{ backupId: newer.backupId, why: `is damaged: its manifest does not list 1 artifact(s) its facts name: ${lost.name}` }]);
+    expect(latest.validation.ok).toBe(true);
+  }, 300_000);
+
   it('logical: backs up the shop (1M-row table, MyISAM, view, trigger, routines, utf8mb4, BLOBs, NULLs, no-PK, invisible column) and restores it exactly', async () => {
     // Prepare
     const rt = await runtime();
