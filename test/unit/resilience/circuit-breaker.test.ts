@@ -17,8 +17,10 @@ function unavailable(): TransientError {
 describe('PersistentCircuitBreaker', () => {
   let dir: string;
   let state: DurableState;
+  // Open for a minute unless a case waits for the half-open probe: a case that checks the circuit
+  // is open must not find it half-open because a busy machine took the delay to get there.
   const options = (overrides: Partial<CircuitBreakerOptions> = {}): CircuitBreakerOptions => ({
-    target: 'etcd/prod', state, failureThreshold: 3, halfOpenAfterMs: 300, engine: 'etcd', ...overrides,
+    target: 'etcd/prod', state, failureThreshold: 3, halfOpenAfterMs: 60_000, engine: 'etcd', ...overrides,
   });
 
   beforeEach(async () => {
@@ -43,7 +45,7 @@ describe('PersistentCircuitBreaker', () => {
     // Assess
     await expect(fast).rejects.toBeInstanceOf(PermanentError); // fails fast: no retry policy waits on an open circuit
     await expect(fast).rejects.toMatchObject({ code: 'CIRCUIT_OPEN', engine: 'etcd' });
-    await expect(fast).rejects.toThrow(/target 'etcd\/prod' is open after 3 consecutive transient failures; it stays open 0s, failing fast until \d{4}-\d\d-\d\dT.*ETCD_UNAVAILABLE/);
+    await expect(fast).rejects.toThrow(/target 'etcd\/prod' is open after 3 consecutive transient failures; it stays open 60s, failing fast until \d{4}-\d\d-\d\dT.*ETCD_UNAVAILABLE/);
     expect(calls).toBe(3);
     expect(await breaker.status()).toMatchObject({ state: 'open', consecutiveFailures: 3, lastFailure: { code: 'ETCD_UNAVAILABLE' } });
   });
@@ -64,19 +66,19 @@ describe('PersistentCircuitBreaker', () => {
     // Assess
     await expect(outcome).rejects.toMatchObject({ name: 'PermanentError', code: 'CIRCUIT_OPEN' }); // no retry policy waits on it
     const retryAt = /failing fast until (\S+) /.exec(((await outcome.catch((e: Error) => e)) as Error).message)?.[1];
-    expect(retryAt).toBe(new Date(saved.policy.ownState.openedAt + 300).toISOString());
+    expect(retryAt).toBe(new Date(saved.policy.ownState.openedAt + 60_000).toISOString());
     expect(called).toBe(false);
   });
 
   it('half-opens after the delay: a successful probe from another instance closes the circuit for everyone', async () => {
     // Prepare
-    const first = new PersistentCircuitBreaker(options());
+    const first = new PersistentCircuitBreaker(options({ halfOpenAfterMs: 300 }));
     for (let i = 0; i < 3; i++) await first.execute(async () => { throw unavailable(); }).catch(() => undefined);
-    await expect(first.execute(async () => 'too soon')).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+    await expect(new PersistentCircuitBreaker(options({ state: fileState(dir) })).execute(async () => 'too soon')).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
     await sleep(350);
 
     // Act
-    const probe = await new PersistentCircuitBreaker(options({ state: fileState(dir) })).execute(async () => 'recovered');
+    const probe = await new PersistentCircuitBreaker(options({ state: fileState(dir), halfOpenAfterMs: 300 })).execute(async () => 'recovered');
     const afterwards = await first.execute(async () => 'normal service');
 
     // Assess
@@ -95,7 +97,8 @@ describe('PersistentCircuitBreaker', () => {
     // Act
     const probe = breaker.execute(async () => { calls += 1; throw unavailable(); });
     await expect(probe).rejects.toMatchObject({ code: 'ETCD_UNAVAILABLE' });
-    const next = breaker.execute(async () => { calls += 1; return 'x'; });
+    // Asked through a breaker that stays open a minute: however long the machine took since, it is open again.
+    const next = new PersistentCircuitBreaker(options({ state: fileState(dir), failureThreshold: 1 })).execute(async () => { calls += 1; return 'x'; });
 
     // Assess
     await expect(next).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
