@@ -31,10 +31,12 @@ export function backupRecordOf(manifest: BackupManifest): BackupRecord {
 
 /**
  * The artifacts a manifest's node records name (the driver's `recordSchemas.artifactsNamed`) that
- * its artifact list lacks: entries a damaged or edited manifest lost. None when the driver names none.
+ * its artifact list lacks: entries a damaged or edited manifest lost. None when the driver names none,
+ * or is not registered here.
  */
 export function unlistedArtifacts(registry: DriverRegistry, manifest: BackupManifest): string[] {
-  const named = registry.manifest(manifest.engine).recordSchemas?.artifactsNamed;
+  // A backup of an engine whose driver is not here (an external plugin not installed) is verified by its bytes alone.
+  const named = registry.has(manifest.engine) ? registry.manifest(manifest.engine).recordSchemas?.artifactsNamed : undefined;
   if (!named) return [];
   const listed = new Set(manifest.artifacts.map((a) => a.name));
   return nodeRecords(manifest).flatMap((record) => named(record)

@@ -55,6 +55,8 @@ describe('the artifacts a MySQL backup\'s facts name', () => {
     expect(unlistedArtifacts(registry, manifestOf(logical, all.filter((name) => name !== lost)))).toEqual([lost]);
     expect(unlistedArtifacts(registry, manifestOf(logical, all.map((name) => `db1/${name}`), 'db1'))).toEqual([]);
     expect(unlistedArtifacts(registry, manifestOf(logical, all.filter((name) => name !== lost).map((name) => `db1/${name}`), 'db1'))).toEqual([`db1/${lost}`]);
+    // An engine whose driver is not registered here (an external plugin not installed): verified by its bytes alone.
+    expect(unlistedArtifacts(new DriverRegistry(), manifestOf(logical, []))).toEqual([]);
   });
 });
 
