@@ -54,7 +54,14 @@ export function formatRestore(s: RestoreReport): string {
 /** `latest` restored an older backup than the newest: which newer ones it passed over, and why. */
 export function passedOverLines(passedOver: Array<{ backupId: string; why: string }> | undefined): string[] {
   if (!passedOver?.length) return [];
-  return [`  NOT the newest:  newer backups passed over (restore one by id to take it anyway):`, ...passedOver.map((p) => `    ${p.backupId} ${p.why}`)];
+  return [`  NOT the newest:  newer backups passed over, each with why:`, ...passedOver.map((p) => `    ${p.backupId} ${p.why}`)];
+}
+
+/** The warning for stderr when `latest` meant an older backup than the newest (`did`: what was done with it, "restored"), or undefined. */
+export function passedOverWarning(did: string, backupId: string, passedOver: Array<{ backupId: string; why: string }> | undefined): string | undefined {
+  const [newest, ...more] = passedOver ?? [];
+  if (!newest) return undefined;
+  return `dbbackup: warning: ${did} ${backupId}, not the newest backup: ${newest.backupId} ${newest.why}${more.length > 0 ? ` (${more.length} more newer backup(s) passed over${did === 'restored' ? ': see the output' : ''})` : ''}\n`;
 }
 
 /** A backup's state in words; given what is wrong with each chain (`brokenChain`), an incremental one whose chain is broken says so. */

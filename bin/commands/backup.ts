@@ -1,13 +1,24 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { parseSize } from '../../core/config/units';
 import { parseJsonOption, type CliContext } from '../cli-context';
 import { formatBackup } from '../format';
 import { encodingRequest, withEncodingOptions, type EncodingOptions } from '../key-options';
+import { packageRoot } from '../../core/host/package-root';
+import { BUILTIN_DRIVERS } from '../../drivers';
+
+/** Where each built-in engine's config fields are told, for `backup --help`. */
+function configHelp(): string {
+  const engines = BUILTIN_DRIVERS.map((driver) => driver.plugin.manifest.name);
+  return `\nBuilt-in engines: ${engines.join(', ')}. Each one's --config fields, with examples: ${path.join(packageRoot(), 'drivers', '<engine>', 'README.md')}\n`
+    + 'Example: dbbackup backup mysql --instance orders --config \'{"host":"db1","user":"backup","password":{"$secret":"ssm:/db1/backup"},"databases":["orders"]}\'';
+}
 
 export function backupCommand(program: Command, context: () => CliContext): void {
   withEncodingOptions(program
     .command('backup'))
     .description('take a consistent backup of one database instance into the store')
+    .addHelpText('after', configHelp)
     .argument('<engine>', 'driver name, e.g. etcd')
     .requiredOption('--instance <name>', 'instance name; backups are grouped by engine/instance')
     .requiredOption('--config <json|@file>', 'driver connection config; secrets as {"$secret":"ssm:/..."}')

@@ -11,7 +11,7 @@ import { isIncomplete } from '../../core/catalog/catalog';
 import { parseDuration } from '../../core/config/units';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../exit-codes';
-import { formatLeftovers, formatList, formatPools, formatPrune, formatShow, formatVerify, listedEntries } from '../format';
+import { formatLeftovers, formatList, formatPools, formatPrune, formatShow, formatVerify, listedEntries, passedOverWarning } from '../format';
 
 interface Scope { engine?: string; instance?: string }
 
@@ -57,8 +57,10 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
       const { catalog, store, registry } = await ctx.runtimeFor();
       const entry = await catalog.get(backupId, options);
       const progress = (done: number, total: number) => ctx.progress('verify', done, total);
-      const record = await verifyBackup(store, entry.prefix, entry.manifest, progress, unlistedArtifacts(registry, entry.manifest));
+      const record = await verifyBackup(store, entry.prefix, entry.manifest, { onProgress: progress, unlisted: unlistedArtifacts(registry, entry.manifest) });
       ctx.print(record, () => formatVerify(record));
+      const warning = passedOverWarning('verified', record.backupId, entry.passedOver);
+      if (warning) process.stderr.write(warning);
       if (!record.ok) process.exitCode = EXIT.failed;
     });
 

@@ -77,7 +77,7 @@ export function demoCommand(program: Command, context: () => CliContext): void {
       const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
       ctx.print({ store: ctx.settings.storeUrl, results }, () => [
         `demo: backup → drill (restore into a scratch server → validate → tear down), store ${ctx.settings.storeUrl}`,
-        ...results.map((r) => `  ${r.engine.padEnd(engineWidth)} ${r.ok ? 'OK  ' : 'FAIL'} backup ${r.backupId}  ${formatBytes(r.bytes)} (${r.seeded})  backup ${secs(r.backupMs)}  `
+        ...results.map((r) => `  ${r.engine.padEnd(engineWidth)} ${r.ok ? 'OK  ' : 'FAIL'} backup ${r.backupId}  ${formatBytes(r.bytes)} of ${r.seeded}  backup ${secs(r.backupMs)}  `
           + `RPO ${secs(r.rpoMs)}  RTO ${secs(r.restoreMs)} (${formatBytes(r.restoreBytesPerSecond)}/s)  ${r.ok ? r.validation : r.reason}`),
       ].join('\n'));
       if (results.length === 0 || results.some((r) => !r.ok)) process.exitCode = EXIT.failed;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseSize } from '../../core/config/units';
 import { parseJsonOption, type CliContext } from '../cli-context';
-import { formatRestore } from '../format';
+import { formatRestore, passedOverWarning } from '../format';
 import { keysRequest, withKeyOptions } from '../key-options';
 
 export function restoreCommand(program: Command, context: () => CliContext): void {
@@ -30,9 +30,7 @@ export function restoreCommand(program: Command, context: () => CliContext): voi
       };
       const summary = await (await ctx.workflows()).restore(request);
       ctx.print(summary, () => formatRestore(summary));
-      const [newest, ...more] = summary.passedOver ?? [];
-      if (newest) {
-        process.stderr.write(`dbbackup: warning: restored ${summary.backupId}, not the newest backup: ${newest.backupId} ${newest.why}${more.length > 0 ? ` (more newer backups passed over: see the output)` : ''}\n`);
-      }
+      const warning = passedOverWarning('restored', summary.backupId, summary.passedOver);
+      if (warning) process.stderr.write(warning);
     });
 }

@@ -6,7 +6,7 @@
  * backups are still good.
  */
 import { z } from 'zod';
-import { PermanentError } from '../errors';
+import { PermanentError, TransientError } from '../errors';
 import { formatIssues } from '../config/issues';
 import { HashingStream } from '../io/hashing-stream';
 import type { BlobStore } from '../store/blob-store';
@@ -21,7 +21,17 @@ const verificationSchema = z.object({
   backupId: z.string(),
   verifiedAt: z.iso.datetime(),
   ok: z.boolean(),
-  artifacts: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })),
+  artifacts: z.array(z.object({
+    name: z.string(),
+    ok: z.boolean(),
+    detail: z.string().optional(),
+    /**
+     * The artifact is proven damaged (its bytes differ, it is gone, it does not decompress, or the
+     * manifest does not list it), not merely unreadable this time (the store unreachable, access
+     * refused): a restore of the backup would stop at it. Absent in records written before.
+     */
+    damaged: z.boolean().optional(),
+  })),
   /** {@link contentDigest} of the manifest verified (its {@link manifestDigest} in records written before): a record of an edited manifest no longer counts. */
   manifestSha256: z.string().optional(),
 });
@@ -36,18 +46,30 @@ export function parseVerification(value: unknown, key: string): VerificationReco
   return parsed.data;
 }
 
+/** What {@link verifyBackup} reports and checks besides the manifest's artifacts. */
+export interface VerifyOptions {
+  onProgress?: (bytes: number, total: number) => void;
+  /** Artifacts the backup's facts name that its manifest lacks (backup-record.ts `unlistedArtifacts`), each failing the verification. */
+  unlisted?: readonly string[];
+}
+
+/** Errors of a read that prove the artifact damaged (its bytes differ, it is gone), not the store unreadable this time. */
+const DAMAGE_CODES = new Set(['CHECKSUM_MISMATCH', 'NOT_FOUND', 'SEALED_ARTIFACT_DAMAGED']);
+
 /**
- * Re-hashes every artifact; records and returns the result. Never throws for a bad artifact.
- * `unlisted`: artifacts the backup's facts name that its manifest lacks (backup-record.ts
- * `unlistedArtifacts`), each failing the verification.
+ * Why a restore of the backup `record` verified would stop partway, in words (undefined when none
+ * of its artifacts is proven damaged: a verify that could not read the store proves nothing).
  */
-export async function verifyBackup(
-  store: BlobStore,
-  prefix: string,
-  manifest: BackupManifest,
-  onProgress?: (bytes: number, total: number) => void,
-  unlisted: readonly string[] = [],
-): Promise<VerificationRecord> {
+export function provenDamage(record: VerificationRecord): string | undefined {
+  const [first, ...more] = record.artifacts.filter((a) => !a.ok && a.damaged === true);
+  if (!first) return undefined;
+  const others = more.length > 0 ? ` (and ${more.length} more)` : '';
+  return `verify found ${first.name} damaged at ${record.verifiedAt}: ${first.detail ?? 'no detail'}${others}`;
+}
+
+/** Re-hashes every artifact; records and returns the result. Never throws for a bad artifact. */
+export async function verifyBackup(store: BlobStore, prefix: string, manifest: BackupManifest, options: VerifyOptions = {}): Promise<VerificationRecord> {
+  const { onProgress, unlisted = [] } = options;
   const total = manifest.artifacts.reduce((sum, a) => sum + storedBytesOf(a).size, 0);
   let done = 0;
   const artifacts: VerificationRecord['artifacts'] = [];
@@ -57,7 +79,7 @@ export async function verifyBackup(
     // A data key copied from another backup: its bytes may hash right, but no key opens them here.
     const elsewhere = keyBoundElsewhere(manifest, artifact);
     if (elsewhere) {
-      artifacts.push({ name: artifact.name, ok: false, detail: elsewhere });
+      artifacts.push({ name: artifact.name, ok: false, detail: elsewhere, damaged: true });
       continue;
     }
     // A compressed artifact is decoded too (no key needed), and its plain bytes checked as well as
@@ -76,13 +98,17 @@ export async function verifyBackup(
       const as = artifact.stored ? (decoded ? ' decompressed' : ' as stored') : '';
       artifacts.push(ok
         ? { name: artifact.name, ok }
-        : { name: artifact.name, ok, detail: `expected ${expected.size} bytes sha256 ${expected.sha256}${as}, found ${hasher.bytes} bytes sha256 ${sha256}` });
+        : { name: artifact.name, ok, detail: `expected ${expected.size} bytes sha256 ${expected.sha256}${as}, found ${hasher.bytes} bytes sha256 ${sha256}`, damaged: true });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      artifacts.push({ name: artifact.name, ok: false, detail: decoded && !(error instanceof PermanentError) ? `its stored bytes do not decompress (${message})` : message });
+      // A typed error is the store's (or the stored bytes' check); any other, met while decoding bytes already proven as stored, is the decompressor's.
+      const typed = error instanceof PermanentError || error instanceof TransientError ? error : undefined;
+      const undecodable = decoded && typed === undefined;
+      const damaged = undecodable || (typed !== undefined && DAMAGE_CODES.has(typed.code));
+      artifacts.push({ name: artifact.name, ok: false, detail: undecodable ? `its stored bytes do not decompress (${message})` : message, ...(damaged ? { damaged } : {}) });
     }
   }
-  for (const name of unlisted) artifacts.push({ name, ok: false, detail: 'the backup\'s facts name it, but its manifest does not list it (the manifest is damaged or was edited)' });
+  for (const name of unlisted) artifacts.push({ name, ok: false, detail: 'the backup\'s facts name it, but its manifest does not list it (the manifest is damaged or was edited)', damaged: true });
   const record: VerificationRecord = {
     backupId: manifest.backupId,
     verifiedAt: new Date().toISOString(),

@@ -12,6 +12,7 @@ import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { parseManifest, type BackupManifest } from '../catalog/manifest';
 import { backupRecordOf, checkManifestRecords, unlistedArtifacts, unlistedText } from '../catalog/backup-record';
 import { artifactNotStored } from '../catalog/stored-artifacts';
+import { provenDamage } from '../catalog/verification';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
@@ -174,13 +175,21 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
     const serves = servesTarget(request.engine, given ?? request.drill?.targetSettings, deps);
     const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified, restorable: !request.drill, ...(serves ? { serves } : {}) });
     const { manifest } = entry;
-    if (entry.passedOver) deps.logger.warn('restoring latest: newer backups passed over', { backupId: manifest.backupId, passedOver: entry.passedOver });
+    if (entry.passedOver) deps.logger.info('restoring latest: newer backups passed over', { backupId: manifest.backupId, passedOver: entry.passedOver });
     if (request.engine && request.engine !== manifest.engine) {
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
     checkManifestRecords(deps.registry, manifest, manifestKey(entry.prefix));
     const unlisted = unlistedArtifacts(deps.registry, manifest);
     if (unlisted.length > 0) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${unlistedText(unlisted)} (found before the restore began: the target is untouched)`, { code: 'ARTIFACT_MISSING' });
+    // `latest` never picks such a backup; one named by id would stop at the damaged artifact, its target left unfinished.
+    const damage = entry.verification && provenDamage(entry.verification);
+    if (damage) {
+      throw new PermanentError(
+        `backup ${manifest.backupId} is damaged: ${damage}; a restore of it would stop there: restore an older backup, or run \`dbbackup verify ${manifest.backupId}\` again once its artifacts are repaired (found before the restore began: the target is untouched)`,
+        { code: 'BACKUP_DAMAGED' },
+      );
+    }
     // A drill without a target: its scratch target is started on the request's host (drill-steps.ts), which then plans the nodes.
     const target = given && deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(given));
     const nodes = target

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import mysql, { type Connection } from 'mysql2/promise';
 import { readJson } from '../../../core/store/json';
+import { verifyBackup } from '../../../core/catalog/verification';
 import { ExecutionFailedError } from '../../../statemachines/local/run-local';
 import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
 import { seedShop, startContinuousWriter, startTestMariaDb, stopAllMariaDb, tableChecksums, usingConnection, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
@@ -88,6 +89,31 @@ describe('mysql through the state machines', () => {
     expect(latest.backupId).toBe(older.backupId);
     expect(latest.passedOver).toEqual([{ backupId: newer.backupId, why: `is damaged: its manifest does not list 1 artifact(s) its facts name: ${lost.name}` }]);
     expect(latest.validation.ok).toBe(true);
+  }, 300_000);
+
+  it('a backup verify found damaged: a restore of it by id is refused before the target is touched, naming the artifact and what verify found', async () => {
+    // Prepare: a backup whose chunk changed in the store after it was written, and a verify that found it
+    await admin.query('CREATE DATABASE IF NOT EXISTS flipped; CREATE TABLE IF NOT EXISTS flipped.a (id INT PRIMARY KEY, v VARCHAR(40)); REPLACE INTO flipped.a VALUES (1, \'one\'), (2, \'two\')');
+    const rt = await runtime();
+    const backup = await rt.backup({ engine: 'mysql', instance: 'flipped', config: { ...source.config(), databases: ['flipped'] } });
+    const entry = await rt.catalog.get(backup.backupId);
+    const chunk = entry.manifest.artifacts.find((a) => a.name.startsWith('data/flipped/a.'))!;
+    const bytes = Buffer.concat(await (await rt.store.get(chunk.key)).toArray() as Buffer[]);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await rt.store.put(chunk.key, bytes);
+    const verified = await verifyBackup(rt.store, entry.prefix, entry.manifest);
+    const target = await startTestMariaDb('sfn-flipped', 10);
+
+    // Act
+    const refused = await rt.execute('restore', { backupId: backup.backupId, target: target.config() }).catch((error: unknown) => error);
+    const databases = await usingConnection(target.connect(), async (c) => (await c.query("SHOW DATABASES LIKE 'flipped'"))[0] as unknown[]);
+
+    // Assess
+    expect(verified.ok).toBe(false);
+    expect((refused as ExecutionFailedError).causeText).toBe(`BACKUP_DAMAGED: backup ${backup.backupId} is damaged: verify found ${chunk.name} damaged at ${verified.verifiedAt}: `
+      + `${verified.artifacts.find((a) => a.name === chunk.name)!.detail}; a restore of it would stop there: restore an older backup, or run \`dbbackup verify ${backup.backupId}\` again once its artifacts are repaired `
+      + '(found before the restore began: the target is untouched)');
+    expect(databases).toEqual([]);
   }, 300_000);
 
   it('logical: backs up the shop (1M-row table, MyISAM, view, trigger, routines, utf8mb4, BLOBs, NULLs, no-PK, invisible column) and restores it exactly', async () => {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { Catalog } from '../../../core/catalog/catalog';
 import { newBackupId } from '../../../core/catalog/layout';
 import { prune } from '../../../core/catalog/prune';
-import { verifyBackup } from '../../../core/catalog/verification';
+import { provenDamage, verifyBackup } from '../../../core/catalog/verification';
+import { TransientError } from '../../../core/errors';
 import type { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { storeBackup as storeBackupIn, type StoredBackup, type StoredBackupOptions } from '../../fixtures/catalog/stored-backup';
 import { makeTempStore, removeDir } from '../../fixtures/store/files';
@@ -187,6 +188,9 @@ describe('verifyBackup', () => {
     expect(ok.ok).toBe(true);
     expect(bad.ok).toBe(false);
     expect(bad.artifacts[0].detail).toMatch(/expected \d+ bytes sha256/);
+    expect(bad.artifacts[0].damaged).toBe(true);
+    expect(provenDamage(bad)).toBe(`verify found snapshot.db damaged at ${bad.verifiedAt}: ${bad.artifacts[0].detail}`);
+    expect(provenDamage(ok)).toBeUndefined();
     expect(entry.verification?.ok).toBe(false);
   });
 
@@ -200,7 +204,23 @@ describe('verifyBackup', () => {
 
     // Assess
     expect(record.ok).toBe(false);
-    expect(record.artifacts[0].detail).toBeDefined();
+    expect(record.artifacts[0]).toMatchObject({ detail: expect.stringContaining('not found'), damaged: true });
+  });
+
+  it('fails an artifact the store could not read this time, without calling it damaged (a restore need not be refused for it)', async () => {
+    // Prepare
+    const backup = await storeBackup({ at: new Date() });
+    const unreachable = Object.assign(Object.create(store) as LocalDirectoryStore, {
+      get: async () => { throw new TransientError('S3 endpoint http://s3.example unavailable for get (ECONNRESET)', { code: 'S3_UNAVAILABLE' }); },
+    });
+
+    // Act
+    const record = await verifyBackup(unreachable, backup.prefix, backup.manifest);
+
+    // Assess
+    expect(record.ok).toBe(false);
+    expect(record.artifacts[0]).toEqual({ name: 'snapshot.db', ok: false, detail: expect.stringContaining('unavailable') });
+    expect(provenDamage(record)).toBeUndefined();
   });
 });
 

@@ -72,14 +72,14 @@ describe('verify, given artifacts the facts name that the manifest lacks', () =>
     const edited = await storeBackup(store, { at: new Date(Date.now() - 86_400_000) });
 
     // Act
-    const record = await verifyBackup(store, edited.prefix, edited.manifest, undefined, ['data/shop/lost.000000.tsv.zst']);
+    const record = await verifyBackup(store, edited.prefix, edited.manifest, { unlisted: ['data/shop/lost.000000.tsv.zst'] });
     const latest = await new Catalog(store).get('latest', { engine: 'etcd', instance: 'main', restorable: true });
 
     // Assess
     expect(record.ok).toBe(false);
     expect(record.artifacts).toEqual([
       { name: 'snapshot.db', ok: true },
-      { name: 'data/shop/lost.000000.tsv.zst', ok: false, detail: expect.stringMatching(/^the backup's facts name it, but its manifest does not list it/) },
+      { name: 'data/shop/lost.000000.tsv.zst', ok: false, detail: expect.stringMatching(/^the backup's facts name it, but its manifest does not list it/), damaged: true },
     ]);
     expect(latest.backupId).toBe(good.backupId);
     expect(latest.passedOver?.map((p) => p.backupId)).toEqual([edited.backupId]);
