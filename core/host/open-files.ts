@@ -5,6 +5,7 @@
  */
 import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { PermanentError } from '../errors';
 import { commandLineOf } from './processes';
 
 export interface DirectoryUser {
@@ -41,4 +42,20 @@ export async function processesUsing(dir: string): Promise<DirectoryUser[]> {
     }
   }
   return users;
+}
+
+/**
+ * Refuses `dir` while another process holds files under it (a server started by hand or by
+ * systemd, which no record of ours names): a restore never replaces a directory under a running
+ * process.
+ * @throws PermanentError `TARGET_IN_USE` naming each process and the directory.
+ */
+export async function assertNoProcessUses(dir: string, engine: string): Promise<void> {
+  const users = await processesUsing(dir);
+  if (users.length > 0) {
+    throw new PermanentError(
+      `${users.map((u) => `pid ${u.pid} (${u.command})`).join(', ')} holds files under ${dir}: stop it before restoring there; a restore never replaces a directory under a running process`,
+      { code: 'TARGET_IN_USE', engine },
+    );
+  }
 }

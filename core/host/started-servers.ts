@@ -15,6 +15,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { PermanentError } from '../errors';
 import type { Logger } from '../logger';
 import { identityOf, isRunning } from './process-identity';
+import { assertNoProcessUses } from './open-files';
 
 interface StartedRecord {
   restoreId: string;
@@ -121,7 +122,11 @@ export async function stopIfStartedBy(server: TargetServer, restoreId: string): 
 
 /** The servers one restore may find, stop and start on its targets (see {@link restoreServers}). */
 export interface RestoreServers<O, S> {
-  /** The pid of the server running on `dir`, once it is clear the restore may stop it; undefined when none runs. */
+  /**
+   * The pid of the server running on `dir`, once it is clear the restore may stop it; undefined
+   * when none runs. @throws as {@link assertMayStop}, and PermanentError `TARGET_IN_USE` when no
+   * recorded server runs but another process holds files under `dir`.
+   */
   stoppable(dir: string): Promise<number | undefined>;
   /** Stops the server running on `dir`, if any, when the restore may. */
   stop(dir: string): Promise<void>;
@@ -147,7 +152,12 @@ export function restoreServers<O, S extends { pid: number; pidFile: string }>(
   start: (options: O) => Promise<S>,
 ): RestoreServers<O, S> {
   return {
-    stoppable: (dir) => stoppableServer(serverOn(dir), permission),
+    async stoppable(dir) {
+      const pid = await stoppableServer(serverOn(dir), permission);
+      // None recorded: one started by hand or by systemd has no record, but holds the dir's files all the same.
+      if (pid === undefined) await assertNoProcessUses(dir, permission.engine);
+      return pid;
+    },
     stop: (dir) => stopServerOnTarget(serverOn(dir), permission),
     stopOwn: (dir) => stopIfStartedBy(serverOn(dir), permission.restoreId),
     async start(options) {

@@ -23,7 +23,7 @@ import { nodesByHost } from '../../../core/driver/node-ref';
 import type { PreparedTarget, RestoreContext, RestoreResult, StagedFiles, StoredArtifact, TransferOptions } from '../../../core/driver/types';
 import { assertPortFree, replaceableEntries, type DataDirRestore } from '../../../core/host/data-dir-target';
 import { markRestoreDone, writeRestoreMarker } from '../../../core/host/restore-marker';
-import { processesUsing } from '../../../core/host/open-files';
+import { assertNoProcessUses } from '../../../core/host/open-files';
 import { PermanentError } from '../../../core/errors';
 import { startTogether } from '../../../core/host/started-servers';
 import type { HostLocalTarget, TargetMember } from '../config';
@@ -62,15 +62,7 @@ function memberPorts(member: TargetMember): Array<[string, number]> {
  * anything listening on its ports.
  */
 async function assertNothingElseRuns(member: TargetMember): Promise<void> {
-  for (const dir of memberDirsOf(member)) {
-    const users = await processesUsing(dir);
-    if (users.length > 0) {
-      throw new PermanentError(
-        `${users.map((u) => `pid ${u.pid} (${u.command})`).join(', ')} holds files under ${dir}: stop it before restoring there; a restore never replaces a directory under a running process`,
-        { code: 'TARGET_IN_USE', engine: ENGINE },
-      );
-    }
-  }
+  for (const dir of memberDirsOf(member)) await assertNoProcessUses(dir, ENGINE);
   for (const [field, port] of memberPorts(member)) {
     await assertPortFree(ENGINE, { host: member.hostname, port }, `member ${member.id} ${field} ${port}`, 'choose free ports for the restored members');
   }

@@ -5,12 +5,12 @@
  */
 import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { restoreOnOneNode } from '../../harness/restore-on-one-node';
-import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import type { BackupRecord } from '../../../core/driver/types';
 import { EtcdBackupDriver } from '../../../drivers/etcd/backup-driver';
-import { memberPidFile } from '../../../drivers/etcd/member';
+import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { EtcdRestoreDriver } from '../../../drivers/etcd/restore-driver';
 import {
   backupRecordOf, etcdBackupContext, etcdRestoreContext, freeMemberUrls, startTestEtcd, stopAllEtcd, tempDir, trackMember,
@@ -72,6 +72,24 @@ describe('etcd restore targets', () => {
     // Assess
     expect(report.ok).toBe(true);
     expect(await readdir(target.dataDir)).toEqual(['member']);
+  });
+
+  it('refuses, even with force, a data dir an etcd nobody recorded runs on (one started by hand or by systemd): TARGET_IN_USE, its files kept, the member still serving', async () => {
+    // Prepare: a member whose pid file is gone, as one started by hand has none
+    const running = await startTestEtcd('by-hand');
+    await running.client.put('written/before').value('kept');
+    await rm(memberPidFile(running.dataDir));
+    const rctx = etcdRestoreContext(record, { dataDir: running.dataDir, ...(await freeMemberUrls()) }, await tempDir('rspool'), true);
+
+    // Act
+    const prepare = restore.prepareTarget(rctx);
+
+    // Assess
+    await expect(prepare).rejects.toMatchObject({ name: 'PermanentError', code: 'TARGET_IN_USE', message: expect.stringContaining(`pid ${running.pid} `) });
+    await expect(prepare).rejects.toThrow(`holds files under ${running.dataDir}`);
+    expect(await readdir(running.dataDir)).toEqual(['member']);
+    expect(await running.client.get('written/before').string()).toBe('kept');
+    await stopMember(running.pid);
   });
 
   it('refuses a target whose client port is already taken (here: by the source cluster)', async () => {
