@@ -30,7 +30,7 @@ import { cassandraEndpoint, type CassandraConfig } from './config';
 import { digestedSpans, digestTableSpans, primarySpans } from './node-digest';
 import { clearSnapshot, nodetoolTarget, snapshot, type NodetoolTarget } from './nodetool';
 import { poolSnapshotFiles } from './pool-files';
-import { cassandraRecord, type TableDigest, type TableFacts } from './records';
+import { cassandraFactsSchema, cassandraRecord, type TableDigest, type TableFacts } from './records';
 import { nodeOfName, planNodes, readRing, withCluster } from './ring';
 import { readSchema, tableDirName, type TableSchema } from './schema-cql';
 import { sstablesIncomplete, verifyStoredArtifacts } from './snapshot-checks';
@@ -40,6 +40,18 @@ import type { TokenSpan } from './table-digest';
 
 /** The artifact holding the schema: each keyspace and table with its CQL and id (schema-cql.ts `KeyspaceSchema`). */
 export const SCHEMA_ARTIFACT = 'schema.json';
+
+/**
+ * The artifacts a Cassandra node's record names (the plugin's `recordSchemas.artifactsNamed`): its
+ * schema artifact, by the name its facts record (the restore reads it by that name:
+ * backed-up-nodes.ts). Its SSTables' components are named by generations the facts do not record
+ * (only each table's count of SSTables and bytes), so none of them is named. None for facts that
+ * do not parse (checking the record says why).
+ */
+export function artifactsNamedBy(record: { facts: unknown }): string[] {
+  const parsed = cassandraFactsSchema.safeParse(record.facts);
+  return parsed.success ? [parsed.data.schemaArtifact] : [];
+}
 
 /** Bytes of the live SSTables of `table` in `dataDirs` (what decides between a full digest and a sample). */
 async function liveBytes(dataDirs: readonly string[], table: TableSchema): Promise<number> {

@@ -7,7 +7,7 @@
  * README.md in this folder.
  */
 import { DRIVER_API_VERSION, type DriverPlugin } from '../../core/driver/types';
-import { CassandraBackupDriver } from './backup-driver';
+import { artifactsNamedBy, CassandraBackupDriver } from './backup-driver';
 import { cassandraConfigSchema, type CassandraConfig } from './config';
 import { mapCassandraError } from './errors';
 import { cassandraConsistencySchema, cassandraFactsSchema } from './records';
@@ -24,7 +24,7 @@ export const plugin: DriverPlugin<CassandraConfig, CassandraRestoreTarget> = {
     description: 'Cassandra 2.1+: nodetool snapshot on every node (same tag), SSTables in a content-addressed pool; restore in place (nodetool refresh) into the same tokens or by sstableloader into any topology, proven by row counts and digests',
     configSchema: cassandraConfigSchema,
     restoreTargetSchema: cassandraRestoreTargetSchema,
-    recordSchemas: { consistency: cassandraConsistencySchema, facts: cassandraFactsSchema },
+    recordSchemas: { consistency: cassandraConsistencySchema, facts: cassandraFactsSchema, artifactsNamed: artifactsNamedBy },
   },
   backup: new CassandraBackupDriver(),
   restore: new CassandraRestoreDriver(),

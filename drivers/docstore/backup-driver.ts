@@ -7,7 +7,7 @@ import type { BackupContext, SnapshotRef, SnapshotTaken } from '../../core/drive
 import { ShardedBackupDriver } from '../mysql/sharded/sharded-backup-driver';
 import type { TableFacts } from '../mysql/shared/layout';
 import type { DocstoreConfig } from './config';
-import { ENGINE, recordedFacts, schemaOutlier } from './records';
+import { dumpedTables, ENGINE, recordedFacts, schemaOutlier } from './records';
 import type { NodeRecord } from '../../core/catalog/manifest';
 import { PermanentError } from '../../core/errors';
 import { takeServerSnapshot } from './server-snapshot';
@@ -20,7 +20,7 @@ export class DocstoreBackupDriver extends ShardedBackupDriver<DocstoreConfig> {
   }
 
   protected tablesOf(snapshot: SnapshotRef): TableFacts[] {
-    return recordedFacts(snapshot).partitions.flatMap((p) => p.tables);
+    return dumpedTables(recordedFacts(snapshot));
   }
 
   /**

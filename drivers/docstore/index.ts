@@ -3,7 +3,7 @@ import { DRIVER_API_VERSION, type DriverPlugin } from '../../core/driver/types';
 import { mapMysqlError } from '../mysql/shared/errors';
 import { DocstoreBackupDriver } from './backup-driver';
 import { docstoreConfigSchema, docstoreRestoreTargetSchema, type DocstoreConfig, type DocstoreRestoreTarget } from './config';
-import { ENGINE, docstoreConsistencySchema, docstoreFactsSchema } from './records';
+import { artifactsNamedBy, ENGINE, docstoreConsistencySchema, docstoreFactsSchema } from './records';
 import { DocstoreRestoreDriver } from './restore-driver';
 
 export const plugin: DriverPlugin<DocstoreConfig, DocstoreRestoreTarget> = {
@@ -15,7 +15,7 @@ export const plugin: DriverPlugin<DocstoreConfig, DocstoreRestoreTarget> = {
     description: 'Docstore-style document stores: P partitions over MySQL/MariaDB servers, each read in one view; restored onto any number of servers with document and cross-partition index proof',
     configSchema: docstoreConfigSchema,
     restoreTargetSchema: docstoreRestoreTargetSchema,
-    recordSchemas: { consistency: docstoreConsistencySchema, facts: docstoreFactsSchema },
+    recordSchemas: { consistency: docstoreConsistencySchema, facts: docstoreFactsSchema, artifactsNamed: artifactsNamedBy },
   },
   backup: new DocstoreBackupDriver(),
   restore: new DocstoreRestoreDriver(),

@@ -4,6 +4,7 @@
  * these schemas; the driver reads them back typed.
  */
 import { z } from 'zod';
+import { chunksNamedBy } from '../mysql/sharded/recorded-nodes';
 import { mysqlConsistencySchema, tableFactsSchema } from '../mysql/shared/layout';
 import { tableDefinitionSchema } from './layout';
 
@@ -13,6 +14,7 @@ export const tableRoleSchema = z.enum(['schema', 'documents', 'index']);
 export type TableRole = z.infer<typeof tableRoleSchema>;
 
 export const partitionTableSchema = tableFactsSchema.extend({ role: tableRoleSchema, ddl: z.string().min(1) });
+export type PartitionTable = z.infer<typeof partitionTableSchema>;
 
 export const partitionFactsSchema = z.object({
   partition: z.number().int().nonnegative(),
@@ -44,6 +46,11 @@ export const docstoreConsistencySchema = mysqlConsistencySchema.extend({
 export type DocstoreConsistency = z.infer<typeof docstoreConsistencySchema>;
 
 export const recordedFacts = (record: { facts: unknown }): DocstoreFacts => docstoreFactsSchema.parse(record.facts);
+
+/** Every table a node's facts record, its partitions' in order: their chunks are all its artifacts (validated by the backup, loaded by a restore). */
+export const dumpedTables = (facts: DocstoreFacts): PartitionTable[] => facts.partitions.flatMap((p) => p.tables);
+/** The artifacts a node's record names (the plugin's `recordSchemas.artifactsNamed`): every chunk of its partitions' tables. */
+export const artifactsNamedBy = chunksNamedBy(docstoreFactsSchema, dumpedTables);
 
 /**
  * A node whose recorded schema table differs from the first node's, and that first node; undefined

@@ -20,10 +20,19 @@ import { mapEtcdError } from './errors';
 import { detectEtcdTool, snapshotStatus, type EtcdTool } from './etcd-tools';
 import { computeKvDigest } from './kv-digest';
 import { SnapshotTrailerCheck, verifySnapshotFile } from './snapshot-trailer';
-import { etcdRecord } from './records';
+import { etcdFactsSchema, etcdRecord } from './records';
 
 /** Name of the one artifact of an etcd backup. */
 export const SNAPSHOT_FILE = 'snapshot.db';
+
+/**
+ * The artifacts an etcd node's record names (the plugin's `recordSchemas.artifactsNamed`): its facts
+ * name no artifact, and every backup writes the one {@link SNAPSHOT_FILE} a restore needs. None for
+ * facts that do not parse (checking the record says why).
+ */
+export function artifactsNamedBy(record: { facts: unknown }): string[] {
+  return etcdFactsSchema.safeParse(record.facts).success ? [SNAPSHOT_FILE] : [];
+}
 
 /** Engine name, as in the manifest. */
 export const ENGINE = 'etcd';

@@ -4,7 +4,7 @@
  * or a new cluster of several members on one host, proven equal to the backup. See README.md in this folder.
  */
 import { DRIVER_API_VERSION, type DriverPlugin } from '../../core/driver/types';
-import { EtcdBackupDriver } from './backup-driver';
+import { artifactsNamedBy, EtcdBackupDriver } from './backup-driver';
 import { etcdConfigSchema, type EtcdConfig } from './config';
 import { mapEtcdError } from './errors';
 import { etcdConsistencySchema, etcdFactsSchema } from './records';
@@ -21,7 +21,7 @@ export const plugin: DriverPlugin<EtcdConfig, EtcdRestoreTarget> = {
     description: 'etcd 3.x: Maintenance snapshot (sha256 trailer verified) at a recorded revision; restore with etcdutl/etcdctl snapshot restore into a new cluster of one or more members',
     configSchema: etcdConfigSchema,
     restoreTargetSchema: etcdRestoreTargetSchema,
-    recordSchemas: { consistency: etcdConsistencySchema, facts: etcdFactsSchema },
+    recordSchemas: { consistency: etcdConsistencySchema, facts: etcdFactsSchema, artifactsNamed: artifactsNamedBy },
   },
   backup: new EtcdBackupDriver(),
   restore: new EtcdRestoreDriver(),

@@ -9,7 +9,7 @@ import { listProblems } from '../../core/driver/validation-check';
 import { ShardedBackupDriver } from '../mysql/sharded/sharded-backup-driver';
 import type { TableFacts } from '../mysql/shared/layout';
 import type { SchemalessConfig } from './config';
-import { ENGINE, recordedFacts } from './records';
+import { dumpedTables, ENGINE, recordedFacts } from './records';
 import { takeServerSnapshot } from './server-snapshot';
 
 export class SchemalessBackupDriver extends ShardedBackupDriver<SchemalessConfig> {
@@ -20,7 +20,7 @@ export class SchemalessBackupDriver extends ShardedBackupDriver<SchemalessConfig
   }
 
   protected tablesOf(snapshot: SnapshotRef): TableFacts[] {
-    return recordedFacts(snapshot).shards.flatMap((s) => s.tables);
+    return dumpedTables(recordedFacts(snapshot));
   }
 
   /** `cells-dumped`: each shard's cell chunks hold exactly the cells its read view counted. */

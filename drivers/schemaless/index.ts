@@ -3,7 +3,7 @@ import { DRIVER_API_VERSION, type DriverPlugin } from '../../core/driver/types';
 import { mapMysqlError } from '../mysql/shared/errors';
 import { SchemalessBackupDriver } from './backup-driver';
 import { schemalessConfigSchema, schemalessRestoreTargetSchema, type SchemalessConfig, type SchemalessRestoreTarget } from './config';
-import { ENGINE, schemalessConsistencySchema, schemalessFactsSchema } from './records';
+import { artifactsNamedBy, ENGINE, schemalessConsistencySchema, schemalessFactsSchema } from './records';
 import { SchemalessRestoreDriver } from './restore-driver';
 
 export const plugin: DriverPlugin<SchemalessConfig, SchemalessRestoreTarget> = {
@@ -15,7 +15,7 @@ export const plugin: DriverPlugin<SchemalessConfig, SchemalessRestoreTarget> = {
     description: 'Schemaless-style cell stores: N shards over M MySQL/MariaDB servers, full and incremental (by added_id watermark), restored onto any number of servers with cell and index proof',
     configSchema: schemalessConfigSchema,
     restoreTargetSchema: schemalessRestoreTargetSchema,
-    recordSchemas: { consistency: schemalessConsistencySchema, facts: schemalessFactsSchema },
+    recordSchemas: { consistency: schemalessConsistencySchema, facts: schemalessFactsSchema, artifactsNamed: artifactsNamedBy },
   },
   backup: new SchemalessBackupDriver(),
   restore: new SchemalessRestoreDriver(),

@@ -4,6 +4,7 @@
  * every snapshot and manifest against these schemas; the driver reads them back typed.
  */
 import { z } from 'zod';
+import { chunksNamedBy } from '../mysql/sharded/recorded-nodes';
 import { mysqlConsistencySchema, tableFactsSchema } from '../mysql/shared/layout';
 import { shardWatermarkSchema } from './watermark';
 
@@ -63,5 +64,9 @@ export type SchemalessConsistency = z.infer<typeof schemalessConsistencySchema>;
 
 /** A node's recorded facts, typed (core checked them against the schema already). */
 export const recordedFacts = (record: { facts: unknown }): SchemalessFacts => schemalessFactsSchema.parse(record.facts);
+/** Every table a node's facts record, its shards' in order: their chunks are all its artifacts (validated by the backup, loaded by a restore). */
+export const dumpedTables = (facts: SchemalessFacts): ShardTable[] => facts.shards.flatMap((s) => s.tables);
+/** The artifacts a node's record names (the plugin's `recordSchemas.artifactsNamed`): every chunk of its shards' tables. */
+export const artifactsNamedBy = chunksNamedBy(schemalessFactsSchema, dumpedTables);
 /** A node's recorded consistency point, typed. */
 export const recordedConsistency = (record: { consistency: unknown }): SchemalessConsistency => schemalessConsistencySchema.parse(record.consistency);

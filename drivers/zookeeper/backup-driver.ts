@@ -8,10 +8,23 @@ import { verifyArtifact } from '../../core/driver/artifact-sink';
 import type { BackupContext, NodeRef, SnapshotRef, SnapshotTaken, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { chooseMember, memberNodeName } from './choose-member';
 import { zookeeperEndpoint, type ZooKeeperConfig } from './config';
-import { hostLocalSnapshot } from './host-local/backup';
+import { hostLocalSnapshot, recordedFiles } from './host-local/backup';
 import { validateHostLocalSnapshot } from './host-local/validate-snapshot';
-import { logicalSnapshot, validateLogicalSnapshot, LOGICAL_NODE } from './logical-backup';
-import { zookeeperRecord, zxidHex } from './records';
+import { logicalSnapshot, validateLogicalSnapshot, LOGICAL_NODE, TREE_ARTIFACT } from './logical-backup';
+import { zookeeperConsistencySchema, zookeeperFactsSchema, zookeeperRecord, zxidHex } from './records';
+
+/**
+ * The artifacts a ZooKeeper node's record names (the plugin's `recordSchemas.artifactsNamed`): a
+ * host-local backup's snapshot and logs, as its facts record them; a logical backup's facts name
+ * none, and it always writes the one {@link TREE_ARTIFACT}. None for a record that does not parse
+ * (checking it says why).
+ */
+export function artifactsNamedBy(record: { consistency: unknown; facts: unknown }): string[] {
+  const consistency = zookeeperConsistencySchema.safeParse(record.consistency);
+  const facts = zookeeperFactsSchema.safeParse(record.facts);
+  if (!consistency.success || !facts.success) return [];
+  return consistency.data.mode === 'logical' ? [TREE_ARTIFACT] : recordedFiles(facts.data);
+}
 
 export class ZooKeeperBackupDriver extends SpoolBackupDriver<ZooKeeperConfig> {
   /** The members' addresses: what the circuit breaker protects. */

@@ -6,7 +6,7 @@
  * See README.md in this folder.
  */
 import { DRIVER_API_VERSION, type DriverPlugin } from '../../core/driver/types';
-import { ZooKeeperBackupDriver } from './backup-driver';
+import { artifactsNamedBy, ZooKeeperBackupDriver } from './backup-driver';
 import { zookeeperConfigSchema, zookeeperRestoreTargetSchema, type ZooKeeperConfig, type ZooKeeperRestoreTarget } from './config';
 import { mapZooKeeperError } from './errors';
 import { zookeeperConsistencySchema, zookeeperFactsSchema } from './records';
@@ -21,7 +21,7 @@ export const plugin: DriverPlugin<ZooKeeperConfig, ZooKeeperRestoreTarget> = {
     description: 'ZooKeeper 3.5+: host-local snapshot + txn logs (consistent at the last complete txn) or a logical tree walk; restored onto a whole ensemble, proven by a tree digest on every member',
     configSchema: zookeeperConfigSchema,
     restoreTargetSchema: zookeeperRestoreTargetSchema,
-    recordSchemas: { consistency: zookeeperConsistencySchema, facts: zookeeperFactsSchema },
+    recordSchemas: { consistency: zookeeperConsistencySchema, facts: zookeeperFactsSchema, artifactsNamed: artifactsNamedBy },
   },
   backup: new ZooKeeperBackupDriver(),
   restore: new ZooKeeperRestoreDriver(),

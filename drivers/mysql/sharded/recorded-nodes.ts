@@ -6,6 +6,7 @@
 import { nodeRecords, type NodeRecord } from '../../../core/catalog/manifest';
 import type { BackupRecord, StoredArtifact } from '../../../core/driver/types';
 import { PermanentError } from '../../../core/errors';
+import { chunkArtifactsOf, type TableFacts } from '../shared/layout';
 
 export interface RecordedNode extends NodeRecord {
   /** The stored artifact of a chunk this node's facts name. @throws PermanentError `INVALID_MANIFEST` when the backup has none. */
@@ -25,4 +26,17 @@ export function recordedNodes(record: BackupRecord, engine: string): RecordedNod
       },
     };
   });
+}
+
+/**
+ * The `recordSchemas.artifactsNamed` of a store spread over MySQL servers: every chunk of every table
+ * a node's facts record (`tablesOf` them: its shards' or partitions'), each of which a restore asks
+ * {@link RecordedNode.artifact} for — a server's snapshot writes nothing else. None for facts that
+ * do not parse (checking the record says why).
+ */
+export function chunksNamedBy<F>(factsSchema: { safeParse(value: unknown): { success: true; data: F } | { success: false } }, tablesOf: (facts: F) => readonly TableFacts[]): (record: { facts: unknown }) => string[] {
+  return (record) => {
+    const parsed = factsSchema.safeParse(record.facts);
+    return parsed.success ? chunkArtifactsOf(tablesOf(parsed.data)) : [];
+  };
 }

@@ -152,6 +152,9 @@ export function schemaArtifactsOf(facts: MysqlFacts): string[] {
   return [...facts.schema.flatMap((s) => [s.pre, s.post]), ...(facts.users ? [facts.users] : [])];
 }
 
+/** The chunk artifacts `tables` name, table by table in order (a logical dump's, a sharded store's shards'). */
+export const chunkArtifactsOf = (tables: ReadonlyArray<Pick<TableFacts, 'chunks'>>): string[] => tables.flatMap((t) => t.chunks);
+
 /**
  * The artifacts a MySQL node's record names, each of which its manifest must list (the plugin's
  * `recordSchemas.artifactsNamed`): the physical copy's stream, the schema artifacts, every table's
@@ -164,7 +167,7 @@ export function artifactsNamedBy(record: { facts: unknown }): string[] {
   return [...new Set([
     ...(facts.mode === 'physical' ? [PHYSICAL_ARTIFACT] : []),
     ...schemaArtifactsOf(facts),
-    ...facts.tables.flatMap((t) => t.chunks),
+    ...chunkArtifactsOf(facts.tables),
     ...(facts.binlogs ?? []).map(binlogArtifact),
   ])];
 }

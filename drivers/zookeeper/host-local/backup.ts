@@ -17,7 +17,7 @@ import type { Logger } from '../../../core/logger';
 import { serverStatus } from '../four-letter';
 import { parseAddress, type ZooKeeperConfig } from '../config';
 import { memberIndexOf } from '../choose-member';
-import { zxidHex } from '../records';
+import { zxidHex, type ZooKeeperFacts } from '../records';
 import { logsDbid, misnamedLog } from '../files/log-checks';
 import { Replay, type ReplayFacts } from '../files/replay';
 import { listZooKeeperFiles, logsFrom } from '../files/select-files';
@@ -74,6 +74,11 @@ export function hostLocalRecord(facts: ReplayFacts, source: { member: string; se
       replayedTxns: facts.txnsApplied,
     },
   };
+}
+
+/** The artifacts a host-local record names ({@link hostLocalRecord} records them): its snapshot, then its logs. */
+export function recordedFiles(facts: Pick<ZooKeeperFacts, 'snapshotFile' | 'logFiles'>): string[] {
+  return [...(facts.snapshotFile === undefined ? [] : [facts.snapshotFile]), ...(facts.logFiles ?? [])];
 }
 
 /** The files a backup took: where they went, what their replay found, how the snapshot was had. */
