@@ -1,8 +1,9 @@
 /**
  * Retention. Per engine/instance, a backup is kept when any rule keeps it: it is among the
- * `keepLast` newest complete backups, or younger than `maxAgeMs`. The newest verified backup and
- * the newest restore-verified one (the newest a drill restored and validated: drill-record.ts)
- * are always kept, whatever the rules say. Incomplete backups (no manifest) older than
+ * `keepLast` newest complete backups, or younger than `maxAgeMs`. The newest verified backup, the
+ * newest one `restore latest` takes (no drill failed to restore it), and the newest
+ * restore-verified one (the newest a drill restored and validated: drill-record.ts) are always
+ * kept, whatever the rules say. Incomplete backups (no manifest) older than
  * `incompleteGraceMs` are leftovers of crashed runs and are removed too; so are backups whose
  * manifest is damaged (unreadable), by the same rule: they cannot be restored either. A backup whose
  * only damage is its verification record is complete and follows the rules of complete ones, but
@@ -14,7 +15,7 @@
  */
 import { PermanentError } from '../errors';
 import { deletePrefix, type BlobStore } from '../store/blob-store';
-import { type Catalog, type CatalogEntry, isRestoreVerified, isVerified } from './catalog';
+import { type Catalog, type CatalogEntry, isRestorable, isRestoreVerified, isVerified } from './catalog';
 import { manifestKey } from './layout';
 
 export interface PrunePolicy {
@@ -56,7 +57,7 @@ export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePol
   const decisions: PruneDecision[] = [];
   for (const group of groups.values()) {
     const complete = group.filter((e) => e.complete); // newest first
-    const newest = { verified: complete.find(isVerified), restoreVerified: complete.find(isRestoreVerified) };
+    const newest = { verified: complete.find(isVerified), restorable: complete.find(isRestorable), restoreVerified: complete.find(isRestoreVerified) };
     decisions.push(...keepChains(group.map((entry) => decide(entry, complete.indexOf(entry), newest, policy, now))));
   }
 
@@ -76,6 +77,8 @@ const NEWEST_VALID = 'newest complete backup that passed its validation';
 
 interface Newest {
   verified?: CatalogEntry;
+  /** What `restore latest` takes: a newer verified backup a drill failed to restore does not count. */
+  restorable?: CatalogEntry;
   restoreVerified?: CatalogEntry;
 }
 
@@ -92,6 +95,7 @@ function decide(entry: CatalogEntry, rank: number, newest: Newest, policy: Prune
       : { entry, action: 'keep', reason: entry.damage ? `${what} but younger than the grace period` : `${what} but recent: may still be running` };
   }
   if (entry === newest.verified) return { entry, action: 'keep', reason: NEWEST_VALID };
+  if (entry === newest.restorable) return { entry, action: 'keep', reason: 'newest backup restore latest takes (a drill failed to restore each newer one)' };
   if (entry === newest.restoreVerified) return { entry, action: 'keep', reason: 'newest restore-verified backup (a drill restored it)' };
   if (policy.keepLast !== undefined && rank < policy.keepLast) {
     return { entry, action: 'keep', reason: `among the ${policy.keepLast} newest` };

@@ -6,6 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Catalog } from '../../../core/catalog/catalog';
 import { newBackupId } from '../../../core/catalog/layout';
+import { writeDrill } from '../../../core/catalog/drill-record';
+import { contentDigest } from '../../../core/catalog/manifest';
 import { prune } from '../../../core/catalog/prune';
 import { provenDamage, verifyBackup } from '../../../core/catalog/verification';
 import { TransientError } from '../../../core/errors';
@@ -277,6 +279,28 @@ describe('prune', () => {
     // Assess
     expect(decisions.find((d) => d.entry.backupId === verified.backupId)?.reason).toBe('newest complete backup that passed its validation');
     expect(left.map((e) => e.backupId)).toEqual([broken.backupId, verified.backupId]);
+  });
+
+  it('never deletes the newest backup restore latest takes, when a drill failed to restore every newer one', async () => {
+    // Prepare: the newest backup passed its validation, but a drill of it failed (a truncated artifact, say)
+    const now = new Date();
+    const intact = await storeBackup({ at: new Date(now.getTime() - 2 * DAY) });
+    const failedDrill = await storeBackup({ at: new Date(now.getTime() - DAY) });
+    await writeDrill(store, failedDrill.prefix, {
+      backupId: failedDrill.backupId, drilledAt: now.toISOString(), ok: false, restoreDurationMs: 0, drillDurationMs: 10, bytes: 0, bytesPerSecond: 0,
+      checks: [], reason: 'ARTIFACT_SIZE_MISMATCH: data/log.754 is 5000 bytes, the manifest says 67108880', target: 'scratch', manifestSha256: contentDigest(failedDrill.manifest),
+    });
+
+    // Act
+    const decisions = await prune(new Catalog(store), store, { keepLast: 1, now, apply: true });
+    const latest = await new Catalog(store).get('latest', { engine: 'etcd', instance: 'main', restorable: true });
+
+    // Assess
+    expect(decisions.map((d) => [d.entry.backupId, d.action, d.reason])).toEqual([
+      [failedDrill.backupId, 'keep', 'newest complete backup that passed its validation'],
+      [intact.backupId, 'keep', 'newest backup restore latest takes (a drill failed to restore each newer one)'],
+    ]);
+    expect(latest.backupId).toBe(intact.backupId);
   });
 
   it('removes incomplete leftovers only after the grace period', async () => {
