@@ -71,8 +71,11 @@ export interface CatalogFilter {
 export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & {
   restoreVerified?: boolean;
   restorable?: boolean;
-  /** With `latest`: why a backup (otherwise wanted) cannot serve the request, undefined when it can; passed over with that reason. */
-  serves?: (entry: CatalogEntry & { manifest: BackupManifest }) => string | undefined;
+  /**
+   * With `latest`: why a backup (otherwise wanted) cannot serve the request, undefined when it can;
+   * passed over with that reason. `listed`: the listing of the backup's folder the catalog made.
+   */
+  serves?: (entry: CatalogEntry & { manifest: BackupManifest }, listed?: FolderListing) => string | undefined | Promise<string | undefined>;
 };
 
 /** Newest first. */
@@ -213,7 +216,7 @@ export class Catalog {
         const entry = await this.entry(group);
         read.set(`${entry.engine}/${entry.instance}/${entry.backupId}`, entry);
         const broken = forRestore && wanted(entry)
-          ? await this.brokenChain(entry as CatalogEntry & { manifest: BackupManifest }, folders, read) ?? filter.serves?.(entry as CatalogEntry & { manifest: BackupManifest })
+          ? await this.brokenChain(entry as CatalogEntry & { manifest: BackupManifest }, folders, read) ?? await filter.serves?.(entry as CatalogEntry & { manifest: BackupManifest }, listedIn(group))
           : undefined;
         if (wanted(entry) && broken === undefined) return { entry: passedOver.length === 0 ? entry : { ...entry, passedOver }, listed: listedIn(group) };
         const why = broken ?? whyNot(entry);

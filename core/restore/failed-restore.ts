@@ -15,9 +15,9 @@
  * // outcome.cause: 'CHECKSUM_MISMATCH: … — target untouched: /srv/etcd was not written to and keeps its previous contents'
  * ```
  */
-import { classify } from '../errors';
+import { classify, fromNameAndMessage } from '../errors';
 import type { TargetCondition } from '../driver/restore-cleanup';
-import { caughtError } from '../steps/failure-cause';
+import { caughtError, type CaughtError } from '../steps/failure-cause';
 import type { StepDeps } from '../steps/step-deps';
 import { putStepRecord } from '../steps/step-records';
 import { hostRestoreCleanupSchema, type HostRestoreCleanup } from './restore-cleanup';
@@ -63,7 +63,20 @@ export async function settleFailedRestore(event: unknown, deps: StepDeps, cleanO
     deps.logger.warn('could not remove the failed restore\'s step records', { restoreId: state.restoreId, error: classify(failure).message });
   });
   const failureKey = await recordFailure(state, error, host, deps);
-  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) };
+  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) + damagedHint(error, restore) };
+}
+
+/** Errors of a download that found an artifact's bytes changed in the store: the backup is damaged, whatever the target. */
+const CONTENT_DAMAGE = new Set(['CHECKSUM_MISMATCH', 'SEALED_ARTIFACT_DAMAGED']);
+
+/**
+ * For a restore that found the backup's bytes damaged: what to do so the next `restore latest` does
+ * not take it again (the damage is found only by reading it: its sizes are right).
+ */
+function damagedHint(error: CaughtError, restore: RestoreState): string {
+  if (!CONTENT_DAMAGE.has(fromNameAndMessage(error.name, error.message).code)) return '';
+  const id = restore.backup.backupId;
+  return ` — backup ${id} is damaged: \`dbbackup verify ${id}\` records it CORRUPT, and \`restore latest\` then passes over it to the newest intact backup`;
 }
 
 /**

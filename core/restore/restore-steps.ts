@@ -7,11 +7,11 @@
 import { keyOpener } from '../crypto/encoding-settings';
 import { openDataKeys } from '../crypto/artifact-encoding';
 import { PermanentError } from '../errors';
-import { Catalog, isVerified } from '../catalog/catalog';
+import { Catalog, isVerified, type LatestFilter } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { parseManifest, type BackupManifest } from '../catalog/manifest';
 import { backupRecordOf, checkManifestRecords, unlistedArtifacts, unlistedText } from '../catalog/backup-record';
-import { artifactNotStored } from '../catalog/stored-artifacts';
+import { artifactNotStored, type ArtifactNotStored } from '../catalog/stored-artifacts';
 import { provenDamage } from '../catalog/verification';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
@@ -110,15 +110,20 @@ function readsChain(engine: string, target: object | undefined, deps: StepDeps):
 
 /**
  * For `latest`: why a backup cannot serve a restore to `target` — its manifest lacks an artifact
- * its facts name (backup-record.ts `unlistedArtifacts`), or its engine's driver says so
- * ({@link RestoreDriver.passesOver}).
+ * its facts name (backup-record.ts `unlistedArtifacts`), the store does not hold one of its
+ * artifacts whole (stored-artifacts.ts; what it found kept in `stored` by backup id, so the backup
+ * taken is not checked twice), or its engine's driver says so ({@link RestoreDriver.passesOver}).
  */
-function servesTarget(engine: string | undefined, target: object | undefined, deps: StepDeps): ((entry: { manifest: BackupManifest }) => string | undefined) | undefined {
+function servesTarget(engine: string | undefined, target: object | undefined, deps: StepDeps, stored: Map<string, ArtifactNotStored | undefined>): LatestFilter['serves'] {
   if (!engine || !deps.registry.has(engine)) return undefined;
   const driver = deps.registry.restoreDriver(engine);
-  return (entry) => {
+  return async (entry, listed) => {
     const unlisted = unlistedArtifacts(deps.registry, entry.manifest);
     if (unlisted.length > 0) return `is damaged: ${unlistedText(unlisted)}`;
+    // A restore of it would be refused (below): `latest` takes the newest backup whose artifacts are all stored whole.
+    const notStored = await artifactNotStored(deps.store, entry.manifest.artifacts, listed);
+    stored.set(entry.manifest.backupId, notStored);
+    if (notStored) return `is damaged: ${notStored.what}`;
     return driver.passesOver?.(backupRecordOf(entry.manifest), target);
   };
 }
@@ -172,7 +177,8 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       throw new PermanentError('`verified` picks among backups: it goes with `latest`, not with a backup id', { code: 'INVALID_INPUT' });
     }
     const given = request.target && { ...request.target, ...request.drill?.targetSettings };
-    const serves = servesTarget(request.engine, given ?? request.drill?.targetSettings, deps);
+    const stored = new Map<string, ArtifactNotStored | undefined>();
+    const serves = servesTarget(request.engine, given ?? request.drill?.targetSettings, deps, stored);
     const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified, restorable: !request.drill, ...(serves ? { serves } : {}) });
     const { manifest } = entry;
     if (entry.passedOver) deps.logger.info('restoring latest: newer backups passed over', { backupId: manifest.backupId, passedOver: entry.passedOver });
@@ -196,7 +202,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       ? targetNodes(manifest.engine, target, request.host, deps)
       : [{ name: DEFAULT_NODE, ...(request.host ? { host: request.host } : {}) }];
     const driver = deps.registry.restoreDriver(manifest.engine);
-    const notStored = await artifactNotStored(deps.store, manifest.artifacts, entry.listed);
+    const notStored = stored.has(manifest.backupId) ? stored.get(manifest.backupId) : await artifactNotStored(deps.store, manifest.artifacts, entry.listed);
     if (notStored) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${notStored.what} (found before the restore began: the target is untouched)`, { code: notStored.code });
     const bases = await restoreBases(entry, deps);
     const restoreId = newBackupId(now);

@@ -4,7 +4,7 @@
  * rules, and verify/restore of it fail as a corrupt backup (exit 1), not bad input. A backup id
  * under two instances is ambiguous (exit 2) until --engine/--instance say which.
  */
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { newBackupId } from '../../../core/catalog/layout';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
@@ -114,5 +114,31 @@ describe('a store with a damaged backup', () => {
     // The copy's manifest names twin-a: stored under twin-b, it is damage, never a second good backup.
     expect(copy.code).toBe(0);
     expect(JSON.parse(copy.stdout)).toMatchObject({ backupId: id, instance: 'twin-b', status: 'damaged', damage: { file: 'manifest.json' } });
+  });
+
+  it('restore latest passes over a backup whose artifact the store holds cut short, naming it; a restore of it by id is refused before the target is touched', async () => {
+    // Prepare: a good backup, then a newer one whose snapshot the store lost the end of
+    const good = await backUp('cut-short');
+    const cut = await backUp('cut-short');
+    const snapshot = backupsDir('cut-short', cut, 'data', 'default', 'snapshot.db');
+    const whole = (await stat(snapshot)).size;
+    await truncate(snapshot, 5000);
+    const byId = path.join(work(), 'by-id', 'data');
+    const latestDir = path.join(work(), 'latest', 'data');
+
+    // Act
+    const refused = await dbbackup(['restore', cut, '--target', JSON.stringify({ dataDir: byId, ...(await freeMemberUrls()) })]);
+    const latest = await dbbackup(['--json', 'restore', 'latest', '--engine', 'etcd', '--instance', 'cut-short', '--target', JSON.stringify({ dataDir: latestDir, ...(await freeMemberUrls()) })]);
+    trackMember(memberPidFile(latestDir));
+    await stopMember(memberPidFile(latestDir));
+
+    // Assess
+    const why = `is damaged: backups/etcd/cut-short/${cut}/data/default/snapshot.db is 5000 bytes, expected ${whole}`;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`backup ${cut} ${why} (found before the restore began: the target is untouched) [ARTIFACT_SIZE_MISMATCH]`);
+    await expect(stat(byId)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(latest.code).toBe(0);
+    expect(JSON.parse(latest.stdout)).toMatchObject({ backupId: good, validation: { ok: true }, passedOver: [{ backupId: cut, why }] });
+    expect(latest.stderr).toContain(`dbbackup: warning: restored ${good}, not the newest backup: ${cut} ${why}`);
   });
 });

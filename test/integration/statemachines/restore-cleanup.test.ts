@@ -126,7 +126,7 @@ it('says the target is untouched, its old data kept, when the download fails a f
   const error = await failedRestore({ dataDir, ...(await freeMemberUrls()) }, { force: true, instance: 'damaged' });
 
   // Assess
-  expect(error.causeText).toMatch(new RegExp(`^CHECKSUM_MISMATCH: .* — target untouched: ${dataDir} was not written to and keeps its previous contents$`));
+  expect(error.causeText).toMatch(new RegExp(`^CHECKSUM_MISMATCH: .* — target untouched: ${dataDir} was not written to and keeps its previous contents — backup ${summary.backupId} is damaged: \`dbbackup verify ${summary.backupId}\` records it CORRUPT, and \`restore latest\` then passes over it to the newest intact backup$`));
   expect(await readFile(path.join(dataDir, 'member', 'precious.txt'), 'utf8')).toBe('the old data\n');
   expect(await spoolRestores()).toEqual([]);
   expect(await failureRecord('damaged')).toMatchObject({ target: 'untouched', stopped: [] });
