@@ -26,7 +26,7 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex sha2
 
 export const validationReportSchema = z.object({
   ok: z.boolean(),
-  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })),
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional(), inconclusive: z.boolean().optional() })),
 });
 
 /** A relative path that stays where it is put (core/store/keys.ts): an artifact's name (a file in a spool) and its object key. */

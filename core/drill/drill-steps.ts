@@ -106,7 +106,7 @@ function scratchDir(restoreId: string, deps: StepDeps): string {
  */
 const NOT_THE_BACKUPS_FAULT = new Set([
   'INVALID_INPUT', 'INVALID_TARGET', 'DRILL_TARGET_UNAVAILABLE', 'BACKUP_NOT_FOUND', 'ENGINE_MISMATCH', 'INVALID_BACKUP_ID',
-  'TARGET_NOT_EMPTY', 'RESTORE_ROOT_REFUSED', 'SERVER_NOT_STARTED_BY_RESTORE', 'TARGET_IN_USE', 'TARGET_PORT_IN_USE',
+  'TARGET_NOT_EMPTY', 'RESTORE_ROOT_REFUSED', 'SERVER_NOT_STARTED_BY_RESTORE', 'TARGET_IN_USE', 'TARGET_PORT_IN_USE', 'RESTORE_UNPROVEN',
   'KEY_UNAVAILABLE', 'KEY_MISMATCH', 'INVALID_KEY', 'SECRET_UNRESOLVED', 'SECRET_REF_REFUSED',
 ]);
 
@@ -130,6 +130,8 @@ const drilledStateSchema = z.looseObject({
  * good validation, restore failed with the reason otherwise (the error the restore failed with,
  * or the failed checks). Resolves with what it wrote; undefined when there is no backup to write it
  * beside, or the failure was not the backup's (NOT_THE_BACKUPS_FAULT: nothing was tried).
+ * A restore its validation could not prove (`RESTORE_UNPROVEN`: only checks that could not look
+ * failed, the drill's target settings lacking what they need) records nothing either.
  */
 export async function recordDrill(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<DrillRecord | undefined> {
   const state = parseInput(drilledStateSchema, input, 'drill state');

@@ -115,6 +115,12 @@ export interface ValidationCheck {
   name: string;
   ok: boolean;
   detail?: string;
+  /**
+   * A failed check that could not look (the target's credentials do not let it read what it
+   * checks): it proves nothing either way. A restore failed only by such checks is not proven
+   * (`RESTORE_UNPROVEN`, not `RESTORE_INVALID`), and a drill of it records nothing against the backup.
+   */
+  inconclusive?: boolean;
 }
 
 export interface ValidationReport {

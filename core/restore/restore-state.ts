@@ -6,6 +6,7 @@ import { restoreKeysSchema } from '../crypto/encoding-settings';
 import { z } from 'zod';
 import { secretsByReferenceSchema } from '../config/secret-fields';
 import { nodeRefSchema } from '../driver/node-ref';
+import type { ValidationReport } from '../driver/types';
 
 /**
  * Most hosts one restore may work on (each may hold several members of an ensemble): the
@@ -174,5 +175,5 @@ export interface RestoreSummary {
 /** The full report, kept in the store at `reportKey`: every check, and the endpoint in full. */
 export interface RestoreReport extends Omit<RestoreSummary, 'validation' | 'endpoint'> {
   endpoint: Record<string, unknown>;
-  validation: { ok: boolean; checks: { name: string; ok: boolean; detail?: string }[] };
+  validation: ValidationReport;
 }

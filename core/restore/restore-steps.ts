@@ -369,7 +369,8 @@ export async function validateRestoredBackup(input: unknown, deps: StepDeps): Pr
 /**
  * Writes the full report (every check, the whole endpoint) to the store, removes the records only
  * the steps needed (after a failure the restore's cleanup does), and returns the summary. A failed validation is a PermanentError RESTORE_INVALID
- * naming the failed checks (the first ten, and how many more) and where the report is.
+ * naming the failed checks (the first ten, and how many more) and where the report is; one failed
+ * only by checks that could not look (`ValidationCheck.inconclusive`) is RESTORE_UNPROVEN.
  */
 export async function reportRestore(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<RestoreSummary> {
   const state = parseInput(restoreStateSchema, input, 'restore state');
@@ -397,6 +398,13 @@ export async function reportRestore(input: unknown, deps: StepDeps, now: Date = 
     deps.logger.info('restore finished', { ...summary });
     if (!validation.ok) {
       // The records stay for the failure path's cleanup, which reads how far the restore got and then removes them.
+      const failed = validation.checks.filter((c) => !c.ok);
+      if (failed.every((c) => c.inconclusive === true)) {
+        throw new PermanentError(
+          `restore of ${state.backup.backupId} not proven: its validation could not look: ${failedChecksText(validation.checks)}; this says nothing of the backup (full report: ${reportKey})`,
+          { code: 'RESTORE_UNPROVEN', engine: state.backup.engine },
+        );
+      }
       throw new PermanentError(`restore of ${state.backup.backupId} failed validation: ${failedChecksText(validation.checks)} (full report: ${reportKey})`, { code: 'RESTORE_INVALID', engine: state.backup.engine });
     }
     await removeIntermediateRecords(deps.store, state);

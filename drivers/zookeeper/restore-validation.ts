@@ -51,7 +51,7 @@ export async function validateRestoredTree(ctx: RestoreContext<ZooKeeperRestoreT
     const status = await serverStatus(parseAddress(server));
     statuses.push(status);
     const summary = await summaryAt(server, target.auth).catch(unreadableTree);
-    checks.push('unreadable' in summary ? { name: `tree@${server}`, ok: false, detail: summary.unreadable } : {
+    checks.push('unreadable' in summary ? { name: `tree@${server}`, ok: false, detail: summary.unreadable, inconclusive: true } : {
       name: `tree@${server}`,
       ok: summary.nodeCount === facts.nodeCount && summary.digest === facts.treeDigest,
       detail: `${summary.nodeCount} nodes, digest ${summary.digest}; recorded ${facts.nodeCount}, ${facts.treeDigest}`,

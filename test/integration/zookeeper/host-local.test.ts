@@ -196,9 +196,19 @@ it('restores a standalone server with a separate dataLogDir onto a standalone ta
 
   // Assess: restored, but not proven, the validation saying why (not a refused login)
   await expect(outcome).rejects.toMatchObject({
-    code: 'RESTORE_INVALID',
-    message: expect.stringMatching(/failed validation: tree@127\.0\.0\.1:\d+ \(not proven: the target's auth cannot read the whole tree \(reading \/secret\/inner: authentication failed \(ZK_AUTH\): .*— target restored: /),
+    code: 'RESTORE_UNPROVEN',
+    message: expect.stringMatching(/not proven: its validation could not look: tree@127\.0\.0\.1:\d+ \(not proven: the target's auth cannot read the whole tree \(reading \/secret\/inner: authentication failed \(ZK_AUTH\): .*; this says nothing of the backup .*— target restored: /),
   });
+
+  // Act: drills of it into scratch members, without the auth (its check cannot look: no verdict on the backup), then with it
+  const inconclusive = await rt.drill({ backupId: backup.backupId, engine: 'zookeeper', instance: 'standalone' }).catch((error: unknown) => error);
+  const unjudged = await rt.catalog.find(backup.backupId);
+  const drilled = await rt.drill({ backupId: backup.backupId, engine: 'zookeeper', instance: 'standalone', targetSettings: { auth: [SEED_AUTH_REF] } });
+
+  // Assess: the first records nothing and says what is missing; the second restore-verifies it
+  expect(inconclusive).toMatchObject({ code: 'RESTORE_UNPROVEN', message: expect.stringMatching(/^restore of \S+ not proven: its validation could not look: tree@127\.0\.0\.1:\d+ \(not proven: the target's auth cannot read the whole tree /) });
+  expect(unjudged.drill).toBeUndefined();
+  expect(drilled).toMatchObject({ backupId: backup.backupId, ok: true });
 }, 300_000);
 
 it('backs up logically through the state machine and restores into a fresh 3-member ensemble: thousands of nodes, every member serving them', async () => {
