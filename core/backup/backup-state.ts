@@ -148,6 +148,8 @@ export const uploadSummarySchema = z.object({
   key: z.string(),
   artifacts: z.number().int().nonnegative(),
   bytes: z.number().nonnegative(),
+  /** The artifacts' bytes as stored (compressed, encrypted); absent in a state an older version wrote. */
+  storedBytes: z.number().nonnegative().optional(),
   durationMs: z.number(),
   /** Bytes this upload sent (less than `bytes` when the store had some already), when the driver says. */
   sentBytes: z.number().nonnegative().optional(),

@@ -87,7 +87,8 @@ function sentBytes(state: FinalizeInput): number {
   const resumed = attemptOf(state).resumes !== undefined;
   return state.nodeResults.reduce((sum, result) => {
     const streamed = result.snapshot?.streamedBytes ?? 0;
-    const uploaded = result.upload ? result.upload.sentBytes ?? result.upload.bytes - streamed : 0;
+    // An upload that does not say what it sent confirmed what the snapshot streamed and sent the rest: both as stored (compressed, encrypted).
+    const uploaded = result.upload ? result.upload.sentBytes ?? Math.max(0, (result.upload.storedBytes ?? result.upload.bytes) - streamed) : 0;
     return sum + (resumed ? 0 : streamed) + uploaded;
   }, 0);
 }

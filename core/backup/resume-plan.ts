@@ -54,7 +54,7 @@ export async function planResume(
   const candidate = newest.backupId;
   const not = (reason: string, discarded = false): ResumePlan => ({ resume: false, outcome: { resumed: false, candidate, reason, ...(discarded ? { discarded } : {}) } });
   const record = await readRunRecord(deps.store, newest.prefix);
-  if (!record) return mode === 'never' ? { resume: false } : not(`backup ${candidate} has no run record (an older version's): it is left for prune`);
+  if (!record) return mode === 'never' ? { resume: false } : not(`backup ${candidate} is incomplete and has no run record (an older version's, or a finished backup whose manifest is gone): it is not continued, and is left for prune`);
 
   const verdict = judgeHolder(record.holder, now);
   if (mode === 'never') {

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { parsePoolKey } from '../catalog/layout';
 import { storedArtifactSchema, validationReportSchema } from '../catalog/manifest';
+import { storedBytesOf } from '../driver/artifact-check';
 import type { SnapshotRef, UploadResult, ValidationReport } from '../driver/types';
 import type { BlobStore } from '../store/blob-store';
 import { deletePrefix } from '../store/blob-store';
@@ -43,7 +44,8 @@ export function snapshotSummary(key: string, snapshot: SnapshotRef): SnapshotSum
     artifacts: snapshot.artifacts.length,
     bytes: bytes(snapshot.artifacts),
     // A pooled artifact may be an earlier backup's object: counted as the driver reports what it sent there (a driver pooling in `upload` reports it there).
-    streamedBytes: bytes(snapshot.artifacts.filter((a) => a.key !== undefined && !parsePoolKey(a.key))) + (snapshot.pooledSentBytes ?? 0),
+    // A streamed artifact sent its stored bytes (compressed, encrypted), not its plain ones.
+    streamedBytes: snapshot.artifacts.filter((a) => a.key !== undefined && !parsePoolKey(a.key)).reduce((sum, a) => sum + storedBytesOf(a).size, 0) + (snapshot.pooledSentBytes ?? 0),
   };
 }
 
@@ -72,6 +74,7 @@ export async function writeUpload(store: BlobStore, state: NodeAt, upload: Uploa
     key,
     artifacts: upload.artifacts.length,
     bytes: upload.bytes,
+    storedBytes: upload.artifacts.reduce((sum, a) => sum + storedBytesOf(a).size, 0),
     durationMs: upload.durationMs,
     ...(upload.sentBytes === undefined ? {} : { sentBytes: upload.sentBytes }),
   };

@@ -188,7 +188,7 @@ function runCases(kit: DriverKit, encoding: ContractEncoding, sourceOf: () => Ki
     const backup = await flows.execute('backup', backupRequest('round-trip'));
     await source.change();
     const changed = await source.read();
-    const summary = (backup.output as { summary: { backupId: string; validation: { ok: boolean } } }).summary;
+    const summary = (backup.output as { summary: { backupId: string; validation: { ok: boolean }; sentBytes: number } }).summary;
     const restore = await flows.execute('restore', restoreRequest({ backupId: summary.backupId, target: scratch.target }));
 
     // Assess
@@ -204,6 +204,9 @@ function runCases(kit: DriverKit, encoding: ContractEncoding, sourceOf: () => Ki
     expect(unlistedArtifacts(rt.registry, stored)).toEqual([]);
     // The encoded run's artifacts are each stored compressed and sealed (the plain run's as they are).
     expect(artifacts.filter((a) => (a.stored !== undefined) !== (encoding === 'encoded')).map((a) => a.name)).toEqual([]);
+    // What the backup says it sent is counted as stored (compressed, sealed): never more than it stores (a pool may hold some already).
+    expect(summary.sentBytes).toBeGreaterThan(0);
+    expect(summary.sentBytes).toBeLessThanOrEqual(artifacts.reduce((sum, a) => sum + (a.stored?.size ?? a.size), 0));
     expect(payloads.length).toBeGreaterThan(10);
     expectSmallPayloads(backup, artifacts);
     expectSmallPayloads(restore, artifacts);
