@@ -6,6 +6,7 @@
  * instance, from the options otherwise.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { instanceHealth, type HealthBounds } from '../../core/catalog/health-report';
 import { PermanentError } from '../../core/errors';
@@ -35,7 +36,8 @@ export function reportCommand(program: Command, context: () => CliContext): void
       const ctx = context();
       ctx.requireStore();
       const defaults: HealthBounds = { rpoHours: hoursOption(options.rpoHours, '--rpo-hours'), drillMaxAgeHours: hoursOption(options.drillMaxAgeHours, '--drill-max-age-hours') };
-      const listed = instancesFile(options.instances).filter((i) => (!options.engine || i.engine === options.engine) && (!options.instance || i.name === options.instance));
+      const file = options.instances ?? (existsSync(DEFAULT_INSTANCES_FILE) ? DEFAULT_INSTANCES_FILE : undefined);
+      const listed = instancesFile(file).filter((i) => (!options.engine || i.engine === options.engine) && (!options.instance || i.name === options.instance));
       const { catalog, registry } = await ctx.runtimeFor();
       if (options.engine) registry.get(options.engine); // an unknown engine is bad input, not "no instances"
       const entries = await catalog.list({ engine: options.engine, instance: options.instance });
@@ -43,7 +45,11 @@ export function reportCommand(program: Command, context: () => CliContext): void
         const configured = listed.find((i) => i.engine === engine && i.name === instance);
         return { rpoHours: configured?.rpoHours ?? defaults.rpoHours, drillMaxAgeHours: configured?.drill?.maxAgeHours ?? defaults.drillMaxAgeHours };
       }, { expected: listed.map((i) => ({ engine: i.engine, instance: i.name })) });
-      ctx.print(health, () => formatHealth(health, options.engine || options.instance ? `${options.engine ?? '*'}/${options.instance ?? '*'}` : undefined));
+      // Which bounds were applied, so bounds read from a file nobody meant (a sample in the current directory) show.
+      const others = `--rpo-hours ${defaults.rpoHours}, --drill-max-age-hours ${defaults.drillMaxAgeHours}`;
+      const bounds = file === undefined ? `bounds: ${others} (no instances file)` : `bounds: ${path.resolve(file)} for the ${listed.length} instance(s) it lists here, ${others} for any other`;
+      const table = formatHealth(health, options.engine || options.instance ? `${options.engine ?? '*'}/${options.instance ?? '*'}` : undefined);
+      ctx.print(health, () => (health.length > 0 ? `${table}\n${bounds}` : table));
       if (health.length === 0 || health.some((h) => h.problems.length > 0)) process.exitCode = EXIT.failed;
     });
 }
@@ -54,11 +60,11 @@ function hoursOption(text: string, option: string): number {
   return value;
 }
 
-/** The instances the file lists: the one named, or the default one when it is here; none otherwise. */
+/** The instances `file` lists; none without one. */
 function instancesFile(file: string | undefined): InstanceConfig[] {
-  if (file === undefined && !existsSync(DEFAULT_INSTANCES_FILE)) return [];
+  if (file === undefined) return [];
   try {
-    return loadInstances(file ?? DEFAULT_INSTANCES_FILE);
+    return loadInstances(file);
   } catch (error) {
     if (error instanceof InstancesConfigError) throw new PermanentError(error.message, { code: 'INVALID_CONFIG' });
     throw error;

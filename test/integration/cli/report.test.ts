@@ -45,7 +45,7 @@ describe('dbbackup report', () => {
     expect(health.newestGoodDrill!.bytesPerSecond).toBeGreaterThan(0);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^ENGINE\s+INSTANCE\s+BACKUP AGE \/ RPO\s+GOOD DRILL AGE \/ LIMIT\s+RESTORE \(RTO\)\s+THROUGHPUT\s+STATUS\n/);
-    expect(human.stdout).toMatch(/\netcd\s+main\s+\d+\.\d h \/ 26\.0 h\s+\d+\.\d h \/ 168\.0 h\s+\d+\.\d+ s\s+\S+ \S*B\/s\s+ok\n$/);
+    expect(human.stdout).toMatch(/\netcd\s+main\s+\d+\.\d h \/ 26\.0 h\s+\d+\.\d h \/ 168\.0 h\s+\d+\.\d+ s\s+\S+ \S*B\/s\s+ok\nbounds: --rpo-hours 26, --drill-max-age-hours 168 \(no instances file\)\n$/);
     expect(tooStrict.code).toBe(1);
     expect((JSON.parse(tooStrict.stdout) as Health[])[0].problems).toEqual([expect.stringMatching(/^newest verified backup is \d+\.\d h old, over its RPO of 0\.0 h$/)]);
   });
@@ -70,7 +70,8 @@ describe('dbbackup report', () => {
       ['forgotten', { rpoHours: 2, drillMaxAgeHours: 48 }, ['no verified backup', 'no backup restore-verified by a drill']],
       ['main', { rpoHours: 2, drillMaxAgeHours: 48 }, []],
     ]);
-    expect(human.stdout).toMatch(/out of bounds:\n {2}etcd\/forgotten: no verified backup\n {2}etcd\/forgotten: no backup restore-verified by a drill\n$/);
+    expect(human.stdout).toMatch(/out of bounds:\n {2}etcd\/forgotten: no verified backup\n {2}etcd\/forgotten: no backup restore-verified by a drill\n/);
+    expect(human.stdout.endsWith(`\nbounds: ${file} for the 2 instance(s) it lists here, --rpo-hours 26, --drill-max-age-hours 168 for any other\n`)).toBe(true);
   });
 
   it('says what is wrong with an instances file, a bound or an engine, as bad input, and when a filter matches nothing', async () => {
