@@ -7,7 +7,7 @@ import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError, type IOptions, type IStatusResponse } from 'etcd3';
 import type { Logger } from '../../core/logger';
 import { DEFAULT_DIAL_TIMEOUT_MS } from './config';
-import { mapEtcdError } from './errors';
+import { mapEtcdError, messageOf } from './errors';
 
 /** Credentials and timeouts for a client. */
 export interface ClientOptions {
@@ -67,12 +67,13 @@ export async function connectFirstAvailable(endpoints: string[], options: Client
     } catch (error) {
       client.close();
       lastError = error;
-      failures.push(`${endpoint}: ${(error as Error).message}`);
-      logger?.warn('etcd endpoint did not answer', { endpoint, error: (error as Error).message });
+      failures.push(`${endpoint}: ${messageOf(error)}`);
+      logger?.warn('etcd endpoint did not answer', { endpoint, error: messageOf(error) });
     }
   }
   const mapped = mapEtcdError(lastError);
-  const tried = `endpoints tried: ${failures.join('; ')}`;
+  // One endpoint's answer is the message itself: named once.
+  const tried = endpoints.length === 1 ? `endpoint tried: ${endpoints[0]}` : `endpoints tried: ${failures.join('; ')}`;
   if (mapped) {
     // The classified message first (it says what went wrong: refused credentials, unavailable), then each endpoint's answer.
     const Ctor = mapped.constructor as new (message: string, options: { code: string; engine?: string; cause?: unknown }) => typeof mapped;

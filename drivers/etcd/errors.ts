@@ -51,8 +51,9 @@ function is(error: object, ctor: abstract new (...args: never[]) => unknown): bo
   return error instanceof ctor || error.constructor?.name === ctor.name;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** An error's message, without the empty `Resolution note:` gRPC ends an unreachable endpoint's with. */
+export function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*Resolution note:\s*$/, '');
 }
 
 /**

@@ -37,7 +37,8 @@ describe('etcd connectivity and credentials', () => {
     // Assess
     const error = await run.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientError);
-    expect(error).toMatchObject({ code: 'ETCD_UNAVAILABLE', engine: 'etcd', message: expect.stringContaining(deadUrl) });
+    expect(error).toMatchObject({ code: 'ETCD_UNAVAILABLE', engine: 'etcd', message: expect.stringMatching(new RegExp(`^etcd is unavailable: .*ECONNREFUSED.* \\(endpoint tried: ${deadUrl}\\)$`)) });
+    expect((error as Error).message).not.toContain('Resolution note');
     expect(isTransient(classify(error, mapEtcdError))).toBe(true);
   });
 
