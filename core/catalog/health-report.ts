@@ -1,12 +1,12 @@
 /**
- * Each instance against its bounds, from the store alone: the newest verified backup's age against
- * the RPO, the newest good restore drill's age against its limit, what that drill measured (the
+ * Each instance against its bounds, from the store alone: the age of the newest backup `restore
+ * latest` takes against the RPO, the newest good restore drill's age against its limit, what that drill measured (the
  * RTO: restore time and throughput), and whether the newest drill failed. A backup counts only
  * while it can be restored: one whose chain is broken (a backup it extends gone or failed by a
  * re-verification) does not, nor does a drill of it, and the newest such backup is a problem. What `dbbackup report`
  * prints, and what a cron job or CI alerts on.
  */
-import { isVerified, type CatalogEntry } from './catalog';
+import { isRestorable, isVerified, type CatalogEntry } from './catalog';
 import { chainProblems } from './backup-chain';
 
 /** The limits one instance is held to, in hours. */
@@ -19,7 +19,7 @@ export interface InstanceHealth {
   engine: string;
   instance: string;
   bounds: HealthBounds;
-  /** The newest verified backup. */
+  /** The newest backup `restore latest` takes (verified, its chain whole, no drill failed to restore it): its age is the RPO. */
   newestBackup?: { backupId: string; completedAt: string; ageHours: number };
   /** The newest drill that restored and validated a backup. */
   newestGoodDrill?: { backupId: string; drilledAt: string; ageHours: number; restoreDurationMs: number; bytes: number; bytesPerSecond: number };
@@ -59,11 +59,13 @@ export function instanceHealth(
     const brokenChain = chainProblems(group);
     const restorable = (entry: CatalogEntry) => isVerified(entry) && brokenChain(entry) === undefined;
     const verified = group.filter(isVerified).sort((a, b) => b.backupId.localeCompare(a.backupId));
-    const backup = verified.find(restorable);
+    // The RPO is the age of what `restore latest` would take now: not a backup a drill failed to restore.
+    const backup = verified.find((entry) => restorable(entry) && isRestorable(entry));
     if (backup?.manifest) {
       health.newestBackup = { backupId: backup.backupId, completedAt: backup.manifest.completedAt, ageHours: ageHours(backup.manifest.completedAt) };
     }
-    if (verified[0] !== undefined && verified[0] !== backup) health.newestBroken = { backupId: verified[0].backupId, reason: brokenChain(verified[0])! };
+    const broken = verified[0] && brokenChain(verified[0]);
+    if (broken) health.newestBroken = { backupId: verified[0].backupId, reason: broken };
     const drills = group.flatMap((e) => (e.drill ? [{ ...e.drill, restorable: restorable(e) }] : [])).sort((a, b) => b.drilledAt.localeCompare(a.drilledAt));
     const good = drills.find((d) => d.ok && d.restorable);
     if (good) {
@@ -84,8 +86,8 @@ function problemsOf(health: InstanceHealth): string[] {
   const { bounds, newestBackup, newestGoodDrill, newestDrillFailed, newestBroken } = health;
   const problems: string[] = [];
   if (newestBroken) problems.push(`newest verified backup ${newestBroken.backupId} cannot be restored: ${newestBroken.reason}`);
-  if (!newestBackup) problems.push(newestBroken ? 'no verified backup that can be restored' : 'no verified backup');
-  else if (newestBackup.ageHours > bounds.rpoHours) problems.push(`newest verified backup is ${hours(newestBackup.ageHours)} old, over its RPO of ${hours(bounds.rpoHours)}`);
+  if (!newestBackup) problems.push(newestBroken || newestDrillFailed ? 'no verified backup that can be restored' : 'no verified backup');
+  else if (newestBackup.ageHours > bounds.rpoHours) problems.push(`newest backup restore latest takes is ${hours(newestBackup.ageHours)} old, over its RPO of ${hours(bounds.rpoHours)}`);
   if (!newestGoodDrill) problems.push('no backup restore-verified by a drill');
   else if (newestGoodDrill.ageHours > bounds.drillMaxAgeHours) problems.push(`newest good drill is ${hours(newestGoodDrill.ageHours)} old, over its limit of ${hours(bounds.drillMaxAgeHours)}`);
   if (newestDrillFailed) problems.push(`newest drill (of ${newestDrillFailed.backupId}) failed: ${newestDrillFailed.reason}`);

@@ -47,7 +47,7 @@ describe('dbbackup report', () => {
     expect(human.stdout).toMatch(/^ENGINE\s+INSTANCE\s+BACKUP AGE \/ RPO\s+GOOD DRILL AGE \/ LIMIT\s+RESTORE \(RTO\)\s+THROUGHPUT\s+STATUS\n/);
     expect(human.stdout).toMatch(/\netcd\s+main\s+\d+\.\d h \/ 26\.0 h\s+\d+\.\d h \/ 168\.0 h\s+\d+\.\d+ s\s+\S+ \S*B\/s\s+ok\nbounds: --rpo-hours 26, --drill-max-age-hours 168 \(no instances file\)\n$/);
     expect(tooStrict.code).toBe(1);
-    expect((JSON.parse(tooStrict.stdout) as Health[])[0].problems).toEqual([expect.stringMatching(/^newest verified backup is \d+\.\d h old, over its RPO of 0\.0 h$/)]);
+    expect((JSON.parse(tooStrict.stdout) as Health[])[0].problems).toEqual([expect.stringMatching(/^newest backup restore latest takes is \d+\.\d h old, over its RPO of 0\.0 h$/)]);
   });
 
   it('takes the bounds from the instances file, and reports an instance it lists that has no backup', async () => {

@@ -39,8 +39,10 @@ describe('instance health', () => {
 
     const [health] = instanceHealth(entries, bounds, { now: NOW });
 
+    // The RPO is that of the backup restore latest takes: not the newest, which a drill failed to restore.
+    expect(health.newestBackup?.backupId).toBe('20261120T000000000Z-cccccc');
     expect(health.problems).toEqual([
-      'newest verified backup is 36.0 h old, over its RPO of 26.0 h',
+      'newest backup restore latest takes is 350.0 h old, over its RPO of 26.0 h',
       'newest good drill is 340.0 h old, over its limit of 168.0 h',
       'newest drill (of 20261203T000000000Z-bbbbbb) failed: ARTIFACT_CORRUPT: sha256 differs',
     ]);
@@ -73,7 +75,7 @@ describe('instance health', () => {
       { now: NOW, expected: [{ engine: 'etcd', instance: 'never' }] });
 
     expect(health.map((h) => [h.instance, h.problems])).toEqual([
-      ['c', ['newest verified backup is 1.0 h old, over its RPO of 0.5 h']],
+      ['c', ['newest backup restore latest takes is 1.0 h old, over its RPO of 0.5 h']],
       ['never', ['no verified backup', 'no backup restore-verified by a drill']],
     ]);
   });
