@@ -29,6 +29,8 @@ export function connectionOptions(settings: ConnectionSettings, extra: Partial<C
     dateStrings: true,
     multipleStatements: true,
     timezone: 'Z',
+    // No stack captured at each query for its error (~50 µs each: 50 ms of a 1 000-table restore): our errors say what failed where.
+    trace: false,
     ...extra,
   };
 }
