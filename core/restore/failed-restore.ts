@@ -63,7 +63,14 @@ export async function settleFailedRestore(event: unknown, deps: StepDeps, cleanO
     deps.logger.warn('could not remove the failed restore\'s step records', { restoreId: state.restoreId, error: classify(failure).message });
   });
   const failureKey = await recordFailure(state, error, host, deps);
-  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) + damagedHint(error, restore) };
+  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) + damagedHint(error, restore) + notTheNewest(restore) };
+}
+
+/** For `latest` that took an older backup than the newest: which one it took, and the newest passed over and why (a failed restore tells it too). */
+function notTheNewest(restore: RestoreState): string {
+  const [newest, ...more] = restore.backup.passedOver ?? [];
+  if (!newest) return '';
+  return ` — latest was backup ${restore.backup.backupId}, not the newest: ${newest.backupId} ${newest.why}${more.length > 0 ? ` (and ${more.length} more passed over)` : ''}`;
 }
 
 /** Errors of a download that found an artifact's bytes changed in the store: the backup is damaged, whatever the target. */

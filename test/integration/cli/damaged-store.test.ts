@@ -131,6 +131,7 @@ describe('a store with a damaged backup', () => {
     const latest = await dbbackup(['--json', 'restore', 'latest', '--engine', 'etcd', '--instance', 'cut-short', '--target', JSON.stringify({ dataDir: latestDir, ...(await freeMemberUrls()) })]);
     trackMember(memberPidFile(latestDir));
     await stopMember(memberPidFile(latestDir));
+    const again = await dbbackup(['restore', 'latest', '--engine', 'etcd', '--instance', 'cut-short', '--target', JSON.stringify({ dataDir: latestDir, ...(await freeMemberUrls()) })]);
 
     // Assess
     const why = `is damaged: backups/etcd/cut-short/${cut}/data/default/snapshot.db is 5000 bytes, expected ${whole}`;
@@ -140,5 +141,8 @@ describe('a store with a damaged backup', () => {
     expect(latest.code).toBe(0);
     expect(JSON.parse(latest.stdout)).toMatchObject({ backupId: good, validation: { ok: true }, passedOver: [{ backupId: cut, why }] });
     expect(latest.stderr).toContain(`dbbackup: warning: restored ${good}, not the newest backup: ${cut} ${why}`);
+    // A restore of latest that fails (here: its target is no longer empty) says which backup latest was, and why not the newest.
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(new RegExp(`^dbbackup: restore target data dir .* — latest was backup ${good}, not the newest: ${cut} is damaged: .* \\[TARGET_NOT_EMPTY\\]$`, 'm'));
   });
 });
