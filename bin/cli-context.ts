@@ -2,7 +2,7 @@
  * What every command needs: settings, the runtime (store, registry, steps' dependencies), and
  * output in the chosen format.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { PermanentError } from '../core/errors';
 import { consoleLogger, type Logger } from '../core/logger';
 import { settingsFromEnv, type Settings } from '../core/config/settings';
@@ -150,7 +150,9 @@ export function parseJsonOption(text: string, option: string): Record<string, un
   try {
     value = JSON.parse(raw);
   } catch (error) {
-    throw new PermanentError(`${option} is not valid JSON: ${(error as Error).message}`, { code: 'INVALID_INPUT' });
+    // A bare file name is a common slip: it is JSON only with an `@` before it.
+    const file = !text.startsWith('@') && !/^\s*[[{"]/.test(text) && existsSync(text) ? ` (to read the file ${text}, give @${text})` : '';
+    throw new PermanentError(`${option} is not valid JSON: ${(error as Error).message}${file}`, { code: 'INVALID_INPUT' });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new PermanentError(`${option} must be a JSON object`, { code: 'INVALID_INPUT' });

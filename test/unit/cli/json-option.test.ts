@@ -31,4 +31,16 @@ describe('parseJsonOption', () => {
     expect(broken).toThrow(/^--config is not valid JSON: /);
     expect(list).toThrow('--target must be a JSON object');
   });
+
+  it('says to put @ before a file name given bare', async () => {
+    // Prepare
+    const file = path.join(dir, 'trips.json');
+    await writeFile(file, '{"host": "db1"}');
+
+    // Act
+    const bare = () => parseJsonOption(file, '--config');
+
+    // Assess
+    expect(bare).toThrow(`(to read the file ${file}, give @${file})`);
+  });
 });
