@@ -215,6 +215,35 @@ it('checks a typed integer column against its field as the number the field is (
   }
 }, 120_000);
 
+it('restores a source whose document disagrees with its typed column as the source held it: validated, the disagreement named as the source\'s own', async () => {
+  // Prepare: a trip whose distance column disagrees with its document's field (a client wrote them apart)
+  const rider = Buffer.from('rider-disagrees', 'utf8');
+  const place = config.partitions[shardOf(rider, PARTITIONS)];
+  const server = config.servers.find((s) => s.name === place.server)!;
+  const table = `${quoteId(place.database)}.trips`;
+  await withServer(server, (c) => c.query(
+    `INSERT INTO ${table} (partition_key, sort_key, doc, city, fare, distance_m) VALUES (?, ?, ?, NULL, NULL, 9007199254740992)`,
+    [rider, Buffer.from('apart'), '{"rider_id":"rider-disagrees","trip_id":"apart","distance_m":9007199254740993}']));
+  const onTarget = sampleConfig(named(targets, 'disagrees'), PARTITIONS, 'disagrees');
+  const target = docstoreRestoreTargetSchema.parse({ servers: onTarget.servers, partitions: onTarget.partitions });
+
+  try {
+    // Act
+    const backup = await rt.backup({ engine: 'docstore', instance: 'disagrees', config });
+    const report = await rt.restore({ backupId: backup.backupId, target });
+
+    // Assess: restored as the source was, and said so
+    expect(report.validation.ok).toBe(true);
+    expect(report.validation.checks.find((c) => c.name === 'documents')).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(new RegExp(`restored as the source held them; the source's own disagreements, as backed up \\(every table digest-equal to the dump\\): partition ${place.partition} trips: 1 with distance_m other than their field$`)),
+    });
+    expect(await documents(onTarget)).toEqual(await documents(sampleConfig(named(sources, 'ds'), PARTITIONS)));
+  } finally {
+    await withServer(server, (c) => c.query(`DELETE FROM ${table} WHERE partition_key = ?`, [rider]));
+  }
+}, 300_000);
+
 it('refuses to back up through a partition map that swaps two partitions\' databases, naming where their documents belong', async () => {
   // Prepare: partitions 0 and 1 each named by the other's place
   const { swapped, zero, one } = swapFirstTwo(config.partitions, 'partition');
