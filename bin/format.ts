@@ -254,10 +254,16 @@ export function formatRemoteList(executions: RemoteExecution[]): string {
   return columns(header, rows).join('\n');
 }
 
+/** Artifacts `verify` names one per line when they are intact: more are counted in one line, so no failure is lost among them. */
+const VERIFIED_NAMED = 10;
+
 export function formatVerify(r: VerificationRecord): string {
+  const failed = r.artifacts.filter((a) => !a.ok);
+  const intact = r.artifacts.filter((a) => a.ok);
   return [
-    `verify ${r.backupId}: ${r.ok ? 'ok' : 'FAILED'}`,
-    ...r.artifacts.map((a) => `  ${a.ok ? 'ok  ' : 'FAIL'} ${a.name}${a.detail ? `: ${a.detail}` : ''}`),
+    `verify ${r.backupId}: ${r.ok ? 'ok' : 'FAILED'} (${intact.length} of ${r.artifacts.length} artifacts intact)`,
+    ...failed.map((a) => `  FAIL ${a.name}${a.detail ? `: ${a.detail}` : ''}`),
+    ...(intact.length <= VERIFIED_NAMED ? intact.map((a) => `  ok   ${a.name}`) : [`  ok   ${intact.length} artifacts (--json lists each)`]),
   ].join('\n');
 }
 
