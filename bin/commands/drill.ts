@@ -42,6 +42,10 @@ export function drillCommand(program: Command, context: () => CliContext): void 
       if (options.target !== undefined && !(options.engine && options.instance)) {
         throw new PermanentError('--target names one instance\'s target: give --engine and --instance too', { code: 'INVALID_INPUT' });
       }
+      // Each engine's target has fields of its own: settings for one applied to another's are refused, after its scratch target started.
+      if (options.targetSettings !== undefined && !options.engine) {
+        throw new PermanentError('--target-settings are fields of one engine\'s target: give --engine too (and --instance for one instance)', { code: 'INVALID_INPUT' });
+      }
       const target = options.target === undefined ? undefined : parseJsonOption(options.target, '--target');
       const targetSettings = options.targetSettings === undefined ? undefined : parseJsonOption(options.targetSettings, '--target-settings');
       const { catalog, store, registry } = await ctx.runtimeFor();

@@ -134,4 +134,10 @@ describe('dbbackup drill', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--engine and --instance/);
   });
+
+  it('refuses --target-settings without the engine they are for, before any scratch target starts', async () => {
+    const run = await dbbackup(['drill', '--target-settings', '{"auth":[]}']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^dbbackup: --target-settings are fields of one engine's target: give --engine too .*\[INVALID_INPUT\]$/m);
+  });
 });
