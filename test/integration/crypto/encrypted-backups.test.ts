@@ -171,7 +171,7 @@ it('verifies a compressed backup down to its plain bytes without a key: a damage
 
   // Assess
   expect(good.ok).toBe(true);
-  expect(editedVerdict.artifacts[0]).toEqual({ name: artifact.name, ok: false, detail: `expected ${artifact.size} bytes sha256 ${editedSha} decompressed, found ${artifact.size} bytes sha256 ${artifact.sha256}` });
+  expect(editedVerdict.artifacts[0]).toEqual({ name: artifact.name, ok: false, detail: `expected ${artifact.size} bytes sha256 ${editedSha} decompressed, found ${artifact.size} bytes sha256 ${artifact.sha256}`, damaged: true });
   expect(flippedVerdict).toMatchObject({ ok: false, artifacts: [{ name: artifact.name, ok: false, detail: expect.stringMatching(/^its stored bytes do not decompress \(|does not match its checksum/) }] });
 }, 300_000);
 
@@ -342,7 +342,7 @@ it('fails verify of a backup whose artifact and data key were copied from anothe
 
   // Assess
   expect(verdict.ok).toBe(false);
-  expect(verdict.artifacts).toEqual([{ name: own.name, ok: false, detail: expect.stringMatching(new RegExp(`is sealed with a data key bound to .*"backup":"${two.backupId}".*: not this backup's nor its pool's`)) }]);
+  expect(verdict.artifacts).toEqual([{ name: own.name, ok: false, detail: expect.stringMatching(new RegExp(`is sealed with a data key bound to .*"backup":"${two.backupId}".*: not this backup's nor its pool's`)), damaged: true }]);
 }, 120_000);
 
 it('never brings back a backup pruned while its keys were rewrapped: nothing is written for it, and it stays gone', async () => {
