@@ -64,7 +64,7 @@ export function provenDamage(record: VerificationRecord): string | undefined {
   const [first, ...more] = record.artifacts.filter((a) => !a.ok && a.damaged === true);
   if (!first) return undefined;
   const others = more.length > 0 ? ` (and ${more.length} more)` : '';
-  return `verify found ${first.name} damaged at ${record.verifiedAt}: ${first.detail ?? 'no detail'}${others}`;
+  return `${first.name} was found damaged at ${record.verifiedAt}: ${first.detail ?? 'no detail'}${others}`;
 }
 
 /** Re-hashes every artifact; records and returns the result. Never throws for a bad artifact. */
@@ -118,4 +118,32 @@ export async function verifyBackup(store: BlobStore, prefix: string, manifest: B
   };
   await writeJson(store, verificationKey(prefix), record);
   return record;
+}
+
+/**
+ * Records what a restore found reading backup `manifest` (at `prefix`): `message`, a
+ * `CHECKSUM_MISMATCH` naming one of its artifacts (by name, by its name within its node, or by object key), as a verification that
+ * proves that artifact damaged — so `list` shows the backup CORRUPT, `restore latest` passes over it
+ * and a restore of it by id is refused, as after a `verify` that found it (which checks every
+ * artifact again, and replaces this record). Returns the artifact recorded; undefined when the
+ * message names none of the manifest's.
+ */
+export async function recordFoundDamage(store: BlobStore, prefix: string, manifest: BackupManifest, message: string, foundBy: string): Promise<string | undefined> {
+  // A restore may name it under a prefix of its own (`<backup id>/<name>` for a backup of a chain), and a node's driver without
+  // the node's prefix a manifest of several nodes gives it: the longest name matched is taken, then the one name within a node.
+  const names = (name: string) => message.includes(`artifact ${name} `) || message.includes(`/${name} `);
+  const withinNode = (name: string) => name.slice(name.indexOf('/') + 1);
+  const named = manifest.artifacts.filter((a) => message.includes(`object ${a.key} `) || names(a.name)).sort((a, b) => b.name.length - a.name.length);
+  const relative = manifest.artifacts.filter((a) => names(withinNode(a.name)));
+  const artifact = named[0] ?? (relative.length === 1 ? relative[0] : undefined);
+  if (!artifact) return undefined;
+  const record: VerificationRecord = {
+    backupId: manifest.backupId,
+    verifiedAt: new Date().toISOString(),
+    ok: false,
+    artifacts: [{ name: artifact.name, ok: false, detail: `${foundBy} found its bytes changed: ${message}`, damaged: true }],
+    manifestSha256: contentDigest(manifest),
+  };
+  await writeJson(store, verificationKey(prefix), record);
+  return artifact.name;
 }

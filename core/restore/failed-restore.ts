@@ -18,6 +18,10 @@
 import { classify, fromNameAndMessage } from '../errors';
 import type { TargetCondition } from '../driver/restore-cleanup';
 import { caughtError, type CaughtError } from '../steps/failure-cause';
+import { readJson } from '../store/json';
+import { parseManifest } from '../catalog/manifest';
+import { backupPrefix } from '../catalog/layout';
+import { recordFoundDamage } from '../catalog/verification';
 import type { StepDeps } from '../steps/step-deps';
 import { putStepRecord } from '../steps/step-records';
 import { hostRestoreCleanupSchema, type HostRestoreCleanup } from './restore-cleanup';
@@ -63,7 +67,8 @@ export async function settleFailedRestore(event: unknown, deps: StepDeps, cleanO
     deps.logger.warn('could not remove the failed restore\'s step records', { restoreId: state.restoreId, error: classify(failure).message });
   });
   const failureKey = await recordFailure(state, error, host, deps);
-  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) + damagedHint(error, restore) + notTheNewest(restore) };
+  const damaged = await recordDamage(error, restore, deps);
+  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) + damagedHint(error, restore, damaged) + notTheNewest(restore) };
 }
 
 /** For `latest` that took an older backup than the newest: which one it took, and the newest passed over and why (a failed restore tells it too). */
@@ -77,13 +82,37 @@ function notTheNewest(restore: RestoreState): string {
 const CONTENT_DAMAGE = new Set(['CHECKSUM_MISMATCH', 'SEALED_ARTIFACT_DAMAGED']);
 
 /**
- * For a restore that found the backup's bytes damaged: what to do so the next `restore latest` does
- * not take it again (the damage is found only by reading it: its sizes are right).
+ * A restore (not a drill: its own record says so, and it leaves the backup's records as they were)
+ * that found an artifact's bytes changed (`CHECKSUM_MISMATCH`, naming it) records the backup's
+ * damage as `verify` would (verification.ts `recordFoundDamage`). The artifact recorded, or
+ * undefined (another error, none of its artifacts named, or the store refused: the cause then says
+ * what to do).
  */
-function damagedHint(error: CaughtError, restore: RestoreState): string {
+async function recordDamage(error: CaughtError, restore: RestoreState, deps: StepDeps): Promise<string | undefined> {
+  const { code, message } = fromNameAndMessage(error.name, error.message);
+  if (code !== 'CHECKSUM_MISMATCH' || restore.drill !== undefined) return undefined;
+  try {
+    const value = await readJson(deps.store, restore.manifestKey);
+    if (value === undefined) return undefined;
+    const manifest = parseManifest(value, restore.manifestKey);
+    return await recordFoundDamage(deps.store, backupPrefix(manifest.engine, manifest.instance, manifest.backupId), manifest, message, `restore ${restore.restoreId}`);
+  } catch (failure) {
+    deps.logger.warn('could not record the damage the restore found', { restoreId: restore.restoreId, backupId: restore.backup.backupId, error: classify(failure).message });
+    return undefined;
+  }
+}
+
+/**
+ * For a restore that found the backup's bytes damaged: that it was recorded CORRUPT (`restore
+ * latest` passes over it now), or what to do so the next `restore latest` does not take it again
+ * (the damage is found only by reading it: its sizes are right).
+ */
+function damagedHint(error: CaughtError, restore: RestoreState, recorded: string | undefined): string {
   if (!CONTENT_DAMAGE.has(fromNameAndMessage(error.name, error.message).code)) return '';
   const id = restore.backup.backupId;
-  return ` — backup ${id} is damaged: \`dbbackup verify ${id}\` records it CORRUPT, and \`restore latest\` then passes over it to the newest intact backup`;
+  return recorded
+    ? ` — backup ${id} is damaged (${recorded}): recorded CORRUPT, so \`restore latest\` passes over it to the newest intact backup (\`dbbackup verify ${id}\` checks every artifact again)`
+    : ` — backup ${id} is damaged: \`dbbackup verify ${id}\` records it CORRUPT, and \`restore latest\` then passes over it to the newest intact backup`;
 }
 
 /**

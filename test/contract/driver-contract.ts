@@ -345,6 +345,10 @@ function runCases(kit: DriverKit, encoding: ContractEncoding, sourceOf: () => Ki
       expect(error.causeText).toContain(artifact.name.split('/').pop());
       expect(error.execution.path).toContain('Cleanup after failure');
       expect(await occupied.read()).toEqual(occupiedData);
+      // Bytes found changed are recorded as verify would: the backup CORRUPT (restore latest passes over it) until verify passes it again.
+      const { prefix, verification } = await rt.catalog.find(backupId);
+      if (error.causeText.startsWith('CHECKSUM_MISMATCH')) expect(verification).toMatchObject({ ok: false, artifacts: [{ ok: false, damaged: true }] });
+      expect((await verifyBackup(rt.store, prefix, manifest)).ok).toBe(true);
     }, 300_000);
 
     it('refuses a truncated artifact, a missing artifact and an edited manifest with errors naming them', async () => {

@@ -110,7 +110,7 @@ describe('mysql through the state machines', () => {
 
     // Assess
     expect(verified.ok).toBe(false);
-    expect((refused as ExecutionFailedError).causeText).toBe(`BACKUP_DAMAGED: backup ${backup.backupId} is damaged: verify found ${chunk.name} damaged at ${verified.verifiedAt}: `
+    expect((refused as ExecutionFailedError).causeText).toBe(`BACKUP_DAMAGED: backup ${backup.backupId} is damaged: ${chunk.name} was found damaged at ${verified.verifiedAt}: `
       + `${verified.artifacts.find((a) => a.name === chunk.name)!.detail}; a restore of it would stop there: restore an older backup, or run \`dbbackup verify ${backup.backupId}\` again once its artifacts are repaired `
       + '(found before the restore began: the target is untouched)');
     expect(databases).toEqual([]);

@@ -213,7 +213,7 @@ it('says a restore that failed on a corrupt chunk, before writing anything, left
 
   // Assess
   try {
-    await expect(failed).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH', message: expect.stringMatching(new RegExp(`— target untouched: the shard databases of target-1, target-2 were not written to — backup ${backups[0]} is damaged: \`dbbackup verify ${backups[0]}\` records it CORRUPT, and \`restore latest\` then passes over it to the newest intact backup$`)) });
+    await expect(failed).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH', message: expect.stringMatching(new RegExp(`— target untouched: the shard databases of target-1, target-2 were not written to — backup ${backups[0]} is damaged \\(\\S+\\): recorded CORRUPT, so \`restore latest\` passes over it to the newest intact backup \\(\`dbbackup verify ${backups[0]}\` checks every artifact again\\)$`)) });
   } finally {
     await writeFile(file, original);
   }

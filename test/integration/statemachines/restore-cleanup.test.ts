@@ -126,7 +126,11 @@ it('says the target is untouched, its old data kept, when the download fails a f
   const error = await failedRestore({ dataDir, ...(await freeMemberUrls()) }, { force: true, instance: 'damaged' });
 
   // Assess
-  expect(error.causeText).toMatch(new RegExp(`^CHECKSUM_MISMATCH: .* — target untouched: ${dataDir} was not written to and keeps its previous contents — backup ${summary.backupId} is damaged: \`dbbackup verify ${summary.backupId}\` records it CORRUPT, and \`restore latest\` then passes over it to the newest intact backup$`));
+  expect(error.causeText).toMatch(new RegExp(`^CHECKSUM_MISMATCH: .* — target untouched: ${dataDir} was not written to and keeps its previous contents — backup ${summary.backupId} is damaged \\(snapshot\\.db\\): recorded CORRUPT, so \`restore latest\` passes over it to the newest intact backup \\(\`dbbackup verify ${summary.backupId}\` checks every artifact again\\)$`));
+  // Recorded as verify would have: the backup is CORRUPT, so no restore takes it again unasked.
+  const recorded = await rt.catalog.find(summary.backupId);
+  expect(recorded.verification).toMatchObject({ ok: false, artifacts: [{ name: 'snapshot.db', ok: false, damaged: true, detail: expect.stringMatching(/^restore \S+ found its bytes changed: /) }] });
+  await expect(rt.catalog.get('latest', { engine: 'etcd', instance: 'damaged' })).rejects.toMatchObject({ code: 'BACKUP_NOT_FOUND', message: expect.stringContaining('failed re-verification (CORRUPT)') });
   expect(await readFile(path.join(dataDir, 'member', 'precious.txt'), 'utf8')).toBe('the old data\n');
   expect(await spoolRestores()).toEqual([]);
   expect(await failureRecord('damaged')).toMatchObject({ target: 'untouched', stopped: [] });

@@ -9,7 +9,7 @@ import { newBackupId } from '../../../core/catalog/layout';
 import { writeDrill } from '../../../core/catalog/drill-record';
 import { contentDigest } from '../../../core/catalog/manifest';
 import { prune } from '../../../core/catalog/prune';
-import { provenDamage, verifyBackup } from '../../../core/catalog/verification';
+import { provenDamage, recordFoundDamage, verifyBackup } from '../../../core/catalog/verification';
 import { TransientError } from '../../../core/errors';
 import type { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import { storeBackup as storeBackupIn, type StoredBackup, type StoredBackupOptions } from '../../fixtures/catalog/stored-backup';
@@ -191,7 +191,7 @@ describe('verifyBackup', () => {
     expect(bad.ok).toBe(false);
     expect(bad.artifacts[0].detail).toMatch(/expected \d+ bytes sha256/);
     expect(bad.artifacts[0].damaged).toBe(true);
-    expect(provenDamage(bad)).toBe(`verify found snapshot.db damaged at ${bad.verifiedAt}: ${bad.artifacts[0].detail}`);
+    expect(provenDamage(bad)).toBe(`snapshot.db was found damaged at ${bad.verifiedAt}: ${bad.artifacts[0].detail}`);
     expect(provenDamage(ok)).toBeUndefined();
     expect(entry.verification?.ok).toBe(false);
   });
@@ -207,6 +207,23 @@ describe('verifyBackup', () => {
     // Assess
     expect(record.ok).toBe(false);
     expect(record.artifacts[0]).toMatchObject({ detail: expect.stringContaining('not found'), damaged: true });
+  });
+
+  it('records the damage a restore found as verify would: the artifact named by its object key or its name, none for a message naming none', async () => {
+    // Prepare
+    const backup = await storeBackup({ at: new Date() });
+    const [artifact] = backup.manifest.artifacts;
+
+    // Act
+    const byKey = await recordFoundDamage(store, backup.prefix, backup.manifest, `object ${artifact.key} does not match its checksum (expected sha256 aa, got bb)`, 'restore r1');
+    const [entry] = await new Catalog(store).list();
+    const byName = await recordFoundDamage(store, backup.prefix, backup.manifest, `artifact ${backup.backupId}/${artifact.name} (as stored) does not match its checksum`, 'restore r2');
+    const none = await recordFoundDamage(store, backup.prefix, backup.manifest, 'object backups/other/x does not match its checksum', 'restore r3');
+
+    // Assess
+    expect([byKey, byName, none]).toEqual(['snapshot.db', 'snapshot.db', undefined]);
+    expect(entry.verification).toMatchObject({ ok: false, artifacts: [{ name: 'snapshot.db', ok: false, damaged: true, detail: expect.stringMatching(/^restore r1 found its bytes changed: object /) }] });
+    expect(provenDamage(entry.verification!)).toMatch(/^snapshot\.db was found damaged at /);
   });
 
   it('fails an artifact the store could not read this time, without calling it damaged (a restore need not be refused for it)', async () => {
