@@ -15,9 +15,9 @@
  * // outcome.cause: 'CHECKSUM_MISMATCH: … — target untouched: /srv/etcd was not written to and keeps its previous contents'
  * ```
  */
-import { classify, fromNameAndMessage } from '../errors';
+import { classify, fromNameAndMessage, type ClassifiedError } from '../errors';
 import type { TargetCondition } from '../driver/restore-cleanup';
-import { caughtError, type CaughtError } from '../steps/failure-cause';
+import { caughtError } from '../steps/failure-cause';
 import { readJson } from '../store/json';
 import { parseManifest } from '../catalog/manifest';
 import { backupPrefix } from '../catalog/layout';
@@ -67,8 +67,9 @@ export async function settleFailedRestore(event: unknown, deps: StepDeps, cleanO
     deps.logger.warn('could not remove the failed restore\'s step records', { restoreId: state.restoreId, error: classify(failure).message });
   });
   const failureKey = await recordFailure(state, error, host, deps);
-  const damaged = await recordDamage(error, restore, deps);
-  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) + damagedHint(error, restore, damaged) + notTheNewest(restore) };
+  const caught = fromNameAndMessage(error.name, error.message);
+  const damaged = await recordDamage(caught, restore, deps);
+  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) + damagedHint(caught, restore, damaged) + notTheNewest(restore) };
 }
 
 /** For `latest` that took an older backup than the newest: which one it took, and the newest passed over and why (a failed restore tells it too). */
@@ -88,8 +89,7 @@ const CONTENT_DAMAGE = new Set(['CHECKSUM_MISMATCH', 'SEALED_ARTIFACT_DAMAGED'])
  * undefined (another error, none of its artifacts named, or the store refused: the cause then says
  * what to do).
  */
-async function recordDamage(error: CaughtError, restore: RestoreState, deps: StepDeps): Promise<string | undefined> {
-  const { code, message } = fromNameAndMessage(error.name, error.message);
+async function recordDamage({ code, message }: ClassifiedError, restore: RestoreState, deps: StepDeps): Promise<string | undefined> {
   if (code !== 'CHECKSUM_MISMATCH' || restore.drill !== undefined) return undefined;
   try {
     const value = await readJson(deps.store, restore.manifestKey);
@@ -107,8 +107,8 @@ async function recordDamage(error: CaughtError, restore: RestoreState, deps: Ste
  * latest` passes over it now), or what to do so the next `restore latest` does not take it again
  * (the damage is found only by reading it: its sizes are right).
  */
-function damagedHint(error: CaughtError, restore: RestoreState, recorded: string | undefined): string {
-  if (!CONTENT_DAMAGE.has(fromNameAndMessage(error.name, error.message).code)) return '';
+function damagedHint(error: ClassifiedError, restore: RestoreState, recorded: string | undefined): string {
+  if (!CONTENT_DAMAGE.has(error.code)) return '';
   const id = restore.backup.backupId;
   return recorded
     ? ` — backup ${id} is damaged (${recorded}): recorded CORRUPT, so \`restore latest\` passes over it to the newest intact backup (\`dbbackup verify ${id}\` checks every artifact again)`

@@ -11,7 +11,7 @@ import { Catalog, isVerified, type LatestFilter } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { parseManifest, type BackupManifest } from '../catalog/manifest';
 import { backupRecordOf, checkManifestRecords, unlistedArtifacts, unlistedText } from '../catalog/backup-record';
-import { artifactNotStored, type ArtifactNotStored } from '../catalog/stored-artifacts';
+import { artifactNotStored, type FolderListing } from '../catalog/stored-artifacts';
 import { provenDamage } from '../catalog/verification';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
@@ -108,23 +108,41 @@ function readsChain(engine: string, target: object | undefined, deps: StepDeps):
   return deps.registry.restoreDriver(engine).readsLaterBackups?.(target) ?? true;
 }
 
+/** An artifact a backup's restore needs and the store does not hold whole, or its manifest does not list. */
+interface MissingArtifact {
+  code: 'ARTIFACT_MISSING' | 'ARTIFACT_SIZE_MISMATCH';
+  what: string;
+}
+
 /**
- * For `latest`: why a backup cannot serve a restore to `target` — its manifest lacks an artifact
- * its facts name (backup-record.ts `unlistedArtifacts`), the store does not hold one of its
- * artifacts whole (stored-artifacts.ts; what it found kept in `stored` by backup id, so the backup
- * taken is not checked twice), or its engine's driver says so ({@link RestoreDriver.passesOver}).
+ * What a restore of a backup would lack: an artifact its facts name that its manifest does not list
+ * (backup-record.ts `unlistedArtifacts`), or one the store does not hold whole (stored-artifacts.ts;
+ * `listed`: the listing of its folder the catalog made). Each backup is looked at once: `latest`
+ * asks of every candidate, the restore of the one it takes.
  */
-function servesTarget(engine: string | undefined, target: object | undefined, deps: StepDeps, stored: Map<string, ArtifactNotStored | undefined>): LatestFilter['serves'] {
+function missingArtifacts(deps: StepDeps): (manifest: BackupManifest, listed?: FolderListing) => Promise<MissingArtifact | undefined> {
+  const found = new Map<string, MissingArtifact | undefined>();
+  return async (manifest, listed) => {
+    if (!found.has(manifest.backupId)) {
+      const unlisted = unlistedArtifacts(deps.registry, manifest);
+      found.set(manifest.backupId, unlisted.length > 0
+        ? { code: 'ARTIFACT_MISSING', what: unlistedText(unlisted) }
+        : await artifactNotStored(deps.store, manifest.artifacts, listed));
+    }
+    return found.get(manifest.backupId);
+  };
+}
+
+/**
+ * For `latest`: why a backup cannot serve a restore to `target` — a restore of it would lack an
+ * artifact ({@link missingArtifacts}), or its engine's driver says so ({@link RestoreDriver.passesOver}).
+ */
+function servesTarget(engine: string | undefined, target: object | undefined, deps: StepDeps, missing: ReturnType<typeof missingArtifacts>): LatestFilter['serves'] {
   if (!engine || !deps.registry.has(engine)) return undefined;
   const driver = deps.registry.restoreDriver(engine);
   return async (entry, listed) => {
-    const unlisted = unlistedArtifacts(deps.registry, entry.manifest);
-    if (unlisted.length > 0) return `is damaged: ${unlistedText(unlisted)}`;
-    // A restore of it would be refused (below): `latest` takes the newest backup whose artifacts are all stored whole.
-    const notStored = await artifactNotStored(deps.store, entry.manifest.artifacts, listed);
-    stored.set(entry.manifest.backupId, notStored);
-    if (notStored) return `is damaged: ${notStored.what}`;
-    return driver.passesOver?.(backupRecordOf(entry.manifest), target);
+    const lacks = await missing(entry.manifest, listed);
+    return lacks ? `is damaged: ${lacks.what}` : driver.passesOver?.(backupRecordOf(entry.manifest), target);
   };
 }
 
@@ -177,8 +195,8 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       throw new PermanentError('`verified` picks among backups: it goes with `latest`, not with a backup id', { code: 'INVALID_INPUT' });
     }
     const given = request.target && { ...request.target, ...request.drill?.targetSettings };
-    const stored = new Map<string, ArtifactNotStored | undefined>();
-    const serves = servesTarget(request.engine, given ?? request.drill?.targetSettings, deps, stored);
+    const missing = missingArtifacts(deps);
+    const serves = servesTarget(request.engine, given ?? request.drill?.targetSettings, deps, missing);
     const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified, restorable: !request.drill, ...(serves ? { serves } : {}) });
     const { manifest } = entry;
     if (entry.passedOver) deps.logger.info('restoring latest: newer backups passed over', { backupId: manifest.backupId, passedOver: entry.passedOver });
@@ -186,8 +204,8 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       throw new PermanentError(`backup ${manifest.backupId} is a ${manifest.engine} backup, not ${request.engine}`, { code: 'ENGINE_MISMATCH' });
     }
     checkManifestRecords(deps.registry, manifest, manifestKey(entry.prefix));
-    const unlisted = unlistedArtifacts(deps.registry, manifest);
-    if (unlisted.length > 0) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${unlistedText(unlisted)} (found before the restore began: the target is untouched)`, { code: 'ARTIFACT_MISSING' });
+    const lacks = await missing(manifest, entry.listed);
+    if (lacks) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${lacks.what} (found before the restore began: the target is untouched)`, { code: lacks.code });
     // `latest` never picks such a backup; one named by id would stop at the damaged artifact, its target left unfinished.
     const damage = entry.verification && provenDamage(entry.verification);
     if (damage) {
@@ -202,8 +220,6 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       ? targetNodes(manifest.engine, target, request.host, deps)
       : [{ name: DEFAULT_NODE, ...(request.host ? { host: request.host } : {}) }];
     const driver = deps.registry.restoreDriver(manifest.engine);
-    const notStored = stored.has(manifest.backupId) ? stored.get(manifest.backupId) : await artifactNotStored(deps.store, manifest.artifacts, entry.listed);
-    if (notStored) throw new PermanentError(`backup ${manifest.backupId} is damaged: ${notStored.what} (found before the restore began: the target is untouched)`, { code: notStored.code });
     const bases = await restoreBases(entry, deps);
     const restoreId = newBackupId(now);
     const at = { restoreId, backup: manifest };
