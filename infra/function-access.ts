@@ -11,7 +11,7 @@
  * | restore/fetch-manifest | read | – | – | yes (checks the target config) |
  * | restore/prepare, restore/stage, restore/apply, restore/start, restore/validate | read | – (the host downloads) | yes | – (the agent on the host resolves them) |
  * | restore/report | read | – | – | – |
- * | restore/cleanup | read | – | yes | – (idem; it writes the failure record under state/) |
+ * | restore/cleanup | read + write verification records (`verification.json`: the damage a failed restore found) only | – | yes | – (idem; it writes the failure record under state/) |
  * | restore/drill-start | read | – | yes (starts the scratch target) | yes (plans the restore's nodes on the scratch target) |
  * | restore/drill-record | read + write drill records (`drill.json` beside a manifest) only | – | yes (tears the scratch target down) | – |
  * | maintenance/prune | read+delete (the instance's expired backups) | list+delete (objects no manifest lists) | – | – |
@@ -49,7 +49,7 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
   'restore/start': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'restore/validate': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'restore/report': { backups: 'read', pool: 'none', hostRunner: false, secrets: false },
-  'restore/cleanup': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
+  'restore/cleanup': { backups: 'readVerifications', pool: 'none', hostRunner: true, secrets: false },
   'restore/drill-start': { backups: 'read', pool: 'none', hostRunner: true, secrets: true },
   'restore/drill-record': { backups: 'readDrills', pool: 'none', hostRunner: true, secrets: false },
   'maintenance/prune': { backups: 'readDelete', pool: 'delete', hostRunner: false, secrets: false },

@@ -15,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { BACKUPS_ROOT, DRILL_FILE, POOL_ROOT, STATE_ROOT } from '../core/catalog/layout';
+import { BACKUPS_ROOT, DRILL_FILE, POOL_ROOT, STATE_ROOT, VERIFICATION_FILE } from '../core/catalog/layout';
 
 
 /** The tag (key and value) an instance must carry to receive commands. */
@@ -27,8 +27,12 @@ export interface ManagedTag {
 /** Default {@link ManagedTag}: `dbbackup:managed=true`. */
 export const DEFAULT_MANAGED_TAG: ManagedTag = { key: 'dbbackup:managed', value: 'true' };
 
-/** How much of `backups/*` a principal may touch; `readDrills`: read, and write only drill records (`drill.json` beside a manifest). */
-export type BackupsAccess = 'read' | 'readWrite' | 'readDelete' | 'readDrills';
+/**
+ * How much of `backups/*` a principal may touch. `readDrills`: read, and write only drill records
+ * (`drill.json` beside a manifest). `readVerifications`: read, and write only verification records
+ * (`verification.json`: a failed restore records the damage it found, as `verify` would).
+ */
+export type BackupsAccess = 'read' | 'readWrite' | 'readDelete' | 'readDrills' | 'readVerifications';
 
 const READ_OBJECT_ACTIONS = ['s3:GetObject'];
 const WRITE_OBJECT_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject'];
@@ -37,6 +41,13 @@ const BACKUPS_ACTIONS: Record<BackupsAccess, { sid: string; actions: string[] }>
   readWrite: { sid: 'ReadWriteBackups', actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS] },
   readDelete: { sid: 'ReadDeleteBackups', actions: [...READ_OBJECT_ACTIONS, 's3:DeleteObject'] },
   readDrills: { sid: 'ReadBackups', actions: READ_OBJECT_ACTIONS },
+  readVerifications: { sid: 'ReadBackups', actions: READ_OBJECT_ACTIONS },
+};
+
+/** The one object of a backup each narrow writer may put beside its manifest, by access. */
+const RECORD_WRITES: Partial<Record<BackupsAccess, { sid: string; file: string }>> = {
+  readDrills: { sid: 'WriteDrillRecords', file: DRILL_FILE }, // a drill's verdict
+  readVerifications: { sid: 'WriteVerificationRecords', file: VERIFICATION_FILE }, // the damage a restore found
 };
 
 /**
@@ -69,17 +80,15 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
     }),
     new iam.PolicyStatement({ ...BACKUPS_ACTIONS[backups], resources: [objects(BACKUPS_ROOT)] }),
     ...(pool === 'none' ? [] : [new iam.PolicyStatement({ ...POOL_ACTIONS[pool], resources: [objects(POOL_ROOT)] })]),
-    // A drill's verdict, next to the manifest: the one object of a backup the drill path writes.
-    ...(backups === 'readDrills' ? [new iam.PolicyStatement({
-      sid: 'WriteDrillRecords', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${BACKUPS_ROOT}/*/${DRILL_FILE}`)],
-    })] : []),
+    // A record next to the manifest: the one object of a backup a narrow writer puts.
+    ...recordWrite(bucket, RECORD_WRITES[backups]),
     // What writes backups may delete what a failed or re-run one left (finalize's strays, cleanup's
     // discard), never what makes a backup complete or verified: only prune removes backups.
     ...(backups === 'readWrite' ? [new iam.PolicyStatement({
       sid: 'NeverDeleteCompleteBackups',
       effect: iam.Effect.DENY,
       actions: ['s3:DeleteObject'],
-      resources: [bucket.arnForObjects(`${BACKUPS_ROOT}/*/manifest.json`), bucket.arnForObjects(`${BACKUPS_ROOT}/*/verification.json`)],
+      resources: [bucket.arnForObjects(`${BACKUPS_ROOT}/*/manifest.json`), bucket.arnForObjects(`${BACKUPS_ROOT}/*/${VERIFICATION_FILE}`)],
     })] : []),
     new iam.PolicyStatement({
       sid: 'UseBucketKey',
@@ -88,6 +97,11 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
     }),
   ];
   return statements;
+}
+
+function recordWrite(bucket: s3.IBucket, record: { sid: string; file: string } | undefined): iam.PolicyStatement[] {
+  if (!record) return [];
+  return [new iam.PolicyStatement({ sid: record.sid, actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${BACKUPS_ROOT}/*/${record.file}`)] })];
 }
 
 /** What the host runner may send, and where. */

@@ -8,7 +8,7 @@ import { Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import type { BackupStack } from './backup-stack';
-import { BACKUPS_ROOT, DRILL_FILE, POOL_ROOT, STATE_ROOT } from '../core/catalog/layout';
+import { BACKUPS_ROOT, DRILL_FILE, POOL_ROOT, STATE_ROOT, VERIFICATION_FILE } from '../core/catalog/layout';
 import { FUNCTION_ACCESS } from './function-access';
 import { hostSecretPrefixes, restoreSecretPrefixes, type HostScope } from './host-policies';
 import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
@@ -50,6 +50,10 @@ function storeFindings(bucketRef: string): AcceptedFinding[] {
     {
       id: `AwsSolutions-IAM5[Resource::${bucketRef}/${BACKUPS_ROOT}/*/${DRILL_FILE}]`,
       reason: `A restore drill's verdict is the ${DRILL_FILE} beside each backup's manifest; the drill record function may write that one file of a backup and nothing else.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${bucketRef}/${BACKUPS_ROOT}/*/${VERIFICATION_FILE}]`,
+      reason: `A backup's verification record is the ${VERIFICATION_FILE} beside its manifest; the restore cleanup function records there the damage a failed restore found, and may write no other file of a backup.`,
     },
     {
       id: `AwsSolutions-IAM5[Resource::${bucketRef}/${POOL_ROOT}/*]`,

@@ -77,12 +77,16 @@ export function folderOfBackup(backup: { engine: string; instance: string; backu
 }
 
 export const manifestKey = (prefix: string): string => `${prefix}/manifest.json`;
-export const verificationKey = (prefix: string): string => `${prefix}/verification.json`;
+/** The backup's newest verification (verification.ts), by `verify` or a restore that found damage. */
+export const verificationKey = (prefix: string): string => `${prefix}/${VERIFICATION_FILE}`;
 /** The backup's newest restore drill (drill-record.ts). */
 export const drillKey = (prefix: string): string => `${prefix}/${DRILL_FILE}`;
 
 /** The drill record's file name in a backup's folder. */
 export const DRILL_FILE = 'drill.json';
+
+/** The verification record's file name in a backup's folder. */
+export const VERIFICATION_FILE = 'verification.json';
 
 /** Whether `value` is a backup id (what {@link newBackupId} makes). */
 export const isBackupId = (value: string): boolean => BACKUP_ID.test(value);

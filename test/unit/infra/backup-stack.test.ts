@@ -273,6 +273,9 @@ describe('least privilege', () => {
     expect(backupWrites('restore/drill-start')).toEqual([]);
     expect(can('restore/drill-record', 'ssm:SendCommand')).toBe(true); // the teardown, on the drill host
     expect(can('restore/drill-record', 'ssm:GetParameter')).toBe(false);
+    // A failed restore records the damage it found, as verify would, and writes no other object of a backup.
+    expect(backupWrites('restore/cleanup').map((s) => [actions(s), JSON.stringify(s.Resource)])).toEqual([[['s3:PutObject'], expect.stringMatching(/\/backups\/\*\/verification\.json"/)]]);
+    for (const id of HANDLER_IDS.filter((h) => h.startsWith('restore/') && h !== 'restore/cleanup' && h !== 'restore/drill-record')) expect({ id, writes: backupWrites(id) }).toEqual({ id, writes: [] });
   });
 
   it('decrypts secrets only through SSM and Secrets Manager', () => {
