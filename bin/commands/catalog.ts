@@ -34,7 +34,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
   program
     .command('show')
     .description('show one backup: consistency point, artifacts, validation')
-    .argument('<backup-id>', 'a backup id, or "latest"')
+    .argument('<backup-id>', 'a backup id, or "latest" (with --engine and --instance when the store holds several instances)')
     .option('--engine <engine>', 'narrows the id or "latest"')
     .option('--instance <name>', 'narrows the id or "latest"')
     .action(async function runShow(backupId: string, options: Scope) {
@@ -48,7 +48,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
   program
     .command('verify')
     .description('re-read every artifact from the store and check its sha256 against the manifest, and that the manifest lists every artifact the backup\'s facts name')
-    .argument('<backup-id>', 'a backup id, or "latest"')
+    .argument('<backup-id>', 'a backup id, or "latest" (with --engine and --instance when the store holds several instances)')
     .option('--engine <engine>', 'narrows the id or "latest"')
     .option('--instance <name>', 'narrows the id or "latest"')
     .action(async function runVerify(backupId: string, options: Scope) {

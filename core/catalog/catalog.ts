@@ -202,6 +202,14 @@ export class Catalog {
     const listedIn = (group: Group): FolderListing | undefined => group.sizes && { folder: `${folderOfBackup(group)}/`, sizes: group.sizes };
     const folders = await this.backupFolders(filter);
     if (backupId === 'latest') {
+      const instances = [...new Set(folders.map((f) => `${f.engine}/${f.instance}`))];
+      if (instances.length > 1) {
+        // The newest backup of any of them is rarely the one meant: a restore names both, and so must this.
+        throw new PermanentError(
+          `\`latest\` of which instance? ${this.store.url} holds backups of ${nameSome(instances.sort())}: say which with --engine and --instance`,
+          { code: 'BACKUP_AMBIGUOUS' },
+        );
+      }
       const wanted = filter.restoreVerified ? isRestoreVerified : filter.restorable ? isRestorable : isVerified;
       const passedOver: PassedOver[] = []; // the words only: a manifest each would grow with the backups passed over
       let newest: { entry: CatalogEntry; why: string } | undefined;

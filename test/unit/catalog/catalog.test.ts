@@ -88,6 +88,24 @@ describe('Catalog', () => {
     expect(entries.map((e) => e.backupId)).toEqual([b.backupId]);
   });
 
+  it('asks which instance `latest` means when the filter leaves several, and takes the only one without asking', async () => {
+    // Prepare: two instances; the newest backup is mysql/b's
+    const now = Date.now();
+    const a = await storeBackup({ at: new Date(now - 2 * DAY), instance: 'a' });
+    const b = await storeBackup({ at: new Date(now - DAY), engine: 'mysql', instance: 'b' });
+    const catalog = new Catalog(store);
+
+    // Act
+    const unnamed = await catalog.find('latest').then(() => undefined, (e: Error) => e);
+    const engineOnly = await catalog.find('latest', { engine: 'etcd' });
+    const named = await catalog.get('latest', { engine: 'mysql', instance: 'b' });
+
+    // Assess
+    expect(unnamed).toMatchObject({ code: 'BACKUP_AMBIGUOUS', message: expect.stringContaining('holds backups of etcd/a, mysql/b: say which with --engine and --instance') });
+    expect(engineOnly.backupId).toBe(a.backupId); // one instance of that engine: no doubt
+    expect(named.backupId).toBe(b.backupId);
+  });
+
   it('resolves latest to the newest verified backup, skipping failed validations and failed verifications', async () => {
     // Prepare
     const now = Date.now();
