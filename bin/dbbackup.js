@@ -2,6 +2,8 @@
 // Entry point of `dbbackup`: runs the built CLI (dist/cli.js, made by `npm run build`), its stack
 // traces mapped back to the TypeScript sources.
 process.setSourceMapsEnabled(true);
+// Node 22.1+: V8's compiled code for the bundle and its packages kept on disk between runs (~20–40 ms of each start); Node 20 has none.
+require('node:module').enableCompileCache?.();
 let cli;
 try {
   cli = require('../dist/cli.js');
