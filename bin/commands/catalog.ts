@@ -80,7 +80,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
       if (keepLast !== undefined && !Number.isInteger(keepLast)) {
         throw new PermanentError(`--keep-last must be a whole number, got '${options.keepLast}'`, { code: 'INVALID_POLICY' });
       }
-      const { catalog, store, deps } = await ctx.runtimeFor();
+      const { catalog, store, deps, registry } = await ctx.runtimeFor();
       const policy = {
         keepLast,
         maxAgeMs: options.maxAge === undefined ? undefined : parseDuration(options.maxAge),
@@ -88,7 +88,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
         instance: options.instance,
         apply: options.apply,
       };
-      const decisions = await prune(catalog, store, policy);
+      const decisions = await prune(catalog, store, policy, registry);
       const poolGraceMs = options.poolGrace === undefined ? undefined : parseDuration(options.poolGrace);
       const pools = await sweepPools(catalog, store, { ...policy, pruned: decisions, ...(poolGraceMs === undefined ? {} : { poolGraceMs }) });
       // The host-local side: spool and partial downloads of dead runs (a live run's are kept).

@@ -1,7 +1,8 @@
 /**
  * Retention. Per engine/instance, a backup is kept when any rule keeps it: it is among the
  * `keepLast` newest complete backups, or younger than `maxAgeMs`. The newest verified backup, the
- * newest one `restore latest` takes (no drill failed to restore it), and the newest
+ * one `restore latest` takes (no drill failed to restore it, its chain holds, the store holds every
+ * artifact it needs at its size: missing-artifacts.ts), and the newest
  * restore-verified one (the newest a drill restored and validated: drill-record.ts) are always
  * kept, whatever the rules say. Incomplete backups (no manifest) older than
  * `incompleteGraceMs` are leftovers of crashed runs and are removed too; so are backups whose
@@ -15,8 +16,10 @@
  */
 import { PermanentError } from '../errors';
 import { deletePrefix, type BlobStore } from '../store/blob-store';
-import { type Catalog, type CatalogEntry, isRestorable, isRestoreVerified, isVerified } from './catalog';
+import type { DriverRegistry } from '../driver/registry';
+import { type Catalog, type CatalogEntry, isRestoreVerified, isVerified } from './catalog';
 import { manifestKey } from './layout';
+import { latestRestorable, missingArtifacts } from './missing-artifacts';
 
 export interface PrunePolicy {
   keepLast?: number;
@@ -38,8 +41,14 @@ export interface PruneDecision {
 /** How old an incomplete backup (or an unlisted pool object: pool-sweep.ts) must be to be removed. */
 export const DEFAULT_INCOMPLETE_GRACE_MS = 48 * 3600_000;
 
-/** Decides, and with `apply` deletes. Returns every decision, kept ones included. */
-export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePolicy): Promise<PruneDecision[]> {
+/**
+ * Decides, and with `apply` deletes. Returns every decision, kept ones included. `registry`: the
+ * drivers that read each backup's facts, for the artifacts they name (without it, what `restore
+ * latest` takes is judged by the stored sizes of the artifacts the manifests list). The sizes are
+ * those of each backup's folder listing: a pooled artifact is not looked at (the prune function
+ * may not read the pools).
+ */
+export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePolicy, registry?: DriverRegistry): Promise<PruneDecision[]> {
   if (policy.keepLast === undefined && policy.maxAgeMs === undefined) {
     throw new PermanentError('prune needs --keep-last and/or --max-age', { code: 'INVALID_POLICY' });
   }
@@ -55,9 +64,12 @@ export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePol
   }
 
   const decisions: PruneDecision[] = [];
+  const missing = missingArtifacts(store, registry, { pooled: false });
   for (const group of groups.values()) {
     const complete = group.filter((e) => e.complete); // newest first
-    const newest = { verified: complete.find(isVerified), restorable: complete.find(isRestorable), restoreVerified: complete.find(isRestoreVerified) };
+    const taken = await latestRestorable(catalog, group[0].engine, group[0].instance, missing);
+    const restorable = taken && complete.find((e) => e.backupId === taken.backupId);
+    const newest = { verified: complete.find(isVerified), restorable, restoreVerified: complete.find(isRestoreVerified) };
     decisions.push(...keepChains(group.map((entry) => decide(entry, complete.indexOf(entry), newest, policy, now))));
   }
 
@@ -77,7 +89,7 @@ const NEWEST_VALID = 'newest complete backup that passed its validation';
 
 interface Newest {
   verified?: CatalogEntry;
-  /** What `restore latest` takes: a newer verified backup a drill failed to restore does not count. */
+  /** What `restore latest` takes: a newer verified backup a drill failed to restore, or one lacking an artifact, does not count. */
   restorable?: CatalogEntry;
   restoreVerified?: CatalogEntry;
 }
@@ -95,7 +107,7 @@ function decide(entry: CatalogEntry, rank: number, newest: Newest, policy: Prune
       : { entry, action: 'keep', reason: entry.damage ? `${what} but younger than the grace period` : `${what} but recent: may still be running` };
   }
   if (entry === newest.verified) return { entry, action: 'keep', reason: NEWEST_VALID };
-  if (entry === newest.restorable) return { entry, action: 'keep', reason: 'newest backup restore latest takes (a drill failed to restore each newer one)' };
+  if (entry === newest.restorable) return { entry, action: 'keep', reason: 'the backup restore latest takes (each newer one failed its drill or lacks an artifact)' };
   if (entry === newest.restoreVerified) return { entry, action: 'keep', reason: 'newest restore-verified backup (a drill restored it)' };
   if (policy.keepLast !== undefined && rank < policy.keepLast) {
     return { entry, action: 'keep', reason: `among the ${policy.keepLast} newest` };

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import type { BlobStore } from '../store/blob-store';
+import type { DriverRegistry } from '../driver/registry';
 import { parseInput } from '../steps/step-deps';
 import { Catalog } from './catalog';
 import { sweepPools, type PoolSweepReport } from './pool-sweep';
@@ -44,10 +45,10 @@ export interface ScheduledPruneResult {
  *
  * @example
  * ```ts
- * const result = await runScheduledPrune({ engine: 'etcd', instance: 'main', keepLast: 7 }, store);
+ * const result = await runScheduledPrune({ engine: 'etcd', instance: 'main', keepLast: 7 }, store, registry);
  * ```
  */
-export async function runScheduledPrune(input: unknown, store: BlobStore, now: Date = new Date()): Promise<ScheduledPruneResult> {
+export async function runScheduledPrune(input: unknown, store: BlobStore, registry?: DriverRegistry, now: Date = new Date()): Promise<ScheduledPruneResult> {
   const request = parseInput(scheduledPruneSchema, input, 'prune request');
   const catalog = new Catalog(store);
   const policy = {
@@ -58,7 +59,7 @@ export async function runScheduledPrune(input: unknown, store: BlobStore, now: D
     apply: true,
     now,
   };
-  const decisions = await prune(catalog, store, policy);
+  const decisions = await prune(catalog, store, policy, registry);
   const [swept] = await sweepPools(catalog, store, { ...policy, pruned: decisions });
   const deleted = decisions.filter((d) => d.action === 'delete').map((d) => d.entry.backupId);
   const pool = swept && { kept: swept.kept, swept: swept.swept, young: swept.young, ...(swept.skipped ? { skipped: swept.skipped } : {}) };

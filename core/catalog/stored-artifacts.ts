@@ -17,8 +17,8 @@ import { parseBackupKey } from './layout';
 /** `head` requests in flight at once for artifacts outside a backup's folder. */
 const HEAD_CONCURRENCY = 8;
 
-/** `backups/<engine>/<instance>/<backupId>/`: the folder of the backup `key` belongs to, if any. */
-function backupFolder(key: string): string | undefined {
+/** `backups/<engine>/<instance>/<backupId>/`: the folder of the backup `key` belongs to, if any (none: a pooled artifact's). */
+export function backupFolder(key: string): string | undefined {
   const parts = parseBackupKey(key);
   return parts && key.slice(0, key.length - parts.rest.length);
 }

@@ -10,8 +10,8 @@ import { PermanentError } from '../errors';
 import { Catalog, isVerified, type LatestFilter } from '../catalog/catalog';
 import { backupPrefix, manifestKey, newBackupId } from '../catalog/layout';
 import { parseManifest, type BackupManifest } from '../catalog/manifest';
-import { backupRecordOf, checkManifestRecords, unlistedArtifacts, unlistedText } from '../catalog/backup-record';
-import { artifactNotStored, type FolderListing } from '../catalog/stored-artifacts';
+import { backupRecordOf, checkManifestRecords } from '../catalog/backup-record';
+import { missingArtifacts, servesWhole, type MissingArtifacts } from '../catalog/missing-artifacts';
 import { provenDamage } from '../catalog/verification';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
@@ -108,42 +108,15 @@ function readsChain(engine: string, target: object | undefined, deps: StepDeps):
   return deps.registry.restoreDriver(engine).readsLaterBackups?.(target) ?? true;
 }
 
-/** An artifact a backup's restore needs and the store does not hold whole, or its manifest does not list. */
-interface MissingArtifact {
-  code: 'ARTIFACT_MISSING' | 'ARTIFACT_SIZE_MISMATCH';
-  what: string;
-}
-
-/**
- * What a restore of a backup would lack: an artifact its facts name that its manifest does not list
- * (backup-record.ts `unlistedArtifacts`), or one the store does not hold whole (stored-artifacts.ts;
- * `listed`: the listing of its folder the catalog made). Each backup is looked at once: `latest`
- * asks of every candidate, the restore of the one it takes.
- */
-function missingArtifacts(deps: StepDeps): (manifest: BackupManifest, listed?: FolderListing) => Promise<MissingArtifact | undefined> {
-  const found = new Map<string, MissingArtifact | undefined>();
-  return async (manifest, listed) => {
-    if (!found.has(manifest.backupId)) {
-      const unlisted = unlistedArtifacts(deps.registry, manifest);
-      found.set(manifest.backupId, unlisted.length > 0
-        ? { code: 'ARTIFACT_MISSING', what: unlistedText(unlisted) }
-        : await artifactNotStored(deps.store, manifest.artifacts, listed));
-    }
-    return found.get(manifest.backupId);
-  };
-}
-
 /**
  * For `latest`: why a backup cannot serve a restore to `target` — a restore of it would lack an
  * artifact ({@link missingArtifacts}), or its engine's driver says so ({@link RestoreDriver.passesOver}).
  */
-function servesTarget(engine: string | undefined, target: object | undefined, deps: StepDeps, missing: ReturnType<typeof missingArtifacts>): LatestFilter['serves'] {
+function servesTarget(engine: string | undefined, target: object | undefined, deps: StepDeps, missing: MissingArtifacts): LatestFilter['serves'] {
   if (!engine || !deps.registry.has(engine)) return undefined;
   const driver = deps.registry.restoreDriver(engine);
-  return async (entry, listed) => {
-    const lacks = await missing(entry.manifest, listed);
-    return lacks ? `is damaged: ${lacks.what}` : driver.passesOver?.(backupRecordOf(entry.manifest), target);
-  };
+  const whole = servesWhole(missing);
+  return async (entry, listed) => await whole(entry, listed) ?? driver.passesOver?.(backupRecordOf(entry.manifest), target);
 }
 
 /**
@@ -195,7 +168,7 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       throw new PermanentError('`verified` picks among backups: it goes with `latest`, not with a backup id', { code: 'INVALID_INPUT' });
     }
     const given = request.target && { ...request.target, ...request.drill?.targetSettings };
-    const missing = missingArtifacts(deps);
+    const missing = missingArtifacts(deps.store, deps.registry);
     const serves = servesTarget(request.engine, given ?? request.drill?.targetSettings, deps, missing);
     const entry = await new Catalog(deps.store).get(request.backupId, { engine: request.engine, instance: request.instance, restoreVerified: request.verified, restorable: !request.drill, ...(serves ? { serves } : {}) });
     const { manifest } = entry;

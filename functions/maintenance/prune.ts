@@ -9,7 +9,7 @@ import { stepHandler } from '../shared/step-handler';
 
 export const createHandler = (provider: RuntimeProvider) =>
   stepHandler('prune', provider, async function pruneInstance(event, { runtime }) {
-    const result = await runScheduledPrune(event, runtime.store);
+    const result = await runScheduledPrune(event, runtime.store, runtime.registry);
     logger.info('prune applied', { engine: result.engine, instance: result.instance, kept: result.kept, deleted: result.deleted.length, pool: result.pool });
     return result;
   });

@@ -2,12 +2,13 @@
  * The catalog against a real local directory store: what counts as complete, `latest`,
  * verification of stored artifacts, and retention.
  */
-import { writeFile } from 'node:fs/promises';
+import { rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Catalog } from '../../../core/catalog/catalog';
 import { newBackupId } from '../../../core/catalog/layout';
 import { writeDrill } from '../../../core/catalog/drill-record';
 import { contentDigest } from '../../../core/catalog/manifest';
+import { missingArtifacts, servesWhole } from '../../../core/catalog/missing-artifacts';
 import { prune } from '../../../core/catalog/prune';
 import { provenDamage, recordFoundDamage, verifyBackup } from '../../../core/catalog/verification';
 import { TransientError } from '../../../core/errors';
@@ -333,7 +334,29 @@ describe('prune', () => {
     // Assess
     expect(decisions.map((d) => [d.entry.backupId, d.action, d.reason])).toEqual([
       [failedDrill.backupId, 'keep', 'newest complete backup that passed its validation'],
-      [intact.backupId, 'keep', 'newest backup restore latest takes (a drill failed to restore each newer one)'],
+      [intact.backupId, 'keep', 'the backup restore latest takes (each newer one failed its drill or lacks an artifact)'],
+    ]);
+    expect(latest.backupId).toBe(intact.backupId);
+  });
+
+  it('never deletes the backup restore latest takes when every newer one lacks an artifact (cut short or gone), verified or not', async () => {
+    // Prepare: two backups newer than the intact one, neither verified since: one's artifact cut short, the other's deleted
+    const now = new Date();
+    const intact = await storeBackup({ at: new Date(now.getTime() - 3 * DAY) });
+    const gone = await storeBackup({ at: new Date(now.getTime() - 2 * DAY) });
+    const cut = await storeBackup({ at: new Date(now.getTime() - DAY) });
+    await truncate(path.join(root, cut.manifest.artifacts[0].key), 3);
+    await rm(path.join(root, gone.manifest.artifacts[0].key));
+
+    // Act
+    const decisions = await prune(new Catalog(store), store, { keepLast: 1, now, apply: true });
+    const latest = await new Catalog(store).get('latest', { engine: 'etcd', instance: 'main', restorable: true, serves: servesWhole(missingArtifacts(store, undefined)) });
+
+    // Assess
+    expect(decisions.map((d) => [d.entry.backupId, d.action, d.reason])).toEqual([
+      [cut.backupId, 'keep', 'newest complete backup that passed its validation'],
+      [gone.backupId, 'delete', 'beyond the 1 newest'],
+      [intact.backupId, 'keep', 'the backup restore latest takes (each newer one failed its drill or lacks an artifact)'],
     ]);
     expect(latest.backupId).toBe(intact.backupId);
   });
