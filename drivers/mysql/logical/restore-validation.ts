@@ -19,6 +19,8 @@ import { objectsOnServer, SCHEMA_OBJECT_KINDS, type SchemaObjects } from '../sha
 import { DIGEST_ALGORITHM } from '../shared/table-digest';
 import { digestTable } from '../shared/table-reader';
 import { tableKey } from '../shared/table-columns';
+import { catalogText } from '../shared/catalog-text';
+import { MARKER_TABLE } from './restore-marker';
 import { openReadConnection, openSchemaConnection } from '../shared/target-connection';
 import { quoteId } from '../shared/connection';
 import { readBackOf, type ReadBack } from './chunk-load';
@@ -27,11 +29,23 @@ import { eachName, isExactly, storedTableName } from '../shared/exact-names';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 
-async function baseTables(connection: Connection, databases: string[]): Promise<Set<string>> {
-  if (databases.length === 0) return new Set();
-  const rows = await eachName<{ db: string; tbl: string }>(connection, databases,
-    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')`);
-  return new Set(rows.map((r) => tableKey(r.db, r.tbl)));
+/** The tables of `databases` on the server, each with its TABLE_TYPE (`BASE TABLE`, `SYSTEM VERSIONED`, `SEQUENCE`). */
+async function baseTables(connection: Connection, databases: string[]): Promise<Map<string, string>> {
+  if (databases.length === 0) return new Map();
+  const rows = await eachName<{ db: string; tbl: string; type: string }>(connection, databases,
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, TABLE_TYPE AS type FROM information_schema.TABLES WHERE ${isExactly('TABLE_SCHEMA')} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE')`);
+  return new Map(rows.map((r) => [tableKey(r.db, r.tbl), catalogText(r.type)]));
+}
+
+/**
+ * Tables of rows the restore made that the backup's facts do not list: the schema it applied
+ * created them, but no rows of them were recorded, so none were loaded or compared (a manifest
+ * whose facts lost a table passed every other check, the table restored empty). Sequences hold no
+ * rows the dump records; the restore's marker is gone once the restore is done.
+ */
+function unlistedTables(present: Map<string, string>, listed: Set<string>): string[] {
+  return [...present].filter(([key, type]) => type !== 'SEQUENCE' && !listed.has(key) && !key.endsWith(`\u0000${MARKER_TABLE}`))
+    .map(([key]) => key.replace('\u0000', '.'));
 }
 
 interface Digested {
@@ -129,10 +143,13 @@ async function validateWithoutTableFacts(ctx: Ctx): Promise<ValidationCheck[]> {
   ];
 }
 
-function presentCheck(count: number, targets: string[], missing: string[]): ValidationCheck {
-  return missing.length === 0
-    ? { name: 'tables-present', ok: true, detail: `${count} tables in ${nameSome(targets)}` }
-    : { name: 'tables-present', ok: false, detail: `missing: ${nameSome(missing)}` };
+function presentCheck(count: number, targets: string[], missing: string[], unlisted: string[]): ValidationCheck {
+  if (missing.length === 0 && unlisted.length === 0) return { name: 'tables-present', ok: true, detail: `${count} tables in ${nameSome(targets)}` };
+  const problems = [
+    ...(missing.length > 0 ? [`missing: ${nameSome(missing)}`] : []),
+    ...(unlisted.length > 0 ? [`not in the backup's facts, so restored without their rows: ${nameSome(unlisted)} (the backup's schema creates them but its manifest records no rows of them: an edited manifest?)`] : []),
+  ];
+  return { name: 'tables-present', ok: false, detail: problems.join('; ') };
 }
 
 /** Tables a query counts at once (one query of subqueries, not a round trip a table). */
@@ -182,7 +199,7 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
   const targets = mappings.map((m) => m.target);
 
   const schema = await openSchemaConnection(ctx.target);
-  let present: Set<string>;
+  let present: Map<string, string>;
   let stored: (name: string) => string;
   const actualObjects: Record<string, SchemaObjects> = {};
   try {
@@ -196,11 +213,12 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
   const tables = facts.tables.map((t) => ({ facts: t, database: targetOf.get(t.database) ?? t.database }));
   const isPresent = (t: { database: string; facts: TableFacts }) => present.has(tableKey(t.database, stored(t.facts.table)));
   const missing = tables.filter((t) => !isPresent(t)).map((t) => `${t.database}.${t.facts.table}`);
+  const unlisted = unlistedTables(present, new Set(tables.map((t) => tableKey(t.database, stored(t.facts.table)))));
   const readBack = readBackOf(result.endpoint.readBack);
   if (readBack && readBack.tables === tables.length && facts.digestAlgorithm === DIGEST_ALGORITHM) {
     const counted = await countRows(ctx, tables.filter(isPresent));
     return [
-      presentCheck(tables.length, targets, missing),
+      presentCheck(tables.length, targets, missing, unlisted),
       ...checksAsLoaded(readBack, counted, missing),
       objectsCheck(result.endpoint.objects as unknown as Record<string, SchemaObjects> | undefined, actualObjects, stored, viewsLeftOut(result)),
     ];
@@ -215,7 +233,7 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
   const comparable = algorithm === DIGEST_ALGORITHM;
 
   return [
-    presentCheck(tables.length, targets, missing),
+    presentCheck(tables.length, targets, missing, unlisted),
     countsWrong.length + unreadable.length === 0 && missing.length === 0
       ? { name: 'row-counts', ok: true, detail: `${rows} rows in ${digested.length} tables` }
       : { name: 'row-counts', ok: false, detail: nameSome([...countsWrong, ...unreadable, ...missing.map((m) => `${m}: missing`)]) },

@@ -794,6 +794,30 @@ describe('mysql logical restore', () => {
     expect(byName['schema-objects']).toMatchObject({ ok: false, detail: expect.stringContaining('view shop_counted.customer_totals') });
   }, 120_000);
 
+  it('validation fails a table the backup\'s schema creates and its facts do not list (a manifest that lost a table would restore it empty)', async () => {
+    // Prepare: the backup's record as a manifest edited to drop one table's facts and chunks would give it
+    const facts = record.facts as unknown as MysqlFacts;
+    const dropped = facts.tables.find((t) => t.rows > 0 && t.chunks.length > 0)!;
+    const edited: BackupRecord = {
+      ...record,
+      facts: { ...facts, tables: facts.tables.filter((t) => t !== dropped) } as never,
+      artifacts: record.artifacts.filter((a) => !dropped.chunks.includes(a.name)),
+    };
+    const target = await sharedTarget();
+    const { ctx, result } = await restoreInto(target, { renameDatabases: { shop: 'shop_edited' } }, false, edited);
+
+    // Act
+    const checks = await validateTables(ctx, result);
+
+    // Assess
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    expect(byName['tables-present']).toMatchObject({
+      ok: false,
+      detail: `not in the backup's facts, so restored without their rows: shop_edited.${dropped.table} (the backup's schema creates them but its manifest records no rows of them: an edited manifest?)`,
+    });
+    expect(byName['row-counts'].ok).toBe(true); // every table the facts list is whole: only the schema tells
+  }, 120_000);
+
   it('validation reads the tables itself when the load did not (a point-in-time replay changes them after): a row changed is found', async () => {
     // Prepare
     const target = await sharedTarget();
