@@ -34,6 +34,7 @@ import { mapLimitedWith } from '../../../core/concurrency';
 import { openArtifact, type ArtifactReader, type ArtifactSink } from '../../../core/driver/artifact-sink';
 import { resolveInside } from '../../../core/io/resolve-inside';
 import type { ArtifactRef, BackupContext, SnapshotRef, ValidationCheck } from '../../../core/driver/types';
+import { nameSome } from '../../../core/name-some';
 import { PermanentError } from '../../../core/errors';
 import {
   backupArgv, checkToolVersion, chooseBackupTool, LockTimer, parseBinlogInfo, parseBinlogPositionLine, parseKeyValues,
@@ -237,6 +238,12 @@ async function prepareCheck(ctx: BackupContext<MysqlConfig>, tool: BackupTool, a
   const digested = await digestPreparedCopy(copyDir, config, ctx.signal);
   const digestMs = Date.now() - started;
   ctx.logger.info('mysql physical backup: prepared and digested', { extractMs, prepareMs, digestMs, tables: digested.tables.length });
+  const inMemory = digested.tables.filter((t) => t.engine.toLowerCase() === 'memory');
+  if (inMemory.length > 0) {
+    ctx.logger.warn('mysql physical backup: MEMORY tables are backed up without their rows (the server keeps them in memory only): they restore empty; a logical backup dumps them', {
+      tables: inMemory.map((t) => `${t.database}.${t.table}`),
+    });
+  }
   return { ...digested, extractMs, prepareMs, digestMs };
 }
 
@@ -356,12 +363,17 @@ function tableDigestsCheck(config: MysqlConfig, facts: MysqlFacts, physical: Phy
   }
   const wanted = config.databases ?? [];
   const missing = wanted.filter((db) => !facts.databases.includes(db));
+  // A MEMORY table's rows live in the server's memory only: the data dir (and so this backup) holds its definition, no rows.
+  const inMemory = facts.tables.filter((t) => t.engine.toLowerCase() === 'memory').map((t) => `${t.database}.${t.table}`);
+  const memoryNote = inMemory.length > 0
+    ? `; MEMORY tables restore empty (a physical backup holds no rows of them: the server keeps them in memory only): ${nameSome(inMemory)} — a logical backup dumps their rows`
+    : '';
   return {
     name: 'table-digests',
     ok: missing.length === 0 && facts.tables.every((t) => /^[0-9a-f]{16,}$/.test(t.digest)),
     detail: missing.length
       ? `databases not in the backup: ${missing.join(', ')}`
-      : `${facts.tables.length} tables in ${facts.databases.length} databases digested from the prepared snapshot`,
+      : `${facts.tables.length} tables in ${facts.databases.length} databases digested from the prepared snapshot${memoryNote}`,
   };
 }
 

@@ -71,7 +71,10 @@ describe('mysql physical backups (mariabackup)', () => {
   let backupId: string;
   let consistency: Record<string, unknown>;
 
-  it('streams a backup of InnoDB + MyISAM tables to the store, validated by extraction, prepare and table digests', async () => {
+  it('streams a backup of InnoDB + MyISAM tables to the store, validated by extraction, prepare and table digests; says a MEMORY table\'s rows are not in it', async () => {
+    // Prepare: a MEMORY table with a row (the server keeps it in memory only)
+    await admin.query('CREATE DATABASE volatile; CREATE TABLE volatile.sessions (id INT PRIMARY KEY) ENGINE=MEMORY; INSERT INTO volatile.sessions VALUES (1)');
+
     // Act
     const summary = await rt.backup({ engine: 'mysql', instance: 'phys', config: physicalConfig() });
 
@@ -89,8 +92,9 @@ describe('mysql physical backups (mariabackup)', () => {
     const facts = manifest.facts as { mode: string; tables: Array<{ table: string; engine: string; rows: number }> };
     expect(facts.mode).toBe('physical');
     expect(facts.tables.map((t) => `${t.table}:${t.engine}:${t.rows}`)).toEqual([
-      'audit_log:MyISAM:50', 'big:InnoDB:50000', 'blobs:InnoDB:4', 'customers:InnoDB:5', 'no_pk:InnoDB:5', 'orders:InnoDB:50',
+      'audit_log:MyISAM:50', 'big:InnoDB:50000', 'blobs:InnoDB:4', 'customers:InnoDB:5', 'no_pk:InnoDB:5', 'orders:InnoDB:50', 'sessions:MEMORY:0',
     ]);
+    expect(manifest.validation.checks.find((c) => c.name === 'table-digests')!.detail).toMatch(/; MEMORY tables restore empty \(a physical backup holds no rows of them: the server keeps them in memory only\): volatile\.sessions — a logical backup dumps their rows$/);
     expect(manifest.artifacts.map((a) => a.name)).toEqual([PHYSICAL_ARTIFACT]);
   }, 120_000);
 
