@@ -47,6 +47,7 @@ import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, schemaArtifactsOf, type MysqlFacts } from '../shared/layout';
 import { assertTargetAllows } from './target-privileges';
 import { holdEvents, keepOneTimeEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
+import { accountsToReplace, replaceAccounts, withAccountsAsCreated } from './target-accounts';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
 import { objectsCreatedBy } from './sql-rename';
@@ -358,6 +359,8 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const rests: Array<[DatabaseMapping, string[]]> = [];
   let version!: ServerVersion;
   let renames!: Renames;
+  let users: string[] = [];
+  let replacedAccounts: string[] = [];
   try {
     // Before the first write: what the post-schema (applied only after every row is loaded) and a
     // replay need. Views the source could not resolve may be left out (below): they need nothing.
@@ -372,6 +375,8 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     await assertTargetAllows(connection, version, { statements: posts, replay: ctx.target.pointInTime !== undefined }, where, ctx.logger);
     await assertTargetTimeZones(connection, posts, where);
     await warnOfAbsentDefiners(connection, posts, facts.users !== undefined, ctx.logger);
+    users = facts.users ? await statementsOf(facts.users) : [];
+    replacedAccounts = await accountsToReplace(connection, users, ctx.force, describeServer(ctx.target));
     renames = await withObjects();
     await clearTargets(ctx, connection, mappings, token);
     for (const mapping of mappings) {
@@ -447,14 +452,17 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const objects: Record<string, SchemaObjects> = {};
   const viewsLeftOut: string[] = [];
   // Views the source could not resolve (the backup warned of them), and grants on them, may be
-  // left out should the target refuse them too; anything else the target refuses fails the restore.
+  // left out should the target refuse them too; so may the backup's accounts' grants on tables of
+  // databases this restore does not bring (users.sql holds every account's grants, a dropped
+  // table's that linger included), which the target has no table for. Anything else the target
+  // refuses fails the restore.
   const brokenOf = new Map(mappings.map((m) => [m.target, new Set(schemaOf.get(m.source)?.brokenViews ?? [])]));
   const isBroken = (database: string | undefined, name: string) => database !== undefined && (brokenOf.get(database)?.has(name) ?? false);
   const mayGoWithout: MayGoWithout = ({ statement, database }) => {
     const defined = definedObject(statement);
     if (defined) return defined.kind === 'view' && isBroken(database, defined.name);
     const granted = grantedTable(statement);
-    return granted !== undefined && isBroken(granted.database, granted.name);
+    return granted !== undefined && (isBroken(granted.database, granted.name) || !brokenOf.has(granted.database));
   };
   // Enabled events are created held, and enabled once the restore is proven (held-events.ts).
   const eventsHeld: HeldEvent[] = [];
@@ -468,7 +476,9 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       pending.push(...await applyStatements(connection, held, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
     }
     if (facts.users) {
-      pending.push(...await applyStatements(connection, await statementsOf(facts.users), { renames, where: 'users', mayGoWithout }));
+      if (replacedAccounts.length > 0) ctx.logger.warn('mysql restore: --force given, replacing accounts the target held otherwise', { accounts: replacedAccounts });
+      await replaceAccounts(connection, replacedAccounts);
+      pending.push(...await applyStatements(connection, withAccountsAsCreated(users), { renames, where: 'users', mayGoWithout }));
     }
     const leftOut = await finishDeferred(connection, pending, mayGoWithout);
     for (const item of leftOut) {
@@ -478,7 +488,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       viewsLeftOut.push(`${item.database}.${view.name}`);
     }
     if (leftOut.length > 0) {
-      ctx.logger.warn('mysql restore: left out views the source could not resolve either (the backup warned of them), and grants on them; everything else is restored', {
+      ctx.logger.warn('mysql restore: left out views the source could not resolve either (the backup warned of them), grants on them, and grants on tables of databases this restore does not bring that the target lacks; everything else is restored', {
         statements: leftOut.map((item) => `${item.statement.replace(/\s+/g, ' ').slice(0, 120)} (${item.error instanceof Error ? item.error.message : String(item.error)})`),
       });
     }

@@ -85,6 +85,7 @@ beforeAll(async () => {
   sourceAdmin = await connect(source);
   await seedShop(sourceAdmin);
   await sourceAdmin.query("CREATE USER 'shop_reader'@'%' IDENTIFIED BY 'secret-pw'; GRANT SELECT ON shop.* TO 'shop_reader'@'%'");
+  await sourceAdmin.query("CREATE USER 'shop_intern'@'localhost' IDENTIFIED BY 'first-pw' PASSWORD EXPIRE ACCOUNT LOCK; GRANT SELECT ON shop.orders TO 'shop_intern'@'localhost'");
   roundTrip = await LogicalRoundTrip.create();
   store = roundTrip.store;
   record = await backUp(source);
@@ -131,6 +132,32 @@ describe('mysql logical restore', () => {
     const [[create]] = await restored.query('SHOW CREATE TABLE shop.big') as [Array<Record<string, string>>, unknown];
     const [[sourceCreate]] = await sourceAdmin.query('SHOW CREATE TABLE shop.big') as [Array<Record<string, string>>, unknown];
     expect(create).toEqual(sourceCreate);
+  }, 120_000);
+
+  it('restores the backup\'s accounts as the source holds them (expired and locked stay so); refuses, before writing anything, a target holding one of them otherwise, and replaces it with force', async () => {
+    // Prepare: a target whose shop_reader has a password of its own
+    const target = await startTestMariaDb('lr-accounts', 11);
+    const admin = await connect(target);
+    await admin.query("CREATE USER 'shop_reader'@'%' IDENTIFIED BY 'target-pw'");
+    const created = async (server: Connection, account: string) => {
+      const [[row]] = await server.query({ sql: `SHOW CREATE USER ${account}`, rowsAsArray: true }) as unknown as [string[][], unknown];
+      return row[0];
+    };
+
+    // Act
+    const refused = await restoreInto(target).then(() => undefined, (error: Error) => error);
+    const [databases] = await admin.query("SHOW DATABASES LIKE 'shop'") as [unknown[], unknown];
+    const { checks } = await restoreInto(target, {}, true);
+
+    // Assess
+    expect(refused).toMatchObject({ code: 'TARGET_NOT_EMPTY', message: expect.stringContaining('already has account `shop_reader`@`%` the backup\'s users differ from') });
+    expect(databases).toEqual([]); // refused before anything was written
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(await created(admin, "'shop_reader'@'%'")).toBe(await created(sourceAdmin, "'shop_reader'@'%'"));
+    const intern = await created(admin, "'shop_intern'@'localhost'");
+    expect(intern).toBe(await created(sourceAdmin, "'shop_intern'@'localhost'"));
+    expect(intern).toMatch(/PASSWORD EXPIRE/);
+    expect(intern).toMatch(/ACCOUNT LOCK/);
   }, 120_000);
 
   it('restores under another name next to the original, with views and routines following the rename', async () => {
@@ -708,11 +735,11 @@ describe('mysql logical restore', () => {
   }, 180_000);
 
   it('backs up views the source cannot resolve, naming them; the restore creates everything else and says what it left out; a view only the target cannot create still fails it', async () => {
-    // Prepare: v reads a dropped table, vv reads v (and a user may read it), vc a dropped column; w is whole; x reads a database the restore does not bring
+    // Prepare: v reads a dropped table, vv reads v (and a user may read it), vc a dropped column; w is whole; x reads a database the restore does not bring, as does a grant
     await sourceAdmin.query(`CREATE DATABASE other; CREATE TABLE other.t (id INT PRIMARY KEY);
       CREATE DATABASE bv; CREATE TABLE bv.gone (id INT PRIMARY KEY); CREATE TABLE bv.keep (id INT PRIMARY KEY, c INT); INSERT INTO bv.keep VALUES (1, 0), (2, 0);
       CREATE VIEW bv.v AS SELECT id FROM bv.gone; CREATE VIEW bv.vv AS SELECT id FROM bv.v; CREATE VIEW bv.vc AS SELECT id, c FROM bv.keep; CREATE VIEW bv.w AS SELECT id FROM bv.keep;
-      CREATE USER 'bv_reader'@'%'; GRANT SELECT ON bv.vv TO 'bv_reader'@'%'; GRANT SELECT ON bv.w TO 'bv_reader'@'%';
+      CREATE USER 'bv_reader'@'%'; GRANT SELECT ON bv.vv TO 'bv_reader'@'%'; GRANT SELECT ON bv.w TO 'bv_reader'@'%'; GRANT SELECT ON other.t TO 'bv_reader'@'%';
       DROP TABLE bv.gone; ALTER TABLE bv.keep DROP COLUMN c`);
     const broken = await backUp(source, 'bv', { includeUsers: true });
     await sourceAdmin.query('CREATE VIEW bv.x AS SELECT id FROM other.t');
@@ -731,6 +758,7 @@ describe('mysql logical restore', () => {
     expect(result.endpoint.viewsLeftOut).toEqual(['bv_restored.v', 'bv_restored.vc', 'bv_restored.vv']);
     const [grants] = await restored.query("SHOW GRANTS FOR 'bv_reader'@'%'") as [Array<Record<string, string>>, unknown];
     expect(grants.map((g) => Object.values(g)[0])).toContain('GRANT SELECT ON `bv_restored`.`w` TO `bv_reader`@`%`');
+    expect(grants.map((g) => Object.values(g)[0]).filter((g) => g.includes('`other`'))).toEqual([]); // a grant on a table of a database not restored, which the target lacks: left out
     const [rows] = await restored.query('SELECT id FROM bv_restored.w ORDER BY id') as [Array<{ id: number }>, unknown];
     expect(rows).toEqual([{ id: 1 }, { id: 2 }]);
     const [[marker]] = await restored.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'bv_restored' AND TABLE_NAME = '${MARKER_TABLE}'`) as [Array<{ n: number }>, unknown];

@@ -1,0 +1,92 @@
+/**
+ * The backup's accounts (users.sql, taken with `includeUsers`) against the target's. users.sql
+ * creates each account `IF NOT EXISTS`, then grants — and the first GRANT line `SHOW GRANTS` prints
+ * for an account carries its password (`IDENTIFIED BY PASSWORD`). So an account the target already
+ * had kept its own lock state and grants but took the backup's password: neither the source's
+ * account nor the target's, and changed without a word (a restore of one database changed every
+ * account on the target the source also had). And a GRANT with a password clears `PASSWORD EXPIRE`,
+ * so even a new account lost it.
+ *
+ * Now, before the restore writes anything, every account the backup creates that the target
+ * already holds otherwise (`SHOW CREATE USER` differs: password, authentication, TLS, limits,
+ * lock or expiry) is named and the restore refused (`TARGET_NOT_EMPTY`) — unless forced, when each
+ * is dropped and created as the backup has it. Once the grants are applied, each account's
+ * `CREATE USER` is applied again as `ALTER USER`, so it ends as the source had it.
+ */
+import type { Connection } from 'mysql2/promise';
+import { PermanentError } from '../../../core/errors';
+import { nameSome } from '../../../core/name-some';
+import { ENGINE } from '../shared/layout';
+
+const CREATE_USER = /^CREATE USER IF NOT EXISTS ((?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.|'')*')@(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.|'')*'))/i;
+
+/** One account users.sql creates: its name as the statement writes it, and the statement without `IF NOT EXISTS`. */
+interface CreatedAccount {
+  account: string;
+  created: string;
+}
+
+function createdAccounts(statements: readonly string[]): CreatedAccount[] {
+  return statements.flatMap((statement) => {
+    const match = CREATE_USER.exec(statement);
+    return match ? [{ account: match[1], created: statement.replace(/^CREATE USER IF NOT EXISTS /i, 'CREATE USER ') }] : [];
+  });
+}
+
+/** `user@host` as CURRENT_USER() says it, from an account as users.sql writes it (`` `user`@`host` ``). */
+function unquoted(account: string): string {
+  return account.replace(/`((?:[^`]|``)*)`|'((?:[^'\\]|\\.|'')*)'/g, (_, backticked?: string, quoted?: string) => (backticked !== undefined ? backticked.replace(/``/g, '`') : quoted!.replace(/''/g, "'")));
+}
+
+/** The target's `SHOW CREATE USER` of `account`, undefined when it has no such account. */
+async function existing(connection: Connection, account: string): Promise<string | undefined> {
+  try {
+    const [rows] = await connection.query({ sql: `SHOW CREATE USER ${account}`, rowsAsArray: true }) as unknown as [unknown[][], unknown];
+    const value = rows[0]?.[0];
+    return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  } catch (error) {
+    const errno = (error as { errno?: number }).errno;
+    if (errno === 1133 || errno === 1396) return undefined; // ER_PASSWORD_NO_MATCH (MariaDB), ER_CANNOT_USER: no such account
+    throw error;
+  }
+}
+
+/**
+ * The accounts of users.sql's `statements` the target holds otherwise than the backup. Without
+ * `force` any such account refuses the restore; with it they are returned, to be dropped (by
+ * {@link replaceAccounts}) just before the backup's are created.
+ * @throws PermanentError `TARGET_NOT_EMPTY` naming them, without `force`
+ */
+export async function accountsToReplace(connection: Connection, statements: readonly string[], force: boolean, target: string): Promise<string[]> {
+  const differing: string[] = [];
+  for (const { account, created } of createdAccounts(statements)) {
+    const held = await existing(connection, account);
+    if (held !== undefined && held !== created) differing.push(account);
+  }
+  const [[{ self }]] = await connection.query('SELECT CURRENT_USER() AS self') as unknown as [Array<{ self: string }>, unknown];
+  const own = differing.find((account) => unquoted(account) === String(self));
+  if (own) {
+    throw new PermanentError(
+      `the backup's users include ${own}, the account this restore connects to ${target} as, with other settings than the target's: replacing it would cut the restore off; restore as another account`,
+      { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
+    );
+  }
+  if (differing.length > 0 && !force) {
+    throw new PermanentError(
+      `restore target ${target} already has account${differing.length === 1 ? '' : 's'} ${nameSome(differing)} the backup's users differ from (password, authentication, TLS, limits, lock or expiry); `
+      + 'restoring the backup\'s accounts would change them: drop them on the target, or pass --force to replace them with the backup\'s',
+      { code: 'TARGET_NOT_EMPTY', engine: ENGINE },
+    );
+  }
+  return differing;
+}
+
+/** Drops `accounts` (from {@link accountsToReplace}, forced) so users.sql creates them as the backup has them. */
+export async function replaceAccounts(connection: Connection, accounts: readonly string[]): Promise<void> {
+  for (const account of accounts) await connection.query(`DROP USER IF EXISTS ${account}`);
+}
+
+/** users.sql's statements, then each account's `CREATE USER` again as `ALTER USER`: a GRANT that carried a password cleared its `PASSWORD EXPIRE`. */
+export function withAccountsAsCreated(statements: readonly string[]): string[] {
+  return [...statements, ...createdAccounts(statements).map(({ created }) => created.replace(/^CREATE USER /i, 'ALTER USER '))];
+}
