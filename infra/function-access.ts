@@ -4,10 +4,10 @@
  *
  * | function | backups/* | pool/* | SSM host runner | secrets |
  * |---|---|---|---|---|
- * | backup/prepare | read+write (run.json; discards a dead run's backup) | – | – | yes (checks the config, discovers nodes from the database) |
+ * | backup/prepare | read+write (run.json; discards a dead run's backup; never a manifest, verification or drill record) | – | – | yes (checks the config, discovers nodes from the database) |
  * | backup/snapshot, backup/validate, backup/upload | read | – (the host pools) | yes | – (the agent on the host resolves them) |
- * | backup/cleanup | read+write (discards a failed backup; never a manifest or verification record) | – (a failed backup's pooled objects are left to prune) | yes | – |
- * | backup/finalize | read+write (writes manifest.json, removes objects no artifact list names; never a manifest or verification record) | read (heads every pooled artifact) | – | – |
+ * | backup/cleanup | read+write (discards a failed backup; never a manifest, verification or drill record) | – (a failed backup's pooled objects are left to prune) | yes | – |
+ * | backup/finalize | read+write (writes manifest.json, removes objects no artifact list names; deletes no manifest, writes no verification or drill record) | read (heads every pooled artifact) | – | – |
  * | restore/fetch-manifest | read | – | – | yes (checks the target config) |
  * | restore/prepare, restore/stage, restore/apply, restore/start, restore/validate | read | – (the host downloads) | yes | – (the agent on the host resolves them) |
  * | restore/report | read | – | – | – |
@@ -40,7 +40,7 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
   'backup/snapshot': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'backup/validate': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'backup/upload': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
-  'backup/finalize': { backups: 'readWrite', pool: 'read', hostRunner: false, secrets: false },
+  'backup/finalize': { backups: 'readWriteComplete', pool: 'read', hostRunner: false, secrets: false },
   'backup/cleanup': { backups: 'readWrite', pool: 'none', hostRunner: true, secrets: false },
   'restore/fetch-manifest': { backups: 'read', pool: 'none', hostRunner: false, secrets: true },
   'restore/prepare': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },

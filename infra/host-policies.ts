@@ -5,7 +5,8 @@
  *
  * - its instances' backups (`backups/<engine>/<instance>/*`): read, write artifacts and run records,
  *   abort its own multipart uploads — never delete (an explicit Deny), never write a
- *   `manifest.json` or `verification.json` (those only the finalize and verify steps write);
+ *   `manifest.json`, `verification.json` or `drill.json` (those say a backup is complete, verified,
+ *   restore-verified: only the finalize step, verify and the drill record function write them);
  * - the backups of instances it may restore (`restoreHosts`, and the host of an instance's `drill`): read only;
  * - its instances' pools (`pool/<engine>/<instance>/*`, the objects their backups share): list,
  *   read and write (a backup heads an object before it uploads one) — never delete (an explicit
@@ -41,6 +42,7 @@ import { AGENT_RESULTS_PREFIX } from '../core/host-runner/agent-result';
 import { RESTORES_ROOT } from '../core/restore/restore-records';
 import { backupHosts, secretRefs, type InstanceConfig } from './instances';
 import { secretName } from './secret-refs';
+import { BACKUP_RECORD_FILES, recordFiles } from './iam-statements';
 import { artifactKeyStatements } from './artifact-keys';
 
 /** Where a host's own secrets (restore targets' credentials) live, under the stack's prefixes. */
@@ -159,7 +161,7 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
       sid: 'UseBucketKeyThroughS3',
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
       resources: [props.key.keyArn],
-      conditions: { ...onlyThisHost, StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+      conditions: { ...onlyThisHost, StringEquals: { 'kms:ViaService': `s3.${stack.region}.${stack.urlSuffix}` } },
     }),
     new iam.PolicyStatement({
       sid: 'NeverDeleteBackups',
@@ -177,7 +179,7 @@ function hostStatements(scope: Construct, host: string, { own, restoreOnly }: Ho
       sid: 'NeverCompleteBackups',
       effect: iam.Effect.DENY,
       actions: ['s3:PutObject'],
-      resources: [props.bucket.arnForObjects(`${BACKUPS_ROOT}/*/manifest.json`), props.bucket.arnForObjects(`${BACKUPS_ROOT}/*/verification.json`)],
+      resources: recordFiles(props.bucket, BACKUP_RECORD_FILES),
     }),
     ...secretStatements(scope, host, { own, restoreOnly }, props, onlyThisHost),
     ...artifactKeyStatements({ own, restoreOnly }, props.key.keyArn, onlyThisHost),
@@ -229,7 +231,7 @@ function secretStatements(
       sid: 'DecryptOwnSecrets',
       actions: ['kms:Decrypt'],
       resources: [Arn.format({ service: 'kms', resource: 'key', resourceName: '*' }, stack)],
-      conditions: { ...onlyThisHost, StringEquals: { 'kms:ViaService': [`ssm.${stack.region}.amazonaws.com`, `secretsmanager.${stack.region}.amazonaws.com`] } },
+      conditions: { ...onlyThisHost, StringEquals: { 'kms:ViaService': [`ssm.${stack.region}.${stack.urlSuffix}`, `secretsmanager.${stack.region}.${stack.urlSuffix}`] } },
     }),
   ];
 }

@@ -15,7 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { BACKUPS_ROOT, DRILL_FILE, POOL_ROOT, STATE_ROOT, VERIFICATION_FILE } from '../core/catalog/layout';
+import { BACKUPS_ROOT, DRILL_FILE, MANIFEST_FILE, POOL_ROOT, STATE_ROOT, VERIFICATION_FILE } from '../core/catalog/layout';
 
 
 /** The tag (key and value) an instance must carry to receive commands. */
@@ -28,17 +28,20 @@ export interface ManagedTag {
 export const DEFAULT_MANAGED_TAG: ManagedTag = { key: 'dbbackup:managed', value: 'true' };
 
 /**
- * How much of `backups/*` a principal may touch. `readDrills`: read, and write only drill records
+ * How much of `backups/*` a principal may touch. `readWrite`: read, write and delete what makes a
+ * backup, never its records (manifest, verification, drill); `readWriteComplete`: that, and write
+ * the manifest that completes it (finalize). `readDrills`: read, and write only drill records
  * (`drill.json` beside a manifest). `readVerifications`: read, and write only verification records
  * (`verification.json`: a failed restore records the damage it found, as `verify` would).
  */
-export type BackupsAccess = 'read' | 'readWrite' | 'readDelete' | 'readDrills' | 'readVerifications';
+export type BackupsAccess = 'read' | 'readWrite' | 'readWriteComplete' | 'readDelete' | 'readDrills' | 'readVerifications';
 
 const READ_OBJECT_ACTIONS = ['s3:GetObject'];
 const WRITE_OBJECT_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:DeleteObject'];
 const BACKUPS_ACTIONS: Record<BackupsAccess, { sid: string; actions: string[] }> = {
   read: { sid: 'ReadBackups', actions: READ_OBJECT_ACTIONS },
   readWrite: { sid: 'ReadWriteBackups', actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS] },
+  readWriteComplete: { sid: 'ReadWriteBackups', actions: [...READ_OBJECT_ACTIONS, ...WRITE_OBJECT_ACTIONS] },
   readDelete: { sid: 'ReadDeleteBackups', actions: [...READ_OBJECT_ACTIONS, 's3:DeleteObject'] },
   readDrills: { sid: 'ReadBackups', actions: READ_OBJECT_ACTIONS },
   readVerifications: { sid: 'ReadBackups', actions: READ_OBJECT_ACTIONS },
@@ -83,12 +86,19 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
     // A record next to the manifest: the one object of a backup a narrow writer puts.
     ...recordWrite(bucket, RECORD_WRITES[backups]),
     // What writes backups may delete what a failed or re-run one left (finalize's strays, cleanup's
-    // discard), never what makes a backup complete or verified: only prune removes backups.
-    ...(backups === 'readWrite' ? [new iam.PolicyStatement({
+    // discard), never what makes a backup complete, verified or restore-verified: only prune removes
+    // backups. Nor may it write those records: only finalize writes a manifest, only verify (the CLI),
+    // a failed restore's cleanup and the drill record function the others.
+    ...(backups === 'readWrite' || backups === 'readWriteComplete' ? [new iam.PolicyStatement({
       sid: 'NeverDeleteCompleteBackups',
       effect: iam.Effect.DENY,
       actions: ['s3:DeleteObject'],
-      resources: [bucket.arnForObjects(`${BACKUPS_ROOT}/*/manifest.json`), bucket.arnForObjects(`${BACKUPS_ROOT}/*/${VERIFICATION_FILE}`)],
+      resources: recordFiles(bucket, BACKUP_RECORD_FILES),
+    }), new iam.PolicyStatement({
+      sid: 'NeverWriteBackupRecords',
+      effect: iam.Effect.DENY,
+      actions: ['s3:PutObject'],
+      resources: recordFiles(bucket, BACKUP_RECORD_FILES.filter((file) => backups === 'readWrite' || file !== MANIFEST_FILE)),
     })] : []),
     new iam.PolicyStatement({
       sid: 'UseBucketKey',
@@ -97,6 +107,14 @@ export function storeStatements(bucket: s3.IBucket, key: kms.IKey, backups: Back
     }),
   ];
   return statements;
+}
+
+/** The objects beside each backup's artifacts that say what it is: complete, verified, restore-verified. */
+export const BACKUP_RECORD_FILES: readonly string[] = [MANIFEST_FILE, VERIFICATION_FILE, DRILL_FILE];
+
+/** Each of `files` in every backup folder of the bucket (`backups/<any>/<file>`). */
+export function recordFiles(bucket: s3.IBucket, files: readonly string[]): string[] {
+  return files.map((file) => bucket.arnForObjects(`${BACKUPS_ROOT}/*/${file}`));
 }
 
 function recordWrite(bucket: s3.IBucket, record: { sid: string; file: string } | undefined): iam.PolicyStatement[] {
@@ -164,7 +182,7 @@ export function secretsStatements(scope: Construct, props: SecretsAccessProps): 
       sid: 'DecryptSecrets',
       actions: ['kms:Decrypt'],
       resources: [Arn.format({ service: 'kms', resource: 'key', resourceName: '*' }, stack)],
-      conditions: { StringEquals: { 'kms:ViaService': [`ssm.${stack.region}.amazonaws.com`, `secretsmanager.${stack.region}.amazonaws.com`] } },
+      conditions: { StringEquals: { 'kms:ViaService': [`ssm.${stack.region}.${stack.urlSuffix}`, `secretsmanager.${stack.region}.${stack.urlSuffix}`] } },
     }),
   ];
 }

@@ -14,7 +14,7 @@
  * - a CloudWatch dashboard of executions, staleness against the RPO, size and duration per instance,
  *   and for drilled instances the RTO (each drill's measured restore time and throughput) and drill age.
  */
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -72,16 +72,33 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
+    // CloudWatch publishes the alarms as itself: the topic's key and the topic's policy must let it
+    // (the policy `enforceSSL` adds replaces SNS's default one, which let the account publish), and
+    // only for this account's alarms.
+    const stack = Stack.of(this);
+    const alarmsOfThisAccount = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+    const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
     const topicKey = new kms.Key(this, 'TopicKey', { description: 'dbbackup: encrypts the alarm topic', enableKeyRotation: true });
     topicKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        principals: [cloudWatch],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: alarmsOfThisAccount,
       }),
     );
     this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'dbbackup alarms', masterKey: topicKey, enforceSSL: true });
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [cloudWatch],
+      actions: ['sns:Publish'],
+      resources: [this.topic.topicArn],
+      conditions: alarmsOfThisAccount,
+    }));
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const notify = new actions.SnsAction(this.topic);
 

@@ -76,7 +76,7 @@ export function folderOfBackup(backup: { engine: string; instance: string; backu
   return `${BACKUPS_ROOT}/${backup.engine}/${backup.instance}/${backup.backupId}`;
 }
 
-export const manifestKey = (prefix: string): string => `${prefix}/manifest.json`;
+export const manifestKey = (prefix: string): string => `${prefix}/${MANIFEST_FILE}`;
 /** The backup's newest verification (verification.ts), by `verify` or a restore that found damage. */
 export const verificationKey = (prefix: string): string => `${prefix}/${VERIFICATION_FILE}`;
 /** The backup's newest restore drill (drill-record.ts). */
@@ -84,6 +84,9 @@ export const drillKey = (prefix: string): string => `${prefix}/${DRILL_FILE}`;
 
 /** The drill record's file name in a backup's folder. */
 export const DRILL_FILE = 'drill.json';
+
+/** The manifest's file name in a backup's folder: written last, it makes the backup complete. */
+export const MANIFEST_FILE = 'manifest.json';
 
 /** The verification record's file name in a backup's folder. */
 export const VERIFICATION_FILE = 'verification.json';

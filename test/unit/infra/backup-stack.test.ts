@@ -252,6 +252,12 @@ describe('least privilege', () => {
     const deniesDeletingCompleteBackups = (handler: HandlerId) => statementsOf(handler).some((s) => s.Effect === 'Deny' && actions(s).includes('s3:DeleteObject')
       && /backups\/\*\/manifest\.json/.test(JSON.stringify(s.Resource)) && /backups\/\*\/verification\.json/.test(JSON.stringify(s.Resource)));
     for (const handler of ['backup/prepare', 'backup/finalize', 'backup/cleanup'] as const) expect(deniesDeletingCompleteBackups(handler)).toBe(true);
+    // Only finalize completes a backup; no backup step says it is verified or restore-verified.
+    const recordPutsDenied = (handler: HandlerId) => statementsOf(handler).filter((s) => s.Effect === 'Deny' && actions(s).includes('s3:PutObject'))
+      .flatMap((s) => [s.Resource].flat().map((r) => /backups\/\*\/([a-z]+\.json)/.exec(JSON.stringify(r))?.[1]));
+    expect(recordPutsDenied('backup/prepare')).toEqual(['manifest.json', 'verification.json', 'drill.json']);
+    expect(recordPutsDenied('backup/cleanup')).toEqual(['manifest.json', 'verification.json', 'drill.json']);
+    expect(recordPutsDenied('backup/finalize')).toEqual(['verification.json', 'drill.json']);
     expect(deniesDeletingCompleteBackups('maintenance/prune')).toBe(false);
     expect(can('maintenance/prune', 's3:PutObject', backups)).toBe(false);
     expect(can('restore/fetch-manifest', 's3:PutObject', backups)).toBe(false);
@@ -281,7 +287,8 @@ describe('least privilege', () => {
   it('decrypts secrets only through SSM and Secrets Manager', () => {
     const decrypt = statementsOf('backup/prepare').find((s) => s.Sid === 'DecryptSecrets')!;
     expect(decrypt.Condition).toEqual({
-      StringEquals: { 'kms:ViaService': [{ 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }, { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }] },
+      // The partition's own domain (amazonaws.com.cn in China): a hard-coded one would deny every decryption there.
+      StringEquals: { 'kms:ViaService': [{ 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] }, { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] }] },
     });
   });
 
@@ -396,10 +403,20 @@ describe('alarms and dashboard', () => {
     }
   });
 
-  it('notify an encrypted, TLS-only topic and show a dashboard', () => {
+  it('notify an encrypted, TLS-only topic CloudWatch may publish this account\'s alarms to, and show a dashboard', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    // The topic policy replaces SNS's default one: without an Allow for CloudWatch no alarm would be delivered.
+    const fromAlarms = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': Match.anyValue() } };
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Condition: fromAlarms }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Condition: fromAlarms })]) },
     });
     const dashboards = resources('AWS::CloudWatch::Dashboard');
     expect(dashboards).toHaveLength(1);

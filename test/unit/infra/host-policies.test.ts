@@ -146,13 +146,13 @@ describe('database host policies', () => {
     }
   });
 
-  it('can never delete a backup or write a manifest or verification record, whatever else the role allows', () => {
+  it('can never delete a backup or write a manifest, verification or drill record, whatever else the role allows', () => {
     for (const host of [MAIN_HOST, SHOP_HOST, SCRATCH_HOST]) {
       const statements = hostStatements(host);
       expect(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)).filter((a) => /Delete/.test(a))).toEqual([]);
       expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: objects('backups/*') }));
       expect(statements).toContainEqual(expect.objectContaining({
-        Effect: 'Deny', Action: 's3:PutObject', Resource: [objects('backups/*/manifest.json'), objects('backups/*/verification.json')],
+        Effect: 'Deny', Action: 's3:PutObject', Resource: [objects('backups/*/manifest.json'), objects('backups/*/verification.json'), objects('backups/*/drill.json')],
       }));
     }
   });
