@@ -58,6 +58,25 @@ export function drillExecutionInput(instance: InstanceConfig): RestoreRequest {
   };
 }
 
+/** The most characters of input EventBridge passes a rule's target (PutTargets `Input`). */
+export const MAX_TARGET_INPUT_CHARS = 8192;
+
+/** A key ARN as long as one gets (a GovCloud multi-Region key), standing in for the stack's while an input is measured. */
+const LONGEST_KEY_ARN = `arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-${'0'.repeat(32)}`;
+
+/**
+ * `input`, when it fits what EventBridge passes a target; else, at synth (a deploy would fail on
+ * it), an error naming the instance and by how much.
+ * @throws Error when `measured` (the input with its tokens at their longest) is too long
+ */
+function fitted<T>(instance: InstanceConfig, what: string, input: T, measured: unknown): T {
+  const length = JSON.stringify(measured).length;
+  if (length > MAX_TARGET_INPUT_CHARS) {
+    throw new Error(`instance ${instance.engine}/${instance.name}: its ${what} request is ${length} characters of JSON, more than the ${MAX_TARGET_INPUT_CHARS} EventBridge passes a schedule's target: shorten its config (fewer shards or nodes per instance: split it into several instances)`);
+  }
+  return input;
+}
+
 /** What one instance's rule does: `what` (for its description) on `schedule`, through `target`. */
 export interface InstanceRule {
   readonly what: string;
@@ -103,7 +122,7 @@ export function backupRule(stateMachine: sfn.IStateMachine, artifactKeyArn: stri
     what: incremental ? 'back up incrementally' : 'back up',
     schedule: incremental ? instance.incrementalSchedule! : instance.schedule,
     target: new targets.SfnStateMachine(stateMachine, {
-      input: events.RuleTargetInput.fromObject(backupExecutionInput(instance, artifactKeyArn, incremental)),
+      input: events.RuleTargetInput.fromObject(fitted(instance, incremental ? 'incremental backup' : 'backup', backupExecutionInput(instance, artifactKeyArn, incremental), backupExecutionInput(instance, LONGEST_KEY_ARN, incremental))),
       retryAttempts: 3,
       maxEventAge: Duration.hours(1),
     }),
@@ -116,7 +135,7 @@ export function drillRule(restoreStateMachine: sfn.IStateMachine): (instance: In
     what: `drill (restore into a scratch target on ${instance.drill!.host}, validate, record)`,
     schedule: instance.drill!.schedule,
     target: new targets.SfnStateMachine(restoreStateMachine, {
-      input: events.RuleTargetInput.fromObject(drillExecutionInput(instance)),
+      input: events.RuleTargetInput.fromObject(fitted(instance, 'drill', drillExecutionInput(instance), drillExecutionInput(instance))),
       retryAttempts: 3,
       maxEventAge: Duration.hours(1),
     }),
