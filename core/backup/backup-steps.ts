@@ -21,6 +21,7 @@ import { poolEncoding } from '../crypto/pool-key';
 import { runHolder } from '../runs/run-holder';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { failedChecksText } from '../steps/step-records';
+import { assertRequestFits } from '../steps/request-size';
 import { deadlineOf, splitRunInput } from '../steps/run-deadline';
 import {
   MAX_BACKUP_NODES, backupRequestSchema, backupStateSchema, nodeStateSchema,
@@ -85,6 +86,7 @@ function nodePrefix(state: NodeState): string {
  */
 export async function prepareBackup(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<BackupState> {
   const { request: raw, budget } = splitRunInput(input);
+  assertRequestFits(raw, 'backup request');
   const { resume: mode, ...request } = parseInput(backupRequestSchema, raw, 'backup request');
   return runStep(request.engine, deps, async () => {
     const driver = deps.registry.backupDriver(request.engine);

@@ -23,6 +23,7 @@ import { readJson } from '../store/json';
 import { deadlineOf, splitRunInput } from '../steps/run-deadline';
 import { guarded, parseInput, runStep, type StepDeps } from '../steps/step-deps';
 import { failedChecksText, putStepRecord } from '../steps/step-records';
+import { assertRequestFits } from '../steps/request-size';
 import { mergedResult } from './node-results';
 import {
   findNodeResult, readBackupList, readNodeResult, readPrepared, readResult, readStaged, readValidation, removeIntermediateRecords, restoreRecordKey,
@@ -159,6 +160,7 @@ async function backupRecord(state: RestoreState, deps: StepDeps): Promise<Backup
  */
 export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: Date = new Date()): Promise<RestoreState> {
   const { request: raw, budget } = splitRunInput(input);
+  assertRequestFits(raw, 'restore request');
   const request = parseInput(restoreRequestSchema, raw, 'restore request');
   return runStep(request.engine, deps, async () => {
     if (request.backupId === 'latest' && !(request.engine && request.instance)) {

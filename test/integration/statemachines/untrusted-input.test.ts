@@ -4,6 +4,7 @@
  * only by reference and only in fields that hold secrets, whose resolved values never come back in
  * the execution's output or its error.
  */
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { memberPidFile } from '../../../drivers/etcd/member';
 import { ExecutionFailedError } from '../../../statemachines/local/run-local';
@@ -92,6 +93,17 @@ describe('restore console input', () => {
     } finally {
       await aws.dispose();
     }
+  });
+
+  it('refuses a request too big for the SSM commands its host steps are sent in, before any host step, the target untouched', async () => {
+    // Act: a 60 KB cluster token (an SSM command carries about 48 KB of parameters)
+    const input = await restoreInput({ clusterToken: 'x'.repeat(60_000) });
+    const error = await failure(input);
+
+    // Assess
+    expect(error.causeText).toMatch(/^INVALID_INPUT: the restore request is \d+ bytes of JSON, more than the 32768 a request may be \(each host step carries it in an SSM command, which holds about 48 KB\)/);
+    expect(error.execution.path).not.toContain('Prepare');
+    await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('accepts an etcd cluster token given inline: it names the restored cluster, it is no secret', async () => {
