@@ -13,6 +13,7 @@ import { DEFAULT_EXECUTION_TIMEOUT } from '../statemachines/workflow';
 import { AgentInstall } from './agent-install';
 import { AgentStepDocument } from './agent-step-document';
 import { BackupBucket, type BackupBucketProps } from './backup-bucket';
+import { placeInNetwork, warnWithoutDatabaseNetwork, type DatabaseNetwork } from './database-network';
 import { FUNCTION_ACCESS } from './function-access';
 import {
   addStatements, DEFAULT_MANAGED_TAG, hostRunnerStatements, secretsStatements, storeStatements,
@@ -60,6 +61,8 @@ export interface BackupStackProps extends StackProps {
   readonly functions?: Omit<StepLambdasProps, 'projectRoot' | 'environment'>;
   /** Subscribe this address to the alarm topic. @default none */
   readonly alarmEmail?: string;
+  /** Subnets and security groups of the functions that connect to databases (database-network.ts). @default none: outside any VPC */
+  readonly databaseNetwork?: DatabaseNetwork;
 }
 
 /** The dbbackup stack. */
@@ -122,7 +125,9 @@ export class BackupStack extends Stack {
         addStatements(fn, hostRunnerStatements(this, { documentName: this.agentStepDocument.documentName, managedTag: props.managedTag }));
       }
       if (access.secrets) addStatements(fn, secretsStatements(this, { parameterPrefix, secretNamePrefix }));
+      if (access.databases && props.databaseNetwork) placeInNetwork(fn, fn.role!, props.databaseNetwork);
     }
+    warnWithoutDatabaseNetwork(this, props.instances, props.databaseNetwork);
 
     // Under /aws/vendedlogs/states/, as AWS asks of Step Functions log groups: log delivery then
     // needs no entry of its own in the account's CloudWatch Logs resource policy (5 120 characters,

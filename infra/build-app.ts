@@ -6,6 +6,7 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import path from 'node:path';
 import { BackupStack, type BackupStackProps } from './backup-stack';
+import { databaseNetworkFromContext } from './database-network';
 import { DEFAULT_INSTANCES_FILE, loadInstances, parseInstances, type InstanceInput } from './instances';
 
 /**
@@ -67,8 +68,10 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
     options.instancesFile ?? (app.node.tryGetContext('instancesFile') as string | undefined) ?? process.env.DBBACKUP_INSTANCES_FILE ?? DEFAULT_INSTANCES_FILE;
   const instances = options.instances ? parseInstances({ instances: options.instances }, 'buildApp({ instances })') : loadInstances(instancesFile, projectRoot);
   const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? DEFAULT_STACK_NAME;
+  const databaseNetwork = databaseNetworkFromContext(app.node.tryGetContext('databaseSubnets'), app.node.tryGetContext('databaseSecurityGroups'));
   const stack = new BackupStack(app, stackName, {
     description: 'dbbackup: scheduled database backups and console-started restores on Step Functions',
+    ...(databaseNetwork ? { databaseNetwork } : {}),
     ...options.stackProps,
     instances,
     projectRoot,

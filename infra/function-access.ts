@@ -16,6 +16,9 @@
  * | restore/drill-record | read + write drill records (`drill.json` beside a manifest) only | – | yes (tears the scratch target down) | – |
  * | maintenance/prune | read+delete (the instance's expired backups) | list+delete (objects no manifest lists) | – | – |
  *
+ * Only backup/prepare connects to databases (to discover a cluster's nodes or a store's shards): it
+ * runs in the stack's database network when one is given (database-network.ts).
+ *
  * Host steps never run in a function: the SSM host runner refuses a step without a host, and the
  * instances file requires one.
  */
@@ -32,11 +35,13 @@ export interface FunctionAccess {
   readonly hostRunner: boolean;
   /** May resolve `$secret` references. */
   readonly secrets: boolean;
+  /** Connects to the databases' servers (runs in the stack's database network when it has one: database-network.ts). */
+  readonly databases?: true;
 }
 
 /** The access of every step function. */
 export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
-  'backup/prepare': { backups: 'readWrite', pool: 'none', hostRunner: false, secrets: true },
+  'backup/prepare': { backups: 'readWrite', pool: 'none', hostRunner: false, secrets: true, databases: true },
   'backup/snapshot': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'backup/validate': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'backup/upload': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
