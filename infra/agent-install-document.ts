@@ -26,6 +26,13 @@ export interface AgentInstallDocumentOptions {
   readonly bundleUrl: string;
   /** The release's name: the bundle's hash (the asset's hash). */
   readonly release: string;
+  /**
+   * The packages the bundle ships beside its code (native addons among them, built for the Node.js
+   * major and the platform of the machine that built the bundle): each must load on the host.
+   */
+  readonly packages: readonly string[];
+  /** What built the bundle, for the message when a package does not load: `Node.js v20.20.2 on linux-x64`. */
+  readonly builtWith: string;
 }
 
 /** The document's content. */
@@ -48,14 +55,31 @@ export function agentInstallDocument(options: AgentInstallDocumentOptions): SsmC
       {
         action: 'aws:runShellScript',
         name: 'installAgent',
-        inputs: { timeoutSeconds: '600', runCommand: installScript(options.release, download) },
+        inputs: { timeoutSeconds: '600', runCommand: installScript(options, download) },
       },
     ],
   };
 }
 
-function installScript(release: string, download: string): string[] {
+/**
+ * A check, run in the unpacked release, that each of `packages` loads with the host's Node.js:
+ * a native addon built for another Node.js major or platform fails here, at install, rather than at
+ * the first backup that needs it.
+ */
+function packagesLoad(packages: readonly string[], builtWith: string): string {
+  const names = packages.map((name) => {
+    if (!/^(@[a-z0-9._-]+\/)?[a-z0-9._-]+$/.test(name)) throw new Error(`agent install document: '${name}' is not a package name`);
+    return name;
+  });
+  const check = 'const failed = []; for (const name of process.argv.slice(1)) { try { require(require.resolve(name, { paths: [process.cwd()] })); } catch (error) { failed.push(name + ": " + String(error.message).split("\\n")[0]); } }'
+    + ` if (failed.length > 0) { console.error("dbbackup: the agent bundle was built with ${builtWith}; this host runs Node.js " + process.version + " on " + process.platform + "-" + process.arch + ", which cannot load " + failed.join("; ") + " (deploy the stack from a machine with the Node.js major version and the architecture of the hosts)"); process.exit(1); }`;
+  if (/['"\\]/.test(builtWith)) throw new Error(`agent install document: '${builtWith}' may not hold quotes or backslashes`);
+  return `  (cd "$release.partial" && node -e '${check}' ${names.join(' ')})`;
+}
+
+function installScript(options: AgentInstallDocumentOptions, download: string): string[] {
   const { major, minor } = HOST_NODE;
+  const { release } = options;
   return [
     'set -eu',
     "root='{{ installRoot }}'",
@@ -73,6 +97,7 @@ function installScript(release: string, download: string): string[] {
     '  rm -rf "$release.partial" && mkdir -p "$release.partial"',
     '  tar -xzf "$archive" -C "$release.partial"',
     '  "$release.partial/bin/dbbackup.js" --help >/dev/null',
+    packagesLoad(options.packages, options.builtWith),
     '  mv "$release.partial" "$release"',
     'fi',
     'touch "$release"',

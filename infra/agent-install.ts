@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import path from 'node:path';
 import { HOST_BUNDLE_FILE, writeHostBundle } from '../scripts/host-bundle';
 import { agentInstallDocument } from './agent-install-document';
+import { HOST_PACKAGES } from './runtime-dependencies';
 import type { ManagedTag } from './iam-statements';
 
 export interface AgentInstallProps {
@@ -50,7 +51,9 @@ export class AgentInstall extends Construct {
     const document = new ssm.CfnDocument(this, 'Resource', {
       documentType: 'Command',
       documentFormat: 'JSON',
-      content: agentInstallDocument({ bundleUrl: this.bundle.httpUrl, release: this.bundle.assetHash }),
+      content: agentInstallDocument({
+        bundleUrl: this.bundle.httpUrl, release: this.bundle.assetHash, packages: HOST_PACKAGES, builtWith: `Node.js ${process.version} on ${process.platform}-${process.arch}`,
+      }),
     });
     this.documentName = document.ref;
     this.association = new ssm.CfnAssociation(this, 'Association', {

@@ -14,7 +14,9 @@ import { promisify } from 'node:util';
 import { agentResultFromStdout } from '../../../core/host-runner/agent-result';
 import { createS3Client } from '../../../core/store/s3-client';
 import { agentInstallDocument } from '../../../infra/agent-install-document';
-import { HOST_BUNDLE_FILE, writeHostBundle } from '../../../scripts/host-bundle';
+import { HOST_PACKAGES } from '../../../infra/runtime-dependencies';
+import { HOST_BUNDLE_FILE, stageHostBundle, writeHostBundle } from '../../../scripts/host-bundle';
+import { tarGz } from '../../../scripts/tar-gz';
 import { startTestS3, type TestS3 } from '../../harness/s3';
 import { SYSTEM_PATH, startSsmStandin, withNodeDir, type SsmStandin } from '../../harness/ssm-standin';
 import { tempDir } from '../../harness/test-run';
@@ -24,6 +26,7 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 const HOST = 'i-0123456789abcdef0';
 const REGION = 'eu-west-1';
 const HOST_PATH = withNodeDir(SYSTEM_PATH);
+const BUILT_WITH = `Node.js ${process.version} on ${process.platform}-${process.arch}`;
 
 let work: string;
 let s3: TestS3;
@@ -32,13 +35,13 @@ let ssm: SsmStandin;
 let client: SSMClient;
 const published: string[] = [];
 
-/** Publishes `bundle` as release `release` (as the stack's asset) and registers its install document. */
-async function publish(release: string): Promise<string> {
+/** Publishes `bundle` (or `body`) as release `release` (as the stack's asset) and registers its install document. */
+async function publish(release: string, body: Buffer = bundle): Promise<string> {
   const s3Client = createS3Client({ endpoint: s3.env.AWS_ENDPOINT_URL_S3, region: REGION, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  await s3Client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${release}.tgz`, Body: bundle }));
+  await s3Client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${release}.tgz`, Body: body }));
   s3Client.destroy();
   const name = `DbBackup-InstallAgent-${release.slice(0, 8)}`;
-  ssm.addDocument(name, agentInstallDocument({ bundleUrl: `https://s3.${REGION}.amazonaws.com/${s3.bucket}/${release}.tgz`, release }));
+  ssm.addDocument(name, agentInstallDocument({ bundleUrl: `https://s3.${REGION}.amazonaws.com/${s3.bucket}/${release}.tgz`, release, packages: HOST_PACKAGES, builtWith: BUILT_WITH }));
   published.push(name);
   return name;
 }
@@ -128,6 +131,27 @@ it('refuses a host without Node.js 20.15 or later, saying what it found', async 
   // Assess
   expect(ended).toMatchObject({ status: 'Failed' });
   expect(ended.stderr).toContain('dbbackup needs Node.js 20.15 or later on the PATH (found: v18.19.0)');
+});
+
+it('refuses a bundle whose native addon this host\'s Node.js cannot load (built for another major or platform), leaving the current release', async () => {
+  // Prepare: the ZooKeeper client's addon as another Node.js major or platform would find it: not loadable here
+  await startHost(HOST_PATH);
+  const staged = path.join(work, 'foreign-bundle');
+  stageHostBundle(REPO, staged);
+  await writeFile(path.join(staged, 'node_modules', 'zookeeper', 'build', 'Release', 'zookeeper.node'), 'built for another Node.js');
+  const root = path.join(work, 'opt-d');
+  const binDir = path.join(work, 'bin-d');
+  expect(await install(await publish(createHash('sha256').update(bundle).digest('hex')), root, binDir)).toMatchObject({ status: 'Success' });
+  const document = await publish('5555555555555555', tarGz(staged));
+
+  // Act
+  const ended = await install(document, root, binDir);
+
+  // Assess
+  expect(ended).toMatchObject({ status: 'Failed' });
+  expect(ended.stderr).toMatch(new RegExp(`dbbackup: the agent bundle was built with ${BUILT_WITH.replace(/[.]/g, '\\.')}; this host runs Node\\.js v[0-9.]+ on linux-x64, which cannot load zookeeper: `));
+  expect(ended.stderr).toContain('(deploy the stack from a machine with the Node.js major version and the architecture of the hosts)');
+  expect(await readlink(path.join(root, 'current'))).toBe(path.join(root, 'releases', createHash('sha256').update(bundle).digest('hex')));
 });
 
 it('refuses an install root that is not a plain absolute path, before anything runs', async () => {
