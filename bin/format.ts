@@ -68,7 +68,7 @@ export function passedOverWarning(did: string, backupId: string, passedOver: Arr
 function status(e: CatalogEntry, brokenChain?: (entry: CatalogEntry) => string | undefined): string {
   if (e.damage) return 'DAMAGED';
   if (!e.complete) return 'incomplete';
-  if (e.verification && !e.verification.ok) return 'CORRUPT';
+  if ((e.verification && !e.verification.ok) || e.unstored) return 'CORRUPT';
   if (!e.manifest?.validation.ok) return 'invalid';
   if (brokenChain?.(e) !== undefined) return 'CHAIN BROKEN';
   if (e.drill) return e.drill.ok ? 'restore-verified' : 'RESTORE FAILED';
@@ -128,7 +128,9 @@ export function formatList(entries: CatalogEntry[], hidden = 0): string {
   const table = columns(header, rows);
   const damaged = entries.filter((e) => e.damage);
   const notes = damaged.length === 0 ? [] : ['', 'damaged:', ...damaged.map((e) => `  ${e.engine}/${e.instance}/${e.backupId}: ${damageNote(e)}`)];
-  return [...table, ...notes, ...(unlisted.length > 0 ? ['', ...unlisted] : [])].join('\n');
+  const cut = entries.filter((e) => e.unstored && !(e.verification && !e.verification.ok));
+  const cutNotes = cut.length === 0 ? [] : ['', 'artifacts cut short or gone (found by the listing; restore latest passes over these):', ...cut.map((e) => `  ${e.engine}/${e.instance}/${e.backupId}: ${e.unstored}`)];
+  return [...table, ...notes, ...cutNotes, ...(unlisted.length > 0 ? ['', ...unlisted] : [])].join('\n');
 }
 
 export function formatShow(e: CatalogEntry): string {
@@ -154,6 +156,7 @@ export function formatShow(e: CatalogEntry): string {
     `  validation       ${m.validation.checks.map((c) => `${c.name}:${c.ok ? 'ok' : 'FAIL'}`).join(' ')}`,
     `  artifacts`,
     ...m.artifacts.map((a) => `    ${a.name}  ${formatBytes(a.size)}  sha256 ${a.sha256}${a.stored ? `  (stored ${storedFormText(a.stored)})` : ''}`),
+    ...(e.unstored ? [`  cut short        ${e.unstored} (found by the listing: restore latest passes over it)`] : []),
     ...(e.verification ? [`  last verified    ${e.verification.verifiedAt} (${e.verification.ok ? 'ok' : 'FAILED'})`] : []),
     ...(e.drill ? [`  last drill       ${formatDrillLine(e.drill)}`] : []),
     ...(e.damage ? [`  damaged          ${damageNote(e)}`] : []),

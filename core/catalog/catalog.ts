@@ -13,7 +13,7 @@ import type { DrillRecord } from './drill-record';
 import { BACKUPS_ROOT, assertName, backupIdTime, folderOfBackup, isBackupId, isName, manifestKey, parseBackupKey } from './layout';
 import { recordIsFor, type BackupManifest } from './manifest';
 import { MAX_CHAIN_LINKS, resolveChain } from './backup-chain';
-import type { FolderListing } from './stored-artifacts';
+import { artifactNotStored, backupFolder, type FolderListing } from './stored-artifacts';
 import type { VerificationRecord } from './verification';
 
 export type { BackupDamage } from './entry-files';
@@ -41,6 +41,12 @@ export interface CatalogEntry {
   storedBytes: number;
   /** For `latest`: the newer complete backups it passed over, newest first, and why each does not qualify. */
   passedOver?: PassedOver[];
+  /**
+   * An artifact in the backup's own folder that the listing shows gone or of another size than its
+   * manifest records (`<key> is N bytes, expected M`): cut short or deleted, found without reading
+   * it. Artifacts elsewhere (pooled, another backup's) are not looked at here (a restore heads them).
+   */
+  unstored?: string;
 }
 
 /** A newer backup `latest` did not pick, and why (in words). */
@@ -123,17 +129,17 @@ export class Catalog {
 
   /** Backups matching the filter, newest first (their records read {@link RECORDS_READ_AT_ONCE} backups at a time). */
   async list(filter: CatalogFilter = {}): Promise<CatalogEntry[]> {
-    const groups = (await this.groups(filter)).filter((group) => group.hasManifest || filter.includeIncomplete);
+    const groups = (await this.groups(filter, true)).filter((group) => group.hasManifest || filter.includeIncomplete);
     const entries = await mapLimited(groups, RECORDS_READ_AT_ONCE, (group) => this.entry(group));
     return entries.filter((entry) => entry.status !== 'incomplete' || filter.includeIncomplete);
   }
 
   /** The backups the store holds under the filter's engine and instance, from one listing, newest first. */
-  private async groups(filter: CatalogFilter): Promise<Group[]> {
+  private async groups(filter: CatalogFilter, keepSizes = false): Promise<Group[]> {
     let prefix = `${BACKUPS_ROOT}/`;
     if (filter.engine) prefix += `${filter.engine}/`;
     if (filter.engine && filter.instance) prefix += `${filter.instance}/`;
-    return this.groupsUnder(prefix, filter);
+    return this.groupsUnder(prefix, filter, keepSizes);
   }
 
   /** The backups of the objects under `prefix` (those of the filter's instance), newest first; with `keepSizes`, each object's size too. */
@@ -332,6 +338,11 @@ export class Catalog {
     if (manifest && 'damage' in manifest) return { ...entry, status: 'damaged', damage: manifest.damage };
     if (!manifest) return entry;
     Object.assign(entry, { complete: true, status: 'complete', manifest: manifest.value, createdAt: new Date(manifest.value.startedAt) });
+    if (group.sizes) {
+      const own = manifest.value.artifacts.filter((artifact) => backupFolder(artifact.key) === `${prefix}/`);
+      const unstored = await artifactNotStored(this.store, own, { folder: `${prefix}/`, sizes: group.sizes });
+      if (unstored) entry.unstored = unstored.what;
+    }
     const verification = group.hasVerification ? await readVerification(this.store, prefix) : undefined;
     if (verification && 'damage' in verification) return { ...entry, status: 'damaged', damage: verification.damage };
     // A record of another manifest (edited since it was verified, or another backup's) says nothing about this one.

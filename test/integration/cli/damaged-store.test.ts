@@ -132,6 +132,7 @@ describe('a store with a damaged backup', () => {
     trackMember(memberPidFile(latestDir));
     await stopMember(memberPidFile(latestDir));
     const again = await dbbackup(['restore', 'latest', '--engine', 'etcd', '--instance', 'cut-short', '--target', JSON.stringify({ dataDir: latestDir, ...(await freeMemberUrls()) })]);
+    const list = await dbbackup(['list', '--instance', 'cut-short']);
 
     // Assess
     const why = `is damaged: backups/etcd/cut-short/${cut}/data/default/snapshot.db is 5000 bytes, expected ${whole}`;
@@ -144,5 +145,9 @@ describe('a store with a damaged backup', () => {
     // A restore of latest that fails (here: its target is no longer empty) says which backup latest was, and why not the newest.
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(new RegExp(`^dbbackup: restore target data dir .* — latest was backup ${good}, not the newest: ${cut} is damaged: .* \\[TARGET_NOT_EMPTY\\]$`, 'm'));
+    // list tells it from its listing, without a verify
+    expect(list.stdout).toMatch(new RegExp(`^${cut}\\s+etcd\\s+cut-short\\s+\\S+ \\S+\\s+CORRUPT\\s`, 'm'));
+    expect(list.stdout).toMatch(new RegExp(`^${good}\\s+etcd\\s+cut-short\\s+\\S+ \\S+\\s+(complete|verified)\\s`, 'm'));
+    expect(list.stdout).toContain(`artifacts cut short or gone (found by the listing; restore latest passes over these):\n  etcd/cut-short/${cut}: backups/etcd/cut-short/${cut}/data/default/snapshot.db is 5000 bytes, expected ${whole}`);
   });
 });
