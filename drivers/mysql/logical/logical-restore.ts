@@ -47,6 +47,7 @@ import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, schemaArtifactsOf, type MysqlFacts } from '../shared/layout';
 import { assertTargetAllows } from './target-privileges';
 import { holdEvents, keepOneTimeEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
+import { assertViewSourcesExist } from './target-view-sources';
 import { accountsToReplace, replaceAccounts, withAccountsAsCreated } from './target-accounts';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
@@ -374,6 +375,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     version = await detectServerVersion(connection);
     await assertTargetAllows(connection, version, { statements: posts, replay: ctx.target.pointInTime !== undefined }, where, ctx.logger);
     await assertTargetTimeZones(connection, posts, where);
+    await assertViewSourcesExist(connection, posts, new Set(mappings.map((m) => m.source)), describeServer(ctx.target));
     await warnOfAbsentDefiners(connection, posts, facts.users !== undefined, ctx.logger);
     users = facts.users ? await statementsOf(facts.users) : [];
     replacedAccounts = await accountsToReplace(connection, users, ctx.force, describeServer(ctx.target));
