@@ -24,6 +24,25 @@ export const RESTORE_ROOTS_ENV = 'DBBACKUP_RESTORE_ROOTS';
 /** The setting that names the servers a forced restore may replace databases on: `host:port`, `host:*`, `unix:<path>`, comma-separated. */
 export const RESTORE_SERVERS_ENV = 'DBBACKUP_RESTORE_SERVERS';
 
+/**
+ * In AWS (the request came from whoever may start an execution), a restore of any kind loads the
+ * backup's data only into a server this host's configuration names: otherwise the console could
+ * send a backup's every row to any server the host reaches. A scratch target the drill started
+ * itself is no such risk and is not checked; a forced restore is checked by
+ * {@link assertForcedRestoreAllowed}.
+ * @throws PermanentError `RESTORE_ROOT_REFUSED` naming the server and the setting
+ */
+export function assertRestoreServersAllowed(servers: readonly string[], allowed: readonly string[]): void {
+  for (const server of servers) {
+    if (allowed.some((entry) => serverMatches(entry, server))) continue;
+    const among = allowed.length > 0 ? `among the servers this host allows (${allowed.join(', ')})` : 'a server this host allows, and it allows none';
+    throw new PermanentError(
+      `the restore would load the backup's data into ${server}, which is not ${among}; a restore started in AWS loads data only into the servers the host's own configuration names in ${RESTORE_SERVERS_ENV} (e.g. in /etc/dbbackup/dbbackup.env), never where the restore input alone says`,
+      { code: 'RESTORE_ROOT_REFUSED' },
+    );
+  }
+}
+
 /** What {@link assertForcedRestoreAllowed} checks. */
 export interface ForcedRestore {
   engine: string;

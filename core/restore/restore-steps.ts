@@ -16,7 +16,7 @@ import { provenDamage } from '../catalog/verification';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
-import { assertForcedRestoreAllowed } from '../host/restore-roots';
+import { assertForcedRestoreAllowed, assertRestoreServersAllowed } from '../host/restore-roots';
 import { releaseRunDir } from '../runs/run-dir';
 import { restoreRunDir } from '../runs/spool-layout';
 import { readJson } from '../store/json';
@@ -48,6 +48,7 @@ export async function restoreContext(state: RestoreState, node: NodeRef, deps: S
     engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target, node), replacedServers: driver.replacedServers?.(target),
     roots: deps.restoreRoots ?? [], servers: deps.restoreServers ?? [],
   });
+  if (deps.confineRestoreServers && state.drill?.scratch === undefined) assertRestoreServersAllowed(driver.replacedServers?.(target) ?? [], deps.restoreServers ?? []);
   const dir = restoreRunDir(deps.spoolRoot, state.restoreId, node.name);
   const spoolDir = keepsFiles
     ? await enterRunDir({

@@ -58,7 +58,10 @@ beforeAll(async () => {
   [source, target] = await Promise.all([startTestMariaDb('wide-src'), startTestMariaDb('wide-dst', 2)]);
   await createTables(source, TABLES);
   const storeUrl = await tempDir('wide-store');
-  const document = agentStepDocument({ storeUrl, region: 'us-east-1', agentCommand: AGENT, environment: { DBBACKUP_SPOOL_DIR: await tempDir('wide-host-spool') } });
+  // The host's own configuration: the one server a restore may load into (in AWS, a restore to any other is refused).
+  const document = agentStepDocument({
+    storeUrl, region: 'us-east-1', agentCommand: AGENT, environment: { DBBACKUP_SPOOL_DIR: await tempDir('wide-host-spool'), DBBACKUP_RESTORE_SERVERS: `127.0.0.1:${target.port}` },
+  });
   ssm = await startSsmStandin({ instanceIds: [HOST], documents: { [DOCUMENT]: document } });
   rt = await createTestRuntime({ storeUrl, workflows: { hostStepTimeoutSeconds: 600, waitMs: 100 } });
   const hostRunner = new SsmHostRunner({ clientConfig: ssm.clientConfig, documentName: DOCUMENT, resultStore: rt.store });
@@ -91,3 +94,21 @@ it(`backs up and restores ${TABLES} tables through SSM and the state machines wi
   expect(largest.bytes).toBeLessThan(PAYLOAD_BUDGET);
   expect(Math.max(...commands)).toBeLessThan(PAYLOAD_BUDGET);
 }, 300_000);
+
+it('refuses, on the host, a restore into a server the host\'s configuration does not name, forced or not: the console cannot send the data elsewhere', async () => {
+  // Prepare: the backup of the test above
+  const [entry] = await rt.catalog.list({ engine: 'mysql', instance: 'wide' });
+
+  // Act: into the source server, under another name
+  const error = await rt.execute('restore', { backupId: entry.backupId, target: { ...source.config(), renameDatabases: { wide: 'wide_copy' } }, host: HOST }).then(() => undefined, (e: unknown) => e);
+
+  // Assess
+  expect(error).toMatchObject({ errorName: 'PermanentError', causeText: expect.stringMatching(new RegExp(`^RESTORE_ROOT_REFUSED: the restore would load the backup's data into 127\\.0\\.0\\.1:${source.port}, which is not among the servers this host allows \\(127\\.0\\.0\\.1:${target.port}\\)`)) });
+  const connection = await source.connect();
+  try {
+    const [databases] = await connection.query("SHOW DATABASES LIKE 'wide_copy'") as [unknown[], unknown];
+    expect(databases).toEqual([]);
+  } finally {
+    await connection.end();
+  }
+}, 120_000);
