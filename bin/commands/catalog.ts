@@ -26,7 +26,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
       const ctx = context();
       ctx.requireStore();
       const { catalog } = await ctx.runtimeFor();
-      const all = await catalog.list({ engine: options.engine, instance: options.instance, includeIncomplete: true }); // (the same listing: incomplete ones read nothing more)
+      const all = await catalog.list({ engine: options.engine, instance: options.instance, includeIncomplete: true, sizes: true }); // (the same listing: incomplete ones read nothing more)
       const entries = options.all ? all : all.filter((e) => !isIncomplete(e));
       ctx.print(listedEntries(entries), () => formatList(entries, all.length - entries.length));
     });

@@ -40,7 +40,7 @@ export function reportCommand(program: Command, context: () => CliContext): void
       const listed = instancesFile(file).filter((i) => (!options.engine || i.engine === options.engine) && (!options.instance || i.name === options.instance));
       const { catalog, registry } = await ctx.runtimeFor();
       if (options.engine) registry.get(options.engine); // an unknown engine is bad input, not "no instances"
-      const entries = await catalog.list({ engine: options.engine, instance: options.instance });
+      const entries = await catalog.list({ engine: options.engine, instance: options.instance, sizes: true });
       const health = instanceHealth(entries, (engine, instance) => {
         const configured = listed.find((i) => i.engine === engine && i.name === instance);
         return { rpoHours: configured?.rpoHours ?? defaults.rpoHours, drillMaxAgeHours: configured?.drill?.maxAgeHours ?? defaults.drillMaxAgeHours };

@@ -67,6 +67,12 @@ export interface CatalogFilter {
   instance?: string;
   /** Include incomplete backups (default false). Damaged ones are always listed. */
   includeIncomplete?: boolean;
+  /**
+   * Compare each backup's artifacts in its own folder with the listing's sizes (`unstored`): what
+   * `list`, `show` and `report` show. It keeps every object's size while listing: left off where
+   * only the records matter (a large store listed twice as slowly).
+   */
+  sizes?: boolean;
 }
 
 /**
@@ -129,7 +135,7 @@ export class Catalog {
 
   /** Backups matching the filter, newest first (their records read {@link RECORDS_READ_AT_ONCE} backups at a time). */
   async list(filter: CatalogFilter = {}): Promise<CatalogEntry[]> {
-    const groups = (await this.groups(filter, true)).filter((group) => group.hasManifest || filter.includeIncomplete);
+    const groups = (await this.groups(filter, filter.sizes === true)).filter((group) => group.hasManifest || filter.includeIncomplete);
     const entries = await mapLimited(groups, RECORDS_READ_AT_ONCE, (group) => this.entry(group));
     return entries.filter((entry) => entry.status !== 'incomplete' || filter.includeIncomplete);
   }

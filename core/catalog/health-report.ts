@@ -55,9 +55,10 @@ export function instanceHealth(
     const bounds = boundsOf(engine, instance);
     const ageHours = (at: string) => (now - Date.parse(at)) / HOUR_MS;
     const health: InstanceHealth = { engine, instance, bounds, problems: [] };
-    // A backup counts only while it can be restored: verified, and so is every backup it rests on.
+    // A backup counts only while it can be restored: verified, its artifacts stored whole (as far as
+    // the listing tells: `unstored`), and so is every backup it rests on.
     const brokenChain = chainProblems(group);
-    const restorable = (entry: CatalogEntry) => isVerified(entry) && brokenChain(entry) === undefined;
+    const restorable = (entry: CatalogEntry) => isVerified(entry) && entry.unstored === undefined && brokenChain(entry) === undefined;
     const verified = group.filter(isVerified).sort((a, b) => b.backupId.localeCompare(a.backupId));
     // The RPO is the age of what `restore latest` would take now: not a backup a drill failed to restore.
     const backup = verified.find((entry) => restorable(entry) && isRestorable(entry));

@@ -9,7 +9,7 @@ import type { BlobStore } from '../store/blob-store';
 import { unlistedArtifacts, unlistedText } from './backup-record';
 import type { Catalog, CatalogEntry, LatestFilter } from './catalog';
 import type { BackupManifest } from './manifest';
-import { artifactNotStored, backupFolder, type FolderListing } from './stored-artifacts';
+import { artifactNotStored, PoolListings, type FolderListing } from './stored-artifacts';
 
 /** An artifact a backup's restore needs and the store does not hold whole, or its manifest does not list. */
 export interface MissingArtifact {
@@ -22,18 +22,18 @@ export type MissingArtifacts = (manifest: BackupManifest, listed?: FolderListing
 
 /**
  * A {@link MissingArtifacts} over `store`, the facts read by `registry`'s drivers (without one, the
- * stored sizes only). `pooled: false` leaves out the artifacts outside the backup's folder (a
- * pool's, which only a `head` of each would tell: the prune function may list and delete pool
- * objects, never read them).
+ * stored sizes only). Pooled artifacts are headed one by one, or with `pools: 'list'` found in one
+ * listing of each pool (the prune function may list and delete pool objects, never read them; and
+ * a backup of many pooled artifacts costs a request per thousand of them, not one each).
  */
-export function missingArtifacts(store: BlobStore, registry: DriverRegistry | undefined, { pooled = true }: { pooled?: boolean } = {}): MissingArtifacts {
+export function missingArtifacts(store: BlobStore, registry: DriverRegistry | undefined, { pools = 'head' }: { pools?: 'head' | 'list' } = {}): MissingArtifacts {
   const found = new Map<string, MissingArtifact | undefined>();
+  const listings = pools === 'list' ? new PoolListings(store) : undefined;
   return async (manifest, listed) => {
     const id = `${manifest.engine}/${manifest.instance}/${manifest.backupId}`;
     if (!found.has(id)) {
       const unlisted = registry ? unlistedArtifacts(registry, manifest) : [];
-      const looked = pooled ? manifest.artifacts : manifest.artifacts.filter((artifact) => backupFolder(artifact.key) !== undefined);
-      found.set(id, unlisted.length > 0 ? { code: 'ARTIFACT_MISSING', what: unlistedText(unlisted) } : await artifactNotStored(store, looked, listed));
+      found.set(id, unlisted.length > 0 ? { code: 'ARTIFACT_MISSING', what: unlistedText(unlisted) } : await artifactNotStored(store, manifest.artifacts, listed, listings));
     }
     return found.get(id);
   };

@@ -45,8 +45,8 @@ export const DEFAULT_INCOMPLETE_GRACE_MS = 48 * 3600_000;
  * Decides, and with `apply` deletes. Returns every decision, kept ones included. `registry`: the
  * drivers that read each backup's facts, for the artifacts they name (without it, what `restore
  * latest` takes is judged by the stored sizes of the artifacts the manifests list). The sizes are
- * those of each backup's folder listing: a pooled artifact is not looked at (the prune function
- * may not read the pools).
+ * those the listings of each backup's folder and of the pools show (the prune function may list the
+ * pools, never read them).
  */
 export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePolicy, registry?: DriverRegistry): Promise<PruneDecision[]> {
   if (policy.keepLast === undefined && policy.maxAgeMs === undefined) {
@@ -64,7 +64,7 @@ export async function prune(catalog: Catalog, store: BlobStore, policy: PrunePol
   }
 
   const decisions: PruneDecision[] = [];
-  const missing = missingArtifacts(store, registry, { pooled: false });
+  const missing = missingArtifacts(store, registry, { pools: 'list' });
   for (const group of groups.values()) {
     const complete = group.filter((e) => e.complete); // newest first
     const taken = await latestRestorable(catalog, group[0].engine, group[0].instance, missing);

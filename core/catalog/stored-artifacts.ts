@@ -36,8 +36,27 @@ export async function listFolder(store: BlobStore, folder: string): Promise<Fold
   return { folder, sizes };
 }
 
-/** The stored size of every artifact (undefined: not stored), in their order; a folder `known` lists is not listed again. */
-async function storedSizes(store: BlobStore, artifacts: readonly StoredArtifact[], known?: FolderListing): Promise<Array<number | undefined>> {
+/**
+ * Listings of the folders that hold pooled artifacts (`pool/<engine>/<instance>/`), each made once
+ * and shared: what a caller that may list the pools but not read them (the prune function) passes
+ * instead of a `head` per artifact.
+ */
+export class PoolListings {
+  private readonly made = new Map<string, Promise<ReadonlyMap<string, number>>>();
+
+  constructor(private readonly store: BlobStore) {}
+
+  /** The size of the object at `key` as its folder's one listing saw it; undefined when absent. */
+  async sizeOf(key: string): Promise<number | undefined> {
+    const folder = key.slice(0, key.lastIndexOf('/') + 1);
+    let listing = this.made.get(folder);
+    if (!listing) this.made.set(folder, listing = listFolder(this.store, folder).then((l) => l.sizes));
+    return (await listing).get(key);
+  }
+}
+
+/** The stored size of every artifact (undefined: not stored), in their order; a folder `known` lists is not listed again, pooled ones are headed unless `pools` lists them. */
+async function storedSizes(store: BlobStore, artifacts: readonly StoredArtifact[], known?: FolderListing, pools?: PoolListings): Promise<Array<number | undefined>> {
   const folderOf = artifacts.map((a) => backupFolder(a.key));
   const listed = new Map<string, number>();
   for (const folder of new Set(folderOf)) {
@@ -45,9 +64,10 @@ async function storedSizes(store: BlobStore, artifacts: readonly StoredArtifact[
     const { sizes } = folder === known?.folder ? known : await listFolder(store, folder);
     for (const [key, size] of sizes) listed.set(key, size);
   }
-  return mapLimited(artifacts, HEAD_CONCURRENCY, async (artifact, i) => (
-    folderOf[i] !== undefined ? listed.get(artifact.key) : (await store.head(artifact.key))?.size
-  ));
+  return mapLimited(artifacts, HEAD_CONCURRENCY, async (artifact, i) => {
+    if (folderOf[i] !== undefined) return listed.get(artifact.key);
+    return pools ? pools.sizeOf(artifact.key) : (await store.head(artifact.key))?.size;
+  });
 }
 
 /** An artifact the store does not hold as recorded: gone (`ARTIFACT_MISSING`), or of another size (`ARTIFACT_SIZE_MISMATCH`: cut short, or written over). */
@@ -60,10 +80,11 @@ export interface ArtifactNotStored {
 /**
  * The first artifact of `artifacts` the store does not hold at its size, or undefined when none.
  * `known`: a listing of the backup's folder just made (the catalog's, as it found the backup),
- * taken as it is.
+ * taken as it is; `pools`: listings of the pools to take pooled artifacts' sizes from (else a
+ * `head` each).
  */
-export async function artifactNotStored(store: BlobStore, artifacts: readonly StoredArtifact[], known?: FolderListing): Promise<ArtifactNotStored | undefined> {
-  const sizes = await storedSizes(store, artifacts, known);
+export async function artifactNotStored(store: BlobStore, artifacts: readonly StoredArtifact[], known?: FolderListing, pools?: PoolListings): Promise<ArtifactNotStored | undefined> {
+  const sizes = await storedSizes(store, artifacts, known, pools);
   const storedSize = (artifact: StoredArtifact) => storedBytesOf(artifact).size; // an encoded artifact's stored bytes
   const index = artifacts.findIndex((artifact, i) => sizes[i] !== storedSize(artifact));
   if (index < 0) return undefined;

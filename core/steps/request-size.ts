@@ -8,8 +8,12 @@
  */
 import { PermanentError } from '../errors';
 
-/** The most bytes of JSON a request may take: a config of hundreds of shards fits, with room beside it for the state's other fields. */
-export const MAX_REQUEST_BYTES = 32 * 1024;
+/**
+ * The most bytes of JSON a request may take: a config of a few hundred shards fits. A host step's
+ * input travels base64-encoded (4 characters for 3 bytes) beside the state's other fields, so an
+ * SSM command's ~48 KB hold some 36 KB of state: this leaves room for the rest.
+ */
+export const MAX_REQUEST_BYTES = 24 * 1024;
 
 /**
  * @throws PermanentError `INVALID_INPUT` when `request` takes more than {@link MAX_REQUEST_BYTES} as JSON

@@ -45,6 +45,7 @@ import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult,
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, schemaArtifactsOf, type MysqlFacts } from '../shared/layout';
+import { ER_NO_SUCH_TABLE } from '../shared/errors';
 import { assertTargetAllows } from './target-privileges';
 import { holdEvents, keepOneTimeEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
 import { assertViewSourcesExist } from './target-view-sources';
@@ -460,11 +461,13 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   // refuses fails the restore.
   const brokenOf = new Map(mappings.map((m) => [m.target, new Set(schemaOf.get(m.source)?.brokenViews ?? [])]));
   const isBroken = (database: string | undefined, name: string) => database !== undefined && (brokenOf.get(database)?.has(name) ?? false);
-  const mayGoWithout: MayGoWithout = ({ statement, database }) => {
+  const mayGoWithout: MayGoWithout = ({ statement, database, error }) => {
     const defined = definedObject(statement);
     if (defined) return defined.kind === 'view' && isBroken(database, defined.name);
     const granted = grantedTable(statement);
-    return granted !== undefined && (isBroken(granted.database, granted.name) || !brokenOf.has(granted.database));
+    if (granted === undefined) return false;
+    const noSuchTable = (error as { errno?: number }).errno === ER_NO_SUCH_TABLE;
+    return isBroken(granted.database, granted.name) || (!brokenOf.has(granted.database) && noSuchTable);
   };
   // Enabled events are created held, and enabled once the restore is proven (held-events.ts).
   const eventsHeld: HeldEvent[] = [];

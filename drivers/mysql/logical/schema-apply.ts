@@ -210,11 +210,11 @@ export async function applyPreSchema(
 }
 
 /** Statements a restore may finish without, should the server refuse them (views the source could not resolve either, and grants on them). */
-export type MayGoWithout = (item: Pick<DeferredStatement, 'statement' | 'database'>) => boolean;
+export type MayGoWithout = (item: Pick<DeferredStatement, 'statement' | 'database' | 'error'>) => boolean;
 
 /** Whether a statement that failed with `error` may wait for the others: a dependency may be missing yet, or it may be gone without. */
 function mayWait(error: unknown, item: Pick<DeferredStatement, 'statement' | 'database'>, mayGoWithout: MayGoWithout = () => false): boolean {
-  return MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0) || ((error as { errno?: unknown }).errno !== undefined && mayGoWithout(item));
+  return MISSING_DEPENDENCY.has((error as { errno?: number }).errno ?? 0) || ((error as { errno?: unknown }).errno !== undefined && mayGoWithout({ ...item, error }));
 }
 
 /** A statement whose dependencies did not exist yet, kept for {@link finishDeferred}. */

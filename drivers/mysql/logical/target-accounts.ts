@@ -47,6 +47,12 @@ async function existing(connection: Connection, account: string): Promise<string
   } catch (error) {
     const errno = (error as { errno?: number }).errno;
     if (errno === 1133 || errno === 1396) return undefined; // ER_PASSWORD_NO_MATCH (MariaDB), ER_CANNOT_USER: no such account
+    if (errno === 1044 || errno === 1142 || errno === 1227) {
+      throw new PermanentError(
+        `the restore user cannot read the target's accounts (SHOW CREATE USER ${account}: ${(error as Error).message}), which a restore with the backup's accounts compares with the backup's before it changes any: grant it SELECT ON mysql.* too`,
+        { code: 'MYSQL_PRIVILEGES', engine: ENGINE, cause: error },
+      );
+    }
     throw error;
   }
 }
@@ -86,7 +92,10 @@ export async function replaceAccounts(connection: Connection, accounts: readonly
   for (const account of accounts) await connection.query(`DROP USER IF EXISTS ${account}`);
 }
 
+/** MySQL 8's `DEFAULT ROLE` clause of `SHOW CREATE USER`, which `ALTER USER` does not take (it has its own statement form; the CREATE set it). */
+const DEFAULT_ROLE = /\s+DEFAULT ROLE\s+`(?:[^`]|``)*`@`(?:[^`]|``)*`(?:\s*,\s*`(?:[^`]|``)*`@`(?:[^`]|``)*`)*/i;
+
 /** users.sql's statements, then each account's `CREATE USER` again as `ALTER USER`: a GRANT that carried a password cleared its `PASSWORD EXPIRE`. */
 export function withAccountsAsCreated(statements: readonly string[]): string[] {
-  return [...statements, ...createdAccounts(statements).map(({ created }) => created.replace(/^CREATE USER /i, 'ALTER USER '))];
+  return [...statements, ...createdAccounts(statements).map(({ created }) => created.replace(/^CREATE USER /i, 'ALTER USER ').replace(DEFAULT_ROLE, ''))];
 }

@@ -13,7 +13,7 @@ import { definedObject } from '../shared/schema-objects';
 import { ENGINE } from '../shared/layout';
 
 /** A table a view's FROM or JOIN names, qualified (`` `db`.`t` ``, possibly after opening parentheses). */
-const READ_TABLE = /\b(?:from|join)\s+\(*\s*`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`/gi;
+const READ_TABLE = /\b(?:from|join|straight_join)\s+\(*\s*`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`/gi;
 
 const unquote = (name: string): string => name.replace(/``/g, '`');
 

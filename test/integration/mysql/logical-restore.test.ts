@@ -144,12 +144,22 @@ describe('mysql logical restore', () => {
       return row[0];
     };
 
+    // A restore user that may create accounts and grant, but not read mysql.*: it cannot compare the accounts
+    await admin.query(`CREATE USER 'restorer'@'%' IDENTIFIED BY 'restorer-pw';
+      GRANT INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, FILE, REFERENCES, INDEX, ALTER, SHOW DATABASES, SUPER, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE,
+        CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER, SET USER, BINLOG ADMIN ON *.* TO 'restorer'@'%' WITH GRANT OPTION;
+      GRANT SELECT ON shop.* TO 'restorer'@'%' WITH GRANT OPTION`);
+
     // Act
+    const unprivileged = await restoreInto({ config: () => ({ ...target.config(), user: 'restorer', password: 'restorer-pw' }) }).then(() => undefined, (error: Error) => error);
     const refused = await restoreInto(target).then(() => undefined, (error: Error) => error);
     const [databases] = await admin.query("SHOW DATABASES LIKE 'shop'") as [unknown[], unknown];
     const { checks } = await restoreInto(target, {}, true);
 
     // Assess
+    expect(unprivileged?.message).toMatch(/the restore user cannot read the target's accounts \(SHOW CREATE USER `shop_\w+`@`[%\w]+`: Access denied for user 'restorer'/);
+    expect(unprivileged).toMatchObject({ code: 'MYSQL_PRIVILEGES' });
+    expect(unprivileged!.message).toContain('grant it SELECT ON mysql.* too');
     expect(refused).toMatchObject({ code: 'TARGET_NOT_EMPTY', message: expect.stringContaining('already has account `shop_reader`@`%` the backup\'s users differ from') });
     expect(databases).toEqual([]); // refused before anything was written
     expect(checks.filter((c) => !c.ok)).toEqual([]);

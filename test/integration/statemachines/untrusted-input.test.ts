@@ -101,7 +101,7 @@ describe('restore console input', () => {
     const error = await failure(input);
 
     // Assess
-    expect(error.causeText).toMatch(/^INVALID_INPUT: the restore request is \d+ bytes of JSON, more than the 32768 a request may be \(each host step carries it in an SSM command, which holds about 48 KB\)/);
+    expect(error.causeText).toMatch(/^INVALID_INPUT: the restore request is \d+ bytes of JSON, more than the 24576 a request may be \(each host step carries it in an SSM command, which holds about 48 KB\)/);
     expect(error.execution.path).not.toContain('Prepare');
     await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });

@@ -361,6 +361,35 @@ describe('prune', () => {
     expect(latest.backupId).toBe(intact.backupId);
   });
 
+  it('never deletes the backup restore latest takes when the newer ones share a pooled artifact the store lost (found from one listing of the pool, no read)', async () => {
+    // Prepare: the two newer backups share a pool object, then lost
+    const now = new Date();
+    const intact = await storeBackup({ at: new Date(now.getTime() - 3 * DAY), pooled: ['older sstable'] });
+    await storeBackup({ at: new Date(now.getTime() - 2 * DAY), pooled: ['shared sstable'] });
+    const newest = await storeBackup({ at: new Date(now.getTime() - DAY), pooled: ['shared sstable'] });
+    await rm(path.join(root, newest.manifest.artifacts[1].key));
+    const reads: string[] = [];
+    const watched = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property !== 'head' && property !== 'get') return Reflect.get(target, property, receiver);
+        return (key: string, ...rest: unknown[]) => {
+          if (key.startsWith('pool/')) reads.push(key);
+          return (Reflect.get(target, property, receiver) as (...args: unknown[]) => unknown).call(target, key, ...rest);
+        };
+      },
+    });
+
+    // Act
+    const decisions = await prune(new Catalog(watched), watched, { keepLast: 1, now, apply: true });
+
+    // Assess
+    expect(decisions.filter((d) => d.action === 'keep').map((d) => [d.entry.backupId, d.reason])).toEqual([
+      [newest.backupId, 'newest complete backup that passed its validation'],
+      [intact.backupId, 'the backup restore latest takes (each newer one failed its drill or lacks an artifact)'],
+    ]);
+    expect(reads).toEqual([]); // the pool was listed, never read
+  });
+
   it('removes incomplete leftovers only after the grace period', async () => {
     // Prepare
     const now = new Date();

@@ -48,6 +48,18 @@ describe('instance health', () => {
     ]);
   });
 
+  it('measures the RPO by an older backup when the newest one\'s artifact is cut short in the store (restore latest passes over it)', () => {
+    const entries = [
+      { ...backup('c', '20261204T110000000Z-cccccc', 1), unstored: 'backups/etcd/c/20261204T110000000Z-cccccc/data/default/snapshot.db is 5000 bytes, expected 24608' },
+      backup('c', '20261203T000000000Z-dddddd', 36),
+    ];
+
+    const [health] = instanceHealth(entries, bounds, { now: NOW });
+
+    expect(health.newestBackup?.backupId).toBe('20261203T000000000Z-dddddd');
+    expect(health.problems).toContain('newest backup restore latest takes is 36.0 h old, over its RPO of 26.0 h');
+  });
+
   it('counts no backup whose chain is broken, nor its drill, and names the newest such backup', () => {
     // Prepare: a full backup a re-verification found corrupt, an incremental on it, and one on that (drilled fine before)
     const full = { ...backup('d', '20261204T000000000Z-ffffff', 12), verification: { ok: false, verifiedAt: hoursAgo(1) } } as CatalogEntry;

@@ -1,0 +1,24 @@
+/** What a restore applies of the backup's accounts after their grants: each CREATE USER again, as the ALTER USER the server takes. */
+import { withAccountsAsCreated } from '../../../drivers/mysql/logical/target-accounts';
+
+describe('withAccountsAsCreated', () => {
+  it('applies each account\'s CREATE USER again as ALTER USER after the grants, without MySQL 8\'s DEFAULT ROLE clause (ALTER USER takes it only alone)', () => {
+    // Prepare: users.sql as a MariaDB and a MySQL 8 source write it
+    const statements = [
+      'CREATE ROLE IF NOT EXISTS `reader`',
+      "CREATE USER IF NOT EXISTS `shop_intern`@`localhost` IDENTIFIED BY PASSWORD '*FB570FD7BFC5874C9CA4E411C526146CCAEAC578' ACCOUNT LOCK PASSWORD EXPIRE",
+      "CREATE USER IF NOT EXISTS `app`@`%` IDENTIFIED WITH 'caching_sha2_password' AS 'hash' DEFAULT ROLE `reader`@`%`,`writer`@`%` REQUIRE NONE PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK",
+      'GRANT USAGE ON *.* TO `shop_intern`@`localhost` IDENTIFIED BY PASSWORD \'*FB570FD7BFC5874C9CA4E411C526146CCAEAC578\'',
+    ];
+
+    // Act
+    const applied = withAccountsAsCreated(statements);
+
+    // Assess
+    expect(applied.slice(0, statements.length)).toEqual(statements);
+    expect(applied.slice(statements.length)).toEqual([
+      "ALTER USER `shop_intern`@`localhost` IDENTIFIED BY PASSWORD '*FB570FD7BFC5874C9CA4E411C526146CCAEAC578' ACCOUNT LOCK PASSWORD EXPIRE",
+      "ALTER USER `app`@`%` IDENTIFIED WITH 'caching_sha2_password' AS 'hash' REQUIRE NONE PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK",
+    ]);
+  });
+});
