@@ -62,9 +62,9 @@ export function agentInstallDocument(options: AgentInstallDocumentOptions): SsmC
 }
 
 /**
- * A check, run in the unpacked release, that each of `packages` loads with the host's Node.js:
- * a native addon built for another Node.js major or platform fails here, at install, rather than at
- * the first backup that needs it.
+ * A check, run in the release, that each of `packages` loads with the host's Node.js: a native
+ * addon built for another Node.js major or platform fails here, at install (or at the daily run
+ * after the host's Node.js changed), rather than at the first backup that needs it.
  */
 function packagesLoad(packages: readonly string[], builtWith: string): string {
   const names = packages.map((name) => {
@@ -74,7 +74,7 @@ function packagesLoad(packages: readonly string[], builtWith: string): string {
   const check = 'const failed = []; for (const name of process.argv.slice(1)) { try { require(require.resolve(name, { paths: [process.cwd()] })); } catch (error) { failed.push(name + ": " + String(error.message).split("\\n")[0]); } }'
     + ` if (failed.length > 0) { console.error("dbbackup: the agent bundle was built with ${builtWith}; this host runs Node.js " + process.version + " on " + process.platform + "-" + process.arch + ", which cannot load " + failed.join("; ") + " (deploy the stack from a machine with the Node.js major version and the architecture of the hosts)"); process.exit(1); }`;
   if (/['"\\]/.test(builtWith)) throw new Error(`agent install document: '${builtWith}' may not hold quotes or backslashes`);
-  return `  (cd "$release.partial" && node -e '${check}' ${names.join(' ')})`;
+  return `(cd "$release" && node -e '${check}' ${names.join(' ')})`;
 }
 
 function installScript(options: AgentInstallDocumentOptions, download: string): string[] {
@@ -97,9 +97,10 @@ function installScript(options: AgentInstallDocumentOptions, download: string): 
     '  rm -rf "$release.partial" && mkdir -p "$release.partial"',
     '  tar -xzf "$archive" -C "$release.partial"',
     '  "$release.partial/bin/dbbackup.js" --help >/dev/null',
-    packagesLoad(options.packages, options.builtWith),
     '  mv "$release.partial" "$release"',
     'fi',
+    // Every run, not only the first: the association runs daily, so a host whose Node.js was upgraded since is told too.
+    packagesLoad(options.packages, options.builtWith),
     'touch "$release"',
     'ln -sfn "$release" "$root/current"',
     'mkdir -p "$bin_dir" && ln -sfn "$root/current/bin/dbbackup.js" "$bin_dir/dbbackup"',
