@@ -67,7 +67,7 @@ export async function createRuntime(settings: Settings, logger: Logger, options:
     spoolRoot: settings.spoolRoot,
     restoreRoots: settings.restoreRoots ?? [],
     restoreServers: settings.restoreServers ?? [],
-    ...(settings.platform === 'aws' ? { confineRestoreServers: true } : {}),
+    ...(settings.platform === 'aws' ? { confineRestores: true } : {}),
     ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
     kms: onFirstUse(() => new KMSClient(kmsOptionsFromEnv(settings.env))),

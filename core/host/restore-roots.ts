@@ -25,22 +25,26 @@ export const RESTORE_ROOTS_ENV = 'DBBACKUP_RESTORE_ROOTS';
 export const RESTORE_SERVERS_ENV = 'DBBACKUP_RESTORE_SERVERS';
 
 /**
- * In AWS (the request came from whoever may start an execution), a restore of any kind loads the
- * backup's data only into a server this host's configuration names: otherwise the console could
- * send a backup's every row to any server the host reaches. A scratch target the drill started
- * itself is no such risk and is not checked; a forced restore is checked by
- * {@link assertForcedRestoreAllowed}.
- * @throws PermanentError `RESTORE_ROOT_REFUSED` naming the server and the setting
+ * In AWS (the request came from whoever may start an execution), a restore of any kind writes only
+ * where this host's configuration allows, forced or not: into servers `DBBACKUP_RESTORE_SERVERS`
+ * names and directories inside `DBBACKUP_RESTORE_ROOTS`. Otherwise the console could send a
+ * backup's every row to any server the host reaches, or have the agent (root) fill any empty
+ * directory. A scratch target a drill started itself is not checked; a forced restore is also
+ * checked by {@link assertForcedRestoreAllowed}.
+ * @throws PermanentError `RESTORE_ROOT_REFUSED` naming the server or path and the setting
  */
-export function assertRestoreServersAllowed(servers: readonly string[], allowed: readonly string[]): void {
-  for (const server of servers) {
-    if (allowed.some((entry) => serverMatches(entry, server))) continue;
-    const among = allowed.length > 0 ? `among the servers this host allows (${allowed.join(', ')})` : 'a server this host allows, and it allows none';
-    throw new PermanentError(
-      `the restore would load the backup's data into ${server}, which is not ${among}; a restore started in AWS loads data only into the servers the host's own configuration names in ${RESTORE_SERVERS_ENV} (e.g. in /etc/dbbackup/dbbackup.env), never where the restore input alone says`,
-      { code: 'RESTORE_ROOT_REFUSED' },
-    );
+export async function assertConsoleRestoreAllowed(restore: { engine: string; servers: readonly string[]; paths: readonly string[] | undefined }, allowed: { servers: readonly string[]; roots: readonly string[] }): Promise<void> {
+  const why = 'a restore started in AWS writes only';
+  for (const server of restore.servers) {
+    if (allowed.servers.some((entry) => serverMatches(entry, server))) continue;
+    const among = allowed.servers.length > 0 ? `among the servers this host allows (${allowed.servers.join(', ')})` : 'a server this host allows, and it allows none';
+    throw refusedTo(`the restore would load the backup's data into ${server}, which is not ${among}`, why, RESTORE_SERVERS_ENV);
   }
+  if (restore.paths === undefined) {
+    throw refusedTo(`engine '${restore.engine}' does not say which host paths its restore writes, so they cannot be checked against this host's restore roots`, why);
+  }
+  const outside = await outsideRoots(restore.paths, allowed.roots);
+  if (outside) throw refusedTo(`the restore would write ${outside}`, why);
 }
 
 /** What {@link assertForcedRestoreAllowed} checks. */
@@ -74,20 +78,31 @@ export async function assertForcedRestoreAllowed(restore: ForcedRestore): Promis
     const allowed = restore.servers?.length ? `among the servers this host allows (${restore.servers.join(', ')})` : 'a server this host allows, and it allows none';
     throw refused(`force would replace data on the server ${server}, which is not ${allowed}`, RESTORE_SERVERS_ENV);
   }
-  if (restore.replacedPaths.length === 0) return;
-  const roots = await Promise.all(restore.roots.map(resolvedPath));
-  for (const wanted of restore.replacedPaths) {
+  const outside = await outsideRoots(restore.replacedPaths, restore.roots);
+  if (outside) throw refused(`force would replace ${outside}`);
+}
+
+/** The first of `paths` not strictly inside one of `roots` (symbolic links resolved), in words: `<path> (<real>), which is not inside …`; undefined when every one is. */
+async function outsideRoots(paths: readonly string[], roots: readonly string[]): Promise<string | undefined> {
+  if (paths.length === 0) return undefined;
+  const resolved = await Promise.all(roots.map(resolvedPath));
+  for (const wanted of paths) {
     const real = await resolvedPath(wanted);
-    if (roots.some((root) => real.startsWith(root.endsWith('/') ? root : `${root}/`))) continue;
-    const allowed = restore.roots.length > 0 ? `the restore roots this host allows (${restore.roots.join(', ')})` : 'a restore root, and this host allows none';
-    throw refused(`force would replace ${wanted}${real === wanted ? '' : ` (${real})`}, which is not inside ${allowed}`);
+    if (resolved.some((root) => real.startsWith(root.endsWith('/') ? root : `${root}/`))) continue;
+    const allowed = roots.length > 0 ? `the restore roots this host allows (${roots.join(', ')})` : 'a restore root, and this host allows none';
+    return `${wanted}${real === wanted ? '' : ` (${real})`}, which is not inside ${allowed}`;
   }
+  return undefined;
 }
 
 function refused(why: string, setting: string = RESTORE_ROOTS_ENV): PermanentError {
+  return refusedTo(why, 'a forced restore replaces data only', setting);
+}
+
+function refusedTo(why: string, rule: string, setting: string = RESTORE_ROOTS_ENV): PermanentError {
   const where = setting === RESTORE_ROOTS_ENV ? 'inside the directories' : 'on the servers';
   return new PermanentError(
-    `${why}; a forced restore replaces data only ${where} the host's own configuration names in ${setting} (e.g. in /etc/dbbackup/dbbackup.env), never where the restore input says`,
+    `${why}; ${rule} ${where} the host's own configuration names in ${setting} (e.g. in /etc/dbbackup/dbbackup.env), never where the restore input says`,
     { code: 'RESTORE_ROOT_REFUSED' },
   );
 }

@@ -16,7 +16,7 @@ import { provenDamage } from '../catalog/verification';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
-import { assertForcedRestoreAllowed, assertRestoreServersAllowed } from '../host/restore-roots';
+import { assertConsoleRestoreAllowed, assertForcedRestoreAllowed } from '../host/restore-roots';
 import { releaseRunDir } from '../runs/run-dir';
 import { restoreRunDir } from '../runs/spool-layout';
 import { readJson } from '../store/json';
@@ -48,7 +48,12 @@ export async function restoreContext(state: RestoreState, node: NodeRef, deps: S
     engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target, node), replacedServers: driver.replacedServers?.(target),
     roots: deps.restoreRoots ?? [], servers: deps.restoreServers ?? [],
   });
-  if (deps.confineRestoreServers && state.drill?.scratch === undefined) assertRestoreServersAllowed(driver.replacedServers?.(target) ?? [], deps.restoreServers ?? []);
+  if (deps.confineRestores && state.drill?.scratch === undefined) {
+    await assertConsoleRestoreAllowed(
+      { engine: state.backup.engine, servers: driver.replacedServers?.(target) ?? [], paths: driver.replacedPaths?.(target, node) },
+      { servers: deps.restoreServers ?? [], roots: deps.restoreRoots ?? [] },
+    );
+  }
   const dir = restoreRunDir(deps.spoolRoot, state.restoreId, node.name);
   const spoolDir = keepsFiles
     ? await enterRunDir({

@@ -31,10 +31,11 @@ export interface StepDeps {
   /** Servers on which a forced restore may replace databases (core/host/restore-roots.ts); none when absent. */
   restoreServers?: readonly string[];
   /**
-   * Every restore's servers must be among {@link restoreServers}, forced or not (a scratch target
-   * a drill started aside): where requests come from the console (platform `aws`, platform.ts).
+   * Every restore writes only into {@link restoreServers} and inside {@link restoreRoots}, forced
+   * or not (a scratch target a drill started aside): where requests come from the console
+   * (platform `aws`, platform.ts; core/host/restore-roots.ts).
    */
-  confineRestoreServers?: boolean;
+  confineRestores?: boolean;
   /** Masks the secrets this process resolved in a text (core/config/resolved-secrets.ts); errors leave steps masked. */
   maskSecrets?: (text: string) => string;
   /**

@@ -103,7 +103,7 @@ it('refuses, on the host, a restore into a server the host\'s configuration does
   const error = await rt.execute('restore', { backupId: entry.backupId, target: { ...source.config(), renameDatabases: { wide: 'wide_copy' } }, host: HOST }).then(() => undefined, (e: unknown) => e);
 
   // Assess
-  expect(error).toMatchObject({ errorName: 'PermanentError', causeText: expect.stringMatching(new RegExp(`^RESTORE_ROOT_REFUSED: the restore would load the backup's data into 127\\.0\\.0\\.1:${source.port}, which is not among the servers this host allows \\(127\\.0\\.0\\.1:${target.port}\\)`)) });
+  expect(error).toMatchObject({ errorName: 'PermanentError', causeText: expect.stringMatching(new RegExp(`^RESTORE_ROOT_REFUSED: the restore would load the backup's data into 127\\.0\\.0\\.1:${source.port}, which is not among the servers this host allows \\(127\\.0\\.0\\.1:${target.port}\\); a restore started in AWS writes only on the servers the host's own configuration names in DBBACKUP_RESTORE_SERVERS`)) });
   const connection = await source.connect();
   try {
     const [databases] = await connection.query("SHOW DATABASES LIKE 'wide_copy'") as [unknown[], unknown];

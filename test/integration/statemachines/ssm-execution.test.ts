@@ -8,7 +8,7 @@
  * requests signed for any other. The host's AWS credentials come from its ~/.aws, as an instance's
  * would from its role; the store, region and S3 endpoint come from the document.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
 import { processesNaming } from '../../../core/host/processes-naming';
@@ -32,6 +32,8 @@ let bucket: RegionalS3;
 let ssm: SsmStandin;
 let rt: TestRuntime;
 let hostSpool: string;
+/** The host's one restore root (DBBACKUP_RESTORE_ROOTS). */
+let restoreRoot: string;
 
 beforeAll(async () => {
   installed = await installPackedAgent();
@@ -47,7 +49,8 @@ beforeAll(async () => {
   const document = agentStepDocument({
     storeUrl,
     region: REGION,
-    environment: { AWS_ENDPOINT_URL_S3: bucket.endpoint, DBBACKUP_SPOOL_DIR: (hostSpool = await tempDir('ssm-host-spool')) },
+    // The host's own configuration: where a restore may write (in AWS, a restore anywhere else is refused).
+    environment: { AWS_ENDPOINT_URL_S3: bucket.endpoint, DBBACKUP_SPOOL_DIR: (hostSpool = await tempDir('ssm-host-spool')), DBBACKUP_RESTORE_ROOTS: (restoreRoot = await tempDir('ssm-restore-root')) },
   });
   ssm = await startSsmStandin({
     region: REGION, instanceIds: [HOST], documents: { [DOCUMENT]: document }, home, path: withNodeDir(`${installed.binDir}:${SYSTEM_PATH}`),
@@ -79,7 +82,7 @@ it('backs up and restores with every host step sent through SSM Run Command to t
   // Act
   const backup = await rt.execute('backup', { engine: 'etcd', instance: 'ssm', config: { endpoints: [etcd.clientUrl] }, host: HOST });
   const backupId = (backup.output as { summary: { backupId: string } }).summary.backupId;
-  const dataDir = path.join(await tempDir('ssm-restore'), 'data');
+  const dataDir = path.join(restoreRoot, 'ssm-restore', 'data');
   const restore = await rt.execute('restore', { backupId, target: { dataDir, ...(await freeMemberUrls()) }, host: HOST });
   await stopMember(memberPidFile(dataDir));
 
@@ -94,6 +97,20 @@ it('backs up and restores with every host step sent through SSM Run Command to t
   expect(backup.path).toEqual(expect.arrayContaining(['Poll snapshot']));
   expect((restore.output as { report: { validation: { ok: boolean } } }).report.validation.ok).toBe(true);
   expect(new Set(bucket.signedRegions)).toEqual(new Set([REGION]));
+});
+
+it('refuses, on the host, a restore into a directory outside the host\'s restore roots, forced or not: the console cannot have the agent write anywhere', async () => {
+  // Prepare
+  const backup = await rt.execute('backup', { engine: 'etcd', instance: 'ssm-elsewhere', config: { endpoints: [etcd.clientUrl] }, host: HOST });
+  const backupId = (backup.output as { summary: { backupId: string } }).summary.backupId;
+  const elsewhere = path.join(await tempDir('ssm-elsewhere'), 'data');
+
+  // Act
+  const error = await rt.execute('restore', { backupId, target: { dataDir: elsewhere, ...(await freeMemberUrls()) }, host: HOST }).then(() => undefined, (e: unknown) => e);
+
+  // Assess
+  expect(error).toMatchObject({ errorName: 'PermanentError', causeText: expect.stringContaining(`RESTORE_ROOT_REFUSED: the restore would write ${elsewhere}, which is not inside the restore roots this host allows (${restoreRoot}); a restore started in AWS writes only inside the directories the host's own configuration names in DBBACKUP_RESTORE_ROOTS`) });
+  await expect(stat(elsewhere)).rejects.toMatchObject({ code: 'ENOENT' });
 });
 
 it('drills a backup on the drill host through SSM: scratch member started, restored, validated and torn down there, the verdict beside the backup', async () => {
