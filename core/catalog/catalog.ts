@@ -93,9 +93,12 @@ export type LatestFilter = Omit<CatalogFilter, 'includeIncomplete'> & {
 /** Newest first. */
 const byNewest = (a: { backupId: string }, b: { backupId: string }): number => b.backupId.localeCompare(a.backupId);
 
-/** A backup that passed validation, is not damaged, and whose latest re-verification (if any) passed too. */
+/**
+ * A backup that passed validation, is not damaged, whose latest re-verification (if any) passed
+ * too, and whose folder's listing (when it was looked at: `unstored`) shows every artifact whole.
+ */
 export function isVerified(entry: CatalogEntry): boolean {
-  return entry.complete && !entry.damage && entry.manifest?.validation.ok === true && entry.verification?.ok !== false;
+  return entry.complete && !entry.damage && entry.manifest?.validation.ok === true && entry.verification?.ok !== false && entry.unstored === undefined;
 }
 
 /** A verified backup no drill has failed to restore: what `restore latest` picks. */
@@ -113,6 +116,7 @@ function whyNot(entry: CatalogEntry): string {
   if (entry.damage) return `is damaged (${entry.damage.file}: ${entry.damage.reason})`;
   if (entry.manifest?.validation.ok !== true) return 'failed its validation when it was taken';
   if (entry.verification?.ok === false) return `failed re-verification (CORRUPT) at ${entry.verification.verifiedAt}`;
+  if (entry.unstored) return `is damaged: ${entry.unstored}`;
   if (entry.drill?.ok === false) return `failed its restore drill: ${entry.drill.reason ?? 'restore failed'}`;
   return 'has not been restore-verified by a drill';
 }

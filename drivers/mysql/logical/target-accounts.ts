@@ -69,6 +69,7 @@ export async function accountsToReplace(connection: Connection, statements: read
     const held = await existing(connection, account);
     if (held !== undefined && held !== created) differing.push(account);
   }
+  if (differing.length === 0) return [];
   const [[{ self }]] = await connection.query('SELECT CURRENT_USER() AS self') as unknown as [Array<{ self: string }>, unknown];
   const own = differing.find((account) => unquoted(account) === String(self));
   if (own) {

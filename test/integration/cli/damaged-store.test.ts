@@ -133,6 +133,7 @@ describe('a store with a damaged backup', () => {
     await stopMember(memberPidFile(latestDir));
     const again = await dbbackup(['restore', 'latest', '--engine', 'etcd', '--instance', 'cut-short', '--target', JSON.stringify({ dataDir: latestDir, ...(await freeMemberUrls()) })]);
     const list = await dbbackup(['list', '--instance', 'cut-short']);
+    const shown = await dbbackup(['--json', 'show', 'latest', '--engine', 'etcd', '--instance', 'cut-short']);
 
     // Assess
     const why = `is damaged: backups/etcd/cut-short/${cut}/data/default/snapshot.db is 5000 bytes, expected ${whole}`;
@@ -148,6 +149,7 @@ describe('a store with a damaged backup', () => {
     // list tells it from its listing, without a verify
     expect(list.stdout).toMatch(new RegExp(`^${cut}\\s+etcd\\s+cut-short\\s+\\S+ \\S+\\s+CORRUPT\\s`, 'm'));
     expect(list.stdout).toMatch(new RegExp(`^${good}\\s+etcd\\s+cut-short\\s+\\S+ \\S+\\s+(complete|verified)\\s`, 'm'));
+    expect(JSON.parse(shown.stdout)).toMatchObject({ backupId: good }); // latest is what restore latest takes, not the CORRUPT one
     expect(list.stdout).toContain(`artifacts cut short or gone (found by the listing; restore latest passes over these):\n  etcd/cut-short/${cut}: backups/etcd/cut-short/${cut}/data/default/snapshot.db is 5000 bytes, expected ${whole}`);
   });
 });
