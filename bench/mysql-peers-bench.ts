@@ -18,9 +18,9 @@
  * own log at `--log-level info`), then the rest; and inside the restore's apply step, when its
  * downloads, tables and rows (loaded and read back) were done.
  *
- * Each side runs twice, in turns that alternate which goes first (ours, theirs, then theirs, ours),
- * and its faster run counts; before each run every server has written out its dirty pages (the
- * fill's, the last restore's), and both tools were run once beforehand — so that neither side pays
+ * Each side runs three times (BENCH_MYSQL_PEERS_ROUNDS), in turns that alternate which goes first
+ * (ours, theirs, then theirs, ours, …), and its fastest run counts; before each run every server
+ * has written out its dirty pages (the fill's, the last restore's), and both tools were run once beforehand — so that neither side pays
  * for the fill, for the other side's writes or for starting from a cold disk cache (our CLI's first
  * start there took 1.0 s, later ones 0.4 s; run once each, whichever ran first paid).
  *
@@ -139,17 +139,26 @@ async function settle(servers: RunningServer[]): Promise<void> {
 }
 
 /**
- * Each side run twice, in turns that alternate which goes first (ours, theirs; theirs, ours), every
- * server settled before each run: the faster run of each side.
+ * How many times each side runs per comparison (BENCH_MYSQL_PEERS_ROUNDS, default 3): with two, the
+ * wide-rows shape's ratios moved by a quarter from one bench to the next on the same machine
+ * (backup 0.77–1.26, restore 1.02–1.32), both tools' times swinging alike.
  */
-async function fasterOfTwo<A extends { ms: number }, B extends { ms: number }>(servers: RunningServer[], ours: () => Promise<A>, theirs: () => Promise<B>): Promise<[A, B]> {
+const ROUNDS = Math.max(1, Number(process.env.BENCH_MYSQL_PEERS_ROUNDS) || 3);
+
+/**
+ * Each side run {@link ROUNDS} times, in turns that alternate which goes first (ours, theirs;
+ * theirs, ours; …), every server settled before each run: the fastest run of each side.
+ */
+async function fastestRuns<A extends { ms: number }, B extends { ms: number }>(servers: RunningServer[], ours: () => Promise<A>, theirs: () => Promise<B>): Promise<[A, B]> {
   const runs: { ours: A[]; theirs: B[] } = { ours: [], theirs: [] };
   const run = async (side: 'ours' | 'theirs') => {
     await settle(servers);
     if (side === 'ours') runs.ours.push(await ours());
     else runs.theirs.push(await theirs());
   };
-  for (const side of ['ours', 'theirs', 'theirs', 'ours'] as const) await run(side);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const side of round % 2 === 0 ? ['ours', 'theirs'] as const : ['theirs', 'ours'] as const) await run(side);
+  }
   const faster = <T extends { ms: number }>(list: T[]) => list.reduce((best, r) => (r.ms < best.ms ? r : best));
   return [faster(runs.ours), faster(runs.theirs)];
 }
@@ -183,7 +192,7 @@ async function runPeersBench(): Promise<BenchRow[]> {
 
         const address = { host: source.host, port: source.port, user: 'root', password: '' };
         const dumpDir = path.join(work, `mydumper-${shape.database}`);
-        const [ours, { ms: toolMs }] = await fasterOfTwo(
+        const [ours, { ms: toolMs }] = await fastestRuns(
           servers,
           () => dbbackup(store, ['backup', 'mysql', '--instance', shape.database, '--config', JSON.stringify({ ...address, databases: [shape.database], parallelism: THREADS })]),
           async () => {
@@ -203,7 +212,7 @@ async function runPeersBench(): Promise<BenchRow[]> {
           return restored;
         };
         const target = { host: oursTarget.host, port: oursTarget.port, user: 'root', password: '', parallelism: THREADS, binlog: false };
-        const [oursRestore, { ms: toolRestoreMs }] = await fasterOfTwo(
+        const [oursRestore, { ms: toolRestoreMs }] = await fastestRuns(
           servers,
           () => checked('ours', oursTarget, () => dbbackup(store, ['restore', backupId, '--target', JSON.stringify(target)])),
           () => checked('myloader', toolTarget, async () => ({ ms: await sh(`myloader --host ${toolTarget.host} --port ${toolTarget.port} --user root --directory ${dumpDir} --threads ${THREADS} --overwrite-tables`) })),
