@@ -9,13 +9,11 @@
 import type { Connection } from 'mysql2/promise';
 import { PermanentError } from '../../../core/errors';
 import { nameSome } from '../../../core/name-some';
-import { definedObject } from '../shared/schema-objects';
+import { definedObject, unquote } from '../shared/schema-objects';
 import { ENGINE } from '../shared/layout';
 
 /** A table a view's FROM or JOIN names, qualified (`` `db`.`t` ``, possibly after opening parentheses). */
-const READ_TABLE = /\b(?:from|join|straight_join)\s+\(*\s*`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`/gi;
-
-const unquote = (name: string): string => name.replace(/``/g, '`');
+const READ_TABLE = /\b(?:from|join|straight_join)\s+\(*\s*(`(?:[^`]|``)+`)\.(`(?:[^`]|``)+`)/gi;
 
 /** The `db.table` each view of `statements` reads in a database not among `restored` (source names). */
 export function viewSourcesOutside(statements: readonly string[], restored: ReadonlySet<string>): Array<{ view: string; database: string; table: string }> {

@@ -38,7 +38,8 @@ const CREATE_OBJECT = new RegExp(
 /** A DEFINER clause naming an account: 1 its user, 2 its host (absent for a role). */
 const DEFINER_ACCOUNT = new RegExp(`DEFINER\\s*=\\s*(?!CURRENT_USER\\b|CURRENT_ROLE\\b)(${USER})(?:\\s*@\\s*(${USER}))?`, 'i');
 
-function unquote(id: string): string {
+/** An identifier as a statement writes it (`` `a``b` ``, `"a""b"`, or bare) as its name. */
+export function unquote(id: string): string {
   if (id.startsWith('`')) return id.slice(1, -1).replace(/``/g, '`');
   if (id.startsWith('"')) return id.slice(1, -1).replace(/""/g, '"');
   return id;
