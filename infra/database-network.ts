@@ -12,6 +12,7 @@
 import { Annotations, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { BUILTIN_DRIVERS } from '../drivers';
 import type { InstanceConfig } from './instances';
 
 /** The subnets and security groups of the functions that connect to databases. */
@@ -20,8 +21,10 @@ export interface DatabaseNetwork {
   readonly securityGroupIds: readonly string[];
 }
 
-/** Engines whose backup prepare step connects to the database's servers (to list nodes or shards). */
-export const ENGINES_PREPARED_OVER_THE_NETWORK: readonly string[] = ['cassandra', 'zookeeper', 'schemaless', 'docstore'];
+/** Engines whose backup prepare step connects to the database's servers: those that list the nodes a backup takes (capability `multi-node`). */
+export const ENGINES_PREPARED_OVER_THE_NETWORK: readonly string[] = BUILTIN_DRIVERS
+  .filter((driver) => driver.plugin.manifest.capabilities.includes('multi-node'))
+  .map((driver) => driver.plugin.manifest.name);
 
 /**
  * `databaseSubnets` and `databaseSecurityGroups` from the app's context (comma-separated ids), or
