@@ -69,7 +69,7 @@ export const mysqlRestoreTargetSchema = z.strictObject({
   ...connectionShape,
   /** Rename databases on the way in: `{ "shop": "shop_restored" }`. */
   renameDatabases: z.record(identifier, identifier).default({}),
-  /** Chunks loaded at once. */
+  /** Chunks loaded at once (one connection each; a logical restore opens one more, which reads each table back as it is loaded). */
   parallelism: z.number().int().min(1).max(64).default(4),
   /**
    * Logical restores: write the restore to the target's binary log (the default), so replicas of

@@ -17,9 +17,11 @@
  * Columns are named explicitly, in the order the dump read them (table-columns.ts: every column by
  * ordinal position, invisible ones included), each stored the way column-codec.ts says; generated
  * columns get a throw-away variable, as the server computes them.
- * Given what each table should read back as (`TableLoad.expected`), the connection that loads a
- * table's last chunk — or a key range's, for a table the dump cut by key — reads it back at once
- * and digests it ({@link ReadBack}); a table may also be created while others load (`ready`).
+ * Given what each table should read back as (`TableLoad.expected`), once a table's last chunk is
+ * loaded — or a key range's, for a table the dump cut by key — a connection of its own reads it
+ * back and digests it ({@link ReadBack}), while the loading connections go on loading (reading back
+ * on the connection that loaded kept it from loading meanwhile: the 1 000-table restore took 0.3 s
+ * more); a table may also be created while others load (`ready`).
  * A load with warnings (a value the server changed or skipped) fails the restore: it must be
  * byte-exact. The warnings that say nothing of the values loaded (an ENUM's error value, index 0;
  * the server computing a generated column as the source's did) are expected (column-codec.ts);
@@ -359,6 +361,21 @@ export async function loadTables(
     }
   };
 
+  // Read-backs run on a connection of their own, one after the other, so the loading connections
+  // never wait for them.
+  let reader: Connection | undefined;
+  let reading: Promise<void> = Promise.resolve();
+  const readLater = (unit: ReadUnit) => {
+    reading = reading.then(async () => {
+      if (failure !== undefined) return;
+      try {
+        await readUnit(reader!, unit);
+      } catch (error) {
+        failure ??= classifyTargetError(error, `reading back ${describeUnit(unit)}`, 'MYSQL_READ_BACK_FAILED');
+      }
+    });
+  };
+
   const worker = async (connection: Connection) => {
     while (failure === undefined && next < jobs.length) {
       if (options.signal?.aborted) {
@@ -384,7 +401,7 @@ export async function loadTables(
         if (left === 0 && disableKeys.has(load)) await keys(connection, load, 'ENABLE');
         for (const i of chunks) {
           const unit = units.get(load)![i];
-          if (unit !== undefined && (unit.left -= 1) === 0) await readUnit(connection, unit);
+          if (unit !== undefined && (unit.left -= 1) === 0) readLater(unit);
         }
         if (left === 0 && load.expected) readBack.tables += 1;
       } catch (error) {
@@ -396,7 +413,9 @@ export async function loadTables(
   try {
     const count = Math.max(1, Math.min(options.parallelism, jobs.length));
     for (let i = 0; i < count; i += 1) connections.push(await openLoadConnection(settings));
-    await Promise.all(connections.map(worker));
+    if (checked.length > 0) connections.push(reader = await openLoadConnection(settings));
+    await Promise.all(connections.filter((c) => c !== reader).map(worker));
+    await reading;
     for (const load of checked.filter((t) => t.files.length === 0)) { // nothing to load: its emptiness is proven all the same
       if (failure !== undefined) break;
       await options.ready?.(load);
