@@ -131,6 +131,26 @@ it('encrypts with a passphrase: the right one restores, a wrong one is refused',
   expect(await good.read()).toEqual(before);
 }, 300_000);
 
+it('records an encrypted backup CORRUPT when a restore finds a stored byte changed, as verify would: restore latest passes over it', async () => {
+  // Prepare: an older intact backup, and a newer one with one stored byte flipped (its size unchanged)
+  const keys = { key: { $secret: 'env:NEW_KEY' } };
+  const intact = await backup('sealed-damage', { encryption: keys });
+  const damaged = await rt.catalog.get((await backup('sealed-damage', { encryption: keys })).backupId);
+  const [artifact] = damaged.manifest.artifacts;
+  const stored = await buffer(await rt.store.get(artifact.key));
+  stored[Math.floor(stored.length / 2)] ^= 0xff;
+  await rt.store.put(artifact.key, stored);
+  const target = await scratch();
+
+  // Act
+  const refused = await failure(rt.execute('restore', { backupId: damaged.backupId, target: target.target, keys }));
+
+  // Assess
+  expect(refused.causeText).toMatch(new RegExp(`backup ${damaged.backupId} is damaged \\(${artifact.name}\\): recorded CORRUPT, so \`restore latest\` passes over it`));
+  expect((await rt.catalog.find(damaged.backupId)).verification).toMatchObject({ ok: false, artifacts: [{ name: artifact.name, ok: false, damaged: true }] });
+  expect((await rt.catalog.get('latest', { engine: 'etcd', instance: 'sealed-damage' })).backupId).toBe(intact.backupId);
+}, 300_000);
+
 it('compresses alone: fewer bytes stored, restored without any key', async () => {
   // Prepare
   const before = await source.read();
