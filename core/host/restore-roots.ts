@@ -14,6 +14,9 @@
  * configuration names in `DBBACKUP_RESTORE_SERVERS` (`host:port`, `host:*` for any port of a host,
  * or a `unix:` socket path, separated by commas). Otherwise the console could point a forced
  * restore at the production server the instance's own credentials reach.
+ *
+ * In AWS every restore is held to both settings, forced or not ({@link assertRestoreAllowed}): the
+ * request came from whoever may start an execution, not from the operator at the host.
  */
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,62 +27,68 @@ export const RESTORE_ROOTS_ENV = 'DBBACKUP_RESTORE_ROOTS';
 /** The setting that names the servers a forced restore may replace databases on: `host:port`, `host:*`, `unix:<path>`, comma-separated. */
 export const RESTORE_SERVERS_ENV = 'DBBACKUP_RESTORE_SERVERS';
 
+/** A restore as {@link assertRestoreAllowed} checks it. */
+export interface RestoreWrites {
+  engine: string;
+  /** Forced: it replaces what the target holds. */
+  force: boolean;
+  /**
+   * Started in AWS (from whoever may start an execution), not a drill's own scratch target: it
+   * writes only where the host allows, forced or not.
+   */
+  confined: boolean;
+  /**
+   * The host paths the restore writes (forced: replaces), as the driver names them
+   * (`RestoreDriver.replacedPaths`); undefined when the driver names none, and so cannot be checked.
+   */
+  paths: readonly string[] | undefined;
+  /** The servers (endpoints) it loads data into (`RestoreDriver.replacedServers`). */
+  servers: readonly string[];
+}
+
+/** What this host's configuration allows: its restore roots, and the servers (`host:port`, `host:*`, `unix:<path>`). */
+export interface RestoresAllowed {
+  roots: readonly string[];
+  servers: readonly string[];
+}
+
+/** How a refusal reads, for a forced restore and for one started in AWS. */
+const REFUSAL = {
+  forced: {
+    rule: 'a forced restore replaces data only',
+    server: (server: string) => `force would replace data on the server ${server}`,
+    path: (where: string) => `force would replace ${where}`,
+    unnamed: (engine: string) => `engine '${engine}' does not say which host paths a forced restore replaces, so force cannot be checked against this host's restore roots`,
+  },
+  confined: {
+    rule: 'a restore started in AWS writes only',
+    server: (server: string) => `the restore would load the backup's data into ${server}`,
+    path: (where: string) => `the restore would write ${where}`,
+    unnamed: (engine: string) => `engine '${engine}' does not say which host paths its restore writes, so they cannot be checked against this host's restore roots`,
+  },
+} as const;
+
 /**
- * In AWS (the request came from whoever may start an execution), a restore of any kind writes only
- * where this host's configuration allows, forced or not: into servers `DBBACKUP_RESTORE_SERVERS`
- * names and directories inside `DBBACKUP_RESTORE_ROOTS`. Otherwise the console could send a
- * backup's every row to any server the host reaches, or have the agent (root) fill any empty
- * directory. A scratch target a drill started itself is not checked; a forced restore is also
- * checked by {@link assertForcedRestoreAllowed}.
+ * Refuses a restore that would write where this host does not allow: a forced one (it replaces
+ * data) anywhere but inside the host's restore roots and on its restore servers; in AWS (the
+ * request came from whoever may start an execution), any restore, forced or not, anywhere else —
+ * otherwise the console could send a backup's every row to any server the host reaches, or have
+ * the agent (root) fill any empty directory. A local restore without force only ever fills an
+ * absent or empty directory, or a server the operator typed, and is let through.
  * @throws PermanentError `RESTORE_ROOT_REFUSED` naming the server or path and the setting
  */
-export async function assertConsoleRestoreAllowed(restore: { engine: string; servers: readonly string[]; paths: readonly string[] | undefined }, allowed: { servers: readonly string[]; roots: readonly string[] }): Promise<void> {
-  const why = 'a restore started in AWS writes only';
+export async function assertRestoreAllowed(restore: RestoreWrites, allowed: RestoresAllowed): Promise<void> {
+  if (!restore.force && !restore.confined) return;
+  const words = restore.force ? REFUSAL.forced : REFUSAL.confined;
+  const refuse = (why: string, setting?: string) => refusedTo(why, words.rule, setting);
   for (const server of restore.servers) {
     if (allowed.servers.some((entry) => serverMatches(entry, server))) continue;
     const among = allowed.servers.length > 0 ? `among the servers this host allows (${allowed.servers.join(', ')})` : 'a server this host allows, and it allows none';
-    throw refusedTo(`the restore would load the backup's data into ${server}, which is not ${among}`, why, RESTORE_SERVERS_ENV);
+    throw refuse(`${words.server(server)}, which is not ${among}`, RESTORE_SERVERS_ENV);
   }
-  if (restore.paths === undefined) {
-    throw refusedTo(`engine '${restore.engine}' does not say which host paths its restore writes, so they cannot be checked against this host's restore roots`, why);
-  }
+  if (restore.paths === undefined) throw refuse(words.unnamed(restore.engine));
   const outside = await outsideRoots(restore.paths, allowed.roots);
-  if (outside) throw refusedTo(`the restore would write ${outside}`, why);
-}
-
-/** What {@link assertForcedRestoreAllowed} checks. */
-export interface ForcedRestore {
-  engine: string;
-  force: boolean;
-  /**
-   * The host paths the restore replaces when forced, as the driver names them
-   * (`RestoreDriver.replacedPaths`); undefined when the driver names none, and so cannot be checked.
-   */
-  replacedPaths: readonly string[] | undefined;
-  /** The servers (endpoints) a forced restore replaces data on (`RestoreDriver.replacedServers`); none when absent. */
-  replacedServers?: readonly string[];
-  /** This host's restore roots. */
-  roots: readonly string[];
-  /** The servers this host allows forced restores to (`host:port`, `host:*`, `unix:<path>`). */
-  servers?: readonly string[];
-}
-
-/**
- * Refuses a forced restore that would replace anything outside this host's restore roots.
- * @throws PermanentError `RESTORE_ROOT_REFUSED` naming the path, the roots and the setting.
- */
-export async function assertForcedRestoreAllowed(restore: ForcedRestore): Promise<void> {
-  if (!restore.force) return;
-  if (restore.replacedPaths === undefined) {
-    throw refused(`engine '${restore.engine}' does not say which host paths a forced restore replaces, so force cannot be checked against this host's restore roots`);
-  }
-  for (const server of restore.replacedServers ?? []) {
-    if ((restore.servers ?? []).some((allowed) => serverMatches(allowed, server))) continue;
-    const allowed = restore.servers?.length ? `among the servers this host allows (${restore.servers.join(', ')})` : 'a server this host allows, and it allows none';
-    throw refused(`force would replace data on the server ${server}, which is not ${allowed}`, RESTORE_SERVERS_ENV);
-  }
-  const outside = await outsideRoots(restore.replacedPaths, restore.roots);
-  if (outside) throw refused(`force would replace ${outside}`);
+  if (outside) throw refuse(words.path(outside));
 }
 
 /** The first of `paths` not strictly inside one of `roots` (symbolic links resolved), in words: `<path> (<real>), which is not inside …`; undefined when every one is. */
@@ -93,10 +102,6 @@ async function outsideRoots(paths: readonly string[], roots: readonly string[]):
     return `${wanted}${real === wanted ? '' : ` (${real})`}, which is not inside ${allowed}`;
   }
   return undefined;
-}
-
-function refused(why: string, setting: string = RESTORE_ROOTS_ENV): PermanentError {
-  return refusedTo(why, 'a forced restore replaces data only', setting);
 }
 
 function refusedTo(why: string, rule: string, setting: string = RESTORE_ROOTS_ENV): PermanentError {

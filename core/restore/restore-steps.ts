@@ -16,7 +16,7 @@ import { provenDamage } from '../catalog/verification';
 import { DEFAULT_NODE } from '../driver/node-ref';
 import type { BackupRecord, NodeRef, RestoreContext, RestoreDriver, RestoreResult, TransferOptions, ValidationReport } from '../driver/types';
 import { enterRunDir } from '../runs/enter-run-dir';
-import { assertConsoleRestoreAllowed, assertForcedRestoreAllowed } from '../host/restore-roots';
+import { assertRestoreAllowed } from '../host/restore-roots';
 import { releaseRunDir } from '../runs/run-dir';
 import { restoreRunDir } from '../runs/spool-layout';
 import { readJson } from '../store/json';
@@ -44,16 +44,13 @@ import {
 export async function restoreContext(state: RestoreState, node: NodeRef, deps: StepDeps, keepsFiles: boolean): Promise<RestoreContext> {
   const target = deps.registry.parseRestoreTarget(state.backup.engine, await deps.resolveSecrets(state.target));
   const driver = deps.registry.restoreDriver(state.backup.engine);
-  await assertForcedRestoreAllowed({
-    engine: state.backup.engine, force: state.force, replacedPaths: driver.replacedPaths?.(target, node), replacedServers: driver.replacedServers?.(target),
-    roots: deps.restoreRoots ?? [], servers: deps.restoreServers ?? [],
-  });
-  if (deps.confineRestores && state.drill?.scratch === undefined) {
-    await assertConsoleRestoreAllowed(
-      { engine: state.backup.engine, servers: driver.replacedServers?.(target) ?? [], paths: driver.replacedPaths?.(target, node) },
-      { servers: deps.restoreServers ?? [], roots: deps.restoreRoots ?? [] },
-    );
-  }
+  await assertRestoreAllowed(
+    {
+      engine: state.backup.engine, force: state.force, confined: deps.confineRestores === true && state.drill?.scratch === undefined,
+      paths: driver.replacedPaths?.(target, node), servers: driver.replacedServers?.(target) ?? [],
+    },
+    { roots: deps.restoreRoots ?? [], servers: deps.restoreServers ?? [] },
+  );
   const dir = restoreRunDir(deps.spoolRoot, state.restoreId, node.name);
   const spoolDir = keepsFiles
     ? await enterRunDir({

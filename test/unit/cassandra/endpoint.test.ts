@@ -5,7 +5,7 @@
 import { cassandraConfigSchema, cassandraEndpoint } from '../../../drivers/cassandra/config';
 import { CassandraRestoreDriver } from '../../../drivers/cassandra/restore-driver';
 import { cassandraRestoreTargetSchema } from '../../../drivers/cassandra/restore-target';
-import { assertForcedRestoreAllowed } from '../../../core/host/restore-roots';
+import { assertRestoreAllowed } from '../../../core/host/restore-roots';
 
 const config = (jmx: { jmxPort?: number; nodePort?: number } = {}) => cassandraConfigSchema.parse({
   contactPoints: ['10.0.0.2', '10.0.0.1'],
@@ -21,9 +21,10 @@ it('names the contact points and every node\'s nodetool port, so a config correc
 
 it('names each contact point for a forced restore, which a host allowing those servers lets through (the breaker key is not a server)', async () => {
   const target = cassandraRestoreTargetSchema.parse({ contactPoints: ['127.0.0.1', '127.0.0.2'], nodes: [{ address: '127.0.0.1' }, { address: '127.0.0.2' }] });
-  const forced = (servers: string[]) => assertForcedRestoreAllowed({
-    engine: 'cassandra', force: true, replacedPaths: [], replacedServers: new CassandraRestoreDriver().replacedServers(target), roots: [], servers,
-  });
+  const forced = (servers: string[]) => assertRestoreAllowed(
+    { engine: 'cassandra', force: true, confined: false, paths: [], servers: new CassandraRestoreDriver().replacedServers(target) },
+    { roots: [], servers },
+  );
 
   expect(new CassandraRestoreDriver().replacedServers(target)).toEqual(['127.0.0.1:9042', '127.0.0.2:9042']);
   await expect(forced(['127.0.0.1:*', '127.0.0.2:9042'])).resolves.toBeUndefined();

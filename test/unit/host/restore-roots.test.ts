@@ -1,9 +1,12 @@
-/** A forced restore replaces data only inside the restore roots the host's own configuration names. */
+/**
+ * A forced restore replaces data only inside the restore roots and on the servers the host's own
+ * configuration names; in AWS every restore, forced or not, writes only there.
+ */
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { settingsFromEnv } from '../../../core/config/settings';
-import { assertForcedRestoreAllowed, type ForcedRestore } from '../../../core/host/restore-roots';
+import { assertRestoreAllowed, type RestoreWrites } from '../../../core/host/restore-roots';
 
 let dir: string;
 let root: string;
@@ -17,31 +20,51 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const forced = (replacedPaths: string[] | undefined, roots = [root]): ForcedRestore => ({ engine: 'etcd', force: true, replacedPaths, roots });
+const forcedRestore = (paths: string[] | undefined): RestoreWrites => ({ engine: 'etcd', force: true, confined: false, paths, servers: [] });
+const allowedForced = (paths: string[] | undefined, roots = [root]) => assertRestoreAllowed(forcedRestore(paths), { roots, servers: [] });
 
-describe('assertForcedRestoreAllowed', () => {
+describe('assertRestoreAllowed, forced', () => {
   it('lets a forced restore replace a path strictly inside a root, existing or not', async () => {
-    await expect(assertForcedRestoreAllowed(forced([path.join(root, 'etcd')]))).resolves.toBeUndefined();
-    await expect(assertForcedRestoreAllowed(forced([path.join(root, 'new', 'deeper')]))).resolves.toBeUndefined();
-    await expect(assertForcedRestoreAllowed(forced([]))).resolves.toBeUndefined();
+    await expect(allowedForced([path.join(root, 'etcd')])).resolves.toBeUndefined();
+    await expect(allowedForced([path.join(root, 'new', 'deeper')])).resolves.toBeUndefined();
+    await expect(allowedForced([])).resolves.toBeUndefined();
   });
 
   it('refuses a path outside the roots, the root itself, a sibling sharing its prefix, and a link out of it', async () => {
     for (const wanted of [path.join(dir, 'production'), root, `${root}-evil/data`, path.join(root, 'link', 'data')]) {
-      await expect(assertForcedRestoreAllowed(forced([wanted]))).rejects.toMatchObject({ code: 'RESTORE_ROOT_REFUSED' });
+      await expect(allowedForced([wanted])).rejects.toMatchObject({ code: 'RESTORE_ROOT_REFUSED' });
     }
-    await expect(assertForcedRestoreAllowed(forced([path.join(root, 'link', 'data')]))).rejects.toThrow(`(${path.join(dir, 'production', 'data')})`);
+    await expect(allowedForced([path.join(root, 'link', 'data')])).rejects.toThrow(`(${path.join(dir, 'production', 'data')})`);
   });
 
   it('refuses force on a host that names no roots, saying which setting to set', async () => {
-    const refusal = assertForcedRestoreAllowed(forced(['/var/lib/etcd'], []));
+    const refusal = allowedForced(['/var/lib/etcd'], []);
 
     await expect(refusal).rejects.toThrow(/^force would replace \/var\/lib\/etcd, which is not inside a restore root, and this host allows none; .*DBBACKUP_RESTORE_ROOTS/);
   });
 
   it('refuses force for a driver that does not say what it replaces, and lets any restore without force through', async () => {
-    await expect(assertForcedRestoreAllowed(forced(undefined))).rejects.toThrow(/engine 'etcd' does not say which host paths a forced restore replaces/);
-    await expect(assertForcedRestoreAllowed({ ...forced(['/var/lib/etcd'], []), force: false })).resolves.toBeUndefined();
+    await expect(allowedForced(undefined)).rejects.toThrow(/engine 'etcd' does not say which host paths a forced restore replaces/);
+    await expect(assertRestoreAllowed({ ...forcedRestore(['/var/lib/etcd']), force: false }, { roots: [], servers: [] })).resolves.toBeUndefined();
+  });
+});
+
+describe('assertRestoreAllowed, started in AWS (confined)', () => {
+  const confined = (paths: string[] | undefined, servers: string[] = []): RestoreWrites => ({ engine: 'etcd', force: false, confined: true, paths, servers });
+
+  it('holds a restore without force to the roots and servers too, in its own words', async () => {
+    await expect(assertRestoreAllowed(confined([path.join(root, 'etcd')]), { roots: [root], servers: [] })).resolves.toBeUndefined();
+    await expect(assertRestoreAllowed(confined([path.join(dir, 'production')]), { roots: [root], servers: [] })).rejects.toThrow(
+      new RegExp(`^the restore would write ${path.join(dir, 'production')}, which is not inside the restore roots this host allows .*; a restore started in AWS writes only inside the directories .* DBBACKUP_RESTORE_ROOTS`),
+    );
+    await expect(assertRestoreAllowed(confined([], ['prod-db:3306']), { roots: [], servers: ['restore-db:*'] })).rejects.toThrow(
+      /^the restore would load the backup's data into prod-db:3306, which is not among the servers this host allows \(restore-db:\*\); a restore started in AWS writes only on the servers .* DBBACKUP_RESTORE_SERVERS/,
+    );
+    await expect(assertRestoreAllowed(confined(undefined), { roots: [root], servers: [] })).rejects.toThrow(/engine 'etcd' does not say which host paths its restore writes/);
+  });
+
+  it('words a forced restore started in AWS as forced', async () => {
+    await expect(assertRestoreAllowed({ ...confined(['/var/lib/etcd']), force: true }, { roots: [], servers: [] })).rejects.toThrow(/^force would replace \/var\/lib\/etcd, which is not inside a restore root/);
   });
 });
 
@@ -54,19 +77,19 @@ describe('DBBACKUP_RESTORE_ROOTS', () => {
 });
 
 describe('forced restores over the network (DBBACKUP_RESTORE_SERVERS)', () => {
-  const overNetwork = (replacedServers: string[], servers: string[]): ForcedRestore => ({ engine: 'mysql', force: true, replacedPaths: [], replacedServers, roots: [], servers });
+  const overNetwork = (replaced: string[], servers: string[]) => assertRestoreAllowed({ engine: 'mysql', force: true, confined: false, paths: [], servers: replaced }, { roots: [], servers });
 
   it('go only to a server the host names: host:port, host:* or a unix: socket', async () => {
-    await expect(assertForcedRestoreAllowed(overNetwork(['127.0.0.1:3307'], ['127.0.0.1:3307']))).resolves.toBeUndefined();
-    await expect(assertForcedRestoreAllowed(overNetwork(['Restore-DB:3306'], ['restore-db:*']))).resolves.toBeUndefined();
-    await expect(assertForcedRestoreAllowed(overNetwork(['unix:/run/mysqld/restore.sock'], ['unix:/run/mysqld/restore.sock']))).resolves.toBeUndefined();
+    await expect(overNetwork(['127.0.0.1:3307'], ['127.0.0.1:3307'])).resolves.toBeUndefined();
+    await expect(overNetwork(['Restore-DB:3306'], ['restore-db:*'])).resolves.toBeUndefined();
+    await expect(overNetwork(['unix:/run/mysqld/restore.sock'], ['unix:/run/mysqld/restore.sock'])).resolves.toBeUndefined();
     for (const [server, allowed] of [['127.0.0.1:3306', '127.0.0.1:3307'], ['prod-db:3306', 'restore-db:*'], ['unix:/run/mysqld/mysqld.sock', 'unix:/run/mysqld/restore.sock']]) {
-      await expect(assertForcedRestoreAllowed(overNetwork([server], [allowed]))).rejects.toMatchObject({ code: 'RESTORE_ROOT_REFUSED' });
+      await expect(overNetwork([server], [allowed])).rejects.toMatchObject({ code: 'RESTORE_ROOT_REFUSED' });
     }
   });
 
   it('are refused on a host that names no servers, saying which setting to set', async () => {
-    await expect(assertForcedRestoreAllowed(overNetwork(['prod-db:3306'], []))).rejects.toThrow(
+    await expect(overNetwork(['prod-db:3306'], [])).rejects.toThrow(
       /^force would replace data on the server prod-db:3306, which is not a server this host allows, and it allows none; a forced restore replaces data only on the servers the host's own configuration names in DBBACKUP_RESTORE_SERVERS/,
     );
   });
