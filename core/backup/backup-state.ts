@@ -6,7 +6,7 @@
  * {@link NodeState}, which the state machine's Map builds from `nodes`.
  */
 import { z } from 'zod';
-import { nodeRefSchema } from '../driver/node-ref';
+import { nodeRefSchema, requestHostSchema } from '../driver/node-ref';
 import { secretsByReferenceSchema } from '../config/secret-fields';
 import { storedFormSchema } from '../crypto/artifact-encoding';
 import { compressionSettingsSchema, encryptionSettingsSchema } from '../crypto/encoding-settings';
@@ -21,7 +21,7 @@ const requestShape = {
   /** Upload rate limit in bytes/s; 0 or absent = unlimited. */
   rateLimit: z.number().int().nonnegative().optional(),
   /** Where host-local steps run (an SSM managed instance id); absent = wherever the step runs. */
-  host: z.string().min(1).optional(),
+  host: requestHostSchema.optional(),
   /**
    * Take only what changed since the instance's newest verified backup (drivers with the
    * `incremental` capability; refused for others). Without a verified backup to extend, a full

@@ -5,7 +5,7 @@
 import { restoreKeysSchema } from '../crypto/encoding-settings';
 import { z } from 'zod';
 import { secretsByReferenceSchema } from '../config/secret-fields';
-import { nodeRefSchema } from '../driver/node-ref';
+import { nodeRefSchema, requestHostSchema } from '../driver/node-ref';
 import type { ValidationReport } from '../driver/types';
 
 /**
@@ -52,7 +52,7 @@ const requestShape = {
    * here. A target whose members name their own hosts (an ensemble across machines) runs each
    * member's steps on its host instead.
    */
-  host: z.string().min(1).optional(),
+  host: requestHostSchema.optional(),
   /**
    * A restore drill (core/drill): the restore proves the backup, into a scratch target started for
    * it (or the empty `target` given), which is torn down afterwards; the outcome is recorded next to

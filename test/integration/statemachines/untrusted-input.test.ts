@@ -106,6 +106,23 @@ describe('restore console input', () => {
     await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('refuses a host that is not an SSM managed instance id, naming the field, before any host step, the target untouched', async () => {
+    for (const host of ['10.0.1.12', '../../results/x', 'db-1.internal']) {
+      // Act
+      const input = { ...(await restoreInput({})), host };
+      const error = await failure(input);
+
+      // Assess
+      expect(error.causeText).toMatch(/^INVALID_INPUT: invalid restore request: host: must be an EC2 or SSM managed instance id \(i-… or mi-…\)/);
+      expect(error.execution.path).not.toContain('Prepare');
+      await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
+    }
+    // The backup side refuses it the same way, before taking anything.
+    const backup = await rt.execute('backup', { engine: 'etcd', instance: 'untrusted', config: { endpoints: [etcd.clientUrl] }, host: '10.0.1.12' }).then(() => undefined, (e: unknown) => e);
+    expect(backup).toBeInstanceOf(ExecutionFailedError);
+    expect((backup as ExecutionFailedError).causeText).toMatch(/^INVALID_INPUT: .*host: must be an EC2 or SSM managed instance id/);
+  });
+
   it('accepts an etcd cluster token given inline: it names the restored cluster, it is no secret', async () => {
     // Act
     const execution = await rt.execute('restore', await restoreInput({ clusterToken: 'drill-cluster' }));
