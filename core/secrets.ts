@@ -48,6 +48,27 @@ function unresolved(ref: string, reason: string, cause?: unknown): PermanentErro
   return new PermanentError(`secret '${ref}' could not be resolved: ${reason}`, { code: 'SECRET_UNRESOLVED', cause });
 }
 
+/** Refuses a ref of a known scheme not among `schemes` (an `env:` or `file:` ref in AWS). */
+function assertSchemeResolved(ref: string, field: string | undefined, schemes: readonly SecretScheme[]): void {
+  const scheme = ref.slice(0, Math.max(0, ref.indexOf(':')));
+  if ((SECRET_SCHEMES as readonly string[]).includes(scheme) && !schemes.includes(scheme as SecretScheme)) throw refused(ref, field, schemes);
+}
+
+/** What {@link standInResolver} gives for every reference. */
+export const SECRET_STAND_IN = '(secret not read)';
+
+/**
+ * A resolver that reads no secret: each reference stands in as {@link SECRET_STAND_IN} — for a
+ * value only parsed, whose secrets a later step (on the host that uses them) reads. A reference of
+ * a scheme `schemes` leaves out is refused all the same, as {@link createSecretResolver} would.
+ */
+export function standInResolver(schemes: readonly SecretScheme[] = SECRET_SCHEMES): SecretResolver {
+  return async function standIn(ref: string, field?: string): Promise<string> {
+    assertSchemeResolved(ref, field, schemes);
+    return SECRET_STAND_IN;
+  };
+}
+
 /** A ref of a scheme this process does not resolve (an `env:` or `file:` ref in AWS). */
 function refused(ref: string, field: string | undefined, schemes: readonly SecretScheme[]): PermanentError {
   return new PermanentError(
@@ -101,9 +122,7 @@ export function createSecretResolver(options: SecretResolverOptions): SecretReso
     const colon = ref.indexOf(':');
     const scheme = colon > 0 ? ref.slice(0, colon) : '';
     const rest = ref.slice(colon + 1);
-    if ((SECRET_SCHEMES as readonly string[]).includes(scheme) && !schemes.includes(scheme as SecretScheme)) {
-      throw refused(ref, field, schemes);
-    }
+    assertSchemeResolved(ref, field, schemes);
     if (rest.length === 0) throw unresolved(ref, 'the reference is empty after its scheme');
     switch (scheme) {
       case 'env': {

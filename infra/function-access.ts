@@ -8,11 +8,11 @@
  * | backup/snapshot, backup/validate, backup/upload | read | – (the host pools) | yes | – (the agent on the host resolves them) |
  * | backup/cleanup | read+write (discards a failed backup; never a manifest, verification or drill record) | – (a failed backup's pooled objects are left to prune) | yes | – |
  * | backup/finalize | read+write (writes manifest.json, removes objects no artifact list names; deletes no manifest, writes no verification or drill record) | read (heads every pooled artifact) | – | – |
- * | restore/fetch-manifest | read | – | – | yes (checks the target config) |
+ * | restore/fetch-manifest | read | – | – | – (checks the target config with its secrets unread: the host steps read them) |
  * | restore/prepare, restore/stage, restore/apply, restore/start, restore/validate | read | – (the host downloads) | yes | – (the agent on the host resolves them) |
  * | restore/report | read | – | – | – |
  * | restore/cleanup | read + write verification records (`verification.json`: the damage a failed restore found) only | – | yes | – (idem; it writes the failure record under state/) |
- * | restore/drill-start | read | – | yes (starts the scratch target) | yes (plans the restore's nodes on the scratch target) |
+ * | restore/drill-start | read | – | yes (starts the scratch target) | – (plans the restore's nodes on the scratch target, its secrets unread) |
  * | restore/drill-record | read + write drill records (`drill.json` beside a manifest) only | – | yes (tears the scratch target down) | – |
  * | maintenance/prune | read+delete (the instance's expired backups) | list+delete (objects no manifest lists) | – | – |
  *
@@ -47,7 +47,7 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
   'backup/upload': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'backup/finalize': { backups: 'readWriteComplete', pool: 'read', hostRunner: false, secrets: false },
   'backup/cleanup': { backups: 'readWrite', pool: 'none', hostRunner: true, secrets: false },
-  'restore/fetch-manifest': { backups: 'read', pool: 'none', hostRunner: false, secrets: true },
+  'restore/fetch-manifest': { backups: 'read', pool: 'none', hostRunner: false, secrets: false },
   'restore/prepare': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'restore/stage': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'restore/apply': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
@@ -55,7 +55,7 @@ export const FUNCTION_ACCESS: Readonly<Record<HandlerId, FunctionAccess>> = {
   'restore/validate': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'restore/report': { backups: 'read', pool: 'none', hostRunner: false, secrets: false },
   'restore/cleanup': { backups: 'readVerifications', pool: 'none', hostRunner: true, secrets: false },
-  'restore/drill-start': { backups: 'read', pool: 'none', hostRunner: true, secrets: true },
+  'restore/drill-start': { backups: 'read', pool: 'none', hostRunner: true, secrets: false },
   'restore/drill-record': { backups: 'readDrills', pool: 'none', hostRunner: true, secrets: false },
   'maintenance/prune': { backups: 'readDelete', pool: 'delete', hostRunner: false, secrets: false },
 };

@@ -15,7 +15,7 @@ import { blobStoreState } from '../resilience/durable-state';
 import { STATE_ROOT } from '../catalog/layout';
 import { awsRegionFromEnv } from '../aws/region';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { createSecretResolver, resolveSecrets } from '../secrets';
+import { createSecretResolver, resolveSecrets, standInResolver } from '../secrets';
 import { Catalog } from '../catalog/catalog';
 import type { Logger } from '../logger';
 import type { StepDeps } from '../steps/step-deps';
@@ -57,9 +57,9 @@ export async function createRuntime(settings: Settings, logger: Logger, options:
   }));
   // The caller says where this process runs (platform.ts decides, by its role); unsaid: local.
   const region = awsRegionFromEnv(settings.env);
-  const secretResolver = secrets.remembering(createSecretResolver({
-    env: settings.env, schemes: secretSchemesOn(settings.platform ?? 'local'), ssm: { region }, secretsManager: { region },
-  }));
+  const schemes = secretSchemesOn(settings.platform ?? 'local');
+  const secretResolver = secrets.remembering(createSecretResolver({ env: settings.env, schemes, ssm: { region }, secretsManager: { region } }));
+  const standIn = standInResolver(schemes);
   const deps: StepDeps = {
     registry,
     store,
@@ -70,6 +70,7 @@ export async function createRuntime(settings: Settings, logger: Logger, options:
     ...(settings.platform === 'aws' ? { confineRestores: true } : {}),
     ...(settings.orchestrator ? { orchestrator: settings.orchestrator } : {}),
     resolveSecrets: (value) => resolveSecrets(value, secretResolver),
+    standInSecrets: (value) => resolveSecrets(value, standIn),
     kms: onFirstUse(() => new KMSClient(kmsOptionsFromEnv(settings.env))),
     maskSecrets: (text) => secrets.mask(text),
     guard,

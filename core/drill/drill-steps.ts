@@ -74,7 +74,7 @@ export async function withScratchTarget(state: RestoreState, started: ScratchTar
   const engine = state.backup.engine;
   const { target: scratch, description } = parseInput(scratchTargetSchema, started, 'scratch target');
   const target = { ...scratch, ...state.drill?.targetSettings };
-  const nodes = targetNodes(engine, deps.registry.parseRestoreTarget(engine, await deps.resolveSecrets(target)), state.host, deps);
+  const nodes = targetNodes(engine, deps.registry.parseRestoreTarget(engine, await deps.standInSecrets(target)), state.host, deps);
   const elsewhere = nodes.find((node) => node.host !== state.host);
   if (elsewhere) {
     throw new PermanentError(`the scratch target puts node ${elsewhere.name} on ${elsewhere.host ?? 'no host'}, not on the drill's host ${state.host ?? '(this host)'}`, { code: 'INVALID_TARGET', engine });

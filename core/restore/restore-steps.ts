@@ -193,7 +193,8 @@ export async function fetchRestoreManifest(input: unknown, deps: StepDeps, now: 
       );
     }
     // A drill without a target: its scratch target is started on the request's host (drill-steps.ts), which then plans the nodes.
-    const target = given && deps.registry.parseRestoreTarget(manifest.engine, await deps.resolveSecrets(given));
+    // Its secrets are not read here: the host steps that restore into it read them (with the host's own access).
+    const target = given && deps.registry.parseRestoreTarget(manifest.engine, await deps.standInSecrets(given));
     const nodes = target
       ? targetNodes(manifest.engine, target, request.host, deps)
       : [{ name: DEFAULT_NODE, ...(request.host ? { host: request.host } : {}) }];

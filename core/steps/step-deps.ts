@@ -24,6 +24,12 @@ export interface StepDeps {
   orchestrator?: ProcessIdentity;
   /** Replaces `{ "$secret": ref }` values with the secrets they name. */
   resolveSecrets: (value: unknown) => Promise<unknown>;
+  /**
+   * Replaces `{ "$secret": ref }` values with a stand-in, reading none (a reference this process
+   * would refuse is refused all the same): for a target a step only parses, whose secrets the host
+   * steps that restore into it read — so those steps' functions need no access to secrets.
+   */
+  standInSecrets: (value: unknown) => Promise<unknown>;
   /** This process's KMS client (made on first use), for encrypted backups' data keys; absent: none here. */
   kms?: () => KMSClient;
   /** Directories inside which a forced restore may replace data on this host (core/host/restore-roots.ts); none when absent. */

@@ -109,7 +109,7 @@ describe('restore console input', () => {
   it('refuses a host that is not an SSM managed instance id, naming the field, before any host step, the target untouched', async () => {
     for (const host of ['10.0.1.12', '../../results/x', 'db-1.internal']) {
       // Act
-      const input = { ...(await restoreInput({})), host };
+      const input = { ...(await restoreInput({})), host } as Record<string, unknown>;
       const error = await failure(input);
 
       // Assess

@@ -186,11 +186,11 @@ describe('database host policies', () => {
 });
 
 describe('step functions', () => {
-  it('resolve secrets only where a step does (prepare, fetch-manifest, drill-start planning the scratch target\'s nodes): host steps resolve them on the host', () => {
+  it('resolve secrets only where a step uses them (prepare, which connects to the databases): fetch-manifest and drill-start parse targets with their secrets unread, host steps resolve them on the host', () => {
     const withSecrets = built.stack.functions.all()
       .filter(([, fn]) => statementsOf(fn.role!.node.tryFindChild('DefaultPolicy') as iam.Policy).some((s) => list(s.Action).includes('ssm:GetParameter')))
       .map(([id]) => id);
-    expect(withSecrets.sort()).toEqual(['backup/prepare', 'restore/drill-start', 'restore/fetch-manifest']);
+    expect(withSecrets.sort()).toEqual(['backup/prepare']);
   });
 
   it('carry no spool-sized /tmp, run as DBBACKUP_PLATFORM=aws, and the stack passes cdk-nag', () => {

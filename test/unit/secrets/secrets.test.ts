@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PermanentError } from '../../../core/errors';
-import { createSecretResolver, redactSecrets, resolveSecrets, type AwsClientOptions } from '../../../core/secrets';
+import { createSecretResolver, redactSecrets, resolveSecrets, SECRET_STAND_IN, standInResolver, type AwsClientOptions } from '../../../core/secrets';
 
 async function refusal(promise: Promise<unknown>): Promise<PermanentError> {
   try {
@@ -69,6 +69,26 @@ describe('resolveSecrets', () => {
     expect(env.message).toMatch(/^auth\.password: secret reference 'env:HOST_VAR' is refused: here only ssm: and secretsmanager: references are resolved/);
     expect(read.message).toMatch(new RegExp(`^key: secret reference 'file:${file}' is refused`));
     expect(`${env.message} ${read.message}`).not.toMatch(/host-var-value|HOST-FILE-CONTENT/);
+  });
+
+  it('stands a reference in without reading it (a target only parsed), refusing the schemes it was not given all the same', async () => {
+    // Prepare: a variable and a file that a resolver would read
+    const file = path.join(dir, 'readable');
+    await writeFile(file, 'FILE-CONTENT');
+    const config = { user: 'root', password: { $secret: 'ssm:/dbbackup/absent' }, key: { $secret: `file:${file}` }, token: { $secret: 'env:SET_VAR' } };
+    process.env.SET_VAR = 'env-value';
+
+    try {
+      // Act
+      const stoodIn = await resolveSecrets(config, standInResolver());
+      const refused = await refusal(resolveSecrets(config, standInResolver(['ssm', 'secretsmanager'])));
+
+      // Assess
+      expect(stoodIn).toEqual({ user: 'root', password: SECRET_STAND_IN, key: SECRET_STAND_IN, token: SECRET_STAND_IN });
+      expect(refused).toMatchObject({ code: 'SECRET_REF_REFUSED', message: expect.stringMatching(/^(key|token): secret reference '(file|env):/) });
+    } finally {
+      delete process.env.SET_VAR;
+    }
   });
 
   it('fetches each distinct reference once', async () => {
