@@ -66,10 +66,17 @@ const requestShape = {
   }).optional(),
 };
 
-/** A restore needs a target; only a drill may go without one (it starts a scratch target). */
-function checkTarget(request: { target?: unknown; drill?: unknown; force?: boolean }, ctx: z.RefinementCtx): void {
+/**
+ * A restore needs a target; only a drill may go without one (it starts a scratch target). The
+ * scratch target's description is the drill's own to set: given by the caller, it would pass the
+ * target off as one the drill started, which a host does not hold to its restore roots and servers.
+ */
+function checkTarget(request: { target?: unknown; drill?: { scratch?: unknown }; force?: boolean }, ctx: z.RefinementCtx): void {
   if (request.target === undefined && request.drill === undefined) {
     ctx.addIssue({ code: 'custom', path: ['target'], message: 'is required (only a drill starts a target of its own)' });
+  }
+  if (request.drill?.scratch !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['drill', 'scratch'], message: 'is set by the drill once it started its scratch target, never by the request' });
   }
   if (request.drill !== undefined && request.force) {
     ctx.addIssue({ code: 'custom', path: ['force'], message: 'a drill restores into an empty target, never over one' });

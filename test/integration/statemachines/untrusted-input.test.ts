@@ -123,6 +123,17 @@ describe('restore console input', () => {
     expect((backup as ExecutionFailedError).causeText).toMatch(/^INVALID_INPUT: .*host: must be an EC2 or SSM managed instance id/);
   });
 
+  it('refuses a request that describes a scratch target itself (a drill\'s own, which a host does not hold to its restore roots), before any host step', async () => {
+    // Act: the target is the operator's, passed off as one a drill started
+    const input = await restoreInput({});
+    const error = await failure({ ...input, drill: { scratch: 'etcd started for the drill' } });
+
+    // Assess
+    expect(error.causeText).toMatch(/^INVALID_INPUT: invalid restore request: drill\.scratch: is set by the drill once it started its scratch target, never by the request/);
+    expect(error.execution.path).not.toContain('Prepare');
+    await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('accepts an etcd cluster token given inline: it names the restored cluster, it is no secret', async () => {
     // Act
     const execution = await rt.execute('restore', await restoreInput({ clusterToken: 'drill-cluster' }));
