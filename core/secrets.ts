@@ -54,8 +54,8 @@ function assertSchemeResolved(ref: string, field: string | undefined, schemes: r
   if ((SECRET_SCHEMES as readonly string[]).includes(scheme) && !schemes.includes(scheme as SecretScheme)) throw refused(ref, field, schemes);
 }
 
-/** What {@link standInResolver} gives for every reference. */
-export const SECRET_STAND_IN = '(secret not read)';
+/** What a reference stands in as where a value is only checked, its secrets unread ({@link standInResolver}, {@link withSecretPlaceholders}). */
+export const SECRET_STAND_IN = 'secret-resolved-at-run-time';
 
 /**
  * A resolver that reads no secret: each reference stands in as {@link SECRET_STAND_IN} — for a
@@ -178,7 +178,7 @@ export function secretRefs(value: unknown): string[] {
 
 /** `value` with every `{ "$secret": ... }` replaced by a placeholder string, as it is once resolved (to check a config's shape without its secrets). */
 export function withSecretPlaceholders(value: unknown): unknown {
-  if (isSecretRef(value)) return 'secret-resolved-at-run-time';
+  if (isSecretRef(value)) return SECRET_STAND_IN;
   if (Array.isArray(value)) return value.map(withSecretPlaceholders);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, withSecretPlaceholders(child)]));

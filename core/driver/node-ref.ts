@@ -19,10 +19,9 @@ export const MANAGED_INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
  * checked at the request's first step, so a console request naming anything else (an address, a
  * path) is refused before any step ran rather than by SSM at its first host step.
  */
-export const requestHostSchema = z.string().regex(
-  MANAGED_INSTANCE_ID,
-  'must be an EC2 or SSM managed instance id (i-… or mi-…): the host the host-local steps run on, not its name or address',
-);
+export const requestHostSchema = z.string().regex(MANAGED_INSTANCE_ID, {
+  error: (issue) => `'${String(issue.input).slice(0, 64)}' is not an EC2 or SSM managed instance id (i-… or mi-…): the host the host-local steps run on, not its name or address`,
+});
 
 /**
  * A target member's `host`: the SSM managed instance id of the machine its restore steps run on

@@ -393,6 +393,9 @@ export interface RestoreDriver<T = unknown> {
    * The hosts a restore of `target` works on, one node each (members of an ensemble on their own
    * machines): every host step runs once per node, on `node.host`, or on the request's host when
    * a node has none. Optional: without it the restore has one node, `default`, on the request's host.
+   * The restore plans its nodes before any host step, with the target's secrets unread: each secret
+   * field then holds `SECRET_STAND_IN` (core/secrets.ts), so neither this method, {@link readsLaterBackups}
+   * nor the target schema's checks may rest on a secret's value (the host steps get it resolved).
    */
   targetNodes?(target: T): NodeRef[];
   /** What this restore target connects to (see {@link BackupDriver.endpoint}). Optional. */

@@ -48,7 +48,7 @@ import { digestQuery } from '../shared/table-reader';
 import { rangeConditions } from './dump-pipeline';
 import { tableColumns, tableKey } from '../shared/table-columns';
 import { storedTableName } from '../shared/exact-names';
-import { classifyTargetError, openLoadConnection, type TargetSettings } from '../shared/target-connection';
+import { classifyTargetError, openLoadConnection, openReadConnection, type TargetSettings } from '../shared/target-connection';
 import { ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, errnoOf } from '../shared/errors';
 import { catalogText } from '../shared/catalog-text';
 
@@ -306,6 +306,26 @@ function schedule(tables: TableLoad[]): Job[] {
 }
 
 /**
+ * The connection that reads tables back while others load: with autocommit on whatever the
+ * server's default (each read-back then sees what is loaded by then; in one transaction, a table
+ * created after its first read would be refused as changed), its idle timeout lifted (it waits
+ * between read-backs while a big table loads, maybe for hours). Undefined, with a warning, when the
+ * server lets no more be opened (`max_user_connections`, say): the loading connections read back then.
+ */
+async function openReader(settings: TargetSettings, logger: Logger): Promise<Connection | undefined> {
+  let connection: Connection | undefined;
+  try {
+    connection = await openReadConnection(settings);
+    await connection.query('SET SESSION autocommit = 1, wait_timeout = 31536000');
+    return connection;
+  } catch (error) {
+    await connection?.end().catch(() => undefined);
+    logger.warn('mysql restore: no connection of its own to read tables back on; each loading connection reads back what it loaded', { error: (error as Error).message });
+    return undefined;
+  }
+}
+
+/**
  * Loads every chunk of `tables` through `options.parallelism` connections.
  * @throws PermanentError `MYSQL_LOAD_ROWS` when a table received a different number of rows than
  *   the manifest lists; the first load error otherwise (classified: transient when a retry can help).
@@ -362,18 +382,25 @@ export async function loadTables(
   };
 
   // Read-backs run on a connection of their own, one after the other, so the loading connections
-  // never wait for them.
+  // never wait for them; without one (the server let no more be opened), the connection that
+  // loaded reads back, waiting meanwhile.
   let reader: Connection | undefined;
   let reading: Promise<void> = Promise.resolve();
-  const readLater = (unit: ReadUnit) => {
+  const readBackAfter = async (connection: Connection, unit: ReadUnit) => {
+    if (!reader) return readUnit(connection, unit);
     reading = reading.then(async () => {
       if (failure !== undefined) return;
+      if (options.signal?.aborted) {
+        failure = new PermanentError('restore aborted', { code: 'ABORTED', engine: ENGINE });
+        return;
+      }
       try {
         await readUnit(reader!, unit);
       } catch (error) {
         failure ??= classifyTargetError(error, `reading back ${describeUnit(unit)}`, 'MYSQL_READ_BACK_FAILED');
       }
     });
+    return undefined;
   };
 
   const worker = async (connection: Connection) => {
@@ -401,7 +428,7 @@ export async function loadTables(
         if (left === 0 && disableKeys.has(load)) await keys(connection, load, 'ENABLE');
         for (const i of chunks) {
           const unit = units.get(load)![i];
-          if (unit !== undefined && (unit.left -= 1) === 0) readLater(unit);
+          if (unit !== undefined && (unit.left -= 1) === 0) await readBackAfter(connection, unit);
         }
         if (left === 0 && load.expected) readBack.tables += 1;
       } catch (error) {
@@ -413,8 +440,12 @@ export async function loadTables(
   try {
     const count = Math.max(1, Math.min(options.parallelism, jobs.length));
     for (let i = 0; i < count; i += 1) connections.push(await openLoadConnection(settings));
-    if (checked.length > 0) connections.push(reader = await openLoadConnection(settings));
-    await Promise.all(connections.filter((c) => c !== reader).map(worker));
+    const loading = [...connections];
+    if (checked.length > 0) {
+      reader = await openReader(settings, options.logger);
+      if (reader) connections.push(reader);
+    }
+    await Promise.all(loading.map(worker));
     await reading;
     for (const load of checked.filter((t) => t.files.length === 0)) { // nothing to load: its emptiness is proven all the same
       if (failure !== undefined) break;

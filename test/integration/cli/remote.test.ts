@@ -155,7 +155,7 @@ describe('dbbackup remote', () => {
     expect(runs.machine.stderr).toMatch(/no state machine 'NoSuchMachine' here \(there are: DbBackup-Backup, DbBackup-Restore\)/);
     expect(runs.json.stderr).toMatch(/--config is not valid JSON/);
     expect(runs.drillEngine.stderr).toMatch(/unknown engine 'nosuchdb'/);
-    expect(runs.host.stderr).toMatch(/host 'drill-box' is not an SSM managed instance id/);
+    expect(runs.host.stderr).toMatch(/host: 'drill-box' is not an EC2 or SSM managed instance id/);
     expect(started()).toBe(before);
   });
 });

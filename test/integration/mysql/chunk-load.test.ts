@@ -238,6 +238,48 @@ describe('loadTables', () => {
       }
     });
 
+    it('reads back on the loading connections when the server lets it open no connection of its own (max_user_connections)', async () => {
+      // Prepare: a user who may hold as many connections as the load opens, and no more
+      const database = 'cl_readback_limited';
+      await freshDatabase(database);
+      await admin.query(`CREATE USER cl_limited@'%' IDENTIFIED BY 'pw' WITH MAX_USER_CONNECTIONS 3`);
+      await admin.query(`GRANT ALL ON ${database}.* TO cl_limited@'%'`);
+      const mi = await miByRange('rbl-mi');
+      const gen = await writeChunks('rbl-gen', genRows, 200);
+      const limited = { ...server.config(), user: 'cl_limited', password: 'pw', connectTimeoutMs: 5_000 };
+
+      // Act
+      const loaded = await loadTables(limited, [
+        { database, table: 'mi', engine: 'MyISAM', rows: miRows.length, files: mi.files, expected: { digest: mi.digest, splitKey: 'id', ranges: mi.ranges } },
+        { database, table: 'gen', engine: 'InnoDB', rows: genRows.length, files: gen.files, expected: { digest: gen.digest } },
+      ], await tableColumns(admin, [database]), { parallelism: 3, logger: silentLogger });
+
+      // Assess
+      expect(loaded.readBack).toEqual({ tables: 2, rows: miRows.length + genRows.length, differ: [], differCount: 0, countsDiffer: 0 });
+    });
+
+    it('fails the load when a read-back fails (a user who may load but not read), leaving no session open', async () => {
+      // Prepare
+      const database = 'cl_readback_refused';
+      await freshDatabase(database);
+      await admin.query(`CREATE USER cl_loader@'%' IDENTIFIED BY 'pw'`);
+      await admin.query(`GRANT INSERT, ALTER ON ${database}.* TO cl_loader@'%'`);
+      const gen = await writeChunks('rbr-gen', genRows, 100);
+      const loader = { ...server.config(), user: 'cl_loader', password: 'pw', connectTimeoutMs: 5_000 };
+
+      // Act
+      const failed = await loadTables(loader, [
+        { database, table: 'gen', engine: 'InnoDB', rows: genRows.length, files: gen.files, expected: { digest: gen.digest } },
+      ], await tableColumns(admin, [database]), { parallelism: 2, logger: silentLogger }).then(() => undefined, (error: unknown) => error);
+
+      // Assess
+      expect(failed).toMatchObject({ code: 'MYSQL_PRIVILEGES', message: expect.stringContaining(`reading back ${database}.gen`) });
+      // Every session closed (the server may take a moment to see a client's QUIT through).
+      const open = async () => Number(((await admin.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = 'cl_loader'")) as [Array<{ n: number }>, unknown])[0][0].n);
+      for (const until = Date.now() + 10_000; await open() > 0 && Date.now() < until;) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await open()).toBe(0);
+    });
+
     it('names the key range, or the whole table when its ranges do not account for its chunks, whose rows differ from what was expected', async () => {
       // Prepare
       const database = 'cl_readback_differs';

@@ -113,14 +113,14 @@ describe('restore console input', () => {
       const error = await failure(input);
 
       // Assess
-      expect(error.causeText).toMatch(/^INVALID_INPUT: invalid restore request: host: must be an EC2 or SSM managed instance id \(i-… or mi-…\)/);
+      expect(error.causeText).toMatch(new RegExp(`^INVALID_INPUT: invalid restore request: host: '${host.replace(/\./g, '\\.')}' is not an EC2 or SSM managed instance id \\(i-… or mi-…\\)`));
       expect(error.execution.path).not.toContain('Prepare');
       await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
     }
     // The backup side refuses it the same way, before taking anything.
     const backup = await rt.execute('backup', { engine: 'etcd', instance: 'untrusted', config: { endpoints: [etcd.clientUrl] }, host: '10.0.1.12' }).then(() => undefined, (e: unknown) => e);
     expect(backup).toBeInstanceOf(ExecutionFailedError);
-    expect((backup as ExecutionFailedError).causeText).toMatch(/^INVALID_INPUT: .*host: must be an EC2 or SSM managed instance id/);
+    expect((backup as ExecutionFailedError).causeText).toMatch(/^INVALID_INPUT: .*host: '10\.0\.1\.12' is not an EC2 or SSM managed instance id/);
   });
 
   it('refuses a request that describes a scratch target itself (a drill\'s own, which a host does not hold to its restore roots), before any host step', async () => {
@@ -131,6 +131,18 @@ describe('restore console input', () => {
     // Assess
     expect(error.causeText).toMatch(/^INVALID_INPUT: invalid restore request: drill\.scratch: is set by the drill once it started its scratch target, never by the request/);
     expect(error.execution.path).not.toContain('Prepare');
+    await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('reads no secret before the host steps: fetch-manifest checks the target with its references unread, the host resolves them', async () => {
+    // Act: a reference nothing can resolve (the variable is not set)
+    const input = await restoreInput({ username: 'root', password: { $secret: 'env:UNSET_RESTORE_PASSWORD' } });
+    const error = await failure(input);
+
+    // Assess: past Fetch manifest; the first host step is where it is resolved, and fails
+    expect(error.causeText).toMatch(/^SECRET_UNRESOLVED: secret 'env:UNSET_RESTORE_PASSWORD' could not be resolved: environment variable UNSET_RESTORE_PASSWORD is not set/);
+    expect(error.execution.path).toContain('Fetch manifest');
+    expect(error.execution.path.some((state) => /Prepare/.test(state))).toBe(true);
     await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
