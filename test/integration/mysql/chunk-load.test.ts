@@ -66,6 +66,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The sessions `user` still holds on the server, once they had time to go (a client's QUIT takes a moment to be seen through). */
+async function sessionsLeftBy(user: string): Promise<number> {
+  const open = async () => Number(((await admin.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?', [user])) as [Array<{ n: number }>, unknown])[0][0].n);
+  for (const until = Date.now() + 10_000; await open() > 0 && Date.now() < until;) await new Promise((resolve) => setTimeout(resolve, 50));
+  return open();
+}
+
 async function freshDatabase(name: string): Promise<void> {
   await admin.query(`CREATE DATABASE ${name}; USE ${name}; ${SCHEMA}`);
 }
@@ -274,10 +281,28 @@ describe('loadTables', () => {
 
       // Assess
       expect(failed).toMatchObject({ code: 'MYSQL_PRIVILEGES', message: expect.stringContaining(`reading back ${database}.gen`) });
-      // Every session closed (the server may take a moment to see a client's QUIT through).
-      const open = async () => Number(((await admin.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = 'cl_loader'")) as [Array<{ n: number }>, unknown])[0][0].n);
-      for (const until = Date.now() + 10_000; await open() > 0 && Date.now() < until;) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await open()).toBe(0);
+      expect(await sessionsLeftBy('cl_loader')).toBe(0);
+    });
+
+    it('fails the load when a chunk fails while read-backs wait their turn, leaving no session open', async () => {
+      // Prepare: mi's key ranges load (and queue their read-backs) while gen's chunk holds a duplicate key
+      const database = 'cl_readback_load_fails';
+      await freshDatabase(database);
+      await admin.query(`CREATE USER cl_failing@'%' IDENTIFIED BY 'pw'`);
+      await admin.query(`GRANT ALL ON ${database}.* TO cl_failing@'%'`);
+      const mi = await miByRange('rbf-mi');
+      const duplicate = await writeChunks('rbf-dup', [raw('1', '2', 'a', '0', '2'), raw('1', '2', 'b', '0', '2')], 10);
+      const failing = { ...server.config(), user: 'cl_failing', password: 'pw', connectTimeoutMs: 5_000 };
+
+      // Act
+      const failed = await loadTables(failing, [
+        { database, table: 'mi', engine: 'MyISAM', rows: miRows.length, files: mi.files, expected: { digest: mi.digest, splitKey: 'id', ranges: mi.ranges } },
+        { database, table: 'gen', engine: 'InnoDB', rows: 2, files: duplicate.files, expected: { digest: duplicate.digest } },
+      ], await tableColumns(admin, [database]), { parallelism: 2, logger: silentLogger }).then(() => undefined, (error: unknown) => error);
+
+      // Assess
+      expect(failed).toMatchObject({ code: 'MYSQL_LOAD_WARNINGS', message: expect.stringContaining(`${database}.gen`) });
+      expect(await sessionsLeftBy('cl_failing')).toBe(0);
     });
 
     it('names the key range, or the whole table when its ranges do not account for its chunks, whose rows differ from what was expected', async () => {

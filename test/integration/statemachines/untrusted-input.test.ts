@@ -118,9 +118,12 @@ describe('restore console input', () => {
       await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
     }
     // The backup side refuses it the same way, before taking anything.
+    const backupsBefore = (await rt.catalog.list({ includeIncomplete: true })).length;
     const backup = await rt.execute('backup', { engine: 'etcd', instance: 'untrusted', config: { endpoints: [etcd.clientUrl] }, host: '10.0.1.12' }).then(() => undefined, (e: unknown) => e);
     expect(backup).toBeInstanceOf(ExecutionFailedError);
     expect((backup as ExecutionFailedError).causeText).toMatch(/^INVALID_INPUT: .*host: '10\.0\.1\.12' is not an EC2 or SSM managed instance id/);
+    expect((backup as ExecutionFailedError).execution.path).not.toContain('Snapshot');
+    expect((await rt.catalog.list({ includeIncomplete: true })).length).toBe(backupsBefore);
   });
 
   it('refuses a request that describes a scratch target itself (a drill\'s own, which a host does not hold to its restore roots), before any host step', async () => {
