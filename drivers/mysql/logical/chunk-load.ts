@@ -390,11 +390,8 @@ export async function loadTables(
     if (!reader) return readUnit(connection, unit);
     reading = reading.then(async () => {
       if (failure !== undefined) return;
-      if (options.signal?.aborted) {
-        failure = new PermanentError('restore aborted', { code: 'ABORTED', engine: ENGINE });
-        return;
-      }
       try {
+        stopIfAborted(options.signal, 'restore', ENGINE);
         await readUnit(reader!, unit);
       } catch (error) {
         failure ??= classifyTargetError(error, `reading back ${describeUnit(unit)}`, 'MYSQL_READ_BACK_FAILED');
