@@ -28,7 +28,7 @@ import { describeIssue, issueProblems, issuesOf } from '../core/config/issues';
 import { refuseInlineSecrets } from '../core/config/secret-fields';
 import { builtinPlugins } from '../drivers';
 import type { DriverPlugin } from '../core/driver/types';
-import { MANAGED_INSTANCE_ID } from '../core/driver/node-ref';
+import { MANAGED_INSTANCE_ID, MANAGED_INSTANCE_ID_FORM } from '../core/driver/node-ref';
 import { withSecretPlaceholders } from '../core/secrets';
 import { compressionSettingsSchema } from '../core/crypto/encoding-settings';
 
@@ -42,8 +42,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SCHEDULE = /^(cron\(\s*\S+(\s+\S+){5}\s*\)|rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\))$/;
 
 /** An EC2 instance id or an SSM managed (hybrid) instance id. */
-
-const managedInstance = z.string().regex(MANAGED_INSTANCE_ID, 'must be an EC2 instance id (i-…) or an SSM managed instance id (mi-…)');
+const managedInstance = z.string().regex(MANAGED_INSTANCE_ID, `must be an EC2 instance id or an SSM managed instance id (${MANAGED_INSTANCE_ID_FORM})`);
 
 /**
  * Retention of one instance, applied by its scheduled prune (core/catalog/prune.ts): a backup is
@@ -190,7 +189,7 @@ function driverConfigIssues(engine: string, config: Record<string, unknown>): Ar
   const parsed = plugin.manifest.configSchema.safeParse(withSecretPlaceholders(config));
   if (parsed.success) {
     return configHosts(plugin, parsed.data).filter((host) => !managedInstance.safeParse(host).success)
-      .map((host) => ({ path: ['config'], message: `names host '${host}', which is not an SSM managed instance id (i-… or mi-…): the stack could not give it the instance's rights` }));
+      .map((host) => ({ path: ['config'], message: `names host '${host}', which is not an SSM managed instance id (${MANAGED_INSTANCE_ID_FORM}): the stack could not give it the instance's rights` }));
   }
   return (issuesOf(parsed.error) ?? [{ message: String(parsed.error) }])
     .flatMap(issueProblems)

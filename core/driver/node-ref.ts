@@ -11,8 +11,17 @@ const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export const nodeRefSchema = z.object({ name: z.string().regex(NODE_NAME), host: z.string().optional() });
 
-/** An EC2 instance id or an SSM managed instance id (a hybrid host): what SSM Run Command targets. */
-export const MANAGED_INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
+/**
+ * An EC2 instance id (`i-` and 8 or 17 hex digits) or an SSM managed instance id of a hybrid host
+ * (`mi-` and 17): what SSM Run Command targets. No looser than SSM's own pattern for
+ * `InstanceIds`, `(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)`, so an id accepted here is never refused by
+ * SSM for its form (an `i-` with 12 digits would pass a request's first step and fail at its first
+ * host step); EC2 and SSM write the digits in lowercase hex.
+ */
+export const MANAGED_INSTANCE_ID = /^(i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$/;
+
+/** How {@link MANAGED_INSTANCE_ID} reads, for messages. */
+export const MANAGED_INSTANCE_ID_FORM = 'i- and 8 or 17 hex digits, or mi- and 17';
 
 /**
  * A request's `host`: the SSM managed instance id of the machine its host-local steps run on —
@@ -20,7 +29,7 @@ export const MANAGED_INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/;
  * path) is refused before any step ran rather than by SSM at its first host step.
  */
 export const requestHostSchema = z.string().regex(MANAGED_INSTANCE_ID, {
-  error: (issue) => `'${String(issue.input).slice(0, 64)}' is not an EC2 or SSM managed instance id (i-… or mi-…): the host the host-local steps run on, not its name or address`,
+  error: (issue) => `'${String(issue.input).slice(0, 64)}' is not an EC2 or SSM managed instance id (${MANAGED_INSTANCE_ID_FORM}): the host the host-local steps run on, not its name or address`,
 });
 
 /**
@@ -29,7 +38,7 @@ export const requestHostSchema = z.string().regex(MANAGED_INSTANCE_ID, {
  */
 export const memberHostSchema = z.string().regex(
   MANAGED_INSTANCE_ID,
-  'must be an EC2 or SSM managed instance id (i-… or mi-…): where the member\'s restore steps run, not its network address',
+  `must be an EC2 or SSM managed instance id (${MANAGED_INSTANCE_ID_FORM}): where the member's restore steps run, not its network address`,
 );
 
 /**

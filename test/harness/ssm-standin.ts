@@ -14,6 +14,8 @@
  * - the script runs with the SSM agent's environment, not this process's: only `PATH`, `HOME`,
  *   `AWS_SSM_REGION_NAME` and `AWS_SSM_INSTANCE_ID` (no `AWS_REGION`, no credentials, no test
  *   variables), so what an agent needs must come from the document or the host's files;
+ * - an instance id SSM's model refuses (`(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)`; at most 50 in a
+ *   SendCommand) → `ValidationException`, in SSM's words, before anything else is looked at;
  * - unknown instance ids → `InvalidInstanceId`; unknown command/invocation → `InvocationDoesNotExist`
  *   (GetCommandInvocation) or `InvalidCommandId` (CancelCommand);
  * - status Pending → InProgress → Success | Failed | TimedOut | Cancelled, `ResponseCode` -1 until the end;
@@ -32,6 +34,27 @@ import path from 'node:path';
 import { AwsFault as SsmFault, startAwsJsonEndpoint, type InjectedError, type RecordedCall, type StandinClientConfig } from './aws-json-endpoint';
 import { AWS_RUN_SHELL_SCRIPT, DocumentFault, commandRun, type CommandDocument, type CommandRun, type ShellStep } from './ssm-documents';
 import { downloadFromS3, type InstanceS3 } from './ssm-download';
+
+/** SSM's model's pattern of an instance id (`InstanceId`, each of `InstanceIds`). */
+const SSM_INSTANCE_ID = /(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)/;
+/** The most instance ids one SendCommand may name. */
+const SSM_MOST_INSTANCE_IDS = 50;
+
+/** SSM's answer to a request whose `member` (an instance id) breaks its model, unless `value` is one. */
+function checkInstanceId(value: unknown, member: string): void {
+  if (typeof value === 'string' && SSM_INSTANCE_ID.test(value)) return;
+  throw new SsmFault('ValidationException', `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${SSM_INSTANCE_ID.source}`);
+}
+
+/** SSM's answer to a request whose list `member` of instance ids breaks its model, unless every one is an id and they are few enough. */
+function checkInstanceIds(values: unknown[], member: string): void {
+  const wrong = values.length > SSM_MOST_INSTANCE_IDS
+    ? `Member must have length less than or equal to ${SSM_MOST_INSTANCE_IDS}`
+    : values.some((v) => typeof v !== 'string' || v.length < 10 || v.length > 20 || !SSM_INSTANCE_ID.test(v))
+      ? `Member must satisfy constraint: [Member must have length less than or equal to 20, Member must have length greater than or equal to 10, Member must satisfy regular expression pattern: ${SSM_INSTANCE_ID.source}]`
+      : undefined;
+  if (wrong) throw new SsmFault('ValidationException', `1 validation error detected: Value '[${values.map(String).join(', ')}]' at '${member}' failed to satisfy constraint: ${wrong}`);
+}
 
 /** SSM's limits on what it keeps of a command's output. */
 export const SSM_LIMITS = { stdout: 24_000, stderr: 8_000, listOutput: 2_500 } as const;
@@ -136,12 +159,16 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
   const home = options.home ?? os.homedir();
   const online = new Set(options.instanceIds ?? ['i-0standin000000001']);
   const offline = new Set(options.offlineInstanceIds ?? []);
+  for (const id of [...online, ...offline]) {
+    if (!SSM_INSTANCE_ID.test(id)) throw new Error(`the SSM stand-in's instance '${id}' is not an id SSM could know (${SSM_INSTANCE_ID.source})`);
+  }
   const commands = new Map<string, CommandRecord>();
 
   function sendCommand(input: Record<string, unknown>): unknown {
     const documentName = String(input.DocumentName ?? '');
     const instanceIds = (input.InstanceIds ?? []) as string[];
     if (!Array.isArray(instanceIds) || instanceIds.length === 0) throw new SsmFault('InvalidInstanceId', 'no instance ids');
+    checkInstanceIds(instanceIds, 'instanceIds');
     for (const id of instanceIds) {
       if (!online.has(id) && !offline.has(id)) throw new SsmFault('InvalidInstanceId', `Instances [[${id}]] not in a valid state for account 000000000000`);
     }
@@ -276,6 +303,7 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
   }
 
   function getCommandInvocation(input: Record<string, unknown>): unknown {
+    checkInstanceId(input.InstanceId, 'instanceId');
     const record = findCommand(input.CommandId, 'InvocationDoesNotExist');
     const invocation = record.invocations.get(String(input.InstanceId));
     if (!invocation) throw new SsmFault('InvocationDoesNotExist', '');
@@ -304,6 +332,7 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
   }
 
   function listCommandInvocations(input: Record<string, unknown>): unknown {
+    if (input.InstanceId !== undefined) checkInstanceId(input.InstanceId, 'instanceId');
     const selected = typeof input.CommandId === 'string' ? [findCommand(input.CommandId, 'InvalidCommandId')] : [...commands.values()];
     const details = input.Details === true;
     const rows = selected.flatMap((record) => [...record.invocations.values()]
@@ -337,6 +366,7 @@ export async function startSsmStandin(options: SsmStandinOptions = {}): Promise<
   }
 
   function cancelCommand(input: Record<string, unknown>): unknown {
+    if (Array.isArray(input.InstanceIds)) checkInstanceIds(input.InstanceIds, 'instanceIds');
     const record = findCommand(input.CommandId, 'InvalidCommandId');
     const only = Array.isArray(input.InstanceIds) ? new Set(input.InstanceIds as string[]) : undefined;
     for (const invocation of record.invocations.values()) {

@@ -12,7 +12,7 @@ import type { PendingSubmission } from '../../../core/host-runner/host-runner';
 import { pollUntilDone } from '../../fixtures/host-runner/helpers';
 import { startSsmStandin, type SsmStandin } from '../../harness/ssm-standin';
 
-const OFFLINE_HOST = 'i-0offline00000002';
+const OFFLINE_HOST = 'i-0offline000000002';
 const DOCUMENT = 'DbBackup-AgentStep';
 let standin: SsmStandin;
 let client: SSMClient;

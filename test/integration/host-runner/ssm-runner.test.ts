@@ -18,7 +18,7 @@ import { startSsmStandin, type SsmStandin } from '../../harness/ssm-standin';
 import { tempDir } from '../../harness/test-run';
 
 const HOST = 'i-0standin000000001';
-const OFFLINE_HOST = 'i-0offline00000002';
+const OFFLINE_HOST = 'i-0offline000000002';
 const DOCUMENT = 'DbBackup-AgentStep';
 const FAKE_AGENT_COMMAND = `${shellQuote(process.execPath)} ${shellQuote(FAKE_AGENT)}`;
 

@@ -11,7 +11,7 @@ import { agentStepDocument } from '../../../core/host-runner/agent-document';
 import { SSM_LIMITS, startSsmStandin, type SsmStandin } from '../../harness/ssm-standin';
 
 const HOST = 'i-0standin000000001';
-const OFFLINE = 'i-0offline00000002';
+const OFFLINE = 'i-0offline000000002';
 const DOCUMENT = 'DbBackup-AgentStep';
 const RESULT_KEY = 'state/agent-results/i-0standin000000001/0f8b1a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b.json';
 
@@ -97,7 +97,7 @@ describe('SSM stand-in', () => {
 
   it('answers with the modeled SDK exceptions for unknown instances, invocations and commands', async () => {
     // Act
-    const unknownInstance = send(['true'], {}, 'i-0nope');
+    const unknownInstance = send(['true'], {}, 'i-0123456789abcdef9');
     const unknownInvocation = client.send(new GetCommandInvocationCommand({ CommandId: '00000000-0000-0000-0000-000000000000', InstanceId: HOST }));
     const unknownCancel = client.send(new CancelCommandCommand({ CommandId: '00000000-0000-0000-0000-000000000000' }));
 
@@ -110,6 +110,24 @@ describe('SSM stand-in', () => {
       ['GetCommandInvocation', 'InvocationDoesNotExist'],
       ['CancelCommand', 'InvalidCommandId'],
     ]);
+  });
+
+  it('refuses, as SSM does, an instance id its model does not allow, and more than 50 ids, before running anything', async () => {
+    // Act: i- and 12 digits (EC2 ids have 8 or 17), mi- and 8 (17), an address, a 16-character id to GetCommandInvocation, 51 ids
+    const malformed = await Promise.all(['i-0123456789ab', 'mi-01234567', '10.0.1.12'].map((id) => send(['true'], {}, id).catch((e: unknown) => e)));
+    const invocation = await client.send(new GetCommandInvocationCommand({ CommandId: '00000000-0000-0000-0000-000000000000', InstanceId: 'i-083e1601960282cd' })).catch((e: unknown) => e);
+    const many = await client.send(new SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript', InstanceIds: Array.from({ length: 51 }, () => HOST), Parameters: { commands: ['true'] },
+    })).catch((e: unknown) => e);
+
+    // Assess
+    for (const [error, id] of [[malformed[0], 'i-0123456789ab'], [malformed[1], 'mi-01234567'], [malformed[2], '10.0.1.12']] as const) {
+      expect(error).toMatchObject({ name: 'ValidationException' });
+      expect((error as Error).message).toBe(`1 validation error detected: Value '[${id}]' at 'instanceIds' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 20, Member must have length greater than or equal to 10, Member must satisfy regular expression pattern: (^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)]`);
+    }
+    expect(invocation).toMatchObject({ name: 'ValidationException', message: expect.stringContaining("Value 'i-083e1601960282cd' at 'instanceId' failed to satisfy constraint") });
+    expect(many).toMatchObject({ name: 'ValidationException', message: expect.stringContaining('Member must have length less than or equal to 50') });
+    expect(standin.calls.every((c) => c.error === 'ValidationException')).toBe(true);
   });
 
   it('cancels a running script: status Cancelled', async () => {

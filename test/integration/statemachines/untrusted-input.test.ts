@@ -107,13 +107,14 @@ describe('restore console input', () => {
   });
 
   it('refuses a host that is not an SSM managed instance id, naming the field, before any host step, the target untouched', async () => {
-    for (const host of ['10.0.1.12', '../../results/x', 'db-1.internal']) {
+    // The last two have the form of an id but not one SSM accepts: i- and 12 digits, mi- and 8.
+    for (const host of ['10.0.1.12', '../../results/x', 'db-1.internal', 'i-0123456789ab', 'mi-01234567']) {
       // Act
       const input = { ...(await restoreInput({})), host } as Record<string, unknown>;
       const error = await failure(input);
 
       // Assess
-      expect(error.causeText).toMatch(new RegExp(`^INVALID_INPUT: invalid restore request: host: '${host.replace(/\./g, '\\.')}' is not an EC2 or SSM managed instance id \\(i-… or mi-…\\)`));
+      expect(error.causeText).toMatch(new RegExp(`^INVALID_INPUT: invalid restore request: host: '${host.replace(/\./g, '\\.')}' is not an EC2 or SSM managed instance id \\(i- and 8 or 17 hex digits, or mi- and 17\\)`));
       expect(error.execution.path).not.toContain('Prepare');
       await expect(access((input.target as { dataDir: string }).dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
     }
