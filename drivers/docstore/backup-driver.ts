@@ -6,7 +6,8 @@ import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, SnapshotRef, SnapshotTaken } from '../../core/driver/types';
 import { ShardedBackupDriver } from '../mysql/sharded/sharded-backup-driver';
 import type { TableFacts } from '../mysql/shared/layout';
-import type { DocstoreConfig } from './config';
+import { asShardMap, type DocstoreConfig } from './config';
+import type { ShardMap } from '../mysql/sharded/target-shards';
 import { dumpedTables, ENGINE, recordedFacts, schemaOutlier } from './records';
 import type { NodeRecord } from '../../core/catalog/manifest';
 import { PermanentError } from '../../core/errors';
@@ -17,6 +18,10 @@ export class DocstoreBackupDriver extends ShardedBackupDriver<DocstoreConfig> {
 
   protected takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sink: ArtifactSink): Promise<SnapshotTaken> {
     return takeServerSnapshot(ctx, sink);
+  }
+
+  protected shardMap(config: DocstoreConfig): ShardMap {
+    return asShardMap(config);
   }
 
   protected tablesOf(snapshot: SnapshotRef): TableFacts[] {

@@ -16,8 +16,7 @@ import { PermanentError } from '../../core/errors';
 import { indexIntegrity } from '../mysql/sharded/index-validation';
 import { indexRecords, makeIndexesWhole, recordedIndexes, type RestoredIndex } from '../mysql/sharded/restored-indexes';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { beginWritingIfEmpty, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
-import { doneWritingTarget } from '../../core/driver/target-writes';
+import { beginWritingIfEmpty, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { differences, expectedRowsOf, readBackOf } from '../mysql/logical/chunk-load';
 import { checkOf, listProblems } from '../../core/driver/validation-check';
@@ -78,10 +77,10 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
       tables: p.tables.map((t) => ({ ...t, chunks: t.chunkArtifacts, ...(readBackAsLoaded(t) ? { expected: expectedRowsOf(t) } : {}) })),
     }));
     await beginWritingIfEmpty(ctx, asShardMap(ctx.target), tablesOf(plan), WORDS);
-    const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal, engine: ENGINE });
+    const { rows, readBack } = await loadShards({ target: { ...asShardMap(ctx.target), parallelism: ctx.target.parallelism }, shards, valueEncoding: plan.valueEncoding, files, logger: ctx.logger, signal: ctx.signal, engine: ENGINE, restore: { restoreId: ctx.restoreId, backupId: ctx.backup.backupId } });
     const repairs = await repairIndexes(ctx, plan);
     ctx.logger.info('docstore restore: loaded', { partitions: plan.partitionCount, rows, repairs });
-    await doneWritingTarget(ctx);
+    await doneWritingShards(ctx, asShardMap(ctx.target));
     return {
       endpoint: {
         servers: ctx.target.servers.map((s) => s.name),

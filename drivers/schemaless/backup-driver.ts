@@ -9,6 +9,7 @@ import { listProblems } from '../../core/driver/validation-check';
 import { ShardedBackupDriver } from '../mysql/sharded/sharded-backup-driver';
 import type { TableFacts } from '../mysql/shared/layout';
 import type { SchemalessConfig } from './config';
+import type { ShardMap } from '../mysql/sharded/target-shards';
 import { dumpedTables, ENGINE, recordedFacts } from './records';
 import { takeServerSnapshot } from './server-snapshot';
 
@@ -17,6 +18,10 @@ export class SchemalessBackupDriver extends ShardedBackupDriver<SchemalessConfig
 
   protected takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, sink: ArtifactSink): Promise<SnapshotTaken> {
     return takeServerSnapshot(ctx, sink);
+  }
+
+  protected shardMap(config: SchemalessConfig): ShardMap {
+    return config;
   }
 
   protected tablesOf(snapshot: SnapshotRef): TableFacts[] {

@@ -25,8 +25,7 @@ import { nodeRecords } from '../../core/catalog/manifest';
 import { planRestore, utcDatetime, type RestorePlan } from './restore-plan';
 import { validateShards } from './restore-validation';
 import { loadShards } from '../mysql/sharded/shard-load';
-import { beginWritingIfEmpty, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
-import { doneWritingTarget } from '../../core/driver/target-writes';
+import { beginWritingIfEmpty, doneWritingShards, shardsAfterFailure } from '../mysql/sharded/shard-restore-marker';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { indexRecords, makeIndexesWhole, type IndexRecord } from '../mysql/sharded/restored-indexes';
 import { connectShards, preparedShardTarget } from '../mysql/sharded/target-shards';
@@ -84,12 +83,12 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
     const downloaded = await downloadArtifacts(plan.downloads.map((a) => ({ ...a, name: a.local })), ctx.spoolDir, { ...transfer, concurrency: 4 });
     const files = new Map(plan.downloads.map((a) => [a.key, downloaded.files[a.local]]));
     await beginWritingIfEmpty(ctx, ctx.target, tablesOf(plan), WORDS);
-    const { rows } = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal, engine: ENGINE });
+    const { rows } = await loadShards({ target: ctx.target, shards: plan.shards, valueEncoding: plan.facts.valueEncoding, files, logger: ctx.logger, signal: ctx.signal, engine: ENGINE, restore: { restoreId: ctx.restoreId, backupId: ctx.backup.backupId } });
     const beforeTrim = ctx.target.pointInTime ? await trimAfter(ctx, plan, ctx.target.pointInTime) : undefined;
     ctx.logger.info('schemaless restore: shards loaded', { shards: plan.shards.length, rows });
     const repaired = plan.facts.indexes.length > 0 ? await repairAll(ctx, plan) : undefined;
     ctx.logger.info('schemaless restore: loaded', { shards: plan.shards.length, rows, chain: (ctx.bases ?? []).length + 1, repaired });
-    await doneWritingTarget(ctx);
+    await doneWritingShards(ctx, ctx.target);
     return {
       endpoint: {
         servers: ctx.target.servers.map((s) => s.name),

@@ -1,7 +1,8 @@
 /**
  * Loading dumped shards into a target's shard databases (Schemaless shards, Docstore partitions):
  * per server, each of its shards' tables created from the source's DDL, then every table's chunks
- * — in the order given, e.g. a chain's — loaded by the MySQL driver's loader (chunk-load.ts: one
+ * — in the order given, e.g. a chain's — loaded by the MySQL driver's loader; each database holds
+ * the restore's marker table from then on, until the restore drops it (shard-restore-marker.ts) (chunk-load.ts: one
  * LOAD DATA per table on MariaDB ≥ 10.6, byte-exact or it fails), the servers at once; a table
  * given what it should read back as is read back as soon as it is in (chunk-load.ts ReadBack).
  */
@@ -14,6 +15,7 @@ import type { ValueEncoding } from '../shared/column-codec';
 import { quoteId } from '../shared/connection';
 import type { ColumnInfo } from '../shared/column-codec';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
+import { markShardDatabase } from './shard-restore-marker';
 import type { ShardMap, TargetServer } from './target-shards';
 
 /** One table of a shard to create and load. */
@@ -46,6 +48,8 @@ export interface LoadContext {
   signal?: AbortSignal;
   /** The engine restoring (an aborted load names it). */
   engine: string;
+  /** The restore, for the marker table each shard database holds until it finishes (shard-restore-marker.ts). */
+  restore: { restoreId: string; backupId: string };
 }
 
 /** Creates and loads every shard of `server`. */
@@ -59,6 +63,9 @@ async function loadServer(server: TargetServer, ctx: LoadContext): Promise<Shard
       const plan = ctx.shards.find((s) => s.shard === place.shard)!;
       const database = quoteId(place.database);
       await run(control, `CREATE DATABASE IF NOT EXISTS ${database} CHARACTER SET utf8mb4`, `creating database ${place.database} on ${server.name}`, ctx.signal, ctx.engine);
+      await markShardDatabase(control, place.database, ctx.restore.restoreId, ctx.restore.backupId).catch((error: unknown) => {
+        throw classifyTargetError(error, `marking ${place.database} on ${server.name} as being restored`);
+      });
       await run(control, `USE ${database}`, `using ${place.database} on ${server.name}`, ctx.signal, ctx.engine);
       for (const t of plan.tables) {
         // prepareTarget refused tables holding rows (unless forced): what is dropped here is empty or replaced on purpose.

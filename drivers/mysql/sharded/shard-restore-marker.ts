@@ -1,14 +1,54 @@
 /**
- * What a sharded restore (Schemaless shards, Docstore partitions) tells its cleanup, by the marker
- * of core/driver/target-writes.ts: written before its first write to any target server (once the
- * target is found still empty), marked done once the restore finished.
+ * How far a sharded restore (Schemaless shards, Docstore partitions) got, told twice:
+ * - to its cleanup, by the marker of core/driver/target-writes.ts in its spool: written before its
+ *   first write to any target server (once the target is found still empty), marked done once the
+ *   restore finished;
+ * - to whoever reads the target, by the logical restore's marker table (logical/restore-marker.ts)
+ *   in each shard database, from its creation until the restore wrote all it writes: a restore that
+ *   died part way (killed, its host rebooted) leaves databases that say so, and a backup of the
+ *   store refuses them ({@link unfinishedRestores}) instead of taking part of a store for all of it.
  */
+import type { Connection } from 'mysql2/promise';
 import type { RestoreCleanup, RestoreProgress } from '../../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../../core/driver/types';
-import { beginWritingTarget, hasBegunWritingTarget, targetWritesAfterFailure } from '../../../core/driver/target-writes';
-import { emptyUnlessForced, type ShardMap, type ShardWords } from './target-shards';
+import { beginWritingTarget, doneWritingTarget, hasBegunWritingTarget, targetWritesAfterFailure } from '../../../core/driver/target-writes';
+import { MARKER_TABLE, removeMarker, writeMarker } from '../logical/restore-marker';
+import { catalogText } from '../shared/catalog-text';
+import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
+import { connectShards, emptyUnlessForced, type ShardMap, type ShardWords } from './target-shards';
 
 type Ctx = Pick<RestoreContext<unknown>, 'spoolDir' | 'backup'>;
+
+/** Marks `database`, about to be written, as holding an unfinished restore (a marker an earlier attempt left is replaced). */
+export async function markShardDatabase(connection: Connection, database: string, restoreId: string, backupId: string): Promise<void> {
+  await removeMarker(connection, database);
+  await writeMarker(connection, database, restoreId, backupId);
+}
+
+/**
+ * Once the restore wrote all it writes: the marker table dropped from every shard database of
+ * `target`, then the spool's marker marked done.
+ */
+export async function doneWritingShards(ctx: Ctx, target: ShardMap): Promise<void> {
+  const connected = await connectShards(target, openSchemaConnection);
+  try {
+    for (const shard of connected.shards) {
+      await removeMarker(shard.connection, shard.database).catch((error: unknown) => {
+        throw classifyTargetError(error, `dropping ${shard.database}.${MARKER_TABLE}, the mark of the restore`);
+      });
+    }
+  } finally {
+    await connected.close();
+  }
+  await doneWritingTarget(ctx);
+}
+
+/** Which of `databases` (on the server `connection` reaches) hold a restore's marker table: a restore into them did not finish. */
+export async function unfinishedRestores(connection: Connection, databases: readonly string[]): Promise<string[]> {
+  const [rows] = await connection.query({ sql: 'SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = ?', values: [MARKER_TABLE], rowsAsArray: true }) as unknown as [unknown[][], unknown];
+  const marked = new Set(rows.map(([schema]) => catalogText(schema)));
+  return databases.filter((database) => marked.has(database));
+}
 
 /**
  * Just before a restore's first write: the target must still be empty, unless forced — rows
@@ -25,7 +65,7 @@ export async function beginWritingIfEmpty(ctx: Ctx & { force?: boolean }, target
 export function shardsAfterFailure(ctx: Ctx, progress: RestoreProgress, target: string): Promise<RestoreCleanup> {
   return targetWritesAfterFailure(ctx, progress, {
     restored: `${target} hold backup ${ctx.backup.backupId} as restored; the failure came after the restore`,
-    partial: `${target} hold part of backup ${ctx.backup.backupId}: restore it again with force, or drop what it wrote`,
+    partial: `${target} hold part of backup ${ctx.backup.backupId} (each database written holds table ${MARKER_TABLE} until a restore into it finishes): restore it again with force, or drop what it wrote`,
     untouched: `${target} were not written to`,
   });
 }

@@ -12,7 +12,10 @@ import { notReadBackVerdict, rowsReadBack } from '../logical/chunks-as-written';
 import { withConnection } from '../shared/connection';
 import { mysqlEndpoint } from '../shared/connection-config';
 import type { TableFacts } from '../shared/layout';
-import type { TargetServer } from './target-shards';
+import { PermanentError } from '../../../core/errors';
+import { MARKER_TABLE } from '../logical/restore-marker';
+import { unfinishedRestores } from './shard-restore-marker';
+import type { ShardMap, TargetServer } from './target-shards';
 
 /** What the shared driver needs of an engine's config. */
 export interface ShardedConfig {
@@ -27,6 +30,9 @@ export abstract class ShardedBackupDriver<C extends ShardedConfig> extends Spool
 
   /** Takes the snapshot of the server `ctx.node` names into `sink` (emptied already). */
   protected abstract takeServerSnapshot(ctx: BackupContext<C>, sink: ArtifactSink): Promise<SnapshotTaken>;
+
+  /** Which shard database of the store is on which server. */
+  protected abstract shardMap(config: C): ShardMap;
 
   /** Every dumped table a snapshot's facts list (their chunks are re-read by validation). */
   protected abstract tablesOf(snapshot: SnapshotRef): TableFacts[];
@@ -55,9 +61,31 @@ export abstract class ShardedBackupDriver<C extends ShardedConfig> extends Spool
   }
 
   async createSnapshot(ctx: BackupContext<C>): Promise<SnapshotTaken> {
+    await this.refuseUnfinishedRestores(ctx);
     const sink = artifactSink(ctx, ctx.config.streamToStore);
     await sink.clear();
     return this.takeServerSnapshot(ctx, sink);
+  }
+
+  /**
+   * Refuses a server whose shard databases hold a restore's marker table (shard-restore-marker.ts):
+   * a restore into them died part way, so they hold part of a store — a backup of them would be
+   * complete, and hold part of one.
+   * @throws PermanentError `<ENGINE>_UNFINISHED_RESTORE` naming the databases
+   */
+  private async refuseUnfinishedRestores(ctx: BackupContext<C>): Promise<void> {
+    const map = this.shardMap(ctx.config);
+    const server = map.servers.find((s) => s.name === ctx.node.name);
+    const databases = map.shards.filter((s) => s.server === ctx.node.name).map((s) => s.database);
+    if (!server || databases.length === 0) return;
+    const marked = await withConnection(server, { connecting: `(${this.engine} server ${server.name})`, doing: `looking for unfinished restores on ${this.engine} server ${server.name}` },
+      (connection) => unfinishedRestores(connection, databases));
+    if (marked.length > 0) {
+      throw new PermanentError(
+        `${marked.join(', ')} on ${this.engine} server ${server.name} ${marked.length === 1 ? 'holds' : 'hold'} table ${MARKER_TABLE}: a restore into ${marked.length === 1 ? 'it' : 'them'} did not finish, so ${marked.length === 1 ? 'it holds' : 'they hold'} part of a store, not all of it; restore again (or drop the table, knowing what the database holds) before backing it up`,
+        { code: `${this.engine.toUpperCase()}_UNFINISHED_RESTORE`, engine: this.engine },
+      );
+    }
   }
 
   /** A completed snapshot is continued by re-validating it; an interrupted dump's read view died with its connections. */

@@ -12,6 +12,7 @@ import { docstoreRestoreTargetSchema, type DocstoreConfig } from '../../../drive
 import docstore from '../../../drivers/docstore';
 import type { JsonObject } from '../../../core/driver/types';
 import { silentLogger } from '../../../core/logger';
+import { deletePrefix } from '../../../core/store/blob-store';
 import { tempDir } from '../../harness/test-run';
 import { SAMPLE_SCHEMA, createSamplePartitions, sampleConfig, writeSampleDocuments } from '../../../drivers/docstore/sample-store';
 import { quoteId } from '../../../drivers/mysql/shared/connection';
@@ -294,8 +295,34 @@ it('checks the target is still empty just before it writes: a document written t
 }, 120_000);
 
 it('retries a load that failed after it began writing: the retry finds its own earlier attempt\'s tables, not a target that holds data, and the restore proves itself', async () => {
-  // Prepare: partition 1's riders table read in an open transaction, so the first load's DROP of it waits and times out (a transient MYSQL_BUSY) once writing began
+  // Prepare: partition 1's riders table held, so the first load's DROP of it times out (a transient MYSQL_BUSY) once writing began
   const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'retried');
+  const held = await holdRiders(onTarget);
+  let attempts = 0;
+
+  try {
+    // Act
+    const report = await restoreAroundApply(onTarget, async (runForReal) => {
+      attempts += 1;
+      const result = await runForReal();
+      if (attempts === 1) await held.release();
+      return result;
+    });
+
+    // Assess
+    expect(attempts).toBe(2);
+    expect(report.validation.ok).toBe(true);
+  } finally {
+    await held.end();
+  }
+}, 180_000);
+
+/**
+ * Partition 1's riders table on `onTarget` created, and read in an open transaction on its server
+ * with `lock_wait_timeout` 1 s there, so a load's DROP of it times out (a transient MYSQL_BUSY);
+ * `release` commits and puts the timeout back, `end` also closes the holding connection.
+ */
+async function holdRiders(onTarget: DocstoreConfig) {
   const place = onTarget.partitions[1];
   const server = onTarget.servers.find((s) => s.name === place.server)!;
   const holder = await targets[onTarget.servers.indexOf(server)].connect();
@@ -304,27 +331,54 @@ it('retries a load that failed after it began writing: the retry finds its own e
   await holder.query('START TRANSACTION');
   await holder.query(`SELECT * FROM ${quoteId(place.database)}.riders`);
   await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = 1'));
-  let attempts = 0;
-
-  try {
-    // Act
-    const report = await restoreAroundApply(onTarget, async (runForReal) => {
-      attempts += 1;
-      const result = await runForReal();
-      if (attempts === 1) {
-        await holder.query('COMMIT');
-        await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
-      }
-      return result;
-    });
-
-    // Assess
-    expect(attempts).toBe(2);
-    expect(report.validation.ok).toBe(true);
-  } finally {
-    await holder.end();
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await holder.query('COMMIT');
     await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
+  };
+  return { place, release, end: async () => { await release(); await holder.end(); } };
+}
+
+it('marks each partition database it writes until the restore finishes: a backup of a half-restored target is refused, and a finished restore leaves no mark', async () => {
+  // Prepare: partition 1's riders table held, so every attempt's DROP of it times out once writing began
+  const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'halfway');
+  const held = await holdRiders(onTarget);
+  const marked = async () => (await onEach(onTarget, (db) => `SELECT table_name FROM information_schema.tables WHERE table_schema = '${db.slice(1, -1)}' AND table_name = '__dbbackup_restore_in_progress'`))
+    .flatMap((rows, partition) => (rows.length > 0 ? [onTarget.partitions[partition].database] : []));
+
+  let failed: unknown;
+  try {
+    // Act: the restore fails part way, as one killed would stop
+    failed = await restoreAroundApply(onTarget, (runForReal) => runForReal()).then(() => undefined, (error: unknown) => error);
+  } finally {
+    await held.end();
   }
+  const halfway = await marked();
+  const backupOfHalf = rt.backup({ engine: 'docstore', instance: 'half-restored', config: onTarget });
+
+  // Assess: the written databases say so, and the store they make up is not backed up as a whole one
+  expect(failed).toBeDefined();
+  expect(halfway).toContain(held.place.database);
+  await expect(backupOfHalf).rejects.toMatchObject({ code: 'DOCSTORE_UNFINISHED_RESTORE' });
+  // (whichever server's snapshot step fails first names its own marked databases)
+  await expect(backupOfHalf).rejects.toThrow(/^halfway_\d(, halfway_\d)* on docstore server target-\d holds? table __dbbackup_restore_in_progress: a restore into (it|them) did not finish/);
+  expect((await rt.catalog.list({ engine: 'docstore', instance: 'half-restored', includeIncomplete: true })).filter((b) => b.status === 'complete')).toEqual([]);
+
+  // Act: the restore done again (it replaces what the first one wrote), then a backup of its target;
+  // the failed attempts opened the target's circuit breaker, which an operator resets as its message says
+  await deletePrefix(rt.store, 'state/circuit-breakers/');
+  const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;
+  const report = await rt.restore({ backupId, target: { servers: onTarget.servers, partitions: onTarget.partitions }, force: true });
+  const after = await marked();
+  const backupOfWhole = await rt.backup({ engine: 'docstore', instance: 'half-restored', config: onTarget });
+
+  // Assess
+  expect(report.validation.ok).toBe(true);
+  expect(after).toEqual([]);
+  expect(backupOfWhole.validation.ok).toBe(true);
+  expect(backupOfWhole.bytes).toBeGreaterThan(0);
 }, 180_000);
 
 /**

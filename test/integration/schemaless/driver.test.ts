@@ -130,6 +130,16 @@ it('restores the full backup alone with its index entries as backed up, checked 
   expect(integrity.detail).toMatch(/index_user_email checked whole by the restore as loaded \(nothing to repair\)/); // not read a second time by the validation
   const restored = await readCells(sampleConfig(asSample(targets, 'target'), SHARDS, 'full'), targets);
   expect(Object.values(restored).reduce((n, cells) => n + cells.length, 0)).toBe(FIRST_CELLS);
+  // The mark each shard database held while the restore wrote it (a backup of it refuses it meanwhile) is gone.
+  for (const server of targets) {
+    const connection = await server.connect();
+    try {
+      const [marked] = await connection.query({ sql: "SELECT table_schema FROM information_schema.tables WHERE table_name = '__dbbackup_restore_in_progress' AND table_schema LIKE 'full%'", rowsAsArray: true });
+      expect(marked).toEqual([]);
+    } finally {
+      await connection.end();
+    }
+  }
 }, 300_000);
 
 it('restores to a point in time: exactly the cells created by then', async () => {
