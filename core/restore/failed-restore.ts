@@ -20,7 +20,7 @@ import type { TargetCondition } from '../driver/restore-cleanup';
 import { caughtError } from '../steps/failure-cause';
 import { readJson } from '../store/json';
 import { parseManifest } from '../catalog/manifest';
-import { backupPrefix } from '../catalog/layout';
+import { backupPrefix, isBackupId, manifestKey, parseBackupKey } from '../catalog/layout';
 import { recordFoundDamage } from '../catalog/verification';
 import type { StepDeps } from '../steps/step-deps';
 import { putStepRecord } from '../steps/step-records';
@@ -84,35 +84,61 @@ const CONTENT_DAMAGE = new Set(['CHECKSUM_MISMATCH', 'SEALED_ARTIFACT_DAMAGED'])
 
 /**
  * A restore (not a drill: its own record says so, and it leaves the backup's records as they were)
- * that found an artifact's bytes changed (`CHECKSUM_MISMATCH`, naming it) records the backup's
- * damage as `verify` would (verification.ts `recordFoundDamage`). The artifact recorded, or
- * undefined (another error, none of its artifacts named, or the store refused: the cause then says
- * what to do).
+ * that found an artifact's bytes changed (`CHECKSUM_MISMATCH`, naming it) records the damage as
+ * `verify` would (verification.ts `recordFoundDamage`), on the backup the artifact belongs to: the
+ * one restored, or — for an incremental backup — the backup of its chain the message names
+ * (`artifact <backup id>/<name>`), so the intact incremental is not taken for the damaged one. The
+ * backup and artifact recorded, or undefined (another error, none of its artifacts named, or the
+ * store refused: the cause then says what to do).
  */
-async function recordDamage({ code, message }: ClassifiedError, restore: RestoreState, deps: StepDeps): Promise<string | undefined> {
+async function recordDamage({ code, message }: ClassifiedError, restore: RestoreState, deps: StepDeps): Promise<Damage | undefined> {
   if (code !== 'CHECKSUM_MISMATCH' || restore.drill !== undefined) return undefined;
+  const backupId = chainMemberNamed(message, restore) ?? restore.backup.backupId;
   try {
-    const value = await readJson(deps.store, restore.manifestKey);
+    const prefix = backupPrefix(restore.backup.engine, restore.backup.instance, backupId);
+    const key = backupId === restore.backup.backupId ? restore.manifestKey : manifestKey(prefix);
+    const value = await readJson(deps.store, key);
     if (value === undefined) return undefined;
-    const manifest = parseManifest(value, restore.manifestKey);
-    return await recordFoundDamage(deps.store, backupPrefix(manifest.engine, manifest.instance, manifest.backupId), manifest, message, `restore ${restore.restoreId}`);
+    const manifest = parseManifest(value, key);
+    const artifact = await recordFoundDamage(deps.store, backupPrefix(manifest.engine, manifest.instance, manifest.backupId), manifest, message, `restore ${restore.restoreId}`);
+    return artifact === undefined ? undefined : { backupId: manifest.backupId, artifact };
   } catch (failure) {
-    deps.logger.warn('could not record the damage the restore found', { restoreId: restore.restoreId, backupId: restore.backup.backupId, error: classify(failure).message });
+    deps.logger.warn('could not record the damage the restore found', { restoreId: restore.restoreId, backupId, error: classify(failure).message });
     return undefined;
   }
 }
 
+/** The backup and artifact a restore found damaged. */
+interface Damage {
+  backupId: string;
+  artifact: string;
+}
+
 /**
- * For a restore that found the backup's bytes damaged: that it was recorded CORRUPT (`restore
- * latest` passes over it now), or what to do so the next `restore latest` does not take it again
- * (the damage is found only by reading it: its sizes are right).
+ * Another backup than the one restored, named as the owner of the damaged artifact — by name
+ * (`artifact <backup id>/…`: how a restore of an incremental backup names the artifacts of its
+ * chain) or by object key (`object backups/<engine>/<instance>/<backup id>/…`); undefined when the
+ * message names none, or the backup restored.
  */
-function damagedHint(error: ClassifiedError, restore: RestoreState, recorded: string | undefined): string {
+function chainMemberNamed(message: string, restore: RestoreState): string | undefined {
+  const key = /\bobject (\S+) /.exec(message)?.[1];
+  const named = /\bartifact ([^/\s]+)\//.exec(message)?.[1] ?? (key === undefined ? undefined : parseBackupKey(key)?.backupId);
+  return named !== undefined && isBackupId(named) && named !== restore.backup.backupId ? named : undefined;
+}
+
+/**
+ * For a restore that found a backup's bytes damaged: that it was recorded CORRUPT (`restore
+ * latest` passes over it now), or what to do so the next `restore latest` does not take it again
+ * (the damage is found only by reading it: its sizes are right). When the damaged backup is one
+ * the restored incremental backup extends, it says so: the incremental is intact, its chain is not.
+ */
+function damagedHint(error: ClassifiedError, restore: RestoreState, recorded: Damage | undefined): string {
   if (!CONTENT_DAMAGE.has(error.code)) return '';
-  const id = restore.backup.backupId;
+  const id = recorded?.backupId ?? chainMemberNamed(error.message, restore) ?? restore.backup.backupId;
+  const which = id === restore.backup.backupId ? `backup ${id}` : `backup ${id}, which backup ${restore.backup.backupId} extends,`;
   return recorded
-    ? ` — backup ${id} is damaged (${recorded}): recorded CORRUPT, so \`restore latest\` passes over it to the newest intact backup (\`dbbackup verify ${id}\` checks every artifact again)`
-    : ` — backup ${id} is damaged: \`dbbackup verify ${id}\` records it CORRUPT, and \`restore latest\` then passes over it to the newest intact backup`;
+    ? ` — ${which} is damaged (${recorded.artifact}): recorded CORRUPT, so \`restore latest\` passes over it to the newest intact backup (\`dbbackup verify ${id}\` checks every artifact again)`
+    : ` — ${which} is damaged: \`dbbackup verify ${id}\` records it CORRUPT, and \`restore latest\` then passes over it to the newest intact backup`;
 }
 
 /**

@@ -247,4 +247,25 @@ describe('a restore of a broken chain', () => {
     await expect(restoring).rejects.toMatchObject({ message: expect.stringContaining(`the chain of backup ${inc.backupId} (dirdelta/docs) is broken`) });
     expect(existsSync(target)).toBe(false);
   });
+
+  it('records found damage on the backup whose artifact changed, a base of the chain, not on the intact incremental restored', async () => {
+    // Prepare: a byte of the full backup's b.txt (which only the full backup holds) changed in the store, its size kept
+    const full = await rt.backup(request());
+    await writeTree({ 'a.txt': 'alpha, changed' });
+    const inc = await rt.backup(request({ incremental: true }));
+    const changed = (await rt.catalog.get(full.backupId)).manifest.artifacts.find((a) => a.name.endsWith('b.txt'))!;
+    await writeFile(path.join(rt.storeDir, changed.key), 'BRAVO');
+
+    // Act
+    const restoring = rt.restore({ backupId: inc.backupId, target: { dir: path.join(rt.root, 'restored') } });
+
+    // Assess: the full backup is recorded damaged and named; the incremental is not, and is passed over as its chain is broken
+    await expect(restoring).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    await expect(restoring).rejects.toThrow(`backup ${full.backupId}, which backup ${inc.backupId} extends, is damaged (${changed.name}): recorded CORRUPT`);
+    const listed = await rt.catalog.list({ engine: 'dirdelta', instance: 'docs', includeIncomplete: true });
+    expect(listed.find((b) => b.backupId === full.backupId)?.verification).toMatchObject({ ok: false, artifacts: [{ name: changed.name, damaged: true }] });
+    expect(listed.find((b) => b.backupId === inc.backupId)?.verification).toBeUndefined();
+    await expect(rt.restore({ backupId: inc.backupId, target: { dir: path.join(rt.root, 'again') } }))
+      .rejects.toMatchObject({ code: 'CHAIN_BROKEN', message: expect.stringContaining(`it extends ${full.backupId}, which failed its last verification`) });
+  });
 });
