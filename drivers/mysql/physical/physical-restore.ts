@@ -33,7 +33,7 @@ import { toolOutput } from '../../../core/host/run-tool';
 import { checkToolVersion } from './backup-tool';
 import type { MysqlRestoreTarget } from '../config';
 import { connectionOptions } from '../shared/connection';
-import { toMysqlError } from '../shared/errors';
+import { mapMysqlError, toMysqlError } from '../shared/errors';
 import { ENGINE, PHYSICAL_ARTIFACT, recordedConsistency, type MysqlConsistency } from '../shared/layout';
 import { serverPaths } from '../shared/local-server';
 import { restoreServersOf } from '../shared/restored-server';
@@ -196,7 +196,10 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
 /**
  * MariaDB: `SET GLOBAL gtid_slave_pos` to the backup's GTID position, so `CHANGE MASTER TO
  * master_use_gtid=slave_pos` continues from exactly the backup. MySQL restores carry their
- * `gtid_executed` in InnoDB already; nothing to set.
+ * `gtid_executed` in InnoDB already; nothing to set. The restored server's accounts are the
+ * source's: one the target names that may not set it (no REPLICATION SLAVE ADMIN, or SUPER before
+ * MariaDB 10.5.2) leaves it unset, with a warning and the statement to run — the data is restored
+ * whole, and only replicating from the source needs it.
  */
 async function setGtidState(ctx: Ctx, consistency: MysqlConsistency): Promise<JsonObject> {
   if (consistency.flavor !== 'mariadb' || !consistency.gtid) return { gtidSlavePos: null };
@@ -212,6 +215,11 @@ async function setGtidState(ctx: Ctx, consistency: MysqlConsistency): Promise<Js
     const [rows] = await connection.query('SELECT @@GLOBAL.gtid_slave_pos AS pos') as [Array<{ pos: string }>, unknown];
     return { gtidSlavePos: rows[0].pos };
   } catch (error) {
+    if (mapMysqlError(error)?.code === 'MYSQL_PRIVILEGES') {
+      const notSet = `user ${ctx.target.user} may not set gtid_slave_pos on the restored server (it needs REPLICATION SLAVE ADMIN, or SUPER before MariaDB 10.5.2); to replicate from the source, run as a user that may: SET GLOBAL gtid_slave_pos = '${consistency.gtid}'`;
+      ctx.logger.warn('mysql physical restore: gtid_slave_pos not set', { reason: notSet });
+      return { gtidSlavePos: null, gtidSlavePosNotSet: notSet };
+    }
     throw toMysqlError(error, 'setting gtid_slave_pos on the restored server');
   } finally {
     await connection.end().catch(() => undefined);
