@@ -46,11 +46,12 @@ export function buildProgram(context: () => CliContext): Command {
   return program;
 }
 
-/** What `command` left when interrupted, and what to do: a restore's or a drill's own target may hold part of a backup, which a plain rerun refuses. */
+/** What `command` left when interrupted, and what to do: a restore's or a drill's own target may hold part of a backup, which a plain rerun refuses (one it had not begun writing, it takes). */
 function afterInterrupt(command: string | undefined): string {
   switch (command) {
     case 'restore':
-      return 'stopped where it was: the target may hold part of the backup (an unfinished restore), which a plain rerun refuses to overwrite: run the restore again with --force '
+      return 'stopped where it was: run the restore again — a target it had not begun writing (still downloading) takes a plain rerun; '
+        + 'one holding part of the backup (an unfinished restore) is refused by it (TARGET_NOT_EMPTY, naming what it holds): then run it with --force '
         + '(the host must allow replacing this target: DBBACKUP_RESTORE_SERVERS for a database server, DBBACKUP_RESTORE_ROOTS for a data directory), or drop what it wrote';
     case 'drill':
       return 'stopped where it was: a target given with --target may hold part of a backup — empty it before the next drill; a scratch target is removed by the next run on this host';

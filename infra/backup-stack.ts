@@ -172,6 +172,7 @@ export class BackupStack extends Stack {
 
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName, description: 'the store: s3://<this>' });
     new CfnOutput(this, 'BackupStateMachineArn', { value: this.backup.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ArtifactKeyArn', { value: this.store.key.keyArn, description: 'the KMS key schedules encrypt artifacts with by default: --encrypt-kms <this> for a backup started by hand' });
     new CfnOutput(this, 'RestoreStateMachineArn', { value: this.restore.stateMachine.stateMachineArn, description: 'start a restore here (console input: see README)' });
     new CfnOutput(this, 'AgentStepDocumentName', {
       value: this.agentStepDocument.documentName,

@@ -72,7 +72,7 @@ export function catalogCommands(program: Command, context: () => CliContext): vo
     .option('--pool-grace <duration>', 'sweep an unlisted pool object only when older than this (a running backup\'s uploads are younger), e.g. 6h; default 48h')
     .option('--engine <engine>', 'only this engine')
     .option('--instance <name>', 'only this instance')
-    .option('--apply', 'really delete (default: dry run)', false)
+    .option('--apply', 'really delete; without it, a dry run that only says what it would delete', false)
     .action(async function runPrune(options: Scope & { keepLast?: string; maxAge?: string; poolGrace?: string; apply: boolean }) {
       const ctx = context();
       ctx.requireStore();

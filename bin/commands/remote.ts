@@ -16,6 +16,7 @@ import { PermanentError, fromNameAndMessage } from '../../core/errors';
 import { RemoteStateMachines, type RemoteExecution, type StepEvent } from '../../core/remote/remote-executions';
 import { remoteBackupInput, remoteRestoreInput } from '../../core/remote/remote-requests';
 import { parseJsonOption, type CliContext } from '../cli-context';
+import { encodingRequest, withEncodingOptions, type EncodingOptions } from '../key-options';
 import { EXIT, exitCodeFor } from '../exit-codes';
 import { formatRemoteExecution, formatRemoteList, type RemoteKind } from '../format';
 
@@ -33,20 +34,23 @@ export function remoteCommand(program: Command, context: () => CliContext): void
     .option('--poll-seconds <s>', 'how often to look at the running execution', '5')
     .option('--region <region>', 'the stack\'s region (default: the AWS SDK\'s: AWS_REGION, the profile)');
 
-  running(remote.command('backup'))
-    .description('start a backup execution: the input a schedule gives the backup state machine')
+  // A schedule gives each instance's compression and encryption (the instances file's, zstd 3 and the
+  // stack's KMS key by default); a backup started here has what these options say.
+  withEncodingOptions(running(remote.command('backup'))
+    .description('start a backup execution: the input a schedule gives the backup state machine (give --compress and --encrypt-kms as its schedule does: the stack output ArtifactKeyArn)')
     .argument('<engine>', 'driver name, e.g. etcd')
     .requiredOption('--instance <name>', 'instance name')
     .requiredOption('--config <json|@file>', 'driver connection config; secrets as {"$secret":"ssm:/..."}')
     .requiredOption('--host <instance-id>', 'the SSM managed instance the host steps run on')
     .option('--rate-limit <size/s>', 'upload rate limit, e.g. 50MB/s')
-    .option('--incremental', 'only what changed since the newest verified backup')
-    .action(async function runRemoteBackup(engine: string, options: RunOptions & { instance: string; config: string; host: string; rateLimit?: string; incremental?: boolean }) {
+    .option('--incremental', 'only what changed since the newest verified backup'))
+    .action(async function runRemoteBackup(engine: string, options: RunOptions & EncodingOptions & { instance: string; config: string; host: string; rateLimit?: string; incremental?: boolean }) {
       const ctx = context();
       const input = remoteBackupInput({
         engine, instance: options.instance, config: parseJsonOption(options.config, '--config'), host: options.host,
         ...(options.rateLimit ? { rateLimit: parseSize(options.rateLimit) } : {}),
         ...(options.incremental ? { incremental: true } : {}),
+        ...encodingRequest(options),
       }, await createRegistry(pluginsOf(ctx.drivers)));
       await startAndFollow(ctx, 'backup', input, `backup-${engine}-${options.instance}`, options);
     });

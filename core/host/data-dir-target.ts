@@ -23,12 +23,19 @@ export interface DataDirRestore extends RestoreIdentity {
   force: boolean;
 }
 
-/** What a data dir holds: its entries, `[]` when it does not exist. */
-export async function dataDirEntries(dataDir: string): Promise<string[]> {
+/**
+ * What a data dir holds: its entries, `[]` when it does not exist.
+ * @throws PermanentError `INVALID_TARGET` when it is a file (or below one): no data dir can be made there
+ */
+export async function dataDirEntries(dataDir: string, engine?: string): Promise<string[]> {
   try {
     return await readdir(dataDir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR') {
+      throw new PermanentError(`restore target data dir ${dataDir} is not a directory (a file is there, or on its path): give a directory, empty or not yet made`, { code: 'INVALID_TARGET', ...(engine ? { engine } : {}) });
+    }
     throw error;
   }
 }
@@ -55,7 +62,7 @@ export interface Replaceable {
  * @throws PermanentError `TARGET_NOT_EMPTY`
  */
 export async function replaceableEntries(restore: DataDirRestore, changed = false): Promise<Replaceable> {
-  const entries = await dataDirEntries(restore.dataDir);
+  const entries = await dataDirEntries(restore.dataDir, restore.engine);
   const own = entries.length > 0 && await isOwnRestore(restore.dataDir, restore);
   if (entries.length === 0 || own || restore.force) return { entries, own };
   const detail = changed

@@ -33,6 +33,7 @@ export function remoteBackupInput(request: unknown, registry: DriverRegistry): B
   const plugin = registry.get(input.engine);
   parseInput(plugin.manifest.configSchema, withSecretPlaceholders(input.config), `${input.engine} config`);
   onlyAwsSecrets(input.config, 'config');
+  onlyAwsSecrets(input.encryption, 'encryption');
   return input;
 }
 

@@ -21,7 +21,7 @@ export const builtin: BuiltinDriver = {
   docs: {
     versions: 'MySQL 5.7, 8.0, 8.4; MariaDB 10.x, 11.x',
     snapshot: 'logical: one consistent read view for parallel workers (commits blocked for milliseconds; a read lock only while non-transactional tables are dumped), binlog file/position + GTID, schema, chunked zstd LOAD DATA files; physical: mariabackup/xtrabackup stream; optional binlog archive',
-    restore: 'parallel `LOAD DATA LOCAL INFILE`, or prepare + start a server on the restored data dir; optional point-in-time replay to a time or GTID',
+    restore: 'parallel `LOAD DATA LOCAL INFILE`, or prepare + start a server on the restored data dir; optional point-in-time replay to a time or GTID (physical restores and replays: MariaDB backups; MySQL ones are refused up front)',
     validation: 'per-table row counts and digests, schema objects',
   },
 };

@@ -132,7 +132,7 @@ describe('dbbackup CLI', () => {
 
     // Assess
     expect(code).toBe(130);
-    expect(stderr).toMatch(/^dbbackup: interrupted by SIGINT, stopped where it was: the target may hold part of the backup .* run the restore again with --force/m);
+    expect(stderr).toMatch(/^dbbackup: interrupted by SIGINT, stopped where it was: run the restore again — a target it had not begun writing \(still downloading\) takes a plain rerun; one holding part of the backup \(an unfinished restore\) is refused by it \(TARGET_NOT_EMPTY, naming what it holds\): then run it with --force/m);
   });
 
   it('prints its version, the one in its package.json', async () => {

@@ -70,6 +70,17 @@ describe('dbbackup remote', () => {
     expect(human.stdout).toContain(entries[1].backupId);
   });
 
+  it('sends the compression and encryption a schedule would give, when asked: a backup started by hand is encoded as the options say', async () => {
+    // Act
+    const run = await remote([...backupArgs('remote-encoded'), '--compress', '--encrypt-kms', 'arn:aws:kms:eu-west-1:111122223333:key/stack-key', '--no-wait']);
+
+    // Assess: the execution's input (it then fails here, where no KMS answers: not this test's concern)
+    expect(run.code).toBe(0);
+    const input = JSON.parse(String(sfn.calls.filter((c) => c.operation === 'StartExecution').at(-1)!.input.input)) as Record<string, unknown>;
+    expect(input).toMatchObject({ engine: 'etcd', instance: 'remote-encoded', compression: { codec: 'zstd', level: 3 }, encryption: { kms: 'arn:aws:kms:eu-west-1:111122223333:key/stack-key' } });
+    await sfn.settled();
+  });
+
   it('shows a failed execution\'s error and cause and exits with the code a run here would', async () => {
     // Prepare: a backup, and a target that holds someone's data
     const backupId = (await rt.backup({ engine: 'etcd', instance: 'remote-fail', config: { endpoints: [etcd.clientUrl] } })).backupId;
@@ -140,12 +151,16 @@ describe('dbbackup remote', () => {
       json: await remote(['backup', 'etcd', '--instance', 'a', '--config', '{not json', '--host', HOST, '--state-machine', 'DbBackup-Backup']),
       drillEngine: await remote(['drill', '--engine', 'nosuchdb', '--instance', 'a', '--host', HOST, '--state-machine', 'DbBackup-Restore']),
       host: await remote(['drill', '--engine', 'etcd', '--instance', 'a', '--host', 'drill-box', '--state-machine', 'DbBackup-Restore']),
+      fileKey: await remote([...backupArgs('a'), '--encrypt-key', 'file:/etc/dbbackup/backup.key']),
+      level: await remote([...backupArgs('a'), '--compress', '30']),
     };
 
     // Assess
     expect(Object.fromEntries(Object.entries(runs).map(([name, run]) => [name, run.code]))).toEqual({
-      engine: 2, config: 2, inlineSecret: 2, envSecret: 2, latestAlone: 2, machine: 2, json: 2, drillEngine: 2, host: 2,
+      engine: 2, config: 2, inlineSecret: 2, envSecret: 2, latestAlone: 2, machine: 2, json: 2, drillEngine: 2, host: 2, fileKey: 2, level: 2,
     });
+    expect(runs.fileKey.stderr).toMatch(/encryption: secret reference 'file:\/etc\/dbbackup\/backup\.key' is refused: in AWS secrets come from SSM Parameter Store/);
+    expect(runs.level.stderr).toMatch(/--compress takes a zstd level from 1 to 19, not 30/);
     expect(runs.engine.stderr).toMatch(/unknown engine 'nosuchdb'/);
     expect(runs.config.stderr).toMatch(/invalid etcd config: endpoints/);
     expect(runs.inlineSecret.stderr).toMatch(/target\.password: must be a \{ "\$secret"/);

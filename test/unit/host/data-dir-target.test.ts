@@ -54,6 +54,22 @@ describe('replaceableEntries', () => {
     expect((atRestore as Error).message).toMatch(/it changed after the prepare step, and this restore did not write it/);
   });
 
+  it('refuses a data dir that is a file, or below one, with INVALID_TARGET naming it, even with force', async () => {
+    // Prepare
+    await writeFile(restore.dataDir, 'not a directory');
+
+    // Act
+    const file = await replaceableEntries({ ...restore, force: true }).catch((e: unknown) => e);
+    const below = await replaceableEntries({ ...restore, dataDir: path.join(restore.dataDir, 'member') }).catch((e: unknown) => e);
+
+    // Assess
+    for (const [error, at] of [[file, restore.dataDir], [below, path.join(restore.dataDir, 'member')]] as const) {
+      expect(error).toMatchObject({ name: 'PermanentError', code: 'INVALID_TARGET', engine: 'test' });
+      expect((error as Error).message).toBe(`restore target data dir ${at} is not a directory (a file is there, or on its path): give a directory, empty or not yet made`);
+    }
+    expect(await readFile(restore.dataDir, 'utf8')).toBe('not a directory');
+  });
+
   it('replaces a non-empty data dir with force', async () => {
     // Prepare
     await fill(2);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { backupRequestSchema } from '../../../core/backup/backup-state';
 import { restoreRequestSchema } from '../../../core/restore/restore-state';
 import { buildApp } from '../../../infra/build-app';
 import { stalenessWindow } from '../../../infra/monitoring';
@@ -64,6 +65,7 @@ describe('CDK app', () => {
       // A drill runs on the drill's host, anything else on the instance's.
       expect({ file, found: instance !== undefined, host: input.drill ? instance?.drill?.host : instance?.host }).toEqual({ file, found: true, host: input.host });
       if (input.config) expect(input.config).toEqual(instance?.config);
+      if (input.config) expect(backupRequestSchema.safeParse(input).success).toBe(true);
       if (!input.config) expect(restoreRequestSchema.safeParse(input).success).toBe(true);
     }
   });
