@@ -32,6 +32,12 @@ const shared = {
    */
   stopRunningServer: z.boolean().default(false),
   /**
+   * Start the restored members with elections in milliseconds (member.ts `fastElections`): for a
+   * cluster that only lives to be checked (a drill's scratch member, a test). Off by default: a
+   * restored cluster that is to serve runs with etcd's own timings.
+   */
+  fastElections: z.boolean().default(false),
+  /**
    * Credentials for validating the restored cluster when the source had auth enabled (a restored
    * cluster keeps the source's users, roles and auth setting).
    */

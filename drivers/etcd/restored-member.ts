@@ -37,5 +37,5 @@ export function startRestoredMembers(
   members: readonly TargetMember[],
   cluster: { initialCluster: string; clusterToken: string },
 ): Promise<RunningMember[]> {
-  return startTogether(restoreMembers(ctx), members.map((m) => ({ ...m, ...cluster })), (m) => m.dataDir);
+  return startTogether(restoreMembers(ctx), members.map((m) => ({ ...m, ...cluster, fastElections: ctx.target.fastElections })), (m) => m.dataDir);
 }

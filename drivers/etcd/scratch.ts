@@ -7,7 +7,8 @@ export const etcdScratch: ScratchTargets = {
   async start(workDir) {
     const dataDir = path.join(workDir, 'data');
     return {
-      target: { dataDir, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}` },
+      // Fast elections: the member lives only to be checked.
+      target: { dataDir, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, fastElections: true },
       description: 'a scratch etcd member on this host',
     };
   },

@@ -5,12 +5,14 @@
  */
 import { takeSnapshot } from '../../../core/driver/take-snapshot';
 import { restoreOnOneNode } from '../../harness/restore-on-one-node';
-import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 import type { BackupRecord } from '../../../core/driver/types';
 import { EtcdBackupDriver } from '../../../drivers/etcd/backup-driver';
-import { memberPidFile, stopMember } from '../../../drivers/etcd/member';
+import { memberPid, memberPidFile, stopMember } from '../../../drivers/etcd/member';
+import { etcdScratch } from '../../../drivers/etcd/scratch';
+import { silentLogger } from '../../../core/logger';
 import { EtcdRestoreDriver } from '../../../drivers/etcd/restore-driver';
 import {
   backupRecordOf, etcdBackupContext, etcdRestoreContext, freeMemberUrls, startTestEtcd, stopAllEtcd, tempDir, trackMember,
@@ -40,6 +42,24 @@ describe('etcd restore targets', () => {
     trackMember(memberPidFile(dataDir));
     return { dataDir, ...urls, ...extra };
   }
+
+  it('starts a restored member with etcd\'s own election timings; one in milliseconds only when the target asks (as a drill\'s scratch member does)', async () => {
+    // Prepare
+    const serving = await newTarget();
+    const checked = await newTarget({ fastElections: true });
+    const flagsOf = async (dataDir: string) => (await readFile(`/proc/${await memberPid(memberPidFile(dataDir))}/cmdline`, 'utf8')).split('\0').filter((a) => /^--(heartbeat-interval|election-timeout)=/.test(a));
+
+    // Act
+    for (const target of [serving, checked]) {
+      const rctx = etcdRestoreContext(record, target, await tempDir('rspool'), false);
+      await restoreOnOneNode(restore, rctx, await restore.prepareTarget(rctx), { store, prefix: 'etcd/target' });
+    }
+
+    // Assess
+    expect(await flagsOf(serving.dataDir)).toEqual([]);
+    expect(await flagsOf(checked.dataDir)).toEqual(['--heartbeat-interval=10', '--election-timeout=100']);
+    expect((await etcdScratch.start(await tempDir('scratch'), record, silentLogger)).target).toMatchObject({ fastElections: true });
+  });
 
   it('refuses a non-empty data dir without force, naming the dir and --force', async () => {
     // Prepare

@@ -13,12 +13,12 @@ function problems(input: unknown): string {
 }
 
 describe('etcd restore target schema', () => {
-  it('fills defaults: name "restored", start true, no token (derived later)', () => {
+  it('fills defaults: name "restored", start true, etcd\'s own election timings, no token (derived later)', () => {
     // Act
     const parsed = etcdRestoreTargetSchema.parse({ dataDir: '/var/lib/etcd-r', clientUrl: 'http://127.0.0.1:22379', peerUrl: 'http://127.0.0.1:22380' });
 
     // Assess
-    expect(parsed).toEqual({ dataDir: '/var/lib/etcd-r', name: 'restored', clientUrl: 'http://127.0.0.1:22379', peerUrl: 'http://127.0.0.1:22380', start: true, stopRunningServer: false });
+    expect(parsed).toEqual({ dataDir: '/var/lib/etcd-r', name: 'restored', clientUrl: 'http://127.0.0.1:22379', peerUrl: 'http://127.0.0.1:22380', start: true, stopRunningServer: false, fastElections: false });
   });
 
   it('rejects unknown keys and missing URLs', () => {
@@ -52,7 +52,7 @@ describe('etcd cluster restore target schema', () => {
     const parsed = etcdRestoreTargetSchema.parse({ members: [member(1), member(2), member(3)], clusterToken: 'tok' });
 
     // Assess
-    expect(parsed).toEqual({ members: [member(1), member(2), member(3)], clusterToken: 'tok', start: true, stopRunningServer: false });
+    expect(parsed).toEqual({ members: [member(1), member(2), member(3)], clusterToken: 'tok', start: true, stopRunningServer: false, fastElections: false });
     expect(targetMembers(parsed).map((m) => m.name)).toEqual(['m1', 'm2', 'm3']);
     expect(initialCluster(targetMembers(parsed))).toBe('m1=http://127.0.0.1:23003,m2=http://127.0.0.1:23005,m3=http://127.0.0.1:23007');
   });
