@@ -16,7 +16,7 @@ export interface S3ErrorContext {
 const NOT_FOUND = new Set(['NoSuchKey', 'NotFound']);
 const ACCESS_DENIED = new Set([
   'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken',
-  'TokenRefreshRequired', 'AllAccessDisabled', 'AccountProblem', 'InvalidClientTokenId', 'CredentialsProviderError',
+  'TokenRefreshRequired', 'AllAccessDisabled', 'AccountProblem', 'InvalidClientTokenId',
 ]);
 const THROTTLED = new Set([
   'SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException',
@@ -50,6 +50,16 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): ClassifiedE
   const where = `s3://${context.bucket}${context.key ? `/${context.key}` : ''} at ${context.endpoint}`;
   const detail = oneLine(shape.message ?? String(error));
 
+  // The SDK's own refusals before any request: nothing says where, or as whom, to ask.
+  if (detail === 'Region is missing') {
+    return new PermanentError(`no AWS region to reach bucket '${context.bucket}': set AWS_REGION (or the region of the profile in use)`, { code: 'INVALID_STORE_URL', cause: error });
+  }
+  if (name === 'CredentialsProviderError') {
+    return new PermanentError(
+      `no AWS credentials to reach bucket '${context.bucket}' at ${context.endpoint}: ${detail} (set a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role provides them)`,
+      { code: 'ACCESS_DENIED', cause: error },
+    );
+  }
   if (name === 'NoSuchBucket') {
     return new PermanentError(`bucket '${context.bucket}' does not exist at ${context.endpoint} (NoSuchBucket)`, { code: 'NO_SUCH_BUCKET', cause: error });
   }

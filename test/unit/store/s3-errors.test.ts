@@ -27,6 +27,17 @@ describe('mapS3Error', () => {
     expect(mapped.code).toBe(code);
   });
 
+  it('says no region and no credentials were found as what they are, not as a refusal of the bucket', () => {
+    // Act
+    const region = mapS3Error(Object.assign(new Error('Region is missing'), { name: 'Error' }), context);
+    const credentials = mapS3Error(sdkError('CredentialsProviderError', undefined, { message: 'Could not load credentials from any providers' }), context);
+
+    // Assess
+    expect(region).toMatchObject({ name: 'PermanentError', code: 'INVALID_STORE_URL', message: "no AWS region to reach bucket 'prod-backups': set AWS_REGION (or the region of the profile in use)" });
+    expect(credentials).toMatchObject({ name: 'PermanentError', code: 'ACCESS_DENIED' });
+    expect(credentials.message).toBe("no AWS credentials to reach bucket 'prod-backups' at https://s3.eu-west-1.amazonaws.com: Could not load credentials from any providers (set a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role provides them)");
+  });
+
   it('treats bytes S3 received otherwise than sent (BadDigest) as transient: sent again', () => {
     // Act
     const mapped = mapS3Error(sdkError('BadDigest', 400), { ...context, key: 'team/b1/chunk' });
