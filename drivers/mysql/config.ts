@@ -90,6 +90,12 @@ export const mysqlRestoreTargetSchema = z.strictObject({
      * server is never stopped and the restore is refused.
      */
     stopRunningServer: z.boolean().default(false),
+    /**
+     * The started server's `server_id` (default: the source's plus one). A copy that is to
+     * replicate from the source, or be replicated from, needs one no other server of the
+     * topology has.
+     */
+    serverId: z.number().int().min(1).max(4_294_967_295).optional(),
   }).optional(),
   pointInTime: pointInTimeSchema.optional(),
 });
