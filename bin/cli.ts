@@ -50,8 +50,8 @@ export function buildProgram(context: () => CliContext): Command {
 function afterInterrupt(command: string | undefined): string {
   switch (command) {
     case 'restore':
-      return 'stopped where it was: run the restore again — a target it had not begun writing (still downloading) takes a plain rerun; '
-        + 'one holding part of the backup (an unfinished restore) is refused by it (TARGET_NOT_EMPTY, naming what it holds): then run it with --force '
+      return 'stopped where it was: run the same restore again — a target it had not begun writing (it was still downloading) is as it was; '
+        + 'one holding part of the backup (an unfinished restore) is refused by a rerun without --force (TARGET_NOT_EMPTY, naming what it holds): then run it with --force '
         + '(the host must allow replacing this target: DBBACKUP_RESTORE_SERVERS for a database server, DBBACKUP_RESTORE_ROOTS for a data directory), or drop what it wrote';
     case 'drill':
       return 'stopped where it was: a target given with --target may hold part of a backup — empty it before the next drill; a scratch target is removed by the next run on this host';

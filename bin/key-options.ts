@@ -18,7 +18,7 @@ function secretRef(ref: string, option: string): { $secret: string } {
 export function withEncodingOptions(command: Command): Command {
   return command
     .option('--compress [level]', 'compress every artifact not compressed already with zstd (level 1-19, default 3)')
-    .option('--encrypt-kms <key>', 'encrypt every artifact on this host, data keys from this KMS key (id, ARN or alias)')
+    .option('--encrypt-kms <key>', 'encrypt every artifact on the host that takes the backup, data keys from this KMS key (id, ARN or alias)')
     .option('--encrypt-key <ref>', 'encrypt every artifact on this host, data keys wrapped by the 32-byte key this secret reference holds, e.g. file:/etc/dbbackup/backup.key (make one: openssl rand -base64 32)')
     .option('--encrypt-passphrase <ref>', 'encrypt every artifact on this host, data keys wrapped by a key derived from the passphrase this secret reference holds, e.g. env:DBBACKUP_PASSPHRASE');
 }

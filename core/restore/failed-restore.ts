@@ -20,12 +20,12 @@ import type { TargetCondition } from '../driver/restore-cleanup';
 import { caughtError } from '../steps/failure-cause';
 import { readJson } from '../store/json';
 import { parseManifest } from '../catalog/manifest';
-import { backupPrefix, isBackupId, manifestKey, parseBackupKey } from '../catalog/layout';
+import { backupPrefix, manifestKey, parseBackupKey } from '../catalog/layout';
 import { recordFoundDamage } from '../catalog/verification';
 import type { StepDeps } from '../steps/step-deps';
 import { putStepRecord } from '../steps/step-records';
 import { hostRestoreCleanupSchema, type HostRestoreCleanup } from './restore-cleanup';
-import { removeIntermediateRecords, restoreRecordKey } from './restore-records';
+import { readBackupList, removeIntermediateRecords, restoreRecordKey, type BackupList } from './restore-records';
 import { restoreIdentity, restoreStateSchema, type RestoreNodeInput, type RestoreState } from './restore-state';
 import type { NodeRef } from '../driver/types';
 
@@ -63,13 +63,14 @@ export async function settleFailedRestore(event: unknown, deps: StepDeps, cleanO
       return { target: 'unknown', detail: `the cleanup on the host failed (${reason}); what the restore started may still run and its spool may remain`, stopped: [], spool: { removed: false, reason } };
     },
   ))));
+  const others = await otherBackupsRead(restore, deps); // before their records go
   await removeIntermediateRecords(deps.store, state).catch((failure: unknown) => {
     deps.logger.warn('could not remove the failed restore\'s step records', { restoreId: state.restoreId, error: classify(failure).message });
   });
   const failureKey = await recordFailure(state, error, host, deps);
   const caught = fromNameAndMessage(error.name, error.message);
-  const damaged = await recordDamage(caught, restore, deps);
-  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) + damagedHint(caught, restore, damaged) + notTheNewest(restore) };
+  const damaged = await recordDamage(caught, restore, others, deps);
+  return { ...host, ...(failureKey ? { failureKey } : {}), cause: causeWithTarget(error.message, host.target, host.detail) + damagedHint(caught, restore, others, damaged) + notTheNewest(restore) };
 }
 
 /** For `latest` that took an older backup than the newest: which one it took, and the newest passed over and why (a failed restore tells it too). */
@@ -83,17 +84,38 @@ function notTheNewest(restore: RestoreState): string {
 const CONTENT_DAMAGE = new Set(['CHECKSUM_MISMATCH', 'SEALED_ARTIFACT_DAMAGED']);
 
 /**
+ * The backups a restore reads besides the one restored, as its fetch manifest step pinned them
+ * (restore-records.ts, by sha256: a host cannot change them): the ones an incremental backup extends,
+ * and the later ones whose archived binary logs a point-in-time replay reads. Empty lists when it
+ * read none, or their records cannot be read.
+ */
+async function otherBackupsRead(restore: RestoreState, deps: StepDeps): Promise<OtherBackups> {
+  const read = async (list: BackupList, pinned: { sha256: string } | undefined) => (pinned ? (await readBackupList(deps.store, restore, list, pinned.sha256)).map((b) => b.backupId) : []);
+  try {
+    return { bases: await read('bases', restore.bases), later: await read('chain', restore.chain) };
+  } catch (failure) {
+    deps.logger.warn('could not read which backups the failed restore read', { restoreId: restore.restoreId, error: classify(failure).message });
+    return { bases: [], later: [] };
+  }
+}
+
+interface OtherBackups {
+  bases: string[];
+  later: string[];
+}
+
+/**
  * A restore (not a drill: its own record says so, and it leaves the backup's records as they were)
  * that found an artifact's bytes changed (`CHECKSUM_MISMATCH`, naming it) records the damage as
  * `verify` would (verification.ts `recordFoundDamage`), on the backup the artifact belongs to: the
- * one restored, or — for an incremental backup — the backup of its chain the message names
- * (`artifact <backup id>/<name>`), so the intact incremental is not taken for the damaged one. The
- * backup and artifact recorded, or undefined (another error, none of its artifacts named, or the
- * store refused: the cause then says what to do).
+ * one restored, or another it read (a base it extends, a later one whose binary logs it replays)
+ * that the message names — so an intact backup is never taken for the damaged one. The backup and
+ * artifact recorded, or undefined (another error, none of its artifacts named, or the store
+ * refused: the cause then says what to do).
  */
-async function recordDamage({ code, message }: ClassifiedError, restore: RestoreState, deps: StepDeps): Promise<Damage | undefined> {
+async function recordDamage({ code, message }: ClassifiedError, restore: RestoreState, others: OtherBackups, deps: StepDeps): Promise<Damage | undefined> {
   if (code !== 'CHECKSUM_MISMATCH' || restore.drill !== undefined) return undefined;
-  const backupId = chainMemberNamed(message, restore) ?? restore.backup.backupId;
+  const backupId = otherBackupNamed(message, restore, others) ?? restore.backup.backupId;
   try {
     const prefix = backupPrefix(restore.backup.engine, restore.backup.instance, backupId);
     const key = backupId === restore.backup.backupId ? restore.manifestKey : manifestKey(prefix);
@@ -115,27 +137,32 @@ interface Damage {
 }
 
 /**
- * Another backup than the one restored, named as the owner of the damaged artifact — by name
- * (`artifact <backup id>/…`: how a restore of an incremental backup names the artifacts of its
- * chain) or by object key (`object backups/<engine>/<instance>/<backup id>/…`); undefined when the
- * message names none, or the backup restored.
+ * Of the other backups the restore read ({@link otherBackupsRead}), the one the message names as
+ * the damaged artifact's — by name (`artifact <backup id>/…`: how a restore names the artifacts of
+ * a chain) or by object key (`object backups/<engine>/<instance>/<backup id>/…`); undefined when it
+ * names none of them.
  */
-function chainMemberNamed(message: string, restore: RestoreState): string | undefined {
-  const key = /\bobject (\S+) /.exec(message)?.[1];
-  const named = /\bartifact ([^/\s]+)\//.exec(message)?.[1] ?? (key === undefined ? undefined : parseBackupKey(key)?.backupId);
-  return named !== undefined && isBackupId(named) && named !== restore.backup.backupId ? named : undefined;
+function otherBackupNamed(message: string, restore: RestoreState, others: OtherBackups): string | undefined {
+  const read = new Set([...others.bases, ...others.later]);
+  const byName = [...message.matchAll(/\bartifact ([^/\s]+)\//g)].map((m) => m[1]);
+  const byKey = [...message.matchAll(/\bobject (\S+) /g)].map((m) => parseBackupKey(m[1])?.backupId);
+  return [...byName, ...byKey].find((id): id is string => id !== undefined && id !== restore.backup.backupId && read.has(id));
 }
 
 /**
  * For a restore that found a backup's bytes damaged: that it was recorded CORRUPT (`restore
  * latest` passes over it now), or what to do so the next `restore latest` does not take it again
- * (the damage is found only by reading it: its sizes are right). When the damaged backup is one
- * the restored incremental backup extends, it says so: the incremental is intact, its chain is not.
+ * (the damage is found only by reading it: its sizes are right). When the damaged backup is another
+ * one the restore read, it says which and why it was read: the one restored is intact.
  */
-function damagedHint(error: ClassifiedError, restore: RestoreState, recorded: Damage | undefined): string {
+function damagedHint(error: ClassifiedError, restore: RestoreState, others: OtherBackups, recorded: Damage | undefined): string {
   if (!CONTENT_DAMAGE.has(error.code)) return '';
-  const id = recorded?.backupId ?? chainMemberNamed(error.message, restore) ?? restore.backup.backupId;
-  const which = id === restore.backup.backupId ? `backup ${id}` : `backup ${id}, which backup ${restore.backup.backupId} extends,`;
+  const id = recorded?.backupId ?? otherBackupNamed(error.message, restore, others) ?? restore.backup.backupId;
+  const which = id === restore.backup.backupId
+    ? `backup ${id}`
+    : others.bases.includes(id)
+      ? `backup ${id}, which backup ${restore.backup.backupId} extends,`
+      : `backup ${id}, whose archived binary logs the replay reads,`;
   return recorded
     ? ` — ${which} is damaged (${recorded.artifact}): recorded CORRUPT, so \`restore latest\` passes over it to the newest intact backup (\`dbbackup verify ${id}\` checks every artifact again)`
     : ` — ${which} is damaged: \`dbbackup verify ${id}\` records it CORRUPT, and \`restore latest\` then passes over it to the newest intact backup`;

@@ -22,7 +22,7 @@ import { ownPhysicalMarker, stagingDir } from './physical/physical-restore';
 import { createdBySpool, MARKER_TABLE, readMarker } from './logical/restore-marker';
 import { restoreServersOf } from './shared/restored-server';
 import { classifyTargetError, openSchemaConnection } from './shared/target-connection';
-import { inspectDatabases } from './logical/target-databases';
+import { holdsObjects, inspectDatabases } from './logical/target-databases';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 
@@ -61,18 +61,16 @@ export async function cleanupLogicalRestore(ctx: Ctx, progress: RestoreProgress)
   const replaced = new Set((details!.replace ?? []) as string[]);
   const created = await createdBySpool(ctx.spoolDir, token);
   const unfinished: string[] = [];
-  /** Of {@link unfinished}: those holding more than the marker (a rerun without force counts the others empty). */
-  let written = 0;
+  /** Target databases a rerun without force would refuse: any holding more than a marker (a rerun's token is its own). */
+  const occupied: string[] = [];
   const finished: string[] = [];
   const dropped: string[] = [];
   const connection = await openSchemaConnection(ctx.target);
   try {
     for (const state of await inspectDatabases(connection, targets)) {
       const mine = state.exists && state.marked && (await readMarker(connection, state.name)) === token;
-      if (mine) {
-        unfinished.push(state.name);
-        if (state.tables + state.views + state.routines + state.events > 0) written += 1;
-      }
+      if (state.exists && holdsObjects(state)) occupied.push(state.name);
+      if (mine) unfinished.push(state.name);
       // Created by this restore: its spool says so — or, once the restore step finished (its markers
       // and spool gone with it), every target database is what it loaded.
       else if (state.exists && (created.has(state.name) || progress.result !== undefined)) finished.push(state.name);
@@ -92,10 +90,10 @@ export async function cleanupLogicalRestore(ctx: Ctx, progress: RestoreProgress)
       replay ? `${they(finished, 'was', 'were')} loaded to the backup's point, but the replay to the requested point did not finish` : '',
       gone.length > 0 ? `the previous contents of ${list(gone)} are gone` : '',
     ].filter(Boolean);
-    // A database holding nothing but the marker counts as empty: a plain rerun replaces it.
-    const again = written > 0 || replay
-      ? 'restore again with force (on a server the host lists in DBBACKUP_RESTORE_SERVERS) or drop them'
-      : 'a plain rerun of the restore replaces them (they hold nothing but the marker)';
+    // A database holding nothing but a marker counts as empty: a plain rerun replaces it; one holding more needs force.
+    const again = occupied.length > 0
+      ? `restore again with force (on a server the host lists in DBBACKUP_RESTORE_SERVERS: ${list(occupied)} ${occupied.length === 1 ? 'holds' : 'hold'} tables or other objects) or drop them`
+      : 'a plain rerun of the restore replaces them (none holds more than the marker)';
     return { target: 'partial', detail: `on ${where}: ${parts.join('; ')}: ${again}`, stopped: [] };
   }
   if (finished.length > 0) {

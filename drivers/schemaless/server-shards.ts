@@ -56,7 +56,9 @@ export interface ServerView {
  * (default 1) and as many counting ones, and reads each shard's delta and record, then starts
  * counting each whole cell table.
  */
-export async function readServerShards(settings: ConnectionSettings, shards: readonly ServerShard[], cellTable: string, logger: Logger, workers = 1): Promise<ServerView> {
+export async function readServerShards(
+  settings: ConnectionSettings, shards: readonly ServerShard[], cellTable: string, logger: Logger, workers = 1, whileLocked?: (control: Connection) => Promise<void>,
+): Promise<ServerView> {
   const open = () => openDataConnection(settings);
   const control = await open();
   const connections: Connection[] = [];
@@ -72,7 +74,7 @@ export async function readServerShards(settings: ConnectionSettings, shards: rea
     for (const s of shards) if (!s.previous) maxima.set(s.shard, await committedMaxAddedId(control, { database: s.database, table: cellTable }));
     const runningAtFloors = maxima.size > 0 ? await runningTransactions(open) : new Set<string>();
     const runningBefore = await runningTransactions(open);
-    const snapshot = await openConsistentSnapshot(control, [...connections, ...counters], version, { nonTransactional: false, logger });
+    const snapshot = await openConsistentSnapshot(control, [...connections, ...counters], version, { nonTransactional: false, logger, whileLocked });
     const readAt = new Date().toISOString();
     // The counts start at once, on their own connections, and run on while the caller dumps.
     const counted = mapLimitedWith(shards, counters.length, existingLanes(counters), async (s, counter) => [s.shard, await countCells(counter, { database: s.database, table: cellTable })] as const);

@@ -30,10 +30,14 @@ export function newRestoreToken(): string {
   return randomUUID();
 }
 
-/** Creates the marker in `database` (which must exist and be empty). */
-export async function writeMarker(connection: Connection, database: string, token: string, backupId: string): Promise<void> {
+/**
+ * Creates the marker in `database` (which must exist and be empty) — or, `replacing`, makes the one
+ * there (an earlier attempt's) this restore's, the table never absent meanwhile.
+ */
+export async function writeMarker(connection: Connection, database: string, token: string, backupId: string, options: { replacing?: boolean } = {}): Promise<void> {
   const table = `${quoteId(database)}.${quoteId(MARKER_TABLE)}`;
-  await connection.query(`CREATE TABLE ${table} (token VARCHAR(64) NOT NULL PRIMARY KEY, backup_id VARCHAR(255) NOT NULL, started_at DATETIME NOT NULL)`);
+  await connection.query(`CREATE TABLE ${options.replacing ? 'IF NOT EXISTS ' : ''}${table} (token VARCHAR(64) NOT NULL PRIMARY KEY, backup_id VARCHAR(255) NOT NULL, started_at DATETIME NOT NULL)`);
+  if (options.replacing) await connection.query(`DELETE FROM ${table}`);
   await connection.query(`INSERT INTO ${table} VALUES (?, ?, UTC_TIMESTAMP())`, [token, backupId]);
 }
 

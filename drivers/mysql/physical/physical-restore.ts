@@ -184,7 +184,7 @@ export async function restorePhysical(ctx: Ctx, prepared: PreparedTarget, transf
     objects: ((ctx.backup.facts as { objects?: JsonObject }).objects ?? {}),
   };
   if (physical.start) {
-    const serverId = typeof consistency.serverId === 'number' ? (consistency.serverId % 4_294_967_295) + 1 : 2;
+    const serverId = physical.serverId ?? (typeof consistency.serverId === 'number' ? (consistency.serverId % 4_294_967_295) + 1 : 2);
     // startServer gives the server its private tmpdir (paths.tmpdir).
     const server = await restoreServersOf(ctx).start({ dataDir: datadir, port: ctx.target.port, serverId });
     ctx.logger.info('mysql physical restore: server started', { datadir, port: server.port, pid: server.pid });
@@ -211,18 +211,31 @@ async function setGtidState(ctx: Ctx, consistency: MysqlConsistency): Promise<Js
     throw toMysqlError(error, `logging in to the restored server on port ${ctx.target.port} with the target's credentials (they must be the source's)`, 'MYSQL_CONNECT_FAILED');
   }
   try {
-    await connection.query('SET GLOBAL gtid_slave_pos = ?', [consistency.gtid]);
+    const notSet = await setGtidSlavePos(connection, consistency.gtid, ctx);
+    if (notSet) return { gtidSlavePos: null, gtidSlavePosNotSet: notSet };
     const [rows] = await connection.query('SELECT @@GLOBAL.gtid_slave_pos AS pos') as [Array<{ pos: string }>, unknown];
     return { gtidSlavePos: rows[0].pos };
   } catch (error) {
-    if (mapMysqlError(error)?.code === 'MYSQL_PRIVILEGES') {
-      const notSet = `user ${ctx.target.user} may not set gtid_slave_pos on the restored server (it needs REPLICATION SLAVE ADMIN, or SUPER before MariaDB 10.5.2); to replicate from the source, run as a user that may: SET GLOBAL gtid_slave_pos = '${consistency.gtid}'`;
-      ctx.logger.warn('mysql physical restore: gtid_slave_pos not set', { reason: notSet });
-      return { gtidSlavePos: null, gtidSlavePosNotSet: notSet };
-    }
     throw toMysqlError(error, 'setting gtid_slave_pos on the restored server');
   } finally {
     await connection.end().catch(() => undefined);
+  }
+}
+
+/**
+ * `SET GLOBAL gtid_slave_pos = gtid` on the restored server, through `connection` (logged in with
+ * the target's account, one of the source's). An account that may not set it leaves it as it was:
+ * what to run instead is logged as a warning and returned; undefined once it is set.
+ */
+export async function setGtidSlavePos(connection: Connection, gtid: string, ctx: Pick<Ctx, 'target' | 'logger'>): Promise<string | undefined> {
+  try {
+    await connection.query('SET GLOBAL gtid_slave_pos = ?', [gtid]);
+    return undefined;
+  } catch (error) {
+    if (mapMysqlError(error)?.code !== 'MYSQL_PRIVILEGES') throw error;
+    const notSet = `user ${ctx.target.user} may not set gtid_slave_pos on the restored server (it needs REPLICATION SLAVE ADMIN, or SUPER before MariaDB 10.5.2); to replicate from the source, run as a user that may: SET GLOBAL gtid_slave_pos = '${gtid}'`;
+    ctx.logger.warn('mysql physical restore: gtid_slave_pos not set', { reason: notSet });
+    return notSet;
   }
 }
 

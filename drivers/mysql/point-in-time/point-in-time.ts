@@ -48,6 +48,7 @@ import { tableKey } from '../shared/table-columns';
 import { storedTableName } from '../shared/exact-names';
 import { effectiveRenames, mapDatabases } from '../logical/target-databases';
 import { MYSQL_TOOLS } from '../shared/tool-errors';
+import { setGtidSlavePos } from '../physical/physical-restore';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 
@@ -85,7 +86,7 @@ export interface ReplayReport {
    */
   stampedBeforeTarget: { count: number; first: NamedEvent } | null;
   /** The restored server's GTID variables after the replay. */
-  server: { gtidBinlogPos: string | null; gtidSlavePos: string | null; gtidCurrentPos: string | null };
+  server: { gtidBinlogPos: string | null; gtidSlavePos: string | null; gtidCurrentPos: string | null; gtidSlavePosNotSet?: string };
 }
 
 /**
@@ -675,9 +676,9 @@ async function pipeReplay(command: string, argv: string[], optionFile: string, s
  */
 async function afterReplay(ctx: Ctx, physical: boolean, position: string): Promise<ReplayReport['server']> {
   return withConnection(ctx.target, onRestoredServer('reading the GTID state after the replay'), async (connection) => {
-    if (physical && position) await connection.query('SET GLOBAL gtid_slave_pos = ?', [position]);
+    const notSet = physical && position ? await setGtidSlavePos(connection, position, ctx) : undefined;
     const [[vars]] = await connection.query('SELECT @@GLOBAL.gtid_binlog_pos AS b, @@GLOBAL.gtid_slave_pos AS s, @@GLOBAL.gtid_current_pos AS c') as [Array<{ b: string; s: string; c: string }>, unknown];
-    return { gtidBinlogPos: vars.b || null, gtidSlavePos: vars.s || null, gtidCurrentPos: vars.c || null };
+    return { gtidBinlogPos: vars.b || null, gtidSlavePos: vars.s || null, gtidCurrentPos: vars.c || null, ...(notSet ? { gtidSlavePosNotSet: notSet } : {}) };
   });
 }
 

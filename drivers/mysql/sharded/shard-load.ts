@@ -1,10 +1,11 @@
 /**
  * Loading dumped shards into a target's shard databases (Schemaless shards, Docstore partitions):
  * per server, each of its shards' tables created from the source's DDL, then every table's chunks
- * — in the order given, e.g. a chain's — loaded by the MySQL driver's loader; each database holds
- * the restore's marker table from then on, until the restore drops it (shard-restore-marker.ts) (chunk-load.ts: one
+ * — in the order given, e.g. a chain's — loaded by the MySQL driver's loader (chunk-load.ts: one
  * LOAD DATA per table on MariaDB ≥ 10.6, byte-exact or it fails), the servers at once; a table
  * given what it should read back as is read back as soon as it is in (chunk-load.ts ReadBack).
+ * Each database holds the restore's marker table from its creation on, until the restore drops it
+ * (shard-restore-marker.ts).
  */
 import type { Connection } from 'mysql2/promise';
 import { allTogether } from '../../../core/concurrency';

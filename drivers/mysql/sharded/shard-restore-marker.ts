@@ -11,6 +11,7 @@
 import type { Connection } from 'mysql2/promise';
 import type { RestoreCleanup, RestoreProgress } from '../../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../../core/driver/types';
+import { PermanentError } from '../../../core/errors';
 import { beginWritingTarget, doneWritingTarget, hasBegunWritingTarget, targetWritesAfterFailure } from '../../../core/driver/target-writes';
 import { MARKER_TABLE, removeMarker, writeMarker } from '../logical/restore-marker';
 import { catalogText } from '../shared/catalog-text';
@@ -19,10 +20,9 @@ import { connectShards, emptyUnlessForced, type ShardMap, type ShardWords } from
 
 type Ctx = Pick<RestoreContext<unknown>, 'spoolDir' | 'backup'>;
 
-/** Marks `database`, about to be written, as holding an unfinished restore (a marker an earlier attempt left is replaced). */
+/** Marks `database`, about to be written, as holding an unfinished restore (a marker an earlier attempt left becomes this one's). */
 export async function markShardDatabase(connection: Connection, database: string, restoreId: string, backupId: string): Promise<void> {
-  await removeMarker(connection, database);
-  await writeMarker(connection, database, restoreId, backupId);
+  await writeMarker(connection, database, restoreId, backupId, { replacing: true });
 }
 
 /**
@@ -43,11 +43,29 @@ export async function doneWritingShards(ctx: Ctx, target: ShardMap): Promise<voi
   await doneWritingTarget(ctx);
 }
 
-/** Which of `databases` (on the server `connection` reaches) hold a restore's marker table: a restore into them did not finish. */
-export async function unfinishedRestores(connection: Connection, databases: readonly string[]): Promise<string[]> {
+/**
+ * The shard databases of `databases` on `server` (which `connection` reaches) that hold a restore's
+ * marker table — a restore into them did not finish — each as `<database> on <server>`. Names are
+ * compared as a server that folds them (`lower_case_table_names`) would.
+ */
+export async function unfinishedRestoresOn(connection: Connection, server: string, databases: readonly string[]): Promise<string[]> {
   const [rows] = await connection.query({ sql: 'SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = ?', values: [MARKER_TABLE], rowsAsArray: true }) as unknown as [unknown[][], unknown];
-  const marked = new Set(rows.map(([schema]) => catalogText(schema)));
-  return databases.filter((database) => marked.has(database));
+  const marked = new Set(rows.map(([schema]) => catalogText(schema).toLowerCase()));
+  return databases.filter((database) => marked.has(database.toLowerCase())).map((database) => `${database} on ${server}`);
+}
+
+/**
+ * Refuses a backup of shard databases that hold a restore's marker ({@link unfinishedRestoresOn}):
+ * they hold part of a store, which the backup would take for all of it.
+ * @throws PermanentError `<ENGINE>_UNFINISHED_RESTORE` naming them
+ */
+export function refuseUnfinishedRestores(engine: string, marked: readonly string[]): void {
+  if (marked.length === 0) return;
+  const one = marked.length === 1;
+  throw new PermanentError(
+    `${engine} ${one ? 'database' : 'databases'} ${marked.join(', ')} ${one ? 'holds' : 'hold'} table ${MARKER_TABLE}: a restore into ${one ? 'it' : 'them'} did not finish, so ${one ? 'it holds' : 'they hold'} part of a store, not all of it; restore again (or drop the table, knowing what the database holds) before backing it up`,
+    { code: `${engine.toUpperCase()}_UNFINISHED_RESTORE`, engine },
+  );
 }
 
 /**

@@ -12,9 +12,7 @@ import { notReadBackVerdict, rowsReadBack } from '../logical/chunks-as-written';
 import { withConnection } from '../shared/connection';
 import { mysqlEndpoint } from '../shared/connection-config';
 import type { TableFacts } from '../shared/layout';
-import { PermanentError } from '../../../core/errors';
-import { MARKER_TABLE } from '../logical/restore-marker';
-import { unfinishedRestores } from './shard-restore-marker';
+import { refuseUnfinishedRestores, unfinishedRestoresOn } from './shard-restore-marker';
 import type { ShardMap, TargetServer } from './target-shards';
 
 /** What the shared driver needs of an engine's config. */
@@ -50,42 +48,24 @@ export abstract class ShardedBackupDriver<C extends ShardedConfig> extends Spool
   /**
    * One node per server, named as the config names it (read over the network, from wherever the
    * step runs). Every server is reached first: an unreachable one or a refused login fails the
-   * backup before any server is dumped.
+   * backup before any server is dumped, and so do shard databases a restore into did not finish
+   * (shard-restore-marker.ts), every one named — each server's snapshot looks again once its read
+   * view is open.
    */
   async listNodes(ctx: { config: C }): Promise<NodeRef[]> {
-    await Promise.all(ctx.config.servers.map((server) => withConnection(server, {
+    const map = this.shardMap(ctx.config);
+    const marked = await Promise.all(ctx.config.servers.map((server) => withConnection(server, {
       connecting: `(${this.engine} server ${server.name})`,
       doing: `checking ${this.engine} server ${server.name}`,
-    }, (connection) => connection.query('SELECT 1'))));
+    }, (connection) => unfinishedRestoresOn(connection, server.name, map.shards.filter((s) => s.server === server.name).map((s) => s.database)))));
+    refuseUnfinishedRestores(this.engine, marked.flat());
     return ctx.config.servers.map((s) => ({ name: s.name }));
   }
 
   async createSnapshot(ctx: BackupContext<C>): Promise<SnapshotTaken> {
-    await this.refuseUnfinishedRestores(ctx);
     const sink = artifactSink(ctx, ctx.config.streamToStore);
     await sink.clear();
     return this.takeServerSnapshot(ctx, sink);
-  }
-
-  /**
-   * Refuses a server whose shard databases hold a restore's marker table (shard-restore-marker.ts):
-   * a restore into them died part way, so they hold part of a store — a backup of them would be
-   * complete, and hold part of one.
-   * @throws PermanentError `<ENGINE>_UNFINISHED_RESTORE` naming the databases
-   */
-  private async refuseUnfinishedRestores(ctx: BackupContext<C>): Promise<void> {
-    const map = this.shardMap(ctx.config);
-    const server = map.servers.find((s) => s.name === ctx.node.name);
-    const databases = map.shards.filter((s) => s.server === ctx.node.name).map((s) => s.database);
-    if (!server || databases.length === 0) return;
-    const marked = await withConnection(server, { connecting: `(${this.engine} server ${server.name})`, doing: `looking for unfinished restores on ${this.engine} server ${server.name}` },
-      (connection) => unfinishedRestores(connection, databases));
-    if (marked.length > 0) {
-      throw new PermanentError(
-        `${marked.join(', ')} on ${this.engine} server ${server.name} ${marked.length === 1 ? 'holds' : 'hold'} table ${MARKER_TABLE}: a restore into ${marked.length === 1 ? 'it' : 'them'} did not finish, so ${marked.length === 1 ? 'it holds' : 'they hold'} part of a store, not all of it; restore again (or drop the table, knowing what the database holds) before backing it up`,
-        { code: `${this.engine.toUpperCase()}_UNFINISHED_RESTORE`, engine: this.engine },
-      );
-    }
   }
 
   /** A completed snapshot is continued by re-validating it; an interrupted dump's read view died with its connections. */

@@ -58,6 +58,12 @@ export interface OpenSnapshotOptions {
   /** Non-transactional tables are in scope: take FLUSH TABLES WITH READ LOCK and keep it until release. */
   nonTransactional: boolean;
   logger: Logger;
+  /**
+   * Runs on the control connection once the workers' read views are open, before the lock is
+   * released: while nobody commits or changes a table (none is taken where none is needed: one
+   * worker, no binary log). What it throws fails the snapshot.
+   */
+  whileLocked?: (control: Connection) => Promise<void>;
 }
 
 /**
@@ -138,6 +144,7 @@ export async function openConsistentSnapshot(
       }
     }
     consistency.snapshotAt = new Date().toISOString();
+    await options.whileLocked?.(control);
     if (!options.nonTransactional) await release();
     await verifyWorkerSnapshots(workers, version, consistency);
   } catch (error) {

@@ -115,7 +115,7 @@ describe('dbbackup CLI', () => {
     expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'INTERRUPTED' } });
   });
 
-  it('says what an interrupted restore left and how to finish it: a plain rerun would be refused', async () => {
+  it('says what an interrupted restore may have left and how to finish it: the same restore again, with --force where the rerun finds part of the backup', async () => {
     // Prepare: a backup, restored slowly enough to be interrupted while it downloads
     const backup = JSON.parse((await dbbackup(['--json', 'backup', 'etcd', '--instance', 'interrupted-restore', '--config', config()])).stdout) as { backupId: string };
     const target = JSON.stringify({ dataDir: path.join(work(), 'interrupted-restore', 'data'), ...(await freeMemberUrls()) });
@@ -132,7 +132,7 @@ describe('dbbackup CLI', () => {
 
     // Assess
     expect(code).toBe(130);
-    expect(stderr).toMatch(/^dbbackup: interrupted by SIGINT, stopped where it was: run the restore again — a target it had not begun writing \(still downloading\) takes a plain rerun; one holding part of the backup \(an unfinished restore\) is refused by it \(TARGET_NOT_EMPTY, naming what it holds\): then run it with --force/m);
+    expect(stderr).toMatch(/^dbbackup: interrupted by SIGINT, stopped where it was: run the same restore again — a target it had not begun writing \(it was still downloading\) is as it was; one holding part of the backup \(an unfinished restore\) is refused by a rerun without --force \(TARGET_NOT_EMPTY, naming what it holds\): then run it with --force/m);
   });
 
   it('prints its version, the one in its package.json', async () => {

@@ -7,6 +7,7 @@
  * driver's validation and by an independent read.
  */
 import { withServer } from '../../../drivers/mysql/sharded/sample-server';
+import { markShardDatabase } from '../../../drivers/mysql/sharded/shard-restore-marker';
 import { shardOf } from '../../../drivers/mysql/sharded/shard-map';
 import { docstoreRestoreTargetSchema, type DocstoreConfig } from '../../../drivers/docstore/config';
 import docstore from '../../../drivers/docstore';
@@ -317,6 +318,29 @@ it('retries a load that failed after it began writing: the retry finds its own e
   }
 }, 180_000);
 
+it('refuses, once its read view is open, a partition database a restore began writing after the backup checked its servers', async () => {
+  // Prepare: partitions on the targets; between the backup's first step (which finds no mark) and its snapshot, a restore marks one
+  const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'late_mark');
+  await createSamplePartitions(onTarget);
+  const place = onTarget.partitions[2];
+  let marking: Promise<void> | undefined; // the step runs once per server: the mark is made once
+  const hostRunner = scriptedHostRunner(rt.deps, {
+    'backup-snapshot': {
+      async result(_input, runForReal) {
+        await (marking ??= withServer(onTarget.servers.find((s) => s.name === place.server)!, (c) => markShardDatabase(c, place.database, 'a-restore-starting', 'some-backup')));
+        return runForReal();
+      },
+    },
+  });
+
+  // Act
+  const backup = localWorkflows(rt, { waitMs: 10, retryIntervalMs: 10, definitions: shippedDefinitions(), hostRunner }).backup({ engine: 'docstore', instance: 'late-mark', config: onTarget });
+
+  // Assess
+  await expect(backup).rejects.toMatchObject({ code: 'DOCSTORE_UNFINISHED_RESTORE' });
+  await expect(backup).rejects.toThrow(`docstore database ${place.database} on ${place.server} holds table __dbbackup_restore_in_progress`);
+}, 120_000);
+
 /**
  * Partition 1's riders table on `onTarget` created, and read in an open transaction on its server
  * with `lock_wait_timeout` 1 s there, so a load's DROP of it times out (a transient MYSQL_BUSY);
@@ -362,8 +386,8 @@ it('marks each partition database it writes until the restore finishes: a backup
   expect(failed).toBeDefined();
   expect(halfway).toContain(held.place.database);
   await expect(backupOfHalf).rejects.toMatchObject({ code: 'DOCSTORE_UNFINISHED_RESTORE' });
-  // (whichever server's snapshot step fails first names its own marked databases)
-  await expect(backupOfHalf).rejects.toThrow(/^halfway_\d(, halfway_\d)* on docstore server target-\d holds? table __dbbackup_restore_in_progress: a restore into (it|them) did not finish/);
+  await expect(backupOfHalf).rejects.toThrow(/^docstore databases? halfway_\d on target-\d(, halfway_\d on target-\d)* holds? table __dbbackup_restore_in_progress: a restore into (it|them) did not finish/);
+  await expect(backupOfHalf).rejects.toThrow(`${held.place.database} on ${held.place.server}`);
   expect((await rt.catalog.list({ engine: 'docstore', instance: 'half-restored', includeIncomplete: true })).filter((b) => b.status === 'complete')).toEqual([]);
 
   // Act: the restore done again (it replaces what the first one wrote), then a backup of its target;

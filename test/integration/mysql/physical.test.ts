@@ -124,7 +124,7 @@ describe('mysql physical backups (mariabackup)', () => {
     expect(JSON.parse(await readFile(`${datadir}.restore.json`, 'utf8'))).toMatchObject({ backupId, done: true });
   }, 120_000);
 
-  it('restores with a source account that may read every table but not set gtid_slave_pos: the data restored and proven, the GTID left unset with the statement to run', async () => {
+  it('restores with a source account that may read every table but not set gtid_slave_pos: the data restored and proven, the GTID left unset with the statement to run; the server_id the target names', async () => {
     // Prepare: an account of the source that may read every table and schema object and nothing more, in a new backup
     await admin.query("CREATE USER IF NOT EXISTS 'reader'@'%'");
     await admin.query("GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON *.* TO 'reader'@'%'");
@@ -133,15 +133,17 @@ describe('mysql physical backups (mariabackup)', () => {
     const { datadir, port } = await newTarget('reader');
 
     // Act
-    const report = await rt.restore({ backupId: withReader.backupId, target: { ...source.config(), user: 'reader', port, physical: { datadir } } });
+    const report = await rt.restore({ backupId: withReader.backupId, target: { ...source.config(), user: 'reader', port, physical: { datadir, serverId: 4242 } } });
 
     // Assess
     expect(report.validation.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(report.endpoint).toMatchObject({ started: true, gtidSlavePos: null });
+    expect(report.endpoint).toMatchObject({ started: true, gtidSlavePos: null, serverId: 4242 });
     expect(report.endpoint.gtidSlavePosNotSet).toBe(`user reader may not set gtid_slave_pos on the restored server (it needs REPLICATION SLAVE ADMIN, or SUPER before MariaDB 10.5.2); to replicate from the source, run as a user that may: SET GLOBAL gtid_slave_pos = '${gtid}'`);
     const restored = await connectTo(port);
     try {
       expect(await tableChecksums(restored, 'shop')).toEqual(await tableChecksums(admin, 'shop'));
+      const [[ids]] = await restored.query('SELECT @@server_id AS id') as [Array<{ id: number }>, unknown];
+      expect(Number(ids.id)).toBe(4242); // the target's, not the source's plus one
     } finally {
       await restored.end();
     }

@@ -88,7 +88,7 @@ it('says a logical restore that failed while loading a forced target left it par
 
     // Assess: said, and so.
     expect(error.causeText).toMatch(new RegExp(
-      `— target partial: on root@127\\.0\\.0\\.1:${target.port}: shop holds an unfinished restore \\(marker table ${MARKER_TABLE}\\); the previous contents of shop are gone: restore again with force \\(on a server the host lists in DBBACKUP_RESTORE_SERVERS\\) or drop them$`,
+      `— target partial: on root@127\\.0\\.0\\.1:${target.port}: shop holds an unfinished restore \\(marker table ${MARKER_TABLE}\\); the previous contents of shop are gone: restore again with force \\(on a server the host lists in DBBACKUP_RESTORE_SERVERS: shop holds tables or other objects\\) or drop them$`,
     ));
     const [tables] = await targetAdmin.query('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', ['shop']) as [Array<{ name: string }>, unknown];
     expect(tables.map((t) => t.name)).toContain(MARKER_TABLE);

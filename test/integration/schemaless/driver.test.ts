@@ -14,8 +14,13 @@ import { SAMPLE_EPOCH, createSampleShards, sampleCell, sampleConfig, writeSample
 import type { SchemalessConfig } from '../../../drivers/schemaless/config';
 import { indexTableDdl, shardOf } from '../../../drivers/schemaless/layout';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
-import { createTestRuntime, type TestRuntime } from '../../harness/runtime';
+import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
 import { misplacedNamed, swapFirstTwo } from '../../fixtures/sharded/swapped-map';
+import { withServer } from '../../../drivers/mysql/sharded/sample-server';
+import { markShardDatabase } from '../../../drivers/mysql/sharded/shard-restore-marker';
+import { removeMarker } from '../../../drivers/mysql/logical/restore-marker';
+import { scriptedHostRunner } from '../../harness/scripted-host-runner';
+import { localWorkflows } from '../../../statemachines/local/local-workflows';
 
 const SHARDS = 8;
 const FIRST_CELLS = 3_000;
@@ -157,6 +162,35 @@ it('restores to a point in time: exactly the cells created by then', async () =>
   expect(restored).toEqual(source);
   expect(Object.values(restored).reduce((n, cells) => n + cells.length, 0)).toBe(1_500);
 }, 300_000);
+
+it('refuses a backup of a shard database a restore into did not finish: found by its first step, or once its read view is open when the mark came after', async () => {
+  // Prepare: shard 3's database marked as a restore's — before the backup, and (second run) only once its first step has run
+  const place = config.shards.find((s) => s.shard === 3)!;
+  const server = config.servers.find((s) => s.name === place.server)!;
+  const onServer = <T>(fn: (c: Connection) => Promise<T>) => withServer(server, fn);
+  let marking: Promise<void> | undefined; // the step runs once per server: the mark is made once
+  const lateMark = scriptedHostRunner(rt.deps, {
+    'backup-snapshot': { result: async (_input, runForReal) => { await (marking ??= onServer((c) => markShardDatabase(c, place.database, 'a-restore', 'some-backup'))); return runForReal(); } },
+  });
+
+  try {
+    // Act
+    await onServer((c) => markShardDatabase(c, place.database, 'a-restore', 'some-backup'));
+    const early = await rt.backup({ engine: 'schemaless', instance: 'marked', config }).catch((e: unknown) => e);
+    await onServer((c) => removeMarker(c, place.database));
+    const late = await localWorkflows(rt, { waitMs: 10, retryIntervalMs: 10, definitions: shippedDefinitions(), hostRunner: lateMark })
+      .backup({ engine: 'schemaless', instance: 'marked', config }).catch((e: unknown) => e);
+
+    // Assess
+    for (const refused of [early, late]) {
+      expect(refused).toMatchObject({ code: 'SCHEMALESS_UNFINISHED_RESTORE' });
+      expect((refused as Error).message).toMatch(new RegExp(`^schemaless database ${place.database} on ${place.server} holds table __dbbackup_restore_in_progress: a restore into it did not finish`));
+    }
+    expect((await rt.catalog.list({ engine: 'schemaless', instance: 'marked', includeIncomplete: true })).filter((b) => b.complete)).toEqual([]);
+  } finally {
+    await onServer((c) => removeMarker(c, place.database));
+  }
+}, 120_000);
 
 it('refuses to back up through a shard map that swaps two shards\' databases, naming where their cells belong', async () => {
   // Prepare: shards 0 and 1 each named by the other's place

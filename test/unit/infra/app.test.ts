@@ -34,6 +34,10 @@ describe('CDK app', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)', Description: 'dbbackup: prune etcd/main on rate(1 day)' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'LastGoodBackupAgeHours', Threshold: 26 });
+    // The key schedules encrypt with, for a backup started by hand (`remote backup --encrypt-kms`): the one the schedule's input names.
+    const keyOutput = Object.values(template.findOutputs('ArtifactKeyArn'))[0] as { Value: unknown };
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => JSON.stringify(r).includes('encryption'));
+    expect(JSON.stringify(rule)).toContain(JSON.stringify(keyOutput.Value));
   });
 
   it('is bound to no region the deployer did not name (the CDK CLI defaults CDK_DEFAULT_REGION to us-east-1)', () => {
