@@ -6,7 +6,7 @@
  * - to whoever reads the target, by the logical restore's marker table (logical/restore-marker.ts)
  *   in each shard database, from its creation until the restore wrote all it writes: a restore that
  *   died part way (killed, its host rebooted) leaves databases that say so, and a backup of the
- *   store refuses them ({@link unfinishedRestores}) instead of taking part of a store for all of it.
+ *   store refuses them ({@link unfinishedRestoresOn}) instead of taking part of a store for all of it.
  */
 import type { Connection } from 'mysql2/promise';
 import type { RestoreCleanup, RestoreProgress } from '../../../core/driver/restore-cleanup';

@@ -24,6 +24,7 @@ describe('engines a test selection needs', () => {
 
   it("are every engine for the driver contract suite and a test file carrying the every-engine marker (the demo's)", () => {
     expect(enginesNeeded(['test/integration/contract/drivers.test.ts'])).toEqual(builtinEngines());
+    expect(enginesNeeded(['test/integration/contract/drivers-more.test.ts'])).toEqual(builtinEngines());
     expect(enginesNeeded(['test/integration/cli/cli.test.ts'])).toEqual(builtinEngines());
   });
 });
