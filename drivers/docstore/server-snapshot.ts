@@ -14,7 +14,7 @@ import { dumpShardTables } from '../mysql/sharded/shard-dump';
 import { VALUE_ENCODING } from '../mysql/shared/column-codec';
 import { describeServer, openDataConnection, openTextConnection, quoteId } from '../mysql/shared/connection';
 import { openConsistentSnapshot } from '../mysql/shared/consistency';
-import { refuseUnfinishedRestores, unfinishedRestoresOn } from '../mysql/sharded/shard-restore-marker';
+import { refusingUnfinishedRestores } from '../mysql/sharded/shard-restore-marker';
 import { toMysqlError } from '../mysql/shared/errors';
 import { DIGEST_ALGORITHM } from '../mysql/shared/table-digest';
 import { detectServerVersion } from '../mysql/shared/version';
@@ -101,7 +101,7 @@ export async function takeServerSnapshot(ctx: BackupContext<DocstoreConfig>, sin
     for (let i = 0; i < config.parallelism; i += 1) workers.push(await openDataConnection(server));
     const version = await detectServerVersion(control);
     // Shard databases a restore into did not finish are refused where no restore can finish meanwhile.
-    const whileLocked = async (c: Connection) => refuseUnfinishedRestores(ENGINE, await unfinishedRestoresOn(c, server.name, partitions.map((p) => p.database)));
+    const whileLocked = refusingUnfinishedRestores(ENGINE, server.name, partitions.map((p) => p.database));
     const snapshot = await openConsistentSnapshot(control, workers, version, { nonTransactional: false, logger, whileLocked });
     await snapshot.release();
     const definitions: Record<string, TableDefinition> = {};

@@ -11,7 +11,7 @@
  * are rebuilt by a restore of a chain (restore-plan.ts).
  */
 import type { Connection } from 'mysql2/promise';
-import { refuseUnfinishedRestores, unfinishedRestoresOn } from '../mysql/sharded/shard-restore-marker';
+import { refusingUnfinishedRestores } from '../mysql/sharded/shard-restore-marker';
 import type { ArtifactSink } from '../../core/driver/artifact-sink';
 import type { BackupContext, BackupRecord, JsonObject, SnapshotTaken } from '../../core/driver/types';
 import { nodeRecords } from '../../core/catalog/manifest';
@@ -99,7 +99,7 @@ export async function takeServerSnapshot(ctx: BackupContext<SchemalessConfig>, s
       ...config.indexes.map((i) => ({ shard: s.shard, database: s.database, table: i.table, key: 'index_key' })),
     ]), config.shards.length, { shard: 'shard', engine: ENGINE }, logger);
     // Shard databases a restore into did not finish are refused where no restore can finish meanwhile.
-    const whileLocked = async (c: Connection) => refuseUnfinishedRestores(ENGINE, await unfinishedRestoresOn(c, server.name, shards.map((s) => s.database)));
+    const whileLocked = refusingUnfinishedRestores(ENGINE, server.name, shards.map((s) => s.database));
     const view = await readServerShards(server, shards, config.cellTable, logger, config.parallelism, whileLocked);
     try {
       const dumped = await dumpShardTables<TableRole>(control, view.connections, view.shards.map((reading) => {

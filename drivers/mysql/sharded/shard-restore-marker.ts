@@ -69,6 +69,14 @@ export function refuseUnfinishedRestores(engine: string, marked: readonly string
 }
 
 /**
+ * A snapshot's `whileLocked` (consistency.ts): refuses the shard databases of `databases` on
+ * `server` that hold a restore's marker, while no restore can finish or begin.
+ */
+export function refusingUnfinishedRestores(engine: string, server: string, databases: readonly string[]): (control: Connection) => Promise<void> {
+  return async (control) => refuseUnfinishedRestores(engine, await unfinishedRestoresOn(control, server, databases));
+}
+
+/**
  * Just before a restore's first write: the target must still be empty, unless forced — rows
  * written there since it was prepared would be replaced — or hold what an earlier attempt of this
  * same restore wrote (a retried step: its marker is in the spool). Then notes the writing begins.
