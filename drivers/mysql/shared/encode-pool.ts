@@ -13,6 +13,7 @@ import { PermanentError } from '../../../core/errors';
 import { Worker } from 'node:worker_threads';
 import { assertZstdLoads, codecSource } from './chunk-codec';
 import { rowKernel } from './row-kernel';
+import { batchKernel, batchKernelModule } from './batch-kernel/batch-kernel';
 import { PACKET_HEADER_BYTES, type FramedBatch } from './framed-batch';
 import { BATCH } from './row-packet';
 
@@ -37,11 +38,11 @@ export interface Projection {
 }
 
 /**
- * The most bytes of scratch an encoder thread keeps between batches, for each of its lines, their
- * frame and its read-back: what a full batch needs (row-packet.ts {@link BATCH}: its lines take up
- * to three times its packets); a wider row's buffers are its own.
+ * The most bytes an encoder thread keeps between batches for a batch's frame: what a full batch
+ * needs (row-packet.ts {@link BATCH}: its lines take up to three times its packets); a wider row's
+ * frame is its own.
  */
-const KEPT_BUFFER_BYTES = 4 * BATCH.bytes;
+const KEPT_FRAME_BYTES = 4 * BATCH.bytes;
 
 /** The largest packet buffer the pool keeps for later batches: a full batch's, headers included. */
 const KEPT_PACKET_BYTES = BATCH.bytes + BATCH.rows * PACKET_HEADER_BYTES;
@@ -53,27 +54,55 @@ const KEPT_PACKET_BYTES = BATCH.bytes + BATCH.rows * PACKET_HEADER_BYTES;
  */
 const IDLE_RELEASE_MS = 1_000;
 
+/**
+ * How much memory a thread's batch kernel keeps between batches (batch-kernel.ts): what a full
+ * batch's layout takes (its packets, then up to three times as many bytes of lines, twice: as
+ * written and as read back). A wider row's is let go of after its batch.
+ */
+const KEPT_KERNEL_BYTES = 8 * KEPT_PACKET_BYTES;
+
 // \`__name\`: the helper esbuild (tsx, the Lambda bundle) wraps functions with to keep their names.
 /** The threads' code, built on first use (it names the zstd addon by its resolved path). */
 const workerSource = (): string => `
 const __name = (fn) => fn;
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 ${codecSource()}
 const { hash } = require('node:crypto');
 const kernel = (${rowKernel.toString()})((bytes) => hash('sha256', bytes, 'hex'));
-// The lines, their frame and its read-back are written into buffers kept from batch to batch (up to a
-// size). Each is made at the size kept, so that it serves every batch that fits: made at the batch's
-// own size, each batch a little larger than the last made a new one, and its fresh pages cost a page
-// fault each (12 000 of a 216 MB dump's 55 000). Pages never written are never mapped.
-const kept = { lines: undefined, frame: undefined, back: undefined };
-const scratch = (name, size) => {
-  if (kept[name] !== undefined && kept[name].length >= size) return kept[name];
-  if (size > ${KEPT_BUFFER_BYTES}) return Buffer.allocUnsafe(size);
-  return kept[name] = Buffer.allocUnsafe(${KEPT_BUFFER_BYTES});
+const batches = (${batchKernel.toString()})(workerData.batchKernel, ${KEPT_KERNEL_BYTES});
+// A batch's frame is written into a buffer kept from batch to batch (up to a size), made at the
+// size kept so that it serves every batch that fits: made at the batch's own size, each batch a
+// little larger than the last made a new one, and its fresh pages cost a page fault each (12 000
+// of a 216 MB dump's 55 000). Pages never written are never mapped.
+let keptFrame;
+const frameRoom = (size) => {
+  if (keptFrame !== undefined && keptFrame.length >= size) return keptFrame;
+  if (size > ${KEPT_FRAME_BYTES}) return Buffer.allocUnsafe(size);
+  return keptFrame = Buffer.allocUnsafe(${KEPT_FRAME_BYTES});
+};
+// The batch's lines and digest: by the WebAssembly kernel, or by the JavaScript one when the batch
+// is too large for WebAssembly's memory. A field past its packet's end is refused with the
+// JavaScript kernel's words, which encoding that row again throws.
+const encode = (bytes, lengths, count) => {
+  if (!batches.fits(bytes.length, count)) {
+    const { lines, digest } = kernel.encodeBatch(bytes, lengths, count);
+    return { lines, sum: digest.sum, back: (size) => Buffer.allocUnsafe(size), firstMismatch: (back) => kernel.firstMismatch(back, bytes, lengths, count) };
+  }
+  const encoded = batches.encode(bytes, lengths, count);
+  if (encoded.overrun !== undefined) {
+    let at = 0;
+    for (let row = 0; row < encoded.overrun; row += 1) at += ${PACKET_HEADER_BYTES} + lengths[row];
+    const from = at + ${PACKET_HEADER_BYTES};
+    const to = from + lengths[encoded.overrun];
+    kernel.encodePacket(bytes, from, to, Buffer.allocUnsafe(kernel.maxLineBytes(to - from, 1)), 0);
+    throw new Error('the batch kernel refused row ' + encoded.overrun + ' that JavaScript encodes');
+  }
+  return { lines: encoded.lines, sum: encoded.sum, back: batches.backRoom, firstMismatch: batches.firstMismatch };
 };
 parentPort.on('message', (job) => {
   if (job.release) {
-    kept.lines = kept.frame = kept.back = undefined;
+    keptFrame = undefined;
+    batches.release();
     return;
   }
   // The batch's packet buffer goes back with the answer, for a later batch (encode-pool.ts SpareBuffers).
@@ -81,22 +110,23 @@ parentPort.on('message', (job) => {
   try {
     const bytes = new Uint8Array(job.bytes, job.offset, job.size);
     const lengths = new Uint32Array(job.lengths, job.lengthsOffset, job.count);
-    const { lines, digest, projected } = kernel.encodeBatch(bytes, lengths, job.count, job.projection, scratch('lines', kernel.maxLineBytes(bytes.length, job.count)));
-    const frame = compressLinesInto(lines, scratch('frame', zstdBound(lines.length)));
+    const { lines, sum, back: backRoom, firstMismatch } = encode(bytes, lengths, job.count);
+    const projected = job.projection ? kernel.projectBatch(bytes, lengths, job.count, job.projection) : undefined;
+    const frame = compressLinesInto(lines, frameRoom(zstdBound(lines.length)));
     if (job.spoil === 'frame') frame[frame.length - 5] ^= 1; // tests: a frame that does not inflate
     let back;
     try {
-      back = inflateFrameInto(frame, scratch('back', lines.length));
+      back = inflateFrameInto(frame, backRoom(lines.length));
     } catch {
       return answer({ mismatch: job.count, count: job.count }); // not whole, or more than the lines
     }
     if (job.spoil === 'lines') back[back.length - 2] ^= 1; // tests: a frame whose lines do not read back
-    const wrong = kernel.firstMismatch(back, bytes, lengths, job.count);
+    const wrong = firstMismatch(back);
     if (wrong !== -1) return answer({ mismatch: wrong, count: job.count });
     const out = new Uint8Array(frame.length);
     out.set(frame);
     const projectedSum = projected ? { sum: projected.sum, rows: projected.rows } : undefined;
-    answer({ frame: out.buffer, sum: digest.sum, rows: digest.rows, projected: projectedSum }, [out.buffer]);
+    answer({ frame: out.buffer, sum, rows: job.count, projected: projectedSum }, [out.buffer]);
   } catch (error) {
     answer({ error: String(error && error.stack || error) });
   }
@@ -233,7 +263,7 @@ export class EncodePool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerSource(), { eval: true });
+    const worker = new Worker(workerSource(), { eval: true, workerData: { batchKernel: batchKernelModule() } });
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (message: WorkerAnswer) => {
       const job = slot.pending.get(message.id);
@@ -310,8 +340,8 @@ export class EncodePool {
   /**
    * The most packet bytes ever handed to the threads and not yet encoded, at once: what the batches
    * in flight cost in memory (their lines and frames come on top, one batch per thread; and until
-   * the pool is idle a while, the buffers kept for later batches: {@link keptBytes} here, up to
-   * three of {@link KEPT_BUFFER_BYTES} in each thread).
+   * the pool is idle a while, the buffers kept for later batches: {@link keptBytes} here, and in
+   * each thread up to {@link KEPT_FRAME_BYTES} and its batch kernel's {@link KEPT_KERNEL_BYTES}).
    */
   get peakInFlightBytes(): number {
     return this.peakBytes;

@@ -212,11 +212,28 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
   }
 
   /**
+   * Whether `bytes[at..stop)` reads back from `lines` at `o` as LOAD DATA reads them, byte by byte:
+   * the new position in `lines` after them, -1 when they do not. A backslash escapes the byte after
+   * it (which reads back as {@link unescaped} says); an unescaped TAB or LF would end the field.
+   */
+  function readsBackBytes(lines: Uint8Array, start: number, bytes: Uint8Array, at: number, stop: number): number {
+    let o = start;
+    for (let i = at; i < stop; i += 1) {
+      let byte = lines[o++];
+      if (byte === BACKSLASH) byte = unescaped(lines[o++]);
+      else if (byte === TAB || byte === LF) return -1; // a field or line would end here
+      if (byte !== bytes[i]) return -1;
+    }
+    return o;
+  }
+
+  /**
    * Whether the long field `bytes[at..stop)` reads back from `lines` at `o` as LOAD DATA reads it:
    * the new position in `lines` after it, -1 when it does not. Between the field's special bytes
-   * the line must hold the same bytes (compared natively: equal bytes hold no backslash, TAB or LF
-   * either); each special byte must read back from its escape (or itself, when no field or line
-   * would end there).
+   * the line holds the same bytes, compared natively (equal bytes hold no backslash, TAB or LF
+   * either) — or, where they differ, read back byte by byte ({@link readsBackBytes}: an ordinary
+   * byte escaped reads back as itself, as it would in a short field); each special byte must read
+   * back from its escape (or itself, when no field or line would end there).
    */
   function readsBackLong(lines: Buffer, start: number, bytes: Uint8Array, at: number, stop: number): number {
     scanField(at);
@@ -225,12 +242,9 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
       const which = nearestSpecial(stop);
       const run = (which < 0 ? stop : nextSpecial[which]) - p;
       if (o + run > lines.length) return -1;
-      if (run < SHORT_RUN) {
-        for (let i = p; i < p + run; i += 1) if (lines[o++] !== bytes[i]) return -1;
-      } else {
-        if (lines.compare(source, p, p + run, o, o + run) !== 0) return -1;
-        o += run;
-      }
+      if (run >= SHORT_RUN && lines.compare(source, p, p + run, o, o + run) === 0) o += run;
+      else o = readsBackBytes(lines, o, bytes, p, p + run);
+      if (o < 0) return -1;
       if (which < 0) return o;
       let byte = lines[o++];
       if (byte === BACKSLASH) byte = unescaped(lines[o++]);
@@ -280,12 +294,9 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
           at = stop;
           continue;
         }
-        for (; at < stop; at += 1) {
-          let byte = lines[o++];
-          if (byte === BACKSLASH) byte = unescaped(lines[o++]);
-          else if (byte === TAB || byte === LF) return row; // a field or line would end here
-          if (byte !== bytes[at]) return row;
-        }
+        o = readsBackBytes(lines, o, bytes, at, stop);
+        if (o < 0) return row;
+        at = stop;
       }
       if (lines[o++] !== LF) return row;
     }
@@ -447,18 +458,14 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
   /**
    * A batch as the encoder workers get it (framed-batch.ts): `count` packets in `bytes`, each after
    * its 4-byte protocol header, their payload lengths in `lengths`. Returns the batch's dump lines
-   * and its digest, and with `projected`, the digest of its rows projected ({@link digestProjection}).
-   * The lines are written into `into` when it is large enough ({@link maxLineBytes}): a thread
-   * encoding batch after batch reuses one buffer rather than asking the system for fresh pages
-   * each time.
+   * and its digest. The lines are written into `into` when it is large enough ({@link maxLineBytes}):
+   * a thread encoding batch after batch reuses one buffer rather than asking the system for fresh
+   * pages each time. (The threads run batch-kernel.ts's WebAssembly of this, held equal to it.)
    */
-  function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number, projected?: { keep: readonly number[]; hashed: number }, into?: Buffer): { lines: Uint8Array; digest: DigestState; projected?: DigestState } {
+  function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number, into?: Buffer): { lines: Uint8Array; digest: DigestState } {
     const size = maxLineBytes(bytes.length, count);
     const out = into !== undefined && into.length >= size ? into : Buffer.allocUnsafe(size);
     const digest = newDigest();
-    const projection = projected ? projectionOf(projected.keep, projected.hashed) : undefined;
-    const projectedDigest = projection ? newDigest() : undefined;
-    let scratch: Uint8Array = new Uint8Array(256);
     let at = 0;
     let o = 0;
     beginScan(bytes);
@@ -466,14 +473,28 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
       at += HEADER;
       const end = at + lengths[i];
       digestPacket(digest, bytes, at, end);
-      if (projection) scratch = digestProjection(projectedDigest!, bytes, at, end, projection, scratch);
       o = encodeLine(bytes, at, end, out, o);
       at = end;
     }
-    return { lines: out.subarray(0, o), digest, ...(projectedDigest ? { projected: projectedDigest } : {}) };
+    return { lines: out.subarray(0, o), digest };
   }
 
-  return { readLength, maxLineBytes, encodePacket, firstMismatch, murmurWords, newDigest, accumulate, digestPacket, digestProjection, projectionOf, encodeBatch, SEED };
+  /** The digest of a batch's rows ({@link encodeBatch}) projected ({@link digestProjection}). */
+  function projectBatch(bytes: Uint8Array, lengths: Uint32Array, count: number, projected: { keep: readonly number[]; hashed: number }): DigestState {
+    const projection = projectionOf(projected.keep, projected.hashed);
+    const digest = newDigest();
+    let scratch: Uint8Array = new Uint8Array(256);
+    let at = 0;
+    for (let i = 0; i < count; i += 1) {
+      at += HEADER;
+      const end = at + lengths[i];
+      scratch = digestProjection(digest, bytes, at, end, projection, scratch);
+      at = end;
+    }
+    return digest;
+  }
+
+  return { readLength, maxLineBytes, encodePacket, firstMismatch, murmurWords, newDigest, accumulate, digestPacket, digestProjection, projectionOf, encodeBatch, projectBatch, SEED };
 }
 
 /** The kernel for this thread. */
