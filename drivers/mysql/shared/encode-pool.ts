@@ -69,7 +69,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 ${codecSource()}
 const { hash } = require('node:crypto');
 const kernel = (${rowKernel.toString()})((bytes) => hash('sha256', bytes, 'hex'));
-const batches = (${batchKernel.toString()})(workerData.batchKernel, ${KEPT_KERNEL_BYTES});
+const batches = (${batchKernel.toString()})(workerData.batchKernel, ${KEPT_KERNEL_BYTES}, workerData.kernelMostBytes);
 // A batch's frame is written into a buffer kept from batch to batch (up to a size), made at the
 // size kept so that it serves every batch that fits: made at the batch's own size, each batch a
 // little larger than the last made a new one, and its fresh pages cost a page fault each (12 000
@@ -253,17 +253,19 @@ export class EncodePool {
 
   /**
    * `options.spoil` (tests only): every batch's frame is spoiled before it is inflated, or its
-   * lines once inflated, before they are read back.
+   * lines once inflated, before they are read back. `options.kernelMostBytes` (tests only): the
+   * most memory a thread's WebAssembly kernel takes for a batch (a larger batch is encoded in
+   * JavaScript), 2 GiB unless given.
    * @throws PermanentError `ZSTD_UNAVAILABLE` when the chunk codec cannot load here (before any thread starts).
    */
-  constructor(readonly size: number = defaultPoolSize(), private readonly options: { spoil?: 'frame' | 'lines' } = {}) {
+  constructor(readonly size: number = defaultPoolSize(), private readonly options: { spoil?: 'frame' | 'lines'; kernelMostBytes?: number } = {}) {
     assertZstdLoads();
     this.spares = new SpareBuffers(2 * size + 2);
     for (let i = 0; i < size; i += 1) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerSource(), { eval: true, workerData: { batchKernel: batchKernelModule() } });
+    const worker = new Worker(workerSource(), { eval: true, workerData: { batchKernel: batchKernelModule(), kernelMostBytes: this.options.kernelMostBytes } });
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (message: WorkerAnswer) => {
       const job = slot.pending.get(message.id);

@@ -33,6 +33,29 @@ describe('EncodePool', () => {
     expect(digest.rows).toBe(1500);
   });
 
+  it('encodes in JavaScript a batch too large for its WebAssembly kernel: the same frame and digest, the same refusals', async () => {
+    // Prepare: a kernel that takes no batch
+    const javascript = new EncodePool(1, { kernelMostBytes: 0 });
+    const packets = rows(0, 1500).map(packRow);
+    const expected = new TableDigest();
+    packets.forEach((p) => expected.addPacket(p));
+
+    try {
+      // Act
+      const batch = await javascript.encode(framePackets(packets));
+      const digest = new TableDigest();
+      digest.mergeSum(batch.sum, batch.rows);
+      const truncated = javascript.encode(framePackets([Buffer.concat([Buffer.from([1, 0x37, 0xfc, 0xe8, 0x03]), Buffer.from('0123456789')])]));
+
+      // Assess
+      expect(batch.frame.equals(compressLines(encodePackets(packets)))).toBe(true);
+      expect(digest.hex()).toBe(expected.hex());
+      await expect(truncated).rejects.toThrow(/a row packet of 15 bytes has a field of 1000 bytes at byte 5, past its end/);
+    } finally {
+      await javascript.close();
+    }
+  });
+
   it('encodes many batches at once across its threads; their frames concatenated are one valid zstd stream', async () => {
     // Prepare
     const batches = Array.from({ length: 12 }, (_, b) => rows(b * 300, 300).map(packRow));

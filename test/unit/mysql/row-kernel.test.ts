@@ -199,3 +199,13 @@ describe('the WebAssembly batch kernel and the JavaScript reference', () => {
     expect(() => fast.encode(cut)).toThrow(/row 1 runs past/);
   });
 });
+
+describe('the WebAssembly batch kernel\'s memory', () => {
+  it('takes a batch only when its packets, lines and lines read back fit in the memory it may use', () => {
+    const kernel = batchKernel(batchKernelModule(), 0, 8 * 1024 * 1024);
+    expect(kernel.fits(1024 * 1024, 1000)).toBe(true); // ~7 MB laid out
+    expect(kernel.fits(2 * 1024 * 1024, 1000)).toBe(false); // ~14 MB
+    expect(batchKernel(batchKernelModule(), 0).fits(256 * 1024 * 1024, 1_000_000)).toBe(true); // 2 GiB unless told
+    expect(batchKernel(batchKernelModule(), 0).fits(512 * 1024 * 1024, 1)).toBe(false);
+  });
+});

@@ -20,8 +20,10 @@ export function batchKernelModule(): WebAssembly.Module {
  * A thread's batch kernel over `module`. Its memory holds one batch at a time, laid out as
  * `packets | lengths | lines | lines read back`; it grows to the largest batch's needs, and is let
  * go of (with the instance) after a batch that needed more than `keptBytes`, or on {@link release}.
+ * A batch whose layout needs more than `mostBytes` is not taken ({@link fits}): WebAssembly's
+ * memory is addressed by 32-bit offsets.
  */
-export function batchKernel(module: WebAssembly.Module, keptBytes: number) {
+export function batchKernel(module: WebAssembly.Module, keptBytes: number, mostBytes: number = 2 ** 31) {
   interface Exports {
     memory: WebAssembly.Memory;
     heapStart(): number;
@@ -30,8 +32,6 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number) {
     sumLimb(limb: number): number;
     firstMismatch(lines: number, linesLength: number, packets: number, lengths: number, count: number): number;
   }
-  /** WebAssembly's memory is addressed by 32-bit offsets; a batch whose layout needs more is not taken ({@link fits}). */
-  const MOST_BYTES = 2 ** 31;
   const PAGE = 65_536;
   const aligned = (offset: number): number => Math.ceil(offset / 16) * 16;
 
@@ -50,7 +50,7 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number) {
 
   /** Whether a batch of `packetBytes` in `count` packets fits in WebAssembly's memory. */
   function fits(packetBytes: number, count: number): boolean {
-    return layout(PAGE, packetBytes, count).end <= MOST_BYTES;
+    return layout(PAGE, packetBytes, count).end <= mostBytes;
   }
 
   function prepare(packetBytes: number, count: number): Exports {
