@@ -17,6 +17,9 @@ import { PermanentError } from '../../../core/errors';
 import type { RawRow } from './row-format';
 import { packRow, type RowPacket } from './row-packet';
 import { kernel, type DigestState } from './row-kernel';
+import { batchKernel, batchKernelModule } from './batch-kernel/batch-kernel';
+import { packetsOf, type FramedBatch } from './framed-batch';
+import { BATCH } from './row-packet';
 
 /** Recorded in every backup's facts, so a digest is only ever compared with one made the same way. */
 export const DIGEST_ALGORITHM = 'sum128(murmur3-x86-128(row packet of exact values))';
@@ -32,6 +35,10 @@ export function murmur3x86x128(data: Buffer, length: number, seed: number, out: 
   bytes.set(data.subarray(0, length));
   murmurWords(new Int32Array(bytes.buffer), length, seed, out);
 }
+
+/** This thread's batch kernel, made on first use; it keeps the memory of a full batch ({@link BATCH}) between batches. */
+let batches: ReturnType<typeof batchKernel> | undefined;
+const batchesHere = () => (batches ??= batchKernel(batchKernelModule(), 2 * (BATCH.bytes + BATCH.rows * 8)));
 
 if (os.endianness() !== 'LE') {
   // The word view below reads little-endian words, as MurmurHash3 specifies.
@@ -60,6 +67,13 @@ export class TableDigest {
   /** Adds one row, given as the server's row packet (row-packet.ts). Allocates nothing. */
   addPacket(packet: RowPacket): void {
     digestPacket(this.state, packet, 0, packet.length);
+  }
+
+  /** Adds the rows of a batch (framed-batch.ts): as {@link addPacket} of each, in WebAssembly when it fits there. */
+  addBatch(batch: FramedBatch): void {
+    const sum = batchesHere().digest(batch.packets, batch.lengths, batch.count);
+    if (sum) this.mergeSum(sum, batch.count);
+    else for (const packet of packetsOf(batch)) this.addPacket(packet);
   }
 
   /**

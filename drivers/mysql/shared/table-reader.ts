@@ -34,10 +34,15 @@ export async function streamQueryRows(connection: Connection, sql: string, onRow
   }
 }
 
-/** Row count and order-independent digest of the rows of `sql`. */
+/** Row count and order-independent digest of the rows of `sql`: read a batch at a time, as a dump reads them. */
 export async function digestQuery(connection: Connection, sql: string): Promise<{ rows: number; digest: string }> {
   const digest = new TableDigest();
-  await eachRowPacket(connection, sql, (row) => digest.addPacket(row));
+  const result = readResult(connection, sql);
+  try {
+    for (let batch = await result.take(BATCH); batch.count > 0; batch = await result.take(BATCH)) digest.addBatch(batch);
+  } finally {
+    result.close();
+  }
   return { rows: digest.rows, digest: digest.hex() };
 }
 
@@ -53,14 +58,17 @@ export async function dumpedColumns(connection: Connection, ref: TableRef): Prom
  * `columns` as {@link dumpedColumns} gives them (read here when not given).
  */
 export async function streamRows(connection: Connection, ref: TableRef, onRow: (row: RowPacket) => void, columns?: ColumnInfo[]): Promise<void> {
+  await eachRowPacket(connection, await tableQuery(connection, ref, columns), onRow);
+}
+
+/** The SELECT of every row of a table, each column read as the dump reads it ({@link streamRows}). */
+async function tableQuery(connection: Connection, ref: TableRef, columns?: ColumnInfo[]): Promise<string> {
   const read = columns ?? await dumpedColumns(connection, ref);
   const list = read.length > 0 ? selectList(read) : '*';
-  await eachRowPacket(connection, `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}`, onRow);
+  return `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}`;
 }
 
 /** Row count and digest of a table, read from the server. */
 export async function digestTable(connection: Connection, ref: TableRef): Promise<{ rows: number; digest: string }> {
-  const digest = new TableDigest();
-  await streamRows(connection, ref, (row) => digest.addPacket(row));
-  return { rows: digest.rows, digest: digest.hex() };
+  return digestQuery(connection, await tableQuery(connection, ref));
 }

@@ -169,12 +169,13 @@ describe('the WebAssembly batch kernel and the JavaScript reference', () => {
   packets.push(Buffer.concat([Buffer.from([0xfe, 5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('a\tb\n'), Buffer.from([0xfb])]));
   const batch = packetBatch(packets);
 
-  it('write the same lines and the same digest sum', () => {
+  it('write the same lines and the same digest sum; digest the same alone', () => {
     const expected = reference.encode(batch);
     const actual = fast.encode(batch);
     expect(actual.lines.equals(expected.lines)).toBe(true);
     expect([...actual.sum]).toEqual([...expected.sum]);
     expect(fast.firstMismatch(actual.lines, batch)).toBe(-1);
+    expect([...wasm.digest(batch.bytes, batch.lengths, batch.count)!]).toEqual([...expected.sum]);
   });
 
   it('find the same first row in lines changed anywhere: a byte flipped, made special, dropped or added', () => {
@@ -207,5 +208,14 @@ describe('the WebAssembly batch kernel\'s memory', () => {
     expect(kernel.fits(2 * 1024 * 1024, 1000)).toBe(false); // ~14 MB
     expect(batchKernel(batchKernelModule(), 0).fits(256 * 1024 * 1024, 1_000_000)).toBe(true); // 2 GiB unless told
     expect(batchKernel(batchKernelModule(), 0).fits(512 * 1024 * 1024, 1)).toBe(false);
+  });
+
+  it('digests a batch whose packets fit, though its lines would not; leaves one that does not to JavaScript', () => {
+    const kernel = batchKernel(batchKernelModule(), 0, 3 * 1024 * 1024);
+    const rows = packetBatch([packRow([Buffer.alloc(1024 * 1024, 0x41)])]);
+    const larger = packetBatch([packRow([Buffer.alloc(3 * 1024 * 1024, 0x41)])]);
+    expect(kernel.fits(rows.bytes.length, rows.count)).toBe(false);
+    expect(kernel.digest(rows.bytes, rows.lengths, rows.count)).toBeDefined();
+    expect(kernel.digest(larger.bytes, larger.lengths, larger.count)).toBeUndefined();
   });
 });

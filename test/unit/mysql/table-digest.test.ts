@@ -1,5 +1,7 @@
 import { TableDigest, murmur3x86x128 } from '../../../drivers/mysql/shared/table-digest';
 import type { RawRow } from '../../../drivers/mysql/shared/row-format';
+import { packRow } from '../../../drivers/mysql/shared/row-packet';
+import { framePackets } from '../../harness/framed-packets';
 
 const b = (text: string): Buffer => Buffer.from(text, 'utf8');
 const digestOf = (rows: RawRow[]): TableDigest => {
@@ -42,6 +44,20 @@ describe('TableDigest', () => {
     // Assess
     expect(merged.hex()).toBe(whole.hex());
     expect(merged.rows).toBe(whole.rows);
+  });
+
+  it('adding a batch of rows (as a table read back arrives) equals adding each of its rows', () => {
+    // Prepare
+    const whole = digestOf(rows);
+    const batched = new TableDigest();
+
+    // Act
+    batched.addBatch(framePackets(rows.slice(0, 20).map(packRow)));
+    batched.addBatch(framePackets(rows.slice(20).map(packRow)));
+
+    // Assess
+    expect(batched.hex()).toBe(whole.hex());
+    expect(batched.rows).toBe(50);
   });
 
   it('keeps duplicate rows from cancelling out (tables without a primary key)', () => {

@@ -2,7 +2,8 @@
  * The encoder threads' fast path for a batch (encode-pool.ts): its dump lines, row digests and
  * read-back run in WebAssembly (kernel.as.ts), about four times faster than the same loops in
  * JavaScript (row-kernel.ts, which remains the reference the WebAssembly is held equal to, and
- * does a batch too large for WebAssembly's memory).
+ * does a batch too large for WebAssembly's memory). Tables read back are digested by it too
+ * (table-digest.ts `addBatch`).
  *
  * {@link batchKernel} is ONE self-contained function, so that a thread runs it from its source text
  * (as it runs row-kernel.ts), given the compiled module the pool hands it ({@link batchKernelModule}).
@@ -28,6 +29,7 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number, mostB
     memory: WebAssembly.Memory;
     heapStart(): number;
     encodeBatch(packets: number, lengths: number, count: number, out: number): number;
+    digestBatch(packets: number, lengths: number, count: number): void;
     overrun(): number;
     sumLimb(limb: number): number;
     firstMismatch(lines: number, linesLength: number, packets: number, lengths: number, count: number): number;
@@ -38,9 +40,12 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number, mostB
   let wasm: Exports | undefined;
   const at = { packets: 0, lengths: 0, lines: 0, back: 0, end: 0, count: 0 };
 
-  /** The layout of a batch of `packetBytes` (headers included) in `count` packets, from `start`: its lines take at most 3 bytes a packet byte, and one a row. */
-  function layout(start: number, packetBytes: number, count: number): typeof at {
-    const linesRoom = packetBytes * 3 + count;
+  /**
+   * The layout of a batch of `packetBytes` (headers included) in `count` packets, from `start`: its
+   * lines take at most 3 bytes a packet byte, and one a row (none when only digested).
+   */
+  function layout(start: number, packetBytes: number, count: number, withLines = true): typeof at {
+    const linesRoom = withLines ? packetBytes * 3 + count : 0;
     // 16 spare bytes after the packets: a field's length prefix is read 8 bytes at a time.
     const lengths = aligned(start + packetBytes + 16);
     const lines = aligned(lengths + 4 * count);
@@ -53,9 +58,9 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number, mostB
     return layout(PAGE, packetBytes, count).end <= mostBytes;
   }
 
-  function prepare(packetBytes: number, count: number): Exports {
+  function prepare(packetBytes: number, count: number, lines: boolean): Exports {
     wasm ??= new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('the batch kernel aborted'); } } }).exports as unknown as Exports;
-    Object.assign(at, layout(wasm.heapStart(), packetBytes, count));
+    Object.assign(at, layout(wasm.heapStart(), packetBytes, count, lines));
     const short = at.end - wasm.memory.buffer.byteLength;
     if (short > 0) wasm.memory.grow(Math.ceil(short / PAGE));
     return wasm;
@@ -66,15 +71,39 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number, mostB
    * or the index of the row whose field runs past its packet's end.
    */
   function encode(bytes: Uint8Array, lengths: Uint32Array, count: number): { lines: Buffer; sum: Uint32Array } | { overrun: number } {
-    const kernel = prepare(bytes.length, count);
+    const kernel = load(bytes, lengths, count, true);
+    const size = kernel.encodeBatch(at.packets, at.lengths, count, at.lines);
+    if (size < 0) return { overrun: kernel.overrun() };
+    return { lines: Buffer.from(kernel.memory.buffer, at.lines, size), sum: sumOf(kernel) };
+  }
+
+  /**
+   * The digest sum of the batch's rows (as row-kernel.ts's `digestPacket` of each adds up), or
+   * undefined when the batch does not {@link fits fit}. Lets go of the memory when the batch needed
+   * more than is kept.
+   */
+  function digest(bytes: Uint8Array, lengths: Uint32Array, count: number): Uint32Array | undefined {
+    if (layout(PAGE, bytes.length, count, false).end > mostBytes) return undefined;
+    const kernel = load(bytes, lengths, count, false);
+    kernel.digestBatch(at.packets, at.lengths, count);
+    const sum = sumOf(kernel);
+    if (kernel.memory.buffer.byteLength > keptBytes) release();
+    return sum;
+  }
+
+  /** The batch's packets and lengths copied into the kernel's memory, laid out with room for its lines or not. */
+  function load(bytes: Uint8Array, lengths: Uint32Array, count: number, lines: boolean): Exports {
+    const kernel = prepare(bytes.length, count, lines);
     const memory = kernel.memory.buffer;
     new Uint8Array(memory, at.packets, bytes.length).set(bytes);
     new Uint32Array(memory, at.lengths, count).set(lengths.subarray(0, count));
-    const size = kernel.encodeBatch(at.packets, at.lengths, count, at.lines);
-    if (size < 0) return { overrun: kernel.overrun() };
+    return kernel;
+  }
+
+  function sumOf(kernel: Exports): Uint32Array {
     const sum = new Uint32Array(4);
     for (let limb = 0; limb < 4; limb += 1) sum[limb] = kernel.sumLimb(limb);
-    return { lines: Buffer.from(memory, at.lines, size), sum };
+    return sum;
   }
 
   /** Room for the batch's lines read back: `size` bytes of the kernel's memory. */
@@ -97,5 +126,5 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number, mostB
     wasm = undefined;
   }
 
-  return { fits, encode, backRoom, firstMismatch, release };
+  return { fits, encode, digest, backRoom, firstMismatch, release };
 }

@@ -1,7 +1,7 @@
 /**
  * The encoder threads' batch loops in WebAssembly (AssemblyScript, compiled by `npm run build`
  * into kernel.wasm.ts): a batch's dump lines and row digests in one pass, and its lines read back
- * as LOAD DATA reads them. Byte for byte what row-kernel.ts's `encodeBatch` and `firstMismatch`
+ * as LOAD DATA reads them; and a batch's row digests alone, for tables read back. Byte for byte what row-kernel.ts's `encodeBatch` and `firstMismatch`
  * do — that JavaScript is the reference, and batch-kernel.test.ts holds the two equal on batches
  * of every kind of field — at about a quarter of its time: a dump line is mostly bytes copied
  * as they are, which SIMD checks and copies 16 at a time.
@@ -186,6 +186,19 @@ export function encodeBatch(packets: usize, lengths: usize, count: i32, out: usi
     at = end;
   }
   return <i32>(o - out);
+}
+
+/** Adds each of the `count` packets at `packets` (laid out as for {@link encodeBatch}) to a fresh sum ({@link sumLimb}). */
+export function digestBatch(packets: usize, lengths: usize, count: i32): void {
+  sumLow = 0;
+  sumHigh = 0;
+  let at = packets;
+  for (let row = 0; row < count; row++) {
+    at += HEADER;
+    const size = load<u32>(lengths + (<usize>row << 2));
+    digestRow(at, size);
+    at += <usize>size;
+  }
 }
 
 /** What LOAD DATA (`ESCAPED BY '\\'`) reads for the escape sequence BACKSLASH + `byte`. */
