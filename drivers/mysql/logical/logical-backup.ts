@@ -29,7 +29,7 @@ import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchema
 import { rowsReadBack } from './chunks-as-written';
 import { listProblems } from '../../../core/driver/validation-check';
 import type { ChunkStage } from './dump-pipeline';
-import { MARKER_TABLE } from './restore-marker';
+import { MARKER_TABLE, unfinishedRestoreRefused } from './restore-marker';
 import { dumpTables, listTables, type DumpTable } from './dump-planner';
 import { tableKey } from '../shared/table-columns';
 import { detectServerVersion, type ServerVersion } from '../shared/version';
@@ -125,10 +125,7 @@ function withoutUnfinishedRestores(databases: string[], tables: Array<{ database
   const marked = [...new Set(tables.filter((t) => t.table === MARKER_TABLE).map((t) => t.database))];
   const named = marked.filter((d) => config.databases?.includes(d));
   if (named.length > 0) {
-    throw new PermanentError(
-      `database ${named.join(', ')} holds table ${MARKER_TABLE}: a restore into it did not finish, so it is not a whole copy; finish or redo that restore (or drop the table, knowing what it holds) before backing it up`,
-      { code: 'MYSQL_UNFINISHED_RESTORE', engine: ENGINE },
-    );
+    throw unfinishedRestoreRefused(ENGINE, named, 'a database');
   }
   if (marked.length > 0) logger.warn('mysql backup: left out, holding an unfinished restore (not a whole copy)', { databases: marked, marker: MARKER_TABLE });
   return databases.filter((d) => !marked.includes(d));

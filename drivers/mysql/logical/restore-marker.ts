@@ -19,9 +19,24 @@ import path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { quoteId } from '../shared/connection';
 import { ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE, errnoOf } from '../shared/errors';
+import { ENGINE } from '../shared/layout';
+import { PermanentError } from '../../../core/errors';
 
 /** Name of the marker table inside a database being restored. */
 export const MARKER_TABLE = '__dbbackup_restore_in_progress';
+
+/**
+ * Why a backup of `engine` refuses `databases`: they hold the {@link MARKER_TABLE} of a restore
+ * that did not finish, so they hold part of `whole` (what a finished restore makes of them).
+ */
+export function unfinishedRestoreRefused(engine: string, databases: readonly string[], whole: string): PermanentError {
+  const one = databases.length === 1;
+  const they = one ? 'it' : 'them';
+  return new PermanentError(
+    `${engine === ENGINE ? '' : `${engine} `}${one ? 'database' : 'databases'} ${databases.join(', ')} ${one ? 'holds' : 'hold'} table ${MARKER_TABLE}: a restore into ${they} did not finish, so ${one ? 'it holds' : 'they hold'} part of ${whole}, not all of it; finish or redo that restore (or drop the table, knowing what ${one ? 'it holds' : 'they hold'}) before backing ${they} up`,
+    { code: `${engine.toUpperCase()}_UNFINISHED_RESTORE`, engine },
+  );
+}
 
 const SPOOL_RECORD = 'restore-state.json';
 

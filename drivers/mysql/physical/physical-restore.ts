@@ -33,10 +33,10 @@ import { toolOutput } from '../../../core/host/run-tool';
 import { checkToolVersion } from './backup-tool';
 import type { MysqlRestoreTarget } from '../config';
 import { connectionOptions } from '../shared/connection';
-import { mapMysqlError, toMysqlError } from '../shared/errors';
+import { toMysqlError } from '../shared/errors';
 import { ENGINE, PHYSICAL_ARTIFACT, recordedConsistency, type MysqlConsistency } from '../shared/layout';
 import { serverPaths } from '../shared/local-server';
-import { restoreServersOf } from '../shared/restored-server';
+import { restoreServersOf, setGtidSlavePos } from '../shared/restored-server';
 import { toolFor } from './physical-backup';
 import { makePreparedCopy } from './prepared-copy';
 import { MYSQL_TOOLS } from '../shared/tool-errors';
@@ -219,23 +219,6 @@ async function setGtidState(ctx: Ctx, consistency: MysqlConsistency): Promise<Js
     throw toMysqlError(error, 'setting gtid_slave_pos on the restored server');
   } finally {
     await connection.end().catch(() => undefined);
-  }
-}
-
-/**
- * `SET GLOBAL gtid_slave_pos = gtid` on the restored server, through `connection` (logged in with
- * the target's account, one of the source's). An account that may not set it leaves it as it was:
- * what to run instead is logged as a warning and returned; undefined once it is set.
- */
-export async function setGtidSlavePos(connection: Connection, gtid: string, ctx: Pick<Ctx, 'target' | 'logger'>): Promise<string | undefined> {
-  try {
-    await connection.query('SET GLOBAL gtid_slave_pos = ?', [gtid]);
-    return undefined;
-  } catch (error) {
-    if (mapMysqlError(error)?.code !== 'MYSQL_PRIVILEGES') throw error;
-    const notSet = `user ${ctx.target.user} may not set gtid_slave_pos on the restored server (it needs REPLICATION SLAVE ADMIN, or SUPER before MariaDB 10.5.2); to replicate from the source, run as a user that may: SET GLOBAL gtid_slave_pos = '${gtid}'`;
-    ctx.logger.warn('mysql physical restore: gtid_slave_pos not set', { reason: notSet });
-    return notSet;
   }
 }
 

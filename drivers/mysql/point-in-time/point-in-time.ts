@@ -48,7 +48,7 @@ import { tableKey } from '../shared/table-columns';
 import { storedTableName } from '../shared/exact-names';
 import { effectiveRenames, mapDatabases } from '../logical/target-databases';
 import { MYSQL_TOOLS } from '../shared/tool-errors';
-import { setGtidSlavePos } from '../physical/physical-restore';
+import { setGtidSlavePos } from '../shared/restored-server';
 
 type Ctx = RestoreContext<MysqlRestoreTarget>;
 

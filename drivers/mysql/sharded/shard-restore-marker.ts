@@ -11,9 +11,8 @@
 import type { Connection } from 'mysql2/promise';
 import type { RestoreCleanup, RestoreProgress } from '../../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../../core/driver/types';
-import { PermanentError } from '../../../core/errors';
 import { beginWritingTarget, doneWritingTarget, hasBegunWritingTarget, targetWritesAfterFailure } from '../../../core/driver/target-writes';
-import { MARKER_TABLE, removeMarker, writeMarker } from '../logical/restore-marker';
+import { MARKER_TABLE, removeMarker, unfinishedRestoreRefused, writeMarker } from '../logical/restore-marker';
 import { catalogText } from '../shared/catalog-text';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import { connectShards, emptyUnlessForced, type ShardMap, type ShardWords } from './target-shards';
@@ -61,11 +60,7 @@ export async function unfinishedRestoresOn(connection: Connection, server: strin
  */
 export function refuseUnfinishedRestores(engine: string, marked: readonly string[]): void {
   if (marked.length === 0) return;
-  const one = marked.length === 1;
-  throw new PermanentError(
-    `${engine} ${one ? 'database' : 'databases'} ${marked.join(', ')} ${one ? 'holds' : 'hold'} table ${MARKER_TABLE}: a restore into ${one ? 'it' : 'them'} did not finish, so ${one ? 'it holds' : 'they hold'} part of a store, not all of it; restore again (or drop the table, knowing what the database holds) before backing it up`,
-    { code: `${engine.toUpperCase()}_UNFINISHED_RESTORE`, engine },
-  );
+  throw unfinishedRestoreRefused(engine, marked, 'a store');
 }
 
 /**
