@@ -75,9 +75,7 @@ export function drillCommand(program: Command, context: () => CliContext): void 
           outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, drill });
         } catch (error) {
           const classified = classify(error);
-          // The restore's refusal suggests --force; a drill has none: it restores into an empty target only.
-          const notEmpty = classified.code === 'TARGET_NOT_EMPTY' ? ' — a drill never replaces a target (drill has no --force): give an empty one, or none for a scratch target' : '';
-          outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, error: messageWithCode(classified) + notEmpty, code: exitCodeFor(classified) });
+          outcomes.push({ engine, instance, backupId: entry.backupId, backupAgeMs, error: messageWithCode(classified), code: exitCodeFor(classified) });
         }
       }
       ctx.print(outcomes, () => formatDrills(outcomes));

@@ -253,8 +253,19 @@ async function nodeStep(input: unknown, deps: StepDeps, work: (step: NodeStep) =
     driver: deps.registry.restoreDriver(state.backup.engine),
     context: () => restoreContext(state, node, deps, true),
     onTarget: (ctx, run) => guarded(deps, state.backup.engine, deps.registry.restoreBreakerTarget(state.backup.engine, state.backup.instance, ctx.target), run),
+  }).catch((error: unknown) => {
+    throw state.drill ? asDrillsRefusal(error) : error;
   }));
   return item;
+}
+
+/**
+ * A drill's `error`: a target refused as not empty says so as a drill would — the drivers' words
+ * offer force, which a drill has not (it restores into an empty target only).
+ */
+function asDrillsRefusal(error: unknown): unknown {
+  if (!(error instanceof PermanentError) || error.code !== 'TARGET_NOT_EMPTY') return error;
+  return new PermanentError(`${error.message} — a drill never replaces a target (drill has no --force): give an empty one, or none for a scratch target`, { code: error.code, engine: error.engine, cause: error });
 }
 
 /** The driver's optional step `name`, or STEP_ORDER when it has none (the state machine skips it then). */

@@ -120,7 +120,7 @@ describe('dbbackup drill', () => {
 
     // Assess
     expect(occupied.code).toBe(2);
-    expect((JSON.parse(occupied.stdout) as Outcome[])[0]).toMatchObject({ backupId, error: expect.stringMatching(/^TARGET_NOT_EMPTY: .* — a drill never replaces a target \(drill has no --force\): give an empty one, or none for a scratch target$/) });
+    expect((JSON.parse(occupied.stdout) as Outcome[])[0]).toMatchObject({ backupId, error: expect.stringMatching(/^TARGET_NOT_EMPTY: .* — a drill never replaces a target \(drill has no --force\): give an empty one, or none for a scratch target — target untouched/) });
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/invalid restore target for engine 'etcd'/);
     expect(unknown.code).toBe(2);
