@@ -81,14 +81,14 @@ const frameRoom = (size) => {
   return keptFrame = Buffer.allocUnsafe(${KEPT_FRAME_BYTES});
 };
 // The batch's lines and digest: by the WebAssembly kernel, or by the JavaScript one when the batch
-// is too large for WebAssembly's memory. A field past its packet's end is refused with the
-// JavaScript kernel's words, which encoding that row again throws.
+// is too large for WebAssembly's memory (or the system gives none). A field past its packet's end
+// is refused with the JavaScript kernel's words, which encoding that row again throws.
 const encode = (bytes, lengths, count) => {
-  if (!batches.fits(bytes.length, count)) {
-    const { lines, digest } = kernel.encodeBatch(bytes, lengths, count);
-    return { lines, sum: digest.sum, back: (size) => Buffer.allocUnsafe(size), firstMismatch: (back) => kernel.firstMismatch(back, bytes, lengths, count) };
-  }
   const encoded = batches.encode(bytes, lengths, count);
+  if (encoded === undefined) {
+    const { lines, digest } = kernel.encodeBatch(bytes, lengths, count);
+    return { kernel: 'javascript', lines, sum: digest.sum, back: (size) => Buffer.allocUnsafe(size), firstMismatch: (back) => kernel.firstMismatch(back, bytes, lengths, count) };
+  }
   if (encoded.overrun !== undefined) {
     let at = 0;
     for (let row = 0; row < encoded.overrun; row += 1) at += ${PACKET_HEADER_BYTES} + lengths[row];
@@ -97,7 +97,7 @@ const encode = (bytes, lengths, count) => {
     kernel.encodePacket(bytes, from, to, Buffer.allocUnsafe(kernel.maxLineBytes(to - from, 1)), 0);
     throw new Error('the batch kernel refused row ' + encoded.overrun + ' that JavaScript encodes');
   }
-  return { lines: encoded.lines, sum: encoded.sum, back: batches.backRoom, firstMismatch: batches.firstMismatch };
+  return { kernel: 'webassembly', lines: encoded.lines, sum: encoded.sum, back: batches.backRoom, firstMismatch: batches.firstMismatch };
 };
 parentPort.on('message', (job) => {
   if (job.release) {
@@ -110,7 +110,7 @@ parentPort.on('message', (job) => {
   try {
     const bytes = new Uint8Array(job.bytes, job.offset, job.size);
     const lengths = new Uint32Array(job.lengths, job.lengthsOffset, job.count);
-    const { lines, sum, back: backRoom, firstMismatch } = encode(bytes, lengths, job.count);
+    const { kernel: encodedBy, lines, sum, back: backRoom, firstMismatch } = encode(bytes, lengths, job.count);
     const projected = job.projection ? kernel.projectBatch(bytes, lengths, job.count, job.projection) : undefined;
     const frame = compressLinesInto(lines, frameRoom(zstdBound(lines.length)));
     if (job.spoil === 'frame') frame[frame.length - 5] ^= 1; // tests: a frame that does not inflate
@@ -126,7 +126,7 @@ parentPort.on('message', (job) => {
     const out = new Uint8Array(frame.length);
     out.set(frame);
     const projectedSum = projected ? { sum: projected.sum, rows: projected.rows } : undefined;
-    answer({ frame: out.buffer, sum, rows: job.count, projected: projectedSum }, [out.buffer]);
+    answer({ frame: out.buffer, sum, rows: job.count, projected: projectedSum, kernel: encodedBy }, [out.buffer]);
   } catch (error) {
     answer({ error: String(error && error.stack || error) });
   }
@@ -144,9 +144,13 @@ interface WorkerAnswer {
   sum: Uint32Array;
   rows: number;
   projected?: EncodedBatch['projected'];
+  /** Which kernel encoded the batch (batch-kernel.ts, or row-kernel.ts for a batch too large for it). */
+  kernel?: EncodingKernel;
   /** The batch's packet buffer, given back. */
   spare?: ArrayBuffer;
 }
+
+type EncodingKernel = 'webassembly' | 'javascript';
 
 /**
  * A batch whose compressed lines do not read back as the rows the server sent: the encoder or the
@@ -250,6 +254,8 @@ export class EncodePool {
   private largestBytes = 0;
   private readonly spares: SpareBuffers;
   private idle: NodeJS.Timeout | undefined;
+  /** The batches each kernel encoded: all in WebAssembly, but for batches too large for its memory. */
+  readonly batchesEncodedBy: Record<EncodingKernel, number> = { webassembly: 0, javascript: 0 };
 
   /**
    * `options.spoil` (tests only): every batch's frame is spoiled before it is inflated, or its
@@ -278,7 +284,10 @@ export class EncodePool {
       }
       if (message.mismatch !== undefined) job.reject(readBackMismatch(message.mismatch, message.count!));
       else if (message.error !== undefined) job.reject(new Error(`encoder thread failed: ${message.error}`));
-      else job.resolve({ frame: Buffer.from(message.frame), sum: message.sum, rows: message.rows, ...(message.projected ? { projected: message.projected } : {}) });
+      else {
+        if (message.kernel) this.batchesEncodedBy[message.kernel] += 1;
+        job.resolve({ frame: Buffer.from(message.frame), sum: message.sum, rows: message.rows, ...(message.projected ? { projected: message.projected } : {}) });
+      }
     });
     const failAll = (error: Error) => {
       for (const job of slot.pending.values()) job.reject(error);

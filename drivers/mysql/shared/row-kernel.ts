@@ -190,7 +190,8 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
         at += used;
       }
       const stop = at + length;
-      if (stop > to) throw new Error(overrun(length, at - from, to - from));
+      // Not `stop > to`: a length prefix cut off by the batch's end reads as NaN, past every end too.
+      if (!(stop <= to)) throw new Error(overrun(length, at - from, to - from));
       o = length < LONG_FIELD ? escapeBytes(src, at, stop, out, o) : escapeLongField(src, at, stop, out, o);
       at = stop;
     }
@@ -287,7 +288,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
         }
         if (lines[o] === BACKSLASH && lines[o + 1] === 0x4e && (lines[o + 2] === TAB || lines[o + 2] === LF)) return row; // a field of \N alone is NULL
         const stop = at + length;
-        if (stop > end) return row; // a field past its packet's end (encodePacket refuses it)
+        if (!(stop <= end)) return row; // a field past its packet's end (encodePacket refuses it), or a cut-off length (NaN)
         if (length >= LONG_FIELD) {
           o = readsBackLong(linesBuffer, o, bytes, at, stop);
           if (o < 0) return row;
@@ -418,7 +419,7 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
       spans[2 * field + 1] = at;
     }
     if (field <= projection.last) throw new Error(`a row of ${field} columns has no column ${projection.last + 1} to project`);
-    if (at > to) throw new Error(overrun(at - spans[2 * (field - 1)], spans[2 * (field - 1)] - from, to - from));
+    if (!(at <= to)) throw new Error(overrun(at - spans[2 * (field - 1)], spans[2 * (field - 1)] - from, to - from));
     let size = 1 + 64;
     for (let i = 0; i < keep.length; i += 1) size += spans[2 * keep[i] + 1] - spans[2 * keep[i]];
     let out = scratch;

@@ -31,6 +31,7 @@ describe('EncodePool', () => {
     expect(decompress(batch.frame).equals(encodePackets(packets))).toBe(true);
     expect(digest.hex()).toBe(expected.hex());
     expect(digest.rows).toBe(1500);
+    expect(pool.batchesEncodedBy).toEqual({ webassembly: 1, javascript: 0 });
   });
 
   it('encodes in JavaScript a batch too large for its WebAssembly kernel: the same frame and digest, the same refusals', async () => {
@@ -51,6 +52,7 @@ describe('EncodePool', () => {
       expect(batch.frame.equals(compressLines(encodePackets(packets)))).toBe(true);
       expect(digest.hex()).toBe(expected.hex());
       await expect(truncated).rejects.toThrow(/a row packet of 15 bytes has a field of 1000 bytes at byte 5, past its end/);
+      expect(javascript.batchesEncodedBy).toEqual({ webassembly: 0, javascript: 1 });
     } finally {
       await javascript.close();
     }

@@ -39,6 +39,7 @@ const KERNELS: BatchKernel[] = [
     name: 'WebAssembly (batch-kernel, what the encoder threads run)',
     encode(batch) {
       const encoded = wasm.encode(batch.bytes, batch.lengths, batch.count);
+      if (encoded === undefined) throw new Error('the batch does not fit the kernel\'s memory');
       if ('overrun' in encoded) throw new Error(`row ${encoded.overrun} runs past its packet's end`);
       return { lines: Buffer.from(encoded.lines), sum: encoded.sum };
     },
@@ -198,6 +199,14 @@ describe('the WebAssembly batch kernel and the JavaScript reference', () => {
     const cut = packetBatch([packRow([Buffer.from('1')]), Buffer.from([0x05, 0x31, 0x32]), packRow([Buffer.from('3456789')])]);
     expect(() => reference.encode(cut)).toThrow(/past its end/);
     expect(() => fast.encode(cut)).toThrow(/row 1 runs past/);
+    // A length prefix itself cut off by the batch's end (8 bytes announced, 3 there).
+    for (const prefix of [0xfe, 0xff, 0xfd, 0xfc]) {
+      const short = packetBatch([packRow([Buffer.from('1')]), Buffer.from([0x01, 0x31, prefix, 0x05, 0x00])]);
+      expect(() => reference.encode(short)).toThrow(/row packet of 5 bytes has a field of .* past its end/);
+      expect(() => fast.encode(short)).toThrow(/row 1 runs past/);
+      const { lines } = reference.encode(packetBatch([packRow([Buffer.from('1')]), packRow([Buffer.from('1'), Buffer.from('x')])]));
+      expect([prefix, fast.firstMismatch(lines, short)]).toEqual([prefix, reference.firstMismatch(lines, short)]);
+    }
   });
 });
 

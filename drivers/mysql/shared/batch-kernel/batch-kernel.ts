@@ -54,24 +54,37 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number, mostB
   }
 
   /** Whether a batch of `packetBytes` in `count` packets fits in WebAssembly's memory. */
-  function fits(packetBytes: number, count: number): boolean {
-    return layout(PAGE, packetBytes, count).end <= mostBytes;
+  function fits(packetBytes: number, count: number, withLines = true): boolean {
+    return layout(PAGE, packetBytes, count, withLines).end <= mostBytes;
   }
 
-  function prepare(packetBytes: number, count: number, lines: boolean): Exports {
-    wasm ??= new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('the batch kernel aborted'); } } }).exports as unknown as Exports;
-    Object.assign(at, layout(wasm.heapStart(), packetBytes, count, lines));
-    const short = at.end - wasm.memory.buffer.byteLength;
-    if (short > 0) wasm.memory.grow(Math.ceil(short / PAGE));
-    return wasm;
+  /**
+   * The kernel, its memory laid out (and grown) for the batch; undefined when the system gives no
+   * memory for it (a host that limits a process's address space: each WebAssembly memory reserves
+   * gigabytes of it) — the caller encodes in JavaScript then.
+   */
+  function prepare(packetBytes: number, count: number, lines: boolean): Exports | undefined {
+    try {
+      wasm ??= new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('the batch kernel aborted'); } } }).exports as unknown as Exports;
+      Object.assign(at, layout(wasm.heapStart(), packetBytes, count, lines));
+      const short = at.end - wasm.memory.buffer.byteLength;
+      if (short > 0) wasm.memory.grow(Math.ceil(short / PAGE));
+      return wasm;
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      release();
+      return undefined;
+    }
   }
 
   /**
    * The batch's lines (a view of the kernel's memory, valid until the next batch) and digest sum,
-   * or the index of the row whose field runs past its packet's end.
+   * or the index of the row whose field runs past its packet's end; undefined when the batch does
+   * not {@link fits fit} or no memory could be had for it (then it is JavaScript's to encode).
    */
-  function encode(bytes: Uint8Array, lengths: Uint32Array, count: number): { lines: Buffer; sum: Uint32Array } | { overrun: number } {
-    const kernel = load(bytes, lengths, count, true);
+  function encode(bytes: Uint8Array, lengths: Uint32Array, count: number): { lines: Buffer; sum: Uint32Array } | { overrun: number } | undefined {
+    const kernel = fits(bytes.length, count) ? load(bytes, lengths, count, true) : undefined;
+    if (!kernel) return undefined;
     const size = kernel.encodeBatch(at.packets, at.lengths, count, at.lines);
     if (size < 0) return { overrun: kernel.overrun() };
     return { lines: Buffer.from(kernel.memory.buffer, at.lines, size), sum: sumOf(kernel) };
@@ -79,12 +92,12 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number, mostB
 
   /**
    * The digest sum of the batch's rows (as row-kernel.ts's `digestPacket` of each adds up), or
-   * undefined when the batch does not {@link fits fit}. Lets go of the memory when the batch needed
-   * more than is kept.
+   * undefined when the batch's packets do not {@link fits fit} or no memory could be had for them.
+   * Lets go of the memory when the batch needed more than is kept.
    */
   function digest(bytes: Uint8Array, lengths: Uint32Array, count: number): Uint32Array | undefined {
-    if (layout(PAGE, bytes.length, count, false).end > mostBytes) return undefined;
-    const kernel = load(bytes, lengths, count, false);
+    const kernel = fits(bytes.length, count, false) ? load(bytes, lengths, count, false) : undefined;
+    if (!kernel) return undefined;
     kernel.digestBatch(at.packets, at.lengths, count);
     const sum = sumOf(kernel);
     if (kernel.memory.buffer.byteLength > keptBytes) release();
@@ -92,8 +105,9 @@ export function batchKernel(module: WebAssembly.Module, keptBytes: number, mostB
   }
 
   /** The batch's packets and lengths copied into the kernel's memory, laid out with room for its lines or not. */
-  function load(bytes: Uint8Array, lengths: Uint32Array, count: number, lines: boolean): Exports {
+  function load(bytes: Uint8Array, lengths: Uint32Array, count: number, lines: boolean): Exports | undefined {
     const kernel = prepare(bytes.length, count, lines);
+    if (!kernel) return undefined;
     const memory = kernel.memory.buffer;
     new Uint8Array(memory, at.packets, bytes.length).set(bytes);
     new Uint32Array(memory, at.lengths, count).set(lengths.subarray(0, count));

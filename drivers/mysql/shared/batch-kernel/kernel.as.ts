@@ -1,8 +1,8 @@
 /**
  * The encoder threads' batch loops in WebAssembly (AssemblyScript, compiled by `npm run build`
- * into kernel.wasm.ts): a batch's dump lines and row digests in one pass, and its lines read back
+ * into kernel.wasm.ts, committed): a batch's dump lines and row digests in one pass, and its lines read back
  * as LOAD DATA reads them; and a batch's row digests alone, for tables read back. Byte for byte what row-kernel.ts's `encodeBatch` and `firstMismatch`
- * do — that JavaScript is the reference, and batch-kernel.test.ts holds the two equal on batches
+ * do — that JavaScript is the reference, and row-kernel.test.ts holds the two equal on batches
  * of every kind of field — at about a quarter of its time: a dump line is mostly bytes copied
  * as they are, which SIMD checks and copies 16 at a time.
  *
