@@ -459,13 +459,11 @@ export function rowKernel(sha256Hex: (bytes: Uint8Array) => string) {
   /**
    * A batch as the encoder workers get it (framed-batch.ts): `count` packets in `bytes`, each after
    * its 4-byte protocol header, their payload lengths in `lengths`. Returns the batch's dump lines
-   * and its digest. The lines are written into `into` when it is large enough ({@link maxLineBytes}):
-   * a thread encoding batch after batch reuses one buffer rather than asking the system for fresh
-   * pages each time. (The threads run batch-kernel.ts's WebAssembly of this, held equal to it.)
+   * and its digest. (The threads run batch-kernel.ts's WebAssembly of this, held equal to it, and
+   * this for a batch too large for WebAssembly's memory.)
    */
-  function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number, into?: Buffer): { lines: Uint8Array; digest: DigestState } {
-    const size = maxLineBytes(bytes.length, count);
-    const out = into !== undefined && into.length >= size ? into : Buffer.allocUnsafe(size);
+  function encodeBatch(bytes: Uint8Array, lengths: Uint32Array, count: number): { lines: Uint8Array; digest: DigestState } {
+    const out = Buffer.allocUnsafe(maxLineBytes(bytes.length, count));
     const digest = newDigest();
     let at = 0;
     let o = 0;

@@ -18,7 +18,7 @@ import type { RawRow } from './row-format';
 import { packRow, type RowPacket } from './row-packet';
 import { kernel, type DigestState } from './row-kernel';
 import { batchKernel, batchKernelModule } from './batch-kernel/batch-kernel';
-import { packetsOf, type FramedBatch } from './framed-batch';
+import { PACKET_HEADER_BYTES, packetsOf, type FramedBatch } from './framed-batch';
 import { BATCH } from './row-packet';
 
 /** Recorded in every backup's facts, so a digest is only ever compared with one made the same way. */
@@ -36,9 +36,12 @@ export function murmur3x86x128(data: Buffer, length: number, seed: number, out: 
   murmurWords(new Int32Array(bytes.buffer), length, seed, out);
 }
 
-/** This thread's batch kernel, made on first use; it keeps the memory of a full batch ({@link BATCH}) between batches. */
+/** What digesting a full batch ({@link BATCH}) lays out: its packets with their headers, and a 4-byte length each. */
+const FULL_BATCH_LAYOUT = BATCH.bytes + BATCH.rows * (PACKET_HEADER_BYTES + 4);
+
+/** This thread's batch kernel, made on first use; it keeps the memory of a full batch between batches. */
 let batches: ReturnType<typeof batchKernel> | undefined;
-const batchesHere = () => (batches ??= batchKernel(batchKernelModule(), 2 * (BATCH.bytes + BATCH.rows * 8)));
+const batchesHere = () => (batches ??= batchKernel(batchKernelModule(), 2 * FULL_BATCH_LAYOUT));
 
 if (os.endianness() !== 'LE') {
   // The word view below reads little-endian words, as MurmurHash3 specifies.

@@ -38,8 +38,11 @@ export async function streamQueryRows(connection: Connection, sql: string, onRow
 export async function digestQuery(connection: Connection, sql: string): Promise<{ rows: number; digest: string }> {
   const digest = new TableDigest();
   const result = readResult(connection, sql);
+  // Each batch is digested before the next is taken: one packet buffer serves them all.
+  let room = new Uint8Array(0);
+  const reused = (size: number) => (room.length >= size ? room.subarray(0, size) : (room = new Uint8Array(size)));
   try {
-    for (let batch = await result.take(BATCH); batch.count > 0; batch = await result.take(BATCH)) digest.addBatch(batch);
+    for (let batch = await result.take(BATCH, reused); batch.count > 0; batch = await result.take(BATCH, reused)) digest.addBatch(batch);
   } finally {
     result.close();
   }
