@@ -16,7 +16,9 @@
  * CLI starting, the steps around the dump — weigh less there). Where our time goes is printed
  * beside it: the CLI loading, then each step as its handler logs it (`step returned`, the CLI's
  * own log at `--log-level info`), then the rest; and inside the restore's apply step, when its
- * downloads, tables and rows (loaded and read back) were done.
+ * downloads, tables and rows (loaded and read back) were done. And for each side, the CPU seconds
+ * its run cost the tool (with everything it ran) and the server: on two cores, a side whose sum
+ * over its wall time is under two left the machine idle, waiting on something else.
  *
  * Each side runs three times (BENCH_MYSQL_PEERS_ROUNDS), in turns that alternate which goes first
  * (ours, theirs, then theirs, ours, …), and its fastest run counts; before each run every server
@@ -36,6 +38,7 @@ import type { Bench, BenchRow } from './run';
 import { benchServers } from './bench-servers';
 import type { RunningServer } from '../drivers/mysql/shared/local-server';
 import { asRoot, dbbackup, dropDatabase, rowCounts, type Ran } from './cli-run';
+import { measured, type Cpu } from './probes';
 import { sh } from './timing';
 
 const MB = 1e6;
@@ -122,6 +125,21 @@ function restoreTimeline(run: Ran): Array<[string, number]> {
 
 const fmtPhases = (list: Array<[string, number]>) => list.map(([label, ms]) => `${label} ${(ms / 1000).toFixed(1)}`).join(' / ');
 
+/**
+ * `run` with the CPU seconds it cost: the tool's process and what it ran (`tools`: our CLI, or the
+ * peer's shell pipeline) and the server it worked against (`server`) — where a side's time went
+ * when the machine, not the tool, is the limit.
+ */
+function withCpu<T extends { ms: number }>(server: RunningServer, run: () => Promise<T>): () => Promise<T & { cpu: Cpu }> {
+  return async () => {
+    const [value, , cpu] = await measured(server.pid, run);
+    return { ...value, cpu };
+  };
+}
+
+/** `client + server` CPU seconds of a run. */
+const fmtCpu = (cpu: Cpu) => `${cpu.tools.toFixed(1)} + ${cpu.server.toFixed(1)}`;
+
 /** How long {@link settle} waits for a server's dirty pages at most. */
 const SETTLE_MS = 120_000;
 
@@ -192,12 +210,12 @@ async function runPeersBench(): Promise<BenchRow[]> {
 
         const address = { host: source.host, port: source.port, user: 'root', password: '' };
         const dumpDir = path.join(work, `mydumper-${shape.database}`);
-        const [ours, { ms: toolMs }] = await fastestRuns(
+        const [ours, { ms: toolMs, cpu: toolCpu }] = await fastestRuns(
           servers,
-          () => dbbackup(store, ['backup', 'mysql', '--instance', shape.database, '--config', JSON.stringify({ ...address, databases: [shape.database], parallelism: THREADS })]),
+          withCpu(source, () => dbbackup(store, ['backup', 'mysql', '--instance', shape.database, '--config', JSON.stringify({ ...address, databases: [shape.database], parallelism: THREADS })])),
           async () => {
             await rm(dumpDir, { recursive: true, force: true });
-            return { ms: await sh(`mydumper --host ${source.host} --port ${source.port} --user root --database ${shape.database} --threads ${THREADS} --compress --outputdir ${dumpDir}`) };
+            return withCpu(source, async () => ({ ms: await sh(`mydumper --host ${source.host} --port ${source.port} --user root --database ${shape.database} --threads ${THREADS} --compress --outputdir ${dumpDir}`) }))();
           },
         );
         const backupId = (JSON.parse(ours.stdout) as { backupId: string }).backupId;
@@ -212,10 +230,10 @@ async function runPeersBench(): Promise<BenchRow[]> {
           return restored;
         };
         const target = { host: oursTarget.host, port: oursTarget.port, user: 'root', password: '', parallelism: THREADS, binlog: false };
-        const [oursRestore, { ms: toolRestoreMs }] = await fastestRuns(
+        const [oursRestore, { ms: toolRestoreMs, cpu: toolRestoreCpu }] = await fastestRuns(
           servers,
-          () => checked('ours', oursTarget, () => dbbackup(store, ['restore', backupId, '--target', JSON.stringify(target)])),
-          () => checked('myloader', toolTarget, async () => ({ ms: await sh(`myloader --host ${toolTarget.host} --port ${toolTarget.port} --user root --directory ${dumpDir} --threads ${THREADS} --overwrite-tables`) })),
+          () => checked('ours', oursTarget, withCpu(oursTarget, () => dbbackup(store, ['restore', backupId, '--target', JSON.stringify(target)]))),
+          () => checked('myloader', toolTarget, withCpu(toolTarget, async () => ({ ms: await sh(`myloader --host ${toolTarget.host} --port ${toolTarget.port} --user root --directory ${dumpDir} --threads ${THREADS} --overwrite-tables`) }))),
         );
         await rm(dumpDir, { recursive: true, force: true });
 
@@ -225,15 +243,18 @@ async function runPeersBench(): Promise<BenchRow[]> {
         const backupPhases = phases(ours);
         const restorePhases = phases(oursRestore);
         log(`${shape.name}: backup ours ${(ours.ms / 1000).toFixed(1)} s, mydumper ${(toolMs / 1000).toFixed(1)} s; restore ours ${(oursRestore.ms / 1000).toFixed(1)} s, myloader ${(toolRestoreMs / 1000).toFixed(1)} s`);
-        results.push({ shape: shape.name, dataBytes: Number(size.data), tables: size.tables, backupMs: ours.ms, mydumperMs: toolMs, restoreMs: oursRestore.ms, myloaderMs: toolRestoreMs, backupRatio, restoreRatio, backupPhases, restorePhases, restoreApplyTimeline: restoreTimeline(oursRestore) });
+        results.push({ shape: shape.name, dataBytes: Number(size.data), tables: size.tables, backupMs: ours.ms, mydumperMs: toolMs, restoreMs: oursRestore.ms, myloaderMs: toolRestoreMs, backupRatio, restoreRatio, backupPhases, restorePhases, restoreApplyTimeline: restoreTimeline(oursRestore),
+          cpuSeconds: { backup: { ours: ours.cpu, mydumper: toolCpu }, restore: { ours: oursRestore.cpu, myloader: toolRestoreCpu } } });
         rows.push(
           { metric: `${shape.name}: data`, value: `${(Number(size.data) / MB).toFixed(0)} MB` },
           { metric: `${shape.name}: dbbackup backup / mydumper -t ${THREADS} -c`, value: `${(ours.ms / 1000).toFixed(1)} / ${(toolMs / 1000).toFixed(1)} s` },
           { metric: `${shape.name}: backup speed ratio (mydumper / ours)`, value: backupRatio.toFixed(2), ...goal('≥ 1.00', backupRatio >= 1) },
           { metric: `${shape.name}: backup, ours, phases (s)`, value: fmtPhases(backupPhases) },
+          { metric: `${shape.name}: backup CPU (s), client + server: ours / mydumper`, value: `${fmtCpu(ours.cpu)} / ${fmtCpu(toolCpu)}` },
           { metric: `${shape.name}: dbbackup restore / myloader -t ${THREADS}`, value: `${(oursRestore.ms / 1000).toFixed(1)} / ${(toolRestoreMs / 1000).toFixed(1)} s` },
           { metric: `${shape.name}: restore speed ratio (myloader / ours)`, value: restoreRatio.toFixed(2), ...goal('≥ 1.20', restoreRatio >= 1.2) },
           { metric: `${shape.name}: restore, ours, phases (s)`, value: fmtPhases(restorePhases) },
+          { metric: `${shape.name}: restore CPU (s), client + server: ours / myloader`, value: `${fmtCpu(oursRestore.cpu)} / ${fmtCpu(toolRestoreCpu)}` },
           { metric: `${shape.name}: restore, ours, apply step's parts done at (s)`, value: fmtPhases(restoreTimeline(oursRestore)) },
         );
         for (const server of [oursTarget, toolTarget]) await dropDatabase(server, shape.database);
