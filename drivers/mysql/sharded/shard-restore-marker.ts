@@ -6,16 +6,15 @@
  * - to whoever reads the target, by the logical restore's marker table (logical/restore-marker.ts)
  *   in each shard database, from its creation until the restore wrote all it writes: a restore that
  *   died part way (killed, its host rebooted) leaves databases that say so, and a backup of the
- *   store refuses them ({@link unfinishedRestoresOn}) instead of taking part of a store for all of it.
+ *   store refuses them (target-shards.ts `unfinishedRestoresOn`) instead of taking part of a store for all of it.
  */
 import type { Connection } from 'mysql2/promise';
 import type { RestoreCleanup, RestoreProgress } from '../../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../../core/driver/types';
 import { beginWritingTarget, doneWritingTarget, hasBegunWritingTarget, targetWritesAfterFailure } from '../../../core/driver/target-writes';
 import { MARKER_TABLE, removeMarker, unfinishedRestoreRefused, writeMarker } from '../logical/restore-marker';
-import { catalogText } from '../shared/catalog-text';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
-import { connectShards, emptyUnlessForced, type ShardMap, type ShardWords } from './target-shards';
+import { connectShards, emptyUnlessForced, unfinishedRestoresOn, type ShardMap, type ShardWords } from './target-shards';
 
 type Ctx = Pick<RestoreContext<unknown>, 'spoolDir' | 'backup'>;
 
@@ -40,17 +39,6 @@ export async function doneWritingShards(ctx: Ctx, target: ShardMap): Promise<voi
     await connected.close();
   }
   await doneWritingTarget(ctx);
-}
-
-/**
- * The shard databases of `databases` on `server` (which `connection` reaches) that hold a restore's
- * marker table — a restore into them did not finish — each as `<database> on <server>`. Names are
- * compared as a server that folds them (`lower_case_table_names`) would.
- */
-export async function unfinishedRestoresOn(connection: Connection, server: string, databases: readonly string[]): Promise<string[]> {
-  const [rows] = await connection.query({ sql: 'SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = ?', values: [MARKER_TABLE], rowsAsArray: true }) as unknown as [unknown[][], unknown];
-  const marked = new Set(rows.map(([schema]) => catalogText(schema).toLowerCase()));
-  return databases.filter((database) => marked.has(database.toLowerCase())).map((database) => `${database} on ${server}`);
 }
 
 /**

@@ -12,8 +12,8 @@ import { notReadBackVerdict, rowsReadBack } from '../logical/chunks-as-written';
 import { withConnection } from '../shared/connection';
 import { mysqlEndpoint } from '../shared/connection-config';
 import type { TableFacts } from '../shared/layout';
-import { refuseUnfinishedRestores, unfinishedRestoresOn } from './shard-restore-marker';
-import type { ShardMap, TargetServer } from './target-shards';
+import { refuseUnfinishedRestores } from './shard-restore-marker';
+import { unfinishedRestoresOn, type ShardMap, type TargetServer } from './target-shards';
 
 /** What the shared driver needs of an engine's config. */
 export interface ShardedConfig {

@@ -13,6 +13,8 @@ import { openReadConnection } from '../shared/target-connection';
 import type { ShardConnection } from './derived-index';
 import { ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE, errnoOf } from '../shared/errors';
 import { detectServerVersion } from '../shared/version';
+import { catalogText } from '../shared/catalog-text';
+import { MARKER_TABLE } from '../logical/restore-marker';
 
 /** A target server: a name the shard map uses, and how to reach it. */
 export type TargetServer = ConnectionSettings & { name: string };
@@ -73,10 +75,41 @@ export interface ShardWords {
 export async function emptyUnlessForced(target: ShardMap, tables: readonly string[], force: boolean, words: ShardWords): Promise<string[]> {
   const occupied = await occupiedTables(target, tables);
   if (occupied.length > 0 && !force) {
-    throw new PermanentError(`the target holds data: ${nameSome(occupied, { most: 5 })} (restore into empty ${words.shard} databases, or force to replace them)`,
-      { code: 'TARGET_NOT_EMPTY', engine: words.engine });
+    const unfinished = await unfinishedRestores(target);
+    const why = unfinished.length === 0
+      ? `restore into empty ${words.shard} databases, or force to replace them`
+      : `${nameSome(unfinished, { most: 5 })} ${unfinished.length === 1 ? 'holds' : 'hold'} part of a restore that did not finish (table ${MARKER_TABLE}): `
+        + 'restore again with force to replace what it wrote, or drop it';
+    throw new PermanentError(`the target holds data: ${nameSome(occupied, { most: 5 })} (${why})`, { code: 'TARGET_NOT_EMPTY', engine: words.engine });
   }
   return occupied;
+}
+
+/** The target's shard databases that hold a restore's marker table ({@link unfinishedRestoresOn}), each as `<database> on <server>`. */
+async function unfinishedRestores(target: ShardMap): Promise<string[]> {
+  const connected = await connectShards(target);
+  try {
+    const serverOf = new Map(target.shards.map((s) => [s.shard, s.server]));
+    const found: string[] = [];
+    for (const server of target.servers) {
+      const shards = connected.shards.filter((s) => serverOf.get(s.shard) === server.name);
+      if (shards.length > 0) found.push(...await unfinishedRestoresOn(shards[0].connection, server.name, shards.map((s) => s.database)));
+    }
+    return found;
+  } finally {
+    await connected.close();
+  }
+}
+
+/**
+ * The shard databases of `databases` on `server` (which `connection` reaches) that hold a restore's
+ * marker table — a restore into them did not finish — each as `<database> on <server>`. Names are
+ * compared as a server that folds them (`lower_case_table_names`) would.
+ */
+export async function unfinishedRestoresOn(connection: Connection, server: string, databases: readonly string[]): Promise<string[]> {
+  const [rows] = await connection.query({ sql: 'SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = ?', values: [MARKER_TABLE], rowsAsArray: true }) as unknown as [unknown[][], unknown];
+  const marked = new Set(rows.map(([schema]) => catalogText(schema).toLowerCase()));
+  return databases.filter((database) => marked.has(database.toLowerCase())).map((database) => `${database} on ${server}`);
 }
 
 /**

@@ -24,7 +24,8 @@ import { DIGEST_ALGORITHM } from '../../../drivers/mysql/shared/table-digest';
 import { seedShop, startTestMariaDb, stopAllMariaDb, tableChecksums, type TestMariaDb } from '../../harness/mariadb';
 import { LogicalRoundTrip, type ServerLike } from '../../harness/mysql-logical';
 import { freePort } from '../../harness/ports';
-import { occupiedTables } from '../../../drivers/mysql/sharded/target-shards';
+import { emptyUnlessForced, occupiedTables } from '../../../drivers/mysql/sharded/target-shards';
+import { markShardDatabase } from '../../../drivers/mysql/sharded/shard-restore-marker';
 
 let source: TestMariaDb;
 let sourceAdmin: Connection;
@@ -244,6 +245,31 @@ describe('mysql logical restore', () => {
     expect(lowerOnFolding).toEqual(['shard_a.mixed']);
     expect(noDatabase).toEqual([]);
     for (const server of [keeping, folding]) await (await connect(server)).query('DROP DATABASE `Shard_A`');
+  }, 120_000);
+
+  it('refuses a sharded restore into shard databases that hold rows, naming those an unfinished restore left as such', async () => {
+    // Prepare: two shard databases holding rows, one of them marked by a restore that did not finish
+    const server = await sharedTarget();
+    const c = await connect(server);
+    await c.query('CREATE DATABASE shard_left; CREATE TABLE shard_left.rides (id INT PRIMARY KEY); INSERT INTO shard_left.rides VALUES (1)');
+    await c.query('CREATE DATABASE shard_kept; CREATE TABLE shard_kept.rides (id INT PRIMARY KEY); INSERT INTO shard_kept.rides VALUES (1)');
+    await markShardDatabase(c, 'shard_left', 'a-restore', 'some-backup');
+    const map = (...databases: string[]) => ({ servers: [{ name: 'one', ...server.config(), connectTimeoutMs: 5_000 }], shards: databases.map((database, shard) => ({ shard, server: 'one', database })) });
+    const words = { shard: 'shard', engine: 'schemaless' };
+
+    // Act
+    const marked = emptyUnlessForced(map('shard_left', 'shard_kept'), ['rides'], false, words);
+    const unmarked = emptyUnlessForced(map('shard_kept'), ['rides'], false, words);
+    const forced = await emptyUnlessForced(map('shard_left', 'shard_kept'), ['rides'], true, words);
+
+    // Assess
+    await expect(marked).rejects.toMatchObject({
+      code: 'TARGET_NOT_EMPTY',
+      message: `the target holds data: shard_left.rides, shard_kept.rides (shard_left on one holds part of a restore that did not finish (table ${MARKER_TABLE}): restore again with force to replace what it wrote, or drop it)`,
+    });
+    await expect(unmarked).rejects.toMatchObject({ code: 'TARGET_NOT_EMPTY', message: 'the target holds data: shard_kept.rides (restore into empty shard databases, or force to replace them)' });
+    expect(forced).toEqual(['shard_left.rides', 'shard_kept.rides']);
+    await c.query('DROP DATABASE shard_left; DROP DATABASE shard_kept');
   }, 120_000);
 
   it('writes the restore to the target\'s binary log by default, nothing of it with binlog false, and says which privilege is missing', async () => {
