@@ -18,7 +18,9 @@
  * own log at `--log-level info`), then the rest; and inside the restore's apply step, when its
  * downloads, tables and rows (loaded and read back) were done. And for each side, the CPU seconds
  * its run cost the tool (with everything it ran) and the server: on two cores, a side whose sum
- * over its wall time is under two left the machine idle, waiting on something else.
+ * over its wall time is well under two left the machine partly idle, waiting on something else
+ * (the sum leaves out the kernel's writing and the server's flushing after the run: at most that
+ * much was idle).
  *
  * Each side runs three times (BENCH_MYSQL_PEERS_ROUNDS), in turns that alternate which goes first
  * (ours, theirs, then theirs, ours, …), and its fastest run counts; before each run every server
@@ -139,6 +141,8 @@ function withCpu<T extends { ms: number }>(server: RunningServer, run: () => Pro
 
 /** `client + server` CPU seconds of a run. */
 const fmtCpu = (cpu: Cpu) => `${cpu.tools.toFixed(1)} + ${cpu.server.toFixed(1)}`;
+/** A run's CPU seconds as the results file keeps them: the tool's (`client`) and the server's. */
+const sides = (cpu: Cpu) => ({ client: cpu.tools, server: cpu.server });
 
 /** How long {@link settle} waits for a server's dirty pages at most. */
 const SETTLE_MS = 120_000;
@@ -244,7 +248,7 @@ async function runPeersBench(): Promise<BenchRow[]> {
         const restorePhases = phases(oursRestore);
         log(`${shape.name}: backup ours ${(ours.ms / 1000).toFixed(1)} s, mydumper ${(toolMs / 1000).toFixed(1)} s; restore ours ${(oursRestore.ms / 1000).toFixed(1)} s, myloader ${(toolRestoreMs / 1000).toFixed(1)} s`);
         results.push({ shape: shape.name, dataBytes: Number(size.data), tables: size.tables, backupMs: ours.ms, mydumperMs: toolMs, restoreMs: oursRestore.ms, myloaderMs: toolRestoreMs, backupRatio, restoreRatio, backupPhases, restorePhases, restoreApplyTimeline: restoreTimeline(oursRestore),
-          cpuSeconds: { backup: { ours: ours.cpu, mydumper: toolCpu }, restore: { ours: oursRestore.cpu, myloader: toolRestoreCpu } } });
+          cpuSeconds: { backup: { ours: sides(ours.cpu), mydumper: sides(toolCpu) }, restore: { ours: sides(oursRestore.cpu), myloader: sides(toolRestoreCpu) } } });
         rows.push(
           { metric: `${shape.name}: data`, value: `${(Number(size.data) / MB).toFixed(0)} MB` },
           { metric: `${shape.name}: dbbackup backup / mydumper -t ${THREADS} -c`, value: `${(ours.ms / 1000).toFixed(1)} / ${(toolMs / 1000).toFixed(1)} s` },

@@ -48,13 +48,18 @@ export async function connectShards(
  */
 export async function occupiedTables(target: ShardMap, tables: readonly string[]): Promise<string[]> {
   const connected = await connectShards(target);
-  const occupied: string[] = [];
   try {
-    for (const shard of connected.shards) {
-      for (const table of tables) if (await holdsRows(shard.connection, shard.database, table)) occupied.push(`${shard.database}.${table}`);
-    }
+    return (await occupiedOn(connected.shards, tables)).map((o) => o.name);
   } finally {
     await connected.close();
+  }
+}
+
+/** {@link occupiedTables} on shards already connected, each with its shard. */
+async function occupiedOn(shards: readonly ShardConnection[], tables: readonly string[]): Promise<Array<{ shard: ShardConnection; name: string }>> {
+  const occupied: Array<{ shard: ShardConnection; name: string }> = [];
+  for (const shard of shards) {
+    for (const table of tables) if (await holdsRows(shard.connection, shard.database, table)) occupied.push({ shard, name: `${shard.database}.${table}` });
   }
   return occupied;
 }
@@ -69,36 +74,44 @@ export interface ShardWords {
 /**
  * The tables of `tables` that hold rows on the target ({@link occupiedTables}), refused unless
  * `force`. A restore asks when it prepares the target and again just before it writes, after its
- * download, so rows written there meanwhile are not replaced without force.
+ * download, so rows written there meanwhile are not replaced without force. The refusal says which
+ * of the databases holding them an unfinished restore wrote (they hold its marker table).
  * @throws PermanentError `TARGET_NOT_EMPTY` naming up to five of them
  */
 export async function emptyUnlessForced(target: ShardMap, tables: readonly string[], force: boolean, words: ShardWords): Promise<string[]> {
-  const occupied = await occupiedTables(target, tables);
-  if (occupied.length > 0 && !force) {
-    const unfinished = await unfinishedRestores(target);
-    const why = unfinished.length === 0
-      ? `restore into empty ${words.shard} databases, or force to replace them`
-      : `${nameSome(unfinished, { most: 5 })} ${unfinished.length === 1 ? 'holds' : 'hold'} part of a restore that did not finish (table ${MARKER_TABLE}): `
-        + 'restore again with force to replace what it wrote, or drop it';
-    throw new PermanentError(`the target holds data: ${nameSome(occupied, { most: 5 })} (${why})`, { code: 'TARGET_NOT_EMPTY', engine: words.engine });
-  }
-  return occupied;
-}
-
-/** The target's shard databases that hold a restore's marker table ({@link unfinishedRestoresOn}), each as `<database> on <server>`. */
-async function unfinishedRestores(target: ShardMap): Promise<string[]> {
   const connected = await connectShards(target);
   try {
-    const serverOf = new Map(target.shards.map((s) => [s.shard, s.server]));
-    const found: string[] = [];
-    for (const server of target.servers) {
-      const shards = connected.shards.filter((s) => serverOf.get(s.shard) === server.name);
-      if (shards.length > 0) found.push(...await unfinishedRestoresOn(shards[0].connection, server.name, shards.map((s) => s.database)));
+    const occupied = await occupiedOn(connected.shards, tables);
+    if (occupied.length > 0 && !force) {
+      const holding = [...new Set(occupied.map((o) => o.shard))];
+      const unfinished = await unfinishedRestoresAmong(target, holding).catch(() => []); // the refusal stands without them
+      throw notEmpty(occupied.map((o) => o.name), unfinished, unfinished.length === holding.length, words);
     }
-    return found;
+    return occupied.map((o) => o.name);
   } finally {
     await connected.close();
   }
+}
+
+/** The refusal of a target holding `occupied`, naming the databases among them an `unfinished` restore wrote (`all` of them, or some). */
+function notEmpty(occupied: string[], unfinished: string[], all: boolean, words: ShardWords): PermanentError {
+  const held = `the target holds data: ${nameSome(occupied, { most: 5 })}`;
+  const marked = `${nameSome(unfinished, { most: 5 })} ${unfinished.length === 1 ? 'holds' : 'hold'} table ${MARKER_TABLE}: a restore into ${unfinished.length === 1 ? 'it' : 'them'} did not finish`;
+  const message = unfinished.length === 0 ? `${held} (restore into empty ${words.shard} databases, or force to replace them)`
+    : all ? `${held}; ${marked} — restore again with force to replace what it wrote, or drop what it wrote`
+      : `${held} (restore into empty ${words.shard} databases, or force to replace them); ${marked}`;
+  return new PermanentError(message, { code: 'TARGET_NOT_EMPTY', engine: words.engine });
+}
+
+/** Of `shards` (connected), those holding a restore's marker table ({@link unfinishedRestoresOn}), each as `<database> on <server>`. */
+async function unfinishedRestoresAmong(target: ShardMap, shards: readonly ShardConnection[]): Promise<string[]> {
+  const serverOf = new Map(target.shards.map((s) => [s.shard, s.server]));
+  const found: string[] = [];
+  for (const server of target.servers) {
+    const on = shards.filter((s) => serverOf.get(s.shard) === server.name);
+    if (on.length > 0) found.push(...await unfinishedRestoresOn(on[0].connection, server.name, on.map((s) => s.database)));
+  }
+  return found;
 }
 
 /**

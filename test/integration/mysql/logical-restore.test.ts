@@ -247,29 +247,37 @@ describe('mysql logical restore', () => {
     for (const server of [keeping, folding]) await (await connect(server)).query('DROP DATABASE `Shard_A`');
   }, 120_000);
 
-  it('refuses a sharded restore into shard databases that hold rows, naming those an unfinished restore left as such', async () => {
-    // Prepare: two shard databases holding rows, one of them marked by a restore that did not finish
-    const server = await sharedTarget();
-    const c = await connect(server);
-    await c.query('CREATE DATABASE shard_left; CREATE TABLE shard_left.rides (id INT PRIMARY KEY); INSERT INTO shard_left.rides VALUES (1)');
-    await c.query('CREATE DATABASE shard_kept; CREATE TABLE shard_kept.rides (id INT PRIMARY KEY); INSERT INTO shard_kept.rides VALUES (1)');
-    await markShardDatabase(c, 'shard_left', 'a-restore', 'some-backup');
-    const map = (...databases: string[]) => ({ servers: [{ name: 'one', ...server.config(), connectTimeoutMs: 5_000 }], shards: databases.map((database, shard) => ({ shard, server: 'one', database })) });
+  it('refuses a sharded restore into shard databases that hold rows, saying which an unfinished restore wrote and what to do about them', async () => {
+    // Prepare: shard databases on two servers holding rows — two marked by a restore that did not finish, one not — and a marked one whose table is empty
+    const [one, two] = [await sharedTarget(), await foldingTarget()];
+    const seed = (database: string, rows: boolean) => `CREATE DATABASE ${database}; CREATE TABLE ${database}.rides (id INT PRIMARY KEY)${rows ? `; INSERT INTO ${database}.rides VALUES (1)` : ''}`;
+    const [c1, c2] = [await connect(one), await connect(two)];
+    await c1.query(`${seed('shard_a', true)}; ${seed('shard_kept', true)}; ${seed('shard_idle', false)}`);
+    await c2.query(seed('shard_b', true));
+    for (const [c, database] of [[c1, 'shard_a'], [c2, 'shard_b'], [c1, 'shard_idle']] as const) await markShardDatabase(c, database, 'a-restore', 'some-backup');
+    const servers = [{ name: 'one', ...one.config(), connectTimeoutMs: 5_000 }, { name: 'two', ...two.config(), connectTimeoutMs: 5_000 }];
+    const map = (...shards: Array<[string, string]>) => ({ servers, shards: shards.map(([server, database], shard) => ({ shard, server, database })) });
     const words = { shard: 'shard', engine: 'schemaless' };
 
     // Act
-    const marked = emptyUnlessForced(map('shard_left', 'shard_kept'), ['rides'], false, words);
-    const unmarked = emptyUnlessForced(map('shard_kept'), ['rides'], false, words);
-    const forced = await emptyUnlessForced(map('shard_left', 'shard_kept'), ['rides'], true, words);
+    const allMarked = emptyUnlessForced(map(['one', 'shard_a'], ['two', 'shard_b'], ['one', 'shard_idle']), ['rides'], false, words);
+    const someMarked = emptyUnlessForced(map(['one', 'shard_a'], ['one', 'shard_kept']), ['rides'], false, words);
+    const unmarked = emptyUnlessForced(map(['one', 'shard_kept'], ['one', 'shard_idle']), ['rides'], false, words);
+    const forced = await emptyUnlessForced(map(['one', 'shard_a'], ['one', 'shard_kept']), ['rides'], true, words);
 
     // Assess
-    await expect(marked).rejects.toMatchObject({
+    await expect(allMarked).rejects.toMatchObject({
       code: 'TARGET_NOT_EMPTY',
-      message: `the target holds data: shard_left.rides, shard_kept.rides (shard_left on one holds part of a restore that did not finish (table ${MARKER_TABLE}): restore again with force to replace what it wrote, or drop it)`,
+      message: `the target holds data: shard_a.rides, shard_b.rides; shard_a on one, shard_b on two hold table ${MARKER_TABLE}: a restore into them did not finish — restore again with force to replace what it wrote, or drop what it wrote`,
+    });
+    await expect(someMarked).rejects.toMatchObject({
+      code: 'TARGET_NOT_EMPTY',
+      message: `the target holds data: shard_a.rides, shard_kept.rides (restore into empty shard databases, or force to replace them); shard_a on one holds table ${MARKER_TABLE}: a restore into it did not finish`,
     });
     await expect(unmarked).rejects.toMatchObject({ code: 'TARGET_NOT_EMPTY', message: 'the target holds data: shard_kept.rides (restore into empty shard databases, or force to replace them)' });
-    expect(forced).toEqual(['shard_left.rides', 'shard_kept.rides']);
-    await c.query('DROP DATABASE shard_left; DROP DATABASE shard_kept');
+    expect(forced).toEqual(['shard_a.rides', 'shard_kept.rides']);
+    await c1.query('DROP DATABASE shard_a; DROP DATABASE shard_kept; DROP DATABASE shard_idle');
+    await c2.query('DROP DATABASE shard_b');
   }, 120_000);
 
   it('writes the restore to the target\'s binary log by default, nothing of it with binlog false, and says which privilege is missing', async () => {
