@@ -62,11 +62,12 @@ export function refusingUnfinishedRestores(engine: string, server: string, datab
 /**
  * Just before a restore's first write: the target must still be empty, unless forced — rows
  * written there since it was prepared would be replaced — or hold what an earlier attempt of this
- * same restore wrote (a retried step: its marker is in the spool). Then notes the writing begins.
+ * same restore wrote (a retried step: its marker is in the spool, or, the spool gone with its
+ * host, in each database holding rows). Then notes the writing begins.
  * @throws PermanentError `TARGET_NOT_EMPTY` (target-shards.ts {@link emptyUnlessForced})
  */
-export async function beginWritingIfEmpty(ctx: Ctx & { force?: boolean }, target: ShardMap, tables: readonly string[], words: ShardWords): Promise<void> {
-  if (!(await hasBegunWritingTarget(ctx))) await emptyUnlessForced(target, tables, ctx.force === true, words);
+export async function beginWritingIfEmpty(ctx: Ctx & { force?: boolean; restoreId: string }, target: ShardMap, tables: readonly string[], words: ShardWords): Promise<void> {
+  if (!(await hasBegunWritingTarget(ctx))) await emptyUnlessForced(target, tables, ctx.force === true, words, ctx.restoreId);
   await beginWritingTarget(ctx);
 }
 

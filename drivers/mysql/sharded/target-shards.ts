@@ -14,7 +14,7 @@ import type { ShardConnection } from './derived-index';
 import { ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE, errnoOf } from '../shared/errors';
 import { detectServerVersion } from '../shared/version';
 import { catalogText } from '../shared/catalog-text';
-import { MARKER_TABLE } from '../logical/restore-marker';
+import { MARKER_TABLE, readMarker } from '../logical/restore-marker';
 
 /** A target server: a name the shard map uses, and how to reach it. */
 export type TargetServer = ConnectionSettings & { name: string };
@@ -73,17 +73,20 @@ export interface ShardWords {
 
 /**
  * The tables of `tables` that hold rows on the target ({@link occupiedTables}), refused unless
- * `force`. A restore asks when it prepares the target and again just before it writes, after its
- * download, so rows written there meanwhile are not replaced without force. The refusal says which
- * of the databases holding them an unfinished restore wrote (they hold its marker table).
+ * `force` — or unless every database holding them holds the marker of restore `own` (an earlier
+ * attempt of this restore wrote them; its host's spool, which would say so, is gone). A restore
+ * asks when it prepares the target and again just before it writes, after its download, so rows
+ * written there meanwhile are not replaced without force. The refusal says which of the databases
+ * holding them an unfinished restore wrote (they hold its marker table).
  * @throws PermanentError `TARGET_NOT_EMPTY` naming up to five of them
  */
-export async function emptyUnlessForced(target: ShardMap, tables: readonly string[], force: boolean, words: ShardWords): Promise<string[]> {
+export async function emptyUnlessForced(target: ShardMap, tables: readonly string[], force: boolean, words: ShardWords, own?: string): Promise<string[]> {
   const connected = await connectShards(target);
   try {
     const occupied = await occupiedOn(connected.shards, tables);
     if (occupied.length > 0 && !force) {
       const holding = [...new Set(occupied.map((o) => o.shard))];
+      if (own !== undefined && await markedBy(holding, own)) return occupied.map((o) => o.name);
       const unfinished = await unfinishedRestoresAmong(target, holding).catch(() => []); // the refusal stands without them
       throw notEmpty(occupied.map((o) => o.name), unfinished, unfinished.length === holding.length, words);
     }
@@ -91,6 +94,12 @@ export async function emptyUnlessForced(target: ShardMap, tables: readonly strin
   } finally {
     await connected.close();
   }
+}
+
+/** Whether every one of `shards` holds the marker of restore `own` (logical/restore-marker.ts). */
+async function markedBy(shards: readonly ShardConnection[], own: string): Promise<boolean> {
+  for (const shard of shards) if (await readMarker(shard.connection, shard.database) !== own) return false;
+  return true;
 }
 
 /** The refusal of a target holding `occupied`, naming the databases among them an `unfinished` restore wrote (`all` of them, or some). */

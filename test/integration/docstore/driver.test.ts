@@ -6,6 +6,7 @@
  * entry on the source; restored onto two servers, the index repaired and counted, proven by the
  * driver's validation and by an independent read.
  */
+import { rm } from 'node:fs/promises';
 import { withServer } from '../../../drivers/mysql/sharded/sample-server';
 import { markShardDatabase } from '../../../drivers/mysql/sharded/shard-restore-marker';
 import { shardOf } from '../../../drivers/mysql/sharded/shard-map';
@@ -295,27 +296,47 @@ it('checks the target is still empty just before it writes: a document written t
   expect(kept.map(([key]) => String(key))).toEqual(['rider-late']);
 }, 120_000);
 
-it('retries a load that failed after it began writing: the retry finds its own earlier attempt\'s tables, not a target that holds data, and the restore proves itself', async () => {
-  // Prepare: partition 1's riders table held, so the first load's DROP of it times out (a transient MYSQL_BUSY) once writing began
-  const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'retried');
+/**
+ * A restore whose first load fails once writing began (partition 1's riders table held, so its
+ * DROP times out: a transient MYSQL_BUSY), `between` run before its retry: how many attempts it
+ * took, and its report.
+ */
+async function retriedAfterWriting(label: string, between: () => Promise<void>): Promise<{ attempts: number; report: RestoreReport }> {
+  const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, label);
   const held = await holdRiders(onTarget);
   let attempts = 0;
-
   try {
-    // Act
     const report = await restoreAroundApply(onTarget, async (runForReal) => {
       attempts += 1;
       const result = await runForReal();
-      if (attempts === 1) await held.release();
+      if (attempts === 1) {
+        await between();
+        await held.release();
+      }
       return result;
     });
-
-    // Assess
-    expect(attempts).toBe(2);
-    expect(report.validation.ok).toBe(true);
+    return { attempts, report };
   } finally {
     await held.end();
   }
+}
+
+it('retries a load that failed after it began writing: the retry finds its own earlier attempt\'s tables, not a target that holds data, and the restore proves itself', async () => {
+  // Act
+  const { attempts, report } = await retriedAfterWriting('retried', async () => undefined);
+
+  // Assess
+  expect(attempts).toBe(2);
+  expect(report.validation.ok).toBe(true);
+}, 180_000);
+
+it('retries a load that failed after it began writing on a host whose spool was lost meanwhile: the marks in the databases it wrote tell its own tables from data it must not replace', async () => {
+  // Act: between the attempts the host's spool goes (a host replaced, its disk wiped)
+  const { attempts, report } = await retriedAfterWriting('spool_lost', () => rm(rt.spoolRoot, { recursive: true, force: true }));
+
+  // Assess
+  expect(attempts).toBe(2);
+  expect(report.validation.ok).toBe(true);
 }, 180_000);
 
 it('refuses, once its read view is open, a partition database a restore began writing after the backup checked its servers', async () => {

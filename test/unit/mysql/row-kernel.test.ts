@@ -180,7 +180,10 @@ describe('the WebAssembly batch kernel and the JavaScript reference', () => {
   });
 
   it('find the same first row in lines changed anywhere: a byte flipped, made special, dropped or added', () => {
-    const { lines } = reference.encode(batch);
+    // 60 of the rows and the 9-byte length (every kind of field still among them): each trial
+    // copies the lines and reads them back twice, which over all 400 rows took two minutes.
+    const few = packetBatch([...packets.slice(0, 60), packets[packets.length - 1]]);
+    const { lines } = reference.encode(few);
     for (let trial = 0; trial < 400; trial += 1) {
       const at = next() % lines.length;
       const byte = [0x09, 0x0a, 0x5c, 0x4e, next() & 0xff][next() % 5];
@@ -191,7 +194,7 @@ describe('the WebAssembly batch kernel and the JavaScript reference', () => {
         case 2: changed = Buffer.concat([lines.subarray(0, at), lines.subarray(at + 1)]); break;
         default: changed = Buffer.concat([lines.subarray(0, at), Buffer.from([byte]), lines.subarray(at)]);
       }
-      expect([trial, fast.firstMismatch(changed, batch)]).toEqual([trial, reference.firstMismatch(changed, batch)]);
+      expect([trial, fast.firstMismatch(changed, few)]).toEqual([trial, reference.firstMismatch(changed, few)]);
     }
   });
 
