@@ -43,8 +43,8 @@ import { chunkFileLines } from '../shared/chunk-codec';
 import { quoteId } from '../shared/connection';
 import { ENGINE, type KeyRangeFacts, type TableFacts } from '../shared/layout';
 import { LOAD_DATA_FORMAT } from '../shared/row-format';
-import { isExpectedLoadWarning, loadColumns, selectList, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from '../shared/column-codec';
-import { digestQuery } from '../shared/table-reader';
+import { isExpectedLoadWarning, loadColumns, VALUE_ENCODING, type ColumnInfo, type ValueEncoding } from '../shared/column-codec';
+import { digestQuery, selectRows } from '../shared/table-reader';
 import { rangeConditions } from './dump-pipeline';
 import { tableColumns, tableKey } from '../shared/table-columns';
 import { storedTableName } from '../shared/exact-names';
@@ -280,8 +280,7 @@ function readUnits(load: TableLoad): ReadUnit[] {
 /** The query reading `unit` back, its columns as the dump read them. */
 function readBackQuery(unit: ReadUnit, columns: ColumnInfo[]): string {
   const { load, range } = unit;
-  const where = range ? rangeConditions(range.key, range) : [];
-  return `SELECT ${columns.length > 0 ? selectList(columns) : '*'} FROM ${quoteId(load.database)}.${quoteId(load.table)}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  return selectRows(load, columns, range ? rangeConditions(range.key, range) : []);
 }
 
 const describeUnit = (unit: ReadUnit): string => {

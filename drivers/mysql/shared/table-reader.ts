@@ -66,9 +66,13 @@ export async function streamRows(connection: Connection, ref: TableRef, onRow: (
 
 /** The SELECT of every row of a table, each column read as the dump reads it ({@link streamRows}). */
 async function tableQuery(connection: Connection, ref: TableRef, columns?: ColumnInfo[]): Promise<string> {
-  const read = columns ?? await dumpedColumns(connection, ref);
-  const list = read.length > 0 ? selectList(read) : '*';
-  return `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}`;
+  return selectRows(ref, columns ?? await dumpedColumns(connection, ref));
+}
+
+/** The SELECT of a table's rows (those meeting every one of `where`), `columns` read as the dump reads them (all when none are known). */
+export function selectRows(ref: TableRef, columns: ColumnInfo[], where: readonly string[] = []): string {
+  const list = columns.length > 0 ? selectList(columns) : '*';
+  return `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
 }
 
 /** Row count and digest of a table, read from the server. */
