@@ -100,6 +100,12 @@ export interface PipelineOptions {
   chunkBytes: number;
   pool: EncodePool;
   stage?: ChunkStage;
+  /**
+   * Each batch waits for as many rows as it holds, or for the result's end or its read-ahead
+   * (ResultRows `take`'s `whole`): a small table's rows are one batch, one encoding and one
+   * frame — written in one call (`wholeIfOneFrame`) — however many socket reads they came in.
+   */
+  wholeBatches?: boolean;
 }
 
 /**
@@ -154,7 +160,7 @@ async function writeChunk(sink: ArtifactSink, name: string, result: ResultRows, 
     const inFlight = new EncodeWindow(options.pool, projection);
     for (;;) {
       while (remaining > 0 && !inFlight.full) {
-        const batch = await result.take({ rows: Math.min(remaining, BATCH.rows), bytes: Math.min(BATCH.bytes, bytesLeft) }, (size) => options.pool.packetBuffer(size));
+        const batch = await result.take({ rows: Math.min(remaining, BATCH.rows), bytes: Math.min(BATCH.bytes, bytesLeft) }, (size) => options.pool.packetBuffer(size), { whole: options.wholeBatches });
         if (batch.count === 0) {
           remaining = 0;
           break;
@@ -244,7 +250,7 @@ export function dumpRange(worker: Connection, t: TableSource, index: number, ran
  */
 export function dumpWholeTables(worker: Connection, tables: TableSource[], options: PipelineOptions): Promise<Array<PromiseSettledResult<WrittenChunk[]>>> {
   const results = readResults(worker, tables.map((t) => rangeQuery(t)), sharedReadAhead(tables.length));
-  return Promise.allSettled(tables.map((t, i) => dumpRows(results[i], t, 0, options)));
+  return Promise.allSettled(tables.map((t, i) => dumpRows(results[i], t, 0, { ...options, wholeBatches: true })));
 }
 
 /**

@@ -79,15 +79,22 @@ export class ResultRows {
   /**
    * The next batch of up to `limit.rows` rows and `limit.bytes` payload bytes, in order (a row
    * larger than `limit.bytes` is a batch of its own), in a buffer from `buffers`; waits only
-   * when no row is buffered. A batch without rows means the result has ended.
+   * when no row is buffered — or, with `whole`, until the batch is full, the read-ahead is, or the
+   * result has ended (a small table's rows in one batch however many reads of the socket they
+   * came in). A batch without rows means the result has ended.
    */
-  async take(limit: RowBudget, buffers: PacketBufferSource = newBuffer): Promise<FramedBatch> {
+  async take(limit: RowBudget, buffers: PacketBufferSource = newBuffer, { whole = false } = {}): Promise<FramedBatch> {
     for (;;) {
       if (this.error !== undefined) throw this.error;
-      if (this.rows > 0) return this.copy(limit, buffers);
-      if (this.ended || this.closed) return { packets: new Uint8Array(0), lengths: new Uint32Array(0), count: 0, bytes: 0 };
+      if (this.rows > 0 && (!whole || this.ready(limit))) return this.copy(limit, buffers);
+      if (this.rows === 0 && (this.ended || this.closed)) return { packets: new Uint8Array(0), lengths: new Uint32Array(0), count: 0, bytes: 0 };
       await this.arrival();
     }
+  }
+
+  /** True when no more rows will come before a batch of `limit` is taken: it is buffered, the read-ahead holds the socket, or the result has ended. */
+  private ready(limit: RowBudget): boolean {
+    return this.ended || this.closed || this.full || this.rows >= limit.rows || this.bytes >= limit.bytes;
   }
 
   /** True when another row follows (waits for it or for the end). */

@@ -200,6 +200,39 @@ describe('ResultRows (a result\'s rows, taken in batches)', () => {
     expect([heldAfterOne, heldAfterTwo, socket.held]).toEqual([false, true, undefined]);
   });
 
+  it('takes, when asked for whole batches, a small result\'s rows in one batch however many reads they came in; a full batch or read-ahead ends the wait', async () => {
+    // Prepare
+    const socket = new FakeSocket();
+    const packets = Array.from({ length: 5 }, (_, i) => row(String(i)));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    /** The batch `rows` gives a whole take of `limit` with `packets` received two at a time (the reader's turn between reads), before the result ends. */
+    const takenInReads = async (rows: ResultRows, limit: number) => {
+      const taking = rows.take({ rows: limit, bytes: MiB }, undefined, { whole: true });
+      for (let at = 0; at < packets.length; at += 2) {
+        receive(rows, packets.slice(at, at + 2));
+        await turn();
+      }
+      rows.end();
+      return taking;
+    };
+
+    // Act
+    const small = await takenInReads(new ResultRows(socket, { rows: 100, bytes: MiB }), 10);
+    const uptoBatch = await takenInReads(new ResultRows(socket, { rows: 100, bytes: MiB }), 3);
+    const uptoReadAhead = await takenInReads(new ResultRows(socket, { rows: 3, bytes: MiB }), 10);
+    const asArrived = new ResultRows(socket, { rows: 100, bytes: MiB });
+    const taking = asArrived.take({ rows: 10, bytes: MiB });
+    receive(asArrived, packets.slice(0, 2));
+    await turn();
+    receive(asArrived, packets.slice(2));
+
+    // Assess
+    expect(hex(small)).toEqual(packets.map((p) => p.toString('hex')));
+    expect(uptoBatch.count).toBe(3);
+    expect(uptoReadAhead.count).toBe(4);
+    expect((await taking).count).toBe(2);
+  });
+
   it('lets the socket go when closed, and drops what comes after (the connection reads to the result\'s end)', async () => {
     // Prepare
     const socket = new FakeSocket();
