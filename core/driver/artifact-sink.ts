@@ -16,7 +16,7 @@ import { deletePrefix, type BlobStore, type PutResult } from '../store/blob-stor
 import { createRateLimiter, throttleStages } from '../store/rate-limiter';
 import { chain, toReadable } from '../store/transfer';
 import { openFileWriter, type ChunkWriter } from '../io/chunk-writer';
-import { hashLocalFile } from '../io/hash-threads';
+import { hashLocalFile, hashLocalFiles } from '../io/hash-threads';
 import { resolveInside } from '../io/resolve-inside';
 import { assertArtifactName, hashStream, writeArtifact } from './spool';
 import { assertSameHash, openStored, storedBytesOf, VerifyingStream } from './artifact-check';
@@ -228,17 +228,58 @@ export class ArtifactReader {
     return [...(await this.damaged(artifacts)).entries()].map(([name, problem]) => `${name}: ${problem}`);
   }
 
-  /** {@link verifyUnread}'s findings by artifact name: what is wrong with each damaged or missing one. */
+  /**
+   * {@link verifyUnread}'s findings by artifact name: what is wrong with each damaged or missing
+   * one. Small local files are hashed many at a time by the hashing threads
+   * ({@link smallLocalFiles}); the others, and any of those that could not be read (to say why), one
+   * at a time.
+   */
   async damaged(artifacts: readonly ArtifactRef[]): Promise<Map<string, string>> {
     const unread = artifacts.filter((artifact) => !this.verified.has(artifact.name));
-    const problems = await mapLimited(unread, VERIFY_CONCURRENCY, (artifact) => verifyArtifact(this.spoolDir, artifact, this.store)
-      .then(() => {
+    const problems = new Map<string, string>();
+    const local = smallLocalFiles(unread, this.spoolDir, this.store);
+    const hashed = await hashLocalFiles(local.map((l) => l.file)).catch(() => []);
+    const inPlace = new Set<ArtifactRef>();
+    local.forEach(({ artifact }, i) => {
+      const found = hashed[i];
+      if (found === undefined || 'error' in found) return;
+      inPlace.add(artifact);
+      try {
+        assertSameHash(writtenBytesOf(artifact), found);
         this.verified.add(artifact.name);
-        return undefined;
-      }, (error: Error) => error.message));
-    return new Map(unread.flatMap((artifact, i) => (problems[i] === undefined ? [] : [[artifact.name, problems[i]!] as const])));
+      } catch (error) {
+        problems.set(artifact.name, (error as Error).message);
+      }
+    });
+    await mapLimited(unread.filter((artifact) => !inPlace.has(artifact)), VERIFY_CONCURRENCY, (artifact) => verifyArtifact(this.spoolDir, artifact, this.store)
+      .then(() => this.verified.add(artifact.name), (error: Error) => problems.set(artifact.name, error.message)));
+    return new Map(unread.flatMap((artifact) => (problems.has(artifact.name) ? [[artifact.name, problems.get(artifact.name)!] as const] : [])));
   }
 }
+
+/** Artifacts at most this big that are local files are hashed many to a message (hash-threads.ts `hashLocalFiles`). */
+const SMALL_FILE_BYTES = 1 << 20;
+
+/**
+ * Which of `artifacts` are small files on this host, and where: a spool file, or the file of a
+ * store that keeps objects as local files and proved nothing on receipt (a local directory). A
+ * name or key no file could have is left to {@link verifyArtifact}, which says so.
+ */
+function smallLocalFiles(artifacts: readonly ArtifactRef[], spoolDir: string, store: BlobStore | undefined): Array<{ artifact: ArtifactRef; file: string }> {
+  return artifacts.flatMap((artifact) => {
+    if (writtenBytesOf(artifact).size > SMALL_FILE_BYTES) return [];
+    try {
+      if (artifact.key === undefined) return [{ artifact, file: resolveInside(spoolDir, artifact.name) }];
+      if (artifact.storeChecksum === undefined && store?.hashObject && store.localFile) return [{ artifact, file: store.localFile(artifact.key) }];
+    } catch {
+      // verifyArtifact says what is wrong with it
+    }
+    return [];
+  });
+}
+
+/** The bytes `artifact` was written as where it lies: its plain bytes in the spool, its stored form in the store. */
+const writtenBytesOf = (artifact: ArtifactRef) => (artifact.key === undefined ? artifact : storedBytesOf(artifact));
 
 /**
  * Proves an artifact is still the bytes written: by the store's checksum when it verified them on
@@ -248,7 +289,7 @@ export class ArtifactReader {
  */
 export async function verifyArtifact(spoolDir: string, artifact: ArtifactRef, store?: BlobStore): Promise<void> {
   if (await unchangedByChecksum(artifact, store)) return;
-  assertSameHash(artifact.key === undefined ? artifact : storedBytesOf(artifact), await hashArtifact(spoolDir, artifact, store));
+  assertSameHash(writtenBytesOf(artifact), await hashArtifact(spoolDir, artifact, store));
 }
 
 /**

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { ArtifactReader, spoolSink, storeSink, type ArtifactSink } from '../../../core/driver/artifact-sink';
+import { ArtifactReader, spoolSink, storeSink, verifyArtifact, type ArtifactSink } from '../../../core/driver/artifact-sink';
 import type { BlobStore } from '../../../core/store/blob-store';
 import { LocalDirectoryStore } from '../../../core/store/local-directory-store';
 
@@ -130,6 +130,30 @@ describe('artifact sinks', () => {
     // Assess
     expect(read).toBe('intact');
     expect(problems).toEqual([expect.stringContaining('bad.txt')]);
+  });
+
+  it('verifyUnread finds, among many small artifacts in the spool and in a local store, each changed, cut short or missing one, and says what the one-at-a-time check says', async () => {
+    // Prepare
+    const store = new LocalDirectoryStore(path.join(dir, 'store'));
+    const spool = path.join(dir, 'spool');
+    const written = async (sink: ArtifactSink, prefix: string) => Promise.all(Array.from({ length: 100 }, (_, i) => sink.write(`${prefix}${i}.tsv`, body(`rows of table ${i}`))));
+    const stored = await written(storeSink({ store, prefix: 'b' }), 'stored');
+    const spooled = await written(spoolSink(spool), 'spooled');
+    const fileOf = (artifact: (typeof stored)[number]) => (artifact.key === undefined ? path.join(spool, artifact.name) : store.localFile(artifact.key));
+    for (const artifacts of [stored, spooled]) {
+      await writeFile(fileOf(artifacts[3]), 'rows of table X');
+      await truncate(fileOf(artifacts[50]), 4);
+      await rm(fileOf(artifacts[97]));
+    }
+    const damaged = [3, 50, 97];
+
+    // Act
+    const problems = await new ArtifactReader(spool, store).verifyUnread([...stored, ...spooled]);
+
+    // Assess
+    const oneAtATime = await Promise.all([stored, spooled].flatMap((artifacts) => damaged.map((i) => verifyArtifact(spool, artifacts[i], store).then(() => 'intact', (error: Error) => `${artifacts[i].name}: ${error.message}`))));
+    expect(problems).toEqual(oneAtATime);
+    expect(problems).toEqual(['stored', 'spooled'].flatMap((prefix) => damaged.map((i) => expect.stringMatching(new RegExp(`^${prefix}${i}\\.tsv: ${i === 97 ? '.*(not found|missing)' : 'artifact .* does not match its checksum'}`)))));
   });
 
   it('holds artifacts written at the same time to the node rate limit together', async () => {

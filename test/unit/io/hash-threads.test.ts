@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { hashLocalFile, OffThreadSha256 } from '../../../core/io/hash-threads';
+import { hashLocalFile, hashLocalFiles, OffThreadSha256 } from '../../../core/io/hash-threads';
 import { HashingStream } from '../../../core/io/hashing-stream';
 
 let dir: string;
@@ -41,6 +41,19 @@ it('hashes several files at once, each to its own sha256', async () => {
   }));
   const hashed = await Promise.all(files.map((f) => hashLocalFile(f.file)));
   expect(hashed.map((h) => h.sha256)).toEqual(files.map((f) => f.sha256));
+});
+
+it('hashes many files many to a message, each result in its file\'s place, a missing one as fs names it', async () => {
+  const files = await Promise.all(Array.from({ length: 150 }, async (_, i) => {
+    const bytes = randomBytes(i * 37);
+    await writeFile(path.join(dir, `f${i}`), bytes);
+    return { file: path.join(dir, `f${i}`), hashed: { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') } };
+  }));
+  await rm(files[99].file);
+
+  const hashed = await hashLocalFiles(files.map((f) => f.file));
+
+  expect(hashed).toEqual(files.map((f, i) => (i === 99 ? { error: expect.objectContaining({ code: 'ENOENT' }) } : f.hashed)));
 });
 
 it('OffThreadSha256 hashes chunks in the order given, even when the caller reuses one buffer', async () => {
