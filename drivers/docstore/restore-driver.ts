@@ -95,7 +95,7 @@ export class DocstoreRestoreDriver implements RestoreDriver<DocstoreRestoreTarge
 
   /** After a failed restore: whether it had begun writing the target's servers, and finished. */
   cleanup(ctx: Ctx, progress: RestoreProgress): Promise<RestoreCleanup> {
-    return shardsAfterFailure(ctx, progress, `the partition databases of ${ctx.target.servers.map((s) => s.name).join(', ')}`);
+    return shardsAfterFailure(ctx, progress, asShardMap(ctx.target), `the partition databases of ${ctx.target.servers.map((s) => s.name).join(', ')}`);
   }
 
   async validateRestore(ctx: Ctx, result: RestoreResult): Promise<ValidationReport> {

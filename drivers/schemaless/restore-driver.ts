@@ -104,7 +104,7 @@ export class SchemalessRestoreDriver implements RestoreDriver<SchemalessRestoreT
 
   /** After a failed restore: whether it had begun writing the target's servers, and finished. */
   cleanup(ctx: Ctx, progress: RestoreProgress): Promise<RestoreCleanup> {
-    return shardsAfterFailure(ctx, progress, `the shard databases of ${ctx.target.servers.map((s) => s.name).join(', ')}`);
+    return shardsAfterFailure(ctx, progress, ctx.target, `the shard databases of ${ctx.target.servers.map((s) => s.name).join(', ')}`);
   }
 
   async validateRestore(ctx: Ctx, result: RestoreResult): Promise<ValidationReport> {

@@ -12,9 +12,10 @@ import type { Connection } from 'mysql2/promise';
 import type { RestoreCleanup, RestoreProgress } from '../../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../../core/driver/types';
 import { beginWritingTarget, doneWritingTarget, hasBegunWritingTarget, targetWritesAfterFailure } from '../../../core/driver/target-writes';
-import { MARKER_TABLE, removeMarker, unfinishedRestoreRefused, writeMarker } from '../logical/restore-marker';
+import { MARKER_TABLE, readMarker, removeMarker, unfinishedRestoreRefused, writeMarker } from '../logical/restore-marker';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import { connectShards, emptyUnlessForced, unfinishedRestoresOn, type ShardMap, type ShardWords } from './target-shards';
+import { nameSome } from '../../../core/name-some';
 
 type Ctx = Pick<RestoreContext<unknown>, 'spoolDir' | 'backup'>;
 
@@ -71,11 +72,36 @@ export async function beginWritingIfEmpty(ctx: Ctx & { force?: boolean; restoreI
   await beginWritingTarget(ctx);
 }
 
-/** After a failed restore: how far it got with the target's shard databases, by its marker. */
-export function shardsAfterFailure(ctx: Ctx, progress: RestoreProgress, target: string): Promise<RestoreCleanup> {
-  return targetWritesAfterFailure(ctx, progress, {
-    restored: `${target} hold backup ${ctx.backup.backupId} as restored; the failure came after the restore`,
-    partial: `${target} hold part of backup ${ctx.backup.backupId} (each database written holds table ${MARKER_TABLE} until a restore into it finishes): restore it again with force, or drop what it wrote`,
-    untouched: `${target} were not written to`,
+/**
+ * After a failed restore: how far it got with the shard databases of `target` (`described` so), by
+ * the marker in its spool — and, when that says nothing was written, by the databases' own marks:
+ * the spool may have gone with its host after an attempt that wrote (a host replaced between
+ * attempts), and a database holding this restore's mark was written by it.
+ */
+export async function shardsAfterFailure(ctx: Ctx & { restoreId: string }, progress: RestoreProgress, target: ShardMap, described: string): Promise<RestoreCleanup> {
+  const partial = `${described} hold part of backup ${ctx.backup.backupId} (each database written holds table ${MARKER_TABLE} until a restore into it finishes): restore it again with force, or drop what it wrote`;
+  const bySpool = await targetWritesAfterFailure(ctx, progress, {
+    restored: `${described} hold backup ${ctx.backup.backupId} as restored; the failure came after the restore`,
+    partial,
+    untouched: `${described} were not written to`,
   });
+  if (bySpool.target !== 'untouched') return bySpool;
+  try {
+    const written = await databasesMarkedBy(target, ctx.restoreId);
+    return written.length === 0 ? bySpool : { target: 'partial', detail: `${partial}; it wrote ${nameSome(written, { most: 5 })}`, stopped: [] };
+  } catch (error) {
+    return { ...bySpool, detail: `${bySpool.detail}, as far as this host knows (whether a lost spool's attempt wrote them could not be read from them: ${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
+/** The shard databases of `target` that hold the mark of restore `restoreId`. */
+async function databasesMarkedBy(target: ShardMap, restoreId: string): Promise<string[]> {
+  const connected = await connectShards(target);
+  try {
+    const written: string[] = [];
+    for (const shard of connected.shards) if (await readMarker(shard.connection, shard.database) === restoreId) written.push(shard.database);
+    return written;
+  } finally {
+    await connected.close();
+  }
 }

@@ -86,7 +86,7 @@ export async function emptyUnlessForced(target: ShardMap, tables: readonly strin
     const occupied = await occupiedOn(connected.shards, tables);
     if (occupied.length > 0 && !force) {
       const holding = [...new Set(occupied.map((o) => o.shard))];
-      if (own !== undefined && await markedBy(holding, own)) return occupied.map((o) => o.name);
+      if (own !== undefined && await markedBy(holding, own).catch(() => false)) return occupied.map((o) => o.name); // unread, the refusal stands
       const unfinished = await unfinishedRestoresAmong(target, holding).catch(() => []); // the refusal stands without them
       throw notEmpty(occupied.map((o) => o.name), unfinished, unfinished.length === holding.length, words);
     }

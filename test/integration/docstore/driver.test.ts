@@ -339,6 +339,39 @@ it('retries a load that failed after it began writing on a host whose spool was 
   expect(report.validation.ok).toBe(true);
 }, 180_000);
 
+it('says a restore that failed after it began writing left the partitions part written, even when the host\'s spool went before its cleanup: the marks in the databases tell', async () => {
+  // Prepare: the load fails for good after it began writing; the spool goes before the cleanup runs
+  const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'cleanup_lost');
+  const held = await holdRiders(onTarget);
+  const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;
+  const hostRunner = scriptedHostRunner(rt.deps, {
+    'restore-apply': {
+      async result(_input, runForReal) {
+        const real = await runForReal();
+        return real.ok ? real : { ok: false, error: { name: 'PermanentError', code: 'STOPPED_BY_TEST', message: `stopped for good (${real.error.message})` } };
+      },
+    },
+    'restore-cleanup': {
+      async result(_input, runForReal) {
+        await rm(rt.spoolRoot, { recursive: true, force: true });
+        return runForReal();
+      },
+    },
+  });
+
+  // Act
+  const failed = localWorkflows(rt, { waitMs: 10, retryIntervalMs: 10, definitions: shippedDefinitions(), hostRunner })
+    .restore({ backupId, target: { servers: onTarget.servers, partitions: onTarget.partitions } });
+
+  // Assess
+  try {
+    await expect(failed).rejects.toMatchObject({ code: 'STOPPED_BY_TEST' });
+    await expect(failed).rejects.toThrow(/target partial: the partition databases of .* hold part of backup .*; it wrote \S+/);
+  } finally {
+    await held.end();
+  }
+}, 180_000);
+
 it('refuses, once its read view is open, a partition database a restore began writing after the backup checked its servers', async () => {
   // Prepare: partitions on the targets; between the backup's first step (which finds no mark) and its snapshot, a restore marks one
   const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'late_mark');
