@@ -238,7 +238,7 @@ export class ArtifactReader {
     const unread = artifacts.filter((artifact) => !this.verified.has(artifact.name));
     const problems = new Map<string, string>();
     const local = smallLocalFiles(unread, this.spoolDir, this.store);
-    const hashed = await hashLocalFiles(local.map((l) => l.file)).catch(() => []);
+    const hashed = await hashLocalFiles(local.map((l) => ({ path: l.file, size: writtenBytesOf(l.artifact).size }))).catch(() => []);
     const inPlace = new Set<ArtifactRef>();
     local.forEach(({ artifact }, i) => {
       const found = hashed[i];

@@ -51,7 +51,7 @@ it('hashes many files many to a message, each result in its file\'s place, a mis
   }));
   await rm(files[99].file);
 
-  const hashed = await hashLocalFiles(files.map((f) => f.file));
+  const hashed = await hashLocalFiles(files.map((f) => ({ path: f.file, size: 6 * 1024 * 1024 }))); // two files a message
 
   expect(hashed).toEqual(files.map((f, i) => (i === 99 ? { error: expect.objectContaining({ code: 'ENOENT' }) } : f.hashed)));
 });
