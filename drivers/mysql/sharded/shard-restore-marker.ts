@@ -90,7 +90,7 @@ export async function shardsAfterFailure(ctx: Ctx & { restoreId: string }, progr
     const written = await databasesMarkedBy(target, ctx.restoreId);
     return written.length === 0 ? bySpool : { target: 'partial', detail: `${partial}; it wrote ${nameSome(written, { most: 5 })}`, stopped: [] };
   } catch (error) {
-    return { ...bySpool, detail: `${bySpool.detail}, as far as this host knows (whether a lost spool's attempt wrote them could not be read from them: ${error instanceof Error ? error.message : String(error)})` };
+    return { ...bySpool, detail: `${bySpool.detail}, by this host's spool (their own marks, which would show an attempt whose spool was lost, could not be read: ${error instanceof Error ? error.message : String(error)})` };
   }
 }
 

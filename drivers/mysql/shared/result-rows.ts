@@ -92,7 +92,7 @@ export class ResultRows {
     }
   }
 
-  /** True when no more rows will come before a batch of `limit` is taken: it is buffered, the read-ahead holds the socket, or the result has ended. */
+  /** True when a whole batch of `limit` need wait no longer: it is buffered, the read-ahead holds the socket, or the result has ended. */
   private ready(limit: RowBudget): boolean {
     return this.ended || this.closed || this.full || this.rows >= limit.rows || this.bytes >= limit.bytes;
   }
