@@ -25,7 +25,7 @@ const MAX_THREADS = 4;
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { openSync, readSync, closeSync } = require('node:fs');
+const { openSync, readSync, closeSync, statSync } = require('node:fs');
 const BUFFER_SIZE = 1024 * 1024;
 const buffer = Buffer.allocUnsafeSlow(BUFFER_SIZE);
 const hashes = new Map();
@@ -54,6 +54,7 @@ parentPort.on('message', (task) => {
     } else if (task.op === 'files') {
       parentPort.postMessage({ id: task.id, result: task.files.map((file) => {
         try {
+          if (!statSync(file).isFile()) return { error: { message: file + ' is not a file', code: 'ENOTFILE' } };
           return hashFile(file, neverStop);
         } catch (error) {
           return { error: { message: error.message, code: error.code } };
@@ -192,7 +193,7 @@ export async function hashLocalFile(file: string, signal?: AbortSignal): Promise
   }
 }
 
-/** One file of {@link hashLocalFiles}: its size and sha256, or why it could not be read (`code` `ENOENT` when it is missing). */
+/** One file of {@link hashLocalFiles}: its size and sha256, or why it could not be read (`code` `ENOENT` when it is missing, `ENOTFILE` when it is no regular file). */
 export type FileHash = { size: number; sha256: string } | { error: { message: string; code?: string } };
 
 /**
@@ -201,18 +202,21 @@ export type FileHash = { size: number; sha256: string } | { error: { message: st
  * its 5 MB in ~0.1 s as one message, ~0.13 s as sixteen); many bigger ones spread over the threads.
  */
 const BYTES_PER_MESSAGE = 16 * 1024 * 1024;
+/** And at most this many files a message, however small. */
+const FILES_PER_MESSAGE = 1024;
 
 /**
  * The size and sha256 of each of `files` (small ones, each of about `size` bytes: a message's
  * files are read one after another by one thread), in order, read and hashed by the hashing
- * threads {@link BYTES_PER_MESSAGE} to a message — the calling thread does no I/O for them. A file
- * that cannot be read is a {@link FileHash} error; a thread that stops rejects.
+ * threads {@link BYTES_PER_MESSAGE} (or {@link FILES_PER_MESSAGE}) to a message — the calling
+ * thread does no I/O for them. A file that cannot be read, or is no regular file, is a
+ * {@link FileHash} error; a thread that stops rejects.
  */
 export async function hashLocalFiles(files: ReadonlyArray<{ path: string; size: number }>): Promise<FileHash[]> {
   const batches: Array<Promise<FileHash[]>> = [];
   for (let at = 0; at < files.length;) {
     let end = at;
-    for (let bytes = 0; end < files.length && (end === at || bytes + files[end].size <= BYTES_PER_MESSAGE); end += 1) bytes += files[end].size;
+    for (let bytes = 0; end < files.length && end - at < FILES_PER_MESSAGE && (end === at || bytes + files[end].size <= BYTES_PER_MESSAGE); end += 1) bytes += files[end].size;
     batches.push(leastBusyThread().run<FileHash[]>({ op: 'files', files: files.slice(at, end).map((f) => f.path) }));
     at = end;
   }

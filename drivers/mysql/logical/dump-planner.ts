@@ -329,7 +329,8 @@ export async function dumpTables(workers: Connection[], tables: DumpTable[], opt
     let attempts = 0;
     state.ranges.set(0, await withWriteRetries(`dumping ${describe(t)}`, retries, options.logger, async () => {
       attempts += 1;
-      if (attempts > 1 || !batched) return dumpRange(worker, t, 0, undefined, taskOptions);
+      // A small table's rows are one batch (dump-pipeline.ts `wholeBatches`), read alone as read with others.
+      if (attempts > 1 || !batched) return dumpRange(worker, t, 0, undefined, t.estimatedBytes <= SMALL_TABLE_BYTES ? { ...taskOptions, wholeBatches: true } : taskOptions);
       if (batched.status === 'rejected') throw batched.reason;
       return batched.value;
     }));

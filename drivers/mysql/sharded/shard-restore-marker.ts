@@ -19,6 +19,9 @@ import { nameSome } from '../../../core/name-some';
 
 type Ctx = Pick<RestoreContext<unknown>, 'spoolDir' | 'backup'>;
 
+/** How long a failed restore's cleanup waits for a lock on a database's marker table, in seconds: it reports, it does not wait out another restore's DDL. */
+const MARK_READ_LOCK_WAIT_SECONDS = 10;
+
 /** Marks `database`, about to be written, as holding an unfinished restore (a marker an earlier attempt left becomes this one's). */
 export async function markShardDatabase(connection: Connection, database: string, restoreId: string, backupId: string): Promise<void> {
   await writeMarker(connection, database, restoreId, backupId, { replacing: true });
@@ -90,16 +93,23 @@ export async function shardsAfterFailure(ctx: Ctx & { restoreId: string }, progr
     const written = await databasesMarkedBy(target, ctx.restoreId);
     return written.length === 0 ? bySpool : { target: 'partial', detail: `${partial}; it wrote ${nameSome(written, { most: 5 })}`, stopped: [] };
   } catch (error) {
-    return { ...bySpool, detail: `${bySpool.detail}, by this host's spool (their own marks, which would show an attempt whose spool was lost, could not be read: ${error instanceof Error ? error.message : String(error)})` };
+    return { ...bySpool, detail: `by this host's spool, ${bySpool.detail} (their own marks, which would show an attempt whose spool was lost, could not be read: ${error instanceof Error ? error.message : String(error)})` };
   }
 }
 
-/** The shard databases of `target` that hold the mark of restore `restoreId`. */
+/**
+ * The shard databases of `target` that hold the mark of restore `restoreId`, as `<database> on
+ * <server>`. A read waits at most {@link MARK_READ_LOCK_WAIT_SECONDS} for a lock on a marker table.
+ */
 async function databasesMarkedBy(target: ShardMap, restoreId: string): Promise<string[]> {
   const connected = await connectShards(target);
   try {
+    for (const connection of new Set(connected.shards.map((s) => s.connection))) await connection.query(`SET SESSION lock_wait_timeout = ${MARK_READ_LOCK_WAIT_SECONDS}`);
+    const serverOf = new Map(target.shards.map((s) => [s.shard, s.server]));
     const written: string[] = [];
-    for (const shard of connected.shards) if (await readMarker(shard.connection, shard.database) === restoreId) written.push(shard.database);
+    for (const shard of connected.shards) {
+      if (await readMarker(shard.connection, shard.database) === restoreId) written.push(`${shard.database} on ${serverOf.get(shard.shard)}`);
+    }
     return written;
   } finally {
     await connected.close();

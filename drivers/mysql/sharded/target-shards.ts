@@ -5,11 +5,11 @@
  * already holds rows there.
  */
 import type { Connection } from 'mysql2/promise';
-import { PermanentError } from '../../../core/errors';
+import { PermanentError, TransientError } from '../../../core/errors';
 import { nameSome } from '../../../core/name-some';
 import type { ConnectionSettings } from '../shared/connection';
 import { quoteId } from '../shared/connection';
-import { openReadConnection } from '../shared/target-connection';
+import { classifyTargetError, openReadConnection } from '../shared/target-connection';
 import type { ShardConnection } from './derived-index';
 import { ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE, errnoOf } from '../shared/errors';
 import { detectServerVersion } from '../shared/version';
@@ -86,7 +86,7 @@ export async function emptyUnlessForced(target: ShardMap, tables: readonly strin
     const occupied = await occupiedOn(connected.shards, tables);
     if (occupied.length > 0 && !force) {
       const holding = [...new Set(occupied.map((o) => o.shard))];
-      if (own !== undefined && await markedBy(holding, own).catch(() => false)) return occupied.map((o) => o.name); // unread, the refusal stands
+      if (own !== undefined && await markedBy(holding, own).catch(unlessTransient)) return occupied.map((o) => o.name);
       const unfinished = await unfinishedRestoresAmong(target, holding).catch(() => []); // the refusal stands without them
       throw notEmpty(occupied.map((o) => o.name), unfinished, unfinished.length === holding.length, words);
     }
@@ -94,6 +94,13 @@ export async function emptyUnlessForced(target: ShardMap, tables: readonly strin
   } finally {
     await connected.close();
   }
+}
+
+/** A failure reading the marks: a transient one (a connection lost) fails the step, to be retried; any other leaves the refusal as it is. */
+function unlessTransient(error: unknown): false {
+  const classified = classifyTargetError(error, 'reading the restore marks of the shard databases holding rows');
+  if (classified instanceof TransientError) throw classified;
+  return false;
 }
 
 /** Whether every one of `shards` holds the marker of restore `own` (logical/restore-marker.ts). */

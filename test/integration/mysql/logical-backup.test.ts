@@ -20,6 +20,7 @@ import { ArtifactReader, spoolSink } from '../../../core/driver/artifact-sink';
 import { takeLogicalSnapshot, validateLogicalSnapshot, type LogicalSnapshot, type LogicalSnapshotOptions } from '../../../drivers/mysql/logical/logical-backup';
 import { SHOW_CREATE_BATCH, formatSchemaStatements, splitSchemaStatements } from '../../../drivers/mysql/logical/schema-capture';
 import { dumpServerError } from '../../../drivers/mysql/logical/dump-pipeline';
+import { chunkFileLines } from '../../../drivers/mysql/shared/chunk-codec';
 import { MARKER_TABLE } from '../../../drivers/mysql/logical/restore-marker';
 import { digestTable } from '../../../drivers/mysql/shared/table-reader';
 import { seedShop, startTestMariaDb, stopAllMariaDb, trackServerPidFile, type TestMariaDb } from '../../harness/mariadb';
@@ -410,6 +411,33 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     expect(alone.split(';')).toHaveLength(1);
     expect(readsOf('orders')).toEqual([together]); // read in the same query
     expect(taken.facts.tables.find((t) => t.table === 'customers')?.rows).toBe(Number((await query<{ n: string }>('SELECT COUNT(*) AS n FROM shop_innodb.customers'))[0].n));
+  });
+
+  it('writes each small table as one frame, read with others or alone, however many reads of the socket its rows came in', async () => {
+    // Prepare: tables of ~150 KB of rows each (a read of the socket holds 64 KB at most), small enough to be read together
+    await query('CREATE DATABASE small_many');
+    for (let t = 1; t <= 6; t += 1) {
+      await query(`CREATE TABLE small_many.t${t} (id INT PRIMARY KEY, body VARCHAR(200) NOT NULL) ENGINE=InnoDB`);
+      await query(`INSERT INTO small_many.t${t} SELECT seq, REPEAT(MD5(seq * ${t}), 4) FROM seq_1_to_1000`);
+      await query(`ANALYZE TABLE small_many.t${t}`);
+    }
+    const ctx = await context({ databases: ['small_many'], parallelism: 1 });
+
+    // Act
+    const { result: taken, statements: logged } = await withGeneralLog(() => takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir)))
+      .finally(() => query('DROP DATABASE small_many'));
+
+    // Assess
+    expect(logged.filter((q) => q.includes('FROM `small_many`.`t1`'))[0].split(';').length).toBeGreaterThan(1); // read together
+    const framesOf = async (name: string) => {
+      let frames = 0;
+      for await (const _frame of chunkFileLines(path.join(ctx.spoolDir, name))) frames += 1;
+      return frames;
+    };
+    const chunks = taken.facts.tables.flatMap((t) => t.chunks);
+    expect(chunks).toHaveLength(6);
+    expect(await Promise.all(chunks.map(framesOf))).toEqual(Array(6).fill(1));
+    expect(taken.facts.tables.map((t) => t.rows)).toEqual(Array(6).fill(1000));
   });
 
   it('holds the read lock only while the non-transactional tables are dumped, also one cut into key ranges (no InnoDB table is read under it)', async () => {

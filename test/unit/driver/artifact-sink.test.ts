@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -142,18 +142,23 @@ describe('artifact sinks', () => {
     const fileOf = (artifact: (typeof stored)[number]) => (artifact.key === undefined ? path.join(spool, artifact.name) : store.localFile(artifact.key));
     for (const artifacts of [stored, spooled]) {
       await writeFile(fileOf(artifacts[3]), 'rows of table X');
+      await rm(fileOf(artifacts[20]));
+      await mkdir(fileOf(artifacts[20]));
       await truncate(fileOf(artifacts[50]), 4);
       await rm(fileOf(artifacts[97]));
     }
-    const damaged = [3, 50, 97];
+    const damaged = [3, 20, 50, 97];
+    const oneByOne = jest.spyOn(store, 'hashObject');
 
     // Act
     const problems = await new ArtifactReader(spool, store).verifyUnread([...stored, ...spooled]);
 
-    // Assess
+    // Assess: the store's objects were hashed many at a time — one at a time only those that could not be read, to say why
+    expect(oneByOne.mock.calls.map(([key]) => key).sort()).toEqual([stored[20].key, stored[97].key].sort());
+    oneByOne.mockRestore();
     const oneAtATime = await Promise.all([stored, spooled].flatMap((artifacts) => damaged.map((i) => verifyArtifact(spool, artifacts[i], store).then(() => 'intact', (error: Error) => `${artifacts[i].name}: ${error.message}`))));
     expect(problems).toEqual(oneAtATime);
-    expect(problems).toEqual(['stored', 'spooled'].flatMap((prefix) => damaged.map((i) => expect.stringMatching(new RegExp(`^${prefix}${i}\\.tsv: ${i === 97 ? '.*(not found|missing)' : 'artifact .* does not match its checksum'}`)))));
+    expect(problems).toEqual(['stored', 'spooled'].flatMap((prefix) => damaged.map((i) => expect.stringMatching(new RegExp(`^${prefix}${i}\\.tsv: ${i === 97 || i === 20 ? '.*(not found|missing|directory|not a file)' : 'artifact .* does not match its checksum'}`)))));
   });
 
   it('holds artifacts written at the same time to the node rate limit together', async () => {

@@ -1,7 +1,7 @@
 /** sha256 in hashing threads (core/io/hash-threads.ts, and the stream over it): the same digests as a plain hash, fs errors as fs gives them, stopped by a signal, never holding a process open. */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -43,17 +43,20 @@ it('hashes several files at once, each to its own sha256', async () => {
   expect(hashed.map((h) => h.sha256)).toEqual(files.map((f) => f.sha256));
 });
 
-it('hashes many files many to a message, each result in its file\'s place, a missing one as fs names it', async () => {
+it('hashes many files many to a message, each result in its file\'s place, a missing one as fs names it, a directory as no file', async () => {
   const files = await Promise.all(Array.from({ length: 150 }, async (_, i) => {
     const bytes = randomBytes(i * 37);
     await writeFile(path.join(dir, `f${i}`), bytes);
     return { file: path.join(dir, `f${i}`), hashed: { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') } };
   }));
   await rm(files[99].file);
+  await rm(files[120].file);
+  await mkdir(files[120].file);
 
   const hashed = await hashLocalFiles(files.map((f) => ({ path: f.file, size: 6 * 1024 * 1024 }))); // two files a message
 
-  expect(hashed).toEqual(files.map((f, i) => (i === 99 ? { error: expect.objectContaining({ code: 'ENOENT' }) } : f.hashed)));
+  const failed: Record<number, string> = { 99: 'ENOENT', 120: 'ENOTFILE' };
+  expect(hashed).toEqual(files.map((f, i) => (failed[i] ? { error: expect.objectContaining({ code: failed[i] }) } : f.hashed)));
 });
 
 it('OffThreadSha256 hashes chunks in the order given, even when the caller reuses one buffer', async () => {
