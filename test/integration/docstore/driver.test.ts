@@ -16,6 +16,7 @@ import type { JsonObject } from '../../../core/driver/types';
 import { silentLogger } from '../../../core/logger';
 import { deletePrefix } from '../../../core/store/blob-store';
 import { tempDir } from '../../harness/test-run';
+import { freePort } from '../../harness/ports';
 import { SAMPLE_SCHEMA, createSamplePartitions, sampleConfig, writeSampleDocuments } from '../../../drivers/docstore/sample-store';
 import { quoteId } from '../../../drivers/mysql/shared/connection';
 import { checkDocuments } from '../../../drivers/docstore/document-check';
@@ -371,6 +372,24 @@ it('says a restore that failed after it began writing left the partitions part w
     await held.end();
   }
 }, 180_000);
+
+it('says, after a failure before writing, that the target was not written to by this host\'s spool when the partition databases cannot be read for marks a lost spool\'s attempt left', async () => {
+  // Prepare: a restore whose spool holds no marker, its servers at a port nobody listens on
+  const port = await freePort();
+  const onTarget = sampleConfig(named(targets, 'target').map((s) => ({ ...s, port })), PARTITIONS, 'unreadable');
+  const target = docstoreRestoreTargetSchema.parse({ servers: onTarget.servers, partitions: onTarget.partitions });
+  const backup = (await rt.catalog.get((await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId)).manifest!;
+  const ctx = { backupId: backup.backupId, instance: 'rides', backup, target, node: { name: 'default' }, spoolDir: await tempDir('ds-unreadable'), force: false, restoreId: 'unreadable', logger: silentLogger };
+
+  // Act
+  const cleanup = await docstore.restore!.cleanup!(ctx, {});
+
+  // Assess
+  expect(cleanup).toMatchObject({
+    target: 'untouched',
+    detail: expect.stringMatching(/^by this host's spool, the partition databases of target-1, target-2 were not written to \(their own marks, which would show an attempt whose spool was lost, could not be read: .+\)$/),
+  });
+}, 60_000);
 
 it('refuses, once its read view is open, a partition database a restore began writing after the backup checked its servers', async () => {
   // Prepare: partitions on the targets; between the backup's first step (which finds no mark) and its snapshot, a restore marks one
