@@ -32,7 +32,7 @@ import { BATCH, READ_AHEAD, type RowBudget } from '../shared/row-packet';
 import { readResult, readResults } from '../shared/result-reader';
 import type { ResultRows } from '../shared/result-rows';
 import type { FramedBatch } from '../shared/framed-batch';
-import { selectList } from '../shared/column-codec';
+import { selectRows, whereSql } from '../shared/table-reader';
 import type { ColumnInfo } from '../shared/table-columns';
 import { TableDigest } from '../shared/table-digest';
 
@@ -69,9 +69,11 @@ function projectedColumns(t: TableSource): Projection | undefined {
 
 /** `t`'s row filter combined with `conditions`, as a WHERE clause ('' for none). */
 export function whereClause(t: TableSource, conditions: string[] = []): string {
-  const all = [...conditions, ...(t.where !== undefined ? [`(${t.where})`] : [])];
-  return all.length > 0 ? ` WHERE ${all.join(' AND ')}` : '';
+  return whereSql(conditionsOf(t, conditions));
 }
+
+/** `conditions` and `t`'s row filter, if any. */
+const conditionsOf = (t: TableSource, conditions: string[] = []): string[] => [...conditions, ...(t.where !== undefined ? [`(${t.where})`] : [])];
 
 /**
  * An extra stage a chunk's compressed bytes pass through on their way to the sink (a new stream
@@ -219,13 +221,10 @@ export interface KeyRange {
 /** `t` as a qualified, quoted name. */
 export const qualifiedName = (t: TableSource): string => `${quoteId(t.database)}.${quoteId(t.table)}`;
 
-/** Every dumped column of `t`, for a SELECT. */
-const columnsOf = (t: TableSource): string => (t.columns.length > 0 ? selectList(t.columns) : '*');
-
 /** The rows of a range of `t`, in key order; every row of `t`, in the server's order, without a range. */
 export function rangeQuery(t: TableSource, range?: KeyRange): string {
-  if (range === undefined) return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t)}`;
-  return `SELECT ${columnsOf(t)} FROM ${qualifiedName(t)}${whereClause(t, rangeConditions(t.splitKey!, range))} ORDER BY ${quoteId(t.splitKey!)}`;
+  if (range === undefined) return selectRows(t, t.columns, conditionsOf(t));
+  return `${selectRows(t, t.columns, conditionsOf(t, rangeConditions(t.splitKey!, range)))} ORDER BY ${quoteId(t.splitKey!)}`;
 }
 
 /** The conditions of key range `range` of column `key`: `key >= from`, `key < to` (none for an open side). */

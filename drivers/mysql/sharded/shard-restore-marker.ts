@@ -12,9 +12,9 @@ import type { Connection } from 'mysql2/promise';
 import type { RestoreCleanup, RestoreProgress } from '../../../core/driver/restore-cleanup';
 import type { RestoreContext } from '../../../core/driver/types';
 import { beginWritingTarget, doneWritingTarget, hasBegunWritingTarget, targetWritesAfterFailure } from '../../../core/driver/target-writes';
-import { MARKER_TABLE, readMarker, removeMarker, unfinishedRestoreRefused, writeMarker } from '../logical/restore-marker';
+import { MARKER_TABLE, removeMarker, unfinishedRestoreRefused, writeMarker } from '../logical/restore-marker';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
-import { connectShards, emptyUnlessForced, unfinishedRestoresOn, type ShardMap, type ShardWords } from './target-shards';
+import { connectShards, emptyUnlessForced, markedBy, shardOnServer, unfinishedRestoresOn, type ShardMap, type ShardWords } from './target-shards';
 import { nameSome } from '../../../core/name-some';
 
 type Ctx = Pick<RestoreContext<unknown>, 'spoolDir' | 'backup'>;
@@ -105,12 +105,7 @@ async function databasesMarkedBy(target: ShardMap, restoreId: string): Promise<s
   const connected = await connectShards(target);
   try {
     for (const connection of new Set(connected.shards.map((s) => s.connection))) await connection.query(`SET SESSION lock_wait_timeout = ${MARK_READ_LOCK_WAIT_SECONDS}`);
-    const serverOf = new Map(target.shards.map((s) => [s.shard, s.server]));
-    const written: string[] = [];
-    for (const shard of connected.shards) {
-      if (await readMarker(shard.connection, shard.database) === restoreId) written.push(`${shard.database} on ${serverOf.get(shard.shard)}`);
-    }
-    return written;
+    return (await markedBy(connected.shards, restoreId)).map((shard) => shardOnServer(target, shard));
   } finally {
     await connected.close();
   }

@@ -86,7 +86,7 @@ export async function emptyUnlessForced(target: ShardMap, tables: readonly strin
     const occupied = await occupiedOn(connected.shards, tables);
     if (occupied.length > 0 && !force) {
       const holding = [...new Set(occupied.map((o) => o.shard))];
-      if (own !== undefined && await markedBy(holding, own).catch(unlessTransient)) return occupied.map((o) => o.name);
+      if (own !== undefined && await everyMarkedBy(holding, own).catch(unlessTransient)) return occupied.map((o) => o.name);
       const unfinished = await unfinishedRestoresAmong(target, holding).catch(() => []); // the refusal stands without them
       throw notEmpty(occupied.map((o) => o.name), unfinished, unfinished.length === holding.length, words);
     }
@@ -103,10 +103,19 @@ function unlessTransient(error: unknown): false {
   return false;
 }
 
-/** Whether every one of `shards` holds the marker of restore `own` (logical/restore-marker.ts). */
-async function markedBy(shards: readonly ShardConnection[], own: string): Promise<boolean> {
-  for (const shard of shards) if (await readMarker(shard.connection, shard.database) !== own) return false;
-  return true;
+/** Whether every one of `shards` holds the marker of restore `own`. */
+const everyMarkedBy = async (shards: readonly ShardConnection[], own: string): Promise<boolean> => (await markedBy(shards, own)).length === shards.length;
+
+/** Those of `shards` that hold the marker of restore `own` (logical/restore-marker.ts). */
+export async function markedBy(shards: readonly ShardConnection[], own: string): Promise<ShardConnection[]> {
+  const marked: ShardConnection[] = [];
+  for (const shard of shards) if (await readMarker(shard.connection, shard.database) === own) marked.push(shard);
+  return marked;
+}
+
+/** `shard` of `target` as `<database> on <server>`. */
+export function shardOnServer(target: ShardMap, shard: Pick<ShardConnection, 'shard' | 'database'>): string {
+  return `${shard.database} on ${target.shards.find((s) => s.shard === shard.shard)?.server}`;
 }
 
 /** The refusal of a target holding `occupied`, naming the databases among them an `unfinished` restore wrote (`all` of them, or some). */

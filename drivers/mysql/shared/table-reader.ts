@@ -69,10 +69,13 @@ async function tableQuery(connection: Connection, ref: TableRef, columns?: Colum
   return selectRows(ref, columns ?? await dumpedColumns(connection, ref));
 }
 
+/** A WHERE clause of every one of `conditions` ('' for none). */
+export const whereSql = (conditions: readonly string[]): string => (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '');
+
 /** The SELECT of a table's rows (those meeting every one of `where`), `columns` read as the dump reads them (all when none are known). */
 export function selectRows(ref: TableRef, columns: ColumnInfo[], where: readonly string[] = []): string {
   const list = columns.length > 0 ? selectList(columns) : '*';
-  return `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  return `SELECT ${list} FROM ${quoteId(ref.database)}.${quoteId(ref.table)}${whereSql(where)}`;
 }
 
 /** Row count and digest of a table, read from the server. */
