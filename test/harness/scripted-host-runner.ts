@@ -5,6 +5,7 @@
  * a script run for real on the inline runner.
  */
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import type { AgentResult, AgentStep } from '../../core/agent/agent-steps';
 import type { HostCommand, HostPoll, HostRunner, HostSubmission } from '../../core/host-runner/host-runner';
 import { InlineHostRunner } from '../../core/host-runner/inline-runner';
@@ -54,4 +55,26 @@ export function scriptedHostRunner(deps: StepDeps, scripts: Partial<Record<Agent
     },
     async cancel(): Promise<void> {},
   };
+}
+
+/**
+ * A runner on which a restore's apply step, run for real, fails for good when it fails (code
+ * `STOPPED_BY_TEST`, not retried), and whose cleanup finds the host's spool (`spoolRoot`) gone, as
+ * after a host was replaced.
+ */
+export function applyFailsSpoolLost(deps: StepDeps, spoolRoot: string): ScriptedHostRunner {
+  return scriptedHostRunner(deps, {
+    'restore-apply': {
+      async result(_input, runForReal) {
+        const real = await runForReal();
+        return real.ok ? real : { ok: false, error: { name: 'PermanentError', code: 'STOPPED_BY_TEST', message: `stopped for good (${real.error.message})` } };
+      },
+    },
+    'restore-cleanup': {
+      async result(_input, runForReal) {
+        await rm(spoolRoot, { recursive: true, force: true });
+        return runForReal();
+      },
+    },
+  });
 }

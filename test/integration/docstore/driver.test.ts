@@ -22,7 +22,7 @@ import { quoteId } from '../../../drivers/mysql/shared/connection';
 import { checkDocuments } from '../../../drivers/docstore/document-check';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
-import { scriptedHostRunner } from '../../harness/scripted-host-runner';
+import { applyFailsSpoolLost, scriptedHostRunner } from '../../harness/scripted-host-runner';
 import type { AgentResult } from '../../../core/agent/agent-steps';
 import type { RestoreReport } from '../../../core/restore/restore-state';
 import { localWorkflows } from '../../../statemachines/local/local-workflows';
@@ -345,20 +345,7 @@ it('says a restore that failed after it began writing left the partitions part w
   const onTarget = sampleConfig(named(targets, 'target'), PARTITIONS, 'cleanup_lost');
   const held = await holdRiders(onTarget);
   const backupId = (await rt.catalog.list({ engine: 'docstore', instance: 'rides' }))[0].backupId;
-  const hostRunner = scriptedHostRunner(rt.deps, {
-    'restore-apply': {
-      async result(_input, runForReal) {
-        const real = await runForReal();
-        return real.ok ? real : { ok: false, error: { name: 'PermanentError', code: 'STOPPED_BY_TEST', message: `stopped for good (${real.error.message})` } };
-      },
-    },
-    'restore-cleanup': {
-      async result(_input, runForReal) {
-        await rm(rt.spoolRoot, { recursive: true, force: true });
-        return runForReal();
-      },
-    },
-  });
+  const hostRunner = applyFailsSpoolLost(rt.deps, rt.spoolRoot);
 
   // Act
   const failed = localWorkflows(rt, { waitMs: 10, retryIntervalMs: 10, definitions: shippedDefinitions(), hostRunner })

@@ -17,9 +17,10 @@ import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harnes
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
 import { misplacedNamed, swapFirstTwo } from '../../fixtures/sharded/swapped-map';
 import { withServer } from '../../../drivers/mysql/sharded/sample-server';
+import { quoteId } from '../../../drivers/mysql/shared/connection';
 import { markShardDatabase } from '../../../drivers/mysql/sharded/shard-restore-marker';
 import { removeMarker } from '../../../drivers/mysql/logical/restore-marker';
-import { scriptedHostRunner } from '../../harness/scripted-host-runner';
+import { applyFailsSpoolLost, scriptedHostRunner } from '../../harness/scripted-host-runner';
 import { localWorkflows } from '../../../statemachines/local/local-workflows';
 
 const SHARDS = 8;
@@ -244,6 +245,34 @@ it('takes every shard whole when an incremental cannot extend its base (an index
   expect(await readCells(sampleConfig(asSample(targets, 'target'), SHARDS, 'changed'), targets)).toEqual(await readCells(config, sources));
 }, 300_000);
 
+it('says a restore that failed after it began writing left the shards part written, even when the host\'s spool went before its cleanup: the marks in the databases tell', async () => {
+  // Prepare: shard 2's cell table on the target held by an open transaction, so the restore's DROP of it times out once writing began; the spool goes before the cleanup runs
+  const onTarget = sampleConfig(asSample(targets, 'target'), SHARDS, 'cleanup_lost');
+  const place = onTarget.shards.find((s) => s.shard === 2)!;
+  const server = onTarget.servers.find((s) => s.name === place.server)!;
+  const holder = await targets[onTarget.servers.indexOf(server)].connect();
+  await holder.query(`CREATE DATABASE ${quoteId(place.database)}`);
+  await holder.query(`CREATE TABLE ${quoteId(place.database)}.cell (id INT)`);
+  await holder.query('START TRANSACTION');
+  await holder.query(`SELECT * FROM ${quoteId(place.database)}.cell`);
+  await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = 1'));
+  const hostRunner = applyFailsSpoolLost(rt.deps, rt.spoolRoot);
+
+  // Act
+  const failed = localWorkflows(rt, { waitMs: 10, retryIntervalMs: 10, definitions: shippedDefinitions(), hostRunner })
+    .restore({ backupId: backups[0], target: { servers: onTarget.servers, shards: onTarget.shards } });
+
+  // Assess: partial, naming shard databases that hold this restore's mark
+  try {
+    await expect(failed).rejects.toMatchObject({ code: 'STOPPED_BY_TEST' });
+    await expect(failed).rejects.toThrow(new RegExp(`target partial: the shard databases of target-1, target-2 hold part of backup ${backups[0]} .*; it wrote \\S+ on target-[12]`));
+  } finally {
+    await holder.query('COMMIT');
+    await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
+    await holder.end();
+  }
+}, 180_000);
+
 it('says a restore that failed on a corrupt chunk, before writing anything, left the target untouched', async () => {
   // Prepare: one chunk of the full backup altered in the store
   const manifest = (await rt.catalog.get(backups[0])).manifest;
@@ -262,3 +291,4 @@ it('says a restore that failed on a corrupt chunk, before writing anything, left
     await writeFile(file, original);
   }
 }, 120_000);
+
