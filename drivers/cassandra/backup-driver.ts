@@ -2,6 +2,8 @@
  * Backup side of the Cassandra driver. One node of the backup per node of the ring, each on its
  * host (SSM in AWS):
  *
+ *  0. a keyspace holding the mark of a restore into it that is not proven refused (restore-marks.ts),
+ *     here and again once the snapshot is taken;
  *  1. count and digest the node's primary token spans of every table (CQL: memtables and SSTables);
  *  2. `nodetool snapshot -t <backup id>` (the same tag on every node), which flushes the tables
  *     first (2.1 to 4.x, unless told `--skip-flush`): a `nodetool flush` before it would cost a
@@ -33,6 +35,7 @@ import { poolSnapshotFiles } from './pool-files';
 import { cassandraFactsSchema, cassandraRecord, type TableDigest, type TableFacts } from './records';
 import { nodeOfName, planNodes, readRing, withCluster } from './ring';
 import { readSchema, tableDirName, type TableSchema } from './schema-cql';
+import { refuseUnfinishedRestores } from './restore-marks';
 import { sstablesIncomplete, verifyStoredArtifacts } from './snapshot-checks';
 import { assertSnapshotHoldsRows, assertSSTablesComplete, listSnapshotFiles } from './snapshot-files';
 import type { TokenSpan } from './table-digest';
@@ -122,8 +125,10 @@ export class CassandraBackupDriver extends SpoolBackupDriver<CassandraConfig> {
 
       const modes = new Map<string, TableDigest['mode']>();
       for (const table of tables) modes.set(`${table.keyspace}.${table.table}`, await liveBytes(node.dataDirs, table) <= ctx.config.fullDigestMaxBytes ? 'full' : 'sample');
+      await refuseUnfinishedRestores(client, keyspaces);
       const before = await digestTables(client, tables, spans, modes, { findExpiring: true });
       await takeSnapshot(target, tag, keyspaces);
+      await refuseUnfinishedRestores(client, keyspaces); // a restore that began while the snapshot was taken
       ctx.logger.info('cassandra backup: snapshot taken', { node: node.address, tag, keyspaces, tables: tables.length });
 
       const files = await listSnapshotFiles(node.dataDirs, tables.map((t) => ({ keyspace: t.keyspace, table: t.table, dirName: tableDirName(t) })), tag);

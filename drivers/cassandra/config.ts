@@ -66,8 +66,9 @@ export function clusterChecks<T extends z.ZodType<{ username?: string; password?
 export const cassandraConfigSchema = clusterChecks(z.object({
   ...clusterFields,
   /**
-   * Keyspaces to back up (default every keyspace but the system ones). `system_auth` is backed up
-   * only when listed, and restored only when the restore asks for it.
+   * Keyspaces to back up (default every keyspace but the system ones and `dbbackup`, which holds
+   * the marks of unfinished restores). `system_auth` is backed up only when listed, and restored
+   * only when the restore asks for it.
    */
   keyspaces: z.array(keyspaceName).min(1).optional(),
   /**

@@ -7,13 +7,14 @@
  *     prepare  every host: the plan; the restored tables the target has hold no rows and, on
  *              this host's nodes, no deletions (target-tables.ts), or the restore is `force`d
  *     stage    every host: the SSTables it loads downloaded and verified (sha256)
- *     restore  first host: a table the target has of another shape refused; the schema created
+ *     restore  first host: the restored keyspaces marked as being restored (restore-marks.ts);
+ *              a table the target has of another shape refused; the schema created
  *              where missing (replication fitted to the target's nodes); with `force`, every
  *              restored table the target had truncated
  *     start    every host: refresh — the SSTables placed in the live table directories and
  *              `nodetool refresh`ed per table (4.x: `nodetool import`ed from the spool);
  *              sstableloader — streamed, table by table
- *     validate once: counts and digests over every backed-up node's token ranges
+ *     validate once: counts and digests over every backed-up node's token ranges; passed, the marks removed
  *
  * Nothing is truncated before every host holds its verified files, and nothing is loaded before
  * the truncation is done.
@@ -24,7 +25,7 @@ import type { Client } from 'cassandra-driver';
 import { downloadArtifacts } from '../../core/driver/download';
 import type { RestoreCleanup, RestoreProgress } from '../../core/driver/restore-cleanup';
 import { beginWritingTarget, doneWritingTarget, targetWritesAfterFailure } from '../../core/driver/target-writes';
-import type { JsonObject, NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, StoredArtifact, TransferOptions, ValidationReport } from '../../core/driver/types';
+import type { JsonObject, NodeRef, PreparedTarget, RestoreContext, RestoreDriver, RestoreResult, StagedFiles, StoredArtifact, TransferOptions, ValidationCheck, ValidationReport } from '../../core/driver/types';
 import { resolveInside } from '../../core/io/resolve-inside';
 import { backedUpNodes, schemaArtifact, type BackedUpNode } from './backed-up-nodes';
 import { cassandraEndpoint, nodeName } from './config';
@@ -39,6 +40,7 @@ import type { CassandraRestoreTarget } from './restore-target';
 import { validateRestoredTables } from './restore-validation';
 import { majorVersion, readRing, type RingNode, withCluster } from './ring';
 import { assertSameShapes, createMissingSchema, liveTableIds, type KeyspaceSchema } from './schema-cql';
+import { describeMark, markRestore, MARKS_TABLE, unmarkProvenRestore } from './restore-marks';
 import { loadSSTables } from './sstable-loader';
 import { placeSSTables, restoredArtifacts } from './sstable-placement';
 import { cassandraScratch } from './scratch';
@@ -166,6 +168,7 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
       // Read before the schema is created: a table created now holds nothing to truncate.
       const truncated = ctx.force ? await existingTables(client, tables) : [];
       await beginWritingTarget(ctx);
+      await markRestore(client, ring, { restoreId: ctx.restoreId, backupId: ctx.backup.backupId }, tablesByKeyspace(tables));
       const created = await createMissingSchema(client, restored);
       for (const table of truncated) await client.execute(`TRUNCATE ${qualifiedName(table.keyspace, table.table)}`);
       ctx.logger.info('cassandra restore: schema and tables ready', { created, truncated: truncated.map(tableKey), replicationLowered: lowered });
@@ -245,7 +248,7 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
     const tables = `the restored tables of ${ctx.target.contactPoints.join(', ')}`;
     return targetWritesAfterFailure(ctx, progress, {
       restored: `${tables} hold what this host loaded of backup ${ctx.backup.backupId}; the failure came after`,
-      partial: `${tables} may hold part of backup ${ctx.backup.backupId} (its schema created, forced tables truncated, part of the SSTables loaded): restore it again with force`,
+      partial: `${tables} may hold part of backup ${ctx.backup.backupId} (its schema created, forced tables truncated, part of the SSTables loaded; their keyspaces keep this restore's mark in ${MARKS_TABLE}, so a backup of them is refused): restore it again with force`,
       untouched: `${tables} were not written to from this host`,
     });
   }
@@ -257,4 +260,27 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
       return { ok: checks.every((c) => c.ok), checks };
     });
   }
+
+  /**
+   * Once the restore is proven, its marks go (restore-marks.ts), and those of earlier restores
+   * that wrote only tables it replaced; unproven, they stay, and a backup of the keyspaces is refused.
+   */
+  async afterValidation(ctx: Ctx, _result: RestoreResult, report: ValidationReport): Promise<ValidationCheck[]> {
+    return withCluster(ctx.target, async (client) => {
+      const { tables } = await plan(ctx, client);
+      const keyspaces = [...tablesByKeyspace(tables).keys()].join(', ');
+      if (!report.ok) {
+        return [{ name: 'restore-mark', ok: false, detail: `kept on keyspace ${keyspaces} (${MARKS_TABLE}): a backup of it is refused until a restore into it is proven` }];
+      }
+      const left = await unmarkProvenRestore(client, ctx.restoreId, tablesByKeyspace(tables));
+      return left.length === 0 ? [] : [{ name: 'restore-mark', ok: true, detail: `this restore's mark removed; marks of earlier restores that wrote other tables kept (${left.map(describeMark).join('; ')})` }];
+    });
+  }
+}
+
+/** The names of `tables` by keyspace. */
+function tablesByKeyspace(tables: readonly TableFacts[]): Map<string, string[]> {
+  const byKeyspace = new Map<string, string[]>();
+  for (const t of tables) byKeyspace.set(t.keyspace, [...(byKeyspace.get(t.keyspace) ?? []), t.table]);
+  return byKeyspace;
 }

@@ -12,6 +12,7 @@ import {
   keyspaceCql, tableCql, indexCql, indexNameGrammar, indexNameText, typeCql, typesUsedBy,
   type IndexNameGrammar, type KeyspaceMetadata, type TableMetadataLike, type TypeMetadataLike,
 } from './schema-text';
+import { MARKS_KEYSPACE } from './restore-marks';
 import { keyspaceNames, releaseVersion, schemaLayout, systemIndexes, systemTables, systemTypes, type SchemaLayout } from './system-schema';
 
 export interface TableSchema {
@@ -45,9 +46,9 @@ export interface KeyspaceSchema {
 
 const SYSTEM_KEYSPACES = new Set(['system', 'system_auth', 'system_traces', 'system_distributed', 'system_schema', 'system_views', 'system_virtual_schema']);
 
-/** True for the keyspaces Cassandra (or DSE) owns. */
+/** True for the keyspaces Cassandra (or DSE) owns, and the one of our restores' marks (restore-marks.ts): a backup takes them only when named. */
 export function isSystemKeyspace(name: string): boolean {
-  return SYSTEM_KEYSPACES.has(name) || name.startsWith('dse_');
+  return SYSTEM_KEYSPACES.has(name) || name.startsWith('dse_') || name === MARKS_KEYSPACE;
 }
 
 const ENGINE = 'cassandra';

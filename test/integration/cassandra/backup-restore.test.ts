@@ -139,19 +139,36 @@ it('restores into a 3-node cluster of the same tokens: validated by digests, and
   await target.stop();
 }, 900_000);
 
-it('restores into a fresh 1-node cluster (another topology) by sstableloader: replication fitted, validated, equal to the source', async () => {
+it('restores into a fresh 1-node cluster (another topology) by sstableloader: replication fitted, validated, equal to the source; a backup of it refused while a restore into it is unfinished', async () => {
   // Prepare: one node, one token the backup's ring does not have
   const target = await startTestCassandra('backup-one', { count: 1 });
   const expected = await readKeyspace(client, KEYSPACE);
   const description = restoreTargetOf(target);
+  const targetClient = await target.connect();
+  const backupOfTarget = () => rt.backup({ engine: 'cassandra', instance: 'restored', config: { ...clusterDescription(target), keyspaces: [KEYSPACE] } });
 
-  // Act (with a rate limit: the loader streams under its --throttle)
+  // Act: a first restore whose load fails for good once its schema is created
+  const stopped = scriptedHostRunner(rt.deps, {
+    'restore-start': { result: () => ({ ok: false, error: { name: 'PermanentError', code: 'STOPPED_BY_TEST', message: 'host lost before its load' } }) },
+  });
+  const failed = await localWorkflows(rt, { waitMs: 10, definitions: shippedDefinitions(), hostRunner: stopped })
+    .restore({ backupId: second.backupId, target: { ...description, method: 'auto' } }).catch((e: unknown) => e as Error);
+  const backupRefused = await backupOfTarget().catch((e: unknown) => e as Error);
+
+  // Assess: the target said partial, and a backup of it refused, naming the restore
+  expect(failed).toMatchObject({ code: 'STOPPED_BY_TEST', message: expect.stringMatching(/target partial: .*keep this restore's mark in dbbackup\.unfinished_restores, so a backup of them is refused/) });
+  expect(backupRefused).toMatchObject({ code: 'CASSANDRA_UNFINISHED_RESTORE' });
+  expect((backupRefused as Error).message).toMatch(new RegExp(`^a restore into keyspace ${KEYSPACE} \\(restore \\S+ of backup ${second.backupId}, writing ${KEYSPACE}\\.\\w+, .*\\) did not finish or was not proven`));
+
+  // Act: the restore again (its tables were created empty: no force needed), with a rate limit (the loader streams under its --throttle)
   const report = await rt.restore({ backupId: second.backupId, target: { ...description, method: 'auto' }, rateLimit: 100_000_000 });
 
   // Assess: every row of every node (RF 2 of 3 nodes: each row from two backups) in one node, once
   expect(report.validation.ok).toBe(true);
   expect(report.validation.checks.find((c) => c.name === 'rows-and-digests')).toMatchObject({ ok: true });
-  const targetClient = await target.connect();
+  // The proven restore took its mark and the failed attempt's (which wrote only tables it replaced) away: the target backs up.
+  expect((await targetClient.execute('SELECT restore_id FROM dbbackup.unfinished_restores')).rows).toEqual([]);
+  expect((await backupOfTarget()).backupId).toBeDefined();
   const keyspace = await targetClient.execute('SELECT strategy_options FROM system.schema_keyspaces WHERE keyspace_name = ?', [KEYSPACE]);
   expect(JSON.parse(keyspace.rows[0].strategy_options as string)).toEqual({ replication_factor: '1' });
   const restored = await readKeyspace(targetClient, KEYSPACE);
