@@ -167,8 +167,9 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
       await assertSameShapes(client, restored);
       // Read before the schema is created: a table created now holds nothing to truncate.
       const truncated = ctx.force ? await existingTables(client, tables) : [];
-      await beginWritingTarget(ctx);
+      // Marked before the spool notes the writing began: marking writes nothing the report calls the target.
       await markRestore(client, ring, { restoreId: ctx.restoreId, backupId: ctx.backup.backupId }, tablesByKeyspace(tables));
+      await beginWritingTarget(ctx);
       const created = await createMissingSchema(client, restored);
       for (const table of truncated) await client.execute(`TRUNCATE ${qualifiedName(table.keyspace, table.table)}`);
       ctx.logger.info('cassandra restore: schema and tables ready', { created, truncated: truncated.map(tableKey), replicationLowered: lowered });
