@@ -30,7 +30,7 @@ import { rowsReadBack } from './chunks-as-written';
 import { listProblems } from '../../../core/driver/validation-check';
 import type { ChunkStage } from './dump-pipeline';
 import { MARKER_TABLE, unfinishedRestoreRefused } from './restore-marker';
-import { dumpTables, listTables, type DumpTable } from './dump-planner';
+import { ROWS_ELSEWHERE_ENGINES, dumpTables, listTables, type DumpTable } from './dump-planner';
 import { tableKey } from '../shared/table-columns';
 import { detectServerVersion, type ServerVersion } from '../shared/version';
 import { sharedEncodePool } from '../shared/encode-pool';
@@ -182,9 +182,14 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
       throw new PermanentError(`nothing to back up: every database holds an unfinished restore (${visible.join(', ')})`, { code: 'MYSQL_NOTHING_TO_BACK_UP', engine: ENGINE });
     }
     const tables = listed.filter((t) => databases.includes(t.database));
-    const nonTransactional = tables.filter((t) => !t.transactional);
+    const rowsElsewhere = tables.filter((t) => ROWS_ELSEWHERE_ENGINES.has(t.engine.toLowerCase()));
+    if (rowsElsewhere.length > 0) {
+      logger.info('mysql backup: tables whose rows live elsewhere (FEDERATED, SPIDER, MERGE): their definitions backed up, not their rows', { tables: rowsElsewhere.map((t) => `${t.database}.${t.table}`) });
+    }
+    const dumpedTables = tables.filter((t) => !rowsElsewhere.includes(t));
+    const nonTransactional = dumpedTables.filter((t) => !t.transactional);
     logger.info('mysql backup: starting logical snapshot', {
-      server: version.text, databases, tables: tables.length, nonTransactional: nonTransactional.map((t) => `${t.database}.${t.table}`), parallelism: config.parallelism,
+      server: version.text, databases, tables: dumpedTables.length, nonTransactional: nonTransactional.map((t) => `${t.database}.${t.table}`), parallelism: config.parallelism,
     });
 
     const opened = await Promise.allSettled(Array.from({ length: config.parallelism }, (_, i) => openWorker(config, logger, i + 1)));
@@ -192,14 +197,14 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
     const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
 
-    const snapshot = await openConsistentSnapshot(control, workers, version, { nonTransactional: nonTransactional.length > 0, logger });
+    const snapshot = await openConsistentSnapshot(control, workers, version, { nonTransactional: nonTransactional.length > 0, logger, hold: dumpedTables });
     release = snapshot.release;
     logger.info('mysql backup: consistent snapshot open', { ...snapshot.consistency });
 
     let unlocked!: () => void;
     const lockReleased = new Promise<void>((resolve) => { unlocked = resolve; });
     if (!snapshot.locked) unlocked();
-    const dumped = dumpTables(workers, tables, {
+    const dumped = dumpTables(workers, dumpedTables, {
       sink,
       pool,
       chunkRows: config.chunkRows,
@@ -276,6 +281,7 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
         return { database, pre: schemaArtifact(database), post: postSchemaArtifact(database), ...(brokenViews.length > 0 ? { brokenViews } : {}) };
       }),
       ...(config.includeUsers ? { users: USERS_ARTIFACT } : {}),
+      ...(rowsElsewhere.length > 0 ? { rowsElsewhere: rowsElsewhere.map((t) => ({ database: t.database, table: t.table, engine: t.engine })) } : {}),
       chunkRows: config.chunkRows,
       compression: CHUNK_CODEC,
     };

@@ -120,8 +120,9 @@ export async function prepareLogicalTarget(ctx: Ctx): Promise<PreparedTarget> {
         { code: 'MYSQL_LOCAL_INFILE_DISABLED', engine: ENGINE },
       );
     }
-    await assertTargetKeepsNames(connection, mappings, facts.tables, describeServer(ctx.target));
-    await assertTargetEngines(connection, facts.tables, describeServer(ctx.target));
+    const everyTable = [...facts.tables, ...(facts.rowsElsewhere ?? [])];
+    await assertTargetKeepsNames(connection, mappings, everyTable, describeServer(ctx.target));
+    await assertTargetEngines(connection, everyTable, describeServer(ctx.target));
     const states = await inspectDatabases(connection, mappings.map((m) => m.target));
     const occupied = states.filter(holdsObjects);
     if (occupied.length > 0 && !ctx.force) throw targetNotEmpty(ctx, occupied.map(describeState));

@@ -213,7 +213,9 @@ export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): P
   const tables = facts.tables.map((t) => ({ facts: t, database: targetOf.get(t.database) ?? t.database }));
   const isPresent = (t: { database: string; facts: TableFacts }) => present.has(tableKey(t.database, stored(t.facts.table)));
   const missing = tables.filter((t) => !isPresent(t)).map((t) => `${t.database}.${t.facts.table}`);
-  const unlisted = unlistedTables(present, new Set(tables.map((t) => tableKey(t.database, stored(t.facts.table)))));
+  // Tables whose rows live elsewhere (FEDERATED, SPIDER, MERGE) are recorded without rows on purpose.
+  const elsewhere = (facts.rowsElsewhere ?? []).map((t) => tableKey(targetOf.get(t.database) ?? t.database, stored(t.table)));
+  const unlisted = unlistedTables(present, new Set([...tables.map((t) => tableKey(t.database, stored(t.facts.table))), ...elsewhere]));
   const readBack = readBackOf(result.endpoint.readBack);
   if (readBack && readBack.tables === tables.length && facts.digestAlgorithm === DIGEST_ALGORITHM) {
     const counted = await countRows(ctx, tables.filter(isPresent));

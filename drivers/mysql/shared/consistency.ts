@@ -19,7 +19,8 @@
 import type { Connection } from 'mysql2/promise';
 import { TransientError } from '../../../core/errors';
 import type { Logger } from '../../../core/logger';
-import { toMysqlError } from './errors';
+import { quoteId } from './connection';
+import { ER_NO_SUCH_TABLE, errnoOf, toMysqlError } from './errors';
 import { ENGINE, type MysqlConsistency } from './layout';
 import { binlogStatusPlan, commitBlockPlan, snapshotBinlogPlan, type ServerVersion } from './version';
 import { catalogText } from './catalog-text';
@@ -59,6 +60,15 @@ export interface OpenSnapshotOptions {
   nonTransactional: boolean;
   logger: Logger;
   /**
+   * Tables the backup reads: held (a shared metadata lock in the first worker's transaction, taken
+   * while commits and DDL are blocked) until the workers' transactions end, so that none can be
+   * altered, renamed or dropped between the read view opening and its rows being read — a
+   * consistent read does not see such DDL, and would read another table, or other columns, under
+   * the name (found by a hostile test: two tables swapped by RENAME under the snapshot were backed
+   * up each under the other's name).
+   */
+  hold?: ReadonlyArray<{ database: string; table: string }>;
+  /**
    * Runs on the control connection once the workers' read views are open, before the lock is
    * released: while nobody commits or changes a table (none is taken where none is needed: one
    * worker, no binary log). What it throws fails the snapshot.
@@ -84,8 +94,9 @@ export async function openConsistentSnapshot(
   options: OpenSnapshotOptions,
 ): Promise<ConsistentSnapshot> {
   const binlogEnabled = (await scalar(control, 'SELECT @@GLOBAL.log_bin')) === '1';
-  const needsLock = options.nonTransactional || workers.length > 1 || binlogEnabled;
   const plan = commitBlockPlan(version, { nonTransactional: options.nonTransactional });
+  // BACKUP STAGE also blocks DDL until the tables are held, and costs next to nothing: taken always.
+  const needsLock = options.nonTransactional || workers.length > 1 || binlogEnabled || plan.kind === 'backup-stage';
   const status = binlogStatusPlan(version);
 
   for (const worker of workers) {
@@ -144,6 +155,7 @@ export async function openConsistentSnapshot(
       }
     }
     consistency.snapshotAt = new Date().toISOString();
+    if (options.hold && workers.length > 0) await holdTables(workers[0], options.hold);
     await options.whileLocked?.(control);
     if (!options.nonTransactional) await release();
     await verifyWorkerSnapshots(workers, version, consistency);
@@ -158,6 +170,26 @@ export async function openConsistentSnapshot(
     },
     release,
   };
+}
+
+/** Tables held per statement: each statement opens its tables at once. */
+const HOLD_BATCH = 256;
+
+/**
+ * Takes a shared metadata lock on each of `tables` in `worker`'s transaction (a statement that
+ * opens them and reads no row), held until it ends: DDL on them then waits for the backup.
+ * @throws TransientError `MYSQL_SCHEMA_CHANGED` when one no longer exists (DDL before the lock)
+ */
+async function holdTables(worker: Connection, tables: ReadonlyArray<{ database: string; table: string }>): Promise<void> {
+  for (let at = 0; at < tables.length; at += HOLD_BATCH) {
+    const batch = tables.slice(at, at + HOLD_BATCH);
+    try {
+      await worker.query(batch.map((t) => `SELECT 1 FROM ${quoteId(t.database)}.${quoteId(t.table)} WHERE 0`).join(' UNION ALL '));
+    } catch (error) {
+      if (errnoOf(error) !== ER_NO_SUCH_TABLE) throw toMysqlError(error, 'holding the tables backed up');
+      throw new TransientError(`a table listed for the backup is gone (DDL while backing up: ${(error as Error).message}); retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: error });
+    }
+  }
 }
 
 /**

@@ -124,6 +124,8 @@ export const mysqlFactsSchema = z.looseObject({
   /** Schema artifacts (pre and post) per database, and the views in it the source could not resolve (schema-capture.ts: the restore creates them if it can, else goes on without them). */
   schema: z.array(z.object({ database: z.string(), pre: z.string(), post: z.string(), brokenViews: z.array(z.string()).optional() })),
   users: z.string().optional(),
+  /** Tables whose rows live elsewhere (dump-planner.ts ROWS_ELSEWHERE_ENGINES): their definitions are in the schema, their rows in no chunk, and a restore neither loads nor compares them. */
+  rowsElsewhere: z.array(z.object({ database: z.string(), table: z.string(), engine: z.string() })).optional(),
   binlogs: z.array(z.string()).optional(),
   /** How the table digests were computed (table-digest.ts); digests are only compared when it matches. */
   digestAlgorithm: z.string().optional(),

@@ -71,7 +71,8 @@ async function withGeneralLog<T>(act: () => Promise<T>): Promise<{ result: T; st
   try {
     const result = await act();
     const logged = await query<{ statement: string }>("SELECT CONVERT(argument USING utf8mb4) AS statement FROM mysql.general_log WHERE command_type = 'Query'");
-    return { result, statements: logged.map((r) => r.statement) };
+    // Less the statement that holds the tables backed up (consistency.ts), which reads no row.
+    return { result, statements: logged.map((r) => r.statement).filter((q) => !/^SELECT 1 FROM .* WHERE 0$/s.test(q)) };
   } finally {
     await admin.query('SET GLOBAL general_log = 0; TRUNCATE mysql.general_log; SET GLOBAL log_output = ?', [output]);
   }
@@ -411,6 +412,33 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     expect(alone.split(';')).toHaveLength(1);
     expect(readsOf('orders')).toEqual([together]); // read in the same query
     expect(taken.facts.tables.find((t) => t.table === 'customers')?.rows).toBe(Number((await query<{ n: string }>('SELECT COUNT(*) AS n FROM shop_innodb.customers'))[0].n));
+  });
+
+  it('holds every table it backs up from the moment its read view opens: two tables swapped by RENAME right then wait for the backup, which records each as it was', async () => {
+    // Prepare: a big table read first, then two tables of one shape; the rename sent as the read view opens
+    await query('CREATE DATABASE swapped');
+    await query('CREATE TABLE swapped.big (id INT PRIMARY KEY, pad CHAR(100) NOT NULL) ENGINE=InnoDB');
+    await query("INSERT INTO swapped.big SELECT seq, REPEAT('x', 100) FROM seq_1_to_200000");
+    await query('ANALYZE TABLE swapped.big');
+    await query('CREATE TABLE swapped.t1 (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB');
+    await query("INSERT INTO swapped.t1 VALUES (1, 'one')");
+    await query('CREATE TABLE swapped.t2 (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB');
+    await query("INSERT INTO swapped.t2 VALUES (2, 'two'), (3, 'two')");
+    const renamer = await source.connect();
+    let renaming: Promise<unknown> | undefined;
+    const rename = () => renamer.query('RENAME TABLE swapped.t1 TO swapped.tmp, swapped.t2 TO swapped.t1, swapped.tmp TO swapped.t2');
+    const ctx = { ...(await context({ databases: ['swapped'], parallelism: 1 })), logger: { ...silentLogger, info: (message: string) => { if (message === 'mysql backup: consistent snapshot open') renaming = rename(); } } };
+
+    // Act
+    const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
+    await renaming;
+    await renamer.end();
+
+    // Assess: each table as it was at the backup's point; the rename done once the backup ended
+    const rowsOf = (table: string) => taken.facts.tables.find((t) => t.table === table)?.rows;
+    expect([rowsOf('t1'), rowsOf('t2')]).toEqual([1, 2]);
+    expect(await query('SELECT id FROM swapped.t1 ORDER BY id')).toEqual([{ id: 2 }, { id: 3 }]);
+    await query('DROP DATABASE swapped');
   });
 
   it('writes each small table as one frame, read with others or alone, however many reads of the socket its rows came in', async () => {
@@ -755,7 +783,7 @@ describe('errors an operator can act on', () => {
 });
 
 describe('a server without binary logging', () => {
-  it('takes a consistent dump without coordinates and, with one worker, without any lock', async () => {
+  it('takes a consistent dump without coordinates and, with one worker, under no lock but the moment of BACKUP STAGE that holds its tables', async () => {
     // Prepare
     const dataDir = path.join(await tempDir('nobinlog'), 'data');
     await initializeDataDir(dataDir);
@@ -774,7 +802,7 @@ describe('a server without binary logging', () => {
     // Assess
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(taken.consistency).toEqual({
-      flavor: 'mariadb', serverVersion: expect.stringContaining('MariaDB'), lock: 'none', lockMs: 0, binlogEnabled: false, snapshotAt: expect.any(String),
+      flavor: 'mariadb', serverVersion: expect.stringContaining('MariaDB'), lock: 'backup-stage', lockMs: expect.any(Number), binlogEnabled: false, snapshotAt: expect.any(String),
     });
     expect(taken.facts.tables).toEqual([expect.objectContaining({ database: 'plain', table: 't', rows: 2 })]);
   });

@@ -449,6 +449,32 @@ describe('mysql logical restore', () => {
     await expect(assertTargetTimeZones(admin, ["SET SESSION time_zone = '+02:00'", "SET SESSION time_zone = 'Europe/Berlin'", 'CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1'], 'restoring b')).rejects.toMatchObject({ code: 'UNSUPPORTED_RESTORE', message: expect.stringMatching(/^restoring b: the target does not know the time zone Europe\/Berlin, which the backup's events were created in; .*Nothing was changed on the target$/) });
   }, 120_000);
 
+  it('backs up a FEDERATED table\'s definition, not its rows, and restores it without writing to the server it points at', async () => {
+    // Prepare: a FEDERATED table of the source pointing at a table of the source itself
+    await sourceAdmin.query("INSTALL SONAME 'ha_federatedx'");
+    await sourceAdmin.query("CREATE DATABASE remote_rows; CREATE TABLE remote_rows.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO remote_rows.t VALUES (1, 'one'), (2, 'two')");
+    await sourceAdmin.query(`CREATE DATABASE fed; CREATE TABLE fed.local_rows (id INT PRIMARY KEY); INSERT INTO fed.local_rows VALUES (7);
+      CREATE TABLE fed.ft (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=FEDERATED CONNECTION='mysql://root@127.0.0.1:${source.port}/remote_rows/t'`);
+    const backup = await backUp(source, 'fed', {});
+    await sourceAdmin.query('DELETE FROM remote_rows.t WHERE id = 2'); // the remote moves on after the backup
+    const target = await sharedTarget();
+    const admin = await connect(target);
+    await admin.query("INSTALL SONAME 'ha_federatedx'");
+
+    // Act
+    const { checks } = await restoreInto(target, {}, false, backup);
+
+    // Assess: the definition restored (reading the remote as it is now), the remote not written; the local table's rows restored and proven
+    expect((backup.facts as MysqlFacts).rowsElsewhere).toEqual([{ database: 'fed', table: 'ft', engine: 'FEDERATED' }]);
+    expect((backup.facts as MysqlFacts).tables.map((t) => t.table)).toEqual(['local_rows']);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect((await sourceAdmin.query('SELECT id FROM remote_rows.t ORDER BY id') as [unknown[], unknown])[0]).toEqual([{ id: 1 }]);
+    expect((await admin.query('SELECT id FROM fed.ft ORDER BY id') as [unknown[], unknown])[0]).toEqual([{ id: 1 }]);
+    expect((await admin.query('SELECT id FROM fed.local_rows') as [unknown[], unknown])[0]).toEqual([{ id: 7 }]);
+    await admin.query('DROP DATABASE fed');
+    await sourceAdmin.query('DROP DATABASE fed; DROP DATABASE remote_rows');
+  }, 120_000);
+
   it('under another name, renames the reference after a string ending in a backslash in a routine created under NO_BACKSLASH_ESCAPES: the copy reads its own tables', async () => {
     // Prepare
     await sourceAdmin.query("CREATE DATABASE nb; CREATE TABLE nb.cfg (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO nb.cfg VALUES (1, 'restored')");
