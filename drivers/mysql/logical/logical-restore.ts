@@ -12,8 +12,9 @@
  *    target databases it may drop (see restore-marker.ts for the rule), applies each pre-schema
  *    (CREATE DATABASE under the target name, tables, over several connections), loads the chunks
  *    in parallel with LOAD DATA LOCAL INFILE (chunk-load.ts: a statement per chunk, each table or
- *    key range read back and digested as soon as it is in), applies the post-schemas (views,
- *    routines, triggers, events — each enabled event created held, held-events.ts) and users.sql,
+ *    key range read back and digested as soon as it is in), creates users.sql's accounts and
+ *    roles, applies the post-schemas (views, routines, triggers, events — each enabled event
+ *    created held, held-events.ts), then users.sql's grants,
  *    and finally removes its markers — with a point-in-time replay to follow, only once that is
  *    done ({@link finishAfterReplay}).
  * 3. `validateTables` compares every table's presence, row count and digest (those the load read
@@ -450,7 +451,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     await closeSchema();
   }
 
-  // 3. Views, routines, triggers, events; then users; then what had to wait for others; and done:
+  // 3. Accounts; views, routines, triggers, events; grants; then what had to wait for others; and done:
   //    the databases are no longer an unfinished restore. (A new connection: the load may have
   //    outlasted the server's idle timeout.)
   const objects: Record<string, SchemaObjects> = {};
@@ -474,6 +475,16 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const eventsHeld: HeldEvent[] = [];
   await withSchemaConnection(ctx, where, async (connection) => {
     const pending: DeferredStatement[] = [];
+    // The accounts (roles too) before the objects, their grants after (a grant may name a routine):
+    // an object whose definer is a role says `DEFINER=`role`` (no host), which a server without
+    // that role yet takes for the user `role`@`%` (found by a hostile test: views, routines and
+    // events defined by a role came back defined by an account that does not exist).
+    const [accounts, grants] = facts.users ? partitionAccounts(withAccountsAsCreated(users)) : [[], []];
+    if (facts.users) {
+      if (replacedAccounts.length > 0) ctx.logger.warn('mysql restore: --force given, replacing accounts the target held otherwise', { accounts: replacedAccounts });
+      await replaceAccounts(connection, replacedAccounts);
+      pending.push(...await applyStatements(connection, accounts, { renames, where: 'users', mayGoWithout }));
+    }
     for (const mapping of mappings) {
       const schema = schemaOf.get(mapping.source);
       const statements = schema ? await statementsOf(schema.post) : [];
@@ -481,11 +492,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       const held = keepOneTimeEvents(holdEvents(statements, mapping.target, heldEventStatus(version), eventsHeld));
       pending.push(...await applyStatements(connection, held, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
     }
-    if (facts.users) {
-      if (replacedAccounts.length > 0) ctx.logger.warn('mysql restore: --force given, replacing accounts the target held otherwise', { accounts: replacedAccounts });
-      await replaceAccounts(connection, replacedAccounts);
-      pending.push(...await applyStatements(connection, withAccountsAsCreated(users), { renames, where: 'users', mayGoWithout }));
-    }
+    if (facts.users) pending.push(...await applyStatements(connection, grants, { renames, where: 'users', mayGoWithout }));
     const leftOut = await finishDeferred(connection, pending, mayGoWithout);
     for (const item of leftOut) {
       const view = definedObject(item.statement);
@@ -554,4 +561,10 @@ export async function releaseAfterValidation(ctx: Ctx, result: RestoreResult, re
  */
 export async function validateTables(ctx: Ctx, result: RestoreResult): Promise<ValidationCheck[]> {
   return validateRestoredTables(ctx, result);
+}
+
+/** users.sql's statements that create accounts and roles, and the rest (grants, default roles, the accounts' settings again), each in order. */
+function partitionAccounts(statements: readonly string[]): [string[], string[]] {
+  const creates = (statement: string) => /^\s*CREATE\s+(?:USER|ROLE)\b/i.test(statement);
+  return [statements.filter(creates), statements.filter((statement) => !creates(statement))];
 }

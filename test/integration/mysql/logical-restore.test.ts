@@ -449,6 +449,28 @@ describe('mysql logical restore', () => {
     await expect(assertTargetTimeZones(admin, ["SET SESSION time_zone = '+02:00'", "SET SESSION time_zone = 'Europe/Berlin'", 'CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1'], 'restoring b')).rejects.toMatchObject({ code: 'UNSUPPORTED_RESTORE', message: expect.stringMatching(/^restoring b: the target does not know the time zone Europe\/Berlin, which the backup's events were created in; .*Nothing was changed on the target$/) });
   }, 120_000);
 
+  it('restores a view and a routine whose definer is a role, with the backup\'s accounts, still defined by the role', async () => {
+    // Prepare: a role the target lacks, defining a view and a procedure
+    await sourceAdmin.query("CREATE ROLE reporting_role; CREATE DATABASE role_defined; CREATE TABLE role_defined.t (id INT PRIMARY KEY); INSERT INTO role_defined.t VALUES (1)");
+    await sourceAdmin.query('CREATE DEFINER=reporting_role VIEW role_defined.v AS SELECT id FROM role_defined.t; CREATE DEFINER=reporting_role PROCEDURE role_defined.p() SELECT COUNT(*) FROM role_defined.t');
+    const backup = await backUp(source, 'role_defined', { includeUsers: true });
+    const target = await sharedTarget();
+    const admin = await connect(target);
+
+    // Act
+    const { checks } = await restoreInto(target, {}, false, backup);
+
+    // Assess: the same definer as on the source (a role: no host)
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    const definers = async (connection: Connection) => (await connection.query(
+      "SELECT DEFINER AS d FROM information_schema.VIEWS WHERE TABLE_SCHEMA = 'role_defined' UNION ALL SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'role_defined'",
+    ) as [Array<{ d: string }>, unknown])[0].map((r) => r.d);
+    expect(await definers(admin)).toEqual(await definers(sourceAdmin));
+    expect(await definers(admin)).toEqual(['reporting_role@', 'reporting_role']); // a role: no host (a view's definer ends with its @)
+    await admin.query('DROP DATABASE role_defined');
+    await sourceAdmin.query('DROP DATABASE role_defined; DROP ROLE reporting_role');
+  }, 120_000);
+
   it('backs up a FEDERATED table\'s definition, not its rows, and restores it without writing to the server it points at', async () => {
     // Prepare: a FEDERATED table of the source pointing at a table of the source itself
     await sourceAdmin.query("INSTALL SONAME 'ha_federatedx'");
