@@ -96,26 +96,27 @@ export async function releaseHeldEvents(connection: Connection, held: readonly H
 }
 
 /**
- * A one-time event dropped once it has run: `ON SCHEDULE AT … ON COMPLETION NOT PRESERVE`, the
- * schedule being the statement's first and the completion the first after it (as `SHOW CREATE
- * EVENT` writes the header, before any COMMENT or body that may say the same words).
+ * An event dropped once its time has passed: `ON COMPLETION NOT PRESERVE`, the completion being the
+ * first after the schedule, which is the statement's first clause (as `SHOW CREATE EVENT` writes
+ * the header, before any COMMENT or body that may say the same words).
  */
-const ONE_TIME_NOT_PRESERVED = /^((?:(?!\bON\s+SCHEDULE\b)[\s\S])*\bON\s+SCHEDULE\s+AT\b(?:(?!\bON\s+COMPLETION\b)[\s\S])*\bON\s+COMPLETION\s+)NOT\s+(PRESERVE\b)/i;
+const NOT_PRESERVED = /^((?:(?!\bON\s+SCHEDULE\b)[\s\S])*\bON\s+SCHEDULE\b(?:(?!\bON\s+COMPLETION\b)[\s\S])*\bON\s+COMPLETION\s+)NOT\s+(PRESERVE\b)/i;
 
 /**
  * `statements` of a post-schema (applied in its database: the ALTER names the event alone, as the
- * CREATE does) with each one-time event that is not preserved (`AT … ON COMPLETION NOT PRESERVE`)
- * created preserved and then altered back: a server drops such an
- * event at its creation when its time has passed, though the source keeps it while it is
- * disabled (it never ran). The ALTER names the event's definer (without one it would become the
- * restoring user's).
+ * CREATE does) with each event that is not preserved (`ON COMPLETION NOT PRESERVE`) created
+ * preserved and then altered back: a server drops such an event at its creation when its time
+ * has passed (a one-time event's `AT`, a recurring one's `ENDS`), though the source keeps it while
+ * it has not run (disabled, or the event scheduler off; a hostile test's recurring event whose end
+ * had passed made every restore of its backup fail validation). The ALTER names the event's
+ * definer (without one it would become the restoring user's).
  */
-export function keepOneTimeEvents(statements: string[]): string[] {
+export function keepUnpreservedEvents(statements: string[]): string[] {
   return statements.flatMap((statement) => {
     const defined = definedObject(statement);
-    if (defined?.kind !== 'event' || !ONE_TIME_NOT_PRESERVED.test(statement)) return [statement];
+    if (defined?.kind !== 'event' || !NOT_PRESERVED.test(statement)) return [statement];
     const definer = definerOf(statement);
     const clause = definer ? `${definerClause(definer)} ` : '';
-    return [statement.replace(ONE_TIME_NOT_PRESERVED, '$1$2'), `ALTER ${clause}EVENT ${quoteId(defined.name)} ON COMPLETION NOT PRESERVE`];
+    return [statement.replace(NOT_PRESERVED, '$1$2'), `ALTER ${clause}EVENT ${quoteId(defined.name)} ON COMPLETION NOT PRESERVE`];
   });
 }

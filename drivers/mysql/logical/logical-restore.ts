@@ -48,7 +48,7 @@ import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, schemaArtifactsOf, type MysqlFacts } from '../shared/layout';
 import { ER_NO_SUCH_TABLE } from '../shared/errors';
 import { assertTargetAllows } from './target-privileges';
-import { holdEvents, keepOneTimeEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
+import { holdEvents, keepUnpreservedEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
 import { assertViewSourcesExist } from './target-view-sources';
 import { accountsToReplace, replaceAccounts, withAccountsAsCreated } from './target-accounts';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
@@ -489,7 +489,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       const schema = schemaOf.get(mapping.source);
       const statements = schema ? await statementsOf(schema.post) : [];
       objects[mapping.target] = objectsDefinedBy(statements);
-      const held = keepOneTimeEvents(holdEvents(statements, mapping.target, heldEventStatus(version), eventsHeld));
+      const held = keepUnpreservedEvents(holdEvents(statements, mapping.target, heldEventStatus(version), eventsHeld));
       pending.push(...await applyStatements(connection, held, { database: mapping.target, renames, where: `post-schema of ${mapping.source}`, mayGoWithout }));
     }
     if (facts.users) pending.push(...await applyStatements(connection, grants, { renames, where: 'users', mayGoWithout }));

@@ -564,11 +564,13 @@ describe('mysql logical restore', () => {
     await admin.query('DROP DATABASE named_r');
   }, 120_000);
 
-  it('restores a disabled one-time event whose time has passed and that is not preserved, which a server drops when it is created so, keeping its definer', async () => {
-    // Prepare: the source keeps it: disabled, it never ran
+  it('restores a disabled one-time event, and a recurring one, whose time has passed and that are not preserved, which a server drops when it is created so, keeping their definer', async () => {
+    // Prepare: the source keeps them: disabled, they never ran
     await sourceAdmin.query(`CREATE DATABASE once;
       CREATE DEFINER = 'once_owner'@'%' EVENT once.past ON SCHEDULE AT '2020-01-01 00:00:00' ON COMPLETION PRESERVE DISABLE DO SELECT 1;
-      ALTER DEFINER = 'once_owner'@'%' EVENT once.past ON COMPLETION NOT PRESERVE`);
+      ALTER DEFINER = 'once_owner'@'%' EVENT once.past ON COMPLETION NOT PRESERVE;
+      CREATE DEFINER = 'once_owner'@'%' EVENT once.ended ON SCHEDULE EVERY 1 DAY STARTS '2020-01-01 00:00:00' ENDS '2020-01-02 00:00:00' ON COMPLETION PRESERVE DISABLE DO SELECT 1;
+      ALTER DEFINER = 'once_owner'@'%' EVENT once.ended ON COMPLETION NOT PRESERVE`);
     const backup = await backUp(source, 'once', {});
     await sourceAdmin.query('DROP DATABASE once');
     const target = await sharedTarget();
@@ -579,8 +581,11 @@ describe('mysql logical restore', () => {
 
     // Assess
     expect(checks.filter((c) => !c.ok)).toEqual([]);
-    const [events] = await admin.query("SELECT EVENT_NAME AS name, STATUS AS status, ON_COMPLETION AS completion, DEFINER AS definer FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'once'") as [unknown[], unknown];
-    expect(events).toEqual([{ name: 'past', status: 'DISABLED', completion: 'NOT PRESERVE', definer: 'once_owner@%' }]);
+    const [events] = await admin.query("SELECT EVENT_NAME AS name, STATUS AS status, ON_COMPLETION AS completion, DEFINER AS definer FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'once' ORDER BY EVENT_NAME") as [unknown[], unknown];
+    expect(events).toEqual([
+      { name: 'ended', status: 'DISABLED', completion: 'NOT PRESERVE', definer: 'once_owner@%' },
+      { name: 'past', status: 'DISABLED', completion: 'NOT PRESERVE', definer: 'once_owner@%' },
+    ]);
     await admin.query('DROP DATABASE once');
   }, 120_000);
 

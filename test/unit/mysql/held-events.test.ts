@@ -1,5 +1,5 @@
 /** The events a logical restore creates held, so that none runs before the restore is proven (or while binlogs replay), and one-time events kept as the source has them. */
-import { heldEventStatement, holdEvents, keepOneTimeEvents, type HeldEvent } from '../../../drivers/mysql/logical/held-events';
+import { heldEventStatement, holdEvents, keepUnpreservedEvents, type HeldEvent } from '../../../drivers/mysql/logical/held-events';
 
 const enabled = "CREATE DEFINER=`root`@`127.0.0.1` EVENT `tick` ON SCHEDULE EVERY 1 SECOND STARTS '2026-12-05 22:59:50' ON COMPLETION NOT PRESERVE ENABLE COMMENT 'ON COMPLETION PRESERVE ENABLE' DO insert into t (note) values ('ON COMPLETION PRESERVE ENABLE')";
 
@@ -45,23 +45,26 @@ describe('holdEvents', () => {
   });
 });
 
-describe('keepOneTimeEvents', () => {
+describe('keepUnpreservedEvents', () => {
   const oneTime = "CREATE DEFINER=`app`@`%` EVENT `past` ON SCHEDULE AT '2020-01-01 00:00:00' ON COMPLETION NOT PRESERVE DISABLE COMMENT 'ON COMPLETION NOT PRESERVE' DO SELECT 1";
 
-  it('creates a one-time event that is not preserved preserved, then alters it back under its definer', () => {
-    expect(keepOneTimeEvents([oneTime])).toEqual([
+  it('creates a one-time or recurring event that is not preserved preserved, then alters it back under its definer', () => {
+    const recurring = "CREATE DEFINER=`app`@`%` EVENT `daily` ON SCHEDULE EVERY 1 DAY STARTS '2020-01-01 00:00:00' ENDS '2020-01-02 00:00:00' ON COMPLETION NOT PRESERVE ENABLE DO SELECT 1";
+    expect(keepUnpreservedEvents([oneTime, recurring])).toEqual([
       "CREATE DEFINER=`app`@`%` EVENT `past` ON SCHEDULE AT '2020-01-01 00:00:00' ON COMPLETION PRESERVE DISABLE COMMENT 'ON COMPLETION NOT PRESERVE' DO SELECT 1",
       'ALTER DEFINER=`app`@`%` EVENT `past` ON COMPLETION NOT PRESERVE',
+      "CREATE DEFINER=`app`@`%` EVENT `daily` ON SCHEDULE EVERY 1 DAY STARTS '2020-01-01 00:00:00' ENDS '2020-01-02 00:00:00' ON COMPLETION PRESERVE ENABLE DO SELECT 1",
+      'ALTER DEFINER=`app`@`%` EVENT `daily` ON COMPLETION NOT PRESERVE',
     ]);
   });
 
-  it('reads only the header: a preserved or recurring event whose comment says the words is left as it is, and so is every other statement', () => {
+  it('reads only the header: a preserved event whose comment says the words is left as it is, and so is every other statement', () => {
     const statements = [
       "CREATE DEFINER=`app`@`%` EVENT `kept` ON SCHEDULE AT '2020-01-01 00:00:00' ON COMPLETION PRESERVE ENABLE COMMENT 'was ON COMPLETION NOT PRESERVE' DO SELECT 1",
-      "CREATE DEFINER=`app`@`%` EVENT `daily` ON SCHEDULE EVERY 1 DAY STARTS '2020-01-01 00:00:00' ON COMPLETION NOT PRESERVE ENABLE COMMENT 'ON SCHEDULE AT x ON COMPLETION NOT PRESERVE' DO SELECT 1",
+      "CREATE DEFINER=`app`@`%` EVENT `daily` ON SCHEDULE EVERY 1 DAY STARTS '2020-01-01 00:00:00' ON COMPLETION PRESERVE ENABLE COMMENT 'ON SCHEDULE AT x ON COMPLETION NOT PRESERVE' DO SELECT 1",
       "CREATE VIEW `v` AS SELECT 'ON SCHEDULE AT ON COMPLETION NOT PRESERVE' AS s",
       "SET SESSION time_zone = 'SYSTEM'",
     ];
-    expect(keepOneTimeEvents(statements)).toEqual(statements);
+    expect(keepUnpreservedEvents(statements)).toEqual(statements);
   });
 });
