@@ -179,6 +179,9 @@ export function objectsCreatedBy(statements: readonly string[]): Set<string> {
   return names;
 }
 
+/** A statement granting or revoking privileges. */
+const GRANT_STATEMENT = /^\s*(?:GRANT|REVOKE)\b/i;
+
 /**
  * Rewrites the database names of `sql` according to `renames` (source name → target name); with
  * `objects`, not a two-part name that is a table's or alias's column ({@link namesDatabase});
@@ -207,10 +210,18 @@ export function renameDatabases(sql: string, renames: Renames, objects?: Renamed
   // The names the statement uses as a table, an alias or a column: alone, or last of a dotted name (`db.t`, `t.col`).
   const alone = new Set<string>();
   for (const token of identifiers(sql, i, mode)) if (!token.qualifies) alone.add(token.name.toLowerCase());
+  const grant = GRANT_STATEMENT.test(sql);
   for (const token of identifiers(sql, i, mode)) {
     const bareNumber = !token.quoted && /^\d+(e\d*)?$/i.test(token.name);
-    if (token.qualifies && !bareNumber && Object.hasOwn(renames, token.name)
-      && namesDatabase(sql, token.next, objects?.get(token.name), alone.has(token.name.toLowerCase()), mode)) replace(token.start, token.end, renames[token.name]);
+    if (!token.qualifies || bareNumber) continue;
+    if (Object.hasOwn(renames, token.name) && namesDatabase(sql, token.next, objects?.get(token.name), alone.has(token.name.toLowerCase()), mode)) {
+      replace(token.start, token.end, renames[token.name]);
+    } else if (grant && sql[skipSpace(sql, token.next + 1)] === '*') {
+      // A database-level grant names its database as a pattern, `_` and `%` escaped to stand for
+      // themselves (`a\_b`.*): the renamed database's name escaped the same way.
+      const source = token.name.replace(/\\([_%\\])/g, '$1');
+      if (source !== token.name && Object.hasOwn(renames, source)) replace(token.start, token.end, renames[source].replace(/[_%\\]/g, '\\$&'));
+    }
   }
   out.push(sql.slice(copied));
   return out.join('');

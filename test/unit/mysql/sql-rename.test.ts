@@ -136,6 +136,28 @@ describe('renameDatabases, knowing what each renamed database defines', () => {
   });
 });
 
+describe('renameDatabases of grants on a whole database', () => {
+  it('renames a database a grant names with its wildcards escaped, escaping the new name the same way; a name with no escape, or another database\'s, as before', () => {
+    // Act
+    const results = [
+      renameDatabases('GRANT SELECT, INSERT ON `a\\_b`.* TO `u`@`%`', { a_b: 'a_c%d' }),
+      renameDatabases('REVOKE SELECT ON `a\\_b`.* FROM `u`@`%`', { a_b: 'x' }),
+      renameDatabases('GRANT SELECT ON `a_b`.* TO `u`@`%`', { a_b: 'a_c' }),
+      renameDatabases('GRANT SELECT ON `a\\_bc`.* TO `u`@`%`', { a_b: 'a_c' }),
+      renameDatabases('GRANT SELECT ON `a\\_b`.`t` TO `u`@`%`', { a_b: 'a_c' }),
+    ];
+
+    // Assess
+    expect(results).toEqual([
+      'GRANT SELECT, INSERT ON `a\\_c\\%d`.* TO `u`@`%`',
+      'REVOKE SELECT ON `x`.* FROM `u`@`%`',
+      'GRANT SELECT ON `a_c`.* TO `u`@`%`',
+      'GRANT SELECT ON `a\\_bc`.* TO `u`@`%`',
+      'GRANT SELECT ON `a\\_b`.`t` TO `u`@`%`', // a table-level grant names its database as it is
+    ]);
+  });
+});
+
 describe('renameDatabases under NO_BACKSLASH_ESCAPES', () => {
   it('ends a string at its quote even after a backslash, so the reference after it is renamed', () => {
     // Prepare
