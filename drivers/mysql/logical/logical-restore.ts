@@ -52,7 +52,7 @@ import { holdEvents, keepUnpreservedEvents, releaseHeldEvents, stillHeld, type H
 import { assertViewSourcesExist } from './target-view-sources';
 import { accountsToReplace, replaceAccounts, withAccountsAsCreated } from './target-accounts';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
-import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
+import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, sequencesOfAllFirst, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
 import { objectsCreatedBy } from './sql-rename';
 import { definedObject, grantedTable, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
 import { createdTable } from './sql-rename';
@@ -416,8 +416,8 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
           // Many tables: created over `parallelism` connections at once (the server syncs each
           // table's files; one connection waits for every sync in turn), loaded as each exists.
           if (plan.loads.length >= MANY_TABLES) lanes.push(...await moreLanes(ctx, parallelism - 1));
-          for (const [mapping, rest] of rests) {
-            await createTables(connection, rest, mapping, renames, { lanes, signal, onCreated: (table) => created.arrive(tableKey(mapping.target, table), undefined) });
+          for (const [mapping, part] of sequencesOfAllFirst(rests)) {
+            await createTables(connection, part, mapping, renames, { lanes, signal, onCreated: (table) => created.arrive(tableKey(mapping.target, table), undefined) });
           }
           tablesCreated();
         } catch (error) {
@@ -436,7 +436,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       let columns: Map<string, ColumnInfo[]>;
       try {
         for (let i = 1; i < parallelism; i += 1) lanes.push(await openSchemaConnection(ctx.target));
-        for (const [mapping, rest] of rests) await createTables(connection, rest, mapping, renames, { lanes });
+        for (const [mapping, part] of sequencesOfAllFirst(rests)) await createTables(connection, part, mapping, renames, { lanes });
         columns = await columnsOfLoads(connection, plan.loads);
       } catch (error) {
         throw classifyTargetError(error, where);

@@ -166,6 +166,26 @@ function sequencesFirst(statements: string[]): string[] {
 }
 
 /**
+ * What {@link createDatabaseOf} left of several databases' pre-schemas, in parts to run in order:
+ * every database's sequences, then every database's other statements (each part after the file's
+ * leading session statements): a table may take its default from another database's sequence
+ * (`DEFAULT NEXTVAL(other.seq)`), which must exist when the table is created (found by a hostile
+ * test: a backup of two such databases could never be restored).
+ */
+export function sequencesOfAllFirst<M>(rests: ReadonlyArray<readonly [M, string[]]>): Array<[M, string[]]> {
+  const parts = rests.map(([mapping, statements]) => {
+    const found = statements.findIndex((statement) => !isSessionStatement(statement));
+    const lead = found < 0 ? statements.length : found;
+    const rest = statements.slice(lead);
+    return { mapping, lead: statements.slice(0, lead), sequences: rest.filter((s) => CREATES_SEQUENCE.test(s)), others: rest.filter((s) => !CREATES_SEQUENCE.test(s)) };
+  });
+  return [
+    ...parts.filter((p) => p.sequences.length > 0).map((p): [M, string[]] => [p.mapping, [...p.lead, ...p.sequences]]),
+    ...parts.map((p): [M, string[]] => [p.mapping, [...p.lead, ...p.others]]),
+  ];
+}
+
+/**
  * Runs what {@link createDatabaseOf} left of a pre-schema, calling `onCreated` with each table's
  * name once it exists. With `lanes` (more schema connections), the tables are created over all of
  * them at once: a table is a file the server creates and syncs, so 1 000 tables one after the

@@ -433,6 +433,29 @@ describe('mysql logical restore', () => {
     await sourceAdmin.query('DROP DATABASE zoned');
   }, 120_000);
 
+  it('restores a table whose default is another database\'s sequence, that database restored too, whichever comes first', async () => {
+    // Prepare: a_seq_user's table (its database restored first, by name) takes its ids from z_seq_owner's sequence
+    await sourceAdmin.query(`CREATE DATABASE z_seq_owner; CREATE SEQUENCE z_seq_owner.ids START WITH 10;
+      CREATE DATABASE a_seq_user; CREATE TABLE a_seq_user.items (id INT PRIMARY KEY DEFAULT NEXTVAL(z_seq_owner.ids), name VARCHAR(10));
+      INSERT INTO a_seq_user.items (name) VALUES ('first')`);
+    const backup = await backUp(source, 'a_seq_user', { databases: ['a_seq_user', 'z_seq_owner'] });
+    const target = await sharedTarget();
+    const admin = await connect(target);
+
+    // Act
+    const { checks } = await restoreInto(target, {}, false, backup);
+    await admin.query("INSERT INTO a_seq_user.items (name) VALUES ('second')");
+
+    // Assess: the rows, and the default still drawing from the sequence
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    const [rows] = await admin.query('SELECT id, name FROM a_seq_user.items ORDER BY id') as [Array<{ id: number; name: string }>, unknown];
+    expect(rows[0]).toEqual({ id: 10, name: 'first' });
+    expect(rows[1]).toEqual({ id: expect.any(Number), name: 'second' });
+    expect(rows[1].id).toBeGreaterThan(10); // past the source's cached range, as sequences restart (see the README)
+    await admin.query('DROP DATABASE a_seq_user; DROP DATABASE z_seq_owner');
+    await sourceAdmin.query('DROP DATABASE a_seq_user; DROP DATABASE z_seq_owner');
+  }, 120_000);
+
   it('refuses, before writing anything, a target that lacks a table\'s storage engine (it would make the table with another) or a time zone the backup\'s events were created in', async () => {
     // Prepare: an ARCHIVE table on the source, whose plugin the target has not loaded
     await sourceAdmin.query("INSTALL SONAME 'ha_archive'");
