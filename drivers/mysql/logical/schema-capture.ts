@@ -28,6 +28,7 @@ import { accountPrivileges } from '../shared/held-privileges';
 import { ENGINE } from '../shared/layout';
 import { routinesReadable, schemaReadPlan, type ServerVersion } from '../shared/version';
 import { catalogText } from '../shared/catalog-text';
+import { namesTlsStrings, tlsStringsOf, withTlsStringsEscaped, type TlsStrings } from './tls-requirements';
 
 /** The line that opens every statement of a schema artifact; the byte length of the statement follows it. */
 export const SCHEMA_STATEMENT_MARKER = '-- dbbackup:statement';
@@ -323,13 +324,15 @@ export async function captureUsers(connection: Connection, version: ServerVersio
   const grants: string[] = [];
   for (const a of accounts) {
     const who = a.role ? quoteId(a.user) : account(a.user, a.host);
+    let tls: TlsStrings = {};
     if (a.role) {
       creates.push(`CREATE ROLE IF NOT EXISTS ${who}`);
     } else {
       const { statement } = await showCreate(connection, `SHOW CREATE USER ${who}`, /^CREATE USER/i, `account ${a.user}@${a.host}`, plan.privilege);
-      creates.push(statement.replace(/^CREATE USER (?!IF NOT EXISTS)/i, 'CREATE USER IF NOT EXISTS '));
+      if (namesTlsStrings(statement)) tls = await tlsStringsOf(connection, version, a.user, a.host);
+      creates.push(withTlsStringsEscaped(statement, tls).replace(/^CREATE USER (?!IF NOT EXISTS)/i, 'CREATE USER IF NOT EXISTS '));
     }
-    for (const grant of await rows(connection, `SHOW GRANTS FOR ${who}`)) grants.push(catalogText(Object.values(grant)[0]));
+    for (const grant of await rows(connection, `SHOW GRANTS FOR ${who}`)) grants.push(withTlsStringsEscaped(catalogText(Object.values(grant)[0]), tls));
   }
   return { statements: [...creates, ...grants], accounts: accounts.map((a) => (a.role ? a.user : `${a.user}@${a.host}`)) };
 }

@@ -472,6 +472,28 @@ describe('mysql logical restore', () => {
     await expect(assertTargetTimeZones(admin, ["SET SESSION time_zone = '+02:00'", "SET SESSION time_zone = 'Europe/Berlin'", 'CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1'], 'restoring b')).rejects.toMatchObject({ code: 'UNSUPPORTED_RESTORE', message: expect.stringMatching(/^restoring b: the target does not know the time zone Europe\/Berlin, which the backup's events were created in; .*Nothing was changed on the target$/) });
   }, 120_000);
 
+  it('restores an account whose TLS subject holds a quote and whose issuer holds a backslash exactly, though the server prints them unescaped', async () => {
+    // Prepare: MariaDB's SHOW CREATE USER prints REQUIRE ISSUER '/C=a\\b' SUBJECT '/CN=x'y'
+    await sourceAdmin.query("CREATE DATABASE tls_accounts; CREATE TABLE tls_accounts.t (id INT PRIMARY KEY)");
+    await sourceAdmin.query("CREATE USER 'tls_user'@'%' REQUIRE SUBJECT '/CN=x''y' AND ISSUER '/C=a\\\\b' AND CIPHER 'EDH-RSA-DES-CBC3-SHA'");
+    const backup = await backUp(source, 'tls_accounts', { includeUsers: true });
+    const target = await sharedTarget();
+    const admin = await connect(target);
+
+    // Act
+    const { checks } = await restoreInto(target, {}, false, backup);
+
+    // Assess: the stored strings equal the source's, and they are what was asked for
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    const stored = async (connection: Connection) => (await connection.query(
+      "SELECT JSON_VALUE(Priv, '$.x509_subject') AS subject, JSON_VALUE(Priv, '$.x509_issuer') AS issuer, JSON_VALUE(Priv, '$.ssl_cipher') AS cipher FROM mysql.global_priv WHERE User = 'tls_user'",
+    ) as [unknown[], unknown])[0];
+    expect(await stored(admin)).toEqual(await stored(sourceAdmin));
+    expect(await stored(admin)).toEqual([{ subject: "/CN=x'y", issuer: '/C=a\\b', cipher: 'EDH-RSA-DES-CBC3-SHA' }]);
+    await admin.query("DROP DATABASE tls_accounts; DROP USER 'tls_user'@'%'");
+    await sourceAdmin.query("DROP DATABASE tls_accounts; DROP USER 'tls_user'@'%'");
+  }, 120_000);
+
   it('restores a view and a routine whose definer is a role, with the backup\'s accounts, still defined by the role', async () => {
     // Prepare: a role the target lacks, defining a view and a procedure
     await sourceAdmin.query("CREATE ROLE reporting_role; CREATE DATABASE role_defined; CREATE TABLE role_defined.t (id INT PRIMARY KEY); INSERT INTO role_defined.t VALUES (1)");
