@@ -46,7 +46,7 @@ import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult,
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
 import { ENGINE, recordedFacts, schemaArtifactsOf, type MysqlFacts } from '../shared/layout';
-import { ER_NO_SUCH_TABLE } from '../shared/errors';
+import { ER_NO_SUCH_TABLE, ER_SP_DOES_NOT_EXIST } from '../shared/errors';
 import { assertTargetAllows } from './target-privileges';
 import { holdEvents, keepUnpreservedEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
 import { assertViewSourcesExist } from './target-view-sources';
@@ -54,7 +54,7 @@ import { accountsToReplace, replaceAccounts, withAccountsAsCreated } from './tar
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, sequencesOfAllFirst, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
 import { objectsCreatedBy } from './sql-rename';
-import { definedObject, grantedTable, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
+import { definedObject, grantedRoutine, grantedTable, objectsDefinedBy, type SchemaObjects } from '../shared/schema-objects';
 import { createdTable } from './sql-rename';
 import { classifyTargetError, openSchemaConnection } from '../shared/target-connection';
 import {
@@ -457,19 +457,21 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
   const objects: Record<string, SchemaObjects> = {};
   const viewsLeftOut: string[] = [];
   // Views the source could not resolve (the backup warned of them), and grants on them, may be
-  // left out should the target refuse them too; so may the backup's accounts' grants on tables of
-  // databases this restore does not bring (users.sql holds every account's grants, a dropped
-  // table's that linger included), which the target has no table for. Anything else the target
-  // refuses fails the restore.
+  // left out should the target refuse them too; so may the backup's accounts' grants on tables and
+  // routines of databases this restore does not bring (users.sql holds every account's grants, a
+  // dropped table's that linger included), which the target has no table or routine for. Anything
+  // else the target refuses fails the restore.
   const brokenOf = new Map(mappings.map((m) => [m.target, new Set(schemaOf.get(m.source)?.brokenViews ?? [])]));
   const isBroken = (database: string | undefined, name: string) => database !== undefined && (brokenOf.get(database)?.has(name) ?? false);
   const mayGoWithout: MayGoWithout = ({ statement, database, error }) => {
     const defined = definedObject(statement);
     if (defined) return defined.kind === 'view' && isBroken(database, defined.name);
+    const errno = (error as { errno?: number }).errno;
+    const routine = grantedRoutine(statement);
+    if (routine) return !brokenOf.has(routine.database) && errno === ER_SP_DOES_NOT_EXIST;
     const granted = grantedTable(statement);
     if (granted === undefined) return false;
-    const noSuchTable = (error as { errno?: number }).errno === ER_NO_SUCH_TABLE;
-    return isBroken(granted.database, granted.name) || (!brokenOf.has(granted.database) && noSuchTable);
+    return isBroken(granted.database, granted.name) || (!brokenOf.has(granted.database) && errno === ER_NO_SUCH_TABLE);
   };
   // Enabled events are created held, and enabled once the restore is proven (held-events.ts).
   const eventsHeld: HeldEvent[] = [];
@@ -501,7 +503,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
       viewsLeftOut.push(`${item.database}.${view.name}`);
     }
     if (leftOut.length > 0) {
-      ctx.logger.warn('mysql restore: left out views the source could not resolve either (the backup warned of them), grants on them, and grants on tables of databases this restore does not bring that the target lacks; everything else is restored', {
+      ctx.logger.warn('mysql restore: left out views the source could not resolve either (the backup warned of them), grants on them, and grants on tables and routines of databases this restore does not bring that the target lacks; everything else is restored', {
         statements: leftOut.map((item) => `${item.statement.replace(/\s+/g, ' ').slice(0, 120)} (${item.error instanceof Error ? item.error.message : String(item.error)})`),
       });
     }

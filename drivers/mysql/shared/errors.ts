@@ -72,6 +72,7 @@ const STATEMENT_TIMEOUT_ERRNOS = new Set([1969, 3024]);
 export const ER_BAD_DB_ERROR = 1049;
 export const ER_BAD_FIELD_ERROR = 1054;
 export const ER_NO_SUCH_TABLE = 1146;
+export const ER_SP_DOES_NOT_EXIST = 1305;
 export const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
 export const ER_LOCK_WAIT_TIMEOUT = 1205;
 export const ER_LOCK_DEADLOCK = 1213;

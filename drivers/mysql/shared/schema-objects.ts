@@ -111,6 +111,14 @@ export function grantedTable(sql: string): { database: string; name: string } | 
   return match ? { database: unquote(match[1]), name: unquote(match[2]) } : undefined;
 }
 
+const ROUTINE_GRANT = new RegExp(`^GRANT\\s[\\s\\S]*?\\sON\\s+(?:PROCEDURE|FUNCTION|PACKAGE(?:\\s+BODY)?)\\s+(${IDENT})\\s*\\.\\s*(${IDENT})\\s+TO\\s`, 'i');
+
+/** The routine a routine-level `GRANT … ON PROCEDURE db.name TO …` (as SHOW GRANTS writes it) is on, if it is one. */
+export function grantedRoutine(sql: string): { database: string; name: string } | undefined {
+  const match = ROUTINE_GRANT.exec(normalise(sql));
+  return match ? { database: unquote(match[1]), name: unquote(match[2]) } : undefined;
+}
+
 /** The objects `statements` define. */
 export function objectsDefinedBy(statements: string[]): SchemaObjects {
   const objects = noSchemaObjects();

@@ -494,6 +494,25 @@ describe('mysql logical restore', () => {
     await sourceAdmin.query("DROP DATABASE tls_accounts; DROP USER 'tls_user'@'%'");
   }, 120_000);
 
+  it('restores the backup\'s accounts leaving out a grant on a routine of a database it does not bring, which the target lacks', async () => {
+    // Prepare: an account with a grant on a routine of another database, which the target lacks
+    await sourceAdmin.query("CREATE DATABASE granted_here; CREATE TABLE granted_here.t (id INT PRIMARY KEY); CREATE DATABASE routines_elsewhere; CREATE PROCEDURE routines_elsewhere.pr() SELECT 1");
+    await sourceAdmin.query("CREATE USER 'routine_user'@'%'; GRANT SELECT ON granted_here.* TO 'routine_user'@'%'; GRANT EXECUTE ON PROCEDURE routines_elsewhere.pr TO 'routine_user'@'%'");
+    const backup = await backUp(source, 'granted_here', { includeUsers: true });
+    const target = await sharedTarget();
+    const admin = await connect(target);
+
+    // Act
+    const { checks } = await restoreInto(target, {}, false, backup);
+
+    // Assess: the account and its grant on what the restore brought; not the one on the routine
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    const [grants] = await admin.query("SHOW GRANTS FOR 'routine_user'@'%'") as [Array<Record<string, string>>, unknown];
+    expect(grants.map((g) => Object.values(g)[0])).toEqual(['GRANT USAGE ON *.* TO `routine_user`@`%`', 'GRANT SELECT ON `granted_here`.* TO `routine_user`@`%`']);
+    await admin.query("DROP DATABASE granted_here; DROP USER 'routine_user'@'%'");
+    await sourceAdmin.query("DROP DATABASE granted_here; DROP DATABASE routines_elsewhere; DROP USER 'routine_user'@'%'");
+  }, 120_000);
+
   it('restores a view and a routine whose definer is a role, with the backup\'s accounts, still defined by the role', async () => {
     // Prepare: a role the target lacks, defining a view and a procedure
     await sourceAdmin.query("CREATE ROLE reporting_role; CREATE DATABASE role_defined; CREATE TABLE role_defined.t (id INT PRIMARY KEY); INSERT INTO role_defined.t VALUES (1)");
