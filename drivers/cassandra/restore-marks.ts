@@ -32,7 +32,6 @@ export const MARKS_TABLE = `${MARKS_KEYSPACE}.unfinished_restores`;
 const MARK_REPLICAS = 3;
 
 const ENGINE = 'cassandra';
-const QUORUM = { prepare: true, consistency: types.consistencies.quorum };
 
 /** A restore that began writing a keyspace and is not yet proven. */
 export interface RestoreMark {
@@ -45,7 +44,8 @@ export interface RestoreMark {
 
 async function run(client: Client, query: string, params: unknown[], what: string) {
   try {
-    return await client.execute(query, params, QUORUM);
+    // `types` read here, not at load: the CLI loads the client only when it talks to Cassandra.
+    return await client.execute(query, params, { prepare: true, consistency: types.consistencies.quorum });
   } catch (error) {
     throw cqlError(error, what);
   }
