@@ -50,7 +50,7 @@ import { ER_NO_SUCH_TABLE, ER_SP_DOES_NOT_EXIST } from '../shared/errors';
 import { assertTargetAllows } from './target-privileges';
 import { holdEvents, keepUnpreservedEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
 import { assertViewSourcesExist } from './target-view-sources';
-import { accountsToReplace, replaceAccounts, withAccountsAsCreated } from './target-accounts';
+import { accountsToReplace, assertTargetAuthPlugins, replaceAccounts, withAccountsAsCreated } from './target-accounts';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, sequencesOfAllFirst, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
 import { objectsCreatedBy } from './sql-rename';
@@ -381,6 +381,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     await assertViewSourcesExist(connection, posts, new Set(mappings.map((m) => m.source)), describeServer(ctx.target));
     await warnOfAbsentDefiners(connection, posts, facts.users !== undefined, ctx.logger);
     users = facts.users ? await statementsOf(facts.users) : [];
+    await assertTargetAuthPlugins(connection, users, describeServer(ctx.target));
     replacedAccounts = await accountsToReplace(connection, users, ctx.force, describeServer(ctx.target));
     renames = await withObjects();
     await clearTargets(ctx, connection, mappings, token);

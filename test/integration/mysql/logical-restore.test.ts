@@ -513,6 +513,22 @@ describe('mysql logical restore', () => {
     await sourceAdmin.query("DROP DATABASE granted_here; DROP DATABASE routines_elsewhere; DROP USER 'routine_user'@'%'");
   }, 120_000);
 
+  it('refuses, before writing anything, a restore of accounts whose authentication plugin the target has not loaded', async () => {
+    // Prepare: an account of the ed25519 plugin, which the target has not loaded
+    await sourceAdmin.query("INSTALL SONAME 'auth_ed25519'");
+    await sourceAdmin.query("CREATE DATABASE ed_accounts; CREATE TABLE ed_accounts.t (id INT PRIMARY KEY); CREATE USER 'ed_user'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('secret')");
+    const backup = await backUp(source, 'ed_accounts', { includeUsers: true })
+      .finally(() => sourceAdmin.query("DROP DATABASE ed_accounts; DROP USER 'ed_user'@'%'; UNINSTALL SONAME 'auth_ed25519'"));
+    const target = await sharedTarget();
+    const admin = await connect(target);
+
+    // Act / Assess
+    await expect(restoreInto(target, {}, false, backup)).rejects.toMatchObject({
+      code: 'UNSUPPORTED_RESTORE', message: expect.stringMatching(/has not loaded the authentication plugin ed25519 \(`ed_user`@`%`\) .*Nothing was changed on the target$/),
+    });
+    expect((await admin.query("SHOW DATABASES LIKE 'ed_accounts'") as [unknown[], unknown])[0]).toEqual([]);
+  }, 120_000);
+
   it('restores a view and a routine whose definer is a role, with the backup\'s accounts, still defined by the role', async () => {
     // Prepare: a role the target lacks, defining a view and a procedure
     await sourceAdmin.query("CREATE ROLE reporting_role; CREATE DATABASE role_defined; CREATE TABLE role_defined.t (id INT PRIMARY KEY); INSERT INTO role_defined.t VALUES (1)");

@@ -1,5 +1,5 @@
-/** What a restore applies of the backup's accounts after their grants: each CREATE USER again, as the ALTER USER the server takes. */
-import { withAccountsAsCreated } from '../../../drivers/mysql/logical/target-accounts';
+/** The backup's accounts as a restore reads them: the plugins they authenticate with, and each CREATE USER applied again after the grants, as the ALTER USER the server takes. */
+import { authPluginsOf, withAccountsAsCreated } from '../../../drivers/mysql/logical/target-accounts';
 
 describe('withAccountsAsCreated', () => {
   it('applies each account\'s CREATE USER again as ALTER USER after the grants, without MySQL 8\'s DEFAULT ROLE clause (ALTER USER takes it only alone)', () => {
@@ -20,5 +20,16 @@ describe('withAccountsAsCreated', () => {
       "ALTER USER `shop_intern`@`localhost` IDENTIFIED BY PASSWORD '*FB570FD7BFC5874C9CA4E411C526146CCAEAC578' ACCOUNT LOCK PASSWORD EXPIRE",
       "ALTER USER `app`@`%` IDENTIFIED WITH 'caching_sha2_password' AS 'hash' REQUIRE NONE PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK",
     ]);
+  });
+});
+
+describe('authPluginsOf', () => {
+  it('reads the plugins a CREATE USER names, MariaDB\'s and MySQL\'s forms, and none from a password alone', () => {
+    expect([
+      authPluginsOf("CREATE USER `a`@`%` IDENTIFIED VIA ed25519 USING 'ZIgUREUg5PVgQ6LskhXmO+eZLS0nC8be6HPjYWR4YJY' OR unix_socket"),
+      authPluginsOf("CREATE USER 'b'@'%' IDENTIFIED WITH 'caching_sha2_password' AS '$A$005$x' REQUIRE NONE"),
+      authPluginsOf("CREATE USER `c`@`%` IDENTIFIED BY PASSWORD '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19'"),
+      authPluginsOf('CREATE USER `d`@`%` PASSWORD EXPIRE'),
+    ]).toEqual([['ed25519', 'unix_socket'], ['caching_sha2_password'], [], []]);
   });
 });
