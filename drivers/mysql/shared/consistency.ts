@@ -60,7 +60,7 @@ export interface OpenSnapshotOptions {
   nonTransactional: boolean;
   logger: Logger;
   /**
-   * Tables the backup reads: held (a shared metadata lock in the first worker's transaction, taken
+   * Tables the backup reads: held (a shared metadata lock in every worker's transaction, taken
    * while commits and DDL are blocked) until the workers' transactions end, so that none can be
    * altered, renamed or dropped between the read view opening and its rows being read — a
    * consistent read does not see such DDL, and would read another table, or other columns, under
@@ -95,8 +95,8 @@ export async function openConsistentSnapshot(
 ): Promise<ConsistentSnapshot> {
   const binlogEnabled = (await scalar(control, 'SELECT @@GLOBAL.log_bin')) === '1';
   const plan = commitBlockPlan(version, { nonTransactional: options.nonTransactional });
-  // BACKUP STAGE also blocks DDL until the tables are held, and costs next to nothing: taken always.
-  const needsLock = options.nonTransactional || workers.length > 1 || binlogEnabled || plan.kind === 'backup-stage';
+  // BACKUP STAGE also blocks DDL until the tables are held, and costs next to nothing: taken whenever tables are held.
+  const needsLock = options.nonTransactional || workers.length > 1 || binlogEnabled || (plan.kind === 'backup-stage' && (options.hold?.length ?? 0) > 0);
   const status = binlogStatusPlan(version);
 
   for (const worker of workers) {
@@ -128,6 +128,8 @@ export async function openConsistentSnapshot(
   };
 
   try {
+    // Opened once before the lock, so that holding them under it finds them in the table cache.
+    if (options.hold && workers.length > 0) await holdTables(control, options.hold, HOLD_LOCK_WAIT_SECONDS);
     if (needsLock) {
       await control.query(`SET SESSION lock_wait_timeout = ${LOCK_WAIT_TIMEOUT_SECONDS}`);
       for (const sql of plan.prepare) await control.query(sql).catch((error: unknown) => { throw toMysqlError(error, `preparing the lock (${sql}; needs ${plan.privilege})`); });
@@ -155,7 +157,7 @@ export async function openConsistentSnapshot(
       }
     }
     consistency.snapshotAt = new Date().toISOString();
-    if (options.hold && workers.length > 0) await holdTables(workers[0], options.hold);
+    if (options.hold && workers.length > 0) await Promise.all(workers.map((worker) => holdTables(worker, options.hold!, HOLD_LOCK_WAIT_SECONDS)));
     await options.whileLocked?.(control);
     if (!options.nonTransactional) await release();
     await verifyWorkerSnapshots(workers, version, consistency);
@@ -176,20 +178,33 @@ export async function openConsistentSnapshot(
 const HOLD_BATCH = 256;
 
 /**
- * Takes a shared metadata lock on each of `tables` in `worker`'s transaction (a statement that
- * opens them and reads no row), held until it ends: DDL on them then waits for the backup.
- * @throws TransientError `MYSQL_SCHEMA_CHANGED` when one no longer exists (DDL before the lock)
+ * Seconds a worker waits for a table's metadata lock while it holds the tables, commits blocked
+ * meanwhile: a table locked by `LOCK TABLES … WRITE`, or an `ALTER` about to swap it in, fails the
+ * step (`MYSQL_BUSY`, retried) rather than stall every commit on the server.
  */
-async function holdTables(worker: Connection, tables: ReadonlyArray<{ database: string; table: string }>): Promise<void> {
+const HOLD_LOCK_WAIT_SECONDS = 10;
+
+/**
+ * Takes a shared metadata lock on each of `tables` (a statement that opens them and reads no row).
+ * In a worker's transaction, held until it ends: DDL on them then waits for the backup. Every
+ * worker holds every table: a worker that asked for a table's lock only when it came to read it
+ * would queue behind DDL waiting for another worker's, which waits for the dump — a hang no
+ * deadlock detector sees. With `lockWaitSeconds`, waits at most that long, then goes back to the
+ * session's default (its later reads ask for no lock it does not hold).
+ * @throws TransientError `MYSQL_SCHEMA_CHANGED` when one no longer exists (DDL before the lock), `MYSQL_BUSY` when a lock wait timed out
+ */
+async function holdTables(connection: Connection, tables: ReadonlyArray<{ database: string; table: string }>, lockWaitSeconds?: number): Promise<void> {
+  if (lockWaitSeconds !== undefined) await connection.query(`SET SESSION lock_wait_timeout = ${lockWaitSeconds}`);
   for (let at = 0; at < tables.length; at += HOLD_BATCH) {
     const batch = tables.slice(at, at + HOLD_BATCH);
     try {
-      await worker.query(batch.map((t) => `SELECT 1 FROM ${quoteId(t.database)}.${quoteId(t.table)} WHERE 0`).join(' UNION ALL '));
+      await connection.query(batch.map((t) => `SELECT 1 FROM ${quoteId(t.database)}.${quoteId(t.table)} WHERE 0`).join(' UNION ALL '));
     } catch (error) {
       if (errnoOf(error) !== ER_NO_SUCH_TABLE) throw toMysqlError(error, 'holding the tables backed up');
       throw new TransientError(`a table listed for the backup is gone (DDL while backing up: ${(error as Error).message}); retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: error });
     }
   }
+  if (lockWaitSeconds !== undefined) await connection.query('SET SESSION lock_wait_timeout = DEFAULT');
 }
 
 /**

@@ -427,7 +427,8 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     const renamer = await source.connect();
     let renaming: Promise<unknown> | undefined;
     const rename = () => renamer.query('RENAME TABLE swapped.t1 TO swapped.tmp, swapped.t2 TO swapped.t1, swapped.tmp TO swapped.t2');
-    const ctx = { ...(await context({ databases: ['swapped'], parallelism: 1 })), logger: { ...silentLogger, info: (message: string) => { if (message === 'mysql backup: consistent snapshot open') renaming = rename(); } } };
+    // Two workers: one that asked for a table's lock only as it came to read it would queue behind the waiting rename, which waits for the other's (a hang).
+    const ctx = { ...(await context({ databases: ['swapped'], parallelism: 2 })), logger: { ...silentLogger, info: (message: string) => { if (message === 'mysql backup: consistent snapshot open') renaming = rename(); } } };
 
     // Act
     const taken = await takeLogicalSnapshot(ctx, spoolSink(ctx.spoolDir));
@@ -439,7 +440,7 @@ describe('takeLogicalSnapshot + validateLogicalSnapshot', () => {
     expect([rowsOf('t1'), rowsOf('t2')]).toEqual([1, 2]);
     expect(await query('SELECT id FROM swapped.t1 ORDER BY id')).toEqual([{ id: 2 }, { id: 3 }]);
     await query('DROP DATABASE swapped');
-  });
+  }, 120_000);
 
   it('writes each small table as one frame, read with others or alone, however many reads of the socket its rows came in', async () => {
     // Prepare: tables of ~150 KB of rows each (a read of the socket holds 64 KB at most), small enough to be read together
