@@ -38,7 +38,7 @@ import { fitReplication } from './replication-fit';
 import { assertToolsFit, planRestore, plansOn, restoreHosts, restoredTables, shareOf, type NodePlan, type RestorePlan } from './restore-plan';
 import type { CassandraRestoreTarget } from './restore-target';
 import { validateRestoredTables } from './restore-validation';
-import { majorVersion, readRing, type RingNode, withCluster } from './ring';
+import { majorVersion, nodesPerDataCenter, readRing, type RingNode, withCluster } from './ring';
 import { assertSameShapes, createMissingSchema, liveTableIds, type KeyspaceSchema } from './schema-cql';
 import { describeMark, markRestore, MARKS_TABLE, unmarkProvenRestore } from './restore-marks';
 import { loadSSTables } from './sstable-loader';
@@ -70,13 +70,6 @@ function stagedFiles(dir: string, artifacts: readonly StoredArtifact[], wanted: 
     bytes += artifact.size;
   }
   return { files, bytes };
-}
-
-/** Nodes per data center of `ring`. */
-function nodesPerDataCenter(ring: readonly RingNode[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const node of ring) counts.set(node.dataCenter, (counts.get(node.dataCenter) ?? 0) + 1);
-  return counts;
 }
 
 /** sstableloader gets this long per table: 10 min, and 1 min more per 64 MiB. */

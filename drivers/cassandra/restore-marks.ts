@@ -20,13 +20,14 @@ import { PermanentError } from '../../core/errors';
 import { nameSome } from '../../core/name-some';
 import { cqlError } from './cql-errors';
 import { mapLiteral, qualifiedName } from './cql-text';
-import type { RingNode } from './ring';
-import { keyspaceNames, schemaLayout } from './system-schema';
+import { nodesPerDataCenter, type RingNode } from './ring';
+import { keyspaceNames, schemaLayout, systemTables } from './system-schema';
 
 /** The keyspace of the marks: a backup leaves it out unless asked for it by name (schema-cql.ts). */
 export const MARKS_KEYSPACE = 'dbbackup';
+const MARKS_TABLE_NAME = 'unfinished_restores';
 /** The table of the marks in {@link MARKS_KEYSPACE}. */
-export const MARKS_TABLE = `${MARKS_KEYSPACE}.unfinished_restores`;
+export const MARKS_TABLE = `${MARKS_KEYSPACE}.${MARKS_TABLE_NAME}`;
 
 /** Replicas of the marks in each data center, at most. */
 const MARK_REPLICAS = 3;
@@ -51,34 +52,51 @@ async function run(client: Client, query: string, params: unknown[], what: strin
   }
 }
 
-/** Whether the cluster has the marks' keyspace (none: no restore has marked anything). */
-async function hasMarks(client: Client): Promise<boolean> {
-  return (await keyspaceNames(client, await schemaLayout(client))).includes(MARKS_KEYSPACE);
+/** What the cluster has of the marks' keyspace and table (neither: no restore has marked anything). */
+async function marksSchema(client: Client): Promise<{ keyspace: boolean; table: boolean }> {
+  const layout = await schemaLayout(client);
+  if (!(await keyspaceNames(client, layout)).includes(MARKS_KEYSPACE)) return { keyspace: false, table: false };
+  return { keyspace: true, table: (await systemTables(client, layout, MARKS_KEYSPACE)).some((t) => t.table === MARKS_TABLE_NAME) };
 }
 
 /**
  * Marks `restore` as writing the `tables` of each keyspace (keyspace → table names), creating the
- * marks' keyspace and table first when the cluster lacks them (replicas in each data center of `ring`).
- * Idempotent: a retried step writes the same rows.
+ * marks' keyspace and table first when the cluster lacks them (replicas in each data center of
+ * `ring`; only then: Cassandra asks for the CREATE permission even when they exist). Idempotent: a
+ * retried step writes the same rows. A failure part way removes the marks it wrote, so that a
+ * target the report calls untouched is not refused to backups.
  */
 export async function markRestore(client: Client, ring: readonly RingNode[], restore: { restoreId: string; backupId: string }, tables: ReadonlyMap<string, readonly string[]>): Promise<void> {
-  if (!(await hasMarks(client))) {
-    const perDataCenter = new Map<string, number>();
-    for (const node of ring) perDataCenter.set(node.dataCenter, Math.min(MARK_REPLICAS, (perDataCenter.get(node.dataCenter) ?? 0) + 1));
+  const has = await marksSchema(client);
+  if (!has.keyspace) {
+    const perDataCenter = [...nodesPerDataCenter(ring)].map(([dataCenter, nodes]) => [dataCenter, Math.min(MARK_REPLICAS, nodes)] as const);
     const replication = mapLiteral([['class', 'NetworkTopologyStrategy'], ...perDataCenter]);
     await run(client, `CREATE KEYSPACE IF NOT EXISTS ${MARKS_KEYSPACE} WITH replication = ${replication}`, [], `creating keyspace ${MARKS_KEYSPACE} for the marks of unfinished restores`);
   }
-  await run(client, `CREATE TABLE IF NOT EXISTS ${MARKS_TABLE} (keyspace_name text, restore_id text, backup_id text, tables set<text>, started timestamp, PRIMARY KEY (keyspace_name, restore_id))`, [],
-    `creating table ${MARKS_TABLE}`);
-  for (const [keyspace, names] of tables) {
-    await run(client, `INSERT INTO ${MARKS_TABLE} (keyspace_name, restore_id, backup_id, tables, started) VALUES (?, ?, ?, ?, ?)`,
-      [keyspace, restore.restoreId, restore.backupId, [...names], new Date()], `marking keyspace ${keyspace} as being restored`);
+  if (!has.table) {
+    await run(client, `CREATE TABLE IF NOT EXISTS ${MARKS_TABLE} (keyspace_name text, restore_id text, backup_id text, tables set<text>, started timestamp, PRIMARY KEY (keyspace_name, restore_id))`, [],
+      `creating table ${MARKS_TABLE}`);
   }
+  const written: string[] = [];
+  try {
+    for (const [keyspace, names] of tables) {
+      await run(client, `INSERT INTO ${MARKS_TABLE} (keyspace_name, restore_id, backup_id, tables, started) VALUES (?, ?, ?, ?, ?)`,
+        [keyspace, restore.restoreId, restore.backupId, [...names], new Date()], `marking keyspace ${keyspace} as being restored`);
+      written.push(keyspace);
+    }
+  } catch (error) {
+    for (const keyspace of written) await removeMark(client, keyspace, restore.restoreId).catch(() => undefined);
+    throw error;
+  }
+}
+
+function removeMark(client: Client, keyspace: string, restoreId: string) {
+  return run(client, `DELETE FROM ${MARKS_TABLE} WHERE keyspace_name = ? AND restore_id = ?`, [keyspace, restoreId], `removing the restore mark of keyspace ${keyspace}`);
 }
 
 /** The marks on `keyspaces`: the restores into them that began writing and are not yet proven. */
 export async function restoreMarks(client: Client, keyspaces: readonly string[]): Promise<RestoreMark[]> {
-  if (keyspaces.length === 0 || !(await hasMarks(client))) return [];
+  if (keyspaces.length === 0 || !(await marksSchema(client)).table) return [];
   const marks: RestoreMark[] = [];
   for (const keyspace of keyspaces) {
     const found = await run(client, `SELECT restore_id, backup_id, tables FROM ${MARKS_TABLE} WHERE keyspace_name = ?`, [keyspace], `reading the restore marks of keyspace ${keyspace}`);
@@ -102,7 +120,7 @@ export async function unmarkProvenRestore(client: Client, restoreId: string, tab
       left.push(mark);
       continue;
     }
-    await run(client, `DELETE FROM ${MARKS_TABLE} WHERE keyspace_name = ? AND restore_id = ?`, [mark.keyspace, mark.restoreId], `removing the restore mark of keyspace ${mark.keyspace}`);
+    await removeMark(client, mark.keyspace, mark.restoreId);
   }
   return left;
 }

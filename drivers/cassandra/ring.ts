@@ -51,6 +51,13 @@ export function majorVersion(release: string): number {
   return Number.parseInt(release, 10) || 0;
 }
 
+/** Nodes per data center of `ring`. */
+export function nodesPerDataCenter(ring: readonly Pick<RingNode, 'dataCenter'>[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const node of ring) counts.set(node.dataCenter, (counts.get(node.dataCenter) ?? 0) + 1);
+  return counts;
+}
+
 /** Every node of the ring, by address. */
 export function readRing(client: Client): RingNode[] {
   return client.hosts.values().map((host) => ({
