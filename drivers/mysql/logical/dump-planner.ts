@@ -39,14 +39,6 @@ import { catalogText } from '../shared/catalog-text';
 /** Engines whose tables are read from the consistent snapshot; every other engine is non-transactional. */
 export const TRANSACTIONAL_ENGINES: ReadonlySet<string> = new Set(['innodb']);
 
-/**
- * Engines whose tables hold no rows of their own: FEDERATED and SPIDER read and write another
- * server's tables, MERGE the MyISAM tables it unites (dumped themselves). Their definitions are
- * backed up, their rows not: a restore that loaded them would write them there — into another
- * server, which no restore target names (found by a hostile test: a row deleted on the remote came
- * back). `mysqldump` leaves out the rows of FEDERATED and MERGE tables too.
- */
-export const ROWS_ELSEWHERE_ENGINES: ReadonlySet<string> = new Set(['federated', 'spider', 'mrg_myisam', 'mrg_isam']);
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 

@@ -23,14 +23,14 @@ import { describeServer, openDataConnection, openTextConnection, type Connection
 import { openConsistentSnapshot } from '../shared/consistency';
 import { ER_NO_SUCH_TABLE, errnoOf, toMysqlError } from '../shared/errors';
 import {
-  ENGINE, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, recordedFacts, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
+  ENGINE, ROWS_ELSEWHERE_ENGINES, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, recordedFacts, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from '../shared/layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
 import { rowsReadBack } from './chunks-as-written';
 import { listProblems } from '../../../core/driver/validation-check';
 import type { ChunkStage } from './dump-pipeline';
 import { MARKER_TABLE, unfinishedRestoreRefused } from './restore-marker';
-import { ROWS_ELSEWHERE_ENGINES, dumpTables, listTables, type DumpTable } from './dump-planner';
+import { dumpTables, listTables, type DumpTable } from './dump-planner';
 import { tableKey } from '../shared/table-columns';
 import { detectServerVersion, type ServerVersion } from '../shared/version';
 import { sharedEncodePool } from '../shared/encode-pool';

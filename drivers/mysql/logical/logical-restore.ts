@@ -45,12 +45,12 @@ import { selectArtifacts } from '../shared/artifact-select';
 import { columnsOfLoads, expectedRowsOf, loadOrder, loadTables, type LoadResult, type ReadBack, type TableLoad } from './chunk-load';
 import { describeServer, quoteId } from '../shared/connection';
 import type { MysqlRestoreTarget } from '../config';
-import { ENGINE, recordedFacts, schemaArtifactsOf, type MysqlFacts } from '../shared/layout';
+import { ENGINE, recordedFacts, rowsElsewhereApart, schemaArtifactsOf, type MysqlFacts } from '../shared/layout';
 import { ER_NO_SUCH_TABLE, ER_SP_DOES_NOT_EXIST } from '../shared/errors';
 import { assertTargetAllows } from './target-privileges';
 import { holdEvents, keepUnpreservedEvents, releaseHeldEvents, stillHeld, type HeldEvent } from './held-events';
 import { assertViewSourcesExist } from './target-view-sources';
-import { accountsToReplace, assertTargetAuthPlugins, replaceAccounts, withAccountsAsCreated } from './target-accounts';
+import { accountsToReplace, assertTargetAuthPlugins, partitionAccounts, replaceAccounts, withAccountsAsCreated } from './target-accounts';
 import { createdBySpool, MARKER_TABLE, newRestoreToken, readMarker, recordCreated, removeMarker, writeMarker } from './restore-marker';
 import { applyStatements, createDatabaseOf, createTables, finishDeferred, schemaStatements, sequencesOfAllFirst, type DeferredStatement, type MayGoWithout, type Renames } from './schema-apply';
 import { objectsCreatedBy } from './sql-rename';
@@ -77,7 +77,7 @@ export function logicalFacts(ctx: Ctx): MysqlFacts {
   if (marked) {
     throw new PermanentError(`backup ${ctx.backup.backupId} holds a table named ${MARKER_TABLE}, the restore's own marker name`, { code: 'INVALID_BACKUP', engine: ENGINE });
   }
-  return facts;
+  return rowsElsewhereApart(facts);
 }
 
 function targetNotEmpty(ctx: Ctx, described: string[]): PermanentError {
@@ -564,10 +564,4 @@ export async function releaseAfterValidation(ctx: Ctx, result: RestoreResult, re
  */
 export async function validateTables(ctx: Ctx, result: RestoreResult): Promise<ValidationCheck[]> {
   return validateRestoredTables(ctx, result);
-}
-
-/** users.sql's statements that create accounts and roles, and the rest (grants, default roles, the accounts' settings again), each in order. */
-function partitionAccounts(statements: readonly string[]): [string[], string[]] {
-  const creates = (statement: string) => /^\s*CREATE\s+(?:USER|ROLE)\b/i.test(statement);
-  return [statements.filter(creates), statements.filter((statement) => !creates(statement))];
 }

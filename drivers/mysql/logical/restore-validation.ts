@@ -14,7 +14,7 @@ import { mapLimitedWith } from '../../../core/concurrency';
 import { nameSome } from '../../../core/name-some';
 import type { RestoreContext, RestoreResult, ValidationCheck } from '../../../core/driver/types';
 import type { MysqlRestoreTarget } from '../config';
-import { SYSTEM_DATABASES, recordedFacts, type MysqlFacts, type TableFacts } from '../shared/layout';
+import { SYSTEM_DATABASES, recordedFacts, rowsElsewhereApart, type MysqlFacts, type TableFacts } from '../shared/layout';
 import { objectsOnServer, SCHEMA_OBJECT_KINDS, type SchemaObjects } from '../shared/schema-objects';
 import { DIGEST_ALGORITHM } from '../shared/table-digest';
 import { digestTable } from '../shared/table-reader';
@@ -192,7 +192,7 @@ function checksAsLoaded(readBack: ReadBack, counted: Array<{ name: string; rows:
  * (`physical.prepareCheck: false`), the readable-tables check and a note that nothing was compared.
  */
 export async function validateRestoredTables(ctx: Ctx, result: RestoreResult): Promise<ValidationCheck[]> {
-  const facts = recordedFacts(ctx.backup);
+  const facts = rowsElsewhereApart(recordedFacts(ctx.backup));
   if (withoutTableFacts(facts)) return validateWithoutTableFacts(ctx);
   const mappings = mapDatabases(facts, ctx.target.renameDatabases);
   const targetOf = new Map(mappings.map((m) => [m.source, m.target]));

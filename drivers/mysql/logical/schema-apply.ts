@@ -159,10 +159,16 @@ const CREATES_SEQUENCE = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?SEQUENCE\b/i;
  * first list them among the tables by name.
  */
 function sequencesFirst(statements: string[]): string[] {
-  const lead = statements.findIndex((statement) => !isSessionStatement(statement));
-  if (lead < 0) return statements;
-  const rest = statements.slice(lead);
-  return [...statements.slice(0, lead), ...rest.filter((s) => CREATES_SEQUENCE.test(s)), ...rest.filter((s) => !CREATES_SEQUENCE.test(s))];
+  const { lead, sequences, others } = sequencesApart(statements);
+  return [...lead, ...sequences, ...others];
+}
+
+/** A pre-schema's leading session statements, its sequences, and the rest, each in order. */
+function sequencesApart(statements: string[]): { lead: string[]; sequences: string[]; others: string[] } {
+  const found = statements.findIndex((statement) => !isSessionStatement(statement));
+  const at = found < 0 ? statements.length : found;
+  const rest = statements.slice(at);
+  return { lead: statements.slice(0, at), sequences: rest.filter((s) => CREATES_SEQUENCE.test(s)), others: rest.filter((s) => !CREATES_SEQUENCE.test(s)) };
 }
 
 /**
@@ -173,12 +179,7 @@ function sequencesFirst(statements: string[]): string[] {
  * test: a backup of two such databases could never be restored).
  */
 export function sequencesOfAllFirst<M>(rests: ReadonlyArray<readonly [M, string[]]>): Array<[M, string[]]> {
-  const parts = rests.map(([mapping, statements]) => {
-    const found = statements.findIndex((statement) => !isSessionStatement(statement));
-    const lead = found < 0 ? statements.length : found;
-    const rest = statements.slice(lead);
-    return { mapping, lead: statements.slice(0, lead), sequences: rest.filter((s) => CREATES_SEQUENCE.test(s)), others: rest.filter((s) => !CREATES_SEQUENCE.test(s)) };
-  });
+  const parts = rests.map(([mapping, statements]) => ({ mapping, ...sequencesApart(statements) }));
   return [
     ...parts.filter((p) => p.sequences.length > 0).map((p): [M, string[]] => [p.mapping, [...p.lead, ...p.sequences]]),
     ...parts.map((p): [M, string[]] => [p.mapping, [...p.lead, ...p.others]]),

@@ -101,11 +101,38 @@ export function withAccountsAsCreated(statements: readonly string[]): string[] {
   return [...statements, ...createdAccounts(statements).map(({ created }) => created.replace(/^CREATE USER /i, 'ALTER USER ').replace(DEFAULT_ROLE, ''))];
 }
 
-/** The authentication plugins a `CREATE USER` names (`IDENTIFIED VIA ed25519 USING … OR unix_socket`, MySQL's `IDENTIFIED WITH 'caching_sha2_password'`). */
+/** users.sql's statements that create accounts and roles, and the rest (grants, default roles, the accounts' settings again), each in order. */
+export function partitionAccounts(statements: readonly string[]): [string[], string[]] {
+  const creates = (statement: string) => /^\s*CREATE\s+(?:USER|ROLE)\b/i.test(statement);
+  return [statements.filter(creates), statements.filter((statement) => !creates(statement))];
+}
+
+/** A plugin of an `IDENTIFIED VIA|WITH` list, bare or quoted. */
+const PLUGIN = /^\s*(['`"]?)(\w+)\1/;
+/** What may follow a plugin: its `USING`/`AS`/`BY` string (or `PASSWORD('…')`). */
+const PLUGIN_STRING = /^\s*(?:USING|AS|BY)\s+(?:PASSWORD\s*\(\s*)?'(?:[^'\\]|\\[\s\S]|'')*'(?:\s*\))?/i;
+
+/**
+ * The authentication plugins a `CREATE USER` names: `IDENTIFIED VIA ed25519 USING '…' OR
+ * unix_socket` (MariaDB), `IDENTIFIED WITH 'caching_sha2_password' AS '…'` (MySQL). The list is
+ * read plugin by plugin, each one's string skipped, so what follows it (`WITH MAX_QUERIES_PER_HOUR`,
+ * an `ATTRIBUTE`) is not taken for one.
+ */
 export function authPluginsOf(statement: string): string[] {
-  const at = statement.search(/\bIDENTIFIED\s+(?:VIA|WITH)\b/i);
-  if (at < 0) return [];
-  const plugins = [...statement.slice(at).matchAll(/\b(?:VIA|WITH|OR)\s+'?([A-Za-z0-9_]+)'?/gi)].map((m) => m[1].toLowerCase());
+  const at = /\bIDENTIFIED\s+(?:VIA|WITH)\b/i.exec(statement);
+  if (!at) return [];
+  let rest = statement.slice(at.index + at[0].length);
+  const plugins: string[] = [];
+  for (;;) {
+    const plugin = PLUGIN.exec(rest);
+    if (!plugin) break;
+    plugins.push(plugin[2].toLowerCase());
+    rest = rest.slice(plugin[0].length);
+    rest = rest.slice(PLUGIN_STRING.exec(rest)?.[0].length ?? 0);
+    const or = /^\s*OR\b/i.exec(rest);
+    if (!or) break;
+    rest = rest.slice(or[0].length);
+  }
   return [...new Set(plugins)];
 }
 

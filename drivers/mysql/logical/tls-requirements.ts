@@ -10,7 +10,7 @@
  */
 import { escape as escapeLiteral, type Connection } from 'mysql2/promise';
 import { catalogText } from '../shared/catalog-text';
-import type { ServerVersion } from '../shared/version';
+import { atLeast, type ServerVersion } from '../shared/version';
 
 /** The strings of an account's TLS requirements, by the keyword that introduces each. */
 export type TlsStrings = Partial<Record<'ISSUER' | 'SUBJECT' | 'CIPHER', string>>;
@@ -20,8 +20,7 @@ export const namesTlsStrings = (statement: string): boolean => /\bREQUIRE\b[\s\S
 
 /** The TLS strings stored for account `user`@`host` (MariaDB 10.4+: `mysql.global_priv`; else `mysql.user`). */
 export async function tlsStringsOf(connection: Connection, version: ServerVersion, user: string, host: string): Promise<TlsStrings> {
-  const modern = version.flavor === 'mariadb' && (version.major > 10 || (version.major === 10 && version.minor >= 4));
-  const sql = modern
+  const sql = version.flavor === 'mariadb' && atLeast(version, 10, 4)
     ? "SELECT JSON_VALUE(Priv, '$.x509_issuer') AS issuer, JSON_VALUE(Priv, '$.x509_subject') AS subject, JSON_VALUE(Priv, '$.ssl_cipher') AS cipher FROM mysql.global_priv WHERE User = ? AND Host = ?"
     : 'SELECT x509_issuer AS issuer, x509_subject AS subject, ssl_cipher AS cipher FROM mysql.user WHERE User = ? AND Host = ?';
   const [rows] = await connection.query(sql, [user, host]) as [Array<Record<string, unknown>>, unknown];

@@ -116,6 +116,15 @@ export const tableFactsSchema = z.object({
 });
 export type TableFacts = z.infer<typeof tableFactsSchema>;
 
+/**
+ * Engines whose tables hold no rows of their own: FEDERATED and SPIDER read and write another
+ * server's tables, MERGE the MyISAM tables it unites (dumped themselves). Their definitions are
+ * backed up, their rows not: a restore that loaded them would write them there — into another
+ * server, which no restore target names (found by a hostile test: a row deleted on the remote came
+ * back). `mysqldump` leaves out the rows of FEDERATED and MERGE tables too.
+ */
+export const ROWS_ELSEWHERE_ENGINES: ReadonlySet<string> = new Set(['federated', 'spider', 'mrg_myisam', 'mrg_isam']);
+
 /** `facts` of a MySQL backup manifest (the plugin's `recordSchemas.facts`). */
 export const mysqlFactsSchema = z.looseObject({
   mode: z.enum(['logical', 'physical']),
@@ -124,7 +133,7 @@ export const mysqlFactsSchema = z.looseObject({
   /** Schema artifacts (pre and post) per database, and the views in it the source could not resolve (schema-capture.ts: the restore creates them if it can, else goes on without them). */
   schema: z.array(z.object({ database: z.string(), pre: z.string(), post: z.string(), brokenViews: z.array(z.string()).optional() })),
   users: z.string().optional(),
-  /** Tables whose rows live elsewhere (dump-planner.ts ROWS_ELSEWHERE_ENGINES): their definitions are in the schema, their rows in no chunk, and a restore neither loads nor compares them. */
+  /** Tables whose rows live elsewhere ({@link ROWS_ELSEWHERE_ENGINES}): their definitions are in the schema, their rows in no chunk, and a restore neither loads nor compares them. */
   rowsElsewhere: z.array(z.object({ database: z.string(), table: z.string(), engine: z.string() })).optional(),
   binlogs: z.array(z.string()).optional(),
   /** How the table digests were computed (table-digest.ts); digests are only compared when it matches. */
@@ -177,6 +186,21 @@ export function artifactsNamedBy(record: { facts: unknown }): string[] {
 /** The facts a snapshot or manifest records, typed (core checked them against the schema already). */
 export function recordedFacts(record: { facts: unknown }): MysqlFacts {
   return mysqlFactsSchema.parse(record.facts);
+}
+
+/**
+ * `facts` with the tables of {@link ROWS_ELSEWHERE_ENGINES} its `tables` list (backups taken before
+ * such tables were recorded apart) moved to `rowsElsewhere`: a restore neither loads their rows,
+ * which wrote into the server they point at, nor compares them.
+ */
+export function rowsElsewhereApart(facts: MysqlFacts): MysqlFacts {
+  const elsewhere = facts.tables.filter((t) => ROWS_ELSEWHERE_ENGINES.has(t.engine.toLowerCase()));
+  if (elsewhere.length === 0) return facts;
+  return {
+    ...facts,
+    tables: facts.tables.filter((t) => !elsewhere.includes(t)),
+    rowsElsewhere: [...(facts.rowsElsewhere ?? []), ...elsewhere.map(({ database, table, engine }) => ({ database, table, engine }))],
+  };
 }
 
 /** The consistency point a snapshot or manifest records, typed (core checked it against the schema already). */

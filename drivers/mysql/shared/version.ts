@@ -75,7 +75,7 @@ export async function detectServerVersion(connection: Connection): Promise<Serve
   return parsed;
 }
 
-const atLeast = (v: ServerVersion, major: number, minor: number, patch = 0): boolean =>
+export const atLeast = (v: ServerVersion, major: number, minor: number, patch = 0): boolean =>
   v.major !== major ? v.major > major : v.minor !== minor ? v.minor > minor : v.patch >= patch;
 
 /** How writes are held still while the snapshot's point is fixed. */

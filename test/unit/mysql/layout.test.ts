@@ -1,4 +1,4 @@
-import { binlogArtifact, chunkArtifact, schemaArtifact } from '../../../drivers/mysql/shared/layout';
+import { binlogArtifact, chunkArtifact, rowsElsewhereApart, schemaArtifact } from '../../../drivers/mysql/shared/layout';
 
 describe('artifact names', () => {
   it('percent-encode names, dots included, so no name becomes a path of its own', () => {
@@ -52,5 +52,21 @@ describe('artifact names', () => {
     for (const name of [...names, chunkArtifact('Shop', 'É'.repeat(63) + 'X', 0)]) {
       for (const part of name.split('/')) expect(Buffer.byteLength(part)).toBeLessThanOrEqual(127);
     }
+  });
+});
+
+describe('rowsElsewhereApart', () => {
+  it('moves FEDERATED, SPIDER and MERGE tables an older backup listed with rows to rowsElsewhere, so a restore neither loads nor compares them', () => {
+    // Prepare
+    const table = (name: string, engine: string) => ({ database: 'd', table: name, engine, rows: 2, digest: 'x', chunks: [`data/d/${name}.000000.tsv.zst`] });
+    const facts = { mode: 'logical' as const, databases: ['d'], schema: [], tables: [table('local', 'InnoDB'), table('remote', 'FEDERATED'), table('united', 'MRG_MyISAM')] };
+
+    // Act
+    const apart = rowsElsewhereApart(facts);
+
+    // Assess
+    expect(apart.tables.map((t) => t.table)).toEqual(['local']);
+    expect(apart.rowsElsewhere).toEqual([{ database: 'd', table: 'remote', engine: 'FEDERATED' }, { database: 'd', table: 'united', engine: 'MRG_MyISAM' }]);
+    expect(rowsElsewhereApart(apart)).toBe(apart);
   });
 });

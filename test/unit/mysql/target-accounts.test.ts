@@ -24,12 +24,15 @@ describe('withAccountsAsCreated', () => {
 });
 
 describe('authPluginsOf', () => {
-  it('reads the plugins a CREATE USER names, MariaDB\'s and MySQL\'s forms, and none from a password alone', () => {
+  it('reads the plugins a CREATE USER names, MariaDB\'s and MySQL\'s forms, and none from a password alone, nor from resource limits or attributes after them', () => {
     expect([
       authPluginsOf("CREATE USER `a`@`%` IDENTIFIED VIA ed25519 USING 'ZIgUREUg5PVgQ6LskhXmO+eZLS0nC8be6HPjYWR4YJY' OR unix_socket"),
       authPluginsOf("CREATE USER 'b'@'%' IDENTIFIED WITH 'caching_sha2_password' AS '$A$005$x' REQUIRE NONE"),
       authPluginsOf("CREATE USER `c`@`%` IDENTIFIED BY PASSWORD '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19'"),
       authPluginsOf('CREATE USER `d`@`%` PASSWORD EXPIRE'),
-    ]).toEqual([['ed25519', 'unix_socket'], ['caching_sha2_password'], [], []]);
+      authPluginsOf("CREATE USER `e`@`%` IDENTIFIED VIA ed25519 USING 'a OR b' REQUIRE NONE WITH MAX_QUERIES_PER_HOUR 10 MAX_USER_CONNECTIONS 2"),
+      authPluginsOf("CREATE USER 'f'@'%' IDENTIFIED WITH 'mysql_native_password' AS '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19' ATTRIBUTE '{\"x\": \"a or b\"}'"),
+      authPluginsOf("CREATE USER `g`@`%` IDENTIFIED VIA mysql_native_password USING PASSWORD('it''s') OR unix_socket WITH MAX_QUERIES_PER_HOUR 1"),
+    ]).toEqual([['ed25519', 'unix_socket'], ['caching_sha2_password'], [], [], ['ed25519'], ['mysql_native_password'], ['mysql_native_password', 'unix_socket']]);
   });
 });
