@@ -260,13 +260,12 @@ export class CassandraRestoreDriver implements RestoreDriver<CassandraRestoreTar
    * that wrote only tables it replaced; unproven, they stay, and a backup of the keyspaces is refused.
    */
   async afterValidation(ctx: Ctx, _result: RestoreResult, report: ValidationReport): Promise<ValidationCheck[]> {
+    const restored = tablesByKeyspace(restoredTables(ctx.target, backedUpNodes(ctx.backup)));
+    if (!report.ok) {
+      return [{ name: 'restore-mark', ok: false, detail: `kept on keyspace ${[...restored.keys()].join(', ')} (${MARKS_TABLE}): a backup of it is refused until a restore into it is proven` }];
+    }
     return withCluster(ctx.target, async (client) => {
-      const { tables } = await plan(ctx, client);
-      const keyspaces = [...tablesByKeyspace(tables).keys()].join(', ');
-      if (!report.ok) {
-        return [{ name: 'restore-mark', ok: false, detail: `kept on keyspace ${keyspaces} (${MARKS_TABLE}): a backup of it is refused until a restore into it is proven` }];
-      }
-      const left = await unmarkProvenRestore(client, ctx.restoreId, tablesByKeyspace(tables));
+      const left = await unmarkProvenRestore(client, ctx.restoreId, restored);
       return left.length === 0 ? [] : [{ name: 'restore-mark', ok: true, detail: `this restore's mark removed; marks of earlier restores that wrote other tables kept (${left.map(describeMark).join('; ')})` }];
     });
   }

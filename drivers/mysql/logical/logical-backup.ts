@@ -23,7 +23,7 @@ import { describeServer, openDataConnection, openTextConnection, type Connection
 import { openConsistentSnapshot } from '../shared/consistency';
 import { ER_NO_SUCH_TABLE, errnoOf, toMysqlError } from '../shared/errors';
 import {
-  ENGINE, ROWS_ELSEWHERE_ENGINES, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, recordedFacts, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
+  ENGINE, rowsLiveElsewhere, isSystemDatabase, USERS_ARTIFACT, postSchemaArtifact, recordedFacts, schemaArtifact, type MysqlConsistency, type MysqlFacts, type TableFacts,
 } from '../shared/layout';
 import { assertSchemaReadable, captureDatabaseSchema, captureUsers, formatSchemaStatements, splitSchemaStatements, type DatabaseSchema } from './schema-capture';
 import { rowsReadBack } from './chunks-as-written';
@@ -182,11 +182,11 @@ export async function takeLogicalSnapshot(ctx: BackupContext<MysqlConfig>, sink:
       throw new PermanentError(`nothing to back up: every database holds an unfinished restore (${visible.join(', ')})`, { code: 'MYSQL_NOTHING_TO_BACK_UP', engine: ENGINE });
     }
     const tables = listed.filter((t) => databases.includes(t.database));
-    const rowsElsewhere = tables.filter((t) => ROWS_ELSEWHERE_ENGINES.has(t.engine.toLowerCase()));
+    const rowsElsewhere = tables.filter((t) => rowsLiveElsewhere(t.engine));
     if (rowsElsewhere.length > 0) {
       logger.info('mysql backup: tables whose rows live elsewhere (FEDERATED, SPIDER, MERGE): their definitions backed up, not their rows', { tables: rowsElsewhere.map((t) => `${t.database}.${t.table}`) });
     }
-    const dumpedTables = tables.filter((t) => !rowsElsewhere.includes(t));
+    const dumpedTables = tables.filter((t) => !rowsLiveElsewhere(t.engine));
     const nonTransactional = dumpedTables.filter((t) => !t.transactional);
     logger.info('mysql backup: starting logical snapshot', {
       server: version.text, databases, tables: dumpedTables.length, nonTransactional: nonTransactional.map((t) => `${t.database}.${t.table}`), parallelism: config.parallelism,

@@ -482,7 +482,7 @@ async function applyLogical(ctx: Ctx, plan: ApplyPlan): Promise<Applied> {
     // an object whose definer is a role says `DEFINER=`role`` (no host), which a server without
     // that role yet takes for the user `role`@`%` (found by a hostile test: views, routines and
     // events defined by a role came back defined by an account that does not exist).
-    const [accounts, grants] = facts.users ? partitionAccounts(withAccountsAsCreated(users)) : [[], []];
+    const [accounts, grants] = partitionAccounts(withAccountsAsCreated(users)); // none without users.sql
     if (facts.users) {
       if (replacedAccounts.length > 0) ctx.logger.warn('mysql restore: --force given, replacing accounts the target held otherwise', { accounts: replacedAccounts });
       await replaceAccounts(connection, replacedAccounts);

@@ -189,12 +189,12 @@ const HOLD_LOCK_WAIT_SECONDS = 10;
  * In a worker's transaction, held until it ends: DDL on them then waits for the backup. Every
  * worker holds every table: a worker that asked for a table's lock only when it came to read it
  * would queue behind DDL waiting for another worker's, which waits for the dump — a hang no
- * deadlock detector sees. With `lockWaitSeconds`, waits at most that long, then goes back to the
+ * deadlock detector sees. Waits at most `lockWaitSeconds` for a lock, then goes back to the
  * session's default (its later reads ask for no lock it does not hold).
  * @throws TransientError `MYSQL_SCHEMA_CHANGED` when one no longer exists (DDL before the lock), `MYSQL_BUSY` when a lock wait timed out
  */
-async function holdTables(connection: Connection, tables: ReadonlyArray<{ database: string; table: string }>, lockWaitSeconds?: number): Promise<void> {
-  if (lockWaitSeconds !== undefined) await connection.query(`SET SESSION lock_wait_timeout = ${lockWaitSeconds}`);
+async function holdTables(connection: Connection, tables: ReadonlyArray<{ database: string; table: string }>, lockWaitSeconds: number): Promise<void> {
+  await connection.query(`SET SESSION lock_wait_timeout = ${lockWaitSeconds}`);
   for (let at = 0; at < tables.length; at += HOLD_BATCH) {
     const batch = tables.slice(at, at + HOLD_BATCH);
     try {
@@ -204,7 +204,7 @@ async function holdTables(connection: Connection, tables: ReadonlyArray<{ databa
       throw new TransientError(`a table listed for the backup is gone (DDL while backing up: ${(error as Error).message}); retry the backup`, { code: 'MYSQL_SCHEMA_CHANGED', engine: ENGINE, cause: error });
     }
   }
-  if (lockWaitSeconds !== undefined) await connection.query('SET SESSION lock_wait_timeout = DEFAULT');
+  await connection.query('SET SESSION lock_wait_timeout = DEFAULT');
 }
 
 /**

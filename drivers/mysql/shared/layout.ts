@@ -125,6 +125,9 @@ export type TableFacts = z.infer<typeof tableFactsSchema>;
  */
 export const ROWS_ELSEWHERE_ENGINES: ReadonlySet<string> = new Set(['federated', 'spider', 'mrg_myisam', 'mrg_isam']);
 
+/** Whether a table of `engine` holds its rows elsewhere ({@link ROWS_ELSEWHERE_ENGINES}). */
+export const rowsLiveElsewhere = (engine: string): boolean => ROWS_ELSEWHERE_ENGINES.has(engine.toLowerCase());
+
 /** `facts` of a MySQL backup manifest (the plugin's `recordSchemas.facts`). */
 export const mysqlFactsSchema = z.looseObject({
   mode: z.enum(['logical', 'physical']),
@@ -194,11 +197,11 @@ export function recordedFacts(record: { facts: unknown }): MysqlFacts {
  * which wrote into the server they point at, nor compares them.
  */
 export function rowsElsewhereApart(facts: MysqlFacts): MysqlFacts {
-  const elsewhere = facts.tables.filter((t) => ROWS_ELSEWHERE_ENGINES.has(t.engine.toLowerCase()));
+  const elsewhere = facts.tables.filter((t) => rowsLiveElsewhere(t.engine));
   if (elsewhere.length === 0) return facts;
   return {
     ...facts,
-    tables: facts.tables.filter((t) => !elsewhere.includes(t)),
+    tables: facts.tables.filter((t) => !rowsLiveElsewhere(t.engine)),
     rowsElsewhere: [...(facts.rowsElsewhere ?? []), ...elsewhere.map(({ database, table, engine }) => ({ database, table, engine }))],
   };
 }

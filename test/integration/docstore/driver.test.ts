@@ -22,6 +22,7 @@ import { quoteId } from '../../../drivers/mysql/shared/connection';
 import { checkDocuments } from '../../../drivers/docstore/document-check';
 import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harness/mariadb';
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
+import { holdEmptyTable } from '../../harness/held-table';
 import { applyFailsSpoolLost, scriptedHostRunner } from '../../harness/scripted-host-runner';
 import type { AgentResult } from '../../../core/agent/agent-steps';
 import type { RestoreReport } from '../../../core/restore/restore-state';
@@ -409,20 +410,7 @@ it('refuses, once its read view is open, a partition database a restore began wr
 async function holdRiders(onTarget: DocstoreConfig) {
   const place = onTarget.partitions[1];
   const server = onTarget.servers.find((s) => s.name === place.server)!;
-  const holder = await targets[onTarget.servers.indexOf(server)].connect();
-  await holder.query(`CREATE DATABASE ${quoteId(place.database)}`);
-  await holder.query(`CREATE TABLE ${quoteId(place.database)}.riders (id INT)`);
-  await holder.query('START TRANSACTION');
-  await holder.query(`SELECT * FROM ${quoteId(place.database)}.riders`);
-  await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = 1'));
-  let released = false;
-  const release = async () => {
-    if (released) return;
-    released = true;
-    await holder.query('COMMIT');
-    await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
-  };
-  return { place, release, end: async () => { await release(); await holder.end(); } };
+  return { place, ...await holdEmptyTable(await targets[onTarget.servers.indexOf(server)].connect(), place.database, 'riders') };
 }
 
 it('marks each partition database it writes until the restore finishes: a backup of a half-restored target is refused, and a finished restore leaves no mark', async () => {

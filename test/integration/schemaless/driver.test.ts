@@ -17,9 +17,9 @@ import { startTestMariaDb, stopAllMariaDb, type TestMariaDb } from '../../harnes
 import { createTestRuntime, shippedDefinitions, type TestRuntime } from '../../harness/runtime';
 import { misplacedNamed, swapFirstTwo } from '../../fixtures/sharded/swapped-map';
 import { withServer } from '../../../drivers/mysql/sharded/sample-server';
-import { quoteId } from '../../../drivers/mysql/shared/connection';
 import { markShardDatabase } from '../../../drivers/mysql/sharded/shard-restore-marker';
 import { removeMarker } from '../../../drivers/mysql/logical/restore-marker';
+import { holdEmptyTable } from '../../harness/held-table';
 import { applyFailsSpoolLost, scriptedHostRunner } from '../../harness/scripted-host-runner';
 import { localWorkflows } from '../../../statemachines/local/local-workflows';
 
@@ -250,12 +250,7 @@ it('says a restore that failed after it began writing left the shards part writt
   const onTarget = sampleConfig(asSample(targets, 'target'), SHARDS, 'cleanup_lost');
   const place = onTarget.shards.find((s) => s.shard === 2)!;
   const server = onTarget.servers.find((s) => s.name === place.server)!;
-  const holder = await targets[onTarget.servers.indexOf(server)].connect();
-  await holder.query(`CREATE DATABASE ${quoteId(place.database)}`);
-  await holder.query(`CREATE TABLE ${quoteId(place.database)}.cell (id INT)`);
-  await holder.query('START TRANSACTION');
-  await holder.query(`SELECT * FROM ${quoteId(place.database)}.cell`);
-  await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = 1'));
+  const held = await holdEmptyTable(await targets[onTarget.servers.indexOf(server)].connect(), place.database, 'cell');
   const hostRunner = applyFailsSpoolLost(rt.deps, rt.spoolRoot);
 
   // Act
@@ -267,9 +262,7 @@ it('says a restore that failed after it began writing left the shards part writt
     await expect(failed).rejects.toMatchObject({ code: 'STOPPED_BY_TEST' });
     await expect(failed).rejects.toThrow(new RegExp(`target partial: the shard databases of target-1, target-2 hold part of backup ${backups[0]} .*; it wrote \\S+ on target-[12]`));
   } finally {
-    await holder.query('COMMIT');
-    await withServer(server, (c) => c.query('SET GLOBAL lock_wait_timeout = DEFAULT'));
-    await holder.end();
+    await held.end();
   }
 }, 180_000);
 
